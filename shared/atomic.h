@@ -1,0 +1,34 @@
+/*
+ * atomic.h - files that are never half-written.
+ *
+ * hk_file_write writes a temporary file in the target's folder
+ * (O_CREAT|O_EXCL|O_NOFOLLOW), fsyncs it, then renames it into place and
+ * fsyncs the folder. With HK_WRITE_NOREPLACE the final step refuses to
+ * replace an existing file (renameat2 RENAME_NOREPLACE), so nothing already
+ * stored is ever lost: the caller gets HK_ERR_EXISTS and the target is as it
+ * was.
+ */
+#ifndef HK_ATOMIC_H
+#define HK_ATOMIC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define HK_WRITE_NOREPLACE	0x01	/* fail with HK_ERR_EXISTS if present */
+
+int hk_file_write(const char *path, const void *buf, size_t len, mode_t mode,
+    int flags);
+/* Read a whole regular file (no symlink follow) of at most max bytes.
+ * *buf is malloc'd with a NUL after the data; free it with free(). */
+int hk_file_read(const char *path, size_t max, unsigned char **buf,
+    size_t *len);
+/* Create a folder that must not exist yet (mode 0700 for secrets). */
+int hk_dir_create(const char *path, mode_t mode);
+/* Append one line to a file opened O_APPEND and fsync it. */
+int hk_file_append(const char *path, const void *buf, size_t len, mode_t mode);
+/* 1 if path exists (any type, no follow), else 0. */
+int hk_path_exists(const char *path);
+/* fsync the folder that holds path. */
+int hk_dir_sync(const char *path);
+
+#endif

@@ -1,0 +1,119 @@
+/* err.c - error codes, their texts and exit statuses, and the detail line. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "err.h"
+
+static _Thread_local char hk_detail[1024];
+
+const char *
+hk_strerror(int r)
+{
+	switch (r) {
+	case HK_OK:			return "success";
+	case HK_ERR_INTERNAL:		return "internal error";
+	case HK_ERR_ALLOC:		return "out of memory";
+	case HK_ERR_IO:			return "input/output error";
+	case HK_ERR_EXISTS:		return "refusing to overwrite";
+	case HK_ERR_NOT_FOUND:		return "not found";
+	case HK_ERR_INVALID:		return "invalid input";
+	case HK_ERR_PARSE:		return "malformed input";
+	case HK_ERR_USAGE:		return "usage error";
+	case HK_ERR_CRYPTO:		return "cryptographic operation failed";
+	case HK_ERR_P11:		return "PKCS#11 token error";
+	case HK_ERR_PASSPHRASE:		return "wrong passphrase";
+	case HK_ERR_WEAK_PASSPHRASE:	return "passphrase too weak";
+	case HK_ERR_SHARE_CORRUPT:	return "share file damaged";
+	case HK_ERR_SHARE_FOREIGN:	return "share from another set";
+	case HK_ERR_SHARE_DUPLICATE:	return "share given twice";
+	case HK_ERR_QUORUM:		return "quorum not reached";
+	case HK_ERR_COMMITMENT:		return "reconstructed secret does not match its commitment";
+	case HK_ERR_LINT:		return "certificate breaks the profile";
+	case HK_ERR_VERIFY:		return "signature does not verify";
+	case HK_ERR_AUDIT:		return "audit log verification failed";
+	case HK_ERR_TTY:		return "no terminal to prompt on";
+	case HK_ERR_STATE:		return "CA state folder not in the required state";
+	}
+	return "unknown error";
+}
+
+int
+hk_exit_code(int r)
+{
+	switch (r) {
+	case HK_OK:
+		return 0;
+	case HK_ERR_VERIFY:
+	case HK_ERR_LINT:
+	case HK_ERR_CRYPTO:
+		return 1;
+	case HK_ERR_USAGE:
+		return 2;
+	case HK_ERR_INVALID:
+	case HK_ERR_PARSE:
+	case HK_ERR_NOT_FOUND:
+	case HK_ERR_STATE:
+	case HK_ERR_WEAK_PASSPHRASE:
+	case HK_ERR_TTY:
+		return 3;
+	case HK_ERR_PASSPHRASE:
+	case HK_ERR_SHARE_CORRUPT:
+	case HK_ERR_SHARE_FOREIGN:
+	case HK_ERR_SHARE_DUPLICATE:
+	case HK_ERR_QUORUM:
+	case HK_ERR_COMMITMENT:
+		return 4;
+	case HK_ERR_P11:
+		return 5;
+	case HK_ERR_AUDIT:
+		return 6;
+	case HK_ERR_EXISTS:
+		return 7;
+	case HK_ERR_IO:
+		return 8;
+	default:
+		return 70;
+	}
+}
+
+void
+hk_err_set(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(hk_detail, sizeof(hk_detail), fmt, ap);
+	va_end(ap);
+}
+
+void
+hk_err_add_openssl(void)
+{
+	unsigned long e;
+	size_t len = strlen(hk_detail);
+	char buf[256];
+
+	while ((e = ERR_get_error()) != 0) {
+		ERR_error_string_n(e, buf, sizeof(buf));
+		if (len + 3 < sizeof(hk_detail)) {
+			snprintf(hk_detail + len, sizeof(hk_detail) - len,
+			    "%s%s", len ? ": " : "", buf);
+			len = strlen(hk_detail);
+		}
+	}
+}
+
+const char *
+hk_err_msg(void)
+{
+	return hk_detail;
+}
+
+void
+hk_err_clear(void)
+{
+	hk_detail[0] = '\0';
+}

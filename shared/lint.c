@@ -1,0 +1,2 @@
+/* lint.c - placeholder until the module lands. */
+typedef int hk_placeholder_lint;

@@ -1,0 +1,2 @@
+/* name.c - placeholder until the module lands. */
+typedef int hk_placeholder_name;

@@ -1,0 +1,2 @@
+/* p11.c - placeholder until the module lands. */
+typedef int hk_placeholder_p11;

@@ -1,0 +1,2 @@
+/* passin.c - placeholder until the module lands. */
+typedef int hk_placeholder_passin;

@@ -1,0 +1,2 @@
+/* profile.c - placeholder until the module lands. */
+typedef int hk_placeholder_profile;

@@ -1,0 +1,2 @@
+/* quorum.c - placeholder until the module lands. */
+typedef int hk_placeholder_quorum;

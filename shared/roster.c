@@ -1,0 +1,2 @@
+/* roster.c - placeholder until the module lands. */
+typedef int hk_placeholder_roster;

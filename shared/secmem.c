@@ -1,0 +1,72 @@
+/* secmem.c - locked, guarded, wiped memory for secrets (libsodium). */
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <sodium.h>
+
+#include "err.h"
+#include "secmem.h"
+
+int
+hk_secmem_init(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	if (sodium_init() < 0) {
+		hk_err_set("libsodium: initialisation failed");
+		return HK_ERR_CRYPTO;
+	}
+	/* No core dumps and no ptrace attach: secrets stay in this process. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ||
+	    setrlimit(RLIMIT_CORE, &rl) != 0) {
+		hk_err_set("cannot make the process non-dumpable");
+		return HK_ERR_INTERNAL;
+	}
+	return 0;
+}
+
+void *
+hk_secret_alloc(size_t len)
+{
+	void *p;
+
+	if (len == 0)
+		len = 1;
+	if ((p = sodium_malloc(len)) == NULL)
+		return NULL;
+	memset(p, 0, len);
+	return p;
+}
+
+void
+hk_secret_free(void *p)
+{
+	if (p != NULL)
+		sodium_free(p);	/* wipes, unlocks, releases guard pages */
+}
+
+char *
+hk_secret_strdup(const char *s)
+{
+	size_t len = strlen(s);
+	char *p;
+
+	if ((p = hk_secret_alloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(p, s, len + 1);
+	return p;
+}
+
+void
+hk_wipe(void *p, size_t len)
+{
+	if (p != NULL && len > 0)
+		sodium_memzero(p, len);
+}
+
+int
+hk_ct_memcmp(const void *a, const void *b, size_t len)
+{
+	return sodium_memcmp(a, b, len);
+}

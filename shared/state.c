@@ -1,0 +1,2 @@
+/* state.c - placeholder until the module lands. */
+typedef int hk_placeholder_state;

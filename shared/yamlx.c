@@ -1,0 +1,2 @@
+/* yamlx.c - placeholder until the module lands. */
+typedef int hk_placeholder_yamlx;

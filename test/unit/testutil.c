@@ -1,0 +1,51 @@
+/* testutil.c - helpers shared by the unit tests. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "testutil.h"
+
+const char *
+hk_test_dir(const char *name)
+{
+	static char path[4096];
+	char cmd[4200];
+
+	mkdir(HK_TEST_TMP, 0700);
+	snprintf(path, sizeof(path), "%s/%s", HK_TEST_TMP, name);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+	if (system(cmd) != 0)
+		abort();
+	if (mkdir(path, 0700) != 0)
+		abort();
+	return path;
+}
+
+void
+hk_test_write(const char *path, const void *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (f == NULL || fwrite(buf, 1, len, f) != len || fclose(f) != 0)
+		abort();
+}
+
+unsigned char *
+hk_test_read(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *p;
+	long n;
+
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0)
+		abort();
+	if ((p = malloc((size_t)n + 1)) == NULL ||
+	    fread(p, 1, (size_t)n, f) != (size_t)n)
+		abort();
+	p[n] = 0;
+	fclose(f);
+	*len = (size_t)n;
+	return p;
+}
