@@ -1,2 +1,623 @@
-/* p11.c - placeholder until the module lands. */
-typedef int hk_placeholder_p11;
+/*
+ * p11.c - PKCS#11 tokens through libp11; key generation through the module.
+ *
+ * libp11 0.4.12 loads the module (C_Initialize), finds tokens, logs in and
+ * hands out EVP_PKEYs whose operations run in the token. It parses no RFC 7512
+ * URI (p11-kit does, PROFILE.md) and its key generation cannot ask for a
+ * non-extractable key, so C_GenerateKeyPair is called here through the
+ * module's own function list, in the same process and login state.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <libp11.h>
+#include <p11-kit/pkcs11.h>
+#include <p11-kit/uri.h>
+#include <sodium.h>
+
+#include "atomic.h"
+#include "err.h"
+#include "p11.h"
+
+struct hk_token {
+	PKCS11_CTX *ctx;		/* libp11 context; owns the module */
+	PKCS11_SLOT *slots;		/* all slots of the module */
+	unsigned int nslots;		/* number of slots */
+	PKCS11_SLOT *slot;		/* the slot holding our token */
+	CK_FUNCTION_LIST_PTR fl;	/* the module's functions (raw calls) */
+	void *dl;			/* dlopen handle behind fl */
+	CK_SLOT_ID slotid;		/* PKCS#11 slot id of slot */
+	char label[33];			/* token label */
+	int logged_in;			/* 1 after hk_token_login */
+};
+
+int
+hk_softhsm_conf_write(const char *dir)
+{
+	char path[4096], conf[4300];
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s/softhsm2.conf", dir);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return HK_ERR_INVALID;
+	n = snprintf(conf, sizeof(conf),
+	    "# SoftHSM2 configuration of this CA's own token (made by hanko).\n"
+	    "# Never the system's /etc/softhsm: the token lives here.\n"
+	    "directories.tokendir = %s/tokens/\n"
+	    "objectstore.backend = file\n"
+	    "log.level = ERROR\n"
+	    "slots.removable = false\n"
+	    "slots.mechanisms = ALL\n"
+	    "library.reset_on_fork = false\n", dir);
+	if (n < 0 || (size_t)n >= sizeof(conf))
+		return HK_ERR_INVALID;
+	return hk_file_write(path, conf, (size_t)n, 0600, 0);
+}
+
+int
+hk_softhsm_prepare(const char *dir)
+{
+	char path[4096];
+	int r;
+
+	if ((r = hk_dir_create(dir, 0700)) != 0)
+		return r;
+	if ((size_t)snprintf(path, sizeof(path), "%s/tokens", dir) >=
+	    sizeof(path))
+		return HK_ERR_INVALID;
+	if ((r = hk_dir_create(path, 0700)) != 0)
+		return r;
+	return hk_softhsm_conf_write(dir);
+}
+
+static const char *
+module_of(const struct hk_p11_cfg *cfg)
+{
+	return cfg != NULL && cfg->module != NULL ? cfg->module :
+	    HK_SOFTHSM_MODULE;
+}
+
+static int
+p11_error(const char *what)
+{
+	hk_err_set("%s", what);
+	hk_err_add_openssl();
+	return HK_ERR_P11;
+}
+
+static int
+token_load(const struct hk_p11_cfg *cfg, struct hk_token **out)
+{
+	struct hk_token *t;
+	CK_C_GetFunctionList getfl;
+	const char *mod = module_of(cfg);
+
+	*out = NULL;
+	if (cfg != NULL && cfg->softhsm_conf != NULL) {
+		struct stat st;
+		if (stat(cfg->softhsm_conf, &st) != 0) {
+			hk_err_set("%s: SoftHSM2 configuration missing",
+			    cfg->softhsm_conf);
+			return HK_ERR_NOT_FOUND;
+		}
+		if (setenv("SOFTHSM2_CONF", cfg->softhsm_conf, 1) != 0)
+			return HK_ERR_INTERNAL;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return HK_ERR_ALLOC;
+	if ((t->ctx = PKCS11_CTX_new()) == NULL) {
+		free(t);
+		return HK_ERR_ALLOC;
+	}
+	if (PKCS11_CTX_load(t->ctx, mod) != 0) {
+		PKCS11_CTX_free(t->ctx);
+		free(t);
+		hk_err_set("%s: cannot load PKCS#11 module", mod);
+		hk_err_add_openssl();
+		return HK_ERR_P11;
+	}
+	/* The module is loaded now; take a second reference to it. */
+	if ((t->dl = dlopen(mod, RTLD_NOW | RTLD_NOLOAD)) == NULL ||
+	    (getfl = (CK_C_GetFunctionList)dlsym(t->dl,
+	    "C_GetFunctionList")) == NULL || getfl(&t->fl) != CKR_OK) {
+		hk_err_set("%s: no C_GetFunctionList", mod);
+		hk_token_close(t);
+		return HK_ERR_P11;
+	}
+	if (PKCS11_enumerate_slots(t->ctx, &t->slots, &t->nslots) != 0) {
+		hk_token_close(t);
+		return p11_error("PKCS#11: cannot list slots");
+	}
+	*out = t;
+	return 0;
+}
+
+static PKCS11_SLOT *
+slot_by_label(struct hk_token *t, const char *label)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nslots; i++) {
+		PKCS11_TOKEN *tok = t->slots[i].token;
+		if (tok != NULL && tok->initialized &&
+		    strcmp(tok->label, label) == 0)
+			return &t->slots[i];
+	}
+	return NULL;
+}
+
+static int
+check_label(const char *label)
+{
+	size_t i, len = strlen(label);
+
+	if (len == 0 || len > 32) {
+		hk_err_set("token label '%s': must be 1 to 32 characters",
+		    label);
+		return HK_ERR_INVALID;
+	}
+	for (i = 0; i < len; i++)
+		if (!((label[i] >= 'a' && label[i] <= 'z') ||
+		    (label[i] >= '0' && label[i] <= '9') || label[i] == '-')) {
+			hk_err_set("token label '%s': only a-z, 0-9 and '-'",
+			    label);
+			return HK_ERR_INVALID;
+		}
+	return 0;
+}
+
+int
+hk_token_init(const struct hk_p11_cfg *cfg, const char *label,
+    const char *so_pin, const char *user_pin)
+{
+	struct hk_token *t = NULL;
+	PKCS11_SLOT *slot = NULL;
+	unsigned int i;
+	int r;
+
+	if ((r = check_label(label)) != 0)
+		return r;
+	if ((r = token_load(cfg, &t)) != 0)
+		return r;
+	if (slot_by_label(t, label) != NULL) {
+		hk_err_set("token '%s': a token with this label already exists",
+		    label);
+		r = HK_ERR_EXISTS;
+		goto out;
+	}
+	for (i = 0; i < t->nslots && slot == NULL; i++)
+		if (t->slots[i].token != NULL && !t->slots[i].token->initialized)
+			slot = &t->slots[i];
+	if (slot == NULL) {
+		hk_err_set("%s: no free slot for a new token", module_of(cfg));
+		r = HK_ERR_P11;
+		goto out;
+	}
+	if (PKCS11_init_token(slot->token, so_pin, label) != 0) {
+		r = p11_error("token: C_InitToken failed");
+		goto out;
+	}
+	/* SoftHSM gives an initialised token a new slot id: look again. */
+	PKCS11_release_all_slots(t->ctx, t->slots, t->nslots);
+	t->slots = NULL;
+	if (PKCS11_enumerate_slots(t->ctx, &t->slots, &t->nslots) != 0 ||
+	    (slot = slot_by_label(t, label)) == NULL) {
+		r = p11_error("token: new token not found after C_InitToken");
+		goto out;
+	}
+	if (PKCS11_open_session(slot, 1) != 0 ||
+	    PKCS11_login(slot, 1, so_pin) != 0 ||
+	    PKCS11_init_pin(slot->token, user_pin) != 0) {
+		r = p11_error("token: setting the user PIN failed");
+		goto out;
+	}
+	PKCS11_logout(slot);
+	r = 0;
+ out:
+	hk_token_close(t);
+	return r;
+}
+
+int
+hk_token_open(const struct hk_p11_cfg *cfg, const char *label,
+    struct hk_token **out)
+{
+	struct hk_token *t = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = token_load(cfg, &t)) != 0)
+		return r;
+	if ((t->slot = slot_by_label(t, label)) == NULL) {
+		hk_err_set("%s: no token labelled '%s'", module_of(cfg), label);
+		hk_token_close(t);
+		return HK_ERR_NOT_FOUND;
+	}
+	t->slotid = PKCS11_get_slotid_from_slot(t->slot);
+	snprintf(t->label, sizeof(t->label), "%s", label);
+	if (PKCS11_open_session(t->slot, 1) != 0) {
+		r = p11_error("token: cannot open a session");
+		hk_token_close(t);
+		return r;
+	}
+	*out = t;
+	return 0;
+}
+
+int
+hk_token_login(struct hk_token *t, const char *user_pin)
+{
+	if (PKCS11_login(t->slot, 0, user_pin) != 0) {
+		hk_err_set("token '%s': login refused", t->label);
+		hk_err_add_openssl();
+		return HK_ERR_P11;
+	}
+	t->logged_in = 1;
+	return 0;
+}
+
+int
+hk_token_logout(struct hk_token *t)
+{
+	if (t == NULL || !t->logged_in)
+		return 0;
+	t->logged_in = 0;
+	if (PKCS11_logout(t->slot) != 0)
+		return p11_error("token: logout failed");
+	return 0;
+}
+
+void
+hk_token_close(struct hk_token *t)
+{
+	if (t == NULL)
+		return;
+	(void)hk_token_logout(t);
+	if (t->slots != NULL)
+		PKCS11_release_all_slots(t->ctx, t->slots, t->nslots);
+	if (t->ctx != NULL) {
+		PKCS11_CTX_unload(t->ctx);
+		PKCS11_CTX_free(t->ctx);
+	}
+	if (t->dl != NULL)
+		dlclose(t->dl);
+	free(t);
+}
+
+/* Find the object of a class with this CKA_ID in a session. */
+static int
+find_by_id(struct hk_token *t, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
+    const unsigned char *id, size_t id_len, CK_OBJECT_HANDLE *obj)
+{
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, &cls, sizeof(cls) },
+		{ CKA_ID, (void *)id, id_len },
+	};
+	CK_ULONG n = 0;
+	CK_RV rv;
+
+	*obj = CK_INVALID_HANDLE;
+	if ((rv = t->fl->C_FindObjectsInit(s, tmpl, 2)) != CKR_OK)
+		goto fail;
+	rv = t->fl->C_FindObjects(s, obj, 1, &n);
+	t->fl->C_FindObjectsFinal(s);
+	if (rv != CKR_OK)
+		goto fail;
+	return n == 1 ? 0 : HK_ERR_NOT_FOUND;
+ fail:
+	hk_err_set("token '%s': C_FindObjects failed (CKR 0x%lx)", t->label,
+	    (unsigned long)rv);
+	return HK_ERR_P11;
+}
+
+static int
+raw_session(struct hk_token *t, CK_SESSION_HANDLE *s)
+{
+	CK_RV rv;
+
+	rv = t->fl->C_OpenSession(t->slotid, CKF_SERIAL_SESSION | CKF_RW_SESSION,
+	    NULL, NULL, s);
+	if (rv != CKR_OK) {
+		hk_err_set("token '%s': C_OpenSession failed (CKR 0x%lx)",
+		    t->label, (unsigned long)rv);
+		return HK_ERR_P11;
+	}
+	return 0;
+}
+
+int
+hk_token_keygen(struct hk_token *t, enum hk_p11_keytype type, int bits,
+    const char *label, const unsigned char *id, size_t id_len)
+{
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE pubh, privh, found;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_ULONG modbits = (CK_ULONG)bits;
+	CK_BYTE pubexp[] = { 0x01, 0x00, 0x01 };
+	CK_MECHANISM mech = { CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0 };
+	unsigned char *ecparams = NULL;
+	int eclen = 0, r;
+	CK_RV rv;
+	CK_ATTRIBUTE pub[8], priv[10];
+	CK_ULONG npub = 0, npriv = 0;
+
+	if (!t->logged_in) {
+		hk_err_set("token '%s': key generation needs a login", t->label);
+		return HK_ERR_STATE;
+	}
+	if (type == HK_P11_RSA && (bits < 2048 || bits > 8192)) {
+		hk_err_set("key generation: RSA-%d refused (2048 to 8192)", bits);
+		return HK_ERR_INVALID;
+	}
+	if (type == HK_P11_EC) {
+		int nid = bits == 256 ? NID_X9_62_prime256v1 :
+		    bits == 384 ? NID_secp384r1 : NID_undef;
+		ASN1_OBJECT *o = nid == NID_undef ? NULL : OBJ_nid2obj(nid);
+		if (o == NULL || (eclen = i2d_ASN1_OBJECT(o, &ecparams)) <= 0) {
+			hk_err_set("key generation: EC P-%d not supported", bits);
+			return HK_ERR_INVALID;
+		}
+		mech.mechanism = CKM_EC_KEY_PAIR_GEN;
+	}
+	if ((r = raw_session(t, &s)) != 0)
+		goto out;
+	if ((r = find_by_id(t, s, CKO_PRIVATE_KEY, id, id_len, &found)) !=
+	    HK_ERR_NOT_FOUND) {
+		if (r == 0) {
+			hk_err_set("token '%s': a key with id of '%s' exists; "
+			    "refusing to make another", t->label, label);
+			r = HK_ERR_EXISTS;
+		}
+		goto out;
+	}
+#define ADD(a, n, typ, p, l) do { a[n].type = typ; a[n].pValue = (void *)(p); \
+	a[n].ulValueLen = (l); n++; } while (0)
+	ADD(pub, npub, CKA_TOKEN, &yes, sizeof(yes));
+	ADD(pub, npub, CKA_VERIFY, &yes, sizeof(yes));
+	ADD(pub, npub, CKA_LABEL, label, strlen(label));
+	ADD(pub, npub, CKA_ID, id, id_len);
+	if (type == HK_P11_RSA) {
+		ADD(pub, npub, CKA_MODULUS_BITS, &modbits, sizeof(modbits));
+		ADD(pub, npub, CKA_PUBLIC_EXPONENT, pubexp, sizeof(pubexp));
+	} else
+		ADD(pub, npub, CKA_EC_PARAMS, ecparams, (CK_ULONG)eclen);
+	ADD(priv, npriv, CKA_TOKEN, &yes, sizeof(yes));
+	ADD(priv, npriv, CKA_PRIVATE, &yes, sizeof(yes));
+	ADD(priv, npriv, CKA_SENSITIVE, &yes, sizeof(yes));
+	ADD(priv, npriv, CKA_EXTRACTABLE, &no, sizeof(no));
+	ADD(priv, npriv, CKA_SIGN, &yes, sizeof(yes));
+	ADD(priv, npriv, CKA_DECRYPT, &no, sizeof(no));
+	ADD(priv, npriv, CKA_LABEL, label, strlen(label));
+	ADD(priv, npriv, CKA_ID, id, id_len);
+#undef ADD
+	rv = t->fl->C_GenerateKeyPair(s, &mech, pub, npub, priv, npriv, &pubh,
+	    &privh);
+	if (rv != CKR_OK) {
+		hk_err_set("token '%s': C_GenerateKeyPair failed (CKR 0x%lx)",
+		    t->label, (unsigned long)rv);
+		r = HK_ERR_P11;
+		goto out;
+	}
+	r = 0;
+ out:
+	if (s != CK_INVALID_HANDLE)
+		t->fl->C_CloseSession(s);
+	OPENSSL_free(ecparams);
+	return r;
+}
+
+int
+hk_p11_uri(const char *token_label, const unsigned char *id, size_t id_len,
+    char *buf, size_t len)
+{
+	size_t o, i;
+	int n;
+
+	n = snprintf(buf, len, "pkcs11:token=%s;id=", token_label);
+	if (n < 0 || (size_t)n >= len)
+		return HK_ERR_INVALID;
+	o = (size_t)n;
+	for (i = 0; i < id_len; i++) {
+		if (o + 4 >= len)
+			return HK_ERR_INVALID;
+		snprintf(buf + o, len - o, "%%%02x", id[i]);
+		o += 3;
+	}
+	if (o + sizeof(";type=private") > len)
+		return HK_ERR_INVALID;
+	strcpy(buf + o, ";type=private");
+	return 0;
+}
+
+/* Token labels are 32 bytes padded with blanks; libp11 0.4.12 pads the
+ * label it sets with NULs instead, so trim both before comparing. */
+static int
+label_eq(const unsigned char a[32], const unsigned char b[32])
+{
+	size_t la = 32, lb = 32;
+
+	while (la > 0 && (a[la - 1] == ' ' || a[la - 1] == '\0'))
+		la--;
+	while (lb > 0 && (b[lb - 1] == ' ' || b[lb - 1] == '\0'))
+		lb--;
+	return la == lb && memcmp(a, b, la) == 0;
+}
+
+/* Parse an RFC 7512 URI naming an object on this token: its CKA_ID and/or
+ * CKA_LABEL (copied out, NUL-terminated). */
+static int
+uri_object(struct hk_token *t, const char *uri, unsigned char *id,
+    size_t *id_len, char *label, size_t label_len)
+{
+	P11KitUri *u;
+	CK_ATTRIBUTE *a;
+	CK_TOKEN_INFO ti, *uti;
+	CK_RV rv;
+	int r = HK_ERR_INVALID;
+
+	*id_len = 0;
+	label[0] = '\0';
+	if ((u = p11_kit_uri_new()) == NULL)
+		return HK_ERR_ALLOC;
+	if (p11_kit_uri_parse(uri, P11_KIT_URI_FOR_OBJECT_ON_TOKEN, u) !=
+	    P11_KIT_URI_OK) {
+		hk_err_set("%s: not an RFC 7512 PKCS#11 URI", uri);
+		goto out;
+	}
+	/* Compare the label ourselves: the URI's token label, blank-padded
+	 * to 32 bytes as in CK_TOKEN_INFO, must be this token's. */
+	if ((rv = t->fl->C_GetTokenInfo(t->slotid, &ti)) != CKR_OK) {
+		hk_err_set("token '%s': C_GetTokenInfo failed (CKR 0x%lx)",
+		    t->label, (unsigned long)rv);
+		r = HK_ERR_P11;
+		goto out;
+	}
+	uti = p11_kit_uri_get_token_info(u);
+	if (uti == NULL || !label_eq(uti->label, ti.label)) {
+		hk_err_set("%s: names another token than '%s'", uri, t->label);
+		r = HK_ERR_NOT_FOUND;
+		goto out;
+	}
+	if ((a = p11_kit_uri_get_attribute(u, CKA_ID)) != NULL) {
+		if (a->ulValueLen == 0 || a->ulValueLen > 64) {
+			hk_err_set("%s: id must be 1 to 64 bytes", uri);
+			goto out;
+		}
+		memcpy(id, a->pValue, a->ulValueLen);
+		*id_len = a->ulValueLen;
+	}
+	if ((a = p11_kit_uri_get_attribute(u, CKA_LABEL)) != NULL) {
+		if (a->ulValueLen >= label_len) {
+			hk_err_set("%s: object label too long", uri);
+			goto out;
+		}
+		memcpy(label, a->pValue, a->ulValueLen);
+		label[a->ulValueLen] = '\0';
+	}
+	if (*id_len == 0 && label[0] == '\0') {
+		hk_err_set("%s: names no object (give id= or object=)", uri);
+		goto out;
+	}
+	r = 0;
+ out:
+	p11_kit_uri_free(u);
+	return r;
+}
+
+int
+hk_token_key(struct hk_token *t, const char *uri, EVP_PKEY **priv,
+    EVP_PKEY **pub)
+{
+	PKCS11_KEY *keys = NULL, *k = NULL;
+	unsigned int n = 0, i;
+	unsigned char id[64];
+	size_t id_len;
+	char label[256];
+	int r;
+
+	if (priv != NULL)
+		*priv = NULL;
+	if (pub != NULL)
+		*pub = NULL;
+	if ((r = uri_object(t, uri, id, &id_len, label, sizeof(label))) != 0)
+		return r;
+	if (PKCS11_enumerate_keys(t->slot->token, &keys, &n) != 0)
+		return p11_error("token: cannot list keys");
+	for (i = 0; i < n && k == NULL; i++) {
+		if (id_len > 0 && (keys[i].id_len != id_len ||
+		    memcmp(keys[i].id, id, id_len) != 0))
+			continue;
+		if (label[0] != '\0' && (keys[i].label == NULL ||
+		    strcmp(keys[i].label, label) != 0))
+			continue;
+		k = &keys[i];
+	}
+	if (k == NULL) {
+		hk_err_set("%s: no such private key in token '%s'%s", uri,
+		    t->label, t->logged_in ? "" : " (not logged in)");
+		return HK_ERR_NOT_FOUND;
+	}
+	if (pub != NULL && (*pub = PKCS11_get_public_key(k)) == NULL)
+		return p11_error("token: cannot read the public key");
+	if (priv != NULL && (*priv = PKCS11_get_private_key(k)) == NULL) {
+		if (pub != NULL) {
+			EVP_PKEY_free(*pub);
+			*pub = NULL;
+		}
+		return p11_error("token: cannot use the private key");
+	}
+	return 0;
+}
+
+int
+hk_token_key_attrs(struct hk_token *t, const char *uri,
+    struct hk_p11_key_attrs *out)
+{
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE obj;
+	CK_BBOOL v[5] = { 0 };
+	CK_ATTRIBUTE a[] = {
+		{ CKA_SENSITIVE, &v[0], sizeof(CK_BBOOL) },
+		{ CKA_EXTRACTABLE, &v[1], sizeof(CK_BBOOL) },
+		{ CKA_ALWAYS_SENSITIVE, &v[2], sizeof(CK_BBOOL) },
+		{ CKA_NEVER_EXTRACTABLE, &v[3], sizeof(CK_BBOOL) },
+		{ CKA_LOCAL, &v[4], sizeof(CK_BBOOL) },
+	};
+	unsigned char id[64];
+	size_t id_len;
+	char label[256];
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = uri_object(t, uri, id, &id_len, label, sizeof(label))) != 0)
+		return r;
+	if (id_len == 0) {
+		hk_err_set("%s: attribute look-up needs id=", uri);
+		return HK_ERR_INVALID;
+	}
+	if ((r = raw_session(t, &s)) != 0)
+		return r;
+	if ((r = find_by_id(t, s, CKO_PRIVATE_KEY, id, id_len, &obj)) != 0) {
+		if (r == HK_ERR_NOT_FOUND)
+			hk_err_set("%s: no such private key", uri);
+		goto out;
+	}
+	if (t->fl->C_GetAttributeValue(s, obj, a, 5) != CKR_OK) {
+		hk_err_set("%s: cannot read key attributes", uri);
+		r = HK_ERR_P11;
+		goto out;
+	}
+	out->sensitive = v[0] == CK_TRUE;
+	out->extractable = v[1] == CK_TRUE;
+	out->always_sensitive = v[2] == CK_TRUE;
+	out->never_extractable = v[3] == CK_TRUE;
+	out->local = v[4] == CK_TRUE;
+ out:
+	t->fl->C_CloseSession(s);
+	return r;
+}
+
+int
+hk_token_random(struct hk_token *t, unsigned char *buf, size_t len)
+{
+	unsigned char *tok;
+	size_t i;
+
+	randombytes_buf(buf, len);
+	if (t == NULL)
+		return 0;
+	if ((tok = malloc(len)) == NULL)
+		return HK_ERR_ALLOC;
+	if (PKCS11_generate_random(t->slot, tok, (unsigned int)len) == 0)
+		for (i = 0; i < len; i++)
+			buf[i] ^= tok[i];
+	sodium_memzero(tok, len);
+	free(tok);
+	return 0;
+}

@@ -1,0 +1,83 @@
+/*
+ * p11.h - CA keys in a PKCS#11 token, through libp11 (DESIGN.md section 3).
+ *
+ * The embedded default is SoftHSM2 with a token under the CA's own state
+ * folder and a configuration file of its own (never /etc/softhsm). Any other
+ * module is reached by its path. Tokens are selected by label, never by slot
+ * number (SoftHSM renumbers slots); keys by CKA_ID, named with RFC 7512 URIs
+ * such as "pkcs11:token=kumamoto-root;id=%72%6f%6f%74%2d%31;type=private".
+ *
+ * libp11 0.4.12 gives us sessions, login and EVP_PKEY handles for signing;
+ * key generation uses the module's C_GenerateKeyPair directly so that the
+ * template can say CKA_EXTRACTABLE=FALSE and CKA_SENSITIVE=TRUE.
+ * A struct hk_token must outlive every EVP_PKEY taken from it.
+ */
+#ifndef HK_P11_H
+#define HK_P11_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+#define HK_SOFTHSM_MODULE	"/usr/lib/softhsm/libsofthsm2.so"
+
+struct hk_p11_cfg {
+	const char *module;	/* PKCS#11 module path; NULL = SoftHSM2 */
+	const char *softhsm_conf; /* SOFTHSM2_CONF to use; NULL = leave env */
+};
+
+struct hk_token;
+
+enum hk_p11_keytype {
+	HK_P11_RSA,		/* bits = modulus size */
+	HK_P11_EC,		/* bits = 256 or 384 (NIST P curves) */
+};
+
+/* Make the folder dir (which must not exist) with tokens/ and softhsm2.conf
+ * for a token of our own. */
+int hk_softhsm_prepare(const char *dir);
+/* (Re)write <dir>/softhsm2.conf naming <dir>/tokens, e.g. after the state
+ * folder that holds it was renamed into place. */
+int hk_softhsm_conf_write(const char *dir);
+
+/* Initialise the first free slot's token with label, SO PIN and user PIN. */
+int hk_token_init(const struct hk_p11_cfg *cfg, const char *label,
+    const char *so_pin, const char *user_pin);
+
+/* Open the token with this label. */
+int hk_token_open(const struct hk_p11_cfg *cfg, const char *label,
+    struct hk_token **out);
+/* Log in as the user. A wrong PIN gives HK_ERR_P11 with the CK_RV named. */
+int hk_token_login(struct hk_token *t, const char *user_pin);
+int hk_token_logout(struct hk_token *t);
+void hk_token_close(struct hk_token *t);
+
+/* Generate a key pair inside the token: private key CKA_TOKEN, CKA_PRIVATE,
+ * CKA_SENSITIVE, CKA_EXTRACTABLE=FALSE, CKA_SIGN; refuses an id in use. */
+int hk_token_keygen(struct hk_token *t, enum hk_p11_keytype type, int bits,
+    const char *label, const unsigned char *id, size_t id_len);
+
+/* Private and public key of an RFC 7512 URI (token=, object=, id=; the
+ * token must be this token). priv may be NULL to get the public key only. */
+int hk_token_key(struct hk_token *t, const char *uri, EVP_PKEY **priv,
+    EVP_PKEY **pub);
+
+/* Attributes of the private key of uri, for checks and tests. */
+struct hk_p11_key_attrs {
+	int sensitive;		/* CKA_SENSITIVE */
+	int extractable;	/* CKA_EXTRACTABLE */
+	int always_sensitive;	/* CKA_ALWAYS_SENSITIVE */
+	int never_extractable;	/* CKA_NEVER_EXTRACTABLE */
+	int local;		/* CKA_LOCAL: generated on the token */
+};
+int hk_token_key_attrs(struct hk_token *t, const char *uri,
+    struct hk_p11_key_attrs *out);
+
+/* Build "pkcs11:token=<label>;id=<pct-encoded id>;type=private". */
+int hk_p11_uri(const char *token_label, const unsigned char *id,
+    size_t id_len, char *buf, size_t len);
+
+/* Random bytes from the token's RNG mixed with libsodium's. */
+int hk_token_random(struct hk_token *t, unsigned char *buf, size_t len);
+
+#endif
