@@ -1,2 +1,72 @@
+/*
+ * hanko-offline - the air-gapped root of a JPKI prefectural CA.
+ * main() only dispatches to cmd_<name>.c; see hanko-offline(1).
+ */
 #include <stdio.h>
-int main(void){puts("hanko-offline");return 0;}
+#include <string.h>
+
+#include "err.h"
+#include "offline.h"
+#include "secmem.h"
+
+static const char usage_text[] =
+"usage: hanko-offline <command> [options]\n"
+"\n"
+"commands:\n"
+"  init         make a new CA state folder, token and sealed shares\n"
+"  create-root  generate the root key in the token and self-sign (quorum)\n"
+"  activate     check that a set of shares activates the token (quorum)\n"
+"  audit        verify or show the audit log\n"
+"  share        inspect a share file without its passphrase\n"
+"  profile      check a profile file or print the default\n"
+"  version      print the version\n"
+"\n"
+"Run 'hanko-offline <command> --help' for its options; man hanko-offline.\n";
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+} commands[] = {
+	{ "init",		cmd_init },
+	{ "create-root",	cmd_create_root },
+	{ "activate",		cmd_activate },
+	{ "audit",		cmd_audit },
+	{ "share",		cmd_share },
+	{ "profile",		cmd_profile },
+};
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+	int r;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage_text, argc < 2 ? stderr : stdout);
+		return argc < 2 ? hk_exit_code(HK_ERR_USAGE) : 0;
+	}
+	if (strcmp(argv[1], "version") == 0 ||
+	    strcmp(argv[1], "--version") == 0) {
+		printf("hanko-offline %s\n", HANKO_VERSION);
+		return 0;
+	}
+	if ((r = hk_secmem_init()) != 0) {
+		fprintf(stderr, "hanko-offline: %s\n", hk_err_msg());
+		return hk_exit_code(r);
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		r = commands[i].fn(argc - 1, argv + 1);
+		if (r != 0) {
+			const char *m = hk_err_msg();
+			fprintf(stderr, "hanko-offline %s: %s\n", argv[1],
+			    *m ? m : hk_strerror(r));
+		}
+		return hk_exit_code(r);
+	}
+	fprintf(stderr, "hanko-offline: %s: unknown command\n%s", argv[1],
+	    usage_text);
+	return hk_exit_code(HK_ERR_USAGE);
+}

@@ -38,7 +38,7 @@ struct hk_token {
 };
 
 int
-hk_softhsm_conf_write(const char *dir)
+hk_softhsm_conf_write(const char *dir, const char *named)
 {
 	char path[4096], conf[4300];
 	int n;
@@ -54,7 +54,7 @@ hk_softhsm_conf_write(const char *dir)
 	    "log.level = ERROR\n"
 	    "slots.removable = false\n"
 	    "slots.mechanisms = ALL\n"
-	    "library.reset_on_fork = false\n", dir);
+	    "library.reset_on_fork = false\n", named);
 	if (n < 0 || (size_t)n >= sizeof(conf))
 		return HK_ERR_INVALID;
 	return hk_file_write(path, conf, (size_t)n, 0600, 0);
@@ -73,7 +73,7 @@ hk_softhsm_prepare(const char *dir)
 		return HK_ERR_INVALID;
 	if ((r = hk_dir_create(path, 0700)) != 0)
 		return r;
-	return hk_softhsm_conf_write(dir);
+	return hk_softhsm_conf_write(dir, dir);
 }
 
 static const char *
@@ -410,6 +410,36 @@ hk_token_keygen(struct hk_token *t, enum hk_p11_keytype type, int bits,
 		t->fl->C_CloseSession(s);
 	OPENSSL_free(ecparams);
 	return r;
+}
+
+int
+hk_token_key_destroy(struct hk_token *t, const unsigned char *id,
+    size_t id_len)
+{
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	CK_OBJECT_CLASS classes[] = { CKO_PRIVATE_KEY, CKO_PUBLIC_KEY };
+	CK_OBJECT_HANDLE obj;
+	size_t i;
+	CK_RV rv;
+	int r;
+
+	if ((r = raw_session(t, &s)) != 0)
+		return r;
+	for (i = 0; i < 2; i++) {
+		r = find_by_id(t, s, classes[i], id, id_len, &obj);
+		if (r == HK_ERR_NOT_FOUND)
+			continue;
+		if (r != 0)
+			break;
+		if ((rv = t->fl->C_DestroyObject(s, obj)) != CKR_OK) {
+			hk_err_set("token '%s': C_DestroyObject failed "
+			    "(CKR 0x%lx)", t->label, (unsigned long)rv);
+			r = HK_ERR_P11;
+			break;
+		}
+	}
+	t->fl->C_CloseSession(s);
+	return r == HK_ERR_NOT_FOUND ? 0 : r;
 }
 
 int

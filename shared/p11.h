@@ -36,9 +36,9 @@ enum hk_p11_keytype {
 /* Make the folder dir (which must not exist) with tokens/ and softhsm2.conf
  * for a token of our own. */
 int hk_softhsm_prepare(const char *dir);
-/* (Re)write <dir>/softhsm2.conf naming <dir>/tokens, e.g. after the state
- * folder that holds it was renamed into place. */
-int hk_softhsm_conf_write(const char *dir);
+/* (Re)write <dir>/softhsm2.conf naming <named>/tokens: the same folder, or
+ * the name it will have once the state folder is renamed into place. */
+int hk_softhsm_conf_write(const char *dir, const char *named);
 
 /* Initialise the first free slot's token with label, SO PIN and user PIN. */
 int hk_token_init(const struct hk_p11_cfg *cfg, const char *label,
@@ -56,6 +56,12 @@ void hk_token_close(struct hk_token *t);
  * CKA_SENSITIVE, CKA_EXTRACTABLE=FALSE, CKA_SIGN; refuses an id in use. */
 int hk_token_keygen(struct hk_token *t, enum hk_p11_keytype type, int bits,
     const char *label, const unsigned char *id, size_t id_len);
+
+/* Destroy the private and public key objects with this CKA_ID (used to
+ * undo a key generation whose ceremony failed before anything was signed
+ * and published). Missing objects are not an error. */
+int hk_token_key_destroy(struct hk_token *t, const unsigned char *id,
+    size_t id_len);
 
 /* Private and public key of an RFC 7512 URI (token=, object=, id=; the
  * token must be this token). priv may be NULL to get the public key only. */

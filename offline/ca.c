@@ -1,0 +1,320 @@
+/*
+ * ca.c - opening the CA state folder, audit records, quorum activation.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "atomic.h"
+#include "audit.h"
+#include "clock.h"
+#include "err.h"
+#include "offline.h"
+#include "passin.h"
+#include "quorum.h"
+#include "secmem.h"
+
+const char *
+hk_opt_value(int argc, char **argv, int *i)
+{
+	if (*i + 1 >= argc || argv[*i + 1][0] == '\0') {
+		hk_err_set("%s: needs a value", argv[*i]);
+		return NULL;
+	}
+	(*i)++;
+	return argv[*i];
+}
+
+int
+hk_common_opt(struct hk_common_opts *o, int argc, char **argv, int *i, int *r)
+{
+	const char **slot = NULL;
+
+	*r = 0;
+	if (strcmp(argv[*i], "--state") == 0)
+		slot = &o->state;
+	else if (strcmp(argv[*i], "--clock") == 0)
+		slot = &o->clock;
+	else
+		return 0;
+	if ((*slot = hk_opt_value(argc, argv, i)) == NULL)
+		*r = HK_ERR_USAGE;
+	return 1;
+}
+
+int
+hk_ca_open(const struct hk_common_opts *o, const char *command,
+    struct hk_ca **out)
+{
+	struct hk_ca *ca;
+	const char *rehearsal;
+	time_t t;
+	int r;
+
+	*out = NULL;
+	if (o->state == NULL) {
+		hk_err_set("%s: --state DIR is required", command);
+		return HK_ERR_USAGE;
+	}
+	if ((ca = calloc(1, sizeof(*ca))) == NULL)
+		return HK_ERR_ALLOC;
+	if ((r = hk_state_load(o->state, &ca->st)) != 0)
+		goto fail;
+	if ((r = hk_state_path(ca->st, "audit/audit.log", ca->audit_log,
+	    sizeof(ca->audit_log))) != 0)
+		goto fail;
+	rehearsal = hk_state_get(ca->st, "rehearsal");
+	if (o->clock != NULL) {
+		if (rehearsal == NULL || strcmp(rehearsal, "yes") != 0) {
+			hk_err_set("--clock %s: the clock may be set only in a "
+			    "rehearsal (this CA state is a real one)", o->clock);
+			r = HK_ERR_USAGE;
+			goto fail;
+		}
+		if (hk_time_parse(o->clock, &t) != 0) {
+			hk_err_set("--clock %s: expected YYYY-MM-DDTHH:MM:SSZ",
+			    o->clock);
+			r = HK_ERR_USAGE;
+			goto fail;
+		}
+		hk_clock_set(t);
+	}
+	*out = ca;
+	return 0;
+ fail:
+	hk_ca_close(ca);
+	return r;
+}
+
+int
+hk_ca_audit(struct hk_ca *ca, const char *event, const char *result,
+    const char *actors, const char *fmt, ...)
+{
+	char details[4096], saved[1024];
+	va_list ap;
+	int r;
+
+	/* Keep the detail of the failure being logged, if any. */
+	snprintf(saved, sizeof(saved), "%s", hk_err_msg());
+	va_start(ap, fmt);
+	vsnprintf(details, sizeof(details), fmt, ap);
+	va_end(ap);
+	r = hk_audit_append(ca->audit_log, event, result,
+	    actors != NULL && *actors ? actors : "-", details);
+	if (r != 0) {
+		fprintf(stderr, "hanko-offline: AUDIT LOG NOT WRITTEN: %s\n",
+		    hk_err_msg());
+		return r;
+	}
+	hk_err_set("%s", saved);
+	return 0;
+}
+
+static void
+add_actor(struct hk_ca *ca, const char *id)
+{
+	size_t len = strlen(ca->actors);
+
+	snprintf(ca->actors + len, sizeof(ca->actors) - len, "%s%s",
+	    len ? "," : "", id);
+}
+
+/* Open <state>/secrets/<name>.sealed with the quorum key. */
+static int
+unseal(struct hk_ca *ca, const uint8_t *key, const char *name,
+    uint8_t **plain)
+{
+	char path[4096], rel[128];
+	unsigned char *blob = NULL;
+	size_t bloblen, len;
+	int r;
+
+	*plain = NULL;
+	snprintf(rel, sizeof(rel), "secrets/%s.sealed", name);
+	if ((r = hk_state_path(ca->st, rel, path, sizeof(path))) != 0)
+		return r;
+	if ((r = hk_file_read(path, 65536, &blob, &bloblen)) != 0)
+		return r;
+	r = hk_quorum_open_secret(key, name, blob, bloblen, plain, &len);
+	if (r != 0)
+		hk_err_set("%s: cannot be opened with the quorum key (%s)",
+		    path, hk_strerror(r));
+	free(blob);
+	return r;
+}
+
+/* Open the token named in state.conf (no login). */
+static int
+token_open(struct hk_ca *ca)
+{
+	struct hk_p11_cfg cfg;
+	char conf[4096];
+	const char *label = hk_state_get(ca->st, "token.label");
+	const char *module = hk_state_get(ca->st, "token.module");
+	const char *embedded = hk_state_get(ca->st, "token.embedded");
+	int r;
+
+	if (label == NULL || module == NULL || embedded == NULL) {
+		hk_err_set("%s/state.conf: token.label, token.module and "
+		    "token.embedded are required", ca->st->dir);
+		return HK_ERR_STATE;
+	}
+	cfg.module = module;
+	cfg.softhsm_conf = NULL;
+	if (strcmp(embedded, "yes") == 0) {
+		if ((r = hk_state_path(ca->st, "token/softhsm2.conf", conf,
+		    sizeof(conf))) != 0)
+			return r;
+		cfg.softhsm_conf = conf;
+	}
+	return hk_token_open(&cfg, label, &ca->tok);
+}
+
+int
+hk_ca_activate(struct hk_ca *ca, const struct hk_share_arg *shares,
+    int nshares)
+{
+	struct hk_quorum_set *set = NULL;
+	struct hk_quorum_collect *c = NULL;
+	struct hk_quorum_share_info info;
+	char path[4096], prompt[512], setid[2 * HK_QUORUM_ID_LEN + 1];
+	char *pass = NULL;
+	uint8_t *key = NULL, *pin = NULL;
+	int i, r;
+
+	ca->actors[0] = '\0';
+	if ((r = hk_state_path(ca->st, HK_QUORUM_SET_FILE, path,
+	    sizeof(path))) != 0 || (r = hk_quorum_set_read(path, &set)) != 0)
+		goto out;
+	for (i = 0; i < HK_QUORUM_ID_LEN; i++)
+		snprintf(setid + 2 * i, 3, "%02x", set->id[i]);
+	if ((r = hk_quorum_collect_new(set, &c)) != 0)
+		goto out;
+	for (i = 0; i < nshares; i++) {
+		const char *p = shares[i].path;
+
+		if ((r = hk_quorum_collect_check(c, p, &info)) != 0) {
+			hk_ca_audit(ca, "share.open", "fail", "-",
+			    "%s: %s", p, hk_err_msg());
+			goto out;
+		}
+		snprintf(prompt, sizeof(prompt), "Passphrase of %s for share "
+		    "%d of %d (%s): ", info.holder, info.index, info.n, p);
+		if ((r = hk_passin_read(shares[i].passin, prompt, &pass)) != 0) {
+			hk_ca_audit(ca, "share.open", "fail", info.holder,
+			    "%s: no passphrase: %s", p, hk_err_msg());
+			goto out;
+		}
+		r = hk_quorum_collect_add(c, p, pass);
+		hk_secret_free(pass);
+		pass = NULL;
+		if (r != 0) {
+			hk_ca_audit(ca, "share.open", "fail", info.holder,
+			    "share %d of set %s from %s: %s", info.index, setid,
+			    p, hk_err_msg());
+			goto out;
+		}
+		hk_ca_audit(ca, "share.open", "ok", info.holder,
+		    "share %d of set %s from %s", info.index, setid, p);
+		add_actor(ca, info.holder);
+	}
+	if ((r = hk_quorum_collect_finish(c, &key)) != 0) {
+		hk_ca_audit(ca, "quorum.combine", "fail", ca->actors,
+		    "%s; no login attempted", hk_err_msg());
+		goto out;
+	}
+	hk_ca_audit(ca, "quorum.combine", "ok", ca->actors,
+	    "%d shares of set %s (threshold %d of %d)",
+	    hk_quorum_collect_count(c), setid, set->m, set->n);
+	r = unseal(ca, key, "token-user-pin", &pin);
+	hk_secret_free(key);
+	key = NULL;
+	if (r != 0) {
+		hk_ca_audit(ca, "token.login", "fail", ca->actors, "%s",
+		    hk_err_msg());
+		goto out;
+	}
+	if ((r = token_open(ca)) != 0 ||
+	    (r = hk_token_login(ca->tok, (const char *)pin)) != 0) {
+		hk_ca_audit(ca, "token.login", "fail", ca->actors, "%s",
+		    hk_err_msg());
+		goto out;
+	}
+	hk_ca_audit(ca, "token.login", "ok", ca->actors, "token %s",
+	    hk_state_get(ca->st, "token.label"));
+	r = 0;
+ out:
+	hk_secret_free(pass);
+	hk_secret_free(key);
+	hk_secret_free(pin);
+	hk_quorum_collect_free(c);
+	hk_quorum_set_free(set);
+	return r;
+}
+
+int
+hk_ca_checkpoint(struct hk_ca *ca)
+{
+	EVP_PKEY *priv = NULL;
+	const char *uri = hk_state_get(ca->st, "audit.key-uri");
+	int r;
+
+	if (ca->tok == NULL || uri == NULL) {
+		hk_err_set("audit checkpoint: the token is not activated");
+		return HK_ERR_STATE;
+	}
+	if ((r = hk_token_key(ca->tok, uri, &priv, NULL)) != 0)
+		return r;
+	r = hk_audit_checkpoint(ca->audit_log, priv, "audit-1");
+	EVP_PKEY_free(priv);
+	return r;
+}
+
+void
+hk_ca_close(struct hk_ca *ca)
+{
+	if (ca == NULL)
+		return;
+	/* Logging out deactivates the key (CPS 6-2-1-8); the checkpoint
+	 * that the command signed last covers the session's records. */
+	hk_token_close(ca->tok);
+	hk_state_free(ca->st);
+	free(ca);
+}
+
+int
+hk_share_opt(struct hk_share_arg *shares, int *n, int argc, char **argv,
+    int *i, int *r)
+{
+	*r = 0;
+	if (strcmp(argv[*i], "--share") == 0) {
+		if (*n == HK_MAX_SHARE_ARGS) {
+			hk_err_set("--share: at most %d shares",
+			    HK_MAX_SHARE_ARGS);
+			*r = HK_ERR_USAGE;
+			return 1;
+		}
+		if ((shares[*n].path = hk_opt_value(argc, argv, i)) == NULL) {
+			*r = HK_ERR_USAGE;
+			return 1;
+		}
+		shares[(*n)++].passin = NULL;
+		return 1;
+	}
+	if (strcmp(argv[*i], "--passin") == 0) {
+		const char *v = hk_opt_value(argc, argv, i);
+		if (v == NULL) {
+			*r = HK_ERR_USAGE;
+		} else if (*n == 0 || shares[*n - 1].passin != NULL) {
+			hk_err_set("--passin: must follow the --share it "
+			    "opens");
+			*r = HK_ERR_USAGE;
+		} else
+			shares[*n - 1].passin = v;
+		return 1;
+	}
+	return 0;
+}

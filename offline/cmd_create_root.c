@@ -1,0 +1,212 @@
+/*
+ * cmd_create_root.c - "hanko-offline create-root": the root key of the
+ * governor (知事) generated inside the token by a quorum of key managers,
+ * and its self-signed certificate (CPS 6-1-1-1, 6-1-1-2, 6-2-1-6, 6-3-1-2,
+ * 7-1-3).
+ *
+ * The certificate is built from the profile, linted on a copy signed with a
+ * throwaway key, signed in the token over the byte-identical TBS, verified,
+ * linted again, and written as DER and PEM without replacing anything.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/x509.h>
+
+#include "atomic.h"
+#include "audit.h"
+#include "cert.h"
+#include "clock.h"
+#include "err.h"
+#include "hex.h"
+#include "offline.h"
+#include "p11.h"
+#include "profile.h"
+
+static const char create_root_usage[] =
+"usage: hanko-offline create-root --state DIR --share FILE [--passin SPEC]\n"
+"           [--share FILE [--passin SPEC]]... [--clock YYYY-MM-DDTHH:MM:SSZ]\n";
+
+struct create_root_opts {
+	struct hk_common_opts c;	/* --state, --clock */
+	struct hk_share_arg shares[HK_MAX_SHARE_ARGS]; /* --share/--passin */
+	int nshares;
+};
+
+static int
+parse(struct create_root_opts *o, int argc, char **argv)
+{
+	int i, r;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		if (hk_common_opt(&o->c, argc, argv, &i, &r) ||
+		    hk_share_opt(o->shares, &o->nshares, argc, argv, &i, &r)) {
+			if (r != 0)
+				return r;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			fputs(create_root_usage, stdout);
+			exit(0);
+		} else {
+			hk_err_set("%s: unknown option\n%s", argv[i],
+			    create_root_usage);
+			return HK_ERR_USAGE;
+		}
+	}
+	return 0;
+}
+
+static int
+keygen_params(enum hk_key_alg a, enum hk_p11_keytype *type, int *bits)
+{
+	switch (a) {
+	case HK_KEY_RSA2048: *type = HK_P11_RSA; *bits = 2048; return 0;
+	case HK_KEY_RSA3072: *type = HK_P11_RSA; *bits = 3072; return 0;
+	case HK_KEY_RSA4096: *type = HK_P11_RSA; *bits = 4096; return 0;
+	case HK_KEY_EC_P384: *type = HK_P11_EC; *bits = 384; return 0;
+	}
+	return HK_ERR_INVALID;
+}
+
+static void
+print_summary(X509 *cert, const char *der, const char *pem, int rehearsal)
+{
+	char fp[96], nb[32], na[32], *serial = NULL, subj[512];
+	const ASN1_INTEGER *sn = X509_get0_serialNumber(cert);
+	BIGNUM *bn = ASN1_INTEGER_to_BN(sn, NULL);
+	struct tm tm;
+
+	hk_cert_fingerprint_text(cert, fp);
+	if (bn != NULL)
+		serial = BN_bn2hex(bn);
+	ASN1_TIME_to_tm(X509_get0_notBefore(cert), &tm);
+	strftime(nb, sizeof(nb), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm);
+	strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	X509_NAME_oneline(X509_get_subject_name(cert), subj, sizeof(subj));
+	printf("Root certificate made%s:\n"
+	    "  subject     %s\n  serial      %s\n  valid       %s .. %s\n"
+	    "  written     %s\n              %s\n  SHA-256     %s\n",
+	    rehearsal ? " (REHEARSAL: marked TEST)" : "", subj,
+	    serial ? serial : "?", nb, na, der, pem, fp);
+	OPENSSL_free(serial);
+	BN_free(bn);
+}
+
+int
+cmd_create_root(int argc, char **argv)
+{
+	struct create_root_opts o;
+	struct hk_ca *ca = NULL;
+	struct hk_profile *p = NULL;
+	enum hk_p11_keytype type;
+	X509 *cert = NULL;
+	EVP_PKEY *priv = NULL, *pub = NULL;
+	char path[4096], der[4096], pem[4096], uri[256], fp[96], t[32];
+	const unsigned char id[] = "root-1";
+	const char *gen;
+	int bits, rehearsal, r, made_key = 0;
+
+	if ((r = parse(&o, argc, argv)) != 0)
+		return r;
+	if ((r = hk_ca_open(&o.c, "create-root", &ca)) != 0)
+		return r;
+	rehearsal = strcmp(hk_state_get(ca->st, "rehearsal") ?
+	    hk_state_get(ca->st, "rehearsal") : "no", "yes") == 0;
+	if ((r = hk_state_path(ca->st, "profile.yaml", path,
+	    sizeof(path))) != 0 || (r = hk_profile_load(path, &p)) != 0)
+		goto fail;
+	gen = hk_state_get(ca->st, "root.generations");
+	if (gen == NULL || strcmp(gen, "0") != 0) {
+		hk_err_set("%s: the root exists already (generation %s); a new "
+		    "root key is made by the rollover ceremony", o.c.state,
+		    gen ? gen : "?");
+		r = HK_ERR_EXISTS;
+		goto fail;
+	}
+	if ((r = hk_state_path(ca->st, "certs/root-1.der", der,
+	    sizeof(der))) != 0 || (r = hk_state_path(ca->st,
+	    "certs/root-1.pem", pem, sizeof(pem))) != 0)
+		goto fail;
+	if (hk_path_exists(der) || hk_path_exists(pem)) {
+		hk_err_set("%s: already exists; refusing to overwrite", der);
+		r = HK_ERR_EXISTS;
+		goto fail;
+	}
+	if ((r = keygen_params(p->root_key, &type, &bits)) != 0)
+		goto fail;
+	hk_ca_audit(ca, "root.create.start", "ok", "-", "generation 1, %s, "
+	    "%s", hk_key_alg_name(p->root_key),
+	    rehearsal ? "REHEARSAL" : "real run");
+	if ((r = hk_ca_activate(ca, o.shares, o.nshares)) != 0)
+		goto fail;
+
+	/* The key, generated inside the token (CPS 6-2-1-6). */
+	if ((r = hk_token_keygen(ca->tok, type, bits, "root-1", id,
+	    sizeof(id) - 1)) != 0) {
+		hk_ca_audit(ca, "key.generate", "fail", ca->actors, "root-1: %s",
+		    hk_err_msg());
+		goto fail;
+	}
+	made_key = 1;
+	if ((r = hk_p11_uri(hk_state_get(ca->st, "token.label"), id,
+	    sizeof(id) - 1, uri, sizeof(uri))) != 0 ||
+	    (r = hk_token_key(ca->tok, uri, &priv, &pub)) != 0)
+		goto fail;
+	hk_ca_audit(ca, "key.generate", "ok", ca->actors, "root-1 %s in the "
+	    "token, non-extractable: %s", hk_key_alg_name(p->root_key), uri);
+
+	/* Build, lint, sign, verify, lint (DESIGN.md 5). */
+	if ((r = hk_cert_build_root(p, pub, hk_clock_now(), rehearsal,
+	    &cert)) != 0 ||
+	    (r = hk_cert_sign_checked(cert, priv, pub, p, HK_CERT_ROOT,
+	    rehearsal)) != 0) {
+		hk_ca_audit(ca, "cert.sign", "fail", ca->actors, "root-1: %s",
+		    hk_err_msg());
+		goto fail;
+	}
+	if ((r = hk_cert_write(cert, der, pem)) != 0) {
+		hk_ca_audit(ca, "cert.write", "fail", ca->actors, "%s",
+		    hk_err_msg());
+		goto fail;
+	}
+	hk_cert_fingerprint_text(cert, fp);
+	hk_ca_audit(ca, "cert.sign", "ok", ca->actors, "root-1 self-signed "
+	    "certificate %s SHA-256 %s", der, fp);
+	hk_time_format(hk_clock_now(), t, sizeof(t));
+	if ((r = hk_state_set(ca->st, "root.generations", "1")) != 0 ||
+	    (r = hk_state_set(ca->st, "root.1.key-uri", uri)) != 0 ||
+	    (r = hk_state_set(ca->st, "root.1.cert", "certs/root-1.der")) != 0 ||
+	    (r = hk_state_set(ca->st, "root.1.created", t)) != 0 ||
+	    (r = hk_state_save(ca->st)) != 0)
+		goto fail;
+	made_key = 0;	/* the key is the CA's now */
+	hk_ca_audit(ca, "root.create", "ok", ca->actors, "generation 1 "
+	    "SHA-256 %s", fp);
+	if ((r = hk_ca_checkpoint(ca)) != 0)
+		goto fail;
+	print_summary(cert, der, pem, rehearsal);
+	goto out;
+ fail:
+	if (ca != NULL) {
+		if (made_key && ca->tok != NULL &&
+		    hk_token_key_destroy(ca->tok, id, sizeof(id) - 1) == 0)
+			hk_ca_audit(ca, "key.destroy", "ok", ca->actors,
+			    "root-1 removed: the ceremony failed before the "
+			    "certificate was kept");
+		hk_ca_audit(ca, "root.create", "fail", ca->actors, "%s",
+		    hk_err_msg());
+		/* Sign what was logged, when the token is active. */
+		if (ca->tok != NULL)
+			(void)hk_ca_checkpoint(ca);
+	}
+ out:
+	X509_free(cert);
+	EVP_PKEY_free(priv);
+	EVP_PKEY_free(pub);
+	hk_profile_free(p);
+	hk_ca_close(ca);
+	return r;
+}

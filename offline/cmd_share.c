@@ -1,0 +1,32 @@
+/*
+ * cmd_share.c - "hanko-offline share inspect FILE": what a share file says
+ * about itself (set, index, threshold, holder) without its passphrase, so a
+ * key manager can check their medium (CPS 6-2-1-2).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "hex.h"
+#include "offline.h"
+#include "quorum.h"
+
+int
+cmd_share(int argc, char **argv)
+{
+	struct hk_quorum_share_info info;
+	char setid[2 * HK_QUORUM_ID_LEN + 1];
+	int r;
+
+	if (argc != 3 || strcmp(argv[1], "inspect") != 0) {
+		hk_err_set("usage: hanko-offline share inspect FILE");
+		return HK_ERR_USAGE;
+	}
+	if ((r = hk_quorum_share_info(argv[2], &info)) != 0)
+		return r;
+	hk_hex_encode(info.set_id, sizeof(info.set_id), setid);
+	printf("file:      %s\nset:       %s\nshare:     %d of %d\n"
+	    "threshold: %d\nholder:    %s\nchecksum:  ok\n", argv[2], setid,
+	    info.index, info.n, info.m, info.holder);
+	return 0;
+}
