@@ -31,8 +31,7 @@ cmd_activate(int argc, char **argv)
 			fputs(activate_usage, stdout);
 			return 0;
 		} else {
-			hk_err_set("%s: unknown option\n%s", argv[i],
-			    activate_usage);
+			hk_err_set("%s: unknown option (see --help)", argv[i]);
 			return HK_ERR_USAGE;
 		}
 	}

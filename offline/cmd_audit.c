@@ -46,9 +46,9 @@ cmd_audit(int argc, char **argv)
 	EVP_PKEY *pub = NULL;
 	int i, r;
 
-	if (argc < 2) {
-		hk_err_set("%s", audit_usage);
-		return HK_ERR_USAGE;
+	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+		fputs(audit_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? HK_ERR_USAGE : 0;
 	}
 	verb = argv[1];
 	for (i = 2; i < argc; i++) {
@@ -60,16 +60,15 @@ cmd_audit(int argc, char **argv)
 		else if (strcmp(argv[i], "--key") == 0)
 			slot = &key;
 		else {
-			hk_err_set("%s: unknown option\n%s", argv[i],
-			    audit_usage);
+			hk_err_set("%s: unknown option (see --help)", argv[i]);
 			return HK_ERR_USAGE;
 		}
 		if ((*slot = hk_opt_value(argc, argv, &i)) == NULL)
 			return HK_ERR_USAGE;
 	}
 	if ((state == NULL) == (log == NULL)) {
-		hk_err_set("give either --state DIR or --log FILE\n%s",
-		    audit_usage);
+		hk_err_set("give either --state DIR or --log FILE (see "
+		    "'hanko-offline audit --help')");
 		return HK_ERR_USAGE;
 	}
 	if (state != NULL) {
@@ -83,8 +82,8 @@ cmd_audit(int argc, char **argv)
 	if (strcmp(verb, "show") == 0)
 		return hk_audit_print(log, stdout);
 	if (strcmp(verb, "verify") != 0) {
-		hk_err_set("audit %s: unknown; expected verify or show\n%s",
-		    verb, audit_usage);
+		hk_err_set("audit %s: unknown; expected verify or show",
+		    verb);
 		return HK_ERR_USAGE;
 	}
 	if (key != NULL && (r = load_pub(key, &pub)) != 0)

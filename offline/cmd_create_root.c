@@ -50,8 +50,7 @@ parse(struct create_root_opts *o, int argc, char **argv)
 			fputs(create_root_usage, stdout);
 			exit(0);
 		} else {
-			hk_err_set("%s: unknown option\n%s", argv[i],
-			    create_root_usage);
+			hk_err_set("%s: unknown option (see --help)", argv[i]);
 			return HK_ERR_USAGE;
 		}
 	}

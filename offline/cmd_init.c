@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,14 +124,14 @@ parse(struct init_opts *o, int argc, char **argv)
 			o->passin_id[o->npassin] = v;
 			o->passin_spec[o->npassin++] = eq + 1;
 		} else {
-			hk_err_set("%s: unknown option\n%s", a, init_usage);
+			hk_err_set("%s: unknown option (see --help)", a);
 			return HK_ERR_USAGE;
 		}
 	}
 	if (o->c.state == NULL || o->profile == NULL || o->roster == NULL ||
 	    o->media == NULL) {
 		hk_err_set("--state, --profile, --roster and --media are "
-		    "required\n%s", init_usage);
+		    "required (see --help)");
 		return HK_ERR_USAGE;
 	}
 	if (o->c.clock != NULL && !o->rehearsal) {
@@ -188,6 +189,15 @@ check_inputs(const struct init_opts *o, struct init_work *w)
 		hk_err_set("%s: already exists; init makes a new state folder "
 		    "and never reuses one", o->c.state);
 		return HK_ERR_EXISTS;
+	}
+	{
+		char parent[4096];
+		snprintf(parent, sizeof(parent), "%s", o->c.state);
+		if (!hk_path_exists(dirname(parent))) {
+			hk_err_set("%s: the folder %s that should hold it does "
+			    "not exist", o->c.state, parent);
+			return HK_ERR_NOT_FOUND;
+		}
 	}
 	if ((r = hk_kdf_level_parse(o->kdf ? o->kdf : "moderate",
 	    &w->kdf_level)) != 0) {

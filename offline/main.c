@@ -66,7 +66,7 @@ main(int argc, char **argv)
 		}
 		return hk_exit_code(r);
 	}
-	fprintf(stderr, "hanko-offline: %s: unknown command\n%s", argv[1],
-	    usage_text);
+	fprintf(stderr, "hanko-offline: %s: unknown command (see "
+	    "hanko-offline --help)\n", argv[1]);
 	return hk_exit_code(HK_ERR_USAGE);
 }

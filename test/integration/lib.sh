@@ -1,0 +1,98 @@
+# lib.sh - shared set-up for the integration tests (sourced, not run).
+# ctest sets HANKO_OFFLINE, HANKO_ONLINE, HANKO_SRC and HANKO_TMP.
+set -euo pipefail
+
+: "${HANKO_OFFLINE:?run through ctest}"
+: "${HANKO_SRC:?run through ctest}"
+: "${HANKO_TMP:?run through ctest}"
+OFF=$HANKO_OFFLINE
+PROFILE=$HANKO_SRC/ceremony-scripts/profile-kumamoto.yaml
+ROSTER=$HANKO_SRC/ceremony-scripts/roster-demo.yaml
+KMS=(yamada sato suzuki takahashi tanaka)
+
+# The demo key managers' passphrases (fictional, for rehearsals only).
+export HK_PASS_yamada='Kumamoto castle 1607 spring!'
+export HK_PASS_sato='Aso caldera sunrise #42 view'
+export HK_PASS_suzuki='Amakusa pearls & dolphins 9'
+export HK_PASS_takahashi='Hitoyoshi onsen river 88 boats'
+export HK_PASS_tanaka='Kikuchi gorge maple leaves 2026'
+
+TESTS_RUN=0
+TESTS_FAILED=0
+
+fresh_tmp() {
+	rm -rf "$HANKO_TMP"
+	mkdir -p "$HANKO_TMP"
+}
+
+# ok NAME COMMAND...: COMMAND must succeed.
+ok() {
+	local name=$1; shift
+	TESTS_RUN=$((TESTS_RUN + 1))
+	if "$@" >"$HANKO_TMP/out" 2>"$HANKO_TMP/err"; then
+		echo "ok - $name"
+	else
+		echo "FAIL - $name (exit $?)"; cat "$HANKO_TMP/err" >&2
+		TESTS_FAILED=$((TESTS_FAILED + 1))
+	fi
+}
+
+# fails NAME EXIT PATTERN COMMAND...: COMMAND must exit with EXIT and print
+# exactly one line on stderr matching the extended regex PATTERN.
+fails() {
+	local name=$1 want=$2 pat=$3 rc=0; shift 3
+	TESTS_RUN=$((TESTS_RUN + 1))
+	"$@" >"$HANKO_TMP/out" 2>"$HANKO_TMP/err" || rc=$?
+	if [ "$rc" != "$want" ]; then
+		echo "FAIL - $name: exit $rc, wanted $want"; cat "$HANKO_TMP/err" >&2
+		TESTS_FAILED=$((TESTS_FAILED + 1))
+	elif [ "$(wc -l <"$HANKO_TMP/err")" != 1 ]; then
+		echo "FAIL - $name: stderr is not one line:"; cat "$HANKO_TMP/err" >&2
+		TESTS_FAILED=$((TESTS_FAILED + 1))
+	elif ! grep -Eq -- "$pat" "$HANKO_TMP/err"; then
+		echo "FAIL - $name: stderr does not match /$pat/:"; cat "$HANKO_TMP/err" >&2
+		TESTS_FAILED=$((TESTS_FAILED + 1))
+	else
+		echo "ok - $name (exit $rc: $(cat "$HANKO_TMP/err"))"
+	fi
+}
+
+# check NAME CONDITION-COMMAND...: a plain assertion.
+check() {
+	local name=$1; shift
+	TESTS_RUN=$((TESTS_RUN + 1))
+	if "$@"; then echo "ok - $name"; else
+		echo "FAIL - $name"; TESTS_FAILED=$((TESTS_FAILED + 1)); fi
+}
+
+finish() {
+	echo "$((TESTS_RUN - TESTS_FAILED)) passed, $TESTS_FAILED failed"
+	[ "$TESTS_FAILED" = 0 ]
+}
+
+# make_ca DIR: a rehearsal CA with the demo roster at DIR/state, shares in
+# DIR/media/<id>/share-<i>-<id>.hks (fast KDF for tests).
+make_ca() {
+	local dir=$1 args=()
+	mkdir -p "$dir"
+	for km in "${KMS[@]}"; do args+=(--passin "$km=env:HK_PASS_$km"); done
+	"$OFF" init --state "$dir/state" --profile "$PROFILE" --roster "$ROSTER" \
+		--media "$dir/media" --rehearsal --kdf interactive \
+		--clock 2026-04-01T00:00:00Z "${args[@]}" >/dev/null
+}
+
+# share_args DIR I...: --share/--passin pairs for key managers number I (1-5).
+share_args() {
+	local dir=$1; shift
+	for i in "$@"; do
+		local km=${KMS[$((i - 1))]}
+		printf -- '--share\n%s\n--passin\nenv:HK_PASS_%s\n' \
+			"$dir/media/$km/share-$i-$km.hks" "$km"
+	done
+}
+
+# tree_digest DIR: one digest of every file's name, mode and contents.
+tree_digest() {
+	(cd "$1" && find . -type f -printf '%p %m\n' | sort && \
+		find . -type f -print0 | sort -z | xargs -0 -r sha256sum) | sha256sum
+}

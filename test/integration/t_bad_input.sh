@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# t_bad_input.sh - bad input gets a one-line error naming the input and the
+# rule, a documented exit status (hanko-offline(1), EXIT STATUS), and
+# changes nothing: no state folder, no share, nothing already stored lost.
+. "$(dirname "$0")/lib.sh"
+fresh_tmp
+T=$HANKO_TMP
+passins=()
+for km in "${KMS[@]}"; do passins+=(--passin "$km=env:HK_PASS_$km"); done
+INIT=("$OFF" init --rehearsal --kdf interactive "${passins[@]}")
+init() { "${INIT[@]}" "$@"; }
+nothing_made() { [ ! -e "$T/state" ] && [ ! -e "$T/media" ] && \
+	[ -z "$(ls -A "$T" | grep -v -e '^out$' -e '^err$' -e '\.yaml$' || true)" ]; }
+check "nothing_made sees a made folder" bash -c "mkdir '$T/media' && ! ( $(declare -f nothing_made); T='$T'; nothing_made ); r=\$?; rmdir '$T/media'; exit \$r"
+
+# A malformed profile: YAML syntax, then a value out of range.
+printf 'hanko-profile: 1\nroot: [unclosed\n' >"$T/bad-syntax.yaml"
+fails "a profile that is not YAML is refused" 3 "bad-syntax.yaml:[0-9]+" \
+	init --state "$T/state" --profile "$T/bad-syntax.yaml" --roster "$ROSTER" --media "$T/media"
+check "... and nothing was made" nothing_made
+sed 's/^\(\s*validity-years:\s*\)10/\1999/' "$PROFILE" >"$T/bad-range.yaml"
+check "the range test profile differs from the shipped one" bash -c "! cmp -s '$PROFILE' '$T/bad-range.yaml'"
+fails "a profile value out of range is refused, naming file, line and field" 3 \
+	"bad-range.yaml:[0-9]+:[0-9]+: .*validity-years" \
+	init --state "$T/state" --profile "$T/bad-range.yaml" --roster "$ROSTER" --media "$T/media"
+check "... and nothing was made" nothing_made
+
+# Rosters whose threshold breaks 2 <= m <= n.
+sed 's/threshold: 3/threshold: 6/' "$ROSTER" >"$T/m-gt-n.yaml"
+fails "a roster with m > n is refused" 3 "m-gt-n.yaml:[0-9]+:[0-9]+: .*threshold" \
+	init --state "$T/state" --profile "$PROFILE" --roster "$T/m-gt-n.yaml" --media "$T/media"
+check "... and nothing was made" nothing_made
+sed 's/threshold: 3/threshold: 1/' "$ROSTER" >"$T/m-lt-2.yaml"
+fails "a roster with m < 2 is refused" 3 "m-lt-2.yaml:[0-9]+:[0-9]+: .*threshold" \
+	init --state "$T/state" --profile "$PROFILE" --roster "$T/m-lt-2.yaml" --media "$T/media"
+check "... and nothing was made" nothing_made
+
+# Passphrases: weak, or the same for two holders.
+fails "a weak passphrase is refused when shares are made" 3 "passphrase of key manager sato" \
+	env HK_PASS_sato=short "${INIT[@]}" --state "$T/state" --profile "$PROFILE" --roster "$ROSTER" --media "$T/media"
+check "... and nothing was made" nothing_made
+fails "the same passphrase for two holders is refused" 3 "passphrase of key manager sato: the same as yamada" \
+	env HK_PASS_sato="$HK_PASS_yamada" "${INIT[@]}" --state "$T/state" --profile "$PROFILE" --roster "$ROSTER" --media "$T/media"
+check "... and nothing was made" nothing_made
+fails "an unknown option is a usage error" 2 "--frobnicate: unknown option" \
+	init --frobnicate
+
+# A state folder that already exists is never reused.
+mkdir -p "$T/existing" && echo keep >"$T/existing/precious"
+before=$(tree_digest "$T/existing")
+fails "an existing state folder is refused" 7 "existing: already exists" \
+	init --state "$T/existing" --profile "$PROFILE" --roster "$ROSTER" --media "$T/media"
+check "... and it is unchanged" test "$(tree_digest "$T/existing")" = "$before"
+rm -rf "$T/existing"
+
+# A real CA, then bad input against it.
+make_ca "$T/ca"
+S=$T/ca/state
+snap() { (cd "$S" && find . -path ./audit -prune -o -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum; }
+before=$(snap)
+mapfile -t args < <(share_args "$T/ca" 1 2)
+fails "a missing share file is named" 3 "nowhere.hks: no such file" \
+	"$OFF" create-root --state "$S" "${args[@]}" --share "$T/nowhere.hks" --passin env:HK_PASS_suzuki
+check "... nothing but the audit log changed" test "$(snap)" = "$before"
+check "... and the failure is in the audit log" \
+	grep -q '	share.open	fail	-	.*nowhere.hks' "$S/audit/audit.log"
+check "... and no root key was made" grep -q '^root.generations = 0$' "$S/state.conf"
+fails "a state folder whose parent is missing is named" 3 "real/state: the folder .*real that should hold it does not exist" \
+	init --state "$T/real/state" --profile "$PROFILE" --roster "$ROSTER" --media "$T/media"
+mkdir -p "$T/real"
+ok "a real (not rehearsal) CA is made" "$OFF" init --state "$T/real/state" \
+	--profile "$PROFILE" --roster "$ROSTER" --media "$T/real/media" --kdf interactive "${passins[@]}"
+mapfile -t args < <(share_args "$T/real" 1 2 3)
+fails "--clock on a real CA is refused" 2 "clock may be set only in a rehearsal" \
+	"$OFF" activate --state "$T/real/state" --clock 2030-01-01T00:00:00Z "${args[@]}"
+fails "--clock at init needs --rehearsal" 2 "clock may be set only with --rehearsal" \
+	"$OFF" init --state "$T/real2" --profile "$PROFILE" --roster "$ROSTER" --media "$T/m2" --clock 2030-01-01T00:00:00Z
+mapfile -t args < <(share_args "$T/ca" 1 2 3)
+ok "create-root with three shares" "$OFF" create-root --state "$S" "${args[@]}"
+before=$(sha256sum "$S/certs/root-1.der" "$S/certs/root-1.pem")
+fails "a second create-root is refused" 7 "root exists already" \
+	"$OFF" create-root --state "$S" "${args[@]}"
+check "... and the root certificate is unchanged" \
+	test "$(sha256sum "$S/certs/root-1.der" "$S/certs/root-1.pem")" = "$before"
+fails "a folder that is not a CA state is named" 3 "not a hanko CA state folder" \
+	"$OFF" activate --state "$T" "${args[@]}"
+ok "the audit log verifies after all of it" "$OFF" audit verify --state "$S"
+finish
