@@ -1,2 +1,552 @@
-/* cert.c - placeholder until the module lands. */
-typedef int hk_placeholder_cert;
+/* cert.c - build, sign (checked), write and read certificates. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "atomic.h"
+#include "cert.h"
+#include "clock.h"
+#include "err.h"
+#include "hex.h"
+#include "lint.h"
+#include "name.h"
+#include "profile.h"
+
+const char *
+hk_cert_kind_name(enum hk_cert_kind kind)
+{
+	switch (kind) {
+	case HK_CERT_ROOT:	return "root";
+	case HK_CERT_LINK:	return "link";
+	case HK_CERT_CROSS:	return "cross";
+	case HK_CERT_ISSUING:	return "issuing";
+	case HK_CERT_USER:	return "user";
+	case HK_CERT_OCSP:	return "ocsp";
+	case HK_CERT_VALIDATION: return "validation";
+	}
+	return "?";
+}
+
+int
+hk_cert_key_id(EVP_PKEY *pub, unsigned char out[20])
+{
+	X509_PUBKEY *xpk = NULL;
+	const unsigned char *bits;
+	int len, r = HK_ERR_CRYPTO;
+
+	if (X509_PUBKEY_set(&xpk, pub) != 1 ||
+	    X509_PUBKEY_get0_param(NULL, &bits, &len, NULL, xpk) != 1 ||
+	    len <= 0)
+		goto out;
+	/* RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits */
+	if (EVP_Digest(bits, (size_t)len, out, NULL, EVP_sha1(), NULL) != 1)
+		goto out;
+	r = 0;
+out:
+	X509_PUBKEY_free(xpk);
+	return r;
+}
+
+const EVP_MD *
+hk_cert_md(const struct hk_profile *p, EVP_PKEY *key)
+{
+	(void)p;
+	/* The profile pairs P-384 with ecdsa-with-SHA384 and RSA keys with
+	 * sha256WithRSAEncryption (profile.c refuses other pairs). */
+	if (EVP_PKEY_is_a(key, "EC"))
+		return EVP_sha384();
+	return EVP_sha256();
+}
+
+/* 0 if pub has the type and size alg names; else a detail. */
+static int
+key_matches(EVP_PKEY *pub, enum hk_key_alg alg, const char *what)
+{
+	int bits = EVP_PKEY_get_bits(pub), want = 0;
+	char group[64] = "";
+	size_t glen = 0;
+
+	switch (alg) {
+	case HK_KEY_RSA2048: want = 2048; break;
+	case HK_KEY_RSA3072: want = 3072; break;
+	case HK_KEY_RSA4096: want = 4096; break;
+	case HK_KEY_EC_P384: want = 384; break;
+	}
+	if (alg == HK_KEY_EC_P384) {
+		if (EVP_PKEY_is_a(pub, "EC") &&
+		    EVP_PKEY_get_group_name(pub, group, sizeof(group),
+		    &glen) == 1 && strcmp(group, "secp384r1") == 0)
+			return 0;
+	} else if (EVP_PKEY_is_a(pub, "RSA") && bits == want)
+		return 0;
+	hk_err_set("%s: the key is %s-%d but the profile asks %s", what,
+	    EVP_PKEY_is_a(pub, "RSA") ? "RSA" :
+	    EVP_PKEY_is_a(pub, "EC") ? "EC" : "other", bits,
+	    hk_key_alg_name(alg));
+	return HK_ERR_INVALID;
+}
+
+static int
+random_serial(X509 *x)
+{
+	unsigned char s[HK_SERIAL_LEN];
+	ASN1_INTEGER *ai = NULL;
+	BIGNUM *bn = NULL;
+	int r = HK_ERR_CRYPTO;
+
+	if (RAND_bytes(s, sizeof(s)) != 1)
+		goto out;
+	/* 0b01xxxxxx: positive, exactly 20 octets, never zero; 158 random
+	 * bits (PROFILE.md asks at least 127). */
+	s[0] = (unsigned char)((s[0] & 0x3f) | 0x40);
+	if ((bn = BN_bin2bn(s, sizeof(s), NULL)) == NULL ||
+	    (ai = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
+	    X509_set_serialNumber(x, ai) != 1)
+		goto out;
+	r = 0;
+out:
+	ASN1_INTEGER_free(ai);
+	BN_free(bn);
+	return r;
+}
+
+static int
+set_validity(X509 *x, time_t nb, int years)
+{
+	ASN1_TIME *t = NULL;
+	time_t na;
+	int r = HK_ERR_CRYPTO;
+
+	if ((na = hk_time_add_years(nb, years)) == (time_t)-1)
+		return HK_ERR_INVALID;
+	na -= 1;			/* inclusive: PROFILE.md */
+	/* ASN1_TIME_set picks UTCTime for 1950-2049 and GeneralizedTime
+	 * otherwise, as RFC 5280 4.1.2.5 asks. */
+	if ((t = ASN1_TIME_set(NULL, nb)) == NULL ||
+	    X509_set1_notBefore(x, t) != 1)
+		goto out;
+	ASN1_TIME_free(t);
+	if ((t = ASN1_TIME_set(NULL, na)) == NULL ||
+	    X509_set1_notAfter(x, t) != 1)
+		goto out;
+	r = 0;
+out:
+	ASN1_TIME_free(t);
+	return r;
+}
+
+static int
+add_dirname(GENERAL_NAMES *gns, const X509_NAME *name)
+{
+	GENERAL_NAME *gn;
+	X509_NAME *dup;
+
+	if ((gn = GENERAL_NAME_new()) == NULL)
+		return HK_ERR_ALLOC;
+	if ((dup = X509_NAME_dup(name)) == NULL) {
+		GENERAL_NAME_free(gn);
+		return HK_ERR_ALLOC;
+	}
+	GENERAL_NAME_set0_value(gn, GEN_DIRNAME, dup);
+	if (!sk_GENERAL_NAME_push(gns, gn)) {
+		GENERAL_NAME_free(gn);
+		return HK_ERR_ALLOC;
+	}
+	return 0;
+}
+
+static int
+add_uri(GENERAL_NAMES *gns, const char *uri)
+{
+	GENERAL_NAME *gn;
+	ASN1_IA5STRING *s;
+
+	if ((gn = GENERAL_NAME_new()) == NULL)
+		return HK_ERR_ALLOC;
+	if ((s = ASN1_IA5STRING_new()) == NULL ||
+	    ASN1_STRING_set(s, uri, (int)strlen(uri)) != 1) {
+		ASN1_IA5STRING_free(s);
+		GENERAL_NAME_free(gn);
+		return HK_ERR_ALLOC;
+	}
+	GENERAL_NAME_set0_value(gn, GEN_URI, s);
+	if (!sk_GENERAL_NAME_push(gns, gn)) {
+		GENERAL_NAME_free(gn);
+		return HK_ERR_ALLOC;
+	}
+	return 0;
+}
+
+/* cRLDistributionPoints: one point, fullName = dirName [+ URI]. */
+static int
+add_crldp(X509 *x, const X509_NAME *dn, const char *repo)
+{
+	CRL_DIST_POINTS *dps = NULL;
+	DIST_POINT *dp = NULL;
+	char uri[600];
+	int r = HK_ERR_ALLOC;
+
+	if ((dps = sk_DIST_POINT_new_null()) == NULL ||
+	    (dp = DIST_POINT_new()) == NULL ||
+	    (dp->distpoint = DIST_POINT_NAME_new()) == NULL ||
+	    (dp->distpoint->name.fullname = GENERAL_NAMES_new()) == NULL)
+		goto out;
+	dp->distpoint->type = 0;	/* fullName */
+	if ((r = add_dirname(dp->distpoint->name.fullname, dn)) != 0)
+		goto out;
+	if (repo != NULL && *repo != '\0') {
+		snprintf(uri, sizeof(uri), "%s/arl.crl", repo);
+		if ((r = add_uri(dp->distpoint->name.fullname, uri)) != 0)
+			goto out;
+	}
+	r = HK_ERR_ALLOC;
+	if (!sk_DIST_POINT_push(dps, dp))
+		goto out;
+	dp = NULL;
+	r = HK_ERR_CRYPTO;
+	if (X509_add1_ext_i2d(x, NID_crl_distribution_points, dps, 0,
+	    X509V3_ADD_DEFAULT) != 1)
+		goto out;
+	r = 0;
+out:
+	DIST_POINT_free(dp);
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	return r;
+}
+
+static int
+add_root_extensions(X509 *x, EVP_PKEY *pub, const X509_NAME *subject,
+    const X509_NAME *jname, const char *repo)
+{
+	BASIC_CONSTRAINTS *bc = NULL;
+	ASN1_BIT_STRING *ku = NULL;
+	ASN1_OCTET_STRING *ski = NULL;
+	GENERAL_NAMES *san = NULL;
+	unsigned char kid[20];
+	int r = HK_ERR_ALLOC;
+
+	if ((bc = BASIC_CONSTRAINTS_new()) == NULL)
+		goto out;
+	bc->ca = 0xff;			/* no pathLenConstraint on the root */
+	r = HK_ERR_CRYPTO;
+	if (X509_add1_ext_i2d(x, NID_basic_constraints, bc, 1,
+	    X509V3_ADD_DEFAULT) != 1)
+		goto out;
+	if ((ku = ASN1_BIT_STRING_new()) == NULL ||
+	    ASN1_BIT_STRING_set_bit(ku, 5, 1) != 1 ||	/* keyCertSign */
+	    ASN1_BIT_STRING_set_bit(ku, 6, 1) != 1 ||	/* cRLSign */
+	    X509_add1_ext_i2d(x, NID_key_usage, ku, 1, X509V3_ADD_DEFAULT) != 1)
+		goto out;
+	if ((r = hk_cert_key_id(pub, kid)) != 0)
+		goto out;
+	r = HK_ERR_CRYPTO;
+	if ((ski = ASN1_OCTET_STRING_new()) == NULL ||
+	    ASN1_OCTET_STRING_set(ski, kid, sizeof(kid)) != 1 ||
+	    X509_add1_ext_i2d(x, NID_subject_key_identifier, ski, 0,
+	    X509V3_ADD_DEFAULT) != 1)
+		goto out;
+	if ((san = GENERAL_NAMES_new()) == NULL ||
+	    add_dirname(san, jname) != 0 ||
+	    X509_add1_ext_i2d(x, NID_subject_alt_name, san, 0,
+	    X509V3_ADD_DEFAULT) != 1)
+		goto out;
+	if ((r = add_crldp(x, subject, repo)) != 0)
+		goto out;
+	r = 0;
+out:
+	BASIC_CONSTRAINTS_free(bc);
+	ASN1_BIT_STRING_free(ku);
+	ASN1_OCTET_STRING_free(ski);
+	GENERAL_NAMES_free(san);
+	return r;
+}
+
+int
+hk_cert_build_root(const struct hk_profile *p, EVP_PKEY *pub,
+    time_t not_before, int rehearsal, X509 **out)
+{
+	const char *marker = rehearsal ? p->rehearsal_marker : NULL;
+	X509_NAME *subject = NULL, *jname = NULL;
+	X509 *x = NULL;
+	int r;
+
+	*out = NULL;
+	if (not_before < -631152000L) {		/* before 1950 */
+		hk_err_set("root: notBefore before 1950");
+		return HK_ERR_INVALID;
+	}
+	if ((r = key_matches(pub, p->root_key, "root")) != 0)
+		return r;
+	if ((r = hk_name_build(p->root_subject, marker, &subject)) != 0 ||
+	    (r = hk_name_build(p->root_jname, marker, &jname)) != 0)
+		goto out;
+	r = HK_ERR_CRYPTO;
+	if ((x = X509_new()) == NULL ||
+	    X509_set_version(x, X509_VERSION_3) != 1)
+		goto out;
+	if ((r = random_serial(x)) != 0)
+		goto out;
+	r = HK_ERR_CRYPTO;
+	if (X509_set_subject_name(x, subject) != 1 ||
+	    X509_set_issuer_name(x, subject) != 1)
+		goto out;
+	if ((r = set_validity(x, not_before, p->root_validity_years)) != 0)
+		goto out;
+	r = HK_ERR_CRYPTO;
+	if (X509_set_pubkey(x, pub) != 1)
+		goto out;
+	if ((r = add_root_extensions(x, pub, subject, jname,
+	    p->repository_url)) != 0)
+		goto out;
+	*out = x;
+	x = NULL;
+	r = 0;
+out:
+	if (r == HK_ERR_CRYPTO || r == HK_ERR_ALLOC) {
+		hk_err_set("root: cannot build the certificate");
+		hk_err_add_openssl();
+	}
+	X509_free(x);
+	X509_NAME_free(subject);
+	X509_NAME_free(jname);
+	return r;
+}
+
+/* A software key of the same type and size as pub. */
+static EVP_PKEY *
+throwaway_like(EVP_PKEY *pub)
+{
+	char group[64];
+	size_t glen = 0;
+
+	if (EVP_PKEY_is_a(pub, "RSA"))
+		return EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+		    (size_t)EVP_PKEY_get_bits(pub));
+	if (EVP_PKEY_is_a(pub, "EC") &&
+	    EVP_PKEY_get_group_name(pub, group, sizeof(group), &glen) == 1)
+		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", group);
+	return NULL;
+}
+
+int
+hk_cert_sign_checked(X509 *cert, EVP_PKEY *key, EVP_PKEY *expected_pub,
+    const struct hk_profile *p, enum hk_cert_kind kind, int rehearsal)
+{
+	const char *kn = hk_cert_kind_name(kind);
+	EVP_PKEY *tmp = NULL;
+	X509 *copy = NULL, *final = NULL;
+	unsigned char *tbs1 = NULL, *tbs2 = NULL, *der = NULL;
+	const unsigned char *pp;
+	const EVP_MD *md;
+	int n1, n2, nd, r = HK_ERR_CRYPTO;
+	char detail[1024];
+
+	hk_err_clear();
+	md = hk_cert_md(p, expected_pub);
+	/* (a) lint a copy signed with a throwaway key of the same type */
+	if ((tmp = throwaway_like(expected_pub)) == NULL) {
+		hk_err_set("%s: cannot make a throwaway key like the signer's",
+		    kn);
+		goto out;
+	}
+	if (X509_sign(cert, tmp, md) <= 0 || (copy = X509_dup(cert)) == NULL) {
+		hk_err_set("%s: signing with the throwaway key failed", kn);
+		goto out;
+	}
+	if ((r = hk_lint_cert(copy, p, kind, rehearsal)) != 0) {
+		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
+		hk_err_set("before signing: %s", detail);
+		r = HK_ERR_LINT;
+		goto out;
+	}
+	r = HK_ERR_CRYPTO;
+	if ((n1 = i2d_re_X509_tbs(copy, &tbs1)) <= 0) {
+		hk_err_set("%s: cannot encode the linted TBS", kn);
+		goto out;
+	}
+	/* (b) sign with the real key (generic path: works for PKCS#11) */
+	if (X509_sign(cert, key, md) <= 0) {
+		hk_err_set("%s: signing failed", kn);
+		goto out;
+	}
+	/* (c) what was signed is byte for byte what was linted */
+	if ((n2 = i2d_re_X509_tbs(cert, &tbs2)) <= 0) {
+		hk_err_set("%s: cannot encode the signed TBS", kn);
+		goto out;
+	}
+	if (n1 != n2 || memcmp(tbs1, tbs2, (size_t)n1) != 0) {
+		hk_err_set("%s: the signed TBSCertificate differs from the "
+		    "linted one", kn);
+		r = HK_ERR_LINT;
+		goto out;
+	}
+	/* (d) verify with the expected public key; X509_verify() returns 1
+	 * on success and 0 or -1 otherwise: compare with 1. */
+	r = HK_ERR_VERIFY;
+	if (kind == HK_CERT_ROOT &&
+	    EVP_PKEY_eq(X509_get0_pubkey(cert), expected_pub) != 1) {
+		hk_err_set("%s: the certificate's key is not the expected "
+		    "key", kn);
+		goto out;
+	}
+	if (X509_verify(cert, expected_pub) != 1) {
+		hk_err_set("%s: signature does not verify with the expected "
+		    "public key", kn);
+		goto out;
+	}
+	/* (e) lint the final certificate as a relying party reads it */
+	r = HK_ERR_CRYPTO;
+	if ((nd = i2d_X509(cert, &der)) <= 0) {
+		hk_err_set("%s: cannot encode the certificate", kn);
+		goto out;
+	}
+	pp = der;
+	if ((final = d2i_X509(NULL, &pp, nd)) == NULL || pp != der + nd) {
+		hk_err_set("%s: the signed certificate does not parse back",
+		    kn);
+		goto out;
+	}
+	if ((r = hk_lint_cert(final, p, kind, rehearsal)) != 0) {
+		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
+		hk_err_set("after signing: %s", detail);
+		r = HK_ERR_LINT;
+		goto out;
+	}
+	r = 0;
+out:
+	if (r == HK_ERR_CRYPTO)
+		hk_err_add_openssl();
+	else
+		ERR_clear_error();
+	EVP_PKEY_free(tmp);
+	X509_free(copy);
+	X509_free(final);
+	OPENSSL_free(tbs1);
+	OPENSSL_free(tbs2);
+	OPENSSL_free(der);
+	return r;
+}
+
+int
+hk_cert_write(X509 *cert, const char *der_path, const char *pem_path)
+{
+	unsigned char *der = NULL;
+	BIO *bio = NULL;
+	char *pem;
+	long pemlen;
+	int n, r = HK_ERR_CRYPTO;
+
+	if ((der_path != NULL && hk_path_exists(der_path)) ||
+	    (pem_path != NULL && hk_path_exists(pem_path))) {
+		hk_err_set("%s: refusing to overwrite", der_path != NULL &&
+		    hk_path_exists(der_path) ? der_path : pem_path);
+		return HK_ERR_EXISTS;
+	}
+	if ((n = i2d_X509(cert, &der)) <= 0)
+		goto out;
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_X509(bio, cert) != 1 ||
+	    (pemlen = BIO_get_mem_data(bio, &pem)) <= 0)
+		goto out;
+	if (der_path != NULL && (r = hk_file_write(der_path, der, (size_t)n,
+	    0644, HK_WRITE_NOREPLACE)) != 0)
+		goto out;
+	if (pem_path != NULL && (r = hk_file_write(pem_path, pem,
+	    (size_t)pemlen, 0644, HK_WRITE_NOREPLACE)) != 0)
+		goto out;
+	r = 0;
+out:
+	if (r == HK_ERR_CRYPTO) {
+		hk_err_set("cannot encode the certificate");
+		hk_err_add_openssl();
+	}
+	BIO_free(bio);
+	OPENSSL_free(der);
+	return r;
+}
+
+int
+hk_cert_read(const char *path, X509 **out)
+{
+	unsigned char *buf = NULL;
+	const unsigned char *pp;
+	X509 *x = NULL, *extra = NULL;
+	BIO *bio = NULL;
+	size_t len = 0;
+	int r;
+
+	*out = NULL;
+	if ((r = hk_file_read(path, HK_CERT_MAX, &buf, &len)) != 0) {
+		if (*hk_err_msg() == '\0')
+			hk_err_set("%s: %s", path, hk_strerror(r));
+		return r;
+	}
+	r = HK_ERR_PARSE;
+	if (len > 10 && memmem(buf, len, "-----BEGIN CERTIFICATE-----",
+	    27) != NULL) {
+		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+			r = HK_ERR_ALLOC;
+			goto out;
+		}
+		if ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
+			hk_err_set("%s: not a PEM certificate", path);
+			goto out;
+		}
+		if ((extra = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+			hk_err_set("%s: more than one certificate", path);
+			goto out;
+		}
+	} else {
+		pp = buf;
+		if ((x = d2i_X509(NULL, &pp, (long)len)) == NULL) {
+			hk_err_set("%s: not a DER certificate", path);
+			goto out;
+		}
+		if (pp != buf + len) {
+			hk_err_set("%s: trailing bytes after the certificate",
+			    path);
+			goto out;
+		}
+	}
+	*out = x;
+	x = NULL;
+	r = 0;
+out:
+	ERR_clear_error();
+	X509_free(x);
+	X509_free(extra);
+	BIO_free(bio);
+	free(buf);
+	return r;
+}
+
+int
+hk_cert_fingerprint(X509 *cert, unsigned char out[32])
+{
+	unsigned int len = 0;
+
+	if (X509_digest(cert, EVP_sha256(), out, &len) != 1 || len != 32)
+		return HK_ERR_CRYPTO;
+	return 0;
+}
+
+int
+hk_cert_fingerprint_text(X509 *cert, char out[96])
+{
+	unsigned char d[32];
+	int r;
+
+	if ((r = hk_cert_fingerprint(cert, d)) != 0)
+		return r;
+	hk_fingerprint_colons(d, out);
+	return 0;
+}

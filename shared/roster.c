@@ -1,2 +1,222 @@
-/* roster.c - placeholder until the module lands. */
-typedef int hk_placeholder_roster;
+/* roster.c - people, roles and the key managers' quorum from YAML. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "roster.h"
+#include "yamlx.h"
+
+static const char *const role_names[] = {
+	"key-manager", "senior-operator", "ca-manager", "auditor",
+	"reviewer", "approver", NULL
+};
+
+const char *
+hk_role_name(enum hk_role role)
+{
+	if ((unsigned)role < 6)
+		return role_names[role];
+	return "?";
+}
+
+int
+hk_role_parse(const char *s, enum hk_role *out)
+{
+	int i;
+
+	for (i = 0; role_names[i] != NULL; i++)
+		if (strcmp(s, role_names[i]) == 0) {
+			*out = (enum hk_role)i;
+			return 0;
+		}
+	return HK_ERR_INVALID;
+}
+
+int
+hk_roster_id_check(const char *s)
+{
+	size_t i, len = strlen(s);
+
+	if (len == 0 || len >= HK_ROSTER_ID_MAX || s[0] == '-')
+		return HK_ERR_INVALID;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return HK_ERR_INVALID;
+	return 0;
+}
+
+void
+hk_roster_free(struct hk_roster *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->npeople; i++) {
+		free(r->people[i].credential);
+		free(r->people[i].contact);
+	}
+	free(r->people);
+	free(r->km);
+	free(r);
+}
+
+static int
+opt_str(const struct hk_yaml_doc *d, const struct hk_yaml_node *m,
+    const char *key, char **out)
+{
+	const struct hk_yaml_node *n;
+	const char *s;
+	int r;
+
+	*out = NULL;
+	if ((n = hk_yaml_get(m, key)) == NULL)
+		return 0;
+	if ((r = hk_yaml_str(d, n, 1, HK_ROSTER_CRED_MAX - 1, &s)) != 0)
+		return r;
+	if ((*out = strdup(s)) == NULL)
+		return HK_ERR_ALLOC;
+	return 0;
+}
+
+static int
+load_person(const struct hk_yaml_doc *d, const struct hk_yaml_node *m,
+    struct hk_person *p)
+{
+	static const char *const keys[] = { "id", "name", "role",
+	    "credential", "contact", NULL };
+	const struct hk_yaml_node *n;
+	int r, role;
+
+	if ((r = hk_yaml_keys(d, m, keys)) != 0 ||
+	    (r = hk_yaml_get_str(d, m, "id", 1, 1, p->id,
+	    sizeof(p->id))) != 0)
+		return r;
+	if (hk_roster_id_check(p->id) != 0)
+		return hk_yaml_fail(d, hk_yaml_get(m, "id"), "must be 1 to %d "
+		    "of a-z, 0-9 and '-', not starting with '-'",
+		    HK_ROSTER_ID_MAX - 1);
+	if ((r = hk_yaml_get_str(d, m, "name", 1, 1, p->name,
+	    sizeof(p->name))) != 0)
+		return r;
+	if ((r = hk_yaml_need(d, m, "role", &n)) != 0 ||
+	    (r = hk_yaml_enum(d, n, role_names, &role)) != 0)
+		return r;
+	p->role = (enum hk_role)role;
+	if ((r = opt_str(d, m, "credential", &p->credential)) != 0 ||
+	    (r = opt_str(d, m, "contact", &p->contact)) != 0)
+		return r;
+	return 0;
+}
+
+int
+hk_roster_load(const char *path, struct hk_roster **out)
+{
+	static const char *const keys[] = { "hanko-roster", "people",
+	    "quorum", NULL };
+	static const char *const qkeys[] = { "threshold", NULL };
+	struct hk_yaml_doc *d = NULL;
+	struct hk_roster *ro = NULL;
+	const struct hk_yaml_node *people, *q, *tn;
+	long version = 0, m = 0;
+	size_t i, j;
+	int r;
+
+	*out = NULL;
+	if ((r = hk_yaml_load(path, &d)) != 0)
+		goto out;
+	if ((r = hk_yaml_keys(d, d->root, keys)) != 0 ||
+	    (r = hk_yaml_get_int(d, d->root, "hanko-roster", 1,
+	    HK_ROSTER_VERSION, HK_ROSTER_VERSION, &version)) != 0 ||
+	    (r = hk_yaml_need(d, d->root, "people", &people)) != 0 ||
+	    (r = hk_yaml_seq(d, people)) != 0 ||
+	    (r = hk_yaml_need(d, d->root, "quorum", &q)) != 0 ||
+	    (r = hk_yaml_keys(d, q, qkeys)) != 0 ||
+	    (r = hk_yaml_need(d, q, "threshold", &tn)) != 0)
+		goto out;
+	if (people->n == 0 || people->n > HK_ROSTER_MAX_PEOPLE) {
+		r = hk_yaml_fail(d, people, "must list 1 to %d people",
+		    HK_ROSTER_MAX_PEOPLE);
+		goto out;
+	}
+	if ((ro = calloc(1, sizeof(*ro))) == NULL ||
+	    (ro->people = calloc(people->n, sizeof(*ro->people))) == NULL ||
+	    (ro->km = calloc(people->n, sizeof(*ro->km))) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	for (i = 0; i < people->n; i++) {
+		const struct hk_yaml_node *pm = people->kids[i];
+
+		ro->npeople++;
+		if ((r = hk_yaml_map(d, pm)) != 0 ||
+		    (r = load_person(d, pm, &ro->people[i])) != 0)
+			goto out;
+		for (j = 0; j < i; j++)
+			if (strcmp(ro->people[j].id, ro->people[i].id) == 0) {
+				r = hk_yaml_fail(d, hk_yaml_get(pm, "id"),
+				    "duplicate id '%s' (also people[%zu])",
+				    ro->people[i].id, j);
+				goto out;
+			}
+		if (ro->people[i].role == HK_ROLE_KEY_MANAGER)
+			ro->km[ro->nkm++] = i;
+	}
+	if (ro->nkm < 2 || ro->nkm > HK_ROSTER_MAX_KM) {
+		r = hk_yaml_fail(d, people, "quorum needs 2 <= n <= %d key "
+		    "managers, found %zu", HK_ROSTER_MAX_KM, ro->nkm);
+		goto out;
+	}
+	/* The message states the rule and both numbers. */
+	if (tn->kind != HK_YAML_SCALAR || hk_yaml_int(d, tn, 2,
+	    (long)ro->nkm, &m) != 0) {
+		r = hk_yaml_fail(d, tn, "threshold m must be an integer with "
+		    "2 <= m <= n = %zu (the number of key managers)", ro->nkm);
+		goto out;
+	}
+	ro->threshold = (unsigned int)m;
+	*out = ro;
+	ro = NULL;
+	r = 0;
+out:
+	hk_roster_free(ro);
+	hk_yaml_free(d);
+	return r;
+}
+
+const struct hk_person *
+hk_roster_find(const struct hk_roster *r, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < r->npeople; i++)
+		if (strcmp(r->people[i].id, id) == 0)
+			return &r->people[i];
+	return NULL;
+}
+
+size_t
+hk_roster_key_managers(const struct hk_roster *r)
+{
+	return r->nkm;
+}
+
+const struct hk_person *
+hk_roster_key_manager(const struct hk_roster *r, size_t i)
+{
+	if (i >= r->nkm)
+		return NULL;
+	return &r->people[r->km[i]];
+}
+
+size_t
+hk_roster_count(const struct hk_roster *r, enum hk_role role)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->npeople; i++)
+		if (r->people[i].role == role)
+			n++;
+	return n;
+}

@@ -1,0 +1,364 @@
+/* test_lint.c - a good root passes; each mutation is refused with its rule. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cert.h"
+#include "clock.h"
+#include "err.h"
+#include "lint.h"
+#include "profile.h"
+
+static EVP_PKEY *k;
+static struct hk_profile *p;
+
+static void
+setup(void)
+{
+	FILE *f = fopen(HK_TEST_DATA "/cert/rsa2048.pem", "r");
+
+	cr_assert_not_null(f);
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	cr_assert_not_null(k);
+	hk_profile_default(&p);
+}
+
+static void
+teardown(void)
+{
+	EVP_PKEY_free(k);
+	hk_profile_free(p);
+}
+
+static X509 *
+good(int reh)
+{
+	X509 *x = NULL;
+	time_t t;
+
+	hk_time_parse("2026-04-01T00:00:00Z", &t);
+	cr_assert_eq(hk_cert_build_root(p, k, t, reh, &x), 0);
+	cr_assert_eq(hk_cert_sign_checked(x, k, k, p, HK_CERT_ROOT, reh), 0,
+	    "%s", hk_err_msg());
+	return x;
+}
+
+/* Re-sign the mutated certificate and expect lint to give msg. */
+static void
+refused(X509 *x, const char *msg)
+{
+	cr_assert_gt(X509_sign(x, k, EVP_sha256()), 0);
+	hk_err_clear();
+	cr_assert_eq(hk_lint_cert(x, p, HK_CERT_ROOT, 0), HK_ERR_LINT,
+	    "accepted; wanted %s", msg);
+	cr_assert_str_eq(hk_err_msg(), msg);
+	X509_free(x);
+}
+
+static X509_EXTENSION *
+ext(X509 *x, int nid)
+{
+	return X509_get_ext(x, X509_get_ext_by_NID(x, nid, -1));
+}
+
+static void
+replace(X509 *x, int nid, void *val, int crit)
+{
+	X509_EXTENSION_free(X509_delete_ext(x, X509_get_ext_by_NID(x, nid,
+	    -1)));
+	if (val != NULL)
+		cr_assert_eq(X509_add1_ext_i2d(x, nid, val, crit,
+		    X509V3_ADD_DEFAULT), 1);
+}
+
+TestSuite(lint, .init = setup, .fini = teardown);
+
+Test(lint, good_roots_pass)
+{
+	X509 *x = good(0);
+
+	cr_assert_eq(hk_lint_cert(x, p, HK_CERT_ROOT, 0), 0, "%s",
+	    hk_err_msg());
+	/* a production root is not a rehearsal root, and vice versa */
+	cr_assert_eq(hk_lint_cert(x, p, HK_CERT_ROOT, 1), HK_ERR_LINT);
+	X509_free(x);
+	x = good(1);
+	cr_assert_eq(hk_lint_cert(x, p, HK_CERT_ROOT, 1), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(hk_lint_cert(x, p, HK_CERT_ROOT, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "root: PROFILE.md: issuer must be the "
+	    "profile's root DN \"C=JP, O=JPKI, OU=Kumamoto-ken, OU=Governor "
+	    "of Kumamoto Prefecture\"");
+	X509_free(x);
+}
+
+Test(lint, other_kinds_not_yet)
+{
+	X509 *x = good(0);
+
+	cr_assert_eq(hk_lint_cert(x, p, HK_CERT_ISSUING, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "issuing: no lint rules for this kind "
+	    "yet");
+	X509_free(x);
+}
+
+Test(lint, bc_not_critical)
+{
+	X509 *x = good(0);
+
+	X509_EXTENSION_set_critical(ext(x, NID_basic_constraints), 0);
+	refused(x, "root: RFC 5280 4.2.1.9: basicConstraints must be critical "
+	    "in a CA certificate");
+}
+
+Test(lint, bc_not_ca_or_pathlen)
+{
+	X509 *x = good(0);
+	BASIC_CONSTRAINTS *bc = BASIC_CONSTRAINTS_new();
+
+	replace(x, NID_basic_constraints, bc, 1);
+	refused(x, "root: RFC 5280 4.2.1.9: basicConstraints must assert cA "
+	    "in a CA certificate");
+	x = good(0);
+	bc->ca = 0xff;
+	bc->pathlen = ASN1_INTEGER_new();
+	ASN1_INTEGER_set(bc->pathlen, 0);
+	replace(x, NID_basic_constraints, bc, 1);
+	refused(x, "root: PROFILE.md: the root's basicConstraints carries no "
+	    "pathLenConstraint");
+	x = good(0);
+	replace(x, NID_basic_constraints, NULL, 1);
+	refused(x, "root: RFC 5280 4.2.1.9: basicConstraints must be present "
+	    "in a CA certificate");
+	BASIC_CONSTRAINTS_free(bc);
+}
+
+Test(lint, aki_added)
+{
+	X509 *x = good(0);
+	AUTHORITY_KEYID *aki = AUTHORITY_KEYID_new();
+
+	aki->keyid = ASN1_OCTET_STRING_dup(X509_get0_subject_key_id(x));
+	cr_assert_eq(X509_add1_ext_i2d(x, NID_authority_key_identifier, aki, 0,
+	    X509V3_ADD_DEFAULT), 1);
+	AUTHORITY_KEYID_free(aki);
+	refused(x, "root: PROFILE.md: a self-signed root carries no "
+	    "authorityKeyIdentifier");
+}
+
+Test(lint, validity)
+{
+	X509 *x = good(0);
+	time_t t;
+	ASN1_TIME *a;
+
+	hk_time_parse("2036-04-01T00:00:00Z", &t);	/* 10 y, not 10 y - 1 s */
+	a = ASN1_TIME_set(NULL, t);
+	X509_set1_notAfter(x, a);
+	ASN1_TIME_free(a);
+	refused(x, "root: CPS 6-3-1-2 / PROFILE.md: validity must be 10 years "
+	    "minus 1 second (notAfter 2036-04-01T00:00:00Z, expected "
+	    "2036-03-31T23:59:59Z)");
+
+	x = good(0);
+	hk_time_parse("2026-04-01T00:00:00Z", &t);
+	a = ASN1_GENERALIZEDTIME_set(NULL, t);
+	X509_set1_notBefore(x, a);
+	ASN1_TIME_free(a);
+	refused(x, "root: RFC 5280 4.1.2.5: notBefore before 2050 must be "
+	    "UTCTime");
+}
+
+Test(lint, dn_string_types)
+{
+	X509 *x = good(0);
+	X509_NAME *n = X509_NAME_new();
+
+	X509_NAME_add_entry_by_txt(n, "C", V_ASN1_PRINTABLESTRING,
+	    (const unsigned char *)"JP", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "O", V_ASN1_UTF8STRING,
+	    (const unsigned char *)"JPKI", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "OU", V_ASN1_PRINTABLESTRING,
+	    (const unsigned char *)"Kumamoto-ken", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "OU", V_ASN1_UTF8STRING,
+	    (const unsigned char *)"Governor of Kumamoto Prefecture", -1, -1,
+	    0);
+	X509_set_subject_name(x, n);
+	refused(x, "root: RFC 5280 4.1.2.6 / PROFILE.md: subject: attributes "
+	    "other than C must be UTF8String");
+	X509_NAME_free(n);
+
+	x = good(0);
+	n = X509_NAME_new();
+	X509_NAME_add_entry_by_txt(n, "C", V_ASN1_UTF8STRING,
+	    (const unsigned char *)"JP", -1, -1, 0);
+	X509_set_issuer_name(x, n);
+	refused(x, "root: RFC 5280 4.1.2.4 / PROFILE.md: issuer: C must be a "
+	    "PrintableString");
+	X509_NAME_free(n);
+}
+
+Test(lint, key_usage)
+{
+	X509 *x = good(0);
+	ASN1_BIT_STRING *ku = ASN1_BIT_STRING_new();
+
+	ASN1_BIT_STRING_set_bit(ku, 0, 1);	/* digitalSignature */
+	ASN1_BIT_STRING_set_bit(ku, 5, 1);
+	ASN1_BIT_STRING_set_bit(ku, 6, 1);
+	replace(x, NID_key_usage, ku, 1);
+	refused(x, "root: PROFILE.md: keyUsage must be exactly keyCertSign and "
+	    "cRLSign");
+	x = good(0);
+	ASN1_BIT_STRING_set_bit(ku, 0, 0);
+	ASN1_BIT_STRING_set_bit(ku, 6, 0);	/* keyCertSign only */
+	replace(x, NID_key_usage, ku, 1);
+	refused(x, "root: PROFILE.md: keyUsage must be exactly keyCertSign and "
+	    "cRLSign");
+	x = good(0);
+	X509_EXTENSION_set_critical(ext(x, NID_key_usage), 0);
+	refused(x, "root: RFC 5280 4.2.1.3: keyUsage must be critical "
+	    "(PROFILE.md)");
+	ASN1_BIT_STRING_free(ku);
+}
+
+Test(lint, ski)
+{
+	X509 *x = good(0);
+	ASN1_OCTET_STRING *s = ASN1_OCTET_STRING_new();
+
+	replace(x, NID_subject_key_identifier, NULL, 0);
+	refused(x, "root: RFC 5280 4.2.1.2: subjectKeyIdentifier must be "
+	    "present in a CA certificate");
+	x = good(0);
+	ASN1_OCTET_STRING_set(s, (const unsigned char *)"01234567890123456789",
+	    20);
+	replace(x, NID_subject_key_identifier, s, 0);
+	refused(x, "root: RFC 5280 4.2.1.2 (1): subjectKeyIdentifier must be "
+	    "the SHA-1 of the subjectPublicKey bits");
+	ASN1_OCTET_STRING_free(s);
+}
+
+Test(lint, duplicate_and_unknown_extensions)
+{
+	X509 *x = good(0);
+	X509_EXTENSION *dup = X509_EXTENSION_dup(ext(x, NID_subject_alt_name));
+	EXTENDED_KEY_USAGE *eku = sk_ASN1_OBJECT_new_null();
+
+	X509_add_ext(x, dup, -1);
+	X509_EXTENSION_free(dup);
+	refused(x, "root: RFC 5280 4.2: extension X509v3 Subject Alternative "
+	    "Name appears more than once");
+	x = good(0);
+	sk_ASN1_OBJECT_push(eku, OBJ_nid2obj(NID_server_auth));
+	X509_add1_ext_i2d(x, NID_ext_key_usage, eku, 0, X509V3_ADD_DEFAULT);
+	refused(x, "root: PROFILE.md: extension X509v3 Extended Key Usage is "
+	    "not in the root profile");
+	sk_ASN1_OBJECT_free(eku);
+}
+
+Test(lint, san)
+{
+	X509 *x = good(0);
+	GENERAL_NAMES *san;
+
+	X509_EXTENSION_set_critical(ext(x, NID_subject_alt_name), 1);
+	refused(x, "root: RFC 5280 4.2.1.6: subjectAltName must not be "
+	    "critical when the subject is not empty");
+	x = good(0);
+	san = X509V3_EXT_d2i(ext(x, NID_subject_alt_name));
+	X509_NAME_add_entry_by_txt(sk_GENERAL_NAME_value(san, 0)->d.dirn,
+	    "OU", V_ASN1_UTF8STRING, (const unsigned char *)"熊本市", -1, -1,
+	    0);
+	replace(x, NID_subject_alt_name, san, 0);
+	refused(x, "root: PROFILE.md: subjectAltName directoryName must be the "
+	    "Japanese name \"C=JP, O=公的個人認証サービス, OU=熊本県知事\"");
+	GENERAL_NAMES_free(san);
+}
+
+Test(lint, crldp)
+{
+	X509 *x = good(0);
+
+	replace(x, NID_crl_distribution_points, NULL, 0);
+	refused(x, "root: PROFILE.md: cRLDistributionPoints naming the root DN "
+	    "must be present");
+	x = good(0);
+	X509_EXTENSION_set_critical(ext(x, NID_crl_distribution_points), 1);
+	refused(x, "root: RFC 5280 4.2.1.13: cRLDistributionPoints should be "
+	    "non-critical");
+	/* a profile naming a repository wants the URI too */
+	x = good(0);
+	snprintf(p->repository_url, sizeof(p->repository_url),
+	    "http://repo.example.jp");
+	refused(x, "root: PROFILE.md: cRLDistributionPoints fullName must be "
+	    "the root DN and the repository's arl.crl URI");
+}
+
+Test(lint, serial)
+{
+	X509 *x = good(0);
+	ASN1_INTEGER *i = ASN1_INTEGER_new();
+	BIGNUM *bn = BN_new();
+
+	ASN1_INTEGER_set(i, -5);
+	X509_set_serialNumber(x, i);
+	refused(x, "root: RFC 5280 4.1.2.2: serialNumber must be positive");
+	x = good(0);
+	ASN1_INTEGER_set(i, 0);
+	X509_set_serialNumber(x, i);
+	refused(x, "root: RFC 5280 4.1.2.2: serialNumber must be non-zero");
+	x = good(0);
+	ASN1_INTEGER_set(i, 123456);
+	X509_set_serialNumber(x, i);
+	refused(x, "root: PROFILE.md: serialNumber must carry at least 127 "
+	    "random bits (has 17 bits)");
+	x = good(0);
+	BN_set_bit(bn, 160);			/* 21 octets */
+	BN_to_ASN1_INTEGER(bn, i);
+	X509_set_serialNumber(x, i);
+	refused(x, "root: RFC 5280 4.1.2.2: serialNumber must be at most 20 "
+	    "octets");
+	ASN1_INTEGER_free(i);
+	BN_free(bn);
+}
+
+Test(lint, version)
+{
+	X509 *x = good(0);
+
+	X509_set_version(x, X509_VERSION_1);
+	refused(x, "root: RFC 5280 4.1.2.1: version must be 3 when extensions "
+	    "are present");
+}
+
+Test(lint, signature_algorithm)
+{
+	X509 *x = good(0);
+
+	cr_assert_gt(X509_sign(x, k, EVP_sha384()), 0);
+	cr_assert_eq(hk_lint_cert(x, p, HK_CERT_ROOT, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "root: PROFILE.md: signature algorithm "
+	    "must be sha256WithRSAEncryption");
+	X509_free(x);
+}
+
+Test(lint, key_size)
+{
+	X509 *x = good(0);
+
+	p->root_key = HK_KEY_RSA3072;
+	cr_assert_eq(hk_lint_cert(x, p, HK_CERT_ROOT, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "root: CPS 6-1-1-2 / PROFILE.md: the "
+	    "key must be rsa-3072 (found RSA-2048)");
+	X509_free(x);
+}
