@@ -1,0 +1,106 @@
+/*
+ * test_atomic.c - files are never half-written and nothing stored is lost:
+ * temp + fsync + rename, and a no-replace mode that refuses existing files.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "err.h"
+#include "testutil.h"
+
+static int
+count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+Test(atomic, write_replace_and_noreplace)
+{
+	const char *dir = hk_test_dir("atomic-write");
+	char path[4096];
+	unsigned char *buf;
+	size_t len;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/f", dir);
+	cr_assert_eq(hk_file_write(path, "one", 3, 0600, HK_WRITE_NOREPLACE), 0);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	/* No-replace refuses and keeps what is there. */
+	cr_assert_eq(hk_file_write(path, "two", 3, 0600, HK_WRITE_NOREPLACE),
+	    HK_ERR_EXISTS);
+	cr_assert(strstr(hk_err_msg(), "already exists") != NULL);
+	cr_assert_eq(hk_file_read(path, 100, &buf, &len), 0);
+	cr_assert_eq(len, 3);
+	cr_assert_eq(memcmp(buf, "one", 3), 0);
+	free(buf);
+	/* Replace mode replaces whole. */
+	cr_assert_eq(hk_file_write(path, "three", 5, 0644, 0), 0);
+	cr_assert_eq(hk_file_read(path, 100, &buf, &len), 0);
+	cr_assert_eq(len, 5);
+	cr_assert_eq(memcmp(buf, "three", 5), 0);
+	free(buf);
+	cr_assert_eq(count_entries(dir), 1, "no temporary file is left");
+}
+
+Test(atomic, read_limits_and_links)
+{
+	const char *dir = hk_test_dir("atomic-read");
+	char path[4096], link[4096];
+	unsigned char *buf = (unsigned char *)"x";
+	size_t len = 7;
+
+	snprintf(path, sizeof(path), "%s/big", dir);
+	hk_test_write(path, "0123456789", 10);
+	cr_assert_eq(hk_file_read(path, 9, &buf, &len), HK_ERR_INVALID);
+	cr_assert_null(buf);
+	cr_assert_eq(len, 0);
+	cr_assert_eq(hk_file_read(path, 10, &buf, &len), 0);
+	free(buf);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	cr_assert_eq(symlink(path, link), 0);
+	cr_assert_neq(hk_file_read(link, 100, &buf, &len), 0,
+	    "symbolic links are not followed");
+	cr_assert_eq(hk_file_read(dir, 100, &buf, &len), HK_ERR_INVALID,
+	    "a folder is not a regular file");
+	snprintf(path, sizeof(path), "%s/none", dir);
+	cr_assert_eq(hk_file_read(path, 100, &buf, &len), HK_ERR_NOT_FOUND);
+	/* A write through a symbolic link target name is refused too. */
+	cr_assert_eq(hk_file_write(link, "y", 1, 0600, HK_WRITE_NOREPLACE),
+	    HK_ERR_EXISTS);
+}
+
+Test(atomic, dir_create_and_append)
+{
+	const char *dir = hk_test_dir("atomic-dir");
+	char sub[4096], path[8192];
+	unsigned char *buf;
+	size_t len;
+
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	cr_assert_eq(hk_dir_create(sub, 0700), 0);
+	cr_assert_eq(hk_dir_create(sub, 0700), HK_ERR_EXISTS);
+	snprintf(path, sizeof(path), "%s/missing/sub", dir);
+	cr_assert_eq(hk_dir_create(path, 0700), HK_ERR_NOT_FOUND);
+	snprintf(path, sizeof(path), "%s/log", sub);
+	cr_assert_eq(hk_file_append(path, "a\n", 2, 0600), 0);
+	cr_assert_eq(hk_file_append(path, "b\n", 2, 0600), 0);
+	cr_assert_eq(hk_file_read(path, 100, &buf, &len), 0);
+	cr_assert_eq(len, 4);
+	cr_assert_eq(memcmp(buf, "a\nb\n", 4), 0);
+	free(buf);
+}

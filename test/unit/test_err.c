@@ -1,0 +1,38 @@
+/* test_err.c - every error code has a text and a documented exit status. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "err.h"
+
+Test(err, every_code_has_text_and_exit_status)
+{
+	int r;
+
+	for (r = HK_ERR_STATE; r <= HK_OK; r++) {
+		cr_assert_str_neq(hk_strerror(r), "unknown error", "code %d", r);
+		if (r != HK_ERR_INTERNAL && r != HK_ERR_ALLOC)
+			cr_assert_neq(hk_exit_code(r), 70, "code %d maps to "
+			    "internal", r);
+	}
+	cr_assert_eq(hk_exit_code(HK_ERR_INTERNAL), 70);
+	cr_assert_str_eq(hk_strerror(-999), "unknown error");
+	/* The documented statuses of hanko-offline(1). */
+	cr_assert_eq(hk_exit_code(HK_OK), 0);
+	cr_assert_eq(hk_exit_code(HK_ERR_VERIFY), 1);
+	cr_assert_eq(hk_exit_code(HK_ERR_USAGE), 2);
+	cr_assert_eq(hk_exit_code(HK_ERR_PARSE), 3);
+	cr_assert_eq(hk_exit_code(HK_ERR_PASSPHRASE), 4);
+	cr_assert_eq(hk_exit_code(HK_ERR_QUORUM), 4);
+	cr_assert_eq(hk_exit_code(HK_ERR_P11), 5);
+	cr_assert_eq(hk_exit_code(HK_ERR_AUDIT), 6);
+	cr_assert_eq(hk_exit_code(HK_ERR_EXISTS), 7);
+	cr_assert_eq(hk_exit_code(HK_ERR_IO), 8);
+}
+
+Test(err, detail_line)
+{
+	hk_err_clear();
+	cr_assert_str_eq(hk_err_msg(), "");
+	hk_err_set("%s:%d: %s", "roster.yaml", 12, "threshold: must be 2..n");
+	cr_assert_str_eq(hk_err_msg(), "roster.yaml:12: threshold: must be 2..n");
+}
