@@ -1,2 +1,1510 @@
-/* audit.c - placeholder until the module lands. */
-typedef int hk_placeholder_audit;
+/*
+ * audit.c - the tamper-evident audit log (CPS 4-11-2, 4-11-5).
+ *
+ * Format, hash and signature inputs: docs/audit-log.md. In short, each line
+ * is eight tab-separated fields
+ *
+ *	seq  time  event  result  actors  details  prev  hash
+ *
+ * where hash = SHA-256 over a length-prefixed encoding of the first six
+ * fields (details unescaped) and prev; prev is the hash of the line before
+ * (all zero for the genesis record). Checkpoint records carry a signature
+ * over (log id, seq and hash of the record before, checkpoint time). The
+ * head file "<log>.head" names the last record, so truncation shows.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "atomic.h"
+#include "audit.h"
+#include "clock.h"
+#include "err.h"
+#include "hex.h"
+
+#define FORMAT_NAME	"hanko-audit-1"
+#define TAG_RECORD	"hanko-audit-record-1"
+#define TAG_CHECKPOINT	"hanko-audit-checkpoint-1"
+#define HEAD_MAGIC	"hanko-audit-head-1"
+#define GENESIS_PREFIX	"format=" FORMAT_NAME " log-id="
+#define LOG_ID_LEN	16
+#define SEQ_DIGITS_MAX	18
+#define EVENT_MAX	64
+#define RESULT_MAX	32
+#define LABEL_MAX	64
+#define SIG_MAX		1024	/* bytes of a signature (RSA-8192) */
+#define LOG_MODE	0600
+
+struct rec {
+	uint64_t seq;				/* sequence number */
+	char seqs[SEQ_DIGITS_MAX + 1];		/* the same, as written */
+	char time[21];				/* RFC 3339 UTC, 20 chars */
+	time_t t;				/* the same, parsed */
+	char event[EVENT_MAX + 1];		/* e.g. "share.open" */
+	char result[RESULT_MAX + 1];		/* e.g. "ok" */
+	char actors[HK_AUDIT_ACTORS_MAX + 1];	/* "-" or ids joined by ',' */
+	unsigned char details[HK_AUDIT_DETAILS_MAX];	/* unescaped bytes */
+	size_t dlen;				/* bytes in details */
+	unsigned char prev[32];			/* hash of the record before */
+	unsigned char hash[32];			/* hash of this record */
+};
+
+struct head {
+	char log_id[2 * LOG_ID_LEN + 1];	/* hex log id */
+	uint64_t seq;				/* seq of the last record */
+	unsigned char hash[32];			/* its hash */
+};
+
+static const unsigned char zero_hash[32];
+
+/* ---- field syntax --------------------------------------------------- */
+
+static int
+is_lower_alnum(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static int
+is_alnum(int c)
+{
+	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+/* [a-z0-9][a-z0-9._-]{0,63} */
+static int
+ok_event(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > EVENT_MAX || !is_lower_alnum((unsigned char)s[0]))
+		return 0;
+	for (i = 1; i < n; i++)
+		if (!is_lower_alnum((unsigned char)s[i]) && s[i] != '.' &&
+		    s[i] != '_' && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+/* [a-z][a-z0-9_-]{0,31} */
+static int
+ok_result(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > RESULT_MAX || s[0] < 'a' || s[0] > 'z')
+		return 0;
+	for (i = 1; i < n; i++)
+		if (!is_lower_alnum((unsigned char)s[i]) && s[i] != '_' &&
+		    s[i] != '-')
+			return 0;
+	return 1;
+}
+
+/* "-" or id(,id)* with id = [A-Za-z0-9][A-Za-z0-9._@-]{0,63} */
+static int
+ok_actors(const char *s, size_t n)
+{
+	size_t i, idlen = 0;
+
+	if (n == 1 && s[0] == '-')
+		return 1;
+	if (n == 0 || n > HK_AUDIT_ACTORS_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+		if (c == ',') {
+			if (idlen == 0)
+				return 0;
+			idlen = 0;
+			continue;
+		}
+		if (idlen == 0 ? !is_alnum(c) : !(is_alnum(c) || c == '.' ||
+		    c == '_' || c == '@' || c == '-'))
+			return 0;
+		if (++idlen > 64)
+			return 0;
+	}
+	return idlen > 0;
+}
+
+/* [A-Za-z0-9._:@-]{1,64} */
+static int
+ok_label(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > LABEL_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!is_alnum((unsigned char)s[i]) && s[i] != '.' &&
+		    s[i] != '_' && s[i] != ':' && s[i] != '@' && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+/* "0" or [1-9][0-9]{0,17} */
+static int
+parse_seq(const char *s, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (n == 0 || n > SEQ_DIGITS_MAX || (n > 1 && s[0] == '0'))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* ---- details escaping ----------------------------------------------- */
+
+/* Length of the valid, shortest-form UTF-8 sequence at p (0 if none). */
+static size_t
+utf8_len(const unsigned char *p, size_t n, uint32_t *cp)
+{
+	unsigned char c = p[0];
+	size_t len, i;
+	uint32_t v, min;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2; v = c & 0x1f; min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3; v = c & 0x0f; min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4; v = c & 0x07; min = 0x10000;
+	} else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (p[i] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
+/* Code points that could break or disguise a line on a terminal. */
+static int
+cp_needs_escape(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e ||
+	    cp == 0x200f || cp == 0x2028 || cp == 0x2029 ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+	    cp == 0xfeff;
+}
+
+/*
+ * Escape details: '\\' '\t' '\n' '\r' as \\ \t \n \r; other C0 controls,
+ * DEL, bytes that are not valid UTF-8 and the code points above as \xHH per
+ * byte; everything else raw. out holds 4 * len + 1 bytes. Returns the length.
+ */
+static size_t
+details_encode(const unsigned char *in, size_t len, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t i = 0, o = 0, k, n;
+	uint32_t cp;
+
+	while (i < len) {
+		unsigned char c = in[i];
+		if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
+			out[o++] = '\\';
+			out[o++] = c == '\\' ? '\\' : c == '\t' ? 't' :
+			    c == '\n' ? 'n' : 'r';
+			i++;
+			continue;
+		}
+		if (c >= 0x20 && c < 0x7f) {
+			out[o++] = (char)c;
+			i++;
+			continue;
+		}
+		n = c >= 0x80 ? utf8_len(in + i, len - i, &cp) : 0;
+		if (n > 0 && !cp_needs_escape(cp)) {
+			memcpy(out + o, in + i, n);
+			o += n;
+			i += n;
+			continue;
+		}
+		if (n == 0)
+			n = 1;
+		for (k = 0; k < n; k++) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hx[in[i + k] >> 4];
+			out[o++] = hx[in[i + k] & 0xf];
+		}
+		i += n;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static int
+hexdig(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Unescape a details field into out (at most HK_AUDIT_DETAILS_MAX bytes)
+ * and insist that it was escaped canonically (re-encoding gives it back).
+ */
+static int
+details_decode(const char *in, size_t n, unsigned char *out, size_t *outlen)
+{
+	char *re = NULL;
+	size_t i = 0, o = 0;
+	int r = -1;
+
+	*outlen = 0;
+	while (i < n) {
+		if (o >= HK_AUDIT_DETAILS_MAX)
+			return -1;
+		if (in[i] != '\\') {
+			out[o++] = (unsigned char)in[i++];
+			continue;
+		}
+		if (i + 1 >= n)
+			return -1;
+		switch (in[i + 1]) {
+		case '\\': out[o++] = '\\'; i += 2; break;
+		case 't': out[o++] = '\t'; i += 2; break;
+		case 'n': out[o++] = '\n'; i += 2; break;
+		case 'r': out[o++] = '\r'; i += 2; break;
+		case 'x':
+			if (i + 3 >= n || hexdig(in[i + 2]) < 0 ||
+			    hexdig(in[i + 3]) < 0)
+				return -1;
+			out[o++] = (unsigned char)(hexdig(in[i + 2]) << 4 |
+			    hexdig(in[i + 3]));
+			i += 4;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if ((re = malloc(4 * o + 1)) == NULL)
+		return -1;
+	if (details_encode(out, o, re) == n && memcmp(re, in, n) == 0) {
+		*outlen = o;
+		r = 0;
+	}
+	free(re);
+	return r;
+}
+
+/* ---- hashes, lines -------------------------------------------------- */
+
+static int
+hash_field(EVP_MD_CTX *ctx, const void *p, size_t n)
+{
+	unsigned char be[4];
+
+	be[0] = (unsigned char)(n >> 24);
+	be[1] = (unsigned char)(n >> 16);
+	be[2] = (unsigned char)(n >> 8);
+	be[3] = (unsigned char)n;
+	return EVP_DigestUpdate(ctx, be, 4) == 1 &&
+	    EVP_DigestUpdate(ctx, p, n) == 1;
+}
+
+static int
+record_hash(const struct rec *r, unsigned char out[32])
+{
+	EVP_MD_CTX *ctx;
+	unsigned int len = 0;
+	int ok;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return HK_ERR_ALLOC;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, TAG_RECORD, sizeof(TAG_RECORD)) == 1 &&
+	    hash_field(ctx, r->seqs, strlen(r->seqs)) &&
+	    hash_field(ctx, r->time, strlen(r->time)) &&
+	    hash_field(ctx, r->event, strlen(r->event)) &&
+	    hash_field(ctx, r->result, strlen(r->result)) &&
+	    hash_field(ctx, r->actors, strlen(r->actors)) &&
+	    hash_field(ctx, r->details, r->dlen) &&
+	    EVP_DigestUpdate(ctx, r->prev, 32) == 1 &&
+	    EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == 32;
+	EVP_MD_CTX_free(ctx);
+	if (!ok) {
+		hk_err_set("audit: SHA-256 failed");
+		hk_err_add_openssl();
+		return HK_ERR_CRYPTO;
+	}
+	return 0;
+}
+
+/* Format r as one line into a malloc'd buffer. */
+static int
+record_format(const struct rec *r, char **line, size_t *len)
+{
+	char *enc = NULL, *buf = NULL, ph[65], hh[65];
+	size_t cap;
+	int n, ret = HK_ERR_ALLOC;
+
+	*line = NULL;
+	*len = 0;
+	if ((enc = malloc(4 * r->dlen + 1)) == NULL)
+		goto out;
+	details_encode(r->details, r->dlen, enc);
+	hk_hex_encode(r->prev, 32, ph);
+	hk_hex_encode(r->hash, 32, hh);
+	cap = HK_AUDIT_LINE_MAX + 1;
+	if ((buf = malloc(cap)) == NULL)
+		goto out;
+	n = snprintf(buf, cap, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r->seqs,
+	    r->time, r->event, r->result, r->actors, enc, ph, hh);
+	if (n < 0 || (size_t)n > HK_AUDIT_LINE_MAX) {
+		hk_err_set("audit: record %s longer than %d bytes", r->seqs,
+		    HK_AUDIT_LINE_MAX);
+		ret = HK_ERR_INVALID;
+		goto out;
+	}
+	*line = buf;
+	*len = (size_t)n;
+	buf = NULL;
+	ret = 0;
+ out:
+	free(enc);
+	free(buf);
+	return ret;
+}
+
+/*
+ * Parse one line (with its '\n') strictly and check its own hash. On
+ * failure, why names the rule. Sequence and chain are the caller's.
+ */
+static int
+record_parse(const char *line, size_t len, struct rec *r, char *why,
+    size_t whysz)
+{
+	const char *f[8];
+	size_t fl[8], i, nf = 0, start = 0;
+	char tmp[65], fmt[21];
+	unsigned char h[32];
+
+	memset(r, 0, sizeof(*r));
+	if (len == 0 || line[len - 1] != '\n') {
+		snprintf(why, whysz, "line does not end in a newline "
+		    "(truncated?)");
+		return -1;
+	}
+	if (len > HK_AUDIT_LINE_MAX) {
+		snprintf(why, whysz, "line longer than %d bytes",
+		    HK_AUDIT_LINE_MAX);
+		return -1;
+	}
+	len--;
+	for (i = 0; i <= len; i++) {
+		if (i < len && line[i] != '\t')
+			continue;
+		if (nf == 8) {
+			nf++;
+			break;
+		}
+		f[nf] = line + start;
+		fl[nf++] = i - start;
+		start = i + 1;
+	}
+	if (nf != 8) {
+		snprintf(why, whysz, "expected 8 tab-separated fields, found "
+		    "%s", nf > 8 ? "more" : "fewer");
+		return -1;
+	}
+	if (parse_seq(f[0], fl[0], &r->seq) != 0) {
+		snprintf(why, whysz, "seq: not a decimal number without "
+		    "leading zeros (at most %d digits)", SEQ_DIGITS_MAX);
+		return -1;
+	}
+	memcpy(r->seqs, f[0], fl[0]);
+	if (fl[1] != 20) {
+		snprintf(why, whysz, "time: not YYYY-MM-DDTHH:MM:SSZ");
+		return -1;
+	}
+	memcpy(r->time, f[1], 20);
+	if (memchr(r->time, '\0', 20) != NULL ||
+	    hk_time_parse(r->time, &r->t) != 0) {
+		snprintf(why, whysz, "time: not YYYY-MM-DDTHH:MM:SSZ");
+		return -1;
+	}
+	/* Canonical: sscanf would also take " 1" or "+1" for "01". */
+	hk_time_format(r->t, fmt, sizeof(fmt));
+	if (strcmp(fmt, r->time) != 0) {
+		snprintf(why, whysz, "time: not YYYY-MM-DDTHH:MM:SSZ");
+		return -1;
+	}
+	if (!ok_event(f[2], fl[2])) {
+		snprintf(why, whysz, "event: not [a-z0-9][a-z0-9._-]{0,63}");
+		return -1;
+	}
+	memcpy(r->event, f[2], fl[2]);
+	if (!ok_result(f[3], fl[3])) {
+		snprintf(why, whysz, "result: not [a-z][a-z0-9_-]{0,31}");
+		return -1;
+	}
+	memcpy(r->result, f[3], fl[3]);
+	if (!ok_actors(f[4], fl[4])) {
+		snprintf(why, whysz, "actors: not \"-\" or comma-separated ids");
+		return -1;
+	}
+	memcpy(r->actors, f[4], fl[4]);
+	if (details_decode(f[5], fl[5], r->details, &r->dlen) != 0) {
+		snprintf(why, whysz, "details: not canonically escaped "
+		    "(or longer than %d bytes)", HK_AUDIT_DETAILS_MAX);
+		return -1;
+	}
+	for (i = 6; i < 8; i++) {
+		if (fl[i] != 64) {
+			snprintf(why, whysz, "%s: not 64 lowercase hex digits",
+			    i == 6 ? "prev" : "hash");
+			return -1;
+		}
+		memcpy(tmp, f[i], 64);
+		tmp[64] = '\0';
+		if (hk_hex_decode(tmp, i == 6 ? r->prev : r->hash, 32) != 0) {
+			snprintf(why, whysz, "%s: not 64 lowercase hex digits",
+			    i == 6 ? "prev" : "hash");
+			return -1;
+		}
+	}
+	if (record_hash(r, h) != 0) {
+		snprintf(why, whysz, "cannot compute SHA-256");
+		return -1;
+	}
+	if (memcmp(h, r->hash, 32) != 0) {
+		snprintf(why, whysz, "hash does not match its contents");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- genesis and checkpoint details --------------------------------- */
+
+static int
+genesis_parse(const struct rec *r, unsigned char log_id[LOG_ID_LEN])
+{
+	const size_t pl = sizeof(GENESIS_PREFIX) - 1;
+	char hx[2 * LOG_ID_LEN + 1];
+
+	if (strcmp(r->event, HK_AUDIT_EV_CREATE) != 0 ||
+	    strcmp(r->result, "ok") != 0 || strcmp(r->actors, "-") != 0 ||
+	    r->dlen != pl + 2 * LOG_ID_LEN ||
+	    memcmp(r->details, GENESIS_PREFIX, pl) != 0)
+		return -1;
+	memcpy(hx, r->details + pl, 2 * LOG_ID_LEN);
+	hx[2 * LOG_ID_LEN] = '\0';
+	return hk_hex_decode(hx, log_id, LOG_ID_LEN) == 0 ? 0 : -1;
+}
+
+static size_t
+b64_encode(const unsigned char *in, size_t len, char *out)
+{
+	return (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+}
+
+static int
+b64_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+/* Strict base64 (RFC 4648 4, padded, no whitespace, canonical). */
+static int
+b64_decode(const char *in, size_t n, unsigned char *out, size_t outmax,
+    size_t *outlen)
+{
+	char re[(SIG_MAX + 2) / 3 * 4 + 1];
+	size_t i, pad = 0;
+	int dn;
+
+	*outlen = 0;
+	if (n == 0 || n % 4 != 0 || n / 4 * 3 > outmax)
+		return -1;
+	if (in[n - 1] == '=')
+		pad = in[n - 2] == '=' ? 2 : 1;
+	for (i = 0; i < n - pad; i++)
+		if (!b64_char(in[i]))
+			return -1;
+	dn = EVP_DecodeBlock(out, (const unsigned char *)in, (int)n);
+	if (dn < 0 || (size_t)dn != n / 4 * 3)
+		return -1;
+	*outlen = (size_t)dn - pad;
+	if (b64_encode(out, *outlen, re) != n || memcmp(re, in, n) != 0)
+		return -1;
+	return 0;
+}
+
+struct ckpt {
+	char label[LABEL_MAX + 1];	/* key_label as given */
+	unsigned char key_fp[32];	/* SHA-256 of the signer's SPKI DER */
+	unsigned char sig[SIG_MAX];	/* the signature */
+	size_t siglen;			/* bytes in sig */
+};
+
+/* "key=<label> key-sha256=<64 hex> sig=<base64>" */
+static int
+ckpt_parse(const struct rec *r, struct ckpt *c)
+{
+	const char *d = (const char *)r->details, *e = d + r->dlen, *sp;
+	char hx[65];
+
+	memset(c, 0, sizeof(*c));
+	if (strcmp(r->result, "ok") != 0 || strcmp(r->actors, "-") != 0)
+		return -1;
+	if (r->dlen < 4 || memcmp(d, "key=", 4) != 0)
+		return -1;
+	d += 4;
+	if ((sp = memchr(d, ' ', (size_t)(e - d))) == NULL ||
+	    !ok_label(d, (size_t)(sp - d)))
+		return -1;
+	memcpy(c->label, d, (size_t)(sp - d));
+	d = sp + 1;
+	if (e - d < 11 + 64 + 1 || memcmp(d, "key-sha256=", 11) != 0 ||
+	    d[11 + 64] != ' ')
+		return -1;
+	memcpy(hx, d + 11, 64);
+	hx[64] = '\0';
+	if (hk_hex_decode(hx, c->key_fp, 32) != 0)
+		return -1;
+	d += 11 + 64 + 1;
+	if (e - d < 4 || memcmp(d, "sig=", 4) != 0)
+		return -1;
+	d += 4;
+	return b64_decode(d, (size_t)(e - d), c->sig, sizeof(c->sig),
+	    &c->siglen);
+}
+
+static int
+key_fingerprint(EVP_PKEY *k, unsigned char out[32])
+{
+	unsigned char *der = NULL;
+	int n;
+
+	if ((n = i2d_PUBKEY(k, &der)) <= 0) {
+		hk_err_set("audit: cannot encode the public key");
+		hk_err_add_openssl();
+		return HK_ERR_CRYPTO;
+	}
+	n = EVP_Digest(der, (size_t)n, out, NULL, EVP_sha256(), NULL);
+	OPENSSL_free(der);
+	if (n != 1) {
+		hk_err_set("audit: SHA-256 failed");
+		hk_err_add_openssl();
+		return HK_ERR_CRYPTO;
+	}
+	return 0;
+}
+
+#define CKPT_MSG_LEN	(sizeof(TAG_CHECKPOINT) + LOG_ID_LEN + 8 + 32 + 20)
+
+/* The signed message: tag NUL, log id, u64be head seq, head hash, time. */
+static void
+ckpt_message(const unsigned char log_id[LOG_ID_LEN], uint64_t head_seq,
+    const unsigned char head_hash[32], const char time[20],
+    unsigned char m[CKPT_MSG_LEN])
+{
+	size_t o = 0;
+	int i;
+
+	memcpy(m, TAG_CHECKPOINT, sizeof(TAG_CHECKPOINT));
+	o += sizeof(TAG_CHECKPOINT);
+	memcpy(m + o, log_id, LOG_ID_LEN);
+	o += LOG_ID_LEN;
+	for (i = 7; i >= 0; i--)
+		m[o++] = (unsigned char)(head_seq >> (8 * i));
+	memcpy(m + o, head_hash, 32);
+	o += 32;
+	memcpy(m + o, time, 20);
+}
+
+static int
+key_kind_ok(EVP_PKEY *k)
+{
+	return EVP_PKEY_is_a(k, "RSA") || EVP_PKEY_is_a(k, "EC");
+}
+
+/* 1 verifies, 0 does not, <0 error. */
+static int
+sig_check(EVP_PKEY *pub, const unsigned char *m, size_t mlen,
+    const unsigned char *sig, size_t siglen)
+{
+	EVP_MD_CTX *ctx;
+	EVP_PKEY_CTX *pctx = NULL;
+	int ok = -1;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	if (EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), NULL, pub) != 1)
+		goto out;
+	if (EVP_PKEY_is_a(pub, "RSA") &&
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0)
+		goto out;
+	/* EVP_DigestVerify: 1 good, 0 bad, <0 error; only 1 counts. */
+	ok = EVP_DigestVerify(ctx, sig, siglen, m, mlen) == 1;
+ out:
+	EVP_MD_CTX_free(ctx);
+	ERR_clear_error();
+	return ok;
+}
+
+static int
+sig_make(EVP_PKEY *key, const unsigned char *m, size_t mlen,
+    unsigned char sig[SIG_MAX], size_t *siglen)
+{
+	EVP_MD_CTX *ctx;
+	EVP_PKEY_CTX *pctx = NULL;
+	size_t n = 0;
+	int r = HK_ERR_CRYPTO;
+
+	*siglen = 0;
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return HK_ERR_ALLOC;
+	if (EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), NULL, key) != 1)
+		goto out;
+	if (EVP_PKEY_is_a(key, "RSA") &&
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0)
+		goto out;
+	if (EVP_DigestSign(ctx, NULL, &n, m, mlen) != 1 || n > SIG_MAX)
+		goto out;
+	if (EVP_DigestSign(ctx, sig, &n, m, mlen) != 1)
+		goto out;
+	*siglen = n;
+	r = 0;
+ out:
+	if (r != 0) {
+		hk_err_set("audit: checkpoint signature failed");
+		hk_err_add_openssl();
+	}
+	EVP_MD_CTX_free(ctx);
+	return r;
+}
+
+/* ---- the head file -------------------------------------------------- */
+
+static int
+head_path(const char *path, char *out, size_t outsz)
+{
+	int n = snprintf(out, outsz, "%s.head", path);
+
+	if (n < 0 || (size_t)n >= outsz) {
+		hk_err_set("%s: path too long", path);
+		return HK_ERR_INVALID;
+	}
+	return 0;
+}
+
+static int
+head_format(const struct head *h, char *buf, size_t bufsz)
+{
+	char hh[65];
+
+	hk_hex_encode(h->hash, 32, hh);
+	return snprintf(buf, bufsz, HEAD_MAGIC " log-id=%s seq=%llu hash=%s\n",
+	    h->log_id, (unsigned long long)h->seq, hh);
+}
+
+static int
+head_write(const char *path, const unsigned char log_id[LOG_ID_LEN],
+    const struct rec *last)
+{
+	char hp[4096], buf[256];
+	struct head h;
+	int n, r;
+
+	if ((r = head_path(path, hp, sizeof(hp))) != 0)
+		return r;
+	hk_hex_encode(log_id, LOG_ID_LEN, h.log_id);
+	h.seq = last->seq;
+	memcpy(h.hash, last->hash, 32);
+	n = head_format(&h, buf, sizeof(buf));
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return HK_ERR_INTERNAL;
+	return hk_file_write(hp, buf, (size_t)n, LOG_MODE, 0);
+}
+
+/*
+ * Read "<path>.head" strictly. HK_ERR_NOT_FOUND when missing, HK_ERR_AUDIT
+ * when malformed (why says how).
+ */
+static int
+head_read(const char *path, struct head *h, char *why, size_t whysz)
+{
+	char hp[4096], buf[256], hx[65];
+	unsigned char *p = NULL;
+	size_t len = 0;
+	const char *s;
+	int r, n;
+
+	memset(h, 0, sizeof(*h));
+	if ((r = head_path(path, hp, sizeof(hp))) != 0)
+		return r;
+	if ((r = hk_file_read(hp, 512, &p, &len)) != 0) {
+		snprintf(why, whysz, "%s", hk_err_msg());
+		if (r == HK_ERR_INVALID) {
+			snprintf(why, whysz, "not a regular file of at most "
+			    "512 bytes");
+			r = HK_ERR_AUDIT;
+		}
+		return r;
+	}
+	r = HK_ERR_AUDIT;
+	s = (const char *)p;
+	/* HEAD_MAGIC " log-id=" 32 hex " seq=" digits " hash=" 64 hex "\n" */
+	if (len < sizeof(HEAD_MAGIC " log-id=") - 1 + 32 ||
+	    memcmp(s, HEAD_MAGIC " log-id=", sizeof(HEAD_MAGIC " log-id=") - 1)
+	    != 0)
+		goto bad;
+	s += sizeof(HEAD_MAGIC " log-id=") - 1;
+	memcpy(h->log_id, s, 32);
+	h->log_id[32] = '\0';
+	{
+		unsigned char id[LOG_ID_LEN];
+		if (hk_hex_decode(h->log_id, id, LOG_ID_LEN) != 0)
+			goto bad;
+	}
+	s += 32;
+	if (strncmp(s, " seq=", 5) != 0)
+		goto bad;
+	s += 5;
+	n = 0;
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	if (parse_seq(s, (size_t)n, &h->seq) != 0)
+		goto bad;
+	s += n;
+	if (strncmp(s, " hash=", 6) != 0 || strlen(s) < 6 + 64)
+		goto bad;
+	memcpy(hx, s + 6, 64);
+	hx[64] = '\0';
+	if (hk_hex_decode(hx, h->hash, 32) != 0)
+		goto bad;
+	/* Canonical: formatting what we parsed gives back every byte. */
+	n = head_format(h, buf, sizeof(buf));
+	if (n < 0 || (size_t)n != len || memcmp(buf, p, len) != 0)
+		goto bad;
+	free(p);
+	return 0;
+ bad:
+	snprintf(why, whysz, "not \"" HEAD_MAGIC
+	    " log-id=<32 hex> seq=<n> hash=<64 hex>\\n\"");
+	free(p);
+	return r;
+}
+
+/* ---- reporting ------------------------------------------------------ */
+
+static void
+report_init(struct hk_audit_report *rep)
+{
+	memset(rep, 0, sizeof(*rep));
+	rep->last_checkpoint_seq = -1;
+	rep->bad_seq = -1;
+}
+
+/* Record the first failure only; always returns HK_ERR_AUDIT. */
+static int
+report_fail(struct hk_audit_report *rep, uint64_t line, int64_t seq,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+report_fail(struct hk_audit_report *rep, uint64_t line, int64_t seq,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (rep->reason[0] != '\0')
+		return HK_ERR_AUDIT;
+	va_start(ap, fmt);
+	vsnprintf(rep->reason, sizeof(rep->reason), fmt, ap);
+	va_end(ap);
+	rep->bad_line = line;
+	rep->bad_seq = seq;
+	hk_err_set("%s", rep->reason);
+	return HK_ERR_AUDIT;
+}
+
+/* ---- reading the whole log ------------------------------------------ */
+
+struct scan {
+	const char *path;		/* the log, for messages */
+	EVP_PKEY *pub;			/* checkpoint key, NULL: chain only */
+	unsigned char pub_fp[32];	/* SHA-256 of pub's SPKI, when pub */
+	FILE *print;			/* print each good record here, or NULL */
+	struct hk_audit_report *rep;	/* filled as we go */
+	unsigned char log_id[LOG_ID_LEN];	/* from the genesis record */
+	struct rec last;		/* the last good record (when records > 0) */
+};
+
+static void
+print_record(FILE *out, const struct rec *r, const struct ckpt *c)
+{
+	char *enc, fp[65];
+
+	fprintf(out, "%6s  %s  %-20s %-6s %-16s ", r->seqs, r->time,
+	    r->event, r->result, r->actors);
+	if (c != NULL) {
+		hk_hex_encode(c->key_fp, 32, fp);
+		fp[16] = '\0';
+		fprintf(out, "signed by key %s (SPKI SHA-256 %s...) over records "
+		    "0-%llu\n", c->label, fp,
+		    (unsigned long long)(r->seq - 1));
+		return;
+	}
+	if ((enc = malloc(4 * r->dlen + 1)) == NULL) {
+		fprintf(out, "(out of memory)\n");
+		return;
+	}
+	details_encode(r->details, r->dlen, enc);
+	fprintf(out, "%s\n", enc);
+	free(enc);
+}
+
+/* Checks on one parsed record beyond its own hash; line is 1-based. */
+static int
+scan_record(struct scan *s, uint64_t line, struct rec *r)
+{
+	struct hk_audit_report *rep = s->rep;
+	const char *p = s->path;
+	int64_t pos = (int64_t)(line - 1);
+	unsigned char m[CKPT_MSG_LEN];
+	struct ckpt c;
+	int v;
+
+	if (r->seq != line - 1)
+		return report_fail(rep, line, pos, "%s:%llu: record %lld: "
+		    "sequence number is %s, expected %lld (a record was "
+		    "removed, inserted or moved)", p, (unsigned long long)line,
+		    (long long)pos, r->seqs, (long long)pos);
+	if (line == 1) {
+		if (memcmp(r->prev, zero_hash, 32) != 0)
+			return report_fail(rep, line, pos, "%s:1: record 0: "
+			    "the genesis record must chain from the all-zero "
+			    "hash", p);
+		if (genesis_parse(r, s->log_id) != 0)
+			return report_fail(rep, line, pos, "%s:1: record 0: "
+			    "not a genesis record (audit.create ok - "
+			    "\"" GENESIS_PREFIX "<32 hex>\")", p);
+		hk_hex_encode(s->log_id, LOG_ID_LEN, rep->log_id);
+		goto good;
+	}
+	if (memcmp(r->prev, s->last.hash, 32) != 0)
+		return report_fail(rep, line, pos, "%s:%llu: record %lld: prev "
+		    "does not match the hash of record %lld (a record was "
+		    "changed, removed, inserted or moved)", p,
+		    (unsigned long long)line, (long long)pos,
+		    (long long)pos - 1);
+	if (strcmp(r->event, HK_AUDIT_EV_CREATE) == 0)
+		return report_fail(rep, line, pos, "%s:%llu: record %lld: "
+		    HK_AUDIT_EV_CREATE " is allowed only as record 0", p,
+		    (unsigned long long)line, (long long)pos);
+	if (r->t < s->last.t)
+		rep->time_backsteps++;
+	if (strcmp(r->event, HK_AUDIT_EV_MISMATCH) == 0) {
+		/* Not structural: keep checking, fail at the end. */
+		rep->head_mismatches++;
+		report_fail(rep, line, pos, "%s:%llu: record %lld: the head "
+		    "file did not match the log at this append (records were "
+		    "removed or the head was rolled back)", p,
+		    (unsigned long long)line, (long long)pos);
+	}
+	if (strcmp(r->event, HK_AUDIT_EV_CHECKPOINT) == 0) {
+		if (ckpt_parse(r, &c) != 0)
+			return report_fail(rep, line, pos, "%s:%llu: record "
+			    "%lld: checkpoint: details are not \"key=<label> "
+			    "key-sha256=<64 hex> sig=<base64>\"", p,
+			    (unsigned long long)line, (long long)pos);
+		if (s->pub != NULL) {
+			if (memcmp(c.key_fp, s->pub_fp, 32) != 0)
+				return report_fail(rep, line, pos, "%s:%llu: "
+				    "record %lld: checkpoint signed by key %s, "
+				    "not by the given public key", p,
+				    (unsigned long long)line, (long long)pos,
+				    c.label);
+			ckpt_message(s->log_id, r->seq - 1, r->prev, r->time,
+			    m);
+			v = sig_check(s->pub, m, sizeof(m), c.sig, c.siglen);
+			if (v != 1)
+				return report_fail(rep, line, pos, "%s:%llu: "
+				    "record %lld: checkpoint signature does "
+				    "not verify with the given public key", p,
+				    (unsigned long long)line, (long long)pos);
+		}
+		rep->checkpoints++;
+		rep->last_checkpoint_seq = (int64_t)r->seq;
+		if (s->print)
+			print_record(s->print, r, &c);
+		goto counted;
+	}
+ good:
+	if (s->print)
+		print_record(s->print, r, NULL);
+ counted:
+	rep->records++;
+	rep->unsigned_records = rep->last_checkpoint_seq < 0 ? rep->records :
+	    r->seq - (uint64_t)rep->last_checkpoint_seq;
+	return 0;
+}
+
+/*
+ * Read every line of the log from fd. Returns 0 when the chain is sound
+ * (findings such as head-mismatch records are left in rep->reason),
+ * HK_ERR_AUDIT at the first structural failure.
+ */
+static int
+scan_log(struct scan *s, int fd)
+{
+	struct rec *cur = NULL;
+	FILE *f = NULL;
+	char *line = NULL, why[160];
+	size_t cap = 0;
+	ssize_t n;
+	uint64_t lineno = 0;
+	int dfd, r = HK_ERR_INTERNAL;
+
+	if ((cur = malloc(sizeof(*cur))) == NULL)
+		return HK_ERR_ALLOC;
+	if ((dfd = dup(fd)) < 0 || (f = fdopen(dfd, "r")) == NULL) {
+		if (dfd >= 0)
+			close(dfd);
+		hk_err_set("%s: cannot read: %s", s->path, strerror(errno));
+		r = HK_ERR_IO;
+		goto out;
+	}
+	while ((n = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		if (record_parse(line, (size_t)n, cur, why, sizeof(why)) != 0) {
+			r = report_fail(s->rep, lineno, (int64_t)lineno - 1,
+			    "%s:%llu: record %lld: %s", s->path,
+			    (unsigned long long)lineno,
+			    (long long)lineno - 1, why);
+			goto out;
+		}
+		if ((r = scan_record(s, lineno, cur)) != 0)
+			goto out;
+		memcpy(&s->last, cur, sizeof(*cur));
+	}
+	if (ferror(f)) {
+		hk_err_set("%s: cannot read: %s", s->path, strerror(errno));
+		r = HK_ERR_IO;
+		goto out;
+	}
+	if (lineno == 0) {
+		r = report_fail(s->rep, 1, 0, "%s:1: record 0: the log is "
+		    "empty (no genesis record)", s->path);
+		goto out;
+	}
+	r = 0;
+ out:
+	free(line);
+	if (f != NULL)
+		fclose(f);
+	free(cur);
+	return r;
+}
+
+/* Compare the head file with the last record (after a clean scan). */
+static int
+scan_head(struct scan *s)
+{
+	struct hk_audit_report *rep = s->rep;
+	const struct rec *l = &s->last;
+	struct head h;
+	char why[600];
+	int r;
+
+	if ((r = head_read(s->path, &h, why, sizeof(why))) != 0) {
+		if (r != HK_ERR_NOT_FOUND && r != HK_ERR_AUDIT)
+			return r;
+		return report_fail(rep, 0, (int64_t)l->seq + 1, "%s.head: %s "
+		    "(cannot check that the log was not truncated)", s->path,
+		    r == HK_ERR_NOT_FOUND ? "missing" : why);
+	}
+	if (strcmp(h.log_id, rep->log_id) != 0)
+		return report_fail(rep, 0, -1, "%s.head: names log %s, but "
+		    "the log is %s", s->path, h.log_id, rep->log_id);
+	if (h.seq == l->seq && memcmp(h.hash, l->hash, 32) == 0)
+		return 0;
+	if (h.seq + 1 == l->seq && memcmp(h.hash, l->prev, 32) == 0) {
+		rep->head_lag = 1;	/* crash after append, before head */
+		return 0;
+	}
+	if (h.seq > l->seq)
+		return report_fail(rep, 0, (int64_t)l->seq + 1, "%s.head: "
+		    "names record %llu, but the log ends at record %llu "
+		    "(records were removed from the end)", s->path,
+		    (unsigned long long)h.seq, (unsigned long long)l->seq);
+	return report_fail(rep, 0, (int64_t)h.seq, "%s.head: record %llu "
+	    "does not match the log (the head file or the end of the log was "
+	    "replaced)", s->path, (unsigned long long)h.seq);
+}
+
+/* ---- locking and the tail ------------------------------------------- */
+
+static int
+log_open(const char *path, int flags, int lock)
+{
+	int fd;
+
+	if ((fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		int e = errno;
+		hk_err_set("%s: cannot open: %s", path, strerror(e));
+		return e == ENOENT ? HK_ERR_NOT_FOUND : HK_ERR_IO;
+	}
+	while (flock(fd, lock) != 0) {
+		if (errno == EINTR)
+			continue;
+		hk_err_set("%s: cannot lock: %s", path, strerror(errno));
+		close(fd);
+		return HK_ERR_IO;
+	}
+	return fd;
+}
+
+/*
+ * Parse the genesis (first line) and the last line without reading the
+ * whole log. Each is checked strictly, including its own hash.
+ */
+static int
+tail_read(const char *path, int fd, unsigned char log_id[LOG_ID_LEN],
+    struct rec *last)
+{
+	struct stat st;
+	char *buf = NULL, *nl, why[160];
+	size_t want, got = 0, start;
+	off_t off;
+	int r = HK_ERR_AUDIT;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		hk_err_set("%s: not a regular file", path);
+		return HK_ERR_INVALID;
+	}
+	if ((buf = malloc(HK_AUDIT_LINE_MAX + 1)) == NULL)
+		return HK_ERR_ALLOC;
+	/* The first line: the genesis. */
+	want = (size_t)st.st_size < HK_AUDIT_LINE_MAX ? (size_t)st.st_size :
+	    HK_AUDIT_LINE_MAX;
+	if (want == 0) {
+		hk_err_set("%s:1: record 0: the log is empty (no genesis "
+		    "record)", path);
+		goto out;
+	}
+	if (pread(fd, buf, want, 0) != (ssize_t)want) {
+		hk_err_set("%s: cannot read: %s", path, strerror(errno));
+		r = HK_ERR_IO;
+		goto out;
+	}
+	if ((nl = memchr(buf, '\n', want)) == NULL ||
+	    record_parse(buf, (size_t)(nl - buf) + 1, last, why,
+	    sizeof(why)) != 0 || last->seq != 0 ||
+	    memcmp(last->prev, zero_hash, 32) != 0 ||
+	    genesis_parse(last, log_id) != 0) {
+		hk_err_set("%s:1: record 0: not a sound genesis record; run "
+		    "audit verify", path);
+		goto out;
+	}
+	/* The last line: it ends at EOF, and the byte before it is '\n'. */
+	want = (size_t)st.st_size < HK_AUDIT_LINE_MAX + 1 ?
+	    (size_t)st.st_size : HK_AUDIT_LINE_MAX + 1;
+	off = st.st_size - (off_t)want;
+	if (pread(fd, buf, want, off) != (ssize_t)want) {
+		hk_err_set("%s: cannot read: %s", path, strerror(errno));
+		r = HK_ERR_IO;
+		goto out;
+	}
+	got = want;
+	if (buf[got - 1] != '\n') {
+		hk_err_set("%s: the last line does not end in a newline; run "
+		    "audit verify", path);
+		goto out;
+	}
+	start = got - 1;
+	while (start > 0 && buf[start - 1] != '\n')
+		start--;
+	if (start == 0 && off != 0) {
+		hk_err_set("%s: the last line is longer than %d bytes; run "
+		    "audit verify", path, HK_AUDIT_LINE_MAX);
+		goto out;
+	}
+	if (record_parse(buf + start, got - start, last, why,
+	    sizeof(why)) != 0) {
+		hk_err_set("%s: last record: %s; run audit verify", path, why);
+		goto out;
+	}
+	r = 0;
+ out:
+	free(buf);
+	return r;
+}
+
+/* Fill in seq, prev and hash from last, append r, make it the last. */
+static int
+record_append(const char *path, struct rec *last, struct rec *r)
+{
+	char *line = NULL;
+	size_t len;
+	int n, ret;
+
+	r->seq = last->seq + 1;
+	n = snprintf(r->seqs, sizeof(r->seqs), "%llu",
+	    (unsigned long long)r->seq);
+	if (n < 0 || (size_t)n >= sizeof(r->seqs)) {
+		hk_err_set("%s: sequence number overflow", path);
+		return HK_ERR_INVALID;
+	}
+	memcpy(r->prev, last->hash, 32);
+	if ((ret = record_hash(r, r->hash)) != 0)
+		return ret;
+	if ((ret = record_format(r, &line, &len)) != 0)
+		return ret;
+	ret = hk_file_append(path, line, len, LOG_MODE);
+	free(line);
+	if (ret == 0)
+		memcpy(last, r, sizeof(*r));
+	return ret;
+}
+
+static void
+record_now(struct rec *r)
+{
+	r->t = hk_clock_now();
+	hk_time_format(r->t, r->time, sizeof(r->time));
+}
+
+/*
+ * Before appending: the head file should name the last record (or the one
+ * before, after a crash). If not, write an audit.head-mismatch record that
+ * says what the head file held, so the evidence enters the chain.
+ */
+static int
+head_reconcile(const char *path, const unsigned char log_id[LOG_ID_LEN],
+    struct rec *last, struct rec *tmp)
+{
+	struct head h;
+	char why[600], hid[33], hh[65], lh[65];
+	int r, n;
+
+	hk_hex_encode(log_id, LOG_ID_LEN, hid);
+	r = head_read(path, &h, why, sizeof(why));
+	if (r != 0 && r != HK_ERR_NOT_FOUND && r != HK_ERR_AUDIT)
+		return r;
+	if (r == 0 && strcmp(h.log_id, hid) == 0 &&
+	    ((h.seq == last->seq && memcmp(h.hash, last->hash, 32) == 0) ||
+	    (h.seq + 1 == last->seq && memcmp(h.hash, last->prev, 32) == 0)))
+		return 0;
+	memset(tmp, 0, sizeof(*tmp));
+	record_now(tmp);
+	strcpy(tmp->event, HK_AUDIT_EV_MISMATCH);
+	strcpy(tmp->result, "fail");
+	strcpy(tmp->actors, "-");
+	hk_hex_encode(last->hash, 32, lh);
+	if (r == 0) {
+		hk_hex_encode(h.hash, 32, hh);
+		n = snprintf((char *)tmp->details, sizeof(tmp->details),
+		    "head file named log %s record %llu hash %s; the log ends "
+		    "at record %llu hash %s", h.log_id,
+		    (unsigned long long)h.seq, hh,
+		    (unsigned long long)last->seq, lh);
+	} else
+		n = snprintf((char *)tmp->details, sizeof(tmp->details),
+		    "head file unusable (%s); the log ends at record %llu "
+		    "hash %s", r == HK_ERR_NOT_FOUND ? "missing" : why,
+		    (unsigned long long)last->seq, lh);
+	if (n < 0)
+		return HK_ERR_INTERNAL;
+	tmp->dlen = (size_t)n < sizeof(tmp->details) ? (size_t)n :
+	    sizeof(tmp->details) - 1;
+	return record_append(path, last, tmp);
+}
+
+/* ---- the API -------------------------------------------------------- */
+
+int
+hk_audit_create(const char *path)
+{
+	unsigned char log_id[LOG_ID_LEN];
+	char *line = NULL, hx[2 * LOG_ID_LEN + 1];
+	struct rec *g = NULL;
+	size_t len;
+	int r = HK_ERR_INTERNAL;
+
+	if (path == NULL)
+		return HK_ERR_INVALID;
+	if (hk_path_exists(path)) {
+		hk_err_set("%s: already exists; refusing to overwrite an audit "
+		    "log", path);
+		return HK_ERR_EXISTS;
+	}
+	if (RAND_bytes(log_id, sizeof(log_id)) != 1) {
+		hk_err_set("%s: cannot draw a log id", path);
+		hk_err_add_openssl();
+		return HK_ERR_CRYPTO;
+	}
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return HK_ERR_ALLOC;
+	strcpy(g->seqs, "0");
+	record_now(g);
+	strcpy(g->event, HK_AUDIT_EV_CREATE);
+	strcpy(g->result, "ok");
+	strcpy(g->actors, "-");
+	hk_hex_encode(log_id, LOG_ID_LEN, hx);
+	g->dlen = (size_t)snprintf((char *)g->details, sizeof(g->details),
+	    GENESIS_PREFIX "%s", hx);
+	if ((r = record_hash(g, g->hash)) != 0 ||
+	    (r = record_format(g, &line, &len)) != 0)
+		goto out;
+	if ((r = hk_file_write(path, line, len, LOG_MODE,
+	    HK_WRITE_NOREPLACE)) != 0)
+		goto out;
+	r = head_write(path, log_id, g);
+ out:
+	free(line);
+	free(g);
+	return r;
+}
+
+static int
+append_args_ok(const char *event, const char *result, const char *actors,
+    const char *details)
+{
+	if (event == NULL || !ok_event(event, strlen(event)) ||
+	    strncmp(event, "audit.", 6) == 0) {
+		hk_err_set("audit: event \"%s\": must be [a-z0-9][a-z0-9._-]"
+		    "{0,63} and not audit.*", event ? event : "(null)");
+		return 0;
+	}
+	if (result == NULL || !ok_result(result, strlen(result))) {
+		hk_err_set("audit: result \"%s\": must be [a-z][a-z0-9_-]"
+		    "{0,31}", result ? result : "(null)");
+		return 0;
+	}
+	if (!ok_actors(actors, strlen(actors))) {
+		hk_err_set("audit: actors \"%s\": must be \"-\" or ids "
+		    "[A-Za-z0-9][A-Za-z0-9._@-]{0,63} joined by ','", actors);
+		return 0;
+	}
+	if (strlen(details) > HK_AUDIT_DETAILS_MAX) {
+		hk_err_set("audit: details longer than %d bytes",
+		    HK_AUDIT_DETAILS_MAX);
+		return 0;
+	}
+	return 1;
+}
+
+int
+hk_audit_append(const char *path, const char *event, const char *result,
+    const char *actors, const char *details)
+{
+	unsigned char log_id[LOG_ID_LEN];
+	struct rec *last = NULL, *r = NULL;
+	int fd = -1, ret = HK_ERR_ALLOC;
+
+	if (actors == NULL)
+		actors = "-";
+	if (details == NULL)
+		details = "";
+	if (path == NULL || !append_args_ok(event, result, actors, details))
+		return HK_ERR_INVALID;
+	if ((last = malloc(sizeof(*last))) == NULL ||
+	    (r = calloc(1, sizeof(*r))) == NULL)
+		goto out;
+	if ((fd = log_open(path, O_RDONLY, LOCK_EX)) < 0) {
+		ret = fd;
+		fd = -1;
+		goto out;
+	}
+	if ((ret = tail_read(path, fd, log_id, last)) != 0 ||
+	    (ret = head_reconcile(path, log_id, last, r)) != 0)
+		goto out;
+	memset(r, 0, sizeof(*r));
+	record_now(r);
+	strcpy(r->event, event);
+	strcpy(r->result, result);
+	strcpy(r->actors, actors);
+	r->dlen = strlen(details);
+	memcpy(r->details, details, r->dlen);
+	if ((ret = record_append(path, last, r)) != 0)
+		goto out;
+	ret = head_write(path, log_id, last);
+ out:
+	if (fd >= 0)
+		close(fd);	/* releases the lock */
+	free(last);
+	free(r);
+	return ret;
+}
+
+int
+hk_audit_checkpoint(const char *path, EVP_PKEY *key, const char *key_label)
+{
+	struct hk_audit_report rep;
+	unsigned char m[CKPT_MSG_LEN], sig[SIG_MAX], fp[32];
+	char *b64 = NULL, fph[65];
+	struct scan *s = NULL;
+	struct rec *r = NULL;
+	size_t siglen = 0;
+	int fd = -1, ret = HK_ERR_ALLOC, n;
+
+	if (path == NULL || key == NULL || key_label == NULL ||
+	    !ok_label(key_label, strlen(key_label))) {
+		hk_err_set("audit: key label \"%s\": must be "
+		    "[A-Za-z0-9._:@-]{1,64}", key_label ? key_label : "(null)");
+		return HK_ERR_INVALID;
+	}
+	if (!key_kind_ok(key)) {
+		hk_err_set("audit: checkpoint key %s: must be RSA or EC",
+		    key_label);
+		return HK_ERR_INVALID;
+	}
+	if ((ret = key_fingerprint(key, fp)) != 0)
+		return ret;
+	ret = HK_ERR_ALLOC;
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (r = calloc(1, sizeof(*r))) == NULL ||
+	    (b64 = malloc((SIG_MAX + 2) / 3 * 4 + 1)) == NULL)
+		goto out;
+	if ((fd = log_open(path, O_RDONLY, LOCK_EX)) < 0) {
+		ret = fd;
+		fd = -1;
+		goto out;
+	}
+	/* Sign only a chain rebuilt here from the first record. */
+	report_init(&rep);
+	s->path = path;
+	s->rep = &rep;
+	if ((ret = scan_log(s, fd)) != 0) {
+		hk_err_set("%s; refusing to sign a checkpoint", rep.reason[0] ?
+		    rep.reason : hk_err_msg());
+		goto out;
+	}
+	hk_err_clear();
+	if ((ret = head_reconcile(path, s->log_id, &s->last, r)) != 0)
+		goto out;
+	memset(r, 0, sizeof(*r));
+	record_now(r);
+	strcpy(r->event, HK_AUDIT_EV_CHECKPOINT);
+	strcpy(r->result, "ok");
+	strcpy(r->actors, "-");
+	ckpt_message(s->log_id, s->last.seq, s->last.hash, r->time, m);
+	if ((ret = sig_make(key, m, sizeof(m), sig, &siglen)) != 0)
+		goto out;
+	if (sig_check(key, m, sizeof(m), sig, siglen) != 1) {
+		hk_err_set("%s: checkpoint signature by key %s does not verify "
+		    "with its own public key; nothing written", path,
+		    key_label);
+		ret = HK_ERR_VERIFY;
+		goto out;
+	}
+	b64_encode(sig, siglen, b64);
+	hk_hex_encode(fp, 32, fph);
+	n = snprintf((char *)r->details, sizeof(r->details),
+	    "key=%s key-sha256=%s sig=%s", key_label, fph, b64);
+	if (n < 0 || (size_t)n >= sizeof(r->details)) {
+		ret = HK_ERR_INTERNAL;
+		goto out;
+	}
+	r->dlen = (size_t)n;
+	if ((ret = record_append(path, &s->last, r)) != 0)
+		goto out;
+	ret = head_write(path, s->log_id, &s->last);
+ out:
+	if (fd >= 0)
+		close(fd);
+	free(s);
+	free(r);
+	free(b64);
+	return ret;
+}
+
+static int
+verify_or_print(const char *path, EVP_PKEY *pub, FILE *print,
+    struct hk_audit_report *rep)
+{
+	struct scan *s = NULL;
+	int fd = -1, r = HK_ERR_ALLOC;
+
+	report_init(rep);
+	if (path == NULL)
+		return HK_ERR_INVALID;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return HK_ERR_ALLOC;
+	s->path = path;
+	s->pub = pub;
+	s->print = print;
+	s->rep = rep;
+	if (pub != NULL) {
+		if (!key_kind_ok(pub)) {
+			hk_err_set("audit: the public key must be RSA or EC");
+			r = HK_ERR_INVALID;
+			goto out;
+		}
+		if ((r = key_fingerprint(pub, s->pub_fp)) != 0)
+			goto out;
+		rep->signatures_checked = 1;
+	}
+	if ((fd = log_open(path, O_RDONLY, LOCK_SH)) < 0) {
+		r = fd;
+		fd = -1;
+		goto out;
+	}
+	if ((r = scan_log(s, fd)) != 0)
+		goto out;
+	if (print == NULL && (r = scan_head(s)) != 0)
+		goto out;
+	if (rep->reason[0] != '\0') {	/* a finding from the scan */
+		hk_err_set("%s", rep->reason);
+		r = HK_ERR_AUDIT;
+	}
+ out:
+	if (fd >= 0)
+		close(fd);
+	free(s);
+	return r;
+}
+
+int
+hk_audit_verify(const char *path, EVP_PKEY *pub, struct hk_audit_report *rep)
+{
+	struct hk_audit_report local;
+
+	return verify_or_print(path, pub, NULL, rep != NULL ? rep : &local);
+}
+
+int
+hk_audit_print(const char *path, FILE *out)
+{
+	struct hk_audit_report rep;
+
+	if (out == NULL)
+		return HK_ERR_INVALID;
+	return verify_or_print(path, NULL, out, &rep);
+}

@@ -1,0 +1,95 @@
+/*
+ * audit.h - the tamper-evident audit log (CPS 4-11-2, 4-11-5).
+ *
+ * One record per line, chained by SHA-256, with checkpoints signed by a CA
+ * key and a head file "<log>.head" naming the last record, so that edits,
+ * removals, insertions, reordering and truncation are all found by
+ * hk_audit_verify. The exact format is in docs/audit-log.md.
+ *
+ * Appends hold an exclusive flock(2) on the log; verify holds a shared one.
+ * Only this module writes the log: a line it cannot parse is tampering.
+ * All failures leave a one-line detail (file:line: record N: rule) with
+ * hk_err_set().
+ */
+#ifndef HK_AUDIT_H
+#define HK_AUDIT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <openssl/evp.h>
+
+#define HK_AUDIT_DETAILS_MAX	8192	/* bytes of details before escaping */
+#define HK_AUDIT_ACTORS_MAX	1024	/* bytes of the actors field */
+#define HK_AUDIT_LINE_MAX	40960	/* bytes of one line, '\n' included */
+
+/* Events only this module writes; hk_audit_append refuses them. */
+#define HK_AUDIT_EV_CREATE	"audit.create"
+#define HK_AUDIT_EV_CHECKPOINT	"audit.checkpoint"
+#define HK_AUDIT_EV_MISMATCH	"audit.head-mismatch"
+
+struct hk_audit_report {
+	char log_id[33];		/* hex log id of the genesis record; "" if unread */
+	uint64_t records;		/* records that passed (all of them when ok) */
+	uint64_t checkpoints;		/* checkpoint records among them */
+	int64_t last_checkpoint_seq;	/* seq of the last checkpoint, -1 when none */
+	uint64_t unsigned_records;	/* records after the last checkpoint (all when none) */
+	uint64_t time_backsteps;	/* records older than the one before (not an error) */
+	uint64_t head_mismatches;	/* audit.head-mismatch records (an error) */
+	int signatures_checked;		/* 1 when a public key was given */
+	int head_lag;			/* 1 when the head file is one record behind
+					 * (crash between append and head write; not an error) */
+	uint64_t bad_line;		/* line of the first failure; 0 when none or
+					 * when the failure is in the head file */
+	int64_t bad_seq;		/* record (position) of the first failure, -1 when none */
+	char reason[512];		/* the first failure as hk_err_msg(); "" when ok */
+};
+
+/*
+ * Create a new log holding only its genesis record (seq 0, event
+ * audit.create, a random 128-bit log id), and its head file. Refuses an
+ * existing path with HK_ERR_EXISTS. Not to be run while others append.
+ */
+int hk_audit_create(const char *path);
+
+/*
+ * Append one record. event: [a-z0-9][a-z0-9._-]{0,63}, not audit.*;
+ * result: [a-z][a-z0-9_-]{0,31} ("ok", "fail", ...); actors: "-" or
+ * comma-separated ids [A-Za-z0-9][A-Za-z0-9._@-]{0,63}, NULL means "-";
+ * details: any text up to HK_AUDIT_DETAILS_MAX bytes (escaped on write),
+ * NULL means "". Time is hk_clock_now(). If the head file does not match the
+ * log's last record, an audit.head-mismatch record describing both is
+ * written first (and verify will fail), then this record.
+ */
+int hk_audit_append(const char *path, const char *event, const char *result,
+    const char *actors, const char *details);
+
+/*
+ * Verify the whole chain, then append a checkpoint record signed by key
+ * (RSA PKCS#1 v1.5 or ECDSA, SHA-256, EVP_DigestSign only, so a PKCS#11
+ * key works) over the log id, the seq and hash of the record before it and
+ * the checkpoint's time. The signature is checked with the same key before
+ * it is written. key_label: [A-Za-z0-9._:@-]{1,64}, shown in the record.
+ * Refuses (HK_ERR_AUDIT) to sign a chain that does not verify.
+ */
+int hk_audit_checkpoint(const char *path, EVP_PKEY *key, const char *key_label);
+
+/*
+ * Check every rule of docs/audit-log.md; with pub, also every checkpoint
+ * signature (pub NULL: chain and head only). 0 when clean; HK_ERR_AUDIT on
+ * any change, removal, insertion, reordering or truncation, naming the first
+ * bad record; HK_ERR_NOT_FOUND / HK_ERR_IO when the log cannot be read.
+ * rep may be NULL; it is always filled when given.
+ */
+int hk_audit_verify(const char *path, EVP_PKEY *pub,
+    struct hk_audit_report *rep);
+
+/*
+ * Print one record per line for humans: seq, time, event, result, actors,
+ * details (still escaped, so nothing can reach the terminal raw).
+ * Checks the chain as it goes (no signatures) and stops at the first bad
+ * record with its error.
+ */
+int hk_audit_print(const char *path, FILE *out);
+
+#endif
