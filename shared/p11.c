@@ -178,6 +178,7 @@ hk_token_init(const struct hk_p11_cfg *cfg, const char *label,
 {
 	struct hk_token *t = NULL;
 	PKCS11_SLOT *slot = NULL;
+	char padded[33];
 	unsigned int i;
 	int r;
 
@@ -199,7 +200,13 @@ hk_token_init(const struct hk_p11_cfg *cfg, const char *label,
 		r = HK_ERR_P11;
 		goto out;
 	}
-	if (PKCS11_init_token(slot->token, so_pin, label) != 0) {
+	/* libp11 0.4.12 hands the label to C_InitToken as it is, and the
+	 * module reads 32 bytes of it (PKCS#11: blank-padded, not NUL-ended);
+	 * give it exactly that. */
+	memset(padded, ' ', 32);
+	memcpy(padded, label, strlen(label));
+	padded[32] = '\0';
+	if (PKCS11_init_token(slot->token, so_pin, padded) != 0) {
 		r = p11_error("token: C_InitToken failed");
 		goto out;
 	}
@@ -465,8 +472,8 @@ hk_p11_uri(const char *token_label, const unsigned char *id, size_t id_len,
 	return 0;
 }
 
-/* Token labels are 32 bytes padded with blanks; libp11 0.4.12 pads the
- * label it sets with NULs instead, so trim both before comparing. */
+/* Token labels are 32 bytes padded with blanks; trim trailing blanks (and
+ * NULs, which some modules use) on both sides before comparing. */
 static int
 label_eq(const unsigned char a[32], const unsigned char b[32])
 {
