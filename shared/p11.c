@@ -16,6 +16,7 @@
 
 #include <openssl/err.h>
 #include <openssl/objects.h>
+#include <openssl/x509.h>
 #include <libp11.h>
 #include <p11-kit/pkcs11.h>
 #include <p11-kit/uri.h>
@@ -547,6 +548,34 @@ uri_object(struct hk_token *t, const char *uri, unsigned char *id,
 	return r;
 }
 
+/*
+ * The public half of a private key object, as a plain software key with no
+ * ties to the module. libp11 0.4.12's PKCS11_get_public_key leaks what it
+ * builds (LeakSanitizer), so the public parts are taken from the private
+ * key's EVP_PKEY (modulus and exponent, or the EC point), re-encoded.
+ */
+static int
+public_of(PKCS11_KEY *k, EVP_PKEY **pub)
+{
+	EVP_PKEY *p11 = NULL;
+	unsigned char *der = NULL;
+	const unsigned char *q;
+	int len;
+
+	*pub = NULL;
+	if ((p11 = PKCS11_get_private_key(k)) == NULL)
+		return p11_error("token: cannot read the key");
+	len = i2d_PUBKEY(p11, &der);
+	EVP_PKEY_free(p11);
+	q = der;
+	if (len <= 0 || (*pub = d2i_PUBKEY(NULL, &q, len)) == NULL) {
+		OPENSSL_free(der);
+		return p11_error("token: cannot encode the public key");
+	}
+	OPENSSL_free(der);
+	return 0;
+}
+
 int
 hk_token_key(struct hk_token *t, const char *uri, EVP_PKEY **priv,
     EVP_PKEY **pub)
@@ -580,8 +609,8 @@ hk_token_key(struct hk_token *t, const char *uri, EVP_PKEY **priv,
 		    t->label, t->logged_in ? "" : " (not logged in)");
 		return HK_ERR_NOT_FOUND;
 	}
-	if (pub != NULL && (*pub = PKCS11_get_public_key(k)) == NULL)
-		return p11_error("token: cannot read the public key");
+	if (pub != NULL && (r = public_of(k, pub)) != 0)
+		return r;
 	if (priv != NULL && (*priv = PKCS11_get_private_key(k)) == NULL) {
 		if (pub != NULL) {
 			EVP_PKEY_free(*pub);
