@@ -57,18 +57,6 @@ parse(struct create_root_opts *o, int argc, char **argv)
 	return 0;
 }
 
-static int
-keygen_params(enum hk_key_alg a, enum hk_p11_keytype *type, int *bits)
-{
-	switch (a) {
-	case HK_KEY_RSA2048: *type = HK_P11_RSA; *bits = 2048; return 0;
-	case HK_KEY_RSA3072: *type = HK_P11_RSA; *bits = 3072; return 0;
-	case HK_KEY_RSA4096: *type = HK_P11_RSA; *bits = 4096; return 0;
-	case HK_KEY_EC_P384: *type = HK_P11_EC; *bits = 384; return 0;
-	}
-	return HK_ERR_INVALID;
-}
-
 static void
 print_summary(X509 *cert, const char *der, const char *pem, int rehearsal)
 {
@@ -134,8 +122,8 @@ cmd_create_root(int argc, char **argv)
 		r = HK_ERR_EXISTS;
 		goto fail;
 	}
-	if ((r = keygen_params(p->root_key, &type, &bits)) != 0)
-		goto fail;
+	type = p->root_key == HK_KEY_EC_P384 ? HK_P11_EC : HK_P11_RSA;
+	bits = hk_key_alg_bits(p->root_key);
 	hk_ca_audit(ca, "root.create.start", "ok", "-", "generation 1, %s, "
 	    "%s", hk_key_alg_name(p->root_key),
 	    rehearsal ? "REHEARSAL" : "real run");

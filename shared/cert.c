@@ -71,22 +71,9 @@ hk_cert_md(const struct hk_profile *p, EVP_PKEY *key)
 static int
 key_matches(EVP_PKEY *pub, enum hk_key_alg alg, const char *what)
 {
-	int bits = EVP_PKEY_get_bits(pub), want = 0;
-	char group[64] = "";
-	size_t glen = 0;
+	int bits = EVP_PKEY_get_bits(pub);
 
-	switch (alg) {
-	case HK_KEY_RSA2048: want = 2048; break;
-	case HK_KEY_RSA3072: want = 3072; break;
-	case HK_KEY_RSA4096: want = 4096; break;
-	case HK_KEY_EC_P384: want = 384; break;
-	}
-	if (alg == HK_KEY_EC_P384) {
-		if (EVP_PKEY_is_a(pub, "EC") &&
-		    EVP_PKEY_get_group_name(pub, group, sizeof(group),
-		    &glen) == 1 && strcmp(group, "secp384r1") == 0)
-			return 0;
-	} else if (EVP_PKEY_is_a(pub, "RSA") && bits == want)
+	if (hk_key_alg_matches(pub, alg))
 		return 0;
 	hk_err_set("%s: the key is %s-%d but the profile asks %s", what,
 	    EVP_PKEY_is_a(pub, "RSA") ? "RSA" :

@@ -130,29 +130,16 @@ lint_key(const struct lint *l)
 {
 	EVP_PKEY *pk = X509_get0_pubkey(l->x);
 	enum hk_key_alg alg = l->p->root_key;
-	char group[64] = "";
-	size_t glen = 0;
-	int bits, want = 0;
-
 	if (pk == NULL)
 		return bad(l, "RFC 5280 4.1.2.7: subjectPublicKeyInfo does not "
 		    "decode");
-	bits = EVP_PKEY_get_bits(pk);
-	switch (alg) {
-	case HK_KEY_RSA2048: want = 2048; break;
-	case HK_KEY_RSA3072: want = 3072; break;
-	case HK_KEY_RSA4096: want = 4096; break;
-	case HK_KEY_EC_P384: want = 384; break;
-	}
-	if (alg == HK_KEY_EC_P384) {
-		if (!EVP_PKEY_is_a(pk, "EC") ||
-		    EVP_PKEY_get_group_name(pk, group, sizeof(group),
-		    &glen) != 1 || strcmp(group, "secp384r1") != 0)
-			return bad(l, "PROFILE.md: the key must be ec-p384");
-	} else if (!EVP_PKEY_is_a(pk, "RSA") || bits != want)
-		return bad(l, "CPS 6-1-1-2 / PROFILE.md: the key must be %s "
-		    "(found %s-%d)", hk_key_alg_name(alg),
-		    EVP_PKEY_is_a(pk, "RSA") ? "RSA" : "non-RSA", bits);
+	if (hk_key_alg_matches(pk, alg))
+		return 0;
+	if (alg == HK_KEY_EC_P384)
+		return bad(l, "PROFILE.md: the key must be ec-p384");
+	return bad(l, "CPS 6-1-1-2 / PROFILE.md: the key must be %s (found "
+	    "%s-%d)", hk_key_alg_name(alg), EVP_PKEY_is_a(pk, "RSA") ? "RSA" :
+	    "non-RSA", EVP_PKEY_get_bits(pk));
 	return 0;
 }
 

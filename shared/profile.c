@@ -18,6 +18,34 @@ static const char *const sig_names[] = {
 	"sha256WithRSAEncryption", "ecdsa-with-SHA384", NULL
 };
 
+int
+hk_key_alg_bits(enum hk_key_alg k)
+{
+	switch (k) {
+	case HK_KEY_RSA2048: return 2048;
+	case HK_KEY_RSA3072: return 3072;
+	case HK_KEY_RSA4096: return 4096;
+	case HK_KEY_EC_P384: return 384;
+	}
+	return 0;
+}
+
+int
+hk_key_alg_matches(EVP_PKEY *pub, enum hk_key_alg k)
+{
+	char group[64] = "";
+	size_t glen = 0;
+
+	if (pub == NULL)
+		return 0;
+	if (k == HK_KEY_EC_P384)
+		return EVP_PKEY_is_a(pub, "EC") &&
+		    EVP_PKEY_get_group_name(pub, group, sizeof(group),
+		    &glen) == 1 && strcmp(group, "secp384r1") == 0;
+	return EVP_PKEY_is_a(pub, "RSA") &&
+	    EVP_PKEY_get_bits(pub) == hk_key_alg_bits(k);
+}
+
 const char *
 hk_key_alg_name(enum hk_key_alg k)
 {

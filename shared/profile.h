@@ -10,6 +10,8 @@
 #ifndef HK_PROFILE_H
 #define HK_PROFILE_H
 
+#include <openssl/evp.h>
+
 #define HK_PROFILE_VERSION	1
 #define HK_PROFILE_DN_MAX	512	/* bytes of DN text, incl. NUL */
 #define HK_PROFILE_OID_MAX	128	/* bytes of a dotted OID, incl. NUL */
@@ -76,6 +78,10 @@ const char *hk_profile_diff(const struct hk_profile *a,
     const struct hk_profile *b);
 
 const char *hk_key_alg_name(enum hk_key_alg k);
+/* Modulus bits (RSA) or curve bits (EC) of k. */
+int hk_key_alg_bits(enum hk_key_alg k);
+/* 1 if pub is a key of type and size k (RSA modulus, or the P-384 curve). */
+int hk_key_alg_matches(EVP_PKEY *pub, enum hk_key_alg k);
 const char *hk_sig_alg_name(enum hk_sig_alg s);
 /* 0 if s is a dotted OID OpenSSL accepts (first arc 0-2, no empty arcs). */
 int hk_oid_check(const char *s);
