@@ -18,7 +18,8 @@ static const char usage_text[] =
 "  activate     check that a set of shares activates the token (quorum)\n"
 "  audit        verify or show the audit log\n"
 "  share        inspect a share file without its passphrase\n"
-"  profile      check a profile file or print the default\n"
+"  profile      check a profile file\n"
+"  status       what this CA is: token, share set, roots, audit log\n"
 "  version      print the version\n"
 "\n"
 "Run 'hanko-offline <command> --help' for its options; man hanko-offline.\n";
@@ -33,6 +34,7 @@ static const struct {
 	{ "audit",		cmd_audit },
 	{ "share",		cmd_share },
 	{ "profile",		cmd_profile },
+	{ "status",		cmd_status },
 };
 
 int

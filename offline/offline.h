@@ -72,5 +72,6 @@ int cmd_activate(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_share(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif

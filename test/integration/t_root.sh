@@ -57,4 +57,11 @@ check "the state records generation 1 and its key URI" \
 check "the audit log records the key generation and the signature" \
 	bash -c "grep -q '	key.generate	ok	sato,takahashi,tanaka	root-1' '$S/audit/audit.log' && grep -q '	cert.sign	ok	' '$S/audit/audit.log'"
 ok "the audit log verifies with its checkpoint key" "$OFF" audit verify --state "$S"
+ok "status reads the CA" "$OFF" status --state "$S"
+fp=$(openssl x509 -in "$R" -noout -fingerprint -sha256 | sed 's/^.*=//')
+check "status shows the root's fingerprint, the 3-of-5 set and a clean log" \
+	bash -c "grep -q 'SHA-256 $fp' '$T/out' && grep -q ', 3 of 5; holders yamada, sato, suzuki, takahashi, tanaka' '$T/out' && grep -q 'chain intact' '$T/out'"
+echo tampered >>"$S/audit/audit.log"
+fails "status exits 6 on a tampered audit log" 6 "" "$OFF" status --state "$S"
+check "... and says so" grep -q 'FAILS VERIFICATION' "$T/out"
 finish

@@ -1,0 +1,117 @@
+/*
+ * cmd_status.c - "hanko-offline status": what this CA is, at a glance, for
+ * the people in the room before a ceremony: rehearsal or real, token, share
+ * set, root generations with fingerprints and validity, and the audit log's
+ * state. Read-only: no token session, no audit record.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/x509.h>
+
+#include "audit.h"
+#include "cert.h"
+#include "err.h"
+#include "offline.h"
+#include "quorum.h"
+#include "state.h"
+
+static void
+print_root(const struct hk_state *st, int gen)
+{
+	char key[64], path[4096], fp[96], nb[32], na[32];
+	const char *rel;
+	X509 *x = NULL;
+	struct tm tm;
+
+	snprintf(key, sizeof(key), "root.%d.cert", gen);
+	if ((rel = hk_state_get(st, key)) == NULL ||
+	    hk_state_path(st, rel, path, sizeof(path)) != 0 ||
+	    hk_cert_read(path, &x) != 0) {
+		printf("  root %d:        (certificate missing: %s)\n", gen,
+		    rel ? rel : "not recorded");
+		return;
+	}
+	hk_cert_fingerprint_text(x, fp);
+	ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm);
+	strftime(nb, sizeof(nb), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm);
+	strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("  root %d:        %s\n                 valid %s .. %s\n"
+	    "                 SHA-256 %s\n", gen, path, nb, na, fp);
+	X509_free(x);
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	const char *state = NULL, *gens;
+	struct hk_state *st = NULL;
+	struct hk_quorum_set *set = NULL;
+	struct hk_audit_report rep;
+	char path[4096];
+	int i, n, r;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--state") == 0) {
+			if ((state = hk_opt_value(argc, argv, &i)) == NULL)
+				return HK_ERR_USAGE;
+		} else {
+			hk_err_set("%s: unknown option (usage: hanko-offline "
+			    "status --state DIR)", argv[i]);
+			return HK_ERR_USAGE;
+		}
+	}
+	if (state == NULL) {
+		hk_err_set("status: --state DIR is required");
+		return HK_ERR_USAGE;
+	}
+	if ((r = hk_state_load(state, &st)) != 0)
+		return r;
+	printf("CA state %s%s\n", state,
+	    strcmp(hk_state_get(st, "rehearsal") ? hk_state_get(st,
+	    "rehearsal") : "", "yes") == 0 ? " (REHEARSAL)" : "");
+	printf("  created:       %s\n", hk_state_get(st, "created") ?
+	    hk_state_get(st, "created") : "?");
+	printf("  token:         %s in %s (%s)\n",
+	    hk_state_get(st, "token.label") ? hk_state_get(st, "token.label") :
+	    "?", hk_state_get(st, "token.module") ? hk_state_get(st,
+	    "token.module") : "?", strcmp(hk_state_get(st, "token.embedded") ?
+	    hk_state_get(st, "token.embedded") : "", "yes") == 0 ?
+	    "embedded SoftHSM2" : "external module");
+	if (hk_state_path(st, HK_QUORUM_SET_FILE, path, sizeof(path)) == 0 &&
+	    hk_quorum_set_read(path, &set) == 0) {
+		char id[2 * HK_QUORUM_ID_LEN + 1];
+		for (i = 0; i < HK_QUORUM_ID_LEN; i++)
+			snprintf(id + 2 * i, 3, "%02x", set->id[i]);
+		printf("  share set:     %s, %d of %d%s; holders", id, set->m,
+		    set->n, set->retired ? " (RETIRED)" : "");
+		for (i = 0; i < set->n; i++)
+			printf("%s%s", i ? ", " : " ", set->holder[i]);
+		printf("\n");
+	} else
+		printf("  share set:     unreadable: %s\n", hk_err_msg());
+	gens = hk_state_get(st, "root.generations");
+	n = gens ? atoi(gens) : 0;
+	if (n == 0)
+		printf("  root:          none yet (create-root)\n");
+	for (i = 1; i <= n; i++)
+		print_root(st, i);
+	if (hk_state_path(st, "audit/audit.log", path, sizeof(path)) == 0) {
+		r = hk_audit_verify(path, NULL, &rep);
+		if (r == 0)
+			printf("  audit log:     %llu records, chain intact; last "
+			    "checkpoint at record %lld, %llu records after it "
+			    "(run 'audit verify' to check signatures)\n",
+			    (unsigned long long)rep.records,
+			    (long long)rep.last_checkpoint_seq,
+			    (unsigned long long)rep.unsigned_records);
+		else
+			printf("  audit log:     FAILS VERIFICATION: %s\n",
+			    rep.reason);
+	}
+	hk_quorum_set_free(set);
+	hk_state_free(st);
+	return r;
+}
