@@ -18,7 +18,7 @@ PACKAGES=(
 	libssl-dev openssl gnutls-bin
 	libp11-dev libp11-kit-dev softhsm2 opensc
 	libsodium-dev libyaml-dev libcriterion-dev
-	binutils file
+	binutils file clang libclang-rt-14-dev
 )
 
 install_deps() {
