@@ -15,6 +15,7 @@
 #include "atomic.h"
 #include "cert.h"
 #include "clock.h"
+#include "csr.h"
 #include "err.h"
 #include "hex.h"
 #include "lint.h"
@@ -385,6 +386,21 @@ hk_cert_sign_checked(X509 *cert, EVP_PKEY *key, EVP_PKEY *expected_pub,
 		    "key", kn);
 		goto out;
 	}
+	if (kind != HK_CERT_ROOT) {
+		ASN1_OCTET_STRING *aki = hk_cert_aki_keyid(cert);
+		unsigned char kid[20];
+		int ok;
+
+		ok = hk_cert_key_id(expected_pub, kid) == 0 && aki != NULL &&
+		    ASN1_STRING_length(aki) == 20 &&
+		    memcmp(ASN1_STRING_get0_data(aki), kid, 20) == 0;
+		ASN1_OCTET_STRING_free(aki);
+		if (!ok) {
+			hk_err_set("%s: authorityKeyIdentifier does not name "
+			    "the signing key", kn);
+			goto out;
+		}
+	}
 	if (X509_verify(cert, expected_pub) != 1) {
 		hk_err_set("%s: signature does not verify with the expected "
 		    "public key", kn);
@@ -536,4 +552,667 @@ hk_cert_fingerprint_text(X509 *cert, char out[96])
 		return r;
 	hk_fingerprint_colons(d, out);
 	return 0;
+}
+
+/* ---- certificates the root issues (link, cross, issuing, OCSP, VA) ---- */
+
+ASN1_OCTET_STRING *
+hk_cert_ski(X509 *x)
+{
+	ASN1_OCTET_STRING *ski;
+
+	ski = X509_get_ext_d2i(x, NID_subject_key_identifier, NULL, NULL);
+	ERR_clear_error();
+	return ski;
+}
+
+ASN1_OCTET_STRING *
+hk_cert_aki_keyid(X509 *x)
+{
+	AUTHORITY_KEYID *aki;
+	ASN1_OCTET_STRING *id = NULL;
+
+	aki = X509_get_ext_d2i(x, NID_authority_key_identifier, NULL, NULL);
+	if (aki != NULL) {
+		id = aki->keyid;
+		aki->keyid = NULL;
+	}
+	AUTHORITY_KEYID_free(aki);
+	ERR_clear_error();
+	return id;
+}
+
+/* Everything a builder needs about its signer's certificate. */
+struct signer {
+	const X509_NAME *dn;		/* issuer DN = signer's subject */
+	ASN1_OCTET_STRING *ski;		/* signer's SKI: our AKI keyid;
+					 * freed by signer_free */
+	time_t not_after;		/* signer's notAfter */
+};
+
+static int
+asn1_time_value(const ASN1_TIME *t, time_t *out)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return HK_ERR_INVALID;
+	*out = timegm(&tm);
+	return 0;
+}
+
+static int
+signer_get(X509 *issuer, const char *kn, struct signer *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->dn = X509_get_subject_name(issuer);
+	s->ski = hk_cert_ski(issuer);
+	if (s->ski == NULL || ASN1_STRING_length(s->ski) <= 0) {
+		hk_err_set("%s: the issuing root certificate has no "
+		    "subjectKeyIdentifier (RFC 5280 4.2.1.1)", kn);
+		return HK_ERR_INVALID;
+	}
+	if (asn1_time_value(X509_get0_notAfter(issuer), &s->not_after) != 0) {
+		hk_err_set("%s: the issuing root's notAfter does not decode",
+		    kn);
+		return HK_ERR_INVALID;
+	}
+	return 0;
+}
+
+static void
+signer_free(struct signer *s)
+{
+	ASN1_OCTET_STRING_free(s->ski);
+	s->ski = NULL;
+}
+
+static int
+set_times(X509 *x, time_t nb, time_t na)
+{
+	ASN1_TIME *t = NULL;
+	int r = HK_ERR_CRYPTO;
+
+	if ((t = ASN1_TIME_set(NULL, nb)) == NULL ||
+	    X509_set1_notBefore(x, t) != 1)
+		goto out;
+	ASN1_TIME_free(t);
+	if ((t = ASN1_TIME_set(NULL, na)) == NULL ||
+	    X509_set1_notAfter(x, t) != 1)
+		goto out;
+	r = 0;
+out:
+	ASN1_TIME_free(t);
+	return r;
+}
+
+static int
+add_bc(X509 *x, int ca, int path_len)
+{
+	BASIC_CONSTRAINTS *bc = NULL;
+	int r = HK_ERR_CRYPTO;
+
+	if ((bc = BASIC_CONSTRAINTS_new()) == NULL)
+		return HK_ERR_ALLOC;
+	bc->ca = ca ? 0xff : 0;
+	if (path_len >= 0 && ((bc->pathlen = ASN1_INTEGER_new()) == NULL ||
+	    ASN1_INTEGER_set(bc->pathlen, path_len) != 1))
+		goto out;
+	if (X509_add1_ext_i2d(x, NID_basic_constraints, bc, 1,
+	    X509V3_ADD_DEFAULT) != 1)
+		goto out;
+	r = 0;
+out:
+	BASIC_CONSTRAINTS_free(bc);
+	return r;
+}
+
+/* keyUsage (critical) with the named bits set. */
+static int
+add_ku(X509 *x, int b0, int b1)
+{
+	ASN1_BIT_STRING *ku = NULL;
+	int r = HK_ERR_CRYPTO;
+
+	if ((ku = ASN1_BIT_STRING_new()) == NULL ||
+	    ASN1_BIT_STRING_set_bit(ku, b0, 1) != 1 ||
+	    (b1 >= 0 && ASN1_BIT_STRING_set_bit(ku, b1, 1) != 1) ||
+	    X509_add1_ext_i2d(x, NID_key_usage, ku, 1, X509V3_ADD_DEFAULT) != 1)
+		goto out;
+	r = 0;
+out:
+	ASN1_BIT_STRING_free(ku);
+	return r;
+}
+
+static int
+add_ski(X509 *x, EVP_PKEY *pub)
+{
+	ASN1_OCTET_STRING *ski = NULL;
+	unsigned char kid[20];
+	int r;
+
+	if ((r = hk_cert_key_id(pub, kid)) != 0)
+		return r;
+	r = HK_ERR_CRYPTO;
+	if ((ski = ASN1_OCTET_STRING_new()) == NULL ||
+	    ASN1_OCTET_STRING_set(ski, kid, sizeof(kid)) != 1 ||
+	    X509_add1_ext_i2d(x, NID_subject_key_identifier, ski, 0,
+	    X509V3_ADD_DEFAULT) != 1)
+		goto out;
+	r = 0;
+out:
+	ASN1_OCTET_STRING_free(ski);
+	return r;
+}
+
+/* authorityKeyIdentifier: keyIdentifier only (RFC 5280 4.2.1.1). */
+static int
+add_aki(X509 *x, const ASN1_OCTET_STRING *keyid)
+{
+	AUTHORITY_KEYID *aki = NULL;
+	int r = HK_ERR_CRYPTO;
+
+	if ((aki = AUTHORITY_KEYID_new()) == NULL ||
+	    (aki->keyid = ASN1_OCTET_STRING_dup(keyid)) == NULL ||
+	    X509_add1_ext_i2d(x, NID_authority_key_identifier, aki, 0,
+	    X509V3_ADD_DEFAULT) != 1)
+		goto out;
+	r = 0;
+out:
+	AUTHORITY_KEYID_free(aki);
+	return r;
+}
+
+/* certificatePolicies: one policy, no qualifiers, non-critical. */
+static int
+add_policy(X509 *x, const char *oid)
+{
+	CERTIFICATEPOLICIES *cps = NULL;
+	POLICYINFO *pi = NULL;
+	int r = HK_ERR_CRYPTO;
+
+	if ((cps = sk_POLICYINFO_new_null()) == NULL ||
+	    (pi = POLICYINFO_new()) == NULL)
+		goto out;
+	ASN1_OBJECT_free(pi->policyid);
+	if ((pi->policyid = OBJ_txt2obj(oid, 1)) == NULL ||
+	    !sk_POLICYINFO_push(cps, pi))
+		goto out;
+	pi = NULL;
+	if (X509_add1_ext_i2d(x, NID_certificate_policies, cps, 0,
+	    X509V3_ADD_DEFAULT) != 1)
+		goto out;
+	r = 0;
+out:
+	POLICYINFO_free(pi);
+	sk_POLICYINFO_pop_free(cps, POLICYINFO_free);
+	return r;
+}
+
+static int
+add_policy_mapping(X509 *x, const char *issuer_domain,
+    const char *subject_domain, int critical)
+{
+	POLICY_MAPPINGS *pms = NULL;
+	POLICY_MAPPING *pm = NULL;
+	int r = HK_ERR_CRYPTO;
+
+	if ((pms = sk_POLICY_MAPPING_new_null()) == NULL ||
+	    (pm = POLICY_MAPPING_new()) == NULL)
+		goto out;
+	if ((pm->issuerDomainPolicy = OBJ_txt2obj(issuer_domain, 1)) == NULL ||
+	    (pm->subjectDomainPolicy = OBJ_txt2obj(subject_domain, 1)) ==
+	    NULL || !sk_POLICY_MAPPING_push(pms, pm))
+		goto out;
+	pm = NULL;
+	if (X509_add1_ext_i2d(x, NID_policy_mappings, pms, critical,
+	    X509V3_ADD_DEFAULT) != 1)
+		goto out;
+	r = 0;
+out:
+	POLICY_MAPPING_free(pm);
+	sk_POLICY_MAPPING_pop_free(pms, POLICY_MAPPING_free);
+	return r;
+}
+
+/* extendedKeyUsage id-kp-OCSPSigning and id-pkix-ocsp-nocheck (NULL). */
+static int
+add_ocsp_exts(X509 *x)
+{
+	EXTENDED_KEY_USAGE *eku = NULL;
+	ASN1_OBJECT *o = NULL;
+	ASN1_NULL *nul = NULL;
+	int r = HK_ERR_CRYPTO;
+
+	if ((eku = sk_ASN1_OBJECT_new_null()) == NULL ||
+	    (o = OBJ_nid2obj(NID_OCSP_sign)) == NULL ||
+	    !sk_ASN1_OBJECT_push(eku, o))
+		goto out;
+	if (X509_add1_ext_i2d(x, NID_ext_key_usage, eku, 0,
+	    X509V3_ADD_DEFAULT) != 1)
+		goto out;
+	/* RFC 6960 4.2.2.2.1: the value is NULL, non-critical */
+	if ((nul = ASN1_NULL_new()) == NULL ||
+	    X509_add1_ext_i2d(x, NID_id_pkix_OCSP_noCheck, nul, 0,
+	    X509V3_ADD_DEFAULT) != 1)
+		goto out;
+	r = 0;
+out:
+	sk_ASN1_OBJECT_free(eku);	/* OBJ_nid2obj objects are static */
+	ASN1_NULL_free(nul);
+	return r;
+}
+
+const char *
+hk_cert_policy(const struct hk_profile *p, enum hk_cert_kind kind,
+    int rehearsal)
+{
+	switch (kind) {
+	case HK_CERT_ISSUING:
+	case HK_CERT_CROSS:
+		return rehearsal ? p->policy_user_test : p->policy_ca;
+	case HK_CERT_OCSP:
+		return rehearsal ? p->policy_ocsp_test : p->policy_ocsp;
+	case HK_CERT_VALIDATION:
+		return rehearsal ? p->policy_validation_test :
+		    p->policy_validation;
+	case HK_CERT_USER:
+		return rehearsal ? p->policy_user_test : p->policy_user;
+	case HK_CERT_ROOT:
+	case HK_CERT_LINK:
+		break;
+	}
+	return NULL;
+}
+
+/* A new v3 certificate with a random serial, names, times and key. */
+static int
+start_cert(const X509_NAME *subject, const X509_NAME *issuer, time_t nb,
+    time_t na, EVP_PKEY *pub, X509 **out)
+{
+	X509 *x = NULL;
+	int r = HK_ERR_CRYPTO;
+
+	*out = NULL;
+	if ((x = X509_new()) == NULL ||
+	    X509_set_version(x, X509_VERSION_3) != 1)
+		goto out;
+	if ((r = random_serial(x)) != 0)
+		goto out;
+	r = HK_ERR_CRYPTO;
+	if (X509_set_subject_name(x, subject) != 1 ||
+	    X509_set_issuer_name(x, issuer) != 1 ||
+	    X509_set_pubkey(x, pub) != 1)
+		goto out;
+	if ((r = set_times(x, nb, na)) != 0)
+		goto out;
+	*out = x;
+	x = NULL;
+	r = 0;
+out:
+	X509_free(x);
+	return r;
+}
+
+/* "<prefix>, <rdn>" parsed, + OU=<marker> in rehearsal. */
+static int
+kind_name(const struct hk_profile *p, const char *rdn, int rehearsal,
+    X509_NAME **out)
+{
+	char dn[HK_PROFILE_DN_MAX + 128];
+
+	snprintf(dn, sizeof(dn), "%s, %s", p->issuing_subject_prefix, rdn);
+	return hk_name_build(dn, rehearsal ? p->rehearsal_marker : NULL, out);
+}
+
+static int
+not_before_ok(time_t nb, const char *kn)
+{
+	if (nb < -631152000L) {		/* before 1950 */
+		hk_err_set("%s: notBefore before 1950", kn);
+		return HK_ERR_INVALID;
+	}
+	return 0;
+}
+
+/* The shared tail of an end-entity or CA certificate the root issues. */
+struct issued {
+	enum hk_cert_kind kind;		/* what is built */
+	const X509_NAME *subject;	/* subject DN */
+	EVP_PKEY *pub;			/* subject key */
+	time_t nb, na;			/* validity (inclusive) */
+	int ca;				/* 1: basicConstraints cA */
+	int path_len;			/* pathLen, or HK_CERT_PATHLEN_NONE */
+	int ku0, ku1;			/* keyUsage bits (ku1 -1: none) */
+	const char *policy;		/* one policy OID, or NULL */
+	const char *mapped;		/* policyMappings target, or NULL */
+	int crldp;			/* 1: CRL DP naming the root DN */
+};
+
+static int
+build_issued(const struct hk_profile *p, X509 *root, const struct issued *b,
+    X509 **out)
+{
+	const char *kn = hk_cert_kind_name(b->kind);
+	struct signer s;
+	X509 *x = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = signer_get(root, kn, &s)) != 0)
+		goto out;
+	if ((r = start_cert(b->subject, s.dn, b->nb, b->na, b->pub, &x)) != 0)
+		goto out;
+	if (b->ca)
+		r = add_bc(x, 1, b->path_len);
+	if (r != 0 || (r = add_ku(x, b->ku0, b->ku1)) != 0)
+		goto out;
+	if (b->kind == HK_CERT_OCSP && (r = add_ocsp_exts(x)) != 0)
+		goto out;
+	if ((r = add_ski(x, b->pub)) != 0 || (r = add_aki(x, s.ski)) != 0)
+		goto out;
+	if (b->policy != NULL && (r = add_policy(x, b->policy)) != 0)
+		goto out;
+	if (b->mapped != NULL && (r = add_policy_mapping(x, b->policy,
+	    b->mapped, p->policy_mappings_critical)) != 0)
+		goto out;
+	if (b->crldp && (r = add_crldp(x, s.dn, p->repository_url)) != 0)
+		goto out;
+	*out = x;
+	x = NULL;
+	r = 0;
+out:
+	if (r == HK_ERR_CRYPTO || r == HK_ERR_ALLOC) {
+		hk_err_set("%s: cannot build the certificate", kn);
+		hk_err_add_openssl();
+	}
+	signer_free(&s);
+	X509_free(x);
+	return r;
+}
+
+/* notBefore + years - 1 s, cut back to the signer's notAfter. */
+static int
+capped_end(X509 *root, time_t nb, int years, const char *kn, time_t *na)
+{
+	time_t end, rna;
+
+	if ((end = hk_time_add_years(nb, years)) == (time_t)-1)
+		return HK_ERR_INVALID;
+	end -= 1;
+	if (asn1_time_value(X509_get0_notAfter(root), &rna) != 0) {
+		hk_err_set("%s: the issuing root's notAfter does not decode",
+		    kn);
+		return HK_ERR_INVALID;
+	}
+	if (nb >= rna) {
+		hk_err_set("%s: notBefore is not inside the issuing root's "
+		    "validity", kn);
+		return HK_ERR_INVALID;
+	}
+	*na = end < rna ? end : rna;
+	return 0;
+}
+
+int
+hk_cert_build_issuing(const struct hk_profile *p, X509 *root,
+    X509_REQ *csr, int generation, time_t not_before, int rehearsal,
+    X509 **out)
+{
+	struct issued b;
+	X509_NAME *dn = NULL;
+	char rdn[64];
+	int r;
+
+	*out = NULL;
+	memset(&b, 0, sizeof(b));
+	if (generation < 1 || generation > 999) {
+		hk_err_set("issuing: generation %d is not 1..999", generation);
+		return HK_ERR_INVALID;
+	}
+	if ((r = not_before_ok(not_before, "issuing")) != 0)
+		return r;
+	snprintf(rdn, sizeof(rdn), "OU=Issuing CA %d", generation);
+	if ((r = kind_name(p, rdn, rehearsal, &dn)) != 0)
+		goto out;
+	if ((r = hk_csr_check(csr, "issuing CA request", dn, &p->issuing_key,
+	    0)) != 0)
+		goto out;
+	b.kind = HK_CERT_ISSUING;
+	b.subject = dn;
+	b.pub = X509_REQ_get0_pubkey(csr);
+	b.nb = not_before;
+	if ((r = capped_end(root, not_before, p->issuing_validity_years,
+	    "issuing", &b.na)) != 0)
+		goto out;
+	b.ca = 1;
+	b.path_len = 0;
+	b.ku0 = 5;			/* keyCertSign */
+	b.ku1 = 6;			/* cRLSign */
+	b.policy = hk_cert_policy(p, HK_CERT_ISSUING, rehearsal);
+	b.crldp = 1;
+	r = build_issued(p, root, &b, out);
+out:
+	X509_NAME_free(dn);
+	return r;
+}
+
+int
+hk_cert_build_link(const struct hk_profile *p, enum hk_link_dir dir,
+    X509 *old_root, X509 *new_root, time_t key_generated, int rehearsal,
+    X509 **out)
+{
+	X509 *subject = dir == HK_LINK_OLD_WITH_NEW ? old_root : new_root;
+	X509 *signer = dir == HK_LINK_OLD_WITH_NEW ? new_root : old_root;
+	const char *marker = rehearsal ? p->rehearsal_marker : NULL;
+	X509_NAME *dn = NULL;
+	EVP_PKEY *pub;
+	struct signer s;
+	time_t na;
+	X509 *x = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = not_before_ok(key_generated, "link")) != 0)
+		return r;
+	if ((pub = X509_get0_pubkey(subject)) == NULL ||
+	    X509_get0_pubkey(signer) == NULL) {
+		hk_err_set("link: a root certificate's key does not decode");
+		return HK_ERR_INVALID;
+	}
+	if (EVP_PKEY_eq(X509_get0_pubkey(old_root),
+	    X509_get0_pubkey(new_root)) == 1) {
+		hk_err_set("link: RFC 4210 4.4.1: the old and new root keys "
+		    "are the same key");
+		return HK_ERR_INVALID;
+	}
+	if ((r = key_matches(pub, p->root_key, "link")) != 0)
+		return r;
+	if ((r = signer_get(signer, "link", &s)) != 0)
+		goto out;
+	/* CPS 7-1-4: both end with the old self-signed certificate */
+	r = HK_ERR_INVALID;
+	if (asn1_time_value(X509_get0_notAfter(old_root), &na) != 0) {
+		hk_err_set("link: the old root's notAfter does not decode");
+		goto out;
+	}
+	if (key_generated >= na) {
+		hk_err_set("link: CPS 7-1-4: the key was generated after the "
+		    "old root's notAfter");
+		goto out;
+	}
+	if ((r = hk_name_build(p->root_subject, marker, &dn)) != 0)
+		goto out;
+	if ((r = start_cert(dn, dn, key_generated, na, pub, &x)) != 0 ||
+	    (r = add_bc(x, 1, HK_CERT_PATHLEN_NONE)) != 0 ||
+	    (r = add_ku(x, 5, 6)) != 0 ||
+	    (r = add_ski(x, pub)) != 0 ||
+	    (r = add_aki(x, s.ski)) != 0 ||
+	    (r = add_crldp(x, dn, p->repository_url)) != 0)
+		goto out;
+	*out = x;
+	x = NULL;
+	r = 0;
+out:
+	if (r == HK_ERR_CRYPTO || r == HK_ERR_ALLOC) {
+		hk_err_set("link: cannot build the certificate");
+		hk_err_add_openssl();
+	}
+	signer_free(&s);
+	X509_free(x);
+	X509_NAME_free(dn);
+	return r;
+}
+
+int
+hk_cert_build_cross(const struct hk_profile *p, X509 *root,
+    X509_REQ *csr, const char *expected_dn, int path_len,
+    const char *mapped_policy, time_t not_before, int rehearsal, X509 **out)
+{
+	struct issued b;
+	X509_NAME *dn = NULL, *rootdn = NULL;
+	time_t rna;
+	int r;
+
+	*out = NULL;
+	memset(&b, 0, sizeof(b));
+	if ((r = not_before_ok(not_before, "cross")) != 0)
+		return r;
+	if (path_len < HK_CERT_PATHLEN_NONE || path_len > 16) {
+		hk_err_set("cross: pathLenConstraint %d is not -1..16",
+		    path_len);
+		return HK_ERR_INVALID;
+	}
+	if (mapped_policy != NULL && (hk_oid_check(mapped_policy) != 0 ||
+	    strcmp(mapped_policy, "2.5.29.32.0") == 0)) {
+		hk_err_set("cross: RFC 5280 4.2.1.5: subjectDomainPolicy \"%s\" "
+		    "must be a policy OID other than anyPolicy", mapped_policy);
+		return HK_ERR_INVALID;
+	}
+	if (expected_dn != NULL && (r = hk_name_parse(expected_dn, &dn)) != 0)
+		return r;
+	if ((r = hk_csr_check(csr, "bridge CA request", dn, NULL, 0)) != 0)
+		goto out;
+	b.subject = X509_REQ_get_subject_name(csr);
+	if ((r = hk_name_build(p->root_subject, rehearsal ?
+	    p->rehearsal_marker : NULL, &rootdn)) != 0)
+		goto out;
+	if (X509_NAME_cmp(b.subject, rootdn) == 0) {
+		hk_err_set("cross: the bridge CA's subject must not be our root "
+		    "DN");
+		r = HK_ERR_INVALID;
+		goto out;
+	}
+	b.kind = HK_CERT_CROSS;
+	b.pub = X509_REQ_get0_pubkey(csr);
+	b.nb = not_before;
+	if ((b.na = hk_time_add_years(not_before, HK_CROSS_VALIDITY_YEARS)) ==
+	    (time_t)-1) {
+		r = HK_ERR_INVALID;
+		goto out;
+	}
+	b.na -= 1;
+	if (asn1_time_value(X509_get0_notAfter(root), &rna) != 0 ||
+	    b.na > rna) {
+		hk_err_set("cross: CPS 7-1-2: 5 years from notBefore end after "
+		    "the issuing root's notAfter; issue it from the next root "
+		    "generation");
+		r = HK_ERR_INVALID;
+		goto out;
+	}
+	b.ca = 1;
+	b.path_len = path_len;
+	b.ku0 = 5;
+	b.ku1 = 6;
+	b.policy = hk_cert_policy(p, HK_CERT_CROSS, rehearsal);
+	b.mapped = mapped_policy;
+	b.crldp = 1;
+	r = build_issued(p, root, &b, out);
+out:
+	X509_NAME_free(dn);
+	X509_NAME_free(rootdn);
+	return r;
+}
+
+static int
+build_server(const struct hk_profile *p, X509 *root, X509_REQ *csr,
+    enum hk_cert_kind kind, int n, time_t not_before, int rehearsal,
+    X509 **out)
+{
+	const char *kn = hk_cert_kind_name(kind);
+	struct issued b;
+	X509_NAME *dn = NULL;
+	char rdn[96], what[64];
+	int r;
+
+	*out = NULL;
+	memset(&b, 0, sizeof(b));
+	if (n < 1 || n > 999) {
+		hk_err_set("%s: number %d is not 1..999", kn, n);
+		return HK_ERR_INVALID;
+	}
+	if ((r = not_before_ok(not_before, kn)) != 0)
+		return r;
+	snprintf(rdn, sizeof(rdn), kind == HK_CERT_OCSP ?
+	    "CN=OCSP Responder %d" :
+	    "CN=Official Certificate Validation Server %d", n);
+	snprintf(what, sizeof(what), "%s request", kn);
+	if ((r = kind_name(p, rdn, rehearsal, &dn)) != 0)
+		goto out;
+	/* PROFILE.md: RSA-2048 like the issuing CA's online keys */
+	if ((r = hk_csr_check(csr, what, dn, &p->issuing_key, 0)) != 0)
+		goto out;
+	b.kind = kind;
+	b.subject = dn;
+	b.pub = X509_REQ_get0_pubkey(csr);
+	b.nb = not_before;
+	if ((r = capped_end(root, not_before, kind == HK_CERT_OCSP ?
+	    p->ocsp_validity_years : p->validation_validity_years, kn,
+	    &b.na)) != 0)
+		goto out;
+	b.ca = 0;
+	b.ku0 = 0;			/* digitalSignature */
+	b.ku1 = kind == HK_CERT_VALIDATION ? 1 : -1; /* nonRepudiation */
+	b.policy = hk_cert_policy(p, kind, rehearsal);
+	b.crldp = kind == HK_CERT_VALIDATION;
+	r = build_issued(p, root, &b, out);
+out:
+	X509_NAME_free(dn);
+	return r;
+}
+
+int
+hk_cert_build_ocsp(const struct hk_profile *p, X509 *root, X509_REQ *csr,
+    int n, time_t not_before, int rehearsal, X509 **out)
+{
+	return build_server(p, root, csr, HK_CERT_OCSP, n, not_before,
+	    rehearsal, out);
+}
+
+int
+hk_cert_build_validation(const struct hk_profile *p, X509 *root,
+    X509_REQ *csr, int n, time_t not_before, int rehearsal, X509 **out)
+{
+	return build_server(p, root, csr, HK_CERT_VALIDATION, n, not_before,
+	    rehearsal, out);
+}
+
+int
+hk_cert_sign_issued(X509 *cert, X509 *issuer, EVP_PKEY *key,
+    const struct hk_profile *p, enum hk_cert_kind kind, int rehearsal)
+{
+	EVP_PKEY *pub = X509_get0_pubkey(issuer);
+	int r;
+
+	hk_err_clear();
+	if (pub == NULL) {
+		hk_err_set("%s: the issuer's key does not decode",
+		    hk_cert_kind_name(kind));
+		return HK_ERR_INVALID;
+	}
+	if ((r = hk_lint_issued(cert, issuer, p, kind)) != 0)
+		return r;
+	return hk_cert_sign_checked(cert, key, pub, p, kind, rehearsal);
 }

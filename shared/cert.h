@@ -2,8 +2,11 @@
  * cert.h - certificates of the profile (PROFILE.md): building, checked
  * signing, writing and reading.
  *
- * Only the root (NewWithNew self-signed) is built so far; the other kinds
- * are named so that lint and signing can grow into them.
+ * The root builds every CA-side kind it signs (root, link, cross, issuing
+ * CA, OCSP responder, validation server); the user kind is the online
+ * issuer's. Builders return an unsigned X509 for hk_cert_sign_issued() (or
+ * hk_cert_sign_checked() for the self-signed root). docs/certificates.md
+ * lists every field with its source.
  */
 #ifndef HK_CERT_H
 #define HK_CERT_H
@@ -12,6 +15,8 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+
+#include "profile.h"
 
 struct hk_profile;
 
@@ -49,6 +54,86 @@ int hk_cert_build_root(const struct hk_profile *p, EVP_PKEY *pub,
  */
 int hk_cert_sign_checked(X509 *cert, EVP_PKEY *key, EVP_PKEY *expected_pub,
     const struct hk_profile *p, enum hk_cert_kind kind, int rehearsal);
+
+#define HK_CROSS_VALIDITY_YEARS	5	/* CPS 7-1-2: cross certificates */
+#define HK_CERT_PATHLEN_NONE	(-1)	/* no pathLenConstraint (cross) */
+
+enum hk_link_dir {
+	HK_LINK_OLD_WITH_NEW,	/* old public key signed by the new key */
+	HK_LINK_NEW_WITH_OLD,	/* new public key signed by the old key */
+};
+
+/*
+ * Issuing CA for the key of csr (checked with hk_csr_check against the
+ * expected DN "<issuing_subject_prefix>, OU=Issuing CA <generation>" and
+ * the profile's issuing key). Issued by root (the self-signed certificate
+ * of the signing key): notAfter = notBefore + issuing validity - 1 s, cut
+ * back to root's notAfter; basicConstraints cA pathLen 0, keyUsage
+ * keyCertSign|cRLSign, policy_ca, SKI, AKI = root's SKI, CRL DP = root DN.
+ */
+int hk_cert_build_issuing(const struct hk_profile *p, X509 *root,
+    X509_REQ *csr, int generation, time_t not_before, int rehearsal,
+    X509 **out);
+
+/*
+ * Link certificate (RFC 4210 4.4.1, CPS 7-1-4) between two self-signed root
+ * generations: OldWithNew certifies old_root's key under the new key,
+ * NewWithOld new_root's key under the old key. issuer = subject = root DN,
+ * notBefore = key_generated (the subject key's generation time), notAfter =
+ * old_root's notAfter; SKI = subject key, AKI = signing key.
+ */
+int hk_cert_build_link(const struct hk_profile *p, enum hk_link_dir dir,
+    X509 *old_root, X509 *new_root, time_t key_generated, int rehearsal,
+    X509 **out);
+
+/*
+ * Cross certificate to the bridge CA for the key and subject of its csr
+ * (expected_dn: the agreed DN text, or NULL to take the CSR's after its
+ * type check). 5 years (HK_CROSS_VALIDITY_YEARS), inside root's validity;
+ * basicConstraints cA with path_len (HK_CERT_PATHLEN_NONE = absent);
+ * certificatePolicies policy_ca; with mapped_policy != NULL a
+ * policyMappings policy_ca -> mapped_policy, critical only when the
+ * profile says so (PROFILE.md, interoperability).
+ */
+int hk_cert_build_cross(const struct hk_profile *p, X509 *root,
+    X509_REQ *csr, const char *expected_dn, int path_len,
+    const char *mapped_policy, time_t not_before, int rehearsal, X509 **out);
+
+/*
+ * OCSP responder <n> ("<prefix>, CN=OCSP Responder <n>") for csr's key:
+ * 1 year (profile), id-kp-OCSPSigning, id-pkix-ocsp-nocheck, keyUsage
+ * digitalSignature, policy_ocsp (test arc in rehearsal), no CRL DP.
+ */
+int hk_cert_build_ocsp(const struct hk_profile *p, X509 *root, X509_REQ *csr,
+    int n, time_t not_before, int rehearsal, X509 **out);
+
+/*
+ * Validation server <n> ("<prefix>, CN=Official Certificate Validation
+ * Server <n>"): keyUsage digitalSignature|nonRepudiation,
+ * policy_validation (test arc in rehearsal), CRL DP = root DN.
+ */
+int hk_cert_build_validation(const struct hk_profile *p, X509 *root,
+    X509_REQ *csr, int n, time_t not_before, int rehearsal, X509 **out);
+
+/* The policy OID a kind carries (rehearsal: the test arc; CA kinds use
+ * policy_user_test, the .0.10 arc of policy_ca), or NULL for none. */
+const char *hk_cert_policy(const struct hk_profile *p, enum hk_cert_kind kind,
+    int rehearsal);
+
+/*
+ * hk_cert_sign_checked() for a certificate issued by issuer (the signer's
+ * own self-signed certificate): first hk_lint_issued() (issuer DN, AKI =
+ * issuer's SKI, validity inside issuer's), then the checked signing with
+ * issuer's public key as the expected key.
+ */
+int hk_cert_sign_issued(X509 *cert, X509 *issuer, EVP_PKEY *key,
+    const struct hk_profile *p, enum hk_cert_kind kind, int rehearsal);
+
+/* The subjectKeyIdentifier / authorityKeyIdentifier keyIdentifier of x,
+ * decoded from the extension itself (never OpenSSL's cache, which a
+ * certificate still being built may hold stale), or NULL; caller frees. */
+ASN1_OCTET_STRING *hk_cert_ski(X509 *x);
+ASN1_OCTET_STRING *hk_cert_aki_keyid(X509 *x);
 
 /* The message digest the profile's algorithm uses for key (sha256/384). */
 const EVP_MD *hk_cert_md(const struct hk_profile *p, EVP_PKEY *key);

@@ -24,8 +24,9 @@ struct lint {
 	X509 *x;			/* the certificate under test */
 	const struct hk_profile *p;	/* the profile */
 	const char *kn;			/* kind name for messages */
+	enum hk_cert_kind kind;		/* the kind under test */
 	int rehearsal;			/* 1: names end with OU=<marker> */
-	X509_NAME *dn;			/* expected subject/issuer */
+	X509_NAME *dn;			/* root DN: issuer, CRL DP, root subject */
 	X509_NAME *jname;		/* expected Japanese alt-name */
 };
 
@@ -128,11 +129,26 @@ lint_sigalg(const struct lint *l)
 static int
 lint_key(const struct lint *l)
 {
+	static const enum hk_key_alg any[] = {
+		HK_KEY_RSA2048, HK_KEY_RSA3072, HK_KEY_RSA4096, HK_KEY_EC_P384
+	};
 	EVP_PKEY *pk = X509_get0_pubkey(l->x);
 	enum hk_key_alg alg = l->p->root_key;
+	size_t i;
+
 	if (pk == NULL)
 		return bad(l, "RFC 5280 4.1.2.7: subjectPublicKeyInfo does not "
 		    "decode");
+	if (l->kind == HK_CERT_CROSS) {
+		/* the bridge CA's key: any key type a request may carry */
+		for (i = 0; i < sizeof(any) / sizeof(any[0]); i++)
+			if (hk_key_alg_matches(pk, any[i]))
+				return 0;
+		return bad(l, "CPS 6-1-1-2 / PROFILE.md: the key must be "
+		    "RSA-2048/3072/4096 or EC P-384");
+	}
+	if (l->kind != HK_CERT_ROOT && l->kind != HK_CERT_LINK)
+		alg = l->p->issuing_key;
 	if (hk_key_alg_matches(pk, alg))
 		return 0;
 	if (alg == HK_KEY_EC_P384)
@@ -140,7 +156,6 @@ lint_key(const struct lint *l)
 	return bad(l, "CPS 6-1-1-2 / PROFILE.md: the key must be %s (found "
 	    "%s-%d)", hk_key_alg_name(alg), EVP_PKEY_is_a(pk, "RSA") ? "RSA" :
 	    "non-RSA", EVP_PKEY_get_bits(pk));
-	return 0;
 }
 
 static int
@@ -161,6 +176,95 @@ lint_one_name(const struct lint *l, const X509_NAME *got, const char *field,
 		    l->rehearsal ? " + OU=" : "",
 		    l->rehearsal ? l->p->rehearsal_marker : "");
 	return 0;
+}
+
+/*
+ * Subject of a kind named "<prefix>, <attr>=<label> <n>" (+ OU=<marker>):
+ * read n from the certificate, rebuild the name, compare DER.
+ */
+static int
+lint_numbered_subject(const struct lint *l, const char *attr,
+    const char *label)
+{
+	const X509_NAME *got = X509_get_subject_name(l->x);
+	X509_NAME *prefix = NULL, *want = NULL;
+	const X509_NAME_ENTRY *e;
+	const ASN1_STRING *v;
+	const char *why = NULL;
+	char val[64], dn[HK_PROFILE_DN_MAX + 128];
+	size_t llen = strlen(label), i;
+	int np, len, eq;
+
+	if (got == NULL || X509_NAME_entry_count(got) == 0)
+		return bad(l, "RFC 5280 4.1.2.6: subject must not be empty");
+	if (hk_name_check_types(got, &why) != 0)
+		return bad(l, "RFC 5280 4.1.2.6 / PROFILE.md: subject: %s", why);
+	if (hk_name_parse(l->p->issuing_subject_prefix, &prefix) != 0)
+		return bad(l, "the profile's DNs do not parse");
+	np = X509_NAME_entry_count(prefix);
+	X509_NAME_free(prefix);
+	if ((e = X509_NAME_get_entry(got, np)) == NULL)
+		goto fail;
+	v = X509_NAME_ENTRY_get_data(e);
+	len = ASN1_STRING_length(v);
+	if (len <= (int)llen + 1 || len >= (int)sizeof(val))
+		goto fail;
+	memcpy(val, ASN1_STRING_get0_data(v), (size_t)len);
+	val[len] = '\0';
+	if (strncmp(val, label, llen) != 0 || val[llen] != ' ' ||
+	    val[llen + 1] < '1' || val[llen + 1] > '9' || len - llen - 1 > 3)
+		goto fail;
+	for (i = llen + 1; i < (size_t)len; i++)
+		if (val[i] < '0' || val[i] > '9')
+			goto fail;
+	snprintf(dn, sizeof(dn), "%s, %s=%s", l->p->issuing_subject_prefix,
+	    attr, val);
+	if (hk_name_build(dn, l->rehearsal ? l->p->rehearsal_marker : NULL,
+	    &want) != 0)
+		goto fail;
+	eq = name_der_eq(got, want) == 0;
+	X509_NAME_free(want);
+	if (eq)
+		return 0;
+fail:
+	return bad(l, "PROFILE.md: subject must be \"%s, %s=%s <n>\"%s%s",
+	    l->p->issuing_subject_prefix, attr, label,
+	    l->rehearsal ? " + OU=" : "",
+	    l->rehearsal ? l->p->rehearsal_marker : "");
+}
+
+static int
+lint_subject(const struct lint *l)
+{
+	const X509_NAME *got = X509_get_subject_name(l->x);
+	const char *why = NULL;
+
+	switch (l->kind) {
+	case HK_CERT_ROOT:
+	case HK_CERT_LINK:
+		return lint_one_name(l, got, "subject", "4.1.2.6");
+	case HK_CERT_ISSUING:
+		return lint_numbered_subject(l, "OU", "Issuing CA");
+	case HK_CERT_OCSP:
+		return lint_numbered_subject(l, "CN", "OCSP Responder");
+	case HK_CERT_VALIDATION:
+		return lint_numbered_subject(l, "CN",
+		    "Official Certificate Validation Server");
+	case HK_CERT_CROSS:
+		if (got == NULL || X509_NAME_entry_count(got) == 0)
+			return bad(l, "RFC 5280 4.1.2.6: subject must not be "
+			    "empty in a CA certificate");
+		if (hk_name_check_types(got, &why) != 0)
+			return bad(l, "RFC 5280 4.1.2.6 / PROFILE.md: subject: "
+			    "%s", why);
+		if (name_der_eq(got, l->dn) == 0)
+			return bad(l, "RFC 5280 3.2: a cross certificate's "
+			    "subject is the other CA, not our root DN");
+		return 0;
+	case HK_CERT_USER:
+		break;
+	}
+	return bad(l, "no lint rules for this kind yet");
 }
 
 static int
@@ -202,20 +306,52 @@ lint_validity(const struct lint *l)
 {
 	time_t nb, na, want;
 	char b1[32], b2[32];
-	int r;
+	int r, years;
 
 	if ((r = lint_time(l, X509_get0_notBefore(l->x), "notBefore",
 	    &nb)) != 0 ||
 	    (r = lint_time(l, X509_get0_notAfter(l->x), "notAfter",
 	    &na)) != 0)
 		return r;
-	want = hk_time_add_years(nb, l->p->root_validity_years) - 1;
-	if (na != want) {
+	if (na <= nb)
+		return bad(l, "RFC 5280 4.1.2.5: notAfter must be after "
+		    "notBefore");
+	switch (l->kind) {
+	case HK_CERT_ROOT:
+	case HK_CERT_CROSS:
+		years = l->kind == HK_CERT_ROOT ? l->p->root_validity_years :
+		    HK_CROSS_VALIDITY_YEARS;
+		want = hk_time_add_years(nb, years) - 1;
+		if (na == want)
+			return 0;
 		hk_time_format(na, b1, sizeof(b1));
 		hk_time_format(want, b2, sizeof(b2));
-		return bad(l, "CPS 6-3-1-2 / PROFILE.md: validity must be %d "
+		return bad(l, "%s / PROFILE.md: validity must be %d "
 		    "years minus 1 second (notAfter %s, expected %s)",
-		    l->p->root_validity_years, b1, b2);
+		    l->kind == HK_CERT_ROOT ? "CPS 6-3-1-2" : "CPS 7-1-2",
+		    years, b1, b2);
+	case HK_CERT_LINK:
+		years = l->p->root_validity_years;
+		break;
+	case HK_CERT_ISSUING:
+		years = l->p->issuing_validity_years;
+		break;
+	case HK_CERT_OCSP:
+		years = l->p->ocsp_validity_years;
+		break;
+	case HK_CERT_VALIDATION:
+		years = l->p->validation_validity_years;
+		break;
+	default:
+		return bad(l, "no lint rules for this kind yet");
+	}
+	want = hk_time_add_years(nb, years) - 1;
+	if (na > want) {
+		hk_time_format(na, b1, sizeof(b1));
+		hk_time_format(want, b2, sizeof(b2));
+		return bad(l, "%s: validity must be at most %d years minus 1 "
+		    "second (notAfter %s, latest %s)", l->kind == HK_CERT_LINK ?
+		    "CPS 7-1-4" : "PROFILE.md", years, b1, b2);
 	}
 	return 0;
 }
@@ -224,13 +360,62 @@ static const int root_exts[] = {
 	NID_basic_constraints, NID_key_usage, NID_subject_key_identifier,
 	NID_subject_alt_name, NID_crl_distribution_points, NID_undef
 };
+static const int link_exts[] = {
+	NID_basic_constraints, NID_key_usage, NID_subject_key_identifier,
+	NID_authority_key_identifier, NID_crl_distribution_points, NID_undef
+};
+static const int issuing_exts[] = {
+	NID_basic_constraints, NID_key_usage, NID_subject_key_identifier,
+	NID_authority_key_identifier, NID_certificate_policies,
+	NID_crl_distribution_points, NID_undef
+};
+static const int cross_exts[] = {
+	NID_basic_constraints, NID_key_usage, NID_subject_key_identifier,
+	NID_authority_key_identifier, NID_certificate_policies,
+	NID_policy_mappings, NID_crl_distribution_points, NID_undef
+};
+static const int ocsp_exts[] = {
+	NID_key_usage, NID_ext_key_usage, NID_id_pkix_OCSP_noCheck,
+	NID_subject_key_identifier, NID_authority_key_identifier,
+	NID_certificate_policies, NID_undef
+};
+static const int validation_exts[] = {
+	NID_key_usage, NID_subject_key_identifier,
+	NID_authority_key_identifier, NID_certificate_policies,
+	NID_crl_distribution_points, NID_undef
+};
+
+static const int *
+kind_exts(enum hk_cert_kind kind)
+{
+	switch (kind) {
+	case HK_CERT_ROOT:	return root_exts;
+	case HK_CERT_LINK:	return link_exts;
+	case HK_CERT_ISSUING:	return issuing_exts;
+	case HK_CERT_CROSS:	return cross_exts;
+	case HK_CERT_OCSP:	return ocsp_exts;
+	case HK_CERT_VALIDATION: return validation_exts;
+	case HK_CERT_USER:	break;
+	}
+	return NULL;
+}
+
+static int
+is_ca_kind(enum hk_cert_kind kind)
+{
+	return kind == HK_CERT_ROOT || kind == HK_CERT_LINK ||
+	    kind == HK_CERT_ISSUING || kind == HK_CERT_CROSS;
+}
 
 static int
 lint_ext_set(const struct lint *l)
 {
+	const int *allowed = kind_exts(l->kind);
 	int i, j, k, nid, n = X509_get_ext_count(l->x);
 	char oid[80];
 
+	if (allowed == NULL)
+		return bad(l, "no lint rules for this kind yet");
 	for (i = 0; i < n; i++) {
 		X509_EXTENSION *e = X509_get_ext(l->x, i);
 		const ASN1_OBJECT *o = X509_EXTENSION_get_object(e);
@@ -243,16 +428,17 @@ lint_ext_set(const struct lint *l)
 			    X509_get_ext(l->x, j))) == 0)
 				return bad(l, "RFC 5280 4.2: extension %s "
 				    "appears more than once", oid);
-		if (nid == NID_authority_key_identifier)
+		if (nid == NID_authority_key_identifier &&
+		    l->kind == HK_CERT_ROOT)
 			return bad(l, "PROFILE.md: a self-signed root carries "
 			    "no authorityKeyIdentifier");
-		for (k = 0; root_exts[k] != NID_undef; k++)
-			if (root_exts[k] == nid)
+		for (k = 0; allowed[k] != NID_undef; k++)
+			if (allowed[k] == nid)
 				break;
-		if (root_exts[k] == NID_undef)
+		if (allowed[k] == NID_undef)
 			return bad(l, "PROFILE.md: extension %s%s is not in the "
-			    "root profile", oid, X509_EXTENSION_get_critical(e) ?
-			    " (critical)" : "");
+			    "%s profile", oid, X509_EXTENSION_get_critical(e) ?
+			    " (critical)" : "", l->kn);
 	}
 	return 0;
 }
@@ -277,12 +463,14 @@ get_ext(const struct lint *l, int nid, int *crit, int *undecodable)
 }
 
 static int
-lint_bc_ku(const struct lint *l)
+lint_bc(const struct lint *l)
 {
 	BASIC_CONSTRAINTS *bc;
-	ASN1_BIT_STRING *ku;
-	int crit, undec, i, r = 0;
+	long pl;
+	int crit, undec, r = 0;
 
+	if (!is_ca_kind(l->kind))
+		return 0;	/* absent: lint_ext_set refuses it */
 	bc = get_ext(l, NID_basic_constraints, &crit, &undec);
 	if (crit < 0)
 		return bad(l, "RFC 5280 4.2.1.9: basicConstraints must be "
@@ -296,32 +484,70 @@ lint_bc_ku(const struct lint *l)
 	else if (!bc->ca)
 		r = bad(l, "RFC 5280 4.2.1.9: basicConstraints must assert cA "
 		    "in a CA certificate");
-	else if (bc->pathlen != NULL)
-		r = bad(l, "PROFILE.md: the root's basicConstraints carries no "
-		    "pathLenConstraint");
+	else if ((l->kind == HK_CERT_ROOT || l->kind == HK_CERT_LINK) &&
+	    bc->pathlen != NULL)
+		r = bad(l, "PROFILE.md: the %s's basicConstraints carries no "
+		    "pathLenConstraint", l->kn);
+	else if (l->kind == HK_CERT_ISSUING && (bc->pathlen == NULL ||
+	    ASN1_INTEGER_get_int64((int64_t *)&pl, bc->pathlen) != 1 ||
+	    pl != 0))
+		r = bad(l, "PROFILE.md: an issuing CA's basicConstraints must "
+		    "have pathLenConstraint 0");
+	else if (bc->pathlen != NULL &&
+	    ASN1_STRING_type(bc->pathlen) == V_ASN1_NEG_INTEGER)
+		r = bad(l, "RFC 5280 4.2.1.9: pathLenConstraint must not be "
+		    "negative");
 	BASIC_CONSTRAINTS_free(bc);
-	if (r != 0)
-		return r;
+	return r;
+}
 
+static int
+lint_ku(const struct lint *l)
+{
+	ASN1_BIT_STRING *ku;
+	int crit, undec, i, r = 0, b0, b1;
+	const char *want;
+
+	switch (l->kind) {
+	case HK_CERT_OCSP:
+		b0 = 0, b1 = -1, want = "digitalSignature";
+		break;
+	case HK_CERT_VALIDATION:
+		b0 = 0, b1 = 1, want = "digitalSignature and nonRepudiation";
+		break;
+	default:
+		b0 = 5, b1 = 6, want = "keyCertSign and cRLSign";
+		break;
+	}
 	ku = get_ext(l, NID_key_usage, &crit, &undec);
 	if (crit < 0)
-		return bad(l, "RFC 5280 4.2.1.3: keyUsage must be present in a "
-		    "CA certificate");
+		return bad(l, is_ca_kind(l->kind) ? "RFC 5280 4.2.1.3: keyUsage "
+		    "must be present in a CA certificate" :
+		    "PROFILE.md: keyUsage must be present");
 	if (ku == NULL)
 		return bad(l, "RFC 5280 4.2.1.3: keyUsage does not decode");
 	if (!crit)
 		r = bad(l, "RFC 5280 4.2.1.3: keyUsage must be critical "
 		    "(PROFILE.md)");
 	for (i = 0; r == 0 && i < ku->length * 8; i++)
-		if (ASN1_BIT_STRING_get_bit(ku, i) != (i == 5 || i == 6))
-			r = bad(l, "PROFILE.md: keyUsage must be exactly "
-			    "keyCertSign and cRLSign");
-	if (r == 0 && (!ASN1_BIT_STRING_get_bit(ku, 5) ||
-	    !ASN1_BIT_STRING_get_bit(ku, 6)))
-		r = bad(l, "PROFILE.md: keyUsage must be exactly keyCertSign "
-		    "and cRLSign");
+		if (ASN1_BIT_STRING_get_bit(ku, i) != (i == b0 || i == b1))
+			r = bad(l, "PROFILE.md: keyUsage must be exactly %s",
+			    want);
+	if (r == 0 && (!ASN1_BIT_STRING_get_bit(ku, b0) ||
+	    (b1 >= 0 && !ASN1_BIT_STRING_get_bit(ku, b1))))
+		r = bad(l, "PROFILE.md: keyUsage must be exactly %s", want);
 	ASN1_BIT_STRING_free(ku);
 	return r;
+}
+
+static int
+lint_bc_ku(const struct lint *l)
+{
+	int r;
+
+	if ((r = lint_bc(l)) != 0)
+		return r;
+	return lint_ku(l);
 }
 
 static int
@@ -333,8 +559,10 @@ lint_ski(const struct lint *l)
 
 	ski = get_ext(l, NID_subject_key_identifier, &crit, &undec);
 	if (crit < 0)
-		return bad(l, "RFC 5280 4.2.1.2: subjectKeyIdentifier must be "
-		    "present in a CA certificate");
+		return bad(l, is_ca_kind(l->kind) ? "RFC 5280 4.2.1.2: "
+		    "subjectKeyIdentifier must be present in a CA certificate" :
+		    "RFC 5280 4.2.1.2 / PROFILE.md: subjectKeyIdentifier must "
+		    "be present");
 	if (ski == NULL)
 		return bad(l, "RFC 5280 4.2.1.2: subjectKeyIdentifier does not "
 		    "decode");
@@ -442,6 +670,147 @@ out:
 	return r;
 }
 
+static int
+lint_aki(const struct lint *l)
+{
+	AUTHORITY_KEYID *aki;
+	int crit, undec, r = 0;
+
+	if (l->kind == HK_CERT_ROOT)
+		return 0;
+	aki = get_ext(l, NID_authority_key_identifier, &crit, &undec);
+	if (crit < 0)
+		return bad(l, "RFC 5280 4.2.1.1: authorityKeyIdentifier must be "
+		    "present");
+	if (aki == NULL)
+		return bad(l, "RFC 5280 4.2.1.1: authorityKeyIdentifier does "
+		    "not decode");
+	if (crit)
+		r = bad(l, "RFC 5280 4.2.1.1: authorityKeyIdentifier must not "
+		    "be critical");
+	else if (aki->keyid == NULL || ASN1_STRING_length(aki->keyid) != 20)
+		r = bad(l, "RFC 5280 4.2.1.1 / PROFILE.md: authorityKeyIdentifier "
+		    "must hold a 20-byte keyIdentifier");
+	else if (aki->issuer != NULL || aki->serial != NULL)
+		r = bad(l, "PROFILE.md: authorityKeyIdentifier holds the "
+		    "keyIdentifier only (no issuer and serial)");
+	AUTHORITY_KEYID_free(aki);
+	return r;
+}
+
+static int
+lint_policies(const struct lint *l)
+{
+	const char *want = hk_cert_policy(l->p, l->kind, l->rehearsal);
+	CERTIFICATEPOLICIES *cps;
+	POLICYINFO *pi;
+	char oid[HK_PROFILE_OID_MAX];
+	int crit, undec, r = 0;
+
+	if (want == NULL)
+		return 0;	/* absent: lint_ext_set refuses it */
+	cps = get_ext(l, NID_certificate_policies, &crit, &undec);
+	if (crit < 0)
+		return bad(l, "PROFILE.md: certificatePolicies %s must be "
+		    "present", want);
+	if (cps == NULL)
+		return bad(l, "RFC 5280 4.2.1.4: certificatePolicies does not "
+		    "decode");
+	if (crit)
+		r = bad(l, "PROFILE.md: certificatePolicies must not be "
+		    "critical in a %s certificate", l->kn);
+	else if (sk_POLICYINFO_num(cps) != 1 ||
+	    (pi = sk_POLICYINFO_value(cps, 0))->qualifiers != NULL ||
+	    OBJ_obj2txt(oid, sizeof(oid), pi->policyid, 1) <= 0 ||
+	    strcmp(oid, want) != 0)
+		r = bad(l, "PROFILE.md: certificatePolicies must be exactly "
+		    "%s%s without qualifiers", want, l->rehearsal ?
+		    " (the rehearsal arc)" : "");
+	sk_POLICYINFO_pop_free(cps, POLICYINFO_free);
+	return r;
+}
+
+static int
+lint_policy_mappings(const struct lint *l)
+{
+	const char *ca = hk_cert_policy(l->p, l->kind, l->rehearsal);
+	POLICY_MAPPINGS *pms;
+	POLICY_MAPPING *pm;
+	char a[HK_PROFILE_OID_MAX], b[HK_PROFILE_OID_MAX];
+	int crit, undec, i, r = 0;
+
+	if (l->kind != HK_CERT_CROSS)
+		return 0;
+	pms = get_ext(l, NID_policy_mappings, &crit, &undec);
+	if (crit < 0)
+		return 0;	/* optional: only when agreed with the BCA */
+	if (pms == NULL)
+		return bad(l, "RFC 5280 4.2.1.5: policyMappings does not "
+		    "decode");
+	if (crit != (l->p->policy_mappings_critical ? 1 : 0))
+		r = bad(l, "PROFILE.md (interoperability): policyMappings must "
+		    "be %scritical as the profile says",
+		    l->p->policy_mappings_critical ? "" : "non-");
+	else if (sk_POLICY_MAPPING_num(pms) < 1)
+		r = bad(l, "RFC 5280 4.2.1.5: policyMappings must not be "
+		    "empty");
+	for (i = 0; r == 0 && i < sk_POLICY_MAPPING_num(pms); i++) {
+		pm = sk_POLICY_MAPPING_value(pms, i);
+		if (OBJ_obj2txt(a, sizeof(a), pm->issuerDomainPolicy, 1) <= 0 ||
+		    OBJ_obj2txt(b, sizeof(b), pm->subjectDomainPolicy, 1) <= 0 ||
+		    strcmp(a, "2.5.29.32.0") == 0 ||
+		    strcmp(b, "2.5.29.32.0") == 0)
+			r = bad(l, "RFC 5280 4.2.1.5: policyMappings must not "
+			    "map to or from anyPolicy");
+		else if (strcmp(a, ca) != 0)
+			r = bad(l, "PROFILE.md: policyMappings issuerDomainPolicy "
+			    "must be our CA policy %s", ca);
+	}
+	sk_POLICY_MAPPING_pop_free(pms, POLICY_MAPPING_free);
+	return r;
+}
+
+static int
+lint_ocsp(const struct lint *l)
+{
+	EXTENDED_KEY_USAGE *eku;
+	const ASN1_OCTET_STRING *v;
+	int i, crit, undec, r = 0;
+
+	if (l->kind != HK_CERT_OCSP)
+		return 0;
+	eku = get_ext(l, NID_ext_key_usage, &crit, &undec);
+	if (crit < 0)
+		return bad(l, "RFC 6960 4.2.2.2: extendedKeyUsage "
+		    "id-kp-OCSPSigning must be present");
+	if (eku == NULL)
+		return bad(l, "RFC 5280 4.2.1.12: extendedKeyUsage does not "
+		    "decode");
+	if (crit)
+		r = bad(l, "PROFILE.md: extendedKeyUsage must not be critical");
+	else if (sk_ASN1_OBJECT_num(eku) != 1 ||
+	    OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, 0)) != NID_OCSP_sign)
+		r = bad(l, "RFC 6960 4.2.2.2 / PROFILE.md: extendedKeyUsage must "
+		    "be exactly id-kp-OCSPSigning");
+	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
+	if (r != 0)
+		return r;
+	/* OpenSSL's d2i for id-pkix-ocsp-nocheck accepts any content:
+	 * check the raw extnValue. */
+	if ((i = X509_get_ext_by_NID(l->x, NID_id_pkix_OCSP_noCheck, -1)) < 0)
+		return bad(l, "RFC 6960 4.2.2.2.1 / PROFILE.md: "
+		    "id-pkix-ocsp-nocheck must be present");
+	if (X509_EXTENSION_get_critical(X509_get_ext(l->x, i)))
+		return bad(l, "RFC 6960 4.2.2.2.1: id-pkix-ocsp-nocheck must "
+		    "not be critical");
+	v = X509_EXTENSION_get_data(X509_get_ext(l->x, i));
+	if (ASN1_STRING_length(v) != 2 || ASN1_STRING_get0_data(v)[0] != 0x05 ||
+	    ASN1_STRING_get0_data(v)[1] != 0x00)
+		return bad(l, "RFC 6960 4.2.2.2.1: id-pkix-ocsp-nocheck value "
+		    "must be NULL");
+	return 0;
+}
+
 int
 hk_lint_cert(X509 *cert, const struct hk_profile *p, enum hk_cert_kind kind,
     int rehearsal)
@@ -453,9 +822,10 @@ hk_lint_cert(X509 *cert, const struct hk_profile *p, enum hk_cert_kind kind,
 	memset(&l, 0, sizeof(l));
 	l.x = cert;
 	l.p = p;
+	l.kind = kind;
 	l.kn = hk_cert_kind_name(kind);
 	l.rehearsal = rehearsal;
-	if (kind != HK_CERT_ROOT)
+	if (kind_exts(kind) == NULL)
 		return bad(&l, "no lint rules for this kind yet");
 	if (hk_name_build(p->root_subject, marker, &l.dn) != 0 ||
 	    hk_name_build(p->root_jname, marker, &l.jname) != 0) {
@@ -466,19 +836,60 @@ hk_lint_cert(X509 *cert, const struct hk_profile *p, enum hk_cert_kind kind,
 	    (r = lint_sigalg(&l)) != 0 ||
 	    (r = lint_one_name(&l, X509_get_issuer_name(cert), "issuer",
 	    "4.1.2.4")) != 0 ||
-	    (r = lint_one_name(&l, X509_get_subject_name(cert), "subject",
-	    "4.1.2.6")) != 0 ||
+	    (r = lint_subject(&l)) != 0 ||
 	    (r = lint_validity(&l)) != 0 ||
 	    (r = lint_key(&l)) != 0 ||
 	    (r = lint_ext_set(&l)) != 0 ||
 	    (r = lint_bc_ku(&l)) != 0 ||
 	    (r = lint_ski(&l)) != 0 ||
-	    (r = lint_san(&l)) != 0 ||
-	    (r = lint_crldp(&l)) != 0)
+	    (r = lint_aki(&l)) != 0 ||
+	    (r = lint_policies(&l)) != 0 ||
+	    (r = lint_policy_mappings(&l)) != 0 ||
+	    (r = lint_ocsp(&l)) != 0 ||
+	    (kind == HK_CERT_ROOT && (r = lint_san(&l)) != 0) ||
+	    (kind != HK_CERT_OCSP && (r = lint_crldp(&l)) != 0))
 		goto out;
 	r = 0;
 out:
 	X509_NAME_free(l.dn);
 	X509_NAME_free(l.jname);
+	return r;
+}
+
+int
+hk_lint_issued(X509 *cert, X509 *issuer, const struct hk_profile *p,
+    enum hk_cert_kind kind)
+{
+	ASN1_OCTET_STRING *aki = NULL, *ski = NULL;
+	struct lint l;
+	time_t na, ina;
+	int r;
+
+	memset(&l, 0, sizeof(l));
+	l.x = cert;
+	l.p = p;
+	l.kind = kind;
+	l.kn = hk_cert_kind_name(kind);
+	if (kind == HK_CERT_ROOT)
+		return bad(&l, "a self-signed root has no other issuer");
+	if (name_der_eq(X509_get_issuer_name(cert),
+	    X509_get_subject_name(issuer)) != 0)
+		return bad(&l, "RFC 5280 4.1.2.4: issuer must equal the issuing "
+		    "certificate's subject");
+	aki = hk_cert_aki_keyid(cert);
+	ski = hk_cert_ski(issuer);
+	if (aki == NULL || ski == NULL || ASN1_OCTET_STRING_cmp(aki, ski) != 0)
+		r = bad(&l, "RFC 5280 4.2.1.1: authorityKeyIdentifier must be "
+		    "the issuer's subjectKeyIdentifier");
+	else if (time_value(X509_get0_notAfter(cert), &na) != 0 ||
+	    time_value(X509_get0_notAfter(issuer), &ina) != 0)
+		r = bad(&l, "RFC 5280 4.1.2.5: notAfter does not decode");
+	else if (na > ina)
+		r = bad(&l, "PROFILE.md: notAfter must not be after the "
+		    "issuer's notAfter");
+	else
+		r = 0;
+	ASN1_OCTET_STRING_free(aki);
+	ASN1_OCTET_STRING_free(ski);
 	return r;
 }

@@ -2,8 +2,9 @@
  * lint.h - check a certificate against the profile (PROFILE.md), rule by
  * rule. Each failure sets a detail naming the kind, the source and the rule,
  * e.g. "root: RFC 5280 4.2.1.9: basicConstraints must be critical in a CA
- * certificate", and returns HK_ERR_LINT. Only HK_CERT_ROOT is implemented;
- * other kinds return HK_ERR_LINT ("no lint rules yet").
+ * certificate", and returns HK_ERR_LINT. Every kind the root issues has
+ * its rules (root, link, cross, issuing, ocsp, validation); HK_CERT_USER
+ * returns HK_ERR_LINT ("no lint rules for this kind yet").
  */
 #ifndef HK_LINT_H
 #define HK_LINT_H
@@ -16,5 +17,14 @@ struct hk_profile;
 
 int hk_lint_cert(X509 *cert, const struct hk_profile *p,
     enum hk_cert_kind kind, int rehearsal);
+
+/*
+ * The rules that need the issuer's certificate (the signer's self-signed
+ * root): issuer DN = issuer's subject (DER), authorityKeyIdentifier keyid =
+ * issuer's subjectKeyIdentifier, notAfter not after issuer's notAfter.
+ * Not for HK_CERT_ROOT.
+ */
+int hk_lint_issued(X509 *cert, X509 *issuer, const struct hk_profile *p,
+    enum hk_cert_kind kind);
 
 #endif

@@ -1,0 +1,369 @@
+/* test_crl.c - ARLs: fields, batches with continuing numbers, openssl crl
+ * -verify, lint mutations, and the user-CRL form of the same code. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <criterion/criterion.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cert.h"
+#include "clock.h"
+#include "crl.h"
+#include "err.h"
+#include "name.h"
+#include "profile.h"
+#include "testutil.h"
+
+static struct hk_profile *p;
+static EVP_PKEY *k;
+static X509 *root;
+static ASN1_INTEGER *s1, *s2, *s3;
+static struct hk_crl_entry ents[3];
+
+static time_t
+at(const char *s)
+{
+	time_t t;
+
+	cr_assert_eq(hk_time_parse(s, &t), 0);
+	return t;
+}
+
+static void
+setup(void)
+{
+	FILE *f = fopen(HK_TEST_DATA "/cert/rsa2048.pem", "r");
+
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	hk_profile_default(&p);
+	cr_assert_eq(hk_cert_build_root(p, k, at("2026-04-01T00:00:00Z"), 0,
+	    &root), 0);
+	cr_assert_eq(hk_cert_sign_checked(root, k, k, p, HK_CERT_ROOT, 0), 0);
+	s1 = ASN1_INTEGER_new();
+	s2 = ASN1_INTEGER_new();
+	s3 = ASN1_INTEGER_new();
+	ASN1_INTEGER_set(s1, 0x1001);
+	ASN1_INTEGER_set(s2, 0x1002);
+	ASN1_INTEGER_set(s3, 0x1003);
+	ents[0] = (struct hk_crl_entry){ s2, at("2026-04-10T00:00:00Z"),
+	    HK_REASON_KEY_COMPROMISE };
+	ents[1] = (struct hk_crl_entry){ s1, at("2026-04-11T00:00:00Z"),
+	    HK_REASON_SUPERSEDED };
+	ents[2] = (struct hk_crl_entry){ s3, at("2026-04-12T00:00:00Z"),
+	    HK_REASON_NONE };
+}
+
+static void
+teardown(void)
+{
+	X509_free(root);
+	EVP_PKEY_free(k);
+	ASN1_INTEGER_free(s1);
+	ASN1_INTEGER_free(s2);
+	ASN1_INTEGER_free(s3);
+	hk_profile_free(p);
+}
+
+TestSuite(crl, .init = setup, .fini = teardown);
+
+static void
+spec_arl(struct hk_crl_spec *s, size_t n)
+{
+	cr_assert_eq(hk_crl_spec_arl(s, p, root), 0);
+	s->entries = ents;
+	s->n_entries = n;
+}
+
+static X509_CRL *
+one(const struct hk_crl_spec *s, const char *tu, uint64_t num)
+{
+	X509_CRL *c = NULL;
+
+	cr_assert_eq(hk_crl_build(s, at(tu), num, &c), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_crl_sign_checked(c, s, p, k, NULL, NULL), 0, "%s",
+	    hk_err_msg());
+	return c;
+}
+
+Test(crl, arl_fields)
+{
+	struct hk_crl_spec s;
+	X509_CRL *c;
+	ISSUING_DIST_POINT *idp;
+	STACK_OF(X509_REVOKED) *revs;
+	ASN1_ENUMERATED *reason;
+	uint64_t num;
+	int crit = -1, i;
+
+	spec_arl(&s, 3);
+	c = one(&s, "2026-04-20T00:00:00Z", 7);
+	cr_assert_eq(X509_CRL_get_version(c), X509_CRL_VERSION_2);
+	cr_assert_eq(X509_NAME_cmp(X509_CRL_get_issuer(c),
+	    X509_get_subject_name(root)), 0);
+	{
+		ASN1_TIME *t = ASN1_TIME_set(NULL, at("2026-04-20T00:00:00Z"));
+		int day = 0, sec = 0;
+
+		cr_assert_eq(ASN1_TIME_compare(X509_CRL_get0_lastUpdate(c), t),
+		    0);
+		ASN1_TIME_free(t);
+
+		ASN1_TIME_diff(&day, &sec, X509_CRL_get0_lastUpdate(c),
+		    X509_CRL_get0_nextUpdate(c));
+		cr_assert_eq(day * 86400 + sec, 72 * 3600);
+	}
+	cr_assert_eq(hk_crl_number(c, &num), 0);
+	cr_assert_eq(num, 7);
+	idp = X509_CRL_get_ext_d2i(c, NID_issuing_distribution_point, &crit,
+	    NULL);
+	cr_assert_not_null(idp);
+	cr_assert_eq(crit, 1);
+	cr_assert(idp->onlyCA);
+	cr_assert(!idp->onlyuser);
+	cr_assert_eq(sk_GENERAL_NAME_num(idp->distpoint->name.fullname), 1);
+	cr_assert_eq(X509_NAME_cmp(sk_GENERAL_NAME_value(
+	    idp->distpoint->name.fullname, 0)->d.directoryName,
+	    X509_get_subject_name(root)), 0);
+	ISSUING_DIST_POINT_free(idp);
+	/* sorted by serial; reasons 1 and 4 present, none on the third */
+	revs = X509_CRL_get_REVOKED(c);
+	cr_assert_eq(sk_X509_REVOKED_num(revs), 3);
+	for (i = 0; i < 3; i++) {
+		X509_REVOKED *rv = sk_X509_REVOKED_value(revs, i);
+
+		cr_assert_eq(ASN1_INTEGER_get(
+		    X509_REVOKED_get0_serialNumber(rv)), 0x1001 + i);
+		reason = X509_REVOKED_get_ext_d2i(rv, NID_crl_reason, &crit,
+		    NULL);
+		if (i == 2) {
+			cr_assert_null(reason);
+			continue;
+		}
+		cr_assert_eq(crit, 0);
+		cr_assert_eq(ASN1_ENUMERATED_get(reason), i == 0 ? 4 : 1);
+		ASN1_ENUMERATED_free(reason);
+	}
+	cr_assert_eq(hk_crl_verify(c, root), 0, "%s", hk_err_msg());
+	X509_CRL_free(c);
+}
+
+Test(crl, reasons_refused)
+{
+	struct hk_crl_spec s;
+	struct hk_crl_entry e = { NULL, 0, 6 };
+	X509_CRL *c = NULL;
+
+	spec_arl(&s, 0);
+	e.serial = s1;
+	e.revoked = at("2026-04-10T00:00:00Z");
+	s.entries = &e;
+	s.n_entries = 1;
+	cr_assert_eq(hk_crl_build(&s, at("2026-04-20T00:00:00Z"), 1, &c),
+	    HK_ERR_INVALID);
+	cr_assert_str_eq(hk_err_msg(), "crl: entry 1: CPS 4-4-4-2 / PROFILE.md: "
+	    "reason 6 is not one of 1..5 (never unspecified or "
+	    "certificateHold)");
+	e.reason = HK_REASON_SUPERSEDED;
+	e.revoked = at("2026-04-21T00:00:00Z");
+	cr_assert_eq(hk_crl_build(&s, at("2026-04-20T00:00:00Z"), 1, &c),
+	    HK_ERR_INVALID);
+	cr_assert_null(c);
+}
+
+Test(crl, lint_mutations)
+{
+	struct hk_crl_spec s;
+	X509_CRL *c;
+	X509_REVOKED *rv;
+	ASN1_ENUMERATED *zero = ASN1_ENUMERATED_new();
+
+	spec_arl(&s, 2);
+	/* IDP not critical */
+	c = one(&s, "2026-04-20T00:00:00Z", 1);
+	X509_EXTENSION_set_critical(X509_CRL_get_ext(c,
+	    X509_CRL_get_ext_by_NID(c, NID_issuing_distribution_point, -1)), 0);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 1), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "crl: RFC 5280 5.2.5: "
+	    "issuingDistributionPoint must be critical");
+	X509_CRL_free(c);
+	/* an unspecified(0) reason */
+	c = one(&s, "2026-04-20T00:00:00Z", 1);
+	rv = sk_X509_REVOKED_value(X509_CRL_get_REVOKED(c), 0);
+	ASN1_ENUMERATED_set(zero, 0);
+	X509_REVOKED_add1_ext_i2d(rv, NID_crl_reason, zero, 0,
+	    X509V3_ADD_REPLACE);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 1), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "crl: entry 1: CPS 4-4-4-2 / PROFILE.md: "
+	    "reasonCode 0 is not one of 1..5 (unspecified is omitted, "
+	    "certificateHold never used)");
+	/* certificateHold */
+	ASN1_ENUMERATED_set(zero, 6);
+	X509_REVOKED_add1_ext_i2d(rv, NID_crl_reason, zero, 0,
+	    X509V3_ADD_REPLACE);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 1), HK_ERR_LINT);
+	X509_CRL_free(c);
+	/* a user-CRL spec does not accept an ARL */
+	c = one(&s, "2026-04-20T00:00:00Z", 1);
+	s.scope = HK_CRL_SCOPE_USER;
+	cr_assert_eq(hk_crl_lint(c, &s, p, 1), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "crl: PROFILE.md: issuingDistributionPoint "
+	    "must assert onlyContainsUserCerts only");
+	s.scope = HK_CRL_SCOPE_CA;
+	/* nextUpdate moved */
+	{
+		ASN1_TIME *t = ASN1_TIME_set(NULL, at("2026-04-22T00:00:00Z"));
+
+		X509_CRL_set1_nextUpdate(c, t);
+		ASN1_TIME_free(t);
+	}
+	cr_assert_eq(hk_crl_lint(c, &s, p, 1), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "crl: CPS 7-2 / PROFILE.md: nextUpdate "
+	    "must be thisUpdate + 72 hours");
+	X509_CRL_free(c);
+	ASN1_ENUMERATED_free(zero);
+}
+
+/* a signing callback standing for the token */
+static int
+sign_cb(X509_CRL *c, void *arg)
+{
+	int *calls = arg;
+
+	(*calls)++;
+	return X509_CRL_sign(c, k, EVP_sha256()) > 0 ? 0 : HK_ERR_CRYPTO;
+}
+
+static int
+run(const char *dir, const char *cmd)
+{
+	char full[4096];
+	int st;
+
+	snprintf(full, sizeof(full), "cd %s && (%s) >>log 2>&1", dir, cmd);
+	st = system(full);
+	cr_assert(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+Test(crl, batches_of_35_continue_and_verify, .timeout = 120)
+{
+	const char *dir = hk_test_dir("crl_batches");
+	struct hk_crl_spec s;
+	X509_CRL *a[HK_CRL_BATCH_DEFAULT], *b[HK_CRL_BATCH_DEFAULT];
+	uint64_t num, prev = 0;
+	char path[512], cmd[1024];
+	int calls = 0, day, sec;
+	size_t i;
+
+	spec_arl(&s, 3);
+	snprintf(path, sizeof(path), "%s/root.pem", dir);
+	cr_assert_eq(hk_cert_write(root, NULL, path), 0);
+	cr_assert_eq(hk_crl_batch(&s, p, at("2026-05-01T00:00:00Z"), 0, 100, k,
+	    NULL, NULL, a), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_crl_batch(&s, p, at("2026-06-05T00:00:00Z"),
+	    HK_CRL_BATCH_DEFAULT, 135, NULL, sign_cb, &calls, b), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(calls, HK_CRL_BATCH_DEFAULT);
+	for (i = 0; i < 2 * HK_CRL_BATCH_DEFAULT; i++) {
+		X509_CRL *c = i < HK_CRL_BATCH_DEFAULT ? a[i] :
+		    b[i - HK_CRL_BATCH_DEFAULT];
+
+		cr_assert_eq(hk_crl_number(c, &num), 0);
+		cr_assert_eq(num, 101 + i, "item %zu number %llu", i,
+		    (unsigned long long)num);
+		cr_assert_gt(num, prev);
+		prev = num;
+		if (i > 0) {	/* one a day */
+			X509_CRL *pc = i - 1 < HK_CRL_BATCH_DEFAULT ? a[i - 1] :
+			    b[i - 1 - HK_CRL_BATCH_DEFAULT];
+
+			ASN1_TIME_diff(&day, &sec, X509_CRL_get0_lastUpdate(pc),
+			    X509_CRL_get0_lastUpdate(c));
+			cr_assert_eq(day, 1);
+			cr_assert_eq(sec, 0);
+		}
+		snprintf(path, sizeof(path), "%s/arl-%zu.crl", dir, i);
+		cr_assert_eq(hk_crl_write(c, path, NULL), 0);
+		snprintf(cmd, sizeof(cmd), "openssl crl -inform DER -in "
+		    "arl-%zu.crl -noout -verify -CAfile root.pem", i);
+		cr_assert_eq(run(dir, cmd), 0, "%s", cmd);
+		/* independent reader: IDP critical, onlyContainsCACerts,
+		 * reasons never 0 or 6 */
+		snprintf(cmd, sizeof(cmd), "openssl crl -inform DER -in "
+		    "arl-%zu.crl -noout -text > t-%zu.txt && grep -q "
+		    "'Issuing Distribution Point: critical' t-%zu.txt && "
+		    "grep -q 'Only CA Certificates' t-%zu.txt && "
+		    "grep -c 'Reason Code' t-%zu.txt | grep -qx 2 && "
+		    "! grep -Eq 'Unspecified|Certificate Hold' t-%zu.txt",
+		    i, i, i, i, i, i);
+		cr_assert_eq(run(dir, cmd), 0, "%s", cmd);
+	}
+	for (i = 0; i < HK_CRL_BATCH_DEFAULT; i++) {
+		X509_CRL_free(a[i]);
+		X509_CRL_free(b[i]);
+	}
+	/* a number that would wrap is refused */
+	cr_assert_eq(hk_crl_batch(&s, p, at("2026-06-05T00:00:00Z"), 2,
+	    UINT64_MAX - 1, k, NULL, NULL, a), HK_ERR_INVALID);
+}
+
+Test(crl, batch_stops_on_a_bad_signer)
+{
+	struct hk_crl_spec s;
+	X509_CRL *a[3];
+	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+
+	spec_arl(&s, 1);
+	cr_assert_eq(hk_crl_batch(&s, p, at("2026-05-01T00:00:00Z"), 3, 1,
+	    other, NULL, NULL, a), HK_ERR_VERIFY);
+	cr_assert_str_eq(hk_err_msg(), "batch item 1 (cRLNumber 2): crl: "
+	    "signature does not verify with the issuer's key");
+	cr_assert_null(a[0]);
+	cr_assert_null(a[2]);
+	EVP_PKEY_free(other);
+}
+
+Test(crl, user_crl_form_and_repository_uri)
+{
+	struct hk_crl_spec s;
+	X509_NAME *part = NULL;
+	X509_CRL *c;
+	ISSUING_DIST_POINT *idp;
+	GENERAL_NAME *gn;
+
+	hk_profile_free(p);
+	cr_assert_eq(hk_profile_load(HK_TEST_DATA "/profile/good-repo.yaml",
+	    &p), 0);
+	spec_arl(&s, 1);
+	cr_assert_str_eq(s.idp_uri, "http://repo.example.jp/kumamoto/arl.crl");
+	c = one(&s, "2026-04-20T00:00:00Z", 1);
+	idp = X509_CRL_get_ext_d2i(c, NID_issuing_distribution_point, NULL,
+	    NULL);
+	gn = sk_GENERAL_NAME_value(idp->distpoint->name.fullname, 1);
+	cr_assert_eq(gn->type, GEN_URI);
+	ISSUING_DIST_POINT_free(idp);
+	X509_CRL_free(c);
+	/* the publisher's form: a partition, user certificates only */
+	cr_assert_eq(hk_name_parse("C=JP, O=JPKI, OU=Kumamoto-ken, OU=CRL "
+	    "Distribution Points, CN=Kumamoto-shi CRLDP", &part), 0);
+	s.scope = HK_CRL_SCOPE_USER;
+	s.idp_dn = part;
+	s.idp_uri[0] = '\0';
+	c = one(&s, "2026-04-20T00:00:00Z", 9);
+	idp = X509_CRL_get_ext_d2i(c, NID_issuing_distribution_point, NULL,
+	    NULL);
+	cr_assert(idp->onlyuser);
+	cr_assert(!idp->onlyCA);
+	cr_assert_eq(X509_NAME_cmp(sk_GENERAL_NAME_value(
+	    idp->distpoint->name.fullname, 0)->d.directoryName, part), 0);
+	ISSUING_DIST_POINT_free(idp);
+	X509_CRL_free(c);
+	X509_NAME_free(part);
+}
