@@ -124,7 +124,7 @@ add_actor(struct hk_ca *ca, const char *id)
 
 /* Open <state>/secrets/<name>.sealed with the quorum key. */
 static int
-unseal(struct hk_ca *ca, const uint8_t *key, const char *name,
+unseal_with(struct hk_ca *ca, const uint8_t *key, const char *name,
     uint8_t **plain)
 {
 	char path[4096], rel[128];
@@ -144,6 +144,39 @@ unseal(struct hk_ca *ca, const uint8_t *key, const char *name,
 		    path, hk_strerror(r));
 	free(blob);
 	return r;
+}
+
+int
+hk_ca_unseal(struct hk_ca *ca, const char *name, unsigned char **plain)
+{
+	*plain = NULL;
+	if (ca->qkey == NULL) {
+		hk_err_set("%s: needs the quorum (hk_ca_activate)", name);
+		return HK_ERR_STATE;
+	}
+	return unseal_with(ca, ca->qkey, name, plain);
+}
+
+/* A share refused as foreign: name the retired set it belongs to, if a
+ * rotation retired it (quorum.set.<id>.retired in the state folder). */
+static void
+name_retired(struct hk_ca *ca, const char *path, const char *setid)
+{
+	struct hk_quorum_share_info info;
+	char rel[128], rpath[4096], sid[2 * HK_QUORUM_ID_LEN + 1];
+	int i;
+
+	if (hk_quorum_share_info(path, &info) != 0)
+		return;
+	for (i = 0; i < HK_QUORUM_ID_LEN; i++)
+		snprintf(sid + 2 * i, 3, "%02x", info.set_id[i]);
+	snprintf(rel, sizeof(rel), "%s.%s.retired", HK_QUORUM_SET_FILE, sid);
+	if (hk_state_path(ca->st, rel, rpath, sizeof(rpath)) != 0 ||
+	    !hk_path_exists(rpath))
+		return;
+	hk_err_set("%s: share %d (%s) belongs to quorum set %s, retired by "
+	    "a rotation of the shares (%s); the CA's set is %s", path,
+	    info.index, info.holder, sid, rel, setid);
 }
 
 /* Open the token named in state.conf (no login). */
@@ -197,6 +230,8 @@ hk_ca_activate(struct hk_ca *ca, const struct hk_share_arg *shares,
 		const char *p = shares[i].path;
 
 		if ((r = hk_quorum_collect_check(c, p, &info)) != 0) {
+			if (r == HK_ERR_SHARE_FOREIGN)
+				name_retired(ca, p, setid);
 			hk_ca_audit(ca, "share.open", "fail", "-",
 			    "%s: %s", p, hk_err_msg());
 			goto out;
@@ -229,9 +264,15 @@ hk_ca_activate(struct hk_ca *ca, const struct hk_share_arg *shares,
 	hk_ca_audit(ca, "quorum.combine", "ok", ca->actors,
 	    "%d shares of set %s (threshold %d of %d)",
 	    hk_quorum_collect_count(c), setid, set->m, set->n);
-	r = unseal(ca, key, "token-user-pin", &pin);
-	hk_secret_free(key);
+	/* The caller may need the key again (backups, re-sharing). */
+	hk_secret_free(ca->qkey);
+	ca->qkey = key;
 	key = NULL;
+	if (ca->quorum_only) {
+		r = 0;
+		goto out;
+	}
+	r = unseal_with(ca, ca->qkey, "token-user-pin", &pin);
 	if (r != 0) {
 		hk_ca_audit(ca, "token.login", "fail", ca->actors, "%s",
 		    hk_err_msg());
@@ -281,6 +322,7 @@ hk_ca_close(struct hk_ca *ca)
 	/* Logging out deactivates the key (CPS 6-2-1-8); the checkpoint
 	 * that the command signed last covers the session's records. */
 	hk_token_close(ca->tok);
+	hk_secret_free(ca->qkey);
 	hk_state_free(ca->st);
 	free(ca);
 }

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
@@ -25,6 +27,7 @@
 #include "atomic.h"
 #include "err.h"
 #include "p11.h"
+#include "secmem.h"
 
 struct hk_token {
 	PKCS11_CTX *ctx;		/* libp11 context; owns the module */
@@ -398,7 +401,10 @@ hk_token_keygen(struct hk_token *t, enum hk_p11_keytype type, int bits,
 	ADD(priv, npriv, CKA_TOKEN, &yes, sizeof(yes));
 	ADD(priv, npriv, CKA_PRIVATE, &yes, sizeof(yes));
 	ADD(priv, npriv, CKA_SENSITIVE, &yes, sizeof(yes));
-	ADD(priv, npriv, CKA_EXTRACTABLE, &no, sizeof(no));
+	/* Extractable only by a wrap under a CKA_TRUSTED key (SO-made):
+	 * docs/key-lifecycle.md. */
+	ADD(priv, npriv, CKA_EXTRACTABLE, &yes, sizeof(yes));
+	ADD(priv, npriv, CKA_WRAP_WITH_TRUSTED, &yes, sizeof(yes));
 	ADD(priv, npriv, CKA_SIGN, &yes, sizeof(yes));
 	ADD(priv, npriv, CKA_DECRYPT, &no, sizeof(no));
 	ADD(priv, npriv, CKA_LABEL, label, strlen(label));
@@ -627,13 +633,14 @@ hk_token_key_attrs(struct hk_token *t, const char *uri,
 {
 	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
 	CK_OBJECT_HANDLE obj;
-	CK_BBOOL v[5] = { 0 };
+	CK_BBOOL v[6] = { 0 };
 	CK_ATTRIBUTE a[] = {
 		{ CKA_SENSITIVE, &v[0], sizeof(CK_BBOOL) },
 		{ CKA_EXTRACTABLE, &v[1], sizeof(CK_BBOOL) },
 		{ CKA_ALWAYS_SENSITIVE, &v[2], sizeof(CK_BBOOL) },
 		{ CKA_NEVER_EXTRACTABLE, &v[3], sizeof(CK_BBOOL) },
 		{ CKA_LOCAL, &v[4], sizeof(CK_BBOOL) },
+		{ CKA_WRAP_WITH_TRUSTED, &v[5], sizeof(CK_BBOOL) },
 	};
 	unsigned char id[64];
 	size_t id_len;
@@ -654,7 +661,7 @@ hk_token_key_attrs(struct hk_token *t, const char *uri,
 			hk_err_set("%s: no such private key", uri);
 		goto out;
 	}
-	if (t->fl->C_GetAttributeValue(s, obj, a, 5) != CKR_OK) {
+	if (t->fl->C_GetAttributeValue(s, obj, a, 6) != CKR_OK) {
 		hk_err_set("%s: cannot read key attributes", uri);
 		r = HK_ERR_P11;
 		goto out;
@@ -664,7 +671,282 @@ hk_token_key_attrs(struct hk_token *t, const char *uri,
 	out->always_sensitive = v[2] == CK_TRUE;
 	out->never_extractable = v[3] == CK_TRUE;
 	out->local = v[4] == CK_TRUE;
+	out->wrap_with_trusted = v[5] == CK_TRUE;
  out:
+	t->fl->C_CloseSession(s);
+	return r;
+}
+
+/* A 256-bit AES key object from bytes: a session object, never on the
+ * token, sensitive and not extractable; trusted when the SO makes it. */
+static int
+kek_create(struct hk_token *t, CK_SESSION_HANDLE s, const unsigned char *kek,
+    size_t kek_len, int trusted, CK_OBJECT_HANDLE *obj)
+{
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_KEY_TYPE kt = CKK_AES;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_ATTRIBUTE a[] = {
+		{ CKA_CLASS, &cls, sizeof(cls) },
+		{ CKA_KEY_TYPE, &kt, sizeof(kt) },
+		{ CKA_TOKEN, &no, sizeof(no) },
+		{ CKA_PRIVATE, &no, sizeof(no) },
+		{ CKA_SENSITIVE, &yes, sizeof(yes) },
+		{ CKA_EXTRACTABLE, &no, sizeof(no) },
+		{ CKA_WRAP, &yes, sizeof(yes) },
+		{ CKA_UNWRAP, &yes, sizeof(yes) },
+		{ CKA_VALUE, (void *)kek, kek_len },
+		{ CKA_TRUSTED, &yes, sizeof(yes) },
+	};
+	CK_RV rv;
+
+	if (kek_len != 32) {
+		hk_err_set("token '%s': the wrap key must be 32 bytes", t->label);
+		return HK_ERR_INVALID;
+	}
+	rv = t->fl->C_CreateObject(s, a, trusted ? 10 : 9, obj);
+	if (rv != CKR_OK) {
+		hk_err_set("token '%s': cannot make the %swrap key (CKR 0x%lx)",
+		    t->label, trusted ? "trusted " : "", (unsigned long)rv);
+		return HK_ERR_P11;
+	}
+	return 0;
+}
+
+int
+hk_token_key_wrap(struct hk_token *t, const char *so_pin,
+    const char *user_pin, const unsigned char *kek, size_t kek_len,
+    const unsigned char *id, size_t id_len, unsigned char **wrapped,
+    size_t *wrapped_len)
+{
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE kh = CK_INVALID_HANDLE, key;
+	CK_MECHANISM mech = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
+	CK_ULONG len = 0;
+	unsigned char *buf = NULL;
+	int so = 0, r;
+	CK_RV rv;
+
+	*wrapped = NULL;
+	*wrapped_len = 0;
+	if (!t->logged_in) {
+		hk_err_set("token '%s': wrapping needs a login", t->label);
+		return HK_ERR_STATE;
+	}
+	if ((r = raw_session(t, &s)) != 0)
+		return r;
+	/* CKA_TRUSTED can be set by the SO only, and the SO cannot log in
+	 * while the user is. */
+	if ((r = hk_token_logout(t)) != 0)
+		goto out;
+	if ((rv = t->fl->C_Login(s, CKU_SO, (CK_UTF8CHAR_PTR)so_pin,
+	    strlen(so_pin))) != CKR_OK) {
+		hk_err_set("token '%s': SO login refused (CKR 0x%lx)", t->label,
+		    (unsigned long)rv);
+		r = HK_ERR_P11;
+		goto relogin;
+	}
+	so = 1;
+	if ((r = kek_create(t, s, kek, kek_len, 1, &kh)) != 0)
+		goto relogin;
+	t->fl->C_Logout(s);
+	so = 0;
+ relogin:
+	if (so)
+		t->fl->C_Logout(s);
+	if (hk_token_login(t, user_pin) != 0) {
+		hk_err_set("token '%s': user login after the SO step refused",
+		    t->label);
+		r = HK_ERR_P11;
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	/* Handles of private objects died with the logout: look again. */
+	if ((r = find_by_id(t, s, CKO_PRIVATE_KEY, id, id_len, &key)) != 0) {
+		if (r == HK_ERR_NOT_FOUND)
+			hk_err_set("token '%s': no private key with this id to "
+			    "wrap", t->label);
+		goto out;
+	}
+	if ((rv = t->fl->C_WrapKey(s, &mech, kh, key, NULL, &len)) != CKR_OK ||
+	    len == 0 || len > 65536) {
+		hk_err_set("token '%s': C_WrapKey refused (CKR 0x%lx)",
+		    t->label, (unsigned long)rv);
+		r = HK_ERR_P11;
+		goto out;
+	}
+	if ((buf = hk_secret_alloc(len)) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	if ((rv = t->fl->C_WrapKey(s, &mech, kh, key, buf, &len)) != CKR_OK) {
+		hk_err_set("token '%s': C_WrapKey failed (CKR 0x%lx)",
+		    t->label, (unsigned long)rv);
+		r = HK_ERR_P11;
+		goto out;
+	}
+	*wrapped = buf;
+	*wrapped_len = len;
+	buf = NULL;
+	r = 0;
+ out:
+	hk_secret_free(buf);
+	if (kh != CK_INVALID_HANDLE)
+		t->fl->C_DestroyObject(s, kh);
+	t->fl->C_CloseSession(s);
+	return r;
+}
+
+/* The public key object of pub, with label and id. */
+static int
+pub_create(struct hk_token *t, CK_SESSION_HANDLE s, EVP_PKEY *pub,
+    const char *label, const unsigned char *id, size_t id_len,
+    CK_KEY_TYPE *kt, CK_OBJECT_HANDLE *obj)
+{
+	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+	CK_BBOOL yes = CK_TRUE;
+	CK_ATTRIBUTE a[8];
+	CK_ULONG n = 0;
+	BIGNUM *bn_n = NULL, *bn_e = NULL;
+	unsigned char *mod = NULL, *exp = NULL, *params = NULL, *point = NULL;
+	unsigned char raw[200];
+	size_t rawlen = 0;
+	char group[64];
+	int r = HK_ERR_CRYPTO, plen = 0, ptlen = 0, ml = 0, el = 0;
+	CK_RV rv;
+
+	a[n++] = (CK_ATTRIBUTE){ CKA_CLASS, &cls, sizeof(cls) };
+	a[n++] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, kt, sizeof(*kt) };
+	a[n++] = (CK_ATTRIBUTE){ CKA_TOKEN, &yes, sizeof(yes) };
+	a[n++] = (CK_ATTRIBUTE){ CKA_VERIFY, &yes, sizeof(yes) };
+	a[n++] = (CK_ATTRIBUTE){ CKA_LABEL, (void *)label, strlen(label) };
+	a[n++] = (CK_ATTRIBUTE){ CKA_ID, (void *)id, id_len };
+	if (EVP_PKEY_base_id(pub) == EVP_PKEY_RSA) {
+		*kt = CKK_RSA;
+		if (!EVP_PKEY_get_bn_param(pub, "n", &bn_n) ||
+		    !EVP_PKEY_get_bn_param(pub, "e", &bn_e) ||
+		    (ml = BN_num_bytes(bn_n)) <= 0 ||
+		    (el = BN_num_bytes(bn_e)) <= 0 ||
+		    (mod = malloc((size_t)ml)) == NULL ||
+		    (exp = malloc((size_t)el)) == NULL)
+			goto out;
+		BN_bn2bin(bn_n, mod);
+		BN_bn2bin(bn_e, exp);
+		a[n++] = (CK_ATTRIBUTE){ CKA_MODULUS, mod, (CK_ULONG)ml };
+		a[n++] = (CK_ATTRIBUTE){ CKA_PUBLIC_EXPONENT, exp,
+		    (CK_ULONG)el };
+	} else if (EVP_PKEY_base_id(pub) == EVP_PKEY_EC) {
+		ASN1_OCTET_STRING *os = NULL;
+		ASN1_OBJECT *o;
+		*kt = CKK_EC;
+		if (!EVP_PKEY_get_utf8_string_param(pub, "group", group,
+		    sizeof(group), NULL) ||
+		    (o = OBJ_nid2obj(OBJ_sn2nid(group))) == NULL ||
+		    (plen = i2d_ASN1_OBJECT(o, &params)) <= 0 ||
+		    !EVP_PKEY_get_octet_string_param(pub, "pub", raw,
+		    sizeof(raw), &rawlen) ||
+		    (os = ASN1_OCTET_STRING_new()) == NULL ||
+		    !ASN1_OCTET_STRING_set(os, raw, (int)rawlen) ||
+		    (ptlen = i2d_ASN1_OCTET_STRING(os, &point)) <= 0) {
+			ASN1_OCTET_STRING_free(os);
+			goto out;
+		}
+		ASN1_OCTET_STRING_free(os);
+		a[n++] = (CK_ATTRIBUTE){ CKA_EC_PARAMS, params, (CK_ULONG)plen };
+		a[n++] = (CK_ATTRIBUTE){ CKA_EC_POINT, point, (CK_ULONG)ptlen };
+	} else {
+		hk_err_set("token '%s': only RSA and EC keys are restored",
+		    t->label);
+		r = HK_ERR_INVALID;
+		goto out;
+	}
+	if ((rv = t->fl->C_CreateObject(s, a, n, obj)) != CKR_OK) {
+		hk_err_set("token '%s': cannot make the public key object "
+		    "(CKR 0x%lx)", t->label, (unsigned long)rv);
+		r = HK_ERR_P11;
+		goto out;
+	}
+	r = 0;
+ out:
+	if (r == HK_ERR_CRYPTO)
+		hk_err_set("token '%s': cannot read the public key to restore",
+		    t->label);
+	BN_free(bn_n);
+	BN_free(bn_e);
+	free(mod);
+	free(exp);
+	OPENSSL_free(params);
+	OPENSSL_free(point);
+	return r;
+}
+
+int
+hk_token_key_unwrap(struct hk_token *t, const unsigned char *kek,
+    size_t kek_len, const unsigned char *wrapped, size_t wrapped_len,
+    EVP_PKEY *pub, const char *label, const unsigned char *id,
+    size_t id_len)
+{
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE kh = CK_INVALID_HANDLE, pubh = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE privh = CK_INVALID_HANDLE, found;
+	CK_MECHANISM mech = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_KEY_TYPE kt = CKK_RSA;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_ATTRIBUTE a[11];
+	CK_ULONG n = 0;
+	CK_RV rv;
+	int r;
+
+	if (!t->logged_in) {
+		hk_err_set("token '%s': unwrapping needs a login", t->label);
+		return HK_ERR_STATE;
+	}
+	if ((r = raw_session(t, &s)) != 0)
+		return r;
+	if ((r = find_by_id(t, s, CKO_PRIVATE_KEY, id, id_len, &found)) !=
+	    HK_ERR_NOT_FOUND || (r = find_by_id(t, s, CKO_PUBLIC_KEY, id,
+	    id_len, &found)) != HK_ERR_NOT_FOUND) {
+		if (r == 0) {
+			hk_err_set("token '%s': a key with the id of '%s' "
+			    "exists; refusing to restore over it", t->label,
+			    label);
+			r = HK_ERR_EXISTS;
+		}
+		goto out;
+	}
+	if ((r = pub_create(t, s, pub, label, id, id_len, &kt, &pubh)) != 0 ||
+	    (r = kek_create(t, s, kek, kek_len, 0, &kh)) != 0)
+		goto out;
+	a[n++] = (CK_ATTRIBUTE){ CKA_CLASS, &cls, sizeof(cls) };
+	a[n++] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, &kt, sizeof(kt) };
+	a[n++] = (CK_ATTRIBUTE){ CKA_TOKEN, &yes, sizeof(yes) };
+	a[n++] = (CK_ATTRIBUTE){ CKA_PRIVATE, &yes, sizeof(yes) };
+	a[n++] = (CK_ATTRIBUTE){ CKA_SENSITIVE, &yes, sizeof(yes) };
+	a[n++] = (CK_ATTRIBUTE){ CKA_EXTRACTABLE, &yes, sizeof(yes) };
+	a[n++] = (CK_ATTRIBUTE){ CKA_WRAP_WITH_TRUSTED, &yes, sizeof(yes) };
+	a[n++] = (CK_ATTRIBUTE){ CKA_SIGN, &yes, sizeof(yes) };
+	a[n++] = (CK_ATTRIBUTE){ CKA_DECRYPT, &no, sizeof(no) };
+	a[n++] = (CK_ATTRIBUTE){ CKA_LABEL, (void *)label, strlen(label) };
+	a[n++] = (CK_ATTRIBUTE){ CKA_ID, (void *)id, id_len };
+	rv = t->fl->C_UnwrapKey(s, &mech, kh, (CK_BYTE_PTR)wrapped,
+	    wrapped_len, a, n, &privh);
+	if (rv != CKR_OK) {
+		hk_err_set("token '%s': C_UnwrapKey of '%s' refused "
+		    "(CKR 0x%lx): wrong wrap key or damaged backup", t->label,
+		    label, (unsigned long)rv);
+		r = HK_ERR_P11;
+		goto out;
+	}
+	r = 0;
+ out:
+	if (kh != CK_INVALID_HANDLE)
+		t->fl->C_DestroyObject(s, kh);
+	if (r != 0 && pubh != CK_INVALID_HANDLE)
+		t->fl->C_DestroyObject(s, pubh);
+	if (r != 0 && privh != CK_INVALID_HANDLE)
+		t->fl->C_DestroyObject(s, privh);
 	t->fl->C_CloseSession(s);
 	return r;
 }

@@ -8,8 +8,12 @@
  * such as "pkcs11:token=kumamoto-root;id=%72%6f%6f%74%2d%31;type=private".
  *
  * libp11 0.4.12 gives us sessions, login and EVP_PKEY handles for signing;
- * key generation uses the module's C_GenerateKeyPair directly so that the
- * template can say CKA_EXTRACTABLE=FALSE and CKA_SENSITIVE=TRUE.
+ * key generation, wrapping and unwrapping use the module's functions
+ * directly so that the templates say exactly what docs/key-lifecycle.md
+ * says: CKA_SENSITIVE=TRUE, CKA_EXTRACTABLE=TRUE with
+ * CKA_WRAP_WITH_TRUSTED=TRUE, so that the only way out of the token is a
+ * wrap under a CKA_TRUSTED key, which only the SO can make (and the SO PIN
+ * is sealed under the quorum key).
  * A struct hk_token must outlive every EVP_PKEY taken from it.
  */
 #ifndef HK_P11_H
@@ -53,7 +57,9 @@ int hk_token_logout(struct hk_token *t);
 void hk_token_close(struct hk_token *t);
 
 /* Generate a key pair inside the token: private key CKA_TOKEN, CKA_PRIVATE,
- * CKA_SENSITIVE, CKA_EXTRACTABLE=FALSE, CKA_SIGN; refuses an id in use. */
+ * CKA_SENSITIVE, CKA_SIGN, CKA_DECRYPT=FALSE, and CKA_EXTRACTABLE=TRUE only
+ * together with CKA_WRAP_WITH_TRUSTED=TRUE (the quorum-controlled backup
+ * wrap, hk_token_key_wrap); refuses an id in use. */
 int hk_token_keygen(struct hk_token *t, enum hk_p11_keytype type, int bits,
     const char *label, const unsigned char *id, size_t id_len);
 
@@ -75,6 +81,7 @@ struct hk_p11_key_attrs {
 	int always_sensitive;	/* CKA_ALWAYS_SENSITIVE */
 	int never_extractable;	/* CKA_NEVER_EXTRACTABLE */
 	int local;		/* CKA_LOCAL: generated on the token */
+	int wrap_with_trusted;	/* CKA_WRAP_WITH_TRUSTED */
 };
 int hk_token_key_attrs(struct hk_token *t, const char *uri,
     struct hk_p11_key_attrs *out);
@@ -82,6 +89,31 @@ int hk_token_key_attrs(struct hk_token *t, const char *uri,
 /* Build "pkcs11:token=<label>;id=<pct-encoded id>;type=private". */
 int hk_p11_uri(const char *token_label, const unsigned char *id,
     size_t id_len, char *buf, size_t len);
+
+/*
+ * The backup wrap (CPS 6-2-1-4). The private key with CKA_ID id is wrapped
+ * with CKM_AES_KEY_WRAP_PAD (RFC 5649) under kek (32 bytes), which exists
+ * in the token only for this call, as a session object with CKA_TRUSTED
+ * that the SO makes: the user is logged out, the SO logs in, makes it and
+ * logs out, the user logs in again (the token must be logged in as the user
+ * on entry and is on return, unless re-login fails: then HK_ERR_P11 and
+ * logged out). *wrapped is hk_secret_alloc memory: hk_secret_free it.
+ */
+int hk_token_key_wrap(struct hk_token *t, const char *so_pin,
+    const char *user_pin, const unsigned char *kek, size_t kek_len,
+    const unsigned char *id, size_t id_len, unsigned char **wrapped,
+    size_t *wrapped_len);
+
+/*
+ * Unwrap a key wrapped by hk_token_key_wrap into this token (logged in as
+ * the user) as a private key with label and id and the attributes of
+ * hk_token_keygen, and make its public key object from pub (RSA or EC).
+ * Refuses an id in use; on failure nothing is left in the token.
+ */
+int hk_token_key_unwrap(struct hk_token *t, const unsigned char *kek,
+    size_t kek_len, const unsigned char *wrapped, size_t wrapped_len,
+    EVP_PKEY *pub, const char *label, const unsigned char *id,
+    size_t id_len);
 
 /* Random bytes from the token's RNG mixed with libsodium's. */
 int hk_token_random(struct hk_token *t, unsigned char *buf, size_t len);

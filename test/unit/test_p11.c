@@ -1,7 +1,8 @@
 /*
  * test_p11.c - keys in a real SoftHSM2 token of our own (DESIGN.md 3,
- * CPS 6-1-1-1, 6-2-1-6): generated inside, non-extractable, usable for
- * signing through libp11, and found by RFC 7512 URI.
+ * CPS 6-1-1-1, 6-2-1-6): generated inside, sensitive, extractable only
+ * by a wrap under an SO-made trusted key (docs/key-lifecycle.md), usable
+ * for signing through libp11, and found by RFC 7512 URI.
  */
 #include <stdio.h>
 #include <string.h>
@@ -57,8 +58,10 @@ Test(p11, keygen_sign_and_attributes)
 	cr_assert_eq(EVP_PKEY_get_bits(pub), 2048);
 
 	cr_assert_eq(hk_token_key_attrs(t, uri, &at), 0, "%s", hk_err_msg());
-	cr_assert(at.sensitive && !at.extractable && at.never_extractable &&
-	    at.always_sensitive && at.local);
+	/* Extractable only with CKA_WRAP_WITH_TRUSTED: never in the clear
+	 * (sensitive), and never wrapped but under a CKA_TRUSTED key. */
+	cr_assert(at.sensitive && at.extractable && at.wrap_with_trusted &&
+	    !at.never_extractable && at.always_sensitive && at.local);
 
 	/* Sign in the token, verify with the public key outside it. */
 	md = EVP_MD_CTX_new();

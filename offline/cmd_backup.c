@@ -1,0 +1,382 @@
+/*
+ * cmd_backup.c - "hanko-offline backup": a CA key, wrapped under a key that
+ * only the quorum can derive, written to a key manager's medium
+ * (CPS 6-2-1-4; docs/key-lifecycle.md). Also the helpers the other key
+ * life-cycle commands (restore, destroy) share: which keys the state
+ * knows, their per-key KEK seeds, and the public key each must have.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "atomic.h"
+#include "backup.h"
+#include "clock.h"
+#include "err.h"
+#include "hex.h"
+#include "offline.h"
+#include "p11.h"
+#include "quorum.h"
+#include "secmem.h"
+
+static const char backup_usage[] =
+"usage: hanko-offline backup --state DIR --key LABEL --out FILE\n"
+"           --share FILE [--passin SPEC] [--share FILE [--passin SPEC]]...\n"
+"           [--clock YYYY-MM-DDTHH:MM:SSZ]\n";
+
+void
+hk_life_checkpoint_keep_err(struct hk_ca *ca)
+{
+	char saved[1024];
+
+	if (ca->tok == NULL)
+		return;
+	snprintf(saved, sizeof(saved), "%s", hk_err_msg());
+	(void)hk_ca_checkpoint(ca);
+	hk_err_set("%s", saved);
+}
+
+int
+hk_life_key(struct hk_ca *ca, const char *label, char *uri_key, size_t len)
+{
+	const char *gen = hk_state_get(ca->st, "root.generations");
+	char dkey[64];
+	long n, g;
+	char *end;
+
+	if (strcmp(label, "audit-1") == 0) {
+		snprintf(uri_key, len, "audit.key-uri");
+		return 0;
+	}
+	if (strncmp(label, "root-", 5) != 0 || label[5] < '1' ||
+	    label[5] > '9' || (n = strtol(label + 5, &end, 10)) <= 0 ||
+	    *end != '\0' || n > 999) {
+		hk_err_set("--key %s: key: expected root-N or audit-1", label);
+		return HK_ERR_USAGE;
+	}
+	g = gen != NULL ? strtol(gen, NULL, 10) : 0;
+	if (n > g) {
+		hk_err_set("--key %s: key: this CA has root generations 1..%ld "
+		    "only", label, g);
+		return HK_ERR_NOT_FOUND;
+	}
+	snprintf(dkey, sizeof(dkey), "root.%ld.destroyed", n);
+	if (hk_state_get(ca->st, dkey) != NULL) {
+		hk_err_set("--key %s: key: destroyed at %s (CPS 6-2-1-9)",
+		    label, hk_state_get(ca->st, dkey));
+		return HK_ERR_STATE;
+	}
+	snprintf(uri_key, len, "root.%ld.key-uri", n);
+	if (hk_state_get(ca->st, uri_key) == NULL) {
+		hk_err_set("%s/state.conf: %s missing", ca->st->dir, uri_key);
+		return HK_ERR_STATE;
+	}
+	return 0;
+}
+
+int
+hk_life_seed(struct hk_ca *ca, const char *label, int create, uint8_t **seed)
+{
+	char name[96], rel[128], path[4096], kid[33], skey[96];
+	uint8_t *blob = NULL, *fresh = NULL;
+	size_t bloblen;
+	int r;
+
+	*seed = NULL;
+	snprintf(name, sizeof(name), "backup-seed-%s", label);
+	snprintf(rel, sizeof(rel), "secrets/%s.sealed", name);
+	if ((r = hk_state_path(ca->st, rel, path, sizeof(path))) != 0)
+		return r;
+	if (hk_path_exists(path)) {
+		if ((r = hk_ca_unseal(ca, name, seed)) != 0)
+			return r;
+		return 0;
+	}
+	if (!create) {
+		hk_err_set("%s: no backup KEK seed for %s: it was never backed "
+		    "up, or the key was destroyed and the seed retired with it "
+		    "(no quorum can open its backups)", rel, label);
+		return HK_ERR_NOT_FOUND;
+	}
+	if ((fresh = hk_secret_alloc(HK_BACKUP_SEED_LEN)) == NULL)
+		return HK_ERR_ALLOC;
+	if ((r = hk_token_random(ca->tok, fresh, HK_BACKUP_SEED_LEN)) != 0 ||
+	    (r = hk_quorum_seal_secret(ca->qkey, name, fresh,
+	    HK_BACKUP_SEED_LEN, &blob, &bloblen)) != 0 ||
+	    (r = hk_file_write(path, blob, bloblen, 0600,
+	    HK_WRITE_NOREPLACE)) != 0)
+		goto out;
+	hk_backup_kek_id(fresh, kid);
+	snprintf(skey, sizeof(skey), "backup.%s.kek-id", label);
+	if ((r = hk_state_set(ca->st, skey, kid)) != 0 ||
+	    (r = hk_state_save(ca->st)) != 0)
+		goto out;
+	hk_ca_audit(ca, "backup.seed", "ok", ca->actors, "%s: new KEK seed "
+	    "%s sealed under the quorum key in %s", label, kid, rel);
+	*seed = fresh;
+	fresh = NULL;
+ out:
+	free(blob);
+	hk_secret_free(fresh);
+	return r;
+}
+
+int
+hk_life_refpub(struct hk_ca *ca, const char *label, EVP_PKEY **pub)
+{
+	char rel[128], path[4096];
+	unsigned char *buf = NULL;
+	const unsigned char *q;
+	size_t len;
+	X509 *cert = NULL;
+	BIO *bio = NULL;
+	int r;
+
+	*pub = NULL;
+	if (strcmp(label, "audit-1") == 0) {
+		snprintf(rel, sizeof(rel), "audit/audit-key.pem");
+		if ((r = hk_state_path(ca->st, rel, path, sizeof(path))) != 0 ||
+		    (r = hk_file_read(path, 65536, &buf, &len)) != 0)
+			return r;
+		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
+		    (*pub = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) ==
+		    NULL) {
+			hk_err_set("%s: not a PEM public key", path);
+			r = HK_ERR_PARSE;
+		}
+		goto out;
+	}
+	snprintf(rel, sizeof(rel), "certs/%s.der", label);
+	if ((r = hk_state_path(ca->st, rel, path, sizeof(path))) != 0 ||
+	    (r = hk_file_read(path, 65536, &buf, &len)) != 0)
+		return r;
+	q = buf;
+	if ((cert = d2i_X509(NULL, &q, (long)len)) == NULL ||
+	    q != buf + len || (*pub = X509_get_pubkey(cert)) == NULL) {
+		hk_err_set("%s: not a DER certificate", path);
+		r = HK_ERR_PARSE;
+	}
+ out:
+	BIO_free(bio);
+	X509_free(cert);
+	free(buf);
+	return r;
+}
+
+int
+hk_life_spki(EVP_PKEY *pub, unsigned char **der, size_t *len,
+    unsigned char sha[32])
+{
+	int n;
+
+	*der = NULL;
+	if ((n = i2d_PUBKEY(pub, der)) <= 0) {
+		hk_err_set("cannot encode a public key");
+		return HK_ERR_CRYPTO;
+	}
+	*len = (size_t)n;
+	SHA256(*der, *len, sha);
+	return 0;
+}
+
+/* "rsa-2048", "ec-256". */
+static void
+key_type(EVP_PKEY *pub, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s-%d", EVP_PKEY_base_id(pub) == EVP_PKEY_RSA ?
+	    "rsa" : "ec", EVP_PKEY_get_bits(pub));
+}
+
+/* Read back what was written and open it as restore would. */
+static int
+check_written(struct hk_ca *ca, const char *path, const uint8_t *seed,
+    const uint8_t *wrapped, size_t wlen)
+{
+	struct hk_backup_info info;
+	unsigned char *buf = NULL;
+	uint8_t *w = NULL;
+	size_t len, n;
+	int r;
+
+	if ((r = hk_file_read(path, HK_BACKUP_MAX, &buf, &len)) != 0)
+		return r;
+	if ((r = hk_backup_open(path, buf, len, ca->qkey, seed, &info, &w,
+	    &n)) == 0 && (n != wlen || hk_ct_memcmp(w, wrapped, n) != 0)) {
+		hk_err_set("%s: reads back differently", path);
+		r = HK_ERR_IO;
+	}
+	hk_secret_free(w);
+	free(buf);
+	return r;
+}
+
+int
+hk_backup(struct hk_ca *ca, const struct backup_opts *o)
+{
+	struct hk_backup_info info;
+	EVP_PKEY *pub = NULL, *ref = NULL;
+	unsigned char *spki = NULL, *so = NULL, *pin = NULL;
+	uint8_t *seed = NULL, *kek = NULL, *wrapped = NULL;
+	char ukey[64], *text = NULL, setid[33] = "";
+	const char *uri, *s;
+	size_t spki_len, wlen = 0, tlen = 0;
+	int r;
+
+	memset(&info, 0, sizeof(info));
+	if (ca->tok == NULL || ca->qkey == NULL) {
+		hk_err_set("backup: the token is not activated by a quorum");
+		return HK_ERR_STATE;
+	}
+	if (o->key == NULL || o->out == NULL) {
+		hk_err_set("backup: --key and --out are required");
+		r = HK_ERR_USAGE;
+		goto fail;
+	}
+	if ((r = hk_life_key(ca, o->key, ukey, sizeof(ukey))) != 0)
+		goto fail;
+	uri = hk_state_get(ca->st, ukey);
+	if (hk_path_exists(o->out)) {
+		hk_err_set("--out %s: already exists; a backup is never "
+		    "overwritten", o->out);
+		r = HK_ERR_EXISTS;
+		goto fail;
+	}
+	/* The key in the token must be the one the CA's records name. */
+	if ((r = hk_token_key(ca->tok, uri, NULL, &pub)) != 0 ||
+	    (r = hk_life_refpub(ca, o->key, &ref)) != 0)
+		goto fail;
+	if (EVP_PKEY_eq(pub, ref) != 1) {
+		hk_err_set("%s: the key in the token is not the public key of "
+		    "the CA's records for %s", uri, o->key);
+		r = HK_ERR_VERIFY;
+		goto fail;
+	}
+	if ((r = hk_life_spki(pub, &spki, &spki_len, info.pub_sha256)) != 0)
+		goto fail;
+	if (spki_len > sizeof(info.spki)) {
+		r = HK_ERR_INVALID;
+		goto fail;
+	}
+	memcpy(info.spki, spki, spki_len);
+	info.spki_len = spki_len;
+	key_type(pub, info.key_type, sizeof(info.key_type));
+	if ((r = hk_life_seed(ca, o->key, 1, &seed)) != 0 ||
+	    (r = hk_backup_kek(ca->qkey, o->key, seed, &kek)) != 0 ||
+	    (r = hk_ca_unseal(ca, "token-so-pin", &so)) != 0 ||
+	    (r = hk_ca_unseal(ca, "token-user-pin", &pin)) != 0)
+		goto fail;
+	r = hk_token_key_wrap(ca->tok, (const char *)so, (const char *)pin,
+	    kek, HK_BACKUP_KEK_LEN, (const unsigned char *)o->key,
+	    strlen(o->key), &wrapped, &wlen);
+	if (r != 0)
+		goto fail;
+	s = hk_state_get(ca->st, "created");
+	snprintf(info.ca_created, sizeof(info.ca_created), "%s", s ? s : "-");
+	snprintf(info.ca_token, sizeof(info.ca_token), "%s",
+	    hk_state_get(ca->st, "token.label"));
+	snprintf(info.key_label, sizeof(info.key_label), "%s", o->key);
+	memcpy(info.key_id, o->key, strlen(o->key));
+	info.key_id_len = strlen(o->key);
+	s = hk_state_get(ca->st, "quorum.set-id");
+	snprintf(setid, sizeof(setid), "%s", s ? s : "");
+	snprintf(info.quorum_set, sizeof(info.quorum_set), "%s", setid);
+	hk_backup_kek_id(seed, info.kek_id);
+	hk_time_format(hk_clock_now(), info.created, sizeof(info.created));
+	if ((r = hk_backup_encode(&info, wrapped, wlen, ca->qkey, seed, &text,
+	    &tlen)) != 0)
+		goto fail;
+	if ((r = hk_file_write(o->out, text, tlen, 0600,
+	    HK_WRITE_NOREPLACE)) != 0) {
+		char why[1024];
+		snprintf(why, sizeof(why), "%s", hk_err_msg());
+		hk_err_set("--out %s: the backup cannot be written: %s", o->out,
+		    why);
+		goto fail;
+	}
+	if ((r = check_written(ca, o->out, seed, wrapped, wlen)) != 0)
+		goto fail;
+	{
+		char hex[65];
+		hk_hex_encode(info.pub_sha256, 32, hex);
+		hk_ca_audit(ca, "key.backup", "ok", ca->actors, "%s wrapped "
+		    "under KEK %s to %s; public key SHA-256 %s", o->key,
+		    info.kek_id, o->out, hex);
+		printf("Backup of %s written to %s\n  public key SHA-256 %s\n"
+		    "  KEK %s (quorum set %s)\n", o->key, o->out, hex,
+		    info.kek_id, setid);
+	}
+	r = hk_ca_checkpoint(ca);
+	goto out;
+ fail:
+	hk_ca_audit(ca, "key.backup", "fail", ca->actors, "%s: %s",
+	    o->key ? o->key : "-", hk_err_msg());
+	hk_life_checkpoint_keep_err(ca);
+ out:
+	EVP_PKEY_free(pub);
+	EVP_PKEY_free(ref);
+	OPENSSL_free(spki);
+	hk_secret_free(so);
+	hk_secret_free(pin);
+	hk_secret_free(seed);
+	hk_secret_free(kek);
+	hk_secret_free(wrapped);
+	free(text);
+	return r;
+}
+
+int
+cmd_backup(int argc, char **argv)
+{
+	struct hk_common_opts c = { 0 };
+	struct hk_share_arg shares[HK_MAX_SHARE_ARGS];
+	struct backup_opts o = { 0 };
+	struct hk_ca *ca = NULL;
+	int nshares = 0, i, r;
+
+	for (i = 1; i < argc; i++) {
+		if (hk_common_opt(&c, argc, argv, &i, &r) ||
+		    hk_share_opt(shares, &nshares, argc, argv, &i, &r)) {
+			if (r != 0)
+				return r;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			fputs(backup_usage, stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--key") == 0) {
+			if ((o.key = hk_opt_value(argc, argv, &i)) == NULL)
+				return HK_ERR_USAGE;
+		} else if (strcmp(argv[i], "--out") == 0) {
+			if ((o.out = hk_opt_value(argc, argv, &i)) == NULL)
+				return HK_ERR_USAGE;
+		} else {
+			hk_err_set("%s: unknown option (see --help)", argv[i]);
+			return HK_ERR_USAGE;
+		}
+	}
+	if (o.key == NULL || o.out == NULL) {
+		hk_err_set("backup: --key and --out are required (see --help)");
+		return HK_ERR_USAGE;
+	}
+	if (hk_path_exists(o.out)) {
+		hk_err_set("--out %s: already exists; a backup is never "
+		    "overwritten", o.out);
+		return HK_ERR_EXISTS;
+	}
+	if ((r = hk_ca_open(&c, "backup", &ca)) != 0)
+		return r;
+	hk_ca_audit(ca, "key.backup.start", "ok", "-", "%s to %s", o.key,
+	    o.out);
+	if ((r = hk_ca_activate(ca, shares, nshares)) != 0) {
+		hk_ca_audit(ca, "key.backup", "fail", ca->actors, "%s: %s",
+		    o.key, hk_err_msg());
+		goto out;
+	}
+	r = hk_backup(ca, &o);
+ out:
+	hk_ca_close(ca);
+	return r;
+}

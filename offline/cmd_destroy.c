@@ -1,0 +1,188 @@
+/*
+ * cmd_destroy.c - "hanko-offline destroy": a root key destroyed at the end
+ * of its life (CPS 6-2-1-9), with its backups made unusable.
+ *
+ * Order, so that a crash at any point leaves a state that a second run
+ * finishes: (1) the per-key KEK seed is overwritten and removed, after which
+ * no quorum can derive the KEK of any backup of the key, wherever a copy of
+ * the file is kept; (2) the key objects are destroyed in the token and the
+ * URI is checked to name nothing; (3) state.conf records root.N.destroyed.
+ * Needs the quorum and the key label typed again (--yes-destroy LABEL).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "atomic.h"
+#include "clock.h"
+#include "err.h"
+#include "offline.h"
+#include "p11.h"
+
+static const char destroy_usage[] =
+"usage: hanko-offline destroy --state DIR --key root-N --yes-destroy root-N\n"
+"           --share FILE [--passin SPEC] [--share FILE [--passin SPEC]]...\n"
+"           [--clock YYYY-MM-DDTHH:MM:SSZ]\n";
+
+/* Overwrite the sealed seed, then unlink it (a missing one is fine). */
+static int
+seed_retire(struct hk_ca *ca, const char *label, int *retired)
+{
+	char rel[128], path[4096];
+	unsigned char *buf = NULL;
+	size_t len;
+	int r;
+
+	*retired = 0;
+	snprintf(rel, sizeof(rel), "secrets/backup-seed-%s.sealed", label);
+	if ((r = hk_state_path(ca->st, rel, path, sizeof(path))) != 0)
+		return r;
+	if (!hk_path_exists(path))
+		return 0;
+	if ((r = hk_file_read(path, 65536, &buf, &len)) != 0)
+		return r;
+	/* The file is replaced (new inode) rather than rewritten in place;
+	 * on SoftHSM2's medium this is as far as software can go. */
+	randombytes_buf(buf, len);
+	r = hk_file_write(path, buf, len, 0600, 0);
+	free(buf);
+	if (r != 0)
+		return r;
+	if (unlink(path) != 0) {
+		hk_err_set("%s: cannot remove: %s", path, strerror(errno));
+		return HK_ERR_IO;
+	}
+	*retired = 1;
+	return hk_dir_sync(path);
+}
+
+int
+hk_destroy(struct hk_ca *ca, const struct destroy_opts *o)
+{
+	EVP_PKEY *priv = NULL;
+	char ukey[64], dkey[64], uri[256], t[32];
+	int r, retired = 0;
+
+	if (ca->tok == NULL || ca->qkey == NULL) {
+		hk_err_set("destroy: the token is not activated by a quorum");
+		return HK_ERR_STATE;
+	}
+	if (o->key == NULL || strncmp(o->key, "root-", 5) != 0) {
+		hk_err_set("--key %s: key: only a root key (root-N) is "
+		    "destroyed by this command", o->key ? o->key : "(none)");
+		r = HK_ERR_USAGE;
+		goto fail;
+	}
+	if (o->confirm == NULL || strcmp(o->confirm, o->key) != 0) {
+		hk_err_set("--yes-destroy %s: confirmation: must repeat the key "
+		    "label '%s' exactly", o->confirm ? o->confirm : "(none)",
+		    o->key);
+		r = HK_ERR_USAGE;
+		goto fail;
+	}
+	if ((r = hk_life_key(ca, o->key, ukey, sizeof(ukey))) != 0)
+		goto fail;
+	snprintf(uri, sizeof(uri), "%s", hk_state_get(ca->st, ukey));
+	hk_ca_audit(ca, "key.destroy.start", "ok", ca->actors, "%s %s",
+	    o->key, uri);
+
+	/* 1: the backups become unusable. */
+	if ((r = seed_retire(ca, o->key, &retired)) != 0) {
+		hk_ca_audit(ca, "backup.seed.retire", "fail", ca->actors,
+		    "%s: %s", o->key, hk_err_msg());
+		goto fail;
+	}
+	hk_ca_audit(ca, "backup.seed.retire", "ok", ca->actors, "%s: %s",
+	    o->key, retired ? "KEK seed overwritten and removed: no quorum "
+	    "can open a backup of this key" : "no KEK seed (never backed up "
+	    "or already retired)");
+
+	/* 2: the key objects in the token. */
+	if ((r = hk_token_key_destroy(ca->tok, (const unsigned char *)o->key,
+	    strlen(o->key))) != 0) {
+		hk_ca_audit(ca, "key.destroy", "fail", ca->actors, "%s: %s",
+		    o->key, hk_err_msg());
+		goto fail;
+	}
+	if ((r = hk_token_key(ca->tok, uri, &priv, NULL)) != HK_ERR_NOT_FOUND) {
+		EVP_PKEY_free(priv);
+		hk_err_set("%s: still found in the token after C_DestroyObject",
+		    uri);
+		r = HK_ERR_P11;
+		hk_ca_audit(ca, "key.destroy", "fail", ca->actors, "%s: %s",
+		    o->key, hk_err_msg());
+		goto fail;
+	}
+	hk_ca_audit(ca, "key.destroy", "ok", ca->actors, "%s: private and "
+	    "public key objects destroyed; %s names nothing", o->key, uri);
+
+	/* 3: the record. */
+	hk_time_format(hk_clock_now(), t, sizeof(t));
+	snprintf(dkey, sizeof(dkey), "root.%s.destroyed", o->key + 5);
+	if ((r = hk_state_set(ca->st, dkey, t)) != 0 ||
+	    (r = hk_state_save(ca->st)) != 0)
+		goto fail;
+	hk_ca_audit(ca, "key.destroy.done", "ok", ca->actors, "%s destroyed "
+	    "at %s (CPS 6-2-1-9)", o->key, t);
+	printf("Key %s destroyed in token %s; its backups can no longer be "
+	    "opened by any quorum.\n", o->key,
+	    hk_state_get(ca->st, "token.label"));
+	return hk_ca_checkpoint(ca);
+ fail:
+	hk_ca_audit(ca, "key.destroy.done", "fail", ca->actors, "%s: %s",
+	    o->key ? o->key : "-", hk_err_msg());
+	hk_life_checkpoint_keep_err(ca);
+	return r;
+}
+
+int
+cmd_destroy(int argc, char **argv)
+{
+	struct hk_common_opts c = { 0 };
+	struct hk_share_arg shares[HK_MAX_SHARE_ARGS];
+	struct destroy_opts o = { 0 };
+	struct hk_ca *ca = NULL;
+	int nshares = 0, i, r;
+
+	for (i = 1; i < argc; i++) {
+		if (hk_common_opt(&c, argc, argv, &i, &r) ||
+		    hk_share_opt(shares, &nshares, argc, argv, &i, &r)) {
+			if (r != 0)
+				return r;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			fputs(destroy_usage, stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--key") == 0) {
+			if ((o.key = hk_opt_value(argc, argv, &i)) == NULL)
+				return HK_ERR_USAGE;
+		} else if (strcmp(argv[i], "--yes-destroy") == 0) {
+			if ((o.confirm = hk_opt_value(argc, argv, &i)) == NULL)
+				return HK_ERR_USAGE;
+		} else {
+			hk_err_set("%s: unknown option (see --help)", argv[i]);
+			return HK_ERR_USAGE;
+		}
+	}
+	if (o.key == NULL || o.confirm == NULL || strcmp(o.key, o.confirm)) {
+		hk_err_set("--yes-destroy %s: confirmation: must repeat --key "
+		    "%s exactly", o.confirm ? o.confirm : "(none)",
+		    o.key ? o.key : "(none)");
+		return HK_ERR_USAGE;
+	}
+	if ((r = hk_ca_open(&c, "destroy", &ca)) != 0)
+		return r;
+	hk_ca_audit(ca, "key.destroy.request", "ok", "-", "%s", o.key);
+	if ((r = hk_ca_activate(ca, shares, nshares)) != 0) {
+		hk_ca_audit(ca, "key.destroy.done", "fail", ca->actors,
+		    "%s: %s", o.key, hk_err_msg());
+		goto out;
+	}
+	r = hk_destroy(ca, &o);
+ out:
+	hk_ca_close(ca);
+	return r;
+}

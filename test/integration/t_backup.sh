@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# t_backup.sh - key backup, restore into a fresh token, and destruction
+# (CPS 6-2-1-4, 4-14-1, 6-2-1-9; docs/key-lifecycle.md):
+#   a backup that cannot be written leaves state and token consistent;
+#   backups are 0600, never overwritten, need the quorum, and a damaged one
+#   is refused and named; the token is lost; the keys are restored into a
+#   fresh token, match root-1.pem and the audit key, sign (checkpoints
+#   verify), and the quorum activates it; then root-1 is destroyed: the
+#   token holds no root-1 object, every backup of it is refused (its KEK
+#   seed is retired), and the audit log verifies throughout.
+. "$(dirname "$0")/lib.sh"
+fresh_tmp
+A=$HANKO_TMP/a
+make_ca "$A"
+mapfile -t Q < <(share_args "$A" 1 3 5)
+mapfile -t TWO < <(share_args "$A" 2 4)
+"$OFF" create-root --state "$A/state" "${Q[@]}" >/dev/null
+BK=$A/media/yamada/backup
+mkdir -p "$BK"
+export SOFTHSM2_CONF=$A/state/token/softhsm2.conf
+MOD=/usr/lib/softhsm/libsofthsm2.so
+pubobjs() { pkcs11-tool --module "$MOD" --token-label "$1" --list-objects \
+	--type pubkey 2>/dev/null | grep -c "label:.*$2" || true; }
+state_of() { grep -E "^(token|root|audit|backup)" "$A/state/state.conf"; }
+
+# A medium that cannot be written: the failure is named and audited, no
+# file appears, and the CA still activates.
+fails "a backup to a folder that does not exist is refused and named" 8 \
+	"--out $BK/nope/root-1.hkb" \
+	"$OFF" backup --state "$A/state" --key root-1 --out "$BK/nope/root-1.hkb" "${Q[@]}"
+check "nothing was written" test ! -e "$BK/nope"
+check "the failure is an audit event" \
+	grep -q '	key.backup	fail	' "$A/state/audit/audit.log"
+ok "the CA still activates after the failed backup" \
+	"$OFF" activate --state "$A/state" "${Q[@]}"
+
+fails "a backup needs the quorum" 4 "2 of the 3 shares needed" \
+	"$OFF" backup --state "$A/state" --key root-1 --out "$BK/x.hkb" "${TWO[@]}"
+fails "an unknown key is refused and named" 3 "root-7.*generations" \
+	"$OFF" backup --state "$A/state" --key root-7 --out "$BK/x.hkb" "${Q[@]}"
+check "no file for refused backups" test ! -e "$BK/x.hkb"
+
+ok "root-1 is backed up" \
+	"$OFF" backup --state "$A/state" --key root-1 --out "$BK/root-1.hkb" "${Q[@]}"
+ok "audit-1 is backed up" \
+	"$OFF" backup --state "$A/state" --key audit-1 --out "$BK/audit-1.hkb" "${Q[@]}"
+check "the backup file is mode 0600" test "$(stat -c %a "$BK/root-1.hkb")" = 600
+check "the backup names its key and format" \
+	grep -qx 'key-label: root-1' "$BK/root-1.hkb"
+check "the backup holds no key in the clear" \
+	bash -c "! grep -q 'PRIVATE' '$BK/root-1.hkb'"
+want=$(openssl x509 -in "$A/state/certs/root-1.pem" -pubkey -noout | \
+	openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)
+check "its public-key-sha256 is root-1.pem's" \
+	grep -qx "public-key-sha256: $want" "$BK/root-1.hkb"
+fails "a backup is never overwritten" 7 "root-1.hkb.*already exists" \
+	"$OFF" backup --state "$A/state" --key root-1 --out "$BK/root-1.hkb" "${Q[@]}"
+
+# The token is lost.
+softhsm2-util --delete-token --token hanko-root-test >/dev/null
+fails "the lost token no longer activates" 3 "no token labelled" \
+	"$OFF" activate --state "$A/state" "${Q[@]}"
+
+# A damaged backup, a missing key, too few shares: refused, nothing made.
+cp "$BK/root-1.hkb" "$HANKO_TMP/flip.hkb"
+python3 - "$HANKO_TMP/flip.hkb" <<'PY'
+import sys
+p = sys.argv[1]; b = bytearray(open(p, 'rb').read())
+b[b.index(b'\ncreated: ') + 12] ^= 0x01   # a digit of the year: still well-formed
+open(p, 'wb').write(b)
+PY
+before=$(state_of)
+fails "a backup with a flipped byte is refused and named" 1 "flip.hkb: the MAC does not verify" \
+	"$OFF" restore --state "$A/state" --backup "$HANKO_TMP/flip.hkb" \
+	--backup "$BK/audit-1.hkb" "${Q[@]}"
+fails "a restore needs a backup of every live key" 2 "no backup of root-1" \
+	"$OFF" restore --state "$A/state" --backup "$BK/audit-1.hkb" "${Q[@]}"
+fails "a restore needs the quorum" 4 "2 of the 3 shares needed" \
+	"$OFF" restore --state "$A/state" --backup "$BK/root-1.hkb" \
+	--backup "$BK/audit-1.hkb" "${TWO[@]}"
+check "refused restores left state.conf as it was" test "$(state_of)" = "$before"
+check "no fresh token was made by a refused restore" \
+	bash -c "! softhsm2-util --show-slots 2>/dev/null | grep -q 'hanko-root-test-r2'"
+
+# Restore into a fresh token.
+mapfile -t Q2 < <(share_args "$A" 2 3 4)
+ok "the keys are restored into a fresh token" \
+	"$OFF" restore --state "$A/state" --backup "$BK/root-1.hkb" \
+	--backup "$BK/audit-1.hkb" "${Q2[@]}"
+check "state.conf names the fresh token" \
+	grep -qx 'token.label = hanko-root-test-r2' "$A/state/state.conf"
+check "the root key URI names the fresh token" \
+	grep -q '^root.1.key-uri = pkcs11:token=hanko-root-test-r2;' "$A/state/state.conf"
+check "the restored root key signed a test message root-1.pem verifies" \
+	grep -q '	key.restore	ok	.*root-1 from .*test signature verifies' \
+	"$A/state/audit/audit.log"
+check "the fresh token holds root-1 and audit-1" \
+	test "$(pubobjs hanko-root-test-r2 'root-1\|audit-1')" = 2
+ok "the restored token activates" "$OFF" activate --state "$A/state" "${Q[@]}"
+ok "checkpoints signed by the restored audit key verify" \
+	"$OFF" audit verify --state "$A/state"
+ok "the restored key can be backed up again" \
+	"$OFF" backup --state "$A/state" --key root-1 --out "$BK/root-1-again.hkb" "${Q[@]}"
+check "under the same KEK seed" test \
+	"$(grep kek-id "$BK/root-1.hkb")" = "$(grep kek-id "$BK/root-1-again.hkb")"
+
+# Destruction.
+fails "destroy needs the key label typed again" 2 "yes-destroy root-2.*root-1" \
+	"$OFF" destroy --state "$A/state" --key root-1 --yes-destroy root-2 "${Q[@]}"
+fails "destroy needs the quorum" 4 "2 of the 3 shares needed" \
+	"$OFF" destroy --state "$A/state" --key root-1 --yes-destroy root-1 "${TWO[@]}"
+fails "the audit key is not destroyed by this command" 2 "only a root key" \
+	"$OFF" destroy --state "$A/state" --key audit-1 --yes-destroy audit-1 "${Q[@]}"
+check "root-1 is still in the token" test "$(pubobjs hanko-root-test-r2 root-1)" = 1
+ok "root-1 is destroyed" \
+	"$OFF" destroy --state "$A/state" --key root-1 --yes-destroy root-1 "${Q[@]}"
+check "the token holds no root-1 object" test "$(pubobjs hanko-root-test-r2 root-1)" = 0
+check "the KEK seed of root-1 is gone" \
+	test ! -e "$A/state/secrets/backup-seed-root-1.sealed"
+check "state.conf records the destruction" grep -q '^root.1.destroyed = ' "$A/state/state.conf"
+check "the destruction is audited" \
+	grep -q '	key.destroy	ok	.*names nothing' "$A/state/audit/audit.log"
+fails "the destroyed key cannot be backed up or used" 3 "root-1.*destroyed" \
+	"$OFF" backup --state "$A/state" --key root-1 --out "$BK/late.hkb" "${Q[@]}"
+fails "an old backup of the destroyed key is unusable" 3 "root-1.hkb: unusable.*retired" \
+	"$OFF" restore --state "$A/state" --backup "$BK/root-1.hkb" \
+	--backup "$BK/audit-1.hkb" "${Q[@]}"
+fails "so is the second copy" 3 "root-1-again.hkb: unusable" \
+	"$OFF" restore --state "$A/state" --backup "$BK/root-1-again.hkb" "${Q[@]}"
+# Even with the state's record of the destruction removed, no quorum can
+# open it: the KEK seed is gone.
+sed -i '/^root.1.destroyed/d' "$A/state/state.conf"
+fails "without the seed no quorum reopens it" 3 "unusable.*no backup KEK seed" \
+	"$OFF" restore --state "$A/state" --backup "$BK/root-1.hkb" \
+	--backup "$BK/audit-1.hkb" "${Q[@]}"
+ok "the audit log verifies after all of it" "$OFF" audit verify --state "$A/state"
+finish

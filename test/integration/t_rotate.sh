@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# t_rotate.sh - re-sharing the quorum key to a new roster (DESIGN.md 4,
+# CPS 5-2-1-1, 5-3-3; docs/key-lifecycle.md): a 3-of-5 set is rotated by
+# three old holders to a new roster of four (two stay, two join) with
+# threshold 2; bad inputs change nothing; a medium that cannot be written
+# leaves the old set in place; afterwards the new shares activate, every
+# old share is refused and named as the retired set's, the old set and
+# roster are kept marked retired, a backup made before still restores
+# (same quorum key), and the audit log verifies.
+. "$(dirname "$0")/lib.sh"
+fresh_tmp
+A=$HANKO_TMP/a
+make_ca "$A"
+mapfile -t Q < <(share_args "$A" 1 2 3)
+"$OFF" create-root --state "$A/state" "${Q[@]}" >/dev/null
+mkdir -p "$A/media/yamada/backup"
+"$OFF" backup --state "$A/state" --key audit-1 \
+	--out "$A/media/yamada/backup/audit-1.hkb" "${Q[@]}" >/dev/null
+"$OFF" backup --state "$A/state" --key root-1 \
+	--out "$A/media/yamada/backup/root-1.hkb" "${Q[@]}" >/dev/null
+OLDSET=$(sed -n 's/^quorum.set-id = //p' "$A/state/state.conf")
+
+# The new roster: yamada and suzuki stay, nakamura and kobayashi join;
+# sato, takahashi and tanaka leave. Threshold 2 of 4.
+NEW=$HANKO_TMP/roster-new.yaml
+python3 - "$ROSTER" "$NEW" <<'PY'
+import sys
+src = open(sys.argv[1], encoding='utf-8').read()
+out, skip = [], False
+for line in src.splitlines():
+    if line.startswith('  - id: '):
+        skip = line.split()[-1] in ('sato', 'takahashi', 'tanaka')
+    if not skip:
+        out.append(line)
+text = '\n'.join(out) + '\n'
+text = text.replace('people:\n', 'people:\n  - id: nakamura\n    name: 中村 大輔\n'
+    '    role: key-manager\n  - id: kobayashi\n    name: 小林 さくら\n'
+    '    role: key-manager\n', 1).replace('threshold: 3', 'threshold: 2')
+open(sys.argv[2], 'w', encoding='utf-8').write(text)
+PY
+export HK_PASS_nakamura='Shimabara ferry at dawn 1792'
+export HK_PASS_kobayashi='Yatsushiro tatami rush 5 fields'
+export HK_NEW_yamada='Kumamoto ramen garlic chips 77'
+export HK_NEW_suzuki='Minamata bay clear water 2013'
+NEWPASS=(--passin nakamura=env:HK_PASS_nakamura --passin kobayashi=env:HK_PASS_kobayashi
+	--passin yamada=env:HK_NEW_yamada --passin suzuki=env:HK_NEW_suzuki)
+NM=$A/newmedia
+digest_before=$(cd "$A/state" && sha256sum quorum.set roster.yaml state.conf)
+
+mapfile -t TWO < <(share_args "$A" 4 5)
+fails "rotation needs the quorum of the current set" 4 "2 of the 3 shares needed" \
+	"$OFF" rotate-shares --state "$A/state" --roster "$NEW" --media "$NM" \
+	--kdf interactive "${NEWPASS[@]}" "${TWO[@]}"
+export HK_WEAK=password
+fails "a weak new passphrase is refused and named" 3 "passphrase of key manager kobayashi" \
+	"$OFF" rotate-shares --state "$A/state" --roster "$NEW" --media "$NM" \
+	--kdf interactive --passin nakamura=env:HK_PASS_nakamura \
+	--passin kobayashi=env:HK_WEAK --passin yamada=env:HK_NEW_yamada \
+	--passin suzuki=env:HK_NEW_suzuki "${Q[@]}"
+fails "two new holders with one passphrase are refused" 3 "the same as" \
+	"$OFF" rotate-shares --state "$A/state" --roster "$NEW" --media "$NM" \
+	--kdf interactive --passin nakamura=env:HK_PASS_nakamura \
+	--passin kobayashi=env:HK_PASS_nakamura --passin yamada=env:HK_NEW_yamada \
+	--passin suzuki=env:HK_NEW_suzuki "${Q[@]}"
+fails "a --passin for someone not on the new roster is refused" 2 "sato is not a key manager" \
+	"$OFF" rotate-shares --state "$A/state" --roster "$NEW" --media "$NM" \
+	--kdf interactive "${NEWPASS[@]}" --passin sato=env:HK_PASS_sato "${Q[@]}"
+# A medium that cannot be written, midway through the new shares.
+mkdir -p "$NM"
+touch "$NM/suzuki"
+fails "a medium that cannot be written stops the rotation" 8 "suzuki" \
+	"$OFF" rotate-shares --state "$A/state" --roster "$NEW" --media "$NM" \
+	--kdf interactive "${NEWPASS[@]}" "${Q[@]}"
+rm -f "$NM/suzuki"
+check "the refused rotations left set, roster and state.conf as they were" \
+	test "$(cd "$A/state" && sha256sum quorum.set roster.yaml state.conf)" = "$digest_before"
+check "no new share was left on any medium" \
+	test -z "$(find "$NM" -name '*.hks')"
+check "no quorum.set.new was left" test ! -e "$A/state/quorum.set.new"
+ok "the old set still activates" "$OFF" activate --state "$A/state" "${Q[@]}"
+
+ok "three old holders rotate the shares to the new roster" \
+	"$OFF" rotate-shares --state "$A/state" --roster "$NEW" --media "$NM" \
+	--kdf interactive "${NEWPASS[@]}" "${Q[@]}"
+NEWSET=$(sed -n 's/^quorum.set-id = //p' "$A/state/state.conf")
+check "state.conf names a new set" test "$NEWSET" != "$OLDSET"
+check "the old set is kept, marked retired" \
+	grep -qi 'retired' "$A/state/quorum.set.$OLDSET.retired"
+check "the roster copy is the new roster" cmp -s "$NEW" "$A/state/roster.yaml"
+check "the old roster is kept" cmp -s "$ROSTER" "$A/state/roster.yaml.$OLDSET.retired"
+check "four new shares were issued" test "$(find "$NM" -name '*.hks' | wc -l)" = 4
+ns() { find "$NM/$1" -name '*.hks'; }
+ok "two new shares activate the token" "$OFF" activate --state "$A/state" \
+	--share "$(ns nakamura)" --passin env:HK_PASS_nakamura \
+	--share "$(ns suzuki)" --passin env:HK_NEW_suzuki
+fails "one new share does not" 4 "1 of the 2 shares needed" \
+	"$OFF" activate --state "$A/state" --share "$(ns kobayashi)" \
+	--passin env:HK_PASS_kobayashi
+for i in 1 2 3 4 5; do
+	km=${KMS[$((i - 1))]}
+	fails "old share $i ($km) is refused, named as the retired set's" 4 \
+		"share-$i-$km.hks: share $i \($km\) belongs to quorum set $OLDSET, retired" \
+		"$OFF" activate --state "$A/state" --share "$(ns nakamura)" \
+		--passin env:HK_PASS_nakamura \
+		--share "$A/media/$km/share-$i-$km.hks" --passin "env:HK_PASS_$km"
+done
+check "old shares are audited as refused" test \
+	"$(grep -c '	share.open	fail	.*retired' "$A/state/audit/audit.log")" = 5
+
+# The quorum key did not change: a backup made before restores with the
+# new set (after the token is lost).
+SOFTHSM2_CONF=$A/state/token/softhsm2.conf softhsm2-util --delete-token \
+	--token hanko-root-test >/dev/null
+ok "a backup made before the rotation restores with the new shares" \
+	"$OFF" restore --state "$A/state" --backup "$A/media/yamada/backup/root-1.hkb" \
+	--backup "$A/media/yamada/backup/audit-1.hkb" \
+	--share "$(ns kobayashi)" --passin env:HK_PASS_kobayashi \
+	--share "$(ns yamada)" --passin env:HK_NEW_yamada
+ok "the audit log verifies" "$OFF" audit verify --state "$A/state"
+finish
