@@ -18,6 +18,7 @@
 #include "atomic.h"
 #include "audit.h"
 #include "cert.h"
+#include "ceremony.h"
 #include "clock.h"
 #include "err.h"
 #include "hex.h"
@@ -88,14 +89,12 @@ cmd_create_root(int argc, char **argv)
 	struct create_root_opts o;
 	struct hk_ca *ca = NULL;
 	struct hk_profile *p = NULL;
-	enum hk_p11_keytype type;
+	struct hk_root_key k;
 	X509 *cert = NULL;
-	EVP_PKEY *priv = NULL, *pub = NULL;
-	char path[4096], der[4096], pem[4096], uri[256], fp[96], t[32];
-	const unsigned char id[] = "root-1";
-	const char *gen;
-	int bits, rehearsal, r, made_key = 0;
+	char path[4096], der[4096], pem[4096], fp[96];
+	int rehearsal, r;
 
+	memset(&k, 0, sizeof(k));
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r;
 	if ((r = hk_ca_open(&o.c, "create-root", &ca)) != 0)
@@ -105,25 +104,11 @@ cmd_create_root(int argc, char **argv)
 	if ((r = hk_state_path(ca->st, "profile.yaml", path,
 	    sizeof(path))) != 0 || (r = hk_profile_load(path, &p)) != 0)
 		goto fail;
-	gen = hk_state_get(ca->st, "root.generations");
-	if (gen == NULL || strcmp(gen, "0") != 0) {
-		hk_err_set("%s: the root exists already (generation %s); a new "
-		    "root key is made by the rollover ceremony", o.c.state,
-		    gen ? gen : "?");
-		r = HK_ERR_EXISTS;
-		goto fail;
-	}
 	if ((r = hk_state_path(ca->st, "certs/root-1.der", der,
 	    sizeof(der))) != 0 || (r = hk_state_path(ca->st,
-	    "certs/root-1.pem", pem, sizeof(pem))) != 0)
+	    "certs/root-1.pem", pem, sizeof(pem))) != 0 ||
+	    (r = hk_root_precheck(ca, o.c.state, der, pem)) != 0)
 		goto fail;
-	if (hk_path_exists(der) || hk_path_exists(pem)) {
-		hk_err_set("%s: already exists; refusing to overwrite", der);
-		r = HK_ERR_EXISTS;
-		goto fail;
-	}
-	type = p->root_key == HK_KEY_EC_P384 ? HK_P11_EC : HK_P11_RSA;
-	bits = hk_key_alg_bits(p->root_key);
 	hk_ca_audit(ca, "root.create.start", "ok", "-", "generation 1, %s, "
 	    "%s", hk_key_alg_name(p->root_key),
 	    rehearsal ? "REHEARSAL" : "real run");
@@ -131,58 +116,20 @@ cmd_create_root(int argc, char **argv)
 		goto fail;
 
 	/* The key, generated inside the token (CPS 6-2-1-6). */
-	if ((r = hk_token_keygen(ca->tok, type, bits, "root-1", id,
-	    sizeof(id) - 1)) != 0) {
-		hk_ca_audit(ca, "key.generate", "fail", ca->actors, "root-1: %s",
-		    hk_err_msg());
+	if ((r = hk_root_keygen(ca, p, &k)) != 0)
 		goto fail;
-	}
-	made_key = 1;
-	if ((r = hk_p11_uri(hk_state_get(ca->st, "token.label"), id,
-	    sizeof(id) - 1, uri, sizeof(uri))) != 0 ||
-	    (r = hk_token_key(ca->tok, uri, &priv, &pub)) != 0)
-		goto fail;
-	hk_ca_audit(ca, "key.generate", "ok", ca->actors, "root-1 %s in the "
-	    "token, non-extractable: %s", hk_key_alg_name(p->root_key), uri);
-
 	/* Build, lint, sign, verify, lint (DESIGN.md 5). */
-	if ((r = hk_cert_build_root(p, pub, hk_clock_now(), rehearsal,
-	    &cert)) != 0 ||
-	    (r = hk_cert_sign_checked(cert, priv, pub, p, HK_CERT_ROOT,
-	    rehearsal)) != 0) {
-		hk_ca_audit(ca, "cert.sign", "fail", ca->actors, "root-1: %s",
-		    hk_err_msg());
+	if ((r = hk_root_sign(ca, p, &k, rehearsal, NULL, NULL, &cert)) != 0 ||
+	    (r = hk_root_write(ca, cert, der, pem, fp)) != 0 ||
+	    (r = hk_root_commit(ca, &k, "certs/root-1.der", fp)) != 0)
 		goto fail;
-	}
-	if ((r = hk_cert_write(cert, der, pem)) != 0) {
-		hk_ca_audit(ca, "cert.write", "fail", ca->actors, "%s",
-		    hk_err_msg());
-		goto fail;
-	}
-	hk_cert_fingerprint_text(cert, fp);
-	hk_ca_audit(ca, "cert.sign", "ok", ca->actors, "root-1 self-signed "
-	    "certificate %s SHA-256 %s", der, fp);
-	hk_time_format(hk_clock_now(), t, sizeof(t));
-	if ((r = hk_state_set(ca->st, "root.generations", "1")) != 0 ||
-	    (r = hk_state_set(ca->st, "root.1.key-uri", uri)) != 0 ||
-	    (r = hk_state_set(ca->st, "root.1.cert", "certs/root-1.der")) != 0 ||
-	    (r = hk_state_set(ca->st, "root.1.created", t)) != 0 ||
-	    (r = hk_state_save(ca->st)) != 0)
-		goto fail;
-	made_key = 0;	/* the key is the CA's now */
-	hk_ca_audit(ca, "root.create", "ok", ca->actors, "generation 1 "
-	    "SHA-256 %s", fp);
 	if ((r = hk_ca_checkpoint(ca)) != 0)
 		goto fail;
 	print_summary(cert, der, pem, rehearsal);
 	goto out;
  fail:
 	if (ca != NULL) {
-		if (made_key && ca->tok != NULL &&
-		    hk_token_key_destroy(ca->tok, id, sizeof(id) - 1) == 0)
-			hk_ca_audit(ca, "key.destroy", "ok", ca->actors,
-			    "root-1 removed: the ceremony failed before the "
-			    "certificate was kept");
+		hk_root_key_undo(ca, &k);
 		hk_ca_audit(ca, "root.create", "fail", ca->actors, "%s",
 		    hk_err_msg());
 		/* Sign what was logged, when the token is active. */
@@ -191,8 +138,8 @@ cmd_create_root(int argc, char **argv)
 	}
  out:
 	X509_free(cert);
-	EVP_PKEY_free(priv);
-	EVP_PKEY_free(pub);
+	EVP_PKEY_free(k.priv);
+	EVP_PKEY_free(k.pub);
 	hk_profile_free(p);
 	hk_ca_close(ca);
 	return r;

@@ -1,8 +1,13 @@
 /* roster.c - people, roles and the key managers' quorum from YAML. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "atomic.h"
 #include "err.h"
+#include "quorum.h"
 #include "roster.h"
 #include "yamlx.h"
 
@@ -219,4 +224,115 @@ hk_roster_count(const struct hk_roster *r, enum hk_role role)
 		if (r->people[i].role == role)
 			n++;
 	return n;
+}
+
+int
+hk_person_has_verifier(const struct hk_person *p)
+{
+	return p->credential != NULL && strncmp(p->credential,
+	    HK_VERIFIER_PREFIX, strlen(HK_VERIFIER_PREFIX)) == 0;
+}
+
+int
+hk_person_set_verifier(struct hk_person *p, const char *pass, int kdf_level)
+{
+	char str[crypto_pwhash_STRBYTES];
+	unsigned long long ops;
+	size_t mem;
+	char *dup;
+
+	switch (kdf_level) {
+	case HK_KDF_INTERACTIVE:
+		ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+		mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+		break;
+	case HK_KDF_SENSITIVE:
+		ops = crypto_pwhash_OPSLIMIT_SENSITIVE;
+		mem = crypto_pwhash_MEMLIMIT_SENSITIVE;
+		break;
+	default:
+		ops = crypto_pwhash_OPSLIMIT_MODERATE;
+		mem = crypto_pwhash_MEMLIMIT_MODERATE;
+		break;
+	}
+	if (crypto_pwhash_str(str, pass, strlen(pass), ops, mem) != 0) {
+		hk_err_set("%s: Argon2id failed (out of memory?)", p->id);
+		return HK_ERR_CRYPTO;
+	}
+	if ((dup = strdup(str)) == NULL)
+		return HK_ERR_ALLOC;
+	free(p->credential);
+	p->credential = dup;
+	return 0;
+}
+
+int
+hk_person_verify(const struct hk_person *p, const char *pass)
+{
+	if (!hk_person_has_verifier(p)) {
+		hk_err_set("%s: the roster holds no passphrase verifier for "
+		    "this person (hanko-offline roster set-passphrase)", p->id);
+		return HK_ERR_STATE;
+	}
+	if (crypto_pwhash_str_verify(p->credential, pass, strlen(pass)) != 0) {
+		hk_err_set("%s: wrong passphrase (CPS 5-2-3)", p->id);
+		return HK_ERR_PASSPHRASE;
+	}
+	return 0;
+}
+
+/* A YAML double-quoted scalar of s (UTF-8 passes through). */
+static void
+put_quoted(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+int
+hk_roster_write(const struct hk_roster *r, const char *path)
+{
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f;
+	int rc;
+
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return HK_ERR_ALLOC;
+	fprintf(f, "# Written by hanko-offline; approve it again after any "
+	    "change (roster approve).\nhanko-roster: %d\n\npeople:\n",
+	    HK_ROSTER_VERSION);
+	for (i = 0; i < r->npeople; i++) {
+		const struct hk_person *p = &r->people[i];
+		fprintf(f, "  - id: %s\n    name: ", p->id);
+		put_quoted(f, p->name);
+		fprintf(f, "\n    role: %s\n", hk_role_name(p->role));
+		if (p->credential != NULL) {
+			fputs("    credential: ", f);
+			put_quoted(f, p->credential);
+			fputc('\n', f);
+		}
+		if (p->contact != NULL) {
+			fputs("    contact: ", f);
+			put_quoted(f, p->contact);
+			fputc('\n', f);
+		}
+	}
+	fprintf(f, "\nquorum:\n  threshold: %u\n", r->threshold);
+	if (fclose(f) != 0) {
+		free(buf);
+		return HK_ERR_ALLOC;
+	}
+	rc = hk_file_write(path, buf, len, 0644, 0);
+	free(buf);
+	return rc;
 }

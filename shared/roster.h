@@ -6,6 +6,12 @@
  * [a-z0-9-], 1-32 bytes, unique), a UTF-8 name (Japanese allowed), one role,
  * and optional credential/contact fields; "quorum: {threshold: m}" applies
  * to the key managers. With n key managers: 2 <= m <= n <= 255.
+ *
+ * A person's credential may be a passphrase verifier (CPS 5-2-3): the
+ * string of libsodium's crypto_pwhash_str (Argon2id), "$argon2id$...".
+ * The roster in a CA state folder is approved by the CA manager: the
+ * SHA-256 of its bytes is recorded (offline/cmd_roster.c), and any change
+ * to the file, such as a new verifier, needs a new approval.
  */
 #ifndef HK_ROSTER_H
 #define HK_ROSTER_H
@@ -61,5 +67,26 @@ const char *hk_role_name(enum hk_role role);
 int hk_role_parse(const char *s, enum hk_role *out);
 /* 0 if s is a valid id: 1-32 bytes of [a-z0-9-], not starting with '-'. */
 int hk_roster_id_check(const char *s);
+
+#define HK_VERIFIER_PREFIX	"$argon2id$"
+
+/* 1 if p's credential is a passphrase verifier. */
+int hk_person_has_verifier(const struct hk_person *p);
+/*
+ * Replace p's credential by a verifier of pass at kdf_level (enum
+ * hk_kdf_level of quorum.h). HK_ERR_CRYPTO if Argon2id cannot run.
+ */
+int hk_person_set_verifier(struct hk_person *p, const char *pass,
+    int kdf_level);
+/*
+ * Check pass against p's verifier: 0, HK_ERR_PASSPHRASE when wrong,
+ * HK_ERR_STATE when p has no verifier. The detail names p, never pass.
+ */
+int hk_person_verify(const struct hk_person *p, const char *pass);
+/*
+ * Write r as a canonical roster file (comments are not kept), replacing
+ * path atomically. The result loads back to the same roster.
+ */
+int hk_roster_write(const struct hk_roster *r, const char *path);
 
 #endif

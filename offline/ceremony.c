@@ -1,0 +1,894 @@
+/*
+ * ceremony.c - the ceremony engine: the step registry, the checks made
+ * before the token opens, the rehearsal copy, the steps with dual control
+ * and confirmation, undo on failure, and the transcript.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "atomic.h"
+#include "audit.h"
+#include "cert.h"
+#include "ceremony.h"
+#include "clock.h"
+#include "err.h"
+#include "hex.h"
+#include "passin.h"
+#include "profile.h"
+#include "qr.h"
+#include "secmem.h"
+#include "transcript.h"
+
+extern char **environ;
+
+/* The registry: one line per action (ceremony.h says how to add one). */
+static const struct hk_step_action *const registry[] = {
+	&hk_step_approve,
+	&hk_step_quorum_activate,
+	&hk_step_input_check,
+	&hk_step_root_keygen,
+	&hk_step_root_self_sign,
+	&hk_step_root_commit,
+	&hk_step_audit_checkpoint,
+};
+#define NREG	(sizeof(registry) / sizeof(registry[0]))
+
+const struct hk_action_spec *const *
+hk_ceremony_registry(size_t *n)
+{
+	static const struct hk_action_spec *specs[NREG];
+	size_t i;
+
+	for (i = 0; i < NREG; i++)
+		specs[i] = &registry[i]->spec;
+	*n = NREG;
+	return specs;
+}
+
+const struct hk_step_action *
+hk_ceremony_action(int index)
+{
+	if (index < 0 || (size_t)index >= NREG)
+		return NULL;
+	return registry[index];
+}
+
+struct hk_step_result *
+hk_cer_ref_result(struct hk_cer *c, const struct hk_script_step *st,
+    const char *param)
+{
+	const struct hk_script_param *p = hk_script_param(st, param);
+
+	return p != NULL && p->ref >= 0 ? &c->res[p->ref] : NULL;
+}
+
+const char *
+hk_cer_ref_output(struct hk_cer *c, const struct hk_script_step *st,
+    const char *param, int *index)
+{
+	const struct hk_script_param *p = hk_script_param(st, param);
+
+	*index = p != NULL ? p->ref : -1;
+	return p != NULL && p->ref >= 0 ? c->output_path[p->ref] : NULL;
+}
+
+int
+hk_cer_confirm(struct hk_cer *c, const struct hk_script_step *st,
+    const char *what, const unsigned char dgst[32])
+{
+	struct hk_qr *q = NULL;
+	char hex[65], ans[128];
+	FILE *tty;
+	size_t len;
+	int r;
+
+	hk_hex_encode(dgst, 32, hex);
+	printf("\nStep %s: %s\n  SHA-256 %s\n", st->id, what, hex);
+	if (hk_qr_encode(hex, &q) == 0)
+		(void)hk_qr_print(q, stdout);
+	hk_qr_free(q);
+	hk_transcript_add(c->tr, "digest", dgst, "step %s: %s SHA-256 %s",
+	    st->id, what, hex);
+	if (c->confirm_auto) {
+		printf("  confirmed by --confirm-digests (rehearsal)\n");
+		fflush(stdout);
+		return hk_ca_audit(c->ca, "ceremony.confirm", "ok",
+		    c->res[st - c->script->steps].actors, "step %s: %s SHA-256 "
+		    "%s confirmed by --confirm-digests", st->id, what, hex);
+	}
+	fflush(stdout);
+	if ((tty = fopen("/dev/tty", "r+")) == NULL) {
+		hk_err_set("step %s: confirming the digest needs the "
+		    "operator at a terminal (--confirm-digests only in a "
+		    "rehearsal); nothing signed", st->id);
+		r = HK_ERR_TTY;
+		goto fail;
+	}
+	fprintf(tty, "Type the first 8 hex digits of the SHA-256 above to "
+	    "sign (anything else refuses): ");
+	fflush(tty);
+	if (fgets(ans, sizeof(ans), tty) == NULL)
+		ans[0] = '\0';
+	fclose(tty);
+	len = strcspn(ans, "\r\n");
+	ans[len] = '\0';
+	if (len != 8 || strncasecmp(ans, hex, 8) != 0) {
+		hk_err_set("step %s: the confirmation typed does not match the "
+		    "first 8 hex digits %.8s; nothing signed", st->id, hex);
+		r = HK_ERR_INVALID;
+		goto fail;
+	}
+	return hk_ca_audit(c->ca, "ceremony.confirm", "ok",
+	    c->res[st - c->script->steps].actors, "step %s: %s SHA-256 %s "
+	    "confirmed at the terminal", st->id, what, hex);
+fail:
+	hk_ca_audit(c->ca, "ceremony.confirm", "fail",
+	    c->res[st - c->script->steps].actors, "step %s: %s", st->id,
+	    hk_err_msg());
+	return r;
+}
+
+/* Run a program (cp, rm) without a shell; 0 if it exits 0. */
+static int
+spawn(char *const argv[])
+{
+	pid_t pid;
+	int st;
+
+	if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ) != 0)
+		return HK_ERR_IO;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return HK_ERR_IO;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : HK_ERR_IO;
+}
+
+static void
+remove_tree(const char *dir)
+{
+	char *argv[] = { "rm", "-rf", "--", (char *)dir, NULL };
+
+	if (spawn(argv) != 0)
+		fprintf(stderr, "hanko-offline ceremony: could not remove %s\n",
+		    dir);
+}
+
+/*
+ * The rehearsal copy: <state>.rehearsal-XXXXXX holding a copy of the
+ * state folder and of its embedded token, marked rehearsal = yes.
+ */
+static int
+rehearsal_copy(const char *state, char *copy, size_t len)
+{
+	struct hk_state *st = NULL;
+	char src[4096], tok[4096];
+	const char *emb;
+	int r;
+
+	if ((size_t)snprintf(copy, len, "%s.rehearsal-XXXXXX", state) >= len ||
+	    (size_t)snprintf(src, sizeof(src), "%s/.", state) >= sizeof(src))
+		return HK_ERR_INVALID;
+	if (mkdtemp(copy) == NULL) {
+		hk_err_set("%s: cannot create: %s", copy, strerror(errno));
+		return HK_ERR_IO;
+	}
+	{
+		char *argv[] = { "cp", "-a", "--", src, copy, NULL };
+		if (spawn(argv) != 0) {
+			hk_err_set("%s: cannot copy the state for the "
+			    "rehearsal", copy);
+			r = HK_ERR_IO;
+			goto fail;
+		}
+	}
+	if ((r = hk_state_load(copy, &st)) != 0)
+		goto fail;
+	emb = hk_state_get(st, "token.embedded");
+	if (emb == NULL || strcmp(emb, "yes") != 0) {
+		hk_err_set("%s: a rehearsal needs the embedded SoftHSM2 token "
+		    "(a hardware token cannot be copied)", state);
+		r = HK_ERR_STATE;
+		goto fail;
+	}
+	snprintf(tok, sizeof(tok), "%s/token", copy);
+	if ((r = hk_softhsm_conf_write(tok, tok)) != 0 ||
+	    (r = hk_state_set(st, "rehearsal", "yes")) != 0 ||
+	    (r = hk_state_save(st)) != 0)
+		goto fail;
+	hk_state_free(st);
+	return 0;
+fail:
+	hk_state_free(st);
+	remove_tree(copy);
+	return r;
+}
+
+int
+hk_ceremony_roster(struct hk_ca *ca, struct hk_roster **out)
+{
+	unsigned char *buf = NULL, d[32];
+	char path[4096], hex[65];
+	const char *want = hk_state_get(ca->st, "roster.approved-sha256");
+	size_t len;
+	int r;
+
+	*out = NULL;
+	if ((r = hk_state_path(ca->st, "roster.yaml", path,
+	    sizeof(path))) != 0 ||
+	    (r = hk_file_read(path, 1 << 20, &buf, &len)) != 0)
+		return r;
+	SHA256(buf, len, d);
+	free(buf);
+	hk_hex_encode(d, 32, hex);
+	if (want == NULL) {
+		hk_err_set("%s: not approved by the CA manager (hanko-offline "
+		    "roster approve; CPS 5-2-1)", path);
+		return HK_ERR_STATE;
+	}
+	if (strcmp(want, hex) != 0) {
+		hk_err_set("%s: changed since the CA manager approved it "
+		    "(SHA-256 %s, approved %.16s...); approve it again", path,
+		    hex, want);
+		return HK_ERR_STATE;
+	}
+	return hk_roster_load(path, out);
+}
+
+/* Inputs: given, readable, of their kind, with the expected digest. */
+static int
+check_inputs(const struct hk_cer_opts *o, struct hk_cer *c)
+{
+	const struct hk_script *s = c->script;
+	unsigned char *buf = NULL;
+	size_t i, len;
+	int j, r, found;
+
+	for (j = 0; j < o->nins; j++) {
+		found = 0;
+		for (i = 0; i < s->ninputs; i++)
+			if (strcmp(s->inputs[i].name, o->in_name[j]) == 0)
+				found = 1;
+		if (!found) {
+			hk_err_set("--input %s: the script %s has no such "
+			    "input", o->in_name[j], s->file);
+			return HK_ERR_USAGE;
+		}
+	}
+	for (i = 0; i < s->ninputs; i++) {
+		const struct hk_script_input *in = &s->inputs[i];
+		const char *path = NULL;
+		for (j = 0; j < o->nins; j++)
+			if (strcmp(in->name, o->in_name[j]) == 0) {
+				if (path != NULL) {
+					hk_err_set("--input %s: given twice",
+					    in->name);
+					return HK_ERR_USAGE;
+				}
+				path = o->in_path[j];
+			}
+		if (path == NULL) {
+			hk_err_set("input %s (%s) of %s: missing --input %s="
+			    "PATH", in->name, hk_input_kind_name(in->kind),
+			    s->file, in->name);
+			return HK_ERR_USAGE;
+		}
+		if ((r = hk_file_read(path, 1 << 20, &buf, &len)) != 0)
+			return r;
+		SHA256(buf, len, c->input_sha[i]);
+		snprintf(c->input_path[i], sizeof(c->input_path[i]), "%s",
+		    path);
+		if (in->kind != HK_INPUT_FILE) {
+			const unsigned char *p = buf;
+			BIO *bio = BIO_new_mem_buf(buf, (int)len);
+			void *obj = NULL;
+			if (in->kind == HK_INPUT_CERT) {
+				obj = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+				if (obj == NULL)
+					obj = d2i_X509(NULL, &p, (long)len);
+				X509_free(obj);
+			} else {
+				obj = PEM_read_bio_X509_REQ(bio, NULL, NULL,
+				    NULL);
+				if (obj == NULL)
+					obj = d2i_X509_REQ(NULL, &p, (long)len);
+				X509_REQ_free(obj);
+			}
+			BIO_free(bio);
+			if (obj == NULL) {
+				free(buf);
+				hk_err_clear();
+				hk_err_set("%s: input %s: not a %s (PEM or "
+				    "DER)", path, in->name, in->kind ==
+				    HK_INPUT_CERT ? "certificate" :
+				    "PKCS#10 request");
+				return HK_ERR_PARSE;
+			}
+		}
+		free(buf);
+		buf = NULL;
+		if (in->has_sha256 && memcmp(in->sha256, c->input_sha[i],
+		    32) != 0) {
+			char hex[65];
+			hk_hex_encode(c->input_sha[i], 32, hex);
+			hk_err_set("%s: input %s: SHA-256 %s is not the one "
+			    "the script expects", path, in->name, hex);
+			return HK_ERR_INVALID;
+		}
+	}
+	return 0;
+}
+
+static int
+resolve_outputs(const struct hk_cer_opts *o, struct hk_cer *c)
+{
+	const struct hk_script *s = c->script;
+	size_t i;
+	int r;
+
+	for (i = 0; i < s->noutputs; i++) {
+		const struct hk_script_output *out = &s->outputs[i];
+		if (out->base == HK_BASE_OUT) {
+			if (o->out == NULL) {
+				hk_err_set("output %s (%s) of %s: needs --out "
+				    "DIR", out->name, out->path, s->file);
+				return HK_ERR_USAGE;
+			}
+			if ((size_t)snprintf(c->output_path[i],
+			    sizeof(c->output_path[i]), "%s/%s", o->out,
+			    out->file) >= sizeof(c->output_path[i]))
+				return HK_ERR_INVALID;
+		} else if ((r = hk_state_path(c->ca->st, out->path,
+		    c->output_path[i], sizeof(c->output_path[i]))) != 0)
+			return r;
+		if (hk_path_exists(c->output_path[i])) {
+			hk_err_set("%s: output %s already exists; refusing to "
+			    "overwrite", c->output_path[i], out->name);
+			return HK_ERR_EXISTS;
+		}
+	}
+	return 0;
+}
+
+/* --operator ID[=SPEC]: every person's passphrase against the roster. */
+static int
+authenticate(const struct hk_cer_opts *o, struct hk_cer *c)
+{
+	char id[64], prompt[512];
+	char *pass = NULL;
+	int i, j, r;
+
+	for (i = 0; i < o->nops; i++) {
+		const struct hk_person *p;
+		size_t idlen = strcspn(o->op_id[i], "=");
+
+		snprintf(id, sizeof(id), "%.*s", (int)idlen, o->op_id[i]);
+		for (j = 0; j < i; j++)
+			if (strncmp(o->op_id[j], id, idlen) == 0 &&
+			    (o->op_id[j][idlen] == '=' ||
+			    o->op_id[j][idlen] == '\0')) {
+				hk_err_set("--operator %s: the same person "
+				    "twice; dual control needs two distinct "
+				    "people (CPS 5-2-2)", id);
+				hk_ca_audit(c->ca, "ceremony.dual-control",
+				    "fail", id, "%s: %s", c->script->name,
+				    hk_err_msg());
+				return HK_ERR_INVALID;
+			}
+		if ((p = hk_roster_find(c->roster, id)) == NULL) {
+			hk_err_set("--operator %s: not in the approved roster",
+			    id);
+			return HK_ERR_USAGE;
+		}
+		snprintf(prompt, sizeof(prompt), "Passphrase of %s (%s, %s): ",
+		    p->id, p->name, hk_role_name(p->role));
+		if ((r = hk_passin_read(o->op_spec[i], prompt, &pass)) != 0)
+			return r;
+		r = hk_person_verify(p, pass);
+		hk_secret_free(pass);
+		pass = NULL;
+		if (r != 0) {
+			hk_ca_audit(c->ca, "person.auth", "fail", p->id,
+			    "%s: %s", c->script->name, hk_err_msg());
+			return r;
+		}
+		hk_ca_audit(c->ca, "person.auth", "ok", p->id, "%s as %s for "
+		    "%s", p->name, hk_role_name(p->role), c->script->name);
+		c->present[c->npresent++] = p;
+		hk_transcript_add(c->tr, "person", NULL, "%s %s (%s) "
+		    "authenticated by passphrase verifier", p->id,
+		    hk_role_name(p->role), p->name);
+		hk_transcript_witness(c->tr, p->id, p->name,
+		    hk_role_name(p->role));
+	}
+	return 0;
+}
+
+/* People present of the step's roles (key managers act by their shares). */
+static size_t
+step_people(const struct hk_cer *c, const struct hk_script_step *st,
+    char *buf, size_t len)
+{
+	size_t i, n = 0, off = strlen(buf);
+
+	for (i = 0; i < c->npresent; i++) {
+		if (!(st->roles & (1u << c->present[i]->role)) ||
+		    c->present[i]->role == HK_ROLE_KEY_MANAGER)
+			continue;
+		n++;
+		if (buf != NULL && off < len)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s",
+			    off ? "," : "", c->present[i]->id);
+	}
+	return n;
+}
+
+/* The script's roles and each step's people, before anything is done. */
+static int
+check_roles(const struct hk_cer *c, int nshares)
+{
+	const struct hk_script *s = c->script;
+	char who[1024];
+	size_t i, n;
+	int role;
+
+	for (role = 0; role < HK_SCRIPT_NROLES; role++) {
+		if (s->role_count[role] == HK_SCRIPT_QUORUM) {
+			if ((unsigned)nshares < c->roster->threshold) {
+				hk_err_set("%s: the key managers' quorum needs "
+				    "%u shares (--share), %d given", s->file,
+				    c->roster->threshold, nshares);
+				return HK_ERR_QUORUM;
+			}
+			continue;
+		}
+		n = 0;
+		for (i = 0; i < c->npresent; i++)
+			if ((int)c->present[i]->role == role)
+				n++;
+		if (n < (size_t)s->role_count[role]) {
+			hk_err_set("%s: roles: %d %s needed, %zu authenticated "
+			    "(--operator ID=SPEC)", s->file,
+			    s->role_count[role],
+			    hk_role_name((enum hk_role)role), n);
+			return HK_ERR_USAGE;
+		}
+	}
+	for (i = 0; i < s->nsteps; i++) {
+		const struct hk_script_step *st = &s->steps[i];
+		who[0] = '\0';
+		if (st->dual_control &&
+		    step_people(c, st, who, sizeof(who)) < 2) {
+			hk_err_set("step %s: dual control needs two distinct "
+			    "authenticated people of its roles; present: %s",
+			    st->id, *who ? who : "none");
+			return HK_ERR_USAGE;
+		}
+	}
+	return 0;
+}
+
+/* 1 if this process has a controlling terminal to confirm on. */
+static int
+have_tty(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+static int
+has_signing_step(const struct hk_script *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nsteps; i++)
+		if (s->steps[i].signs)
+			return 1;
+	return 0;
+}
+
+static void
+result_free(struct hk_step_result *r)
+{
+	EVP_PKEY_free(r->priv);
+	EVP_PKEY_free(r->pub);
+	X509_free(r->cert);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Hash what a step wrote into the transcript. */
+static void
+record_outputs(struct hk_cer *c, size_t stepi)
+{
+	const struct hk_script *s = c->script;
+	unsigned char *buf, d[32];
+	char hex[65];
+	size_t i, len;
+
+	for (i = 0; i < s->noutputs; i++) {
+		if (s->outputs[i].writer != (int)stepi)
+			continue;
+		if (hk_file_read(c->output_path[i], 1 << 24, &buf, &len) != 0)
+			continue;
+		SHA256(buf, len, d);
+		free(buf);
+		hk_hex_encode(d, 32, hex);
+		hk_transcript_add(c->tr, "output", d, "%s %s SHA-256 %s",
+		    s->outputs[i].name, c->output_path[i], hex);
+		printf("  output %s: %s\n    SHA-256 %s\n", s->outputs[i].name,
+		    c->output_path[i], hex);
+	}
+}
+
+/* The test hook: fail after the named step ran (rehearsals only). */
+static int
+forced_failure(const struct hk_cer *c, const struct hk_script_step *st)
+{
+	const char *f = getenv("HANKO_FAIL_AT_STEP");
+
+	if (f == NULL || !c->rehearsal || strcmp(f, st->id) != 0)
+		return 0;
+	hk_err_set("step %s: failure forced by HANKO_FAIL_AT_STEP "
+	    "(rehearsal test)", st->id);
+	return HK_ERR_INTERNAL;
+}
+
+static int
+run_steps(struct hk_cer *c, size_t *done)
+{
+	const struct hk_script *s = c->script;
+	char t[32];
+	size_t i;
+	int r;
+
+	*done = 0;
+	for (i = 0; i < s->nsteps; i++) {
+		const struct hk_script_step *st = &s->steps[i];
+		const struct hk_step_action *a = hk_ceremony_action(st->action);
+		struct hk_step_result *res = &c->res[i];
+		char who[1024] = "";
+
+		printf("\n== step %zu/%zu: %s (%s)\n", i + 1, s->nsteps, st->id,
+		    a->spec.name);
+		fflush(stdout);
+		if ((st->roles & (1u << HK_ROLE_KEY_MANAGER)) &&
+		    c->ca->actors[0] != '\0')
+			snprintf(who, sizeof(who), "%s", c->ca->actors);
+		if (step_people(c, st, who, sizeof(who)) < 2 &&
+		    st->dual_control) {
+			hk_err_set("step %s: dual control needs two distinct "
+			    "authenticated people", st->id);
+			r = HK_ERR_INVALID;
+		} else if (a->spec.needs_token && c->ca->tok == NULL) {
+			hk_err_set("step %s: the token is not active", st->id);
+			r = HK_ERR_STATE;
+		} else {
+			snprintf(res->actors, sizeof(res->actors), "%s",
+			    *who ? who : "-");
+			r = a->run(c, st, res);
+			if (r == 0) {
+				res->ran = 1;
+				*done = i + 1;
+				r = forced_failure(c, st);
+			}
+		}
+		hk_time_format(hk_clock_now(), t, sizeof(t));
+		if (r != 0) {
+			hk_ca_audit(c->ca, "ceremony.step", "fail",
+			    res->actors[0] ? res->actors : "-", "%s step %s "
+			    "(%s): %s", s->name, st->id, a->spec.name,
+			    hk_err_msg());
+			hk_transcript_add(c->tr, "step", NULL, "%s %s fail at "
+			    "%s by %s: %s", st->id, a->spec.name, t,
+			    res->actors[0] ? res->actors : "-", hk_err_msg());
+			return r;
+		}
+		hk_ca_audit(c->ca, "ceremony.step", "ok", res->actors, "%s step "
+		    "%s (%s): %s", s->name, st->id, a->spec.name, res->detail);
+		hk_transcript_add(c->tr, "step", NULL, "%s %s ok at %s by %s: "
+		    "%s", st->id, a->spec.name, t, res->actors, res->detail);
+		printf("  ok: %s\n", res->detail);
+		record_outputs(c, i);
+	}
+	return 0;
+}
+
+/* Undo the steps done, last first, and say so in the log. */
+static void
+undo_steps(struct hk_cer *c, size_t done)
+{
+	char saved[1024];
+	size_t i;
+
+	snprintf(saved, sizeof(saved), "%s", hk_err_msg());
+	for (i = done; i-- > 0;) {
+		const struct hk_script_step *st = &c->script->steps[i];
+		const struct hk_step_action *a = hk_ceremony_action(st->action);
+		if (a->undo != NULL && c->res[i].ran) {
+			a->undo(c, st, &c->res[i]);
+			hk_transcript_add(c->tr, "undo", NULL, "%s %s undone",
+			    st->id, a->spec.name);
+		}
+	}
+	hk_err_set("%s", saved);
+}
+
+/* Write the transcript, signed when the token is active. */
+static int
+finish_transcript(struct hk_cer *c, const struct hk_cer_opts *o,
+    const char *tdir, int ok, char *txt, size_t txtlen)
+{
+	EVP_PKEY *priv = NULL, *pub = NULL;
+	const char *uri = hk_state_get(c->ca->st, "audit.key-uri");
+	char t[32], base[256], tz[32];
+	unsigned char *buf = NULL, d[32];
+	size_t len, i;
+	int r;
+
+	hk_time_format(hk_clock_now(), t, sizeof(t));
+	hk_transcript_add(c->tr, "finished", NULL, "%s", t);
+	hk_transcript_add(c->tr, "result", NULL, "%s", ok ? "ok" :
+	    "FAILED (every step done was undone; see the steps above)");
+	for (i = 0, len = 0; t[i] != '\0' && len < sizeof(tz) - 1; i++)
+		if (t[i] != '-' && t[i] != ':')
+			tz[len++] = t[i];
+	tz[len] = '\0';
+	snprintf(base, sizeof(base), "%s-%s%s", c->script->name, tz,
+	    o->rehearsal ? "-rehearsal" : "");
+	if (!hk_path_exists(tdir) && (r = hk_dir_create(tdir, 0755)) != 0)
+		return r;
+	if (c->ca->tok != NULL && uri != NULL &&
+	    (r = hk_token_key(c->ca->tok, uri, &priv, &pub)) != 0)
+		return r;
+	r = hk_transcript_write(c->tr, tdir, base, priv, pub, txt, txtlen);
+	EVP_PKEY_free(priv);
+	EVP_PKEY_free(pub);
+	if (r != 0)
+		return r;
+	if (hk_file_read(txt, 1 << 24, &buf, &len) == 0) {
+		char hex[65];
+		SHA256(buf, len, d);
+		free(buf);
+		hk_hex_encode(d, 32, hex);
+		hk_ca_audit(c->ca, "ceremony.transcript", "ok", "-", "%s: %s "
+		    "SHA-256 %s%s", c->script->name, txt, hex, c->ca->tok ?
+		    " (signed by audit-1)" : " (unsigned: token not active)");
+	}
+	printf("\nTranscript: %s (+ .html%s)\n", txt, c->ca->tok ?
+	    ", .txt.sig" : "");
+	return 0;
+}
+
+static void
+cer_free(struct hk_cer *c)
+{
+	size_t i;
+
+	for (i = 0; i < HK_SCRIPT_MAX_STEPS; i++)
+		result_free(&c->res[i]);
+	hk_transcript_free(c->tr);
+	hk_roster_free(c->roster);
+	hk_profile_free(c->profile);
+	hk_ca_close(c->ca);
+	hk_script_free((struct hk_script *)c->script);
+}
+
+int
+hk_ceremony_run(const struct hk_cer_opts *o)
+{
+	struct hk_cer *c = NULL;
+	struct hk_script *script = NULL;
+	struct hk_state *st0 = NULL;
+	struct hk_common_opts co;
+	char copy[4096] = "", path[4096], tdir[4096], txt[4096] = "";
+	char msg[1024], t[32], log0[4096];
+	const char *v;
+	const struct hk_action_spec *const *reg;
+	size_t nreg, done = 0, i;
+	int r, state_rehearsal, started = 0;
+
+	reg = hk_ceremony_registry(&nreg);
+	/* 1. The whole script, before anything else. */
+	if ((r = hk_script_load(o->script, reg, nreg, &script)) != 0)
+		return r;
+	printf("Ceremony %s (%s)\n  script  %s\n  SHA-256 %s\n", script->name,
+	    *script->title ? script->title : "no title", o->script,
+	    script->sha256_hex);
+	if (o->state == NULL) {
+		hk_err_set("ceremony run: --state DIR is required");
+		r = HK_ERR_USAGE;
+		goto early;
+	}
+	if ((r = hk_state_load(o->state, &st0)) != 0)
+		goto early;
+	v = hk_state_get(st0, "rehearsal");
+	state_rehearsal = v != NULL && strcmp(v, "yes") == 0;
+	hk_state_free(st0);
+	st0 = NULL;
+	if (o->confirm_digests && !o->rehearsal && !state_rehearsal) {
+		hk_err_set("--confirm-digests: only in a rehearsal; a real "
+		    "run is confirmed by the operator at the terminal");
+		r = HK_ERR_USAGE;
+		goto early;
+	}
+	if (o->clock != NULL && !o->rehearsal && !state_rehearsal) {
+		hk_err_set("--clock %s: the clock may be set only in a "
+		    "rehearsal (this CA state is a real one)", o->clock);
+		r = HK_ERR_USAGE;
+		goto early;
+	}
+	if (script->has_clock && !o->rehearsal && !state_rehearsal) {
+		hk_err_set("%s: clock: a script that sets the clock runs only "
+		    "as a rehearsal", o->script);
+		r = HK_ERR_USAGE;
+		goto early;
+	}
+	if (!o->rehearsal && !state_rehearsal && has_signing_step(script) &&
+	    !have_tty()) {
+		hk_err_set("%s: a real ceremony that signs needs a terminal "
+		    "for the confirmations", o->script);
+		r = HK_ERR_TTY;
+		goto early;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto early;
+	}
+	c->script = script;
+	script = NULL;
+	if ((r = hk_transcript_new(c->script->name, &c->tr)) != 0 ||
+	    (r = check_inputs(o, c)) != 0)
+		goto early;
+
+	/* 2. The state: a throwaway copy in a rehearsal. */
+	if (o->rehearsal && (r = rehearsal_copy(o->state, copy,
+	    sizeof(copy))) != 0)
+		goto early;
+	memset(&co, 0, sizeof(co));
+	co.state = o->rehearsal ? copy : o->state;
+	co.clock = o->clock;
+	if ((r = hk_ca_open(&co, "ceremony run", &c->ca)) != 0)
+		goto early;
+	c->rehearsal = o->rehearsal || state_rehearsal;
+	c->confirm_auto = o->confirm_digests;
+	c->shares = o->shares;
+	c->nshares = o->nshares;
+	if (c->script->has_clock && o->clock == NULL)
+		hk_clock_set(c->script->clock);
+	if ((r = hk_state_path(c->ca->st, "profile.yaml", path,
+	    sizeof(path))) != 0 || (r = hk_profile_load(path, &c->profile)) != 0)
+		goto early;
+	if ((r = hk_ceremony_roster(c->ca, &c->roster)) != 0 ||
+	    (r = resolve_outputs(o, c)) != 0)
+		goto early;
+	if (o->out != NULL)
+		snprintf(tdir, sizeof(tdir), "%s", o->out);
+	else
+		snprintf(tdir, sizeof(tdir), "%s/ceremonies", o->state);
+
+	hk_time_format(hk_clock_now(), t, sizeof(t));
+	hk_transcript_add(c->tr, "ceremony", NULL, "%s%s%s", c->script->name,
+	    *c->script->title ? ": " : "", c->script->title);
+	hk_transcript_add(c->tr, "script", NULL, "%s", o->script);
+	hk_transcript_add(c->tr, "script-sha256", c->script->sha256, "%s",
+	    c->script->sha256_hex);
+	hk_transcript_add(c->tr, "mode", NULL, "%s", o->rehearsal ?
+	    "REHEARSAL on a throwaway copy of the state (outputs marked TEST)"
+	    : c->rehearsal ? "run on a rehearsal state (outputs marked TEST)" :
+	    "REAL");
+	hk_transcript_add(c->tr, "state", NULL, "%s%s%s", o->state,
+	    o->rehearsal ? " copied to " : "", o->rehearsal ? copy : "");
+	hk_transcript_add(c->tr, "started", NULL, "%s", t);
+	{
+		char cps[1024] = "";
+		size_t off = 0;
+		for (i = 0; i < c->script->ncps && off < sizeof(cps); i++)
+			off += (size_t)snprintf(cps + off, sizeof(cps) - off,
+			    "%s%s", i ? ", " : "", c->script->cps[i]);
+		hk_transcript_add(c->tr, "cps", NULL, "%s", cps);
+	}
+	for (i = 0; i < c->script->ninputs; i++) {
+		char hex[65];
+		hk_hex_encode(c->input_sha[i], 32, hex);
+		hk_transcript_add(c->tr, "input", c->input_sha[i], "%s %s %s "
+		    "SHA-256 %s", c->script->inputs[i].name,
+		    hk_input_kind_name(c->script->inputs[i].kind),
+		    c->input_path[i], hex);
+	}
+	/* 3. People, then roles and dual control, still before the token. */
+	hk_ca_audit(c->ca, "ceremony.start", "ok", "-", "%s script %s SHA-256 "
+	    "%s; %s", c->script->name, o->script, c->script->sha256_hex,
+	    o->rehearsal ? "REHEARSAL" : c->rehearsal ? "rehearsal state" :
+	    "real run");
+	started = 1;
+	if ((r = authenticate(o, c)) != 0 ||
+	    (r = check_roles(c, o->nshares)) != 0)
+		goto fail;
+
+	/* 4. The steps. */
+	if ((r = run_steps(c, &done)) != 0)
+		goto fail;
+	for (i = 0; i < c->roster->npeople; i++) {
+		const struct hk_person *p = &c->roster->people[i];
+		if (p->role == HK_ROLE_KEY_MANAGER && strstr(c->ca->actors,
+		    p->id) != NULL)
+			hk_transcript_witness(c->tr, p->id, p->name,
+			    hk_role_name(p->role));
+	}
+	if ((r = finish_transcript(c, o, tdir, 1, txt, sizeof(txt))) != 0)
+		goto fail_late;
+	hk_ca_audit(c->ca, "ceremony.done", "ok", "-", "%s script SHA-256 %s",
+	    c->script->name, c->script->sha256_hex);
+	if (c->ca->tok != NULL && (r = hk_ca_checkpoint(c->ca)) != 0)
+		goto out;
+	printf("Ceremony %s done%s.\n", c->script->name, c->rehearsal ?
+	    " (REHEARSAL: outputs marked TEST)" : "");
+	r = 0;
+	goto out;
+fail:
+	undo_steps(c, done);
+	snprintf(msg, sizeof(msg), "%s", hk_err_msg());
+	if (finish_transcript(c, o, tdir, 0, txt, sizeof(txt)) != 0)
+		fprintf(stderr, "hanko-offline ceremony: transcript not "
+		    "written: %s\n", hk_err_msg());
+	hk_err_set("%s", msg);
+fail_late:
+	snprintf(msg, sizeof(msg), "%s", hk_err_msg());
+	hk_ca_audit(c->ca, "ceremony.done", "fail", "-", "%s: %s",
+	    c->script->name, msg);
+	if (c->ca->tok != NULL)
+		(void)hk_ca_checkpoint(c->ca);
+	hk_err_set("%s", msg);
+	goto out;
+early:
+	if (c != NULL && c->ca != NULL && started == 0)
+		hk_ca_audit(c->ca, "ceremony.refused", "fail", "-", "%s: %s",
+		    c->script->name, hk_err_msg());
+out:
+	snprintf(msg, sizeof(msg), "%s", hk_err_msg());
+	if (o->rehearsal && copy[0] != '\0') {
+		snprintf(log0, sizeof(log0), "%s/audit/audit.log", o->state);
+		{
+			char d[8192];
+			snprintf(d, sizeof(d), "%s script SHA-256 %s: %s; "
+			    "transcript %s; copy %s %s", c->script->name,
+			    c->script->sha256_hex, r == 0 ? "ok" : msg,
+			    *txt ? txt : "none", copy, o->keep_rehearsal ?
+			    "kept" : "removed");
+			if (hk_audit_append(log0, "ceremony.rehearsal", r == 0 ?
+			    "ok" : "fail", "-", d) != 0)
+				fprintf(stderr, "hanko-offline: AUDIT LOG NOT "
+				    "WRITTEN: %s\n", hk_err_msg());
+		}
+		/* Keys from the token go before the token closes. */
+		for (i = 0; i < HK_SCRIPT_MAX_STEPS; i++)
+			result_free(&c->res[i]);
+		hk_ca_close(c->ca);
+		c->ca = NULL;
+		if (o->keep_rehearsal)
+			printf("Rehearsal state kept: %s\n", copy);
+		else
+			remove_tree(copy);
+	}
+	if (c != NULL)
+		cer_free(c);
+	free(c);
+	hk_script_free(script);
+	hk_err_set("%s", msg);
+	return r;
+}

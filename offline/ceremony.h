@@ -1,0 +1,168 @@
+/*
+ * ceremony.h - the ceremony engine of hanko-offline and its step registry
+ * (DESIGN.md section 5, docs/ceremonies.md).
+ *
+ * A ceremony runs a script (shared/script.h) step by step. Each action is
+ * one file offline/step_<name>.c defining one struct hk_step_action; the
+ * registry in ceremony.c lists them. Adding an action: write the file
+ * (spec, run, optional undo), add its extern below and one line to the
+ * registry, and document it in docs/ceremonies.md.
+ *
+ * The engine checks everything it can before the token is touched: the
+ * whole script, the inputs and their digests, that no output exists, the
+ * roster's approval, every person's passphrase and that each step's roles
+ * and dual control can be met. A step that fails makes the engine undo the
+ * steps done so far in reverse order (a key generated is destroyed, files
+ * written are removed), audit it and write the transcript.
+ */
+#ifndef HK_CEREMONY_H
+#define HK_CEREMONY_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "offline.h"
+#include "roster.h"
+#include "script.h"
+
+#define HK_CER_MAX_PEOPLE	32	/* --operator entries */
+#define HK_CER_MAX_FILES	4	/* files one step may create */
+
+struct hk_cer;
+struct hk_profile;
+struct hk_transcript;
+
+/* What a step made, kept until the ceremony ends (freed by the engine). */
+struct hk_step_result {
+	EVP_PKEY *priv;			/* key made or loaded; NULL if none */
+	EVP_PKEY *pub;			/* its public key; NULL if none */
+	char key_uri[256];		/* RFC 7512 URI of priv; "" if none */
+	unsigned char key_id[32];	/* CKA_ID of the key */
+	size_t key_id_len;		/* 0 if no key */
+	int key_made;			/* 1: undo destroys the key */
+	X509 *cert;			/* certificate signed; NULL if none */
+	char written[HK_CER_MAX_FILES][4096]; /* files created; undo removes */
+	int nwritten;			/* 0 once the CA owns them (commit) */
+	char actors[1024];		/* ids who acted ("-" when none) */
+	char detail[2048];		/* one line for the log and transcript */
+	int ran;			/* 1 once run returned 0 */
+};
+
+/* One action of the registry: what the loader checks and what runs. */
+struct hk_step_action {
+	struct hk_action_spec spec;	/* name, params, flags (script.h) */
+	/* Do the step; fill res; audit what it does. 0 or an HK_ERR code
+	 * with hk_err_set. It cleans up its own partial work on failure. */
+	int (*run)(struct hk_cer *c, const struct hk_script_step *st,
+	    struct hk_step_result *res);
+	/* Undo a step that ran, when a later step fails; NULL = nothing. */
+	void (*undo)(struct hk_cer *c, const struct hk_script_step *st,
+	    struct hk_step_result *res);
+};
+
+/* The actions (one file each). */
+extern const struct hk_step_action hk_step_approve;
+extern const struct hk_step_action hk_step_quorum_activate;
+extern const struct hk_step_action hk_step_input_check;
+extern const struct hk_step_action hk_step_root_keygen;
+extern const struct hk_step_action hk_step_root_self_sign;
+extern const struct hk_step_action hk_step_root_commit;
+extern const struct hk_step_action hk_step_audit_checkpoint;
+
+/* The registry as the script loader wants it, and its entries. */
+const struct hk_action_spec *const *hk_ceremony_registry(size_t *n);
+const struct hk_step_action *hk_ceremony_action(int index);
+
+/* The options of "ceremony run". */
+struct hk_cer_opts {
+	const char *script;		/* the script file */
+	const char *state;		/* --state DIR */
+	const char *clock;		/* --clock; rehearsals only; NULL */
+	int rehearsal;			/* --rehearsal: on a throwaway copy */
+	int keep_rehearsal;		/* --keep-rehearsal: keep the copy */
+	int confirm_digests;		/* --confirm-digests (rehearsals) */
+	const char *out;		/* --out DIR; NULL */
+	struct hk_share_arg shares[HK_MAX_SHARE_ARGS]; /* --share/--passin */
+	int nshares;
+	const char *op_id[HK_CER_MAX_PEOPLE];	/* --operator ID[=SPEC] */
+	const char *op_spec[HK_CER_MAX_PEOPLE];	/* SPEC or NULL (prompt) */
+	int nops;
+	const char *in_name[HK_SCRIPT_MAX_INPUTS]; /* --input NAME=PATH */
+	const char *in_path[HK_SCRIPT_MAX_INPUTS];
+	int nins;
+};
+
+/* A running ceremony: what steps may read and use. */
+struct hk_cer {
+	const struct hk_script *script;	/* the checked script */
+	struct hk_ca *ca;		/* the state (a copy in a rehearsal) */
+	struct hk_profile *profile;	/* the state's profile.yaml */
+	struct hk_roster *roster;	/* the state's approved roster */
+	int rehearsal;			/* 1: outputs TEST, clock settable */
+	int confirm_auto;		/* 1: --confirm-digests answers */
+	const struct hk_share_arg *shares; /* for quorum-activate */
+	int nshares;
+	const struct hk_person *present[HK_CER_MAX_PEOPLE]; /* authenticated */
+	size_t npresent;
+	char input_path[HK_SCRIPT_MAX_INPUTS][4096];	/* per script input */
+	unsigned char input_sha[HK_SCRIPT_MAX_INPUTS][32];
+	char output_path[HK_SCRIPT_MAX_OUTPUTS][4096];	/* resolved */
+	struct hk_step_result res[HK_SCRIPT_MAX_STEPS];	/* per step */
+	struct hk_transcript *tr;	/* the transcript being built */
+};
+
+int hk_ceremony_run(const struct hk_cer_opts *o);
+
+/*
+ * The state's roster.yaml, refused unless its SHA-256 is the one the CA
+ * manager approved (state.conf roster.approved-sha256; CPS 5-2-1, 5-2-2).
+ */
+int hk_ceremony_roster(struct hk_ca *ca, struct hk_roster **out);
+
+/*
+ * Show what is about to be signed (SHA-256 as hex and as a QR code) and
+ * require the operator to type its first 8 hex digits on the terminal;
+ * --confirm-digests answers in a rehearsal. Audited either way. 0, or
+ * HK_ERR_TTY (no terminal), HK_ERR_INVALID (wrong or no answer).
+ */
+int hk_cer_confirm(struct hk_cer *c, const struct hk_script_step *st,
+    const char *what, const unsigned char dgst[32]);
+/* The step result of the step a HK_PARAM_STEP parameter names. */
+struct hk_step_result *hk_cer_ref_result(struct hk_cer *c,
+    const struct hk_script_step *st, const char *param);
+/* The resolved path of the output a HK_PARAM_OUTPUT parameter names. */
+const char *hk_cer_ref_output(struct hk_cer *c,
+    const struct hk_script_step *st, const char *param, int *index);
+
+/* The root key's building blocks, shared with "create-root". */
+struct hk_root_key {
+	EVP_PKEY *priv, *pub;		/* from the token; NULL until made */
+	char uri[256];			/* pkcs11: URI of the private key */
+	unsigned char id[16];		/* CKA_ID "root-1" */
+	size_t idlen;
+	int made;			/* 1: generated and not yet the CA's */
+};
+typedef int (*hk_confirm_fn)(void *arg, const char *what,
+    const unsigned char dgst[32]);
+/* Generation 0 and neither file present, else HK_ERR_EXISTS. */
+int hk_root_precheck(struct hk_ca *ca, const char *state, const char *der,
+    const char *pem);
+/* Generate root-1 in the token as the profile says (audited). */
+int hk_root_keygen(struct hk_ca *ca, const struct hk_profile *p,
+    struct hk_root_key *k);
+/* Destroy a key made and not yet committed (audited). */
+void hk_root_key_undo(struct hk_ca *ca, struct hk_root_key *k);
+/* Build, lint, (confirm,) sign, verify and lint the self-signed root. */
+int hk_root_sign(struct hk_ca *ca, const struct hk_profile *p,
+    struct hk_root_key *k, int rehearsal, hk_confirm_fn confirm, void *arg,
+    X509 **out);
+/* Write DER and PEM (never replacing) and audit cert.sign ok. */
+int hk_root_write(struct hk_ca *ca, X509 *cert, const char *der,
+    const char *pem, char fp[96]);
+/* Record generation 1 in state.conf; the key is the CA's from now on. */
+int hk_root_commit(struct hk_ca *ca, struct hk_root_key *k,
+    const char *certrel, const char *fp);
+
+#endif

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# t_ceremony_init.sh - the init-root ceremony (ceremony-scripts/init-root.yaml):
+# roster approval, dual control, a rehearsal then a real run of the very same
+# script, the typed confirmation, a failure forced after each step, and the
+# signed transcript (CPS 5-2-1, 5-2-2, 5-2-3, 4-12-1, 6-1-1-1, 7-1-3).
+. "$(dirname "$0")/lib.sh"
+fresh_tmp
+T=$HANKO_TMP
+SCRIPT=$HANKO_SRC/ceremony-scripts/init-root.yaml
+export HK_PASS_watanabe='Shimabara bay ferry 7 gulls'
+export HK_PASS_ito='Yatsushiro rush mats 54 weave'
+export HK_PASS_kimura='Minamata hills tea 3 harvest'
+make_ca "$T/ca"
+S=$T/ca/state
+mapfile -t SH < <(share_args "$T/ca" 2 4 5)
+OPS=(--operator watanabe=env:HK_PASS_watanabe --operator ito=env:HK_PASS_ito
+	--operator kimura=env:HK_PASS_kimura)
+run() { "$OFF" ceremony run "$SCRIPT" "$@"; }
+log() { cut -f3-5 "$S/audit/audit.log"; }
+SOFT=/usr/lib/softhsm/libsofthsm2.so
+# no_root_key STATE: the token of STATE holds no object labelled root-1.
+no_root_key() {
+	! SOFTHSM2_CONF=$1/token/softhsm2.conf pkcs11-tool --module $SOFT \
+		--token-label hanko-root-test --list-objects --type pubkey 2>/dev/null | grep -q 'label: *root-1'
+}
+has_root_key() { ! no_root_key "$1"; }
+
+ok "ceremony check accepts init-root.yaml" "$OFF" ceremony check "$SCRIPT"
+SHA=$(sha256sum <"$SCRIPT" | cut -c1-64)
+check "ceremony check prints the script's SHA-256" grep -q "$SHA" "$HANKO_TMP/out"
+
+# Credentials (CPS 5-2-3) and the CA manager's approval (CPS 5-2-1, 5-2-2).
+for p in watanabe ito kimura; do
+	ok "set-passphrase for $p" "$OFF" roster set-passphrase --state "$S" --person "$p" \
+		--passin "env:HK_PASS_$p" --kdf interactive
+done
+fails "a roster never approved is refused" 3 'roster.yaml: not approved by the CA manager' \
+	run --state "$S" --rehearsal --confirm-digests "${SH[@]}" "${OPS[@]}"
+fails "approve by someone who is not the CA manager" 2 'watanabe: not the CA manager' \
+	"$OFF" roster approve --state "$S" --manager watanabe --passin env:HK_PASS_watanabe
+fails "approve with a wrong passphrase" 4 'kimura: wrong passphrase' \
+	"$OFF" roster approve --state "$S" --manager kimura --passin pass:wrong-wrong-wrong
+check "the refused approval is audited" bash -c "grep -q '	roster.approve	fail	kimura	' '$S/audit/audit.log'"
+ok "the CA manager approves the roster" "$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura
+check "state.conf records the roster's SHA-256" \
+	grep -q "^roster.approved-sha256 = $(sha256sum <"$S/roster.yaml" | cut -c1-64)$" "$S/state.conf"
+cp "$S/roster.yaml" "$T/roster.saved"
+echo "# edited" >>"$S/roster.yaml"
+fails "a roster changed after approval is refused" 3 'changed since the CA manager approved it' \
+	run --state "$S" --rehearsal --confirm-digests "${SH[@]}" "${OPS[@]}"
+cp "$T/roster.saved" "$S/roster.yaml"
+
+# Dual control (CPS 5-2-2): two distinct people, never one person twice.
+fails "one person twice is refused" 3 'watanabe: the same person twice' \
+	run --state "$S" --confirm-digests "${SH[@]}" --operator watanabe=env:HK_PASS_watanabe \
+	--operator watanabe=env:HK_PASS_watanabe --operator kimura=env:HK_PASS_kimura
+check "... and audited" bash -c "grep -q '	ceremony.dual-control	fail	watanabe	' '$S/audit/audit.log'"
+fails "one senior operator only is refused" 2 'roles: 2 senior-operator needed, 1 authenticated' \
+	run --state "$S" --confirm-digests "${SH[@]}" --operator watanabe=env:HK_PASS_watanabe \
+	--operator kimura=env:HK_PASS_kimura
+fails "a wrong operator passphrase is refused" 4 'ito: wrong passphrase' \
+	run --state "$S" --confirm-digests "${SH[@]}" --operator watanabe=env:HK_PASS_watanabe \
+	--operator ito=pass:not-her-passphrase --operator kimura=env:HK_PASS_kimura
+check "... and audited" bash -c "grep -q '	person.auth	fail	ito	' '$S/audit/audit.log'"
+fails "too few shares for the quorum" 4 'quorum needs 3 shares' \
+	run --state "$S" --confirm-digests "${SH[@]:0:8}" "${OPS[@]}"
+check "nothing was made by the refused runs" bash -c "[ ! -e '$S/certs/root-1.der' ] && grep -q '^root.generations = 0$' '$S/state.conf'"
+
+# No confirmation: nothing is signed, the key is destroyed.
+fails "a rehearsal without a terminal or --confirm-digests signs nothing" 3 \
+	'step self-sign: confirming the digest needs the operator at a terminal' \
+	setsid -w "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal \
+	--clock 2026-04-01T09:00:00Z "${SH[@]}" "${OPS[@]}"
+C=$(sed -n 's/^Rehearsal state kept: //p' "$HANKO_TMP/out")
+check "the rehearsal copy holds no certificate" test -n "$C" -a ! -e "$C/certs/root-1.der" -a ! -e "$C/certs/root-1.pem"
+check "the rehearsal copy's token holds no root-1 key" no_root_key "$C"
+check "the refusal and the key's removal are in the copy's log" bash -c \
+	"grep -q '	ceremony.confirm	fail	' '$C/audit/audit.log' && grep -q '	key.destroy	ok	' '$C/audit/audit.log'"
+ok "the copy's audit log verifies" "$OFF" audit verify --state "$C"
+rm -rf "$C"
+
+# A failure forced after each step leaves token, log and media consistent.
+for step in approve activate keygen self-sign commit checkpoint; do
+	HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal \
+		--clock 2026-04-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}" >"$T/out.$step" 2>"$T/err.$step" && rc=0 || rc=$?
+	C=$(sed -n 's/^Rehearsal state kept: //p' "$T/out.$step")
+	check "failure after $step: the run fails (exit $rc)" test "$rc" = 70 -a -n "$C"
+	case $step in
+	commit|checkpoint)
+		check "failure after $step: the committed root stays whole" bash -c \
+			"[ -e '$C/certs/root-1.der' ] && grep -q '^root.generations = 1$' '$C/state.conf'"
+		check "failure after $step: the token keeps root-1" has_root_key "$C" ;;
+	*)
+		check "failure after $step: no certificate, generation 0" bash -c \
+			"[ ! -e '$C/certs/root-1.der' ] && [ ! -e '$C/certs/root-1.pem' ] && grep -q '^root.generations = 0$' '$C/state.conf'"
+		check "failure after $step: no root-1 in the token" no_root_key "$C" ;;
+	esac
+	ok "failure after $step: the copy's audit log verifies" "$OFF" audit verify --state "$C"
+	rm -rf "$C"
+done
+check "the original state is untouched by the rehearsals" bash -c \
+	"[ ! -e '$S/certs/root-1.der' ] && grep -q '^root.generations = 0$' '$S/state.conf'"
+
+# The rehearsal, then the real run of the same script.
+ok "rehearsal of init-root" run --state "$S" --rehearsal --clock 2026-04-01T09:00:00Z \
+	--confirm-digests "${SH[@]}" "${OPS[@]}"
+check "the rehearsal printed the script's SHA-256" grep -q "SHA-256 $SHA" "$HANKO_TMP/out"
+check "the rehearsal copy is gone" bash -c "! ls -d '$S'.rehearsal-* 2>/dev/null"
+check "the state's log records the rehearsal with the script's SHA-256" bash -c \
+	"grep '	ceremony.rehearsal	ok	' '$S/audit/audit.log' | grep -q '$SHA'"
+check "the state is still without a root" test ! -e "$S/certs/root-1.der"
+ok "real run of the same script" run --state "$S" --clock 2026-04-01T10:00:00Z \
+	--confirm-digests "${SH[@]}" "${OPS[@]}"
+check "the real run printed the same SHA-256" grep -q "SHA-256 $SHA" "$HANKO_TMP/out"
+check "the real run's ceremony.start records it" bash -c \
+	"grep '	ceremony.start	ok	' '$S/audit/audit.log' | tail -1 | grep -q '$SHA'"
+R=$S/certs/root-1.pem
+ok "openssl verify accepts the root" openssl verify -x509_strict -check_ss_sig -CAfile "$R" "$R"
+check "the root is marked TEST (rehearsal state)" bash -c \
+	"openssl x509 -in '$R' -noout -subject -nameopt RFC2253 | grep -q '^subject=OU=TEST,'"
+check "state.conf records generation 1" grep -q '^root.1.cert = certs/root-1.der$' "$S/state.conf"
+check "each step is in the audit log" bash -c "[ \$(grep -c '	ceremony.step	ok	' '$S/audit/audit.log') -ge 6 ]"
+check "the signing step's actors are the two senior operators" bash -c \
+	"grep -q '	ceremony.step	ok	watanabe,ito	init-root step self-sign' '$S/audit/audit.log'"
+TX=$(ls "$S"/ceremonies/init-root-20260401T100000Z.txt)
+check "the transcript names the script's SHA-256" grep -qx "script-sha256: $SHA" "$TX"
+FP=$(openssl x509 -in "$S/certs/root-1.der" -inform DER -outform DER | sha256sum | cut -c1-64)
+check "the transcript has the output's SHA-256" grep -q "^output: root-der .* SHA-256 $FP$" "$TX"
+ok "the transcript's signature verifies with openssl and the audit key" \
+	openssl dgst -sha256 -verify "$S/audit/audit-key.pem" -signature "$TX.sig" "$TX"
+check "the printable page has the fingerprint, QR codes and witness lines" bash -c \
+	"grep -q '$FP' '${TX%.txt}.html' && grep -q '<svg' '${TX%.txt}.html' && grep -q '渡辺 直樹' '${TX%.txt}.html'"
+ok "the audit log verifies" "$OFF" audit verify --state "$S"
+fails "a second run refuses to overwrite the root" 7 'root-1.der: output root-der already exists' \
+	run --state "$S" --confirm-digests "${SH[@]}" "${OPS[@]}"
+ok "the transcripts were never replaced" test "$(ls "$S"/ceremonies/*.txt | wc -l)" -ge 8
+
+# A real (non-rehearsal) state: no --confirm-digests, no --clock, and a
+# terminal is required before anything is touched.
+args=(); for km in "${KMS[@]}"; do args+=(--passin "$km=env:HK_PASS_$km"); done
+ok "init a real state" "$OFF" init --state "$T/real" --profile "$PROFILE" --roster "$ROSTER" \
+	--media "$T/realmedia" --kdf interactive "${args[@]}"
+fails "--confirm-digests is refused on a real state" 2 '--confirm-digests: only in a rehearsal' \
+	run --state "$T/real" --confirm-digests
+fails "a real signing ceremony without a terminal is refused" 3 'needs a terminal for the confirmations' \
+	setsid -w "$OFF" ceremony run "$SCRIPT" --state "$T/real"
+fails "--clock is refused on a real state" 2 'the clock may be set only in a rehearsal' \
+	run --state "$T/real" --clock 2026-04-01T00:00:00Z
+finish

@@ -1,0 +1,161 @@
+/* test_script.c - ceremony scripts: the good ones load, and every file of
+ * the malformed corpus (test/data/script/INDEX) is refused with its line
+ * and message. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+#include <criterion/criterion.h>
+
+#include "ceremony.h"
+#include "err.h"
+#include "script.h"
+
+#define INIT_ROOT HANKO_SOURCE_DIR "/ceremony-scripts/init-root.yaml"
+
+static int
+load(const char *path, struct hk_script **s)
+{
+	const struct hk_action_spec *const *reg;
+	size_t n;
+
+	reg = hk_ceremony_registry(&n);
+	return hk_script_load(path, reg, n, s);
+}
+
+Test(script, init_root)
+{
+	struct hk_script *s = NULL;
+	const struct hk_script_step *st;
+	unsigned char d[32];
+	FILE *f;
+	unsigned char buf[65536];
+	size_t len;
+
+	cr_assert_eq(load(INIT_ROOT, &s), 0, "%s", hk_err_msg());
+	cr_assert_str_eq(s->name, "init-root");
+	cr_assert_eq(s->nsteps, 6);
+	cr_assert_eq(s->role_count[HK_ROLE_KEY_MANAGER], HK_SCRIPT_QUORUM);
+	cr_assert_eq(s->role_count[HK_ROLE_SENIOR_OPERATOR], 2);
+	st = &s->steps[hk_script_step_find(s, "self-sign")];
+	cr_assert(st->dual_control && st->signs);
+	cr_assert_eq(hk_script_param(st, "key")->ref,
+	    hk_script_step_find(s, "keygen"));
+	cr_assert_eq(s->outputs[0].writer, hk_script_step_find(s, "self-sign"));
+	cr_assert_str_eq(s->outputs[0].file, "root-1.der");
+	cr_assert_eq(s->outputs[0].base, HK_BASE_CERTS);
+	/* The digest is over the exact bytes of the file. */
+	f = fopen(INIT_ROOT, "rb");
+	cr_assert_not_null(f);
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	SHA256(buf, len, d);
+	cr_assert_eq(memcmp(d, s->sha256, 32), 0);
+	cr_assert_eq(s->has_clock, 0);
+	hk_script_free(s);
+}
+
+Test(script, good_corpus_base)
+{
+	struct hk_script *s = NULL;
+
+	cr_assert_eq(load(HK_TEST_DATA "/script/good.yaml", &s), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(s->ninputs, 1);
+	cr_assert_eq(s->inputs[0].kind, HK_INPUT_CSR);
+	cr_assert_eq(s->inputs[0].reader, hk_script_step_find(s, "look"));
+	hk_script_free(s);
+}
+
+Test(script, clock_and_sha)
+{
+	static const char y[] =
+	    "hanko-ceremony: 1\nname: c\ncps: [\"4-12-1\"]\n"
+	    "roles: {key-manager: quorum}\nclock: 2030-01-02T03:04:05Z\n"
+	    "inputs:\n  - name: f\n    kind: file\n    sha256: "
+	    "0000000000000000000000000000000000000000000000000000000000000001\n"
+	    "steps:\n  - id: a\n    action: quorum-activate\n"
+	    "    roles: [key-manager]\n  - id: b\n    action: input-check\n"
+	    "    params: {input: f}\n";
+	const struct hk_action_spec *const *reg;
+	struct hk_script *s = NULL;
+	size_t n;
+
+	reg = hk_ceremony_registry(&n);
+	cr_assert_eq(hk_script_load_buf("mem", (const unsigned char *)y,
+	    sizeof(y) - 1, reg, n, &s), 0, "%s", hk_err_msg());
+	cr_assert(s->has_clock);
+	cr_assert_eq(s->clock, 1893553445);
+	cr_assert(s->inputs[0].has_sha256);
+	cr_assert_eq(s->inputs[0].sha256[31], 1);
+	hk_script_free(s);
+}
+
+Test(script, registry_is_consistent)
+{
+	const struct hk_action_spec *const *reg;
+	size_t n, i, j;
+
+	reg = hk_ceremony_registry(&n);
+	cr_assert_geq(n, 7);
+	for (i = 0; i < n; i++) {
+		cr_assert_not_null(hk_ceremony_action((int)i)->run);
+		for (j = 0; j < i; j++)
+			cr_assert_str_neq(reg[i]->name, reg[j]->name);
+	}
+	cr_assert_null(hk_ceremony_action((int)n));
+}
+
+Test(script, malformed_corpus)
+{
+	char line[1024], path[1024], want[64];
+	FILE *idx = fopen(HK_TEST_DATA "/script/INDEX", "r");
+	int count = 0;
+
+	cr_assert_not_null(idx);
+	while (fgets(line, sizeof(line), idx) != NULL) {
+		char *file, *ln, *frag;
+		struct hk_script *s = NULL;
+		const char *m;
+		int r;
+
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		file = strtok(line, "\t");
+		ln = strtok(NULL, "\t");
+		frag = strtok(NULL, "");
+		cr_assert(file && ln, "bad INDEX line");
+		snprintf(path, sizeof(path), "%s/script/%s", HK_TEST_DATA,
+		    file);
+		hk_err_clear();
+		r = load(path, &s);
+		m = hk_err_msg();
+		cr_assert_neq(r, 0, "%s accepted", file);
+		cr_assert_null(s);
+		cr_assert(strncmp(m, path, strlen(path)) == 0,
+		    "%s: no file name: %s", file, m);
+		cr_assert_null(strchr(m, '\n'), "%s: not one line", file);
+		if (atoi(ln) > 0) {
+			snprintf(want, sizeof(want), ":%s:", ln);
+			cr_assert(strncmp(m + strlen(path), want,
+			    strlen(want)) == 0, "%s: wanted line %s: %s", file,
+			    ln, m);
+		}
+		if (frag != NULL && *frag != '\0')
+			cr_assert_not_null(strstr(m, frag), "%s: wanted "
+			    "\"%s\": %s", file, frag, m);
+		count++;
+	}
+	fclose(idx);
+	cr_assert_geq(count, 50, "only %d malformed scripts", count);
+}
+
+Test(script, missing_file)
+{
+	struct hk_script *s = NULL;
+
+	cr_assert_neq(load(HK_TEST_DATA "/script/no-such.yaml", &s), 0);
+	cr_assert_null(s);
+}
