@@ -1,0 +1,533 @@
+/* test_bundle.c - signed bundles (media-format/SPEC.md): write, verify,
+ * every bit flip and truncation refused, file set, names, links, device,
+ * replay, all-or-nothing import, root generations through links, the
+ * stock `openssl cms -verify` command, and the committed vectors. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "atomic.h"
+#include "bundle.h"
+#include "cert.h"
+#include "clock.h"
+#include "err.h"
+#include "testutil.h"
+
+static EVP_PKEY *
+load_key(const char *name)
+{
+	char path[4096];
+	FILE *f;
+	EVP_PKEY *k;
+
+	snprintf(path, sizeof(path), "%s/cert/%s", HK_TEST_DATA, name);
+	cr_assert_not_null(f = fopen(path, "r"), "%s", path);
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	cr_assert_not_null(k);
+	return k;
+}
+
+static void
+add_ext(X509 *c, X509 *issuer, int nid, const char *val)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *e;
+
+	X509V3_set_ctx(&ctx, issuer, c, NULL, NULL, 0);
+	cr_assert_not_null(e = X509V3_EXT_conf_nid(NULL, &ctx, nid, val));
+	cr_assert(X509_add_ext(c, e, -1));
+	X509_EXTENSION_free(e);
+}
+
+/* A root-like CA certificate for subject key pub, signed by signer
+ * (issuer = the same DN: self-signed or a NewWithOld link). */
+static X509 *
+make_cert(EVP_PKEY *pub, EVP_PKEY *signer, X509 *issuer, long serial,
+    const char *cn)
+{
+	X509 *c = X509_new();
+	X509_NAME *n = X509_NAME_new();
+
+	X509_set_version(c, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(c), serial);
+	X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC,
+	    (const unsigned char *)"JP", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0);
+	X509_set_subject_name(c, n);
+	X509_set_issuer_name(c, n);
+	X509_NAME_free(n);
+	X509_gmtime_adj(X509_getm_notBefore(c), -86400);
+	X509_gmtime_adj(X509_getm_notAfter(c), 86400L * 3650);
+	X509_set_pubkey(c, pub);
+	add_ext(c, issuer ? issuer : c, NID_basic_constraints, "critical,CA:TRUE");
+	add_ext(c, issuer ? issuer : c, NID_key_usage,
+	    "critical,keyCertSign,cRLSign");
+	add_ext(c, issuer ? issuer : c, NID_subject_key_identifier, "hash");
+	if (issuer)
+		add_ext(c, issuer, NID_authority_key_identifier, "keyid:always");
+	cr_assert(X509_sign(c, signer, EVP_sha256()) > 0);
+	return c;
+}
+
+static EVP_PKEY *k1, *k2, *kx;
+static X509 *root1, *root2, *link21, *foreign;
+
+static void
+setup(void)
+{
+	hk_clock_unset();
+	k1 = load_key("rsa2048.pem");
+	k2 = load_key("rsa3072.pem");
+	kx = load_key("p384.pem");
+	root1 = make_cert(k1, k1, NULL, 1, "Test Root");
+	root2 = make_cert(k2, k2, NULL, 2, "Test Root");
+	link21 = make_cert(k2, k1, root1, 3, "Test Root");	/* NewWithOld */
+	foreign = make_cert(kx, kx, NULL, 4, "Test Root");
+}
+
+static void
+teardown(void)
+{
+	X509_free(root1);
+	X509_free(root2);
+	X509_free(link21);
+	X509_free(foreign);
+	EVP_PKEY_free(k1);
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(kx);
+}
+
+TestSuite(bundle, .init = setup, .fini = teardown);
+
+static const unsigned char pay1[] = "-----BEGIN CERTIFICATE REQUEST-----\n";
+static const unsigned char pay2[] = { 0, 1, 2, 3, 0xff, 0xfe, 'x', '\n' };
+
+static void
+write_sample(const char *out, uint64_t seq, EVP_PKEY *k, X509 *c)
+{
+	struct hk_bundle_file f[2] = {
+		{ "issuing-ca.csr", pay1, sizeof(pay1) - 1 },
+		{ "notes_1.bin", pay2, sizeof(pay2) },
+	};
+	int r = hk_bundle_write(out, "csr", seq, 1775001600, f, 2, k, c,
+	    NULL);
+	cr_assert_eq(r, 0, "%s", hk_err_msg());
+}
+
+static int
+verify1(const char *dir)
+{
+	struct hk_bundle_trust t = { root1, NULL };
+	return hk_bundle_verify(dir, &t, NULL);
+}
+
+Test(bundle, writes_and_verifies)
+{
+	const char *d = hk_test_dir("bundle-rt");
+	struct hk_bundle_trust t = { root1, NULL };
+	struct hk_bundle_manifest *m = NULL;
+	char out[1024], path[4096];
+	unsigned char *buf;
+	size_t len;
+
+	snprintf(out, sizeof(out), "%s/b", d);
+	write_sample(out, 7, k1, root1);
+	cr_assert_eq(hk_bundle_verify(out, &t, &m), 0, "%s", hk_err_msg());
+	cr_assert_str_eq(m->type, "csr");
+	cr_assert_eq(m->sequence, 7);
+	cr_assert_eq(m->nfiles, 2);
+	cr_assert_str_eq(m->files[0].name, "issuing-ca.csr");
+	hk_bundle_manifest_free(m);
+	snprintf(path, sizeof(path), "%s/manifest", out);
+	buf = hk_test_read(path, &len);
+	cr_assert(len > 20 && memcmp(buf, "hanko-bundle 1\ntype csr\n"
+	    "sequence 7\ncreated 2026-04-01T00:00:00Z\nsigner ", 62) == 0,
+	    "%.*s", (int)len, buf);
+	free(buf);
+	/* Never overwritten. */
+	struct hk_bundle_file f = { "a", pay2, 1 };
+	cr_assert_eq(hk_bundle_write(out, "csr", 8, 0, &f, 1, k1, root1, NULL),
+	    HK_ERR_EXISTS);
+	/* Names that leave the bundle cannot be written either. */
+	snprintf(out, sizeof(out), "%s/c", d);
+	f.name = "../x";
+	cr_assert_eq(hk_bundle_write(out, "csr", 8, 0, &f, 1, k1, root1, NULL),
+	    HK_ERR_INVALID);
+	cr_assert_eq(hk_path_exists(out), 0);
+}
+
+/* Flip every bit of every file once; each must be refused. */
+Test(bundle, every_bit_flip_and_truncation_refused, .timeout = 600)
+{
+	const char *d = hk_test_dir("bundle-flip");
+	const char *names[] = { "manifest", "manifest.sig", "issuing-ca.csr",
+	    "notes_1.bin" };
+	char out[1024], path[4096];
+	size_t i, j, len, flips[4] = { 0 }, cuts[4] = { 0 }, total = 0;
+	unsigned char *orig, *buf;
+	char acc[1024] = "";
+	size_t nacc = 0, ml = 0;
+	int b;
+
+	snprintf(out, sizeof(out), "%s/b", d);
+	write_sample(out, 1, k1, root1);
+	for (i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/%s", out, names[i]);
+		orig = hk_test_read(path, &len);
+		buf = malloc(len);
+		for (j = 0; j < len; j++) {
+			for (b = 0; b < 8; b++) {
+				memcpy(buf, orig, len);
+				buf[j] ^= (unsigned char)(1u << b);
+				unlink(path);
+				hk_test_write(path, buf, len);
+				if (verify1(out) == 0 && nacc++ < 20)
+					ml += (size_t)snprintf(acc + ml,
+					    sizeof(acc) - ml, " %s:%zu:%d",
+					    names[i], j, b);
+				flips[i]++;
+			}
+		}
+		for (j = 0; j < len; j++) {	/* every truncation */
+			unlink(path);
+			hk_test_write(path, orig, j);
+			cr_assert_neq(verify1(out), 0, "%s cut to %zu accepted",
+			    names[i], j);
+			cuts[i]++;
+		}
+		unlink(path);
+		hk_test_write(path, orig, len);
+		cr_assert_eq(verify1(out), 0, "%s", hk_err_msg());
+		total += flips[i] + cuts[i];
+		free(orig);
+		free(buf);
+	}
+	cr_log_info("bit flips refused: manifest %zu, signature %zu, payloads "
+	    "%zu + %zu; truncations %zu; total %zu", flips[0], flips[1],
+	    flips[2], flips[3], cuts[0] + cuts[1] + cuts[2] + cuts[3], total);
+	printf("bundle: %zu bit flips and %zu truncations refused "
+	    "(manifest %zu, manifest.sig %zu, payloads %zu)\n",
+	    flips[0] + flips[1] + flips[2] + flips[3],
+	    cuts[0] + cuts[1] + cuts[2] + cuts[3], flips[0], flips[1],
+	    flips[2] + flips[3]);
+	cr_assert_eq(nacc, 0, "%zu flips accepted (file:byte:bit):%s", nacc,
+	    acc);
+	cr_assert(flips[1] > 8000);
+}
+
+static void
+expect_refused(const char *dir, const char *pattern)
+{
+	int r = verify1(dir);
+	cr_assert_neq(r, 0, "accepted: %s", dir);
+	cr_assert(strstr(hk_err_msg(), pattern) != NULL, "\"%s\" lacks \"%s\"",
+	    hk_err_msg(), pattern);
+}
+
+Test(bundle, file_set_names_links_devices)
+{
+	const char *d = hk_test_dir("bundle-set");
+	char out[1024], path[4096], p2[4096];
+
+	snprintf(out, sizeof(out), "%s/b", d);
+	write_sample(out, 1, k1, root1);
+	/* extra file */
+	snprintf(path, sizeof(path), "%s/extra.txt", out);
+	hk_test_write(path, "x", 1);
+	expect_refused(out, "extra.txt: SPEC 7: not listed");
+	unlink(path);
+	/* dotfile, odd byte, '..' */
+	snprintf(path, sizeof(path), "%s/.hidden", out);
+	hk_test_write(path, "x", 1);
+	expect_refused(out, "starts with '.'");
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/a..b", out);
+	hk_test_write(path, "x", 1);
+	expect_refused(out, "contains '..'");
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/sp ace", out);
+	hk_test_write(path, "x", 1);
+	expect_refused(out, "outside [A-Za-z0-9._-]");
+	unlink(path);
+	/* missing file */
+	snprintf(path, sizeof(path), "%s/notes_1.bin", out);
+	snprintf(p2, sizeof(p2), "%s/moved", d);
+	cr_assert_eq(rename(path, p2), 0);
+	expect_refused(out, "notes_1.bin: SPEC 7: listed in the manifest but "
+	    "missing");
+	/* symlink in place of a payload */
+	cr_assert_eq(symlink(p2, path), 0);
+	expect_refused(out, "a symbolic link");
+	unlink(path);
+	/* a subfolder */
+	cr_assert_eq(mkdir(path, 0700), 0);
+	expect_refused(out, "a folder");
+	rmdir(path);
+	/* a fifo (device nodes need root: tried below when possible) */
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	expect_refused(out, "a fifo or socket");
+	unlink(path);
+	if (mknod(path, S_IFCHR | 0600, makedev(1, 3)) == 0) {
+		expect_refused(out, "a device");
+		unlink(path);
+	}
+	/* a hard link */
+	cr_assert_eq(link(p2, path), 0);
+	expect_refused(out, "a hard link");
+	unlink(path);
+	cr_assert_eq(rename(p2, path), 0);
+	cr_assert_eq(verify1(out), 0, "%s", hk_err_msg());
+	/* the bundle folder itself a symlink */
+	snprintf(p2, sizeof(p2), "%s/link", d);
+	cr_assert_eq(symlink(out, p2), 0);
+	expect_refused(p2, "not a folder (or a symbolic link)");
+}
+
+Test(bundle, manifest_names_refused)
+{
+	const char *bad[] = { "../etc/passwd", "/etc/passwd", "a/b", "..",
+	    ".x", "manifest", "manifest.sig", "", "a b", "caf\xc3\xa9" };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(hk_bundle_name_ok(bad[i]), 0, "%s", bad[i]);
+	cr_assert(hk_bundle_name_ok("root-2.der"));
+	cr_assert(hk_bundle_name_ok("ARL_2026-04-01.crl"));
+}
+
+Test(bundle, trust_pinned_links_foreign)
+{
+	const char *d = hk_test_dir("bundle-trust");
+	STACK_OF(X509) *links = sk_X509_new_null();
+	struct hk_bundle_trust t1 = { root1, NULL }, tl = { root1, links };
+	char out[4096];
+
+	/* signed by root generation 2 */
+	snprintf(out, sizeof(out), "%s/g2", d);
+	write_sample(out, 1, k2, root2);
+	cr_assert_neq(hk_bundle_verify(out, &t1, NULL), 0);
+	cr_assert(strstr(hk_err_msg(), "SPEC 6.2") != NULL, "%s",
+	    hk_err_msg());
+	sk_X509_push(links, link21);
+	cr_assert_eq(hk_bundle_verify(out, &tl, NULL), 0, "%s", hk_err_msg());
+	/* a link the wrong way round (self-signed gen 2 as "link") is no
+	 * link: gen 2's own certificate does not extend trust */
+	sk_X509_pop(links);
+	sk_X509_push(links, root2);
+	cr_assert_neq(hk_bundle_verify(out, &tl, NULL), 0);
+	/* a foreign key with the same name */
+	snprintf(out, sizeof(out), "%s/fx", d);
+	write_sample(out, 1, kx, foreign);
+	cr_assert_neq(hk_bundle_verify(out, &t1, NULL), 0);
+	cr_assert(strstr(hk_err_msg(), "SPEC 6.2") != NULL, "%s",
+	    hk_err_msg());
+	/* expired anchor: the clock moved past it */
+	snprintf(out, sizeof(out), "%s/g1", d);
+	write_sample(out, 1, k1, root1);
+	hk_clock_set(time(NULL) + 86400L * 4000);
+	cr_assert_neq(hk_bundle_verify(out, &t1, NULL), 0);
+	hk_clock_unset();
+	cr_assert_eq(hk_bundle_verify(out, &t1, NULL), 0, "%s", hk_err_msg());
+	sk_X509_free(links);
+}
+
+Test(bundle, import_all_or_nothing_and_replay)
+{
+	const char *d = hk_test_dir("bundle-import");
+	struct hk_bundle_trust t = { root1, NULL };
+	struct hk_bundle_manifest *m = NULL;
+	char b5[1024], b6[1024], dest[1024], seen[1024], path[4096];
+	unsigned char *buf;
+	size_t len;
+
+	snprintf(b5, sizeof(b5), "%s/b5", d);
+	snprintf(b6, sizeof(b6), "%s/b6", d);
+	snprintf(seen, sizeof(seen), "%s/bundles.seen", d);
+	write_sample(b5, 5, k1, root1);
+	write_sample(b6, 6, k1, root1);
+	snprintf(dest, sizeof(dest), "%s/in-5", d);
+	cr_assert_eq(hk_bundle_import(b5, dest, seen, &t, "csr", &m), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(m->sequence, 5);
+	hk_bundle_manifest_free(m);
+	snprintf(path, sizeof(path), "%s/issuing-ca.csr", dest);
+	buf = hk_test_read(path, &len);
+	cr_assert_eq(len, sizeof(pay1) - 1);
+	free(buf);
+	/* the same bundle again: a replay */
+	snprintf(dest, sizeof(dest), "%s/in-5b", d);
+	cr_assert_eq(hk_bundle_import(b5, dest, seen, &t, NULL, NULL),
+	    HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "replay or older") != NULL, "%s",
+	    hk_err_msg());
+	cr_assert_eq(hk_path_exists(dest), 0);
+	/* the wrong type expected */
+	snprintf(dest, sizeof(dest), "%s/in-6", d);
+	cr_assert_eq(hk_bundle_import(b6, dest, seen, &t, "arl-batch", NULL),
+	    HK_ERR_INVALID);
+	cr_assert_eq(hk_path_exists(dest), 0);
+	/* a damaged bundle leaves nothing, and the seen file unchanged */
+	snprintf(path, sizeof(path), "%s/notes_1.bin", b6);
+	unlink(path);
+	hk_test_write(path, "tampered", 8);
+	cr_assert_neq(hk_bundle_import(b6, dest, seen, &t, NULL, NULL), 0);
+	cr_assert(strncmp(hk_err_msg(), b6, strlen(b6)) == 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(hk_path_exists(dest), 0);
+	unlink(path);
+	hk_test_write(path, pay2, sizeof(pay2));
+	cr_assert_eq(hk_bundle_import(b6, dest, seen, &t, NULL, NULL), 0, "%s",
+	    hk_err_msg());
+	/* older after newer */
+	snprintf(b5, sizeof(b5), "%s/b4", d);
+	write_sample(b5, 4, k1, root1);
+	snprintf(dest, sizeof(dest), "%s/in-4", d);
+	cr_assert_eq(hk_bundle_import(b5, dest, seen, &t, NULL, NULL),
+	    HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "sequence: SPEC 8") != NULL);
+	buf = hk_test_read(seen, &len);
+	cr_assert(strstr((char *)buf, " 6\n") != NULL, "%s", buf);
+	free(buf);
+	/* no temporary folders left behind */
+	cr_assert_eq(system("test -z \"$(ls -d " HK_TEST_TMP
+	    "/bundle-import/*.tmp-* 2>/dev/null)\""), 0);
+}
+
+Test(bundle, manifest_parser_strict)
+{
+	const char *good = "hanko-bundle 1\ntype csr\nsequence 3\n"
+	    "created 2026-04-01T00:00:00Z\n"
+	    "signer 0123456789abcdef0123456789abcdef01234567\nfiles 1\n"
+	    "file 0000000000000000000000000000000000000000000000000000000000000000 0 a\n"
+	    "end\n";
+	struct hk_bundle_manifest *m = NULL;
+	const char *bad[] = {
+		"hanko-bundle 2\n", "type  csr\n", "sequence 03\n",
+		"sequence 0\n", "created 2026-02-30T00:00:00Z\n",
+		"files 2\n", "\nend\n", "end\n\n", "type CSR\n",
+	};
+	char buf[1024];
+	size_t i;
+
+	cr_assert_eq(hk_bundle_manifest_parse((const unsigned char *)good,
+	    strlen(good), "m", &m), 0, "%s", hk_err_msg());
+	hk_bundle_manifest_free(m);
+	/* Each variant replaces one line of the good manifest. */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *key = bad[i][0] == '\n' ? "end\n" :
+		    bad[i][0] == 'e' ? "end\n" : NULL;
+		char *p;
+		size_t kl;
+
+		snprintf(buf, sizeof(buf), "%s", good);
+		if (key == NULL) {
+			char k[32];
+			snprintf(k, sizeof(k), "%.*s", (int)strcspn(bad[i], " "),
+			    bad[i]);
+			p = strstr(buf, k);
+			kl = strcspn(p, "\n") + 1;
+		} else {
+			p = strstr(buf, key);
+			kl = strlen(key);
+		}
+		memmove(p + strlen(bad[i]), p + kl, strlen(p + kl) + 1);
+		memcpy(p, bad[i], strlen(bad[i]));
+		cr_assert_neq(hk_bundle_manifest_parse((unsigned char *)buf,
+		    strlen(buf), "m", &m), 0, "accepted variant %zu:\n%s", i,
+		    buf);
+		cr_assert_null(m);
+	}
+}
+
+/* The documented stock command checks our bundle (SPEC 10). */
+Test(bundle, stock_openssl_cms_verify)
+{
+	const char *d = hk_test_dir("bundle-openssl");
+	char out[1024], ca[1024], cmd[8192];
+	FILE *f;
+
+	snprintf(out, sizeof(out), "%s/b", d);
+	write_sample(out, 1, k1, root1);
+	snprintf(ca, sizeof(ca), "%s/root.pem", d);
+	cr_assert_not_null(f = fopen(ca, "w"));
+	PEM_write_X509(f, root1);
+	fclose(f);
+	/* the auditor's check, verbatim from SPEC 10 */
+	snprintf(cmd, sizeof(cmd), "%s/check.sh", d);
+	cr_assert_not_null(f = fopen(cmd, "w"));
+	fprintf(f, "set -e\ncd '%s'\n"
+	    "openssl cms -verify -binary -inform DER -in manifest.sig "
+	    "-content manifest -CAfile '%s' -purpose any -out /dev/null\n"
+	    "awk '$1 == \"file\" { print $2 \"  \" $4 }' manifest | "
+	    "sha256sum --strict -c -\n", out, ca);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "bash %s/check.sh >/dev/null 2>&1", d);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	/* and refuses a changed manifest */
+	snprintf(cmd, sizeof(cmd), "cd %s && sed -i \"s/sequence 1/sequence 2/\" "
+	    "manifest && ! openssl cms -verify -binary -inform DER -in "
+	    "manifest.sig -content manifest -CAfile %s -purpose any "
+	    "-out /dev/null 2>/dev/null", out, ca);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+/* media-format/vectors: every vector gives its documented result. */
+Test(bundle, committed_vectors)
+{
+	char path[4096], line[1024], dir[4096], anchor[4096];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/media-format/vectors/EXPECTED",
+	    HANKO_SOURCE_DIR);
+	cr_assert_not_null(f = fopen(path, "r"), "%s", path);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char name[256], want[256], anc[256], lnk[256];
+		struct hk_bundle_trust t = { NULL, NULL };
+		X509 *a = NULL, *l = NULL;
+		int r, k, off = 0;
+
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		k = sscanf(line, "%255s %255s %255s %n", name, anc, lnk, &off);
+		cr_assert(k == 3 && off > 0 && line[off] != '\0', "%s", line);
+		snprintf(want, sizeof(want), "%s", line + off);
+		snprintf(dir, sizeof(dir), "%s/media-format/vectors/%s",
+		    HANKO_SOURCE_DIR, name);
+		snprintf(anchor, sizeof(anchor), "%s/media-format/vectors/%s",
+		    HANKO_SOURCE_DIR, anc);
+		cr_assert_eq(hk_cert_read(anchor, &a), 0, "%s", hk_err_msg());
+		t.anchor = a;
+		if (strcmp(lnk, "-") != 0) {
+			snprintf(anchor, sizeof(anchor),
+			    "%s/media-format/vectors/%s", HANKO_SOURCE_DIR, lnk);
+			cr_assert_eq(hk_cert_read(anchor, &l), 0);
+			t.links = sk_X509_new_null();
+			sk_X509_push(t.links, l);
+		}
+		r = hk_bundle_verify(dir, &t, NULL);
+		if (strcmp(want, "ok") == 0)
+			cr_assert_eq(r, 0, "%s: %s", name, hk_err_msg());
+		else
+			cr_assert(r != 0 && strstr(hk_err_msg(), want) != NULL,
+			    "%s: wanted \"%s\", got %d \"%s\"", name, want, r,
+			    hk_err_msg());
+		sk_X509_free(t.links);
+		X509_free(l);
+		X509_free(a);
+		n++;
+	}
+	fclose(f);
+	cr_assert(n >= 10, "only %d vectors", n);
+}
