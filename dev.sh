@@ -17,7 +17,7 @@ PACKAGES=(
 	build-essential cmake pkg-config ca-certificates python3
 	libssl-dev openssl gnutls-bin
 	libp11-dev libp11-kit-dev softhsm2 opensc
-	libsodium-dev libyaml-dev libcriterion-dev
+	libsodium-dev libyaml-dev libcriterion-dev libqrencode-dev libpng-dev libzbar-dev clang
 	binutils file clang libclang-rt-14-dev
 )
 

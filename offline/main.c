@@ -16,10 +16,18 @@ static const char usage_text[] =
 "  init         make a new CA state folder, token and sealed shares\n"
 "  create-root  generate the root key in the token and self-sign (quorum)\n"
 "  activate     check that a set of shares activates the token (quorum)\n"
+"  backup       wrap a CA key to a key manager's medium (quorum)\n"
+"  restore      restore the CA keys into a fresh token (quorum)\n"
+"  destroy      destroy a root key and make its backups unusable (quorum)\n"
+"  rotate-shares  re-share the quorum key to a new roster (quorum)\n"
+"  ceremony     run (or rehearse) a ceremony script; check a script\n"
+"  roster       set passphrase verifiers; the CA manager approves the roster\n"
 "  audit        verify or show the audit log\n"
 "  share        inspect a share file without its passphrase\n"
 "  profile      check a profile file\n"
 "  status       what this CA is: token, share set, roots, audit log\n"
+"  bundle       create, verify or import a signed bundle (air gap)\n"
+"  qr           a small file as QR code images, and back\n"
 "  version      print the version\n"
 "\n"
 "Run 'hanko-offline <command> --help' for its options; man hanko-offline.\n";
@@ -31,10 +39,18 @@ static const struct {
 	{ "init",		cmd_init },
 	{ "create-root",	cmd_create_root },
 	{ "activate",		cmd_activate },
+	{ "backup",		cmd_backup },
+	{ "restore",		cmd_restore },
+	{ "destroy",		cmd_destroy },
+	{ "rotate-shares",	cmd_rotate_shares },
+	{ "ceremony",		cmd_ceremony },
+	{ "roster",		cmd_roster },
 	{ "audit",		cmd_audit },
 	{ "share",		cmd_share },
 	{ "profile",		cmd_profile },
 	{ "status",		cmd_status },
+	{ "bundle",		cmd_bundle },
+	{ "qr",			cmd_qr },
 };
 
 int

@@ -34,6 +34,13 @@ struct hk_ca {
 	char audit_log[4096];		/* <state>/audit/audit.log */
 	struct hk_token *tok;		/* NULL until hk_ca_activate */
 	char actors[1024];		/* holders whose shares activated it */
+	unsigned char *qkey;		/* the quorum key (32 bytes, hk_secret_alloc)
+					 * after hk_ca_activate, for backups and
+					 * re-sharing; NULL before; wiped by
+					 * hk_ca_close */
+	int quorum_only;		/* set before hk_ca_activate: combine the
+					 * shares but open no token (restore into
+					 * a fresh token when the old one is lost) */
 };
 
 /* Load the state folder and apply --clock (refused outside rehearsals). */
@@ -47,10 +54,15 @@ int hk_ca_audit(struct hk_ca *ca, const char *event, const char *result,
 /*
  * Collect shares, one audit record per share; with a quorum, unseal the
  * user PIN, open the token and log in (audited). Fewer than the threshold:
- * HK_ERR_QUORUM and no login attempt.
+ * HK_ERR_QUORUM and no login attempt. The quorum key stays in ca->qkey
+ * (secure memory) until hk_ca_close; with ca->quorum_only set, no token is
+ * opened (restore).
  */
 int hk_ca_activate(struct hk_ca *ca, const struct hk_share_arg *shares,
     int nshares);
+/* Open <state>/secrets/<name>.sealed with ca->qkey (needs activation):
+ * *plain is hk_secret_alloc memory, NUL-terminated; hk_secret_free it. */
+int hk_ca_unseal(struct hk_ca *ca, const char *name, unsigned char **plain);
 /* Sign a checkpoint with the token's audit key (needs activation). */
 int hk_ca_checkpoint(struct hk_ca *ca);
 /* Log out, close the token, free. NULL is fine. */
@@ -72,6 +84,67 @@ int cmd_activate(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_share(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_destroy(int argc, char **argv);
+int cmd_rotate_shares(int argc, char **argv);
+
+/* Key life-cycle ceremonies (docs/key-lifecycle.md), callable after
+ * hk_ca_activate; each audits its steps and failures and ends with
+ * hk_ca_checkpoint while the token is active. */
+struct backup_opts {
+	const char *key;	/* key label: "root-N" or "audit-1" */
+	const char *out;	/* backup file to make (0600, never replaced) */
+};
+int hk_backup(struct hk_ca *ca, const struct backup_opts *o);
+
+/* Helpers of the key life-cycle commands (cmd_backup.c). */
+/* On a failure path: sign a checkpoint if the token is active, keeping
+ * the failure's message. */
+void hk_life_checkpoint_keep_err(struct hk_ca *ca);
+/* The state.conf key holding the URI of key label (root-N, audit-1);
+ * refuses unknown and destroyed keys. */
+int hk_life_key(struct hk_ca *ca, const char *label, char *uri_key,
+    size_t len);
+/* The per-key KEK seed (secrets/backup-seed-<label>.sealed, needs the
+ * quorum key), made when create and missing: *seed is secret memory. */
+int hk_life_seed(struct hk_ca *ca, const char *label, int create,
+    unsigned char **seed);
+/* The public key the CA's records give key label: its certificate
+ * (certs/<label>.der) or audit/audit-key.pem. */
+int hk_life_refpub(struct hk_ca *ca, const char *label, EVP_PKEY **pub);
+/* SubjectPublicKeyInfo DER (OPENSSL_free) and its SHA-256. */
+int hk_life_spki(EVP_PKEY *pub, unsigned char **der, size_t *len,
+    unsigned char sha[32]);
+
+struct restore_opts {
+	const char *const *backups;	/* backup files, one per live key */
+	int nbackups;
+	const char *module;	/* PKCS#11 module; NULL = the embedded SoftHSM2 */
+	const char *label;	/* label of the fresh token; NULL = <old>-rN */
+};
+/* Needs ca->quorum_only activation or a normal one. */
+int hk_restore(struct hk_ca *ca, const struct restore_opts *o);
+
+struct destroy_opts {
+	const char *key;	/* key label: "root-N" */
+	const char *confirm;	/* must equal key (--yes-destroy KEY) */
+};
+int hk_destroy(struct hk_ca *ca, const struct destroy_opts *o);
+
+struct rotate_shares_opts {
+	const char *roster;	/* the new roster (approved by the CA manager) */
+	const char *media;	/* <media>/<id>/ gets each new holder's share */
+	const char *const *passin_id;	/* "ID=SPEC" of each new holder */
+	const char *const *passin_spec;	/* the SPEC part of each */
+	int npassin;
+	int kdf_level;		/* enum hk_kdf_level */
+};
+int hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o);
 int cmd_status(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
+int cmd_qr(int argc, char **argv);
+int cmd_ceremony(int argc, char **argv);
+int cmd_roster(int argc, char **argv);
 
 #endif
