@@ -865,11 +865,13 @@ out:
 		snprintf(log0, sizeof(log0), "%s/audit/audit.log", o->state);
 		{
 			char d[8192];
-			snprintf(d, sizeof(d), "%s script SHA-256 %s: %s; "
-			    "transcript %s; copy %s %s", c->script->name,
+			int dn = snprintf(d, sizeof(d), "%s script SHA-256 %s: "
+			    "%s; transcript %s; copy %s %s", c->script->name,
 			    c->script->sha256_hex, r == 0 ? "ok" : msg,
 			    *txt ? txt : "none", copy, o->keep_rehearsal ?
 			    "kept" : "removed");
+			if (dn < 0 || (size_t)dn >= sizeof(d))
+				d[sizeof(d) - 1] = '\0';	/* cut, still one line */
 			if (hk_audit_append(log0, "ceremony.rehearsal", r == 0 ?
 			    "ok" : "fail", "-", d) != 0)
 				fprintf(stderr, "hanko-offline: AUDIT LOG NOT "

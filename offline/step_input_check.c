@@ -19,7 +19,7 @@ run(struct hk_cer *c, const struct hk_script_step *st,
     struct hk_step_result *res)
 {
 	const struct hk_script_param *in = hk_script_param(st, "input");
-	char what[512], hex[65];
+	char what[4700], hex[65];
 	int r;
 
 	snprintf(what, sizeof(what), "input %s (%s)", in->value,

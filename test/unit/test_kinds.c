@@ -296,7 +296,7 @@ Test(kinds, link_fields)
 	EVP_PKEY *nk = rsa();
 	X509 *old = mkroot(k, at("2026-04-01T00:00:00Z"), 0);
 	X509 *new = mkroot(nk, at("2031-03-01T00:00:00Z"), 0);
-	X509 *own, *nwo;
+	X509 *own, *nwo, *same = NULL;
 
 	own = mklink(HK_LINK_OLD_WITH_NEW, old, new, nk,
 	    at("2026-04-01T00:00:00Z"), 0);
@@ -325,7 +325,8 @@ Test(kinds, link_fields)
 	cr_assert_eq(X509_get_ext_count(nwo), 5);
 	/* the same key twice is no rollover */
 	cr_assert_eq(hk_cert_build_link(p, HK_LINK_NEW_WITH_OLD, old, old,
-	    at("2031-02-28T10:00:00Z"), 0, &own), HK_ERR_INVALID);
+	    at("2031-02-28T10:00:00Z"), 0, &same), HK_ERR_INVALID);
+	cr_assert_null(same);
 	X509_free(own);
 	X509_free(nwo);
 	X509_free(old);
