@@ -42,6 +42,9 @@ static const struct hk_step_action *const registry[] = {
 	&hk_step_root_self_sign,
 	&hk_step_root_commit,
 	&hk_step_audit_checkpoint,
+	/* issuance: issue-subca, responder-certs, cross-certify */
+	/* root life cycle: rollover, revoke, arl-batch, compromise */
+	/* key custody: backup, restore, destroy, rotate-shares */
 };
 #define NREG	(sizeof(registry) / sizeof(registry[0]))
 

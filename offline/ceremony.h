@@ -70,6 +70,9 @@ extern const struct hk_step_action hk_step_root_keygen;
 extern const struct hk_step_action hk_step_root_self_sign;
 extern const struct hk_step_action hk_step_root_commit;
 extern const struct hk_step_action hk_step_audit_checkpoint;
+/* issuance: issue-subca, responder-certs, cross-certify */
+/* root life cycle: rollover, revoke, arl-batch, compromise */
+/* key custody: backup, restore, destroy, rotate-shares */
 
 /* The registry as the script loader wants it, and its entries. */
 const struct hk_action_spec *const *hk_ceremony_registry(size_t *n);
