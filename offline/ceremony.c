@@ -43,8 +43,27 @@ static const struct hk_step_action *const registry[] = {
 	&hk_step_root_commit,
 	&hk_step_audit_checkpoint,
 	/* issuance: issue-subca, responder-certs, cross-certify */
+	&hk_step_csr_check,
+	&hk_step_issue_subca,
+	&hk_step_issue_commit,
+	&hk_step_responder_cert,
+	&hk_step_cross_issue,
+	&hk_step_cross_accept,
+	&hk_step_cross_commit,
 	/* root life cycle: rollover, revoke, arl-batch, compromise */
+	&hk_step_rollover_link,
+	&hk_step_rollover_issuing,
+	&hk_step_rollover_commit,
+	&hk_step_revoke,
+	&hk_step_arl_batch,
+	&hk_step_arl_commit,
+	&hk_step_compromise_revoke,
+	&hk_step_compromise_notice,
 	/* key custody: backup, restore, destroy, rotate-shares */
+	&hk_step_backup,
+	&hk_step_restore,
+	&hk_step_destroy,
+	&hk_step_rotate_shares,
 };
 #define NREG	(sizeof(registry) / sizeof(registry[0]))
 

@@ -71,8 +71,62 @@ extern const struct hk_step_action hk_step_root_self_sign;
 extern const struct hk_step_action hk_step_root_commit;
 extern const struct hk_step_action hk_step_audit_checkpoint;
 /* issuance: issue-subca, responder-certs, cross-certify */
+extern const struct hk_step_action hk_step_csr_check;
+extern const struct hk_step_action hk_step_issue_subca;
+extern const struct hk_step_action hk_step_issue_commit;
+extern const struct hk_step_action hk_step_responder_cert;
+extern const struct hk_step_action hk_step_cross_issue;
+extern const struct hk_step_action hk_step_cross_accept;
+extern const struct hk_step_action hk_step_cross_commit;
+/* issuance building blocks (offline/step_issue_subca.c) */
+enum hk_iss_kind { HK_ISS_ISSUING, HK_ISS_OCSP, HK_ISS_VALIDATION,
+    HK_ISS_CROSS };
+struct hk_issued;
+const char *hk_iss_kind_name(enum hk_iss_kind k);
+void hk_iss_err_prefix(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+/* The current root: generation, certificate, key URI (state.conf). */
+int hk_iss_root(struct hk_cer *c, int *gen, X509 **root, char *uri,
+    size_t urilen);
+/* <kind>.current + 1 from state.conf. */
+int hk_iss_next(struct hk_cer *c, enum hk_iss_kind k, int *n);
+/* The csr-check step a "request" parameter names, its input and kind. */
+int hk_iss_request(struct hk_cer *c, const struct hk_script_step *st,
+    const struct hk_script_step **check, int *input, enum hk_iss_kind *kind);
+/* The input re-read (digest unchanged since the start) and parsed. */
+int hk_iss_csr(struct hk_cer *c, int input, X509_REQ **out);
+/* An expected SHA-256 input (64 hex digits). */
+int hk_iss_fingerprint(struct hk_cer *c, int input, unsigned char out[32]);
+int hk_iss_build(struct hk_cer *c, enum hk_iss_kind k, X509 *root,
+    X509_REQ *csr, int n, const char *bca_dn, int path_len,
+    const char *mapped, X509 **out);
+/* Confirm the TBS, sign in the token, write certs/<kind>-<n>.der/.pem. */
+int hk_iss_sign_write(struct hk_cer *c, const struct hk_script_step *st,
+    struct hk_step_result *res, enum hk_iss_kind k, int n, X509 *cert,
+    X509 *root, const char *key_uri);
+int hk_iss_issue(struct hk_cer *c, const struct hk_script_step *st,
+    struct hk_step_result *res, enum hk_iss_kind k, int path_len,
+    const char *mapped);
+void hk_iss_undo_files(struct hk_cer *c, const struct hk_script_step *st,
+    struct hk_step_result *res);
+int hk_iss_rel(struct hk_cer *c, const char *abs, char *rel, size_t len);
+int hk_iss_register(struct hk_cer *c, X509 *cert, const char *kind,
+    const char *rel, struct hk_issued **saved);
+void hk_iss_unregister(struct hk_cer *c, struct hk_issued *reg);
 /* root life cycle: rollover, revoke, arl-batch, compromise */
+extern const struct hk_step_action hk_step_rollover_link;
+extern const struct hk_step_action hk_step_rollover_issuing;
+extern const struct hk_step_action hk_step_rollover_commit;
+extern const struct hk_step_action hk_step_revoke;
+extern const struct hk_step_action hk_step_arl_batch;
+extern const struct hk_step_action hk_step_arl_commit;
+extern const struct hk_step_action hk_step_compromise_revoke;
+extern const struct hk_step_action hk_step_compromise_notice;
 /* key custody: backup, restore, destroy, rotate-shares */
+extern const struct hk_step_action hk_step_backup;
+extern const struct hk_step_action hk_step_restore;
+extern const struct hk_step_action hk_step_destroy;
+extern const struct hk_step_action hk_step_rotate_shares;
 
 /* The registry as the script loader wants it, and its entries. */
 const struct hk_action_spec *const *hk_ceremony_registry(size_t *n);

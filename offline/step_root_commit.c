@@ -48,6 +48,11 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 	char rel[256], fp[96];
 	int r, di;
 
+	if (kr->key_id_len != 6 || memcmp(kr->key_id, "root-1", 6) != 0) {
+		hk_err_set("step %s: root-commit records generation 1 only; a "
+		    "new generation is kept by rollover-commit", st->id);
+		return HK_ERR_INVALID;
+	}
 	(void)hk_cer_ref_output(c, sign, "der", &di);
 	snprintf(rel, sizeof(rel), "%s", c->script->outputs[di].path);
 	memset(&k, 0, sizeof(k));

@@ -4,6 +4,7 @@
  * the key building blocks "create-root" shares.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "atomic.h"
@@ -35,17 +36,27 @@ int
 hk_root_keygen(struct hk_ca *ca, const struct hk_profile *p,
     struct hk_root_key *k)
 {
-	static const unsigned char id[] = "root-1";
+	const char *g = hk_state_get(ca->st, "root.generations");
 	enum hk_p11_keytype type;
+	char label[16];
+	long gen;
 	int r;
 
+	/* generation 1 at init-root, n + 1 at a rollover (CPS 4-13) */
+	gen = g != NULL ? strtol(g, NULL, 10) : 0;
+	if (gen < 0 || gen >= 999) {
+		hk_err_set("state.conf: root.generations: \"%s\" is not 0..998",
+		    g);
+		return HK_ERR_STATE;
+	}
 	type = p->root_key == HK_KEY_EC_P384 ? HK_P11_EC : HK_P11_RSA;
-	memcpy(k->id, id, sizeof(id) - 1);
-	k->idlen = sizeof(id) - 1;
+	snprintf(label, sizeof(label), "root-%ld", gen + 1);
+	memcpy(k->id, label, strlen(label));
+	k->idlen = strlen(label);
 	if ((r = hk_token_keygen(ca->tok, type, hk_key_alg_bits(p->root_key),
-	    "root-1", k->id, k->idlen)) != 0) {
-		hk_ca_audit(ca, "key.generate", "fail", ca->actors, "root-1: %s",
-		    hk_err_msg());
+	    label, k->id, k->idlen)) != 0) {
+		hk_ca_audit(ca, "key.generate", "fail", ca->actors, "%s: %s",
+		    label, hk_err_msg());
 		return r;
 	}
 	k->made = 1;
@@ -53,8 +64,9 @@ hk_root_keygen(struct hk_ca *ca, const struct hk_profile *p,
 	    k->idlen, k->uri, sizeof(k->uri))) != 0 ||
 	    (r = hk_token_key(ca->tok, k->uri, &k->priv, &k->pub)) != 0)
 		return r;
-	hk_ca_audit(ca, "key.generate", "ok", ca->actors, "root-1 %s in the "
-	    "token, non-extractable: %s", hk_key_alg_name(p->root_key), k->uri);
+	hk_ca_audit(ca, "key.generate", "ok", ca->actors, "%s %s in the "
+	    "token, non-extractable: %s", label, hk_key_alg_name(p->root_key),
+	    k->uri);
 	return 0;
 }
 
@@ -64,8 +76,8 @@ hk_root_key_undo(struct hk_ca *ca, struct hk_root_key *k)
 	if (k->made && ca->tok != NULL &&
 	    hk_token_key_destroy(ca->tok, k->id, k->idlen) == 0) {
 		hk_ca_audit(ca, "key.destroy", "ok", ca->actors,
-		    "root-1 removed: the ceremony failed before the "
-		    "certificate was kept");
+		    "%.*s removed: the ceremony failed before the "
+		    "certificate was kept", (int)k->idlen, (const char *)k->id);
 		k->made = 0;
 	}
 }
@@ -107,8 +119,9 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 	memcpy(res->key_id, k.id, k.idlen);
 	res->key_id_len = k.idlen;
 	res->key_made = 1;
-	snprintf(res->detail, sizeof(res->detail), "root-1 %s generated in "
-	    "the token: %s", alg->value, k.uri);
+	snprintf(res->detail, sizeof(res->detail), "%.*s %s generated in "
+	    "the token: %s", (int)k.idlen, (const char *)k.id, alg->value,
+	    k.uri);
 	return 0;
 }
 
@@ -128,7 +141,7 @@ undo(struct hk_cer *c, const struct hk_script_step *st,
 }
 
 const struct hk_step_action hk_step_root_keygen = {
-	{ "root-keygen", "generate the root key root-1 inside the token",
+	{ "root-keygen", "generate the next root key (root-1, or root-<n+1> at a rollover) inside the token",
 	    params, 0, 0, 1 },
 	run, undo
 };

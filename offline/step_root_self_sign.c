@@ -36,7 +36,7 @@ tbs_digest(X509 *cert, EVP_PKEY *pub, const EVP_MD *md, unsigned char d[32])
 		    EVP_PKEY_get_bits(pub) > 256 ? "P-384" : "P-256");
 	if (tmp == NULL || X509_sign(cert, tmp, md) <= 0 ||
 	    (len = i2d_re_X509_tbs(cert, &der)) <= 0) {
-		hk_err_set("root-1: cannot encode the TBS certificate");
+		hk_err_set("cannot encode the TBS certificate");
 		hk_err_add_openssl();
 		goto out;
 	}
@@ -54,8 +54,14 @@ hk_root_sign(struct hk_ca *ca, const struct hk_profile *p,
     X509 **out)
 {
 	unsigned char want[32], got[32];
+	char label[20], what[96];
 	X509 *cert = NULL;
 	int r;
+
+	snprintf(label, sizeof(label), "%.*s", k->idlen > 0 ?
+	    (int)k->idlen : 6, k->idlen > 0 ? (const char *)k->id : "root-1");
+	snprintf(what, sizeof(what), "%s self-signed certificate "
+	    "(tbsCertificate)", label);
 
 	*out = NULL;
 	if ((r = hk_cert_build_root(p, k->pub, hk_clock_now(), rehearsal,
@@ -64,8 +70,7 @@ hk_root_sign(struct hk_ca *ca, const struct hk_profile *p,
 	if (confirm != NULL) {
 		if ((r = tbs_digest(cert, k->pub, hk_cert_md(p, k->pub),
 		    want)) != 0 ||
-		    (r = confirm(arg, "root-1 self-signed certificate "
-		    "(tbsCertificate)", want)) != 0)
+		    (r = confirm(arg, what, want)) != 0)
 			goto fail;
 	}
 	if ((r = hk_cert_sign_checked(cert, k->priv, k->pub, p, HK_CERT_ROOT,
@@ -76,22 +81,22 @@ hk_root_sign(struct hk_ca *ca, const struct hk_profile *p,
 		int len = i2d_re_X509_tbs(cert, &der);
 		if (len <= 0) {
 			r = HK_ERR_CRYPTO;
-			hk_err_set("root-1: cannot encode the signed TBS");
+			hk_err_set("%s: cannot encode the signed TBS", label);
 			goto fail;
 		}
 		SHA256(der, (size_t)len, got);
 		OPENSSL_free(der);
 		if (memcmp(want, got, 32) != 0) {
 			r = HK_ERR_VERIFY;
-			hk_err_set("root-1: the signed TBS is not the one "
-			    "confirmed");
+			hk_err_set("%s: the signed TBS is not the one "
+			    "confirmed", label);
 			goto fail;
 		}
 	}
 	*out = cert;
 	return 0;
 fail:
-	hk_ca_audit(ca, "cert.sign", "fail", ca->actors, "root-1: %s",
+	hk_ca_audit(ca, "cert.sign", "fail", ca->actors, "%s: %s", label,
 	    hk_err_msg());
 	X509_free(cert);
 	return r;
@@ -109,7 +114,7 @@ hk_root_write(struct hk_ca *ca, X509 *cert, const char *der, const char *pem,
 		return r;
 	}
 	hk_cert_fingerprint_text(cert, fp);
-	hk_ca_audit(ca, "cert.sign", "ok", ca->actors, "root-1 self-signed "
+	hk_ca_audit(ca, "cert.sign", "ok", ca->actors, "self-signed root "
 	    "certificate %s SHA-256 %s", der, fp);
 	return 0;
 }
@@ -159,6 +164,33 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 	memset(&k, 0, sizeof(k));
 	k.priv = kr->priv;
 	k.pub = kr->pub;
+	if (kr->key_id_len < 6 || kr->key_id_len >= sizeof(k.id)) {
+		hk_err_set("step %s: key: no root key label", st->id);
+		return HK_ERR_STATE;
+	}
+	memcpy(k.id, kr->key_id, kr->key_id_len);
+	k.idlen = kr->key_id_len;
+	/* certs/root-<g>.der and .pem: the generation the key step made */
+	{
+		const char *bd = strrchr(der, '/'), *bp = strrchr(pem, '/');
+		char want[32];
+		snprintf(want, sizeof(want), "%.*s.der", (int)k.idlen,
+		    (const char *)k.id);
+		if (bd == NULL || strcmp(bd + 1, want) != 0) {
+			hk_err_set("%s: step %s: der: the key made is %.*s, so "
+			    "the certificate is certs/%s", c->script->file,
+			    st->id, (int)k.idlen, (const char *)k.id, want);
+			return HK_ERR_INVALID;
+		}
+		want[strlen(want) - 3] = '\0';
+		strcat(want, "pem");
+		if (bp == NULL || strcmp(bp + 1, want) != 0) {
+			hk_err_set("%s: step %s: pem: the key made is %.*s, so "
+			    "the certificate is certs/%s", c->script->file,
+			    st->id, (int)k.idlen, (const char *)k.id, want);
+			return HK_ERR_INVALID;
+		}
+	}
 	if ((r = hk_root_sign(c->ca, c->profile, &k, c->rehearsal,
 	    confirm_cb, &a, &cert)) != 0)
 		return r;
@@ -170,8 +202,8 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 	snprintf(res->written[0], sizeof(res->written[0]), "%s", der);
 	snprintf(res->written[1], sizeof(res->written[1]), "%s", pem);
 	res->nwritten = 2;
-	snprintf(res->detail, sizeof(res->detail), "root-1 self-signed "
-	    "certificate SHA-256 %s", fp);
+	snprintf(res->detail, sizeof(res->detail), "%.*s self-signed "
+	    "certificate SHA-256 %s", (int)k.idlen, (const char *)k.id, fp);
 	return 0;
 }
 

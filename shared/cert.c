@@ -1000,6 +1000,50 @@ out:
 }
 
 int
+hk_cert_build_issuing_renew(const struct hk_profile *p, X509 *root,
+    X509 *old, time_t not_before, int rehearsal, X509 **out)
+{
+	const X509_NAME *dn;
+	BASIC_CONSTRAINTS *bc;
+	struct issued b;
+	int r, ca;
+
+	*out = NULL;
+	memset(&b, 0, sizeof(b));
+	if ((r = not_before_ok(not_before, "issuing")) != 0)
+		return r;
+	if (old == NULL || (dn = X509_get_subject_name(old)) == NULL ||
+	    (b.pub = X509_get0_pubkey(old)) == NULL) {
+		hk_err_set("issuing: the certificate to renew has no subject "
+		    "or key that decodes");
+		return HK_ERR_INVALID;
+	}
+	bc = X509_get_ext_d2i(old, NID_basic_constraints, NULL, NULL);
+	ca = bc != NULL && bc->ca;
+	BASIC_CONSTRAINTS_free(bc);
+	if (!ca) {
+		hk_err_set("issuing: the certificate to renew is not a CA "
+		    "certificate");
+		return HK_ERR_INVALID;
+	}
+	if ((r = key_matches(b.pub, p->issuing_key, "issuing")) != 0)
+		return r;
+	b.kind = HK_CERT_ISSUING;
+	b.subject = dn;
+	b.nb = not_before;
+	if ((r = capped_end(root, not_before, p->issuing_validity_years,
+	    "issuing", &b.na)) != 0)
+		return r;
+	b.ca = 1;
+	b.path_len = 0;
+	b.ku0 = 5;			/* keyCertSign */
+	b.ku1 = 6;			/* cRLSign */
+	b.policy = hk_cert_policy(p, HK_CERT_ISSUING, rehearsal);
+	b.crldp = 1;
+	return build_issued(p, root, &b, out);
+}
+
+int
 hk_cert_build_link(const struct hk_profile *p, enum hk_link_dir dir,
     X509 *old_root, X509 *new_root, time_t key_generated, int rehearsal,
     X509 **out)

@@ -76,6 +76,15 @@ int hk_cert_build_issuing(const struct hk_profile *p, X509 *root,
     X509 **out);
 
 /*
+ * The same issuing CA re-certified under another root key (key rollover,
+ * CPS 4-13): subject and public key copied from old (a CA certificate with
+ * the profile's issuing key; no CSR: the key is already the CA's), new
+ * serial, the other fields as hk_cert_build_issuing.
+ */
+int hk_cert_build_issuing_renew(const struct hk_profile *p, X509 *root,
+    X509 *old, time_t not_before, int rehearsal, X509 **out);
+
+/*
  * Link certificate (RFC 4210 4.4.1, CPS 7-1-4) between two self-signed root
  * generations: OldWithNew certifies old_root's key under the new key,
  * NewWithOld new_root's key under the old key. issuer = subject = root DN,

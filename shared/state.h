@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#define HK_STATE_MAX_KEYS	32
+#define HK_STATE_MAX_KEYS	512
 
 struct hk_state {
 	char *dir;			/* the state folder */

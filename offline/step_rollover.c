@@ -1,0 +1,557 @@
+/*
+ * step_rollover.c - the root key rollover (CPS 4-13, 6-3-1-2, 7-1-4; RFC
+ * 4210 4.4): actions "rollover-link" (OldWithNew / NewWithOld),
+ * "rollover-issuing" (the current issuing CA re-certified under the new
+ * key) and "rollover-commit" (issued.txt and state.conf), with the helpers
+ * the other root life-cycle actions share (step_rollover.h).
+ *
+ * The new key and its self-signed certificate (NewWithNew) are made by
+ * the generalised root-keygen and root-self-sign actions: root-keygen
+ * makes root-<n+1> when generation n exists.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "atomic.h"
+#include "cert.h"
+#include "ceremony.h"
+#include "clock.h"
+#include "err.h"
+#include "hex.h"
+#include "issued.h"
+#include "p11.h"
+#include "profile.h"
+#include "step_rollover.h"
+#include "transcript.h"
+
+/* Shared helpers (step_rollover.h). */
+
+int
+hk_life_generation(struct hk_cer *c)
+{
+	const char *g = hk_state_get(c->ca->st, "root.generations");
+	long n = g != NULL ? strtol(g, NULL, 10) : 0;
+
+	return n < 0 || n > 999 ? 0 : (int)n;
+}
+
+int
+hk_life_root(struct hk_cer *c, int gen, X509 **cert, EVP_PKEY **priv,
+    EVP_PKEY **pub)
+{
+	char key[64], path[4096];
+	const char *v;
+	int r;
+
+	*cert = NULL;
+	if (gen < 1) {
+		hk_err_set("%s: no root yet: run the init-root ceremony first",
+		    c->ca->st->dir);
+		return HK_ERR_STATE;
+	}
+	snprintf(key, sizeof(key), "root.%d.cert", gen);
+	if ((v = hk_state_get(c->ca->st, key)) == NULL) {
+		hk_err_set("%s: state.conf: %s: missing", c->ca->st->dir, key);
+		return HK_ERR_STATE;
+	}
+	if ((r = hk_state_path(c->ca->st, v, path, sizeof(path))) != 0 ||
+	    (r = hk_cert_read(path, cert)) != 0)
+		return r;
+	if (priv == NULL)
+		return 0;
+	snprintf(key, sizeof(key), "root.%d.key-uri", gen);
+	if ((v = hk_state_get(c->ca->st, key)) == NULL) {
+		hk_err_set("%s: state.conf: %s: missing", c->ca->st->dir, key);
+		r = HK_ERR_STATE;
+	} else if (c->ca->tok == NULL) {
+		hk_err_set("root-%d: the token is not active", gen);
+		r = HK_ERR_STATE;
+	} else if ((r = hk_token_key(c->ca->tok, v, priv, pub)) == 0 &&
+	    EVP_PKEY_eq(*pub, X509_get0_pubkey(*cert)) != 1) {
+		hk_err_set("root-%d: the token's key is not the key of %s", gen,
+		    path);
+		EVP_PKEY_free(*priv);
+		EVP_PKEY_free(*pub);
+		*priv = *pub = NULL;
+		r = HK_ERR_VERIFY;
+	}
+	if (r != 0) {
+		X509_free(*cert);
+		*cert = NULL;
+	}
+	return r;
+}
+
+int
+hk_life_tbs_digest(X509 *cert, EVP_PKEY *pub, const EVP_MD *md,
+    unsigned char d[32])
+{
+	EVP_PKEY *tmp = NULL;
+	unsigned char *der = NULL;
+	int len, r = HK_ERR_CRYPTO;
+
+	/* a throwaway key of the same type fixes the signature algorithm
+	 * fields, as hk_cert_sign_checked does; the real signature replaces
+	 * it */
+	if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA)
+		tmp = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+		    (size_t)EVP_PKEY_get_bits(pub));
+	else
+		tmp = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+		    EVP_PKEY_get_bits(pub) > 256 ? "P-384" : "P-256");
+	if (tmp == NULL || X509_sign(cert, tmp, md) <= 0 ||
+	    (len = i2d_re_X509_tbs(cert, &der)) <= 0) {
+		hk_err_set("cannot encode the TBS certificate");
+		hk_err_add_openssl();
+		goto out;
+	}
+	SHA256(der, (size_t)len, d);
+	r = 0;
+out:
+	OPENSSL_free(der);
+	EVP_PKEY_free(tmp);
+	return r;
+}
+
+int
+hk_life_sign_confirmed(struct hk_cer *c, const struct hk_script_step *st,
+    X509 *cert, X509 *issuer, EVP_PKEY *key, int kind, const char *what)
+{
+	EVP_PKEY *ipub = X509_get0_pubkey(issuer);
+	unsigned char want[32], got[32], *der = NULL;
+	int r, len;
+
+	if ((r = hk_life_tbs_digest(cert, ipub, hk_cert_md(c->profile, ipub),
+	    want)) != 0 ||
+	    (r = hk_cer_confirm(c, st, what, want)) != 0)
+		goto fail;
+	if ((r = hk_cert_sign_issued(cert, issuer, key, c->profile,
+	    (enum hk_cert_kind)kind, c->rehearsal)) != 0)
+		goto fail;
+	if ((len = i2d_re_X509_tbs(cert, &der)) <= 0) {
+		hk_err_set("%s: cannot encode the signed TBS", what);
+		r = HK_ERR_CRYPTO;
+		goto fail;
+	}
+	SHA256(der, (size_t)len, got);
+	OPENSSL_free(der);
+	if (memcmp(want, got, 32) != 0) {
+		hk_err_set("%s: the signed TBS is not the one confirmed", what);
+		r = HK_ERR_VERIFY;
+		goto fail;
+	}
+	return 0;
+fail:
+	hk_ca_audit(c->ca, "cert.sign", "fail", c->res[st -
+	    c->script->steps].actors, "%s: %s", what, hk_err_msg());
+	return r;
+}
+
+void
+hk_life_undo_files(struct hk_cer *c, const struct hk_script_step *st,
+    struct hk_step_result *res)
+{
+	int i;
+
+	(void)st;
+	for (i = 0; i < res->nwritten; i++)
+		if (unlink(res->written[i]) == 0)
+			hk_ca_audit(c->ca, "cert.remove", "ok", res->actors,
+			    "%s removed: the ceremony failed before it was "
+			    "kept", res->written[i]);
+	res->nwritten = 0;
+}
+
+/* The generation n+1 a root-self-sign step made ("root-<g>" key label). */
+static int
+step_generation(struct hk_cer *c, const struct hk_script_step *rootst,
+    struct hk_step_result **kr)
+{
+	struct hk_step_result *k = hk_cer_ref_result(c, rootst, "key");
+	char lab[16];
+	long g;
+
+	*kr = k;
+	if (k == NULL || k->key_id_len < 6 || k->key_id_len >= sizeof(lab) ||
+	    k->priv == NULL)
+		return -1;
+	memcpy(lab, k->key_id, k->key_id_len);
+	lab[k->key_id_len] = '\0';
+	if (strncmp(lab, "root-", 5) != 0)
+		return -1;
+	g = strtol(lab + 5, NULL, 10);
+	return g < 2 || g > 999 ? -1 : (int)g;
+}
+
+static time_t
+cert_not_before(X509 *x)
+{
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm) != 1)
+		return (time_t)-1;
+	return timegm(&tm);
+}
+
+/* The new root (step running root-self-sign) a step names, with g = n+1
+ * checked against root.generations. */
+static int
+new_root(struct hk_cer *c, const struct hk_script_step *st, int *g,
+    struct hk_step_result **sr, struct hk_step_result **kr)
+{
+	const struct hk_script_param *rp = hk_script_param(st, "root");
+	const struct hk_script_step *rs = &c->script->steps[rp->ref];
+
+	*sr = &c->res[rp->ref];
+	if (!(*sr)->ran || (*sr)->cert == NULL) {
+		hk_err_set("step %s: root: step %s made no certificate", st->id,
+		    rs->id);
+		return HK_ERR_STATE;
+	}
+	if ((*g = step_generation(c, rs, kr)) < 0 ||
+	    *g != hk_life_generation(c) + 1) {
+		hk_err_set("step %s: root: step %s did not make generation %d "
+		    "(a rollover follows the current generation)", st->id,
+		    rs->id, hk_life_generation(c) + 1);
+		return HK_ERR_STATE;
+	}
+	return 0;
+}
+
+/* Action "rollover-link". */
+
+static const char *const link_dirs[] = { "old-with-new", "new-with-old",
+    NULL };
+
+static const struct hk_param_spec link_params[] = {
+	{ "root", HK_PARAM_STEP, 1, 0, 0, NULL, "root-self-sign", -1 },
+	{ "direction", HK_PARAM_ENUM, 1, 0, 0, link_dirs, NULL, -1 },
+	{ "der", HK_PARAM_OUTPUT, 1, 0, 0, NULL, NULL, HK_OUTPUT_CERT_DER },
+	{ "pem", HK_PARAM_OUTPUT, 1, 0, 0, NULL, NULL, HK_OUTPUT_CERT_PEM },
+	{ NULL, 0, 0, 0, 0, NULL, NULL, -1 }
+};
+
+static int
+link_run(struct hk_cer *c, const struct hk_script_step *st,
+    struct hk_step_result *res)
+{
+	const struct hk_script_param *dp = hk_script_param(st, "direction");
+	enum hk_link_dir dir = dp->ival == 0 ? HK_LINK_OLD_WITH_NEW :
+	    HK_LINK_NEW_WITH_OLD;
+	struct hk_step_result *sr, *kr;
+	X509 *old = NULL, *cert = NULL;
+	EVP_PKEY *opriv = NULL, *opub = NULL;
+	const char *der, *pem, *created, *b;
+	char key[64], what[128], fp[96], want[320];
+	time_t gen_time;
+	int g, r, di, pi;
+
+	der = hk_cer_ref_output(c, st, "der", &di);
+	pem = hk_cer_ref_output(c, st, "pem", &pi);
+	if ((r = new_root(c, st, &g, &sr, &kr)) != 0)
+		return r;
+	snprintf(want, sizeof(want), "link-%d-%s.", g, dp->value);
+	if (c->script->outputs[di].base != HK_BASE_CERTS ||
+	    c->script->outputs[pi].base != HK_BASE_CERTS ||
+	    (b = strrchr(der, '/')) == NULL ||
+	    strncmp(b + 1, want, strlen(want)) != 0 ||
+	    (b = strrchr(pem, '/')) == NULL ||
+	    strncmp(b + 1, want, strlen(want)) != 0) {
+		hk_err_set("%s: step %s: the link certificates of generation "
+		    "%d are kept as certs/%s{der,pem}", c->script->file, st->id,
+		    g, want);
+		return HK_ERR_INVALID;
+	}
+	/* the old generation: certificate, key (NewWithOld), created */
+	if ((r = hk_life_root(c, g - 1, &old, dir == HK_LINK_NEW_WITH_OLD ?
+	    &opriv : NULL, &opub)) != 0)
+		return r;
+	if (dir == HK_LINK_OLD_WITH_NEW) {
+		snprintf(key, sizeof(key), "root.%d.created", g - 1);
+		created = hk_state_get(c->ca->st, key);
+		if (created == NULL || hk_time_parse(created, &gen_time) != 0) {
+			hk_err_set("%s: state.conf: %s: missing or not a time",
+			    c->ca->st->dir, key);
+			r = HK_ERR_STATE;
+			goto out;
+		}
+	} else if ((gen_time = cert_not_before(sr->cert)) == (time_t)-1) {
+		hk_err_set("root-%d: notBefore does not decode", g);
+		r = HK_ERR_INVALID;
+		goto out;
+	}
+	snprintf(what, sizeof(what), "link certificate %s of generation %d "
+	    "(%s, tbsCertificate)", dir == HK_LINK_OLD_WITH_NEW ?
+	    "OldWithNew" : "NewWithOld", g, dir == HK_LINK_OLD_WITH_NEW ?
+	    "old public key signed by the new key" :
+	    "new public key signed by the old key");
+	if ((r = hk_cert_build_link(c->profile, dir, old, sr->cert, gen_time,
+	    c->rehearsal, &cert)) != 0) {
+		hk_ca_audit(c->ca, "cert.sign", "fail", res->actors, "%s: %s",
+		    what, hk_err_msg());
+		goto out;
+	}
+	if ((r = hk_life_sign_confirmed(c, st, cert,
+	    dir == HK_LINK_OLD_WITH_NEW ? sr->cert : old,
+	    dir == HK_LINK_OLD_WITH_NEW ? kr->priv : opriv, HK_CERT_LINK,
+	    what)) != 0)
+		goto out;
+	if ((r = hk_cert_write(cert, der, pem)) != 0) {
+		hk_ca_audit(c->ca, "cert.write", "fail", res->actors, "%s",
+		    hk_err_msg());
+		goto out;
+	}
+	hk_cert_fingerprint_text(cert, fp);
+	hk_ca_audit(c->ca, "cert.sign", "ok", res->actors, "%s %s SHA-256 %s",
+	    what, der, fp);
+	res->cert = cert;
+	cert = NULL;
+	snprintf(res->written[0], sizeof(res->written[0]), "%s", der);
+	snprintf(res->written[1], sizeof(res->written[1]), "%s", pem);
+	res->nwritten = 2;
+	snprintf(res->detail, sizeof(res->detail), "%s link %d SHA-256 %s",
+	    dp->value, g, fp);
+out:
+	X509_free(cert);
+	X509_free(old);
+	EVP_PKEY_free(opriv);
+	EVP_PKEY_free(opub);
+	return r;
+}
+
+const struct hk_step_action hk_step_rollover_link = {
+	{ "rollover-link", "sign a link certificate between the current root "
+	    "and the new generation (OldWithNew or NewWithOld)", link_params,
+	    0, 1, 1 },
+	link_run, hk_life_undo_files
+};
+
+/* Action "rollover-issuing". */
+
+static const struct hk_param_spec iss_params[] = {
+	{ "root", HK_PARAM_STEP, 1, 0, 0, NULL, "root-self-sign", -1 },
+	{ NULL, 0, 0, 0, 0, NULL, NULL, -1 }
+};
+
+static int
+iss_run(struct hk_cer *c, const struct hk_script_step *st,
+    struct hk_step_result *res)
+{
+	struct hk_step_result *sr, *kr;
+	const char *cur, *v;
+	char key[64], path[4096], der[4096], pem[4096], rel[128], what[160];
+	char fp[96], hex[65];
+	unsigned char d[32];
+	X509 *old = NULL, *cert = NULL;
+	long k;
+	int g, r;
+
+	if ((r = new_root(c, st, &g, &sr, &kr)) != 0)
+		return r;
+	if ((cur = hk_state_get(c->ca->st, "issuing.current")) == NULL ||
+	    (k = strtol(cur, NULL, 10)) < 1 || k > 999) {
+		snprintf(res->detail, sizeof(res->detail), "no issuing CA "
+		    "(issuing.current unset): nothing to re-certify");
+		return 0;
+	}
+	snprintf(key, sizeof(key), "issuing.%ld.cert", k);
+	if ((v = hk_state_get(c->ca->st, key)) == NULL) {
+		hk_err_set("%s: state.conf: %s: missing", c->ca->st->dir, key);
+		return HK_ERR_STATE;
+	}
+	snprintf(rel, sizeof(rel), "certs/issuing-%ld-root-%d", k, g);
+	if ((r = hk_state_path(c->ca->st, v, path, sizeof(path))) != 0 ||
+	    (r = hk_cert_read(path, &old)) != 0)
+		return r;
+	if ((size_t)snprintf(der, sizeof(der), "%s/%s.der", c->ca->st->dir,
+	    rel) >= sizeof(der) || (size_t)snprintf(pem, sizeof(pem),
+	    "%s/%s.pem", c->ca->st->dir, rel) >= sizeof(pem)) {
+		r = HK_ERR_INVALID;
+		hk_err_set("%s: path too long", rel);
+		goto out;
+	}
+	if (hk_path_exists(der) || hk_path_exists(pem)) {
+		hk_err_set("%s: already exists; refusing to overwrite", der);
+		r = HK_ERR_EXISTS;
+		goto out;
+	}
+	snprintf(what, sizeof(what), "issuing CA %ld re-certified under "
+	    "root-%d (same subject and key, new serial; tbsCertificate)", k,
+	    g);
+	if ((r = hk_cert_build_issuing_renew(c->profile, sr->cert, old,
+	    hk_clock_now(), c->rehearsal, &cert)) != 0) {
+		hk_ca_audit(c->ca, "cert.sign", "fail", res->actors, "%s: %s",
+		    what, hk_err_msg());
+		goto out;
+	}
+	if ((r = hk_life_sign_confirmed(c, st, cert, sr->cert, kr->priv,
+	    HK_CERT_ISSUING, what)) != 0)
+		goto out;
+	if ((r = hk_cert_write(cert, der, pem)) != 0) {
+		hk_ca_audit(c->ca, "cert.write", "fail", res->actors, "%s",
+		    hk_err_msg());
+		goto out;
+	}
+	hk_cert_fingerprint_text(cert, fp);
+	hk_cert_fingerprint(cert, d);
+	hk_hex_encode(d, 32, hex);
+	hk_ca_audit(c->ca, "cert.sign", "ok", res->actors, "%s %s SHA-256 %s",
+	    what, der, fp);
+	hk_transcript_add(c->tr, "output", d, "issuing-%ld-root-%d %s SHA-256 "
+	    "%s", k, g, der, hex);
+	res->cert = cert;
+	cert = NULL;
+	snprintf(res->written[0], sizeof(res->written[0]), "%s", der);
+	snprintf(res->written[1], sizeof(res->written[1]), "%s", pem);
+	res->nwritten = 2;
+	snprintf(res->detail, sizeof(res->detail), "issuing CA %ld "
+	    "re-certified under root-%d: %s.der SHA-256 %s", k, g, rel, fp);
+out:
+	X509_free(old);
+	X509_free(cert);
+	return r;
+}
+
+const struct hk_step_action hk_step_rollover_issuing = {
+	{ "rollover-issuing", "re-certify the current issuing CA (same subject "
+	    "and key) under the new root key", iss_params, 0, 1, 1 },
+	iss_run, hk_life_undo_files
+};
+
+/* Action "rollover-commit". */
+
+static const struct hk_param_spec commit_params[] = {
+	{ "root", HK_PARAM_STEP, 1, 0, 0, NULL, "root-self-sign", -1 },
+	{ "old-with-new", HK_PARAM_STEP, 1, 0, 0, NULL, "rollover-link", -1 },
+	{ "new-with-old", HK_PARAM_STEP, 1, 0, 0, NULL, "rollover-link", -1 },
+	{ "issuing", HK_PARAM_STEP, 0, 0, 0, NULL, "rollover-issuing", -1 },
+	{ NULL, 0, 0, 0, 0, NULL, NULL, -1 }
+};
+
+/* The path of f relative to the state folder. */
+static int
+state_rel(struct hk_cer *c, const char *f, char *rel, size_t len)
+{
+	size_t n = strlen(c->ca->st->dir);
+
+	if (strncmp(f, c->ca->st->dir, n) != 0 || f[n] != '/' ||
+	    strlen(f + n + 1) >= len) {
+		hk_err_set("%s: not inside the state folder", f);
+		return HK_ERR_INTERNAL;
+	}
+	snprintf(rel, len, "%s", f + n + 1);
+	return 0;
+}
+
+static int
+commit_run(struct hk_cer *c, const struct hk_script_step *st,
+    struct hk_step_result *res)
+{
+	const struct hk_script_param *pown = hk_script_param(st,
+	    "old-with-new");
+	const struct hk_script_param *pnwo = hk_script_param(st,
+	    "new-with-old");
+	const struct hk_script_param *piss = hk_script_param(st, "issuing");
+	struct hk_step_result *sr, *kr, *own, *nwo, *iss = NULL;
+	struct hk_issued *reg = NULL;
+	unsigned char *saved = NULL;
+	size_t savedlen = 0;
+	char relroot[256], relown[256], relnwo[256], reliss[256], key[64];
+	char val[32], t[32], fp[96], path[4096];
+	long k = 0;
+	int g, r, had;
+
+	if ((r = new_root(c, st, &g, &sr, &kr)) != 0)
+		return r;
+	own = &c->res[pown->ref];
+	nwo = &c->res[pnwo->ref];
+	if (hk_script_param(&c->script->steps[pown->ref],
+	    "direction")->ival != 0 ||
+	    hk_script_param(&c->script->steps[pnwo->ref],
+	    "direction")->ival != 1 || own->cert == NULL || nwo->cert == NULL) {
+		hk_err_set("step %s: old-with-new and new-with-old must name "
+		    "the steps that signed OldWithNew and NewWithOld", st->id);
+		return HK_ERR_INVALID;
+	}
+	if (piss != NULL && c->res[piss->ref].cert != NULL)
+		iss = &c->res[piss->ref];
+	if ((r = state_rel(c, sr->written[0], relroot, sizeof(relroot))) != 0 ||
+	    (r = state_rel(c, own->written[0], relown, sizeof(relown))) != 0 ||
+	    (r = state_rel(c, nwo->written[0], relnwo, sizeof(relnwo))) != 0 ||
+	    (iss != NULL && (r = state_rel(c, iss->written[0], reliss,
+	    sizeof(reliss))) != 0))
+		return r;
+	if (iss != NULL)
+		k = strtol(hk_state_get(c->ca->st, "issuing.current"), NULL, 10);
+	/* issued.txt first (kept as it was if state.conf cannot be saved) */
+	if ((r = hk_state_path(c->ca->st, HK_ISSUED_FILE, path,
+	    sizeof(path))) != 0)
+		return r;
+	had = hk_path_exists(path);
+	if (had && (r = hk_file_read(path, 64 << 20, &saved, &savedlen)) != 0)
+		return r;
+	if ((r = hk_issued_load(c->ca->st->dir, &reg)) != 0 ||
+	    (r = hk_issued_add(reg, sr->cert, "root", relroot)) != 0 ||
+	    (r = hk_issued_add(reg, own->cert, "link", relown)) != 0 ||
+	    (r = hk_issued_add(reg, nwo->cert, "link", relnwo)) != 0 ||
+	    (iss != NULL && (r = hk_issued_add(reg, iss->cert, "issuing",
+	    reliss)) != 0) ||
+	    (r = hk_issued_save(reg)) != 0)
+		goto out;
+	hk_time_format(cert_not_before(sr->cert), t, sizeof(t));
+	snprintf(val, sizeof(val), "%d", g);
+	r = hk_state_set(c->ca->st, "root.generations", val);
+#define SETK(fmt, v) do { if (r == 0) { snprintf(key, sizeof(key), fmt, g); \
+	r = hk_state_set(c->ca->st, key, v); } } while (0)
+	SETK("root.%d.key-uri", kr->key_uri);
+	SETK("root.%d.cert", relroot);
+	SETK("root.%d.created", t);
+	SETK("link.%d.old-with-new", relown);
+	SETK("link.%d.new-with-old", relnwo);
+#undef SETK
+	if (r == 0 && hk_state_get(c->ca->st, "root.current") != NULL)
+		r = hk_state_set(c->ca->st, "root.current", val);
+	if (r == 0 && iss != NULL) {
+		snprintf(key, sizeof(key), "issuing.%ld.cert", k);
+		r = hk_state_set(c->ca->st, key, reliss);
+	}
+	if (r == 0)
+		r = hk_state_save(c->ca->st);
+	if (r != 0) {
+		/* put issued.txt back: nothing of generation g is kept */
+		if (had)
+			(void)hk_file_write(path, saved, savedlen, 0644, 0);
+		else
+			(void)unlink(path);
+		goto out;
+	}
+	kr->key_made = 0;	/* the CA's now: no undo removes them */
+	sr->nwritten = own->nwritten = nwo->nwritten = 0;
+	if (iss != NULL)
+		iss->nwritten = 0;
+	hk_cert_fingerprint_text(sr->cert, fp);
+	hk_ca_audit(c->ca, "root.rollover", "ok", res->actors, "generation %d "
+	    "SHA-256 %s; links %s %s%s%s; registered in %s", g, fp, relown,
+	    relnwo, iss ? "; issuing CA re-certified " : "",
+	    iss ? reliss : "", HK_ISSUED_FILE);
+	snprintf(res->detail, sizeof(res->detail), "generation %d recorded "
+	    "(root.generations = %d): %s, %s, %s%s%s", g, g, relroot, relown,
+	    relnwo, iss ? ", " : "", iss ? reliss : "");
+out:
+	free(saved);
+	hk_issued_free(reg);
+	return r;
+}
+
+const struct hk_step_action hk_step_rollover_commit = {
+	{ "rollover-commit", "record the new root generation, its links and "
+	    "the re-certified issuing CA in issued.txt and state.conf; kept "
+	    "from here on", commit_params, 0, 0, 1 },
+	commit_run, NULL
+};

@@ -1,0 +1,64 @@
+/*
+ * step_rollover.h - helpers shared by the root life-cycle actions
+ * (rollover, revoke, arl-batch, compromise; docs/ceremony-lifecycle.md).
+ * Internal to offline/step_rollover.c, step_revoke.c, step_arl.c and
+ * step_compromise.c.
+ */
+#ifndef HK_STEP_ROLLOVER_H
+#define HK_STEP_ROLLOVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "ceremony.h"
+
+/* The current root generation (root.generations), its certificate and,
+ * when priv is not NULL, its key from the token. */
+int hk_life_root(struct hk_cer *c, int gen, X509 **cert, EVP_PKEY **priv,
+    EVP_PKEY **pub);
+/* root.generations as a number (0 if absent). */
+int hk_life_generation(struct hk_cer *c);
+
+/* SHA-256 of the TBSCertificate key (public half pub) will sign. */
+int hk_life_tbs_digest(X509 *cert, EVP_PKEY *pub, const EVP_MD *md,
+    unsigned char d[32]);
+/* Confirm, sign issued (hk_cert_sign_issued), check the TBS signed is the
+ * one confirmed. what names it for the operators. */
+int hk_life_sign_confirmed(struct hk_cer *c, const struct hk_script_step *st,
+    X509 *cert, X509 *issuer, EVP_PKEY *key, int kind, const char *what);
+/* Undo for a step whose files are in res->written: remove them. */
+void hk_life_undo_files(struct hk_cer *c, const struct hk_script_step *st,
+    struct hk_step_result *res);
+
+/* Revocations staged by revoke / compromise-revoke, applied to issued.txt
+ * only by arl-commit, after the ARL naming them was signed and written. */
+#define HK_LIFE_MAX_STAGED	1024
+struct hk_life_staged {
+	char serial[43];
+	char kind[24];
+	int reason;		/* CRLReason 1..5 */
+	time_t when;
+};
+int hk_life_stage(const char *serial, const char *kind, int reason,
+    time_t when);
+/* The staged list (n entries). */
+const struct hk_life_staged *hk_life_staged(size_t *n);
+/* Clear (undo of the staging step). */
+void hk_life_unstage_all(void);
+/* 1 once arl-commit kept the revocations (undo then leaves them). */
+extern int hk_life_committed;
+/* The generation a compromise ceremony declared (0: none). */
+extern int hk_life_compromised_gen;
+
+/* The i-th ARL file arl-batch wrote in this ceremony (NULL past the end),
+ * how many, and the last cRLNumber signed. */
+const char *hk_life_arl_file(size_t i, size_t *n, uint64_t *last);
+
+/* CRLReason names of the scripts: index + 1 is the CRLReason. */
+extern const char *const hk_life_reasons[];
+
+#endif

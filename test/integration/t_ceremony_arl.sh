@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# t_ceremony_arl.sh - the arl-batch and revoke ceremonies
+# (ceremony-scripts/arl-batch.yaml, revoke.yaml): 35 pre-signed ARLs under one
+# confirmation, numbers continuing across batches, a revocation by serial with
+# a CPS reason and its emergency ARL, refusals before the token, a failure
+# forced mid-batch and after each step (CPS 4-4-3, 4-4-9, 4-4-10, 4-10, 7-2-2).
+. "$(dirname "$0")/lib.sh"
+fresh_tmp
+T=$HANKO_TMP
+export HK_PASS_watanabe='Shimabara bay ferry 7 gulls'
+export HK_PASS_ito='Yatsushiro rush mats 54 weave'
+export HK_PASS_kimura='Minamata hills tea 3 harvest'
+OPS=(--operator watanabe=env:HK_PASS_watanabe --operator ito=env:HK_PASS_ito
+	--operator kimura=env:HK_PASS_kimura)
+make_ca "$T/ca"
+S=$T/ca/state
+for p in watanabe ito kimura; do
+	"$OFF" roster set-passphrase --state "$S" --person "$p" --passin "env:HK_PASS_$p" --kdf interactive >/dev/null
+done
+"$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura >/dev/null
+mapfile -t SH < <(share_args "$T/ca" 2 4 5)
+ok "init-root (generation 1)" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/init-root.yaml" --state "$S" \
+	--clock 2026-04-01T10:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+openssl req -new -newkey rsa:2048 -nodes -keyout "$T/iss1.key" \
+	-subj "/C=JP/O=JPKI/OU=Kumamoto-ken/OU=Issuing CA 1/OU=TEST" -out "$T/iss1.csr" 2>/dev/null
+openssl req -in "$T/iss1.csr" -outform DER | sha256sum | cut -c1-64 >"$T/iss1.sha256"
+ok "issue-subca: issuing CA 1" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" \
+	--state "$S" --clock 2026-04-02T09:00:00Z --confirm-digests --input "issuing-csr=$T/iss1.csr" \
+	--input "issuing-csr-sha256=$T/iss1.sha256" "${SH[@]}" "${OPS[@]}"
+SERIAL=$(grep -v '^#' "$S/issued.txt" | awk -F'\t' '$2 == "issuing" {print $1}')
+R=$S/certs/root-1.pem
+A=$S/certs/arl
+BATCH=$HANKO_SRC/ceremony-scripts/arl-batch.yaml
+REVOKE=$HANKO_SRC/ceremony-scripts/revoke.yaml
+AT="-attime $(date -d 2026-10-03 +%s)"
+arlcheck() {	# arlcheck FIRST LAST: every ARL verifies, IDP, numbers, 72 h
+	local i
+	for i in $(seq "$1" "$2"); do
+		openssl crl -inform DER -in "$A/arl-$i.crl" -noout -verify -CAfile "$R" 2>&1 | grep -q 'verify OK' || return 1
+		openssl crl -inform DER -in "$A/arl-$i.crl" -noout -text >"$T/crl.txt"
+		grep -q "X509v3 CRL Number: *$" "$T/crl.txt" && grep -A1 'CRL Number' "$T/crl.txt" | grep -qx " *$i" || return 1
+		grep -q 'Only CA Certificates' "$T/crl.txt" || return 1
+		grep -A1 'Issuing Distribution Point: critical' "$T/crl.txt" >/dev/null || return 1
+	done
+}
+
+ok "ceremony check accepts arl-batch.yaml" "$OFF" ceremony check "$BATCH"
+ok "ceremony check accepts revoke.yaml" "$OFF" ceremony check "$REVOKE"
+
+# No confirmation: nothing signed, no file.
+fails "arl-batch without a terminal or --confirm-digests signs nothing" 3 \
+	'step arl: confirming the digest needs the operator at a terminal' \
+	setsid -w "$OFF" ceremony run "$BATCH" --state "$S" --rehearsal --keep-rehearsal \
+	--clock 2026-10-01T09:00:00Z "${SH[@]}" "${OPS[@]}"
+C=$(sed -n 's/^Rehearsal state kept: //p' "$HANKO_TMP/out")
+check "no confirmation: no ARL, no arl.last-number" bash -c "[ ! -e '$C/certs/arl' ] || [ -z \"\$(ls '$C/certs/arl')\" ]; ! grep -q '^arl.last-number' '$C/state.conf'"
+rm -rf "$C"
+
+# A failure forced mid-batch (the 17th signature) and after each step.
+HANKO_FAIL_AT_ARL=17 "$OFF" ceremony run "$BATCH" --state "$S" --rehearsal --keep-rehearsal \
+	--clock 2026-10-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}" >"$T/out.mid" 2>"$T/err.mid" && rc=0 || rc=$?
+C=$(sed -n 's/^Rehearsal state kept: //p' "$T/out.mid")
+check "failure mid-batch: the run fails (exit $rc)" test "$rc" != 0 -a -n "$C"
+check "failure mid-batch: the error names ARL 17" grep -q 'batch item 17' "$T/err.mid"
+check "failure mid-batch: no ARL file, arl.last-number unchanged" bash -c \
+	"[ -z \"\$(ls '$C/certs/arl' 2>/dev/null)\" ] && ! grep -q '^arl.last-number' '$C/state.conf'"
+ok "failure mid-batch: the copy's audit log verifies" "$OFF" audit verify --state "$C"
+rm -rf "$C"
+for step in approve activate arl commit checkpoint; do
+	HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$BATCH" --state "$S" --rehearsal --keep-rehearsal \
+		--clock 2026-10-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}" >"$T/out.$step" 2>"$T/err.$step" && rc=0 || rc=$?
+	C=$(sed -n 's/^Rehearsal state kept: //p' "$T/out.$step")
+	check "failure after $step: the run fails (exit $rc)" test "$rc" = 70 -a -n "$C"
+	case $step in
+	commit|checkpoint)
+		check "failure after $step: 35 ARLs kept, arl.last-number = 35" bash -c \
+			"[ \$(ls '$C/certs/arl' | wc -l) = 35 ] && grep -q '^arl.last-number = 35$' '$C/state.conf'" ;;
+	*)
+		check "failure after $step: no ARL, arl.last-number unchanged" bash -c \
+			"[ -z \"\$(ls '$C/certs/arl' 2>/dev/null)\" ] && ! grep -q '^arl.last-number' '$C/state.conf'" ;;
+	esac
+	ok "failure after $step: the copy's audit log verifies" "$OFF" audit verify --state "$C"
+	rm -rf "$C"
+done
+
+# Batch 1: 35 ARLs, one confirmation.
+ok "rehearsal of arl-batch" "$OFF" ceremony run "$BATCH" --state "$S" --rehearsal --clock 2026-10-01T09:00:00Z \
+	--confirm-digests "${SH[@]}" "${OPS[@]}"
+ok "arl-batch (batch 1)" "$OFF" ceremony run "$BATCH" --state "$S" --clock 2026-10-01T09:00:00Z \
+	--confirm-digests "${SH[@]}" "${OPS[@]}"
+check "35 ARLs arl-1..arl-35" bash -c "[ \$(ls '$A' | wc -l) = 35 ] && [ -e '$A/arl-1.crl' ] && [ -e '$A/arl-35.crl' ]"
+check "arl.last-number = 35" grep -qx 'arl.last-number = 35' "$S/state.conf"
+check "one confirmation for the batch" bash -c \
+	"[ \$(tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -c '	ceremony.confirm	ok	') = 1 ]"
+TX=$(ls "$S"/ceremonies/arl-batch-20261001T090000Z.txt)
+check "the transcript lists each ARL's number and thisUpdate" bash -c \
+	"[ \$(grep -c '^arl: number ' '$TX') = 35 ] && grep -q '^arl: number 35 thisUpdate 2026-11-04T09:00:00Z nextUpdate 2026-11-07T09:00:00Z' '$TX'"
+ok "every ARL of batch 1 verifies with root-1, numbers, IDP onlyContainsCACerts" arlcheck 1 35
+check "ARL 1: thisUpdate 2026-10-01, nextUpdate +72 h, no entries" bash -c \
+	"openssl crl -inform DER -in '$A/arl-1.crl' -noout -lastupdate -nextupdate | tr '\n' ' ' | grep -q 'Oct  1 09:00:00 2026 GMT nextUpdate=Oct  4 09:00:00 2026 GMT' && openssl crl -inform DER -in '$A/arl-1.crl' -noout -text | grep -q 'No Revoked Certificates'"
+
+# Revoke: refusals before the token.
+sed "s/serial: \"00\"/serial: \"$SERIAL\"/" "$REVOKE" >"$T/revoke.yaml"
+sed "s/serial: \"00\"/serial: \"0badc0de\"/" "$REVOKE" >"$T/revoke-unknown.yaml"
+sed 's/reason: superseded/reason: certificate-hold/' "$T/revoke.yaml" >"$T/revoke-hold.yaml"
+sed 's/reason: superseded/reason: unspecified/' "$T/revoke.yaml" >"$T/revoke-unspec.yaml"
+fails "reason certificateHold refused at script load" 3 'revoke-hold.yaml:.*reason' "$OFF" ceremony check "$T/revoke-hold.yaml"
+fails "reason unspecified refused at script load" 3 'revoke-unspec.yaml:.*reason' "$OFF" ceremony check "$T/revoke-unspec.yaml"
+cp "$S/issued.txt" "$T/issued.before"
+fails "an unknown serial is refused" 3 'serial 0badc0de: not a certificate this root issued' \
+	"$OFF" ceremony run "$T/revoke-unknown.yaml" --state "$S" --clock 2026-10-05T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+check "... before the token" bash -c "! tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -q '	share.open	\|	crl.sign	'"
+check "... and nothing changed" bash -c "cmp -s '$S/issued.txt' '$T/issued.before' && grep -qx 'arl.last-number = 35' '$S/state.conf'"
+for step in revoke arl; do
+	HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$T/revoke.yaml" --state "$S" --rehearsal --keep-rehearsal \
+		--clock 2026-10-05T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}" >"$T/out.r$step" 2>&1 && rc=0 || rc=$?
+	C=$(sed -n 's/^Rehearsal state kept: //p' "$T/out.r$step")
+	check "revoke, failure after $step: not revoked, no ARL 36, number 35" bash -c \
+		"[ $rc = 70 ] && cmp -s '$C/issued.txt' '$T/issued.before' && [ ! -e '$C/certs/arl/arl-36.crl' ] && grep -qx 'arl.last-number = 35' '$C/state.conf'"
+	rm -rf "$C"
+done
+ok "revoke issuing CA 1 (superseded) with an emergency ARL" "$OFF" ceremony run "$T/revoke.yaml" --state "$S" \
+	--clock 2026-10-05T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+check "issued.txt marks it revoked, reason 4" bash -c \
+	"grep -q \"^$SERIAL	issuing	.*	revoked	2026-10-05T09:00:00Z	4	\" '$S/issued.txt'"
+check "emergency ARL 36 at once, arl.last-number = 36" bash -c "[ -e '$A/arl-36.crl' ] && grep -qx 'arl.last-number = 36' '$S/state.conf'"
+ok "ARL 36 verifies" arlcheck 36 36
+check "ARL 36 lists the serial with reason Superseded" bash -c \
+	"openssl crl -inform DER -in '$A/arl-36.crl' -noout -text | grep -A4 -i 'Serial Number: $SERIAL' | grep -q Superseded"
+fails "revoking it again is refused" 7 "serial $SERIAL: already revoked" \
+	"$OFF" ceremony run "$T/revoke.yaml" --state "$S" --clock 2026-10-06T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+
+# Batch 2 continues the numbers and keeps the revoked serial.
+ok "arl-batch (batch 2)" "$OFF" ceremony run "$BATCH" --state "$S" --clock 2026-10-06T09:00:00Z \
+	--confirm-digests "${SH[@]}" "${OPS[@]}"
+check "batch 2 is arl-37..arl-71, arl.last-number = 71" bash -c \
+	"[ -e '$A/arl-37.crl' ] && [ -e '$A/arl-71.crl' ] && [ ! -e '$A/arl-72.crl' ] && grep -qx 'arl.last-number = 71' '$S/state.conf'"
+ok "every ARL of batch 2 verifies, numbers continue" arlcheck 37 71
+listed() { local i; for i in $(seq "$1" "$2"); do openssl crl -inform DER -in "$A/arl-$i.crl" -noout -text |
+	grep -A4 -i "Serial Number: $SERIAL" | grep -q Superseded || return 1; done; }
+check "every ARL of batch 2 lists the revoked serial with its reason" listed 37 71
+check "batch 1's files were never replaced" bash -c "[ \$(ls '$A' | wc -l) = 71 ]"
+ok "openssl verify with the ARL: the revoked issuing CA is refused" bash -c \
+	"openssl crl -inform DER -in '$A/arl-37.crl' -out '$T/arl.pem' && ! openssl verify $AT -crl_check -CAfile '$R' -CRLfile '$T/arl.pem' '$S/certs/issuing-1.pem' 2>&1 | grep -q ': OK'"
+ok "the audit log verifies" "$OFF" audit verify --state "$S"
+finish

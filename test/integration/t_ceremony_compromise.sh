@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# t_ceremony_compromise.sh - the compromise ceremony (ceremony-scripts/compromise.yaml):
+# after a rollover, root-1 declared compromised: everything it signed revoked
+# (cACompromise), the link certifying its key revoked (keyCompromise), an
+# emergency ARL at once, the notice for the bridge CA; a failure forced after
+# each step leaves everything as it was (CPS 4-14-2, 4-10, 4-4-9).
+. "$(dirname "$0")/lib.sh"
+fresh_tmp
+T=$HANKO_TMP
+export HK_PASS_watanabe='Shimabara bay ferry 7 gulls'
+export HK_PASS_ito='Yatsushiro rush mats 54 weave'
+export HK_PASS_kimura='Minamata hills tea 3 harvest'
+OPS=(--operator watanabe=env:HK_PASS_watanabe --operator ito=env:HK_PASS_ito
+	--operator kimura=env:HK_PASS_kimura)
+make_ca "$T/ca"
+S=$T/ca/state
+for p in watanabe ito kimura; do
+	"$OFF" roster set-passphrase --state "$S" --person "$p" --passin "env:HK_PASS_$p" --kdf interactive >/dev/null
+done
+"$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura >/dev/null
+mapfile -t SH < <(share_args "$T/ca" 2 4 5)
+ok "init-root" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/init-root.yaml" --state "$S" \
+	--clock 2026-04-01T10:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+openssl req -new -newkey rsa:2048 -nodes -keyout "$T/iss1.key" \
+	-subj "/C=JP/O=JPKI/OU=Kumamoto-ken/OU=Issuing CA 1/OU=TEST" -out "$T/iss1.csr" 2>/dev/null
+openssl req -in "$T/iss1.csr" -outform DER | sha256sum | cut -c1-64 >"$T/iss1.sha256"
+ok "issue-subca: issuing CA 1 under root-1" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" \
+	--state "$S" --clock 2026-04-02T09:00:00Z --confirm-digests --input "issuing-csr=$T/iss1.csr" \
+	--input "issuing-csr-sha256=$T/iss1.sha256" "${SH[@]}" "${OPS[@]}"
+ok "rollover to root-2" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/rollover.yaml" --state "$S" \
+	--clock 2026-10-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+SCRIPT=$HANKO_SRC/ceremony-scripts/compromise.yaml
+reg() { grep -v '^#' "$S/issued.txt" | awk -F'\t' -v f="$1" '$6 == f {print $1}'; }
+ISS1=$(reg certs/issuing-1.der); ISS2=$(reg certs/issuing-1-root-2.der)
+NWO=$(reg certs/link-2-new-with-old.der); OWN=$(reg certs/link-2-old-with-new.der)
+cp "$S/issued.txt" "$T/issued.before"
+ok "ceremony check accepts compromise.yaml" "$OFF" ceremony check "$SCRIPT"
+for step in approve revoke activate arl notice commit checkpoint; do
+	HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal \
+		--clock 2026-10-10T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}" >"$T/out.$step" 2>&1 && rc=0 || rc=$?
+	C=$(sed -n 's/^Rehearsal state kept: //p' "$T/out.$step")
+	case $step in
+	commit|checkpoint)
+		check "failure after $step: revocations, ARL and notice kept" bash -c \
+			"[ $rc = 70 ] && [ -e '$C/certs/arl/arl-1.crl' ] && [ -e '$C/certs/compromise-notice-root-1.txt' ] && grep -q '^root.1.compromised = ' '$C/state.conf' && ! cmp -s '$C/issued.txt' '$T/issued.before'" ;;
+	*)
+		check "failure after $step: nothing revoked, no ARL, no notice" bash -c \
+			"[ $rc = 70 ] && cmp -s '$C/issued.txt' '$T/issued.before' && [ ! -e '$C/certs/arl/arl-1.crl' ] && [ ! -e '$C/certs/compromise-notice-root-1.txt' ] && ! grep -q 'compromised\|arl.last' '$C/state.conf'" ;;
+	esac
+	ok "failure after $step: the copy's audit log verifies" "$OFF" audit verify --state "$C"
+	rm -rf "$C"
+done
+ok "rehearsal of compromise" "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --clock 2026-10-10T09:00:00Z \
+	--confirm-digests "${SH[@]}" "${OPS[@]}"
+ok "real run of compromise" "$OFF" ceremony run "$SCRIPT" --state "$S" --clock 2026-10-10T09:00:00Z \
+	--confirm-digests "${SH[@]}" "${OPS[@]}"
+check "issuing CA 1 under root-1: revoked cACompromise(2)" grep -q "^$ISS1	.*	revoked	2026-10-10T09:00:00Z	2	" "$S/issued.txt"
+check "NewWithOld (signed by root-1): revoked cACompromise(2)" grep -q "^$NWO	.*	revoked	2026-10-10T09:00:00Z	2	" "$S/issued.txt"
+check "OldWithNew (certifies root-1's key): revoked keyCompromise(1)" grep -q "^$OWN	.*	revoked	2026-10-10T09:00:00Z	1	" "$S/issued.txt"
+check "issuing CA 1 under root-2 stays valid" grep -q "^$ISS2	.*	valid	" "$S/issued.txt"
+check "root.1.compromised and arl.last-number = 1" bash -c \
+	"grep -qx 'root.1.compromised = 2026-10-10T09:00:00Z' '$S/state.conf' && grep -qx 'arl.last-number = 1' '$S/state.conf'"
+ok "the emergency ARL verifies with the current root (root-2)" \
+	openssl crl -inform DER -in "$S/certs/arl/arl-1.crl" -noout -verify -CAfile "$S/certs/root-2.pem"
+check "the ARL lists the three serials with their reasons" bash -c \
+	"t=\$(openssl crl -inform DER -in '$S/certs/arl/arl-1.crl' -noout -text); for s in $ISS1 $NWO; do echo \"\$t\" | grep -A4 -i \"Serial Number: \$s\" | grep -q 'CA Compromise' || exit 1; done; echo \"\$t\" | grep -A4 -i 'Serial Number: $OWN' | grep -q 'Key Compromise'"
+N=$S/certs/compromise-notice-root-1.txt
+FP=$(openssl x509 -in "$S/certs/root-1.der" -inform DER -noout -fingerprint -sha256 | cut -d= -f2)
+check "the notice names the key, its fingerprint, the time, each serial and the ARL" bash -c \
+	"grep -q '^key: root-1 pkcs11:' '$N' && grep -q '^key-certificate-sha256: $FP$' '$N' && grep -q '^declared: 2026-10-10T09:00:00Z$' '$N' && grep -q '^revoked-count: 3$' '$N' && grep -q '^revoked: serial $OWN kind link reason key-compromise(1)' '$N' && grep -q '^emergency-arl: .*arl-1.crl sha256 ' '$N'"
+fails "a second compromise run for root-1 is refused" 7 'already' \
+	"$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --clock 2026-10-11T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+ok "the audit log verifies" "$OFF" audit verify --state "$S"
+finish

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# t_ceremony_cross.sh - the cross-certify ceremony (ceremony-scripts/cross-certify.yaml)
+# with a toy bridge CA made here with openssl: its request checked and its
+# SHA-256 confirmed before the token (CPS 6-1-1-5), our cross certificate
+# issued and registered, the bridge's certificate for our root accepted only
+# for our current key and name, the CertificatePair written; a party trusting
+# only the bridge's anchor reaches our issuing CA; renewal is generation 2
+# (CPS 4-6, 4-7, 4-8, 4-9, 7-1-2).
+. "$(dirname "$0")/lib.sh"
+. "$HANKO_SRC/test/data/issuance/setup.sh"
+fresh_tmp
+T=$HANKO_TMP
+SCRIPT=$HANKO_SRC/ceremony-scripts/cross-certify.yaml
+make_rooted_ca "$T/ca"
+PFX="/C=JP/O=JPKI/OU=Kumamoto-ken"
+csr 2048 "$PFX/OU=Issuing CA 1/OU=TEST" "$T/iss1.csr"
+"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" --state "$S" --clock $CLOCK \
+	--confirm-digests --input "issuing-csr=$T/iss1.csr" --input "issuing-csr-sha256=$T/iss1.csr.sha256" \
+	"${SH[@]}" "${OPS[@]}" >/dev/null
+I=$S/certs/issuing-1.pem
+run() { "$OFF" ceremony run "$SCRIPT" --state "$S" "$@"; }
+BCA="/C=JP/O=JPKI/OU=Bridge CA"
+ROOTSUBJ="/C=JP/O=JPKI/OU=Kumamoto-ken/OU=Governor of Kumamoto Prefecture/OU=TEST"
+cat >"$T/ca.ext" <<EXT
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+certificatePolicies = $POLICY_TEST
+EXT
+# bridge N: the toy bridge CA's key, self-signed anchor and request (bca-N.*)
+bridge() {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/bca-$1.key" -subj "$BCA" -days 3650 \
+		-addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+		-out "$T/bca-$1.pem" 2>/dev/null
+	openssl req -new -key "$T/bca-$1.key" -subj "$BCA" -out "$T/bca-$1.csr"
+	openssl req -in "$T/bca-$1.csr" -outform DER | sha256sum | cut -c1-64 >"$T/bca-$1.csr.sha256"
+}
+# forward SELF-SIGNED-CERT N OUT: the bridge N certifies its subject and key
+# (openssl ca -ss_cert), valid from the root's first day for 5 years
+forward() {
+	local d=$T/ca-db-$RANDOM
+	mkdir -p "$d"; : >"$d/index.txt"; openssl rand -hex 16 >"$d/serial"
+	cat >"$d/ca.cnf" <<CNF
+[ca]
+default_ca = toy
+[toy]
+database = $d/index.txt
+new_certs_dir = $d
+serial = $d/serial
+default_md = sha256
+policy = any
+unique_subject = no
+[any]
+countryName = optional
+organizationName = optional
+organizationalUnitName = optional
+CNF
+	openssl ca -batch -config "$d/ca.cnf" -ss_cert "$1" -cert "$T/bca-$2.pem" -keyfile "$T/bca-$2.key" \
+		-create_serial -preserveDN -notext -startdate 20260401000000Z -enddate 20310331235959Z \
+		-extfile "$T/ca.ext" -out "$d/out.pem" >/dev/null 2>&1
+	openssl x509 -in "$d/out.pem" -outform DER -out "$3"
+	sha256sum <"$3" | cut -c1-64 >"$3.sha256"
+}
+ins() { # N FORWARD
+	echo --input "bca-csr=$T/bca-$1.csr" --input "bca-csr-sha256=$T/bca-$1.csr.sha256" \
+		--input "bca-cert=$2" --input "bca-cert-sha256=$2.sha256"
+}
+bridge 1
+forward "$R" 1 "$T/fwd1.der"
+
+ok "ceremony check accepts cross-certify.yaml" "$OFF" ceremony check "$SCRIPT"
+
+# Refusals.
+openssl req -new -key "$T/bca-1.key" -subj "/C=JP/O=JPKI/OU=Other CA" -out "$T/other.csr"
+openssl req -in "$T/other.csr" -outform DER | sha256sum | cut -c1-64 >"$T/other.csr.sha256"
+fails "a request not for the agreed bridge DN is refused" 3 'other.csr: input bca-csr: .*subject' \
+	run --confirm-digests --input "bca-csr=$T/other.csr" --input "bca-csr-sha256=$T/other.csr.sha256" \
+	--input "bca-cert=$T/fwd1.der" --input "bca-cert-sha256=$T/fwd1.der.sha256" "${SH[@]}" "${OPS[@]}"
+check "... before the token" last_run_no_token "$S"
+cp "$T/bca-1.csr" "$T/bad.csr"; echo 1111111111111111111111111111111111111111111111111111111111111111 >"$T/bad.csr.sha256"
+fails "a request whose SHA-256 is not the one the bridge sent is refused" 3 \
+	'bad.csr: input bca-csr: SHA-256 [0-9a-f]{64} is not 1{64}, the one the requester showed' \
+	run --confirm-digests --input "bca-csr=$T/bad.csr" --input "bca-csr-sha256=$T/bad.csr.sha256" \
+	--input "bca-cert=$T/fwd1.der" --input "bca-cert-sha256=$T/fwd1.der.sha256" "${SH[@]}" "${OPS[@]}"
+check "... before the token" last_run_no_token "$S"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/imp.key" -subj "$ROOTSUBJ" -days 30 -out "$T/imp.pem" 2>/dev/null
+forward "$T/imp.pem" 1 "$T/fwd-otherkey.der"
+fails "a bridge certificate for another key is refused" 3 \
+	"fwd-otherkey.der: input bca-cert: crosspair: forward: must certify our root's current key" \
+	run --clock $CLOCK --confirm-digests $(ins 1 "$T/fwd-otherkey.der") "${SH[@]}" "${OPS[@]}"
+check "... and the cross certificate signed before it was removed" bash -c \
+	"[ ! -e '$S/certs/cross-1.der' ] && [ ! -e '$S/certs/crosspair-1.der' ] && ! grep -q '^cross' '$S/state.conf' && ! grep -q '	cross	' '$S/issued.txt' && tail -20 '$S/audit/audit.log' | grep -q '	cert.remove	ok	.*cross-1.der'"
+forward "$R" 1 "$T/fwd-bad-sha.der"; echo 2222222222222222222222222222222222222222222222222222222222222222 >"$T/fwd-bad-sha.der.sha256"
+fails "a bridge certificate whose SHA-256 is not the one sent is refused" 3 \
+	'input bca-cert: SHA-256 [0-9a-f]{64} is not 2{64}, the one the bridge CA sent' \
+	run --clock $CLOCK --confirm-digests $(ins 1 "$T/fwd-bad-sha.der") "${SH[@]}" "${OPS[@]}"
+bridge x
+forward "$R" x "$T/fwd-otherbridge.der"
+fails "a bridge certificate signed by another bridge key is refused" 1 \
+	'fwd-otherbridge.der: input bca-cert: signature: does not verify with the bridge CA key we certified' \
+	run --clock $CLOCK --confirm-digests $(ins 1 "$T/fwd-otherbridge.der") "${SH[@]}" "${OPS[@]}"
+
+# A failure forced after each step.
+for step in approve check-request activate sign accept commit checkpoint; do
+	HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal \
+		--clock $CLOCK --confirm-digests $(ins 1 "$T/fwd1.der") "${SH[@]}" "${OPS[@]}" \
+		>"$T/out.$step" 2>"$T/err.$step" && rc=0 || rc=$?
+	C=$(kept_copy "$T/out.$step")
+	check "failure after $step: the run fails (exit $rc)" test "$rc" = 70 -a -n "$C"
+	case $step in
+	commit|checkpoint)
+		check "failure after $step: generation 1 stays whole" bash -c \
+			"[ -e '$C/certs/cross-1.der' ] && [ -e '$C/certs/crosspair-1.der' ] && grep -qx 'cross.current = 1' '$C/state.conf' && grep -q '	cross	' '$C/issued.txt'" ;;
+	*)
+		check "failure after $step: nothing written, registered or recorded" bash -c \
+			"! ls '$C'/certs/cross* >/dev/null 2>&1 && ! grep -q '^cross' '$C/state.conf' && ! grep -q '	cross	' '$C/issued.txt'" ;;
+	esac
+	ok "failure after $step: the copy's audit log verifies" "$OFF" audit verify --state "$C"
+	rm -rf "$C"
+done
+
+# Rehearsal, then the real run.
+ok "rehearsal of cross-certify" run --rehearsal --clock $CLOCK --confirm-digests $(ins 1 "$T/fwd1.der") "${SH[@]}" "${OPS[@]}"
+check "the state is unchanged by the rehearsal" bash -c "! ls '$S'/certs/cross* >/dev/null 2>&1"
+ok "real run of cross-certify" run --clock $CLOCK --confirm-digests $(ins 1 "$T/fwd1.der") "${SH[@]}" "${OPS[@]}"
+X=$S/certs/cross-1.pem
+ok "our cross certificate verifies under our root" openssl verify -x509_strict -CAfile "$R" "$X"
+check "it certifies the bridge's key and DN, 5 years, with the mapping" bash -c \
+	"[ \"\$(openssl x509 -in '$X' -noout -pubkey)\" = \"\$(openssl req -in '$T/bca-1.csr' -noout -pubkey)\" ] &&
+	 openssl x509 -in '$X' -noout -subject -nameopt RFC2253 | grep -qx 'subject=OU=Bridge CA,O=JPKI,C=JP' &&
+	 openssl x509 -in '$X' -noout -text | grep -q '1.2.392.200149.8.5.9.1'"
+openssl x509 -in "$S/certs/cross-forward-1.der" -inform DER -out "$T/fwd1.pem"
+ok "a party trusting only the bridge's anchor reaches our issuing CA (policy, explicit)" \
+	openssl verify -x509_strict -policy_check -explicit_policy -policy $POLICY_TEST \
+	-CAfile "$T/bca-1.pem" -untrusted "$T/fwd1.pem" "$I"
+fails "... and not without the bridge's certificate for our root" 2 '.' \
+	bash -c "openssl verify -x509_strict -CAfile '$T/bca-1.pem' '$I' >/dev/null 2>&1 || { echo 'no path'>&2; exit 2; }"
+cat "$I" "$T/fwd1.pem" >"$T/chain.pem"
+ok "certtool agrees" certtool --verify --load-ca-certificate "$T/bca-1.pem" --infile "$T/chain.pem"
+P=$S/certs/crosspair-1.der
+openssl asn1parse -inform DER -in "$P" >"$T/pair.txt"
+check "the CertificatePair decodes into [0] and [1]" bash -c \
+	"grep -q 'd=1 .*cont \[ 0 \]' '$T/pair.txt' && grep -q 'd=1 .*cont \[ 1 \]' '$T/pair.txt'"
+openssl asn1parse -inform DER -in "$P" -strparse 4 -noout -out "$T/pair0.der" 2>/dev/null || true
+check "[0] is the bridge's certificate for us, [1] ours" bash -c \
+	"python3 - '$P' '$S/certs/cross-forward-1.der' '$S/certs/cross-1.der' <<'PY'
+import sys
+p, f, r = (open(x, 'rb').read() for x in sys.argv[1:])
+def tlv(b, i):
+    t = b[i]; l = b[i+1]; h = 2
+    if l & 0x80:
+        n = l & 0x7f; l = int.from_bytes(b[i+2:i+2+n], 'big'); h = 2 + n
+    return t, i + h, l
+t, o, l = tlv(p, 0); assert t == 0x30 and o + l == len(p)
+t0, o0, l0 = tlv(p, o); assert t0 == 0xa0 and p[o0:o0+l0] == f
+t1, o1, l1 = tlv(p, o0 + l0); assert t1 == 0xa1 and p[o1:o1+l1] == r
+PY"
+check "state.conf: cross.current = 1, reverse, forward, pair" bash -c \
+	"grep -qx 'cross.current = 1' '$S/state.conf' && grep -qx 'cross.1.reverse = certs/cross-1.der' '$S/state.conf' &&
+	 grep -qx 'cross.1.forward = certs/cross-forward-1.der' '$S/state.conf' && grep -qx 'cross.1.pair = certs/crosspair-1.der' '$S/state.conf'"
+check "issued.txt lists the issuing CA and the cross certificate" bash -c \
+	"[ \"\$(grep -v '^#' '$S/issued.txt' | cut -f2 | tr '\n' ' ')\" = 'issuing cross ' ] && grep -q '	cross	.*	certs/cross-1.der	valid	' '$S/issued.txt'"
+ok "the audit log verifies" "$OFF" audit verify --state "$S"
+
+# Renewal (a new bridge key): the same script, generation 2.
+bridge 2
+forward "$R" 2 "$T/fwd2.der"
+ok "the same script renews: generation 2" run --clock 2026-04-03T09:00:00Z --confirm-digests $(ins 2 "$T/fwd2.der") "${SH[@]}" "${OPS[@]}"
+check "generation 2 recorded, generation 1 kept" bash -c \
+	"grep -qx 'cross.current = 2' '$S/state.conf' && grep -qx 'cross.2.pair = certs/crosspair-2.der' '$S/state.conf' &&
+	 grep -qx 'cross.1.pair = certs/crosspair-1.der' '$S/state.conf' && [ \$(grep -c '	cross	' '$S/issued.txt') = 2 ]"
+openssl x509 -in "$S/certs/cross-forward-2.der" -inform DER -out "$T/fwd2.pem"
+ok "a party trusting the new bridge anchor reaches our issuing CA" \
+	openssl verify -x509_strict -policy_check -explicit_policy -policy $POLICY_TEST \
+	-CAfile "$T/bca-2.pem" -untrusted "$T/fwd2.pem" "$I"
+ok "the audit log still verifies" "$OFF" audit verify --state "$S"
+finish

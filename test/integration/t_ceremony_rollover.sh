@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# t_ceremony_rollover.sh - the rollover ceremony (ceremony-scripts/rollover.yaml):
+# root-2 made in the token, NewWithNew, OldWithNew, NewWithOld and the issuing
+# CA re-certified, each confirmed and signed under dual control, registered in
+# issued.txt and state.conf; paths checked both ways with openssl and certtool;
+# no confirmation, nothing signed; a failure forced after each step undone
+# (CPS 4-13, 6-3-1-2, 7-1-4; RFC 4210 4.4).
+. "$(dirname "$0")/lib.sh"
+fresh_tmp
+T=$HANKO_TMP
+export HK_PASS_watanabe='Shimabara bay ferry 7 gulls'
+export HK_PASS_ito='Yatsushiro rush mats 54 weave'
+export HK_PASS_kimura='Minamata hills tea 3 harvest'
+OPS=(--operator watanabe=env:HK_PASS_watanabe --operator ito=env:HK_PASS_ito
+	--operator kimura=env:HK_PASS_kimura)
+SOFT=/usr/lib/softhsm/libsofthsm2.so
+SCRIPT=$HANKO_SRC/ceremony-scripts/rollover.yaml
+make_ca "$T/ca"
+S=$T/ca/state
+for p in watanabe ito kimura; do
+	"$OFF" roster set-passphrase --state "$S" --person "$p" --passin "env:HK_PASS_$p" --kdf interactive >/dev/null
+done
+"$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura >/dev/null
+mapfile -t SH < <(share_args "$T/ca" 2 4 5)
+ok "init-root (generation 1)" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/init-root.yaml" --state "$S" \
+	--clock 2026-04-01T10:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+# issuing CA 1 under root 1 (the issue-subca ceremony)
+openssl req -new -newkey rsa:2048 -nodes -keyout "$T/iss1.key" \
+	-subj "/C=JP/O=JPKI/OU=Kumamoto-ken/OU=Issuing CA 1/OU=TEST" -out "$T/iss1.csr" 2>/dev/null
+openssl req -in "$T/iss1.csr" -outform DER | sha256sum | cut -c1-64 >"$T/iss1.sha256"
+ok "issue-subca: issuing CA 1 under root-1" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" \
+	--state "$S" --clock 2026-04-02T09:00:00Z --confirm-digests --input "issuing-csr=$T/iss1.csr" \
+	--input "issuing-csr-sha256=$T/iss1.sha256" "${SH[@]}" "${OPS[@]}"
+cp "$S/certs/issuing-1.pem" "$T/issuing-1-root-1.pem"
+
+run() { "$OFF" ceremony run "$SCRIPT" --state "$S" "$@"; }
+has_key() { SOFTHSM2_CONF=$1/token/softhsm2.conf pkcs11-tool --module $SOFT \
+	--token-label hanko-root-test --list-objects --type pubkey 2>/dev/null | grep -q "label: *$2\$"; }
+# Rehearsals five years on (CPS 6-3-1-2: the key is used 5 years); the real
+# run earlier, so that certtool (which has no -attime) sees every certificate
+# valid today.
+ROLL=2031-03-01T09:00:00Z
+REAL=2026-10-01T09:00:00Z
+
+ok "ceremony check accepts rollover.yaml" "$OFF" ceremony check "$SCRIPT"
+SHA=$(sha256sum <"$SCRIPT" | cut -c1-64)
+
+# No confirmation: nothing signed, root-2 destroyed.
+fails "a rehearsal without a terminal or --confirm-digests signs nothing" 3 \
+	'step self-sign: confirming the digest needs the operator at a terminal' \
+	setsid -w "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal \
+	--clock $ROLL "${SH[@]}" "${OPS[@]}"
+C=$(sed -n 's/^Rehearsal state kept: //p' "$HANKO_TMP/out")
+check "no confirmation: no root-2 certificate, no root-2 key, generation 1" bash -c \
+	"[ ! -e '$C/certs/root-2.der' ] && grep -q '^root.generations = 1$' '$C/state.conf'"
+check "no confirmation: root-2 destroyed in the token" bash -c "! SOFTHSM2_CONF=$C/token/softhsm2.conf pkcs11-tool --module $SOFT --token-label hanko-root-test --list-objects --type pubkey 2>/dev/null | grep -q 'label: *root-2$'"
+rm -rf "$C"
+
+# A failure forced after each step leaves token, log, state and files consistent.
+for step in approve activate keygen self-sign old-with-new new-with-old issuing commit checkpoint; do
+	HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal \
+		--clock $ROLL --confirm-digests "${SH[@]}" "${OPS[@]}" >"$T/out.$step" 2>"$T/err.$step" && rc=0 || rc=$?
+	C=$(sed -n 's/^Rehearsal state kept: //p' "$T/out.$step")
+	check "failure after $step: the run fails (exit $rc)" test "$rc" = 70 -a -n "$C"
+	case $step in
+	commit|checkpoint)
+		check "failure after $step: generation 2 kept whole" bash -c \
+			"[ -e '$C/certs/root-2.der' ] && [ -e '$C/certs/link-2-new-with-old.der' ] && grep -q '^root.generations = 2$' '$C/state.conf' && [ \$(grep -vc '^#' '$C/issued.txt') = 5 ]"
+		check "failure after $step: the token keeps root-2" has_key "$C" root-2 ;;
+	*)
+		check "failure after $step: no file of generation 2, generation 1, issued.txt unchanged" bash -c \
+			"! ls '$C'/certs/ | grep -q 'root-2\|link-2\|root-2.der' && grep -q '^root.generations = 1$' '$C/state.conf' && cmp -s '$C/issued.txt' '$S/issued.txt'"
+		check "failure after $step: no root-2 in the token" bash -c "! SOFTHSM2_CONF=$C/token/softhsm2.conf pkcs11-tool --module $SOFT --token-label hanko-root-test --list-objects --type pubkey 2>/dev/null | grep -q 'label: *root-2$'" ;;
+	esac
+	check "failure after $step: the token keeps root-1" has_key "$C" root-1
+	ok "failure after $step: the copy's audit log verifies" "$OFF" audit verify --state "$C"
+	rm -rf "$C"
+done
+
+# Rehearsal, then the real run.
+ok "rehearsal of rollover" run --rehearsal --clock $ROLL --confirm-digests "${SH[@]}" "${OPS[@]}"
+check "the state is still at generation 1" grep -q '^root.generations = 1$' "$S/state.conf"
+ok "real run of rollover" run --clock $REAL --confirm-digests "${SH[@]}" "${OPS[@]}"
+check "the real run printed the script's SHA-256" grep -q "SHA-256 $SHA" "$HANKO_TMP/out"
+C=$S/certs
+AT="-attime $(date -d 2026-10-15 +%s)"
+for k in "root.generations = 2" "root.2.cert = certs/root-2.der" "root.2.created = 2026-10-01T09:00:00Z" \
+	"link.2.old-with-new = certs/link-2-old-with-new.der" "link.2.new-with-old = certs/link-2-new-with-old.der" \
+	"issuing.1.cert = certs/issuing-1-root-2.der"; do
+	check "state.conf: $k" grep -qx "$k" "$S/state.conf"
+done
+check "state.conf: root.2.key-uri names root-2" grep -q '^root.2.key-uri = pkcs11:.*id=%72%6f%6f%74%2d%32;' "$S/state.conf"
+check "issued.txt registers root, two links and the issuing CA" bash -c \
+	"[ \"\$(grep -v '^#' '$S/issued.txt' | cut -f2 | sort | tr '\n' ' ')\" = 'issuing issuing link link root ' ]"
+check "the token holds root-1 and root-2" bash -c "$(declare -f has_key); SOFT=$SOFT; has_key '$S' root-1 && has_key '$S' root-2"
+check "NewWithNew: same DN as root-1, 10 years" bash -c \
+	"[ \"\$(openssl x509 -in $C/root-2.pem -noout -subject)\" = \"\$(openssl x509 -in $C/root-1.pem -noout -subject)\" ] && openssl x509 -in $C/root-2.pem -noout -enddate | grep -q 'Oct  1 08:59:59 2036'"
+ok "root-2 verifies self-signed" openssl verify -x509_strict $AT -check_ss_sig -CAfile $C/root-2.pem $C/root-2.pem
+ok "root-1 still valid" openssl verify -x509_strict $AT -CAfile $C/root-1.pem $C/root-1.pem
+check "links: validity ends with root-1 (CPS 7-1-4)" bash -c \
+	"e=\$(openssl x509 -in $C/root-1.pem -noout -enddate); [ \"\$(openssl x509 -in $C/link-2-old-with-new.pem -noout -enddate)\" = \"\$e\" ] && [ \"\$(openssl x509 -in $C/link-2-new-with-old.pem -noout -enddate)\" = \"\$e\" ]"
+check "OldWithNew starts at root-1's key generation, NewWithOld at root-2's" bash -c \
+	"openssl x509 -in $C/link-2-old-with-new.pem -noout -startdate | grep -q 'Apr  1 10:00:00 2026' && openssl x509 -in $C/link-2-new-with-old.pem -noout -startdate | grep -q 'Oct  1 09:00:00 2026'"
+check "the issuing CA re-certified: same subject and key, new serial" bash -c \
+	"[ \"\$(openssl x509 -in $C/issuing-1-root-2.pem -noout -subject -pubkey)\" = \"\$(openssl x509 -in $T/issuing-1-root-1.pem -noout -subject -pubkey)\" ] && [ \"\$(openssl x509 -in $C/issuing-1-root-2.pem -noout -serial)\" != \"\$(openssl x509 -in $T/issuing-1-root-1.pem -noout -serial)\" ]"
+ok "trusting root-2 only: the re-certified issuing CA verifies" openssl verify -x509_strict $AT -CAfile $C/root-2.pem $C/issuing-1-root-2.pem
+ok "trusting root-1 only: issuing CA under root-2 verifies through NewWithOld" \
+	openssl verify -x509_strict $AT -CAfile $C/root-1.pem -untrusted $C/link-2-new-with-old.pem $C/issuing-1-root-2.pem
+ok "trusting root-2 only: issuing CA under root-1 verifies through OldWithNew" \
+	openssl verify -x509_strict $AT -CAfile $C/root-2.pem -untrusted $C/link-2-old-with-new.pem $T/issuing-1-root-1.pem
+fails "trusting root-1 only without NewWithOld fails" 2 'unable to get local issuer certificate|error' \
+	bash -c "openssl verify -x509_strict $AT -CAfile $C/root-1.pem $C/issuing-1-root-2.pem 2>&1 | grep -m1 error >&2; exit 2"
+cat $C/issuing-1-root-2.pem $C/link-2-new-with-old.pem >"$T/chain-new.pem"
+cat $T/issuing-1-root-1.pem $C/link-2-old-with-new.pem >"$T/chain-old.pem"
+ok "certtool: trusting root-1, the chain through NewWithOld verifies" \
+	certtool --verify --load-ca-certificate $C/root-1.pem --infile "$T/chain-new.pem" --verify-profile=low
+ok "certtool: trusting root-2, the chain through OldWithNew verifies" \
+	certtool --verify --load-ca-certificate $C/root-2.pem --infile "$T/chain-old.pem" --verify-profile=low
+check "each of the 4 signing steps was confirmed" bash -c \
+	"[ \$(tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -c '	ceremony.confirm	ok	') = 4 ]"
+check "the signing steps' actors are the two senior operators" bash -c \
+	"grep -q '	ceremony.step	ok	watanabe,ito	rollover step new-with-old' '$S/audit/audit.log'"
+ok "the audit log verifies" "$OFF" audit verify --state "$S"
+fails "a second rollover with the same script refuses to overwrite root-2" 7 'root-2.der: output root-der already exists' \
+	run --clock $ROLL --confirm-digests "${SH[@]}" "${OPS[@]}"
+finish
