@@ -266,8 +266,23 @@ hk_ca_activate(struct hk_ca *ca, const struct hk_share_arg *shares,
 	    hk_quorum_collect_count(c), setid, set->m, set->n);
 	/* The caller may need the key again (backups, re-sharing). */
 	hk_secret_free(ca->qkey);
-	ca->qkey = key;
-	key = NULL;
+	if (ca->stand_in_qkey != NULL) {
+		/* A rehearsal: the real shares were checked; from here on a
+		 * throwaway key stands in and the real one is wiped. */
+		hk_secret_free(key);
+		key = NULL;
+		if ((ca->qkey = hk_secret_alloc(HK_QUORUM_KEY_LEN)) == NULL) {
+			r = HK_ERR_ALLOC;
+			goto out;
+		}
+		memcpy(ca->qkey, ca->stand_in_qkey, HK_QUORUM_KEY_LEN);
+		hk_ca_audit(ca, "quorum.stand-in", "ok", ca->actors,
+		    "rehearsal: the real shares reached the quorum; the real "
+		    "quorum key is wiped and a throwaway one stands in");
+	} else {
+		ca->qkey = key;
+		key = NULL;
+	}
 	if (ca->quorum_only) {
 		r = 0;
 		goto out;
@@ -323,6 +338,7 @@ hk_ca_close(struct hk_ca *ca)
 	 * that the command signed last covers the session's records. */
 	hk_token_close(ca->tok);
 	hk_secret_free(ca->qkey);
+	hk_secret_free(ca->stand_in_qkey);
 	hk_state_free(ca->st);
 	free(ca);
 }

@@ -187,56 +187,6 @@ remove_tree(const char *dir)
 		    dir);
 }
 
-/*
- * The rehearsal copy: <state>.rehearsal-XXXXXX holding a copy of the
- * state folder and of its embedded token, marked rehearsal = yes.
- */
-static int
-rehearsal_copy(const char *state, char *copy, size_t len)
-{
-	struct hk_state *st = NULL;
-	char src[4096], tok[4096];
-	const char *emb;
-	int r;
-
-	if ((size_t)snprintf(copy, len, "%s.rehearsal-XXXXXX", state) >= len ||
-	    (size_t)snprintf(src, sizeof(src), "%s/.", state) >= sizeof(src))
-		return HK_ERR_INVALID;
-	if (mkdtemp(copy) == NULL) {
-		hk_err_set("%s: cannot create: %s", copy, strerror(errno));
-		return HK_ERR_IO;
-	}
-	{
-		char *argv[] = { "cp", "-a", "--", src, copy, NULL };
-		if (spawn(argv) != 0) {
-			hk_err_set("%s: cannot copy the state for the "
-			    "rehearsal", copy);
-			r = HK_ERR_IO;
-			goto fail;
-		}
-	}
-	if ((r = hk_state_load(copy, &st)) != 0)
-		goto fail;
-	emb = hk_state_get(st, "token.embedded");
-	if (emb == NULL || strcmp(emb, "yes") != 0) {
-		hk_err_set("%s: a rehearsal needs the embedded SoftHSM2 token "
-		    "(a hardware token cannot be copied)", state);
-		r = HK_ERR_STATE;
-		goto fail;
-	}
-	snprintf(tok, sizeof(tok), "%s/token", copy);
-	if ((r = hk_softhsm_conf_write(tok, tok)) != 0 ||
-	    (r = hk_state_set(st, "rehearsal", "yes")) != 0 ||
-	    (r = hk_state_save(st)) != 0)
-		goto fail;
-	hk_state_free(st);
-	return 0;
-fail:
-	hk_state_free(st);
-	remove_tree(copy);
-	return r;
-}
-
 int
 hk_ceremony_roster(struct hk_ca *ca, struct hk_roster **out)
 {
@@ -718,6 +668,7 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 	struct hk_state *st0 = NULL;
 	struct hk_common_opts co;
 	char copy[4096] = "", path[4096], tdir[4096], txt[4096] = "";
+	uint8_t *stand_in = NULL;
 	char msg[1024], t[32], log0[4096];
 	const char *v;
 	const struct hk_action_spec *const *reg;
@@ -777,15 +728,18 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 	    (r = check_inputs(o, c)) != 0)
 		goto early;
 
-	/* 2. The state: a throwaway copy in a rehearsal. */
-	if (o->rehearsal && (r = rehearsal_copy(o->state, copy,
-	    sizeof(copy))) != 0)
+	/* 2. The state: a throwaway CA in a rehearsal (rehearsal.c): no key,
+	 * PIN or quorum secret of the real CA is in it. */
+	if (o->rehearsal && (r = hk_rehearsal_make(o->state, copy,
+	    sizeof(copy), &stand_in)) != 0)
 		goto early;
 	memset(&co, 0, sizeof(co));
 	co.state = o->rehearsal ? copy : o->state;
 	co.clock = o->clock;
 	if ((r = hk_ca_open(&co, "ceremony run", &c->ca)) != 0)
 		goto early;
+	c->ca->stand_in_qkey = stand_in;	/* the CA owns it now */
+	stand_in = NULL;
 	c->rehearsal = o->rehearsal || state_rehearsal;
 	c->confirm_auto = o->confirm_digests;
 	c->shares = o->shares;
@@ -912,6 +866,7 @@ out:
 	if (c != NULL)
 		cer_free(c);
 	free(c);
+	hk_secret_free(stand_in);
 	hk_script_free(script);
 	hk_err_set("%s", msg);
 	return r;

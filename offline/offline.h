@@ -10,6 +10,7 @@
 #define HK_OFFLINE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "p11.h"
 #include "state.h"
@@ -38,10 +39,23 @@ struct hk_ca {
 					 * after hk_ca_activate, for backups and
 					 * re-sharing; NULL before; wiped by
 					 * hk_ca_close */
+	unsigned char *stand_in_qkey;	/* rehearsal only (rehearsal.c): once the
+					 * real shares reach the quorum, this
+					 * throwaway key replaces the real one,
+					 * which is wiped; NULL in real runs */
 	int quorum_only;		/* set before hk_ca_activate: combine the
 					 * shares but open no token (restore into
 					 * a fresh token when the old one is lost) */
 };
+
+/*
+ * Make the throwaway CA a rehearsal of a real one runs on: <state>.rehearsal-
+ * XXXXXX with the state's public files, a fresh token with throwaway keys of
+ * the same names, TEST roots, a fresh audit log, and PINs sealed under a
+ * stand-in quorum key returned in *stand_in (secure memory). See rehearsal.c.
+ */
+int hk_rehearsal_make(const char *state, char *copy, size_t len,
+    uint8_t **stand_in);
 
 /* Load the state folder and apply --clock (refused outside rehearsals). */
 int hk_ca_open(const struct hk_common_opts *o, const char *command,

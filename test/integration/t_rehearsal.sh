@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# t_rehearsal.sh - a rehearsal touches nothing real and can make nothing
+# real (DESIGN.md 5, offline/rehearsal.c): the throwaway CA it runs on has
+# its own token and keys, TEST roots in place of the real ones, PINs sealed
+# under a stand-in quorum key, and its own audit log; the real shares are
+# still checked, and the real CA's log records that a rehearsal ran.
+. "$(dirname "$0")/lib.sh"
+fresh_tmp
+T=$HANKO_TMP
+SCRIPT=$HANKO_SRC/ceremony-scripts/init-root.yaml
+export HK_PASS_watanabe='Shimabara bay ferry 7 gulls'
+export HK_PASS_ito='Yatsushiro rush mats 54 weave'
+export HK_PASS_kimura='Minamata hills tea 3 harvest'
+make_ca "$T/ca"
+S=$T/ca/state
+for p in watanabe ito kimura; do
+	"$OFF" roster set-passphrase --state "$S" --person "$p" --passin "env:HK_PASS_$p" --kdf interactive >/dev/null
+done
+"$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura >/dev/null
+mapfile -t SH < <(share_args "$T/ca" 1 3 5)
+OPS=(--operator watanabe=env:HK_PASS_watanabe --operator ito=env:HK_PASS_ito --operator kimura=env:HK_PASS_kimura)
+ok "init-root runs on the CA" "$OFF" ceremony run "$SCRIPT" --state "$S" --confirm-digests "${SH[@]}" "${OPS[@]}"
+before=$(cd "$S" && find . -path ./audit -prune -o -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)
+
+# A rehearsal on it (refused by the root-exists check, after the throwaway
+# CA was made); keep the copy to look inside.
+TESTS_RUN=$((TESTS_RUN + 1))
+"$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal --confirm-digests \
+	"${SH[@]}" "${OPS[@]}" >"$T/reh.out" 2>&1 || true
+C=$(sed -n 's/^Rehearsal state kept: //p' "$T/reh.out")
+if [ -n "$C" ] && [ -d "$C" ]; then echo "ok - the rehearsal copy was kept: $C"; else
+	echo "FAIL - no rehearsal copy"; cat "$T/reh.out"; TESTS_FAILED=$((TESTS_FAILED + 1)); fi
+after=$(cd "$S" && find . -path ./audit -prune -o -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)
+check "the real CA is unchanged but for its log" test "$before" = "$after"
+check "the real log records the rehearsal" grep -q '	ceremony.rehearsal	' "$S/audit/audit.log"
+
+spki() { openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum; }
+check "the copy's root is not the real root" \
+	test "$(spki "$C/certs/root-1.pem")" != "$(spki "$S/certs/root-1.pem")"
+check "the copy's root is marked TEST" \
+	bash -c "openssl x509 -in '$C/certs/root-1.pem' -noout -subject | grep -q 'OU *= *TEST'"
+SOFT=/usr/lib/softhsm/libsofthsm2.so
+SOFTHSM2_CONF=$C/token/softhsm2.conf pkcs11-tool --module $SOFT --token-label hanko-root-test \
+	--read-object --type pubkey --label root-1 -o "$T/copykey.der" >/dev/null 2>&1 || true
+check "the copy's token holds a key of its own for root-1" \
+	bash -c "[ -s '$T/copykey.der' ] && [ \"\$(openssl pkey -pubin -inform DER -in '$T/copykey.der' -outform DER | sha256sum)\" = \"\$(openssl x509 -in '$C/certs/root-1.pem' -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum)\" ]"
+check "the copy holds no file of the real token" \
+	bash -c "[ -z \"\$(comm -12 <(cd '$S/token/tokens' && find . -type f -size +0 -exec sha256sum {} + | cut -c1-64 | sort -u) <(cd '$C/token/tokens' && find . -type f -size +0 -exec sha256sum {} + | cut -c1-64 | sort -u))\" ]"
+check "the copy's sealed PINs are not the real ones" \
+	bash -c "! cmp -s '$S/secrets/token-user-pin.sealed' '$C/secrets/token-user-pin.sealed'"
+mapfile -t SH3 < <(share_args "$T/ca" 1 3 5)
+fails "the real quorum key cannot open the copy's token" 1 "token-user-pin.sealed: cannot be opened with the quorum key" \
+	"$OFF" activate --state "$C" "${SH3[@]}"
+check "the copy has an audit log of its own that starts with the rehearsal" \
+	bash -c "sed -n 2p '$C/audit/audit.log' | grep -q '	rehearsal.start	ok	'"
+ok "the copy's audit log verifies with the copy's audit key" "$OFF" audit verify --log "$C/audit/audit.log" --key "$C/audit/audit-key.pem"
+check "the real audit log still verifies" bash -c "'$OFF' audit verify --state '$S' >/dev/null"
+finish
