@@ -44,8 +44,8 @@ SOFTHSM2_CONF=$C/token/softhsm2.conf pkcs11-tool --module $SOFT --token-label ha
 	--read-object --type pubkey --label root-1 -o "$T/copykey.der" >/dev/null 2>&1 || true
 check "the copy's token holds a key of its own for root-1" \
 	bash -c "[ -s '$T/copykey.der' ] && [ \"\$(openssl pkey -pubin -inform DER -in '$T/copykey.der' -outform DER | sha256sum)\" = \"\$(openssl x509 -in '$C/certs/root-1.pem' -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum)\" ]"
-check "the copy holds no file of the real token" \
-	bash -c "[ -z \"\$(comm -12 <(cd '$S/token/tokens' && find . -type f -size +0 -exec sha256sum {} + | cut -c1-64 | sort -u) <(cd '$C/token/tokens' && find . -type f -size +0 -exec sha256sum {} + | cut -c1-64 | sort -u))\" ]"
+check "the copy holds no object file of the real token" \
+	bash -c "[ -z \"\$(comm -12 <(cd '$S/token/tokens' && find . -type f -name '*.object' -exec sha256sum {} + | cut -c1-64 | sort -u) <(cd '$C/token/tokens' && find . -type f -name '*.object' -exec sha256sum {} + | cut -c1-64 | sort -u))\" ]"
 check "the copy's sealed PINs are not the real ones" \
 	bash -c "! cmp -s '$S/secrets/token-user-pin.sealed' '$C/secrets/token-user-pin.sealed'"
 mapfile -t SH3 < <(share_args "$T/ca" 1 3 5)
