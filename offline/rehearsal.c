@@ -12,7 +12,9 @@
  *    of the real token (root-N of the profile's type, audit-1), under the
  *    same labels and ids so the script's key names resolve;
  *  - a throwaway self-signed root for every generation, marked TEST, in
- *    place of the real root certificates;
+ *    place of the real root certificates (the real ones stay readable as
+ *    certs/root-N.real.der, state root.N.real-cert, for steps that check
+ *    an input against our real key, such as the bridge CA's certificate);
  *  - a throwaway "stand-in" quorum key that seals the new PINs. The key
  *    managers still bring their real shares and passphrases: those are
  *    checked against the real set record (that is what is rehearsed), and
@@ -157,6 +159,18 @@ stand_in_root(const char *copy, struct hk_state *st, struct hk_token *tok,
 	snprintf(rel, sizeof(rel), "certs/root-%ld.pem", gen);
 	if ((r = sub(copy, rel, pem, sizeof(pem))) != 0)
 		goto out;
+	/* The real root stays readable beside the stand-in: a step that only
+	 * checks an input against our key (the bridge CA's certificate for
+	 * our root) checks it against the real one, as it will for real. */
+	if (real != NULL) {
+		char realp[4096], realrel[128];
+		snprintf(realrel, sizeof(realrel), "certs/root-%ld.real.der", gen);
+		snprintf(key, sizeof(key), "root.%ld.real-cert", gen);
+		if ((r = sub(copy, realrel, realp, sizeof(realp))) != 0 ||
+		    (r = hk_cert_write(real, realp, NULL)) != 0 ||
+		    (r = hk_state_set(st, key, realrel)) != 0)
+			goto out;
+	}
 	unlink(der);
 	unlink(pem);
 	if ((r = hk_cert_write(x, der, pem)) != 0)

@@ -62,7 +62,9 @@ rev_run(struct hk_cer *c, const struct hk_script_step *st,
 		    "already", st->id, g, hk_state_get(c->ca->st, key));
 		return HK_ERR_EXISTS;
 	}
-	if ((r = hk_life_root(c, g, &root, NULL, NULL)) != 0)
+	/* What the real key signed: in a rehearsal the copy's root-<g> is a
+	 * stand-in, so the real certificate decides (rehearsal.c). */
+	if ((r = hk_life_root_real(c, g, &root)) != 0)
 		return r;
 	rk = X509_get0_pubkey(root);
 	if ((r = hk_issued_load(c->ca->st->dir, &reg)) != 0)
@@ -208,7 +210,7 @@ notice_run(struct hk_cer *c, const struct hk_script_step *st,
 
 	path = hk_cer_ref_output(c, st, "notice", &oi);
 	sg = hk_life_staged(&ns);
-	if ((r = hk_life_root(c, g, &root, NULL, NULL)) != 0 ||
+	if ((r = hk_life_root_real(c, g, &root)) != 0 ||
 	    (r = hk_issued_load(c->ca->st->dir, &reg)) != 0)
 		goto out;
 	hk_time_format(hk_clock_now(), t, sizeof(t));

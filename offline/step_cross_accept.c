@@ -37,13 +37,26 @@ static const struct hk_param_spec accept_params[] = {
 	{ NULL, 0, 0, 0, 0, NULL, NULL, -1 }
 };
 
+/* The pair's two checks: forward against the root the bridge CA certified
+ * (fwdroot: the real root, also in a rehearsal), reverse against the root
+ * that signed it here. */
+static int
+pair_check(X509 *fwd, X509 *rev, X509 *fwdroot, X509 *root, X509 *issued)
+{
+	int r;
+
+	if ((r = hk_crosspair_check(fwd, NULL, fwdroot, NULL)) != 0)
+		return r;
+	return hk_crosspair_check(NULL, rev, root, issued);
+}
+
 static int
 forward_check(struct hk_cer *c, const char *path, const char *name,
-    X509 *fwd, X509 *rev, X509 *root)
+    X509 *fwd, X509 *rev, X509 *root, X509 *fwdroot)
 {
 	time_t now = hk_clock_now();
 
-	if (hk_crosspair_check(fwd, rev, root, rev) != 0) {
+	if (pair_check(fwd, rev, fwdroot, root, rev) != 0) {
 		hk_iss_err_prefix("%s: input %s", path, name);
 		return HK_ERR_INVALID;
 	}
@@ -84,7 +97,7 @@ accept_run(struct hk_cer *c, const struct hk_script_step *st,
 	const char *path = c->input_path[cp->ref];
 	unsigned char want[32], d[32], *der = NULL, *pder = NULL;
 	char hex[65], whex[65], what[4700], rel[64], fpath[4096], ppath[4096];
-	X509 *fwd = NULL, *root = NULL, *f2 = NULL, *r2 = NULL;
+	X509 *fwd = NULL, *root = NULL, *fwdroot = NULL, *f2 = NULL, *r2 = NULL;
 	size_t plen;
 	int r, gen, n, len;
 
@@ -102,6 +115,21 @@ accept_run(struct hk_cer *c, const struct hk_script_step *st,
 	if ((r = hk_iss_root(c, &gen, &root, NULL, 0)) != 0 ||
 	    (r = hk_iss_next(c, HK_ISS_CROSS, &n)) != 0)
 		goto out;
+	{
+		/* In a rehearsal of a real CA the root in the copy is a
+		 * stand-in (offline/rehearsal.c); the bridge CA certified the
+		 * real one, so that is what its certificate is checked against. */
+		char key[64], rp[4096];
+		const char *real;
+		snprintf(key, sizeof(key), "root.%d.real-cert", gen);
+		if ((real = hk_state_get(c->ca->st, key)) != NULL) {
+			X509 *rx = NULL;
+			if ((r = hk_state_path(c->ca->st, real, rp,
+			    sizeof(rp))) != 0 || (r = hk_cert_read(rp, &rx)) != 0)
+				goto out;
+			fwdroot = rx;
+		}
+	}
 	if ((r = hk_cert_read(path, &fwd)) != 0) {
 		hk_iss_err_prefix("input %s", cp->value);
 		goto out;
@@ -113,7 +141,8 @@ accept_run(struct hk_cer *c, const struct hk_script_step *st,
 	}
 	SHA256(der, (size_t)len, d);
 	hk_hex_encode(d, 32, hex);
-	if ((r = forward_check(c, path, cp->value, fwd, ir->cert, root)) != 0)
+	if ((r = forward_check(c, path, cp->value, fwd, ir->cert, root,
+	    fwdroot != NULL ? fwdroot : root)) != 0)
 		goto out;
 	if (fp != NULL) {
 		if ((r = hk_iss_fingerprint(c, fp->ref, want)) != 0)
@@ -133,7 +162,8 @@ accept_run(struct hk_cer *c, const struct hk_script_step *st,
 		goto out;
 	if ((r = hk_crosspair_encode(fwd, ir->cert, &pder, &plen)) != 0 ||
 	    (r = hk_crosspair_decode(pder, plen, &f2, &r2)) != 0 ||
-	    (r = hk_crosspair_check(f2, r2, root, ir->cert)) != 0)
+	    (r = pair_check(f2, r2, fwdroot != NULL ? fwdroot : root, root,
+	    ir->cert)) != 0)
 		goto out;
 	snprintf(rel, sizeof(rel), "certs/cross-forward-%d.der", n);
 	if ((r = hk_state_path(c->ca->st, rel, fpath, sizeof(fpath))) != 0)
@@ -175,6 +205,7 @@ out:
 	X509_free(r2);
 	X509_free(fwd);
 	X509_free(root);
+	X509_free(fwdroot);
 	return r;
 }
 

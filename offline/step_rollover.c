@@ -42,6 +42,22 @@ hk_life_generation(struct hk_cer *c)
 }
 
 int
+hk_life_root_real(struct hk_cer *c, int gen, X509 **cert)
+{
+	char key[64], path[4096];
+	const char *rel;
+	int r;
+
+	*cert = NULL;
+	snprintf(key, sizeof(key), "root.%d.real-cert", gen);
+	if ((rel = hk_state_get(c->ca->st, key)) == NULL)
+		return hk_life_root(c, gen, cert, NULL, NULL);
+	if ((r = hk_state_path(c->ca->st, rel, path, sizeof(path))) != 0)
+		return r;
+	return hk_cert_read(path, cert);
+}
+
+int
 hk_life_root(struct hk_cer *c, int gen, X509 **cert, EVP_PKEY **priv,
     EVP_PKEY **pub)
 {

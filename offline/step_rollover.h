@@ -18,6 +18,11 @@
 
 /* The current root generation (root.generations), its certificate and,
  * when priv is not NULL, its key from the token. */
+/* The certificate of the real root generation gen: in a rehearsal of a
+ * real CA the copy's root-<gen> is a stand-in (offline/rehearsal.c) and
+ * the real one is root.<gen>.real-cert; elsewhere the same as
+ * hk_life_root's. For steps that decide what the real key signed. */
+int hk_life_root_real(struct hk_cer *c, int gen, X509 **cert);
 int hk_life_root(struct hk_cer *c, int gen, X509 **cert, EVP_PKEY **priv,
     EVP_PKEY **pub);
 /* root.generations as a number (0 if absent). */

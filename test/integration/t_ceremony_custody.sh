@@ -81,7 +81,11 @@ for step in approve activate backup-root backup-audit checkpoint; do
 		check "backup: failure after $step: the removal is audited" \
 			grep -q '	key.backup.remove	ok	' "$C/audit/audit.log" ;;
 	esac
-	ok "backup: failure after $step: the copy activates" "$OFF" activate --state "$C" "${Q[@]}"
+	# A rehearsal runs on a throwaway CA (offline/rehearsal.c): the real
+	# shares must not open its token, and its token must still be whole.
+	fails "backup: failure after $step: the real shares do not open the throwaway copy" 1 \
+		"cannot be opened with the quorum key" "$OFF" activate --state "$C" "${Q[@]}"
+	check "backup: failure after $step: the copy's token still holds audit-1" test "$(objs "$C" audit-1)" = 1
 	ok "backup: failure after $step: the copy's audit log verifies" "$OFF" audit verify --state "$C"
 	rm -rf "$C"
 done
@@ -127,13 +131,17 @@ for step in approve activate destroy checkpoint; do
 	check "destroy: failure after $step: the run fails (exit $rc)" test "$rc" = 70 -a -n "$C"
 	case $step in
 	approve|activate)
-		check "destroy: failure after $step: root-1, its seed and state.conf untouched" bash -c \
-			"[ $(objs "$C" root-1) = 1 ] && [ -e '$C/secrets/backup-seed-root-1.sealed' ] && ! grep -q '^root.1.destroyed' '$C/state.conf'" ;;
+		check "destroy: failure after $step: root-1 and state.conf untouched, no real seed in the copy" bash -c \
+			"[ $(objs "$C" root-1) = 1 ] && [ ! -e '$C/secrets/backup-seed-root-1.sealed' ] && ! grep -q '^root.1.destroyed' '$C/state.conf'" ;;
 	*)
 		check "destroy: failure after $step: root-1 is gone, seed retired, recorded" bash -c \
 			"[ $(objs "$C" root-1) = 0 ] && [ ! -e '$C/secrets/backup-seed-root-1.sealed' ] && grep -q '^root.1.destroyed' '$C/state.conf'" ;;
 	esac
-	ok "destroy: failure after $step: the copy activates" "$OFF" activate --state "$C" "${Q[@]}"
+	# A rehearsal runs on a throwaway CA (offline/rehearsal.c): the real
+	# shares must not open its token, and its token must still be whole.
+	fails "destroy: failure after $step: the real shares do not open the throwaway copy" 1 \
+		"cannot be opened with the quorum key" "$OFF" activate --state "$C" "${Q[@]}"
+	check "destroy: failure after $step: the copy's token still holds audit-1" test "$(objs "$C" audit-1)" = 1
 	ok "destroy: failure after $step: the copy's audit log verifies" "$OFF" audit verify --state "$C"
 	rm -rf "$C"
 done
@@ -148,25 +156,21 @@ INS=(--input root-backup="$BK/root-1.hkb" --input audit-backup="$BK/audit-1.hkb"
 softhsm2-util --delete-token --token hanko-root-test >/dev/null
 fails "restore: the lost token no longer activates" 3 "no token labelled" \
 	"$OFF" activate --state "$S" "${Q[@]}"
-for step in approve check-root-backup check-audit-backup restore checkpoint; do
+# A rehearsal runs on a throwaway CA (offline/rehearsal.c): its steps up to
+# the restore can be rehearsed, but a real backup is never opened there.
+for step in approve check-root-backup check-audit-backup; do
 	rc=0; HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$R" --state "$S" --rehearsal \
 		--keep-rehearsal --confirm-digests "${CLK[@]}" "${INS[@]}" "${Q2[@]}" "${OPS[@]}" \
 		>"$T/out" 2>"$T/err" || rc=$?
 	C=$(kept "$T/out")
 	check "restore: failure after $step: the run fails (exit $rc)" test "$rc" = 70 -a -n "$C"
-	case $step in
-	restore|checkpoint)
-		check "restore: failure after $step: the copy names the fresh token, which holds both keys" bash -c \
-			"grep -qx 'token.label = hanko-root-test-r2' '$C/state.conf' && [ $(objs "$C" root-1) = 1 ] && [ $(objs "$C" audit-1) = 1 ]"
-		ok "restore: failure after $step: the copy activates" "$OFF" activate --state "$C" "${Q[@]}" ;;
-	*)
-		check "restore: failure after $step: state.conf still names the lost token, no fresh one" bash -c \
-			"grep -qx 'token.label = hanko-root-test' '$C/state.conf' && ! SOFTHSM2_CONF='$C/token/softhsm2.conf' softhsm2-util --show-slots | grep -q hanko-root-test-r2" ;;
-	esac
+	check "restore: failure after $step: state.conf still names the lost token, no fresh one" bash -c \
+		"grep -qx 'token.label = hanko-root-test' '$C/state.conf' && ! SOFTHSM2_CONF='$C/token/softhsm2.conf' softhsm2-util --show-slots | grep -q hanko-root-test-r2"
 	ok "restore: failure after $step: the copy's audit log verifies" "$OFF" audit verify --state "$C"
 	rm -rf "$C"
 done
-ok "restore: rehearsal" "$OFF" ceremony run "$R" --state "$S" --rehearsal --confirm-digests \
+fails "restore: a rehearsal never opens a real backup" 3 "no backup KEK seed for root-1" \
+	"$OFF" ceremony run "$R" --state "$S" --rehearsal --confirm-digests \
 	"${CLK[@]}" "${INS[@]}" "${Q2[@]}" "${OPS[@]}"
 check "restore: the rehearsal made no token for the real state" \
 	bash -c "! softhsm2-util --show-slots | grep -q hanko-root-test-r2"
@@ -243,8 +247,8 @@ for step in approve check-roster activate rotate checkpoint; do
 	*)
 		check "rotate: failure after $step: no new share, set unchanged" bash -c \
 			"[ -z \"\$(find '$M' -name '*.hks')\" ] && [ '$(setid "$C")' = '$OLDSET' ] && [ ! -e '$C/quorum.set.new' ]"
-		ok "rotate: failure after $step: the old shares still activate the copy" \
-			"$OFF" activate --state "$C" "${Q[@]}" ;;
+		fails "rotate: failure after $step: the real shares do not open the throwaway copy" 1 \
+			"cannot be opened with the quorum key" "$OFF" activate --state "$C" "${Q[@]}" ;;
 	esac
 	ok "rotate: failure after $step: the copy's audit log verifies" "$OFF" audit verify --state "$C"
 	rm -rf "$C"
