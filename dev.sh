@@ -19,6 +19,7 @@ PACKAGES=(
 	libp11-dev libp11-kit-dev softhsm2 opensc
 	libsodium-dev libyaml-dev libcriterion-dev libqrencode-dev libpng-dev libzbar-dev clang
 	binutils file clang libclang-rt-14-dev
+	libsqlite3-dev sqlite3
 )
 
 install_deps() {

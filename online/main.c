@@ -4,29 +4,44 @@
  * delegated issuing key, revokes, publishes CRLs and ARLs, answers OCSP and
  * serves the repository (DESIGN.md section 7).
  *
- * A skeleton for now: it prints its usage. The commands arrive with the
- * online publisher and serving issues.
+ * main.c only dispatches; each subcommand lives in cmd_<name>.c. Errors are
+ * one line "hanko-online: <detail>" and the exit status of hk_exit_code
+ * (hanko-online(1), EXIT STATUS).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "err.h"
+#include "online.h"
+#include "secmem.h"
 
 static const char usage_text[] =
 "usage: hanko-online <command> [options]\n"
 "\n"
-"commands (planned; none is implemented in this version):\n"
-"  init       the store, the online token and the issuing key's CSR\n"
+"commands:\n"
+"  init       the state folder, the store, the online token, the issuing\n"
+"             key and its CSR\n"
+"  trust      pin the root certificate (its SHA-256 confirmed by the operators)\n"
 "  import     verify and import a signed bundle from the offline root\n"
-"  issue      issue residents' certificates (one request or a batch file)\n"
-"  revoke     revoke by serial or by resident, with a CPS 4-4 reason\n"
-"  publish    per-municipality CRLs and the ARL of the day (cron)\n"
-"  serve      the repository over HTTP, and OCSP for registered parties\n"
-"  version    print the version\n";
+"  version    print the version\n"
+"\n"
+"planned (not in this version): issue, revoke, publish, serve\n";
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+} commands[] = {
+	{ "init", cmd_init },
+	{ "trust", cmd_trust },
+	{ "import", cmd_import },
+};
 
 int
 main(int argc, char **argv)
 {
+	size_t i;
+	int r;
+
 	if (argc == 2 && (strcmp(argv[1], "version") == 0 ||
 	    strcmp(argv[1], "--version") == 0)) {
 		printf("hanko-online %s\n", HANKO_VERSION);
@@ -37,9 +52,29 @@ main(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return 0;
 	}
-	if (argc >= 2)
-		fprintf(stderr, "hanko-online: %s: not implemented in this "
-		    "version\n", argv[1]);
-	fputs(usage_text, stderr);
-	return hk_exit_code(HK_ERR_USAGE);
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return hk_exit_code(HK_ERR_USAGE);
+	}
+	if (hk_secmem_init() != 0) {
+		fprintf(stderr, "hanko-online: cannot initialise secure "
+		    "memory\n");
+		return hk_exit_code(HK_ERR_INTERNAL);
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0])) {
+		fprintf(stderr, "hanko-online: %s: unknown command (see "
+		    "hanko-online --help)\n", argv[1]);
+		return hk_exit_code(HK_ERR_USAGE);
+	}
+	hk_err_clear();
+	if ((r = commands[i].fn(argc - 1, argv + 1)) != 0) {
+		const char *m = hk_err_msg();
+		fprintf(stderr, "hanko-online %s: %s\n", argv[1],
+		    *m ? m : hk_strerror(r));
+		return hk_exit_code(r);
+	}
+	return 0;
 }

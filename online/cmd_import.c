@@ -1,0 +1,796 @@
+/*
+ * cmd_import.c - "hanko-online import": a signed bundle from the offline
+ * root (DESIGN.md 6, media-format/SPEC.md), verified with the bundle reader
+ * against the pinned root and the link certificates already stored, and
+ * stored by type in one store transaction: all or nothing.
+ *
+ * Order (docs/store.md, "Import"): the store is the authority on what was
+ * imported; bundles.seen is rewritten from it before each import, so a
+ * crash between the reader's sequence record and the store's commit is
+ * undone on the next run. hk_bundle_import copies, verifies the copy,
+ * checks the sequence and records it; then every payload is checked and
+ * stored together with the bundle's row (whose trigger refuses any
+ * sequence not above the signer's last); any failure rolls the store back,
+ * removes the copy and rewrites bundles.seen from the store.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "atomic.h"
+#include "bundle.h"
+#include "cert.h"
+#include "clock.h"
+#include "crl.h"
+#include "crosspair.h"
+#include "csr.h"
+#include "err.h"
+#include "hex.h"
+#include "name.h"
+#include "online.h"
+#include "store.h"
+
+#define MAX_KEYS	64	/* trusted root keys held at once */
+
+struct import_opts {
+	struct hk_online_opts c;	/* --state, --clock */
+	const char *type;		/* --type: the one type accepted; NULL any */
+	const char *bundle;		/* BUNDLE folder */
+};
+
+/* What an import works with, freed in one place. */
+struct import_work {
+	struct hk_online *on;		/* the state */
+	struct hk_store *store;		/* open store */
+	struct hk_bundle_trust t;	/* anchor + stored links */
+	STACK_OF(X509) *roots;		/* root certificates: anchor, stored,
+					 * accepted from this bundle */
+	EVP_PKEY *keys[MAX_KEYS];	/* trusted root keys (referenced) */
+	int nkeys;
+	struct hk_bundle_manifest *m;	/* the imported manifest */
+	char dest[4096];		/* <state>/bundles/<seq>-<type> */
+	char seen[4096];		/* <state>/bundles.seen */
+	int dest_made;			/* 1 once hk_bundle_import made dest */
+	int64_t bundle_id;		/* the bundle's store row */
+	int added;			/* rows stored from payloads */
+};
+
+static const char import_usage[] =
+"usage: hanko-online import --state DIR [--type TYPE] BUNDLE\n";
+
+static int
+parse(struct import_opts *o, int argc, char **argv)
+{
+	int i, r;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
+			if (r != 0)
+				return r;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			fputs(import_usage, stdout);
+			return 1;
+		} else if (strcmp(argv[i], "--type") == 0) {
+			if ((o->type = hk_online_opt_value(argc, argv,
+			    &i)) == NULL)
+				return HK_ERR_USAGE;
+		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
+			hk_err_set("%s: unknown option (see --help)", argv[i]);
+			return HK_ERR_USAGE;
+		} else if (o->bundle != NULL) {
+			hk_err_set("%s: one BUNDLE only", argv[i]);
+			return HK_ERR_USAGE;
+		} else
+			o->bundle = argv[i];
+	}
+	if (o->c.state == NULL || o->bundle == NULL) {
+		hk_err_set("--state and BUNDLE are required (see --help)");
+		return HK_ERR_USAGE;
+	}
+	if (o->type != NULL && !hk_bundle_type_ok(o->type)) {
+		hk_err_set("--type %s: SPEC 4.2: unknown bundle type", o->type);
+		return HK_ERR_USAGE;
+	}
+	return 0;
+}
+
+static int
+add_key(struct import_work *w, EVP_PKEY *k)
+{
+	int i;
+
+	for (i = 0; i < w->nkeys; i++)
+		if (EVP_PKEY_eq(w->keys[i], k) == 1)
+			return 0;
+	if (w->nkeys == MAX_KEYS) {
+		hk_err_set("more than %d root keys", MAX_KEYS);
+		return HK_ERR_INVALID;
+	}
+	w->keys[w->nkeys++] = k;
+	return 0;
+}
+
+static int
+key_trusted(const struct import_work *w, EVP_PKEY *k)
+{
+	int i;
+
+	for (i = 0; i < w->nkeys; i++)
+		if (EVP_PKEY_eq(w->keys[i], k) == 1)
+			return 1;
+	return 0;
+}
+
+/* 1 if x's signature verifies under a trusted root key. */
+static int
+signed_by_root(const struct import_work *w, X509 *x)
+{
+	int i;
+
+	for (i = 0; i < w->nkeys; i++)
+		if (X509_verify(x, w->keys[i]) == 1)	/* 1 only */
+			return 1;
+	return 0;
+}
+
+static int
+push_cert(STACK_OF(X509) *sk, const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+
+	if (x == NULL || p != der + len || !sk_X509_push(sk, x)) {
+		X509_free(x);
+		hk_err_set("store: ca_certs: a stored certificate does not "
+		    "parse");
+		return HK_ERR_STATE;
+	}
+	return 0;
+}
+
+static int
+each_link(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	(void)gen;
+	return push_cert(((struct import_work *)arg)->t.links, der, len);
+}
+
+static int
+each_root(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	(void)gen;
+	return push_cert(((struct import_work *)arg)->roots, der, len);
+}
+
+/* The trust: the pinned anchor, every stored link; the trusted root keys:
+ * the anchor's, stored roots', and the keys the stored links certify. */
+static int
+load_trust(struct import_work *w)
+{
+	char path[4096];
+	int i, r;
+
+	if ((r = hk_online_path(w->on, HK_ONLINE_ANCHOR, path,
+	    sizeof(path))) != 0)
+		return r;
+	if (!hk_path_exists(path)) {
+		hk_err_set("%s: no root pinned yet (run hanko-online trust "
+		    "first)", path);
+		return HK_ERR_STATE;
+	}
+	if ((r = hk_cert_read(path, &w->t.anchor)) != 0)
+		return r;
+	if ((w->t.links = sk_X509_new_null()) == NULL ||
+	    (w->roots = sk_X509_new_null()) == NULL)
+		return HK_ERR_ALLOC;
+	if ((r = hk_store_ca_each(w->store, HK_CA_LINK, each_link, w)) != 0 ||
+	    (r = hk_store_ca_each(w->store, HK_CA_ROOT, each_root, w)) != 0)
+		return r;
+	if ((r = add_key(w, X509_get0_pubkey(w->t.anchor))) != 0)
+		return r;
+	for (i = 0; i < sk_X509_num(w->roots); i++)
+		if ((r = add_key(w, X509_get0_pubkey(sk_X509_value(w->roots,
+		    i)))) != 0)
+			return r;
+	for (i = 0; i < sk_X509_num(w->t.links); i++)
+		if ((r = add_key(w, X509_get0_pubkey(sk_X509_value(w->t.links,
+		    i)))) != 0)
+			return r;
+	return 0;
+}
+
+static int
+seen_line(const char *signer, uint64_t seq, void *arg)
+{
+	char **buf = arg, *nb;
+	size_t len = strlen(*buf);
+
+	if ((nb = realloc(*buf, len + 64)) == NULL)
+		return HK_ERR_ALLOC;
+	snprintf(nb + len, 64, "%s %" PRIu64 "\n", signer, seq);
+	*buf = nb;
+	return 0;
+}
+
+/* bundles.seen := what the store says was imported (SPEC 8 format). */
+static int
+seen_rebuild(struct import_work *w)
+{
+	char *buf = strdup("hanko-bundle-seen 1\n");
+	int r;
+
+	if (buf == NULL)
+		return HK_ERR_ALLOC;
+	if ((r = hk_store_bundle_each(w->store, seen_line, &buf)) == 0)
+		r = hk_file_write(w->seen, buf, strlen(buf), 0644, 0);
+	free(buf);
+	return r;
+}
+
+static void
+remove_tree(const char *dir)
+{
+	char cmd[4200];
+
+	if (strchr(dir, '\'') != NULL)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "hanko-online: could not remove %s\n", dir);
+}
+
+/* Read one payload file of the imported copy. */
+static int
+payload(struct import_work *w, size_t i, char *path, size_t plen,
+    unsigned char **buf, size_t *len)
+{
+	int n = snprintf(path, plen, "%s/%s", w->dest, w->m->files[i].name);
+
+	if (n < 0 || (size_t)n >= plen)
+		return HK_ERR_INVALID;
+	return hk_file_read(path, HK_BUNDLE_MAX_FILE, buf, len);
+}
+
+static int
+store_cert(struct import_work *w, enum hk_ca_kind kind, int gen, X509 *x,
+    const char *path)
+{
+	unsigned char *der = NULL;
+	char *dn = hk_name_print(X509_get_subject_name(x));
+	int len, r;
+
+	if ((len = i2d_X509(x, &der)) <= 0) {
+		free(dn);
+		return HK_ERR_CRYPTO;
+	}
+	r = hk_store_ca_add(w->store, kind, gen, dn ? dn : "?", der,
+	    (size_t)len, w->bundle_id);
+	if (r != 0) {
+		char msg[4400];
+		snprintf(msg, sizeof(msg), "%s: %s", path, hk_err_msg());
+		hk_err_set("%s", msg);
+	} else
+		w->added++;
+	OPENSSL_free(der);
+	free(dn);
+	return r;
+}
+
+static int
+root_dn(const struct import_work *w, const X509_NAME *n)
+{
+	return X509_NAME_cmp(n, X509_get_subject_name(w->t.anchor)) == 0;
+}
+
+/*
+ * root-generation and link-certs: self-issued CA certificates under the
+ * root DN. A link is accepted when it verifies under a trusted key (its
+ * subject key becomes trusted); a new root generation when it is
+ * self-signed and its key is trusted (certified by an accepted link).
+ */
+static int
+import_roots(struct import_work *w, int allow_roots)
+{
+	X509 *x[HK_BUNDLE_MAX_FILES] = { 0 };
+	char path[HK_BUNDLE_MAX_FILES][4200];
+	int done[HK_BUNDLE_MAX_FILES] = { 0 }, progress, nroots = 0, gen;
+	size_t i, n = w->m->nfiles, left;
+	int r = 0;
+
+	for (i = 0; i < n; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/%s", w->dest,
+		    w->m->files[i].name);
+		if ((r = hk_cert_read(path[i], &x[i])) != 0)
+			goto out;
+		if (!root_dn(w, X509_get_subject_name(x[i])) ||
+		    !root_dn(w, X509_get_issuer_name(x[i])) ||
+		    X509_check_ca(x[i]) != 1) {
+			hk_err_set("%s: SPEC 4.2: a %s bundle carries only "
+			    "self-issued CA certificates under the root DN",
+			    path[i], w->m->type);
+			r = HK_ERR_INVALID;
+			goto out;
+		}
+	}
+	if ((r = hk_store_ca_count(w->store, HK_CA_ROOT, &gen)) != 0)
+		goto out;
+	do {
+		progress = 0;
+		for (i = 0; i < n; i++) {
+			EVP_PKEY *k = X509_get0_pubkey(x[i]);
+			int self = X509_verify(x[i], k) == 1;
+			if (done[i])
+				continue;
+			if (self && key_trusted(w, k) && allow_roots &&
+			    X509_cmp(x[i], w->t.anchor) != 0) {
+				if ((r = store_cert(w, HK_CA_ROOT, ++gen, x[i],
+				    path[i])) != 0)
+					goto out;
+				X509_up_ref(x[i]);
+				if (!sk_X509_push(w->roots, x[i])) {
+					X509_free(x[i]);
+					r = HK_ERR_ALLOC;
+					goto out;
+				}
+				nroots++;
+				done[i] = progress = 1;
+			} else if (!self && signed_by_root(w, x[i])) {
+				if ((r = store_cert(w, HK_CA_LINK, 0, x[i],
+				    path[i])) != 0 || (r = add_key(w, k)) != 0)
+					goto out;
+				done[i] = progress = 1;
+			}
+		}
+	} while (progress);
+	for (i = 0, left = 0; i < n; i++)
+		if (!done[i]) {
+			hk_err_set("%s: SPEC 6.2: %s", path[i],
+			    X509_verify(x[i], X509_get0_pubkey(x[i])) == 1 ?
+			    (allow_roots ? "a root generation whose key no "
+			    "trusted link certifies (NewWithOld missing)" :
+			    "a self-signed root in a link-certs bundle") :
+			    "a link certificate that no trusted root key "
+			    "signed");
+			r = HK_ERR_VERIFY;
+			left++;
+			goto out;
+		}
+	if (allow_roots && nroots == 0) {
+		hk_err_set("%s: SPEC 4.2: a root-generation bundle carries a "
+		    "new root generation", w->dest);
+		r = HK_ERR_INVALID;
+	}
+ out:
+	for (i = 0; i < n; i++)
+		X509_free(x[i]);
+	return r;
+}
+
+/* issuing-ca-cert: exactly one certificate, issued by a root key, for the
+ * online token's issuing key and the request's subject. */
+static int
+import_issuing(struct import_work *w)
+{
+	const char *g = hk_state_get(w->on->st, "issuing.generation");
+	char key[64], path[4200], cpath[4096];
+	const char *csr_rel, *uri;
+	X509_REQ *req = NULL;
+	EVP_PKEY *tokpub = NULL;
+	X509 *x = NULL;
+	int gen = g ? atoi(g) : 0, r;
+
+	if (w->m->nfiles != 1) {
+		hk_err_set("%s: SPEC 4.2: an issuing-ca-cert bundle carries "
+		    "exactly one certificate (%zu files)", w->dest,
+		    w->m->nfiles);
+		return HK_ERR_INVALID;
+	}
+	snprintf(key, sizeof(key), "issuing.%d.csr", gen);
+	csr_rel = hk_state_get(w->on->st, key);
+	snprintf(key, sizeof(key), "issuing.%d.key-uri", gen);
+	uri = hk_state_get(w->on->st, key);
+	if (gen < 1 || csr_rel == NULL || uri == NULL) {
+		hk_err_set("%s/state.conf: issuing.generation: no issuing key "
+		    "request on record", w->on->st->dir);
+		return HK_ERR_STATE;
+	}
+	snprintf(path, sizeof(path), "%s/%s", w->dest, w->m->files[0].name);
+	if ((r = hk_online_path(w->on, csr_rel, cpath, sizeof(cpath))) != 0 ||
+	    (r = hk_csr_read(cpath, &req)) != 0 ||
+	    (r = hk_cert_read(path, &x)) != 0)
+		goto out;
+	r = HK_ERR_INVALID;
+	if (!root_dn(w, X509_get_issuer_name(x))) {
+		hk_err_set("%s: issuer: not the root DN", path);
+		goto out;
+	}
+	if (!signed_by_root(w, x)) {
+		hk_err_set("%s: signature: no trusted root key signed it",
+		    path);
+		r = HK_ERR_VERIFY;
+		goto out;
+	}
+	if (X509_check_ca(x) != 1) {
+		hk_err_set("%s: basicConstraints: RFC 5280 4.2.1.9: the "
+		    "issuing CA certificate must be a CA", path);
+		goto out;
+	}
+	if (X509_NAME_cmp(X509_get_subject_name(x),
+	    X509_REQ_get_subject_name(req)) != 0) {
+		hk_err_set("%s: subject: not the subject of %s (issuing "
+		    "generation %d)", path, csr_rel, gen);
+		goto out;
+	}
+	if (EVP_PKEY_eq(X509_get0_pubkey(x), X509_REQ_get0_pubkey(req)) != 1) {
+		hk_err_set("%s: subjectPublicKeyInfo: not the key of %s", path,
+		    csr_rel);
+		goto out;
+	}
+	if ((r = hk_online_login(w->on)) != 0 ||
+	    (r = hk_token_key(w->on->tok, uri, NULL, &tokpub)) != 0)
+		goto out;
+	if (EVP_PKEY_eq(X509_get0_pubkey(x), tokpub) != 1) {
+		hk_err_set("%s: subjectPublicKeyInfo: not the online token's "
+		    "issuing key %s", path, uri);
+		r = HK_ERR_INVALID;
+		goto out;
+	}
+	r = store_cert(w, HK_CA_ISSUING, gen, x, path);
+ out:
+	EVP_PKEY_free(tokpub);
+	X509_REQ_free(req);
+	X509_free(x);
+	return r;
+}
+
+/* A certificate of ours in a cross pair: issued by a root key (reverse) or
+ * issued to the root DN and key (forward). */
+static int
+cross_ok(const struct import_work *w, X509 *x)
+{
+	if (root_dn(w, X509_get_issuer_name(x)) && signed_by_root(w, x))
+		return 1;
+	return root_dn(w, X509_get_subject_name(x)) &&
+	    key_trusted(w, X509_get0_pubkey(x));
+}
+
+static int
+import_cross(struct import_work *w)
+{
+	unsigned char *buf = NULL;
+	char path[4200];
+	size_t i, len;
+	int r = 0;
+
+	for (i = 0; i < w->m->nfiles && r == 0; i++) {
+		X509 *x = NULL, *fwd = NULL, *rev = NULL;
+		const unsigned char *p;
+
+		if ((r = payload(w, i, path, sizeof(path), &buf, &len)) != 0)
+			break;
+		p = buf;
+		if ((x = d2i_X509(NULL, &p, (long)len)) != NULL &&
+		    p == buf + len) {
+			if (!cross_ok(w, x)) {
+				hk_err_set("%s: a cross certificate neither "
+				    "issued by nor issued to the root", path);
+				r = HK_ERR_VERIFY;
+			} else
+				r = store_cert(w, HK_CA_CROSS, 0, x, path);
+		} else if (hk_crosspair_decode(buf, len, &fwd, &rev) == 0) {
+			if ((fwd != NULL && !cross_ok(w, fwd)) ||
+			    (rev != NULL && !cross_ok(w, rev))) {
+				hk_err_set("%s: a CertificatePair member "
+				    "neither issued by nor issued to the root",
+				    path);
+				r = HK_ERR_VERIFY;
+			} else if ((r = hk_store_ca_add(w->store, HK_CA_PAIR,
+			    0, "CertificatePair", buf, len,
+			    w->bundle_id)) == 0)
+				w->added++;
+		} else {
+			hk_err_set("%s: SPEC 4.2: a cross-pair bundle carries "
+			    "DER certificates and CertificatePairs only",
+			    path);
+			r = HK_ERR_PARSE;
+		}
+		X509_free(x);
+		X509_free(fwd);
+		X509_free(rev);
+		free(buf);
+		buf = NULL;
+	}
+	return r;
+}
+
+static int
+import_responders(struct import_work *w)
+{
+	char path[4200];
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < w->m->nfiles && r == 0; i++) {
+		X509 *x = NULL;
+		snprintf(path, sizeof(path), "%s/%s", w->dest,
+		    w->m->files[i].name);
+		if ((r = hk_cert_read(path, &x)) != 0)
+			break;
+		if (!root_dn(w, X509_get_issuer_name(x)) ||
+		    !signed_by_root(w, x)) {
+			hk_err_set("%s: signature: a responder certificate "
+			    "must be issued by a trusted root key", path);
+			r = HK_ERR_VERIFY;
+		} else if (X509_check_ca(x) != 0) {
+			hk_err_set("%s: basicConstraints: a responder "
+			    "certificate is not a CA", path);
+			r = HK_ERR_INVALID;
+		} else
+			r = store_cert(w, HK_CA_RESPONDER, 0, x, path);
+		X509_free(x);
+	}
+	return r;
+}
+
+static int
+crl_parse(const unsigned char *buf, size_t len, X509_CRL **out)
+{
+	const unsigned char *p = buf;
+	X509_CRL *c;
+
+	*out = NULL;
+	if (len > 10 && memcmp(buf, "-----BEGIN", 10) == 0) {
+		BIO *b = BIO_new_mem_buf(buf, (int)len);
+		char rest[8];
+		c = b ? PEM_read_bio_X509_CRL(b, NULL, NULL, NULL) : NULL;
+		/* only blanks may follow the PEM block */
+		if (c != NULL && BIO_read(b, rest, 1) > 0 &&
+		    strchr(" \t\r\n", rest[0]) == NULL) {
+			X509_CRL_free(c);
+			c = NULL;
+		}
+		BIO_free(b);
+	} else if ((c = d2i_X509_CRL(NULL, &p, (long)len)) != NULL &&
+	    p != buf + len) {
+		X509_CRL_free(c);
+		c = NULL;
+	}
+	*out = c;
+	return c ? 0 : HK_ERR_PARSE;
+}
+
+static time_t
+asn1_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return (time_t)-1;
+	return timegm(&tm);
+}
+
+struct arl { uint64_t number; size_t idx; time_t tu, nu; };
+
+static int
+arl_cmp(const void *a, const void *b)
+{
+	const struct arl *x = a, *y = b;
+	return x->number < y->number ? -1 : x->number > y->number;
+}
+
+static int
+import_arls(struct import_work *w)
+{
+	struct arl *a = NULL;
+	unsigned char *buf[HK_BUNDLE_MAX_FILES] = { 0 };
+	size_t len[HK_BUNDLE_MAX_FILES], i, n = w->m->nfiles;
+	char path[4200];
+	int r = 0, j;
+
+	if ((a = calloc(n, sizeof(*a))) == NULL)
+		return HK_ERR_ALLOC;
+	for (i = 0; i < n; i++) {
+		X509_CRL *c = NULL;
+		int ok = 0;
+		if ((r = payload(w, i, path, sizeof(path), &buf[i],
+		    &len[i])) != 0)
+			goto out;
+		if (crl_parse(buf[i], len[i], &c) != 0) {
+			hk_err_set("%s: SPEC 4.2: an arl-batch bundle carries "
+			    "CRLs (DER or PEM) only", path);
+			r = HK_ERR_PARSE;
+			goto out;
+		}
+		for (j = 0; j < sk_X509_num(w->roots) && !ok; j++)
+			ok = hk_crl_verify(c, sk_X509_value(w->roots, j)) == 0;
+		if (!ok)
+			ok = hk_crl_verify(c, w->t.anchor) == 0;
+		a[i].idx = i;
+		a[i].tu = asn1_time(X509_CRL_get0_lastUpdate(c));
+		a[i].nu = asn1_time(X509_CRL_get0_nextUpdate(c));
+		if (!ok) {
+			hk_err_set("%s: signature: RFC 5280 6.3.3: the ARL "
+			    "does not verify under a root generation", path);
+			r = HK_ERR_VERIFY;
+		} else if (hk_crl_number(c, &a[i].number) != 0) {
+			hk_err_set("%s: cRLNumber: RFC 5280 5.2.3: missing or "
+			    "out of range", path);
+			r = HK_ERR_INVALID;
+		} else if (a[i].tu == (time_t)-1 || a[i].nu == (time_t)-1 ||
+		    a[i].nu <= a[i].tu) {
+			hk_err_set("%s: nextUpdate: must follow thisUpdate",
+			    path);
+			r = HK_ERR_INVALID;
+		}
+		X509_CRL_free(c);
+		hk_err_add_openssl();
+		if (r != 0)
+			goto out;
+	}
+	qsort(a, n, sizeof(*a), arl_cmp);
+	for (i = 0; i < n; i++) {
+		if ((r = hk_store_arl_add(w->store, a[i].number, a[i].tu,
+		    a[i].nu, buf[a[i].idx], len[a[i].idx],
+		    w->bundle_id)) != 0) {
+			char msg[4400];
+			snprintf(msg, sizeof(msg), "%s/%s: cRLNumber %" PRIu64
+			    ": %s", w->dest, w->m->files[a[i].idx].name,
+			    a[i].number, hk_err_msg());
+			hk_err_set("%s", msg);
+			goto out;
+		}
+		w->added++;
+	}
+ out:
+	for (i = 0; i < n; i++)
+		free(buf[i]);
+	free(a);
+	return r;
+}
+
+static int
+store_payloads(struct import_work *w)
+{
+	const char *t = w->m->type;
+
+	if (strcmp(t, "root-generation") == 0)
+		return import_roots(w, 1);
+	if (strcmp(t, "link-certs") == 0)
+		return import_roots(w, 0);
+	if (strcmp(t, "issuing-ca-cert") == 0)
+		return import_issuing(w);
+	if (strcmp(t, "cross-pair") == 0)
+		return import_cross(w);
+	if (strcmp(t, "arl-batch") == 0)
+		return import_arls(w);
+	if (strcmp(t, "responder-certs") == 0)
+		return import_responders(w);
+	hk_err_set("%s/manifest: type: SPEC 4.2: \"%s\" travels online to "
+	    "offline; the publisher does not import it", w->dest, t);
+	return HK_ERR_INVALID;
+}
+
+/* Everything after the state is open: verify, copy, store. */
+static int
+import(const struct import_opts *o, struct import_work *w)
+{
+	struct hk_bundle_manifest *pre = NULL;
+	unsigned char *mbuf = NULL, mh[32];
+	char signer[41], mhex[65], spath[4096], mpath[4200];
+	size_t mlen;
+	int r;
+
+	if ((r = hk_online_path(w->on, HK_ONLINE_STORE_FILE, spath,
+	    sizeof(spath))) != 0 ||
+	    (r = hk_online_path(w->on, "bundles.seen", w->seen,
+	    sizeof(w->seen))) != 0 ||
+	    (r = hk_store_open(spath, 0, &w->store)) != 0 ||
+	    (r = load_trust(w)) != 0 ||
+	    (r = seen_rebuild(w)) != 0)
+		return r;
+	/* A first look, for the destination's name only. */
+	if ((r = hk_bundle_verify(o->bundle, &w->t, &pre)) != 0)
+		return r;
+	hk_hex_encode(pre->signer, 20, signer);
+	if ((size_t)snprintf(w->dest, sizeof(w->dest), "%s/bundles/%018"
+	    PRIu64 "-%s", w->on->st->dir, pre->sequence, pre->type) >=
+	    sizeof(w->dest)) {
+		r = HK_ERR_INVALID;
+		goto out;
+	}
+	if (hk_path_exists(w->dest) && !hk_store_bundle_has(w->store, signer,
+	    pre->sequence)) {
+		/* left by an import that crashed before its commit */
+		remove_tree(w->dest);
+		hk_online_audit(w->on, "bundle.recover", "ok", "%s: removed "
+		    "the copy of an import that never committed", w->dest);
+	}
+	if ((r = hk_bundle_import(o->bundle, w->dest, w->seen, &w->t,
+	    o->type, &w->m)) != 0) {
+		if (hk_path_exists(w->dest) && r == HK_ERR_EXISTS) {
+			hk_err_set("%s: sequence: SPEC 8: bundle %" PRIu64
+			    " of signer %s is a replay or older than the last "
+			    "imported; refused", o->bundle, pre->sequence,
+			    signer);
+			r = HK_ERR_INVALID;
+		}
+		goto out;
+	}
+	w->dest_made = 1;
+	hk_hex_encode(w->m->signer, 20, signer);
+	snprintf(mpath, sizeof(mpath), "%s/%s", w->dest, HK_BUNDLE_MANIFEST);
+	if ((r = hk_file_read(mpath, HK_BUNDLE_MAX_MANIFEST, &mbuf,
+	    &mlen)) != 0)
+		goto out;
+	SHA256(mbuf, mlen, mh);
+	hk_hex_encode(mh, 32, mhex);
+	if ((r = hk_store_begin(w->store)) != 0 ||
+	    (r = hk_store_bundle_add(w->store, signer, w->m->sequence,
+	    w->m->type, mhex, hk_clock_now(), &w->bundle_id)) != 0 ||
+	    (r = store_payloads(w)) != 0 ||
+	    (r = hk_store_commit(w->store)) != 0)
+		goto out;
+ out:
+	free(mbuf);
+	hk_bundle_manifest_free(pre);
+	return r;
+}
+
+static void
+work_free(struct import_work *w)
+{
+	hk_bundle_manifest_free(w->m);
+	X509_free(w->t.anchor);
+	sk_X509_pop_free(w->t.links, X509_free);
+	sk_X509_pop_free(w->roots, X509_free);
+	hk_store_close(w->store);
+}
+
+int
+cmd_import(int argc, char **argv)
+{
+	struct import_opts o;
+	struct import_work w;
+	int r;
+
+	memset(&w, 0, sizeof(w));
+	if ((r = parse(&o, argc, argv)) != 0)
+		return r == 1 ? 0 : r;
+	if ((r = hk_online_open(&o.c, &w.on)) != 0)
+		return r;
+	if ((r = import(&o, &w)) != 0) {
+		char keep[4096];
+		snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+		if (w.store != NULL)
+			hk_store_rollback(w.store);
+		if (w.dest_made)
+			remove_tree(w.dest);
+		if (w.store != NULL && w.seen[0] != '\0' &&
+		    seen_rebuild(&w) != 0)
+			fprintf(stderr, "hanko-online: %s: could not rewrite "
+			    "from the store: %s\n", w.seen, hk_err_msg());
+		hk_err_set("%s", keep);
+		hk_online_audit(w.on, "bundle.import", "fail", "%s: %s",
+		    o.bundle, hk_err_msg());
+		hk_online_checkpoint_keep_err(w.on);
+		goto out;
+	}
+	hk_online_audit(w.on, "bundle.import", "ok", "%s into %s: type %s, "
+	    "sequence %" PRIu64 ", %zu files, %d rows stored", o.bundle,
+	    w.dest, w.m->type, w.m->sequence, w.m->nfiles, w.added);
+	if ((r = hk_online_checkpoint(w.on)) != 0)
+		goto out;
+	printf("Imported %s: type %s, sequence %" PRIu64 ", %d item(s) "
+	    "stored.\n", o.bundle, w.m->type, w.m->sequence, w.added);
+ out:
+	work_free(&w);
+	hk_online_close(w.on);
+	return r;
+}

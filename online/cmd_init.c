@@ -1,0 +1,578 @@
+/*
+ * cmd_init.c - "hanko-online init": a new online state folder with its own
+ * token, the issuing key generated inside it, the issuing key's PKCS#10
+ * request for the issue-subca ceremony, the audit log and the store
+ * (DESIGN.md 7; CPS 6-1-1, 6-2-1).
+ *
+ * As hanko-offline init: every input is checked first, everything is
+ * built in "<state>.init-XXXXXX" beside the target and renamed into place
+ * at the end, so a failure leaves nothing behind. The token's user PIN is
+ * random and kept in secrets/token-user-pin (0600): the unattended
+ * publisher must sign without a person present (docs/hanko-online.1,
+ * SECURITY). The SO PIN is random and never stored: the online token has
+ * no SO operation; a lost or suspect issuing key is replaced by a new
+ * generation certified by the root, never restored.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <sodium.h>
+
+#include "atomic.h"
+#include "audit.h"
+#include "cert.h"
+#include "clock.h"
+#include "csr.h"
+#include "err.h"
+#include "hex.h"
+#include "municipalities.h"
+#include "name.h"
+#include "online.h"
+#include "p11.h"
+#include "profile.h"
+#include "secmem.h"
+#include "state.h"
+#include "store.h"
+
+#define PIN_BYTES	16	/* random bytes behind each PIN (hex) */
+
+struct init_opts {
+	struct hk_online_opts c;	/* --state, --clock */
+	const char *profile;		/* --profile FILE */
+	const char *munis;		/* --municipalities FILE; NULL = shipped */
+	const char *module;		/* --module PATH; NULL = embedded SoftHSM2 */
+	const char *label;		/* --token-label; default hanko-online */
+	int rehearsal;			/* --rehearsal */
+};
+
+/* What init builds, freed and wiped in one place. */
+struct init_work {
+	struct hk_profile *profile;	/* parsed --profile */
+	struct hk_munis *munis;		/* parsed --municipalities */
+	unsigned char *profile_buf;	/* bytes of --profile */
+	size_t profile_len;
+	unsigned char *munis_buf;	/* bytes of --municipalities */
+	size_t munis_len;
+	X509_NAME *subject;		/* the issuing CA's DN, generation 1 */
+	char tmp[4096];			/* the temporary state folder */
+	int tmp_made;			/* 1 once tmp exists */
+	char *user_pin, *so_pin;	/* secure memory */
+	struct hk_token *tok;		/* logged in while building */
+	char csr_hex[65];		/* SHA-256 of the DER request */
+	char csr_colons[96];		/* the same, for reading aloud */
+};
+
+static const char init_usage[] =
+"usage: hanko-online init --state DIR --profile FILE [--municipalities FILE]\n"
+"           [--rehearsal] [--clock YYYY-MM-DDTHH:MM:SSZ] [--module PATH]\n"
+"           [--token-label L]\n";
+
+static int
+parse(struct init_opts *o, int argc, char **argv)
+{
+	int i, r;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
+			if (r != 0)
+				return r;
+		} else if (strcmp(a, "--help") == 0) {
+			fputs(init_usage, stdout);
+			return 1;
+		} else if (strcmp(a, "--rehearsal") == 0)
+			o->rehearsal = 1;
+		else if (strcmp(a, "--profile") == 0) {
+			if ((o->profile = hk_online_opt_value(argc, argv,
+			    &i)) == NULL)
+				return HK_ERR_USAGE;
+		} else if (strcmp(a, "--municipalities") == 0) {
+			if ((o->munis = hk_online_opt_value(argc, argv,
+			    &i)) == NULL)
+				return HK_ERR_USAGE;
+		} else if (strcmp(a, "--module") == 0) {
+			if ((o->module = hk_online_opt_value(argc, argv,
+			    &i)) == NULL)
+				return HK_ERR_USAGE;
+		} else if (strcmp(a, "--token-label") == 0) {
+			if ((o->label = hk_online_opt_value(argc, argv,
+			    &i)) == NULL)
+				return HK_ERR_USAGE;
+		} else {
+			hk_err_set("%s: unknown option (see --help)", a);
+			return HK_ERR_USAGE;
+		}
+	}
+	if (o->c.state == NULL || o->profile == NULL) {
+		hk_err_set("--state and --profile are required (see --help)");
+		return HK_ERR_USAGE;
+	}
+	if (o->munis == NULL) {
+		/* installed copy, else the source tree's (a build run) */
+		o->munis = HANKO_ONLINE_DATA "/municipalities-kumamoto.csv";
+		if (!hk_path_exists(o->munis))
+			o->munis = HANKO_SOURCE_DIR
+			    "/online/data/municipalities-kumamoto.csv";
+	}
+	if (o->label == NULL)
+		o->label = o->rehearsal ? "hanko-online-test" : "hanko-online";
+	return hk_online_clock(o->c.clock, o->rehearsal);
+}
+
+/* The issuing CA's DN of a generation (PROFILE.md names). */
+static int
+issuing_subject(const struct hk_profile *p, int generation, int rehearsal,
+    X509_NAME **out)
+{
+	char dn[HK_PROFILE_DN_MAX + 64];
+
+	snprintf(dn, sizeof(dn), "%s, OU=Issuing CA %d",
+	    p->issuing_subject_prefix, generation);
+	return hk_name_build(dn, rehearsal ? p->rehearsal_marker : NULL, out);
+}
+
+static int
+check_inputs(const struct init_opts *o, struct init_work *w)
+{
+	char parent[4096];
+	int r;
+
+	if (hk_path_exists(o->c.state)) {
+		hk_err_set("%s: already exists; init makes a new state folder "
+		    "and never reuses one", o->c.state);
+		return HK_ERR_EXISTS;
+	}
+	snprintf(parent, sizeof(parent), "%s", o->c.state);
+	if (!hk_path_exists(dirname(parent))) {
+		hk_err_set("%s: the folder %s that should hold it does not "
+		    "exist", o->c.state, parent);
+		return HK_ERR_NOT_FOUND;
+	}
+	if ((r = hk_profile_load(o->profile, &w->profile)) != 0 ||
+	    (r = hk_file_read(o->profile, 1 << 20, &w->profile_buf,
+	    &w->profile_len)) != 0)
+		return r;
+	if ((r = hk_munis_load(o->munis, &w->munis)) != 0 ||
+	    (r = hk_file_read(o->munis, 1 << 20, &w->munis_buf,
+	    &w->munis_len)) != 0)
+		return r;
+	return issuing_subject(w->profile, 1, o->rehearsal, &w->subject);
+}
+
+static int
+random_pin(char **out)
+{
+	unsigned char raw[PIN_BYTES];
+
+	if ((*out = hk_secret_alloc(2 * PIN_BYTES + 2)) == NULL)
+		return HK_ERR_ALLOC;
+	randombytes_buf(raw, sizeof(raw));
+	hk_hex_encode(raw, sizeof(raw), *out);
+	hk_wipe(raw, sizeof(raw));
+	return 0;
+}
+
+static int
+tmp_path(const struct init_work *w, const char *rel, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", w->tmp, rel);
+
+	if (n < 0 || (size_t)n >= len) {
+		hk_err_set("%s/%s: path too long", w->tmp, rel);
+		return HK_ERR_INVALID;
+	}
+	return 0;
+}
+
+static void
+audit(struct init_work *w, const char *event, const char *result,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+audit(struct init_work *w, const char *event, const char *result,
+    const char *fmt, ...)
+{
+	char path[4096], details[4096], keep[1024];
+	va_list ap;
+
+	if (tmp_path(w, "audit/audit.log", path, sizeof(path)) != 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(details, sizeof(details), fmt, ap);
+	va_end(ap);
+	snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+	(void)hk_audit_append(path, event, result, "-", details);
+	hk_err_set("%s", keep);
+}
+
+/* Generate a key in the token; its CKA_ID is its label. */
+static int
+keygen(struct init_work *w, const char *label, enum hk_p11_keytype type,
+    int bits)
+{
+	return hk_token_keygen(w->tok, type, bits, label,
+	    (const unsigned char *)label, strlen(label));
+}
+
+/* The issuing key's PKCS#10 request, signed by the token key, checked with
+ * the same rules the offline ceremony applies, written as PEM, DER and
+ * the SHA-256 of the DER. */
+static int
+make_csr(struct init_work *w, EVP_PKEY *priv, EVP_PKEY *pub)
+{
+	X509_REQ *req = NULL;
+	unsigned char *der = NULL, d[32];
+	BIO *bio = NULL;
+	char *pem = NULL, path[4096], line[80];
+	long pemlen;
+	int len, r = HK_ERR_CRYPTO;
+
+	if ((req = X509_REQ_new()) == NULL ||
+	    X509_REQ_set_version(req, 0) != 1 ||
+	    X509_REQ_set_subject_name(req, w->subject) != 1 ||
+	    X509_REQ_set_pubkey(req, pub) != 1)
+		goto crypto;
+	/* OpenSSL returns the signature length (> 0) on success. */
+	if (X509_REQ_sign(req, priv, hk_cert_md(w->profile, pub)) <= 0)
+		goto crypto;
+	if (X509_REQ_verify(req, pub) != 1) {
+		hk_err_set("issuing-1.csr: the token's signature does not "
+		    "verify with the issuing public key");
+		r = HK_ERR_VERIFY;
+		goto out;
+	}
+	if ((r = hk_csr_check(req, "issuing-1.csr", w->subject,
+	    &w->profile->issuing_key, 0)) != 0)
+		goto out;
+	r = HK_ERR_CRYPTO;
+	if ((len = i2d_X509_REQ(req, &der)) <= 0 ||
+	    (bio = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_X509_REQ(bio, req) != 1 ||
+	    (pemlen = BIO_get_mem_data(bio, &pem)) <= 0)
+		goto crypto;
+	SHA256(der, (size_t)len, d);
+	hk_hex_encode(d, 32, w->csr_hex);
+	hk_fingerprint_colons(d, w->csr_colons);
+	snprintf(line, sizeof(line), "%s\n", w->csr_hex);
+	if ((r = tmp_path(w, "certs/issuing-1.csr.der", path,
+	    sizeof(path))) != 0 ||
+	    (r = hk_file_write(path, der, (size_t)len, 0644,
+	    HK_WRITE_NOREPLACE)) != 0 ||
+	    (r = tmp_path(w, "certs/issuing-1.csr.pem", path,
+	    sizeof(path))) != 0 ||
+	    (r = hk_file_write(path, pem, (size_t)pemlen, 0644,
+	    HK_WRITE_NOREPLACE)) != 0 ||
+	    (r = tmp_path(w, "certs/issuing-1.csr.sha256", path,
+	    sizeof(path))) != 0 ||
+	    (r = hk_file_write(path, line, strlen(line), 0644,
+	    HK_WRITE_NOREPLACE)) != 0)
+		goto out;
+	r = 0;
+	goto out;
+ crypto:
+	hk_err_set("issuing-1.csr: cannot build or sign the request");
+	hk_err_add_openssl();
+ out:
+	OPENSSL_free(der);
+	BIO_free(bio);
+	X509_REQ_free(req);
+	return r;
+}
+
+static int
+pubkey_pem(EVP_PKEY *pub, const char *path)
+{
+	BIO *bio;
+	char *pem = NULL;
+	long len;
+	int r = HK_ERR_CRYPTO;
+
+	if ((bio = BIO_new(BIO_s_mem())) != NULL &&
+	    PEM_write_bio_PUBKEY(bio, pub) == 1 &&
+	    (len = BIO_get_mem_data(bio, &pem)) > 0)
+		r = hk_file_write(path, pem, (size_t)len, 0644,
+		    HK_WRITE_NOREPLACE);
+	BIO_free(bio);
+	return r;
+}
+
+/* Build the whole state in w->tmp. */
+static int
+build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
+{
+	struct hk_p11_cfg cfg = { o->module, NULL };
+	char path[4096], conf[4096], hex[65], t[32], line[80];
+	char iss_uri[256], aud_uri[256], sto_uri[256], store_id[33];
+	unsigned char rnd[16], *skey = NULL, check[32];
+	EVP_PKEY *pub = NULL, *priv = NULL, *apub = NULL;
+	struct hk_store *store = NULL;
+	enum hk_key_alg ik = w->profile->issuing_key;
+	size_t i;
+	int r;
+
+	static const char *dirs[] = { "secrets", "audit", "certs", "bundles" };
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if ((r = tmp_path(w, dirs[i], path, sizeof(path))) != 0 ||
+		    (r = hk_dir_create(path, 0700)) != 0)
+			return r;
+	if ((r = tmp_path(w, "audit/audit.log", path, sizeof(path))) != 0 ||
+	    (r = hk_audit_create(path)) != 0)
+		return r;
+	SHA256(w->profile_buf, w->profile_len, check);
+	hk_hex_encode(check, 32, hex);
+	audit(w, "init.start", "ok", "online state %s; profile %s sha256 %s; "
+	    "municipalities %s: %zu municipalities, %zu partitions; %s",
+	    o->c.state, o->profile, hex, o->munis, w->munis->municipalities,
+	    w->munis->partitions, o->rehearsal ? "REHEARSAL" : "real run");
+
+	/* The token, with random PINs; the user PIN in a 0600 file. */
+	if ((r = random_pin(&w->user_pin)) != 0 ||
+	    (r = random_pin(&w->so_pin)) != 0)
+		return r;
+	if (o->module == NULL) {
+		if ((r = tmp_path(w, "token", path, sizeof(path))) != 0 ||
+		    (r = hk_softhsm_prepare(path)) != 0 ||
+		    (r = tmp_path(w, "token/softhsm2.conf", conf,
+		    sizeof(conf))) != 0)
+			return r;
+		cfg.softhsm_conf = conf;
+	}
+	if ((r = hk_token_init(&cfg, o->label, w->so_pin, w->user_pin)) != 0) {
+		audit(w, "token.init", "fail", "%s", hk_err_msg());
+		return r;
+	}
+	hk_secret_free(w->so_pin);	/* never stored: see the top */
+	w->so_pin = NULL;
+	{
+		size_t n = strlen(w->user_pin);
+		w->user_pin[n] = '\n';
+		r = tmp_path(w, HK_ONLINE_PIN_FILE, path, sizeof(path));
+		if (r == 0)
+			r = hk_file_write(path, w->user_pin, n + 1, 0600,
+			    HK_WRITE_NOREPLACE);
+		w->user_pin[n] = '\0';
+		if (r != 0)
+			return r;
+	}
+	audit(w, "token.init", "ok", "token %s in %s; user PIN in %s (0600), "
+	    "SO PIN discarded", o->label, o->module ? o->module :
+	    "embedded SoftHSM2", HK_ONLINE_PIN_FILE);
+	if ((r = hk_token_open(&cfg, o->label, &w->tok)) != 0 ||
+	    (r = hk_token_login(w->tok, w->user_pin)) != 0)
+		return r;
+
+	/* Keys: issuing-1 (profile), audit-1 (EC P-256), store-1 (RSA). */
+	if ((r = keygen(w, "issuing-1", ik == HK_KEY_EC_P384 ? HK_P11_EC :
+	    HK_P11_RSA, hk_key_alg_bits(ik))) != 0 ||
+	    (r = keygen(w, "audit-1", HK_P11_EC, 256)) != 0 ||
+	    (r = keygen(w, "store-1", HK_P11_RSA, 2048)) != 0)
+		goto out;
+	if ((r = hk_p11_uri(o->label, (const unsigned char *)"issuing-1", 9,
+	    iss_uri, sizeof(iss_uri))) != 0 ||
+	    (r = hk_p11_uri(o->label, (const unsigned char *)"audit-1", 7,
+	    aud_uri, sizeof(aud_uri))) != 0 ||
+	    (r = hk_p11_uri(o->label, (const unsigned char *)"store-1", 7,
+	    sto_uri, sizeof(sto_uri))) != 0)
+		goto out;
+	if ((r = hk_token_key(w->tok, iss_uri, &priv, &pub)) != 0)
+		goto out;
+	if (!hk_key_alg_matches(pub, ik)) {
+		hk_err_set("issuing-1: the token made a key that is not %s",
+		    hk_key_alg_name(ik));
+		r = HK_ERR_P11;
+		goto out;
+	}
+	audit(w, "key.generate", "ok", "issuing-1: %s key %s in the token "
+	    "(the issuing CA, generation 1)", hk_key_alg_name(ik), iss_uri);
+	if ((r = hk_token_key(w->tok, aud_uri, NULL, &apub)) != 0 ||
+	    (r = tmp_path(w, "audit/audit-key.pem", path, sizeof(path))) != 0 ||
+	    (r = pubkey_pem(apub, path)) != 0)
+		goto out;
+	audit(w, "key.generate", "ok", "audit-1: EC P-256 key %s in the token "
+	    "signs checkpoints", aud_uri);
+
+	if ((r = make_csr(w, priv, pub)) != 0) {
+		audit(w, "csr.make", "fail", "%s", hk_err_msg());
+		goto out;
+	}
+	{
+		char *dn = hk_name_print(w->subject);
+		audit(w, "csr.make", "ok", "certs/issuing-1.csr.der: subject "
+		    "%s; SHA-256 %s", dn ? dn : "?", w->csr_hex);
+		free(dn);
+	}
+
+	/* The store, and its resident-hash key derived in the token. */
+	randombytes_buf(rnd, sizeof(rnd));
+	hk_hex_encode(rnd, sizeof(rnd), store_id);
+	if ((r = tmp_path(w, HK_ONLINE_STORE_FILE, path, sizeof(path))) != 0 ||
+	    (r = hk_store_open(path, 1, &store)) != 0)
+		goto out;
+	hk_store_close(store);
+	if ((r = hk_online_store_key(w->tok, sto_uri, store_id, &skey)) != 0)
+		goto out;
+	/* A check value so that a different key is noticed, never used. */
+	{
+		unsigned int cl = 0;
+		HMAC(EVP_sha256(), skey, HK_STORE_HMAC_KEY_LEN,
+		    (const unsigned char *)"check", 5, check, &cl);
+		hk_hex_encode(check, 16, hex);
+	}
+	audit(w, "store.create", "ok", "%s: schema %d, store id %s; resident "
+	    "identifiers kept as HMAC-SHA-256 under a key derived by store-1",
+	    HK_ONLINE_STORE_FILE, HK_STORE_SCHEMA, store_id);
+
+	/* The copies of the inputs the publisher was made with. */
+	if ((r = tmp_path(w, "profile.yaml", path, sizeof(path))) != 0 ||
+	    (r = hk_file_write(path, w->profile_buf, w->profile_len, 0644,
+	    HK_WRITE_NOREPLACE)) != 0 ||
+	    (r = tmp_path(w, "municipalities.csv", path, sizeof(path))) != 0 ||
+	    (r = hk_file_write(path, w->munis_buf, w->munis_len, 0644,
+	    HK_WRITE_NOREPLACE)) != 0)
+		goto out;
+
+	hk_time_format(hk_clock_now(), t, sizeof(t));
+	snprintf(line, sizeof(line), "%d", 1);
+	if ((r = hk_state_set(st, "kind", "online")) != 0 ||
+	    (r = hk_state_set(st, "created", t)) != 0 ||
+	    (r = hk_state_set(st, "rehearsal", o->rehearsal ? "yes" :
+	    "no")) != 0 ||
+	    (r = hk_state_set(st, "token.label", o->label)) != 0 ||
+	    (r = hk_state_set(st, "token.module", o->module ? o->module :
+	    HK_SOFTHSM_MODULE)) != 0 ||
+	    (r = hk_state_set(st, "token.embedded", o->module ? "no" :
+	    "yes")) != 0 ||
+	    (r = hk_state_set(st, "audit.key-uri", aud_uri)) != 0 ||
+	    (r = hk_state_set(st, "store.key-uri", sto_uri)) != 0 ||
+	    (r = hk_state_set(st, "store.id", store_id)) != 0 ||
+	    (r = hk_state_set(st, "store.key-check", hex)) != 0 ||
+	    (r = hk_state_set(st, "issuing.generation", line)) != 0 ||
+	    (r = hk_state_set(st, "issuing.1.key-uri", iss_uri)) != 0 ||
+	    (r = hk_state_set(st, "issuing.1.csr",
+	    "certs/issuing-1.csr.der")) != 0 ||
+	    (r = hk_state_set(st, "issuing.1.csr-sha256", w->csr_hex)) != 0)
+		goto out;
+	{
+		char *final = st->dir;
+		st->dir = w->tmp;
+		r = hk_state_save(st);
+		st->dir = final;
+		if (r != 0)
+			goto out;
+	}
+	audit(w, "init.done", "ok", "online state %s ready; token %s; issuing "
+	    "CSR SHA-256 %s", o->c.state, o->label, w->csr_hex);
+	EVP_PKEY_free(priv);
+	priv = NULL;
+	if ((r = hk_token_key(w->tok, aud_uri, &priv, NULL)) != 0 ||
+	    (r = tmp_path(w, "audit/audit.log", path, sizeof(path))) != 0 ||
+	    (r = hk_audit_checkpoint(path, priv, "audit-1")) != 0)
+		goto out;
+	r = 0;
+ out:
+	hk_secret_free(skey);
+	EVP_PKEY_free(priv);
+	EVP_PKEY_free(pub);
+	EVP_PKEY_free(apub);
+	return r;
+}
+
+static void
+cleanup(struct init_work *w, int failed)
+{
+	if (failed && w->tmp_made) {
+		char cmd[4200];
+		snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", w->tmp);
+		if (system(cmd) != 0)
+			fprintf(stderr, "hanko-online init: could not remove "
+			    "%s\n", w->tmp);
+	}
+	hk_secret_free(w->user_pin);
+	hk_secret_free(w->so_pin);
+	hk_token_close(w->tok);
+	hk_profile_free(w->profile);
+	hk_munis_free(w->munis);
+	X509_NAME_free(w->subject);
+	free(w->profile_buf);
+	free(w->munis_buf);
+}
+
+int
+cmd_init(int argc, char **argv)
+{
+	struct init_opts o;
+	struct init_work w;
+	struct hk_state *st = NULL;
+	char conf[4096], final[4096];
+	int r;
+
+	memset(&w, 0, sizeof(w));
+	if ((r = parse(&o, argc, argv)) != 0)
+		return r == 1 ? 0 : r;
+	if (strchr(o.c.state, '\'') != NULL) {
+		hk_err_set("%s: a state folder name may not hold a quote",
+		    o.c.state);
+		return HK_ERR_USAGE;
+	}
+	if ((r = check_inputs(&o, &w)) != 0)
+		goto out;
+	if ((size_t)snprintf(w.tmp, sizeof(w.tmp), "%s.init-XXXXXX",
+	    o.c.state) >= sizeof(w.tmp)) {
+		r = HK_ERR_INVALID;
+		goto out;
+	}
+	if (mkdtemp(w.tmp) == NULL) {
+		hk_err_set("%s: cannot create: %s", w.tmp, strerror(errno));
+		r = HK_ERR_IO;
+		goto out;
+	}
+	w.tmp_made = 1;
+	if ((r = hk_state_new(o.c.state, &st)) != 0 ||
+	    (r = hk_state_set(st, "format", "1")) != 0)
+		goto out;
+	if ((r = build(&o, &w, st)) != 0)
+		goto out;
+	hk_token_close(w.tok);
+	w.tok = NULL;
+	if (o.module == NULL) {
+		snprintf(final, sizeof(final), "%s/token", o.c.state);
+		if ((r = tmp_path(&w, "token", conf, sizeof(conf))) != 0 ||
+		    (r = hk_softhsm_conf_write(conf, final)) != 0)
+			goto out;
+	}
+	if (renameat2(AT_FDCWD, w.tmp, AT_FDCWD, o.c.state,
+	    RENAME_NOREPLACE) != 0) {
+		hk_err_set("%s: cannot move the new state into place: %s",
+		    o.c.state, strerror(errno));
+		r = errno == EEXIST ? HK_ERR_EXISTS : HK_ERR_IO;
+		goto out;
+	}
+	w.tmp_made = 0;
+	if ((r = hk_dir_sync(o.c.state)) != 0)
+		goto out;
+	printf("Online state folder %s made%s: token %s, %zu municipalities "
+	    "in %zu CRL partitions.\n", o.c.state, o.rehearsal ?
+	    " (REHEARSAL)" : "", o.label, w.munis->municipalities,
+	    w.munis->partitions);
+	printf("Issuing CA request (generation 1): %s/certs/issuing-1.csr.pem "
+	    "and .der\n", o.c.state);
+	printf("Read aloud for the issue-subca ceremony, SHA-256 of the DER "
+	    "request:\n  %s\n  %s\n", w.csr_hex, w.csr_colons);
+	r = 0;
+ out:
+	cleanup(&w, r != 0);
+	hk_state_free(st);
+	return r;
+}

@@ -1,0 +1,323 @@
+/*
+ * common.c - the helpers of hanko-online's subcommands: options, the state
+ * folder, the token login from the PIN file, audit records, the store key.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include "audit.h"
+#include "clock.h"
+#include "err.h"
+#include "online.h"
+#include "secmem.h"
+
+const char *
+hk_online_opt_value(int argc, char **argv, int *i)
+{
+	if (*i + 1 >= argc) {
+		hk_err_set("%s: needs a value", argv[*i]);
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+int
+hk_online_common_opt(struct hk_online_opts *o, int argc, char **argv,
+    int *i, int *r)
+{
+	*r = 0;
+	if (strcmp(argv[*i], "--state") == 0) {
+		if ((o->state = hk_online_opt_value(argc, argv, i)) == NULL)
+			*r = HK_ERR_USAGE;
+		return 1;
+	}
+	if (strcmp(argv[*i], "--clock") == 0) {
+		if ((o->clock = hk_online_opt_value(argc, argv, i)) == NULL)
+			*r = HK_ERR_USAGE;
+		return 1;
+	}
+	return 0;
+}
+
+int
+hk_online_clock(const char *clock, int rehearsal)
+{
+	time_t t;
+
+	if (clock == NULL)
+		return 0;
+	if (!rehearsal) {
+		hk_err_set("--clock %s: the clock may be set only in a "
+		    "rehearsal", clock);
+		return HK_ERR_USAGE;
+	}
+	if (hk_time_parse(clock, &t) != 0) {
+		hk_err_set("--clock %s: expected YYYY-MM-DDTHH:MM:SSZ", clock);
+		return HK_ERR_USAGE;
+	}
+	hk_clock_set(t);
+	return 0;
+}
+
+int
+hk_online_path(const struct hk_online *on, const char *rel, char *buf,
+    size_t len)
+{
+	return hk_state_path(on->st, rel, buf, len);
+}
+
+int
+hk_online_open(const struct hk_online_opts *o, struct hk_online **out)
+{
+	struct hk_online *on;
+	const char *kind, *reh;
+	int r;
+
+	*out = NULL;
+	if (o->state == NULL) {
+		hk_err_set("--state DIR is required");
+		return HK_ERR_USAGE;
+	}
+	if ((on = calloc(1, sizeof(*on))) == NULL)
+		return HK_ERR_ALLOC;
+	if ((r = hk_state_load(o->state, &on->st)) != 0)
+		goto fail;
+	kind = hk_state_get(on->st, "kind");
+	if (kind == NULL || strcmp(kind, "online") != 0) {
+		hk_err_set("%s/state.conf: kind: not an online state folder "
+		    "(made by hanko-online init)", o->state);
+		r = HK_ERR_STATE;
+		goto fail;
+	}
+	reh = hk_state_get(on->st, "rehearsal");
+	if ((r = hk_online_clock(o->clock, reh != NULL &&
+	    strcmp(reh, "yes") == 0)) != 0 ||
+	    (r = hk_online_path(on, "audit/audit.log", on->audit_log,
+	    sizeof(on->audit_log))) != 0)
+		goto fail;
+	*out = on;
+	return 0;
+ fail:
+	hk_online_close(on);
+	return r;
+}
+
+/* The PIN file: a regular file of ours, mode 0600 exactly, one line. */
+static int
+read_pin(const char *path, char **pin)
+{
+	struct stat sb;
+	ssize_t n;
+	char *p;
+	int fd, r = HK_ERR_IO;
+
+	*pin = NULL;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		hk_err_set("%s: cannot open the token PIN file: %s", path,
+		    strerror(errno));
+		return errno == ENOENT ? HK_ERR_NOT_FOUND : HK_ERR_IO;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		hk_err_set("%s: the token PIN file must be a regular file",
+		    path);
+		r = HK_ERR_STATE;
+		goto out;
+	}
+	if ((sb.st_mode & 07777) != 0600 || sb.st_uid != geteuid()) {
+		hk_err_set("%s: mode %04o owner %u: the token PIN file must "
+		    "be mode 0600 and owned by the service user (%u)", path,
+		    (unsigned)(sb.st_mode & 07777), (unsigned)sb.st_uid,
+		    (unsigned)geteuid());
+		r = HK_ERR_STATE;
+		goto out;
+	}
+	if ((p = hk_secret_alloc(129)) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	n = read(fd, p, 128);
+	if (n <= 0 || memchr(p, '\n', (size_t)n) == NULL) {
+		hk_err_set("%s: the token PIN file must hold one line", path);
+		hk_secret_free(p);
+		r = HK_ERR_STATE;
+		goto out;
+	}
+	*strchr(p, '\n') = '\0';
+	*pin = p;
+	r = 0;
+ out:
+	close(fd);
+	return r;
+}
+
+int
+hk_online_login(struct hk_online *on)
+{
+	const char *label = hk_state_get(on->st, "token.label");
+	const char *module = hk_state_get(on->st, "token.module");
+	const char *emb = hk_state_get(on->st, "token.embedded");
+	struct hk_p11_cfg cfg = { NULL, NULL };
+	char conf[4096], pinpath[4096];
+	char *pin = NULL;
+	int r;
+
+	if (on->tok != NULL)
+		return 0;
+	if (label == NULL || module == NULL) {
+		hk_err_set("%s/state.conf: token.label and token.module are "
+		    "required", on->st->dir);
+		return HK_ERR_STATE;
+	}
+	if (emb != NULL && strcmp(emb, "yes") == 0) {
+		if ((r = hk_online_path(on, "token/softhsm2.conf", conf,
+		    sizeof(conf))) != 0)
+			return r;
+		cfg.softhsm_conf = conf;
+	} else
+		cfg.module = module;
+	if ((r = hk_online_path(on, HK_ONLINE_PIN_FILE, pinpath,
+	    sizeof(pinpath))) != 0 || (r = read_pin(pinpath, &pin)) != 0)
+		return r;
+	if ((r = hk_token_open(&cfg, label, &on->tok)) == 0 &&
+	    (r = hk_token_login(on->tok, pin)) != 0) {
+		hk_token_close(on->tok);
+		on->tok = NULL;
+	}
+	hk_secret_free(pin);
+	return r;
+}
+
+int
+hk_online_audit(struct hk_online *on, const char *event, const char *result,
+    const char *fmt, ...)
+{
+	char details[HK_AUDIT_DETAILS_MAX], keep[1024];
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	vsnprintf(details, sizeof(details), fmt, ap);
+	va_end(ap);
+	snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+	if ((r = hk_audit_append(on->audit_log, event, result, "-",
+	    details)) != 0)
+		fprintf(stderr, "hanko-online: %s: cannot append %s: %s\n",
+		    on->audit_log, event, hk_err_msg());
+	hk_err_set("%s", keep);
+	return r;
+}
+
+int
+hk_online_checkpoint(struct hk_online *on)
+{
+	const char *uri = hk_state_get(on->st, "audit.key-uri");
+	EVP_PKEY *priv = NULL;
+	int r;
+
+	if (uri == NULL) {
+		hk_err_set("%s/state.conf: audit.key-uri missing",
+		    on->st->dir);
+		return HK_ERR_STATE;
+	}
+	if ((r = hk_online_login(on)) != 0 ||
+	    (r = hk_token_key(on->tok, uri, &priv, NULL)) != 0)
+		return r;
+	r = hk_audit_checkpoint(on->audit_log, priv, "audit-1");
+	EVP_PKEY_free(priv);
+	return r;
+}
+
+void
+hk_online_checkpoint_keep_err(struct hk_online *on)
+{
+	char keep[4096];
+
+	snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+	if (hk_online_checkpoint(on) != 0)
+		fprintf(stderr, "hanko-online: %s: no checkpoint: %s\n",
+		    on->audit_log, hk_err_msg());
+	hk_err_set("%s", keep);
+}
+
+void
+hk_online_close(struct hk_online *on)
+{
+	if (on == NULL)
+		return;
+	if (on->tok != NULL) {
+		(void)hk_token_logout(on->tok);
+		hk_token_close(on->tok);
+	}
+	hk_state_free(on->st);
+	free(on);
+}
+
+int
+hk_online_store_key(struct hk_token *tok, const char *key_uri,
+    const char *store_id, unsigned char **key)
+{
+	static const char label[] = "hanko-online store key v1";
+	EVP_PKEY *priv = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	char msg[256];
+	EVP_MD_CTX *h = NULL;
+	unsigned int hl = 0;
+	int r = HK_ERR_CRYPTO, n;
+
+	*key = NULL;
+	n = snprintf(msg, sizeof(msg), "%s %s", label, store_id);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		return HK_ERR_INVALID;
+	if ((r = hk_token_key(tok, key_uri, &priv, NULL)) != 0)
+		return r;
+	r = HK_ERR_CRYPTO;
+	/* RSA PKCS#1 v1.5 is deterministic: the same signature (a secret
+	 * never published) every time. */
+	if (EVP_PKEY_get_base_id(priv) != EVP_PKEY_RSA) {
+		hk_err_set("%s: the store key must be an RSA key", key_uri);
+		r = HK_ERR_STATE;
+		goto out;
+	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, priv) != 1 ||
+	    EVP_DigestSign(ctx, NULL, &siglen, (unsigned char *)msg,
+	    (size_t)n) != 1 || (sig = hk_secret_alloc(siglen)) == NULL ||
+	    EVP_DigestSign(ctx, sig, &siglen, (unsigned char *)msg,
+	    (size_t)n) != 1) {
+		hk_err_set("%s: cannot derive the store key", key_uri);
+		hk_err_add_openssl();
+		goto out;
+	}
+	if ((*key = hk_secret_alloc(HK_STORE_HMAC_KEY_LEN)) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	if ((h = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(h, label, sizeof(label)) != 1 ||
+	    EVP_DigestUpdate(h, sig, siglen) != 1 ||
+	    EVP_DigestFinal_ex(h, *key, &hl) != 1 ||
+	    hl != HK_STORE_HMAC_KEY_LEN) {
+		hk_secret_free(*key);
+		*key = NULL;
+		goto out;
+	}
+	r = 0;
+ out:
+	EVP_MD_CTX_free(h);
+	EVP_MD_CTX_free(ctx);
+	hk_secret_free(sig);
+	EVP_PKEY_free(priv);
+	return r;
+}

@@ -1,0 +1,53 @@
+/*
+ * municipalities.h - the municipalities of the prefecture and their CRL
+ * partitions (docs/municipalities.md), from a CSV file the operator edits:
+ *
+ *   code,kind,parent,romaji,kanji,partition
+ *   431001,city,,Kumamoto-shi,熊本市,no
+ *   431010,ward,431001,Kumamoto-shi Chuo-ku,熊本市中央区,yes
+ *
+ * Loaded strictly: that header first; '#' comment lines and blank lines
+ * allowed; exactly six fields, no quoting, no blanks around fields; code
+ * six digits whose last is the check digit; one prefecture for all; codes
+ * and romaji names unique; kind city, town, village or ward; a ward's parent
+ * a city of the file that is not itself a partition; romaji [A-Za-z -]
+ * (it becomes "CN=<romaji> CRLDP"); kanji non-empty UTF-8.
+ */
+#ifndef HK_MUNICIPALITIES_H
+#define HK_MUNICIPALITIES_H
+
+#include <stddef.h>
+
+#define HK_MUNI_MAX		512	/* rows in a file */
+#define HK_MUNI_NAME_MAX	64	/* bytes of a name, incl. NUL */
+
+enum hk_muni_kind { HK_MUNI_CITY, HK_MUNI_TOWN, HK_MUNI_VILLAGE,
+    HK_MUNI_WARD };
+
+struct hk_muni {
+	char code[7];			/* 6 digits incl. check digit */
+	enum hk_muni_kind kind;
+	char parent[7];			/* the city of a ward; "" otherwise */
+	char romaji[HK_MUNI_NAME_MAX];	/* for the partition DN */
+	char kanji[HK_MUNI_NAME_MAX];	/* Japanese name */
+	int partition;			/* 1: a CRL partition of its own */
+};
+
+struct hk_munis {
+	size_t n;			/* rows */
+	struct hk_muni *m;		/* in file order */
+	size_t municipalities;		/* rows that are not wards */
+	size_t partitions;		/* rows with partition yes */
+};
+
+/* The check digit of the 5-digit code (weights 6,5,4,3,2; 11 - sum mod
+ * 11; 10 -> 0, 11 -> 1), or -1 when five is not 5 digits. */
+int hk_muni_check_digit(const char *five);
+/* 1 if code is 6 digits with a correct check digit, else 0. */
+int hk_muni_code_ok(const char *code);
+int hk_munis_load(const char *path, struct hk_munis **out);
+const struct hk_muni *hk_munis_find(const struct hk_munis *m,
+    const char *code);
+void hk_munis_free(struct hk_munis *m);
+
+#endif

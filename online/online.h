@@ -1,0 +1,88 @@
+/*
+ * online.h - what the subcommands of hanko-online share.
+ *
+ * main.c only dispatches; each subcommand lives in cmd_<name>.c with one
+ * options struct. The online state folder (docs/hanko-online.1, FILES):
+ *
+ *   <state>/state.conf             what this publisher is (text, atomic)
+ *   <state>/profile.yaml           the profile it was made with
+ *   <state>/municipalities.csv     the partitions (docs/municipalities.md)
+ *   <state>/secrets/token-user-pin the online token's user PIN (0600)
+ *   <state>/token/                 the embedded SoftHSM2 token
+ *   <state>/audit/audit.log        the audit log, checkpoints by audit-1
+ *   <state>/certs/                 the issuing CSRs, the pinned root
+ *   <state>/store.db               the store (docs/store.md)
+ *   <state>/bundles/, bundles.seen imported bundles (SPEC 8)
+ */
+#ifndef HK_ONLINE_H
+#define HK_ONLINE_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "p11.h"
+#include "state.h"
+#include "store.h"
+
+#define HK_ONLINE_PIN_FILE	"secrets/token-user-pin"
+#define HK_ONLINE_STORE_FILE	"store.db"
+#define HK_ONLINE_ANCHOR	"certs/root-anchor.der"
+#define HK_ONLINE_ANCHOR_PEM	"certs/root-anchor.pem"
+
+/* Options every command that touches the state folder accepts. */
+struct hk_online_opts {
+	const char *state;	/* --state: the online state folder */
+	const char *clock;	/* --clock: fixed UTC time; rehearsals only */
+};
+
+/* An open publisher: state, audit log, and after login its token. */
+struct hk_online {
+	struct hk_state *st;		/* loaded state.conf */
+	char audit_log[4096];		/* <state>/audit/audit.log */
+	struct hk_token *tok;		/* NULL until hk_online_login */
+};
+
+/* "--state DIR" / "--clock T": 1 if argv[*i] was one (r: 0 or an error). */
+int hk_online_common_opt(struct hk_online_opts *o, int argc, char **argv,
+    int *i, int *r);
+/* "--opt VALUE": the value, or NULL with a usage error set. */
+const char *hk_online_opt_value(int argc, char **argv, int *i);
+/* Apply --clock (refused unless rehearsal). */
+int hk_online_clock(const char *clock, int rehearsal);
+
+/* Load an online state folder (HK_ERR_STATE if it is not one). */
+int hk_online_open(const struct hk_online_opts *o, struct hk_online **out);
+/* Read the PIN file (must be 0600, owned by us), open the token, log in. */
+int hk_online_login(struct hk_online *on);
+/* Append an audit record; failures are reported and returned. */
+int hk_online_audit(struct hk_online *on, const char *event,
+    const char *result, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Sign a checkpoint with the token's audit-1 key (needs login). */
+int hk_online_checkpoint(struct hk_online *on);
+/* The same on a failure path: the failure's message is kept, a failure
+ * to checkpoint only reported on stderr. */
+void hk_online_checkpoint_keep_err(struct hk_online *on);
+/* "<state>/<rel>" into buf. */
+int hk_online_path(const struct hk_online *on, const char *rel, char *buf,
+    size_t len);
+void hk_online_close(struct hk_online *on);
+
+/*
+ * The store key (docs/store.md): SHA-256 over a domain label and the
+ * PKCS#1 v1.5 signature, by the token's non-extractable store-1 key, of
+ * "hanko-online store key v1 <store id>". Deterministic, so the same key
+ * comes back each time; obtainable only by whoever can use the token.
+ * *key is hk_secret_alloc memory (HK_STORE_HMAC_KEY_LEN bytes).
+ */
+int hk_online_store_key(struct hk_token *tok, const char *key_uri,
+    const char *store_id, unsigned char **key);
+
+/* Subcommands. */
+int cmd_init(int argc, char **argv);
+int cmd_trust(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+
+#endif

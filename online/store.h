@@ -1,0 +1,164 @@
+/*
+ * store.h - the narrow store of hanko-online (DESIGN.md 7, docs/store.md).
+ *
+ * One interface, one schema, the rules in the database itself (constraints
+ * and triggers), so that a second backend (PostgreSQL) implements this same
+ * header and the same rules. store_sqlite.c is the embedded default
+ * (WAL, synchronous=FULL, foreign keys on).
+ *
+ * Rules the schema enforces (a test per rule in test/unit/test_store.c):
+ *   - serials are unique and never deleted; a serial is reserved (and the
+ *     reservation committed) before anything is signed with it;
+ *   - at most one live (pending or valid) certificate per resident, the
+ *     resident known only by HMAC-SHA-256(store key, municipality, id);
+ *   - status moves only pending->valid, pending->void, valid->revoked;
+ *     a revocation is never undone, a certificate never deleted;
+ *   - revocation reasons are the CPS 4-4 ones (1..5), never hold;
+ *   - CRL numbers per partition only increase;
+ *   - bundle sequences per signer only increase; ARL numbers only increase.
+ *
+ * Every function returns 0 or an HK_ERR_* code with a one-line detail
+ * naming the store, the table or field and the rule (hk_err_set).
+ * A constraint violation gives HK_ERR_INVALID (HK_ERR_EXISTS for a
+ * duplicate serial), never a half-applied change: a failing statement
+ * inside a transaction leaves the transaction to the caller to roll back.
+ */
+#ifndef HK_STORE_H
+#define HK_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define HK_STORE_SCHEMA		1	/* schema version in meta */
+#define HK_STORE_SERIAL_MAX	20	/* bytes of a serial (RFC 5280 4.1.2.2) */
+#define HK_STORE_RKEY_LEN	32	/* bytes of a resident key (HMAC-SHA-256) */
+#define HK_STORE_HMAC_KEY_LEN	32	/* bytes of the store key */
+#define HK_STORE_CODE_LEN	6	/* municipality code digits */
+
+struct hk_store;
+
+/* Certificate status (the text the schema stores). */
+enum hk_cert_status {
+	HK_CERT_PENDING,	/* serial reserved, TBS recorded, not yet signed */
+	HK_CERT_VALID,		/* signed, verified, handed out */
+	HK_CERT_REVOKED,	/* revoked (final) */
+	HK_CERT_VOID,		/* reserved but never signed (crash recovery) */
+};
+
+/* One resident's certificate row. */
+struct hk_store_cert {
+	unsigned char serial[HK_STORE_SERIAL_MAX]; /* big-endian, positive */
+	size_t serial_len;			/* 1..20 */
+	char municipality[HK_STORE_CODE_LEN + 1]; /* partition code, 6 digits */
+	unsigned char resident_key[HK_STORE_RKEY_LEN]; /* hk_store_resident_key */
+	enum hk_cert_status status;
+	time_t not_before, not_after;		/* validity */
+	const unsigned char *tbs;		/* TBSCertificate DER recorded before
+						 * signing (in: may be NULL) */
+	size_t tbs_len;
+};
+
+/* Where the bytes of a row the store holds for the root go. */
+enum hk_ca_kind {
+	HK_CA_ROOT,		/* a root generation's self-signed certificate */
+	HK_CA_LINK,		/* a link certificate (self-issued) */
+	HK_CA_ISSUING,		/* the online issuing CA's certificate */
+	HK_CA_CROSS,		/* a cross certificate */
+	HK_CA_PAIR,		/* a CertificatePair (DER) */
+	HK_CA_RESPONDER,	/* an OCSP responder or validation server cert */
+};
+
+/*
+ * Open (create with create=1: the file must not exist) the store at path.
+ * Opening checks the schema version and sets WAL, synchronous=FULL,
+ * foreign_keys=ON and a busy timeout.
+ */
+int hk_store_open(const char *path, int create, struct hk_store **out);
+void hk_store_close(struct hk_store *s);
+
+/* Transactions: begin takes the write lock at once (BEGIN IMMEDIATE). */
+int hk_store_begin(struct hk_store *s);
+int hk_store_commit(struct hk_store *s);
+/* Always safe to call (no-op outside a transaction). */
+void hk_store_rollback(struct hk_store *s);
+
+/* HMAC-SHA-256(key, municipality || 0x00 || resident_id): the only form in
+ * which a resident identifier reaches the store. */
+int hk_store_resident_key(const unsigned char key[HK_STORE_HMAC_KEY_LEN],
+    const char *municipality, const char *resident_id,
+    unsigned char out[HK_STORE_RKEY_LEN]);
+
+/*
+ * Reserve c->serial and record the pending certificate (status pending,
+ * c->tbs) in one transaction of its own, committed before returning: the
+ * serial is spent even if signing never happens. HK_ERR_EXISTS for a
+ * serial already used (draw another); HK_ERR_INVALID when the resident
+ * already has a live certificate (CPS 4-2-3).
+ */
+int hk_store_cert_reserve(struct hk_store *s, const struct hk_store_cert *c);
+/* pending -> valid with the signed certificate (inside the caller's
+ * transaction or alone). */
+int hk_store_cert_complete(struct hk_store *s, const unsigned char *serial,
+    size_t serial_len, const unsigned char *der, size_t der_len);
+/* pending -> void: the reservation is never signed (recovery). */
+int hk_store_cert_void(struct hk_store *s, const unsigned char *serial,
+    size_t serial_len);
+/* valid -> revoked with a CPS 4-4 reason (1..5) at time t. */
+int hk_store_cert_revoke(struct hk_store *s, const unsigned char *serial,
+    size_t serial_len, int reason, time_t t);
+/* Look a certificate up by serial (c->tbs left NULL). HK_ERR_NOT_FOUND. */
+int hk_store_cert_get(struct hk_store *s, const unsigned char *serial,
+    size_t serial_len, struct hk_store_cert *c);
+/* The serial of the resident's live certificate. HK_ERR_NOT_FOUND. */
+int hk_store_cert_live(struct hk_store *s, const char *municipality,
+    const unsigned char rkey[HK_STORE_RKEY_LEN], unsigned char *serial,
+    size_t *serial_len);
+
+/* The next CRL number of a partition (last + 1; 1 for the first), saved. */
+int hk_store_crl_number_next(struct hk_store *s, const char *partition,
+    uint64_t *out);
+/* Record number as the partition's last; refused unless it increases. */
+int hk_store_crl_number_set(struct hk_store *s, const char *partition,
+    uint64_t number);
+/* The partition's last number (0 when none). */
+int hk_store_crl_number_get(struct hk_store *s, const char *partition,
+    uint64_t *out);
+
+/* An accepted bundle: refused unless sequence is above the signer's last. */
+int hk_store_bundle_add(struct hk_store *s, const char *signer_hex,
+    uint64_t sequence, const char *type, const char *manifest_sha256_hex,
+    time_t at, int64_t *id);
+/* The signer's last sequence (0 when none). */
+int hk_store_bundle_last(struct hk_store *s, const char *signer_hex,
+    uint64_t *out);
+/* Call fn for each signer and its last sequence (to rebuild bundles.seen). */
+int hk_store_bundle_each(struct hk_store *s,
+    int (*fn)(const char *signer_hex, uint64_t seq, void *arg), void *arg);
+/* 1 if a bundle with this signer and sequence is recorded, else 0. */
+int hk_store_bundle_has(struct hk_store *s, const char *signer_hex,
+    uint64_t sequence);
+
+/* A certificate or pair from the root (sha256 = its identity; the same
+ * bytes twice is HK_ERR_EXISTS). generation 0 = not applicable. */
+int hk_store_ca_add(struct hk_store *s, enum hk_ca_kind kind, int generation,
+    const char *subject, const unsigned char *der, size_t len,
+    int64_t bundle_id);
+/* Call fn with the DER of every row of kind, oldest first. */
+int hk_store_ca_each(struct hk_store *s, enum hk_ca_kind kind,
+    int (*fn)(const unsigned char *der, size_t len, int generation,
+    void *arg), void *arg);
+/* Rows of kind. */
+int hk_store_ca_count(struct hk_store *s, enum hk_ca_kind kind, int *out);
+
+/* A pre-signed ARL: refused unless number is above every stored one. */
+int hk_store_arl_add(struct hk_store *s, uint64_t number, time_t this_update,
+    time_t next_update, const unsigned char *der, size_t len,
+    int64_t bundle_id);
+/* The highest ARL number stored (0 when none). */
+int hk_store_arl_last(struct hk_store *s, uint64_t *out);
+
+const char *hk_cert_status_name(enum hk_cert_status st);
+const char *hk_ca_kind_name(enum hk_ca_kind k);
+
+#endif

@@ -1,0 +1,819 @@
+/*
+ * store_sqlite.c - the embedded store of hanko-online: SQLite in WAL mode
+ * with synchronous=FULL (a committed transaction survives power loss), the
+ * rules of store.h in the schema (docs/store.md).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <sqlite3.h>
+
+#include "err.h"
+#include "hex.h"
+#include "store.h"
+
+struct hk_store {
+	sqlite3 *db;		/* the open database */
+	char *path;		/* its file, for messages */
+	int in_tx;		/* 1 inside hk_store_begin..commit/rollback */
+};
+
+/*
+ * The schema. Every rule of store.h is here, not in C: a second backend
+ * translates these statements and keeps the same tests.
+ */
+static const char schema_sql[] =
+"CREATE TABLE meta (\n"
+"  key TEXT PRIMARY KEY,\n"
+"  value TEXT NOT NULL\n"
+") STRICT;\n"
+/* Serials: reserved before signing, never reused, never deleted. */
+"CREATE TABLE serials (\n"
+"  serial BLOB PRIMARY KEY CHECK (typeof(serial) = 'blob'\n"
+"    AND length(serial) BETWEEN 1 AND 20),\n"
+"  reserved_at INTEGER NOT NULL\n"
+") STRICT;\n"
+"CREATE TRIGGER serials_no_delete BEFORE DELETE ON serials BEGIN\n"
+"  SELECT RAISE(ABORT, 'serials: a serial is never deleted (never reused)');\n"
+"END;\n"
+"CREATE TRIGGER serials_no_update BEFORE UPDATE ON serials BEGIN\n"
+"  SELECT RAISE(ABORT, 'serials: a serial is never changed');\n"
+"END;\n"
+/* Residents' certificates. */
+"CREATE TABLE certificates (\n"
+"  serial BLOB PRIMARY KEY REFERENCES serials(serial),\n"
+"  municipality TEXT NOT NULL CHECK (length(municipality) = 6\n"
+"    AND municipality GLOB '[0-9][0-9][0-9][0-9][0-9][0-9]'),\n"
+"  resident_key BLOB NOT NULL CHECK (typeof(resident_key) = 'blob'\n"
+"    AND length(resident_key) = 32),\n"
+"  status TEXT NOT NULL CHECK (status IN\n"
+"    ('pending', 'valid', 'revoked', 'void')),\n"
+"  not_before INTEGER NOT NULL,\n"
+"  not_after INTEGER NOT NULL CHECK (not_after > not_before),\n"
+"  tbs BLOB,\n"
+"  der BLOB,\n"
+"  revoked_at INTEGER,\n"
+"  reason INTEGER CHECK (reason IN (1, 2, 3, 4, 5)),\n"
+"  CHECK ((status = 'revoked') = (revoked_at IS NOT NULL\n"
+"    AND reason IS NOT NULL)),\n"
+"  CHECK (status NOT IN ('valid', 'revoked') OR der IS NOT NULL)\n"
+") STRICT;\n"
+/* CPS 4-2-3: one live certificate per resident. */
+"CREATE UNIQUE INDEX certificates_one_live ON certificates\n"
+"  (municipality, resident_key) WHERE status IN ('pending', 'valid');\n"
+"CREATE INDEX certificates_partition ON certificates (municipality, status);\n"
+"CREATE TRIGGER certificates_no_delete BEFORE DELETE ON certificates BEGIN\n"
+"  SELECT RAISE(ABORT, 'certificates: a certificate is never deleted');\n"
+"END;\n"
+"CREATE TRIGGER certificates_transition BEFORE UPDATE ON certificates\n"
+"WHEN NOT ((OLD.status = 'pending' AND NEW.status IN ('valid', 'void'))\n"
+"  OR (OLD.status = 'valid' AND NEW.status = 'revoked')) BEGIN\n"
+"  SELECT RAISE(ABORT, 'certificates: status may only move pending->valid, "
+"pending->void or valid->revoked; a revocation is never undone');\n"
+"END;\n"
+"CREATE TRIGGER certificates_fixed BEFORE UPDATE ON certificates\n"
+"WHEN NEW.serial IS NOT OLD.serial OR NEW.municipality IS NOT OLD.municipality\n"
+"  OR NEW.resident_key IS NOT OLD.resident_key OR NEW.tbs IS NOT OLD.tbs\n"
+"  OR NEW.not_before IS NOT OLD.not_before OR NEW.not_after IS NOT OLD.not_after\n"
+"  OR (OLD.der IS NOT NULL AND NEW.der IS NOT OLD.der) BEGIN\n"
+"  SELECT RAISE(ABORT, 'certificates: serial, resident, TBS, validity and "
+"the signed certificate never change');\n"
+"END;\n"
+"CREATE TRIGGER certificates_insert_pending BEFORE INSERT ON certificates\n"
+"WHEN NEW.status <> 'pending' BEGIN\n"
+"  SELECT RAISE(ABORT, 'certificates: a certificate starts pending (its "
+"serial reserved and TBS recorded before signing)');\n"
+"END;\n"
+/* CRL numbers per partition: only up. */
+"CREATE TABLE crl_numbers (\n"
+"  partition TEXT PRIMARY KEY,\n"
+"  number INTEGER NOT NULL CHECK (number >= 1)\n"
+") STRICT;\n"
+"CREATE TRIGGER crl_numbers_increase BEFORE UPDATE ON crl_numbers\n"
+"WHEN NEW.number <= OLD.number OR NEW.partition IS NOT OLD.partition BEGIN\n"
+"  SELECT RAISE(ABORT, 'crl_numbers: a CRL number only increases');\n"
+"END;\n"
+"CREATE TRIGGER crl_numbers_no_delete BEFORE DELETE ON crl_numbers BEGIN\n"
+"  SELECT RAISE(ABORT, 'crl_numbers: a CRL number is never forgotten');\n"
+"END;\n"
+/* Bundles imported from the offline root (SPEC 8). */
+"CREATE TABLE bundles (\n"
+"  id INTEGER PRIMARY KEY,\n"
+"  signer TEXT NOT NULL CHECK (length(signer) = 40),\n"
+"  sequence INTEGER NOT NULL CHECK (sequence >= 1),\n"
+"  type TEXT NOT NULL,\n"
+"  manifest_sha256 TEXT NOT NULL CHECK (length(manifest_sha256) = 64),\n"
+"  imported_at INTEGER NOT NULL,\n"
+"  UNIQUE (signer, sequence)\n"
+") STRICT;\n"
+"CREATE TRIGGER bundles_increase BEFORE INSERT ON bundles\n"
+"WHEN NEW.sequence <= (SELECT coalesce(max(sequence), 0) FROM bundles\n"
+"  WHERE signer = NEW.signer) BEGIN\n"
+"  SELECT RAISE(ABORT, 'bundles: SPEC 8: a bundle sequence only increases "
+"per signer (replay or older bundle)');\n"
+"END;\n"
+"CREATE TRIGGER bundles_fixed BEFORE UPDATE ON bundles BEGIN\n"
+"  SELECT RAISE(ABORT, 'bundles: an import record never changes');\n"
+"END;\n"
+"CREATE TRIGGER bundles_no_delete BEFORE DELETE ON bundles BEGIN\n"
+"  SELECT RAISE(ABORT, 'bundles: an import record is never deleted');\n"
+"END;\n"
+/* What the root sent: certificates and pairs. */
+"CREATE TABLE ca_certs (\n"
+"  sha256 BLOB PRIMARY KEY CHECK (length(sha256) = 32),\n"
+"  kind TEXT NOT NULL CHECK (kind IN\n"
+"    ('root', 'link', 'issuing', 'cross', 'pair', 'responder')),\n"
+"  generation INTEGER NOT NULL CHECK (generation >= 0),\n"
+"  subject TEXT NOT NULL,\n"
+"  der BLOB NOT NULL,\n"
+"  bundle INTEGER REFERENCES bundles(id)\n"
+") STRICT;\n"
+"CREATE TRIGGER ca_certs_fixed BEFORE UPDATE ON ca_certs BEGIN\n"
+"  SELECT RAISE(ABORT, 'ca_certs: a stored certificate never changes');\n"
+"END;\n"
+"CREATE TRIGGER ca_certs_no_delete BEFORE DELETE ON ca_certs BEGIN\n"
+"  SELECT RAISE(ABORT, 'ca_certs: a stored certificate is never deleted');\n"
+"END;\n"
+/* Pre-signed ARLs, released by publish when their thisUpdate arrives. */
+"CREATE TABLE arls (\n"
+"  number INTEGER PRIMARY KEY CHECK (number >= 1),\n"
+"  this_update INTEGER NOT NULL,\n"
+"  next_update INTEGER NOT NULL CHECK (next_update > this_update),\n"
+"  der BLOB NOT NULL,\n"
+"  bundle INTEGER REFERENCES bundles(id)\n"
+") STRICT;\n"
+"CREATE TRIGGER arls_increase BEFORE INSERT ON arls\n"
+"WHEN NEW.number <= (SELECT coalesce(max(number), 0) FROM arls) BEGIN\n"
+"  SELECT RAISE(ABORT, 'arls: an ARL number only increases');\n"
+"END;\n"
+"CREATE TRIGGER arls_fixed BEFORE UPDATE ON arls BEGIN\n"
+"  SELECT RAISE(ABORT, 'arls: a stored ARL never changes');\n"
+"END;\n"
+"CREATE TRIGGER arls_no_delete BEFORE DELETE ON arls BEGIN\n"
+"  SELECT RAISE(ABORT, 'arls: a stored ARL is never deleted');\n"
+"END;\n";
+
+static const char *status_names[] = { "pending", "valid", "revoked", "void" };
+static const char *kind_names[] = { "root", "link", "issuing", "cross",
+    "pair", "responder" };
+
+const char *
+hk_cert_status_name(enum hk_cert_status st)
+{
+	return (unsigned)st < 4 ? status_names[st] : "?";
+}
+
+const char *
+hk_ca_kind_name(enum hk_ca_kind k)
+{
+	return (unsigned)k < 6 ? kind_names[k] : "?";
+}
+
+/* Map a SQLite failure into the one error domain with a detail. */
+static int
+fail(struct hk_store *s, int rc, const char *what)
+{
+	int ext = sqlite3_extended_errcode(s->db);
+
+	hk_err_set("%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+	if (ext == SQLITE_CONSTRAINT_PRIMARYKEY && strstr(what, "serial"))
+		return HK_ERR_EXISTS;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return HK_ERR_INVALID;
+	if ((rc & 0xff) == SQLITE_NOMEM)
+		return HK_ERR_ALLOC;
+	if ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL ||
+	    (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_CANTOPEN)
+		return HK_ERR_IO;
+	return HK_ERR_INTERNAL;
+}
+
+static int
+exec(struct hk_store *s, const char *sql, const char *what)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : fail(s, rc, what);
+}
+
+static int
+prepare(struct hk_store *s, const char *sql, sqlite3_stmt **st)
+{
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+
+	return rc == SQLITE_OK ? 0 : fail(s, rc, "prepare");
+}
+
+/* Run a prepared statement that returns no rows, then finalize it. */
+static int
+run(struct hk_store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st), r = 0;
+
+	if (rc != SQLITE_DONE)
+		r = fail(s, rc, what);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+hk_store_open(const char *path, int create, struct hk_store **out)
+{
+	struct hk_store *s = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc, r = HK_ERR_INTERNAL, flags;
+
+	*out = NULL;
+	if (create && access(path, F_OK) == 0) {
+		hk_err_set("%s: already exists; a store is created once", path);
+		return HK_ERR_EXISTS;
+	}
+	if (!create && access(path, F_OK) != 0) {
+		hk_err_set("%s: no store here (run hanko-online init)", path);
+		return HK_ERR_NOT_FOUND;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->path = strdup(path)) == NULL) {
+		free(s);
+		return HK_ERR_ALLOC;
+	}
+	flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW |
+	    (create ? SQLITE_OPEN_CREATE : 0);
+	if ((rc = sqlite3_open_v2(path, &s->db, flags, NULL)) != SQLITE_OK) {
+		r = s->db ? fail(s, rc, "open") : HK_ERR_ALLOC;
+		goto out;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_extended_result_codes(s->db, 1);
+	if ((r = exec(s, "PRAGMA journal_mode=WAL", "journal_mode")) != 0 ||
+	    (r = exec(s, "PRAGMA synchronous=FULL", "synchronous")) != 0 ||
+	    (r = exec(s, "PRAGMA foreign_keys=ON", "foreign_keys")) != 0 ||
+	    (r = exec(s, "PRAGMA trusted_schema=OFF", "trusted_schema")) != 0)
+		goto out;
+	if (create) {
+		char sql[128];
+		snprintf(sql, sizeof(sql), "INSERT INTO meta VALUES "
+		    "('schema', '%d');", HK_STORE_SCHEMA);
+		if ((r = exec(s, "BEGIN IMMEDIATE", "begin")) != 0 ||
+		    (r = exec(s, schema_sql, "schema")) != 0 ||
+		    (r = exec(s, sql, "meta")) != 0 ||
+		    (r = exec(s, "COMMIT", "commit")) != 0)
+			goto out;
+	}
+	if ((r = prepare(s, "SELECT value FROM meta WHERE key = 'schema'",
+	    &st)) != 0)
+		goto out;
+	if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) !=
+	    SQLITE_TEXT || atoi((const char *)sqlite3_column_text(st, 0)) !=
+	    HK_STORE_SCHEMA) {
+		hk_err_set("%s: meta: schema: not a hanko store of schema %d",
+		    path, HK_STORE_SCHEMA);
+		r = HK_ERR_STATE;
+		goto out;
+	}
+	r = 0;
+ out:
+	sqlite3_finalize(st);
+	if (r != 0) {
+		hk_store_close(s);
+		if (create)
+			unlink(path);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+void
+hk_store_close(struct hk_store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->in_tx)
+		hk_store_rollback(s);
+	sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+int
+hk_store_begin(struct hk_store *s)
+{
+	int r;
+
+	if (s->in_tx) {
+		hk_err_set("%s: begin: a transaction is already open", s->path);
+		return HK_ERR_INTERNAL;
+	}
+	if ((r = exec(s, "BEGIN IMMEDIATE", "begin")) == 0)
+		s->in_tx = 1;
+	return r;
+}
+
+int
+hk_store_commit(struct hk_store *s)
+{
+	int r;
+
+	if (!s->in_tx) {
+		hk_err_set("%s: commit: no transaction is open", s->path);
+		return HK_ERR_INTERNAL;
+	}
+	if ((r = exec(s, "COMMIT", "commit")) != 0) {
+		hk_store_rollback(s);
+		return r;
+	}
+	s->in_tx = 0;
+	return 0;
+}
+
+void
+hk_store_rollback(struct hk_store *s)
+{
+	if (s == NULL || !s->in_tx)
+		return;
+	(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_tx = 0;
+}
+
+int
+hk_store_resident_key(const unsigned char key[HK_STORE_HMAC_KEY_LEN],
+    const char *municipality, const char *resident_id,
+    unsigned char out[HK_STORE_RKEY_LEN])
+{
+	unsigned char msg[6 + 1 + 256];
+	size_t mlen = strlen(municipality), rlen = strlen(resident_id);
+	unsigned int olen = 0;
+
+	memset(out, 0, HK_STORE_RKEY_LEN);
+	if (mlen != HK_STORE_CODE_LEN || rlen == 0 || rlen > 255) {
+		hk_err_set("resident identifier: must be 1-255 bytes with a "
+		    "6-digit municipality code");
+		return HK_ERR_INVALID;
+	}
+	memcpy(msg, municipality, mlen);
+	msg[mlen] = 0;
+	memcpy(msg + mlen + 1, resident_id, rlen);
+	if (HMAC(EVP_sha256(), key, HK_STORE_HMAC_KEY_LEN, msg, mlen + 1 + rlen,
+	    out, &olen) == NULL || olen != HK_STORE_RKEY_LEN) {
+		OPENSSL_cleanse(msg, sizeof(msg));
+		return HK_ERR_CRYPTO;
+	}
+	OPENSSL_cleanse(msg, sizeof(msg));
+	return 0;
+}
+
+static int
+check_serial(struct hk_store *s, const unsigned char *serial, size_t len)
+{
+	if (len < 1 || len > HK_STORE_SERIAL_MAX || (serial[0] & 0x80) ||
+	    (len > 1 && serial[0] == 0 && !(serial[1] & 0x80))) {
+		hk_err_set("%s: serial: RFC 5280 4.1.2.2: a positive INTEGER "
+		    "of 1-20 octets, minimally encoded", s->path);
+		return HK_ERR_INVALID;
+	}
+	return 0;
+}
+
+int
+hk_store_cert_reserve(struct hk_store *s, const struct hk_store_cert *c)
+{
+	sqlite3_stmt *st = NULL;
+	int r, own = !s->in_tx;
+
+	if ((r = check_serial(s, c->serial, c->serial_len)) != 0)
+		return r;
+	if (own && (r = hk_store_begin(s)) != 0)
+		return r;
+	if ((r = prepare(s, "INSERT INTO serials VALUES (?1, "
+	    "CAST(strftime('%s','now') AS INTEGER))", &st)) != 0)
+		goto out;
+	sqlite3_bind_blob(st, 1, c->serial, (int)c->serial_len, SQLITE_STATIC);
+	if ((r = run(s, st, "serials: serial already used")) != 0)
+		goto out;
+	if ((r = prepare(s, "INSERT INTO certificates (serial, municipality, "
+	    "resident_key, status, not_before, not_after, tbs) VALUES "
+	    "(?1, ?2, ?3, 'pending', ?4, ?5, ?6)", &st)) != 0)
+		goto out;
+	sqlite3_bind_blob(st, 1, c->serial, (int)c->serial_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->municipality, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, c->resident_key, HK_STORE_RKEY_LEN,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)c->not_before);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)c->not_after);
+	if (c->tbs != NULL)
+		sqlite3_bind_blob(st, 6, c->tbs, (int)c->tbs_len,
+		    SQLITE_STATIC);
+	if ((r = run(s, st, "certificates: insert (CPS 4-2-3: one live "
+	    "certificate per resident)")) != 0)
+		goto out;
+	if (own)
+		r = hk_store_commit(s);
+ out:
+	if (r != 0 && own)
+		hk_store_rollback(s);
+	return r;
+}
+
+/* UPDATE one certificate row; HK_ERR_NOT_FOUND when no row changed. */
+static int
+update_cert(struct hk_store *s, sqlite3_stmt *st, const char *what)
+{
+	int r;
+
+	if ((r = run(s, st, what)) != 0)
+		return r;
+	if (sqlite3_changes(s->db) != 1) {
+		hk_err_set("%s: certificates: %s: no such certificate in the "
+		    "needed state", s->path, what);
+		return HK_ERR_NOT_FOUND;
+	}
+	return 0;
+}
+
+int
+hk_store_cert_complete(struct hk_store *s, const unsigned char *serial,
+    size_t serial_len, const unsigned char *der, size_t der_len)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = check_serial(s, serial, serial_len)) != 0 ||
+	    (r = prepare(s, "UPDATE certificates SET status = 'valid', "
+	    "der = ?2 WHERE serial = ?1", &st)) != 0)
+		return r;
+	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, der, (int)der_len, SQLITE_STATIC);
+	return update_cert(s, st, "complete");
+}
+
+int
+hk_store_cert_void(struct hk_store *s, const unsigned char *serial,
+    size_t serial_len)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = check_serial(s, serial, serial_len)) != 0 ||
+	    (r = prepare(s, "UPDATE certificates SET status = 'void' "
+	    "WHERE serial = ?1", &st)) != 0)
+		return r;
+	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
+	return update_cert(s, st, "void");
+}
+
+int
+hk_store_cert_revoke(struct hk_store *s, const unsigned char *serial,
+    size_t serial_len, int reason, time_t t)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = check_serial(s, serial, serial_len)) != 0 ||
+	    (r = prepare(s, "UPDATE certificates SET status = 'revoked', "
+	    "revoked_at = ?2, reason = ?3 WHERE serial = ?1", &st)) != 0)
+		return r;
+	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)t);
+	sqlite3_bind_int(st, 3, reason);
+	return update_cert(s, st, "revoke");
+}
+
+static int
+status_parse(const char *t, enum hk_cert_status *out)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(t, status_names[i]) == 0) {
+			*out = (enum hk_cert_status)i;
+			return 0;
+		}
+	return HK_ERR_STATE;
+}
+
+int
+hk_store_cert_get(struct hk_store *s, const unsigned char *serial,
+    size_t serial_len, struct hk_store_cert *c)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((r = check_serial(s, serial, serial_len)) != 0 ||
+	    (r = prepare(s, "SELECT municipality, resident_key, status, "
+	    "not_before, not_after FROM certificates WHERE serial = ?1",
+	    &st)) != 0)
+		return r;
+	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memcpy(c->serial, serial, serial_len);
+		c->serial_len = serial_len;
+		snprintf(c->municipality, sizeof(c->municipality), "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+		if (sqlite3_column_bytes(st, 1) == HK_STORE_RKEY_LEN)
+			memcpy(c->resident_key, sqlite3_column_blob(st, 1),
+			    HK_STORE_RKEY_LEN);
+		r = status_parse((const char *)sqlite3_column_text(st, 2),
+		    &c->status);
+		c->not_before = (time_t)sqlite3_column_int64(st, 3);
+		c->not_after = (time_t)sqlite3_column_int64(st, 4);
+	} else if (rc == SQLITE_DONE) {
+		hk_err_set("%s: certificates: no certificate with this serial",
+		    s->path);
+		r = HK_ERR_NOT_FOUND;
+	} else
+		r = fail(s, rc, "certificates: select");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+hk_store_cert_live(struct hk_store *s, const char *municipality,
+    const unsigned char rkey[HK_STORE_RKEY_LEN], unsigned char *serial,
+    size_t *serial_len)
+{
+	sqlite3_stmt *st;
+	int r, rc, n;
+
+	*serial_len = 0;
+	if ((r = prepare(s, "SELECT serial FROM certificates WHERE "
+	    "municipality = ?1 AND resident_key = ?2 AND status IN "
+	    "('pending', 'valid')", &st)) != 0)
+		return r;
+	sqlite3_bind_text(st, 1, municipality, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, rkey, HK_STORE_RKEY_LEN, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n = sqlite3_column_bytes(st, 0);
+		if (n < 1 || n > HK_STORE_SERIAL_MAX)
+			r = HK_ERR_STATE;
+		else {
+			memcpy(serial, sqlite3_column_blob(st, 0), (size_t)n);
+			*serial_len = (size_t)n;
+		}
+	} else if (rc == SQLITE_DONE) {
+		hk_err_set("%s: certificates: the resident has no live "
+		    "certificate", s->path);
+		r = HK_ERR_NOT_FOUND;
+	} else
+		r = fail(s, rc, "certificates: select");
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* One integer from a one-column query with one text parameter (0 when no
+ * row or NULL). */
+static int
+query_u64(struct hk_store *s, const char *sql, const char *param,
+    uint64_t *out)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	*out = 0;
+	if ((r = prepare(s, sql, &st)) != 0)
+		return r;
+	if (param != NULL)
+		sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		sqlite3_int64 v = sqlite3_column_int64(st, 0);
+		*out = v > 0 ? (uint64_t)v : 0;
+	} else if (rc != SQLITE_DONE)
+		r = fail(s, rc, "select");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+hk_store_crl_number_get(struct hk_store *s, const char *partition,
+    uint64_t *out)
+{
+	return query_u64(s, "SELECT number FROM crl_numbers WHERE "
+	    "partition = ?1", partition, out);
+}
+
+int
+hk_store_crl_number_set(struct hk_store *s, const char *partition,
+    uint64_t number)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (number < 1 || number > (uint64_t)INT64_MAX) {
+		hk_err_set("%s: crl_numbers: %s: number %" PRIu64 " out of "
+		    "range 1..2^63-1", s->path, partition, number);
+		return HK_ERR_INVALID;
+	}
+	if ((r = prepare(s, "INSERT INTO crl_numbers VALUES (?1, ?2) ON "
+	    "CONFLICT (partition) DO UPDATE SET number = excluded.number",
+	    &st)) != 0)
+		return r;
+	sqlite3_bind_text(st, 1, partition, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)number);
+	return run(s, st, "crl_numbers: set");
+}
+
+int
+hk_store_crl_number_next(struct hk_store *s, const char *partition,
+    uint64_t *out)
+{
+	uint64_t last;
+	int r, own = !s->in_tx;
+
+	*out = 0;
+	if (own && (r = hk_store_begin(s)) != 0)
+		return r;
+	if ((r = hk_store_crl_number_get(s, partition, &last)) != 0 ||
+	    (r = hk_store_crl_number_set(s, partition, last + 1)) != 0)
+		goto out;
+	if (own && (r = hk_store_commit(s)) != 0)
+		goto out;
+	*out = last + 1;
+ out:
+	if (r != 0 && own)
+		hk_store_rollback(s);
+	return r;
+}
+
+int
+hk_store_bundle_add(struct hk_store *s, const char *signer_hex,
+    uint64_t sequence, const char *type, const char *manifest_sha256_hex,
+    time_t at, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	*id = 0;
+	if (sequence < 1 || sequence > (uint64_t)INT64_MAX) {
+		hk_err_set("%s: bundles: sequence out of range", s->path);
+		return HK_ERR_INVALID;
+	}
+	if ((r = prepare(s, "INSERT INTO bundles (signer, sequence, type, "
+	    "manifest_sha256, imported_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	    &st)) != 0)
+		return r;
+	sqlite3_bind_text(st, 1, signer_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)sequence);
+	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, manifest_sha256_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)at);
+	if ((r = run(s, st, "bundles: insert")) != 0)
+		return r;
+	*id = (int64_t)sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int
+hk_store_bundle_last(struct hk_store *s, const char *signer_hex,
+    uint64_t *out)
+{
+	return query_u64(s, "SELECT max(sequence) FROM bundles WHERE "
+	    "signer = ?1", signer_hex, out);
+}
+
+int
+hk_store_bundle_has(struct hk_store *s, const char *signer_hex,
+    uint64_t sequence)
+{
+	sqlite3_stmt *st;
+	int has = 0;
+
+	if (prepare(s, "SELECT 1 FROM bundles WHERE signer = ?1 AND "
+	    "sequence = ?2", &st) != 0)
+		return 0;
+	sqlite3_bind_text(st, 1, signer_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)sequence);
+	has = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return has;
+}
+
+int
+hk_store_bundle_each(struct hk_store *s,
+    int (*fn)(const char *signer_hex, uint64_t seq, void *arg), void *arg)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = prepare(s, "SELECT signer, max(sequence) FROM bundles "
+	    "GROUP BY signer ORDER BY signer", &st)) != 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((r = fn((const char *)sqlite3_column_text(st, 0),
+		    (uint64_t)sqlite3_column_int64(st, 1), arg)) != 0)
+			break;
+	if (r == 0 && rc != SQLITE_DONE)
+		r = fail(s, rc, "bundles: select");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+hk_store_ca_add(struct hk_store *s, enum hk_ca_kind kind, int generation,
+    const char *subject, const unsigned char *der, size_t len,
+    int64_t bundle_id)
+{
+	unsigned char h[32];
+	sqlite3_stmt *st;
+	int r;
+
+	SHA256(der, len, h);
+	if ((r = prepare(s, "INSERT INTO ca_certs VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?6)", &st)) != 0)
+		return r;
+	sqlite3_bind_blob(st, 1, h, 32, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, hk_ca_kind_name(kind), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, generation);
+	sqlite3_bind_text(st, 4, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, der, (int)len, SQLITE_STATIC);
+	if (bundle_id > 0)
+		sqlite3_bind_int64(st, 6, bundle_id);
+	if ((r = run(s, st, "ca_certs: insert")) == HK_ERR_INVALID &&
+	    sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		hk_err_set("%s: ca_certs: this %s certificate is stored "
+		    "already", s->path, hk_ca_kind_name(kind));
+		r = HK_ERR_EXISTS;
+	}
+	return r;
+}
+
+int
+hk_store_ca_each(struct hk_store *s, enum hk_ca_kind kind,
+    int (*fn)(const unsigned char *der, size_t len, int generation,
+    void *arg), void *arg)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = prepare(s, "SELECT der, generation FROM ca_certs WHERE "
+	    "kind = ?1 ORDER BY rowid", &st)) != 0)
+		return r;
+	sqlite3_bind_text(st, 1, hk_ca_kind_name(kind), -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((r = fn(sqlite3_column_blob(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0),
+		    sqlite3_column_int(st, 1), arg)) != 0)
+			break;
+	if (r == 0 && rc != SQLITE_DONE)
+		r = fail(s, rc, "ca_certs: select");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+hk_store_ca_count(struct hk_store *s, enum hk_ca_kind kind, int *out)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	*out = 0;
+	if ((r = prepare(s, "SELECT count(*) FROM ca_certs WHERE kind = ?1",
+	    &st)) != 0)
+		return r;
+	sqlite3_bind_text(st, 1, hk_ca_kind_name(kind), -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0);
+	else
+		r = fail(s, SQLITE_ERROR, "ca_certs: count");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+hk_store_arl_add(struct hk_store *s, uint64_t number, time_t this_update,
+    time_t next_update, const unsigned char *der, size_t len,
+    int64_t bundle_id)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (number < 1 || number > (uint64_t)INT64_MAX) {
+		hk_err_set("%s: arls: number out of range", s->path);
+		return HK_ERR_INVALID;
+	}
+	if ((r = prepare(s, "INSERT INTO arls VALUES (?1, ?2, ?3, ?4, ?5)",
+	    &st)) != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)number);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)this_update);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)next_update);
+	sqlite3_bind_blob(st, 4, der, (int)len, SQLITE_STATIC);
+	if (bundle_id > 0)
+		sqlite3_bind_int64(st, 5, bundle_id);
+	return run(s, st, "arls: insert");
+}
+
+int
+hk_store_arl_last(struct hk_store *s, uint64_t *out)
+{
+	return query_u64(s, "SELECT max(number) FROM arls", NULL, out);
+}

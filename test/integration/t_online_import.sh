@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# t_online_import.sh - "hanko-online trust" and "import" (issue 5 item 1,
+# issue 4 reader on the online side): a rehearsal root made by the offline
+# side, the online issuing CSR certified by the issue-subca ceremony, ARLs
+# by the arl-batch ceremony, carried as bundles made by "hanko-offline
+# bundle create"; the root pinned only with the fingerprint the operators
+# read; each bundle stored by type; replays, older bundles, tampered
+# bundles and wrong contents refused, with the store, bundles.seen and the
+# bundles folder unchanged after every refusal.
+. "$(dirname "$0")/lib.sh"
+. "$HANKO_SRC/test/data/issuance/setup.sh"
+fresh_tmp
+T=$HANKO_TMP
+ON=$HANKO_ONLINE
+O=$T/online
+C=(--clock 2026-04-02T10:00:00Z)
+
+# Offline: root, then the online side's request certified (issue-subca).
+make_rooted_ca "$T/ca"
+ok "online init" "$ON" init --state "$O" --profile "$PROFILE" --rehearsal --clock 2026-04-02T00:00:00Z
+ok "issue-subca for the online CSR, with the SHA-256 the online side printed" \
+	"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" --state "$S" --clock $CLOCK \
+	--confirm-digests --input "issuing-csr=$O/certs/issuing-1.csr.pem" \
+	--input "issuing-csr-sha256=$O/certs/issuing-1.csr.sha256" "${SH[@]}" "${OPS[@]}"
+ok "arl-batch ceremony" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" --state "$S" \
+	--clock 2026-04-02T11:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+ok "bundle: the issuing CA certificate" "$OFF" bundle create --state "$S" "${C[@]}" --type issuing-ca-cert \
+	--out "$T/b-iss" "${SH[@]}" "$S/certs/issuing-1.der"
+ok "bundle: ARLs 1-5" "$OFF" bundle create --state "$S" "${C[@]}" --type arl-batch --out "$T/b-arl" \
+	"${SH[@]}" "$S"/certs/arl/arl-{1,2,3,4,5}.crl
+ok "bundle: ARLs 3-4 again (older numbers)" "$OFF" bundle create --state "$S" "${C[@]}" --type arl-batch \
+	--out "$T/b-arl-old" "${SH[@]}" "$S"/certs/arl/arl-{3,4}.crl
+ok "bundle: the root where the issuing CA certificate belongs" "$OFF" bundle create --state "$S" "${C[@]}" \
+	--type issuing-ca-cert --out "$T/b-wrong" "${SH[@]}" "$S/certs/root-1.der"
+ok "bundle: responder-certs carrying a CA certificate" "$OFF" bundle create --state "$S" "${C[@]}" \
+	--type responder-certs --out "$T/b-resp-ca" "${SH[@]}" "$S/certs/issuing-1.der"
+
+# Trust: only with the fingerprint the operators read.
+FP=$(openssl x509 -in "$R" -outform DER | sha256sum | cut -c1-64)
+fails "import before any root is pinned" 3 "no root pinned yet" "$ON" import --state "$O" "$T/b-iss"
+fails "trust with a wrong fingerprint" 1 "not the one the operators read" \
+	"$ON" trust --state "$O" --fingerprint "$(printf '%064d' 0)" "$R"
+check "... nothing pinned" test ! -e "$O/certs/root-anchor.der"
+fails "trust of a certificate that is not the profile's root" 3 "subject: not the root DN" \
+	"$ON" trust --state "$O" --fingerprint "$(openssl x509 -in "$S/certs/issuing-1.pem" -outform DER | sha256sum | cut -c1-64)" \
+	"$S/certs/issuing-1.pem"
+ok "trust with the right fingerprint (colon form)" "$ON" trust --state "$O" \
+	--fingerprint "$(echo "$FP" | sed 's/../&:/g; s/:$//')" "$R"
+fails "trust twice" 7 "pinned already" "$ON" trust --state "$O" --fingerprint "$FP" "$R"
+
+db() { sqlite3 "$O/store.db" "$1"; }
+state_digest() { (db '.dump'; cat "$O/bundles.seen" 2>/dev/null; ls -R "$O/bundles") | sha256sum; }
+
+# Import, by type.
+ok "import the issuing CA certificate" "$ON" import --state "$O" "$T/b-iss"
+check "stored as issuing generation 1" test "$(db "SELECT kind, generation FROM ca_certs WHERE kind = 'issuing'")" = "issuing|1"
+check "the stored bytes are the certificate" test "$(db "SELECT hex(der) FROM ca_certs WHERE kind = 'issuing'")" = \
+	"$(xxd -p -u "$S/certs/issuing-1.der" | tr -d '\n')"
+check "bundles.seen records sequence 1" grep -qE '^[0-9a-f]{40} 1$' "$O/bundles.seen"
+D0=$(state_digest)
+fails "the same bundle again: replay" 3 "replay or older" "$ON" import --state "$O" "$T/b-iss"
+check "... store, bundles.seen and copies unchanged" test "$(state_digest)" = "$D0"
+ok "import ARLs 1-5" "$ON" import --state "$O" --type arl-batch "$T/b-arl"
+check "five ARLs stored, numbers 1-5, 72 hours each" test \
+	"$(db "SELECT count(*), min(number), max(number), max(next_update - this_update) FROM arls")" = "5|1|5|259200"
+D1=$(state_digest)
+fails "a bundle of older ARL numbers (a new sequence) is refused" 3 "arls: an ARL number only increases" \
+	"$ON" import --state "$O" "$T/b-arl-old"
+check "... store, bundles.seen and copies unchanged" test "$(state_digest)" = "$D1"
+fails "an issuing-ca-cert bundle carrying another key is refused" 3 "subject: not the subject|subjectPublicKeyInfo" \
+	"$ON" import --state "$O" "$T/b-wrong"
+check "... unchanged" test "$(state_digest)" = "$D1"
+fails "a responder-certs bundle carrying a CA is refused" 3 "not a CA" "$ON" import --state "$O" "$T/b-resp-ca"
+check "... unchanged" test "$(state_digest)" = "$D1"
+fails "--type other than the bundle's" 3 "SPEC 4.2|type" "$ON" import --state "$O" --type arl-batch "$T/b-wrong"
+
+# Tampering.
+cp -r "$T/b-arl" "$T/t1"
+printf 'x' >>"$T/t1/arl-1.crl"
+fails "a changed payload" 3 "arl-1.crl: SPEC 7" "$ON" import --state "$O" "$T/t1"
+cp -r "$T/b-arl" "$T/t2"
+python3 -c "import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[len(b)//2]^=1; open(p,'wb').write(b)" "$T/t2/manifest.sig"
+fails "a flipped bit in manifest.sig" 1 "SPEC 6" "$ON" import --state "$O" "$T/t2"
+cp -r "$T/b-arl" "$T/t3"; printf 'x' >"$T/t3/extra"
+fails "an extra file" 3 "extra: SPEC 7" "$ON" import --state "$O" "$T/t3"
+check "... store, bundles.seen and copies unchanged after every refusal" test "$(state_digest)" = "$D1"
+check "every import and refusal is audited" bash -c \
+	"[ \$(grep -c 'bundle.import	ok' '$O/audit/audit.log') = 2 ] && [ \$(grep -c 'bundle.import	fail' '$O/audit/audit.log') -ge 8 ]"
+ok "the audit log and its checkpoints verify" "$OFF" audit verify --state "$O"
+
+# A crash between the reader's sequence record and the store commit: the
+# store is the authority, bundles.seen is rebuilt, the stale copy removed.
+seq=$(sed -n 's/^sequence //p' "$T/b-arl-old/manifest")
+mkdir "$O/bundles/$(printf '%018d' "$seq")-arl-batch"
+sed -i "s/ [0-9]*\$/ $seq/" "$O/bundles.seen"
+fails "after a simulated crash the older ARLs are still refused by the store" 3 "only increases" \
+	"$ON" import --state "$O" "$T/b-arl-old"
+check "... bundles.seen rewritten from the store" test "$(state_digest)" = "$D1"
+finish

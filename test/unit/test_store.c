@@ -1,0 +1,458 @@
+/*
+ * test_store.c - the store's rules (online/store.h, docs/store.md), each
+ * shown to hold by a change that breaks it and is refused by the schema
+ * itself (several tests go around the C interface with raw SQL, so they
+ * would fail if the rule lived only in C), and the municipalities file
+ * (online/municipalities.h): every shipped code's check digit, the ward
+ * decision, and the strict loader.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+
+#include "err.h"
+#include "municipalities.h"
+#include "store.h"
+#include "testutil.h"
+
+static const unsigned char KEY[32] = "0123456789abcdef0123456789abcde";
+
+static struct hk_store *
+fresh(const char *name, char *path, size_t len)
+{
+	struct hk_store *s = NULL;
+
+	snprintf(path, len, "%s/store.db", hk_test_dir(name));
+	cr_assert_eq(hk_store_open(path, 1, &s), 0, "%s", hk_err_msg());
+	return s;
+}
+
+static void
+cert(struct hk_store_cert *c, unsigned char serial, const char *muni,
+    const char *resident)
+{
+	memset(c, 0, sizeof(*c));
+	c->serial[0] = 0x40;
+	c->serial[1] = serial;
+	c->serial_len = 16;
+	memset(c->serial + 2, 0x5a, 14);
+	snprintf(c->municipality, sizeof(c->municipality), "%s", muni);
+	cr_assert_eq(hk_store_resident_key(KEY, muni, resident,
+	    c->resident_key), 0);
+	c->not_before = 1775000000;
+	c->not_after = 1775000000 + 3 * 365 * 86400;
+	c->tbs = (const unsigned char *)"tbs";
+	c->tbs_len = 3;
+}
+
+/* Raw SQL on the same file: the rule must hold without the C layer. */
+static int
+raw(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	int rc;
+
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}
+
+Test(store, create_twice_refused_and_reopen)
+{
+	char p[4096];
+	struct hk_store *s = fresh("store_create", p, sizeof(p)), *s2 = NULL;
+
+	hk_store_close(s);
+	cr_assert_eq(hk_store_open(p, 1, &s2), HK_ERR_EXISTS);
+	cr_assert_eq(hk_store_open(p, 0, &s2), 0);
+	hk_store_close(s2);
+	cr_assert_eq(raw(p, "PRAGMA journal_mode"), SQLITE_OK);
+}
+
+Test(store, wal_and_full_sync)
+{
+	char p[4096];
+	struct hk_store *s = fresh("store_wal", p, sizeof(p));
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	cr_assert_eq(sqlite3_open(p, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st,
+	    NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	hk_store_close(s);
+}
+
+Test(store, resident_key_is_keyed_and_never_clear)
+{
+	unsigned char a[32], b[32], k2[32];
+	char p[4096];
+	struct hk_store *s = fresh("store_rkey", p, sizeof(p));
+	struct hk_store_cert c;
+	unsigned char *db;
+	size_t len, i;
+
+	cr_assert_eq(hk_store_resident_key(KEY, "431010", "RES-0001", a), 0);
+	cr_assert_eq(hk_store_resident_key(KEY, "431028", "RES-0001", b), 0);
+	cr_assert_neq(memcmp(a, b, 32), 0, "municipality is in the hash");
+	memcpy(k2, KEY, 32);
+	k2[0] ^= 1;
+	cr_assert_eq(hk_store_resident_key(k2, "431010", "RES-0001", b), 0);
+	cr_assert_neq(memcmp(a, b, 32), 0, "the key is in the hash");
+	cr_assert_eq(hk_store_resident_key(KEY, "43101", "RES-0001", b),
+	    HK_ERR_INVALID);
+	cert(&c, 1, "431010", "RESIDENT-CLEARTEXT-9876");
+	cr_assert_eq(hk_store_cert_reserve(s, &c), 0, "%s", hk_err_msg());
+	hk_store_close(s);
+	db = hk_test_read(p, &len);
+	for (i = 0; i + 23 <= len; i++)
+		cr_assert_neq(memcmp(db + i, "RESIDENT-CLEARTEXT-9876", 23), 0,
+		    "the identifier is in the file in clear");
+	free(db);
+	/* a resident_key that is not a 32-byte blob is refused by the schema */
+	cr_assert_neq(raw(p, "INSERT INTO serials VALUES (x'41', 0);"
+	    "INSERT INTO certificates (serial, municipality, resident_key, "
+	    "status, not_before, not_after) VALUES (x'41', '431010', "
+	    "'RES-0001', 'pending', 1, 2)"), SQLITE_OK);
+}
+
+Test(store, serial_unique_and_never_reused)
+{
+	char p[4096];
+	struct hk_store *s = fresh("store_serial", p, sizeof(p));
+	struct hk_store_cert c, d;
+
+	cert(&c, 1, "431010", "A");
+	cert(&d, 1, "431028", "B");	/* same serial, other resident */
+	cr_assert_eq(hk_store_cert_reserve(s, &c), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_cert_reserve(s, &d), HK_ERR_EXISTS);
+	/* voided, the serial still is never reused */
+	cr_assert_eq(hk_store_cert_void(s, c.serial, c.serial_len), 0);
+	cr_assert_eq(hk_store_cert_reserve(s, &d), HK_ERR_EXISTS);
+	hk_store_close(s);
+	cr_assert_neq(raw(p, "DELETE FROM serials"), SQLITE_OK);
+	cr_assert_neq(raw(p, "UPDATE serials SET serial = x'01'"), SQLITE_OK);
+	cr_assert_neq(raw(p, "INSERT INTO serials VALUES "
+	    "(x'40015a5a5a5a5a5a5a5a5a5a5a5a5a5a', 0)"), SQLITE_OK);
+	/* a certificate needs a reserved serial (foreign key) */
+	cr_assert_neq(raw(p, "INSERT INTO certificates (serial, municipality, "
+	    "resident_key, status, not_before, not_after) VALUES (x'42', "
+	    "'431010', zeroblob(32), 'pending', 1, 2)"), SQLITE_OK);
+}
+
+Test(store, serial_encoding)
+{
+	char p[4096];
+	struct hk_store *s = fresh("store_serialenc", p, sizeof(p));
+	struct hk_store_cert c;
+
+	cert(&c, 2, "431010", "A");
+	c.serial[0] = 0x80;		/* negative */
+	cr_assert_eq(hk_store_cert_reserve(s, &c), HK_ERR_INVALID);
+	c.serial[0] = 0x40;
+	c.serial_len = 21;		/* over 20 octets */
+	cr_assert_eq(hk_store_cert_reserve(s, &c), HK_ERR_INVALID);
+	hk_store_close(s);
+	cr_assert_neq(raw(p, "INSERT INTO serials VALUES (zeroblob(21), 0)"),
+	    SQLITE_OK);
+}
+
+Test(store, one_live_certificate_per_resident)
+{
+	char p[4096];
+	struct hk_store *s = fresh("store_onelive", p, sizeof(p));
+	struct hk_store_cert a, b, other;
+	unsigned char ser[20];
+	size_t sl;
+
+	cert(&a, 1, "431010", "RES-1");
+	cert(&b, 2, "431010", "RES-1");
+	cert(&other, 3, "432024", "RES-1");	/* same id, other municipality */
+	cr_assert_eq(hk_store_cert_reserve(s, &a), 0, "%s", hk_err_msg());
+	/* pending counts: a second request while the first signs is refused */
+	cr_assert_eq(hk_store_cert_reserve(s, &b), HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "certificates") != NULL, "%s",
+	    hk_err_msg());
+	cr_assert_eq(hk_store_cert_reserve(s, &other), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_cert_complete(s, a.serial, a.serial_len,
+	    (const unsigned char *)"der", 3), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_cert_reserve(s, &b), HK_ERR_INVALID);
+	cr_assert_eq(hk_store_cert_live(s, "431010", a.resident_key, ser, &sl),
+	    0);
+	cr_assert_eq(sl, a.serial_len);
+	cr_assert_eq(memcmp(ser, a.serial, sl), 0);
+	/* revoked (superseded), the resident may have a new one */
+	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 4,
+	    1776000000), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_cert_reserve(s, &b), 0, "%s", hk_err_msg());
+	hk_store_close(s);
+	/* the index, not C, refuses a second valid row */
+	cr_assert_neq(raw(p, "INSERT INTO serials VALUES (x'43', 0);"
+	    "INSERT INTO certificates (serial, municipality, resident_key, "
+	    "status, not_before, not_after) SELECT x'43', municipality, "
+	    "resident_key, 'pending', 1, 2 FROM certificates WHERE status = "
+	    "'pending' AND municipality = '431010'"), SQLITE_OK);
+}
+
+Test(store, status_transitions_and_revocation_final)
+{
+	char p[4096];
+	struct hk_store *s = fresh("store_revoke", p, sizeof(p));
+	struct hk_store_cert a, got;
+
+	cert(&a, 1, "431010", "RES-1");
+	cr_assert_eq(hk_store_cert_reserve(s, &a), 0);
+	/* a pending certificate cannot be revoked, only completed or voided */
+	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 1, 5),
+	    HK_ERR_INVALID);
+	cr_assert_eq(hk_store_cert_complete(s, a.serial, a.serial_len,
+	    (const unsigned char *)"der", 3), 0);
+	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 6, 5),
+	    HK_ERR_INVALID, "certificateHold (6) is not a CPS reason");
+	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 0, 5),
+	    HK_ERR_INVALID, "unspecified (0) is never used");
+	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 1, 5), 0);
+	cr_assert_eq(hk_store_cert_get(s, a.serial, a.serial_len, &got), 0);
+	cr_assert_eq(got.status, HK_CERT_REVOKED);
+	/* revoked twice: refused (the reason or date never change) */
+	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 4, 9),
+	    HK_ERR_INVALID);
+	hk_store_close(s);
+	cr_assert_neq(raw(p, "UPDATE certificates SET status = 'valid', "
+	    "revoked_at = NULL, reason = NULL"), SQLITE_OK, "un-revoke");
+	cr_assert_neq(raw(p, "DELETE FROM certificates"), SQLITE_OK);
+	cr_assert_neq(raw(p, "UPDATE certificates SET der = x'00'"),
+	    SQLITE_OK);
+	cr_assert_neq(raw(p, "INSERT INTO serials VALUES (x'44', 0);"
+	    "INSERT INTO certificates (serial, municipality, resident_key, "
+	    "status, not_before, not_after, der) VALUES (x'44', '431010', "
+	    "zeroblob(32), 'valid', 1, 2, x'00')"), SQLITE_OK,
+	    "a certificate must start pending");
+}
+
+Test(store, crash_keeps_reservation)
+{
+	char p[4096];
+	struct hk_store *s = fresh("store_crash", p, sizeof(p));
+	struct hk_store_cert a, got;
+
+	cert(&a, 1, "431010", "RES-1");
+	cr_assert_eq(hk_store_cert_reserve(s, &a), 0);
+	/* "crash": the process goes away before signing; nothing closed */
+	hk_store_close(s);
+	cr_assert_eq(hk_store_open(p, 0, &s), 0);
+	cr_assert_eq(hk_store_cert_get(s, a.serial, a.serial_len, &got), 0);
+	cr_assert_eq(got.status, HK_CERT_PENDING);
+	/* an open transaction that never commits leaves nothing */
+	cr_assert_eq(hk_store_begin(s), 0);
+	cr_assert_eq(hk_store_cert_complete(s, a.serial, a.serial_len,
+	    (const unsigned char *)"der", 3), 0);
+	hk_store_close(s);		/* rolls back */
+	cr_assert_eq(hk_store_open(p, 0, &s), 0);
+	cr_assert_eq(hk_store_cert_get(s, a.serial, a.serial_len, &got), 0);
+	cr_assert_eq(got.status, HK_CERT_PENDING);
+	hk_store_close(s);
+}
+
+Test(store, crl_numbers_only_increase)
+{
+	char p[4096];
+	struct hk_store *s = fresh("store_crl", p, sizeof(p));
+	uint64_t n;
+
+	cr_assert_eq(hk_store_crl_number_next(s, "431010", &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(hk_store_crl_number_next(s, "431010", &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(hk_store_crl_number_next(s, "432024", &n), 0);
+	cr_assert_eq(n, 1, "per partition");
+	cr_assert_eq(hk_store_crl_number_set(s, "431010", 2), HK_ERR_INVALID);
+	cr_assert_eq(hk_store_crl_number_set(s, "431010", 1), HK_ERR_INVALID);
+	cr_assert_eq(hk_store_crl_number_set(s, "431010", 10), 0);
+	cr_assert_eq(hk_store_crl_number_get(s, "431010", &n), 0);
+	cr_assert_eq(n, 10);
+	hk_store_close(s);
+	cr_assert_neq(raw(p, "UPDATE crl_numbers SET number = 3 WHERE "
+	    "partition = '431010'"), SQLITE_OK);
+	cr_assert_neq(raw(p, "DELETE FROM crl_numbers"), SQLITE_OK);
+	cr_assert_neq(raw(p, "INSERT INTO crl_numbers VALUES ('x', 0)"),
+	    SQLITE_OK);
+}
+
+Test(store, bundle_sequences_only_increase)
+{
+	char p[4096], signer[41];
+	struct hk_store *s = fresh("store_bundle", p, sizeof(p));
+	int64_t id;
+	uint64_t last;
+	char mh[65];
+
+	memset(signer, 'a', 40);
+	signer[40] = '\0';
+	memset(mh, 'b', 64);
+	mh[64] = '\0';
+	cr_assert_eq(hk_store_bundle_add(s, signer, 2, "arl-batch", mh, 0,
+	    &id), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_bundle_add(s, signer, 2, "arl-batch", mh, 0,
+	    &id), HK_ERR_INVALID, "replay");
+	cr_assert_eq(hk_store_bundle_add(s, signer, 1, "arl-batch", mh, 0,
+	    &id), HK_ERR_INVALID, "older");
+	cr_assert(strstr(hk_err_msg(), "SPEC 8") != NULL, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_bundle_last(s, signer, &last), 0);
+	cr_assert_eq(last, 2);
+	cr_assert(hk_store_bundle_has(s, signer, 2));
+	hk_store_close(s);
+	cr_assert_neq(raw(p, "DELETE FROM bundles"), SQLITE_OK);
+}
+
+Test(store, arls_and_ca_certs)
+{
+	char p[4096];
+	struct hk_store *s = fresh("store_arl", p, sizeof(p));
+	uint64_t last;
+	int n;
+
+	cr_assert_eq(hk_store_arl_add(s, 5, 10, 20, (const unsigned char *)"a",
+	    1, 0), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_arl_add(s, 5, 10, 20, (const unsigned char *)"b",
+	    1, 0), HK_ERR_INVALID);
+	cr_assert_eq(hk_store_arl_add(s, 4, 10, 20, (const unsigned char *)"c",
+	    1, 0), HK_ERR_INVALID);
+	cr_assert_eq(hk_store_arl_add(s, 6, 20, 10, (const unsigned char *)"d",
+	    1, 0), HK_ERR_INVALID, "nextUpdate before thisUpdate");
+	cr_assert_eq(hk_store_arl_last(s, &last), 0);
+	cr_assert_eq(last, 5);
+	cr_assert_eq(hk_store_ca_add(s, HK_CA_ROOT, 1, "C=JP",
+	    (const unsigned char *)"root", 4, 0), 0);
+	cr_assert_eq(hk_store_ca_add(s, HK_CA_ROOT, 1, "C=JP",
+	    (const unsigned char *)"root", 4, 0), HK_ERR_EXISTS);
+	cr_assert_eq(hk_store_ca_count(s, HK_CA_ROOT, &n), 0);
+	cr_assert_eq(n, 1);
+	hk_store_close(s);
+	cr_assert_neq(raw(p, "DELETE FROM ca_certs"), SQLITE_OK);
+	cr_assert_neq(raw(p, "UPDATE arls SET der = x'00'"), SQLITE_OK);
+	cr_assert_neq(raw(p, "INSERT INTO ca_certs VALUES (zeroblob(32), "
+	    "'user', 0, 'x', x'00', NULL)"), SQLITE_OK);
+}
+
+Test(store, transactions_all_or_nothing)
+{
+	char p[4096];
+	struct hk_store *s = fresh("store_tx", p, sizeof(p));
+	uint64_t last;
+
+	cr_assert_eq(hk_store_begin(s), 0);
+	cr_assert_eq(hk_store_arl_add(s, 1, 10, 20, (const unsigned char *)"a",
+	    1, 0), 0);
+	cr_assert_eq(hk_store_arl_add(s, 1, 10, 20, (const unsigned char *)"b",
+	    1, 0), HK_ERR_INVALID);
+	hk_store_rollback(s);
+	cr_assert_eq(hk_store_arl_last(s, &last), 0);
+	cr_assert_eq(last, 0, "the first insert went with the rollback");
+	hk_store_close(s);
+}
+
+/* ---- municipalities ---- */
+
+#define SHIPPED HANKO_SOURCE_DIR "/online/data/municipalities-kumamoto.csv"
+
+Test(municipalities, check_digit_algorithm)
+{
+	cr_assert_eq(hk_muni_check_digit("43100"), 1);	/* Kumamoto-shi */
+	cr_assert_eq(hk_muni_check_digit("13101"), 6);	/* Chiyoda-ku */
+	cr_assert_eq(hk_muni_check_digit("01100"), 2);	/* Sapporo-shi */
+	cr_assert(hk_muni_code_ok("431001"));
+	cr_assert(!hk_muni_code_ok("431002"));
+	cr_assert(!hk_muni_code_ok("43100"));
+	cr_assert(!hk_muni_code_ok("43100x"));
+}
+
+Test(municipalities, shipped_file)
+{
+	struct hk_munis *m = NULL;
+	const struct hk_muni *k;
+	size_t i, wards = 0;
+
+	cr_assert_eq(hk_munis_load(SHIPPED, &m), 0, "%s", hk_err_msg());
+	cr_assert_eq(m->municipalities, 45, "45 municipalities of Kumamoto");
+	for (i = 0; i < m->n; i++) {
+		int sum = 0, d, j;
+		for (j = 0; j < 5; j++)
+			sum += (m->m[i].code[j] - '0') * (6 - j);
+		d = 11 - sum % 11;
+		d = d == 10 ? 0 : d == 11 ? 1 : d;
+		cr_assert_eq(m->m[i].code[5] - '0', d, "%s", m->m[i].code);
+		cr_assert_eq(strncmp(m->m[i].code, "43", 2), 0);
+		wards += m->m[i].kind == HK_MUNI_WARD;
+	}
+	cr_assert_eq(wards, 5);
+	cr_assert_eq(m->partitions, 49, "44 + 5 wards of Kumamoto-shi");
+	cr_assert_not_null(k = hk_munis_find(m, "431001"));
+	cr_assert_eq(k->partition, 0, "Kumamoto-shi is partitioned by ward");
+	cr_assert_not_null(k = hk_munis_find(m, "431010"));
+	cr_assert_str_eq(k->kanji, "熊本市中央区");
+	cr_assert_not_null(k = hk_munis_find(m, "433489"));
+	cr_assert_str_eq(k->romaji, "Misato-machi");
+	hk_munis_free(m);
+}
+
+static int
+load_text(const char *name, const char *text)
+{
+	char path[4096];
+	struct hk_munis *m = NULL;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/m.csv", hk_test_dir(name));
+	hk_test_write(path, text, strlen(text));
+	r = hk_munis_load(path, &m);
+	hk_munis_free(m);
+	return r;
+}
+
+#define HDR "code,kind,parent,romaji,kanji,partition\n"
+
+Test(municipalities, strict_loader)
+{
+	cr_assert_eq(load_text("mu_ok", HDR "432024,city,,Yatsushiro-shi,"
+	    "八代市,yes\n"), 0, "%s", hk_err_msg());
+	cr_assert_eq(load_text("mu_cd", HDR "432025,city,,Yatsushiro-shi,"
+	    "八代市,yes\n"), HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "m.csv:2: code") != NULL, "%s",
+	    hk_err_msg());
+	cr_assert_eq(load_text("mu_hdr", "code,kind\n"), HK_ERR_PARSE);
+	cr_assert_eq(load_text("mu_fields", HDR "432024,city,,Yatsushiro-shi,"
+	    "八代市\n"), HK_ERR_INVALID);
+	cr_assert_eq(load_text("mu_dup", HDR "432024,city,,A-shi,甲,yes\n"
+	    "432024,city,,B-shi,乙,yes\n"), HK_ERR_INVALID);
+	cr_assert_eq(load_text("mu_duprom", HDR "432024,city,,A-shi,甲,yes\n"
+	    "432032,city,,A-shi,乙,yes\n"), HK_ERR_INVALID);
+	cr_assert_eq(load_text("mu_kind", HDR "432024,county,,A-shi,甲,yes\n"),
+	    HK_ERR_INVALID);
+	cr_assert_eq(load_text("mu_pref", HDR "432024,city,,A-shi,甲,yes\n"
+	    "131016,city,,Chiyoda-ku,千代田区,yes\n"), HK_ERR_INVALID);
+	cr_assert_eq(load_text("mu_romaji", HDR "432024,city,,Yatsushiro/shi,"
+	    "八代市,yes\n"), HK_ERR_INVALID);
+	cr_assert_eq(load_text("mu_utf8", HDR "432024,city,,A-shi,\xff,yes\n"),
+	    HK_ERR_INVALID);
+	cr_assert_eq(load_text("mu_ward_orphan", HDR "431010,ward,431001,"
+	    "A-ku,甲,yes\n"), HK_ERR_INVALID);
+	cr_assert_eq(load_text("mu_both", HDR "431001,city,,K-shi,熊本市,yes\n"
+	    "431010,ward,431001,K-shi Chuo-ku,中央区,yes\n"), HK_ERR_INVALID,
+	    "a city is partitioned whole or by ward, not both");
+	cr_assert_eq(load_text("mu_nopart", HDR "432024,city,,A-shi,甲,no\n"),
+	    HK_ERR_INVALID);
+	cr_assert_eq(load_text("mu_crlf", HDR "432024,city,,A-shi,甲,yes\r\n"),
+	    HK_ERR_PARSE);
+	cr_assert_eq(load_text("mu_nonl", HDR "432024,city,,A-shi,甲,yes"),
+	    HK_ERR_PARSE);
+	cr_assert_eq(load_text("mu_blank", HDR "432024,city,, A-shi,甲,yes\n"),
+	    HK_ERR_INVALID);
+}
