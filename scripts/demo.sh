@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# demo.sh - the README's main job: a rehearsal of the root key ceremony of
-# the Kumamoto prefectural CA on the embedded default (SoftHSM2), made fresh
-# under ./demo/. Five demo key managers receive sealed shares (threshold 3),
-# three of them activate the token, the root key is generated inside it,
-# and the self-signed root certificate is made, checked and logged.
+# demo.sh - the README's main job: a rehearsal of the Kumamoto prefectural
+# CA on the embedded default (SoftHSM2), made fresh under ./demo/.
+#
+#  offline half (demo/state, the air-gapped root):
+#   init 3-of-5 -> init-root ceremony -> issue-subca on the online side's
+#   CSR (carried by QR images) -> cross-certify with a toy bridge CA ->
+#   arl-batch -> bundles for the online side -> 5 years on: rollover
+#  online half (demo/online, the publisher):
+#   init (issuing key + CSR) -> trust the root by its fingerprint ->
+#   import the signed bundles
+# Both audit logs verify at the end.
 #
 # usage: scripts/demo.sh [BUILD_DIR]      (dev.sh demo builds, then runs this)
 # HANKO_DEMO_DIR overrides ./demo (the tests use it).
@@ -12,76 +18,174 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
 OFF=$build/offline/hanko-offline
+ON=$build/online/hanko-online
 demo=${HANKO_DEMO_DIR:-$top/demo}
-[ -x "$OFF" ] || { echo "demo.sh: $OFF not built; run ./dev.sh demo" >&2; exit 2; }
+CS=$top/ceremony-scripts
+[ -x "$OFF" ] && [ -x "$ON" ] || { echo "demo.sh: not built; run ./dev.sh demo" >&2; exit 2; }
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+quiet() { "$@" >"$demo/last.log" 2>&1 || { cat "$demo/last.log" >&2; exit 1; }; }
 
-# The demo key managers' passphrases. Fictional people, rehearsal only: in a
-# real ceremony each key manager types their own at the prompt.
+# The demo people's passphrases. Fictional people, rehearsal only: in a real
+# ceremony each person types their own at the prompt.
 export DEMO_PASS_yamada='Kumamoto castle 1607 spring!'
 export DEMO_PASS_sato='Aso caldera sunrise #42 view'
 export DEMO_PASS_suzuki='Amakusa pearls & dolphins 9'
 export DEMO_PASS_takahashi='Hitoyoshi onsen river 88 boats'
 export DEMO_PASS_tanaka='Kikuchi gorge maple leaves 2026'
+export DEMO_PASS_watanabe='Shimabara bay ferry 7 gulls'
+export DEMO_PASS_ito='Yatsushiro rush mats 54 weave'
+export DEMO_PASS_kimura='Minamata hills tea 3 harvest'
 
 rm -rf -- "$demo"
 mkdir -p -- "$demo"
+S=$demo/state
+SHARES=(--share "$demo/media/yamada/share-1-yamada.hks" --passin env:DEMO_PASS_yamada
+	--share "$demo/media/suzuki/share-3-suzuki.hks" --passin env:DEMO_PASS_suzuki
+	--share "$demo/media/tanaka/share-5-tanaka.hks" --passin env:DEMO_PASS_tanaka)
+OPS=(--operator watanabe=env:DEMO_PASS_watanabe --operator ito=env:DEMO_PASS_ito
+	--operator kimura=env:DEMO_PASS_kimura)
+# A rehearsal CA: the clock may be set and --confirm-digests answers the
+# typed confirmations (a real CA asks at the terminal).
+ceremony() { "$OFF" ceremony run "$CS/$1.yaml" --state "$S" --confirm-digests "${@:2}" "${SHARES[@]}" "${OPS[@]}"; }
 
-step "Rehearsal of the root key ceremony, Kumamoto prefectural CA (CPS 6-1-1-1)"
-echo "State folder: $demo/state    key managers' media: $demo/media/<id>/"
-echo "Roster: $top/ceremony-scripts/roster-demo.yaml (5 key managers, 3 of 5)"
+step "Rehearsal of the Kumamoto prefectural CA (everything is marked TEST)"
+echo "Offline root: $S    key managers' media: $demo/media/<id>/    online publisher: $demo/online"
 
 step "1. init: token with random PINs, quorum key split 3-of-5, sealed shares (CPS 6-2-1-2, 6-4-1)"
-"$OFF" init --state "$demo/state" \
-	--profile "$top/ceremony-scripts/profile-kumamoto.yaml" \
-	--roster "$top/ceremony-scripts/roster-demo.yaml" \
+"$OFF" init --state "$S" --profile "$CS/profile-kumamoto.yaml" --roster "$CS/roster-demo.yaml" \
 	--media "$demo/media" --rehearsal \
 	--passin yamada=env:DEMO_PASS_yamada --passin sato=env:DEMO_PASS_sato \
-	--passin suzuki=env:DEMO_PASS_suzuki \
-	--passin takahashi=env:DEMO_PASS_takahashi \
+	--passin suzuki=env:DEMO_PASS_suzuki --passin takahashi=env:DEMO_PASS_takahashi \
 	--passin tanaka=env:DEMO_PASS_tanaka
 
 step "2. Each key manager checks their medium (no passphrase needed)"
 for km in yamada sato suzuki takahashi tanaka; do
 	f=$(ls "$demo/media/$km/"*.hks)
-	"$OFF" share inspect "$f" | sed -n 's/^share: *//p' |
-		paste -sd' ' | sed "s|^|  $km: share |"
+	"$OFF" share inspect "$f" | sed -n 's/^share: *//p' | sed "s|^|  $km: share |"
 done
 
 step "3. Two shares are not enough: the token is not even asked (CPS 6-2-1-7)"
-if "$OFF" activate --state "$demo/state" \
-	--share "$demo/media/yamada/share-1-yamada.hks" --passin env:DEMO_PASS_yamada \
-	--share "$demo/media/suzuki/share-3-suzuki.hks" --passin env:DEMO_PASS_suzuki; then
+if "$OFF" activate --state "$S" "${SHARES[@]:0:8}"; then
 	echo "demo.sh: two shares activated the token; that must never happen" >&2
 	exit 1
 fi
 echo "  (refused, as it must be; the refusal is in the audit log)"
 
-step "4. create-root: yamada, suzuki and tanaka activate; RSA-2048 key generated in the token; root self-signed (CPS 6-1-1-2, 6-3-1-2, 7-1-3)"
-"$OFF" create-root --state "$demo/state" \
-	--share "$demo/media/yamada/share-1-yamada.hks" --passin env:DEMO_PASS_yamada \
-	--share "$demo/media/suzuki/share-3-suzuki.hks" --passin env:DEMO_PASS_suzuki \
-	--share "$demo/media/tanaka/share-5-tanaka.hks" --passin env:DEMO_PASS_tanaka
+step "4. The roster: operators' passphrases, approved by the CA manager (CPS 5-2-1, 5-2-3)"
+for p in watanabe ito kimura; do
+	quiet "$OFF" roster set-passphrase --state "$S" --person "$p" --passin "env:DEMO_PASS_$p" --kdf interactive
+done
+"$OFF" roster approve --state "$S" --manager kimura --passin env:DEMO_PASS_kimura
 
-root=$demo/state/certs/root-1.pem
-step "5. Independent checks of the root certificate"
+step "5. init-root ceremony: RSA-2048 key generated in the token, root self-signed under dual control (CPS 6-1-1, 7-1-3)"
+ceremony init-root | grep -E '^(Ceremony|  SHA-256|== step|  ok:|Transcript)' || true
+root=$S/certs/root-1.pem
 openssl verify -x509_strict -CAfile "$root" "$root"
 certtool --verify --load-ca-certificate "$root" --infile "$root" 2>/dev/null |
 	grep -m1 'Chain verification output' || { echo "certtool failed" >&2; exit 1; }
 
-step "6. The internal auditor verifies the audit log (CPS 4-11-1, 4-11-5)"
-"$OFF" audit verify --state "$demo/state"
+step "6. Online side: the publisher's own token, the issuing key and its CSR (CPS 4-1)"
+"$ON" init --state "$demo/online" --profile "$CS/profile-kumamoto.yaml" --rehearsal
+csr=$demo/online/certs/issuing-1.csr.pem
+
+step "7. The CSR crosses the air gap as QR codes; the offline side rebuilds it from the images"
+quiet "$OFF" qr encode "$csr" --out "$demo/qr-csr"
+echo "  $(ls "$demo/qr-csr"/*.png | wc -l) QR images in $demo/qr-csr/"
+# Shuffled, with a duplicate, as a camera would read them.
+mapfile -t imgs < <(ls "$demo/qr-csr"/*.png | shuf)
+quiet "$OFF" qr decode --out "$demo/issuing-1.csr.pem" "${imgs[@]}" "${imgs[0]}"
+cmp "$csr" "$demo/issuing-1.csr.pem" && echo "  the CSR read back from the images is byte-identical"
+cp "$demo/online/certs/issuing-1.csr.sha256" "$demo/issuing-1.csr.sha256"
+echo "  SHA-256 read aloud by the online operator: $(cat "$demo/issuing-1.csr.sha256")"
+
+step "8. issue-subca ceremony: the issuing CA certificate under the root (CPS 4-2, 7-1-1)"
+ceremony issue-subca --input "issuing-csr=$demo/issuing-1.csr.pem" \
+	--input "issuing-csr-sha256=$demo/issuing-1.csr.sha256" | grep -E '^(  ok:|Transcript)' || true
+openssl verify -x509_strict -CAfile "$root" "$S/certs/issuing-1.pem"
+
+step "9. A toy bridge CA (個人認証BCA) and the cross-certify ceremony (CPS 4-6..4-9)"
+B=$demo/bridge; mkdir -p "$B/db"; : >"$B/db/index.txt"; openssl rand -hex 16 >"$B/db/serial"
+BCA="/C=JP/O=JPKI/OU=Bridge CA"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$B/bca.key" -subj "$BCA" -days 3650 \
+	-addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+	-out "$B/bca.pem" 2>/dev/null
+openssl req -new -key "$B/bca.key" -subj "$BCA" -out "$B/bca.csr"
+openssl req -in "$B/bca.csr" -outform DER | sha256sum | cut -c1-64 >"$B/bca.csr.sha256"
+cat >"$B/ca.cnf" <<CNF
+[ca]
+default_ca = toy
+[toy]
+database = $B/db/index.txt
+new_certs_dir = $B/db
+serial = $B/db/serial
+default_md = sha256
+policy = any
+unique_subject = no
+[any]
+countryName = optional
+organizationName = optional
+organizationalUnitName = optional
+CNF
+cat >"$B/ca.ext" <<EXT
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+certificatePolicies = 1.2.392.200149.8.5.1.0.10
+EXT
+# The bridge certifies our root (the "forward" half of the pair).
+openssl ca -batch -config "$B/ca.cnf" -ss_cert "$root" -cert "$B/bca.pem" -keyfile "$B/bca.key" \
+	-preserveDN -notext -days 1825 -extfile "$B/ca.ext" -out "$B/forward.pem" >/dev/null 2>&1
+openssl x509 -in "$B/forward.pem" -outform DER -out "$B/forward.der"
+sha256sum <"$B/forward.der" | cut -c1-64 >"$B/forward.der.sha256"
+ceremony cross-certify --input "bca-csr=$B/bca.csr" --input "bca-csr-sha256=$B/bca.csr.sha256" \
+	--input "bca-cert=$B/forward.der" --input "bca-cert-sha256=$B/forward.der.sha256" |
+	grep -E '^(  ok:|Transcript)' || true
+echo "  a relying party trusting only the bridge reaches our issuing CA, with policy checking:"
+openssl verify -policy_check -explicit_policy -policy 1.2.392.200149.8.5.1.0.10 \
+	-CAfile "$B/bca.pem" -untrusted "$B/forward.pem" "$S/certs/issuing-1.pem"
+
+step "10. arl-batch ceremony: pre-signed ARLs for the next 35 days (CPS 4-4-9, 7-2-2)"
+ceremony arl-batch | grep -E '^(  ok:|Transcript)' || true
+openssl crl -in "$S/certs/arl/arl-1.crl" -inform DER -noout -verify -CAfile "$root" 2>&1 | sed 's/^/  arl-1: /'
+
+step "11. Signed bundles carry the results to the online side (media-format/SPEC.md)"
+quiet "$OFF" bundle create --state "$S" --type issuing-ca-cert --out "$demo/bundle-issuing" \
+	"${SHARES[@]}" "$S/certs/issuing-1.der"
+quiet "$OFF" bundle create --state "$S" --type arl-batch --out "$demo/bundle-arl" \
+	"${SHARES[@]}" "$S"/certs/arl/arl-*.crl
+echo "  an auditor checks a bundle with stock openssl:"
+openssl cms -verify -binary -inform DER -in "$demo/bundle-issuing/manifest.sig" \
+	-content "$demo/bundle-issuing/manifest" -CAfile "$root" -purpose any -out /dev/null 2>&1 | sed 's/^/  /'
+fp=$(openssl x509 -in "$root" -noout -fingerprint -sha256 | sed 's/^.*=//')
+"$ON" trust --state "$demo/online" --fingerprint "$fp" "$root"
+"$ON" import --state "$demo/online" "$demo/bundle-issuing"
+"$ON" import --state "$demo/online" "$demo/bundle-arl"
+
+step "12. Five years on: the rollover ceremony (CPS 4-13, 6-3-1-2, 7-1-4)"
+later=$(date -u -d '+5 years' +%Y-%m-%dT%H:%M:%SZ)
+ceremony rollover --clock "$later" | grep -E '^(  ok:|Transcript)' || true
+at=$(date -u -d '+5 years 1 hour' +%s)
+echo "  a party trusting only root 1 verifies the issuing CA re-certified under root 2, through NewWithOld:"
+openssl verify -attime "$at" -CAfile "$root" -untrusted "$S/certs/link-2-new-with-old.pem" \
+	"$S/certs/issuing-1-root-2.pem"
+
+step "13. The internal auditor verifies both audit logs (CPS 4-11-1, 4-11-5)"
+"$OFF" audit verify --state "$S"
+"$OFF" audit verify --log "$demo/online/audit/audit.log" --key "$demo/online/audit/audit-key.pem"
 
 step "Summary"
-fp=$(openssl x509 -in "$root" -noout -fingerprint -sha256 | sed 's/^.*=//')
-printf '  root certificate  %s\n' "$root"
+printf '  root 1            %s\n' "$root"
 printf '  subject           %s\n' "$(openssl x509 -in "$root" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')"
 printf '  valid             %s .. %s\n' \
 	"$(openssl x509 -in "$root" -noout -startdate | sed 's/^notBefore=//')" \
 	"$(openssl x509 -in "$root" -noout -enddate | sed 's/^notAfter=//')"
 printf '  SHA-256           %s\n' "$fp"
-printf '  audit log         %s (%s records)\n' "$demo/state/audit/audit.log" \
-	"$(wc -l <"$demo/state/audit/audit.log")"
+printf '  root 2            %s (SHA-256 %s)\n' "$S/certs/root-2.pem" \
+	"$(openssl x509 -in "$S/certs/root-2.pem" -noout -fingerprint -sha256 | sed 's/^.*=//')"
+printf '  issued            %s\n' "$(grep -vc '^#' "$S/issued.txt") certificates in $S/issued.txt"
+printf '  transcripts       %s\n' "$S/ceremonies/"
+printf '  audit log         %s (%s records)\n' "$S/audit/audit.log" "$(wc -l <"$S/audit/audit.log")"
 echo
 echo "Rehearsal complete. Everything it made is under $demo/ (marked TEST)."
