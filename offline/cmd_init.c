@@ -262,19 +262,6 @@ check_inputs(const struct init_opts *o, struct init_work *w)
 }
 
 static int
-random_pin(char **out)
-{
-	unsigned char raw[HK_PIN_BYTES];
-
-	if ((*out = hk_secret_alloc(2 * HK_PIN_BYTES + 1)) == NULL)
-		return HK_ERR_ALLOC;
-	randombytes_buf(raw, sizeof(raw));
-	hk_hex_encode(raw, sizeof(raw), *out);
-	hk_wipe(raw, sizeof(raw));
-	return 0;
-}
-
-static int
 tmp_path(const struct init_work *w, const char *rel, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/%s", w->tmp, rel);
@@ -369,8 +356,8 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 	if ((r = hk_quorum_deal(NULL, (int)w->roster->threshold, (int)n,
 	    holders, &w->dealer)) != 0)
 		return r;
-	if ((r = random_pin(&w->user_pin)) != 0 ||
-	    (r = random_pin(&w->so_pin)) != 0 ||
+	if ((r = hk_secret_random_hex(HK_PIN_BYTES, &w->user_pin)) != 0 ||
+	    (r = hk_secret_random_hex(HK_PIN_BYTES, &w->so_pin)) != 0 ||
 	    (r = seal_to(w, "token-user-pin", w->user_pin)) != 0 ||
 	    (r = seal_to(w, "token-so-pin", w->so_pin)) != 0)
 		return r;

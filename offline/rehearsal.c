@@ -87,24 +87,6 @@ sub(const char *dir, const char *rel, char *buf, size_t len)
 }
 
 static int
-random_pin(char **out)
-{
-	unsigned char raw[PIN_BYTES];
-	static const char hexd[] = "0123456789abcdef";
-	size_t i;
-
-	if ((*out = hk_secret_alloc(2 * PIN_BYTES + 1)) == NULL)
-		return HK_ERR_ALLOC;
-	randombytes_buf(raw, sizeof(raw));
-	for (i = 0; i < PIN_BYTES; i++) {
-		(*out)[2 * i] = hexd[raw[i] >> 4];
-		(*out)[2 * i + 1] = hexd[raw[i] & 0xf];
-	}
-	hk_wipe(raw, sizeof(raw));
-	return 0;
-}
-
-static int
 seal_pin(const char *copy, const uint8_t *tq, const char *name,
     const char *pin)
 {
@@ -284,7 +266,8 @@ hk_rehearsal_make(const char *state, char *copy, size_t len,
 		goto fail;
 	}
 	randombytes_buf(tq, HK_QUORUM_KEY_LEN);
-	if ((r = random_pin(&user)) != 0 || (r = random_pin(&so)) != 0)
+	if ((r = hk_secret_random_hex(PIN_BYTES, &user)) != 0 ||
+	    (r = hk_secret_random_hex(PIN_BYTES, &so)) != 0)
 		goto fail;
 	if ((r = sub(copy, "token", path, sizeof(path))) != 0 ||
 	    (r = hk_softhsm_prepare(path)) != 0 ||

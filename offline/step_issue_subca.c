@@ -203,36 +203,6 @@ cert_kind(enum hk_iss_kind k)
 	}
 }
 
-/* SHA-256 of the TBSCertificate as key will sign it (a throwaway key of
- * the same type fixes the signature algorithm field, as
- * hk_cert_sign_checked does; the real signature replaces it). */
-static int
-tbs_digest(X509 *cert, EVP_PKEY *pub, const EVP_MD *md, unsigned char d[32])
-{
-	EVP_PKEY *tmp = NULL;
-	unsigned char *der = NULL;
-	int len, r = HK_ERR_CRYPTO;
-
-	if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA)
-		tmp = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
-		    (size_t)EVP_PKEY_get_bits(pub));
-	else
-		tmp = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
-		    EVP_PKEY_get_bits(pub) > 256 ? "P-384" : "P-256");
-	if (tmp == NULL || X509_sign(cert, tmp, md) <= 0 ||
-	    (len = i2d_re_X509_tbs(cert, &der)) <= 0) {
-		hk_err_set("cannot encode the TBS certificate");
-		hk_err_add_openssl();
-		goto out;
-	}
-	SHA256(der, (size_t)len, d);
-	r = 0;
-out:
-	OPENSSL_free(der);
-	EVP_PKEY_free(tmp);
-	return r;
-}
-
 int
 hk_iss_sign_write(struct hk_cer *c, const struct hk_script_step *st,
     struct hk_step_result *res, enum hk_iss_kind k, int n, X509 *cert,
@@ -260,8 +230,8 @@ hk_iss_sign_write(struct hk_cer *c, const struct hk_script_step *st,
 		goto fail;
 	snprintf(what, sizeof(what), "%s certificate %d (tbsCertificate) "
 	    "under the root key %s", kn, n, key_uri);
-	if ((r = tbs_digest(cert, X509_get0_pubkey(root), hk_cert_md(c->profile,
-	    X509_get0_pubkey(root)), want)) != 0 ||
+	if ((r = hk_cert_tbs_digest(cert, X509_get0_pubkey(root),
+	    hk_cert_md(c->profile, X509_get0_pubkey(root)), want)) != 0 ||
 	    (r = hk_cer_confirm(c, st, what, want)) != 0)
 		goto fail;
 	if ((r = hk_cert_sign_issued(cert, root, priv, c->profile,

@@ -105,37 +105,6 @@ hk_life_root(struct hk_cer *c, int gen, X509 **cert, EVP_PKEY **priv,
 }
 
 int
-hk_life_tbs_digest(X509 *cert, EVP_PKEY *pub, const EVP_MD *md,
-    unsigned char d[32])
-{
-	EVP_PKEY *tmp = NULL;
-	unsigned char *der = NULL;
-	int len, r = HK_ERR_CRYPTO;
-
-	/* a throwaway key of the same type fixes the signature algorithm
-	 * fields, as hk_cert_sign_checked does; the real signature replaces
-	 * it */
-	if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA)
-		tmp = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
-		    (size_t)EVP_PKEY_get_bits(pub));
-	else
-		tmp = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
-		    EVP_PKEY_get_bits(pub) > 256 ? "P-384" : "P-256");
-	if (tmp == NULL || X509_sign(cert, tmp, md) <= 0 ||
-	    (len = i2d_re_X509_tbs(cert, &der)) <= 0) {
-		hk_err_set("cannot encode the TBS certificate");
-		hk_err_add_openssl();
-		goto out;
-	}
-	SHA256(der, (size_t)len, d);
-	r = 0;
-out:
-	OPENSSL_free(der);
-	EVP_PKEY_free(tmp);
-	return r;
-}
-
-int
 hk_life_sign_confirmed(struct hk_cer *c, const struct hk_script_step *st,
     X509 *cert, X509 *issuer, EVP_PKEY *key, int kind, const char *what)
 {
@@ -143,7 +112,7 @@ hk_life_sign_confirmed(struct hk_cer *c, const struct hk_script_step *st,
 	unsigned char want[32], got[32], *der = NULL;
 	int r, len;
 
-	if ((r = hk_life_tbs_digest(cert, ipub, hk_cert_md(c->profile, ipub),
+	if ((r = hk_cert_tbs_digest(cert, ipub, hk_cert_md(c->profile, ipub),
 	    want)) != 0 ||
 	    (r = hk_cer_confirm(c, st, what, want)) != 0)
 		goto fail;

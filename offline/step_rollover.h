@@ -28,9 +28,6 @@ int hk_life_root(struct hk_cer *c, int gen, X509 **cert, EVP_PKEY **priv,
 /* root.generations as a number (0 if absent). */
 int hk_life_generation(struct hk_cer *c);
 
-/* SHA-256 of the TBSCertificate key (public half pub) will sign. */
-int hk_life_tbs_digest(X509 *cert, EVP_PKEY *pub, const EVP_MD *md,
-    unsigned char d[32]);
 /* Confirm, sign issued (hk_cert_sign_issued), check the TBS signed is the
  * one confirmed. what names it for the operators. */
 int hk_life_sign_confirmed(struct hk_cer *c, const struct hk_script_step *st,

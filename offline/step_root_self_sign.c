@@ -18,36 +18,6 @@
 #include "err.h"
 #include "profile.h"
 
-/* SHA-256 of the TBSCertificate that key will sign: signing with a
- * throwaway key of the same type fixes the signature algorithm field (as
- * hk_cert_sign_checked does; the real signature replaces it). */
-static int
-tbs_digest(X509 *cert, EVP_PKEY *pub, const EVP_MD *md, unsigned char d[32])
-{
-	EVP_PKEY *tmp = NULL;
-	unsigned char *der = NULL;
-	int len, r = HK_ERR_CRYPTO;
-
-	if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA)
-		tmp = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
-		    (size_t)EVP_PKEY_get_bits(pub));
-	else
-		tmp = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
-		    EVP_PKEY_get_bits(pub) > 256 ? "P-384" : "P-256");
-	if (tmp == NULL || X509_sign(cert, tmp, md) <= 0 ||
-	    (len = i2d_re_X509_tbs(cert, &der)) <= 0) {
-		hk_err_set("cannot encode the TBS certificate");
-		hk_err_add_openssl();
-		goto out;
-	}
-	SHA256(der, (size_t)len, d);
-	r = 0;
-out:
-	OPENSSL_free(der);
-	EVP_PKEY_free(tmp);
-	return r;
-}
-
 int
 hk_root_sign(struct hk_ca *ca, const struct hk_profile *p,
     struct hk_root_key *k, int rehearsal, hk_confirm_fn confirm, void *arg,
@@ -68,7 +38,7 @@ hk_root_sign(struct hk_ca *ca, const struct hk_profile *p,
 	    &cert)) != 0)
 		goto fail;
 	if (confirm != NULL) {
-		if ((r = tbs_digest(cert, k->pub, hk_cert_md(p, k->pub),
+		if ((r = hk_cert_tbs_digest(cert, k->pub, hk_cert_md(p, k->pub),
 		    want)) != 0 ||
 		    (r = confirm(arg, what, want)) != 0)
 			goto fail;

@@ -172,19 +172,6 @@ check_inputs(const struct init_opts *o, struct init_work *w)
 }
 
 static int
-random_pin(char **out)
-{
-	unsigned char raw[PIN_BYTES];
-
-	if ((*out = hk_secret_alloc(2 * PIN_BYTES + 2)) == NULL)
-		return HK_ERR_ALLOC;
-	randombytes_buf(raw, sizeof(raw));
-	hk_hex_encode(raw, sizeof(raw), *out);
-	hk_wipe(raw, sizeof(raw));
-	return 0;
-}
-
-static int
 tmp_path(const struct init_work *w, const char *rel, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/%s", w->tmp, rel);
@@ -338,8 +325,8 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 	    w->munis->partitions, o->rehearsal ? "REHEARSAL" : "real run");
 
 	/* The token, with random PINs; the user PIN in a 0600 file. */
-	if ((r = random_pin(&w->user_pin)) != 0 ||
-	    (r = random_pin(&w->so_pin)) != 0)
+	if ((r = hk_secret_random_hex(PIN_BYTES, &w->user_pin)) != 0 ||
+	    (r = hk_secret_random_hex(PIN_BYTES, &w->so_pin)) != 0)
 		return r;
 	if (o->module == NULL) {
 		if ((r = tmp_path(w, "token", path, sizeof(path))) != 0 ||

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -1259,4 +1260,32 @@ hk_cert_sign_issued(X509 *cert, X509 *issuer, EVP_PKEY *key,
 	if ((r = hk_lint_issued(cert, issuer, p, kind)) != 0)
 		return r;
 	return hk_cert_sign_checked(cert, key, pub, p, kind, rehearsal);
+}
+
+int
+hk_cert_tbs_digest(X509 *cert, EVP_PKEY *pub, const EVP_MD *md,
+    unsigned char d[32])
+{
+	EVP_PKEY *tmp = NULL;
+	unsigned char *der = NULL;
+	int len, r = HK_ERR_CRYPTO;
+
+	if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA)
+		tmp = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+		    (size_t)EVP_PKEY_get_bits(pub));
+	else
+		tmp = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+		    EVP_PKEY_get_bits(pub) > 256 ? "P-384" : "P-256");
+	if (tmp == NULL || X509_sign(cert, tmp, md) <= 0 ||
+	    (len = i2d_re_X509_tbs(cert, &der)) <= 0) {
+		hk_err_set("cannot encode the TBS certificate");
+		hk_err_add_openssl();
+		goto out;
+	}
+	SHA256(der, (size_t)len, d);
+	r = 0;
+out:
+	OPENSSL_free(der);
+	EVP_PKEY_free(tmp);
+	return r;
 }

@@ -150,6 +150,14 @@ const EVP_MD *hk_cert_md(const struct hk_profile *p, EVP_PKEY *key);
 /* Write DER and/or PEM (either path may be NULL), mode 0644, never
  * replacing an existing file (HK_ERR_EXISTS). */
 int hk_cert_write(X509 *cert, const char *der_path, const char *pem_path);
+/*
+ * SHA-256 of the TBSCertificate that a key like pub will sign with md, for
+ * the operators to confirm before the real signature: signing with a
+ * throwaway key of the same type fixes the signature algorithm fields (as
+ * hk_cert_sign_checked does; the real signature replaces it).
+ */
+int hk_cert_tbs_digest(X509 *cert, EVP_PKEY *pub, const EVP_MD *md,
+    unsigned char d[32]);
 /* Read one certificate, PEM or DER, refusing trailing data. */
 int hk_cert_read(const char *path, X509 **out);
 /* SHA-256 over the DER certificate. */

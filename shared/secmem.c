@@ -70,3 +70,21 @@ hk_ct_memcmp(const void *a, const void *b, size_t len)
 {
 	return sodium_memcmp(a, b, len);
 }
+
+int
+hk_secret_random_hex(size_t nbytes, char **out)
+{
+	static const char hexd[] = "0123456789abcdef";
+	unsigned char b;
+	size_t i;
+
+	if ((*out = hk_secret_alloc(2 * nbytes + 1)) == NULL)
+		return HK_ERR_ALLOC;
+	for (i = 0; i < nbytes; i++) {
+		randombytes_buf(&b, 1);
+		(*out)[2 * i] = hexd[b >> 4];
+		(*out)[2 * i + 1] = hexd[b & 0xf];
+	}
+	hk_wipe(&b, sizeof(b));
+	return 0;
+}

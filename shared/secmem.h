@@ -17,6 +17,9 @@ void *hk_secret_alloc(size_t len);	/* NULL on failure; zero-filled */
 void hk_secret_free(void *p);		/* wipes; NULL is fine */
 char *hk_secret_strdup(const char *s);	/* locked copy of a C string */
 void hk_wipe(void *p, size_t len);
+/* A random secret of nbytes as lowercase hex (a token PIN) in locked
+ * memory: 2*nbytes characters and a NUL. hk_secret_free it. */
+int hk_secret_random_hex(size_t nbytes, char **out);
 /* Constant-time comparison: 0 when equal. */
 int hk_ct_memcmp(const void *a, const void *b, size_t len);
 
