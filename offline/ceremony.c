@@ -64,6 +64,9 @@ static const struct hk_step_action *const registry[] = {
 	&hk_step_restore,
 	&hk_step_destroy,
 	&hk_step_rotate_shares,
+	/* roster: roster-change */
+	&hk_step_roster_check,
+	&hk_step_roster_commit,
 };
 #define NREG	(sizeof(registry) / sizeof(registry[0]))
 
@@ -337,7 +340,7 @@ resolve_outputs(const struct hk_cer_opts *o, struct hk_cer *c)
 static int
 authenticate(const struct hk_cer_opts *o, struct hk_cer *c)
 {
-	char id[64], prompt[512];
+	char id[64], prompt[512], how[256];
 	char *pass = NULL;
 	int i, j, r;
 
@@ -363,24 +366,40 @@ authenticate(const struct hk_cer_opts *o, struct hk_cer *c)
 			    id);
 			return HK_ERR_USAGE;
 		}
-		snprintf(prompt, sizeof(prompt), "Passphrase of %s (%s, %s): ",
-		    p->id, p->name, hk_role_name(p->role));
-		if ((r = hk_passin_read(o->op_spec[i], prompt, &pass)) != 0)
-			return r;
-		r = hk_person_verify(p, pass);
-		hk_secret_free(pass);
-		pass = NULL;
+		how[0] = '\0';
+		if (o->op_spec[i] != NULL &&
+		    strncmp(o->op_spec[i], "pkcs11:", 7) == 0)
+			/* A token of their own (step_roster_auth.c). */
+			r = hk_person_token_auth(p, o->op_spec[i], NULL, NULL,
+			    c->script->sha256, how, sizeof(how));
+		else if (hk_person_has_token(p)) {
+			hk_err_set("--operator %s: authenticates with their "
+			    "PKCS#11 token: --operator %s=pkcs11:token=...;"
+			    "object=...", p->id, p->id);
+			r = HK_ERR_USAGE;
+		} else {
+			snprintf(prompt, sizeof(prompt), "Passphrase of %s "
+			    "(%s, %s): ", p->id, p->name,
+			    hk_role_name(p->role));
+			if ((r = hk_passin_read(o->op_spec[i], prompt,
+			    &pass)) != 0)
+				return r;
+			r = hk_person_verify(p, pass);
+			hk_secret_free(pass);
+			pass = NULL;
+		}
 		if (r != 0) {
 			hk_ca_audit(c->ca, "person.auth", "fail", p->id,
 			    "%s: %s", c->script->name, hk_err_msg());
 			return r;
 		}
 		hk_ca_audit(c->ca, "person.auth", "ok", p->id, "%s as %s for "
-		    "%s", p->name, hk_role_name(p->role), c->script->name);
+		    "%s%s%s", p->name, hk_role_name(p->role), c->script->name,
+		    how[0] ? " by " : "", how);
 		c->present[c->npresent++] = p;
 		hk_transcript_add(c->tr, "person", NULL, "%s %s (%s) "
-		    "authenticated by passphrase verifier", p->id,
-		    hk_role_name(p->role), p->name);
+		    "authenticated by %s", p->id, hk_role_name(p->role),
+		    p->name, how[0] ? how : "passphrase verifier");
 		hk_transcript_witness(c->tr, p->id, p->name,
 		    hk_role_name(p->role));
 	}

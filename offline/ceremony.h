@@ -127,6 +127,26 @@ extern const struct hk_step_action hk_step_backup;
 extern const struct hk_step_action hk_step_restore;
 extern const struct hk_step_action hk_step_destroy;
 extern const struct hk_step_action hk_step_rotate_shares;
+/* roster: roster-change (offline/step_roster_change.c) */
+extern const struct hk_step_action hk_step_roster_check;
+extern const struct hk_step_action hk_step_roster_commit;
+/*
+ * People with a PKCS#11 token of their own (offline/step_roster_auth.c).
+ * hk_token_person_key: open the token of an RFC 7512 URI (its module-path,
+ * else module, else SoftHSM2 with the SOFTHSM2_CONF the process started
+ * with), log in (pin-source of the URI, else pin_spec, else the prompt),
+ * take the key's SPKI SHA-256 into spki, refuse it unless it is want (when
+ * not NULL), and have a challenge bound to context signed and verified.
+ * hk_person_token_auth: the same against p's registered key; detail is
+ * one line for the log.
+ */
+int hk_token_person_key(const char *id, const char *uri, const char *module,
+    const char *pin_spec, const char *prompt,
+    const unsigned char context[32], const unsigned char *want,
+    unsigned char spki[32]);
+int hk_person_token_auth(const struct hk_person *p, const char *uri,
+    const char *module, const char *pin_spec,
+    const unsigned char context[32], char *detail, size_t len);
 
 /* The registry as the script loader wants it, and its entries. */
 const struct hk_action_spec *const *hk_ceremony_registry(size_t *n);

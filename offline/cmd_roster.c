@@ -4,8 +4,12 @@
  * 5-2-3).
  *
  *   set-passphrase  store a person's Argon2id verifier in <state>/roster.yaml
- *                   (their old passphrase is needed to replace one); the
+ *                   (their old passphrase, or their old token with
+ *                   --old-token, is needed to replace a credential); the
  *                   roster then needs a new approval
+ *   set-token       the same for a PKCS#11 token of their own: the SHA-256
+ *                   of their key's SubjectPublicKeyInfo, read from the
+ *                   token after they log in and sign a challenge
  *   approve         the CA manager's passphrase checked, and the SHA-256 of
  *                   roster.yaml recorded in state.conf and the audit log
  *   show            people, roles, verifiers and whether the roster is
@@ -29,7 +33,10 @@
 
 static const char roster_usage[] =
 "usage: hanko-offline roster set-passphrase --state DIR --person ID\n"
-"           [--passin SPEC] [--old-passin SPEC] [--kdf LEVEL]\n"
+"           [--passin SPEC] [--old-passin SPEC] [--old-token URI] [--kdf LEVEL]\n"
+"       hanko-offline roster set-token --state DIR --person ID [--module PATH]\n"
+"           --token-label LABEL --key-label LABEL [--passin PIN-SPEC]\n"
+"           [--old-passin SPEC] [--old-token URI]\n"
 "       hanko-offline roster approve --state DIR --manager ID [--passin SPEC]\n"
 "       hanko-offline roster show --state DIR\n";
 
@@ -39,6 +46,10 @@ struct roster_opts {
 	const char *passin;		/* --passin SPEC; NULL = prompt */
 	const char *old_passin;		/* --old-passin SPEC; NULL = prompt */
 	const char *kdf;		/* --kdf LEVEL; NULL = moderate */
+	const char *module;		/* --module PATH; NULL = SoftHSM2 */
+	const char *token_label;	/* --token-label LABEL */
+	const char *key_label;		/* --key-label LABEL */
+	const char *old_token;		/* --old-token URI */
 };
 
 static int
@@ -63,6 +74,14 @@ parse(struct roster_opts *o, int argc, char **argv)
 			slot = &o->old_passin;
 		else if (strcmp(argv[i], "--kdf") == 0)
 			slot = &o->kdf;
+		else if (strcmp(argv[i], "--module") == 0)
+			slot = &o->module;
+		else if (strcmp(argv[i], "--token-label") == 0)
+			slot = &o->token_label;
+		else if (strcmp(argv[i], "--key-label") == 0)
+			slot = &o->key_label;
+		else if (strcmp(argv[i], "--old-token") == 0)
+			slot = &o->old_token;
 		else if (strcmp(argv[i], "--help") == 0) {
 			fputs(roster_usage, stdout);
 			exit(0);
@@ -91,6 +110,128 @@ roster_digest(const char *path, char hex[65])
 	return 0;
 }
 
+/* The context a set-token or old-token challenge is bound to. */
+static void
+roster_context(const char *path, const char *id, unsigned char ctx[32])
+{
+	char buf[4200];
+
+	snprintf(buf, sizeof(buf), "hanko roster credential %s %s", path, id);
+	SHA256((const unsigned char *)buf, strlen(buf), ctx);
+}
+
+/*
+ * A credential is replaced only by its holder: their current passphrase
+ * (--old-passin or the prompt), or a challenge signed by their current
+ * token (--old-token URI, PIN by --old-passin or the prompt). Audited.
+ */
+static int
+prove_old(struct hk_ca *ca, const struct roster_opts *o,
+    const struct hk_person *p, const char *path)
+{
+	unsigned char ctx[32];
+	char *pass = NULL, prompt[512], how[256];
+	int r;
+
+	if (hk_person_has_token(p)) {
+		if (o->old_token == NULL) {
+			hk_err_set("--person %s: holds a PKCS#11 token "
+			    "credential; replacing it needs that token: "
+			    "--old-token pkcs11:token=...;object=...", p->id);
+			r = HK_ERR_USAGE;
+		} else {
+			roster_context(path, p->id, ctx);
+			r = hk_person_token_auth(p, o->old_token, NULL,
+			    o->old_passin, ctx, how, sizeof(how));
+		}
+	} else if (hk_person_has_verifier(p)) {
+		snprintf(prompt, sizeof(prompt), "Current passphrase of %s "
+		    "(%s): ", p->id, p->name);
+		if ((r = hk_passin_read(o->old_passin, prompt, &pass)) != 0)
+			return r;
+		r = hk_person_verify(p, pass);
+		hk_secret_free(pass);
+	} else
+		return 0;
+	if (r != 0)
+		hk_ca_audit(ca, "roster.credential", "fail", p->id, "%s",
+		    hk_err_msg());
+	return r;
+}
+
+static int
+pct_encode(const char *s, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		int plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~';
+		if (o + 4 >= len)
+			return HK_ERR_INVALID;
+		o += (size_t)snprintf(out + o, len - o, plain ? "%c" : "%%%02X",
+		    c);
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static int
+set_token(struct hk_ca *ca, const struct roster_opts *o, const char *path)
+{
+	struct hk_roster *ro = NULL;
+	struct hk_person *p;
+	unsigned char ctx[32], spki[32];
+	char uri[1200], tl[520], kl[520], prompt[512], hex[65];
+	int r;
+
+	if (o->token_label == NULL || o->key_label == NULL) {
+		hk_err_set("roster set-token: --token-label and --key-label "
+		    "are required");
+		return HK_ERR_USAGE;
+	}
+	if (pct_encode(o->token_label, tl, sizeof(tl)) != 0 ||
+	    pct_encode(o->key_label, kl, sizeof(kl)) != 0) {
+		hk_err_set("roster set-token: label too long");
+		return HK_ERR_USAGE;
+	}
+	snprintf(uri, sizeof(uri), "pkcs11:token=%s;object=%s", tl, kl);
+	if ((r = hk_roster_load(path, &ro)) != 0)
+		return r;
+	if ((p = (struct hk_person *)hk_roster_find(ro, o->person)) == NULL) {
+		hk_err_set("--person %s: not in %s", o->person, path);
+		r = HK_ERR_USAGE;
+		goto out;
+	}
+	if ((r = prove_old(ca, o, p, path)) != 0)
+		goto out;
+	roster_context(path, p->id, ctx);
+	snprintf(prompt, sizeof(prompt), "PIN of the token '%s' of %s (%s): ",
+	    o->token_label, p->id, p->name);
+	if ((r = hk_token_person_key(p->id, uri, o->module, o->passin, prompt,
+	    ctx, NULL, spki)) != 0) {
+		hk_ca_audit(ca, "roster.credential", "fail", p->id, "%s",
+		    hk_err_msg());
+		goto out;
+	}
+	if ((r = hk_person_set_token(p, spki)) != 0 ||
+	    (r = hk_roster_write(ro, path)) != 0)
+		goto out;
+	hk_hex_encode(spki, 32, hex);
+	hk_ca_audit(ca, "roster.credential", "ok", p->id, "PKCS#11 token key "
+	    "set for %s (%s): %s, SPKI SHA-256 %s; the roster needs the CA "
+	    "manager's approval again", p->id, hk_role_name(p->role), uri,
+	    hex);
+	printf("Token key of %s set in %s: %s\n  SPKI SHA-256 %s\nThe roster "
+	    "must be approved again (hanko-offline roster approve).\n", p->id,
+	    path, uri, hex);
+out:
+	hk_roster_free(ro);
+	return r;
+}
+
 static int
 set_passphrase(struct hk_ca *ca, const struct roster_opts *o,
     const char *path)
@@ -113,20 +254,8 @@ set_passphrase(struct hk_ca *ca, const struct roster_opts *o,
 		r = HK_ERR_USAGE;
 		goto out;
 	}
-	if (hk_person_has_verifier(p)) {
-		snprintf(prompt, sizeof(prompt), "Current passphrase of %s "
-		    "(%s): ", p->id, p->name);
-		if ((r = hk_passin_read(o->old_passin, prompt, &pass)) != 0)
-			goto out;
-		r = hk_person_verify(p, pass);
-		hk_secret_free(pass);
-		pass = NULL;
-		if (r != 0) {
-			hk_ca_audit(ca, "roster.credential", "fail", p->id,
-			    "%s", hk_err_msg());
-			goto out;
-		}
-	}
+	if ((r = prove_old(ca, o, p, path)) != 0)
+		goto out;
 	snprintf(prompt, sizeof(prompt), "New passphrase of %s (%s, %s): ",
 	    p->id, p->name, hk_role_name(p->role));
 	if ((r = hk_passin_read_new(o->passin, prompt, &pass)) != 0)
@@ -216,6 +345,7 @@ show(struct hk_ca *ca, const char *path)
 		printf("  %-16s %-16s %s %s\n", ro->people[i].id,
 		    hk_role_name(ro->people[i].role),
 		    hk_person_has_verifier(&ro->people[i]) ? "verifier" :
+		    hk_person_has_token(&ro->people[i]) ? "token   " :
 		    "-       ", ro->people[i].name);
 	hk_roster_free(ro);
 	return 0;
@@ -236,9 +366,10 @@ cmd_roster(int argc, char **argv)
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r;
 	if (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "approve") != 0 &&
-	    strcmp(argv[1], "set-passphrase") != 0) {
+	    strcmp(argv[1], "set-passphrase") != 0 &&
+	    strcmp(argv[1], "set-token") != 0) {
 		hk_err_set("roster %s: unknown; expected set-passphrase, "
-		    "approve or show", argv[1]);
+		    "set-token, approve or show", argv[1]);
 		return HK_ERR_USAGE;
 	}
 	if (strcmp(argv[1], "show") != 0 && o.person == NULL) {
@@ -255,6 +386,8 @@ cmd_roster(int argc, char **argv)
 		r = show(ca, path);
 	else if (strcmp(argv[1], "approve") == 0)
 		r = approve(ca, &o, path);
+	else if (strcmp(argv[1], "set-token") == 0)
+		r = set_token(ca, &o, path);
 	else
 		r = set_passphrase(ca, &o, path);
 out:

@@ -7,6 +7,7 @@
 
 #include "atomic.h"
 #include "err.h"
+#include "hex.h"
 #include "quorum.h"
 #include "roster.h"
 #include "yamlx.h"
@@ -90,7 +91,7 @@ load_person(const struct hk_yaml_doc *d, const struct hk_yaml_node *m,
     struct hk_person *p)
 {
 	static const char *const keys[] = { "id", "name", "role",
-	    "credential", "contact", NULL };
+	    "credential", "contact", "spki-sha256", NULL };
 	const struct hk_yaml_node *n;
 	int r, role;
 
@@ -112,6 +113,26 @@ load_person(const struct hk_yaml_doc *d, const struct hk_yaml_node *m,
 	if ((r = opt_str(d, m, "credential", &p->credential)) != 0 ||
 	    (r = opt_str(d, m, "contact", &p->contact)) != 0)
 		return r;
+	/* A token credential: credential: pkcs11 and spki-sha256, together. */
+	n = hk_yaml_get(m, "spki-sha256");
+	if (hk_person_has_token(p)) {
+		char hex[65];
+		size_t i;
+		if ((r = hk_yaml_get_str(d, m, "spki-sha256", 1, 64, hex,
+		    sizeof(hex))) != 0)
+			return r;
+		for (i = 0; hex[i] != '\0'; i++)
+			if (!((hex[i] >= '0' && hex[i] <= '9') ||
+			    (hex[i] >= 'a' && hex[i] <= 'f')))
+				break;
+		if (i != 64 || hk_hex_decode(hex, p->spki_sha256, 32) != 0)
+			return hk_yaml_fail(d, n, "spki-sha256 must be 64 "
+			    "lowercase hex digits (the SHA-256 of the token "
+			    "key's SubjectPublicKeyInfo)");
+		p->has_spki = 1;
+	} else if (n != NULL)
+		return hk_yaml_fail(d, n, "spki-sha256 is only for a token "
+		    "credential (credential: %s)", HK_CRED_PKCS11);
 	return 0;
 }
 
@@ -227,6 +248,27 @@ hk_roster_count(const struct hk_roster *r, enum hk_role role)
 }
 
 int
+hk_person_has_token(const struct hk_person *p)
+{
+	return p->credential != NULL &&
+	    strcmp(p->credential, HK_CRED_PKCS11) == 0;
+}
+
+int
+hk_person_set_token(struct hk_person *p, const unsigned char spki[32])
+{
+	char *dup;
+
+	if ((dup = strdup(HK_CRED_PKCS11)) == NULL)
+		return HK_ERR_ALLOC;
+	free(p->credential);
+	p->credential = dup;
+	memcpy(p->spki_sha256, spki, 32);
+	p->has_spki = 1;
+	return 0;
+}
+
+int
 hk_person_has_verifier(const struct hk_person *p)
 {
 	return p->credential != NULL && strncmp(p->credential,
@@ -263,12 +305,20 @@ hk_person_set_verifier(struct hk_person *p, const char *pass, int kdf_level)
 		return HK_ERR_ALLOC;
 	free(p->credential);
 	p->credential = dup;
+	p->has_spki = 0;
+	memset(p->spki_sha256, 0, sizeof(p->spki_sha256));
 	return 0;
 }
 
 int
 hk_person_verify(const struct hk_person *p, const char *pass)
 {
+	if (hk_person_has_token(p)) {
+		hk_err_set("%s: authenticates with a PKCS#11 token of their "
+		    "own, not a passphrase (--operator %s=pkcs11:token=...;"
+		    "object=...)", p->id, p->id);
+		return HK_ERR_STATE;
+	}
 	if (!hk_person_has_verifier(p)) {
 		hk_err_set("%s: the roster holds no passphrase verifier for "
 		    "this person (hanko-offline roster set-passphrase)", p->id);
@@ -320,6 +370,11 @@ hk_roster_write(const struct hk_roster *r, const char *path)
 			fputs("    credential: ", f);
 			put_quoted(f, p->credential);
 			fputc('\n', f);
+		}
+		if (p->has_spki) {
+			char hex[65];
+			hk_hex_encode(p->spki_sha256, 32, hex);
+			fprintf(f, "    spki-sha256: \"%s\"\n", hex);
 		}
 		if (p->contact != NULL) {
 			fputs("    contact: ", f);

@@ -8,7 +8,11 @@
  * to the key managers. With n key managers: 2 <= m <= n <= 255.
  *
  * A person's credential may be a passphrase verifier (CPS 5-2-3): the
- * string of libsodium's crypto_pwhash_str (Argon2id), "$argon2id$...".
+ * string of libsodium's crypto_pwhash_str (Argon2id), "$argon2id$...", or
+ * a PKCS#11 token of their own: "credential: pkcs11" with
+ * "spki-sha256: <64 lowercase hex>", the SHA-256 of the DER
+ * SubjectPublicKeyInfo of the key in their token (roster set-token); they
+ * authenticate by signing a challenge in it (offline/step_roster_auth.c).
  * The roster in a CA state folder is approved by the CA manager: the
  * SHA-256 of its bytes is recorded (offline/cmd_roster.c), and any change
  * to the file, such as a new verifier, needs a new approval.
@@ -40,6 +44,8 @@ struct hk_person {
 	enum hk_role role;		/* the one role held */
 	char *credential;		/* opaque credential (e.g. a public key); NULL if absent */
 	char *contact;			/* contact line; NULL if absent */
+	int has_spki;			/* 1: credential "pkcs11" with ... */
+	unsigned char spki_sha256[32];	/* ... SHA-256 of the token key's SPKI */
 };
 
 struct hk_roster {
@@ -69,6 +75,13 @@ int hk_role_parse(const char *s, enum hk_role *out);
 int hk_roster_id_check(const char *s);
 
 #define HK_VERIFIER_PREFIX	"$argon2id$"
+
+#define HK_CRED_PKCS11		"pkcs11"
+
+/* 1 if p's credential is a PKCS#11 token key (credential: pkcs11). */
+int hk_person_has_token(const struct hk_person *p);
+/* Make p's credential the token key whose SPKI has this SHA-256. */
+int hk_person_set_token(struct hk_person *p, const unsigned char spki[32]);
 
 /* 1 if p's credential is a passphrase verifier. */
 int hk_person_has_verifier(const struct hk_person *p);

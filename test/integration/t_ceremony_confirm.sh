@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# t_ceremony_confirm.sh - the typed confirmation before signing (issue 3
+# item 4), on a terminal: a state made with "init --rehearsal" and no
+# --confirm-digests, so init-root shows the tbsCertificate's SHA-256 and
+# asks for its first 8 hex digits. A wrong answer refuses, signs nothing,
+# destroys the generated key and is audited (ceremony.confirm fail); the
+# right one signs.
+. "$(dirname "$0")/lib.sh"
+fresh_tmp
+T=$HANKO_TMP
+SCRIPT=$HANKO_SRC/ceremony-scripts/init-root.yaml
+SOFT=/usr/lib/softhsm/libsofthsm2.so
+export HK_PASS_watanabe='Shimabara bay ferry 7 gulls'
+export HK_PASS_ito='Yatsushiro rush mats 54 weave'
+export HK_PASS_kimura='Minamata hills tea 3 harvest'
+make_ca "$T/ca"
+S=$T/ca/state
+for p in watanabe ito kimura; do
+	"$OFF" roster set-passphrase --state "$S" --person "$p" --passin "env:HK_PASS_$p" \
+		--kdf interactive >/dev/null
+done
+"$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura >/dev/null
+mapfile -t SH < <(share_args "$T/ca" 2 4 5)
+OPS=(--operator watanabe=env:HK_PASS_watanabe --operator ito=env:HK_PASS_ito
+	--operator kimura=env:HK_PASS_kimura)
+no_root_key() {
+	! SOFTHSM2_CONF=$S/token/softhsm2.conf pkcs11-tool --module $SOFT \
+		--token-label hanko-root-test --list-objects --type pubkey 2>/dev/null | grep -q 'label: *root-1'
+}
+
+# confirm.py MODE CMD...: run CMD on a new pseudo-terminal; at the
+# confirmation prompt type the first 8 hex digits of the last SHA-256 shown
+# (MODE right) or the same 8 with the first digit changed (MODE wrong).
+cat >"$T/confirm.py" <<'PY'
+import os, pty, re, select, sys
+mode = sys.argv[1]; cmd = sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(cmd[0], cmd)
+out = b""; answered = 0
+while True:
+    r, _, _ = select.select([fd], [], [], 60)
+    if not r:
+        break
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+    if b"Type the first 8 hex digits" in out.split(b"\n")[-1] and answered == 0:
+        hexes = re.findall(rb"SHA-256 ([0-9a-f]{64})", out)
+        h = hexes[-1][:8].decode()
+        if mode == "wrong":
+            h = ("1" if h[0] != "1" else "2") + h[1:]
+        os.write(fd, (h + "\n").encode()); answered = 1
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode("utf-8", "replace"))
+sys.stdout.write("\nANSWERED %d\n" % answered)
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+
+TESTS_RUN=$((TESTS_RUN + 1))
+rc=0; python3 "$T/confirm.py" wrong "$OFF" ceremony run "$SCRIPT" --state "$S" \
+	--clock 2026-04-01T10:00:00Z "${SH[@]}" "${OPS[@]}" >"$T/wrong.out" 2>&1 || rc=$?
+if [ "$rc" = 3 ] && grep -q "ANSWERED 1" "$T/wrong.out" &&
+	grep -q "step self-sign: the confirmation typed does not match the first 8 hex digits" "$T/wrong.out"; then
+	echo "ok - a wrong confirmation typed at the terminal is refused (exit 3)"
+else
+	echo "FAIL - wrong confirmation: exit $rc"; cat "$T/wrong.out"
+	TESTS_FAILED=$((TESTS_FAILED + 1))
+fi
+check "the prompt showed the digest" grep -Eq 'SHA-256 [0-9a-f]{64}' "$T/wrong.out"
+check "nothing signed: no root-1.der/.pem, generation 0" bash -c \
+	"[ ! -e '$S/certs/root-1.der' ] && [ ! -e '$S/certs/root-1.pem' ] && grep -q '^root.generations = 0$' '$S/state.conf'"
+check "the generated key is destroyed" no_root_key
+check "audited: ceremony.confirm fail, key.destroy, ceremony.done fail" bash -c \
+	"grep -q '	ceremony.confirm	fail	watanabe,ito	step self-sign' '$S/audit/audit.log' && grep -q '	key.destroy	ok	' '$S/audit/audit.log' && grep -q '	ceremony.done	fail	-	init-root' '$S/audit/audit.log'"
+check "cert.sign fail only, never ok" bash -c \
+	"grep -q '	cert.sign	fail	.*nothing signed' '$S/audit/audit.log' && ! grep -q '	cert.sign	ok	' '$S/audit/audit.log'"
+
+TESTS_RUN=$((TESTS_RUN + 1))
+rc=0; python3 "$T/confirm.py" right "$OFF" ceremony run "$SCRIPT" --state "$S" \
+	--clock 2026-04-01T11:00:00Z "${SH[@]}" "${OPS[@]}" >"$T/right.out" 2>&1 || rc=$?
+if [ "$rc" = 0 ] && grep -q "ANSWERED 1" "$T/right.out" && grep -q "Ceremony init-root done" "$T/right.out"; then
+	echo "ok - the right 8 hex digits typed at the terminal sign"
+else
+	echo "FAIL - right confirmation: exit $rc"; cat "$T/right.out"
+	TESTS_FAILED=$((TESTS_FAILED + 1))
+fi
+check "audited: ceremony.confirm ok at the terminal" bash -c \
+	"grep '	ceremony.confirm	ok	watanabe,ito	step self-sign' '$S/audit/audit.log' | grep -q 'confirmed at the terminal'"
+ok "openssl verify accepts the root" openssl verify -x509_strict -check_ss_sig \
+	-CAfile "$S/certs/root-1.pem" "$S/certs/root-1.pem"
+check "state.conf records generation 1" grep -q '^root.generations = 1$' "$S/state.conf"
+ok "the audit log verifies" "$OFF" audit verify --state "$S"
+finish

@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# t_ceremony_roster.sh - roster changes as a ceremony (ceremony-scripts/
+# roster-change.yaml; CPS 5-2-1, 5-2-2) and people authenticated by a
+# PKCS#11 token of their own (CPS 5-2-3): refusals before anything changes,
+# a failure forced at each step, a rehearsal then the real run, the old
+# roster retired, credentials of people added set afterwards, a second
+# SoftHSM2 token made here for one operator.
+. "$(dirname "$0")/lib.sh"
+fresh_tmp
+T=$HANKO_TMP
+SCRIPT=$HANKO_SRC/ceremony-scripts/roster-change.yaml
+SOFT=/usr/lib/softhsm/libsofthsm2.so
+export HK_PASS_watanabe='Shimabara bay ferry 7 gulls'
+export HK_PASS_ito='Yatsushiro rush mats 54 weave'
+export HK_PASS_kimura='Minamata hills tea 3 harvest'
+export HK_PASS_hayashi='Kurokawa lanterns 21 autumn'
+export HK_PASS_nakamura='Tsujun bridge water 1854 arch'
+make_ca "$T/ca"
+S=$T/ca/state
+for p in watanabe ito kimura hayashi; do
+	"$OFF" roster set-passphrase --state "$S" --person "$p" --passin "env:HK_PASS_$p" \
+		--kdf interactive >/dev/null
+done
+"$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura >/dev/null
+OPS=(--operator kimura=env:HK_PASS_kimura --operator hayashi=env:HK_PASS_hayashi)
+run() { "$OFF" ceremony run "$SCRIPT" "$@"; }
+# snap: roster.yaml, state.conf and the folder's file list.
+snap() { (cat "$S/roster.yaml" "$S/state.conf"; ls "$S"/roster.yaml*) | sha256sum; }
+
+# roster FILE EDIT: the state's roster with a python edit of its text.
+edit_roster() {
+	python3 - "$S/roster.yaml" "$1" "$2" <<'PY'
+import sys
+src, out, how = sys.argv[1:4]
+t = open(src, encoding="utf-8").read()
+add = ('  - id: nakamura\n    name: "中村 翔"\n    role: senior-operator\n'
+       '    contact: "ext. 4417"\n')
+if how == "add":
+    t = t.replace("\nquorum:", add + "\nquorum:")
+elif how == "add-cred":
+    t = t.replace("\nquorum:", add + '    credential: "$argon2id$v=19$m=65536,t=2,p=1$x$y"\n\nquorum:')
+elif how == "km":
+    t = t.replace("role: key-manager\n", "role: senior-operator\n", 1)
+elif how == "threshold":
+    t = t.replace("threshold: 3", "threshold: 2")
+elif how == "cred":
+    i = t.index("id: watanabe"); j = t.index("credential:", i); k = t.index("\n", j)
+    t = t[:j] + 'credential: "$argon2id$v=19$m=65536,t=2,p=1$AAAA$BBBB"' + t[k:]
+elif how == "no-ca":
+    t = t.replace("role: ca-manager", "role: auditor")
+open(out, "w", encoding="utf-8").write(t)
+PY
+	sha256sum <"$1" | cut -c1-64 >"$1.sha256"
+}
+ins() { printf -- '--input\nnew-roster=%s\n--input\nnew-roster-sha256=%s\n' "$1" "$1.sha256"; }
+
+ok "ceremony check accepts roster-change.yaml" "$OFF" ceremony check "$SCRIPT"
+edit_roster "$T/new.yaml" add
+mapfile -t IN < <(ins "$T/new.yaml")
+B0=$(snap)
+
+# Refusals: nothing changes.
+echo 0000000000000000000000000000000000000000000000000000000000000000 >"$T/wrong.sha256"
+fails "a new roster not matching the change request's SHA-256" 3 'new-roster: SHA-256 [0-9a-f]{64} is not 0{64}, the one on the change request' \
+	run --state "$S" --confirm-digests --input new-roster="$T/new.yaml" \
+	--input new-roster-sha256="$T/wrong.sha256" "${OPS[@]}"
+for how in km threshold; do
+	edit_roster "$T/$how.yaml" $how
+	mapfile -t I2 < <(ins "$T/$how.yaml")
+	fails "a change of the key managers ($how) points to rotate-shares" 3 \
+		'the share set must follow the key managers; change them with the rotate-shares ceremony' \
+		run --state "$S" --confirm-digests "${I2[@]}" "${OPS[@]}"
+done
+edit_roster "$T/cred.yaml" cred
+mapfile -t I2 < <(ins "$T/cred.yaml")
+fails "a kept person's credential changed by a roster change" 3 \
+	'people\[5\] watanabe: credential changed; a person changes their own' \
+	run --state "$S" --confirm-digests "${I2[@]}" "${OPS[@]}"
+edit_roster "$T/addc.yaml" add-cred
+mapfile -t I2 < <(ins "$T/addc.yaml")
+fails "a person added with a credential" 3 'nakamura: added with a credential' \
+	run --state "$S" --confirm-digests "${I2[@]}" "${OPS[@]}"
+edit_roster "$T/noca.yaml" no-ca
+mapfile -t I2 < <(ins "$T/noca.yaml")
+fails "a roster without a CA manager" 3 'no ca-manager left' \
+	run --state "$S" --confirm-digests "${I2[@]}" "${OPS[@]}"
+cp "$S/roster.yaml" "$T/same.yaml"; sha256sum <"$T/same.yaml" | cut -c1-64 >"$T/same.yaml.sha256"
+mapfile -t I2 < <(ins "$T/same.yaml")
+fails "the roster in force again is no change" 3 'nothing to change' \
+	run --state "$S" --confirm-digests "${I2[@]}" "${OPS[@]}"
+fails "dual control: the auditor must be there" 2 'roles: 1 auditor needed, 0 authenticated' \
+	run --state "$S" --confirm-digests "${IN[@]}" --operator kimura=env:HK_PASS_kimura
+fails "dual control: one person twice" 3 'kimura: the same person twice' \
+	run --state "$S" --confirm-digests "${IN[@]}" --operator kimura=env:HK_PASS_kimura \
+	--operator kimura=env:HK_PASS_kimura
+fails "a wrong passphrase of the auditor" 4 'hayashi: wrong passphrase' \
+	run --state "$S" --confirm-digests "${IN[@]}" --operator kimura=env:HK_PASS_kimura \
+	--operator hayashi=pass:not-the-auditors
+fails "no terminal and no --confirm-digests: not confirmed" 3 'step check-roster: confirming the digest needs the operator at a terminal' \
+	setsid -w "$OFF" ceremony run "$SCRIPT" --state "$S" "${IN[@]}" "${OPS[@]}"
+check "the refused runs left roster.yaml and state.conf as they were" test "$(snap)" = "$B0"
+
+# A failure forced after each step.
+for step in approve check-roster; do
+	rc=0; HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$SCRIPT" --state "$S" --confirm-digests \
+		"${IN[@]}" "${OPS[@]}" >"$T/out.$step" 2>"$T/err.$step" || rc=$?
+	check "failure after $step (state run): exit 70" test "$rc" = 70
+	check "failure after $step: roster and state unchanged" test "$(snap)" = "$B0"
+done
+for step in approve check-roster commit; do
+	rc=0; HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal \
+		--keep-rehearsal --confirm-digests "${IN[@]}" "${OPS[@]}" >"$T/out.$step" 2>"$T/err.$step" || rc=$?
+	C=$(sed -n 's/^Rehearsal state kept: //p' "$T/out.$step")
+	check "failure after $step (rehearsal): exit 70, copy kept" test "$rc" = 70 -a -n "$C"
+	if [ "$step" = commit ]; then
+		check "failure after commit: the new roster is in force in the copy" cmp -s "$C/roster.yaml" "$T/new.yaml"
+	else
+		check "failure after $step: the copy's roster unchanged, approval unchanged" bash -c \
+			"cmp -s '$C/roster.yaml' '$S/roster.yaml' && ! ls '$C'/roster.yaml.*.retired 2>/dev/null && grep -q \"^roster.approved-sha256 = $(sha256sum <"$S/roster.yaml" | cut -c1-64)\$\" '$C/state.conf'"
+	fi
+	ok "failure after $step: the copy's audit log verifies" "$OFF" audit verify --state "$C"
+	rm -rf "$C"
+done
+check "the rehearsals left the state unchanged" test "$(snap)" = "$B0"
+
+# Rehearsal, then the real run of the same script.
+ok "rehearsal of roster-change" run --state "$S" --rehearsal --confirm-digests "${IN[@]}" "${OPS[@]}"
+check "... the state unchanged" test "$(snap)" = "$B0"
+check "... recorded in the state's log" bash -c "grep -q '	ceremony.rehearsal	ok	-	roster-change' '$S/audit/audit.log'"
+OLD=$(sha256sum <"$S/roster.yaml" | cut -c1-64)
+cp "$S/roster.yaml" "$T/old.yaml"
+ok "real run of roster-change" run --state "$S" --confirm-digests "${IN[@]}" "${OPS[@]}"
+check "roster.yaml is the new roster, byte for byte" cmp -s "$S/roster.yaml" "$T/new.yaml"
+check "the old roster is kept as roster.yaml.<sha8>.retired" cmp -s "$S/roster.yaml.${OLD:0:8}.retired" "$T/old.yaml"
+NEW=$(cat "$T/new.yaml.sha256")
+check "state.conf: approved-sha256 and -by the CA manager" bash -c \
+	"grep -q '^roster.approved-sha256 = $NEW\$' '$S/state.conf' && grep -q '^roster.approved-by = kimura\$' '$S/state.conf'"
+check "the log has roster.change and the step actors kimura,hayashi" bash -c \
+	"grep -q '	roster.change	ok	kimura	' '$S/audit/audit.log' && grep -q '	ceremony.step	ok	kimura,hayashi	roster-change step check-roster' '$S/audit/audit.log'"
+ok "roster show: approved, nakamura without credential" "$OFF" roster show --state "$S"
+check "... as shown" bash -c "grep -q ': approved$' '$HANKO_TMP/out' && grep -Eq 'nakamura +senior-operator +- ' '$HANKO_TMP/out'"
+
+# The person added sets a verifier; the roster is approved again.
+ok "nakamura sets a passphrase (none before: no old one asked)" "$OFF" roster set-passphrase \
+	--state "$S" --person nakamura --passin env:HK_PASS_nakamura --kdf interactive
+fails "the roster changed by it needs a new approval" 3 'changed since the CA manager approved it' \
+	run --state "$S" --confirm-digests "${IN[@]}" "${OPS[@]}"
+ok "the CA manager approves it" "$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura
+# Replacing a verifier needs the old passphrase.
+fails "replacing watanabe's verifier with a wrong old passphrase" 4 'watanabe: wrong passphrase' \
+	"$OFF" roster set-passphrase --state "$S" --person watanabe --old-passin pass:guess-guess-guess \
+	--passin pass:'A whole new phrase 99 kites' --kdf interactive
+fails "... and with no old passphrase and no terminal" 3 'terminal' \
+	setsid -w "$OFF" roster set-passphrase --state "$S" --person watanabe \
+	--passin pass:'A whole new phrase 99 kites' --kdf interactive
+check "... audited" bash -c "grep -q '	roster.credential	fail	watanabe	' '$S/audit/audit.log'"
+
+# --- A PKCS#11 token of their own (CPS 5-2-3) ---
+mkdir -p "$T/optok/tokens"
+printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+	"$T/optok/tokens" >"$T/optok/softhsm2.conf"
+export SOFTHSM2_CONF=$T/optok/softhsm2.conf
+export ITO_PIN=2468-ito-pin
+softhsm2-util --init-token --free --label op-ito --so-pin 87654321 --pin "$ITO_PIN" >/dev/null
+for k in ito-key other-key; do
+	pkcs11-tool --module $SOFT --token-label op-ito --login --pin "$ITO_PIN" --keypairgen \
+		--key-type EC:prime256v1 --label $k --id "$([ $k = ito-key ] && echo 01 || echo 02)" >/dev/null 2>&1
+done
+URI="pkcs11:token=op-ito;object=ito-key?pin-source=env:ITO_PIN"
+fails "set-token over a verifier needs the old passphrase" 4 'ito: wrong passphrase' \
+	"$OFF" roster set-token --state "$S" --person ito --token-label op-ito --key-label ito-key \
+	--passin env:ITO_PIN --old-passin pass:wrong-wrong-wrong
+fails "set-token with a wrong PIN" 4 "ito: PIN refused by token 'op-ito'" \
+	"$OFF" roster set-token --state "$S" --person ito --token-label op-ito --key-label ito-key \
+	--passin pass:0000 --old-passin env:HK_PASS_ito
+ok "set-token reads ito's key from her token" "$OFF" roster set-token --state "$S" --person ito \
+	--module $SOFT --token-label op-ito --key-label ito-key --passin env:ITO_PIN --old-passin env:HK_PASS_ito
+SPKI=$(pkcs11-tool --module $SOFT --token-label op-ito --read-object --type pubkey --label ito-key 2>/dev/null |
+	openssl pkey -pubin -inform DER -outform DER | sha256sum | cut -c1-64)
+check "roster.yaml: credential pkcs11 and the SPKI SHA-256 of her key" bash -c \
+	"grep -A4 'id: ito' '$S/roster.yaml' | grep -q 'credential: \"pkcs11\"' && grep -q 'spki-sha256: \"$SPKI\"' '$S/roster.yaml'"
+ok "the CA manager approves the roster" "$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura
+ok "roster show marks the token" "$OFF" roster show --state "$S"
+check "... as shown" grep -Eq 'ito +senior-operator +token' "$HANKO_TMP/out"
+
+INIT=$HANKO_SRC/ceremony-scripts/init-root.yaml
+mapfile -t SH < <(share_args "$T/ca" 2 4 5)
+IOPS=(--operator watanabe=env:HK_PASS_watanabe --operator kimura=env:HK_PASS_kimura)
+fails "ito's passphrase is no longer hers" 2 'ito: authenticates with their PKCS#11 token' \
+	"$OFF" ceremony run "$INIT" --state "$S" --confirm-digests "${SH[@]}" "${IOPS[@]}" \
+	--operator ito=env:HK_PASS_ito
+fails "a wrong token key is refused" 1 'ito: token key .*is not the registered .* \(wrong token key\)' \
+	"$OFF" ceremony run "$INIT" --state "$S" --confirm-digests "${SH[@]}" "${IOPS[@]}" \
+	--operator "ito=pkcs11:token=op-ito;object=other-key?pin-source=env:ITO_PIN"
+fails "a wrong PIN is refused" 4 "ito: PIN refused by token 'op-ito'" \
+	"$OFF" ceremony run "$INIT" --state "$S" --confirm-digests "${SH[@]}" "${IOPS[@]}" \
+	--operator "ito=pkcs11:token=op-ito;object=ito-key?pin-source=pass:1111"
+check "... and audited" bash -c "grep '	person.auth	fail	ito	' '$S/audit/audit.log' | grep -q 'PIN refused'"
+fails "one person twice, by token" 3 'ito: the same person twice' \
+	"$OFF" ceremony run "$INIT" --state "$S" --confirm-digests "${SH[@]}" \
+	--operator "ito=$URI" --operator "ito=$URI" --operator kimura=env:HK_PASS_kimura
+fails "a URI without object=" 2 'the URI must name token= and object=' \
+	"$OFF" ceremony run "$INIT" --state "$S" --confirm-digests "${SH[@]}" "${IOPS[@]}" \
+	--operator "ito=pkcs11:token=op-ito?pin-source=env:ITO_PIN"
+check "nothing was made by the refused runs" bash -c "[ ! -e '$S/certs/root-1.der' ] && grep -q '^root.generations = 0$' '$S/state.conf'"
+ok "init-root with ito authenticated by her token (rehearsal)" "$OFF" ceremony run "$INIT" \
+	--state "$S" --rehearsal --keep-rehearsal --clock 2026-04-01T09:00:00Z --confirm-digests \
+	"${SH[@]}" "${IOPS[@]}" --operator "ito=$URI"
+C=$(sed -n 's/^Rehearsal state kept: //p' "$HANKO_TMP/out")
+check "... person.auth names her token key, she signed with watanabe" bash -c \
+	"grep '	person.auth	ok	ito	' '$C/audit/audit.log' | grep -q 'PKCS#11 token key (SPKI SHA-256 $SPKI)' && grep -q '	ceremony.step	ok	watanabe,ito	init-root step self-sign' '$C/audit/audit.log' && [ -e '$C/certs/root-1.der' ]"
+rm -rf "$C"
+fails "set-passphrase over a token credential needs the token" 2 'ito: holds a PKCS#11 token credential' \
+	"$OFF" roster set-passphrase --state "$S" --person ito --passin env:HK_PASS_ito --kdf interactive
+ok "set-passphrase with her token (--old-token)" "$OFF" roster set-passphrase --state "$S" --person ito \
+	--old-token "$URI" --passin env:HK_PASS_ito --kdf interactive
+
+# The roster format: old forms load, token fields checked.
+bad() { sed "s/^    role: ca-manager$/    role: ca-manager\n$1/" "$ROSTER" >"$T/bad.yaml"; }
+bad '    spki-sha256: "'"$SPKI"'"'
+fails "spki-sha256 without credential: pkcs11" 3 'bad.yaml:[0-9]+:[0-9]+: .*spki-sha256 is only for a token credential' \
+	"$OFF" init --state "$T/b1" --profile "$PROFILE" --roster "$T/bad.yaml" --media "$T/bm1" --rehearsal
+bad '    credential: pkcs11\n    spki-sha256: "ABC"'
+fails "a malformed spki-sha256" 3 'bad.yaml:[0-9]+:[0-9]+: .*spki-sha256' \
+	"$OFF" init --state "$T/b2" --profile "$PROFILE" --roster "$T/bad.yaml" --media "$T/bm2" --rehearsal
+ok "the audit log verifies" "$OFF" audit verify --state "$S"
+finish
