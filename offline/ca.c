@@ -376,3 +376,21 @@ hk_share_opt(struct hk_share_arg *shares, int *n, int argc, char **argv,
 	}
 	return 0;
 }
+
+/* Keep the bytes of the roster just approved (cmd_roster.c). */
+int
+hk_roster_keep_approved(struct hk_ca *ca, const char *path)
+{
+	unsigned char *buf = NULL;
+	char dst[4096];
+	size_t len;
+	int r;
+
+	if ((r = hk_state_path(ca->st, "roster.approved.yaml", dst,
+	    sizeof(dst))) != 0 ||
+	    (r = hk_file_read(path, 1 << 20, &buf, &len)) != 0)
+		return r;
+	r = hk_file_write(dst, buf, len, 0644, 0);
+	free(buf);
+	return r;
+}

@@ -280,6 +280,59 @@ out:
 	return r;
 }
 
+/*
+ * After the first approval, the CA manager alone may approve only changes
+ * of credentials (a verifier or token set by its holder); a change of
+ * people, names, roles or the threshold is the roster-change ceremony's
+ * (CPS 5-2-2), or rotate-shares' for the key managers. The roster last
+ * approved is kept as roster.approved.yaml to compare against.
+ */
+static int
+only_credentials_changed(struct hk_ca *ca, const struct hk_roster *nw,
+    const char *path)
+{
+	struct hk_roster *old = NULL;
+	char prev[4096];
+	size_t i;
+	int r;
+
+	if (hk_state_get(ca->st, "roster.approved-sha256") == NULL)
+		return 0;		/* the first approval */
+	if ((r = hk_state_path(ca->st, "roster.approved.yaml", prev,
+	    sizeof(prev))) != 0)
+		return r;
+	if (!hk_path_exists(prev))
+		return 0;		/* approved before copies were kept */
+	if ((r = hk_roster_load(prev, &old)) != 0)
+		return r;
+	r = HK_ERR_INVALID;
+	if (old->npeople != nw->npeople || old->threshold != nw->threshold) {
+		hk_err_set("%s: %zu people, threshold %u (approved: %zu, %u): "
+		    "a change of people is the roster-change ceremony "
+		    "(ceremony-scripts/roster-change.yaml), not an approval",
+		    path, nw->npeople, nw->threshold, old->npeople,
+		    old->threshold);
+		goto out;
+	}
+	for (i = 0; i < nw->npeople; i++) {
+		const struct hk_person *a = &old->people[i], *b = &nw->people[i];
+		if (strcmp(a->id, b->id) != 0 || strcmp(a->name, b->name) != 0 ||
+		    a->role != b->role) {
+			hk_err_set("%s: people[%zu] %s (%s, %s): differs from the "
+			    "approved roster's %s (%s, %s); a change of people "
+			    "or roles is the roster-change ceremony "
+			    "(ceremony-scripts/roster-change.yaml)", path, i,
+			    b->id, b->name, hk_role_name(b->role), a->id,
+			    a->name, hk_role_name(a->role));
+			goto out;
+		}
+	}
+	r = 0;
+ out:
+	hk_roster_free(old);
+	return r;
+}
+
 static int
 approve(struct hk_ca *ca, const struct roster_opts *o, const char *path)
 {
@@ -298,6 +351,11 @@ approve(struct hk_ca *ca, const struct roster_opts *o, const char *path)
 		r = HK_ERR_USAGE;
 		goto out;
 	}
+	if ((r = only_credentials_changed(ca, ro, path)) != 0) {
+		hk_ca_audit(ca, "roster.approve", "fail", p->id, "%s",
+		    hk_err_msg());
+		goto out;
+	}
 	snprintf(prompt, sizeof(prompt), "Passphrase of %s (%s, CA manager) "
 	    "to approve roster %.16s: ", p->id, p->name, hex);
 	if ((r = hk_passin_read(o->passin, prompt, &pass)) != 0)
@@ -309,7 +367,8 @@ approve(struct hk_ca *ca, const struct roster_opts *o, const char *path)
 		goto out;
 	}
 	hk_time_format(hk_clock_now(), t, sizeof(t));
-	if ((r = hk_state_set(ca->st, "roster.approved-sha256", hex)) != 0 ||
+	if ((r = hk_roster_keep_approved(ca, path)) != 0 ||
+	    (r = hk_state_set(ca->st, "roster.approved-sha256", hex)) != 0 ||
 	    (r = hk_state_set(ca->st, "roster.approved-by", p->id)) != 0 ||
 	    (r = hk_state_set(ca->st, "roster.approved-at", t)) != 0 ||
 	    (r = hk_state_save(ca->st)) != 0)

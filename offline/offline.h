@@ -57,6 +57,10 @@ struct hk_ca {
 int hk_rehearsal_make(const char *state, char *copy, size_t len,
     uint8_t **stand_in);
 
+/* Keep a copy of the roster just approved as roster.approved.yaml, the
+ * reference "roster approve" compares later approvals with (cmd_roster.c). */
+int hk_roster_keep_approved(struct hk_ca *ca, const char *path);
+
 /* Load the state folder and apply --clock (refused outside rehearsals). */
 int hk_ca_open(const struct hk_common_opts *o, const char *command,
     struct hk_ca **out);

@@ -257,7 +257,8 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 	if ((r = hk_file_write(path, nbuf, nlen, 0644, 0)) != 0)
 		goto out;
 	hk_time_format(hk_clock_now(), t, sizeof(t));
-	if ((r = hk_state_set(c->ca->st, "roster.approved-sha256", hex)) != 0 ||
+	if ((r = hk_roster_keep_approved(c->ca, path)) != 0 ||
+	    (r = hk_state_set(c->ca->st, "roster.approved-sha256", hex)) != 0 ||
 	    (r = hk_state_set(c->ca->st, "roster.approved-by", by)) != 0 ||
 	    (r = hk_state_set(c->ca->st, "roster.approved-at", t)) != 0 ||
 	    (r = hk_state_save(c->ca->st)) != 0) {

@@ -223,5 +223,20 @@ fails "spki-sha256 without credential: pkcs11" 3 'bad.yaml:[0-9]+:[0-9]+: .*spki
 bad '    credential: pkcs11\n    spki-sha256: "ABC"'
 fails "a malformed spki-sha256" 3 'bad.yaml:[0-9]+:[0-9]+: .*spki-sha256' \
 	"$OFF" init --state "$T/b2" --profile "$PROFILE" --roster "$T/bad.yaml" --media "$T/bm2" --rehearsal
+# After the first approval, the CA manager alone approves only changes of
+# credentials: people and roles change by the roster-change ceremony.
+cp "$S/roster.yaml" "$T/roster.keep"
+python3 - "$S/roster.yaml" <<'PY'
+import sys
+p = sys.argv[1]; t = open(p, encoding='utf-8').read()
+i = t.index('id: ito'); j = t.index('role: senior-operator', i)
+open(p, 'w', encoding='utf-8').write(t[:j] + 'role: auditor' + t[j + len('role: senior-operator'):])
+PY
+fails "roster approve refuses a change of roles" 3 'ito .*differs from the approved roster.*roster-change ceremony' \
+	"$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura
+check "... and the refusal is audited" grep -q '	roster.approve	fail	kimura	' "$S/audit/audit.log"
+cp "$T/roster.keep" "$S/roster.yaml"
+ok "roster approve still approves the roster as approved" \
+	"$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura
 ok "the audit log verifies" "$OFF" audit verify --state "$S"
 finish
