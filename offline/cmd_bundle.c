@@ -7,8 +7,16 @@
  * (bundle.sequence, the last one used) and is saved before the bundle is
  * written, so a number is never used twice even when writing fails.
  * verify and import trust the CA's first root generation, and later ones
- * through --link NewWithOld certificates; import records the sequence in
- * <state>/bundles.seen (SPEC 8). Every outcome is audited.
+ * through the state's own NewWithOld links and --link certificates; import
+ * records the sequence in <state>/bundles.seen (SPEC 8). Every outcome is
+ * audited.
+ *
+ * A bundle signed by the online issuing CA (SPEC 13: csr and
+ * revocation-request only) is accepted only when its signer certificate is
+ * the CA's current issuing CA certificate as state.conf records it
+ * (issuing.current, issuing.<g>.cert), issued by a root generation not
+ * marked compromised, and not revoked in issued.txt; its contents are
+ * checked as SPEC 13.2 / 13.3 say, on the copy that is kept.
  */
 #include <inttypes.h>
 #include <libgen.h>
@@ -16,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include "atomic.h"
@@ -24,6 +34,8 @@
 #include "clock.h"
 #include "err.h"
 #include "hex.h"
+#include "csr.h"
+#include "issued.h"
 #include "offline.h"
 
 static const char bundle_usage[] =
@@ -252,6 +264,8 @@ static int
 load_trust(struct hk_ca *ca, const struct bundle_opts *o,
     struct hk_bundle_trust *t)
 {
+	const char *g;
+	long gen;
 	int i, r;
 
 	t->anchor = NULL;
@@ -260,6 +274,29 @@ load_trust(struct hk_ca *ca, const struct bundle_opts *o,
 		return r;
 	if ((t->links = sk_X509_new_null()) == NULL)
 		return HK_ERR_ALLOC;
+	/* The CA's own NewWithOld links (its rollover ceremonies made them). */
+	g = hk_state_get(ca->st, "root.generations");
+	for (gen = 2; g != NULL && gen <= strtol(g, NULL, 10) &&
+	    sk_X509_num(t->links) < HK_BUNDLE_MAX_LINKS; gen++) {
+		char key[64], path[4096];
+		const char *rel;
+		X509 *l = NULL;
+		snprintf(key, sizeof(key), "link.%ld.new-with-old", gen);
+		if ((rel = hk_state_get(ca->st, key)) == NULL)
+			continue;
+		if ((r = hk_state_path(ca->st, rel, path, sizeof(path))) != 0 ||
+		    (r = hk_cert_read(path, &l)) != 0)
+			return r;
+		if (!sk_X509_push(t->links, l)) {
+			X509_free(l);
+			return HK_ERR_ALLOC;
+		}
+	}
+	if (sk_X509_num(t->links) + o->nlinks > HK_BUNDLE_MAX_LINKS) {
+		hk_err_set("--link: SPEC 5: at most %d link certificates with "
+		    "the state's own", HK_BUNDLE_MAX_LINKS);
+		return HK_ERR_USAGE;
+	}
 	for (i = 0; i < o->nlinks; i++) {
 		X509 *l = NULL;
 		if ((r = hk_cert_read(o->links[i], &l)) != 0)
@@ -296,10 +333,317 @@ print_manifest(const struct hk_bundle_manifest *m, const char *what)
 	}
 }
 
+/* What the online-signer rule found, for the operators (SPEC 13). */
+struct online_check {
+	struct hk_ca *ca;
+	int online;			/* 1: signed by the issuing CA */
+	long issuing;			/* its generation (issuing.current) */
+	char signer_serial[43];
+	int csr_gen;			/* csr: the request's generation */
+	char csr_hex[65];
+	struct hk_revreq q;		/* revocation-request */
+	char q_kind[24], q_status[300];
+	unsigned char *note;		/* revocation-note.txt, or NULL */
+	size_t note_len;
+};
+
+static int
+self_signed(X509 *x)
+{
+	int r = X509_NAME_cmp(X509_get_subject_name(x),
+	    X509_get_issuer_name(x)) == 0 &&
+	    X509_verify(x, X509_get0_pubkey(x)) == 1;
+
+	ERR_clear_error();
+	return r;
+}
+
+/* Is the manifest's file set exactly these names (the second optional)? */
+static int
+files_are(const struct hk_bundle_manifest *m, const char *a, const char *b,
+    int b_optional)
+{
+	int has_a = 0, has_b = 0;
+	size_t i;
+
+	for (i = 0; i < m->nfiles; i++) {
+		if (strcmp(m->files[i].name, a) == 0)
+			has_a = 1;
+		else if (b != NULL && strcmp(m->files[i].name, b) == 0)
+			has_b = 1;
+		else
+			return 0;
+	}
+	return has_a && (b == NULL || has_b || b_optional);
+}
+
+/* csr: issuing-<n>.csr.der (n = issuing.current + 1) and its SHA-256. */
+static int
+check_csr(struct online_check *k, const struct hk_bundle_manifest *m,
+    const char *dir)
+{
+	char der[64], sha[64], path[4200], line[66];
+	unsigned char *buf = NULL, d[32];
+	size_t len;
+	X509_REQ *req = NULL;
+	int r;
+
+	k->csr_gen = (int)k->issuing + 1;
+	snprintf(der, sizeof(der), "issuing-%d.csr.der", k->csr_gen);
+	snprintf(sha, sizeof(sha), "issuing-%d.csr.sha256", k->csr_gen);
+	if (!files_are(m, der, sha, 0)) {
+		hk_err_set("%s/manifest: files: SPEC 13.2: a csr bundle of the "
+		    "issuing CA carries exactly %s and %s (the next issuing "
+		    "generation is %d)", dir, der, sha, k->csr_gen);
+		return HK_ERR_INVALID;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, der);
+	if ((r = hk_file_read(path, HK_BUNDLE_MAX_FILE, &buf, &len)) != 0)
+		return r;
+	if ((r = hk_csr_parse(buf, len, path, &req)) != 0 ||
+	    (r = hk_csr_check(req, path, NULL, NULL, 0)) != 0)
+		goto out;
+	if (len < 2 || buf[0] != 0x30) {
+		hk_err_set("%s: SPEC 13.2: the request must be DER", path);
+		r = HK_ERR_PARSE;
+		goto out;
+	}
+	SHA256(buf, len, d);
+	hk_hex_encode(d, 32, k->csr_hex);
+	free(buf);
+	buf = NULL;
+	snprintf(path, sizeof(path), "%s/%s", dir, sha);
+	if ((r = hk_file_read(path, 128, &buf, &len)) != 0)
+		goto out;
+	snprintf(line, sizeof(line), "%s\n", k->csr_hex);
+	if (len != 65 || memcmp(buf, line, 65) != 0) {
+		hk_err_set("%s: SPEC 13.2: not the SHA-256 of %s (64 lowercase "
+		    "hex digits and a newline)", path, der);
+		r = HK_ERR_INVALID;
+	}
+ out:
+	free(buf);
+	X509_REQ_free(req);
+	return r;
+}
+
+/* revocation-request: the document names an issuing CA certificate of
+ * issued.txt (serial and SHA-256) that is not revoked yet. */
+static int
+check_revreq(struct online_check *k, const struct hk_bundle_manifest *m,
+    const char *dir, struct hk_issued *reg)
+{
+	struct hk_issued_entry *e;
+	unsigned char *buf = NULL;
+	char path[4200], hx[65];
+	size_t len;
+	int r;
+
+	if (!files_are(m, HK_REVREQ_FILE, HK_REVREQ_NOTE, 1)) {
+		hk_err_set("%s/manifest: files: SPEC 13.3: a revocation-request "
+		    "bundle carries %s and optionally %s, nothing else", dir,
+		    HK_REVREQ_FILE, HK_REVREQ_NOTE);
+		return HK_ERR_INVALID;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, HK_REVREQ_FILE);
+	if ((r = hk_file_read(path, HK_REVREQ_MAX, &buf, &len)) != 0)
+		return r;
+	r = hk_revreq_parse(buf, len, path, &k->q);
+	free(buf);
+	if (r != 0)
+		return r;
+	if ((e = hk_issued_find(reg, k->q.serial)) == NULL ||
+	    strcmp(e->kind, "issuing") != 0) {
+		hk_err_set("%s:2: serial: SPEC 13.3: %s is not an issuing CA "
+		    "certificate in %s", path, k->q.serial, HK_ISSUED_FILE);
+		return HK_ERR_INVALID;
+	}
+	hk_hex_encode(k->q.cert_sha256, 32, hx);
+	if (strcmp(hx, e->sha256) != 0) {
+		hk_err_set("%s:3: certificate: SPEC 13.3: not the SHA-256 of "
+		    "serial %s in %s (%s)", path, k->q.serial, HK_ISSUED_FILE,
+		    e->sha256);
+		return HK_ERR_INVALID;
+	}
+	if (e->revoked) {
+		hk_err_set("%s:2: serial: SPEC 13.3: %s is already revoked in "
+		    "%s (reason %d)", path, k->q.serial, HK_ISSUED_FILE,
+		    e->reason);
+		return HK_ERR_INVALID;
+	}
+	snprintf(k->q_kind, sizeof(k->q_kind), "%s", e->kind);
+	snprintf(k->q_status, sizeof(k->q_status), "valid, %s", e->file);
+	if (m->nfiles == 2) {
+		snprintf(path, sizeof(path), "%s/%s", dir, HK_REVREQ_NOTE);
+		if ((r = hk_file_read(path, HK_REVREQ_NOTE_MAX, &k->note,
+		    &k->note_len)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * SPEC 13.4: a bundle whose signer is not a root generation must come from
+ * the CA's current issuing CA: that exact certificate, issued by a root
+ * generation not marked compromised, not revoked; type csr or
+ * revocation-request; contents as 13.2 / 13.3.
+ */
+static int
+online_rule(X509 *signer, const struct hk_bundle_manifest *m, const char *dir,
+    void *arg)
+{
+	struct online_check *k = arg;
+	struct hk_ca *ca = k->ca;
+	struct hk_issued *reg = NULL;
+	struct hk_issued_entry *e;
+	const char *cur, *rel, *gens;
+	char key[64], path[4096], tm[32];
+	X509 *mine = NULL;
+	long g, ng;
+	int r, by = 0;
+
+	if (self_signed(signer))
+		return 0;	/* a root generation: SPEC 6.2 (a) */
+	k->online = 1;
+	if (strcmp(m->type, "csr") != 0 &&
+	    strcmp(m->type, "revocation-request") != 0) {
+		hk_err_set("%s/manifest: type: SPEC 13.1: a bundle signed by "
+		    "the issuing CA carries csr or revocation-request only, not "
+		    "\"%s\"", dir, m->type);
+		return HK_ERR_INVALID;
+	}
+	if ((cur = hk_state_get(ca->st, "issuing.current")) == NULL ||
+	    (k->issuing = strtol(cur, NULL, 10)) < 1) {
+		hk_err_set("%s/manifest.sig: signer: SPEC 13.4: this CA has "
+		    "issued no issuing CA certificate (issuing.current unset)",
+		    dir);
+		return HK_ERR_VERIFY;
+	}
+	snprintf(key, sizeof(key), "issuing.%ld.cert", k->issuing);
+	if ((rel = hk_state_get(ca->st, key)) == NULL) {
+		hk_err_set("%s/state.conf: %s missing", ca->st->dir, key);
+		return HK_ERR_STATE;
+	}
+	if ((r = hk_state_path(ca->st, rel, path, sizeof(path))) != 0 ||
+	    (r = hk_cert_read(path, &mine)) != 0)
+		return r;
+	r = X509_cmp(signer, mine);
+	X509_free(mine);
+	if (r != 0) {
+		hk_err_set("%s/manifest.sig: signer: SPEC 13.4: not the CA's "
+		    "current issuing CA certificate (issuing.current = %ld, "
+		    "%s)", dir, k->issuing, rel);
+		return HK_ERR_VERIFY;
+	}
+	gens = hk_state_get(ca->st, "root.generations");
+	ng = gens ? strtol(gens, NULL, 10) : 0;
+	for (g = ng; g >= 1 && !by; g--) {
+		X509 *root = NULL;
+		snprintf(key, sizeof(key), "root.%ld.cert", g);
+		if ((rel = hk_state_get(ca->st, key)) == NULL ||
+		    hk_state_path(ca->st, rel, path, sizeof(path)) != 0 ||
+		    hk_cert_read(path, &root) != 0)
+			continue;
+		if (X509_verify(signer, X509_get0_pubkey(root)) == 1) {
+			snprintf(key, sizeof(key), "root.%ld.compromised", g);
+			by = hk_state_get(ca->st, key) ? -1 : 1;
+			if (by < 0) {
+				hk_err_set("%s/manifest.sig: signer: SPEC 13.4: "
+				    "issued by root generation %ld, marked "
+				    "compromised", dir, g);
+			}
+		}
+		X509_free(root);
+	}
+	ERR_clear_error();
+	hk_err_clear();
+	if (by != 1) {
+		if (by == 0)
+			hk_err_set("%s/manifest.sig: signer: SPEC 13.4: not "
+			    "issued by a root generation of this CA", dir);
+		else
+			hk_err_set("%s/manifest.sig: signer: SPEC 13.4: "
+			    "issued by a root generation marked compromised",
+			    dir);
+		return HK_ERR_VERIFY;
+	}
+	if ((r = hk_issued_serial_hex(signer, k->signer_serial,
+	    sizeof(k->signer_serial))) != 0 ||
+	    (r = hk_issued_load(ca->st->dir, &reg)) != 0)
+		return r;
+	if ((e = hk_issued_find(reg, k->signer_serial)) == NULL) {
+		hk_err_set("%s/manifest.sig: signer: SPEC 13.4: serial %s is "
+		    "not in %s", dir, k->signer_serial, HK_ISSUED_FILE);
+		r = HK_ERR_VERIFY;
+	} else if (e->revoked) {
+		hk_time_format(e->revoked_at, tm, sizeof(tm));
+		hk_err_set("%s/manifest.sig: signer: SPEC 13.4: issuing CA "
+		    "certificate serial %s is revoked in %s (%s, reason %d)",
+		    dir, k->signer_serial, HK_ISSUED_FILE, tm, e->reason);
+		r = HK_ERR_VERIFY;
+	} else if (strcmp(m->type, "csr") == 0)
+		r = check_csr(k, m, dir);
+	else
+		r = check_revreq(k, m, dir, reg);
+	hk_issued_free(reg);
+	return r;
+}
+
+/* The note, for a terminal: printable ASCII, tab and newline as they are,
+ * every other byte as \xNN (never passed through raw). */
+static void
+print_note(const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	fputs("  note (free text, not a signed field; shown escaped):\n    ",
+	    stdout);
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\n')
+			fputs(i + 1 < n ? "\n    " : "", stdout);
+		else if (p[i] == '\t' || (p[i] >= 0x20 && p[i] < 0x7f))
+			putchar(p[i]);
+		else
+			printf("\\x%02x", p[i]);
+	}
+	putchar('\n');
+}
+
+static void
+print_online(const struct online_check *k, const char *where)
+{
+	char hx[65], tm[32];
+
+	if (!k->online)
+		return;
+	printf("Signed by issuing CA generation %ld (serial %s): current, not "
+	    "revoked.\n", k->issuing, k->signer_serial);
+	if (k->csr_gen > 0) {
+		printf("Request for issuing generation %d, SHA-256 %s\n"
+		    "For the issue-subca ceremony:\n"
+		    "  --input issuing-csr=%s/issuing-%d.csr.der "
+		    "--input issuing-csr-sha256=%s/issuing-%d.csr.sha256\n",
+		    k->csr_gen, k->csr_hex, where, k->csr_gen, where,
+		    k->csr_gen);
+		return;
+	}
+	hk_hex_encode(k->q.cert_sha256, 32, hx);
+	hk_time_format(k->q.requested, tm, sizeof(tm));
+	printf("Revocation request: serial %s (%s, %s)\n  certificate SHA-256 "
+	    "%s\n  reason %d (%s)\n  requested %s\n", k->q.serial, k->q_kind,
+	    k->q_status, hx, k->q.reason, hk_revreq_reason_name(k->q.reason),
+	    tm);
+	if (k->note != NULL)
+		print_note(k->note, k->note_len);
+	printf("For the revoke ceremony (revoke.yaml): serial: \"%s\", "
+	    "reason: %s\n", k->q.serial, hk_revreq_reason_name(k->q.reason));
+}
+
 static int
 bundle_verify_or_import(struct bundle_opts *o, int import)
 {
 	struct hk_bundle_trust t = { NULL, NULL };
+	struct online_check oc;
 	struct hk_bundle_manifest *m = NULL;
 	struct hk_ca *ca = NULL;
 	char seen[4096];
@@ -312,23 +656,28 @@ bundle_verify_or_import(struct bundle_opts *o, int import)
 		return HK_ERR_USAGE;
 	}
 	src = o->args[0];
+	memset(&oc, 0, sizeof(oc));
 	if ((r = hk_ca_open(&o->c, import ? "bundle import" : "bundle verify",
 	    &ca)) != 0)
 		return r;
 	if ((r = load_trust(ca, o, &t)) != 0 ||
 	    (r = hk_state_path(ca->st, "bundles.seen", seen, sizeof(seen))) != 0)
 		goto fail;
+	oc.ca = ca;
 	if (import) {
-		if ((r = hk_bundle_import(src, o->into, seen, &t, o->type,
-		    &m)) != 0)
+		if ((r = hk_bundle_import_rule(src, o->into, seen, &t, o->type,
+		    online_rule, &oc, &m)) != 0)
 			goto fail;
 		hk_ca_audit(ca, "bundle.import", "ok", "-", "%s into %s: type "
-		    "%s, sequence %" PRIu64, src, o->into, m->type,
-		    m->sequence);
+		    "%s, sequence %" PRIu64 "%s%s", src, o->into, m->type,
+		    m->sequence, oc.online ? "; signed by issuing CA serial " :
+		    "", oc.online ? oc.signer_serial : "");
 		print_manifest(m, o->into);
+		print_online(&oc, o->into);
 		printf("Imported.\n");
 	} else {
-		if ((r = hk_bundle_verify(src, &t, &m)) != 0)
+		if ((r = hk_bundle_verify_rule(src, &t, online_rule, &oc,
+		    &m)) != 0)
 			goto fail;
 		if (o->type != NULL && strcmp(o->type, m->type) != 0) {
 			hk_err_set("%s/manifest: type: SPEC 4.2: \"%s\", "
@@ -346,6 +695,7 @@ bundle_verify_or_import(struct bundle_opts *o, int import)
 		hk_ca_audit(ca, "bundle.verify", "ok", "-", "%s: type %s, "
 		    "sequence %" PRIu64, src, m->type, m->sequence);
 		print_manifest(m, src);
+		print_online(&oc, src);
 		printf("Verified (not imported).\n");
 	}
 	goto out;
@@ -354,6 +704,7 @@ bundle_verify_or_import(struct bundle_opts *o, int import)
 		hk_ca_audit(ca, import ? "bundle.import" : "bundle.verify",
 		    "fail", "-", "%s", hk_err_msg());
  out:
+	free(oc.note);
 	hk_bundle_manifest_free(m);
 	free_trust(&t);
 	hk_ca_close(ca);

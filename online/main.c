@@ -23,6 +23,8 @@ static const char usage_text[] =
 "             key and its CSR\n"
 "  trust      pin the root certificate (its SHA-256 confirmed by the operators)\n"
 "  import     verify and import a signed bundle from the offline root\n"
+"  request    a signed bundle for the offline root: the next issuing key's\n"
+"             CSR, or a request to revoke an issuing CA certificate\n"
 "  version    print the version\n"
 "\n"
 "planned (not in this version): issue, revoke, publish, serve\n";
@@ -34,6 +36,7 @@ static const struct {
 	{ "init", cmd_init },
 	{ "trust", cmd_trust },
 	{ "import", cmd_import },
+	{ "request", cmd_request },
 };
 
 int

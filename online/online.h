@@ -84,5 +84,6 @@ int hk_online_store_key(struct hk_token *tok, const char *key_uri,
 int cmd_init(int argc, char **argv);
 int cmd_trust(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_request(int argc, char **argv);
 
 #endif

@@ -743,10 +743,12 @@ signer_trusted(X509 *signer, const struct hk_bundle_trust *t, const char *what)
 	return HK_ERR_VERIFY;
 }
 
-int
-hk_bundle_check_signature(const unsigned char *manifest, size_t mlen,
+/* hk_bundle_check_signature, also handing out (up-referenced) the signer
+ * certificate when signer_out is not NULL. */
+static int
+check_signature(const unsigned char *manifest, size_t mlen,
     const unsigned char *sig, size_t slen, const struct hk_bundle_trust *t,
-    const char *what, unsigned char signer_id[20])
+    const char *what, unsigned char signer_id[20], X509 **signer_out)
 {
 	CMS_ContentInfo *cms = NULL;
 	STACK_OF(CMS_SignerInfo) *sis;
@@ -821,6 +823,10 @@ hk_bundle_check_signature(const unsigned char *manifest, size_t mlen,
 		r = HK_ERR_CRYPTO;
 		goto out;
 	}
+	if (signer_out != NULL) {
+		*signer_out = sk_X509_value(signers, 0);
+		X509_up_ref(*signer_out);
+	}
 	r = 0;
  out:
 	sk_X509_free(signers);
@@ -828,6 +834,15 @@ hk_bundle_check_signature(const unsigned char *manifest, size_t mlen,
 	CMS_ContentInfo_free(cms);
 	ERR_clear_error();
 	return r;
+}
+
+int
+hk_bundle_check_signature(const unsigned char *manifest, size_t mlen,
+    const unsigned char *sig, size_t slen, const struct hk_bundle_trust *t,
+    const char *what, unsigned char signer_id[20])
+{
+	return check_signature(manifest, mlen, sig, slen, t, what, signer_id,
+	    NULL);
 }
 
 /* ---------------------------------------------------------------- */
@@ -1032,8 +1047,16 @@ int
 hk_bundle_verify(const char *dir, const struct hk_bundle_trust *t,
     struct hk_bundle_manifest **out)
 {
+	return hk_bundle_verify_rule(dir, t, NULL, NULL, out);
+}
+
+int
+hk_bundle_verify_rule(const char *dir, const struct hk_bundle_trust *t,
+    hk_bundle_rule_fn rule, void *arg, struct hk_bundle_manifest **out)
+{
 	struct hk_bundle_manifest *m = NULL;
 	struct dirlist dl = { 0 };
+	X509 *signer = NULL;
 	unsigned char *man = NULL, *sig = NULL, *data = NULL;
 	unsigned char sid[20], h[32];
 	char what[PATH_MAX + 32], hx[41];
@@ -1052,8 +1075,8 @@ hk_bundle_verify(const char *dir, const struct hk_bundle_trust *t,
 		goto out;
 	/* Signature first: the manifest parser sees only signed bytes. */
 	snprintf(what, sizeof(what), "%s/%s", dir, HK_BUNDLE_SIGNATURE);
-	if ((r = hk_bundle_check_signature(man, mlen, sig, slen, t, what,
-	    sid)) != 0)
+	if ((r = check_signature(man, mlen, sig, slen, t, what, sid,
+	    &signer)) != 0)
 		goto out;
 	snprintf(what, sizeof(what), "%s/%s", dir, HK_BUNDLE_MANIFEST);
 	if ((r = hk_bundle_manifest_parse(man, mlen, what, &m)) != 0)
@@ -1109,6 +1132,9 @@ hk_bundle_verify(const char *dir, const struct hk_bundle_trust *t,
 			goto out;
 		}
 	}
+	/* The reader's own rule on the signer and contents (SPEC 13.4). */
+	if (rule != NULL && (r = rule(signer, m, dir, arg)) != 0)
+		goto out;
 	if (out != NULL) {
 		*out = m;
 		m = NULL;
@@ -1118,6 +1144,7 @@ hk_bundle_verify(const char *dir, const struct hk_bundle_trust *t,
 	free(man);
 	free(sig);
 	free(data);
+	X509_free(signer);
 	dirlist_free(&dl);
 	hk_bundle_manifest_free(m);
 	if (dfd >= 0)
@@ -1226,6 +1253,16 @@ hk_bundle_write(const char *out, const char *type, uint64_t sequence,
     time_t created, const struct hk_bundle_file *files, size_t nfiles,
     EVP_PKEY *key, X509 *cert, unsigned char manifest_sha256[32])
 {
+	return hk_bundle_write_trust(out, type, sequence, created, files,
+	    nfiles, key, cert, NULL, manifest_sha256);
+}
+
+int
+hk_bundle_write_trust(const char *out, const char *type, uint64_t sequence,
+    time_t created, const struct hk_bundle_file *files, size_t nfiles,
+    EVP_PKEY *key, X509 *cert, const struct hk_bundle_trust *check,
+    unsigned char manifest_sha256[32])
+{
 	struct hk_bundle_manifest m = { 0 };
 	struct hk_bundle_trust self = { cert, NULL };
 	char tmp[PATH_MAX], *man = NULL;
@@ -1298,7 +1335,7 @@ hk_bundle_write(const char *out, const char *type, uint64_t sequence,
 	/* Verify our own signature before anything is written. The writer's
 	 * certificate is its own anchor here; validity at hk_clock_now(). */
 	if ((r = hk_bundle_check_signature((unsigned char *)man, mlen, sig,
-	    slen, &self, out, sid)) != 0) {
+	    slen, check != NULL ? check : &self, out, sid)) != 0) {
 		r = HK_ERR_VERIFY;
 		goto out;
 	}
@@ -1547,6 +1584,16 @@ hk_bundle_import(const char *src, const char *dest, const char *seen_file,
     const struct hk_bundle_trust *t, const char *expect_type,
     struct hk_bundle_manifest **out)
 {
+	return hk_bundle_import_rule(src, dest, seen_file, t, expect_type,
+	    NULL, NULL, out);
+}
+
+int
+hk_bundle_import_rule(const char *src, const char *dest,
+    const char *seen_file, const struct hk_bundle_trust *t,
+    const char *expect_type, hk_bundle_rule_fn rule, void *arg,
+    struct hk_bundle_manifest **out)
+{
 	struct hk_bundle_manifest *m = NULL;
 	char tmp[PATH_MAX], msg[1024];
 	int made = 0, r;
@@ -1562,7 +1609,7 @@ hk_bundle_import(const char *src, const char *dest, const char *seen_file,
 	made = 1;
 	/* Verify the copy, not the medium: what is checked is what stays. */
 	if ((r = copy_bundle(src, tmp)) != 0 ||
-	    (r = hk_bundle_verify(tmp, t, &m)) != 0) {
+	    (r = hk_bundle_verify_rule(tmp, t, rule, arg, &m)) != 0) {
 		/* Name the medium, not our temporary copy, in the message. */
 		const char *e = hk_err_msg();
 		size_t tl = strlen(tmp);
@@ -1605,4 +1652,152 @@ hk_bundle_import(const char *src, const char *dest, const char *seen_file,
 		remove_tmp(tmp);
 	hk_bundle_manifest_free(m);
 	return r;
+}
+
+/* ---------------------------------------------------------------- */
+/* Revocation requests (SPEC 13.3). */
+
+/* CRLReason = index + 1: the CPS 4-4-4-2 reasons, never 0 or hold (6). */
+static const char *const revreq_reasons[] = { "key-compromise",
+    "ca-compromise", "affiliation-changed", "superseded",
+    "cessation-of-operation" };
+
+const char *
+hk_revreq_reason_name(int reason)
+{
+	if (reason < 1 || reason > 5)
+		return NULL;
+	return revreq_reasons[reason - 1];
+}
+
+int
+hk_revreq_reason_parse(const char *s, int *reason)
+{
+	int i;
+
+	if (s[0] >= '1' && s[0] <= '5' && s[1] == '\0') {
+		*reason = s[0] - '0';
+		return 0;
+	}
+	for (i = 0; i < 5; i++)
+		if (strcmp(s, revreq_reasons[i]) == 0) {
+			*reason = i + 1;
+			return 0;
+		}
+	return -1;
+}
+
+/* A serial as issued.txt writes it: lowercase hex, even length 2..40, no
+ * leading zero byte unless it is needed for the sign (BN_bn2hex, lowered). */
+static int
+serial_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n < 2 || n > 40 || n % 2 != 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
+		    s[i] <= 'f')))
+			return 0;
+	return !(n > 2 && s[0] == '0' && s[1] == '0');
+}
+
+int
+hk_revreq_encode(const struct hk_revreq *q, char *out, size_t cap)
+{
+	char hx[65], tm[32];
+	int n;
+
+	if (!serial_ok(q->serial) || hk_revreq_reason_name(q->reason) == NULL) {
+		hk_err_set("revocation request: SPEC 13.3: serial or reason "
+		    "out of range");
+		return HK_ERR_INVALID;
+	}
+	hk_hex_encode(q->cert_sha256, 32, hx);
+	hk_time_format(q->requested, tm, sizeof(tm));
+	n = snprintf(out, cap, "%s\nserial %s\ncertificate %s\nreason %d\n"
+	    "requested %s\nend\n", HK_REVREQ_HEADER, q->serial, hx,
+	    q->reason, tm);
+	if (n < 0 || (size_t)n >= cap)
+		return HK_ERR_INVALID;
+	return 0;
+}
+
+int
+hk_revreq_parse(const unsigned char *buf, size_t len, const char *what,
+    struct hk_revreq *out)
+{
+	static const char *const keys[] = { "serial", "certificate", "reason",
+	    "requested" };
+	char line[128], enc[HK_REVREQ_MAX];
+	const char *v[4];
+	char val[4][100];
+	size_t pos = 0, i;
+	uint64_t reason;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0 || len >= HK_REVREQ_MAX) {
+		hk_err_set("%s: SPEC 13.3: empty or longer than %d bytes", what,
+		    HK_REVREQ_MAX - 1);
+		return HK_ERR_INVALID;
+	}
+	if (next_line(buf, len, &pos, line, sizeof(line)) != 0 ||
+	    strncmp(line, "hanko-revocation-request ", 25) != 0) {
+		hk_err_set("%s:1: SPEC 13.3: first line must be \"%s\"", what,
+		    HK_REVREQ_HEADER);
+		return HK_ERR_PARSE;
+	}
+	if (strcmp(line, HK_REVREQ_HEADER) != 0) {
+		hk_err_set("%s:1: SPEC 9: format version %s is not 1", what,
+		    line + 25);
+		return HK_ERR_INVALID;
+	}
+	for (i = 0; i < 4; i++) {
+		if (next_line(buf, len, &pos, line, sizeof(line)) != 0 ||
+		    (v[i] = field(line, keys[i])) == NULL ||
+		    strlen(v[i]) >= sizeof(val[i])) {
+			hk_err_set("%s:%zu: SPEC 13.3: expected \"%s <value>\"",
+			    what, i + 2, keys[i]);
+			return HK_ERR_PARSE;
+		}
+		snprintf(val[i], sizeof(val[i]), "%s", v[i]);
+	}
+	if (next_line(buf, len, &pos, line, sizeof(line)) != 0 ||
+	    strcmp(line, "end") != 0 || pos != len) {
+		hk_err_set("%s:6: SPEC 13.3: expected \"end\" and nothing after "
+		    "it", what);
+		return HK_ERR_PARSE;
+	}
+	if (!serial_ok(val[0])) {
+		hk_err_set("%s:2: serial: SPEC 13.3: lowercase hex of even "
+		    "length 2-40, no leading 00 byte", what);
+		return HK_ERR_INVALID;
+	}
+	memcpy(out->serial, val[0], strlen(val[0]) + 1);	/* <= 40 */
+	if (strlen(val[1]) != 64 || hk_hex_decode(val[1], out->cert_sha256,
+	    32) != 0) {
+		hk_err_set("%s:3: certificate: SPEC 13.3: 64 lowercase hex "
+		    "digits", what);
+		return HK_ERR_INVALID;
+	}
+	if (parse_dec(val[2], 99, &reason) != 0 || reason < 1 || reason > 5) {
+		hk_err_set("%s:4: reason: SPEC 13.3, CPS 4-4-4-2: \"%s\" is "
+		    "not a CRLReason 1-5", what, val[2]);
+		return HK_ERR_INVALID;
+	}
+	out->reason = (int)reason;
+	if (hk_time_parse(val[3], &out->requested) != 0) {
+		hk_err_set("%s:5: requested: SPEC 13.3: expected "
+		    "YYYY-MM-DDTHH:MM:SSZ", what);
+		return HK_ERR_INVALID;
+	}
+	/* Canonical: exactly the bytes the encoder makes. */
+	if (hk_revreq_encode(out, enc, sizeof(enc)) != 0 ||
+	    strlen(enc) != len || memcmp(enc, buf, len) != 0) {
+		hk_err_set("%s: SPEC 13.3: not in canonical form (uppercase hex, "
+		    "spacing or time not as the encoder writes them)", what);
+		return HK_ERR_INVALID;
+	}
+	return 0;
 }

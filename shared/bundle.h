@@ -95,6 +95,17 @@ int hk_bundle_write(const char *out, const char *type, uint64_t sequence,
     EVP_PKEY *key, X509 *cert, unsigned char manifest_sha256[32]);
 
 /*
+ * The same for a signer that is not a root (SPEC 13: the online issuing
+ * CA): its signature is checked before anything is written against check
+ * (the pinned root and links), so a certificate that does not chain is
+ * refused at the writer already. check NULL = hk_bundle_write.
+ */
+int hk_bundle_write_trust(const char *out, const char *type,
+    uint64_t sequence, time_t created, const struct hk_bundle_file *files,
+    size_t nfiles, EVP_PKEY *key, X509 *cert,
+    const struct hk_bundle_trust *check, unsigned char manifest_sha256[32]);
+
+/*
  * Check the signature of manifest bytes (sig: DER CMS) against trust at
  * time hk_clock_now(). *signer_id gets the signing key's id. Used by
  * hk_bundle_verify; separate for the fuzz target.
@@ -133,5 +144,54 @@ int hk_bundle_seen_update(const char *seen_file,
 int hk_bundle_import(const char *src, const char *dest, const char *seen_file,
     const struct hk_bundle_trust *t, const char *expect_type,
     struct hk_bundle_manifest **out);
+
+/*
+ * A reader's own rule (SPEC 13.4), run by the *_rule variants after every
+ * SPEC 7 check of steps 1-13 passed: signer is the trusted signer
+ * certificate from manifest.sig, m the parsed manifest, dir the folder
+ * verified (on import: the copy that will be kept, so the rule may read
+ * the payload files and what it checked is what stays). Non-zero refuses
+ * the bundle; the rule sets a one-line detail starting with dir.
+ */
+typedef int (*hk_bundle_rule_fn)(X509 *signer,
+    const struct hk_bundle_manifest *m, const char *dir, void *arg);
+
+/* hk_bundle_verify and hk_bundle_import with a rule (NULL = none). */
+int hk_bundle_verify_rule(const char *dir, const struct hk_bundle_trust *t,
+    hk_bundle_rule_fn rule, void *arg, struct hk_bundle_manifest **out);
+int hk_bundle_import_rule(const char *src, const char *dest,
+    const char *seen_file, const struct hk_bundle_trust *t,
+    const char *expect_type, hk_bundle_rule_fn rule, void *arg,
+    struct hk_bundle_manifest **out);
+
+/*
+ * The revocation-request document (SPEC 13.3), the file
+ * HK_REVREQ_FILE of a revocation-request bundle: canonical text
+ *   hanko-revocation-request 1 / serial / certificate / reason /
+ *   requested / end
+ * The free-text note travels apart, in HK_REVREQ_NOTE, and is never parsed.
+ */
+#define HK_REVREQ_FILE		"revocation-request"
+#define HK_REVREQ_NOTE		"revocation-note.txt"
+#define HK_REVREQ_NOTE_MAX	4096		/* bytes of the note */
+#define HK_REVREQ_HEADER	"hanko-revocation-request 1"
+#define HK_REVREQ_MAX		512		/* bytes of the document */
+
+struct hk_revreq {
+	char serial[41];		/* lowercase hex as in issued.txt */
+	unsigned char cert_sha256[32];	/* SHA-256 of that certificate's DER */
+	int reason;			/* CRLReason 1..5 (CPS 4-4-4-2) */
+	time_t requested;		/* when the online side asked, UTC */
+};
+
+/* Parse strictly (canonical form only); what names the input. */
+int hk_revreq_parse(const unsigned char *buf, size_t len, const char *what,
+    struct hk_revreq *out);
+/* The canonical text into out (NUL-terminated; cap >= HK_REVREQ_MAX). */
+int hk_revreq_encode(const struct hk_revreq *q, char *out, size_t cap);
+/* "key-compromise" ... "cessation-of-operation" for 1..5, else NULL. */
+const char *hk_revreq_reason_name(int reason);
+/* "1".."5" or a reason name: 0 and *reason, else -1. */
+int hk_revreq_reason_parse(const char *s, int *reason);
 
 #endif

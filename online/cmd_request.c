@@ -1,0 +1,699 @@
+/*
+ * cmd_request.c - "hanko-online request": what travels from the publisher
+ * to the offline root (issue 4 item 4; media-format/SPEC.md section 13):
+ *
+ *   --type csr                 the next issuing generation's key, made in
+ *                              the online token, and its PKCS#10 request
+ *                              (a re-key; CPS 6-1-1, 6-3-1-2);
+ *   --type revocation-request  a request to revoke an issuing CA
+ *                              certificate (CPS 4-4-4-2 reasons 1-5).
+ *
+ * Either leaves as a bundle signed by the CURRENT issuing key (through
+ * libp11, never leaving the token) with its certificate as imported from
+ * the root (the store's issuing rows). The first CSR, before any issuing
+ * certificate exists, is not a bundle: "hanko-online init" prints its
+ * SHA-256, read aloud in the ceremony (docs/air-gap.md).
+ *
+ * The signer's sequence number (state.conf issuing.<g>.bundle-sequence,
+ * the last one used) is saved before the bundle is written, so a number is
+ * never used twice. A new key and request are recorded in state.conf only
+ * once complete; a failure before that removes the key and the files. A
+ * request whose certificate has not come back yet is sent again (with a
+ * new sequence) rather than replaced by another key. Everything audited.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "atomic.h"
+#include "bundle.h"
+#include "cert.h"
+#include "clock.h"
+#include "csr.h"
+#include "err.h"
+#include "hex.h"
+#include "issued.h"
+#include "name.h"
+#include "online.h"
+#include "p11.h"
+#include "profile.h"
+#include "store.h"
+
+#define MAX_ISSUING	64	/* issuing rows considered */
+#define MAX_GEN		999	/* issuing generations */
+
+static const char request_usage[] =
+"usage: hanko-online request --state DIR --type csr --out DIR [--clock T]\n"
+"       hanko-online request --state DIR --type revocation-request\n"
+"           --reason 1-5|NAME [--serial HEX] [--note FILE] --out DIR\n"
+"           [--clock T]\n"
+"reasons (CPS 4-4-4-2): 1 key-compromise, 2 ca-compromise,\n"
+"  3 affiliation-changed, 4 superseded, 5 cessation-of-operation\n";
+
+struct request_opts {
+	struct hk_online_opts c;	/* --state, --clock */
+	const char *type;		/* --type */
+	const char *out;		/* --out: the bundle folder to make */
+	const char *reason;		/* --reason */
+	const char *serial;		/* --serial */
+	const char *note;		/* --note FILE */
+};
+
+/* What a request works with, freed in one place. */
+struct request_work {
+	struct hk_online *on;
+	struct hk_store *store;
+	X509 *iss[MAX_ISSUING];		/* stored issuing certificates */
+	int iss_gen[MAX_ISSUING];	/* their generations */
+	int niss;
+	X509 *cert;			/* the signer's certificate (a ref) */
+	int gen;			/* the signer's generation */
+	EVP_PKEY *priv;			/* the signer's key in the token */
+	/* csr */
+	int new_gen;			/* the request's generation */
+	int key_made;			/* 1 while a new key may be undone */
+	char made[3][4096];		/* files written, undone on failure */
+	int nmade;
+	unsigned char *csr_der;		/* the request */
+	size_t csr_len;
+	char csr_hex[65], csr_colons[96];
+	/* revocation-request */
+	struct hk_revreq q;
+	char doc[HK_REVREQ_MAX];
+	unsigned char *note;
+	size_t note_len;
+	uint64_t seq;
+	struct hk_bundle_trust t;	/* pinned root + stored links */
+};
+
+static int
+parse(struct request_opts *o, int argc, char **argv)
+{
+	int i, r;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], **slot = NULL;
+		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
+			if (r != 0)
+				return r;
+			continue;
+		}
+		if (strcmp(a, "--help") == 0) {
+			fputs(request_usage, stdout);
+			return 1;
+		}
+		if (strcmp(a, "--type") == 0)
+			slot = &o->type;
+		else if (strcmp(a, "--out") == 0)
+			slot = &o->out;
+		else if (strcmp(a, "--reason") == 0)
+			slot = &o->reason;
+		else if (strcmp(a, "--serial") == 0)
+			slot = &o->serial;
+		else if (strcmp(a, "--note") == 0)
+			slot = &o->note;
+		if (slot == NULL) {
+			hk_err_set("%s: unknown option (see --help)", a);
+			return HK_ERR_USAGE;
+		}
+		if ((*slot = hk_online_opt_value(argc, argv, &i)) == NULL)
+			return HK_ERR_USAGE;
+	}
+	if (o->c.state == NULL || o->type == NULL || o->out == NULL) {
+		hk_err_set("--state, --type and --out are required (see "
+		    "--help)");
+		return HK_ERR_USAGE;
+	}
+	if (strcmp(o->type, "csr") != 0 &&
+	    strcmp(o->type, "revocation-request") != 0) {
+		hk_err_set("--type %s: SPEC 13: the online side sends csr or "
+		    "revocation-request only", o->type);
+		return HK_ERR_USAGE;
+	}
+	if (strcmp(o->type, "csr") == 0 && (o->reason || o->serial ||
+	    o->note)) {
+		hk_err_set("--reason, --serial and --note belong to "
+		    "--type revocation-request");
+		return HK_ERR_USAGE;
+	}
+	if (strcmp(o->type, "revocation-request") == 0 && o->reason == NULL) {
+		hk_err_set("--type revocation-request: --reason is required "
+		    "(1-5, CPS 4-4-4-2)");
+		return HK_ERR_USAGE;
+	}
+	return 0;
+}
+
+/* Checks that need no state: the reason, the serial's form, the note. */
+static int
+check_args(const struct request_opts *o, struct request_work *w)
+{
+	size_t i, j;
+	int r;
+
+	if (o->reason == NULL)
+		return 0;
+	if (hk_revreq_reason_parse(o->reason, &w->q.reason) != 0) {
+		hk_err_set("--reason %s: CPS 4-4-4-2: only 1 key-compromise, 2 "
+		    "ca-compromise, 3 affiliation-changed, 4 superseded, 5 "
+		    "cessation-of-operation (never unspecified or hold)",
+		    o->reason);
+		return HK_ERR_INVALID;
+	}
+	if (o->serial != NULL) {
+		for (i = 0, j = 0; o->serial[i] != '\0'; i++) {
+			char ch = o->serial[i];
+			if (ch == ':')
+				continue;
+			if (j + 1 >= sizeof(w->q.serial) ||
+			    !((ch >= '0' && ch <= '9') || (ch >= 'a' &&
+			    ch <= 'f') || (ch >= 'A' && ch <= 'F'))) {
+				hk_err_set("--serial %s: not a hexadecimal "
+				    "serial of at most 20 bytes", o->serial);
+				return HK_ERR_USAGE;
+			}
+			w->q.serial[j++] = (char)(ch >= 'A' && ch <= 'F' ?
+			    ch - 'A' + 'a' : ch);
+		}
+		w->q.serial[j] = '\0';
+	}
+	if (o->note != NULL) {
+		if ((r = hk_file_read(o->note, HK_REVREQ_NOTE_MAX, &w->note,
+		    &w->note_len)) != 0)
+			return r;
+		if (memchr(w->note, '\0', w->note_len) != NULL) {
+			hk_err_set("%s: SPEC 13.3: the note is text (no NUL "
+			    "byte)", o->note);
+			return HK_ERR_INVALID;
+		}
+	}
+	return 0;
+}
+
+static int
+each_issuing(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	struct request_work *w = arg;
+	const unsigned char *p = der;
+	X509 *x;
+
+	if (w->niss == MAX_ISSUING) {
+		hk_err_set("store: ca_certs: more than %d issuing "
+		    "certificates", MAX_ISSUING);
+		return HK_ERR_STATE;
+	}
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
+		X509_free(x);
+		hk_err_set("store: ca_certs: a stored issuing certificate does "
+		    "not parse");
+		return HK_ERR_STATE;
+	}
+	w->iss[w->niss] = x;
+	w->iss_gen[w->niss++] = gen;
+	return 0;
+}
+
+static int
+each_link(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	STACK_OF(X509) *sk = arg;
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+
+	(void)gen;
+	if (x == NULL || p != der + len || !sk_X509_push(sk, x)) {
+		X509_free(x);
+		hk_err_set("store: ca_certs: a stored link certificate does "
+		    "not parse");
+		return HK_ERR_STATE;
+	}
+	return 0;
+}
+
+/* The reader's trust, to check our own bundle before it is written. */
+static int
+load_trust(struct request_work *w)
+{
+	char path[4096];
+	int r;
+
+	if ((r = hk_online_path(w->on, HK_ONLINE_ANCHOR, path,
+	    sizeof(path))) != 0)
+		return r;
+	if (!hk_path_exists(path)) {
+		hk_err_set("%s: no root pinned yet (run hanko-online trust "
+		    "first)", path);
+		return HK_ERR_STATE;
+	}
+	if ((r = hk_cert_read(path, &w->t.anchor)) != 0)
+		return r;
+	if ((w->t.links = sk_X509_new_null()) == NULL)
+		return HK_ERR_ALLOC;
+	return hk_store_ca_each(w->store, HK_CA_LINK, each_link, w->t.links);
+}
+
+static int
+gen_key(const struct hk_online *on, int g, const char **uri)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "issuing.%d.key-uri", g);
+	*uri = hk_state_get(on->st, key);
+	return *uri != NULL;
+}
+
+/*
+ * The signer: the highest issuing generation whose key is in the token and
+ * whose certificate, imported from the root, is stored and valid now; the
+ * latest stored certificate of that generation (after a rollover, the one
+ * re-certified under the new root generation).
+ */
+static int
+find_signer(struct request_work *w)
+{
+	const char *g = hk_state_get(w->on->st, "issuing.generation"), *uri;
+	char path[4096];
+	time_t now = hk_clock_now();
+	long top = g ? strtol(g, NULL, 10) : 0;
+	int gen, i, r;
+
+	if (top < 1 || top > MAX_GEN) {
+		hk_err_set("%s/state.conf: issuing.generation: missing or out "
+		    "of range", w->on->st->dir);
+		return HK_ERR_STATE;
+	}
+	if ((r = hk_online_path(w->on, HK_ONLINE_STORE_FILE, path,
+	    sizeof(path))) != 0 ||
+	    (r = hk_store_open(path, 0, &w->store)) != 0 ||
+	    (r = hk_store_ca_each(w->store, HK_CA_ISSUING, each_issuing,
+	    w)) != 0 ||
+	    (r = hk_online_login(w->on)) != 0)
+		return r;
+	for (gen = (int)top; gen >= 1; gen--) {
+		EVP_PKEY *pub = NULL;
+		X509 *best = NULL;
+		if (!gen_key(w->on, gen, &uri))
+			continue;
+		if ((r = hk_token_key(w->on->tok, uri, NULL, &pub)) != 0)
+			return r;
+		for (i = 0; i < w->niss; i++)
+			if (w->iss_gen[i] == gen && EVP_PKEY_eq(pub,
+			    X509_get0_pubkey(w->iss[i])) == 1)
+				best = w->iss[i];	/* the latest wins */
+		EVP_PKEY_free(pub);
+		if (best == NULL)
+			continue;
+		if (X509_cmp_time(X509_get0_notBefore(best), &now) >= 0 ||
+		    X509_cmp_time(X509_get0_notAfter(best), &now) <= 0) {
+			hk_err_set("store: issuing generation %d: its "
+			    "certificate is not valid now", gen);
+			return HK_ERR_STATE;
+		}
+		w->cert = best;
+		w->gen = gen;
+		if ((r = load_trust(w)) != 0)
+			return r;
+		return hk_token_key(w->on->tok, uri, &w->priv, NULL);
+	}
+	hk_err_set("%s: no issuing CA certificate imported yet: the first "
+	    "CSR crosses by the fingerprint read aloud and QR, not as a bundle "
+	    "(docs/air-gap.md)", w->on->st->dir);
+	return HK_ERR_STATE;
+}
+
+static int
+write_made(struct request_work *w, const char *rel, const void *buf,
+    size_t len)
+{
+	char *path = w->made[w->nmade];
+	int r;
+
+	if ((r = hk_online_path(w->on, rel, path, sizeof(w->made[0]))) != 0)
+		return r;
+	if ((r = hk_file_write(path, buf, len, 0644, HK_WRITE_NOREPLACE)) != 0)
+		return r;
+	w->nmade++;
+	return 0;
+}
+
+/* Undo a new key and its files (a failure before state.conf has them). */
+static void
+undo_new(struct request_work *w)
+{
+	char label[32];
+	int i;
+
+	for (i = 0; i < w->nmade; i++)
+		(void)unlink(w->made[i]);
+	w->nmade = 0;
+	if (w->key_made) {
+		snprintf(label, sizeof(label), "issuing-%d", w->new_gen);
+		(void)hk_token_key_destroy(w->on->tok,
+		    (const unsigned char *)label, strlen(label));
+		w->key_made = 0;
+	}
+}
+
+/* The next generation's key in the token and its request, as init makes
+ * generation 1's (the same checks as the offline csr-check step). */
+static int
+new_csr(struct request_work *w)
+{
+	struct hk_profile *prof = NULL;
+	const char *reh = hk_state_get(w->on->st, "rehearsal");
+	const char *label_tok = hk_state_get(w->on->st, "token.label");
+	X509_NAME *subject = NULL;
+	X509_REQ *req = NULL;
+	EVP_PKEY *priv = NULL, *pub = NULL;
+	unsigned char *der = NULL, d[32];
+	BIO *bio = NULL;
+	char path[4096], label[32], uri[256], dn[HK_PROFILE_DN_MAX + 64];
+	char rel[64], line[80], *pem = NULL;
+	long pemlen;
+	int len, r, rehearsal = reh != NULL && strcmp(reh, "yes") == 0;
+	enum hk_key_alg ik;
+
+	w->new_gen = w->gen + 1;
+	if (w->new_gen > MAX_GEN || label_tok == NULL) {
+		hk_err_set("%s/state.conf: issuing.generation or token.label "
+		    "out of range", w->on->st->dir);
+		return HK_ERR_STATE;
+	}
+	if ((r = hk_online_path(w->on, "profile.yaml", path,
+	    sizeof(path))) != 0 || (r = hk_profile_load(path, &prof)) != 0)
+		return r;
+	ik = prof->issuing_key;
+	snprintf(dn, sizeof(dn), "%s, OU=Issuing CA %d",
+	    prof->issuing_subject_prefix, w->new_gen);
+	if ((r = hk_name_build(dn, rehearsal ? prof->rehearsal_marker : NULL,
+	    &subject)) != 0)
+		goto out;
+	snprintf(label, sizeof(label), "issuing-%d", w->new_gen);
+	if ((r = hk_p11_uri(label_tok, (const unsigned char *)label,
+	    strlen(label), uri, sizeof(uri))) != 0)
+		goto out;
+	/* A key of this name not in state.conf is left by a run that failed
+	 * before recording it: nothing was ever signed for it. */
+	if (hk_token_key(w->on->tok, uri, NULL, &pub) == 0) {
+		EVP_PKEY_free(pub);
+		pub = NULL;
+		if ((r = hk_token_key_destroy(w->on->tok,
+		    (const unsigned char *)label, strlen(label))) != 0)
+			goto out;
+		hk_online_audit(w->on, "key.destroy", "ok", "%s: left by a "
+		    "request that never completed (not in state.conf)", uri);
+	}
+	hk_err_clear();
+	if ((r = hk_token_keygen(w->on->tok, ik == HK_KEY_EC_P384 ?
+	    HK_P11_EC : HK_P11_RSA, hk_key_alg_bits(ik), label,
+	    (const unsigned char *)label, strlen(label))) != 0)
+		goto out;
+	w->key_made = 1;
+	if ((r = hk_token_key(w->on->tok, uri, &priv, &pub)) != 0)
+		goto out;
+	if (!hk_key_alg_matches(pub, ik)) {
+		hk_err_set("%s: the token made a key that is not %s", label,
+		    hk_key_alg_name(ik));
+		r = HK_ERR_P11;
+		goto out;
+	}
+	hk_online_audit(w->on, "key.generate", "ok", "%s: %s key %s in the "
+	    "token (the issuing CA, generation %d)", label,
+	    hk_key_alg_name(ik), uri, w->new_gen);
+	r = HK_ERR_CRYPTO;
+	snprintf(rel, sizeof(rel), "issuing-%d.csr", w->new_gen);
+	if ((req = X509_REQ_new()) == NULL ||
+	    X509_REQ_set_version(req, 0) != 1 ||
+	    X509_REQ_set_subject_name(req, subject) != 1 ||
+	    X509_REQ_set_pubkey(req, pub) != 1 ||
+	    X509_REQ_sign(req, priv, hk_cert_md(prof, pub)) <= 0) {
+		hk_err_set("%s: cannot build or sign the request", rel);
+		hk_err_add_openssl();
+		goto out;
+	}
+	if (X509_REQ_verify(req, pub) != 1) {
+		hk_err_set("%s: the token's signature does not verify with the "
+		    "issuing public key", rel);
+		r = HK_ERR_VERIFY;
+		goto out;
+	}
+	if ((r = hk_csr_check(req, rel, subject, &ik, 0)) != 0)
+		goto out;
+	r = HK_ERR_CRYPTO;
+	if ((len = i2d_X509_REQ(req, &der)) <= 0 ||
+	    (bio = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_X509_REQ(bio, req) != 1 ||
+	    (pemlen = BIO_get_mem_data(bio, &pem)) <= 0)
+		goto out;
+	SHA256(der, (size_t)len, d);
+	hk_hex_encode(d, 32, w->csr_hex);
+	hk_fingerprint_colons(d, w->csr_colons);
+	snprintf(line, sizeof(line), "%s\n", w->csr_hex);
+	snprintf(path, sizeof(path), "certs/%s.der", rel);
+	if ((r = write_made(w, path, der, (size_t)len)) != 0)
+		goto out;
+	snprintf(path, sizeof(path), "certs/%s.pem", rel);
+	if ((r = write_made(w, path, pem, (size_t)pemlen)) != 0)
+		goto out;
+	snprintf(path, sizeof(path), "certs/%s.sha256", rel);
+	if ((r = write_made(w, path, line, strlen(line))) != 0)
+		goto out;
+	if ((w->csr_der = malloc((size_t)len)) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	memcpy(w->csr_der, der, (size_t)len);
+	w->csr_len = (size_t)len;
+	/* Into state.conf (saved with the sequence, by the caller). */
+	snprintf(line, sizeof(line), "%d", w->new_gen);
+	if ((r = hk_state_set(w->on->st, "issuing.generation", line)) != 0)
+		goto out;
+	snprintf(dn, sizeof(dn), "issuing.%d.key-uri", w->new_gen);
+	if ((r = hk_state_set(w->on->st, dn, uri)) != 0)
+		goto out;
+	snprintf(dn, sizeof(dn), "issuing.%d.csr", w->new_gen);
+	snprintf(path, sizeof(path), "certs/%s.der", rel);
+	if ((r = hk_state_set(w->on->st, dn, path)) != 0)
+		goto out;
+	snprintf(dn, sizeof(dn), "issuing.%d.csr-sha256", w->new_gen);
+	r = hk_state_set(w->on->st, dn, w->csr_hex);
+ out:
+	OPENSSL_free(der);
+	BIO_free(bio);
+	X509_REQ_free(req);
+	EVP_PKEY_free(priv);
+	EVP_PKEY_free(pub);
+	X509_NAME_free(subject);
+	hk_profile_free(prof);
+	return r;
+}
+
+/* The outstanding request of a generation not certified yet, sent again. */
+static int
+old_csr(struct request_work *w, int g)
+{
+	char key[64], path[4096];
+	const char *rel;
+	X509_REQ *req = NULL;
+	unsigned char d[32];
+	int r;
+
+	w->new_gen = g;
+	snprintf(key, sizeof(key), "issuing.%d.csr", g);
+	if ((rel = hk_state_get(w->on->st, key)) == NULL) {
+		hk_err_set("%s/state.conf: %s missing", w->on->st->dir, key);
+		return HK_ERR_STATE;
+	}
+	if ((r = hk_online_path(w->on, rel, path, sizeof(path))) != 0 ||
+	    (r = hk_csr_read(path, &req)) != 0 ||
+	    (r = hk_file_read(path, 1 << 20, &w->csr_der, &w->csr_len)) != 0)
+		goto out;
+	SHA256(w->csr_der, w->csr_len, d);
+	hk_hex_encode(d, 32, w->csr_hex);
+	hk_fingerprint_colons(d, w->csr_colons);
+ out:
+	X509_REQ_free(req);
+	return r;
+}
+
+/* The revocation request: the certificate named (default: the signer's)
+ * must be an issuing CA certificate the store holds. */
+static int
+make_revreq(struct request_work *w)
+{
+	unsigned char *der = NULL;
+	char hx[43];
+	X509 *x = NULL;
+	int i, len, r;
+
+	if (w->q.serial[0] == '\0') {
+		x = w->cert;
+		if ((r = hk_issued_serial_hex(x, w->q.serial,
+		    sizeof(w->q.serial))) != 0)
+			return r;
+	} else {
+		for (i = 0; i < w->niss && x == NULL; i++)
+			if (hk_issued_serial_hex(w->iss[i], hx,
+			    sizeof(hx)) == 0 && strcmp(hx, w->q.serial) == 0)
+				x = w->iss[i];
+		if (x == NULL) {
+			hk_err_set("--serial %s: not the serial of an issuing "
+			    "CA certificate in the store (as issued.txt writes "
+			    "it: lowercase hex, even length)", w->q.serial);
+			return HK_ERR_NOT_FOUND;
+		}
+	}
+	if ((len = i2d_X509(x, &der)) <= 0)
+		return HK_ERR_CRYPTO;
+	SHA256(der, (size_t)len, w->q.cert_sha256);
+	OPENSSL_free(der);
+	w->q.requested = hk_clock_now();
+	return hk_revreq_encode(&w->q, w->doc, sizeof(w->doc));
+}
+
+/* The signer's next sequence number, put in state.conf (saved by caller). */
+static int
+next_sequence(struct request_work *w)
+{
+	char key[64], buf[24], *end;
+	const char *v;
+	unsigned long long last = 0;
+
+	snprintf(key, sizeof(key), "issuing.%d.bundle-sequence", w->gen);
+	if ((v = hk_state_get(w->on->st, key)) != NULL) {
+		last = strtoull(v, &end, 10);
+		if (*v < '0' || *v > '9' || *end != '\0' ||
+		    last >= HK_BUNDLE_MAX_SEQ) {
+			hk_err_set("%s/state.conf: %s: must be a decimal below "
+			    "%" PRIu64, w->on->st->dir, key,
+			    HK_BUNDLE_MAX_SEQ);
+			return HK_ERR_STATE;
+		}
+	}
+	w->seq = (uint64_t)last + 1;
+	snprintf(buf, sizeof(buf), "%" PRIu64, w->seq);
+	return hk_state_set(w->on->st, key, buf);
+}
+
+static int
+request(const struct request_opts *o, struct request_work *w)
+{
+	struct hk_bundle_file files[2];
+	char name[2][64], hx[65], shaline[66];
+	unsigned char mh[32];
+	const char *g;
+	size_t nf = 0;
+	int csr = strcmp(o->type, "csr") == 0, r, top;
+
+	if (hk_path_exists(o->out)) {
+		hk_err_set("%s: already exists; refusing to overwrite", o->out);
+		return HK_ERR_EXISTS;
+	}
+	if ((r = find_signer(w)) != 0)
+		return r;
+	if (csr) {
+		g = hk_state_get(w->on->st, "issuing.generation");
+		top = (int)strtol(g, NULL, 10);
+		if (top > w->gen) {
+			if ((r = old_csr(w, top)) != 0)
+				return r;
+		} else if ((r = new_csr(w)) != 0)
+			return r;
+		snprintf(name[0], sizeof(name[0]), "issuing-%d.csr.der",
+		    w->new_gen);
+		snprintf(name[1], sizeof(name[1]), "issuing-%d.csr.sha256",
+		    w->new_gen);
+		snprintf(shaline, sizeof(shaline), "%s\n", w->csr_hex);
+		files[0] = (struct hk_bundle_file){ name[0], w->csr_der,
+		    w->csr_len };
+		files[1] = (struct hk_bundle_file){ name[1],
+		    (const unsigned char *)shaline, 65 };
+		nf = 2;
+	} else {
+		if ((r = make_revreq(w)) != 0)
+			return r;
+		files[nf++] = (struct hk_bundle_file){ HK_REVREQ_FILE,
+		    (const unsigned char *)w->doc, strlen(w->doc) };
+		if (w->note != NULL)
+			files[nf++] = (struct hk_bundle_file){ HK_REVREQ_NOTE,
+			    w->note, w->note_len };
+	}
+	/* The number is spent (and a new key recorded) before the bundle
+	 * exists; from here a failure leaves a complete state. */
+	if ((r = next_sequence(w)) != 0 || (r = hk_state_save(w->on->st)) != 0)
+		return r;
+	w->nmade = 0;
+	w->key_made = 0;
+	if (csr) {
+		char *dn = hk_name_print(X509_get_subject_name(w->cert));
+		hk_online_audit(w->on, "csr.make", "ok", "certs/issuing-%d.csr."
+		    "der (issuing generation %d) SHA-256 %s; signer issuing "
+		    "generation %d %s", w->new_gen, w->new_gen, w->csr_hex,
+		    w->gen, dn ? dn : "?");
+		free(dn);
+	}
+	if ((r = hk_bundle_write_trust(o->out, o->type, w->seq,
+	    hk_clock_now(), files, nf, w->priv, w->cert, &w->t, mh)) != 0)
+		return r;
+	hk_hex_encode(mh, 32, hx);
+	hk_online_audit(w->on, "bundle.create", "ok", "%s: type %s, sequence "
+	    "%" PRIu64 " of issuing generation %d, %zu files, manifest sha256 "
+	    "%s%s%s", o->out, o->type, w->seq, w->gen, nf, hx,
+	    csr ? "" : "; request: ", csr ? "" : w->doc);
+	printf("Bundle %s: type %s, sequence %" PRIu64 ", signed by issuing "
+	    "CA generation %d\nmanifest SHA-256: %s\n", o->out, o->type,
+	    w->seq, w->gen, hx);
+	if (csr)
+		printf("Request for issuing generation %d: SHA-256 of the DER "
+		    "request\n  %s\n  %s\n", w->new_gen, w->csr_hex,
+		    w->csr_colons);
+	else
+		printf("Revocation request: serial %s, reason %d (%s)\n",
+		    w->q.serial, w->q.reason,
+		    hk_revreq_reason_name(w->q.reason));
+	return 0;
+}
+
+int
+cmd_request(int argc, char **argv)
+{
+	struct request_opts o;
+	struct request_work w;
+	int r, i;
+
+	memset(&w, 0, sizeof(w));
+	if ((r = parse(&o, argc, argv)) != 0)
+		return r == 1 ? 0 : r;
+	if ((r = check_args(&o, &w)) != 0)
+		goto done;
+	if ((r = hk_online_open(&o.c, &w.on)) != 0)
+		goto done;
+	if ((r = request(&o, &w)) != 0) {
+		undo_new(&w);
+		hk_online_audit(w.on, "bundle.create", "fail", "%s (type %s, "
+		    "sequence %" PRIu64 "): %s", o.out, o.type, w.seq,
+		    hk_err_msg());
+		if (w.on->tok != NULL)
+			hk_online_checkpoint_keep_err(w.on);
+		goto done;
+	}
+	r = hk_online_checkpoint(w.on);
+ done:
+	for (i = 0; i < w.niss; i++)
+		X509_free(w.iss[i]);
+	EVP_PKEY_free(w.priv);
+	X509_free(w.t.anchor);
+	sk_X509_pop_free(w.t.links, X509_free);
+	free(w.csr_der);
+	free(w.note);
+	hk_store_close(w.store);
+	hk_online_close(w.on);
+	return r;
+}
