@@ -40,7 +40,7 @@
 
 static const char bundle_usage[] =
 "usage: hanko-offline bundle create --state DIR --type TYPE --out DIR\n"
-"           --share FILE [--passin SPEC]... FILE...\n"
+"           [--generation N] --share FILE [--passin SPEC]... FILE...\n"
 "       hanko-offline bundle verify --state DIR [--link CERT]... BUNDLE\n"
 "       hanko-offline bundle import --state DIR --into DIR [--type TYPE]\n"
 "           [--link CERT]... BUNDLE\n"
@@ -56,6 +56,8 @@ struct bundle_opts {
 	const char *type;			/* --type; NULL = any (import) */
 	const char *out;			/* --out (create) */
 	const char *into;			/* --into (import) */
+	long generation;			/* --generation: the root that
+						 * signs (create); 0 = current */
 	const char *links[HK_BUNDLE_MAX_LINKS];	/* --link certificates */
 	int nlinks;
 	const char *args[MAX_ARGS];		/* payload files or the bundle */
@@ -78,6 +80,18 @@ parse(struct bundle_opts *o, int argc, char **argv)
 		} else if (strcmp(argv[i], "--out") == 0) {
 			if ((o->out = hk_opt_value(argc, argv, &i)) == NULL)
 				return HK_ERR_USAGE;
+		} else if (strcmp(argv[i], "--generation") == 0) {
+			const char *v = hk_opt_value(argc, argv, &i);
+			char *end;
+			if (v == NULL)
+				return HK_ERR_USAGE;
+			o->generation = strtol(v, &end, 10);
+			if (*end != '\0' || o->generation < 1 ||
+			    o->generation > 999) {
+				hk_err_set("--generation %s: a root generation "
+				    "number (1..999)", v);
+				return HK_ERR_USAGE;
+			}
 		} else if (strcmp(argv[i], "--into") == 0) {
 			if ((o->into = hk_opt_value(argc, argv, &i)) == NULL)
 				return HK_ERR_USAGE;
@@ -135,9 +149,15 @@ reserve_sequence(struct hk_ca *ca, uint64_t *seq)
 	return 0;
 }
 
-/* The current root generation's certificate (and key URI). */
+/*
+ * A root generation's certificate (and key URI): want 0 = the current one,
+ * -1 = the first (the anchor readers pin), N = generation N. An older
+ * generation signs, for instance, the bundle that announces its successor
+ * to readers that do not know the link yet; a destroyed or compromised one
+ * never signs.
+ */
 static int
-current_root(struct hk_ca *ca, int first, X509 **cert, const char **uri)
+current_root(struct hk_ca *ca, long want, X509 **cert, const char **uri)
 {
 	const char *g = hk_state_get(ca->st, "root.generations"), *rel;
 	char key[64], path[4096];
@@ -150,8 +170,29 @@ current_root(struct hk_ca *ca, int first, X509 **cert, const char **uri)
 		    ca->st->dir);
 		return HK_ERR_STATE;
 	}
-	if (first)
+	if (want > gen) {
+		hk_err_set("--generation %ld: the CA has %ld root generations",
+		    want, gen);
+		return HK_ERR_USAGE;
+	}
+	if (want == -1)
 		gen = 1;
+	else if (want > 0)
+		gen = want;
+	if (uri != NULL) {
+		snprintf(key, sizeof(key), "root.%ld.destroyed", gen);
+		if (hk_state_get(ca->st, key) != NULL) {
+			hk_err_set("root generation %ld was destroyed; it signs "
+			    "nothing", gen);
+			return HK_ERR_STATE;
+		}
+		snprintf(key, sizeof(key), "root.%ld.compromised", gen);
+		if (hk_state_get(ca->st, key) != NULL) {
+			hk_err_set("root generation %ld is compromised; it signs "
+			    "nothing", gen);
+			return HK_ERR_STATE;
+		}
+	}
 	snprintf(key, sizeof(key), "root.%ld.cert", gen);
 	if ((rel = hk_state_get(ca->st, key)) == NULL) {
 		hk_err_set("%s/state.conf: %s missing", ca->st->dir, key);
@@ -217,7 +258,7 @@ bundle_create(struct bundle_opts *o)
 		files[i].data = data[i];
 		files[i].len = len;
 	}
-	if ((r = current_root(ca, 0, &cert, &uri)) != 0)
+	if ((r = current_root(ca, o->generation, &cert, &uri)) != 0)
 		goto fail;
 	if (hk_path_exists(o->out)) {
 		hk_err_set("%s: already exists; refusing to overwrite", o->out);
@@ -270,7 +311,7 @@ load_trust(struct hk_ca *ca, const struct bundle_opts *o,
 
 	t->anchor = NULL;
 	t->links = NULL;
-	if ((r = current_root(ca, 1, &t->anchor, NULL)) != 0)
+	if ((r = current_root(ca, -1, &t->anchor, NULL)) != 0)
 		return r;
 	if ((t->links = sk_X509_new_null()) == NULL)
 		return HK_ERR_ALLOC;

@@ -155,6 +155,8 @@ quiet "$OFF" bundle create --state "$S" --type issuing-ca-cert --out "$demo/bund
 	"${SHARES[@]}" "$S/certs/issuing-1.der"
 quiet "$OFF" bundle create --state "$S" --type arl-batch --out "$demo/bundle-arl" \
 	"${SHARES[@]}" "$S"/certs/arl/arl-*.crl
+quiet "$OFF" bundle create --state "$S" --type cross-pair --out "$demo/bundle-cross" \
+	"${SHARES[@]}" "$S/certs/cross-1.der" "$S/certs/cross-forward-1.der" "$S/certs/crosspair-1.der"
 echo "  an auditor checks a bundle with stock openssl:"
 openssl cms -verify -binary -inform DER -in "$demo/bundle-issuing/manifest.sig" \
 	-content "$demo/bundle-issuing/manifest" -CAfile "$root" -purpose any -out /dev/null 2>&1 | sed 's/^/  /'
@@ -162,6 +164,7 @@ fp=$(openssl x509 -in "$root" -noout -fingerprint -sha256 | sed 's/^.*=//')
 "$ON" trust --state "$demo/online" --fingerprint "$fp" "$root"
 "$ON" import --state "$demo/online" "$demo/bundle-issuing"
 "$ON" import --state "$demo/online" "$demo/bundle-arl"
+"$ON" import --state "$demo/online" "$demo/bundle-cross"
 
 step "12. Five years on: the rollover ceremony (CPS 4-13, 6-3-1-2, 7-1-4)"
 later=$(date -u -d '+5 years' +%Y-%m-%dT%H:%M:%SZ)
@@ -170,6 +173,16 @@ at=$(date -u -d '+5 years 1 hour' +%s)
 echo "  a party trusting only root 1 verifies the issuing CA re-certified under root 2, through NewWithOld:"
 openssl verify -attime "$at" -CAfile "$root" -untrusted "$S/certs/link-2-new-with-old.pem" \
 	"$S/certs/issuing-1-root-2.pem"
+echo "  the new generation goes to the online side, announced by root 1 (which it trusts), then"
+echo "  the re-certified issuing CA, signed by root 2:"
+after=$(date -u -d '+5 years 1 hour' +%Y-%m-%dT%H:%M:%SZ)
+quiet "$OFF" bundle create --state "$S" --clock "$after" --generation 1 --type root-generation \
+	--out "$demo/bundle-root-2" "${SHARES[@]}" "$S/certs/root-2.der" \
+	"$S/certs/link-2-new-with-old.der" "$S/certs/link-2-old-with-new.der"
+quiet "$OFF" bundle create --state "$S" --clock "$after" --type issuing-ca-cert \
+	--out "$demo/bundle-issuing-2" "${SHARES[@]}" "$S/certs/issuing-1-root-2.der"
+"$ON" import --state "$demo/online" --clock "$after" "$demo/bundle-root-2"
+"$ON" import --state "$demo/online" --clock "$after" "$demo/bundle-issuing-2"
 
 step "13. The internal auditor verifies both audit logs (CPS 4-11-1, 4-11-5)"
 "$OFF" audit verify --state "$S"

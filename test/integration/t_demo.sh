@@ -25,10 +25,13 @@ check "the bridge-anchored path verified with policy checking" \
 	bash -c "grep -A1 'trusting only the bridge' '$T/demo.out' | grep -q 'issuing-1.pem: OK'"
 check "35 ARLs were signed, each verifies under root 1" bash -c \
 	"[ \$(ls '$T/demo/state/certs/arl/' | wc -l) = 35 ] && for f in '$T/demo/state/certs/arl/'*.crl; do openssl crl -inform DER -in \"\$f\" -noout -verify -CAfile '$R' 2>&1 | grep -q 'verify OK' || exit 1; done"
-check "the online side imported both bundles" bash -c \
-	"grep -q 'type issuing-ca-cert, sequence 1' '$T/demo.out' && grep -q 'type arl-batch, sequence 2, 35 item' '$T/demo.out'"
+check "the online side imported every bundle" bash -c \
+	"grep -q 'type issuing-ca-cert, sequence 1' '$T/demo.out' && grep -q 'type arl-batch, sequence 2, 35 item' '$T/demo.out' && grep -q 'type cross-pair, sequence 3' '$T/demo.out' && grep -q 'type root-generation, sequence 4, 3 item' '$T/demo.out' && grep -q 'type issuing-ca-cert, sequence 5' '$T/demo.out'"
 check "the rollover made root 2 and both link certificates" bash -c \
 	"[ -s '$T/demo/state/certs/root-2.pem' ] && [ -s '$T/demo/state/certs/link-2-new-with-old.pem' ] && [ -s '$T/demo/state/certs/link-2-old-with-new.pem' ]"
 check "the online audit log verified" grep -q "online/audit/audit.log: OK" "$T/demo.out"
+fails "bundle create refuses a root generation the CA does not have" 2 "generation 3: the CA has 2 root generations" \
+	"$OFF" bundle create --state "$T/demo/state" --generation 3 --type root-generation --out "$T/bx" \
+	--share "$T/demo/media/yamada/share-1-yamada.hks" "$T/demo/state/certs/root-2.der"
 ok "the demo's audit log verifies again" "$OFF" audit verify --state "$T/demo/state"
 finish
