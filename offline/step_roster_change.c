@@ -199,7 +199,7 @@ check_run(struct hk_cer *c, const struct hk_script_step *st,
 	if ((r = hk_cer_confirm(c, st, what, c->input_sha[in->ref])) != 0)
 		return r;
 	snprintf(res->detail, sizeof(res->detail), "new roster %.900s SHA-256 "
-	    "%s confirmed: %s", path, hex, sum);
+	    "%s confirmed: %.1000s", path, hex, sum);
 	return 0;
 }
 
