@@ -25,9 +25,12 @@ static const char usage_text[] =
 "  import     verify and import a signed bundle from the offline root\n"
 "  request    a signed bundle for the offline root: the next issuing key's\n"
 "             CSR, or a request to revoke an issuing CA certificate\n"
+"  issue      residents' certificates from a batch of requests (CSV)\n"
+"  revoke     revoke a resident's certificate by serial or by resident\n"
+"             (CPS 4-4-4-2 reasons only)\n"
 "  version    print the version\n"
 "\n"
-"planned (not in this version): issue, revoke, publish, serve\n";
+"planned (not in this version): publish, serve\n";
 
 static const struct {
 	const char *name;
@@ -37,6 +40,8 @@ static const struct {
 	{ "trust", cmd_trust },
 	{ "import", cmd_import },
 	{ "request", cmd_request },
+	{ "issue", cmd_issue },
+	{ "revoke", cmd_revoke },
 };
 
 int

@@ -85,5 +85,7 @@ int cmd_init(int argc, char **argv);
 int cmd_trust(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_request(int argc, char **argv);
+int cmd_issue(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
 
 #endif

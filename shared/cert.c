@@ -14,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include "atomic.h"
+#include "basic4.h"
 #include "cert.h"
 #include "clock.h"
 #include "csr.h"
@@ -1287,5 +1288,189 @@ hk_cert_tbs_digest(X509 *cert, EVP_PKEY *pub, const EVP_MD *md,
 out:
 	OPENSSL_free(der);
 	EVP_PKEY_free(tmp);
+	return r;
+}
+
+int
+hk_cert_partition_dn(const struct hk_profile *p, const char *romaji,
+    int rehearsal, X509_NAME **out)
+{
+	char rdn[120];
+
+	snprintf(rdn, sizeof(rdn), "OU=CRL Distribution Points, CN=%s CRLDP",
+	    romaji);
+	return kind_name(p, rdn, rehearsal, out);
+}
+
+void
+hk_cert_partition_uri(const struct hk_profile *p, const char *code,
+    char *buf, size_t len)
+{
+	if (p->repository_url[0] == '\0')
+		snprintf(buf, len, "%s", "");
+	else
+		snprintf(buf, len, "%s/crl/%s.crl", p->repository_url, code);
+}
+
+/* certificatePolicies: one policy with a CPS pointer qualifier. */
+static int
+add_policy_cps(X509 *x, const char *oid, const char *cps_uri, int critical)
+{
+	CERTIFICATEPOLICIES *cps = NULL;
+	POLICYINFO *pi = NULL;
+	POLICYQUALINFO *q = NULL;
+	int r = HK_ERR_CRYPTO;
+
+	if ((cps = sk_POLICYINFO_new_null()) == NULL ||
+	    (pi = POLICYINFO_new()) == NULL ||
+	    (pi->qualifiers = sk_POLICYQUALINFO_new_null()) == NULL ||
+	    (q = POLICYQUALINFO_new()) == NULL)
+		goto out;
+	ASN1_OBJECT_free(pi->policyid);
+	if ((pi->policyid = OBJ_txt2obj(oid, 1)) == NULL)
+		goto out;
+	q->pqualid = OBJ_nid2obj(NID_id_qt_cps);
+	if ((q->d.cpsuri = ASN1_IA5STRING_new()) == NULL ||
+	    ASN1_STRING_set(q->d.cpsuri, cps_uri, (int)strlen(cps_uri)) != 1 ||
+	    !sk_POLICYQUALINFO_push(pi->qualifiers, q))
+		goto out;
+	q = NULL;
+	if (!sk_POLICYINFO_push(cps, pi))
+		goto out;
+	pi = NULL;
+	if (X509_add1_ext_i2d(x, NID_certificate_policies, cps, critical,
+	    X509V3_ADD_DEFAULT) != 1)
+		goto out;
+	r = 0;
+out:
+	POLICYQUALINFO_free(q);
+	POLICYINFO_free(pi);
+	sk_POLICYINFO_pop_free(cps, POLICYINFO_free);
+	return r;
+}
+
+/* cRLDistributionPoints: fullName = partition DN [+ its URI]. */
+static int
+add_partition_dp(X509 *x, const X509_NAME *dn, const char *uri)
+{
+	CRL_DIST_POINTS *dps = NULL;
+	DIST_POINT *dp = NULL;
+	int r = HK_ERR_ALLOC;
+
+	if ((dps = sk_DIST_POINT_new_null()) == NULL ||
+	    (dp = DIST_POINT_new()) == NULL ||
+	    (dp->distpoint = DIST_POINT_NAME_new()) == NULL ||
+	    (dp->distpoint->name.fullname = GENERAL_NAMES_new()) == NULL)
+		goto out;
+	dp->distpoint->type = 0;	/* fullName */
+	if ((r = add_dirname(dp->distpoint->name.fullname, dn)) != 0 ||
+	    (*uri != '\0' && (r = add_uri(dp->distpoint->name.fullname,
+	    uri)) != 0))
+		goto out;
+	r = HK_ERR_ALLOC;
+	if (!sk_DIST_POINT_push(dps, dp))
+		goto out;
+	dp = NULL;
+	r = HK_ERR_CRYPTO;
+	if (X509_add1_ext_i2d(x, NID_crl_distribution_points, dps, 0,
+	    X509V3_ADD_DEFAULT) != 1)
+		goto out;
+	r = 0;
+out:
+	DIST_POINT_free(dp);
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	return r;
+}
+
+/* issuerAltName: one directoryName. */
+static int
+add_ian(X509 *x, const X509_NAME *jname)
+{
+	GENERAL_NAMES *ian;
+	int r = HK_ERR_CRYPTO;
+
+	if ((ian = GENERAL_NAMES_new()) == NULL)
+		return HK_ERR_ALLOC;
+	if (add_dirname(ian, jname) == 0 &&
+	    X509_add1_ext_i2d(x, NID_issuer_alt_name, ian, 0,
+	    X509V3_ADD_DEFAULT) == 1)
+		r = 0;
+	GENERAL_NAMES_free(ian);
+	return r;
+}
+
+/* Subject "<prefix>, L=<romaji>, CN=<serial hex>" (+ OU=<marker>). */
+static int
+user_subject(const struct hk_profile *p, X509 *x, const char *romaji,
+    int rehearsal)
+{
+	const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
+	X509_NAME *dn = NULL;
+	BIGNUM *bn = NULL;
+	char *hex = NULL, rdn[120];
+	int r = HK_ERR_CRYPTO;
+
+	if ((bn = ASN1_INTEGER_to_BN(sn, NULL)) == NULL ||
+	    (hex = BN_bn2hex(bn)) == NULL)
+		goto out;
+	snprintf(rdn, sizeof(rdn), "L=%s, CN=%s", romaji, hex);
+	if ((r = kind_name(p, rdn, rehearsal, &dn)) != 0)
+		goto out;
+	r = X509_set_subject_name(x, dn) == 1 ? 0 : HK_ERR_CRYPTO;
+out:
+	X509_NAME_free(dn);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	return r;
+}
+
+int
+hk_cert_build_user(const struct hk_profile *p, X509 *issuer, EVP_PKEY *pub,
+    const char *romaji, const char *code, const struct hk_basic4 *b4,
+    time_t not_before, int rehearsal, X509 **out)
+{
+	const char *marker = rehearsal ? p->rehearsal_marker : NULL;
+	struct signer s;
+	X509_NAME *part = NULL, *jname = NULL;
+	X509 *x = NULL;
+	char uri[HK_PROFILE_URL_MAX + 64];
+	time_t na;
+	int r;
+
+	*out = NULL;
+	memset(&s, 0, sizeof(s));
+	if ((r = not_before_ok(not_before, "user")) != 0)
+		return r;
+	if ((r = signer_get(issuer, "user", &s)) != 0 ||
+	    (r = capped_end(issuer, not_before, p->user_validity_years,
+	    "user", &na)) != 0)
+		goto out;
+	if ((r = hk_cert_partition_dn(p, romaji, rehearsal, &part)) != 0 ||
+	    (r = hk_name_build(p->root_jname, marker, &jname)) != 0)
+		goto out;
+	hk_cert_partition_uri(p, code, uri, sizeof(uri));
+	/* the subject is set once the serial is drawn */
+	if ((r = start_cert(s.dn, s.dn, not_before, na, pub, &x)) != 0 ||
+	    (r = user_subject(p, x, romaji, rehearsal)) != 0 ||
+	    (r = add_ku(x, 0, 1)) != 0 ||	/* digitalSignature, nonRep. */
+	    (r = add_ski(x, pub)) != 0 || (r = add_aki(x, s.ski)) != 0 ||
+	    (r = add_policy_cps(x, hk_cert_policy(p, HK_CERT_USER, rehearsal),
+	    p->cps_uri, p->policy_user_critical)) != 0 ||
+	    (r = add_partition_dp(x, part, uri)) != 0 ||
+	    (r = add_ian(x, jname)) != 0 ||
+	    (r = hk_basic4_add(x, b4)) != 0)
+		goto out;
+	*out = x;
+	x = NULL;
+	r = 0;
+out:
+	if (r == HK_ERR_CRYPTO || r == HK_ERR_ALLOC) {
+		hk_err_set("user: cannot build the certificate");
+		hk_err_add_openssl();
+	}
+	signer_free(&s);
+	X509_NAME_free(part);
+	X509_NAME_free(jname);
+	X509_free(x);
 	return r;
 }

@@ -124,6 +124,35 @@ int hk_cert_build_ocsp(const struct hk_profile *p, X509 *root, X509_REQ *csr,
 int hk_cert_build_validation(const struct hk_profile *p, X509 *root,
     X509_REQ *csr, int n, time_t not_before, int rehearsal, X509 **out);
 
+struct hk_basic4;
+
+/*
+ * The CRL partition DN of a municipality (PROFILE.md names):
+ * "<issuing prefix>, OU=CRL Distribution Points, CN=<romaji> CRLDP"
+ * (+ OU=<marker> in rehearsal), and its http URI
+ * "<repository-url>/crl/<code>.crl" ("" when the profile names none).
+ */
+int hk_cert_partition_dn(const struct hk_profile *p, const char *romaji,
+    int rehearsal, X509_NAME **out);
+void hk_cert_partition_uri(const struct hk_profile *p, const char *code,
+    char *buf, size_t len);
+
+/*
+ * Resident's certificate (電子証明書, PROFILE.md user column) for pub,
+ * issued by issuer (the online issuing CA's certificate): subject
+ * "<issuing prefix>, L=<romaji>, CN=<serial hex>" (+ OU=<marker>),
+ * notAfter = notBefore + user validity - 1 s (cut back to the issuer's),
+ * keyUsage digitalSignature|nonRepudiation (critical), SKI, AKI = issuer's
+ * SKI, certificatePolicies policy_user (test arc in rehearsal; critical per
+ * profile) with the CPS URI qualifier, CRL DP = the municipality partition
+ * DN (+ its http URI), issuerAltName = the Japanese name of the root
+ * (profile root-jname), subjectAltName = the basic 4 items.
+ */
+int hk_cert_build_user(const struct hk_profile *p, X509 *issuer,
+    EVP_PKEY *pub, const char *romaji, const char *code,
+    const struct hk_basic4 *b4, time_t not_before, int rehearsal,
+    X509 **out);
+
 /* The policy OID a kind carries (rehearsal: the test arc; CA kinds use
  * policy_user_test, the .0.10 arc of policy_ca), or NULL for none. */
 const char *hk_cert_policy(const struct hk_profile *p, enum hk_cert_kind kind,

@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "basic4.h"
 #include "cert.h"
 #include "clock.h"
 #include "err.h"
@@ -385,6 +386,13 @@ static const int validation_exts[] = {
 	NID_crl_distribution_points, NID_undef
 };
 
+static const int user_exts[] = {
+	NID_key_usage, NID_subject_key_identifier,
+	NID_authority_key_identifier, NID_certificate_policies,
+	NID_crl_distribution_points, NID_issuer_alt_name,
+	NID_subject_alt_name, NID_undef
+};
+
 static const int *
 kind_exts(enum hk_cert_kind kind)
 {
@@ -395,7 +403,7 @@ kind_exts(enum hk_cert_kind kind)
 	case HK_CERT_CROSS:	return cross_exts;
 	case HK_CERT_OCSP:	return ocsp_exts;
 	case HK_CERT_VALIDATION: return validation_exts;
-	case HK_CERT_USER:	break;
+	case HK_CERT_USER:	return user_exts;
 	}
 	return NULL;
 }
@@ -513,6 +521,7 @@ lint_ku(const struct lint *l)
 		b0 = 0, b1 = -1, want = "digitalSignature";
 		break;
 	case HK_CERT_VALIDATION:
+	case HK_CERT_USER:
 		b0 = 0, b1 = 1, want = "digitalSignature and nonRepudiation";
 		break;
 	default:
@@ -811,6 +820,297 @@ lint_ocsp(const struct lint *l)
 	return 0;
 }
 
+/* The value of the first entry nid of name, copied into buf, or -1. */
+static int
+name_value(const X509_NAME *name, int nid, char *buf, size_t len)
+{
+	int i = X509_NAME_get_index_by_NID(name, nid, -1);
+	const ASN1_STRING *v;
+	int vl;
+
+	if (i < 0)
+		return -1;
+	v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+	vl = ASN1_STRING_length(v);
+	if (vl <= 0 || (size_t)vl >= len ||
+	    memchr(ASN1_STRING_get0_data(v), 0, (size_t)vl) != NULL)
+		return -1;
+	memcpy(buf, ASN1_STRING_get0_data(v), (size_t)vl);
+	buf[vl] = '\0';
+	return 0;
+}
+
+/* Subject "<prefix>, L=<romaji>, CN=<serial hex>" (+ OU=<marker>). */
+static int
+lint_user_subject(const struct lint *l, char *romaji, size_t rlen)
+{
+	const X509_NAME *got = X509_get_subject_name(l->x);
+	X509_NAME *want = NULL;
+	BIGNUM *bn = NULL;
+	char *hex = NULL, cn[128], dn[HK_PROFILE_DN_MAX * 3];
+	const char *why = NULL;
+	int eq = 0;
+
+	if (got == NULL || X509_NAME_entry_count(got) == 0)
+		return bad(l, "RFC 5280 4.1.2.6: subject must not be empty");
+	if (hk_name_check_types(got, &why) != 0)
+		return bad(l, "RFC 5280 4.1.2.6 / PROFILE.md: subject: %s", why);
+	if (rlen > HK_PROFILE_DN_MAX)
+		rlen = HK_PROFILE_DN_MAX;
+	if (name_value(got, NID_localityName, romaji, rlen) == 0 &&
+	    name_value(got, NID_commonName, cn, sizeof(cn)) == 0 &&
+	    (bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(l->x), NULL)) !=
+	    NULL && (hex = BN_bn2hex(bn)) != NULL && strcmp(cn, hex) == 0) {
+		snprintf(dn, sizeof(dn), "%s, L=%s, CN=%s",
+		    l->p->issuing_subject_prefix, romaji, hex);
+		if (hk_name_build(dn, l->rehearsal ? l->p->rehearsal_marker :
+		    NULL, &want) == 0)
+			eq = name_der_eq(got, want) == 0;
+	}
+	X509_NAME_free(want);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	if (!eq)
+		return bad(l, "PROFILE.md: subject must be \"%s, L=<municipality"
+		    ">, CN=<serial in hex>\"%s%s", l->p->issuing_subject_prefix,
+		    l->rehearsal ? " + OU=" : "",
+		    l->rehearsal ? l->p->rehearsal_marker : "");
+	return 0;
+}
+
+static int
+lint_user_validity(const struct lint *l)
+{
+	time_t nb, na;
+	int r;
+
+	if ((r = lint_time(l, X509_get0_notBefore(l->x), "notBefore",
+	    &nb)) != 0 ||
+	    (r = lint_time(l, X509_get0_notAfter(l->x), "notAfter",
+	    &na)) != 0)
+		return r;
+	if (na <= nb)
+		return bad(l, "RFC 5280 4.1.2.5: notAfter must be after "
+		    "notBefore");
+	if (na > hk_time_add_years(nb, l->p->user_validity_years) - 1)
+		return bad(l, "CPS 1-3-2 / PROFILE.md: validity must be at most "
+		    "%d years minus 1 second", l->p->user_validity_years);
+	return 0;
+}
+
+static int
+lint_user_key(const struct lint *l)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(l->x);
+
+	if (pk == NULL)
+		return bad(l, "RFC 5280 4.1.2.7: subjectPublicKeyInfo does not "
+		    "decode");
+	if (hk_key_alg_matches(pk, l->p->user_key))
+		return 0;
+	if (l->p->user_allow_rsa1024 && EVP_PKEY_is_a(pk, "RSA") &&
+	    EVP_PKEY_get_bits(pk) == 1024)
+		return 0;
+	return bad(l, "CPS 6-1-2-3 / PROFILE.md: the key must be %s%s",
+	    hk_key_alg_name(l->p->user_key), l->p->user_allow_rsa1024 ?
+	    " or legacy RSA-1024" : "");
+}
+
+static int
+lint_user_policies(const struct lint *l)
+{
+	const char *want = hk_cert_policy(l->p, HK_CERT_USER, l->rehearsal);
+	CERTIFICATEPOLICIES *cps;
+	POLICYINFO *pi;
+	POLICYQUALINFO *q;
+	char oid[HK_PROFILE_OID_MAX];
+	int crit, undec, r = 0;
+
+	cps = get_ext(l, NID_certificate_policies, &crit, &undec);
+	if (crit < 0)
+		return bad(l, "PROFILE.md: certificatePolicies %s must be "
+		    "present", want);
+	if (cps == NULL)
+		return bad(l, "RFC 5280 4.2.1.4: certificatePolicies does not "
+		    "decode");
+	if (crit != (l->p->policy_user_critical ? 1 : 0))
+		r = bad(l, "PROFILE.md: certificatePolicies must be %scritical "
+		    "in a user certificate", l->p->policy_user_critical ?
+		    "" : "non-");
+	else if (sk_POLICYINFO_num(cps) != 1 ||
+	    OBJ_obj2txt(oid, sizeof(oid), (pi = sk_POLICYINFO_value(cps,
+	    0))->policyid, 1) <= 0 || strcmp(oid, want) != 0)
+		r = bad(l, "PROFILE.md: certificatePolicies must be exactly "
+		    "%s%s", want, l->rehearsal ? " (the rehearsal arc)" : "");
+	else if (sk_POLICYQUALINFO_num(pi->qualifiers) != 1 ||
+	    OBJ_obj2nid((q = sk_POLICYQUALINFO_value(pi->qualifiers,
+	    0))->pqualid) != NID_id_qt_cps ||
+	    (size_t)ASN1_STRING_length(q->d.cpsuri) !=
+	    strlen(l->p->cps_uri) || memcmp(ASN1_STRING_get0_data(
+	    q->d.cpsuri), l->p->cps_uri, strlen(l->p->cps_uri)) != 0)
+		r = bad(l, "PROFILE.md: certificatePolicies must carry one CPS "
+		    "pointer qualifier %s", l->p->cps_uri);
+	sk_POLICYINFO_pop_free(cps, POLICYINFO_free);
+	return r;
+}
+
+static int
+lint_user_crldp(const struct lint *l, const char *romaji)
+{
+	CRL_DIST_POINTS *dps;
+	DIST_POINT *dp;
+	GENERAL_NAMES *full;
+	GENERAL_NAME *gn;
+	X509_NAME *part = NULL;
+	const char *repo = l->p->repository_url;
+	char pre[HK_PROFILE_URL_MAX + 8];
+	const unsigned char *u;
+	int crit, undec, want, ul, r = 0;
+	size_t pl;
+
+	dps = get_ext(l, NID_crl_distribution_points, &crit, &undec);
+	if (crit < 0)
+		return bad(l, "PROFILE.md: cRLDistributionPoints naming the "
+		    "municipality's partition must be present");
+	if (dps == NULL)
+		return bad(l, "RFC 5280 4.2.1.13: cRLDistributionPoints does "
+		    "not decode");
+	want = *repo != '\0' ? 2 : 1;
+	if (crit) {
+		r = bad(l, "RFC 5280 4.2.1.13: cRLDistributionPoints should "
+		    "be non-critical");
+		goto out;
+	}
+	if (sk_DIST_POINT_num(dps) != 1 ||
+	    (dp = sk_DIST_POINT_value(dps, 0))->reasons != NULL ||
+	    dp->CRLissuer != NULL || dp->distpoint == NULL ||
+	    dp->distpoint->type != 0) {
+		r = bad(l, "PROFILE.md: cRLDistributionPoints must be one "
+		    "point with a fullName and no reasons or cRLIssuer");
+		goto out;
+	}
+	full = dp->distpoint->name.fullname;
+	if (hk_cert_partition_dn(l->p, romaji, l->rehearsal, &part) != 0 ||
+	    sk_GENERAL_NAME_num(full) != want ||
+	    (gn = sk_GENERAL_NAME_value(full, 0))->type != GEN_DIRNAME ||
+	    name_der_eq(gn->d.directoryName, part) != 0) {
+		r = bad(l, "PROFILE.md: cRLDistributionPoints fullName must be "
+		    "the partition \"%s, OU=CRL Distribution Points, CN=%s "
+		    "CRLDP\"%s", l->p->issuing_subject_prefix, romaji,
+		    want == 2 ? " and its http URI" : " only");
+		goto out;
+	}
+	if (want == 2) {
+		snprintf(pre, sizeof(pre), "%s/crl/", repo);
+		pl = strlen(pre);
+		gn = sk_GENERAL_NAME_value(full, 1);
+		u = gn->type == GEN_URI ? ASN1_STRING_get0_data(
+		    gn->d.uniformResourceIdentifier) : NULL;
+		ul = u != NULL ? ASN1_STRING_length(
+		    gn->d.uniformResourceIdentifier) : 0;
+		if (u == NULL || (size_t)ul != pl + 10 ||
+		    memcmp(u, pre, pl) != 0 || memcmp(u + pl + 6, ".crl", 4))
+			r = bad(l, "PROFILE.md: cRLDistributionPoints URI must "
+			    "be %s<code>.crl", pre);
+	}
+out:
+	X509_NAME_free(part);
+	CRL_DIST_POINTS_free(dps);
+	return r;
+}
+
+static int
+lint_user_ian(const struct lint *l)
+{
+	GENERAL_NAMES *ian;
+	GENERAL_NAME *gn;
+	int crit, undec, r = 0;
+
+	ian = get_ext(l, NID_issuer_alt_name, &crit, &undec);
+	if (crit < 0)
+		return bad(l, "PROFILE.md: issuerAltName with the issuer's "
+		    "Japanese name must be present");
+	if (ian == NULL)
+		return bad(l, "RFC 5280 4.2.1.7: issuerAltName does not "
+		    "decode");
+	if (crit)
+		r = bad(l, "RFC 5280 4.2.1.7: issuerAltName should be "
+		    "non-critical");
+	else if (sk_GENERAL_NAME_num(ian) != 1 ||
+	    (gn = sk_GENERAL_NAME_value(ian, 0))->type != GEN_DIRNAME ||
+	    name_der_eq(gn->d.directoryName, l->jname) != 0)
+		r = bad(l, "PROFILE.md: issuerAltName must be exactly the "
+		    "directoryName \"%s\"%s%s", l->p->root_jname,
+		    l->rehearsal ? " + OU=" : "",
+		    l->rehearsal ? l->p->rehearsal_marker : "");
+	GENERAL_NAMES_free(ian);
+	return r;
+}
+
+static int
+lint_user_san(const struct lint *l)
+{
+	struct hk_basic4 b;
+	char detail[768];
+	int i, crit = X509_get_ext_by_NID(l->x, NID_subject_alt_name, -1);
+
+	if (crit >= 0 && X509_EXTENSION_get_critical(X509_get_ext(l->x,
+	    crit)))
+		return bad(l, "RFC 5280 4.2.1.6: subjectAltName must not be "
+		    "critical when the subject is not empty");
+	if (hk_basic4_from_cert(l->x, &b) != 0) {
+		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
+		return bad(l, "%s", detail);
+	}
+	if (strlen(b.birth) != 9 || strspn(b.birth, "0123456789") != 9)
+		return bad(l, "PROFILE.md: dateOfBirth must be EYYYYMMDD");
+	if (strlen(b.gender) != 1 || b.gender[0] < '1' || b.gender[0] > '3')
+		return bad(l, "PROFILE.md: gender must be 1, 2 or 3");
+	if (hk_utf8_chars(b.name, strlen(b.name)) != (int)strlen(b.name_flags)
+	    || hk_utf8_chars(b.address, strlen(b.address)) !=
+	    (int)strlen(b.addr_flags))
+		return bad(l, "PROFILE.md: substitute flags must be one per "
+		    "character of the name and the address");
+	for (i = 0; b.name_flags[i] || b.addr_flags[i]; i++)
+		if ((b.name_flags[i] && strchr("01", b.name_flags[i]) == NULL)
+		    || (b.addr_flags[i] && strchr("01", b.addr_flags[i]) ==
+		    NULL))
+			return bad(l, "PROFILE.md: substitute flags are 0 or 1");
+	if (hk_utf8_chars(b.address, strlen(b.address)) > HK_B4_ADDR_CHARS)
+		return bad(l, "PROFILE.md: address at most %d characters",
+		    HK_B4_ADDR_CHARS);
+	return 0;
+}
+
+static int
+lint_user(struct lint *l)
+{
+	char romaji[HK_PROFILE_DN_MAX];
+	const char *why = NULL;
+	const X509_NAME *iss = X509_get_issuer_name(l->x);
+	int r;
+
+	if ((r = lint_version_serial(l)) != 0 || (r = lint_sigalg(l)) != 0)
+		return r;
+	if (iss == NULL || X509_NAME_entry_count(iss) == 0 ||
+	    hk_name_check_types(iss, &why) != 0)
+		return bad(l, "RFC 5280 4.1.2.4: issuer must be a non-empty "
+		    "name of the profile's types");
+	if ((r = lint_user_subject(l, romaji, sizeof(romaji))) != 0 ||
+	    (r = lint_user_validity(l)) != 0 ||
+	    (r = lint_user_key(l)) != 0 ||
+	    (r = lint_ext_set(l)) != 0 ||
+	    (r = lint_ku(l)) != 0 ||
+	    (r = lint_ski(l)) != 0 ||
+	    (r = lint_aki(l)) != 0 ||
+	    (r = lint_user_policies(l)) != 0 ||
+	    (r = lint_user_crldp(l, romaji)) != 0 ||
+	    (r = lint_user_ian(l)) != 0 ||
+	    (r = lint_user_san(l)) != 0)
+		return r;
+	return 0;
+}
+
 int
 hk_lint_cert(X509 *cert, const struct hk_profile *p, enum hk_cert_kind kind,
     int rehearsal)
@@ -830,6 +1130,10 @@ hk_lint_cert(X509 *cert, const struct hk_profile *p, enum hk_cert_kind kind,
 	if (hk_name_build(p->root_subject, marker, &l.dn) != 0 ||
 	    hk_name_build(p->root_jname, marker, &l.jname) != 0) {
 		r = bad(&l, "the profile's DNs do not parse");
+		goto out;
+	}
+	if (kind == HK_CERT_USER) {
+		r = lint_user(&l);
 		goto out;
 	}
 	if ((r = lint_version_serial(&l)) != 0 ||

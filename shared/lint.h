@@ -2,9 +2,10 @@
  * lint.h - check a certificate against the profile (PROFILE.md), rule by
  * rule. Each failure sets a detail naming the kind, the source and the rule,
  * e.g. "root: RFC 5280 4.2.1.9: basicConstraints must be critical in a CA
- * certificate", and returns HK_ERR_LINT. Every kind the root issues has
- * its rules (root, link, cross, issuing, ocsp, validation); HK_CERT_USER
- * returns HK_ERR_LINT ("no lint rules for this kind yet").
+ * certificate", and returns HK_ERR_LINT. Every kind has its rules (root,
+ * link, cross, issuing, ocsp, validation, and the resident's user
+ * certificate: subject, validity, key, keyUsage, policies with the CPS
+ * qualifier, the partition CRL DP, issuerAltName and the basic 4 items).
  */
 #ifndef HK_LINT_H
 #define HK_LINT_H

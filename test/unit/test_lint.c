@@ -101,13 +101,14 @@ Test(lint, good_roots_pass)
 	X509_free(x);
 }
 
-Test(lint, other_kinds_not_yet)
+Test(lint, root_is_not_a_user_certificate)
 {
 	X509 *x = good(0);
 
 	cr_assert_eq(hk_lint_cert(x, p, HK_CERT_USER, 0), HK_ERR_LINT);
-	cr_assert_str_eq(hk_err_msg(), "user: no lint rules for this kind "
-	    "yet");
+	cr_assert_str_eq(hk_err_msg(), "user: PROFILE.md: subject must be "
+	    "\"C=JP, O=JPKI, OU=Kumamoto-ken, L=<municipality>, CN=<serial in "
+	    "hex>\"");
 	X509_free(x);
 }
 

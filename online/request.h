@@ -1,0 +1,58 @@
+/*
+ * request.h - residents' certificate requests (CPS 4-1, 4-2; docs/
+ * requests.md): one request per line of a CSV file with a header, every
+ * field checked against its rule. A refusal is one line
+ * "<file>:<line>: <field>: <rule>" (hk_err_set) and HK_ERR_INVALID (or
+ * HK_ERR_PARSE for a line that is not a row of the format).
+ *
+ *   municipality,resident_id,name,name_flags,birth,gender,address,address_flags,key
+ */
+#ifndef HK_REQUEST_H
+#define HK_REQUEST_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "basic4.h"
+#include "municipalities.h"
+#include "profile.h"
+
+#define HK_REQ_HEADER	"municipality,resident_id,name,name_flags,birth," \
+			"gender,address,address_flags,key"
+#define HK_REQ_LINE_MAX	4096	/* bytes of a line, incl. newline */
+#define HK_REQ_ID_LEN	11	/* digits of a resident identifier */
+#define HK_REQ_PREFECTURE "熊本県" /* the address's first characters */
+
+struct hk_request {
+	size_t line;				/* line number in the file */
+	const struct hk_muni *muni;		/* the municipality (in munis) */
+	char resident_id[HK_REQ_ID_LEN + 1];	/* 住民票コード; never stored */
+	struct hk_basic4 b4;			/* the basic 4 items + flags */
+	EVP_PKEY *key;				/* the resident's public key */
+};
+
+/* Context of a batch: what the rules need. */
+struct hk_request_ctx {
+	const char *input;		/* file name for messages */
+	const char *basedir;		/* key paths are relative to it */
+	const struct hk_munis *munis;	/* known municipalities */
+	const struct hk_profile *p;	/* key type and size rules */
+	time_t now;			/* dates of birth not after it */
+};
+
+/* 0 if line (no newline) is exactly HK_REQ_HEADER. */
+int hk_request_header(const struct hk_request_ctx *c, const char *line);
+/* Parse and check one line (no newline) into *out (key owned by out). */
+int hk_request_parse(const struct hk_request_ctx *c, size_t lineno,
+    const char *line, struct hk_request *out);
+void hk_request_clear(struct hk_request *r);
+
+/* Rules usable alone (tests, other inputs): 0 or HK_ERR_INVALID with the
+ * rule written into why. */
+int hk_request_birth_ok(const char *s, time_t now, char *why, size_t len);
+/* Every character of s in JIS X 0208 or 0212 (glibc iconv to EUC-JP). */
+int hk_request_jis_ok(const char *s, char *why, size_t len);
+
+#endif

@@ -1,0 +1,252 @@
+/* basic4.c - the six otherNames of the basic 4 items (PROFILE.md). */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/asn1.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/x509v3.h>
+
+#include "basic4.h"
+#include "err.h"
+
+static const char *const oids[HK_B4_ITEMS] = {
+	"1.2.392.200149.8.5.5.1",	/* commonName */
+	"1.2.392.200149.8.5.5.4",	/* dateOfBirth */
+	"1.2.392.200149.8.5.5.3",	/* gender */
+	"1.2.392.200149.8.5.5.5",	/* address */
+	"1.2.392.200149.8.5.5.2",	/* substituteCharacterOfCommonName */
+	"1.2.392.200149.8.5.5.6",	/* substituteCharacterOfAddress */
+};
+
+static const char *const items[HK_B4_ITEMS] = {
+	"commonName", "dateOfBirth", "gender", "address",
+	"substituteCharacterOfCommonName", "substituteCharacterOfAddress",
+};
+
+const char *
+hk_basic4_oid(int i)
+{
+	return i >= 0 && i < HK_B4_ITEMS ? oids[i] : NULL;
+}
+
+const char *
+hk_basic4_item(int i)
+{
+	return i >= 0 && i < HK_B4_ITEMS ? items[i] : NULL;
+}
+
+int
+hk_utf8_chars(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	int n = 0;
+
+	while (i < len) {
+		unsigned c = p[i], cp, need, k;
+
+		if (c == 0)
+			return -1;
+		if (c < 0x80) {
+			i++;
+			n++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3, cp = c & 0x07;
+		else
+			return -1;
+		if (len - i - 1 < need)
+			return -1;
+		for (k = 1; k <= need; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return -1;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return -1;
+		i += need + 1;
+		n++;
+	}
+	return n;
+}
+
+/* One otherName: type-id oid, value [0] EXPLICIT UTF8String. */
+static int
+push_other(GENERAL_NAMES *gns, const char *oid, const char *val)
+{
+	GENERAL_NAME *gn = NULL;
+	ASN1_OBJECT *obj = NULL;
+	ASN1_TYPE *t = NULL;
+	ASN1_UTF8STRING *u = NULL;
+
+	if ((obj = OBJ_txt2obj(oid, 1)) == NULL ||
+	    (u = ASN1_UTF8STRING_new()) == NULL ||
+	    ASN1_STRING_set(u, val, (int)strlen(val)) != 1 ||
+	    (t = ASN1_TYPE_new()) == NULL)
+		goto fail;
+	ASN1_TYPE_set(t, V_ASN1_UTF8STRING, u);
+	u = NULL;
+	if ((gn = GENERAL_NAME_new()) == NULL ||
+	    GENERAL_NAME_set0_othername(gn, obj, t) != 1)
+		goto fail;
+	obj = NULL;
+	t = NULL;
+	if (!sk_GENERAL_NAME_push(gns, gn))
+		goto fail;
+	return 0;
+fail:
+	ASN1_OBJECT_free(obj);
+	ASN1_UTF8STRING_free(u);
+	ASN1_TYPE_free(t);
+	GENERAL_NAME_free(gn);
+	return HK_ERR_ALLOC;
+}
+
+int
+hk_basic4_encode(const struct hk_basic4 *b, GENERAL_NAMES **out)
+{
+	const char *v[HK_B4_ITEMS] = { b->name, b->birth, b->gender,
+	    b->address, b->name_flags, b->addr_flags };
+	GENERAL_NAMES *gns;
+	int i, r;
+
+	*out = NULL;
+	if ((gns = GENERAL_NAMES_new()) == NULL)
+		return HK_ERR_ALLOC;
+	for (i = 0; i < HK_B4_ITEMS; i++)
+		if ((r = push_other(gns, oids[i], v[i])) != 0) {
+			GENERAL_NAMES_free(gns);
+			hk_err_set("basic 4: cannot encode %s", items[i]);
+			return r;
+		}
+	*out = gns;
+	return 0;
+}
+
+int
+hk_basic4_add(X509 *x, const struct hk_basic4 *b)
+{
+	GENERAL_NAMES *gns = NULL;
+	int r;
+
+	if ((r = hk_basic4_encode(b, &gns)) != 0)
+		return r;
+	/* RFC 5280 4.2.1.6: non-critical, the subject is not empty */
+	if (X509_add1_ext_i2d(x, NID_subject_alt_name, gns, 0,
+	    X509V3_ADD_DEFAULT) != 1) {
+		hk_err_set("basic 4: cannot add the subjectAltName");
+		r = HK_ERR_CRYPTO;
+	}
+	GENERAL_NAMES_free(gns);
+	return r;
+}
+
+int
+hk_basic4_decode(const GENERAL_NAMES *gns, struct hk_basic4 *out)
+{
+	char *dst[HK_B4_ITEMS];
+	size_t cap[HK_B4_ITEMS];
+	char oid[64];
+	int i, n;
+
+	memset(out, 0, sizeof(*out));
+	dst[0] = out->name, cap[0] = sizeof(out->name);
+	dst[1] = out->birth, cap[1] = sizeof(out->birth);
+	dst[2] = out->gender, cap[2] = sizeof(out->gender);
+	dst[3] = out->address, cap[3] = sizeof(out->address);
+	dst[4] = out->name_flags, cap[4] = sizeof(out->name_flags);
+	dst[5] = out->addr_flags, cap[5] = sizeof(out->addr_flags);
+	if ((n = sk_GENERAL_NAME_num(gns)) != HK_B4_ITEMS) {
+		hk_err_set("subjectAltName: PROFILE.md: exactly %d otherNames "
+		    "(the basic 4 items), found %d names", HK_B4_ITEMS, n);
+		return HK_ERR_INVALID;
+	}
+	for (i = 0; i < HK_B4_ITEMS; i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(gns, i);
+		const OTHERNAME *on;
+		const ASN1_STRING *s;
+		int len;
+
+		if (gn->type != GEN_OTHERNAME) {
+			hk_err_set("subjectAltName: name %d: PROFILE.md: must "
+			    "be an otherName (%s)", i + 1, items[i]);
+			return HK_ERR_INVALID;
+		}
+		on = gn->d.otherName;
+		if (OBJ_obj2txt(oid, sizeof(oid), on->type_id, 1) <= 0 ||
+		    strcmp(oid, oids[i]) != 0) {
+			hk_err_set("subjectAltName: name %d: PROFILE.md: OID "
+			    "must be %s (%s) in this position", i + 1, oids[i],
+			    items[i]);
+			return HK_ERR_INVALID;
+		}
+		if (on->value == NULL ||
+		    on->value->type != V_ASN1_UTF8STRING) {
+			hk_err_set("subjectAltName: %s (%s): PROFILE.md: value "
+			    "must be an explicit [0] UTF8String", oids[i],
+			    items[i]);
+			return HK_ERR_INVALID;
+		}
+		s = on->value->value.utf8string;
+		len = ASN1_STRING_length(s);
+		if (len <= 0 || (size_t)len >= cap[i] ||
+		    hk_utf8_chars((const char *)ASN1_STRING_get0_data(s),
+		    (size_t)len) < 0) {
+			hk_err_set("subjectAltName: %s (%s): value must be "
+			    "non-empty valid UTF-8 of at most %zu bytes",
+			    oids[i], items[i], cap[i] - 1);
+			return HK_ERR_INVALID;
+		}
+		memcpy(dst[i], ASN1_STRING_get0_data(s), (size_t)len);
+		dst[i][len] = '\0';
+	}
+	return 0;
+}
+
+int
+hk_basic4_from_cert(X509 *x, struct hk_basic4 *out)
+{
+	X509_EXTENSION *e;
+	const ASN1_OCTET_STRING *v;
+	const unsigned char *p;
+	unsigned char *re = NULL;
+	GENERAL_NAMES *gns = NULL;
+	int i, len, rl, r = HK_ERR_INVALID;
+
+	memset(out, 0, sizeof(*out));
+	if ((i = X509_get_ext_by_NID(x, NID_subject_alt_name, -1)) < 0 ||
+	    X509_get_ext_by_NID(x, NID_subject_alt_name, i) >= 0) {
+		hk_err_set("subjectAltName: PROFILE.md: must be present "
+		    "exactly once");
+		return HK_ERR_INVALID;
+	}
+	e = X509_get_ext(x, i);
+	v = X509_EXTENSION_get_data(e);
+	p = ASN1_STRING_get0_data(v);
+	len = ASN1_STRING_length(v);
+	if ((gns = d2i_GENERAL_NAMES(NULL, &p, len)) == NULL ||
+	    p != ASN1_STRING_get0_data(v) + len) {
+		hk_err_set("subjectAltName: does not decode or has trailing "
+		    "bytes");
+		goto out;
+	}
+	/* DER: the re-encoding must be the bytes received */
+	if ((rl = i2d_GENERAL_NAMES(gns, &re)) != len ||
+	    memcmp(re, ASN1_STRING_get0_data(v), (size_t)len) != 0) {
+		hk_err_set("subjectAltName: X.690 10: not DER");
+		goto out;
+	}
+	r = hk_basic4_decode(gns, out);
+out:
+	ERR_clear_error();
+	OPENSSL_free(re);
+	GENERAL_NAMES_free(gns);
+	return r;
+}
