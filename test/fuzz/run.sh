@@ -15,7 +15,7 @@ for bin in "$build"/test/fuzz/fuzz_*; do
 	work="$build/fuzz-work/$name"
 	rm -rf "$work"; mkdir -p "$work/corpus"
 	[ -d "$src/test/fuzz/corpus/$name" ] && cp -r "$src/test/fuzz/corpus/$name/." "$work/corpus/"
-	if (cd "$work" && "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	if (cd "$work" && "$bin" -max_total_time="$secs" -timeout=60 -rss_limit_mb=4096 \
 		-print_final_stats=1 corpus >"$work/log" 2>&1); then
 		echo "ok - fuzz_$name ran ${secs}s: $(grep -m1 'stat::number_of_executed_units' "$work/log" | awk '{print $2}') inputs, no crash"
 		passed=$((passed + 1))
