@@ -176,13 +176,12 @@ add_uri(GENERAL_NAMES *gns, const char *uri)
 	return 0;
 }
 
-/* cRLDistributionPoints: one point, fullName = dirName [+ URI]. */
+/* cRLDistributionPoints: one point, fullName = dn [+ uri when not ""]. */
 static int
-add_crldp(X509 *x, const X509_NAME *dn, const char *repo)
+add_dp(X509 *x, const X509_NAME *dn, const char *uri)
 {
 	CRL_DIST_POINTS *dps = NULL;
 	DIST_POINT *dp = NULL;
-	char uri[600];
 	int r = HK_ERR_ALLOC;
 
 	if ((dps = sk_DIST_POINT_new_null()) == NULL ||
@@ -191,13 +190,10 @@ add_crldp(X509 *x, const X509_NAME *dn, const char *repo)
 	    (dp->distpoint->name.fullname = GENERAL_NAMES_new()) == NULL)
 		goto out;
 	dp->distpoint->type = 0;	/* fullName */
-	if ((r = add_dirname(dp->distpoint->name.fullname, dn)) != 0)
+	if ((r = add_dirname(dp->distpoint->name.fullname, dn)) != 0 ||
+	    (*uri != '\0' && (r = add_uri(dp->distpoint->name.fullname,
+	    uri)) != 0))
 		goto out;
-	if (repo != NULL && *repo != '\0') {
-		snprintf(uri, sizeof(uri), "%s/arl.crl", repo);
-		if ((r = add_uri(dp->distpoint->name.fullname, uri)) != 0)
-			goto out;
-	}
 	r = HK_ERR_ALLOC;
 	if (!sk_DIST_POINT_push(dps, dp))
 		goto out;
@@ -211,6 +207,18 @@ out:
 	DIST_POINT_free(dp);
 	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
 	return r;
+}
+
+/* The CRL DP of root-issued certificates: the root DN where the ARL lives
+ * [+ <repository>/arl.crl]. */
+static int
+add_crldp(X509 *x, const X509_NAME *dn, const char *repo)
+{
+	char uri[600] = "";
+
+	if (repo != NULL && *repo != '\0')
+		snprintf(uri, sizeof(uri), "%s/arl.crl", repo);
+	return add_dp(x, dn, uri);
 }
 
 static int
@@ -1349,39 +1357,6 @@ out:
 	return r;
 }
 
-/* cRLDistributionPoints: fullName = partition DN [+ its URI]. */
-static int
-add_partition_dp(X509 *x, const X509_NAME *dn, const char *uri)
-{
-	CRL_DIST_POINTS *dps = NULL;
-	DIST_POINT *dp = NULL;
-	int r = HK_ERR_ALLOC;
-
-	if ((dps = sk_DIST_POINT_new_null()) == NULL ||
-	    (dp = DIST_POINT_new()) == NULL ||
-	    (dp->distpoint = DIST_POINT_NAME_new()) == NULL ||
-	    (dp->distpoint->name.fullname = GENERAL_NAMES_new()) == NULL)
-		goto out;
-	dp->distpoint->type = 0;	/* fullName */
-	if ((r = add_dirname(dp->distpoint->name.fullname, dn)) != 0 ||
-	    (*uri != '\0' && (r = add_uri(dp->distpoint->name.fullname,
-	    uri)) != 0))
-		goto out;
-	r = HK_ERR_ALLOC;
-	if (!sk_DIST_POINT_push(dps, dp))
-		goto out;
-	dp = NULL;
-	r = HK_ERR_CRYPTO;
-	if (X509_add1_ext_i2d(x, NID_crl_distribution_points, dps, 0,
-	    X509V3_ADD_DEFAULT) != 1)
-		goto out;
-	r = 0;
-out:
-	DIST_POINT_free(dp);
-	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
-	return r;
-}
-
 /* issuerAltName: one directoryName. */
 static int
 add_ian(X509 *x, const X509_NAME *jname)
@@ -1456,7 +1431,7 @@ hk_cert_build_user(const struct hk_profile *p, X509 *issuer, EVP_PKEY *pub,
 	    (r = add_ski(x, pub)) != 0 || (r = add_aki(x, s.ski)) != 0 ||
 	    (r = add_policy_cps(x, hk_cert_policy(p, HK_CERT_USER, rehearsal),
 	    p->cps_uri, p->policy_user_critical)) != 0 ||
-	    (r = add_partition_dp(x, part, uri)) != 0 ||
+	    (r = add_dp(x, part, uri)) != 0 ||
 	    (r = add_ian(x, jname)) != 0 ||
 	    (r = hk_basic4_add(x, b4)) != 0)
 		goto out;
