@@ -524,16 +524,9 @@ cmd_init(int argc, char **argv)
 	}
 	if ((r = check_inputs(&o, &w)) != 0)
 		goto out;
-	if ((size_t)snprintf(w.tmp, sizeof(w.tmp), "%s.init-XXXXXX",
-	    o.c.state) >= sizeof(w.tmp)) {
-		r = HK_ERR_INVALID;
+	if ((r = hk_dir_temp_beside(o.c.state, "init", w.tmp,
+	    sizeof(w.tmp))) != 0)
 		goto out;
-	}
-	if (mkdtemp(w.tmp) == NULL) {
-		hk_err_set("%s: cannot create: %s", w.tmp, strerror(errno));
-		r = HK_ERR_IO;
-		goto out;
-	}
 	w.tmp_made = 1;
 	if ((r = hk_state_new(o.c.state, &st)) != 0 ||
 	    (r = hk_state_set(st, "format", "1")) != 0)

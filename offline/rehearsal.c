@@ -229,14 +229,10 @@ hk_rehearsal_make(const char *state, char *copy, size_t len,
 	int r;
 
 	*stand_in = NULL;
-	if ((size_t)snprintf(copy, len, "%s.rehearsal-XXXXXX", state) >= len ||
-	    (size_t)snprintf(src, sizeof(src), "%s/.", state) >= sizeof(src))
+	if ((size_t)snprintf(src, sizeof(src), "%s/.", state) >= sizeof(src))
 		return HK_ERR_INVALID;
-	if (mkdtemp(copy) == NULL) {
-		hk_err_set("%s: cannot create: %s", copy, strerror(errno));
-		copy[0] = '\0';
-		return HK_ERR_IO;
-	}
+	if ((r = hk_dir_temp_beside(state, "rehearsal", copy, len)) != 0)
+		return r;
 	{
 		char *argv[] = { "cp", "-a", "--", src, copy, NULL };
 		if (run(argv) != 0) {

@@ -213,3 +213,21 @@ hk_path_exists(const char *path)
 
 	return lstat(path, &st) == 0;
 }
+
+int
+hk_dir_temp_beside(const char *path, const char *tag, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s.%s-XXXXXX", path, tag);
+
+	if (n < 0 || (size_t)n >= len) {
+		hk_err_set("%s: path too long", path);
+		buf[0] = '\0';
+		return HK_ERR_INVALID;
+	}
+	if (mkdtemp(buf) == NULL) {
+		hk_err_set("%s: cannot create: %s", buf, strerror(errno));
+		buf[0] = '\0';
+		return HK_ERR_IO;
+	}
+	return 0;
+}

@@ -24,6 +24,10 @@ int hk_file_read(const char *path, size_t max, unsigned char **buf,
     size_t *len);
 /* Create a folder that must not exist yet (mode 0700 for secrets). */
 int hk_dir_create(const char *path, mode_t mode);
+/* Make a new folder "<path>.<tag>-XXXXXX" beside path (mode 0700) for
+ * work that is renamed into place or removed at the end; its name in buf. */
+int hk_dir_temp_beside(const char *path, const char *tag, char *buf,
+    size_t len);
 /* Append one line to a file opened O_APPEND and fsync it. */
 int hk_file_append(const char *path, const void *buf, size_t len, mode_t mode);
 /* 1 if path exists (any type, no follow), else 0. */
