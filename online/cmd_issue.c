@@ -334,11 +334,10 @@ issue_line(struct issue_work *w, const struct hk_request_ctx *ctx,
 		return;
 	}
 	snprintf(c.municipality, sizeof(c.municipality), "%s", req.muni->code);
-	if ((r = hk_store_resident_key(w->skey, req.muni->code,
-	    req.resident_id, c.resident_key)) != 0)
+	if ((r = hk_store_resident_key(w->skey, req.resident_id,
+	    c.resident_key)) != 0)
 		goto fail;
-	r = hk_store_cert_live(w->store, req.muni->code, c.resident_key, s,
-	    &sl);
+	r = hk_store_cert_live(w->store, c.resident_key, s, &sl);
 	if (r == 0) {
 		size_t k;
 
@@ -361,6 +360,18 @@ issue_line(struct issue_work *w, const struct hk_request_ctx *ctx,
 		goto fail;
 	memcpy(c.serial, s, sl);
 	c.serial_len = sl;
+	{
+		const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(x);
+
+		if (aki == NULL || aki->length < 1 ||
+		    aki->length > HK_STORE_KEYID_MAX) {
+			hk_err_set("user: no authorityKeyIdentifier");
+			r = HK_ERR_INTERNAL;
+			goto fail;
+		}
+		memcpy(c.issuer, aki->data, (size_t)aki->length);
+		c.issuer_len = (size_t)aki->length;
+	}
 	c.status = HK_CERT_PENDING;
 	c.tbs = tbs;
 	c.tbs_len = (size_t)tlen;

@@ -12,11 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 
 #include "bundle.h"
 #include "clock.h"
+#include "crl.h"
 #include "err.h"
 #include "hex.h"
 #include "municipalities.h"
@@ -153,13 +155,25 @@ by_resident(struct hk_online *on, struct hk_store *store,
 		r = HK_ERR_STATE;
 		goto out;
 	}
-	if ((r = hk_store_resident_key(key, m->code, o->resident,
-	    rkey)) != 0)
+	if ((r = hk_store_resident_key(key, o->resident, rkey)) != 0)
 		goto out;
-	if ((r = hk_store_cert_live(store, m->code, rkey, s, len)) ==
+	if ((r = hk_store_cert_live(store, rkey, s, len)) ==
 	    HK_ERR_NOT_FOUND)
 		hk_err_set("--resident-id: municipality %s: CPS 4-4: the "
 		    "resident has no valid certificate", m->code);
+	else if (r == 0) {
+		struct hk_store_cert c;
+
+		/* the clerk's municipality must be the certificate's: another
+		 * municipality's resident has no valid certificate here */
+		if ((r = hk_store_cert_get(store, s, *len, &c)) == 0 &&
+		    strcmp(c.municipality, m->code) != 0) {
+			hk_err_set("--resident-id: municipality %s: CPS 4-4: "
+			    "the resident has no valid certificate of this "
+			    "municipality", m->code);
+			r = HK_ERR_NOT_FOUND;
+		}
+	}
 out:
 	for (i = 0; i < sizeof(rkey); i++)
 		rkey[i] = 0;
@@ -217,9 +231,27 @@ cmd_revoke(int argc, char **argv)
 		r = HK_ERR_INVALID;
 		goto fail;
 	}
-	if ((r = hk_store_cert_revoke(store, s, sl, reason,
-	    hk_clock_now())) != 0)
-		goto fail;
+	{
+		struct hk_crl_entry e;
+		ASN1_INTEGER *ai = ASN1_INTEGER_new();
+		unsigned char *ed = NULL;
+		size_t el = 0;
+		BIGNUM *bn = BN_bin2bn(s, (int)sl, NULL);
+
+		e.revoked = hk_clock_now();
+		e.reason = (enum hk_crl_reason)reason;
+		e.serial = ai;
+		if (ai == NULL || bn == NULL || BN_to_ASN1_INTEGER(bn, ai) == NULL)
+			r = HK_ERR_ALLOC;
+		else if ((r = hk_crl_entry_der(&e, &ed, &el)) == 0)
+			r = hk_store_cert_revoke(store, s, sl, reason, e.revoked,
+			    ed, el);
+		OPENSSL_free(ed);
+		BN_free(bn);
+		ASN1_INTEGER_free(ai);
+		if (r != 0)
+			goto fail;
+	}
 	hk_online_audit(on, "cert.revoke", "ok", "serial %s: municipality %s, "
 	    "reason %d (%s)", hex, c.municipality, reason,
 	    hk_revreq_reason_name(reason));

@@ -10,10 +10,12 @@
  *   - serials are unique and never deleted; a serial is reserved (and the
  *     reservation committed) before anything is signed with it;
  *   - at most one live (pending or valid) certificate per resident, the
- *     resident known only by HMAC-SHA-256(store key, municipality, id);
+ *     resident known only by HMAC-SHA-256(store key, label, id), the same
+ *     in every municipality (a move keeps the resident);
  *   - status moves only pending->valid, pending->void, valid->revoked;
  *     a revocation is never undone, a certificate never deleted;
  *   - revocation reasons are the CPS 4-4 ones (1..5), never hold;
+ *   - a revocation and its CRL entry (crl_entries) are one transaction;
  *   - CRL numbers per partition only increase;
  *   - bundle sequences per signer only increase; ARL numbers only increase.
  *
@@ -35,6 +37,7 @@
 #define HK_STORE_RKEY_LEN	32	/* bytes of a resident key (HMAC-SHA-256) */
 #define HK_STORE_HMAC_KEY_LEN	32	/* bytes of the store key */
 #define HK_STORE_CODE_LEN	6	/* municipality code digits */
+#define HK_STORE_KEYID_MAX	64	/* bytes of an issuer key identifier */
 
 struct hk_store;
 
@@ -54,9 +57,18 @@ struct hk_store_cert {
 	unsigned char resident_key[HK_STORE_RKEY_LEN]; /* hk_store_resident_key */
 	enum hk_cert_status status;
 	time_t not_before, not_after;		/* validity */
+	unsigned char issuer[HK_STORE_KEYID_MAX]; /* issuing key identifier
+						 * (the certificate's AKI) */
+	size_t issuer_len;			/* 1..64 */
+	time_t revoked_at;			/* out: when revoked (0 if not) */
+	int reason;				/* out: CPS 4-4 reason (0 if not) */
 	const unsigned char *tbs;		/* TBSCertificate DER recorded before
 						 * signing (in: may be NULL) */
 	size_t tbs_len;
+	const unsigned char *draft;		/* in: the certificate signed by a
+						 * throwaway key with the same TBS,
+						 * for recovery (may be NULL) */
+	size_t draft_len;
 };
 
 /* Where the bytes of a row the store holds for the root go. */
@@ -83,11 +95,10 @@ int hk_store_commit(struct hk_store *s);
 /* Always safe to call (no-op outside a transaction). */
 void hk_store_rollback(struct hk_store *s);
 
-/* HMAC-SHA-256(key, municipality || 0x00 || resident_id): the only form in
- * which a resident identifier reaches the store. */
+/* HMAC-SHA-256(key, "hanko resident v2" || 0x00 || resident_id): the only
+ * form in which a resident identifier reaches the store. */
 int hk_store_resident_key(const unsigned char key[HK_STORE_HMAC_KEY_LEN],
-    const char *municipality, const char *resident_id,
-    unsigned char out[HK_STORE_RKEY_LEN]);
+    const char *resident_id, unsigned char out[HK_STORE_RKEY_LEN]);
 
 /*
  * Reserve c->serial and record the pending certificate (status pending,
@@ -104,14 +115,17 @@ int hk_store_cert_complete(struct hk_store *s, const unsigned char *serial,
 /* pending -> void: the reservation is never signed (recovery). */
 int hk_store_cert_void(struct hk_store *s, const unsigned char *serial,
     size_t serial_len);
-/* valid -> revoked with a CPS 4-4 reason (1..5) at time t. */
+/* valid -> revoked with a CPS 4-4 reason (1..5) at time t, and its CRL
+ * entry (DER X509_REVOKED, hk_crl_entry_der) appended to crl_entries, in
+ * one transaction (the caller's, or its own). */
 int hk_store_cert_revoke(struct hk_store *s, const unsigned char *serial,
-    size_t serial_len, int reason, time_t t);
+    size_t serial_len, int reason, time_t t, const unsigned char *entry,
+    size_t entry_len);
 /* Look a certificate up by serial (c->tbs left NULL). HK_ERR_NOT_FOUND. */
 int hk_store_cert_get(struct hk_store *s, const unsigned char *serial,
     size_t serial_len, struct hk_store_cert *c);
 /* The serial of the resident's live certificate. HK_ERR_NOT_FOUND. */
-int hk_store_cert_live(struct hk_store *s, const char *municipality,
+int hk_store_cert_live(struct hk_store *s,
     const unsigned char rkey[HK_STORE_RKEY_LEN], unsigned char *serial,
     size_t *serial_len);
 
@@ -157,6 +171,23 @@ int hk_store_arl_add(struct hk_store *s, uint64_t number, time_t this_update,
     int64_t bundle_id);
 /* The highest ARL number stored (0 when none). */
 int hk_store_arl_last(struct hk_store *s, uint64_t *out);
+
+/*
+ * Later subjects, one file each (online/store_<subject>.c), declared below
+ * in their own sections. Keep each section to its file's functions.
+ */
+
+/* ---- issuance batches (store_batch.c) ---- */
+/* ---- end issuance batches ---- */
+
+/* ---- CRL entries and publication (store_crl.c) ---- */
+/* ---- end CRL entries ---- */
+
+/* ---- records: history, provisions, revocation sets (store_records.c) -- */
+/* ---- end records ---- */
+
+/* ---- relying parties and OCSP responses (store_serve.c) ---- */
+/* ---- end relying parties ---- */
 
 const char *hk_cert_status_name(enum hk_cert_status st);
 const char *hk_ca_kind_name(enum hk_ca_kind k);

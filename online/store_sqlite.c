@@ -19,12 +19,7 @@
 #include "err.h"
 #include "hex.h"
 #include "store.h"
-
-struct hk_store {
-	sqlite3 *db;		/* the open database */
-	char *path;		/* its file, for messages */
-	int in_tx;		/* 1 inside hk_store_begin..commit/rollback */
-};
+#include "store_int.h"
 
 /*
  * The schema. Every rule of store.h is here, not in C: a second backend
@@ -58,7 +53,10 @@ static const char schema_sql[] =
 "    ('pending', 'valid', 'revoked', 'void')),\n"
 "  not_before INTEGER NOT NULL,\n"
 "  not_after INTEGER NOT NULL CHECK (not_after > not_before),\n"
+"  issuer BLOB NOT NULL CHECK (typeof(issuer) = 'blob'\n"
+"    AND length(issuer) BETWEEN 1 AND 64),\n"
 "  tbs BLOB,\n"
+"  draft BLOB,\n"
 "  der BLOB,\n"
 "  revoked_at INTEGER,\n"
 "  reason INTEGER CHECK (reason IN (1, 2, 3, 4, 5)),\n"
@@ -68,7 +66,9 @@ static const char schema_sql[] =
 ") STRICT;\n"
 /* CPS 4-2-3: one live certificate per resident. */
 "CREATE UNIQUE INDEX certificates_one_live ON certificates\n"
-"  (municipality, resident_key) WHERE status IN ('pending', 'valid');\n"
+"  (resident_key) WHERE status IN ('pending', 'valid');\n"
+"CREATE INDEX certificates_resident ON certificates (resident_key);\n"
+"CREATE INDEX certificates_issuer ON certificates (issuer, status);\n"
 "CREATE INDEX certificates_partition ON certificates (municipality, status);\n"
 "CREATE TRIGGER certificates_no_delete BEFORE DELETE ON certificates BEGIN\n"
 "  SELECT RAISE(ABORT, 'certificates: a certificate is never deleted');\n"
@@ -82,6 +82,7 @@ static const char schema_sql[] =
 "CREATE TRIGGER certificates_fixed BEFORE UPDATE ON certificates\n"
 "WHEN NEW.serial IS NOT OLD.serial OR NEW.municipality IS NOT OLD.municipality\n"
 "  OR NEW.resident_key IS NOT OLD.resident_key OR NEW.tbs IS NOT OLD.tbs\n"
+"  OR NEW.issuer IS NOT OLD.issuer OR NEW.draft IS NOT OLD.draft\n"
 "  OR NEW.not_before IS NOT OLD.not_before OR NEW.not_after IS NOT OLD.not_after\n"
 "  OR (OLD.der IS NOT NULL AND NEW.der IS NOT OLD.der) BEGIN\n"
 "  SELECT RAISE(ABORT, 'certificates: serial, resident, TBS, validity and "
@@ -159,7 +160,89 @@ static const char schema_sql[] =
 "END;\n"
 "CREATE TRIGGER arls_no_delete BEFORE DELETE ON arls BEGIN\n"
 "  SELECT RAISE(ABORT, 'arls: a stored ARL is never deleted');\n"
-"END;\n";
+"END;\n"
+/* CRL entries (CPS 4-4-9): one DER X509_REVOKED per revocation, appended in
+ * revocation order (seq) in the transaction that revokes, never changed or
+ * deleted; publish builds each partition's CRL from these bytes. */
+"CREATE TABLE crl_entries (\n"
+"  seq INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+"  serial BLOB NOT NULL UNIQUE REFERENCES certificates(serial),\n"
+"  municipality TEXT NOT NULL,\n"
+"  not_after INTEGER NOT NULL,\n"
+"  entry BLOB NOT NULL CHECK (typeof(entry) = 'blob' AND length(entry) > 0)\n"
+") STRICT;\n"
+"CREATE INDEX crl_entries_partition ON crl_entries (municipality, seq);\n"
+"CREATE TRIGGER crl_entries_fixed BEFORE UPDATE ON crl_entries BEGIN\n"
+"  SELECT RAISE(ABORT, 'crl_entries: a CRL entry never changes');\n"
+"END;\n"
+"CREATE TRIGGER crl_entries_no_delete BEFORE DELETE ON crl_entries BEGIN\n"
+"  SELECT RAISE(ABORT, 'crl_entries: a revocation is never undone');\n"
+"END;\n"
+"CREATE TRIGGER crl_entries_revoked BEFORE INSERT ON crl_entries\n"
+"WHEN (SELECT status FROM certificates WHERE serial = NEW.serial)\n"
+"  IS NOT 'revoked' BEGIN\n"
+"  SELECT RAISE(ABORT, 'crl_entries: only a revoked certificate has a CRL "
+"entry');\n"
+"END;\n"
+/* Issuance batches (docs/requests.md, resume): one row per batch file
+ * content, one result per request line, kept forever. */
+"CREATE TABLE batches (\n"
+"  id INTEGER PRIMARY KEY,\n"
+"  sha256 TEXT NOT NULL UNIQUE CHECK (length(sha256) = 64),\n"
+"  name TEXT NOT NULL,\n"
+"  started_at INTEGER NOT NULL,\n"
+"  finished_at INTEGER\n"
+") STRICT;\n"
+"CREATE TABLE batch_results (\n"
+"  batch INTEGER NOT NULL REFERENCES batches(id),\n"
+"  line INTEGER NOT NULL CHECK (line >= 1),\n"
+"  serial BLOB REFERENCES serials(serial),\n"
+"  reason TEXT,\n"
+"  PRIMARY KEY (batch, line),\n"
+"  CHECK ((serial IS NULL) <> (reason IS NULL))\n"
+") STRICT;\n"
+"CREATE TRIGGER batch_results_fixed BEFORE UPDATE ON batch_results BEGIN\n"
+"  SELECT RAISE(ABORT, 'batch_results: the result of a line never changes');\n"
+"END;\n"
+/* Provision of revocation information (CPS 4-5 monthly report). */
+"CREATE TABLE provisions (\n"
+"  id INTEGER PRIMARY KEY,\n"
+"  at INTEGER NOT NULL,\n"
+"  recipient TEXT NOT NULL,\n"
+"  method TEXT NOT NULL CHECK (method IN ('http', 'ocsp', 'ldap', 'media')),\n"
+"  object TEXT NOT NULL,\n"
+"  count INTEGER NOT NULL DEFAULT 1 CHECK (count >= 1)\n"
+") STRICT;\n"
+"CREATE INDEX provisions_at ON provisions (at);\n"
+"CREATE TRIGGER provisions_fixed BEFORE UPDATE ON provisions BEGIN\n"
+"  SELECT RAISE(ABORT, 'provisions: a provision record never changes');\n"
+"END;\n"
+"CREATE TRIGGER provisions_no_delete BEFORE DELETE ON provisions BEGIN\n"
+"  SELECT RAISE(ABORT, 'provisions: a provision record is never deleted');\n"
+"END;\n"
+/* Registered relying parties (CPS 2-6-3, 4-4-4-3): a name and the SHA-256
+ * of their credential (docs/relying-parties.md); retired, never deleted. */
+"CREATE TABLE relying_parties (\n"
+"  name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),\n"
+"  kind TEXT NOT NULL CHECK (kind IN ('token', 'cert')),\n"
+"  credential BLOB NOT NULL UNIQUE CHECK (length(credential) = 32),\n"
+"  registered_at INTEGER NOT NULL,\n"
+"  retired_at INTEGER\n"
+") STRICT;\n"
+"CREATE TRIGGER relying_parties_no_delete BEFORE DELETE ON relying_parties\n"
+"BEGIN\n"
+"  SELECT RAISE(ABORT, 'relying_parties: a registration is retired, never "
+"deleted');\n"
+"END;\n"
+/* Pre-signed OCSP responses, one per serial, replaced when the status
+ * changes or the response nears its nextUpdate. */
+"CREATE TABLE ocsp_responses (\n"
+"  serial BLOB PRIMARY KEY REFERENCES serials(serial),\n"
+"  status TEXT NOT NULL CHECK (status IN ('good', 'revoked')),\n"
+"  this_update INTEGER NOT NULL,\n"
+"  next_update INTEGER NOT NULL CHECK (next_update > this_update),\n"
+"  der BLOB NOT NULL\n"
+") STRICT;\n";
 
 static const char *status_names[] = { "pending", "valid", "revoked", "void" };
 static const char *kind_names[] = { "root", "link", "issuing", "cross",
@@ -178,8 +261,8 @@ hk_ca_kind_name(enum hk_ca_kind k)
 }
 
 /* Map a SQLite failure into the one error domain with a detail. */
-static int
-fail(struct hk_store *s, int rc, const char *what)
+int
+hk_store_fail(struct hk_store *s, int rc, const char *what)
 {
 	int ext = sqlite3_extended_errcode(s->db);
 
@@ -196,30 +279,30 @@ fail(struct hk_store *s, int rc, const char *what)
 	return HK_ERR_INTERNAL;
 }
 
-static int
-exec(struct hk_store *s, const char *sql, const char *what)
+int
+hk_store_exec(struct hk_store *s, const char *sql, const char *what)
 {
 	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 
-	return rc == SQLITE_OK ? 0 : fail(s, rc, what);
+	return rc == SQLITE_OK ? 0 : hk_store_fail(s, rc, what);
 }
 
-static int
-prepare(struct hk_store *s, const char *sql, sqlite3_stmt **st)
+int
+hk_store_prepare(struct hk_store *s, const char *sql, sqlite3_stmt **st)
 {
 	int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
 
-	return rc == SQLITE_OK ? 0 : fail(s, rc, "prepare");
+	return rc == SQLITE_OK ? 0 : hk_store_fail(s, rc, "prepare");
 }
 
 /* Run a prepared statement that returns no rows, then finalize it. */
-static int
-run(struct hk_store *s, sqlite3_stmt *st, const char *what)
+int
+hk_store_run(struct hk_store *s, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st), r = 0;
 
 	if (rc != SQLITE_DONE)
-		r = fail(s, rc, what);
+		r = hk_store_fail(s, rc, what);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -248,27 +331,27 @@ hk_store_open(const char *path, int create, struct hk_store **out)
 	flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW |
 	    (create ? SQLITE_OPEN_CREATE : 0);
 	if ((rc = sqlite3_open_v2(path, &s->db, flags, NULL)) != SQLITE_OK) {
-		r = s->db ? fail(s, rc, "open") : HK_ERR_ALLOC;
+		r = s->db ? hk_store_fail(s, rc, "open") : HK_ERR_ALLOC;
 		goto out;
 	}
 	sqlite3_busy_timeout(s->db, 10000);
 	sqlite3_extended_result_codes(s->db, 1);
-	if ((r = exec(s, "PRAGMA journal_mode=WAL", "journal_mode")) != 0 ||
-	    (r = exec(s, "PRAGMA synchronous=FULL", "synchronous")) != 0 ||
-	    (r = exec(s, "PRAGMA foreign_keys=ON", "foreign_keys")) != 0 ||
-	    (r = exec(s, "PRAGMA trusted_schema=OFF", "trusted_schema")) != 0)
+	if ((r = hk_store_exec(s, "PRAGMA journal_mode=WAL", "journal_mode")) != 0 ||
+	    (r = hk_store_exec(s, "PRAGMA synchronous=FULL", "synchronous")) != 0 ||
+	    (r = hk_store_exec(s, "PRAGMA foreign_keys=ON", "foreign_keys")) != 0 ||
+	    (r = hk_store_exec(s, "PRAGMA trusted_schema=OFF", "trusted_schema")) != 0)
 		goto out;
 	if (create) {
 		char sql[128];
 		snprintf(sql, sizeof(sql), "INSERT INTO meta VALUES "
 		    "('schema', '%d');", HK_STORE_SCHEMA);
-		if ((r = exec(s, "BEGIN IMMEDIATE", "begin")) != 0 ||
-		    (r = exec(s, schema_sql, "schema")) != 0 ||
-		    (r = exec(s, sql, "meta")) != 0 ||
-		    (r = exec(s, "COMMIT", "commit")) != 0)
+		if ((r = hk_store_exec(s, "BEGIN IMMEDIATE", "begin")) != 0 ||
+		    (r = hk_store_exec(s, schema_sql, "schema")) != 0 ||
+		    (r = hk_store_exec(s, sql, "meta")) != 0 ||
+		    (r = hk_store_exec(s, "COMMIT", "commit")) != 0)
 			goto out;
 	}
-	if ((r = prepare(s, "SELECT value FROM meta WHERE key = 'schema'",
+	if ((r = hk_store_prepare(s, "SELECT value FROM meta WHERE key = 'schema'",
 	    &st)) != 0)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) !=
@@ -313,7 +396,7 @@ hk_store_begin(struct hk_store *s)
 		hk_err_set("%s: begin: a transaction is already open", s->path);
 		return HK_ERR_INTERNAL;
 	}
-	if ((r = exec(s, "BEGIN IMMEDIATE", "begin")) == 0)
+	if ((r = hk_store_exec(s, "BEGIN IMMEDIATE", "begin")) == 0)
 		s->in_tx = 1;
 	return r;
 }
@@ -327,7 +410,7 @@ hk_store_commit(struct hk_store *s)
 		hk_err_set("%s: commit: no transaction is open", s->path);
 		return HK_ERR_INTERNAL;
 	}
-	if ((r = exec(s, "COMMIT", "commit")) != 0) {
+	if ((r = hk_store_exec(s, "COMMIT", "commit")) != 0) {
 		hk_store_rollback(s);
 		return r;
 	}
@@ -346,23 +429,25 @@ hk_store_rollback(struct hk_store *s)
 
 int
 hk_store_resident_key(const unsigned char key[HK_STORE_HMAC_KEY_LEN],
-    const char *municipality, const char *resident_id,
-    unsigned char out[HK_STORE_RKEY_LEN])
+    const char *resident_id, unsigned char out[HK_STORE_RKEY_LEN])
 {
-	unsigned char msg[6 + 1 + 256];
-	size_t mlen = strlen(municipality), rlen = strlen(resident_id);
+	static const char label[] = "hanko resident v2";
+	unsigned char msg[sizeof(label) + 256];
+	size_t llen = sizeof(label), rlen = strlen(resident_id);
 	unsigned int olen = 0;
 
 	memset(out, 0, HK_STORE_RKEY_LEN);
-	if (mlen != HK_STORE_CODE_LEN || rlen == 0 || rlen > 255) {
-		hk_err_set("resident identifier: must be 1-255 bytes with a "
-		    "6-digit municipality code");
+	if (rlen == 0 || rlen > 255) {
+		hk_err_set("resident identifier: must be 1-255 bytes");
 		return HK_ERR_INVALID;
 	}
-	memcpy(msg, municipality, mlen);
-	msg[mlen] = 0;
-	memcpy(msg + mlen + 1, resident_id, rlen);
-	if (HMAC(EVP_sha256(), key, HK_STORE_HMAC_KEY_LEN, msg, mlen + 1 + rlen,
+	/* label with its NUL, then the identifier: the same resident gives the
+	 * same key in every municipality (a move is a change of address, and
+	 * CPS 4-2-3 allows one valid certificate per resident, not per
+	 * municipality) */
+	memcpy(msg, label, llen);
+	memcpy(msg + llen, resident_id, rlen);
+	if (HMAC(EVP_sha256(), key, HK_STORE_HMAC_KEY_LEN, msg, llen + rlen,
 	    out, &olen) == NULL || olen != HK_STORE_RKEY_LEN) {
 		OPENSSL_cleanse(msg, sizeof(msg));
 		return HK_ERR_CRYPTO;
@@ -393,15 +478,16 @@ hk_store_cert_reserve(struct hk_store *s, const struct hk_store_cert *c)
 		return r;
 	if (own && (r = hk_store_begin(s)) != 0)
 		return r;
-	if ((r = prepare(s, "INSERT INTO serials VALUES (?1, "
+	if ((r = hk_store_prepare(s, "INSERT INTO serials VALUES (?1, "
 	    "CAST(strftime('%s','now') AS INTEGER))", &st)) != 0)
 		goto out;
 	sqlite3_bind_blob(st, 1, c->serial, (int)c->serial_len, SQLITE_STATIC);
-	if ((r = run(s, st, "serials: serial already used")) != 0)
+	if ((r = hk_store_run(s, st, "serials: serial already used")) != 0)
 		goto out;
-	if ((r = prepare(s, "INSERT INTO certificates (serial, municipality, "
-	    "resident_key, status, not_before, not_after, tbs) VALUES "
-	    "(?1, ?2, ?3, 'pending', ?4, ?5, ?6)", &st)) != 0)
+	if ((r = hk_store_prepare(s, "INSERT INTO certificates (serial, "
+	    "municipality, resident_key, status, not_before, not_after, tbs, "
+	    "issuer, draft) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8)",
+	    &st)) != 0)
 		goto out;
 	sqlite3_bind_blob(st, 1, c->serial, (int)c->serial_len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, c->municipality, -1, SQLITE_STATIC);
@@ -412,7 +498,11 @@ hk_store_cert_reserve(struct hk_store *s, const struct hk_store_cert *c)
 	if (c->tbs != NULL)
 		sqlite3_bind_blob(st, 6, c->tbs, (int)c->tbs_len,
 		    SQLITE_STATIC);
-	if ((r = run(s, st, "certificates: insert (CPS 4-2-3: one live "
+	sqlite3_bind_blob(st, 7, c->issuer, (int)c->issuer_len, SQLITE_STATIC);
+	if (c->draft != NULL)
+		sqlite3_bind_blob(st, 8, c->draft, (int)c->draft_len,
+		    SQLITE_STATIC);
+	if ((r = hk_store_run(s, st, "certificates: insert (CPS 4-2-3: one live "
 	    "certificate per resident)")) != 0)
 		goto out;
 	if (own)
@@ -429,7 +519,7 @@ update_cert(struct hk_store *s, sqlite3_stmt *st, const char *what)
 {
 	int r;
 
-	if ((r = run(s, st, what)) != 0)
+	if ((r = hk_store_run(s, st, what)) != 0)
 		return r;
 	if (sqlite3_changes(s->db) != 1) {
 		hk_err_set("%s: certificates: %s: no such certificate in the "
@@ -447,7 +537,7 @@ hk_store_cert_complete(struct hk_store *s, const unsigned char *serial,
 	int r;
 
 	if ((r = check_serial(s, serial, serial_len)) != 0 ||
-	    (r = prepare(s, "UPDATE certificates SET status = 'valid', "
+	    (r = hk_store_prepare(s, "UPDATE certificates SET status = 'valid', "
 	    "der = ?2 WHERE serial = ?1", &st)) != 0)
 		return r;
 	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
@@ -463,7 +553,7 @@ hk_store_cert_void(struct hk_store *s, const unsigned char *serial,
 	int r;
 
 	if ((r = check_serial(s, serial, serial_len)) != 0 ||
-	    (r = prepare(s, "UPDATE certificates SET status = 'void' "
+	    (r = hk_store_prepare(s, "UPDATE certificates SET status = 'void' "
 	    "WHERE serial = ?1", &st)) != 0)
 		return r;
 	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
@@ -472,19 +562,44 @@ hk_store_cert_void(struct hk_store *s, const unsigned char *serial,
 
 int
 hk_store_cert_revoke(struct hk_store *s, const unsigned char *serial,
-    size_t serial_len, int reason, time_t t)
+    size_t serial_len, int reason, time_t t, const unsigned char *entry,
+    size_t entry_len)
 {
 	sqlite3_stmt *st;
-	int r;
+	int r, own = !s->in_tx;
 
-	if ((r = check_serial(s, serial, serial_len)) != 0 ||
-	    (r = prepare(s, "UPDATE certificates SET status = 'revoked', "
-	    "revoked_at = ?2, reason = ?3 WHERE serial = ?1", &st)) != 0)
+	if ((r = check_serial(s, serial, serial_len)) != 0)
 		return r;
+	if (entry == NULL || entry_len == 0) {
+		hk_err_set("%s: crl_entries: a revocation needs its CRL entry",
+		    s->path);
+		return HK_ERR_INVALID;
+	}
+	if (own && (r = hk_store_begin(s)) != 0)
+		return r;
+	if ((r = hk_store_prepare(s, "UPDATE certificates SET status = "
+	    "'revoked', revoked_at = ?2, reason = ?3 WHERE serial = ?1",
+	    &st)) != 0)
+		goto out;
 	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)t);
 	sqlite3_bind_int(st, 3, reason);
-	return update_cert(s, st, "revoke");
+	if ((r = update_cert(s, st, "revoke")) != 0)
+		goto out;
+	if ((r = hk_store_prepare(s, "INSERT INTO crl_entries (serial, "
+	    "municipality, not_after, entry) SELECT serial, municipality, "
+	    "not_after, ?2 FROM certificates WHERE serial = ?1", &st)) != 0)
+		goto out;
+	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, entry, (int)entry_len, SQLITE_STATIC);
+	if ((r = hk_store_run(s, st, "crl_entries: insert")) != 0)
+		goto out;
+	if (own)
+		r = hk_store_commit(s);
+ out:
+	if (r != 0 && own)
+		hk_store_rollback(s);
+	return r;
 }
 
 static int
@@ -509,8 +624,9 @@ hk_store_cert_get(struct hk_store *s, const unsigned char *serial,
 
 	memset(c, 0, sizeof(*c));
 	if ((r = check_serial(s, serial, serial_len)) != 0 ||
-	    (r = prepare(s, "SELECT municipality, resident_key, status, "
-	    "not_before, not_after FROM certificates WHERE serial = ?1",
+	    (r = hk_store_prepare(s, "SELECT municipality, resident_key, "
+	    "status, not_before, not_after, issuer, coalesce(revoked_at, 0), "
+	    "coalesce(reason, 0) FROM certificates WHERE serial = ?1",
 	    &st)) != 0)
 		return r;
 	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
@@ -526,18 +642,25 @@ hk_store_cert_get(struct hk_store *s, const unsigned char *serial,
 		    &c->status);
 		c->not_before = (time_t)sqlite3_column_int64(st, 3);
 		c->not_after = (time_t)sqlite3_column_int64(st, 4);
+		if (sqlite3_column_bytes(st, 5) <= HK_STORE_KEYID_MAX) {
+			c->issuer_len = (size_t)sqlite3_column_bytes(st, 5);
+			memcpy(c->issuer, sqlite3_column_blob(st, 5),
+			    c->issuer_len);
+		}
+		c->revoked_at = (time_t)sqlite3_column_int64(st, 6);
+		c->reason = sqlite3_column_int(st, 7);
 	} else if (rc == SQLITE_DONE) {
 		hk_err_set("%s: certificates: no certificate with this serial",
 		    s->path);
 		r = HK_ERR_NOT_FOUND;
 	} else
-		r = fail(s, rc, "certificates: select");
+		r = hk_store_fail(s, rc, "certificates: select");
 	sqlite3_finalize(st);
 	return r;
 }
 
 int
-hk_store_cert_live(struct hk_store *s, const char *municipality,
+hk_store_cert_live(struct hk_store *s,
     const unsigned char rkey[HK_STORE_RKEY_LEN], unsigned char *serial,
     size_t *serial_len)
 {
@@ -545,12 +668,11 @@ hk_store_cert_live(struct hk_store *s, const char *municipality,
 	int r, rc, n;
 
 	*serial_len = 0;
-	if ((r = prepare(s, "SELECT serial FROM certificates WHERE "
-	    "municipality = ?1 AND resident_key = ?2 AND status IN "
-	    "('pending', 'valid')", &st)) != 0)
+	if ((r = hk_store_prepare(s, "SELECT serial FROM certificates WHERE "
+	    "resident_key = ?1 AND status IN ('pending', 'valid')",
+	    &st)) != 0)
 		return r;
-	sqlite3_bind_text(st, 1, municipality, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, rkey, HK_STORE_RKEY_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 1, rkey, HK_STORE_RKEY_LEN, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n = sqlite3_column_bytes(st, 0);
 		if (n < 1 || n > HK_STORE_SERIAL_MAX)
@@ -564,7 +686,7 @@ hk_store_cert_live(struct hk_store *s, const char *municipality,
 		    "certificate", s->path);
 		r = HK_ERR_NOT_FOUND;
 	} else
-		r = fail(s, rc, "certificates: select");
+		r = hk_store_fail(s, rc, "certificates: select");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -579,7 +701,7 @@ query_u64(struct hk_store *s, const char *sql, const char *param,
 	int r, rc;
 
 	*out = 0;
-	if ((r = prepare(s, sql, &st)) != 0)
+	if ((r = hk_store_prepare(s, sql, &st)) != 0)
 		return r;
 	if (param != NULL)
 		sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
@@ -588,7 +710,7 @@ query_u64(struct hk_store *s, const char *sql, const char *param,
 		sqlite3_int64 v = sqlite3_column_int64(st, 0);
 		*out = v > 0 ? (uint64_t)v : 0;
 	} else if (rc != SQLITE_DONE)
-		r = fail(s, rc, "select");
+		r = hk_store_fail(s, rc, "select");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -613,13 +735,13 @@ hk_store_crl_number_set(struct hk_store *s, const char *partition,
 		    "range 1..2^63-1", s->path, partition, number);
 		return HK_ERR_INVALID;
 	}
-	if ((r = prepare(s, "INSERT INTO crl_numbers VALUES (?1, ?2) ON "
+	if ((r = hk_store_prepare(s, "INSERT INTO crl_numbers VALUES (?1, ?2) ON "
 	    "CONFLICT (partition) DO UPDATE SET number = excluded.number",
 	    &st)) != 0)
 		return r;
 	sqlite3_bind_text(st, 1, partition, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)number);
-	return run(s, st, "crl_numbers: set");
+	return hk_store_run(s, st, "crl_numbers: set");
 }
 
 int
@@ -657,7 +779,7 @@ hk_store_bundle_add(struct hk_store *s, const char *signer_hex,
 		hk_err_set("%s: bundles: sequence out of range", s->path);
 		return HK_ERR_INVALID;
 	}
-	if ((r = prepare(s, "INSERT INTO bundles (signer, sequence, type, "
+	if ((r = hk_store_prepare(s, "INSERT INTO bundles (signer, sequence, type, "
 	    "manifest_sha256, imported_at) VALUES (?1, ?2, ?3, ?4, ?5)",
 	    &st)) != 0)
 		return r;
@@ -666,7 +788,7 @@ hk_store_bundle_add(struct hk_store *s, const char *signer_hex,
 	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, manifest_sha256_hex, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)at);
-	if ((r = run(s, st, "bundles: insert")) != 0)
+	if ((r = hk_store_run(s, st, "bundles: insert")) != 0)
 		return r;
 	*id = (int64_t)sqlite3_last_insert_rowid(s->db);
 	return 0;
@@ -687,7 +809,7 @@ hk_store_bundle_has(struct hk_store *s, const char *signer_hex,
 	sqlite3_stmt *st;
 	int has = 0;
 
-	if (prepare(s, "SELECT 1 FROM bundles WHERE signer = ?1 AND "
+	if (hk_store_prepare(s, "SELECT 1 FROM bundles WHERE signer = ?1 AND "
 	    "sequence = ?2", &st) != 0)
 		return 0;
 	sqlite3_bind_text(st, 1, signer_hex, -1, SQLITE_STATIC);
@@ -704,7 +826,7 @@ hk_store_bundle_each(struct hk_store *s,
 	sqlite3_stmt *st;
 	int r, rc;
 
-	if ((r = prepare(s, "SELECT signer, max(sequence) FROM bundles "
+	if ((r = hk_store_prepare(s, "SELECT signer, max(sequence) FROM bundles "
 	    "GROUP BY signer ORDER BY signer", &st)) != 0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -712,7 +834,7 @@ hk_store_bundle_each(struct hk_store *s,
 		    (uint64_t)sqlite3_column_int64(st, 1), arg)) != 0)
 			break;
 	if (r == 0 && rc != SQLITE_DONE)
-		r = fail(s, rc, "bundles: select");
+		r = hk_store_fail(s, rc, "bundles: select");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -727,7 +849,7 @@ hk_store_ca_add(struct hk_store *s, enum hk_ca_kind kind, int generation,
 	int r;
 
 	SHA256(der, len, h);
-	if ((r = prepare(s, "INSERT INTO ca_certs VALUES (?1, ?2, ?3, ?4, ?5, "
+	if ((r = hk_store_prepare(s, "INSERT INTO ca_certs VALUES (?1, ?2, ?3, ?4, ?5, "
 	    "?6)", &st)) != 0)
 		return r;
 	sqlite3_bind_blob(st, 1, h, 32, SQLITE_TRANSIENT);
@@ -737,7 +859,7 @@ hk_store_ca_add(struct hk_store *s, enum hk_ca_kind kind, int generation,
 	sqlite3_bind_blob(st, 5, der, (int)len, SQLITE_STATIC);
 	if (bundle_id > 0)
 		sqlite3_bind_int64(st, 6, bundle_id);
-	if ((r = run(s, st, "ca_certs: insert")) == HK_ERR_INVALID &&
+	if ((r = hk_store_run(s, st, "ca_certs: insert")) == HK_ERR_INVALID &&
 	    sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_PRIMARYKEY) {
 		hk_err_set("%s: ca_certs: this %s certificate is stored "
 		    "already", s->path, hk_ca_kind_name(kind));
@@ -754,7 +876,7 @@ hk_store_ca_each(struct hk_store *s, enum hk_ca_kind kind,
 	sqlite3_stmt *st;
 	int r, rc;
 
-	if ((r = prepare(s, "SELECT der, generation FROM ca_certs WHERE "
+	if ((r = hk_store_prepare(s, "SELECT der, generation FROM ca_certs WHERE "
 	    "kind = ?1 ORDER BY rowid", &st)) != 0)
 		return r;
 	sqlite3_bind_text(st, 1, hk_ca_kind_name(kind), -1, SQLITE_STATIC);
@@ -764,7 +886,7 @@ hk_store_ca_each(struct hk_store *s, enum hk_ca_kind kind,
 		    sqlite3_column_int(st, 1), arg)) != 0)
 			break;
 	if (r == 0 && rc != SQLITE_DONE)
-		r = fail(s, rc, "ca_certs: select");
+		r = hk_store_fail(s, rc, "ca_certs: select");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -776,14 +898,14 @@ hk_store_ca_count(struct hk_store *s, enum hk_ca_kind kind, int *out)
 	int r;
 
 	*out = 0;
-	if ((r = prepare(s, "SELECT count(*) FROM ca_certs WHERE kind = ?1",
+	if ((r = hk_store_prepare(s, "SELECT count(*) FROM ca_certs WHERE kind = ?1",
 	    &st)) != 0)
 		return r;
 	sqlite3_bind_text(st, 1, hk_ca_kind_name(kind), -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*out = sqlite3_column_int(st, 0);
 	else
-		r = fail(s, SQLITE_ERROR, "ca_certs: count");
+		r = hk_store_fail(s, SQLITE_ERROR, "ca_certs: count");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -800,7 +922,7 @@ hk_store_arl_add(struct hk_store *s, uint64_t number, time_t this_update,
 		hk_err_set("%s: arls: number out of range", s->path);
 		return HK_ERR_INVALID;
 	}
-	if ((r = prepare(s, "INSERT INTO arls VALUES (?1, ?2, ?3, ?4, ?5)",
+	if ((r = hk_store_prepare(s, "INSERT INTO arls VALUES (?1, ?2, ?3, ?4, ?5)",
 	    &st)) != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)number);
@@ -809,7 +931,7 @@ hk_store_arl_add(struct hk_store *s, uint64_t number, time_t this_update,
 	sqlite3_bind_blob(st, 4, der, (int)len, SQLITE_STATIC);
 	if (bundle_id > 0)
 		sqlite3_bind_int64(st, 5, bundle_id);
-	return run(s, st, "arls: insert");
+	return hk_store_run(s, st, "arls: insert");
 }
 
 int

@@ -132,14 +132,16 @@ out:
 	return r;
 }
 
+/* One X509_REVOKED: serial, revocationDate, reasonCode unless NONE. */
 static int
-add_entry(X509_CRL *crl, const struct hk_crl_entry *e)
+revoked_new(const struct hk_crl_entry *e, X509_REVOKED **out)
 {
 	X509_REVOKED *rev = NULL;
 	ASN1_TIME *t = NULL;
 	ASN1_ENUMERATED *reason = NULL;
 	int r = HK_ERR_CRYPTO;
 
+	*out = NULL;
 	if ((rev = X509_REVOKED_new()) == NULL ||
 	    X509_REVOKED_set_serialNumber(rev, (ASN1_INTEGER *)e->serial) != 1 ||
 	    (t = ASN1_TIME_set(NULL, e->revoked)) == NULL ||
@@ -152,10 +154,7 @@ add_entry(X509_CRL *crl, const struct hk_crl_entry *e)
 		    X509V3_ADD_DEFAULT) != 1)
 			goto out;
 	}
-	/* X509_CRL_add0_revoked returns 1 on success: checked, unlike
-	 * apps/ca.c */
-	if (X509_CRL_add0_revoked(crl, rev) != 1)
-		goto out;
+	*out = rev;
 	rev = NULL;
 	r = 0;
 out:
@@ -163,6 +162,49 @@ out:
 	ASN1_TIME_free(t);
 	ASN1_ENUMERATED_free(reason);
 	return r;
+}
+
+static int
+add_entry(X509_CRL *crl, const struct hk_crl_entry *e)
+{
+	X509_REVOKED *rev;
+	int r;
+
+	if ((r = revoked_new(e, &rev)) != 0)
+		return r;
+	/* X509_CRL_add0_revoked returns 1 on success: checked, unlike
+	 * apps/ca.c */
+	if (X509_CRL_add0_revoked(crl, rev) != 1) {
+		X509_REVOKED_free(rev);
+		return HK_ERR_CRYPTO;
+	}
+	return 0;
+}
+
+int
+hk_crl_entry_der(const struct hk_crl_entry *e, unsigned char **der,
+    size_t *len)
+{
+	X509_REVOKED *rev;
+	int n, r;
+
+	*der = NULL;
+	*len = 0;
+	if ((int)e->reason < 0 || (int)e->reason > (int)HK_REASON_CESSATION) {
+		hk_err_set("CRL entry: reason %d: CPS 4-4-4-2 reasons 1-5 only",
+		    (int)e->reason);
+		return HK_ERR_INVALID;
+	}
+	if ((r = revoked_new(e, &rev)) != 0)
+		return r;
+	if ((n = i2d_X509_REVOKED(rev, der)) <= 0) {
+		X509_REVOKED_free(rev);
+		*der = NULL;
+		return HK_ERR_CRYPTO;
+	}
+	X509_REVOKED_free(rev);
+	*len = (size_t)n;
+	return 0;
 }
 
 /* Input rules of a spec, before anything is built. */

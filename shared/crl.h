@@ -46,6 +46,13 @@ struct hk_crl_entry {
 	enum hk_crl_reason reason;	/* HK_REASON_NONE: no extension */
 };
 
+/* The DER of one revokedCertificates entry (X509_REVOKED: serial,
+ * revocationDate, reasonCode unless NONE), as a CRL carries it; *der is
+ * OPENSSL_malloc'd. The store keeps these bytes so that a CRL is never
+ * rebuilt entry by entry (online/store.h, crl_entries). */
+int hk_crl_entry_der(const struct hk_crl_entry *e, unsigned char **der,
+    size_t *len);
+
 struct hk_crl_spec {
 	X509 *issuer;			/* signer's certificate: issuer DN,
 					 * AKI (its SKI), verification key */

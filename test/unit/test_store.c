@@ -18,6 +18,7 @@
 #include "testutil.h"
 
 static const unsigned char KEY[32] = "0123456789abcdef0123456789abcde";
+static const unsigned char E[3] = { 0x30, 0x01, 0x00 };	/* CRL entry bytes */
 
 static struct hk_store *
 fresh(const char *name, char *path, size_t len)
@@ -39,8 +40,9 @@ cert(struct hk_store_cert *c, unsigned char serial, const char *muni,
 	c->serial_len = 16;
 	memset(c->serial + 2, 0x5a, 14);
 	snprintf(c->municipality, sizeof(c->municipality), "%s", muni);
-	cr_assert_eq(hk_store_resident_key(KEY, muni, resident,
-	    c->resident_key), 0);
+	cr_assert_eq(hk_store_resident_key(KEY, resident, c->resident_key), 0);
+	memset(c->issuer, 0x11, 20);
+	c->issuer_len = 20;
 	c->not_before = 1775000000;
 	c->not_after = 1775000000 + 3 * 365 * 86400;
 	c->tbs = (const unsigned char *)"tbs";
@@ -99,15 +101,16 @@ Test(store, resident_key_is_keyed_and_never_clear)
 	unsigned char *db;
 	size_t len, i;
 
-	cr_assert_eq(hk_store_resident_key(KEY, "431010", "RES-0001", a), 0);
-	cr_assert_eq(hk_store_resident_key(KEY, "431028", "RES-0001", b), 0);
-	cr_assert_neq(memcmp(a, b, 32), 0, "municipality is in the hash");
+	cr_assert_eq(hk_store_resident_key(KEY, "RES-0001", a), 0);
+	cr_assert_eq(hk_store_resident_key(KEY, "RES-0001", b), 0);
+	cr_assert_eq(memcmp(a, b, 32), 0, "deterministic");
+	cr_assert_eq(hk_store_resident_key(KEY, "RES-0002", b), 0);
+	cr_assert_neq(memcmp(a, b, 32), 0, "the identifier is in the hash");
 	memcpy(k2, KEY, 32);
 	k2[0] ^= 1;
-	cr_assert_eq(hk_store_resident_key(k2, "431010", "RES-0001", b), 0);
+	cr_assert_eq(hk_store_resident_key(k2, "RES-0001", b), 0);
 	cr_assert_neq(memcmp(a, b, 32), 0, "the key is in the hash");
-	cr_assert_eq(hk_store_resident_key(KEY, "43101", "RES-0001", b),
-	    HK_ERR_INVALID);
+	cr_assert_eq(hk_store_resident_key(KEY, "", b), HK_ERR_INVALID);
 	cert(&c, 1, "431010", "RESIDENT-CLEARTEXT-9876");
 	cr_assert_eq(hk_store_cert_reserve(s, &c), 0, "%s", hk_err_msg());
 	hk_store_close(s);
@@ -119,8 +122,8 @@ Test(store, resident_key_is_keyed_and_never_clear)
 	/* a resident_key that is not a 32-byte blob is refused by the schema */
 	cr_assert_neq(raw(p, "INSERT INTO serials VALUES (x'41', 0);"
 	    "INSERT INTO certificates (serial, municipality, resident_key, "
-	    "status, not_before, not_after) VALUES (x'41', '431010', "
-	    "'RES-0001', 'pending', 1, 2)"), SQLITE_OK);
+	    "status, not_before, not_after, issuer) VALUES (x'41', '431010', "
+	    "'RES-0001', 'pending', 1, 2, x'11')"), SQLITE_OK);
 }
 
 Test(store, serial_unique_and_never_reused)
@@ -180,25 +183,28 @@ Test(store, one_live_certificate_per_resident)
 	cr_assert_eq(hk_store_cert_reserve(s, &b), HK_ERR_INVALID);
 	cr_assert(strstr(hk_err_msg(), "certificates") != NULL, "%s",
 	    hk_err_msg());
+	/* the resident moved: still the same resident (CPS 4-2-3) */
+	cr_assert_eq(hk_store_cert_reserve(s, &other), HK_ERR_INVALID);
+	cert(&other, 3, "432024", "RES-2");
 	cr_assert_eq(hk_store_cert_reserve(s, &other), 0, "%s", hk_err_msg());
 	cr_assert_eq(hk_store_cert_complete(s, a.serial, a.serial_len,
 	    (const unsigned char *)"der", 3), 0, "%s", hk_err_msg());
 	cr_assert_eq(hk_store_cert_reserve(s, &b), HK_ERR_INVALID);
-	cr_assert_eq(hk_store_cert_live(s, "431010", a.resident_key, ser, &sl),
-	    0);
+	cr_assert_eq(hk_store_cert_live(s, a.resident_key, ser, &sl), 0);
 	cr_assert_eq(sl, a.serial_len);
 	cr_assert_eq(memcmp(ser, a.serial, sl), 0);
 	/* revoked (superseded), the resident may have a new one */
 	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 4,
-	    1776000000), 0, "%s", hk_err_msg());
+	    1776000000, E, 3), 0, "%s", hk_err_msg());
 	cr_assert_eq(hk_store_cert_reserve(s, &b), 0, "%s", hk_err_msg());
 	hk_store_close(s);
 	/* the index, not C, refuses a second valid row */
 	cr_assert_neq(raw(p, "INSERT INTO serials VALUES (x'43', 0);"
 	    "INSERT INTO certificates (serial, municipality, resident_key, "
-	    "status, not_before, not_after) SELECT x'43', municipality, "
-	    "resident_key, 'pending', 1, 2 FROM certificates WHERE status = "
-	    "'pending' AND municipality = '431010'"), SQLITE_OK);
+	    "status, not_before, not_after, issuer) SELECT x'43', "
+	    "municipality, resident_key, 'pending', 1, 2, issuer FROM "
+	    "certificates WHERE status = 'pending' AND municipality = "
+	    "'431010'"), SQLITE_OK);
 }
 
 Test(store, status_transitions_and_revocation_final)
@@ -210,31 +216,69 @@ Test(store, status_transitions_and_revocation_final)
 	cert(&a, 1, "431010", "RES-1");
 	cr_assert_eq(hk_store_cert_reserve(s, &a), 0);
 	/* a pending certificate cannot be revoked, only completed or voided */
-	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 1, 5),
+	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 1, 5, E, 3),
 	    HK_ERR_INVALID);
 	cr_assert_eq(hk_store_cert_complete(s, a.serial, a.serial_len,
 	    (const unsigned char *)"der", 3), 0);
-	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 6, 5),
+	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 6, 5, E, 3),
 	    HK_ERR_INVALID, "certificateHold (6) is not a CPS reason");
-	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 0, 5),
+	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 0, 5, E, 3),
 	    HK_ERR_INVALID, "unspecified (0) is never used");
-	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 1, 5), 0);
+	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 1, 5, E, 3), 0);
 	cr_assert_eq(hk_store_cert_get(s, a.serial, a.serial_len, &got), 0);
 	cr_assert_eq(got.status, HK_CERT_REVOKED);
 	/* revoked twice: refused (the reason or date never change) */
-	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 4, 9),
+	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 4, 9, E, 3),
 	    HK_ERR_INVALID);
 	hk_store_close(s);
 	cr_assert_neq(raw(p, "UPDATE certificates SET status = 'valid', "
 	    "revoked_at = NULL, reason = NULL"), SQLITE_OK, "un-revoke");
+	cr_assert_neq(raw(p, "DELETE FROM crl_entries"), SQLITE_OK,
+	    "a CRL entry is never removed");
+	cr_assert_neq(raw(p, "UPDATE crl_entries SET entry = x'00'"),
+	    SQLITE_OK, "a CRL entry never changes");
 	cr_assert_neq(raw(p, "DELETE FROM certificates"), SQLITE_OK);
 	cr_assert_neq(raw(p, "UPDATE certificates SET der = x'00'"),
 	    SQLITE_OK);
 	cr_assert_neq(raw(p, "INSERT INTO serials VALUES (x'44', 0);"
 	    "INSERT INTO certificates (serial, municipality, resident_key, "
-	    "status, not_before, not_after, der) VALUES (x'44', '431010', "
-	    "zeroblob(32), 'valid', 1, 2, x'00')"), SQLITE_OK,
+	    "status, not_before, not_after, der, issuer) VALUES (x'44', "
+	    "'431010', zeroblob(32), 'valid', 1, 2, x'00', x'11')"), SQLITE_OK,
 	    "a certificate must start pending");
+}
+
+Test(store, revocation_and_crl_entry_together)
+{
+	char p[4096];
+	struct hk_store *s = fresh("store_entry", p, sizeof(p));
+	struct hk_store_cert a, got;
+
+	cert(&a, 1, "431010", "RES-1");
+	cr_assert_eq(hk_store_cert_reserve(s, &a), 0);
+	cr_assert_eq(hk_store_cert_complete(s, a.serial, a.serial_len,
+	    (const unsigned char *)"der", 3), 0);
+	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 3, 7,
+	    NULL, 0), HK_ERR_INVALID, "no entry, no revocation");
+	cr_assert_eq(hk_store_cert_get(s, a.serial, a.serial_len, &got), 0);
+	cr_assert_eq(got.status, HK_CERT_VALID, "nothing half-applied");
+	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 3, 7, E,
+	    3), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_cert_get(s, a.serial, a.serial_len, &got), 0);
+	cr_assert_eq(got.reason, 3);
+	cr_assert_eq(got.revoked_at, 7);
+	cr_assert_eq(got.issuer_len, 20);
+	hk_store_close(s);
+	/* an entry for a certificate that is not revoked is refused */
+	cr_assert_neq(raw(p, "INSERT INTO serials VALUES (x'45', 0);"
+	    "INSERT INTO certificates (serial, municipality, resident_key, "
+	    "status, not_before, not_after, issuer) VALUES (x'45', '431010', "
+	    "zeroblob(32), 'pending', 1, 2, x'11');"
+	    "INSERT INTO crl_entries (serial, municipality, not_after, entry) "
+	    "VALUES (x'45', '431010', 2, x'3000')"), SQLITE_OK);
+	cr_assert_neq(raw(p, "INSERT INTO crl_entries (serial, municipality, "
+	    "not_after, entry) SELECT serial, municipality, not_after, x'30' "
+	    "FROM certificates WHERE status = 'revoked'"), SQLITE_OK,
+	    "one entry per serial");
 }
 
 Test(store, crash_keeps_reservation)

@@ -1,0 +1,30 @@
+/*
+ * store_int.h - what the SQLite files of the store share (not part of the
+ * narrow interface: only online/store_*.c include it). The store is split
+ * by subject: store_sqlite.c (open, schema, certificates, CRL numbers,
+ * bundles, CA certificates, ARLs) and one store_<subject>.c for each of the
+ * later subjects, each declaring its functions in store.h.
+ */
+#ifndef HK_STORE_INT_H
+#define HK_STORE_INT_H
+
+#include <sqlite3.h>
+
+struct hk_store {
+	sqlite3 *db;		/* the open database */
+	char *path;		/* its file, for messages */
+	int in_tx;		/* 1 inside hk_store_begin..commit/rollback */
+};
+
+/* Map a SQLite failure into the one error domain with a detail naming the
+ * store and what was being done (constraint -> HK_ERR_INVALID, or
+ * HK_ERR_EXISTS for a duplicate serial when what names "serial"). */
+int hk_store_fail(struct hk_store *s, int rc, const char *what);
+/* sqlite3_exec of sql (no rows). */
+int hk_store_exec(struct hk_store *s, const char *sql, const char *what);
+/* sqlite3_prepare_v2 of sql into *st. */
+int hk_store_prepare(struct hk_store *s, const char *sql, sqlite3_stmt **st);
+/* Step a statement that returns no rows, then finalize it. */
+int hk_store_run(struct hk_store *s, sqlite3_stmt *st, const char *what);
+
+#endif
