@@ -28,9 +28,9 @@ static const char usage_text[] =
 "  issue      residents' certificates from a batch of requests (CSV)\n"
 "  revoke     revoke a resident's certificate by serial or by resident\n"
 "             (CPS 4-4-4-2 reasons only)\n"
-"  version    print the version\n"
-"\n"
-"planned (not in this version): publish, serve\n";
+	/* ---- later subcommands' usage lines ---- */
+	/* ---- end later usage lines ---- */
+"  version    print the version\n";
 
 static const struct {
 	const char *name;
@@ -42,6 +42,8 @@ static const struct {
 	{ "request", cmd_request },
 	{ "issue", cmd_issue },
 	{ "revoke", cmd_revoke },
+	/* ---- later subcommands: one line each, keep your own lines ---- */
+	/* ---- end later subcommands ---- */
 };
 
 int

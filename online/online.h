@@ -87,5 +87,7 @@ int cmd_import(int argc, char **argv);
 int cmd_request(int argc, char **argv);
 int cmd_issue(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
+/* ---- later subcommands: one line each, keep your own lines ---- */
+/* ---- end later subcommands ---- */
 
 #endif
