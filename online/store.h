@@ -184,6 +184,12 @@ int hk_store_arl_last(struct hk_store *s, uint64_t *out);
 /* ---- end CRL entries ---- */
 
 /* ---- records: history, provisions, revocation sets (store_records.c) -- */
+/* One provision of revocation information (CPS 4-5 monthly report):
+ * recipient = the relying party's registered name, method one of "http",
+ * "ocsp", "ldap", "media", object = what was provided (a partition code,
+ * "arl", "ocsp"). */
+int hk_store_provision_add(struct hk_store *s, const char *recipient,
+    const char *method, const char *object, time_t at);
 /* ---- end records ---- */
 
 /* ---- relying parties and OCSP responses (store_serve.c) ---- */
