@@ -10,10 +10,17 @@
 
 #include <sqlite3.h>
 
+#define HK_STORE_CACHE	32	/* prepared statements kept for hot paths */
+
 struct hk_store {
 	sqlite3 *db;		/* the open database */
 	char *path;		/* its file, for messages */
 	int in_tx;		/* 1 inside hk_store_begin..commit/rollback */
+	struct {
+		const char *sql;	/* a static string: compared by address */
+		sqlite3_stmt *st;
+	} cache[HK_STORE_CACHE];
+	int ncache;
 };
 
 /* Map a SQLite failure into the one error domain with a detail naming the
@@ -26,5 +33,17 @@ int hk_store_exec(struct hk_store *s, const char *sql, const char *what);
 int hk_store_prepare(struct hk_store *s, const char *sql, sqlite3_stmt **st);
 /* Step a statement that returns no rows, then finalize it. */
 int hk_store_run(struct hk_store *s, sqlite3_stmt *st, const char *what);
+
+/*
+ * Hot paths (issuance, revocation: bench/README.md): the statement for sql
+ * (a string literal, looked up by address) prepared once per open store and
+ * reset for reuse. Never sqlite3_finalize a cached statement: end its use
+ * with hk_store_cached_done (or hk_store_cached_run for no-row statements);
+ * hk_store_close finalizes them.
+ */
+int hk_store_cached(struct hk_store *s, const char *sql, sqlite3_stmt **st);
+void hk_store_cached_done(sqlite3_stmt *st);
+int hk_store_cached_run(struct hk_store *s, sqlite3_stmt *st,
+    const char *what);
 
 #endif

@@ -308,6 +308,48 @@ hk_store_run(struct hk_store *s, sqlite3_stmt *st, const char *what)
 }
 
 int
+hk_store_cached(struct hk_store *s, const char *sql, sqlite3_stmt **st)
+{
+	int i, r;
+
+	for (i = 0; i < s->ncache; i++)
+		if (s->cache[i].sql == sql) {
+			sqlite3_reset(s->cache[i].st);
+			sqlite3_clear_bindings(s->cache[i].st);
+			*st = s->cache[i].st;
+			return 0;
+		}
+	if (s->ncache == HK_STORE_CACHE) {
+		hk_err_set("%s: statement cache full", s->path);
+		return HK_ERR_INTERNAL;
+	}
+	if ((r = hk_store_prepare(s, sql, st)) != 0)
+		return r;
+	s->cache[s->ncache].sql = sql;
+	s->cache[s->ncache].st = *st;
+	s->ncache++;
+	return 0;
+}
+
+void
+hk_store_cached_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+int
+hk_store_cached_run(struct hk_store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st), r = 0;
+
+	if (rc != SQLITE_DONE)
+		r = hk_store_fail(s, rc, what);
+	hk_store_cached_done(st);
+	return r;
+}
+
+int
 hk_store_open(const char *path, int create, struct hk_store **out)
 {
 	struct hk_store *s = NULL;
@@ -339,7 +381,10 @@ hk_store_open(const char *path, int create, struct hk_store **out)
 	if ((r = hk_store_exec(s, "PRAGMA journal_mode=WAL", "journal_mode")) != 0 ||
 	    (r = hk_store_exec(s, "PRAGMA synchronous=FULL", "synchronous")) != 0 ||
 	    (r = hk_store_exec(s, "PRAGMA foreign_keys=ON", "foreign_keys")) != 0 ||
-	    (r = hk_store_exec(s, "PRAGMA trusted_schema=OFF", "trusted_schema")) != 0)
+	    (r = hk_store_exec(s, "PRAGMA trusted_schema=OFF", "trusted_schema")) != 0 ||
+	    /* 64 MiB of page cache: a million-row store keeps its indexes
+	     * in memory (bench/README.md) */
+	    (r = hk_store_exec(s, "PRAGMA cache_size=-65536", "cache_size")) != 0)
 		goto out;
 	if (create) {
 		char sql[128];
@@ -382,6 +427,8 @@ hk_store_close(struct hk_store *s)
 		return;
 	if (s->in_tx)
 		hk_store_rollback(s);
+	while (s->ncache > 0)
+		sqlite3_finalize(s->cache[--s->ncache].st);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
@@ -456,6 +503,9 @@ hk_store_resident_key(const unsigned char key[HK_STORE_HMAC_KEY_LEN],
 	return 0;
 }
 
+static const char sql_serial_insert[] = "INSERT INTO serials VALUES (?1, "
+    "CAST(strftime('%s','now') AS INTEGER))";
+
 static int
 check_serial(struct hk_store *s, const unsigned char *serial, size_t len)
 {
@@ -478,13 +528,12 @@ hk_store_cert_reserve(struct hk_store *s, const struct hk_store_cert *c)
 		return r;
 	if (own && (r = hk_store_begin(s)) != 0)
 		return r;
-	if ((r = hk_store_prepare(s, "INSERT INTO serials VALUES (?1, "
-	    "CAST(strftime('%s','now') AS INTEGER))", &st)) != 0)
+	if ((r = hk_store_cached(s, sql_serial_insert, &st)) != 0)
 		goto out;
 	sqlite3_bind_blob(st, 1, c->serial, (int)c->serial_len, SQLITE_STATIC);
-	if ((r = hk_store_run(s, st, "serials: serial already used")) != 0)
+	if ((r = hk_store_cached_run(s, st, "serials: serial already used")) != 0)
 		goto out;
-	if ((r = hk_store_prepare(s, "INSERT INTO certificates (serial, "
+	if ((r = hk_store_cached(s, "INSERT INTO certificates (serial, "
 	    "municipality, resident_key, status, not_before, not_after, tbs, "
 	    "issuer, draft) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8)",
 	    &st)) != 0)
@@ -502,8 +551,8 @@ hk_store_cert_reserve(struct hk_store *s, const struct hk_store_cert *c)
 	if (c->draft != NULL)
 		sqlite3_bind_blob(st, 8, c->draft, (int)c->draft_len,
 		    SQLITE_STATIC);
-	if ((r = hk_store_run(s, st, "certificates: insert (CPS 4-2-3: one live "
-	    "certificate per resident)")) != 0)
+	if ((r = hk_store_cached_run(s, st, "certificates: insert (CPS 4-2-3: "
+	    "one live certificate per resident)")) != 0)
 		goto out;
 	if (own)
 		r = hk_store_commit(s);
@@ -519,7 +568,7 @@ update_cert(struct hk_store *s, sqlite3_stmt *st, const char *what)
 {
 	int r;
 
-	if ((r = hk_store_run(s, st, what)) != 0)
+	if ((r = hk_store_cached_run(s, st, what)) != 0)
 		return r;
 	if (sqlite3_changes(s->db) != 1) {
 		hk_err_set("%s: certificates: %s: no such certificate in the "
@@ -537,7 +586,7 @@ hk_store_cert_complete(struct hk_store *s, const unsigned char *serial,
 	int r;
 
 	if ((r = check_serial(s, serial, serial_len)) != 0 ||
-	    (r = hk_store_prepare(s, "UPDATE certificates SET status = 'valid', "
+	    (r = hk_store_cached(s, "UPDATE certificates SET status = 'valid', "
 	    "der = ?2 WHERE serial = ?1", &st)) != 0)
 		return r;
 	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
@@ -553,7 +602,7 @@ hk_store_cert_void(struct hk_store *s, const unsigned char *serial,
 	int r;
 
 	if ((r = check_serial(s, serial, serial_len)) != 0 ||
-	    (r = hk_store_prepare(s, "UPDATE certificates SET status = 'void' "
+	    (r = hk_store_cached(s, "UPDATE certificates SET status = 'void' "
 	    "WHERE serial = ?1", &st)) != 0)
 		return r;
 	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
@@ -577,7 +626,7 @@ hk_store_cert_revoke(struct hk_store *s, const unsigned char *serial,
 	}
 	if (own && (r = hk_store_begin(s)) != 0)
 		return r;
-	if ((r = hk_store_prepare(s, "UPDATE certificates SET status = "
+	if ((r = hk_store_cached(s, "UPDATE certificates SET status = "
 	    "'revoked', revoked_at = ?2, reason = ?3 WHERE serial = ?1",
 	    &st)) != 0)
 		goto out;
@@ -586,13 +635,13 @@ hk_store_cert_revoke(struct hk_store *s, const unsigned char *serial,
 	sqlite3_bind_int(st, 3, reason);
 	if ((r = update_cert(s, st, "revoke")) != 0)
 		goto out;
-	if ((r = hk_store_prepare(s, "INSERT INTO crl_entries (serial, "
+	if ((r = hk_store_cached(s, "INSERT INTO crl_entries (serial, "
 	    "municipality, not_after, entry) SELECT serial, municipality, "
 	    "not_after, ?2 FROM certificates WHERE serial = ?1", &st)) != 0)
 		goto out;
 	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, entry, (int)entry_len, SQLITE_STATIC);
-	if ((r = hk_store_run(s, st, "crl_entries: insert")) != 0)
+	if ((r = hk_store_cached_run(s, st, "crl_entries: insert")) != 0)
 		goto out;
 	if (own)
 		r = hk_store_commit(s);
@@ -624,7 +673,7 @@ hk_store_cert_get(struct hk_store *s, const unsigned char *serial,
 
 	memset(c, 0, sizeof(*c));
 	if ((r = check_serial(s, serial, serial_len)) != 0 ||
-	    (r = hk_store_prepare(s, "SELECT municipality, resident_key, "
+	    (r = hk_store_cached(s, "SELECT municipality, resident_key, "
 	    "status, not_before, not_after, issuer, coalesce(revoked_at, 0), "
 	    "coalesce(reason, 0) FROM certificates WHERE serial = ?1",
 	    &st)) != 0)
@@ -655,7 +704,7 @@ hk_store_cert_get(struct hk_store *s, const unsigned char *serial,
 		r = HK_ERR_NOT_FOUND;
 	} else
 		r = hk_store_fail(s, rc, "certificates: select");
-	sqlite3_finalize(st);
+	hk_store_cached_done(st);
 	return r;
 }
 
@@ -668,7 +717,7 @@ hk_store_cert_live(struct hk_store *s,
 	int r, rc, n;
 
 	*serial_len = 0;
-	if ((r = hk_store_prepare(s, "SELECT serial FROM certificates WHERE "
+	if ((r = hk_store_cached(s, "SELECT serial FROM certificates WHERE "
 	    "resident_key = ?1 AND status IN ('pending', 'valid')",
 	    &st)) != 0)
 		return r;
@@ -687,7 +736,7 @@ hk_store_cert_live(struct hk_store *s,
 		r = HK_ERR_NOT_FOUND;
 	} else
 		r = hk_store_fail(s, rc, "certificates: select");
-	sqlite3_finalize(st);
+	hk_store_cached_done(st);
 	return r;
 }
 
