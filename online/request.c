@@ -3,6 +3,8 @@
  * (docs/requests.md): split, then every field against its rule, the first
  * broken rule named as "<file>:<line>: <field>: <rule>".
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <iconv.h>
 #include <stdarg.h>
@@ -11,6 +13,8 @@
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -20,7 +24,10 @@
 #include "request.h"
 
 #define NFIELDS		9
-#define KEY_FILE_MAX	(64 * 1024)
+#define KEY_FILE_MAX	(64 * 1024)	/* bytes of a key file */
+#define KEY_PATH_MAX	255		/* bytes of the key field */
+#define JST_OFFSET	(9 * 3600)	/* dates of birth are dates in Japan */
+#define IDEO_SPACE	"\xe3\x80\x80"	/* U+3000, the name separator */
 
 static const char *const fields[NFIELDS] = {
 	"municipality", "resident_id", "name", "name_flags", "birth",
@@ -50,6 +57,13 @@ hk_request_header(const struct hk_request_ctx *c, const char *line)
 {
 	if (strcmp(line, HK_REQ_HEADER) == 0)
 		return 0;
+	if (strncmp(line, "\xef\xbb\xbf", 3) == 0 &&
+	    strcmp(line + 3, HK_REQ_HEADER) == 0) {
+		hk_err_set("%s:1: header: docs/requests.md: a byte-order mark "
+		    "(U+FEFF) before the header: save the file as UTF-8 "
+		    "without BOM", c->input);
+		return HK_ERR_PARSE;
+	}
 	hk_err_set("%s:1: header: docs/requests.md: the first line must be "
 	    "\"%s\"", c->input, HK_REQ_HEADER);
 	return HK_ERR_PARSE;
@@ -61,6 +75,25 @@ hk_request_clear(struct hk_request *r)
 	EVP_PKEY_free(r->key);
 	OPENSSL_cleanse(r->resident_id, sizeof(r->resident_id));
 	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * The UTF-8 character at s (n bytes left): its length, its code point in
+ * *cp; 0 if it is not valid, shortest-form UTF-8 (hk_utf8_chars' rules).
+ */
+static size_t
+u8_char(const char *s, size_t n, unsigned *cp)
+{
+	unsigned char c = (unsigned char)s[0];
+	size_t cl = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4, k;
+
+	if (n == 0 || cl > n || hk_utf8_chars(s, cl) != 1)
+		return 0;
+	*cp = cl == 1 ? c : cl == 2 ? (c & 0x1fu) : cl == 3 ? (c & 0x0fu) :
+	    (c & 0x07u);
+	for (k = 1; k < cl; k++)
+		*cp = (*cp << 6) | ((unsigned char)s[k] & 0x3fu);
+	return cl;
 }
 
 static int
@@ -87,6 +120,7 @@ hk_request_birth_ok(const char *s, time_t now, char *why, size_t len)
 	static const char *const era[] = { "unknown", "1 (明治)", "2 (大正)",
 	    "3 (昭和)", "4 (平成)", "5 (令和)" };
 	struct tm tm;
+	time_t jst;
 	long ymd, today;
 	int i, e, y, m, d;
 
@@ -101,7 +135,8 @@ hk_request_birth_ok(const char *s, time_t now, char *why, size_t len)
 			return HK_ERR_INVALID;
 		}
 	e = s[0] - '0';
-	y = atoi((char[5]){ s[1], s[2], s[3], s[4], 0 });
+	y = (s[1] - '0') * 1000 + (s[2] - '0') * 100 + (s[3] - '0') * 10 +
+	    (s[4] - '0');
 	m = (s[5] - '0') * 10 + (s[6] - '0');
 	d = (s[7] - '0') * 10 + (s[8] - '0');
 	if (e > 5) {
@@ -112,22 +147,30 @@ hk_request_birth_ok(const char *s, time_t now, char *why, size_t len)
 		snprintf(why, len, "PROFILE.md: year %04d is before 1868", y);
 		return HK_ERR_INVALID;
 	}
-	/* era 0 (unknown) may leave month and day unknown as 00 */
+	/* era 0 (unknown) may leave the month and day, or the day, as 00 */
 	if (e == 0 && m == 0 && d == 0)
 		;
 	else if (e == 0 && m >= 1 && m <= 12 && d == 0)
 		;
 	else if (m < 1 || m > 12 || d < 1 || d > mdays(y, m)) {
 		snprintf(why, len, "PROFILE.md: %04d-%02d-%02d is not a "
-		    "calendar date", y, m, d);
+		    "calendar date%s", y, m, d, d == 0 && e != 0 ?
+		    " (day 00 only with era 0)" : "");
 		return HK_ERR_INVALID;
 	}
 	ymd = (long)y * 10000 + m * 100 + d;
-	gmtime_r(&now, &tm);
+	/* today in Japan (UTC+9, no summer time), where the births happen */
+	jst = now + JST_OFFSET;
+	if (gmtime_r(&jst, &tm) == NULL) {
+		snprintf(why, len, "the clock is out of range");
+		return HK_ERR_INVALID;
+	}
 	today = (long)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 +
 	    tm.tm_mday;
 	if (ymd > today) {
-		snprintf(why, len, "%04d-%02d-%02d is in the future", y, m, d);
+		snprintf(why, len, "%04d-%02d-%02d is in the future (today is "
+		    "%04ld-%02ld-%02ld in Japan)", y, m, d, today / 10000,
+		    today / 100 % 100, today % 100);
 		return HK_ERR_INVALID;
 	}
 	if (e == 0)
@@ -152,23 +195,18 @@ hk_request_jis_ok(const char *s, char *why, size_t len)
 		return HK_ERR_INTERNAL;
 	}
 	while (i < n && r == 0) {
-		unsigned char c = (unsigned char)s[i];
-		size_t cl = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
 		char in[4], out[8], *ip = in, *op = out;
-		size_t il = cl, ol = sizeof(out), got;
+		size_t cl, il, ol = sizeof(out), got;
 		unsigned cp;
 
 		idx++;
-		if (cl > n - i || hk_utf8_chars(s + i, cl) != 1) {
+		if ((cl = u8_char(s + i, n - i, &cp)) == 0) {
 			snprintf(why, len, "character %d: not valid UTF-8", idx);
 			r = HK_ERR_INVALID;
 			break;
 		}
 		memcpy(in, s + i, cl);
-		cp = cl == 1 ? c : cl == 2 ? (c & 0x1fu) : cl == 3 ?
-		    (c & 0x0fu) : (c & 0x07u);
-		for (size_t k = 1; k < cl; k++)
-			cp = (cp << 6) | ((unsigned char)s[i + k] & 0x3fu);
+		il = cl;
 		iconv(cd, NULL, NULL, NULL, NULL);
 		if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1) {
 			snprintf(why, len, "CPS 3-1-8: character %d (U+%04X) "
@@ -190,6 +228,7 @@ hk_request_jis_ok(const char *s, char *why, size_t len)
 			r = HK_ERR_INVALID;
 		} else if (!(got == 2 && (unsigned char)out[0] >= 0xa1) &&
 		    !(got == 3 && (unsigned char)out[0] == 0x8f)) {
+			/* glibc drops the tag characters U+E0000.. (got 0) */
 			snprintf(why, len, "CPS 3-1-8: character %d (U+%04X) "
 			    "is in neither JIS X 0208 nor JIS X 0212", idx, cp);
 			r = HK_ERR_INVALID;
@@ -200,6 +239,33 @@ hk_request_jis_ok(const char *s, char *why, size_t len)
 	return r;
 }
 
+/* The line as a whole: no control character, no quote, valid UTF-8. */
+static int
+check_line(const struct hk_request_ctx *c, size_t ln, const char *line)
+{
+	size_t i, n = strlen(line), cl;
+	unsigned cp;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			return refuse(c, ln, "line", "docs/requests.md: "
+			    "control character 0x%02x at byte %zu",
+			    (unsigned char)line[i], i + 1);
+		else if (line[i] == '"')
+			return refuse(c, ln, "line", "docs/requests.md: no "
+			    "quoting: '\"' is not allowed");
+	for (i = 0; i < n; i += cl) {
+		if ((cl = u8_char(line + i, n - i, &cp)) == 0)
+			return refuse(c, ln, "line", "docs/requests.md: not "
+			    "valid UTF-8 at byte %zu (0x%02x)", i + 1,
+			    (unsigned char)line[i]);
+		if (cp >= 0x80 && cp <= 0x9f)
+			return refuse(c, ln, "line", "docs/requests.md: "
+			    "control character U+%04X at byte %zu", cp, i + 1);
+	}
+	return 0;
+}
+
 /* Split line at ',' into exactly NFIELDS fields (in place). */
 static int
 split(const struct hk_request_ctx *c, size_t ln, char *line,
@@ -207,14 +273,8 @@ split(const struct hk_request_ctx *c, size_t ln, char *line,
 {
 	int n = 0;
 	char *p = line, *q;
+	size_t len;
 
-	for (q = line; *q; q++)
-		if ((unsigned char)*q < 0x20 || *q == 0x7f)
-			return refuse(c, ln, "line", "docs/requests.md: control "
-			    "character 0x%02x", (unsigned char)*q);
-		else if (*q == '"')
-			return refuse(c, ln, "line", "docs/requests.md: no "
-			    "quoting: '\"' is not allowed");
 	for (;;) {
 		if (n == NFIELDS)
 			return refuse(c, ln, "line", "docs/requests.md: more "
@@ -228,10 +288,14 @@ split(const struct hk_request_ctx *c, size_t ln, char *line,
 	if (n != NFIELDS)
 		return refuse(c, ln, "line", "docs/requests.md: %d fields, "
 		    "expected %d (%s)", n, NFIELDS, HK_REQ_HEADER);
-	for (n = 0; n < NFIELDS; n++)
-		if (*f[n] == '\0')
+	for (n = 0; n < NFIELDS; n++) {
+		if ((len = strlen(f[n])) == 0)
 			return refuse(c, ln, fields[n], "docs/requests.md: "
 			    "must not be empty");
+		if (f[n][0] == ' ' || f[n][len - 1] == ' ')
+			return refuse(c, ln, fields[n], "docs/requests.md: no "
+			    "blanks around the field");
+	}
 	return 0;
 }
 
@@ -261,7 +325,8 @@ check_text(const struct hk_request_ctx *c, size_t ln, const char *field,
 	int n = hk_utf8_chars(s, strlen(s)), r;
 
 	if (n < 0)
-		return refuse(c, ln, field, "not valid UTF-8");
+		return refuse(c, ln, field, "docs/requests.md: not valid "
+		    "UTF-8");
 	if (n > maxchars)
 		return refuse(c, ln, field, "PROFILE.md: %d characters, at most "
 		    "%d", n, maxchars);
@@ -292,21 +357,46 @@ check_muni(const struct hk_request_ctx *c, size_t ln, const char *code,
 }
 
 static int
+check_resident_id(const struct hk_request_ctx *c, size_t ln, const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != HK_REQ_ID_LEN)
+		return refuse(c, ln, "resident_id", "CPS 3-1: the resident "
+		    "record code (住民票コード) must be %d digits",
+		    HK_REQ_ID_LEN);
+	for (i = 0; i < HK_REQ_ID_LEN; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return refuse(c, ln, "resident_id", "CPS 3-1: the "
+			    "resident record code must be %d digits",
+			    HK_REQ_ID_LEN);
+	return 0;
+}
+
+static int
 check_name(const struct hk_request_ctx *c, size_t ln, const char *s)
 {
-	static const char ideo_space[] = "\xe3\x80\x80";	/* U+3000 */
 	size_t n = strlen(s);
 	int r;
 
 	if ((r = check_text(c, ln, "name", s, HK_B4_NAME_CHARS)) != 0)
 		return r;
-	if (strncmp(s, ideo_space, 3) == 0 ||
-	    (n >= 3 && strcmp(s + n - 3, ideo_space) == 0))
+	if (strncmp(s, IDEO_SPACE, 3) == 0 ||
+	    (n >= 3 && strcmp(s + n - 3, IDEO_SPACE) == 0))
 		return refuse(c, ln, "name", "PROFILE.md: must not begin or end "
 		    "with the separator U+3000");
-	if (strstr(s, "\xe3\x80\x80\xe3\x80\x80") != NULL)
+	if (strstr(s, IDEO_SPACE IDEO_SPACE) != NULL)
 		return refuse(c, ln, "name", "PROFILE.md: one U+3000 between "
 		    "family and given name, not two");
+	return 0;
+}
+
+static int
+check_gender(const struct hk_request_ctx *c, size_t ln, const char *s)
+{
+	if (strcmp(s, "1") != 0 && strcmp(s, "2") != 0 && strcmp(s, "3") != 0)
+		return refuse(c, ln, "gender", "PROFILE.md: must be 1 (male), "
+		    "2 (female) or 3 (unknown)");
 	return 0;
 }
 
@@ -315,6 +405,7 @@ check_address(const struct hk_request_ctx *c, size_t ln, const char *s,
     const struct hk_muni *m)
 {
 	size_t pl = strlen(HK_REQ_PREFECTURE), kl = strlen(m->kanji);
+	size_t n = strlen(s);
 	int r;
 
 	if ((r = check_text(c, ln, "address", s, HK_B4_ADDR_CHARS)) != 0)
@@ -328,56 +419,269 @@ check_address(const struct hk_request_ctx *c, size_t ln, const char *s,
 	if (s[pl + kl] == '\0')
 		return refuse(c, ln, "address", "PROFILE.md: the full address, "
 		    "not only the municipality");
+	if (strcmp(s + n - 3, IDEO_SPACE) == 0)
+		return refuse(c, ln, "address", "docs/requests.md: no blanks "
+		    "around the field (U+3000 at the end)");
 	return 0;
 }
 
-/* PEM "PUBLIC KEY" or "CERTIFICATE REQUEST" (signature checked). */
+/*
+ * The key field: a path relative to the batch file's folder, inside it
+ * (no "..", not absolute), of plain characters, naming a regular file (no
+ * link, folder, FIFO or device: reading one could block or never end).
+ */
+static int
+key_path(const struct hk_request_ctx *c, size_t ln, const char *rel,
+    char *path, size_t size)
+{
+	struct stat st;
+	size_t i, n = strlen(rel);
+	int w;
+
+	if (rel[0] == '/')
+		return refuse(c, ln, "key", "docs/requests.md: an absolute "
+		    "path: the key file must be named relative to the batch "
+		    "file's folder");
+	if (strstr(rel, "..") != NULL)
+		return refuse(c, ln, "key", "docs/requests.md: the path must "
+		    "not contain \"..\"");
+	if (n > KEY_PATH_MAX)
+		return refuse(c, ln, "key", "docs/requests.md: the path has "
+		    "%zu bytes, at most %d", n, KEY_PATH_MAX);
+	for (i = 0; i < n; i++)
+		if (!((rel[i] >= 'A' && rel[i] <= 'Z') ||
+		    (rel[i] >= 'a' && rel[i] <= 'z') ||
+		    (rel[i] >= '0' && rel[i] <= '9') ||
+		    strchr("._-/", rel[i]) != NULL))
+			return refuse(c, ln, "key", "docs/requests.md: the "
+			    "path may hold only ASCII letters, digits, '.', "
+			    "'_', '-' and '/' (byte %zu)", i + 1);
+	w = snprintf(path, size, "%s/%s", c->basedir, rel);
+	if (w < 0 || (size_t)w >= size)
+		return refuse(c, ln, "key", "%s: the path is too long", rel);
+	if (lstat(path, &st) != 0)
+		return refuse(c, ln, "key", "%s: cannot be read (%s)", rel,
+		    errno == ENOENT ? "no such file" : strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return refuse(c, ln, "key", "%s: cannot be read (not a regular "
+		    "file: no links, folders or devices)", rel);
+	return 0;
+}
+
+/* Name of a PEM block for a message: itself when plain, else "?". */
+static const char *
+pem_label(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > 40)
+		return "?";
+	for (i = 0; i < n; i++)
+		if (!((name[i] >= 'A' && name[i] <= 'Z') ||
+		    (name[i] >= '0' && name[i] <= '9') || name[i] == ' '))
+			return "?";
+	return name;
+}
+
+/* The public key's type, size and RSA numbers (profile; FIPS 186-4). */
+static int
+check_pubkey(const struct hk_request_ctx *c, size_t ln, EVP_PKEY *pk)
+{
+	BIGNUM *e = NULL, *n = NULL;
+	int bits, r;
+
+	if (!EVP_PKEY_is_a(pk, "RSA"))
+		return refuse(c, ln, "key", "CPS 6-1-2-3 / PROFILE.md: must be "
+		    "an RSA key (rsaEncryption, %s), not %s",
+		    hk_key_alg_name(c->p->user_key),
+		    EVP_PKEY_get0_type_name(pk) != NULL ?
+		    EVP_PKEY_get0_type_name(pk) : "?");
+	bits = EVP_PKEY_get_bits(pk);
+	if (!hk_key_alg_matches(pk, c->p->user_key) &&
+	    !(c->p->user_allow_rsa1024 && bits == 1024))
+		return refuse(c, ln, "key", "CPS 6-1-2-3 / PROFILE.md: RSA-%d; "
+		    "must be %s%s", bits, hk_key_alg_name(c->p->user_key),
+		    c->p->user_allow_rsa1024 ? " or legacy RSA-1024" :
+		    " (the profile does not allow legacy RSA-1024)");
+	if (EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &e) != 1 ||
+	    EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &n) != 1)
+		r = refuse(c, ln, "key", "the RSA key's numbers cannot be "
+		    "read");
+	else if (!BN_is_odd(e) || BN_num_bits(e) < 17 || BN_num_bits(e) > 256)
+		r = refuse(c, ln, "key", "FIPS 186-4 B.3.1: the RSA public "
+		    "exponent must be odd, above 2^16 and below 2^256 "
+		    "(65537)");
+	else if (!BN_is_odd(n))
+		r = refuse(c, ln, "key", "FIPS 186-4 B.3.1: the RSA modulus "
+		    "must be odd");
+	else
+		r = 0;
+	BN_free(e);
+	BN_free(n);
+	return r;
+}
+
+/* The PKCS#10 request in der: v1, allowed algorithm, signature good. */
+static int
+decode_req(const struct hk_request_ctx *c, size_t ln, const char *rel,
+    const unsigned char *der, long dlen, EVP_PKEY **out)
+{
+	const unsigned char *p = der;
+	const X509_ALGOR *alg = NULL;
+	const ASN1_BIT_STRING *sig = NULL;
+	unsigned char *re = NULL;
+	X509_REQ *req = NULL;
+	EVP_PKEY *pk = NULL;
+	int r = HK_ERR_INVALID, nid, rl;
+
+	if ((req = d2i_X509_REQ(NULL, &p, dlen)) == NULL) {
+		r = refuse(c, ln, "key", "%s: RFC 2986: the PKCS#10 request "
+		    "does not parse", rel);
+		goto out;
+	}
+	if (p != der + dlen) {
+		r = refuse(c, ln, "key", "%s: RFC 2986: trailing bytes after "
+		    "the request's DER", rel);
+		goto out;
+	}
+	if ((rl = i2d_X509_REQ(req, &re)) != dlen ||
+	    memcmp(re, der, (size_t)dlen) != 0) {
+		r = refuse(c, ln, "key", "%s: RFC 2986: the request is not "
+		    "DER-encoded (X.690)", rel);
+		goto out;
+	}
+	if (X509_REQ_get_version(req) != X509_REQ_VERSION_1) {
+		r = refuse(c, ln, "key", "%s: RFC 2986 4.1: the request's "
+		    "version must be 0 (v1)", rel);
+		goto out;
+	}
+	if ((pk = X509_REQ_get_pubkey(req)) == NULL) {
+		r = refuse(c, ln, "key", "%s: RFC 2986: the request's public "
+		    "key does not parse", rel);
+		goto out;
+	}
+	if ((r = check_pubkey(c, ln, pk)) != 0)
+		goto out;
+	X509_REQ_get0_signature(req, &sig, &alg);
+	nid = OBJ_obj2nid(alg->algorithm);
+	if (nid != NID_sha256WithRSAEncryption &&
+	    nid != NID_sha384WithRSAEncryption &&
+	    nid != NID_sha512WithRSAEncryption) {
+		r = refuse(c, ln, "key", "%s: the request's signature "
+		    "algorithm %s is not allowed (sha256, sha384 or "
+		    "sha512WithRSAEncryption)", rel, nid == NID_undef ?
+		    "(unknown)" : OBJ_nid2sn(nid));
+		goto out;
+	}
+	/* X509_REQ_verify: 1 good, 0 bad, -1 error: compare with 1 */
+	if (X509_REQ_verify(req, pk) != 1) {
+		r = refuse(c, ln, "key", "%s: RFC 2986 3: the request's "
+		    "signature does not verify (no proof of possession)", rel);
+		goto out;
+	}
+	*out = pk;
+	pk = NULL;
+	r = 0;
+out:
+	OPENSSL_free(re);
+	X509_REQ_free(req);
+	EVP_PKEY_free(pk);
+	return r;
+}
+
+/* The SubjectPublicKeyInfo in der: DER, nothing after it. */
+static int
+decode_spki(const struct hk_request_ctx *c, size_t ln, const char *rel,
+    const unsigned char *der, long dlen, EVP_PKEY **out)
+{
+	const unsigned char *p = der;
+	unsigned char *re = NULL;
+	EVP_PKEY *pk = NULL;
+	int r = HK_ERR_INVALID, rl;
+
+	if ((pk = d2i_PUBKEY(NULL, &p, dlen)) == NULL) {
+		r = refuse(c, ln, "key", "%s: RFC 5280 4.1.2.7: the "
+		    "SubjectPublicKeyInfo does not parse", rel);
+		goto out;
+	}
+	if (p != der + dlen) {
+		r = refuse(c, ln, "key", "%s: RFC 5280 4.1.2.7: trailing "
+		    "bytes after the SubjectPublicKeyInfo's DER", rel);
+		goto out;
+	}
+	if ((rl = i2d_PUBKEY(pk, &re)) != dlen ||
+	    memcmp(re, der, (size_t)dlen) != 0) {
+		r = refuse(c, ln, "key", "%s: RFC 5280 4.1.2.7: the "
+		    "SubjectPublicKeyInfo is not DER-encoded (X.690)", rel);
+		goto out;
+	}
+	if ((r = check_pubkey(c, ln, pk)) != 0)
+		goto out;
+	*out = pk;
+	pk = NULL;
+	r = 0;
+out:
+	OPENSSL_free(re);
+	EVP_PKEY_free(pk);
+	return r;
+}
+
+/*
+ * The key file: exactly one PEM block (RFC 7468), first in the file,
+ * without headers, "PUBLIC KEY" (SPKI) or "CERTIFICATE REQUEST" (PKCS#10,
+ * signature checked), then only white space.
+ */
 static int
 read_key(const struct hk_request_ctx *c, size_t ln, const char *rel,
     EVP_PKEY **out)
 {
-	char path[4096], rest[64];
-	unsigned char *buf = NULL;
+	char path[4096], rest[64], *name = NULL, *header = NULL;
+	unsigned char *buf = NULL, *der = NULL;
 	size_t len = 0;
-	X509_REQ *req = NULL;
-	EVP_PKEY *pk = NULL;
+	long dlen = 0;
 	BIO *b = NULL;
-	int r = HK_ERR_INVALID, n, i, isreq;
+	int r, n, i, isreq;
 
 	*out = NULL;
-	if (strstr(rel, "..") != NULL)
-		return refuse(c, ln, "key", "docs/requests.md: the path must "
-		    "not contain \"..\"");
-	if (rel[0] == '/')
-		snprintf(path, sizeof(path), "%s", rel);
-	else
-		snprintf(path, sizeof(path), "%s/%s", c->basedir, rel);
+	if ((r = key_path(c, ln, rel, path, sizeof(path))) != 0)
+		return r;
 	if (hk_file_read(path, KEY_FILE_MAX, &buf, &len) != 0)
 		return refuse(c, ln, "key", "%s: cannot be read (at most %d "
 		    "bytes)", rel, KEY_FILE_MAX);
-	isreq = len > 0 && memmem(buf, len, "-----BEGIN CERTIFICATE "
-	    "REQUEST-----", 35) != NULL;
+	r = HK_ERR_INVALID;
+	if (len < 11 || memcmp(buf, "-----BEGIN ", 11) != 0) {
+		r = refuse(c, ln, "key", "%s: RFC 7468: the file must begin "
+		    "with a PEM \"-----BEGIN PUBLIC KEY-----\" or "
+		    "\"-----BEGIN CERTIFICATE REQUEST-----\" line", rel);
+		goto out;
+	}
 	if ((b = BIO_new_mem_buf(buf, (int)len)) == NULL) {
 		r = HK_ERR_ALLOC;
 		goto out;
 	}
-	if (isreq) {
-		if ((req = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL)) ==
-		    NULL || (pk = X509_REQ_get_pubkey(req)) == NULL) {
-			r = refuse(c, ln, "key", "%s: RFC 2986: the PKCS#10 "
-			    "request does not parse", rel);
-			goto out;
-		}
-		/* X509_REQ_verify: 1 good, 0 bad, -1 error: compare with 1 */
-		if (X509_REQ_verify(req, pk) != 1) {
-			r = refuse(c, ln, "key", "%s: RFC 2986 3: the "
-			    "request's signature does not verify (no proof "
-			    "of possession)", rel);
-			goto out;
-		}
-	} else if ((pk = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL)) == NULL) {
-		r = refuse(c, ln, "key", "%s: not a PEM PUBLIC KEY (SPKI) or "
-		    "CERTIFICATE REQUEST", rel);
+	/* reads no pass phrase, unlike PEM_read_bio_PUBKEY on "Proc-Type" */
+	if (PEM_read_bio_ex(b, &name, &header, &der, &dlen,
+	    PEM_FLAG_EAY_COMPATIBLE) != 1) {
+		r = refuse(c, ln, "key", "%s: RFC 7468: not a well-formed PEM "
+		    "block (base64, END line)", rel);
+		goto out;
+	}
+	if (strstr(name, "PRIVATE KEY") != NULL) {
+		r = refuse(c, ln, "key", "%s: a private key (%s): send the "
+		    "PUBLIC KEY or a CERTIFICATE REQUEST, never the private "
+		    "key", rel, pem_label(name));
+		goto out;
+	}
+	isreq = strcmp(name, "CERTIFICATE REQUEST") == 0;
+	if (!isreq && strcmp(name, "PUBLIC KEY") != 0) {
+		r = refuse(c, ln, "key", "%s: a PEM \"%s\" block: must be "
+		    "PUBLIC KEY (SPKI) or CERTIFICATE REQUEST (PKCS#10)", rel,
+		    pem_label(name));
+		goto out;
+	}
+	if (header[0] != '\0') {
+		r = refuse(c, ln, "key", "%s: RFC 7468: PEM headers "
+		    "(Proc-Type, DEK-Info) are not allowed", rel);
 		goto out;
 	}
 	while ((n = BIO_read(b, rest, sizeof(rest))) > 0)
@@ -385,66 +689,48 @@ read_key(const struct hk_request_ctx *c, size_t ln, const char *rel,
 			if (rest[i] != '\n' && rest[i] != '\r' &&
 			    rest[i] != ' ' && rest[i] != '\t') {
 				r = refuse(c, ln, "key", "%s: trailing data "
-				    "after the PEM block", rel);
+				    "after the PEM block (one block only)",
+				    rel);
 				goto out;
 			}
-	if (!EVP_PKEY_is_a(pk, "RSA")) {
-		r = refuse(c, ln, "key", "CPS 6-1-2-3 / PROFILE.md: must be an "
-		    "RSA key (%s)", hk_key_alg_name(c->p->user_key));
-		goto out;
-	}
-	if (!hk_key_alg_matches(pk, c->p->user_key) &&
-	    !(c->p->user_allow_rsa1024 && EVP_PKEY_get_bits(pk) == 1024)) {
-		r = refuse(c, ln, "key", "CPS 6-1-2-3 / PROFILE.md: RSA-%d; "
-		    "must be %s%s", EVP_PKEY_get_bits(pk),
-		    hk_key_alg_name(c->p->user_key), c->p->user_allow_rsa1024 ?
-		    " or legacy RSA-1024" : " (the profile does not allow "
-		    "legacy RSA-1024)");
-		goto out;
-	}
-	*out = pk;
-	pk = NULL;
-	r = 0;
+	if (isreq)
+		r = decode_req(c, ln, rel, der, dlen, out);
+	else
+		r = decode_spki(c, ln, rel, der, dlen, out);
 out:
 	ERR_clear_error();
 	BIO_free(b);
-	X509_REQ_free(req);
-	EVP_PKEY_free(pk);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(der);
 	free(buf);
 	return r;
 }
 
 int
-hk_request_parse(const struct hk_request_ctx *c, size_t ln, const char *line,
-    struct hk_request *out)
+hk_request_parse_bytes(const struct hk_request_ctx *c, size_t ln,
+    const char *line, size_t len, struct hk_request *out)
 {
 	char buf[HK_REQ_LINE_MAX], why[512], *f[NFIELDS];
+	const char *nul;
 	struct hk_basic4 *b = &out->b4;
-	size_t i;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	out->line = ln;
-	if (strlen(line) >= sizeof(buf))
+	if ((nul = memchr(line, '\0', len)) != NULL)
+		return refuse(c, ln, "line", "docs/requests.md: control "
+		    "character 0x00 at byte %zu", (size_t)(nul - line) + 1);
+	if (len >= sizeof(buf))
 		return refuse(c, ln, "line", "docs/requests.md: longer than "
 		    "%d bytes", HK_REQ_LINE_MAX - 1);
-	memcpy(buf, line, strlen(line) + 1);
-	if ((r = split(c, ln, buf, f)) != 0)
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	if ((r = check_line(c, ln, buf)) != 0 ||
+	    (r = split(c, ln, buf, f)) != 0 ||
+	    (r = check_muni(c, ln, f[0], out)) != 0 ||
+	    (r = check_resident_id(c, ln, f[1])) != 0)
 		goto out;
-	if ((r = check_muni(c, ln, f[0], out)) != 0)
-		goto out;
-	r = HK_ERR_INVALID;
-	if (strlen(f[1]) != HK_REQ_ID_LEN) {
-		refuse(c, ln, "resident_id", "CPS 3-1: the resident record "
-		    "code (住民票コード) must be %d digits", HK_REQ_ID_LEN);
-		goto out;
-	}
-	for (i = 0; i < HK_REQ_ID_LEN; i++)
-		if (f[1][i] < '0' || f[1][i] > '9') {
-			refuse(c, ln, "resident_id", "CPS 3-1: the resident "
-			    "record code must be %d digits", HK_REQ_ID_LEN);
-			goto out;
-		}
 	memcpy(out->resident_id, f[1], HK_REQ_ID_LEN + 1);
 	if ((r = check_name(c, ln, f[2])) != 0 ||
 	    (r = check_flags(c, ln, "name_flags", f[3], f[2], "name")) != 0)
@@ -453,18 +739,11 @@ hk_request_parse(const struct hk_request_ctx *c, size_t ln, const char *line,
 		refuse(c, ln, "birth", "%s", why);
 		goto out;
 	}
-	r = HK_ERR_INVALID;
-	if (strcmp(f[5], "1") != 0 && strcmp(f[5], "2") != 0 &&
-	    strcmp(f[5], "3") != 0) {
-		refuse(c, ln, "gender", "PROFILE.md: must be 1 (male), 2 "
-		    "(female) or 3 (unknown)");
-		goto out;
-	}
-	if ((r = check_address(c, ln, f[6], out->muni)) != 0 ||
+	if ((r = check_gender(c, ln, f[5])) != 0 ||
+	    (r = check_address(c, ln, f[6], out->muni)) != 0 ||
 	    (r = check_flags(c, ln, "address_flags", f[7], f[6],
-	    "address")) != 0)
-		goto out;
-	if ((r = read_key(c, ln, f[8], &out->key)) != 0)
+	    "address")) != 0 ||
+	    (r = read_key(c, ln, f[8], &out->key)) != 0)
 		goto out;
 	snprintf(b->name, sizeof(b->name), "%s", f[2]);
 	snprintf(b->name_flags, sizeof(b->name_flags), "%s", f[3]);
@@ -480,4 +759,11 @@ out:
 	else
 		out->line = ln;
 	return r;
+}
+
+int
+hk_request_parse(const struct hk_request_ctx *c, size_t ln, const char *line,
+    struct hk_request *out)
+{
+	return hk_request_parse_bytes(c, ln, line, strlen(line), out);
 }

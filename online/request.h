@@ -39,7 +39,8 @@ struct hk_request_ctx {
 	const char *basedir;		/* key paths are relative to it */
 	const struct hk_munis *munis;	/* known municipalities */
 	const struct hk_profile *p;	/* key type and size rules */
-	time_t now;			/* dates of birth not after it */
+	time_t now;			/* dates of birth not after its
+					 * date in Japan (UTC+9) */
 };
 
 /* 0 if line (no newline) is exactly HK_REQ_HEADER. */
@@ -47,6 +48,10 @@ int hk_request_header(const struct hk_request_ctx *c, const char *line);
 /* Parse and check one line (no newline) into *out (key owned by out). */
 int hk_request_parse(const struct hk_request_ctx *c, size_t lineno,
     const char *line, struct hk_request *out);
+/* The same for len bytes as read (getline): a NUL byte among them is
+ * refused, where a C string would silently end at it. */
+int hk_request_parse_bytes(const struct hk_request_ctx *c, size_t lineno,
+    const char *line, size_t len, struct hk_request *out);
 void hk_request_clear(struct hk_request *r);
 
 /* Rules usable alone (tests, other inputs): 0 or HK_ERR_INVALID with the
