@@ -6,26 +6,40 @@
  * 5 cessation-of-operation. No suspension (certificateHold) and no
  * "unspecified"; a revocation is final (the store's trigger refuses any
  * change of a revoked row). Audited (cert.revoke ok/fail) with a checkpoint.
- * Publication of the partition CRLs is "hanko-online publish" (to come).
+ *
+ * With --issuing-key-compromise --generation N (CPS 4-4-1-3, 4-14-2):
+ * every valid certificate issued under that generation's issuing key is
+ * revoked cACompromise(2) and its pending ones voided, in one transaction
+ * (store_records.c, hk_store_issuer_revoke), only when --yes-revoke-all
+ * gives the count the store holds; --dry-run prints the count. Audited
+ * (cert.revoke-all) with the count; state.conf then marks the generation
+ * compromised (issuing.N.compromised). Publication of the partition CRLs
+ * is "hanko-online publish".
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
+#include <openssl/x509.h>
 
 #include "bundle.h"
+#include "cert.h"
 #include "clock.h"
 #include "crl.h"
 #include "err.h"
 #include "hex.h"
+#include "issued.h"
 #include "municipalities.h"
 #include "online.h"
 #include "request.h"
 #include "secmem.h"
 #include "store.h"
+
+#define MAX_GEN		999	/* issuing generations */
+#define MAX_CERTS	16	/* issuing CA certificates of a generation */
 
 struct revoke_opts {
 	struct hk_online_opts c;	/* --state, --clock */
@@ -33,13 +47,77 @@ struct revoke_opts {
 	const char *serial;		/* --serial HEX, or NULL */
 	const char *muni;		/* --municipality CODE, or NULL */
 	const char *resident;		/* --resident-id ID, or NULL */
+	int compromise;			/* --issuing-key-compromise */
+	const char *generation;		/* --generation N, or NULL */
+	const char *confirm;		/* --yes-revoke-all COUNT or NULL */
+	int dry_run;			/* --dry-run: count only */
+	int gen;			/* generation, parsed */
+	uint64_t expect;		/* COUNT, parsed */
 };
 
 static const char revoke_usage[] =
 "usage: hanko-online revoke --state DIR --reason 1-5|NAME\n"
 "           (--serial HEX | --municipality CODE --resident-id ID)\n"
+"       hanko-online revoke --state DIR --issuing-key-compromise\n"
+"           --generation N (--yes-revoke-all COUNT | --dry-run)\n"
 "reasons (CPS 4-4-4-2): 1 key-compromise, 2 ca-compromise,\n"
 "  3 affiliation-changed, 4 superseded, 5 cessation-of-operation\n";
+
+/* A decimal of 1 to 19 digits, at most max (no sign, no spaces). */
+static int
+decimal(const char *v, uint64_t max, uint64_t *out)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	if (v[0] == '\0' || strlen(v) > 19 || strspn(v, "0123456789") !=
+	    strlen(v))
+		return -1;
+	for (i = 0; v[i]; i++)
+		n = n * 10 + (uint64_t)(v[i] - '0');
+	if (n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* The options of --issuing-key-compromise, or their absence. */
+static int
+parse_compromise(struct revoke_opts *o)
+{
+	uint64_t g;
+
+	if (!o->compromise) {
+		if (o->generation || o->confirm || o->dry_run) {
+			hk_err_set("--generation, --yes-revoke-all and "
+			    "--dry-run belong to --issuing-key-compromise");
+			return HK_ERR_USAGE;
+		}
+		return 0;
+	}
+	if (o->reason || o->serial || o->muni || o->resident ||
+	    o->generation == NULL || (o->confirm != NULL) == o->dry_run) {
+		hk_err_set("--issuing-key-compromise takes --generation and "
+		    "either --yes-revoke-all COUNT or --dry-run (the reason is "
+		    "always ca-compromise; no --serial or resident) (see "
+		    "--help)");
+		return HK_ERR_USAGE;
+	}
+	if (decimal(o->generation, MAX_GEN, &g) != 0 || g < 1) {
+		hk_err_set("--generation %s: an issuing generation 1-%d",
+		    o->generation, MAX_GEN);
+		return HK_ERR_USAGE;
+	}
+	o->gen = (int)g;
+	if (o->confirm != NULL && decimal(o->confirm, (uint64_t)INT64_MAX,
+	    &o->expect) != 0) {
+		hk_err_set("--yes-revoke-all %s: the count of valid "
+		    "certificates to revoke, in decimal (--dry-run prints it)",
+		    o->confirm);
+		return HK_ERR_USAGE;
+	}
+	return 0;
+}
 
 static int
 parse(struct revoke_opts *o, int argc, char **argv)
@@ -58,6 +136,14 @@ parse(struct revoke_opts *o, int argc, char **argv)
 			fputs(revoke_usage, stdout);
 			return 1;
 		}
+		if (strcmp(argv[i], "--issuing-key-compromise") == 0) {
+			o->compromise = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--dry-run") == 0) {
+			o->dry_run = 1;
+			continue;
+		}
 		if (strcmp(argv[i], "--reason") == 0)
 			slot = &o->reason;
 		else if (strcmp(argv[i], "--serial") == 0)
@@ -66,6 +152,10 @@ parse(struct revoke_opts *o, int argc, char **argv)
 			slot = &o->muni;
 		else if (strcmp(argv[i], "--resident-id") == 0)
 			slot = &o->resident;
+		else if (strcmp(argv[i], "--generation") == 0)
+			slot = &o->generation;
+		else if (strcmp(argv[i], "--yes-revoke-all") == 0)
+			slot = &o->confirm;
 		else {
 			hk_err_set("%s: unknown argument (see --help)",
 			    argv[i]);
@@ -74,7 +164,15 @@ parse(struct revoke_opts *o, int argc, char **argv)
 		if ((*slot = hk_online_opt_value(argc, argv, &i)) == NULL)
 			return HK_ERR_USAGE;
 	}
-	if (o->c.state == NULL || o->reason == NULL ||
+	if ((r = parse_compromise(o)) != 0)
+		return r;
+	if (o->c.state == NULL) {
+		hk_err_set("--state is required (see --help)");
+		return HK_ERR_USAGE;
+	}
+	if (o->compromise)
+		return 0;
+	if (o->reason == NULL ||
 	    (o->serial != NULL) == (o->muni != NULL || o->resident != NULL) ||
 	    (o->serial == NULL && (o->muni == NULL || o->resident == NULL))) {
 		hk_err_set("--state, --reason and either --serial or both "
@@ -107,44 +205,32 @@ bad:
 	return HK_ERR_USAGE;
 }
 
-/* The resident's live certificate through the keyed hash. */
-static int
-by_resident(struct hk_online *on, struct hk_store *store,
-    const struct revoke_opts *o, unsigned char *s, size_t *len)
+int
+hk_online_resident_key(struct hk_online *on, const char *resident_id,
+    unsigned char rkey[HK_STORE_RKEY_LEN])
 {
 	const char *sid = hk_state_get(on->st, "store.id");
 	const char *suri = hk_state_get(on->st, "store.key-uri");
 	const char *check = hk_state_get(on->st, "store.key-check");
-	struct hk_munis *munis = NULL;
-	const struct hk_muni *m;
-	unsigned char *key = NULL, rkey[HK_STORE_RKEY_LEN], mac[32];
+	unsigned char *key = NULL, mac[32];
 	unsigned int ml = 0;
-	char path[4096], hex[64];
-	size_t i;
+	char hex[64];
 	int r;
 
-	if (strlen(o->resident) != HK_REQ_ID_LEN ||
-	    strspn(o->resident, "0123456789") != HK_REQ_ID_LEN) {
+	memset(rkey, 0, HK_STORE_RKEY_LEN);
+	if (strlen(resident_id) != HK_REQ_ID_LEN ||
+	    strspn(resident_id, "0123456789") != HK_REQ_ID_LEN) {
 		hk_err_set("--resident-id: CPS 3-1: the resident record code "
 		    "must be %d digits", HK_REQ_ID_LEN);
 		return HK_ERR_USAGE;
 	}
-	if ((r = hk_online_path(on, "municipalities.csv", path,
-	    sizeof(path))) != 0 || (r = hk_munis_load(path, &munis)) != 0)
-		return r;
-	if ((m = hk_munis_find(munis, o->muni)) == NULL || !m->partition) {
-		hk_err_set("--municipality %s: not a partition of the state's "
-		    "municipalities.csv", o->muni);
-		r = HK_ERR_INVALID;
-		goto out;
-	}
 	if (sid == NULL || suri == NULL || check == NULL) {
 		hk_err_set("%s/state.conf: store.id, store.key-uri and "
 		    "store.key-check are required", on->st->dir);
-		r = HK_ERR_STATE;
-		goto out;
+		return HK_ERR_STATE;
 	}
-	if ((r = hk_online_store_key(on->tok, suri, sid, &key)) != 0)
+	if ((r = hk_online_login(on)) != 0 ||
+	    (r = hk_online_store_key(on->tok, suri, sid, &key)) != 0)
 		goto out;
 	HMAC(EVP_sha256(), key, HK_STORE_HMAC_KEY_LEN,
 	    (const unsigned char *)"check", 5, mac, &ml);
@@ -155,7 +241,34 @@ by_resident(struct hk_online *on, struct hk_store *store,
 		r = HK_ERR_STATE;
 		goto out;
 	}
-	if ((r = hk_store_resident_key(key, o->resident, rkey)) != 0)
+	r = hk_store_resident_key(key, resident_id, rkey);
+out:
+	OPENSSL_cleanse(mac, sizeof(mac));
+	hk_secret_free(key);
+	return r;
+}
+
+/* The resident's live certificate through the keyed hash. */
+static int
+by_resident(struct hk_online *on, struct hk_store *store,
+    const struct revoke_opts *o, unsigned char *s, size_t *len)
+{
+	struct hk_munis *munis = NULL;
+	const struct hk_muni *m;
+	unsigned char rkey[HK_STORE_RKEY_LEN];
+	char path[4096];
+	int r;
+
+	if ((r = hk_online_path(on, "municipalities.csv", path,
+	    sizeof(path))) != 0 || (r = hk_munis_load(path, &munis)) != 0)
+		return r;
+	if ((m = hk_munis_find(munis, o->muni)) == NULL || !m->partition) {
+		hk_err_set("--municipality %s: not a partition of the state's "
+		    "municipalities.csv", o->muni);
+		r = HK_ERR_INVALID;
+		goto out;
+	}
+	if ((r = hk_online_resident_key(on, o->resident, rkey)) != 0)
 		goto out;
 	if ((r = hk_store_cert_live(store, rkey, s, len)) ==
 	    HK_ERR_NOT_FOUND)
@@ -175,12 +288,198 @@ by_resident(struct hk_online *on, struct hk_store *store,
 		}
 	}
 out:
-	for (i = 0; i < sizeof(rkey); i++)
-		rkey[i] = 0;
-	OPENSSL_cleanse(mac, sizeof(mac));
-	hk_secret_free(key);
+	OPENSSL_cleanse(rkey, sizeof(rkey));
 	hk_munis_free(munis);
 	return r;
+}
+
+/* The issuing CA certificates of one generation and their one key id. */
+struct gen_key {
+	int gen;				/* the generation wanted */
+	unsigned char id[HK_STORE_KEYID_MAX];	/* their SKI */
+	size_t id_len;				/* 0 until one is found */
+	char serial[MAX_CERTS][41];		/* their serials (issued.txt
+						 * form), for the request */
+	int n;
+};
+
+static int
+each_gen(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	struct gen_key *k = arg;
+	const unsigned char *p = der;
+	ASN1_OCTET_STRING *ski = NULL;
+	X509 *x = NULL;
+	int r = HK_ERR_STATE;
+
+	if (gen != k->gen)
+		return 0;
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len ||
+	    (ski = hk_cert_ski(x)) == NULL || ski->length < 1 ||
+	    ski->length > HK_STORE_KEYID_MAX) {
+		hk_err_set("store: ca_certs: issuing generation %d: a stored "
+		    "certificate does not parse or has no "
+		    "subjectKeyIdentifier", gen);
+		goto out;
+	}
+	if (k->id_len != 0 && (k->id_len != (size_t)ski->length ||
+	    memcmp(k->id, ski->data, k->id_len) != 0)) {
+		hk_err_set("store: ca_certs: issuing generation %d: its "
+		    "certificates name two different keys", gen);
+		goto out;
+	}
+	k->id_len = (size_t)ski->length;
+	memcpy(k->id, ski->data, k->id_len);
+	if (k->n < MAX_CERTS && hk_issued_serial_hex(x,
+	    k->serial[k->n], sizeof(k->serial[0])) == 0)
+		k->n++;
+	r = 0;
+out:
+	ASN1_OCTET_STRING_free(ski);
+	X509_free(x);
+	return r;
+}
+
+/* Mark the generation compromised in state.conf: whatever issues under it
+ * can see that it must not (CPS 4-14-2: issuance stops). */
+static int
+mark_compromised(struct hk_online *on, int gen, time_t t)
+{
+	char key[64], when[32];
+
+	snprintf(key, sizeof(key), "issuing.%d.compromised", gen);
+	hk_time_format(t, when, sizeof(when));
+	if (hk_state_get(on->st, key) != NULL)
+		return 0;
+	if (hk_state_set(on->st, key, when) != 0)
+		return HK_ERR_INTERNAL;
+	return hk_state_save(on->st);
+}
+
+/*
+ * --issuing-key-compromise (CPS 4-4-1-3): all valid certificates of the
+ * generation's key revoked cACompromise, its pending ones voided, in one
+ * transaction, only when the operators' count is the store's.
+ */
+static int
+compromise(struct hk_online *on, struct hk_store *store,
+    const struct revoke_opts *o)
+{
+	struct gen_key k;
+	uint64_t valid = 0, pending = 0, revoked = 0, voided = 0;
+	char kid[2 * HK_STORE_KEYID_MAX + 1];
+	time_t t = hk_clock_now();
+	int r, i;
+
+	memset(&k, 0, sizeof(k));
+	k.gen = o->gen;
+	if ((r = hk_store_ca_each(store, HK_CA_ISSUING, each_gen, &k)) != 0)
+		return r;
+	if (k.id_len == 0) {
+		hk_err_set("--generation %d: no issuing CA certificate of this "
+		    "generation in the store (hanko-online import)", o->gen);
+		return HK_ERR_NOT_FOUND;
+	}
+	hk_hex_encode(k.id, k.id_len, kid);
+	if ((r = hk_store_begin(store)) != 0 ||
+	    (r = hk_store_issuer_count(store, k.id, k.id_len, &valid,
+	    &pending)) != 0)
+		goto out;
+	if (o->dry_run) {
+		printf("Issuing generation %d (key id %s): %" PRIu64 " valid "
+		    "and %" PRIu64 " pending certificates; nothing changed\n",
+		    o->gen, kid, valid, pending);
+		goto out;
+	}
+	if (valid != o->expect) {
+		hk_err_set("--yes-revoke-all %" PRIu64 ": CPS 4-4-1-3: issuing "
+		    "generation %d has %" PRIu64 " valid certificates, not %"
+		    PRIu64 "; nothing revoked", o->expect, o->gen, valid,
+		    o->expect);
+		r = HK_ERR_INVALID;
+		goto out;
+	}
+	if ((r = hk_store_issuer_revoke(store, k.id, k.id_len,
+	    HK_REASON_CA_COMPROMISE, t, &revoked, &voided)) != 0)
+		goto out;
+	if (revoked != valid) {
+		hk_err_set("store: issuing generation %d: %" PRIu64 " revoked, "
+		    "%" PRIu64 " counted; nothing revoked", o->gen, revoked,
+		    valid);
+		r = HK_ERR_INTERNAL;
+		goto out;
+	}
+	if ((r = hk_store_commit(store)) != 0)
+		goto out;
+	hk_online_audit(on, "cert.revoke-all", "ok", "issuing generation %d "
+	    "key id %s: CPS 4-4-1-3: %" PRIu64 " certificates revoked reason "
+	    "2 (ca-compromise), %" PRIu64 " pending voided", o->gen, kid,
+	    revoked, voided);
+	if ((r = mark_compromised(on, o->gen, t)) != 0) {
+		char keep[1024];
+
+		snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+		hk_err_set("%s/state.conf: issuing.%d.compromised not saved "
+		    "(the %" PRIu64 " revocations are committed): %s",
+		    on->st->dir, o->gen, revoked, keep);
+		goto out;
+	}
+	printf("Revoked %" PRIu64 " certificates of issuing generation %d "
+	    "(key id %s): reason 2 (ca-compromise); %" PRIu64 " pending "
+	    "voided\n", revoked, o->gen, kid, voided);
+	printf("Next (CPS 4-14-2): stop issuance under generation %d; "
+	    "publish the CRLs at once (hanko-online publish --now); ask the "
+	    "root to revoke the issuing CA certificate:\n", o->gen);
+	for (i = 0; i < k.n; i++)
+		printf("  hanko-online request --state %s --type "
+		    "revocation-request --reason ca-compromise --serial %s "
+		    "--out DIR\n", o->c.state, k.serial[i]);
+out:
+	hk_store_rollback(store);
+	return r;
+}
+
+/* One certificate by serial or by resident, with the given reason. */
+static int
+revoke_single(struct hk_online *on, struct hk_store *store,
+    const struct revoke_opts *o, int reason, unsigned char *s, size_t sl)
+{
+	struct hk_store_cert c;
+	unsigned char *ed = NULL;
+	char hex[2 * HK_STORE_SERIAL_MAX + 1];
+	size_t el = 0, k;
+	time_t t = hk_clock_now();
+	int r;
+
+	if (o->serial == NULL && (r = by_resident(on, store, o, s, &sl)) != 0)
+		return r;
+	hk_hex_encode(s, sl, hex);
+	for (k = 0; hex[k]; k++)
+		if (hex[k] >= 'a' && hex[k] <= 'f')
+			hex[k] = (char)(hex[k] - 'a' + 'A');
+	if ((r = hk_store_cert_get(store, s, sl, &c)) != 0) {
+		if (r == HK_ERR_NOT_FOUND)
+			hk_err_set("serial %s: no such certificate in the "
+			    "store", hex);
+		return r;
+	}
+	if (c.status != HK_CERT_VALID) {
+		hk_err_set("serial %s: CPS 4-4: the certificate is %s; only a "
+		    "valid certificate is revoked (a revocation is final)",
+		    hex, hk_cert_status_name(c.status));
+		return HK_ERR_INVALID;
+	}
+	if ((r = hk_store_revoke_entry(s, sl, reason, t, &ed, &el)) == 0)
+		r = hk_store_cert_revoke(store, s, sl, reason, t, ed, el);
+	OPENSSL_free(ed);
+	if (r != 0)
+		return r;
+	hk_online_audit(on, "cert.revoke", "ok", "serial %s: municipality %s, "
+	    "reason %d (%s)", hex, c.municipality, reason,
+	    hk_revreq_reason_name(reason));
+	printf("Revoked serial %s (municipality %s): reason %d (%s)\n", hex,
+	    c.municipality, reason, hk_revreq_reason_name(reason));
+	return 0;
 }
 
 int
@@ -189,15 +488,14 @@ cmd_revoke(int argc, char **argv)
 	struct revoke_opts o;
 	struct hk_online *on = NULL;
 	struct hk_store *store = NULL;
-	struct hk_store_cert c;
 	unsigned char s[HK_STORE_SERIAL_MAX];
-	char path[4096], hex[2 * HK_STORE_SERIAL_MAX + 1];
-	size_t sl = 0, k;
+	char path[4096];
+	size_t sl = 0;
 	int r, reason = 0;
 
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
-	if (hk_revreq_reason_parse(o.reason, &reason) != 0) {
+	if (!o.compromise && hk_revreq_reason_parse(o.reason, &reason) != 0) {
 		hk_err_set("--reason %s: CPS 4-4-4-2: only 1 key-compromise, 2 "
 		    "ca-compromise, 3 affiliation-changed, 4 superseded, 5 "
 		    "cessation-of-operation (no suspension, no unspecified)",
@@ -209,60 +507,26 @@ cmd_revoke(int argc, char **argv)
 	if ((r = hk_online_open(&o.c, &on)) != 0)
 		goto out;
 	if ((r = hk_online_path(on, HK_ONLINE_STORE_FILE, path,
-	    sizeof(path))) != 0 || (r = hk_store_open(path, 0, &store)) != 0 ||
-	    (r = hk_online_login(on)) != 0)
+	    sizeof(path))) != 0 || (r = hk_store_open(path, 0, &store)) != 0)
 		goto out;
-	if (o.serial == NULL && (r = by_resident(on, store, &o, s, &sl)) != 0)
-		goto fail;
-	hk_hex_encode(s, sl, hex);
-	for (k = 0; hex[k]; k++)
-		if (hex[k] >= 'a' && hex[k] <= 'f')
-			hex[k] = (char)(hex[k] - 'a' + 'A');
-	if ((r = hk_store_cert_get(store, s, sl, &c)) != 0) {
-		if (r == HK_ERR_NOT_FOUND)
-			hk_err_set("serial %s: no such certificate in the "
-			    "store", hex);
-		goto fail;
-	}
-	if (c.status != HK_CERT_VALID) {
-		hk_err_set("serial %s: CPS 4-4: the certificate is %s; only a "
-		    "valid certificate is revoked (a revocation is final)",
-		    hex, hk_cert_status_name(c.status));
-		r = HK_ERR_INVALID;
-		goto fail;
-	}
-	{
-		struct hk_crl_entry e;
-		ASN1_INTEGER *ai = ASN1_INTEGER_new();
-		unsigned char *ed = NULL;
-		size_t el = 0;
-		BIGNUM *bn = BN_bin2bn(s, (int)sl, NULL);
-
-		e.revoked = hk_clock_now();
-		e.reason = (enum hk_crl_reason)reason;
-		e.serial = ai;
-		if (ai == NULL || bn == NULL || BN_to_ASN1_INTEGER(bn, ai) == NULL)
-			r = HK_ERR_ALLOC;
-		else if ((r = hk_crl_entry_der(&e, &ed, &el)) == 0)
-			r = hk_store_cert_revoke(store, s, sl, reason, e.revoked,
-			    ed, el);
-		OPENSSL_free(ed);
-		BN_free(bn);
-		ASN1_INTEGER_free(ai);
-		if (r != 0)
-			goto fail;
-	}
-	hk_online_audit(on, "cert.revoke", "ok", "serial %s: municipality %s, "
-	    "reason %d (%s)", hex, c.municipality, reason,
-	    hk_revreq_reason_name(reason));
-	if ((r = hk_online_checkpoint(on)) != 0)
+	if (o.compromise && o.dry_run) {
+		/* counts only: nothing changes, nothing to record */
+		r = compromise(on, store, &o);
 		goto out;
-	printf("Revoked serial %s (municipality %s): reason %d (%s)\n", hex,
-	    c.municipality, reason, hk_revreq_reason_name(reason));
-	goto out;
-fail:
-	hk_online_audit(on, "cert.revoke", "fail", "%s", hk_err_msg());
-	hk_online_checkpoint_keep_err(on);
+	}
+	if ((r = hk_online_login(on)) != 0)
+		goto out;
+	if (o.compromise)
+		r = compromise(on, store, &o);
+	else
+		r = revoke_single(on, store, &o, reason, s, sl);
+	if (r != 0) {
+		hk_online_audit(on, o.compromise ? "cert.revoke-all" :
+		    "cert.revoke", "fail", "%s", hk_err_msg());
+		hk_online_checkpoint_keep_err(on);
+		goto out;
+	}
+	r = hk_online_checkpoint(on);
 out:
 	hk_store_close(store);
 	hk_online_close(on);

@@ -29,6 +29,10 @@ static const char usage_text[] =
 "  revoke     revoke a resident's certificate by serial or by resident\n"
 "             (CPS 4-4-4-2 reasons only)\n"
 	/* ---- later subcommands' usage lines ---- */
+"  check      the store's consistency: a double issuance revoked (CPS 4-2-3),\n"
+"             the schema, the certificates, stale reservations\n"
+"  history    a resident's own certificates and revocations (CPS 2-8-6)\n"
+"  report     the monthly report of revocation information provided (CPS 4-5)\n"
 	/* ---- end later usage lines ---- */
 "  version    print the version\n";
 
@@ -43,6 +47,9 @@ static const struct {
 	{ "issue", cmd_issue },
 	{ "revoke", cmd_revoke },
 	/* ---- later subcommands: one line each, keep your own lines ---- */
+	{ "check", cmd_check },
+	{ "history", cmd_history },
+	{ "report", cmd_report },
 	/* ---- end later subcommands ---- */
 };
 

@@ -88,6 +88,13 @@ int cmd_request(int argc, char **argv);
 int cmd_issue(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 /* ---- later subcommands: one line each, keep your own lines ---- */
+int cmd_check(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+/* (cmd_revoke.c) A resident identifier's keyed hash, form checked (CPS 3-1),
+ * with the token's store key (logs in); also history. */
+int hk_online_resident_key(struct hk_online *on, const char *resident_id,
+    unsigned char rkey[HK_STORE_RKEY_LEN]);
 /* ---- end later subcommands ---- */
 
 #endif

@@ -190,6 +190,65 @@ int hk_store_arl_last(struct hk_store *s, uint64_t *out);
  * "arl", "ocsp"). */
 int hk_store_provision_add(struct hk_store *s, const char *recipient,
     const char *method, const char *object, time_t at);
+
+/* What hk_store_provision_month adds up. */
+enum hk_provision_group {
+	HK_PROVISION_BY_RECIPIENT,	/* recipient and method (CPS 4-5) */
+	HK_PROVISION_BY_OBJECT,		/* what was provided */
+};
+/* The UTC bounds of a calendar month: [1st 00:00:00Z, next 1st); year
+ * 1970..9999, month 1..12, else HK_ERR_INVALID. */
+int hk_store_month_bounds(int year, int month, time_t *from, time_t *to);
+/* The provisions of one month (UTC bounds) added up, in name order:
+ * fn(a, b, count) with a = recipient and b = method, or a = object and
+ * b = NULL. No call for an empty month. */
+int hk_store_provision_month(struct hk_store *s, int year, int month,
+    enum hk_provision_group g, int (*fn)(const char *a, const char *b,
+    uint64_t count, void *arg), void *arg);
+
+/* Every certificate of a resident, any status, oldest first (notBefore,
+ * then reservation order): CPS 2-8-6 disclosure. c->tbs is NULL. */
+int hk_store_history(struct hk_store *s,
+    const unsigned char rkey[HK_STORE_RKEY_LEN],
+    int (*fn)(const struct hk_store_cert *c, void *arg), void *arg);
+
+/* The CRL entry of a revocation (hk_crl_entry_der: serial, revocationDate
+ * t, reasonCode 1..5) for hk_store_cert_revoke; *der OPENSSL_malloc'd. */
+int hk_store_revoke_entry(const unsigned char *serial, size_t serial_len,
+    int reason, time_t t, unsigned char **der, size_t *der_len);
+/* Valid and pending certificates of an issuing key (issuer = its key
+ * identifier, the certificates' AKI). */
+int hk_store_issuer_count(struct hk_store *s, const unsigned char *issuer,
+    size_t issuer_len, uint64_t *valid, uint64_t *pending);
+/* The revocation set of an issuing key (CPS 4-4-1-3): every valid
+ * certificate of it revoked with reason at t, each with its CRL entry,
+ * and its pending ones voided, in batches inside one transaction (the
+ * caller's, or its own): all or nothing, whatever the count. */
+int hk_store_issuer_revoke(struct hk_store *s, const unsigned char *issuer,
+    size_t issuer_len, int reason, time_t t, uint64_t *revoked,
+    uint64_t *voided);
+
+/* Call fn for every certificate of status st in reservation order, with
+ * its DER (NULL unless valid or revoked) and when its serial was reserved
+ * (the system clock); c->tbs points at the recorded TBS during the call. */
+int hk_store_cert_each(struct hk_store *s, enum hk_cert_status st,
+    int (*fn)(const struct hk_store_cert *c, const unsigned char *der,
+    size_t der_len, time_t reserved_at, void *arg), void *arg);
+/* Call fn for the valid certificates of every resident with more than one
+ * (a double issuance, CPS 4-2-3, possible only in a store altered or
+ * merged outside its rules), grouped by resident, oldest first in each
+ * group (notBefore, then reservation order). c->tbs is NULL. */
+int hk_store_double_each(struct hk_store *s,
+    int (*fn)(const struct hk_store_cert *c, void *arg), void *arg);
+/* Compare the tables, indexes and triggers with the schema hk_store_open
+ * makes: fn(type, name, problem "missing"/"altered"/"unexpected",
+ * restored) for each difference; restore = 1 re-creates a missing index
+ * or trigger from that schema (in the caller's transaction, if any;
+ * restored = 0 when that fails, e.g. a unique index over rows that break
+ * it). */
+int hk_store_schema_check(struct hk_store *s, int restore,
+    int (*fn)(const char *type, const char *name, const char *problem,
+    int restored, void *arg), void *arg);
 /* ---- end records ---- */
 
 /* ---- relying parties and OCSP responses (store_serve.c) ---- */

@@ -1,0 +1,513 @@
+/*
+ * cmd_check.c - "hanko-online check": the store's consistency, for a store
+ * restored, merged or altered outside hanko's rules (docs/records.md):
+ *
+ *   schema      every table, index and trigger hk_store_open makes, as it
+ *               makes it; a missing index or trigger is re-created (after
+ *               the double issuances are resolved, so the one-live index
+ *               can hold again); altered or unexpected ones are reported;
+ *   double      a resident with more than one valid certificate (CPS
+ *               4-2-3: "万が一、二重発行されてしまった場合
+ *               ... 発行日の新しい方の電子証明書を失効させる"): the
+ *               newer ones (later notBefore, then later reservation)
+ *               are revoked
+ *               cessationOfOperation(5), the oldest kept;
+ *   der         a valid certificate whose DER does not parse, is not the
+ *               row's serial, issuer key or recorded TBSCertificate, or
+ *               whose signature does not verify with its issuing CA key:
+ *               reported (the store cannot tell damage from tampering;
+ *               the operators compare with the backup);
+ *   pending     a reservation older than --pending-age (default one hour:
+ *               no run holds one that long): reported, recovered by the
+ *               issue command.
+ *
+ * One line per finding on stdout; the exit status is 1 when anything was
+ * found (fixed or not), 0 for a consistent store. --dry-run changes
+ * nothing. Fixes are one transaction, each revocation audited (cert.revoke)
+ * and the run (store.check), with a checkpoint.
+ *
+ * Why cessationOfOperation: CPS 4-4-4-2 defines 4 superseded as
+ * "電子証明書を更新した" (the holder's certificate was renewed: said
+ * of the older one when a newer replaces it) and 5 as
+ * "電子証明書の必要性がなくなった" (the certificate is no longer
+ * needed). The duplicate is the newer one and
+ * replaces nothing: the resident's older certificate stays valid, so the
+ * duplicate is simply not needed.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "bundle.h"
+#include "cert.h"
+#include "clock.h"
+#include "crl.h"
+#include "err.h"
+#include "hex.h"
+#include "online.h"
+#include "store.h"
+
+#define DOUBLE_REASON	HK_REASON_CESSATION	/* see above */
+#define PENDING_AGE	3600		/* seconds: older than any run */
+#define MAX_ISSUERS	64		/* issuing CA certificates used */
+
+struct check_opts {
+	struct hk_online_opts c;	/* --state, --clock */
+	int dry_run;			/* --dry-run: report only */
+	long pending_age;		/* --pending-age SECONDS */
+};
+
+/* A certificate of a double issuance to revoke. */
+struct dup {
+	struct hk_store_cert c;		/* the newer certificate */
+	unsigned char kept[HK_STORE_SERIAL_MAX]; /* the oldest, kept */
+	size_t kept_len;
+	time_t kept_nb;			/* its notBefore */
+};
+
+/* A schema difference. */
+struct sdiff {
+	char type[16], name[64], problem[16];
+	int restorable;			/* a missing index or trigger */
+	int restored;			/* re-created by fix */
+};
+
+/* What a check works with and finds. */
+struct check_work {
+	struct hk_online *on;
+	struct hk_store *store;
+	const struct check_opts *o;
+	struct dup *dups;		/* newer certificates to revoke */
+	size_t ndups, capdups;
+	unsigned char group[HK_STORE_RKEY_LEN]; /* resident being grouped */
+	struct dup first;		/* the oldest of that group */
+	struct sdiff *sd;		/* schema differences */
+	size_t nsd, capsd;
+	X509 *iss[MAX_ISSUERS];		/* the stored issuing CA certs */
+	int niss;
+	time_t now;			/* the system clock (reserved_at) */
+	uint64_t findings, fixed;
+	uint64_t checked;		/* valid certificates read */
+};
+
+static const char check_usage[] =
+"usage: hanko-online check --state DIR [--dry-run] [--pending-age SECONDS]\n";
+
+static int
+parse(struct check_opts *o, int argc, char **argv)
+{
+	const char *v;
+	char *end;
+	int i, r;
+
+	memset(o, 0, sizeof(*o));
+	o->pending_age = PENDING_AGE;
+	for (i = 1; i < argc; i++) {
+		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
+			if (r != 0)
+				return r;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			fputs(check_usage, stdout);
+			return 1;
+		} else if (strcmp(argv[i], "--dry-run") == 0)
+			o->dry_run = 1;
+		else if (strcmp(argv[i], "--pending-age") == 0) {
+			if ((v = hk_online_opt_value(argc, argv, &i)) == NULL)
+				return HK_ERR_USAGE;
+			o->pending_age = strtol(v, &end, 10);
+			if (*v < '0' || *v > '9' || *end != '\0' ||
+			    o->pending_age < 0 || o->pending_age > 31622400) {
+				hk_err_set("--pending-age %s: seconds, 0 to "
+				    "31622400 (a year)", v);
+				return HK_ERR_USAGE;
+			}
+		} else {
+			hk_err_set("%s: unknown argument (see --help)",
+			    argv[i]);
+			return HK_ERR_USAGE;
+		}
+	}
+	if (o->c.state == NULL) {
+		hk_err_set("--state is required (see --help)");
+		return HK_ERR_USAGE;
+	}
+	return 0;
+}
+
+static void
+serial_hex(const unsigned char *s, size_t len,
+    char hex[2 * HK_STORE_SERIAL_MAX + 1])
+{
+	size_t k;
+
+	hk_hex_encode(s, len, hex);
+	for (k = 0; hex[k]; k++)
+		if (hex[k] >= 'a' && hex[k] <= 'f')
+			hex[k] = (char)(hex[k] - 'a' + 'A');
+}
+
+static int
+each_schema(const char *type, const char *name, const char *problem,
+    int restored, void *arg)
+{
+	struct check_work *w = arg;
+	struct sdiff *sd;
+
+	(void)restored;
+	if (w->nsd == w->capsd) {
+		size_t cap = w->capsd ? 2 * w->capsd : 16;
+		if ((sd = reallocarray(w->sd, cap, sizeof(*sd))) == NULL)
+			return HK_ERR_ALLOC;
+		w->sd = sd;
+		w->capsd = cap;
+	}
+	sd = &w->sd[w->nsd++];
+	snprintf(sd->type, sizeof(sd->type), "%s", type);
+	snprintf(sd->name, sizeof(sd->name), "%s", name);
+	snprintf(sd->problem, sizeof(sd->problem), "%s", problem);
+	sd->restorable = strcmp(problem, "missing") == 0 &&
+	    (strcmp(type, "index") == 0 || strcmp(type, "trigger") == 0);
+	return 0;
+}
+
+/* Rows come grouped by resident, oldest first: keep the first of each
+ * group, collect the rest. */
+static int
+each_double(const struct hk_store_cert *c, void *arg)
+{
+	struct check_work *w = arg;
+	struct dup *d;
+
+	if (w->first.c.serial_len == 0 || memcmp(w->group, c->resident_key,
+	    HK_STORE_RKEY_LEN) != 0) {
+		memcpy(w->group, c->resident_key, HK_STORE_RKEY_LEN);
+		w->first.c = *c;
+		return 0;
+	}
+	if (w->ndups == w->capdups) {
+		size_t cap = w->capdups ? 2 * w->capdups : 16;
+		if ((d = reallocarray(w->dups, cap, sizeof(*d))) == NULL)
+			return HK_ERR_ALLOC;
+		w->dups = d;
+		w->capdups = cap;
+	}
+	d = &w->dups[w->ndups++];
+	d->c = *c;
+	memcpy(d->kept, w->first.c.serial, w->first.c.serial_len);
+	d->kept_len = w->first.c.serial_len;
+	d->kept_nb = w->first.c.not_before;
+	return 0;
+}
+
+/* Revoke the newer certificates of every double issuance (in the caller's
+ * transaction). */
+static int
+revoke_doubles(struct check_work *w, time_t t)
+{
+	unsigned char *der = NULL;
+	size_t i, dl;
+	int r = 0;
+
+	for (i = 0; i < w->ndups && r == 0; i++) {
+		if ((r = hk_store_revoke_entry(w->dups[i].c.serial,
+		    w->dups[i].c.serial_len, DOUBLE_REASON, t, &der,
+		    &dl)) != 0)
+			break;
+		r = hk_store_cert_revoke(w->store, w->dups[i].c.serial,
+		    w->dups[i].c.serial_len, DOUBLE_REASON, t, der, dl);
+		OPENSSL_free(der);
+		der = NULL;
+	}
+	return r;
+}
+
+static int
+each_restored(const char *type, const char *name, const char *problem,
+    int restored, void *arg)
+{
+	struct check_work *w = arg;
+	size_t i;
+
+	(void)problem;
+	for (i = 0; i < w->nsd; i++)
+		if (strcmp(w->sd[i].type, type) == 0 &&
+		    strcmp(w->sd[i].name, name) == 0)
+			w->sd[i].restored = restored;
+	return 0;
+}
+
+/* Print (and audit, once committed) the schema and double findings. */
+static void
+report_fixable(struct check_work *w, int fixed)
+{
+	char hex[2 * HK_STORE_SERIAL_MAX + 1];
+	char kept[2 * HK_STORE_SERIAL_MAX + 1];
+	char who[9], nb[32], kb[32];
+	const char *rn = hk_revreq_reason_name(DOUBLE_REASON);
+	size_t i;
+
+	for (i = 0; i < w->nsd; i++) {
+		struct sdiff *sd = &w->sd[i];
+		int done = fixed && sd->restored;
+		printf("schema: %s %s: %s%s\n", sd->type, sd->name,
+		    sd->problem, done ? "; re-created as hk_store_open makes "
+		    "it" : !sd->restorable ? "; not changed (the operators "
+		    "decide)" : fixed ? "; could not be re-created (rows "
+		    "break it)" : "; would be re-created");
+		if (done) {
+			hk_online_audit(w->on, "store.schema", "ok", "%s %s: "
+			    "missing; re-created", sd->type, sd->name);
+			w->fixed++;
+		}
+		w->findings++;
+	}
+	for (i = 0; i < w->ndups; i++) {
+		struct dup *d = &w->dups[i];
+		serial_hex(d->c.serial, d->c.serial_len, hex);
+		serial_hex(d->kept, d->kept_len, kept);
+		hk_hex_encode(d->c.resident_key, 4, who);
+		hk_time_format(d->c.not_before, nb, sizeof(nb));
+		hk_time_format(d->kept_nb, kb, sizeof(kb));
+		printf("double: resident %s: CPS 4-2-3: serial %s "
+		    "(municipality %s, issued %s) %s reason %d (%s); serial "
+		    "%s (issued %s) kept\n", who, hex, d->c.municipality, nb,
+		    fixed ? "revoked" : "would be revoked", DOUBLE_REASON, rn,
+		    kept, kb);
+		if (fixed) {
+			hk_online_audit(w->on, "cert.revoke", "ok",
+			    "serial %s: municipality %s, reason %d (%s): CPS "
+			    "4-2-3 double issuance of resident %s (keyed "
+			    "hash); serial %s kept", hex, d->c.municipality,
+			    DOUBLE_REASON, rn, who, kept);
+			w->fixed++;
+		}
+		w->findings++;
+	}
+}
+
+/* The fixes, in one transaction: revocations first, so that the one-live
+ * index can be re-created. */
+static int
+fix(struct check_work *w, time_t t)
+{
+	size_t i;
+	int r, restore = 0;
+
+	for (i = 0; i < w->nsd; i++)
+		restore |= w->sd[i].restorable;
+	if (w->ndups == 0 && !restore)
+		return 0;
+	if ((r = hk_store_begin(w->store)) != 0)
+		return r;
+	if ((r = revoke_doubles(w, t)) != 0 || (restore &&
+	    (r = hk_store_schema_check(w->store, 1, each_restored,
+	    w)) != 0) || (r = hk_store_commit(w->store)) != 0) {
+		hk_store_rollback(w->store);
+		return r;
+	}
+	return 0;
+}
+
+static int
+each_issuing(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	struct check_work *w = arg;
+	const unsigned char *p = der;
+	X509 *x;
+
+	(void)gen;
+	if (w->niss == MAX_ISSUERS)
+		return 0;
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
+		X509_free(x);
+		ERR_clear_error();
+		return 0;		/* not ours to judge here */
+	}
+	w->iss[w->niss++] = x;
+	return 0;
+}
+
+/* The issuing CA certificate whose SKI is the row's issuer, or NULL. */
+static X509 *
+issuer_of(struct check_work *w, const struct hk_store_cert *c)
+{
+	ASN1_OCTET_STRING *ski;
+	X509 *found = NULL;
+	int i;
+
+	for (i = 0; i < w->niss && found == NULL; i++) {
+		if ((ski = hk_cert_ski(w->iss[i])) == NULL)
+			continue;
+		if ((size_t)ski->length == c->issuer_len &&
+		    memcmp(ski->data, c->issuer, c->issuer_len) == 0)
+			found = w->iss[i];
+		ASN1_OCTET_STRING_free(ski);
+	}
+	return found;
+}
+
+/* What is wrong with a valid row's DER, or NULL. */
+static const char *
+der_problem(struct check_work *w, const struct hk_store_cert *c,
+    const unsigned char *der, size_t len, X509 **xp)
+{
+	const unsigned char *p = der;
+	unsigned char sb[HK_STORE_SERIAL_MAX], *tbs = NULL;
+	ASN1_OCTET_STRING *aki = NULL;
+	const char *why = NULL;
+	BIGNUM *bn = NULL;
+	X509 *x, *iss;
+	int n, tl;
+
+	if (der == NULL || len == 0 || (x = d2i_X509(NULL, &p,
+	    (long)len)) == NULL) {
+		ERR_clear_error();
+		return "der: does not parse as an X.509 certificate";
+	}
+	*xp = x;
+	if (p != der + len)
+		return "der: trailing bytes after the certificate";
+	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x),
+	    NULL)) == NULL || BN_is_negative(bn) || (n = BN_num_bytes(bn)) <
+	    1 || n > HK_STORE_SERIAL_MAX || BN_bn2bin(bn, sb) != n ||
+	    (size_t)n != c->serial_len || memcmp(sb, c->serial, (size_t)n) !=
+	    0)
+		why = "der: its serialNumber is not the row's serial";
+	else if ((aki = hk_cert_aki_keyid(x)) == NULL || (size_t)aki->length !=
+	    c->issuer_len || memcmp(aki->data, c->issuer, c->issuer_len) != 0)
+		why = "der: its authorityKeyIdentifier is not the row's issuer";
+	else if (c->tbs != NULL && ((tl = i2d_re_X509_tbs(x, &tbs)) <= 0 ||
+	    (size_t)tl != c->tbs_len || memcmp(tbs, c->tbs, c->tbs_len) != 0))
+		why = "der: its TBSCertificate is not the one recorded before "
+		    "signing";
+	else if ((iss = issuer_of(w, c)) == NULL)
+		why = "issuer: no issuing CA certificate of this key in the "
+		    "store";
+	else if (X509_verify(x, X509_get0_pubkey(iss)) != 1)
+		/* X509_verify: 1 good, 0 bad, -1 error */
+		why = "der: the signature does not verify with the issuing CA "
+		    "key";
+	OPENSSL_free(tbs);
+	ASN1_OCTET_STRING_free(aki);
+	BN_free(bn);
+	ERR_clear_error();
+	return why;
+}
+
+static int
+each_valid(const struct hk_store_cert *c, const unsigned char *der,
+    size_t len, time_t reserved_at, void *arg)
+{
+	struct check_work *w = arg;
+	char hex[2 * HK_STORE_SERIAL_MAX + 1];
+	const char *why;
+	X509 *x = NULL;
+
+	(void)reserved_at;
+	w->checked++;
+	if ((why = der_problem(w, c, der, len, &x)) != NULL) {
+		serial_hex(c->serial, c->serial_len, hex);
+		printf("certificate: serial %s (municipality %s): %s; not "
+		    "changed (compare with the backup)\n", hex,
+		    c->municipality, why);
+		w->findings++;
+	}
+	X509_free(x);
+	return 0;
+}
+
+static int
+each_pending(const struct hk_store_cert *c, const unsigned char *der,
+    size_t len, time_t reserved_at, void *arg)
+{
+	struct check_work *w = arg;
+	char hex[2 * HK_STORE_SERIAL_MAX + 1], at[32];
+
+	(void)der;
+	(void)len;
+	if (w->now - reserved_at < w->o->pending_age)
+		return 0;
+	serial_hex(c->serial, c->serial_len, hex);
+	hk_time_format(reserved_at, at, sizeof(at));
+	printf("pending: serial %s (municipality %s): reserved %s and never "
+	    "completed; recovered by hanko-online issue, not here\n", hex,
+	    c->municipality, at);
+	w->findings++;
+	return 0;
+}
+
+static int
+check(struct check_work *w)
+{
+	time_t t = hk_clock_now();
+	int r;
+
+	w->now = time(NULL);	/* reserved_at is the system clock's */
+	if ((r = hk_store_schema_check(w->store, 0, each_schema, w)) != 0 ||
+	    (r = hk_store_double_each(w->store, each_double, w)) != 0)
+		return r;
+	if (!w->o->dry_run && (r = fix(w, t)) != 0)
+		return r;
+	report_fixable(w, !w->o->dry_run);
+	if ((r = hk_store_ca_each(w->store, HK_CA_ISSUING, each_issuing,
+	    w)) != 0 || (r = hk_store_cert_each(w->store, HK_CERT_VALID,
+	    each_valid, w)) != 0 || (r = hk_store_cert_each(w->store,
+	    HK_CERT_PENDING, each_pending, w)) != 0)
+		return r;
+	return 0;
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	struct check_opts o;
+	struct check_work w;
+	char path[4096];
+	int r, i;
+
+	memset(&w, 0, sizeof(w));
+	if ((r = parse(&o, argc, argv)) != 0)
+		return r == 1 ? 0 : r;
+	w.o = &o;
+	if ((r = hk_online_open(&o.c, &w.on)) != 0)
+		goto out;
+	if ((r = hk_online_path(w.on, HK_ONLINE_STORE_FILE, path,
+	    sizeof(path))) != 0 || (r = hk_store_open(path, 0,
+	    &w.store)) != 0 || (r = hk_online_login(w.on)) != 0)
+		goto out;
+	if ((r = check(&w)) != 0) {
+		hk_online_audit(w.on, "store.check", "fail", "%s",
+		    hk_err_msg());
+		hk_online_checkpoint_keep_err(w.on);
+		goto out;
+	}
+	hk_online_audit(w.on, "store.check", w.findings ? "fail" : "ok",
+	    "%s%" PRIu64 " valid certificates read; %" PRIu64 " findings, %"
+	    PRIu64 " fixed", o.dry_run ? "dry run: " : "", w.checked,
+	    w.findings, w.fixed);
+	if ((r = hk_online_checkpoint(w.on)) != 0)
+		goto out;
+	if (w.findings != 0) {
+		hk_err_set("%s: %" PRIu64 " findings, %" PRIu64 " fixed%s",
+		    path, w.findings, w.fixed, o.dry_run ?
+		    " (dry run: nothing changed)" : "");
+		r = HK_ERR_VERIFY;
+	} else
+		printf("Store consistent: %" PRIu64 " valid certificates "
+		    "checked\n", w.checked);
+out:
+	for (i = 0; i < w.niss; i++)
+		X509_free(w.iss[i]);
+	free(w.dups);
+	free(w.sd);
+	hk_store_close(w.store);
+	hk_online_close(w.on);
+	return r;
+}

@@ -1,0 +1,239 @@
+/*
+ * cmd_report.c - "hanko-online report": the monthly report of the
+ * provision of revocation information (CPS 4-5; docs/records.md): for one
+ * calendar month in UTC, each recipient, the month, the count provided and
+ * the method, from the store's provisions (recorded by serve as it
+ * answers); then the counts by object (a partition's CRL, the ARL, OCSP).
+ * A table for people, or --csv (RFC 4180) for the published report;
+ * --by-object selects the second part in CSV. Audited (records.report)
+ * with a checkpoint. An empty month is a report of zero rows.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "err.h"
+#include "online.h"
+#include "store.h"
+
+struct report_opts {
+	struct hk_online_opts c;	/* --state, --clock */
+	const char *month;		/* --month YYYY-MM */
+	int csv;			/* --csv */
+	int by_object;			/* --by-object */
+	int year, mon;			/* the month, parsed */
+};
+
+/* What the row printers add up. */
+struct report_work {
+	const struct report_opts *o;
+	size_t rows;			/* rows printed */
+	uint64_t total;			/* provisions counted */
+};
+
+static const char report_usage[] =
+"usage: hanko-online report --state DIR --month YYYY-MM [--csv "
+"[--by-object]]\n";
+
+/* YYYY-MM exactly, 1970-01 to 9999-12. */
+static int
+month_parse(struct report_opts *o)
+{
+	const char *m = o->month;
+
+	if (strlen(m) != 7 || strspn(m, "0123456789") != 4 || m[4] != '-' ||
+	    strspn(m + 5, "0123456789") != 2)
+		goto bad;
+	o->year = (m[0] - '0') * 1000 + (m[1] - '0') * 100 +
+	    (m[2] - '0') * 10 + (m[3] - '0');
+	o->mon = (m[5] - '0') * 10 + (m[6] - '0');
+	if (o->year < 1970 || o->mon < 1 || o->mon > 12)
+		goto bad;
+	return 0;
+bad:
+	hk_err_set("--month %s: CPS 4-5: a calendar month YYYY-MM, 1970-01 "
+	    "to 9999-12 (UTC)", m);
+	return HK_ERR_USAGE;
+}
+
+static int
+parse(struct report_opts *o, int argc, char **argv)
+{
+	int i, r;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
+			if (r != 0)
+				return r;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			fputs(report_usage, stdout);
+			return 1;
+		} else if (strcmp(argv[i], "--csv") == 0)
+			o->csv = 1;
+		else if (strcmp(argv[i], "--by-object") == 0)
+			o->by_object = 1;
+		else if (strcmp(argv[i], "--month") == 0) {
+			if ((o->month = hk_online_opt_value(argc, argv,
+			    &i)) == NULL)
+				return HK_ERR_USAGE;
+		} else {
+			hk_err_set("%s: unknown argument (see --help)",
+			    argv[i]);
+			return HK_ERR_USAGE;
+		}
+	}
+	if (o->c.state == NULL || o->month == NULL) {
+		hk_err_set("--state and --month are required (see --help)");
+		return HK_ERR_USAGE;
+	}
+	if (o->by_object && !o->csv) {
+		hk_err_set("--by-object selects the CSV part; the table shows "
+		    "both parts");
+		return HK_ERR_USAGE;
+	}
+	return month_parse(o);
+}
+
+/* A name in the table: control bytes shown as '?'. */
+static void
+put_text(const char *s, int width)
+{
+	int n = 0;
+
+	for (; *s; s++, n++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+	for (; n < width; n++)
+		putchar(' ');
+}
+
+/* A CSV field (RFC 4180): quoted when it holds a comma, quote or line
+ * break, quotes doubled. */
+static void
+put_csv(const char *s)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static int
+row(const char *a, const char *b, uint64_t count, void *arg)
+{
+	struct report_work *w = arg;
+
+	w->rows++;
+	w->total += count;
+	if (w->o->csv) {
+		put_csv(a);
+		printf(",%s,%" PRIu64, w->o->month, count);
+		if (b != NULL) {
+			putchar(',');
+			put_csv(b);
+		}
+		putchar('\n');
+		return 0;
+	}
+	put_text(a, 32);
+	printf("  %-7s  %10" PRIu64, w->o->month, count);
+	if (b != NULL) {
+		printf("  ");
+		put_text(b, 0);
+	}
+	putchar('\n');
+	return 0;
+}
+
+/* The report itself; w counts the first part. */
+static int
+report(struct hk_store *store, const struct report_opts *o,
+    struct report_work *w)
+{
+	struct report_work wo;
+	time_t from, to;
+	char f[32], t[32];
+	int r;
+
+	memset(&wo, 0, sizeof(wo));
+	wo.o = o;
+	w->o = o;
+	if ((r = hk_store_month_bounds(o->year, o->mon, &from, &to)) != 0)
+		return r;
+	if (o->csv && o->by_object) {
+		printf("object,month,count\n");
+		return hk_store_provision_month(store, o->year, o->mon,
+		    HK_PROVISION_BY_OBJECT, row, w);
+	}
+	if (o->csv) {
+		printf("recipient,month,count,method\n");
+		return hk_store_provision_month(store, o->year, o->mon,
+		    HK_PROVISION_BY_RECIPIENT, row, w);
+	}
+	hk_time_format(from, f, sizeof(f));
+	hk_time_format(to, t, sizeof(t));
+	printf("Provision of revocation information (CPS 4-5), %s\n"
+	    "(UTC, from %s to before %s)\n\n", o->month, f, t);
+	put_text("recipient", 32);
+	printf("  %-7s  %10s  %s\n", "month", "count", "method");
+	if ((r = hk_store_provision_month(store, o->year, o->mon,
+	    HK_PROVISION_BY_RECIPIENT, row, w)) != 0)
+		return r;
+	put_text("total", 32);
+	printf("  %-7s  %10" PRIu64 "\n\n", o->month, w->total);
+	put_text("object", 32);
+	printf("  %-7s  %10s\n", "month", "count");
+	return hk_store_provision_month(store, o->year, o->mon,
+	    HK_PROVISION_BY_OBJECT, row, &wo);
+}
+
+int
+cmd_report(int argc, char **argv)
+{
+	struct report_opts o;
+	struct report_work w;
+	struct hk_online *on = NULL;
+	struct hk_store *store = NULL;
+	char path[4096];
+	int r;
+
+	memset(&w, 0, sizeof(w));
+	if ((r = parse(&o, argc, argv)) != 0)
+		return r == 1 ? 0 : r;
+	if ((r = hk_online_open(&o.c, &on)) != 0)
+		goto out;
+	if ((r = hk_online_path(on, HK_ONLINE_STORE_FILE, path,
+	    sizeof(path))) != 0 || (r = hk_store_open(path, 0, &store)) != 0 ||
+	    (r = hk_online_login(on)) != 0)
+		goto out;
+	if ((r = report(store, &o, &w)) != 0) {
+		hk_online_audit(on, "records.report", "fail", "month %s: %s",
+		    o.month, hk_err_msg());
+		hk_online_checkpoint_keep_err(on);
+		goto out;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		hk_err_set("report: standard output: write failed");
+		r = HK_ERR_IO;
+	}
+	hk_online_audit(on, "records.report", r == 0 ? "ok" : "fail",
+	    "CPS 4-5: month %s%s: %zu rows, %" PRIu64 " provisions", o.month,
+	    o.csv ? (o.by_object ? " (csv, by object)" : " (csv)") : "",
+	    w.rows, w.total);
+	if (r == 0)
+		r = hk_online_checkpoint(on);
+	else
+		hk_online_checkpoint_keep_err(on);
+out:
+	hk_store_close(store);
+	hk_online_close(on);
+	return r;
+}

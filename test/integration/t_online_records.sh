@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# t_online_records.sh - records (issue 5 item 8): "hanko-online history"
+# (CPS 2-8-6) lists a resident's own certificates oldest first - issued,
+# revoked on a move, issued again in the new municipality - with the serials
+# and dates openssl reads from the certificates, never the identifier, which
+# the audit log names only by 8 hex digits of its keyed hash; "hanko-online
+# report" (CPS 4-5) adds up the provisions of revocation information of one
+# UTC month (rows around both boundaries, TZ set far from UTC), as a table
+# and as CSV, by recipient and method and by object; an empty month is zero
+# rows; a bad --month is one line and exit 2.
+. "$(dirname "$0")/lib.sh"
+. "$HANKO_SRC/test/data/issuance/setup.sh"
+. "$HANKO_SRC/test/data/online/setup.sh"
+fresh_tmp
+T=$HANKO_TMP
+make_online "$T"
+db() { sqlite3 "$O/store.db" "$1"; }
+# iso FILE WHICH: the certificate's notBefore/notAfter (openssl) as ISO 8601
+iso() { date -u -d "$(openssl x509 -in "$1" -inform DER -noout "-$2" | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ; }
+
+B=$T/req
+mkdir -p "$B"
+cp -r "$REQ/keys" "$B/"
+# The six residents of the original sample (test/data/requests/valid.csv
+# grows; these stay).
+cat >"$B/batch1.csv" <<'EOF'
+municipality,resident_id,name,name_flags,birth,gender,address,address_flags,key
+431010,12345678901,熊本　太郎,00000,319750301,1,熊本県熊本市中央区水前寺６丁目１８番１号,00000000000000000000,keys/resident-1.pub.pem
+432024,20000000002,八代　花子,00000,419900815,2,熊本県八代市松江城町１番２５号,000000000000000,keys/resident-2.pub.pem
+432148,30000000003,高木　一郎,10000,520200101,1,熊本県阿蘇市一の宮町宮地５０４番地,00000000000000000,keys/resident-3.pub.pem
+432105,40000000004,鷗外　丂,0000,019500000,3,熊本県菊池市隈府８８８番地,0000000000000,keys/resident-4.pub.pem
+431028,50000000005,スミス　ジョン　山田　ジョン,00000000000000,319800101,1,熊本県熊本市東区東町４丁目１１番１号,000000000000000000,keys/resident-5.pub.pem
+432032,60000000006,人吉　崎子,00010,119101231,2,熊本県人吉市麓町１６番地,000000000000,keys/resident-6.csr.pem
+EOF
+ok "issue six residents" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch1.csv" --out "$T/out1"
+S1=$(sed -n 's/^2,ok,//p' "$T/out1/results.csv")
+ok "the resident of line 2 moves: revoked affiliation-changed" "$ON" revoke --state "$O" --clock 2026-05-01T09:00:00Z \
+	--serial "$S1" --reason affiliation-changed
+{ sed -n 1p "$B/batch1.csv"
+  echo "432024,12345678901,熊本　太郎,00000,319750301,1,熊本県八代市松江城町１番２５号,000000000000000,keys/resident-2.pub.pem"
+} >"$B/moved.csv"
+ok "... issued again in Yatsushiro (432024)" "$ON" issue --state "$O" --clock 2026-05-01T10:00:00Z --batch "$B/moved.csv" --out "$T/out2"
+S2=$(sed -n 's/^2,ok,//p' "$T/out2/results.csv")
+
+fails "history: --resident-id missing" 2 "--state and --resident-id are required" "$ON" history --state "$O"
+fails "history: a resident identifier of 10 digits" 2 "CPS 3-1: the resident record code must be 11 digits" \
+	"$ON" history --state "$O" --resident-id 1234567890
+ok "history of the resident (CPS 2-8-6)" "$ON" history --state "$O" --resident-id 12345678901
+cp "$T/out" "$T/history.txt"
+check "history: a header and two certificates" test "$(wc -l <"$T/history.txt")" = 3
+check "history: the first is the revoked one in 431010" grep -Eq "^$S1 +431010 +2026-04-02T12:00:00Z +$(iso "$T/out1/certs/$S1.der" enddate) +revoked +2026-05-01T09:00:00Z +3 affiliation-changed$" "$T/history.txt"
+check "history: then the new one in 432024, valid" grep -Eq "^$S2 +432024 +2026-05-01T10:00:00Z +$(iso "$T/out2/certs/$S2.der" enddate) +valid +- +-$" "$T/history.txt"
+check "history: issue then re-issue, in order" test "$(sed -n '2p;3p' "$T/history.txt" | cut -c1-40 | tr -d ' ' | tr '\n' ' ')" = "$S1 $S2 "
+check "history: the issued dates are the certificates' notBefore (openssl)" test \
+	"$(iso "$T/out1/certs/$S1.der" startdate) $(iso "$T/out2/certs/$S2.der" startdate)" = "2026-04-02T12:00:00Z 2026-05-01T10:00:00Z"
+check "history: no other resident's certificate" test "$(grep -Ec '  (valid|revoked)  ' "$T/history.txt")" = 2
+check "history: the identifier is not printed" sh -c "! grep -q 12345678901 '$T/history.txt'"
+RK=$(db "SELECT lower(hex(substr(resident_key, 1, 4))) FROM certificates WHERE hex(serial) = '$S1'")
+check "audit: the query recorded by the keyed hash's first 8 hex digits" grep -q "	records.history	ok	-	CPS 2-8-6: resident $RK (keyed hash): 2 certificates disclosed" "$O/audit/audit.log"
+check "audit: the identifier is never logged" sh -c "! grep -q 12345678901 '$O/audit/audit.log'"
+ok "history of a resident with no certificate" "$ON" history --state "$O" --resident-id 99999999999
+check "... zero rows" test "$(grep -c '^[0-9A-F]\{20,\} ' "$T/out")" = 0
+
+# The monthly report (CPS 4-5). Provisions as serve records them, around the
+# April boundaries in UTC; TZ is Japan's, nine hours ahead.
+export TZ=Asia/Tokyo
+ok "provisions recorded (sqlite3)" sqlite3 "$O/store.db" "INSERT INTO provisions (at, recipient, method, object, count) VALUES
+	(strftime('%s', '2026-03-31 23:59:59'), 'bank-a', 'ocsp', 'ocsp', 1),
+	(strftime('%s', '2026-04-01 00:00:00'), 'bank-a', 'ocsp', 'ocsp', 1),
+	(strftime('%s', '2026-04-15 12:00:00'), 'bank-a', 'ocsp', 'ocsp', 5),
+	(strftime('%s', '2026-04-30 23:59:59'), 'bank-a', 'http', '431010', 1),
+	(strftime('%s', '2026-04-10 08:00:00'), 'city, Kumamoto', 'ldap', '431010', 2),
+	(strftime('%s', '2026-04-10 08:00:00'), 'city, Kumamoto', 'ldap', 'arl', 3),
+	(strftime('%s', '2026-05-01 00:00:00'), 'city, Kumamoto', 'ldap', 'arl', 1)"
+ok "report --month 2026-04 --csv" "$ON" report --state "$O" --month 2026-04 --csv
+cat >"$T/want.csv" <<'EOF'
+recipient,month,count,method
+bank-a,2026-04,1,http
+bank-a,2026-04,6,ocsp
+"city, Kumamoto",2026-04,5,ldap
+EOF
+check "... by recipient and method, the boundaries in UTC, a comma quoted" diff -u "$T/want.csv" "$T/out"
+check "... the CSV parses (python csv) into 3 rows of 4 fields" python3 -c "
+import csv, sys
+rows = list(csv.reader(open('$T/out')))
+assert rows[0] == ['recipient', 'month', 'count', 'method'], rows[0]
+assert [len(r) for r in rows[1:]] == [4, 4, 4], rows
+assert sum(int(r[2]) for r in rows[1:]) == 12
+"
+ok "report --month 2026-04 --csv --by-object" "$ON" report --state "$O" --month 2026-04 --csv --by-object
+check "... by object" test "$(cat "$T/out")" = "$(printf 'object,month,count\n431010,2026-04,3\narl,2026-04,3\nocsp,2026-04,6')"
+ok "report --month 2026-04 (table)" "$ON" report --state "$O" --month 2026-04
+check "... the month's UTC bounds" grep -q "(UTC, from 2026-04-01T00:00:00Z to before 2026-05-01T00:00:00Z)" "$T/out"
+check "... a row per recipient and method" grep -Eq "^bank-a +2026-04 +6  ocsp$" "$T/out"
+check "... the total" grep -Eq "^total +2026-04 +12$" "$T/out"
+check "... the objects" grep -Eq "^arl +2026-04 +3$" "$T/out"
+ok "report --month 2026-03 --csv: the second before April" "$ON" report --state "$O" --month 2026-03 --csv
+check "... one provision" test "$(tail -n +2 "$T/out")" = "bank-a,2026-03,1,ocsp"
+ok "report --month 2026-05 --csv: the first second of May" "$ON" report --state "$O" --month 2026-05 --csv
+check "... one provision" test "$(tail -n +2 "$T/out")" = '"city, Kumamoto",2026-05,1,ldap'
+ok "report of an empty month" "$ON" report --state "$O" --month 2026-06 --csv
+check "... zero rows (the header only)" test "$(cat "$T/out")" = "recipient,month,count,method"
+ok "report of an empty month (table)" "$ON" report --state "$O" --month 2026-06
+check "... a total of 0" grep -Eq "^total +2026-06 +0$" "$T/out"
+for m in 2026-13 2026-00 2026-4 26-04 2026-04-01 1969-12 2026/04 "" " 2026-04"; do
+	fails "report: --month '$m' refused" 2 "--month $m: CPS 4-5: a calendar month YYYY-MM" \
+		"$ON" report --state "$O" --month "$m"
+done
+fails "report: --by-object without --csv" 2 "--by-object selects the CSV part" \
+	"$ON" report --state "$O" --month 2026-04 --by-object
+check "audit: each report recorded" test "$(grep -c '	records.report	ok	' "$O/audit/audit.log")" = 7
+ok "the online audit log verifies (checkpoints by audit-1)" "$OFF" audit verify --state "$O"
+finish

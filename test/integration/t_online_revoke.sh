@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# t_online_revoke.sh - revocation rules (issue 5 items 4 and 8): "hanko-online
+# check" finds a double issuance in a store altered outside hanko and revokes
+# the newer certificate (CPS 4-2-3, reason 5), restores the dropped index,
+# reports damaged certificates and stale reservations; then "hanko-online
+# revoke --issuing-key-compromise" (CPS 4-4-1-3, 4-14-2) revokes exactly the
+# valid certificates of issuing generation 1 with cACompromise(2), keeps the
+# reason of one revoked earlier, voids the pending one, refuses a wrong
+# confirmation count without changing anything, and finds nothing the second
+# time. CRL entries are decoded with openssl asn1parse.
+. "$(dirname "$0")/lib.sh"
+. "$HANKO_SRC/test/data/issuance/setup.sh"
+. "$HANKO_SRC/test/data/online/setup.sh"
+fresh_tmp
+T=$HANKO_TMP
+make_online "$T"
+db() { sqlite3 "$O/store.db" "$1"; }
+# entry SERIAL: the stored CRL entry of SERIAL, as openssl asn1parse shows it
+entry() {
+	db "SELECT hex(entry) FROM crl_entries WHERE hex(serial) = '$1'" | xxd -r -p >"$T/entry.der"
+	openssl asn1parse -inform DER -in "$T/entry.der" || true
+}
+
+B=$T/req
+mkdir -p "$B"
+cp -r "$REQ/keys" "$B/"
+# The six residents of the original sample (test/data/requests/valid.csv
+# grows; these stay).
+cat >"$B/batch1.csv" <<'EOF'
+municipality,resident_id,name,name_flags,birth,gender,address,address_flags,key
+431010,12345678901,熊本　太郎,00000,319750301,1,熊本県熊本市中央区水前寺６丁目１８番１号,00000000000000000000,keys/resident-1.pub.pem
+432024,20000000002,八代　花子,00000,419900815,2,熊本県八代市松江城町１番２５号,000000000000000,keys/resident-2.pub.pem
+432148,30000000003,高木　一郎,10000,520200101,1,熊本県阿蘇市一の宮町宮地５０４番地,00000000000000000,keys/resident-3.pub.pem
+432105,40000000004,鷗外　丂,0000,019500000,3,熊本県菊池市隈府８８８番地,0000000000000,keys/resident-4.pub.pem
+431028,50000000005,スミス　ジョン　山田　ジョン,00000000000000,319800101,1,熊本県熊本市東区東町４丁目１１番１号,000000000000000000,keys/resident-5.pub.pem
+432032,60000000006,人吉　崎子,00010,119101231,2,熊本県人吉市麓町１６番地,000000000000,keys/resident-6.csr.pem
+EOF
+ok "issue six residents (lines 2-7)" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch1.csv" --out "$T/out1"
+L() { sed -n "s/^$1,ok,//p" "$T/out1/results.csv"; }
+L2=$(L 2) L3=$(L 3) L5=$(L 5) L6=$(L 6) L7=$(L 7)
+check "six serials" test -n "$L2" -a -n "$L3" -a -n "$L5" -a -n "$L6" -a -n "$L7"
+
+# check on a consistent store (DESIGN.md 7)
+ok "check: a fresh store is consistent" "$ON" check --state "$O"
+check "... and says so" grep -q "^Store consistent: 6 valid certificates checked" "$T/out"
+fails "check: --pending-age not a number" 2 "--pending-age x: seconds" "$ON" check --state "$O" --pending-age x
+
+# A double issuance (CPS 4-2-3): a second resident issued later, then the
+# store altered outside hanko (the one-live index and two triggers dropped) so
+# that the certificate becomes the resident of line 3's.
+{ sed -n 1p "$B/batch1.csv"
+  echo "431010,70000000007,熊本　次郎,00000,319750301,1,熊本県熊本市中央区水前寺６丁目１８番１号,00000000000000000000,keys/resident-2.pub.pem"
+} >"$B/batch2.csv"
+ok "issue one more resident a day later" "$ON" issue --state "$O" --clock 2026-04-03T12:00:00Z --batch "$B/batch2.csv" --out "$T/out2"
+SX=$(sed -n 's/^2,ok,//p' "$T/out2/results.csv")
+ok "alter the store outside hanko (sqlite3)" sqlite3 "$O/store.db" "DROP INDEX certificates_one_live; DROP TRIGGER certificates_fixed;
+	DROP TRIGGER certificates_transition; UPDATE certificates SET resident_key = (SELECT resident_key FROM certificates WHERE hex(serial) = '$L3') WHERE hex(serial) = '$SX'"
+check "... the resident of line 3 now has two valid certificates" test \
+	"$(db "SELECT count(*) FROM certificates WHERE status = 'valid' AND resident_key = (SELECT resident_key FROM certificates WHERE hex(serial) = '$L3')")" = 2
+cp "$O/store.db" "$T/before.db"
+fails "check --dry-run: the double issuance found, nothing changed" 1 "4 findings, 0 fixed \(dry run: nothing changed\)" \
+	"$ON" check --state "$O" --dry-run
+check "... one line each: the double, the index, two triggers" test "$(wc -l <"$T/out")" = 4
+check "... the newer one would be revoked, reason 5" grep -q "^double: resident [0-9a-f]\{8\}: CPS 4-2-3: serial $SX (municipality 431010, issued 2026-04-03T12:00:00Z) would be revoked reason 5 (cessation-of-operation); serial $L3 (issued 2026-04-02T12:00:00Z) kept$" "$T/out"
+check "... the index would be re-created" grep -q "^schema: index certificates_one_live: missing; would be re-created" "$T/out"
+check "... the store unchanged" test "$(sqlite3 "$T/before.db" .dump | sha256sum)" = "$(db .dump | sha256sum)"
+fails "check: the newer certificate revoked" 1 "4 findings, 4 fixed$" "$ON" check --state "$O"
+check "... the double issuance line says revoked" grep -q "^double: .*serial $SX .* revoked reason 5 (cessation-of-operation); serial $L3 .* kept$" "$T/out"
+check "... the newer one revoked, cessationOfOperation" test "$(db "SELECT status, reason FROM certificates WHERE hex(serial) = '$SX'")" = "revoked|5"
+check "... the older one still valid" test "$(db "SELECT status FROM certificates WHERE hex(serial) = '$L3'")" = valid
+entry "$SX" >"$T/asn1"
+check "... its CRL entry (openssl asn1parse): the serial and reasonCode 05" sh -c \
+	"grep -q 'INTEGER *:$SX' '$T/asn1' && grep -q 'OBJECT *:X509v3 CRL Reason Code' '$T/asn1' && \
+	 openssl asn1parse -inform DER -in '$T/entry.der' -strparse \$(grep -A1 'CRL Reason Code' '$T/asn1' | tail -1 | cut -d: -f1 | tr -d ' ') | grep -q 'ENUMERATED *:05'"
+check "... the index and the triggers are back" test "$(db "SELECT count(*) FROM sqlite_master WHERE name IN ('certificates_one_live', 'certificates_fixed', 'certificates_transition')")" = 3
+check "... audited: the revocation and the check" sh -c "grep -q '	cert.revoke	ok	.*serial $SX: .*CPS 4-2-3 double issuance' '$O/audit/audit.log' && \
+	grep -q '	store.check	fail	.*4 findings, 4 fixed' '$O/audit/audit.log'"
+check "... the audit record names no resident identifier" sh -c "! grep -q 70000000007 '$O/audit/audit.log'"
+ok "check again: consistent" "$ON" check --state "$O"
+
+# Damaged certificates and a stale reservation: reported, not changed.
+ok "damage two certificates and leave a reservation (sqlite3)" sqlite3 "$O/store.db" "DROP TRIGGER certificates_fixed;
+	DROP TRIGGER certificates_transition;
+	UPDATE certificates SET der = (SELECT der FROM certificates WHERE hex(serial) = '$L6') WHERE hex(serial) = '$L7';
+	UPDATE certificates SET der = x'3003020101' WHERE hex(serial) = '$L5';
+	INSERT INTO serials VALUES (x'7F01', CAST(strftime('%s', 'now') AS INTEGER) - 7200);
+	INSERT INTO certificates (serial, municipality, resident_key, status, not_before, not_after, issuer, tbs)
+	  SELECT x'7F01', '431010', randomblob(32), 'pending', not_before, not_after, issuer, tbs FROM certificates WHERE hex(serial) = '$L2'"
+fails "check: five findings, the triggers re-created" 1 "5 findings, 2 fixed$" "$ON" check --state "$O"
+check "... five lines" test "$(wc -l <"$T/out")" = 5
+check "... a DER that does not parse" grep -q "^certificate: serial $L5 (municipality [0-9]*): der: does not parse as an X.509 certificate; not changed" "$T/out"
+check "... a DER of another serial" grep -q "^certificate: serial $L7 (municipality [0-9]*): der: its serialNumber is not the row's serial" "$T/out"
+check "... the stale reservation" grep -q "^pending: serial 7F01 (municipality 431010): reserved [0-9T:-]*Z and never completed; recovered by hanko-online issue" "$T/out"
+check "... the triggers re-created" test "$(grep -c "^schema: trigger certificates_[a-z]*: missing; re-created" "$T/out")" = 2
+fails "check: a reservation younger than --pending-age is no finding" 1 "2 findings, 0 fixed$" \
+	"$ON" check --state "$O" --pending-age 10800
+
+# Issuing-key compromise (CPS 4-4-1-3): one certificate revoked by hand first.
+RC=(--clock 2026-05-01T09:00:00Z)
+CC=(--clock 2026-05-02T09:00:00Z)
+ok "revoke line 2 by hand: key-compromise" "$ON" revoke --state "$O" "${RC[@]}" --serial "$L2" --reason key-compromise
+fails "compromise: no confirmation" 2 "either --yes-revoke-all COUNT or --dry-run" \
+	"$ON" revoke --state "$O" --issuing-key-compromise --generation 1
+fails "compromise: a --reason is refused" 2 "the reason is always ca-compromise" \
+	"$ON" revoke --state "$O" --issuing-key-compromise --generation 1 --reason 1 --dry-run
+fails "compromise: generation 0" 2 "--generation 0: an issuing generation 1-999" \
+	"$ON" revoke --state "$O" --issuing-key-compromise --generation 0 --dry-run
+fails "compromise: a count that is not a number" 2 "--yes-revoke-all 5x: the count" \
+	"$ON" revoke --state "$O" --issuing-key-compromise --generation 1 --yes-revoke-all 5x
+fails "--yes-revoke-all without --issuing-key-compromise" 2 "belong to --issuing-key-compromise" \
+	"$ON" revoke --state "$O" --serial "$L3" --reason 4 --yes-revoke-all 5
+fails "compromise: generation 2 was never imported" 3 "--generation 2: no issuing CA certificate of this generation" \
+	"$ON" revoke --state "$O" --issuing-key-compromise --generation 2 --dry-run
+KID=$(openssl x509 -in "$ISS" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :' | tr A-F a-f)
+ok "compromise --dry-run: the count" "$ON" revoke --state "$O" --issuing-key-compromise --generation 1 --dry-run
+check "... 5 valid and 1 pending under the key openssl names" grep -q "^Issuing generation 1 (key id $KID): 5 valid and 1 pending certificates; nothing changed" "$T/out"
+cp "$O/store.db" "$T/before.db"
+fails "compromise: a wrong count refuses" 3 "--yes-revoke-all 6: CPS 4-4-1-3: issuing generation 1 has 5 valid certificates, not 6; nothing revoked" \
+	"$ON" revoke --state "$O" "${CC[@]}" --issuing-key-compromise --generation 1 --yes-revoke-all 6
+check "... the store unchanged" test "$(sqlite3 "$T/before.db" .dump | sha256sum)" = "$(db .dump | sha256sum)"
+check "... the refusal audited" grep -q "	cert.revoke-all	fail	.*not 6; nothing revoked" "$O/audit/audit.log"
+check "... the generation not marked" sh -c "! grep -q 'issuing.1.compromised' '$O/state.conf'"
+ok "compromise: --yes-revoke-all 5" "$ON" revoke --state "$O" "${CC[@]}" --issuing-key-compromise --generation 1 --yes-revoke-all 5
+check "... says 5 revoked, 1 pending voided" grep -q "^Revoked 5 certificates of issuing generation 1 (key id $KID): reason 2 (ca-compromise); 1 pending voided" "$T/out"
+check "... no certificate of the key left valid or pending" test "$(db "SELECT count(*) FROM certificates WHERE status IN ('valid', 'pending')")" = 0
+check "... the five: cACompromise at the clock" test "$(db "SELECT count(*) FROM certificates WHERE reason = 2 AND revoked_at = 1777712400")" = 5
+check "... line 2 keeps key-compromise and its date" test "$(db "SELECT reason, revoked_at FROM certificates WHERE hex(serial) = '$L2'")" = "1|1777626000"
+check "... the double issuance keeps cessationOfOperation" test "$(db "SELECT reason FROM certificates WHERE hex(serial) = '$SX'")" = 5
+check "... the reservation voided" test "$(db "SELECT status FROM certificates WHERE hex(serial) = '7F01'")" = void
+check "... one CRL entry per revoked certificate" test "$(db "SELECT count(*) FROM crl_entries")" = 7 -a \
+	"$(db "SELECT count(*) FROM crl_entries e JOIN certificates c USING (serial) WHERE c.status = 'revoked'")" = 7
+for s in "$L3" "$L6" "$L7"; do
+	entry "$s" >"$T/asn1"
+	off=$(grep -A1 'CRL Reason Code' "$T/asn1" | tail -1 | cut -d: -f1 | tr -d ' ')
+	check "... CRL entry $s (openssl): its serial, 2026-05-02 09:00:00Z, reasonCode 02" sh -c \
+		"grep -q 'INTEGER *:$s' '$T/asn1' && grep -q 'UTCTIME *:260502090000Z' '$T/asn1' && \
+		 openssl asn1parse -inform DER -in '$T/entry.der' -strparse $off | grep -q 'ENUMERATED *:02'"
+done
+check "... audited with the count" grep -q "	cert.revoke-all	ok	-	issuing generation 1 key id $KID: CPS 4-4-1-3: 5 certificates revoked reason 2 (ca-compromise), 1 pending voided" "$O/audit/audit.log"
+check "... state.conf marks generation 1 compromised" grep -q "^issuing.1.compromised = 2026-05-02T09:00:00Z" "$O/state.conf"
+ISER=$(openssl x509 -in "$ISS" -noout -serial | cut -d= -f2 | tr A-F a-f)
+check "... the next step printed: the revocation request of the issuing CA" grep -q "hanko-online request --state $O --type revocation-request --reason ca-compromise --serial $ISER --out DIR" "$T/out"
+ok "... and that request is made" "$ON" request --state "$O" "${CC[@]}" --type revocation-request --reason ca-compromise --serial "$ISER" --out "$T/rev-request"
+ok "compromise again: --dry-run counts none" "$ON" revoke --state "$O" --issuing-key-compromise --generation 1 --dry-run
+check "... 0 valid and 0 pending" grep -q ": 0 valid and 0 pending certificates" "$T/out"
+ok "compromise again: --yes-revoke-all 0 finds none" "$ON" revoke --state "$O" "${CC[@]}" --issuing-key-compromise --generation 1 --yes-revoke-all 0
+check "... revoked none" grep -q "^Revoked 0 certificates" "$T/out"
+check "... nothing more in the CRL entries" test "$(db "SELECT count(*) FROM crl_entries")" = 7
+ok "the online audit log verifies (checkpoints by audit-1)" "$OFF" audit verify --state "$O"
+finish
