@@ -33,6 +33,10 @@ static const char usage_text[] =
 "             the schema, the certificates, stale reservations\n"
 "  history    a resident's own certificates and revocations (CPS 2-8-6)\n"
 "  report     the monthly report of revocation information provided (CPS 4-5)\n"
+"  responder  the delegated OCSP responder: its key in the token, its\n"
+"             certificate from the issuing CA (again: renewal)\n"
+"  ocsp-refresh  sign the OCSP responses that are due (after a revocation,\n"
+"             and hourly)\n"
 	/* ---- end later usage lines ---- */
 "  version    print the version\n";
 
@@ -50,6 +54,9 @@ static const struct {
 	{ "check", cmd_check },
 	{ "history", cmd_history },
 	{ "report", cmd_report },
+	{ "responder", cmd_responder },
+	{ "ocsp-refresh", cmd_ocsp_refresh },
+	{ "ocsp-answer", cmd_ocsp_answer },
 	/* ---- end later subcommands ---- */
 };
 

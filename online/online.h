@@ -95,6 +95,9 @@ int cmd_report(int argc, char **argv);
  * with the token's store key (logs in); also history. */
 int hk_online_resident_key(struct hk_online *on, const char *resident_id,
     unsigned char rkey[HK_STORE_RKEY_LEN]);
+int cmd_responder(int argc, char **argv);
+int cmd_ocsp_refresh(int argc, char **argv);
+int cmd_ocsp_answer(int argc, char **argv);
 /* ---- end later subcommands ---- */
 
 #endif

@@ -252,6 +252,40 @@ int hk_store_schema_check(struct hk_store *s, int restore,
 /* ---- end records ---- */
 
 /* ---- relying parties and OCSP responses (store_serve.c) ---- */
+/* OCSP responses (store_ocsp.c, docs/ocsp.md). */
+/* The store read-only (SQLITE_OPEN_READONLY, query_only): for serve's
+ * network workers, which never write; a short busy timeout. */
+int hk_store_open_readonly(const char *path, struct hk_store **out);
+/* A stored pre-signed response. */
+struct hk_store_ocsp {
+	int revoked;			/* 0 status good, 1 revoked */
+	time_t this_update;		/* its thisUpdate */
+	time_t next_update;		/* its nextUpdate */
+	unsigned char *der;		/* the OCSPResponse (malloc'd) */
+	size_t der_len;
+};
+/* A serial as the store holds it. */
+struct hk_store_serial {
+	unsigned char serial[HK_STORE_SERIAL_MAX]; /* big-endian, positive */
+	size_t len;				/* 1..20 */
+};
+/* Store (insert or replace) the response of a reserved serial. */
+int hk_store_ocsp_put(struct hk_store *s, const unsigned char *serial,
+    size_t serial_len, int revoked, time_t this_update, time_t next_update,
+    const unsigned char *der, size_t der_len);
+/* The stored response of a serial; HK_ERR_NOT_FOUND. Clear it after. */
+int hk_store_ocsp_get(struct hk_store *s, const unsigned char *serial,
+    size_t serial_len, struct hk_store_ocsp *out);
+void hk_store_ocsp_clear(struct hk_store_ocsp *o);
+/* Up to max serials, in serial (BLOB) order and above after (NULL: from
+ * the first), of the valid or revoked certificates of issuer (key
+ * identifier) not expired at now whose response is missing, has the other
+ * status, ends at or before refresh_by, or was made before signed_after
+ * or after now. */
+int hk_store_ocsp_due(struct hk_store *s, const unsigned char *issuer,
+    size_t issuer_len, time_t now, time_t refresh_by, time_t signed_after,
+    const struct hk_store_serial *after, struct hk_store_serial *serials,
+    size_t max, size_t *n);
 /* ---- end relying parties ---- */
 
 const char *hk_cert_status_name(enum hk_cert_status st);

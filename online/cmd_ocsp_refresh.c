@@ -1,0 +1,93 @@
+/*
+ * cmd_ocsp_refresh.c - "hanko-online ocsp-refresh": sign the OCSP
+ * responses that are due (hk_ocsp_refresh: missing, revoked since, within
+ * HK_OCSP_REFRESH_MARGIN of nextUpdate, older than the current responder)
+ * with the responder key in the token, store them, audit the count with a
+ * checkpoint (CPS 4-4-4-1, 4-4-4-2; docs/ocsp.md). Run after every
+ * revocation and from the same timer as publish (hourly is enough);
+ * serve's key holder runs the same function by itself.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "err.h"
+#include "ocsp.h"
+#include "online.h"
+
+#define WARN_DAYS	30	/* warn this long before the end */
+
+struct ocsp_refresh_opts {
+	struct hk_online_opts c;	/* --state, --clock */
+};
+
+static const char ocsp_refresh_usage[] =
+"usage: hanko-online ocsp-refresh --state DIR [--clock T]\n";
+
+static int
+parse(struct ocsp_refresh_opts *o, int argc, char **argv)
+{
+	int i, r;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
+			if (r != 0)
+				return r;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			fputs(ocsp_refresh_usage, stdout);
+			return 1;
+		} else {
+			hk_err_set("%s: unknown argument (see --help)",
+			    argv[i]);
+			return HK_ERR_USAGE;
+		}
+	}
+	if (o->c.state == NULL) {
+		hk_err_set("--state is required (see --help)");
+		return HK_ERR_USAGE;
+	}
+	return 0;
+}
+
+int
+cmd_ocsp_refresh(int argc, char **argv)
+{
+	struct ocsp_refresh_opts o;
+	struct hk_online *on = NULL;
+	struct hk_ocsp_signer *sg = NULL;
+	size_t count = 0;
+	time_t now, until;
+	char t[32];
+	int r, n;
+
+	if ((r = parse(&o, argc, argv)) != 0)
+		return r == 1 ? 0 : r;
+	if ((r = hk_online_open(&o.c, &on)) != 0)
+		goto out;
+	now = hk_clock_now();
+	if ((r = hk_online_login(on)) != 0 ||
+	    (r = hk_ocsp_signer_open(on, &sg)) != 0 ||
+	    (r = hk_ocsp_refresh(sg, now, &count)) != 0) {
+		hk_online_audit(on, "ocsp.refresh", "fail", "%zu responses "
+		    "signed before: %s", count, hk_err_msg());
+		if (on->tok != NULL)
+			hk_online_checkpoint_keep_err(on);
+		goto out;
+	}
+	hk_ocsp_signer_info(sg, &n, &until);
+	hk_time_format(until, t, sizeof(t));
+	hk_online_audit(on, "ocsp.refresh", "ok", "%zu responses signed by "
+	    "OCSP responder %d (valid until %s)", count, n, t);
+	if ((r = hk_online_checkpoint(on)) != 0)
+		goto out;
+	printf("%zu OCSP responses signed (responder %d, valid until %s)\n",
+	    count, n, t);
+	if (until - now < WARN_DAYS * 86400)
+		printf("warning: OCSP responder %d ends %s: run hanko-online "
+		    "responder to renew it\n", n, t);
+ out:
+	hk_ocsp_signer_free(sg);
+	hk_online_close(on);
+	return r;
+}

@@ -1,0 +1,520 @@
+/*
+ * cmd_responder.c - "hanko-online responder": the delegated OCSP responder
+ * (RFC 6960 4.2.2.2; PROFILE.md "OCSP responder" column; CPS 1-3-2,
+ * 4-4-4-1; docs/ocsp.md). Its key, ocsp-<n>, is generated in the online
+ * token; its certificate "<prefix>, CN=OCSP Responder <n>" (+ OU=<marker>
+ * in a rehearsal) is issued by the current issuing CA, the CA whose
+ * residents' certificates it answers for: id-kp-OCSPSigning,
+ * id-pkix-ocsp-nocheck, keyUsage digitalSignature, the profile's validity
+ * (1 year, CPS 1-3-2), cut back to the issuing CA's notAfter.
+ *
+ * Running it again makes responder n+1 (renewal); every response signed by
+ * an older responder is signed again by the next ocsp-refresh. A failure
+ * before state.conf names the new responder destroys its key and removes
+ * its files; the old responder stays current.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "cert.h"
+#include "clock.h"
+#include "err.h"
+#include "hex.h"
+#include "lint.h"
+#include "name.h"
+#include "online.h"
+#include "p11.h"
+#include "profile.h"
+#include "store.h"
+
+#define MAX_NUMBER	999	/* responders (hk_cert_build_ocsp) */
+#define MAX_ISSUING	64	/* issuing certificates looked at */
+
+struct responder_opts {
+	struct hk_online_opts c;	/* --state, --clock */
+};
+
+/* What one run works with, freed in one place. */
+struct responder_work {
+	struct hk_online *on;		/* the state, logged in */
+	struct hk_store *store;		/* open store */
+	struct hk_profile *p;		/* the state's profile */
+	int rehearsal;			/* 1: rehearsal state */
+	X509 *issuer;			/* the current issuing CA */
+	EVP_PKEY *ikey;			/* its key in the token */
+	int igen;			/* its generation */
+	int n;				/* the new responder's number */
+	unsigned char id[16];		/* new key's CKA_ID "ocsp-<n>" */
+	size_t id_len;
+	char uri[256];			/* its RFC 7512 URI */
+	int key_made;			/* 1: destroy the key on failure */
+	char der[4096], pem[4096];	/* its certificate files */
+	int files_made;			/* 1: remove them on failure */
+};
+
+static const char responder_usage[] =
+"usage: hanko-online responder --state DIR [--clock T]\n";
+
+static int
+parse(struct responder_opts *o, int argc, char **argv)
+{
+	int i, r;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
+			if (r != 0)
+				return r;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			fputs(responder_usage, stdout);
+			return 1;
+		} else {
+			hk_err_set("%s: unknown argument (see --help)",
+			    argv[i]);
+			return HK_ERR_USAGE;
+		}
+	}
+	if (o->c.state == NULL) {
+		hk_err_set("--state is required (see --help)");
+		return HK_ERR_USAGE;
+	}
+	return 0;
+}
+
+struct issuing_list {
+	X509 *x[MAX_ISSUING];		/* stored issuing certificates */
+	int gen[MAX_ISSUING];		/* their generations */
+	int n;
+};
+
+static int
+each_issuing(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	struct issuing_list *l = arg;
+	const unsigned char *p = der;
+	X509 *x;
+
+	if (l->n == MAX_ISSUING) {
+		hk_err_set("store: ca_certs: more than %d issuing "
+		    "certificates", MAX_ISSUING);
+		return HK_ERR_STATE;
+	}
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
+		X509_free(x);
+		hk_err_set("store: ca_certs: a stored issuing certificate does "
+		    "not parse");
+		return HK_ERR_STATE;
+	}
+	l->x[l->n] = x;
+	l->gen[l->n++] = gen;
+	return 0;
+}
+
+/*
+ * The current issuing CA: the highest generation whose key is in the
+ * token and whose certificate, imported from the root, is valid now (the
+ * latest stored one of that generation: after a rollover, the one
+ * re-certified under the new root).
+ */
+static int
+find_issuer(struct responder_work *w)
+{
+	struct issuing_list l;
+	const char *g = hk_state_get(w->on->st, "issuing.generation"), *uri;
+	time_t now = hk_clock_now();
+	long top = g ? strtol(g, NULL, 10) : 0;
+	char k[64];
+	int gen, i, r;
+
+	memset(&l, 0, sizeof(l));
+	if (top < 1 || top > MAX_NUMBER) {
+		hk_err_set("%s/state.conf: issuing.generation: missing or out "
+		    "of range", w->on->st->dir);
+		return HK_ERR_STATE;
+	}
+	if ((r = hk_store_ca_each(w->store, HK_CA_ISSUING, each_issuing,
+	    &l)) != 0)
+		goto out;
+	r = HK_ERR_STATE;
+	hk_err_set("%s: no issuing CA certificate valid now for a key of the "
+	    "token (run hanko-online import)", w->on->st->dir);
+	for (gen = (int)top; gen >= 1 && w->issuer == NULL; gen--) {
+		EVP_PKEY *pub = NULL;
+		X509 *best = NULL;
+
+		snprintf(k, sizeof(k), "issuing.%d.key-uri", gen);
+		if ((uri = hk_state_get(w->on->st, k)) == NULL)
+			continue;
+		if ((r = hk_token_key(w->on->tok, uri, NULL, &pub)) != 0)
+			goto out;
+		for (i = 0; i < l.n; i++)
+			if (l.gen[i] == gen && EVP_PKEY_eq(pub,
+			    X509_get0_pubkey(l.x[i])) == 1 &&
+			    X509_cmp_time(X509_get0_notBefore(l.x[i]),
+			    &now) < 0 &&
+			    X509_cmp_time(X509_get0_notAfter(l.x[i]),
+			    &now) > 0)
+				best = l.x[i];	/* the latest wins */
+		EVP_PKEY_free(pub);
+		if (best == NULL)
+			continue;
+		if (X509_up_ref(best) != 1) {
+			r = HK_ERR_ALLOC;
+			goto out;
+		}
+		w->issuer = best;
+		w->igen = gen;
+		hk_err_clear();
+		r = hk_token_key(w->on->tok, uri, &w->ikey, NULL);
+	}
+ out:
+	for (i = 0; i < l.n; i++)
+		X509_free(l.x[i]);
+	ERR_clear_error();
+	return r;
+}
+
+static int
+work_open(struct responder_work *w, const struct responder_opts *o)
+{
+	const char *reh, *cur;
+	char path[4096], *end;
+	long n = 0;
+	int r;
+
+	if ((r = hk_online_open(&o->c, &w->on)) != 0)
+		return r;
+	reh = hk_state_get(w->on->st, "rehearsal");
+	w->rehearsal = reh != NULL && strcmp(reh, "yes") == 0;
+	if ((cur = hk_state_get(w->on->st, "responder.current")) != NULL) {
+		n = strtol(cur, &end, 10);
+		if (*end != '\0' || n < 1 || n >= MAX_NUMBER) {
+			hk_err_set("%s/state.conf: responder.current: 1..%d",
+			    w->on->st->dir, MAX_NUMBER - 1);
+			return HK_ERR_STATE;
+		}
+	}
+	w->n = (int)n + 1;
+	if ((r = hk_online_path(w->on, "profile.yaml", path,
+	    sizeof(path))) != 0 || (r = hk_profile_load(path, &w->p)) != 0 ||
+	    (r = hk_online_path(w->on, HK_ONLINE_STORE_FILE, path,
+	    sizeof(path))) != 0 || (r = hk_store_open(path, 0,
+	    &w->store)) != 0 || (r = hk_online_login(w->on)) != 0)
+		return r;
+	return find_issuer(w);
+}
+
+/* The new key in the token and a PKCS#10 request signed by it. */
+static int
+make_key(struct responder_work *w, EVP_PKEY **priv, X509_REQ **csr)
+{
+	const char *label = hk_state_get(w->on->st, "token.label");
+	enum hk_key_alg alg = w->p->issuing_key;
+	X509_NAME *dn = NULL;
+	EVP_PKEY *pub = NULL;
+	char text[HK_PROFILE_DN_MAX + 64];
+	int r;
+
+	*priv = NULL;
+	*csr = NULL;
+	if (label == NULL) {
+		hk_err_set("%s/state.conf: token.label: missing",
+		    w->on->st->dir);
+		return HK_ERR_STATE;
+	}
+	w->id_len = (size_t)snprintf((char *)w->id, sizeof(w->id), "ocsp-%d",
+	    w->n);
+	/* PROFILE.md: the responder's key is like the issuing CA's */
+	if ((r = hk_token_keygen(w->on->tok, alg == HK_KEY_EC_P384 ?
+	    HK_P11_EC : HK_P11_RSA, hk_key_alg_bits(alg), (char *)w->id,
+	    w->id, w->id_len)) != 0)
+		return r;
+	w->key_made = 1;
+	if ((r = hk_p11_uri(label, w->id, w->id_len, w->uri,
+	    sizeof(w->uri))) != 0 ||
+	    (r = hk_token_key(w->on->tok, w->uri, priv, &pub)) != 0)
+		goto out;
+	if (!hk_key_alg_matches(pub, alg)) {
+		hk_err_set("%s: the token made a key that is not %s", w->uri,
+		    hk_key_alg_name(alg));
+		r = HK_ERR_P11;
+		goto out;
+	}
+	hk_online_audit(w->on, "key.generate", "ok", "%s: %s key %s in the "
+	    "token (OCSP responder %d)", (char *)w->id, hk_key_alg_name(alg),
+	    w->uri, w->n);
+	snprintf(text, sizeof(text), "%s, CN=OCSP Responder %d",
+	    w->p->issuing_subject_prefix, w->n);
+	if ((r = hk_name_build(text, w->rehearsal ? w->p->rehearsal_marker :
+	    NULL, &dn)) != 0)
+		goto out;
+	r = HK_ERR_CRYPTO;
+	if ((*csr = X509_REQ_new()) == NULL ||
+	    X509_REQ_set_version(*csr, 0) != 1 ||
+	    X509_REQ_set_subject_name(*csr, dn) != 1 ||
+	    X509_REQ_set_pubkey(*csr, pub) != 1 ||
+	    X509_REQ_sign(*csr, *priv, hk_cert_md(w->p, pub)) <= 0) {
+		hk_err_set("ocsp-%d: cannot make the key's request", w->n);
+		hk_err_add_openssl();
+		goto out;
+	}
+	/* X509_REQ_verify: 1 good */
+	if (X509_REQ_verify(*csr, pub) != 1) {
+		hk_err_set("ocsp-%d: the token's signature does not verify",
+		    w->n);
+		r = HK_ERR_VERIFY;
+		goto out;
+	}
+	r = 0;
+ out:
+	ERR_clear_error();
+	X509_NAME_free(dn);
+	EVP_PKEY_free(pub);
+	return r;
+}
+
+static EVP_PKEY *
+throwaway_like(EVP_PKEY *pub)
+{
+	if (EVP_PKEY_is_a(pub, "EC"))
+		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	return EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+	    (size_t)EVP_PKEY_get_bits(pub));
+}
+
+/*
+ * The OCSP column of the lint (shared/lint.c) names the root as the
+ * issuer, for the root's own responders (responder-certs.yaml). A
+ * delegated responder is issued by the issuing CA: hk_lint_issued checks
+ * its issuer DN, AKI and notAfter against that CA, and every other rule
+ * of the column runs on a copy whose issuer field is the root DN, the one
+ * field that differs.
+ */
+static int
+lint_delegated(struct responder_work *w, X509 *x, EVP_PKEY *tmp)
+{
+	X509_NAME *root = NULL;
+	X509 *copy = NULL;
+	char detail[1024];
+	int r;
+
+	if ((r = hk_lint_issued(x, w->issuer, w->p, HK_CERT_OCSP)) != 0)
+		goto out;
+	if ((r = hk_name_build(w->p->root_subject, w->rehearsal ?
+	    w->p->rehearsal_marker : NULL, &root)) != 0)
+		goto out;
+	r = HK_ERR_CRYPTO;
+	if ((copy = X509_dup(x)) == NULL ||
+	    X509_set_issuer_name(copy, root) != 1 ||
+	    X509_sign(copy, tmp, hk_cert_md(w->p, tmp)) <= 0)
+		goto out;
+	r = hk_lint_cert(copy, w->p, HK_CERT_OCSP, w->rehearsal);
+ out:
+	if (r == HK_ERR_LINT) {
+		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
+		hk_err_set("lint: %s", detail);
+	}
+	ERR_clear_error();
+	X509_free(copy);
+	X509_NAME_free(root);
+	return r;
+}
+
+/* hk_cert_sign_checked's steps with lint_delegated: lint, sign the same
+ * TBS with the issuing key, verify, lint what a relying party reads. */
+static int
+sign_delegated(struct responder_work *w, X509 *x)
+{
+	EVP_PKEY *ipub = X509_get0_pubkey(w->issuer), *tmp = NULL;
+	const EVP_MD *md = hk_cert_md(w->p, ipub);
+	unsigned char *tbs1 = NULL, *tbs2 = NULL, *der = NULL;
+	const unsigned char *p;
+	X509 *final = NULL;
+	int n1, n2, nd, r = HK_ERR_CRYPTO;
+
+	if (ipub == NULL || (tmp = throwaway_like(ipub)) == NULL ||
+	    X509_sign(x, tmp, md) <= 0 || (n1 = i2d_re_X509_tbs(x,
+	    &tbs1)) <= 0) {
+		hk_err_set("responder: cannot sign with a throwaway key");
+		goto out;
+	}
+	if ((r = lint_delegated(w, x, tmp)) != 0)
+		goto out;
+	r = HK_ERR_CRYPTO;
+	if (X509_sign(x, w->ikey, md) <= 0 ||
+	    (n2 = i2d_re_X509_tbs(x, &tbs2)) <= 0) {
+		hk_err_set("responder: the issuing key's signature failed");
+		goto out;
+	}
+	if (n1 != n2 || memcmp(tbs1, tbs2, (size_t)n1) != 0) {
+		hk_err_set("responder: the signed TBSCertificate differs from "
+		    "the linted one");
+		r = HK_ERR_LINT;
+		goto out;
+	}
+	/* X509_verify: 1 good, 0 bad, -1 error */
+	if (X509_verify(x, ipub) != 1) {
+		hk_err_set("responder: signature does not verify with the "
+		    "issuing CA's key");
+		r = HK_ERR_VERIFY;
+		goto out;
+	}
+	if ((nd = i2d_X509(x, &der)) <= 0)
+		goto out;
+	p = der;
+	if ((final = d2i_X509(NULL, &p, nd)) == NULL || p != der + nd) {
+		hk_err_set("responder: the signed certificate does not parse "
+		    "back");
+		goto out;
+	}
+	r = lint_delegated(w, final, tmp);
+ out:
+	if (r == HK_ERR_CRYPTO)
+		hk_err_add_openssl();
+	ERR_clear_error();
+	X509_free(final);
+	OPENSSL_free(tbs1);
+	OPENSSL_free(tbs2);
+	OPENSSL_free(der);
+	EVP_PKEY_free(tmp);
+	return r;
+}
+
+/* Files, state.conf, then the store (publish puts it in responder/). */
+static int
+record(struct responder_work *w, X509 *x)
+{
+	unsigned char *der = NULL;
+	char rel[64], key[64], num[16], *subject = NULL;
+	int len, r;
+
+	snprintf(rel, sizeof(rel), "certs/ocsp-responder-%d.der", w->n);
+	if ((r = hk_online_path(w->on, rel, w->der, sizeof(w->der))) != 0)
+		return r;
+	snprintf(rel, sizeof(rel), "certs/ocsp-responder-%d.pem", w->n);
+	if ((r = hk_online_path(w->on, rel, w->pem, sizeof(w->pem))) != 0 ||
+	    (r = hk_cert_write(x, w->der, w->pem)) != 0)
+		return r;
+	w->files_made = 1;
+	snprintf(rel, sizeof(rel), "certs/ocsp-responder-%d.der", w->n);
+	snprintf(num, sizeof(num), "%d", w->n);
+	if ((r = hk_state_set(w->on->st, "responder.current", num)) != 0)
+		return r;
+	snprintf(key, sizeof(key), "responder.%d.key-uri", w->n);
+	if ((r = hk_state_set(w->on->st, key, w->uri)) != 0)
+		return r;
+	snprintf(key, sizeof(key), "responder.%d.cert", w->n);
+	if ((r = hk_state_set(w->on->st, key, rel)) != 0)
+		return r;
+	snprintf(key, sizeof(key), "responder.%d.issuing-generation", w->n);
+	snprintf(num, sizeof(num), "%d", w->igen);
+	if ((r = hk_state_set(w->on->st, key, num)) != 0 ||
+	    (r = hk_state_save(w->on->st)) != 0)
+		return r;
+	/* named by state.conf from here on: kept whatever follows */
+	w->key_made = 0;
+	w->files_made = 0;
+	if ((len = i2d_X509(x, &der)) <= 0)
+		return HK_ERR_CRYPTO;
+	subject = hk_name_print(X509_get_subject_name(x));
+	r = hk_store_ca_add(w->store, HK_CA_RESPONDER, w->n,
+	    subject ? subject : "?", der, (size_t)len, 0);
+	free(subject);
+	OPENSSL_free(der);
+	return r;
+}
+
+static void
+work_close(struct responder_work *w, int failed)
+{
+	if (failed && w->files_made) {
+		(void)unlink(w->der);
+		(void)unlink(w->pem);
+	}
+	if (failed && w->key_made && w->on != NULL && w->on->tok != NULL &&
+	    hk_token_key_destroy(w->on->tok, w->id, w->id_len) != 0)
+		fprintf(stderr, "hanko-online responder: ocsp-%d: the new key "
+		    "could not be destroyed: %s\n", w->n, hk_err_msg());
+	EVP_PKEY_free(w->ikey);
+	X509_free(w->issuer);
+	hk_profile_free(w->p);
+	hk_store_close(w->store);
+	hk_online_close(w->on);
+}
+
+int
+cmd_responder(int argc, char **argv)
+{
+	struct responder_opts o;
+	struct responder_work w;
+	EVP_PKEY *priv = NULL;
+	X509_REQ *csr = NULL;
+	X509 *x = NULL;
+	unsigned char fp[32];
+	char hex[96], until[32], serial[2 * 20 + 8];
+	char *dn = NULL;
+	ASN1_INTEGER *ai;
+	BIGNUM *bn = NULL;
+	int r;
+
+	memset(&w, 0, sizeof(w));
+	if ((r = parse(&o, argc, argv)) != 0)
+		return r == 1 ? 0 : r;
+	if ((r = work_open(&w, &o)) != 0)
+		goto fail;
+	if ((r = make_key(&w, &priv, &csr)) != 0 ||
+	    (r = hk_cert_build_ocsp(w.p, w.issuer, csr, w.n, hk_clock_now(),
+	    w.rehearsal, &x)) != 0 || (r = sign_delegated(&w, x)) != 0 ||
+	    (r = record(&w, x)) != 0)
+		goto fail;
+	ai = (ASN1_INTEGER *)X509_get0_serialNumber(x);
+	if ((bn = ASN1_INTEGER_to_BN(ai, NULL)) == NULL ||
+	    (dn = BN_bn2hex(bn)) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto fail;
+	}
+	snprintf(serial, sizeof(serial), "%s", dn);
+	OPENSSL_free(dn);
+	dn = NULL;
+	(void)hk_cert_fingerprint(x, fp);
+	hk_fingerprint_colons(fp, hex);
+	{
+		struct tm tm;
+		memset(&tm, 0, sizeof(tm));
+		(void)ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm);
+		hk_time_format(timegm(&tm), until, sizeof(until));
+	}
+	hk_online_audit(w.on, "cert.issue", "ok", "OCSP responder %d: serial "
+	    "%s, issued by issuing CA %d, valid until %s, SHA-256 %s, "
+	    "certs/ocsp-responder-%d.der", w.n, serial, w.igen, until, hex,
+	    w.n);
+	if ((r = hk_online_checkpoint(w.on)) != 0)
+		goto out;
+	printf("OCSP responder %d%s: %s/certs/ocsp-responder-%d.pem, issued by "
+	    "issuing CA %d, valid until %s\nSHA-256 %s\nRun hanko-online "
+	    "ocsp-refresh to sign the responses with it.\n", w.n,
+	    w.rehearsal ? " (REHEARSAL)" : "", o.c.state, w.n, w.igen, until,
+	    hex);
+	goto out;
+ fail:
+	if (w.on != NULL) {
+		hk_online_audit(w.on, "cert.issue", "fail", "OCSP responder "
+		    "%d: %s", w.n, hk_err_msg());
+		if (w.on->tok != NULL)
+			hk_online_checkpoint_keep_err(w.on);
+	}
+ out:
+	/* the token outlives every key taken from it (p11.h) */
+	EVP_PKEY_free(priv);
+	work_close(&w, r != 0);
+	BN_free(bn);
+	X509_free(x);
+	X509_REQ_free(csr);
+	return r;
+}
