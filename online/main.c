@@ -29,6 +29,8 @@ static const char usage_text[] =
 "  revoke     revoke a resident's certificate by serial or by resident\n"
 "             (CPS 4-4-4-2 reasons only)\n"
 	/* ---- later subcommands' usage lines ---- */
+"  publish    the partition CRLs, the ARL of the day and the root's\n"
+"             certificates as one repository set (CPS 4-4-9, 4-4-10)\n"
 "  check      the store's consistency: a double issuance revoked (CPS 4-2-3),\n"
 "             the schema, the certificates, stale reservations\n"
 "  history    a resident's own certificates and revocations (CPS 2-8-6)\n"
@@ -51,6 +53,7 @@ static const struct {
 	{ "issue", cmd_issue },
 	{ "revoke", cmd_revoke },
 	/* ---- later subcommands: one line each, keep your own lines ---- */
+	{ "publish", cmd_publish },
 	{ "check", cmd_check },
 	{ "history", cmd_history },
 	{ "report", cmd_report },

@@ -88,6 +88,7 @@ int cmd_request(int argc, char **argv);
 int cmd_issue(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 /* ---- later subcommands: one line each, keep your own lines ---- */
+int cmd_publish(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_report(int argc, char **argv);

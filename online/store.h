@@ -181,6 +181,33 @@ int hk_store_arl_last(struct hk_store *s, uint64_t *out);
 /* ---- end issuance batches ---- */
 
 /* ---- CRL entries and publication (store_crl.c) ---- */
+/* The highest crl_entries seq (0 when none): the bound of one publication,
+ * so that every partition reflects the same revocations. */
+int hk_store_crl_seq_max(struct hk_store *s, uint64_t *out);
+/* fn for each CRL entry of partition (NULL: of every partition, in one
+ * scan of the table) with after < seq <= upto and whose certificate has not
+ * expired at alive_at (not_after >= alive_at), in seq (revocation) order;
+ * a non-zero return of fn stops and is returned. */
+int hk_store_crl_entries_each(struct hk_store *s, const char *partition,
+    uint64_t after, uint64_t upto, time_t alive_at,
+    int (*fn)(uint64_t seq, const char *partition, time_t not_after,
+    const unsigned char *entry, size_t len, void *arg), void *arg);
+
+/* A stored pre-signed ARL. */
+struct hk_store_arl {
+	uint64_t number;		/* cRLNumber */
+	time_t this_update;		/* thisUpdate */
+	time_t next_update;		/* nextUpdate */
+	unsigned char *der;		/* the ARL (malloc'd; NULL when none) */
+	size_t len;
+};
+/* The ARL of the day (CPS 4-4-10): the highest-numbered ARL with
+ * this_update <= t < next_update. HK_ERR_NOT_FOUND when none is current. */
+int hk_store_arl_current(struct hk_store *s, time_t t,
+    struct hk_store_arl *out);
+/* The last nextUpdate of all stored ARLs (0 when none). */
+int hk_store_arl_horizon(struct hk_store *s, time_t *out);
+void hk_store_arl_clear(struct hk_store_arl *a);
 /* ---- end CRL entries ---- */
 
 /* ---- records: history, provisions, revocation sets (store_records.c) -- */

@@ -36,6 +36,7 @@ hk_strerror(int r)
 	case HK_ERR_AUDIT:		return "audit log verification failed";
 	case HK_ERR_TTY:		return "no terminal to prompt on";
 	case HK_ERR_STATE:		return "CA state folder not in the required state";
+	case HK_ERR_WARNING:		return "done, with a warning";
 	}
 	return "unknown error";
 }
@@ -74,6 +75,8 @@ hk_exit_code(int r)
 		return 7;
 	case HK_ERR_IO:
 		return 8;
+	case HK_ERR_WARNING:
+		return 9;
 	default:
 		return 70;
 	}

@@ -36,6 +36,7 @@ enum hk_err {
 	HK_ERR_AUDIT		= -20,	/* the audit log fails verification */
 	HK_ERR_TTY		= -21,	/* a prompt was needed but no terminal exists */
 	HK_ERR_STATE		= -22,	/* the CA state folder is not in the needed state */
+	HK_ERR_WARNING		= -23,	/* done, but an operator must act soon */
 };
 
 /* Short fixed text for a code; never NULL. */

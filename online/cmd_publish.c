@@ -1,0 +1,928 @@
+/*
+ * cmd_publish.c - "hanko-online publish": one CRL per municipality
+ * partition signed by the current issuing key, the ARL of the day, and the
+ * root's certificates, as one repository set swapped in atomically (CPS
+ * 2-6-1, 2-6-2, 4-4-3, 4-4-9, 4-4-10, 7-2; docs/publish.md,
+ * docs/repository.md).
+ *
+ * Under a lock (<state>/publish.lock): log in; the issuing CA valid now;
+ * the current set (its CRL numbers and when it was published); without
+ * --now, a run on the day (JST) of the last publication publishes nothing
+ * (CPS 2-6-2: once a day; a second cron run the same day is harmless),
+ * unless the ARL of the day changed; else every partition's CRL from its
+ * entry cache (crlpub.c), number = the last one (store or current set,
+ * whichever is higher) + 1, signed and verified; the ARL of the day
+ * verified with a root generation; the set written and swapped; only then
+ * the numbers committed to the store. Audited
+ * (publish.start, crl.publish, arl.release, publish.warning, publish.done)
+ * with a checkpoint. Exit 9 (HK_ERR_WARNING) when everything was
+ * published but an operator must act soon (ARLs running out, no current
+ * ARL, CRLs that would expire before the next daily run).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pkcs7.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "cert.h"
+#include "clock.h"
+#include "crl.h"
+#include "crlpub.h"
+#include "err.h"
+#include "hex.h"
+#include "municipalities.h"
+#include "online.h"
+#include "profile.h"
+#include "repo.h"
+#include "store.h"
+
+#define HK_PUBLISH_DAY_OFFSET	(9 * 3600) /* days are counted in Japan
+					 * Standard Time (UTC+9) */
+#define HK_PUBLISH_ARL_DAYS	7	/* warn when the ARLs run out sooner */
+#define HK_PUBLISH_MARGIN	(4 * 3600) /* beyond the next daily run */
+#define MAX_GEN			999	/* issuing generations */
+#define MAX_WARN		4	/* warnings of one run */
+
+struct publish_opts {
+	struct hk_online_opts c;	/* --state, --clock */
+	const char *repo;		/* --repo DIR: the repository link */
+	int now;			/* --now: emergency, publish at once */
+};
+
+/* One partition's result, audited once the set is published. */
+struct part_result {
+	const struct hk_muni *m;	/* the municipality */
+	uint64_t number;		/* its cRLNumber */
+	size_t count;			/* entries */
+	int rebuilt;			/* 1: cache rebuilt from the store */
+};
+
+/* A row of ca_certs as read for the repository. */
+struct ca_row {
+	unsigned char *der;		/* malloc'd copy */
+	size_t len;
+	int gen;			/* generation (0: not applicable) */
+	X509 *x;			/* parsed (NULL for pairs) */
+};
+
+struct ca_rows {
+	struct ca_row *r;		/* oldest first */
+	size_t n, cap;
+	int parse;			/* 1: parse each as a certificate */
+};
+
+/* What a publication works with, freed in one place. */
+struct publish_work {
+	struct hk_online *on;		/* state, logged in */
+	struct hk_store *store;		/* open store */
+	struct hk_profile *p;		/* the state's profile */
+	struct hk_munis *munis;		/* partitions */
+	X509 *issuer;			/* the issuing CA valid now */
+	EVP_PKEY *ikey;			/* its key in the token */
+	int gen;			/* its generation */
+	int rehearsal;			/* 1: rehearsal state */
+	int lockfd;			/* <state>/publish.lock, held */
+	time_t now;			/* thisUpdate of everything */
+	struct hk_repo_set *cur;	/* the current set; NULL when none */
+	struct hk_repo_writer *w;	/* the new set */
+	struct ca_rows roots;		/* root generations */
+	struct part_result *parts;	/* one per partition */
+	size_t nparts;
+	size_t entries;			/* entries over all partitions */
+	size_t rebuilt;			/* caches rebuilt */
+	struct hk_store_arl arl;	/* the ARL of the day (der NULL:
+					 * none) */
+	int arl_released;		/* 1: arl.crl in the new set */
+	char warn[MAX_WARN][768];	/* warnings of this run */
+	int nwarn;
+	unsigned long set;		/* the new set's number */
+};
+
+static const char publish_usage[] =
+"usage: hanko-online publish --state DIR --repo DIR [--now] [--clock T]\n";
+
+static int
+parse(struct publish_opts *o, int argc, char **argv)
+{
+	int i, r;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
+			if (r != 0)
+				return r;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			fputs(publish_usage, stdout);
+			return 1;
+		} else if (strcmp(argv[i], "--repo") == 0) {
+			if ((o->repo = hk_online_opt_value(argc, argv,
+			    &i)) == NULL)
+				return HK_ERR_USAGE;
+		} else if (strcmp(argv[i], "--now") == 0)
+			o->now = 1;
+		else {
+			hk_err_set("%s: unknown argument (see --help)",
+			    argv[i]);
+			return HK_ERR_USAGE;
+		}
+	}
+	if (o->c.state == NULL || o->repo == NULL) {
+		hk_err_set("--state and --repo are required (see --help)");
+		return HK_ERR_USAGE;
+	}
+	return 0;
+}
+
+static void
+warn_add(struct publish_work *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A warning: audited with the records of the run, printed at the end. */
+static void
+warn_add(struct publish_work *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->nwarn == MAX_WARN)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(w->warn[w->nwarn++], sizeof(w->warn[0]), fmt, ap);
+	va_end(ap);
+}
+
+static void
+warn_audit(struct publish_work *w)
+{
+	int i;
+
+	for (i = 0; i < w->nwarn; i++)
+		hk_online_audit(w->on, "publish.warning", "fail", "%s",
+		    w->warn[i]);
+}
+
+/* flock(2) on <state>/publish.lock: a second publish fails at once. */
+static int
+lock_take(struct publish_work *w)
+{
+	char path[4096], pid[32], held[32];
+	ssize_t n;
+	int fd;
+
+	w->lockfd = -1;
+	if (hk_online_path(w->on, "publish.lock", path, sizeof(path)) != 0)
+		return HK_ERR_INVALID;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) < 0) {
+		hk_err_set("%s: cannot open: %s", path, strerror(errno));
+		return HK_ERR_IO;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		n = pread(fd, held, sizeof(held) - 1, 0);
+		held[n > 0 ? n : 0] = '\0';
+		held[strcspn(held, "\n")] = '\0';
+		hk_err_set("%s: another publish is running (pid %s); nothing "
+		    "done", path, held[0] ? held : "?");
+		close(fd);
+		return HK_ERR_STATE;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		fprintf(stderr, "hanko-online: %s: cannot record the pid\n",
+		    path);
+	w->lockfd = fd;
+	return 0;
+}
+
+/* ---- the CA's certificates ---- */
+
+static int
+row_add(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	struct ca_rows *rows = arg;
+	struct ca_row *nr, *row;
+	const unsigned char *p = der;
+
+	if (rows->n == rows->cap) {
+		size_t cap = rows->cap ? rows->cap * 2 : 16;
+		if (cap > 4096 || (nr = realloc(rows->r, cap *
+		    sizeof(*nr))) == NULL)
+			return HK_ERR_ALLOC;
+		rows->r = nr;
+		rows->cap = cap;
+	}
+	row = &rows->r[rows->n];
+	memset(row, 0, sizeof(*row));
+	if ((row->der = malloc(len)) == NULL)
+		return HK_ERR_ALLOC;
+	memcpy(row->der, der, len);
+	row->len = len;
+	row->gen = gen;
+	rows->n++;
+	if (rows->parse && ((row->x = d2i_X509(NULL, &p, (long)len)) == NULL ||
+	    p != der + len)) {
+		hk_err_set("store: ca_certs: a stored certificate does not "
+		    "parse");
+		return HK_ERR_STATE;
+	}
+	return 0;
+}
+
+static void
+rows_free(struct ca_rows *rows)
+{
+	size_t i;
+
+	for (i = 0; i < rows->n; i++) {
+		free(rows->r[i].der);
+		X509_free(rows->r[i].x);
+	}
+	free(rows->r);
+	memset(rows, 0, sizeof(*rows));
+}
+
+static int
+rows_load(struct publish_work *w, enum hk_ca_kind kind, int parse_x,
+    struct ca_rows *rows)
+{
+	memset(rows, 0, sizeof(*rows));
+	rows->parse = parse_x;
+	return hk_store_ca_each(w->store, kind, row_add, rows);
+}
+
+/* First 16 hex digits of the SHA-256 of der. */
+static void
+sha16(const unsigned char *der, size_t len, char out[17])
+{
+	unsigned char d[32];
+
+	SHA256(der, len, d);
+	hk_hex_encode(d, 8, out);
+}
+
+/* Which root generations a link joins: N = the newer one; oldwithnew when
+ * its subject key is the older generation's. 0 when not resolved. */
+static int
+link_name(const struct publish_work *w, const struct ca_row *l, char *path,
+    size_t len)
+{
+	EVP_PKEY *k = X509_get0_pubkey(l->x);
+	int subj = 0, signer = 0;
+	size_t i;
+
+	for (i = 0; i < w->roots.n; i++) {
+		EVP_PKEY *rk = X509_get0_pubkey(w->roots.r[i].x);
+		if (EVP_PKEY_eq(k, rk) == 1)
+			subj = w->roots.r[i].gen;
+		else if (X509_verify(l->x, rk) == 1)
+			signer = w->roots.r[i].gen;
+	}
+	ERR_clear_error();
+	if (subj < 1 || signer < 1)
+		return 0;
+	snprintf(path, len, "root/link-%d-%s.cer", subj > signer ? subj :
+	    signer, subj < signer ? "oldwithnew" : "newwithold");
+	return 1;
+}
+
+/* root/roots.p7c: certs-only SignedData (RFC 2315 degenerate form, as
+ * openssl crl2pkcs7 -nocrl makes) of every root generation and link. */
+static int
+write_p7c(struct publish_work *w, const struct ca_rows *links)
+{
+	PKCS7 *p7 = NULL;
+	unsigned char *der = NULL;
+	size_t i;
+	int n, r = HK_ERR_CRYPTO;
+
+	if ((p7 = PKCS7_new()) == NULL ||
+	    PKCS7_set_type(p7, NID_pkcs7_signed) != 1)
+		goto out;
+	p7->d.sign->contents->type = OBJ_nid2obj(NID_pkcs7_data);
+	for (i = 0; i < w->roots.n; i++)
+		if (PKCS7_add_certificate(p7, w->roots.r[i].x) != 1)
+			goto out;
+	for (i = 0; i < links->n; i++)
+		if (PKCS7_add_certificate(p7, links->r[i].x) != 1)
+			goto out;
+	if ((n = i2d_PKCS7(p7, &der)) <= 0)
+		goto out;
+	r = hk_repo_add(w->w, "root/roots.p7c", der, (size_t)n, NULL);
+out:
+	if (r == HK_ERR_CRYPTO) {
+		hk_err_set("root/roots.p7c: cannot encode");
+		hk_err_add_openssl();
+	}
+	OPENSSL_free(der);
+	PKCS7_free(p7);
+	return r;
+}
+
+/* Everything from the root: generations, links, cross certificates and
+ * pairs, issuing CA and responder certificates (docs/repository.md). */
+static int
+write_ca(struct publish_work *w)
+{
+	struct ca_rows links, cross, pairs, iss, resp;
+	char path[HK_REPO_PATH_MAX], h[17];
+	size_t i, j;
+	int r, newest;
+
+	memset(&links, 0, sizeof(links));
+	memset(&cross, 0, sizeof(cross));
+	memset(&pairs, 0, sizeof(pairs));
+	memset(&iss, 0, sizeof(iss));
+	memset(&resp, 0, sizeof(resp));
+	if ((r = rows_load(w, HK_CA_LINK, 1, &links)) != 0 ||
+	    (r = rows_load(w, HK_CA_CROSS, 0, &cross)) != 0 ||
+	    (r = rows_load(w, HK_CA_PAIR, 0, &pairs)) != 0 ||
+	    (r = rows_load(w, HK_CA_ISSUING, 1, &iss)) != 0 ||
+	    (r = rows_load(w, HK_CA_RESPONDER, 0, &resp)) != 0)
+		goto out;
+	for (i = 0; i < w->roots.n; i++) {
+		snprintf(path, sizeof(path), "root/gen-%d.cer",
+		    w->roots.r[i].gen);
+		if ((r = hk_repo_add(w->w, path, w->roots.r[i].der,
+		    w->roots.r[i].len, NULL)) != 0)
+			goto out;
+	}
+	for (i = 0; i < links.n; i++) {
+		if (!link_name(w, &links.r[i], path, sizeof(path))) {
+			sha16(links.r[i].der, links.r[i].len, h);
+			snprintf(path, sizeof(path), "root/link-%s.cer", h);
+		}
+		if ((r = hk_repo_add(w->w, path, links.r[i].der,
+		    links.r[i].len, NULL)) != 0)
+			goto out;
+	}
+	if (w->roots.n > 0 && (r = write_p7c(w, &links)) != 0)
+		goto out;
+	for (i = 0; i < cross.n; i++) {
+		sha16(cross.r[i].der, cross.r[i].len, h);
+		snprintf(path, sizeof(path), "cross/cross-%s.cer", h);
+		if ((r = hk_repo_add(w->w, path, cross.r[i].der,
+		    cross.r[i].len, NULL)) != 0)
+			goto out;
+	}
+	for (i = 0; i < pairs.n; i++) {
+		sha16(pairs.r[i].der, pairs.r[i].len, h);
+		snprintf(path, sizeof(path), "cross/pair-%s.der", h);
+		if ((r = hk_repo_add(w->w, path, pairs.r[i].der,
+		    pairs.r[i].len, NULL)) != 0)
+			goto out;
+	}
+	/* issuing-<N>.cer: the newest certificate of generation N (after a
+	 * root rollover, the re-certified one); the earlier ones also at
+	 * issuing-<N>-<sha16>.cer */
+	for (i = 0; i < iss.n; i++) {
+		newest = 1;
+		for (j = i + 1; j < iss.n; j++)
+			if (iss.r[j].gen == iss.r[i].gen)
+				newest = 0;
+		if (newest)
+			snprintf(path, sizeof(path), "issuing/issuing-%d.cer",
+			    iss.r[i].gen);
+		else {
+			sha16(iss.r[i].der, iss.r[i].len, h);
+			snprintf(path, sizeof(path),
+			    "issuing/issuing-%d-%s.cer", iss.r[i].gen, h);
+		}
+		if ((r = hk_repo_add(w->w, path, iss.r[i].der, iss.r[i].len,
+		    NULL)) != 0)
+			goto out;
+	}
+	for (i = 0; i < resp.n; i++) {
+		sha16(resp.r[i].der, resp.r[i].len, h);
+		snprintf(path, sizeof(path), "responder/%s.cer", h);
+		if ((r = hk_repo_add(w->w, path, resp.r[i].der,
+		    resp.r[i].len, NULL)) != 0)
+			goto out;
+	}
+out:
+	rows_free(&links);
+	rows_free(&cross);
+	rows_free(&pairs);
+	rows_free(&iss);
+	rows_free(&resp);
+	return r;
+}
+
+/* ---- the issuing CA ---- */
+
+/*
+ * The signer: the highest issuing generation whose key is in the token and
+ * whose latest stored certificate is valid now (as hanko-online request
+ * finds it).
+ */
+static int
+find_issuer(struct publish_work *w)
+{
+	const char *g = hk_state_get(w->on->st, "issuing.generation"), *uri;
+	struct ca_rows iss;
+	char key[64];
+	long top = g ? strtol(g, NULL, 10) : 0;
+	size_t i;
+	int gen, r;
+
+	if (top < 1 || top > MAX_GEN) {
+		hk_err_set("%s/state.conf: issuing.generation: missing or out "
+		    "of range", w->on->st->dir);
+		return HK_ERR_STATE;
+	}
+	if ((r = rows_load(w, HK_CA_ISSUING, 1, &iss)) != 0)
+		goto out;
+	for (gen = (int)top; gen >= 1 && w->issuer == NULL; gen--) {
+		EVP_PKEY *pub = NULL;
+		X509 *best = NULL;
+
+		snprintf(key, sizeof(key), "issuing.%d.key-uri", gen);
+		if ((uri = hk_state_get(w->on->st, key)) == NULL)
+			continue;
+		if ((r = hk_token_key(w->on->tok, uri, NULL, &pub)) != 0)
+			goto out;
+		for (i = 0; i < iss.n; i++)
+			if (iss.r[i].gen == gen && EVP_PKEY_eq(pub,
+			    X509_get0_pubkey(iss.r[i].x)) == 1)
+				best = iss.r[i].x;	/* the latest wins */
+		EVP_PKEY_free(pub);
+		if (best == NULL || X509_cmp_time(X509_get0_notBefore(best),
+		    &w->now) >= 0 || X509_cmp_time(X509_get0_notAfter(best),
+		    &w->now) <= 0)
+			continue;
+		if ((r = hk_token_key(w->on->tok, uri, &w->ikey, NULL)) != 0)
+			goto out;
+		X509_up_ref(best);
+		w->issuer = best;
+		w->gen = gen;
+	}
+	if (w->issuer == NULL) {
+		hk_err_set("%s: no imported issuing CA certificate valid now "
+		    "for a key of the token (run hanko-online import)",
+		    HK_ONLINE_STORE_FILE);
+		r = HK_ERR_STATE;
+	}
+out:
+	ERR_clear_error();
+	rows_free(&iss);
+	return r;
+}
+
+static int
+work_open(struct publish_work *w, const struct publish_opts *o)
+{
+	const char *reh;
+	char path[4096];
+	size_t i;
+	int r;
+
+	w->lockfd = -1;
+	if ((r = hk_online_open(&o->c, &w->on)) != 0 ||
+	    (r = lock_take(w)) != 0)
+		return r;
+	w->now = hk_clock_now();
+	reh = hk_state_get(w->on->st, "rehearsal");
+	w->rehearsal = reh != NULL && strcmp(reh, "yes") == 0;
+	if ((r = hk_online_path(w->on, "profile.yaml", path,
+	    sizeof(path))) != 0 || (r = hk_profile_load(path, &w->p)) != 0 ||
+	    (r = hk_online_path(w->on, "municipalities.csv", path,
+	    sizeof(path))) != 0 || (r = hk_munis_load(path, &w->munis)) != 0 ||
+	    (r = hk_online_path(w->on, HK_ONLINE_STORE_FILE, path,
+	    sizeof(path))) != 0 ||
+	    (r = hk_store_open(path, 0, &w->store)) != 0)
+		return r;
+	if ((w->parts = calloc(w->munis->n + 1, sizeof(*w->parts))) == NULL)
+		return HK_ERR_ALLOC;
+	for (i = 0; i < w->munis->n; i++)
+		if (w->munis->m[i].partition)
+			w->parts[w->nparts++].m = &w->munis->m[i];
+	/* the token before anything is read or written: a wrong PIN file
+	 * changes nothing */
+	if ((r = hk_online_login(w->on)) != 0 ||
+	    (r = find_issuer(w)) != 0 ||
+	    (r = rows_load(w, HK_CA_ROOT, 1, &w->roots)) != 0)
+		return r;
+	r = hk_repo_open(o->repo, &w->cur);
+	if (r == HK_ERR_NOT_FOUND) {
+		w->cur = NULL;
+		hk_err_clear();
+		r = 0;
+	}
+	return r;
+}
+
+static void
+work_close(struct publish_work *w)
+{
+	hk_repo_abort(w->w);
+	hk_repo_close(w->cur);
+	hk_store_arl_clear(&w->arl);
+	rows_free(&w->roots);
+	free(w->parts);
+	EVP_PKEY_free(w->ikey);
+	X509_free(w->issuer);
+	hk_munis_free(w->munis);
+	hk_profile_free(w->p);
+	hk_store_close(w->store);
+	if (w->lockfd >= 0)
+		close(w->lockfd);		/* releases the flock */
+	hk_online_close(w->on);
+}
+
+/* ---- warnings, skip ---- */
+
+/* The ARL of the day and the warnings that do not need the new set. */
+static int
+check_arls(struct publish_work *w)
+{
+	char t[32];
+	time_t horizon;
+	int r;
+
+	hk_store_arl_clear(&w->arl);
+	if ((r = hk_store_arl_horizon(w->store, &horizon)) != 0)
+		return r;
+	r = hk_store_arl_current(w->store, w->now, &w->arl);
+	if (r == HK_ERR_NOT_FOUND) {
+		hk_time_format(w->now, t, sizeof(t));
+		warn_add(w, "CPS 4-4-10: no imported ARL is current at %s "
+		    "(arl.crl not published): import the next arl-batch "
+		    "bundle", t);
+		hk_err_clear();
+		return 0;
+	}
+	if (r != 0)
+		return r;
+	if (horizon < w->now + HK_PUBLISH_ARL_DAYS * 86400) {
+		hk_time_format(horizon, t, sizeof(t));
+		warn_add(w, "CPS 4-4-10: the imported ARLs run out at %s "
+		    "(within %d days): hold the arl-batch ceremony and import "
+		    "its bundle", t, HK_PUBLISH_ARL_DAYS);
+	}
+	return 0;
+}
+
+/* When the current set was published: the latest CRL thisUpdate. */
+static time_t
+published_at(const struct hk_repo_set *s)
+{
+	time_t t = 0;
+	size_t i;
+
+	for (i = 0; i < s->nfiles; i++)
+		if (s->files[i].is_crl && strncmp(s->files[i].path, "crl/",
+		    4) == 0 && s->files[i].this_update > t)
+			t = s->files[i].this_update;
+	return t;
+}
+
+/* The day of t in Japan Standard Time. */
+static long
+jst_day(time_t t)
+{
+	long long s = (long long)t + HK_PUBLISH_DAY_OFFSET;
+
+	return (long)(s >= 0 ? s / 86400 : (s - 86399) / 86400);
+}
+
+/* 1 when a daily run has nothing to do: published the same day (JST),
+ * the same ARL of the day, every partition there. */
+static int
+skip(const struct publish_work *w, const struct publish_opts *o)
+{
+	const struct hk_repo_file *arl;
+	char path[32];
+	size_t i;
+	time_t at;
+
+	if (o->now || w->cur == NULL)
+		return 0;
+	at = published_at(w->cur);
+	if (at == 0 || jst_day(at) != jst_day(w->now))
+		return 0;
+	arl = hk_repo_find(w->cur, "arl.crl");
+	if ((arl == NULL) != (w->arl.der == NULL) ||
+	    (arl != NULL && arl->number != w->arl.number))
+		return 0;
+	for (i = 0; i < w->nparts; i++) {
+		snprintf(path, sizeof(path), "crl/%s.crl", w->parts[i].m->code);
+		if (hk_repo_find(w->cur, path) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/* ---- the ARL and the CRLs ---- */
+
+/* arl.crl: the ARL of the day, verified with a root generation first. */
+static int
+write_arl(struct publish_work *w)
+{
+	const unsigned char *p = w->arl.der;
+	struct hk_repo_file info;
+	X509_CRL *crl = NULL;
+	uint64_t num = 0;
+	size_t i;
+	int r, ok = 0;
+
+	if (w->arl.der == NULL)
+		return 0;
+	if ((crl = d2i_X509_CRL(NULL, &p, (long)w->arl.len)) != NULL &&
+	    p == w->arl.der + w->arl.len && hk_crl_number(crl, &num) == 0 &&
+	    num == w->arl.number)
+		for (i = 0; i < w->roots.n && !ok; i++)
+			ok = hk_crl_verify(crl, w->roots.r[i].x) == 0;
+	X509_CRL_free(crl);
+	ERR_clear_error();
+	hk_err_clear();
+	if (!ok) {
+		warn_add(w, "CPS 4-4-10: ARL %" PRIu64 " does not verify with "
+		    "any root generation: not released", w->arl.number);
+		return 0;
+	}
+	memset(&info, 0, sizeof(info));
+	info.this_update = w->arl.this_update;
+	info.next_update = w->arl.next_update;
+	info.number = w->arl.number;
+	if ((r = hk_repo_add(w->w, "arl.crl", w->arl.der, w->arl.len,
+	    &info)) != 0)
+		return r;
+	w->arl_released = 1;
+	return 0;
+}
+
+/* The last number of a partition: the store's or the current set's,
+ * whichever is higher (a crash after the swap and before the store
+ * commit never reuses a number). */
+static int
+last_number(struct publish_work *w, const char *code, uint64_t *last)
+{
+	const struct hk_repo_file *f;
+	char path[32];
+	int r;
+
+	if ((r = hk_store_crl_number_get(w->store, code, last)) != 0)
+		return r;
+	snprintf(path, sizeof(path), "crl/%s.crl", code);
+	if (w->cur != NULL && (f = hk_repo_find(w->cur, path)) != NULL &&
+	    f->is_crl && f->number > *last)
+		*last = f->number;
+	return 0;
+}
+
+static int
+write_crls(struct publish_work *w)
+{
+	struct hk_crlcache_ctx cc;
+	struct hk_crlcache *cache = NULL;
+	struct hk_crlpub_entries e;
+	const char **codes = NULL;
+	struct hk_crlpub_in in;
+	struct hk_crl_spec spec;
+	struct hk_repo_file info;
+	X509_NAME *dn = NULL;
+	unsigned char *der = NULL;
+	char dir[4096], path[32], detail[1200];
+	size_t i, len;
+	uint64_t last;
+	int r = 0;
+
+	memset(&e, 0, sizeof(e));
+	memset(&cc, 0, sizeof(cc));
+	if ((r = hk_online_path(w->on, "crlcache", dir, sizeof(dir))) != 0 ||
+	    (r = hk_store_crl_seq_max(w->store, &cc.upto)) != 0)
+		return r;
+	cc.store = w->store;
+	cc.dir = dir;
+	cc.store_id = hk_state_get(w->on->st, "store.id");
+	cc.now = w->now;
+	if (cc.store_id == NULL) {
+		hk_err_set("%s/state.conf: store.id missing", w->on->st->dir);
+		return HK_ERR_STATE;
+	}
+	if ((codes = calloc(w->nparts + 1, sizeof(*codes))) == NULL)
+		return HK_ERR_ALLOC;
+	for (i = 0; i < w->nparts; i++)
+		codes[i] = w->parts[i].m->code;
+	r = hk_crlcache_open(&cc, codes, w->nparts, &cache);
+	free(codes);
+	if (r != 0)
+		return r;
+	for (i = 0; i < w->nparts && r == 0; i++) {
+		struct part_result *pr = &w->parts[i];
+
+		memset(&spec, 0, sizeof(spec));
+		spec.issuer = w->issuer;
+		spec.scope = HK_CRL_SCOPE_USER;
+		spec.validity_hours = w->p->crl_validity_hours;
+		spec.interval_hours = w->p->crl_interval_hours;
+		/* the IDP names exactly what the certificates' CRL DP
+		 * names (hk_cert_build_user) */
+		if ((r = hk_cert_partition_dn(w->p, pr->m->romaji,
+		    w->rehearsal, &dn)) != 0)
+			break;
+		spec.idp_dn = dn;
+		hk_cert_partition_uri(w->p, pr->m->code, spec.idp_uri,
+		    sizeof(spec.idp_uri));
+		if ((r = last_number(w, pr->m->code, &last)) != 0 ||
+		    (r = hk_crlcache_get(cache, i, &e, &pr->rebuilt)) != 0)
+			goto next;
+		if (last >= (uint64_t)INT64_MAX) {
+			hk_err_set("partition %s: cRLNumber exhausted",
+			    pr->m->code);
+			r = HK_ERR_INVALID;
+			goto next;
+		}
+		pr->count = e.count;
+		pr->number = last + 1;
+		memset(&in, 0, sizeof(in));
+		in.spec = &spec;
+		in.p = w->p;
+		in.this_update = w->now;
+		in.number = pr->number;
+		in.last = last;
+		in.key = w->ikey;
+		if ((r = hk_crlpub_sign(&in, &e, &der, &len)) != 0)
+			goto next;
+		memset(&info, 0, sizeof(info));
+		info.this_update = w->now;
+		info.next_update = w->now + (time_t)spec.validity_hours * 3600;
+		info.number = pr->number;
+		snprintf(path, sizeof(path), "crl/%s.crl", pr->m->code);
+		r = hk_repo_add(w->w, path, der, len, &info);
+		w->entries += pr->count;
+		w->rebuilt += (size_t)pr->rebuilt;
+next:
+		if (r != 0) {
+			snprintf(detail, sizeof(detail), "%s", hk_err_msg());
+			hk_err_set("partition %s (%s): %s", pr->m->code,
+			    pr->m->romaji, detail);
+		}
+		hk_crlpub_entries_free(&e);
+		OPENSSL_free(der);
+		der = NULL;
+		X509_NAME_free(dn);
+		dn = NULL;
+	}
+	hk_crlcache_free(cache);
+	return r;
+}
+
+/* The numbers of the published set into the store, one transaction. */
+static int
+numbers_commit(struct publish_work *w)
+{
+	size_t i;
+	int r;
+
+	if ((r = hk_store_begin(w->store)) != 0)
+		return r;
+	for (i = 0; i < w->nparts; i++)
+		if ((r = hk_store_crl_number_set(w->store,
+		    w->parts[i].m->code, w->parts[i].number)) != 0) {
+			hk_store_rollback(w->store);
+			return r;
+		}
+	return hk_store_commit(w->store);
+}
+
+static void
+audit_published(struct publish_work *w, const struct publish_opts *o)
+{
+	char tu[32], nu[32];
+	size_t i;
+
+	hk_time_format(w->now, tu, sizeof(tu));
+	hk_time_format(w->now + (time_t)w->p->crl_validity_hours * 3600, nu,
+	    sizeof(nu));
+	for (i = 0; i < w->nparts; i++)
+		hk_online_audit(w->on, "crl.publish", "ok", "partition %s "
+		    "(%s): cRLNumber %" PRIu64 ", entries %zu%s, thisUpdate "
+		    "%s, nextUpdate %s, set %lu", w->parts[i].m->code,
+		    w->parts[i].m->romaji, w->parts[i].number,
+		    w->parts[i].count, w->parts[i].rebuilt ?
+		    " (cache rebuilt)" : "", tu, nu, w->set);
+	if (w->arl_released) {
+		hk_time_format(w->arl.this_update, tu, sizeof(tu));
+		hk_time_format(w->arl.next_update, nu, sizeof(nu));
+		hk_online_audit(w->on, "arl.release", "ok", "ARL %" PRIu64
+		    ": thisUpdate %s, nextUpdate %s, set %lu", w->arl.number,
+		    tu, nu, w->set);
+	}
+	hk_online_audit(w->on, "publish.done", "ok", "set %lu at %s: %zu CRLs, "
+	    "%zu entries, ARL %s%s", w->set, o->repo, w->nparts, w->entries,
+	    w->arl_released ? "released" : "none",
+	    w->nwarn ? ", with warnings" : "");
+}
+
+static int
+publish(struct publish_work *w, const struct publish_opts *o)
+{
+	char tu[32];
+	time_t expiry;
+	int r;
+
+	hk_time_format(w->now, tu, sizeof(tu));
+	hk_online_audit(w->on, "publish.start", "ok", "repo %s, %zu "
+	    "partitions, issuing CA generation %d, thisUpdate %s%s", o->repo,
+	    w->nparts, w->gen, tu, o->now ? ", --now (CPS 4-4-9 emergency)" :
+	    "");
+	expiry = w->now + (time_t)w->p->crl_validity_hours * 3600;
+	if (expiry < w->now + (time_t)w->p->crl_interval_hours * 3600 +
+	    HK_PUBLISH_MARGIN) {
+		char t[32];
+
+		hk_time_format(expiry, t, sizeof(t));
+		warn_add(w, "CPS 4-4-10: the CRLs published now expire at %s, "
+		    "before the next run (%d h) and its margin (%d h)", t,
+		    w->p->crl_interval_hours, HK_PUBLISH_MARGIN / 3600);
+	}
+	if ((r = hk_repo_begin(o->repo, &w->w)) != 0 ||
+	    (r = write_ca(w)) != 0 || (r = write_arl(w)) != 0 ||
+	    (r = write_crls(w)) != 0 ||
+	    (r = hk_repo_commit(w->w, &w->set)) != 0)
+		return r;
+	warn_audit(w);
+	if ((r = numbers_commit(w)) != 0) {
+		char detail[1024];
+
+		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
+		hk_err_set("set %lu is published, but the store did not take "
+		    "its CRL numbers (the next run reads them from the set): "
+		    "%s", w->set, detail);
+		return r;
+	}
+	audit_published(w, o);
+	return 0;
+}
+
+int
+cmd_publish(int argc, char **argv)
+{
+	struct publish_opts o;
+	struct publish_work w;
+	char t[32];
+	int r, i;
+
+	memset(&w, 0, sizeof(w));
+	w.lockfd = -1;
+	if ((r = parse(&o, argc, argv)) != 0)
+		return r == 1 ? 0 : r;
+	if ((r = work_open(&w, &o)) != 0 || (r = check_arls(&w)) != 0)
+		goto fail;
+	if (skip(&w, &o)) {
+		hk_time_format(published_at(w.cur), t, sizeof(t));
+		hk_online_audit(w.on, "publish.skip", "ok", "set %lu at %s was "
+		    "published at %s, the same day (JST); nothing published "
+		    "(--now for an emergency)", w.cur->n, o.repo, t);
+		warn_audit(&w);
+		if ((r = hk_online_checkpoint(w.on)) != 0)
+			goto out;
+		printf("Nothing to publish: set %lu at %s was published at %s, "
+		    "the same day (JST); --now publishes at once (CPS "
+		    "4-4-9)\n", w.cur->n, o.repo, t);
+		goto out;
+	}
+	if ((r = publish(&w, &o)) != 0)
+		goto fail;
+	if ((r = hk_online_checkpoint(w.on)) != 0)
+		goto out;
+	printf("Published set %lu at %s: %zu CRLs (%zu entries, %zu caches "
+	    "rebuilt), ARL %s\n", w.set, o.repo, w.nparts, w.entries,
+	    w.rebuilt, w.arl_released ? "released" : "none");
+	goto out;
+fail:
+	/* once logged in, a failure is an audit record (before, nothing
+	 * was touched and no checkpoint could be signed) */
+	if (w.on != NULL && w.on->tok != NULL) {
+		warn_audit(&w);
+		hk_online_audit(w.on, "publish.done", "fail", "%s",
+		    hk_err_msg());
+		hk_online_checkpoint_keep_err(w.on);
+	}
+out:
+	work_close(&w);
+	if (r == 0 && w.nwarn > 0) {
+		/* everything is published, but an operator must act soon
+		 * (docs/publish.md): exit 9, one line */
+		char line[2048];
+		size_t off;
+
+		off = (size_t)snprintf(line, sizeof(line), "warning: ");
+		for (i = 0; i < w.nwarn && off < sizeof(line); i++)
+			off += (size_t)snprintf(line + off, sizeof(line) - off,
+			    "%s%s", i ? "; " : "", w.warn[i]);
+		hk_err_set("%s", line);
+		r = HK_ERR_WARNING;
+	}
+	return r;
+}

@@ -1,0 +1,143 @@
+/*
+ * store_crl.c - what "hanko-online publish" reads from the store: the CRL
+ * entries of a partition in revocation order (crl_entries, appended by
+ * hk_store_cert_revoke in the revoking transaction) and the pre-signed ARLs
+ * (docs/store.md, docs/publish.md). The CRL numbers are store_sqlite.c's
+ * hk_store_crl_number_*.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "err.h"
+#include "store.h"
+#include "store_int.h"
+
+int
+hk_store_crl_seq_max(struct hk_store *s, uint64_t *out)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	*out = 0;
+	if ((r = hk_store_prepare(s, "SELECT coalesce(max(seq), 0) FROM "
+	    "crl_entries", &st)) != 0)
+		return r;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_int64 v = sqlite3_column_int64(st, 0);
+		*out = v > 0 ? (uint64_t)v : 0;
+	} else
+		r = hk_store_fail(s, rc, "crl_entries: max(seq)");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+hk_store_crl_entries_each(struct hk_store *s, const char *partition,
+    uint64_t after, uint64_t upto, time_t alive_at,
+    int (*fn)(uint64_t seq, const char *partition, time_t not_after,
+    const unsigned char *entry, size_t len, void *arg), void *arg)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if (after > (uint64_t)INT64_MAX || upto > (uint64_t)INT64_MAX) {
+		hk_err_set("%s: crl_entries: seq out of range", s->path);
+		return HK_ERR_INVALID;
+	}
+	/* one partition: the index crl_entries_partition (municipality,
+	 * seq); all: one pass over the table in rowid (seq) order */
+	if ((r = hk_store_prepare(s, partition != NULL ?
+	    "SELECT seq, municipality, not_after, entry FROM crl_entries "
+	    "WHERE municipality = ?1 AND seq > ?2 AND seq <= ?3 AND "
+	    "not_after >= ?4 ORDER BY seq" :
+	    "SELECT seq, municipality, not_after, entry FROM crl_entries "
+	    "WHERE seq > ?2 AND seq <= ?3 AND not_after >= ?4 ORDER BY seq",
+	    &st)) != 0)
+		return r;
+	if (partition != NULL)
+		sqlite3_bind_text(st, 1, partition, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)after);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)upto);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)alive_at);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *m = sqlite3_column_text(st, 1);
+		const void *e = sqlite3_column_blob(st, 3);
+		int n = sqlite3_column_bytes(st, 3);
+
+		if (m == NULL || e == NULL || n <= 0) {
+			hk_err_set("%s: crl_entries: seq %lld: an empty entry",
+			    s->path, (long long)sqlite3_column_int64(st, 0));
+			r = HK_ERR_STATE;
+			break;
+		}
+		if ((r = fn((uint64_t)sqlite3_column_int64(st, 0),
+		    (const char *)m, (time_t)sqlite3_column_int64(st, 2), e,
+		    (size_t)n, arg)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = hk_store_fail(s, rc, "crl_entries: select");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+hk_store_arl_current(struct hk_store *s, time_t t, struct hk_store_arl *out)
+{
+	sqlite3_stmt *st;
+	int r, rc, n;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = hk_store_prepare(s, "SELECT number, this_update, next_update, "
+	    "der FROM arls WHERE this_update <= ?1 AND ?1 < next_update "
+	    "ORDER BY number DESC LIMIT 1", &st)) != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)t);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n = sqlite3_column_bytes(st, 3);
+		if (n <= 0 || (out->der = malloc((size_t)n)) == NULL)
+			r = n <= 0 ? HK_ERR_STATE : HK_ERR_ALLOC;
+		else {
+			memcpy(out->der, sqlite3_column_blob(st, 3), (size_t)n);
+			out->len = (size_t)n;
+			out->number = (uint64_t)sqlite3_column_int64(st, 0);
+			out->this_update = (time_t)sqlite3_column_int64(st, 1);
+			out->next_update = (time_t)sqlite3_column_int64(st, 2);
+		}
+	} else if (rc == SQLITE_DONE) {
+		hk_err_set("%s: arls: CPS 4-4-10: no imported ARL is current",
+		    s->path);
+		r = HK_ERR_NOT_FOUND;
+	} else
+		r = hk_store_fail(s, rc, "arls: select");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+hk_store_arl_horizon(struct hk_store *s, time_t *out)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	*out = 0;
+	if ((r = hk_store_prepare(s, "SELECT coalesce(max(next_update), 0) "
+	    "FROM arls", &st)) != 0)
+		return r;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*out = (time_t)sqlite3_column_int64(st, 0);
+	else
+		r = hk_store_fail(s, rc, "arls: max(next_update)");
+	sqlite3_finalize(st);
+	return r;
+}
+
+void
+hk_store_arl_clear(struct hk_store_arl *a)
+{
+	free(a->der);
+	memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# t_online_publish.sh - "hanko-online publish" (issue 5 items 5 and 6;
+# CPS 2-6-2, 2-6-3, 4-4-3, 4-4-9, 4-4-10, 7-2; docs/publish.md,
+# docs/repository.md): a working publisher (make_online), six residents'
+# certificates, three revoked with different reasons; then the partition
+# CRLs checked with openssl (signature, the right partition only, critical
+# IDP naming the partition, increasing numbers, verify -crl_check), the ARL
+# of the day released from an imported arl-batch, the warnings and their
+# exit status 9, the daily run that has nothing to do, --now, the lock, the
+# atomic swap of the repository link, the entry cache rebuilt when deleted
+# or damaged, an entry dropped only after its certificate expired, and a
+# failed login that changes nothing.
+. "$(dirname "$0")/lib.sh"
+. "$HANKO_SRC/test/data/issuance/setup.sh"
+. "$HANKO_SRC/test/data/online/setup.sh"
+fresh_tmp
+T=$HANKO_TMP
+make_online "$T"
+P=$T/repo
+db() { sqlite3 "$O/store.db" "$1"; }
+pub() { "$ON" publish --state "$O" --repo "$P" "$@"; }
+crl_text() { openssl crl -inform DER -in "$P/crl/$1.crl" -noout -text; }
+crl_number() { printf '%d' "$(openssl crl -inform DER -in "$P/crl/$1.crl" -noout -crlnumber | cut -d= -f2)"; }
+set_of() { readlink "$P"; }
+# every file of a set matches its MANIFEST (sha256sum, not our reader)
+set_ok() { (cd "$1" && awk '{print $1 "  " $3}' MANIFEST | sha256sum -c --quiet) >/dev/null 2>&1; }
+
+# Six residents in six partitions; three revoked, each with its own reason.
+B=$T/req
+mkdir -p "$B"
+cp -r "$REQ/keys" "$B/"
+sed -n 1,7p "$REQ/valid.csv" >"$B/batch.csv"
+ok "issue six certificates" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/issued"
+RES=$T/issued/results.csv
+serial() { sed -n "s/^$1,ok,//p" "$RES"; }
+S_KC=$(serial 2)	# 431010 Kumamoto-shi Chuo-ku
+S_AC=$(serial 3)	# 432024 Yatsushiro-shi
+S_SU=$(serial 4)	# 432148 Aso-shi
+S_GOOD=$(serial 5)	# 432105 Kikuchi-shi, stays valid
+RC=(--clock 2026-04-03T09:00:00Z)
+ok "revoke 431010's: keyCompromise" "$ON" revoke --state "$O" "${RC[@]}" --serial "$S_KC" --reason key-compromise
+ok "revoke 432024's: affiliationChanged" "$ON" revoke --state "$O" "${RC[@]}" --serial "$S_AC" --reason affiliation-changed
+ok "revoke 432148's: superseded" "$ON" revoke --state "$O" "${RC[@]}" --serial "$S_SU" --reason superseded
+NPART=$(grep -c ',yes$' "$O/municipalities.csv")
+
+fails "usage: --repo is required" 2 "are required" "$ON" publish --state "$O"
+
+# CPS 4-4-10: no ARL imported yet: everything else published, exit 9.
+fails "CPS 4-4-10: no current ARL: published with a warning (exit 9)" 9 \
+	"^hanko-online publish: warning: CPS 4-4-10: no imported ARL is current at 2026-04-03T10:00:00Z" \
+	pub --clock 2026-04-03T10:00:00Z
+check "... the repository is a link to set 1" test "$(set_of)" = "repo.sets/1"
+check "... one CRL per partition ($NPART)" test "$(ls "$P/crl" | wc -l)" = "$NPART"
+check "... no arl.crl" test ! -e "$P/arl.crl"
+check "... the warning is audited as a failure" grep -q "	publish.warning	fail	.*no imported ARL is current" "$O/audit/audit.log"
+check "... every file matches the MANIFEST (sha256sum -c)" set_ok "$P"
+
+# The ARL batch from the root (the arl-batch ceremony with 10 ARLs).
+sed 's/count: 35/count: 10/' "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" >"$T/arl-batch.yaml"
+ok "offline: arl-batch ceremony (10 ARLs from 2026-04-02T11:00)" "$OFF" ceremony run "$T/arl-batch.yaml" \
+	--state "$S" --clock 2026-04-02T11:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+ok "offline: bundle of the ARLs" "$OFF" bundle create --state "$S" --clock 2026-04-02T12:00:00Z --type arl-batch \
+	--out "$T/b-arl" "${SH[@]}" "$S"/certs/arl/arl-{1,2,3,4,5,6,7,8,9,10}.crl
+ok "import the ARLs" "$ON" import --state "$O" --type arl-batch "$T/b-arl"
+
+N1=$(crl_number 431010)
+ok "CPS 4-4-9: the daily publication (24 h later)" pub --clock 2026-04-04T03:00:00Z
+check "... set 2" test "$(set_of)" = "repo.sets/2"
+check "... CRL numbers increase (431010: $N1 -> $(crl_number 431010))" test "$(crl_number 431010)" = $((N1 + 1))
+check "... the store holds the published numbers" test "$(db "SELECT number FROM crl_numbers WHERE partition = '431010'")" = $((N1 + 1))
+bad=0
+for f in "$P"/crl/*.crl; do
+	v=$(openssl crl -inform DER -in "$f" -CAfile "$ISS" -noout -verify 2>&1) || true
+	[ "$v" = "verify OK" ] || bad=$((bad + 1))
+done
+check "CPS 7-2-1: every partition CRL verifies with the issuing CA (openssl crl -verify)" test "$bad" = 0
+bad=0
+for f in "$P"/crl/*.crl; do
+	code=$(basename "$f" .crl)
+	name=$(awk -F, -v c="$code" '$1 == c { print $4 }' "$O/municipalities.csv")
+	t=$(openssl crl -inform DER -in "$f" -noout -text)
+	# here-strings, not "echo | grep -q" (pipefail and an early exit)
+	grep -q "Issuing Distribution Point: critical" <<<"$t" || bad=$((bad + 1))
+	grep -q "DirName:C = JP, O = JPKI, OU = Kumamoto-ken, OU = CRL Distribution Points, CN = $name CRLDP, OU = TEST" <<<"$t" ||
+		bad=$((bad + 1))
+	grep -q "Only User Certificates" <<<"$t" || bad=$((bad + 1))
+	grep -q "Next Update: Apr  7 03:00:00 2026 GMT" <<<"$t" || bad=$((bad + 1))
+done
+check "PROFILE.md: each IDP is critical, names its partition, user certificates only; valid 72 h" test "$bad" = 0
+where() { grep -l "$1" "$T"/txt/*.txt | xargs -r -n1 basename | tr '\n' ' '; }
+mkdir -p "$T/txt"
+for f in "$P"/crl/*.crl; do crl_text "$(basename "$f" .crl)" >"$T/txt/$(basename "$f" .crl).txt"; done
+check "431010's serial is on 431010's CRL only" test "$(where "$S_KC")" = "431010.txt "
+check "432024's serial is on 432024's CRL only" test "$(where "$S_AC")" = "432024.txt "
+check "432148's serial is on 432148's CRL only" test "$(where "$S_SU")" = "432148.txt "
+check "the valid certificate is on no CRL" test -z "$(where "$S_GOOD")"
+check "CPS 4-4-4-2 reasons: Key Compromise, Affiliation Changed, Superseded" sh -c \
+	"grep -A4 '$S_KC' '$T/txt/431010.txt' | grep -q 'Key Compromise' &&
+	 grep -A4 '$S_AC' '$T/txt/432024.txt' | grep -q 'Affiliation Changed' &&
+	 grep -A4 '$S_SU' '$T/txt/432148.txt' | grep -q Superseded"
+check "partitions without revocations list none" sh -c "! grep -q 'Serial Number' '$T/txt/432105.txt'"
+
+# openssl verify -crl_check with the partition CRL.
+cat "$R" "$ISS" >"$T/chain.pem"
+AT=(-attime "$(date -u -d 2026-04-04T04:00:00Z +%s)")
+for s in "$S_KC" "$S_GOOD"; do openssl x509 -inform DER -in "$T/issued/certs/$s.der" -out "$T/$s.pem"; done
+openssl crl -inform DER -in "$P/crl/431010.crl" -out "$T/431010.crl.pem"
+openssl crl -inform DER -in "$P/crl/432105.crl" -out "$T/432105.crl.pem"
+openssl verify "${AT[@]}" -crl_check -CAfile "$T/chain.pem" -CRLfile "$T/431010.crl.pem" "$T/$S_KC.pem" >"$T/v1" 2>&1 || true
+check "openssl verify -crl_check: the revoked certificate is revoked" grep -q "certificate revoked" "$T/v1"
+ok "openssl verify -crl_check: the valid one passes with its partition CRL" \
+	openssl verify "${AT[@]}" -crl_check -CAfile "$T/chain.pem" -CRLfile "$T/432105.crl.pem" "$T/$S_GOOD.pem"
+
+# CPS 4-4-10: the ARL of the day.
+check "arl.crl is released: ARL 2 (the highest whose thisUpdate has come)" cmp "$P/arl.crl" "$S/certs/arl/arl-2.crl"
+check "... it verifies with the root (openssl crl -verify)" sh -c \
+	"openssl crl -inform DER -in '$P/arl.crl' -CAfile '$R' -noout -verify 2>&1 | grep -qx 'verify OK'"
+check "... MANIFEST: its times and number" grep -q " arl.crl 2026-04-03T11:00:00Z 2026-04-06T11:00:00Z 2$" "$P/MANIFEST"
+check "MANIFEST: the CRLs' times and numbers" grep -q " crl/431010.crl 2026-04-04T03:00:00Z 2026-04-07T03:00:00Z $((N1 + 1))$" "$P/MANIFEST"
+check "root/gen-1.cer is the root" cmp "$P/root/gen-1.cer" <(openssl x509 -in "$R" -outform DER)
+check "issuing/issuing-1.cer is the issuing CA" cmp "$P/issuing/issuing-1.cer" "$S/certs/issuing-1.der"
+check "root/roots.p7c holds the root (openssl pkcs7)" sh -c \
+	"openssl pkcs7 -inform DER -in '$P/root/roots.p7c' -print_certs -noout | grep -q 'subject=.*Governor of Kumamoto'"
+check "audit: publish.start, $NPART crl.publish, arl.release, publish.done" sh -c \
+	"tac '$O/audit/audit.log' | sed '/	publish.start	/q' >'$T/last.log';
+	 [ \$(grep -c '	crl.publish	ok	-	partition ' '$T/last.log') = $NPART ] &&
+	 grep -q '	arl.release	ok	-	ARL 2: ' '$T/last.log' && grep -q '	publish.done	ok	-	set 2 ' '$T/last.log'"
+
+# A second run the same day does nothing; --now publishes at once.
+N2=$(crl_number 431010)
+ok "CPS 2-6-2: a second daily run the same day (JST) publishes nothing" pub --clock 2026-04-04T10:00:00Z
+check "... and says so" grep -q "^Nothing to publish: set 2 " "$HANKO_TMP/out"
+check "... no new set, the same numbers" test "$(set_of)" = "repo.sets/2" -a "$(crl_number 431010)" = "$N2"
+
+# A revocation between two runs: appended to its partition's cache.
+S_CE=$(serial 6)	# 431028 Kumamoto-shi Higashi-ku
+ok "revoke 431028's: cessationOfOperation" "$ON" revoke --state "$O" --clock 2026-04-04T09:00:00Z --serial "$S_CE" \
+	--reason cessation-of-operation
+
+# The swap: a reader holding the old set keeps reading it.
+D2=$(tree_digest "$T/repo.sets/2")
+exec 8<"$P/crl/431010.crl"
+H2=$(sha256sum <"$P/crl/431010.crl" | cut -c1-64)
+ok "CPS 4-4-9: --now publishes at once (emergency)" pub --clock 2026-04-04T10:00:00Z --now
+check "... set 3, numbers +1" test "$(set_of)" = "repo.sets/3" -a "$(crl_number 431010)" = $((N2 + 1))
+check "... the new revocation appended (no cache rebuilt)" grep -q "(4 entries, 0 caches rebuilt)" "$HANKO_TMP/out"
+check "... on 431028's CRL, Cessation Of Operation" sh -c \
+	"openssl crl -inform DER -in '$P/crl/431028.crl' -noout -text | grep -A4 '$S_CE' | grep -q 'Cessation Of Operation'"
+check "... the old set is untouched beside it" test "$(tree_digest "$T/repo.sets/2")" = "$D2"
+check "... both sets match their MANIFESTs" sh -c "cd '$T' && (cd repo.sets/2 && awk '{print \$1 \"  \" \$3}' MANIFEST | sha256sum -c --quiet) && (cd repo.sets/3 && awk '{print \$1 \"  \" \$3}' MANIFEST | sha256sum -c --quiet)"
+check "... audited with --now" grep -q "	publish.start	ok	.*--now (CPS 4-4-9 emergency)" "$O/audit/audit.log"
+
+N3=$(crl_number 431010)
+ok "the next day in JST (00:30) publishes, 5.5 h after the last" pub --clock 2026-04-04T15:30:00Z
+check "... set 4, numbers +1" test "$(set_of)" = "repo.sets/4" -a "$(crl_number 431010)" = $((N3 + 1))
+check "... read from the appended cache (no cache rebuilt), still listed" sh -c \
+	"grep -q '(4 entries, 0 caches rebuilt)' '$HANKO_TMP/out' &&
+	 openssl crl -inform DER -in '$P/crl/431028.crl' -noout -text | grep -q '$S_CE'"
+
+# The lock: a second publish while one runs fails at once.
+exec 9>>"$O/publish.lock"
+flock -n 9
+fails "a publish while another holds the lock fails at once" 3 "publish.lock: another publish is running" \
+	pub --clock 2026-04-05T03:00:00Z --now
+flock -u 9
+exec 9>&-
+check "... nothing published" test "$(set_of)" = "repo.sets/4"
+
+# The entry cache: deleted or damaged, rebuilt with the same entries.
+entries() { crl_text "$1" | sed -n '/^Revoked Certificates:/,/^    Signature Algorithm/p'; }
+E0=$(entries 431010)
+rm -f "$O/crlcache/431010.entries" "$O/crlcache/431010.head"
+ok "cache deleted: rebuilt" pub --clock 2026-04-05T03:00:00Z --now
+check "... one cache rebuilt" grep -q "(4 entries, 1 caches rebuilt)" "$HANKO_TMP/out"
+check "... the same entries" test "$(entries 431010)" = "$E0"
+printf 'x' | dd of="$O/crlcache/432024.entries" bs=1 seek=5 conv=notrunc 2>/dev/null
+E1=$(entries 432024)
+ok "cache damaged: rebuilt" pub --clock 2026-04-05T03:00:00Z --now
+check "... one cache rebuilt" grep -q "1 caches rebuilt" "$HANKO_TMP/out"
+check "... the same entries" test "$(entries 432024)" = "$E1"
+check "... the audit says which" grep -q "	crl.publish	ok	-	partition 432024 .*(cache rebuilt)" "$O/audit/audit.log"
+
+# Three sets kept: the current and the two before it.
+check "old sets pruned: 4, 5 and 6 remain" test "$(ls "$T/repo.sets" | sort -n | tr '\n' ' ')" = "4 5 6 "
+check "a reader that opened a CRL of set 2 still reads it whole after set 2 is gone" \
+	test "$(sha256sum <&8 | cut -c1-64)" = "$H2"
+exec 8<&-
+
+# CPS 4-4-10: the ARLs run out within 7 days: published, exit 9.
+N5=$(crl_number 431010)
+fails "CPS 4-4-10: the ARLs run out within 7 days: published with a warning" 9 \
+	"warning: CPS 4-4-10: the imported ARLs run out at 2026-04-14T11:00:00Z \(within 7 days\)" \
+	pub --clock 2026-04-08T03:00:00Z
+check "... published all the same (ARL 6, numbers +1)" test "$(crl_number 431010)" = $((N5 + 1)) -a \
+	"$(cmp -s "$P/arl.crl" "$S/certs/arl/arl-6.crl" && echo same)" = same
+
+# A failed login changes nothing: no new set, numbers unchanged.
+cp -p "$O/secrets/token-user-pin" "$T/pin.keep"
+echo 000000 >"$O/secrets/token-user-pin"
+L=$(set_of); SETS=$(ls -a "$T/repo.sets"); NUMS=$(db "SELECT * FROM crl_numbers ORDER BY partition")
+fails "a wrong token PIN: nothing published" 5 "" pub --clock 2026-04-09T03:00:00Z
+check "... the link, the sets and the numbers unchanged" test "$(set_of)" = "$L" -a "$(ls -a "$T/repo.sets")" = "$SETS" -a \
+	"$(db "SELECT * FROM crl_numbers ORDER BY partition")" = "$NUMS"
+cp -p "$T/pin.keep" "$O/secrets/token-user-pin"
+
+# PROFILE.md: an entry stays on its CRL until its certificate expires.
+NA=$(openssl x509 -inform DER -in "$T/issued/certs/$S_KC.der" -noout -enddate | cut -d= -f2)
+check "the revoked certificates expire 2029-04-02T11:59:59Z" test "$NA" = "Apr  2 11:59:59 2029 GMT"
+fails "at the last second of its validity the entry is still listed" 9 "no imported ARL is current" \
+	pub --clock 2029-04-02T11:59:59Z
+check "... 431010's CRL lists it" sh -c "openssl crl -inform DER -in '$P/crl/431010.crl' -noout -text | grep -q '$S_KC'"
+fails "one second after, the entry is gone" 9 "no imported ARL is current" pub --clock 2029-04-02T12:00:00Z --now
+check "... 431010's CRL lists nothing" sh -c "! openssl crl -inform DER -in '$P/crl/431010.crl' -noout -text | grep -q 'Serial Number'"
+check "... its cache was rebuilt without it" grep -q "	crl.publish	ok	-	partition 431010 .*entries 0 (cache rebuilt)" "$O/audit/audit.log"
+check "... and the CRL still verifies" sh -c \
+	"openssl crl -inform DER -in '$P/crl/431010.crl' -CAfile '$ISS' -noout -verify 2>&1 | grep -qx 'verify OK'"
+
+ok "the online audit log verifies (checkpoints by audit-1)" "$OFF" audit verify --state "$O"
+finish

@@ -1,0 +1,818 @@
+/*
+ * test_crlpub.c - the publisher's partition CRLs (online/crlpub.c) and its
+ * repository sets (online/repo.c).
+ *
+ * The template-built CRL is compared with what OpenSSL's own X509_CRL code
+ * makes of the same CRL (shared/crl.c: hk_crl_build + hk_crl_sign_checked,
+ * RSA PKCS#1 v1.5 being deterministic): the same bytes, for 0, 1 and many
+ * entries (every length form of the SEQUENCE OF header); and read back by
+ * d2i_X509_CRL: signature, entries, serials, reasons, dates, IDP and number
+ * equal, hk_crl_lint passes. A wrong key or a number that does not increase
+ * is refused. The entry cache is appended, checked and rebuilt against a
+ * real store.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cert.h"
+#include "clock.h"
+#include "crl.h"
+#include "crlpub.h"
+#include "err.h"
+#include "name.h"
+#include "profile.h"
+#include "repo.h"
+#include "store.h"
+#include "testutil.h"
+
+#define PART_DN	"C=JP, O=JPKI, OU=Kumamoto-ken, OU=CRL Distribution " \
+		"Points, CN=Kumamoto-shi Chuo-ku CRLDP"
+
+static struct hk_profile *p;
+static EVP_PKEY *k;
+static X509 *ca;
+static X509_NAME *part;
+
+static time_t
+at(const char *s)
+{
+	time_t t;
+
+	cr_assert_eq(hk_time_parse(s, &t), 0);
+	return t;
+}
+
+static EVP_PKEY *
+key_file(const char *name)
+{
+	char path[4096];
+	EVP_PKEY *key;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cert/%s", HK_TEST_DATA, name);
+	cr_assert_not_null(f = fopen(path, "r"));
+	key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	cr_assert_not_null(key);
+	return key;
+}
+
+/* A CA certificate to sign with (the root kind has what a CRL issuer
+ * needs: subject, SKI, cRLSign). */
+static X509 *
+ca_for(const struct hk_profile *prof, EVP_PKEY *key)
+{
+	X509 *x = NULL;
+
+	cr_assert_eq(hk_cert_build_root(prof, key, at("2026-04-01T00:00:00Z"),
+	    0, &x), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_cert_sign_checked(x, key, key, prof, HK_CERT_ROOT, 0),
+	    0, "%s", hk_err_msg());
+	return x;
+}
+
+static void
+setup(void)
+{
+	k = key_file("rsa2048.pem");
+	cr_assert_eq(hk_profile_default(&p), 0);
+	ca = ca_for(p, k);
+	cr_assert_eq(hk_name_parse(PART_DN, &part), 0);
+}
+
+static void
+teardown(void)
+{
+	X509_NAME_free(part);
+	X509_free(ca);
+	EVP_PKEY_free(k);
+	hk_profile_free(p);
+}
+
+TestSuite(crlpub, .init = setup, .fini = teardown);
+
+static void
+spec_user(struct hk_crl_spec *s, X509 *issuer, const struct hk_profile *prof)
+{
+	memset(s, 0, sizeof(*s));
+	s->issuer = issuer;
+	s->scope = HK_CRL_SCOPE_USER;
+	s->idp_dn = part;
+	hk_cert_partition_uri(prof, "431010", s->idp_uri, sizeof(s->idp_uri));
+	s->validity_hours = prof->crl_validity_hours;
+	s->interval_hours = prof->crl_interval_hours;
+}
+
+/* n entries with ascending serials (9..20 bytes), reasons 1..5 and none,
+ * revocation dates spread before thisUpdate. */
+static struct hk_crl_entry *
+entries_make(size_t n)
+{
+	struct hk_crl_entry *e = calloc(n + 1, sizeof(*e));
+	size_t i;
+
+	cr_assert_not_null(e);
+	for (i = 0; i < n; i++) {
+		BIGNUM *bn = BN_new();
+		ASN1_INTEGER *ai;
+
+		/* 0x40 <i> <random>: ascending in i, 20 octets, positive */
+		unsigned char b[20];
+		b[0] = 0x40;
+		b[1] = (unsigned char)(i >> 16);
+		b[2] = (unsigned char)(i >> 8);
+		b[3] = (unsigned char)i;
+		cr_assert_eq(RAND_bytes(b + 4, 16), 1);
+		cr_assert_not_null(BN_bin2bn(b, 20, bn));
+		cr_assert_not_null(ai = BN_to_ASN1_INTEGER(bn, NULL));
+		BN_free(bn);
+		e[i].serial = ai;
+		e[i].revoked = at("2026-04-10T00:00:00Z") + (time_t)i * 61;
+		e[i].reason = (enum hk_crl_reason)(i % 6);
+	}
+	return e;
+}
+
+static void
+entries_free(struct hk_crl_entry *e, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		ASN1_INTEGER_free((ASN1_INTEGER *)e[i].serial);
+	free(e);
+}
+
+/* The template path: entries in the given order. */
+static int
+template_crl(const struct hk_crl_spec *s, const struct hk_profile *prof,
+    EVP_PKEY *key, const struct hk_crl_entry *e, size_t n, const size_t *order,
+    uint64_t number, uint64_t last, unsigned char **der, size_t *len)
+{
+	struct hk_crlpub_entries pe;
+	struct hk_crlpub_in in;
+	size_t i;
+
+	memset(&pe, 0, sizeof(pe));
+	for (i = 0; i < n; i++) {
+		unsigned char *d = NULL;
+		size_t dl = 0;
+
+		cr_assert_eq(hk_crl_entry_der(&e[order ? order[i] : i], &d,
+		    &dl), 0);
+		cr_assert_eq(hk_crlpub_entries_add(&pe, d, dl), 0);
+		OPENSSL_free(d);
+	}
+	memset(&in, 0, sizeof(in));
+	in.spec = s;
+	in.p = prof;
+	in.this_update = at("2026-04-20T00:00:00Z");
+	in.number = number;
+	in.last = last;
+	in.key = key;
+	return hk_crlpub_sign(&in, &pe, der, len);
+}
+
+/* Everything OpenSSL's parser reads back equals what went in. */
+static void
+check_read_back(const unsigned char *der, size_t len,
+    const struct hk_crl_spec *s, const struct hk_profile *prof,
+    const struct hk_crl_entry *e, size_t n, uint64_t number)
+{
+	const unsigned char *q = der;
+	X509_CRL *c;
+	STACK_OF(X509_REVOKED) *revs;
+	ISSUING_DIST_POINT *idp;
+	uint64_t num = 0;
+	size_t i;
+	int crit = -1, j;
+
+	cr_assert_not_null(c = d2i_X509_CRL(NULL, &q, (long)len));
+	cr_assert_eq(q, der + len, "trailing bytes after the CRL");
+	cr_assert_eq(X509_CRL_verify(c, X509_get0_pubkey(s->issuer)), 1);
+	cr_assert_eq(hk_crl_verify(c, s->issuer), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_crl_lint(c, s, prof, 1), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_crl_number(c, &num), 0);
+	cr_assert_eq(num, number);
+	cr_assert_eq(X509_CRL_get_version(c), X509_CRL_VERSION_2);
+	idp = X509_CRL_get_ext_d2i(c, NID_issuing_distribution_point, &crit,
+	    NULL);
+	cr_assert_not_null(idp);
+	cr_assert_eq(crit, 1, "IDP must be critical");
+	cr_assert(idp->onlyuser);
+	cr_assert_eq(X509_NAME_cmp(sk_GENERAL_NAME_value(
+	    idp->distpoint->name.fullname, 0)->d.directoryName, part), 0);
+	ISSUING_DIST_POINT_free(idp);
+	revs = X509_CRL_get_REVOKED(c);
+	/* no entries: the list is absent (RFC 5280 5.1.2.6), a NULL stack */
+	cr_assert_eq(revs == NULL ? 0 : (size_t)sk_X509_REVOKED_num(revs), n);
+	for (i = 0; i < n; i++) {
+		const X509_REVOKED *rv = NULL;
+		ASN1_ENUMERATED *reason;
+		ASN1_TIME *t = ASN1_TIME_set(NULL, e[i].revoked);
+
+		/* found by serial, whatever the order on the wire */
+		for (j = 0; j < sk_X509_REVOKED_num(revs); j++)
+			if (ASN1_INTEGER_cmp(X509_REVOKED_get0_serialNumber(
+			    sk_X509_REVOKED_value(revs, j)), e[i].serial) == 0)
+				rv = sk_X509_REVOKED_value(revs, j);
+		cr_assert_not_null(rv, "entry %zu missing", i);
+		cr_assert_eq(ASN1_TIME_compare(
+		    X509_REVOKED_get0_revocationDate(rv), t), 0);
+		ASN1_TIME_free(t);
+		reason = X509_REVOKED_get_ext_d2i(rv, NID_crl_reason, NULL,
+		    NULL);
+		if (e[i].reason == HK_REASON_NONE)
+			cr_assert_null(reason);
+		else {
+			cr_assert_not_null(reason);
+			cr_assert_eq(ASN1_ENUMERATED_get(reason),
+			    (long)e[i].reason);
+		}
+		ASN1_ENUMERATED_free(reason);
+	}
+	X509_CRL_free(c);
+}
+
+/* The same CRL through shared/crl.c (X509_CRL, sorted by serial). */
+static unsigned char *
+reference_crl(struct hk_crl_spec *s, const struct hk_profile *prof,
+    EVP_PKEY *key, const struct hk_crl_entry *e, size_t n, uint64_t number,
+    int *len)
+{
+	X509_CRL *c = NULL;
+	unsigned char *der = NULL;
+
+	s->entries = e;
+	s->n_entries = n;
+	cr_assert_eq(hk_crl_build(s, at("2026-04-20T00:00:00Z"), number, &c),
+	    0, "%s", hk_err_msg());
+	cr_assert_eq(hk_crl_sign_checked(c, s, prof, key, NULL, NULL), 0, "%s",
+	    hk_err_msg());
+	cr_assert_gt(*len = i2d_X509_CRL(c, &der), 0);
+	X509_CRL_free(c);
+	s->entries = NULL;
+	s->n_entries = 0;
+	return der;
+}
+
+static void
+same_as_openssl(size_t n)
+{
+	struct hk_crl_spec s;
+	struct hk_crl_entry *e = entries_make(n);
+	unsigned char *der = NULL, *ref;
+	size_t len = 0;
+	int rlen = 0;
+
+	spec_user(&s, ca, p);
+	cr_assert_eq(template_crl(&s, p, k, e, n, NULL, 7, 6, &der, &len), 0,
+	    "%s", hk_err_msg());
+	check_read_back(der, len, &s, p, e, n, 7);
+	ref = reference_crl(&s, p, k, e, n, 7, &rlen);
+	cr_assert_eq(len, (size_t)rlen, "%zu entries: length %zu, OpenSSL's "
+	    "%d", n, len, rlen);
+	cr_assert_eq(memcmp(der, ref, len), 0, "%zu entries: the bytes differ "
+	    "from OpenSSL's X509_CRL encoding", n);
+	OPENSSL_free(ref);
+	OPENSSL_free(der);
+	entries_free(e, n);
+}
+
+/* 0 (list absent), 1 (short length), 3 (0x81), 100 (0x82), 2000 (0x83) */
+Test(crlpub, no_entries_same_bytes_as_openssl) { same_as_openssl(0); }
+Test(crlpub, one_entry_same_bytes_as_openssl) { same_as_openssl(1); }
+Test(crlpub, three_entries_same_bytes_as_openssl) { same_as_openssl(3); }
+Test(crlpub, hundred_entries_same_bytes_as_openssl) { same_as_openssl(100); }
+Test(crlpub, many_entries_same_bytes_as_openssl, .timeout = 120)
+{
+	same_as_openssl(2000);
+}
+
+Test(crlpub, revocation_order_reads_back_and_lints)
+{
+	struct hk_crl_spec s;
+	size_t n = 50, order[50], i;
+	struct hk_crl_entry *e = entries_make(n);
+	unsigned char *der = NULL;
+	size_t len = 0;
+
+	for (i = 0; i < n; i++)
+		order[i] = (i * 17) % n;	/* not sorted by serial */
+	spec_user(&s, ca, p);
+	cr_assert_eq(template_crl(&s, p, k, e, n, order, 2, 1, &der, &len), 0,
+	    "%s", hk_err_msg());
+	check_read_back(der, len, &s, p, e, n, 2);
+	OPENSSL_free(der);
+	entries_free(e, n);
+}
+
+Test(crlpub, repository_uri_in_the_idp)
+{
+	struct hk_profile *rp = NULL;
+	struct hk_crl_spec s;
+	struct hk_crl_entry *e = entries_make(2);
+	unsigned char *der = NULL, *ref;
+	const unsigned char *q;
+	ISSUING_DIST_POINT *idp;
+	GENERAL_NAME *gn;
+	X509_CRL *c;
+	size_t len = 0;
+	int rlen = 0;
+
+	cr_assert_eq(hk_profile_load(HK_TEST_DATA "/profile/good-repo.yaml",
+	    &rp), 0);
+	spec_user(&s, ca, rp);
+	cr_assert_str_eq(s.idp_uri,
+	    "http://repo.example.jp/kumamoto/crl/431010.crl");
+	cr_assert_eq(template_crl(&s, rp, k, e, 2, NULL, 3, 0, &der, &len), 0,
+	    "%s", hk_err_msg());
+	check_read_back(der, len, &s, rp, e, 2, 3);
+	ref = reference_crl(&s, rp, k, e, 2, 3, &rlen);
+	cr_assert_eq(len, (size_t)rlen);
+	cr_assert_eq(memcmp(der, ref, len), 0);
+	q = der;
+	c = d2i_X509_CRL(NULL, &q, (long)len);
+	idp = X509_CRL_get_ext_d2i(c, NID_issuing_distribution_point, NULL,
+	    NULL);
+	gn = sk_GENERAL_NAME_value(idp->distpoint->name.fullname, 1);
+	cr_assert_eq(gn->type, GEN_URI);
+	ISSUING_DIST_POINT_free(idp);
+	X509_CRL_free(c);
+	OPENSSL_free(ref);
+	OPENSSL_free(der);
+	entries_free(e, 2);
+	hk_profile_free(rp);
+}
+
+Test(crlpub, ecdsa_p384_issuer)
+{
+	struct hk_profile *ep = NULL;
+	struct hk_crl_spec s;
+	struct hk_crl_entry *e = entries_make(5);
+	EVP_PKEY *ek = key_file("p384.pem");
+	X509 *eca;
+	unsigned char *der = NULL;
+	size_t len = 0;
+
+	cr_assert_eq(hk_profile_load(HK_TEST_DATA "/profile/good-p384.yaml",
+	    &ep), 0, "%s", hk_err_msg());
+	eca = ca_for(ep, ek);
+	spec_user(&s, eca, ep);
+	cr_assert_eq(template_crl(&s, ep, ek, e, 5, NULL, 1, 0, &der, &len), 0,
+	    "%s", hk_err_msg());
+	check_read_back(der, len, &s, ep, e, 5, 1);
+	OPENSSL_free(der);
+	X509_free(eca);
+	EVP_PKEY_free(ek);
+	entries_free(e, 5);
+	hk_profile_free(ep);
+}
+
+Test(crlpub, wrong_key_refused)
+{
+	struct hk_crl_spec s;
+	struct hk_crl_entry *e = entries_make(3);
+	EVP_PKEY *other = key_file("rsa3072.pem");
+	unsigned char *der = NULL;
+	size_t len = 0;
+
+	spec_user(&s, ca, p);
+	cr_assert_eq(template_crl(&s, p, other, e, 3, NULL, 2, 1, &der, &len),
+	    HK_ERR_VERIFY);
+	cr_assert_null(der);
+	cr_assert_eq(len, 0);
+	cr_assert(strstr(hk_err_msg(), "does not verify") != NULL, "%s",
+	    hk_err_msg());
+	EVP_PKEY_free(other);
+	entries_free(e, 3);
+}
+
+Test(crlpub, number_must_increase)
+{
+	struct hk_crl_spec s;
+	struct hk_crl_entry *e = entries_make(1);
+	unsigned char *der = NULL;
+	size_t len = 0;
+
+	spec_user(&s, ca, p);
+	cr_assert_eq(template_crl(&s, p, k, e, 1, NULL, 5, 5, &der, &len),
+	    HK_ERR_INVALID);
+	cr_assert_eq(template_crl(&s, p, k, e, 1, NULL, 4, 5, &der, &len),
+	    HK_ERR_INVALID);
+	cr_assert_null(der);
+	cr_assert(strstr(hk_err_msg(), "RFC 5280 5.2.3") != NULL);
+	entries_free(e, 1);
+}
+
+Test(crlpub, entries_must_be_one_sequence_each)
+{
+	struct hk_crlpub_entries pe;
+	static const unsigned char good[] = { 0x30, 0x03, 0x02, 0x01, 0x05 };
+	static const unsigned char trailing[] = { 0x30, 0x03, 0x02, 0x01, 0x05,
+	    0x00 };
+	static const unsigned char set[] = { 0x31, 0x03, 0x02, 0x01, 0x05 };
+	static const unsigned char shortl[] = { 0x30, 0x05, 0x02, 0x01, 0x05 };
+
+	memset(&pe, 0, sizeof(pe));
+	cr_assert_eq(hk_crlpub_entries_add(&pe, good, sizeof(good)), 0);
+	cr_assert_neq(hk_crlpub_entries_add(&pe, trailing, sizeof(trailing)),
+	    0);
+	cr_assert_neq(hk_crlpub_entries_add(&pe, set, sizeof(set)), 0);
+	cr_assert_neq(hk_crlpub_entries_add(&pe, shortl, sizeof(shortl)), 0);
+	cr_assert_eq(pe.count, 1);
+	cr_assert_eq(pe.len, sizeof(good));
+	hk_crlpub_entries_free(&pe);
+}
+
+/* ---- the entry cache against a real store ---- */
+
+static struct hk_store *st;
+static char cdir[4000];
+static int nserial;
+
+static struct hk_store *
+store_fresh(const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%.3900s/store.db", hk_test_dir(name));
+	snprintf(cdir, sizeof(cdir), "%.3900s/crlcache", hk_test_dir(name));
+	cr_assert_eq(hk_store_open(path, 1, &st), 0, "%s", hk_err_msg());
+	nserial = 0;
+	return st;
+}
+
+/* A valid certificate of muni expiring at not_after, revoked now. */
+static void
+revoked_cert(const char *muni, time_t not_after, int reason)
+{
+	static const unsigned char key[32] = "0123456789abcdef0123456789abcde";
+	struct hk_store_cert c;
+	struct hk_crl_entry e;
+	ASN1_INTEGER *ai;
+	BIGNUM *bn;
+	unsigned char *d = NULL;
+	char id[32];
+	size_t dl = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.serial[0] = 0x41;
+	c.serial[1] = (unsigned char)++nserial;
+	memset(c.serial + 2, 0x33, 18);
+	c.serial_len = 20;
+	snprintf(c.municipality, sizeof(c.municipality), "%s", muni);
+	snprintf(id, sizeof(id), "resident-%d", nserial);
+	cr_assert_eq(hk_store_resident_key(key, id, c.resident_key), 0);
+	memset(c.issuer, 0x11, 20);
+	c.issuer_len = 20;
+	c.not_before = at("2026-04-01T00:00:00Z");
+	c.not_after = not_after;
+	c.tbs = (const unsigned char *)"tbs";
+	c.tbs_len = 3;
+	cr_assert_eq(hk_store_cert_reserve(st, &c), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_cert_complete(st, c.serial, c.serial_len,
+	    (const unsigned char *)"der", 3), 0);
+	bn = BN_bin2bn(c.serial, 20, NULL);
+	ai = BN_to_ASN1_INTEGER(bn, NULL);
+	e.serial = ai;
+	e.revoked = at("2026-04-05T00:00:00Z") + nserial;
+	e.reason = (enum hk_crl_reason)reason;
+	cr_assert_eq(hk_crl_entry_der(&e, &d, &dl), 0);
+	cr_assert_eq(hk_store_cert_revoke(st, c.serial, c.serial_len, reason,
+	    e.revoked, d, dl), 0, "%s", hk_err_msg());
+	OPENSSL_free(d);
+	ASN1_INTEGER_free(ai);
+	BN_free(bn);
+}
+
+static void
+ctx_now(struct hk_crlcache_ctx *cc, const char *now)
+{
+	memset(cc, 0, sizeof(*cc));
+	cc->store = st;
+	cc->dir = cdir;
+	cc->store_id = "test-store";
+	cc->now = at(now);
+	cr_assert_eq(hk_store_crl_seq_max(st, &cc->upto), 0);
+}
+
+static void
+get(struct hk_crlcache_ctx *cc, const char *code, int want_rebuilt,
+    size_t want_count, struct hk_crlpub_entries *e)
+{
+	struct hk_crlcache *c = NULL;
+	const char *codes[1] = { code };
+	int rebuilt = -1;
+
+	cr_assert_eq(hk_crlcache_open(cc, codes, 1, &c), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(hk_crlcache_get(c, 0, e, &rebuilt), 0, "%s",
+	    hk_err_msg());
+	hk_crlcache_free(c);
+	cr_assert_eq(rebuilt, want_rebuilt, "%s: rebuilt %d, wanted %d", code,
+	    rebuilt, want_rebuilt);
+	cr_assert_eq(e->count, want_count, "%s: %zu entries, wanted %zu",
+	    code, e->count, want_count);
+}
+
+static int
+same(const struct hk_crlpub_entries *a, const struct hk_crlpub_entries *b)
+{
+	return a->len == b->len && a->count == b->count && (a->len == 0 ||
+	    memcmp(a->buf + HK_CRLPUB_ROOM, b->buf + HK_CRLPUB_ROOM,
+	    a->len) == 0);
+}
+
+static void
+rm_cache(const char *code)
+{
+	char path[4100];
+
+	snprintf(path, sizeof(path), "%s/%s.entries", cdir, code);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s.head", cdir, code);
+	unlink(path);
+}
+
+Test(crlpub, cache_append_check_and_rebuild, .timeout = 60)
+{
+	struct hk_crlcache_ctx cc;
+	struct hk_crlpub_entries a, b;
+	time_t far = at("2029-04-01T00:00:00Z");
+	char path[4100];
+	unsigned char *buf;
+	size_t len;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	store_fresh("crlpub_cache");
+	revoked_cert("431010", far, 1);
+	revoked_cert("432024", far, 3);
+	revoked_cert("431010", far, 4);
+	ctx_now(&cc, "2026-04-06T00:00:00Z");
+	/* first: built from the store, each partition its own entries */
+	get(&cc, "431010", 1, 2, &a);
+	hk_crlpub_entries_free(&a);
+	get(&cc, "432024", 1, 1, &a);
+	hk_crlpub_entries_free(&a);
+	get(&cc, "435015", 1, 0, &a);
+	hk_crlpub_entries_free(&a);
+	/* again: read from the cache */
+	get(&cc, "431010", 0, 2, &a);
+	/* a new revocation is appended, not rebuilt */
+	revoked_cert("431010", far, 5);
+	ctx_now(&cc, "2026-04-06T00:00:00Z");
+	get(&cc, "431010", 0, 3, &b);
+	cr_assert_eq(memcmp(a.buf + HK_CRLPUB_ROOM, b.buf + HK_CRLPUB_ROOM,
+	    a.len), 0, "the old entries come first, unchanged");
+	hk_crlpub_entries_free(&a);
+	/* the appended cache reads back whole, not rebuilt */
+	get(&cc, "431010", 0, 3, &a);
+	cr_assert(same(&a, &b));
+	hk_crlpub_entries_free(&a);
+	/* deleted: rebuilt, the same bytes */
+	rm_cache("431010");
+	get(&cc, "431010", 1, 3, &a);
+	cr_assert(same(&a, &b));
+	hk_crlpub_entries_free(&a);
+	/* a flipped byte: rebuilt, the same bytes */
+	snprintf(path, sizeof(path), "%s/431010.entries", cdir);
+	buf = hk_test_read(path, &len);
+	buf[len / 2] ^= 0x01;
+	hk_test_write(path, buf, len);
+	free(buf);
+	get(&cc, "431010", 1, 3, &a);
+	cr_assert(same(&a, &b));
+	hk_crlpub_entries_free(&a);
+	/* a damaged header: rebuilt */
+	snprintf(path, sizeof(path), "%s/431010.head", cdir);
+	hk_test_write(path, "hanko-crlcache 1\n", 17);
+	get(&cc, "431010", 1, 3, &a);
+	cr_assert(same(&a, &b));
+	hk_crlpub_entries_free(&a);
+	/* an append whose header never followed (a crash): cut, not used */
+	snprintf(path, sizeof(path), "%s/431010.entries", cdir);
+	buf = hk_test_read(path, &len);
+	buf = realloc(buf, len + 5);
+	memcpy(buf + len, "\x30\x03\x02\x01\x07", 5);
+	hk_test_write(path, buf, len + 5);
+	free(buf);
+	get(&cc, "431010", 0, 3, &a);
+	cr_assert(same(&a, &b));
+	hk_crlpub_entries_free(&a);
+	/* another store's cache: rebuilt */
+	cc.store_id = "another-store";
+	get(&cc, "431010", 1, 3, &a);
+	cr_assert(same(&a, &b));
+	hk_crlpub_entries_free(&a);
+	hk_crlpub_entries_free(&b);
+	hk_store_close(st);
+}
+
+Test(crlpub, expired_entry_dropped_only_after_expiry, .timeout = 60)
+{
+	struct hk_crlcache_ctx cc;
+	struct hk_crlpub_entries a;
+
+	memset(&a, 0, sizeof(a));
+	store_fresh("crlpub_expiry");
+	revoked_cert("431010", at("2026-06-01T00:00:00Z"), 1);
+	revoked_cert("431010", at("2029-04-01T00:00:00Z"), 2);
+	ctx_now(&cc, "2026-05-31T23:59:59Z");
+	get(&cc, "431010", 1, 2, &a);
+	hk_crlpub_entries_free(&a);
+	/* at the second it expires it is still listed */
+	ctx_now(&cc, "2026-06-01T00:00:00Z");
+	get(&cc, "431010", 0, 2, &a);
+	hk_crlpub_entries_free(&a);
+	/* after: the cache holds an expired entry, rebuilt without it */
+	ctx_now(&cc, "2026-06-01T00:00:01Z");
+	get(&cc, "431010", 1, 1, &a);
+	hk_crlpub_entries_free(&a);
+	get(&cc, "431010", 0, 1, &a);
+	hk_crlpub_entries_free(&a);
+	hk_store_close(st);
+}
+
+/* Open the caches of three partitions in one run (one bulk pass). */
+static void
+get3(struct hk_crlcache_ctx *cc, const int want_rebuilt[3],
+    const size_t want_count[3], struct hk_crlpub_entries e[3])
+{
+	static const char *codes[3] = { "431010", "432024", "435015" };
+	struct hk_crlcache *c = NULL;
+	int i, rebuilt;
+
+	cr_assert_eq(hk_crlcache_open(cc, codes, 3, &c), 0, "%s",
+	    hk_err_msg());
+	for (i = 0; i < 3; i++) {
+		rebuilt = -1;
+		cr_assert_eq(hk_crlcache_get(c, (size_t)i, &e[i], &rebuilt),
+		    0, "%s", hk_err_msg());
+		cr_assert_eq(rebuilt, want_rebuilt[i], "%s: rebuilt %d",
+		    codes[i], rebuilt);
+		cr_assert_eq(e[i].count, want_count[i], "%s: %zu entries",
+		    codes[i], e[i].count);
+	}
+	hk_crlcache_free(c);
+}
+
+Test(crlpub, cache_bulk_pass_routes_each_row_to_its_partition, .timeout = 60)
+{
+	struct hk_crlcache_ctx cc;
+	struct hk_crlpub_entries e[3], one;
+	time_t far = at("2029-04-01T00:00:00Z");
+	static const int all[3] = { 1, 1, 1 }, none[3] = { 0, 0, 0 };
+	static const int first[3] = { 1, 0, 0 };
+	static const size_t c1[3] = { 2, 1, 0 }, c2[3] = { 2, 2, 0 };
+	static const size_t c3[3] = { 1, 2, 0 };
+	int i;
+
+	memset(e, 0, sizeof(e));
+	memset(&one, 0, sizeof(one));
+	store_fresh("crlpub_bulk");
+	revoked_cert("431010", at("2026-06-01T00:00:00Z"), 1);
+	revoked_cert("432024", far, 3);
+	revoked_cert("431010", far, 4);
+	revoked_cert("431001", far, 4);	/* not a partition of the run */
+	ctx_now(&cc, "2026-04-06T00:00:00Z");
+	get3(&cc, all, c1, e);
+	/* the same bytes as each partition rebuilt on its own */
+	rm_cache("431010");
+	get(&cc, "431010", 1, 2, &one);
+	cr_assert(same(&one, &e[0]));
+	hk_crlpub_entries_free(&one);
+	for (i = 0; i < 3; i++)
+		hk_crlpub_entries_free(&e[i]);
+	/* one new revocation: appended to its partition, nothing rebuilt */
+	revoked_cert("432024", far, 5);
+	ctx_now(&cc, "2026-04-06T00:00:00Z");
+	get3(&cc, none, c2, e);
+	for (i = 0; i < 3; i++)
+		hk_crlpub_entries_free(&e[i]);
+	/* an expiry in one partition rebuilds that one only */
+	ctx_now(&cc, "2026-06-02T00:00:00Z");
+	get3(&cc, first, c3, e);
+	for (i = 0; i < 3; i++)
+		hk_crlpub_entries_free(&e[i]);
+	hk_store_close(st);
+}
+
+/* ---- repository sets ---- */
+
+static void
+put(struct hk_repo_writer *w, const char *path, const char *text,
+    uint64_t number)
+{
+	struct hk_repo_file crl;
+
+	memset(&crl, 0, sizeof(crl));
+	crl.this_update = at("2026-04-20T00:00:00Z");
+	crl.next_update = at("2026-04-23T00:00:00Z");
+	crl.number = number;
+	cr_assert_eq(hk_repo_add(w, path, text, strlen(text), number ? &crl :
+	    NULL), 0, "%s", hk_err_msg());
+}
+
+Test(crlpub, repo_sets_swap_read_and_prune)
+{
+	char repo[4200], path[4300];
+	struct hk_repo_writer *w;
+	struct hk_repo_set *s = NULL, *old = NULL;
+	const struct hk_repo_file *f;
+	unsigned char *buf;
+	size_t len;
+	unsigned long n;
+	int i;
+
+	snprintf(repo, sizeof(repo), "%s/repo", hk_test_dir("crlpub_repo"));
+	cr_assert_eq(hk_repo_open(repo, &s), HK_ERR_NOT_FOUND);
+	for (i = 1; i <= 5; i++) {
+		char text[32];
+
+		cr_assert_eq(hk_repo_begin(repo, &w), 0, "%s", hk_err_msg());
+		snprintf(text, sizeof(text), "set %d", i);
+		put(w, "root/gen-1.cer", text, 0);
+		put(w, "crl/431010.crl", text, (uint64_t)i);
+		put(w, "arl.crl", "arl", 9);
+		cr_assert_eq(hk_repo_add(w, "../x", "x", 1, NULL),
+		    HK_ERR_INVALID);
+		cr_assert_eq(hk_repo_add(w, "MANIFEST", "x", 1, NULL),
+		    HK_ERR_INVALID);
+		cr_assert_eq(hk_repo_add(w, "arl.crl", "x", 1, NULL),
+		    HK_ERR_EXISTS);
+		cr_assert_eq(hk_repo_commit(w, &n), 0, "%s", hk_err_msg());
+		hk_repo_abort(w);
+		cr_assert_eq(n, (unsigned long)i);
+		if (i == 1)
+			cr_assert_eq(hk_repo_open(repo, &old), 0);
+	}
+	cr_assert_eq(hk_repo_open(repo, &s), 0, "%s", hk_err_msg());
+	cr_assert_eq(s->n, 5);
+	cr_assert_eq(s->nfiles, 3);
+	cr_assert_not_null(f = hk_repo_find(s, "crl/431010.crl"));
+	cr_assert(f->is_crl);
+	cr_assert_eq(f->number, 5);
+	cr_assert_eq(f->next_update, at("2026-04-23T00:00:00Z"));
+	cr_assert_eq(hk_repo_read(s, "root/gen-1.cer", &buf, &len), 0);
+	cr_assert_eq(len, 5);
+	cr_assert_eq(memcmp(buf, "set 5", 5), 0);
+	free(buf);
+	/* sets 3 and 4 kept, 1 and 2 removed; a reader of set 1 keeps its
+	 * MANIFEST (read at open) */
+	snprintf(path, sizeof(path), "%s.sets/4/MANIFEST", repo);
+	cr_assert_eq(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s.sets/3/MANIFEST", repo);
+	cr_assert_eq(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s.sets/2", repo);
+	cr_assert_neq(access(path, F_OK), 0);
+	cr_assert_eq(old->n, 1);
+	cr_assert_eq(hk_repo_find(old, "crl/431010.crl")->number, 1);
+	hk_repo_close(old);
+	/* a changed file is caught against its MANIFEST line */
+	snprintf(path, sizeof(path), "%s.sets/5/arl.crl", repo);
+	hk_test_write(path, "ARL", 3);
+	cr_assert_eq(hk_repo_read(s, "arl.crl", &buf, &len), HK_ERR_VERIFY);
+	hk_repo_close(s);
+	/* an uncommitted set leaves nothing visible */
+	cr_assert_eq(hk_repo_begin(repo, &w), 0);
+	put(w, "root/gen-1.cer", "half", 0);
+	hk_repo_abort(w);
+	cr_assert_eq(hk_repo_open(repo, &s), 0);
+	cr_assert_eq(s->n, 5);
+	hk_repo_close(s);
+	/* a repo that is a folder is refused */
+	snprintf(path, sizeof(path), "%s/plain", hk_test_dir("crlpub_repo2"));
+	cr_assert_eq(mkdir(path, 0755), 0);
+	cr_assert_eq(hk_repo_begin(path, &w), HK_ERR_STATE);
+	cr_assert_eq(hk_repo_open(path, &s), HK_ERR_STATE);
+}
+
+Test(crlpub, repo_access_and_types)
+{
+	cr_assert(hk_repo_public("arl.crl"));
+	cr_assert(hk_repo_public("root/gen-1.cer"));
+	cr_assert(hk_repo_public("cross/pair-0011223344556677.der"));
+	cr_assert(!hk_repo_public("crl/431010.crl"));
+	cr_assert(!hk_repo_public("MANIFEST"));
+	cr_assert_str_eq(hk_repo_content_type("root/gen-1.cer"),
+	    "application/pkix-cert");
+	cr_assert_str_eq(hk_repo_content_type("crl/431010.crl"),
+	    "application/pkix-crl");
+	cr_assert_str_eq(hk_repo_content_type("root/roots.p7c"),
+	    "application/pkcs7-mime");
+	cr_assert_str_eq(hk_repo_content_type("cross/pair-0011.der"),
+	    "application/octet-stream");
+}
