@@ -39,6 +39,9 @@ static const char usage_text[] =
 "             certificate from the issuing CA (again: renewal)\n"
 "  ocsp-refresh  sign the OCSP responses that are due (after a revocation,\n"
 "             and hourly)\n"
+"  ldap-push  write a repository set into an LDAP directory: the root's\n"
+"             entry and one entry per CRL partition (CPS 4-4-4-1)\n"
+"  index-page the public index page of a repository set (HTML)\n"
 	/* ---- end later usage lines ---- */
 "  version    print the version\n";
 
@@ -60,6 +63,8 @@ static const struct {
 	{ "responder", cmd_responder },
 	{ "ocsp-refresh", cmd_ocsp_refresh },
 	{ "ocsp-answer", cmd_ocsp_answer },
+	{ "ldap-push", cmd_ldap },
+	{ "index-page", cmd_index },
 	/* ---- end later subcommands ---- */
 };
 

@@ -99,6 +99,8 @@ int hk_online_resident_key(struct hk_online *on, const char *resident_id,
 int cmd_responder(int argc, char **argv);
 int cmd_ocsp_refresh(int argc, char **argv);
 int cmd_ocsp_answer(int argc, char **argv);
+int cmd_ldap(int argc, char **argv);
+int cmd_index(int argc, char **argv);
 /* ---- end later subcommands ---- */
 
 #endif

@@ -1,0 +1,146 @@
+/*
+ * cmd_ldap.c - "hanko-online ldap-push": write the published repository
+ * folder into an LDAP directory (CPS 2-6, 4-4-4-1; ldap_publish.h,
+ * docs/ldap.md). The bind password comes from a passin source into locked
+ * memory and is wiped; the push is audited (ldap.publish ok/fail, with the
+ * counts) with a checkpoint.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "ldap_publish.h"
+#include "online.h"
+#include "passin.h"
+#include "secmem.h"
+
+struct ldap_opts {
+	struct hk_online_opts c;	/* --state, --clock */
+	const char *repo;		/* --repo: the repository folder */
+	const char *uri;		/* --ldap URI */
+	const char *bind_dn;		/* --bind-dn DN */
+	const char *passin;		/* --passin SRC, NULL: prompt */
+	int starttls;			/* --starttls */
+	int timeout;			/* --timeout S, 0: the default */
+};
+
+static const char ldap_usage[] =
+"usage: hanko-online ldap-push --state DIR --repo DIR --ldap URI\n"
+"           --bind-dn DN [--passin SRC] [--starttls] [--timeout S]\n";
+
+static int
+parse(struct ldap_opts *o, int argc, char **argv)
+{
+	const char *v;
+	char *end;
+	long t;
+	int i, r;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
+			if (r != 0)
+				return r;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			fputs(ldap_usage, stdout);
+			return 1;
+		} else if (strcmp(argv[i], "--starttls") == 0) {
+			o->starttls = 1;
+		} else if (strcmp(argv[i], "--repo") == 0 ||
+		    strcmp(argv[i], "--ldap") == 0 ||
+		    strcmp(argv[i], "--bind-dn") == 0 ||
+		    strcmp(argv[i], "--passin") == 0 ||
+		    strcmp(argv[i], "--timeout") == 0) {
+			const char *opt = argv[i];
+
+			if ((v = hk_online_opt_value(argc, argv, &i)) == NULL)
+				return HK_ERR_USAGE;
+			if (strcmp(opt, "--repo") == 0)
+				o->repo = v;
+			else if (strcmp(opt, "--ldap") == 0)
+				o->uri = v;
+			else if (strcmp(opt, "--bind-dn") == 0)
+				o->bind_dn = v;
+			else if (strcmp(opt, "--passin") == 0)
+				o->passin = v;
+			else {
+				t = strtol(v, &end, 10);
+				if (*v < '1' || *v > '9' || *end != '\0' ||
+				    t > HK_LDAP_TIMEOUT_MAX) {
+					hk_err_set("--timeout %s: expected 1 "
+					    "to %d seconds", v,
+					    HK_LDAP_TIMEOUT_MAX);
+					return HK_ERR_USAGE;
+				}
+				o->timeout = (int)t;
+			}
+		} else {
+			hk_err_set("%s: unknown option (see --help)", argv[i]);
+			return HK_ERR_USAGE;
+		}
+	}
+	if (o->c.state == NULL || o->repo == NULL || o->uri == NULL ||
+	    o->bind_dn == NULL) {
+		hk_err_set("--state, --repo, --ldap and --bind-dn are required "
+		    "(see --help)");
+		return HK_ERR_USAGE;
+	}
+	return 0;
+}
+
+int
+cmd_ldap(int argc, char **argv)
+{
+	struct ldap_opts o;
+	struct hk_ldap_opts lo;
+	struct hk_ldap_stats st;
+	struct hk_online *on = NULL;
+	char prompt[256], *pw = NULL;
+	int r;
+
+	memset(&st, 0, sizeof(st));
+	if ((r = parse(&o, argc, argv)) != 0)
+		return r == 1 ? 0 : r;
+	/* a server that drops the connection must not kill us silently */
+	signal(SIGPIPE, SIG_IGN);
+	if ((r = hk_online_open(&o.c, &on)) != 0)
+		return r;
+	snprintf(prompt, sizeof(prompt), "LDAP password for %.200s: ",
+	    o.bind_dn);
+	if ((r = hk_passin_read(o.passin, prompt, &pw)) != 0)
+		goto fail;
+	memset(&lo, 0, sizeof(lo));
+	lo.uri = o.uri;
+	lo.bind_dn = o.bind_dn;
+	lo.password = pw;
+	lo.starttls = o.starttls;
+	lo.timeout = o.timeout;
+	lo.stats = &st;
+	r = hk_ldap_publish(&lo, o.repo);
+	hk_secret_free(pw);
+	pw = NULL;
+	if (r != 0)
+		goto fail;
+	hk_online_audit(on, "ldap.publish", "ok", "%s as %s from %s: root "
+	    "entry %s (%zu cACertificate, %zu crossCertificatePair, ARL), "
+	    "%zu partition CRLs; %zu entries added, %zu updated", o.uri,
+	    o.bind_dn, o.repo, st.root_dn, st.ca_certs, st.pairs,
+	    st.partitions, st.added, st.updated);
+	if ((r = hk_online_checkpoint(on)) != 0)
+		goto out;
+	printf("LDAP %s: %s: %zu cACertificate, %zu crossCertificatePair, "
+	    "ARL; %zu partition CRLs (%zu entries added, %zu updated)\n",
+	    o.uri, st.root_dn, st.ca_certs, st.pairs, st.partitions,
+	    st.added, st.updated);
+	goto out;
+ fail:
+	hk_online_audit(on, "ldap.publish", "fail", "%s (%zu entries added, "
+	    "%zu updated before)", hk_err_msg(), st.added, st.updated);
+	hk_online_checkpoint_keep_err(on);
+ out:
+	hk_secret_free(pw);
+	hk_online_close(on);
+	return r;
+}

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# t_online_ldap.sh - "hanko-online ldap-push" (issue 6 item 4; CPS 2-6,
+# 4-4-4-1; PROFILE.md "Repository"; docs/ldap.md): a throwaway slapd on a
+# loopback port (test/data/ldap/slapd.conf.in: core schema, mdb, suffix
+# c=JP), then
+#   - a set in production naming made with openssl (prodset.sh): partition
+#     entries cRLDistributionPoint, two root generations and their links,
+#     a CertificatePair;
+#   - the rehearsal publisher's real set (make_online, an arl-batch, publish):
+#     every CRL read back with ldapsearch is byte-identical to the repo's
+#     and verifies with openssl crl -verify, the root entry holds every
+#     generation and the ARL;
+#   - a revocation, a second publish and push: every value replaced, none
+#     duplicated; a third push of the same set changes nothing;
+#   - a wrong bind password, a closed port, a server that never answers, a
+#     plain ldap:// URI to another host: one line, non-zero exit, quickly.
+. "$(dirname "$0")/lib.sh"
+. "$HANKO_SRC/test/data/issuance/setup.sh"
+. "$HANKO_SRC/test/data/online/setup.sh"
+. "$HANKO_SRC/test/data/ldap/prodset.sh"
+fresh_tmp
+T=$HANKO_TMP
+P=$T/repo
+L=$T/ldap
+SLAPD= SILENT=
+trap '[ -n "$SLAPD" ] && kill "$SLAPD" 2>/dev/null; [ -n "$SILENT" ] && kill "$SILENT" 2>/dev/null; wait' EXIT
+
+# The publisher with one resident's certificate, an ARL batch, set 1.
+make_online "$T"
+sed 's/count: 35/count: 10/' "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" >"$T/arl-batch.yaml"
+"$OFF" ceremony run "$T/arl-batch.yaml" --state "$S" --clock 2026-04-02T11:00:00Z --confirm-digests \
+	"${SH[@]}" "${OPS[@]}" >/dev/null
+"$OFF" bundle create --state "$S" --clock 2026-04-02T12:00:00Z --type arl-batch --out "$T/b-arl" \
+	"${SH[@]}" "$S"/certs/arl/arl-{1,2,3,4,5,6,7,8,9,10}.crl >/dev/null
+"$ON" import --state "$O" --type arl-batch "$T/b-arl" >/dev/null
+mkdir -p "$T/req"
+cp -r "$REQ/keys" "$T/req/"
+sed -n 1,2p "$REQ/valid.csv" >"$T/req/batch.csv"
+"$ON" issue --state "$O" "${IC[@]}" --batch "$T/req/batch.csv" --out "$T/issued" >/dev/null
+SERIAL=$(sed -n 's/^2,ok,//p' "$T/issued/results.csv")
+ok "publish: set 1" "$ON" publish --state "$O" --repo "$P" --clock 2026-04-03T10:00:00Z
+NCRL=$(ls "$P/crl" | wc -l)
+prod_set "$T/prod"
+
+# The directory server.
+mkdir -p "$L/db"
+export HK_LDAP_PW='Kumamoto LDAP bind 2026!'
+export HK_WRONG_PW='not the password'
+sed -e "s|@DIR@|$L|g" -e "s|@ROOTPW@|$(slappasswd -s "$HK_LDAP_PW")|" \
+	"$HANKO_SRC/test/data/ldap/slapd.conf.in" >"$L/slapd.conf"
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PORT=$(free_port)
+URI=ldap://127.0.0.1:$PORT
+slapd -f "$L/slapd.conf" -h "$URI/" -d 0 >"$L/slapd.log" 2>&1 &
+SLAPD=$!
+for _ in $(seq 50); do
+	ldapsearch -x -H "$URI" -s base -b "" >/dev/null 2>&1 && break
+	sleep 0.2
+done
+ok "slapd answers on $URI" ldapsearch -x -H "$URI" -s base -b ""
+ADMIN=(-D cn=admin,c=JP -w "$HK_LDAP_PW")
+push() { "$ON" ldap-push --state "$O" --ldap "$URI" --bind-dn cn=admin,c=JP --passin env:HK_LDAP_PW "$@"; }
+# get DN ATTR: the values of ATTR of entry DN, as the administrator, one
+# file each in $T/get (ldapsearch -tt); their paths on stdout.
+get() {
+	rm -rf "$T/get"; mkdir -p "$T/get"
+	ldapsearch -x -H "$URI" "${ADMIN[@]}" -LLL -o ldif-wrap=no -s base -b "$1" -tt -T "$T/get" "$2" |
+		sed -n 's|^[^:]*:< file://||p'
+}
+same() { cmp -s "$1" "$2"; }
+GOV="ou=Governor of Kumamoto Prefecture,ou=Kumamoto-ken,o=JPKI,c=JP"
+CDP="ou=CRL Distribution Points,ou=Kumamoto-ken,o=JPKI,c=JP"
+
+# Refusals.
+fails "usage: --ldap is required" 2 "are required" "$ON" ldap-push --state "$O" --repo "$P" --bind-dn x
+fails "plain ldap:// to another host is refused (the password in clear)" 2 \
+	"plain ldap:// only to the loopback" push --repo "$P" --ldap ldap://ldap.example.jp
+fails "nothing published there" 3 "nothing published yet" push --repo "$T/none"
+fails "a wrong bind password: one line, exit 4" 4 \
+	"ldap://127.0.0.1:$PORT: cn=admin,c=JP: bind: Invalid credentials" \
+	"$ON" ldap-push --state "$O" --repo "$P" --ldap "$URI" --bind-dn cn=admin,c=JP --passin env:HK_WRONG_PW
+check "... audited as a failure" grep -q "	ldap.publish	fail	.*Invalid credentials" "$O/audit/audit.log"
+check "... nothing written" test "$(ldapsearch -x -H "$URI" "${ADMIN[@]}" -LLL -b c=JP dn 2>/dev/null | grep -c '^dn:')" = 0
+CLOSED=$(free_port)
+t0=$(date +%s)
+fails "a closed port: one line, exit 8" 8 "ldap://127.0.0.1:$CLOSED: cn=admin,c=JP: bind: Can't contact LDAP server" \
+	push --repo "$P" --ldap "ldap://127.0.0.1:$CLOSED"
+check "... within 5 s" test $(($(date +%s) - t0)) -le 5
+SPORT=$(free_port)
+# a listener that accepts and never answers (ready once $T/silent exists)
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+open(sys.argv[2], "w").close(); held = []
+while True: held.append(s.accept())' "$SPORT" "$T/silent" &
+SILENT=$!
+for _ in $(seq 50); do [ -e "$T/silent" ] && break; sleep 0.1; done
+t0=$(date +%s)
+fails "a server that never answers: --timeout 2, one line, exit 8" 8 "bind: no answer within 2 s" \
+	push --repo "$P" --ldap "ldap://127.0.0.1:$SPORT" --timeout 2
+check "... within 6 s" test $(($(date +%s) - t0)) -le 6
+kill "$SILENT" 2>/dev/null; wait "$SILENT" 2>/dev/null || true; SILENT=
+
+# Production naming: cRLDistributionPoint, generations, links, a pair.
+W=$T/prod.work
+PS=$T/prod.sets/1
+ok "push a set in production naming" push --repo "$T/prod"
+check "... the root's entry: certificationAuthority + pkiCA" bash -c \
+	"ldapsearch -x -H '$URI' -LLL -s base -b '$GOV' objectClass | grep -qx 'objectClass: certificationAuthority' &&
+	 ldapsearch -x -H '$URI' -LLL -s base -b '$GOV' objectClass | grep -qx 'objectClass: pkiCA'"
+mapfile -t v < <(get "$GOV" 'cACertificate;binary')
+n=0
+for f in "$PS"/root/gen-1.cer "$PS"/root/gen-2.cer "$PS"/root/link-2-oldwithnew.cer "$PS"/root/link-2-newwithold.cer; do
+	for x in "${v[@]}"; do same "$f" "$x" && n=$((n + 1)); done
+done
+check "... cACertificate: both generations and both links, each once (${#v[@]} values)" \
+	test "${#v[@]}" = 4 -a "$n" = 4
+mapfile -t v < <(get "$GOV" 'crossCertificatePair;binary')
+check "... crossCertificatePair: the pair, byte for byte" \
+	test "${#v[@]}" = 1 -a -n "$(same "$PS/cross/pair-0123456789abcdef.der" "${v[0]}" && echo y)"
+mapfile -t v < <(get "$GOV" 'authorityRevocationList;binary')
+check "... authorityRevocationList: the ARL" test "${#v[@]}" = 1 -a -n "$(same "$PS/arl.crl" "${v[0]}" && echo y)"
+E="cn=Kumamoto-shi Chuo-ku CRLDP,$CDP"
+check "the partition entry (CN=... CRLDP) is a cRLDistributionPoint" bash -c \
+	"ldapsearch -x -H '$URI' -LLL -s base -b '$E' objectClass | grep -qx 'objectClass: cRLDistributionPoint'"
+mapfile -t v < <(get "$E" 'certificateRevocationList;binary')
+check "... holding crl/431010.crl, byte for byte" test "${#v[@]}" = 1 -a -n "$(same "$PS/crl/431010.crl" "${v[0]}" && echo y)"
+check "... which verifies with the issuing CA (openssl crl -verify)" bash -c \
+	"openssl crl -inform DER -in '${v[0]}' -noout -verify -CAfile '$W/iss.pem' 2>&1 | grep -qx 'verify OK'"
+
+# The rehearsal publisher's set 1.
+ok "push set 1" push --repo "$P"
+check "... summary: $NCRL partition CRLs" grep -q "1 cACertificate, 0 crossCertificatePair, ARL; $NCRL partition CRLs" "$HANKO_TMP/out"
+check "... audited with the counts" grep -q "	ldap.publish	ok	.*1 cACertificate, 0 crossCertificatePair, ARL), $NCRL partition CRLs" "$O/audit/audit.log"
+ok "... the audit log verifies (checkpointed)" "$OFF" audit verify --log "$O/audit/audit.log" --key "$O/audit/audit-key.pem"
+RE="ou=TEST,$GOV"
+mapfile -t v < <(get "$RE" 'cACertificate;binary')
+check "root entry $RE: cACertificate = root/gen-1.cer" test "${#v[@]}" = 1 -a -n "$(same "$P/root/gen-1.cer" "${v[0]}" && echo y)"
+for a in authorityRevocationList certificateRevocationList; do
+	mapfile -t v < <(get "$RE" "$a;binary")
+	check "... $a = arl.crl" test "${#v[@]}" = 1 -a -n "$(same "$P/arl.crl" "${v[0]}" && echo y)"
+done
+check "... the ARL verifies with the root (openssl crl -verify)" bash -c \
+	"openssl crl -inform DER -in '${v[0]}' -noout -verify -CAfile '$R' 2>&1 | grep -qx 'verify OK'"
+
+# readback DIR: every CRL value under the CRL DP subtree (ldapsearch -tt,
+# one file each); DIR/files lists those of rehearsal entries (ou=TEST,...),
+# DIR/dns their entries, one line per value.
+readback() {
+	rm -rf "$1"; mkdir -p "$1/raw"
+	ldapsearch -x -H "$URI" "${ADMIN[@]}" -LLL -o ldif-wrap=no -b "$CDP" -tt -T "$1/raw" \
+		'(certificateRevocationList;binary=*)' 'certificateRevocationList;binary' >"$1/ldif"
+	awk '/^dn: / { dn = substr($0, 5) }
+	    /^certificateRevocationList;binary:< file:\/\// && dn ~ /^ou=TEST,cn=/ {
+		print substr($0, index($0, "file://") + 7) >"'"$1"'/files"; print dn >"'"$1"'/dns" }' "$1/ldif"
+}
+rbsums() { sums $(cat "$1/files"); }
+sums() { sha256sum "$@" | cut -c1-64 | sort; }
+readback "$T/rb1"
+check "one CRL value per partition entry ($NCRL entries, $NCRL values)" bash -c \
+	"test \$(sort -u '$T/rb1/dns' | wc -l) = $NCRL && test \$(wc -l <'$T/rb1/files') = $NCRL"
+bad=0
+for f in $(cat "$T/rb1/files"); do
+	openssl crl -inform DER -in "$f" -noout -verify -CAfile "$ISS" 2>&1 | grep -qx "verify OK" || bad=$((bad + 1))
+done
+check "every CRL read back verifies with the issuing CA (openssl crl -verify)" test "$bad" = 0
+check "the CRLs read back are the repository's, byte for byte" test "$(rbsums "$T/rb1")" = "$(sums "$P"/crl/*.crl)"
+E="ou=TEST,cn=Kumamoto-shi Chuo-ku CRLDP,$CDP"
+mapfile -t v < <(get "$E" 'certificateRevocationList;binary')
+check "the entry named by crl/431010.crl's IDP holds that file" test "${#v[@]}" = 1 -a -n "$(same "$P/crl/431010.crl" "${v[0]}" && echo y)"
+check "... its IDP names CN=Kumamoto-shi Chuo-ku CRLDP, OU=TEST" bash -c \
+	"openssl crl -inform DER -in '$P/crl/431010.crl' -noout -text | grep -q 'DirName:.*CN = Kumamoto-shi Chuo-ku CRLDP, OU = TEST'"
+check "CPS 2-6-3: anonymous readers get no partition CRL (the server's ACL, docs/ldap.md)" test \
+	"$(ldapsearch -x -H "$URI" -LLL -b "$CDP" 'certificateRevocationList;binary' | grep -c 'certificateRevocationList')" = 0
+check "... but the root's certificates and ARL" test \
+	"$(ldapsearch -x -H "$URI" -LLL -s base -b "$RE" 'cACertificate;binary' 'authorityRevocationList;binary' | grep -c ';binary::')" = 2
+
+# A revocation, set 2, a second push: values replaced, none duplicated.
+"$ON" revoke --state "$O" --clock 2026-04-03T12:00:00Z --serial "$SERIAL" --reason key-compromise >/dev/null
+ok "publish: set 2 (a day later)" "$ON" publish --state "$O" --repo "$P" --clock 2026-04-04T10:00:00Z
+check "... a new ARL of the day" bash -c "! cmp -s '$P/arl.crl' '$T/repo.sets/1/arl.crl'"
+ok "push set 2" push --repo "$P"
+check "... no entry added, every one updated" grep -q "(0 entries added, $((NCRL + 1)) updated)" "$HANKO_TMP/out"
+readback "$T/rb2"
+check "... still one CRL per partition entry, none duplicated" bash -c \
+	"test \$(sort -u '$T/rb2/dns' | wc -l) = $NCRL && test \$(wc -l <'$T/rb2/files') = $NCRL"
+check "... set 2's CRLs, byte for byte" test "$(rbsums "$T/rb2")" = "$(sums "$P"/crl/*.crl)"
+check "... none of set 1's left" test -z "$(comm -12 <(rbsums "$T/rb2") <(sums "$T"/repo.sets/1/crl/*.crl))"
+mapfile -t v < <(get "ou=TEST,cn=Kumamoto-shi Chuo-ku CRLDP,$CDP" 'certificateRevocationList;binary')
+check "... 431010's CRL in the directory lists the revoked serial" bash -c \
+	"openssl crl -inform DER -in '${v[0]}' -noout -text | grep -q 'Serial Number: $SERIAL'"
+for a in authorityRevocationList certificateRevocationList; do
+	mapfile -t v < <(get "$RE" "$a;binary")
+	check "... root entry $a: only the new ARL" test "${#v[@]}" = 1 -a -n "$(same "$P/arl.crl" "${v[0]}" && echo y)"
+done
+ok "push set 2 again" push --repo "$P"
+readback "$T/rb3"
+check "... converges: the directory is as before" test "$(sums "$T"/rb3/raw/*)" = "$(sums "$T"/rb2/raw/*)"
+check "... and the production-named entries are untouched" test "$(wc -l <"$T/rb3/files")" = "$NCRL" -a \
+	"$(ls "$T/rb3/raw" | wc -l)" = $((NCRL + 2))
+finish
