@@ -42,6 +42,9 @@ static const char usage_text[] =
 "  ldap-push  write a repository set into an LDAP directory: the root's\n"
 "             entry and one entry per CRL partition (CPS 4-4-4-1)\n"
 "  index-page the public index page of a repository set (HTML)\n"
+"  serve      the HTTP repository and OCSP responder (key holder and\n"
+"             network worker: docs/process-model.md)\n"
+"  rp         register, list and retire relying parties (CPS 4-4-4-3)\n"
 	/* ---- end later usage lines ---- */
 "  version    print the version\n";
 
@@ -65,6 +68,8 @@ static const struct {
 	{ "ocsp-answer", cmd_ocsp_answer },
 	{ "ldap-push", cmd_ldap },
 	{ "index-page", cmd_index },
+	{ "serve", cmd_serve },
+	{ "rp", cmd_rp },
 	/* ---- end later subcommands ---- */
 };
 

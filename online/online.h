@@ -101,6 +101,8 @@ int cmd_ocsp_refresh(int argc, char **argv);
 int cmd_ocsp_answer(int argc, char **argv);
 int cmd_ldap(int argc, char **argv);
 int cmd_index(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_rp(int argc, char **argv);
 /* ---- end later subcommands ---- */
 
 #endif

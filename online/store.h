@@ -279,6 +279,35 @@ int hk_store_schema_check(struct hk_store *s, int restore,
 /* ---- end records ---- */
 
 /* ---- relying parties and OCSP responses (store_serve.c) ---- */
+/* Relying parties (CPS 2-6-3, 4-4-4-3, 4-4-4-5; docs/relying-parties.md):
+ * a name and the SHA-256 of the credential (kind "token": of the bearer
+ * token's 64 characters; "cert": of a TLS client certificate's DER,
+ * reserved). Retired, never deleted; a name is registered once. */
+#define HK_STORE_RP_NAME_MAX	64	/* bytes of a relying party's name */
+#define HK_STORE_RP_CRED_LEN	32	/* bytes of a credential digest */
+struct hk_store_rp {
+	char name[HK_STORE_RP_NAME_MAX + 1];	/* [A-Za-z0-9][A-Za-z0-9._-]* */
+	char kind[8];				/* "token" or "cert" */
+	unsigned char credential[HK_STORE_RP_CRED_LEN]; /* SHA-256 */
+	time_t registered_at;			/* registration time */
+	time_t retired_at;			/* retirement time, 0 if active */
+};
+/* 1 if name is a valid relying party name, else 0. */
+int hk_store_rp_name_ok(const char *name);
+/* Register; HK_ERR_EXISTS for a name or credential already registered. */
+int hk_store_rp_add(struct hk_store *s, const char *name, const char *kind,
+    const unsigned char credential[HK_STORE_RP_CRED_LEN], time_t at);
+/* Retire (final); HK_ERR_NOT_FOUND, HK_ERR_INVALID if retired already. */
+int hk_store_rp_retire(struct hk_store *s, const char *name, time_t at);
+/* One party by name; HK_ERR_NOT_FOUND. */
+int hk_store_rp_get(struct hk_store *s, const char *name,
+    struct hk_store_rp *rp);
+/* Call fn for every party, oldest registration first. */
+int hk_store_rp_each(struct hk_store *s,
+    int (*fn)(const struct hk_store_rp *rp, void *arg), void *arg);
+/* count provisions at once (serve's batched counts, CPS 4-5). */
+int hk_store_provision_add_count(struct hk_store *s, const char *recipient,
+    const char *method, const char *object, time_t at, uint64_t count);
 /* OCSP responses (store_ocsp.c, docs/ocsp.md). */
 /* The store read-only (SQLITE_OPEN_READONLY, query_only): for serve's
  * network workers, which never write; a short busy timeout. */

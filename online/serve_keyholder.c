@@ -1,0 +1,612 @@
+/*
+ * serve_keyholder.c - the key holder of "hanko-online serve"
+ * (serve_keyholder.h, docs/process-model.md).
+ *
+ * One thread, one poll loop over the channel from the worker and a
+ * signalfd (SIGTERM, SIGINT: stop; SIGHUP: refresh OCSP now; SIGCHLD: the
+ * worker ended). Every second it also writes the provision counts that
+ * are due (one transaction per --flush period, never one per request),
+ * refreshes the pre-signed OCSP responses when --refresh has passed or a
+ * new repository set appears, and signs an audit checkpoint hourly.
+ *
+ * What the worker sends is checked before use: framing by frame.c, jobs
+ * by hk_ocsp_sign_job's strict decoder, audit events from a fixed set,
+ * and rates capped (signing jobs at twice the worker's own limit, audit
+ * records at AUDIT_RATE per second), so that even a subverted worker can
+ * neither make the key sign without limit nor fill the disk.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "err.h"
+#include "frame.h"
+#include "ocsp.h"
+#include "online.h"
+#include "serve_keyholder.h"
+#include "store.h"
+
+#define TICK_MS		1000		/* periodic work */
+#define STOP_WAIT_MS	5000		/* the worker's time to stop */
+#define AUDIT_RATE	20		/* worker audit records per second */
+#define AUDIT_BURST	200
+#define CHECKPOINT_S	3600	/* a checkpoint when records were added */
+#define AGG_MAX		1024		/* provision counters between flushes */
+
+/* Provision counts between two flushes, per party, method, object, day. */
+struct agg {
+	char name[HK_FRAME_NAME_MAX + 1];
+	char object[HK_FRAME_OBJECT_MAX + 1];
+	const char *method;		/* "http" or "ocsp" */
+	long day;			/* UTC day of the first */
+	time_t first;			/* when the first was reported */
+	uint64_t count;
+};
+
+struct holder {
+	const struct hk_keyholder_cfg *cfg;
+	struct hk_online *on;
+	struct hk_store *store;
+	struct hk_ocsp_signer *sg;	/* NULL with --no-ocsp */
+	int chan;			/* our end of the channel */
+	int sfd;			/* signalfd */
+	pid_t worker;			/* 0 once reaped */
+	int worker_status;		/* its wait status once reaped */
+	int ready;			/* the worker said PING */
+	int stopping;			/* SIGTERM or SIGINT seen */
+	long long stop_ms;		/* when the worker is killed */
+	struct agg agg[AGG_MAX];
+	size_t nagg;
+	int flush_failing;		/* the last flush failed */
+	double jtok, atok;		/* job and audit tokens */
+	long long jms, ams;		/* their last refill */
+	unsigned long adropped;		/* audit events over the rate */
+	long long adropped_ms;		/* first of those */
+	char target[4096];		/* the repository link's target */
+	long long next_flush, next_refresh, next_checkpoint;
+	int dirty;			/* records since the last checkpoint */
+	char refresh_err[256];		/* the last refresh failure reported */
+};
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* An audit record of the key holder's own. */
+static void
+holder_audit(struct holder *h, const char *event, const char *result,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+holder_audit(struct holder *h, const char *event, const char *result,
+    const char *fmt, ...)
+{
+	char d[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d, sizeof(d), fmt, ap);
+	va_end(ap);
+	hk_online_audit(h->on, event, result, "%s", d);
+	h->dirty = 1;
+}
+
+static int
+take(double *tok, long long *ms, double rate, double burst)
+{
+	long long now = mono_ms();
+
+	*tok += (double)(now - *ms) * rate / 1000.0;
+	if (*tok > burst)
+		*tok = burst;
+	*ms = now;
+	if (*tok < 1.0)
+		return 0;
+	*tok -= 1.0;
+	return 1;
+}
+
+/* ---- provisions (CPS 4-5) ---- */
+
+static int
+agg_add(const struct hk_frame_prov *rec, void *arg)
+{
+	struct holder *h = arg;
+	time_t now = hk_clock_now();
+	long day = (long)(now / 86400);
+	const char *m = hk_frame_method_name(rec->method);
+	struct agg *a;
+	size_t i;
+
+	for (i = 0; i < h->nagg; i++) {
+		a = &h->agg[i];
+		if (a->day == day && a->method == m &&
+		    strcmp(a->name, rec->name) == 0 &&
+		    strcmp(a->object, rec->object) == 0) {
+			a->count += rec->count;
+			return 0;
+		}
+	}
+	if (h->nagg == AGG_MAX)
+		return 1;		/* full: flush, then add again */
+	a = &h->agg[h->nagg++];
+	snprintf(a->name, sizeof(a->name), "%s", rec->name);
+	snprintf(a->object, sizeof(a->object), "%s", rec->object);
+	a->method = m;
+	a->day = day;
+	a->first = now;
+	a->count = rec->count;
+	return 0;
+}
+
+/* Write the counts in one transaction; on failure keep them for the next
+ * flush (reported once per failing streak). */
+static int
+flush_provisions(struct holder *h)
+{
+	size_t i;
+	int r;
+
+	if (h->nagg == 0)
+		return 0;
+	if ((r = hk_store_begin(h->store)) != 0)
+		goto fail;
+	for (i = 0; i < h->nagg; i++)
+		if ((r = hk_store_provision_add_count(h->store,
+		    h->agg[i].name, h->agg[i].method, h->agg[i].object,
+		    h->agg[i].first, h->agg[i].count)) != 0)
+			goto fail;
+	if ((r = hk_store_commit(h->store)) != 0)
+		goto fail;
+	h->nagg = 0;
+	if (h->flush_failing)
+		holder_audit(h, "provision.flush", "ok", "provision counts "
+		    "written again");
+	h->flush_failing = 0;
+	return 0;
+ fail:
+	hk_store_rollback(h->store);
+	if (!h->flush_failing) {
+		fprintf(stderr, "hanko-online serve: provisions: %s\n",
+		    hk_err_msg());
+		holder_audit(h, "provision.flush", "fail", "%zu counters kept "
+		    "for the next try: %s", h->nagg, hk_err_msg());
+	}
+	h->flush_failing = 1;
+	return r;
+}
+
+static int
+on_provision(struct holder *h, const struct hk_frame *f)
+{
+	int r;
+
+	/* room for a whole frame first, so no record is half-applied */
+	if (h->nagg > AGG_MAX - HK_FRAME_PROV_MAX)
+		(void)flush_provisions(h);
+	if ((r = hk_frame_prov_decode(f->data, f->len, agg_add, h)) == 1) {
+		fprintf(stderr, "hanko-online serve: provisions: counters "
+		    "full and the store refuses them: counts lost\n");
+		return 0;
+	}
+	return r;
+}
+
+/* ---- OCSP ---- */
+
+static void
+refresh(struct holder *h, const char *why)
+{
+	size_t count = 0;
+	int r;
+
+	h->next_refresh = mono_ms() + h->cfg->refresh * 1000LL;
+	if (h->sg == NULL)
+		return;
+	if ((r = hk_ocsp_refresh(h->sg, hk_clock_now(), &count)) != 0) {
+		/* once per distinct failure: serving goes on (CPS 2-6-4) */
+		if (strcmp(h->refresh_err, hk_err_msg()) != 0) {
+			snprintf(h->refresh_err, sizeof(h->refresh_err), "%s",
+			    hk_err_msg());
+			fprintf(stderr, "hanko-online serve: ocsp refresh: "
+			    "%s\n", hk_err_msg());
+			holder_audit(h, "ocsp.refresh", "fail", "%s: %s", why,
+			    hk_err_msg());
+		}
+		return;
+	}
+	h->refresh_err[0] = '\0';
+	if (count > 0)
+		holder_audit(h, "ocsp.refresh", "ok", "%s: %zu responses "
+		    "signed", why, count);
+}
+
+static int
+on_sign(struct holder *h, const struct hk_frame *f)
+{
+	unsigned char *resp = NULL;
+	size_t len = 0;
+	int r;
+
+	if (h->sg == NULL || !take(&h->jtok, &h->jms,
+	    2.0 * h->cfg->sign_rate, 4.0 * h->cfg->sign_rate))
+		return hk_frame_write(h->chan, HK_FRAME_FAILED, f->id, NULL, 0);
+	if (hk_ocsp_sign_job(h->sg, f->data, f->len, hk_clock_now(), &resp,
+	    &len) != 0 || len > HK_FRAME_MAX) {
+		fprintf(stderr, "hanko-online serve: ocsp job: %s\n",
+		    hk_err_msg());
+		free(resp);
+		return hk_frame_write(h->chan, HK_FRAME_FAILED, f->id, NULL, 0);
+	}
+	r = hk_frame_write(h->chan, HK_FRAME_RESPONSE, f->id, resp, len);
+	free(resp);
+	return r;
+}
+
+/* ---- frames ---- */
+
+static int
+on_audit(struct holder *h, const struct hk_frame *f)
+{
+	char detail[HK_FRAME_DETAIL_MAX + 1];
+	const char *ev, *res;
+	unsigned code;
+	int r;
+
+	if ((r = hk_frame_audit_decode(f->data, f->len, &code, detail)) != 0 ||
+	    hk_frame_event_name(code, &ev, &res) != 0)
+		return r != 0 ? r : HK_ERR_PARSE;
+	if (!take(&h->atok, &h->ams, AUDIT_RATE, AUDIT_BURST)) {
+		if (h->adropped++ == 0)
+			h->adropped_ms = mono_ms();
+		return 0;
+	}
+	holder_audit(h, ev, res, "%s", detail);
+	return 0;
+}
+
+static int
+on_frame(struct holder *h, const struct hk_frame *f)
+{
+	switch (f->type) {
+	case HK_FRAME_PING:
+		if (!h->ready) {
+			h->ready = 1;
+			printf("hanko-online serve: listening on %s (key "
+			    "holder %ld, worker %ld)\n", h->cfg->listen,
+			    (long)getpid(), (long)h->worker);
+			fflush(stdout);
+		}
+		return hk_frame_write(h->chan, HK_FRAME_PONG, f->id, NULL, 0);
+	case HK_FRAME_SIGN_OCSP:
+		return on_sign(h, f);
+	case HK_FRAME_AUDIT:
+		return on_audit(h, f);
+	case HK_FRAME_PROVISION:
+		return on_provision(h, f);
+	}
+	hk_err_set("channel: type %u: not a frame this side accepts", f->type);
+	return HK_ERR_PARSE;
+}
+
+/* ---- the worker process ---- */
+
+static int
+spawn(struct holder *h, const sigset_t *orig)
+{
+	int sv[2], c, l;
+	pid_t parent = getpid(), p;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		hk_err_set("socketpair: %s", strerror(errno));
+		return HK_ERR_IO;
+	}
+	fflush(NULL);
+	if ((p = fork()) < 0) {
+		hk_err_set("fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return HK_ERR_IO;
+	}
+	if (p == 0) {
+		/* the child: only async-signal-safe calls until exec */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 ||
+		    getppid() != parent)
+			_exit(70);
+		if ((c = fcntl(sv[1], F_DUPFD, 10)) < 0 ||
+		    (l = fcntl(h->cfg->listen_fd, F_DUPFD, 10)) < 0 ||
+		    dup2(c, 3) != 3 || dup2(l, 4) != 4)
+			_exit(70);
+		close_range(5, ~0U, 0);
+		sigprocmask(SIG_SETMASK, orig, NULL);
+		execv("/proc/self/exe", h->cfg->worker_argv);
+		_exit(127);
+	}
+	close(sv[1]);
+	h->chan = sv[0];
+	h->worker = p;
+	return 0;
+}
+
+/* Reap the worker if it ended (wait: block up to STOP_WAIT_MS, then
+ * SIGKILL it). 1 when reaped. */
+static int
+reap(struct holder *h, int wait)
+{
+	long long until = mono_ms() + STOP_WAIT_MS;
+	pid_t p;
+
+	if (h->worker == 0)
+		return 1;
+	for (;;) {
+		p = waitpid(h->worker, &h->worker_status, WNOHANG);
+		if (p == h->worker || (p < 0 && errno == ECHILD)) {
+			h->worker = 0;
+			return 1;
+		}
+		if (!wait)
+			return 0;
+		if (mono_ms() > until) {
+			kill(h->worker, SIGKILL);
+			until = mono_ms() + STOP_WAIT_MS;
+		}
+		usleep(20000);
+	}
+}
+
+static void
+describe_status(int st, char *buf, size_t len)
+{
+	if (WIFEXITED(st))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by signal %d", WTERMSIG(st));
+	else
+		snprintf(buf, len, "ended (status %d)", st);
+}
+
+/* ---- periodic work ---- */
+
+static void
+check_set(struct holder *h)
+{
+	char t[sizeof(h->target)];
+	ssize_t n;
+
+	if ((n = readlink(h->cfg->repo, t, sizeof(t) - 1)) < 0)
+		n = 0;
+	t[n] = '\0';
+	if (strcmp(t, h->target) == 0)
+		return;
+	snprintf(h->target, sizeof(h->target), "%s", t);
+	holder_audit(h, "repo.set", "ok", "%s -> %s: now serving this set",
+	    h->cfg->repo, n > 0 ? t : "(nothing published)");
+	refresh(h, "new repository set");
+}
+
+static void
+tick(struct holder *h)
+{
+	long long now = mono_ms();
+
+	if (now >= h->next_flush) {
+		h->next_flush = now + h->cfg->flush * 1000LL;
+		(void)flush_provisions(h);
+	}
+	if (now >= h->next_refresh)
+		refresh(h, "periodic");
+	check_set(h);
+	if (h->adropped > 0 && now - h->adropped_ms >= 60000) {
+		holder_audit(h, "serve.suppressed", "ok", "%lu audit events "
+		    "from the worker over %d/s not recorded", h->adropped,
+		    AUDIT_RATE);
+		h->adropped = 0;
+	}
+	if (h->dirty && now >= h->next_checkpoint) {
+		h->next_checkpoint = now + CHECKPOINT_S * 1000LL;
+		if (hk_online_checkpoint(h->on) == 0)
+			h->dirty = 0;
+		else
+			fprintf(stderr, "hanko-online serve: checkpoint: %s\n",
+			    hk_err_msg());
+	}
+}
+
+/* SIGTERM, SIGINT: stop; SIGHUP: refresh now; SIGCHLD: reap. */
+static void
+on_signals(struct holder *h)
+{
+	struct signalfd_siginfo si;
+
+	while (read(h->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			if (!h->stopping && h->worker != 0)
+				kill(h->worker, SIGTERM);
+			if (!h->stopping)
+				h->stop_ms = mono_ms() + STOP_WAIT_MS;
+			h->stopping = 1;
+			break;
+		case SIGHUP:
+			refresh(h, "SIGHUP");
+			break;
+		case SIGCHLD:
+			(void)reap(h, 0);
+			break;
+		}
+	}
+}
+
+/*
+ * The loop: 0 after a requested stop, else the error that ended it (the
+ * channel broke, a bad frame, the worker died), audited.
+ */
+static int
+loop(struct holder *h)
+{
+	struct pollfd pfd[2];
+	struct hk_frame f;
+	char st[64];
+	int r;
+
+	for (;;) {
+		pfd[0].fd = h->chan;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = h->sfd;
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		if (poll(pfd, 2, TICK_MS) < 0 && errno != EINTR) {
+			hk_err_set("poll: %s", strerror(errno));
+			return HK_ERR_IO;
+		}
+		if (pfd[1].revents & POLLIN)
+			on_signals(h);
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			r = hk_frame_read(h->chan, HK_FRAME_TO_HOLDER, 0, &f);
+			if (r == 0) {
+				r = on_frame(h, &f);
+				hk_frame_free(&f);
+			}
+			if (r == HK_ERR_NOT_FOUND && h->stopping)
+				return 0;
+			if (r == HK_ERR_NOT_FOUND) {
+				(void)reap(h, 1);
+				describe_status(h->worker_status, st,
+				    sizeof(st));
+				hk_err_set("the worker %s; serve stops (a "
+				    "supervisor restarts it)", st);
+				holder_audit(h, "serve.worker", "fail", "%s",
+				    hk_err_msg());
+				return HK_ERR_INTERNAL;
+			}
+			if (r != 0) {
+				char why[1024];
+
+				snprintf(why, sizeof(why), "%s", hk_err_msg());
+				if (h->worker != 0)
+					kill(h->worker, SIGKILL);
+				hk_err_set("%s: the worker broke the channel "
+				    "protocol; serve stops (a supervisor "
+				    "restarts it)", why);
+				holder_audit(h, "serve.channel", "fail", "%s",
+				    hk_err_msg());
+				return r == HK_ERR_ALLOC ? r : HK_ERR_PARSE;
+			}
+		}
+		if (h->stopping && h->worker != 0 && mono_ms() > h->stop_ms) {
+			kill(h->worker, SIGKILL);
+			h->stop_ms = mono_ms() + STOP_WAIT_MS;
+		}
+		tick(h);
+	}
+}
+
+int
+hk_keyholder_run(const struct hk_keyholder_cfg *cfg)
+{
+	static struct holder H;
+	struct holder *h = &H;
+	sigset_t set, orig;
+	char path[4096], keep[2048], st[64];
+	ssize_t n;
+	int r, r2;
+
+	memset(h, 0, sizeof(*h));
+	h->cfg = cfg;
+	h->on = cfg->on;
+	h->chan = h->sfd = -1;
+	h->jtok = 2.0 * cfg->sign_rate;
+	h->atok = AUDIT_BURST;
+	h->jms = h->ams = mono_ms();
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, &orig) != 0 ||
+	    (h->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		hk_err_set("signalfd: %s", strerror(errno));
+		close(cfg->listen_fd);
+		return HK_ERR_INTERNAL;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if ((r = hk_online_path(h->on, HK_ONLINE_STORE_FILE, path,
+	    sizeof(path))) != 0 || (r = hk_store_open(path, 0,
+	    &h->store)) != 0) {
+		close(cfg->listen_fd);
+		goto out;
+	}
+	if (cfg->ocsp && (r = hk_ocsp_signer_open(h->on, &h->sg)) != 0) {
+		close(cfg->listen_fd);
+		goto out;
+	}
+	refresh(h, "start");
+	if ((n = readlink(cfg->repo, h->target, sizeof(h->target) - 1)) > 0)
+		h->target[n] = '\0';
+	r = spawn(h, &orig);
+	/* the key holder never accepts a connection: only the worker
+	 * keeps the listening socket */
+	close(cfg->listen_fd);
+	if (r != 0)
+		goto out;
+	holder_audit(h, "serve.start", "ok", "listening on %s, repository "
+	    "%s -> %s, key holder %ld, worker %ld%s", cfg->listen, cfg->repo,
+	    h->target[0] ? h->target : "(nothing published)", (long)getpid(),
+	    (long)h->worker, cfg->ocsp ? "" : ", no OCSP");
+	if ((r = hk_online_checkpoint(h->on)) != 0)
+		goto out;
+	h->dirty = 0;
+	h->next_flush = mono_ms() + cfg->flush * 1000LL;
+	h->next_checkpoint = mono_ms() + CHECKPOINT_S * 1000LL;
+	r = loop(h);
+ out:
+	snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+	if (h->worker != 0) {
+		if (r != 0)
+			kill(h->worker, SIGTERM);
+		(void)reap(h, 1);
+	}
+	if (h->store != NULL) {
+		if ((r2 = flush_provisions(h)) != 0 && r == 0) {
+			snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+			r = r2;
+		}
+	}
+	if (h->chan >= 0) {
+		describe_status(h->worker_status, st, sizeof(st));
+		holder_audit(h, "serve.stop", r == 0 ? "ok" : "fail",
+		    "worker %s%s%s", st, r == 0 ? "" : ": ", r == 0 ? "" :
+		    keep);
+		hk_err_set("%s", keep);
+		hk_online_checkpoint_keep_err(h->on);
+		close(h->chan);
+	} else if (r != 0) {
+		holder_audit(h, "serve.start", "fail", "%s", keep);
+		hk_err_set("%s", keep);
+		hk_online_checkpoint_keep_err(h->on);
+	}
+	hk_err_set("%s", keep);
+	hk_ocsp_signer_free(h->sg);
+	hk_store_close(h->store);
+	close(h->sfd);
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	return r;
+}
