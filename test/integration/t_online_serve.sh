@@ -317,7 +317,12 @@ get lateo "$U/ocsp" -X POST -H 'Content-Type: application/ocsp-request' --data-b
 check "--no-ocsp: /ocsp is 404" test "$(code lateo)" = 404
 ok "... stop" stop_serve
 
-# The worker as another user (--user nobody).
+# The worker as another user (--user nobody). It must be able to reach the
+# repository: the unit tests make the shared tmp folder 0700, so open the
+# way down to this test's folder (a deployment keeps the repository in a
+# world-readable place, docs/process-model.md).
+d=$T
+while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
 check "serve --user nobody" start_serve --clock 2026-04-03T12:00:00Z --user nobody
 check "... the worker runs as nobody, the key holder as root" sh -c \
 	"test \$(awk '/^Uid:/ { print \$2 }' /proc/$WP/status) = $(id -u nobody) && test \$(awk '/^Uid:/ { print \$2 }' /proc/$KP/status) = 0"
