@@ -91,56 +91,70 @@ parse(struct ldap_opts *o, int argc, char **argv)
 }
 
 int
-cmd_ldap(int argc, char **argv)
+hk_online_ldap_push(struct hk_online *on, const struct hk_online_ldap *l,
+    const char *repo)
 {
-	struct ldap_opts o;
 	struct hk_ldap_opts lo;
 	struct hk_ldap_stats st;
-	struct hk_online *on = NULL;
 	char prompt[256], *pw = NULL;
 	int r;
 
 	memset(&st, 0, sizeof(st));
-	if ((r = parse(&o, argc, argv)) != 0)
-		return r == 1 ? 0 : r;
 	/* a server that drops the connection must not kill us silently */
 	signal(SIGPIPE, SIG_IGN);
-	if ((r = hk_online_open(&o.c, &on)) != 0)
-		return r;
 	snprintf(prompt, sizeof(prompt), "LDAP password for %.200s: ",
-	    o.bind_dn);
-	if ((r = hk_passin_read(o.passin, prompt, &pw)) != 0)
+	    l->bind_dn);
+	if ((r = hk_passin_read(l->passin, prompt, &pw)) != 0)
 		goto fail;
 	memset(&lo, 0, sizeof(lo));
-	lo.uri = o.uri;
-	lo.bind_dn = o.bind_dn;
+	lo.uri = l->uri;
+	lo.bind_dn = l->bind_dn;
 	lo.password = pw;
-	lo.starttls = o.starttls;
-	lo.timeout = o.timeout;
+	lo.starttls = l->starttls;
+	lo.timeout = l->timeout;
 	lo.stats = &st;
-	r = hk_ldap_publish(&lo, o.repo);
+	r = hk_ldap_publish(&lo, repo);
 	hk_secret_free(pw);
-	pw = NULL;
 	if (r != 0)
 		goto fail;
 	hk_online_audit(on, "ldap.publish", "ok", "%s as %s from %s: root "
 	    "entry %s (%zu cACertificate, %zu crossCertificatePair, ARL), "
-	    "%zu partition CRLs; %zu entries added, %zu updated", o.uri,
-	    o.bind_dn, o.repo, st.root_dn, st.ca_certs, st.pairs,
+	    "%zu partition CRLs; %zu entries added, %zu updated", l->uri,
+	    l->bind_dn, repo, st.root_dn, st.ca_certs, st.pairs,
 	    st.partitions, st.added, st.updated);
-	if ((r = hk_online_checkpoint(on)) != 0)
-		goto out;
 	printf("LDAP %s: %s: %zu cACertificate, %zu crossCertificatePair, "
 	    "ARL; %zu partition CRLs (%zu entries added, %zu updated)\n",
-	    o.uri, st.root_dn, st.ca_certs, st.pairs, st.partitions,
+	    l->uri, st.root_dn, st.ca_certs, st.pairs, st.partitions,
 	    st.added, st.updated);
-	goto out;
+	return 0;
  fail:
 	hk_online_audit(on, "ldap.publish", "fail", "%s (%zu entries added, "
 	    "%zu updated before)", hk_err_msg(), st.added, st.updated);
-	hk_online_checkpoint_keep_err(on);
- out:
-	hk_secret_free(pw);
+	return r;
+}
+
+int
+cmd_ldap(int argc, char **argv)
+{
+	struct ldap_opts o;
+	struct hk_online_ldap l;
+	struct hk_online *on = NULL;
+	int r;
+
+	if ((r = parse(&o, argc, argv)) != 0)
+		return r == 1 ? 0 : r;
+	if ((r = hk_online_open(&o.c, &on)) != 0)
+		return r;
+	memset(&l, 0, sizeof(l));
+	l.uri = o.uri;
+	l.bind_dn = o.bind_dn;
+	l.passin = o.passin;
+	l.starttls = o.starttls;
+	l.timeout = o.timeout;
+	if ((r = hk_online_ldap_push(on, &l, o.repo)) != 0)
+		hk_online_checkpoint_keep_err(on);
+	else
+		r = hk_online_checkpoint(on);
 	hk_online_close(on);
 	return r;
 }

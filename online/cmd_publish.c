@@ -58,6 +58,7 @@ struct publish_opts {
 	struct hk_online_opts c;	/* --state, --clock */
 	const char *repo;		/* --repo DIR: the repository link */
 	int now;			/* --now: emergency, publish at once */
+	struct hk_online_ldap ldap;	/* --ldap URI ...: then ldap-push */
 };
 
 /* One partition's result, audited once the set is published. */
@@ -110,7 +111,9 @@ struct publish_work {
 };
 
 static const char publish_usage[] =
-"usage: hanko-online publish --state DIR --repo DIR [--now] [--clock T]\n";
+"usage: hanko-online publish --state DIR --repo DIR [--now] [--clock T]\n"
+"           [--ldap URI --ldap-bind-dn DN [--ldap-passin SRC] "
+"[--ldap-starttls]]\n";
 
 static int
 parse(struct publish_opts *o, int argc, char **argv)
@@ -131,11 +134,35 @@ parse(struct publish_opts *o, int argc, char **argv)
 				return HK_ERR_USAGE;
 		} else if (strcmp(argv[i], "--now") == 0)
 			o->now = 1;
+		else if (strcmp(argv[i], "--ldap") == 0) {
+			if ((o->ldap.uri = hk_online_opt_value(argc, argv,
+			    &i)) == NULL)
+				return HK_ERR_USAGE;
+		} else if (strcmp(argv[i], "--ldap-bind-dn") == 0) {
+			if ((o->ldap.bind_dn = hk_online_opt_value(argc, argv,
+			    &i)) == NULL)
+				return HK_ERR_USAGE;
+		} else if (strcmp(argv[i], "--ldap-passin") == 0) {
+			if ((o->ldap.passin = hk_online_opt_value(argc, argv,
+			    &i)) == NULL)
+				return HK_ERR_USAGE;
+		} else if (strcmp(argv[i], "--ldap-starttls") == 0)
+			o->ldap.starttls = 1;
 		else {
 			hk_err_set("%s: unknown argument (see --help)",
 			    argv[i]);
 			return HK_ERR_USAGE;
 		}
+	}
+	if ((o->ldap.bind_dn != NULL || o->ldap.passin != NULL ||
+	    o->ldap.starttls) && o->ldap.uri == NULL) {
+		hk_err_set("--ldap-bind-dn, --ldap-passin and --ldap-starttls "
+		    "need --ldap URI (see --help)");
+		return HK_ERR_USAGE;
+	}
+	if (o->ldap.uri != NULL && o->ldap.bind_dn == NULL) {
+		hk_err_set("--ldap needs --ldap-bind-dn DN (see --help)");
+		return HK_ERR_USAGE;
 	}
 	if (o->c.state == NULL || o->repo == NULL) {
 		hk_err_set("--state and --repo are required (see --help)");
@@ -894,6 +921,17 @@ cmd_publish(int argc, char **argv)
 	}
 	if ((r = publish(&w, &o)) != 0)
 		goto fail;
+	/* the set is published; the directory follows it (CPS 4-4-4-1) */
+	if (o.ldap.uri != NULL &&
+	    (r = hk_online_ldap_push(w.on, &o.ldap, o.repo)) != 0) {
+		char m[1024];
+
+		snprintf(m, sizeof(m), "%s", hk_err_msg());
+		hk_err_set("set %lu published at %s, but LDAP: %s", w.set,
+		    o.repo, m);
+		hk_online_checkpoint_keep_err(w.on);
+		goto out;
+	}
 	if ((r = hk_online_checkpoint(w.on)) != 0)
 		goto out;
 	printf("Published set %lu at %s: %zu CRLs (%zu entries, %zu caches "

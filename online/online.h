@@ -100,6 +100,18 @@ int cmd_responder(int argc, char **argv);
 int cmd_ocsp_refresh(int argc, char **argv);
 int cmd_ocsp_answer(int argc, char **argv);
 int cmd_ldap(int argc, char **argv);
+/* (cmd_ldap.c) Write the repository's current set into LDAP (docs/ldap.md)
+ * with the password from passin; audited (ldap.publish ok/fail), no
+ * checkpoint: the caller signs one. Also publish --ldap. */
+struct hk_online_ldap {
+	const char *uri;	/* --ldap URI */
+	const char *bind_dn;	/* simple bind DN */
+	const char *passin;	/* password source (NULL: prompt) */
+	int starttls;		/* 1: StartTLS first */
+	int timeout;		/* seconds, 0: the default */
+};
+int hk_online_ldap_push(struct hk_online *on, const struct hk_online_ldap *l,
+    const char *repo);
 int cmd_index(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_rp(int argc, char **argv);

@@ -197,4 +197,20 @@ readback "$T/rb3"
 check "... converges: the directory is as before" test "$(sums "$T"/rb3/raw/*)" = "$(sums "$T"/rb2/raw/*)"
 check "... and the production-named entries are untouched" test "$(wc -l <"$T/rb3/files")" = "$NCRL" -a \
 	"$(ls "$T/rb3/raw" | wc -l)" = $((NCRL + 2))
+
+# publish --ldap: the set and the directory in one run (CPS 4-4-4-1).
+ok "publish --now --ldap: set 3 and the directory" "$ON" publish --state "$O" --repo "$P" \
+	--clock 2026-04-04T11:00:00Z --now --ldap "$URI" --ldap-bind-dn cn=admin,c=JP --ldap-passin env:HK_LDAP_PW
+check "... the directory followed" grep -q "LDAP $URI: .*partition CRLs" "$HANKO_TMP/out"
+readback "$T/rb4"
+check "... set 3's CRLs, byte for byte" test "$(rbsums "$T/rb4")" = "$(sums "$P"/crl/*.crl)"
+check "... ldap.publish audited after the set's publish.start" bash -c \
+	"awk -F'\t' '\$3 == \"publish.start\" { p = NR } \$3 == \"ldap.publish\" && \$4 == \"ok\" { l = NR } END { exit !(l > p && p > 0) }' '$O/audit/audit.log'"
+fails "publish --ldap with a wrong password: the set published, the LDAP failure reported" 4 \
+	"set 4 published at .*, but LDAP: .*Invalid credentials" \
+	"$ON" publish --state "$O" --repo "$P" --clock 2026-04-04T12:00:00Z --now \
+	--ldap "$URI" --ldap-bind-dn cn=admin,c=JP --ldap-passin env:HK_WRONG_PW
+check "... set 4 is the current set" test "$(readlink "$P" | sed 's|.*/||')" = 4
+fails "publish --ldap-bind-dn without --ldap" 2 "need --ldap URI" \
+	"$ON" publish --state "$O" --repo "$P" --ldap-bind-dn cn=admin,c=JP
 finish
