@@ -33,6 +33,7 @@
 #include "hex.h"
 #include "issued.h"
 #include "municipalities.h"
+#include "ocsp.h"
 #include "online.h"
 #include "request.h"
 #include "secmem.h"
@@ -479,6 +480,23 @@ revoke_single(struct hk_online *on, struct hk_store *store,
 	    hk_revreq_reason_name(reason));
 	printf("Revoked serial %s (municipality %s): reason %d (%s)\n", hex,
 	    c.municipality, reason, hk_revreq_reason_name(reason));
+	/* the OCSP answer turns revoked now, not at the next refresh
+	 * (docs/ocsp.md); serve would also sign it on demand meanwhile, as
+	 * the stored status differs */
+	{
+		size_t n = 0;
+
+		if (hk_ocsp_refresh_state(on, hk_clock_now(), &n) != 0) {
+			fprintf(stderr, "hanko-online revoke: revoked, but the "
+			    "OCSP responses were not refreshed: %s (run "
+			    "hanko-online ocsp-refresh)\n", hk_err_msg());
+			hk_online_audit(on, "ocsp.refresh", "fail", "%s",
+			    hk_err_msg());
+		} else if (n > 0)
+			hk_online_audit(on, "ocsp.refresh", "ok", "%zu "
+			    "responses signed after the revocation of %s", n,
+			    hex);
+	}
 	return 0;
 }
 

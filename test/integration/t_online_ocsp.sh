@@ -178,23 +178,27 @@ check "... the trailing byte named" grep -q "1 bytes after the OCSPRequest" "$T/
 fails "ocsp-answer never writes over a file" 7 "already exists" \
 	"$ON" ocsp-answer --state "$O" "${AC[@]}" --request "$T/good.req" --out "$T/good.resp"
 
-# A revocation is answered at once, and pre-signed after the next refresh.
+# A revocation re-signs the certificate's response at once (revoke runs the
+# refresh, docs/ocsp.md).
 ok "revoke certificate 3: cessationOfOperation" "$ON" revoke --state "$O" --clock 2026-05-01T12:00:00Z \
 	--serial "${SER[3]}" --reason cessation-of-operation
+check "... revoke refreshed the OCSP response (audited)" grep -q "	ocsp.refresh	ok	-	1 responses signed after the revocation of ${SER[3]}" "$O/audit/audit.log"
 AC=(--clock 2026-05-01T12:10:00Z)
 openssl ocsp -issuer "$ISS" -cert "$T/c3.pem" -no_nonce -reqout "$T/rev3.req" 2>/dev/null
-ok "answer: certificate 3 before the refresh" answer rev3
-check "... the stored good response is not handed out: signed" grep -q "^signed" "$T/rev3.how"
+ok "answer: certificate 3 after its revocation" answer rev3
+check "... pre-signed by the revoke" grep -q "^ready" "$T/rev3.how"
 ok "openssl ocsp verifies it" verify rev3 -cert "$T/c3.pem"
 check "... revoked, cessationOfOperation" sh -c "grep -q 'c3.pem: revoked' '$T/rev3.txt' && grep -q 'Reason: cessationOfOperation' '$T/rev3.txt'"
 ok "ocsp-refresh after the revocation" "$ON" ocsp-refresh --state "$O" --clock 2026-05-01T12:20:00Z
-check "... nothing left to sign: the answer above stored it" grep -q "^0 OCSP responses signed" "$HANKO_TMP/out"
+check "... nothing left to sign" grep -q "^0 OCSP responses signed" "$HANKO_TMP/out"
 check "store: certificate 3's response is now revoked" test \
 	"$(db "SELECT status FROM ocsp_responses WHERE hex(serial) = '${SER[3]}'")" = revoked
 ok "revoke certificate 4: superseded" "$ON" revoke --state "$O" --clock 2026-05-01T12:30:00Z \
 	--serial "${SER[4]}" --reason superseded
+check "store: certificate 4's response is revoked at once" test \
+	"$(db "SELECT status FROM ocsp_responses WHERE hex(serial) = '${SER[4]}'")" = revoked
 ok "ocsp-refresh" "$ON" ocsp-refresh --state "$O" --clock 2026-05-01T12:40:00Z
-check "... one response signed (certificate 4)" grep -q "^1 OCSP responses signed" "$HANKO_TMP/out"
+check "... nothing left to sign (revoke did it)" grep -q "^0 OCSP responses signed" "$HANKO_TMP/out"
 AC=(--clock 2026-05-01T12:50:00Z)
 openssl ocsp -issuer "$ISS" -cert "$T/c4.pem" -no_nonce -reqout "$T/rev4.req" 2>/dev/null
 ok "answer: certificate 4" answer rev4
