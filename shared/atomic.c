@@ -124,7 +124,9 @@ hk_file_read(const char *path, size_t max, unsigned char **buf, size_t *len)
 
 	*buf = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put in place of a file must not block the open;
+	 * fstat below refuses anything but a regular file */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT) {
 			hk_err_set("%s: no such file", path);

@@ -44,7 +44,7 @@ struct hk_profile {
 	int issuing_validity_years;		/* issuing window + user validity */
 	/* residents (電子証明書) */
 	int user_validity_years;		/* CPS 1-3-2: 3 years */
-	enum hk_key_alg user_key;		/* minimum user key */
+	enum hk_key_alg user_key;		/* residents' keys: exactly */
 	int user_allow_rsa1024;			/* 1: also accept legacy RSA-1024 */
 	/* OCSP responder and validation server */
 	int ocsp_validity_years;		/* OCSP responder certificate */
