@@ -1,36 +1,57 @@
 /*
  * cmd_issue.c - "hanko-online issue": residents' certificates from a batch
- * of requests (CPS 4-1 to 4-3; docs/requests.md, docs/store.md "Crash
- * safety: issuance protocol").
+ * of requests (CPS 4-1 to 4-3), re-issues with --replace (CPS 4-4-1-1,
+ * 4-4-4-2), crash-safe and resumable (docs/requests.md, docs/store.md
+ * "Crash safety: issuance protocol").
  *
- * For each line: validate (online/request.c); the resident's keyed hash;
- * refuse a second live certificate (CPS 4-2-3); build the certificate
- * (hk_cert_build_user) and lint it signed with a throwaway key; reserve the
- * serial with the TBSCertificate in a committed transaction of its own;
- * sign through the token with the checked signer; require the signed TBS
- * to be the reserved one; complete; audit; write the DER. A refused line is
- * one result line and never stops or spoils the rest; a failure after the
- * reservation voids the serial, which is never used again.
+ * A batch is its content's SHA-256; the store's batch journal keeps one
+ * result per request line, so running the same batch again resumes it and
+ * rewrites results.csv from the journal. At start, every pending
+ * certificate a crash left is recovered (its reserved TBS signed again:
+ * PKCS#1 v1.5 gives the same certificate) or voided. Then the lines without
+ * a result go through in chunks:
+ *
+ *   prepare   check, build, fix the TBS with a throwaway key, lint (the
+ *             pool's threads and this one; taken before signatures)
+ *   reserve   one transaction: refusals, re-issue revocations with their
+ *             CRL entries, serials with TBS and draft, the lines' results;
+ *             then audited (cert.revoke, cert.reserve)
+ *   sign      the token, one thread per core, while the next chunk is
+ *             prepared and reserved; each signature verified, its TBS
+ *             compared with the reserved one
+ *   finish    audited (cert.issue), one transaction completing the chunk,
+ *             the DER files written (one syncfs at the end of the run)
+ *
+ * A refused line is one result and never stops the rest.
  */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "atomic.h"
 #include "basic4.h"
+#include "bundle.h"
 #include "cert.h"
 #include "clock.h"
+#include "crl.h"
 #include "err.h"
 #include "hex.h"
-#include "lint.h"
+#include "issue_pipeline.h"
 #include "municipalities.h"
 #include "online.h"
 #include "profile.h"
@@ -38,38 +59,117 @@
 #include "secmem.h"
 #include "store.h"
 
+#define CHUNK_DEFAULT	128		/* lines per chunk */
+#define CHUNK_MIN	1
+#define CHUNK_MAX	4096
+#define BATCH_MAX	(256UL * 1024 * 1024) /* bytes of a batch file */
+#define AUDIT_LIST_MAX	7600		/* bytes of entries in one record */
+#define MARKER		"batch.sha256"	/* <out>/batch.sha256 */
+
 struct issue_opts {
 	struct hk_online_opts c;	/* --state, --clock */
 	const char *batch;		/* --batch FILE: the requests (CSV) */
 	const char *out;		/* --out DIR: results.csv, certs/ */
+	int replace;			/* --replace: re-issue (CPS 4-4) */
+	int chunk;			/* --chunk N: lines per chunk */
+	int threads;			/* --threads N: signing threads */
+};
+
+/* An issuing key the token holds, with its generation. */
+struct gen_key {
+	int gen;			/* issuing.<gen>.key-uri */
+	EVP_PKEY *key;			/* private (token) */
+	EVP_PKEY *pub;			/* public */
+	int compromised;		/* issuing.<gen>.compromised is set */
+};
+
+/* A chunk: items in line order, the reserved ones handed to the pool. */
+struct chunk {
+	struct hk_issue_item **it;	/* prepared items */
+	size_t n;			/* how many */
+	struct hk_issue_item **sign;	/* reserved, to sign */
+	size_t nsign;			/* how many */
 };
 
 /* What a batch works with, freed in one place. */
 struct issue_work {
+	const struct issue_opts *o;	/* the command line */
 	struct hk_online *on;		/* the state, logged in */
 	struct hk_store *store;		/* open store */
 	struct hk_profile *p;		/* the state's profile */
 	struct hk_munis *munis;		/* the state's municipalities */
-	X509 *issuer;			/* the issuing CA certificate */
-	EVP_PKEY *ikey;			/* its private key in the token */
-	EVP_PKEY *tmp;			/* throwaway key like the issuer's */
 	unsigned char *skey;		/* store key (hk_secret_alloc) */
-	FILE *results;			/* <out>/results.csv */
-	char certs[4096];		/* <out>/certs */
 	int rehearsal;			/* 1: rehearsal state */
-	size_t ok, refused;		/* counts */
+	int lockfd;			/* flock(2) on the state folder */
+	struct hk_sign_pool *pool;	/* signing threads */
+	struct gen_key *gens;		/* issuing keys in the token */
+	size_t ngens;
+	X509 **cas;			/* stored issuing CA certificates */
+	size_t ncas;
+	X509 *issuer;			/* the one issuing now */
+	struct gen_key *cur;		/* its key */
+	EVP_PKEY *tmp;			/* RSA-512 throwaway */
+	EVP_MD *md;			/* digest of the issuer's signatures,
+					 * fetched once (not per signature) */
+	struct hk_request_ctx req;	/* the request rules */
+	char basedir[4096];		/* the batch file's folder */
+	unsigned char *content;		/* the batch file */
+	size_t len;
+	char sha[65];			/* its SHA-256 */
+	size_t *lines;			/* line i starts at content[lines[i-1]] */
+	size_t nlines;
+	struct hk_store_batch b;	/* its journal row */
+	int resumed;			/* 1: the batch was known */
+	int started;			/* 1: issue.start was written */
+	unsigned char *done;		/* per line (1-based): has a result */
+	size_t requests;		/* request lines in the batch */
+	size_t todo;			/* request lines without a result */
+	char certs[4096];		/* <out>/certs */
+	int certs_fd;			/* open on it, for syncfs */
+	int files_ok;			/* 0: some file not written: check all */
+	int stop_r;			/* a failure that ends the run */
+	char stop_err[1024];		/* its detail */
+	size_t n_issued, n_refused;	/* this run */
+	size_t n_recovered, n_voided;	/* recovery at start */
+	size_t n_ok, n_bad, n_pending;	/* the whole batch (results.csv) */
+	struct timespec t0;		/* start of the chunks, for the rate */
+	size_t progressed;		/* lines with a result in this run */
 };
 
 static const char issue_usage[] =
-"usage: hanko-online issue --state DIR --batch FILE --out DIR "
-"[--clock T]\n";
+"usage: hanko-online issue --state DIR --batch FILE --out DIR [--replace]\n"
+"                          [--chunk N] [--threads N] [--clock T]\n";
+
+static int
+int_opt(int argc, char **argv, int *i, int lo, int hi, int *out)
+{
+	const char *v, *name = argv[*i];
+	char *end;
+	long n;
+
+	if ((v = hk_online_opt_value(argc, argv, i)) == NULL)
+		return HK_ERR_USAGE;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *v == '\0' || *end != '\0' || n < lo || n > hi) {
+		hk_err_set("%s %s: a number from %d to %d", name, v, lo, hi);
+		return HK_ERR_USAGE;
+	}
+	*out = (int)n;
+	return 0;
+}
 
 static int
 parse(struct issue_opts *o, int argc, char **argv)
 {
+	long ncpu;
 	int i, r;
 
 	memset(o, 0, sizeof(*o));
+	o->chunk = CHUNK_DEFAULT;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	o->threads = ncpu < 1 ? 1 : ncpu > HK_ISSUE_THREADS_MAX ?
+	    HK_ISSUE_THREADS_MAX : (int)ncpu;
 	for (i = 1; i < argc; i++) {
 		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
 			if (r != 0)
@@ -85,6 +185,16 @@ parse(struct issue_opts *o, int argc, char **argv)
 			if ((o->out = hk_online_opt_value(argc, argv,
 			    &i)) == NULL)
 				return HK_ERR_USAGE;
+		} else if (strcmp(argv[i], "--replace") == 0) {
+			o->replace = 1;
+		} else if (strcmp(argv[i], "--chunk") == 0) {
+			if ((r = int_opt(argc, argv, &i, CHUNK_MIN, CHUNK_MAX,
+			    &o->chunk)) != 0)
+				return r;
+		} else if (strcmp(argv[i], "--threads") == 0) {
+			if ((r = int_opt(argc, argv, &i, 1,
+			    HK_ISSUE_THREADS_MAX, &o->threads)) != 0)
+				return r;
 		} else {
 			hk_err_set("%s: unknown argument (see --help)",
 			    argv[i]);
@@ -99,18 +209,33 @@ parse(struct issue_opts *o, int argc, char **argv)
 	return 0;
 }
 
-struct find_issuer {
-	EVP_PKEY *pub;			/* the token's issuing public key */
-	time_t now;			/* must be inside the validity */
-	X509 *found;			/* newest match */
-};
+/* ---- opening: state, store, token keys, issuing CA ------------------ */
+
+/* One issuing process per state folder: recovery must never take another
+ * run's in-flight reservations for a crash's. */
+static int
+state_lock(struct issue_work *w)
+{
+	if ((w->lockfd = open(w->on->st->dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0) {
+		hk_err_set("%s: cannot open: %s", w->on->st->dir,
+		    strerror(errno));
+		return HK_ERR_IO;
+	}
+	if (flock(w->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		hk_err_set("%s: another hanko-online issue is running on this "
+		    "state (flock: %s)", w->on->st->dir, strerror(errno));
+		return HK_ERR_STATE;
+	}
+	return 0;
+}
 
 static int
-each_issuing(const unsigned char *der, size_t len, int gen, void *arg)
+each_ca(const unsigned char *der, size_t len, int gen, void *arg)
 {
-	struct find_issuer *f = arg;
+	struct issue_work *w = arg;
 	const unsigned char *p = der;
-	X509 *x;
+	X509 *x, **nc;
 
 	(void)gen;
 	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
@@ -119,29 +244,148 @@ each_issuing(const unsigned char *der, size_t len, int gen, void *arg)
 		    "does not parse");
 		return HK_ERR_STATE;
 	}
-	if (EVP_PKEY_eq(X509_get0_pubkey(x), f->pub) == 1 &&
-	    X509_cmp_time(X509_get0_notBefore(x), &f->now) < 0 &&
-	    X509_cmp_time(X509_get0_notAfter(x), &f->now) > 0) {
-		X509_free(f->found);
-		f->found = x;		/* oldest first: keep the newest */
-	} else
+	if ((nc = reallocarray(w->cas, w->ncas + 1, sizeof(*nc))) == NULL) {
 		X509_free(x);
+		return HK_ERR_ALLOC;
+	}
+	w->cas = nc;
+	w->cas[w->ncas++] = x;
 	return 0;
 }
 
-/* The state's profile, municipalities, store, token key, issuing CA. */
+/* Every issuing key the token still holds (recovery may need an older
+ * generation's), and every stored issuing CA certificate. */
+static int
+load_keys(struct issue_work *w)
+{
+	const char *g = hk_state_get(w->on->st, "issuing.generation");
+	char key[64];
+	int n, i, r;
+
+	n = g != NULL ? atoi(g) : 0;
+	if (n < 1 || n > 1000) {
+		hk_err_set("%s/state.conf: issuing.generation: a number from 1 "
+		    "is required", w->on->st->dir);
+		return HK_ERR_STATE;
+	}
+	if ((w->gens = calloc((size_t)n, sizeof(*w->gens))) == NULL)
+		return HK_ERR_ALLOC;
+	for (i = 1; i <= n; i++) {
+		struct gen_key *k = &w->gens[w->ngens];
+		const char *uri;
+
+		snprintf(key, sizeof(key), "issuing.%d.key-uri", i);
+		if ((uri = hk_state_get(w->on->st, key)) == NULL)
+			continue;
+		r = hk_token_key(w->on->tok, uri, &k->key, &k->pub);
+		if (r == HK_ERR_NOT_FOUND && i < n)
+			continue;	/* an older key, retired */
+		if (r != 0)
+			return r;
+		k->gen = i;
+		snprintf(key, sizeof(key), "issuing.%d.compromised", i);
+		k->compromised = hk_state_get(w->on->st, key) != NULL;
+		w->ngens++;
+	}
+	return hk_store_ca_each(w->store, HK_CA_ISSUING, each_ca, w);
+}
+
+static void
+gen_free(struct issue_work *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->ngens; i++) {
+		EVP_PKEY_free(w->gens[i].key);
+		EVP_PKEY_free(w->gens[i].pub);
+	}
+	free(w->gens);
+	for (i = 0; i < w->ncas; i++)
+		X509_free(w->cas[i]);
+	free(w->cas);
+}
+
+/* The token key of a CA certificate, or NULL. */
+static struct gen_key *
+key_of(struct issue_work *w, X509 *ca)
+{
+	size_t i;
+
+	for (i = 0; i < w->ngens; i++)
+		if (EVP_PKEY_eq(X509_get0_pubkey(ca), w->gens[i].pub) == 1)
+			return &w->gens[i];
+	return NULL;
+}
+
+/* The newest stored issuing CA certificate of the current generation's
+ * key that is valid now. */
+static int
+find_issuer(struct issue_work *w)
+{
+	const char *g = hk_state_get(w->on->st, "issuing.generation");
+	time_t now = hk_clock_now();
+	struct gen_key *k;
+	size_t i;
+
+	for (i = 0; i < w->ncas; i++) {
+		if ((k = key_of(w, w->cas[i])) == NULL || k->gen != atoi(g) ||
+		    X509_cmp_time(X509_get0_notBefore(w->cas[i]), &now) >= 0 ||
+		    X509_cmp_time(X509_get0_notAfter(w->cas[i]), &now) <= 0)
+			continue;
+		w->issuer = w->cas[i];	/* oldest first: keep the newest */
+		w->cur = k;
+	}
+	if (w->issuer == NULL) {
+		hk_err_set("%s: no imported issuing CA certificate valid now "
+		    "for the token's issuing key issuing.%s.key-uri (run "
+		    "hanko-online import)", HK_ONLINE_STORE_FILE, g);
+		return HK_ERR_STATE;
+	}
+	if (w->cur->compromised) {
+		hk_err_set("%s/state.conf: issuing.%d.compromised: CPS 4-14-2: "
+		    "no issuance under a compromised issuing key",
+		    w->on->st->dir, w->cur->gen);
+		return HK_ERR_STATE;
+	}
+	if (!EVP_PKEY_is_a(w->cur->pub, "RSA")) {
+		hk_err_set("issue: the issuing key must be RSA (PROFILE.md)");
+		return HK_ERR_STATE;
+	}
+	/* the pool's threads share the issuer: fill OpenSSL's caches of it
+	 * (extensions, public key) here, before they read it */
+	(void)X509_check_purpose(w->issuer, -1, 0);
+	(void)X509_get0_pubkey(w->issuer);
+	if ((w->md = EVP_MD_fetch(NULL, EVP_MD_get0_name(hk_cert_md(w->p,
+	    w->cur->pub)), NULL)) == NULL) {
+		hk_err_set("issue: cannot fetch the digest");
+		hk_err_add_openssl();
+		return HK_ERR_CRYPTO;
+	}
+	/* RSA-512 signs with the same sha256WithRSAEncryption identifier as
+	 * the issuing key: the TBSCertificate it fixes is the one signed */
+	if ((w->tmp = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)512)) ==
+	    NULL) {
+		hk_err_set("issue: cannot make the throwaway key");
+		hk_err_add_openssl();
+		return HK_ERR_CRYPTO;
+	}
+	return 0;
+}
+
 static int
 work_open(struct issue_work *w, const struct issue_opts *o)
 {
-	struct find_issuer f;
-	const char *gen, *reh, *check, *sid, *suri;
+	const char *reh, *check, *sid, *suri;
 	unsigned char mac[32];
 	unsigned int ml = 0;
-	char path[4096], key[64], hex[64];
+	char path[4096], hex[64];
 	int r;
 
-	memset(&f, 0, sizeof(f));
-	if ((r = hk_online_open(&o->c, &w->on)) != 0)
+	w->o = o;
+	w->lockfd = w->certs_fd = -1;
+	w->files_ok = 1;
+	if ((r = hk_online_open(&o->c, &w->on)) != 0 ||
+	    (r = state_lock(w)) != 0)
 		return r;
 	reh = hk_state_get(w->on->st, "rehearsal");
 	w->rehearsal = reh != NULL && strcmp(reh, "yes") == 0;
@@ -153,357 +397,1226 @@ work_open(struct issue_work *w, const struct issue_opts *o)
 	    sizeof(path))) != 0 || (r = hk_store_open(path, 0,
 	    &w->store)) != 0)
 		return r;
-	gen = hk_state_get(w->on->st, "issuing.generation");
-	snprintf(key, sizeof(key), "issuing.%s.key-uri", gen ? gen : "?");
 	sid = hk_state_get(w->on->st, "store.id");
 	suri = hk_state_get(w->on->st, "store.key-uri");
 	check = hk_state_get(w->on->st, "store.key-check");
-	if (gen == NULL || hk_state_get(w->on->st, key) == NULL ||
-	    sid == NULL || suri == NULL || check == NULL) {
-		hk_err_set("%s/state.conf: issuing.generation, %s, store.id, "
-		    "store.key-uri and store.key-check are required",
-		    w->on->st->dir, key);
+	if (sid == NULL || suri == NULL || check == NULL) {
+		hk_err_set("%s/state.conf: store.id, store.key-uri and "
+		    "store.key-check are required", w->on->st->dir);
 		return HK_ERR_STATE;
 	}
 	if ((r = hk_online_login(w->on)) != 0 ||
-	    (r = hk_token_key(w->on->tok, hk_state_get(w->on->st, key),
-	    &w->ikey, &f.pub)) != 0)
+	    (r = hk_online_store_key(w->on->tok, suri, sid, &w->skey)) != 0)
 		return r;
-	if ((r = hk_online_store_key(w->on->tok, suri, sid, &w->skey)) != 0)
-		goto out;
 	HMAC(EVP_sha256(), w->skey, HK_STORE_HMAC_KEY_LEN,
 	    (const unsigned char *)"check", 5, mac, &ml);
 	hk_hex_encode(mac, 16, hex);
+	OPENSSL_cleanse(mac, sizeof(mac));
 	if (strcmp(hex, check) != 0) {
 		hk_err_set("%s/state.conf: store.key-check: the token's store "
 		    "key is not the one this store was made with",
 		    w->on->st->dir);
-		r = HK_ERR_STATE;
-		goto out;
+		return HK_ERR_STATE;
 	}
-	f.now = hk_clock_now();
-	if ((r = hk_store_ca_each(w->store, HK_CA_ISSUING, each_issuing,
-	    &f)) != 0)
-		goto out;
-	if (f.found == NULL) {
-		hk_err_set("%s: no imported issuing CA certificate valid now "
-		    "for the token's issuing key %s (run hanko-online import)",
-		    HK_ONLINE_STORE_FILE, key);
-		r = HK_ERR_STATE;
-		goto out;
-	}
-	w->issuer = f.found;
-	if ((w->tmp = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
-	    (size_t)EVP_PKEY_get_bits(f.pub))) == NULL ||
-	    !EVP_PKEY_is_a(f.pub, "RSA")) {
-		hk_err_set("issue: the issuing key must be RSA (PROFILE.md)");
-		r = HK_ERR_STATE;
-		goto out;
-	}
-	r = 0;
-out:
-	OPENSSL_cleanse(mac, sizeof(mac));
-	EVP_PKEY_free(f.pub);
-	return r;
+	if ((r = load_keys(w)) != 0)
+		return r;
+	return hk_sign_pool_start(o->threads, &w->pool);
 }
 
 static void
 work_close(struct issue_work *w)
 {
-	if (w->results != NULL && fclose(w->results) != 0)
-		fprintf(stderr, "hanko-online issue: results.csv: write "
-		    "failed\n");
+	hk_sign_pool_stop(w->pool);
+	if (w->certs_fd >= 0)
+		close(w->certs_fd);
 	hk_secret_free(w->skey);
 	EVP_PKEY_free(w->tmp);
-	EVP_PKEY_free(w->ikey);
-	X509_free(w->issuer);
+	EVP_MD_free(w->md);
+	gen_free(w);
+	free(w->done);
+	free(w->lines);
+	if (w->content != NULL)
+		OPENSSL_cleanse(w->content, w->len);
+	free(w->content);
 	hk_munis_free(w->munis);
 	hk_profile_free(w->p);
 	hk_store_close(w->store);
+	if (w->lockfd >= 0)
+		close(w->lockfd);
 	hk_online_close(w->on);
 }
 
+/* ---- audit records listing many certificates ------------------------ */
+
+/* One event whose entries are packed into as few records as fit. */
+struct audit_list {
+	struct hk_online *on;		/* where records go */
+	const char *event;		/* e.g. "cert.issue" */
+	const char *result;		/* "ok" */
+	char head[160];			/* what the entries are */
+	char buf[AUDIT_LIST_MAX + 256];	/* entries so far */
+	size_t len;			/* bytes in buf */
+	size_t n;			/* entries in buf */
+	int r;				/* first append failure */
+};
+
 static void
-result(struct issue_work *w, size_t line, const char *serial,
-    const char *detail)
+alist_init(struct audit_list *l, struct hk_online *on, const char *event,
+    const char *head)
 {
-	if (serial != NULL) {
-		fprintf(w->results, "%zu,ok,%s\n", line, serial);
-		w->ok++;
-	} else {
-		fprintf(w->results, "%zu,refused,%s\n", line, detail);
-		w->refused++;
-	}
-	fflush(w->results);
+	memset(l, 0, sizeof(*l));
+	l->on = on;
+	l->event = event;
+	l->result = "ok";
+	snprintf(l->head, sizeof(l->head), "%s", head);
 }
 
-/* Serial of x: big-endian bytes and upper-case hex. */
 static int
-serial_of(X509 *x, unsigned char s[HK_STORE_SERIAL_MAX], size_t *len,
-    char hex[2 * HK_STORE_SERIAL_MAX + 1])
+alist_flush(struct audit_list *l)
 {
-	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
-	int n;
+	int r;
 
-	if (bn == NULL || (n = BN_num_bytes(bn)) < 1 ||
-	    n > HK_STORE_SERIAL_MAX) {
-		BN_free(bn);
-		return HK_ERR_INTERNAL;
+	if (l->n == 0)
+		return l->r;
+	r = hk_online_audit(l->on, l->event, l->result, "%s (%zu): %s",
+	    l->head, l->n, l->buf);
+	if (r != 0 && l->r == 0)
+		l->r = r;
+	l->len = l->n = 0;
+	l->buf[0] = '\0';
+	return l->r;
+}
+
+static void
+alist_add(struct audit_list *l, const char *entry)
+{
+	size_t el = strlen(entry);
+
+	if (l->len > 0 && l->len + 1 + el > AUDIT_LIST_MAX)
+		alist_flush(l);
+	if (l->len > 0)
+		l->buf[l->len++] = ' ';
+	snprintf(l->buf + l->len, sizeof(l->buf) - l->len, "%s", entry);
+	l->len += strlen(l->buf + l->len);
+	l->n++;
+}
+
+/* ---- certificate files ---------------------------------------------- */
+
+/* certs/<serial>.der: a temporary file renamed into place, no fsync of
+ * its own (sync_files makes them all durable at the end of the run; the
+ * store holds every certificate durably, and a rerun rewrites a file that
+ * is missing or not the store's bytes). */
+static int
+file_put(struct issue_work *w, const char *hex, const unsigned char *der,
+    size_t len)
+{
+	char tmp[64], name[64];
+	size_t off = 0;
+	ssize_t n;
+	int fd, r = HK_ERR_IO;
+
+	snprintf(name, sizeof(name), "%s.der", hex);
+	snprintf(tmp, sizeof(tmp), ".%s.der.tmp", hex);
+	(void)unlinkat(w->certs_fd, tmp, 0);
+	if ((fd = openat(w->certs_fd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
+		hk_err_set("%s/%s: cannot create: %s", w->certs, tmp,
+		    strerror(errno));
+		return HK_ERR_IO;
 	}
-	*len = (size_t)BN_bn2bin(bn, s);
-	BN_free(bn);
-	hk_hex_encode(s, *len, hex);
-	for (n = 0; hex[n]; n++)
-		if (hex[n] >= 'a' && hex[n] <= 'f')
-			hex[n] = (char)(hex[n] - 'a' + 'A');
+	while (off < len) {
+		if ((n = write(fd, der + off, len - off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			hk_err_set("%s/%s: cannot write: %s", w->certs, tmp,
+			    strerror(errno));
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		hk_err_set("%s/%s: cannot close: %s", w->certs, tmp,
+		    strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (renameat(w->certs_fd, tmp, w->certs_fd, name) != 0) {
+		hk_err_set("%s/%s: cannot rename into place: %s", w->certs,
+		    name, strerror(errno));
+		goto out;
+	}
+	return 0;
+ out:
+	if (fd >= 0)
+		close(fd);
+	(void)unlinkat(w->certs_fd, tmp, 0);
+	return r;
+}
+
+static void
+sync_files(struct issue_work *w)
+{
+	if (syncfs(w->certs_fd) != 0) {
+		fprintf(stderr, "hanko-online issue: %s: syncfs: %s\n",
+		    w->certs, strerror(errno));
+		w->files_ok = 0;
+	}
+}
+
+/* 1 if certs/<hex>.der holds exactly der. */
+static int
+file_same(struct issue_work *w, const char *hex, const unsigned char *der,
+    size_t len)
+{
+	unsigned char buf[16384];
+	char name[64];
+	ssize_t n;
+	int fd, same;
+
+	snprintf(name, sizeof(name), "%s.der", hex);
+	if ((fd = openat(w->certs_fd, name, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf));
+	same = n >= 0 && (size_t)n == len && memcmp(buf, der, len) == 0;
+	close(fd);
+	return same;
+}
+
+/* Temporary files a crash left in certs/. */
+static void
+files_sweep(struct issue_work *w)
+{
+	struct dirent *d;
+	DIR *dir;
+	int fd;
+
+	if ((fd = dup(w->certs_fd)) < 0 || (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		size_t l = strlen(d->d_name);
+
+		if (d->d_name[0] == '.' && l > 8 &&
+		    strcmp(d->d_name + l - 8, ".der.tmp") == 0)
+			(void)unlinkat(w->certs_fd, d->d_name, 0);
+	}
+	closedir(dir);
+}
+
+/* ---- recovery of what a crash left pending -------------------------- */
+
+struct recovery {
+	struct issue_work *w;		/* the run */
+	struct hk_issue_item **it;	/* pending certificates */
+	size_t n, cap;
+	char (*why)[600];		/* per item: "" signable, or why not */
+};
+
+static X509 *
+ca_of(struct issue_work *w, const struct hk_store_cert *c)
+{
+	ASN1_OCTET_STRING *ski;
+	X509 *found = NULL;
+	size_t i;
+
+	for (i = 0; i < w->ncas; i++) {
+		if ((ski = hk_cert_ski(w->cas[i])) == NULL)
+			continue;
+		if ((size_t)ASN1_STRING_length(ski) == c->issuer_len &&
+		    memcmp(ASN1_STRING_get0_data(ski), c->issuer,
+		    c->issuer_len) == 0)
+			found = w->cas[i];
+		ASN1_OCTET_STRING_free(ski);
+	}
+	return found;
+}
+
+static int
+each_pending(const struct hk_store_cert *c, void *arg)
+{
+	struct recovery *rc = arg;
+	struct issue_work *w = rc->w;
+	struct hk_issue_item *it, **ni;
+	const unsigned char *p;
+	time_t now = hk_clock_now();
+	struct gen_key *k = NULL;
+	char (*nw)[600];
+	X509 *ca;
+
+	if (rc->n == rc->cap) {
+		size_t cap = rc->cap ? 2 * rc->cap : 64;
+
+		if ((ni = reallocarray(rc->it, cap, sizeof(*ni))) == NULL)
+			return HK_ERR_ALLOC;
+		rc->it = ni;
+		if ((nw = reallocarray(rc->why, cap, sizeof(*nw))) == NULL)
+			return HK_ERR_ALLOC;
+		rc->why = nw;
+		rc->cap = cap;
+	}
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return HK_ERR_ALLOC;
+	rc->it[rc->n] = it;
+	rc->why[rc->n][0] = '\0';
+	rc->n++;
+	it->c = *c;
+	it->c.tbs = it->c.draft = NULL;
+	hk_issue_hex(c->serial, c->serial_len, it->hex);
+	if (c->tbs == NULL || c->tbs_len == 0 || c->draft == NULL ||
+	    c->draft_len == 0 || (it->tbs = OPENSSL_memdup(c->tbs,
+	    c->tbs_len)) == NULL) {
+		snprintf(rc->why[rc->n - 1], 600, "no TBSCertificate and "
+		    "draft recorded");
+		return 0;
+	}
+	it->tbs_len = (int)c->tbs_len;
+	it->c.tbs = it->tbs;
+	it->c.draft = NULL;
+	p = c->draft;
+	if ((it->x = d2i_X509(NULL, &p, (long)c->draft_len)) == NULL ||
+	    p != c->draft + c->draft_len) {
+		snprintf(rc->why[rc->n - 1], 600, "the draft does not parse");
+		ERR_clear_error();
+		return 0;
+	}
+	if ((ca = ca_of(w, c)) == NULL || (k = key_of(w, ca)) == NULL)
+		snprintf(rc->why[rc->n - 1], 600, "its issuing key is not in "
+		    "the token or its CA certificate not in the store");
+	else if (k->compromised)
+		snprintf(rc->why[rc->n - 1], 600, "issuing key generation %d "
+		    "is compromised (CPS 4-4-1-3)", k->gen);
+	else if (X509_cmp_time(X509_get0_notAfter(ca), &now) <= 0)
+		snprintf(rc->why[rc->n - 1], 600, "its issuing CA certificate "
+		    "has expired");
+	else {
+		it->key = k->key;
+		it->pub = k->pub;
+		it->md = hk_cert_md(w->p, k->pub);
+	}
 	return 0;
 }
 
-/* The TBSCertificate of x as the issuer will sign it (signature algorithm
- * fixed by a signature with the throwaway key), linted. */
 static int
-tbs_linted(struct issue_work *w, X509 *x, unsigned char **tbs, int *len)
+each_replaced(const unsigned char *serial, size_t len, int reason, void *arg)
 {
-	char detail[1024];
+	char *buf = arg, hex[2 * HK_STORE_SERIAL_MAX + 1];
+	size_t l = strlen(buf);
+
+	hk_issue_hex(serial, len, hex);
+	snprintf(buf + l, 1024 - l, "%s serial %s revoked, reason %d (%s)",
+	    l == 0 ? "; it replaced:" : ",", hex, reason,
+	    hk_revreq_reason_name(reason));
+	return 0;
+}
+
+/*
+ * Every pending certificate: its draft's TBS signed again (the same
+ * certificate), compared, verified, audited cert.recover, completed; voided
+ * (cert.void, the serial never reused) only when it cannot be signed any
+ * more. A token failure stops (the rows stay pending for the next run).
+ */
+static int
+recover(struct issue_work *w)
+{
+	struct recovery rc;
+	struct hk_issue_item **sign = NULL;
+	char replaced[1024];
+	size_t i, ns = 0;
 	int r;
 
-	*tbs = NULL;
-	if (X509_sign(x, w->tmp, hk_cert_md(w->p, w->tmp)) <= 0 ||
-	    (*len = i2d_re_X509_tbs(x, tbs)) <= 0) {
-		hk_err_set("user: cannot encode the TBSCertificate");
-		hk_err_add_openssl();
-		return HK_ERR_CRYPTO;
-	}
-	if ((r = hk_lint_issued(x, w->issuer, w->p, HK_CERT_USER)) != 0 ||
-	    (r = hk_lint_cert(x, w->p, HK_CERT_USER, w->rehearsal)) != 0) {
-		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
-		hk_err_set("lint: %s", detail);
-		OPENSSL_free(*tbs);
-		*tbs = NULL;
-	}
-	return r;
-}
-
-/* Sign the reserved certificate; 0 and x signed, or an error after which
- * the caller voids the serial. */
-static int
-sign_reserved(struct issue_work *w, X509 *x, const unsigned char *tbs,
-    int tlen)
-{
-	unsigned char *t2 = NULL;
-	int n, r;
-
-	if ((r = hk_cert_sign_issued(x, w->issuer, w->ikey, w->p, HK_CERT_USER,
-	    w->rehearsal)) != 0)
-		return r;
-	if ((n = i2d_re_X509_tbs(x, &t2)) != tlen ||
-	    memcmp(t2, tbs, (size_t)tlen) != 0) {
-		hk_err_set("user: the signed TBSCertificate is not the one "
-		    "reserved in the store");
-		r = HK_ERR_VERIFY;
-	} else if (X509_verify(x, X509_get0_pubkey(w->issuer)) != 1) {
-		/* X509_verify: 1 good, 0 bad, -1 error */
-		hk_err_set("user: signature does not verify with the issuing "
-		    "CA's key");
-		r = HK_ERR_VERIFY;
-	}
-	OPENSSL_free(t2);
-	ERR_clear_error();
-	return r;
-}
-
-/* One request line: always ends in exactly one result line. */
-static void
-issue_line(struct issue_work *w, const struct hk_request_ctx *ctx,
-    size_t ln, const char *line)
-{
-	struct hk_request req;
-	struct hk_store_cert c;
-	unsigned char s[HK_STORE_SERIAL_MAX], *tbs = NULL, *der = NULL;
-	char hex[2 * HK_STORE_SERIAL_MAX + 1], path[4200], detail[1200];
-	char msg[4096 + 1300];
-	size_t sl;
-	X509 *x = NULL;
-	time_t now = hk_clock_now();
-	int r, tlen = 0, dlen, reserved = 0;
-
-	memset(&c, 0, sizeof(c));
-	hk_err_clear();
-	if ((r = hk_request_parse(ctx, ln, line, &req)) != 0) {
-		result(w, ln, NULL, hk_err_msg());
-		return;
-	}
-	snprintf(c.municipality, sizeof(c.municipality), "%s", req.muni->code);
-	if ((r = hk_store_resident_key(w->skey, req.resident_id,
-	    c.resident_key)) != 0)
-		goto fail;
-	r = hk_store_cert_live(w->store, c.resident_key, s, &sl);
-	if (r == 0) {
+	memset(&rc, 0, sizeof(rc));
+	rc.w = w;
+	/* a pending row is always of a stored issuing CA (its AKI): one
+	 * index range per CA, not a scan of the whole table */
+	for (i = 0; i < w->ncas; i++) {
+		ASN1_OCTET_STRING *ski = hk_cert_ski(w->cas[i]), *o;
 		size_t k;
 
-		hk_hex_encode(s, sl, hex);
-		for (k = 0; hex[k]; k++)
-			if (hex[k] >= 'a' && hex[k] <= 'f')
-				hex[k] = (char)(hex[k] - 'a' + 'A');
-		hk_err_set("%s:%zu: resident_id: CPS 4-2-3: the resident "
-		    "already has a valid certificate (serial %s)", ctx->input,
-		    ln, hex);
-		r = HK_ERR_INVALID;
-		goto fail;
-	}
-	if (r != HK_ERR_NOT_FOUND)
-		goto fail;
-	if ((r = hk_cert_build_user(w->p, w->issuer, req.key,
-	    req.muni->romaji, req.muni->code, &req.b4, now, w->rehearsal,
-	    &x)) != 0 || (r = tbs_linted(w, x, &tbs, &tlen)) != 0 ||
-	    (r = serial_of(x, s, &sl, hex)) != 0)
-		goto fail;
-	memcpy(c.serial, s, sl);
-	c.serial_len = sl;
-	{
-		const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(x);
-
-		if (aki == NULL || aki->length < 1 ||
-		    aki->length > HK_STORE_KEYID_MAX) {
-			hk_err_set("user: no authorityKeyIdentifier");
-			r = HK_ERR_INTERNAL;
-			goto fail;
+		for (k = 0; ski != NULL && k < i; k++) {
+			/* a key certified twice: its rows once */
+			if ((o = hk_cert_ski(w->cas[k])) != NULL &&
+			    ASN1_OCTET_STRING_cmp(o, ski) == 0) {
+				ASN1_OCTET_STRING_free(ski);
+				ski = NULL;
+			}
+			ASN1_OCTET_STRING_free(o);
 		}
-		memcpy(c.issuer, aki->data, (size_t)aki->length);
-		c.issuer_len = (size_t)aki->length;
+		if (ski == NULL)
+			continue;
+		r = hk_store_pending_each(w->store, ASN1_STRING_get0_data(ski),
+		    (size_t)ASN1_STRING_length(ski), each_pending, &rc);
+		ASN1_OCTET_STRING_free(ski);
+		if (r != 0)
+			goto out;
 	}
-	c.status = HK_CERT_PENDING;
-	c.tbs = tbs;
-	c.tbs_len = (size_t)tlen;
-	{
-		struct tm tm;
-		const ASN1_TIME *na = X509_get0_notAfter(x);
+	if (rc.n == 0)
+		goto out;
+	if ((sign = calloc(rc.n, sizeof(*sign))) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	for (i = 0; i < rc.n; i++)
+		if (rc.why[i][0] == '\0')
+			sign[ns++] = rc.it[i];
+	hk_sign_pool_submit(w->pool, sign, ns);
+	hk_sign_pool_wait(w->pool);
+	/* audited before the commit: a crash in between is recovered again */
+	for (i = 0; i < rc.n; i++) {
+		struct hk_issue_item *it = rc.it[i];
 
-		c.not_before = now;
-		if (ASN1_TIME_to_tm(na, &tm) != 1) {
-			r = HK_ERR_INTERNAL;
-			goto fail;
+		if (rc.why[i][0] == '\0' && it->sign_r == HK_ERR_P11) {
+			hk_err_set("recovery: %s", it->sign_err);
+			r = HK_ERR_P11;
+			goto out;
 		}
-		c.not_after = timegm(&tm);
+		if (rc.why[i][0] == '\0' && it->sign_r != 0)
+			snprintf(rc.why[i], 600, "%s", it->sign_err);
+		replaced[0] = '\0';
+		if ((r = hk_store_replaced_each(w->store, it->c.serial,
+		    it->c.serial_len, each_replaced, replaced)) != 0)
+			goto out;
+		if (rc.why[i][0] == '\0')
+			r = hk_online_audit(w->on, "cert.recover", "ok",
+			    "serial %s: municipality %s: reserved before a "
+			    "crash, its recorded TBSCertificate signed again "
+			    "and verified%s", it->hex, it->c.municipality,
+			    replaced);
+		else
+			r = hk_online_audit(w->on, "cert.void", "fail",
+			    "serial %s: municipality %s: reserved before a "
+			    "crash, cannot be signed any more: %s; the serial "
+			    "is never used again%s", it->hex,
+			    it->c.municipality, rc.why[i], replaced);
+		if (r != 0)
+			goto out;
 	}
-	/* the serial and the resident's slot are spent from here on */
-	if ((r = hk_store_cert_reserve(w->store, &c)) != 0) {
-		if (r == HK_ERR_INVALID)
-			hk_err_set("%s:%zu: resident_id: CPS 4-2-3: the resident "
-			    "already has a live certificate", ctx->input, ln);
-		goto fail;
+	if ((r = hk_store_begin(w->store)) != 0)
+		goto out;
+	for (i = 0; i < rc.n && r == 0; i++) {
+		struct hk_issue_item *it = rc.it[i];
+
+		if (rc.why[i][0] == '\0') {
+			r = hk_store_cert_complete(w->store, it->c.serial,
+			    it->c.serial_len, it->der, (size_t)it->der_len);
+			w->n_recovered++;
+		} else {
+			r = hk_store_cert_void(w->store, it->c.serial,
+			    it->c.serial_len);
+			w->n_voided++;
+		}
 	}
-	reserved = 1;
-	hk_online_audit(w->on, "cert.reserve", "ok", "serial %s: municipality "
-	    "%s, %s line %zu", hex, c.municipality, ctx->input, ln);
-	if ((r = sign_reserved(w, x, tbs, tlen)) != 0)
-		goto fail;
-	if ((dlen = i2d_X509(x, &der)) <= 0) {
-		r = HK_ERR_CRYPTO;
-		goto fail;
-	}
-	if ((r = hk_store_cert_complete(w->store, s, sl, der,
-	    (size_t)dlen)) != 0)
-		goto fail;
-	reserved = 0;
-	hk_online_audit(w->on, "cert.issue", "ok", "serial %s: municipality "
-	    "%s, valid until %" PRId64 ", %s line %zu", hex, c.municipality,
-	    (int64_t)c.not_after, ctx->input, ln);
-	snprintf(path, sizeof(path), "%s/%s.der", w->certs, hex);
-	if (hk_cert_write(x, path, NULL) != 0)
-		fprintf(stderr, "hanko-online issue: line %zu: serial %s "
-		    "issued and stored, but %s\n", ln, hex, hk_err_msg());
-	result(w, ln, hex, NULL);
-	goto out;
-fail:
-	snprintf(detail, sizeof(detail), "%s", *hk_err_msg() ? hk_err_msg() :
-	    hk_strerror(r));
-	/* every reason names the input and the line */
-	if (strncmp(detail, ctx->input, strlen(ctx->input)) != 0)
-		snprintf(msg, sizeof(msg), "%s:%zu: %s", ctx->input, ln,
-		    detail);
+	if (r == 0)
+		r = hk_store_commit(w->store);
 	else
-		snprintf(msg, sizeof(msg), "%s", detail);
-	if (reserved) {
-		if (hk_store_cert_void(w->store, s, sl) != 0)
-			fprintf(stderr, "hanko-online issue: serial %s: cannot "
-			    "void the reservation: %s\n", hex, hk_err_msg());
-		hk_online_audit(w->on, "cert.void", "fail", "serial %s: %s",
-		    hex, msg);
+		hk_store_rollback(w->store);
+	if (r != 0)
+		w->n_recovered = w->n_voided = 0;
+ out:
+	for (i = 0; i < rc.n; i++) {
+		hk_issue_item_clear(rc.it[i]);
+		free(rc.it[i]);
 	}
-	result(w, ln, NULL, msg);
-out:
-	OPENSSL_free(tbs);
-	OPENSSL_free(der);
-	X509_free(x);
-	hk_request_clear(&req);
+	free(rc.it);
+	free(rc.why);
+	free(sign);
+	return r;
 }
 
-static size_t
-count_lines(FILE *f)
-{
-	size_t n = 0;
-	int ch;
+/* ---- the batch: identity, journal, output folder -------------------- */
 
-	while ((ch = getc(f)) != EOF)
-		n += ch == '\n';
-	rewind(f);
-	return n;
+static int
+batch_read(struct issue_work *w)
+{
+	unsigned char h[32];
+	char *slash;
+	size_t i, n;
+	int r;
+
+	if ((r = hk_file_read(w->o->batch, BATCH_MAX, &w->content,
+	    &w->len)) != 0) {
+		if (r == HK_ERR_NOT_FOUND)
+			hk_err_set("%s: cannot open the batch", w->o->batch);
+		return r;
+	}
+	SHA256(w->content, w->len, h);
+	hk_hex_encode(h, 32, w->sha);
+	for (i = 0, n = 0; i < w->len; i++)
+		n += w->content[i] == '\n';
+	n += w->len > 0 && w->content[w->len - 1] != '\n';
+	if (n == 0) {
+		hk_err_set("%s: empty batch (no header)", w->o->batch);
+		return HK_ERR_PARSE;
+	}
+	if ((w->lines = calloc(n, sizeof(*w->lines))) == NULL ||
+	    (w->done = calloc(n + 1, 1)) == NULL)
+		return HK_ERR_ALLOC;
+	w->lines[w->nlines++] = 0;
+	for (i = 0; i < w->len; i++)
+		if (w->content[i] == '\n') {
+			w->content[i] = '\0';
+			if (i + 1 < w->len)
+				w->lines[w->nlines++] = i + 1;
+		}
+	snprintf(w->basedir, sizeof(w->basedir), "%s", w->o->batch);
+	if ((slash = strrchr(w->basedir, '/')) != NULL)
+		*slash = '\0';
+	else
+		snprintf(w->basedir, sizeof(w->basedir), ".");
+	w->req.input = w->o->batch;
+	w->req.basedir = w->basedir;
+	w->req.munis = w->munis;
+	w->req.p = w->p;
+	w->req.now = hk_clock_now();
+	return hk_request_header(&w->req, (const char *)w->content);
+}
+
+/* Line ln (1-based) as a C string; NULL past the end. */
+static const char *
+line_text(struct issue_work *w, size_t ln)
+{
+	return ln >= 1 && ln <= w->nlines ?
+	    (const char *)w->content + w->lines[ln - 1] : NULL;
 }
 
 static int
-run_batch(struct issue_work *w, const struct issue_opts *o)
+is_request(const char *t)
 {
-	struct hk_request_ctx ctx;
-	char dir[4096], *line = NULL, *slash;
-	size_t cap = 0, ln = 0, total;
-	ssize_t n;
-	FILE *f;
-	int r = 0, tty = isatty(2);
+	return t != NULL && t[0] != '\0' && t[0] != '#';
+}
 
-	snprintf(dir, sizeof(dir), "%s", o->batch);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*slash = '\0';
-	else
-		snprintf(dir, sizeof(dir), ".");
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.input = o->batch;
-	ctx.basedir = dir;
-	ctx.munis = w->munis;
-	ctx.p = w->p;
-	ctx.now = hk_clock_now();
-	if ((f = fopen(o->batch, "r")) == NULL) {
-		hk_err_set("%s: cannot open the batch", o->batch);
-		return HK_ERR_NOT_FOUND;
+static int
+each_done(const struct hk_store_batch_result *res, void *arg)
+{
+	struct issue_work *w = arg;
+
+	if (res->line >= 2 && res->line <= w->nlines)
+		w->done[res->line] = 1;
+	return 0;
+}
+
+/* The journal row of the same content run before (resume), whose mode
+ * must be this run's; none for a new batch (journal_add makes it once the
+ * output folder is there). */
+static int
+journal_find(struct issue_work *w)
+{
+	int r, was;
+
+	if ((r = hk_store_batch_find(w->store, w->sha, &w->b)) ==
+	    HK_ERR_NOT_FOUND) {
+		memset(&w->b, 0, sizeof(w->b));
+		return 0;
 	}
-	total = count_lines(f);
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		ln++;
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (ln == 1) {
-			if ((r = hk_request_header(&ctx, line)) != 0)
-				break;
-			continue;
+	if (r != 0)
+		return r;
+	w->resumed = 1;
+	was = strncmp(w->b.name, "issue --replace ", 16) == 0;
+	if (was != w->o->replace) {
+		hk_err_set("%s: this batch (sha256 %.16s...) was started %s "
+		    "--replace; a batch keeps its mode: rerun it that way, or "
+		    "send %s as a new batch", w->o->batch, w->sha, was ?
+		    "with" : "without", was ? "the first issues" :
+		    "the re-issues");
+		return HK_ERR_USAGE;
+	}
+	return hk_store_batch_each(w->store, w->b.id, each_done, w);
+}
+
+static int
+journal_add(struct issue_work *w)
+{
+	size_t ln;
+	int r;
+
+	if (!w->resumed) {
+		snprintf(w->b.name, sizeof(w->b.name), "issue%s %s",
+		    w->o->replace ? " --replace" : "", w->o->batch);
+		if ((r = hk_store_batch_add(w->store, w->sha, w->b.name,
+		    hk_clock_now(), &w->b.id)) != 0)
+			return r;
+	}
+	for (ln = 2; ln <= w->nlines; ln++)
+		if (is_request(line_text(w, ln))) {
+			w->requests++;
+			w->todo += !w->done[ln];
 		}
-		if (n == 0 || line[0] == '#')
-			continue;	/* blank and comment lines */
-		issue_line(w, &ctx, ln, line);
-		if (tty)
-			fprintf(stderr, "\rissue: line %zu/%zu, %zu issued, "
-			    "%zu refused", ln, total, w->ok, w->refused);
+	return 0;
+}
+
+/* <out>: made (with certs/ and the batch marker) beside and renamed into
+ * place, or the folder of this same batch (resume). */
+static int
+out_open(struct issue_work *w)
+{
+	const char *out = w->o->out;
+	char tmp[4096], path[4200], line[80];
+	unsigned char *m = NULL;
+	size_t ml = 0;
+	int r;
+
+	if (hk_path_exists(out)) {
+		snprintf(path, sizeof(path), "%s/%s", out, MARKER);
+		snprintf(line, sizeof(line), "%s\n", w->sha);
+		if (hk_file_read(path, 4096, &m, &ml) != 0 ||
+		    ml != strlen(line) || memcmp(m, line, ml) != 0) {
+			free(m);
+			hk_err_set("%s: already exists and is not the output "
+			    "of this batch (%s); give a new --out, or the "
+			    "batch's own to resume it", out, MARKER);
+			return HK_ERR_EXISTS;
+		}
+		free(m);
+	} else {
+		if ((r = hk_dir_temp_beside(out, "issue", tmp,
+		    sizeof(tmp))) != 0)
+			return r;
+		snprintf(path, sizeof(path), "%s/certs", tmp);
+		if ((r = hk_dir_create(path, 0755)) != 0)
+			goto fail;
+		snprintf(path, sizeof(path), "%s/%s", tmp, MARKER);
+		snprintf(line, sizeof(line), "%s\n", w->sha);
+		if ((r = hk_file_write(path, line, strlen(line), 0644,
+		    HK_WRITE_NOREPLACE)) != 0)
+			goto fail;
+		if (chmod(tmp, 0755) != 0 || renameat2(AT_FDCWD, tmp,
+		    AT_FDCWD, out, RENAME_NOREPLACE) != 0) {
+			hk_err_set("%s: cannot rename into place: %s", out,
+			    strerror(errno));
+			r = errno == EEXIST ? HK_ERR_EXISTS : HK_ERR_IO;
+			goto fail;
+		}
+		if ((r = hk_dir_sync(out)) != 0)
+			return r;
+	}
+	snprintf(w->certs, sizeof(w->certs), "%s/certs", out);
+	if ((w->certs_fd = open(w->certs, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		hk_err_set("%s: cannot open: %s", w->certs, strerror(errno));
+		return HK_ERR_IO;
+	}
+	files_sweep(w);
+	return 0;
+ fail:
+	snprintf(path, sizeof(path), "%s/%s", tmp, MARKER);
+	(void)unlink(path);
+	snprintf(path, sizeof(path), "%s/certs", tmp);
+	(void)rmdir(path);
+	(void)rmdir(tmp);
+	return r;
+}
+
+/* ---- progress ------------------------------------------------------- */
+
+static double
+elapsed(const struct issue_work *w)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - w->t0.tv_sec) +
+	    (double)(t.tv_nsec - w->t0.tv_nsec) / 1e9;
+}
+
+static void
+progress(struct issue_work *w, int last)
+{
+	double s = elapsed(w), rate = s > 0 ? (double)w->progressed / s : 0;
+	size_t total = w->todo, done = w->progressed;
+	long eta = rate > 0 ? (long)((double)(total - done) / rate) : 0;
+	char bar[31];
+	size_t i, fill = total ? done * 30 / total : 30;
+
+	for (i = 0; i < 30; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[30] = '\0';
+	fprintf(stderr, "\rissue [%s] %zu/%zu lines, %.0f/s, ETA %ld:%02ld ",
+	    bar, done, total, rate, eta / 60, eta % 60);
+	if (last)
+		fputc('\n', stderr);
+}
+
+/* ---- a chunk: prepare, reserve, finish ------------------------------ */
+
+static struct hk_issue_item *
+item_new(void)
+{
+	return calloc(1, sizeof(struct hk_issue_item));
+}
+
+static void
+item_free(struct hk_issue_item *it)
+{
+	if (it != NULL) {
+		hk_issue_item_clear(it);
+		free(it);
+	}
+}
+
+/* Fill cur: the items carried over first, then new lines, prepared by
+ * the pool (this thread too). */
+static int
+prepare(struct issue_work *w, const struct hk_issue_env *env,
+    struct chunk *cur, struct chunk *carry, struct hk_prep_job *jobs,
+    size_t *next)
+{
+	const char *t;
+	time_t now = hk_clock_now();
+	size_t i, n = 0;
+	int r = 0;
+
+	for (i = 0; i < carry->n; i++)
+		cur->it[cur->n++] = carry->it[i];
+	carry->n = 0;
+	while (cur->n < (size_t)w->o->chunk && *next <= w->nlines) {
+		size_t ln = (*next)++;
+
+		if (w->done[ln] || !is_request(t = line_text(w, ln)))
+			continue;
+		if ((cur->it[cur->n] = item_new()) == NULL)
+			return HK_ERR_ALLOC;
+		jobs[n].line = ln;
+		jobs[n].text = t;
+		jobs[n].now = now;
+		jobs[n].it = cur->it[cur->n++];
+		jobs[n++].r = 0;
+	}
+	hk_sign_pool_prepare(w->pool, env, jobs, n);
+	for (i = 0; i < n; i++)
+		if (jobs[i].r != 0 && r == 0)
+			r = jobs[i].r;
+	return r;
+}
+
+/* 1 if serial is an item of c reserved and not yet completed. */
+static int
+in_set(const struct chunk *c, const unsigned char *s, size_t sl)
+{
+	size_t i;
+
+	for (i = 0; i < c->nsign; i++)
+		if (c->sign[i]->c.serial_len == sl &&
+		    memcmp(c->sign[i]->c.serial, s, sl) == 0)
+			return 1;
+	return 0;
+}
+
+/* The same basic 4 items (and substitute-character flags) as the old
+ * certificate: superseded(4); otherwise affiliationChanged(3). */
+static int
+replace_reason(struct hk_issue_item *it, const unsigned char *der,
+    size_t len, int *reason, ASN1_INTEGER **serial)
+{
+	const unsigned char *p = der;
+	struct hk_basic4 old;
+	X509 *x;
+	int r;
+
+	*serial = NULL;
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
+		X509_free(x);
+		hk_err_set("resident_id: the valid certificate in the store "
+		    "does not parse");
+		return HK_ERR_STATE;
+	}
+	if ((r = hk_basic4_from_cert(x, &old)) != 0) {
+		char keep[512];
+
+		snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+		hk_err_set("resident_id: the basic 4 items of the valid "
+		    "certificate do not decode: %s", keep);
+		X509_free(x);
+		return r;
+	}
+	*reason = strcmp(old.name, it->b4.name) == 0 &&
+	    strcmp(old.birth, it->b4.birth) == 0 &&
+	    strcmp(old.gender, it->b4.gender) == 0 &&
+	    strcmp(old.address, it->b4.address) == 0 &&
+	    strcmp(old.name_flags, it->b4.name_flags) == 0 &&
+	    strcmp(old.addr_flags, it->b4.addr_flags) == 0 ?
+	    HK_REASON_SUPERSEDED : HK_REASON_AFFILIATION_CHANGED;
+	if ((*serial = ASN1_INTEGER_dup(X509_get0_serialNumber(x))) == NULL)
+		r = HK_ERR_ALLOC;
+	OPENSSL_cleanse(&old, sizeof(old));
+	X509_free(x);
+	return r;
+}
+
+/*
+ * One line in the reserve transaction: 0 and a result recorded (a
+ * reservation or a refusal), 1 when it must wait for the next chunk (its
+ * resident's certificate is still being signed), or a failure that ends
+ * the run.
+ */
+static int
+reserve_one(struct issue_work *w, struct chunk *cur, const struct chunk *fly,
+    struct hk_issue_item *it, time_t now)
+{
+	struct hk_store_replace old, *op = NULL;
+	struct hk_crl_entry e;
+	ASN1_INTEGER *os = NULL;
+	unsigned char s[HK_STORE_SERIAL_MAX], *der = NULL, *entry = NULL;
+	enum hk_cert_status st;
+	size_t sl, dl, el = 0;
+	int r, reason = 0;
+
+	if (it->refused)
+		return hk_store_batch_refuse(w->store, w->b.id, it->line,
+		    it->reason);
+	hk_err_clear();
+	r = hk_store_batch_live(w->store, it->rkey, s, &sl, &st, &der, &dl);
+	if (r != 0 && r != HK_ERR_NOT_FOUND)
+		return r;
+	if (r == 0) {
+		hk_issue_hex(s, sl, it->old_hex);
+		if (st == HK_CERT_PENDING && (in_set(fly, s, sl) ||
+		    in_set(cur, s, sl))) {
+			free(der);
+			return 1;
+		}
+		if (st == HK_CERT_PENDING || !w->o->replace) {
+			free(der);
+			snprintf(it->reason, sizeof(it->reason), "%s:%zu: "
+			    "resident_id: CPS 4-2-3: the resident already has "
+			    "a valid certificate (serial %s)%s", w->req.input,
+			    it->line, it->old_hex, st == HK_CERT_PENDING ?
+			    ", not yet signed" : "");
+			it->refused = 1;
+			return hk_store_batch_refuse(w->store, w->b.id,
+			    it->line, it->reason);
+		}
+		r = replace_reason(it, der, dl, &reason, &os);
+		free(der);
+		if (r == 0) {
+			e.serial = os;
+			e.revoked = now;
+			e.reason = (enum hk_crl_reason)reason;
+			r = hk_crl_entry_der(&e, &entry, &el);
+		}
+		ASN1_INTEGER_free(os);
+		if (r != 0) {
+			OPENSSL_free(entry);
+			if (r == HK_ERR_ALLOC || r == HK_ERR_IO)
+				return r;
+			snprintf(it->reason, sizeof(it->reason), "%s:%zu: %s",
+			    w->req.input, it->line, hk_err_msg());
+			it->refused = 1;
+			return hk_store_batch_refuse(w->store, w->b.id,
+			    it->line, it->reason);
+		}
+		memcpy(it->old, s, sl);
+		it->old_len = sl;
+		it->old_reason = reason;
+		memset(&old, 0, sizeof(old));
+		old.serial = it->old;
+		old.serial_len = sl;
+		old.reason = reason;
+		old.at = now;
+		old.entry = entry;
+		old.entry_len = el;
+		op = &old;
+	}
+	r = hk_store_batch_reserve(w->store, w->b.id, it->line, &it->c, op);
+	OPENSSL_free(entry);
+	if (r == HK_ERR_INVALID || r == HK_ERR_EXISTS) {
+		/* a rule of the store refused it: this line only */
+		snprintf(it->reason, sizeof(it->reason), "%s:%zu: %s",
+		    w->req.input, it->line, hk_err_msg());
+		it->refused = 1;
+		it->old_len = 0;
+		return hk_store_batch_refuse(w->store, w->b.id, it->line,
+		    it->reason);
+	}
+	if (r == 0)
+		cur->sign[cur->nsign++] = it;
+	return r;
+}
+
+/*
+ * The reserve transaction of cur; the items from the first that must wait
+ * move to carry. Then the audit records of what was committed.
+ */
+static int
+reserve(struct issue_work *w, struct chunk *cur, const struct chunk *fly,
+    struct chunk *carry)
+{
+	struct audit_list res, rev;
+	char head[160], entry[160], omuni[HK_STORE_CODE_LEN + 1];
+	time_t now = hk_clock_now();
+	size_t i, k;
+	int r;
+
+	cur->nsign = 0;
+	if ((r = hk_store_begin(w->store)) != 0)
+		return r;
+	for (i = 0; i < cur->n; i++) {
+		if ((r = reserve_one(w, cur, fly, cur->it[i], now)) == 1)
+			break;
+		if (r != 0) {
+			hk_store_rollback(w->store);
+			cur->nsign = 0;
+			return r;
+		}
+	}
+	for (k = i; k < cur->n; k++)
+		carry->it[carry->n++] = cur->it[k];
+	cur->n = i;
+	if ((r = hk_store_commit(w->store)) != 0) {
+		cur->nsign = 0;
+		return r;
+	}
+	for (i = 0; i < cur->n; i++)
+		if (cur->it[i]->refused)
+			w->n_refused++;
+	w->progressed += cur->n;
+	/* after the commit; a crash before these is named by recovery */
+	snprintf(head, sizeof(head), "batch %.16s, CPS 4-4-1-1 re-issue, "
+	    "old/municipality/reason/new", w->sha);
+	alist_init(&rev, w->on, "cert.revoke", head);
+	snprintf(head, sizeof(head), "batch %.16s, serial/municipality/line",
+	    w->sha);
+	alist_init(&res, w->on, "cert.reserve", head);
+	for (i = 0; i < cur->nsign; i++) {
+		struct hk_issue_item *it = cur->sign[i];
+
+		if (it->old_len > 0) {
+			struct hk_store_cert oc;
+
+			omuni[0] = '\0';
+			if (hk_store_cert_get(w->store, it->old, it->old_len,
+			    &oc) == 0)
+				snprintf(omuni, sizeof(omuni), "%s",
+				    oc.municipality);
+			snprintf(entry, sizeof(entry), "%s/%s/%d/%s",
+			    it->old_hex, omuni, it->old_reason, it->hex);
+			alist_add(&rev, entry);
+		}
+		snprintf(entry, sizeof(entry), "%s/%s/%zu", it->hex,
+		    it->c.municipality, it->line);
+		alist_add(&res, entry);
+	}
+	alist_flush(&rev);
+	return alist_flush(&res);
+}
+
+/*
+ * After the pool signed fly: cert.issue audited, then one transaction
+ * completes the chunk (and voids a certificate whose signature failed its
+ * checks, audited cert.void first), then the files (no fsync each). A token
+ * failure leaves its rows pending for recovery and ends the run.
+ */
+static int
+finish(struct issue_work *w, struct chunk *fly)
+{
+	struct audit_list iss;
+	char head[160], entry[160];
+	size_t i;
+	int r = 0;
+
+	snprintf(head, sizeof(head), "batch %.16s, serial/municipality/line",
+	    w->sha);
+	alist_init(&iss, w->on, "cert.issue", head);
+	for (i = 0; i < fly->nsign; i++) {
+		struct hk_issue_item *it = fly->sign[i];
+
+		if (it->sign_r == 0) {
+			snprintf(entry, sizeof(entry), "%s/%s/%zu", it->hex,
+			    it->c.municipality, it->line);
+			alist_add(&iss, entry);
+		} else if (it->sign_r == HK_ERR_VERIFY)
+			hk_online_audit(w->on, "cert.void", "fail", "serial "
+			    "%s: %s:%zu: %s; the serial is never used again",
+			    it->hex, w->req.input, it->line, it->sign_err);
+		else if (w->stop_r == 0) {
+			w->stop_r = it->sign_r;
+			snprintf(w->stop_err, sizeof(w->stop_err), "%s:%zu: "
+			    "%s (left pending: the next run recovers it)",
+			    w->req.input, it->line, it->sign_err);
+		}
+	}
+	if ((r = alist_flush(&iss)) != 0)
+		return r;
+	if ((r = hk_store_begin(w->store)) != 0)
+		return r;
+	for (i = 0; i < fly->nsign && r == 0; i++) {
+		struct hk_issue_item *it = fly->sign[i];
+
+		if (it->sign_r == 0)
+			r = hk_store_cert_complete(w->store, it->c.serial,
+			    it->c.serial_len, it->der, (size_t)it->der_len);
+		else if (it->sign_r == HK_ERR_VERIFY)
+			r = hk_store_cert_void(w->store, it->c.serial,
+			    it->c.serial_len);
+	}
+	if (r != 0 || (r = hk_store_commit(w->store)) != 0) {
+		hk_store_rollback(w->store);
+		return r;
+	}
+	for (i = 0; i < fly->nsign; i++) {
+		struct hk_issue_item *it = fly->sign[i];
+
+		if (it->sign_r != 0)
+			continue;
+		w->n_issued++;
+		if (file_put(w, it->hex, it->der, (size_t)it->der_len) != 0) {
+			fprintf(stderr, "hanko-online issue: line %zu: serial "
+			    "%s issued and stored, but %s\n", it->line,
+			    it->hex, hk_err_msg());
+			w->files_ok = 0;
+		}
+	}
+	return 0;
+}
+
+static void
+chunk_free_items(struct chunk *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		item_free(c->it[i]);
+	c->n = c->nsign = 0;
+}
+
+static int
+chunk_alloc(struct chunk *c, size_t n)
+{
+	memset(c, 0, sizeof(*c));
+	if ((c->it = calloc(n, sizeof(*c->it))) == NULL ||
+	    (c->sign = calloc(n, sizeof(*c->sign))) == NULL)
+		return HK_ERR_ALLOC;
+	return 0;
+}
+
+static void
+chunk_free(struct chunk *c)
+{
+	chunk_free_items(c);
+	free(c->it);
+	free(c->sign);
+}
+
+/* Every line without a result, chunk by chunk; the pool signs one chunk
+ * while the next is prepared and reserved. */
+static int
+run_chunks(struct issue_work *w)
+{
+	struct hk_issue_env env;
+	struct chunk a, b, carry, *cur = &a, *fly = &b, *t;
+	struct hk_prep_job *jobs = NULL;
+	size_t next = 2, cap = (size_t)w->o->chunk;
+	int r, flying = 0, tty = isatty(2);
+
+	memset(&env, 0, sizeof(env));
+	env.req = &w->req;
+	env.skey = w->skey;
+	env.p = w->p;
+	env.issuer = w->issuer;
+	env.ikey = w->cur->key;
+	env.ipub = w->cur->pub;
+	env.tmp = w->tmp;
+	env.md = w->md;
+	env.rehearsal = w->rehearsal;
+	if ((r = chunk_alloc(&a, cap)) != 0 || (r = chunk_alloc(&b, cap)) !=
+	    0 || (r = chunk_alloc(&carry, cap)) != 0)
+		goto out;
+	if ((jobs = calloc(cap, sizeof(*jobs))) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &w->t0);
+	for (;;) {
+		if ((r = prepare(w, &env, cur, &carry, jobs, &next)) != 0)
+			break;
+		if (cur->n == 0 && !flying)
+			break;
+		if (cur->n > 0 && (r = reserve(w, cur, fly, &carry)) != 0)
+			break;
+		if (flying)
+			hk_sign_pool_wait(w->pool);
+		if (cur->nsign > 0)
+			hk_sign_pool_submit(w->pool, cur->sign, cur->nsign);
+		if (flying) {
+			r = finish(w, fly);
+			chunk_free_items(fly);
+			if (tty)
+				progress(w, 0);
+		}
+		flying = cur->nsign > 0;
+		if (!flying)
+			chunk_free_items(cur);
+		t = fly;
+		fly = cur;
+		cur = t;
+		if (r != 0 || w->stop_r != 0)
+			break;
+	}
+	if (flying) {
+		/* after a failure of the store or the log, what is in flight
+		 * stays pending for the next run's recovery */
+		hk_sign_pool_wait(w->pool);
+		if (r == 0)
+			r = finish(w, fly);
 	}
 	if (tty)
-		fputc('\n', stderr);
-	if (r == 0 && ln == 0) {
-		hk_err_set("%s: empty batch (no header)", o->batch);
-		r = HK_ERR_PARSE;
-	}
-	if (line != NULL)
-		OPENSSL_cleanse(line, cap);
-	free(line);
-	fclose(f);
+		progress(w, 1);
+ out:
+	free(jobs);
+	chunk_free(&a);
+	chunk_free(&b);
+	chunk_free(&carry);
 	return r;
+}
+
+/* ---- results -------------------------------------------------------- */
+
+struct results {
+	struct issue_work *w;		/* the run */
+	char *buf;			/* results.csv being built */
+	size_t len, cap;
+	int r;				/* a file that could not be written */
+};
+
+static int
+results_add(struct results *rs, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+results_add(struct results *rs, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(rs->buf + rs->len, rs->cap - rs->len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return HK_ERR_INTERNAL;
+		if ((size_t)n < rs->cap - rs->len)
+			break;
+		if ((rs->buf = realloc(rs->buf, 2 * rs->cap + (size_t)n)) ==
+		    NULL)
+			return HK_ERR_ALLOC;
+		rs->cap = 2 * rs->cap + (size_t)n;
+	}
+	rs->len += (size_t)n;
+	return 0;
+}
+
+static int
+each_result(const struct hk_store_batch_result *res, void *arg)
+{
+	struct results *rs = arg;
+	struct issue_work *w = rs->w;
+	char hex[2 * HK_STORE_SERIAL_MAX + 1];
+
+	if (res->serial == NULL) {
+		w->n_bad++;
+		return results_add(rs, "%" PRIu64 ",refused,%s\n", res->line,
+		    res->reason);
+	}
+	hk_issue_hex(res->serial, res->serial_len, hex);
+	switch (res->status) {
+	case HK_CERT_VALID:
+	case HK_CERT_REVOKED:
+		w->n_ok++;
+		if (res->der != NULL && (!w->files_ok || w->resumed) &&
+		    !file_same(w, hex, res->der, res->der_len)) {
+			if (file_put(w, hex, res->der, res->der_len) != 0) {
+				fprintf(stderr, "hanko-online issue: %s\n",
+				    hk_err_msg());
+				rs->r = HK_ERR_IO;
+			}
+		}
+		return results_add(rs, "%" PRIu64 ",ok,%s\n", res->line, hex);
+	case HK_CERT_PENDING:
+		w->n_pending++;
+		return results_add(rs, "%" PRIu64 ",pending,%s\n", res->line,
+		    hex);
+	default:
+		w->n_bad++;
+		return results_add(rs, "%" PRIu64 ",refused,%s:%" PRIu64 ": "
+		    "serial %s was reserved, then voided (cert.void in the "
+		    "audit log): not issued\n", res->line, w->req.input,
+		    res->line, hex);
+	}
+}
+
+/* results.csv from the journal, atomically; missing or damaged files
+ * rewritten from the store (a resume, or a write that failed). */
+static int
+results_write(struct issue_work *w)
+{
+	struct results rs;
+	char path[4200];
+	int r;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.w = w;
+	w->n_ok = w->n_bad = w->n_pending = 0;
+	rs.cap = 65536;
+	if ((rs.buf = malloc(rs.cap)) == NULL)
+		return HK_ERR_ALLOC;
+	if ((r = results_add(&rs, "line,result,serial_or_reason\n")) != 0 ||
+	    (r = hk_store_batch_each(w->store, w->b.id, each_result,
+	    &rs)) != 0)
+		goto out;
+	sync_files(w);
+	snprintf(path, sizeof(path), "%s/results.csv", w->o->out);
+	if ((r = hk_file_write(path, rs.buf, rs.len, 0644, 0)) == 0)
+		r = rs.r;
+ out:
+	free(rs.buf);
+	return r;
+}
+
+/* ---- the command ---------------------------------------------------- */
+
+static int
+run(struct issue_work *w)
+{
+	int r, r2;
+
+	if ((r = recover(w)) != 0)
+		return r;
+	if (w->n_recovered + w->n_voided > 0)
+		printf("recovered %zu certificates left pending by a crash, "
+		    "voided %zu\n", w->n_recovered, w->n_voided);
+	if ((r = find_issuer(w)) != 0 || (r = batch_read(w)) != 0 ||
+	    (r = journal_find(w)) != 0 || (r = out_open(w)) != 0 ||
+	    (r = journal_add(w)) != 0)
+		return r;
+	if ((r = hk_online_audit(w->on, "issue.start", "ok", "batch %s sha256 "
+	    "%s%s: %zu requests, %zu without a result%s", w->o->batch, w->sha,
+	    w->o->replace ? " (--replace)" : "", w->requests, w->todo,
+	    w->resumed ? " (resumed)" : "")) != 0)
+		return r;
+	w->started = 1;
+	r = run_chunks(w);
+	if (w->stop_r != 0 && r == 0) {
+		hk_err_set("%s", w->stop_err);
+		r = w->stop_r;
+	}
+	if (r != 0) {
+		char keep[1024];
+
+		snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+		(void)results_write(w);
+		hk_err_set("%s", keep);
+		return r;
+	}
+	if ((r = results_write(w)) != 0)
+		return r;
+	if (w->n_pending == 0 && w->n_ok + w->n_bad == w->requests &&
+	    (r2 = hk_store_batch_finish(w->store, w->b.id,
+	    hk_clock_now())) != 0)
+		return r2;
+	return 0;
 }
 
 int
@@ -511,41 +1624,31 @@ cmd_issue(int argc, char **argv)
 {
 	struct issue_opts o;
 	struct issue_work w;
-	char path[4200];
 	int r;
 
 	memset(&w, 0, sizeof(w));
+	w.lockfd = w.certs_fd = -1;
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
 	if ((r = work_open(&w, &o)) != 0)
 		goto out;
-	if ((r = hk_dir_create(o.out, 0755)) != 0)
-		goto out;
-	snprintf(w.certs, sizeof(w.certs), "%s/certs", o.out);
-	snprintf(path, sizeof(path), "%s/results.csv", o.out);
-	if ((r = hk_dir_create(w.certs, 0755)) != 0)
-		goto out;
-	if ((w.results = fopen(path, "wx")) == NULL) {
-		hk_err_set("%s: cannot create the results file", path);
-		r = HK_ERR_IO;
-		goto out;
-	}
-	fprintf(w.results, "line,result,serial_or_reason\n");
-	hk_online_audit(w.on, "issue.start", "ok", "batch %s", o.batch);
-	r = run_batch(&w, &o);
-	hk_online_audit(w.on, "issue.done", r == 0 ? "ok" : "fail",
-	    "batch %s: %zu issued, %zu refused", o.batch, w.ok, w.refused);
+	r = run(&w);
+	if (w.started)
+		hk_online_audit(w.on, "issue.done", r == 0 ? "ok" : "fail",
+		    "batch %s sha256 %s: this run %zu issued, %zu refused; the "
+		    "batch %zu issued, %zu refused of %zu", o.batch, w.sha,
+		    w.n_issued, w.n_refused, w.n_ok, w.n_bad, w.requests);
 	if (r == 0)
 		r = hk_online_checkpoint(w.on);
-	else
+	else if (w.on != NULL && w.on->tok != NULL)
 		hk_online_checkpoint_keep_err(w.on);
 	if (r != 0)
 		goto out;
-	printf("%s: %zu issued, %zu refused; results in %s\n", o.batch, w.ok,
-	    w.refused, path);
-	if (w.refused > 0) {
-		hk_err_set("%s: %zu of %zu requests refused (see %s)", o.batch,
-		    w.refused, w.ok + w.refused, path);
+	printf("%s: %zu issued, %zu refused; results in %s/results.csv\n",
+	    o.batch, w.n_ok, w.n_bad, o.out);
+	if (w.n_bad > 0) {
+		hk_err_set("%s: %zu of %zu requests refused (see %s/"
+		    "results.csv)", o.batch, w.n_bad, w.requests, o.out);
 		r = HK_ERR_INVALID;
 	}
 out:

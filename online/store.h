@@ -178,6 +178,85 @@ int hk_store_arl_last(struct hk_store *s, uint64_t *out);
  */
 
 /* ---- issuance batches (store_batch.c) ---- */
+/*
+ * The batch journal (docs/requests.md "Resume", docs/store.md "Crash
+ * safety"): a batch is its content's SHA-256; each request line gets one
+ * result, a serial (written in the transaction that reserves it) or a
+ * refusal, and never another.
+ */
+struct hk_store_batch {
+	int64_t id;			/* row id */
+	char sha256[65];		/* SHA-256 of the content, lowercase hex */
+	char name[1024];		/* how it was started ("issue [--replace]
+					 * <file>") */
+	time_t started_at;		/* first run */
+	time_t finished_at;		/* every line had a result; 0 before */
+};
+/* The batch with this content hash; HK_ERR_NOT_FOUND. */
+int hk_store_batch_find(struct hk_store *s, const char *sha256_hex,
+    struct hk_store_batch *out);
+/* Record a new batch (HK_ERR_EXISTS for a known hash); *id set. */
+int hk_store_batch_add(struct hk_store *s, const char *sha256_hex,
+    const char *name, time_t started_at, int64_t *id);
+/* Mark it finished at t (the first time only). */
+int hk_store_batch_finish(struct hk_store *s, int64_t id, time_t t);
+/* A refused line's result (inside the caller's transaction or alone). */
+int hk_store_batch_refuse(struct hk_store *s, int64_t batch, uint64_t line,
+    const char *reason);
+
+/* A valid certificate that a re-issue revokes (CPS 4-4-1-1, 4-4-4-2). */
+struct hk_store_replace {
+	const unsigned char *serial;	/* the old certificate's serial */
+	size_t serial_len;
+	int reason;			/* 3 affiliationChanged, 4 superseded */
+	time_t at;			/* revocation time */
+	const unsigned char *entry;	/* its CRL entry (hk_crl_entry_der) */
+	size_t entry_len;
+};
+/*
+ * One line's reservation, all or nothing (a savepoint in the caller's
+ * transaction, or a transaction of its own): old (may be NULL) revoked with
+ * its CRL entry, c reserved as pending with its TBS and draft, and the
+ * line's result set to c's serial. A failure leaves none of the three.
+ */
+int hk_store_batch_reserve(struct hk_store *s, int64_t batch, uint64_t line,
+    const struct hk_store_cert *c, const struct hk_store_replace *old);
+
+/* One line's result with the state of its certificate now. */
+struct hk_store_batch_result {
+	uint64_t line;			/* line of the batch file */
+	const unsigned char *serial;	/* NULL for a refusal */
+	size_t serial_len;
+	const char *reason;		/* the refusal; NULL with a serial */
+	enum hk_cert_status status;	/* the serial's certificate */
+	const unsigned char *der;	/* its DER when valid or revoked, else
+					 * NULL */
+	size_t der_len;
+};
+/* fn for each result of a batch in line order (pointers valid during the
+ * call); a non-zero return of fn stops and is returned. */
+int hk_store_batch_each(struct hk_store *s, int64_t batch,
+    int (*fn)(const struct hk_store_batch_result *r, void *arg), void *arg);
+
+/* The resident's live certificate: serial, status (pending or valid) and
+ * its DER when valid (malloc'd, else NULL). HK_ERR_NOT_FOUND when none. */
+int hk_store_batch_live(struct hk_store *s,
+    const unsigned char rkey[HK_STORE_RKEY_LEN], unsigned char *serial,
+    size_t *serial_len, enum hk_cert_status *status, unsigned char **der,
+    size_t *der_len);
+/* fn for every pending certificate of an issuing key (issuer = its key
+ * identifier), in reservation order, with c->tbs and c->draft pointing at
+ * the recorded bytes during the call (recovery; the certificates_issuer
+ * index, so only pending rows are read). */
+int hk_store_pending_each(struct hk_store *s, const unsigned char *issuer,
+    size_t issuer_len, int (*fn)(const struct hk_store_cert *c, void *arg),
+    void *arg);
+/* fn for each certificate of the same resident as the pending serial that
+ * was revoked at or after its notBefore with reason 3 or 4: what its
+ * re-issue revoked in the same transaction (recovery names them). */
+int hk_store_replaced_each(struct hk_store *s, const unsigned char *serial,
+    size_t serial_len, int (*fn)(const unsigned char *serial, size_t len,
+    int reason, void *arg), void *arg);
 /* ---- end issuance batches ---- */
 
 /* ---- CRL entries and publication (store_crl.c) ---- */

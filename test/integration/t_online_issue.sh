@@ -6,9 +6,11 @@
 # and rule; each certificate verifies against the root and the issuing CA;
 # the SAN decodes into the six basic-4 otherNames in the PROFILE.md order;
 # a second request for a resident refused (CPS 4-2-3); rerunning the same
-# batch issues nothing twice. Then "hanko-online revoke" (item 4): by serial
-# and by resident, CPS reasons only, final, audited; a revoked resident may
-# be issued again.
+# batch issues nothing twice (the batch journal). Then "hanko-online revoke"
+# (item 4): by serial and by resident, CPS reasons only, final, audited; a
+# revoked resident may be issued again. Then re-issue with --replace
+# (CPS 4-4-1-1, 4-4-4-2: superseded, affiliationChanged on a move) and the
+# resume of a batch killed part way (CPS 4-3 crash safety).
 . "$(dirname "$0")/lib.sh"
 . "$HANKO_SRC/test/data/issuance/setup.sh"
 fresh_tmp
@@ -97,8 +99,36 @@ check "validity: 3 years minus 1 second" sh -c "grep -q 'Not After : Apr  2 11:5
 db() { sqlite3 "$O/store.db" "$1"; }
 check "store: six valid certificates, none pending" test "$(db "SELECT status, count(*) FROM certificates GROUP BY status")" = "valid|6"
 check "store: the resident identifier is not in clear" sh -c "! grep -q 12345678901 '$O/store.db'"
-check "audit: six cert.reserve and six cert.issue" test "$(grep -c '	cert.issue	ok' "$O/audit/audit.log")" = 6 -a \
-	"$(grep -c '	cert.reserve	ok' "$O/audit/audit.log")" = 6
+# Each serial in a cert.reserve and a cert.issue record (a chunk's
+# certificates share one record: docs/requests.md, audit records).
+audited() { grep "	$1	ok	" "$O/audit/audit.log" | grep -q "$2/"; }
+n=0
+for s in $(grep ',ok,' "$RES" | cut -d, -f3); do
+	audited cert.reserve "$s" && audited cert.issue "$s" && n=$((n + 1))
+done
+check "audit: each of the six serials reserved and issued" test "$n" = 6
+check "audit: no serial issued that was not reserved" test \
+	"$(grep '	cert.issue	ok' "$O/audit/audit.log" | grep -o '[0-9A-F]\{40\}/' | sort | uniq | wc -l)" = 6
+
+# The TBSCertificate signed is byte for byte the one reserved before
+# signing, and the draft (throwaway RSA-512 signature, kept for recovery)
+# has that same TBSCertificate (openssl asn1parse, sqlite3).
+tbs_hex() {	# DER file -> hex of its first element (the TBSCertificate)
+	local hl l
+	read -r hl l < <(openssl asn1parse -inform DER -in "$1" | sed -n 2p | \
+		sed 's/.*hl= *\([0-9]*\) *l= *\([0-9]*\).*/\1 \2/')
+	dd if="$1" bs=1 skip=4 count=$((hl + l)) 2>/dev/null | od -An -tx1 | tr -d ' \n' | tr a-f A-F
+}
+n=0
+for s in $(grep ',ok,' "$RES" | cut -d, -f3); do
+	db "SELECT hex(draft) FROM certificates WHERE hex(serial) = '$s'" | xxd -r -p >"$T/draft.der"
+	t=$(tbs_hex "$T/out1/certs/$s.der")
+	[ -n "$t" ] && [ "$t" = "$(db "SELECT hex(tbs) FROM certificates WHERE hex(serial) = '$s'")" ] &&
+		[ "$t" = "$(tbs_hex "$T/draft.der")" ] &&
+		[ "$(openssl asn1parse -inform DER -in "$T/draft.der" | grep -c sha256WithRSAEncryption)" = 2 ] &&
+		! cmp -s "$T/draft.der" "$T/out1/certs/$s.der" && n=$((n + 1))
+done
+check "TBS: signed = reserved = the draft's, for all six" test "$n" = 6
 
 # A second request for a resident with a valid certificate (CPS 4-2-3).
 { sed -n 1p "$REQ/valid.csv"; sed -n 2p "$REQ/valid.csv" | sed 's/resident-1/resident-2/'; } >"$B/again.csv"
@@ -106,13 +136,23 @@ fails "a second certificate for the same resident" 3 "1 of 1 requests refused" \
 	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/again.csv" --out "$T/out2"
 check "... refused on CPS 4-2-3" grep -q "^2,refused,.*:2: resident_id: CPS 4-2-3: the resident already has a valid certificate" "$T/out2/results.csv"
 
-fails "rerunning the same batch issues nothing" 3 "11 of 11 requests refused" \
+# The same content again is the same batch (its SHA-256, the journal):
+# nothing is redone, the results come from the journal.
+nrec=$(wc -l <"$O/audit/audit.log")
+fails "rerunning the same batch issues nothing: its results from the journal" 3 "5 of 11 requests refused" \
 	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/out3"
-check "... the six residents refused on CPS 4-2-3" test "$(grep -c 'CPS 4-2-3' "$T/out3/results.csv")" = 6
-check "... no certificate written" test "$(ls "$T/out3/certs" | wc -l)" = 0
+check "... results.csv identical to the first run's" cmp "$RES" "$T/out3/results.csv"
+n=0
+for f in "$T"/out1/certs/*.der; do cmp -s "$f" "$T/out3/certs/$(basename "$f")" && n=$((n + 1)); done
+check "... the same six certificate files, byte for byte" test "$n" = 6 -a "$(ls "$T/out3/certs" | wc -l)" = 6
 check "... the store still holds six" test "$(db "SELECT count(*) FROM certificates")" = 6
-fails "an existing --out folder is refused" 7 "" \
-	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/out3"
+check "... no reservation or issue audited" test "$(tail -n +$((nrec + 1)) "$O/audit/audit.log" | \
+	grep -c '	cert\.')" = 0
+check "... the batch is in the journal once, finished" test \
+	"$(db "SELECT count(*), count(finished_at) FROM batches WHERE name LIKE '%/batch.csv'")" = "1|1"
+fails "an existing --out folder of another batch is refused" 7 "out3: already exists and is not the output of this batch" \
+	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/again.csv" --out "$T/out3"
+check "... out3 untouched" cmp "$RES" "$T/out3/results.csv"
 printf 'code,name\n' >"$B/bad-header.csv"
 fails "a batch without the header" 3 "bad-header.csv:1: header" \
 	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/bad-header.csv" --out "$T/out4"
@@ -148,7 +188,148 @@ check "store: four valid, two revoked" test "$(db "SELECT status, count(*) FROM 
 	"$(printf 'revoked|2\nvalid|4')"
 check "audit: two cert.revoke ok, the refusals as fail" test "$(grep -c '	cert.revoke	ok' "$O/audit/audit.log")" = 2 -a \
 	"$(grep -c '	cert.revoke	fail' "$O/audit/audit.log")" -ge 4
-ok "a revoked resident is issued a new certificate" "$ON" issue --state "$O" "${RC[@]}" --batch "$B/again.csv" --out "$T/out5"
+fails "again.csv once more: its line has its result already (refused)" 3 "1 of 1 requests refused" \
+	"$ON" issue --state "$O" "${RC[@]}" --batch "$B/again.csv" --out "$T/out2"
+{ cat "$B/again.csv"; echo "# sent again after the revocation"; } >"$B/again2.csv"
+ok "a revoked resident is issued a new certificate (a new batch)" "$ON" issue --state "$O" "${RC[@]}" --batch "$B/again2.csv" --out "$T/out5"
 check "... one ok line" test "$(grep -c ',ok,' "$T/out5/results.csv")" = 1
+# Re-issue (CPS 4-4-1-1, 4-4-4-2; docs/requests.md "Re-issue"): the valid
+# certificate is revoked in the transaction that reserves the new one,
+# superseded(4) when the basic 4 items are unchanged, affiliationChanged(3)
+# when they changed (a move), each with its CRL entry in the old partition.
+XC=(--clock 2026-05-02T09:00:00Z)
+S6=$(sed -n 's/^6,ok,//p' "$RES")	# 30000000003, Aso (432148)
+S7=$(sed -n 's/^7,ok,//p' "$RES")	# 40000000004, Kikuchi (432105)
+{
+	sed -n 1p "$REQ/valid.csv"
+	sed -n 4p "$REQ/valid.csv" | sed 's/resident-3/resident-5/'
+	echo "432024,40000000004,鷗外　丂,0000,019500000,3,熊本県八代市松江城町１番２５号,000000000000000,keys/resident-4.pub.pem"
+	echo "432024,70000000007,八代　七郎,00000,319750301,1,熊本県八代市松江城町１番,000000000000,keys/resident-1.pub.pem"
+} >"$B/replace.csv"
+fails "without --replace a resident with a valid certificate is refused (CPS 4-2-3)" 3 "2 of 3 requests refused" \
+	"$ON" issue --state "$O" "${XC[@]}" --batch "$B/replace.csv" --out "$T/rep0"
+S4=$(sed -n 's/^4,ok,//p' "$T/rep0/results.csv")	# 70000000007, issued by rep0
+{ cat "$B/replace.csv"; echo "432024,70000000008,八代　八郎,00000,319750301,1,熊本県八代市松江城町２番,000000000000,keys/resident-2.pub.pem"; } >"$B/replace2.csv"
+ok "--replace: four lines issued" "$ON" issue --state "$O" "${XC[@]}" --replace --batch "$B/replace2.csv" --out "$T/rep1"
+N2=$(sed -n 's/^2,ok,//p' "$T/rep1/results.csv")
+N3=$(sed -n 's/^3,ok,//p' "$T/rep1/results.csv")
+check "... four ok lines" test "$(grep -c ',ok,' "$T/rep1/results.csv")" = 4
+check "... line 4 (issued by the refused run): superseded; line 5 (no certificate): nothing revoked" test \
+	"$(db "SELECT status, reason FROM certificates WHERE hex(serial) = '$S4'")" = "revoked|4" -a \
+	"$(grep -c "$(sed -n 's/^5,ok,//p' "$T/rep1/results.csv")/" "$O/audit/audit.log")" = 2
+check "... unchanged basic 4: the old one revoked superseded(4) at the clock" test \
+	"$(db "SELECT status, reason, revoked_at, municipality FROM certificates WHERE hex(serial) = '$S6'")" = "revoked|4|1777712400|432148"
+check "... a move to Yatsushiro: the old one revoked affiliationChanged(3)" test \
+	"$(db "SELECT status, reason, municipality FROM certificates WHERE hex(serial) = '$S7'")" = "revoked|3|432105"
+check "... the new ones valid, the moved resident in 432024" test \
+	"$(db "SELECT status || municipality FROM certificates WHERE hex(serial) IN ('$N2', '$N3') ORDER BY municipality")" = \
+	"$(printf 'valid432024\nvalid432148')"
+check "... CRL entries in the old partitions" test \
+	"$(db "SELECT municipality FROM crl_entries WHERE hex(serial) IN ('$S6', '$S7') ORDER BY municipality")" = "$(printf '432105\n432148')"
+db "SELECT hex(entry) FROM crl_entries WHERE hex(serial) = '$S6'" | xxd -r -p >"$T/e6.der"
+db "SELECT hex(entry) FROM crl_entries WHERE hex(serial) = '$S7'" | xxd -r -p >"$T/e7.der"
+check "... entry of $S6 (openssl asn1parse): serial, date, reasonCode superseded" sh -c \
+	"openssl asn1parse -inform DER -in '$T/e6.der' >'$T/e6.txt' && grep -q 'INTEGER *:$S6' '$T/e6.txt' && \
+	grep -q 'UTCTIME *:260502090000Z' '$T/e6.txt' && grep -q 'X509v3 CRL Reason Code' '$T/e6.txt' && \
+	openssl asn1parse -inform DER -in '$T/e6.der' -strparse \$(grep -A1 'CRL Reason Code' '$T/e6.txt' | tail -1 | cut -d: -f1) | grep -q 'ENUMERATED *:04'"
+check "... entry of $S7: reasonCode affiliationChanged" sh -c \
+	"openssl asn1parse -inform DER -in '$T/e7.der' >'$T/e7.txt' && \
+	openssl asn1parse -inform DER -in '$T/e7.der' -strparse \$(grep -A1 'CRL Reason Code' '$T/e7.txt' | tail -1 | cut -d: -f1) | grep -q 'ENUMERATED *:03'"
+openssl x509 -in "$T/rep1/certs/$N3.der" -inform DER -noout -text >"$T/n3.txt"
+off=$(openssl asn1parse -inform DER -in "$T/rep1/certs/$N3.der" | grep -A1 "X509v3 Subject Alternative Name" | tail -1 | cut -d: -f1 | tr -d ' ')
+check "... the moved resident's new certificate: Yatsushiro's CRL partition, the new address" sh -c \
+	"grep -q 'CN = Yatsushiro-shi CRLDP' '$T/n3.txt' && openssl asn1parse -inform DER -in '$T/rep1/certs/$N3.der' -strparse $off | grep -q 'UTF8STRING *:熊本県八代市松江城町１番２５号'"
+check "... audit: cert.revoke names old/municipality/reason/new" sh -c \
+	"grep '	cert.revoke	ok' '$O/audit/audit.log' | grep -q '$S6/432148/4/$N2' && \
+	grep '	cert.revoke	ok' '$O/audit/audit.log' | grep -q '$S7/432105/3/$N3'"
+fails "a --replace batch rerun without --replace: the batch keeps its mode" 2 "was started with --replace" \
+	"$ON" issue --state "$O" "${XC[@]}" --batch "$B/replace2.csv" --out "$T/rep1"
+n=$(db "SELECT count(*) FROM certificates")
+ok "the --replace batch rerun: nothing redone" "$ON" issue --state "$O" "${XC[@]}" --replace --batch "$B/replace2.csv" --out "$T/rep1"
+check "... no certificate added, none revoked again" test "$(db "SELECT count(*), sum(status = 'revoked') FROM certificates")" = "$n|5"
+# The same resident twice in one --replace batch: the second line replaces
+# what the first issued (the same result whatever the chunk boundaries).
+N5=$(sed -n 's/^5,ok,//p' "$T/rep1/results.csv")
+{ sed -n 1p "$B/replace2.csv"; sed -n 5p "$B/replace2.csv"; sed -n 5p "$B/replace2.csv"; } >"$B/replace3.csv"
+ok "--replace: one resident on two lines" "$ON" issue --state "$O" "${XC[@]}" --replace --batch "$B/replace3.csv" --out "$T/rep3"
+R2=$(sed -n 's/^2,ok,//p' "$T/rep3/results.csv")
+R3=$(sed -n 's/^3,ok,//p' "$T/rep3/results.csv")
+check "... rep1's certificate, then line 2's, revoked superseded; line 3's valid" test \
+	"$(db "SELECT group_concat(status || reason, ' ') FROM (SELECT status, coalesce(reason, '') AS reason FROM certificates WHERE hex(serial) IN ('$N5', '$R2', '$R3') ORDER BY rowid)")" = "revoked4 revoked4 valid"
+
+# Resume (docs/requests.md "Resume"): a batch killed (SIGKILL) part way and
+# run again gives the results an uninterrupted run gives (serials aside).
+RB=$T/resume
+mkdir -p "$RB"
+cp -r "$REQ/keys" "$RB/"
+mkres() {	# FILE IDBASE: 300 requests, two bad lines, two residents twice (296 ok)
+	awk -F, -v base="$2" 'NR == 1 { print; next } NR <= 7 { row[n++] = $0 }
+	END { OFS = ","
+		for (i = 0; i < 300; i++) {
+			if (i == 50) { print "431010,123,熊本　太郎,00000,319750301,1,熊本県熊本市,0,keys/resident-1.pub.pem"; continue }
+			if (i == 170) { print "too,few,fields"; continue }
+			split(row[i % 6], f, ","); f[2] = sprintf("%011.0f", base + (i == 250 ? 7 : i == 13 ? 12 : i))
+			f[9] = "keys/resident-" (i % 5 + 1) ".pub.pem"
+			print f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9] } }' "$REQ/valid.csv" >"$1"
+}
+mkres "$RB/batch.csv" 80000000000
+SHA=$(sha256sum "$RB/batch.csv" | cut -c1-64)
+results_of() { db "SELECT count(*) FROM batch_results r JOIN batches b ON b.id = r.batch WHERE b.sha256 = '$1'"; }
+"$ON" issue --state "$O" "${XC[@]}" --chunk 8 --threads 1 --batch "$RB/batch.csv" --out "$RB/out" >/dev/null 2>&1 &
+pid=$!
+for i in $(seq 1 600); do
+	[ "$(results_of "$SHA" 2>/dev/null || echo 0)" -ge 40 ] && break
+	sleep 0.05
+done
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+got=$(results_of "$SHA")
+check "killed part way ($got of 300 lines had a result)" test "$got" -ge 40 -a "$got" -lt 300
+fails "the same batch again: resumed" 3 "4 of 300 requests refused" \
+	"$ON" issue --state "$O" "${XC[@]}" --chunk 8 --batch "$RB/batch.csv" --out "$RB/out"
+check "... one result per request line" test "$(tail -n +2 "$RB/out/results.csv" | cut -d, -f1 | sort -n | uniq | wc -l)" = 300 -a \
+	"$(wc -l <"$RB/out/results.csv")" = 301
+check "... nothing left pending" test "$(db "SELECT count(*) FROM certificates WHERE status = 'pending'")" = 0
+n=0
+for s in $(grep ',ok,' "$RB/out/results.csv" | cut -d, -f3); do
+	[ "$(db "SELECT hex(der) FROM certificates WHERE hex(serial) = '$s' AND status = 'valid'")" = \
+		"$(od -An -tx1 "$RB/out/certs/$s.der" | tr -d ' \n' | tr a-f A-F)" ] && n=$((n + 1))
+done
+check "... every ok line's file is the store's certificate ($n of 296)" test "$n" = 296 -a "$(ls "$RB/out/certs" | wc -l)" = 296
+mv "$RB/out" "$RB/out-resumed"
+mkres "$RB/batch.csv" 90000000000	# other residents, same lines otherwise
+ok_or_3() { "$@" >/dev/null 2>&1; [ $? = 3 ]; }
+check "an uninterrupted run of the same lines" ok_or_3 "$ON" issue --state "$O" "${XC[@]}" --batch "$RB/batch.csv" --out "$RB/out"
+mask() { sed -E 's/[0-9A-F]{40}/SERIAL/g' "$1"; }
+check "... the resumed results.csv is the uninterrupted one (serials aside)" \
+	cmp <(mask "$RB/out-resumed/results.csv") <(mask "$RB/out/results.csv")
+for l in "252 9" "15 14"; do
+	set -- $l
+	check "... line $1 (the resident of line $2 again) refused on CPS 4-2-3" \
+		grep -q "^$1,refused,.*:$1: resident_id: CPS 4-2-3: the resident already has a valid certificate (serial $(sed -n "s/^$2,ok,//p" "$RB/out/results.csv"))" "$RB/out/results.csv"
+done
+
+# Recovery voids only what cannot be signed any more (docs/store.md): a
+# run killed with reservations pending, then the issuing CA expired
+# (2031-04-02) before the next run.
+mkres "$RB/expire.csv" 85000000000
+pend() { db "SELECT count(*) FROM certificates WHERE status = 'pending'"; }
+for try in 1 2 3 4 5; do
+	"$ON" issue --state "$O" "${XC[@]}" --chunk 4 --threads 1 --batch "$RB/expire.csv" \
+		--out "$RB/expire" >/dev/null 2>&1 &
+	pid=$!
+	for i in $(seq 1 400); do [ "$(pend)" -gt 0 ] && break; sleep 0.02; done
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	[ "$(pend)" -gt 0 ] && break
+done
+P=$(pend)
+check "killed with $P reservations pending" test "$P" -gt 0
+fails "2031-04-03: the pending ones voided, then no issuing CA valid" 3 "no imported issuing CA certificate valid now" \
+	"$ON" issue --state "$O" --clock 2031-04-03T00:00:00Z --batch "$RB/expire.csv" --out "$RB/expire"
+check "... none pending, $P void" test "$(pend)|$(db "SELECT count(*) FROM certificates WHERE status = 'void'")" = "0|$P"
+check "... each audited cert.void: its issuing CA certificate has expired" test \
+	"$(grep -c '	cert\.void	fail	.*its issuing CA certificate has expired; the serial is never used again' "$O/audit/audit.log")" = "$P"
+
 ok "the online audit log verifies (checkpoints by audit-1)" "$OFF" audit verify --state "$O"
 finish

@@ -1,0 +1,432 @@
+/*
+ * issue_pipeline.c - one resident's certificate: prepared (checked, built,
+ * TBS fixed by a throwaway signature, linted), then signed by the token in
+ * a pool of threads, verified, compared with the reserved TBSCertificate
+ * (issue_pipeline.h).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/asn1t.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cert.h"
+#include "err.h"
+#include "issue_pipeline.h"
+#include "lint.h"
+
+/* RSAPublicKey (RFC 8017 A.1.1), to hand the resident's key to the
+ * builder in OpenSSL's built-in RSA form (legacy_rsa). */
+typedef struct {
+	BIGNUM *n;			/* modulus */
+	BIGNUM *e;			/* publicExponent */
+} HK_RSA_PUB;
+
+ASN1_SEQUENCE(HK_RSA_PUB) = {
+	ASN1_SIMPLE(HK_RSA_PUB, n, BIGNUM),
+	ASN1_SIMPLE(HK_RSA_PUB, e, BIGNUM),
+} static_ASN1_SEQUENCE_END(HK_RSA_PUB)
+
+IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(HK_RSA_PUB)
+IMPLEMENT_STATIC_ASN1_ENCODE_FUNCTIONS(HK_RSA_PUB)
+
+/*
+ * The same RSA public key as an EVP_PKEY of OpenSSL's built-in RSA type
+ * (d2i_PublicKey). OpenSSL 3.0 encodes a provider key's
+ * SubjectPublicKeyInfo through an OSSL_ENCODER and decodes it back through
+ * an OSSL_DECODER each time a certificate is built or its key identifier
+ * computed (about 0.2 ms per call, three calls per certificate, more than
+ * the token's signature); the built-in type encodes directly. Same n and
+ * e, so the same key.
+ */
+static int
+legacy_rsa(EVP_PKEY *pk, EVP_PKEY **out)
+{
+	HK_RSA_PUB *rp = NULL;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	int len, r = HK_ERR_CRYPTO;
+
+	*out = NULL;
+	if ((rp = HK_RSA_PUB_new()) == NULL)
+		return HK_ERR_ALLOC;
+	if (EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &rp->n) != 1 ||
+	    EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &rp->e) != 1 ||
+	    (len = i2d_HK_RSA_PUB(rp, &der)) <= 0)
+		goto out;
+	p = der;
+	if ((*out = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, len)) == NULL ||
+	    p != der + len) {
+		EVP_PKEY_free(*out);
+		*out = NULL;
+		goto out;
+	}
+	r = 0;
+ out:
+	if (r != 0)
+		hk_err_set("key: the RSA public key does not convert");
+	OPENSSL_free(der);
+	HK_RSA_PUB_free(rp);
+	return r;
+}
+
+void
+hk_issue_hex(const unsigned char *b, size_t len, char *out)
+{
+	static const char hx[] = "0123456789ABCDEF";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hx[b[i] >> 4];
+		out[2 * i + 1] = hx[b[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+int
+hk_issue_serial(X509 *x, unsigned char s[HK_STORE_SERIAL_MAX], size_t *len,
+    char hex[2 * HK_STORE_SERIAL_MAX + 1])
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	int n;
+
+	*len = 0;
+	if (bn == NULL || BN_is_negative(bn) || (n = BN_num_bytes(bn)) < 1 ||
+	    n > HK_STORE_SERIAL_MAX) {
+		BN_free(bn);
+		hk_err_set("user: serial: RFC 5280 4.1.2.2: 1 to 20 octets, "
+		    "positive");
+		return HK_ERR_INTERNAL;
+	}
+	*len = (size_t)BN_bn2bin(bn, s);
+	BN_free(bn);
+	hk_issue_hex(s, *len, hex);
+	return 0;
+}
+
+void
+hk_issue_item_clear(struct hk_issue_item *it)
+{
+	X509_free(it->x);
+	OPENSSL_free(it->tbs);
+	OPENSSL_free(it->draft);
+	OPENSSL_free(it->der);
+	OPENSSL_cleanse(it, sizeof(*it));
+}
+
+/* The refusal: every reason names the input and the line. */
+static void
+refuse(const struct hk_issue_env *e, struct hk_issue_item *it, int r)
+{
+	const char *m = *hk_err_msg() ? hk_err_msg() : hk_strerror(r);
+	size_t il = strlen(e->req->input);
+
+	it->refused = 1;
+	if (strncmp(m, e->req->input, il) == 0 && m[il] == ':')
+		snprintf(it->reason, sizeof(it->reason), "%s", m);
+	else
+		snprintf(it->reason, sizeof(it->reason), "%s:%zu: %s",
+		    e->req->input, it->line, m);
+	X509_free(it->x);
+	it->x = NULL;
+	ERR_clear_error();
+}
+
+/* Fix the TBSCertificate as the issuer will sign it (same signature
+ * AlgorithmIdentifier: the throwaway key is RSA like the issuer's), keep
+ * the throwaway-signed certificate as the draft, lint. */
+static int
+fix_and_lint(const struct hk_issue_env *e, struct hk_issue_item *it)
+{
+	char detail[1024];
+	int r;
+
+	if (X509_sign(it->x, e->tmp, e->md) <= 0 ||
+	    (it->tbs_len = i2d_re_X509_tbs(it->x, &it->tbs)) <= 0 ||
+	    (it->draft_len = i2d_X509(it->x, &it->draft)) <= 0) {
+		hk_err_set("user: cannot encode the TBSCertificate");
+		hk_err_add_openssl();
+		return HK_ERR_CRYPTO;
+	}
+	if ((r = hk_lint_issued(it->x, e->issuer, e->p, HK_CERT_USER)) != 0 ||
+	    (r = hk_lint_cert(it->x, e->p, HK_CERT_USER, e->rehearsal)) != 0) {
+		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
+		hk_err_set("lint: %s", detail);
+	}
+	return r;
+}
+
+/* The row to reserve: serial, partition, issuer key id, validity. */
+static int
+row_of(struct hk_issue_item *it, const char *muni, time_t now)
+{
+	ASN1_OCTET_STRING *aki;
+	struct tm tm;
+	int r, n;
+
+	if ((r = hk_issue_serial(it->x, it->c.serial, &it->c.serial_len,
+	    it->hex)) != 0)
+		return r;
+	snprintf(it->c.municipality, sizeof(it->c.municipality), "%s", muni);
+	memcpy(it->c.resident_key, it->rkey, HK_STORE_RKEY_LEN);
+	/* the extension itself (hk_cert_aki_keyid), not OpenSSL's cache of
+	 * every extension, which costs a lock and a decode of them all */
+	aki = hk_cert_aki_keyid(it->x);
+	if (aki == NULL || (n = ASN1_STRING_length(aki)) < 1 ||
+	    n > HK_STORE_KEYID_MAX) {
+		ASN1_OCTET_STRING_free(aki);
+		hk_err_set("user: RFC 5280 4.2.1.1: no authorityKeyIdentifier");
+		return HK_ERR_INTERNAL;
+	}
+	memcpy(it->c.issuer, ASN1_STRING_get0_data(aki), (size_t)n);
+	it->c.issuer_len = (size_t)n;
+	ASN1_OCTET_STRING_free(aki);
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(it->x), &tm) != 1) {
+		hk_err_set("user: notAfter does not decode");
+		return HK_ERR_INTERNAL;
+	}
+	it->c.status = HK_CERT_PENDING;
+	it->c.not_before = now;
+	it->c.not_after = timegm(&tm);
+	it->c.tbs = it->tbs;
+	it->c.tbs_len = (size_t)it->tbs_len;
+	it->c.draft = it->draft;
+	it->c.draft_len = (size_t)it->draft_len;
+	return 0;
+}
+
+int
+hk_issue_prepare(const struct hk_issue_env *e, size_t line,
+    const char *text, time_t now, struct hk_issue_item *it)
+{
+	struct hk_request req;
+	EVP_PKEY *key = NULL;
+	int r;
+
+	memset(it, 0, sizeof(*it));
+	it->line = line;
+	hk_err_clear();
+	if ((r = hk_request_parse(e->req, line, text, &req)) != 0) {
+		if (r == HK_ERR_ALLOC)
+			return r;
+		refuse(e, it, r);
+		return 0;
+	}
+	it->b4 = req.b4;
+	if ((r = hk_store_resident_key(e->skey, req.resident_id,
+	    it->rkey)) != 0 || (r = legacy_rsa(req.key, &key)) != 0 ||
+	    (r = hk_cert_build_user(e->p, e->issuer, key, req.muni->romaji,
+	    req.muni->code, &req.b4, now, e->rehearsal, &it->x)) != 0 ||
+	    (r = fix_and_lint(e, it)) != 0 ||
+	    (r = row_of(it, req.muni->code, now)) != 0) {
+		EVP_PKEY_free(key);
+		hk_request_clear(&req);
+		if (r == HK_ERR_ALLOC)
+			return r;
+		refuse(e, it, r);
+		return 0;
+	}
+	EVP_PKEY_free(key);
+	hk_request_clear(&req);
+	it->key = e->ikey;
+	it->pub = e->ipub;
+	it->md = e->md;
+	return 0;
+}
+
+void
+hk_issue_sign(struct hk_issue_item *it)
+{
+	unsigned char *t2 = NULL;
+	int n;
+
+	hk_err_clear();
+	it->sign_r = HK_ERR_P11;
+	if (X509_sign(it->x, it->key, it->md) <= 0) {
+		hk_err_set("serial %s: the token did not sign", it->hex);
+		hk_err_add_openssl();
+		goto out;
+	}
+	it->sign_r = HK_ERR_VERIFY;
+	/* what was signed is byte for byte the TBSCertificate reserved */
+	if ((n = i2d_re_X509_tbs(it->x, &t2)) != it->tbs_len ||
+	    memcmp(t2, it->tbs, (size_t)n) != 0) {
+		hk_err_set("serial %s: the signed TBSCertificate is not the "
+		    "one reserved in the store", it->hex);
+		goto out;
+	}
+	/* X509_verify: 1 good, 0 bad, -1 error: compare with 1 */
+	if (X509_verify(it->x, it->pub) != 1) {
+		hk_err_set("serial %s: the signature does not verify with the "
+		    "issuing CA's key", it->hex);
+		goto out;
+	}
+	if ((it->der_len = i2d_X509(it->x, &it->der)) <= 0) {
+		it->der = NULL;
+		hk_err_set("serial %s: cannot encode the certificate",
+		    it->hex);
+		it->sign_r = HK_ERR_P11;
+		goto out;
+	}
+	it->sign_r = 0;
+ out:
+	if (it->sign_r != 0)
+		snprintf(it->sign_err, sizeof(it->sign_err), "%s",
+		    hk_err_msg());
+	OPENSSL_free(t2);
+	ERR_clear_error();
+}
+
+/* ---- the pool ------------------------------------------------------- */
+
+struct hk_sign_pool {
+	pthread_mutex_t mu;		/* guards everything below */
+	pthread_cond_t work;		/* jobs handed over, or stop */
+	pthread_cond_t done;		/* a set is finished */
+	const struct hk_issue_env *env;	/* for the prepare jobs */
+	struct hk_prep_job *prep;	/* lines to prepare (taken first) */
+	size_t pn, pnext, pdone;	/* their count, next, finished */
+	struct hk_issue_item **items;	/* items to sign */
+	size_t n, next, finished;	/* their count, next, finished */
+	int stop;			/* 1: threads leave */
+	int nthreads;			/* started threads */
+	pthread_t tid[HK_ISSUE_THREADS_MAX];
+};
+
+/* Run one job (unlocked); 0 when there is none. */
+static int
+pool_one(struct hk_sign_pool *p, int sign_too)
+{
+	struct hk_prep_job *j = NULL;
+	struct hk_issue_item *it = NULL;
+
+	if (p->pnext < p->pn)
+		j = &p->prep[p->pnext++];
+	else if (sign_too && p->next < p->n)
+		it = p->items[p->next++];
+	else
+		return 0;
+	pthread_mutex_unlock(&p->mu);
+	if (j != NULL)
+		j->r = hk_issue_prepare(p->env, j->line, j->text, j->now, j->it);
+	else
+		hk_issue_sign(it);
+	pthread_mutex_lock(&p->mu);
+	if (j != NULL && ++p->pdone == p->pn)
+		pthread_cond_broadcast(&p->done);
+	if (it != NULL && ++p->finished == p->n)
+		pthread_cond_broadcast(&p->done);
+	return 1;
+}
+
+static void *
+pool_thread(void *arg)
+{
+	struct hk_sign_pool *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop)
+		if (!pool_one(p, 1))
+			pthread_cond_wait(&p->work, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+int
+hk_sign_pool_start(int threads, struct hk_sign_pool **out)
+{
+	struct hk_sign_pool *p;
+	int i;
+
+	*out = NULL;
+	if (threads < 1 || threads > HK_ISSUE_THREADS_MAX) {
+		hk_err_set("--threads %d: 1 to %d", threads,
+		    HK_ISSUE_THREADS_MAX);
+		return HK_ERR_USAGE;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return HK_ERR_ALLOC;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	for (i = 0; i < threads; i++) {
+		if (pthread_create(&p->tid[i], NULL, pool_thread, p) != 0) {
+			hk_sign_pool_stop(p);
+			hk_err_set("issue: cannot start signing thread %d",
+			    i + 1);
+			return HK_ERR_INTERNAL;
+		}
+		p->nthreads++;
+	}
+	*out = p;
+	return 0;
+}
+
+void
+hk_sign_pool_prepare(struct hk_sign_pool *p, const struct hk_issue_env *env,
+    struct hk_prep_job *jobs, size_t n)
+{
+	pthread_mutex_lock(&p->mu);
+	p->env = env;
+	p->prep = jobs;
+	p->pn = n;
+	p->pnext = p->pdone = 0;
+	pthread_cond_broadcast(&p->work);
+	while (p->pnext < p->pn)	/* this thread works too */
+		pool_one(p, 0);
+	while (p->pdone < p->pn)
+		pthread_cond_wait(&p->done, &p->mu);
+	p->prep = NULL;
+	p->pn = p->pnext = p->pdone = 0;
+	pthread_mutex_unlock(&p->mu);
+}
+
+void
+hk_sign_pool_submit(struct hk_sign_pool *p, struct hk_issue_item **items,
+    size_t n)
+{
+	pthread_mutex_lock(&p->mu);
+	p->items = items;
+	p->n = n;
+	p->next = 0;
+	p->finished = 0;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void
+hk_sign_pool_wait(struct hk_sign_pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	while (p->finished < p->n)
+		pthread_cond_wait(&p->done, &p->mu);
+	p->items = NULL;
+	p->n = p->next = p->finished = 0;
+	pthread_mutex_unlock(&p->mu);
+}
+
+void
+hk_sign_pool_stop(struct hk_sign_pool *p)
+{
+	int i;
+
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->nthreads; i++)
+		pthread_join(p->tid[i], NULL);
+	pthread_cond_destroy(&p->done);
+	pthread_cond_destroy(&p->work);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}

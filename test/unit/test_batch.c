@@ -1,0 +1,502 @@
+/*
+ * test_batch.c - the batch journal (online/store_batch.c) and the issuance
+ * pipeline (online/issue_pipeline.c): one result per line, a line's
+ * reservation with its re-issue revocation all or nothing, the recovery
+ * queries; the TBSCertificate fixed by the RSA-512 throwaway is byte for
+ * byte the one the RSA-2048 issuer signs, the pool signs concurrently and
+ * every check of hk_issue_sign can fail.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <sqlite3.h>
+
+#include "cert.h"
+#include "clock.h"
+#include "err.h"
+#include "issue_pipeline.h"
+#include "municipalities.h"
+#include "profile.h"
+#include "request.h"
+#include "store.h"
+#include "testutil.h"
+
+static const unsigned char KEY[32] = "0123456789abcdef0123456789abcde";
+static const char SHA[] =
+    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+static struct hk_store *
+fresh(const char *name, char *path, size_t len)
+{
+	struct hk_store *s = NULL;
+
+	snprintf(path, len, "%s/store.db", hk_test_dir(name));
+	cr_assert_eq(hk_store_open(path, 1, &s), 0, "%s", hk_err_msg());
+	return s;
+}
+
+static void
+cert(struct hk_store_cert *c, unsigned char serial, unsigned char issuer,
+    const char *resident)
+{
+	memset(c, 0, sizeof(*c));
+	c->serial[0] = 0x40;
+	c->serial[1] = serial;
+	c->serial_len = 20;
+	memset(c->serial + 2, 0x5a, 18);
+	snprintf(c->municipality, sizeof(c->municipality), "431010");
+	cr_assert_eq(hk_store_resident_key(KEY, resident, c->resident_key), 0);
+	memset(c->issuer, issuer, 20);
+	c->issuer_len = 20;
+	c->not_before = 1775000000;
+	c->not_after = 1775000000 + 3 * 365 * 86400;
+	c->tbs = (const unsigned char *)"tbs";
+	c->tbs_len = 3;
+	c->draft = (const unsigned char *)"draft";
+	c->draft_len = 5;
+}
+
+static int
+count(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int n = -1;
+
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+Test(batch, journal_by_content)
+{
+	struct hk_store_batch b;
+	char p[4096];
+	struct hk_store *s = fresh("batch_journal", p, sizeof(p));
+	int64_t id = 0, id2 = 0;
+
+	cr_assert_eq(hk_store_batch_find(s, SHA, &b), HK_ERR_NOT_FOUND);
+	cr_assert_eq(hk_store_batch_add(s, SHA, "issue b.csv", 100, &id), 0);
+	cr_assert_eq(hk_store_batch_add(s, SHA, "issue c.csv", 200, &id2),
+	    HK_ERR_EXISTS);
+	cr_assert_eq(hk_store_batch_add(s, "00", "x", 1, &id2), HK_ERR_INVALID);
+	cr_assert_eq(hk_store_batch_find(s, SHA, &b), 0);
+	cr_assert_eq(b.id, id);
+	cr_assert_str_eq(b.name, "issue b.csv");
+	cr_assert_eq(b.started_at, 100);
+	cr_assert_eq(b.finished_at, 0);
+	cr_assert_eq(hk_store_batch_finish(s, id, 300), 0);
+	cr_assert_eq(hk_store_batch_finish(s, id, 400), 0);
+	cr_assert_eq(hk_store_batch_find(s, SHA, &b), 0);
+	cr_assert_eq(b.finished_at, 300, "the first finish is kept");
+	hk_store_close(s);
+}
+
+struct seen {
+	int n;				/* results seen */
+	uint64_t line[8];
+	int serial[8];			/* 1 with a serial */
+	enum hk_cert_status st[8];
+	int der[8];			/* 1 with a DER */
+};
+
+static int
+each(const struct hk_store_batch_result *r, void *arg)
+{
+	struct seen *v = arg;
+
+	v->line[v->n] = r->line;
+	v->serial[v->n] = r->serial != NULL;
+	v->st[v->n] = r->status;
+	v->der[v->n] = r->der != NULL;
+	v->n++;
+	return 0;
+}
+
+Test(batch, one_result_per_line)
+{
+	struct hk_store_cert c;
+	struct seen v;
+	char p[4096];
+	struct hk_store *s = fresh("batch_results", p, sizeof(p));
+	int64_t id;
+
+	cr_assert_eq(hk_store_batch_add(s, SHA, "issue b.csv", 1, &id), 0);
+	cr_assert_eq(hk_store_batch_refuse(s, id, 3, "b.csv:3: birth: x"), 0);
+	cr_assert_eq(hk_store_batch_refuse(s, id, 3, "again"), HK_ERR_INVALID);
+	cr_assert_eq(hk_store_batch_refuse(s, id, 4, ""), HK_ERR_INVALID);
+	cert(&c, 1, 0x11, "10000000001");
+	cr_assert_eq(hk_store_batch_reserve(s, id, 3, &c, NULL),
+	    HK_ERR_INVALID, "line 3 has its result");
+	cr_assert_eq(count(p, "SELECT count(*) FROM serials"), 0,
+	    "the refused reservation left no serial");
+	cr_assert_eq(hk_store_batch_reserve(s, id, 2, &c, NULL), 0, "%s",
+	    hk_err_msg());
+	memset(&v, 0, sizeof(v));
+	cr_assert_eq(hk_store_batch_each(s, id, each, &v), 0);
+	cr_assert_eq(v.n, 2);
+	cr_assert(v.line[0] == 2 && v.serial[0] && v.st[0] == HK_CERT_PENDING &&
+	    !v.der[0]);
+	cr_assert(v.line[1] == 3 && !v.serial[1]);
+	cr_assert_eq(hk_store_cert_complete(s, c.serial, c.serial_len,
+	    (const unsigned char *)"der", 3), 0);
+	memset(&v, 0, sizeof(v));
+	cr_assert_eq(hk_store_batch_each(s, id, each, &v), 0);
+	cr_assert(v.st[0] == HK_CERT_VALID && v.der[0]);
+	/* raw SQL: the schema refuses a changed result */
+	cr_assert_neq(count(p, "UPDATE batch_results SET reason = 'x' WHERE "
+	    "line = 3 RETURNING 1"), 1);
+	hk_store_close(s);
+}
+
+Test(batch, replace_all_or_nothing)
+{
+	struct hk_store_cert a, b, dup;
+	struct hk_store_replace old;
+	char p[4096];
+	struct hk_store *s = fresh("batch_replace", p, sizeof(p));
+	unsigned char sl[HK_STORE_SERIAL_MAX], *der = NULL;
+	enum hk_cert_status st;
+	size_t sll, dl;
+	int64_t id;
+
+	cr_assert_eq(hk_store_batch_add(s, SHA, "issue --replace b.csv", 1,
+	    &id), 0);
+	cert(&a, 1, 0x11, "10000000001");
+	cr_assert_eq(hk_store_batch_reserve(s, id, 2, &a, NULL), 0);
+	cr_assert_eq(hk_store_cert_complete(s, a.serial, a.serial_len,
+	    (const unsigned char *)"old-der", 7), 0);
+	cr_assert_eq(hk_store_batch_live(s, a.resident_key, sl, &sll, &st,
+	    &der, &dl), 0);
+	cr_assert(st == HK_CERT_VALID && dl == 7 && memcmp(der, "old-der",
+	    7) == 0 && sll == 20 && memcmp(sl, a.serial, 20) == 0);
+	free(der);
+	memset(&old, 0, sizeof(old));
+	old.serial = a.serial;
+	old.serial_len = a.serial_len;
+	old.reason = 4;
+	old.at = 1775000100;
+	old.entry = (const unsigned char *)"entry";
+	old.entry_len = 5;
+	/* the new serial is taken: nothing of the line may remain */
+	cert(&dup, 1, 0x11, "10000000001");
+	cr_assert_eq(hk_store_batch_reserve(s, id, 3, &dup, &old),
+	    HK_ERR_EXISTS);
+	cr_assert_eq(count(p, "SELECT count(*) FROM certificates WHERE status "
+	    "= 'valid'"), 1, "the old certificate is still valid");
+	cr_assert_eq(count(p, "SELECT count(*) FROM crl_entries"), 0);
+	cr_assert_eq(count(p, "SELECT count(*) FROM batch_results"), 1);
+	/* then done right: revoked, its CRL entry, the new one pending */
+	cert(&b, 2, 0x11, "10000000001");
+	b.not_before = 1775000050;
+	cr_assert_eq(hk_store_batch_reserve(s, id, 3, &b, &old), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(count(p, "SELECT count(*) FROM certificates WHERE status "
+	    "= 'revoked' AND reason = 4 AND revoked_at = 1775000100"), 1);
+	cr_assert_eq(count(p, "SELECT count(*) FROM crl_entries WHERE entry = "
+	    "CAST('entry' AS BLOB)"), 1);
+	cr_assert_eq(hk_store_batch_live(s, b.resident_key, sl, &sll, &st,
+	    &der, &dl), 0);
+	cr_assert(st == HK_CERT_PENDING && der == NULL && sl[1] == 2);
+	hk_store_close(s);
+}
+
+struct found {
+	int n;				/* rows seen */
+	unsigned char serial[4];	/* serial[1] of each */
+	int reason[4];			/* replaced_each: its reason */
+	int tbs_ok;			/* pending_each: tbs and draft given */
+};
+
+static int
+each_pending(const struct hk_store_cert *c, void *arg)
+{
+	struct found *f = arg;
+
+	f->serial[f->n++] = c->serial[1];
+	f->tbs_ok += c->tbs_len == 3 && memcmp(c->tbs, "tbs", 3) == 0 &&
+	    c->draft_len == 5 && memcmp(c->draft, "draft", 5) == 0;
+	return 0;
+}
+
+static int
+each_replaced(const unsigned char *serial, size_t len, int reason, void *arg)
+{
+	struct found *f = arg;
+
+	cr_assert_eq(len, 20);
+	f->serial[f->n] = serial[1];
+	f->reason[f->n++] = reason;
+	return 0;
+}
+
+Test(batch, recovery_queries)
+{
+	struct hk_store_cert a, b, c, d;
+	struct hk_store_replace old;
+	struct found f;
+	unsigned char iss1[20], iss2[20];
+	char p[4096];
+	struct hk_store *s = fresh("batch_recovery", p, sizeof(p));
+	int64_t id;
+
+	memset(iss1, 0x11, 20);
+	memset(iss2, 0x22, 20);
+	cr_assert_eq(hk_store_batch_add(s, SHA, "issue --replace b.csv", 1,
+	    &id), 0);
+	cert(&a, 1, 0x11, "10000000001");
+	cert(&b, 2, 0x11, "10000000002");
+	cert(&c, 3, 0x22, "10000000003");
+	cr_assert_eq(hk_store_batch_reserve(s, id, 2, &a, NULL), 0);
+	cr_assert_eq(hk_store_batch_reserve(s, id, 3, &b, NULL), 0);
+	cr_assert_eq(hk_store_batch_reserve(s, id, 4, &c, NULL), 0);
+	cr_assert_eq(hk_store_cert_complete(s, a.serial, a.serial_len,
+	    (const unsigned char *)"der", 3), 0);
+	memset(&f, 0, sizeof(f));
+	cr_assert_eq(hk_store_pending_each(s, iss1, 20, each_pending, &f), 0);
+	cr_assert(f.n == 1 && f.serial[0] == 2 && f.tbs_ok == 1,
+	    "only issuer 1's pending row");
+	memset(&f, 0, sizeof(f));
+	cr_assert_eq(hk_store_pending_each(s, iss2, 20, each_pending, &f), 0);
+	cr_assert(f.n == 1 && f.serial[0] == 3);
+	/* a's resident re-issued: replaced_each names a for the new one */
+	cert(&d, 4, 0x11, "10000000001");
+	d.not_before = 1775000050;
+	memset(&old, 0, sizeof(old));
+	old.serial = a.serial;
+	old.serial_len = 20;
+	old.reason = 3;
+	old.at = 1775000060;
+	old.entry = (const unsigned char *)"e";
+	old.entry_len = 1;
+	cr_assert_eq(hk_store_batch_reserve(s, id, 5, &d, &old), 0);
+	memset(&f, 0, sizeof(f));
+	cr_assert_eq(hk_store_replaced_each(s, d.serial, 20, each_replaced,
+	    &f), 0);
+	cr_assert(f.n == 1 && f.serial[0] == 1 && f.reason[0] == 3);
+	memset(&f, 0, sizeof(f));
+	cr_assert_eq(hk_store_replaced_each(s, b.serial, 20, each_replaced,
+	    &f), 0);
+	cr_assert_eq(f.n, 0, "b replaced nothing");
+	hk_store_close(s);
+}
+
+/* ---- the pipeline --------------------------------------------------- */
+
+struct env {
+	struct hk_profile *p;
+	struct hk_munis *m;
+	struct hk_request_ctx ctx;
+	struct hk_issue_env e;
+	EVP_PKEY *ca;			/* the issuer's key (software, RSA-2048) */
+	X509 *issuer;			/* self-signed, stands for the issuing CA */
+	unsigned char skey[32];
+};
+
+static void
+env_open(struct env *v)
+{
+	char path[4096];
+	FILE *f;
+	time_t t;
+
+	memset(v, 0, sizeof(*v));
+	cr_assert_eq(hk_profile_load(HK_TEST_DATA "/../../ceremony-scripts/"
+	    "profile-kumamoto.yaml", &v->p), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_munis_load(HK_TEST_DATA "/../../online/data/"
+	    "municipalities-kumamoto.csv", &v->m), 0, "%s", hk_err_msg());
+	snprintf(path, sizeof(path), "%s/cert/rsa2048.pem", HK_TEST_DATA);
+	cr_assert_not_null(f = fopen(path, "r"));
+	cr_assert_not_null(v->ca = PEM_read_PrivateKey(f, NULL, NULL, NULL));
+	fclose(f);
+	cr_assert_eq(hk_time_parse("2026-04-01T00:00:00Z", &t), 0);
+	cr_assert_eq(hk_cert_build_root(v->p, v->ca, t, 1, &v->issuer), 0,
+	    "%s", hk_err_msg());
+	cr_assert_eq(hk_cert_sign_checked(v->issuer, v->ca, v->ca, v->p,
+	    HK_CERT_ROOT, 1), 0, "%s", hk_err_msg());
+	cr_assert_eq(RAND_bytes(v->skey, sizeof(v->skey)), 1);
+	v->ctx.input = "b.csv";
+	v->ctx.basedir = HK_TEST_DATA "/requests";
+	v->ctx.munis = v->m;
+	v->ctx.p = v->p;
+	v->ctx.now = t + 86400;
+	v->e.req = &v->ctx;
+	v->e.skey = v->skey;
+	v->e.p = v->p;
+	v->e.issuer = v->issuer;
+	v->e.ikey = v->ca;
+	v->e.ipub = X509_get0_pubkey(v->issuer);
+	cr_assert_not_null(v->e.tmp = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+	    (size_t)512));
+	v->e.md = hk_cert_md(v->p, v->ca);
+	v->e.rehearsal = 1;
+}
+
+static void
+env_close(struct env *v)
+{
+	EVP_PKEY_free(v->e.tmp);
+	X509_free(v->issuer);
+	EVP_PKEY_free(v->ca);
+	hk_munis_free(v->m);
+	hk_profile_free(v->p);
+}
+
+static const char LINE[] = "431010,12345678901,熊本　太郎,00000,319750301,1,"
+    "熊本県熊本市中央区水前寺６丁目１８番１号,00000000000000000000,"
+    "keys/resident-1.pub.pem";
+
+/* The TBSCertificate of a DER certificate. */
+static int
+tbs_of(const unsigned char *der, int len, unsigned char **tbs)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, len);
+	int n;
+
+	cr_assert_not_null(x);
+	n = i2d_re_X509_tbs(x, tbs);
+	X509_free(x);
+	return n;
+}
+
+Test(batch, tbs_of_the_throwaway_is_the_one_signed)
+{
+	struct env v;
+	struct hk_issue_item it;
+	unsigned char *t1 = NULL, *t2 = NULL;
+	int n1, n2;
+
+	env_open(&v);
+	cr_assert_eq(hk_issue_prepare(&v.e, 2, LINE, v.ctx.now, &it), 0);
+	cr_assert_eq(it.refused, 0, "%s", it.reason);
+	cr_assert_eq(EVP_PKEY_get_bits(v.e.tmp), 512);
+	cr_assert_eq(EVP_PKEY_get_bits(it.key), 2048);
+	n1 = tbs_of(it.draft, it.draft_len, &t1);
+	hk_issue_sign(&it);
+	cr_assert_eq(it.sign_r, 0, "%s", it.sign_err);
+	n2 = tbs_of(it.der, it.der_len, &t2);
+	cr_assert(n1 == it.tbs_len && n2 == it.tbs_len &&
+	    memcmp(t1, it.tbs, (size_t)n1) == 0 &&
+	    memcmp(t2, it.tbs, (size_t)n2) == 0,
+	    "draft, reserved and signed TBSCertificate are the same bytes");
+	cr_assert(it.draft_len != it.der_len ||
+	    memcmp(it.draft, it.der, (size_t)it.der_len) != 0);
+	cr_assert_eq(X509_verify(it.x, X509_get0_pubkey(v.issuer)), 1);
+	cr_assert_str_eq(it.c.municipality, "431010");
+	cr_assert_eq(it.c.serial_len, 20);
+	cr_assert_eq(it.c.tbs, it.tbs);
+	OPENSSL_free(t1);
+	OPENSSL_free(t2);
+	hk_issue_item_clear(&it);
+	env_close(&v);
+}
+
+Test(batch, sign_checks_fail)
+{
+	struct env v;
+	struct hk_issue_item it;
+	EVP_PKEY *other;
+
+	env_open(&v);
+	/* a TBS that is not the reserved one */
+	cr_assert_eq(hk_issue_prepare(&v.e, 2, LINE, v.ctx.now, &it), 0);
+	it.tbs[it.tbs_len - 1] ^= 1;
+	hk_issue_sign(&it);
+	cr_assert_eq(it.sign_r, HK_ERR_VERIFY);
+	cr_assert(strstr(it.sign_err, "not the one reserved") != NULL, "%s",
+	    it.sign_err);
+	hk_issue_item_clear(&it);
+	/* a signature that does not verify with the issuer's key */
+	cr_assert_eq(hk_issue_prepare(&v.e, 2, LINE, v.ctx.now, &it), 0);
+	cr_assert_not_null(other = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+	    (size_t)2048));
+	it.key = other;
+	hk_issue_sign(&it);
+	cr_assert_eq(it.sign_r, HK_ERR_VERIFY);
+	cr_assert(strstr(it.sign_err, "does not verify") != NULL);
+	cr_assert_null(it.der);
+	hk_issue_item_clear(&it);
+	EVP_PKEY_free(other);
+	/* a refused line: one reason naming the file, line and field */
+	cr_assert_eq(hk_issue_prepare(&v.e, 7, "431010,123,x", v.ctx.now,
+	    &it), 0);
+	cr_assert_eq(it.refused, 1);
+	cr_assert(strncmp(it.reason, "b.csv:7: ", 9) == 0, "%s", it.reason);
+	cr_assert_null(it.x);
+	hk_issue_item_clear(&it);
+	env_close(&v);
+}
+
+Test(batch, pool_signs_in_parallel)
+{
+	struct env v;
+	struct hk_sign_pool *pool = NULL;
+	struct hk_issue_item it[24], *ptr[24];
+	struct hk_prep_job jobs[24];
+	unsigned char *t = NULL;
+	int i, n;
+
+	env_open(&v);
+	cr_assert_eq(hk_sign_pool_start(0, &pool), HK_ERR_USAGE);
+	cr_assert_eq(hk_sign_pool_start(4, &pool), 0);
+	memset(jobs, 0, sizeof(jobs));
+	for (i = 0; i < 24; i++) {
+		jobs[i].line = (size_t)i + 2;
+		jobs[i].text = i == 7 ? "431010,1,x" : LINE;
+		jobs[i].now = v.ctx.now;
+		jobs[i].it = &it[i];
+		ptr[i] = &it[i];
+	}
+	/* prepared in the pool's threads and this one */
+	hk_sign_pool_prepare(pool, &v.e, jobs, 24);
+	for (i = 0; i < 24; i++) {
+		cr_assert_eq(jobs[i].r, 0);
+		cr_assert_eq(it[i].line, (size_t)i + 2);
+		cr_assert_eq(it[i].refused, i == 7, "item %d: %s", i,
+		    it[i].reason);
+	}
+	cr_assert(strncmp(it[7].reason, "b.csv:9: ", 9) == 0, "%s",
+	    it[7].reason);
+	/* the refused one is not signed: 23 items in two sets */
+	memmove(ptr + 7, ptr + 8, 16 * sizeof(*ptr));
+	it[5].tbs[10] ^= 0x40;		/* one bad item among them */
+	hk_sign_pool_submit(pool, ptr, 12);
+	hk_sign_pool_wait(pool);
+	hk_sign_pool_submit(pool, ptr + 12, 11);
+	hk_sign_pool_wait(pool);
+	hk_sign_pool_submit(pool, ptr, 0);	/* an empty set returns */
+	hk_sign_pool_wait(pool);
+	for (i = 0; i < 24; i++) {
+		if (i == 7) {
+			cr_assert_null(it[i].der);
+			continue;
+		}
+		if (i == 5) {
+			cr_assert_eq(it[i].sign_r, HK_ERR_VERIFY);
+			continue;
+		}
+		cr_assert_eq(it[i].sign_r, 0, "item %d: %s", i,
+		    it[i].sign_err);
+		n = tbs_of(it[i].der, it[i].der_len, &t);
+		cr_assert(n == it[i].tbs_len && memcmp(t, it[i].tbs,
+		    (size_t)n) == 0);
+		OPENSSL_free(t);
+		t = NULL;
+	}
+	cr_assert(memcmp(it[0].c.serial, it[1].c.serial, 20) != 0,
+	    "a serial each");
+	hk_sign_pool_stop(pool);
+	for (i = 0; i < 24; i++)
+		hk_issue_item_clear(&it[i]);
+	env_close(&v);
+}
