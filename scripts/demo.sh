@@ -8,11 +8,16 @@
 #   arl-batch -> bundles for the online side -> 5 years on: rollover
 #  online half (demo/online, the publisher):
 #   init (issuing key + CSR) -> trust the root by its fingerprint ->
-#   import the signed bundles
-# Both audit logs verify at the end.
+#   import the signed bundles -> residents' certificates (36 residents of
+#   13 municipalities) -> revocations and re-issues -> publish the
+#   per-municipality CRLs and the ARL of the day into demo/repo/ ->
+#   OCSP responder certificate -> a registered relying party
+# Both audit logs verify; then the repository is served on loopback
+# (http://127.0.0.1:8480/, HANKO_DEMO_PORT) until interrupted.
 #
 # usage: scripts/demo.sh [BUILD_DIR]      (dev.sh demo builds, then runs this)
-# HANKO_DEMO_DIR overrides ./demo (the tests use it).
+# HANKO_DEMO_DIR overrides ./demo (the tests use it); HANKO_DEMO_SERVE=0
+# runs everything but the serving and exits.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,12 +53,17 @@ OPS=(--operator watanabe=env:DEMO_PASS_watanabe --operator ito=env:DEMO_PASS_ito
 # A rehearsal CA: the clock may be set and --confirm-digests answers the
 # typed confirmations (a real CA asks at the terminal).
 ceremony() { "$OFF" ceremony run "$CS/$1.yaml" --state "$S" --confirm-digests "${@:2}" "${SHARES[@]}" "${OPS[@]}"; }
+PORT=${HANKO_DEMO_PORT:-8480}
+# The demo profile names the repository that step 16 serves, so that CRL
+# distribution points carry its http URI beside the directory name.
+sed "s|^repository-url: .*|repository-url: \"http://127.0.0.1:$PORT\"|" \
+	"$CS/profile-kumamoto.yaml" >"$demo/profile.yaml"
 
 step "Rehearsal of the Kumamoto prefectural CA (everything is marked TEST)"
 echo "Offline root: $S    key managers' media: $demo/media/<id>/    online publisher: $demo/online"
 
 step "1. init: token with random PINs, quorum key split 3-of-5, sealed shares (CPS 6-2-1-2, 6-4-1)"
-"$OFF" init --state "$S" --profile "$CS/profile-kumamoto.yaml" --roster "$CS/roster-demo.yaml" \
+"$OFF" init --state "$S" --profile "$demo/profile.yaml" --roster "$CS/roster-demo.yaml" \
 	--media "$demo/media" --rehearsal \
 	--passin yamada=env:DEMO_PASS_yamada --passin sato=env:DEMO_PASS_sato \
 	--passin suzuki=env:DEMO_PASS_suzuki --passin takahashi=env:DEMO_PASS_takahashi \
@@ -86,7 +96,7 @@ certtool --verify --load-ca-certificate "$root" --infile "$root" 2>/dev/null |
 	grep -m1 'Chain verification output' || { echo "certtool failed" >&2; exit 1; }
 
 step "6. Online side: the publisher's own token, the issuing key and its CSR (CPS 4-1)"
-"$ON" init --state "$demo/online" --profile "$CS/profile-kumamoto.yaml" --rehearsal
+"$ON" init --state "$demo/online" --profile "$demo/profile.yaml" --rehearsal
 csr=$demo/online/certs/issuing-1.csr.pem
 
 step "7. The CSR crosses the air gap as QR codes; the offline side rebuilds it from the images"
@@ -166,7 +176,65 @@ fp=$(openssl x509 -in "$root" -noout -fingerprint -sha256 | sed 's/^.*=//')
 "$ON" import --state "$demo/online" "$demo/bundle-arl"
 "$ON" import --state "$demo/online" "$demo/bundle-cross"
 
-step "12. Five years on: the rollover ceremony (CPS 4-13, 6-3-1-2, 7-1-4)"
+step "12. Residents' certificates: a batch from the municipalities (CPS 4-1, 4-2, 4-3)"
+RD=$demo/residents
+mkdir -p "$RD/keys"
+# Each resident's key pair is made on their own card in real life; here by
+# openssl, one per resident, and only the public key travels in the batch.
+n=0
+{
+	grep -v '^#' "$top/scripts/demo-residents.csv" | sed -n 1p | sed 's/$/,key/'
+	grep -v '^#' "$top/scripts/demo-residents.csv" | sed 1d | while IFS= read -r line; do
+		n=$((n + 1))
+		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$RD/keys/r$n.key" 2>/dev/null
+		openssl pkey -in "$RD/keys/r$n.key" -pubout -out "$RD/keys/r$n.pub.pem"
+		echo "$line,keys/r$n.pub.pem"
+	done
+} >"$RD/batch.csv"
+"$ON" issue --state "$demo/online" --batch "$RD/batch.csv" --out "$RD/issued"
+serial_of() { awk -F, -v l="$1" '$1 == l && $2 == "ok" { print $3 }' "$RD/issued/results.csv"; }
+c35=$RD/issued/certs/$(serial_of 36).der
+openssl x509 -in "$S/certs/issuing-1.der" -inform DER -out "$RD/issuing-1.pem"
+openssl x509 -in "$c35" -inform DER -out "$RD/r35.pem"
+echo "  resident 35 (高 standing for 髙, flagged as a substitute character):"
+openssl x509 -in "$RD/r35.pem" -noout -subject -nameopt RFC2253 | sed 's/^/    /'
+openssl verify -CAfile "$root" -untrusted "$RD/issuing-1.pem" "$RD/r35.pem" | sed 's/^/    /'
+echo "    basic 4 items: six otherNames in the subjectAltName, in the PROFILE.md order:"
+off=$(openssl asn1parse -inform DER -in "$c35" | grep -A1 "X509v3 Subject Alternative Name" | tail -1 | cut -d: -f1 | tr -d ' ')
+openssl asn1parse -inform DER -in "$c35" -strparse "$off" | awk '/OBJECT/ { print "     ", $NF }'
+
+step "13. Revocations and re-issues (CPS 4-4; reasons of CPS 4-4-4-2, never suspension)"
+"$ON" revoke --state "$demo/online" --serial "$(serial_of 4)" --reason key-compromise
+"$ON" revoke --state "$demo/online" --municipality 432024 --resident-id 43000000006 --reason cessation-of-operation
+# resident 9 lost their card: the same basic 4 items, a new key (superseded);
+# resident 10 moved from 菊池市 to 合志市 (affiliationChanged on the old one)
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$RD/keys/r9b.key" 2>/dev/null
+openssl pkey -in "$RD/keys/r9b.key" -pubout -out "$RD/keys/r9b.pub.pem"
+{
+	sed -n 1p "$RD/batch.csv"
+	sed -n 10p "$RD/batch.csv" | sed 's|keys/r9.pub.pem$|keys/r9b.pub.pem|'
+	sed -n 11p "$RD/batch.csv" | awk -F, -v OFS=, '{ $1 = "432164"; $7 = "熊本県合志市竹迫２１４０番地"; $8 = "00000000000000"; print }'
+} >"$RD/reissue.csv"
+"$ON" issue --state "$demo/online" --replace --batch "$RD/reissue.csv" --out "$RD/reissued"
+echo "  the resident's own history (CPS 2-8-6), for the one who moved:"
+"$ON" history --state "$demo/online" --resident-id 43000000010 | sed 's/^/    /'
+
+step "14. Publish: one CRL per municipality and the ARL of the day, swapped in atomically (CPS 4-4-9, 4-4-10, 2-6-2)"
+"$ON" publish --state "$demo/online" --repo "$demo/repo"
+crl=$demo/repo/crl/432024.crl
+echo "  八代市's CRL, checked by openssl:"
+openssl crl -in "$crl" -inform DER -noout -verify -CAfile "$RD/issuing-1.pem" 2>&1 | sed 's/^/    /'
+openssl crl -in "$crl" -inform DER -noout -text | grep -E 'Serial Number|Next Update|X509v3 CRL Reason Code' -A1 |
+	grep -vE '^--$|X509v3 CRL Reason|CRL extensions' | sed 's/^ */    /'
+
+step "15. OCSP responder certificate and a registered relying party (CPS 4-4-4-3, 2-6-3)"
+"$ON" responder --state "$demo/online"
+"$ON" ocsp-refresh --state "$demo/online"
+"$ON" publish --state "$demo/online" --repo "$demo/repo" --now >/dev/null
+"$ON" rp add --state "$demo/online" --name demo-relying-party --token-out "$demo/rp.token"
+echo "  the relying party's token is in $demo/rp.token (0600), shown once"
+
+step "16. Five years on: the rollover ceremony (CPS 4-13, 6-3-1-2, 7-1-4)"
 later=$(date -u -d '+5 years' +%Y-%m-%dT%H:%M:%SZ)
 ceremony rollover --clock "$later" | grep -E '^(  ok:|Transcript)' || true
 at=$(date -u -d '+5 years 1 hour' +%s)
@@ -184,7 +252,7 @@ quiet "$OFF" bundle create --state "$S" --clock "$after" --type issuing-ca-cert 
 "$ON" import --state "$demo/online" --clock "$after" "$demo/bundle-root-2"
 "$ON" import --state "$demo/online" --clock "$after" "$demo/bundle-issuing-2"
 
-step "13. The internal auditor verifies both audit logs (CPS 4-11-1, 4-11-5)"
+step "17. The internal auditor verifies both audit logs (CPS 4-11-1, 4-11-5)"
 "$OFF" audit verify --state "$S"
 "$OFF" audit verify --log "$demo/online/audit/audit.log" --key "$demo/online/audit/audit-key.pem"
 
@@ -200,5 +268,39 @@ printf '  root 2            %s (SHA-256 %s)\n' "$S/certs/root-2.pem" \
 printf '  issued            %s\n' "$(grep -vc '^#' "$S/issued.txt") certificates in $S/issued.txt"
 printf '  transcripts       %s\n' "$S/ceremonies/"
 printf '  audit log         %s (%s records)\n' "$S/audit/audit.log" "$(wc -l <"$S/audit/audit.log")"
+printf '  residents         %s certificates issued, %s revoked (store %s)\n' \
+	"$(grep -c ',ok,' "$RD/issued/results.csv" "$RD/reissued/results.csv" | awk -F: '{ s += $2 } END { print s }')" \
+	"$(sqlite3 "$demo/online/store.db" "SELECT count(*) FROM certificates WHERE status = 'revoked'")" "$demo/online/store.db"
+printf '  repository        %s (%s partition CRLs, ARL of the day)\n' "$demo/repo" "$(ls "$demo/repo/crl" | wc -l)"
+printf '  online audit log  %s (%s records)\n' "$demo/online/audit/audit.log" "$(wc -l <"$demo/online/audit/audit.log")"
+if [ "${HANKO_DEMO_SERVE:-1}" = 0 ]; then
+	echo "  HANKO_DEMO_SERVE=0: not serving."
+	echo
+	echo "Rehearsal complete. Everything it made is under $demo/ (marked TEST)."
+	exit 0
+fi
 echo
 echo "Rehearsal complete. Everything it made is under $demo/ (marked TEST)."
+step "18. Serving the repository on loopback: HTTP, OCSP for registered relying parties (CPS 2-6, 4-4-4)"
+"$ON" serve --state "$demo/online" --repo "$demo/repo" --listen "127.0.0.1:$PORT" &
+srv=$!
+trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null' EXIT INT TERM
+sleep 1
+tok=$(cat "$demo/rp.token")
+echo "  OCSP for resident 35 (openssl ocsp as the relying party's client):"
+openssl ocsp -url "http://127.0.0.1:$PORT/ocsp" -header "Authorization=Bearer $tok" \
+	-issuer "$RD/issuing-1.pem" -cert "$RD/r35.pem" -CAfile "$root" -VAfile "$RD/issuing-1.pem" 2>&1 | sed 's/^/    /'
+echo "  CRL checking over HTTP: the relying party fetches 八代市's CRL with its token, then openssl verifies"
+curl -sf -H "Authorization: Bearer $tok" "http://127.0.0.1:$PORT/crl/432024.crl" |
+	openssl crl -inform DER -out "$demo/rp-432024.crl.pem"
+openssl x509 -in "$RD/issued/certs/$(serial_of 7).der" -inform DER -out "$RD/r6.pem"
+for r in r35 r6; do
+	openssl verify -crl_check -CRLfile "$demo/rp-432024.crl.pem" -CAfile "$root" \
+		-untrusted "$RD/issuing-1.pem" "$RD/$r.pem" 2>&1 | sed 's/^/    /' || true
+done
+echo
+echo "Serving the demo repository at http://127.0.0.1:$PORT/ (index page in Japanese and English)."
+echo "CRLs and OCSP answer the registered relying party: Authorization: Bearer \$(cat $demo/rp.token)"
+echo "Press Ctrl-C to stop."
+wait $srv
+
