@@ -55,6 +55,13 @@ legacy_rsa(EVP_PKEY *pk, EVP_PKEY **out)
 	int len, r = HK_ERR_CRYPTO;
 
 	*out = NULL;
+	if (EVP_PKEY_get0_provider(pk) == NULL) {
+		/* already the built-in type (request.c's spki_rsa) */
+		if (EVP_PKEY_up_ref(pk) != 1)
+			return HK_ERR_ALLOC;
+		*out = pk;
+		return 0;
+	}
 	if ((rp = HK_RSA_PUB_new()) == NULL)
 		return HK_ERR_ALLOC;
 	if (EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &rp->n) != 1 ||

@@ -134,24 +134,33 @@ out:
 	return r;
 }
 
+/* A directoryName of name, which it takes over (freed on failure): no
+ * copy, which costs an encoding and a decoding of the name. */
 static int
-add_dirname(GENERAL_NAMES *gns, const X509_NAME *name)
+add_dirname0(GENERAL_NAMES *gns, X509_NAME *name)
 {
 	GENERAL_NAME *gn;
-	X509_NAME *dup;
 
-	if ((gn = GENERAL_NAME_new()) == NULL)
-		return HK_ERR_ALLOC;
-	if ((dup = X509_NAME_dup(name)) == NULL) {
-		GENERAL_NAME_free(gn);
+	if ((gn = GENERAL_NAME_new()) == NULL) {
+		X509_NAME_free(name);
 		return HK_ERR_ALLOC;
 	}
-	GENERAL_NAME_set0_value(gn, GEN_DIRNAME, dup);
+	GENERAL_NAME_set0_value(gn, GEN_DIRNAME, name);
 	if (!sk_GENERAL_NAME_push(gns, gn)) {
 		GENERAL_NAME_free(gn);
 		return HK_ERR_ALLOC;
 	}
 	return 0;
+}
+
+static int
+add_dirname(GENERAL_NAMES *gns, const X509_NAME *name)
+{
+	X509_NAME *dup;
+
+	if ((dup = X509_NAME_dup(name)) == NULL)
+		return HK_ERR_ALLOC;
+	return add_dirname0(gns, dup);
 }
 
 static int
@@ -176,9 +185,10 @@ add_uri(GENERAL_NAMES *gns, const char *uri)
 	return 0;
 }
 
-/* cRLDistributionPoints: one point, fullName = dn [+ uri when not ""]. */
+/* cRLDistributionPoints: one point, fullName = dn [+ uri when not ""];
+ * dn taken over (freed in any case). */
 static int
-add_dp(X509 *x, const X509_NAME *dn, const char *uri)
+add_dp0(X509 *x, X509_NAME *dn, const char *uri)
 {
 	CRL_DIST_POINTS *dps = NULL;
 	DIST_POINT *dp = NULL;
@@ -187,10 +197,12 @@ add_dp(X509 *x, const X509_NAME *dn, const char *uri)
 	if ((dps = sk_DIST_POINT_new_null()) == NULL ||
 	    (dp = DIST_POINT_new()) == NULL ||
 	    (dp->distpoint = DIST_POINT_NAME_new()) == NULL ||
-	    (dp->distpoint->name.fullname = GENERAL_NAMES_new()) == NULL)
+	    (dp->distpoint->name.fullname = GENERAL_NAMES_new()) == NULL) {
+		X509_NAME_free(dn);
 		goto out;
+	}
 	dp->distpoint->type = 0;	/* fullName */
-	if ((r = add_dirname(dp->distpoint->name.fullname, dn)) != 0 ||
+	if ((r = add_dirname0(dp->distpoint->name.fullname, dn)) != 0 ||
 	    (*uri != '\0' && (r = add_uri(dp->distpoint->name.fullname,
 	    uri)) != 0))
 		goto out;
@@ -207,6 +219,16 @@ out:
 	DIST_POINT_free(dp);
 	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
 	return r;
+}
+
+static int
+add_dp(X509 *x, const X509_NAME *dn, const char *uri)
+{
+	X509_NAME *dup;
+
+	if ((dup = X509_NAME_dup(dn)) == NULL)
+		return HK_ERR_ALLOC;
+	return add_dp0(x, dup, uri);
 }
 
 /* The CRL DP of root-issued certificates: the root DN where the ARL lives
@@ -837,7 +859,8 @@ hk_cert_policy(const struct hk_profile *p, enum hk_cert_kind kind,
 	return NULL;
 }
 
-/* A new v3 certificate with a random serial, names, times and key. */
+/* A new v3 certificate with a random serial, names, times and key (no
+ * subject when NULL: the caller sets it). */
 static int
 start_cert(const X509_NAME *subject, const X509_NAME *issuer, time_t nb,
     time_t na, EVP_PKEY *pub, X509 **out)
@@ -852,7 +875,7 @@ start_cert(const X509_NAME *subject, const X509_NAME *issuer, time_t nb,
 	if ((r = random_serial(x)) != 0)
 		goto out;
 	r = HK_ERR_CRYPTO;
-	if (X509_set_subject_name(x, subject) != 1 ||
+	if ((subject != NULL && X509_set_subject_name(x, subject) != 1) ||
 	    X509_set_issuer_name(x, issuer) != 1 ||
 	    X509_set_pubkey(x, pub) != 1)
 		goto out;
@@ -1357,16 +1380,19 @@ out:
 	return r;
 }
 
-/* issuerAltName: one directoryName. */
+/* issuerAltName: one directoryName, jname taken over (freed in any
+ * case). */
 static int
-add_ian(X509 *x, const X509_NAME *jname)
+add_ian0(X509 *x, X509_NAME *jname)
 {
 	GENERAL_NAMES *ian;
 	int r = HK_ERR_CRYPTO;
 
-	if ((ian = GENERAL_NAMES_new()) == NULL)
+	if ((ian = GENERAL_NAMES_new()) == NULL) {
+		X509_NAME_free(jname);
 		return HK_ERR_ALLOC;
-	if (add_dirname(ian, jname) == 0 &&
+	}
+	if (add_dirname0(ian, jname) == 0 &&
 	    X509_add1_ext_i2d(x, NID_issuer_alt_name, ian, 0,
 	    X509V3_ADD_DEFAULT) == 1)
 		r = 0;
@@ -1424,16 +1450,22 @@ hk_cert_build_user(const struct hk_profile *p, X509 *issuer, EVP_PKEY *pub,
 	    (r = hk_name_build(p->root_jname, marker, &jname)) != 0)
 		goto out;
 	hk_cert_partition_uri(p, code, uri, sizeof(uri));
-	/* the subject is set once the serial is drawn */
-	if ((r = start_cert(s.dn, s.dn, not_before, na, pub, &x)) != 0 ||
+	/* the subject is set once the serial is drawn; part and jname go
+	 * into the extensions as they are (no copies) */
+	if ((r = start_cert(NULL, s.dn, not_before, na, pub, &x)) != 0 ||
 	    (r = user_subject(p, x, romaji, rehearsal)) != 0 ||
 	    (r = add_ku(x, 0, 1)) != 0 ||	/* digitalSignature, nonRep. */
 	    (r = add_ski(x, pub)) != 0 || (r = add_aki(x, s.ski)) != 0 ||
 	    (r = add_policy_cps(x, hk_cert_policy(p, HK_CERT_USER, rehearsal),
-	    p->cps_uri, p->policy_user_critical)) != 0 ||
-	    (r = add_dp(x, part, uri)) != 0 ||
-	    (r = add_ian(x, jname)) != 0 ||
-	    (r = hk_basic4_add(x, b4)) != 0)
+	    p->cps_uri, p->policy_user_critical)) != 0)
+		goto out;
+	r = add_dp0(x, part, uri);
+	part = NULL;
+	if (r != 0)
+		goto out;
+	r = add_ian0(x, jname);
+	jname = NULL;
+	if (r != 0 || (r = hk_basic4_add(x, b4)) != 0)
 		goto out;
 	*out = x;
 	x = NULL;

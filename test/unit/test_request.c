@@ -1,7 +1,9 @@
 /* test_request.c - residents' requests (online/request.c): every line of
  * test/data/requests/invalid.csv refused with its line and the expected
  * rule; every line of valid.csv accepted; the rules alone; what a CSV file
- * cannot hold (NUL, LF, links, FIFOs, large files, other profiles). */
+ * cannot hold (NUL, LF, links, FIFOs, large files, other profiles); the
+ * fast SubjectPublicKeyInfo reading gives the decoder's key and leaves
+ * every other encoding to the decoder's rules. */
 #include <sys/stat.h>
 
 #include <stdio.h>
@@ -10,6 +12,9 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "atomic.h"
 #include "clock.h"
@@ -385,4 +390,117 @@ Test(request, jis_sets)
 	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
 		cr_assert_eq(hk_request_jis_ok(no[i], why, sizeof(why)),
 		    HK_ERR_INVALID, "%s accepted", no[i]);
+}
+
+/* The PEM file rel (under test/data/requests) as DER. */
+static void
+key_der(const char *rel, unsigned char **der, long *len)
+{
+	char path[512], *pn = NULL, *ph = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", REQ_DIR, rel);
+	cr_assert_not_null(f = fopen(path, "r"), "%s", path);
+	cr_assert_eq(PEM_read(f, &pn, &ph, der, len), 1, "%s", path);
+	fclose(f);
+	OPENSSL_free(pn);
+	OPENSSL_free(ph);
+}
+
+/* dir/name holding der as a PUBLIC KEY block. */
+static void
+put_pub(const char *dir, const char *name, const unsigned char *der,
+    long len)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	cr_assert_not_null(f = fopen(path, "w"));
+	cr_assert_gt(PEM_write(f, "PUBLIC KEY", "", der, len), 0);
+	fclose(f);
+}
+
+/*
+ * request.c reads an rsaEncryption SubjectPublicKeyInfo without OpenSSL's
+ * decoders when it is exactly OpenSSL's DER of the key (spki_rsa): the key
+ * is then OpenSSL's built-in RSA type and the same key d2i_PUBKEY gives.
+ * Any other encoding goes to d2i_PUBKEY and keeps its refusal: the
+ * parameters left out (BER-ish, not what OpenSSL writes), or a bit string
+ * with unused bits.
+ */
+Test(request, spki_read_without_decoders_same_key)
+{
+	static const char *ok[] = { "keys/resident-1.pub.pem",
+	    "keys/rsa-1024.pub.pem", "keys/rsa-3072.pub.pem",
+	    "keys/rsa-4096.pub.pem" };
+	static const enum hk_key_alg alg[] = { HK_KEY_RSA2048, HK_KEY_RSA2048,
+	    HK_KEY_RSA3072, HK_KEY_RSA4096 };
+	char dir[] = "/tmp/hanko-spki-XXXXXX", path[512];
+	unsigned char *der = NULL, *v = NULL;
+	const unsigned char *q;
+	struct hk_request req;
+	EVP_PKEY *ref;
+	long len = 0;
+	size_t i;
+
+	ctx.input = "r.csv";
+	p->user_allow_rsa1024 = 1;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		p->user_key = alg[i];
+		key_der(ok[i], &der, &len);
+		q = der;
+		cr_assert_not_null(ref = d2i_PUBKEY(NULL, &q, len));
+		cr_assert_eq(parse_key(ok[i], &req), 0, "%s: %s", ok[i],
+		    hk_err_msg());
+		cr_assert_null(EVP_PKEY_get0_provider(req.key), "%s: read "
+		    "through a decoder", ok[i]);
+		cr_assert_eq(EVP_PKEY_eq(req.key, ref), 1, "%s", ok[i]);
+		hk_request_clear(&req);
+		EVP_PKEY_free(ref);
+		OPENSSL_free(der);
+		der = NULL;
+	}
+	p->user_key = HK_KEY_RSA2048;
+	p->user_allow_rsa1024 = 0;
+
+	cr_assert_not_null(mkdtemp(dir));
+	ctx.basedir = dir;
+	key_der("keys/resident-1.pub.pem", &der, &len);
+	/* 30 82 01 22 | 30 0d 06 09 <rsaEncryption> 05 00 |
+	 * 03 82 01 0f 00 <RSAPublicKey> */
+	cr_assert_eq(len, 294);
+	cr_assert_eq(der[4], 0x30);
+	cr_assert_eq(der[5], 0x0d);
+	cr_assert_eq(der[17], 0x05);
+	cr_assert_eq(der[19], 0x03);
+	/* the NULL parameters left out */
+	cr_assert_not_null(v = malloc((size_t)len));
+	memcpy(v, der, 17);
+	memcpy(v + 17, der + 19, (size_t)len - 19);
+	v[3] = 0x20;
+	v[5] = 0x0b;
+	put_pub(dir, "no-params.pem", v, len - 2);
+	cr_assert_eq(parse_key("no-params.pem", &req), HK_ERR_INVALID);
+	cr_assert_not_null(strstr(hk_err_msg(), "key: no-params.pem: RFC 5280 "
+	    "4.1.2.7: the SubjectPublicKeyInfo is not DER-encoded"), "%s",
+	    hk_err_msg());
+	/* one unused bit in the subjectPublicKey */
+	memcpy(v, der, (size_t)len);
+	v[23] = 0x01;
+	put_pub(dir, "unused-bit.pem", v, len);
+	cr_assert_eq(parse_key("unused-bit.pem", &req), HK_ERR_INVALID);
+	cr_assert_not_null(strstr(hk_err_msg(), "key: unused-bit.pem: "),
+	    "%s", hk_err_msg());
+	/* byte-identical copy: accepted */
+	put_pub(dir, "same.pem", der, len);
+	cr_assert_eq(parse_key("same.pem", &req), 0, "%s", hk_err_msg());
+	hk_request_clear(&req);
+	free(v);
+	OPENSSL_free(der);
+	ctx.basedir = REQ_DIR;
+	snprintf(path, sizeof(path), "%s/no-params.pem", dir); remove(path);
+	snprintf(path, sizeof(path), "%s/unused-bit.pem", dir); remove(path);
+	snprintf(path, sizeof(path), "%s/same.pem", dir); remove(path);
+	cr_assert_eq(rmdir(dir), 0);
 }
