@@ -849,7 +849,7 @@ status_agrees(const struct ocsp_ident *id, const struct hk_store_cert *c,
  */
 static int
 stored(struct hk_ocsp_ctx *c, OCSP_CERTID *cid, time_t now,
-    unsigned char **resp, size_t *resp_len)
+    unsigned char **resp, size_t *resp_len, struct hk_ocsp_meta *meta)
 {
 	struct hk_store_serial s;
 	struct hk_store_ocsp o;
@@ -871,6 +871,11 @@ stored(struct hk_ocsp_ctx *c, OCSP_CERTID *cid, time_t now,
 	*resp = o.der;
 	*resp_len = o.der_len;
 	o.der = NULL;
+	if (meta != NULL) {
+		meta->cacheable = 1;
+		meta->this_update = o.this_update;
+		meta->next_update = o.next_update;
+	}
 	r = 0;
  out:
 	hk_store_ocsp_clear(&o);
@@ -897,9 +902,22 @@ hk_ocsp_answer(struct hk_ocsp_ctx *c, const unsigned char *req, size_t len,
     time_t now, enum hk_ocsp_outcome *out, unsigned char **resp,
     size_t *resp_len, unsigned char **job, size_t *job_len)
 {
+	return hk_ocsp_answer_meta(c, req, len, now, out, resp, resp_len, job,
+	    job_len, NULL);
+}
+
+int
+hk_ocsp_answer_meta(struct hk_ocsp_ctx *c, const unsigned char *req,
+    size_t len, time_t now, enum hk_ocsp_outcome *out, unsigned char **resp,
+    size_t *resp_len, unsigned char **job, size_t *job_len,
+    struct hk_ocsp_meta *meta)
+{
 	struct hk_ocsp_request rq;
 	size_t i;
 	int r;
+
+	if (meta != NULL)
+		memset(meta, 0, sizeof(*meta));
 
 	*out = HK_OCSP_ERROR_RESPONSE;
 	*resp = NULL;
@@ -919,7 +937,7 @@ hk_ocsp_answer(struct hk_ocsp_ctx *c, const unsigned char *req, size_t len,
 			    out, resp, resp_len);
 		}
 	if (rq.n == 1 && !rq.has_nonce) {
-		r = stored(c, rq.ids[0], now, resp, resp_len);
+		r = stored(c, rq.ids[0], now, resp, resp_len, meta);
 		if (r == 0) {
 			*out = HK_OCSP_READY;
 			hk_ocsp_request_clear(&rq);

@@ -116,6 +116,22 @@ int hk_ocsp_answer(struct hk_ocsp_ctx *c, const unsigned char *req,
     size_t len, time_t now, enum hk_ocsp_outcome *out, unsigned char **resp,
     size_t *resp_len, unsigned char **job, size_t *job_len);
 
+/* What serve needs for the caching headers of a READY answer, so that the
+ * request path never parses the response it hands out (d2i of a response
+ * decodes its responder certificate: OpenSSL 3.0's decoders, slow and
+ * lock-bound). cacheable is 1 only for a pre-signed answer (one response,
+ * no nonce). */
+struct hk_ocsp_meta {
+	int cacheable;
+	time_t this_update;
+	time_t next_update;
+};
+/* hk_ocsp_answer, and *meta filled (when not NULL). */
+int hk_ocsp_answer_meta(struct hk_ocsp_ctx *c, const unsigned char *req,
+    size_t len, time_t now, enum hk_ocsp_outcome *out, unsigned char **resp,
+    size_t *resp_len, unsigned char **job, size_t *job_len,
+    struct hk_ocsp_meta *meta);
+
 /* Key-holder side: the responder key in the online token. on must be
  * logged in (hk_online_login) and outlive the signer. */
 struct hk_ocsp_signer;

@@ -64,6 +64,7 @@
 #define RP_RELOAD_MS		1000	/* relying parties re-read after */
 #define REFUSAL_WINDOW_MS	60000	/* identical refusals: one record */
 #define REFUSALS		64	/* distinct refusals tracked at once */
+#define OCSP_POOL_MAX		8	/* OCSP contexts (one per HTTP thread) */
 #define AUDIT_QUEUE		128	/* audit events waiting for a tick */
 #define PROV_SLOTS		4096	/* (party, method, object) counters */
 #define MEMORY_LIMIT		16384	/* bytes per connection (headers) */
@@ -132,8 +133,15 @@ struct worker {
 	const struct hk_http_cfg *cfg;
 	struct MHD_Daemon *d;
 	struct hk_store *store;		/* read-only: relying parties */
-	struct hk_ocsp_ctx *ocsp;	/* NULL with --no-ocsp */
-	pthread_mutex_t ocsp_mu;	/* hk_ocsp_answer, one at a time */
+	/* one OCSP context (read-only store handle, certificates) for each
+	 * HTTP thread, so that answers run side by side: each is used by one
+	 * thread at a time; none with --no-ocsp */
+	struct {
+		struct hk_ocsp_ctx *ctx;
+		pthread_mutex_t mu;
+	} ocsp[OCSP_POOL_MAX];
+	unsigned nocsp;			/* contexts open */
+	unsigned ocsp_next;		/* round robin start (atomic) */
 	atomic_int broken;		/* the channel failed: stop */
 	int started;			/* 1 once the daemon runs (logging) */
 
@@ -1246,11 +1254,37 @@ ocsp_cache(struct MHD_Response *resp, const unsigned char *der, size_t len,
 	OCSP_RESPONSE_free(or);
 }
 
+/* The caching headers of a pre-signed answer from the times the store
+ * holds (no parse of the response on the hot path). */
+static void
+ocsp_cache_meta(struct MHD_Response *resp, const struct hk_ocsp_meta *m,
+    time_t now)
+{
+	char cc[64], date[64];
+	long age = AGE_CRL;
+
+	if (!m->cacheable) {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+		    "no-store");
+		return;
+	}
+	if (m->next_update - now < age)
+		age = m->next_update > now ? (long)(m->next_update - now) : 0;
+	snprintf(cc, sizeof(cc), age > 0 ? "private, max-age=%ld" :
+	    "private, no-cache", age);
+	http_date(m->next_update, date, sizeof(date));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_EXPIRES, date);
+	http_date(m->this_update, date, sizeof(date));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, date);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
+}
+
 /* Queue an OCSPResponse (HTTP 200 whatever its responseStatus: an OCSP
- * client reads the status from the body, RFC 6960 2.3). */
+ * client reads the status from the body, RFC 6960 2.3). m: what the store
+ * said of a pre-signed answer; NULL: read the times from the response. */
 static enum MHD_Result
 reply_ocsp(struct MHD_Connection *c, unsigned char *der, size_t len,
-    int challenge, time_t now)
+    int challenge, time_t now, const struct hk_ocsp_meta *m)
 {
 	struct MHD_Response *resp;
 
@@ -1265,7 +1299,10 @@ reply_ocsp(struct MHD_Connection *c, unsigned char *der, size_t len,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
 	if (challenge)
 		add_challenge(resp);
-	ocsp_cache(resp, der, len, now);
+	if (m != NULL)
+		ocsp_cache_meta(resp, m, now);
+	else
+		ocsp_cache(resp, der, len, now);
 	return queue(c, MHD_HTTP_OK, resp);
 }
 
@@ -1273,13 +1310,15 @@ static enum MHD_Result
 reply_ocsp_status(struct MHD_Connection *c, int status, int challenge,
     time_t now)
 {
+	static const struct hk_ocsp_meta nometa;	/* no-store */
+
 	unsigned char *der = NULL;
 	size_t len = 0;
 
 	if (hk_ocsp_error_response(status, &der, &len) != 0)
 		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "500 internal error\n", NULL);
-	return reply_ocsp(c, der, len, challenge, now);
+	return reply_ocsp(c, der, len, challenge, now, &nometa);
 }
 
 static enum MHD_Result
@@ -1287,6 +1326,7 @@ serve_ocsp(struct worker *w, struct MHD_Connection *c, const char *method,
     const unsigned char *der, size_t len)
 {
 	enum hk_ocsp_outcome out = HK_OCSP_ERROR_RESPONSE;
+	struct hk_ocsp_meta meta;
 	unsigned char *resp = NULL, *job = NULL;
 	char name[HK_STORE_RP_NAME_MAX + 1], why[128], client[64];
 	char key[192], detail[400];
@@ -1306,10 +1346,24 @@ serve_ocsp(struct worker *w, struct MHD_Connection *c, const char *method,
 		return reply_ocsp_status(c, OCSP_RESPONSE_STATUS_UNAUTHORIZED,
 		    a == AUTH_NONE, now);
 	}
-	pthread_mutex_lock(&w->ocsp_mu);
-	r = hk_ocsp_answer(w->ocsp, der, len, now, &out, &resp, &rlen, &job,
-	    &jlen);
-	pthread_mutex_unlock(&w->ocsp_mu);
+	{
+		unsigned i, k, start = __atomic_fetch_add(&w->ocsp_next, 1,
+		    __ATOMIC_RELAXED);
+
+		/* a free context if there is one, else wait for ours */
+		for (k = 0; k < w->nocsp; k++) {
+			i = (start + k) % w->nocsp;
+			if (pthread_mutex_trylock(&w->ocsp[i].mu) == 0)
+				break;
+		}
+		if (k == w->nocsp) {
+			i = start % w->nocsp;
+			pthread_mutex_lock(&w->ocsp[i].mu);
+		}
+		r = hk_ocsp_answer_meta(w->ocsp[i].ctx, der, len, now, &out,
+		    &resp, &rlen, &job, &jlen, &meta);
+		pthread_mutex_unlock(&w->ocsp[i].mu);
+	}
 	if (r != 0) {
 		fprintf(stderr, "hanko-online serve: worker: ocsp: %s\n",
 		    hk_err_msg());
@@ -1319,7 +1373,7 @@ serve_ocsp(struct worker *w, struct MHD_Connection *c, const char *method,
 		    OCSP_RESPONSE_STATUS_INTERNALERROR, 0, now);
 	}
 	if (out == HK_OCSP_ERROR_RESPONSE)
-		return reply_ocsp(c, resp, rlen, 0, now);
+		return reply_ocsp(c, resp, rlen, 0, now, &meta);
 	if (out == HK_OCSP_NEEDS_SIGNING) {
 		free(resp);
 		resp = NULL;
@@ -1340,7 +1394,9 @@ serve_ocsp(struct worker *w, struct MHD_Connection *c, const char *method,
 			    OCSP_RESPONSE_STATUS_INTERNALERROR, 0, now);
 	}
 	provision(w, name, HK_PROV_OCSP, "ocsp");
-	return reply_ocsp(c, resp, rlen, 0, now);
+	/* a signed job's response: its times read from it */
+	return reply_ocsp(c, resp, rlen, 0, now, out == HK_OCSP_READY ? &meta :
+	    NULL);
 }
 
 /* GET /ocsp/<base64 of the DER request> (RFC 6960 A.1). */
@@ -1760,9 +1816,16 @@ worker_open(struct worker *w)
 		return HK_ERR_INVALID;
 	if ((r = hk_store_open_readonly(path, &w->store)) != 0)
 		return r;
-	if (w->cfg->ocsp && (r = hk_ocsp_ctx_open(w->cfg->state,
-	    &w->ocsp)) != 0)
-		return r;
+	if (w->cfg->ocsp) {
+		unsigned n = w->cfg->workers < 1 ? 1 : w->cfg->workers;
+
+		if (n > OCSP_POOL_MAX)
+			n = OCSP_POOL_MAX;
+		for (w->nocsp = 0; w->nocsp < n; w->nocsp++)
+			if ((r = hk_ocsp_ctx_open(w->cfg->state,
+			    &w->ocsp[w->nocsp].ctx)) != 0)
+				return r;
+	}
 	/* read once now, before any privilege is dropped */
 	pthread_mutex_lock(&w->rp_mu);
 	rp_reload(w);
@@ -1778,7 +1841,8 @@ worker_free(struct worker *w)
 	w->cur = NULL;
 	if (s != NULL)
 		set_release(w, s);
-	hk_ocsp_ctx_free(w->ocsp);
+	while (w->nocsp > 0)
+		hk_ocsp_ctx_free(w->ocsp[--w->nocsp].ctx);
 	hk_store_close(w->store);
 	free(w->rps);
 }
@@ -1798,7 +1862,8 @@ hk_http_run(const struct hk_http_cfg *cfg)
 	w->cfg = cfg;
 	w->tokens = cfg->sign_rate;
 	w->tokens_ms = mono_ms();
-	pthread_mutex_init(&w->ocsp_mu, NULL);
+	for (r = 0; r < OCSP_POOL_MAX; r++)
+		pthread_mutex_init(&w->ocsp[r].mu, NULL);
 	pthread_mutex_init(&w->set_mu, NULL);
 	pthread_mutex_init(&w->rp_mu, NULL);
 	pthread_mutex_init(&w->lim_mu, NULL);

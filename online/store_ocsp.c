@@ -122,7 +122,7 @@ hk_store_ocsp_get(struct hk_store *s, const unsigned char *serial,
 
 	memset(out, 0, sizeof(*out));
 	if ((r = serial_ok(s, serial, serial_len)) != 0 ||
-	    (r = hk_store_prepare(s, "SELECT status, this_update, "
+	    (r = hk_store_cached(s, "SELECT status, this_update, "
 	    "next_update, der FROM ocsp_responses WHERE serial = ?1",
 	    &st)) != 0)
 		return r;
@@ -145,7 +145,7 @@ hk_store_ocsp_get(struct hk_store *s, const unsigned char *serial,
 		r = HK_ERR_NOT_FOUND;
 	} else
 		r = hk_store_fail(s, rc, "ocsp_responses: select");
-	sqlite3_finalize(st);
+	hk_store_cached_done(st);
 	return r;
 }
 
