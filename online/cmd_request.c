@@ -45,7 +45,6 @@
 #include "profile.h"
 #include "store.h"
 
-#define MAX_ISSUING	64	/* issuing rows considered */
 #define MAX_GEN		999	/* issuing generations */
 
 static const char request_usage[] =
@@ -69,9 +68,7 @@ struct request_opts {
 struct request_work {
 	struct hk_online *on;
 	struct hk_store *store;
-	X509 *iss[MAX_ISSUING];		/* stored issuing certificates */
-	int iss_gen[MAX_ISSUING];	/* their generations */
-	int niss;
+	struct hk_online_issuing iss;	/* stored issuing certificates */
 	X509 *cert;			/* the signer's certificate (a ref) */
 	int gen;			/* the signer's generation */
 	EVP_PKEY *priv;			/* the signer's key in the token */
@@ -198,29 +195,6 @@ check_args(const struct request_opts *o, struct request_work *w)
 }
 
 static int
-each_issuing(const unsigned char *der, size_t len, int gen, void *arg)
-{
-	struct request_work *w = arg;
-	const unsigned char *p = der;
-	X509 *x;
-
-	if (w->niss == MAX_ISSUING) {
-		hk_err_set("store: ca_certs: more than %d issuing "
-		    "certificates", MAX_ISSUING);
-		return HK_ERR_STATE;
-	}
-	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
-		X509_free(x);
-		hk_err_set("store: ca_certs: a stored issuing certificate does "
-		    "not parse");
-		return HK_ERR_STATE;
-	}
-	w->iss[w->niss] = x;
-	w->iss_gen[w->niss++] = gen;
-	return 0;
-}
-
-static int
 each_link(const unsigned char *der, size_t len, int gen, void *arg)
 {
 	STACK_OF(X509) *sk = arg;
@@ -292,8 +266,7 @@ find_signer(struct request_work *w)
 	if ((r = hk_online_path(w->on, HK_ONLINE_STORE_FILE, path,
 	    sizeof(path))) != 0 ||
 	    (r = hk_store_open(path, 0, &w->store)) != 0 ||
-	    (r = hk_store_ca_each(w->store, HK_CA_ISSUING, each_issuing,
-	    w)) != 0 ||
+	    (r = hk_online_issuing_load(w->store, &w->iss)) != 0 ||
 	    (r = hk_online_login(w->on)) != 0)
 		return r;
 	for (gen = (int)top; gen >= 1; gen--) {
@@ -303,10 +276,10 @@ find_signer(struct request_work *w)
 			continue;
 		if ((r = hk_token_key(w->on->tok, uri, NULL, &pub)) != 0)
 			return r;
-		for (i = 0; i < w->niss; i++)
-			if (w->iss_gen[i] == gen && EVP_PKEY_eq(pub,
-			    X509_get0_pubkey(w->iss[i])) == 1)
-				best = w->iss[i];	/* the latest wins */
+		for (i = 0; i < w->iss.n; i++)
+			if (w->iss.gen[i] == gen && EVP_PKEY_eq(pub,
+			    X509_get0_pubkey(w->iss.x[i])) == 1)
+				best = w->iss.x[i];	/* the latest wins */
 		EVP_PKEY_free(pub);
 		if (best == NULL)
 			continue;
@@ -539,10 +512,10 @@ make_revreq(struct request_work *w)
 		    sizeof(w->q.serial))) != 0)
 			return r;
 	} else {
-		for (i = 0; i < w->niss && x == NULL; i++)
-			if (hk_issued_serial_hex(w->iss[i], hx,
+		for (i = 0; i < w->iss.n && x == NULL; i++)
+			if (hk_issued_serial_hex(w->iss.x[i], hx,
 			    sizeof(hx)) == 0 && strcmp(hx, w->q.serial) == 0)
-				x = w->iss[i];
+				x = w->iss.x[i];
 		if (x == NULL) {
 			hk_err_set("--serial %s: not the serial of an issuing "
 			    "CA certificate in the store (as issued.txt writes "
@@ -666,7 +639,7 @@ cmd_request(int argc, char **argv)
 {
 	struct request_opts o;
 	struct request_work w;
-	int r, i;
+	int r;
 
 	memset(&w, 0, sizeof(w));
 	if ((r = parse(&o, argc, argv)) != 0)
@@ -686,8 +659,7 @@ cmd_request(int argc, char **argv)
 	}
 	r = hk_online_checkpoint(w.on);
  done:
-	for (i = 0; i < w.niss; i++)
-		X509_free(w.iss[i]);
+	hk_online_issuing_free(&w.iss);
 	EVP_PKEY_free(w.priv);
 	X509_free(w.t.anchor);
 	sk_X509_pop_free(w.t.links, X509_free);

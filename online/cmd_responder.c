@@ -34,7 +34,6 @@
 #include "store.h"
 
 #define MAX_NUMBER	999	/* responders (hk_cert_build_ocsp) */
-#define MAX_ISSUING	64	/* issuing certificates looked at */
 
 struct responder_opts {
 	struct hk_online_opts c;	/* --state, --clock */
@@ -87,35 +86,6 @@ parse(struct responder_opts *o, int argc, char **argv)
 	return 0;
 }
 
-struct issuing_list {
-	X509 *x[MAX_ISSUING];		/* stored issuing certificates */
-	int gen[MAX_ISSUING];		/* their generations */
-	int n;
-};
-
-static int
-each_issuing(const unsigned char *der, size_t len, int gen, void *arg)
-{
-	struct issuing_list *l = arg;
-	const unsigned char *p = der;
-	X509 *x;
-
-	if (l->n == MAX_ISSUING) {
-		hk_err_set("store: ca_certs: more than %d issuing "
-		    "certificates", MAX_ISSUING);
-		return HK_ERR_STATE;
-	}
-	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
-		X509_free(x);
-		hk_err_set("store: ca_certs: a stored issuing certificate does "
-		    "not parse");
-		return HK_ERR_STATE;
-	}
-	l->x[l->n] = x;
-	l->gen[l->n++] = gen;
-	return 0;
-}
-
 /*
  * The current issuing CA: the highest generation whose key is in the
  * token and whose certificate, imported from the root, is valid now (the
@@ -125,7 +95,7 @@ each_issuing(const unsigned char *der, size_t len, int gen, void *arg)
 static int
 find_issuer(struct responder_work *w)
 {
-	struct issuing_list l;
+	struct hk_online_issuing l;
 	const char *g = hk_state_get(w->on->st, "issuing.generation"), *uri;
 	time_t now = hk_clock_now();
 	long top = g ? strtol(g, NULL, 10) : 0;
@@ -138,8 +108,7 @@ find_issuer(struct responder_work *w)
 		    "of range", w->on->st->dir);
 		return HK_ERR_STATE;
 	}
-	if ((r = hk_store_ca_each(w->store, HK_CA_ISSUING, each_issuing,
-	    &l)) != 0)
+	if ((r = hk_online_issuing_load(w->store, &l)) != 0)
 		goto out;
 	r = HK_ERR_STATE;
 	hk_err_set("%s: no issuing CA certificate valid now for a key of the "
@@ -174,8 +143,7 @@ find_issuer(struct responder_work *w)
 		r = hk_token_key(w->on->tok, uri, &w->ikey, NULL);
 	}
  out:
-	for (i = 0; i < l.n; i++)
-		X509_free(l.x[i]);
+	hk_online_issuing_free(&l);
 	ERR_clear_error();
 	return r;
 }

@@ -321,3 +321,44 @@ hk_online_store_key(struct hk_token *tok, const char *key_uri,
 	EVP_PKEY_free(priv);
 	return r;
 }
+
+static int
+each_issuing(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	struct hk_online_issuing *l = arg;
+	const unsigned char *p = der;
+	X509 *x;
+
+	if (l->n == HK_ONLINE_ISSUING_MAX) {
+		hk_err_set("store: ca_certs: more than %d issuing "
+		    "certificates", HK_ONLINE_ISSUING_MAX);
+		return HK_ERR_STATE;
+	}
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
+		X509_free(x);
+		hk_err_set("store: ca_certs: a stored issuing certificate does "
+		    "not parse");
+		return HK_ERR_STATE;
+	}
+	l->x[l->n] = x;
+	l->gen[l->n++] = gen;
+	return 0;
+}
+
+int
+hk_online_issuing_load(struct hk_store *s, struct hk_online_issuing *l)
+{
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	if ((r = hk_store_ca_each(s, HK_CA_ISSUING, each_issuing, l)) != 0)
+		hk_online_issuing_free(l);
+	return r;
+}
+
+void
+hk_online_issuing_free(struct hk_online_issuing *l)
+{
+	while (l->n > 0)
+		X509_free(l->x[--l->n]);
+}

@@ -80,6 +80,19 @@ void hk_online_close(struct hk_online *on);
 int hk_online_store_key(struct hk_token *tok, const char *key_uri,
     const char *store_id, unsigned char **key);
 
+/* The issuing CA certificates the root sent (store ca_certs, kind issuing),
+ * parsed, oldest first, with their generations: each command then picks
+ * the one it needs (the current one for a key of the token, one by serial).
+ * A row that does not parse is HK_ERR_STATE; more than the maximum too. */
+#define HK_ONLINE_ISSUING_MAX	64
+struct hk_online_issuing {
+	X509 *x[HK_ONLINE_ISSUING_MAX];
+	int gen[HK_ONLINE_ISSUING_MAX];
+	int n;
+};
+int hk_online_issuing_load(struct hk_store *s, struct hk_online_issuing *l);
+void hk_online_issuing_free(struct hk_online_issuing *l);
+
 /* Subcommands. */
 int cmd_init(int argc, char **argv);
 int cmd_trust(int argc, char **argv);
