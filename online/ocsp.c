@@ -127,7 +127,8 @@ params_absent_or_null(const X509_ALGOR *a)
 
 /* The CertID rules (what: "request" or "job"; i counts from 1). */
 static int
-certid_check(OCSP_CERTID *id, const char *what, size_t i)
+certid_check(OCSP_CERTID *id, const char *what, size_t i,
+    unsigned char *params_null)
 {
 	HK_CERTID_VIEW *v = NULL;
 	unsigned char *der = NULL;
@@ -161,6 +162,12 @@ certid_check(OCSP_CERTID *id, const char *what, size_t i)
 		hk_err_set("%s: certID %zu: hashAlgorithm: RFC 5754 2: "
 		    "parameters must be absent or NULL", what, i);
 		goto out;
+	}
+	if (params_null != NULL) {
+		int ptype;
+
+		X509_ALGOR_get0(NULL, &ptype, NULL, v->alg);
+		*params_null = ptype == V_ASN1_NULL;
 	}
 	if (ASN1_STRING_length(v->name_hash) != hl ||
 	    ASN1_STRING_length(v->key_hash) != hl) {
@@ -366,7 +373,7 @@ hk_ocsp_request_parse(const unsigned char *der, size_t len,
 		snprintf(where, sizeof(where), "request %d", i + 1);
 		if ((r = exts_check(exts, 0, out, where)) != 0 ||
 		    (r = certid_check(OCSP_onereq_get0_id(one), "request",
-		    (size_t)i + 1)) != 0)
+		    (size_t)i + 1, &out->params_null[i])) != 0)
 			goto out;
 		if ((out->ids[i] = OCSP_CERTID_dup(OCSP_onereq_get0_id(one))) ==
 		    NULL) {
@@ -499,7 +506,7 @@ hk_ocsp_job_decode(const unsigned char *job, size_t job_len,
 	}
 	for (i = 0; i < n; i++) {
 		if ((r = certid_check(sk_OCSP_CERTID_value(j->ids, i), "job",
-		    (size_t)i + 1)) != 0)
+		    (size_t)i + 1, NULL)) != 0)
 			goto out;
 		if ((out->ids[i] = OCSP_CERTID_dup(sk_OCSP_CERTID_value(j->ids,
 		    i))) == NULL) {
@@ -763,8 +770,10 @@ certid_serial(OCSP_CERTID *cid, struct hk_store_serial *s)
 /* 1 when cid is, byte for byte, the SHA-1 CertID we pre-sign for its
  * serial (hashAlgorithm sha1 with NULL parameters, as OpenSSL, RFC 5019
  * clients send it). */
+/* The same by building that CertID and comparing the DER: the key
+ * holder's (cold) path, where the form of the parameters is not known. */
 static int
-certid_canonical(const struct ocsp_ident *id, OCSP_CERTID *cid)
+certid_canonical_der(const struct ocsp_ident *id, OCSP_CERTID *cid)
 {
 	ASN1_INTEGER *serial = NULL;
 	OCSP_CERTID *c = NULL;
@@ -783,6 +792,24 @@ certid_canonical(const struct ocsp_ident *id, OCSP_CERTID *cid)
 	OCSP_CERTID_free(c);
 	ERR_clear_error();
 	return same;
+}
+
+static int
+certid_canonical(const struct ocsp_ident *id, OCSP_CERTID *cid,
+    int params_null)
+{
+	ASN1_OCTET_STRING *nh = NULL, *kh = NULL;
+	ASN1_OBJECT *md = NULL;
+
+	/* the form OCSP_cert_id_new(EVP_sha1(), issuer) takes, compared
+	 * field by field against the hashes made once (no hashing here) */
+	if (!params_null ||
+	    OCSP_id_get0_info(&nh, &md, &kh, NULL, cid) != 1 ||
+	    OBJ_obj2nid(md) != NID_sha1 ||
+	    ASN1_STRING_length(nh) != 20 || ASN1_STRING_length(kh) != 20)
+		return 0;
+	return memcmp(ASN1_STRING_get0_data(nh), id->name1, 20) == 0 &&
+	    memcmp(ASN1_STRING_get0_data(kh), id->key1, 20) == 0;
 }
 
 /* ---- the network side ---- */
@@ -848,7 +875,7 @@ status_agrees(const struct ocsp_ident *id, const struct hk_store_cert *c,
  * when there is none to hand out (the key holder signs), or a store error.
  */
 static int
-stored(struct hk_ocsp_ctx *c, OCSP_CERTID *cid, time_t now,
+stored(struct hk_ocsp_ctx *c, OCSP_CERTID *cid, int params_null, time_t now,
     unsigned char **resp, size_t *resp_len, struct hk_ocsp_meta *meta)
 {
 	struct hk_store_serial s;
@@ -857,10 +884,12 @@ stored(struct hk_ocsp_ctx *c, OCSP_CERTID *cid, time_t now,
 	int r;
 
 	memset(&o, 0, sizeof(o));
-	if (!certid_canonical(&c->id, cid) || !certid_serial(cid, &s))
+	if (!certid_canonical(&c->id, cid, params_null) ||
+	    !certid_serial(cid, &s))
 		return HK_ERR_NOT_FOUND;
-	if ((r = hk_store_ocsp_get(c->store, s.serial, s.len, &o)) != 0 ||
-	    (r = hk_store_cert_get(c->store, s.serial, s.len, &cert)) != 0)
+	/* one statement, one read transaction (the hot path) */
+	if ((r = hk_store_ocsp_lookup(c->store, s.serial, s.len, &o,
+	    &cert)) != 0)
 		goto out;
 	if (!status_agrees(&c->id, &cert, &o) || o.this_update > now ||
 	    o.this_update < c->id.since ||
@@ -937,7 +966,8 @@ hk_ocsp_answer_meta(struct hk_ocsp_ctx *c, const unsigned char *req,
 			    out, resp, resp_len);
 		}
 	if (rq.n == 1 && !rq.has_nonce) {
-		r = stored(c, rq.ids[0], now, resp, resp_len, meta);
+		r = stored(c, rq.ids[0], rq.params_null[0], now, resp,
+		    resp_len, meta);
 		if (r == 0) {
 			*out = HK_OCSP_READY;
 			hk_ocsp_request_clear(&rq);
@@ -1235,7 +1265,7 @@ keep(struct hk_ocsp_signer *sg, OCSP_CERTID *cid,
 	time_t next = now + HK_OCSP_VALIDITY;
 
 	if (cs->status == V_OCSP_CERTSTATUS_UNKNOWN ||
-	    !certid_canonical(&sg->id, cid) || !certid_serial(cid, &s))
+	    !certid_canonical_der(&sg->id, cid) || !certid_serial(cid, &s))
 		return 0;
 	if (next > sg->id.not_after)
 		next = sg->id.not_after;

@@ -41,6 +41,9 @@ struct hk_online;
 struct hk_ocsp_request {
 	size_t n;				/* CertIDs: 1..MAX_IDS */
 	OCSP_CERTID *ids[HK_OCSP_MAX_IDS];	/* owned copies */
+	unsigned char params_null[HK_OCSP_MAX_IDS]; /* 1: hashAlgorithm's
+						 * parameters a NULL (the form
+						 * OpenSSL's CertIDs take) */
 	int has_nonce;				/* 1: echo nonce */
 	unsigned char nonce[HK_OCSP_NONCE_MAX];	/* the Nonce's octets */
 	size_t nonce_len;			/* 1..32 when has_nonce */

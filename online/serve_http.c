@@ -45,6 +45,7 @@
 #include <linux/openat2.h>
 
 #include <microhttpd.h>
+#include <openssl/evp.h>
 #include <openssl/ocsp.h>
 #include <openssl/sha.h>
 
@@ -141,6 +142,7 @@ struct worker {
 		pthread_mutex_t mu;
 	} ocsp[OCSP_POOL_MAX];
 	unsigned nocsp;			/* contexts open */
+	EVP_MD *sha256;			/* fetched once: tokens' digests */
 	unsigned ocsp_next;		/* round robin start (atomic) */
 	atomic_int broken;		/* the channel failed: stop */
 	int started;			/* 1 once the daemon runs (logging) */
@@ -631,7 +633,12 @@ token_check(struct worker *w, const char *tok, size_t len, const char *user,
 		    "characters)");
 		return AUTH_BAD;
 	}
-	SHA256((const unsigned char *)tok, len, h);
+	/* the digest fetched once (SHA256() fetches it on every call in
+	 * OpenSSL 3.0, under a lock) */
+	if (EVP_Digest(tok, len, h, NULL, w->sha256, NULL) != 1) {
+		snprintf(why, whylen, "internal error");
+		return AUTH_BAD;
+	}
 	hk_hex_encode(h, 8, hex);
 	pthread_mutex_lock(&w->rp_mu);
 	rp_reload(w);
@@ -1843,6 +1850,8 @@ worker_free(struct worker *w)
 		set_release(w, s);
 	while (w->nocsp > 0)
 		hk_ocsp_ctx_free(w->ocsp[--w->nocsp].ctx);
+	EVP_MD_free(w->sha256);
+	w->sha256 = NULL;
 	hk_store_close(w->store);
 	free(w->rps);
 }
@@ -1860,6 +1869,10 @@ hk_http_run(const struct hk_http_cfg *cfg)
 
 	memset(w, 0, sizeof(*w));
 	w->cfg = cfg;
+	if ((w->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+		fprintf(stderr, "hanko-online serve: worker: no SHA-256\n");
+		return HK_ERR_CRYPTO;
+	}
 	w->tokens = cfg->sign_rate;
 	w->tokens_ms = mono_ms();
 	for (r = 0; r < OCSP_POOL_MAX; r++)

@@ -412,6 +412,10 @@ int hk_store_ocsp_put(struct hk_store *s, const unsigned char *serial,
 int hk_store_ocsp_get(struct hk_store *s, const unsigned char *serial,
     size_t serial_len, struct hk_store_ocsp *out);
 void hk_store_ocsp_clear(struct hk_store_ocsp *o);
+/* hk_store_ocsp_get and the certificate's status and issuer (c: status,
+ * issuer, issuer_len only) in one statement: serve's hot path. */
+int hk_store_ocsp_lookup(struct hk_store *s, const unsigned char *serial,
+    size_t serial_len, struct hk_store_ocsp *out, struct hk_store_cert *c);
 /* Up to max serials, in serial (BLOB) order and above after (NULL: from
  * the first), of the valid or revoked certificates of issuer (key
  * identifier) not expired at now whose response is missing, has the other
