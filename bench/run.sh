@@ -242,7 +242,7 @@ EOC
 	printf '%-58s %8s req/s  [p99 %s]\n' "ab: hanko-online serve, OCSP POST (pre-signed)" $ha
 	oa=$(ab_run "http://127.0.0.1:$p2/" 10 64 "$d/req-peer.der")
 	printf '%-58s %8s req/s  [p99 %s]\n' "ab: openssl ocsp responder (one process, signs each)" $oa
-	printf '%-58s %8.1fx openssl ocsp (ab), %.2f of nginx (wrk)\n' "hanko OCSP" "$(awk -v a="${ha%% *}" -v b="${oa%% *}" 'BEGIN{print (b>0)?a/b:0}')" "$(awk -v a="${h%% *}" -v b="${n%% *}" 'BEGIN{print (b>0)?a/b:0}')"
+	printf '%-58s %8.1fx openssl ocsp (hanko by wrk, openssl by ab), %.1fx (ab for both), %.2f of nginx (wrk)\n' "hanko OCSP" "$(awk -v a="${h%% *}" -v b="${oa%% *}" 'BEGIN{print (b>0)?a/b:0}')" "$(awk -v a="${ha%% *}" -v b="${oa%% *}" 'BEGIN{print (b>0)?a/b:0}')" "$(awk -v a="${h%% *}" -v b="${n%% *}" 'BEGIN{print (b>0)?a/b:0}')"
 	h=$(wrk_run "http://127.0.0.1:$p1/crl/431010.crl" 10 64 "$d/auth.lua")
 	printf '%-58s %8s req/s  [p99 %s]\n' "hanko-online serve: a partition CRL (registered)" $h
 	n=$(wrk_run "http://127.0.0.1:$p3/431010.crl" 10 64)
