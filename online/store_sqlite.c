@@ -382,9 +382,9 @@ hk_store_open(const char *path, int create, struct hk_store **out)
 	    (r = hk_store_exec(s, "PRAGMA synchronous=FULL", "synchronous")) != 0 ||
 	    (r = hk_store_exec(s, "PRAGMA foreign_keys=ON", "foreign_keys")) != 0 ||
 	    (r = hk_store_exec(s, "PRAGMA trusted_schema=OFF", "trusted_schema")) != 0 ||
-	    /* 64 MiB of page cache: a million-row store keeps its indexes
+	    /* 256 MiB of page cache: a million-row store keeps its indexes
 	     * in memory (bench/README.md) */
-	    (r = hk_store_exec(s, "PRAGMA cache_size=-65536", "cache_size")) != 0)
+	    (r = hk_store_exec(s, "PRAGMA cache_size=-262144", "cache_size")) != 0)
 		goto out;
 	if (create) {
 		char sql[128];
