@@ -112,26 +112,41 @@ hk_store_ocsp_put(struct hk_store *s, const unsigned char *serial,
 	    "be reserved, nextUpdate after thisUpdate)");
 }
 
-int
-hk_store_ocsp_get(struct hk_store *s, const unsigned char *serial,
-    size_t serial_len, struct hk_store_ocsp *out)
+/* The stored response of a serial (columns 0-3: status, this_update,
+ * next_update, der) and, with c, the certificate's status and issuer
+ * (columns 4-5) from the same row. */
+static int
+ocsp_select(struct hk_store *s, const char *sql, const unsigned char *serial,
+    size_t serial_len, struct hk_store_ocsp *out, struct hk_store_cert *c)
 {
 	sqlite3_stmt *st;
-	const char *status;
+	const char *t;
 	int r, rc, n;
 
 	memset(out, 0, sizeof(*out));
+	if (c != NULL)
+		memset(c, 0, sizeof(*c));
 	if ((r = serial_ok(s, serial, serial_len)) != 0 ||
-	    (r = hk_store_cached(s, "SELECT status, this_update, "
-	    "next_update, der FROM ocsp_responses WHERE serial = ?1",
-	    &st)) != 0)
+	    (r = hk_store_cached(s, sql, &st)) != 0)
 		return r;
 	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		status = (const char *)sqlite3_column_text(st, 0);
-		out->revoked = status != NULL && strcmp(status, "revoked") == 0;
+		t = (const char *)sqlite3_column_text(st, 0);
+		out->revoked = t != NULL && strcmp(t, "revoked") == 0;
 		out->this_update = (time_t)sqlite3_column_int64(st, 1);
 		out->next_update = (time_t)sqlite3_column_int64(st, 2);
+		if (c != NULL) {
+			t = (const char *)sqlite3_column_text(st, 4);
+			c->status = t != NULL && strcmp(t, "valid") == 0 ?
+			    HK_CERT_VALID : t != NULL && strcmp(t, "revoked") ==
+			    0 ? HK_CERT_REVOKED : HK_CERT_PENDING;
+			n = sqlite3_column_bytes(st, 5);
+			if (n > 0 && n <= HK_STORE_KEYID_MAX) {
+				memcpy(c->issuer, sqlite3_column_blob(st, 5),
+				    (size_t)n);
+				c->issuer_len = (size_t)n;
+			}
+		}
 		n = sqlite3_column_bytes(st, 3);
 		if (n <= 0 || (out->der = malloc((size_t)n)) == NULL)
 			r = n <= 0 ? HK_ERR_STATE : HK_ERR_ALLOC;
@@ -147,6 +162,15 @@ hk_store_ocsp_get(struct hk_store *s, const unsigned char *serial,
 		r = hk_store_fail(s, rc, "ocsp_responses: select");
 	hk_store_cached_done(st);
 	return r;
+}
+
+int
+hk_store_ocsp_get(struct hk_store *s, const unsigned char *serial,
+    size_t serial_len, struct hk_store_ocsp *out)
+{
+	return ocsp_select(s, "SELECT status, this_update, next_update, der "
+	    "FROM ocsp_responses WHERE serial = ?1", serial, serial_len, out,
+	    NULL);
 }
 
 void
@@ -209,47 +233,8 @@ int
 hk_store_ocsp_lookup(struct hk_store *s, const unsigned char *serial,
     size_t serial_len, struct hk_store_ocsp *out, struct hk_store_cert *c)
 {
-	sqlite3_stmt *st;
-	const char *t;
-	int r, rc, n;
-
-	memset(out, 0, sizeof(*out));
-	memset(c, 0, sizeof(*c));
-	if ((r = serial_ok(s, serial, serial_len)) != 0 ||
-	    (r = hk_store_cached(s, "SELECT o.status, o.this_update, "
-	    "o.next_update, o.der, c.status, c.issuer FROM ocsp_responses o "
-	    "JOIN certificates c ON c.serial = o.serial WHERE o.serial = ?1",
-	    &st)) != 0)
-		return r;
-	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		t = (const char *)sqlite3_column_text(st, 0);
-		out->revoked = t != NULL && strcmp(t, "revoked") == 0;
-		out->this_update = (time_t)sqlite3_column_int64(st, 1);
-		out->next_update = (time_t)sqlite3_column_int64(st, 2);
-		t = (const char *)sqlite3_column_text(st, 4);
-		c->status = t != NULL && strcmp(t, "valid") == 0 ?
-		    HK_CERT_VALID : t != NULL && strcmp(t, "revoked") == 0 ?
-		    HK_CERT_REVOKED : HK_CERT_PENDING;
-		n = sqlite3_column_bytes(st, 5);
-		if (n > 0 && n <= HK_STORE_KEYID_MAX) {
-			memcpy(c->issuer, sqlite3_column_blob(st, 5),
-			    (size_t)n);
-			c->issuer_len = (size_t)n;
-		}
-		n = sqlite3_column_bytes(st, 3);
-		if (n <= 0 || (out->der = malloc((size_t)n)) == NULL)
-			r = n <= 0 ? HK_ERR_STATE : HK_ERR_ALLOC;
-		else {
-			memcpy(out->der, sqlite3_column_blob(st, 3), (size_t)n);
-			out->der_len = (size_t)n;
-		}
-	} else if (rc == SQLITE_DONE) {
-		hk_err_set("%s: ocsp_responses: no response for this serial",
-		    s->path);
-		r = HK_ERR_NOT_FOUND;
-	} else
-		r = hk_store_fail(s, rc, "ocsp_responses: select");
-	hk_store_cached_done(st);
-	return r;
+	return ocsp_select(s, "SELECT o.status, o.this_update, o.next_update, "
+	    "o.der, c.status, c.issuer FROM ocsp_responses o JOIN certificates "
+	    "c ON c.serial = o.serial WHERE o.serial = ?1", serial, serial_len,
+	    out, c);
 }
