@@ -1218,9 +1218,15 @@ head_reconcile(const char *path, const unsigned char log_id[LOG_ID_LEN],
 	if (r != 0 && r != HK_ERR_NOT_FOUND && r != HK_ERR_AUDIT)
 		return r;
 	if (r == 0 && strcmp(h.log_id, hid) == 0 &&
-	    ((h.seq == last->seq && memcmp(h.hash, last->hash, 32) == 0) ||
-	    (h.seq + 1 == last->seq && memcmp(h.hash, last->prev, 32) == 0)))
+	    h.seq == last->seq && memcmp(h.hash, last->hash, 32) == 0)
 		return 0;
+	/* A crash between the last append and its head update: the head
+	 * names the record before. Bring the head forward now, so that a
+	 * second crash in the same window cannot leave it two behind (which
+	 * would be indistinguishable from a removed record). */
+	if (r == 0 && strcmp(h.log_id, hid) == 0 &&
+	    h.seq + 1 == last->seq && memcmp(h.hash, last->prev, 32) == 0)
+		return head_write(path, log_id, last);
 	memset(tmp, 0, sizeof(*tmp));
 	record_now(tmp);
 	strcpy(tmp->event, HK_AUDIT_EV_MISMATCH);
