@@ -2,7 +2,8 @@
  * populate.c - fill a hanko-online store with N residents' certificates for
  * the benchmarks (bench/README.md), through the store interface itself
  * (online/store.h): each certificate is reserved and completed as issuance
- * does, 10,000 to a transaction, with random 16-byte serials and resident
+ * does, 10,000 to a transaction, with the issuer's serials as if issued one
+ * after another over five years (hk_cert_serial_make) and random resident
  * keys; with --revoked each is then revoked (reason cycling through the
  * CPS reasons) with its CRL entry, as hanko-online revoke stores it.
  *
@@ -21,6 +22,7 @@
 #include <openssl/bn.h>
 #include <openssl/rand.h>
 
+#include "cert.h"
 #include "crl.h"
 #include "err.h"
 #include "store.h"
@@ -96,10 +98,12 @@ main(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		if (i % 10000 == 0 && hk_store_begin(s) != 0)
 			die("begin");
-		if (RAND_bytes(c.serial, 16) != 1)
+		/* the serials the issuer makes (hk_cert_serial_make), as
+		 * if issued one after another over the last five years */
+		if (hk_cert_serial_make(c.serial, t - 5L * 365 * 86400 +
+		    (time_t)((double)i / (double)n * 5 * 365 * 86400)) != 0)
 			die("random");
-		c.serial[0] = (c.serial[0] & 0x7f) | 0x40;
-		c.serial_len = 16;
+		c.serial_len = HK_SERIAL_LEN;
 		if (RAND_bytes(c.resident_key, HK_STORE_RKEY_LEN) != 1)
 			die("random");
 		snprintf(c.municipality, sizeof(c.municipality), "%s",
@@ -113,7 +117,8 @@ main(int argc, char **argv)
 		if (revoked) {
 			struct hk_crl_entry e;
 			ASN1_INTEGER *ai;
-			BIGNUM *bn = BN_bin2bn(c.serial, 16, NULL);
+			BIGNUM *bn = BN_bin2bn(c.serial,
+			    (int)c.serial_len, NULL);
 
 			ai = BN_to_ASN1_INTEGER(bn, NULL);
 			e.serial = ai;

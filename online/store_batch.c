@@ -21,7 +21,7 @@ static const char sql_refuse[] = "INSERT INTO batch_results (batch, line, "
 static const char sql_result[] = "INSERT INTO batch_results (batch, line, "
     "serial) VALUES (?1, ?2, ?3)";
 static const char sql_live[] = "SELECT serial, status, der FROM certificates "
-    "WHERE resident_key = ?1 AND status IN ('pending', 'valid')";
+    "WHERE resident_key = ?1 AND live = 1";
 static const char sql_savepoint[] = "SAVEPOINT hk_line";
 static const char sql_release[] = "RELEASE hk_line";
 static const char sql_undo[] = "ROLLBACK TO hk_line";

@@ -30,12 +30,14 @@ static const char schema_sql[] =
 "  key TEXT PRIMARY KEY,\n"
 "  value TEXT NOT NULL\n"
 ") STRICT;\n"
-/* Serials: reserved before signing, never reused, never deleted. */
+/* Serials: reserved before signing, never reused, never deleted. One
+ * B-tree (WITHOUT ROWID); the issuer's serials ascend with time
+ * (hk_cert_serial_make), so it grows at one end. */
 "CREATE TABLE serials (\n"
 "  serial BLOB PRIMARY KEY CHECK (typeof(serial) = 'blob'\n"
 "    AND length(serial) BETWEEN 1 AND 20),\n"
 "  reserved_at INTEGER NOT NULL\n"
-") STRICT;\n"
+") STRICT, WITHOUT ROWID;\n"
 "CREATE TRIGGER serials_no_delete BEFORE DELETE ON serials BEGIN\n"
 "  SELECT RAISE(ABORT, 'serials: a serial is never deleted (never reused)');\n"
 "END;\n"
@@ -60,14 +62,18 @@ static const char schema_sql[] =
 "  der BLOB,\n"
 "  revoked_at INTEGER,\n"
 "  reason INTEGER CHECK (reason IN (1, 2, 3, 4, 5)),\n"
+"  live INTEGER GENERATED ALWAYS AS (CASE WHEN status IN ('pending',\n"
+"    'valid') THEN 1 END) VIRTUAL,\n"
 "  CHECK ((status = 'revoked') = (revoked_at IS NOT NULL\n"
 "    AND reason IS NOT NULL)),\n"
 "  CHECK (status NOT IN ('valid', 'revoked') OR der IS NOT NULL)\n"
 ") STRICT;\n"
-/* CPS 4-2-3: one live certificate per resident. */
+/* CPS 4-2-3: one live certificate per resident. `live` is 1 for a
+ * pending or valid row and NULL otherwise, and NULLs never collide in a
+ * UNIQUE index: so one index both refuses a second live row and finds a
+ * resident's history (one random-keyed B-tree per insert, not two). */
 "CREATE UNIQUE INDEX certificates_one_live ON certificates\n"
-"  (resident_key) WHERE status IN ('pending', 'valid');\n"
-"CREATE INDEX certificates_resident ON certificates (resident_key);\n"
+"  (resident_key, live);\n"
 "CREATE INDEX certificates_issuer ON certificates (issuer, status);\n"
 "CREATE INDEX certificates_partition ON certificates (municipality, status);\n"
 "CREATE TRIGGER certificates_no_delete BEFORE DELETE ON certificates BEGIN\n"
@@ -354,7 +360,7 @@ hk_store_open(const char *path, int create, struct hk_store **out)
 {
 	struct hk_store *s = NULL;
 	sqlite3_stmt *st = NULL;
-	int rc, r = HK_ERR_INTERNAL, flags;
+	int rc, r = HK_ERR_INTERNAL, flags, n;
 
 	*out = NULL;
 	if (create && access(path, F_OK) == 0) {
@@ -400,10 +406,17 @@ hk_store_open(const char *path, int create, struct hk_store **out)
 	    &st)) != 0)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) !=
-	    SQLITE_TEXT || atoi((const char *)sqlite3_column_text(st, 0)) !=
-	    HK_STORE_SCHEMA) {
+	    SQLITE_TEXT) {
 		hk_err_set("%s: meta: schema: not a hanko store of schema %d",
 		    path, HK_STORE_SCHEMA);
+		r = HK_ERR_STATE;
+		goto out;
+	}
+	if ((n = atoi((const char *)sqlite3_column_text(st, 0))) !=
+	    HK_STORE_SCHEMA) {
+		hk_err_set("%s: meta: schema: the store is of schema %d; this "
+		    "hanko-online reads schema %d only (docs/store.md, schema "
+		    "versions)", path, n, HK_STORE_SCHEMA);
 		r = HK_ERR_STATE;
 		goto out;
 	}
@@ -718,7 +731,7 @@ hk_store_cert_live(struct hk_store *s,
 
 	*serial_len = 0;
 	if ((r = hk_store_cached(s, "SELECT serial FROM certificates WHERE "
-	    "resident_key = ?1 AND status IN ('pending', 'valid')",
+	    "resident_key = ?1 AND live = 1",
 	    &st)) != 0)
 		return r;
 	sqlite3_bind_blob(st, 1, rkey, HK_STORE_RKEY_LEN, SQLITE_STATIC);

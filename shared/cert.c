@@ -1,4 +1,5 @@
 /* cert.c - build, sign (checked), write and read certificates. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,19 +86,39 @@ key_matches(EVP_PKEY *pub, enum hk_key_alg alg, const char *what)
 	return HK_ERR_INVALID;
 }
 
+int
+hk_cert_serial_make(unsigned char s[HK_SERIAL_LEN], time_t at)
+{
+	uint32_t m = at > 0 ? (uint32_t)(at / 60 > 0x3fffffff ? 0x3fffffff :
+	    at / 60) : 0;
+
+	/* 0b01 and the Unix minute in 30 bits (until the year 4011), then
+	 * 128 random bits (PROFILE.md asks at least 127): positive, exactly
+	 * 20 octets, and ascending with time, so the store's serial indexes
+	 * grow at one end instead of taking random leaves (docs/store.md). */
+	m |= 0x40000000u;
+	s[0] = (unsigned char)(m >> 24);
+	s[1] = (unsigned char)(m >> 16);
+	s[2] = (unsigned char)(m >> 8);
+	s[3] = (unsigned char)m;
+	if (RAND_bytes(s + 4, HK_SERIAL_LEN - 4) != 1) {
+		hk_err_set("serial: the random generator failed");
+		return HK_ERR_CRYPTO;
+	}
+	return 0;
+}
+
 static int
-random_serial(X509 *x)
+random_serial(X509 *x, time_t at)
 {
 	unsigned char s[HK_SERIAL_LEN];
 	ASN1_INTEGER *ai = NULL;
 	BIGNUM *bn = NULL;
-	int r = HK_ERR_CRYPTO;
+	int r;
 
-	if (RAND_bytes(s, sizeof(s)) != 1)
-		goto out;
-	/* 0b01xxxxxx: positive, exactly 20 octets, never zero; 158 random
-	 * bits (PROFILE.md asks at least 127). */
-	s[0] = (unsigned char)((s[0] & 0x3f) | 0x40);
+	if ((r = hk_cert_serial_make(s, at)) != 0)
+		return r;
+	r = HK_ERR_CRYPTO;
 	if ((bn = BN_bin2bn(s, sizeof(s), NULL)) == NULL ||
 	    (ai = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
 	    X509_set_serialNumber(x, ai) != 1)
@@ -313,7 +334,7 @@ hk_cert_build_root(const struct hk_profile *p, EVP_PKEY *pub,
 	if ((x = X509_new()) == NULL ||
 	    X509_set_version(x, X509_VERSION_3) != 1)
 		goto out;
-	if ((r = random_serial(x)) != 0)
+	if ((r = random_serial(x, not_before)) != 0)
 		goto out;
 	r = HK_ERR_CRYPTO;
 	if (X509_set_subject_name(x, subject) != 1 ||
@@ -872,7 +893,7 @@ start_cert(const X509_NAME *subject, const X509_NAME *issuer, time_t nb,
 	if ((x = X509_new()) == NULL ||
 	    X509_set_version(x, X509_VERSION_3) != 1)
 		goto out;
-	if ((r = random_serial(x)) != 0)
+	if ((r = random_serial(x, nb)) != 0)
 		goto out;
 	r = HK_ERR_CRYPTO;
 	if ((subject != NULL && X509_set_subject_name(x, subject) != 1) ||

@@ -30,8 +30,15 @@ enum hk_cert_kind {
 	HK_CERT_VALIDATION,	/* validation server */
 };
 
-#define HK_SERIAL_LEN	20	/* octets of our serials (158 random bits) */
+#define HK_SERIAL_LEN	20	/* octets of our serials (128 random bits) */
 #define HK_CERT_MAX	(64 * 1024)	/* bytes of a certificate file read */
+
+/*
+ * A serial made at `at` (the certificate's notBefore): 0b01 and the Unix
+ * minute in 30 bits, then 128 random bits (PROFILE.md: at least 127).
+ * Positive, always HK_SERIAL_LEN octets, ascending with time.
+ */
+int hk_cert_serial_make(unsigned char s[HK_SERIAL_LEN], time_t at);
 
 /* "root", "link", ... for messages. */
 const char *hk_cert_kind_name(enum hk_cert_kind kind);

@@ -1,6 +1,7 @@
 /* test_cert.c - the root certificate checked field by field against
  * PROFILE.md with OpenSSL getters (independently of lint.c), and by
  * openssl verify and GnuTLS certtool. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,6 +362,51 @@ Test(cert, serials_differ)
 	    X509_get0_serialNumber(b)), 0);
 	X509_free(a);
 	X509_free(b);
+	EVP_PKEY_free(k);
+	hk_profile_free(p);
+}
+
+/* The serial layout (docs/profile.md): 0b01, the Unix minute of notBefore
+ * in 30 bits, 128 random bits; so serials ascend with time. */
+Test(cert, serial_layout_minute_then_random)
+{
+	struct hk_profile *p = NULL;
+	EVP_PKEY *k = key("rsa2048.pem");
+	unsigned char s1[HK_SERIAL_LEN], s2[HK_SERIAL_LEN], s3[HK_SERIAL_LEN];
+	unsigned char got[HK_SERIAL_LEN + 1];
+	time_t t = at("2026-04-01T00:00:30Z");
+	uint32_t m;
+	BIGNUM *bn;
+	X509 *x = NULL;
+
+	cr_assert_eq(hk_cert_serial_make(s1, t), 0);
+	cr_assert_eq(hk_cert_serial_make(s2, t), 0);
+	cr_assert_eq(hk_cert_serial_make(s3, t + 60), 0);
+	m = (uint32_t)s1[0] << 24 | (uint32_t)s1[1] << 16 |
+	    (uint32_t)s1[2] << 8 | s1[3];
+	cr_assert_eq(m >> 30, 1u, "first two bits 01 (positive, 20 octets)");
+	cr_assert_eq(m & 0x3fffffffu, (uint32_t)(t / 60));
+	/* same minute, different random part; the next minute sorts after */
+	cr_assert_eq(memcmp(s1, s2, 4), 0);
+	cr_assert_neq(memcmp(s1 + 4, s2 + 4, HK_SERIAL_LEN - 4), 0);
+	cr_assert_gt(memcmp(s3, s1, HK_SERIAL_LEN), 0);
+	cr_assert_gt(memcmp(s3, s2, HK_SERIAL_LEN), 0);
+	/* before 1970 and past 30 bits: clamped, never negative or short */
+	cr_assert_eq(hk_cert_serial_make(s1, -86400), 0);
+	cr_assert_eq(s1[0], 0x40);
+	cr_assert_eq(s1[1] | s1[2] | s1[3], 0);
+	cr_assert_eq(hk_cert_serial_make(s1, (time_t)0x40000000 * 60 + 1), 0);
+	cr_assert_eq(memcmp(s1, "\x7f\xff\xff\xff", 4), 0);
+	/* a built certificate carries its notBefore minute */
+	hk_profile_default(&p);
+	cr_assert_eq(hk_cert_build_root(p, k, t, 0, &x), 0, "%s",
+	    hk_err_msg());
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	cr_assert_eq(BN_num_bytes(bn), HK_SERIAL_LEN);
+	cr_assert_eq(BN_bn2bin(bn, got), HK_SERIAL_LEN);
+	cr_assert_eq(memcmp(got, s2, 4), 0);
+	BN_free(bn);
+	X509_free(x);
 	EVP_PKEY_free(k);
 	hk_profile_free(p);
 }

@@ -75,6 +75,26 @@ Test(store, create_twice_refused_and_reopen)
 	cr_assert_eq(raw(p, "PRAGMA journal_mode"), SQLITE_OK);
 }
 
+/* A store of another schema version is named and refused, untouched
+ * (docs/store.md, schema versions). */
+Test(store, other_schema_version_refused)
+{
+	char p[4096];
+	struct hk_store *s = fresh("store_schema", p, sizeof(p)), *s2 = NULL;
+
+	hk_store_close(s);
+	cr_assert_eq(raw(p, "UPDATE meta SET value = '1' WHERE key = "
+	    "'schema'"), SQLITE_OK);
+	cr_assert_eq(hk_store_open(p, 0, &s2), HK_ERR_STATE);
+	cr_assert_null(s2);
+	cr_assert(strstr(hk_err_msg(), "the store is of schema 1; this "
+	    "hanko-online reads schema 2 only") != NULL, "%s", hk_err_msg());
+	cr_assert_eq(raw(p, "UPDATE meta SET value = '2' WHERE key = "
+	    "'schema' AND value = '1'"), SQLITE_OK);
+	cr_assert_eq(hk_store_open(p, 0, &s2), 0, "%s", hk_err_msg());
+	hk_store_close(s2);
+}
+
 Test(store, wal_and_full_sync)
 {
 	char p[4096];
@@ -197,6 +217,9 @@ Test(store, one_live_certificate_per_resident)
 	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 4,
 	    1776000000, E, 3), 0, "%s", hk_err_msg());
 	cr_assert_eq(hk_store_cert_reserve(s, &b), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_cert_live(s, a.resident_key, ser, &sl), 0);
+	cr_assert_eq(memcmp(ser, b.serial, sl), 0, "the live one, not the "
+	    "revoked one");
 	hk_store_close(s);
 	/* the index, not C, refuses a second valid row */
 	cr_assert_neq(raw(p, "INSERT INTO serials VALUES (x'43', 0);"
