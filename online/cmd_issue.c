@@ -948,6 +948,111 @@ journal_add(struct issue_work *w)
 	return 0;
 }
 
+/* 1 if the folder name in dfd is empty. */
+static int
+dir_empty(int dfd, const char *name)
+{
+	struct dirent *e;
+	DIR *dir;
+	int fd, empty = 1;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		return 0;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	while (empty && (e = readdir(dir)) != NULL)
+		empty = strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0;
+	closedir(dir);
+	return empty;
+}
+
+/* 1 if DIR (a folder "<out>.issue-XXXXXX" beside <out>) is one that a run
+ * killed between making and renaming its new output folder left: nothing
+ * but an empty certs/ and at most the batch marker, and unchanged for a
+ * minute (no live run is between the two steps that long). */
+static int
+stale_out(int dfd, const char *name)
+{
+	struct dirent *e;
+	struct stat st;
+	DIR *dir;
+	int fd, ok = 1;
+	time_t now = time(NULL);
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    now - st.st_mtime < 60)
+		return 0;
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		return 0;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	while (ok && (e = readdir(dir)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (strcmp(e->d_name, MARKER) == 0)
+			ok = fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+			    0 && S_ISREG(st.st_mode) && st.st_size <= 65;
+		else if (strcmp(e->d_name, "certs") == 0)
+			ok = dir_empty(fd, e->d_name);
+		else
+			ok = 0;
+	}
+	closedir(dir);
+	return ok;
+}
+
+/* Remove what stale_out finds beside <out> (docs/requests.md). */
+static void
+out_sweep(const char *out)
+{
+	char parent[4096], tmp[4200];
+	const char *base = strrchr(out, '/');
+	struct dirent *e;
+	size_t bl;
+	DIR *dir;
+	int dfd;
+
+	if (base == NULL) {
+		snprintf(parent, sizeof(parent), ".");
+		base = out;
+	} else {
+		snprintf(parent, sizeof(parent), "%.*s", (int)(base - out) +
+		    (base == out), out);
+		base++;
+	}
+	bl = strlen(base);
+	if (bl == 0 || (dfd = open(parent, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return;
+	if ((dir = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return;
+	}
+	while ((e = readdir(dir)) != NULL) {
+		const char *n = e->d_name;
+
+		if (strncmp(n, base, bl) != 0 || strncmp(n + bl, ".issue-",
+		    7) != 0 || strlen(n + bl + 7) != 6 || !stale_out(dfd, n))
+			continue;
+		snprintf(tmp, sizeof(tmp), "%s/%s", n, MARKER);
+		(void)unlinkat(dfd, tmp, 0);
+		snprintf(tmp, sizeof(tmp), "%s/certs", n);
+		(void)unlinkat(dfd, tmp, AT_REMOVEDIR);
+		if (unlinkat(dfd, n, AT_REMOVEDIR) == 0)
+			printf("removed %s/%s, left by a run interrupted while "
+			    "it made its output folder\n", parent, n);
+	}
+	closedir(dir);
+}
+
 /* <out>: made (with certs/ and the batch marker) beside and renamed into
  * place, or the folder of this same batch (resume). */
 static int
@@ -972,6 +1077,7 @@ out_open(struct issue_work *w)
 		}
 		free(m);
 	} else {
+		out_sweep(out);
 		if ((r = hk_dir_temp_beside(out, "issue", tmp,
 		    sizeof(tmp))) != 0)
 			return r;

@@ -153,6 +153,22 @@ check "... the batch is in the journal once, finished" test \
 fails "an existing --out folder of another batch is refused" 7 "out3: already exists and is not the output of this batch" \
 	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/again.csv" --out "$T/out3"
 check "... out3 untouched" cmp "$RES" "$T/out3/results.csv"
+
+# A run killed between making its new output folder and renaming it into
+# place leaves <out>.issue-XXXXXX (certs/ empty, the marker): the next run
+# for that --out removes it once it is a minute old, and nothing else.
+for f in old123 fresh1 extra1 full12 lnk123; do mkdir -p "$T/out6.issue-$f/certs"; echo 0 >"$T/out6.issue-$f/batch.sha256"; done
+echo x >"$T/out6.issue-extra1/notes.txt"
+echo x >"$T/out6.issue-full12/certs/a.der"
+rmdir "$T/out6.issue-lnk123/certs"; ln -s /tmp "$T/out6.issue-lnk123/certs"
+mkdir -p "$T/out7.issue-other1/certs"
+touch -h -d '2 minutes ago' "$T"/out6.issue-old123 "$T"/out6.issue-extra1 "$T"/out6.issue-full12 "$T"/out6.issue-lnk123 "$T"/out7.issue-other1
+{ sed -n 1p "$REQ/valid.csv"; sed -n 2p "$REQ/valid.csv" | sed 's/resident-1/resident-6/; s/,1,/,4,/'; } >"$B/leftover.csv"
+fails "a batch to a new --out beside leftovers" 3 "1 of 1 requests refused" \
+	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/leftover.csv" --out "$T/out6"
+check "... the old empty leftover is removed, and said" bash -c "! test -e '$T/out6.issue-old123' && grep -q 'removed .*out6.issue-old123, left by a run interrupted' '$HANKO_TMP/out'"
+check "... a fresh one, one with other files, a full certs/, a symlinked certs/ and another --out's are kept" bash -c "
+	for f in out6.issue-fresh1 out6.issue-extra1 out6.issue-full12/certs/a.der out6.issue-lnk123 out7.issue-other1; do test -e '$T/'\$f || test -L '$T/'\$f || exit 1; done"
 printf 'code,name\n' >"$B/bad-header.csv"
 fails "a batch without the header" 3 "bad-header.csv:1: header" \
 	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/bad-header.csv" --out "$T/out4"
