@@ -948,21 +948,32 @@ journal_add(struct issue_work *w)
 	return 0;
 }
 
+/* The folder name in dfd, opened without following a symlink; NULL if
+ * it cannot be. */
+static DIR *
+dir_at(int dfd, const char *name)
+{
+	DIR *dir;
+	int fd;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		return NULL;
+	if ((dir = fdopendir(fd)) == NULL)
+		close(fd);
+	return dir;
+}
+
 /* 1 if the folder name in dfd is empty. */
 static int
 dir_empty(int dfd, const char *name)
 {
 	struct dirent *e;
 	DIR *dir;
-	int fd, empty = 1;
+	int empty = 1;
 
-	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) < 0)
+	if ((dir = dir_at(dfd, name)) == NULL)
 		return 0;
-	if ((dir = fdopendir(fd)) == NULL) {
-		close(fd);
-		return 0;
-	}
 	while (empty && (e = readdir(dir)) != NULL)
 		empty = strcmp(e->d_name, ".") == 0 ||
 		    strcmp(e->d_name, "..") == 0;
@@ -985,15 +996,9 @@ stale_out(int dfd, const char *name)
 
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 	    !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-	    now - st.st_mtime < 60)
+	    now - st.st_mtime < 60 || (dir = dir_at(dfd, name)) == NULL)
 		return 0;
-	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) < 0)
-		return 0;
-	if ((dir = fdopendir(fd)) == NULL) {
-		close(fd);
-		return 0;
-	}
+	fd = dirfd(dir);
 	while (ok && (e = readdir(dir)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
@@ -1029,13 +1034,9 @@ out_sweep(const char *out)
 		base++;
 	}
 	bl = strlen(base);
-	if (bl == 0 || (dfd = open(parent, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0)
+	if (bl == 0 || (dir = opendir(parent)) == NULL)
 		return;
-	if ((dir = fdopendir(dfd)) == NULL) {
-		close(dfd);
-		return;
-	}
+	dfd = dirfd(dir);
 	while ((e = readdir(dir)) != NULL) {
 		const char *n = e->d_name;
 
