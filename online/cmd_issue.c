@@ -317,28 +317,35 @@ key_of(struct issue_work *w, X509 *ca)
 	return NULL;
 }
 
-/* The newest stored issuing CA certificate of the current generation's
- * key that is valid now. */
+/* The current issuing CA (hk_online_current_issuer, the rule publish and
+ * responder use too), which must be of the current generation: a new key
+ * issues only once the root has certified it. */
 static int
 find_issuer(struct issue_work *w)
 {
 	const char *g = hk_state_get(w->on->st, "issuing.generation");
-	time_t now = hk_clock_now();
-	struct gen_key *k;
+	X509 *x = NULL;
 	size_t i;
+	int gen, r;
 
-	for (i = 0; i < w->ncas; i++) {
-		if ((k = key_of(w, w->cas[i])) == NULL || k->gen != atoi(g) ||
-		    X509_cmp_time(X509_get0_notBefore(w->cas[i]), &now) >= 0 ||
-		    X509_cmp_time(X509_get0_notAfter(w->cas[i]), &now) <= 0)
-			continue;
-		w->issuer = w->cas[i];	/* oldest first: keep the newest */
-		w->cur = k;
+	if ((r = hk_online_current_issuer(w->on, w->store, hk_clock_now(), &x,
+	    &gen, NULL)) != 0)
+		return r;
+	for (i = 0; i < w->ncas && w->issuer == NULL; i++)
+		if (X509_cmp(w->cas[i], x) == 0)
+			w->issuer = w->cas[i];
+	X509_free(x);
+	if (w->issuer == NULL || (w->cur = key_of(w, w->issuer)) == NULL ||
+	    w->cur->gen != gen) {
+		hk_err_set("issue: the current issuing CA is not among the "
+		    "loaded ones");
+		return HK_ERR_INTERNAL;
 	}
-	if (w->issuer == NULL) {
-		hk_err_set("%s: no imported issuing CA certificate valid now "
-		    "for the token's issuing key issuing.%s.key-uri (run "
-		    "hanko-online import)", HK_ONLINE_STORE_FILE, g);
+	if (gen != atoi(g)) {
+		hk_err_set("%s/state.conf: issuing.generation: %s, but its key "
+		    "has no imported issuing CA certificate valid now (only "
+		    "generation %d has; run hanko-online import)",
+		    w->on->st->dir, g, gen);
 		return HK_ERR_STATE;
 	}
 	if (w->cur->compromised) {

@@ -51,7 +51,6 @@
 					 * Standard Time (UTC+9) */
 #define HK_PUBLISH_ARL_DAYS	7	/* warn when the ARLs run out sooner */
 #define HK_PUBLISH_MARGIN	(4 * 3600) /* beyond the next daily run */
-#define MAX_GEN			999	/* issuing generations */
 #define MAX_WARN		4	/* warnings of one run */
 
 struct publish_opts {
@@ -446,62 +445,13 @@ out:
 
 /* ---- the issuing CA ---- */
 
-/*
- * The signer: the highest issuing generation whose key is in the token and
- * whose latest stored certificate is valid now (as hanko-online request
- * finds it).
- */
+/* The signer: the current issuing CA (hk_online_current_issuer, the rule
+ * issue and responder use too). */
 static int
 find_issuer(struct publish_work *w)
 {
-	const char *g = hk_state_get(w->on->st, "issuing.generation"), *uri;
-	struct ca_rows iss;
-	char key[64];
-	long top = g ? strtol(g, NULL, 10) : 0;
-	size_t i;
-	int gen, r;
-
-	if (top < 1 || top > MAX_GEN) {
-		hk_err_set("%s/state.conf: issuing.generation: missing or out "
-		    "of range", w->on->st->dir);
-		return HK_ERR_STATE;
-	}
-	if ((r = rows_load(w, HK_CA_ISSUING, 1, &iss)) != 0)
-		goto out;
-	for (gen = (int)top; gen >= 1 && w->issuer == NULL; gen--) {
-		EVP_PKEY *pub = NULL;
-		X509 *best = NULL;
-
-		snprintf(key, sizeof(key), "issuing.%d.key-uri", gen);
-		if ((uri = hk_state_get(w->on->st, key)) == NULL)
-			continue;
-		if ((r = hk_token_key(w->on->tok, uri, NULL, &pub)) != 0)
-			goto out;
-		for (i = 0; i < iss.n; i++)
-			if (iss.r[i].gen == gen && EVP_PKEY_eq(pub,
-			    X509_get0_pubkey(iss.r[i].x)) == 1)
-				best = iss.r[i].x;	/* the latest wins */
-		EVP_PKEY_free(pub);
-		if (best == NULL || X509_cmp_time(X509_get0_notBefore(best),
-		    &w->now) >= 0 || X509_cmp_time(X509_get0_notAfter(best),
-		    &w->now) <= 0)
-			continue;
-		if ((r = hk_token_key(w->on->tok, uri, &w->ikey, NULL)) != 0)
-			goto out;
-		X509_up_ref(best);
-		w->issuer = best;
-		w->gen = gen;
-	}
-	if (w->issuer == NULL) {
-		hk_err_set("%s: no imported issuing CA certificate valid now "
-		    "for a key of the token (run hanko-online import)",
-		    HK_ONLINE_STORE_FILE);
-		r = HK_ERR_STATE;
-	}
-out:
-	ERR_clear_error();
-	rows_free(&iss);
-	return r;
+	return hk_online_current_issuer(w->on, w->store, w->now, &w->issuer,
+	    &w->gen, &w->ikey);
 }
 
 static int

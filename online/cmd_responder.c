@@ -86,66 +86,13 @@ parse(struct responder_opts *o, int argc, char **argv)
 	return 0;
 }
 
-/*
- * The current issuing CA: the highest generation whose key is in the
- * token and whose certificate, imported from the root, is valid now (the
- * latest stored one of that generation: after a rollover, the one
- * re-certified under the new root).
- */
+/* The current issuing CA (hk_online_current_issuer, the rule issue and
+ * publish use too). */
 static int
 find_issuer(struct responder_work *w)
 {
-	struct hk_online_issuing l;
-	const char *g = hk_state_get(w->on->st, "issuing.generation"), *uri;
-	time_t now = hk_clock_now();
-	long top = g ? strtol(g, NULL, 10) : 0;
-	char k[64];
-	int gen, i, r;
-
-	memset(&l, 0, sizeof(l));
-	if (top < 1 || top > MAX_NUMBER) {
-		hk_err_set("%s/state.conf: issuing.generation: missing or out "
-		    "of range", w->on->st->dir);
-		return HK_ERR_STATE;
-	}
-	if ((r = hk_online_issuing_load(w->store, &l)) != 0)
-		goto out;
-	r = HK_ERR_STATE;
-	hk_err_set("%s: no issuing CA certificate valid now for a key of the "
-	    "token (run hanko-online import)", w->on->st->dir);
-	for (gen = (int)top; gen >= 1 && w->issuer == NULL; gen--) {
-		EVP_PKEY *pub = NULL;
-		X509 *best = NULL;
-
-		snprintf(k, sizeof(k), "issuing.%d.key-uri", gen);
-		if ((uri = hk_state_get(w->on->st, k)) == NULL)
-			continue;
-		if ((r = hk_token_key(w->on->tok, uri, NULL, &pub)) != 0)
-			goto out;
-		for (i = 0; i < l.n; i++)
-			if (l.gen[i] == gen && EVP_PKEY_eq(pub,
-			    X509_get0_pubkey(l.x[i])) == 1 &&
-			    X509_cmp_time(X509_get0_notBefore(l.x[i]),
-			    &now) < 0 &&
-			    X509_cmp_time(X509_get0_notAfter(l.x[i]),
-			    &now) > 0)
-				best = l.x[i];	/* the latest wins */
-		EVP_PKEY_free(pub);
-		if (best == NULL)
-			continue;
-		if (X509_up_ref(best) != 1) {
-			r = HK_ERR_ALLOC;
-			goto out;
-		}
-		w->issuer = best;
-		w->igen = gen;
-		hk_err_clear();
-		r = hk_token_key(w->on->tok, uri, &w->ikey, NULL);
-	}
- out:
-	hk_online_issuing_free(&l);
-	ERR_clear_error();
-	return r;
+	return hk_online_current_issuer(w->on, w->store, hk_clock_now(),
+	    &w->issuer, &w->igen, &w->ikey);
 }
 
 static int

@@ -11,8 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 
 #include "audit.h"
 #include "clock.h"
@@ -361,4 +363,75 @@ hk_online_issuing_free(struct hk_online_issuing *l)
 {
 	while (l->n > 0)
 		X509_free(l->x[--l->n]);
+}
+
+int
+hk_online_current_issuer(struct hk_online *on, struct hk_store *s,
+    time_t now, X509 **x, int *gen, EVP_PKEY **key)
+{
+	struct hk_online_issuing l;
+	const char *g = hk_state_get(on->st, "issuing.generation"), *uri;
+	long top = g != NULL ? strtol(g, NULL, 10) : 0;
+	char k[64];
+	int n, i, r;
+
+	*x = NULL;
+	*gen = 0;
+	if (key != NULL)
+		*key = NULL;
+	if (top < 1 || top > 999) {
+		hk_err_set("%s/state.conf: issuing.generation: a number from 1 "
+		    "to 999 is required", on->st->dir);
+		return HK_ERR_STATE;
+	}
+	if ((r = hk_online_issuing_load(s, &l)) != 0)
+		return r;
+	for (n = (int)top; n >= 1 && *x == NULL; n--) {
+		EVP_PKEY *pub = NULL;
+		X509 *best = NULL;
+
+		snprintf(k, sizeof(k), "issuing.%d.key-uri", n);
+		if ((uri = hk_state_get(on->st, k)) == NULL)
+			continue;
+		r = hk_token_key(on->tok, uri, NULL, &pub);
+		if (r == HK_ERR_NOT_FOUND && n < top)
+			continue;	/* an older key, retired */
+		if (r != 0)
+			goto out;
+		for (i = 0; i < l.n; i++)
+			if (l.gen[i] == n && EVP_PKEY_eq(pub,
+			    X509_get0_pubkey(l.x[i])) == 1 &&
+			    X509_cmp_time(X509_get0_notBefore(l.x[i]),
+			    &now) < 0 &&
+			    X509_cmp_time(X509_get0_notAfter(l.x[i]),
+			    &now) > 0)
+				best = l.x[i];	/* oldest first: latest wins */
+		EVP_PKEY_free(pub);
+		if (best == NULL)
+			continue;
+		if (key != NULL && (r = hk_token_key(on->tok, uri, key,
+		    NULL)) != 0)
+			goto out;
+		if (X509_up_ref(best) != 1) {
+			r = HK_ERR_ALLOC;
+			goto out;
+		}
+		*x = best;
+		*gen = n;
+	}
+	r = 0;
+	if (*x == NULL) {
+		hk_err_set("%s: no imported issuing CA certificate valid now "
+		    "for a key of the token (run hanko-online import)",
+		    HK_ONLINE_STORE_FILE);
+		r = HK_ERR_STATE;
+	}
+ out:
+	if (r != 0 && key != NULL) {
+		EVP_PKEY_free(*key);
+		*key = NULL;
+	}
+	hk_online_issuing_free(&l);
+	ERR_clear_error();
+	return r;
 }

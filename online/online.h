@@ -93,6 +93,18 @@ struct hk_online_issuing {
 int hk_online_issuing_load(struct hk_store *s, struct hk_online_issuing *l);
 void hk_online_issuing_free(struct hk_online_issuing *l);
 
+/*
+ * The current issuing CA, one rule for every command that signs with it
+ * (issue, publish, responder; docs/publish.md): the highest issuing
+ * generation whose key is in the token and that has a stored certificate
+ * valid at `now`; of that generation, the latest stored one valid then
+ * (after a root rollover, the one re-certified under the new root). *x is
+ * the caller's (X509_free); with key != NULL, *key is the token's private
+ * key (EVP_PKEY_free). HK_ERR_STATE when there is none.
+ */
+int hk_online_current_issuer(struct hk_online *on, struct hk_store *s,
+    time_t now, X509 **x, int *gen, EVP_PKEY **key);
+
 /* Subcommands. */
 int cmd_init(int argc, char **argv);
 int cmd_trust(int argc, char **argv);

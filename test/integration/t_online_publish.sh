@@ -194,6 +194,27 @@ fails "CPS 4-4-10: the ARLs run out within 7 days: published with a warning" 9 \
 check "... published all the same (ARL 6, numbers +1)" test "$(crl_number 431010)" = $((N5 + 1)) -a \
 	"$(cmp -s "$P/arl.crl" "$S/certs/arl/arl-6.crl" && echo same)" = same
 
+# One rule picks the issuing CA (hk_online_current_issuer): a later stored
+# certificate of the same key that is not valid yet (a re-certification
+# imported early; made here for the token's key with a real-clock
+# notBefore, after every clock of this test) is passed over, by publish
+# and issue alike, for the latest one valid now.
+openssl x509 -in "$ISS" -noout -pubkey >"$T/iss-pub.pem"
+openssl req -new -newkey rsa:2048 -nodes -keyout "$T/other.key" -subj /CN=not-yet -out "$T/other.csr" 2>/dev/null
+openssl x509 -req -in "$T/other.csr" -signkey "$T/other.key" -force_pubkey "$T/iss-pub.pem" -days 30 \
+	-outform DER -out "$T/not-yet.der" 2>/dev/null
+ok "store: a later issuing certificate of the same key, not valid yet (sqlite3)" sqlite3 "$O/store.db" \
+	"INSERT INTO ca_certs (sha256, kind, generation, subject, der) VALUES (x'$(sha256sum "$T/not-yet.der" | cut -c1-64)', 'issuing', 1, 'CN=not-yet', x'$(od -An -tx1 -v "$T/not-yet.der" | tr -d ' \n')')"
+fails "publish passes over it (the ARLs run out: exit 9)" 9 "the imported ARLs run out" pub --clock 2026-04-08T04:00:00Z --now
+check "... its CRLs are the issuing CA's, and verify" sh -c \
+	"openssl crl -inform DER -in '$P/crl/432024.crl' -CAfile '$ISS' -noout -verify 2>&1 | grep -qx 'verify OK'"
+sed -n 1p "$REQ/valid.csv" >"$B/later.csv"
+sed -n 9p "$REQ/valid.csv" >>"$B/later.csv"
+ok "issue passes over it too" "$ON" issue --state "$O" --clock 2026-04-08T04:00:00Z --batch "$B/later.csv" --out "$T/issued-later"
+openssl x509 -inform DER -in "$T/issued-later/certs/$(sed -n 's/^2,ok,//p' "$T/issued-later/results.csv").der" -out "$T/later.pem"
+check "... the certificate verifies with the issuing CA" sh -c \
+	"openssl verify -partial_chain -attime 1775620800 -CAfile '$ISS' '$T/later.pem' | grep -q ': OK$'"
+
 # A failed login changes nothing: no new set, numbers unchanged.
 cp -p "$O/secrets/token-user-pin" "$T/pin.keep"
 echo 000000 >"$O/secrets/token-user-pin"
