@@ -85,6 +85,16 @@ secs() {
 	echo "$t0 $t1" | awk '{ printf "%.3f\n", $2 - $1 }' >&3
 }
 
+# cpu CMD...: run CMD, print "elapsed user+sys" seconds on fd 3 (elapsed
+# to 3 decimals as secs; CPU from GNU time, to 2).
+cpu() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	/usr/bin/time -f '%U %S' -o "$BT/cpu.out" "$@"
+	t1=$(date +%s.%N)
+	echo "$t0 $t1 $(tail -1 "$BT/cpu.out")" | awk '{ printf "%.3f %.2f\n", $2 - $1, $3 + $4 }' >&3
+}
+
 # peak_kb CMD...: run CMD under GNU time, print its peak RSS in KiB on fd 3.
 peak_kb() {
 	/usr/bin/time -f '%M' -o "$BT/time.out" "$@"

@@ -49,18 +49,30 @@ bench_issue() {
 	local kid; kid=$(printf issuing-1 | od -An -tx1 | tr -d ' \n')
 	echo
 	echo "== Issuance: $N requests, durable commits (issue 5) =="
-	local raw1 rawn
+	local raw1 rawn rawout rawcpu
 	raw1=$("$BB/bench/p11speed" /usr/lib/softhsm/libsofthsm2.so hanko-online-test "$pin" "$kid" 1 5 | awk '{print $(NF-1)}')
-	rawn=$("$BB/bench/p11speed" /usr/lib/softhsm/libsofthsm2.so hanko-online-test "$pin" "$kid" "$CORES" 5 | awk '{print $(NF-1)}')
+	rawout=$(/usr/bin/time -f '%U %S' -o "$BT/cpu.out" "$BB/bench/p11speed" /usr/lib/softhsm/libsofthsm2.so hanko-online-test "$pin" "$kid" "$CORES" 5)
+	rawn=$(echo "$rawout" | awk '{print $(NF-1)}')
+	# CPU per signature (ms): the token's own cost of one signature
+	rawcpu=$(echo "$rawout $(tail -1 "$BT/cpu.out")" | awk '{ printf "%.3f", ($(NF-1) + $NF) * 1000 / $4 }')
 	unset SOFTHSM2_CONF
 	printf '%-58s %10s sig/s\n' "token raw RSA-2048 signing, 1 thread" "$raw1"
 	printf '%-58s %10s sig/s\n' "token raw RSA-2048 signing, $CORES threads (the goal's base)" "$rawn"
 	mkbatch "$d/b1.csv" "$N" 10000 "$d/keys"
-	local t1
-	fig t1 secs "$ON" issue --state "$O" --batch "$d/b1.csv" --out "$d/out1"
+	local t1 tc
+	fig tc cpu "$ON" issue --state "$O" --batch "$d/b1.csv" --out "$d/out1"
+	t1=${tc% *}
 	local ok1; ok1=$(grep -c ',ok,' "$d/out1/results.csv")
 	local r1; r1=$(rate "$ok1" "$t1")
 	printf '%-58s %10s cert/s  (%s issued in %s s; %.2f of raw)\n' "hanko-online issue, empty store" "$r1" "$ok1" "$t1" "$(awk -v a="$r1" -v b="$rawn" 'BEGIN{print a/b}')"
+	# Where the CPU goes: the token's signature costs rawcpu ms wherever
+	# it runs; at 0.85 of the raw rate on $CORES cores everything else may
+	# cost at most CORES / (0.85 raw) - rawcpu.
+	awk -v c="${tc#* }" -v n="$ok1" -v s="$rawcpu" -v raw="$rawn" -v k="$CORES" 'BEGIN {
+		h = c * 1000 / n; b = k * 1000 / (0.85 * raw) - s
+		printf "   CPU per certificate: hanko %.3f ms, of which the token'"'"'s signature %.3f ms (raw); the rest %.3f ms\n", h, s, h - s
+		printf "   at 0.85 of raw on %d cores the rest may cost at most %.3f ms\n", k, b
+	}'
 
 	# the peer: openssl ca with a file key
 	local oc=$d/openssl-ca
@@ -71,6 +83,8 @@ bench_issue() {
 	fig tb secs openssl ca -batch -config "$oc/ca.cnf" -notext -out "$d/ossl-batch.pem" -infiles $(ls -v "$d"/reqs/req-*.pem)
 	local rb; rb=$(rate "$N" "$tb")
 	printf '%-58s %10s cert/s  (%s in %s s; hanko is %.1fx)\n' "openssl ca -infiles (one batch)" "$rb" "$N" "$tb" "$(awk -v a="$r1" -v b="$rb" 'BEGIN{print a/b}')"
+	printf '   3x that batch is %s cert/s; the token signs %s sig/s on all %s cores (%s)\n' "$(awk -v b="$rb" 'BEGIN{printf "%.0f", 3 * b}')" "$rawn" "$CORES" \
+		"$(awk -v b="$rb" -v r="$rawn" 'BEGIN{ if (3 * b > r) print "no issuer signing with this token reaches it here"; else print "reachable" }')"
 	local np=300 tp
 	openssl_ca "$oc.1"
 	fig tp secs bash -c 'for i in $(seq 0 '$((np - 1))'); do openssl ca -batch -config "'"$oc.1"'/ca.cnf" -notext -out /dev/null -in "'"$d"'/reqs/req-$i.pem" 2>/dev/null || exit 1; done'
