@@ -623,40 +623,61 @@ lint_san(const struct lint *l)
 	return r;
 }
 
+/*
+ * What both cRLDistributionPoints rules ask (PROFILE.md): present (naming
+ * `what`), decodes, non-critical, one point with a fullName and no reasons
+ * or cRLIssuer. On 0, *full is that fullName, *want how many names it
+ * must hold (2 with a repository URL, else 1) and *out the extension, the
+ * caller's to free.
+ */
+static int
+crldp_point(const struct lint *l, const char *what, CRL_DIST_POINTS **out,
+    GENERAL_NAMES **full, int *want)
+{
+	CRL_DIST_POINTS *dps;
+	DIST_POINT *dp;
+	int crit, undec, r;
+
+	*out = NULL;
+	dps = get_ext(l, NID_crl_distribution_points, &crit, &undec);
+	if (crit < 0)
+		return bad(l, "PROFILE.md: cRLDistributionPoints naming %s "
+		    "must be present", what);
+	if (dps == NULL)
+		return bad(l, "RFC 5280 4.2.1.13: cRLDistributionPoints does "
+		    "not decode");
+	*want = *l->p->repository_url != '\0' ? 2 : 1;
+	if (crit)
+		r = bad(l, "RFC 5280 4.2.1.13: cRLDistributionPoints should "
+		    "be non-critical");
+	else if (sk_DIST_POINT_num(dps) != 1 ||
+	    (dp = sk_DIST_POINT_value(dps, 0))->reasons != NULL ||
+	    dp->CRLissuer != NULL || dp->distpoint == NULL ||
+	    dp->distpoint->type != 0)
+		r = bad(l, "PROFILE.md: cRLDistributionPoints must be one "
+		    "point with a fullName and no reasons or cRLIssuer");
+	else {
+		*full = dp->distpoint->name.fullname;
+		*out = dps;
+		return 0;
+	}
+	CRL_DIST_POINTS_free(dps);
+	return r;
+}
+
 static int
 lint_crldp(const struct lint *l)
 {
 	CRL_DIST_POINTS *dps;
-	DIST_POINT *dp;
 	GENERAL_NAMES *full;
 	GENERAL_NAME *gn;
 	const char *repo = l->p->repository_url;
 	char uri[600];
-	int crit, undec, want, r = 0;
+	int want, r;
 
-	dps = get_ext(l, NID_crl_distribution_points, &crit, &undec);
-	if (crit < 0)
-		return bad(l, "PROFILE.md: cRLDistributionPoints naming the "
-		    "root DN must be present");
-	if (dps == NULL)
-		return bad(l, "RFC 5280 4.2.1.13: cRLDistributionPoints does "
-		    "not decode");
-	want = *repo != '\0' ? 2 : 1;
+	if ((r = crldp_point(l, "the root DN", &dps, &full, &want)) != 0)
+		return r;
 	snprintf(uri, sizeof(uri), "%s/arl.crl", repo);
-	if (crit) {
-		r = bad(l, "RFC 5280 4.2.1.13: cRLDistributionPoints should "
-		    "be non-critical");
-		goto out;
-	}
-	if (sk_DIST_POINT_num(dps) != 1 ||
-	    (dp = sk_DIST_POINT_value(dps, 0))->reasons != NULL ||
-	    dp->CRLissuer != NULL || dp->distpoint == NULL ||
-	    dp->distpoint->type != 0) {
-		r = bad(l, "PROFILE.md: cRLDistributionPoints must be one "
-		    "point with a fullName and no reasons or cRLIssuer");
-		goto out;
-	}
-	full = dp->distpoint->name.fullname;
 	if (sk_GENERAL_NAME_num(full) != want ||
 	    (gn = sk_GENERAL_NAME_value(full, 0))->type != GEN_DIRNAME ||
 	    name_der_eq(gn->d.directoryName, l->dn) != 0) {
@@ -958,38 +979,18 @@ static int
 lint_user_crldp(const struct lint *l, const char *romaji)
 {
 	CRL_DIST_POINTS *dps;
-	DIST_POINT *dp;
 	GENERAL_NAMES *full;
 	GENERAL_NAME *gn;
 	X509_NAME *part = NULL;
 	const char *repo = l->p->repository_url;
 	char pre[HK_PROFILE_URL_MAX + 8];
 	const unsigned char *u;
-	int crit, undec, want, ul, r = 0;
+	int want, ul, r;
 	size_t pl;
 
-	dps = get_ext(l, NID_crl_distribution_points, &crit, &undec);
-	if (crit < 0)
-		return bad(l, "PROFILE.md: cRLDistributionPoints naming the "
-		    "municipality's partition must be present");
-	if (dps == NULL)
-		return bad(l, "RFC 5280 4.2.1.13: cRLDistributionPoints does "
-		    "not decode");
-	want = *repo != '\0' ? 2 : 1;
-	if (crit) {
-		r = bad(l, "RFC 5280 4.2.1.13: cRLDistributionPoints should "
-		    "be non-critical");
-		goto out;
-	}
-	if (sk_DIST_POINT_num(dps) != 1 ||
-	    (dp = sk_DIST_POINT_value(dps, 0))->reasons != NULL ||
-	    dp->CRLissuer != NULL || dp->distpoint == NULL ||
-	    dp->distpoint->type != 0) {
-		r = bad(l, "PROFILE.md: cRLDistributionPoints must be one "
-		    "point with a fullName and no reasons or cRLIssuer");
-		goto out;
-	}
-	full = dp->distpoint->name.fullname;
+	if ((r = crldp_point(l, "the municipality's partition", &dps, &full,
+	    &want)) != 0)
+		return r;
 	if (hk_cert_partition_dn(l->p, romaji, l->rehearsal, &part) != 0 ||
 	    sk_GENERAL_NAME_num(full) != want ||
 	    (gn = sk_GENERAL_NAME_value(full, 0))->type != GEN_DIRNAME ||

@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "basic4.h"
 #include "cert.h"
 #include "clock.h"
 #include "err.h"
@@ -303,6 +304,75 @@ Test(lint, crldp)
 	    "http://repo.example.jp");
 	refused(x, "root: PROFILE.md: cRLDistributionPoints fullName must be "
 	    "the root DN and the repository's arl.crl URI");
+}
+
+/* A resident's certificate of 432024 (Yatsushiro-shi), issued here by the
+ * root for brevity: its cRLDistributionPoints name the partition. */
+static X509 *
+good_user(void)
+{
+	struct hk_basic4 b;
+	X509 *root = good(0), *x = NULL;
+	time_t t;
+
+	memset(&b, 0, sizeof(b));
+	strcpy(b.name, "八代　花子");
+	strcpy(b.birth, "419900815");
+	strcpy(b.gender, "2");
+	strcpy(b.address, "熊本県八代市松江城町１番２５号");
+	strcpy(b.name_flags, "00000");
+	strcpy(b.addr_flags, "000000000000000");
+	hk_time_parse("2026-04-02T00:00:00Z", &t);
+	cr_assert_eq(hk_cert_build_user(p, root, k, "Yatsushiro-shi", "432024",
+	    &b, t, 0, &x), 0, "%s", hk_err_msg());
+	cr_assert_gt(X509_sign(x, k, EVP_sha256()), 0);
+	X509_free(root);
+	return x;
+}
+
+static void
+user_refused(X509 *x, const char *msg)
+{
+	cr_assert_gt(X509_sign(x, k, EVP_sha256()), 0);
+	hk_err_clear();
+	cr_assert_eq(hk_lint_cert(x, p, HK_CERT_USER, 0), HK_ERR_LINT,
+	    "accepted; wanted %s", msg);
+	cr_assert_str_eq(hk_err_msg(), msg);
+	X509_free(x);
+}
+
+Test(lint, user_crldp)
+{
+	X509 *x = good_user();
+
+	cr_assert_eq(hk_lint_cert(x, p, HK_CERT_USER, 0), 0, "%s",
+	    hk_err_msg());
+	replace(x, NID_crl_distribution_points, NULL, 0);
+	user_refused(x, "user: PROFILE.md: cRLDistributionPoints naming the "
+	    "municipality's partition must be present");
+	x = good_user();
+	X509_EXTENSION_set_critical(ext(x, NID_crl_distribution_points), 1);
+	user_refused(x, "user: RFC 5280 4.2.1.13: cRLDistributionPoints should "
+	    "be non-critical");
+	/* the root's point (its DN) is not the partition's */
+	x = good_user();
+	{
+		X509 *root = good(0);
+
+		replace(x, NID_crl_distribution_points, X509_get_ext_d2i(root,
+		    NID_crl_distribution_points, NULL, NULL), 0);
+		X509_free(root);
+	}
+	user_refused(x, "user: PROFILE.md: cRLDistributionPoints fullName must "
+	    "be the partition \"C=JP, O=JPKI, OU=Kumamoto-ken, OU=CRL "
+	    "Distribution Points, CN=Yatsushiro-shi CRLDP\" only");
+	/* a profile naming a repository wants the http URI too */
+	x = good_user();
+	snprintf(p->repository_url, sizeof(p->repository_url),
+	    "http://repo.example.jp");
+	user_refused(x, "user: PROFILE.md: cRLDistributionPoints fullName must "
+	    "be the partition \"C=JP, O=JPKI, OU=Kumamoto-ken, OU=CRL "
+	    "Distribution Points, CN=Yatsushiro-shi CRLDP\" and its http URI");
 }
 
 Test(lint, serial)
