@@ -53,16 +53,24 @@ good(int reh)
 	return x;
 }
 
-/* Re-sign the mutated certificate and expect lint to give msg. */
+/* Re-sign the mutated certificate and expect lint, for a certificate of
+ * kind, to give msg. */
 static void
-refused(X509 *x, const char *msg)
+refused_as(X509 *x, enum hk_cert_kind kind, const char *msg)
 {
 	cr_assert_gt(X509_sign(x, k, EVP_sha256()), 0);
 	hk_err_clear();
-	cr_assert_eq(hk_lint_cert(x, p, HK_CERT_ROOT, 0), HK_ERR_LINT,
+	cr_assert_eq(hk_lint_cert(x, p, kind, 0), HK_ERR_LINT,
 	    "accepted; wanted %s", msg);
 	cr_assert_str_eq(hk_err_msg(), msg);
 	X509_free(x);
+}
+
+/* The same for a root. */
+static void
+refused(X509 *x, const char *msg)
+{
+	refused_as(x, HK_CERT_ROOT, msg);
 }
 
 static X509_EXTENSION *
@@ -330,49 +338,39 @@ good_user(void)
 	return x;
 }
 
-static void
-user_refused(X509 *x, const char *msg)
-{
-	cr_assert_gt(X509_sign(x, k, EVP_sha256()), 0);
-	hk_err_clear();
-	cr_assert_eq(hk_lint_cert(x, p, HK_CERT_USER, 0), HK_ERR_LINT,
-	    "accepted; wanted %s", msg);
-	cr_assert_str_eq(hk_err_msg(), msg);
-	X509_free(x);
-}
-
 Test(lint, user_crldp)
 {
-	X509 *x = good_user();
+	X509 *x = good_user(), *root;
+	CRL_DIST_POINTS *dps;
 
 	cr_assert_eq(hk_lint_cert(x, p, HK_CERT_USER, 0), 0, "%s",
 	    hk_err_msg());
 	replace(x, NID_crl_distribution_points, NULL, 0);
-	user_refused(x, "user: PROFILE.md: cRLDistributionPoints naming the "
-	    "municipality's partition must be present");
+	refused_as(x, HK_CERT_USER, "user: PROFILE.md: cRLDistributionPoints "
+	    "naming the municipality's partition must be present");
 	x = good_user();
 	X509_EXTENSION_set_critical(ext(x, NID_crl_distribution_points), 1);
-	user_refused(x, "user: RFC 5280 4.2.1.13: cRLDistributionPoints should "
-	    "be non-critical");
+	refused_as(x, HK_CERT_USER, "user: RFC 5280 4.2.1.13: "
+	    "cRLDistributionPoints should be non-critical");
 	/* the root's point (its DN) is not the partition's */
 	x = good_user();
-	{
-		X509 *root = good(0);
-
-		replace(x, NID_crl_distribution_points, X509_get_ext_d2i(root,
-		    NID_crl_distribution_points, NULL, NULL), 0);
-		X509_free(root);
-	}
-	user_refused(x, "user: PROFILE.md: cRLDistributionPoints fullName must "
-	    "be the partition \"C=JP, O=JPKI, OU=Kumamoto-ken, OU=CRL "
-	    "Distribution Points, CN=Yatsushiro-shi CRLDP\" only");
+	root = good(0);
+	dps = X509_get_ext_d2i(root, NID_crl_distribution_points, NULL, NULL);
+	cr_assert_not_null(dps);
+	replace(x, NID_crl_distribution_points, dps, 0);
+	CRL_DIST_POINTS_free(dps);
+	X509_free(root);
+	refused_as(x, HK_CERT_USER, "user: PROFILE.md: cRLDistributionPoints "
+	    "fullName must be the partition \"C=JP, O=JPKI, OU=Kumamoto-ken, "
+	    "OU=CRL Distribution Points, CN=Yatsushiro-shi CRLDP\" only");
 	/* a profile naming a repository wants the http URI too */
 	x = good_user();
 	snprintf(p->repository_url, sizeof(p->repository_url),
 	    "http://repo.example.jp");
-	user_refused(x, "user: PROFILE.md: cRLDistributionPoints fullName must "
-	    "be the partition \"C=JP, O=JPKI, OU=Kumamoto-ken, OU=CRL "
-	    "Distribution Points, CN=Yatsushiro-shi CRLDP\" and its http URI");
+	refused_as(x, HK_CERT_USER, "user: PROFILE.md: cRLDistributionPoints "
+	    "fullName must be the partition \"C=JP, O=JPKI, OU=Kumamoto-ken, "
+	    "OU=CRL Distribution Points, CN=Yatsushiro-shi CRLDP\" and its "
+	    "http URI");
 }
 
 Test(lint, serial)
