@@ -626,47 +626,19 @@ static int
 read_at(int dfd, const char *dir, const char *path, size_t max,
     unsigned char **buf, size_t *len)
 {
-	struct stat st;
-	unsigned char *p = NULL;
-	size_t off = 0;
-	int fd, r = HK_ERR_IO;
+	char name[4200];
+	int fd, e;
 
 	*buf = NULL;
 	*len = 0;
-	if ((fd = openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		hk_err_set("%s/%s: %s", dir, path, strerror(errno));
-		return errno == ENOENT ? HK_ERR_NOT_FOUND : HK_ERR_IO;
+	snprintf(name, sizeof(name), "%s/%s", dir, path);
+	if ((fd = openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK)) < 0) {
+		e = errno;
+		hk_err_set("%s: %s", name, strerror(e));
+		return e == ENOENT ? HK_ERR_NOT_FOUND : HK_ERR_IO;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (size_t)st.st_size > max) {
-		hk_err_set("%s/%s: not a regular file of at most %zu bytes",
-		    dir, path, max);
-		r = HK_ERR_INVALID;
-		goto out;
-	}
-	if ((p = malloc((size_t)st.st_size + 1)) == NULL) {
-		r = HK_ERR_ALLOC;
-		goto out;
-	}
-	while (off < (size_t)st.st_size) {
-		ssize_t n = read(fd, p + off, (size_t)st.st_size - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			hk_err_set("%s/%s: cannot read", dir, path);
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	p[off] = '\0';
-	*buf = p;
-	*len = off;
-	p = NULL;
-	r = 0;
-out:
-	free(p);
-	close(fd);
-	return r;
+	return hk_fd_read(fd, name, max, buf, len);
 }
 
 int

@@ -115,33 +115,23 @@ hk_file_write(const char *path, const void *buf, size_t len, mode_t mode,
 }
 
 int
-hk_file_read(const char *path, size_t max, unsigned char **buf, size_t *len)
+hk_fd_read(int fd, const char *name, size_t max, unsigned char **buf,
+    size_t *len)
 {
 	struct stat st;
 	unsigned char *p = NULL;
 	size_t off = 0;
-	int fd, r = HK_ERR_IO;
+	int r = HK_ERR_IO;
 
 	*buf = NULL;
 	*len = 0;
-	/* O_NONBLOCK: a FIFO put in place of a file must not block the open;
-	 * fstat below refuses anything but a regular file */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ENOENT) {
-			hk_err_set("%s: no such file", path);
-			return HK_ERR_NOT_FOUND;
-		}
-		hk_err_set("%s: cannot open: %s", path, strerror(errno));
-		return HK_ERR_IO;
-	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		hk_err_set("%s: not a regular file", path);
+		hk_err_set("%s: not a regular file", name);
 		r = HK_ERR_INVALID;
 		goto out;
 	}
 	if ((size_t)st.st_size > max) {
-		hk_err_set("%s: larger than %zu bytes", path, max);
+		hk_err_set("%s: larger than %zu bytes", name, max);
 		r = HK_ERR_INVALID;
 		goto out;
 	}
@@ -154,7 +144,7 @@ hk_file_read(const char *path, size_t max, unsigned char **buf, size_t *len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			hk_err_set("%s: cannot read: %s", path,
+			hk_err_set("%s: cannot read: %s", name,
 			    n == 0 ? "short file" : strerror(errno));
 			goto out;
 		}
@@ -169,6 +159,27 @@ hk_file_read(const char *path, size_t max, unsigned char **buf, size_t *len)
 	free(p);
 	close(fd);
 	return r;
+}
+
+int
+hk_file_read(const char *path, size_t max, unsigned char **buf, size_t *len)
+{
+	int fd;
+
+	*buf = NULL;
+	*len = 0;
+	/* O_NONBLOCK: a FIFO put in place of a file must not block the open;
+	 * hk_fd_read refuses anything but a regular file */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			hk_err_set("%s: no such file", path);
+			return HK_ERR_NOT_FOUND;
+		}
+		hk_err_set("%s: cannot open: %s", path, strerror(errno));
+		return HK_ERR_IO;
+	}
+	return hk_fd_read(fd, path, max, buf, len);
 }
 
 int

@@ -22,6 +22,10 @@ int hk_file_write(const char *path, const void *buf, size_t len, mode_t mode,
  * *buf is malloc'd with a NUL after the data; free it with free(). */
 int hk_file_read(const char *path, size_t max, unsigned char **buf,
     size_t *len);
+/* The same for a file already opened (fd, always closed; name for the
+ * messages), e.g. with openat below a folder descriptor. */
+int hk_fd_read(int fd, const char *name, size_t max, unsigned char **buf,
+    size_t *len);
 /* Create a folder that must not exist yet (mode 0700 for secrets). */
 int hk_dir_create(const char *path, mode_t mode);
 /* Make a new folder "<path>.<tag>-XXXXXX" beside path (mode 0700) for
