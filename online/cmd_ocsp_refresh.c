@@ -27,27 +27,8 @@ static const char ocsp_refresh_usage[] =
 static int
 parse(struct ocsp_refresh_opts *o, int argc, char **argv)
 {
-	int i, r;
-
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
-			if (r != 0)
-				return r;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(ocsp_refresh_usage, stdout);
-			return 1;
-		} else {
-			hk_err_set("%s: unknown argument (see --help)",
-			    argv[i]);
-			return HK_ERR_USAGE;
-		}
-	}
-	if (o->c.state == NULL) {
-		hk_err_set("--state is required (see --help)");
-		return HK_ERR_USAGE;
-	}
-	return 0;
+	return hk_online_common_parse(&o->c, argc, argv, ocsp_refresh_usage);
 }
 
 int

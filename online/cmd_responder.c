@@ -63,27 +63,8 @@ static const char responder_usage[] =
 static int
 parse(struct responder_opts *o, int argc, char **argv)
 {
-	int i, r;
-
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
-			if (r != 0)
-				return r;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(responder_usage, stdout);
-			return 1;
-		} else {
-			hk_err_set("%s: unknown argument (see --help)",
-			    argv[i]);
-			return HK_ERR_USAGE;
-		}
-	}
-	if (o->c.state == NULL) {
-		hk_err_set("--state is required (see --help)");
-		return HK_ERR_USAGE;
-	}
-	return 0;
+	return hk_online_common_parse(&o->c, argc, argv, responder_usage);
 }
 
 /* The current issuing CA (hk_online_current_issuer, the rule issue and

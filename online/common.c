@@ -51,6 +51,33 @@ hk_online_common_opt(struct hk_online_opts *o, int argc, char **argv,
 }
 
 int
+hk_online_common_parse(struct hk_online_opts *o, int argc, char **argv,
+    const char *usage)
+{
+	int i, r;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		if (hk_online_common_opt(o, argc, argv, &i, &r)) {
+			if (r != 0)
+				return r;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			fputs(usage, stdout);
+			return 1;
+		} else {
+			hk_err_set("%s: unknown argument (see --help)",
+			    argv[i]);
+			return HK_ERR_USAGE;
+		}
+	}
+	if (o->state == NULL) {
+		hk_err_set("--state is required (see --help)");
+		return HK_ERR_USAGE;
+	}
+	return 0;
+}
+
+int
 hk_online_clock(const char *clock, int rehearsal)
 {
 	time_t t;

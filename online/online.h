@@ -47,6 +47,10 @@ struct hk_online {
 /* "--state DIR" / "--clock T": 1 if argv[*i] was one (r: 0 or an error). */
 int hk_online_common_opt(struct hk_online_opts *o, int argc, char **argv,
     int *i, int *r);
+/* The whole parse of a command whose only options are the common ones
+ * and --help (usage printed, 1): --state required; 0 or a usage error. */
+int hk_online_common_parse(struct hk_online_opts *o, int argc, char **argv,
+    const char *usage);
 /* "--opt VALUE": the value, or NULL with a usage error set. */
 const char *hk_online_opt_value(int argc, char **argv, int *i);
 /* Apply --clock (refused unless rehearsal). */
