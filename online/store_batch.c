@@ -189,12 +189,8 @@ hk_store_batch_reserve(struct hk_store *s, int64_t batch, uint64_t line,
 	    "line)");
  end:
 	r = savepoint_end(s, r);
-	if (r == 0 && own)
-		r = hk_store_commit(s);
  out:
-	if (r != 0 && own)
-		hk_store_rollback(s);
-	return r;
+	return hk_store_own_end(s, own, r);
 }
 
 static int

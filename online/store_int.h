@@ -41,6 +41,9 @@ int hk_store_run(struct hk_store *s, sqlite3_stmt *st, const char *what);
  * with hk_store_cached_done (or hk_store_cached_run for no-row statements);
  * hk_store_close finalizes them.
  */
+/* The end of a call that began its own transaction when none was open
+ * (own): commit when r is 0, roll back otherwise; the result. */
+int hk_store_own_end(struct hk_store *s, int own, int r);
 int hk_store_cached(struct hk_store *s, const char *sql, sqlite3_stmt **st);
 void hk_store_cached_done(sqlite3_stmt *st);
 int hk_store_cached_run(struct hk_store *s, sqlite3_stmt *st,

@@ -488,6 +488,16 @@ hk_store_rollback(struct hk_store *s)
 }
 
 int
+hk_store_own_end(struct hk_store *s, int own, int r)
+{
+	if (own && r == 0)
+		r = hk_store_commit(s);
+	if (own && r != 0)
+		hk_store_rollback(s);
+	return r;
+}
+
+int
 hk_store_resident_key(const unsigned char key[HK_STORE_HMAC_KEY_LEN],
     const char *resident_id, unsigned char out[HK_STORE_RKEY_LEN])
 {
@@ -564,15 +574,10 @@ hk_store_cert_reserve(struct hk_store *s, const struct hk_store_cert *c)
 	if (c->draft != NULL)
 		sqlite3_bind_blob(st, 8, c->draft, (int)c->draft_len,
 		    SQLITE_STATIC);
-	if ((r = hk_store_cached_run(s, st, "certificates: insert (CPS 4-2-3: "
-	    "one live certificate per resident)")) != 0)
-		goto out;
-	if (own)
-		r = hk_store_commit(s);
+	r = hk_store_cached_run(s, st, "certificates: insert (CPS 4-2-3: "
+	    "one live certificate per resident)");
  out:
-	if (r != 0 && own)
-		hk_store_rollback(s);
-	return r;
+	return hk_store_own_end(s, own, r);
 }
 
 /* UPDATE one certificate row; HK_ERR_NOT_FOUND when no row changed. */
@@ -654,14 +659,9 @@ hk_store_cert_revoke(struct hk_store *s, const unsigned char *serial,
 		goto out;
 	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, entry, (int)entry_len, SQLITE_STATIC);
-	if ((r = hk_store_cached_run(s, st, "crl_entries: insert")) != 0)
-		goto out;
-	if (own)
-		r = hk_store_commit(s);
+	r = hk_store_cached_run(s, st, "crl_entries: insert");
  out:
-	if (r != 0 && own)
-		hk_store_rollback(s);
-	return r;
+	return hk_store_own_end(s, own, r);
 }
 
 static int
@@ -816,15 +816,10 @@ hk_store_crl_number_next(struct hk_store *s, const char *partition,
 	*out = 0;
 	if (own && (r = hk_store_begin(s)) != 0)
 		return r;
-	if ((r = hk_store_crl_number_get(s, partition, &last)) != 0 ||
-	    (r = hk_store_crl_number_set(s, partition, last + 1)) != 0)
-		goto out;
-	if (own && (r = hk_store_commit(s)) != 0)
-		goto out;
-	*out = last + 1;
- out:
-	if (r != 0 && own)
-		hk_store_rollback(s);
+	if ((r = hk_store_crl_number_get(s, partition, &last)) == 0)
+		r = hk_store_crl_number_set(s, partition, last + 1);
+	if ((r = hk_store_own_end(s, own, r)) == 0)
+		*out = last + 1;
 	return r;
 }
 
