@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "be.h"
 #include "err.h"
 #include "frame.h"
 
@@ -49,35 +50,6 @@ hk_frame_method_name(unsigned method)
 		return "ocsp";
 	}
 	return NULL;
-}
-
-static void
-put16(unsigned char *p, unsigned v)
-{
-	p[0] = (unsigned char)(v >> 8);
-	p[1] = (unsigned char)v;
-}
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
-static unsigned
-get16(const unsigned char *p)
-{
-	return ((unsigned)p[0] << 8) | p[1];
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	    ((uint32_t)p[2] << 8) | p[3];
 }
 
 /* Write all of buf (MSG_NOSIGNAL: a gone peer is an error, not SIGPIPE). */
@@ -119,11 +91,11 @@ hk_frame_write(int fd, unsigned type, uint32_t id, const void *data,
 		    HK_FRAME_MAX);
 		return HK_ERR_INVALID;
 	}
-	put32(hdr, HK_FRAME_MAGIC);
-	put16(hdr + 4, type);
-	put16(hdr + 6, 0);
-	put32(hdr + 8, id);
-	put32(hdr + 12, (uint32_t)len);
+	hk_be_put32(hdr, HK_FRAME_MAGIC);
+	hk_be_put16(hdr + 4, type);
+	hk_be_put16(hdr + 6, 0);
+	hk_be_put32(hdr + 8, id);
+	hk_be_put32(hdr + 12, (uint32_t)len);
 	/* header and payload in one write where the payload is small, so a
 	 * reader never sees a header long before its payload */
 	if (len <= 4096) {
@@ -230,30 +202,30 @@ hk_frame_read(int fd, unsigned accept, int timeout_ms, struct hk_frame *f)
 	memset(f, 0, sizeof(*f));
 	if ((r = read_exact(fd, hdr, sizeof(hdr), 1, timeout_ms)) != 0)
 		return r;
-	if (get32(hdr) != HK_FRAME_MAGIC) {
+	if (hk_be_get32(hdr) != HK_FRAME_MAGIC) {
 		hk_err_set("channel: bad magic %08x (want %08x)",
-		    (unsigned)get32(hdr), HK_FRAME_MAGIC);
+		    (unsigned)hk_be_get32(hdr), HK_FRAME_MAGIC);
 		return HK_ERR_PARSE;
 	}
-	type = get16(hdr + 4);
+	type = hk_be_get16(hdr + 4);
 	if (type == 0 || type >= HK_FRAME_TYPE_END ||
 	    (accept & (1u << type)) == 0) {
 		hk_err_set("channel: type %u: not a frame this side accepts",
 		    type);
 		return HK_ERR_PARSE;
 	}
-	if (get16(hdr + 6) != 0) {
-		hk_err_set("channel: flags %04x: must be 0", get16(hdr + 6));
+	if (hk_be_get16(hdr + 6) != 0) {
+		hk_err_set("channel: flags %04x: must be 0", hk_be_get16(hdr + 6));
 		return HK_ERR_PARSE;
 	}
-	len = get32(hdr + 12);
+	len = hk_be_get32(hdr + 12);
 	if (len > HK_FRAME_MAX) {
 		hk_err_set("channel: length %u: at most %d", (unsigned)len,
 		    HK_FRAME_MAX);
 		return HK_ERR_PARSE;
 	}
 	f->type = type;
-	f->id = get32(hdr + 8);
+	f->id = hk_be_get32(hdr + 8);
 	f->len = len;
 	if (len == 0)
 		return 0;
@@ -280,7 +252,7 @@ hk_frame_audit_encode(unsigned code, const char *detail, unsigned char *buf)
 {
 	size_t n = 0;
 
-	put16(buf, code);
+	hk_be_put16(buf, code);
 	for (; detail != NULL && detail[n] != '\0' && n < HK_FRAME_DETAIL_MAX;
 	    n++) {
 		unsigned char ch = (unsigned char)detail[n];
@@ -303,7 +275,7 @@ hk_frame_audit_decode(const unsigned char *p, size_t len, unsigned *code,
 		    2 + HK_FRAME_DETAIL_MAX);
 		return HK_ERR_PARSE;
 	}
-	*code = get16(p);
+	*code = hk_be_get16(p);
 	if (*code == 0 || *code >= HK_EV_END) {
 		hk_err_set("channel: AUDIT: event %u: not one of the fixed set",
 		    *code);
@@ -382,7 +354,7 @@ hk_frame_prov_encode(const struct hk_frame_prov *recs, size_t n,
 		return HK_ERR_ALLOC;
 	*out = p;
 	*len = total;
-	put16(p, (unsigned)n);
+	hk_be_put16(p, (unsigned)n);
 	p += 2;
 	for (i = 0; i < n; i++) {
 		nl = strlen(recs[i].name);
@@ -394,7 +366,7 @@ hk_frame_prov_encode(const struct hk_frame_prov *recs, size_t n,
 		*p++ = (unsigned char)ol;
 		memcpy(p, recs[i].object, ol);
 		p += ol;
-		put32(p, recs[i].count);
+		hk_be_put32(p, recs[i].count);
 		p += 4;
 	}
 	return 0;
@@ -420,7 +392,7 @@ prov_one(const unsigned char *p, size_t avail, struct hk_frame_prov *rec,
 	if (avail - 3 - nl < ol + 4 || !object_ok((const char *)p + 3 + nl, ol))
 		return HK_ERR_PARSE;
 	memcpy(rec->object, p + 3 + nl, ol);
-	rec->count = get32(p + 3 + nl + ol);
+	rec->count = hk_be_get32(p + 3 + nl + ol);
 	if (rec->count == 0)
 		return HK_ERR_PARSE;
 	*used = 3 + nl + ol + 4;
@@ -435,7 +407,7 @@ hk_frame_prov_decode(const unsigned char *p, size_t len,
 	size_t n, i, off, used = 0;
 	int pass, r;
 
-	if (len < 2 || (n = get16(p)) < 1 || n > HK_FRAME_PROV_MAX) {
+	if (len < 2 || (n = hk_be_get16(p)) < 1 || n > HK_FRAME_PROV_MAX) {
 		hk_err_set("channel: PROVISION: needs 1 to %d records",
 		    HK_FRAME_PROV_MAX);
 		return HK_ERR_PARSE;

@@ -31,6 +31,7 @@
 
 #include "atomic.h"
 #include "audit.h"
+#include "be.h"
 #include "clock.h"
 #include "err.h"
 #include "hex.h"
@@ -327,10 +328,7 @@ hash_field(EVP_MD_CTX *ctx, const void *p, size_t n)
 {
 	unsigned char be[4];
 
-	be[0] = (unsigned char)(n >> 24);
-	be[1] = (unsigned char)(n >> 16);
-	be[2] = (unsigned char)(n >> 8);
-	be[3] = (unsigned char)n;
+	hk_be_put32(be, (uint32_t)n);
 	return EVP_DigestUpdate(ctx, be, 4) == 1 &&
 	    EVP_DigestUpdate(ctx, p, n) == 1;
 }

@@ -16,6 +16,7 @@
 
 #include "atomic.h"
 #include "basic4.h"
+#include "be.h"
 #include "cert.h"
 #include "clock.h"
 #include "csr.h"
@@ -96,11 +97,7 @@ hk_cert_serial_make(unsigned char s[HK_SERIAL_LEN], time_t at)
 	 * 128 random bits (PROFILE.md asks at least 127): positive, exactly
 	 * 20 octets, and ascending with time, so the store's serial indexes
 	 * grow at one end instead of taking random leaves (docs/store.md). */
-	m |= 0x40000000u;
-	s[0] = (unsigned char)(m >> 24);
-	s[1] = (unsigned char)(m >> 16);
-	s[2] = (unsigned char)(m >> 8);
-	s[3] = (unsigned char)m;
+	hk_be_put32(s, m | 0x40000000u);
 	if (RAND_bytes(s + 4, HK_SERIAL_LEN - 4) != 1) {
 		hk_err_set("serial: the random generator failed");
 		return HK_ERR_CRYPTO;

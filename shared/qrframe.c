@@ -20,41 +20,13 @@
 #include <zbar.h>
 
 #include "atomic.h"
+#include "be.h"
 #include "err.h"
 #include "hex.h"
 #include "qrframe.h"
 
 /* ---------------------------------------------------------------- */
 /* Frames (SPEC 11.1). */
-
-static void
-put16(unsigned char *p, unsigned v)
-{
-	p[0] = (unsigned char)(v >> 8);
-	p[1] = (unsigned char)v;
-}
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
-static unsigned
-get16(const unsigned char *p)
-{
-	return ((unsigned)p[0] << 8) | p[1];
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	    ((uint32_t)p[2] << 8) | p[3];
-}
 
 int
 hk_qrf_parse(const unsigned char *buf, size_t len, const char *what,
@@ -71,10 +43,10 @@ hk_qrf_parse(const unsigned char *buf, size_t len, const char *what,
 		    buf[4]);
 		return HK_ERR_PARSE;
 	}
-	f->part = get16(buf + 5);
-	f->count = get16(buf + 7);
-	f->total = get32(buf + 9);
-	f->offset = get32(buf + 13);
+	f->part = hk_be_get16(buf + 5);
+	f->count = hk_be_get16(buf + 7);
+	f->total = hk_be_get32(buf + 9);
+	f->offset = hk_be_get32(buf + 13);
 	memcpy(f->sha256, buf + 17, 32);
 	f->data = buf + HK_QRF_HEADER;
 	f->len = len - HK_QRF_HEADER;
@@ -149,10 +121,10 @@ hk_qrf_split(const unsigned char *payload, size_t len, size_t chunk,
 			goto nomem;
 		memcpy(fr[i], HK_QRF_MAGIC, 4);
 		fr[i][4] = HK_QRF_VERSION;
-		put16(fr[i] + 5, (unsigned)(i + 1));
-		put16(fr[i] + 7, (unsigned)count);
-		put32(fr[i] + 9, (uint32_t)len);
-		put32(fr[i] + 13, (uint32_t)off);
+		hk_be_put16(fr[i] + 5, (unsigned)(i + 1));
+		hk_be_put16(fr[i] + 7, (unsigned)count);
+		hk_be_put32(fr[i] + 9, (uint32_t)len);
+		hk_be_put32(fr[i] + 13, (uint32_t)off);
 		memcpy(fr[i] + 17, h, 32);
 		memcpy(fr[i] + HK_QRF_HEADER, payload + off, dl);
 		ln[i] = HK_QRF_HEADER + dl;

@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "be.h"
 #include "cert.h"
 #include "clock.h"
 #include "err.h"
@@ -382,8 +383,7 @@ Test(cert, serial_layout_minute_then_random)
 	cr_assert_eq(hk_cert_serial_make(s1, t), 0);
 	cr_assert_eq(hk_cert_serial_make(s2, t), 0);
 	cr_assert_eq(hk_cert_serial_make(s3, t + 60), 0);
-	m = (uint32_t)s1[0] << 24 | (uint32_t)s1[1] << 16 |
-	    (uint32_t)s1[2] << 8 | s1[3];
+	m = hk_be_get32(s1);
 	cr_assert_eq(m >> 30, 1u, "first two bits 01 (positive, 20 octets)");
 	cr_assert_eq(m & 0x3fffffffu, (uint32_t)(t / 60));
 	/* same minute, different random part; the next minute sorts after */
