@@ -4,8 +4,8 @@
  * and its self-signed certificate (CPS 6-1-1-1, 6-1-1-2, 6-2-1-6, 6-3-1-2,
  * 7-1-3).
  *
- * The certificate is built from the profile, linted on a copy signed with a
- * throwaway key, signed in the token over the byte-identical TBS, verified,
+ * The certificate is built from the profile, linted on a copy with the key's
+ * signature algorithm fixed, signed in the token over the byte-identical TBS, verified,
  * linted again, and written as DER and PEM without replacing anything.
  */
 #include <stdio.h>

@@ -11,7 +11,7 @@
  * PKCS#1 v1.5 gives the same certificate) or voided. Then the lines without
  * a result go through in chunks:
  *
- *   prepare   check, build, fix the TBS with a throwaway key, lint (the
+ *   prepare   check, build, fix the TBS (the issuer's signature algorithm), lint (the
  *             pool's threads and this one; taken before signatures)
  *   reserve   one transaction: refusals, re-issue revocations with their
  *             CRL entries, serials with TBS and draft, the lines' results;
@@ -108,7 +108,6 @@ struct issue_work {
 	size_t ncas;
 	X509 *issuer;			/* the one issuing now */
 	struct gen_key *cur;		/* its key */
-	EVP_PKEY *tmp;			/* RSA-512 throwaway */
 	EVP_MD *md;			/* digest of the issuer's signatures,
 					 * fetched once (not per signature) */
 	struct hk_request_ctx req;	/* the request rules */
@@ -368,14 +367,6 @@ find_issuer(struct issue_work *w)
 		hk_err_add_openssl();
 		return HK_ERR_CRYPTO;
 	}
-	/* RSA-512 signs with the same sha256WithRSAEncryption identifier as
-	 * the issuing key: the TBSCertificate it fixes is the one signed */
-	if ((w->tmp = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)512)) ==
-	    NULL) {
-		hk_err_set("issue: cannot make the throwaway key");
-		hk_err_add_openssl();
-		return HK_ERR_CRYPTO;
-	}
 	return 0;
 }
 
@@ -437,7 +428,6 @@ work_close(struct issue_work *w)
 	if (w->certs_fd >= 0)
 		close(w->certs_fd);
 	hk_secret_free(w->skey);
-	EVP_PKEY_free(w->tmp);
 	EVP_MD_free(w->md);
 	gen_free(w);
 	free(w->done);
@@ -1532,7 +1522,6 @@ run_chunks(struct issue_work *w)
 	env.issuer = w->issuer;
 	env.ikey = w->cur->key;
 	env.ipub = w->cur->pub;
-	env.tmp = w->tmp;
 	env.md = w->md;
 	env.rehearsal = w->rehearsal;
 	if ((r = chunk_alloc(&a, cap)) != 0 || (r = chunk_alloc(&b, cap)) !=

@@ -175,15 +175,6 @@ make_key(struct responder_work *w, EVP_PKEY **priv, X509_REQ **csr)
 	return r;
 }
 
-static EVP_PKEY *
-throwaway_like(EVP_PKEY *pub)
-{
-	if (EVP_PKEY_is_a(pub, "EC"))
-		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-	return EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
-	    (size_t)EVP_PKEY_get_bits(pub));
-}
-
 /*
  * The OCSP column of the lint (shared/lint.c) names the root as the
  * issuer, for the root's own responders (responder-certs.yaml). A
@@ -193,7 +184,7 @@ throwaway_like(EVP_PKEY *pub)
  * field that differs.
  */
 static int
-lint_delegated(struct responder_work *w, X509 *x, EVP_PKEY *tmp)
+lint_delegated(struct responder_work *w, X509 *x)
 {
 	X509_NAME *root = NULL;
 	X509 *copy = NULL;
@@ -207,8 +198,7 @@ lint_delegated(struct responder_work *w, X509 *x, EVP_PKEY *tmp)
 		goto out;
 	r = HK_ERR_CRYPTO;
 	if ((copy = X509_dup(x)) == NULL ||
-	    X509_set_issuer_name(copy, root) != 1 ||
-	    X509_sign(copy, tmp, hk_cert_md(w->p, tmp)) <= 0)
+	    X509_set_issuer_name(copy, root) != 1)
 		goto out;
 	r = hk_lint_cert(copy, w->p, HK_CERT_OCSP, w->rehearsal);
  out:
@@ -227,20 +217,19 @@ lint_delegated(struct responder_work *w, X509 *x, EVP_PKEY *tmp)
 static int
 sign_delegated(struct responder_work *w, X509 *x)
 {
-	EVP_PKEY *ipub = X509_get0_pubkey(w->issuer), *tmp = NULL;
+	EVP_PKEY *ipub = X509_get0_pubkey(w->issuer);
 	const EVP_MD *md = hk_cert_md(w->p, ipub);
 	unsigned char *tbs1 = NULL, *tbs2 = NULL, *der = NULL;
 	const unsigned char *p;
 	X509 *final = NULL;
 	int n1, n2, nd, r = HK_ERR_CRYPTO;
 
-	if (ipub == NULL || (tmp = throwaway_like(ipub)) == NULL ||
-	    X509_sign(x, tmp, md) <= 0 || (n1 = i2d_re_X509_tbs(x,
-	    &tbs1)) <= 0) {
-		hk_err_set("responder: cannot sign with a throwaway key");
+	if (ipub == NULL || hk_cert_set_sigalg(x, ipub, md) != 0 ||
+	    (n1 = i2d_re_X509_tbs(x, &tbs1)) <= 0) {
+		hk_err_set("responder: cannot fix the TBSCertificate");
 		goto out;
 	}
-	if ((r = lint_delegated(w, x, tmp)) != 0)
+	if ((r = lint_delegated(w, x)) != 0)
 		goto out;
 	r = HK_ERR_CRYPTO;
 	if (X509_sign(x, w->ikey, md) <= 0 ||
@@ -269,7 +258,7 @@ sign_delegated(struct responder_work *w, X509 *x)
 		    "back");
 		goto out;
 	}
-	r = lint_delegated(w, final, tmp);
+	r = lint_delegated(w, final);
  out:
 	if (r == HK_ERR_CRYPTO)
 		hk_err_add_openssl();
@@ -278,7 +267,6 @@ sign_delegated(struct responder_work *w, X509 *x)
 	OPENSSL_free(tbs1);
 	OPENSSL_free(tbs2);
 	OPENSSL_free(der);
-	EVP_PKEY_free(tmp);
 	return r;
 }
 

@@ -1,6 +1,6 @@
 /*
  * issue_pipeline.c - one resident's certificate: prepared (checked, built,
- * TBS fixed by a throwaway signature, linted), then signed by the token in
+ * TBS fixed with the issuer's signature algorithm, linted), then signed by the token in
  * a pool of threads, verified, compared with the reserved TBSCertificate
  * (issue_pipeline.h).
  */
@@ -146,17 +146,18 @@ refuse(const struct hk_issue_env *e, struct hk_issue_item *it, int r)
 	ERR_clear_error();
 }
 
-/* Fix the TBSCertificate as the issuer will sign it (same signature
- * AlgorithmIdentifier: the throwaway key is RSA like the issuer's), keep
- * the throwaway-signed certificate as the draft, lint. */
+/* Fix the TBSCertificate as the issuer will sign it (its signature
+ * AlgorithmIdentifiers), keep the certificate with an empty signature as
+ * the draft, lint. */
 static int
 fix_and_lint(const struct hk_issue_env *e, struct hk_issue_item *it)
 {
 	char detail[1024];
 	int r;
 
-	if (X509_sign(it->x, e->tmp, e->md) <= 0 ||
-	    (it->tbs_len = i2d_re_X509_tbs(it->x, &it->tbs)) <= 0 ||
+	if ((r = hk_cert_set_sigalg(it->x, e->ipub, e->md)) != 0)
+		return r;
+	if ((it->tbs_len = i2d_re_X509_tbs(it->x, &it->tbs)) <= 0 ||
 	    (it->draft_len = i2d_X509(it->x, &it->draft)) <= 0) {
 		hk_err_set("user: cannot encode the TBSCertificate");
 		hk_err_add_openssl();

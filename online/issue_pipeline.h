@@ -1,8 +1,8 @@
 /*
  * issue_pipeline.h - one resident's certificate on its way through
  * "hanko-online issue" (docs/requests.md, docs/store.md "Crash safety"):
- * prepared (request checked, certificate built, signed with a throwaway key
- * of the issuer's algorithm to fix the TBSCertificate, linted), then signed
+ * prepared (request checked, certificate built, its TBSCertificate fixed
+ * with the issuer's signature algorithm, linted), then signed
  * by the token, both in a pool of threads, one per core (libp11 keeps a
  * pool of sessions per slot, so one key serves them all), each signature
  * verified with the issuer's key and its TBSCertificate compared with the
@@ -35,8 +35,6 @@ struct hk_issue_env {
 	X509 *issuer;			/* the issuing CA certificate in use */
 	EVP_PKEY *ikey;			/* its private key (token) */
 	EVP_PKEY *ipub;			/* its public key */
-	EVP_PKEY *tmp;			/* throwaway key, same algorithm
-					 * identifier (RSA-512), one per run */
 	const EVP_MD *md;		/* the profile's digest for ipub */
 	int rehearsal;			/* 1: rehearsal certificate */
 };
@@ -54,7 +52,7 @@ struct hk_issue_item {
 	X509 *x;			/* the certificate being issued */
 	unsigned char *tbs;		/* its TBSCertificate (OPENSSL_malloc) */
 	int tbs_len;
-	unsigned char *draft;		/* signed by the throwaway key */
+	unsigned char *draft;		/* it, with an empty signature */
 	int draft_len;
 	/* signing (a pool thread) */
 	EVP_PKEY *key;			/* the signer (token) */
@@ -74,7 +72,7 @@ struct hk_issue_item {
 
 /*
  * Check the line, hash the resident, build the certificate, fix its TBS
- * with the throwaway key, lint it (hk_lint_issued, hk_lint_cert). Always
+ * (hk_cert_set_sigalg), lint it (hk_lint_issued, hk_lint_cert). Always
  * fills it: either a certificate to reserve or refused with the reason.
  * Returns non-zero only when the batch cannot go on (out of memory).
  */

@@ -65,8 +65,8 @@ struct hk_store_cert {
 	const unsigned char *tbs;		/* TBSCertificate DER recorded before
 						 * signing (in: may be NULL) */
 	size_t tbs_len;
-	const unsigned char *draft;		/* in: the certificate signed by a
-						 * throwaway key with the same TBS,
+	const unsigned char *draft;		/* in: the certificate with the
+						 * same TBS and an empty signature,
 						 * for recovery (may be NULL) */
 	size_t draft_len;
 };

@@ -359,28 +359,11 @@ out:
 	return r;
 }
 
-/* A software key of the same type and size as pub. */
-static EVP_PKEY *
-throwaway_like(EVP_PKEY *pub)
-{
-	char group[64];
-	size_t glen = 0;
-
-	if (EVP_PKEY_is_a(pub, "RSA"))
-		return EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
-		    (size_t)EVP_PKEY_get_bits(pub));
-	if (EVP_PKEY_is_a(pub, "EC") &&
-	    EVP_PKEY_get_group_name(pub, group, sizeof(group), &glen) == 1)
-		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", group);
-	return NULL;
-}
-
 int
 hk_cert_sign_checked(X509 *cert, EVP_PKEY *key, EVP_PKEY *expected_pub,
     const struct hk_profile *p, enum hk_cert_kind kind, int rehearsal)
 {
 	const char *kn = hk_cert_kind_name(kind);
-	EVP_PKEY *tmp = NULL;
 	X509 *copy = NULL, *final = NULL;
 	unsigned char *tbs1 = NULL, *tbs2 = NULL, *der = NULL;
 	const unsigned char *pp;
@@ -390,14 +373,11 @@ hk_cert_sign_checked(X509 *cert, EVP_PKEY *key, EVP_PKEY *expected_pub,
 
 	hk_err_clear();
 	md = hk_cert_md(p, expected_pub);
-	/* (a) lint a copy signed with a throwaway key of the same type */
-	if ((tmp = throwaway_like(expected_pub)) == NULL) {
-		hk_err_set("%s: cannot make a throwaway key like the signer's",
+	/* (a) lint a copy with the signer's algorithm fields, unsigned */
+	if (hk_cert_set_sigalg(cert, expected_pub, md) != 0 ||
+	    (copy = X509_dup(cert)) == NULL) {
+		hk_err_set("%s: cannot fix the TBSCertificate before signing",
 		    kn);
-		goto out;
-	}
-	if (X509_sign(cert, tmp, md) <= 0 || (copy = X509_dup(cert)) == NULL) {
-		hk_err_set("%s: signing with the throwaway key failed", kn);
 		goto out;
 	}
 	if ((r = hk_lint_cert(copy, p, kind, rehearsal)) != 0) {
@@ -480,7 +460,6 @@ out:
 		hk_err_add_openssl();
 	else
 		ERR_clear_error();
-	EVP_PKEY_free(tmp);
 	X509_free(copy);
 	X509_free(final);
 	OPENSSL_free(tbs1);
@@ -1313,31 +1292,61 @@ hk_cert_sign_issued(X509 *cert, X509 *issuer, EVP_PKEY *key,
 }
 
 int
-hk_cert_tbs_digest(X509 *cert, EVP_PKEY *pub, const EVP_MD *md,
-    unsigned char d[32])
+hk_cert_set_sigalg(X509 *cert, EVP_PKEY *pub, const EVP_MD *md)
 {
-	EVP_PKEY *tmp = NULL;
-	unsigned char *der = NULL;
-	int len, r = HK_ERR_CRYPTO;
+	X509_ALGOR *alg = NULL, *tbs_alg, *outer;
+	const X509_ALGOR *co;
+	int kt, sig = NID_undef, r = HK_ERR_CRYPTO;
 
-	if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA)
-		tmp = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
-		    (size_t)EVP_PKEY_get_bits(pub));
-	else
-		tmp = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
-		    EVP_PKEY_get_bits(pub) > 256 ? "P-384" : "P-256");
-	if (tmp == NULL || X509_sign(cert, tmp, md) <= 0 ||
-	    (len = i2d_re_X509_tbs(cert, &der)) <= 0) {
-		hk_err_set("cannot encode the TBS certificate");
+	/* the profile's key types (profile.c): RSA and EC */
+	kt = EVP_PKEY_is_a(pub, "RSA") ? EVP_PKEY_RSA :
+	    EVP_PKEY_is_a(pub, "EC") ? EVP_PKEY_EC : NID_undef;
+	if (kt == NID_undef || OBJ_find_sigid_by_algs(&sig,
+	    EVP_MD_get_type(md), kt) != 1 || (alg = X509_ALGOR_new()) == NULL ||
+	    X509_ALGOR_set0(alg, OBJ_nid2obj(sig), kt == EVP_PKEY_RSA ?
+	    V_ASN1_NULL : V_ASN1_UNDEF, NULL) != 1) {
+		hk_err_set("no signature algorithm for this key and digest");
 		hk_err_add_openssl();
 		goto out;
 	}
-	SHA256(der, (size_t)len, d);
+	/*
+	 * OpenSSL 3.0 has no setter for a certificate's two signature
+	 * AlgorithmIdentifiers (X509_REQ has X509_REQ_set1_signature_algo);
+	 * X509_get0_tbs_sigalg and X509_get0_signature return the
+	 * certificate's own fields, the ones X509_sign fills.
+	 */
+	tbs_alg = (X509_ALGOR *)X509_get0_tbs_sigalg(cert);
+	X509_get0_signature(NULL, &co, cert);
+	outer = (X509_ALGOR *)co;
+	if (X509_ALGOR_copy(tbs_alg, alg) != 1 ||
+	    X509_ALGOR_copy(outer, alg) != 1) {
+		hk_err_set("cannot set the signature algorithm");
+		hk_err_add_openssl();
+		goto out;
+	}
 	r = 0;
 out:
-	OPENSSL_free(der);
-	EVP_PKEY_free(tmp);
+	X509_ALGOR_free(alg);
 	return r;
+}
+
+int
+hk_cert_tbs_digest(X509 *cert, EVP_PKEY *pub, const EVP_MD *md,
+    unsigned char d[32])
+{
+	unsigned char *der = NULL;
+	int len, r;
+
+	if ((r = hk_cert_set_sigalg(cert, pub, md)) != 0)
+		return r;
+	if ((len = i2d_re_X509_tbs(cert, &der)) <= 0) {
+		hk_err_set("cannot encode the TBS certificate");
+		hk_err_add_openssl();
+		return HK_ERR_CRYPTO;
+	}
+	SHA256(der, (size_t)len, d);
+	OPENSSL_free(der);
+	return 0;
 }
 
 int

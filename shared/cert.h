@@ -54,8 +54,8 @@ int hk_cert_build_root(const struct hk_profile *p, EVP_PKEY *pub,
     time_t not_before, int rehearsal, X509 **out);
 
 /*
- * Sign cert with key the careful way: lint a copy signed with a throwaway
- * software key of expected_pub's type, sign with key, require the TBS bytes
+ * Sign cert with key the careful way: lint a copy with expected_pub's
+ * signature algorithm fixed (hk_cert_set_sigalg), sign with key, require the TBS bytes
  * to equal the linted copy's, verify the signature with expected_pub, lint
  * the result. HK_ERR_LINT, HK_ERR_VERIFY or HK_ERR_CRYPTO with a detail.
  */
@@ -187,10 +187,17 @@ const EVP_MD *hk_cert_md(const struct hk_profile *p, EVP_PKEY *key);
  * replacing an existing file (HK_ERR_EXISTS). */
 int hk_cert_write(X509 *cert, const char *der_path, const char *pem_path);
 /*
+ * Set both signature AlgorithmIdentifiers of cert (the TBSCertificate's and
+ * the outer one) to what pub's private key signs with md (RSA: PKCS#1 v1.5
+ * with NULL parameters, RFC 4055 5; EC: ECDSA without parameters, RFC 5758
+ * 3.2), as X509_sign would: the TBSCertificate then is the one the key
+ * will sign, and the signature replaces nothing else.
+ */
+int hk_cert_set_sigalg(X509 *cert, EVP_PKEY *pub, const EVP_MD *md);
+/*
  * SHA-256 of the TBSCertificate that a key like pub will sign with md, for
- * the operators to confirm before the real signature: signing with a
- * throwaway key of the same type fixes the signature algorithm fields (as
- * hk_cert_sign_checked does; the real signature replaces it).
+ * the operators to confirm before the real signature (hk_cert_set_sigalg
+ * fixes the signature algorithm fields).
  */
 int hk_cert_tbs_digest(X509 *cert, EVP_PKEY *pub, const EVP_MD *md,
     unsigned char d[32]);

@@ -2,7 +2,7 @@
  * test_batch.c - the batch journal (online/store_batch.c) and the issuance
  * pipeline (online/issue_pipeline.c): one result per line, a line's
  * reservation with its re-issue revocation all or nothing, the recovery
- * queries; the TBSCertificate fixed by the RSA-512 throwaway is byte for
+ * queries; the TBSCertificate fixed before signing (hk_cert_set_sigalg) is byte for
  * byte the one the RSA-2048 issuer signs, the pool signs concurrently and
  * every check of hk_issue_sign can fail.
  */
@@ -335,8 +335,6 @@ env_open(struct env *v)
 	v->e.issuer = v->issuer;
 	v->e.ikey = v->ca;
 	v->e.ipub = X509_get0_pubkey(v->issuer);
-	cr_assert_not_null(v->e.tmp = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
-	    (size_t)512));
 	v->e.md = hk_cert_md(v->p, v->ca);
 	v->e.rehearsal = 1;
 }
@@ -344,7 +342,6 @@ env_open(struct env *v)
 static void
 env_close(struct env *v)
 {
-	EVP_PKEY_free(v->e.tmp);
 	X509_free(v->issuer);
 	EVP_PKEY_free(v->ca);
 	hk_munis_free(v->m);
@@ -369,18 +366,28 @@ tbs_of(const unsigned char *der, int len, unsigned char **tbs)
 	return n;
 }
 
-Test(batch, tbs_of_the_throwaway_is_the_one_signed)
+Test(batch, tbs_of_the_draft_is_the_one_signed)
 {
 	struct env v;
 	struct hk_issue_item it;
 	unsigned char *t1 = NULL, *t2 = NULL;
+	const unsigned char *p;
+	const ASN1_BIT_STRING *sig;
+	const X509_ALGOR *alg;
+	X509 *draft;
 	int n1, n2;
 
 	env_open(&v);
 	cr_assert_eq(hk_issue_prepare(&v.e, 2, LINE, v.ctx.now, &it), 0);
 	cr_assert_eq(it.refused, 0, "%s", it.reason);
-	cr_assert_eq(EVP_PKEY_get_bits(v.e.tmp), 512);
 	cr_assert_eq(EVP_PKEY_get_bits(it.key), 2048);
+	/* the draft: the issuer's algorithm, no signature yet */
+	p = it.draft;
+	cr_assert_not_null(draft = d2i_X509(NULL, &p, it.draft_len));
+	X509_get0_signature(&sig, &alg, draft);
+	cr_assert_eq(ASN1_STRING_length(sig), 0);
+	cr_assert_eq(OBJ_obj2nid(alg->algorithm), NID_sha256WithRSAEncryption);
+	X509_free(draft);
 	n1 = tbs_of(it.draft, it.draft_len, &t1);
 	hk_issue_sign(&it);
 	cr_assert_eq(it.sign_r, 0, "%s", it.sign_err);

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -286,6 +287,56 @@ Test(cert, p384)
 	X509_free(x);
 	EVP_PKEY_free(k);
 	hk_profile_free(p);
+}
+
+/* hk_cert_set_sigalg fixes the TBSCertificate that the key then signs, for
+ * RSA (NULL parameters) and P-384 (none); profile NULL: the default. */
+static void
+sigalg_is_what_signing_sets(const char *profile, const char *keyfile,
+    int nid)
+{
+	struct hk_profile *p = NULL;
+	EVP_PKEY *k = key(keyfile);
+	unsigned char *t1 = NULL, *t2 = NULL, d[32], d2[32];
+	const X509_ALGOR *outer;
+	int n1, n2;
+	X509 *x = NULL;
+
+	if (profile == NULL)
+		hk_profile_default(&p);
+	else
+		cr_assert_eq(hk_profile_load(profile, &p), 0);
+	cr_assert_eq(hk_cert_build_root(p, k, at("2026-04-01T00:00:00Z"), 0,
+	    &x), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_cert_set_sigalg(x, k, hk_cert_md(p, k)), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(OBJ_obj2nid(X509_get0_tbs_sigalg(x)->algorithm), nid);
+	X509_get0_signature(NULL, &outer, x);
+	cr_assert_eq(X509_ALGOR_cmp(outer, X509_get0_tbs_sigalg(x)), 0);
+	cr_assert_gt(n1 = i2d_re_X509_tbs(x, &t1), 0);
+	cr_assert_eq(hk_cert_tbs_digest(x, k, hk_cert_md(p, k), d), 0);
+	cr_assert_gt(X509_sign(x, k, hk_cert_md(p, k)), 0);
+	cr_assert_gt(n2 = i2d_re_X509_tbs(x, &t2), 0);
+	cr_assert(n1 == n2 && memcmp(t1, t2, (size_t)n1) == 0,
+	    "the signed TBSCertificate is the one fixed before");
+	SHA256(t2, (size_t)n2, d2);
+	cr_assert_arr_eq(d, d2, 32);
+	OPENSSL_free(t1);
+	OPENSSL_free(t2);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	hk_profile_free(p);
+}
+
+Test(cert, set_sigalg_rsa)
+{
+	sigalg_is_what_signing_sets(NULL, "rsa2048.pem", NID_sha256WithRSAEncryption);
+}
+
+Test(cert, set_sigalg_p384)
+{
+	sigalg_is_what_signing_sets(HK_TEST_DATA "/profile/good-p384.yaml",
+	    "p384.pem", NID_ecdsa_with_SHA384);
 }
 
 Test(cert, key_must_match_profile)
