@@ -102,3 +102,10 @@ peak_kb() {
 }
 
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
+
+# first_cert OUT: the first certificate of OUT/results.csv (hanko-online
+# issue: "<line>,ok,<serial>,<base64 DER>") as OUT/first.der; prints its path.
+first_cert() {
+	awk -F, '$2 == "ok" { print $4; exit }' "$1/results.csv" | base64 -d >"$1/first.der"
+	echo "$1/first.der"
+}

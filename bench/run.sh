@@ -94,7 +94,7 @@ bench_issue() {
 	local aki
 	aki=$(openssl x509 -in "$ISS" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :')
 	local tpop
-	fig tpop secs "$BB/bench/populate" "$O/store.db" "$aki" "$(ls "$d"/out1/certs/*.der | head -1)" "$ROWS" 431010 432024 432148 432105
+	fig tpop secs "$BB/bench/populate" "$O/store.db" "$aki" "$(first_cert "$d/out1")" "$ROWS" 431010 432024 432148 432105
 	echo "   (store filled with $ROWS more certificates in $tpop s)"
 	mkbatch "$d/b2.csv" "$N" 20000 "$d/keys"
 	local t2
@@ -128,7 +128,7 @@ bench_publish() {
 	aki=$(openssl x509 -in "$ISS" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :')
 	codes=$(awk -F, '$1 ~ /^[0-9][0-9][0-9][0-9][0-9][0-9]$/ && $6 == "yes" { print $1 }' "$O/municipalities.csv" | head -45 | tr '\n' ' ')
 	[ "$(echo $codes | wc -w)" = 45 ] || { echo "bench: 45 partitions expected in $O/municipalities.csv" >&2; return 1; }
-	fig tpop secs "$BB/bench/populate" "$O/store.db" "$aki" "$(ls "$d"/out/certs/*.der | head -1)" "$ROWS" --revoked $codes
+	fig tpop secs "$BB/bench/populate" "$O/store.db" "$aki" "$(first_cert "$d/out")" "$ROWS" --revoked $codes
 	echo "   (store filled with $ROWS revoked certificates in $tpop s)"
 	fi
 	local t1 m1 t2 m2
@@ -183,7 +183,7 @@ bench_serve() {
 	echo "== Serving: OCSP and CRLs over HTTP on loopback (issue 6) =="
 	mkbatch "$d/b.csv" 8 40000 "$d/keys"
 	"$ON" issue --state "$O" --batch "$d/b.csv" --out "$d/out" >/dev/null
-	local c1; c1=$(ls "$d"/out/certs/*.der | head -1)
+	local c1; c1=$(first_cert "$d/out")
 	openssl x509 -in "$c1" -inform DER -out "$d/c1.pem"
 	"$ON" responder --state "$O" >/dev/null
 	"$ON" ocsp-refresh --state "$O" >/dev/null

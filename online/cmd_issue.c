@@ -19,8 +19,10 @@
  *   sign      the token, one thread per core, while the next chunk is
  *             prepared and reserved; each signature verified, its TBS
  *             compared with the reserved one
- *   finish    audited (cert.issue), one transaction completing the chunk,
- *             the DER files written (one syncfs at the end of the run)
+ *   finish    audited (cert.issue), one transaction completing the chunk
+ *
+ * At the end results.csv is written from the journal, each issued line with
+ * its certificate from the store.
  *
  * A refused line is one result and never stops the rest.
  */
@@ -28,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +41,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -69,7 +73,7 @@
 struct issue_opts {
 	struct hk_online_opts c;	/* --state, --clock */
 	const char *batch;		/* --batch FILE: the requests (CSV) */
-	const char *out;		/* --out DIR: results.csv, certs/ */
+	const char *out;		/* --out DIR: results.csv */
 	int replace;			/* --replace: re-issue (CPS 4-4) */
 	int chunk;			/* --chunk N: lines per chunk */
 	int threads;			/* --threads N: signing threads */
@@ -123,9 +127,6 @@ struct issue_work {
 	unsigned char *done;		/* per line (1-based): has a result */
 	size_t requests;		/* request lines in the batch */
 	size_t todo;			/* request lines without a result */
-	char certs[4096];		/* <out>/certs */
-	int certs_fd;			/* open on it, for syncfs */
-	int files_ok;			/* 0: some file not written: check all */
 	int stop_r;			/* a failure that ends the run */
 	char stop_err[1024];		/* its detail */
 	size_t n_issued, n_refused;	/* this run */
@@ -380,8 +381,7 @@ work_open(struct issue_work *w, const struct issue_opts *o)
 	int r;
 
 	w->o = o;
-	w->lockfd = w->certs_fd = -1;
-	w->files_ok = 1;
+	w->lockfd = -1;
 	if ((r = hk_online_open(&o->c, &w->on)) != 0 ||
 	    (r = state_lock(w)) != 0)
 		return r;
@@ -425,8 +425,6 @@ static void
 work_close(struct issue_work *w)
 {
 	hk_sign_pool_stop(w->pool);
-	if (w->certs_fd >= 0)
-		close(w->certs_fd);
 	hk_secret_free(w->skey);
 	EVP_MD_free(w->md);
 	gen_free(w);
@@ -496,113 +494,6 @@ alist_add(struct audit_list *l, const char *entry)
 	snprintf(l->buf + l->len, sizeof(l->buf) - l->len, "%s", entry);
 	l->len += strlen(l->buf + l->len);
 	l->n++;
-}
-
-/* ---- certificate files ---------------------------------------------- */
-
-/* certs/<serial>.der: a temporary file renamed into place, no fsync of
- * its own (sync_files makes them all durable at the end of the run; the
- * store holds every certificate durably, and a rerun rewrites a file that
- * is missing or not the store's bytes). */
-static int
-file_put(struct issue_work *w, const char *hex, const unsigned char *der,
-    size_t len)
-{
-	char tmp[64], name[64];
-	size_t off = 0;
-	ssize_t n;
-	int fd, r = HK_ERR_IO;
-
-	snprintf(name, sizeof(name), "%s.der", hex);
-	snprintf(tmp, sizeof(tmp), ".%s.der.tmp", hex);
-	(void)unlinkat(w->certs_fd, tmp, 0);
-	if ((fd = openat(w->certs_fd, tmp, O_WRONLY | O_CREAT | O_EXCL |
-	    O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
-		hk_err_set("%s/%s: cannot create: %s", w->certs, tmp,
-		    strerror(errno));
-		return HK_ERR_IO;
-	}
-	while (off < len) {
-		if ((n = write(fd, der + off, len - off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			hk_err_set("%s/%s: cannot write: %s", w->certs, tmp,
-			    strerror(errno));
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		hk_err_set("%s/%s: cannot close: %s", w->certs, tmp,
-		    strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (renameat(w->certs_fd, tmp, w->certs_fd, name) != 0) {
-		hk_err_set("%s/%s: cannot rename into place: %s", w->certs,
-		    name, strerror(errno));
-		goto out;
-	}
-	return 0;
- out:
-	if (fd >= 0)
-		close(fd);
-	(void)unlinkat(w->certs_fd, tmp, 0);
-	return r;
-}
-
-static void
-sync_files(struct issue_work *w)
-{
-	if (syncfs(w->certs_fd) != 0) {
-		fprintf(stderr, "hanko-online issue: %s: syncfs: %s\n",
-		    w->certs, strerror(errno));
-		w->files_ok = 0;
-	}
-}
-
-/* 1 if certs/<hex>.der holds exactly der. */
-static int
-file_same(struct issue_work *w, const char *hex, const unsigned char *der,
-    size_t len)
-{
-	unsigned char buf[16384];
-	char name[64];
-	ssize_t n;
-	int fd, same;
-
-	snprintf(name, sizeof(name), "%s.der", hex);
-	if ((fd = openat(w->certs_fd, name, O_RDONLY | O_NOFOLLOW |
-	    O_CLOEXEC)) < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf));
-	same = n >= 0 && (size_t)n == len && memcmp(buf, der, len) == 0;
-	close(fd);
-	return same;
-}
-
-/* Temporary files a crash left in certs/. */
-static void
-files_sweep(struct issue_work *w)
-{
-	struct dirent *d;
-	DIR *dir;
-	int fd;
-
-	if ((fd = dup(w->certs_fd)) < 0 || (dir = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	while ((d = readdir(dir)) != NULL) {
-		size_t l = strlen(d->d_name);
-
-		if (d->d_name[0] == '.' && l > 8 &&
-		    strcmp(d->d_name + l - 8, ".der.tmp") == 0)
-			(void)unlinkat(w->certs_fd, d->d_name, 0);
-	}
-	closedir(dir);
 }
 
 /* ---- recovery of what a crash left pending -------------------------- */
@@ -961,26 +852,9 @@ dir_at(int dfd, const char *name)
 	return dir;
 }
 
-/* 1 if the folder name in dfd is empty. */
-static int
-dir_empty(int dfd, const char *name)
-{
-	struct dirent *e;
-	DIR *dir;
-	int empty = 1;
-
-	if ((dir = dir_at(dfd, name)) == NULL)
-		return 0;
-	while (empty && (e = readdir(dir)) != NULL)
-		empty = strcmp(e->d_name, ".") == 0 ||
-		    strcmp(e->d_name, "..") == 0;
-	closedir(dir);
-	return empty;
-}
-
 /* 1 if DIR (a folder "<out>.issue-XXXXXX" beside <out>) is one that a run
  * killed between making and renaming its new output folder left: nothing
- * but an empty certs/ and at most the batch marker, and unchanged for a
+ * but at most the batch marker, and unchanged for a
  * minute (no live run is between the two steps that long). */
 static int
 stale_out(int dfd, const char *name)
@@ -1002,8 +876,6 @@ stale_out(int dfd, const char *name)
 		if (strcmp(e->d_name, MARKER) == 0)
 			ok = fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
 			    0 && S_ISREG(st.st_mode) && st.st_size <= 65;
-		else if (strcmp(e->d_name, "certs") == 0)
-			ok = dir_empty(fd, e->d_name);
 		else
 			ok = 0;
 	}
@@ -1042,8 +914,6 @@ out_sweep(const char *out)
 			continue;
 		snprintf(tmp, sizeof(tmp), "%s/%s", n, MARKER);
 		(void)unlinkat(dfd, tmp, 0);
-		snprintf(tmp, sizeof(tmp), "%s/certs", n);
-		(void)unlinkat(dfd, tmp, AT_REMOVEDIR);
 		if (unlinkat(dfd, n, AT_REMOVEDIR) == 0)
 			printf("removed %s/%s, left by a run interrupted while "
 			    "it made its output folder\n", parent, n);
@@ -1051,7 +921,27 @@ out_sweep(const char *out)
 	closedir(dir);
 }
 
-/* <out>: made (with certs/ and the batch marker) beside and renamed into
+/* Temporary results a run killed while writing them left in <out>
+ * (hk_wfile: "results.csv.tmp-" and 16 hex digits). */
+static void
+results_sweep(const char *out)
+{
+	static const char pre[] = "results.csv.tmp-";
+	struct dirent *e;
+	DIR *dir;
+
+	if ((dir = opendir(out)) == NULL)
+		return;
+	while ((e = readdir(dir)) != NULL)
+		if (strncmp(e->d_name, pre, sizeof(pre) - 1) == 0 &&
+		    strlen(e->d_name) == sizeof(pre) - 1 + 16 &&
+		    strspn(e->d_name + sizeof(pre) - 1, "0123456789abcdef") ==
+		    16)
+			(void)unlinkat(dirfd(dir), e->d_name, 0);
+	closedir(dir);
+}
+
+/* <out>: made (with the batch marker) beside and renamed into
  * place, or the folder of this same batch (resume). */
 static int
 out_open(struct issue_work *w)
@@ -1074,14 +964,12 @@ out_open(struct issue_work *w)
 			return HK_ERR_EXISTS;
 		}
 		free(m);
+		results_sweep(out);
 	} else {
 		out_sweep(out);
 		if ((r = hk_dir_temp_beside(out, "issue", tmp,
 		    sizeof(tmp))) != 0)
 			return r;
-		snprintf(path, sizeof(path), "%s/certs", tmp);
-		if ((r = hk_dir_create(path, 0755)) != 0)
-			goto fail;
 		snprintf(path, sizeof(path), "%s/%s", tmp, MARKER);
 		snprintf(line, sizeof(line), "%s\n", w->sha);
 		if ((r = hk_file_write(path, line, strlen(line), 0644,
@@ -1097,19 +985,10 @@ out_open(struct issue_work *w)
 		if ((r = hk_dir_sync(out)) != 0)
 			return r;
 	}
-	snprintf(w->certs, sizeof(w->certs), "%s/certs", out);
-	if ((w->certs_fd = open(w->certs, O_RDONLY | O_DIRECTORY |
-	    O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		hk_err_set("%s: cannot open: %s", w->certs, strerror(errno));
-		return HK_ERR_IO;
-	}
-	files_sweep(w);
 	return 0;
  fail:
 	snprintf(path, sizeof(path), "%s/%s", tmp, MARKER);
 	(void)unlink(path);
-	snprintf(path, sizeof(path), "%s/certs", tmp);
-	(void)rmdir(path);
 	(void)rmdir(tmp);
 	return r;
 }
@@ -1410,7 +1289,7 @@ reserve(struct issue_work *w, struct chunk *cur, const struct chunk *fly,
 /*
  * After the pool signed fly: cert.issue audited, then one transaction
  * completes the chunk (and voids a certificate whose signature failed its
- * checks, audited cert.void first), then the files (no fsync each). A token
+ * checks, audited cert.void first). A token
  * failure leaves its rows pending for recovery and ends the run.
  */
 static int
@@ -1460,19 +1339,8 @@ finish(struct issue_work *w, struct chunk *fly)
 		hk_store_rollback(w->store);
 		return r;
 	}
-	for (i = 0; i < fly->nsign; i++) {
-		struct hk_issue_item *it = fly->sign[i];
-
-		if (it->sign_r != 0)
-			continue;
-		w->n_issued++;
-		if (file_put(w, it->hex, it->der, (size_t)it->der_len) != 0) {
-			fprintf(stderr, "hanko-online issue: line %zu: serial "
-			    "%s issued and stored, but %s\n", it->line,
-			    it->hex, hk_err_msg());
-			w->files_ok = 0;
-		}
-	}
+	for (i = 0; i < fly->nsign; i++)
+		w->n_issued += fly->sign[i]->sign_r == 0;
 	return 0;
 }
 
@@ -1579,9 +1447,10 @@ run_chunks(struct issue_work *w)
 
 struct results {
 	struct issue_work *w;		/* the run */
-	char *buf;			/* results.csv being built */
-	size_t len, cap;
-	int r;				/* a file that could not be written */
+	struct hk_wfile f;		/* results.csv being written */
+	char line[2 * HK_ISSUE_REASON_MAX]; /* one line, then into f */
+	char *b64;			/* a certificate in base64 */
+	size_t b64cap;
 };
 
 static int
@@ -1594,21 +1463,41 @@ results_add(struct results *rs, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(rs->buf + rs->len, rs->cap - rs->len, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return HK_ERR_INTERNAL;
-		if ((size_t)n < rs->cap - rs->len)
-			break;
-		if ((rs->buf = realloc(rs->buf, 2 * rs->cap + (size_t)n)) ==
-		    NULL)
-			return HK_ERR_ALLOC;
-		rs->cap = 2 * rs->cap + (size_t)n;
+	va_start(ap, fmt);
+	n = vsnprintf(rs->line, sizeof(rs->line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(rs->line))
+		return HK_ERR_INTERNAL;
+	return hk_wfile_write(&rs->f, rs->line, (size_t)n);
+}
+
+/* "<line>,ok,<serial>,<base64 of the DER certificate>" */
+static int
+result_ok(struct results *rs, const struct hk_store_batch_result *res,
+    const char *hex)
+{
+	size_t need = 4 * ((res->der_len + 2) / 3) + 1;
+	int r, n;
+
+	if (res->der == NULL || res->der_len == 0 || res->der_len > INT_MAX) {
+		hk_err_set("store: serial %s is issued but its certificate is "
+		    "not stored", hex);
+		return HK_ERR_STATE;
 	}
-	rs->len += (size_t)n;
-	return 0;
+	if (need > rs->b64cap) {
+		char *nb = realloc(rs->b64, need);
+
+		if (nb == NULL)
+			return HK_ERR_ALLOC;
+		rs->b64 = nb;
+		rs->b64cap = need;
+	}
+	n = EVP_EncodeBlock((unsigned char *)rs->b64, res->der,
+	    (int)res->der_len);
+	if ((r = results_add(rs, "%" PRIu64 ",ok,%s,", res->line, hex)) != 0 ||
+	    (r = hk_wfile_write(&rs->f, rs->b64, (size_t)n)) != 0)
+		return r;
+	return hk_wfile_write(&rs->f, "\n", 1);
 }
 
 static int
@@ -1628,15 +1517,7 @@ each_result(const struct hk_store_batch_result *res, void *arg)
 	case HK_CERT_VALID:
 	case HK_CERT_REVOKED:
 		w->n_ok++;
-		if (res->der != NULL && (!w->files_ok || w->resumed) &&
-		    !file_same(w, hex, res->der, res->der_len)) {
-			if (file_put(w, hex, res->der, res->der_len) != 0) {
-				fprintf(stderr, "hanko-online issue: %s\n",
-				    hk_err_msg());
-				rs->r = HK_ERR_IO;
-			}
-		}
-		return results_add(rs, "%" PRIu64 ",ok,%s\n", res->line, hex);
+		return result_ok(rs, res, hex);
 	case HK_CERT_PENDING:
 		w->n_pending++;
 		return results_add(rs, "%" PRIu64 ",pending,%s\n", res->line,
@@ -1650,31 +1531,35 @@ each_result(const struct hk_store_batch_result *res, void *arg)
 	}
 }
 
-/* results.csv from the journal, atomically; missing or damaged files
- * rewritten from the store (a resume, or a write that failed). */
+/* results.csv from the journal and the store's certificates, written
+ * piece by piece and renamed into place. */
 static int
 results_write(struct issue_work *w)
 {
-	struct results rs;
+	struct results *rs;
 	char path[4200];
 	int r;
 
-	memset(&rs, 0, sizeof(rs));
-	rs.w = w;
-	w->n_ok = w->n_bad = w->n_pending = 0;
-	rs.cap = 65536;
-	if ((rs.buf = malloc(rs.cap)) == NULL)
+	if ((rs = calloc(1, sizeof(*rs))) == NULL)
 		return HK_ERR_ALLOC;
-	if ((r = results_add(&rs, "line,result,serial_or_reason\n")) != 0 ||
-	    (r = hk_store_batch_each(w->store, w->b.id, each_result,
-	    &rs)) != 0)
-		goto out;
-	sync_files(w);
+	rs->w = w;
+	w->n_ok = w->n_bad = w->n_pending = 0;
 	snprintf(path, sizeof(path), "%s/results.csv", w->o->out);
-	if ((r = hk_file_write(path, rs.buf, rs.len, 0644, 0)) == 0)
-		r = rs.r;
+	if ((r = hk_wfile_open(&rs->f, path, 0644, 0)) != 0)
+		goto out;
+	if ((r = results_add(rs, "line,result,serial_or_reason,"
+	    "certificate\n")) != 0 || (r = hk_store_batch_each(w->store,
+	    w->b.id, each_result, rs)) != 0) {
+		if (r == HK_ERR_IO)
+			hk_err_set("%s: cannot write: %s", rs->f.tmp,
+			    strerror(rs->f.err));
+		hk_wfile_abort(&rs->f);
+		goto out;
+	}
+	r = hk_wfile_commit(&rs->f);
  out:
-	free(rs.buf);
+	free(rs->b64);
+	free(rs);
 	return r;
 }
 
@@ -1730,7 +1615,7 @@ cmd_issue(int argc, char **argv)
 	int r;
 
 	memset(&w, 0, sizeof(w));
-	w.lockfd = w.certs_fd = -1;
+	w.lockfd = -1;
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
 	if ((r = work_open(&w, &o)) != 0)

@@ -193,7 +193,10 @@ n=0
 } >"$RD/batch.csv"
 "$ON" issue --state "$demo/online" --batch "$RD/batch.csv" --out "$RD/issued"
 serial_of() { awk -F, -v l="$1" '$1 == l && $2 == "ok" { print $3 }' "$RD/issued/results.csv"; }
-c35=$RD/issued/certs/$(serial_of 36).der
+# each issued line of results.csv carries its certificate (base64 DER)
+cert_of() { awk -F, -v l="$1" '$1 == l && $2 == "ok" { print $4 }' "$RD/issued/results.csv" | base64 -d; }
+c35=$RD/r35.der
+cert_of 36 >"$c35"
 openssl x509 -in "$S/certs/issuing-1.der" -inform DER -out "$RD/issuing-1.pem"
 openssl x509 -in "$c35" -inform DER -out "$RD/r35.pem"
 echo "  resident 35 (高 standing for 髙, flagged as a substitute character):"
@@ -293,7 +296,7 @@ openssl ocsp -url "http://127.0.0.1:$PORT/ocsp" -header "Authorization=Bearer $t
 echo "  CRL checking over HTTP: the relying party fetches 八代市's CRL with its token, then openssl verifies"
 curl -sf -H "Authorization: Bearer $tok" "http://127.0.0.1:$PORT/crl/432024.crl" |
 	openssl crl -inform DER -out "$demo/rp-432024.crl.pem"
-openssl x509 -in "$RD/issued/certs/$(serial_of 7).der" -inform DER -out "$RD/r6.pem"
+cert_of 7 | openssl x509 -inform DER -out "$RD/r6.pem"
 for r in r35 r6; do
 	openssl verify -crl_check -CRLfile "$demo/rp-432024.crl.pem" -CAfile "$root" \
 		-untrusted "$RD/issuing-1.pem" "$RD/$r.pem" 2>&1 | sed 's/^/    /' || true

@@ -51,17 +51,22 @@ hk_dir_sync(const char *path)
 }
 
 int
-hk_file_write(const char *path, const void *buf, size_t len, mode_t mode,
-    int flags)
+hk_wfile_open(struct hk_wfile *wf, const char *path, mode_t mode, int flags)
 {
-	char tmp[PATH_MAX];
 	unsigned char rnd[8];
-	int fd = -1, r = HK_ERR_IO, n;
+	int n;
 
-	randombytes_buf(rnd, sizeof(rnd));
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp-%02x%02x%02x%02x%02x%02x%02x%02x",
-	    path, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+	memset(wf, 0, sizeof(*wf));
+	wf->fd = -1;
+	wf->flags = flags;
+	n = snprintf(wf->path, sizeof(wf->path), "%s", path);
+	if (n >= 0 && (size_t)n < sizeof(wf->path)) {
+		randombytes_buf(rnd, sizeof(rnd));
+		n = snprintf(wf->tmp, sizeof(wf->tmp), "%s.tmp-%02x%02x%02x"
+		    "%02x%02x%02x%02x%02x", path, rnd[0], rnd[1], rnd[2],
+		    rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	}
+	if (n < 0 || (size_t)n >= sizeof(wf->tmp)) {
 		hk_err_set("%s: path too long", path);
 		return HK_ERR_INVALID;
 	}
@@ -69,48 +74,127 @@ hk_file_write(const char *path, const void *buf, size_t len, mode_t mode,
 		hk_err_set("%s: already exists; refusing to overwrite", path);
 		return HK_ERR_EXISTS;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    mode);
-	if (fd < 0) {
-		hk_err_set("%s: cannot create: %s", tmp, strerror(errno));
+	wf->fd = open(wf->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, mode);
+	if (wf->fd < 0) {
+		hk_err_set("%s: cannot create: %s", wf->tmp, strerror(errno));
 		return HK_ERR_IO;
 	}
-	if (fchmod(fd, mode) != 0 || write_all(fd, buf, len) != 0 ||
-	    fsync(fd) != 0) {
-		hk_err_set("%s: cannot write: %s", tmp, strerror(errno));
+	if (fchmod(wf->fd, mode) != 0) {
+		hk_err_set("%s: cannot write: %s", wf->tmp, strerror(errno));
+		hk_wfile_abort(wf);
+		return HK_ERR_IO;
+	}
+	return 0;
+}
+
+/* Write out what is buffered. */
+static int
+wfile_flush(struct hk_wfile *wf)
+{
+	if (wf->err == 0 && wf->len > 0 && write_all(wf->fd, wf->buf,
+	    wf->len) != 0)
+		wf->err = errno ? errno : EIO;
+	wf->len = 0;
+	return wf->err;
+}
+
+int
+hk_wfile_write(struct hk_wfile *wf, const void *buf, size_t len)
+{
+	if (wf->fd < 0)
+		return HK_ERR_INTERNAL;
+	if (wf->len + len > sizeof(wf->buf)) {
+		wfile_flush(wf);
+		if (len > sizeof(wf->buf)) {
+			if (wf->err == 0 && write_all(wf->fd, buf, len) != 0)
+				wf->err = errno ? errno : EIO;
+			len = 0;
+		}
+	}
+	if (len > 0) {
+		memcpy(wf->buf + wf->len, buf, len);
+		wf->len += len;
+	}
+	return wf->err ? HK_ERR_IO : 0;
+}
+
+int
+hk_wfile_commit(struct hk_wfile *wf)
+{
+	int r = HK_ERR_IO;
+
+	if (wf->fd < 0)
+		return HK_ERR_INTERNAL;
+	if (wfile_flush(wf) != 0 || fsync(wf->fd) != 0) {
+		hk_err_set("%s: cannot write: %s", wf->tmp,
+		    strerror(wf->err ? wf->err : errno));
 		goto out;
 	}
-	if (close(fd) != 0) {
-		fd = -1;
-		hk_err_set("%s: cannot close: %s", tmp, strerror(errno));
+	if (close(wf->fd) != 0) {
+		wf->fd = -1;
+		hk_err_set("%s: cannot close: %s", wf->tmp, strerror(errno));
 		goto out;
 	}
-	fd = -1;
-	if (flags & HK_WRITE_NOREPLACE) {
-		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path,
+	wf->fd = -1;
+	if (wf->flags & HK_WRITE_NOREPLACE) {
+		if (renameat2(AT_FDCWD, wf->tmp, AT_FDCWD, wf->path,
 		    RENAME_NOREPLACE) != 0) {
 			if (errno == EEXIST) {
 				hk_err_set("%s: already exists; refusing to "
-				    "overwrite", path);
+				    "overwrite", wf->path);
 				r = HK_ERR_EXISTS;
 			} else
 				hk_err_set("%s: cannot rename into place: %s",
-				    path, strerror(errno));
+				    wf->path, strerror(errno));
 			goto out;
 		}
-	} else if (rename(tmp, path) != 0) {
-		hk_err_set("%s: cannot rename into place: %s", path,
+	} else if (rename(wf->tmp, wf->path) != 0) {
+		hk_err_set("%s: cannot rename into place: %s", wf->path,
 		    strerror(errno));
 		goto out;
 	}
-	r = hk_dir_sync(path);
-	if (r != 0)
-		hk_err_set("%s: cannot fsync its folder", path);
+	if ((r = hk_dir_sync(wf->path)) != 0)
+		hk_err_set("%s: cannot fsync its folder", wf->path);
+	wf->tmp[0] = '\0';
 	return r;
  out:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
+	hk_wfile_abort(wf);
+	return r;
+}
+
+void
+hk_wfile_abort(struct hk_wfile *wf)
+{
+	if (wf->fd >= 0) {
+		close(wf->fd);
+		wf->fd = -1;
+	}
+	if (wf->tmp[0] != '\0')
+		(void)unlink(wf->tmp);
+	wf->tmp[0] = '\0';
+	wf->len = 0;
+}
+
+int
+hk_file_write(const char *path, const void *buf, size_t len, mode_t mode,
+    int flags)
+{
+	struct hk_wfile *wf;
+	int r;
+
+	if ((wf = malloc(sizeof(*wf))) == NULL)
+		return HK_ERR_ALLOC;
+	if ((r = hk_wfile_open(wf, path, mode, flags)) == 0) {
+		if ((r = hk_wfile_write(wf, buf, len)) == 0)
+			r = hk_wfile_commit(wf);
+		else {
+			hk_err_set("%s: cannot write: %s", wf->tmp,
+			    strerror(wf->err));
+			hk_wfile_abort(wf);
+		}
+	}
+	free(wf);
 	return r;
 }
 

@@ -11,6 +11,7 @@
 #ifndef HK_ATOMIC_H
 #define HK_ATOMIC_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -18,6 +19,30 @@
 
 int hk_file_write(const char *path, const void *buf, size_t len, mode_t mode,
     int flags);
+
+/*
+ * The same for a file written piece by piece (too large to build in
+ * memory): open makes the temporary file, write buffers (the first error
+ * is kept and returned by every later call), commit fsyncs, renames into
+ * place (refusing to replace with HK_WRITE_NOREPLACE) and fsyncs the
+ * folder; abort removes the temporary file. After commit or abort the
+ * structure holds nothing to free; commit aborts on failure.
+ */
+struct hk_wfile {
+	int fd;				/* the temporary file, or -1 */
+	int flags;			/* HK_WRITE_NOREPLACE */
+	int err;			/* first errno of a write */
+	char path[PATH_MAX];		/* where it goes */
+	char tmp[PATH_MAX + 32];	/* "<path>.tmp-<16 hex>" */
+	size_t len;			/* bytes in buf */
+	unsigned char buf[1 << 16];
+};
+
+int hk_wfile_open(struct hk_wfile *wf, const char *path, mode_t mode,
+    int flags);
+int hk_wfile_write(struct hk_wfile *wf, const void *buf, size_t len);
+int hk_wfile_commit(struct hk_wfile *wf);
+void hk_wfile_abort(struct hk_wfile *wf);
 /* Read a whole regular file (no symlink follow) of at most max bytes.
  * *buf is malloc'd with a NUL after the data; free it with free(). */
 int hk_file_read(const char *path, size_t max, unsigned char **buf,

@@ -96,3 +96,24 @@ tree_digest() {
 	(cd "$1" && find . -type f -printf '%p %m\n' | sort && \
 		find . -type f -print0 | sort -z | xargs -0 -r sha256sum) | sha256sum
 }
+
+# certs_from OUT: each certificate of OUT/results.csv (hanko-online issue:
+# "<line>,ok,<serial>,<base64 DER>") as OUT/certs/<serial>.der, to read
+# with openssl; refuses a line whose certificate is not base64 DER.
+certs_from() {
+	python3 - "$1" <<'PY'
+import base64, binascii, os, sys
+out = sys.argv[1]
+os.makedirs(os.path.join(out, "certs"), exist_ok=True)
+with open(os.path.join(out, "results.csv")) as f:
+    for row in f.read().splitlines()[1:]:
+        p = row.split(",", 3)
+        if p[1] != "ok":
+            continue
+        der = base64.b64decode(p[3], validate=True)
+        if der[:1] != b"\x30":
+            sys.exit(f"results.csv: line {p[0]}: not a DER certificate")
+        with open(os.path.join(out, "certs", p[2] + ".der"), "wb") as c:
+            c.write(der)
+PY
+}

@@ -64,7 +64,12 @@ check "results: line 5 refused on the name (髙)" grep -q "^5,refused,.*:5: name
 check "results: line 10 refused on the era" grep -q "^10,refused,.*:10: birth: era 4 (平成) does not cover 1975-03-01" "$RES"
 check "results: line 11 refused on the key size" grep -q "^11,refused,.*:11: key: CPS 6-1-2-3" "$RES"
 check "results: line 14 refused on the shape" grep -q "^14,refused,.*:14: line: docs/requests.md: 3 fields" "$RES"
-check "six certificates written" test "$(ls "$T/out1/certs" | wc -l)" = 6
+check "the output folder: results.csv and the batch marker, nothing else" \
+	test "$(ls -A "$T/out1" | tr '\n' ' ')" = "batch.sha256 results.csv "
+check "results: each ok line is line,ok,serial,base64 DER" \
+	test "$(grep -c '^[0-9]*,ok,[0-9A-F]\{40\},MII[A-Za-z0-9+/]*=*$' "$RES")" = 6
+certs_from "$T/out1"
+check "six certificates in the results" test "$(ls "$T/out1/certs" | wc -l)" = 6
 
 openssl x509 -in "$S/certs/issuing-1.der" -inform DER -out "$T/issuing.pem"
 for f in "$T"/out1/certs/*.der; do
@@ -142,10 +147,7 @@ check "... refused on CPS 4-2-3" grep -q "^2,refused,.*:2: resident_id: CPS 4-2-
 nrec=$(wc -l <"$O/audit/audit.log")
 fails "rerunning the same batch issues nothing: its results from the journal" 3 "5 of 11 requests refused" \
 	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/out3"
-check "... results.csv identical to the first run's" cmp "$RES" "$T/out3/results.csv"
-n=0
-for f in "$T"/out1/certs/*.der; do cmp -s "$f" "$T/out3/certs/$(basename "$f")" && n=$((n + 1)); done
-check "... the same six certificate files, byte for byte" test "$n" = 6 -a "$(ls "$T/out3/certs" | wc -l)" = 6
+check "... results.csv identical to the first run's (the same six certificates, byte for byte)" cmp "$RES" "$T/out3/results.csv"
 check "... the store still holds six" test "$(db "SELECT count(*) FROM certificates")" = 6
 check "... no reservation or issue audited" test "$(tail -n +$((nrec + 1)) "$O/audit/audit.log" | \
 	grep -c '	cert\.')" = 0
@@ -154,29 +156,36 @@ check "... the batch is in the journal once, finished" test \
 fails "an existing --out folder of another batch is refused" 7 "out3: already exists and is not the output of this batch" \
 	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/again.csv" --out "$T/out3"
 check "... out3 untouched" cmp "$RES" "$T/out3/results.csv"
+# A run killed while writing results.csv leaves its temporary file
+# (results.csv.tmp-<16 hex>): the next run into that folder removes it.
+touch "$T/out3/results.csv.tmp-0123456789abcdef" "$T/out3/results.csv.tmp-notours"
+fails "the batch once more into its own folder" 3 "5 of 11 requests refused" \
+	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/out3"
+check "... the temporary results a killed run left are removed, nothing else" \
+	test "$(ls -A "$T/out3" | tr '\n' ' ')" = "batch.sha256 results.csv results.csv.tmp-notours "
 
 # A run killed between making its new output folder and renaming it into
-# place leaves <out>.issue-XXXXXX (certs/ empty, the marker): the next run
-# for that --out removes it once it is a minute old, and nothing else.
-for f in old123 fresh1 extra1 full12 lnk123; do mkdir -p "$T/out6.issue-$f/certs"; echo 0 >"$T/out6.issue-$f/batch.sha256"; done
+# place leaves <out>.issue-XXXXXX (at most the marker): the next run for
+# that --out removes it once it is a minute old, and nothing else.
+for f in old123 fresh1 extra1 full12; do mkdir -p "$T/out6.issue-$f"; echo 0 >"$T/out6.issue-$f/batch.sha256"; done
+mkdir -p "$T/out6.issue-empty1" "$T/out6.issue-lnk123" "$T/out7.issue-other1"
 echo x >"$T/out6.issue-extra1/notes.txt"
-echo x >"$T/out6.issue-full12/certs/a.der"
-rmdir "$T/out6.issue-lnk123/certs"; ln -s /tmp "$T/out6.issue-lnk123/certs"
-mkdir -p "$T/out7.issue-other1/certs"
-touch -h -d '2 minutes ago' "$T"/out6.issue-old123 "$T"/out6.issue-extra1 "$T"/out6.issue-full12 "$T"/out6.issue-lnk123 "$T"/out7.issue-other1
+echo x >"$T/out6.issue-full12/results.csv"
+ln -s /etc/hostname "$T/out6.issue-lnk123/batch.sha256"
+touch -h -d '2 minutes ago' "$T"/out6.issue-old123 "$T"/out6.issue-empty1 "$T"/out6.issue-extra1 "$T"/out6.issue-full12 "$T"/out6.issue-lnk123 "$T"/out7.issue-other1
 { sed -n 1p "$REQ/valid.csv"; sed -n 2p "$REQ/valid.csv" | sed 's/resident-1/resident-6/; s/,1,/,4,/'; } >"$B/leftover.csv"
 fails "a batch to a new --out beside leftovers" 3 "1 of 1 requests refused" \
 	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/leftover.csv" --out "$T/out6"
-check "... the old empty leftover is removed, and said" bash -c "! test -e '$T/out6.issue-old123' && grep -q 'removed .*out6.issue-old123, left by a run interrupted' '$HANKO_TMP/out'"
-check "... a fresh one, one with other files, a full certs/, a symlinked certs/ and another --out's are kept" bash -c "
-	for f in out6.issue-fresh1 out6.issue-extra1 out6.issue-full12/certs/a.der out6.issue-lnk123 out7.issue-other1; do test -e '$T/'\$f || test -L '$T/'\$f || exit 1; done"
+check "... the old leftovers (the marker alone, or nothing) are removed, and said" bash -c "! test -e '$T/out6.issue-old123' && ! test -e '$T/out6.issue-empty1' && grep -q 'removed .*out6.issue-old123, left by a run interrupted' '$HANKO_TMP/out'"
+check "... a fresh one, one with other files, one with results, a symlinked marker and another --out's are kept" bash -c "
+	for f in out6.issue-fresh1 out6.issue-extra1/notes.txt out6.issue-full12/results.csv out6.issue-lnk123/batch.sha256 out7.issue-other1; do test -e '$T/'\$f || test -L '$T/'\$f || exit 1; done"
 printf 'code,name\n' >"$B/bad-header.csv"
 fails "a batch without the header" 3 "bad-header.csv:1: header" \
 	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/bad-header.csv" --out "$T/out4"
 
 # Revocation (CPS 4-4).
 RC=(--clock 2026-05-01T09:00:00Z)
-S1=$(sed -n 's/^2,ok,//p' "$RES")
+S1=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$RES")
 fails "revoke: reason certificateHold refused" 2 "CPS 4-4-4-2: only 1 key-compromise" \
 	"$ON" revoke --state "$O" "${RC[@]}" --serial "$S1" --reason certificate-hold
 fails "revoke: reason 6 refused" 2 "CPS 4-4-4-2" "$ON" revoke --state "$O" "${RC[@]}" --serial "$S1" --reason 6
@@ -198,7 +207,7 @@ fails "revoke by resident: the wrong municipality has no certificate for them" 3
 	"$ON" revoke --state "$O" "${RC[@]}" --municipality 431010 --resident-id 20000000002 --reason 3
 ok "revoke by resident: affiliationChanged" "$ON" revoke --state "$O" "${RC[@]}" --municipality 432024 \
 	--resident-id 20000000002 --reason affiliation-changed
-S2=$(sed -n 's/^3,ok,//p' "$RES")
+S2=$(sed -n 's/^3,ok,\([0-9A-F]*\),.*/\1/p' "$RES")
 check "... it was the resident's certificate (line 3), reason 3" test \
 	"$(db "SELECT status, reason FROM certificates WHERE hex(serial) = '$S2'")" = "revoked|3"
 check "store: four valid, two revoked" test "$(db "SELECT status, count(*) FROM certificates GROUP BY status ORDER BY status")" = \
@@ -215,8 +224,8 @@ check "... one ok line" test "$(grep -c ',ok,' "$T/out5/results.csv")" = 1
 # superseded(4) when the basic 4 items are unchanged, affiliationChanged(3)
 # when they changed (a move), each with its CRL entry in the old partition.
 XC=(--clock 2026-05-02T09:00:00Z)
-S6=$(sed -n 's/^6,ok,//p' "$RES")	# 30000000003, Aso (432148)
-S7=$(sed -n 's/^7,ok,//p' "$RES")	# 40000000004, Kikuchi (432105)
+S6=$(sed -n 's/^6,ok,\([0-9A-F]*\),.*/\1/p' "$RES")	# 30000000003, Aso (432148)
+S7=$(sed -n 's/^7,ok,\([0-9A-F]*\),.*/\1/p' "$RES")	# 40000000004, Kikuchi (432105)
 {
 	sed -n 1p "$REQ/valid.csv"
 	sed -n 4p "$REQ/valid.csv" | sed 's/resident-3/resident-5/'
@@ -225,15 +234,16 @@ S7=$(sed -n 's/^7,ok,//p' "$RES")	# 40000000004, Kikuchi (432105)
 } >"$B/replace.csv"
 fails "without --replace a resident with a valid certificate is refused (CPS 4-2-3)" 3 "2 of 3 requests refused" \
 	"$ON" issue --state "$O" "${XC[@]}" --batch "$B/replace.csv" --out "$T/rep0"
-S4=$(sed -n 's/^4,ok,//p' "$T/rep0/results.csv")	# 70000000007, issued by rep0
+S4=$(sed -n 's/^4,ok,\([0-9A-F]*\),.*/\1/p' "$T/rep0/results.csv")	# 70000000007, issued by rep0
 { cat "$B/replace.csv"; echo "432024,70000000008,八代　八郎,00000,319750301,1,熊本県八代市松江城町２番,000000000000,keys/resident-2.pub.pem"; } >"$B/replace2.csv"
 ok "--replace: four lines issued" "$ON" issue --state "$O" "${XC[@]}" --replace --batch "$B/replace2.csv" --out "$T/rep1"
-N2=$(sed -n 's/^2,ok,//p' "$T/rep1/results.csv")
-N3=$(sed -n 's/^3,ok,//p' "$T/rep1/results.csv")
+certs_from "$T/rep1"
+N2=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/rep1/results.csv")
+N3=$(sed -n 's/^3,ok,\([0-9A-F]*\),.*/\1/p' "$T/rep1/results.csv")
 check "... four ok lines" test "$(grep -c ',ok,' "$T/rep1/results.csv")" = 4
 check "... line 4 (issued by the refused run): superseded; line 5 (no certificate): nothing revoked" test \
 	"$(db "SELECT status, reason FROM certificates WHERE hex(serial) = '$S4'")" = "revoked|4" -a \
-	"$(grep -c "$(sed -n 's/^5,ok,//p' "$T/rep1/results.csv")/" "$O/audit/audit.log")" = 2
+	"$(grep -c "$(sed -n 's/^5,ok,\([0-9A-F]*\),.*/\1/p' "$T/rep1/results.csv")/" "$O/audit/audit.log")" = 2
 check "... unchanged basic 4: the old one revoked superseded(4) at the clock" test \
 	"$(db "SELECT status, reason, revoked_at, municipality FROM certificates WHERE hex(serial) = '$S6'")" = "revoked|4|1777712400|432148"
 check "... a move to Yatsushiro: the old one revoked affiliationChanged(3)" test \
@@ -266,11 +276,11 @@ ok "the --replace batch rerun: nothing redone" "$ON" issue --state "$O" "${XC[@]
 check "... no certificate added, none revoked again" test "$(db "SELECT count(*), sum(status = 'revoked') FROM certificates")" = "$n|5"
 # The same resident twice in one --replace batch: the second line replaces
 # what the first issued (the same result whatever the chunk boundaries).
-N5=$(sed -n 's/^5,ok,//p' "$T/rep1/results.csv")
+N5=$(sed -n 's/^5,ok,\([0-9A-F]*\),.*/\1/p' "$T/rep1/results.csv")
 { sed -n 1p "$B/replace2.csv"; sed -n 5p "$B/replace2.csv"; sed -n 5p "$B/replace2.csv"; } >"$B/replace3.csv"
 ok "--replace: one resident on two lines" "$ON" issue --state "$O" "${XC[@]}" --replace --batch "$B/replace3.csv" --out "$T/rep3"
-R2=$(sed -n 's/^2,ok,//p' "$T/rep3/results.csv")
-R3=$(sed -n 's/^3,ok,//p' "$T/rep3/results.csv")
+R2=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/rep3/results.csv")
+R3=$(sed -n 's/^3,ok,\([0-9A-F]*\),.*/\1/p' "$T/rep3/results.csv")
 check "... rep1's certificate, then line 2's, revoked superseded; line 3's valid" test \
 	"$(db "SELECT group_concat(status || reason, ' ') FROM (SELECT status, coalesce(reason, '') AS reason FROM certificates WHERE hex(serial) IN ('$N5', '$R2', '$R3') ORDER BY rowid)")" = "revoked4 revoked4 valid"
 
@@ -307,23 +317,24 @@ fails "the same batch again: resumed" 3 "4 of 300 requests refused" \
 check "... one result per request line" test "$(tail -n +2 "$RB/out/results.csv" | cut -d, -f1 | sort -n | uniq | wc -l)" = 300 -a \
 	"$(wc -l <"$RB/out/results.csv")" = 301
 check "... nothing left pending" test "$(db "SELECT count(*) FROM certificates WHERE status = 'pending'")" = 0
+certs_from "$RB/out"
 n=0
 for s in $(grep ',ok,' "$RB/out/results.csv" | cut -d, -f3); do
 	[ "$(db "SELECT hex(der) FROM certificates WHERE hex(serial) = '$s' AND status = 'valid'")" = \
 		"$(od -An -tx1 "$RB/out/certs/$s.der" | tr -d ' \n' | tr a-f A-F)" ] && n=$((n + 1))
 done
-check "... every ok line's file is the store's certificate ($n of 296)" test "$n" = 296 -a "$(ls "$RB/out/certs" | wc -l)" = 296
+check "... every ok line's certificate is the store's ($n of 296)" test "$n" = 296 -a "$(ls "$RB/out/certs" | wc -l)" = 296
 mv "$RB/out" "$RB/out-resumed"
 mkres "$RB/batch.csv" 90000000000	# other residents, same lines otherwise
 ok_or_3() { "$@" >/dev/null 2>&1; [ $? = 3 ]; }
 check "an uninterrupted run of the same lines" ok_or_3 "$ON" issue --state "$O" "${XC[@]}" --batch "$RB/batch.csv" --out "$RB/out"
-mask() { sed -E 's/[0-9A-F]{40}/SERIAL/g' "$1"; }
+mask() { sed -E 's/[0-9A-F]{40}/SERIAL/g; s/^([0-9]+),ok,SERIAL,.*/\1,ok,SERIAL,CERT/' "$1"; }
 check "... the resumed results.csv is the uninterrupted one (serials aside)" \
 	cmp <(mask "$RB/out-resumed/results.csv") <(mask "$RB/out/results.csv")
 for l in "252 9" "15 14"; do
 	set -- $l
 	check "... line $1 (the resident of line $2 again) refused on CPS 4-2-3" \
-		grep -q "^$1,refused,.*:$1: resident_id: CPS 4-2-3: the resident already has a valid certificate (serial $(sed -n "s/^$2,ok,//p" "$RB/out/results.csv"))" "$RB/out/results.csv"
+		grep -q "^$1,refused,.*:$1: resident_id: CPS 4-2-3: the resident already has a valid certificate (serial $(sed -n "s/^$2,ok,\([0-9A-F]*\),.*/\1/p" "$RB/out/results.csv"))" "$RB/out/results.csv"
 done
 
 # Recovery voids only what cannot be signed any more (docs/store.md): a

@@ -37,7 +37,7 @@ mkdir -p "$T/req"
 cp -r "$REQ/keys" "$T/req/"
 sed -n 1,2p "$REQ/valid.csv" >"$T/req/batch.csv"
 "$ON" issue --state "$O" "${IC[@]}" --batch "$T/req/batch.csv" --out "$T/issued" >/dev/null
-SERIAL=$(sed -n 's/^2,ok,//p' "$T/issued/results.csv")
+SERIAL=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/issued/results.csv")
 ok "publish: set 1" "$ON" publish --state "$O" --repo "$P" --clock 2026-04-03T10:00:00Z
 NCRL=$(ls "$P/crl" | wc -l)
 prod_set "$T/prod"

@@ -26,8 +26,9 @@ mkdir -p "$B"
 cp -r "$REQ/keys" "$B/"
 sed -n 1,5p "$REQ/valid.csv" >"$B/batch.csv"
 ok "issue four certificates" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/issued"
+certs_from "$T/issued"
 for i in 1 2 3 4; do
-	SER[$i]=$(sed -n "$((i + 1))s/^[0-9]*,ok,//p" "$T/issued/results.csv")
+	SER[$i]=$(sed -n "$((i + 1))s/^[0-9]*,ok,\([0-9A-F]*\),.*/\1/p" "$T/issued/results.csv")
 	openssl x509 -inform DER -in "$T/issued/certs/${SER[$i]}.der" -out "$T/c$i.pem"
 done
 ok "revoke certificate 2: keyCompromise" "$ON" revoke --state "$O" --clock 2026-05-01T09:00:00Z \

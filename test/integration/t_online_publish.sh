@@ -31,8 +31,9 @@ mkdir -p "$B"
 cp -r "$REQ/keys" "$B/"
 sed -n 1,7p "$REQ/valid.csv" >"$B/batch.csv"
 ok "issue six certificates" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/issued"
+certs_from "$T/issued"
 RES=$T/issued/results.csv
-serial() { sed -n "s/^$1,ok,//p" "$RES"; }
+serial() { sed -n "s/^$1,ok,\([0-9A-F]*\),.*/\1/p" "$RES"; }
 S_KC=$(serial 2)	# 431010 Kumamoto-shi Chuo-ku
 S_AC=$(serial 3)	# 432024 Yatsushiro-shi
 S_SU=$(serial 4)	# 432148 Aso-shi
@@ -211,7 +212,8 @@ check "... its CRLs are the issuing CA's, and verify" sh -c \
 sed -n 1p "$REQ/valid.csv" >"$B/later.csv"
 sed -n 9p "$REQ/valid.csv" >>"$B/later.csv"
 ok "issue passes over it too" "$ON" issue --state "$O" --clock 2026-04-08T04:00:00Z --batch "$B/later.csv" --out "$T/issued-later"
-openssl x509 -inform DER -in "$T/issued-later/certs/$(sed -n 's/^2,ok,//p' "$T/issued-later/results.csv").der" -out "$T/later.pem"
+certs_from "$T/issued-later"
+openssl x509 -inform DER -in "$T/issued-later/certs/$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/issued-later/results.csv").der" -out "$T/later.pem"
 check "... the certificate verifies with the issuing CA" sh -c \
 	"openssl verify -partial_chain -attime 1775620800 -CAfile '$ISS' '$T/later.pem' | grep -q ': OK$'"
 

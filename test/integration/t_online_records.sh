@@ -33,14 +33,16 @@ municipality,resident_id,name,name_flags,birth,gender,address,address_flags,key
 432032,60000000006,人吉　崎子,00010,119101231,2,熊本県人吉市麓町１６番地,000000000000,keys/resident-6.csr.pem
 EOF
 ok "issue six residents" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch1.csv" --out "$T/out1"
-S1=$(sed -n 's/^2,ok,//p' "$T/out1/results.csv")
+certs_from "$T/out1"
+S1=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/out1/results.csv")
 ok "the resident of line 2 moves: revoked affiliation-changed" "$ON" revoke --state "$O" --clock 2026-05-01T09:00:00Z \
 	--serial "$S1" --reason affiliation-changed
 { sed -n 1p "$B/batch1.csv"
   echo "432024,12345678901,熊本　太郎,00000,319750301,1,熊本県八代市松江城町１番２５号,000000000000000,keys/resident-2.pub.pem"
 } >"$B/moved.csv"
 ok "... issued again in Yatsushiro (432024)" "$ON" issue --state "$O" --clock 2026-05-01T10:00:00Z --batch "$B/moved.csv" --out "$T/out2"
-S2=$(sed -n 's/^2,ok,//p' "$T/out2/results.csv")
+certs_from "$T/out2"
+S2=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/out2/results.csv")
 
 fails "history: --resident-id missing" 2 "--state and --resident-id are required" "$ON" history --state "$O"
 fails "history: a resident identifier of 10 digits" 2 "CPS 3-1: the resident record code must be 11 digits" \

@@ -42,7 +42,8 @@ mkdir -p "$B"
 cp -r "$REQ/keys" "$B/"
 sed -n 1,7p "$REQ/valid.csv" >"$B/batch.csv"
 ok "issue six certificates" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/issued"
-serial() { sed -n "s/^$1,ok,//p" "$T/issued/results.csv"; }
+certs_from "$T/issued"
+serial() { sed -n "s/^$1,ok,\([0-9A-F]*\),.*/\1/p" "$T/issued/results.csv"; }
 S_GOOD=$(serial 2)	# 431010 Kumamoto-shi Chuo-ku
 S_REV=$(serial 3)	# 432024 Yatsushiro-shi
 S_LATE=$(serial 5)	# 432105 Kikuchi-shi, revoked while serving

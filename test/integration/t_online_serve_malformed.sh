@@ -27,6 +27,7 @@ mkdir -p "$B"
 cp -r "$REQ/keys" "$B/"
 sed -n 1,2p "$REQ/valid.csv" >"$B/batch.csv"
 ok "issue one certificate" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/issued"
+certs_from "$T/issued"
 ok "the OCSP responder" "$ON" responder --state "$O" --clock 2026-04-02T13:00:00Z
 "$ON" publish --state "$O" --repo "$P" --clock 2026-04-03T10:00:00Z >/dev/null 2>&1 || true
 check "a set is published" test -f "$P/MANIFEST"

@@ -4,6 +4,7 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,6 +56,67 @@ Test(atomic, write_replace_and_noreplace)
 	cr_assert_eq(memcmp(buf, "three", 5), 0);
 	free(buf);
 	cr_assert_eq(count_entries(dir), 1, "no temporary file is left");
+}
+
+/* Piece by piece: nothing at the path until commit, the whole content
+ * after it (pieces smaller and larger than the buffer); abort leaves the
+ * old file and no temporary; a full disk's error is kept to commit. */
+Test(atomic, wfile_streams_then_renames)
+{
+	const char *dir = hk_test_dir("atomic-wfile");
+	static struct hk_wfile wf;
+	static unsigned char big[200000], piece[1000];
+	char path[4096];
+	unsigned char *buf;
+	size_t len, i, off = 0;
+
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (unsigned char)(i * 7 + i / 251);
+	snprintf(path, sizeof(path), "%s/r.csv", dir);
+	cr_assert_eq(hk_file_write(path, "old", 3, 0644, 0), 0);
+	cr_assert_eq(hk_wfile_open(&wf, path, 0644, 0), 0);
+	for (i = 0; i < 100; i++) {
+		memcpy(piece, big + off, sizeof(piece));
+		cr_assert_eq(hk_wfile_write(&wf, piece, sizeof(piece)), 0);
+		off += sizeof(piece);
+	}
+	cr_assert_eq(hk_wfile_write(&wf, big + off, sizeof(big) - off), 0);
+	cr_assert_eq(hk_file_read(path, 100, &buf, &len), 0);
+	cr_assert_eq(len, 3, "the old file stays until commit");
+	free(buf);
+	cr_assert_eq(count_entries(dir), 2);
+	cr_assert_eq(hk_wfile_commit(&wf), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_file_read(path, sizeof(big), &buf, &len), 0);
+	cr_assert_eq(len, sizeof(big));
+	cr_assert_eq(memcmp(buf, big, len), 0);
+	free(buf);
+	cr_assert_eq(count_entries(dir), 1, "no temporary file is left");
+
+	cr_assert_eq(hk_wfile_open(&wf, path, 0644, 0), 0);
+	cr_assert_eq(hk_wfile_write(&wf, "new", 3), 0);
+	hk_wfile_abort(&wf);
+	cr_assert_eq(count_entries(dir), 1);
+	cr_assert_eq(hk_file_read(path, sizeof(big), &buf, &len), 0);
+	cr_assert_eq(len, sizeof(big), "abort keeps what was there");
+	free(buf);
+
+	cr_assert_eq(hk_wfile_open(&wf, path, 0644, HK_WRITE_NOREPLACE),
+	    HK_ERR_EXISTS);
+
+	/* /dev/full: every write fails with ENOSPC; commit reports it */
+	if (access("/dev/full", W_OK) == 0) {
+		cr_assert_eq(hk_wfile_open(&wf, path, 0644, 0), 0);
+		close(wf.fd);
+		cr_assert_geq(wf.fd = open("/dev/full", O_WRONLY), 0);
+		cr_assert_eq(hk_wfile_write(&wf, big, sizeof(big)), HK_ERR_IO);
+		cr_assert_eq(hk_wfile_commit(&wf), HK_ERR_IO);
+		cr_assert(strstr(hk_err_msg(), "No space left") != NULL, "%s",
+		    hk_err_msg());
+		cr_assert_eq(count_entries(dir), 1);
+		cr_assert_eq(hk_file_read(path, sizeof(big), &buf, &len), 0);
+		cr_assert_eq(len, sizeof(big), "a failed commit keeps the old");
+		free(buf);
+	}
 }
 
 Test(atomic, read_limits_and_links, .timeout = 20)
