@@ -14,7 +14,7 @@
  *   prepare   check, build, fix the TBS (the issuer's signature algorithm), lint (the
  *             pool's threads and this one; taken before signatures)
  *   reserve   one transaction: refusals, re-issue revocations with their
- *             CRL entries, serials with TBS and draft, the lines' results;
+ *             CRL entries, serials with their TBS, the lines' results;
  *             then audited (cert.revoke, cert.reserve)
  *   sign      the token, one thread per core, while the next chunk is
  *             prepared and reserved; each signature verified, its TBS
@@ -530,7 +530,6 @@ each_pending(const struct hk_store_cert *c, void *arg)
 	struct recovery *rc = arg;
 	struct issue_work *w = rc->w;
 	struct hk_issue_item *it, **ni;
-	const unsigned char *p;
 	time_t now = hk_clock_now();
 	struct gen_key *k = NULL;
 	char (*nw)[600];
@@ -553,25 +552,15 @@ each_pending(const struct hk_store_cert *c, void *arg)
 	rc->why[rc->n][0] = '\0';
 	rc->n++;
 	it->c = *c;
-	it->c.tbs = it->c.draft = NULL;
+	it->c.tbs = NULL;
 	hk_issue_hex(c->serial, c->serial_len, it->hex);
-	if (c->tbs == NULL || c->tbs_len == 0 || c->draft == NULL ||
-	    c->draft_len == 0 || (it->tbs = OPENSSL_memdup(c->tbs,
+	if (c->tbs == NULL || c->tbs_len == 0 || (it->tbs = OPENSSL_memdup(c->tbs,
 	    c->tbs_len)) == NULL) {
-		snprintf(rc->why[rc->n - 1], 600, "no TBSCertificate and "
-		    "draft recorded");
+		snprintf(rc->why[rc->n - 1], 600, "no TBSCertificate recorded");
 		return 0;
 	}
 	it->tbs_len = (int)c->tbs_len;
 	it->c.tbs = it->tbs;
-	it->c.draft = NULL;
-	p = c->draft;
-	if ((it->x = d2i_X509(NULL, &p, (long)c->draft_len)) == NULL ||
-	    p != c->draft + c->draft_len) {
-		snprintf(rc->why[rc->n - 1], 600, "the draft does not parse");
-		ERR_clear_error();
-		return 0;
-	}
 	if ((ca = ca_of(w, c)) == NULL || (k = key_of(w, ca)) == NULL)
 		snprintf(rc->why[rc->n - 1], 600, "its issuing key is not in "
 		    "the token or its CA certificate not in the store");
@@ -581,6 +570,9 @@ each_pending(const struct hk_store_cert *c, void *arg)
 	else if (X509_cmp_time(X509_get0_notAfter(ca), &now) <= 0)
 		snprintf(rc->why[rc->n - 1], 600, "its issuing CA certificate "
 		    "has expired");
+	else if (hk_cert_unsigned_from_tbs(it->tbs, (size_t)it->tbs_len,
+	    k->pub, hk_cert_md(w->p, k->pub), &it->x) != 0)
+		snprintf(rc->why[rc->n - 1], 600, "%s", hk_err_msg());
 	else {
 		it->key = k->key;
 		it->pub = k->pub;
@@ -603,7 +595,7 @@ each_replaced(const unsigned char *serial, size_t len, int reason, void *arg)
 }
 
 /*
- * Every pending certificate: its draft's TBS signed again (the same
+ * Every pending certificate: its recorded TBS signed again (the same
  * certificate), compared, verified, audited cert.recover, completed; voided
  * (cert.void, the serial never reused) only when it cannot be signed any
  * more. A token failure stops (the rows stay pending for the next run).

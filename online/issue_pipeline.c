@@ -123,7 +123,6 @@ hk_issue_item_clear(struct hk_issue_item *it)
 {
 	X509_free(it->x);
 	OPENSSL_free(it->tbs);
-	OPENSSL_free(it->draft);
 	OPENSSL_free(it->der);
 	OPENSSL_cleanse(it, sizeof(*it));
 }
@@ -147,8 +146,7 @@ refuse(const struct hk_issue_env *e, struct hk_issue_item *it, int r)
 }
 
 /* Fix the TBSCertificate as the issuer will sign it (its signature
- * AlgorithmIdentifiers), keep the certificate with an empty signature as
- * the draft, lint. */
+ * AlgorithmIdentifiers), encode it, lint. */
 static int
 fix_and_lint(const struct hk_issue_env *e, struct hk_issue_item *it)
 {
@@ -157,8 +155,7 @@ fix_and_lint(const struct hk_issue_env *e, struct hk_issue_item *it)
 
 	if ((r = hk_cert_set_sigalg(it->x, e->ipub, e->md)) != 0)
 		return r;
-	if ((it->tbs_len = i2d_re_X509_tbs(it->x, &it->tbs)) <= 0 ||
-	    (it->draft_len = i2d_X509(it->x, &it->draft)) <= 0) {
+	if ((it->tbs_len = i2d_re_X509_tbs(it->x, &it->tbs)) <= 0) {
 		hk_err_set("user: cannot encode the TBSCertificate");
 		hk_err_add_openssl();
 		return HK_ERR_CRYPTO;
@@ -205,8 +202,6 @@ row_of(struct hk_issue_item *it, const char *muni, time_t now)
 	it->c.not_after = timegm(&tm);
 	it->c.tbs = it->tbs;
 	it->c.tbs_len = (size_t)it->tbs_len;
-	it->c.draft = it->draft;
-	it->c.draft_len = (size_t)it->draft_len;
 	return 0;
 }
 

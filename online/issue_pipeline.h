@@ -45,15 +45,13 @@ struct hk_issue_item {
 	int refused;			/* 1: no certificate, reason says why */
 	char reason[HK_ISSUE_REASON_MAX]; /* "<file>:<line>: <field>: <rule>" */
 	unsigned char rkey[HK_STORE_RKEY_LEN]; /* the resident's keyed hash */
-	struct hk_store_cert c;		/* the row to reserve (tbs, draft
-					 * point into this item) */
+	struct hk_store_cert c;		/* the row to reserve (tbs points
+					 * into this item) */
 	struct hk_basic4 b4;		/* the requested basic 4 items */
 	char hex[2 * HK_STORE_SERIAL_MAX + 1]; /* serial, upper-case hex */
 	X509 *x;			/* the certificate being issued */
 	unsigned char *tbs;		/* its TBSCertificate (OPENSSL_malloc) */
 	int tbs_len;
-	unsigned char *draft;		/* it, with an empty signature */
-	int draft_len;
 	/* signing (a pool thread) */
 	EVP_PKEY *key;			/* the signer (token) */
 	EVP_PKEY *pub;			/* the signer's public key */

@@ -32,7 +32,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define HK_STORE_SCHEMA		2	/* schema version in meta (docs/store.md) */
+#define HK_STORE_SCHEMA		3	/* schema version in meta (docs/store.md) */
 #define HK_STORE_SERIAL_MAX	20	/* bytes of a serial (RFC 5280 4.1.2.2) */
 #define HK_STORE_RKEY_LEN	32	/* bytes of a resident key (HMAC-SHA-256) */
 #define HK_STORE_HMAC_KEY_LEN	32	/* bytes of the store key */
@@ -63,12 +63,9 @@ struct hk_store_cert {
 	time_t revoked_at;			/* out: when revoked (0 if not) */
 	int reason;				/* out: CPS 4-4 reason (0 if not) */
 	const unsigned char *tbs;		/* TBSCertificate DER recorded before
-						 * signing (in: may be NULL) */
+						 * signing, what recovery signs
+						 * again (in: may be NULL) */
 	size_t tbs_len;
-	const unsigned char *draft;		/* in: the certificate with the
-						 * same TBS and an empty signature,
-						 * for recovery (may be NULL) */
-	size_t draft_len;
 };
 
 /* Where the bytes of a row the store holds for the root go. */
@@ -216,7 +213,7 @@ struct hk_store_replace {
 /*
  * One line's reservation, all or nothing (a savepoint in the caller's
  * transaction, or a transaction of its own): old (may be NULL) revoked with
- * its CRL entry, c reserved as pending with its TBS and draft, and the
+ * its CRL entry, c reserved as pending with its TBS, and the
  * line's result set to c's serial. A failure leaves none of the three.
  */
 int hk_store_batch_reserve(struct hk_store *s, int64_t batch, uint64_t line,
@@ -245,7 +242,7 @@ int hk_store_batch_live(struct hk_store *s,
     size_t *serial_len, enum hk_cert_status *status, unsigned char **der,
     size_t *der_len);
 /* fn for every pending certificate of an issuing key (issuer = its key
- * identifier), in reservation order, with c->tbs and c->draft pointing at
+ * identifier), in reservation order, with c->tbs pointing at
  * the recorded bytes during the call (recovery; the certificates_issuer
  * index, so only pending rows are read). */
 int hk_store_pending_each(struct hk_store *s, const unsigned char *issuer,

@@ -310,7 +310,7 @@ hk_store_pending_each(struct hk_store *s, const unsigned char *issuer,
 	int r, rc, n;
 
 	if ((r = hk_store_prepare(s, "SELECT serial, municipality, "
-	    "resident_key, not_before, not_after, issuer, tbs, draft FROM "
+	    "resident_key, not_before, not_after, issuer, tbs FROM "
 	    "certificates WHERE issuer = ?1 AND status = 'pending' ORDER BY "
 	    "rowid", &st)) != 0)
 		return r;
@@ -340,8 +340,6 @@ hk_store_pending_each(struct hk_store *s, const unsigned char *issuer,
 		memcpy(c.issuer, sqlite3_column_blob(st, 5), c.issuer_len);
 		c.tbs = sqlite3_column_blob(st, 6);
 		c.tbs_len = (size_t)sqlite3_column_bytes(st, 6);
-		c.draft = sqlite3_column_blob(st, 7);
-		c.draft_len = (size_t)sqlite3_column_bytes(st, 7);
 		if ((r = fn(&c, arg)) != 0)
 			break;
 	}

@@ -58,7 +58,6 @@ static const char schema_sql[] =
 "  issuer BLOB NOT NULL CHECK (typeof(issuer) = 'blob'\n"
 "    AND length(issuer) BETWEEN 1 AND 64),\n"
 "  tbs BLOB,\n"
-"  draft BLOB,\n"
 "  der BLOB,\n"
 "  revoked_at INTEGER,\n"
 "  reason INTEGER CHECK (reason IN (1, 2, 3, 4, 5)),\n"
@@ -88,7 +87,7 @@ static const char schema_sql[] =
 "CREATE TRIGGER certificates_fixed BEFORE UPDATE ON certificates\n"
 "WHEN NEW.serial IS NOT OLD.serial OR NEW.municipality IS NOT OLD.municipality\n"
 "  OR NEW.resident_key IS NOT OLD.resident_key OR NEW.tbs IS NOT OLD.tbs\n"
-"  OR NEW.issuer IS NOT OLD.issuer OR NEW.draft IS NOT OLD.draft\n"
+"  OR NEW.issuer IS NOT OLD.issuer\n"
 "  OR NEW.not_before IS NOT OLD.not_before OR NEW.not_after IS NOT OLD.not_after\n"
 "  OR (OLD.der IS NOT NULL AND NEW.der IS NOT OLD.der) BEGIN\n"
 "  SELECT RAISE(ABORT, 'certificates: serial, resident, TBS, validity and "
@@ -558,7 +557,7 @@ hk_store_cert_reserve(struct hk_store *s, const struct hk_store_cert *c)
 		goto out;
 	if ((r = hk_store_cached(s, "INSERT INTO certificates (serial, "
 	    "municipality, resident_key, status, not_before, not_after, tbs, "
-	    "issuer, draft) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8)",
+	    "issuer) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7)",
 	    &st)) != 0)
 		goto out;
 	sqlite3_bind_blob(st, 1, c->serial, (int)c->serial_len, SQLITE_STATIC);
@@ -571,9 +570,6 @@ hk_store_cert_reserve(struct hk_store *s, const struct hk_store_cert *c)
 		sqlite3_bind_blob(st, 6, c->tbs, (int)c->tbs_len,
 		    SQLITE_STATIC);
 	sqlite3_bind_blob(st, 7, c->issuer, (int)c->issuer_len, SQLITE_STATIC);
-	if (c->draft != NULL)
-		sqlite3_bind_blob(st, 8, c->draft, (int)c->draft_len,
-		    SQLITE_STATIC);
 	r = hk_store_cached_run(s, st, "certificates: insert (CPS 4-2-3: "
 	    "one live certificate per resident)");
  out:

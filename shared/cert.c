@@ -1,9 +1,11 @@
 /* cert.c - build, sign (checked), write and read certificates. */
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/asn1t.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -1291,24 +1293,38 @@ hk_cert_sign_issued(X509 *cert, X509 *issuer, EVP_PKEY *key,
 	return hk_cert_sign_checked(cert, key, pub, p, kind, rehearsal);
 }
 
-int
-hk_cert_set_sigalg(X509 *cert, EVP_PKEY *pub, const EVP_MD *md)
+/* The signature AlgorithmIdentifier pub's private key gives with md. */
+static X509_ALGOR *
+sigalg_new(EVP_PKEY *pub, const EVP_MD *md)
 {
-	X509_ALGOR *alg = NULL, *tbs_alg, *outer;
-	const X509_ALGOR *co;
-	int kt, sig = NID_undef, r = HK_ERR_CRYPTO;
+	X509_ALGOR *alg;
+	int kt, sig = NID_undef;
 
 	/* the profile's key types (profile.c): RSA and EC */
 	kt = EVP_PKEY_is_a(pub, "RSA") ? EVP_PKEY_RSA :
 	    EVP_PKEY_is_a(pub, "EC") ? EVP_PKEY_EC : NID_undef;
 	if (kt == NID_undef || OBJ_find_sigid_by_algs(&sig,
-	    EVP_MD_get_type(md), kt) != 1 || (alg = X509_ALGOR_new()) == NULL ||
-	    X509_ALGOR_set0(alg, OBJ_nid2obj(sig), kt == EVP_PKEY_RSA ?
-	    V_ASN1_NULL : V_ASN1_UNDEF, NULL) != 1) {
-		hk_err_set("no signature algorithm for this key and digest");
-		hk_err_add_openssl();
-		goto out;
-	}
+	    EVP_MD_get_type(md), kt) != 1 || (alg = X509_ALGOR_new()) == NULL)
+		goto fail;
+	if (X509_ALGOR_set0(alg, OBJ_nid2obj(sig), kt == EVP_PKEY_RSA ?
+	    V_ASN1_NULL : V_ASN1_UNDEF, NULL) == 1)
+		return alg;
+	X509_ALGOR_free(alg);
+ fail:
+	hk_err_set("no signature algorithm for this key and digest");
+	hk_err_add_openssl();
+	return NULL;
+}
+
+int
+hk_cert_set_sigalg(X509 *cert, EVP_PKEY *pub, const EVP_MD *md)
+{
+	X509_ALGOR *alg, *tbs_alg, *outer;
+	const X509_ALGOR *co;
+	int r = 0;
+
+	if ((alg = sigalg_new(pub, md)) == NULL)
+		return HK_ERR_CRYPTO;
 	/*
 	 * OpenSSL 3.0 has no setter for a certificate's two signature
 	 * AlgorithmIdentifiers (X509_REQ has X509_REQ_set1_signature_algo);
@@ -1322,11 +1338,91 @@ hk_cert_set_sigalg(X509 *cert, EVP_PKEY *pub, const EVP_MD *md)
 	    X509_ALGOR_copy(outer, alg) != 1) {
 		hk_err_set("cannot set the signature algorithm");
 		hk_err_add_openssl();
+		r = HK_ERR_CRYPTO;
+	}
+	X509_ALGOR_free(alg);
+	return r;
+}
+
+/* Certificate (RFC 5280 4.1.1) with the TBSCertificate kept as its bytes:
+ * an unsigned certificate around a recorded TBS, without decoding it. */
+typedef struct {
+	ASN1_TYPE *tbs;			/* tbsCertificate, as recorded */
+	X509_ALGOR *alg;		/* signatureAlgorithm */
+	ASN1_BIT_STRING *sig;		/* signatureValue (empty) */
+} HK_CERT_SHELL;
+
+ASN1_SEQUENCE(HK_CERT_SHELL) = {
+	ASN1_SIMPLE(HK_CERT_SHELL, tbs, ASN1_ANY),
+	ASN1_SIMPLE(HK_CERT_SHELL, alg, X509_ALGOR),
+	ASN1_SIMPLE(HK_CERT_SHELL, sig, ASN1_BIT_STRING),
+} static_ASN1_SEQUENCE_END(HK_CERT_SHELL)
+
+IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(HK_CERT_SHELL)
+IMPLEMENT_STATIC_ASN1_ENCODE_FUNCTIONS(HK_CERT_SHELL)
+
+int
+hk_cert_unsigned_from_tbs(const unsigned char *tbs, size_t len,
+    EVP_PKEY *pub, const EVP_MD *md, X509 **out)
+{
+	HK_CERT_SHELL *sh = NULL;
+	const unsigned char *p = tbs;
+	unsigned char *der = NULL, *t2 = NULL;
+	X509 *x = NULL;
+	int n, n2, r = HK_ERR_PARSE;
+
+	*out = NULL;
+	if (len == 0 || len > INT_MAX || (sh = HK_CERT_SHELL_new()) == NULL) {
+		hk_err_set("the recorded TBSCertificate is empty");
+		r = sh == NULL && len > 0 ? HK_ERR_ALLOC : HK_ERR_PARSE;
 		goto out;
 	}
+	ASN1_TYPE_free(sh->tbs);
+	X509_ALGOR_free(sh->alg);
+	sh->alg = NULL;
+	if ((sh->tbs = d2i_ASN1_TYPE(NULL, &p, (long)len)) == NULL ||
+	    p != tbs + len || ASN1_TYPE_get(sh->tbs) != V_ASN1_SEQUENCE) {
+		hk_err_set("the recorded TBSCertificate is not one DER "
+		    "SEQUENCE");
+		goto out;
+	}
+	if ((sh->alg = sigalg_new(pub, md)) == NULL) {
+		r = HK_ERR_CRYPTO;
+		goto out;
+	}
+	if ((n = i2d_HK_CERT_SHELL(sh, &der)) <= 0) {
+		hk_err_set("cannot encode the unsigned certificate");
+		r = HK_ERR_CRYPTO;
+		goto out;
+	}
+	p = der;
+	if ((x = d2i_X509(NULL, &p, n)) == NULL || p != der + n) {
+		hk_err_set("the recorded TBSCertificate does not parse as a "
+		    "certificate's");
+		goto out;
+	}
+	/* the recorded signature field is the key's, and the TBS re-encodes
+	 * to the same bytes (DER) */
+	if (X509_ALGOR_cmp(X509_get0_tbs_sigalg(x), sh->alg) != 0) {
+		hk_err_set("the recorded TBSCertificate's signature algorithm "
+		    "is not the issuing key's");
+		r = HK_ERR_INVALID;
+		goto out;
+	}
+	if ((n2 = i2d_re_X509_tbs(x, &t2)) <= 0 || (size_t)n2 != len ||
+	    memcmp(t2, tbs, len) != 0) {
+		hk_err_set("the recorded TBSCertificate is not DER");
+		goto out;
+	}
+	*out = x;
+	x = NULL;
 	r = 0;
-out:
-	X509_ALGOR_free(alg);
+ out:
+	ERR_clear_error();
+	X509_free(x);
+	OPENSSL_free(der);
+	OPENSSL_free(t2);
+	HK_CERT_SHELL_free(sh);
 	return r;
 }
 

@@ -195,6 +195,15 @@ int hk_cert_write(X509 *cert, const char *der_path, const char *pem_path);
  */
 int hk_cert_set_sigalg(X509 *cert, EVP_PKEY *pub, const EVP_MD *md);
 /*
+ * The unsigned certificate around a recorded TBSCertificate (its bytes
+ * kept as they are, an empty signature), to be signed by pub's private key
+ * with md: refused (one line) unless tbs is one DER TBSCertificate whose
+ * signature field is that key's algorithm. To sign again what was recorded
+ * before a crash.
+ */
+int hk_cert_unsigned_from_tbs(const unsigned char *tbs, size_t len,
+    EVP_PKEY *pub, const EVP_MD *md, X509 **out);
+/*
  * SHA-256 of the TBSCertificate that a key like pub will sign with md, for
  * the operators to confirm before the real signature (hk_cert_set_sigalg
  * fixes the signature algorithm fields).

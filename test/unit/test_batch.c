@@ -57,8 +57,6 @@ cert(struct hk_store_cert *c, unsigned char serial, unsigned char issuer,
 	c->not_after = 1775000000 + 3 * 365 * 86400;
 	c->tbs = (const unsigned char *)"tbs";
 	c->tbs_len = 3;
-	c->draft = (const unsigned char *)"draft";
-	c->draft_len = 5;
 }
 
 static int
@@ -214,7 +212,7 @@ struct found {
 	int n;				/* rows seen */
 	unsigned char serial[4];	/* serial[1] of each */
 	int reason[4];			/* replaced_each: its reason */
-	int tbs_ok;			/* pending_each: tbs and draft given */
+	int tbs_ok;			/* pending_each: the tbs given */
 };
 
 static int
@@ -223,8 +221,7 @@ each_pending(const struct hk_store_cert *c, void *arg)
 	struct found *f = arg;
 
 	f->serial[f->n++] = c->serial[1];
-	f->tbs_ok += c->tbs_len == 3 && memcmp(c->tbs, "tbs", 3) == 0 &&
-	    c->draft_len == 5 && memcmp(c->draft, "draft", 5) == 0;
+	f->tbs_ok += c->tbs_len == 3 && memcmp(c->tbs, "tbs", 3) == 0;
 	return 0;
 }
 
@@ -366,43 +363,73 @@ tbs_of(const unsigned char *der, int len, unsigned char **tbs)
 	return n;
 }
 
-Test(batch, tbs_of_the_draft_is_the_one_signed)
+/*
+ * The TBSCertificate reserved is byte for byte the one the issuer signs,
+ * and recovery's unsigned certificate around it (hk_cert_unsigned_from_tbs)
+ * signs to the same certificate (PKCS#1 v1.5 is deterministic).
+ */
+Test(batch, tbs_reserved_is_the_one_signed_and_recovered)
 {
 	struct env v;
-	struct hk_issue_item it;
-	unsigned char *t1 = NULL, *t2 = NULL;
-	const unsigned char *p;
-	const ASN1_BIT_STRING *sig;
-	const X509_ALGOR *alg;
-	X509 *draft;
-	int n1, n2;
+	struct hk_issue_item it, again;
+	unsigned char *t2 = NULL;
+	EVP_PKEY *p384;
+	X509 *x = NULL;
+	int n2;
 
 	env_open(&v);
 	cr_assert_eq(hk_issue_prepare(&v.e, 2, LINE, v.ctx.now, &it), 0);
 	cr_assert_eq(it.refused, 0, "%s", it.reason);
 	cr_assert_eq(EVP_PKEY_get_bits(it.key), 2048);
-	/* the draft: the issuer's algorithm, no signature yet */
-	p = it.draft;
-	cr_assert_not_null(draft = d2i_X509(NULL, &p, it.draft_len));
-	X509_get0_signature(&sig, &alg, draft);
-	cr_assert_eq(ASN1_STRING_length(sig), 0);
-	cr_assert_eq(OBJ_obj2nid(alg->algorithm), NID_sha256WithRSAEncryption);
-	X509_free(draft);
-	n1 = tbs_of(it.draft, it.draft_len, &t1);
+	cr_assert_eq(OBJ_obj2nid(X509_get0_tbs_sigalg(it.x)->algorithm),
+	    NID_sha256WithRSAEncryption);
 	hk_issue_sign(&it);
 	cr_assert_eq(it.sign_r, 0, "%s", it.sign_err);
 	n2 = tbs_of(it.der, it.der_len, &t2);
-	cr_assert(n1 == it.tbs_len && n2 == it.tbs_len &&
-	    memcmp(t1, it.tbs, (size_t)n1) == 0 &&
-	    memcmp(t2, it.tbs, (size_t)n2) == 0,
-	    "draft, reserved and signed TBSCertificate are the same bytes");
-	cr_assert(it.draft_len != it.der_len ||
-	    memcmp(it.draft, it.der, (size_t)it.der_len) != 0);
+	cr_assert(n2 == it.tbs_len && memcmp(t2, it.tbs, (size_t)n2) == 0,
+	    "reserved and signed TBSCertificate are the same bytes");
 	cr_assert_eq(X509_verify(it.x, X509_get0_pubkey(v.issuer)), 1);
 	cr_assert_str_eq(it.c.municipality, "431010");
 	cr_assert_eq(it.c.serial_len, 20);
 	cr_assert_eq(it.c.tbs, it.tbs);
-	OPENSSL_free(t1);
+
+	/* recovery: the recorded TBS alone, signed again */
+	memset(&again, 0, sizeof(again));
+	cr_assert_eq(hk_cert_unsigned_from_tbs(it.tbs, (size_t)it.tbs_len,
+	    v.e.ipub, v.e.md, &again.x), 0, "%s", hk_err_msg());
+	cr_assert_not_null(again.tbs = OPENSSL_memdup(it.tbs,
+	    (size_t)it.tbs_len));
+	again.tbs_len = it.tbs_len;
+	again.key = it.key;
+	again.pub = it.pub;
+	again.md = it.md;
+	memcpy(again.hex, it.hex, sizeof(again.hex));
+	hk_issue_sign(&again);
+	cr_assert_eq(again.sign_r, 0, "%s", again.sign_err);
+	cr_assert(again.der_len == it.der_len && memcmp(again.der, it.der,
+	    (size_t)it.der_len) == 0, "signed again: the same certificate");
+	hk_issue_item_clear(&again);
+
+	/* refused: not one DER SEQUENCE, trailing bytes, another key type */
+	cr_assert_eq(hk_cert_unsigned_from_tbs(it.tbs, (size_t)it.tbs_len - 1,
+	    v.e.ipub, v.e.md, &x), HK_ERR_PARSE);
+	cr_assert_null(x);
+	cr_assert_str_eq(hk_err_msg(), "the recorded TBSCertificate is not one "
+	    "DER SEQUENCE");
+	cr_assert_eq(hk_cert_unsigned_from_tbs((const unsigned char *)"\x30"
+	    "\x00\x00", 3, v.e.ipub, v.e.md, &x), HK_ERR_PARSE);
+	cr_assert_eq(hk_cert_unsigned_from_tbs((const unsigned char *)"\x30"
+	    "\x00", 2, v.e.ipub, v.e.md, &x), HK_ERR_PARSE);
+	cr_assert_str_eq(hk_err_msg(), "the recorded TBSCertificate does not "
+	    "parse as a certificate's");
+	cr_assert_not_null(p384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+	    "P-384"));
+	cr_assert_eq(hk_cert_unsigned_from_tbs(it.tbs, (size_t)it.tbs_len,
+	    p384, EVP_sha384(), &x), HK_ERR_INVALID);
+	cr_assert_null(x);
+	cr_assert_str_eq(hk_err_msg(), "the recorded TBSCertificate's "
+	    "signature algorithm is not the issuing key's");
+	EVP_PKEY_free(p384);
 	OPENSSL_free(t2);
 	hk_issue_item_clear(&it);
 	env_close(&v);

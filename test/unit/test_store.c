@@ -79,18 +79,22 @@ Test(store, create_twice_refused_and_reopen)
  * (docs/store.md, schema versions). */
 Test(store, other_schema_version_refused)
 {
-	char p[4096];
+	char p[4096], sql[128], want[128];
 	struct hk_store *s = fresh("store_schema", p, sizeof(p)), *s2 = NULL;
 
 	hk_store_close(s);
-	cr_assert_eq(raw(p, "UPDATE meta SET value = '1' WHERE key = "
-	    "'schema'"), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%d' WHERE key = "
+	    "'schema'", HK_STORE_SCHEMA - 1);
+	cr_assert_eq(raw(p, sql), SQLITE_OK);
 	cr_assert_eq(hk_store_open(p, 0, &s2), HK_ERR_STATE);
 	cr_assert_null(s2);
-	cr_assert(strstr(hk_err_msg(), "the store is of schema 1; this "
-	    "hanko-online reads schema 2 only") != NULL, "%s", hk_err_msg());
-	cr_assert_eq(raw(p, "UPDATE meta SET value = '2' WHERE key = "
-	    "'schema' AND value = '1'"), SQLITE_OK);
+	snprintf(want, sizeof(want), "the store is of schema %d; this "
+	    "hanko-online reads schema %d only", HK_STORE_SCHEMA - 1,
+	    HK_STORE_SCHEMA);
+	cr_assert(strstr(hk_err_msg(), want) != NULL, "%s", hk_err_msg());
+	snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%d' WHERE key = "
+	    "'schema' AND value = '%d'", HK_STORE_SCHEMA, HK_STORE_SCHEMA - 1);
+	cr_assert_eq(raw(p, sql), SQLITE_OK);
 	cr_assert_eq(hk_store_open(p, 0, &s2), 0, "%s", hk_err_msg());
 	hk_store_close(s2);
 }
