@@ -32,7 +32,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define HK_STORE_SCHEMA		3	/* schema version in meta (docs/store.md) */
+#define HK_STORE_SCHEMA		4	/* schema version in meta (docs/store.md) */
 #define HK_STORE_SERIAL_MAX	20	/* bytes of a serial (RFC 5280 4.1.2.2) */
 #define HK_STORE_RKEY_LEN	32	/* bytes of a resident key (HMAC-SHA-256) */
 #define HK_STORE_HMAC_KEY_LEN	32	/* bytes of the store key */

@@ -372,8 +372,8 @@ hk_store_issuer_revoke(struct hk_store *s, const unsigned char *issuer,
 	if ((r = hk_store_prepare(s, "SELECT serial FROM certificates WHERE "
 	    "issuer = ?1 AND status = 'valid' LIMIT ?2", &w.sel)) != 0 ||
 	    (r = hk_store_prepare(s, "UPDATE certificates SET status = "
-	    "'revoked', revoked_at = ?2, reason = ?3 WHERE serial = ?1 AND "
-	    "status = 'valid'", &w.upd)) != 0 ||
+	    "'revoked', ended = 1, revoked_at = ?2, reason = ?3 WHERE "
+	    "serial = ?1 AND status = 'valid'", &w.upd)) != 0 ||
 	    (r = hk_store_prepare(s, "INSERT INTO crl_entries (serial, "
 	    "municipality, not_after, entry) SELECT serial, municipality, "
 	    "not_after, ?2 FROM certificates WHERE serial = ?1", &w.ins)) != 0)
@@ -409,8 +409,8 @@ hk_store_issuer_revoke(struct hk_store *s, const unsigned char *issuer,
 				goto out;
 		*revoked += n;
 	}
-	if ((r = hk_store_prepare(s, "UPDATE certificates SET status = 'void' "
-	    "WHERE issuer = ?1 AND status = 'pending'", &vd)) != 0)
+	if ((r = hk_store_prepare(s, "UPDATE certificates SET status = 'void', "
+	    "ended = 1 WHERE issuer = ?1 AND status = 'pending'", &vd)) != 0)
 		goto out;
 	sqlite3_bind_blob(vd, 1, issuer, (int)issuer_len, SQLITE_STATIC);
 	if ((rc = sqlite3_step(vd)) != SQLITE_DONE) {

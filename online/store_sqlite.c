@@ -61,8 +61,10 @@ static const char schema_sql[] =
 "  der BLOB,\n"
 "  revoked_at INTEGER,\n"
 "  reason INTEGER CHECK (reason IN (1, 2, 3, 4, 5)),\n"
-"  live INTEGER GENERATED ALWAYS AS (CASE WHEN status IN ('pending',\n"
-"    'valid') THEN 1 END) VIRTUAL,\n"
+"  ended INTEGER CHECK (ended = 1),\n"
+"  live INTEGER GENERATED ALWAYS AS (CASE WHEN ended IS NULL THEN 1 END)\n"
+"    VIRTUAL,\n"
+"  CHECK ((ended IS NULL) = (status IN ('pending', 'valid'))),\n"
 "  CHECK ((status = 'revoked') = (revoked_at IS NOT NULL\n"
 "    AND reason IS NOT NULL)),\n"
 "  CHECK (status NOT IN ('valid', 'revoked') OR der IS NOT NULL)\n"
@@ -70,7 +72,11 @@ static const char schema_sql[] =
 /* CPS 4-2-3: one live certificate per resident. `live` is 1 for a
  * pending or valid row and NULL otherwise, and NULLs never collide in a
  * UNIQUE index: so one index both refuses a second live row and finds a
- * resident's history (one random-keyed B-tree per insert, not two). */
+ * resident's history (one random-keyed B-tree per insert, not two). It is
+ * computed from `ended` (NULL while pending or valid, 1 once revoked or
+ * void: the CHECK above), not from status, so that completing a
+ * certificate (pending->valid) leaves this index alone: SQLite rewrites
+ * the index entries of every column an UPDATE's columns feed. */
 "CREATE UNIQUE INDEX certificates_one_live ON certificates\n"
 "  (resident_key, live);\n"
 "CREATE INDEX certificates_issuer ON certificates (issuer, status);\n"
@@ -616,8 +622,8 @@ hk_store_cert_void(struct hk_store *s, const unsigned char *serial,
 	int r;
 
 	if ((r = check_serial(s, serial, serial_len)) != 0 ||
-	    (r = hk_store_cached(s, "UPDATE certificates SET status = 'void' "
-	    "WHERE serial = ?1", &st)) != 0)
+	    (r = hk_store_cached(s, "UPDATE certificates SET status = 'void', "
+	    "ended = 1 WHERE serial = ?1", &st)) != 0)
 		return r;
 	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
 	return update_cert(s, st, "void");
@@ -641,7 +647,8 @@ hk_store_cert_revoke(struct hk_store *s, const unsigned char *serial,
 	if (own && (r = hk_store_begin(s)) != 0)
 		return r;
 	if ((r = hk_store_cached(s, "UPDATE certificates SET status = "
-	    "'revoked', revoked_at = ?2, reason = ?3 WHERE serial = ?1",
+	    "'revoked', ended = 1, revoked_at = ?2, reason = ?3 WHERE "
+	    "serial = ?1",
 	    &st)) != 0)
 		goto out;
 	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
