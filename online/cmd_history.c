@@ -33,32 +33,13 @@ static const char history_usage[] =
 static int
 parse(struct history_opts *o, int argc, char **argv)
 {
-	int i, r;
+	const struct hk_online_arg args[] = {
+		{ "--resident-id", &o->resident, NULL, 1 },
+		{ NULL, NULL, NULL, 0 },
+	};
 
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
-			if (r != 0)
-				return r;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(history_usage, stdout);
-			return 1;
-		} else if (strcmp(argv[i], "--resident-id") == 0) {
-			if ((o->resident = hk_online_opt_value(argc, argv,
-			    &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else {
-			hk_err_set("%s: unknown argument (see --help)",
-			    argv[i]);
-			return HK_ERR_USAGE;
-		}
-	}
-	if (o->c.state == NULL || o->resident == NULL) {
-		hk_err_set("--state and --resident-id are required (see "
-		    "--help)");
-		return HK_ERR_USAGE;
-	}
-	return 0;
+	return hk_online_parse(&o->c, argc, argv, history_usage, args, NULL);
 }
 
 /* One line per certificate, under the header. */

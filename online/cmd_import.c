@@ -67,33 +67,18 @@ static const char import_usage[] =
 static int
 parse(struct import_opts *o, int argc, char **argv)
 {
-	int i, r;
+	const struct hk_online_arg args[] = {
+		{ "--type", &o->type, NULL, 0 },
+		{ NULL, NULL, NULL, 0 },
+	};
+	const struct hk_online_operand bundle = { "BUNDLE", "BUNDLE",
+	    &o->bundle };
+	int r;
 
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
-			if (r != 0)
-				return r;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(import_usage, stdout);
-			return 1;
-		} else if (strcmp(argv[i], "--type") == 0) {
-			if ((o->type = hk_online_opt_value(argc, argv,
-			    &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
-			hk_err_set("%s: unknown option (see --help)", argv[i]);
-			return HK_ERR_USAGE;
-		} else if (o->bundle != NULL) {
-			hk_err_set("%s: one BUNDLE only", argv[i]);
-			return HK_ERR_USAGE;
-		} else
-			o->bundle = argv[i];
-	}
-	if (o->c.state == NULL || o->bundle == NULL) {
-		hk_err_set("--state and BUNDLE are required (see --help)");
-		return HK_ERR_USAGE;
-	}
+	if ((r = hk_online_parse(&o->c, argc, argv, import_usage, args,
+	    &bundle)) != 0)
+		return r;
 	if (o->type != NULL && !hk_bundle_type_ok(o->type)) {
 		hk_err_set("--type %s: SPEC 4.2: unknown bundle type", o->type);
 		return HK_ERR_USAGE;

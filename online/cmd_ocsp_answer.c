@@ -35,36 +35,15 @@ static const char ocsp_answer_usage[] =
 static int
 parse(struct ocsp_answer_opts *o, int argc, char **argv)
 {
-	int i, r;
+	const struct hk_online_arg args[] = {
+		{ "--request", &o->request, NULL, 1 },
+		{ "--out", &o->out, NULL, 1 },
+		{ NULL, NULL, NULL, 0 },
+	};
 
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
-			if (r != 0)
-				return r;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(ocsp_answer_usage, stdout);
-			return 1;
-		} else if (strcmp(argv[i], "--request") == 0) {
-			if ((o->request = hk_online_opt_value(argc, argv,
-			    &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else if (strcmp(argv[i], "--out") == 0) {
-			if ((o->out = hk_online_opt_value(argc, argv,
-			    &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else {
-			hk_err_set("%s: unknown argument (see --help)",
-			    argv[i]);
-			return HK_ERR_USAGE;
-		}
-	}
-	if (o->c.state == NULL || o->request == NULL || o->out == NULL) {
-		hk_err_set("--state, --request and --out are required (see "
-		    "--help)");
-		return HK_ERR_USAGE;
-	}
-	return 0;
+	return hk_online_parse(&o->c, argc, argv, ocsp_answer_usage, args,
+	    NULL);
 }
 
 /* The key holder's part, as serve's would do it. */

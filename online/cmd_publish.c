@@ -117,42 +117,21 @@ static const char publish_usage[] =
 static int
 parse(struct publish_opts *o, int argc, char **argv)
 {
-	int i, r;
+	const struct hk_online_arg args[] = {
+		{ "--repo", &o->repo, NULL, 1 },
+		{ "--now", NULL, &o->now, 0 },
+		{ "--ldap", &o->ldap.uri, NULL, 0 },
+		{ "--ldap-bind-dn", &o->ldap.bind_dn, NULL, 0 },
+		{ "--ldap-passin", &o->ldap.passin, NULL, 0 },
+		{ "--ldap-starttls", NULL, &o->ldap.starttls, 0 },
+		{ NULL, NULL, NULL, 0 },
+	};
+	int r;
 
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
-			if (r != 0)
-				return r;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(publish_usage, stdout);
-			return 1;
-		} else if (strcmp(argv[i], "--repo") == 0) {
-			if ((o->repo = hk_online_opt_value(argc, argv,
-			    &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else if (strcmp(argv[i], "--now") == 0)
-			o->now = 1;
-		else if (strcmp(argv[i], "--ldap") == 0) {
-			if ((o->ldap.uri = hk_online_opt_value(argc, argv,
-			    &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else if (strcmp(argv[i], "--ldap-bind-dn") == 0) {
-			if ((o->ldap.bind_dn = hk_online_opt_value(argc, argv,
-			    &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else if (strcmp(argv[i], "--ldap-passin") == 0) {
-			if ((o->ldap.passin = hk_online_opt_value(argc, argv,
-			    &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else if (strcmp(argv[i], "--ldap-starttls") == 0)
-			o->ldap.starttls = 1;
-		else {
-			hk_err_set("%s: unknown argument (see --help)",
-			    argv[i]);
-			return HK_ERR_USAGE;
-		}
-	}
+	if ((r = hk_online_parse(&o->c, argc, argv, publish_usage, args,
+	    NULL)) != 0)
+		return r;
 	if ((o->ldap.bind_dn != NULL || o->ldap.passin != NULL ||
 	    o->ldap.starttls) && o->ldap.uri == NULL) {
 		hk_err_set("--ldap-bind-dn, --ldap-passin and --ldap-starttls "
@@ -161,10 +140,6 @@ parse(struct publish_opts *o, int argc, char **argv)
 	}
 	if (o->ldap.uri != NULL && o->ldap.bind_dn == NULL) {
 		hk_err_set("--ldap needs --ldap-bind-dn DN (see --help)");
-		return HK_ERR_USAGE;
-	}
-	if (o->c.state == NULL || o->repo == NULL) {
-		hk_err_set("--state and --repo are required (see --help)");
 		return HK_ERR_USAGE;
 	}
 	return 0;

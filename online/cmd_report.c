@@ -60,34 +60,18 @@ bad:
 static int
 parse(struct report_opts *o, int argc, char **argv)
 {
-	int i, r;
+	const struct hk_online_arg args[] = {
+		{ "--month", &o->month, NULL, 1 },
+		{ "--csv", NULL, &o->csv, 0 },
+		{ "--by-object", NULL, &o->by_object, 0 },
+		{ NULL, NULL, NULL, 0 },
+	};
+	int r;
 
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
-			if (r != 0)
-				return r;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(report_usage, stdout);
-			return 1;
-		} else if (strcmp(argv[i], "--csv") == 0)
-			o->csv = 1;
-		else if (strcmp(argv[i], "--by-object") == 0)
-			o->by_object = 1;
-		else if (strcmp(argv[i], "--month") == 0) {
-			if ((o->month = hk_online_opt_value(argc, argv,
-			    &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else {
-			hk_err_set("%s: unknown argument (see --help)",
-			    argv[i]);
-			return HK_ERR_USAGE;
-		}
-	}
-	if (o->c.state == NULL || o->month == NULL) {
-		hk_err_set("--state and --month are required (see --help)");
-		return HK_ERR_USAGE;
-	}
+	if ((r = hk_online_parse(&o->c, argc, argv, report_usage, args,
+	    NULL)) != 0)
+		return r;
 	if (o->by_object && !o->csv) {
 		hk_err_set("--by-object selects the CSV part; the table shows "
 		    "both parts");

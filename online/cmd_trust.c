@@ -34,35 +34,15 @@ static const char trust_usage[] =
 static int
 parse(struct trust_opts *o, int argc, char **argv)
 {
-	int i, r;
+	const struct hk_online_arg args[] = {
+		{ "--fingerprint", &o->fingerprint, NULL, 1 },
+		{ NULL, NULL, NULL, 0 },
+	};
+	const struct hk_online_operand root = { "ROOT", "root certificate",
+	    &o->root };
 
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
-			if (r != 0)
-				return r;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(trust_usage, stdout);
-			return 1;
-		} else if (strcmp(argv[i], "--fingerprint") == 0) {
-			if ((o->fingerprint = hk_online_opt_value(argc, argv,
-			    &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
-			hk_err_set("%s: unknown option (see --help)", argv[i]);
-			return HK_ERR_USAGE;
-		} else if (o->root != NULL) {
-			hk_err_set("%s: one root certificate only", argv[i]);
-			return HK_ERR_USAGE;
-		} else
-			o->root = argv[i];
-	}
-	if (o->c.state == NULL || o->fingerprint == NULL || o->root == NULL) {
-		hk_err_set("--state, --fingerprint and ROOT are required (see "
-		    "--help)");
-		return HK_ERR_USAGE;
-	}
-	return 0;
+	return hk_online_parse(&o->c, argc, argv, trust_usage, args, &root);
 }
 
 /* "AA:BB:.." or "aabb..": 32 bytes. */

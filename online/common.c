@@ -50,31 +50,88 @@ hk_online_common_opt(struct hk_online_opts *o, int argc, char **argv,
 	return 0;
 }
 
-int
-hk_online_common_parse(struct hk_online_opts *o, int argc, char **argv,
-    const char *usage)
+/* "A, B and C" of the required names, into buf. */
+static void
+required_list(const struct hk_online_arg *args,
+    const struct hk_online_operand *operand, char *buf, size_t len)
 {
-	int i, r;
+	const char *names[HK_ONLINE_ARGS_MAX + 2];
+	size_t n = 0, i, l;
 
-	memset(o, 0, sizeof(*o));
+	names[n++] = "--state";
+	for (i = 0; args != NULL && args[i].name != NULL; i++)
+		if (args[i].required && n < HK_ONLINE_ARGS_MAX + 1)
+			names[n++] = args[i].name;
+	if (operand != NULL)
+		names[n++] = operand->name;
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		l = strlen(buf);
+		snprintf(buf + l, len - l, "%s%s", i == 0 ? "" : i + 1 == n ?
+		    " and " : ", ", names[i]);
+	}
+}
+
+int
+hk_online_parse(struct hk_online_opts *o, int argc, char **argv,
+    const char *usage, const struct hk_online_arg *args,
+    const struct hk_online_operand *operand)
+{
+	const struct hk_online_arg *a;
+	char names[512];
+	int i, r, missing;
+
 	for (i = 1; i < argc; i++) {
 		if (hk_online_common_opt(o, argc, argv, &i, &r)) {
 			if (r != 0)
 				return r;
-		} else if (strcmp(argv[i], "--help") == 0) {
+			continue;
+		}
+		if (strcmp(argv[i], "--help") == 0) {
 			fputs(usage, stdout);
 			return 1;
-		} else {
+		}
+		for (a = args; a != NULL && a->name != NULL; a++)
+			if (strcmp(argv[i], a->name) == 0)
+				break;
+		if (a != NULL && a->name != NULL) {
+			if (a->flag != NULL)
+				*a->flag = 1;
+			else if ((*a->value = hk_online_opt_value(argc, argv,
+			    &i)) == NULL)
+				return HK_ERR_USAGE;
+		} else if (operand == NULL) {
 			hk_err_set("%s: unknown argument (see --help)",
 			    argv[i]);
 			return HK_ERR_USAGE;
-		}
+		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
+			hk_err_set("%s: unknown option (see --help)", argv[i]);
+			return HK_ERR_USAGE;
+		} else if (*operand->value != NULL) {
+			hk_err_set("%s: one %s only", argv[i], operand->what);
+			return HK_ERR_USAGE;
+		} else
+			*operand->value = argv[i];
 	}
-	if (o->state == NULL) {
-		hk_err_set("--state is required (see --help)");
+	missing = o->state == NULL || (operand != NULL &&
+	    *operand->value == NULL);
+	for (a = args; a != NULL && a->name != NULL; a++)
+		missing |= a->required && *a->value == NULL;
+	if (missing) {
+		required_list(args, operand, names, sizeof(names));
+		hk_err_set("%s %s required (see --help)", names,
+		    strchr(names, ' ') != NULL ? "are" : "is");
 		return HK_ERR_USAGE;
 	}
 	return 0;
+}
+
+int
+hk_online_common_parse(struct hk_online_opts *o, int argc, char **argv,
+    const char *usage)
+{
+	memset(o, 0, sizeof(*o));
+	return hk_online_parse(o, argc, argv, usage, NULL, NULL);
 }
 
 int

@@ -51,6 +51,34 @@ int hk_online_common_opt(struct hk_online_opts *o, int argc, char **argv,
  * and --help (usage printed, 1): --state required; 0 or a usage error. */
 int hk_online_common_parse(struct hk_online_opts *o, int argc, char **argv,
     const char *usage);
+
+#define HK_ONLINE_ARGS_MAX	16	/* options of one command's table */
+
+/* An option of a command: "--name VALUE" into *value, or, with flag set,
+ * "--name" alone setting *flag to 1. A table ends with a NULL name. */
+struct hk_online_arg {
+	const char *name;		/* "--month" */
+	const char **value;		/* its value, or NULL for a flag */
+	int *flag;			/* the flag, or NULL for a value */
+	int required;			/* 1: the command needs it */
+};
+/* The one operand a command takes, always required (e.g. BUNDLE). */
+struct hk_online_operand {
+	const char *name;		/* in "... and BUNDLE are required" */
+	const char *what;		/* in "X: one BUNDLE only" */
+	const char **value;		/* where it goes */
+};
+/*
+ * A command line: the common options, --help (usage on stdout, returns 1),
+ * the table's options (args may be NULL) and at most one operand (may be
+ * NULL). The caller zeroes o and the values first. 0, or HK_ERR_USAGE with
+ * one line: "X: unknown argument", "X: unknown option" (with an
+ * operand), "X: one BUNDLE only", "--opt: needs a value", or "--state, --a
+ * and OPERAND are required". Checks between options stay the command's.
+ */
+int hk_online_parse(struct hk_online_opts *o, int argc, char **argv,
+    const char *usage, const struct hk_online_arg *args,
+    const struct hk_online_operand *operand);
 /* "--opt VALUE": the value, or NULL with a usage error set. */
 const char *hk_online_opt_value(int argc, char **argv, int *i);
 /* Apply --clock (refused unless rehearsal). */

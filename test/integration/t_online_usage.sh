@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# t_online_usage.sh - the command lines of hanko-online's commands that share
+# one parser (online/common.c hk_online_parse): --help, a missing option or
+# operand named with the others required, an unknown argument, an option
+# without its value, a second operand, and flags. Each refusal is one line
+# on stderr with exit 2 (hanko-online(1), EXIT STATUS), before any state
+# folder is read: --state names a folder that does not exist.
+. "$(dirname "$0")/lib.sh"
+ON=${ON:-$HANKO_ONLINE}
+fresh_tmp
+T=$HANKO_TMP
+NO=$T/no-such-state
+
+for c in history ocsp-answer trust report import publish responder ocsp-refresh; do
+	check "$c --help: the usage on stdout, exit 0" bash -c \
+		"'$ON' $c --help >'$T/help' 2>'$T/help.err' && grep -q '^usage: hanko-online $c ' '$T/help' && ! test -s '$T/help.err'"
+done
+
+fails "history: --resident-id missing" 2 "^hanko-online history: --state and --resident-id are required \(see --help\)$" \
+	"$ON" history --state "$NO"
+fails "ocsp-answer: both files missing" 2 "--state, --request and --out are required" \
+	"$ON" ocsp-answer --state "$NO"
+fails "ocsp-answer: --out without its value" 2 "--out: needs a value" \
+	"$ON" ocsp-answer --state "$NO" --request r --out
+fails "trust: ROOT missing" 2 "--state, --fingerprint and ROOT are required" \
+	"$ON" trust --state "$NO" --fingerprint 00
+fails "trust: a second root" 2 "b.pem: one root certificate only" \
+	"$ON" trust --state "$NO" --fingerprint 00 a.pem b.pem
+fails "trust: an unknown option (a command with an operand)" 2 "--finger: unknown option" \
+	"$ON" trust --state "$NO" --finger 00 a.pem
+fails "import: BUNDLE missing" 2 "--state and BUNDLE are required" \
+	"$ON" import --state "$NO" --type arl-batch
+fails "import: a second bundle" 2 "two: one BUNDLE only" \
+	"$ON" import --state "$NO" one two
+fails "import: an unknown bundle type (the command's own check, after the parse)" 2 "--type nope: SPEC 4.2: unknown bundle type" \
+	"$ON" import --state "$NO" --type nope one
+fails "report: an unknown argument (a command without operands)" 2 "^hanko-online report: extra: unknown argument \(see --help\)$" \
+	"$ON" report --state "$NO" --month 2026-04 extra
+fails "report: --by-object is a flag, and needs --csv" 2 "--by-object selects the CSV part" \
+	"$ON" report --state "$NO" --month 2026-04 --by-object
+fails "report: --state missing" 2 "--state and --month are required" \
+	"$ON" report --month 2026-04 --csv
+fails "publish: --repo missing" 2 "--state and --repo are required" \
+	"$ON" publish --state "$NO" --now
+fails "publish: --ldap-starttls (a flag) without --ldap" 2 "need --ldap URI" \
+	"$ON" publish --state "$NO" --repo r --ldap-starttls
+fails "publish: --ldap without a bind DN" 2 "--ldap needs --ldap-bind-dn" \
+	"$ON" publish --state "$NO" --repo r --ldap ldap://127.0.0.1:1
+fails "responder: --state missing (common options only)" 2 "^hanko-online responder: --state is required \(see --help\)$" \
+	"$ON" responder
+fails "ocsp-refresh: an unknown argument" 2 "--now: unknown argument" \
+	"$ON" ocsp-refresh --state "$NO" --now
+# Past the parse, the missing state folder is what is refused (exit 3).
+rc=0; "$ON" history --state "$NO" --resident-id 12345678901 >/dev/null 2>"$T/err" || rc=$?
+check "a complete command line goes on to the state (exit 3: no state)" test "$rc" = 3
+check "... and nothing was made" test ! -e "$NO"
+finish
