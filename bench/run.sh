@@ -68,10 +68,11 @@ bench_issue() {
 	# Where the CPU goes: the token's signature costs rawcpu ms wherever
 	# it runs; at 0.85 of the raw rate on $CORES cores everything else may
 	# cost at most CORES / (0.85 raw) - rawcpu.
-	awk -v c="${tc#* }" -v n="$ok1" -v s="$rawcpu" -v raw="$rawn" -v k="$CORES" 'BEGIN {
+	awk -v c="${tc#* }" -v t="$t1" -v n="$ok1" -v s="$rawcpu" -v raw="$rawn" -v k="$CORES" 'BEGIN {
 		h = c * 1000 / n; b = k * 1000 / (0.85 * raw) - s
 		printf "   CPU per certificate: hanko %.3f ms, of which the token'"'"'s signature %.3f ms (raw); the rest %.3f ms\n", h, s, h - s
 		printf "   at 0.85 of raw on %d cores the rest may cost at most %.3f ms\n", k, b
+		printf "   cores busy: hanko %.2f, the raw signing run %.2f, of %d\n", c / t, s * raw / 1000, k
 	}'
 
 	# the peer: openssl ca with a file key
