@@ -534,6 +534,7 @@ each_pending(const struct hk_store_cert *c, void *arg)
 	struct gen_key *k = NULL;
 	char (*nw)[600];
 	X509 *ca;
+	int r;
 
 	if (rc->n == rc->cap) {
 		size_t cap = rc->cap ? 2 * rc->cap : 64;
@@ -554,11 +555,14 @@ each_pending(const struct hk_store_cert *c, void *arg)
 	it->c = *c;
 	it->c.tbs = NULL;
 	hk_issue_hex(c->serial, c->serial_len, it->hex);
-	if (c->tbs == NULL || c->tbs_len == 0 || (it->tbs = OPENSSL_memdup(c->tbs,
-	    c->tbs_len)) == NULL) {
+	if (c->tbs == NULL || c->tbs_len == 0 || c->tbs_len > INT_MAX) {
 		snprintf(rc->why[rc->n - 1], 600, "no TBSCertificate recorded");
 		return 0;
 	}
+	/* out of memory stops the run: the rows stay pending (a void is for
+	 * what can never be signed) */
+	if ((it->tbs = OPENSSL_memdup(c->tbs, c->tbs_len)) == NULL)
+		return HK_ERR_ALLOC;
 	it->tbs_len = (int)c->tbs_len;
 	it->c.tbs = it->tbs;
 	if ((ca = ca_of(w, c)) == NULL || (k = key_of(w, ca)) == NULL)
@@ -570,10 +574,15 @@ each_pending(const struct hk_store_cert *c, void *arg)
 	else if (X509_cmp_time(X509_get0_notAfter(ca), &now) <= 0)
 		snprintf(rc->why[rc->n - 1], 600, "its issuing CA certificate "
 		    "has expired");
-	else if (hk_cert_unsigned_from_tbs(it->tbs, (size_t)it->tbs_len,
-	    k->pub, hk_cert_md(w->p, k->pub), &it->x) != 0)
+	else if ((r = hk_cert_unsigned_from_tbs(it->tbs, (size_t)it->tbs_len,
+	    k->pub, hk_cert_md(w->p, k->pub), &it->x)) != 0) {
+		/* bytes that are not a TBSCertificate of this key can never
+		 * be signed; anything else stops the run with the rows
+		 * pending */
+		if (r != HK_ERR_PARSE && r != HK_ERR_INVALID)
+			return r;
 		snprintf(rc->why[rc->n - 1], 600, "%s", hk_err_msg());
-	else {
+	} else {
 		it->key = k->key;
 		it->pub = k->pub;
 		it->md = hk_cert_md(w->p, k->pub);
