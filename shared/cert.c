@@ -1372,9 +1372,12 @@ hk_cert_unsigned_from_tbs(const unsigned char *tbs, size_t len,
 	int n, n2, r = HK_ERR_PARSE;
 
 	*out = NULL;
-	if (len == 0 || len > INT_MAX || (sh = HK_CERT_SHELL_new()) == NULL) {
-		hk_err_set("the recorded TBSCertificate is empty");
-		r = sh == NULL && len > 0 ? HK_ERR_ALLOC : HK_ERR_PARSE;
+	if (len == 0 || len > INT_MAX) {
+		hk_err_set("the recorded TBSCertificate is empty or too long");
+		goto out;
+	}
+	if ((sh = HK_CERT_SHELL_new()) == NULL) {
+		r = HK_ERR_ALLOC;
 		goto out;
 	}
 	ASN1_TYPE_free(sh->tbs);
