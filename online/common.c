@@ -116,7 +116,7 @@ hk_online_parse(struct hk_online_opts *o, int argc, char **argv,
 	missing = o->state == NULL || (operand != NULL &&
 	    *operand->value == NULL);
 	for (a = args; a != NULL && a->name != NULL; a++)
-		missing |= a->required && *a->value == NULL;
+		missing |= a->required && a->value != NULL && *a->value == NULL;
 	if (missing) {
 		required_list(args, operand, names, sizeof(names));
 		hk_err_set("%s %s required (see --help)", names,

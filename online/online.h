@@ -60,7 +60,7 @@ struct hk_online_arg {
 	const char *name;		/* "--month" */
 	const char **value;		/* its value, or NULL for a flag */
 	int *flag;			/* the flag, or NULL for a value */
-	int required;			/* 1: the command needs it */
+	int required;			/* 1: the command needs it (values only) */
 };
 /* The one operand a command takes, always required (e.g. BUNDLE). */
 struct hk_online_operand {
