@@ -61,7 +61,7 @@
 struct check_opts {
 	struct hk_online_opts c;	/* --state, --clock */
 	int dry_run;			/* --dry-run: report only */
-	long pending_age;		/* --pending-age SECONDS */
+	int pending_age;		/* --pending-age SECONDS */
 };
 
 /* A certificate of a double issuance to revoke. */
@@ -103,42 +103,16 @@ static const char check_usage[] =
 static int
 parse(struct check_opts *o, int argc, char **argv)
 {
-	const char *v;
-	char *end;
-	int i, r;
+	const struct hk_online_arg args[] = {
+		{ .name = "--dry-run", .flag = &o->dry_run },
+		{ .name = "--pending-age", .num = &o->pending_age, .lo = 0,
+		    .hi = 31622400, .rule = "seconds, 0 to 31622400 (a year)" },
+		{ .name = NULL },
+	};
 
 	memset(o, 0, sizeof(*o));
 	o->pending_age = PENDING_AGE;
-	for (i = 1; i < argc; i++) {
-		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
-			if (r != 0)
-				return r;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(check_usage, stdout);
-			return 1;
-		} else if (strcmp(argv[i], "--dry-run") == 0)
-			o->dry_run = 1;
-		else if (strcmp(argv[i], "--pending-age") == 0) {
-			if ((v = hk_online_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
-			o->pending_age = strtol(v, &end, 10);
-			if (*v < '0' || *v > '9' || *end != '\0' ||
-			    o->pending_age < 0 || o->pending_age > 31622400) {
-				hk_err_set("--pending-age %s: seconds, 0 to "
-				    "31622400 (a year)", v);
-				return HK_ERR_USAGE;
-			}
-		} else {
-			hk_err_set("%s: unknown argument (see --help)",
-			    argv[i]);
-			return HK_ERR_USAGE;
-		}
-	}
-	if (o->c.state == NULL) {
-		hk_err_set("--state is required (see --help)");
-		return HK_ERR_USAGE;
-	}
-	return 0;
+	return hk_online_parse(&o->c, argc, argv, check_usage, args, NULL);
 }
 
 static void

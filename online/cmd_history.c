@@ -34,8 +34,9 @@ static int
 parse(struct history_opts *o, int argc, char **argv)
 {
 	const struct hk_online_arg args[] = {
-		{ "--resident-id", &o->resident, NULL, 1 },
-		{ NULL, NULL, NULL, 0 },
+		{ .name = "--resident-id", .value = &o->resident,
+		    .required = 1 },
+		{ .name = NULL },
 	};
 
 	memset(o, 0, sizeof(*o));

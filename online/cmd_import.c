@@ -68,8 +68,8 @@ static int
 parse(struct import_opts *o, int argc, char **argv)
 {
 	const struct hk_online_arg args[] = {
-		{ "--type", &o->type, NULL, 0 },
-		{ NULL, NULL, NULL, 0 },
+		{ .name = "--type", .value = &o->type },
+		{ .name = NULL },
 	};
 	const struct hk_online_operand bundle = { "BUNDLE", "BUNDLE",
 	    &o->bundle };

@@ -81,44 +81,20 @@ static const char init_usage[] =
 static int
 parse(struct init_opts *o, int argc, char **argv)
 {
-	int i, r;
+	const struct hk_online_arg args[] = {
+		{ .name = "--profile", .value = &o->profile, .required = 1 },
+		{ .name = "--municipalities", .value = &o->munis },
+		{ .name = "--module", .value = &o->module },
+		{ .name = "--token-label", .value = &o->label },
+		{ .name = "--rehearsal", .flag = &o->rehearsal },
+		{ .name = NULL },
+	};
+	int r;
 
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
-			if (r != 0)
-				return r;
-		} else if (strcmp(a, "--help") == 0) {
-			fputs(init_usage, stdout);
-			return 1;
-		} else if (strcmp(a, "--rehearsal") == 0)
-			o->rehearsal = 1;
-		else if (strcmp(a, "--profile") == 0) {
-			if ((o->profile = hk_online_opt_value(argc, argv,
-			    &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else if (strcmp(a, "--municipalities") == 0) {
-			if ((o->munis = hk_online_opt_value(argc, argv,
-			    &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else if (strcmp(a, "--module") == 0) {
-			if ((o->module = hk_online_opt_value(argc, argv,
-			    &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else if (strcmp(a, "--token-label") == 0) {
-			if ((o->label = hk_online_opt_value(argc, argv,
-			    &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else {
-			hk_err_set("%s: unknown option (see --help)", a);
-			return HK_ERR_USAGE;
-		}
-	}
-	if (o->c.state == NULL || o->profile == NULL) {
-		hk_err_set("--state and --profile are required (see --help)");
-		return HK_ERR_USAGE;
-	}
+	if ((r = hk_online_parse(&o->c, argc, argv, init_usage, args,
+	    NULL)) != 0)
+		return r;
 	if (o->munis == NULL) {
 		/* installed copy, else the source tree's (a build run) */
 		o->munis = HANKO_ONLINE_DATA "/municipalities-kumamoto.csv";

@@ -141,72 +141,26 @@ static const char issue_usage[] =
 "                          [--chunk N] [--threads N] [--clock T]\n";
 
 static int
-int_opt(int argc, char **argv, int *i, int lo, int hi, int *out)
-{
-	const char *v, *name = argv[*i];
-	char *end;
-	long n;
-
-	if ((v = hk_online_opt_value(argc, argv, i)) == NULL)
-		return HK_ERR_USAGE;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || *v == '\0' || *end != '\0' || n < lo || n > hi) {
-		hk_err_set("%s %s: a number from %d to %d", name, v, lo, hi);
-		return HK_ERR_USAGE;
-	}
-	*out = (int)n;
-	return 0;
-}
-
-static int
 parse(struct issue_opts *o, int argc, char **argv)
 {
+	const struct hk_online_arg args[] = {
+		{ .name = "--batch", .value = &o->batch, .required = 1 },
+		{ .name = "--out", .value = &o->out, .required = 1 },
+		{ .name = "--replace", .flag = &o->replace },
+		{ .name = "--chunk", .num = &o->chunk, .lo = CHUNK_MIN,
+		    .hi = CHUNK_MAX },
+		{ .name = "--threads", .num = &o->threads, .lo = 1,
+		    .hi = HK_ISSUE_THREADS_MAX },
+		{ .name = NULL },
+	};
 	long ncpu;
-	int i, r;
 
 	memset(o, 0, sizeof(*o));
 	o->chunk = CHUNK_DEFAULT;
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	o->threads = ncpu < 1 ? 1 : ncpu > HK_ISSUE_THREADS_MAX ?
 	    HK_ISSUE_THREADS_MAX : (int)ncpu;
-	for (i = 1; i < argc; i++) {
-		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
-			if (r != 0)
-				return r;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(issue_usage, stdout);
-			return 1;
-		} else if (strcmp(argv[i], "--batch") == 0) {
-			if ((o->batch = hk_online_opt_value(argc, argv,
-			    &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else if (strcmp(argv[i], "--out") == 0) {
-			if ((o->out = hk_online_opt_value(argc, argv,
-			    &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else if (strcmp(argv[i], "--replace") == 0) {
-			o->replace = 1;
-		} else if (strcmp(argv[i], "--chunk") == 0) {
-			if ((r = int_opt(argc, argv, &i, CHUNK_MIN, CHUNK_MAX,
-			    &o->chunk)) != 0)
-				return r;
-		} else if (strcmp(argv[i], "--threads") == 0) {
-			if ((r = int_opt(argc, argv, &i, 1,
-			    HK_ISSUE_THREADS_MAX, &o->threads)) != 0)
-				return r;
-		} else {
-			hk_err_set("%s: unknown argument (see --help)",
-			    argv[i]);
-			return HK_ERR_USAGE;
-		}
-	}
-	if (o->c.state == NULL || o->batch == NULL || o->out == NULL) {
-		hk_err_set("--state, --batch and --out are required (see "
-		    "--help)");
-		return HK_ERR_USAGE;
-	}
-	return 0;
+	return hk_online_parse(&o->c, argc, argv, issue_usage, args, NULL);
 }
 
 /* ---- opening: state, store, token keys, issuing CA ------------------ */

@@ -33,61 +33,22 @@ static const char ldap_usage[] =
 static int
 parse(struct ldap_opts *o, int argc, char **argv)
 {
-	const char *v;
-	char *end;
-	long t;
-	int i, r;
+	char rule[64];
+	const struct hk_online_arg args[] = {
+		{ .name = "--repo", .value = &o->repo, .required = 1 },
+		{ .name = "--ldap", .value = &o->uri, .required = 1 },
+		{ .name = "--bind-dn", .value = &o->bind_dn, .required = 1 },
+		{ .name = "--passin", .value = &o->passin },
+		{ .name = "--starttls", .flag = &o->starttls },
+		{ .name = "--timeout", .num = &o->timeout, .lo = 1,
+		    .hi = HK_LDAP_TIMEOUT_MAX, .rule = rule },
+		{ .name = NULL },
+	};
 
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
-			if (r != 0)
-				return r;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(ldap_usage, stdout);
-			return 1;
-		} else if (strcmp(argv[i], "--starttls") == 0) {
-			o->starttls = 1;
-		} else if (strcmp(argv[i], "--repo") == 0 ||
-		    strcmp(argv[i], "--ldap") == 0 ||
-		    strcmp(argv[i], "--bind-dn") == 0 ||
-		    strcmp(argv[i], "--passin") == 0 ||
-		    strcmp(argv[i], "--timeout") == 0) {
-			const char *opt = argv[i];
-
-			if ((v = hk_online_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
-			if (strcmp(opt, "--repo") == 0)
-				o->repo = v;
-			else if (strcmp(opt, "--ldap") == 0)
-				o->uri = v;
-			else if (strcmp(opt, "--bind-dn") == 0)
-				o->bind_dn = v;
-			else if (strcmp(opt, "--passin") == 0)
-				o->passin = v;
-			else {
-				t = strtol(v, &end, 10);
-				if (*v < '1' || *v > '9' || *end != '\0' ||
-				    t > HK_LDAP_TIMEOUT_MAX) {
-					hk_err_set("--timeout %s: expected 1 "
-					    "to %d seconds", v,
-					    HK_LDAP_TIMEOUT_MAX);
-					return HK_ERR_USAGE;
-				}
-				o->timeout = (int)t;
-			}
-		} else {
-			hk_err_set("%s: unknown option (see --help)", argv[i]);
-			return HK_ERR_USAGE;
-		}
-	}
-	if (o->c.state == NULL || o->repo == NULL || o->uri == NULL ||
-	    o->bind_dn == NULL) {
-		hk_err_set("--state, --repo, --ldap and --bind-dn are required "
-		    "(see --help)");
-		return HK_ERR_USAGE;
-	}
-	return 0;
+	snprintf(rule, sizeof(rule), "expected 1 to %d seconds",
+	    HK_LDAP_TIMEOUT_MAX);
+	return hk_online_parse(&o->c, argc, argv, ldap_usage, args, NULL);
 }
 
 int

@@ -36,9 +36,9 @@ static int
 parse(struct ocsp_answer_opts *o, int argc, char **argv)
 {
 	const struct hk_online_arg args[] = {
-		{ "--request", &o->request, NULL, 1 },
-		{ "--out", &o->out, NULL, 1 },
-		{ NULL, NULL, NULL, 0 },
+		{ .name = "--request", .value = &o->request, .required = 1 },
+		{ .name = "--out", .value = &o->out, .required = 1 },
+		{ .name = NULL },
 	};
 
 	memset(o, 0, sizeof(*o));

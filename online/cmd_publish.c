@@ -118,13 +118,13 @@ static int
 parse(struct publish_opts *o, int argc, char **argv)
 {
 	const struct hk_online_arg args[] = {
-		{ "--repo", &o->repo, NULL, 1 },
-		{ "--now", NULL, &o->now, 0 },
-		{ "--ldap", &o->ldap.uri, NULL, 0 },
-		{ "--ldap-bind-dn", &o->ldap.bind_dn, NULL, 0 },
-		{ "--ldap-passin", &o->ldap.passin, NULL, 0 },
-		{ "--ldap-starttls", NULL, &o->ldap.starttls, 0 },
-		{ NULL, NULL, NULL, 0 },
+		{ .name = "--repo", .value = &o->repo, .required = 1 },
+		{ .name = "--now", .flag = &o->now },
+		{ .name = "--ldap", .value = &o->ldap.uri },
+		{ .name = "--ldap-bind-dn", .value = &o->ldap.bind_dn },
+		{ .name = "--ldap-passin", .value = &o->ldap.passin },
+		{ .name = "--ldap-starttls", .flag = &o->ldap.starttls },
+		{ .name = NULL },
 	};
 	int r;
 

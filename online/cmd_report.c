@@ -61,10 +61,10 @@ static int
 parse(struct report_opts *o, int argc, char **argv)
 {
 	const struct hk_online_arg args[] = {
-		{ "--month", &o->month, NULL, 1 },
-		{ "--csv", NULL, &o->csv, 0 },
-		{ "--by-object", NULL, &o->by_object, 0 },
-		{ NULL, NULL, NULL, 0 },
+		{ .name = "--month", .value = &o->month, .required = 1 },
+		{ .name = "--csv", .flag = &o->csv },
+		{ .name = "--by-object", .flag = &o->by_object },
+		{ .name = NULL },
 	};
 	int r;
 

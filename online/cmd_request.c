@@ -92,42 +92,20 @@ struct request_work {
 static int
 parse(struct request_opts *o, int argc, char **argv)
 {
-	int i, r;
+	const struct hk_online_arg args[] = {
+		{ .name = "--type", .value = &o->type, .required = 1 },
+		{ .name = "--out", .value = &o->out, .required = 1 },
+		{ .name = "--reason", .value = &o->reason },
+		{ .name = "--serial", .value = &o->serial },
+		{ .name = "--note", .value = &o->note },
+		{ .name = NULL },
+	};
+	int r;
 
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], **slot = NULL;
-		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
-			if (r != 0)
-				return r;
-			continue;
-		}
-		if (strcmp(a, "--help") == 0) {
-			fputs(request_usage, stdout);
-			return 1;
-		}
-		if (strcmp(a, "--type") == 0)
-			slot = &o->type;
-		else if (strcmp(a, "--out") == 0)
-			slot = &o->out;
-		else if (strcmp(a, "--reason") == 0)
-			slot = &o->reason;
-		else if (strcmp(a, "--serial") == 0)
-			slot = &o->serial;
-		else if (strcmp(a, "--note") == 0)
-			slot = &o->note;
-		if (slot == NULL) {
-			hk_err_set("%s: unknown option (see --help)", a);
-			return HK_ERR_USAGE;
-		}
-		if ((*slot = hk_online_opt_value(argc, argv, &i)) == NULL)
-			return HK_ERR_USAGE;
-	}
-	if (o->c.state == NULL || o->type == NULL || o->out == NULL) {
-		hk_err_set("--state, --type and --out are required (see "
-		    "--help)");
-		return HK_ERR_USAGE;
-	}
+	if ((r = hk_online_parse(&o->c, argc, argv, request_usage, args,
+	    NULL)) != 0)
+		return r;
 	if (strcmp(o->type, "csr") != 0 &&
 	    strcmp(o->type, "revocation-request") != 0) {
 		hk_err_set("--type %s: SPEC 13: the online side sends csr or "

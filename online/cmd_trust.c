@@ -35,8 +35,9 @@ static int
 parse(struct trust_opts *o, int argc, char **argv)
 {
 	const struct hk_online_arg args[] = {
-		{ "--fingerprint", &o->fingerprint, NULL, 1 },
-		{ NULL, NULL, NULL, 0 },
+		{ .name = "--fingerprint", .value = &o->fingerprint,
+		    .required = 1 },
+		{ .name = NULL },
 	};
 	const struct hk_online_operand root = { "ROOT", "root certificate",
 	    &o->root };

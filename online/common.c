@@ -72,6 +72,31 @@ required_list(const struct hk_online_arg *args,
 	}
 }
 
+/* "--name N": a decimal number within the option's range. */
+static int
+num_opt(const struct hk_online_arg *a, int argc, char **argv, int *i)
+{
+	const char *v;
+	char *end;
+	long n;
+
+	if ((v = hk_online_opt_value(argc, argv, i)) == NULL)
+		return HK_ERR_USAGE;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *v < '0' || *v > '9' || *end != '\0' || n < a->lo ||
+	    n > a->hi) {
+		if (a->rule != NULL)
+			hk_err_set("%s %s: %s", a->name, v, a->rule);
+		else
+			hk_err_set("%s %s: a number from %ld to %ld", a->name,
+			    v, a->lo, a->hi);
+		return HK_ERR_USAGE;
+	}
+	*a->num = (int)n;
+	return 0;
+}
+
 int
 hk_online_parse(struct hk_online_opts *o, int argc, char **argv,
     const char *usage, const struct hk_online_arg *args,
@@ -97,7 +122,10 @@ hk_online_parse(struct hk_online_opts *o, int argc, char **argv,
 		if (a != NULL && a->name != NULL) {
 			if (a->flag != NULL)
 				*a->flag = 1;
-			else if ((*a->value = hk_online_opt_value(argc, argv,
+			else if (a->num != NULL) {
+				if ((r = num_opt(a, argc, argv, &i)) != 0)
+					return r;
+			} else if ((*a->value = hk_online_opt_value(argc, argv,
 			    &i)) == NULL)
 				return HK_ERR_USAGE;
 		} else if (operand == NULL) {

@@ -54,12 +54,18 @@ int hk_online_common_parse(struct hk_online_opts *o, int argc, char **argv,
 
 #define HK_ONLINE_ARGS_MAX	16	/* options of one command's table */
 
-/* An option of a command: "--name VALUE" into *value, or, with flag set,
- * "--name" alone setting *flag to 1. A table ends with a NULL name. */
+/* An option of a command, one of three kinds: "--name VALUE" into *value;
+ * "--name" alone setting *flag to 1; "--name N" into *num, a decimal
+ * number from lo to hi (else "--name N: <rule>"). A table ends with a NULL
+ * name. */
 struct hk_online_arg {
 	const char *name;		/* "--month" */
-	const char **value;		/* its value, or NULL for a flag */
-	int *flag;			/* the flag, or NULL for a value */
+	const char **value;		/* a value, or NULL */
+	int *flag;			/* a flag, or NULL */
+	int *num;			/* a number, or NULL */
+	long lo, hi;			/* its range */
+	const char *rule;		/* its refusal, e.g. "a number from 1
+					 * to 64" (NULL: that wording) */
 	int required;			/* 1: the command needs it (values only) */
 };
 /* The one operand a command takes, always required (e.g. BUNDLE). */

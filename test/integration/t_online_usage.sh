@@ -2,16 +2,17 @@
 # t_online_usage.sh - the command lines of hanko-online's commands that share
 # one parser (online/common.c hk_online_parse): --help, a missing option or
 # operand named with the others required, an unknown argument, an option
-# without its value, a second operand, and flags. Each refusal is one line
-# on stderr with exit 2 (hanko-online(1), EXIT STATUS), before any state
-# folder is read: --state names a folder that does not exist.
+# without its value, a number out of its range, a second operand, and flags.
+# Each refusal is one line on stderr with exit 2 (hanko-online(1), EXIT
+# STATUS), before any state folder is read: --state names a folder that
+# does not exist.
 . "$(dirname "$0")/lib.sh"
 ON=${ON:-$HANKO_ONLINE}
 fresh_tmp
 T=$HANKO_TMP
 NO=$T/no-such-state
 
-for c in history ocsp-answer trust report import publish responder ocsp-refresh; do
+for c in history ocsp-answer trust report import publish responder ocsp-refresh issue check ldap-push init request; do
 	check "$c --help: the usage on stdout, exit 0" bash -c \
 		"'$ON' $c --help >'$T/help' 2>'$T/help.err' && grep -q '^usage: hanko-online $c ' '$T/help' && ! test -s '$T/help.err'"
 done
@@ -50,6 +51,26 @@ fails "responder: --state missing (common options only)" 2 "^hanko-online respon
 	"$ON" responder
 fails "ocsp-refresh: an unknown argument" 2 "--now: unknown argument" \
 	"$ON" ocsp-refresh --state "$NO" --now
+fails "issue: --out missing" 2 "--state, --batch and --out are required" \
+	"$ON" issue --state "$NO" --batch b.csv --replace
+fails "issue: --chunk out of range" 2 "--chunk 0: a number from 1 to 4096" \
+	"$ON" issue --state "$NO" --batch b.csv --out o --chunk 0
+fails "issue: --threads not a number" 2 "--threads 2x: a number from 1 to 64" \
+	"$ON" issue --state "$NO" --batch b.csv --out o --threads 2x
+fails "issue: --threads without its value" 2 "--threads: needs a value" \
+	"$ON" issue --state "$NO" --batch b.csv --out o --threads
+fails "check: --pending-age with a sign" 2 "--pending-age -1: seconds, 0 to 31622400 \(a year\)" \
+	"$ON" check --state "$NO" --pending-age -1
+fails "ldap-push: --timeout 0 (1 to 600)" 2 "--timeout 0: expected 1 to 600 seconds" \
+	"$ON" ldap-push --state "$NO" --repo r --ldap ldap://127.0.0.1:1 --bind-dn cn=x --timeout 0
+fails "ldap-push: the required list" 2 "--state, --repo, --ldap and --bind-dn are required" \
+	"$ON" ldap-push --state "$NO" --starttls
+fails "init: --profile missing" 2 "--state and --profile are required" \
+	"$ON" init --state "$NO" --rehearsal
+fails "request: an unknown argument" 2 "--kind: unknown argument" \
+	"$ON" request --state "$NO" --kind csr
+fails "request: --type outside the online side's two (the command's own check)" 2 "--type arl: SPEC 13" \
+	"$ON" request --state "$NO" --type arl --out o
 # Past the parse, the missing state folder is what is refused (exit 3).
 rc=0; "$ON" history --state "$NO" --resident-id 12345678901 >/dev/null 2>"$T/err" || rc=$?
 check "a complete command line goes on to the state (exit 3: no state)" test "$rc" = 3
