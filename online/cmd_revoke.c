@@ -123,54 +123,25 @@ parse_compromise(struct revoke_opts *o)
 static int
 parse(struct revoke_opts *o, int argc, char **argv)
 {
-	const char **slot;
-	int i, r;
+	const struct hk_online_arg args[] = {
+		{ .name = "--reason", .value = &o->reason },
+		{ .name = "--serial", .value = &o->serial },
+		{ .name = "--municipality", .value = &o->muni },
+		{ .name = "--resident-id", .value = &o->resident },
+		{ .name = "--issuing-key-compromise", .flag = &o->compromise },
+		{ .name = "--generation", .value = &o->generation },
+		{ .name = "--yes-revoke-all", .value = &o->confirm },
+		{ .name = "--dry-run", .flag = &o->dry_run },
+		{ .name = NULL },
+	};
+	int r;
 
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
-			if (r != 0)
-				return r;
-			continue;
-		}
-		if (strcmp(argv[i], "--help") == 0) {
-			fputs(revoke_usage, stdout);
-			return 1;
-		}
-		if (strcmp(argv[i], "--issuing-key-compromise") == 0) {
-			o->compromise = 1;
-			continue;
-		}
-		if (strcmp(argv[i], "--dry-run") == 0) {
-			o->dry_run = 1;
-			continue;
-		}
-		if (strcmp(argv[i], "--reason") == 0)
-			slot = &o->reason;
-		else if (strcmp(argv[i], "--serial") == 0)
-			slot = &o->serial;
-		else if (strcmp(argv[i], "--municipality") == 0)
-			slot = &o->muni;
-		else if (strcmp(argv[i], "--resident-id") == 0)
-			slot = &o->resident;
-		else if (strcmp(argv[i], "--generation") == 0)
-			slot = &o->generation;
-		else if (strcmp(argv[i], "--yes-revoke-all") == 0)
-			slot = &o->confirm;
-		else {
-			hk_err_set("%s: unknown argument (see --help)",
-			    argv[i]);
-			return HK_ERR_USAGE;
-		}
-		if ((*slot = hk_online_opt_value(argc, argv, &i)) == NULL)
-			return HK_ERR_USAGE;
-	}
+	if ((r = hk_online_parse(&o->c, argc, argv, revoke_usage, args,
+	    NULL)) != 0)
+		return r;
 	if ((r = parse_compromise(o)) != 0)
 		return r;
-	if (o->c.state == NULL) {
-		hk_err_set("--state is required (see --help)");
-		return HK_ERR_USAGE;
-	}
 	if (o->compromise)
 		return 0;
 	if (o->reason == NULL ||

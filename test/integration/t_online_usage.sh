@@ -12,7 +12,7 @@ fresh_tmp
 T=$HANKO_TMP
 NO=$T/no-such-state
 
-for c in history ocsp-answer trust report import publish responder ocsp-refresh issue check ldap-push init request; do
+for c in history ocsp-answer trust report import publish responder ocsp-refresh issue check ldap-push init request revoke; do
 	check "$c --help: the usage on stdout, exit 0" bash -c \
 		"'$ON' $c --help >'$T/help' 2>'$T/help.err' && grep -q '^usage: hanko-online $c ' '$T/help' && ! test -s '$T/help.err'"
 done
@@ -71,6 +71,14 @@ fails "request: an unknown argument" 2 "--kind: unknown argument" \
 	"$ON" request --state "$NO" --kind csr
 fails "request: --type outside the online side's two (the command's own check)" 2 "--type arl: SPEC 13" \
 	"$ON" request --state "$NO" --type arl --out o
+fails "revoke: --state missing" 2 "^hanko-online revoke: --state is required \(see --help\)$" \
+	"$ON" revoke --reason 1 --serial 01
+fails "revoke: a serial and a resident at once (the command's own either/or)" 2 "either --serial or both --municipality and --resident-id" \
+	"$ON" revoke --state "$NO" --reason 1 --serial 01 --municipality 431010
+fails "revoke: --generation without its value" 2 "--generation: needs a value" \
+	"$ON" revoke --state "$NO" --issuing-key-compromise --dry-run --generation
+fails "revoke: --dry-run (a flag) alone" 2 "belong to --issuing-key-compromise" \
+	"$ON" revoke --state "$NO" --dry-run
 # Past the parse, the missing state folder is what is refused (exit 3).
 rc=0; "$ON" history --state "$NO" --resident-id 12345678901 >/dev/null 2>"$T/err" || rc=$?
 check "a complete command line goes on to the state (exit 3: no state)" test "$rc" = 3
