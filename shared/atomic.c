@@ -186,13 +186,9 @@ hk_file_write(const char *path, const void *buf, size_t len, mode_t mode,
 	if ((wf = malloc(sizeof(*wf))) == NULL)
 		return HK_ERR_ALLOC;
 	if ((r = hk_wfile_open(wf, path, mode, flags)) == 0) {
-		if ((r = hk_wfile_write(wf, buf, len)) == 0)
-			r = hk_wfile_commit(wf);
-		else {
-			hk_err_set("%s: cannot write: %s", wf->tmp,
-			    strerror(wf->err));
-			hk_wfile_abort(wf);
-		}
+		/* a write error is kept and reported by commit */
+		(void)hk_wfile_write(wf, buf, len);
+		r = hk_wfile_commit(wf);
 	}
 	free(wf);
 	return r;
