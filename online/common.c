@@ -50,26 +50,33 @@ hk_online_common_opt(struct hk_online_opts *o, int argc, char **argv,
 	return 0;
 }
 
-/* "A, B and C" of the required names, into buf. */
+/* Name k of n into buf: "A", ", B" or " and C". */
+static void
+name_add(char *buf, size_t len, const char *name, size_t k, size_t n)
+{
+	size_t l = strlen(buf);
+
+	snprintf(buf + l, len - l, "%s%s", k == 0 ? "" : k + 1 == n ?
+	    " and " : ", ", name);
+}
+
+/* "--state, --a and OPERAND": the required names, into buf. */
 static void
 required_list(const struct hk_online_arg *args,
     const struct hk_online_operand *operand, char *buf, size_t len)
 {
-	const char *names[HK_ONLINE_ARGS_MAX + 2];
-	size_t n = 0, i, l;
+	const struct hk_online_arg *a;
+	size_t n = 1 + (operand != NULL), k = 0;
 
-	names[n++] = "--state";
-	for (i = 0; args != NULL && args[i].name != NULL; i++)
-		if (args[i].required && n < HK_ONLINE_ARGS_MAX + 1)
-			names[n++] = args[i].name;
-	if (operand != NULL)
-		names[n++] = operand->name;
+	for (a = args; a != NULL && a->name != NULL; a++)
+		n += a->required != 0;
 	buf[0] = '\0';
-	for (i = 0; i < n; i++) {
-		l = strlen(buf);
-		snprintf(buf + l, len - l, "%s%s", i == 0 ? "" : i + 1 == n ?
-		    " and " : ", ", names[i]);
-	}
+	name_add(buf, len, "--state", k++, n);
+	for (a = args; a != NULL && a->name != NULL; a++)
+		if (a->required)
+			name_add(buf, len, a->name, k++, n);
+	if (operand != NULL)
+		name_add(buf, len, operand->name, k++, n);
 }
 
 /* "--name N": a decimal number within the option's range. */

@@ -52,8 +52,6 @@ int hk_online_common_opt(struct hk_online_opts *o, int argc, char **argv,
 int hk_online_common_parse(struct hk_online_opts *o, int argc, char **argv,
     const char *usage);
 
-#define HK_ONLINE_ARGS_MAX	16	/* options of one command's table */
-
 /* An option of a command, one of three kinds: "--name VALUE" into *value;
  * "--name" alone setting *flag to 1; "--name N" into *num, a decimal
  * number from lo to hi (else "--name N: <rule>"). A table ends with a NULL
