@@ -5,8 +5,9 @@
  * 7-1-3).
  *
  * The certificate is built from the profile, linted on a copy with the key's
- * signature algorithm fixed, signed in the token over the byte-identical TBS, verified,
- * linted again, and written as DER and PEM without replacing anything.
+ * signature algorithm fixed, signed in the token over the byte-identical
+ * TBS, verified, linted again, and written as DER and PEM without replacing
+ * anything.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,8 +11,9 @@
  * PKCS#1 v1.5 gives the same certificate) or voided. Then the lines without
  * a result go through in chunks:
  *
- *   prepare   check, build, fix the TBS (the issuer's signature algorithm), lint (the
- *             pool's threads and this one; taken before signatures)
+ *   prepare   check, build, fix the TBS (the issuer's signature
+ *             algorithm), lint (the pool's threads and this one; taken
+ *             before signatures)
  *   reserve   one transaction: refusals, re-issue revocations with their
  *             CRL entries, serials with their TBS, the lines' results;
  *             then audited (cert.revoke, cert.reserve)

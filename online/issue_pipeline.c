@@ -1,8 +1,8 @@
 /*
  * issue_pipeline.c - one resident's certificate: prepared (checked, built,
- * TBS fixed with the issuer's signature algorithm, linted), then signed by the token in
- * a pool of threads, verified, compared with the reserved TBSCertificate
- * (issue_pipeline.h).
+ * TBS fixed with the issuer's signature algorithm, linted), then signed by
+ * the token in a pool of threads, verified, compared with the reserved
+ * TBSCertificate (issue_pipeline.h).
  */
 #include <pthread.h>
 #include <stdio.h>

@@ -55,9 +55,9 @@ int hk_cert_build_root(const struct hk_profile *p, EVP_PKEY *pub,
 
 /*
  * Sign cert with key the careful way: lint a copy with expected_pub's
- * signature algorithm fixed (hk_cert_set_sigalg), sign with key, require the TBS bytes
- * to equal the linted copy's, verify the signature with expected_pub, lint
- * the result. HK_ERR_LINT, HK_ERR_VERIFY or HK_ERR_CRYPTO with a detail.
+ * signature algorithm fixed (hk_cert_set_sigalg), sign with key, require
+ * the TBS bytes to equal the linted copy's, verify the signature with
+ * expected_pub, lint the result. HK_ERR_LINT, HK_ERR_VERIFY or HK_ERR_CRYPTO with a detail.
  */
 int hk_cert_sign_checked(X509 *cert, EVP_PKEY *key, EVP_PKEY *expected_pub,
     const struct hk_profile *p, enum hk_cert_kind kind, int rehearsal);
