@@ -1344,6 +1344,7 @@ run_chunks(struct issue_work *w)
 	env.skey = w->skey;
 	env.p = w->p;
 	env.issuer = w->issuer;
+	env.gen = w->cur->gen;
 	env.ikey = w->cur->key;
 	env.ipub = w->cur->pub;
 	env.md = w->md;

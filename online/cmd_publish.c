@@ -1,11 +1,14 @@
 /*
  * cmd_publish.c - "hanko-online publish": one CRL per municipality
- * partition signed by the current issuing key, the ARL of the day, and the
- * root's certificates, as one repository set swapped in atomically (CPS
- * 2-6-1, 2-6-2, 4-4-3, 4-4-9, 4-4-10, 7-2; docs/publish.md,
- * docs/repository.md).
+ * partition and issuing generation, each signed by the key that issued the
+ * certificates it lists, the ARL of the day, and the root's certificates,
+ * as one repository set swapped in atomically (CPS 2-6-1, 2-6-2, 4-4-3,
+ * 4-4-9, 4-4-10, 7-2; docs/publish.md, docs/repository.md).
  *
- * Under a lock (<state>/publish.lock): log in; the issuing CA valid now;
+ * Under a lock (<state>/publish.lock): log in; every issuing generation
+ * whose key is in the token and that has a certificate valid now (a
+ * generation's certificate outlives its issuing window by the residents'
+ * validity, so its key keeps signing their CRLs after a re-key);
  * the current set (its CRL numbers and when it was published); without
  * --now, a run on the day (JST) of the last publication publishes nothing
  * (CPS 2-6-2: once a day; a second cron run the same day is harmless),
@@ -34,6 +37,7 @@
 #include <openssl/pkcs7.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "cert.h"
 #include "clock.h"
@@ -60,9 +64,21 @@ struct publish_opts {
 	struct hk_online_ldap ldap;	/* --ldap URI ...: then ldap-push */
 };
 
+/* An issuing generation that signs CRLs this run. */
+struct signer {
+	int gen;			/* its generation */
+	X509 *x;			/* its latest certificate valid now */
+	EVP_PKEY *key;			/* its key in the token */
+	const unsigned char *kid;	/* x's subjectKeyIdentifier (the
+					 * certificates' issuer in the store) */
+	size_t kid_len;
+};
+
 /* One partition's result, audited once the set is published. */
 struct part_result {
 	const struct hk_muni *m;	/* the municipality */
+	const struct signer *sg;	/* the generation */
+	char id[HK_CERT_PARTITION_ID_MAX]; /* "<code>" or "<code>-<gen>" */
 	uint64_t number;		/* its cRLNumber */
 	size_t count;			/* entries */
 	int rebuilt;			/* 1: cache rebuilt from the store */
@@ -88,16 +104,18 @@ struct publish_work {
 	struct hk_store *store;		/* open store */
 	struct hk_profile *p;		/* the state's profile */
 	struct hk_munis *munis;		/* partitions */
-	X509 *issuer;			/* the issuing CA valid now */
-	EVP_PKEY *ikey;			/* its key in the token */
-	int gen;			/* its generation */
+	struct signer *sig;		/* the signing generations, newest
+					 * first */
+	int nsig;
+	char gens[64];			/* "2, 1": for messages */
 	int rehearsal;			/* 1: rehearsal state */
 	int lockfd;			/* <state>/publish.lock, held */
 	time_t now;			/* thisUpdate of everything */
 	struct hk_repo_set *cur;	/* the current set; NULL when none */
 	struct hk_repo_writer *w;	/* the new set */
 	struct ca_rows roots;		/* root generations */
-	struct part_result *parts;	/* one per partition */
+	struct part_result *parts;	/* one per partition and signer, the
+					 * newest generation's first */
 	size_t nparts;
 	size_t entries;			/* entries over all partitions */
 	size_t rebuilt;			/* caches rebuilt */
@@ -418,15 +436,95 @@ out:
 	return r;
 }
 
-/* ---- the issuing CA ---- */
+/* ---- the issuing generations ---- */
 
-/* The signer: the current issuing CA (hk_online_current_issuer, the rule
- * issue and responder use too). */
+/* 1 when generation gen has a certificate in l valid at now. */
 static int
-find_issuer(struct publish_work *w)
+gen_valid(const struct hk_online_issuing *l, int gen, time_t now)
 {
-	return hk_online_current_issuer(w->on, w->store, w->now, &w->issuer,
-	    &w->gen, &w->ikey);
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->gen[i] == gen &&
+		    X509_cmp_time(X509_get0_notBefore(l->x[i]), &now) < 0 &&
+		    X509_cmp_time(X509_get0_notAfter(l->x[i]), &now) > 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The signers: every issuing generation whose key is in the token and
+ * that has a certificate valid now (hk_online_gen_issuer; for the newest
+ * key the rule of hk_online_current_issuer, so the newest generation here
+ * is the one issue and responder use). An older generation whose
+ * certificate is valid but whose key is gone is a warning: the
+ * certificates it issued get no CRL.
+ */
+static int
+find_signers(struct publish_work *w)
+{
+	struct hk_online_issuing l;
+	const ASN1_OCTET_STRING *ski;
+	size_t off = 0;
+	int top, g, r;
+
+	if ((r = hk_online_top_gen(w->on, &top)) != 0 ||
+	    (r = hk_online_issuing_load(w->store, &l)) != 0)
+		return r;
+	if ((w->sig = calloc((size_t)top, sizeof(*w->sig))) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	for (g = top; g >= 1; g--) {
+		struct signer *sg = &w->sig[w->nsig];
+
+		r = hk_online_gen_issuer(w->on, &l, g, w->now, &sg->x,
+		    &sg->key);
+		if (r == HK_ERR_NOT_FOUND && g < top) {
+			hk_err_clear();
+			if (gen_valid(&l, g, w->now))
+				warn_add(w, "CPS 4-4-9: issuing generation %d "
+				    "has a certificate valid now but its key "
+				    "is not in the token: the certificates it "
+				    "issued get no CRL", g);
+			continue;
+		}
+		if (r != 0)
+			goto out;
+		if (sg->x == NULL)
+			continue;
+		if ((ski = X509_get0_subject_key_id(sg->x)) == NULL ||
+		    ASN1_STRING_length(ski) < 1 ||
+		    ASN1_STRING_length(ski) > HK_STORE_KEYID_MAX) {
+			hk_err_set("issuing generation %d: its certificate "
+			    "has no subjectKeyIdentifier of 1-%d octets", g,
+			    HK_STORE_KEYID_MAX);
+			X509_free(sg->x);
+			EVP_PKEY_free(sg->key);
+			memset(sg, 0, sizeof(*sg));
+			r = HK_ERR_STATE;
+			goto out;
+		}
+		sg->gen = g;
+		sg->kid = ASN1_STRING_get0_data(ski);
+		sg->kid_len = (size_t)ASN1_STRING_length(ski);
+		off += (size_t)snprintf(w->gens + off, sizeof(w->gens) - off,
+		    "%s%d", w->nsig ? ", " : "", g);
+		if (off >= sizeof(w->gens))
+			off = sizeof(w->gens) - 1;
+		w->nsig++;
+	}
+	r = 0;
+	if (w->nsig == 0) {
+		hk_err_set("%s: no imported issuing CA certificate valid now "
+		    "for a key of the token (run hanko-online import)",
+		    HK_ONLINE_STORE_FILE);
+		r = HK_ERR_STATE;
+	}
+out:
+	hk_online_issuing_free(&l);
+	ERR_clear_error();
+	return r;
 }
 
 static int
@@ -435,7 +533,7 @@ work_open(struct publish_work *w, const struct publish_opts *o)
 	const char *reh;
 	char path[4096];
 	size_t i;
-	int r;
+	int r, g;
 
 	w->lockfd = -1;
 	if ((r = hk_online_open(&o->c, &w->on)) != 0 ||
@@ -452,17 +550,28 @@ work_open(struct publish_work *w, const struct publish_opts *o)
 	    sizeof(path))) != 0 ||
 	    (r = hk_store_open(path, 0, &w->store)) != 0)
 		return r;
-	if ((w->parts = calloc(w->munis->n + 1, sizeof(*w->parts))) == NULL)
-		return HK_ERR_ALLOC;
-	for (i = 0; i < w->munis->n; i++)
-		if (w->munis->m[i].partition)
-			w->parts[w->nparts++].m = &w->munis->m[i];
 	/* the token before anything is read or written: a wrong PIN file
 	 * changes nothing */
 	if ((r = hk_online_login(w->on)) != 0 ||
-	    (r = find_issuer(w)) != 0 ||
+	    (r = find_signers(w)) != 0 ||
 	    (r = rows_load(w, HK_CA_ROOT, 1, &w->roots)) != 0)
 		return r;
+	if ((w->parts = calloc(w->munis->n * (size_t)w->nsig + 1,
+	    sizeof(*w->parts))) == NULL)
+		return HK_ERR_ALLOC;
+	for (g = 0; g < w->nsig; g++)
+		for (i = 0; i < w->munis->n; i++) {
+			struct part_result *pr = &w->parts[w->nparts];
+
+			if (!w->munis->m[i].partition)
+				continue;
+			pr->m = &w->munis->m[i];
+			pr->sg = &w->sig[g];
+			if ((r = hk_cert_partition_id(pr->m->code,
+			    pr->sg->gen, pr->id, sizeof(pr->id))) != 0)
+				return r;
+			w->nparts++;
+		}
 	r = hk_repo_open(o->repo, &w->cur);
 	if (r == HK_ERR_NOT_FOUND) {
 		w->cur = NULL;
@@ -475,13 +584,18 @@ work_open(struct publish_work *w, const struct publish_opts *o)
 static void
 work_close(struct publish_work *w)
 {
+	int i;
+
 	hk_repo_abort(w->w);
 	hk_repo_close(w->cur);
 	hk_store_arl_clear(&w->arl);
 	rows_free(&w->roots);
 	free(w->parts);
-	EVP_PKEY_free(w->ikey);
-	X509_free(w->issuer);
+	for (i = 0; w->sig != NULL && i < w->nsig; i++) {
+		EVP_PKEY_free(w->sig[i].key);
+		X509_free(w->sig[i].x);
+	}
+	free(w->sig);
 	hk_munis_free(w->munis);
 	hk_profile_free(w->p);
 	hk_store_close(w->store);
@@ -566,7 +680,7 @@ skip(const struct publish_work *w, const struct publish_opts *o)
 	    (arl != NULL && arl->number != w->arl.number))
 		return 0;
 	for (i = 0; i < w->nparts; i++) {
-		snprintf(path, sizeof(path), "crl/%s.crl", w->parts[i].m->code);
+		snprintf(path, sizeof(path), "crl/%s.crl", w->parts[i].id);
 		if (hk_repo_find(w->cur, path) == NULL)
 			return 0;
 	}
@@ -612,27 +726,29 @@ write_arl(struct publish_work *w)
 	return 0;
 }
 
-/* The last number of a partition: the store's or the current set's,
- * whichever is higher (a crash after the swap and before the store
+/* The last number of a partition (its id): the store's or the current
+ * set's, whichever is higher (a crash after the swap and before the store
  * commit never reuses a number). */
 static int
-last_number(struct publish_work *w, const char *code, uint64_t *last)
+last_number(struct publish_work *w, const char *id, uint64_t *last)
 {
 	const struct hk_repo_file *f;
 	char path[32];
 	int r;
 
-	if ((r = hk_store_crl_number_get(w->store, code, last)) != 0)
+	if ((r = hk_store_crl_number_get(w->store, id, last)) != 0)
 		return r;
-	snprintf(path, sizeof(path), "crl/%s.crl", code);
+	snprintf(path, sizeof(path), "crl/%s.crl", id);
 	if (w->cur != NULL && (f = hk_repo_find(w->cur, path)) != NULL &&
 	    f->is_crl && f->number > *last)
 		*last = f->number;
 	return 0;
 }
 
+/* The CRLs of one signer: parts[from..from + n). */
 static int
-write_crls(struct publish_work *w)
+write_gen_crls(struct publish_work *w, const struct signer *sg, size_t from,
+    size_t n)
 {
 	struct hk_crlcache_ctx cc;
 	struct hk_crlcache *cache = NULL;
@@ -654,6 +770,9 @@ write_crls(struct publish_work *w)
 	    (r = hk_store_crl_seq_max(w->store, &cc.upto)) != 0)
 		return r;
 	cc.store = w->store;
+	cc.issuer = sg->kid;
+	cc.issuer_len = sg->kid_len;
+	cc.gen = sg->gen;
 	cc.dir = dir;
 	cc.store_id = hk_state_get(w->on->st, "store.id");
 	cc.now = w->now;
@@ -661,36 +780,35 @@ write_crls(struct publish_work *w)
 		hk_err_set("%s/state.conf: store.id missing", w->on->st->dir);
 		return HK_ERR_STATE;
 	}
-	if ((codes = calloc(w->nparts + 1, sizeof(*codes))) == NULL)
+	if ((codes = calloc(n + 1, sizeof(*codes))) == NULL)
 		return HK_ERR_ALLOC;
-	for (i = 0; i < w->nparts; i++)
-		codes[i] = w->parts[i].m->code;
-	r = hk_crlcache_open(&cc, codes, w->nparts, &cache);
+	for (i = 0; i < n; i++)
+		codes[i] = w->parts[from + i].m->code;
+	r = hk_crlcache_open(&cc, codes, n, &cache);
 	free(codes);
 	if (r != 0)
 		return r;
-	for (i = 0; i < w->nparts && r == 0; i++) {
-		struct part_result *pr = &w->parts[i];
+	for (i = 0; i < n && r == 0; i++) {
+		struct part_result *pr = &w->parts[from + i];
 
 		memset(&spec, 0, sizeof(spec));
-		spec.issuer = w->issuer;
+		spec.issuer = sg->x;
 		spec.scope = HK_CRL_SCOPE_USER;
 		spec.validity_hours = w->p->crl_validity_hours;
 		spec.interval_hours = w->p->crl_interval_hours;
-		/* the IDP names exactly what the certificates' CRL DP
-		 * names (hk_cert_build_user) */
-		if ((r = hk_cert_partition_dn(w->p, pr->m->romaji,
+		/* the IDP names exactly what the certificates of this
+		 * generation name in their CRL DP (hk_cert_build_user) */
+		if ((r = hk_cert_partition_dn(w->p, pr->m->romaji, sg->gen,
 		    w->rehearsal, &dn)) != 0)
 			break;
 		spec.idp_dn = dn;
-		hk_cert_partition_uri(w->p, pr->m->code, spec.idp_uri,
+		hk_cert_partition_uri(w->p, pr->m->code, sg->gen, spec.idp_uri,
 		    sizeof(spec.idp_uri));
-		if ((r = last_number(w, pr->m->code, &last)) != 0 ||
+		if ((r = last_number(w, pr->id, &last)) != 0 ||
 		    (r = hk_crlcache_get(cache, i, &e, &pr->rebuilt)) != 0)
 			goto next;
 		if (last >= (uint64_t)INT64_MAX) {
-			hk_err_set("partition %s: cRLNumber exhausted",
-			    pr->m->code);
+			hk_err_set("cRLNumber exhausted");
 			r = HK_ERR_INVALID;
 			goto next;
 		}
@@ -702,22 +820,22 @@ write_crls(struct publish_work *w)
 		in.this_update = w->now;
 		in.number = pr->number;
 		in.last = last;
-		in.key = w->ikey;
+		in.key = sg->key;
 		if ((r = hk_crlpub_sign(&in, &e, &der, &len)) != 0)
 			goto next;
 		memset(&info, 0, sizeof(info));
 		info.this_update = w->now;
 		info.next_update = w->now + (time_t)spec.validity_hours * 3600;
 		info.number = pr->number;
-		snprintf(path, sizeof(path), "crl/%s.crl", pr->m->code);
+		snprintf(path, sizeof(path), "crl/%s.crl", pr->id);
 		r = hk_repo_add(w->w, path, der, len, &info);
 		w->entries += pr->count;
 		w->rebuilt += (size_t)pr->rebuilt;
 next:
 		if (r != 0) {
 			snprintf(detail, sizeof(detail), "%s", hk_err_msg());
-			hk_err_set("partition %s (%s): %s", pr->m->code,
-			    pr->m->romaji, detail);
+			hk_err_set("partition %s (%s, issuing generation %d): %s",
+			    pr->id, pr->m->romaji, sg->gen, detail);
 		}
 		hk_crlpub_entries_free(&e);
 		OPENSSL_free(der);
@@ -727,6 +845,24 @@ next:
 	}
 	hk_crlcache_free(cache);
 	return r;
+}
+
+/* Every signer's CRLs; parts are grouped by signer, in w->sig's order. */
+static int
+write_crls(struct publish_work *w)
+{
+	size_t from = 0, n;
+	int g, r;
+
+	for (g = 0; g < w->nsig; g++) {
+		for (n = 0; from + n < w->nparts &&
+		    w->parts[from + n].sg == &w->sig[g]; n++)
+			;
+		if ((r = write_gen_crls(w, &w->sig[g], from, n)) != 0)
+			return r;
+		from += n;
+	}
+	return 0;
 }
 
 /* The numbers of the published set into the store, one transaction. */
@@ -740,7 +876,7 @@ numbers_commit(struct publish_work *w)
 		return r;
 	for (i = 0; i < w->nparts; i++)
 		if ((r = hk_store_crl_number_set(w->store,
-		    w->parts[i].m->code, w->parts[i].number)) != 0) {
+		    w->parts[i].id, w->parts[i].number)) != 0) {
 			hk_store_rollback(w->store);
 			return r;
 		}
@@ -758,9 +894,10 @@ audit_published(struct publish_work *w, const struct publish_opts *o)
 	    sizeof(nu));
 	for (i = 0; i < w->nparts; i++)
 		hk_online_audit(w->on, "crl.publish", "ok", "partition %s "
-		    "(%s): cRLNumber %" PRIu64 ", entries %zu%s, thisUpdate "
-		    "%s, nextUpdate %s, set %lu", w->parts[i].m->code,
-		    w->parts[i].m->romaji, w->parts[i].number,
+		    "(%s, issuing generation %d): cRLNumber %" PRIu64 ", "
+		    "entries %zu%s, thisUpdate %s, nextUpdate %s, set %lu",
+		    w->parts[i].id, w->parts[i].m->romaji,
+		    w->parts[i].sg->gen, w->parts[i].number,
 		    w->parts[i].count, w->parts[i].rebuilt ?
 		    " (cache rebuilt)" : "", tu, nu, w->set);
 	if (w->arl_released) {
@@ -785,9 +922,9 @@ publish(struct publish_work *w, const struct publish_opts *o)
 
 	hk_time_format(w->now, tu, sizeof(tu));
 	hk_online_audit(w->on, "publish.start", "ok", "repo %s, %zu "
-	    "partitions, issuing CA generation %d, thisUpdate %s%s", o->repo,
-	    w->nparts, w->gen, tu, o->now ? ", --now (CPS 4-4-9 emergency)" :
-	    "");
+	    "partitions, issuing CA generation%s %s, thisUpdate %s%s", o->repo,
+	    w->nparts, w->nsig > 1 ? "s" : "", w->gens, tu, o->now ?
+	    ", --now (CPS 4-4-9 emergency)" : "");
 	expiry = w->now + (time_t)w->p->crl_validity_hours * 3600;
 	if (expiry < w->now + (time_t)w->p->crl_interval_hours * 3600 +
 	    HK_PUBLISH_MARGIN) {
@@ -859,9 +996,10 @@ cmd_publish(int argc, char **argv)
 	}
 	if ((r = hk_online_checkpoint(w.on)) != 0)
 		goto out;
-	printf("Published set %lu at %s: %zu CRLs (%zu entries, %zu caches "
-	    "rebuilt), ARL %s\n", w.set, o.repo, w.nparts, w.entries,
-	    w.rebuilt, w.arl_released ? "released" : "none");
+	printf("Published set %lu at %s: %zu CRLs of issuing generation%s %s "
+	    "(%zu entries, %zu caches rebuilt), ARL %s\n", w.set, o.repo,
+	    w.nparts, w.nsig > 1 ? "s" : "", w.gens, w.entries, w.rebuilt,
+	    w.arl_released ? "released" : "none");
 	goto out;
 fail:
 	/* once logged in, a failure is an audit record (before, nothing

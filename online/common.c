@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 
 #include "audit.h"
+#include "cert.h"
 #include "clock.h"
 #include "err.h"
 #include "online.h"
@@ -485,58 +486,89 @@ hk_online_issuing_free(struct hk_online_issuing *l)
 }
 
 int
+hk_online_gen_issuer(struct hk_online *on, const struct hk_online_issuing *l,
+    int gen, time_t now, X509 **x, EVP_PKEY **key)
+{
+	EVP_PKEY *pub = NULL;
+	X509 *best = NULL;
+	const char *uri;
+	char k[64];
+	int i, r;
+
+	*x = NULL;
+	if (key != NULL)
+		*key = NULL;
+	snprintf(k, sizeof(k), "issuing.%d.key-uri", gen);
+	if ((uri = hk_state_get(on->st, k)) == NULL) {
+		hk_err_set("%s/state.conf: %s: no key of issuing generation %d",
+		    on->st->dir, k, gen);
+		return HK_ERR_NOT_FOUND;
+	}
+	if ((r = hk_token_key(on->tok, uri, NULL, &pub)) != 0)
+		return r;
+	for (i = 0; i < l->n; i++)
+		if (l->gen[i] == gen && EVP_PKEY_eq(pub,
+		    X509_get0_pubkey(l->x[i])) == 1 &&
+		    X509_cmp_time(X509_get0_notBefore(l->x[i]), &now) < 0 &&
+		    X509_cmp_time(X509_get0_notAfter(l->x[i]), &now) > 0)
+			best = l->x[i];		/* oldest first: latest wins */
+	EVP_PKEY_free(pub);
+	ERR_clear_error();
+	if (best == NULL)
+		return 0;
+	if (key != NULL && (r = hk_token_key(on->tok, uri, key, NULL)) != 0)
+		return r;
+	if (X509_up_ref(best) != 1) {
+		if (key != NULL) {
+			EVP_PKEY_free(*key);
+			*key = NULL;
+		}
+		return HK_ERR_ALLOC;
+	}
+	*x = best;
+	return 0;
+}
+
+int
+hk_online_top_gen(struct hk_online *on, int *top)
+{
+	const char *g = hk_state_get(on->st, "issuing.generation");
+	long n = g != NULL ? strtol(g, NULL, 10) : 0;
+
+	*top = 0;
+	if (n < 1 || n > HK_CERT_GEN_MAX) {
+		hk_err_set("%s/state.conf: issuing.generation: a number from 1 "
+		    "to %d is required", on->st->dir, HK_CERT_GEN_MAX);
+		return HK_ERR_STATE;
+	}
+	*top = (int)n;
+	return 0;
+}
+
+int
 hk_online_current_issuer(struct hk_online *on, struct hk_store *s,
     time_t now, X509 **x, int *gen, EVP_PKEY **key)
 {
 	struct hk_online_issuing l;
-	const char *g = hk_state_get(on->st, "issuing.generation"), *uri;
-	long top = g != NULL ? strtol(g, NULL, 10) : 0;
-	char k[64];
-	int n, i, r;
+	int top, n, r;
 
 	*x = NULL;
 	*gen = 0;
 	if (key != NULL)
 		*key = NULL;
-	if (top < 1 || top > 999) {
-		hk_err_set("%s/state.conf: issuing.generation: a number from 1 "
-		    "to 999 is required", on->st->dir);
-		return HK_ERR_STATE;
-	}
-	if ((r = hk_online_issuing_load(s, &l)) != 0)
+	if ((r = hk_online_top_gen(on, &top)) != 0 ||
+	    (r = hk_online_issuing_load(s, &l)) != 0)
 		return r;
-	for (n = (int)top; n >= 1 && *x == NULL; n--) {
-		EVP_PKEY *pub = NULL;
-		X509 *best = NULL;
-
-		snprintf(k, sizeof(k), "issuing.%d.key-uri", n);
-		if ((uri = hk_state_get(on->st, k)) == NULL)
-			continue;
-		r = hk_token_key(on->tok, uri, NULL, &pub);
-		if (r == HK_ERR_NOT_FOUND && n < top)
+	for (n = top; n >= 1 && *x == NULL; n--) {
+		r = hk_online_gen_issuer(on, &l, n, now, x, key);
+		if (r == HK_ERR_NOT_FOUND && n < top) {
+			hk_err_clear();
 			continue;	/* an older key, retired */
+		}
 		if (r != 0)
 			goto out;
-		for (i = 0; i < l.n; i++)
-			if (l.gen[i] == n && EVP_PKEY_eq(pub,
-			    X509_get0_pubkey(l.x[i])) == 1 &&
-			    X509_cmp_time(X509_get0_notBefore(l.x[i]),
-			    &now) < 0 &&
-			    X509_cmp_time(X509_get0_notAfter(l.x[i]),
-			    &now) > 0)
-				best = l.x[i];	/* oldest first: latest wins */
-		EVP_PKEY_free(pub);
-		if (best == NULL)
-			continue;
-		if (key != NULL && (r = hk_token_key(on->tok, uri, key,
-		    NULL)) != 0)
-			goto out;
-		if (X509_up_ref(best) != 1) {
-			r = HK_ERR_ALLOC;
-			goto out;
-		}
-		*x = best;
-		*gen = n;
+		if (*x != NULL)
+			*gen = n;
 	}
 	r = 0;
 	if (*x == NULL) {
@@ -546,10 +578,6 @@ hk_online_current_issuer(struct hk_online *on, struct hk_store *s,
 		r = HK_ERR_STATE;
 	}
  out:
-	if (r != 0 && key != NULL) {
-		EVP_PKEY_free(*key);
-		*key = NULL;
-	}
 	hk_online_issuing_free(&l);
 	ERR_clear_error();
 	return r;

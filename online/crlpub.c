@@ -341,13 +341,13 @@ out:
 
 /* ---- the entry cache ---- */
 
-#define CACHE_MAGIC	"hanko-crlcache 1"
+#define CACHE_MAGIC	"hanko-crlcache 2"
 
 static int
-cache_path(const struct hk_crlcache_ctx *ctx, const char *code,
+cache_path(const struct hk_crlcache_ctx *ctx, const char *id,
     const char *ext, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s/%s.%s", ctx->dir, code, ext);
+	int n = snprintf(buf, len, "%s/%s.%s", ctx->dir, id, ext);
 
 	if (n < 0 || (size_t)n >= len) {
 		hk_err_set("%s: path too long", ctx->dir);
@@ -356,33 +356,37 @@ cache_path(const struct hk_crlcache_ctx *ctx, const char *code,
 	return 0;
 }
 
-/* Parse <code>.head; 0 when it is this partition's for this store. */
+/* Parse <id>.head; 0 when it is this partition's of this issuer for this
+ * store. */
 static int
-head_read(const struct hk_crlcache_ctx *ctx, const char *code,
+head_read(const struct hk_crlcache_ctx *ctx, const char *id,
     struct hk_crlcache_head *h)
 {
 	unsigned char *buf = NULL;
-	char path[4096], part[16], store[128], hex[80];
+	char path[4096], part[16], store[128], hex[80], iss[160];
+	char want[2 * HK_STORE_KEYID_MAX + 1];
 	unsigned long long seq, count, bytes;
 	long long mna;
 	size_t len;
 	int r, n = 0;
 
 	memset(h, 0, sizeof(*h));
-	if ((r = cache_path(ctx, code, "head", path, sizeof(path))) != 0 ||
+	if ((r = cache_path(ctx, id, "head", path, sizeof(path))) != 0 ||
 	    (r = hk_file_read(path, 4096, &buf, &len)) != 0)
 		return r;
-	if (sscanf((char *)buf, CACHE_MAGIC "\npartition %15s\nstore %127s\n"
-	    "seq %llu\ncount %llu\nbytes %llu\nmin-not-after %lld\n"
-	    "sha256 %79s\n%n", part, store, &seq, &count, &bytes, &mna, hex,
-	    &n) != 7 || n <= 0 || (size_t)n != len ||
-	    strcmp(part, code) != 0 || strcmp(store, ctx->store_id) != 0 ||
+	hk_hex_encode(ctx->issuer, ctx->issuer_len, want);
+	if (sscanf((char *)buf, CACHE_MAGIC "\npartition %15s\nissuer "
+	    "%159s\nstore %127s\nseq %llu\ncount %llu\nbytes %llu\n"
+	    "min-not-after %lld\nsha256 %79s\n%n", part, iss, store, &seq,
+	    &count, &bytes, &mna, hex, &n) != 8 || n <= 0 ||
+	    (size_t)n != len || strcmp(part, id) != 0 ||
+	    strcmp(iss, want) != 0 || strcmp(store, ctx->store_id) != 0 ||
 	    strlen(hex) != 64 || hk_hex_decode(hex, h->sha256, 32) != 0 ||
 	    bytes > HK_CRLPUB_BYTES_MAX || count > HK_CRL_ENTRIES_MAX ||
 	    mna < 0) {
 		free(buf);
 		hk_err_set("%s: not this partition's cache header for this "
-		    "store", path);
+		    "issuer and store", path);
 		return HK_ERR_PARSE;
 	}
 	free(buf);
@@ -394,19 +398,21 @@ head_read(const struct hk_crlcache_ctx *ctx, const char *code,
 }
 
 static int
-head_write(const struct hk_crlcache_ctx *ctx, const char *code,
+head_write(const struct hk_crlcache_ctx *ctx, const char *id,
     const struct hk_crlcache_head *h)
 {
-	char path[4096], text[512], hex[65];
+	char path[4096], text[640], hex[65];
+	char iss[2 * HK_STORE_KEYID_MAX + 1];
 	int r, n;
 
-	if ((r = cache_path(ctx, code, "head", path, sizeof(path))) != 0)
+	if ((r = cache_path(ctx, id, "head", path, sizeof(path))) != 0)
 		return r;
 	hk_hex_encode(h->sha256, 32, hex);
-	n = snprintf(text, sizeof(text), CACHE_MAGIC "\npartition %s\nstore "
-	    "%s\nseq %" PRIu64 "\ncount %zu\nbytes %zu\nmin-not-after %lld\n"
-	    "sha256 %s\n", code, ctx->store_id, h->seq, h->count, h->bytes,
-	    (long long)h->min_not_after, hex);
+	hk_hex_encode(ctx->issuer, ctx->issuer_len, iss);
+	n = snprintf(text, sizeof(text), CACHE_MAGIC "\npartition %s\nissuer "
+	    "%s\nstore %s\nseq %" PRIu64 "\ncount %zu\nbytes %zu\n"
+	    "min-not-after %lld\nsha256 %s\n", id, iss, ctx->store_id, h->seq,
+	    h->count, h->bytes, (long long)h->min_not_after, hex);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return HK_ERR_INVALID;
 	return hk_file_write(path, text, (size_t)n, 0600, 0);
@@ -415,7 +421,8 @@ head_write(const struct hk_crlcache_ctx *ctx, const char *code,
 /* One partition of a run: its header and, when rebuilt in the bulk
  * pass, its entries until handed over. */
 struct cache_part {
-	char code[HK_STORE_CODE_LEN + 1];	/* partition code */
+	char code[HK_STORE_CODE_LEN + 1];	/* municipality code */
+	char id[HK_CERT_PARTITION_ID_MAX];	/* partition id: the files */
 	struct hk_crlcache_head h;	/* header (valid when !rebuild) */
 	int rebuild;			/* 1: rebuilt in the bulk pass */
 	struct hk_crlpub_entries e;	/* the rebuilt entries */
@@ -442,7 +449,7 @@ collect(struct cache_part *cp, uint64_t seq, time_t not_after,
 
 		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
 		hk_err_set("crl_entries: seq %" PRIu64 " (partition %s): %s",
-		    seq, cp->code, detail);
+		    seq, cp->id, detail);
 		return r;
 	}
 	if (seq > cp->seq)
@@ -460,11 +467,11 @@ collect_one(uint64_t seq, const char *partition, time_t not_after,
 	return collect(arg, seq, not_after, entry, len);
 }
 
-/* Read <code>.entries (head->bytes of it) into e and check it against
+/* Read <id>.entries (head->bytes of it) into e and check it against
  * the header: size, SHA-256, entry count. The digest state over the bytes
  * is left in d for the append. */
 static int
-cache_load(const struct hk_crlcache_ctx *ctx, const char *code,
+cache_load(const struct hk_crlcache_ctx *ctx, const char *id,
     const struct hk_crlcache_head *h, struct hk_crlpub_entries *e,
     EVP_MD_CTX *d)
 {
@@ -476,7 +483,7 @@ cache_load(const struct hk_crlcache_ctx *ctx, const char *code,
 	unsigned int dl = 0;
 	int fd = -1, r;
 
-	if ((r = cache_path(ctx, code, "entries", path, sizeof(path))) != 0)
+	if ((r = cache_path(ctx, id, "entries", path, sizeof(path))) != 0)
 		return r;
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
@@ -531,17 +538,17 @@ out:
 }
 
 /* Write the len bytes at p (the entries from byte from on) to
- * <code>.entries at offset from, cutting anything after from first (an
+ * <id>.entries at offset from, cutting anything after from first (an
  * append whose header never followed), fsync. */
 static int
-cache_append(const struct hk_crlcache_ctx *ctx, const char *code,
+cache_append(const struct hk_crlcache_ctx *ctx, const char *id,
     const unsigned char *p, size_t from, size_t len)
 {
 	char path[4096];
 	size_t off = 0;
 	int fd, r = HK_ERR_IO;
 
-	if ((r = cache_path(ctx, code, "entries", path, sizeof(path))) != 0)
+	if ((r = cache_path(ctx, id, "entries", path, sizeof(path))) != 0)
 		return r;
 	r = HK_ERR_IO;
 	if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
@@ -590,18 +597,18 @@ part_write(const struct hk_crlcache_ctx *ctx, struct cache_part *cp)
 	if (EVP_Digest(p, cp->e.len, cp->h.sha256, NULL, EVP_sha256(),
 	    NULL) != 1)
 		return HK_ERR_CRYPTO;
-	if ((r = cache_path(ctx, cp->code, "entries", path,
+	if ((r = cache_path(ctx, cp->id, "entries", path,
 	    sizeof(path))) != 0 ||
 	    (r = hk_file_write(path, p, cp->e.len, 0600, 0)) != 0)
 		return r;
-	return head_write(ctx, cp->code, &cp->h);
+	return head_write(ctx, cp->id, &cp->h);
 }
 
 /* 1 when the header alone says the cache can be used this run. */
 static int
 head_usable(const struct hk_crlcache_ctx *ctx, struct cache_part *cp)
 {
-	if (head_read(ctx, cp->code, &cp->h) != 0)
+	if (head_read(ctx, cp->id, &cp->h) != 0)
 		return 0;
 	return cp->h.seq <= ctx->upto && (cp->h.min_not_after == 0 ||
 	    cp->h.min_not_after >= ctx->now);
@@ -649,6 +656,11 @@ hk_crlcache_open(const struct hk_crlcache_ctx *ctx, const char *const *codes,
 	int r;
 
 	*out = NULL;
+	if (ctx->issuer == NULL || ctx->issuer_len < 1 ||
+	    ctx->issuer_len > HK_STORE_KEYID_MAX) {
+		hk_err_set("crlcache: the issuer's key identifier is required");
+		return HK_ERR_INVALID;
+	}
 	if (mkdir(ctx->dir, 0700) != 0 && errno != EEXIST) {
 		hk_err_set("%s: cannot create: %s", ctx->dir, strerror(errno));
 		return HK_ERR_IO;
@@ -664,7 +676,9 @@ hk_crlcache_open(const struct hk_crlcache_ctx *ctx, const char *const *codes,
 	for (i = 0; i < n; i++) {
 		struct cache_part *cp = &c->p[i];
 
-		if (strlen(codes[i]) != HK_STORE_CODE_LEN) {
+		if (strlen(codes[i]) != HK_STORE_CODE_LEN ||
+		    (r = hk_cert_partition_id(codes[i], ctx->gen, cp->id,
+		    sizeof(cp->id))) != 0) {
 			hk_err_set("%s: not a partition code", codes[i]);
 			hk_crlcache_free(c);
 			return HK_ERR_INVALID;
@@ -679,8 +693,9 @@ hk_crlcache_open(const struct hk_crlcache_ctx *ctx, const char *const *codes,
 	hk_err_clear();
 	qsort_r(c->by_code, n, sizeof(*c->by_code), code_cmp, c->p);
 	if (need > 0) {
-		if ((r = hk_store_crl_entries_each(ctx->store, NULL, 0,
-		    ctx->upto, ctx->now, collect_bulk, c)) != 0) {
+		if ((r = hk_store_crl_entries_each(ctx->store, NULL,
+		    ctx->issuer, ctx->issuer_len, 0, ctx->upto, ctx->now,
+		    collect_bulk, c)) != 0) {
 			hk_crlcache_free(c);
 			return r;
 		}
@@ -733,14 +748,15 @@ hk_crlcache_get(struct hk_crlcache *c, size_t i,
 	}
 	if ((d = EVP_MD_CTX_new()) == NULL)
 		return HK_ERR_ALLOC;
-	if (cache_load(ctx, cp->code, &cp->h, out, d) != 0) {
+	if (cache_load(ctx, cp->id, &cp->h, out, d) != 0) {
 		/* damaged behind a good header: this partition alone */
 		hk_err_clear();
 		hk_crlpub_entries_free(out);
 		cp->seq = 0;
 		cp->min_not_after = 0;
-		if ((r = hk_store_crl_entries_each(ctx->store, cp->code, 0,
-		    ctx->upto, ctx->now, collect_one, cp)) != 0 ||
+		if ((r = hk_store_crl_entries_each(ctx->store, cp->code,
+		    ctx->issuer, ctx->issuer_len, 0, ctx->upto, ctx->now,
+		    collect_one, cp)) != 0 ||
 		    (r = part_write(ctx, cp)) != 0)
 			goto out;
 		*out = cp->e;
@@ -753,8 +769,8 @@ hk_crlcache_get(struct hk_crlcache *c, size_t i,
 	cp->e = *out;
 	cp->seq = cp->h.seq;
 	cp->min_not_after = cp->h.min_not_after;
-	r = hk_store_crl_entries_each(ctx->store, cp->code, cp->h.seq,
-	    ctx->upto, ctx->now, collect_one, cp);
+	r = hk_store_crl_entries_each(ctx->store, cp->code, ctx->issuer,
+	    ctx->issuer_len, cp->h.seq, ctx->upto, ctx->now, collect_one, cp);
 	*out = cp->e;
 	memset(&cp->e, 0, sizeof(cp->e));
 	if (r != 0 || out->len == from) {
@@ -762,7 +778,7 @@ hk_crlcache_get(struct hk_crlcache *c, size_t i,
 		 * the next look-up starts) */
 		goto out;
 	}
-	if ((r = cache_append(ctx, cp->code, out->buf + HK_CRLPUB_ROOM + from,
+	if ((r = cache_append(ctx, cp->id, out->buf + HK_CRLPUB_ROOM + from,
 	    from, out->len - from)) != 0)
 		goto out;
 	if (EVP_DigestUpdate(d, out->buf + HK_CRLPUB_ROOM + from,
@@ -775,7 +791,7 @@ hk_crlcache_get(struct hk_crlcache *c, size_t i,
 	cp->h.count = out->count;
 	cp->h.bytes = out->len;
 	cp->h.min_not_after = cp->min_not_after;
-	r = head_write(ctx, cp->code, &cp->h);
+	r = head_write(ctx, cp->id, &cp->h);
 out:
 	if (r != 0)
 		hk_crlpub_entries_free(out);

@@ -4,9 +4,11 @@
  *
  * A partition's CRL is never rebuilt entry by entry. The store keeps the
  * DER of every revokedCertificates entry (crl_entries, hk_crl_entry_der);
- * a cache per partition keeps them concatenated (<state>/crlcache/<code>
- * .entries, its header in <code>.head) and only the rows revoked since the
- * last run are appended. The TBSCertList is an OpenSSL ASN.1 template of
+ * a cache per partition of one issuing generation keeps them concatenated
+ * (<state>/crlcache/<id>.entries, its header in <id>.head, where <id> is
+ * the partition id of hk_cert_partition_id: "<code>" for generation 1,
+ * "<code>-<g>" after) and only the rows revoked since the last run are
+ * appended. The TBSCertList is an OpenSSL ASN.1 template of
  * our own whose revokedCertificates field is carried as pre-encoded bytes
  * (the SEQUENCE OF header by ASN1_put_object, then the cached entries);
  * everything else (issuer, times, AKI, cRLNumber, the critical IDP) comes
@@ -78,9 +80,13 @@ struct hk_crlpub_in {
 int hk_crlpub_sign(const struct hk_crlpub_in *in,
     struct hk_crlpub_entries *e, unsigned char **der, size_t *len);
 
-/* Where and for which store the caches of one run live. */
+/* Where and for which store and issuer the caches of one run live. */
 struct hk_crlcache_ctx {
 	struct hk_store *store;		/* the open store */
+	const unsigned char *issuer;	/* the issuing key's identifier (the
+					 * certificates' AKI keyid) */
+	size_t issuer_len;
+	int gen;			/* its generation: the partition ids */
 	const char *dir;		/* <state>/crlcache (made if missing) */
 	const char *store_id;		/* state.conf store.id: a cache of
 					 * another store is rebuilt */
@@ -90,7 +96,8 @@ struct hk_crlcache_ctx {
 					 * before now are dropped */
 };
 
-/* What a cache header (<code>.head) records. */
+/* What a cache header (<id>.head) records, beside the partition id, the
+ * issuer and the store. */
 struct hk_crlcache_head {
 	uint64_t seq;			/* last crl_entries seq included */
 	size_t count;			/* entries */
@@ -103,7 +110,8 @@ struct hk_crlcache_head {
 struct hk_crlcache;
 
 /*
- * Open the caches of the partitions codes[0..n) for one run. Every header
+ * Open the caches of the partitions codes[0..n) (municipality codes) of
+ * the context's issuing generation for one run. Every header
  * is checked; the partitions whose cache is missing, unreadable, made for
  * another store, ahead of the store or holding an entry whose certificate
  * has expired (PROFILE.md: an entry stays until its certificate expires,

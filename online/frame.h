@@ -133,7 +133,8 @@ int hk_frame_audit_decode(const unsigned char *p, size_t len, unsigned *code,
 /*
  * PROVISION payload: record count (2 bytes, 1..HK_FRAME_PROV_MAX), then per
  * record method (1), name length (1) and name ([A-Za-z0-9._-], 1..64),
- * object length (1) and object ([a-z0-9], 1..16), count (4, >= 1); nothing
+ * object length (1) and object ([a-z0-9-], 1..16: "arl", "ocsp" or a
+ * partition id such as 431010 or 431010-2), count (4, >= 1); nothing
  * after. Encoding: HK_ERR_INVALID for a record that breaks these rules or
  * a payload over HK_FRAME_MAX. Decoding calls fn for each record of a
  * payload that is valid as a whole (checked first), else HK_ERR_PARSE.

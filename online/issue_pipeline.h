@@ -33,6 +33,8 @@ struct hk_issue_env {
 	const unsigned char *skey;	/* store key (resident hashes) */
 	const struct hk_profile *p;	/* the state's profile */
 	X509 *issuer;			/* the issuing CA certificate in use */
+	int gen;			/* its generation (the partitions of
+					 * the CRL DP, hk_cert_partition_dn) */
 	EVP_PKEY *ikey;			/* its private key (token) */
 	EVP_PKEY *ipub;			/* its public key */
 	const EVP_MD *md;		/* the profile's digest for ipub */

@@ -140,6 +140,17 @@ void hk_online_issuing_free(struct hk_online_issuing *l);
  */
 int hk_online_current_issuer(struct hk_online *on, struct hk_store *s,
     time_t now, X509 **x, int *gen, EVP_PKEY **key);
+/*
+ * One generation's signer: the latest of its certificates in l whose key
+ * is generation gen's key in the token and that is valid at now (*x, NULL
+ * when there is none; *key as above). HK_ERR_NOT_FOUND when state.conf
+ * names no key of that generation or the token does not hold it.
+ */
+int hk_online_gen_issuer(struct hk_online *on,
+    const struct hk_online_issuing *l, int gen, time_t now, X509 **x,
+    EVP_PKEY **key);
+/* state.conf issuing.generation: the newest generation (1-999). */
+int hk_online_top_gen(struct hk_online *on, int *top);
 
 /* Subcommands. */
 int cmd_init(int argc, char **argv);

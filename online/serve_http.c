@@ -1097,8 +1097,8 @@ prov_object(const char *path, char *buf, size_t len)
 		return NULL;
 	memcpy(buf, path + 4, n - 8);
 	buf[n - 8] = '\0';
-	if (strspn(buf, "0123456789abcdefghijklmnopqrstuvwxyz") != n - 8)
-		return NULL;
+	if (strspn(buf, "0123456789abcdefghijklmnopqrstuvwxyz-") != n - 8)
+		return NULL;		/* a partition id: 431010, 431010-2 */
 	return buf;
 }
 

@@ -32,7 +32,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define HK_STORE_SCHEMA		4	/* schema version in meta (docs/store.md) */
+#define HK_STORE_SCHEMA		5	/* schema version in meta (docs/store.md) */
 #define HK_STORE_SERIAL_MAX	20	/* bytes of a serial (RFC 5280 4.1.2.2) */
 #define HK_STORE_RKEY_LEN	32	/* bytes of a resident key (HMAC-SHA-256) */
 #define HK_STORE_HMAC_KEY_LEN	32	/* bytes of the store key */
@@ -260,11 +260,13 @@ int hk_store_replaced_each(struct hk_store *s, const unsigned char *serial,
 /* The highest crl_entries seq (0 when none): the bound of one publication,
  * so that every partition reflects the same revocations. */
 int hk_store_crl_seq_max(struct hk_store *s, uint64_t *out);
-/* fn for each CRL entry of partition (NULL: of every partition, in one
- * scan of the table) with after < seq <= upto and whose certificate has not
- * expired at alive_at (not_after >= alive_at), in seq (revocation) order;
- * a non-zero return of fn stops and is returned. */
-int hk_store_crl_entries_each(struct hk_store *s, const char *partition,
+/* fn for each CRL entry of a certificate of municipality (NULL: of every
+ * one, in one scan of the table) issued by the key issuer (its key
+ * identifier, as certificates.issuer) with after < seq <= upto and whose
+ * certificate has not expired at alive_at (not_after >= alive_at), in seq
+ * (revocation) order; a non-zero return of fn stops and is returned. */
+int hk_store_crl_entries_each(struct hk_store *s, const char *municipality,
+    const unsigned char *issuer, size_t issuer_len,
     uint64_t after, uint64_t upto, time_t alive_at,
     int (*fn)(uint64_t seq, const char *partition, time_t not_after,
     const unsigned char *entry, size_t len, void *arg), void *arg);

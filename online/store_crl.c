@@ -35,7 +35,8 @@ hk_store_crl_seq_max(struct hk_store *s, uint64_t *out)
 }
 
 int
-hk_store_crl_entries_each(struct hk_store *s, const char *partition,
+hk_store_crl_entries_each(struct hk_store *s, const char *municipality,
+    const unsigned char *issuer, size_t issuer_len,
     uint64_t after, uint64_t upto, time_t alive_at,
     int (*fn)(uint64_t seq, const char *partition, time_t not_after,
     const unsigned char *entry, size_t len, void *arg), void *arg)
@@ -47,18 +48,24 @@ hk_store_crl_entries_each(struct hk_store *s, const char *partition,
 		hk_err_set("%s: crl_entries: seq out of range", s->path);
 		return HK_ERR_INVALID;
 	}
-	/* one partition: the index crl_entries_partition (municipality,
+	if (issuer_len < 1 || issuer_len > HK_STORE_KEYID_MAX) {
+		hk_err_set("%s: issuer: a key identifier of 1-%d octets",
+		    s->path, HK_STORE_KEYID_MAX);
+		return HK_ERR_INVALID;
+	}
+	/* one municipality: the index crl_entries_partition (municipality,
 	 * seq); all: one pass over the table in rowid (seq) order */
-	if ((r = hk_store_prepare(s, partition != NULL ?
+	if ((r = hk_store_prepare(s, municipality != NULL ?
 	    "SELECT seq, municipality, not_after, entry FROM crl_entries "
 	    "WHERE municipality = ?1 AND seq > ?2 AND seq <= ?3 AND "
-	    "not_after >= ?4 ORDER BY seq" :
+	    "not_after >= ?4 AND issuer = ?5 ORDER BY seq" :
 	    "SELECT seq, municipality, not_after, entry FROM crl_entries "
-	    "WHERE seq > ?2 AND seq <= ?3 AND not_after >= ?4 ORDER BY seq",
-	    &st)) != 0)
+	    "WHERE seq > ?2 AND seq <= ?3 AND not_after >= ?4 AND "
+	    "issuer = ?5 ORDER BY seq", &st)) != 0)
 		return r;
-	if (partition != NULL)
-		sqlite3_bind_text(st, 1, partition, -1, SQLITE_STATIC);
+	if (municipality != NULL)
+		sqlite3_bind_text(st, 1, municipality, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, issuer, (int)issuer_len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)after);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)upto);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)alive_at);

@@ -375,8 +375,9 @@ hk_store_issuer_revoke(struct hk_store *s, const unsigned char *issuer,
 	    "'revoked', ended = 1, revoked_at = ?2, reason = ?3 WHERE "
 	    "serial = ?1 AND status = 'valid'", &w.upd)) != 0 ||
 	    (r = hk_store_prepare(s, "INSERT INTO crl_entries (serial, "
-	    "municipality, not_after, entry) SELECT serial, municipality, "
-	    "not_after, ?2 FROM certificates WHERE serial = ?1", &w.ins)) != 0)
+	    "municipality, issuer, not_after, entry) SELECT serial, "
+	    "municipality, issuer, not_after, ?2 FROM certificates WHERE "
+	    "serial = ?1", &w.ins)) != 0)
 		goto out;
 	sqlite3_bind_blob(w.sel, 1, issuer, (int)issuer_len, SQLITE_STATIC);
 	sqlite3_bind_int(w.sel, 2, REVOKE_BATCH);

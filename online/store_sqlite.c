@@ -174,11 +174,14 @@ static const char schema_sql[] =
 "END;\n"
 /* CRL entries (CPS 4-4-9): one DER X509_REVOKED per revocation, appended in
  * revocation order (seq) in the transaction that revokes, never changed or
- * deleted; publish builds each partition's CRL from these bytes. */
+ * deleted; publish builds each partition's CRL from these bytes, one CRL
+ * per municipality and issuing key (the certificate's issuer key id: a
+ * CRL is signed by the issuer of what it lists, RFC 5280 5.2.1). */
 "CREATE TABLE crl_entries (\n"
 "  seq INTEGER PRIMARY KEY AUTOINCREMENT,\n"
 "  serial BLOB NOT NULL UNIQUE REFERENCES certificates(serial),\n"
 "  municipality TEXT NOT NULL,\n"
+"  issuer BLOB NOT NULL,\n"
 "  not_after INTEGER NOT NULL,\n"
 "  entry BLOB NOT NULL CHECK (typeof(entry) = 'blob' AND length(entry) > 0)\n"
 ") STRICT;\n"
@@ -191,9 +194,11 @@ static const char schema_sql[] =
 "END;\n"
 "CREATE TRIGGER crl_entries_revoked BEFORE INSERT ON crl_entries\n"
 "WHEN (SELECT status FROM certificates WHERE serial = NEW.serial)\n"
-"  IS NOT 'revoked' BEGIN\n"
+"  IS NOT 'revoked' OR (SELECT municipality = NEW.municipality AND\n"
+"  issuer = NEW.issuer AND not_after = NEW.not_after FROM certificates\n"
+"  WHERE serial = NEW.serial) IS NOT 1 BEGIN\n"
 "  SELECT RAISE(ABORT, 'crl_entries: only a revoked certificate has a CRL "
-"entry');\n"
+"entry, with its own municipality, issuer and notAfter');\n"
 "END;\n"
 /* Issuance batches (docs/requests.md, resume): one row per batch file
  * content, one result per request line, kept forever. */
@@ -657,8 +662,9 @@ hk_store_cert_revoke(struct hk_store *s, const unsigned char *serial,
 	if ((r = update_cert(s, st, "revoke")) != 0)
 		goto out;
 	if ((r = hk_store_cached(s, "INSERT INTO crl_entries (serial, "
-	    "municipality, not_after, entry) SELECT serial, municipality, "
-	    "not_after, ?2 FROM certificates WHERE serial = ?1", &st)) != 0)
+	    "municipality, issuer, not_after, entry) SELECT serial, "
+	    "municipality, issuer, not_after, ?2 FROM certificates WHERE "
+	    "serial = ?1", &st)) != 0)
 		goto out;
 	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, entry, (int)entry_len, SQLITE_STATIC);

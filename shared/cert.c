@@ -1448,25 +1448,90 @@ hk_cert_tbs_digest(X509 *cert, EVP_PKEY *pub, const EVP_MD *md,
 	return 0;
 }
 
+static int
+gen_ok(int gen)
+{
+	if (gen < 1 || gen > HK_CERT_GEN_MAX) {
+		hk_err_set("issuing generation %d: a number from 1 to %d", gen,
+		    HK_CERT_GEN_MAX);
+		return HK_ERR_INVALID;
+	}
+	return 0;
+}
+
+int
+hk_cert_partition_id(const char *code, int gen, char *buf, size_t len)
+{
+	int n, r;
+
+	if ((r = gen_ok(gen)) != 0)
+		return r;
+	if (strlen(code) != 6 || strspn(code, "0123456789") != 6) {
+		hk_err_set("%s: a partition is a 6-digit municipality code",
+		    code);
+		return HK_ERR_INVALID;
+	}
+	n = gen == 1 ? snprintf(buf, len, "%s", code) :
+	    snprintf(buf, len, "%s-%d", code, gen);
+	if (n < 0 || (size_t)n >= len) {
+		hk_err_set("%s: partition id too long", code);
+		return HK_ERR_INVALID;
+	}
+	return 0;
+}
+
+int
+hk_cert_partition_id_parse(const char *id, char code[7], int *gen)
+{
+	size_t n = strlen(id);
+	int g = 1;
+
+	*gen = 0;
+	if (n < 6 || strspn(id, "0123456789") != 6)
+		return HK_ERR_PARSE;
+	if (n > 6) {
+		/* "-<g>", g from 2 (generation 1 has no suffix), no 0 first */
+		if (n < 8 || n > HK_CERT_PARTITION_ID_MAX - 1 || id[6] != '-' ||
+		    id[7] == '0' || strspn(id + 7, "0123456789") != n - 7 ||
+		    (g = atoi(id + 7)) < 2)
+			return HK_ERR_PARSE;
+	}
+	memcpy(code, id, 6);
+	code[6] = '\0';
+	*gen = g;
+	return 0;
+}
+
 int
 hk_cert_partition_dn(const struct hk_profile *p, const char *romaji,
-    int rehearsal, X509_NAME **out)
+    int gen, int rehearsal, X509_NAME **out)
 {
 	char rdn[120];
+	int r;
 
-	snprintf(rdn, sizeof(rdn), "OU=CRL Distribution Points, CN=%s CRLDP",
-	    romaji);
+	*out = NULL;
+	if ((r = gen_ok(gen)) != 0)
+		return r;
+	if (gen == 1)
+		snprintf(rdn, sizeof(rdn), "OU=CRL Distribution Points, "
+		    "CN=%s CRLDP", romaji);
+	else
+		snprintf(rdn, sizeof(rdn), "OU=CRL Distribution Points, "
+		    "CN=%s CRLDP %d", romaji, gen);
 	return kind_name(p, rdn, rehearsal, out);
 }
 
 void
 hk_cert_partition_uri(const struct hk_profile *p, const char *code,
-    char *buf, size_t len)
+    int gen, char *buf, size_t len)
 {
-	if (p->repository_url[0] == '\0')
+	char id[HK_CERT_PARTITION_ID_MAX];
+
+	if (p->repository_url[0] == '\0' ||
+	    hk_cert_partition_id(code, gen, id, sizeof(id)) != 0)
 		snprintf(buf, len, "%s", "");
 	else
-		snprintf(buf, len, "%s/crl/%s.crl", p->repository_url, code);
+		snprintf(buf, len, "%s/crl/%s.crl", p->repository_url, id);
 }
 
 /* certificatePolicies: one policy with a CPS pointer qualifier. */
@@ -1552,9 +1617,9 @@ out:
 }
 
 int
-hk_cert_build_user(const struct hk_profile *p, X509 *issuer, EVP_PKEY *pub,
-    const char *romaji, const char *code, const struct hk_basic4 *b4,
-    time_t not_before, int rehearsal, X509 **out)
+hk_cert_build_user(const struct hk_profile *p, X509 *issuer, int gen,
+    EVP_PKEY *pub, const char *romaji, const char *code,
+    const struct hk_basic4 *b4, time_t not_before, int rehearsal, X509 **out)
 {
 	const char *marker = rehearsal ? p->rehearsal_marker : NULL;
 	struct signer s;
@@ -1572,10 +1637,10 @@ hk_cert_build_user(const struct hk_profile *p, X509 *issuer, EVP_PKEY *pub,
 	    (r = capped_end(issuer, not_before, p->user_validity_years,
 	    "user", &na)) != 0)
 		goto out;
-	if ((r = hk_cert_partition_dn(p, romaji, rehearsal, &part)) != 0 ||
+	if ((r = hk_cert_partition_dn(p, romaji, gen, rehearsal, &part)) != 0 ||
 	    (r = hk_name_build(p->root_jname, marker, &jname)) != 0)
 		goto out;
-	hk_cert_partition_uri(p, code, uri, sizeof(uri));
+	hk_cert_partition_uri(p, code, gen, uri, sizeof(uri));
 	/* the subject is set once the serial is drawn; part and jname go
 	 * into the extensions as they are (no copies) */
 	if ((r = start_cert(NULL, s.dn, not_before, na, pub, &x)) != 0 ||

@@ -134,15 +134,28 @@ int hk_cert_build_validation(const struct hk_profile *p, X509 *root,
 struct hk_basic4;
 
 /*
- * The CRL partition DN of a municipality (PROFILE.md names):
- * "<issuing prefix>, OU=CRL Distribution Points, CN=<romaji> CRLDP"
- * (+ OU=<marker> in rehearsal), and its http URI
- * "<repository-url>/crl/<code>.crl" ("" when the profile names none).
+ * The CRL partitions of a municipality (PROFILE.md names; docs/publish.md
+ * "Issuing generations"). Each issuing generation has its own partitions,
+ * since a CRL must be signed by the issuer of the certificates it covers
+ * (RFC 5280 5.2.1, 6.3.3): the certificates of generation 1 name the
+ * PROFILE.md partition "<issuing prefix>, OU=CRL Distribution Points,
+ * CN=<romaji> CRLDP" and "<repository-url>/crl/<code>.crl"; those of a
+ * later generation g "... CN=<romaji> CRLDP <g>" and ".../crl/<code>-<g>
+ * .crl", so that no certificate already issued changes its names. The
+ * partition id ("<code>" or "<code>-<g>") is the stem of the CRL's file in
+ * the repository, of its entry cache and the key of its CRL numbers.
+ * gen is 1 to HK_CERT_GEN_MAX; the URI is "" when the profile names no
+ * repository URL. hk_cert_partition_id_parse takes an id apart (0, or
+ * HK_ERR_PARSE for anything that is not one).
  */
+#define HK_CERT_GEN_MAX		999
+#define HK_CERT_PARTITION_ID_MAX	11	/* "431010-999" */
+int hk_cert_partition_id(const char *code, int gen, char *buf, size_t len);
+int hk_cert_partition_id_parse(const char *id, char code[7], int *gen);
 int hk_cert_partition_dn(const struct hk_profile *p, const char *romaji,
-    int rehearsal, X509_NAME **out);
+    int gen, int rehearsal, X509_NAME **out);
 void hk_cert_partition_uri(const struct hk_profile *p, const char *code,
-    char *buf, size_t len);
+    int gen, char *buf, size_t len);
 
 /*
  * Resident's certificate (電子証明書, PROFILE.md user column) for pub,
@@ -151,11 +164,12 @@ void hk_cert_partition_uri(const struct hk_profile *p, const char *code,
  * notAfter = notBefore + user validity - 1 s (cut back to the issuer's),
  * keyUsage digitalSignature|nonRepudiation (critical), SKI, AKI = issuer's
  * SKI, certificatePolicies policy_user (test arc in rehearsal; critical per
- * profile) with the CPS URI qualifier, CRL DP = the municipality partition
- * DN (+ its http URI), issuerAltName = the Japanese name of the root
- * (profile root-jname), subjectAltName = the basic 4 items.
+ * profile) with the CPS URI qualifier, CRL DP = the municipality's
+ * partition of the issuer's generation gen (+ its http URI),
+ * issuerAltName = the Japanese name of the root (profile root-jname),
+ * subjectAltName = the basic 4 items.
  */
-int hk_cert_build_user(const struct hk_profile *p, X509 *issuer,
+int hk_cert_build_user(const struct hk_profile *p, X509 *issuer, int gen,
     EVP_PKEY *pub, const char *romaji, const char *code,
     const struct hk_basic4 *b4, time_t not_before, int rehearsal,
     X509 **out);

@@ -27,6 +27,7 @@ struct lint {
 	const char *kn;			/* kind name for messages */
 	enum hk_cert_kind kind;		/* the kind under test */
 	int rehearsal;			/* 1: names end with OU=<marker> */
+	int gen;			/* user: the issuer's generation */
 	X509_NAME *dn;			/* root DN: issuer, CRL DP, root subject */
 	X509_NAME *jname;		/* expected Japanese alt-name */
 };
@@ -991,17 +992,25 @@ lint_user_crldp(const struct lint *l, const char *romaji)
 	if ((r = crldp_point(l, "the municipality's partition", &dps, &full,
 	    &want)) != 0)
 		return r;
-	if (hk_cert_partition_dn(l->p, romaji, l->rehearsal, &part) != 0 ||
-	    sk_GENERAL_NAME_num(full) != want ||
+	if (hk_cert_partition_dn(l->p, romaji, l->gen, l->rehearsal,
+	    &part) != 0 || sk_GENERAL_NAME_num(full) != want ||
 	    (gn = sk_GENERAL_NAME_value(full, 0))->type != GEN_DIRNAME ||
 	    name_der_eq(gn->d.directoryName, part) != 0) {
+		char cn[16] = "";
+
+		if (l->gen > 1)
+			snprintf(cn, sizeof(cn), " %d", l->gen);
 		r = bad(l, "PROFILE.md: cRLDistributionPoints fullName must be "
 		    "the partition \"%s, OU=CRL Distribution Points, CN=%s "
-		    "CRLDP\"%s", l->p->issuing_subject_prefix, romaji,
+		    "CRLDP%s\" of issuing generation %d%s",
+		    l->p->issuing_subject_prefix, romaji, cn, l->gen,
 		    want == 2 ? " and its http URI" : " only");
 		goto out;
 	}
 	if (want == 2) {
+		char id[HK_CERT_PARTITION_ID_MAX], code[7];
+		int g = 0;
+
 		snprintf(pre, sizeof(pre), "%s/crl/", repo);
 		pl = strlen(pre);
 		gn = sk_GENERAL_NAME_value(full, 1);
@@ -1009,10 +1018,19 @@ lint_user_crldp(const struct lint *l, const char *romaji)
 		    gn->d.uniformResourceIdentifier) : NULL;
 		ul = u != NULL ? ASN1_STRING_length(
 		    gn->d.uniformResourceIdentifier) : 0;
-		if (u == NULL || (size_t)ul != pl + 10 ||
-		    memcmp(u, pre, pl) != 0 || memcmp(u + pl + 6, ".crl", 4))
+		if (u != NULL && (size_t)ul > pl + 4 &&
+		    (size_t)ul - pl - 4 < sizeof(id) &&
+		    memcmp(u, pre, pl) == 0 && memcmp(u + ul - 4, ".crl", 4) ==
+		    0) {
+			memcpy(id, u + pl, (size_t)ul - pl - 4);
+			id[(size_t)ul - pl - 4] = '\0';
+			if (hk_cert_partition_id_parse(id, code, &g) != 0)
+				g = 0;
+		}
+		if (g != l->gen)
 			r = bad(l, "PROFILE.md: cRLDistributionPoints URI must "
-			    "be %s<code>.crl", pre);
+			    "be %s<code>%s.crl (issuing generation %d)", pre,
+			    l->gen > 1 ? "-<generation>" : "", l->gen);
 	}
 out:
 	X509_NAME_free(part);
@@ -1112,9 +1130,9 @@ lint_user(struct lint *l)
 	return 0;
 }
 
-int
-hk_lint_cert(X509 *cert, const struct hk_profile *p, enum hk_cert_kind kind,
-    int rehearsal)
+static int
+lint_run(X509 *cert, const struct hk_profile *p, enum hk_cert_kind kind,
+    int rehearsal, int gen)
 {
 	struct lint l;
 	const char *marker = rehearsal ? p->rehearsal_marker : NULL;
@@ -1126,6 +1144,10 @@ hk_lint_cert(X509 *cert, const struct hk_profile *p, enum hk_cert_kind kind,
 	l.kind = kind;
 	l.kn = hk_cert_kind_name(kind);
 	l.rehearsal = rehearsal;
+	l.gen = gen;
+	if (gen < 1 || gen > HK_CERT_GEN_MAX)
+		return bad(&l, "issuing generation %d: a number from 1 to %d",
+		    gen, HK_CERT_GEN_MAX);
 	if (kind_exts(kind) == NULL)
 		return bad(&l, "no lint rules for this kind yet");
 	if (hk_name_build(p->root_subject, marker, &l.dn) != 0 ||
@@ -1159,6 +1181,19 @@ out:
 	X509_NAME_free(l.dn);
 	X509_NAME_free(l.jname);
 	return r;
+}
+
+int
+hk_lint_cert(X509 *cert, const struct hk_profile *p, enum hk_cert_kind kind,
+    int rehearsal)
+{
+	return lint_run(cert, p, kind, rehearsal, 1);
+}
+
+int
+hk_lint_user(X509 *cert, const struct hk_profile *p, int rehearsal, int gen)
+{
+	return lint_run(cert, p, HK_CERT_USER, rehearsal, gen);
 }
 
 int

@@ -18,6 +18,13 @@ struct hk_profile;
 
 int hk_lint_cert(X509 *cert, const struct hk_profile *p,
     enum hk_cert_kind kind, int rehearsal);
+/*
+ * A resident's certificate issued under issuing generation gen: its CRL
+ * distribution point names that generation's partition
+ * (hk_cert_partition_dn). hk_lint_cert with HK_CERT_USER is generation 1.
+ */
+int hk_lint_user(X509 *cert, const struct hk_profile *p, int rehearsal,
+    int gen);
 
 /*
  * The rules that need the issuer's certificate (the signer's self-signed

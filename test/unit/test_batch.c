@@ -330,6 +330,7 @@ env_open(struct env *v)
 	v->e.skey = v->skey;
 	v->e.p = v->p;
 	v->e.issuer = v->issuer;
+	v->e.gen = 1;
 	v->e.ikey = v->ca;
 	v->e.ipub = X509_get0_pubkey(v->issuer);
 	v->e.md = hk_cert_md(v->p, v->ca);

@@ -109,7 +109,8 @@ spec_user(struct hk_crl_spec *s, X509 *issuer, const struct hk_profile *prof)
 	s->issuer = issuer;
 	s->scope = HK_CRL_SCOPE_USER;
 	s->idp_dn = part;
-	hk_cert_partition_uri(prof, "431010", s->idp_uri, sizeof(s->idp_uri));
+	hk_cert_partition_uri(prof, "431010", 1, s->idp_uri,
+	    sizeof(s->idp_uri));
 	s->validity_hours = prof->crl_validity_hours;
 	s->interval_hours = prof->crl_interval_hours;
 }
@@ -441,6 +442,9 @@ Test(crlpub, entries_must_be_one_sequence_each)
 static struct hk_store *st;
 static char cdir[4000];
 static int nserial;
+static unsigned char issuer_byte = 0x11;	/* the issuing key of the
+						 * certificates revoked next:
+						 * 20 such octets */
 
 static struct hk_store *
 store_fresh(const char *name)
@@ -475,7 +479,7 @@ revoked_cert(const char *muni, time_t not_after, int reason)
 	snprintf(c.municipality, sizeof(c.municipality), "%s", muni);
 	snprintf(id, sizeof(id), "resident-%d", nserial);
 	cr_assert_eq(hk_store_resident_key(key, id, c.resident_key), 0);
-	memset(c.issuer, 0x11, 20);
+	memset(c.issuer, issuer_byte, 20);
 	c.issuer_len = 20;
 	c.not_before = at("2026-04-01T00:00:00Z");
 	c.not_after = not_after;
@@ -498,14 +502,32 @@ revoked_cert(const char *muni, time_t not_after, int reason)
 }
 
 static void
-ctx_now(struct hk_crlcache_ctx *cc, const char *now)
+ctx_gen(struct hk_crlcache_ctx *cc, const char *now, int gen,
+    const unsigned char *issuer)
 {
 	memset(cc, 0, sizeof(*cc));
 	cc->store = st;
+	cc->issuer = issuer;
+	cc->issuer_len = 20;
+	cc->gen = gen;
 	cc->dir = cdir;
 	cc->store_id = "test-store";
 	cc->now = at(now);
 	cr_assert_eq(hk_store_crl_seq_max(st, &cc->upto), 0);
+}
+
+static const unsigned char key11[20] = {
+	0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+	0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11 };
+static const unsigned char key22[20] = {
+	0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+	0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22 };
+
+/* Generation 1, whose key is 0x11... */
+static void
+ctx_now(struct hk_crlcache_ctx *cc, const char *now)
+{
+	ctx_gen(cc, now, 1, key11);
 }
 
 static void
@@ -598,7 +620,7 @@ Test(crlpub, cache_append_check_and_rebuild, .timeout = 60)
 	hk_crlpub_entries_free(&a);
 	/* a damaged header: rebuilt */
 	snprintf(path, sizeof(path), "%s/431010.head", cdir);
-	hk_test_write(path, "hanko-crlcache 1\n", 17);
+	hk_test_write(path, "hanko-crlcache 2\n", 17);
 	get(&cc, "431010", 1, 3, &a);
 	cr_assert(same(&a, &b));
 	hk_crlpub_entries_free(&a);
@@ -707,6 +729,75 @@ Test(crlpub, cache_bulk_pass_routes_each_row_to_its_partition, .timeout = 60)
 	get3(&cc, first, c3, e);
 	for (i = 0; i < 3; i++)
 		hk_crlpub_entries_free(&e[i]);
+	hk_store_close(st);
+}
+
+/* Two issuing generations (docs/publish.md "Issuing generations"): each
+ * key's caches hold the entries of the certificates it issued, under the
+ * partition ids 431010 and 431010-2, and a header of the other key is not
+ * used. */
+Test(crlpub, cache_per_issuing_generation, .timeout = 60)
+{
+	struct hk_crlcache_ctx cc;
+	struct hk_crlpub_entries a, b;
+	time_t far = at("2029-04-01T00:00:00Z");
+	char path[4100], path2[4100];
+	unsigned char *buf;
+	size_t len;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	store_fresh("crlpub_generations");
+	issuer_byte = 0x11;
+	revoked_cert("431010", far, 1);
+	revoked_cert("431010", far, 3);
+	issuer_byte = 0x22;
+	revoked_cert("431010", far, 4);
+	revoked_cert("432024", far, 5);
+	issuer_byte = 0x11;
+	ctx_gen(&cc, "2026-04-06T00:00:00Z", 1, key11);
+	get(&cc, "431010", 1, 2, &a);
+	get(&cc, "432024", 1, 0, &b);
+	hk_crlpub_entries_free(&b);
+	ctx_gen(&cc, "2026-04-06T00:00:00Z", 2, key22);
+	get(&cc, "431010", 1, 1, &b);
+	cr_assert(!same(&a, &b));
+	hk_crlpub_entries_free(&b);
+	get(&cc, "432024", 1, 1, &b);
+	hk_crlpub_entries_free(&b);
+	snprintf(path, sizeof(path), "%s/431010-2.head", cdir);
+	cr_assert_eq(access(path, F_OK), 0, "%s: generation 2's cache", path);
+	buf = hk_test_read(path, &len);
+	cr_assert_not_null(memmem(buf, len, "\npartition 431010-2\nissuer "
+	    "2222222222222222222222222222222222222222\n", 60));
+	/* a new revocation under key 2 leaves generation 1's cache alone */
+	issuer_byte = 0x22;
+	revoked_cert("431010", far, 2);
+	issuer_byte = 0x11;
+	ctx_gen(&cc, "2026-04-06T00:00:00Z", 1, key11);
+	get(&cc, "431010", 0, 2, &b);
+	cr_assert(same(&a, &b));
+	hk_crlpub_entries_free(&b);
+	ctx_gen(&cc, "2026-04-06T00:00:00Z", 2, key22);
+	get(&cc, "431010", 0, 2, &b);
+	hk_crlpub_entries_free(&b);
+	/* generation 2's header and entries put in generation 1's place:
+	 * not this issuer's, rebuilt with generation 1's entries */
+	free(buf);
+	buf = hk_test_read(path, &len);
+	snprintf(path2, sizeof(path2), "%s/431010.head", cdir);
+	hk_test_write(path2, buf, len);
+	free(buf);
+	snprintf(path, sizeof(path), "%s/431010-2.entries", cdir);
+	buf = hk_test_read(path, &len);
+	snprintf(path2, sizeof(path2), "%s/431010.entries", cdir);
+	hk_test_write(path2, buf, len);
+	free(buf);
+	ctx_gen(&cc, "2026-04-06T00:00:00Z", 1, key11);
+	get(&cc, "431010", 1, 2, &b);
+	cr_assert(same(&a, &b));
+	hk_crlpub_entries_free(&a);
+	hk_crlpub_entries_free(&b);
 	hk_store_close(st);
 }
 

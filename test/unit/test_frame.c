@@ -273,9 +273,14 @@ Test(frame, provision_payloads)
 	snprintf(in[1].object, sizeof(in[1].object), "ocsp");
 	in[1].method = HK_PROV_OCSP;
 	in[1].count = 4000000000u;
-	cr_assert_eq(hk_frame_prov_encode(in, 2, &p, &len), 0);
+	/* a partition of a later issuing generation (docs/publish.md) */
+	snprintf(in[2].name, sizeof(in[2].name), "bank-1");
+	snprintf(in[2].object, sizeof(in[2].object), "431010-2");
+	in[2].method = HK_PROV_HTTP;
+	in[2].count = 1;
+	cr_assert_eq(hk_frame_prov_encode(in, 3, &p, &len), 0);
 	cr_assert_eq(hk_frame_prov_decode(p, len, collect, got), 0);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		cr_assert_str_eq(got[i].name, in[i].name);
 		cr_assert_str_eq(got[i].object, in[i].object);
 		cr_assert_eq(got[i].method, in[i].method);

@@ -314,10 +314,11 @@ Test(lint, crldp)
 	    "the root DN and the repository's arl.crl URI");
 }
 
-/* A resident's certificate of 432024 (Yatsushiro-shi), issued here by the
- * root for brevity: its cRLDistributionPoints name the partition. */
+/* A resident's certificate of 432024 (Yatsushiro-shi) of issuing
+ * generation gen, issued here by the root for brevity: its
+ * cRLDistributionPoints name the partition of that generation. */
 static X509 *
-good_user(void)
+good_user_gen(int gen)
 {
 	struct hk_basic4 b;
 	X509 *root = good(0), *x = NULL;
@@ -331,11 +332,152 @@ good_user(void)
 	strcpy(b.name_flags, "00000");
 	strcpy(b.addr_flags, "000000000000000");
 	hk_time_parse("2026-04-02T00:00:00Z", &t);
-	cr_assert_eq(hk_cert_build_user(p, root, k, "Yatsushiro-shi", "432024",
-	    &b, t, 0, &x), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_cert_build_user(p, root, gen, k, "Yatsushiro-shi",
+	    "432024", &b, t, 0, &x), 0, "%s", hk_err_msg());
 	cr_assert_gt(X509_sign(x, k, EVP_sha256()), 0);
 	X509_free(root);
 	return x;
+}
+
+static X509 *
+good_user(void)
+{
+	return good_user_gen(1);
+}
+
+/* Lint x as a user certificate of generation gen: msg, or NULL for none. */
+static void
+user_gen_lints(X509 *x, int gen, const char *msg)
+{
+	hk_err_clear();
+	if (msg == NULL) {
+		cr_assert_eq(hk_lint_user(x, p, 0, gen), 0, "%s",
+		    hk_err_msg());
+		return;
+	}
+	cr_assert_eq(hk_lint_user(x, p, 0, gen), HK_ERR_LINT,
+	    "accepted as generation %d; wanted %s", gen, msg);
+	cr_assert_str_eq(hk_err_msg(), msg);
+}
+
+/* A CRL distribution point of one directoryName and one URI. */
+static void
+set_dp(X509 *x, X509_NAME *dn, const char *uri)
+{
+	CRL_DIST_POINTS *dps = sk_DIST_POINT_new_null();
+	DIST_POINT *dp = DIST_POINT_new();
+	GENERAL_NAME *g1 = GENERAL_NAME_new(), *g2 = GENERAL_NAME_new();
+	ASN1_IA5STRING *u = ASN1_IA5STRING_new();
+
+	cr_assert(dps && dp && g1 && g2 && u);
+	cr_assert_eq(ASN1_STRING_set(u, uri, (int)strlen(uri)), 1);
+	GENERAL_NAME_set0_value(g1, GEN_DIRNAME, dn);
+	GENERAL_NAME_set0_value(g2, GEN_URI, u);
+	dp->distpoint = DIST_POINT_NAME_new();
+	dp->distpoint->type = 0;
+	dp->distpoint->name.fullname = sk_GENERAL_NAME_new_null();
+	sk_GENERAL_NAME_push(dp->distpoint->name.fullname, g1);
+	sk_GENERAL_NAME_push(dp->distpoint->name.fullname, g2);
+	sk_DIST_POINT_push(dps, dp);
+	replace(x, NID_crl_distribution_points, dps, 0);
+	CRL_DIST_POINTS_free(dps);
+	cr_assert_gt(X509_sign(x, k, EVP_sha256()), 0);
+}
+
+/* docs/publish.md "Issuing generations": each generation's certificates
+ * name its own partitions, generation 1 the PROFILE.md ones. */
+Test(lint, user_crldp_of_its_generation)
+{
+	X509 *x1 = good_user_gen(1), *x2 = good_user_gen(2);
+	X509_NAME *dn = NULL;
+	char uri[256], id[HK_CERT_PARTITION_ID_MAX];
+
+	user_gen_lints(x1, 1, NULL);
+	user_gen_lints(x2, 2, NULL);
+	user_gen_lints(x2, 1, "user: PROFILE.md: cRLDistributionPoints "
+	    "fullName must be the partition \"C=JP, O=JPKI, OU=Kumamoto-ken, "
+	    "OU=CRL Distribution Points, CN=Yatsushiro-shi CRLDP\" of issuing "
+	    "generation 1 only");
+	user_gen_lints(x1, 2, "user: PROFILE.md: cRLDistributionPoints "
+	    "fullName must be the partition \"C=JP, O=JPKI, OU=Kumamoto-ken, "
+	    "OU=CRL Distribution Points, CN=Yatsushiro-shi CRLDP 2\" of "
+	    "issuing generation 2 only");
+	user_gen_lints(x2, 3, "user: PROFILE.md: cRLDistributionPoints "
+	    "fullName must be the partition \"C=JP, O=JPKI, OU=Kumamoto-ken, "
+	    "OU=CRL Distribution Points, CN=Yatsushiro-shi CRLDP 3\" of "
+	    "issuing generation 3 only");
+	user_gen_lints(x2, 0, "user: issuing generation 0: a number from 1 "
+	    "to 999");
+	X509_free(x1);
+	X509_free(x2);
+
+	/* with a repository URL: the file is <code>-<gen>.crl after 1 */
+	snprintf(p->repository_url, sizeof(p->repository_url),
+	    "http://repo.example.jp");
+	x2 = good_user_gen(2);
+	user_gen_lints(x2, 2, NULL);
+	hk_cert_partition_uri(p, "432024", 2, uri, sizeof(uri));
+	cr_assert_str_eq(uri, "http://repo.example.jp/crl/432024-2.crl");
+	hk_cert_partition_uri(p, "432024", 1, uri, sizeof(uri));
+	cr_assert_str_eq(uri, "http://repo.example.jp/crl/432024.crl");
+	/* generation 2's DN with generation 1's file */
+	cr_assert_eq(hk_cert_partition_dn(p, "Yatsushiro-shi", 2, 0, &dn), 0);
+	set_dp(x2, dn, uri);
+	user_gen_lints(x2, 2, "user: PROFILE.md: cRLDistributionPoints URI "
+	    "must be http://repo.example.jp/crl/<code>-<generation>.crl "
+	    "(issuing generation 2)");
+	/* ... or of generation 3, or no id at all */
+	cr_assert_eq(hk_cert_partition_dn(p, "Yatsushiro-shi", 2, 0, &dn), 0);
+	set_dp(x2, dn, "http://repo.example.jp/crl/432024-3.crl");
+	user_gen_lints(x2, 2, "user: PROFILE.md: cRLDistributionPoints URI "
+	    "must be http://repo.example.jp/crl/<code>-<generation>.crl "
+	    "(issuing generation 2)");
+	cr_assert_eq(hk_cert_partition_dn(p, "Yatsushiro-shi", 2, 0, &dn), 0);
+	set_dp(x2, dn, "http://repo.example.jp/crl/432024-02.crl");
+	user_gen_lints(x2, 2, "user: PROFILE.md: cRLDistributionPoints URI "
+	    "must be http://repo.example.jp/crl/<code>-<generation>.crl "
+	    "(issuing generation 2)");
+	cr_assert_eq(hk_cert_partition_dn(p, "Yatsushiro-shi", 2, 0, &dn), 0);
+	set_dp(x2, dn, "http://repo.example.jp/crl/432024-2.crl");
+	user_gen_lints(x2, 2, NULL);
+	X509_free(x2);
+
+	/* the ids */
+	{
+		char code[7];
+		int g;
+
+		cr_assert_eq(hk_cert_partition_id("431010", 1, id,
+		    sizeof(id)), 0);
+		cr_assert_str_eq(id, "431010");
+		cr_assert_eq(hk_cert_partition_id("431010", 999, id,
+		    sizeof(id)), 0);
+		cr_assert_str_eq(id, "431010-999");
+		cr_assert_eq(hk_cert_partition_id("431010", 1000, id,
+		    sizeof(id)), HK_ERR_INVALID);
+		cr_assert_eq(hk_cert_partition_id("43101", 1, id,
+		    sizeof(id)), HK_ERR_INVALID);
+		cr_assert_eq(hk_cert_partition_id_parse("431010-12", code, &g),
+		    0);
+		cr_assert_str_eq(code, "431010");
+		cr_assert_eq(g, 12);
+		cr_assert_eq(hk_cert_partition_id_parse("431010", code, &g), 0);
+		cr_assert_eq(g, 1);
+		cr_assert_eq(hk_cert_partition_id_parse("431010-1", code, &g),
+		    HK_ERR_PARSE, "generation 1 has no suffix");
+		cr_assert_eq(hk_cert_partition_id_parse("431010-0", code, &g),
+		    HK_ERR_PARSE);
+		cr_assert_eq(hk_cert_partition_id_parse("431010-1000", code,
+		    &g), HK_ERR_PARSE);
+		cr_assert_eq(hk_cert_partition_id_parse("431010-", code, &g),
+		    HK_ERR_PARSE);
+		cr_assert_eq(hk_cert_partition_id_parse("4310102", code, &g),
+		    HK_ERR_PARSE);
+		cr_assert_eq(hk_cert_partition_id_parse("43101a", code, &g),
+		    HK_ERR_PARSE);
+		cr_assert_eq(hk_cert_partition_id_parse("431010-2x", code, &g),
+		    HK_ERR_PARSE);
+	}
 }
 
 Test(lint, user_crldp)
@@ -362,15 +504,16 @@ Test(lint, user_crldp)
 	X509_free(root);
 	refused_as(x, HK_CERT_USER, "user: PROFILE.md: cRLDistributionPoints "
 	    "fullName must be the partition \"C=JP, O=JPKI, OU=Kumamoto-ken, "
-	    "OU=CRL Distribution Points, CN=Yatsushiro-shi CRLDP\" only");
+	    "OU=CRL Distribution Points, CN=Yatsushiro-shi CRLDP\" of issuing "
+	    "generation 1 only");
 	/* a profile naming a repository wants the http URI too */
 	x = good_user();
 	snprintf(p->repository_url, sizeof(p->repository_url),
 	    "http://repo.example.jp");
 	refused_as(x, HK_CERT_USER, "user: PROFILE.md: cRLDistributionPoints "
 	    "fullName must be the partition \"C=JP, O=JPKI, OU=Kumamoto-ken, "
-	    "OU=CRL Distribution Points, CN=Yatsushiro-shi CRLDP\" and its "
-	    "http URI");
+	    "OU=CRL Distribution Points, CN=Yatsushiro-shi CRLDP\" of issuing "
+	    "generation 1 and its http URI");
 }
 
 Test(lint, serial)

@@ -381,12 +381,38 @@ Test(store, revocation_and_crl_entry_together)
 	    "INSERT INTO certificates (serial, municipality, resident_key, "
 	    "status, not_before, not_after, issuer) VALUES (x'45', '431010', "
 	    "zeroblob(32), 'pending', 1, 2, x'11');"
-	    "INSERT INTO crl_entries (serial, municipality, not_after, entry) "
-	    "VALUES (x'45', '431010', 2, x'3000')"), SQLITE_OK);
+	    "INSERT INTO crl_entries (serial, municipality, issuer, not_after, "
+	    "entry) VALUES (x'45', '431010', x'11', 2, x'3000')"), SQLITE_OK);
 	cr_assert_neq(raw(p, "INSERT INTO crl_entries (serial, municipality, "
-	    "not_after, entry) SELECT serial, municipality, not_after, x'30' "
-	    "FROM certificates WHERE status = 'revoked'"), SQLITE_OK,
-	    "one entry per serial");
+	    "issuer, not_after, entry) SELECT serial, municipality, issuer, "
+	    "not_after, x'30' FROM certificates WHERE status = 'revoked'"),
+	    SQLITE_OK, "one entry per serial");
+	/* the entry carries the certificate's partition and issuing key:
+	 * publish lists it on that key's CRL of that municipality only */
+	cr_assert_eq(count(p, "SELECT count(*) FROM crl_entries WHERE "
+	    "municipality = '431010' AND issuer = x'1111111111111111111111111111"
+	    "111111111111' AND not_after = 1775000000 + 3 * 365 * 86400"), 1);
+	/* and nothing else: a revoked certificate (raw) of key 22 */
+	cr_assert_eq(raw(p, "INSERT INTO serials VALUES (x'46', 0);"
+	    "INSERT INTO certificates (serial, municipality, resident_key, "
+	    "status, not_before, not_after, issuer) VALUES (x'46', '431010', "
+	    "randomblob(32), 'pending', 1, 2, x'22');"
+	    "UPDATE certificates SET status = 'valid', der = x'30' WHERE "
+	    "serial = x'46';"
+	    "UPDATE certificates SET status = 'revoked', ended = 1, "
+	    "revoked_at = 1, reason = 4 WHERE serial = x'46'"), SQLITE_OK);
+	cr_assert_neq(raw(p, "INSERT INTO crl_entries (serial, municipality, "
+	    "issuer, not_after, entry) VALUES (x'46', '431010', x'11', 2, "
+	    "x'3000')"), SQLITE_OK, "another issuer's entry refused");
+	cr_assert_neq(raw(p, "INSERT INTO crl_entries (serial, municipality, "
+	    "issuer, not_after, entry) VALUES (x'46', '432024', x'22', 2, "
+	    "x'3000')"), SQLITE_OK, "another municipality's entry refused");
+	cr_assert_neq(raw(p, "INSERT INTO crl_entries (serial, municipality, "
+	    "issuer, not_after, entry) VALUES (x'46', '431010', x'22', 3, "
+	    "x'3000')"), SQLITE_OK, "another notAfter refused");
+	cr_assert_eq(raw(p, "INSERT INTO crl_entries (serial, municipality, "
+	    "issuer, not_after, entry) VALUES (x'46', '431010', x'22', 2, "
+	    "x'3000')"), SQLITE_OK, "its own is taken");
 }
 
 Test(store, crash_keeps_reservation)

@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# t_online_generations.sh - CRLs per issuing generation (CPS 4-4-9, 7-2-1,
+# 6-1-1 re-key; RFC 5280 5.2.1, 6.3.3; docs/publish.md "Issuing
+# generations"): after the issuing key's rollover (make_online_gen2) the
+# certificates of generation 1 keep their CRL distribution point
+# (CN=<romaji> CRLDP, <url>/crl/<code>.crl) and generation 2's name their
+# own (CN=<romaji> CRLDP 2, <url>/crl/<code>-2.crl); "hanko-online publish"
+# writes both CRLs of every partition, each signed by its generation's
+# issuing CA, listing only that generation's revocations, its IDP naming the
+# same partition as the certificates; openssl verify -crl_check accepts the
+# valid certificates of both generations, finds the two revoked ones
+# revoked, and does not accept a certificate against the other generation's
+# CRL; a later revocation reaches its own generation's CRL only; --now
+# raises every number; the old key gone from the token is a warning.
+. "$(dirname "$0")/lib.sh"
+. "$HANKO_SRC/test/data/issuance/setup.sh"
+fresh_tmp
+T=$HANKO_TMP
+# The sample profile with a repository URL (it has none: LDAP only), so the
+# certificates and IDPs carry the CRL's URI as well as its directoryName.
+URL=http://repo.example.jp/kumamoto
+sed "s|^repository-url: \"\"|repository-url: \"$URL\"|" "$PROFILE" >"$T/profile.yaml"
+PROFILE=$T/profile.yaml
+. "$HANKO_SRC/test/data/online/setup.sh"
+make_online "$T"
+P=$T/repo
+B=$T/req
+mkdir -p "$B"
+cp -r "$REQ/keys" "$B/"
+# batch FILE RESIDENT_ID...: the header and those residents of valid.csv
+batch() {
+	local f=$1; shift
+	sed -n 1p "$REQ/valid.csv" >"$f"
+	for id in "$@"; do grep "^[0-9]*,$id," "$REQ/valid.csv" >>"$f"; done
+}
+serial() { sed -n "s/^$2,ok,\([0-9A-F]*\),.*/\1/p" "$T/$1/results.csv"; }
+dn() { openssl x509 -in "$1" -noout -"$2" -nameopt compat | sed "s/^$2=//"; }
+CA1=$(dn "$ISS" subject)
+romaji() { awk -F, -v c="$1" '$1 == c { print $4 }' "$O/municipalities.csv"; }
+
+# Generation 1: three residents of 431010, one of 432024.
+batch "$B/g1.csv" 12345678901 70000000001 70000000002 20000000002
+ok "generation 1: issue four certificates" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/g1.csv" --out "$T/g1"
+certs_from "$T/g1"
+G1=("$(serial g1 2)" "$(serial g1 3)" "$(serial g1 4)" "$(serial g1 5)")
+check "... four serials" test -n "${G1[0]}" -a -n "${G1[1]}" -a -n "${G1[2]}" -a -n "${G1[3]}"
+
+ok "make_online_gen2: the rollover to issuing CA 2" make_online_gen2 "$T"
+[ -n "${ISS2:-}" ] || { finish; exit 1; }
+check "... ISS2 is issuing CA 2" grep -q "Issuing CA 2" <<<"$(dn "$ISS2" subject)"
+CA2=$(dn "$ISS2" subject)
+check "... the online state is on generation 2" grep -qx 'issuing.generation = 2' "$O/state.conf"
+
+# Generation 2: three other residents of 431010, another of 432024.
+batch "$B/g2.csv" 70000000003 70000000004 70000000005 70000000046
+ok "generation 2: issue four certificates" "$ON" issue --state "$O" "${IC2[@]}" --batch "$B/g2.csv" --out "$T/g2"
+certs_from "$T/g2"
+G2=("$(serial g2 2)" "$(serial g2 3)" "$(serial g2 4)" "$(serial g2 5)")
+check "... four serials" test -n "${G2[0]}" -a -n "${G2[1]}" -a -n "${G2[2]}" -a -n "${G2[3]}"
+c1() { echo "$T/g1/certs/$1.der"; }
+c2() { echo "$T/g2/certs/$1.der"; }
+issued_by() {	# CA-DN DER...
+	local want=$1 c; shift
+	for c in "$@"; do
+		[ "$(openssl x509 -inform DER -in "$c" -noout -issuer -nameopt compat)" = "issuer=$want" ] || return 1
+	done
+}
+check "the generation-1 certificates' issuer is issuing CA 1" issued_by "$CA1" \
+	"$(c1 "${G1[0]}")" "$(c1 "${G1[1]}")" "$(c1 "${G1[2]}")" "$(c1 "${G1[3]}")"
+check "the generation-2 certificates' issuer is issuing CA 2" issued_by "$CA2" \
+	"$(c2 "${G2[0]}")" "$(c2 "${G2[1]}")" "$(c2 "${G2[2]}")" "$(c2 "${G2[3]}")"
+ok "the generation-2 certificates verify under root + issuing CA 2" openssl verify \
+	-attime "$(date -u -d 2026-04-04T04:00:00Z +%s)" -CAfile "$R" -untrusted "$ISS2" \
+	<(openssl x509 -inform DER -in "$(c2 "${G2[0]}")") <(openssl x509 -inform DER -in "$(c2 "${G2[3]}")")
+
+# The CRL distribution points (PROFILE.md): generation 1's unchanged,
+# generation 2's its own.
+M1=431010 M2=432024
+DIR="C = JP, O = JPKI, OU = Kumamoto-ken, OU = CRL Distribution Points"
+# crldp DER: the DirName and URI lines of its CRL distribution points
+crldp() { openssl x509 -inform DER -in "$1" -noout -ext crlDistributionPoints | grep -E '^ *(DirName|URI):' | sed 's/^ *//'; }
+want_dp() {	# CODE SUFFIX(""|" 2") FILE-SUFFIX(""|"-2")
+	printf 'DirName:%s, CN = %s CRLDP%s, OU = TEST\nURI:%s/crl/%s%s.crl\n' \
+		"$DIR" "$(romaji "$1")" "$2" "$URL" "$1" "$3"
+}
+dp_is() {	# DER CODE SUFFIX FILE-SUFFIX
+	[ "$(crldp "$1")" = "$(want_dp "$2" "$3" "$4")" ]
+}
+check "gen 1, $M1: CN=$(romaji $M1) CRLDP, $URL/crl/$M1.crl (unchanged)" dp_is "$(c1 "${G1[0]}")" $M1 "" ""
+check "gen 1, $M2: CN=$(romaji $M2) CRLDP, $URL/crl/$M2.crl (unchanged)" dp_is "$(c1 "${G1[3]}")" $M2 "" ""
+check "gen 2, $M1: CN=$(romaji $M1) CRLDP 2, $URL/crl/$M1-2.crl" dp_is "$(c2 "${G2[0]}")" $M1 " 2" "-2"
+check "gen 2, $M2: CN=$(romaji $M2) CRLDP 2, $URL/crl/$M2-2.crl" dp_is "$(c2 "${G2[3]}")" $M2 " 2" "-2"
+
+# One revocation in each generation, both in 431010.
+RC=(--clock 2026-04-03T13:00:00Z)
+ok "revoke a generation-1 certificate of $M1 (key-compromise)" "$ON" revoke --state "$O" "${RC[@]}" \
+	--serial "${G1[0]}" --reason key-compromise
+ok "revoke a generation-2 certificate of $M1 (superseded)" "$ON" revoke --state "$O" "${RC[@]}" \
+	--serial "${G2[0]}" --reason superseded
+
+# The root's ARLs, so that publish has nothing to warn about.
+sed 's/count: 35/count: 10/' "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" >"$T/arl-batch.yaml"
+ok "offline: arl-batch ceremony (10 ARLs from 2026-04-03T10:30)" "$OFF" ceremony run "$T/arl-batch.yaml" \
+	--state "$S" --clock 2026-04-03T10:30:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+ok "offline: bundle of the ARLs" "$OFF" bundle create --state "$S" --clock 2026-04-03T11:00:00Z --type arl-batch \
+	--out "$T/b-arl" "${SH[@]}" "$S"/certs/arl/arl-{1,2,3,4,5,6,7,8,9,10}.crl
+ok "import the ARLs" "$ON" import --state "$O" --type arl-batch "$T/b-arl"
+
+pub() { "$ON" publish --state "$O" --repo "$P" "$@"; }
+ok "publish" pub --clock 2026-04-04T03:00:00Z
+check "... says it signed for generations 2 and 1" grep -q \
+	"^Published set 1 at $P: 98 CRLs of issuing generations 2, 1 (2 entries, 98 caches rebuilt), ARL released$" "$HANKO_TMP/out"
+check "... audited per partition and generation" sh -c "grep -q '	publish.start	ok	-	.*issuing CA generations 2, 1,' '$O/audit/audit.log' &&
+	grep -q '	crl.publish	ok	-	partition $M1 (Kumamoto-shi Chuo-ku, issuing generation 1): cRLNumber 1, entries 1 ' '$O/audit/audit.log' &&
+	grep -q '	crl.publish	ok	-	partition $M1-2 (Kumamoto-shi Chuo-ku, issuing generation 2): cRLNumber 1, entries 1 ' '$O/audit/audit.log'"
+check "... an entry cache per partition id" test -s "$O/crlcache/$M1.head" -a -s "$O/crlcache/$M1-2.head"
+ok "publish again the same day: nothing to do (both generations are there)" pub --clock 2026-04-04T05:00:00Z
+check "... says so" grep -q "^Nothing to publish: set 1 " "$HANKO_TMP/out"
+mapfile -t PARTS < <(awk -F, '$6 == "yes" { print $1 }' "$O/municipalities.csv")
+missing=0
+for m in "${PARTS[@]}"; do
+	[ -f "$P/crl/$m.crl" ] && [ -f "$P/crl/$m-2.crl" ] || missing=$((missing + 1))
+done
+check "every partition (${#PARTS[@]}) has crl/<code>.crl and crl/<code>-2.crl ($missing missing)" test "$missing" = 0
+check "... and no other CRL" test "$(ls "$P/crl" | wc -l)" = $((2 * ${#PARTS[@]}))
+
+crl() { openssl crl -inform DER -in "$P/crl/$1.crl" "${@:2}" 2>/dev/null; }
+crl_issuer() { [ "$(crl "$1" -noout -issuer -nameopt compat)" = "issuer=$2" ]; }
+# (openssl crl says "verify OK" on stderr)
+crl_verifies() {
+	[ "$(openssl crl -inform DER -in "$P/crl/$1.crl" -noout -verify -CAfile "$2" 2>&1)" = "verify OK" ]
+}
+# crl_serials NAME: its entries' serials, without leading zeros, sorted
+crl_serials() { crl "$1" -noout -text | sed -n 's/^ *Serial Number: *//p' | sed 's/^0*//' | sort | tr '\n' ' '; }
+nz() { printf '%s ' "$(sed 's/^0*//' <<<"$1")"; }
+check "crl/$M1.crl: issuer is issuing CA 1" crl_issuer $M1 "$CA1"
+check "crl/$M1.crl: verifies with issuing CA 1" crl_verifies $M1 "$ISS"
+check "crl/$M1.crl: lists exactly the revoked generation-1 serial" test "$(crl_serials $M1)" = "$(nz "${G1[0]}")"
+check "crl/$M1-2.crl: issuer is issuing CA 2" crl_issuer $M1-2 "$CA2"
+check "crl/$M1-2.crl: verifies with issuing CA 2" crl_verifies $M1-2 "$ISS2"
+check "crl/$M1-2.crl: lists exactly the revoked generation-2 serial" test "$(crl_serials $M1-2)" = "$(nz "${G2[0]}")"
+check "crl/$M2.crl: issuing CA 1's, verifies, no entries" eval \
+	'crl_issuer $M2 "$CA1" && crl_verifies $M2 "$ISS" && [ -f "$P/crl/$M2.crl" ] && [ -z "$(crl_serials $M2)" ]'
+check "crl/$M2-2.crl: issuing CA 2's, verifies, no entries" eval \
+	'crl_issuer $M2-2 "$CA2" && crl_verifies $M2-2 "$ISS2" && [ -f "$P/crl/$M2-2.crl" ] && [ -z "$(crl_serials $M2-2)" ]'
+bad=0
+for m in "${PARTS[@]}"; do
+	crl_issuer "$m" "$CA1" && crl_verifies "$m" "$ISS" || bad=$((bad + 1))
+	crl_issuer "$m-2" "$CA2" && crl_verifies "$m-2" "$ISS2" || bad=$((bad + 1))
+done
+check "every partition: <code>.crl by issuing CA 1, <code>-2.crl by issuing CA 2 ($bad wrong)" test "$bad" = 0
+
+# The IDP of each CRL names the partition exactly as its generation's
+# certificates' CRL distribution points do.
+# idp NAME: the DirName and URI lines of its IDP (openssl prints "Only User
+# Certificates" on the URI's line)
+idp() {
+	crl "$1" -noout -text | sed -n '/Issuing Distribution Point/,/Only User/p' |
+		sed 's/ *Only User Certificates$//' | grep -E '^ *(DirName|URI):' | sed 's/^ *//'
+}
+idp_is() { [ -n "$(idp "$1")" ] && [ "$(idp "$1")" = "$(crldp "$2")" ]; }
+check "IDP of crl/$M1.crl = CRLDP of the generation-1 certificates of $M1" idp_is $M1 "$(c1 "${G1[1]}")"
+check "IDP of crl/$M1-2.crl = CRLDP of the generation-2 certificates of $M1" idp_is $M1-2 "$(c2 "${G2[1]}")"
+check "IDP of crl/$M2.crl = CRLDP of the generation-1 certificate of $M2" idp_is $M2 "$(c1 "${G1[3]}")"
+check "IDP of crl/$M2-2.crl = CRLDP of the generation-2 certificate of $M2" idp_is $M2-2 "$(c2 "${G2[3]}")"
+bad=0
+for m in "${PARTS[@]}"; do
+	[ "$(idp "$m")" = "$(want_dp "$m" "" "")" ] && [ "$(idp "$m-2")" = "$(want_dp "$m" " 2" "-2")" ] ||
+		bad=$((bad + 1))
+done
+check "every partition's IDPs: CRLDP / CRLDP 2 and their URIs ($bad wrong)" test "$bad" = 0
+
+# openssl verify -crl_check, at a time within the CRLs' 72 hours.
+AT=(-attime "$(date -u -d 2026-04-04T04:00:00Z +%s)")
+for n in "${!G1[@]}"; do openssl x509 -inform DER -in "$(c1 "${G1[$n]}")" -out "$T/g1-$n.pem"; done
+for n in "${!G2[@]}"; do openssl x509 -inform DER -in "$(c2 "${G2[$n]}")" -out "$T/g2-$n.pem"; done
+for m in $M1 $M1-2 $M2 $M2-2; do crl "$m" -out "$T/$m.crl.pem" || true; done
+# vfy ISSUING CRL-NAME CERT-PEM: openssl verify's output (never fails)
+vfy() {
+	openssl verify "${AT[@]}" -crl_check -CAfile "$R" -untrusted "$1" -CRLfile "$T/$2.crl.pem" "$3" 2>&1 || true
+}
+vfy_ok() { [ "$(vfy "$@")" = "$3: OK" ]; }
+vfy_revoked() { vfy "$@" | grep -q "certificate revoked"; }
+check "verify -crl_check: gen 1 valid ($M1) OK with crl/$M1.crl" vfy_ok "$ISS" $M1 "$T/g1-1.pem"
+check "verify -crl_check: gen 1 valid ($M1) OK with crl/$M1.crl (2)" vfy_ok "$ISS" $M1 "$T/g1-2.pem"
+check "verify -crl_check: gen 1 valid ($M2) OK with crl/$M2.crl" vfy_ok "$ISS" $M2 "$T/g1-3.pem"
+check "verify -crl_check: gen 2 valid ($M1) OK with crl/$M1-2.crl" vfy_ok "$ISS2" $M1-2 "$T/g2-1.pem"
+check "verify -crl_check: gen 2 valid ($M1) OK with crl/$M1-2.crl (2)" vfy_ok "$ISS2" $M1-2 "$T/g2-2.pem"
+check "verify -crl_check: gen 2 valid ($M2) OK with crl/$M2-2.crl" vfy_ok "$ISS2" $M2-2 "$T/g2-3.pem"
+check "verify -crl_check: the revoked gen-1 certificate: certificate revoked" vfy_revoked "$ISS" $M1 "$T/g1-0.pem"
+check "verify -crl_check: the revoked gen-2 certificate: certificate revoked" vfy_revoked "$ISS2" $M1-2 "$T/g2-0.pem"
+vfy "$ISS" $M1-2 "$T/g1-1.pem" >"$T/v-cross"
+check "verify -crl_check: a gen-1 certificate against the gen-2 CRL is not accepted" \
+	eval '[ -f "$P/crl/$M1-2.crl" ] && [ -s "$T/v-cross" ] && ! grep -q ": OK$" "$T/v-cross"'
+vfy "$ISS2" $M1 "$T/g2-1.pem" >"$T/v-cross2"
+check "verify -crl_check: a gen-2 certificate against the gen-1 CRL is not accepted" \
+	eval '[ -f "$P/crl/$M1.crl" ] && [ -s "$T/v-cross2" ] && ! grep -q ": OK$" "$T/v-cross2"'
+
+# A later revocation of generation 1 reaches generation 1's CRL only.
+ok "revoke another generation-1 certificate of $M1 (affiliation-changed)" "$ON" revoke --state "$O" \
+	--clock 2026-04-04T09:00:00Z --serial "${G1[1]}" --reason affiliation-changed
+
+# --now: every partition of both generations gets a higher number.
+crl_number() {	# NAME: its CRL number in decimal, -1 if none
+	local v
+	v=$(crl "$1" -noout -crlnumber | cut -d= -f2) || true
+	if [ -n "$v" ]; then printf '%d' "$v"; else echo -1; fi
+}
+declare -A N0
+for m in "${PARTS[@]}"; do N0[$m]=$(crl_number "$m"); N0[$m-2]=$(crl_number "$m-2"); done
+ok "publish --now" pub --clock 2026-04-04T10:00:00Z --now
+bad=0
+for k in "${!N0[@]}"; do
+	n=$(crl_number "$k")
+	[ "${N0[$k]}" -ge 0 ] && [ "$n" -gt "${N0[$k]}" ] || bad=$((bad + 1))
+done
+check "--now: each of the ${#N0[@]} CRLs has a higher number ($bad not)" test "$bad" = 0 -a "${#N0[@]}" = $((2 * ${#PARTS[@]}))
+check "... $M1: ${N0[$M1]} -> $(crl_number $M1), $M1-2: ${N0[$M1-2]} -> $(crl_number $M1-2)" eval \
+	'[ "$(crl_number $M1)" -gt "${N0[$M1]}" ] && [ "$(crl_number $M1-2)" -gt "${N0[$M1-2]}" ]'
+check "... crl/$M1.crl lists both revoked generation-1 serials" test "$(crl_serials $M1)" = \
+	"$(printf '%s\n%s\n' "$(sed 's/^0*//' <<<"${G1[0]}")" "$(sed 's/^0*//' <<<"${G1[1]}")" | sort | tr '\n' ' ')"
+check "... crl/$M1-2.crl still only generation 2's" test "$(crl_serials $M1-2)" = "$(nz "${G2[0]}")"
+check "... appended to generation 1's cache, nothing rebuilt" sh -c \
+	"grep '	crl.publish	ok	-	partition $M1 (' '$O/audit/audit.log' | tail -1 | grep -q 'entries 2, thisUpdate' &&
+	tac '$O/audit/audit.log' | sed '/	publish.start	/q' | grep -c '	crl.publish	ok	' | grep -qx 98 &&
+	! tac '$O/audit/audit.log' | sed '/	publish.start	/q' | grep -q 'cache rebuilt'"
+
+# Generation 1's key gone from the token while its certificate is valid:
+# published without its CRLs, exit 9 with a warning that says why.
+export SOFTHSM2_CONF=$O/token/softhsm2.conf
+for t in privkey pubkey; do
+	pkcs11-tool --module /usr/lib/softhsm/libsofthsm2.so --token-label hanko-online-test --login \
+		--pin "$(cat "$O/secrets/token-user-pin")" --delete-object --type $t --label issuing-1 >/dev/null 2>&1
+done
+unset SOFTHSM2_CONF
+fails "issuing key 1 gone: publish --now warns (exit 9)" 9 \
+	"warning: CPS 4-4-9: issuing generation 1 has a certificate valid now but its key is not in the token: the certificates it issued get no CRL" \
+	pub --clock 2026-04-04T11:00:00Z --now
+check "... generation 2's CRLs published, generation 1's no longer" sh -c \
+	"[ -f '$P/crl/$M1-2.crl' ] && [ ! -e '$P/crl/$M1.crl' ] && [ \$(ls '$P/crl' | wc -l) = ${#PARTS[@]} ]"
+ok "the online audit log verifies" "$OFF" audit verify --state "$O"
+finish
