@@ -37,10 +37,10 @@ cmd_ocsp_refresh(int argc, char **argv)
 	struct ocsp_refresh_opts o;
 	struct hk_online *on = NULL;
 	struct hk_ocsp_signer *sg = NULL;
-	size_t count = 0;
+	size_t count = 0, i;
 	time_t now, until;
-	char t[32];
-	int r, n;
+	char t[32], who[256];
+	int r, n, g, off;
 
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
@@ -56,17 +56,38 @@ cmd_ocsp_refresh(int argc, char **argv)
 			hk_online_checkpoint_keep_err(on);
 		goto out;
 	}
-	hk_ocsp_signer_info(sg, &n, &until);
-	hk_time_format(until, t, sizeof(t));
-	hk_online_audit(on, "ocsp.refresh", "ok", "%zu responses signed by "
-	    "OCSP responder %d (valid until %s)", count, n, t);
+	/* "responder 3, valid until T" and, after a re-key, the older
+	 * generations' "; responder 2 (issuing generation 1) until T" */
+	who[0] = '\0';
+	for (i = 0, off = 0; i < hk_ocsp_signer_count(sg) &&
+	    (size_t)off < sizeof(who); i++) {
+		hk_ocsp_signer_info(sg, i, &n, &g, &until);
+		hk_time_format(until, t, sizeof(t));
+		if (i == 0)
+			off += snprintf(who + off, sizeof(who) - (size_t)off,
+			    "responder %d, valid until %s", n, t);
+		else
+			off += snprintf(who + off, sizeof(who) - (size_t)off,
+			    "; responder %d (issuing generation %d) until %s",
+			    n, g, t);
+	}
+	hk_online_audit(on, "ocsp.refresh", "ok", "%zu responses signed: %s",
+	    count, who);
 	if ((r = hk_online_checkpoint(on)) != 0)
 		goto out;
-	printf("%zu OCSP responses signed (responder %d, valid until %s)\n",
-	    count, n, t);
-	if (until - now < WARN_DAYS * 86400)
-		printf("warning: OCSP responder %d ends %s: run hanko-online "
-		    "responder to renew it\n", n, t);
+	printf("%zu OCSP responses signed (%s)\n", count, who);
+	for (i = 0; i < hk_ocsp_signer_count(sg); i++) {
+		char opt[32] = "";
+
+		hk_ocsp_signer_info(sg, i, &n, &g, &until);
+		hk_time_format(until, t, sizeof(t));
+		if (g > 0)
+			snprintf(opt, sizeof(opt), " --generation %d", g);
+		if (until - now < WARN_DAYS * 86400)
+			printf("warning: OCSP responder %d ends %s: run "
+			    "hanko-online responder%s to renew it\n", n, t,
+			    opt);
+	}
  out:
 	hk_ocsp_signer_free(sg);
 	hk_online_close(on);

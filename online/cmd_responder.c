@@ -9,7 +9,11 @@
  * (1 year, CPS 1-3-2), cut back to the issuing CA's notAfter.
  *
  * Running it again makes responder n+1 (renewal); every response signed by
- * an older responder is signed again by the next ocsp-refresh. A failure
+ * an older responder is signed again by the next ocsp-refresh. After an
+ * issuing re-key the older generation's newest responder keeps answering
+ * for the certificates that generation issued; --generation N makes (or
+ * renews) the responder of an older generation, signed by its key, while
+ * its certificate is valid (docs/ocsp.md "Issuing generations"). A failure
  * before state.conf names the new responder destroys its key and removes
  * its files; the old responder stays current.
  */
@@ -37,6 +41,7 @@
 
 struct responder_opts {
 	struct hk_online_opts c;	/* --state, --clock */
+	int gen;			/* --generation N (0: the current) */
 };
 
 /* What one run works with, freed in one place. */
@@ -58,22 +63,52 @@ struct responder_work {
 };
 
 static const char responder_usage[] =
-"usage: hanko-online responder --state DIR [--clock T]\n";
+"usage: hanko-online responder --state DIR [--generation N] [--clock T]\n";
 
 static int
 parse(struct responder_opts *o, int argc, char **argv)
 {
+	const struct hk_online_arg args[] = {
+		{ .name = "--generation", .num = &o->gen, .lo = 1,
+		    .hi = HK_CERT_GEN_MAX, .rule = "an issuing generation "
+		    "1-999" },
+		{ .name = NULL },
+	};
+
 	memset(o, 0, sizeof(*o));
-	return hk_online_common_parse(&o->c, argc, argv, responder_usage);
+	return hk_online_parse(&o->c, argc, argv, responder_usage, args,
+	    NULL);
 }
 
-/* The current issuing CA (hk_online_current_issuer, the rule issue and
- * publish use too). */
+/* The issuing CA: the current one (hk_online_current_issuer, the rule
+ * issue and publish use too), or with --generation that generation's,
+ * valid now and its key in the token (hk_online_gen_issuer). */
 static int
-find_issuer(struct responder_work *w)
+find_issuer(struct responder_work *w, const struct responder_opts *o)
 {
-	return hk_online_current_issuer(w->on, w->store, hk_clock_now(),
-	    &w->issuer, &w->igen, &w->ikey);
+	struct hk_online_issuing l;
+	int r;
+
+	if (o->gen == 0)
+		return hk_online_current_issuer(w->on, w->store,
+		    hk_clock_now(), &w->issuer, &w->igen, &w->ikey);
+	if ((r = hk_online_issuing_load(w->store, &l)) != 0)
+		return r;
+	r = hk_online_gen_issuer(w->on, &l, (int)o->gen, hk_clock_now(),
+	    &w->issuer, &w->ikey);
+	hk_online_issuing_free(&l);
+	if (r == 0 && w->issuer == NULL) {
+		hk_err_set("--generation %d: no imported issuing CA "
+		    "certificate of this generation is valid now", o->gen);
+		r = HK_ERR_STATE;
+	} else if (r != 0) {
+		char keep[1024];
+
+		snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+		hk_err_set("--generation %d: %s", o->gen, keep);
+	}
+	w->igen = (int)o->gen;
+	return r;
 }
 
 static int
@@ -103,7 +138,7 @@ work_open(struct responder_work *w, const struct responder_opts *o)
 	    sizeof(path))) != 0 || (r = hk_store_open(path, 0,
 	    &w->store)) != 0 || (r = hk_online_login(w->on)) != 0)
 		return r;
-	return find_issuer(w);
+	return find_issuer(w, o);
 }
 
 /* The new key in the token and a PKCS#10 request signed by it. */

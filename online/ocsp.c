@@ -3,10 +3,14 @@
  * request parsing and the network workers' answer (no key), the signing
  * job, and the key holder's signing and pre-signing (docs/ocsp.md).
  *
- * The responder is the delegated one that "hanko-online responder" makes:
- * issued by the issuing CA whose certificates it answers for (RFC 6960
- * 4.2.2.2), key in the online token; state.conf holds responder.current,
- * responder.<n>.key-uri and responder.<n>.cert.
+ * The responders are the delegated ones that "hanko-online responder"
+ * makes: each issued by the issuing CA whose certificates it answers for
+ * (RFC 6960 4.2.2.2), key in the online token; state.conf holds
+ * responder.current (the newest), responder.<n>.key-uri, responder.<n>.cert
+ * and responder.<n>.issuing-generation. Every issuing key whose
+ * certificate is valid is answered for by its newest responder, so the
+ * certificates of an older issuing generation keep their answers after a
+ * re-key (docs/ocsp.md, "Issuing generations").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +35,7 @@
 
 #define JOB_VERSION	1	/* HankoOcspJob version */
 #define REFRESH_BATCH	256	/* serials signed per transaction */
+#define MAX_ISSUERS	8	/* issuing keys answered for at once */
 
 /*
  * HankoOcspJob (ocsp.h): what the network side hands the key holder.
@@ -65,11 +70,13 @@ ASN1_SEQUENCE(HK_CERTID_VIEW) = {
 	ASN1_SIMPLE(HK_CERTID_VIEW, serial, ASN1_INTEGER),
 } static_ASN1_SEQUENCE_END(HK_CERTID_VIEW)
 
-/* Who we answer for: the issuing CA of the current responder. */
+/* Who we answer for: one issuing CA and its newest responder. */
 struct ocsp_ident {
 	X509 *issuer;			/* the issuing CA certificate */
-	X509 *responder;		/* the current responder certificate */
-	int number;			/* its n (responder.current) */
+	X509 *responder;		/* its newest responder certificate */
+	int number;			/* its n (responder.<n>) */
+	int gen;			/* responder.<n>.issuing-generation
+					 * (0: not recorded) */
 	time_t since;			/* its notBefore: responses made
 					 * earlier are signed again */
 	time_t not_after;		/* its notAfter */
@@ -84,14 +91,16 @@ struct ocsp_ident {
 
 struct hk_ocsp_ctx {
 	struct hk_store *store;		/* read-only */
-	struct ocsp_ident id;		/* no key */
+	struct ocsp_ident id[MAX_ISSUERS]; /* no key; [0] the newest */
+	size_t n;
 };
 
 struct hk_ocsp_signer {
 	struct hk_online *on;		/* borrowed, logged in */
 	struct hk_store *store;		/* read-write */
-	struct ocsp_ident id;
-	EVP_PKEY *key;			/* the responder key (token) */
+	struct ocsp_ident id[MAX_ISSUERS]; /* [0] the newest responder */
+	EVP_PKEY *key[MAX_ISSUERS];	/* their keys (token) */
+	size_t n;
 };
 
 /* ---- strict parsing ---- */
@@ -632,32 +641,24 @@ hash_of(const EVP_MD *md, const unsigned char *in, size_t len,
 	    HK_ERR_CRYPTO;
 }
 
-/* The current responder and its issuer, from state.conf and the store. */
+/* Responder n and its issuer, from state.conf and the store. */
 static int
-ident_load(const struct hk_state *st, struct hk_store *s,
+ident_load(const struct hk_state *st, struct hk_store *s, long n,
     struct ocsp_ident *id)
 {
 	struct find_issuer f = { NULL, NULL };
 	const ASN1_BIT_STRING *key;
 	ASN1_OCTET_STRING *ski = NULL;
 	unsigned char *name = NULL;
-	const char *cur, *rel;
-	char k[64], path[4096], *end;
-	long n;
+	const char *rel, *g;
+	char k[64], path[4096];
 	int nl, r;
 
 	memset(id, 0, sizeof(*id));
-	if ((cur = hk_state_get(st, "responder.current")) == NULL) {
-		hk_err_set("%s/state.conf: responder.current: no OCSP "
-		    "responder yet (run hanko-online responder)", st->dir);
-		return HK_ERR_STATE;
-	}
-	n = strtol(cur, &end, 10);
-	if (*end != '\0' || n < 1 || n > 999) {
-		hk_err_set("%s/state.conf: responder.current: 1..999", st->dir);
-		return HK_ERR_STATE;
-	}
 	id->number = (int)n;
+	snprintf(k, sizeof(k), "responder.%ld.issuing-generation", n);
+	if ((g = hk_state_get(st, k)) != NULL)
+		id->gen = atoi(g);
 	snprintf(k, sizeof(k), "responder.%ld.cert", n);
 	if ((rel = hk_state_get(st, k)) == NULL) {
 		hk_err_set("%s/state.conf: %s: missing", st->dir, k);
@@ -712,6 +713,66 @@ ident_load(const struct hk_state *st, struct hk_store *s,
 	return r;
 }
 
+/*
+ * Every issuing CA we answer for, each with its newest responder:
+ * responder.current first, then the older responders, newest first, each
+ * kept when it is the newest of an issuing key whose certificate is still
+ * valid at now (an older generation's certificates stay answered after a
+ * re-key; once its certificate ends, so have all it issued).
+ */
+static int
+idents_load(const struct hk_state *st, struct hk_store *s, time_t now,
+    struct ocsp_ident *ids, size_t *count)
+{
+	struct ocsp_ident id;
+	const char *cur;
+	char k[64], *end;
+	size_t j;
+	long n, top;
+	int r, dup;
+
+	*count = 0;
+	if ((cur = hk_state_get(st, "responder.current")) == NULL) {
+		hk_err_set("%s/state.conf: responder.current: no OCSP "
+		    "responder yet (run hanko-online responder)", st->dir);
+		return HK_ERR_STATE;
+	}
+	top = strtol(cur, &end, 10);
+	if (*end != '\0' || top < 1 || top > 999) {
+		hk_err_set("%s/state.conf: responder.current: 1..999", st->dir);
+		return HK_ERR_STATE;
+	}
+	for (n = top; n >= 1; n--) {
+		snprintf(k, sizeof(k), "responder.%ld.cert", n);
+		if (n < top && hk_state_get(st, k) == NULL)
+			continue;
+		if ((r = ident_load(st, s, n, &id)) != 0)
+			goto fail;
+		for (j = 0, dup = 0; j < *count && !dup; j++)
+			dup = ids[j].keyid_len == id.keyid_len &&
+			    memcmp(ids[j].keyid, id.keyid, id.keyid_len) == 0;
+		if (dup || (n < top &&
+		    X509_cmp_time(X509_get0_notAfter(id.issuer), &now) <= 0)) {
+			ident_free(&id);
+			continue;
+		}
+		if (*count == MAX_ISSUERS) {
+			ident_free(&id);
+			hk_err_set("%s/state.conf: responders of more than %d "
+			    "issuing keys valid now", st->dir, MAX_ISSUERS);
+			r = HK_ERR_STATE;
+			goto fail;
+		}
+		ids[(*count)++] = id;
+	}
+	ERR_clear_error();
+	return 0;
+ fail:
+	while (*count > 0)
+		ident_free(&ids[--*count]);
+	return r;
+}
+
 /* 1 when cid names our issuing CA (its DN and key hashed as cid says). */
 static int
 ident_match(const struct ocsp_ident *id, OCSP_CERTID *cid)
@@ -741,6 +802,47 @@ ident_match(const struct ocsp_ident *id, OCSP_CERTID *cid)
 	    (size_t)ASN1_STRING_length(kh) == hl &&
 	    memcmp(ASN1_STRING_get0_data(nh), n, hl) == 0 &&
 	    memcmp(ASN1_STRING_get0_data(kh), k, hl) == 0;
+}
+
+/* The issuing CA of ids that cid names, or -1. */
+static int
+ident_find(const struct ocsp_ident *ids, size_t n, OCSP_CERTID *cid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ident_match(&ids[i], cid))
+			return (int)i;
+	return -1;
+}
+
+/*
+ * The one issuing CA that every CertID of rq names (RFC 6960 2.3: a
+ * request is answered by one responder): its index, or -1 with the detail
+ * set ("<what>: certID <i>: ...").
+ */
+static int
+ident_of_request(const struct ocsp_ident *ids, size_t n,
+    const struct hk_ocsp_request *rq, const char *what)
+{
+	size_t i;
+	int at = -1, k;
+
+	for (i = 0; i < rq->n; i++) {
+		if ((k = ident_find(ids, n, rq->ids[i])) < 0) {
+			hk_err_set("%s: certID %zu: RFC 6960 2.3: not an issuer "
+			    "this responder answers for", what, i + 1);
+			return -1;
+		}
+		if (at >= 0 && k != at) {
+			hk_err_set("%s: certID %zu: RFC 6960 2.3: another "
+			    "issuing CA than certID 1's (one request, one "
+			    "responder)", what, i + 1);
+			return -1;
+		}
+		at = k;
+	}
+	return at;
 }
 
 /* The serial of cid in the store's form; 0 when it cannot be one of ours
@@ -838,7 +940,8 @@ hk_ocsp_ctx_open(const char *state_dir, struct hk_ocsp_ctx **out)
 	if ((r = hk_state_path(st, HK_ONLINE_STORE_FILE, path,
 	    sizeof(path))) != 0 ||
 	    (r = hk_store_open_readonly(path, &c->store)) != 0 ||
-	    (r = ident_load(st, c->store, &c->id)) != 0)
+	    (r = idents_load(st, c->store, hk_clock_now(), c->id,
+	    &c->n)) != 0)
 		goto out;
 	*out = c;
 	c = NULL;
@@ -854,7 +957,8 @@ hk_ocsp_ctx_free(struct hk_ocsp_ctx *c)
 	if (c == NULL)
 		return;
 	hk_store_close(c->store);
-	ident_free(&c->id);
+	while (c->n > 0)
+		ident_free(&c->id[--c->n]);
 	free(c);
 }
 
@@ -875,8 +979,9 @@ status_agrees(const struct ocsp_ident *id, const struct hk_store_cert *c,
  * when there is none to hand out (the key holder signs), or a store error.
  */
 static int
-stored(struct hk_ocsp_ctx *c, OCSP_CERTID *cid, int params_null, time_t now,
-    unsigned char **resp, size_t *resp_len, struct hk_ocsp_meta *meta)
+stored(struct hk_ocsp_ctx *c, const struct ocsp_ident *id, OCSP_CERTID *cid,
+    int params_null, time_t now, unsigned char **resp, size_t *resp_len,
+    struct hk_ocsp_meta *meta)
 {
 	struct hk_store_serial s;
 	struct hk_store_ocsp o;
@@ -884,15 +989,15 @@ stored(struct hk_ocsp_ctx *c, OCSP_CERTID *cid, int params_null, time_t now,
 	int r;
 
 	memset(&o, 0, sizeof(o));
-	if (!certid_canonical(&c->id, cid, params_null) ||
+	if (!certid_canonical(id, cid, params_null) ||
 	    !certid_serial(cid, &s))
 		return HK_ERR_NOT_FOUND;
 	/* one statement, one read transaction (the hot path) */
 	if ((r = hk_store_ocsp_lookup(c->store, s.serial, s.len, &o,
 	    &cert)) != 0)
 		goto out;
-	if (!status_agrees(&c->id, &cert, &o) || o.this_update > now ||
-	    o.this_update < c->id.since ||
+	if (!status_agrees(id, &cert, &o) || o.this_update > now ||
+	    o.this_update < id->since ||
 	    o.next_update - HK_OCSP_SERVE_MARGIN <= now) {
 		r = HK_ERR_NOT_FOUND;	/* stale */
 		goto out;
@@ -942,8 +1047,7 @@ hk_ocsp_answer_meta(struct hk_ocsp_ctx *c, const unsigned char *req,
     struct hk_ocsp_meta *meta)
 {
 	struct hk_ocsp_request rq;
-	size_t i;
-	int r;
+	int r, at;
 
 	if (meta != NULL)
 		memset(meta, 0, sizeof(*meta));
@@ -957,17 +1061,14 @@ hk_ocsp_answer_meta(struct hk_ocsp_ctx *c, const unsigned char *req,
 	if (hk_ocsp_request_parse(req, len, &rq) != 0)
 		return answer_error(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST, out,
 		    resp, resp_len);
-	for (i = 0; i < rq.n; i++)
-		if (!ident_match(&c->id, rq.ids[i])) {
-			hk_err_set("request: certID %zu: RFC 6960 2.3: not an "
-			    "issuer this responder answers for", i + 1);
-			hk_ocsp_request_clear(&rq);
-			return answer_error(OCSP_RESPONSE_STATUS_UNAUTHORIZED,
-			    out, resp, resp_len);
-		}
+	if ((at = ident_of_request(c->id, c->n, &rq, "request")) < 0) {
+		hk_ocsp_request_clear(&rq);
+		return answer_error(OCSP_RESPONSE_STATUS_UNAUTHORIZED, out,
+		    resp, resp_len);
+	}
 	if (rq.n == 1 && !rq.has_nonce) {
-		r = stored(c, rq.ids[0], rq.params_null[0], now, resp,
-		    resp_len, meta);
+		r = stored(c, &c->id[at], rq.ids[0], rq.params_null[0], now,
+		    resp, resp_len, meta);
 		if (r == 0) {
 			*out = HK_OCSP_READY;
 			hk_ocsp_request_clear(&rq);
@@ -1000,6 +1101,7 @@ hk_ocsp_signer_open(struct hk_online *on, struct hk_ocsp_signer **out)
 	EVP_PKEY *pub = NULL;
 	const char *uri;
 	char k[64], path[4096];
+	size_t i;
 	int r;
 
 	*out = NULL;
@@ -1013,21 +1115,30 @@ hk_ocsp_signer_open(struct hk_online *on, struct hk_ocsp_signer **out)
 	if ((r = hk_state_path(on->st, HK_ONLINE_STORE_FILE, path,
 	    sizeof(path))) != 0 ||
 	    (r = hk_store_open(path, 0, &sg->store)) != 0 ||
-	    (r = ident_load(on->st, sg->store, &sg->id)) != 0)
+	    (r = idents_load(on->st, sg->store, hk_clock_now(), sg->id,
+	    &sg->n)) != 0)
 		goto out;
-	snprintf(k, sizeof(k), "responder.%d.key-uri", sg->id.number);
-	if ((uri = hk_state_get(on->st, k)) == NULL) {
-		hk_err_set("%s/state.conf: %s: missing", on->st->dir, k);
-		r = HK_ERR_STATE;
-		goto out;
-	}
-	if ((r = hk_token_key(on->tok, uri, &sg->key, &pub)) != 0)
-		goto out;
-	if (EVP_PKEY_eq(pub, X509_get0_pubkey(sg->id.responder)) != 1) {
-		hk_err_set("%s: the token's key is not the key of OCSP "
-		    "responder %d's certificate", uri, sg->id.number);
-		r = HK_ERR_STATE;
-		goto out;
+	for (i = 0; i < sg->n; i++) {
+		snprintf(k, sizeof(k), "responder.%d.key-uri",
+		    sg->id[i].number);
+		if ((uri = hk_state_get(on->st, k)) == NULL) {
+			hk_err_set("%s/state.conf: %s: missing", on->st->dir,
+			    k);
+			r = HK_ERR_STATE;
+			goto out;
+		}
+		if ((r = hk_token_key(on->tok, uri, &sg->key[i], &pub)) != 0)
+			goto out;
+		if (EVP_PKEY_eq(pub, X509_get0_pubkey(sg->id[i].responder)) !=
+		    1) {
+			hk_err_set("%s: the token's key is not the key of OCSP "
+			    "responder %d's certificate", uri,
+			    sg->id[i].number);
+			r = HK_ERR_STATE;
+			goto out;
+		}
+		EVP_PKEY_free(pub);
+		pub = NULL;
 	}
 	*out = sg;
 	sg = NULL;
@@ -1042,20 +1153,31 @@ hk_ocsp_signer_open(struct hk_online *on, struct hk_ocsp_signer **out)
 void
 hk_ocsp_signer_free(struct hk_ocsp_signer *sg)
 {
+	size_t i;
+
 	if (sg == NULL)
 		return;
-	EVP_PKEY_free(sg->key);
-	ident_free(&sg->id);
+	for (i = 0; i < sg->n; i++) {
+		EVP_PKEY_free(sg->key[i]);
+		ident_free(&sg->id[i]);
+	}
 	hk_store_close(sg->store);
 	free(sg);
 }
 
-void
-hk_ocsp_signer_info(const struct hk_ocsp_signer *sg, int *number,
-    time_t *not_after)
+size_t
+hk_ocsp_signer_count(const struct hk_ocsp_signer *sg)
 {
-	*number = sg->id.number;
-	*not_after = sg->id.not_after;
+	return sg->n;
+}
+
+void
+hk_ocsp_signer_info(const struct hk_ocsp_signer *sg, size_t i, int *number,
+    int *gen, time_t *not_after)
+{
+	*number = sg->id[i].number;
+	*gen = sg->id[i].gen;
+	*not_after = sg->id[i].not_after;
 }
 
 /* What the store says of cid's certificate. */
@@ -1066,8 +1188,8 @@ struct cert_status {
 };
 
 static int
-status_of(struct hk_ocsp_signer *sg, OCSP_CERTID *cid,
-    struct cert_status *cs)
+status_of(struct hk_ocsp_signer *sg, const struct ocsp_ident *id,
+    OCSP_CERTID *cid, struct cert_status *cs)
 {
 	struct hk_store_serial s;
 	struct hk_store_cert c;
@@ -1080,8 +1202,8 @@ status_of(struct hk_ocsp_signer *sg, OCSP_CERTID *cid,
 	if ((r = hk_store_cert_get(sg->store, s.serial, s.len, &c)) != 0)
 		return r == HK_ERR_NOT_FOUND ? 0 : r;
 	/* another issuing key's certificate is not ours to answer for */
-	if (c.issuer_len != sg->id.keyid_len ||
-	    memcmp(c.issuer, sg->id.keyid, c.issuer_len) != 0)
+	if (c.issuer_len != id->keyid_len ||
+	    memcmp(c.issuer, id->keyid, c.issuer_len) != 0)
 		return 0;
 	if (c.status == HK_CERT_VALID)
 		cs->status = V_OCSP_CERTSTATUS_GOOD;
@@ -1094,26 +1216,27 @@ status_of(struct hk_ocsp_signer *sg, OCSP_CERTID *cid,
 }
 
 /*
- * Sign bs with the responder key: responderID byKey, the responder
+ * Sign bs with responder k's key: responderID byKey, the responder
  * certificate included, producedAt now; verify the signature before the
  * response leaves.
  */
 static int
-sign_basic(struct hk_ocsp_signer *sg, OCSP_BASICRESP *bs, time_t now,
-    unsigned char **der, size_t *der_len)
+sign_basic(struct hk_ocsp_signer *sg, size_t k, OCSP_BASICRESP *bs,
+    time_t now, unsigned char **der, size_t *der_len)
 {
+	const struct ocsp_ident *id = &sg->id[k];
 	EVP_MD_CTX *mctx = NULL;
 	OCSP_RESPONSE *resp = NULL;
 	const ASN1_GENERALIZEDTIME *pat;
-	const EVP_MD *md = hk_cert_md(NULL, sg->key);
+	const EVP_MD *md = hk_cert_md(NULL, sg->key[k]);
 	int r = HK_ERR_CRYPTO;
 
 	if ((mctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestSignInit(mctx, NULL, md, NULL, sg->key) != 1 ||
-	    OCSP_basic_sign_ctx(bs, sg->id.responder, mctx, NULL,
+	    EVP_DigestSignInit(mctx, NULL, md, NULL, sg->key[k]) != 1 ||
+	    OCSP_basic_sign_ctx(bs, id->responder, mctx, NULL,
 	    OCSP_RESPID_KEY) != 1) {
 		hk_err_set("ocsp: OCSP responder %d: signing failed",
-		    sg->id.number);
+		    id->number);
 		goto out;
 	}
 	/*
@@ -1126,13 +1249,14 @@ sign_basic(struct hk_ocsp_signer *sg, OCSP_BASICRESP *bs, time_t now,
 		EVP_MD_CTX_free(mctx);
 		if (ASN1_GENERALIZEDTIME_set((ASN1_GENERALIZEDTIME *)pat,
 		    now) == NULL || (mctx = EVP_MD_CTX_new()) == NULL ||
-		    EVP_DigestSignInit(mctx, NULL, md, NULL, sg->key) != 1 ||
+		    EVP_DigestSignInit(mctx, NULL, md, NULL, sg->key[k]) !=
+		    1 ||
 		    ASN1_item_sign_ctx(ASN1_ITEM_rptr(OCSP_RESPDATA),
 		    (X509_ALGOR *)OCSP_resp_get0_tbs_sigalg(bs), NULL,
 		    (ASN1_BIT_STRING *)OCSP_resp_get0_signature(bs),
 		    OCSP_resp_get0_respdata(bs), mctx) <= 0) {
 			hk_err_set("ocsp: OCSP responder %d: signing failed",
-			    sg->id.number);
+			    id->number);
 			goto out;
 		}
 	}
@@ -1140,9 +1264,9 @@ sign_basic(struct hk_ocsp_signer *sg, OCSP_BASICRESP *bs, time_t now,
 	if (ASN1_item_verify(ASN1_ITEM_rptr(OCSP_RESPDATA),
 	    OCSP_resp_get0_tbs_sigalg(bs), OCSP_resp_get0_signature(bs),
 	    OCSP_resp_get0_respdata(bs),
-	    X509_get0_pubkey(sg->id.responder)) != 1) {
+	    X509_get0_pubkey(id->responder)) != 1) {
 		hk_err_set("ocsp: the response's signature does not verify "
-		    "with OCSP responder %d's key", sg->id.number);
+		    "with OCSP responder %d's key", id->number);
 		r = HK_ERR_VERIFY;
 		goto out;
 	}
@@ -1160,14 +1284,16 @@ sign_basic(struct hk_ocsp_signer *sg, OCSP_BASICRESP *bs, time_t now,
 }
 
 /*
- * A signed response for the CertIDs of rq (all ours) at now; *first: the
- * status of the first, for the caller that stores it.
+ * A signed response for the CertIDs of rq (all of one issuing CA of ours)
+ * at now, by that CA's responder (*k); *first: the status of the first,
+ * for the caller that stores it.
  */
 static int
 sign_request(struct hk_ocsp_signer *sg, const struct hk_ocsp_request *rq,
     time_t now, unsigned char **der, size_t *der_len,
-    struct cert_status *first)
+    struct cert_status *first, size_t *k)
 {
+	const struct ocsp_ident *id;
 	OCSP_BASICRESP *bs = NULL;
 	ASN1_TIME *tu = NULL, *nu = NULL, *rt = NULL;
 	ASN1_OCTET_STRING *nonce = NULL;
@@ -1175,33 +1301,31 @@ sign_request(struct hk_ocsp_signer *sg, const struct hk_ocsp_request *rq,
 	struct cert_status cs;
 	time_t next;
 	size_t i;
-	int r;
+	int r, at;
 
 	*der = NULL;
 	*der_len = 0;
-	if (now < sg->id.since || now >= sg->id.not_after) {
-		hk_err_set("ocsp: OCSP responder %d is not valid now (run "
-		    "hanko-online responder)", sg->id.number);
+	if ((at = ident_of_request(sg->id, sg->n, rq, "job")) < 0)
+		return HK_ERR_INVALID;
+	*k = (size_t)at;
+	id = &sg->id[at];
+	if (now < id->since || now >= id->not_after) {
+		hk_err_set("ocsp: OCSP responder %d (issuing generation %d) is "
+		    "not valid now (run hanko-online responder --generation "
+		    "%d)", id->number, id->gen, id->gen);
 		return HK_ERR_STATE;
 	}
 	/* RFC 5019 4: nextUpdate; never after the responder's notAfter */
 	next = now + HK_OCSP_VALIDITY;
-	if (next > sg->id.not_after)
-		next = sg->id.not_after;
+	if (next > id->not_after)
+		next = id->not_after;
 	r = HK_ERR_ALLOC;
 	if ((bs = OCSP_BASICRESP_new()) == NULL ||
 	    (tu = ASN1_TIME_set(NULL, now)) == NULL ||
 	    (nu = ASN1_TIME_set(NULL, next)) == NULL)
 		goto out;
 	for (i = 0; i < rq->n; i++) {
-		if (!ident_match(&sg->id, rq->ids[i])) {
-			hk_err_set("job: certID %zu: RFC 6960 2.3: not the "
-			    "issuing CA of OCSP responder %d", i + 1,
-			    sg->id.number);
-			r = HK_ERR_INVALID;
-			goto out;
-		}
-		if ((r = status_of(sg, rq->ids[i], &cs)) != 0)
+		if ((r = status_of(sg, id, rq->ids[i], &cs)) != 0)
 			goto out;
 		if (i == 0)
 			*first = cs;
@@ -1243,7 +1367,7 @@ sign_request(struct hk_ocsp_signer *sg, const struct hk_ocsp_request *rq,
 		}
 		OPENSSL_free(enc);
 	}
-	r = sign_basic(sg, bs, now, der, der_len);
+	r = sign_basic(sg, *k, bs, now, der, der_len);
  out:
 	ERR_clear_error();
 	X509_EXTENSION_free(ext);
@@ -1255,9 +1379,10 @@ sign_request(struct hk_ocsp_signer *sg, const struct hk_ocsp_request *rq,
 	return r;
 }
 
-/* The response is the one to pre-sign for its serial: keep it. */
+/* The response (of responder k) is the one to pre-sign for its serial:
+ * keep it. */
 static int
-keep(struct hk_ocsp_signer *sg, OCSP_CERTID *cid,
+keep(struct hk_ocsp_signer *sg, size_t k, OCSP_CERTID *cid,
     const struct cert_status *cs, time_t now, const unsigned char *der,
     size_t der_len)
 {
@@ -1265,10 +1390,10 @@ keep(struct hk_ocsp_signer *sg, OCSP_CERTID *cid,
 	time_t next = now + HK_OCSP_VALIDITY;
 
 	if (cs->status == V_OCSP_CERTSTATUS_UNKNOWN ||
-	    !certid_canonical_der(&sg->id, cid) || !certid_serial(cid, &s))
+	    !certid_canonical_der(&sg->id[k], cid) || !certid_serial(cid, &s))
 		return 0;
-	if (next > sg->id.not_after)
-		next = sg->id.not_after;
+	if (next > sg->id[k].not_after)
+		next = sg->id[k].not_after;
 	return hk_store_ocsp_put(sg->store, s.serial, s.len,
 	    cs->status == V_OCSP_CERTSTATUS_REVOKED, now, next, der, der_len);
 }
@@ -1279,17 +1404,19 @@ hk_ocsp_sign_job(struct hk_ocsp_signer *sg, const unsigned char *job,
 {
 	struct hk_ocsp_request rq;
 	struct cert_status first;
+	size_t k = 0;
 	int r;
 
 	*resp = NULL;
 	*resp_len = 0;
 	if ((r = hk_ocsp_job_decode(job, job_len, &rq)) != 0)
 		return r;
-	if ((r = sign_request(sg, &rq, now, resp, resp_len, &first)) != 0)
+	if ((r = sign_request(sg, &rq, now, resp, resp_len, &first,
+	    &k)) != 0)
 		goto out;
 	/* a plain one-serial request: what refresh would have stored */
 	if (rq.n == 1 && !rq.has_nonce &&
-	    keep(sg, rq.ids[0], &first, now, *resp, *resp_len) != 0) {
+	    keep(sg, k, rq.ids[0], &first, now, *resp, *resp_len) != 0) {
 		fprintf(stderr, "hanko-online: ocsp: response signed, not "
 		    "stored: %s\n", hk_err_msg());
 		hk_err_clear();
@@ -1304,9 +1431,9 @@ hk_ocsp_sign_job(struct hk_ocsp_signer *sg, const unsigned char *job,
 	return r;
 }
 
-/* Sign and store the pre-signed response of one serial of ours. */
+/* Sign and store the pre-signed response of one serial of issuing CA k. */
 static int
-presign(struct hk_ocsp_signer *sg, const struct hk_store_serial *s,
+presign(struct hk_ocsp_signer *sg, size_t k, const struct hk_store_serial *s,
     time_t now)
 {
 	struct hk_ocsp_request rq;
@@ -1314,26 +1441,32 @@ presign(struct hk_ocsp_signer *sg, const struct hk_store_serial *s,
 	ASN1_INTEGER *ai = NULL;
 	BIGNUM *bn = NULL;
 	unsigned char *der = NULL;
-	size_t der_len = 0;
+	size_t der_len = 0, by = 0;
 	int r = HK_ERR_ALLOC;
 
 	memset(&rq, 0, sizeof(rq));
 	if ((bn = BN_bin2bn(s->serial, (int)s->len, NULL)) == NULL ||
 	    (ai = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
 	    (rq.ids[0] = OCSP_cert_id_new(EVP_sha1(),
-	    X509_get_subject_name(sg->id.issuer),
-	    X509_get0_pubkey_bitstr(sg->id.issuer), ai)) == NULL)
+	    X509_get_subject_name(sg->id[k].issuer),
+	    X509_get0_pubkey_bitstr(sg->id[k].issuer), ai)) == NULL)
 		goto out;
 	rq.n = 1;
-	if ((r = sign_request(sg, &rq, now, &der, &der_len, &cs)) != 0)
+	if ((r = sign_request(sg, &rq, now, &der, &der_len, &cs, &by)) != 0)
 		goto out;
+	if (by != k) {
+		hk_err_set("ocsp: issuing CA %zu's CertID matched issuing CA "
+		    "%zu", k, by);
+		r = HK_ERR_INTERNAL;
+		goto out;
+	}
 	if (cs.status == V_OCSP_CERTSTATUS_UNKNOWN) {
 		hk_err_set("ocsp: a serial due for refresh is not a "
 		    "certificate of ours");
 		r = HK_ERR_STATE;
 		goto out;
 	}
-	r = keep(sg, rq.ids[0], &cs, now, der, der_len);
+	r = keep(sg, k, rq.ids[0], &cs, now, der, der_len);
  out:
 	ERR_clear_error();
 	free(der);
@@ -1343,21 +1476,26 @@ presign(struct hk_ocsp_signer *sg, const struct hk_store_serial *s,
 	return r;
 }
 
-int
-hk_ocsp_refresh(struct hk_ocsp_signer *sg, time_t now, size_t *count)
+/* Refresh what responder k answers for (hk_ocsp_refresh). */
+static int
+refresh_one(struct hk_ocsp_signer *sg, size_t k, time_t now, size_t *count)
 {
+	const struct ocsp_ident *id = &sg->id[k];
 	struct hk_store_serial *batch = NULL, last;
 	char t[32];
 	size_t n, i;
 	int r, have_last = 0;
 
-	*count = 0;
-	if (now < sg->id.since ||
-	    sg->id.not_after - now <= HK_OCSP_REFRESH_MARGIN) {
-		hk_time_format(sg->id.not_after, t, sizeof(t));
+	if (now < id->since || id->not_after - now <= HK_OCSP_REFRESH_MARGIN) {
+		char gen[48] = "";
+
+		if (id->gen > 0)
+			snprintf(gen, sizeof(gen), " --generation %d", id->gen);
+		hk_time_format(id->not_after, t, sizeof(t));
 		hk_err_set("ocsp: OCSP responder %d (valid until %s) is not "
-		    "valid for the next %d hours: run hanko-online responder",
-		    sg->id.number, t, HK_OCSP_REFRESH_MARGIN / 3600);
+		    "valid for the next %d hours: run hanko-online "
+		    "responder%s", id->number, t, HK_OCSP_REFRESH_MARGIN / 3600,
+		    gen);
 		return HK_ERR_STATE;
 	}
 	if ((batch = calloc(REFRESH_BATCH, sizeof(*batch))) == NULL)
@@ -1367,15 +1505,15 @@ hk_ocsp_refresh(struct hk_ocsp_signer *sg, time_t now, size_t *count)
 		/* each batch starts after the last one: the loop ends even
 		 * if a response stayed due (a certificate issued meanwhile
 		 * with a lower serial waits for the next refresh) */
-		if ((r = hk_store_ocsp_due(sg->store, sg->id.keyid,
-		    sg->id.keyid_len, now, now + HK_OCSP_REFRESH_MARGIN,
-		    sg->id.since, have_last ? &last : NULL, batch,
+		if ((r = hk_store_ocsp_due(sg->store, id->keyid,
+		    id->keyid_len, now, now + HK_OCSP_REFRESH_MARGIN,
+		    id->since, have_last ? &last : NULL, batch,
 		    REFRESH_BATCH, &n)) != 0 || n == 0)
 			break;
 		if ((r = hk_store_begin(sg->store)) != 0)
 			break;
 		for (i = 0; i < n; i++)
-			if ((r = presign(sg, &batch[i], now)) != 0)
+			if ((r = presign(sg, k, &batch[i], now)) != 0)
 				break;
 		if (r != 0) {
 			hk_store_rollback(sg->store);
@@ -1389,6 +1527,31 @@ hk_ocsp_refresh(struct hk_ocsp_signer *sg, time_t now, size_t *count)
 	}
 	free(batch);
 	return r;
+}
+
+int
+hk_ocsp_refresh(struct hk_ocsp_signer *sg, time_t now, size_t *count)
+{
+	char keep[1024] = "";
+	size_t k;
+	int r, first = 0;
+
+	*count = 0;
+	/* every responder in turn: one that must be renewed does not stop
+	 * the others' refresh; its error is the one returned */
+	for (k = 0; k < sg->n; k++) {
+		if ((r = refresh_one(sg, k, now, count)) == 0)
+			continue;
+		if (r != HK_ERR_STATE)
+			return r;
+		if (first == 0) {
+			first = r;
+			snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+		}
+	}
+	if (first != 0)
+		hk_err_set("%s", keep);
+	return first;
 }
 
 int

@@ -107,7 +107,8 @@ enum hk_ocsp_outcome {
  * equal to ours, no nonce, the stored status still the certificate's, at
  * least HK_OCSP_SERVE_MARGIN left). ERROR_RESPONSE: *resp is an unsigned
  * OCSPResponse: malformedRequest (hk_ocsp_request_parse refused it),
- * unauthorized (a CertID names an issuer we do not answer for), tryLater
+ * unauthorized (a CertID names an issuer we do not answer for, or the
+ * CertIDs name two issuing CAs: one request, one responder), tryLater
  * (the store is busy), internalError. NEEDS_SIGNING: *job for the key
  * holder, when the request carries a nonce, asks more than one serial or
  * with SHA-256, names a serial without a stored response (never issued:
@@ -135,20 +136,28 @@ int hk_ocsp_answer_meta(struct hk_ocsp_ctx *c, const unsigned char *req,
     size_t *resp_len, unsigned char **job, size_t *job_len,
     struct hk_ocsp_meta *meta);
 
-/* Key-holder side: the responder key in the online token. on must be
- * logged in (hk_online_login) and outlive the signer. */
+/*
+ * Key-holder side: the responder keys in the online token. on must be
+ * logged in (hk_online_login) and outlive the signer. Both sides answer
+ * for every issuing key whose certificate is valid now, each by its newest
+ * responder (responder.current first; docs/ocsp.md "Issuing
+ * generations"); one request names one issuing CA.
+ */
 struct hk_ocsp_signer;
 int hk_ocsp_signer_open(struct hk_online *on, struct hk_ocsp_signer **out);
 void hk_ocsp_signer_free(struct hk_ocsp_signer *sg);
-/* The responder certificate's number and notAfter (for warnings). */
-void hk_ocsp_signer_info(const struct hk_ocsp_signer *sg, int *number,
-    time_t *not_after);
+/* The responders (for warnings): how many, and of responder i (0: the
+ * newest) its number, issuing generation (0: not recorded) and notAfter. */
+size_t hk_ocsp_signer_count(const struct hk_ocsp_signer *sg);
+void hk_ocsp_signer_info(const struct hk_ocsp_signer *sg, size_t i,
+    int *number, int *gen, time_t *not_after);
 
 /*
  * Decode a job strictly (hk_ocsp_job_decode), check that every CertID
- * names our issuing CA (HK_ERR_INVALID otherwise: the network side
- * answers those unauthorized), look each status up in the store and sign
- * a BasicOCSPResponse (responderID byKey, the responder certificate
+ * names one issuing CA we answer for (HK_ERR_INVALID otherwise: the
+ * network side answers those unauthorized), look each status up in the
+ * store and sign a BasicOCSPResponse with that CA's responder
+ * (responderID byKey, the responder certificate
  * included, producedAt = thisUpdate = now, nextUpdate = now +
  * HK_OCSP_VALIDITY cut to the responder's notAfter): good for a valid
  * certificate of ours, revoked with revocationTime and reason from the
@@ -161,13 +170,14 @@ int hk_ocsp_sign_job(struct hk_ocsp_signer *sg, const unsigned char *job,
     size_t job_len, time_t now, unsigned char **resp, size_t *resp_len);
 
 /*
- * Pre-sign, for every certificate of our issuing CA that is valid or
- * revoked and not expired, whose stored response is missing, has another
+ * Pre-sign, with each responder, for every certificate of its issuing CA
+ * that is valid or revoked and not expired, whose stored response is missing, has another
  * status than the store's (revoked since), has less than
  * HK_OCSP_REFRESH_MARGIN left, is from the future or is older than the
- * current responder certificate. Batches of one transaction each.
- * *count: responses signed. HK_ERR_STATE when the responder certificate
- * ends within the refresh margin (run hanko-online responder).
+ * responder certificate. Batches of one transaction each. *count:
+ * responses signed. HK_ERR_STATE when a responder certificate ends within
+ * the refresh margin (run hanko-online responder [--generation N]); the
+ * other responders' responses are signed all the same.
  */
 int hk_ocsp_refresh(struct hk_ocsp_signer *sg, time_t now, size_t *count);
 

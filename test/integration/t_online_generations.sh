@@ -11,7 +11,9 @@
 # valid certificates of both generations, finds the two revoked ones
 # revoked, and does not accept a certificate against the other generation's
 # CRL; a later revocation reaches its own generation's CRL only; --now
-# raises every number; the old key gone from the token is a warning.
+# raises every number; the old key gone from the token is a warning. OCSP
+# (docs/ocsp.md "Issuing generations"): each generation answered by its own
+# responder, one request per issuing CA, responder --generation 1.
 . "$(dirname "$0")/lib.sh"
 . "$HANKO_SRC/test/data/issuance/setup.sh"
 fresh_tmp
@@ -44,6 +46,9 @@ ok "generation 1: issue four certificates" "$ON" issue --state "$O" "${IC[@]}" -
 certs_from "$T/g1"
 G1=("$(serial g1 2)" "$(serial g1 3)" "$(serial g1 4)" "$(serial g1 5)")
 check "... four serials" test -n "${G1[0]}" -a -n "${G1[1]}" -a -n "${G1[2]}" -a -n "${G1[3]}"
+
+ok "OCSP responder 1, issued by issuing CA 1" "$ON" responder --state "$O" --clock 2026-04-02T13:00:00Z
+check "... for issuing generation 1" grep -qx 'responder.1.issuing-generation = 1' "$O/state.conf"
 
 ok "make_online_gen2: the rollover to issuing CA 2" make_online_gen2 "$T"
 [ -n "${ISS2:-}" ] || { finish; exit 1; }
@@ -97,6 +102,70 @@ ok "revoke a generation-1 certificate of $M1 (key-compromise)" "$ON" revoke --st
 	--serial "${G1[0]}" --reason key-compromise
 ok "revoke a generation-2 certificate of $M1 (superseded)" "$ON" revoke --state "$O" "${RC[@]}" \
 	--serial "${G2[0]}" --reason superseded
+
+# OCSP after the re-key (docs/ocsp.md "Issuing generations"): responder 1
+# keeps answering for generation 1's certificates, responder 2 for
+# generation 2's; one request names one issuing CA.
+ok "OCSP responder 2, issued by issuing CA 2" "$ON" responder --state "$O" --clock 2026-04-03T12:30:00Z
+check "... for issuing generation 2, responder.current = 2" sh -c \
+	"grep -qx 'responder.2.issuing-generation = 2' '$O/state.conf' && grep -qx 'responder.current = 2' '$O/state.conf'"
+OC=(--clock 2026-04-03T14:00:00Z)
+# (the revocations above refreshed generation 1's responses through
+# responder 1 already: revoke runs the refresh)
+ok "ocsp-refresh: generation 2's certificates too" "$ON" ocsp-refresh --state "$O" "${OC[@]}"
+check "... 4 signed, by responder 2 and responder 1 (issuing generation 1)" grep -q \
+	"^4 OCSP responses signed (responder 2, valid until 2027-04-03T12:29:59Z; responder 1 (issuing generation 1) until 2027-04-02T12:59:59Z)$" \
+	"$HANKO_TMP/out"
+check "... every certificate of both generations has its response" test \
+	"$(sqlite3 "$O/store.db" "SELECT count(*) FROM ocsp_responses")" = 8
+OAT=(-attime "$(date -u -d 2026-04-03T14:30:00Z +%s)" -validity_period 315360000)
+# ocsp_is NAME ISSUING CERT-PEM STATUS: openssl's request answered by
+# ocsp-answer from the pre-signed responses, verified by openssl with the
+# responder's chain to the root and its delegation by ISSUING (no -VAfile
+# shortcut), STATUS for the certificate
+ocsp_is() {
+	openssl ocsp -issuer "$2" -cert "$3" -no_nonce -reqout "$T/$1.req" 2>/dev/null
+	"$ON" ocsp-answer --state "$O" "${OC[@]}" --request "$T/$1.req" --out "$T/$1.resp" >"$T/$1.how" || return 1
+	openssl ocsp -respin "$T/$1.resp" -issuer "$2" -CAfile "$R" -verify_other "$2" "${OAT[@]}" -cert "$3" >"$T/$1.txt" 2>&1
+	grep -q "^ready: the pre-signed response" "$T/$1.how" && grep -q '^Response verify OK' "$T/$1.txt" && grep -q "^$3: $4\$" "$T/$1.txt"
+}
+# resp_by NAME RESPONDER-PEM: the response's responderID is that key's
+resp_by() {
+	local k
+	k=$(openssl x509 -in "$2" -noout -pubkey | openssl pkey -pubin -outform DER | openssl asn1parse -inform DER \
+		-strparse 19 -noout -out - 2>/dev/null | sha1sum | cut -c1-40 | tr a-f A-F)
+	openssl ocsp -respin "$T/$1.resp" -resp_text -noverify 2>/dev/null | grep -q "Responder Id: $k\$"
+}
+for n in 0 1; do openssl x509 -inform DER -in "$(c1 "${G1[$n]}")" -out "$T/o1-$n.pem"; done
+for n in 0 1; do openssl x509 -inform DER -in "$(c2 "${G2[$n]}")" -out "$T/o2-$n.pem"; done
+check "OCSP, generation 1 (revoked): pre-signed, delegated by issuing CA 1, revoked" ocsp_is g1r "$ISS" "$T/o1-0.pem" revoked
+check "OCSP, generation 1 (valid): good" ocsp_is g1g "$ISS" "$T/o1-1.pem" good
+check "OCSP, generation 2 (revoked): delegated by issuing CA 2, revoked" ocsp_is g2r "$ISS2" "$T/o2-0.pem" revoked
+check "OCSP, generation 2 (valid): good" ocsp_is g2g "$ISS2" "$T/o2-1.pem" good
+check "... generation 1's answered by responder 1 (responderID byKey)" resp_by g1g "$O/certs/ocsp-responder-1.pem"
+check "... generation 2's by responder 2" resp_by g2g "$O/certs/ocsp-responder-2.pem"
+check "... and not the other way" eval '! resp_by g1g "$O/certs/ocsp-responder-2.pem" && ! resp_by g2g "$O/certs/ocsp-responder-1.pem"'
+openssl ocsp -issuer "$ISS" -cert "$T/o1-1.pem" -issuer "$ISS2" -cert "$T/o2-1.pem" -no_nonce -reqout "$T/mixed.req" 2>/dev/null
+ok "OCSP: one request naming both issuing CAs is answered" "$ON" ocsp-answer --state "$O" "${OC[@]}" \
+	--request "$T/mixed.req" --out "$T/mixed.resp"
+check "... unauthorized: one request, one responder" grep -q \
+	"^error unauthorized: request: certID 2: RFC 6960 2.3: another issuing CA than certID 1's (one request, one responder)" "$HANKO_TMP/out"
+fails "responder --generation 3: no such key" 3 "--generation 3: .*issuing.3.key-uri: no key of issuing generation 3" \
+	"$ON" responder --state "$O" --clock 2026-04-03T14:00:00Z --generation 3
+ok "responder --generation 1: generation 1's renewed, signed by issuing key 1" "$ON" responder --state "$O" \
+	--clock 2026-04-03T14:10:00Z --generation 1
+check "... responder 3, issued by issuing CA 1" sh -c \
+	"grep -qx 'responder.3.issuing-generation = 1' '$O/state.conf' &&
+	openssl verify -attime $(date -u -d 2026-04-03T14:30:00Z +%s) -CAfile '$R' -untrusted '$ISS' -purpose ocsphelper '$O/certs/ocsp-responder-3.pem' >/dev/null"
+ok "ocsp-refresh: generation 1's four signed again by responder 3" "$ON" ocsp-refresh --state "$O" --clock 2026-04-03T14:20:00Z
+check "... 4, by responder 3 (generation 1) and responder 2" grep -q \
+	"^4 OCSP responses signed (responder 3, valid until 2027-04-03T14:09:59Z; responder 2 (issuing generation 2) until 2027-04-03T12:29:59Z)$" \
+	"$HANKO_TMP/out"
+OC=(--clock 2026-04-03T14:20:00Z)
+check "OCSP, generation 1 (valid): good, now by responder 3" eval \
+	'ocsp_is g1g3 "$ISS" "$T/o1-1.pem" good && resp_by g1g3 "$O/certs/ocsp-responder-3.pem"'
+check "OCSP, generation 2: still responder 2" eval \
+	'ocsp_is g2g3 "$ISS2" "$T/o2-1.pem" good && resp_by g2g3 "$O/certs/ocsp-responder-2.pem"'
 
 # The root's ARLs, so that publish has nothing to warn about.
 sed 's/count: 35/count: 10/' "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" >"$T/arl-batch.yaml"
