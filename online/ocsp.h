@@ -171,10 +171,10 @@ int hk_ocsp_sign_job(struct hk_ocsp_signer *sg, const unsigned char *job,
 
 /*
  * Pre-sign, with each responder, for every certificate of its issuing CA
- * that is valid or revoked and not expired, whose stored response is missing, has another
- * status than the store's (revoked since), has less than
- * HK_OCSP_REFRESH_MARGIN left, is from the future or is older than the
- * responder certificate. Batches of one transaction each. *count:
+ * that is valid or revoked and not expired, whose stored response is
+ * missing, has another status than the store's (revoked since), has less
+ * than HK_OCSP_REFRESH_MARGIN left, is from the future or is older than
+ * the responder certificate. Batches of one transaction each. *count:
  * responses signed. HK_ERR_STATE when a responder certificate ends within
  * the refresh margin (run hanko-online responder [--generation N]); the
  * other responders' responses are signed all the same.

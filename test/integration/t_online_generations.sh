@@ -294,6 +294,62 @@ check "... appended to generation 1's cache, nothing rebuilt" sh -c \
 	tac '$O/audit/audit.log' | sed '/	publish.start	/q' | grep -c '	crl.publish	ok	' | grep -qx 98 &&
 	! tac '$O/audit/audit.log' | sed '/	publish.start	/q' | grep -q 'cache rebuilt'"
 
+# Served to a registered relying party: both generations' CRLs, each
+# fetch counted for the monthly report under its partition id (CPS 4-5).
+ok "rp add bank-1" "$ON" rp add --state "$O" --name bank-1
+TOK=$(tail -1 "$HANKO_TMP/out")
+SP="" SLAPD=""
+# (errexit holds in the trap too: nothing in it may fail)
+cleanup() {
+	if [ -n "$SP" ]; then kill "$SP" 2>/dev/null || true; fi
+	if [ -n "$SLAPD" ]; then kill "$SLAPD" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+"$ON" serve --state "$O" --repo "$P" --listen 127.0.0.1:0 --flush 1 --clock 2026-04-04T10:30:00Z \
+	>"$T/serve.out" 2>"$T/serve.err" &
+SP=$!
+for _ in $(seq 300); do grep -q 'listening on' "$T/serve.out" && break; sleep 0.1; done
+U=http://$(sed -n 's/.*listening on \([0-9.:]*\) .*/\1/p' "$T/serve.out")
+fetch() { curl -sS -o "$T/$2" -w '%{http_code}' -H "Authorization: Bearer $TOK" "$U/crl/$1.crl" 2>/dev/null; }
+check "serve: crl/$M1-2.crl to bank-1: 200, the published bytes" eval \
+	'[ "$(fetch $M1-2 got-2.crl)" = 200 ] && cmp -s "$T/got-2.crl" "$P/crl/$M1-2.crl"'
+check "serve: crl/$M1.crl to bank-1: 200, the published bytes" eval \
+	'[ "$(fetch $M1 got-1.crl)" = 200 ] && cmp -s "$T/got-1.crl" "$P/crl/$M1.crl"'
+kill "$SP"; wait "$SP" 2>/dev/null || true; SP=""
+check "provisions: bank-1 http $M1 = 1 and $M1-2 = 1" test \
+	"$(sqlite3 "$O/store.db" "SELECT object || '=' || sum(count) FROM provisions WHERE recipient = 'bank-1' AND method = 'http' GROUP BY object ORDER BY object" | tr '\n' ' ')" = \
+	"$M1=1 $M1-2=1 "
+
+# LDAP (docs/ldap.md): each generation's CRL goes to the entry its IDP
+# names, generation 2's beside generation 1's.
+L=$T/ldap
+mkdir -p "$L/db"
+export HK_LDAP_PW='Kumamoto LDAP bind 2026!'
+sed -e "s|@DIR@|$L|g" -e "s|@ROOTPW@|$(slappasswd -s "$HK_LDAP_PW")|" \
+	"$HANKO_SRC/test/data/ldap/slapd.conf.in" >"$L/slapd.conf"
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+URI=ldap://127.0.0.1:$PORT
+slapd -f "$L/slapd.conf" -h "$URI/" -d 0 >"$L/slapd.log" 2>&1 &
+SLAPD=$!
+for _ in $(seq 50); do ldapsearch -x -H "$URI" -s base -b "" >/dev/null 2>&1 && break; sleep 0.2; done
+ok "ldap-push of the set" "$ON" ldap-push --state "$O" --repo "$P" --ldap "$URI" --bind-dn cn=admin,c=JP \
+	--passin env:HK_LDAP_PW
+CDP="ou=CRL Distribution Points,ou=Kumamoto-ken,o=JPKI,c=JP"
+# ldap_crl DN FILE: the entry's certificateRevocationList;binary is FILE
+ldap_crl() {
+	rm -rf "$T/get"; mkdir -p "$T/get"
+	ldapsearch -x -H "$URI" -D cn=admin,c=JP -w "$HK_LDAP_PW" -LLL -o ldif-wrap=no -s base -b "$1" -tt -T "$T/get" \
+		'certificateRevocationList;binary' >"$T/get.ldif" 2>/dev/null || return 1
+	[ "$(ls "$T/get" | wc -l)" = 1 ] && cmp -s "$T/get/$(ls "$T/get")" "$2"
+}
+R1=$(romaji $M1)
+check "LDAP: ou=TEST,cn=$R1 CRLDP holds crl/$M1.crl (generation 1)" ldap_crl "ou=TEST,cn=$R1 CRLDP,$CDP" "$P/crl/$M1.crl"
+check "LDAP: ou=TEST,cn=$R1 CRLDP 2 holds crl/$M1-2.crl (generation 2)" ldap_crl "ou=TEST,cn=$R1 CRLDP 2,$CDP" "$P/crl/$M1-2.crl"
+check "LDAP: every partition CRL of both generations has its entry" test \
+	"$(ldapsearch -x -H "$URI" -D cn=admin,c=JP -w "$HK_LDAP_PW" -LLL -b "$CDP" '(certificateRevocationList;binary=*)' dn 2>/dev/null | grep -c '^dn:')" \
+	= $((2 * ${#PARTS[@]}))
+kill "$SLAPD"; wait "$SLAPD" 2>/dev/null || true; SLAPD=""
+
 # Generation 1's key gone from the token while its certificate is valid:
 # published without its CRLs, exit 9 with a warning that says why.
 export SOFTHSM2_CONF=$O/token/softhsm2.conf
