@@ -39,7 +39,7 @@ cmd_ocsp_refresh(int argc, char **argv)
 	struct hk_ocsp_signer *sg = NULL;
 	size_t count = 0, i;
 	time_t now, until;
-	char t[32], who[256];
+	char t[32], who[1024];
 	int r, n, g, off;
 
 	if ((r = parse(&o, argc, argv)) != 0)
@@ -66,16 +66,27 @@ cmd_ocsp_refresh(int argc, char **argv)
 		if (i == 0)
 			off += snprintf(who + off, sizeof(who) - (size_t)off,
 			    "responder %d, valid until %s", n, t);
-		else
+		else if (g > 0)
 			off += snprintf(who + off, sizeof(who) - (size_t)off,
 			    "; responder %d (issuing generation %d) until %s",
 			    n, g, t);
+		else
+			off += snprintf(who + off, sizeof(who) - (size_t)off,
+			    "; responder %d until %s", n, t);
 	}
 	hk_online_audit(on, "ocsp.refresh", "ok", "%zu responses signed: %s",
 	    count, who);
+	if (hk_ocsp_signer_warning(sg) != NULL)
+		hk_online_audit(on, "ocsp.refresh", "fail", "%s",
+		    hk_ocsp_signer_warning(sg));
 	if ((r = hk_online_checkpoint(on)) != 0)
 		goto out;
 	printf("%zu OCSP responses signed (%s)\n", count, who);
+	if (hk_ocsp_signer_warning(sg) != NULL)
+		printf("warning: %s: the certificates of its issuing "
+		    "generation are answered unauthorized until it is "
+		    "repaired or renewed (hanko-online responder "
+		    "--generation N)\n", hk_ocsp_signer_warning(sg));
 	for (i = 0; i < hk_ocsp_signer_count(sg); i++) {
 		char opt[32] = "";
 

@@ -745,10 +745,11 @@ last_number(struct publish_work *w, const char *id, uint64_t *last)
 	return 0;
 }
 
-/* The CRLs of one signer: parts[from..from + n). */
+/* The CRLs of one signer: parts[from..from + n), the revocations up to
+ * crl_entries seq upto. */
 static int
 write_gen_crls(struct publish_work *w, const struct signer *sg, size_t from,
-    size_t n)
+    size_t n, uint64_t upto)
 {
 	struct hk_crlcache_ctx cc;
 	struct hk_crlcache *cache = NULL;
@@ -766,9 +767,9 @@ write_gen_crls(struct publish_work *w, const struct signer *sg, size_t from,
 
 	memset(&e, 0, sizeof(e));
 	memset(&cc, 0, sizeof(cc));
-	if ((r = hk_online_path(w->on, "crlcache", dir, sizeof(dir))) != 0 ||
-	    (r = hk_store_crl_seq_max(w->store, &cc.upto)) != 0)
+	if ((r = hk_online_path(w->on, "crlcache", dir, sizeof(dir))) != 0)
 		return r;
+	cc.upto = upto;
 	cc.store = w->store;
 	cc.issuer = sg->kid;
 	cc.issuer_len = sg->kid_len;
@@ -847,18 +848,23 @@ next:
 	return r;
 }
 
-/* Every signer's CRLs; parts are grouped by signer, in w->sig's order. */
+/* Every signer's CRLs; parts are grouped by signer, in w->sig's order.
+ * One bound for all: a revocation committed meanwhile (revoke takes no
+ * publish lock) waits for the next run in every CRL alike. */
 static int
 write_crls(struct publish_work *w)
 {
 	size_t from = 0, n;
+	uint64_t upto;
 	int g, r;
 
+	if ((r = hk_store_crl_seq_max(w->store, &upto)) != 0)
+		return r;
 	for (g = 0; g < w->nsig; g++) {
 		for (n = 0; from + n < w->nparts &&
 		    w->parts[from + n].sg == &w->sig[g]; n++)
 			;
-		if ((r = write_gen_crls(w, &w->sig[g], from, n)) != 0)
+		if ((r = write_gen_crls(w, &w->sig[g], from, n, upto)) != 0)
 			return r;
 		from += n;
 	}

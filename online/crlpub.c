@@ -676,12 +676,10 @@ hk_crlcache_open(const struct hk_crlcache_ctx *ctx, const char *const *codes,
 	for (i = 0; i < n; i++) {
 		struct cache_part *cp = &c->p[i];
 
-		if (strlen(codes[i]) != HK_STORE_CODE_LEN ||
-		    (r = hk_cert_partition_id(codes[i], ctx->gen, cp->id,
+		if ((r = hk_cert_partition_id(codes[i], ctx->gen, cp->id,
 		    sizeof(cp->id))) != 0) {
-			hk_err_set("%s: not a partition code", codes[i]);
 			hk_crlcache_free(c);
-			return HK_ERR_INVALID;
+			return r;
 		}
 		snprintf(cp->code, sizeof(cp->code), "%s", codes[i]);
 		c->by_code[i] = i;

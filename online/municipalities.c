@@ -139,6 +139,13 @@ parse_row(const char *path, size_t line, char *text, struct hk_muni *m)
 	if (!romaji_ok(f[3]))
 		BAD("%s:%zu: romaji: \"%s\" must be letters, single blanks "
 		    "and hyphens", path, line, f[3]);
+	/* the partition CN of the highest issuing generation, "<romaji>
+	 * CRLDP 999", within ub-common-name (64, RFC 5280 appendix A) */
+	if (strlen(f[3]) > HK_MUNI_ROMAJI_MAX)
+		BAD("%s:%zu: romaji: \"%s\" has %zu characters; at most %d, "
+		    "so that the partition CN \"<romaji> CRLDP <generation>\" "
+		    "fits in 64", path, line, f[3], strlen(f[3]),
+		    HK_MUNI_ROMAJI_MAX);
 	snprintf(m->romaji, sizeof(m->romaji), "%s", f[3]);
 	if (f[4][0] == '\0' || !utf8_ok((unsigned char *)f[4]))
 		BAD("%s:%zu: kanji: must be non-empty UTF-8", path, line);

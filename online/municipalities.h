@@ -11,7 +11,8 @@
  * six digits whose last is the check digit; one prefecture for all; codes
  * and romaji names unique; kind city, town, village or ward; a ward's parent
  * a city of the file that is not itself a partition; romaji [A-Za-z -]
- * (it becomes "CN=<romaji> CRLDP"); kanji non-empty UTF-8.
+ * of at most HK_MUNI_ROMAJI_MAX (it becomes "CN=<romaji> CRLDP", or
+ * "CN=<romaji> CRLDP <g>" for issuing generation g); kanji non-empty UTF-8.
  */
 #ifndef HK_MUNICIPALITIES_H
 #define HK_MUNICIPALITIES_H
@@ -20,6 +21,7 @@
 
 #define HK_MUNI_MAX		512	/* rows in a file */
 #define HK_MUNI_NAME_MAX	64	/* bytes of a name, incl. NUL */
+#define HK_MUNI_ROMAJI_MAX	54	/* "<romaji> CRLDP 999" <= 64 */
 
 enum hk_muni_kind { HK_MUNI_CITY, HK_MUNI_TOWN, HK_MUNI_VILLAGE,
     HK_MUNI_WARD };

@@ -12,6 +12,7 @@
  * certificates of an older issuing generation keep their answers after a
  * re-key (docs/ocsp.md, "Issuing generations").
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,10 +90,13 @@ struct ocsp_ident {
 	size_t keyid_len;
 };
 
+#define WARN_MAX	1024	/* bytes of the responders left out */
+
 struct hk_ocsp_ctx {
 	struct hk_store *store;		/* read-only */
 	struct ocsp_ident id[MAX_ISSUERS]; /* no key; [0] the newest */
 	size_t n;
+	char warn[WARN_MAX];		/* older responders left out */
 };
 
 struct hk_ocsp_signer {
@@ -101,6 +105,7 @@ struct hk_ocsp_signer {
 	struct ocsp_ident id[MAX_ISSUERS]; /* [0] the newest responder */
 	EVP_PKEY *key[MAX_ISSUERS];	/* their keys (token) */
 	size_t n;
+	char warn[WARN_MAX];		/* older responders left out */
 };
 
 /* ---- strict parsing ---- */
@@ -713,19 +718,45 @@ ident_load(const struct hk_state *st, struct hk_store *s, long n,
 	return r;
 }
 
+/* Append "; <what>" (or "<what>" first) to a warning buffer. */
+static void
+warn_add(char *warn, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+warn_add(char *warn, const char *fmt, ...)
+{
+	size_t off = strlen(warn);
+	va_list ap;
+
+	if (off > 0 && off + 2 < WARN_MAX) {
+		memcpy(warn + off, "; ", 3);
+		off += 2;
+	}
+	va_start(ap, fmt);
+	if (off < WARN_MAX)
+		vsnprintf(warn + off, WARN_MAX - off, fmt, ap);
+	va_end(ap);
+}
+
 /*
  * Every issuing CA we answer for, each with its newest responder:
  * responder.current first, then the older responders, newest first, each
  * kept when it is the newest of an issuing key whose certificate is still
  * valid at now (an older generation's certificates stay answered after a
- * re-key; once its certificate ends, so have all it issued).
+ * re-key; once its certificate ends, so have all it issued). An older
+ * responder of a generation already answered for is not even read; one
+ * that does not load is left out with a line in warn (its generation's
+ * certificates are then answered unauthorized), so that it never stops
+ * the answers of the others. responder.current's certificate must load
+ * (state.conf names it: a damaged state folder is an error).
  */
 static int
 idents_load(const struct hk_state *st, struct hk_store *s, time_t now,
-    struct ocsp_ident *ids, size_t *count)
+    struct ocsp_ident *ids, size_t *count, char *warn)
 {
 	struct ocsp_ident id;
-	const char *cur;
+	const char *cur, *g;
 	char k[64], *end;
 	size_t j;
 	long n, top;
@@ -742,12 +773,26 @@ idents_load(const struct hk_state *st, struct hk_store *s, time_t now,
 		hk_err_set("%s/state.conf: responder.current: 1..999", st->dir);
 		return HK_ERR_STATE;
 	}
+	warn[0] = '\0';
 	for (n = top; n >= 1; n--) {
 		snprintf(k, sizeof(k), "responder.%ld.cert", n);
 		if (n < top && hk_state_get(st, k) == NULL)
 			continue;
-		if ((r = ident_load(st, s, n, &id)) != 0)
-			goto fail;
+		snprintf(k, sizeof(k), "responder.%ld.issuing-generation", n);
+		if (n < top && (g = hk_state_get(st, k)) != NULL) {
+			for (j = 0, dup = 0; j < *count && !dup; j++)
+				dup = ids[j].gen > 0 && ids[j].gen == atoi(g);
+			if (dup)
+				continue;	/* a newer one answers */
+		}
+		if ((r = ident_load(st, s, n, &id)) != 0) {
+			if (n == top || r == HK_ERR_ALLOC)
+				goto fail;
+			warn_add(warn, "OCSP responder %ld left out: %s", n,
+			    hk_err_msg());
+			hk_err_clear();
+			continue;
+		}
 		for (j = 0, dup = 0; j < *count && !dup; j++)
 			dup = ids[j].keyid_len == id.keyid_len &&
 			    memcmp(ids[j].keyid, id.keyid, id.keyid_len) == 0;
@@ -940,8 +985,8 @@ hk_ocsp_ctx_open(const char *state_dir, struct hk_ocsp_ctx **out)
 	if ((r = hk_state_path(st, HK_ONLINE_STORE_FILE, path,
 	    sizeof(path))) != 0 ||
 	    (r = hk_store_open_readonly(path, &c->store)) != 0 ||
-	    (r = idents_load(st, c->store, hk_clock_now(), c->id,
-	    &c->n)) != 0)
+	    (r = idents_load(st, c->store, hk_clock_now(), c->id, &c->n,
+	    c->warn)) != 0)
 		goto out;
 	*out = c;
 	c = NULL;
@@ -1116,29 +1161,45 @@ hk_ocsp_signer_open(struct hk_online *on, struct hk_ocsp_signer **out)
 	    sizeof(path))) != 0 ||
 	    (r = hk_store_open(path, 0, &sg->store)) != 0 ||
 	    (r = idents_load(on->st, sg->store, hk_clock_now(), sg->id,
-	    &sg->n)) != 0)
+	    &sg->n, sg->warn)) != 0)
 		goto out;
-	for (i = 0; i < sg->n; i++) {
+	for (i = 0; i < sg->n; ) {
 		snprintf(k, sizeof(k), "responder.%d.key-uri",
 		    sg->id[i].number);
 		if ((uri = hk_state_get(on->st, k)) == NULL) {
 			hk_err_set("%s/state.conf: %s: missing", on->st->dir,
 			    k);
 			r = HK_ERR_STATE;
-			goto out;
-		}
-		if ((r = hk_token_key(on->tok, uri, &sg->key[i], &pub)) != 0)
-			goto out;
-		if (EVP_PKEY_eq(pub, X509_get0_pubkey(sg->id[i].responder)) !=
-		    1) {
+		} else if ((r = hk_token_key(on->tok, uri, &sg->key[i],
+		    &pub)) == 0 && EVP_PKEY_eq(pub,
+		    X509_get0_pubkey(sg->id[i].responder)) != 1) {
 			hk_err_set("%s: the token's key is not the key of OCSP "
 			    "responder %d's certificate", uri,
 			    sg->id[i].number);
 			r = HK_ERR_STATE;
-			goto out;
 		}
 		EVP_PKEY_free(pub);
 		pub = NULL;
+		if (r == 0) {
+			i++;
+			continue;
+		}
+		if (r == HK_ERR_ALLOC || sg->n == 1)
+			goto out;	/* the last one: nothing to sign with */
+		/* left out: the other generations' responders sign on */
+		warn_add(sg->warn, "OCSP responder %d left out: %s",
+		    sg->id[i].number, hk_err_msg());
+		hk_err_clear();
+		EVP_PKEY_free(sg->key[i]);
+		ident_free(&sg->id[i]);
+		memmove(&sg->id[i], &sg->id[i + 1], (sg->n - i - 1) *
+		    sizeof(sg->id[0]));
+		memmove(&sg->key[i], &sg->key[i + 1], (sg->n - i - 1) *
+		    sizeof(sg->key[0]));
+		sg->n--;
+		sg->key[sg->n] = NULL;
+		memset(&sg->id[sg->n], 0, sizeof(sg->id[0]));
+		r = 0;			/* the next one is now at i */
 	}
 	*out = sg;
 	sg = NULL;
@@ -1169,6 +1230,12 @@ size_t
 hk_ocsp_signer_count(const struct hk_ocsp_signer *sg)
 {
 	return sg->n;
+}
+
+const char *
+hk_ocsp_signer_warning(const struct hk_ocsp_signer *sg)
+{
+	return sg->warn[0] != '\0' ? sg->warn : NULL;
 }
 
 void
@@ -1310,9 +1377,12 @@ sign_request(struct hk_ocsp_signer *sg, const struct hk_ocsp_request *rq,
 	*k = (size_t)at;
 	id = &sg->id[at];
 	if (now < id->since || now >= id->not_after) {
-		hk_err_set("ocsp: OCSP responder %d (issuing generation %d) is "
-		    "not valid now (run hanko-online responder --generation "
-		    "%d)", id->number, id->gen, id->gen);
+		char gen[48] = "";
+
+		if (id->gen > 0)
+			snprintf(gen, sizeof(gen), " --generation %d", id->gen);
+		hk_err_set("ocsp: OCSP responder %d is not valid now (run "
+		    "hanko-online responder%s)", id->number, gen);
 		return HK_ERR_STATE;
 	}
 	/* RFC 5019 4: nextUpdate; never after the responder's notAfter */

@@ -149,6 +149,12 @@ void hk_ocsp_signer_free(struct hk_ocsp_signer *sg);
 /* The responders (for warnings): how many, and of responder i (0: the
  * newest) its number, issuing generation (0: not recorded) and notAfter. */
 size_t hk_ocsp_signer_count(const struct hk_ocsp_signer *sg);
+/* The responders left out (an older responder's certificate file, or any
+ * responder's key in the token, that does not load: their generation's
+ * certificates are answered unauthorized), one line; NULL when none. The
+ * open fails when responder.current's certificate does not load or no
+ * responder's key is left. */
+const char *hk_ocsp_signer_warning(const struct hk_ocsp_signer *sg);
 void hk_ocsp_signer_info(const struct hk_ocsp_signer *sg, size_t i,
     int *number, int *gen, time_t *not_after);
 

@@ -131,7 +131,8 @@ void hk_online_issuing_free(struct hk_online_issuing *l);
 
 /*
  * The current issuing CA, one rule for every command that signs with it
- * (issue, publish, responder; docs/publish.md): the highest issuing
+ * (issue, responder; publish signs with every generation valid now, this
+ * one the newest; docs/publish.md): the highest issuing
  * generation whose key is in the token and that has a stored certificate
  * valid at `now`; of that generation, the latest stored one valid then
  * (after a root rollover, the one re-certified under the new root). *x is

@@ -221,6 +221,15 @@ refresh(struct holder *h, const char *why)
 	if (h->sg == NULL)
 		return;
 	if ((r = hk_ocsp_refresh(h->sg, hk_clock_now(), &count)) != 0) {
+		/* the other responders' work is done all the same */
+		if (count > 0) {
+			char keep[1024];
+
+			snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+			holder_audit(h, "ocsp.refresh", "ok", "%s: %zu "
+			    "responses signed", why, count);
+			hk_err_set("%s", keep);
+		}
 		/* once per distinct failure: serving goes on (CPS 2-6-4) */
 		if (strcmp(h->refresh_err, hk_err_msg()) != 0) {
 			snprintf(h->refresh_err, sizeof(h->refresh_err), "%s",
@@ -557,6 +566,12 @@ hk_keyholder_run(const struct hk_keyholder_cfg *cfg)
 	if (cfg->ocsp && (r = hk_ocsp_signer_open(h->on, &h->sg)) != 0) {
 		close(cfg->listen_fd);
 		goto out;
+	}
+	if (h->sg != NULL && hk_ocsp_signer_warning(h->sg) != NULL) {
+		fprintf(stderr, "hanko-online serve: ocsp: %s\n",
+		    hk_ocsp_signer_warning(h->sg));
+		holder_audit(h, "ocsp.refresh", "fail", "start: %s",
+		    hk_ocsp_signer_warning(h->sg));
 	}
 	refresh(h, "start");
 	if ((n = readlink(cfg->repo, h->target, sizeof(h->target) - 1)) > 0)

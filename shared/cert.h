@@ -145,7 +145,8 @@ struct hk_basic4;
  * partition id ("<code>" or "<code>-<g>") is the stem of the CRL's file in
  * the repository, of its entry cache and the key of its CRL numbers.
  * gen is 1 to HK_CERT_GEN_MAX; the URI is "" when the profile names no
- * repository URL. hk_cert_partition_id_parse takes an id apart (0, or
+ * repository URL (or, hk_err set, for a code or generation that
+ * hk_cert_partition_id refuses: callers check those first). hk_cert_partition_id_parse takes an id apart (0, or
  * HK_ERR_PARSE for anything that is not one).
  */
 #define HK_CERT_GEN_MAX		999

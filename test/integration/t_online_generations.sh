@@ -363,5 +363,23 @@ fails "issuing key 1 gone: publish --now warns (exit 9)" 9 \
 	pub --clock 2026-04-04T11:00:00Z --now
 check "... generation 2's CRLs published, generation 1's no longer" sh -c \
 	"[ -f '$P/crl/$M1-2.crl' ] && [ ! -e '$P/crl/$M1.crl' ] && [ \$(ls '$P/crl' | wc -l) = ${#PARTS[@]} ]"
+# Generation 1's responder key gone (responder 3, the newest made): the
+# other generation's responder signs on, and the run says which is out.
+export SOFTHSM2_CONF=$O/token/softhsm2.conf
+for t in privkey pubkey; do
+	pkcs11-tool --module /usr/lib/softhsm/libsofthsm2.so --token-label hanko-online-test --login \
+		--pin "$(cat "$O/secrets/token-user-pin")" --delete-object --type $t --label ocsp-3 >/dev/null 2>&1
+done
+unset SOFTHSM2_CONF
+ok "responder 3's key gone: ocsp-refresh still signs generation 2's" "$ON" ocsp-refresh --state "$O" \
+	--clock 2026-04-04T21:30:00Z
+check "... 4 by responder 2, and a warning naming responder 3" sh -c \
+	"grep -qx '4 OCSP responses signed (responder 2, valid until 2027-04-03T12:29:59Z)' '$HANKO_TMP/out' &&
+	grep -q '^warning: OCSP responder 3 left out: .*: the certificates of its issuing generation are answered unauthorized' '$HANKO_TMP/out'"
+check "... audited as a failure" grep -q "	ocsp.refresh	fail	-	OCSP responder 3 left out" "$O/audit/audit.log"
+OC=(--clock 2026-04-04T21:30:00Z)
+OAT=(-attime "$(date -u -d 2026-04-04T21:40:00Z +%s)" -validity_period 315360000)
+check "... and generation 2's answers go on" eval \
+	'ocsp_is g2g4 "$ISS2" "$T/o2-1.pem" good && resp_by g2g4 "$O/certs/ocsp-responder-2.pem"'
 ok "the online audit log verifies" "$OFF" audit verify --state "$O"
 finish

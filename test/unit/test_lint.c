@@ -442,6 +442,13 @@ Test(lint, user_crldp_of_its_generation)
 	user_gen_lints(x2, 2, NULL);
 	X509_free(x2);
 
+	/* the longest romaji municipalities.csv takes (54) still names
+	 * generation 999's partition; one more does not (ub-common-name) */
+	cr_assert_eq(hk_cert_partition_dn(p, "Aaaaaaaaaa-aaaaaaaaaa-aaaaaaaaaa-"
+	    "aaaaaaaaaa-aaaaaa-shi", 999, 0, &dn), 0, "%s", hk_err_msg());
+	X509_NAME_free(dn);
+	cr_assert_neq(hk_cert_partition_dn(p, "Aaaaaaaaaa-aaaaaaaaaa-aaaaaaaaaa-"
+	    "aaaaaaaaaa-aaaaaaa-shi", 999, 0, &dn), 0);
 	/* the ids */
 	{
 		char code[7];

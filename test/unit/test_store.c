@@ -618,6 +618,15 @@ Test(municipalities, strict_loader)
 	    "131016,city,,Chiyoda-ku,千代田区,yes\n"), HK_ERR_INVALID);
 	cr_assert_eq(load_text("mu_romaji", HDR "432024,city,,Yatsushiro/shi,"
 	    "八代市,yes\n"), HK_ERR_INVALID);
+	/* 54 characters: "<romaji> CRLDP 999" is 64; 55 would not fit */
+	cr_assert_eq(load_text("mu_romaji54", HDR "432024,city,,"
+	    "Aaaaaaaaaa-aaaaaaaaaa-aaaaaaaaaa-aaaaaaaaaa-aaaaaa-shi,八代市,"
+	    "yes\n"), 0, "%s", hk_err_msg());
+	cr_assert_eq(load_text("mu_romaji55", HDR "432024,city,,"
+	    "Aaaaaaaaaa-aaaaaaaaaa-aaaaaaaaaa-aaaaaaaaaa-aaaaaaa-shi,八代市,"
+	    "yes\n"), HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "has 55 characters; at most 54") !=
+	    NULL, "%s", hk_err_msg());
 	cr_assert_eq(load_text("mu_utf8", HDR "432024,city,,A-shi,\xff,yes\n"),
 	    HK_ERR_INVALID);
 	cr_assert_eq(load_text("mu_ward_orphan", HDR "431010,ward,431001,"
