@@ -272,13 +272,16 @@ key_of(struct issue_work *w, X509 *ca)
 	return NULL;
 }
 
-/* The current issuing CA (hk_online_current_issuer, the rule publish and
- * responder use too), which must be of the current generation: a new key
- * issues only once the root has certified it. */
+/*
+ * The current issuing CA (hk_online_current_issuer, the rule publish and
+ * responder use too). A new key issues only once the root has certified
+ * it and its certificate is imported and valid; until then (the days a
+ * re-key request takes across the air gap) the generation before it goes
+ * on issuing, so that the municipalities' counters never stop.
+ */
 static int
 find_issuer(struct issue_work *w)
 {
-	const char *g = hk_state_get(w->on->st, "issuing.generation");
 	X509 *x = NULL;
 	size_t i;
 	int gen, r;
@@ -295,13 +298,6 @@ find_issuer(struct issue_work *w)
 		hk_err_set("issue: the current issuing CA is not among the "
 		    "loaded ones");
 		return HK_ERR_INTERNAL;
-	}
-	if (gen != atoi(g)) {
-		hk_err_set("%s/state.conf: issuing.generation: %s, but its key "
-		    "has no imported issuing CA certificate valid now (only "
-		    "generation %d has; run hanko-online import)",
-		    w->on->st->dir, g, gen);
-		return HK_ERR_STATE;
 	}
 	if (w->cur->compromised) {
 		hk_err_set("%s/state.conf: issuing.%d.compromised: CPS 4-14-2: "
@@ -1525,21 +1521,26 @@ results_write(struct issue_work *w)
 static int
 run(struct issue_work *w)
 {
-	int r, r2;
+	int r, r2, top;
 
 	if ((r = recover(w)) != 0)
 		return r;
 	if (w->n_recovered + w->n_voided > 0)
 		printf("recovered %zu certificates left pending by a crash, "
 		    "voided %zu\n", w->n_recovered, w->n_voided);
-	if ((r = find_issuer(w)) != 0 || (r = batch_read(w)) != 0 ||
+	if ((r = find_issuer(w)) != 0 || (r = hk_online_top_gen(w->on,
+	    &top)) != 0 || (r = batch_read(w)) != 0 ||
 	    (r = journal_find(w)) != 0 || (r = out_open(w)) != 0 ||
 	    (r = journal_add(w)) != 0)
 		return r;
+	if (top > w->cur->gen)
+		printf("issuing CA %d issues: the certificate of generation %d "
+		    "(requested) is not imported yet\n", w->cur->gen, top);
 	if ((r = hk_online_audit(w->on, "issue.start", "ok", "batch %s sha256 "
-	    "%s%s: %zu requests, %zu without a result%s", w->o->batch, w->sha,
+	    "%s%s: %zu requests, %zu without a result%s, issuing CA "
+	    "generation %d", w->o->batch, w->sha,
 	    w->o->replace ? " (--replace)" : "", w->requests, w->todo,
-	    w->resumed ? " (resumed)" : "")) != 0)
+	    w->resumed ? " (resumed)" : "", w->cur->gen)) != 0)
 		return r;
 	w->started = 1;
 	r = run_chunks(w);

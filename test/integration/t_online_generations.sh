@@ -50,6 +50,22 @@ check "... four serials" test -n "${G1[0]}" -a -n "${G1[1]}" -a -n "${G1[2]}" -a
 ok "OCSP responder 1, issued by issuing CA 1" "$ON" responder --state "$O" --clock 2026-04-02T13:00:00Z
 check "... for issuing generation 1" grep -qx 'responder.1.issuing-generation = 1' "$O/state.conf"
 
+# The re-key window: generation 2's key and request exist, its certificate
+# is not back yet; issuing CA 1 goes on issuing (the counters never stop).
+ok "request --type csr: generation 2's key and request" "$ON" request --state "$O" \
+	--clock 2026-04-03T08:00:00Z --type csr --out "$T/r-csr-early"
+check "... issuing.generation = 2" grep -qx 'issuing.generation = 2' "$O/state.conf"
+batch "$B/gw.csv" 70000000010
+ok "issue in the re-key window" "$ON" issue --state "$O" --clock 2026-04-03T08:30:00Z --batch "$B/gw.csv" --out "$T/gw"
+check "... issued by issuing CA 1, and it says why" sh -c "grep -q '^2,ok,' '$T/gw/results.csv' &&
+	grep -qx 'issuing CA 1 issues: the certificate of generation 2 (requested) is not imported yet' '$HANKO_TMP/out'"
+certs_from "$T/gw"
+GW=$(serial gw 2)
+check "... its issuer is issuing CA 1, its CRL DP generation 1's" sh -c \
+	"[ \"\$(openssl x509 -inform DER -in '$T/gw/certs/$GW.der' -noout -issuer -nameopt compat)\" = 'issuer=$CA1' ] &&
+	openssl x509 -inform DER -in '$T/gw/certs/$GW.der' -noout -ext crlDistributionPoints | grep -q 'CRLDP, OU = TEST\$'"
+check "... audited with its generation" grep -q "	issue.start	ok	-	batch .*gw.csv .*, issuing CA generation 1	" "$O/audit/audit.log"
+
 ok "make_online_gen2: the rollover to issuing CA 2" make_online_gen2 "$T"
 [ -n "${ISS2:-}" ] || { finish; exit 1; }
 check "... ISS2 is issuing CA 2" grep -q "Issuing CA 2" <<<"$(dn "$ISS2" subject)"
@@ -116,8 +132,8 @@ ok "ocsp-refresh: generation 2's certificates too" "$ON" ocsp-refresh --state "$
 check "... 4 signed, by responder 2 and responder 1 (issuing generation 1)" grep -q \
 	"^4 OCSP responses signed (responder 2, valid until 2027-04-03T12:29:59Z; responder 1 (issuing generation 1) until 2027-04-02T12:59:59Z)$" \
 	"$HANKO_TMP/out"
-check "... every certificate of both generations has its response" test \
-	"$(sqlite3 "$O/store.db" "SELECT count(*) FROM ocsp_responses")" = 8
+check "... every certificate of both generations has its response (5 + 4)" test \
+	"$(sqlite3 "$O/store.db" "SELECT count(*) FROM ocsp_responses")" = 9
 OAT=(-attime "$(date -u -d 2026-04-03T14:30:00Z +%s)" -validity_period 315360000)
 # ocsp_is NAME ISSUING CERT-PEM STATUS: openssl's request answered by
 # ocsp-answer from the pre-signed responses, verified by openssl with the
@@ -157,9 +173,9 @@ ok "responder --generation 1: generation 1's renewed, signed by issuing key 1" "
 check "... responder 3, issued by issuing CA 1" sh -c \
 	"grep -qx 'responder.3.issuing-generation = 1' '$O/state.conf' &&
 	openssl verify -attime $(date -u -d 2026-04-03T14:30:00Z +%s) -CAfile '$R' -untrusted '$ISS' -purpose ocsphelper '$O/certs/ocsp-responder-3.pem' >/dev/null"
-ok "ocsp-refresh: generation 1's four signed again by responder 3" "$ON" ocsp-refresh --state "$O" --clock 2026-04-03T14:20:00Z
-check "... 4, by responder 3 (generation 1) and responder 2" grep -q \
-	"^4 OCSP responses signed (responder 3, valid until 2027-04-03T14:09:59Z; responder 2 (issuing generation 2) until 2027-04-03T12:29:59Z)$" \
+ok "ocsp-refresh: generation 1's five signed again by responder 3" "$ON" ocsp-refresh --state "$O" --clock 2026-04-03T14:20:00Z
+check "... 5, by responder 3 (generation 1) and responder 2" grep -q \
+	"^5 OCSP responses signed (responder 3, valid until 2027-04-03T14:09:59Z; responder 2 (issuing generation 2) until 2027-04-03T12:29:59Z)$" \
 	"$HANKO_TMP/out"
 OC=(--clock 2026-04-03T14:20:00Z)
 check "OCSP, generation 1 (valid): good, now by responder 3" eval \
