@@ -23,6 +23,11 @@ for p in wrk:wrk nginx:nginx time:time ab:apache2-utils; do
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${p#*:}" >/dev/null
 	}
 done
+# libp11's OpenSSL engine: the openssl ca peer signing with the same token
+openssl engine pkcs11 -t >/dev/null 2>&1 || {
+	[ "$(id -u)" = 0 ] || { echo "bench: install libengine-pkcs11-openssl" >&2; exit 1; }
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libengine-pkcs11-openssl >/dev/null
+}
 cmake -S "$top" -B "$BB" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BB" -j"$CORES" >/dev/null
 . "$top/bench/lib.sh"
@@ -86,6 +91,17 @@ bench_issue() {
 	printf '%-58s %10s cert/s  (%s in %s s; hanko is %.1fx)\n' "openssl ca -infiles (one batch)" "$rb" "$N" "$tb" "$(awk -v a="$r1" -v b="$rb" 'BEGIN{print a/b}')"
 	printf '   3x that batch is %s cert/s; the token signs %s sig/s on all %s cores (%s)\n' "$(awk -v b="$rb" 'BEGIN{printf "%.0f", 3 * b}')" "$rawn" "$CORES" \
 		"$(awk -v b="$rb" -v r="$rawn" 'BEGIN{ if (3 * b > r) print "no issuer signing with this token reaches it here"; else print "reachable" }')"
+	# the same peer with the issuing key in the same token (CPS 6-1-1-3,
+	# 6-2-1-1: the CA's key lives in an HSM), through libp11's engine
+	local ot=$d/openssl-ca.tok tt
+	openssl_ca "$ot"
+	cp "$ISS" "$ot/ca.pem"
+	fig tt secs env SOFTHSM2_CONF="$O/token/softhsm2.conf" openssl ca -batch -config "$ot/ca.cnf" -notext \
+		-out "$d/ossl-tok.pem" -engine pkcs11 -keyform engine -passin "file:$pin" \
+		-keyfile "pkcs11:token=hanko-online-test;id=$(printf issuing-1 | od -An -tx1 | tr -d ' \n' | sed 's/../%&/g');type=private" \
+		-infiles $(ls -v "$d"/reqs/req-*.pem)
+	local rt; rt=$(rate "$N" "$tt")
+	printf '%-58s %10s cert/s  (%s in %s s; hanko is %.1fx)\n' "openssl ca -infiles, the issuing key in the same token" "$rt" "$N" "$tt" "$(awk -v a="$r1" -v b="$rt" 'BEGIN{print a/b}')"
 	local np=300 tp
 	openssl_ca "$oc.1"
 	fig tp secs bash -c 'for i in $(seq 0 '$((np - 1))'); do openssl ca -batch -config "'"$oc.1"'/ca.cnf" -notext -out /dev/null -in "'"$d"'/reqs/req-$i.pem" 2>/dev/null || exit 1; done'
