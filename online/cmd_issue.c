@@ -567,7 +567,7 @@ recover(struct issue_work *w)
 	struct hk_issue_item **sign = NULL;
 	char replaced[1024];
 	size_t i, ns = 0;
-	int r;
+	int r = 0;
 
 	memset(&rc, 0, sizeof(rc));
 	rc.w = w;
