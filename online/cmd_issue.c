@@ -1336,6 +1336,10 @@ run_chunks(struct issue_work *w)
 	int r, flying = 0, tty = isatty(2);
 
 	memset(&env, 0, sizeof(env));
+	/* zeroed first: a failed chunk_alloc leaves the others to free */
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&carry, 0, sizeof(carry));
 	env.req = &w->req;
 	env.skey = w->skey;
 	env.p = w->p;
