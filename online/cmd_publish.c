@@ -514,13 +514,7 @@ find_signers(struct publish_work *w)
 			off = sizeof(w->gens) - 1;
 		w->nsig++;
 	}
-	r = 0;
-	if (w->nsig == 0) {
-		hk_err_set("%s: no imported issuing CA certificate valid now "
-		    "for a key of the token (run hanko-online import)",
-		    HK_ONLINE_STORE_FILE);
-		r = HK_ERR_STATE;
-	}
+	r = w->nsig == 0 ? hk_online_no_issuer() : 0;
 out:
 	hk_online_issuing_free(&l);
 	ERR_clear_error();

@@ -570,15 +570,18 @@ hk_online_current_issuer(struct hk_online *on, struct hk_store *s,
 		if (*x != NULL)
 			*gen = n;
 	}
-	r = 0;
-	if (*x == NULL) {
-		hk_err_set("%s: no imported issuing CA certificate valid now "
-		    "for a key of the token (run hanko-online import)",
-		    HK_ONLINE_STORE_FILE);
-		r = HK_ERR_STATE;
-	}
+	r = *x == NULL ? hk_online_no_issuer() : 0;
  out:
 	hk_online_issuing_free(&l);
 	ERR_clear_error();
 	return r;
+}
+
+int
+hk_online_no_issuer(void)
+{
+	hk_err_set("%s: no imported issuing CA certificate valid now for a "
+	    "key of the token (run hanko-online import)",
+	    HK_ONLINE_STORE_FILE);
+	return HK_ERR_STATE;
 }

@@ -150,6 +150,9 @@ int hk_online_current_issuer(struct hk_online *on, struct hk_store *s,
 int hk_online_gen_issuer(struct hk_online *on,
     const struct hk_online_issuing *l, int gen, time_t now, X509 **x,
     EVP_PKEY **key);
+/* The refusal when no generation has a certificate valid now for a key
+ * of the token: sets the message, returns HK_ERR_STATE. */
+int hk_online_no_issuer(void);
 /* state.conf issuing.generation: the newest generation (1-999). */
 int hk_online_top_gen(struct hk_online *on, int *top);
 
