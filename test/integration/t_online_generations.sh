@@ -366,14 +366,20 @@ check "LDAP: every partition CRL of both generations has its entry" test \
 	= $((2 * ${#PARTS[@]}))
 kill "$SLAPD"; wait "$SLAPD" 2>/dev/null || true; SLAPD=""
 
+# token_delete LABEL: both halves of the key LABEL gone from the online
+# token (as a token restored from an older backup would lose them)
+token_delete() {
+	local t
+	for t in privkey pubkey; do
+		SOFTHSM2_CONF=$O/token/softhsm2.conf pkcs11-tool --module /usr/lib/softhsm/libsofthsm2.so \
+			--token-label hanko-online-test --login --pin "$(cat "$O/secrets/token-user-pin")" \
+			--delete-object --type $t --label "$1" >/dev/null 2>&1
+	done
+}
+
 # Generation 1's key gone from the token while its certificate is valid:
 # published without its CRLs, exit 9 with a warning that says why.
-export SOFTHSM2_CONF=$O/token/softhsm2.conf
-for t in privkey pubkey; do
-	pkcs11-tool --module /usr/lib/softhsm/libsofthsm2.so --token-label hanko-online-test --login \
-		--pin "$(cat "$O/secrets/token-user-pin")" --delete-object --type $t --label issuing-1 >/dev/null 2>&1
-done
-unset SOFTHSM2_CONF
+token_delete issuing-1
 fails "issuing key 1 gone: publish --now warns (exit 9)" 9 \
 	"warning: CPS 4-4-9: issuing generation 1 has a certificate valid now but its key is not in the token: the certificates it issued get no CRL" \
 	pub --clock 2026-04-04T11:00:00Z --now
@@ -381,12 +387,7 @@ check "... generation 2's CRLs published, generation 1's no longer" sh -c \
 	"[ -f '$P/crl/$M1-2.crl' ] && [ ! -e '$P/crl/$M1.crl' ] && [ \$(ls '$P/crl' | wc -l) = ${#PARTS[@]} ]"
 # Generation 1's responder key gone (responder 3, the newest made): the
 # other generation's responder signs on, and the run says which is out.
-export SOFTHSM2_CONF=$O/token/softhsm2.conf
-for t in privkey pubkey; do
-	pkcs11-tool --module /usr/lib/softhsm/libsofthsm2.so --token-label hanko-online-test --login \
-		--pin "$(cat "$O/secrets/token-user-pin")" --delete-object --type $t --label ocsp-3 >/dev/null 2>&1
-done
-unset SOFTHSM2_CONF
+token_delete ocsp-3
 ok "responder 3's key gone: ocsp-refresh still signs generation 2's" "$ON" ocsp-refresh --state "$O" \
 	--clock 2026-04-04T21:30:00Z
 check "... 4 by responder 2, and a warning naming responder 3" sh -c \
