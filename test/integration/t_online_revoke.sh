@@ -141,6 +141,14 @@ check "... state.conf marks generation 1 compromised" grep -q "^issuing.1.compro
 ISER=$(openssl x509 -in "$ISS" -noout -serial | cut -d= -f2 | tr A-F a-f)
 check "... the next step printed: the revocation request of the issuing CA" grep -q "hanko-online request --state $O --type revocation-request --reason ca-compromise --serial $ISER --out DIR" "$T/out"
 ok "... and that request is made" "$ON" request --state "$O" "${CC[@]}" --type revocation-request --reason ca-compromise --serial "$ISER" --out "$T/rev-request"
+# CPS 4-14-2: no issuance under the compromised key, whatever the batch
+{ sed -n 1p "$B/batch1.csv"
+  echo "431010,70000000008,熊本　三郎,00000,319750301,1,熊本県熊本市中央区水前寺６丁目１８番１号,00000000000000000000,keys/resident-2.pub.pem"
+} >"$B/batch3.csv"
+NCERT=$(db "SELECT count(*) FROM certificates")
+fails "issue after the compromise is refused" 3 "issuing.1.compromised: CPS 4-14-2: no issuance under a compromised issuing key" \
+	"$ON" issue --state "$O" "${CC[@]}" --batch "$B/batch3.csv" --out "$T/out3"
+check "... nothing reserved, no results" sh -c "[ ! -e '$T/out3/results.csv' ] && [ \$(sqlite3 '$O/store.db' 'SELECT count(*) FROM certificates') = $NCERT ]"
 ok "compromise again: --dry-run counts none" "$ON" revoke --state "$O" --issuing-key-compromise --generation 1 --dry-run
 check "... 0 valid and 0 pending" grep -q ": 0 valid and 0 pending certificates" "$T/out"
 ok "compromise again: --yes-revoke-all 0 finds none" "$ON" revoke --state "$O" "${CC[@]}" --issuing-key-compromise --generation 1 --yes-revoke-all 0
