@@ -111,6 +111,9 @@ struct publish_work {
 	int rehearsal;			/* 1: rehearsal state */
 	int lockfd;			/* <state>/publish.lock, held */
 	time_t now;			/* thisUpdate of everything */
+	time_t keep_since;		/* entries of certificates that expired
+					 * before this are dropped: the last
+					 * publication (RFC 5280 3.3), or now */
 	struct hk_repo_set *cur;	/* the current set; NULL when none */
 	struct hk_repo_writer *w;	/* the new set */
 	struct ca_rows roots;		/* root generations */
@@ -740,7 +743,8 @@ last_number(struct publish_work *w, const char *id, uint64_t *last)
 }
 
 /* The CRLs of one signer: parts[from..from + n), the revocations up to
- * crl_entries seq upto. */
+ * crl_entries seq upto, each kept until a CRL issued after its
+ * certificate's expiry has listed it (w->keep_since). */
 static int
 write_gen_crls(struct publish_work *w, const struct signer *sg, size_t from,
     size_t n, uint64_t upto)
@@ -770,7 +774,7 @@ write_gen_crls(struct publish_work *w, const struct signer *sg, size_t from,
 	cc.gen = sg->gen;
 	cc.dir = dir;
 	cc.store_id = hk_state_get(w->on->st, "store.id");
-	cc.now = w->now;
+	cc.now = w->keep_since;
 	if (cc.store_id == NULL) {
 		hk_err_set("%s/state.conf: store.id missing", w->on->st->dir);
 		return HK_ERR_STATE;
@@ -850,10 +854,20 @@ write_crls(struct publish_work *w)
 {
 	size_t from = 0, n;
 	uint64_t upto;
+	time_t last;
 	int g, r;
 
 	if ((r = hk_store_crl_seq_max(w->store, &upto)) != 0)
 		return r;
+	/*
+	 * RFC 5280 3.3: an entry is not removed until it appears on one
+	 * regularly scheduled CRL issued beyond its certificate's validity.
+	 * Keeping every entry whose certificate expired at or after the last
+	 * publication does that: the first CRL after the expiry still lists
+	 * it, the one after does not.
+	 */
+	last = w->cur != NULL ? published_at(w->cur) : 0;
+	w->keep_since = last > 0 && last < w->now ? last : w->now;
 	for (g = 0; g < w->nsig; g++) {
 		for (n = 0; from + n < w->nparts &&
 		    w->parts[from + n].sg == &w->sig[g]; n++)

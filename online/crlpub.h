@@ -93,7 +93,8 @@ struct hk_crlcache_ctx {
 	uint64_t upto;			/* hk_store_crl_seq_max at the start of
 					 * the run: every partition the same */
 	time_t now;			/* entries of certificates expired
-					 * before now are dropped */
+					 * before now are dropped (publish
+					 * passes its last publication) */
 };
 
 /* What a cache header (<id>.head) records, beside the partition id, the
@@ -114,9 +115,10 @@ struct hk_crlcache;
  * the context's issuing generation for one run. Every header
  * is checked; the partitions whose cache is missing, unreadable, made for
  * another store, ahead of the store or holding an entry whose certificate
- * has expired (PROFILE.md: an entry stays until its certificate expires,
- * never longer) are rebuilt together in one pass over the store's
- * crl_entries and written back (file fsynced, then the header replaced).
+ * expired before ctx->now (publish passes its last publication: an entry
+ * stays until one CRL after its certificate's expiry has listed it, RFC
+ * 5280 3.3) are rebuilt together in one pass over the store's crl_entries
+ * and written back (file fsynced, then the header replaced).
  */
 int hk_crlcache_open(const struct hk_crlcache_ctx *ctx,
     const char *const *codes, size_t n, struct hk_crlcache **out);

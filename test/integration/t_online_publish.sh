@@ -226,13 +226,19 @@ check "... the link, the sets and the numbers unchanged" test "$(set_of)" = "$L"
 	"$(db "SELECT * FROM crl_numbers ORDER BY partition")" = "$NUMS"
 cp -p "$T/pin.keep" "$O/secrets/token-user-pin"
 
-# PROFILE.md: an entry stays on its CRL until its certificate expires.
+# PROFILE.md: an entry stays on its CRL until its certificate expires; RFC
+# 5280 3.3: and until one CRL issued after the expiry has listed it.
 NA=$(openssl x509 -inform DER -in "$T/issued/certs/$S_KC.der" -noout -enddate | cut -d= -f2)
 check "the revoked certificates expire 2029-04-02T11:59:59Z" test "$NA" = "Apr  2 11:59:59 2029 GMT"
 fails "at the last second of its validity the entry is still listed" 9 "no imported ARL is current" \
 	pub --clock 2029-04-02T11:59:59Z
 check "... 431010's CRL lists it" sh -c "openssl crl -inform DER -in '$P/crl/431010.crl' -noout -text | grep -q '$S_KC'"
-fails "one second after, the entry is gone" 9 "no imported ARL is current" pub --clock 2029-04-02T12:00:00Z --now
+fails "the first CRL after the expiry still lists it (RFC 5280 3.3)" 9 "no imported ARL is current" \
+	pub --clock 2029-04-02T12:00:00Z --now
+check "... 431010's CRL lists it" sh -c "openssl crl -inform DER -in '$P/crl/431010.crl' -noout -text | grep -q '$S_KC'"
+check "... its thisUpdate is after the certificate's notAfter" sh -c \
+	"openssl crl -inform DER -in '$P/crl/431010.crl' -noout -lastupdate | grep -qx 'lastUpdate=Apr  2 12:00:00 2029 GMT'"
+fails "the next one does not" 9 "no imported ARL is current" pub --clock 2029-04-02T12:00:01Z --now
 check "... 431010's CRL lists nothing" sh -c "! openssl crl -inform DER -in '$P/crl/431010.crl' -noout -text | grep -q 'Serial Number'"
 check "... its cache was rebuilt without it" grep -q "	crl.publish	ok	-	partition 431010 .*entries 0 (cache rebuilt)" "$O/audit/audit.log"
 check "... and the CRL still verifies" sh -c \
