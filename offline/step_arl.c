@@ -3,8 +3,10 @@
  * 4-4-10, 7-2-2): ARLs signed by the current root key in the token, one
  * per crl.interval-hours (24) from now, each valid crl.validity-hours (72),
  * cRLNumber continuing state.conf's arl.last-number, IDP onlyContainsCACerts,
- * entries = the revoked, unexpired certificates of issued.txt plus those
- * staged in this ceremony (revoke, compromise-revoke).
+ * entries = the revoked certificates of issued.txt that had not expired at
+ * the last ARL's thisUpdate (RFC 5280 3.3: an entry stays until one ARL
+ * issued after its certificate's expiry has listed it), plus those staged
+ * in this ceremony (revoke, compromise-revoke).
  *
  * One confirmation for the whole batch: every ARL is built first and the
  * SHA-256 of its tbsCertList shown (number, thisUpdate, digest) in the
@@ -20,9 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bn.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -111,9 +115,45 @@ crl_tbs_digest(X509_CRL *crl, EVP_PKEY *tmp, const EVP_MD *md,
 	return 0;
 }
 
-/* The entries: revoked and unexpired in issued.txt, plus those staged. */
+/*
+ * Since when an expired certificate's entry may go: the thisUpdate of the
+ * last ARL made (certs/arl/arl-<last>.crl), when it is before now; else
+ * now. An entry whose certificate expired after it has been on no ARL
+ * issued beyond its validity yet, so it stays (RFC 5280 3.3).
+ */
+static time_t
+keep_since(struct hk_cer *c, uint64_t last, time_t now)
+{
+	unsigned char *buf = NULL;
+	const unsigned char *p;
+	X509_CRL *crl = NULL;
+	char rel[64], path[4096];
+	struct tm tm;
+	time_t t = now;
+	size_t len;
+
+	snprintf(rel, sizeof(rel), "certs/arl/arl-%llu.crl",
+	    (unsigned long long)last);
+	if (last > 0 && hk_state_path(c->ca->st, rel, path, sizeof(path)) ==
+	    0 && hk_file_read(path, (size_t)16 << 20, &buf, &len) == 0) {
+		p = buf;
+		memset(&tm, 0, sizeof(tm));
+		if ((crl = d2i_X509_CRL(NULL, &p, (long)len)) != NULL &&
+		    ASN1_TIME_to_tm(X509_CRL_get0_lastUpdate(crl), &tm) == 1 &&
+		    timegm(&tm) < now)
+			t = timegm(&tm);
+	}
+	hk_err_clear();
+	ERR_clear_error();
+	X509_CRL_free(crl);
+	free(buf);
+	return t;
+}
+
+/* The entries: revoked in issued.txt and not expired at since, plus those
+ * staged. */
 static int
-arl_entries(struct hk_cer *c, struct hk_issued *reg, time_t now,
+arl_entries(struct hk_cer *c, struct hk_issued *reg, time_t since,
     struct hk_crl_entry **out, size_t *n)
 {
 	const struct hk_life_staged *sg;
@@ -135,7 +175,7 @@ arl_entries(struct hk_cer *c, struct hk_issued *reg, time_t now,
 
 		if (i < reg->n) {
 			ie = &reg->e[i];
-			if (!ie->revoked || ie->not_after < now)
+			if (!ie->revoked || ie->not_after < since)
 				continue;
 			serial = ie->serial;
 			when = ie->revoked_at;
@@ -255,7 +295,8 @@ batch_run(struct hk_cer *c, const struct hk_script_step *st,
 	}
 	if ((r = hk_crl_spec_arl(&spec, c->profile, root)) != 0 ||
 	    (r = hk_issued_load(c->ca->st->dir, &reg)) != 0 ||
-	    (r = arl_entries(c, reg, now, &ents, &nents)) != 0)
+	    (r = arl_entries(c, reg, keep_since(c, last, now), &ents,
+	    &nents)) != 0)
 		goto out;
 	spec.entries = ents;
 	spec.n_entries = nents;

@@ -142,5 +142,22 @@ check "every ARL of batch 2 lists the revoked serial with its reason" listed 37 
 check "batch 1's files were never replaced" bash -c "[ \$(ls '$A' | wc -l) = 71 ]"
 ok "openssl verify with the ARL: the revoked issuing CA is refused" bash -c \
 	"openssl crl -inform DER -in '$A/arl-37.crl' -out '$T/arl.pem' && ! openssl verify $AT -crl_check -CAfile '$R' -CRLfile '$T/arl.pem' '$S/certs/issuing-1.pem' 2>&1 | grep -q ': OK'"
+
+# RFC 5280 3.3: an entry stays until one ARL issued after its certificate's
+# expiry has listed it. Issuing CA 1 (revoked) expires 2031-04-02T08:59:59Z.
+# Batch 3's last ARL (2031-02-04) is before that; batch 4 is made after it,
+# when the ARLs had run out: it must still list the serial (the first ARLs
+# issued beyond the validity); batch 5, after batch 4, no longer.
+has() { openssl crl -inform DER -in "$A/arl-$1.crl" -noout -text | grep -qi "Serial Number: $SERIAL"; }
+ok "arl-batch (batch 3, 2031-01-01)" "$OFF" ceremony run "$BATCH" --state "$S" --clock 2031-01-01T09:00:00Z \
+	--confirm-digests "${SH[@]}" "${OPS[@]}"
+check "... arl-72 and arl-106 list issuing CA 1" bash -c "$(declare -f has); A='$A' SERIAL='$SERIAL'; has 72 && has 106"
+ok "arl-batch (batch 4, 2031-05-01, after its expiry)" "$OFF" ceremony run "$BATCH" --state "$S" \
+	--clock 2031-05-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+check "... arl-107 (thisUpdate after the expiry) still lists it (RFC 5280 3.3)" bash -c \
+	"$(declare -f has); A='$A' SERIAL='$SERIAL'; has 107 && openssl crl -inform DER -in '$A/arl-107.crl' -noout -lastupdate | grep -qx 'lastUpdate=May  1 09:00:00 2031 GMT'"
+ok "arl-batch (batch 5, 2031-06-10)" "$OFF" ceremony run "$BATCH" --state "$S" --clock 2031-06-10T09:00:00Z \
+	--confirm-digests "${SH[@]}" "${OPS[@]}"
+check "... arl-142 no longer lists it" bash -c "$(declare -f has); A='$A' SERIAL='$SERIAL'; ! has 142 && [ -e '$A/arl-142.crl' ]"
 ok "the audit log verifies" "$OFF" audit verify --state "$S"
 finish
