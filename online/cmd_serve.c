@@ -31,13 +31,13 @@ struct serve_opts {
 	struct hk_online_opts c;	/* --state, --clock */
 	const char *repo;		/* --repo DIR (the set link) */
 	const char *listen;		/* --listen ADDR:PORT */
-	unsigned workers;		/* --workers N: HTTP threads */
-	unsigned max_conn;		/* --max-connections N */
-	unsigned max_per_ip;		/* --max-per-client N */
-	unsigned timeout;		/* --timeout S: idle connection */
-	unsigned sign_rate;		/* --sign-rate N: jobs per second */
-	unsigned flush;			/* --flush S: provision writes */
-	unsigned refresh;		/* --refresh S: OCSP pre-signing */
+	int workers;			/* --workers N: HTTP threads */
+	int max_conn;			/* --max-connections N */
+	int max_per_ip;			/* --max-per-client N */
+	int timeout;			/* --timeout S: idle connection */
+	int sign_rate;			/* --sign-rate N: jobs per second */
+	int flush;			/* --flush S: provision writes */
+	int refresh;			/* --refresh S: OCSP pre-signing */
 	int no_ocsp;			/* --no-ocsp */
 	const char *user;		/* --user NAME (worker), or NULL */
 	const char *bad_frame;		/* --debug-bad-frame KIND, or NULL */
@@ -54,50 +54,31 @@ static const char serve_usage[] =
 "  ADDR:PORT  127.0.0.1:8080, [::1]:8080, 0.0.0.0:80; port 0: any free one\n"
 "  the bound address is printed once the worker is ready\n";
 
-/* A number option: 1..max. */
-static int
-number(const char *opt, const char *v, unsigned max, unsigned *out)
-{
-	char *end;
-	unsigned long n;
-
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (*v < '0' || *v > '9' || *end != '\0' || errno != 0 || n < 1 ||
-	    n > max) {
-		hk_err_set("%s %s: a whole number from 1 to %u", opt, v, max);
-		return HK_ERR_USAGE;
-	}
-	*out = (unsigned)n;
-	return 0;
-}
+#define NUM(opt, field, max, text) { .name = opt, .num = &o->field, .lo = 1, \
+	.hi = max, .rule = "a whole number from 1 to " text }
 
 static int
 parse(struct serve_opts *o, int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-		unsigned max;
-	} nums[] = {
-		{ "--workers", offsetof(struct serve_opts, workers), 64 },
-		{ "--max-connections", offsetof(struct serve_opts, max_conn),
-		    65536 },
-		{ "--max-per-client", offsetof(struct serve_opts, max_per_ip),
-		    65536 },
-		{ "--timeout", offsetof(struct serve_opts, timeout), 3600 },
-		{ "--sign-rate", offsetof(struct serve_opts, sign_rate),
-		    100000 },
-		{ "--flush", offsetof(struct serve_opts, flush), 3600 },
-		{ "--refresh", offsetof(struct serve_opts, refresh), 86400 },
-		{ "--channel-fd", offsetof(struct serve_opts, channel_fd),
-		    INT_MAX },
-		{ "--listen-fd", offsetof(struct serve_opts, listen_fd),
-		    INT_MAX },
+	const struct hk_online_arg args[] = {
+		{ .name = "--repo", .value = &o->repo, .required = 1 },
+		{ .name = "--listen", .value = &o->listen, .required = 1 },
+		{ .name = "--user", .value = &o->user },
+		{ .name = "--debug-bad-frame", .value = &o->bad_frame },
+		{ .name = "--no-ocsp", .flag = &o->no_ocsp },
+		{ .name = "--worker", .flag = &o->worker },
+		NUM("--workers", workers, 64, "64"),
+		NUM("--max-connections", max_conn, 65536, "65536"),
+		NUM("--max-per-client", max_per_ip, 65536, "65536"),
+		NUM("--timeout", timeout, 3600, "3600"),
+		NUM("--sign-rate", sign_rate, 100000, "100000"),
+		NUM("--flush", flush, 3600, "3600"),
+		NUM("--refresh", refresh, 86400, "86400"),
+		NUM("--channel-fd", channel_fd, INT_MAX, "2147483647"),
+		NUM("--listen-fd", listen_fd, INT_MAX, "2147483647"),
+		{ .name = NULL },
 	};
-	const char *v;
-	size_t k;
-	int i, r;
+	int r;
 
 	memset(o, 0, sizeof(*o));
 	o->workers = 4;
@@ -108,71 +89,24 @@ parse(struct serve_opts *o, int argc, char **argv)
 	o->flush = 10;
 	o->refresh = 300;
 	o->channel_fd = o->listen_fd = -1;
-	for (i = 1; i < argc; i++) {
-		if (hk_online_common_opt(&o->c, argc, argv, &i, &r)) {
-			if (r != 0)
-				return r;
-			continue;
-		}
-		if (strcmp(argv[i], "--help") == 0) {
-			fputs(serve_usage, stdout);
-			return 1;
-		}
-		if (strcmp(argv[i], "--no-ocsp") == 0) {
-			o->no_ocsp = 1;
-			continue;
-		}
-		if (strcmp(argv[i], "--worker") == 0) {
-			o->worker = 1;
-			continue;
-		}
-		for (k = 0; k < sizeof(nums) / sizeof(nums[0]); k++)
-			if (strcmp(argv[i], nums[k].name) == 0)
-				break;
-		if (k < sizeof(nums) / sizeof(nums[0])) {
-			unsigned n;
-
-			if ((v = hk_online_opt_value(argc, argv, &i)) == NULL ||
-			    (r = number(nums[k].name, v, nums[k].max, &n)) != 0)
-				return HK_ERR_USAGE;
-			if (nums[k].max == INT_MAX)
-				*(int *)(void *)((char *)o + nums[k].off) =
-				    (int)n;
-			else
-				*(unsigned *)(void *)((char *)o +
-				    nums[k].off) = n;
-			continue;
-		}
-		if (strcmp(argv[i], "--repo") == 0)
-			v = o->repo = hk_online_opt_value(argc, argv, &i);
-		else if (strcmp(argv[i], "--listen") == 0)
-			v = o->listen = hk_online_opt_value(argc, argv, &i);
-		else if (strcmp(argv[i], "--user") == 0)
-			v = o->user = hk_online_opt_value(argc, argv, &i);
-		else if (strcmp(argv[i], "--debug-bad-frame") == 0)
-			v = o->bad_frame = hk_online_opt_value(argc, argv, &i);
-		else {
-			hk_err_set("%s: unknown argument (see --help)",
-			    argv[i]);
-			return HK_ERR_USAGE;
-		}
-		if (v == NULL)
-			return HK_ERR_USAGE;
-	}
-	if (o->c.state == NULL || o->repo == NULL || (!o->worker &&
-	    o->listen == NULL) || (o->worker && (o->channel_fd < 0 ||
-	    o->listen_fd < 0))) {
-		hk_err_set("--state, --repo and --listen are required (see "
-		    "--help)");
+	if ((r = hk_online_parse(&o->c, argc, argv, serve_usage, args,
+	    NULL)) != 0)
+		return r;
+	/* the worker the parent starts gets the socket and channel too */
+	if (o->worker && (o->channel_fd < 0 || o->listen_fd < 0)) {
+		hk_err_set("--worker: --channel-fd and --listen-fd are "
+		    "required (an internal mode of serve)");
 		return HK_ERR_USAGE;
 	}
 	if (o->max_per_ip > o->max_conn) {
-		hk_err_set("--max-per-client %u: at most --max-connections "
-		    "(%u)", o->max_per_ip, o->max_conn);
+		hk_err_set("--max-per-client %d: at most --max-connections "
+		    "(%d)", o->max_per_ip, o->max_conn);
 		return HK_ERR_USAGE;
 	}
 	return 0;
 }
+
+#undef NUM
 
 /* Bind and listen on "ADDR:PORT" ("[v6]:PORT"); the bound address (with
  * the port chosen for port 0) in buf. */
@@ -270,7 +204,7 @@ worker_argv(const struct serve_opts *o, char **av, size_t cap, char *nums,
 	size_t n = 0, used = 0;
 	const struct {
 		const char *name;
-		unsigned v;
+		int v;
 	} kv[] = {
 		{ "--workers", o->workers },
 		{ "--max-connections", o->max_conn },
@@ -289,12 +223,14 @@ worker_argv(const struct serve_opts *o, char **av, size_t cap, char *nums,
 	ADD(o->c.state);
 	ADD("--repo");
 	ADD(o->repo);
+	ADD("--listen");		/* bound by the parent: fd 4 */
+	ADD(o->listen);
 	ADD("--channel-fd");
 	ADD("3");
 	ADD("--listen-fd");
 	ADD("4");
 	for (k = 0; k < sizeof(kv) / sizeof(kv[0]); k++) {
-		int w = snprintf(nums + used, nlen - used, "%u", kv[k].v);
+		int w = snprintf(nums + used, nlen - used, "%d", kv[k].v);
 
 		if (w < 0 || (size_t)w >= nlen - used)
 			return HK_ERR_INTERNAL;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # t_online_usage.sh - the command lines of hanko-online's commands that share
-# one parser (online/common.c hk_online_parse): --help, a missing option or
+# one parser (online/common.c hk_online_parse), serve among them: --help, a missing option or
 # operand named with the others required, an unknown argument, an option
 # without its value, a number out of its range, a second operand, and flags.
 # Each refusal is one line on stderr with exit 2 (hanko-online(1), EXIT
@@ -12,7 +12,7 @@ fresh_tmp
 T=$HANKO_TMP
 NO=$T/no-such-state
 
-for c in history ocsp-answer trust report import publish responder ocsp-refresh issue check ldap-push init request revoke; do
+for c in history ocsp-answer trust report import publish responder ocsp-refresh issue check ldap-push init request revoke serve; do
 	check "$c --help: the usage on stdout, exit 0" bash -c \
 		"'$ON' $c --help >'$T/help' 2>'$T/help.err' && grep -q '^usage: hanko-online $c ' '$T/help' && ! test -s '$T/help.err'"
 done
@@ -49,6 +49,18 @@ fails "publish: --ldap without a bind DN" 2 "--ldap needs --ldap-bind-dn" \
 	"$ON" publish --state "$NO" --repo r --ldap ldap://127.0.0.1:1
 fails "responder: --state missing (common options only)" 2 "^hanko-online responder: --state is required \(see --help\)$" \
 	"$ON" responder
+fails "responder: --generation 0" 2 "--generation 0: an issuing generation 1-999" \
+	"$ON" responder --state "$NO" --generation 0
+fails "serve: --listen missing" 2 "^hanko-online serve: --state, --repo and --listen are required \(see --help\)$" \
+	"$ON" serve --state "$NO" --repo r
+fails "serve: an unknown argument" 2 "--port: unknown argument" \
+	"$ON" serve --state "$NO" --repo r --listen 127.0.0.1:0 --port 80
+fails "serve: --timeout out of range" 2 "--timeout 3601: a whole number from 1 to 3600" \
+	"$ON" serve --state "$NO" --repo r --listen 127.0.0.1:0 --timeout 3601
+fails "serve: --max-per-client above --max-connections" 2 "--max-per-client 10: at most --max-connections \(5\)" \
+	"$ON" serve --state "$NO" --repo r --listen 127.0.0.1:0 --max-connections 5 --max-per-client 10
+fails "serve --worker (internal) without its descriptors" 2 "--worker: --channel-fd and --listen-fd are required" \
+	"$ON" serve --state "$NO" --repo r --listen 127.0.0.1:0 --worker --channel-fd 3
 fails "ocsp-refresh: an unknown argument" 2 "--now: unknown argument" \
 	"$ON" ocsp-refresh --state "$NO" --now
 fails "issue: --out missing" 2 "--state, --batch and --out are required" \
