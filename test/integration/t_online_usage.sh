@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # t_online_usage.sh - the command lines of hanko-online's commands that share
-# one parser (online/common.c hk_online_parse), serve among them: --help, a missing option or
-# operand named with the others required, an unknown argument, an option
-# without its value, a number out of its range, a second operand, and flags.
+# one parser (online/common.c hk_online_parse), serve among them: --help, a
+# missing option or operand named with the others required, an unknown
+# argument, an option without its value, a number out of its range, a second
+# operand, and flags.
 # Each refusal is one line on stderr with exit 2 (hanko-online(1), EXIT
 # STATUS), before any state folder is read: --state names a folder that
 # does not exist.
