@@ -61,6 +61,35 @@ struct import_work {
 	int added;			/* rows stored from payloads */
 };
 
+/*
+ * After an issuing CA certificate: what the operators do next when its
+ * generation has no OCSP responder yet (docs/air-gap.md, "Online, once
+ * the new issuing CA certificate is imported").
+ */
+static void
+next_steps(struct hk_online *on, const char *state)
+{
+	const char *g = hk_state_get(on->st, "issuing.generation");
+	const char *cur = hk_state_get(on->st, "responder.current");
+	const char *rg;
+	char k[64];
+	long n, top = cur != NULL ? strtol(cur, NULL, 10) : 0;
+
+	if (g == NULL)
+		return;
+	for (n = 1; n <= top && n <= 999; n++) {
+		snprintf(k, sizeof(k), "responder.%ld.issuing-generation", n);
+		if ((rg = hk_state_get(on->st, k)) != NULL &&
+		    strcmp(rg, g) == 0)
+			return;		/* it has one */
+	}
+	printf("Next for issuing CA %s: its OCSP responder (hanko-online "
+	    "responder --state %s) and its CRLs (hanko-online publish "
+	    "--state %s --repo DIR --now)%s.\n", g, state, state,
+	    strcmp(g, "1") != 0 ? "; keep the older issuing keys in the "
+	    "token until their certificates end" : "");
+}
+
 static const char import_usage[] =
 "usage: hanko-online import --state DIR [--type TYPE] BUNDLE\n";
 
@@ -774,6 +803,8 @@ cmd_import(int argc, char **argv)
 		goto out;
 	printf("Imported %s: type %s, sequence %" PRIu64 ", %d item(s) "
 	    "stored.\n", o.bundle, w.m->type, w.m->sequence, w.added);
+	if (strcmp(w.m->type, "issuing-ca-cert") == 0)
+		next_steps(w.on, o.c.state);
  out:
 	work_free(&w);
 	hk_online_close(w.on);

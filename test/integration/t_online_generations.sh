@@ -71,6 +71,9 @@ ok "make_online_gen2: the rollover to issuing CA 2" make_online_gen2 "$T"
 check "... ISS2 is issuing CA 2" grep -q "Issuing CA 2" <<<"$(dn "$ISS2" subject)"
 CA2=$(dn "$ISS2" subject)
 check "... the online state is on generation 2" grep -qx 'issuing.generation = 2' "$O/state.conf"
+check "... import named the next steps: generation 2's responder and CRLs" grep -qx \
+	"Next for issuing CA 2: its OCSP responder (hanko-online responder --state $O) and its CRLs (hanko-online publish --state $O --repo DIR --now); keep the older issuing keys in the token until their certificates end." \
+	"$T/import-iss2.out"
 
 # Generation 2: three other residents of 431010, another of 432024.
 batch "$B/g2.csv" 70000000003 70000000004 70000000005 70000000046

@@ -11,7 +11,8 @@
 # generation 2 as t_online_request.sh does it: the generation-2 CSR as a
 # bundle signed by issuing CA 1 (request at 2026-04-03T09:00:00Z), imported
 # offline, certified by the issue-subca ceremony (09:30), carried back as a
-# root-signed bundle (10:00) and imported online. Sets ISS2 (issuing CA 2
+# root-signed bundle (10:00) and imported online (its output in
+# DIR/import-iss2.out). Sets ISS2 (issuing CA 2
 # PEM) and IC2 (a --clock of issuance under generation 2:
 # 2026-04-03T12:00:00Z). Returns 1 at the first step that fails.
 ON=${ON:-$HANKO_ONLINE}
@@ -52,7 +53,7 @@ make_online_gen2() {
 	"$OFF" bundle create --state "$S" --clock 2026-04-03T10:00:00Z \
 		--type issuing-ca-cert --out "$d/b-iss2" "${SH[@]}" \
 		"$S/certs/issuing-2.der" >/dev/null || return 1
-	"$ON" import --state "$O" "$d/b-iss2" >/dev/null || return 1
+	"$ON" import --state "$O" "$d/b-iss2" >"$d/import-iss2.out" || return 1
 	ISS2=$d/issuing-2.pem
 	IC2=(--clock 2026-04-03T12:00:00Z)
 	openssl x509 -in "$S/certs/issuing-2.der" -inform DER -out "$ISS2" ||
