@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <openssl/bn.h>
@@ -766,6 +767,120 @@ Test(ocsp_answer, other_issuers_unauthorized_garbage_malformed)
 	cr_assert_eq(error_status(&a), OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
 	answer_free(&a);
 	hk_ocsp_ctx_free(c);
+}
+
+/* Store issuing CA x (generation gen) and write responder n's certificate
+ * r, for generation gen, into the state. */
+static void
+add_responder(X509 *x, int gen, int n, X509 *r, int current)
+{
+	struct hk_state *st;
+	struct hk_store *s;
+	unsigned char *der = NULL;
+	char path[4200], rel[64], key[64], num[16];
+	int len;
+
+	snprintf(path, sizeof(path), "%s/store.db", F.dir);
+	cr_assert_eq(hk_store_open(path, 0, &s), 0, "%s", hk_err_msg());
+	if (x != NULL) {
+		cr_assert((len = i2d_X509(x, &der)) > 0);
+		cr_assert_eq(hk_store_ca_add(s, HK_CA_ISSUING, gen, "x", der,
+		    (size_t)len, 0), 0, "%s", hk_err_msg());
+		OPENSSL_free(der);
+	}
+	hk_store_close(s);
+	snprintf(rel, sizeof(rel), "certs/ocsp-responder-%d.der", n);
+	snprintf(path, sizeof(path), "%s/%s", F.dir, rel);
+	cr_assert_eq(hk_cert_write(r, path, NULL), 0);
+	cr_assert_eq(hk_state_load(F.dir, &st), 0);
+	snprintf(key, sizeof(key), "responder.%d.cert", n);
+	cr_assert_eq(hk_state_set(st, key, rel), 0);
+	snprintf(key, sizeof(key), "responder.%d.issuing-generation", n);
+	snprintf(num, sizeof(num), "%d", gen);
+	cr_assert_eq(hk_state_set(st, key, num), 0);
+	snprintf(num, sizeof(num), "%d", n);
+	if (current)
+		cr_assert_eq(hk_state_set(st, "responder.current", num), 0);
+	cr_assert_eq(hk_state_save(st), 0);
+	hk_state_free(st);
+}
+
+/* The unsigned status of the answer to req (consumed), or -1 when it is
+ * not an error response. */
+static int
+status_for(struct hk_ocsp_ctx *c, OCSP_REQUEST *req)
+{
+	struct answer a;
+	unsigned char *der;
+	size_t len;
+	int st;
+
+	der = der_of(req, &len);
+	answer(c, der, len, NOW, &a);
+	OPENSSL_free(der);
+	st = a.out == HK_OCSP_ERROR_RESPONSE ? error_status(&a) : -1;
+	answer_free(&a);
+	return st;
+}
+
+/*
+ * docs/ocsp.md "Issuing generations": every issuing key whose certificate
+ * is valid is answered for by its newest responder, an older one's too;
+ * an expired issuer's responder is dropped; one request names one CA; an
+ * older responder whose certificate is gone is left out, not fatal.
+ */
+Test(ocsp_answer, every_live_issuing_key_by_its_newest_responder)
+{
+	EVP_PKEY *k2 = eckey(), *k3 = eckey(), *kold = eckey();
+	X509 *old = cert("Old CA", kold, NULL, kold, 1, NOW - 400 * DAY);
+	X509 *r2 = cert("OCSP Responder 2", k2, old, kold, 0, NOW - 390 * DAY);
+	X509 *r3 = cert("OCSP Responder 3", k3, F.other, F.okey, 0,
+	    NOW - DAY);
+	struct hk_ocsp_ctx *c;
+	OCSP_REQUEST *req;
+	char path[4200];
+
+	/* responder 1: Issuing CA 1 (the fixture); 2: Old CA, expired
+	 * 35 days ago; 3, the newest: Another CA (generation 9) */
+	add_responder(old, 5, 2, r2, 0);
+	add_responder(NULL, 9, 3, r3, 1);
+	c = ctx();
+	/* Issuing CA 1 still by responder 1: its stored response */
+	cr_assert_eq(outcome(c, 1, 0, NOW), HK_OCSP_READY);
+	/* Another CA now answered: its serial 1 is not one of its own
+	 * certificates, so the key holder signs "unknown" */
+	req = OCSP_REQUEST_new();
+	OCSP_request_add0_id(req, id_for(F.other, EVP_sha1(), 1));
+	cr_assert_eq(status_for(c, req), -1, "Another CA is answered for");
+	/* Old CA's certificate ended: its responder is dropped */
+	req = OCSP_REQUEST_new();
+	OCSP_request_add0_id(req, id_for(old, EVP_sha1(), 1));
+	cr_assert_eq(status_for(c, req), OCSP_RESPONSE_STATUS_UNAUTHORIZED);
+	/* one request, one responder */
+	req = OCSP_REQUEST_new();
+	OCSP_request_add0_id(req, id_for(F.issuing, EVP_sha1(), 1));
+	OCSP_request_add0_id(req, id_for(F.other, EVP_sha1(), 2));
+	cr_assert_eq(status_for(c, req), OCSP_RESPONSE_STATUS_UNAUTHORIZED);
+	cr_assert(strstr(hk_err_msg(), "certID 2: RFC 6960 2.3: another "
+	    "issuing CA than certID 1's") != NULL, "%s", hk_err_msg());
+	hk_ocsp_ctx_free(c);
+	/* responder 1's certificate gone: left out, the others answer */
+	snprintf(path, sizeof(path), "%s/certs/ocsp-responder-1.der", F.dir);
+	cr_assert_eq(unlink(path), 0);
+	c = ctx();
+	req = OCSP_REQUEST_new();
+	OCSP_request_add0_id(req, id_for(F.issuing, EVP_sha1(), 1));
+	cr_assert_eq(status_for(c, req), OCSP_RESPONSE_STATUS_UNAUTHORIZED);
+	req = OCSP_REQUEST_new();
+	OCSP_request_add0_id(req, id_for(F.other, EVP_sha1(), 1));
+	cr_assert_eq(status_for(c, req), -1);
+	hk_ocsp_ctx_free(c);
+	X509_free(old);
+	X509_free(r2);
+	X509_free(r3);
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(k3);
+	EVP_PKEY_free(kold);
 }
 
 Test(ocsp_answer, error_response_only_for_error_statuses)
