@@ -213,16 +213,11 @@ each_ca(const unsigned char *der, size_t len, int gen, void *arg)
 static int
 load_keys(struct issue_work *w)
 {
-	const char *g = hk_state_get(w->on->st, "issuing.generation");
 	char key[64];
 	int n, i, r;
 
-	n = g != NULL ? atoi(g) : 0;
-	if (n < 1 || n > 1000) {
-		hk_err_set("%s/state.conf: issuing.generation: a number from 1 "
-		    "is required", w->on->st->dir);
-		return HK_ERR_STATE;
-	}
+	if ((r = hk_online_top_gen(w->on, &n)) != 0)
+		return r;
 	if ((w->gens = calloc((size_t)n, sizeof(*w->gens))) == NULL)
 		return HK_ERR_ALLOC;
 	for (i = 1; i <= n; i++) {

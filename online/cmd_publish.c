@@ -448,9 +448,7 @@ gen_valid(const struct hk_online_issuing *l, int gen, time_t now)
 	int i;
 
 	for (i = 0; i < l->n; i++)
-		if (l->gen[i] == gen &&
-		    X509_cmp_time(X509_get0_notBefore(l->x[i]), &now) < 0 &&
-		    X509_cmp_time(X509_get0_notAfter(l->x[i]), &now) > 0)
+		if (l->gen[i] == gen && hk_cert_valid_at(l->x[i], now))
 			return 1;
 	return 0;
 }

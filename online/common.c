@@ -509,8 +509,7 @@ hk_online_gen_issuer(struct hk_online *on, const struct hk_online_issuing *l,
 	for (i = 0; i < l->n; i++)
 		if (l->gen[i] == gen && EVP_PKEY_eq(pub,
 		    X509_get0_pubkey(l->x[i])) == 1 &&
-		    X509_cmp_time(X509_get0_notBefore(l->x[i]), &now) < 0 &&
-		    X509_cmp_time(X509_get0_notAfter(l->x[i]), &now) > 0)
+		    hk_cert_valid_at(l->x[i], now))
 			best = l->x[i];		/* oldest first: latest wins */
 	EVP_PKEY_free(pub);
 	ERR_clear_error();

@@ -642,14 +642,11 @@ sign_manifest(const char *manifest, size_t mlen, EVP_PKEY *key, X509 *cert,
 	return r;
 }
 
-/* cert valid at now (notBefore <= now <= notAfter)? */
+/* cert valid at the clock's now? */
 static int
 valid_now(X509 *c)
 {
-	time_t now = hk_clock_now();
-
-	return X509_cmp_time(X509_get0_notBefore(c), &now) < 0 &&
-	    X509_cmp_time(X509_get0_notAfter(c), &now) > 0;
+	return hk_cert_valid_at(c, hk_clock_now());
 }
 
 static int

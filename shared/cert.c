@@ -1448,6 +1448,13 @@ hk_cert_tbs_digest(X509 *cert, EVP_PKEY *pub, const EVP_MD *md,
 	return 0;
 }
 
+int
+hk_cert_valid_at(const X509 *x, time_t t)
+{
+	return X509_cmp_time(X509_get0_notBefore(x), &t) < 0 &&
+	    X509_cmp_time(X509_get0_notAfter(x), &t) > 0;
+}
+
 static int
 gen_ok(int gen)
 {

@@ -133,6 +133,9 @@ int hk_cert_build_validation(const struct hk_profile *p, X509 *root,
 
 struct hk_basic4;
 
+/* 1 when x is valid at t: notBefore <= t <= notAfter (X509_cmp_time). */
+int hk_cert_valid_at(const X509 *x, time_t t);
+
 /*
  * The CRL partitions of a municipality (PROFILE.md names; docs/publish.md
  * "Issuing generations"). Each issuing generation has its own partitions,
