@@ -66,9 +66,12 @@ print_row(const struct hk_store_cert *c, void *arg)
 		snprintf(ra, sizeof(ra), "-");
 		snprintf(reason, sizeof(reason), "-");
 	}
+	/* a valid certificate past its notAfter (CPS 4-2-3: no longer
+	 * counts) */
 	printf("%-40s  %-12s  %-20s  %-20s  %-7s  %-20s  %s\n", hex,
-	    c->municipality, nb, na, hk_cert_status_name(c->status), ra,
-	    reason);
+	    c->municipality, nb, na, c->status == HK_CERT_VALID &&
+	    c->not_after < hk_clock_now() ? "expired" :
+	    hk_cert_status_name(c->status), ra, reason);
 	(*n)++;
 	return 0;
 }

@@ -1091,6 +1091,7 @@ reserve_one(struct issue_work *w, struct chunk *cur, const struct chunk *fly,
 	ASN1_INTEGER *os = NULL;
 	unsigned char s[HK_STORE_SERIAL_MAX], *der = NULL, *entry = NULL;
 	enum hk_cert_status st;
+	time_t na;
 	size_t sl, dl, el = 0;
 	int r, reason = 0;
 
@@ -1098,10 +1099,25 @@ reserve_one(struct issue_work *w, struct chunk *cur, const struct chunk *fly,
 		return hk_store_batch_refuse(w->store, w->b.id, it->line,
 		    it->reason);
 	hk_err_clear();
-	r = hk_store_batch_live(w->store, it->rkey, s, &sl, &st, &der, &dl);
+	it->old_len = 0;
+	r = hk_store_batch_live(w->store, it->rkey, s, &sl, &st, &na, &der,
+	    &dl);
 	if (r != 0 && r != HK_ERR_NOT_FOUND)
 		return r;
-	if (r == 0) {
+	if (r == 0 && st == HK_CERT_VALID && na < now) {
+		/* CPS 4-2-3 counts a valid certificate only: one past its
+		 * notAfter stops being live, neither refused nor revoked */
+		free(der);
+		hk_issue_hex(s, sl, it->old_hex);
+		memcpy(it->old, s, sl);
+		it->old_len = sl;
+		it->old_reason = 0;
+		memset(&old, 0, sizeof(old));
+		old.serial = it->old;
+		old.serial_len = sl;
+		old.at = now;
+		op = &old;
+	} else if (r == 0) {
 		hk_issue_hex(s, sl, it->old_hex);
 		if (st == HK_CERT_PENDING && (in_set(fly, s, sl) ||
 		    in_set(cur, s, sl))) {
@@ -1174,11 +1190,11 @@ static int
 reserve(struct issue_work *w, struct chunk *cur, const struct chunk *fly,
     struct chunk *carry)
 {
-	struct audit_list res, rev;
+	struct audit_list res, rev, exp;
 	char head[160], entry[160], omuni[HK_STORE_CODE_LEN + 1];
 	time_t now = hk_clock_now();
 	size_t i, k;
-	int r;
+	int r, r2, r3;
 
 	cur->nsign = 0;
 	if ((r = hk_store_begin(w->store)) != 0)
@@ -1207,6 +1223,9 @@ reserve(struct issue_work *w, struct chunk *cur, const struct chunk *fly,
 	snprintf(head, sizeof(head), "batch %.16s, CPS 4-4-1-1 re-issue, "
 	    "old/municipality/reason/new", w->sha);
 	alist_init(&rev, w->on, "cert.revoke", head);
+	snprintf(head, sizeof(head), "batch %.16s, CPS 4-2-3 expired, no "
+	    "longer live, old/municipality/new", w->sha);
+	alist_init(&exp, w->on, "cert.expire", head);
 	snprintf(head, sizeof(head), "batch %.16s, serial/municipality/line",
 	    w->sha);
 	alist_init(&res, w->on, "cert.reserve", head);
@@ -1221,16 +1240,27 @@ reserve(struct issue_work *w, struct chunk *cur, const struct chunk *fly,
 			    &oc) == 0)
 				snprintf(omuni, sizeof(omuni), "%s",
 				    oc.municipality);
-			snprintf(entry, sizeof(entry), "%s/%s/%d/%s",
-			    it->old_hex, omuni, it->old_reason, it->hex);
-			alist_add(&rev, entry);
+			if (it->old_reason == 0) {
+				snprintf(entry, sizeof(entry), "%s/%s/%s",
+				    it->old_hex, omuni, it->hex);
+				alist_add(&exp, entry);
+			} else {
+				snprintf(entry, sizeof(entry), "%s/%s/%d/%s",
+				    it->old_hex, omuni, it->old_reason,
+				    it->hex);
+				alist_add(&rev, entry);
+			}
 		}
 		snprintf(entry, sizeof(entry), "%s/%s/%zu", it->hex,
 		    it->c.municipality, it->line);
 		alist_add(&res, entry);
 	}
-	alist_flush(&rev);
-	return alist_flush(&res);
+	/* both lists are written; the first failure ends the run (recovery
+	 * names what was committed but not audited) */
+	r = alist_flush(&rev);
+	r2 = alist_flush(&exp);
+	r3 = alist_flush(&res);
+	return r != 0 ? r : r2 != 0 ? r2 : r3;
 }
 
 /*
@@ -1257,11 +1287,20 @@ finish(struct issue_work *w, struct chunk *fly)
 			snprintf(entry, sizeof(entry), "%s/%s/%zu", it->hex,
 			    it->c.municipality, it->line);
 			alist_add(&iss, entry);
-		} else if (it->sign_r == HK_ERR_VERIFY)
-			hk_online_audit(w->on, "cert.void", "fail", "serial "
-			    "%s: %s:%zu: %s; the serial is never used again",
-			    it->hex, w->req.input, it->line, it->sign_err);
-		else if (w->stop_r == 0) {
+		} else if (it->sign_r == HK_ERR_VERIFY &&
+		    (r = hk_online_audit(w->on, "cert.void", "fail", "serial "
+		    "%s: %s:%zu: %s; the serial is never used again",
+		    it->hex, w->req.input, it->line, it->sign_err)) != 0) {
+			/* not voided unaudited: left pending, the run ends */
+			it->sign_r = r;
+			if (w->stop_r == 0) {
+				w->stop_r = r;
+				snprintf(w->stop_err, sizeof(w->stop_err),
+				    "%s:%zu: %s (left pending: the next run "
+				    "recovers it)", w->req.input, it->line,
+				    hk_err_msg());
+			}
+		} else if (it->sign_r != HK_ERR_VERIFY && w->stop_r == 0) {
 			w->stop_r = it->sign_r;
 			snprintf(w->stop_err, sizeof(w->stop_err), "%s:%zu: "
 			    "%s (left pending: the next run recovers it)",

@@ -65,7 +65,8 @@ struct hk_issue_item {
 	/* re-issue (--replace) */
 	unsigned char old[HK_STORE_SERIAL_MAX]; /* serial it replaces */
 	size_t old_len;			/* 0 when none */
-	int old_reason;			/* 3 or 4 */
+	int old_reason;			/* 3 or 4; 0: it had expired (not
+					 * revoked, no longer live) */
 	char old_hex[2 * HK_STORE_SERIAL_MAX + 1];
 	char old_muni[HK_STORE_CODE_LEN + 1]; /* the old one's partition */
 };

@@ -32,7 +32,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define HK_STORE_SCHEMA		5	/* schema version in meta (docs/store.md) */
+#define HK_STORE_SCHEMA		6	/* schema version in meta (docs/store.md) */
 #define HK_STORE_SERIAL_MAX	20	/* bytes of a serial (RFC 5280 4.1.2.2) */
 #define HK_STORE_RKEY_LEN	32	/* bytes of a resident key (HMAC-SHA-256) */
 #define HK_STORE_HMAC_KEY_LEN	32	/* bytes of the store key */
@@ -205,15 +205,21 @@ int hk_store_batch_refuse(struct hk_store *s, int64_t batch, uint64_t line,
 struct hk_store_replace {
 	const unsigned char *serial;	/* the old certificate's serial */
 	size_t serial_len;
-	int reason;			/* 3 affiliationChanged, 4 superseded */
-	time_t at;			/* revocation time */
-	const unsigned char *entry;	/* its CRL entry (hk_crl_entry_der) */
+	int reason;			/* 3 affiliationChanged, 4 superseded;
+					 * 0: it has expired (CPS 4-2-3 counts
+					 * a valid certificate only): it stops
+					 * being live, not revoked, when its
+					 * notAfter is before at */
+	time_t at;			/* revocation time (now) */
+	const unsigned char *entry;	/* its CRL entry (hk_crl_entry_der);
+					 * NULL with reason 0 */
 	size_t entry_len;
 };
 /*
  * One line's reservation, all or nothing (a savepoint in the caller's
  * transaction, or a transaction of its own): old (may be NULL) revoked with
- * its CRL entry, c reserved as pending with its TBS, and the
+ * its CRL entry or, expired, no longer live, c reserved as pending with its
+ * TBS, and the
  * line's result set to c's serial. A failure leaves none of the three.
  */
 int hk_store_batch_reserve(struct hk_store *s, int64_t batch, uint64_t line,
@@ -235,12 +241,13 @@ struct hk_store_batch_result {
 int hk_store_batch_each(struct hk_store *s, int64_t batch,
     int (*fn)(const struct hk_store_batch_result *r, void *arg), void *arg);
 
-/* The resident's live certificate: serial, status (pending or valid) and
- * its DER when valid (malloc'd, else NULL). HK_ERR_NOT_FOUND when none. */
+/* The resident's live certificate: serial, status (pending or valid),
+ * notAfter and its DER when valid (malloc'd, else NULL). HK_ERR_NOT_FOUND
+ * when none. */
 int hk_store_batch_live(struct hk_store *s,
     const unsigned char rkey[HK_STORE_RKEY_LEN], unsigned char *serial,
-    size_t *serial_len, enum hk_cert_status *status, unsigned char **der,
-    size_t *der_len);
+    size_t *serial_len, enum hk_cert_status *status, time_t *not_after,
+    unsigned char **der, size_t *der_len);
 /* fn for every pending certificate of an issuing key (issuer = its key
  * identifier), in reservation order, with c->tbs pointing at
  * the recorded bytes during the call (recovery; the certificates_issuer

@@ -20,8 +20,10 @@ static const char sql_refuse[] = "INSERT INTO batch_results (batch, line, "
     "reason) VALUES (?1, ?2, ?3)";
 static const char sql_result[] = "INSERT INTO batch_results (batch, line, "
     "serial) VALUES (?1, ?2, ?3)";
-static const char sql_live[] = "SELECT serial, status, der FROM certificates "
-    "WHERE resident_key = ?1 AND live = 1";
+static const char sql_live[] = "SELECT serial, status, der, not_after FROM "
+    "certificates WHERE resident_key = ?1 AND live = 1";
+static const char sql_expire[] = "UPDATE certificates SET ended = 1 WHERE "
+    "serial = ?1 AND status = 'valid' AND ended IS NULL AND not_after < ?2";
 static const char sql_savepoint[] = "SAVEPOINT hk_line";
 static const char sql_release[] = "RELEASE hk_line";
 static const char sql_undo[] = "ROLLBACK TO hk_line";
@@ -163,6 +165,30 @@ savepoint_end(struct hk_store *s, int r)
 	return r;
 }
 
+/* A valid certificate past its notAfter stops being its resident's live
+ * one (ended; its status stays valid: never revoked). */
+static int
+cert_expire(struct hk_store *s, const unsigned char *serial,
+    size_t serial_len, time_t now)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = hk_store_cached(s, sql_expire, &st)) != 0)
+		return r;
+	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	if ((r = hk_store_cached_run(s, st, "certificates: end an expired "
+	    "certificate")) != 0)
+		return r;
+	if (sqlite3_changes(s->db) != 1) {
+		hk_err_set("%s: certificates: CPS 4-2-3: only a live, valid "
+		    "certificate past its notAfter stops being live", s->path);
+		return HK_ERR_INVALID;
+	}
+	return 0;
+}
+
 int
 hk_store_batch_reserve(struct hk_store *s, int64_t batch, uint64_t line,
     const struct hk_store_cert *c, const struct hk_store_replace *old)
@@ -174,8 +200,11 @@ hk_store_batch_reserve(struct hk_store *s, int64_t batch, uint64_t line,
 		return r;
 	if ((r = cached_exec(s, sql_savepoint, "savepoint")) != 0)
 		goto out;
-	if (old != NULL && (r = hk_store_cert_revoke(s, old->serial,
-	    old->serial_len, old->reason, old->at, old->entry,
+	if (old != NULL && old->reason == 0 && (r = cert_expire(s,
+	    old->serial, old->serial_len, old->at)) != 0)
+		goto end;
+	if (old != NULL && old->reason != 0 && (r = hk_store_cert_revoke(s,
+	    old->serial, old->serial_len, old->reason, old->at, old->entry,
 	    old->entry_len)) != 0)
 		goto end;
 	if ((r = hk_store_cert_reserve(s, c)) != 0)
@@ -257,13 +286,14 @@ hk_store_batch_each(struct hk_store *s, int64_t batch,
 int
 hk_store_batch_live(struct hk_store *s,
     const unsigned char rkey[HK_STORE_RKEY_LEN], unsigned char *serial,
-    size_t *serial_len, enum hk_cert_status *status, unsigned char **der,
-    size_t *der_len)
+    size_t *serial_len, enum hk_cert_status *status, time_t *not_after,
+    unsigned char **der, size_t *der_len)
 {
 	sqlite3_stmt *st;
 	int r, rc, n;
 
 	*serial_len = 0;
+	*not_after = 0;
 	*der = NULL;
 	*der_len = 0;
 	if ((r = hk_store_cached(s, sql_live, &st)) != 0)
@@ -280,6 +310,7 @@ hk_store_batch_live(struct hk_store *s,
 		}
 		memcpy(serial, sqlite3_column_blob(st, 0), (size_t)n);
 		*serial_len = (size_t)n;
+		*not_after = (time_t)sqlite3_column_int64(st, 3);
 		if (*status == HK_CERT_VALID &&
 		    (n = sqlite3_column_bytes(st, 2)) > 0) {
 			if ((*der = malloc((size_t)n)) == NULL) {

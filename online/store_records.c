@@ -195,9 +195,10 @@ hk_store_double_each(struct hk_store *s,
 	int r;
 
 	if ((r = hk_store_prepare(s, "SELECT " CERT_COLUMNS " FROM "
-	    "certificates c WHERE c.status = 'valid' AND c.resident_key IN "
-	    "(SELECT resident_key FROM certificates WHERE status = 'valid' "
-	    "GROUP BY resident_key HAVING count(*) > 1) ORDER BY "
+	    "certificates c WHERE c.status = 'valid' AND c.ended IS NULL AND "
+	    "c.resident_key IN (SELECT resident_key FROM certificates WHERE "
+	    "status = 'valid' AND ended IS NULL GROUP BY resident_key "
+	    "HAVING count(*) > 1) ORDER BY "
 	    "c.resident_key, c.not_before, c.rowid", &st)) != 0)
 		return r;
 	return each_row(s, st, "certificates: double issuance", fn, arg);

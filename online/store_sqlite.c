@@ -64,13 +64,17 @@ static const char schema_sql[] =
 "  ended INTEGER CHECK (ended = 1),\n"
 "  live INTEGER GENERATED ALWAYS AS (CASE WHEN ended IS NULL THEN 1 END)\n"
 "    VIRTUAL,\n"
-"  CHECK ((ended IS NULL) = (status IN ('pending', 'valid'))),\n"
+"  CHECK (status <> 'pending' OR ended IS NULL),\n"
+"  CHECK (status NOT IN ('revoked', 'void') OR ended = 1),\n"
 "  CHECK ((status = 'revoked') = (revoked_at IS NOT NULL\n"
 "    AND reason IS NOT NULL)),\n"
 "  CHECK (status NOT IN ('valid', 'revoked') OR der IS NOT NULL)\n"
 ") STRICT;\n"
 /* CPS 4-2-3: one live certificate per resident. `live` is 1 for a
- * pending or valid row and NULL otherwise, and NULLs never collide in a
+ * pending or valid row and NULL otherwise (a valid row also ends once it
+ * has expired and the resident's next certificate is reserved: CPS 4-2-3
+ * refuses only a second *valid* certificate; hk_store_batch_expire), and
+ * NULLs never collide in a
  * UNIQUE index: so one index both refuses a second live row and finds a
  * resident's history (one random-keyed B-tree per insert, not two). It is
  * computed from `ended` (NULL while pending or valid, 1 once revoked or
@@ -86,9 +90,14 @@ static const char schema_sql[] =
 "END;\n"
 "CREATE TRIGGER certificates_transition BEFORE UPDATE ON certificates\n"
 "WHEN NOT ((OLD.status = 'pending' AND NEW.status IN ('valid', 'void'))\n"
-"  OR (OLD.status = 'valid' AND NEW.status = 'revoked')) BEGIN\n"
+"  OR (OLD.status = 'valid' AND NEW.status IN ('valid', 'revoked'))) BEGIN\n"
 "  SELECT RAISE(ABORT, 'certificates: status may only move pending->valid, "
 "pending->void or valid->revoked; a revocation is never undone');\n"
+"END;\n"
+"CREATE TRIGGER certificates_ended BEFORE UPDATE ON certificates\n"
+"WHEN OLD.ended IS NOT NULL AND NEW.ended IS NULL BEGIN\n"
+"  SELECT RAISE(ABORT, 'certificates: an ended certificate never becomes "
+"live again');\n"
 "END;\n"
 "CREATE TRIGGER certificates_fixed BEFORE UPDATE ON certificates\n"
 "WHEN NEW.serial IS NOT OLD.serial OR NEW.municipality IS NOT OLD.municipality\n"
@@ -219,6 +228,20 @@ static const char schema_sql[] =
 ") STRICT;\n"
 "CREATE TRIGGER batch_results_fixed BEFORE UPDATE ON batch_results BEGIN\n"
 "  SELECT RAISE(ABORT, 'batch_results: the result of a line never changes');\n"
+"END;\n""CREATE TRIGGER batch_results_no_delete BEFORE DELETE ON batch_results\n"
+"BEGIN\n"
+"  SELECT RAISE(ABORT, 'batch_results: the result of a line is never "
+"deleted (a rerun would redo the line)');\n"
+"END;\n"
+"CREATE TRIGGER batches_no_delete BEFORE DELETE ON batches BEGIN\n"
+"  SELECT RAISE(ABORT, 'batches: a batch record is never deleted');\n"
+"END;\n"
+"CREATE TRIGGER batches_fixed BEFORE UPDATE ON batches\n"
+"WHEN NEW.id IS NOT OLD.id OR NEW.sha256 IS NOT OLD.sha256\n"
+"  OR NEW.name IS NOT OLD.name OR NEW.started_at IS NOT OLD.started_at\n"
+"  OR OLD.finished_at IS NOT NULL BEGIN\n"
+"  SELECT RAISE(ABORT, 'batches: a batch record never changes once "
+"finished');\n"
 "END;\n"
 /* Provision of revocation information (CPS 4-5 monthly report). */
 "CREATE TABLE provisions (\n"

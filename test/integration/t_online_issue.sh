@@ -134,7 +134,7 @@ for s in $(grep ',ok,' "$RES" | cut -d, -f3); do
 done
 check "TBS: signed = reserved, with the issuer's algorithm, for all six" test "$n" = 6
 check "store: no draft column (schema 3 on: recovery signs the recorded TBS)" test \
-	"$(db "SELECT count(*) FROM pragma_table_info('certificates') WHERE name = 'draft'")|$(db "SELECT value FROM meta WHERE key = 'schema'")" = "0|5"
+	"$(db "SELECT count(*) FROM pragma_table_info('certificates') WHERE name = 'draft'")|$(db "SELECT value FROM meta WHERE key = 'schema'")" = "0|6"
 
 # A second request for a resident with a valid certificate (CPS 4-2-3).
 { sed -n 1p "$REQ/valid.csv"; sed -n 2p "$REQ/valid.csv" | sed 's/resident-1/resident-2/'; } >"$B/again.csv"
@@ -283,6 +283,48 @@ R2=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/rep3/results.csv")
 R3=$(sed -n 's/^3,ok,\([0-9A-F]*\),.*/\1/p' "$T/rep3/results.csv")
 check "... rep1's certificate, then line 2's, revoked superseded; line 3's valid" test \
 	"$(db "SELECT group_concat(status || reason, ' ') FROM (SELECT status, coalesce(reason, '') AS reason FROM certificates WHERE hex(serial) IN ('$N5', '$R2', '$R3') ORDER BY rowid)")" = "revoked4 revoked4 valid"
+
+# CPS 4-2-3 refuses a second *valid* certificate. Once a resident's
+# certificate has expired the next one is issued, with or without
+# --replace, and the expired one is neither refused nor revoked: it stops
+# being the resident's live certificate (status valid, ended; schema 6).
+live_of() {	# the live certificate of the resident of serial $1
+	db "SELECT hex(serial) FROM certificates WHERE live = 1 AND resident_key = (SELECT resident_key FROM certificates WHERE hex(serial) = '$1')"
+}
+E1=$(live_of "$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$RES")")	# valid.csv line 2
+F1=$(live_of "$(sed -n 's/^12,ok,\([0-9A-F]*\),.*/\1/p' "$RES")")	# valid.csv line 6
+NA=$(db "SELECT max(not_after) FROM certificates WHERE hex(serial) IN ('$E1', '$F1')")
+check "two residents with a live certificate to let expire" test -n "$E1" -a -n "$F1"
+EM1=$(db "SELECT municipality FROM certificates WHERE hex(serial) = '$E1'")
+ATC=(--clock "$(date -u -d "@$NA" +%Y-%m-%dT%H:%M:%SZ)")
+EXC=(--clock "$(date -u -d "@$((NA + 1))" +%Y-%m-%dT%H:%M:%SZ)")
+sed -n 1,2p "$REQ/valid.csv" >"$B/renew0.csv"
+fails "at its notAfter ($NA) the certificate is still valid: the next refused (CPS 4-2-3)" 3 "1 of 1 requests refused" \
+	"$ON" issue --state "$O" "${ATC[@]}" --batch "$B/renew0.csv" --out "$T/ren0"
+{ cat "$B/renew0.csv"; echo "# a second after its notAfter"; } >"$B/renew1.csv"
+ok "a second after its notAfter: issued without --replace" \
+	"$ON" issue --state "$O" "${EXC[@]}" --batch "$B/renew1.csv" --out "$T/ren1"
+E2=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/ren1/results.csv")
+check "... the expired one: valid, no longer live, never revoked, no CRL entry" test \
+	"$(db "SELECT status, ended, coalesce(reason, '-'), coalesce(live, '-') FROM certificates WHERE hex(serial) = '$E1'")|$(db "SELECT count(*) FROM crl_entries WHERE hex(serial) = '$E1'")" = "valid|1|-|-|0"
+check "... the new one valid and live" test "$(db "SELECT status, live FROM certificates WHERE hex(serial) = '$E2'")" = "valid|1"
+check "... audit: cert.expire names old/municipality/new" sh -c \
+	"grep '	cert.expire	ok' '$O/audit/audit.log' | grep -q '$E1/$EM1/$E2'"
+RID=$(sed -n 2p "$REQ/valid.csv" | cut -d, -f2)
+"$ON" history --state "$O" "${EXC[@]}" --resident-id "$RID" >"$T/hist.txt" 2>&1
+check "history: the expired one shows expired, the new one valid" sh -c \
+	"grep '^$E1 ' '$T/hist.txt' | grep -q ' expired ' && grep '^$E2 ' '$T/hist.txt' | grep -q ' valid '"
+{ cat "$B/renew0.csv"; echo "# and again"; } >"$B/renew2.csv"
+fails "... and the new one counts: the same resident again is refused" 3 "1 of 1 requests refused" \
+	"$ON" issue --state "$O" "${EXC[@]}" --batch "$B/renew2.csv" --out "$T/ren2"
+check "... naming the new serial" grep -q "CPS 4-2-3: the resident already has a valid certificate (serial $E2)" "$T/ren2/results.csv"
+{ sed -n 1p "$REQ/valid.csv"; sed -n 6p "$REQ/valid.csv"; } >"$B/renew3.csv"
+ok "--replace after expiry: issued" "$ON" issue --state "$O" "${EXC[@]}" --replace --batch "$B/renew3.csv" --out "$T/ren3"
+check "... the expired one is not revoked (no superseded entry for an expired certificate)" test \
+	"$(db "SELECT status, ended, coalesce(reason, '-') FROM certificates WHERE hex(serial) = '$F1'")|$(db "SELECT count(*) FROM crl_entries WHERE hex(serial) = '$F1'")" = "valid|1|-|0"
+check "... no cert.revoke record names it" sh -c "! grep '	cert.revoke	' '$O/audit/audit.log' | grep -q '$F1/'"
+ok "check: two valid certificates of one resident, one expired, are no double issuance" \
+	"$ON" check --state "$O" "${EXC[@]}"
 
 # Resume (docs/requests.md "Resume"): a batch killed (SIGKILL) part way and
 # run again gives the results an uninterrupted run gives (serials aside).

@@ -164,6 +164,7 @@ Test(batch, replace_all_or_nothing)
 	struct hk_store *s = fresh("batch_replace", p, sizeof(p));
 	unsigned char sl[HK_STORE_SERIAL_MAX], *der = NULL;
 	enum hk_cert_status st;
+	time_t na;
 	size_t sll, dl;
 	int64_t id;
 
@@ -174,7 +175,7 @@ Test(batch, replace_all_or_nothing)
 	cr_assert_eq(hk_store_cert_complete(s, a.serial, a.serial_len,
 	    (const unsigned char *)"old-der", 7), 0);
 	cr_assert_eq(hk_store_batch_live(s, a.resident_key, sl, &sll, &st,
-	    &der, &dl), 0);
+	    &na, &der, &dl), 0);
 	cr_assert(st == HK_CERT_VALID && dl == 7 && memcmp(der, "old-der",
 	    7) == 0 && sll == 20 && memcmp(sl, a.serial, 20) == 0);
 	free(der);
@@ -203,9 +204,77 @@ Test(batch, replace_all_or_nothing)
 	cr_assert_eq(count(p, "SELECT count(*) FROM crl_entries WHERE entry = "
 	    "CAST('entry' AS BLOB)"), 1);
 	cr_assert_eq(hk_store_batch_live(s, b.resident_key, sl, &sll, &st,
-	    &der, &dl), 0);
+	    &na, &der, &dl), 0);
 	cr_assert(st == HK_CERT_PENDING && der == NULL && sl[1] == 2);
 	hk_store_close(s);
+}
+
+/* CPS 4-2-3 refuses a second *valid* certificate: one past its notAfter
+ * stops being live (status stays valid, never revoked) in the reservation
+ * of the resident's next, and only then. */
+Test(batch, expired_stops_being_live)
+{
+	struct hk_store_cert a, b;
+	struct hk_store_replace old;
+	char p[4096];
+	struct hk_store *s = fresh("batch_expired", p, sizeof(p));
+	unsigned char sl[HK_STORE_SERIAL_MAX], *der = NULL;
+	enum hk_cert_status st;
+	time_t na;
+	size_t sll, dl;
+	int64_t id;
+
+	cr_assert_eq(hk_store_batch_add(s, SHA, "issue b.csv", 1, &id), 0);
+	cert(&a, 1, 0x11, "10000000001");
+	cr_assert_eq(hk_store_batch_reserve(s, id, 2, &a, NULL), 0);
+	cr_assert_eq(hk_store_cert_complete(s, a.serial, a.serial_len,
+	    (const unsigned char *)"old-der", 7), 0);
+	cr_assert_eq(hk_store_batch_live(s, a.resident_key, sl, &sll, &st,
+	    &na, &der, &dl), 0);
+	cr_assert_eq(na, a.not_after);
+	free(der);
+	memset(&old, 0, sizeof(old));
+	old.serial = a.serial;
+	old.serial_len = a.serial_len;
+	old.reason = 0;
+	cert(&b, 2, 0x11, "10000000001");
+	b.not_before = a.not_after;
+	b.not_after = a.not_after + 86400;
+	/* at its notAfter it is still valid: refused, nothing remains */
+	old.at = a.not_after;
+	cr_assert_eq(hk_store_batch_reserve(s, id, 3, &b, &old),
+	    HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "CPS 4-2-3") != NULL, "%s",
+	    hk_err_msg());
+	cr_assert_eq(count(p, "SELECT count(*) FROM certificates"), 1);
+	cr_assert_eq(count(p, "SELECT count(*) FROM certificates WHERE live = "
+	    "1"), 1);
+	/* a second later: the old one ends, valid and never revoked */
+	old.at = a.not_after + 1;
+	cr_assert_eq(hk_store_batch_reserve(s, id, 3, &b, &old), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(count(p, "SELECT count(*) FROM certificates WHERE status "
+	    "= 'valid' AND ended = 1 AND revoked_at IS NULL"), 1);
+	cr_assert_eq(count(p, "SELECT count(*) FROM crl_entries"), 0);
+	cr_assert_eq(hk_store_batch_live(s, a.resident_key, sl, &sll, &st,
+	    &na, &der, &dl), 0);
+	cr_assert(st == HK_CERT_PENDING && sl[1] == 2);
+	/* a pending certificate never ends this way */
+	old.serial = b.serial;
+	old.at = b.not_after + 1;
+	cert(&a, 3, 0x11, "10000000001");
+	cr_assert_eq(hk_store_batch_reserve(s, id, 4, &a, &old),
+	    HK_ERR_INVALID);
+	hk_store_close(s);
+	/* raw SQL: an ended row never becomes live again; batch records
+	 * are never deleted */
+	cr_assert_neq(count(p, "UPDATE certificates SET ended = NULL WHERE "
+	    "status = 'valid' RETURNING 1"), 1);
+	cr_assert_neq(count(p, "DELETE FROM batch_results RETURNING 1"), 1);
+	cr_assert_neq(count(p, "DELETE FROM batches RETURNING 1"), 1);
+	cr_assert_neq(count(p, "UPDATE batches SET name = 'x' RETURNING 1"),
+	    1);
+	cr_assert_eq(count(p, "SELECT count(*) FROM batch_results"), 2);
 }
 
 struct found {
