@@ -121,6 +121,8 @@ struct issue_work {
 	size_t len;
 	char sha[65];			/* its SHA-256 */
 	size_t *lines;			/* line i starts at content[lines[i-1]] */
+	size_t *lens;			/* and is lens[i-1] bytes long (no
+					 * newline; a NUL byte counts) */
 	size_t nlines;
 	struct hk_store_batch b;	/* its journal row */
 	int resumed;			/* 1: the batch was known */
@@ -376,6 +378,7 @@ work_close(struct issue_work *w)
 	gen_free(w);
 	free(w->done);
 	free(w->lines);
+	free(w->lens);
 	if (w->content != NULL)
 		OPENSSL_cleanse(w->content, w->len);
 	free(w->content);
@@ -670,7 +673,7 @@ batch_read(struct issue_work *w)
 	unsigned char h[32];
 	char *slash;
 	size_t i, n;
-	int r;
+	int r, open_end;
 
 	if ((r = hk_file_read(w->o->batch, BATCH_MAX, &w->content,
 	    &w->len)) != 0) {
@@ -682,21 +685,26 @@ batch_read(struct issue_work *w)
 	hk_hex_encode(h, 32, w->sha);
 	for (i = 0, n = 0; i < w->len; i++)
 		n += w->content[i] == '\n';
-	n += w->len > 0 && w->content[w->len - 1] != '\n';
+	open_end = w->len > 0 && w->content[w->len - 1] != '\n';
+	n += (size_t)open_end;
 	if (n == 0) {
 		hk_err_set("%s: empty batch (no header)", w->o->batch);
 		return HK_ERR_PARSE;
 	}
 	if ((w->lines = calloc(n, sizeof(*w->lines))) == NULL ||
+	    (w->lens = calloc(n, sizeof(*w->lens))) == NULL ||
 	    (w->done = calloc(n + 1, 1)) == NULL)
 		return HK_ERR_ALLOC;
 	w->lines[w->nlines++] = 0;
 	for (i = 0; i < w->len; i++)
 		if (w->content[i] == '\n') {
 			w->content[i] = '\0';
+			w->lens[w->nlines - 1] = i - w->lines[w->nlines - 1];
 			if (i + 1 < w->len)
 				w->lines[w->nlines++] = i + 1;
 		}
+	if (open_end)	/* the last line has no newline */
+		w->lens[w->nlines - 1] = w->len - w->lines[w->nlines - 1];
 	snprintf(w->basedir, sizeof(w->basedir), "%s", w->o->batch);
 	if ((slash = strrchr(w->basedir, '/')) != NULL)
 		*slash = '\0';
@@ -707,6 +715,12 @@ batch_read(struct issue_work *w)
 	w->req.munis = w->munis;
 	w->req.p = w->p;
 	w->req.now = hk_clock_now();
+	if (memchr(w->content, '\0', w->lens[0]) != NULL) {
+		hk_err_set("%s:1: header: docs/requests.md: control character "
+		    "0x00 at byte %zu", w->o->batch, (size_t)((unsigned char *)
+		    memchr(w->content, '\0', w->lens[0]) - w->content) + 1);
+		return HK_ERR_PARSE;
+	}
 	return hk_request_header(&w->req, (const char *)w->content);
 }
 
@@ -718,10 +732,19 @@ line_text(struct issue_work *w, size_t ln)
 	    (const char *)w->content + w->lines[ln - 1] : NULL;
 }
 
-static int
-is_request(const char *t)
+/* Line ln's length in bytes (0 when there is no such line). */
+static size_t
+line_len(struct issue_work *w, size_t ln)
 {
-	return t != NULL && t[0] != '\0' && t[0] != '#';
+	return ln >= 1 && ln <= w->nlines ? w->lens[ln - 1] : 0;
+}
+
+static int
+is_request(const char *t, size_t len)
+{
+	/* blank only when empty: a line starting with a NUL byte is a
+	 * request, and refused as one */
+	return t != NULL && len > 0 && t[0] != '#';
 }
 
 static int
@@ -776,7 +799,7 @@ journal_add(struct issue_work *w)
 			return r;
 	}
 	for (ln = 2; ln <= w->nlines; ln++)
-		if (is_request(line_text(w, ln))) {
+		if (is_request(line_text(w, ln), line_len(w, ln))) {
 			w->requests++;
 			w->todo += !w->done[ln];
 		}
@@ -1005,12 +1028,14 @@ prepare(struct issue_work *w, const struct hk_issue_env *env,
 	while (cur->n < (size_t)w->o->chunk && *next <= w->nlines) {
 		size_t ln = (*next)++;
 
-		if (w->done[ln] || !is_request(t = line_text(w, ln)))
+		if (w->done[ln] || !is_request(t = line_text(w, ln),
+		    line_len(w, ln)))
 			continue;
 		if ((cur->it[cur->n] = item_new()) == NULL)
 			return HK_ERR_ALLOC;
 		jobs[n].line = ln;
 		jobs[n].text = t;
+		jobs[n].len = line_len(w, ln);
 		jobs[n].now = now;
 		jobs[n].it = cur->it[cur->n++];
 		jobs[n++].r = 0;

@@ -207,7 +207,7 @@ row_of(struct hk_issue_item *it, const char *muni, time_t now)
 
 int
 hk_issue_prepare(const struct hk_issue_env *e, size_t line,
-    const char *text, time_t now, struct hk_issue_item *it)
+    const char *text, size_t len, time_t now, struct hk_issue_item *it)
 {
 	struct hk_request req;
 	EVP_PKEY *key = NULL;
@@ -216,7 +216,9 @@ hk_issue_prepare(const struct hk_issue_env *e, size_t line,
 	memset(it, 0, sizeof(*it));
 	it->line = line;
 	hk_err_clear();
-	if ((r = hk_request_parse(e->req, line, text, &req)) != 0) {
+	/* by length: a NUL byte in the line is refused, not an end */
+	if ((r = hk_request_parse_bytes(e->req, line, text, len, &req)) !=
+	    0) {
 		if (r == HK_ERR_ALLOC)
 			return r;
 		refuse(e, it, r);
@@ -319,7 +321,8 @@ pool_one(struct hk_sign_pool *p, int sign_too)
 		return 0;
 	pthread_mutex_unlock(&p->mu);
 	if (j != NULL)
-		j->r = hk_issue_prepare(p->env, j->line, j->text, j->now, j->it);
+		j->r = hk_issue_prepare(p->env, j->line, j->text, j->len,
+		    j->now, j->it);
 	else
 		hk_issue_sign(it);
 	pthread_mutex_lock(&p->mu);

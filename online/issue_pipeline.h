@@ -78,7 +78,7 @@ struct hk_issue_item {
  * Returns non-zero only when the batch cannot go on (out of memory).
  */
 int hk_issue_prepare(const struct hk_issue_env *e, size_t line,
-    const char *text, time_t now, struct hk_issue_item *it);
+    const char *text, size_t len, time_t now, struct hk_issue_item *it);
 /* Sign it->x with it->key, require the TBSCertificate to be it->tbs,
  * verify with it->pub, encode it->der. Sets it->sign_r and sign_err:
  * HK_ERR_P11 (the token did not sign) or HK_ERR_VERIFY. Thread-safe. */
@@ -101,7 +101,8 @@ struct hk_sign_pool;
 /* A line to prepare (hk_issue_prepare) into it. */
 struct hk_prep_job {
 	size_t line;			/* line of the batch file */
-	const char *text;		/* its text */
+	const char *text;		/* its text: len bytes, no newline */
+	size_t len;
 	time_t now;			/* notBefore */
 	struct hk_issue_item *it;	/* where it goes */
 	int r;				/* out: hk_issue_prepare's return */

@@ -179,6 +179,20 @@ fails "a batch to a new --out beside leftovers" 3 "1 of 1 requests refused" \
 check "... the old leftovers (the marker alone, or nothing) are removed, and said" bash -c "! test -e '$T/out6.issue-old123' && ! test -e '$T/out6.issue-empty1' && grep -q 'removed .*out6.issue-old123, left by a run interrupted' '$HANKO_TMP/out'"
 check "... a fresh one, one with other files, one with results, a symlinked marker and another --out's are kept" bash -c "
 	for f in out6.issue-fresh1 out6.issue-extra1/notes.txt out6.issue-full12/results.csv out6.issue-lnk123/batch.sha256 out7.issue-other1; do test -e '$T/'\$f || test -L '$T/'\$f || exit 1; done"
+# A NUL byte ends no line early (docs/requests.md): such a line is refused
+# whole, at its byte, not cut there or taken for a blank line; the header
+# may not hold one either.
+L=$(sed -n 2p "$REQ/valid.csv" | awk -F, -v OFS=, '{ $2 = "91000000001"; print }')
+{ sed -n 1p "$REQ/valid.csv"; printf '%s\0,garbage\n' "$L"; printf '\0%s\n' "$L"; } >"$B/nul.csv"
+fails "NUL bytes in two lines: both refused, nothing issued" 3 "2 of 2 requests refused" \
+	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/nul.csv" --out "$T/nul"
+check "... line 2 refused at its NUL byte" \
+	grep -q "^2,refused,$B/nul.csv:2: line: docs/requests.md: control character 0x00 at byte $(printf '%s' "$L" | wc -c | awk '{ print $1 + 1 }')\$" "$T/nul/results.csv"
+check "... line 3, which starts with one, refused too" \
+	grep -q "^3,refused,$B/nul.csv:3: line: docs/requests.md: control character 0x00 at byte 1\$" "$T/nul/results.csv"
+{ printf '%s\0x\n' "$(sed -n 1p "$REQ/valid.csv")"; echo "$L"; } >"$B/nul-header.csv"
+fails "a NUL byte in the header: the batch refused" 3 "nul-header.csv:1: header: docs/requests.md: control character 0x00 at byte 80" \
+	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/nul-header.csv" --out "$T/nulh"
 printf 'code,name\n' >"$B/bad-header.csv"
 fails "a batch without the header" 3 "bad-header.csv:1: header" \
 	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/bad-header.csv" --out "$T/out4"

@@ -448,7 +448,7 @@ Test(batch, tbs_reserved_is_the_one_signed_and_recovered)
 	int n2;
 
 	env_open(&v);
-	cr_assert_eq(hk_issue_prepare(&v.e, 2, LINE, v.ctx.now, &it), 0);
+	cr_assert_eq(hk_issue_prepare(&v.e, 2, LINE, strlen(LINE), v.ctx.now, &it), 0);
 	cr_assert_eq(it.refused, 0, "%s", it.reason);
 	cr_assert_eq(EVP_PKEY_get_bits(it.key), 2048);
 	cr_assert_eq(OBJ_obj2nid(X509_get0_tbs_sigalg(it.x)->algorithm),
@@ -513,7 +513,7 @@ Test(batch, sign_checks_fail)
 
 	env_open(&v);
 	/* a TBS that is not the reserved one */
-	cr_assert_eq(hk_issue_prepare(&v.e, 2, LINE, v.ctx.now, &it), 0);
+	cr_assert_eq(hk_issue_prepare(&v.e, 2, LINE, strlen(LINE), v.ctx.now, &it), 0);
 	it.tbs[it.tbs_len - 1] ^= 1;
 	hk_issue_sign(&it);
 	cr_assert_eq(it.sign_r, HK_ERR_VERIFY);
@@ -521,7 +521,7 @@ Test(batch, sign_checks_fail)
 	    it.sign_err);
 	hk_issue_item_clear(&it);
 	/* a signature that does not verify with the issuer's key */
-	cr_assert_eq(hk_issue_prepare(&v.e, 2, LINE, v.ctx.now, &it), 0);
+	cr_assert_eq(hk_issue_prepare(&v.e, 2, LINE, strlen(LINE), v.ctx.now, &it), 0);
 	cr_assert_not_null(other = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
 	    (size_t)2048));
 	it.key = other;
@@ -532,7 +532,7 @@ Test(batch, sign_checks_fail)
 	hk_issue_item_clear(&it);
 	EVP_PKEY_free(other);
 	/* a refused line: one reason naming the file, line and field */
-	cr_assert_eq(hk_issue_prepare(&v.e, 7, "431010,123,x", v.ctx.now,
+	cr_assert_eq(hk_issue_prepare(&v.e, 7, "431010,123,x", 12, v.ctx.now,
 	    &it), 0);
 	cr_assert_eq(it.refused, 1);
 	cr_assert(strncmp(it.reason, "b.csv:7: ", 9) == 0, "%s", it.reason);
