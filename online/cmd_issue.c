@@ -173,18 +173,7 @@ parse(struct issue_opts *o, int argc, char **argv)
 static int
 state_lock(struct issue_work *w)
 {
-	if ((w->lockfd = open(w->on->st->dir, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0) {
-		hk_err_set("%s: cannot open: %s", w->on->st->dir,
-		    strerror(errno));
-		return HK_ERR_IO;
-	}
-	if (flock(w->lockfd, LOCK_EX | LOCK_NB) != 0) {
-		hk_err_set("%s: another hanko-online issue is running on this "
-		    "state (flock: %s)", w->on->st->dir, strerror(errno));
-		return HK_ERR_STATE;
-	}
-	return 0;
+	return hk_online_issue_lock(w->on, &w->lockfd);
 }
 
 static int

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
@@ -341,7 +342,7 @@ compromise(struct hk_online *on, struct hk_store *store,
 	uint64_t valid = 0, pending = 0, revoked = 0, voided = 0;
 	char kid[2 * HK_STORE_KEYID_MAX + 1];
 	time_t t = hk_clock_now();
-	int r, i;
+	int r, i, lockfd = -1;
 
 	memset(&k, 0, sizeof(k));
 	k.gen = o->gen;
@@ -353,6 +354,16 @@ compromise(struct hk_online *on, struct hk_store *store,
 		return HK_ERR_NOT_FOUND;
 	}
 	hk_hex_encode(k.id, k.id_len, kid);
+	/* the issuance lock: an issue running now would go on signing under
+	 * the key and move the count; the operators stop it first */
+	if (!o->dry_run && hk_online_issue_lock(on, &lockfd) != 0) {
+		hk_err_set("%s: a hanko-online issue is running on this state: "
+		    "stop it first (kill it: what it has in flight stays "
+		    "pending and is voided here), then run --dry-run again "
+		    "for the count; nothing revoked", on->st->dir);
+		r = HK_ERR_STATE;
+		goto out;
+	}
 	if ((r = hk_store_begin(store)) != 0 ||
 	    (r = hk_store_issuer_count(store, k.id, k.id_len, &valid,
 	    &pending)) != 0)
@@ -371,6 +382,17 @@ compromise(struct hk_online *on, struct hk_store *store,
 		r = HK_ERR_INVALID;
 		goto out;
 	}
+	/* CPS 4-14-2: issuance stops first: the mark is saved before the
+	 * revocations, so that a crash after this point never leaves the key
+	 * usable (under the issuance lock: nothing issues meanwhile) */
+	if ((r = mark_compromised(on, o->gen, t)) != 0) {
+		char keep[1024];
+
+		snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+		hk_err_set("%s/state.conf: issuing.%d.compromised not saved; "
+		    "nothing revoked: %s", on->st->dir, o->gen, keep);
+		goto out;
+	}
 	if ((r = hk_store_issuer_revoke(store, k.id, k.id_len,
 	    HK_REASON_CA_COMPROMISE, t, &revoked, &voided)) != 0)
 		goto out;
@@ -387,15 +409,6 @@ compromise(struct hk_online *on, struct hk_store *store,
 	    "key id %s: CPS 4-4-1-3: %" PRIu64 " certificates revoked reason "
 	    "2 (ca-compromise), %" PRIu64 " pending voided", o->gen, kid,
 	    revoked, voided);
-	if ((r = mark_compromised(on, o->gen, t)) != 0) {
-		char keep[1024];
-
-		snprintf(keep, sizeof(keep), "%s", hk_err_msg());
-		hk_err_set("%s/state.conf: issuing.%d.compromised not saved "
-		    "(the %" PRIu64 " revocations are committed): %s",
-		    on->st->dir, o->gen, revoked, keep);
-		goto out;
-	}
 	printf("Revoked %" PRIu64 " certificates of issuing generation %d "
 	    "(key id %s): reason 2 (ca-compromise); %" PRIu64 " pending "
 	    "voided\n", revoked, o->gen, kid, voided);
@@ -408,6 +421,8 @@ compromise(struct hk_online *on, struct hk_store *store,
 		    "--out DIR\n", o->c.state, k.serial[i]);
 out:
 	hk_store_rollback(store);
+	if (lockfd >= 0)
+		close(lockfd);
 	return r;
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -526,6 +527,24 @@ hk_online_gen_issuer(struct hk_online *on, const struct hk_online_issuing *l,
 	}
 	*x = best;
 	return 0;
+}
+
+int
+hk_online_issue_lock(struct hk_online *on, int *fd)
+{
+	if ((*fd = open(on->st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) <
+	    0) {
+		hk_err_set("%s: cannot open: %s", on->st->dir,
+		    strerror(errno));
+		return HK_ERR_IO;
+	}
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	hk_err_set("%s: a hanko-online issue is running on this state (flock: "
+	    "%s)", on->st->dir, strerror(errno));
+	close(*fd);
+	*fd = -1;
+	return HK_ERR_STATE;
 }
 
 int

@@ -155,6 +155,11 @@ int hk_online_gen_issuer(struct hk_online *on,
 int hk_online_no_issuer(void);
 /* state.conf issuing.generation: the newest generation (1-999). */
 int hk_online_top_gen(struct hk_online *on, int *top);
+/* The issuance lock of the state (an flock on its folder): held by one
+ * `issue` for its whole run, and by `revoke --issuing-key-compromise` for
+ * its count, mark and revocations. HK_ERR_STATE at once when held. *fd is
+ * closed (the lock released) by the caller. */
+int hk_online_issue_lock(struct hk_online *on, int *fd);
 
 /* Subcommands. */
 int cmd_init(int argc, char **argv);

@@ -120,6 +120,26 @@ fails "compromise: a wrong count refuses" 3 "--yes-revoke-all 6: CPS 4-4-1-3: is
 check "... the store unchanged" test "$(sqlite3 "$T/before.db" .dump | sha256sum)" = "$(db .dump | sha256sum)"
 check "... the refusal audited" grep -q "	cert.revoke-all	fail	.*not 6; nothing revoked" "$O/audit/audit.log"
 check "... the generation not marked" sh -c "! grep -q 'issuing.1.compromised' '$O/state.conf'"
+# An issue run holds the issuance lock: it would go on signing under the key
+# and move the count, so the operators stop it first; nothing revoked or
+# marked meanwhile.
+flock -x "$O" sleep 60 &
+LP=$!
+for i in $(seq 1 200); do flock -n -x "$O" true 2>/dev/null || break; sleep 0.02; done
+fails "compromise while an issue run holds the state: refused" 3 "a hanko-online issue is running on this state: stop it first" \
+	"$ON" revoke --state "$O" "${CC[@]}" --issuing-key-compromise --generation 1 --yes-revoke-all 5
+pkill -P "$LP" sleep 2>/dev/null || true; kill "$LP" 2>/dev/null || true; wait "$LP" 2>/dev/null || true
+check "... the store unchanged, the generation not marked" sh -c \
+	"test \"\$(sqlite3 '$T/before.db' .dump | sha256sum)\" = \"\$(sqlite3 '$O/store.db' .dump | sha256sum)\" && ! grep -q 'issuing.1.compromised' '$O/state.conf'"
+# The mark comes before the revocations: when they fail (a trigger injected
+# here refuses them), issuance is stopped all the same, nothing revoked.
+db "CREATE TRIGGER inject BEFORE UPDATE ON certificates WHEN NEW.status = 'revoked' BEGIN SELECT RAISE(ABORT, 'injected'); END;"
+fails "compromise: the revocations fail after the mark" 3 "injected" \
+	"$ON" revoke --state "$O" "${CC[@]}" --issuing-key-compromise --generation 1 --yes-revoke-all 5
+check "... nothing revoked" test "$(db "SELECT count(*) FROM certificates WHERE status = 'revoked'")" = \
+	"$(sqlite3 "$T/before.db" "SELECT count(*) FROM certificates WHERE status = 'revoked'")"
+check "... but generation 1 is marked compromised already" grep -q "^issuing.1.compromised = " "$O/state.conf"
+db "DROP TRIGGER inject"
 ok "compromise: --yes-revoke-all 5" "$ON" revoke --state "$O" "${CC[@]}" --issuing-key-compromise --generation 1 --yes-revoke-all 5
 check "... says 5 revoked, 1 pending voided" grep -q "^Revoked 5 certificates of issuing generation 1 (key id $KID): reason 2 (ca-compromise); 1 pending voided" "$T/out"
 check "... no certificate of the key left valid or pending" test "$(db "SELECT count(*) FROM certificates WHERE status IN ('valid', 'pending')")" = 0
