@@ -10,7 +10,8 @@
 #include "err.h"
 #include "municipalities.h"
 
-#define HEADER	"code,kind,parent,romaji,kanji,partition"
+#define HEADER	"code,kind,parent,romaji,kanji,partition,district"
+#define GUN	"\xe9\x83\xa1"	/* 郡 U+90E1 */
 
 int
 hk_muni_check_digit(const char *five)
@@ -92,18 +93,18 @@ parse_row(const char *path, size_t line, char *text, struct hk_muni *m)
 
 	memset(m, 0, sizeof(*m));
 	for (;;) {
-		if (nf == 6)
-			BAD("%s:%zu: more than 6 fields (no commas inside "
+		if (nf == 7)
+			BAD("%s:%zu: more than 7 fields (no commas inside "
 			    "fields)", path, line);
 		f[nf++] = p;
 		if ((p = strchr(p, ',')) == NULL)
 			break;
 		*p++ = '\0';
 	}
-	if (nf != 6)
-		BAD("%s:%zu: %zu fields, expected 6 (%s)", path, line, nf,
+	if (nf != 7)
+		BAD("%s:%zu: %zu fields, expected 7 (%s)", path, line, nf,
 		    HEADER);
-	for (size_t i = 0; i < 6; i++) {
+	for (size_t i = 0; i < 7; i++) {
 		len = strlen(f[i]);
 		if (len >= HK_MUNI_NAME_MAX)
 			BAD("%s:%zu: field %zu: longer than %d bytes", path,
@@ -158,6 +159,19 @@ parse_row(const char *path, size_t line, char *text, struct hk_muni *m)
 	if (m->kind == HK_MUNI_WARD && !m->partition)
 		BAD("%s:%zu: partition: a ward is listed only to be a "
 		    "partition", path, line);
+	/* a town or village lies in a district (郡), which the address of
+	 * the resident register names before it; a city or ward never */
+	len = strlen(f[6]);
+	if ((m->kind == HK_MUNI_TOWN || m->kind == HK_MUNI_VILLAGE) &&
+	    (len <= strlen(GUN) || strcmp(f[6] + len - strlen(GUN), GUN) !=
+	    0 || !utf8_ok((unsigned char *)f[6])))
+		BAD("%s:%zu: district: a town or village names its district, "
+		    "UTF-8 ending in %s (such as 上益城%s)", path, line, GUN,
+		    GUN);
+	if ((m->kind == HK_MUNI_CITY || m->kind == HK_MUNI_WARD) && len > 0)
+		BAD("%s:%zu: district: only a town or village lies in a "
+		    "district", path, line);
+	snprintf(m->district, sizeof(m->district), "%s", f[6]);
  out:
 	return r;
 }

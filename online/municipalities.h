@@ -2,17 +2,21 @@
  * municipalities.h - the municipalities of the prefecture and their CRL
  * partitions (docs/municipalities.md), from a CSV file the operator edits:
  *
- *   code,kind,parent,romaji,kanji,partition
- *   431001,city,,Kumamoto-shi,熊本市,no
- *   431010,ward,431001,Kumamoto-shi Chuo-ku,熊本市中央区,yes
+ *   code,kind,parent,romaji,kanji,partition,district
+ *   431001,city,,Kumamoto-shi,熊本市,no,
+ *   431010,ward,431001,Kumamoto-shi Chuo-ku,熊本市中央区,yes,
+ *   434434,town,,Mashiki-machi,益城町,yes,上益城郡
  *
  * Loaded strictly: that header first; '#' comment lines and blank lines
- * allowed; exactly six fields, no quoting, no blanks around fields; code
+ * allowed; exactly seven fields, no quoting, no blanks around fields; code
  * six digits whose last is the check digit; one prefecture for all; codes
  * and romaji names unique; kind city, town, village or ward; a ward's parent
  * a city of the file that is not itself a partition; romaji [A-Za-z -]
  * of at most HK_MUNI_ROMAJI_MAX (it becomes "CN=<romaji> CRLDP", or
- * "CN=<romaji> CRLDP <g>" for issuing generation g); kanji non-empty UTF-8.
+ * "CN=<romaji> CRLDP <g>" for issuing generation g); kanji non-empty UTF-8;
+ * district (郡, part of a town's or village's address in the resident
+ * register) non-empty UTF-8 ending in 郡 for a town or village, empty for
+ * a city or ward.
  */
 #ifndef HK_MUNICIPALITIES_H
 #define HK_MUNICIPALITIES_H
@@ -32,6 +36,7 @@ struct hk_muni {
 	char parent[7];			/* the city of a ward; "" otherwise */
 	char romaji[HK_MUNI_NAME_MAX];	/* for the partition DN */
 	char kanji[HK_MUNI_NAME_MAX];	/* Japanese name */
+	char district[HK_MUNI_NAME_MAX]; /* a town's or village's 郡; "" */
 	int partition;			/* 1: a CRL partition of its own */
 };
 

@@ -418,7 +418,7 @@ check_address(const struct hk_request_ctx *c, size_t ln, const char *s,
     const struct hk_muni *m)
 {
 	size_t pl = strlen(HK_REQ_PREFECTURE), kl = strlen(m->kanji);
-	size_t n = strlen(s);
+	size_t dl = strlen(m->district), n = strlen(s);
 	int r;
 
 	if ((r = check_text(c, ln, "address", s, HK_B4_ADDR_CHARS)) != 0)
@@ -426,9 +426,19 @@ check_address(const struct hk_request_ctx *c, size_t ln, const char *s,
 	if (strncmp(s, HK_REQ_PREFECTURE, pl) != 0)
 		return refuse(c, ln, "address", "PROFILE.md: must begin with "
 		    "the prefecture %s", HK_REQ_PREFECTURE);
-	if (strncmp(s + pl, m->kanji, kl) != 0)
+	/* a town or village: its district (郡) may come first, as the
+	 * resident register writes it; no other */
+	if (dl > 0 && strncmp(s + pl, m->district, dl) == 0)
+		pl += dl;
+	if (strncmp(s + pl, m->kanji, kl) != 0) {
+		if (dl > 0)
+			return refuse(c, ln, "address", "must continue with "
+			    "the municipality's name %s or its district and "
+			    "name %s%s (code %s)", m->kanji, m->district,
+			    m->kanji, m->code);
 		return refuse(c, ln, "address", "must continue with the "
 		    "municipality's name %s (code %s)", m->kanji, m->code);
+	}
 	if (s[pl + kl] == '\0')
 		return refuse(c, ln, "address", "PROFILE.md: the full address, "
 		    "not only the municipality");

@@ -40,7 +40,7 @@ check "the audit log records the init and ends in a checkpoint" bash -c \
 	"grep -q 'init.done' '$S/audit/audit.log' && tail -1 '$S/audit/audit.log' | grep -q 'audit.checkpoint'"
 ok "the audit log and its signed checkpoint verify (the shared format)" "$OFF" audit verify --state "$S"
 check "the store has the schema, in WAL mode" bash -c \
-	"sqlite3 '$S/store.db' 'PRAGMA journal_mode; SELECT value FROM meta' | tr '\n' ' ' | grep -qx 'wal 5 '"
+	"sqlite3 '$S/store.db' 'PRAGMA journal_mode; SELECT value FROM meta' | tr '\n' ' ' | grep -qx 'wal 6 '"
 check "no resident identifier or PIN in state.conf" bash -c "! grep -q \"\$(cat '$S/secrets/token-user-pin')\" '$S/state.conf'"
 
 D=$(tree_digest "$S")
@@ -63,6 +63,9 @@ fails "an unknown command" 2 "unknown command" "$ON" frobnicate
 check "45 municipalities and 5 wards, all of Kumamoto (43)" bash -c \
 	"[ \$(grep -c '^43[0-9]\{4\},\(city\|town\|village\),' '$MUNIS') = 45 ] && \
 	 [ \$(grep -c '^43[0-9]\{4\},ward,431001,' '$MUNIS') = 5 ]"
+check "every town and village (31) names its district (郡), no city or ward does" bash -c \
+	"[ \$(awk -F, '(\$2 == \"town\" || \$2 == \"village\") && \$7 ~ /郡\$/' '$MUNIS' | wc -l) = 31 ] && \
+	 [ \$(awk -F, '(\$2 == \"city\" || \$2 == \"ward\") && \$7 != \"\"' '$MUNIS' | wc -l) = 0 ]"
 check "every code's check digit (weights 6,5,4,3,2; 11 - sum mod 11; 10->0, 11->1)" bash -c \
 	"grep '^[0-9]' '$MUNIS' | cut -d, -f1 | awk '{ s = 0; for (i = 1; i <= 5; i++) \
 	s += substr(\$1, i, 1) * (7 - i); d = 11 - s % 11; if (d == 10) d = 0; if (d == 11) d = 1; \

@@ -42,7 +42,7 @@ RC=(--clock 2026-04-03T09:00:00Z)
 ok "revoke 431010's: keyCompromise" "$ON" revoke --state "$O" "${RC[@]}" --serial "$S_KC" --reason key-compromise
 ok "revoke 432024's: affiliationChanged" "$ON" revoke --state "$O" "${RC[@]}" --serial "$S_AC" --reason affiliation-changed
 ok "revoke 432148's: superseded" "$ON" revoke --state "$O" "${RC[@]}" --serial "$S_SU" --reason superseded
-NPART=$(grep -c ',yes$' "$O/municipalities.csv")
+NPART=$(awk -F, '$6 == "yes"' "$O/municipalities.csv" | wc -l)
 
 fails "usage: --repo is required" 2 "are required" "$ON" publish --state "$O"
 

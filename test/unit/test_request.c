@@ -372,6 +372,40 @@ Test(request, era_boundaries)
 	    "2026-04-02 in Japan)");
 }
 
+/* A town's or village's address as the resident register writes it, with
+ * its district (郡), or without; never another district. */
+Test(request, address_with_its_district)
+{
+	static const char *ok[] = {
+		"434434,12345678901,熊本　太郎,00000,319750301,1,"
+		    "熊本県上益城郡益城町大字宮園７０２番地,"
+		    "0000000000000000000,resident-1.pub.pem",
+		"434434,12345678901,熊本　太郎,00000,319750301,1,"
+		    "熊本県益城町大字宮園７０２番地,000000000000000,"
+		    "resident-1.pub.pem",
+		"435147,12345678901,熊本　太郎,00000,319750301,1,"
+		    "熊本県球磨郡あさぎり町上北１番地,0000000000000000,"
+		    "resident-1.pub.pem",
+	};
+	struct hk_request r;
+	size_t i;
+
+	ctx.basedir = REQ_DIR "/keys";
+	ctx.input = "d.csv";
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		cr_assert_eq(hk_request_parse(&ctx, 2, ok[i], &r), 0, "%s: %s",
+		    ok[i], hk_err_msg());
+		hk_request_clear(&r);
+	}
+	/* another town's district: 菊陽町 lies in 菊池郡 */
+	cr_assert_eq(hk_request_parse(&ctx, 2, "434043,12345678901,熊本　太郎,"
+	    "00000,319750301,1,熊本県上益城郡菊陽町久保田１番,"
+	    "000000000000000,resident-1.pub.pem", &r), HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "d.csv:2: address: must continue with "
+	    "the municipality's name 菊陽町 or its district and name "
+	    "菊池郡菊陽町 (code 434043)") != NULL, "%s", hk_err_msg());
+}
+
 Test(request, jis_sets)
 {
 	/* PROFILE.md: 鷗 and 丂 in JIS X 0212; 髙 﨑 𠮷 Ⅰ ① in neither */

@@ -595,51 +595,69 @@ load_text(const char *name, const char *text)
 	return r;
 }
 
-#define HDR "code,kind,parent,romaji,kanji,partition\n"
+#define HDR "code,kind,parent,romaji,kanji,partition,district\n"
 
 Test(municipalities, strict_loader)
 {
 	cr_assert_eq(load_text("mu_ok", HDR "432024,city,,Yatsushiro-shi,"
-	    "八代市,yes\n"), 0, "%s", hk_err_msg());
+	    "八代市,yes,\n"), 0, "%s", hk_err_msg());
 	cr_assert_eq(load_text("mu_cd", HDR "432025,city,,Yatsushiro-shi,"
-	    "八代市,yes\n"), HK_ERR_INVALID);
+	    "八代市,yes,\n"), HK_ERR_INVALID);
 	cr_assert(strstr(hk_err_msg(), "m.csv:2: code") != NULL, "%s",
 	    hk_err_msg());
 	cr_assert_eq(load_text("mu_hdr", "code,kind\n"), HK_ERR_PARSE);
 	cr_assert_eq(load_text("mu_fields", HDR "432024,city,,Yatsushiro-shi,"
 	    "八代市\n"), HK_ERR_INVALID);
-	cr_assert_eq(load_text("mu_dup", HDR "432024,city,,A-shi,甲,yes\n"
-	    "432024,city,,B-shi,乙,yes\n"), HK_ERR_INVALID);
-	cr_assert_eq(load_text("mu_duprom", HDR "432024,city,,A-shi,甲,yes\n"
-	    "432032,city,,A-shi,乙,yes\n"), HK_ERR_INVALID);
-	cr_assert_eq(load_text("mu_kind", HDR "432024,county,,A-shi,甲,yes\n"),
+	cr_assert_eq(load_text("mu_dup", HDR "432024,city,,A-shi,甲,yes,\n"
+	    "432024,city,,B-shi,乙,yes,\n"), HK_ERR_INVALID);
+	cr_assert_eq(load_text("mu_duprom", HDR "432024,city,,A-shi,甲,yes,\n"
+	    "432032,city,,A-shi,乙,yes,\n"), HK_ERR_INVALID);
+	cr_assert_eq(load_text("mu_kind", HDR "432024,county,,A-shi,甲,yes,\n"),
 	    HK_ERR_INVALID);
-	cr_assert_eq(load_text("mu_pref", HDR "432024,city,,A-shi,甲,yes\n"
-	    "131016,city,,Chiyoda-ku,千代田区,yes\n"), HK_ERR_INVALID);
+	cr_assert_eq(load_text("mu_pref", HDR "432024,city,,A-shi,甲,yes,\n"
+	    "131016,city,,Chiyoda-ku,千代田区,yes,\n"), HK_ERR_INVALID);
 	cr_assert_eq(load_text("mu_romaji", HDR "432024,city,,Yatsushiro/shi,"
-	    "八代市,yes\n"), HK_ERR_INVALID);
+	    "八代市,yes,\n"), HK_ERR_INVALID);
 	/* 54 characters: "<romaji> CRLDP 999" is 64; 55 would not fit */
 	cr_assert_eq(load_text("mu_romaji54", HDR "432024,city,,"
 	    "Aaaaaaaaaa-aaaaaaaaaa-aaaaaaaaaa-aaaaaaaaaa-aaaaaa-shi,八代市,"
-	    "yes\n"), 0, "%s", hk_err_msg());
+	    "yes,\n"), 0, "%s", hk_err_msg());
 	cr_assert_eq(load_text("mu_romaji55", HDR "432024,city,,"
 	    "Aaaaaaaaaa-aaaaaaaaaa-aaaaaaaaaa-aaaaaaaaaa-aaaaaaa-shi,八代市,"
-	    "yes\n"), HK_ERR_INVALID);
+	    "yes,\n"), HK_ERR_INVALID);
 	cr_assert(strstr(hk_err_msg(), "has 55 characters; at most 54") !=
 	    NULL, "%s", hk_err_msg());
-	cr_assert_eq(load_text("mu_utf8", HDR "432024,city,,A-shi,\xff,yes\n"),
+	cr_assert_eq(load_text("mu_utf8", HDR "432024,city,,A-shi,\xff,yes,\n"),
 	    HK_ERR_INVALID);
 	cr_assert_eq(load_text("mu_ward_orphan", HDR "431010,ward,431001,"
-	    "A-ku,甲,yes\n"), HK_ERR_INVALID);
-	cr_assert_eq(load_text("mu_both", HDR "431001,city,,K-shi,熊本市,yes\n"
-	    "431010,ward,431001,K-shi Chuo-ku,中央区,yes\n"), HK_ERR_INVALID,
+	    "A-ku,甲,yes,\n"), HK_ERR_INVALID);
+	cr_assert_eq(load_text("mu_both", HDR "431001,city,,K-shi,熊本市,yes,\n"
+	    "431010,ward,431001,K-shi Chuo-ku,中央区,yes,\n"), HK_ERR_INVALID,
 	    "a city is partitioned whole or by ward, not both");
-	cr_assert_eq(load_text("mu_nopart", HDR "432024,city,,A-shi,甲,no\n"),
+	cr_assert_eq(load_text("mu_nopart", HDR "432024,city,,A-shi,甲,no,\n"),
 	    HK_ERR_INVALID);
-	cr_assert_eq(load_text("mu_crlf", HDR "432024,city,,A-shi,甲,yes\r\n"),
+	cr_assert_eq(load_text("mu_crlf", HDR "432024,city,,A-shi,甲,yes,\r\n"),
 	    HK_ERR_PARSE);
-	cr_assert_eq(load_text("mu_nonl", HDR "432024,city,,A-shi,甲,yes"),
+	cr_assert_eq(load_text("mu_nonl", HDR "432024,city,,A-shi,甲,yes,"),
 	    HK_ERR_PARSE);
-	cr_assert_eq(load_text("mu_blank", HDR "432024,city,, A-shi,甲,yes\n"),
+	cr_assert_eq(load_text("mu_blank", HDR "432024,city,, A-shi,甲,yes,\n"),
 	    HK_ERR_INVALID);
+	/* the district (郡): a town's or village's, never a city's */
+	cr_assert_eq(load_text("mu_gun", HDR "434434,town,,Mashiki-machi,"
+	    "益城町,yes,上益城郡\n"), 0, "%s", hk_err_msg());
+	cr_assert_eq(load_text("mu_gun_none", HDR "434434,town,,"
+	    "Mashiki-machi,益城町,yes,\n"), HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "m.csv:2: district: a town or village "
+	    "names its district") != NULL, "%s", hk_err_msg());
+	cr_assert_eq(load_text("mu_gun_bare", HDR "434256,village,,"
+	    "Ubuyama-mura,産山村,yes,郡\n"), HK_ERR_INVALID);
+	cr_assert_eq(load_text("mu_gun_not", HDR "434434,town,,"
+	    "Mashiki-machi,益城町,yes,上益城\n"), HK_ERR_INVALID);
+	cr_assert_eq(load_text("mu_gun_city", HDR "432024,city,,A-shi,甲,yes,"
+	    "八代郡\n"), HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "only a town or village lies in a "
+	    "district") != NULL, "%s", hk_err_msg());
+	cr_assert_eq(load_text("mu_6", "code,kind,parent,romaji,kanji,"
+	    "partition\n432024,city,,A-shi,甲,yes\n"), HK_ERR_PARSE,
+	    "the six-column header of schema 5 and before");
 }
