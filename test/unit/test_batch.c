@@ -557,6 +557,7 @@ Test(batch, pool_signs_in_parallel)
 	for (i = 0; i < 24; i++) {
 		jobs[i].line = (size_t)i + 2;
 		jobs[i].text = i == 7 ? "431010,1,x" : LINE;
+		jobs[i].len = strlen(jobs[i].text);
 		jobs[i].now = v.ctx.now;
 		jobs[i].it = &it[i];
 		ptr[i] = &it[i];
