@@ -2,7 +2,10 @@
  * cmd_import.c - "hanko-online import": a signed bundle from the offline
  * root (DESIGN.md 6, media-format/SPEC.md), verified with the bundle reader
  * against the pinned root and the link certificates already stored, and
- * stored by type in one store transaction: all or nothing.
+ * stored by type in one store transaction: all or nothing. Its signer must
+ * be a root generation (SPEC 6.2 (a), 13.1, root_signer): a certificate the
+ * root issued, such as the online issuing CA whose key is in this host's
+ * token, signs nothing that is imported here.
  *
  * Order (docs/store.md, "Import"): the store is the authority on what was
  * imported; bundles.seen is rewritten from it before each import, so a
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -464,63 +468,185 @@ import_issuing(struct import_work *w)
 	return r;
 }
 
-/* A certificate of ours in a cross pair: issued by a root key (reverse) or
- * issued to the root DN and key (forward). */
+/*
+ * cross-pair (PROFILE.md, Repository; CPS 4-8): a reverse certificate is
+ * one the root issued to the other CA (issuer the root DN, signed by a
+ * trusted root key, its subject another CA); a forward certificate is one
+ * the other CA issued to us (subject the root DN and a trusted root key),
+ * and its signature must verify with the key the root certified for that
+ * CA: the pair's own reverse member, else a reverse certificate of this
+ * bundle or stored before whose subject is the forward's issuer.
+ */
 static int
-cross_ok(const struct import_work *w, X509 *x)
+reverse_ok(const struct import_work *w, X509 *x)
 {
-	if (root_dn(w, X509_get_issuer_name(x)) && signed_by_root(w, x))
-		return 1;
-	return root_dn(w, X509_get_subject_name(x)) &&
-	    key_trusted(w, X509_get0_pubkey(x));
+	return root_dn(w, X509_get_issuer_name(x)) &&
+	    !root_dn(w, X509_get_subject_name(x)) &&
+	    X509_check_ca(x) == 1 && signed_by_root(w, x);
+}
+
+/* The reverse certificates known while a cross-pair bundle is checked. */
+struct cross_work {
+	const struct import_work *w;	/* the import */
+	STACK_OF(X509) *rev;		/* reverse certificates: stored ones
+					 * and this bundle's */
+};
+
+static int
+each_reverse(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	const unsigned char *p = der;
+	struct cross_work *c = arg;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+
+	(void)gen;
+	if (x != NULL && p == der + len && reverse_ok(c->w, x)) {
+		if (!sk_X509_push(c->rev, x)) {
+			X509_free(x);
+			return HK_ERR_ALLOC;
+		}
+		return 0;
+	}
+	X509_free(x);
+	ERR_clear_error();
+	return 0;	/* a forward certificate stored before: not a key */
+}
+
+/* 0 if x is a good reverse (want_forward 0) or forward (1) certificate;
+ * else a one-line detail naming path and member. */
+static int
+cross_check(const struct import_work *w, X509 *x, int want_forward,
+    X509 *pair_rev, STACK_OF(X509) *reverses, const char *path,
+    const char *member)
+{
+	X509 *by;
+	char *dn;
+	int i, named = 0;
+
+	if (!want_forward) {
+		if (reverse_ok(w, x))
+			return 0;
+		hk_err_set("%s: %ssignature: CPS 4-8: not a cross certificate "
+		    "the root issued (issuer the root DN, signed by a trusted "
+		    "root key, to another CA)", path, member);
+		return HK_ERR_VERIFY;
+	}
+	if (!root_dn(w, X509_get_subject_name(x)) ||
+	    root_dn(w, X509_get_issuer_name(x)) ||
+	    !key_trusted(w, X509_get0_pubkey(x))) {
+		hk_err_set("%s: %ssubject: CPS 4-8: a cross certificate issued "
+		    "to the root names the root DN and a trusted root key, "
+		    "issued by another CA", path, member);
+		return HK_ERR_VERIFY;
+	}
+	/* the pair's own reverse member, else every reverse certificate
+	 * naming the issuer (a renewed bridge key keeps its name) */
+	for (i = 0; i < (pair_rev != NULL ? 1 : sk_X509_num(reverses)); i++) {
+		by = pair_rev != NULL ? pair_rev : sk_X509_value(reverses, i);
+		if (X509_NAME_cmp(X509_get_subject_name(by),
+		    X509_get_issuer_name(x)) != 0)
+			continue;
+		named = 1;
+		/* X509_verify: 1 is good; 0 and -1 are failures */
+		if (X509_verify(x, X509_get0_pubkey(by)) == 1)
+			return 0;
+	}
+	ERR_clear_error();
+	dn = hk_name_print(X509_get_issuer_name(x));
+	hk_err_set("%s: %ssignature: RFC 5280 6.1.3: does not verify with "
+	    "the key the root certified for its issuer \"%s\"%s", path, member,
+	    dn ? dn : "?", !named ? " (no cross certificate the root issued "
+	    "to it, in this bundle or stored)" : "");
+	free(dn);
+	return HK_ERR_VERIFY;
 }
 
 static int
 import_cross(struct import_work *w)
 {
-	unsigned char *buf = NULL;
+	size_t n = w->m->nfiles, i;
+	unsigned char *buf[HK_BUNDLE_MAX_FILES] = { 0 };
+	size_t len[HK_BUNDLE_MAX_FILES] = { 0 };
+	X509 *x[HK_BUNDLE_MAX_FILES] = { 0 }, *fwd[HK_BUNDLE_MAX_FILES] = { 0 },
+	    *rev[HK_BUNDLE_MAX_FILES] = { 0 };
+	struct cross_work c = { w, NULL };
 	char path[4200];
-	size_t i, len;
 	int r = 0;
 
-	for (i = 0; i < w->m->nfiles && r == 0; i++) {
-		X509 *x = NULL, *fwd = NULL, *rev = NULL;
+	if ((c.rev = sk_X509_new_null()) == NULL)
+		return HK_ERR_ALLOC;
+	if ((r = hk_store_ca_each(w->store, HK_CA_CROSS, each_reverse,
+	    &c)) != 0)
+		goto out;
+	/* Every payload parsed first: a forward may come before its reverse. */
+	for (i = 0; i < n; i++) {
 		const unsigned char *p;
+		X509 *cand;
 
-		if ((r = payload(w, i, path, sizeof(path), &buf, &len)) != 0)
-			break;
-		p = buf;
-		if ((x = d2i_X509(NULL, &p, (long)len)) != NULL &&
-		    p == buf + len) {
-			if (!cross_ok(w, x)) {
-				hk_err_set("%s: a cross certificate neither "
-				    "issued by nor issued to the root", path);
-				r = HK_ERR_VERIFY;
-			} else
-				r = store_cert(w, HK_CA_CROSS, 0, x, path);
-		} else if (hk_crosspair_decode(buf, len, &fwd, &rev) == 0) {
-			if ((fwd != NULL && !cross_ok(w, fwd)) ||
-			    (rev != NULL && !cross_ok(w, rev))) {
-				hk_err_set("%s: a CertificatePair member "
-				    "neither issued by nor issued to the root",
-				    path);
-				r = HK_ERR_VERIFY;
-			} else if ((r = hk_store_ca_add(w->store, HK_CA_PAIR,
-			    0, "CertificatePair", buf, len,
-			    w->bundle_id)) == 0)
-				w->added++;
-		} else {
+		if ((r = payload(w, i, path, sizeof(path), &buf[i],
+		    &len[i])) != 0)
+			goto out;
+		p = buf[i];
+		if ((x[i] = d2i_X509(NULL, &p, (long)len[i])) != NULL &&
+		    p != buf[i] + len[i]) {
+			X509_free(x[i]);
+			x[i] = NULL;
+		}
+		if (x[i] == NULL && hk_crosspair_decode(buf[i], len[i],
+		    &fwd[i], &rev[i]) != 0) {
 			hk_err_set("%s: SPEC 4.2: a cross-pair bundle carries "
 			    "DER certificates and CertificatePairs only",
 			    path);
 			r = HK_ERR_PARSE;
+			goto out;
 		}
-		X509_free(x);
-		X509_free(fwd);
-		X509_free(rev);
-		free(buf);
-		buf = NULL;
+		ERR_clear_error();
+		cand = x[i] != NULL ? x[i] : rev[i];
+		if (cand != NULL && reverse_ok(w, cand)) {
+			X509_up_ref(cand);
+			if (!sk_X509_push(c.rev, cand)) {
+				X509_free(cand);
+				r = HK_ERR_ALLOC;
+				goto out;
+			}
+		}
 	}
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", w->dest,
+		    w->m->files[i].name);
+		if (x[i] != NULL) {
+			if (root_dn(w, X509_get_subject_name(x[i])) &&
+			    !root_dn(w, X509_get_issuer_name(x[i])))
+				r = cross_check(w, x[i], 1, NULL, c.rev, path,
+				    "");
+			else
+				r = cross_check(w, x[i], 0, NULL, c.rev, path,
+				    "");
+			if (r == 0)
+				r = store_cert(w, HK_CA_CROSS, 0, x[i], path);
+		} else {
+			if (rev[i] != NULL)
+				r = cross_check(w, rev[i], 0, NULL, c.rev, path,
+				    "CertificatePair reverse [1]: ");
+			if (r == 0 && fwd[i] != NULL)
+				r = cross_check(w, fwd[i], 1, rev[i], c.rev,
+				    path, "CertificatePair forward [0]: ");
+			if (r == 0 && (r = hk_store_ca_add(w->store,
+			    HK_CA_PAIR, 0, "CertificatePair", buf[i], len[i],
+			    w->bundle_id)) == 0)
+				w->added++;
+		}
+		if (r != 0)
+			goto out;
+	}
+ out:
+	for (i = 0; i < n; i++) {
+		free(buf[i]);
+		X509_free(x[i]);
+		X509_free(fwd[i]);
+		X509_free(rev[i]);
+	}
+	sk_X509_pop_free(c.rev, X509_free);
 	return r;
 }
 
@@ -691,6 +817,37 @@ store_payloads(struct import_work *w)
 	return HK_ERR_INVALID;
 }
 
+/*
+ * The bundle reader's rule for this reader (SPEC 6.2 (a), 13.1): the
+ * signer is a root generation's own certificate, self-signed, its key one
+ * of the trusted root keys. The reader alone also accepts a certificate the
+ * root issued (6.2 (b): the online issuing CA, a responder): those sign
+ * csr and revocation-request bundles for the offline side, never the
+ * root-side objects imported here.
+ */
+static int
+root_signer(X509 *signer, const struct hk_bundle_manifest *m,
+    const char *dir, void *arg)
+{
+	const struct import_work *w = arg;
+	EVP_PKEY *k = X509_get0_pubkey(signer);
+	char *dn;
+
+	(void)m;
+	/* X509_verify: 1 is good; 0 and -1 are failures */
+	if (k != NULL && root_dn(w, X509_get_subject_name(signer)) &&
+	    root_dn(w, X509_get_issuer_name(signer)) &&
+	    key_trusted(w, k) && X509_verify(signer, k) == 1)
+		return 0;
+	ERR_clear_error();
+	dn = hk_name_print(X509_get_subject_name(signer));
+	hk_err_set("%s/manifest.sig: signer: SPEC 6.2 (a), 13.1: \"%s\" is "
+	    "not a root generation; only the root signs what the publisher "
+	    "imports", dir, dn ? dn : "?");
+	free(dn);
+	return HK_ERR_VERIFY;
+}
+
 /* Everything after the state is open: verify, copy, store. */
 static int
 import(const struct import_opts *o, struct import_work *w)
@@ -710,7 +867,8 @@ import(const struct import_opts *o, struct import_work *w)
 	    (r = seen_rebuild(w)) != 0)
 		return r;
 	/* A first look, for the destination's name only. */
-	if ((r = hk_bundle_verify(o->bundle, &w->t, &pre)) != 0)
+	if ((r = hk_bundle_verify_rule(o->bundle, &w->t, root_signer, w,
+	    &pre)) != 0)
 		return r;
 	hk_hex_encode(pre->signer, 20, signer);
 	if ((size_t)snprintf(w->dest, sizeof(w->dest), "%s/bundles/%018"
@@ -726,8 +884,8 @@ import(const struct import_opts *o, struct import_work *w)
 		hk_online_audit(w->on, "bundle.recover", "ok", "%s: removed "
 		    "the copy of an import that never committed", w->dest);
 	}
-	if ((r = hk_bundle_import(o->bundle, w->dest, w->seen, &w->t,
-	    o->type, &w->m)) != 0) {
+	if ((r = hk_bundle_import_rule(o->bundle, w->dest, w->seen, &w->t,
+	    o->type, root_signer, w, &w->m)) != 0) {
 		if (hk_path_exists(w->dest) && r == HK_ERR_EXISTS) {
 			hk_err_set("%s: sequence: SPEC 8: bundle %" PRIu64
 			    " of signer %s is a replay or older than the last "

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# t_online_import_signer.sh - who may sign what "hanko-online import" takes
+# (media-format/SPEC.md 6.2 (a), 13.1; CPS 4-8): only a root generation. A
+# bundle signed by a certificate the root issued (here OCSP responder 1,
+# whose key is a file; the online issuing CA is the same case) is refused
+# whatever it carries, with the store and the bundles folder unchanged.
+# A cross-pair bundle signed by the root is checked member by member: a
+# certificate the bridge CA issued to us ("forward") must verify with the
+# key the root certified for that CA (the pair's own reverse member, or a
+# reverse certificate of the bundle or stored earlier); a forged one (our
+# DN and key, signed by another key under the bridge's name) is refused,
+# alone, beside the real reverse, or inside a CertificatePair; members in
+# the wrong places are refused; the real bundle is stored.
+. "$(dirname "$0")/lib.sh"
+. "$HANKO_SRC/test/data/issuance/setup.sh"
+. "$HANKO_SRC/test/data/online/setup.sh"
+fresh_tmp
+T=$HANKO_TMP
+make_online "$T"
+IMP=(--clock 2026-04-02T12:00:00Z)
+db() { sqlite3 "$O/store.db" "$1"; }
+state_digest() { (db '.dump'; cat "$O/bundles.seen"; ls -R "$O/bundles") | sha256sum; }
+
+# The toy bridge CA of t_ceremony_cross.sh: bridge N makes its key, anchor
+# and request; forward CERT N OUT: bridge N certifies CERT's subject and key.
+BCA="/C=JP/O=JPKI/OU=Bridge CA"
+cat >"$T/ca.ext" <<EXT
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+certificatePolicies = $POLICY_TEST
+EXT
+bridge() {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/bca-$1.key" -subj "$BCA" -days 3650 \
+		-addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+		-out "$T/bca-$1.pem" 2>/dev/null
+	openssl req -new -key "$T/bca-$1.key" -subj "$BCA" -out "$T/bca-$1.csr"
+	openssl req -in "$T/bca-$1.csr" -outform DER | sha256sum | cut -c1-64 >"$T/bca-$1.csr.sha256"
+}
+forward() {
+	local d=$T/ca-db-$2
+	mkdir -p "$d"; : >"$d/index.txt"
+	cat >"$d/ca.cnf" <<CNF
+[ca]
+default_ca = toy
+[toy]
+database = $d/index.txt
+new_certs_dir = $d
+serial = $d/serial
+default_md = sha256
+policy = any
+unique_subject = no
+[any]
+countryName = optional
+organizationName = optional
+organizationalUnitName = optional
+CNF
+	openssl ca -batch -config "$d/ca.cnf" -ss_cert "$1" -cert "$T/bca-$2.pem" -keyfile "$T/bca-$2.key" \
+		-create_serial -preserveDN -notext -startdate 20260401000000Z -enddate 20310331235959Z \
+		-extfile "$T/ca.ext" -out "$d/out.pem" >/dev/null 2>&1
+	openssl x509 -in "$d/out.pem" -outform DER -out "$3"
+	sha256sum <"$3" | cut -c1-64 >"$3.sha256"
+}
+# pair FORWARD REVERSE OUT: a DER CertificatePair ([0] and/or [1]; "-" = absent)
+pair() {
+	python3 - "$@" <<'PY'
+import sys
+def tlv(tag, body):
+    n = len(body)
+    if n < 0x80:
+        return bytes([tag, n]) + body
+    b = n.to_bytes((n.bit_length() + 7) // 8, 'big')
+    return bytes([tag, 0x80 | len(b)]) + b + body
+f, r, out = sys.argv[1:]
+body = b''
+if f != '-': body += tlv(0xa0, open(f, 'rb').read())
+if r != '-': body += tlv(0xa1, open(r, 'rb').read())
+open(out, 'wb').write(tlv(0x30, body))
+PY
+}
+# forge OUT TYPE CERT KEY FILE...: a bundle made with the openssl command line
+# (as media-format/vectors/make-vectors.sh does), signed by CERT and KEY
+forge() {
+	local out=$1 type=$2 cert=$3 key=$4 f; shift 4
+	mkdir -p "$out"
+	for f in "$@"; do cp "$f" "$out/"; done
+	{
+		printf 'hanko-bundle 1\ntype %s\nsequence 7\ncreated 2026-04-02T11:00:00Z\n' "$type"
+		printf 'signer %s\nfiles %s\n' "$(openssl x509 -in "$cert" -noout -ext subjectKeyIdentifier |
+			sed -n 2p | tr -d ' :\n' | tr 'A-F' 'a-f')" "$#"
+		for f in $(cd "$out" && ls | LC_ALL=C sort); do
+			printf 'file %s %s %s\n' "$(sha256sum <"$out/$f" | cut -d' ' -f1)" "$(stat -c %s "$out/$f")" "$f"
+		done
+		printf 'end\n'
+	} >"$T/manifest.tmp"
+	mv "$T/manifest.tmp" "$out/manifest"
+	openssl cms -sign -binary -nosmimecap -md sha256 -outform DER -in "$out/manifest" \
+		-signer "$cert" -inkey "$key" -out "$out/manifest.sig"
+}
+
+# The cross-certify ceremony with bridge 1, and a forged bridge x of the
+# same name: its "forward" certifies our root's DN and key too.
+bridge 1
+forward "$R" 1 "$T/fwd1.der"
+ok "cross-certify ceremony with bridge 1" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/cross-certify.yaml" \
+	--state "$S" --clock $CLOCK --confirm-digests --input "bca-csr=$T/bca-1.csr" \
+	--input "bca-csr-sha256=$T/bca-1.csr.sha256" --input "bca-cert=$T/fwd1.der" \
+	--input "bca-cert-sha256=$T/fwd1.der.sha256" "${SH[@]}" "${OPS[@]}"
+REV=$S/certs/cross-1.der FWD=$S/certs/cross-forward-1.der
+bridge x
+forward "$R" x "$T/cross-forged.der"
+check "the forged forward names our root and key, issued under the bridge's name" bash -c \
+	"[ \"\$(openssl x509 -inform DER -in '$T/cross-forged.der' -noout -pubkey)\" = \"\$(openssl x509 -in '$R' -noout -pubkey)\" ] &&
+	 [ \"\$(openssl x509 -inform DER -in '$T/cross-forged.der' -noout -issuer)\" = \"\$(openssl x509 -inform DER -in '$FWD' -noout -issuer)\" ]"
+
+# OCSP responder 1 and validation server 1, certified by the root from
+# requests whose keys are files (responder-certs ceremony).
+PFX="/C=JP/O=JPKI/OU=Kumamoto-ken"
+csr 2048 "$PFX/CN=OCSP Responder 1/OU=TEST" "$T/ocsp1.csr"
+csr 2048 "$PFX/CN=Official Certificate Validation Server 1/OU=TEST" "$T/val1.csr"
+ok "responder-certs ceremony" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/responder-certs.yaml" \
+	--state "$S" --clock $CLOCK --confirm-digests --input "ocsp-csr=$T/ocsp1.csr" \
+	--input "ocsp-csr-sha256=$T/ocsp1.csr.sha256" --input "validation-csr=$T/val1.csr" \
+	--input "validation-csr-sha256=$T/val1.csr.sha256" "${SH[@]}" "${OPS[@]}"
+
+# Signed by a certificate the root issued: refused, whatever it carries.
+D0=$(state_digest)
+forge "$T/f-ocsp" cross-pair "$S/certs/ocsp-1.pem" "$T/ocsp1.csr.key" "$T/cross-forged.der"
+ok "the forged bundle passes stock openssl cms -verify with the root (SPEC 10)" \
+	openssl cms -verify -binary -inform DER -in "$T/f-ocsp/manifest.sig" -content "$T/f-ocsp/manifest" \
+	-CAfile "$R" -purpose any -out /dev/null
+fails "a cross-pair bundle signed by OCSP responder 1 (the root issued it) is refused" 1 \
+	'f-ocsp/manifest.sig: signer: SPEC 6.2 \(a\), 13.1: ".*CN=OCSP Responder 1.*" is not a root generation' \
+	"$ON" import --state "$O" "${IMP[@]}" "$T/f-ocsp"
+forge "$T/f-ocsp-arl" arl-batch "$S/certs/ocsp-1.pem" "$T/ocsp1.csr.key" "$S/certs/root-1.der"
+fails "... an arl-batch bundle too, before its contents are looked at" 1 \
+	'f-ocsp-arl/manifest.sig: signer: SPEC 6.2 \(a\), 13.1' "$ON" import --state "$O" "${IMP[@]}" "$T/f-ocsp-arl"
+check "... store, bundles.seen and bundles folder unchanged" test "$(state_digest)" = "$D0"
+check "... no cross certificate stored" test "$(db "SELECT count(*) FROM ca_certs WHERE kind IN ('cross', 'pair')")" = 0
+check "... audited as refused" grep -q "	bundle.import	fail	.*f-ocsp: .*not a root generation" "$O/audit/audit.log"
+
+# Signed by the root, carrying a forged forward certificate.
+pair "$T/cross-forged.der" "$REV" "$T/pair-forged.der"
+pair "$REV" "$FWD" "$T/pair-swapped.der"
+pair "$T/cross-forged.der" - "$T/pair-forward-only.der"
+root_bundle() { # NAME FILE...: a cross-pair bundle signed by the root
+	local name=$1; shift
+	"$OFF" bundle create --state "$S" --clock 2026-04-02T10:00:00Z --type cross-pair --out "$T/$name" \
+		"${SH[@]}" "$@" >/dev/null
+}
+root_bundle b-forged-alone "$T/cross-forged.der"
+root_bundle b-forged-beside "$REV" "$T/cross-forged.der"
+root_bundle b-pair-forged "$REV" "$T/pair-forged.der"
+root_bundle b-pair-swapped "$T/pair-swapped.der"
+root_bundle b-real "$REV" "$FWD" "$S/certs/crosspair-1.der"
+root_bundle b-later-forged "$T/pair-forward-only.der"
+fails "a forged forward certificate alone is refused" 1 \
+	'cross-forged.der: signature: RFC 5280 6.1.3: does not verify with the key the root certified for its issuer ".*Bridge CA.*" \(no cross certificate the root issued to it' \
+	"$ON" import --state "$O" "${IMP[@]}" "$T/b-forged-alone"
+fails "... beside the real reverse certificate: refused" 1 \
+	'cross-forged.der: signature: RFC 5280 6.1.3: does not verify with the key the root certified for its issuer ".*Bridge CA.*"$' \
+	"$ON" import --state "$O" "${IMP[@]}" "$T/b-forged-beside"
+fails "... as the forward member of a CertificatePair beside the real reverse: refused" 1 \
+	'pair-forged.der: CertificatePair forward \[0\]: signature: RFC 5280 6.1.3' \
+	"$ON" import --state "$O" "${IMP[@]}" "$T/b-pair-forged"
+fails "a CertificatePair with its members swapped is refused" 1 \
+	'pair-swapped.der: CertificatePair reverse \[1\]: signature: CPS 4-8: not a cross certificate the root issued' \
+	"$ON" import --state "$O" "${IMP[@]}" "$T/b-pair-swapped"
+check "... store, bundles.seen and bundles folder unchanged" test "$(state_digest)" = "$D0"
+ok "the ceremony's cross-pair bundle (reverse, forward, pair) is imported" \
+	"$ON" import --state "$O" "${IMP[@]}" "$T/b-real"
+check "... three items: two cross certificates and the pair" grep -q "type cross-pair, sequence .*, 3 item(s) stored" "$HANKO_TMP/out"
+check "... stored byte for byte" test \
+	"$(db "SELECT kind, hex(der) FROM ca_certs WHERE kind IN ('cross', 'pair') ORDER BY rowid")" = \
+	"$(printf 'cross|%s\ncross|%s\npair|%s' "$(xxd -p -u "$REV" | tr -d '\n')" "$(xxd -p -u "$FWD" | tr -d '\n')" \
+		"$(xxd -p -u "$S/certs/crosspair-1.der" | tr -d '\n')")"
+D1=$(state_digest)
+fails "later, a forged forward-only CertificatePair is refused under the stored reverse certificate" 1 \
+	'pair-forward-only.der: CertificatePair forward \[0\]: signature: RFC 5280 6.1.3: .*Bridge CA.*"$' \
+	"$ON" import --state "$O" "${IMP[@]}" "$T/b-later-forged"
+check "... unchanged" test "$(state_digest)" = "$D1"
+ok "the audit log verifies" "$OFF" audit verify --state "$O"
+finish
