@@ -58,7 +58,8 @@ struct import_work {
 	EVP_PKEY *keys[MAX_KEYS];	/* trusted root keys (referenced) */
 	int nkeys;
 	struct hk_bundle_manifest *m;	/* the imported manifest */
-	char dest[4096];		/* <state>/bundles/<seq>-<type> */
+	char dest[4096];		/* <state>/bundles/<seq>-<type>-<signer
+					 * key id> */
 	char seen[4096];		/* <state>/bundles.seen */
 	int dest_made;			/* 1 once hk_bundle_import made dest */
 	int64_t bundle_id;		/* the bundle's store row */
@@ -848,6 +849,35 @@ root_signer(X509 *signer, const struct hk_bundle_manifest *m,
 	return HK_ERR_VERIFY;
 }
 
+/*
+ * dest exists and the store lacks its bundle: it may be removed only if it
+ * is the copy an earlier import of the same bundle left (its own manifest
+ * names the same signer, sequence and type); anything else is left alone.
+ */
+static int
+leftover_check(const char *dest, const struct hk_bundle_manifest *pre)
+{
+	struct hk_bundle_manifest *m = NULL;
+	unsigned char *buf = NULL;
+	char path[4200];
+	size_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", dest, HK_BUNDLE_MANIFEST);
+	if ((r = hk_file_read(path, HK_BUNDLE_MAX_MANIFEST, &buf,
+	    &len)) != 0 || (r = hk_bundle_manifest_parse(buf, len, path,
+	    &m)) != 0 || memcmp(m->signer, pre->signer, 20) != 0 ||
+	    m->sequence != pre->sequence || strcmp(m->type, pre->type) != 0) {
+		hk_err_set("%s: exists, is not in the store and is not a copy "
+		    "of this bundle (signer, sequence and type); left as it "
+		    "is", dest);
+		r = HK_ERR_EXISTS;
+	}
+	free(buf);
+	hk_bundle_manifest_free(m);
+	return r;
+}
+
 /* Everything after the state is open: verify, copy, store. */
 static int
 import(const struct import_opts *o, struct import_work *w)
@@ -871,15 +901,20 @@ import(const struct import_opts *o, struct import_work *w)
 	    &pre)) != 0)
 		return r;
 	hk_hex_encode(pre->signer, 20, signer);
+	/* sequences are per signer (SPEC 8): the name carries the signer, so
+	 * two root generations' bundles of one number never meet here */
 	if ((size_t)snprintf(w->dest, sizeof(w->dest), "%s/bundles/%018"
-	    PRIu64 "-%s", w->on->st->dir, pre->sequence, pre->type) >=
-	    sizeof(w->dest)) {
+	    PRIu64 "-%s-%s", w->on->st->dir, pre->sequence, pre->type,
+	    signer) >= sizeof(w->dest)) {
 		r = HK_ERR_INVALID;
 		goto out;
 	}
 	if (hk_path_exists(w->dest) && !hk_store_bundle_has(w->store, signer,
 	    pre->sequence)) {
-		/* left by an import that crashed before its commit */
+		/* left by an import that crashed before its commit: only
+		 * then, and only a copy of this very bundle, is removed */
+		if ((r = leftover_check(w->dest, pre)) != 0)
+			goto out;
 		remove_tree(w->dest);
 		hk_online_audit(w->on, "bundle.recover", "ok", "%s: removed "
 		    "the copy of an import that never committed", w->dest);

@@ -90,10 +90,22 @@ ok "the audit log and its checkpoints verify" "$OFF" audit verify --state "$O"
 
 # A crash between the reader's sequence record and the store commit: the
 # store is the authority, bundles.seen is rebuilt, the stale copy removed.
+# The copy left is bundles/<sequence>-<type>-<signer key id>, renamed into
+# place by the reader before the crash.
 seq=$(sed -n 's/^sequence //p' "$T/b-arl-old/manifest")
-mkdir "$O/bundles/$(printf '%018d' "$seq")-arl-batch"
+signer=$(sed -n 's/^signer //p' "$T/b-arl-old/manifest")
+left=$O/bundles/$(printf '%018d' "$seq")-arl-batch-$signer
+cp -r "$T/b-arl-old" "$left"
 sed -i "s/ [0-9]*\$/ $seq/" "$O/bundles.seen"
 fails "after a simulated crash the older ARLs are still refused by the store" 3 "only increases" \
 	"$ON" import --state "$O" "$T/b-arl-old"
-check "... bundles.seen rewritten from the store" test "$(state_digest)" = "$D1"
+check "... bundles.seen rewritten from the store, the stale copy removed" test "$(state_digest)" = "$D1"
+check "... audited as a recovery" grep -q "	bundle.recover	ok	.*$left: removed" "$O/audit/audit.log"
+# A folder of that name whose manifest is another bundle's is never removed.
+cp -r "$T/b-arl" "$left"
+fails "a folder in the copy's place holding another bundle is left alone" 7 \
+	"$left: exists, is not in the store and is not a copy of this bundle" "$ON" import --state "$O" "$T/b-arl-old"
+check "... it is still there, whole" test "$(sha256sum <"$left/manifest")" = "$(sha256sum <"$T/b-arl/manifest")"
+rm -rf "$left"
+check "... and nothing else changed" test "$(state_digest)" = "$D1"
 finish

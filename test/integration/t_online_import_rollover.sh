@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# t_online_import_rollover.sh - hanko-online import across a root rollover
+# (media-format/SPEC.md 6.2, 8; docs/air-gap.md "After a rollover"): the
+# rollover ceremony in 2031, its root-generation bundle signed by
+# generation 1; then bundles of the two root generations that carry the
+# same sequence number (sequences are per signer key: an offline state
+# whose counter went back, restored from a copy, does this) each keep
+# their own archived copy: the second never removes the first's.
+. "$(dirname "$0")/lib.sh"
+. "$HANKO_SRC/test/data/issuance/setup.sh"
+. "$HANKO_SRC/test/data/online/setup.sh"
+fresh_tmp
+T=$HANKO_TMP
+make_online "$T"
+db() { sqlite3 "$O/store.db" "$1"; }
+keyid() { openssl x509 -in "$1" -noout -ext subjectKeyIdentifier | sed -n 2p | tr -d ' :\n' | tr 'A-F' 'a-f'; }
+msha() { sha256sum <"$1/manifest" | cut -c1-64; }
+
+ok "arl-batch ceremony (generation 1)" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" \
+	--state "$S" --clock 2026-04-02T11:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+ok "rollover ceremony in 2031: root generation 2" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/rollover.yaml" \
+	--state "$S" --clock 2031-04-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+K1=$(keyid "$S/certs/root-1.pem") K2=$(keyid "$S/certs/root-2.pem")
+ok "bundle: root-generation 2, signed by generation 1" "$OFF" bundle create --state "$S" \
+	--clock 2031-04-01T10:00:00Z --generation 1 --type root-generation --out "$T/b-root2" "${SH[@]}" \
+	"$S/certs/root-2.der" "$S/certs/link-2-new-with-old.der" "$S/certs/link-2-old-with-new.der"
+ok "import it" "$ON" import --state "$O" --clock 2031-04-01T11:00:00Z "$T/b-root2"
+check "... root generation 2 and both links stored" test \
+	"$(db "SELECT group_concat(k, ' ') FROM (SELECT kind || generation AS k FROM ca_certs WHERE kind IN ('root', 'link') ORDER BY k)")" = \
+	"link0 link0 root1 root2"
+
+# Two signers, one sequence number.
+ok "bundle: ARLs 1-2 signed by generation 1" "$OFF" bundle create --state "$S" --clock 2031-04-02T10:00:00Z \
+	--generation 1 --type arl-batch --out "$T/b-arl-g1" "${SH[@]}" "$S"/certs/arl/arl-{1,2}.crl
+SEQ=$(sed -n 's/^sequence //p' "$T/b-arl-g1/manifest")
+ok "import it" "$ON" import --state "$O" --clock 2031-04-02T11:00:00Z "$T/b-arl-g1"
+G1=$O/bundles/$(printf '%018d' "$SEQ")-arl-batch-$K1
+check "... archived in bundles/<sequence>-<type>-<signer key id>" test "$(msha "$G1")" = "$(msha "$T/b-arl-g1")"
+sed -i "s/^bundle.sequence = .*/bundle.sequence = $((SEQ - 1))/" "$S/state.conf"
+ok "bundle: ARLs 3-4 signed by generation 2, the same sequence (the offline counter went back)" \
+	"$OFF" bundle create --state "$S" --clock 2031-04-02T12:00:00Z --type arl-batch --out "$T/b-arl-g2" \
+	"${SH[@]}" "$S"/certs/arl/arl-{3,4}.crl
+check "... sequence $SEQ, another signer" test \
+	"$(sed -n 's/^sequence //p' "$T/b-arl-g2/manifest") $(sed -n 's/^signer //p' "$T/b-arl-g2/manifest")" = "$SEQ $K2"
+ok "import it: sequences are per signer" "$ON" import --state "$O" --clock 2031-04-02T13:00:00Z "$T/b-arl-g2"
+G2=$O/bundles/$(printf '%018d' "$SEQ")-arl-batch-$K2
+check "generation 1's archived copy is still there, the one the store records" bash -c \
+	"[ \"\$(sha256sum <'$G1/manifest' | cut -c1-64)\" = '$(msha "$T/b-arl-g1")' ] &&
+	 [ \"\$(sqlite3 '$O/store.db' \"SELECT manifest_sha256 FROM bundles WHERE signer = '$K1' AND sequence = $SEQ\")\" = '$(msha "$T/b-arl-g1")' ] &&
+	 cmp -s '$G1/arl-1.crl' '$S/certs/arl/arl-1.crl' && cmp -s '$G1/arl-2.crl' '$S/certs/arl/arl-2.crl'"
+check "generation 2's copy in its own folder, the one the store records" bash -c \
+	"[ \"\$(sha256sum <'$G2/manifest' | cut -c1-64)\" = '$(msha "$T/b-arl-g2")' ] &&
+	 [ \"\$(sqlite3 '$O/store.db' \"SELECT manifest_sha256 FROM bundles WHERE signer = '$K2' AND sequence = $SEQ\")\" = '$(msha "$T/b-arl-g2")' ]"
+check "no recovery removed anything" bash -c "! grep -q '	bundle.recover	' '$O/audit/audit.log'"
+check "ARLs 1-4 stored" test "$(db "SELECT group_concat(number, ' ') FROM (SELECT number FROM arls ORDER BY number)")" = "1 2 3 4"
+ok "the audit log verifies" "$OFF" audit verify --state "$O"
+finish
