@@ -310,9 +310,10 @@ root_dn(const struct import_work *w, const X509_NAME *n)
 
 /*
  * root-generation and link-certs: self-issued CA certificates under the
- * root DN. A link is accepted when it verifies under a trusted key (its
- * subject key becomes trusted); a new root generation when it is
- * self-signed and its key is trusted (certified by an accepted link).
+ * root DN, each valid now. A link is accepted when it verifies under a
+ * trusted key (its subject key becomes trusted); a new root generation
+ * when it is self-signed and its key is trusted (certified by an accepted
+ * link).
  */
 static int
 import_roots(struct import_work *w, int allow_roots)
@@ -334,6 +335,16 @@ import_roots(struct import_work *w, int allow_roots)
 			hk_err_set("%s: SPEC 4.2: a %s bundle carries only "
 			    "self-issued CA certificates under the root DN",
 			    path[i], w->m->type);
+			r = HK_ERR_INVALID;
+			goto out;
+		}
+		/* accepted only while valid: once stored, a link is the
+		 * path by which a later generation's key is trusted, and
+		 * the reader no longer asks for its validity (SPEC 6.2) */
+		if (!hk_cert_valid_at(x[i], hk_clock_now())) {
+			hk_err_set("%s: validity: SPEC 6.2: a root generation "
+			    "or link certificate is accepted only while "
+			    "valid", path[i]);
 			r = HK_ERR_INVALID;
 			goto out;
 		}

@@ -136,7 +136,8 @@ cmd_trust(int argc, char **argv)
 		goto fail;
 	if (hk_path_exists(der_path)) {
 		hk_err_set("%s: a root is pinned already; later generations "
-		    "arrive in root-generation bundles", der_path);
+		    "arrive in root-generation bundles and stay trusted after "
+		    "it ends (SPEC 6.2)", der_path);
 		r = HK_ERR_EXISTS;
 		goto fail;
 	}

@@ -649,18 +649,32 @@ valid_now(X509 *c)
 	return hk_cert_valid_at(c, hk_clock_now());
 }
 
+/* cert's validity begun at the clock's now (its end not looked at)? */
+static int
+begun_now(X509 *c)
+{
+	time_t now = hk_clock_now();
+
+	return X509_cmp_time(X509_get0_notBefore(c), &now) < 0;
+}
+
 static int
 same_key(EVP_PKEY *a, EVP_PKEY *b)
 {
 	return a != NULL && b != NULL && EVP_PKEY_eq(a, b) == 1;
 }
 
-/* A link certificate usable from a trusted key (SPEC 6.2). */
+/*
+ * A link certificate usable from a trusted key (SPEC 6.2). Its validity
+ * must have begun; its end does not matter: a NewWithOld link ends with the
+ * old root (PROFILE.md), but the key it certified stays a root key, and
+ * what is then checked is the signer's own certificate.
+ */
 static int
 link_ok(X509 *l, EVP_PKEY *from)
 {
 	/* X509_verify: 1 is good; 0 and -1 are failures. */
-	return X509_verify(l, from) == 1 && valid_now(l) &&
+	return X509_verify(l, from) == 1 && begun_now(l) &&
 	    X509_NAME_cmp(X509_get_subject_name(l),
 	    X509_get_issuer_name(l)) == 0 &&
 	    X509_check_ca(l) == 1 &&
@@ -672,7 +686,10 @@ link_ok(X509 *l, EVP_PKEY *from)
  * whose signature verifies under a key already trusted (SPEC 6.2). Is the
  * signer certificate trusted? Either its key is a trusted key and it is
  * self-signed, or it is issued (signature verifies) by a trusted key under
- * the anchor's name. Valid at hk_clock_now() throughout.
+ * the anchor's name. The signer must be valid at hk_clock_now(); the
+ * anchor and the links are the path by which a key became trusted and
+ * need only have begun: once root generation 1 and its NewWithOld link
+ * end, generation 2's bundles still verify while generation 2 is valid.
  */
 static int
 signer_trusted(X509 *signer, const struct hk_bundle_trust *t, const char *what)
@@ -692,9 +709,9 @@ signer_trusted(X509 *signer, const struct hk_bundle_trust *t, const char *what)
 		    what, HK_BUNDLE_MAX_LINKS);
 		return HK_ERR_INVALID;
 	}
-	if (!valid_now(t->anchor)) {
+	if (!begun_now(t->anchor)) {
 		hk_err_set("%s: SPEC 6.2: the pinned root certificate is not "
-		    "valid now", what);
+		    "valid yet", what);
 		return HK_ERR_VERIFY;
 	}
 	keys[nkeys++] = X509_get0_pubkey(t->anchor);

@@ -5,7 +5,9 @@
 # generation 1; then bundles of the two root generations that carry the
 # same sequence number (sequences are per signer key: an offline state
 # whose counter went back, restored from a copy, does this) each keep
-# their own archived copy: the second never removes the first's.
+# their own archived copy: the second never removes the first's. After
+# root 1 and its NewWithOld link end (2036), bundles signed by generation
+# 2 still import (and verify offline); generation 1's are refused.
 . "$(dirname "$0")/lib.sh"
 . "$HANKO_SRC/test/data/issuance/setup.sh"
 . "$HANKO_SRC/test/data/online/setup.sh"
@@ -53,5 +55,41 @@ check "generation 2's copy in its own folder, the one the store records" bash -c
 	 [ \"\$(sqlite3 '$O/store.db' \"SELECT manifest_sha256 FROM bundles WHERE signer = '$K2' AND sequence = $SEQ\")\" = '$(msha "$T/b-arl-g2")' ]"
 check "no recovery removed anything" bash -c "! grep -q '	bundle.recover	' '$O/audit/audit.log'"
 check "ARLs 1-4 stored" test "$(db "SELECT group_concat(number, ' ') FROM (SELECT number FROM arls ORDER BY number)")" = "1 2 3 4"
+
+# Root generation 1 and its NewWithOld link end on 2036-04-01 (PROFILE.md:
+# the link ends with the old root). Generation 2's bundles go on importing:
+# the pinned root and the link are the path by which generation 2's key
+# became trusted, not certificates that must stay valid; generation 2's own
+# certificate must.
+END1=$(date -u -d "$(openssl x509 -in "$S/certs/root-1.pem" -noout -enddate | cut -d= -f2)" +%FT%TZ)
+check "root 1 and NewWithOld(2 by 1) end on 2036-04-01 ($END1)" bash -c \
+	"[ '$END1' = 2036-04-01T09:59:59Z ] && [ \"\$(openssl x509 -in '$S/certs/link-2-new-with-old.pem' -noout -enddate)\" = \"\$(openssl x509 -in '$S/certs/root-1.pem' -noout -enddate)\" ]"
+ok "bundle: issuing CA 1 under root 2, signed by generation 2 (2036-03-31)" "$OFF" bundle create --state "$S" \
+	--clock 2036-03-31T10:00:00Z --type issuing-ca-cert --out "$T/b-iss-r2" "${SH[@]}" "$S/certs/issuing-1-root-2.der"
+ok "import it on 2036-03-31, root 1 still valid" "$ON" import --state "$O" --clock 2036-03-31T11:00:00Z "$T/b-iss-r2"
+ok "arl-batch ceremony on 2036-04-02 (signed by generation 2)" "$OFF" ceremony run \
+	"$HANKO_SRC/ceremony-scripts/arl-batch.yaml" --state "$S" --clock 2036-04-02T09:00:00Z --confirm-digests \
+	"${SH[@]}" "${OPS[@]}"
+LATE=$S/certs/arl/$(ls "$S/certs/arl" | grep "^arl-[0-9]*\.crl$" | sort -t- -k2 -n | tail -1)
+ok "bundle: its newest ARL, signed by generation 2 (2036-04-02)" "$OFF" bundle create --state "$S" \
+	--clock 2036-04-02T10:00:00Z --type arl-batch --out "$T/b-arl-late" "${SH[@]}" "$LATE"
+ok "offline bundle verify of it on 2036-04-02: root 1 and the link ended, generation 2 valid" \
+	"$OFF" bundle verify --state "$S" --clock 2036-04-02T10:30:00Z "$T/b-arl-late"
+ok "import it on 2036-04-02, after root 1 and the link ended" "$ON" import --state "$O" \
+	--clock 2036-04-02T11:00:00Z "$T/b-arl-late"
+check "... the ARL is stored" test "$(db "SELECT hex(der) FROM arls ORDER BY number DESC LIMIT 1")" = \
+	"$(openssl crl -in "$LATE" -inform DER -outform DER 2>/dev/null | xxd -p -u | tr -d '\n')"
+rm -rf "$T/b-arl-g1-late"
+cp -r "$T/b-arl-g1" "$T/b-arl-g1-late"
+fails "a generation-1-signed bundle after root 1 ended is refused: its signer is not valid" 1 \
+	"b-arl-g1-late/manifest.sig: SPEC 6.2: the signer certificate is not valid now" \
+	"$ON" import --state "$O" --clock 2036-04-02T12:00:00Z "$T/b-arl-g1-late"
+fails "... offline too" 1 "b-arl-g1-late/manifest.sig: SPEC 6.2: the signer certificate is not valid now" \
+	"$OFF" bundle verify --state "$S" --clock 2036-04-02T12:00:00Z "$T/b-arl-g1-late"
+fails "a link certificate is stored only while valid (OldWithNew after root 1 ended)" 3 \
+	"link-2-old-with-new.der: validity: SPEC 6.2: a root generation or link certificate is accepted only while valid" \
+	bash -c "'$OFF' bundle create --state '$S' --clock 2036-04-02T13:00:00Z --type link-certs --out '$T/b-link-late' \
+	$(printf '%q ' "${SH[@]}") '$S/certs/link-2-old-with-new.der' >/dev/null &&
+	'$ON' import --state '$O' --clock 2036-04-02T13:30:00Z '$T/b-link-late'"
 ok "the audit log verifies" "$OFF" audit verify --state "$O"
 finish

@@ -1,6 +1,7 @@
 /* test_bundle.c - signed bundles (media-format/SPEC.md): write, verify,
  * every bit flip and truncation refused, file set, names, links, device,
- * replay, all-or-nothing import, root generations through links, the
+ * replay, all-or-nothing import, root generations through links (also
+ * after the anchor and the links ended), the
  * stock `openssl cms -verify` command, and the committed vectors. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -49,10 +50,11 @@ add_ext(X509 *c, X509 *issuer, int nid, const char *val)
 }
 
 /* A root-like CA certificate for subject key pub, signed by signer
- * (issuer = the same DN: self-signed or a NewWithOld link). */
+ * (issuer = the same DN: self-signed or a NewWithOld link), valid from
+ * `from` to `to` days after the real now. */
 static X509 *
-make_cert(EVP_PKEY *pub, EVP_PKEY *signer, X509 *issuer, long serial,
-    const char *cn)
+make_cert_at(EVP_PKEY *pub, EVP_PKEY *signer, X509 *issuer, long serial,
+    const char *cn, long from, long to)
 {
 	X509 *c = X509_new();
 	X509_NAME *n = X509_NAME_new();
@@ -66,8 +68,8 @@ make_cert(EVP_PKEY *pub, EVP_PKEY *signer, X509 *issuer, long serial,
 	X509_set_subject_name(c, n);
 	X509_set_issuer_name(c, n);
 	X509_NAME_free(n);
-	X509_gmtime_adj(X509_getm_notBefore(c), -86400);
-	X509_gmtime_adj(X509_getm_notAfter(c), 86400L * 3650);
+	X509_gmtime_adj(X509_getm_notBefore(c), 86400L * from);
+	X509_gmtime_adj(X509_getm_notAfter(c), 86400L * to);
 	X509_set_pubkey(c, pub);
 	add_ext(c, issuer ? issuer : c, NID_basic_constraints, "critical,CA:TRUE");
 	add_ext(c, issuer ? issuer : c, NID_key_usage,
@@ -77,6 +79,14 @@ make_cert(EVP_PKEY *pub, EVP_PKEY *signer, X509 *issuer, long serial,
 		add_ext(c, issuer, NID_authority_key_identifier, "keyid:always");
 	cr_assert(X509_sign(c, signer, EVP_sha256()) > 0);
 	return c;
+}
+
+/* The same, valid from yesterday for 10 years. */
+static X509 *
+make_cert(EVP_PKEY *pub, EVP_PKEY *signer, X509 *issuer, long serial,
+    const char *cn)
+{
+	return make_cert_at(pub, signer, issuer, serial, cn, -1, 3650);
 }
 
 static EVP_PKEY *k1, *k2, *kx;
@@ -331,7 +341,7 @@ Test(bundle, trust_pinned_links_foreign)
 	cr_assert_neq(hk_bundle_verify(out, &t1, NULL), 0);
 	cr_assert(strstr(hk_err_msg(), "SPEC 6.2") != NULL, "%s",
 	    hk_err_msg());
-	/* expired anchor: the clock moved past it */
+	/* expired anchor that is also the signer: the clock moved past it */
 	snprintf(out, sizeof(out), "%s/g1", d);
 	write_sample(out, 1, k1, root1);
 	hk_clock_set(time(NULL) + 86400L * 4000);
@@ -339,6 +349,67 @@ Test(bundle, trust_pinned_links_foreign)
 	hk_clock_unset();
 	cr_assert_eq(hk_bundle_verify(out, &t1, NULL), 0, "%s", hk_err_msg());
 	sk_X509_free(links);
+}
+
+/*
+ * SPEC 6.2: the anchor and the links are the path by which a later
+ * generation's key became trusted; once they end (a NewWithOld ends with
+ * the old root, PROFILE.md) the later generation's bundles still verify
+ * while its own certificate is valid. The signer's validity is what is
+ * checked; an anchor or a link whose validity has not begun is not used.
+ */
+Test(bundle, trust_outlives_anchor_and_link)
+{
+	const char *d = hk_test_dir("bundle-trust-expiry");
+	STACK_OF(X509) *links = sk_X509_new_null(), *later = sk_X509_new_null();
+	X509 *r1 = make_cert_at(k1, k1, NULL, 11, "Test Root", -1, 3650);
+	X509 *r2 = make_cert_at(k2, k2, NULL, 12, "Test Root", -1, 7300);
+	X509 *l21 = make_cert_at(k2, k1, r1, 13, "Test Root", -1, 3650);
+	X509 *l21f = make_cert_at(k2, k1, r1, 14, "Test Root", 30, 3650);
+	X509 *r1f = make_cert_at(k1, k1, NULL, 15, "Test Root", 30, 3650);
+	struct hk_bundle_trust t = { r1, links }, t0 = { r1, NULL },
+	    tf = { r1, later }, ta = { r1f, NULL };
+	char g1[4096], g2[4096];
+
+	sk_X509_push(links, l21);
+	sk_X509_push(later, l21f);
+	snprintf(g1, sizeof(g1), "%s/g1", d);
+	snprintf(g2, sizeof(g2), "%s/g2", d);
+	write_sample(g1, 1, k1, r1);
+	write_sample(g2, 1, k2, r2);
+	cr_assert_eq(hk_bundle_verify(g1, &t, NULL), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_bundle_verify(g2, &t, NULL), 0, "%s", hk_err_msg());
+	/* 15 years on: generation 1 and its link have ended, 2 has not */
+	hk_clock_set(time(NULL) + 86400L * 365 * 15);
+	cr_assert_eq(hk_bundle_verify(g2, &t, NULL), 0, "%s", hk_err_msg());
+	cr_assert_neq(hk_bundle_verify(g2, &t0, NULL), 0);
+	cr_assert(strstr(hk_err_msg(), "SPEC 6.2: the signer is neither") !=
+	    NULL, "%s", hk_err_msg());
+	cr_assert_neq(hk_bundle_verify(g1, &t, NULL), 0);
+	cr_assert(strstr(hk_err_msg(), "signer certificate is not valid now")
+	    != NULL, "%s", hk_err_msg());
+	/* 25 years on: generation 2 has ended too */
+	hk_clock_set(time(NULL) + 86400L * 365 * 25);
+	cr_assert_neq(hk_bundle_verify(g2, &t, NULL), 0);
+	cr_assert(strstr(hk_err_msg(), "signer certificate is not valid now")
+	    != NULL, "%s", hk_err_msg());
+	hk_clock_unset();
+	/* a link whose validity has not begun is not used */
+	cr_assert_neq(hk_bundle_verify(g2, &tf, NULL), 0);
+	cr_assert(strstr(hk_err_msg(), "SPEC 6.2") != NULL, "%s",
+	    hk_err_msg());
+	/* nor an anchor (the signer, generation 1 with the same key, is
+	 * valid) */
+	cr_assert_neq(hk_bundle_verify(g1, &ta, NULL), 0);
+	cr_assert(strstr(hk_err_msg(), "pinned root certificate is not valid "
+	    "yet") != NULL, "%s", hk_err_msg());
+	sk_X509_free(links);
+	sk_X509_free(later);
+	X509_free(r1);
+	X509_free(r2);
+	X509_free(l21);
+	X509_free(l21f);
+	X509_free(r1f);
 }
 
 Test(bundle, import_all_or_nothing_and_replay)
