@@ -84,9 +84,8 @@ cmd_ocsp_refresh(int argc, char **argv)
 	printf("%zu OCSP responses signed (%s)\n", count, who);
 	if (hk_ocsp_signer_warning(sg) != NULL)
 		printf("warning: %s: the certificates of its issuing "
-		    "generation are answered unauthorized until it is "
-		    "repaired or renewed (hanko-online responder "
-		    "--generation N)\n", hk_ocsp_signer_warning(sg));
+		    "generation are answered unauthorized (docs/ocsp.md "
+		    "\"Issuing generations\")\n", hk_ocsp_signer_warning(sg));
 	for (i = 0; i < hk_ocsp_signer_count(sg); i++) {
 		char opt[32] = "";
 

@@ -32,6 +32,7 @@
 #include "hex.h"
 #include "lint.h"
 #include "name.h"
+#include "ocsp.h"
 #include "online.h"
 #include "p11.h"
 #include "profile.h"
@@ -349,6 +350,31 @@ record(struct responder_work *w, X509 *x)
 	return r;
 }
 
+/*
+ * After the new responder is recorded: what OCSP will answer for now, as
+ * serve and ocsp-refresh will load it. A responder left out (in
+ * particular an issuing generation beyond the 8 newest valid now, the most
+ * answered at once) is a warning on stdout and in the audit log; the
+ * responder itself is made either way.
+ */
+static void
+warn_left_out(struct responder_work *w, char *out, size_t cap)
+{
+	struct hk_ocsp_ctx *c = NULL;
+	const char *warn;
+
+	out[0] = '\0';
+	if (hk_ocsp_ctx_open(w->on->st->dir, &c) != 0) {
+		hk_err_clear();		/* ocsp-refresh will name it */
+		return;
+	}
+	if ((warn = hk_ocsp_ctx_warning(c)) != NULL) {
+		hk_online_audit(w->on, "ocsp.responders", "fail", "%s", warn);
+		snprintf(out, cap, "%s", warn);
+	}
+	hk_ocsp_ctx_free(c);
+}
+
 static void
 work_close(struct responder_work *w, int failed)
 {
@@ -376,7 +402,7 @@ cmd_responder(int argc, char **argv)
 	X509_REQ *csr = NULL;
 	X509 *x = NULL;
 	unsigned char fp[32];
-	char hex[96], until[32], serial[2 * 20 + 8];
+	char hex[96], until[32], serial[2 * 20 + 8], warn[1024];
 	char *dn = NULL;
 	ASN1_INTEGER *ai;
 	BIGNUM *bn = NULL;
@@ -413,6 +439,7 @@ cmd_responder(int argc, char **argv)
 	    "%s, issued by issuing CA %d, valid until %s, SHA-256 %s, "
 	    "certs/ocsp-responder-%d.der", w.n, serial, w.igen, until, hex,
 	    w.n);
+	warn_left_out(&w, warn, sizeof(warn));
 	if ((r = hk_online_checkpoint(w.on)) != 0)
 		goto out;
 	printf("OCSP responder %d%s: %s/certs/ocsp-responder-%d.pem, issued by "
@@ -420,6 +447,10 @@ cmd_responder(int argc, char **argv)
 	    "ocsp-refresh to sign the responses with it.\n", w.n,
 	    w.rehearsal ? " (REHEARSAL)" : "", o.c.state, w.n, w.igen, until,
 	    hex);
+	if (warn[0] != '\0')
+		printf("warning: %s: the certificates of its issuing "
+		    "generation are answered unauthorized (docs/ocsp.md "
+		    "\"Issuing generations\")\n", warn);
 	goto out;
  fail:
 	if (w.on != NULL) {

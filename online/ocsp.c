@@ -740,6 +740,37 @@ warn_add(char *warn, const char *fmt, ...)
 }
 
 /*
+ * How many issuing keys are answered at once: MAX_ISSUERS, or fewer on a
+ * rehearsal state whose environment says HANKO_OCSP_MAX_ISSUERS=1..8 (so
+ * that a test shows the limit without making nine issuing generations); a
+ * production state ignores it.
+ */
+static size_t
+max_issuers(const struct hk_state *st)
+{
+	const char *reh = hk_state_get(st, "rehearsal");
+	const char *e = getenv("HANKO_OCSP_MAX_ISSUERS");
+	char *end;
+	long v;
+
+	if (reh == NULL || strcmp(reh, "yes") != 0 || e == NULL)
+		return MAX_ISSUERS;
+	v = strtol(e, &end, 10);
+	return *end == '\0' && v >= 1 && v <= MAX_ISSUERS ? (size_t)v :
+	    MAX_ISSUERS;
+}
+
+/* Newer issuing key first: the higher issuing generation (0, not
+ * recorded, the oldest), then the newer responder. */
+static int
+ident_newer(const struct ocsp_ident *a, const struct ocsp_ident *b)
+{
+	if (a->gen != b->gen)
+		return a->gen > b->gen;
+	return a->number > b->number;
+}
+
+/*
  * Every issuing CA we answer for, each with its newest responder:
  * responder.current first, then the older responders, newest first, each
  * kept when it is the newest of an issuing key whose certificate is still
@@ -749,16 +780,19 @@ warn_add(char *warn, const char *fmt, ...)
  * that does not load is left out with a line in warn (its generation's
  * certificates are then answered unauthorized), so that it never stops
  * the answers of the others. responder.current's certificate must load
- * (state.conf names it: a damaged state folder is an error).
+ * (state.conf names it: a damaged state folder is an error). Of more than
+ * max_issuers() live issuing keys, the newest are kept (ident_newer) and
+ * the others left out with a line in warn, never an error: a ninth live
+ * generation must not stop every OCSP answer.
  */
 static int
 idents_load(const struct hk_state *st, struct hk_store *s, time_t now,
     struct ocsp_ident *ids, size_t *count, char *warn)
 {
-	struct ocsp_ident id;
+	struct ocsp_ident id, *all = NULL;
 	const char *cur, *g;
 	char k[64], *end;
-	size_t j;
+	size_t j, nall = 0, cap = max_issuers(st), newer;
 	long n, top;
 	int r, dup;
 
@@ -773,6 +807,8 @@ idents_load(const struct hk_state *st, struct hk_store *s, time_t now,
 		hk_err_set("%s/state.conf: responder.current: 1..999", st->dir);
 		return HK_ERR_STATE;
 	}
+	if ((all = calloc((size_t)top, sizeof(*all))) == NULL)
+		return HK_ERR_ALLOC;
 	warn[0] = '\0';
 	for (n = top; n >= 1; n--) {
 		snprintf(k, sizeof(k), "responder.%ld.cert", n);
@@ -780,8 +816,8 @@ idents_load(const struct hk_state *st, struct hk_store *s, time_t now,
 			continue;
 		snprintf(k, sizeof(k), "responder.%ld.issuing-generation", n);
 		if (n < top && (g = hk_state_get(st, k)) != NULL) {
-			for (j = 0, dup = 0; j < *count && !dup; j++)
-				dup = ids[j].gen > 0 && ids[j].gen == atoi(g);
+			for (j = 0, dup = 0; j < nall && !dup; j++)
+				dup = all[j].gen > 0 && all[j].gen == atoi(g);
 			if (dup)
 				continue;	/* a newer one answers */
 		}
@@ -793,28 +829,39 @@ idents_load(const struct hk_state *st, struct hk_store *s, time_t now,
 			hk_err_clear();
 			continue;
 		}
-		for (j = 0, dup = 0; j < *count && !dup; j++)
-			dup = ids[j].keyid_len == id.keyid_len &&
-			    memcmp(ids[j].keyid, id.keyid, id.keyid_len) == 0;
+		for (j = 0, dup = 0; j < nall && !dup; j++)
+			dup = all[j].keyid_len == id.keyid_len &&
+			    memcmp(all[j].keyid, id.keyid, id.keyid_len) == 0;
 		if (dup || (n < top &&
 		    X509_cmp_time(X509_get0_notAfter(id.issuer), &now) <= 0)) {
 			ident_free(&id);
 			continue;
 		}
-		if (*count == MAX_ISSUERS) {
-			ident_free(&id);
-			hk_err_set("%s/state.conf: responders of more than %d "
-			    "issuing keys valid now", st->dir, MAX_ISSUERS);
-			r = HK_ERR_STATE;
-			goto fail;
-		}
-		ids[(*count)++] = id;
+		all[nall++] = id;	/* at most one per responder: < top */
 	}
+	/* the cap newest, in the order found (responder.current first) */
+	for (j = 0; j < nall; j++) {
+		size_t i;
+
+		for (i = 0, newer = 0; i < nall; i++)
+			newer += i != j && ident_newer(&all[i], &all[j]);
+		if (newer < cap) {
+			ids[(*count)++] = all[j];
+			continue;
+		}
+		warn_add(warn, "OCSP responder %d left out: issuing generation "
+		    "%d is older than the %zu newest issuing keys valid now, "
+		    "the most OCSP answers for at once", all[j].number,
+		    all[j].gen, cap);
+		ident_free(&all[j]);
+	}
+	free(all);
 	ERR_clear_error();
 	return 0;
  fail:
-	while (*count > 0)
-		ident_free(&ids[--*count]);
+	while (nall > 0)
+		ident_free(&all[--nall]);
+	free(all);
 	return r;
 }
 
@@ -994,6 +1041,12 @@ hk_ocsp_ctx_open(const char *state_dir, struct hk_ocsp_ctx **out)
 	hk_state_free(st);
 	hk_ocsp_ctx_free(c);
 	return r;
+}
+
+const char *
+hk_ocsp_ctx_warning(const struct hk_ocsp_ctx *c)
+{
+	return c->warn[0] != '\0' ? c->warn : NULL;
 }
 
 void

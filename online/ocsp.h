@@ -94,6 +94,10 @@ int hk_ocsp_error_response(int status, unsigned char **resp,
 struct hk_ocsp_ctx;
 int hk_ocsp_ctx_open(const char *state_dir, struct hk_ocsp_ctx **out);
 void hk_ocsp_ctx_free(struct hk_ocsp_ctx *c);
+/* The responders left out, as hk_ocsp_signer_warning says (without the
+ * token: a certificate that does not load, or an issuing key beyond the 8
+ * newest valid now); NULL when none. */
+const char *hk_ocsp_ctx_warning(const struct hk_ocsp_ctx *c);
 
 enum hk_ocsp_outcome {
 	HK_OCSP_READY,		/* *resp: the pre-signed response */
@@ -150,10 +154,12 @@ void hk_ocsp_signer_free(struct hk_ocsp_signer *sg);
  * newest) its number, issuing generation (0: not recorded) and notAfter. */
 size_t hk_ocsp_signer_count(const struct hk_ocsp_signer *sg);
 /* The responders left out (an older responder's certificate file, or any
- * responder's key in the token, that does not load: their generation's
- * certificates are answered unauthorized), one line; NULL when none. The
- * open fails when responder.current's certificate does not load or no
- * responder's key is left. */
+ * responder's key in the token, that does not load; an issuing key older
+ * than the 8 newest whose certificates are valid now: OCSP answers for
+ * at most 8 at once): their generation's certificates are answered
+ * unauthorized; one line; NULL when none. The open fails when
+ * responder.current's certificate does not load or no responder's key is
+ * left. */
 const char *hk_ocsp_signer_warning(const struct hk_ocsp_signer *sg);
 void hk_ocsp_signer_info(const struct hk_ocsp_signer *sg, size_t i,
     int *number, int *gen, time_t *not_after);

@@ -21,6 +21,7 @@
 
 #include "atomic.h"
 #include "cert.h"
+#include "clock.h"
 #include "err.h"
 #include "ocsp.h"
 #include "state.h"
@@ -881,6 +882,87 @@ Test(ocsp_answer, every_live_issuing_key_by_its_newest_responder)
 	EVP_PKEY_free(k2);
 	EVP_PKEY_free(k3);
 	EVP_PKEY_free(kold);
+}
+
+/*
+ * docs/ocsp.md "Issuing generations": nine issuing keys valid at once (a
+ * responder each) are more than the 8 answered at once; the 8 newest
+ * generations are answered and the oldest left out with a warning, never
+ * every answer stopped. A rehearsal state lowers the limit with
+ * HANKO_OCSP_MAX_ISSUERS; a production state ignores it.
+ */
+Test(ocsp_answer, nine_live_issuing_keys_the_eight_newest_answered)
+{
+	EVP_PKEY *k[10] = { 0 }, *rk[10] = { 0 };
+	X509 *x[10] = { 0 }, *r[10] = { 0 };
+	struct hk_ocsp_ctx *c;
+	struct hk_state *st;
+	OCSP_REQUEST *req;
+	char cn[32];
+	int g;
+
+	hk_clock_set(NOW);
+	cr_assert_eq(hk_state_load(F.dir, &st), 0);
+	cr_assert_eq(hk_state_set(st, "responder.1.issuing-generation", "1"),
+	    0);
+	cr_assert_eq(hk_state_save(st), 0);
+	hk_state_free(st);
+	/* generations 2..9, each with its responder; 9 the current one */
+	for (g = 2; g <= 9; g++) {
+		k[g] = eckey();
+		rk[g] = eckey();
+		snprintf(cn, sizeof(cn), "Issuing CA %d", g);
+		x[g] = cert(cn, k[g], NULL, k[g], 1, NOW - (100 - g) * DAY);
+		snprintf(cn, sizeof(cn), "OCSP Responder %d", g);
+		r[g] = cert(cn, rk[g], x[g], k[g], 0, NOW - DAY);
+		add_responder(x[g], g, g, r[g], g == 9);
+	}
+	c = ctx();
+	cr_assert_not_null(hk_ocsp_ctx_warning(c));
+	cr_assert(strstr(hk_ocsp_ctx_warning(c), "OCSP responder 1 left out: "
+	    "issuing generation 1 is older than the 8 newest issuing keys "
+	    "valid now") != NULL, "%s", hk_ocsp_ctx_warning(c));
+	/* the oldest unauthorized, the 8 newest answered */
+	req = OCSP_REQUEST_new();
+	OCSP_request_add0_id(req, id_for(F.issuing, EVP_sha1(), 1));
+	cr_assert_eq(status_for(c, req), OCSP_RESPONSE_STATUS_UNAUTHORIZED);
+	for (g = 2; g <= 9; g++) {
+		req = OCSP_REQUEST_new();
+		OCSP_request_add0_id(req, id_for(x[g], EVP_sha1(), 1));
+		cr_assert_eq(status_for(c, req), -1, "generation %d", g);
+	}
+	hk_ocsp_ctx_free(c);
+	/* the test limit: ignored on a production state ... */
+	cr_assert_eq(setenv("HANKO_OCSP_MAX_ISSUERS", "2", 1), 0);
+	c = ctx();
+	req = OCSP_REQUEST_new();
+	OCSP_request_add0_id(req, id_for(x[2], EVP_sha1(), 1));
+	cr_assert_eq(status_for(c, req), -1);
+	hk_ocsp_ctx_free(c);
+	/* ... honoured on a rehearsal state: generations 8 and 9 only */
+	cr_assert_eq(hk_state_load(F.dir, &st), 0);
+	cr_assert_eq(hk_state_set(st, "rehearsal", "yes"), 0);
+	cr_assert_eq(hk_state_save(st), 0);
+	hk_state_free(st);
+	c = ctx();
+	cr_assert(strstr(hk_ocsp_ctx_warning(c), "OCSP responder 7 left out: "
+	    "issuing generation 7 is older than the 2 newest") != NULL, "%s",
+	    hk_ocsp_ctx_warning(c));
+	for (g = 2; g <= 9; g++) {
+		req = OCSP_REQUEST_new();
+		OCSP_request_add0_id(req, id_for(x[g], EVP_sha1(), 1));
+		cr_assert_eq(status_for(c, req), g >= 8 ? -1 :
+		    OCSP_RESPONSE_STATUS_UNAUTHORIZED, "generation %d", g);
+	}
+	hk_ocsp_ctx_free(c);
+	unsetenv("HANKO_OCSP_MAX_ISSUERS");
+	hk_clock_unset();
+	for (g = 2; g <= 9; g++) {
+		X509_free(x[g]);
+		X509_free(r[g]);
+		EVP_PKEY_free(k[g]);
+		EVP_PKEY_free(rk[g]);
+	}
 }
 
 Test(ocsp_answer, error_response_only_for_error_statuses)
