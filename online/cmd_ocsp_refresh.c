@@ -95,8 +95,9 @@ cmd_ocsp_refresh(int argc, char **argv)
 			snprintf(opt, sizeof(opt), " --generation %d", g);
 		if (until - now < WARN_DAYS * 86400)
 			printf("warning: OCSP responder %d ends %s: run "
-			    "hanko-online responder%s to renew it\n", n, t,
-			    opt);
+			    "hanko-online responder%s to renew it, then "
+			    "restart hanko-online serve (it signs with the "
+			    "responders it loaded at start)\n", n, t, opt);
 	}
  out:
 	hk_ocsp_signer_free(sg);

@@ -444,9 +444,10 @@ cmd_responder(int argc, char **argv)
 		goto out;
 	printf("OCSP responder %d%s: %s/certs/ocsp-responder-%d.pem, issued by "
 	    "issuing CA %d, valid until %s\nSHA-256 %s\nRun hanko-online "
-	    "ocsp-refresh to sign the responses with it.\n", w.n,
-	    w.rehearsal ? " (REHEARSAL)" : "", o.c.state, w.n, w.igen, until,
-	    hex);
+	    "ocsp-refresh to sign the responses with it, and restart a "
+	    "running hanko-online serve: it signs with the responders it "
+	    "loaded at start.\n", w.n, w.rehearsal ? " (REHEARSAL)" : "",
+	    o.c.state, w.n, w.igen, until, hex);
 	if (warn[0] != '\0')
 		printf("warning: %s: the certificates of its issuing "
 		    "generation are answered unauthorized (docs/ocsp.md "

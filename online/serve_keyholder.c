@@ -7,7 +7,8 @@
  * worker ended). Every second it also writes the provision counts that
  * are due (one transaction per --flush period, never one per request),
  * refreshes the pre-signed OCSP responses when --refresh has passed or a
- * new repository set appears, and signs an audit checkpoint hourly.
+ * new repository set appears, says when state.conf names a responder it
+ * did not load (a restart uses it), and signs an audit checkpoint hourly.
  *
  * What the worker sends is checked before use: framing by frame.c, jobs
  * by hk_ocsp_sign_job's strict decoder, audit events from a fixed set,
@@ -26,6 +27,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +38,7 @@
 #include "ocsp.h"
 #include "online.h"
 #include "serve_keyholder.h"
+#include "state.h"
 #include "store.h"
 
 #define TICK_MS		1000		/* periodic work */
@@ -78,6 +81,9 @@ struct holder {
 	long long next_flush, next_refresh, next_checkpoint;
 	int dirty;			/* records since the last checkpoint */
 	char refresh_err[256];		/* the last refresh failure reported */
+	char resp_start[16];		/* responder.current at start */
+	char resp_seen[16];		/* the last one state.conf named */
+	struct timespec conf_mtime;	/* state.conf's when last read */
 };
 
 static long long
@@ -269,6 +275,48 @@ on_sign(struct holder *h, const struct hk_frame *f)
 	return r;
 }
 
+/*
+ * The signer is opened once, at start: a responder made or renewed since
+ * (hanko-online responder writes responder.current) is not used until
+ * serve restarts. Say so once per change, on stderr and in the audit log,
+ * so that the operators restart it (docs/ocsp.md). state.conf is read
+ * again only when its mtime changes.
+ */
+static void
+check_responder(struct holder *h)
+{
+	struct hk_state *st = NULL;
+	struct stat sb;
+	char path[4096];
+	const char *cur;
+
+	if (h->sg == NULL ||
+	    hk_online_path(h->on, "state.conf", path, sizeof(path)) != 0 ||
+	    stat(path, &sb) != 0 ||
+	    (sb.st_mtim.tv_sec == h->conf_mtime.tv_sec &&
+	    sb.st_mtim.tv_nsec == h->conf_mtime.tv_nsec))
+		return;
+	h->conf_mtime = sb.st_mtim;
+	if (hk_state_load(h->on->st->dir, &st) != 0) {
+		hk_err_clear();		/* being replaced: next tick */
+		h->conf_mtime.tv_sec = 0;
+		return;
+	}
+	if ((cur = hk_state_get(st, "responder.current")) != NULL &&
+	    strcmp(cur, h->resp_start) != 0 && strcmp(cur, h->resp_seen) != 0) {
+		snprintf(h->resp_seen, sizeof(h->resp_seen), "%s", cur);
+		fprintf(stderr, "hanko-online serve: ocsp: state.conf names "
+		    "OCSP responder %s, this serve signs with the responders "
+		    "it loaded at start (responder.current %s): restart serve "
+		    "to use it\n", cur, h->resp_start);
+		holder_audit(h, "ocsp.responder", "fail", "state.conf names "
+		    "OCSP responder %s, this serve signs with the responders "
+		    "it loaded at start (responder.current %s): restart serve "
+		    "to use it", cur, h->resp_start);
+	}
+	hk_state_free(st);
+}
+
 /* ---- frames ---- */
 
 static int
@@ -422,6 +470,7 @@ tick(struct holder *h)
 	if (now >= h->next_refresh)
 		refresh(h, "periodic");
 	check_set(h);
+	check_responder(h);
 	if (h->adropped > 0 && now - h->adropped_ms >= 60000) {
 		holder_audit(h, "serve.suppressed", "ok", "%lu audit events "
 		    "from the worker over %d/s not recorded", h->adropped,
@@ -456,6 +505,7 @@ on_signals(struct holder *h)
 			break;
 		case SIGHUP:
 			refresh(h, "SIGHUP");
+			check_responder(h);
 			break;
 		case SIGCHLD:
 			(void)reap(h, 0);
@@ -574,6 +624,16 @@ hk_keyholder_run(const struct hk_keyholder_cfg *cfg)
 		    hk_ocsp_signer_warning(h->sg));
 	}
 	refresh(h, "start");
+	if (h->sg != NULL) {
+		const char *cur = hk_state_get(h->on->st, "responder.current");
+		struct stat sb;
+
+		snprintf(h->resp_start, sizeof(h->resp_start), "%s",
+		    cur != NULL ? cur : "");
+		if (hk_online_path(h->on, "state.conf", path,
+		    sizeof(path)) == 0 && stat(path, &sb) == 0)
+			h->conf_mtime = sb.st_mtim;
+	}
 	if ((n = readlink(cfg->repo, h->target, sizeof(h->target) - 1)) > 0)
 		h->target[n] = '\0';
 	r = spawn(h, &orig);

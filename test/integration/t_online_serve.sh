@@ -412,6 +412,24 @@ check "openssl verify -crl_check: the good certificate (431010's CRL)" openssl v
 openssl verify -attime "$AT2" -crl_check -CRLfile "$T/432024.crl.pem" -CAfile "$R" -untrusted "$ISS" "$T/$S_REV.pem" \
 	>"$T/v2" 2>&1 || true
 check "openssl verify -crl_check: the revoked one fails: certificate revoked" grep -q "certificate revoked" "$T/v2"
+# A responder renewed while serve runs: serve goes on with the one it
+# loaded at start and says that a restart uses the new one (docs/ocsp.md).
+ok "responder renewed while serving (responder 2)" "$ON" responder --state "$O" --clock 2026-04-04T12:00:00Z
+check "... it says to restart a running serve" grep -q \
+	"and restart a running hanko-online serve: it signs with the responders it loaded at start" "$HANKO_TMP/out"
+for _ in $(seq 50); do grep -q 'names OCSP responder 2' "$T/serve.err" && break; sleep 0.1; done
+check "... serve notices it: restart serve to use it (stderr and audit, once)" sh -c \
+	"grep -qx 'hanko-online serve: ocsp: state.conf names OCSP responder 2, this serve signs with the responders it loaded at start (responder.current 1): restart serve to use it' '$T/serve.err' &&
+	 [ \$(grep -c '	ocsp.responder	fail	-	state.conf names OCSP responder 2, this serve signs with the responders it loaded at start (responder.current 1): restart serve to use it' '$LOG') = 1 ]"
+kill -HUP "$KP"
+sleep 1.2
+check "... SIGHUP: still once" test "$(grep -c 'names OCSP responder 2' "$T/serve.err")" = 1
+ok "stop" stop_serve
+check "serve restarted: no such line, it signs with responder 2" start_serve --clock 2026-04-04T12:30:00Z
+ocsp -header "Authorization=Bearer $TOK1" -cert "$T/$S_GOOD.pem" -respout "$T/o-r2.der" >"$T/o-r2" || true
+check "... an OCSP answer with a nonce is signed by responder 2" sh -c \
+	"grep -q ': good' '$T/o-r2' && ! grep -q 'names OCSP responder' '$T/serve.err' &&
+	 openssl ocsp -respin '$T/o-r2.der' -resp_text -noverify 2>/dev/null | grep -q 'CN *= *OCSP Responder 2'"
 ok "stop" stop_serve
 NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 if [ "$(at "$NOW")" -lt "$(at 2029-04-01T00:00:00Z)" ]; then
