@@ -20,7 +20,8 @@
  * (publish.start, crl.publish, arl.release, publish.warning, publish.done)
  * with a checkpoint. Exit 9 (HK_ERR_WARNING) when everything was
  * published but an operator must act soon (ARLs running out, no current
- * ARL, CRLs that would expire before the next daily run).
+ * ARL, a stored ARL of the day numbered below the one already out, CRLs
+ * that would expire before the next daily run).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -125,6 +126,10 @@ struct publish_work {
 	struct hk_store_arl arl;	/* the ARL of the day (der NULL:
 					 * none) */
 	int arl_released;		/* 1: arl.crl in the new set */
+	int arl_kept;			/* 1: arl is the current set's
+					 * arl.crl, kept because the stored
+					 * one of the day is numbered below
+					 * it (check_arls) */
 	char warn[MAX_WARN][768];	/* warnings of this run */
 	int nwarn;
 	unsigned long set;		/* the new set's number */
@@ -601,16 +606,60 @@ work_close(struct publish_work *w)
 
 /* ---- warnings, skip ---- */
 
-/* The ARL of the day and the warnings that do not need the new set. */
+/* The current set's arl.crl as the ARL of this run (its bytes checked
+ * against its MANIFEST line; write_arl verifies it again). 0 with no ARL
+ * when the current set has none. */
 static int
-check_arls(struct publish_work *w)
+arl_keep(struct publish_work *w)
 {
-	char t[32];
-	time_t horizon;
+	const struct hk_repo_file *f;
 	int r;
 
 	hk_store_arl_clear(&w->arl);
-	if ((r = hk_store_arl_horizon(w->store, &horizon)) != 0)
+	if (w->cur == NULL || (f = hk_repo_find(w->cur, "arl.crl")) == NULL ||
+	    !f->is_crl)
+		return 0;
+	if ((r = hk_repo_read(w->cur, "arl.crl", &w->arl.der,
+	    &w->arl.len)) != 0)
+		return r;
+	w->arl.number = f->number;
+	w->arl.this_update = f->this_update;
+	w->arl.next_update = f->next_update;
+	w->arl_kept = 1;
+	return 0;
+}
+
+/*
+ * The ARL of the day and the warnings that do not need the new set.
+ *
+ * RFC 5280 5.2.3, PROFILE.md: ARL numbers only increase. "newest" is the
+ * highest number already out: the current set's arl.crl, or any stored
+ * ARL whose thisUpdate has come (an emergency ARL, CPS 4-4-9, expired or
+ * not). A stored ARL numbered below it was signed before it and lacks
+ * what it revoked: never released; the current set's arl.crl is kept and
+ * the run warns (exit 9). The horizon counts only ARLs numbered at or
+ * above it, so that the warning comes while the emergency ARL is current.
+ */
+static int
+check_arls(struct publish_work *w)
+{
+	const struct hk_repo_file *f;
+	char t[32], kept[96];
+	uint64_t newest = 0, eff;
+	time_t horizon, all;
+	int r;
+
+	hk_store_arl_clear(&w->arl);
+	w->arl_kept = 0;
+	if (w->cur != NULL && (f = hk_repo_find(w->cur, "arl.crl")) != NULL &&
+	    f->is_crl)
+		newest = f->number;
+	if ((r = hk_store_arl_in_effect(w->store, w->now, &eff)) != 0)
+		return r;
+	if (eff > newest)
+		newest = eff;
+	if ((r = hk_store_arl_horizon(w->store, newest, &horizon)) != 0 ||
+	    (r = hk_store_arl_horizon(w->store, 0, &all)) != 0)
 		return r;
 	r = hk_store_arl_current(w->store, w->now, &w->arl);
 	if (r == HK_ERR_NOT_FOUND) {
@@ -623,11 +672,35 @@ check_arls(struct publish_work *w)
 	}
 	if (r != 0)
 		return r;
+	if (w->arl.number < newest) {
+		uint64_t stale = w->arl.number;
+
+		if ((r = arl_keep(w)) != 0)
+			return r;
+		if (w->arl_kept)
+			snprintf(kept, sizeof(kept), "arl.crl %" PRIu64 " of "
+			    "set %lu kept", w->arl.number, w->cur->n);
+		else
+			snprintf(kept, sizeof(kept), "arl.crl not published");
+		hk_time_format(w->now, t, sizeof(t));
+		warn_add(w, "CPS 4-4-10: RFC 5280 5.2.3: the stored ARL current "
+		    "at %s is ARL %" PRIu64 ", numbered below ARL %" PRIu64
+		    " already out (published or in effect: an emergency ARL, "
+		    "CPS 4-4-9): not released, %s: hold the arl-batch ceremony "
+		    "and import a batch made after ARL %" PRIu64, t, stale,
+		    newest, kept, newest);
+		return 0;
+	}
 	if (horizon < w->now + HK_PUBLISH_ARL_DAYS * 86400) {
 		hk_time_format(horizon, t, sizeof(t));
+		if (all > horizon)
+			snprintf(kept, sizeof(kept), "; ARLs numbered below "
+			    "%" PRIu64 " do not count", newest);
+		else
+			kept[0] = '\0';
 		warn_add(w, "CPS 4-4-10: the imported ARLs run out at %s "
-		    "(within %d days): hold the arl-batch ceremony and import "
-		    "its bundle", t, HK_PUBLISH_ARL_DAYS);
+		    "(within %d days%s): hold the arl-batch ceremony and import "
+		    "its bundle", t, HK_PUBLISH_ARL_DAYS, kept);
 	}
 	return 0;
 }
@@ -916,12 +989,14 @@ audit_published(struct publish_work *w, const struct publish_opts *o)
 		hk_time_format(w->arl.this_update, tu, sizeof(tu));
 		hk_time_format(w->arl.next_update, nu, sizeof(nu));
 		hk_online_audit(w->on, "arl.release", "ok", "ARL %" PRIu64
-		    ": thisUpdate %s, nextUpdate %s, set %lu", w->arl.number,
-		    tu, nu, w->set);
+		    ": thisUpdate %s, nextUpdate %s, set %lu%s", w->arl.number,
+		    tu, nu, w->set, w->arl_kept ? " (kept from the previous "
+		    "set: the stored ARL of the day is numbered below it)" :
+		    "");
 	}
 	hk_online_audit(w->on, "publish.done", "ok", "set %lu at %s: %zu CRLs, "
 	    "%zu entries, ARL %s%s", w->set, o->repo, w->nparts, w->entries,
-	    w->arl_released ? "released" : "none",
+	    !w->arl_released ? "none" : w->arl_kept ? "kept" : "released",
 	    w->nwarn ? ", with warnings" : "");
 }
 
@@ -1011,7 +1086,7 @@ cmd_publish(int argc, char **argv)
 	printf("Published set %lu at %s: %zu CRLs of issuing generation%s %s "
 	    "(%zu entries, %zu caches rebuilt), ARL %s\n", w.set, o.repo,
 	    w.nparts, w.nsig > 1 ? "s" : "", w.gens, w.entries, w.rebuilt,
-	    w.arl_released ? "released" : "none");
+	    !w.arl_released ? "none" : w.arl_kept ? "kept" : "released");
 	goto out;
 fail:
 	/* once logged in, a failure is an audit record (before, nothing

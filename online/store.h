@@ -290,8 +290,14 @@ struct hk_store_arl {
  * this_update <= t < next_update. HK_ERR_NOT_FOUND when none is current. */
 int hk_store_arl_current(struct hk_store *s, time_t t,
     struct hk_store_arl *out);
-/* The last nextUpdate of all stored ARLs (0 when none). */
-int hk_store_arl_horizon(struct hk_store *s, time_t *out);
+/* The last nextUpdate of the stored ARLs numbered from or above (0 when
+ * none): how long the ARLs that may still be released last. */
+int hk_store_arl_horizon(struct hk_store *s, uint64_t from, time_t *out);
+/* The highest number of the stored ARLs whose thisUpdate is at or before t
+ * (0 when none): the newest ARL in effect, expired or not. An ARL numbered
+ * below it was signed before it (an emergency ARL, CPS 4-4-9) and is never
+ * released after it (RFC 5280 5.2.3). */
+int hk_store_arl_in_effect(struct hk_store *s, time_t t, uint64_t *out);
 void hk_store_arl_clear(struct hk_store_arl *a);
 /* ---- end CRL entries ---- */
 

@@ -125,19 +125,44 @@ hk_store_arl_current(struct hk_store *s, time_t t, struct hk_store_arl *out)
 }
 
 int
-hk_store_arl_horizon(struct hk_store *s, time_t *out)
+hk_store_arl_horizon(struct hk_store *s, uint64_t from, time_t *out)
 {
 	sqlite3_stmt *st;
 	int r, rc;
 
 	*out = 0;
+	if (from > (uint64_t)INT64_MAX) {
+		hk_err_set("%s: arls: number out of range", s->path);
+		return HK_ERR_INVALID;
+	}
 	if ((r = hk_store_prepare(s, "SELECT coalesce(max(next_update), 0) "
-	    "FROM arls", &st)) != 0)
+	    "FROM arls WHERE number >= ?1", &st)) != 0)
 		return r;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		*out = (time_t)sqlite3_column_int64(st, 0);
 	else
 		r = hk_store_fail(s, rc, "arls: max(next_update)");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+hk_store_arl_in_effect(struct hk_store *s, time_t t, uint64_t *out)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	*out = 0;
+	if ((r = hk_store_prepare(s, "SELECT coalesce(max(number), 0) FROM "
+	    "arls WHERE this_update <= ?1", &st)) != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)t);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_int64 v = sqlite3_column_int64(st, 0);
+		*out = v > 0 ? (uint64_t)v : 0;
+	} else
+		r = hk_store_fail(s, rc, "arls: max(number)");
 	sqlite3_finalize(st);
 	return r;
 }

@@ -806,6 +806,54 @@ Test(crlpub, cache_per_issuing_generation, .timeout = 60)
 	hk_store_close(st);
 }
 
+/* ---- the ARLs publish may release ---- */
+
+/* A batch of ARLs 1..10 (one a day from 04-02, each valid 72 h) and an
+ * emergency ARL 11 on 04-03 (docs/publish.md "After an emergency ARL"):
+ * ARL 11 is in effect from its thisUpdate on, also after it expired, and
+ * the horizon from 11 on is its nextUpdate, not batch 1's. */
+Test(crlpub, arl_in_effect_and_horizon_from_a_number)
+{
+	time_t d0 = at("2026-04-02T11:00:00Z"), h;
+	struct hk_store_arl a;
+	uint64_t n, i;
+
+	store_fresh("crlpub_arls");
+	cr_assert_eq(hk_store_arl_in_effect(st, d0, &n), 0);
+	cr_assert_eq(n, 0, "none stored");
+	cr_assert_eq(hk_store_arl_horizon(st, 0, &h), 0);
+	cr_assert_eq(h, 0);
+	for (i = 1; i <= 10; i++)
+		cr_assert_eq(hk_store_arl_add(st, i, d0 + (time_t)(i - 1) *
+		    86400, d0 + (time_t)(i + 2) * 86400,
+		    (const unsigned char *)"a", 1, 0), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_arl_add(st, 11, at("2026-04-03T11:30:00Z"),
+	    at("2026-04-06T11:30:00Z"), (const unsigned char *)"e", 1, 0), 0);
+	cr_assert_eq(hk_store_arl_in_effect(st, d0 - 1, &n), 0);
+	cr_assert_eq(n, 0, "before the first thisUpdate");
+	cr_assert_eq(hk_store_arl_in_effect(st, at("2026-04-03T11:00:00Z"),
+	    &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(hk_store_arl_in_effect(st, at("2026-04-03T11:30:00Z"),
+	    &n), 0);
+	cr_assert_eq(n, 11, "the emergency ARL from its thisUpdate");
+	cr_assert_eq(hk_store_arl_in_effect(st, at("2026-04-07T03:00:00Z"),
+	    &n), 0);
+	cr_assert_eq(n, 11, "and after it expired");
+	/* the ARL of the day on 04-07 is batch 1's ARL 5: below 11 */
+	cr_assert_eq(hk_store_arl_current(st, at("2026-04-07T03:00:00Z"), &a),
+	    0);
+	cr_assert_eq(a.number, 5);
+	hk_store_arl_clear(&a);
+	cr_assert_eq(hk_store_arl_horizon(st, 0, &h), 0);
+	cr_assert_eq(h, at("2026-04-14T11:00:00Z"), "all: ARL 10's");
+	cr_assert_eq(hk_store_arl_horizon(st, 11, &h), 0);
+	cr_assert_eq(h, at("2026-04-06T11:30:00Z"), "from 11: ARL 11's");
+	cr_assert_eq(hk_store_arl_horizon(st, 12, &h), 0);
+	cr_assert_eq(h, 0, "none from 12");
+	hk_store_close(st);
+}
+
 /* ---- repository sets ---- */
 
 static void

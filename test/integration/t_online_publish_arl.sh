@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# t_online_publish_arl.sh - the ARL of the day after an emergency ARL
+# (CPS 4-4-9, 4-4-10; RFC 5280 5.2.3; PROFILE.md "CRL number: strictly
+# increasing across batches"; docs/publish.md): a batch of 10 ARLs is
+# imported, then the root revokes issuing CA 1 with an emergency ARL (11,
+# the next number). Publish releases ARL 11 and warns at once that only
+# ARL 11 counts for the horizon; once ARL 11 has expired it never falls
+# back to ARL 5 of the older batch (signed before the revocation): it
+# keeps arl.crl 11, exits 9 and says to import a batch made after ARL 11;
+# that batch is then released and lists the revocation.
+. "$(dirname "$0")/lib.sh"
+. "$HANKO_SRC/test/data/issuance/setup.sh"
+. "$HANKO_SRC/test/data/online/setup.sh"
+fresh_tmp
+T=$HANKO_TMP
+make_online "$T"
+P=$T/repo
+pub() { "$ON" publish --state "$O" --repo "$P" "$@"; }
+arl_number() { printf '%d' "$(openssl crl -inform DER -in "$P/arl.crl" -noout -crlnumber | cut -d= -f2)"; }
+lists() { openssl crl -inform DER -in "$1" -noout -text | grep -A4 -i "Serial Number: $ISER" | grep -q Superseded; }
+A=$S/certs/arl
+
+# Batch 1: ARLs 1..10 from 2026-04-02T11:00, one a day, each valid 72 h.
+sed 's/count: 35/count: 10/' "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" >"$T/arl-batch-10.yaml"
+ok "offline: arl-batch of 10 (2026-04-02T11:00)" "$OFF" ceremony run "$T/arl-batch-10.yaml" --state "$S" \
+	--clock 2026-04-02T11:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+ok "offline: bundle of ARLs 1..10" "$OFF" bundle create --state "$S" --clock 2026-04-02T12:00:00Z --type arl-batch \
+	--out "$T/b-arl1" "${SH[@]}" "$A"/arl-{1,2,3,4,5,6,7,8,9,10}.crl
+ok "import ARLs 1..10" "$ON" import --state "$O" --type arl-batch "$T/b-arl1"
+ok "publish (2026-04-03T03:00): ARL 1" pub --clock 2026-04-03T03:00:00Z
+check "... arl.crl is ARL 1" test "$(arl_number)" = 1
+
+# The root revokes issuing CA 1 with an emergency ARL: number 11.
+ISER=$(grep -v '^#' "$S/issued.txt" | awk -F'\t' '$2 == "issuing" {print $1}')
+sed "s/serial: \"00\"/serial: \"$ISER\"/" "$HANKO_SRC/ceremony-scripts/revoke.yaml" >"$T/revoke.yaml"
+ok "offline: revoke issuing CA 1 (superseded), emergency ARL 11 (2026-04-03T11:30)" "$OFF" ceremony run \
+	"$T/revoke.yaml" --state "$S" --clock 2026-04-03T11:30:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+check "ARL 11 lists issuing CA 1; ARL 5 of the older batch does not" sh -c \
+	"$(declare -f lists); ISER=$ISER; lists '$A/arl-11.crl' && ! lists '$A/arl-5.crl'"
+ok "offline: bundle of ARL 11" "$OFF" bundle create --state "$S" --clock 2026-04-03T12:00:00Z --type arl-batch \
+	--out "$T/b-arl11" "${SH[@]}" "$A/arl-11.crl"
+ok "import ARL 11" "$ON" import --state "$O" --type arl-batch "$T/b-arl11"
+
+# CPS 4-4-9: published at once. ARL 11 runs out on 04-06; the ARLs of
+# batch 1 that last until 04-14 do not count: warned now, in advance.
+fails "publish --now: ARL 11 released, and its expiry within 7 days warned (exit 9)" 9 \
+	"warning: CPS 4-4-10: the imported ARLs run out at 2026-04-06T11:30:00Z \(within 7 days; ARLs numbered below 11 do not count\)" \
+	pub --clock 2026-04-03T12:00:00Z --now
+check "... arl.crl is ARL 11 and lists issuing CA 1" sh -c \
+	"[ $(arl_number) = 11 ] && $(declare -f lists); ISER=$ISER; lists '$P/arl.crl'"
+fails "the daily run of 04-05: ARL 11, the same warning" 9 "the imported ARLs run out at 2026-04-06T11:30:00Z" \
+	pub --clock 2026-04-05T03:00:00Z
+check "... arl.crl is ARL 11" test "$(arl_number)" = 11
+
+# ARL 11 has expired; ARL 5 (04-06T11:00..04-09T11:00) covers now but was
+# signed before the revocation: never released after ARL 11.
+S_BEFORE=$(readlink "$P")
+fails "04-07, ARL 11 expired: ARL 5 is not released, arl.crl 11 kept (exit 9)" 9 \
+	"^hanko-online publish: warning: CPS 4-4-10: RFC 5280 5.2.3: the stored ARL current at 2026-04-07T03:00:00Z is ARL 5, numbered below ARL 11 already out .*: not released, arl.crl 11 of set [0-9]+ kept: hold the arl-batch ceremony and import a batch made after ARL 11$" \
+	pub --clock 2026-04-07T03:00:00Z
+check "... the CRLs are published all the same (a new set)" test "$(readlink "$P")" != "$S_BEFORE"
+check "... arl.crl is still ARL 11 (MANIFEST: number 11) and lists issuing CA 1" sh -c \
+	"[ $(arl_number) = 11 ] && grep -q ' arl.crl 2026-04-03T11:30:00Z 2026-04-06T11:30:00Z 11$' '$P/MANIFEST' &&
+	 $(declare -f lists); ISER=$ISER; lists '$P/arl.crl'"
+check "... it still verifies with the root (openssl crl -verify)" sh -c \
+	"openssl crl -inform DER -in '$P/arl.crl' -CAfile '$R' -noout -verify 2>&1 | grep -qx 'verify OK'"
+check "... the warning is audited, and arl.release says it was kept" sh -c \
+	"grep -q '	publish.warning	fail	.*ARL 5, numbered below ARL 11' '$O/audit/audit.log' &&
+	 grep -q '	arl.release	ok	-	ARL 11: .*(kept from the previous set' '$O/audit/audit.log'"
+fails "a second run that day publishes nothing, and warns again (exit 9)" 9 "ARL 5, numbered below ARL 11" \
+	pub --clock 2026-04-07T05:00:00Z
+check "... says so on stdout" grep -q "^Nothing to publish" "$HANKO_TMP/out"
+fails "--now the same: ARL 11 kept" 9 "ARL 5, numbered below ARL 11" pub --clock 2026-04-07T05:00:00Z --now
+check "... arl.crl is ARL 11" test "$(arl_number)" = 11
+
+# The remedy: a batch made after ARL 11 (it keeps the revocation).
+sed 's/count: 35/count: 3/' "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" >"$T/arl-batch-3.yaml"
+ok "offline: arl-batch of 3 (ARLs 12..14, 2026-04-07T04:00)" "$OFF" ceremony run "$T/arl-batch-3.yaml" --state "$S" \
+	--clock 2026-04-07T04:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+ok "offline: bundle of ARLs 12..14" "$OFF" bundle create --state "$S" --clock 2026-04-07T05:00:00Z --type arl-batch \
+	--out "$T/b-arl12" "${SH[@]}" "$A"/arl-{12,13,14}.crl
+ok "import ARLs 12..14" "$ON" import --state "$O" --type arl-batch "$T/b-arl12"
+fails "publish --now: ARL 12 released (batch 1 no longer counts: warned)" 9 \
+	"the imported ARLs run out at 2026-04-12T04:00:00Z \(within 7 days; ARLs numbered below 12 do not count\)" \
+	pub --clock 2026-04-07T06:00:00Z --now
+check "... arl.crl is ARL 12, lists issuing CA 1, verifies with the root" sh -c \
+	"[ $(arl_number) = 12 ] && $(declare -f lists); ISER=$ISER; lists '$P/arl.crl' &&
+	 openssl crl -inform DER -in '$P/arl.crl' -CAfile '$R' -noout -verify 2>&1 | grep -qx 'verify OK'"
+
+ok "the online audit log verifies (checkpoints by audit-1)" "$OFF" audit verify --state "$O"
+finish
