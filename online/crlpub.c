@@ -341,7 +341,7 @@ out:
 
 /* ---- the entry cache ---- */
 
-#define CACHE_MAGIC	"hanko-crlcache 2"
+#define CACHE_MAGIC	"hanko-crlcache 3"
 
 static int
 cache_path(const struct hk_crlcache_ctx *ctx, const char *id,
@@ -363,7 +363,7 @@ head_read(const struct hk_crlcache_ctx *ctx, const char *id,
     struct hk_crlcache_head *h)
 {
 	unsigned char *buf = NULL;
-	char path[4096], part[16], store[128], hex[80], iss[160];
+	char path[4096], part[16], store[128], hex[80], iss[160], at[80];
 	char want[2 * HK_STORE_KEYID_MAX + 1];
 	unsigned long long seq, count, bytes;
 	long long mna;
@@ -376,12 +376,13 @@ head_read(const struct hk_crlcache_ctx *ctx, const char *id,
 		return r;
 	hk_hex_encode(ctx->issuer, ctx->issuer_len, want);
 	if (sscanf((char *)buf, CACHE_MAGIC "\npartition %15s\nissuer "
-	    "%159s\nstore %127s\nseq %llu\ncount %llu\nbytes %llu\n"
-	    "min-not-after %lld\nsha256 %79s\n%n", part, iss, store, &seq,
-	    &count, &bytes, &mna, hex, &n) != 8 || n <= 0 ||
+	    "%159s\nstore %127s\nseq %llu\nseq-entry %79s\ncount %llu\n"
+	    "bytes %llu\nmin-not-after %lld\nsha256 %79s\n%n", part, iss,
+	    store, &seq, at, &count, &bytes, &mna, hex, &n) != 9 || n <= 0 ||
 	    (size_t)n != len || strcmp(part, id) != 0 ||
 	    strcmp(iss, want) != 0 || strcmp(store, ctx->store_id) != 0 ||
 	    strlen(hex) != 64 || hk_hex_decode(hex, h->sha256, 32) != 0 ||
+	    strlen(at) != 64 || hk_hex_decode(at, h->seq_entry, 32) != 0 ||
 	    bytes > HK_CRLPUB_BYTES_MAX || count > HK_CRL_ENTRIES_MAX ||
 	    mna < 0) {
 		free(buf);
@@ -401,18 +402,20 @@ static int
 head_write(const struct hk_crlcache_ctx *ctx, const char *id,
     const struct hk_crlcache_head *h)
 {
-	char path[4096], text[640], hex[65];
+	char path[4096], text[720], hex[65], at[65];
 	char iss[2 * HK_STORE_KEYID_MAX + 1];
 	int r, n;
 
 	if ((r = cache_path(ctx, id, "head", path, sizeof(path))) != 0)
 		return r;
 	hk_hex_encode(h->sha256, 32, hex);
+	hk_hex_encode(h->seq_entry, 32, at);
 	hk_hex_encode(ctx->issuer, ctx->issuer_len, iss);
 	n = snprintf(text, sizeof(text), CACHE_MAGIC "\npartition %s\nissuer "
-	    "%s\nstore %s\nseq %" PRIu64 "\ncount %zu\nbytes %zu\n"
-	    "min-not-after %lld\nsha256 %s\n", id, iss, ctx->store_id, h->seq,
-	    h->count, h->bytes, (long long)h->min_not_after, hex);
+	    "%s\nstore %s\nseq %" PRIu64 "\nseq-entry %s\ncount %zu\n"
+	    "bytes %zu\nmin-not-after %lld\nsha256 %s\n", id, iss,
+	    ctx->store_id, h->seq, at, h->count, h->bytes,
+	    (long long)h->min_not_after, hex);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return HK_ERR_INVALID;
 	return hk_file_write(path, text, (size_t)n, 0600, 0);
@@ -435,6 +438,13 @@ struct hk_crlcache {
 	struct cache_part *p;		/* one per code, the caller's order */
 	size_t n;
 	size_t *by_code;		/* indices of p sorted by code */
+	unsigned char upto_entry[32];	/* SHA-256 of the entry at ctx.upto
+					 * (zero when upto is 0): the
+					 * seq-entry of the headers written */
+	uint64_t seen_seq;		/* the last seq looked up for a
+					 * header (0: none yet) */
+	unsigned char seen_entry[32];	/* SHA-256 of its entry */
+	int seen_ok;			/* 1: that row exists */
 };
 
 /* Collect one row into a part. */
@@ -581,8 +591,9 @@ fail:
 /* Write a rebuilt part: the entries file whole (temp, fsync, rename),
  * then its header. */
 static int
-part_write(const struct hk_crlcache_ctx *ctx, struct cache_part *cp)
+part_write(const struct hk_crlcache *c, struct cache_part *cp)
 {
+	const struct hk_crlcache_ctx *ctx = &c->ctx;
 	static const unsigned char none[1];
 	const unsigned char *p = cp->e.buf != NULL ? cp->e.buf +
 	    HK_CRLPUB_ROOM : none;
@@ -591,6 +602,7 @@ part_write(const struct hk_crlcache_ctx *ctx, struct cache_part *cp)
 
 	memset(&cp->h, 0, sizeof(cp->h));
 	cp->h.seq = ctx->upto;
+	memcpy(cp->h.seq_entry, c->upto_entry, 32);
 	cp->h.count = cp->e.count;
 	cp->h.bytes = cp->e.len;
 	cp->h.min_not_after = cp->min_not_after;
@@ -604,14 +616,54 @@ part_write(const struct hk_crlcache_ctx *ctx, struct cache_part *cp)
 	return head_write(ctx, cp->id, &cp->h);
 }
 
-/* 1 when the header alone says the cache can be used this run. */
+/* SHA-256 of the entry of crl_entries row seq into d; HK_ERR_NOT_FOUND
+ * when the store has no such row. */
 static int
-head_usable(const struct hk_crlcache_ctx *ctx, struct cache_part *cp)
+entry_digest(struct hk_store *st, uint64_t seq, unsigned char d[32])
 {
-	if (head_read(ctx, cp->id, &cp->h) != 0)
+	unsigned char *der = NULL;
+	size_t len = 0;
+	int r;
+
+	memset(d, 0, 32);
+	if (seq == 0)
 		return 0;
-	return cp->h.seq <= ctx->upto && (cp->h.min_not_after == 0 ||
-	    cp->h.min_not_after >= ctx->now);
+	if ((r = hk_store_crl_entry_get(st, seq, &der, &len)) != 0)
+		return r;
+	r = EVP_Digest(der, len, d, NULL, EVP_sha256(), NULL) == 1 ? 0 :
+	    HK_ERR_CRYPTO;
+	free(der);
+	return r;
+}
+
+/*
+ * 1 when the header says the cache can be used this run: this partition's,
+ * issuer's and store's (head_read); not ahead of the store; no entry whose
+ * certificate expired before ctx->now; and the store's row at the header's
+ * seq is still the entry it was when the cache was written. crl_entries
+ * rows are never changed or deleted, so in a store that only moved forward
+ * that row is the same; a store restored from a backup older than it has no
+ * such row, or gives its seq (AUTOINCREMENT) to a later revocation, whose
+ * entry differs (its serial or its revocation date). One look-up by
+ * primary key per header, the same seq looked up once.
+ */
+static int
+head_usable(struct hk_crlcache *c, struct cache_part *cp)
+{
+	const struct hk_crlcache_ctx *ctx = &c->ctx;
+
+	if (head_read(ctx, cp->id, &cp->h) != 0 || cp->h.seq > ctx->upto ||
+	    (cp->h.min_not_after != 0 && cp->h.min_not_after < ctx->now))
+		return 0;
+	if (cp->h.seq == 0)
+		return 1;
+	if (cp->h.seq != c->seen_seq) {
+		c->seen_seq = cp->h.seq;
+		c->seen_ok = entry_digest(ctx->store, cp->h.seq,
+		    c->seen_entry) == 0;
+	}
+	return c->seen_ok && CRYPTO_memcmp(c->seen_entry, cp->h.seq_entry,
+	    32) == 0;
 }
 
 static int
@@ -673,6 +725,10 @@ hk_crlcache_open(const struct hk_crlcache_ctx *ctx, const char *const *codes,
 	}
 	c->ctx = *ctx;
 	c->n = n;
+	if ((r = entry_digest(ctx->store, ctx->upto, c->upto_entry)) != 0) {
+		hk_crlcache_free(c);
+		return r;
+	}
 	for (i = 0; i < n; i++) {
 		struct cache_part *cp = &c->p[i];
 
@@ -683,7 +739,7 @@ hk_crlcache_open(const struct hk_crlcache_ctx *ctx, const char *const *codes,
 		}
 		snprintf(cp->code, sizeof(cp->code), "%s", codes[i]);
 		c->by_code[i] = i;
-		if (!head_usable(ctx, cp)) {
+		if (!head_usable(c, cp)) {
 			cp->rebuild = 1;
 			need++;
 		}
@@ -698,7 +754,7 @@ hk_crlcache_open(const struct hk_crlcache_ctx *ctx, const char *const *codes,
 			return r;
 		}
 		for (i = 0; i < n; i++)
-			if (c->p[i].rebuild && (r = part_write(ctx,
+			if (c->p[i].rebuild && (r = part_write(c,
 			    &c->p[i])) != 0) {
 				hk_crlcache_free(c);
 				return r;
@@ -755,7 +811,7 @@ hk_crlcache_get(struct hk_crlcache *c, size_t i,
 		if ((r = hk_store_crl_entries_each(ctx->store, cp->code,
 		    ctx->issuer, ctx->issuer_len, 0, ctx->upto, ctx->now,
 		    collect_one, cp)) != 0 ||
-		    (r = part_write(ctx, cp)) != 0)
+		    (r = part_write(c, cp)) != 0)
 			goto out;
 		*out = cp->e;
 		memset(&cp->e, 0, sizeof(cp->e));
@@ -786,6 +842,7 @@ hk_crlcache_get(struct hk_crlcache *c, size_t i,
 		goto out;
 	}
 	cp->h.seq = ctx->upto;
+	memcpy(cp->h.seq_entry, c->upto_entry, 32);
 	cp->h.count = out->count;
 	cp->h.bytes = out->len;
 	cp->h.min_not_after = cp->min_not_after;

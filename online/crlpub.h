@@ -101,6 +101,10 @@ struct hk_crlcache_ctx {
  * issuer and the store. */
 struct hk_crlcache_head {
 	uint64_t seq;			/* last crl_entries seq included */
+	unsigned char seq_entry[32];	/* SHA-256 of the entry of the row at
+					 * seq (any partition; zero when seq
+					 * is 0): checked against the store
+					 * before the cache is used */
 	size_t count;			/* entries */
 	size_t bytes;			/* bytes of <code>.entries */
 	time_t min_not_after;		/* earliest expiry among the entries
@@ -114,7 +118,9 @@ struct hk_crlcache;
  * Open the caches of the partitions codes[0..n) (municipality codes) of
  * the context's issuing generation for one run. Every header
  * is checked; the partitions whose cache is missing, unreadable, made for
- * another store, ahead of the store or holding an entry whose certificate
+ * another store, ahead of the store, made from rows the store no longer
+ * holds (the row at the header's seq is not the entry it records: a store
+ * restored from a backup) or holding an entry whose certificate
  * expired before ctx->now (publish passes its last publication: an entry
  * stays until one CRL after its certificate's expiry has listed it, RFC
  * 5280 3.3) are rebuilt together in one pass over the store's crl_entries

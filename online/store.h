@@ -267,6 +267,12 @@ int hk_store_replaced_each(struct hk_store *s, const unsigned char *serial,
 /* The highest crl_entries seq (0 when none): the bound of one publication,
  * so that every partition reflects the same revocations. */
 int hk_store_crl_seq_max(struct hk_store *s, uint64_t *out);
+/* The entry DER of the crl_entries row seq (*der malloc'd): a cache of
+ * entries up to seq checks with it that the store still holds the rows it
+ * was made from (a store restored from a backup hands the same seq to
+ * another revocation). HK_ERR_NOT_FOUND when there is no such row. */
+int hk_store_crl_entry_get(struct hk_store *s, uint64_t seq,
+    unsigned char **der, size_t *len);
 /* fn for each CRL entry of a certificate of municipality (NULL: of every
  * one, in one scan of the table) issued by the key issuer (its key
  * identifier, as certificates.issuer) with after < seq <= upto and whose

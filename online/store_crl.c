@@ -35,6 +35,41 @@ hk_store_crl_seq_max(struct hk_store *s, uint64_t *out)
 }
 
 int
+hk_store_crl_entry_get(struct hk_store *s, uint64_t seq, unsigned char **der,
+    size_t *len)
+{
+	sqlite3_stmt *st;
+	int r, rc, n;
+
+	*der = NULL;
+	*len = 0;
+	if (seq < 1 || seq > (uint64_t)INT64_MAX) {
+		hk_err_set("%s: crl_entries: seq out of range", s->path);
+		return HK_ERR_INVALID;
+	}
+	if ((r = hk_store_prepare(s, "SELECT entry FROM crl_entries WHERE "
+	    "seq = ?1", &st)) != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n = sqlite3_column_bytes(st, 0);
+		if (n <= 0 || (*der = malloc((size_t)n)) == NULL)
+			r = n <= 0 ? HK_ERR_STATE : HK_ERR_ALLOC;
+		else {
+			memcpy(*der, sqlite3_column_blob(st, 0), (size_t)n);
+			*len = (size_t)n;
+		}
+	} else if (rc == SQLITE_DONE) {
+		hk_err_set("%s: crl_entries: no row with seq %llu", s->path,
+		    (unsigned long long)seq);
+		r = HK_ERR_NOT_FOUND;
+	} else
+		r = hk_store_fail(s, rc, "crl_entries: select by seq");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
 hk_store_crl_entries_each(struct hk_store *s, const char *municipality,
     const unsigned char *issuer, size_t issuer_len,
     uint64_t after, uint64_t upto, time_t alive_at,
