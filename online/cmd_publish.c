@@ -9,7 +9,11 @@
  * whose key is in the token and that has a certificate valid now (a
  * generation's certificate outlives its issuing window by the residents'
  * validity, so its key keeps signing their CRLs after a re-key);
- * the current set (its CRL numbers and when it was published); without
+ * the current set (its CRL numbers and when it was published); the
+ * partitions checked against what was issued (check_parts: a code with
+ * certificates to answer for missing from municipalities.csv, or a
+ * partition whose DN or URI is not its certificates' CRL DP, is held
+ * back, its CRL of the current set kept, exit 3); without
  * --now, a run on the day (JST) of the last publication publishes nothing
  * (CPS 2-6-2: once a day; a second cron run the same day is harmless),
  * unless the ARL of the day changed; else every partition's CRL from its
@@ -17,7 +21,8 @@
  * whichever is higher) + 1, signed and verified; the ARL of the day
  * verified with a root generation; the set written and swapped; only then
  * the numbers committed to the store. Audited
- * (publish.start, crl.publish, arl.release, publish.warning, publish.done)
+ * (publish.start, crl.publish, crl.hold, arl.release, publish.warning,
+ * publish.done)
  * with a checkpoint. Exit 9 (HK_ERR_WARNING) when everything was
  * published but an operator must act soon (ARLs running out, no current
  * ARL, a stored ARL of the day numbered below the one already out, CRLs
@@ -57,6 +62,8 @@
 #define HK_PUBLISH_ARL_DAYS	7	/* warn when the ARLs run out sooner */
 #define HK_PUBLISH_MARGIN	(4 * 3600) /* beyond the next daily run */
 #define MAX_WARN		4	/* warnings of one run */
+#define MAX_HELD		8	/* partition errors kept for the
+					 * message (all are audited) */
 
 struct publish_opts {
 	struct hk_online_opts c;	/* --state, --clock */
@@ -80,7 +87,14 @@ struct part_result {
 	const struct hk_muni *m;	/* the municipality */
 	const struct signer *sg;	/* the generation */
 	char id[HK_CERT_PARTITION_ID_MAX]; /* "<code>" or "<code>-<gen>" */
-	uint64_t number;		/* its cRLNumber */
+	struct hk_crlpub_dpname names;	/* its DN and URI from today's
+					 * municipalities.csv and profile: the
+					 * IDP of the CRL made this run */
+	int held;			/* 1: those names are not what its
+					 * certificates name (check_parts):
+					 * not signed, the current set's CRL
+					 * kept */
+	uint64_t number;		/* its cRLNumber (held: unchanged) */
 	size_t count;			/* entries */
 	int rebuilt;			/* 1: cache rebuilt from the store */
 };
@@ -132,6 +146,14 @@ struct publish_work {
 					 * it (check_arls) */
 	char warn[MAX_WARN][768];	/* warnings of this run */
 	int nwarn;
+	char held[MAX_HELD][1024];	/* partitions held back: why */
+	int nheld;			/* all of them (may exceed MAX_HELD) */
+	size_t nheld_parts;		/* parts with held set */
+	char (*orphan)[7];		/* codes with certificates to answer
+					 * for that are no partition of the
+					 * file: their CRLs of the current set
+					 * kept */
+	size_t norphan;
 	unsigned long set;		/* the new set's number */
 };
 
@@ -186,6 +208,26 @@ warn_add(struct publish_work *w, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(w->warn[w->nwarn++], sizeof(w->warn[0]), fmt, ap);
 	va_end(ap);
+}
+
+static void
+line_add(char *line, size_t len, size_t *off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Append to a message line, cut at len. */
+static void
+line_add(char *line, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= len - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line + *off, len - *off, fmt, ap);
+	va_end(ap);
+	*off = n < 0 ? len - 1 : *off + (size_t)n >= len ? len - 1 :
+	    *off + (size_t)n;
 }
 
 static void
@@ -527,12 +569,27 @@ out:
 	return r;
 }
 
+/* When the current set was published: the latest CRL thisUpdate. */
+static time_t
+published_at(const struct hk_repo_set *s)
+{
+	time_t t = 0;
+	size_t i;
+
+	for (i = 0; i < s->nfiles; i++)
+		if (s->files[i].is_crl && strncmp(s->files[i].path, "crl/",
+		    4) == 0 && s->files[i].this_update > t)
+			t = s->files[i].this_update;
+	return t;
+}
+
 static int
 work_open(struct publish_work *w, const struct publish_opts *o)
 {
 	const char *reh;
 	char path[4096];
 	size_t i;
+	time_t last;
 	int r, g;
 
 	w->lockfd = -1;
@@ -568,8 +625,15 @@ work_open(struct publish_work *w, const struct publish_opts *o)
 			pr->m = &w->munis->m[i];
 			pr->sg = &w->sig[g];
 			if ((r = hk_cert_partition_id(pr->m->code,
-			    pr->sg->gen, pr->id, sizeof(pr->id))) != 0)
+			    pr->sg->gen, pr->id, sizeof(pr->id))) != 0 ||
+			    (r = hk_cert_partition_dn(w->p, pr->m->romaji,
+			    pr->sg->gen, w->rehearsal, &pr->names.dn)) != 0)
 				return r;
+			/* the IDP names exactly what the certificates of
+			 * this generation name in their CRL DP
+			 * (hk_cert_build_user) */
+			hk_cert_partition_uri(w->p, pr->m->code, pr->sg->gen,
+			    pr->names.uri, sizeof(pr->names.uri));
 			w->nparts++;
 		}
 	r = hk_repo_open(o->repo, &w->cur);
@@ -578,22 +642,37 @@ work_open(struct publish_work *w, const struct publish_opts *o)
 		hk_err_clear();
 		r = 0;
 	}
-	return r;
+	if (r != 0)
+		return r;
+	/*
+	 * RFC 5280 3.3: an entry is not removed until it appears on one
+	 * regularly scheduled CRL issued beyond its certificate's validity.
+	 * Keeping every entry whose certificate expired at or after the last
+	 * publication does that: the first CRL after the expiry still lists
+	 * it, the one after does not.
+	 */
+	last = w->cur != NULL ? published_at(w->cur) : 0;
+	w->keep_since = last > 0 && last < w->now ? last : w->now;
+	return 0;
 }
 
 static void
 work_close(struct publish_work *w)
 {
-	int i;
+	size_t i;
+	int g;
 
 	hk_repo_abort(w->w);
 	hk_repo_close(w->cur);
 	hk_store_arl_clear(&w->arl);
 	rows_free(&w->roots);
+	for (i = 0; w->parts != NULL && i < w->nparts; i++)
+		hk_crlpub_dpname_clear(&w->parts[i].names);
 	free(w->parts);
-	for (i = 0; w->sig != NULL && i < w->nsig; i++) {
-		EVP_PKEY_free(w->sig[i].key);
-		X509_free(w->sig[i].x);
+	free(w->orphan);
+	for (g = 0; w->sig != NULL && g < w->nsig; g++) {
+		EVP_PKEY_free(w->sig[g].key);
+		X509_free(w->sig[g].x);
 	}
 	free(w->sig);
 	hk_munis_free(w->munis);
@@ -705,20 +784,6 @@ check_arls(struct publish_work *w)
 	return 0;
 }
 
-/* When the current set was published: the latest CRL thisUpdate. */
-static time_t
-published_at(const struct hk_repo_set *s)
-{
-	time_t t = 0;
-	size_t i;
-
-	for (i = 0; i < s->nfiles; i++)
-		if (s->files[i].is_crl && strncmp(s->files[i].path, "crl/",
-		    4) == 0 && s->files[i].this_update > t)
-			t = s->files[i].this_update;
-	return t;
-}
-
 /* The day of t in Japan Standard Time. */
 static long
 jst_day(time_t t)
@@ -753,6 +818,288 @@ skip(const struct publish_work *w, const struct publish_opts *o)
 			return 0;
 	}
 	return 1;
+}
+
+/* ---- partitions against what was issued ---- */
+
+static void
+held_add(struct publish_work *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A partition held back: why, for the message and the audit. */
+static void
+held_add(struct publish_work *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->nheld < MAX_HELD) {
+		va_start(ap, fmt);
+		vsnprintf(w->held[w->nheld], sizeof(w->held[0]), fmt, ap);
+		va_end(ap);
+	}
+	w->nheld++;
+}
+
+static void
+held_audit(struct publish_work *w)
+{
+	int i;
+
+	for (i = 0; i < w->nheld && i < MAX_HELD; i++)
+		hk_online_audit(w->on, "crl.hold", "fail", "%s", w->held[i]);
+	if (w->nheld > MAX_HELD)
+		hk_online_audit(w->on, "crl.hold", "fail", "%d more partitions "
+		    "held back (the first %d are named above)",
+		    w->nheld - MAX_HELD, MAX_HELD);
+}
+
+/* Whether the current set's path is kept, for messages. */
+static const char *
+kept_from(const struct publish_work *w, const char *path)
+{
+	static char buf[64];
+
+	if (w->cur == NULL || hk_repo_find(w->cur, path) == NULL)
+		return "none published before";
+	snprintf(buf, sizeof(buf), "the one of set %lu kept", w->cur->n);
+	return buf;
+}
+
+/* "CN=..." of a name, for messages. */
+static void
+name_cn(const X509_NAME *dn, char *buf, size_t len)
+{
+	int i = dn != NULL ? X509_NAME_get_index_by_NID(dn, NID_commonName,
+	    -1) : -1;
+	const ASN1_STRING *v;
+
+	snprintf(buf, len, "%s", "(none)");
+	if (i >= 0 && (v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(dn,
+	    i))) != NULL)
+		snprintf(buf, len, "CN=%.*s", ASN1_STRING_length(v),
+		    (const char *)ASN1_STRING_get0_data(v));
+}
+
+/*
+ * Partition pr's names (from today's municipalities.csv and profile) are
+ * not got, the names that where (its CRL in the current set, or one of its
+ * certificates) gives: a CRL made now would not cover its certificates
+ * (RFC 5280 5.2.5, 6.3.3 (b)(2): a CRL whose issuingDistributionPoint is
+ * not the certificate's CRL distribution point is out of scope), so the
+ * partition is held back and its CRL of the current set kept. The message
+ * names the field that changed: the romaji (the CN), the profile's
+ * subject prefix (the rest of the DN) or its repository-url (the URI).
+ */
+static void
+part_hold(struct publish_work *w, struct part_result *pr, const char *where,
+    const struct hk_crlpub_dpname *got)
+{
+	char a[96], b[96], field[160], path[32];
+	struct hk_crlpub_dpname dn_only;
+
+	pr->held = 1;
+	w->nheld_parts++;
+	snprintf(path, sizeof(path), "crl/%s.crl", pr->id);
+	memset(&dn_only, 0, sizeof(dn_only));
+	dn_only.dn = got->dn;
+	snprintf(dn_only.uri, sizeof(dn_only.uri), "%s", pr->names.uri);
+	name_cn(pr->names.dn, a, sizeof(a));
+	name_cn(got->dn, b, sizeof(b));
+	if (hk_crlpub_dpname_eq(&pr->names, &dn_only)) {
+		snprintf(field, sizeof(field), "profile.yaml: repository-url");
+		snprintf(a, sizeof(a), "%.90s", pr->names.uri[0] ?
+		    pr->names.uri : "no URI");
+		snprintf(b, sizeof(b), "%.90s", got->uri[0] ? got->uri :
+		    "no URI");
+	} else if (strcmp(a, b) != 0)
+		snprintf(field, sizeof(field), "municipalities.csv: %s: romaji "
+		    "\"%s\"", pr->m->code, pr->m->romaji);
+	else
+		snprintf(field, sizeof(field), "profile.yaml: issuing-ca: "
+		    "subject-prefix");
+	held_add(w, "%s: partition %s (issuing generation %d) would be named "
+	    "%s, but %s names %s: RFC 5280 5.2.5, 6.3.3: a CRL whose "
+	    "issuingDistributionPoint is not its certificates' CRL "
+	    "distribution point does not cover them; put the old value back "
+	    "(docs/municipalities.md); %s not updated (%s)", field, pr->id,
+	    pr->sg->gen, a, where, b, path, kept_from(w, path));
+}
+
+/* The part of municipality code and issuing key issuer, or NULL. */
+static struct part_result *
+part_of(struct publish_work *w, const char *code, const unsigned char *issuer,
+    size_t issuer_len)
+{
+	size_t i;
+
+	for (i = 0; i < w->nparts; i++)
+		if (strcmp(w->parts[i].m->code, code) == 0 &&
+		    w->parts[i].sg->kid_len == issuer_len &&
+		    memcmp(w->parts[i].sg->kid, issuer, issuer_len) == 0)
+			return &w->parts[i];
+	return NULL;
+}
+
+struct newest_ctx {
+	struct publish_work *w;
+	const char *code;		/* the municipality */
+};
+
+/* The newest valid certificate of a municipality: its CRL DP against the
+ * names of its generation's partition. */
+static int
+newest_check(const unsigned char *der, size_t len,
+    const unsigned char *issuer, size_t issuer_len, time_t not_after,
+    void *arg)
+{
+	struct newest_ctx *nc = arg;
+	struct part_result *pr;
+	struct hk_crlpub_dpname got;
+
+	if (not_after < nc->w->keep_since ||
+	    (pr = part_of(nc->w, nc->code, issuer, issuer_len)) == NULL ||
+	    pr->held)
+		return 0;	/* expired, or not signed for this run */
+	if (hk_crlpub_cert_dp(der, len, &got) != 0) {
+		hk_err_clear();
+		return 0;	/* not ours to judge (lint passed it once) */
+	}
+	if (!hk_crlpub_dpname_eq(&pr->names, &got))
+		part_hold(nc->w, pr, "the CRL DP of its newest valid "
+		    "certificate", &got);
+	hk_crlpub_dpname_clear(&got);
+	return 0;
+}
+
+/* A code of the store that has certificates: is it a partition of the
+ * file, and if not, has it anything to answer for? */
+static int
+orphan_check(const char *code, void *arg)
+{
+	struct publish_work *w = arg;
+	const struct hk_muni *m = hk_munis_find(w->munis, code);
+	char (*no)[7], t[32], path[32];
+	uint64_t n;
+	time_t last;
+	int r;
+
+	if (m != NULL && m->partition)
+		return 0;
+	if ((r = hk_store_cert_live_count(w->store, code, w->keep_since, &n,
+	    &last)) != 0)
+		return r;
+	if (n == 0)
+		return 0;	/* every certificate has expired: no CRL */
+	if ((no = realloc(w->orphan, (w->norphan + 1) *
+	    sizeof(*w->orphan))) == NULL)
+		return HK_ERR_ALLOC;
+	w->orphan = no;
+	snprintf(w->orphan[w->norphan++], sizeof(*w->orphan), "%s", code);
+	hk_time_format(last, t, sizeof(t));
+	snprintf(path, sizeof(path), "crl/%s.crl", code);
+	held_add(w, "municipalities.csv: %s: %s, but the store holds %" PRIu64
+	    " certificate%s of it valid or revoked until %s: CPS 4-4-4-4, "
+	    "4-4-9, PROFILE.md: its CRL is published until the last of them "
+	    "expires; put the row back (docs/municipalities.md, \"A merger or "
+	    "a rename\"); crl/%s.crl not updated (%s)", code,
+	    m == NULL ? "no row" : "partition no", n, n == 1 ? "" : "s", t,
+	    code, kept_from(w, path));
+	return 0;
+}
+
+/*
+ * The file against what was issued (docs/municipalities.md, "A merger or
+ * a rename"), before anything is signed:
+ * - a code of the store whose certificates have not all expired (valid,
+ *   or revoked and still to be listed) must be a partition of the file;
+ * - each partition's names (DN from today's romaji, URI from the profile)
+ *   must be the IDP of its CRL in the current set (read without parsing
+ *   the entries: what every relying party checked its certificates with
+ *   so far) and the CRL DP of its newest valid certificate (one index
+ *   seek: for a partition with no CRL in the current set).
+ * A partition that fails is held back (its CRL of the current set kept,
+ * the run ends with exit 3 naming it); the others are published.
+ */
+static int
+check_parts(struct publish_work *w)
+{
+	struct hk_crlpub_dpname got;
+	struct newest_ctx nc;
+	char path[32], where[64];
+	size_t i;
+	int r;
+
+	if ((r = hk_store_cert_codes_each(w->store, orphan_check, w)) != 0)
+		return r;
+	for (i = 0; w->cur != NULL && i < w->nparts; i++) {
+		struct part_result *pr = &w->parts[i];
+
+		snprintf(path, sizeof(path), "crl/%s.crl", pr->id);
+		if (hk_repo_find(w->cur, path) == NULL)
+			continue;
+		if (hk_crlpub_idp_read(w->cur->dfd, path, &got) != 0) {
+			/* unreadable: replaced by this run's */
+			hk_err_clear();
+			continue;
+		}
+		if (!hk_crlpub_dpname_eq(&pr->names, &got)) {
+			snprintf(where, sizeof(where), "the IDP of %s in set "
+			    "%lu", path, w->cur->n);
+			part_hold(w, pr, where, &got);
+		}
+		hk_crlpub_dpname_clear(&got);
+	}
+	nc.w = w;
+	/* each municipality once: the parts of the newest signer come first
+	 * and cover every partition of the file */
+	for (i = 0; i < w->nparts && w->parts[i].sg == &w->sig[0]; i++) {
+		nc.code = w->parts[i].m->code;
+		if ((r = hk_store_cert_newest_valid(w->store, nc.code,
+		    newest_check, &nc)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* path of the current set into the new one, as it is (with its MANIFEST
+ * line); nothing when the current set has no such file. */
+static int
+crl_keep(struct publish_work *w, const char *path)
+{
+	const struct hk_repo_file *f;
+	unsigned char *buf = NULL;
+	size_t len;
+	int r;
+
+	if (w->cur == NULL || (f = hk_repo_find(w->cur, path)) == NULL)
+		return 0;
+	if ((r = hk_repo_read(w->cur, path, &buf, &len)) == 0)
+		r = hk_repo_add(w->w, path, buf, len, f->is_crl ? f : NULL);
+	free(buf);
+	return r;
+}
+
+/* The CRLs of the codes that are no partition of the file any more
+ * (crl/<code>.crl, crl/<code>-<g>.crl), kept. */
+static int
+orphans_keep(struct publish_work *w)
+{
+	const char *path, *rest;
+	size_t i, j;
+	int r;
+
+	for (i = 0; w->cur != NULL && i < w->norphan; i++)
+		for (j = 0; j < w->cur->nfiles; j++) {
+			path = w->cur->files[j].path;
+			if (strncmp(path, "crl/", 4) != 0 ||
+			    strncmp(path + 4, w->orphan[i], 6) != 0)
+				continue;
+			rest = path + 10;
+			if ((strcmp(rest, ".crl") == 0 || rest[0] == '-') &&
+			    (r = crl_keep(w, path)) != 0)
+				return r;
+		}
+	return 0;
 }
 
 /* ---- the ARL and the CRLs ---- */
@@ -827,7 +1174,6 @@ write_gen_crls(struct publish_work *w, const struct signer *sg, size_t from,
 	struct hk_crlpub_in in;
 	struct hk_crl_spec spec;
 	struct hk_repo_file info;
-	X509_NAME *dn = NULL;
 	unsigned char *der = NULL;
 	char dir[4096], path[32], detail[1200];
 	size_t i, len;
@@ -861,19 +1207,21 @@ write_gen_crls(struct publish_work *w, const struct signer *sg, size_t from,
 	for (i = 0; i < n && r == 0; i++) {
 		struct part_result *pr = &w->parts[from + i];
 
+		if (pr->held) {
+			/* its names changed: the CRL of the current set
+			 * stays (check_parts) */
+			snprintf(path, sizeof(path), "crl/%s.crl", pr->id);
+			r = crl_keep(w, path);
+			goto next;
+		}
 		memset(&spec, 0, sizeof(spec));
 		spec.issuer = sg->x;
 		spec.scope = HK_CRL_SCOPE_USER;
 		spec.validity_hours = w->p->crl_validity_hours;
 		spec.interval_hours = w->p->crl_interval_hours;
-		/* the IDP names exactly what the certificates of this
-		 * generation name in their CRL DP (hk_cert_build_user) */
-		if ((r = hk_cert_partition_dn(w->p, pr->m->romaji, sg->gen,
-		    w->rehearsal, &dn)) != 0)
-			break;
-		spec.idp_dn = dn;
-		hk_cert_partition_uri(w->p, pr->m->code, sg->gen, spec.idp_uri,
-		    sizeof(spec.idp_uri));
+		spec.idp_dn = pr->names.dn;
+		snprintf(spec.idp_uri, sizeof(spec.idp_uri), "%s",
+		    pr->names.uri);
 		if ((r = last_number(w, pr->id, &last)) != 0 ||
 		    (r = hk_crlcache_get(cache, i, &e, &pr->rebuilt)) != 0)
 			goto next;
@@ -910,8 +1258,6 @@ next:
 		hk_crlpub_entries_free(&e);
 		OPENSSL_free(der);
 		der = NULL;
-		X509_NAME_free(dn);
-		dn = NULL;
 	}
 	hk_crlcache_free(cache);
 	return r;
@@ -925,20 +1271,10 @@ write_crls(struct publish_work *w)
 {
 	size_t from = 0, n;
 	uint64_t upto;
-	time_t last;
 	int g, r;
 
 	if ((r = hk_store_crl_seq_max(w->store, &upto)) != 0)
 		return r;
-	/*
-	 * RFC 5280 3.3: an entry is not removed until it appears on one
-	 * regularly scheduled CRL issued beyond its certificate's validity.
-	 * Keeping every entry whose certificate expired at or after the last
-	 * publication does that: the first CRL after the expiry still lists
-	 * it, the one after does not.
-	 */
-	last = w->cur != NULL ? published_at(w->cur) : 0;
-	w->keep_since = last > 0 && last < w->now ? last : w->now;
 	for (g = 0; g < w->nsig; g++) {
 		for (n = 0; from + n < w->nparts &&
 		    w->parts[from + n].sg == &w->sig[g]; n++)
@@ -960,7 +1296,7 @@ numbers_commit(struct publish_work *w)
 	if ((r = hk_store_begin(w->store)) != 0)
 		return r;
 	for (i = 0; i < w->nparts; i++)
-		if ((r = hk_store_crl_number_set(w->store,
+		if (!w->parts[i].held && (r = hk_store_crl_number_set(w->store,
 		    w->parts[i].id, w->parts[i].number)) != 0) {
 			hk_store_rollback(w->store);
 			return r;
@@ -977,14 +1313,17 @@ audit_published(struct publish_work *w, const struct publish_opts *o)
 	hk_time_format(w->now, tu, sizeof(tu));
 	hk_time_format(w->now + (time_t)w->p->crl_validity_hours * 3600, nu,
 	    sizeof(nu));
-	for (i = 0; i < w->nparts; i++)
-		hk_online_audit(w->on, "crl.publish", "ok", "partition %s "
-		    "(%s, issuing generation %d): cRLNumber %" PRIu64 ", "
-		    "entries %zu%s, thisUpdate %s, nextUpdate %s, set %lu",
-		    w->parts[i].id, w->parts[i].m->romaji,
-		    w->parts[i].sg->gen, w->parts[i].number,
-		    w->parts[i].count, w->parts[i].rebuilt ?
-		    " (cache rebuilt)" : "", tu, nu, w->set);
+	for (i = 0; i < w->nparts; i++) {
+		const struct part_result *pr = &w->parts[i];
+
+		if (pr->held)
+			continue;	/* audited by held_audit */
+		hk_online_audit(w->on, "crl.publish", "ok", "partition %s (%s, "
+		    "issuing generation %d): cRLNumber %" PRIu64 ", entries "
+		    "%zu%s, thisUpdate %s, nextUpdate %s, set %lu", pr->id,
+		    pr->m->romaji, pr->sg->gen, pr->number, pr->count,
+		    pr->rebuilt ? " (cache rebuilt)" : "", tu, nu, w->set);
+	}
 	if (w->arl_released) {
 		hk_time_format(w->arl.this_update, tu, sizeof(tu));
 		hk_time_format(w->arl.next_update, nu, sizeof(nu));
@@ -1024,10 +1363,11 @@ publish(struct publish_work *w, const struct publish_opts *o)
 	}
 	if ((r = hk_repo_begin(o->repo, &w->w)) != 0 ||
 	    (r = write_ca(w)) != 0 || (r = write_arl(w)) != 0 ||
-	    (r = write_crls(w)) != 0 ||
+	    (r = write_crls(w)) != 0 || (r = orphans_keep(w)) != 0 ||
 	    (r = hk_repo_commit(w->w, &w->set)) != 0)
 		return r;
 	warn_audit(w);
+	held_audit(w);
 	if ((r = numbers_commit(w)) != 0) {
 		char detail[1024];
 
@@ -1046,6 +1386,7 @@ cmd_publish(int argc, char **argv)
 {
 	struct publish_opts o;
 	struct publish_work w;
+	unsigned long skipped;
 	char t[32];
 	int r, i;
 
@@ -1053,7 +1394,8 @@ cmd_publish(int argc, char **argv)
 	w.lockfd = -1;
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
-	if ((r = work_open(&w, &o)) != 0 || (r = check_arls(&w)) != 0)
+	if ((r = work_open(&w, &o)) != 0 || (r = check_arls(&w)) != 0 ||
+	    (r = check_parts(&w)) != 0)
 		goto fail;
 	if (skip(&w, &o)) {
 		hk_time_format(published_at(w.cur), t, sizeof(t));
@@ -1061,6 +1403,7 @@ cmd_publish(int argc, char **argv)
 		    "published at %s, the same day (JST); nothing published "
 		    "(--now for an emergency)", w.cur->n, o.repo, t);
 		warn_audit(&w);
+		held_audit(&w);
 		if ((r = hk_online_checkpoint(w.on)) != 0)
 			goto out;
 		printf("Nothing to publish: set %lu at %s was published at %s, "
@@ -1084,9 +1427,11 @@ cmd_publish(int argc, char **argv)
 	if ((r = hk_online_checkpoint(w.on)) != 0)
 		goto out;
 	printf("Published set %lu at %s: %zu CRLs of issuing generation%s %s "
-	    "(%zu entries, %zu caches rebuilt), ARL %s\n", w.set, o.repo,
-	    w.nparts, w.nsig > 1 ? "s" : "", w.gens, w.entries, w.rebuilt,
-	    !w.arl_released ? "none" : w.arl_kept ? "kept" : "released");
+	    "(%zu entries, %zu caches rebuilt%s), ARL %s\n", w.set, o.repo,
+	    w.nparts - w.nheld_parts, w.nsig > 1 ? "s" : "", w.gens,
+	    w.entries, w.rebuilt, w.nheld > 0 ? "; partitions held back: see "
+	    "below" : "", !w.arl_released ? "none" : w.arl_kept ? "kept" :
+	    "released");
 	goto out;
 fail:
 	/* once logged in, a failure is an audit record (before, nothing
@@ -1098,19 +1443,37 @@ fail:
 		hk_online_checkpoint_keep_err(w.on);
 	}
 out:
+	skipped = w.cur != NULL && w.set == 0 ? w.cur->n : 0;
 	work_close(&w);
-	if (r == 0 && w.nwarn > 0) {
-		/* everything is published, but an operator must act soon
-		 * (docs/publish.md): exit 9, one line */
-		char line[2048];
-		size_t off;
+	if (r == 0 && (w.nheld > 0 || w.nwarn > 0)) {
+		/* a partition held back: exit 3, naming it (the others are
+		 * published); else everything is published, but an operator
+		 * must act soon: exit 9 (docs/publish.md). One line. */
+		char line[4096];
+		size_t off = 0;
 
-		off = (size_t)snprintf(line, sizeof(line), "warning: ");
-		for (i = 0; i < w.nwarn && off < sizeof(line); i++)
-			off += (size_t)snprintf(line + off, sizeof(line) - off,
-			    "%s%s", i ? "; " : "", w.warn[i]);
+		if (w.nheld > 0) {
+			line_add(line, sizeof(line), &off, "%s", w.held[0]);
+			if (w.nheld > 1)
+				line_add(line, sizeof(line), &off, "; %d more "
+				    "partition%s held back (crl.hold in the "
+				    "audit log)", w.nheld - 1, w.nheld > 2 ?
+				    "s" : "");
+			if (skipped)
+				line_add(line, sizeof(line), &off, "; nothing "
+				    "published (set %lu of today stays)",
+				    skipped);
+			else
+				line_add(line, sizeof(line), &off, "; set %lu "
+				    "published with the other partitions",
+				    w.set);
+		}
+		for (i = 0; i < w.nwarn; i++)
+			line_add(line, sizeof(line), &off, "%s%s",
+			    i > 0 ? "; " : off > 0 ? "; warning: " :
+			    "warning: ", w.warn[i]);
 		hk_err_set("%s", line);
-		r = HK_ERR_WARNING;
+		r = w.nheld > 0 ? HK_ERR_INVALID : HK_ERR_WARNING;
 	}
 	return r;
 }

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "atomic.h"
 #include "cert.h"
@@ -851,5 +852,224 @@ out:
 	if (r != 0)
 		hk_crlpub_entries_free(out);
 	EVP_MD_CTX_free(d);
+	return r;
+}
+
+/* ---- the names of a distribution point ---- */
+
+#define IDP_EXTS_MAX	16384	/* bytes of crlExtensions */
+#define IDP_FIELDS_MAX	8	/* TBSCertList fields before them */
+
+void
+hk_crlpub_dpname_clear(struct hk_crlpub_dpname *n)
+{
+	X509_NAME_free(n->dn);
+	memset(n, 0, sizeof(*n));
+}
+
+int
+hk_crlpub_dpname_eq(const struct hk_crlpub_dpname *a,
+    const struct hk_crlpub_dpname *b)
+{
+	unsigned char *da = NULL, *db = NULL;
+	int la, lb, eq;
+
+	if ((a->dn == NULL) != (b->dn == NULL) || strcmp(a->uri, b->uri) != 0)
+		return 0;
+	if (a->dn == NULL)
+		return 1;
+	la = i2d_X509_NAME(a->dn, &da);
+	lb = i2d_X509_NAME(b->dn, &db);
+	eq = la > 0 && la == lb && memcmp(da, db, (size_t)la) == 0;
+	OPENSSL_free(da);
+	OPENSSL_free(db);
+	return eq;
+}
+
+/* The directoryName and URI of a fullName. */
+static int
+dpname_from(const GENERAL_NAMES *full, struct hk_crlpub_dpname *out)
+{
+	const GENERAL_NAME *gn;
+	int i, l;
+
+	for (i = 0; i < sk_GENERAL_NAME_num(full); i++) {
+		gn = sk_GENERAL_NAME_value(full, i);
+		if (gn->type == GEN_DIRNAME && out->dn == NULL) {
+			if ((out->dn = X509_NAME_dup(gn->d.directoryName)) ==
+			    NULL)
+				return HK_ERR_ALLOC;
+		} else if (gn->type == GEN_URI && out->uri[0] == '\0') {
+			l = ASN1_STRING_length(gn->d.uniformResourceIdentifier);
+			if (l < 1 || (size_t)l >= sizeof(out->uri) ||
+			    memchr(ASN1_STRING_get0_data(
+			    gn->d.uniformResourceIdentifier), '\0',
+			    (size_t)l) != NULL)
+				return HK_ERR_PARSE;
+			memcpy(out->uri, ASN1_STRING_get0_data(
+			    gn->d.uniformResourceIdentifier), (size_t)l);
+			out->uri[l] = '\0';
+		}
+	}
+	return out->dn != NULL ? 0 : HK_ERR_PARSE;
+}
+
+int
+hk_crlpub_cert_dp(const unsigned char *der, size_t len,
+    struct hk_crlpub_dpname *out)
+{
+	const unsigned char *p = der;
+	CRL_DIST_POINTS *dps = NULL;
+	const DIST_POINT *dp;
+	X509 *x = NULL;
+	int r = HK_ERR_PARSE;
+
+	memset(out, 0, sizeof(*out));
+	if (len > LONG_MAX || (x = d2i_X509(NULL, &p, (long)len)) == NULL ||
+	    p != der + len)
+		goto out;
+	if ((dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL,
+	    NULL)) == NULL || sk_DIST_POINT_num(dps) < 1 ||
+	    (dp = sk_DIST_POINT_value(dps, 0))->distpoint == NULL ||
+	    dp->distpoint->type != 0)
+		goto out;
+	r = dpname_from(dp->distpoint->name.fullname, out);
+out:
+	if (r != 0) {
+		hk_crlpub_dpname_clear(out);
+		hk_err_set("certificate: RFC 5280 4.2.1.13: no "
+		    "cRLDistributionPoints fullName with a directoryName");
+	}
+	CRL_DIST_POINTS_free(dps);
+	X509_free(x);
+	ERR_clear_error();
+	return r;
+}
+
+static int
+pread_all(int fd, unsigned char *buf, size_t len, off_t at)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = pread(fd, buf + got, len - got, at + (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n == 0 ? HK_ERR_PARSE : HK_ERR_IO;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/* The DER header at *off of fd, within end: single-octet tag, definite
+ * length of at most 4 octets; *off moves to the content, which must end by
+ * end. */
+static int
+der_head_at(int fd, size_t *off, size_t end, int *tag, size_t *clen)
+{
+	unsigned char h[6];
+	size_t n, o = 2, i, k;
+	int r;
+
+	if (*off >= end || end - *off < 2)
+		return HK_ERR_PARSE;
+	n = end - *off < sizeof(h) ? end - *off : sizeof(h);
+	if ((r = pread_all(fd, h, n, (off_t)*off)) != 0)
+		return r;
+	*tag = h[0];
+	if ((*tag & 0x1f) == 0x1f)
+		return HK_ERR_PARSE;
+	if (h[1] < 0x80)
+		*clen = h[1];
+	else {
+		k = h[1] & 0x7f;
+		if (k < 1 || k > 4 || 2 + k > n)
+			return HK_ERR_PARSE;
+		for (*clen = 0, i = 0; i < k; i++)
+			*clen = (*clen << 8) | h[o++];
+	}
+	if (*clen > end - *off - o)
+		return HK_ERR_PARSE;
+	*off += o;
+	return 0;
+}
+
+int
+hk_crlpub_idp_read(int dfd, const char *path, struct hk_crlpub_dpname *out)
+{
+	unsigned char *ext = NULL;
+	const unsigned char *p;
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	ISSUING_DIST_POINT *idp = NULL;
+	X509_EXTENSION *e;
+	struct stat st;
+	size_t off = 0, clen, size, tbs_end;
+	int fd, tag = 0, i, n, r;
+
+	memset(out, 0, sizeof(*out));
+	if ((fd = openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0) {
+		hk_err_set("%s: cannot open: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return HK_ERR_IO;
+	}
+	size = (size_t)st.st_size;
+	/* CertificateList SEQUENCE (the whole file), tbsCertList SEQUENCE */
+	if ((r = der_head_at(fd, &off, size, &tag, &clen)) != 0)
+		goto out;
+	r = HK_ERR_PARSE;
+	if (tag != 0x30 || off + clen != size ||
+	    (r = der_head_at(fd, &off, size, &tag, &clen)) != 0)
+		goto out;
+	r = HK_ERR_PARSE;
+	if (tag != 0x30)
+		goto out;
+	tbs_end = off + clen;
+	/* version, signature, issuer, thisUpdate, nextUpdate and
+	 * revokedCertificates skipped by their lengths, to [0] crlExtensions,
+	 * the last field */
+	for (n = 0; n < IDP_FIELDS_MAX; n++) {
+		if ((r = der_head_at(fd, &off, tbs_end, &tag, &clen)) != 0)
+			goto out;
+		if (tag == 0xa0)
+			break;
+		off += clen;
+	}
+	r = HK_ERR_PARSE;
+	if (tag != 0xa0 || off + clen != tbs_end || clen > IDP_EXTS_MAX ||
+	    clen < 2)
+		goto out;
+	if ((ext = malloc(clen)) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = pread_all(fd, ext, clen, (off_t)off)) != 0)
+		goto out;
+	r = HK_ERR_PARSE;
+	p = ext;
+	if ((exts = d2i_X509_EXTENSIONS(NULL, &p, (long)clen)) == NULL ||
+	    p != ext + clen ||
+	    (i = X509v3_get_ext_by_NID(exts, NID_issuing_distribution_point,
+	    -1)) < 0 || (e = X509v3_get_ext(exts, i)) == NULL ||
+	    (idp = X509V3_EXT_d2i(e)) == NULL || idp->distpoint == NULL ||
+	    idp->distpoint->type != 0)
+		goto out;
+	r = dpname_from(idp->distpoint->name.fullname, out);
+out:
+	if (r == HK_ERR_PARSE)
+		hk_err_set("%s: RFC 5280 5.2.5: not a CRL with an "
+		    "issuingDistributionPoint fullName", path);
+	else if (r == HK_ERR_IO)
+		hk_err_set("%s: cannot read: %s", path, strerror(errno));
+	if (r != 0)
+		hk_crlpub_dpname_clear(out);
+	ISSUING_DIST_POINT_free(idp);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	free(ext);
+	close(fd);
+	ERR_clear_error();
 	return r;
 }

@@ -139,4 +139,30 @@ int hk_crlcache_get(struct hk_crlcache *c, size_t i,
     struct hk_crlpub_entries *out, int *rebuilt);
 void hk_crlcache_free(struct hk_crlcache *c);
 
+/* The names a distribution point gives (RFC 5280 4.2.1.13, 5.2.5): its
+ * fullName's directoryName and http URI. */
+struct hk_crlpub_dpname {
+	X509_NAME *dn;			/* owned; NULL when none */
+	char uri[HK_CRL_URI_MAX];	/* "" when none */
+};
+
+/*
+ * The issuingDistributionPoint names of the partition CRL at path in the
+ * folder dfd (a repository set's, hk_repo_set.dfd), read without parsing
+ * its entries: the DER headers of CertificateList and of the fields of
+ * TBSCertList are read one by one (pread), each field skipped by its
+ * length (revokedCertificates too, unread), and only crlExtensions read
+ * and decoded. HK_ERR_PARSE when the file is not such a CRL (a header
+ * that does not fit, bytes after it) or has no IDP with a fullName.
+ */
+int hk_crlpub_idp_read(int dfd, const char *path,
+    struct hk_crlpub_dpname *out);
+/* The cRLDistributionPoints names of a certificate (its first point). */
+int hk_crlpub_cert_dp(const unsigned char *der, size_t len,
+    struct hk_crlpub_dpname *out);
+/* 1 when a and b give the same DN (DER) and URI. */
+int hk_crlpub_dpname_eq(const struct hk_crlpub_dpname *a,
+    const struct hk_crlpub_dpname *b);
+void hk_crlpub_dpname_clear(struct hk_crlpub_dpname *n);
+
 #endif

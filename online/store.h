@@ -284,6 +284,23 @@ int hk_store_crl_entries_each(struct hk_store *s, const char *municipality,
     int (*fn)(uint64_t seq, const char *partition, time_t not_after,
     const unsigned char *entry, size_t len, void *arg), void *arg);
 
+/* fn for each municipality code that has a certificate in the store (any
+ * status), in code order: one index seek per code. */
+int hk_store_cert_codes_each(struct hk_store *s,
+    int (*fn)(const char *code, void *arg), void *arg);
+/* How many certificates of municipality (pending, valid or revoked) end at
+ * or after t, and the latest notAfter among them (0 when none): what a CRL
+ * of it must still answer for. */
+int hk_store_cert_live_count(struct hk_store *s, const char *municipality,
+    time_t t, uint64_t *n, time_t *last);
+/* fn once for the newest valid certificate (last inserted) of
+ * municipality, if any: its DER, issuer key identifier and notAfter. One
+ * index seek. */
+int hk_store_cert_newest_valid(struct hk_store *s, const char *municipality,
+    int (*fn)(const unsigned char *der, size_t len,
+    const unsigned char *issuer, size_t issuer_len, time_t not_after,
+    void *arg), void *arg);
+
 /* A stored pre-signed ARL. */
 struct hk_store_arl {
 	uint64_t number;		/* cRLNumber */

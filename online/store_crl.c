@@ -127,6 +127,97 @@ hk_store_crl_entries_each(struct hk_store *s, const char *municipality,
 }
 
 int
+hk_store_cert_codes_each(struct hk_store *s,
+    int (*fn)(const char *code, void *arg), void *arg)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	/* one seek per code in the index certificates_partition, not a scan
+	 * of the table */
+	if ((r = hk_store_prepare(s, "WITH RECURSIVE m(code) AS (SELECT "
+	    "min(municipality) FROM certificates UNION ALL SELECT (SELECT "
+	    "min(municipality) FROM certificates WHERE municipality > m.code) "
+	    "FROM m WHERE m.code IS NOT NULL) SELECT code FROM m WHERE code "
+	    "IS NOT NULL", &st)) != 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *c = sqlite3_column_text(st, 0);
+
+		if (c == NULL) {
+			r = HK_ERR_STATE;
+			break;
+		}
+		if ((r = fn((const char *)c, arg)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = hk_store_fail(s, rc, "certificates: municipalities");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+hk_store_cert_live_count(struct hk_store *s, const char *municipality,
+    time_t t, uint64_t *n, time_t *last)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	*n = 0;
+	*last = 0;
+	if ((r = hk_store_prepare(s, "SELECT count(*), coalesce(max(not_after), "
+	    "0) FROM certificates WHERE municipality = ?1 AND status IN "
+	    "('pending', 'valid', 'revoked') AND not_after >= ?2", &st)) != 0)
+		return r;
+	sqlite3_bind_text(st, 1, municipality, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)t);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*n = (uint64_t)sqlite3_column_int64(st, 0);
+		*last = (time_t)sqlite3_column_int64(st, 1);
+	} else
+		r = hk_store_fail(s, rc, "certificates: count");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+hk_store_cert_newest_valid(struct hk_store *s, const char *municipality,
+    int (*fn)(const unsigned char *der, size_t len,
+    const unsigned char *issuer, size_t issuer_len, time_t not_after,
+    void *arg), void *arg)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	/* the index certificates_partition (municipality, status) ends in
+	 * the rowid: one seek, no sort */
+	if ((r = hk_store_prepare(s, "SELECT der, issuer, not_after FROM "
+	    "certificates WHERE municipality = ?1 AND status = 'valid' ORDER "
+	    "BY rowid DESC LIMIT 1", &st)) != 0)
+		return r;
+	sqlite3_bind_text(st, 1, municipality, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *d = sqlite3_column_blob(st, 0);
+		const void *i = sqlite3_column_blob(st, 1);
+		int dl = sqlite3_column_bytes(st, 0);
+		int il = sqlite3_column_bytes(st, 1);
+
+		if (d == NULL || dl <= 0 || i == NULL || il <= 0) {
+			hk_err_set("%s: certificates: %s: a valid certificate "
+			    "without its DER or issuer", s->path,
+			    municipality);
+			r = HK_ERR_STATE;
+		} else
+			r = fn(d, (size_t)dl, i, (size_t)il,
+			    (time_t)sqlite3_column_int64(st, 2), arg);
+	} else if (rc != SQLITE_DONE)
+		r = hk_store_fail(s, rc, "certificates: newest");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
 hk_store_arl_current(struct hk_store *s, time_t t, struct hk_store_arl *out)
 {
 	sqlite3_stmt *st;

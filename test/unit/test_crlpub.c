@@ -11,6 +11,7 @@
  * is refused. The entry cache is appended, checked and rebuilt against a
  * real store.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 #include "profile.h"
 #include "repo.h"
 #include "store.h"
+#include "basic4.h"
 #include "testutil.h"
 
 #define PART_DN	"C=JP, O=JPKI, OU=Kumamoto-ken, OU=CRL Distribution " \
@@ -435,6 +437,138 @@ Test(crlpub, entries_must_be_one_sequence_each)
 	cr_assert_eq(pe.count, 1);
 	cr_assert_eq(pe.len, sizeof(good));
 	hk_crlpub_entries_free(&pe);
+}
+
+/* ---- the names of a partition, read back ---- */
+
+/* Write der to dir/name. */
+static void
+file_put(const char *dir, const char *name, const void *der, size_t len)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	hk_test_write(path, der, len);
+}
+
+/* hk_crlpub_idp_read reads the IDP a CRL was made with, whatever the
+ * length of its entries (absent, short and long forms, megabytes skipped
+ * unread), and refuses what is not such a CRL. */
+Test(crlpub, idp_read_without_the_entries, .timeout = 120)
+{
+	static const size_t ns[] = { 0, 1, 100, 30000 };
+	struct hk_profile *pu = NULL;
+	struct hk_crlpub_dpname want, got;
+	struct hk_crl_spec s;
+	struct hk_crl_entry *e;
+	unsigned char *der = NULL, *cut;
+	const char *dir = hk_test_dir("crlpub_idp");
+	size_t i, len = 0;
+	int dfd;
+
+	cr_assert_eq(hk_profile_default(&pu), 0);
+	snprintf(pu->repository_url, sizeof(pu->repository_url), "%s",
+	    "http://repo.example.jp/kumamoto");
+	cr_assert_geq(dfd = open(dir, O_RDONLY | O_DIRECTORY), 0);
+	memset(&want, 0, sizeof(want));
+	want.dn = part;
+	snprintf(want.uri, sizeof(want.uri), "%s",
+	    "http://repo.example.jp/kumamoto/crl/431010.crl");
+	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		e = entries_make(ns[i]);
+		spec_user(&s, ca, pu);
+		cr_assert_eq(template_crl(&s, pu, k, e, ns[i], NULL, 7, 6,
+		    &der, &len), 0, "%s", hk_err_msg());
+		file_put(dir, "c.crl", der, len);
+		cr_assert_eq(hk_crlpub_idp_read(dfd, "c.crl", &got), 0,
+		    "%zu entries: %s", ns[i], hk_err_msg());
+		cr_assert(hk_crlpub_dpname_eq(&got, &want), "%zu entries: "
+		    "the names read back are not the spec's", ns[i]);
+		cr_assert_str_eq(got.uri, want.uri);
+		hk_crlpub_dpname_clear(&got);
+		/* cut short, or a byte more: refused */
+		file_put(dir, "c.crl", der, len - 1);
+		cr_assert_eq(hk_crlpub_idp_read(dfd, "c.crl", &got),
+		    HK_ERR_PARSE);
+		cut = malloc(len + 1);
+		memcpy(cut, der, len);
+		cut[len] = 0;
+		file_put(dir, "c.crl", cut, len + 1);
+		cr_assert_eq(hk_crlpub_idp_read(dfd, "c.crl", &got),
+		    HK_ERR_PARSE);
+		free(cut);
+		OPENSSL_free(der);
+		der = NULL;
+		entries_free(e, ns[i]);
+	}
+	/* another partition's name differs */
+	cr_assert_eq(hk_cert_partition_dn(pu, "Yatsushiro-shi", 1, 0,
+	    &got.dn), 0);
+	snprintf(got.uri, sizeof(got.uri), "%s", want.uri);
+	cr_assert(!hk_crlpub_dpname_eq(&got, &want));
+	hk_crlpub_dpname_clear(&got);
+	/* not a CRL: a certificate; no file */
+	cr_assert_gt(len = (size_t)i2d_X509(ca, &der), 0);
+	file_put(dir, "c.crl", der, len);
+	OPENSSL_free(der);
+	cr_assert_eq(hk_crlpub_idp_read(dfd, "c.crl", &got), HK_ERR_PARSE);
+	cr_assert_eq(hk_crlpub_idp_read(dfd, "none.crl", &got), HK_ERR_IO);
+	close(dfd);
+	hk_profile_free(pu);
+}
+
+/* hk_crlpub_cert_dp reads a resident's certificate's CRL DP: generation
+ * 1's and 2's partitions of a municipality, as publish names them. */
+Test(crlpub, cert_dp_is_the_partition_of_its_generation)
+{
+	struct hk_crlpub_dpname got, want;
+	struct hk_basic4 b;
+	X509 *x = NULL;
+	unsigned char *der = NULL;
+	int len, gen;
+
+	memset(&b, 0, sizeof(b));
+	strcpy(b.name, "八代　花子");
+	strcpy(b.birth, "419900815");
+	strcpy(b.gender, "2");
+	strcpy(b.address, "熊本県八代市松江城町１番２５号");
+	strcpy(b.name_flags, "00000");
+	strcpy(b.addr_flags, "000000000000000");
+	snprintf(p->repository_url, sizeof(p->repository_url), "%s",
+	    "http://repo.example.jp/kumamoto");
+	for (gen = 1; gen <= 2; gen++) {
+		cr_assert_eq(hk_cert_build_user(p, ca, gen, k,
+		    "Yatsushiro-shi", "432024", &b, at("2026-04-02T00:00:00Z"),
+		    0, &x), 0, "%s", hk_err_msg());
+		cr_assert_gt(X509_sign(x, k, EVP_sha256()), 0);
+		cr_assert_gt(len = i2d_X509(x, &der), 0);
+		cr_assert_eq(hk_crlpub_cert_dp(der, (size_t)len, &got), 0,
+		    "%s", hk_err_msg());
+		memset(&want, 0, sizeof(want));
+		cr_assert_eq(hk_cert_partition_dn(p, "Yatsushiro-shi", gen, 0,
+		    &want.dn), 0);
+		hk_cert_partition_uri(p, "432024", gen, want.uri,
+		    sizeof(want.uri));
+		cr_assert(hk_crlpub_dpname_eq(&got, &want), "generation %d",
+		    gen);
+		hk_crlpub_dpname_clear(&want);
+		/* and not the other romaji's */
+		cr_assert_eq(hk_cert_partition_dn(p, "Yatsushiro-city", gen,
+		    0, &want.dn), 0);
+		hk_cert_partition_uri(p, "432024", gen, want.uri,
+		    sizeof(want.uri));
+		cr_assert(!hk_crlpub_dpname_eq(&got, &want));
+		hk_crlpub_dpname_clear(&want);
+		hk_crlpub_dpname_clear(&got);
+		OPENSSL_free(der);
+		der = NULL;
+		X509_free(x);
+		x = NULL;
+	}
+	/* not a certificate */
+	cr_assert_eq(hk_crlpub_cert_dp((const unsigned char *)"\x30\x00", 2,
+	    &got), HK_ERR_PARSE);
+	cr_assert_null(got.dn);
 }
 
 /* ---- the entry cache against a real store ---- */

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# t_online_publish_munis.sh - publish when the state's municipalities.csv
+# no longer matches the certificates issued (docs/municipalities.md "A
+# merger or a rename", docs/publish.md; CPS 4-4-4-4, 4-4-9; RFC 5280 5.2.5,
+# 6.3.3): a row removed (a merger) while its certificates are valid, and a
+# romaji changed. Either way the other partitions are published, that
+# partition's CRL of the current set is kept as it is, and the run exits 3
+# with one line naming the code, the field and the rule; with the row or
+# the romaji put back the partition is published again (openssl crl,
+# openssl verify -crl_check). A code whose certificates have all expired
+# may leave the file.
+. "$(dirname "$0")/lib.sh"
+. "$HANKO_SRC/test/data/issuance/setup.sh"
+. "$HANKO_SRC/test/data/online/setup.sh"
+fresh_tmp
+T=$HANKO_TMP
+make_online "$T"
+P=$T/repo
+M=$O/municipalities.csv
+db() { sqlite3 "$O/store.db" "$1"; }
+pub() { "$ON" publish --state "$O" --repo "$P" "$@"; }
+set_of() { readlink "$P"; }
+crl_number() { printf '%d' "$(openssl crl -inform DER -in "$P/crl/$1.crl" -noout -crlnumber | cut -d= -f2)"; }
+set_ok() { (cd "$1" && awk '{print $1 "  " $3}' MANIFEST | sha256sum -c --quiet) >/dev/null 2>&1; }
+cp "$M" "$T/municipalities.orig"
+
+# Six residents in six partitions (431010, 432024, 432148, 432105,
+# 431028, 432032 Hitoyoshi-shi).
+B=$T/req
+mkdir -p "$B"
+cp -r "$REQ/keys" "$B/"
+sed -n 1,7p "$REQ/valid.csv" >"$B/batch.csv"
+ok "issue six certificates" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/issued"
+certs_from "$T/issued"
+serial() { sed -n "s/^$1,ok,\([0-9A-F]*\),.*/\1/p" "$T/issued/results.csv"; }
+S_YA=$(serial 3)	# 432024 Yatsushiro-shi
+S_HI=$(serial 7)	# 432032 Hitoyoshi-shi
+cat "$R" "$ISS" >"$T/chain.pem"
+for s in "$S_YA" "$S_HI"; do openssl x509 -inform DER -in "$T/issued/certs/$s.der" -out "$T/$s.pem"; done
+
+fails "publish (no ARL imported: exit 9)" 9 "no imported ARL is current" pub --clock 2026-04-03T03:00:00Z
+check "... set 1 with crl/432032.crl" test "$(set_of)" = "repo.sets/1" -a -e "$P/crl/432032.crl"
+N_HI=$(crl_number 432032)
+N_KU=$(crl_number 431010)
+
+# A merger: the operator removes 432032's row while its certificate is
+# valid; then that certificate's key is compromised.
+grep -v '^432032,' "$T/municipalities.orig" >"$M"
+ok "revoke 432032's certificate (key compromise)" "$ON" revoke --state "$O" --clock 2026-04-04T01:00:00Z \
+	--serial "$S_HI" --reason key-compromise
+fails "row 432032 removed: exit 3 naming the code, the field and the rule" 3 \
+	"^hanko-online publish: municipalities.csv: 432032: no row, but the store holds 1 certificate of it valid or revoked until 2029-04-02T11:59:59Z: CPS 4-4-4-4, 4-4-9, PROFILE.md: its CRL is published until the last of them expires; put the row back .*crl/432032.crl not updated \(the one of set 1 kept\); set 2 published with the other partitions; warning: CPS 4-4-10: no imported ARL" \
+	pub --clock 2026-04-04T03:00:00Z
+check "... the other partitions are published (set 2, 431010's number +1)" \
+	test "$(set_of)" = "repo.sets/2" -a "$(crl_number 431010)" = $((N_KU + 1))
+check "... crl/432032.crl is set 1's, byte for byte (not dropped)" cmp "$P/crl/432032.crl" "$T/repo.sets/1/crl/432032.crl"
+check "... set 2 matches its MANIFEST (sha256sum -c)" set_ok "$P"
+check "... the store did not take a number for 432032" \
+	test "$(db "SELECT number FROM crl_numbers WHERE partition = '432032'")" = "$N_HI"
+check "... audited: crl.hold fail" grep -q "	crl.hold	fail	-	municipalities.csv: 432032: no row" "$O/audit/audit.log"
+fails "a second run the same day: nothing published, exit 3 again" 3 \
+	"municipalities.csv: 432032: no row, .*; nothing published \(set 2 of today stays\)" pub --clock 2026-04-04T05:00:00Z
+check "... still set 2" test "$(set_of)" = "repo.sets/2"
+
+cp "$T/municipalities.orig" "$M"
+fails "row put back: published (exit 9: no ARL only)" 9 "^hanko-online publish: warning: CPS 4-4-10" \
+	pub --clock 2026-04-04T06:00:00Z --now
+check "... crl/432032.crl number +1 and lists the key-compromised serial" sh -c \
+	"[ $(crl_number 432032) = $((N_HI + 1)) ] &&
+	 openssl crl -inform DER -in '$P/crl/432032.crl' -noout -text | grep -A4 '$S_HI' | grep -q 'Key Compromise'"
+openssl crl -inform DER -in "$P/crl/432032.crl" -out "$T/432032.crl.pem"
+openssl verify -attime "$(date -u -d 2026-04-04T07:00:00Z +%s)" -crl_check -CAfile "$T/chain.pem" \
+	-CRLfile "$T/432032.crl.pem" "$T/$S_HI.pem" >"$T/v1" 2>&1 || true
+check "openssl verify -crl_check: 432032's certificate is revoked" grep -q "certificate revoked" "$T/v1"
+
+# A rename: the romaji of 432024, which has a valid certificate, changed.
+sed 's/^432024,city,,Yatsushiro-shi,/432024,city,,Yatsushiro-city,/' "$T/municipalities.orig" >"$M"
+N_YA=$(crl_number 432024)
+cp "$P/crl/432024.crl" "$T/432024.before"
+S_BEFORE=$(set_of)
+fails "romaji of 432024 changed: exit 3 naming the code, the field and the rule" 3 \
+	"^hanko-online publish: municipalities.csv: 432024: romaji \"Yatsushiro-city\": partition 432024 \(issuing generation 1\) would be named CN=Yatsushiro-city CRLDP, but the IDP of crl/432024.crl in set [0-9]+ names CN=Yatsushiro-shi CRLDP: RFC 5280 5.2.5, 6.3.3: .*crl/432024.crl not updated \(the one of set [0-9]+ kept\); set [0-9]+ published with the other partitions" \
+	pub --clock 2026-04-05T03:00:00Z
+check "... a new set, 432024's CRL unchanged (byte for byte, number $N_YA)" sh -c \
+	"[ '$(set_of)' != '$S_BEFORE' ] && cmp -s '$P/crl/432024.crl' '$T/432024.before' && [ $(crl_number 432024) = $N_YA ]"
+openssl crl -inform DER -in "$P/crl/432024.crl" -out "$T/432024.crl.pem"
+ok "openssl verify -crl_check: 432024's certificate against the kept CRL (in scope, not revoked)" \
+	openssl verify -attime "$(date -u -d 2026-04-05T04:00:00Z +%s)" -crl_check -CAfile "$T/chain.pem" \
+	-CRLfile "$T/432024.crl.pem" "$T/$S_YA.pem"
+# Without a CRL to compare with (a new repository), the CRL DP of the
+# partition's newest certificate tells the same.
+fails "... into a new repository: the CRL DP of its newest certificate (exit 3)" 3 \
+	"^hanko-online publish: municipalities.csv: 432024: romaji \"Yatsushiro-city\": .* but the CRL DP of its newest valid certificate names CN=Yatsushiro-shi CRLDP: .*crl/432024.crl not updated \(none published before\)" \
+	"$ON" publish --state "$O" --repo "$T/repo2" --clock 2026-04-05T03:00:00Z
+check "... no crl/432024.crl in it, the others there" sh -c \
+	"[ ! -e '$T/repo2/crl/432024.crl' ] && [ -e '$T/repo2/crl/431010.crl' ]"
+cp "$T/municipalities.orig" "$M"
+fails "romaji put back: published (exit 9: no ARL only)" 9 "^hanko-online publish: warning: CPS 4-4-10" \
+	pub --clock 2026-04-05T04:00:00Z --now
+check "... 432024's CRL number +1, its IDP the certificates' CRL DP" sh -c \
+	"[ $(crl_number 432024) = $((N_YA + 1)) ] &&
+	 openssl crl -inform DER -in '$P/crl/432024.crl' -noout -text | grep -q 'CN = Yatsushiro-shi CRLDP'"
+
+# Once every certificate of a code has expired (and one CRL after the
+# expiry has listed what was revoked: RFC 5280 3.3), its row may go.
+fails "publish at the certificates' expiry (2029-04-02T12:00:00Z)" 9 "no imported ARL is current" \
+	pub --clock 2029-04-02T12:00:00Z --now
+grep -v '^432148,' "$T/municipalities.orig" >"$M"
+fails "row 432148 removed after its certificate expired: published (exit 9: no ARL only)" 9 \
+	"^hanko-online publish: warning: CPS 4-4-10" pub --clock 2029-04-02T12:00:01Z --now
+check "... without crl/432148.crl" test ! -e "$P/crl/432148.crl"
+cp "$T/municipalities.orig" "$M"
+
+ok "the online audit log verifies (checkpoints by audit-1)" "$OFF" audit verify --state "$O"
+finish
