@@ -11,7 +11,10 @@
  *
  * TEMPLATE.der is a real issued certificate whose bytes stand in for each
  * row's DER (the size of a real row); the CODEs are the partitions used in
- * turn. Prints rows per second.
+ * turn. Prints rows per second. Every row thus names the template's CRL
+ * partition: publish, which reads the CRL DP of each partition's newest
+ * valid certificate (docs/publish.md step 5), holds back the other
+ * partitions of a store populated without --revoked.
  */
 #include <stdio.h>
 #include <stdlib.h>
