@@ -89,28 +89,80 @@ hk_ca_open(const struct hk_common_opts *o, const char *command,
 	return r;
 }
 
-int
-hk_ca_audit(struct hk_ca *ca, const char *event, const char *result,
-    const char *actors, const char *fmt, ...)
+/*
+ * The test hook: HANKO_FAIL_AUDIT_AT=EVENT makes every "ok" record of EVENT
+ * fail to append, as a full disk would (states made with init --rehearsal
+ * and rehearsal copies only; docs/audit-log.md).
+ */
+static int
+audit_forced_failure(struct hk_ca *ca, const char *event, const char *result)
 {
-	char details[4096], saved[1024];
-	va_list ap;
+	const char *f = getenv("HANKO_FAIL_AUDIT_AT");
+	const char *rh = hk_state_get(ca->st, "rehearsal");
+
+	if (f == NULL || rh == NULL || strcmp(rh, "yes") != 0 ||
+	    strcmp(f, event) != 0 || strcmp(result, "ok") != 0)
+		return 0;
+	hk_err_set("%s: append failed: forced by HANKO_FAIL_AUDIT_AT "
+	    "(rehearsal test)", ca->audit_log);
+	return 1;
+}
+
+static int
+ca_audit_v(struct hk_ca *ca, int warn, const char *event, const char *result,
+    const char *actors, const char *fmt, va_list ap)
+{
+	char details[4096], saved[1024], why[1024];
 	int r;
 
 	/* Keep the detail of the failure being logged, if any. */
 	snprintf(saved, sizeof(saved), "%s", hk_err_msg());
-	va_start(ap, fmt);
 	vsnprintf(details, sizeof(details), fmt, ap);
-	va_end(ap);
-	r = hk_audit_append(ca->audit_log, event, result,
-	    actors != NULL && *actors ? actors : "-", details);
-	if (r != 0) {
-		fprintf(stderr, "hanko-offline: AUDIT LOG NOT WRITTEN: %s\n",
-		    hk_err_msg());
-		return r;
+	if (audit_forced_failure(ca, event, result))
+		r = HK_ERR_AUDIT;
+	else
+		r = hk_audit_append(ca->audit_log, event, result,
+		    actors != NULL && *actors ? actors : "-", details);
+	if (r == 0) {
+		hk_err_set("%s", saved);
+		return 0;
 	}
-	hk_err_set("%s", saved);
-	return 0;
+	snprintf(why, sizeof(why), "%s", hk_err_msg());
+	if (warn) {
+		if (ca->audit_lost++ == 0)
+			fprintf(stderr, "hanko-offline: AUDIT LOG NOT WRITTEN: "
+			    "record %s %s: %s\n", event, result, why);
+		hk_err_set("%s", saved);
+	} else {
+		ca->audit_lost++;
+		hk_err_set("audit record %s %s not written: %s", event,
+		    result, why);
+	}
+	return HK_ERR_AUDIT;
+}
+
+int
+hk_ca_audit(struct hk_ca *ca, const char *event, const char *result,
+    const char *actors, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = ca_audit_v(ca, 0, event, result, actors, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void
+hk_ca_audit_warn(struct hk_ca *ca, const char *event, const char *result,
+    const char *actors, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)ca_audit_v(ca, 1, event, result, actors, fmt, ap);
+	va_end(ap);
 }
 
 static void
@@ -232,38 +284,43 @@ hk_ca_activate(struct hk_ca *ca, const struct hk_share_arg *shares,
 		if ((r = hk_quorum_collect_check(c, p, &info)) != 0) {
 			if (r == HK_ERR_SHARE_FOREIGN)
 				name_retired(ca, p, setid);
-			hk_ca_audit(ca, "share.open", "fail", "-",
+			hk_ca_audit_warn(ca, "share.open", "fail", "-",
 			    "%s: %s", p, hk_err_msg());
 			goto out;
 		}
 		snprintf(prompt, sizeof(prompt), "Passphrase of %s for share "
 		    "%d of %d (%s): ", info.holder, info.index, info.n, p);
 		if ((r = hk_passin_read(shares[i].passin, prompt, &pass)) != 0) {
-			hk_ca_audit(ca, "share.open", "fail", info.holder,
-			    "%s: no passphrase: %s", p, hk_err_msg());
+			hk_ca_audit_warn(ca, "share.open", "fail",
+			    info.holder, "%s: no passphrase: %s", p,
+			    hk_err_msg());
 			goto out;
 		}
 		r = hk_quorum_collect_add(c, p, pass);
 		hk_secret_free(pass);
 		pass = NULL;
 		if (r != 0) {
-			hk_ca_audit(ca, "share.open", "fail", info.holder,
-			    "share %d of set %s from %s: %s", info.index, setid,
-			    p, hk_err_msg());
+			hk_ca_audit_warn(ca, "share.open", "fail",
+			    info.holder, "share %d of set %s from %s: %s",
+			    info.index, setid, p, hk_err_msg());
 			goto out;
 		}
-		hk_ca_audit(ca, "share.open", "ok", info.holder,
-		    "share %d of set %s from %s", info.index, setid, p);
+		/* Every record of the activation is written before it goes
+		 * on: no unrecorded share opening, combination or login. */
+		if ((r = hk_ca_audit(ca, "share.open", "ok", info.holder,
+		    "share %d of set %s from %s", info.index, setid, p)) != 0)
+			goto out;
 		add_actor(ca, info.holder);
 	}
 	if ((r = hk_quorum_collect_finish(c, &key)) != 0) {
-		hk_ca_audit(ca, "quorum.combine", "fail", ca->actors,
+		hk_ca_audit_warn(ca, "quorum.combine", "fail", ca->actors,
 		    "%s; no login attempted", hk_err_msg());
 		goto out;
 	}
-	hk_ca_audit(ca, "quorum.combine", "ok", ca->actors,
+	if ((r = hk_ca_audit(ca, "quorum.combine", "ok", ca->actors,
 	    "%d shares of set %s (threshold %d of %d)",
-	    hk_quorum_collect_count(c), setid, set->m, set->n);
+	    hk_quorum_collect_count(c), setid, set->m, set->n)) != 0)
+		goto out;
 	/* The caller may need the key again (backups, re-sharing). */
 	hk_secret_free(ca->qkey);
 	if (ca->stand_in_qkey != NULL) {
@@ -276,9 +333,10 @@ hk_ca_activate(struct hk_ca *ca, const struct hk_share_arg *shares,
 			goto out;
 		}
 		memcpy(ca->qkey, ca->stand_in_qkey, HK_QUORUM_KEY_LEN);
-		hk_ca_audit(ca, "quorum.stand-in", "ok", ca->actors,
+		if ((r = hk_ca_audit(ca, "quorum.stand-in", "ok", ca->actors,
 		    "rehearsal: the real shares reached the quorum; the real "
-		    "quorum key is wiped and a throwaway one stands in");
+		    "quorum key is wiped and a throwaway one stands in")) != 0)
+			goto out;
 	} else {
 		ca->qkey = key;
 		key = NULL;
@@ -289,20 +347,29 @@ hk_ca_activate(struct hk_ca *ca, const struct hk_share_arg *shares,
 	}
 	r = unseal_with(ca, ca->qkey, "token-user-pin", &pin);
 	if (r != 0) {
-		hk_ca_audit(ca, "token.login", "fail", ca->actors, "%s",
+		hk_ca_audit_warn(ca, "token.login", "fail", ca->actors, "%s",
 		    hk_err_msg());
 		goto out;
 	}
 	if ((r = token_open(ca)) != 0 ||
 	    (r = hk_token_login(ca->tok, (const char *)pin)) != 0) {
-		hk_ca_audit(ca, "token.login", "fail", ca->actors, "%s",
+		hk_ca_audit_warn(ca, "token.login", "fail", ca->actors, "%s",
 		    hk_err_msg());
 		goto out;
 	}
-	hk_ca_audit(ca, "token.login", "ok", ca->actors, "token %s",
-	    hk_state_get(ca->st, "token.label"));
+	/* A login the log does not hold is undone: logged out, closed. */
+	if ((r = hk_ca_audit(ca, "token.login", "ok", ca->actors, "token %s",
+	    hk_state_get(ca->st, "token.label"))) != 0)
+		goto out;
 	r = 0;
  out:
+	if (r != 0) {
+		/* Not activated: no session and no quorum key are left. */
+		hk_token_close(ca->tok);
+		ca->tok = NULL;
+		hk_secret_free(ca->qkey);
+		ca->qkey = NULL;
+	}
 	hk_secret_free(pass);
 	hk_secret_free(key);
 	hk_secret_free(pin);

@@ -159,7 +159,7 @@ hk_cer_confirm(struct hk_cer *c, const struct hk_script_step *st,
 	    c->res[st - c->script->steps].actors, "step %s: %s SHA-256 %s "
 	    "confirmed at the terminal", st->id, what, hex);
 fail:
-	hk_ca_audit(c->ca, "ceremony.confirm", "fail",
+	hk_ca_audit_warn(c->ca, "ceremony.confirm", "fail",
 	    c->res[st - c->script->steps].actors, "step %s: %s", st->id,
 	    hk_err_msg());
 	return r;
@@ -356,7 +356,8 @@ authenticate(const struct hk_cer_opts *o, struct hk_cer *c)
 				hk_err_set("--operator %s: the same person "
 				    "twice; dual control needs two distinct "
 				    "people (CPS 5-2-2)", id);
-				hk_ca_audit(c->ca, "ceremony.dual-control",
+				hk_ca_audit_warn(c->ca,
+				    "ceremony.dual-control",
 				    "fail", id, "%s: %s", c->script->name,
 				    hk_err_msg());
 				return HK_ERR_INVALID;
@@ -389,13 +390,14 @@ authenticate(const struct hk_cer_opts *o, struct hk_cer *c)
 			pass = NULL;
 		}
 		if (r != 0) {
-			hk_ca_audit(c->ca, "person.auth", "fail", p->id,
+			hk_ca_audit_warn(c->ca, "person.auth", "fail", p->id,
 			    "%s: %s", c->script->name, hk_err_msg());
 			return r;
 		}
-		hk_ca_audit(c->ca, "person.auth", "ok", p->id, "%s as %s for "
-		    "%s%s%s", p->name, hk_role_name(p->role), c->script->name,
-		    how[0] ? " by " : "", how);
+		if ((r = hk_ca_audit(c->ca, "person.auth", "ok", p->id, "%s as "
+		    "%s for %s%s%s", p->name, hk_role_name(p->role),
+		    c->script->name, how[0] ? " by " : "", how)) != 0)
+			return r;
 		c->present[c->npresent++] = p;
 		hk_transcript_add(c->tr, "person", NULL, "%s %s (%s) "
 		    "authenticated by %s", p->id, hk_role_name(p->role),
@@ -578,9 +580,15 @@ run_steps(struct hk_cer *c, size_t *done)
 				r = forced_failure(c, st);
 			}
 		}
+		/* A step the log does not hold did not happen: it fails, and
+		 * the engine undoes it with the steps before. */
+		if (r == 0)
+			r = hk_ca_audit(c->ca, "ceremony.step", "ok",
+			    res->actors, "%s step %s (%s): %s", s->name, st->id,
+			    a->spec.name, res->detail);
 		hk_time_format(hk_clock_now(), t, sizeof(t));
 		if (r != 0) {
-			hk_ca_audit(c->ca, "ceremony.step", "fail",
+			hk_ca_audit_warn(c->ca, "ceremony.step", "fail",
 			    res->actors[0] ? res->actors : "-", "%s step %s "
 			    "(%s): %s", s->name, st->id, a->spec.name,
 			    hk_err_msg());
@@ -589,8 +597,6 @@ run_steps(struct hk_cer *c, size_t *done)
 			    res->actors[0] ? res->actors : "-", hk_err_msg());
 			return r;
 		}
-		hk_ca_audit(c->ca, "ceremony.step", "ok", res->actors, "%s step "
-		    "%s (%s): %s", s->name, st->id, a->spec.name, res->detail);
 		hk_transcript_add(c->tr, "step", NULL, "%s %s ok at %s by %s: "
 		    "%s", st->id, a->spec.name, t, res->actors, res->detail);
 		printf("  ok: %s\n", res->detail);
@@ -656,9 +662,16 @@ finish_transcript(struct hk_cer *c, const struct hk_cer_opts *o,
 		SHA256(buf, len, d);
 		free(buf);
 		hk_hex_encode(d, 32, hex);
-		hk_ca_audit(c->ca, "ceremony.transcript", "ok", "-", "%s: %s "
-		    "SHA-256 %s%s", c->script->name, txt, hex, c->ca->tok ?
-		    " (signed by audit-1)" : " (unsigned: token not active)");
+		if (ok && (r = hk_ca_audit(c->ca, "ceremony.transcript", "ok",
+		    "-", "%s: %s SHA-256 %s%s", c->script->name, txt, hex,
+		    c->ca->tok ? " (signed by audit-1)" :
+		    " (unsigned: token not active)")) != 0)
+			return r;
+		if (!ok)
+			hk_ca_audit_warn(c->ca, "ceremony.transcript", "ok",
+			    "-", "%s: %s SHA-256 %s%s", c->script->name, txt,
+			    hex, c->ca->tok ? " (signed by audit-1)" :
+			    " (unsigned: token not active)");
 	}
 	printf("\nTranscript: %s (+ .html%s)\n", txt, c->ca->tok ?
 	    ", .txt.sig" : "");
@@ -805,11 +818,13 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 		    hk_input_kind_name(c->script->inputs[i].kind),
 		    c->input_path[i], hex);
 	}
-	/* 3. People, then roles and dual control, still before the token. */
-	hk_ca_audit(c->ca, "ceremony.start", "ok", "-", "%s script %s SHA-256 "
-	    "%s; %s", c->script->name, o->script, c->script->sha256_hex,
-	    o->rehearsal ? "REHEARSAL" : c->rehearsal ? "rehearsal state" :
-	    "real run");
+	/* 3. People, then roles and dual control, still before the token.
+	 * A log that cannot take the start record stops the ceremony here. */
+	if ((r = hk_ca_audit(c->ca, "ceremony.start", "ok", "-", "%s script "
+	    "%s SHA-256 %s; %s", c->script->name, o->script,
+	    c->script->sha256_hex, o->rehearsal ? "REHEARSAL" : c->rehearsal ?
+	    "rehearsal state" : "real run")) != 0)
+		goto early;
 	started = 1;
 	if ((r = authenticate(o, c)) != 0 ||
 	    (r = check_roles(c, o->nshares)) != 0)
@@ -827,8 +842,11 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 	}
 	if ((r = finish_transcript(c, o, tdir, 1, txt, sizeof(txt))) != 0)
 		goto fail_late;
-	hk_ca_audit(c->ca, "ceremony.done", "ok", "-", "%s script SHA-256 %s",
-	    c->script->name, c->script->sha256_hex);
+	/* The steps are done and kept: a record lost now cannot undo them,
+	 * but the run does not end as a success (exit 6). */
+	if ((r = hk_ca_audit(c->ca, "ceremony.done", "ok", "-", "%s script "
+	    "SHA-256 %s", c->script->name, c->script->sha256_hex)) != 0)
+		goto out;
 	if (c->ca->tok != NULL && (r = hk_ca_checkpoint(c->ca)) != 0)
 		goto out;
 	printf("Ceremony %s done%s.\n", c->script->name, c->rehearsal ?
@@ -844,7 +862,7 @@ fail:
 	hk_err_set("%s", msg);
 fail_late:
 	snprintf(msg, sizeof(msg), "%s", hk_err_msg());
-	hk_ca_audit(c->ca, "ceremony.done", "fail", "-", "%s: %s",
+	hk_ca_audit_warn(c->ca, "ceremony.done", "fail", "-", "%s: %s",
 	    c->script->name, msg);
 	if (c->ca->tok != NULL)
 		(void)hk_ca_checkpoint(c->ca);
@@ -852,8 +870,8 @@ fail_late:
 	goto out;
 early:
 	if (c != NULL && c->ca != NULL && started == 0)
-		hk_ca_audit(c->ca, "ceremony.refused", "fail", "-", "%s: %s",
-		    c->script->name, hk_err_msg());
+		hk_ca_audit_warn(c->ca, "ceremony.refused", "fail", "-",
+		    "%s: %s", c->script->name, hk_err_msg());
 out:
 	snprintf(msg, sizeof(msg), "%s", hk_err_msg());
 	if (o->rehearsal && copy[0] != '\0') {
@@ -868,9 +886,23 @@ out:
 			if (dn < 0 || (size_t)dn >= sizeof(d))
 				d[sizeof(d) - 1] = '\0';	/* cut, still one line */
 			if (hk_audit_append(log0, "ceremony.rehearsal", r == 0 ?
-			    "ok" : "fail", "-", d) != 0)
-				fprintf(stderr, "hanko-offline: AUDIT LOG NOT "
-				    "WRITTEN: %s\n", hk_err_msg());
+			    "ok" : "fail", "-", d) != 0) {
+				if (r == 0) {
+					/* The rehearsal ran, but the real
+					 * state's log does not say so. */
+					char why[1024];
+					snprintf(why, sizeof(why), "%s",
+					    hk_err_msg());
+					snprintf(msg, sizeof(msg), "audit "
+					    "record ceremony.rehearsal ok not "
+					    "written: %.900s", why);
+					r = HK_ERR_AUDIT;
+				} else
+					fprintf(stderr, "hanko-offline: AUDIT "
+					    "LOG NOT WRITTEN: record "
+					    "ceremony.rehearsal fail: %s\n",
+					    hk_err_msg());
+			}
 		}
 		/* Keys from the token go before the token closes. */
 		for (i = 0; i < HK_SCRIPT_MAX_STEPS; i++)

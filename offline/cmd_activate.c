@@ -39,9 +39,9 @@ cmd_activate(int argc, char **argv)
 		return r;
 	if ((r = hk_ca_activate(ca, shares, nshares)) != 0)
 		goto out;
-	hk_ca_audit(ca, "quorum.activate-check", "ok", ca->actors,
-	    "the token was activated and is deactivated again");
-	if ((r = hk_ca_checkpoint(ca)) != 0)
+	if ((r = hk_ca_audit(ca, "quorum.activate-check", "ok", ca->actors,
+	    "the token was activated and is deactivated again")) != 0 ||
+	    (r = hk_ca_checkpoint(ca)) != 0)
 		goto out;
 	printf("Quorum reached by %s: the token activates. Deactivated "
 	    "again.\n", ca->actors);

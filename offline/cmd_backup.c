@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -112,12 +113,17 @@ hk_life_seed(struct hk_ca *ca, const char *label, int create, uint8_t **seed)
 	    HK_WRITE_NOREPLACE)) != 0)
 		goto out;
 	hk_backup_kek_id(fresh, kid);
+	/* A seed the log does not hold is not kept. */
+	if ((r = hk_ca_audit(ca, "backup.seed", "ok", ca->actors, "%s: new KEK "
+	    "seed %s sealed under the quorum key in %s", label, kid,
+	    rel)) != 0) {
+		(void)unlink(path);
+		goto out;
+	}
 	snprintf(skey, sizeof(skey), "backup.%s.kek-id", label);
 	if ((r = hk_state_set(ca->st, skey, kid)) != 0 ||
 	    (r = hk_state_save(ca->st)) != 0)
 		goto out;
-	hk_ca_audit(ca, "backup.seed", "ok", ca->actors, "%s: new KEK seed "
-	    "%s sealed under the quorum key in %s", label, kid, rel);
 	*seed = fresh;
 	fresh = NULL;
  out:
@@ -303,9 +309,13 @@ hk_backup(struct hk_ca *ca, const struct backup_opts *o)
 	{
 		char hex[65];
 		hk_hex_encode(info.pub_sha256, 32, hex);
-		hk_ca_audit(ca, "key.backup", "ok", ca->actors, "%s wrapped "
-		    "under KEK %s to %s; public key SHA-256 %s", o->key,
-		    info.kek_id, o->out, hex);
+		/* A backup the log does not hold is not left behind. */
+		if ((r = hk_ca_audit(ca, "key.backup", "ok", ca->actors, "%s "
+		    "wrapped under KEK %s to %s; public key SHA-256 %s",
+		    o->key, info.kek_id, o->out, hex)) != 0) {
+			(void)unlink(o->out);
+			goto fail;
+		}
 		printf("Backup of %s written to %s\n  public key SHA-256 %s\n"
 		    "  KEK %s (quorum set %s)\n", o->key, o->out, hex,
 		    info.kek_id, setid);
@@ -313,7 +323,7 @@ hk_backup(struct hk_ca *ca, const struct backup_opts *o)
 	r = hk_ca_checkpoint(ca);
 	goto out;
  fail:
-	hk_ca_audit(ca, "key.backup", "fail", ca->actors, "%s: %s",
+	hk_ca_audit_warn(ca, "key.backup", "fail", ca->actors, "%s: %s",
 	    o->key ? o->key : "-", hk_err_msg());
 	hk_life_checkpoint_keep_err(ca);
  out:
@@ -368,11 +378,12 @@ cmd_backup(int argc, char **argv)
 	}
 	if ((r = hk_ca_open(&c, "backup", &ca)) != 0)
 		return r;
-	hk_ca_audit(ca, "key.backup.start", "ok", "-", "%s to %s", o.key,
-	    o.out);
+	if ((r = hk_ca_audit(ca, "key.backup.start", "ok", "-", "%s to %s",
+	    o.key, o.out)) != 0)
+		goto out;
 	if ((r = hk_ca_activate(ca, shares, nshares)) != 0) {
-		hk_ca_audit(ca, "key.backup", "fail", ca->actors, "%s: %s",
-		    o.key, hk_err_msg());
+		hk_ca_audit_warn(ca, "key.backup", "fail", ca->actors,
+		    "%s: %s", o.key, hk_err_msg());
 		goto out;
 	}
 	r = hk_backup(ca, &o);

@@ -265,7 +265,10 @@ bundle_create(struct bundle_opts *o)
 		r = HK_ERR_EXISTS;
 		goto fail;
 	}
-	if ((r = hk_ca_activate(ca, o->shares, o->nshares)) != 0)
+	/* Nothing is activated or signed unless logged. */
+	if ((r = hk_ca_audit(ca, "bundle.create.start", "ok", "-", "%s: type "
+	    "%s, %d files", o->out, o->type, o->nargs)) != 0 ||
+	    (r = hk_ca_activate(ca, o->shares, o->nshares)) != 0)
 		goto fail;
 	if ((r = hk_token_key(ca->tok, uri, &priv, NULL)) != 0)
 		goto fail;
@@ -276,9 +279,21 @@ bundle_create(struct bundle_opts *o)
 	    (size_t)o->nargs, priv, cert, mh)) != 0)
 		goto fail;
 	hk_hex_encode(mh, 32, hx);
-	hk_ca_audit(ca, "bundle.create", "ok", ca->actors, "%s: type %s, "
-	    "sequence %" PRIu64 ", %d files, manifest sha256 %s", o->out,
-	    o->type, seq, o->nargs, hx);
+	/* A bundle the log does not hold is removed again (its sequence
+	 * number stays spent). */
+	if ((r = hk_ca_audit(ca, "bundle.create", "ok", ca->actors, "%s: type "
+	    "%s, sequence %" PRIu64 ", %d files, manifest sha256 %s", o->out,
+	    o->type, seq, o->nargs, hx)) != 0) {
+		char why[1024];
+		snprintf(why, sizeof(why), "%s", hk_err_msg());
+		if (hk_tree_remove(o->out) != 0)
+			hk_err_set("%s; and the bundle %s could not be removed: "
+			    "do not carry it", why, o->out);
+		else
+			hk_err_set("%s; the bundle %s was removed", why,
+			    o->out);
+		goto fail;
+	}
 	if ((r = hk_ca_checkpoint(ca)) != 0)
 		goto out;
 	printf("Bundle %s: type %s, sequence %" PRIu64 ", %d file(s)\n"
@@ -286,10 +301,9 @@ bundle_create(struct bundle_opts *o)
 	goto out;
  fail:
 	if (ca != NULL) {
-		hk_ca_audit(ca, "bundle.create", "fail", ca->actors, "%s "
+		hk_ca_audit_warn(ca, "bundle.create", "fail", ca->actors, "%s "
 		    "(sequence %" PRIu64 "): %s", o->out, seq, hk_err_msg());
-		if (ca->tok != NULL)
-			(void)hk_ca_checkpoint(ca);
+		hk_life_checkpoint_keep_err(ca);
 	}
  out:
 	for (i = 0; i < o->nargs; i++)
@@ -706,13 +720,19 @@ bundle_verify_or_import(struct bundle_opts *o, int import)
 		goto fail;
 	oc.ca = ca;
 	if (import) {
-		if ((r = hk_bundle_import_rule(src, o->into, seen, &t, o->type,
+		/* Nothing is imported unless logged. */
+		if ((r = hk_ca_audit(ca, "bundle.import.start", "ok", "-",
+		    "%s into %s", src, o->into)) != 0 ||
+		    (r = hk_bundle_import_rule(src, o->into, seen, &t, o->type,
 		    online_rule, &oc, &m)) != 0)
 			goto fail;
-		hk_ca_audit(ca, "bundle.import", "ok", "-", "%s into %s: type "
-		    "%s, sequence %" PRIu64 "%s%s", src, o->into, m->type,
-		    m->sequence, oc.online ? "; signed by issuing CA serial " :
-		    "", oc.online ? oc.signer_serial : "");
+		/* Imported (renamed into place, the sequence recorded): a
+		 * record lost now is exit 6, nothing is undone. */
+		if ((r = hk_ca_audit(ca, "bundle.import", "ok", "-", "%s into "
+		    "%s: type %s, sequence %" PRIu64 "%s%s", src, o->into,
+		    m->type, m->sequence, oc.online ? "; signed by issuing CA "
+		    "serial " : "", oc.online ? oc.signer_serial : "")) != 0)
+			goto out;
 		print_manifest(m, o->into);
 		print_online(&oc, o->into);
 		printf("Imported.\n");
@@ -733,8 +753,9 @@ bundle_verify_or_import(struct bundle_opts *o, int import)
 			hk_err_set("%s", msg);
 			goto fail;
 		}
-		hk_ca_audit(ca, "bundle.verify", "ok", "-", "%s: type %s, "
-		    "sequence %" PRIu64, src, m->type, m->sequence);
+		if ((r = hk_ca_audit(ca, "bundle.verify", "ok", "-", "%s: type "
+		    "%s, sequence %" PRIu64, src, m->type, m->sequence)) != 0)
+			goto out;
 		print_manifest(m, src);
 		print_online(&oc, src);
 		printf("Verified (not imported).\n");
@@ -742,8 +763,8 @@ bundle_verify_or_import(struct bundle_opts *o, int import)
 	goto out;
  fail:
 	if (ca != NULL)
-		hk_ca_audit(ca, import ? "bundle.import" : "bundle.verify",
-		    "fail", "-", "%s", hk_err_msg());
+		hk_ca_audit_warn(ca, import ? "bundle.import" :
+		    "bundle.verify", "fail", "-", "%s", hk_err_msg());
  out:
 	free(oc.note);
 	hk_bundle_manifest_free(m);

@@ -110,10 +110,11 @@ cmd_create_root(int argc, char **argv)
 	    "certs/root-1.pem", pem, sizeof(pem))) != 0 ||
 	    (r = hk_root_precheck(ca, o.c.state, der, pem)) != 0)
 		goto fail;
-	hk_ca_audit(ca, "root.create.start", "ok", "-", "generation 1, %s, "
-	    "%s", hk_key_alg_name(p->root_key),
-	    rehearsal ? "REHEARSAL" : "real run");
-	if ((r = hk_ca_activate(ca, o.shares, o.nshares)) != 0)
+	/* Nothing is activated, generated or signed unless logged. */
+	if ((r = hk_ca_audit(ca, "root.create.start", "ok", "-", "generation "
+	    "1, %s, %s", hk_key_alg_name(p->root_key),
+	    rehearsal ? "REHEARSAL" : "real run")) != 0 ||
+	    (r = hk_ca_activate(ca, o.shares, o.nshares)) != 0)
 		goto fail;
 
 	/* The key, generated inside the token (CPS 6-2-1-6). */
@@ -131,11 +132,10 @@ cmd_create_root(int argc, char **argv)
  fail:
 	if (ca != NULL) {
 		hk_root_key_undo(ca, &k);
-		hk_ca_audit(ca, "root.create", "fail", ca->actors, "%s",
+		hk_ca_audit_warn(ca, "root.create", "fail", ca->actors, "%s",
 		    hk_err_msg());
 		/* Sign what was logged, when the token is active. */
-		if (ca->tok != NULL)
-			(void)hk_ca_checkpoint(ca);
+		hk_life_checkpoint_keep_err(ca);
 	}
  out:
 	X509_free(cert);

@@ -64,8 +64,8 @@ int
 hk_destroy(struct hk_ca *ca, const struct destroy_opts *o)
 {
 	EVP_PKEY *priv = NULL;
-	char ukey[64], dkey[64], uri[256], t[32];
-	int r, retired = 0;
+	char ukey[64], dkey[64], uri[256], t[32], why[1024] = "";
+	int r, lost, retired = 0;
 
 	if (ca->tok == NULL || ca->qkey == NULL) {
 		hk_err_set("destroy: the token is not activated by a quorum");
@@ -87,25 +87,29 @@ hk_destroy(struct hk_ca *ca, const struct destroy_opts *o)
 	if ((r = hk_life_key(ca, o->key, ukey, sizeof(ukey))) != 0)
 		goto fail;
 	snprintf(uri, sizeof(uri), "%s", hk_state_get(ca->st, ukey));
-	hk_ca_audit(ca, "key.destroy.start", "ok", ca->actors, "%s %s",
-	    o->key, uri);
+	if ((r = hk_ca_audit(ca, "key.destroy.start", "ok", ca->actors,
+	    "%s %s", o->key, uri)) != 0)
+		goto fail;
 
 	/* 1: the backups become unusable. */
 	if ((r = seed_retire(ca, o->key, &retired)) != 0) {
-		hk_ca_audit(ca, "backup.seed.retire", "fail", ca->actors,
+		hk_ca_audit_warn(ca, "backup.seed.retire", "fail", ca->actors,
 		    "%s: %s", o->key, hk_err_msg());
 		goto fail;
 	}
-	hk_ca_audit(ca, "backup.seed.retire", "ok", ca->actors, "%s: %s",
-	    o->key, retired ? "KEK seed overwritten and removed: no quorum "
-	    "can open a backup of this key" : "no KEK seed (never backed up "
-	    "or already retired)");
+	/* The seed is gone: from here on a lost record does not stop the
+	 * destruction (it cannot be undone), but the command ends in exit 6. */
+	if ((r = hk_ca_audit(ca, "backup.seed.retire", "ok", ca->actors,
+	    "%s: %s", o->key, retired ? "KEK seed overwritten and removed: no "
+	    "quorum can open a backup of this key" : "no KEK seed (never "
+	    "backed up or already retired)")) != 0)
+		goto fail;
 
 	/* 2: the key objects in the token. */
 	if ((r = hk_token_key_destroy(ca->tok, (const unsigned char *)o->key,
 	    strlen(o->key))) != 0) {
-		hk_ca_audit(ca, "key.destroy", "fail", ca->actors, "%s: %s",
-		    o->key, hk_err_msg());
+		hk_ca_audit_warn(ca, "key.destroy", "fail", ca->actors,
+		    "%s: %s", o->key, hk_err_msg());
 		goto fail;
 	}
 	if ((r = hk_token_key(ca->tok, uri, &priv, NULL)) != HK_ERR_NOT_FOUND) {
@@ -113,12 +117,16 @@ hk_destroy(struct hk_ca *ca, const struct destroy_opts *o)
 		hk_err_set("%s: still found in the token after C_DestroyObject",
 		    uri);
 		r = HK_ERR_P11;
-		hk_ca_audit(ca, "key.destroy", "fail", ca->actors, "%s: %s",
-		    o->key, hk_err_msg());
+		hk_ca_audit_warn(ca, "key.destroy", "fail", ca->actors,
+		    "%s: %s", o->key, hk_err_msg());
 		goto fail;
 	}
-	hk_ca_audit(ca, "key.destroy", "ok", ca->actors, "%s: private and "
-	    "public key objects destroyed; %s names nothing", o->key, uri);
+	/* The key is gone: state.conf must say so even when the log cannot
+	 * take the record, and then the command ends in exit 6. */
+	lost = hk_ca_audit(ca, "key.destroy", "ok", ca->actors, "%s: private "
+	    "and public key objects destroyed; %s names nothing", o->key, uri);
+	if (lost != 0)
+		snprintf(why, sizeof(why), "%s", hk_err_msg());
 
 	/* 3: the record. */
 	hk_time_format(hk_clock_now(), t, sizeof(t));
@@ -126,14 +134,22 @@ hk_destroy(struct hk_ca *ca, const struct destroy_opts *o)
 	if ((r = hk_state_set(ca->st, dkey, t)) != 0 ||
 	    (r = hk_state_save(ca->st)) != 0)
 		goto fail;
-	hk_ca_audit(ca, "key.destroy.done", "ok", ca->actors, "%s destroyed "
-	    "at %s (CPS 6-2-1-9)", o->key, t);
+	if (lost == 0)
+		lost = hk_ca_audit(ca, "key.destroy.done", "ok", ca->actors,
+		    "%s destroyed at %s (CPS 6-2-1-9)", o->key, t);
+	if (lost != 0) {
+		if (why[0] == '\0')
+			snprintf(why, sizeof(why), "%s", hk_err_msg());
+		hk_err_set("%s destroyed and recorded in state.conf, but %s",
+		    o->key, why);
+		return lost;
+	}
 	printf("Key %s destroyed in token %s; its backups can no longer be "
 	    "opened by any quorum.\n", o->key,
 	    hk_state_get(ca->st, "token.label"));
 	return hk_ca_checkpoint(ca);
  fail:
-	hk_ca_audit(ca, "key.destroy.done", "fail", ca->actors, "%s: %s",
+	hk_ca_audit_warn(ca, "key.destroy.done", "fail", ca->actors, "%s: %s",
 	    o->key ? o->key : "-", hk_err_msg());
 	hk_life_checkpoint_keep_err(ca);
 	return r;
@@ -175,9 +191,11 @@ cmd_destroy(int argc, char **argv)
 	}
 	if ((r = hk_ca_open(&c, "destroy", &ca)) != 0)
 		return r;
-	hk_ca_audit(ca, "key.destroy.request", "ok", "-", "%s", o.key);
+	if ((r = hk_ca_audit(ca, "key.destroy.request", "ok", "-", "%s",
+	    o.key)) != 0)
+		goto out;
 	if ((r = hk_ca_activate(ca, shares, nshares)) != 0) {
-		hk_ca_audit(ca, "key.destroy.done", "fail", ca->actors,
+		hk_ca_audit_warn(ca, "key.destroy.done", "fail", ca->actors,
 		    "%s: %s", o.key, hk_err_msg());
 		goto out;
 	}

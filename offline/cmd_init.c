@@ -292,24 +292,33 @@ seal_to(struct init_work *w, const char *name, const char *secret)
 	return r;
 }
 
-static void
+/* A record of the new log; one that cannot be appended stops init, and
+ * the new state is removed (cleanup): HK_ERR_AUDIT. */
+static int
 audit(struct init_work *w, const char *event, const char *result,
     const char *actors, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
-static void
+static int
 audit(struct init_work *w, const char *event, const char *result,
     const char *actors, const char *fmt, ...)
 {
-	char path[4096], details[4096];
+	char path[4096], details[4096], why[1024];
 	va_list ap;
+	int r;
 
-	if (tmp_path(w, "audit/audit.log", path, sizeof(path)) != 0)
-		return;
+	if ((r = tmp_path(w, "audit/audit.log", path, sizeof(path))) != 0)
+		return r;
 	va_start(ap, fmt);
 	vsnprintf(details, sizeof(details), fmt, ap);
 	va_end(ap);
-	(void)hk_audit_append(path, event, result, actors, details);
+	if (hk_audit_append(path, event, result, actors, details) != 0) {
+		snprintf(why, sizeof(why), "%s", hk_err_msg());
+		hk_err_set("audit record %s %s not written: %s", event, result,
+		    why);
+		return HK_ERR_AUDIT;
+	}
+	return 0;
 }
 
 static void
@@ -345,10 +354,11 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 	    (r = hk_audit_create(path)) != 0)
 		return r;
 	sha256_hex(w->profile_buf, w->profile_len, hex);
-	audit(w, "init.start", "ok", "-", "state %s; profile %s sha256 %s; "
-	    "roster %s; %zu key managers, threshold %u; %s", o->c.state,
-	    o->profile, hex, o->roster, n, w->roster->threshold,
-	    o->rehearsal ? "REHEARSAL" : "real run");
+	if ((r = audit(w, "init.start", "ok", "-", "state %s; profile %s "
+	    "sha256 %s; roster %s; %zu key managers, threshold %u; %s",
+	    o->c.state, o->profile, hex, o->roster, n, w->roster->threshold,
+	    o->rehearsal ? "REHEARSAL" : "real run")) != 0)
+		return r;
 
 	/* The quorum key and the PINs it seals (CPS 6-4-1-1). */
 	for (i = 0; i < n; i++)
@@ -367,8 +377,9 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 		return r;
 	hk_hex_encode(hk_quorum_dealer_set(w->dealer)->id, HK_QUORUM_ID_LEN,
 	    setid);
-	audit(w, "quorum.deal", "ok", "-", "set %s: %u of %zu", setid,
-	    w->roster->threshold, n);
+	if ((r = audit(w, "quorum.deal", "ok", "-", "set %s: %u of %zu", setid,
+	    w->roster->threshold, n)) != 0)
+		return r;
 
 	/* The token, with random PINs (embedded SoftHSM2 by default). */
 	if (o->module == NULL) {
@@ -380,11 +391,15 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 		cfg.softhsm_conf = conf;
 	}
 	if ((r = hk_token_init(&cfg, o->label, w->so_pin, w->user_pin)) != 0) {
-		audit(w, "token.init", "fail", "-", "%s", hk_err_msg());
+		char why[1024];
+		snprintf(why, sizeof(why), "%s", hk_err_msg());
+		if (audit(w, "token.init", "fail", "-", "%s", why) != 0)
+			hk_err_set("%s", why);	/* the token's error first */
 		return r;
 	}
-	audit(w, "token.init", "ok", "-", "token %s in %s", o->label,
-	    o->module ? o->module : "embedded SoftHSM2");
+	if ((r = audit(w, "token.init", "ok", "-", "token %s in %s", o->label,
+	    o->module ? o->module : "embedded SoftHSM2")) != 0)
+		return r;
 	if ((r = hk_token_open(&cfg, o->label, &w->tok)) != 0 ||
 	    (r = hk_token_login(w->tok, w->user_pin)) != 0)
 		return r;
@@ -405,8 +420,9 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 	    (r = hk_file_write(path, pem, (size_t)pemlen, 0644,
 	    HK_WRITE_NOREPLACE)) != 0)
 		goto out;
-	audit(w, "key.generate", "ok", "-", "audit-1: EC P-256 key %s in the "
-	    "token signs checkpoints", uri);
+	if ((r = audit(w, "key.generate", "ok", "-", "audit-1: EC P-256 key %s "
+	    "in the token signs checkpoints", uri)) != 0)
+		goto out;
 
 	/* The copies of profile and roster the CA was made with. */
 	if ((r = tmp_path(w, "profile.yaml", path, sizeof(path))) != 0 ||
@@ -454,12 +470,13 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 		    w->pass[i], w->kdf_level, w->share_path[i])) != 0)
 			goto out;
 		w->shares_written = (int)i + 1;
-		audit(w, "share.issue", "ok", km->id, "share %zu of set %s to "
-		    "%s", i + 1, setid, w->share_path[i]);
+		if ((r = audit(w, "share.issue", "ok", km->id, "share %zu of "
+		    "set %s to %s", i + 1, setid, w->share_path[i])) != 0)
+			goto out;
 	}
-	audit(w, "init.done", "ok", "-", "state %s ready; token %s; set %s",
-	    o->c.state, o->label, setid);
-	if ((r = hk_token_key(w->tok, uri, &priv, NULL)) != 0 ||
+	if ((r = audit(w, "init.done", "ok", "-", "state %s ready; token %s; "
+	    "set %s", o->c.state, o->label, setid)) != 0 ||
+	    (r = hk_token_key(w->tok, uri, &priv, NULL)) != 0 ||
 	    (r = tmp_path(w, "audit/audit.log", path, sizeof(path))) != 0 ||
 	    (r = hk_audit_checkpoint(path, priv, "audit-1")) != 0)
 		goto out;

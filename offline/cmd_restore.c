@@ -208,9 +208,11 @@ hk_restore(struct hk_ca *ca, const struct restore_opts *o)
 				r = HK_ERR_USAGE;
 				goto fail;
 			}
-		hk_ca_audit(ca, "backup.check", "ok", ca->actors, "%s: %s, "
-		    "KEK %s, made %s", it[i].path, it[i].info.key_label,
-		    it[i].info.kek_id, it[i].info.created);
+		if ((r = hk_ca_audit(ca, "backup.check", "ok", ca->actors,
+		    "%s: %s, KEK %s, made %s", it[i].path,
+		    it[i].info.key_label, it[i].info.kek_id,
+		    it[i].info.created)) != 0)
+			goto fail;
 	}
 	live_keys(ca, live, &nlive);
 	for (j = 0; j < nlive; j++) {
@@ -254,12 +256,15 @@ hk_restore(struct hk_ca *ca, const struct restore_opts *o)
 		goto fail;
 	if ((r = hk_token_init(&cfg, label, (const char *)so,
 	    (const char *)pin)) != 0) {
-		hk_ca_audit(ca, "token.init", "fail", ca->actors, "%s: %s",
-		    label, hk_err_msg());
+		hk_ca_audit_warn(ca, "token.init", "fail", ca->actors,
+		    "%s: %s", label, hk_err_msg());
 		goto fail;
 	}
-	hk_ca_audit(ca, "token.init", "ok", ca->actors, "fresh token %s in %s "
-	    "for the restore", label, cfg.module);
+	/* From here on a lost record stops the restore before any key is
+	 * unwrapped; the fresh token stays empty and unused. */
+	if ((r = hk_ca_audit(ca, "token.init", "ok", ca->actors, "fresh token "
+	    "%s in %s for the restore", label, cfg.module)) != 0)
+		goto fail;
 	if ((r = hk_token_open(&cfg, label, &tok)) != 0 ||
 	    (r = hk_token_login(tok, (const char *)pin)) != 0)
 		goto fail;
@@ -290,14 +295,18 @@ hk_restore(struct hk_ca *ca, const struct restore_opts *o)
 		EVP_PKEY_free(priv);
 		EVP_PKEY_free(pub);
 		if (r != 0) {
-			hk_ca_audit(ca, "key.restore", "fail", ca->actors,
+			hk_ca_audit_warn(ca, "key.restore", "fail", ca->actors,
 			    "%s from %s: %s", x->info.key_label, x->path,
 			    hk_err_msg());
 			goto fail;
 		}
-		hk_ca_audit(ca, "key.restore", "ok", ca->actors, "%s from %s "
-		    "into %s: public key matches the CA's records, test "
-		    "signature verifies", x->info.key_label, x->path, uri);
+		/* A key restored that the log does not hold is destroyed
+		 * again (fail:). */
+		if ((r = hk_ca_audit(ca, "key.restore", "ok", ca->actors, "%s "
+		    "from %s into %s: public key matches the CA's records, "
+		    "test signature verifies", x->info.key_label, x->path,
+		    uri)) != 0)
+			goto fail;
 	}
 
 	/* 4: the commit: state.conf names the new token. */
@@ -318,9 +327,16 @@ hk_restore(struct hk_ca *ca, const struct restore_opts *o)
 		goto fail;
 	ca->tok = tok;
 	tok = NULL;
-	hk_ca_audit(ca, "restore.done", "ok", ca->actors, "%d keys restored "
-	    "into token %s (CPS 4-14-1); the old token is no longer used",
-	    o->nbackups, label);
+	/* Committed: a record lost now is exit 6, nothing is undone. */
+	if ((r = hk_ca_audit(ca, "restore.done", "ok", ca->actors, "%d keys "
+	    "restored into token %s (CPS 4-14-1); the old token is no longer "
+	    "used", o->nbackups, label)) != 0) {
+		char why[1024];
+		snprintf(why, sizeof(why), "%s", hk_err_msg());
+		hk_err_set("restored into token %s and state.conf names it, "
+		    "but %s", label, why);
+		goto out;
+	}
 	printf("%d keys restored into the fresh token %s; state.conf names "
 	    "it now.\n", o->nbackups, label);
 	r = hk_ca_checkpoint(ca);
@@ -331,7 +347,7 @@ hk_restore(struct hk_ca *ca, const struct restore_opts *o)
 			if (it[i].restored)
 				(void)hk_token_key_destroy(tok,
 				    it[i].info.key_id, it[i].info.key_id_len);
-	hk_ca_audit(ca, "restore.done", "fail", ca->actors, "%s",
+	hk_ca_audit_warn(ca, "restore.done", "fail", ca->actors, "%s",
 	    hk_err_msg());
 	hk_life_checkpoint_keep_err(ca);
  out:
@@ -390,12 +406,13 @@ cmd_restore(int argc, char **argv)
 	}
 	if ((r = hk_ca_open(&c, "restore", &ca)) != 0)
 		return r;
-	hk_ca_audit(ca, "restore.start", "ok", "-", "%d backup files",
-	    o.nbackups);
+	if ((r = hk_ca_audit(ca, "restore.start", "ok", "-", "%d backup files",
+	    o.nbackups)) != 0)
+		goto out;
 	/* The old token may be gone: combine the quorum only. */
 	ca->quorum_only = 1;
 	if ((r = hk_ca_activate(ca, shares, nshares)) != 0) {
-		hk_ca_audit(ca, "restore.done", "fail", ca->actors, "%s",
+		hk_ca_audit_warn(ca, "restore.done", "fail", ca->actors, "%s",
 		    hk_err_msg());
 		goto out;
 	}

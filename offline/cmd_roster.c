@@ -154,7 +154,7 @@ prove_old(struct hk_ca *ca, const struct roster_opts *o,
 	} else
 		return 0;
 	if (r != 0)
-		hk_ca_audit(ca, "roster.credential", "fail", p->id, "%s",
+		hk_ca_audit_warn(ca, "roster.credential", "fail", p->id, "%s",
 		    hk_err_msg());
 	return r;
 }
@@ -212,18 +212,24 @@ set_token(struct hk_ca *ca, const struct roster_opts *o, const char *path)
 	    o->token_label, p->id, p->name);
 	if ((r = hk_token_person_key(p->id, uri, o->module, o->passin, prompt,
 	    ctx, NULL, spki)) != 0) {
-		hk_ca_audit(ca, "roster.credential", "fail", p->id, "%s",
+		hk_ca_audit_warn(ca, "roster.credential", "fail", p->id, "%s",
 		    hk_err_msg());
 		goto out;
 	}
-	if ((r = hk_person_set_token(p, spki)) != 0 ||
-	    (r = hk_roster_write(ro, path)) != 0)
+	if ((r = hk_person_set_token(p, spki)) != 0)
 		goto out;
 	hk_hex_encode(spki, 32, hex);
-	hk_ca_audit(ca, "roster.credential", "ok", p->id, "PKCS#11 token key "
-	    "set for %s (%s): %s, SPKI SHA-256 %s; the roster needs the CA "
-	    "manager's approval again", p->id, hk_role_name(p->role), uri,
-	    hex);
+	/* Logged before it is written: no credential changes unrecorded. */
+	if ((r = hk_ca_audit(ca, "roster.credential", "ok", p->id, "PKCS#11 "
+	    "token key set for %s (%s): %s, SPKI SHA-256 %s; the roster needs "
+	    "the CA manager's approval again", p->id, hk_role_name(p->role),
+	    uri, hex)) != 0)
+		goto out;
+	if ((r = hk_roster_write(ro, path)) != 0) {
+		hk_ca_audit_warn(ca, "roster.credential", "fail", p->id,
+		    "%s: not written: %s", path, hk_err_msg());
+		goto out;
+	}
 	printf("Token key of %s set in %s: %s\n  SPKI SHA-256 %s\nThe roster "
 	    "must be approved again (hanko-offline roster approve).\n", p->id,
 	    path, uri, hex);
@@ -266,12 +272,18 @@ set_passphrase(struct hk_ca *ca, const struct roster_opts *o,
 		hk_err_set("passphrase of %s: %s", p->id, why);
 		goto out;
 	}
-	if ((r = hk_person_set_verifier(p, pass, level)) != 0 ||
-	    (r = hk_roster_write(ro, path)) != 0)
+	if ((r = hk_person_set_verifier(p, pass, level)) != 0)
 		goto out;
-	hk_ca_audit(ca, "roster.credential", "ok", p->id, "passphrase "
+	/* Logged before it is written: no credential changes unrecorded. */
+	if ((r = hk_ca_audit(ca, "roster.credential", "ok", p->id, "passphrase "
 	    "verifier (Argon2id) set for %s (%s); the roster needs the CA "
-	    "manager's approval again", p->id, hk_role_name(p->role));
+	    "manager's approval again", p->id, hk_role_name(p->role))) != 0)
+		goto out;
+	if ((r = hk_roster_write(ro, path)) != 0) {
+		hk_ca_audit_warn(ca, "roster.credential", "fail", p->id,
+		    "%s: not written: %s", path, hk_err_msg());
+		goto out;
+	}
 	printf("Passphrase verifier of %s set in %s; the roster must be "
 	    "approved again (hanko-offline roster approve).\n", p->id, path);
 out:
@@ -352,7 +364,7 @@ approve(struct hk_ca *ca, const struct roster_opts *o, const char *path)
 		goto out;
 	}
 	if ((r = only_credentials_changed(ca, ro, path)) != 0) {
-		hk_ca_audit(ca, "roster.approve", "fail", p->id, "%s",
+		hk_ca_audit_warn(ca, "roster.approve", "fail", p->id, "%s",
 		    hk_err_msg());
 		goto out;
 	}
@@ -362,20 +374,27 @@ approve(struct hk_ca *ca, const struct roster_opts *o, const char *path)
 		goto out;
 	r = hk_person_verify(p, pass);
 	if (r != 0) {
-		hk_ca_audit(ca, "roster.approve", "fail", p->id, "%s SHA-256 "
-		    "%s: %s", path, hex, hk_err_msg());
+		hk_ca_audit_warn(ca, "roster.approve", "fail", p->id, "%s "
+		    "SHA-256 %s: %s", path, hex, hk_err_msg());
 		goto out;
 	}
+	/* Logged before it is recorded in state.conf: no approval is in
+	 * force that the log does not hold. */
+	if ((r = hk_ca_audit(ca, "roster.approve", "ok", p->id, "%s SHA-256 "
+	    "%s: %zu people, %zu key managers, threshold %u", path, hex,
+	    ro->npeople, ro->nkm, ro->threshold)) != 0)
+		goto out;
 	hk_time_format(hk_clock_now(), t, sizeof(t));
 	if ((r = hk_roster_keep_approved(ca, path)) != 0 ||
 	    (r = hk_state_set(ca->st, "roster.approved-sha256", hex)) != 0 ||
 	    (r = hk_state_set(ca->st, "roster.approved-by", p->id)) != 0 ||
 	    (r = hk_state_set(ca->st, "roster.approved-at", t)) != 0 ||
-	    (r = hk_state_save(ca->st)) != 0)
+	    (r = hk_state_save(ca->st)) != 0) {
+		hk_ca_audit_warn(ca, "roster.approve", "fail", p->id, "%s "
+		    "SHA-256 %s: not recorded in state.conf: %s", path, hex,
+		    hk_err_msg());
 		goto out;
-	hk_ca_audit(ca, "roster.approve", "ok", p->id, "%s SHA-256 %s: %zu "
-	    "people, %zu key managers, threshold %u", path, hex, ro->npeople,
-	    ro->nkm, ro->threshold);
+	}
 	printf("Roster %s approved by %s: SHA-256 %s\n", path, p->id, hex);
 out:
 	hk_secret_free(pass);

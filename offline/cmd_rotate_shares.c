@@ -159,9 +159,9 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 	struct rot *w;
 	const char *holders[HK_QUORUM_MAX_SHARES];
 	const struct hk_quorum_set *ns;
-	char path[4096], rel[256], oldid[33], newid[33], tag[9];
+	char path[4096], rel[256], oldid[33], newid[33], tag[9], why[1024];
 	size_t i, n;
-	int r, committed = 0;
+	int r, lost = 0, committed = 0;
 
 	if (ca->tok == NULL || ca->qkey == NULL) {
 		hk_err_set("rotate-shares: the token is not activated by a "
@@ -201,9 +201,10 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 	if ((r = prepare(ca, o, w, tag)) != 0)
 		goto fail;
 	n = hk_roster_key_managers(w->roster);
-	hk_ca_audit(ca, "quorum.rotate.start", "ok", ca->actors, "set %s (%d "
-	    "of %d) to new set %s (%d of %zu) for roster %s", oldid,
-	    w->old->m, w->old->n, newid, ns->m, n, o->roster);
+	if ((r = hk_ca_audit(ca, "quorum.rotate.start", "ok", ca->actors, "set "
+	    "%s (%d of %d) to new set %s (%d of %zu) for roster %s", oldid,
+	    w->old->m, w->old->n, newid, ns->m, n, o->roster)) != 0)
+		goto fail;
 
 	/* 1: the new set beside the current one (a stale .new from a crash
 	 * is never read, so it is replaced). */
@@ -226,14 +227,16 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 			goto fail;
 		if ((r = hk_quorum_share_write(w->dealer, (int)i + 1,
 		    w->pass[i], o->kdf_level, w->path[i])) != 0) {
-			hk_ca_audit(ca, "share.issue", "fail", km->id, "share "
-			    "%zu of set %s to %s: %s", i + 1, newid, w->path[i],
-			    hk_err_msg());
+			hk_ca_audit_warn(ca, "share.issue", "fail", km->id,
+			    "share %zu of set %s to %s: %s", i + 1, newid,
+			    w->path[i], hk_err_msg());
 			goto fail;
 		}
 		w->written = (int)i + 1;
-		hk_ca_audit(ca, "share.issue", "ok", km->id, "share %zu of set "
-		    "%s to %s", i + 1, newid, w->path[i]);
+		/* A share the log does not hold is removed (cleanup). */
+		if ((r = hk_ca_audit(ca, "share.issue", "ok", km->id, "share "
+		    "%zu of set %s to %s", i + 1, newid, w->path[i])) != 0)
+			goto fail;
 	}
 
 	/* 3: the retired copy of the current set, and the new roster. */
@@ -261,9 +264,12 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 	w->newset_made = 0;
 	if ((r = hk_dir_sync(path)) != 0)
 		goto fail;
-	hk_ca_audit(ca, "quorum.rotate", "ok", ca->actors, "set %s is the "
-	    "CA's; set %s retired (%s): its shares are refused", newid, oldid,
-	    rel);
+	/* Committed: the roster and state.conf follow even when the log
+	 * cannot take the record, and then the command ends in exit 6. */
+	if ((lost = hk_ca_audit(ca, "quorum.rotate", "ok", ca->actors, "set %s "
+	    "is the CA's; set %s retired (%s): its shares are refused", newid,
+	    oldid, rel)) != 0)
+		snprintf(why, sizeof(why), "%s", hk_err_msg());
 
 	/* 5: the roster copy and state.conf follow. */
 	{
@@ -294,9 +300,18 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 	if ((r = hk_state_set(ca->st, "quorum.set-id", newid)) != 0 ||
 	    (r = hk_state_save(ca->st)) != 0)
 		goto fail;
-	hk_ca_audit(ca, "roster.replace", "ok", ca->actors, "roster.yaml is "
-	    "now %s; the previous one kept as roster.yaml.%s.retired",
-	    o->roster, oldid);
+	if (lost == 0 && (lost = hk_ca_audit(ca, "roster.replace", "ok",
+	    ca->actors, "roster.yaml is now %s; the previous one kept as "
+	    "roster.yaml.%s.retired", o->roster, oldid)) != 0)
+		snprintf(why, sizeof(why), "%s", hk_err_msg());
+	if (lost != 0) {
+		hk_err_set("quorum set %s is in place and roster.yaml is %s, "
+		    "but %s", newid, o->roster, why);
+		r = lost;
+		cleanup(w, 0);
+		free(w);
+		return r;
+	}
 	printf("Quorum set %s (%d of %zu) replaces set %s, now retired.\n",
 	    newid, ns->m, n, oldid);
 	for (i = 0; i < n; i++)
@@ -305,7 +320,7 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 	free(w);
 	return hk_ca_checkpoint(ca);
  fail:
-	hk_ca_audit(ca, "quorum.rotate", "fail", ca->actors, "%s%s",
+	hk_ca_audit_warn(ca, "quorum.rotate", "fail", ca->actors, "%s%s",
 	    committed ? "after the commit (the new set is in place): " :
 	    "nothing changed (the old set is in place): ", hk_err_msg());
 	cleanup(w, !committed);
@@ -373,10 +388,11 @@ cmd_rotate_shares(int argc, char **argv)
 	}
 	if ((r = hk_ca_open(&c, "rotate-shares", &ca)) != 0)
 		return r;
-	hk_ca_audit(ca, "quorum.rotate.request", "ok", "-", "new roster %s",
-	    o.roster);
+	if ((r = hk_ca_audit(ca, "quorum.rotate.request", "ok", "-", "new "
+	    "roster %s", o.roster)) != 0)
+		goto out;
 	if ((r = hk_ca_activate(ca, shares, nshares)) != 0) {
-		hk_ca_audit(ca, "quorum.rotate", "fail", ca->actors, "%s",
+		hk_ca_audit_warn(ca, "quorum.rotate", "fail", ca->actors, "%s",
 		    hk_err_msg());
 		goto out;
 	}

@@ -46,6 +46,9 @@ struct hk_ca {
 	int quorum_only;		/* set before hk_ca_activate: combine the
 					 * shares but open no token (restore into
 					 * a fresh token when the old one is lost) */
+	int audit_lost;			/* records that could not be appended;
+					 * after the first, hk_ca_audit_warn no
+					 * longer repeats the warning */
 };
 
 /*
@@ -64,9 +67,24 @@ int hk_roster_keep_approved(struct hk_ca *ca, const char *path);
 /* Load the state folder and apply --clock (refused outside rehearsals). */
 int hk_ca_open(const struct hk_common_opts *o, const char *command,
     struct hk_ca **out);
-/* Append an audit record (printf details); a failure to log is reported
- * on stderr and returned, never ignored. */
+/*
+ * Append an audit record (printf details). A record that cannot be appended
+ * is HK_ERR_AUDIT (exit 6) with the reason as the detail, and the caller
+ * stops: nothing the record would announce (an activation, a key, a
+ * signature, a commit) is done, or what was done is undone (CPS 4-11-2;
+ * docs/audit-log.md "When an append fails"). The result must be checked.
+ */
 int hk_ca_audit(struct hk_ca *ca, const char *event, const char *result,
+    const char *actors, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6), warn_unused_result));
+/*
+ * The same for a record written on a path that already fails (a refusal,
+ * a failure, an undo): a record that cannot be appended is reported on
+ * stderr ("AUDIT LOG NOT WRITTEN"; once: not again after an earlier record
+ * was lost, which the command reports as its error) and the detail of the
+ * failure being logged is kept, so the caller still returns its own error.
+ */
+void hk_ca_audit_warn(struct hk_ca *ca, const char *event, const char *result,
     const char *actors, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 /*

@@ -242,8 +242,8 @@ remove_files(struct hk_cer *c, const char *actors, const char *why)
 
 	for (i = 0; i < narl_files; i++)
 		if (unlink(arl_files[i]) == 0)
-			hk_ca_audit(c->ca, "crl.remove", "ok", actors, "%s "
-			    "removed: %s", arl_files[i], why);
+			hk_ca_audit_warn(c->ca, "crl.remove", "ok", actors,
+			    "%s removed: %s", arl_files[i], why);
 	narl_files = 0;
 }
 
@@ -365,8 +365,8 @@ batch_run(struct hk_cer *c, const struct hk_script_step *st,
 	sa.fail_at = c->rehearsal && fail_env != NULL ? atol(fail_env) : 0;
 	if ((r = hk_crl_batch(&spec, c->profile, now, n, last, NULL, sign_cb,
 	    &sa, crls)) != 0) {
-		hk_ca_audit(c->ca, "crl.sign", "fail", res->actors, "%s: %s",
-		    what, hk_err_msg());
+		hk_ca_audit_warn(c->ca, "crl.sign", "fail", res->actors,
+		    "%s: %s", what, hk_err_msg());
 		goto out;
 	}
 	if (sa.i != n) {
@@ -404,11 +404,20 @@ batch_run(struct hk_cer *c, const struct hk_script_step *st,
 			    arl_files[i], hex);
 		}
 	}
+	hk_hex_encode(all, 32, hex);
+	/* ARLs the log does not hold are not kept. */
+	if ((r = hk_ca_audit(c->ca, "crl.sign", "ok", res->actors, "%s "
+	    "written to %s; %zu entries; batch SHA-256 %s", what, dir, nents,
+	    hex)) != 0) {
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "%s", hk_err_msg());
+		remove_files(c, res->actors, "the log cannot hold their "
+		    "record");
+		hk_err_set("%s", msg);
+		goto out;
+	}
 	arl_last = last + n;
 	arl_signed = 1;
-	hk_hex_encode(all, 32, hex);
-	hk_ca_audit(c->ca, "crl.sign", "ok", res->actors, "%s written to "
-	    "%s; %zu entries; batch SHA-256 %s", what, dir, nents, hex);
 	snprintf(res->detail, sizeof(res->detail), "ARLs %llu..%llu signed by "
 	    "root-%d, %zu entries, written to certs/arl/; batch SHA-256 %s",
 	    (unsigned long long)(last + 1), (unsigned long long)(last + n), gen,
@@ -515,13 +524,19 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 	hk_life_committed = 1;
 	for (i = 0; i < (size_t)(st - c->script->steps); i++)
 		c->res[i].nwritten = 0;	/* the notice too */
-	for (i = 0; i < ns; i++)
-		hk_ca_audit(c->ca, "cert.revoke", "ok", res->actors, "%s %s "
+	/* Committed: a record lost now fails the step (exit 6) but
+	 * undoes nothing. */
+	for (i = 0; i < ns && r == 0; i++)
+		r = hk_ca_audit(c->ca, "cert.revoke", "ok", res->actors, "%s %s "
 		    "revoked, reason %s(%d), recorded in %s", sg[i].kind,
 		    sg[i].serial, hk_life_reasons[sg[i].reason - 1],
 		    sg[i].reason, HK_ISSUED_FILE);
-	hk_ca_audit(c->ca, "crl.issue", "ok", res->actors, "arl.last-number "
-	    "= %s; %zu revocation%s recorded", val, ns, ns == 1 ? "" : "s");
+	if (r == 0)
+		r = hk_ca_audit(c->ca, "crl.issue", "ok", res->actors,
+		    "arl.last-number = %s; %zu revocation%s recorded", val, ns,
+		    ns == 1 ? "" : "s");
+	if (r != 0)
+		goto out;
 	snprintf(res->detail, sizeof(res->detail), "arl.last-number = %s; %zu "
 	    "revocation%s recorded in %s", val, ns, ns == 1 ? "" : "s",
 	    HK_ISSUED_FILE);

@@ -60,7 +60,7 @@ undo(struct hk_cer *c, const struct hk_script_step *st,
 	(void)st;
 	for (i = 0; i < res->nwritten; i++)
 		if (unlink(res->written[i]) == 0)
-			hk_ca_audit(c->ca, "key.backup.remove", "ok",
+			hk_ca_audit_warn(c->ca, "key.backup.remove", "ok",
 			    res->actors, "%s removed: the ceremony failed "
 			    "before it ended", res->written[i]);
 	res->nwritten = 0;

@@ -101,19 +101,20 @@ rev_run(struct hk_cer *c, const struct hk_script_step *st,
 		else
 			n1++;
 	}
+	if ((r = hk_ca_audit(c->ca, "root.compromise", "ok", res->actors,
+	    "root-%d declared compromised (CPS 4-14-2): %d certificate%s it "
+	    "signed staged as cACompromise, %d certifying its key as "
+	    "keyCompromise", g, n2, n2 == 1 ? "" : "s", n1)) != 0)
+		goto out;
 	hk_life_compromised_gen = g;
-	hk_ca_audit(c->ca, "root.compromise", "ok", res->actors, "root-%d "
-	    "declared compromised (CPS 4-14-2): %d certificate%s it signed "
-	    "staged as cACompromise, %d certifying its key as keyCompromise",
-	    g, n2, n2 == 1 ? "" : "s", n1);
 	snprintf(res->detail, sizeof(res->detail), "root-%d compromised: %d "
 	    "revocation%s staged (cACompromise %d, keyCompromise %d)", g,
 	    n1 + n2, n1 + n2 == 1 ? "" : "s", n2, n1);
 out:
 	if (r != 0) {
 		hk_life_unstage_all();
-		hk_ca_audit(c->ca, "root.compromise", "fail", res->actors, "%s",
-		    hk_err_msg());
+		hk_ca_audit_warn(c->ca, "root.compromise", "fail", res->actors,
+		    "%s", hk_err_msg());
 	}
 	hk_issued_free(reg);
 	X509_free(root);
@@ -128,7 +129,7 @@ rev_undo(struct hk_cer *c, const struct hk_script_step *st,
 	if (hk_life_committed)
 		return;
 	hk_life_unstage_all();
-	hk_ca_audit(c->ca, "root.compromise", "ok", res->actors, "staged "
+	hk_ca_audit_warn(c->ca, "root.compromise", "ok", res->actors, "staged "
 	    "revocations dropped: the ceremony failed before arl-commit");
 }
 
@@ -261,8 +262,13 @@ notice_run(struct hk_cer *c, const struct hk_script_step *st,
 	hk_hex_encode(d, 32, hex);
 	snprintf(res->written[0], sizeof(res->written[0]), "%s", path);
 	res->nwritten = 1;
-	hk_ca_audit(c->ca, "root.compromise", "ok", res->actors, "notice for "
-	    "the bridge CA %s SHA-256 %s", path, hex);
+	/* A notice the log does not hold is not left behind. */
+	if ((r = hk_ca_audit(c->ca, "root.compromise", "ok", res->actors,
+	    "notice for the bridge CA %s SHA-256 %s", path, hex)) != 0) {
+		(void)unlink(path);
+		res->nwritten = 0;
+		goto out;
+	}
 	snprintf(res->detail, sizeof(res->detail), "notice for the bridge CA: "
 	    "root-%d, %zu revoked, SHA-256 %s", g, ns, hex);
 out:
@@ -281,9 +287,9 @@ notice_undo(struct hk_cer *c, const struct hk_script_step *st,
 	(void)st;
 	for (i = 0; i < res->nwritten; i++)
 		if (unlink(res->written[i]) == 0)
-			hk_ca_audit(c->ca, "root.compromise", "ok", res->actors,
-			    "%s removed: the ceremony failed before "
-			    "arl-commit", res->written[i]);
+			hk_ca_audit_warn(c->ca, "root.compromise", "ok",
+			    res->actors, "%s removed: the ceremony failed "
+			    "before arl-commit", res->written[i]);
 	res->nwritten = 0;
 }
 

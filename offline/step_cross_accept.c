@@ -188,17 +188,23 @@ accept_run(struct hk_cer *c, const struct hk_script_step *st,
 	    ppath);
 	SHA256(pder, plen, d);
 	hk_hex_encode(d, 32, whex);
-	hk_ca_audit(c->ca, "cross.accept", "ok", res->actors, "generation %d: "
-	    "bridge CA's certificate for root %d SHA-256 %s; %s SHA-256 %s",
-	    n, gen, hex, ppath, whex);
+	/* Files the log does not hold are not left behind. */
+	if ((r = hk_ca_audit(c->ca, "cross.accept", "ok", res->actors,
+	    "generation %d: bridge CA's certificate for root %d SHA-256 %s; "
+	    "%s SHA-256 %s", n, gen, hex, ppath, whex)) != 0) {
+		(void)unlink(fpath);
+		(void)unlink(ppath);
+		res->nwritten = 0;
+		goto out;
+	}
 	snprintf(res->detail, sizeof(res->detail), "the bridge CA's "
 	    "certificate for root generation %d (SHA-256 %s) accepted; "
 	    "CertificatePair %.1500s SHA-256 %s", gen, hex, ppath, whex);
 	r = 0;
 out:
 	if (r != 0 && r != HK_ERR_TTY)
-		hk_ca_audit(c->ca, "cross.accept", "fail", res->actors, "%s",
-		    hk_err_msg());
+		hk_ca_audit_warn(c->ca, "cross.accept", "fail", res->actors,
+		    "%s", hk_err_msg());
 	OPENSSL_free(der);
 	OPENSSL_free(pder);
 	X509_free(f2);
@@ -274,9 +280,11 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 	if (ar != NULL)
 		ar->nwritten = 0;
 	hk_cert_fingerprint_text(ir->cert, fp);
-	hk_ca_audit(c->ca, "cert.issue", "ok", res->actors, "cross %d "
+	/* Committed: a record lost now fails the step, undoes nothing. */
+	if ((r = hk_ca_audit(c->ca, "cert.issue", "ok", res->actors, "cross %d "
 	    "recorded in %s and state.conf: %s SHA-256 %s%s%s", n,
-	    HK_ISSUED_FILE, rev, fp, ar ? "; pair " : "", pair);
+	    HK_ISSUED_FILE, rev, fp, ar ? "; pair " : "", pair)) != 0)
+		return r;
 	snprintf(res->detail, sizeof(res->detail), "cross.current = %d: "
 	    "reverse %s%s%s%s%s; registered in %s", n, rev, ar ?
 	    ", forward " : "", fwd, ar ? ", pair " : "", pair, HK_ISSUED_FILE);

@@ -62,8 +62,8 @@ confirm_label(struct hk_cer *c, const struct hk_script_step *st,
 	return hk_ca_audit(c->ca, "ceremony.confirm", "ok", res->actors,
 	    "step %s: destroy %s confirmed at the terminal", st->id, key);
 fail:
-	hk_ca_audit(c->ca, "ceremony.confirm", "fail", res->actors, "step %s: "
-	    "%s", st->id, hk_err_msg());
+	hk_ca_audit_warn(c->ca, "ceremony.confirm", "fail", res->actors,
+	    "step %s: %s", st->id, hk_err_msg());
 	return r;
 }
 

@@ -260,18 +260,22 @@ hk_iss_sign_write(struct hk_cer *c, const struct hk_script_step *st,
 	EVP_PKEY_free(priv);
 	EVP_PKEY_free(pub);
 	hk_cert_fingerprint_text(cert, fp);
-	hk_ca_audit(c->ca, "cert.sign", "ok", res->actors, "%s %d %s SHA-256 "
-	    "%s", kn, n, dpath, fp);
-	return 0;
+	/* A certificate the log does not hold is not kept. */
+	if ((r = hk_ca_audit(c->ca, "cert.sign", "ok", res->actors, "%s %d %s "
+	    "SHA-256 %s", kn, n, dpath, fp)) != 0)
+		hk_iss_undo_files(c, st, res);
+	return r;
 wfail:
-	hk_ca_audit(c->ca, "cert.write", "fail", res->actors, "%s",
+	hk_ca_audit_warn(c->ca, "cert.write", "fail", res->actors, "%s",
 	    hk_err_msg());
 	EVP_PKEY_free(priv);
 	EVP_PKEY_free(pub);
-	return r;	/* the engine's undo of this step removes what was written */
+	/* A failed step is not undone by the engine: remove what it wrote. */
+	hk_iss_undo_files(c, st, res);
+	return r;
 fail:
-	hk_ca_audit(c->ca, "cert.sign", "fail", res->actors, "%s %d: %s", kn,
-	    n, hk_err_msg());
+	hk_ca_audit_warn(c->ca, "cert.sign", "fail", res->actors, "%s %d: %s",
+	    kn, n, hk_err_msg());
 	EVP_PKEY_free(priv);
 	EVP_PKEY_free(pub);
 	return r;
@@ -286,9 +290,9 @@ hk_iss_undo_files(struct hk_cer *c, const struct hk_script_step *st,
 	(void)st;
 	for (i = 0; i < res->nwritten; i++)
 		if (unlink(res->written[i]) == 0)
-			hk_ca_audit(c->ca, "cert.remove", "ok", res->actors,
-			    "%s removed: the ceremony failed before the "
-			    "certificate was kept", res->written[i]);
+			hk_ca_audit_warn(c->ca, "cert.remove", "ok",
+			    res->actors, "%s removed: the ceremony failed "
+			    "before the certificate was kept", res->written[i]);
 	res->nwritten = 0;
 }
 
@@ -473,12 +477,11 @@ check_run(struct hk_cer *c, const struct hk_script_step *st,
 		    n, subj ? subj : "?", gen, hex);
 		free(subj);
 	}
-	hk_ca_audit(c->ca, "csr.check", "ok", res->actors, "%s %s SHA-256 %s",
-	    hk_iss_kind_name(k), path, hex);
-	r = 0;
+	r = hk_ca_audit(c->ca, "csr.check", "ok", res->actors, "%s %s "
+	    "SHA-256 %s", hk_iss_kind_name(k), path, hex);
 out:
 	if (r != 0 && r != HK_ERR_TTY)
-		hk_ca_audit(c->ca, "csr.check", "fail", res->actors, "%s",
+		hk_ca_audit_warn(c->ca, "csr.check", "fail", res->actors, "%s",
 		    hk_err_msg());
 	X509_free(tmp);
 	X509_free(root);
@@ -621,9 +624,11 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 	hk_issued_free(reg);
 	sr->nwritten = 0;	/* the CA's now: no undo removes it */
 	hk_cert_fingerprint_text(sr->cert, fp);
-	hk_ca_audit(c->ca, "cert.issue", "ok", res->actors, "%s %d recorded "
-	    "in %s and state.conf: %s SHA-256 %s", kn, n, HK_ISSUED_FILE, rel,
-	    fp);
+	/* Committed: a record lost now fails the step, undoes nothing. */
+	if ((r = hk_ca_audit(c->ca, "cert.issue", "ok", res->actors, "%s %d "
+	    "recorded in %s and state.conf: %s SHA-256 %s", kn, n,
+	    HK_ISSUED_FILE, rel, fp)) != 0)
+		return r;
 	snprintf(res->detail, sizeof(res->detail), "%s.current = %d, %s = %s; "
 	    "registered in %s", kn, n, key, rel, HK_ISSUED_FILE);
 	return 0;

@@ -64,7 +64,7 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 		r = hk_ca_activate(c->ca, c->shares, c->nshares);
 		c->ca->quorum_only = 0;
 		if (r != 0) {
-			hk_ca_audit(c->ca, "restore.done", "fail",
+			hk_ca_audit_warn(c->ca, "restore.done", "fail",
 			    c->ca->actors, "%s", hk_err_msg());
 			return r;
 		}

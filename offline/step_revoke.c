@@ -127,14 +127,20 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 	} else
 		r = hk_life_stage(e->serial, e->kind, (int)rp->ival + 1, now);
 	if (r != 0) {
-		hk_ca_audit(c->ca, "cert.revoke", "fail", res->actors, "%s",
-		    hk_err_msg());
+		hk_ca_audit_warn(c->ca, "cert.revoke", "fail", res->actors,
+		    "%s", hk_err_msg());
 		hk_issued_free(reg);
 		return r;
 	}
-	hk_ca_audit(c->ca, "cert.revoke", "ok", res->actors, "%s %s (%s) "
-	    "staged with reason %s(%ld); marked in %s by arl-commit", e->kind,
-	    e->serial, e->subject, rp->value, rp->ival + 1, HK_ISSUED_FILE);
+	/* A revocation staged that the log does not hold is dropped. */
+	if ((r = hk_ca_audit(c->ca, "cert.revoke", "ok", res->actors, "%s %s "
+	    "(%s) staged with reason %s(%ld); marked in %s by arl-commit",
+	    e->kind, e->serial, e->subject, rp->value, rp->ival + 1,
+	    HK_ISSUED_FILE)) != 0) {
+		hk_life_unstage_all();
+		hk_issued_free(reg);
+		return r;
+	}
 	snprintf(res->detail, sizeof(res->detail), "%s %s staged for "
 	    "revocation, reason %s(%ld); SHA-256 %s", e->kind, e->serial,
 	    rp->value, rp->ival + 1, e->sha256);
@@ -150,7 +156,7 @@ undo(struct hk_cer *c, const struct hk_script_step *st,
 	if (hk_life_committed)
 		return;
 	hk_life_unstage_all();
-	hk_ca_audit(c->ca, "cert.revoke", "ok", res->actors, "staged "
+	hk_ca_audit_warn(c->ca, "cert.revoke", "ok", res->actors, "staged "
 	    "revocations dropped: the ceremony failed before arl-commit");
 }
 

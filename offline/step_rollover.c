@@ -133,7 +133,7 @@ hk_life_sign_confirmed(struct hk_cer *c, const struct hk_script_step *st,
 	}
 	return 0;
 fail:
-	hk_ca_audit(c->ca, "cert.sign", "fail", c->res[st -
+	hk_ca_audit_warn(c->ca, "cert.sign", "fail", c->res[st -
 	    c->script->steps].actors, "%s: %s", what, hk_err_msg());
 	return r;
 }
@@ -147,9 +147,9 @@ hk_life_undo_files(struct hk_cer *c, const struct hk_script_step *st,
 	(void)st;
 	for (i = 0; i < res->nwritten; i++)
 		if (unlink(res->written[i]) == 0)
-			hk_ca_audit(c->ca, "cert.remove", "ok", res->actors,
-			    "%s removed: the ceremony failed before it was "
-			    "kept", res->written[i]);
+			hk_ca_audit_warn(c->ca, "cert.remove", "ok",
+			    res->actors, "%s removed: the ceremony failed "
+			    "before it was kept", res->written[i]);
 	res->nwritten = 0;
 }
 
@@ -278,8 +278,8 @@ link_run(struct hk_cer *c, const struct hk_script_step *st,
 	    "new public key signed by the old key");
 	if ((r = hk_cert_build_link(c->profile, dir, old, sr->cert, gen_time,
 	    c->rehearsal, &cert)) != 0) {
-		hk_ca_audit(c->ca, "cert.sign", "fail", res->actors, "%s: %s",
-		    what, hk_err_msg());
+		hk_ca_audit_warn(c->ca, "cert.sign", "fail", res->actors,
+		    "%s: %s", what, hk_err_msg());
 		goto out;
 	}
 	if ((r = hk_life_sign_confirmed(c, st, cert,
@@ -288,13 +288,18 @@ link_run(struct hk_cer *c, const struct hk_script_step *st,
 	    what)) != 0)
 		goto out;
 	if ((r = hk_cert_write(cert, der, pem)) != 0) {
-		hk_ca_audit(c->ca, "cert.write", "fail", res->actors, "%s",
-		    hk_err_msg());
+		hk_ca_audit_warn(c->ca, "cert.write", "fail", res->actors,
+		    "%s", hk_err_msg());
 		goto out;
 	}
 	hk_cert_fingerprint_text(cert, fp);
-	hk_ca_audit(c->ca, "cert.sign", "ok", res->actors, "%s %s SHA-256 %s",
-	    what, der, fp);
+	/* A certificate the log does not hold is not kept. */
+	if ((r = hk_ca_audit(c->ca, "cert.sign", "ok", res->actors, "%s %s "
+	    "SHA-256 %s", what, der, fp)) != 0) {
+		(void)unlink(der);
+		(void)unlink(pem);
+		goto out;
+	}
 	res->cert = cert;
 	cert = NULL;
 	snprintf(res->written[0], sizeof(res->written[0]), "%s", der);
@@ -371,23 +376,28 @@ iss_run(struct hk_cer *c, const struct hk_script_step *st,
 	    g);
 	if ((r = hk_cert_build_issuing_renew(c->profile, sr->cert, old,
 	    hk_clock_now(), c->rehearsal, &cert)) != 0) {
-		hk_ca_audit(c->ca, "cert.sign", "fail", res->actors, "%s: %s",
-		    what, hk_err_msg());
+		hk_ca_audit_warn(c->ca, "cert.sign", "fail", res->actors,
+		    "%s: %s", what, hk_err_msg());
 		goto out;
 	}
 	if ((r = hk_life_sign_confirmed(c, st, cert, sr->cert, kr->priv,
 	    HK_CERT_ISSUING, what)) != 0)
 		goto out;
 	if ((r = hk_cert_write(cert, der, pem)) != 0) {
-		hk_ca_audit(c->ca, "cert.write", "fail", res->actors, "%s",
-		    hk_err_msg());
+		hk_ca_audit_warn(c->ca, "cert.write", "fail", res->actors,
+		    "%s", hk_err_msg());
 		goto out;
 	}
 	hk_cert_fingerprint_text(cert, fp);
 	hk_cert_fingerprint(cert, d);
 	hk_hex_encode(d, 32, hex);
-	hk_ca_audit(c->ca, "cert.sign", "ok", res->actors, "%s %s SHA-256 %s",
-	    what, der, fp);
+	/* A certificate the log does not hold is not kept. */
+	if ((r = hk_ca_audit(c->ca, "cert.sign", "ok", res->actors, "%s %s "
+	    "SHA-256 %s", what, der, fp)) != 0) {
+		(void)unlink(der);
+		(void)unlink(pem);
+		goto out;
+	}
 	hk_transcript_add(c->tr, "output", d, "issuing-%ld-root-%d %s SHA-256 "
 	    "%s", k, g, der, hex);
 	res->cert = cert;
@@ -521,10 +531,12 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 	if (iss != NULL)
 		iss->nwritten = 0;
 	hk_cert_fingerprint_text(sr->cert, fp);
-	hk_ca_audit(c->ca, "root.rollover", "ok", res->actors, "generation %d "
-	    "SHA-256 %s; links %s %s%s%s; registered in %s", g, fp, relown,
-	    relnwo, iss ? "; issuing CA re-certified " : "",
-	    iss ? reliss : "", HK_ISSUED_FILE);
+	/* Committed: a record lost now fails the step, undoes nothing. */
+	if ((r = hk_ca_audit(c->ca, "root.rollover", "ok", res->actors,
+	    "generation %d SHA-256 %s; links %s %s%s%s; registered in %s", g,
+	    fp, relown, relnwo, iss ? "; issuing CA re-certified " : "",
+	    iss ? reliss : "", HK_ISSUED_FILE)) != 0)
+		goto out;
 	snprintf(res->detail, sizeof(res->detail), "generation %d recorded "
 	    "(root.generations = %d): %s, %s, %s%s%s", g, g, relroot, relown,
 	    relnwo, iss ? ", " : "", iss ? reliss : "");

@@ -26,9 +26,9 @@ hk_root_commit(struct hk_ca *ca, struct hk_root_key *k, const char *certrel,
 	    (r = hk_state_save(ca->st)) != 0)
 		return r;
 	k->made = 0;	/* the key is the CA's now */
-	hk_ca_audit(ca, "root.create", "ok", ca->actors, "generation 1 "
+	/* Kept whatever happens now; a record lost here is exit 6. */
+	return hk_ca_audit(ca, "root.create", "ok", ca->actors, "generation 1 "
 	    "SHA-256 %s", fp);
-	return 0;
 }
 
 static const struct hk_param_spec params[] = {
@@ -59,10 +59,13 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 	memcpy(k.uri, kr->key_uri, sizeof(k.uri));
 	k.made = kr->key_made;
 	hk_cert_fingerprint_text(sr->cert, fp);
-	if ((r = hk_root_commit(c->ca, &k, rel, fp)) != 0)
+	r = hk_root_commit(c->ca, &k, rel, fp);
+	if (k.made == 0) {
+		kr->key_made = 0;	/* no undo removes them any more */
+		sr->nwritten = 0;
+	}
+	if (r != 0)
 		return r;
-	kr->key_made = 0;	/* no undo removes them any more */
-	sr->nwritten = 0;
 	snprintf(res->detail, sizeof(res->detail), "generation 1 recorded: "
 	    "%s, %s", kr->key_uri, rel);
 	return 0;

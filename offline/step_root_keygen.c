@@ -55,8 +55,8 @@ hk_root_keygen(struct hk_ca *ca, const struct hk_profile *p,
 	k->idlen = strlen(label);
 	if ((r = hk_token_keygen(ca->tok, type, hk_key_alg_bits(p->root_key),
 	    label, k->id, k->idlen)) != 0) {
-		hk_ca_audit(ca, "key.generate", "fail", ca->actors, "%s: %s",
-		    label, hk_err_msg());
+		hk_ca_audit_warn(ca, "key.generate", "fail", ca->actors,
+		    "%s: %s", label, hk_err_msg());
 		return r;
 	}
 	k->made = 1;
@@ -64,10 +64,11 @@ hk_root_keygen(struct hk_ca *ca, const struct hk_profile *p,
 	    k->idlen, k->uri, sizeof(k->uri))) != 0 ||
 	    (r = hk_token_key(ca->tok, k->uri, &k->priv, &k->pub)) != 0)
 		return r;
-	hk_ca_audit(ca, "key.generate", "ok", ca->actors, "%s %s in the "
-	    "token, non-extractable: %s", label, hk_key_alg_name(p->root_key),
-	    k->uri);
-	return 0;
+	/* A key the log does not hold is not kept: the caller's undo
+	 * (k->made) destroys it. */
+	return hk_ca_audit(ca, "key.generate", "ok", ca->actors, "%s %s in "
+	    "the token, non-extractable: %s", label,
+	    hk_key_alg_name(p->root_key), k->uri);
 }
 
 void
@@ -75,7 +76,7 @@ hk_root_key_undo(struct hk_ca *ca, struct hk_root_key *k)
 {
 	if (k->made && ca->tok != NULL &&
 	    hk_token_key_destroy(ca->tok, k->id, k->idlen) == 0) {
-		hk_ca_audit(ca, "key.destroy", "ok", ca->actors,
+		hk_ca_audit_warn(ca, "key.destroy", "ok", ca->actors,
 		    "%.*s removed: the ceremony failed before the "
 		    "certificate was kept", (int)k->idlen, (const char *)k->id);
 		k->made = 0;

@@ -66,7 +66,7 @@ hk_root_sign(struct hk_ca *ca, const struct hk_profile *p,
 	*out = cert;
 	return 0;
 fail:
-	hk_ca_audit(ca, "cert.sign", "fail", ca->actors, "%s: %s", label,
+	hk_ca_audit_warn(ca, "cert.sign", "fail", ca->actors, "%s: %s", label,
 	    hk_err_msg());
 	X509_free(cert);
 	return r;
@@ -79,14 +79,18 @@ hk_root_write(struct hk_ca *ca, X509 *cert, const char *der, const char *pem,
 	int r;
 
 	if ((r = hk_cert_write(cert, der, pem)) != 0) {
-		hk_ca_audit(ca, "cert.write", "fail", ca->actors, "%s",
+		hk_ca_audit_warn(ca, "cert.write", "fail", ca->actors, "%s",
 		    hk_err_msg());
 		return r;
 	}
 	hk_cert_fingerprint_text(cert, fp);
-	hk_ca_audit(ca, "cert.sign", "ok", ca->actors, "self-signed root "
-	    "certificate %s SHA-256 %s", der, fp);
-	return 0;
+	/* A certificate the log does not hold is not kept. */
+	if ((r = hk_ca_audit(ca, "cert.sign", "ok", ca->actors, "self-signed "
+	    "root certificate %s SHA-256 %s", der, fp)) != 0) {
+		(void)unlink(der);
+		(void)unlink(pem);
+	}
+	return r;
 }
 
 /* The ceremony action. */
@@ -186,7 +190,8 @@ undo(struct hk_cer *c, const struct hk_script_step *st,
 	(void)st;
 	for (i = 0; i < res->nwritten; i++)
 		if (unlink(res->written[i]) == 0)
-			hk_ca_audit(c->ca, "cert.remove", "ok", res->actors,
+			hk_ca_audit_warn(c->ca, "cert.remove", "ok",
+			    res->actors,
 			    "%s removed: the ceremony failed before the "
 			    "certificate was kept", res->written[i]);
 	res->nwritten = 0;

@@ -274,12 +274,15 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 			    "in force is unchanged", path, why);
 		goto out;
 	}
-	hk_ca_audit(c->ca, "roster.change", "ok", by, "%s SHA-256 %s replaces "
-	    "SHA-256 %s (kept as %s) by the %s ceremony", path, hex, ohex,
-	    retired, c->script->name);
-	hk_ca_audit(c->ca, "roster.approve", "ok", by, "%s SHA-256 %s: "
-	    "approved by the CA manager in the %s ceremony", path, hex,
-	    c->script->name);
+	/* Committed: a record lost now fails the step (exit 6), undoes
+	 * nothing. */
+	if ((r = hk_ca_audit(c->ca, "roster.change", "ok", by, "%s SHA-256 %s "
+	    "replaces SHA-256 %s (kept as %s) by the %s ceremony", path, hex,
+	    ohex, retired, c->script->name)) != 0 ||
+	    (r = hk_ca_audit(c->ca, "roster.approve", "ok", by, "%s SHA-256 "
+	    "%s: approved by the CA manager in the %s ceremony", path, hex,
+	    c->script->name)) != 0)
+		goto out;
 	printf("Roster %s replaced (old one kept as %s); approved by %s: "
 	    "SHA-256 %s\n", path, retired, by, hex);
 	snprintf(res->detail, sizeof(res->detail), "roster.yaml SHA-256 %s in "

@@ -1,6 +1,7 @@
 /* atomic.c - temp file, fsync, rename; O_EXCL where nothing may be replaced. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -320,6 +321,37 @@ hk_dir_temp_beside(const char *path, const char *tag, char *buf, size_t len)
 	if (mkdtemp(buf) == NULL) {
 		hk_err_set("%s: cannot create: %s", buf, strerror(errno));
 		buf[0] = '\0';
+		return HK_ERR_IO;
+	}
+	return 0;
+}
+
+static int tree_failed;	/* remove_one named the path it could not remove */
+
+static int
+remove_one(const char *path, const struct stat *sb, int type, struct FTW *f)
+{
+	(void)sb;
+	(void)type;
+	(void)f;
+	if (remove(path) != 0 && errno != ENOENT) {
+		hk_err_set("%s: cannot remove: %s", path, strerror(errno));
+		tree_failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+hk_tree_remove(const char *path)
+{
+	if (!hk_path_exists(path))
+		return 0;
+	tree_failed = 0;
+	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+		if (!tree_failed)
+			hk_err_set("%s: cannot remove: %s", path,
+			    strerror(errno));
 		return HK_ERR_IO;
 	}
 	return 0;

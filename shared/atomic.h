@@ -63,5 +63,9 @@ int hk_file_append(const char *path, const void *buf, size_t len, mode_t mode);
 int hk_path_exists(const char *path);
 /* fsync the folder that holds path. */
 int hk_dir_sync(const char *path);
+/* Remove path and, when it is a folder, everything below it, without a
+ * shell and without following symbolic links (nftw FTW_PHYS|FTW_DEPTH).
+ * A path that does not exist is 0. */
+int hk_tree_remove(const char *path);
 
 #endif

@@ -172,3 +172,27 @@ Test(atomic, dir_create_and_append)
 	cr_assert_eq(memcmp(buf, "a\nb\n", 4), 0);
 	free(buf);
 }
+
+/* hk_tree_remove: a folder and what it holds, a quote in the name, and a
+ * symbolic link inside it that is removed without touching its target. */
+Test(atomic, tree_remove_no_shell_no_follow)
+{
+	const char *dir = hk_test_dir("atomic-tree");
+	char top[4096], path[8192], keep[4096];
+
+	snprintf(keep, sizeof(keep), "%s/keep", dir);
+	cr_assert_eq(hk_file_write(keep, "k", 1, 0600, 0), 0);
+	snprintf(top, sizeof(top), "%s/it's; touch pwned '", dir);
+	cr_assert_eq(hk_dir_create(top, 0700), 0);
+	snprintf(path, sizeof(path), "%s/a", top);
+	cr_assert_eq(hk_dir_create(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/a/f", top);
+	cr_assert_eq(hk_file_write(path, "x", 1, 0600, 0), 0);
+	snprintf(path, sizeof(path), "%s/link", top);
+	cr_assert_eq(symlink(keep, path), 0);
+	cr_assert_eq(hk_tree_remove(top), 0);
+	cr_assert_eq(hk_path_exists(top), 0);
+	cr_assert_eq(hk_path_exists(keep), 1, "the link's target is kept");
+	cr_assert_eq(count_entries(dir), 1, "nothing else made or left");
+	cr_assert_eq(hk_tree_remove(top), 0, "a missing path is not an error");
+}
