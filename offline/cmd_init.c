@@ -498,12 +498,16 @@ cleanup(struct init_work *w, int failed)
 		 * the state, and the state is not in place yet. */
 		for (i = 0; i < w->shares_written; i++)
 			unlink(w->share_path[i]);
+		/* No shell: the path is the user's --state plus a suffix,
+		 * and may hold any byte (a quote, a ';'). The token and the
+		 * sealed PINs in it go with the folder. */
 		if (w->tmp_made) {
-			char cmd[4200];
-			snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", w->tmp);
-			if (system(cmd) != 0)
+			char saved[1024];
+			snprintf(saved, sizeof(saved), "%s", hk_err_msg());
+			if (hk_tree_remove(w->tmp) != 0)
 				fprintf(stderr, "hanko-offline init: could not "
-				    "remove %s\n", w->tmp);
+				    "remove %s: %s\n", w->tmp, hk_err_msg());
+			hk_err_set("%s", saved);
 		}
 	}
 	for (i = 0; i < HK_QUORUM_MAX_SHARES; i++)

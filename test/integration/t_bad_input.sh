@@ -85,4 +85,24 @@ check "... and the root certificate is unchanged" \
 fails "a folder that is not a CA state is named" 3 "not a hanko CA state folder" \
 	"$OFF" activate --state "$T" "${args[@]}"
 ok "the audit log verifies after all of it" "$OFF" audit verify --state "$S"
+
+# init's clean-up runs no shell: a --state name holding a quote and a
+# command, and a medium that cannot be written (a file where suzuki's folder
+# goes), so init fails after its temporary state (token, sealed PINs) exists.
+mkdir -p "$T/q" "$T/qm"
+touch "$T/qm/suzuki"
+QS="$T/q/A'; touch pwned; echo 'B"
+fails "init with a quote in --state fails on a medium that cannot be written" 8 "suzuki" \
+	bash -c 'cd "$1" && shift && exec "$@"' _ "$T/q" "${INIT[@]}" --state "$QS" \
+	--profile "$PROFILE" --roster "$ROSTER" --media "$T/qm"
+check "... its temporary state (token, sealed PINs) is removed" test -z "$(ls -A "$T/q")"
+check "... and nothing ran from the name" test ! -e "$T/q/pwned" -a ! -e "$T/pwned"
+check "... no share is left on the media" test -z "$(find "$T/qm" -name '*.hks')"
+rm "$T/qm/suzuki"
+ok "the same init succeeds with a writable medium" bash -c 'cd "$1" && shift && exec "$@"' _ \
+	"$T/q" "${INIT[@]}" --state "$QS" --profile "$PROFILE" --roster "$ROSTER" --media "$T/qm"
+ok "... and its state, quote and all, activates" "$OFF" activate --state "$QS" \
+	--share "$T/qm/yamada/share-1-yamada.hks" --passin env:HK_PASS_yamada \
+	--share "$T/qm/sato/share-2-sato.hks" --passin env:HK_PASS_sato \
+	--share "$T/qm/suzuki/share-3-suzuki.hks" --passin env:HK_PASS_suzuki
 finish
