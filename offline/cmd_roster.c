@@ -296,16 +296,21 @@ out:
  * After the first approval, the CA manager alone may approve only changes
  * of credentials (a verifier or token set by its holder); a change of
  * people, names, roles or the threshold is the roster-change ceremony's
- * (CPS 5-2-2), or rotate-shares' for the key managers. The roster last
- * approved is kept as roster.approved.yaml to compare against.
+ * (CPS 5-2-2). The key managers and the threshold are the quorum set's in
+ * force, which only a quorum changes (rotate-shares, CPS 5-3-3): after a
+ * rotation that recorded no approval, the roster it put in force is
+ * approved here. The roster last approved is kept as roster.approved.yaml
+ * to compare the others against.
  */
 static int
 only_credentials_changed(struct hk_ca *ca, const struct hk_roster *nw,
     const char *path)
 {
 	struct hk_roster *old = NULL;
-	char prev[4096];
-	size_t i;
+	struct hk_quorum_set *set = NULL;
+	const struct hk_person *a, *b;
+	char prev[4096], qs[4096];
+	size_t i, j, k;
 	int r;
 
 	if (hk_state_get(ca->st, "roster.approved-sha256") == NULL)
@@ -317,23 +322,59 @@ only_credentials_changed(struct hk_ca *ca, const struct hk_roster *nw,
 		return 0;		/* approved before copies were kept */
 	if ((r = hk_roster_load(prev, &old)) != 0)
 		return r;
+	if ((r = hk_state_path(ca->st, HK_QUORUM_SET_FILE, qs,
+	    sizeof(qs))) != 0 || (r = hk_quorum_set_read(qs, &set)) != 0)
+		goto out;
 	r = HK_ERR_INVALID;
-	if (old->npeople != nw->npeople || old->threshold != nw->threshold) {
-		hk_err_set("%s: %zu people, threshold %u (approved: %zu, %u): "
-		    "a change of people is the roster-change ceremony "
-		    "(ceremony-scripts/roster-change.yaml), not an approval",
-		    path, nw->npeople, nw->threshold, old->npeople,
-		    old->threshold);
+	if (nw->nkm != (size_t)set->n || nw->threshold != (unsigned)set->m) {
+		hk_err_set("%s: %zu key managers, threshold %u: the quorum set "
+		    "in force has %d holders, threshold %d; key managers "
+		    "change only with rotate-shares", path, nw->nkm,
+		    nw->threshold, set->n, set->m);
 		goto out;
 	}
-	for (i = 0; i < nw->npeople; i++) {
-		const struct hk_person *a = &old->people[i], *b = &nw->people[i];
+	for (i = 0; i < nw->nkm; i++) {
+		b = hk_roster_key_manager(nw, i);
+		a = hk_roster_find(old, b->id);
+		if (strcmp(b->id, set->holder[i]) != 0 || (a != NULL &&
+		    (a->role != b->role || strcmp(a->name, b->name) != 0))) {
+			hk_err_set("%s: key manager %zu %s (%s): not holder %zu "
+			    "(%s) of the quorum set in force, or renamed; key "
+			    "managers change only with rotate-shares", path,
+			    i + 1, b->id, b->name, i + 1, set->holder[i]);
+			goto out;
+		}
+	}
+	/* Everyone else as approved, in order. */
+	for (i = 0, j = 0;; i++, j++) {
+		while (i < old->npeople &&
+		    old->people[i].role == HK_ROLE_KEY_MANAGER)
+			i++;
+		while (j < nw->npeople &&
+		    nw->people[j].role == HK_ROLE_KEY_MANAGER)
+			j++;
+		if (i == old->npeople && j == nw->npeople)
+			break;
+		if (i == old->npeople || j == nw->npeople) {
+			k = i == old->npeople ? j : i;
+			b = i == old->npeople ? &nw->people[j] :
+			    &old->people[i];
+			hk_err_set("%s: people[%zu] %s (%s, %s): %s the approved "
+			    "roster; a change of people is the roster-change "
+			    "ceremony (ceremony-scripts/roster-change.yaml), "
+			    "not an approval", path, k, b->id, b->name,
+			    hk_role_name(b->role), i == old->npeople ?
+			    "not in" : "missing from this roster, but in");
+			goto out;
+		}
+		a = &old->people[i];
+		b = &nw->people[j];
 		if (strcmp(a->id, b->id) != 0 || strcmp(a->name, b->name) != 0 ||
 		    a->role != b->role) {
 			hk_err_set("%s: people[%zu] %s (%s, %s): differs from the "
 			    "approved roster's %s (%s, %s); a change of people "
 			    "or roles is the roster-change ceremony "
-			    "(ceremony-scripts/roster-change.yaml)", path, i,
+			    "(ceremony-scripts/roster-change.yaml)", path, j,
 			    b->id, b->name, hk_role_name(b->role), a->id,
 			    a->name, hk_role_name(a->role));
 			goto out;
@@ -341,6 +382,7 @@ only_credentials_changed(struct hk_ca *ca, const struct hk_roster *nw,
 	}
 	r = 0;
  out:
+	hk_quorum_set_free(set);
 	hk_roster_free(old);
 	return r;
 }

@@ -10,7 +10,8 @@
  * and the manifest lists the new set and each share's SHA-256. The rename
  * of quorum.set is the commit: no undo. When the CA manager is present
  * (authenticated for this ceremony, which they approved), the new roster is
- * recorded as approved by them, so the next ceremony accepts it.
+ * recorded as approved by them and kept as roster.approved.yaml, so the
+ * next ceremony accepts it and the next "roster approve" compares with it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +95,7 @@ static int
 record_approval(struct hk_cer *c, const char *roster,
     const unsigned char sha[32], char *by, size_t bylen)
 {
-	char hex[65], t[32];
+	char hex[65], t[32], path[4096];
 	size_t i;
 	int r;
 
@@ -108,7 +109,6 @@ record_approval(struct hk_cer *c, const char *roster,
 		return 0;
 	/* What is now roster.yaml must be the very input shown. */
 	{
-		char path[4096];
 		unsigned char *buf = NULL, d[32];
 		size_t len;
 		if ((r = hk_state_path(c->ca->st, "roster.yaml", path,
@@ -126,14 +126,23 @@ record_approval(struct hk_cer *c, const char *roster,
 	}
 	hk_hex_encode(sha, 32, hex);
 	hk_time_format(hk_clock_now(), t, sizeof(t));
-	if ((r = hk_state_set(c->ca->st, "roster.approved-sha256", hex)) != 0 ||
+	/* Logged first; then roster.approved.yaml, the roster later
+	 * approvals are compared with, follows the approval recorded. */
+	if ((r = hk_ca_audit(c->ca, "roster.approve", "ok", by, "%s SHA-256 "
+	    "%s: the new roster of the %s ceremony, approved by the CA "
+	    "manager present", roster, hex, c->script->name)) != 0)
+		return r;
+	if ((r = hk_roster_keep_approved(c->ca, path)) != 0 ||
+	    (r = hk_state_set(c->ca->st, "roster.approved-sha256", hex)) != 0 ||
 	    (r = hk_state_set(c->ca->st, "roster.approved-by", by)) != 0 ||
 	    (r = hk_state_set(c->ca->st, "roster.approved-at", t)) != 0 ||
-	    (r = hk_state_save(c->ca->st)) != 0)
+	    (r = hk_state_save(c->ca->st)) != 0) {
+		hk_ca_audit_warn(c->ca, "roster.approve", "fail", by, "%s "
+		    "SHA-256 %s: not recorded in state.conf: %s", roster, hex,
+		    hk_err_msg());
 		return r;
-	return hk_ca_audit(c->ca, "roster.approve", "ok", by, "%s SHA-256 %s: "
-	    "the new roster of the %s ceremony, approved by the CA manager "
-	    "present", roster, hex, c->script->name);
+	}
+	return 0;
 }
 
 static int

@@ -286,6 +286,10 @@ ok "rotate: the next ceremony runs with the new key managers' shares" "$OFF" cer
 	"$T/backup-audit.yaml" --state "$S" --out "$T/after" "${NEWQ[@]}" "${OPS[@]}"
 check "rotate: ... and its backup step names them" \
 	grep -q '	key.backup	ok	nakamura,suzuki	audit-1' "$S/audit/audit.log"
+check "rotate: roster.approved.yaml follows the approval it recorded" \
+	cmp -s "$NEW" "$S/roster.approved.yaml"
+ok "rotate: the CA manager approves the roster in force again" "$OFF" roster approve \
+	--state "$S" --manager kimura --passin env:HK_PASS_kimura
 
 ok "the audit log verifies at the end" "$OFF" audit verify --state "$S"
 finish

@@ -6,7 +6,9 @@
 # leaves the old set in place; afterwards the new shares activate, every
 # old share is refused and named as the retired set's, the old set and
 # roster are kept marked retired, a backup made before still restores
-# (same quorum key), and the audit log verifies.
+# (same quorum key), and the audit log verifies. After an approval, a
+# rotation that replaces a key manager leaves a roster the CA manager can
+# approve, and the next ceremony runs.
 . "$(dirname "$0")/lib.sh"
 fresh_tmp
 A=$HANKO_TMP/a
@@ -116,5 +118,46 @@ ok "a backup made before the rotation restores with the new shares" \
 	--backup "$A/media/yamada/backup/audit-1.hkb" \
 	--share "$(ns kobayashi)" --passin env:HK_PASS_kobayashi \
 	--share "$(ns yamada)" --passin env:HK_NEW_yamada
+
+# After an approval, a rotation that changes a key manager (kobayashi
+# replaced by tanaka): the CA manager approves the roster it put in force
+# (the key managers are the new set's), and the next ceremony runs.
+export HK_PASS_kimura='Minamata hills tea 3 harvest'
+export HK_PASS_hayashi='Kurokawa onsen lanterns 12 nights'
+for p in kimura hayashi; do
+	"$OFF" roster set-passphrase --state "$A/state" --person $p --passin "env:HK_PASS_$p" \
+		--kdf interactive >/dev/null
+done
+ok "the CA manager approves the roster" "$OFF" roster approve --state "$A/state" \
+	--manager kimura --passin env:HK_PASS_kimura
+NEW2=$HANKO_TMP/roster-new2.yaml
+sed -e 's/^  - id: kobayashi$/  - id: tanaka/' -e 's/^    name: "\?小林 さくら"\?$/    name: "田中 美咲"/' \
+	"$A/state/roster.yaml" >"$NEW2"
+export HK_NEW2_tanaka='Kikuchi gorge maple leaves 2027'
+NM2=$A/newmedia2
+ok "a rotation that replaces kobayashi by tanaka" "$OFF" rotate-shares --state "$A/state" \
+	--roster "$NEW2" --media "$NM2" --kdf interactive --passin tanaka=env:HK_NEW2_tanaka \
+	--passin nakamura=env:HK_PASS_nakamura --passin yamada=env:HK_NEW_yamada \
+	--passin suzuki=env:HK_NEW_suzuki --share "$(ns nakamura)" --passin env:HK_PASS_nakamura \
+	--share "$(ns suzuki)" --passin env:HK_NEW_suzuki
+ns2() { find "$NM2/$1" -name '*.hks'; }
+NQ=(--share "$(ns2 tanaka)" --passin env:HK_NEW2_tanaka --share "$(ns2 yamada)" --passin env:HK_NEW_yamada)
+BK=(ceremony run "$HANKO_SRC/ceremony-scripts/backup.yaml" --state "$A/state" "${NQ[@]}"
+	--operator kimura=env:HK_PASS_kimura --operator hayashi=env:HK_PASS_hayashi)
+fails "a ceremony before the CA manager approves the rotated roster" 3 \
+	'roster.yaml: changed since the CA manager approved it' "$OFF" "${BK[@]}" --out "$A/bk0"
+ok "the CA manager approves the rotated roster" "$OFF" roster approve --state "$A/state" \
+	--manager kimura --passin env:HK_PASS_kimura
+check "... roster.approved.yaml is the rotated roster" cmp -s "$NEW2" "$A/state/roster.approved.yaml"
+mkdir -p "$A/bk1"
+ok "the next ceremony runs with the new key managers' shares" "$OFF" "${BK[@]}" --out "$A/bk1"
+check "... and its backup step names tanaka" \
+	grep -q '	key.backup	ok	tanaka,yamada	root-1' "$A/state/audit/audit.log"
+cp "$A/state/roster.yaml" "$HANKO_TMP/keep.yaml"
+sed 's/^  - id: tanaka$/  - id: kobayashi/' "$HANKO_TMP/keep.yaml" >"$A/state/roster.yaml"
+fails "roster approve still refuses key managers that are not the set's" 3 \
+	'key manager [0-9] kobayashi .*not holder [0-9] \(tanaka\) of the quorum set in force' \
+	"$OFF" roster approve --state "$A/state" --manager kimura --passin env:HK_PASS_kimura
+cp "$HANKO_TMP/keep.yaml" "$A/state/roster.yaml"
 ok "the audit log verifies" "$OFF" audit verify --state "$A/state"
 finish
