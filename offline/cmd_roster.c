@@ -127,7 +127,7 @@ roster_context(const char *path, const char *id, unsigned char ctx[32])
  */
 static int
 prove_old(struct hk_ca *ca, const struct roster_opts *o,
-    const struct hk_person *p, const char *path)
+    const struct hk_person *p, const char *path, const char **how_set)
 {
 	unsigned char ctx[32];
 	char *pass = NULL, prompt[512], how[256];
@@ -151,8 +151,11 @@ prove_old(struct hk_ca *ca, const struct roster_opts *o,
 			return r;
 		r = hk_person_verify(p, pass);
 		hk_secret_free(pass);
-	} else
+	} else {
+		*how_set = "their first (no credential of theirs to prove)";
 		return 0;
+	}
+	*how_set = "replacing theirs, proved by the old one";
 	if (r != 0)
 		hk_ca_audit_warn(ca, "roster.credential", "fail", p->id, "%s",
 		    hk_err_msg());
@@ -183,8 +186,9 @@ set_token(struct hk_ca *ca, const struct roster_opts *o, const char *path)
 {
 	struct hk_roster *ro = NULL;
 	struct hk_person *p;
-	unsigned char ctx[32], spki[32];
-	char uri[1200], tl[520], kl[520], prompt[512], hex[65];
+	const char *how_set = "";
+	unsigned char ctx[32], spki[32], cred[32];
+	char uri[1200], tl[520], kl[520], prompt[512], hex[65], chex[65];
 	int r;
 
 	if (o->token_label == NULL || o->key_label == NULL) {
@@ -205,7 +209,7 @@ set_token(struct hk_ca *ca, const struct roster_opts *o, const char *path)
 		r = HK_ERR_USAGE;
 		goto out;
 	}
-	if ((r = prove_old(ca, o, p, path)) != 0)
+	if ((r = prove_old(ca, o, p, path, &how_set)) != 0)
 		goto out;
 	roster_context(path, p->id, ctx);
 	snprintf(prompt, sizeof(prompt), "PIN of the token '%s' of %s (%s): ",
@@ -219,11 +223,16 @@ set_token(struct hk_ca *ca, const struct roster_opts *o, const char *path)
 	if ((r = hk_person_set_token(p, spki)) != 0)
 		goto out;
 	hk_hex_encode(spki, 32, hex);
-	/* Logged before it is written: no credential changes unrecorded. */
-	if ((r = hk_ca_audit(ca, "roster.credential", "ok", p->id, "PKCS#11 "
-	    "token key set for %s (%s): %s, SPKI SHA-256 %s; the roster needs "
-	    "the CA manager's approval again", p->id, hk_role_name(p->role),
-	    uri, hex)) != 0)
+	(void)hk_person_credential_sha256(p, cred);
+	hk_hex_encode(cred, 32, chex);
+	/* Logged before it is written: no credential changes unrecorded.
+	 * The record names the credential: it is the holder's proof when the
+	 * CA manager approves the roster (roster_check.c). */
+	if ((r = hk_ca_audit(ca, "roster.credential", "ok", p->id,
+	    "credential-sha256 %s: PKCS#11 token key set for %s (%s), %s: "
+	    "%s, SPKI SHA-256 %s; the roster needs the CA manager's approval "
+	    "again", chex, p->id, hk_role_name(p->role), how_set, uri,
+	    hex)) != 0)
 		goto out;
 	if ((r = hk_roster_write(ro, path)) != 0) {
 		hk_ca_audit_warn(ca, "roster.credential", "fail", p->id,
@@ -244,7 +253,9 @@ set_passphrase(struct hk_ca *ca, const struct roster_opts *o,
 {
 	struct hk_roster *ro = NULL;
 	struct hk_person *p;
-	char *pass = NULL, prompt[512];
+	const char *how_set = "";
+	unsigned char cred[32];
+	char *pass = NULL, prompt[512], chex[65];
 	int r, level;
 
 	if ((r = hk_kdf_level_parse(o->kdf ? o->kdf : "moderate",
@@ -260,7 +271,7 @@ set_passphrase(struct hk_ca *ca, const struct roster_opts *o,
 		r = HK_ERR_USAGE;
 		goto out;
 	}
-	if ((r = prove_old(ca, o, p, path)) != 0)
+	if ((r = prove_old(ca, o, p, path, &how_set)) != 0)
 		goto out;
 	snprintf(prompt, sizeof(prompt), "New passphrase of %s (%s, %s): ",
 	    p->id, p->name, hk_role_name(p->role));
@@ -274,10 +285,15 @@ set_passphrase(struct hk_ca *ca, const struct roster_opts *o,
 	}
 	if ((r = hk_person_set_verifier(p, pass, level)) != 0)
 		goto out;
-	/* Logged before it is written: no credential changes unrecorded. */
-	if ((r = hk_ca_audit(ca, "roster.credential", "ok", p->id, "passphrase "
-	    "verifier (Argon2id) set for %s (%s); the roster needs the CA "
-	    "manager's approval again", p->id, hk_role_name(p->role))) != 0)
+	(void)hk_person_credential_sha256(p, cred);
+	hk_hex_encode(cred, 32, chex);
+	/* Logged before it is written: no credential changes unrecorded.
+	 * The record names the credential: it is the holder's proof when the
+	 * CA manager approves the roster (roster_check.c). */
+	if ((r = hk_ca_audit(ca, "roster.credential", "ok", p->id,
+	    "credential-sha256 %s: passphrase verifier (Argon2id) set for %s "
+	    "(%s), %s; the roster needs the CA manager's approval again", chex,
+	    p->id, hk_role_name(p->role), how_set)) != 0)
 		goto out;
 	if ((r = hk_roster_write(ro, path)) != 0) {
 		hk_ca_audit_warn(ca, "roster.credential", "fail", p->id,
@@ -289,101 +305,6 @@ set_passphrase(struct hk_ca *ca, const struct roster_opts *o,
 out:
 	hk_secret_free(pass);
 	hk_roster_free(ro);
-	return r;
-}
-
-/*
- * After the first approval, the CA manager alone may approve only changes
- * of credentials (a verifier or token set by its holder); a change of
- * people, names, roles or the threshold is the roster-change ceremony's
- * (CPS 5-2-2). The key managers and the threshold are the quorum set's in
- * force, which only a quorum changes (rotate-shares, CPS 5-3-3): after a
- * rotation that recorded no approval, the roster it put in force is
- * approved here. The roster last approved is kept as roster.approved.yaml
- * to compare the others against.
- */
-static int
-only_credentials_changed(struct hk_ca *ca, const struct hk_roster *nw,
-    const char *path)
-{
-	struct hk_roster *old = NULL;
-	struct hk_quorum_set *set = NULL;
-	const struct hk_person *a, *b;
-	char prev[4096], qs[4096];
-	size_t i, j, k;
-	int r;
-
-	if (hk_state_get(ca->st, "roster.approved-sha256") == NULL)
-		return 0;		/* the first approval */
-	if ((r = hk_state_path(ca->st, "roster.approved.yaml", prev,
-	    sizeof(prev))) != 0)
-		return r;
-	if (!hk_path_exists(prev))
-		return 0;		/* approved before copies were kept */
-	if ((r = hk_roster_load(prev, &old)) != 0)
-		return r;
-	if ((r = hk_state_path(ca->st, HK_QUORUM_SET_FILE, qs,
-	    sizeof(qs))) != 0 || (r = hk_quorum_set_read(qs, &set)) != 0)
-		goto out;
-	r = HK_ERR_INVALID;
-	if (nw->nkm != (size_t)set->n || nw->threshold != (unsigned)set->m) {
-		hk_err_set("%s: %zu key managers, threshold %u: the quorum set "
-		    "in force has %d holders, threshold %d; key managers "
-		    "change only with rotate-shares", path, nw->nkm,
-		    nw->threshold, set->n, set->m);
-		goto out;
-	}
-	for (i = 0; i < nw->nkm; i++) {
-		b = hk_roster_key_manager(nw, i);
-		a = hk_roster_find(old, b->id);
-		if (strcmp(b->id, set->holder[i]) != 0 || (a != NULL &&
-		    (a->role != b->role || strcmp(a->name, b->name) != 0))) {
-			hk_err_set("%s: key manager %zu %s (%s): not holder %zu "
-			    "(%s) of the quorum set in force, or renamed; key "
-			    "managers change only with rotate-shares", path,
-			    i + 1, b->id, b->name, i + 1, set->holder[i]);
-			goto out;
-		}
-	}
-	/* Everyone else as approved, in order. */
-	for (i = 0, j = 0;; i++, j++) {
-		while (i < old->npeople &&
-		    old->people[i].role == HK_ROLE_KEY_MANAGER)
-			i++;
-		while (j < nw->npeople &&
-		    nw->people[j].role == HK_ROLE_KEY_MANAGER)
-			j++;
-		if (i == old->npeople && j == nw->npeople)
-			break;
-		if (i == old->npeople || j == nw->npeople) {
-			k = i == old->npeople ? j : i;
-			b = i == old->npeople ? &nw->people[j] :
-			    &old->people[i];
-			hk_err_set("%s: people[%zu] %s (%s, %s): %s the approved "
-			    "roster; a change of people is the roster-change "
-			    "ceremony (ceremony-scripts/roster-change.yaml), "
-			    "not an approval", path, k, b->id, b->name,
-			    hk_role_name(b->role), i == old->npeople ?
-			    "not in" : "missing from this roster, but in");
-			goto out;
-		}
-		a = &old->people[i];
-		b = &nw->people[j];
-		if (strcmp(a->id, b->id) != 0 || strcmp(a->name, b->name) != 0 ||
-		    a->role != b->role) {
-			hk_err_set("%s: people[%zu] %s (%s, %s): differs from the "
-			    "approved roster's %s (%s, %s); a change of people "
-			    "or roles is the roster-change ceremony "
-			    "(ceremony-scripts/roster-change.yaml)", path, j,
-			    b->id, b->name, hk_role_name(b->role), a->id,
-			    a->name, hk_role_name(a->role));
-			goto out;
-		}
-	}
-	r = 0;
- out:
-	hk_quorum_set_free(set);
-	hk_roster_free(old);
 	return r;
 }
 
@@ -405,7 +326,10 @@ approve(struct hk_ca *ca, const struct roster_opts *o, const char *path)
 		r = HK_ERR_USAGE;
 		goto out;
 	}
-	if ((r = only_credentials_changed(ca, ro, path)) != 0) {
+	/* After the first approval: the key managers the quorum set's,
+	 * everyone else as approved, and every credential changed set by
+	 * its holder (roster_check.c; CPS 5-2-2, 5-2-3, 5-3-3). */
+	if ((r = hk_roster_approvable(ca, ro, path, 0)) != 0) {
 		hk_ca_audit_warn(ca, "roster.approve", "fail", p->id, "%s",
 		    hk_err_msg());
 		goto out;

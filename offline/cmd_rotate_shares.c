@@ -184,8 +184,16 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 	 * the same medium. Nothing is written until prepare() passes. */
 	{
 		struct hk_roster *ro = NULL;
+		/* Everyone but the key managers as approved, and no
+		 * credential changed but by its holder: the new roster is
+		 * put in force (and approved, in the ceremony with the CA
+		 * manager present) as it is (roster_check.c). */
 		if ((r = hk_roster_load(o->roster, &ro)) != 0)
 			goto fail;
+		if ((r = hk_roster_approvable(ca, ro, o->roster, 1)) != 0) {
+			hk_roster_free(ro);
+			goto fail;
+		}
 		n = hk_roster_key_managers(ro);
 		for (i = 0; i < n; i++)
 			holders[i] = hk_roster_key_manager(ro, i)->id;
@@ -391,6 +399,19 @@ cmd_rotate_shares(int argc, char **argv)
 	if ((r = hk_ca_audit(ca, "quorum.rotate.request", "ok", "-", "new "
 	    "roster %s", o.roster)) != 0)
 		goto out;
+	{
+		/* The new roster's checks, before a passphrase is asked
+		 * (hk_rotate_shares makes them again). */
+		struct hk_roster *ro = NULL;
+		if ((r = hk_roster_load(o.roster, &ro)) == 0)
+			r = hk_roster_approvable(ca, ro, o.roster, 1);
+		hk_roster_free(ro);
+		if (r != 0) {
+			hk_ca_audit_warn(ca, "quorum.rotate", "fail", "-",
+			    "%s", hk_err_msg());
+			goto out;
+		}
+	}
 	if ((r = hk_ca_activate(ca, shares, nshares)) != 0) {
 		hk_ca_audit_warn(ca, "quorum.rotate", "fail", ca->actors, "%s",
 		    hk_err_msg());

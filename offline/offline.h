@@ -17,6 +17,8 @@
 
 #define HK_MAX_SHARE_ARGS	255
 
+struct hk_roster;
+
 /* One "--share FILE [--passin SPEC]" pair from the command line. */
 struct hk_share_arg {
 	const char *path;	/* share file on the holder's medium */
@@ -63,6 +65,19 @@ int hk_rehearsal_make(const char *state, char *copy, size_t len,
 /* Keep a copy of the roster just approved as roster.approved.yaml, the
  * reference "roster approve" compares later approvals with (cmd_roster.c). */
 int hk_roster_keep_approved(struct hk_ca *ca, const char *path);
+/*
+ * May roster nw (read from path, named in messages) be approved, compared
+ * with the roster last approved (roster_check.c)? 0 when nothing was ever
+ * approved. Key managers and threshold must be the quorum set's in force
+ * (rotation: the new roster's own); everyone else as approved; every
+ * credential changed set by its holder (their roster.credential record in
+ * the audit log since the last approval). HK_ERR_INVALID naming the person
+ * and the rule; HK_ERR_STATE when roster.approved.yaml is missing or not
+ * the roster state.conf says was approved; HK_ERR_AUDIT when the log does
+ * not verify.
+ */
+int hk_roster_approvable(struct hk_ca *ca, const struct hk_roster *nw,
+    const char *path, int rotation);
 
 /* Load the state folder and apply --clock (refused outside rehearsals). */
 int hk_ca_open(const struct hk_common_opts *o, const char *command,

@@ -858,6 +858,9 @@ struct scan {
 	EVP_PKEY *pub;			/* checkpoint key, NULL: chain only */
 	unsigned char pub_fp[32];	/* SHA-256 of pub's SPKI, when pub */
 	FILE *print;			/* print each good record here, or NULL */
+	/* hand each good record (checkpoints aside) to this, or NULL */
+	int (*each)(const struct hk_audit_record *, void *);
+	void *arg;			/* each()'s argument */
 	struct hk_audit_report *rep;	/* filled as we go */
 	unsigned char log_id[LOG_ID_LEN];	/* from the genesis record */
 	struct rec last;		/* the last good record (when records > 0) */
@@ -966,6 +969,12 @@ scan_record(struct scan *s, uint64_t line, struct rec *r)
  good:
 	if (s->print)
 		print_record(s->print, r, NULL);
+	if (s->each != NULL) {
+		struct hk_audit_record pr = { r->seq, r->time, r->event,
+		    r->result, r->actors, r->details, r->dlen };
+		if ((v = s->each(&pr, s->arg)) != 0)
+			return v;
+	}
  counted:
 	rep->records++;
 	rep->unsigned_records = rep->last_checkpoint_seq < 0 ? rep->records :
@@ -1501,6 +1510,41 @@ hk_audit_verify(const char *path, EVP_PKEY *pub, struct hk_audit_report *rep)
 	struct hk_audit_report local;
 
 	return verify_or_print(path, pub, NULL, rep != NULL ? rep : &local);
+}
+
+int
+hk_audit_scan(const char *path,
+    int (*each)(const struct hk_audit_record *rec, void *arg), void *arg)
+{
+	struct hk_audit_report rep;
+	struct scan *s = NULL;
+	int fd = -1, r;
+
+	report_init(&rep);
+	if (path == NULL || each == NULL)
+		return HK_ERR_INVALID;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return HK_ERR_ALLOC;
+	s->path = path;
+	s->each = each;
+	s->arg = arg;
+	s->rep = &rep;
+	if ((fd = log_open(path, O_RDONLY, LOCK_SH)) < 0) {
+		r = fd;
+		fd = -1;
+		goto out;
+	}
+	if ((r = scan_log(s, fd)) != 0 || (r = scan_head(s)) != 0)
+		goto out;
+	if (rep.reason[0] != '\0') {	/* a finding from the scan */
+		hk_err_set("%s", rep.reason);
+		r = HK_ERR_AUDIT;
+	}
+ out:
+	if (fd >= 0)
+		close(fd);
+	free(s);
+	return r;
 }
 
 int

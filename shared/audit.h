@@ -84,6 +84,27 @@ int hk_audit_checkpoint(const char *path, EVP_PKEY *key, const char *key_label);
 int hk_audit_verify(const char *path, EVP_PKEY *pub,
     struct hk_audit_report *rep);
 
+/* One record as hk_audit_scan hands it over (valid during the call). */
+struct hk_audit_record {
+	uint64_t seq;			/* sequence number */
+	const char *time;		/* YYYY-MM-DDTHH:MM:SSZ */
+	const char *event;		/* e.g. "roster.credential" */
+	const char *result;		/* e.g. "ok" */
+	const char *actors;		/* "-" or ids joined by ',' */
+	const unsigned char *details;	/* unescaped bytes, not NUL-terminated */
+	size_t dlen;			/* bytes in details */
+};
+
+/*
+ * Check the log as hk_audit_verify does without a key (every record, the
+ * chain, the head file) and hand each record to each(), in order, except
+ * checkpoints. A non-zero return of each() stops the scan and is
+ * returned; a log that fails verification is HK_ERR_AUDIT, even when each()
+ * saw its first records (the caller must not use what it collected).
+ */
+int hk_audit_scan(const char *path,
+    int (*each)(const struct hk_audit_record *rec, void *arg), void *arg);
+
 /*
  * Print one record per line for humans: seq, time, event, result, actors,
  * details (still escaped, so nothing can reach the terminal raw).

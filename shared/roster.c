@@ -311,6 +311,25 @@ hk_person_set_verifier(struct hk_person *p, const char *pass, int kdf_level)
 }
 
 int
+hk_person_credential_sha256(const struct hk_person *p, unsigned char out[32])
+{
+	static const char tag[] = "hanko credential 1";
+	crypto_hash_sha256_state h;
+
+	memset(out, 0, 32);
+	if (p->credential == NULL)
+		return HK_ERR_NOT_FOUND;
+	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, (const unsigned char *)tag, sizeof(tag));
+	crypto_hash_sha256_update(&h, (const unsigned char *)p->credential,
+	    strlen(p->credential) + 1);
+	if (p->has_spki)
+		crypto_hash_sha256_update(&h, p->spki_sha256, 32);
+	crypto_hash_sha256_final(&h, out);
+	return 0;
+}
+
+int
 hk_person_verify(const struct hk_person *p, const char *pass)
 {
 	if (hk_person_has_token(p)) {

@@ -97,6 +97,15 @@ int hk_person_set_verifier(struct hk_person *p, const char *pass,
  */
 int hk_person_verify(const struct hk_person *p, const char *pass);
 /*
+ * The SHA-256 that names p's credential in the audit log
+ * (roster.credential records, docs/ceremonies.md): over
+ * "hanko credential 1" NUL, the credential text, NUL, then for a token
+ * credential the 32 bytes of spki-sha256. Two credentials are the same
+ * exactly when these are. HK_ERR_NOT_FOUND, out zeroed, when p has none.
+ */
+int hk_person_credential_sha256(const struct hk_person *p,
+    unsigned char out[32]);
+/*
  * Write r as a canonical roster file (comments are not kept), replacing
  * path atomically. The result loads back to the same roster.
  */

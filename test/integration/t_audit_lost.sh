@@ -89,11 +89,11 @@ cut_log
 fails "backup" 6 'audit record key.backup.start ok not written' \
 	"$OFF" backup --state "$S" --key root-1 --out "$T/bk/root-1.hkb" "${Q[@]}"
 check "... no backup file, no KEK seed" test ! -e "$T/bk/root-1.hkb" -a ! -e "$S/secrets/backup-seed-root-1.sealed"
-export HK_NEW_tanaka='Kikuchi gorge maple leaves 2027'
+cp "$S/roster.yaml" "$T/roster-same.yaml"	# the same people: a new set
 NEWPASS=()
 for km in "${KMS[@]}"; do NEWPASS+=(--passin "$km=env:HK_PASS_$km"); done
 fails "rotate-shares" 6 'audit record quorum.rotate.request ok not written' \
-	"$OFF" rotate-shares --state "$S" --roster "$ROSTER" --media "$T/nm" --kdf interactive \
+	"$OFF" rotate-shares --state "$S" --roster "$T/roster-same.yaml" --media "$T/nm" --kdf interactive \
 	"${NEWPASS[@]}" "${Q[@]}"
 check "... no new share" test ! -e "$T/nm"
 fails "destroy" 6 'audit record key.destroy.request ok not written' \
@@ -112,7 +112,7 @@ fails "backup whose key.backup record is lost" 6 'audit record key.backup ok not
 	--out "$T/bk/root-1.hkb" "${Q[@]}"
 check "... the backup file was removed" test ! -e "$T/bk/root-1.hkb"
 fails "rotate-shares whose share.issue record is lost" 6 'audit record share.issue ok not written' \
-	env HANKO_FAIL_AUDIT_AT=share.issue "$OFF" rotate-shares --state "$S" --roster "$ROSTER" \
+	env HANKO_FAIL_AUDIT_AT=share.issue "$OFF" rotate-shares --state "$S" --roster "$T/roster-same.yaml" \
 	--media "$T/nm" --kdf interactive "${NEWPASS[@]}" "${Q[@]}"
 check "... no new share left, the set unchanged" bash -c \
 	"[ -z \"\$(find '$T/nm' -name '*.hks' 2>/dev/null)\" ] && [ ! -e '$S/quorum.set.new' ]"

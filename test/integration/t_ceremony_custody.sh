@@ -259,6 +259,25 @@ rc=0; python3 "$T/drive.py" "$ANS" "$OFF" ceremony run "$RS" --state "$S" --rehe
 	>"$T/out" 2>&1 || rc=$?
 check "rotate: rehearsal (exit $rc)" test "$rc" = 0
 check "rotate: the rehearsal left the real set in place" test "$(setid "$S")" = "$OLDSET"
+# The new roster may not carry a credential its holder did not set: the
+# CA manager's verifier given to the auditor is refused by the rotate step.
+python3 - "$NEW" "$T/roster-bad.yaml" <<'PY'
+import re, sys
+t = open(sys.argv[1], encoding='utf-8').read()
+def cred(pid):
+    m = re.search(r'^  - id: %s\n(?:    .*\n)*' % pid, t, re.M)
+    return m, re.search(r'^    credential: .*\n', m.group(0), re.M).group(0)
+_, kc = cred('kimura')
+m, hc = cred('hayashi')
+open(sys.argv[2], 'w', encoding='utf-8').write(t[:m.start()] + m.group(0).replace(hc, kc) + t[m.end():])
+PY
+mkdir -p "$T/bad-rotate"
+fails "rotate: a new roster giving the auditor the CA manager's verifier is refused" 3 \
+	'roster-bad.yaml: hayashi: credential .* not set by its holder' \
+	"$OFF" ceremony run "$RS" --state "$S" --confirm-digests --out "$T/bad-rotate" \
+	--input new-roster="$T/roster-bad.yaml" "${Q[@]}" "${OPS[@]}"
+check "rotate: ... no new share, the set and the approval unchanged" bash -c \
+	"[ -z \"\$(find '$T/bad-rotate' -name '*.hks')\" ] && [ '$(setid "$S")' = '$OLDSET' ] && ! grep -q \"\$(sha256sum <'$T/roster-bad.yaml' | cut -c1-64)\" '$S/state.conf'"
 NM=$T/newmedia; mkdir -p "$NM"
 rc=0; python3 "$T/drive.py" "$ANS" "$OFF" ceremony run "$RS" --state "$S" --confirm-digests \
 	--out "$NM" --input new-roster="$NEW" "${Q[@]}" "${OPS[@]}" >"$T/out" 2>&1 || rc=$?

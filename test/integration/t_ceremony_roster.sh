@@ -4,7 +4,8 @@
 # PKCS#11 token of their own (CPS 5-2-3): refusals before anything changes,
 # a failure forced at each step, a rehearsal then the real run, the old
 # roster retired, credentials of people added set afterwards, a second
-# SoftHSM2 token made here for one operator.
+# SoftHSM2 token made here for one operator; a credential is approved only
+# when its holder set it (roster approve and rotate-shares).
 . "$(dirname "$0")/lib.sh"
 fresh_tmp
 T=$HANKO_TMP
@@ -238,5 +239,79 @@ check "... and the refusal is audited" grep -q '	roster.approve	fail	kimura	' "$
 cp "$T/roster.keep" "$S/roster.yaml"
 ok "roster approve still approves the roster as approved" \
 	"$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura
+
+# --- A credential is replaced only by its holder (CPS 5-2-3) ---
+# setcred FILE ID FROM-FILE FROM-ID: ID's credential in FILE becomes
+# FROM-ID's of FROM-FILE ("none": removed).
+setcred() {
+	python3 - "$@" <<'PY'
+import re, sys
+path, who, src, frm = sys.argv[1:5]
+def entry(text, pid):
+    m = re.search(r'^  - id: %s\n(?:    .*\n)*' % re.escape(pid), text, re.M)
+    return m
+t = open(path, encoding='utf-8').read()
+line = ''
+if frm != 'none':
+    line = re.search(r'^    credential: .*\n', entry(open(src, encoding='utf-8').read(), frm).group(0), re.M).group(0)
+m = entry(t, who)
+body = re.sub(r'^    (credential|spki-sha256): .*\n', '', m.group(0), flags=re.M)
+body = body.replace('\n', '\n' + line, 1) if False else re.sub(r'(^    role: .*\n)', lambda r: r.group(1) + line, body, flags=re.M)
+open(path, 'w', encoding='utf-8').write(t[:m.start()] + body + t[m.end():])
+PY
+}
+APPROVE=("$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura)
+cp "$S/roster.yaml" "$T/ok.yaml"
+setcred "$S/roster.yaml" watanabe "$S/roster.yaml" kimura
+setcred "$S/roster.yaml" ito "$S/roster.yaml" kimura
+fails "the CA manager cannot approve his own verifier given to watanabe and ito" 3 \
+	'roster.yaml: watanabe: credential \(SHA-256 [0-9a-f]{16}\.\.\.\) not set by its holder: no roster.credential record of theirs since the last approval' \
+	"${APPROVE[@]}"
+check "... the refusal is audited" bash -c \
+	"tail -1 '$S/audit/audit.log' | grep -q '	roster.approve	fail	kimura	.*watanabe: credential'"
+fails "... so no ceremony takes kimura's passphrase for all three" 3 'changed since the CA manager approved it' \
+	"$OFF" ceremony run "$INIT" --state "$S" --rehearsal --confirm-digests "${SH[@]}" \
+	--operator watanabe=env:HK_PASS_kimura --operator ito=env:HK_PASS_kimura --operator kimura=env:HK_PASS_kimura
+cp "$T/ok.yaml" "$S/roster.yaml"
+export HK_PASS_watanabe2='Amakusa lighthouse 88 waves'
+ok "watanabe replaces his own passphrase" "$OFF" roster set-passphrase --state "$S" --person watanabe \
+	--old-passin env:HK_PASS_watanabe --passin env:HK_PASS_watanabe2 --kdf interactive
+check "... the record names the new credential" bash -c \
+	"tail -1 '$S/audit/audit.log' | grep -Eq '	roster.credential	ok	watanabe	credential-sha256 [0-9a-f]{64}: passphrase verifier .* replacing theirs, proved by the old one'"
+ok "... and the CA manager approves it" "${APPROVE[@]}"
+setcred "$S/roster.yaml" watanabe "$T/ok.yaml" watanabe
+fails "his previous verifier put back by someone else is refused" 3 \
+	'watanabe: credential .* not set by its holder: no roster.credential record of theirs since the last approval' \
+	"${APPROVE[@]}"
+setcred "$S/roster.yaml" watanabe "$S/roster.approved.yaml" watanabe
+export HK_PASS_watanabe3='Kumamoto bears 5 honey jars'
+"$OFF" roster set-passphrase --state "$S" --person watanabe --old-passin env:HK_PASS_watanabe2 \
+	--passin env:HK_PASS_watanabe3 --kdf interactive >/dev/null
+cp "$S/roster.yaml" "$T/w3.yaml"
+setcred "$S/roster.yaml" watanabe "$S/roster.yaml" kimura
+fails "a verifier other than the one its holder set last is refused" 3 \
+	'watanabe: credential .* not set by its holder: their last roster.credential record names another credential' \
+	"${APPROVE[@]}"
+setcred "$S/roster.yaml" watanabe "$S/roster.yaml" none
+fails "a credential removed is refused" 3 'people\[5\] watanabe: credential removed' "${APPROVE[@]}"
+cp "$T/w3.yaml" "$S/roster.yaml"
+mv "$S/roster.approved.yaml" "$T/approved.keep"
+fails "roster.approved.yaml missing after an approval is an error, not a first approval" 3 \
+	'roster.approved.yaml: missing, but state.conf records an approval' "${APPROVE[@]}"
+cp "$T/w3.yaml" "$S/roster.approved.yaml"
+fails "roster.approved.yaml replaced is refused" 3 \
+	'roster.approved.yaml: SHA-256 [0-9a-f]{16}\.\.\. is not the roster approved' "${APPROVE[@]}"
+mv "$T/approved.keep" "$S/roster.approved.yaml"
+ok "with the approved copy back, watanabe's own new passphrase is approved" "${APPROVE[@]}"
+# The rotation puts a roster in force (and the ceremony approves it): the
+# same rule, checked before any passphrase is asked.
+mapfile -t Q3 < <(share_args "$T/ca" 1 2 3)
+cp "$S/roster.yaml" "$T/rot.yaml"
+setcred "$T/rot.yaml" ito "$S/roster.yaml" kimura
+state0=$(cd "$S" && sha256sum quorum.set roster.yaml state.conf)
+fails "rotate-shares to a roster giving ito the CA manager's verifier" 3 \
+	'rot.yaml: ito: credential .* not set by its holder' \
+	"$OFF" rotate-shares --state "$S" --roster "$T/rot.yaml" --media "$T/rm" --kdf interactive "${Q3[@]}"
+check "... nothing changed" test "$(cd "$S" && sha256sum quorum.set roster.yaml state.conf)" = "$state0" -a ! -e "$T/rm"
 ok "the audit log verifies" "$OFF" audit verify --state "$S"
 finish

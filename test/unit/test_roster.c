@@ -112,3 +112,34 @@ Test(roster, id_rule)
 	cr_assert_neq(hk_roster_id_check("abcdefghijklmnopqrstuvwxyz0123456"),
 	    0);
 }
+
+/* The credential digest of the audit log's roster.credential records:
+ * none for no credential; equal exactly for equal credentials; a token
+ * credential bound to its key's SPKI digest. */
+Test(roster, credential_sha256)
+{
+	struct hk_person a, b;
+	unsigned char da[32], db[32], zero[32] = { 0 }, spki[32];
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	cr_assert_eq(hk_person_credential_sha256(&a, da), HK_ERR_NOT_FOUND);
+	cr_assert_eq(memcmp(da, zero, 32), 0);
+	a.credential = "$argon2id$v=19$m=65536,t=2,p=1$AAAA$BBBB";
+	b.credential = "$argon2id$v=19$m=65536,t=2,p=1$AAAA$BBBC";
+	cr_assert_eq(hk_person_credential_sha256(&a, da), 0);
+	cr_assert_eq(hk_person_credential_sha256(&b, db), 0);
+	cr_assert_neq(memcmp(da, db, 32), 0);
+	b.credential = a.credential;
+	cr_assert_eq(hk_person_credential_sha256(&b, db), 0);
+	cr_assert_eq(memcmp(da, db, 32), 0);
+	a.credential = b.credential = "pkcs11";
+	a.has_spki = b.has_spki = 1;
+	memset(spki, 1, 32);
+	memcpy(a.spki_sha256, spki, 32);
+	spki[31] = 2;
+	memcpy(b.spki_sha256, spki, 32);
+	cr_assert_eq(hk_person_credential_sha256(&a, da), 0);
+	cr_assert_eq(hk_person_credential_sha256(&b, db), 0);
+	cr_assert_neq(memcmp(da, db, 32), 0, "another token key");
+}
