@@ -202,7 +202,8 @@ ASN1_OCTET_STRING *hk_cert_aki_keyid(X509 *x);
 const EVP_MD *hk_cert_md(const struct hk_profile *p, EVP_PKEY *key);
 
 /* Write DER and/or PEM (either path may be NULL), mode 0644, never
- * replacing an existing file (HK_ERR_EXISTS). */
+ * replacing an existing file (HK_ERR_EXISTS). Both or neither: when the
+ * PEM cannot be written, the DER just written is removed again. */
 int hk_cert_write(X509 *cert, const char *der_path, const char *pem_path);
 /*
  * Set both signature AlgorithmIdentifiers of cert (the TBSCertificate's and

@@ -1,8 +1,10 @@
 /* crl.c - build, sign (checked), lint and verify CRLs and ARLs. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -784,8 +786,23 @@ hk_crl_write(X509_CRL *crl, const char *der_path, const char *pem_path)
 	    0644, HK_WRITE_NOREPLACE)) != 0)
 		goto out;
 	if (pem_path != NULL && (r = hk_file_write(pem_path, pem,
-	    (size_t)pemlen, 0644, HK_WRITE_NOREPLACE)) != 0)
+	    (size_t)pemlen, 0644, HK_WRITE_NOREPLACE)) != 0) {
+		/* Both or neither: the DER written goes again, so a retry
+		 * does not stop at "exists". */
+		if (der_path != NULL) {
+			char why[1024];
+			snprintf(why, sizeof(why), "%s", hk_err_msg());
+			if (unlink(der_path) != 0)
+				hk_err_set("%s; and %s, written first, could "
+				    "not be removed: %s", why, der_path,
+				    strerror(errno));
+			else {
+				(void)hk_dir_sync(der_path);
+				hk_err_set("%s", why);
+			}
+		}
 		goto out;
+	}
 	r = 0;
 out:
 	if (r == HK_ERR_CRYPTO) {

@@ -112,7 +112,8 @@ int hk_crl_verify(X509_CRL *crl, X509 *issuer);
 /* The cRLNumber (0..2^64-1), HK_ERR_INVALID when absent or too large. */
 int hk_crl_number(X509_CRL *crl, uint64_t *out);
 
-/* Write DER and/or PEM, never replacing (HK_ERR_EXISTS). */
+/* Write DER and/or PEM, never replacing (HK_ERR_EXISTS); both or neither,
+ * as hk_cert_write. */
 int hk_crl_write(X509_CRL *crl, const char *der_path, const char *pem_path);
 
 #endif

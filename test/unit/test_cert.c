@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <openssl/bn.h>
@@ -550,6 +551,34 @@ Test(cert, read_refuses_trailing_bytes)
 	cr_assert_null(back);
 	free(buf);
 	OPENSSL_free(der);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	hk_profile_free(p);
+}
+
+/* DER and PEM are written both or neither: when the PEM cannot be written
+ * (its folder is missing), the DER is removed again, and a retry to a
+ * writable place is not refused as "exists". */
+Test(cert, write_pair_all_or_nothing)
+{
+	const char *dir = hk_test_dir("cert_write_pair");
+	struct hk_profile *p = NULL;
+	EVP_PKEY *k = key("rsa2048.pem");
+	char der[512], pem[512], bad[512];
+	X509 *x = NULL;
+
+	hk_profile_default(&p);
+	x = root(p, k, "2026-04-01T00:00:00Z", 0);
+	snprintf(der, sizeof(der), "%s/root.der", dir);
+	snprintf(pem, sizeof(pem), "%s/root.pem", dir);
+	snprintf(bad, sizeof(bad), "%s/missing/root.pem", dir);
+	cr_assert_neq(hk_cert_write(x, der, bad), 0);
+	cr_assert_not_null(strstr(hk_err_msg(), "missing/root.pem"), "%s",
+	    hk_err_msg());
+	cr_assert_eq(access(der, F_OK), -1, "the DER was left without its PEM");
+	cr_assert_eq(hk_cert_write(x, der, pem), 0, "%s", hk_err_msg());
+	cr_assert_eq(access(der, F_OK), 0);
+	cr_assert_eq(access(pem, F_OK), 0);
 	X509_free(x);
 	EVP_PKEY_free(k);
 	hk_profile_free(p);

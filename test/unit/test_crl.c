@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <openssl/bn.h>
@@ -366,4 +367,25 @@ Test(crl, user_crl_form_and_repository_uri)
 	ISSUING_DIST_POINT_free(idp);
 	X509_CRL_free(c);
 	X509_NAME_free(part);
+}
+
+/* DER and PEM are written both or neither (as hk_cert_write). */
+Test(crl, write_pair_all_or_nothing)
+{
+	const char *dir = hk_test_dir("crl_write_pair");
+	struct hk_crl_spec s;
+	char der[512], pem[512], bad[512];
+	X509_CRL *c;
+
+	spec_arl(&s, 1);
+	c = one(&s, "2026-05-01T00:00:00Z", 1);
+	snprintf(der, sizeof(der), "%s/arl-1.crl", dir);
+	snprintf(pem, sizeof(pem), "%s/arl-1.pem", dir);
+	snprintf(bad, sizeof(bad), "%s/missing/arl-1.pem", dir);
+	cr_assert_neq(hk_crl_write(c, der, bad), 0);
+	cr_assert_eq(access(der, F_OK), -1, "the DER was left without its PEM");
+	cr_assert_eq(hk_crl_write(c, der, pem), 0, "%s", hk_err_msg());
+	cr_assert_eq(access(der, F_OK), 0);
+	cr_assert_eq(access(pem, F_OK), 0);
+	X509_CRL_free(c);
 }
