@@ -356,3 +356,35 @@ hk_tree_remove(const char *path)
 	}
 	return 0;
 }
+
+int
+hk_file_write_pair(const char *der_path, const void *der, size_t der_len,
+    const char *pem_path, const void *pem, size_t pem_len)
+{
+	char why[1024];
+	int r;
+
+	if ((der_path != NULL && hk_path_exists(der_path)) ||
+	    (pem_path != NULL && hk_path_exists(pem_path))) {
+		hk_err_set("%s: refusing to overwrite", der_path != NULL &&
+		    hk_path_exists(der_path) ? der_path : pem_path);
+		return HK_ERR_EXISTS;
+	}
+	if (der_path != NULL && (r = hk_file_write(der_path, der, der_len,
+	    0644, HK_WRITE_NOREPLACE)) != 0)
+		return r;
+	if (pem_path == NULL || (r = hk_file_write(pem_path, pem, pem_len,
+	    0644, HK_WRITE_NOREPLACE)) == 0)
+		return 0;
+	if (der_path != NULL) {
+		snprintf(why, sizeof(why), "%s", hk_err_msg());
+		if (unlink(der_path) != 0)
+			hk_err_set("%s; and %s, written first, could not be "
+			    "removed: %s", why, der_path, strerror(errno));
+		else {
+			(void)hk_dir_sync(der_path);
+			hk_err_set("%s", why);
+		}
+	}
+	return r;
+}

@@ -19,6 +19,12 @@
 
 int hk_file_write(const char *path, const void *buf, size_t len, mode_t mode,
     int flags);
+/* A DER file and its PEM twin, both or neither (either path may be NULL):
+ * HK_ERR_EXISTS naming the path if either exists; each written as
+ * hk_file_write with HK_WRITE_NOREPLACE; when the PEM fails, the DER
+ * written first is removed again (so a retry does not stop at "exists"). */
+int hk_file_write_pair(const char *der_path, const void *der, size_t der_len,
+    const char *pem_path, const void *pem, size_t pem_len);
 
 /*
  * The same for a file written piece by piece (too large to build in

@@ -1,10 +1,8 @@
 /* crl.c - build, sign (checked), lint and verify CRLs and ARLs. */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -771,44 +769,15 @@ hk_crl_write(X509_CRL *crl, const char *der_path, const char *pem_path)
 	long pemlen;
 	int n, r = HK_ERR_CRYPTO;
 
-	if ((der_path != NULL && hk_path_exists(der_path)) ||
-	    (pem_path != NULL && hk_path_exists(pem_path))) {
-		hk_err_set("%s: refusing to overwrite", der_path != NULL &&
-		    hk_path_exists(der_path) ? der_path : pem_path);
-		return HK_ERR_EXISTS;
-	}
 	if ((n = i2d_X509_CRL(crl, &der)) <= 0 ||
 	    (bio = BIO_new(BIO_s_mem())) == NULL ||
 	    PEM_write_bio_X509_CRL(bio, crl) != 1 ||
-	    (pemlen = BIO_get_mem_data(bio, &pem)) <= 0)
-		goto out;
-	if (der_path != NULL && (r = hk_file_write(der_path, der, (size_t)n,
-	    0644, HK_WRITE_NOREPLACE)) != 0)
-		goto out;
-	if (pem_path != NULL && (r = hk_file_write(pem_path, pem,
-	    (size_t)pemlen, 0644, HK_WRITE_NOREPLACE)) != 0) {
-		/* Both or neither: the DER written goes again, so a retry
-		 * does not stop at "exists". */
-		if (der_path != NULL) {
-			char why[1024];
-			snprintf(why, sizeof(why), "%s", hk_err_msg());
-			if (unlink(der_path) != 0)
-				hk_err_set("%s; and %s, written first, could "
-				    "not be removed: %s", why, der_path,
-				    strerror(errno));
-			else {
-				(void)hk_dir_sync(der_path);
-				hk_err_set("%s", why);
-			}
-		}
-		goto out;
-	}
-	r = 0;
-out:
-	if (r == HK_ERR_CRYPTO) {
+	    (pemlen = BIO_get_mem_data(bio, &pem)) <= 0) {
 		hk_err_set("crl: cannot encode the CRL");
 		hk_err_add_openssl();
-	}
+	} else
+		r = hk_file_write_pair(der_path, der, (size_t)n, pem_path,
+		    pem, (size_t)pemlen);
 	BIO_free(bio);
 	OPENSSL_free(der);
 	return r;
