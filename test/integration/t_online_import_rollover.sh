@@ -8,13 +8,7 @@
 # their own archived copy: the second never removes the first's. After
 # root 1 and its NewWithOld link end (2036), bundles signed by generation
 # 2 still import (and verify offline); generation 1's are refused.
-. "$(dirname "$0")/lib.sh"
-. "$HANKO_SRC/test/data/issuance/setup.sh"
-. "$HANKO_SRC/test/data/online/setup.sh"
-fresh_tmp
-T=$HANKO_TMP
-make_online "$T"
-db() { sqlite3 "$O/store.db" "$1"; }
+. "$(dirname "$0")/online.sh"
 keyid() { openssl x509 -in "$1" -noout -ext subjectKeyIdentifier | sed -n 2p | tr -d ' :\n' | tr 'A-F' 'a-f'; }
 msha() { sha256sum <"$1/manifest" | cut -c1-64; }
 

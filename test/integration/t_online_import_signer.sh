@@ -11,12 +11,7 @@
 # DN and key, signed by another key under the bridge's name) is refused,
 # alone, beside the real reverse, or inside a CertificatePair; members in
 # the wrong places are refused; the real bundle is stored.
-. "$(dirname "$0")/lib.sh"
-. "$HANKO_SRC/test/data/issuance/setup.sh"
-. "$HANKO_SRC/test/data/online/setup.sh"
-fresh_tmp
-T=$HANKO_TMP
-make_online "$T"
+. "$(dirname "$0")/online.sh"
 IMP=(--clock 2026-04-02T12:00:00Z)
 db() { sqlite3 "$O/store.db" "$1"; }
 state_digest() { (db '.dump'; cat "$O/bundles.seen"; ls -R "$O/bundles") | sha256sum; }

@@ -12,13 +12,7 @@
 # truncated, trailing and oversized requests malformedRequest; a revocation
 # is answered at once (signed), and pre-signed after the next refresh; a
 # second responder re-signs everything.
-. "$(dirname "$0")/lib.sh"
-. "$HANKO_SRC/test/data/issuance/setup.sh"
-. "$HANKO_SRC/test/data/online/setup.sh"
-fresh_tmp
-T=$HANKO_TMP
-make_online "$T"
-db() { sqlite3 "$O/store.db" "$1"; }
+. "$(dirname "$0")/online.sh"
 
 # Four residents (valid.csv lines 2-5).
 B=$T/req

@@ -7,12 +7,7 @@
 # ceremonies, so this rehearsal state lowers the limit to 1 with
 # HANKO_OCSP_MAX_ISSUERS (honoured on rehearsal states only; the limit of
 # 8 itself: unit.ocsp ocsp_answer::nine_live_issuing_keys_the_eight_newest_answered).
-. "$(dirname "$0")/lib.sh"
-. "$HANKO_SRC/test/data/issuance/setup.sh"
-. "$HANKO_SRC/test/data/online/setup.sh"
-fresh_tmp
-T=$HANKO_TMP
-make_online "$T"
+. "$(dirname "$0")/online.sh"
 B=$T/req
 mkdir -p "$B"
 cp -r "$REQ/keys" "$B/"

@@ -10,12 +10,7 @@
 # atomic swap of the repository link, the entry cache rebuilt when deleted
 # or damaged, an entry dropped only after its certificate expired, and a
 # failed login that changes nothing.
-. "$(dirname "$0")/lib.sh"
-. "$HANKO_SRC/test/data/issuance/setup.sh"
-. "$HANKO_SRC/test/data/online/setup.sh"
-fresh_tmp
-T=$HANKO_TMP
-make_online "$T"
+. "$(dirname "$0")/online.sh"
 P=$T/repo
 db() { sqlite3 "$O/store.db" "$1"; }
 pub() { "$ON" publish --state "$O" --repo "$P" "$@"; }

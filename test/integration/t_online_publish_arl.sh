@@ -8,12 +8,7 @@
 # back to ARL 5 of the older batch (signed before the revocation): it
 # keeps arl.crl 11, exits 9 and says to import a batch made after ARL 11;
 # that batch is then released and lists the revocation.
-. "$(dirname "$0")/lib.sh"
-. "$HANKO_SRC/test/data/issuance/setup.sh"
-. "$HANKO_SRC/test/data/online/setup.sh"
-fresh_tmp
-T=$HANKO_TMP
-make_online "$T"
+. "$(dirname "$0")/online.sh"
 P=$T/repo
 pub() { "$ON" publish --state "$O" --repo "$P" "$@"; }
 arl_number() { printf '%d' "$(openssl crl -inform DER -in "$P/arl.crl" -noout -crlnumber | cut -d= -f2)"; }

@@ -9,12 +9,7 @@
 # the romaji put back the partition is published again (openssl crl,
 # openssl verify -crl_check). A code whose certificates have all expired
 # may leave the file.
-. "$(dirname "$0")/lib.sh"
-. "$HANKO_SRC/test/data/issuance/setup.sh"
-. "$HANKO_SRC/test/data/online/setup.sh"
-fresh_tmp
-T=$HANKO_TMP
-make_online "$T"
+. "$(dirname "$0")/online.sh"
 P=$T/repo
 M=$O/municipalities.csv
 db() { sqlite3 "$O/store.db" "$1"; }

@@ -7,12 +7,7 @@
 # compromise, which takes seqs 2 and 3 again (AUTOINCREMENT continues from
 # the backup). The next CRL must list what the store holds: A, D and E,
 # not B and C (openssl crl, openssl verify -crl_check).
-. "$(dirname "$0")/lib.sh"
-. "$HANKO_SRC/test/data/issuance/setup.sh"
-. "$HANKO_SRC/test/data/online/setup.sh"
-fresh_tmp
-T=$HANKO_TMP
-make_online "$T"
+. "$(dirname "$0")/online.sh"
 P=$T/repo
 db() { sqlite3 "$O/store.db" "$1"; }
 pub() { "$ON" publish --state "$O" --repo "$P" "$@"; }

@@ -8,13 +8,7 @@
 # UTC month (rows around both boundaries, TZ set far from UTC), as a table
 # and as CSV, by recipient and method and by object; an empty month is zero
 # rows; a bad --month is one line and exit 2.
-. "$(dirname "$0")/lib.sh"
-. "$HANKO_SRC/test/data/issuance/setup.sh"
-. "$HANKO_SRC/test/data/online/setup.sh"
-fresh_tmp
-T=$HANKO_TMP
-make_online "$T"
-db() { sqlite3 "$O/store.db" "$1"; }
+. "$(dirname "$0")/online.sh"
 # iso FILE WHICH: the certificate's notBefore/notAfter (openssl) as ISO 8601
 iso() { date -u -d "$(openssl x509 -in "$1" -inform DER -noout "-$2" | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ; }
 

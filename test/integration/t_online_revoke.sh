@@ -8,13 +8,7 @@
 # reason of one revoked earlier, voids the pending one, refuses a wrong
 # confirmation count without changing anything, and finds nothing the second
 # time. CRL entries are decoded with openssl asn1parse.
-. "$(dirname "$0")/lib.sh"
-. "$HANKO_SRC/test/data/issuance/setup.sh"
-. "$HANKO_SRC/test/data/online/setup.sh"
-fresh_tmp
-T=$HANKO_TMP
-make_online "$T"
-db() { sqlite3 "$O/store.db" "$1"; }
+. "$(dirname "$0")/online.sh"
 # entry SERIAL: the stored CRL entry of SERIAL, as openssl asn1parse shows it
 entry() {
 	db "SELECT hex(entry) FROM crl_entries WHERE hex(serial) = '$1'" | xxd -r -p >"$T/entry.der"
