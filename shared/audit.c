@@ -1458,9 +1458,13 @@ hk_audit_checkpoint(const char *path, EVP_PKEY *key, const char *key_label)
 	return ret;
 }
 
+/* The one scan of the log behind verify, print and scan: pub checks the
+ * checkpoints' signatures, print lists the records, each is called for
+ * every record (each may be NULL). */
 static int
 verify_or_print(const char *path, EVP_PKEY *pub, FILE *print,
-    struct hk_audit_report *rep)
+    struct hk_audit_report *rep,
+    int (*each)(const struct hk_audit_record *rec, void *arg), void *arg)
 {
 	struct scan *s = NULL;
 	int fd = -1, r = HK_ERR_ALLOC;
@@ -1474,6 +1478,8 @@ verify_or_print(const char *path, EVP_PKEY *pub, FILE *print,
 	s->pub = pub;
 	s->print = print;
 	s->rep = rep;
+	s->each = each;
+	s->arg = arg;
 	if (pub != NULL) {
 		if (!key_kind_ok(pub)) {
 			hk_err_set("audit: the public key must be RSA or EC");
@@ -1509,7 +1515,8 @@ hk_audit_verify(const char *path, EVP_PKEY *pub, struct hk_audit_report *rep)
 {
 	struct hk_audit_report local;
 
-	return verify_or_print(path, pub, NULL, rep != NULL ? rep : &local);
+	return verify_or_print(path, pub, NULL, rep != NULL ? rep : &local,
+	    NULL, NULL);
 }
 
 int
@@ -1517,34 +1524,10 @@ hk_audit_scan(const char *path,
     int (*each)(const struct hk_audit_record *rec, void *arg), void *arg)
 {
 	struct hk_audit_report rep;
-	struct scan *s = NULL;
-	int fd = -1, r;
 
-	report_init(&rep);
-	if (path == NULL || each == NULL)
+	if (each == NULL)
 		return HK_ERR_INVALID;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return HK_ERR_ALLOC;
-	s->path = path;
-	s->each = each;
-	s->arg = arg;
-	s->rep = &rep;
-	if ((fd = log_open(path, O_RDONLY, LOCK_SH)) < 0) {
-		r = fd;
-		fd = -1;
-		goto out;
-	}
-	if ((r = scan_log(s, fd)) != 0 || (r = scan_head(s)) != 0)
-		goto out;
-	if (rep.reason[0] != '\0') {	/* a finding from the scan */
-		hk_err_set("%s", rep.reason);
-		r = HK_ERR_AUDIT;
-	}
- out:
-	if (fd >= 0)
-		close(fd);
-	free(s);
-	return r;
+	return verify_or_print(path, NULL, NULL, &rep, each, arg);
 }
 
 int
@@ -1554,5 +1537,5 @@ hk_audit_print(const char *path, FILE *out)
 
 	if (out == NULL)
 		return HK_ERR_INVALID;
-	return verify_or_print(path, NULL, out, &rep);
+	return verify_or_print(path, NULL, out, &rep, NULL, NULL);
 }
