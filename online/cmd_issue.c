@@ -1310,9 +1310,10 @@ finish(struct issue_work *w, struct chunk *fly)
 			if (w->stop_r == 0) {
 				w->stop_r = r;
 				snprintf(w->stop_err, sizeof(w->stop_err),
-				    "%s:%zu: %s (left pending: the next run "
-				    "recovers it)", w->req.input, it->line,
-				    hk_err_msg());
+				    "%s:%zu: serial %s: its cert.void record "
+				    "could not be appended to the audit log "
+				    "(left pending: the next run recovers it)",
+				    w->req.input, it->line, it->hex);
 			}
 		} else if (it->sign_r != HK_ERR_VERIFY && w->stop_r == 0) {
 			w->stop_r = it->sign_r;

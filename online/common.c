@@ -319,6 +319,18 @@ hk_online_login(struct hk_online *on)
 	return r;
 }
 
+/* The test hook of docs/audit-log.md: HANKO_FAIL_AUDIT_AT=EVENT fails
+ * every record of EVENT, on rehearsal states only (as hanko-offline's). */
+static int
+forced_failure(struct hk_online *on, const char *event)
+{
+	const char *f = getenv("HANKO_FAIL_AUDIT_AT");
+	const char *rh = hk_state_get(on->st, "rehearsal");
+
+	return f != NULL && rh != NULL && strcmp(rh, "yes") == 0 &&
+	    strcmp(f, event) == 0;
+}
+
 int
 hk_online_audit(struct hk_online *on, const char *event, const char *result,
     const char *fmt, ...)
@@ -331,8 +343,14 @@ hk_online_audit(struct hk_online *on, const char *event, const char *result,
 	vsnprintf(details, sizeof(details), fmt, ap);
 	va_end(ap);
 	snprintf(keep, sizeof(keep), "%s", hk_err_msg());
-	if ((r = hk_audit_append(on->audit_log, event, result, "-",
-	    details)) != 0)
+	if (forced_failure(on, event)) {
+		hk_err_set("append failed: forced by HANKO_FAIL_AUDIT_AT "
+		    "(rehearsal test)");
+		r = HK_ERR_IO;
+	} else
+		r = hk_audit_append(on->audit_log, event, result, "-",
+		    details);
+	if (r != 0)
 		fprintf(stderr, "hanko-online: %s: cannot append %s: %s\n",
 		    on->audit_log, event, hk_err_msg());
 	hk_err_set("%s", keep);

@@ -339,6 +339,19 @@ check "... the expired one is not revoked (no superseded entry for an expired ce
 check "... no cert.revoke record names it" sh -c "! grep '	cert.revoke	' '$O/audit/audit.log' | grep -q '$F1/'"
 ok "check: two valid certificates of one resident, one expired, are no double issuance" \
 	"$ON" check --state "$O" "${EXC[@]}"
+# A re-issue whose cert.revoke record cannot be appended (the test hook of
+# docs/audit-log.md): the run ends, what it reserved stays pending, and the
+# next run's recovery names the revocation (before, the run went on and the
+# revocation was never audited).
+{ cat "$B/renew0.csv"; echo "# re-issue, the audit log failing"; } >"$B/renew4.csv"
+HANKO_FAIL_AUDIT_AT=cert.revoke "$ON" issue --state "$O" "${EXC[@]}" --replace --batch "$B/renew4.csv" \
+	--out "$T/ren4" >"$T/ren4.out" 2>&1 && rc=0 || rc=$?
+check "a re-issue whose cert.revoke record cannot be appended: the run ends (exit $rc)" sh -c \
+	"[ $rc -ne 0 ] && grep -q 'cannot append cert.revoke' '$T/ren4.out'"
+check "... its reservation left pending" test "$(db "SELECT count(*) FROM certificates WHERE status = 'pending'")" = 1
+ok "... the next run recovers it" "$ON" issue --state "$O" "${EXC[@]}" --replace --batch "$B/renew4.csv" --out "$T/ren4"
+check "... and its cert.recover record names the revocation of $E2 (superseded)" sh -c \
+	"grep '	cert.recover	ok' '$O/audit/audit.log' | grep -q 'serial $E2 revoked, reason 4'"
 
 # Resume (docs/requests.md "Resume"): a batch killed (SIGKILL) part way and
 # run again gives the results an uninterrupted run gives (serials aside).
