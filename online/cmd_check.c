@@ -327,18 +327,43 @@ issuer_of(struct check_work *w, const struct hk_store_cert *c)
 	return found;
 }
 
+/* The TBSCertificate's bytes as they are in the certificate's DER (the
+ * outer SEQUENCE's first element, header included): 0, or -1 when der is
+ * not a SEQUENCE holding one. */
+static int
+tbs_of(const unsigned char *der, size_t len, const unsigned char **tb,
+    long *tl)
+{
+	const unsigned char *p = der, *q;
+	long ol, il;
+	int tag, cls;
+
+	if ((ASN1_get_object(&p, &ol, &tag, &cls, (long)len) & 0x80) != 0 ||
+	    tag != V_ASN1_SEQUENCE || cls != V_ASN1_UNIVERSAL)
+		return -1;
+	q = p;
+	if ((ASN1_get_object(&q, &il, &tag, &cls, ol) & 0x80) != 0 ||
+	    tag != V_ASN1_SEQUENCE || cls != V_ASN1_UNIVERSAL)
+		return -1;
+	*tb = p;
+	*tl = (long)(q - p) + il;
+	return 0;
+}
+
 /* What is wrong with a valid row's DER, or NULL. */
 static const char *
 der_problem(struct check_work *w, const struct hk_store_cert *c,
     const unsigned char *der, size_t len, X509 **xp)
 {
 	const unsigned char *p = der;
-	unsigned char sb[HK_STORE_SERIAL_MAX], *tbs = NULL;
+	unsigned char sb[HK_STORE_SERIAL_MAX];
 	ASN1_OCTET_STRING *aki = NULL;
 	const char *why = NULL;
 	BIGNUM *bn = NULL;
+	const unsigned char *tb;
 	X509 *x, *iss;
-	int n, tl;
+	long tl;
+	int n;
 
 	if (der == NULL || len == 0 || (x = d2i_X509(NULL, &p,
 	    (long)len)) == NULL) {
@@ -357,8 +382,11 @@ der_problem(struct check_work *w, const struct hk_store_cert *c,
 	else if ((aki = hk_cert_aki_keyid(x)) == NULL || (size_t)aki->length !=
 	    c->issuer_len || memcmp(aki->data, c->issuer, c->issuer_len) != 0)
 		why = "der: its authorityKeyIdentifier is not the row's issuer";
-	else if (c->tbs != NULL && ((tl = i2d_re_X509_tbs(x, &tbs)) <= 0 ||
-	    (size_t)tl != c->tbs_len || memcmp(tbs, c->tbs, c->tbs_len) != 0))
+	else if (c->tbs != NULL && (tbs_of(der, len, &tb, &tl) != 0 ||
+	    (size_t)tl != c->tbs_len || memcmp(tb, c->tbs, c->tbs_len) != 0))
+		/* the stored bytes themselves: a re-encoding of what they
+		 * decode to would hide a non-canonical TBSCertificate whose
+		 * signature fails for every relying party */
 		why = "der: its TBSCertificate is not the one recorded before "
 		    "signing";
 	else if ((iss = issuer_of(w, c)) == NULL)
@@ -368,7 +396,6 @@ der_problem(struct check_work *w, const struct hk_store_cert *c,
 		/* X509_verify: 1 good, 0 bad, -1 error */
 		why = "der: the signature does not verify with the issuing CA "
 		    "key";
-	OPENSSL_free(tbs);
 	ASN1_OCTET_STRING_free(aki);
 	BN_free(bn);
 	ERR_clear_error();
@@ -425,7 +452,8 @@ check(struct check_work *w)
 
 	w->now = time(NULL);	/* reserved_at is the system clock's */
 	if ((r = hk_store_schema_check(w->store, 0, each_schema, w)) != 0 ||
-	    (r = hk_store_double_each(w->store, each_double, w)) != 0)
+	    (r = hk_store_double_each(w->store, hk_clock_now(), each_double,
+	    w)) != 0)
 		return r;
 	if (!w->o->dry_run && (r = fix(w, t)) != 0)
 		return r;

@@ -379,7 +379,7 @@ int hk_store_cert_each(struct hk_store *s, enum hk_cert_status st,
  * (a double issuance, CPS 4-2-3, possible only in a store altered or
  * merged outside its rules), grouped by resident, oldest first in each
  * group (notBefore, then reservation order). c->tbs is NULL. */
-int hk_store_double_each(struct hk_store *s,
+int hk_store_double_each(struct hk_store *s, time_t now,
     int (*fn)(const struct hk_store_cert *c, void *arg), void *arg);
 /* Compare the tables, indexes and triggers with the schema hk_store_open
  * makes: fn(type, name, problem "missing"/"altered"/"unexpected",

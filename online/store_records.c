@@ -188,19 +188,22 @@ hk_store_history(struct hk_store *s,
 }
 
 int
-hk_store_double_each(struct hk_store *s,
+hk_store_double_each(struct hk_store *s, time_t now,
     int (*fn)(const struct hk_store_cert *c, void *arg), void *arg)
 {
 	sqlite3_stmt *st;
 	int r;
 
+	/* CPS 4-2-3: valid certificates only, so not past their notAfter
+	 * (an expired one beside a current one is no double issuance) */
 	if ((r = hk_store_prepare(s, "SELECT " CERT_COLUMNS " FROM "
 	    "certificates c WHERE c.status = 'valid' AND c.ended IS NULL AND "
-	    "c.resident_key IN (SELECT resident_key FROM certificates WHERE "
-	    "status = 'valid' AND ended IS NULL GROUP BY resident_key "
-	    "HAVING count(*) > 1) ORDER BY "
-	    "c.resident_key, c.not_before, c.rowid", &st)) != 0)
+	    "c.not_after >= ?1 AND c.resident_key IN (SELECT resident_key "
+	    "FROM certificates WHERE status = 'valid' AND ended IS NULL AND "
+	    "not_after >= ?1 GROUP BY resident_key HAVING count(*) > 1) "
+	    "ORDER BY c.resident_key, c.not_before, c.rowid", &st)) != 0)
 		return r;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
 	return each_row(s, st, "certificates: double issuance", fn, arg);
 }
 

@@ -72,21 +72,53 @@ check "... audited: the revocation and the check" sh -c "grep -q '	cert.revoke	o
 check "... the audit record names no resident identifier" sh -c "! grep -q 70000000007 '$O/audit/audit.log'"
 ok "check again: consistent" "$ON" check --state "$O"
 
-# Damaged certificates and a stale reservation: reported, not changed.
-ok "damage two certificates and leave a reservation (sqlite3)" sqlite3 "$O/store.db" "DROP TRIGGER certificates_fixed;
+# Damaged certificates and a stale reservation: reported, not changed. One
+# of them keeps its values but not its bytes: the serialNumber's length
+# re-encoded in long form (81 14), which OpenSSL still decodes, while the
+# signature no longer covers the bytes (a re-encoding would hide it).
+db "SELECT hex(der) FROM certificates WHERE hex(serial) = '$L3'" | xxd -r -p >"$T/l3.der"
+python3 - "$T/l3.der" "$T/l3-ber.der" <<'PY'
+import sys
+d = open(sys.argv[1], 'rb').read()
+def head(b, i):	# tag, length, start of contents
+	if b[i + 1] < 0x80:
+		return b[i], b[i + 1], i + 2
+	n = b[i + 1] & 0x7f
+	return b[i], int.from_bytes(b[i + 2:i + 2 + n], 'big'), i + 2 + n
+def length(n, long_form=False):
+	if n < 0x80 and not long_form:
+		return bytes([n])
+	v = n.to_bytes((n.bit_length() + 7) // 8, 'big')
+	return bytes([0x80 | len(v)]) + v
+t, l, p = head(d, 0)
+tt, tl, tp = head(d, p)
+tbs, rest = d[tp:tp + tl], d[tp + tl:]
+vt, vl, vp = head(tbs, 0)			# [0] version
+st, sl, sp = head(tbs, vp + vl)		# serialNumber
+tbs = tbs[:vp + vl] + bytes([st]) + length(sl, True) + tbs[sp:]
+inner = bytes([tt]) + length(len(tbs)) + tbs + rest
+open(sys.argv[2], 'wb').write(bytes([t]) + length(len(inner)) + inner)
+PY
+check "the re-encoded one: openssl reads the same serial, and its signature fails" sh -c \
+	"openssl x509 -inform DER -in '$T/l3-ber.der' -noout -serial | grep -q '=$L3\$' && \
+	 ! openssl verify -partial_chain -trusted '$ISS' '$T/l3-ber.der' >/dev/null 2>&1 && \
+	 openssl x509 -inform DER -in '$T/l3.der' -out '$T/l3.pem' && openssl verify -partial_chain -trusted '$ISS' '$T/l3.pem' >/dev/null"
+ok "damage three certificates and leave a reservation (sqlite3)" sqlite3 "$O/store.db" "DROP TRIGGER certificates_fixed;
 	DROP TRIGGER certificates_transition;
+	UPDATE certificates SET der = x'$(xxd -p "$T/l3-ber.der" | tr -d '\n')' WHERE hex(serial) = '$L3';
 	UPDATE certificates SET der = (SELECT der FROM certificates WHERE hex(serial) = '$L6') WHERE hex(serial) = '$L7';
 	UPDATE certificates SET der = x'3003020101' WHERE hex(serial) = '$L5';
 	INSERT INTO serials VALUES (x'7F01', CAST(strftime('%s', 'now') AS INTEGER) - 7200);
 	INSERT INTO certificates (serial, municipality, resident_key, status, not_before, not_after, issuer, tbs)
 	  SELECT x'7F01', '431010', randomblob(32), 'pending', not_before, not_after, issuer, tbs FROM certificates WHERE hex(serial) = '$L2'"
-fails "check: five findings, the triggers re-created" 1 "5 findings, 2 fixed$" "$ON" check --state "$O"
-check "... five lines" test "$(wc -l <"$T/out")" = 5
+fails "check: six findings, the triggers re-created" 1 "6 findings, 2 fixed$" "$ON" check --state "$O"
+check "... six lines" test "$(wc -l <"$T/out")" = 6
+check "... a DER re-encoded (its TBSCertificate's bytes are not the ones recorded)" grep -q "^certificate: serial $L3 (municipality [0-9]*): der: its TBSCertificate is not the one recorded before signing" "$T/out"
 check "... a DER that does not parse" grep -q "^certificate: serial $L5 (municipality [0-9]*): der: does not parse as an X.509 certificate; not changed" "$T/out"
 check "... a DER of another serial" grep -q "^certificate: serial $L7 (municipality [0-9]*): der: its serialNumber is not the row's serial" "$T/out"
 check "... the stale reservation" grep -q "^pending: serial 7F01 (municipality 431010): reserved [0-9T:-]*Z and never completed; recovered by hanko-online issue" "$T/out"
 check "... the triggers re-created" test "$(grep -c "^schema: trigger certificates_[a-z]*: missing; re-created" "$T/out")" = 2
-fails "check: a reservation younger than --pending-age is no finding" 1 "2 findings, 0 fixed$" \
+fails "check: a reservation younger than --pending-age is no finding" 1 "3 findings, 0 fixed$" \
 	"$ON" check --state "$O" --pending-age 10800
 
 # Issuing-key compromise (CPS 4-4-1-3): one certificate revoked by hand first.

@@ -443,7 +443,7 @@ Test(records, double_issuance_grouped_oldest_first)
 	valid(s, &a1);
 	valid(s, &b1);
 	memset(&r, 0, sizeof(r));
-	cr_assert_eq(hk_store_double_each(s, hist, &r), 0);
+	cr_assert_eq(hk_store_double_each(s, 0, hist, &r), 0);
 	cr_assert_eq(r.n, 0, "none while the index holds");
 	/* the store altered outside hanko: the one-live index dropped */
 	cr_assert_eq(raw(p, "DROP INDEX certificates_one_live"), SQLITE_OK);
@@ -454,13 +454,22 @@ Test(records, double_issuance_grouped_oldest_first)
 	valid(s, &a3);
 	valid(s, &c1);
 	memset(&r, 0, sizeof(r));
-	cr_assert_eq(hk_store_double_each(s, hist, &r), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_double_each(s, 0, hist, &r), 0, "%s", hk_err_msg());
 	cr_assert_str_eq(r.text, "0002:valid:0;0001:valid:0;0003:valid:0;");
+	/* CPS 4-2-3 counts valid certificates only: at a2's notAfter + 1 it
+	 * has expired, and a1 and a3 remain the double (the test's
+	 * certificates: notAfter = notBefore + 3 years) */
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(hk_store_double_each(s, a2.not_after + 1, hist, &r), 0);
+	cr_assert_str_eq(r.text, "0001:valid:0;0003:valid:0;");
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(hk_store_double_each(s, a1.not_after + 1, hist, &r), 0);
+	cr_assert_eq(r.n, 0, "all of RES-A's have expired: %s", r.text);
 	/* a revoked one is no double issuance */
 	revoke(s, &a3, 5, 3000000);
 	revoke(s, &a1, 5, 3000000);
 	memset(&r, 0, sizeof(r));
-	cr_assert_eq(hk_store_double_each(s, hist, &r), 0);
+	cr_assert_eq(hk_store_double_each(s, 0, hist, &r), 0);
 	cr_assert_eq(r.n, 0);
 	hk_store_close(s);
 }
