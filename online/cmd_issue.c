@@ -885,19 +885,7 @@ out_sweep(const char *out)
 static void
 results_sweep(const char *out)
 {
-	static const char pre[] = "results.csv.tmp-";
-	struct dirent *e;
-	DIR *dir;
-
-	if ((dir = opendir(out)) == NULL)
-		return;
-	while ((e = readdir(dir)) != NULL)
-		if (strncmp(e->d_name, pre, sizeof(pre) - 1) == 0 &&
-		    strlen(e->d_name) == sizeof(pre) - 1 + 16 &&
-		    strspn(e->d_name + sizeof(pre) - 1, "0123456789abcdef") ==
-		    16)
-			(void)unlinkat(dirfd(dir), e->d_name, 0);
-	closedir(dir);
+	(void)hk_tmp_sweep(out, "results.csv");
 }
 
 /* <out>: made (with the batch marker) beside and renamed into

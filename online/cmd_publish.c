@@ -46,6 +46,7 @@
 #include <openssl/x509v3.h>
 
 #include "cert.h"
+#include "atomic.h"
 #include "clock.h"
 #include "crl.h"
 #include "crlpub.h"
@@ -596,6 +597,11 @@ work_open(struct publish_work *w, const struct publish_opts *o)
 	if ((r = hk_online_open(&o->c, &w->on)) != 0 ||
 	    (r = lock_take(w)) != 0)
 		return r;
+	/* under the lock: what a run killed while writing a cache left */
+	if (hk_online_path(w->on, "crlcache", path, sizeof(path)) == 0 &&
+	    (i = hk_tmp_sweep(path, NULL)) > 0)
+		printf("Removed %zu temporary file%s an interrupted run left "
+		    "in %s\n", i, i == 1 ? "" : "s", path);
 	w->now = hk_clock_now();
 	reh = hk_state_get(w->on->st, "rehearsal");
 	w->rehearsal = reh != NULL && strcmp(reh, "yes") == 0;

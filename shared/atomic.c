@@ -1,4 +1,5 @@
 /* atomic.c - temp file, fsync, rename; O_EXCL where nothing may be replaced. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -387,4 +388,36 @@ hk_file_write_pair(const char *der_path, const void *der, size_t der_len,
 		}
 	}
 	return r;
+}
+
+size_t
+hk_tmp_sweep(const char *dir, const char *stem)
+{
+	static const char mark[] = ".tmp-";
+	struct dirent *e;
+	struct stat st;
+	const char *t;
+	size_t n = 0, sl = stem != NULL ? strlen(stem) : 0;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		/* the last ".tmp-": the name before it is the stem */
+		if ((t = strstr(e->d_name, mark)) == NULL)
+			continue;
+		while (strstr(t + 1, mark) != NULL)
+			t = strstr(t + 1, mark);
+		if (t == e->d_name || (stem != NULL && ((size_t)(t -
+		    e->d_name) != sl || strncmp(e->d_name, stem, sl) != 0)) ||
+		    strlen(t + sizeof(mark) - 1) != 16 ||
+		    strspn(t + sizeof(mark) - 1, "0123456789abcdef") != 16 ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) !=
+		    0 || !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
 }

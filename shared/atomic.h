@@ -19,6 +19,11 @@
 
 int hk_file_write(const char *path, const void *buf, size_t len, mode_t mode,
     int flags);
+/* Remove from dir what an interrupted hk_file_write or hk_wfile left:
+ * "<stem>.tmp-" and 16 hex digits (any stem when stem is NULL), regular
+ * files only. For a caller that holds the lock of the files' writers.
+ * Returns how many were removed (a folder that cannot be read: 0). */
+size_t hk_tmp_sweep(const char *dir, const char *stem);
 /* A DER file and its PEM twin, both or neither (either path may be NULL):
  * HK_ERR_EXISTS naming the path if either exists; each written as
  * hk_file_write with HK_WRITE_NOREPLACE; when the PEM fails, the DER

@@ -169,10 +169,17 @@ rm -f "$O/crlcache/431010.entries" "$O/crlcache/431010.head"
 ok "cache deleted: rebuilt" pub --clock 2026-04-05T03:00:00Z --now
 check "... one cache rebuilt" grep -q "(4 entries, 1 caches rebuilt)" "$HANKO_TMP/out"
 check "... the same entries" test "$(entries 431010)" = "$E0"
+# what a run killed while writing a cache left goes at the next run (under
+# the lock), nothing else does
+printf 'partial' >"$O/crlcache/431010.entries.tmp-0123456789abcdef"
+printf 'mine' >"$O/crlcache/notes.tmp-x"
 printf 'x' | dd of="$O/crlcache/432024.entries" bs=1 seek=5 conv=notrunc 2>/dev/null
 E1=$(entries 432024)
 ok "cache damaged: rebuilt" pub --clock 2026-04-05T03:00:00Z --now
 check "... one cache rebuilt" grep -q "1 caches rebuilt" "$HANKO_TMP/out"
+check "... the temporary file an interrupted run left removed, another file kept" sh -c \
+	"grep -q '^Removed 1 temporary file an interrupted run left in $O/crlcache\$' '$HANKO_TMP/out' && \
+	 ! test -e '$O/crlcache/431010.entries.tmp-0123456789abcdef' && test -e '$O/crlcache/notes.tmp-x'"
 check "... the same entries" test "$(entries 432024)" = "$E1"
 check "... the audit says which" grep -q "	crl.publish	ok	-	partition 432024 .*(cache rebuilt)" "$O/audit/audit.log"
 

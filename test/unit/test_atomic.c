@@ -196,3 +196,44 @@ Test(atomic, tree_remove_no_shell_no_follow)
 	cr_assert_eq(count_entries(dir), 1, "nothing else made or left");
 	cr_assert_eq(hk_tree_remove(top), 0, "a missing path is not an error");
 }
+
+/* What an interrupted writer left ("<name>.tmp-" and 16 hex digits) goes;
+ * nothing else does, a symbolic link neither. */
+Test(atomic, tmp_sweep_only_what_a_writer_left)
+{
+	const char *dir = hk_test_dir("atomic-sweep");
+	static const char *gone[] = {
+		"431010.entries.tmp-0123456789abcdef",
+		"results.csv.tmp-fedcba9876543210",
+	};
+	static const char *kept[] = {
+		"431010.entries",
+		"x.tmp-0123456789abcde",	/* 15 digits */
+		"x.tmp-0123456789abcdeF",	/* not lowercase hex */
+		"x.tmp-0123456789abcdef0",	/* 17 */
+		".tmp-0123456789abcdef",	/* no name before it */
+	};
+	char path[4096], link[4096];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, gone[i]);
+		cr_assert_eq(hk_file_write(path, "t", 1, 0600, 0), 0);
+	}
+	for (i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, kept[i]);
+		cr_assert_eq(hk_file_write(path, "k", 1, 0600, 0), 0);
+	}
+	snprintf(path, sizeof(path), "%s/431010.entries", dir);
+	snprintf(link, sizeof(link), "%s/l.tmp-0000000000000000", dir);
+	cr_assert_eq(symlink(path, link), 0);
+	/* a stem: only its own */
+	cr_assert_eq(hk_tmp_sweep(dir, "results.csv"), 1);
+	snprintf(path, sizeof(path), "%s/%s", dir, gone[0]);
+	cr_assert_eq(hk_path_exists(path), 1);
+	/* any stem */
+	cr_assert_eq(hk_tmp_sweep(dir, NULL), 1);
+	cr_assert_eq(hk_path_exists(path), 0);
+	cr_assert_eq(count_entries(dir), 6, "the five and the link stay");
+	cr_assert_eq(hk_tmp_sweep("/nonexistent-hanko", NULL), 0);
+}
