@@ -1,7 +1,8 @@
 /*
  * cmd_report.c - "hanko-online report": the monthly report of the
  * provision of revocation information (CPS 4-5; docs/records.md): for one
- * calendar month in UTC, each recipient, the month, the count provided and
+ * calendar month in JST (the prefecture's month: from 00:00+09:00 on the
+ * 1st, 15:00Z the day before), each recipient, the month, the count and
  * the method, from the store's provisions (recorded by serve as it
  * answers); then the counts by object (a partition's CRL, the ARL, OCSP).
  * A table for people, or --csv (RFC 4180) for the published report;
@@ -53,7 +54,7 @@ month_parse(struct report_opts *o)
 	return 0;
 bad:
 	hk_err_set("--month %s: CPS 4-5: a calendar month YYYY-MM, 1970-01 "
-	    "to 9999-12 (UTC)", m);
+	    "to 9999-12 (JST)", m);
 	return HK_ERR_USAGE;
 }
 
@@ -144,7 +145,7 @@ report(struct hk_store *store, const struct report_opts *o,
 {
 	struct report_work wo;
 	time_t from, to;
-	char f[32], t[32];
+	char f[32], t[32], fz[32], tz[32];
 	int r;
 
 	memset(&wo, 0, sizeof(wo));
@@ -162,10 +163,13 @@ report(struct hk_store *store, const struct report_opts *o,
 		return hk_store_provision_month(store, o->year, o->mon,
 		    HK_PROVISION_BY_RECIPIENT, row, w);
 	}
-	hk_time_format(from, f, sizeof(f));
-	hk_time_format(to, t, sizeof(t));
+	hk_store_jst_format(from, f, sizeof(f));
+	hk_store_jst_format(to, t, sizeof(t));
+	hk_time_format(from, fz, sizeof(fz));
+	hk_time_format(to, tz, sizeof(tz));
 	printf("Provision of revocation information (CPS 4-5), %s\n"
-	    "(UTC, from %s to before %s)\n\n", o->month, f, t);
+	    "(JST, from %s to before %s;\n"
+	    " in UTC from %s to before %s)\n\n", o->month, f, t, fz, tz);
 	put_text("recipient", 32);
 	printf("  %-7s  %10s  %s\n", "month", "count", "method");
 	if ((r = hk_store_provision_month(store, o->year, o->mon,

@@ -48,12 +48,16 @@
 #define CHECKPOINT_S	3600	/* a checkpoint when records were added */
 #define AGG_MAX		1024		/* provision counters between flushes */
 
-/* Provision counts between two flushes, per party, method, object, day. */
+/* Provision counts between two flushes, per party, method, object and JST
+ * day: a counter is written with the time of its first provision, so its
+ * provisions must all fall in that one's JST month (CPS 4-5), also when
+ * failing flushes keep it across midnight JST (15:00Z). */
 struct agg {
 	char name[HK_FRAME_NAME_MAX + 1];
 	char object[HK_FRAME_OBJECT_MAX + 1];
 	const char *method;		/* "http" or "ocsp" */
-	long day;			/* UTC day of the first */
+	long long day;			/* JST day of the first
+					 * (hk_store_jst_day) */
 	time_t first;			/* when the first was reported */
 	uint64_t count;
 };
@@ -136,7 +140,7 @@ agg_add(const struct hk_frame_prov *rec, void *arg)
 {
 	struct holder *h = arg;
 	time_t now = hk_clock_now();
-	long day = (long)(now / 86400);
+	long long day = hk_store_jst_day(now);
 	const char *m = hk_frame_method_name(rec->method);
 	struct agg *a;
 	size_t i;

@@ -337,10 +337,21 @@ enum hk_provision_group {
 	HK_PROVISION_BY_RECIPIENT,	/* recipient and method (CPS 4-5) */
 	HK_PROVISION_BY_OBJECT,		/* what was provided */
 };
-/* The UTC bounds of a calendar month: [1st 00:00:00Z, next 1st); year
- * 1970..9999, month 1..12, else HK_ERR_INVALID. */
+/* Japan Standard Time, UTC+9 all year (no daylight saving since 1951).
+ * The CPS 4-5 report is by the prefecture's calendar month: JST. */
+#define HK_JST_OFFSET	(9 * 3600)
+/* The bounds of a JST calendar month: [1st 00:00:00+09:00, next 1st),
+ * i.e. from 15:00:00Z on the day before the 1st; computed without the
+ * process's time zone. year 1970..9999, month 1..12, else
+ * HK_ERR_INVALID. */
 int hk_store_month_bounds(int year, int month, time_t *from, time_t *to);
-/* The provisions of one month (UTC bounds) added up, in name order:
+/* The JST calendar day of t (days since 1970-01-01 JST, floored): what
+ * serve's provision counters are keyed by, so that the counts stamped
+ * with one time never straddle a JST midnight, so never two JST months. */
+long long hk_store_jst_day(time_t t);
+/* t as "YYYY-MM-DDTHH:MM:SS+09:00" (len at least 26). */
+void hk_store_jst_format(time_t t, char *buf, size_t len);
+/* The provisions of one JST month added up, in name order:
  * fn(a, b, count) with a = recipient and b = method, or a = object and
  * b = NULL. No call for an empty month. */
 int hk_store_provision_month(struct hk_store *s, int year, int month,

@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "crl.h"
 #include "err.h"
 #include "store.h"
@@ -40,7 +41,7 @@ hk_store_provision_add(struct hk_store *s, const char *recipient,
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (no time zone, no
- * timegm: the bounds are UTC whatever TZ says). */
+ * timegm: the bounds are the same whatever TZ says). */
 static long long
 days_from_civil(int y, int m, int d)
 {
@@ -63,10 +64,34 @@ hk_store_month_bounds(int year, int month, time_t *from, time_t *to)
 		    month);
 		return HK_ERR_INVALID;
 	}
-	*from = (time_t)(days_from_civil(year, month, 1) * 86400);
+	/* CPS 4-5: 年月 of a Japanese prefecture, so the month starts at
+	 * 00:00 JST, 15:00Z on the last day of the month before */
+	*from = (time_t)(days_from_civil(year, month, 1) * 86400 -
+	    HK_JST_OFFSET);
 	*to = (time_t)(days_from_civil(month == 12 ? year + 1 : year,
-	    month == 12 ? 1 : month + 1, 1) * 86400);
+	    month == 12 ? 1 : month + 1, 1) * 86400 - HK_JST_OFFSET);
 	return 0;
+}
+
+long long
+hk_store_jst_day(time_t t)
+{
+	long long j = (long long)t + HK_JST_OFFSET;
+
+	return j >= 0 ? j / 86400 : -((-j + 86399) / 86400);
+}
+
+void
+hk_store_jst_format(time_t t, char *buf, size_t len)
+{
+	char z[32];
+	size_t n;
+
+	hk_time_format(t + HK_JST_OFFSET, z, sizeof(z));
+	n = strlen(z);
+	if (n > 0 && z[n - 1] == 'Z')
+		z[n - 1] = '\0';
+	snprintf(buf, len, "%s+09:00", z);
 }
 
 int

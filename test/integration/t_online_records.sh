@@ -5,9 +5,11 @@
 # and dates openssl reads from the certificates, never the identifier, which
 # the audit log names only by 8 hex digits of its keyed hash; "hanko-online
 # report" (CPS 4-5) adds up the provisions of revocation information of one
-# UTC month (rows around both boundaries, TZ set far from UTC), as a table
-# and as CSV, by recipient and method and by object; an empty month is zero
-# rows; a bad --month is one line and exit 2.
+# JST calendar month, the prefecture's (rows around both boundaries, at
+# 15:00Z the day before the 1st; TZ set to UTC, so the bounds cannot come
+# from the process's zone), as a table with its bounds in JST and as CSV,
+# by recipient and method and by object; an empty month is zero rows; a
+# bad --month is one line and exit 2.
 . "$(dirname "$0")/online.sh"
 # iso FILE WHICH: the certificate's notBefore/notAfter (openssl) as ISO 8601
 iso() { date -u -d "$(openssl x509 -in "$1" -inform DER -noout "-$2" | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ; }
@@ -58,16 +60,18 @@ ok "history of a resident with no certificate" "$ON" history --state "$O" --resi
 check "... zero rows" test "$(grep -c '^[0-9A-F]\{20,\} ' "$T/out")" = 0
 
 # The monthly report (CPS 4-5). Provisions as serve records them, around the
-# April boundaries in UTC; TZ is Japan's, nine hours ahead.
-export TZ=Asia/Tokyo
+# April boundaries of Japan's calendar: 2026-04-01T00:00:00+09:00 is
+# 2026-03-31T15:00:00Z. The process's TZ is UTC: the bounds must not come
+# from it.
+export TZ=UTC
 ok "provisions recorded (sqlite3)" sqlite3 "$O/store.db" "INSERT INTO provisions (at, recipient, method, object, count) VALUES
-	(strftime('%s', '2026-03-31 23:59:59'), 'bank-a', 'ocsp', 'ocsp', 1),
-	(strftime('%s', '2026-04-01 00:00:00'), 'bank-a', 'ocsp', 'ocsp', 1),
+	(strftime('%s', '2026-03-31 14:59:59'), 'bank-a', 'ocsp', 'ocsp', 1),
+	(strftime('%s', '2026-03-31 15:00:00'), 'bank-a', 'ocsp', 'ocsp', 1),
 	(strftime('%s', '2026-04-15 12:00:00'), 'bank-a', 'ocsp', 'ocsp', 5),
-	(strftime('%s', '2026-04-30 23:59:59'), 'bank-a', 'http', '431010', 1),
+	(strftime('%s', '2026-04-30 14:59:59'), 'bank-a', 'http', '431010', 1),
 	(strftime('%s', '2026-04-10 08:00:00'), 'city, Kumamoto', 'ldap', '431010', 2),
 	(strftime('%s', '2026-04-10 08:00:00'), 'city, Kumamoto', 'ldap', 'arl', 3),
-	(strftime('%s', '2026-05-01 00:00:00'), 'city, Kumamoto', 'ldap', 'arl', 1)"
+	(strftime('%s', '2026-04-30 20:00:00'), 'city, Kumamoto', 'ldap', 'arl', 1)"
 ok "report --month 2026-04 --csv" "$ON" report --state "$O" --month 2026-04 --csv
 cat >"$T/want.csv" <<'EOF'
 recipient,month,count,method
@@ -75,7 +79,7 @@ bank-a,2026-04,1,http
 bank-a,2026-04,6,ocsp
 "city, Kumamoto",2026-04,5,ldap
 EOF
-check "... by recipient and method, the boundaries in UTC, a comma quoted" diff -u "$T/want.csv" "$T/out"
+check "... by recipient and method, the boundaries in JST, a comma quoted" diff -u "$T/want.csv" "$T/out"
 check "... the CSV parses (python csv) into 3 rows of 4 fields" python3 -c "
 import csv, sys
 rows = list(csv.reader(open('$T/out')))
@@ -86,13 +90,14 @@ assert sum(int(r[2]) for r in rows[1:]) == 12
 ok "report --month 2026-04 --csv --by-object" "$ON" report --state "$O" --month 2026-04 --csv --by-object
 check "... by object" test "$(cat "$T/out")" = "$(printf 'object,month,count\n431010,2026-04,3\narl,2026-04,3\nocsp,2026-04,6')"
 ok "report --month 2026-04 (table)" "$ON" report --state "$O" --month 2026-04
-check "... the month's UTC bounds" grep -q "(UTC, from 2026-04-01T00:00:00Z to before 2026-05-01T00:00:00Z)" "$T/out"
+check "... the month's bounds in JST" grep -qx "(JST, from 2026-04-01T00:00:00+09:00 to before 2026-05-01T00:00:00+09:00;" "$T/out"
+check "... and the same in UTC" grep -qx " in UTC from 2026-03-31T15:00:00Z to before 2026-04-30T15:00:00Z)" "$T/out"
 check "... a row per recipient and method" grep -Eq "^bank-a +2026-04 +6  ocsp$" "$T/out"
 check "... the total" grep -Eq "^total +2026-04 +12$" "$T/out"
 check "... the objects" grep -Eq "^arl +2026-04 +3$" "$T/out"
-ok "report --month 2026-03 --csv: the second before April" "$ON" report --state "$O" --month 2026-03 --csv
+ok "report --month 2026-03 --csv: 2026-03-31T14:59:59Z is 23:59:59 JST, March" "$ON" report --state "$O" --month 2026-03 --csv
 check "... one provision" test "$(tail -n +2 "$T/out")" = "bank-a,2026-03,1,ocsp"
-ok "report --month 2026-05 --csv: the first second of May" "$ON" report --state "$O" --month 2026-05 --csv
+ok "report --month 2026-05 --csv: 2026-04-30T20:00:00Z is 05:00 JST on May 1, May" "$ON" report --state "$O" --month 2026-05 --csv
 check "... one provision" test "$(tail -n +2 "$T/out")" = '"city, Kumamoto",2026-05,1,ldap'
 ok "report of an empty month" "$ON" report --state "$O" --month 2026-06 --csv
 check "... zero rows (the header only)" test "$(cat "$T/out")" = "recipient,month,count,method"

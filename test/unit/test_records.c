@@ -1,7 +1,7 @@
 /*
  * test_records.c - the records of the store (online/store_records.c):
- * the monthly aggregation of provisions on UTC month boundaries whatever
- * TZ says (CPS 4-5), a resident's history in order (CPS 2-8-6), the
+ * the monthly aggregation of provisions on JST month boundaries whatever
+ * TZ says (CPS 4-5: the prefecture's 年月), serve's JST day key, a resident's history in order (CPS 2-8-6), the
  * revocation set of an issuing key (CPS 4-4-1-3: exactly its valid
  * certificates, earlier reasons kept, pending voided, all or nothing,
  * several batches), the double-issuance query (CPS 4-2-3) and the schema
@@ -112,7 +112,7 @@ revoke(struct hk_store *s, const struct hk_store_cert *c, int reason,
 	OPENSSL_free(der);
 }
 
-/* ---- provisions: the CPS 4-5 month in UTC ---- */
+/* ---- provisions: the CPS 4-5 month in JST ---- */
 
 struct rows {
 	char text[2048];
@@ -131,24 +131,26 @@ collect(const char *a, const char *b, uint64_t count, void *arg)
 	return 0;
 }
 
-Test(records, month_bounds_are_utc)
+Test(records, month_bounds_are_jst)
 {
 	time_t from, to;
 
-	/* a zone far from UTC must change nothing */
-	setenv("TZ", "Asia/Tokyo", 1);
+	/* the process's zone must change nothing: not Japan's here */
+	setenv("TZ", "America/New_York", 1);
 	tzset();
 	cr_assert_eq(hk_store_month_bounds(2026, 4, &from, &to), 0);
-	cr_assert_eq(from, 1775001600, "2026-04-01T00:00:00Z");
-	cr_assert_eq(to, 1777593600, "2026-05-01T00:00:00Z");
+	cr_assert_eq(from, 1774969200, "2026-04-01T00:00:00+09:00 is "
+	    "2026-03-31T15:00:00Z");
+	cr_assert_eq(to, 1777561200, "2026-05-01T00:00:00+09:00 is "
+	    "2026-04-30T15:00:00Z");
 	cr_assert_eq(hk_store_month_bounds(2026, 12, &from, &to), 0);
-	cr_assert_eq(to, 1798761600, "2027-01-01T00:00:00Z");
+	cr_assert_eq(to, 1798729200, "2027-01-01T00:00:00+09:00");
 	cr_assert_eq(hk_store_month_bounds(2028, 2, &from, &to), 0);
 	cr_assert_eq(to - from, 29 * 86400, "2028 is a leap year");
 	cr_assert_eq(hk_store_month_bounds(2100, 2, &from, &to), 0);
 	cr_assert_eq(to - from, 28 * 86400, "2100 is not");
 	cr_assert_eq(hk_store_month_bounds(1970, 1, &from, &to), 0);
-	cr_assert_eq(from, 0);
+	cr_assert_eq(from, -9 * 3600, "1970-01-01T00:00:00+09:00");
 	cr_assert_eq(hk_store_month_bounds(2026, 0, &from, &to),
 	    HK_ERR_INVALID);
 	cr_assert_eq(hk_store_month_bounds(2026, 13, &from, &to),
@@ -159,32 +161,55 @@ Test(records, month_bounds_are_utc)
 	tzset();
 }
 
+/* serve keys its provision counters by JST day (serve_keyholder.c): a
+ * day changes at 15:00Z, never at 00:00Z, so a counter held across a
+ * failing flush never mixes two JST months. */
+Test(records, jst_day_turns_at_1500z)
+{
+	char b[32];
+
+	cr_assert_eq(hk_store_jst_day(1777561199) + 1,
+	    hk_store_jst_day(1777561200), "2026-04-30T14:59:59Z (April 30 "
+	    "JST) and 15:00:00Z (May 1 JST): two days");
+	cr_assert_eq(hk_store_jst_day(1777561200), hk_store_jst_day(
+	    1777561200 + 86399), "May 1 JST: 15:00:00Z to 14:59:59Z next");
+	cr_assert_eq(hk_store_jst_day(1777507200), hk_store_jst_day(
+	    1777507200 - 1), "00:00Z (09:00 JST) is no day boundary");
+	cr_assert_eq(hk_store_jst_day(0), 0);
+	cr_assert_eq(hk_store_jst_day(-9 * 3600), 0);
+	cr_assert_eq(hk_store_jst_day(-9 * 3600 - 1), -1);
+	hk_store_jst_format(1777579200, b, sizeof(b));
+	cr_assert_str_eq(b, "2026-05-01T05:00:00+09:00");
+	hk_store_jst_format(1774969200, b, sizeof(b));
+	cr_assert_str_eq(b, "2026-04-01T00:00:00+09:00");
+}
+
 Test(records, provisions_month_aggregation_across_the_boundary)
 {
 	char p[4096];
 	struct hk_store *s = fresh("records_prov", p, sizeof(p));
 	struct rows r;
 
-	/* JST: 09:00 on the 1st is 00:00Z */
-	setenv("TZ", "Asia/Tokyo", 1);
+	setenv("TZ", "UTC", 1);
 	tzset();
-	/* 2026-03-31T23:59:59Z: March */
+	/* 2026-03-31T14:59:59Z (23:59:59 JST): March */
 	cr_assert_eq(hk_store_provision_add(s, "bank-a", "ocsp", "ocsp",
-	    1775001599), 0, "%s", hk_err_msg());
-	/* 2026-04-01T00:00:00Z and 2026-04-30T23:59:59Z: April */
+	    1774969199), 0, "%s", hk_err_msg());
+	/* 2026-03-31T15:00:00Z (April 1, 00:00 JST) and
+	 * 2026-04-30T14:59:59Z (April 30, 23:59:59 JST): April */
 	cr_assert_eq(hk_store_provision_add(s, "bank-a", "ocsp", "ocsp",
-	    1775001600), 0);
+	    1774969200), 0);
 	cr_assert_eq(hk_store_provision_add(s, "bank-a", "ocsp", "ocsp",
-	    1777593599), 0);
+	    1777561199), 0);
 	cr_assert_eq(hk_store_provision_add(s, "bank-a", "http", "431010",
 	    1776000000), 0);
 	cr_assert_eq(hk_store_provision_add(s, "city-b", "ldap", "431010",
 	    1776000000), 0);
 	cr_assert_eq(hk_store_provision_add(s, "city-b", "ldap", "arl",
 	    1776000001), 0);
-	/* 2026-05-01T00:00:00Z: May */
+	/* 2026-04-30T20:00:00Z (May 1, 05:00 JST): May, not April */
 	cr_assert_eq(hk_store_provision_add(s, "city-b", "ldap", "arl",
-	    1777593600), 0);
+	    1777579200), 0);
 	/* a method outside the schema's list is refused */
 	cr_assert_eq(hk_store_provision_add(s, "x", "ftp", "arl", 1776000000),
 	    HK_ERR_INVALID);
