@@ -8,11 +8,19 @@
  * A table for people, or --csv (RFC 4180) for the published report;
  * --by-object selects the second part in CSV. Audited (records.report)
  * with a checkpoint. An empty month is a report of zero rows.
+ *
+ * serve records http and ocsp; ldap and media come only from
+ * "hanko-online provision" (cmd_provision.c), which the table says. When
+ * the audit log shows LDAP publishing in the month (ldap.publish ok) and
+ * no ldap provision is recorded for it, a warning on stderr says the
+ * report may be missing the directory's reads (exit 0 all the same: a
+ * month in which no party read the directory has nothing to record).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "audit.h"
 #include "clock.h"
 #include "err.h"
 #include "online.h"
@@ -31,6 +39,13 @@ struct report_work {
 	const struct report_opts *o;
 	size_t rows;			/* rows printed */
 	uint64_t total;			/* provisions counted */
+};
+
+/* LDAP in the month: publishing (the audit log) against provisions. */
+struct ldap_month {
+	time_t from, to;		/* the month's bounds */
+	uint64_t pushes;		/* ldap.publish ok records in it */
+	uint64_t provisions;		/* ldap provisions recorded for it */
 };
 
 static const char report_usage[] =
@@ -138,6 +153,47 @@ row(const char *a, const char *b, uint64_t count, void *arg)
 	return 0;
 }
 
+static int
+ldap_push_seen(const struct hk_audit_record *rec, void *arg)
+{
+	struct ldap_month *l = arg;
+	time_t t;
+
+	/* ldap-push and publish --ldap (hk_online_ldap_push) */
+	if (strcmp(rec->event, "ldap.publish") == 0 &&
+	    strcmp(rec->result, "ok") == 0 &&
+	    hk_time_parse(rec->time, &t) == 0 && t >= l->from && t < l->to)
+		l->pushes++;
+	return 0;
+}
+
+static int
+ldap_provision_seen(const char *a, const char *b, uint64_t count, void *arg)
+{
+	struct ldap_month *l = arg;
+
+	(void)a;
+	if (b != NULL && strcmp(b, "ldap") == 0)
+		l->provisions += count;
+	return 0;
+}
+
+/* Did LDAP publishing run in the month, and are its reads recorded? */
+static int
+ldap_month_check(struct hk_online *on, struct hk_store *store,
+    const struct report_opts *o, struct ldap_month *l)
+{
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	if ((r = hk_store_month_bounds(o->year, o->mon, &l->from,
+	    &l->to)) != 0 ||
+	    (r = hk_store_provision_month(store, o->year, o->mon,
+	    HK_PROVISION_BY_RECIPIENT, ldap_provision_seen, l)) != 0)
+		return r;
+	return hk_audit_scan(on->audit_log, ldap_push_seen, l);
+}
+
 /* The report itself; w counts the first part. */
 static int
 report(struct hk_store *store, const struct report_opts *o,
@@ -179,8 +235,13 @@ report(struct hk_store *store, const struct report_opts *o,
 	printf("  %-7s  %10" PRIu64 "\n\n", o->month, w->total);
 	put_text("object", 32);
 	printf("  %-7s  %10s\n", "month", "count");
-	return hk_store_provision_month(store, o->year, o->mon,
-	    HK_PROVISION_BY_OBJECT, row, &wo);
+	if ((r = hk_store_provision_month(store, o->year, o->mon,
+	    HK_PROVISION_BY_OBJECT, row, &wo)) != 0)
+		return r;
+	printf("\nMethods: http and ocsp are recorded by hanko-online serve as "
+	    "it answers;\nldap and media only as the operators record them "
+	    "with hanko-online provision.\n");
+	return 0;
 }
 
 int
@@ -188,10 +249,11 @@ cmd_report(int argc, char **argv)
 {
 	struct report_opts o;
 	struct report_work w;
+	struct ldap_month l;
 	struct hk_online *on = NULL;
 	struct hk_store *store = NULL;
 	char path[4096];
-	int r;
+	int r, warn;
 
 	memset(&w, 0, sizeof(w));
 	if ((r = parse(&o, argc, argv)) != 0)
@@ -202,7 +264,8 @@ cmd_report(int argc, char **argv)
 	    sizeof(path))) != 0 || (r = hk_store_open(path, 0, &store)) != 0 ||
 	    (r = hk_online_login(on)) != 0)
 		goto out;
-	if ((r = report(store, &o, &w)) != 0) {
+	if ((r = ldap_month_check(on, store, &o, &l)) != 0 ||
+	    (r = report(store, &o, &w)) != 0) {
 		hk_online_audit(on, "records.report", "fail", "month %s: %s",
 		    o.month, hk_err_msg());
 		hk_online_checkpoint_keep_err(on);
@@ -212,10 +275,19 @@ cmd_report(int argc, char **argv)
 		hk_err_set("report: standard output: write failed");
 		r = HK_ERR_IO;
 	}
+	warn = r == 0 && l.pushes > 0 && l.provisions == 0;
+	if (warn)
+		fprintf(stderr, "hanko-online report: warning: %s: LDAP "
+		    "publishing ran (ldap.publish ok: %" PRIu64 ") but no "
+		    "ldap provision is recorded: count the directory's reads "
+		    "(docs/ldap.md) and record them with hanko-online "
+		    "provision, unless no relying party read it\n", o.month,
+		    l.pushes);
 	hk_online_audit(on, "records.report", r == 0 ? "ok" : "fail",
-	    "CPS 4-5: month %s%s: %zu rows, %" PRIu64 " provisions", o.month,
+	    "CPS 4-5: month %s%s: %zu rows, %" PRIu64 " provisions%s", o.month,
 	    o.csv ? (o.by_object ? " (csv, by object)" : " (csv)") : "",
-	    w.rows, w.total);
+	    w.rows, w.total, warn ? "; LDAP published but no ldap provision "
+	    "recorded (warned)" : "");
 	if (r == 0)
 		r = hk_online_checkpoint(on);
 	else

@@ -35,6 +35,8 @@ static const char usage_text[] =
 "             the schema, the certificates, stale reservations\n"
 "  history    a resident's own certificates and revocations (CPS 2-8-6)\n"
 "  report     the monthly report of revocation information provided (CPS 4-5)\n"
+"  provision  record provisions made outside serve: LDAP reads, media\n"
+"             (CPS 4-5)\n"
 "  responder  the delegated OCSP responder: its key in the token, its\n"
 "             certificate from the issuing CA (again: renewal)\n"
 "  ocsp-refresh  sign the OCSP responses that are due (after a revocation,\n"
@@ -70,6 +72,7 @@ static const struct {
 	{ "index-page", cmd_index },
 	{ "serve", cmd_serve },
 	{ "rp", cmd_rp },
+	{ "provision", cmd_provision },
 	/* ---- end later subcommands ---- */
 };
 

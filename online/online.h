@@ -196,6 +196,7 @@ int hk_online_ldap_push(struct hk_online *on, const struct hk_online_ldap *l,
 int cmd_index(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_rp(int argc, char **argv);
+int cmd_provision(int argc, char **argv);
 /* ---- end later subcommands ---- */
 
 #endif

@@ -13,7 +13,11 @@
 #   - a revocation, a second publish and push: every value replaced, none
 #     duplicated; a third push of the same set changes nothing;
 #   - a wrong bind password, a closed port, a server that never answers, a
-#     plain ldap:// URI to another host: one line, non-zero exit, quickly.
+#     plain ldap:// URI to another host: one line, non-zero exit, quickly;
+#   - CPS 4-5: a relying party's reads counted from slapd's stats log by
+#     the recipe in docs/ldap.md, recorded with provision; report warns
+#     about a month with LDAP publishing and no ldap provision, until one
+#     is recorded.
 . "$(dirname "$0")/lib.sh"
 . "$HANKO_SRC/test/data/issuance/setup.sh"
 . "$HANKO_SRC/test/data/online/setup.sh"
@@ -51,7 +55,8 @@ sed -e "s|@DIR@|$L|g" -e "s|@ROOTPW@|$(slappasswd -s "$HK_LDAP_PW")|" \
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
 URI=ldap://127.0.0.1:$PORT
-slapd -f "$L/slapd.conf" -h "$URI/" -d 0 >"$L/slapd.log" 2>&1 &
+# -d stats: the access log docs/ldap.md counts provisions from, on stderr
+slapd -f "$L/slapd.conf" -h "$URI/" -d stats >"$L/slapd.log" 2>&1 &
 SLAPD=$!
 for _ in $(seq 50); do
 	ldapsearch -x -H "$URI" -s base -b "" >/dev/null 2>&1 && break
@@ -213,4 +218,49 @@ fails "publish --ldap with a wrong password: the set published, the LDAP failure
 check "... set 4 is the current set" test "$(readlink "$P" | sed 's|.*/||')" = 4
 fails "publish --ldap-bind-dn without --ldap" 2 "need --ldap URI" \
 	"$ON" publish --state "$O" --repo "$P" --ldap-bind-dn cn=admin,c=JP
+
+# CPS 4-5: the directory's reads, counted from slapd's stats log with the
+# recipe of docs/ldap.md (run as printed there), recorded with provision;
+# report warns while LDAP was published in a month with no ldap provision.
+ldapadd -x -H "$URI" "${ADMIN[@]}" >/dev/null <<EOF
+dn: cn=rp-yatsushiro,c=JP
+objectClass: person
+cn: rp-yatsushiro
+sn: Yatsushiro-shi
+userPassword: rp-yatsushiro-pw
+EOF
+RP=(-x -H "$URI" -D cn=rp-yatsushiro,c=JP -w rp-yatsushiro-pw -LLL -s base)
+E431="ou=TEST,cn=Kumamoto-shi Chuo-ku CRLDP,$CDP"
+for _ in 1 2 3; do ldapsearch "${RP[@]}" -b "$E431" 'certificateRevocationList;binary' >/dev/null; done
+ldapsearch "${RP[@]}" -b "$RE" 'authorityRevocationList;binary' >/dev/null
+ldapsearch "${RP[@]}" -b "$RE" 'cACertificate;binary' >/dev/null
+ldapsearch "${RP[@]}" -b "cn=Nowhere CRLDP,$CDP" 'certificateRevocationList;binary' >/dev/null 2>&1 || true
+ldapsearch -x -H "$URI" -D cn=rp-yatsushiro,c=JP -w wrong -s base -b "$E431" >/dev/null 2>&1 || true
+for _ in 1 2; do ldapsearch -x -H "$URI" -LLL -s base -b "$RE" 'authorityRevocationList;binary' >/dev/null; done
+ldapsearch -x -H "$URI" -LLL -s base -b "$RE" cn >/dev/null
+for _ in $(seq 50); do [ "$(grep -c 'SEARCH RESULT' "$L/slapd.log")" -ge 9 ] && break; sleep 0.1; done
+sed -n '/^## Provision records (CPS 4-5)/,/^## The public index page/p' "$HANKO_SRC/docs/ldap.md" |
+	sed -n '/^```awk$/,/^```$/p' | sed '1d;$d' >"$T/ldap-provisions.awk"
+ok "docs/ldap.md's recipe runs on slapd's stats log" awk -f "$T/ldap-provisions.awk" "$L/slapd.log"
+sort "$T/out" >"$T/ldapcount"
+check "... the party's three partition CRL reads (crl) and one ARL read (arl); not its other searches" test \
+	"$(grep '^cn=rp-yatsushiro,c=JP	' "$T/ldapcount")" = "$(printf 'cn=rp-yatsushiro,c=JP\tarl\t1\ncn=rp-yatsushiro,c=JP\tcrl\t3')"
+check "... no anonymous reads (no DN)" sh -c "! grep -q '^	' '$T/ldapcount'"
+sed 's/^[0-9a-f]*\.[0-9a-f]* 0x[0-9a-f]* /Apr 30 23:00:00 ldap1 slapd[4242]: /' "$L/slapd.log" >"$T/slapd.syslog"
+check "... the same counts from the syslog form of the log" test \
+	"$(awk -f "$T/ldap-provisions.awk" "$T/slapd.syslog" | sort)" = "$(cat "$T/ldapcount")"
+ok "report --month 2026-04: LDAP published that month (publish --ldap), no ldap provision" \
+	"$ON" report --state "$O" --month 2026-04 --csv
+check "... warns on stderr, naming the month and the remedy" grep -qx "hanko-online report: warning: 2026-04: LDAP publishing ran (ldap.publish ok: 1) but no ldap provision is recorded: count the directory's reads (docs/ldap.md) and record them with hanko-online provision, unless no relying party read it" "$HANKO_TMP/err"
+check "... the CSV itself unchanged: header only" test "$(cat "$HANKO_TMP/out")" = "recipient,month,count,method"
+check "... audited with the warning" grep -q "	records.report	ok	-	CPS 4-5: month 2026-04 (csv): 0 rows, 0 provisions; LDAP published but no ldap provision recorded (warned)	" "$O/audit/audit.log"
+ok "report --month 2026-03: no LDAP publishing that month" "$ON" report --state "$O" --month 2026-03 --csv
+check "... no warning" test ! -s "$HANKO_TMP/err"
+ok "rp add yatsushiro-city" "$ON" rp add --state "$O" --clock 2026-04-01T00:00:00Z --name yatsushiro-city --token-out "$T/y.token"
+N=$(awk -F'\t' '$1 == "cn=rp-yatsushiro,c=JP" && $2 == "crl" { print $3 }' "$T/ldapcount")
+ok "provision: the counted reads recorded for April" "$ON" provision --state "$O" --clock 2026-05-01T00:00:00Z \
+	--recipient yatsushiro-city --method ldap --object crl --count "$N" --at 2026-04-30T23:59:59+09:00
+ok "report --month 2026-04 again" "$ON" report --state "$O" --month 2026-04 --csv
+check "... the reads are in the report" test "$(tail -n +2 "$HANKO_TMP/out")" = "yatsushiro-city,2026-04,3,ldap"
+check "... and no warning" test ! -s "$HANKO_TMP/err"
 finish

@@ -110,5 +110,99 @@ done
 fails "report: --by-object without --csv" 2 "--by-object selects the CSV part" \
 	"$ON" report --state "$O" --month 2026-04 --by-object
 check "audit: each report recorded" test "$(grep -c '	records.report	ok	' "$O/audit/audit.log")" = 7
+ok "report --month 2026-04 (table) again" "$ON" report --state "$O" --month 2026-04
+check "the table says which methods are recorded by serve and which only by provision" sh -c \
+	"grep -qx 'Methods: http and ocsp are recorded by hanko-online serve as it answers;' '$T/out' &&
+	 grep -qx 'ldap and media only as the operators record them with hanko-online provision.' '$T/out'"
+
+# Provisions made outside serve (CPS 4-5): the directory's reads (ldap) and
+# CRLs handed over on media, recorded by the operators with "provision".
+ok "rp add yatsushiro-city (2026-04-01T09:00:00+09:00)" "$ON" rp add --state "$O" --clock 2026-04-01T00:00:00Z \
+	--name yatsushiro-city --token-out "$T/yatsushiro.token"
+ok "rp add old-bank" "$ON" rp add --state "$O" --clock 2026-04-01T00:00:00Z --name old-bank --token-out "$T/old.token"
+ok "rp retire old-bank (2026-04-20T00:00:00Z)" "$ON" rp retire --state "$O" --clock 2026-04-20T00:00:00Z --name old-bank
+check "provision --help: the usage on stdout, exit 0" sh -c \
+	"'$ON' provision --help >'$T/help' && grep -q '^usage: hanko-online provision --state DIR --recipient NAME --method ldap|media' '$T/help'"
+PV=(--state "$O" --clock 2026-05-03T01:00:00Z)
+ok "provision: April's LDAP reads, recorded on 3 May, --at in JST" "$ON" provision "${PV[@]}" \
+	--recipient yatsushiro-city --method ldap --object crl --count 120 --at 2026-04-30T23:00:00+09:00
+check "... it says what it recorded, the time in JST" \
+	grep -qx "recorded: yatsushiro-city, method ldap, object crl, count 120, at 2026-04-30T23:00:00+09:00" "$T/out"
+check "... one row at 2026-04-30T14:00:00Z" test \
+	"$(db "SELECT method, object, count, at FROM provisions WHERE recipient = 'yatsushiro-city'")" = "ldap|crl|120|$(date -u -d 2026-04-30T14:00:00Z +%s)"
+check "... audited (records.provision ok)" grep -q \
+	"	records.provision	ok	-	CPS 4-5: yatsushiro-city, method ldap, object crl, count 120, at 2026-04-30T14:00:00Z (2026-04-30T23:00:00+09:00)	" "$O/audit/audit.log"
+ok "provision: the ARL on media (--at in UTC)" "$ON" provision "${PV[@]}" \
+	--recipient yatsushiro-city --method media --object arl --count 1 --at 2026-04-10T01:00:00Z
+ok "provision: a partition's CRL on media (432024)" "$ON" provision "${PV[@]}" \
+	--recipient yatsushiro-city --method media --object 432024 --count 2 --at 2026-04-10T01:00:00Z
+ok "provision: the retired party, before its retirement" "$ON" provision "${PV[@]}" \
+	--recipient old-bank --method ldap --object 431010-2 --count 7 --at 2026-04-19T23:59:59Z
+ok "provision without --at: now (the clock), 3 May" "$ON" provision "${PV[@]}" \
+	--recipient yatsushiro-city --method ldap --object arl --count 4
+ok "report --month 2026-04 --csv: the recorded provisions counted" "$ON" report --state "$O" --month 2026-04 --csv
+cat >"$T/want.csv" <<'EOF'
+recipient,month,count,method
+bank-a,2026-04,1,http
+bank-a,2026-04,6,ocsp
+"city, Kumamoto",2026-04,5,ldap
+old-bank,2026-04,7,ldap
+yatsushiro-city,2026-04,120,ldap
+yatsushiro-city,2026-04,3,media
+EOF
+check "... ldap and media beside serve's http and ocsp" diff -u "$T/want.csv" "$T/out"
+ok "report --month 2026-05 --csv" "$ON" report --state "$O" --month 2026-05 --csv
+check "... the one without --at is May's" test "$(tail -n +2 "$T/out" | grep yatsushiro)" = "yatsushiro-city,2026-05,4,ldap"
+ok "report --month 2026-04 --csv --by-object" "$ON" report --state "$O" --month 2026-04 --csv --by-object
+check "... the objects" test "$(cat "$T/out")" = "$(printf 'object,month,count\n431010,2026-04,3\n431010-2,2026-04,7\n432024,2026-04,2\narl,2026-04,4\ncrl,2026-04,120\nocsp,2026-04,6')"
+
+# Refusals: one line, exit 2 for the command line, 3 for what the state
+# says, nothing recorded.
+ROWS=$(db "SELECT count(*) || '/' || sum(count) FROM provisions")
+Y=(--recipient yatsushiro-city)
+fails "provision: --count missing" 2 "--state, --recipient, --method, --object and --count are required" \
+	"$ON" provision "${PV[@]}" "${Y[@]}" --method ldap --object arl
+fails "provision: --method http (serve's own)" 2 "^hanko-online provision: --method http: recorded by hanko-online serve as it answers; this command records ldap or media only$" \
+	"$ON" provision "${PV[@]}" "${Y[@]}" --method http --object arl --count 1
+fails "provision: --method ocsp (serve's own)" 2 "--method ocsp: recorded by hanko-online serve" \
+	"$ON" provision "${PV[@]}" "${Y[@]}" --method ocsp --object arl --count 1
+fails "provision: --method ftp" 2 "--method ftp: CPS 4-5: ldap \(read from the directory\) or media" \
+	"$ON" provision "${PV[@]}" "${Y[@]}" --method ftp --object arl --count 1
+for c in 0 -5 1000000001 12x "" " 3" 99999999999; do
+	fails "provision: --count '$c'" 2 "--count $c: CPS 4-5: the number of provisions, a whole number from 1 to 1000000000" \
+		"$ON" provision "${PV[@]}" "${Y[@]}" --method ldap --object arl --count "$c"
+done
+for x in ocsp 43101 431010-1 431010-1000 431010- 431010-02 ARL "arl "; do
+	fails "provision: --object '$x'" 2 "--object $x: a partition id \(431010, or 431010-2 for issuing generation 2 to 999\), arl, or crl" \
+		"$ON" provision "${PV[@]}" "${Y[@]}" --method ldap --object "$x" --count 1
+done
+for a in 2026-04-31T00:00:00Z "2026-04-30 10:00:00Z" 2026-04-30T10:00:00+08:00 2026-04-30T10:00:00 2026-4-30T10:00:00Z \
+	2026-04-30T24:00:00Z +2026-04-30T10:00:00Z; do
+	fails "provision: --at '$a'" 2 "--at ${a//+/\\+}: a date and time, YYYY-MM-DDTHH:MM:SSZ \(UTC\) or YYYY-MM-DDTHH:MM:SS\+09:00 \(JST\)" \
+		"$ON" provision "${PV[@]}" "${Y[@]}" --method ldap --object arl --count 1 --at "$a"
+done
+fails "provision: a recipient name that no party can have" 2 "--recipient city, Kumamoto: a relying party's name" \
+	"$ON" provision "${PV[@]}" --recipient "city, Kumamoto" --method media --object arl --count 1
+fails "provision: an unregistered recipient" 3 "^hanko-online provision: --recipient kumamoto-bank: CPS 4-4-4-5: not a registered relying party \(register it first: hanko-online rp add\)$" \
+	"$ON" provision "${PV[@]}" --recipient kumamoto-bank --method media --object arl --count 1
+fails "provision: before the recipient was registered" 3 \
+	"--recipient yatsushiro-city: CPS 4-4-4-5: registered at 2026-04-01T09:00:00\+09:00, after the provision \(--at 2026-04-01T08:59:59\+09:00\)" \
+	"$ON" provision "${PV[@]}" "${Y[@]}" --method ldap --object arl --count 1 --at 2026-03-31T23:59:59Z
+fails "provision: after the recipient was retired" 3 \
+	"--recipient old-bank: CPS 4-4-4-5: retired at 2026-04-20T09:00:00\+09:00, before the provision" \
+	"$ON" provision "${PV[@]}" --recipient old-bank --method ldap --object arl --count 1 --at 2026-04-20T00:00:00Z
+fails "provision: in the future" 3 "--at 2026-05-03T10:00:01\+09:00: in the future \(now 2026-05-03T10:00:00\+09:00\)" \
+	"$ON" provision "${PV[@]}" "${Y[@]}" --method ldap --object arl --count 1 --at 2026-05-03T01:00:01Z
+fails "provision: a code that is no municipality" 3 "--object 999999: 999999: not a municipality of municipalities.csv" \
+	"$ON" provision "${PV[@]}" "${Y[@]}" --method media --object 999999 --count 1
+fails "provision: a city whose wards are the partitions" 3 "--object 431001: 431001: not a CRL partition \(partition no\) of municipalities.csv" \
+	"$ON" provision "${PV[@]}" "${Y[@]}" --method media --object 431001 --count 1
+check "audit: the refusals after the state was read recorded (records.provision fail)" test \
+	"$(grep -c '	records.provision	fail	' "$O/audit/audit.log")" = 6
+HANKO_FAIL_AUDIT_AT=records.provision "$ON" provision "${PV[@]}" "${Y[@]}" --method ldap --object arl --count 9 \
+	>"$T/lost.out" 2>"$T/lost.err" && rc=0 || rc=$?
+check "provision whose audit record cannot be appended: exit 6 (exit $rc)" sh -c \
+	"[ $rc = 6 ] && grep -q 'audit record records.provision ok not written: nothing recorded' '$T/lost.err'"
+check "nothing recorded by any refusal (rows/sum $ROWS)" test "$(db "SELECT count(*) || '/' || sum(count) FROM provisions")" = "$ROWS"
 ok "the online audit log verifies (checkpoints by audit-1)" "$OFF" audit verify --state "$O"
 finish
