@@ -259,11 +259,46 @@ key_of(struct issue_work *w, X509 *ca)
 }
 
 /*
+ * CPS 1-3-2: a resident's certificate runs 3 years from issue, never cut
+ * short (hk_cert_user_not_after). An issuing CA whose certificate ends
+ * before one issued at now would has closed its issuing window (PROFILE.md:
+ * it covers its window + 3 y): HK_ERR_STATE, the message saying what comes
+ * next. Its key still signs CRLs and OCSP for what it issued (publish,
+ * responder).
+ */
+static int
+window_open(struct issue_work *w, time_t now)
+{
+	char keep[768];
+	time_t na;
+	int r, top = 0;
+
+	if ((r = hk_cert_user_not_after(w->p, w->issuer, w->cur->gen, now,
+	    &na)) != HK_ERR_STATE)
+		return r;
+	snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+	if (hk_online_top_gen(w->on, &top) == 0 && top > w->cur->gen)
+		hk_err_set("%s; issuing generation %d (requested) has no "
+		    "certificate valid now: certify it (the issue-subca "
+		    "ceremony) and hanko-online import it (docs/air-gap.md)",
+		    keep, top);
+	else
+		hk_err_set("%s; make the next issuing generation: "
+		    "hanko-online request --type csr, the issue-subca "
+		    "ceremony, hanko-online import (docs/air-gap.md)", keep);
+	return r;
+}
+
+/*
  * The current issuing CA (hk_online_current_issuer, the rule publish and
  * responder use too). A new key issues only once the root has certified
  * it and its certificate is imported and valid; until then (the days a
  * re-key request takes across the air gap) the generation before it goes
- * on issuing, so that the municipalities' counters never stop.
+ * on issuing, so that the municipalities' counters never stop. Only the
+ * current generation issues: once its window has closed nothing is issued
+ * (window_open) until a newer one is imported and valid, which is then the
+ * current one (a newer generation's certificate ends later: no older one
+ * could have an open window).
  */
 static int
 find_issuer(struct issue_work *w)
@@ -291,6 +326,8 @@ find_issuer(struct issue_work *w)
 		    w->on->st->dir, w->cur->gen);
 		return HK_ERR_STATE;
 	}
+	if ((r = window_open(w, hk_clock_now())) != 0)
+		return r;
 	if (!EVP_PKEY_is_a(w->cur->pub, "RSA")) {
 		hk_err_set("issue: the issuing key must be RSA (PROFILE.md)");
 		return HK_ERR_STATE;
@@ -1008,6 +1045,18 @@ prepare(struct issue_work *w, const struct hk_issue_env *env,
 		if (w->done[ln] || !is_request(t = line_text(w, ln),
 		    line_len(w, ln)))
 			continue;
+		/* the window closing during the run ends it, what is in
+		 * flight finished; the lines left get no result (the batch
+		 * resumes under the next generation) */
+		if (n == 0 && (r = window_open(w, now)) != 0) {
+			if (r != HK_ERR_STATE)
+				return r;
+			w->stop_r = r;
+			snprintf(w->stop_err, sizeof(w->stop_err), "%s",
+			    hk_err_msg());
+			r = 0;
+			break;
+		}
 		if ((cur->it[cur->n] = item_new()) == NULL)
 			return HK_ERR_ALLOC;
 		jobs[n].line = ln;

@@ -6,7 +6,9 @@
  * in a rehearsal) is issued by the current issuing CA, the CA whose
  * residents' certificates it answers for: id-kp-OCSPSigning,
  * id-pkix-ocsp-nocheck, keyUsage digitalSignature, the profile's validity
- * (1 year, CPS 1-3-2), cut back to the issuing CA's notAfter.
+ * (1 year, CPS 1-3-2), or in the issuing CA's last year exactly up to its
+ * notAfter (a responder never outlives its issuer; every certificate it
+ * answers for ends by then), which it prints and audits as cut.
  *
  * Running it again makes responder n+1 (renewal); every response signed by
  * an older responder is signed again by the next ocsp-refresh. After an
@@ -402,7 +404,7 @@ cmd_responder(int argc, char **argv)
 	X509_REQ *csr = NULL;
 	X509 *x = NULL;
 	unsigned char fp[32];
-	char hex[96], until[32], serial[2 * 20 + 8], warn[1024];
+	char hex[96], until[32], serial[2 * 20 + 8], warn[1024], cut[160];
 	char *dn = NULL;
 	ASN1_INTEGER *ai;
 	BIGNUM *bn = NULL;
@@ -431,23 +433,38 @@ cmd_responder(int argc, char **argv)
 	hk_fingerprint_colons(fp, hex);
 	{
 		struct tm tm;
+		time_t nb, na;
+
+		memset(&tm, 0, sizeof(tm));
+		(void)ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm);
+		nb = timegm(&tm);
 		memset(&tm, 0, sizeof(tm));
 		(void)ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm);
-		hk_time_format(timegm(&tm), until, sizeof(until));
+		na = timegm(&tm);
+		hk_time_format(na, until, sizeof(until));
+		/* PROFILE.md's 1 y, or cut back to the issuer's end (lint
+		 * allows nothing else): said, not silent */
+		cut[0] = '\0';
+		if (na != hk_time_add_years(nb, w.p->ocsp_validity_years) - 1)
+			snprintf(cut, sizeof(cut), " (cut back to issuing CA "
+			    "%d's notAfter, short of %d year%s: it answers "
+			    "only for certificates that end by then)", w.igen,
+			    w.p->ocsp_validity_years,
+			    w.p->ocsp_validity_years == 1 ? "" : "s");
 	}
 	hk_online_audit(w.on, "cert.issue", "ok", "OCSP responder %d: serial "
-	    "%s, issued by issuing CA %d, valid until %s, SHA-256 %s, "
-	    "certs/ocsp-responder-%d.der", w.n, serial, w.igen, until, hex,
-	    w.n);
+	    "%s, issued by issuing CA %d, valid until %s%s, SHA-256 %s, "
+	    "certs/ocsp-responder-%d.der", w.n, serial, w.igen, until, cut,
+	    hex, w.n);
 	warn_left_out(&w, warn, sizeof(warn));
 	if ((r = hk_online_checkpoint(w.on)) != 0)
 		goto out;
 	printf("OCSP responder %d%s: %s/certs/ocsp-responder-%d.pem, issued by "
-	    "issuing CA %d, valid until %s\nSHA-256 %s\nRun hanko-online "
+	    "issuing CA %d, valid until %s%s\nSHA-256 %s\nRun hanko-online "
 	    "ocsp-refresh to sign the responses with it, and restart a "
 	    "running hanko-online serve: it signs with the responders it "
 	    "loaded at start.\n", w.n, w.rehearsal ? " (REHEARSAL)" : "",
-	    o.c.state, w.n, w.igen, until, hex);
+	    o.c.state, w.n, w.igen, until, cut, hex);
 	if (warn[0] != '\0')
 		printf("warning: %s: the certificates of its issuing "
 		    "generation are answered unauthorized (docs/ocsp.md "

@@ -137,7 +137,10 @@ void hk_online_issuing_free(struct hk_online_issuing *l);
  * valid at `now`; of that generation, the latest stored one valid then
  * (after a root rollover, the one re-certified under the new root). *x is
  * the caller's (X509_free); with key != NULL, *key is the token's private
- * key (EVP_PKEY_free). HK_ERR_STATE when there is none.
+ * key (EVP_PKEY_free). HK_ERR_STATE when there is none. Validity only:
+ * issue then refuses a generation whose issuing window has closed
+ * (hk_cert_user_not_after), while publish and responder go on signing
+ * with it for what it issued.
  */
 int hk_online_current_issuer(struct hk_online *on, struct hk_store *s,
     time_t now, X509 **x, int *gen, EVP_PKEY **key);

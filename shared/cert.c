@@ -1609,6 +1609,39 @@ out:
 }
 
 int
+hk_cert_user_not_after(const struct hk_profile *p, X509 *issuer, int gen,
+    time_t not_before, time_t *na)
+{
+	char b1[32], b2[32], b3[32];
+	time_t end, ina;
+
+	*na = 0;
+	if ((end = hk_time_add_years(not_before, p->user_validity_years)) ==
+	    (time_t)-1) {
+		hk_err_set("user: notBefore is out of range");
+		return HK_ERR_INVALID;
+	}
+	end -= 1;
+	if (asn1_time_value(X509_get0_notAfter(issuer), &ina) != 0) {
+		hk_err_set("user: issuing CA %d: its notAfter does not decode",
+		    gen);
+		return HK_ERR_INVALID;
+	}
+	if (end > ina) {
+		hk_time_format(ina, b1, sizeof(b1));
+		hk_time_format(not_before, b2, sizeof(b2));
+		hk_time_format(end, b3, sizeof(b3));
+		hk_err_set("issuing CA %d (notAfter %s): CPS 1-3-2: its "
+		    "issuing window has closed: a resident's certificate "
+		    "issued at %s would end at %s (%d years minus 1 second), "
+		    "after it", gen, b1, b2, b3, p->user_validity_years);
+		return HK_ERR_STATE;
+	}
+	*na = end;
+	return 0;
+}
+
+int
 hk_cert_build_user(const struct hk_profile *p, X509 *issuer, int gen,
     EVP_PKEY *pub, const char *romaji, const char *code,
     const struct hk_basic4 *b4, time_t not_before, int rehearsal, X509 **out)
@@ -1626,8 +1659,8 @@ hk_cert_build_user(const struct hk_profile *p, X509 *issuer, int gen,
 	if ((r = not_before_ok(not_before, "user")) != 0)
 		return r;
 	if ((r = signer_get(issuer, "user", &s)) != 0 ||
-	    (r = capped_end(issuer, not_before, p->user_validity_years,
-	    "user", &na)) != 0)
+	    (r = hk_cert_user_not_after(p, issuer, gen, not_before,
+	    &na)) != 0)
 		goto out;
 	if ((r = hk_cert_partition_dn(p, romaji, gen, rehearsal, &part)) != 0 ||
 	    (r = hk_name_build(p->root_jname, marker, &jname)) != 0)

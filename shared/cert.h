@@ -165,7 +165,8 @@ void hk_cert_partition_uri(const struct hk_profile *p, const char *code,
  * Resident's certificate (電子証明書, PROFILE.md user column) for pub,
  * issued by issuer (the online issuing CA's certificate): subject
  * "<issuing prefix>, L=<romaji>, CN=<serial hex>" (+ OU=<marker>),
- * notAfter = notBefore + user validity - 1 s (cut back to the issuer's),
+ * notAfter = notBefore + user validity - 1 s exactly (hk_cert_user_not_after:
+ * never cut back; HK_ERR_STATE under an issuer that ends before that),
  * keyUsage digitalSignature|nonRepudiation (critical), SKI, AKI = issuer's
  * SKI, certificatePolicies policy_user (test arc in rehearsal; critical per
  * profile) with the CPS URI qualifier, CRL DP = the municipality's
@@ -173,6 +174,18 @@ void hk_cert_partition_uri(const struct hk_profile *p, const char *code,
  * issuerAltName = the Japanese name of the root (profile root-jname),
  * subjectAltName = the basic 4 items.
  */
+/*
+ * The notAfter of a resident's certificate issued at not_before under
+ * issuer (issuing generation gen): not_before + user.validity-years - 1 s
+ * (CPS 1-3-2: 3 years from issue; PROFILE.md: inclusive). A certificate is
+ * never cut short: when that passes the issuer's notAfter, the issuer's
+ * issuing window (PROFILE.md: its validity covers the window + 3 y) has
+ * closed, and this is HK_ERR_STATE with a one-line message naming the
+ * generation, its notAfter and the end the certificate would have.
+ */
+int hk_cert_user_not_after(const struct hk_profile *p, X509 *issuer, int gen,
+    time_t not_before, time_t *na);
+
 int hk_cert_build_user(const struct hk_profile *p, X509 *issuer, int gen,
     EVP_PKEY *pub, const char *romaji, const char *code,
     const struct hk_basic4 *b4, time_t not_before, int rehearsal,

@@ -900,10 +900,14 @@ lint_user_subject(const struct lint *l, char *romaji, size_t rlen)
 	return 0;
 }
 
+/* CPS 1-3-2 (有効期間の終了日は発行日の 3 年後), PROFILE.md: exactly, as
+ * for a root or a cross certificate; an issuing CA too short for that
+ * issues no more (hk_cert_user_not_after), it does not shorten them. */
 static int
 lint_user_validity(const struct lint *l)
 {
-	time_t nb, na;
+	char b1[32], b2[32];
+	time_t nb, na, want;
 	int r;
 
 	if ((r = lint_time(l, X509_get0_notBefore(l->x), "notBefore",
@@ -914,10 +918,14 @@ lint_user_validity(const struct lint *l)
 	if (na <= nb)
 		return bad(l, "RFC 5280 4.1.2.5: notAfter must be after "
 		    "notBefore");
-	if (na > hk_time_add_years(nb, l->p->user_validity_years) - 1)
-		return bad(l, "CPS 1-3-2 / PROFILE.md: validity must be at most "
-		    "%d years minus 1 second", l->p->user_validity_years);
-	return 0;
+	want = hk_time_add_years(nb, l->p->user_validity_years) - 1;
+	if (na == want)
+		return 0;
+	hk_time_format(na, b1, sizeof(b1));
+	hk_time_format(want, b2, sizeof(b2));
+	return bad(l, "CPS 1-3-2 / PROFILE.md: validity must be %d years minus "
+	    "1 second (notAfter %s, expected %s)", l->p->user_validity_years,
+	    b1, b2);
 }
 
 static int
@@ -1202,7 +1210,8 @@ hk_lint_issued(X509 *cert, X509 *issuer, const struct hk_profile *p,
 {
 	ASN1_OCTET_STRING *aki = NULL, *ski = NULL;
 	struct lint l;
-	time_t na, ina;
+	char b1[32], b2[32], b3[32];
+	time_t nb, na, ina, full = 0;
 	int r;
 
 	memset(&l, 0, sizeof(l));
@@ -1221,13 +1230,30 @@ hk_lint_issued(X509 *cert, X509 *issuer, const struct hk_profile *p,
 	if (aki == NULL || ski == NULL || ASN1_OCTET_STRING_cmp(aki, ski) != 0)
 		r = bad(&l, "RFC 5280 4.2.1.1: authorityKeyIdentifier must be "
 		    "the issuer's subjectKeyIdentifier");
-	else if (time_value(X509_get0_notAfter(cert), &na) != 0 ||
+	else if (time_value(X509_get0_notBefore(cert), &nb) != 0 ||
+	    time_value(X509_get0_notAfter(cert), &na) != 0 ||
 	    time_value(X509_get0_notAfter(issuer), &ina) != 0)
-		r = bad(&l, "RFC 5280 4.1.2.5: notAfter does not decode");
+		r = bad(&l, "RFC 5280 4.1.2.5: notBefore or notAfter does not "
+		    "decode");
 	else if (na > ina)
 		r = bad(&l, "PROFILE.md: notAfter must not be after the "
 		    "issuer's notAfter");
-	else
+	else if ((kind == HK_CERT_OCSP || kind == HK_CERT_VALIDATION) &&
+	    (full = hk_time_add_years(nb, kind == HK_CERT_OCSP ?
+	    p->ocsp_validity_years : p->validation_validity_years) - 1) !=
+	    na && na != ina) {
+		/* a server certificate answers for what its issuer issued,
+		 * all of which ends by the issuer's notAfter: its full term,
+		 * or cut back to exactly that end, never anything shorter */
+		hk_time_format(na, b1, sizeof(b1));
+		hk_time_format(full, b2, sizeof(b2));
+		hk_time_format(ina, b3, sizeof(b3));
+		r = bad(&l, "PROFILE.md: validity must be %d years minus 1 "
+		    "second, or end with the issuer's notAfter (notAfter %s, "
+		    "expected %s or %s)", kind == HK_CERT_OCSP ?
+		    p->ocsp_validity_years : p->validation_validity_years, b1,
+		    b2, b3);
+	} else
 		r = 0;
 	ASN1_OCTET_STRING_free(aki);
 	ASN1_OCTET_STRING_free(ski);

@@ -29,8 +29,10 @@ int hk_lint_user(X509 *cert, const struct hk_profile *p, int rehearsal,
 /*
  * The rules that need the issuer's certificate (the signer's self-signed
  * root): issuer DN = issuer's subject (DER), authorityKeyIdentifier keyid =
- * issuer's subjectKeyIdentifier, notAfter not after issuer's notAfter.
- * Not for HK_CERT_ROOT.
+ * issuer's subjectKeyIdentifier, notAfter not after issuer's notAfter; an
+ * OCSP responder or validation server certificate runs its profile term
+ * (notBefore + N years - 1 s) or ends exactly with its issuer, nothing
+ * shorter. Not for HK_CERT_ROOT.
  */
 int hk_lint_issued(X509 *cert, X509 *issuer, const struct hk_profile *p,
     enum hk_cert_kind kind);

@@ -13,6 +13,7 @@
 # resume of a batch killed part way (CPS 4-3 crash safety).
 . "$(dirname "$0")/lib.sh"
 . "$HANKO_SRC/test/data/issuance/setup.sh"
+. "$HANKO_SRC/test/data/online/setup.sh"	# make_online_gen2
 fresh_tmp
 T=$HANKO_TMP
 ON=$HANKO_ONLINE
@@ -298,10 +299,47 @@ R3=$(sed -n 's/^3,ok,\([0-9A-F]*\),.*/\1/p' "$T/rep3/results.csv")
 check "... rep1's certificate, then line 2's, revoked superseded; line 3's valid" test \
 	"$(db "SELECT group_concat(status || reason, ' ') FROM (SELECT status, coalesce(reason, '') AS reason FROM certificates WHERE hex(serial) IN ('$N5', '$R2', '$R3') ORDER BY rowid)")" = "revoked4 revoked4 valid"
 
+# CPS 1-3-2: a resident's certificate runs 3 years from issue (minus 1 s),
+# never cut short to its issuer's end. Issuing CA 1 ends
+# 2031-04-02T08:59:59Z, so its issuing window closes after
+# 2028-04-02T09:00:00Z, the last second a 3-year certificate fits in it.
+new_resident() {	# ID: valid.csv line 2 for resident ID
+	sed -n 2p "$REQ/valid.csv" | awk -F, -v OFS=, -v id="$1" '{ $2 = id; print }'
+}
+{ sed -n 1p "$REQ/valid.csv"; new_resident 95000000001; } >"$B/win1.csv"
+ok "the last second of issuing CA 1's window: issued" \
+	"$ON" issue --state "$O" --clock 2028-04-02T09:00:00Z --batch "$B/win1.csv" --out "$T/win1"
+W1=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/win1/results.csv")
+check "... 3 years minus 1 second, ending with issuing CA 1" test \
+	"$(db "SELECT not_after FROM certificates WHERE hex(serial) = '$W1'")" = "$(date -u -d 2031-04-02T08:59:59Z +%s)"
+{ sed -n 1p "$REQ/valid.csv"; new_resident 95000000002; } >"$B/win2.csv"
+WINMSG="^hanko-online issue: issuing CA 1 \(notAfter 2031-04-02T08:59:59Z\): CPS 1-3-2: its issuing window has closed: a resident's certificate issued at 2028-04-02T09:00:01Z would end at 2031-04-02T09:00:00Z \(3 years minus 1 second\), after it"
+nb=$(db "SELECT count(*) FROM batches")
+fails "a second later the window has closed: the batch refused, naming the next step" 3 \
+	"$WINMSG; make the next issuing generation: hanko-online request --type csr, the issue-subca ceremony, hanko-online import \(docs/air-gap.md\)\$" \
+	"$ON" issue --state "$O" --clock 2028-04-02T09:00:01Z --batch "$B/win2.csv" --out "$T/win2"
+check "... nothing issued or journaled, no --out" test "$(db "SELECT count(*) FROM batches")" = "$nb" -a ! -e "$T/win2"
+# The re-key (docs/air-gap.md): once generation 2 is requested the refusal
+# names it; once certified and imported it is current and issues.
+ok "request --type csr: issuing generation 2 (2029-04-03)" \
+	"$ON" request --state "$O" --clock 2029-04-03T08:00:00Z --type csr --out "$T/r-csr2-first"
+fails "... issue before its certificate is imported: refused, naming generation 2" 3 \
+	"^hanko-online issue: issuing CA 1 .*: CPS 1-3-2: its issuing window has closed: .*; issuing generation 2 \(requested\) has no certificate valid now: certify it \(the issue-subca ceremony\) and hanko-online import it \(docs/air-gap.md\)\$" \
+	"$ON" issue --state "$O" --clock 2029-04-03T08:30:00Z --batch "$B/win2.csv" --out "$T/win2"
+ok "make_online_gen2 on 2029-04-03: the outstanding request certified, imported" make_online_gen2 "$T" 2029-04-03
+ok "... the same batch now issued by issuing CA 2" "$ON" issue --state "$O" "${IC2[@]}" --batch "$B/win2.csv" --out "$T/win2"
+certs_from "$T/win2"
+W2=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/win2/results.csv")
+openssl x509 -in "$T/win2/certs/$W2.der" -inform DER -out "$T/win2/w2.pem"
+check "... verifies under issuing CA 2, 3 years minus 1 second" sh -c \
+	"openssl verify -attime $(date -u -d 2029-04-04T00:00:00Z +%s) -CAfile '$R' -untrusted '$ISS2' '$T/win2/w2.pem' >/dev/null &&
+	test \"\$(openssl x509 -in '$T/win2/w2.pem' -noout -enddate)\" = 'notAfter=Apr  3 11:59:59 2032 GMT'"
+
 # CPS 4-2-3 refuses a second *valid* certificate. Once a resident's
 # certificate has expired the next one is issued, with or without
 # --replace, and the expired one is neither refused nor revoked: it stops
 # being the resident's live certificate (status valid, ended; schema 6).
+# (That is in 2029, under issuing CA 2: CA 1's window closed in 2028.)
 live_of() {	# the live certificate of the resident of serial $1
 	db "SELECT hex(serial) FROM certificates WHERE live = 1 AND resident_key = (SELECT resident_key FROM certificates WHERE hex(serial) = '$1')"
 }
@@ -322,6 +360,9 @@ E2=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/ren1/results.csv")
 check "... the expired one: valid, no longer live, never revoked, no CRL entry" test \
 	"$(db "SELECT status, ended, coalesce(reason, '-'), coalesce(live, '-') FROM certificates WHERE hex(serial) = '$E1'")|$(db "SELECT count(*) FROM crl_entries WHERE hex(serial) = '$E1'")" = "valid|1|-|-|0"
 check "... the new one valid and live" test "$(db "SELECT status, live FROM certificates WHERE hex(serial) = '$E2'")" = "valid|1"
+check "... issued by issuing CA 2 (its key identifier), 3 years minus 1 second on" test \
+	"$(db "SELECT hex(issuer), not_after FROM certificates WHERE hex(serial) = '$E2'")" = \
+	"$(openssl x509 -in "$ISS2" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :')|$(( $(date -u -d "$(date -u -d "@$((NA + 1))" '+%Y-%m-%d %H:%M:%S') UTC + 3 years" +%s) - 1 ))"
 check "... audit: cert.expire names old/municipality/new" sh -c \
 	"grep '	cert.expire	ok' '$O/audit/audit.log' | grep -q '$E1/$EM1/$E2'"
 RID=$(sed -n 2p "$REQ/valid.csv" | cut -d, -f2)
@@ -407,8 +448,8 @@ for l in "252 9" "15 14"; do
 done
 
 # Recovery voids only what cannot be signed any more (docs/store.md): a
-# run killed with reservations pending, then the issuing CA expired
-# (2031-04-02) before the next run.
+# run killed with reservations pending, then the issuing CAs expired
+# (1: 2031-04-02, 2: 2034-04-03) before the next run.
 mkres "$RB/expire.csv" 85000000000
 pend() { db "SELECT count(*) FROM certificates WHERE status = 'pending'"; }
 for try in 1 2 3 4 5; do
@@ -422,8 +463,8 @@ for try in 1 2 3 4 5; do
 done
 P=$(pend)
 check "killed with $P reservations pending" test "$P" -gt 0
-fails "2031-04-03: the pending ones voided, then no issuing CA valid" 3 "no imported issuing CA certificate valid now" \
-	"$ON" issue --state "$O" --clock 2031-04-03T00:00:00Z --batch "$RB/expire.csv" --out "$RB/expire"
+fails "2034-04-04: the pending ones voided, then no issuing CA valid" 3 "no imported issuing CA certificate valid now" \
+	"$ON" issue --state "$O" --clock 2034-04-04T00:00:00Z --batch "$RB/expire.csv" --out "$RB/expire"
 check "... none pending, $P void" test "$(pend)|$(db "SELECT count(*) FROM certificates WHERE status = 'void'")" = "0|$P"
 check "... each audited cert.void: its issuing CA certificate has expired" test \
 	"$(grep -c '	cert\.void	fail	.*its issuing CA certificate has expired; the serial is never used again' "$O/audit/audit.log")" = "$P"

@@ -218,5 +218,17 @@ check "... pre-signed by responder 2" sh -c "grep -q '^ready' '$T/good.how' && \
 	openssl ocsp -respin '$T/good.resp' -resp_text -noverify 2>/dev/null | grep -q 'CN=OCSP Responder 2'"
 ok "openssl ocsp verifies it" verify good -cert "$T/c1.pem"
 check "... good" grep -q "c1.pem: good" "$T/good.txt"
+# A responder certificate never outlives its issuer (docs/ocsp.md
+# "Responder certificates"): in issuing CA 1's last year (it ends
+# 2031-04-02T08:59:59Z) responder 3 ends exactly with it, and says so;
+# every certificate it answers for ends by then too.
+ok "responder in issuing CA 1's last year: OCSP responder 3" "$ON" responder --state "$O" --clock 2030-06-01T00:00:00Z
+check "... valid until issuing CA 1's notAfter, and says it is cut" grep -q \
+	"^OCSP responder 3 (REHEARSAL): .*, issued by issuing CA 1, valid until 2031-04-02T08:59:59Z (cut back to issuing CA 1's notAfter, short of 1 year: it answers only for certificates that end by then)$" \
+	"$HANKO_TMP/out"
+check "... its notAfter is the issuing CA's" test \
+	"$(openssl x509 -in "$O/certs/ocsp-responder-3.pem" -noout -enddate)" = "$(openssl x509 -in "$ISS" -noout -enddate)"
+check "... audited with the cut" sh -c \
+	"grep '	cert.issue	ok	.*OCSP responder 3: ' '$O/audit/audit.log' | grep -q 'valid until 2031-04-02T08:59:59Z (cut back to issuing CA 1'"
 ok "the online audit log verifies (checkpoints by audit-1)" "$OFF" audit verify --state "$O"
 finish

@@ -864,6 +864,54 @@ Test(kinds, lint_issued_rules)
 	fixture_free(&f);
 }
 
+/* An OCSP responder or validation server certificate runs its profile
+ * term, or ends exactly with its issuer (it answers for what the issuer
+ * issued, all of which ends by then), never anything else shorter. */
+Test(kinds, server_validity_full_or_cut_to_issuer)
+{
+	struct fixture f;
+	ASN1_TIME *t;
+	X509 *x;
+
+	fixture_make(&f);
+	cr_assert_eq(hk_lint_issued(f.ocsp, f.root, p, HK_CERT_OCSP), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(hk_lint_issued(f.va, f.root, p, HK_CERT_VALIDATION), 0,
+	    "%s", hk_err_msg());
+	/* silently short: half a year */
+	x = DUP(f.ocsp);
+	t = ASN1_TIME_set(NULL, at("2026-10-02T00:00:00Z"));
+	X509_set1_notAfter(x, t);
+	ASN1_TIME_free(t);
+	cr_assert_eq(hk_lint_issued(x, f.root, p, HK_CERT_OCSP), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "ocsp: PROFILE.md: validity must be 1 "
+	    "years minus 1 second, or end with the issuer's notAfter "
+	    "(notAfter 2026-10-02T00:00:00Z, expected 2027-04-01T23:59:59Z or "
+	    "2036-03-31T23:59:59Z)");
+	X509_free(x);
+	x = DUP(f.va);
+	t = ASN1_TIME_set(NULL, at("2027-04-01T23:59:58Z"));
+	X509_set1_notAfter(x, t);
+	ASN1_TIME_free(t);
+	cr_assert_eq(hk_lint_issued(x, f.root, p, HK_CERT_VALIDATION),
+	    HK_ERR_LINT);
+	X509_free(x);
+	/* less than a year left on the issuer: cut to its end, and lint
+	 * takes that end and nothing a second shorter */
+	x = mkserver(f.root, k, f.sub, HK_CERT_OCSP,
+	    at("2035-06-01T00:00:00Z"), 0);
+	cr_assert(ASN1_TIME_compare(X509_get0_notAfter(x),
+	    X509_get0_notAfter(f.root)) == 0);
+	cr_assert_eq(hk_lint_issued(x, f.root, p, HK_CERT_OCSP), 0, "%s",
+	    hk_err_msg());
+	t = ASN1_TIME_set(NULL, at("2036-03-31T23:59:58Z"));
+	X509_set1_notAfter(x, t);
+	ASN1_TIME_free(t);
+	cr_assert_eq(hk_lint_issued(x, f.root, p, HK_CERT_OCSP), HK_ERR_LINT);
+	X509_free(x);
+	fixture_free(&f);
+}
+
 /* ---- relying parties: openssl verify and GnuTLS certtool ---- */
 
 static void

@@ -487,6 +487,76 @@ Test(lint, user_crldp_of_its_generation)
 	}
 }
 
+/* CPS 1-3-2: exactly 3 years minus 1 second from issue, as lint_validity
+ * asks of roots and cross certificates: neither longer nor shorter. */
+Test(lint, user_validity_exact)
+{
+	static const char *const ends[] = {
+		"2026-04-03T00:00:00Z",		/* one day */
+		"2029-04-01T23:59:58Z",		/* a second short */
+		"2029-04-02T00:00:00Z",		/* a second long */
+	};
+	char msg[256];
+	ASN1_TIME *t;
+	X509 *x = good_user();
+	size_t i;
+	time_t end;
+
+	/* the builder's: notBefore 2026-04-02T00:00:00Z */
+	user_gen_lints(x, 1, NULL);
+	cr_assert_eq(hk_time_parse("2029-04-01T23:59:59Z", &end), 0);
+	cr_assert_eq(ASN1_TIME_cmp_time_t(X509_get0_notAfter(x), end), 0);
+	X509_free(x);
+	for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+
+		x = good_user();
+		cr_assert_eq(hk_time_parse(ends[i], &end), 0);
+		t = ASN1_TIME_set(NULL, end);
+		cr_assert_eq(X509_set1_notAfter(x, t), 1);
+		ASN1_TIME_free(t);
+		snprintf(msg, sizeof(msg), "user: CPS 1-3-2 / PROFILE.md: "
+		    "validity must be 3 years minus 1 second (notAfter %s, "
+		    "expected 2029-04-01T23:59:59Z)", ends[i]);
+		refused_as(x, HK_CERT_USER, msg);
+	}
+}
+
+/* A resident's certificate is never cut short to its issuer's end: under
+ * an issuer ending before notBefore + 3 y - 1 s (its issuing window
+ * closed) the builder refuses; at the window's last second it fits. */
+Test(lint, user_not_cut_to_the_issuer)
+{
+	struct hk_basic4 b;
+	X509 *root = good(0), *x = NULL;	/* ends 2036-03-31T23:59:59Z */
+	time_t t, na;
+
+	memset(&b, 0, sizeof(b));
+	strcpy(b.name, "八代　花子");
+	strcpy(b.birth, "419900815");
+	strcpy(b.gender, "2");
+	strcpy(b.address, "熊本県八代市松江城町１番２５号");
+	strcpy(b.name_flags, "00000");
+	strcpy(b.addr_flags, "000000000000000");
+	hk_time_parse("2033-04-01T00:00:00Z", &t);
+	cr_assert_eq(hk_cert_build_user(p, root, 1, k, "Yatsushiro-shi",
+	    "432024", &b, t, 0, &x), 0, "%s", hk_err_msg());
+	cr_assert_eq(ASN1_TIME_compare(X509_get0_notAfter(x),
+	    X509_get0_notAfter(root)), 0);
+	X509_free(x);
+	x = NULL;
+	cr_assert_eq(hk_cert_user_not_after(p, root, 1, t, &na), 0);
+	cr_assert_eq(na, t + (365 * 3 + 1) * 86400 - 1);
+	t += 1;
+	cr_assert_eq(hk_cert_build_user(p, root, 7, k, "Yatsushiro-shi",
+	    "432024", &b, t, 0, &x), HK_ERR_STATE);
+	cr_assert_null(x);
+	cr_assert_str_eq(hk_err_msg(), "issuing CA 7 (notAfter "
+	    "2036-03-31T23:59:59Z): CPS 1-3-2: its issuing window has closed: "
+	    "a resident's certificate issued at 2033-04-01T00:00:01Z would end "
+	    "at 2036-04-01T00:00:00Z (3 years minus 1 second), after it");
+	X509_free(root);
+}
+
 Test(lint, user_crldp)
 {
 	X509 *x = good_user(), *root;

@@ -7,14 +7,15 @@
 # FP (root SHA-256), ISS (issuing CA PEM), REQ (sample requests folder),
 # IC (the --clock of issuance: 2026-04-02T12:00:00Z).
 #
-# make_online_gen2 DIR: after make_online DIR, the issuing key's rollover to
-# generation 2 as t_online_request.sh does it: the generation-2 CSR as a
-# bundle signed by issuing CA 1 (request at 2026-04-03T09:00:00Z), imported
-# offline, certified by the issue-subca ceremony (09:30), carried back as a
-# root-signed bundle (10:00) and imported online (its output in
-# DIR/import-iss2.out). Sets ISS2 (issuing CA 2
-# PEM) and IC2 (a --clock of issuance under generation 2:
-# 2026-04-03T12:00:00Z). Returns 1 at the first step that fails.
+# make_online_gen2 DIR [DAY]: after make_online DIR (or the same steps:
+# $O, $S, $SH, $OPS), the issuing key's rollover to generation 2 as
+# t_online_request.sh does it, on DAY (YYYY-MM-DD, default 2026-04-03): the
+# generation-2 CSR as a bundle signed by issuing CA 1 (request at
+# DAYT09:00:00Z), imported offline, certified by the issue-subca ceremony
+# (09:30), carried back as a root-signed bundle (10:00) and imported online
+# (its output in DIR/import-iss2.out). Sets ISS2 (issuing CA 2 PEM) and IC2
+# (a --clock of issuance under generation 2: DAYT12:00:00Z). Returns 1 at
+# the first step that fails.
 ON=${ON:-$HANKO_ONLINE}
 make_online() {
 	local d=$1
@@ -40,22 +41,22 @@ make_online() {
 }
 
 make_online_gen2() {
-	local d=$1
-	"$ON" request --state "$O" --clock 2026-04-03T09:00:00Z --type csr \
+	local d=$1 day=${2:-2026-04-03}
+	"$ON" request --state "$O" --clock "${day}T09:00:00Z" --type csr \
 		--out "$d/r-csr2" >/dev/null || return 1
-	"$OFF" bundle import --state "$S" --clock 2026-04-03T09:00:00Z \
+	"$OFF" bundle import --state "$S" --clock "${day}T09:00:00Z" \
 		--type csr --into "$d/in-csr2" "$d/r-csr2" >/dev/null || return 1
 	"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" \
-		--state "$S" --clock 2026-04-03T09:30:00Z --confirm-digests \
+		--state "$S" --clock "${day}T09:30:00Z" --confirm-digests \
 		--input "issuing-csr=$d/in-csr2/issuing-2.csr.der" \
 		--input "issuing-csr-sha256=$d/in-csr2/issuing-2.csr.sha256" \
 		"${SH[@]}" "${OPS[@]}" >/dev/null || return 1
-	"$OFF" bundle create --state "$S" --clock 2026-04-03T10:00:00Z \
+	"$OFF" bundle create --state "$S" --clock "${day}T10:00:00Z" \
 		--type issuing-ca-cert --out "$d/b-iss2" "${SH[@]}" \
 		"$S/certs/issuing-2.der" >/dev/null || return 1
 	"$ON" import --state "$O" "$d/b-iss2" >"$d/import-iss2.out" || return 1
 	ISS2=$d/issuing-2.pem
-	IC2=(--clock 2026-04-03T12:00:00Z)
+	IC2=(--clock "${day}T12:00:00Z")
 	openssl x509 -in "$S/certs/issuing-2.der" -inform DER -out "$ISS2" ||
 		return 1
 }
