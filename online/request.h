@@ -54,10 +54,7 @@ int hk_request_parse_bytes(const struct hk_request_ctx *c, size_t lineno,
     const char *line, size_t len, struct hk_request *out);
 void hk_request_clear(struct hk_request *r);
 
-/* Rules usable alone (tests, other inputs): 0 or HK_ERR_INVALID with the
- * rule written into why. */
-int hk_request_birth_ok(const char *s, time_t now, char *why, size_t len);
-/* Every character of s in JIS X 0208 or 0212 (glibc iconv to EUC-JP). */
-int hk_request_jis_ok(const char *s, char *why, size_t len);
+/* The birth and name/address character rules are the basic 4 items' own,
+ * shared with the lint: hk_basic4_birth_ok, hk_basic4_jis_ok (basic4.h). */
 
 #endif

@@ -1,6 +1,14 @@
-/* basic4.c - the six otherNames of the basic 4 items (PROFILE.md). */
+/*
+ * basic4.c - the six otherNames of the basic 4 items (PROFILE.md), and the
+ * rules their values follow (the era against the date, JIS X 0208/0212),
+ * one implementation for the request checker (online/request.c) and the
+ * lint of a resident's certificate (shared/lint.c).
+ */
+#include <errno.h>
+#include <iconv.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/asn1.h>
 #include <openssl/err.h>
@@ -9,6 +17,8 @@
 
 #include "basic4.h"
 #include "err.h"
+
+#define JST_OFFSET	(9 * 3600)	/* dates of birth are dates in Japan */
 
 static const char *const oids[HK_B4_ITEMS] = {
 	"1.2.392.200149.8.5.5.1",	/* commonName */
@@ -75,6 +85,171 @@ hk_utf8_chars(const char *s, size_t len)
 		n++;
 	}
 	return n;
+}
+
+size_t
+hk_utf8_char(const char *s, size_t n, unsigned *cp)
+{
+	unsigned char c;
+	size_t cl, k;
+
+	*cp = 0;
+	if (n == 0)
+		return 0;
+	c = (unsigned char)s[0];
+	cl = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+	if (cl > n || hk_utf8_chars(s, cl) != 1)
+		return 0;
+	*cp = cl == 1 ? c : cl == 2 ? (c & 0x1fu) : cl == 3 ? (c & 0x0fu) :
+	    (c & 0x07u);
+	for (k = 1; k < cl; k++)
+		*cp = (*cp << 6) | ((unsigned char)s[k] & 0x3fu);
+	return cl;
+}
+
+/* ---- the values' rules (PROFILE.md), for requests and for lint ---- */
+
+static int
+leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int
+mdays(int y, int m)
+{
+	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+	    31 };
+
+	return m == 2 && leap(y) ? 29 : d[m - 1];
+}
+
+int
+hk_basic4_birth_ok(const char *s, time_t now, char *why, size_t len)
+{
+	/* era starts (CPS; PROFILE.md): 明治 大正 昭和 平成 令和 */
+	static const long start[] = { 0, 18680125, 19120730, 19261225,
+	    19890108, 20190501 };
+	static const char *const era[] = { "unknown", "1 (明治)", "2 (大正)",
+	    "3 (昭和)", "4 (平成)", "5 (令和)" };
+	struct tm tm;
+	time_t jst;
+	long ymd, today;
+	int i, e, y, m, d;
+
+	if (strlen(s) != 9) {
+		snprintf(why, len, "PROFILE.md: must be 9 characters EYYYYMMDD");
+		return HK_ERR_INVALID;
+	}
+	for (i = 0; i < 9; i++)
+		if (s[i] < '0' || s[i] > '9') {
+			snprintf(why, len, "PROFILE.md: must be 9 digits "
+			    "EYYYYMMDD");
+			return HK_ERR_INVALID;
+		}
+	e = s[0] - '0';
+	y = (s[1] - '0') * 1000 + (s[2] - '0') * 100 + (s[3] - '0') * 10 +
+	    (s[4] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[7] - '0') * 10 + (s[8] - '0');
+	if (e > 5) {
+		snprintf(why, len, "PROFILE.md: era digit %d is not 0-5", e);
+		return HK_ERR_INVALID;
+	}
+	if (y < 1868) {
+		snprintf(why, len, "PROFILE.md: year %04d is before 1868", y);
+		return HK_ERR_INVALID;
+	}
+	/* era 0 (unknown) may leave the month and day, or the day, as 00 */
+	if (e == 0 && m == 0 && d == 0)
+		;
+	else if (e == 0 && m >= 1 && m <= 12 && d == 0)
+		;
+	else if (m < 1 || m > 12 || d < 1 || d > mdays(y, m)) {
+		snprintf(why, len, "PROFILE.md: %04d-%02d-%02d is not a "
+		    "calendar date%s", y, m, d, d == 0 && e != 0 ?
+		    " (day 00 only with era 0)" : "");
+		return HK_ERR_INVALID;
+	}
+	ymd = (long)y * 10000 + m * 100 + d;
+	/* today in Japan (UTC+9, no summer time), where the births happen */
+	jst = now + JST_OFFSET;
+	if (gmtime_r(&jst, &tm) == NULL) {
+		snprintf(why, len, "the clock is out of range");
+		return HK_ERR_INVALID;
+	}
+	today = (long)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 +
+	    tm.tm_mday;
+	if (ymd > today) {
+		snprintf(why, len, "%04d-%02d-%02d is in the future (today is "
+		    "%04ld-%02ld-%02ld in Japan)", y, m, d, today / 10000,
+		    today / 100 % 100, today % 100);
+		return HK_ERR_INVALID;
+	}
+	if (e == 0)
+		return 0;
+	if (ymd < start[e] || (e < 5 && ymd >= start[e + 1])) {
+		snprintf(why, len, "era %s does not cover %04d-%02d-%02d",
+		    era[e], y, m, d);
+		return HK_ERR_INVALID;
+	}
+	return 0;
+}
+
+int
+hk_basic4_jis_ok(const char *s, char *why, size_t len)
+{
+	iconv_t cd;
+	size_t n = strlen(s), i = 0;
+	int idx = 0, r = 0;
+
+	if ((cd = iconv_open("EUC-JP", "UTF-8")) == (iconv_t)-1) {
+		snprintf(why, len, "iconv has no EUC-JP: %s", strerror(errno));
+		return HK_ERR_INTERNAL;
+	}
+	while (i < n && r == 0) {
+		char in[4], out[8], *ip = in, *op = out;
+		size_t cl, il, ol = sizeof(out), got;
+		unsigned cp;
+
+		idx++;
+		if ((cl = hk_utf8_char(s + i, n - i, &cp)) == 0) {
+			snprintf(why, len, "character %d: not valid UTF-8", idx);
+			r = HK_ERR_INVALID;
+			break;
+		}
+		memcpy(in, s + i, cl);
+		il = cl;
+		iconv(cd, NULL, NULL, NULL, NULL);
+		if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1) {
+			snprintf(why, len, "CPS 3-1-8: character %d (U+%04X) "
+			    "is in neither JIS X 0208 nor JIS X 0212: send "
+			    "its substitute with the flag 1", idx, cp);
+			r = HK_ERR_INVALID;
+			break;
+		}
+		got = sizeof(out) - ol;
+		if (got == 2 && (unsigned char)out[0] == 0x8e) {
+			snprintf(why, len, "CPS 3-1-8: character %d (U+%04X) "
+			    "is a half-width kana (JIS X 0201): use the "
+			    "JIS X 0208 character", idx, cp);
+			r = HK_ERR_INVALID;
+		} else if (got == 1) {
+			snprintf(why, len, "CPS 3-1-8: character %d (U+%04X) "
+			    "is ASCII / JIS X 0201: use the full-width JIS "
+			    "X 0208 character", idx, cp);
+			r = HK_ERR_INVALID;
+		} else if (!(got == 2 && (unsigned char)out[0] >= 0xa1) &&
+		    !(got == 3 && (unsigned char)out[0] == 0x8f)) {
+			/* glibc drops the tag characters U+E0000.. (got 0) */
+			snprintf(why, len, "CPS 3-1-8: character %d (U+%04X) "
+			    "is in neither JIS X 0208 nor JIS X 0212", idx, cp);
+			r = HK_ERR_INVALID;
+		}
+		i += cl;
+	}
+	iconv_close(cd);
+	return r;
 }
 
 /* One otherName: type-id oid, value [0] EXPLICIT UTF8String. */

@@ -12,11 +12,16 @@
  *
  * Built with OpenSSL's GENERAL_NAME / OTHERNAME templates (ASN1_TYPE
  * values), never hand-written DER; decoded back strictly (count, order,
- * OIDs, value types, UTF-8, no trailing bytes, DER round trip). The values
- * are checked as requests (online/request.c); here only their shape.
+ * OIDs, value types, UTF-8, no trailing bytes, DER round trip). The rules
+ * of the values that need more than their shape (the date of birth's era,
+ * the JIS X 0208/0212 sets) are here too, for the request checker
+ * (online/request.c) and the lint of a certificate (shared/lint.c) alike.
  */
 #ifndef HK_BASIC4_H
 #define HK_BASIC4_H
+
+#include <stddef.h>
+#include <time.h>
 
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -57,5 +62,26 @@ int hk_basic4_from_cert(X509 *x, struct hk_basic4 *out);
 /* Characters in s[0..len) if it is valid, shortest-form UTF-8 without
  * NUL or surrogates, else -1. */
 int hk_utf8_chars(const char *s, size_t len);
+/* The UTF-8 character at s (n bytes left): its length, its code point in
+ * *cp; 0 if it is not valid (hk_utf8_chars' rules) or n is 0. */
+size_t hk_utf8_char(const char *s, size_t n, unsigned *cp);
+
+/*
+ * The values' rules: 0, or HK_ERR_INVALID with the rule written into why
+ * (HK_ERR_INTERNAL when glibc's iconv has no EUC-JP).
+ *
+ * hk_basic4_birth_ok: dateOfBirth "EYYYYMMDD" (PROFILE.md): 9 digits, era
+ * digit 0-5 that agrees with the date (1 明治 1868-01-25.., 2 大正
+ * 1912-07-30.., 3 昭和 1926-12-25.., 4 平成 1989-01-08.., 5 令和
+ * 2019-05-01..; 0 unknown, which alone may leave the month and day, or the
+ * day, as 00), a calendar date from 1868, not after now's date in Japan
+ * (UTC+9).
+ *
+ * hk_basic4_jis_ok: every character of s in JIS X 0208 or JIS X 0212
+ * (CPS 3-1-8; glibc iconv to EUC-JP, one character at a time: ASCII, JIS
+ * X 0201 half-width kana and anything in neither set refused).
+ */
+int hk_basic4_birth_ok(const char *s, time_t now, char *why, size_t len);
+int hk_basic4_jis_ok(const char *s, char *why, size_t len);
 
 #endif

@@ -1074,12 +1074,24 @@ lint_user_ian(const struct lint *l)
 	return r;
 }
 
+/* A basic-4 value's rule broken (HK_ERR_INVALID: a lint failure naming
+ * the item), or the rule's own failure (no EUC-JP in iconv) as it is. */
+static int
+value_bad(const struct lint *l, const char *item, int r, const char *why)
+{
+	if (r == HK_ERR_INVALID)
+		return bad(l, "subjectAltName %s: %s", item, why);
+	hk_err_set("%s: subjectAltName %s: %s", l->kn, item, why);
+	return r;
+}
+
 static int
 lint_user_san(const struct lint *l)
 {
 	struct hk_basic4 b;
-	char detail[768];
-	int i, crit = X509_get_ext_by_NID(l->x, NID_subject_alt_name, -1);
+	char detail[768], why[512];
+	time_t nb;
+	int i, r, crit = X509_get_ext_by_NID(l->x, NID_subject_alt_name, -1);
 
 	if (crit >= 0 && X509_EXTENSION_get_critical(X509_get_ext(l->x,
 	    crit)))
@@ -1089,8 +1101,12 @@ lint_user_san(const struct lint *l)
 		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
 		return bad(l, "%s", detail);
 	}
-	if (strlen(b.birth) != 9 || strspn(b.birth, "0123456789") != 9)
-		return bad(l, "PROFILE.md: dateOfBirth must be EYYYYMMDD");
+	/* the request checker's rules (shared/basic4.c), the date of birth
+	 * not after the day of issue */
+	if (time_value(X509_get0_notBefore(l->x), &nb) != 0)
+		return bad(l, "RFC 5280 4.1.2.5: notBefore does not decode");
+	if ((r = hk_basic4_birth_ok(b.birth, nb, why, sizeof(why))) != 0)
+		return value_bad(l, "dateOfBirth", r, why);
 	if (strlen(b.gender) != 1 || b.gender[0] < '1' || b.gender[0] > '3')
 		return bad(l, "PROFILE.md: gender must be 1, 2 or 3");
 	if (hk_utf8_chars(b.name, strlen(b.name)) != (int)strlen(b.name_flags)
@@ -1106,6 +1122,10 @@ lint_user_san(const struct lint *l)
 	if (hk_utf8_chars(b.address, strlen(b.address)) > HK_B4_ADDR_CHARS)
 		return bad(l, "PROFILE.md: address at most %d characters",
 		    HK_B4_ADDR_CHARS);
+	if ((r = hk_basic4_jis_ok(b.name, why, sizeof(why))) != 0)
+		return value_bad(l, "commonName", r, why);
+	if ((r = hk_basic4_jis_ok(b.address, why, sizeof(why))) != 0)
+		return value_bad(l, "address", r, why);
 	return 0;
 }
 

@@ -557,6 +557,100 @@ Test(lint, user_not_cut_to_the_issuer)
 	X509_free(root);
 }
 
+/* A resident's certificate of Yatsushiro-shi with these basic 4 items,
+ * built (the builder takes them as given) and signed, notBefore
+ * 2026-04-02T00:00:00Z (09:00 in Japan); it passes hk_lint_issued. */
+static X509 *
+user_with(const char *name, const char *nflags, const char *birth,
+    const char *address, const char *aflags)
+{
+	struct hk_basic4 b;
+	X509 *root = good(0), *x = NULL;
+	time_t t;
+
+	memset(&b, 0, sizeof(b));
+	snprintf(b.name, sizeof(b.name), "%s", name);
+	snprintf(b.name_flags, sizeof(b.name_flags), "%s", nflags);
+	snprintf(b.birth, sizeof(b.birth), "%s", birth);
+	strcpy(b.gender, "1");
+	snprintf(b.address, sizeof(b.address), "%s", address);
+	snprintf(b.addr_flags, sizeof(b.addr_flags), "%s", aflags);
+	hk_time_parse("2026-04-02T00:00:00Z", &t);
+	cr_assert_eq(hk_cert_build_user(p, root, 1, k, "Yatsushiro-shi",
+	    "432024", &b, t, 0, &x), 0, "%s", hk_err_msg());
+	cr_assert_gt(X509_sign(x, k, EVP_sha256()), 0);
+	cr_assert_eq(hk_lint_issued(x, root, p, HK_CERT_USER), 0, "%s",
+	    hk_err_msg());
+	X509_free(root);
+	return x;
+}
+
+/* PROFILE.md: the era digit agrees with the date, and the name and the
+ * address lie in JIS X 0208 or JIS X 0212 (CPS 3-1-8): the request
+ * checker's rules (shared/basic4.c), not only the values' shape. */
+Test(lint, user_basic4_values)
+{
+	static const struct {
+		const char *name, *nflags, *birth, *address, *aflags;
+		const char *msg;	/* NULL: passes */
+	} c[] = {
+		{ "八代　太郎", "00000", "319620415", "熊本県八代市松江城町１番",
+		    "000000000000", NULL },
+		/* JIS X 0212 characters; era 0 with the month and day unknown */
+		{ "鷗外　丂", "0000", "019500000", "熊本県八代市松江城町１番",
+		    "000000000000", NULL },
+		/* the first day of 平成, the day of issue in Japan */
+		{ "八代　太郎", "00000", "419890108", "熊本県八代市松江城町１番",
+		    "000000000000", NULL },
+		{ "八代　太郎", "00000", "520260402", "熊本県八代市松江城町１番",
+		    "000000000000", NULL },
+		{ "ABC", "000", "319620415", "熊本県八代市松江城町１番",
+		    "000000000000", "user: subjectAltName commonName: CPS 3-1-8: "
+		    "character 1 (U+0041) is ASCII / JIS X 0201: use the "
+		    "full-width JIS X 0208 character" },
+		{ "八代　太郎", "00000", "419620415", "熊本県八代市松江城町１番",
+		    "000000000000", "user: subjectAltName dateOfBirth: era 4 "
+		    "(平成) does not cover 1962-04-15" },
+		{ "八代　太郎", "00000", "419890107", "熊本県八代市松江城町１番",
+		    "000000000000", "user: subjectAltName dateOfBirth: era 4 "
+		    "(平成) does not cover 1989-01-07" },
+		{ "八代　太郎", "00000", "319620431", "熊本県八代市松江城町１番",
+		    "000000000000", "user: subjectAltName dateOfBirth: "
+		    "PROFILE.md: 1962-04-31 is not a calendar date" },
+		{ "八代　太郎", "00000", "520260403", "熊本県八代市松江城町１番",
+		    "000000000000", "user: subjectAltName dateOfBirth: "
+		    "2026-04-03 is in the future (today is 2026-04-02 in Japan)" },
+		{ "八代　太郎", "00000", "619620415", "熊本県八代市松江城町１番",
+		    "000000000000", "user: subjectAltName dateOfBirth: "
+		    "PROFILE.md: era digit 6 is not 0-5" },
+		{ "八代　太郎", "00000", "319620415", "熊本県八代市髙田１番",
+		    "0000000000", "user: subjectAltName address: CPS 3-1-8: "
+		    "character 7 (U+9AD9) is in neither JIS X 0208 nor JIS X "
+		    "0212: send its substitute with the flag 1" },
+		{ "ﾔﾂｼﾛ", "0000", "319620415", "熊本県八代市松江城町１番",
+		    "000000000000", "user: subjectAltName commonName: CPS 3-1-8: "
+		    "character 1 (U+FF94) is a half-width kana (JIS X 0201): "
+		    "use the JIS X 0208 character" },
+	};
+	size_t i;
+	X509 *x;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		x = user_with(c[i].name, c[i].nflags, c[i].birth, c[i].address,
+		    c[i].aflags);
+		hk_err_clear();
+		if (c[i].msg == NULL)
+			cr_assert_eq(hk_lint_user(x, p, 0, 1), 0, "case %zu: %s",
+			    i, hk_err_msg());
+		else {
+			cr_assert_eq(hk_lint_user(x, p, 0, 1), HK_ERR_LINT,
+			    "case %zu accepted; wanted %s", i, c[i].msg);
+			cr_assert_str_eq(hk_err_msg(), c[i].msg, "case %zu", i);
+		}
+		X509_free(x);
+	}
+}
+
 Test(lint, user_crldp)
 {
 	X509 *x = good_user(), *root;

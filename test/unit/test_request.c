@@ -322,20 +322,20 @@ Test(request, today_is_the_date_in_japan)
 	time_t t;
 
 	cr_assert_eq(hk_time_parse("2026-04-02T14:59:59Z", &t), 0);
-	cr_assert_eq(hk_request_birth_ok("520260402", t, why, sizeof(why)), 0);
-	cr_assert_eq(hk_request_birth_ok("520260403", t, why, sizeof(why)),
+	cr_assert_eq(hk_basic4_birth_ok("520260402", t, why, sizeof(why)), 0);
+	cr_assert_eq(hk_basic4_birth_ok("520260403", t, why, sizeof(why)),
 	    HK_ERR_INVALID);
 	cr_assert_str_eq(why, "2026-04-03 is in the future (today is "
 	    "2026-04-02 in Japan)");
 	cr_assert_eq(hk_time_parse("2026-04-02T15:00:00Z", &t), 0);
-	cr_assert_eq(hk_request_birth_ok("520260403", t, why, sizeof(why)), 0,
+	cr_assert_eq(hk_basic4_birth_ok("520260403", t, why, sizeof(why)), 0,
 	    "%s", why);
-	cr_assert_eq(hk_request_birth_ok("020260400", t, why, sizeof(why)), 0);
-	cr_assert_eq(hk_request_birth_ok("520260404", t, why, sizeof(why)),
+	cr_assert_eq(hk_basic4_birth_ok("020260400", t, why, sizeof(why)), 0);
+	cr_assert_eq(hk_basic4_birth_ok("520260404", t, why, sizeof(why)),
 	    HK_ERR_INVALID);
 	cr_assert_eq(hk_time_parse("2026-12-31T15:00:00Z", &t), 0);
-	cr_assert_eq(hk_request_birth_ok("020270000", t, why, sizeof(why)), 0);
-	cr_assert_eq(hk_request_birth_ok("520270101", t, why, sizeof(why)), 0);
+	cr_assert_eq(hk_basic4_birth_ok("020270000", t, why, sizeof(why)), 0);
+	cr_assert_eq(hk_basic4_birth_ok("520270101", t, why, sizeof(why)), 0);
 }
 
 Test(request, legacy_rsa1024_only_when_the_profile_allows)
@@ -364,9 +364,9 @@ Test(request, era_boundaries)
 	size_t i;
 
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		cr_assert_eq(hk_request_birth_ok(ok[i], ctx.now, why,
+		cr_assert_eq(hk_basic4_birth_ok(ok[i], ctx.now, why,
 		    sizeof(why)), 0, "%s: %s", ok[i], why);
-	cr_assert_neq(hk_request_birth_ok("520260403", ctx.now, why,
+	cr_assert_neq(hk_basic4_birth_ok("520260403", ctx.now, why,
 	    sizeof(why)), 0);
 	cr_assert_str_eq(why, "2026-04-03 is in the future (today is "
 	    "2026-04-02 in Japan)");
@@ -419,10 +419,10 @@ Test(request, jis_sets)
 	size_t i;
 
 	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
-		cr_assert_eq(hk_request_jis_ok(yes[i], why, sizeof(why)), 0,
+		cr_assert_eq(hk_basic4_jis_ok(yes[i], why, sizeof(why)), 0,
 		    "%s: %s", yes[i], why);
 	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-		cr_assert_eq(hk_request_jis_ok(no[i], why, sizeof(why)),
+		cr_assert_eq(hk_basic4_jis_ok(no[i], why, sizeof(why)),
 		    HK_ERR_INVALID, "%s accepted", no[i]);
 }
 
