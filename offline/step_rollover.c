@@ -329,6 +329,83 @@ static const struct hk_param_spec iss_params[] = {
 	{ NULL, 0, 0, 0, 0, NULL, NULL, -1 }
 };
 
+/*
+ * Whether the issuing CA of certificate old may be re-certified: 1 yes; 0
+ * no, why says so (revoked in issued.txt: this certificate, or any other
+ * of its key for a reason of its own, i.e. not cACompromise; or expired);
+ * or an error.
+ */
+static int
+iss_live(struct hk_cer *c, X509 *old, char *why, size_t len)
+{
+	struct hk_issued *reg = NULL;
+	struct hk_issued_entry *e;
+	char serial[64], t[32];
+	time_t now = hk_clock_now();
+	size_t i;
+	int r;
+
+	if ((r = hk_issued_serial_hex(old, serial, sizeof(serial))) != 0 ||
+	    (r = hk_issued_load(c->ca->st->dir, &reg)) != 0)
+		return r;
+	if ((e = hk_issued_find(reg, serial)) == NULL) {
+		hk_err_set("%s/%s: serial %s (the current issuing CA's "
+		    "certificate) is not registered", c->ca->st->dir,
+		    HK_ISSUED_FILE, serial);
+		r = HK_ERR_STATE;
+		goto out;
+	}
+	r = 1;
+	if (e->revoked) {
+		hk_time_format(e->revoked_at, t, sizeof(t));
+		snprintf(why, len, "serial %s is revoked in %s (%s, %s(%d))",
+		    serial, HK_ISSUED_FILE, t, e->reason >= 1 &&
+		    e->reason <= 5 ? hk_life_reasons[e->reason - 1] :
+		    "no reason", e->reason);
+		r = 0;
+		goto out;
+	}
+	if (e->not_after < now) {
+		hk_time_format(e->not_after, t, sizeof(t));
+		snprintf(why, len, "serial %s expired at %s", serial, t);
+		r = 0;
+		goto out;
+	}
+	/* Another certificate of the same key (under another root
+	 * generation) revoked for the issuing CA's own sake withdraws the
+	 * key; cACompromise(2) only says that root's key was lost. */
+	for (i = 0; i < reg->n; i++) {
+		char path[4096];
+		X509 *x = NULL;
+		int same;
+
+		e = &reg->e[i];
+		if (!e->revoked || e->reason == 2 ||
+		    strcmp(e->kind, "issuing") != 0)
+			continue;
+		if ((r = hk_state_path(c->ca->st, e->file, path,
+		    sizeof(path))) != 0 || (r = hk_cert_read(path, &x)) != 0)
+			goto out;
+		same = EVP_PKEY_eq(X509_get0_pubkey(x),
+		    X509_get0_pubkey(old)) == 1;
+		X509_free(x);
+		if (same) {
+			hk_time_format(e->revoked_at, t, sizeof(t));
+			snprintf(why, len, "its key is revoked in %s with "
+			    "serial %s (%s, %s(%d))", HK_ISSUED_FILE, e->serial,
+			    t, e->reason >= 1 && e->reason <= 5 ?
+			    hk_life_reasons[e->reason - 1] : "no reason",
+			    e->reason);
+			r = 0;
+			goto out;
+		}
+		r = 1;
+	}
+out:
+	hk_issued_free(reg);
+	return r;
+}
+
 static int
 iss_run(struct hk_cer *c, const struct hk_script_step *st,
     struct hk_step_result *res)
@@ -336,7 +413,7 @@ iss_run(struct hk_cer *c, const struct hk_script_step *st,
 	struct hk_step_result *sr, *kr;
 	const char *cur, *v;
 	char key[64], path[4096], der[4096], pem[4096], rel[128], what[160];
-	char fp[96], hex[65];
+	char fp[96], hex[65], why[512];
 	unsigned char d[32];
 	X509 *old = NULL, *cert = NULL;
 	long k;
@@ -359,6 +436,20 @@ iss_run(struct hk_cer *c, const struct hk_script_step *st,
 	if ((r = hk_state_path(c->ca->st, v, path, sizeof(path))) != 0 ||
 	    (r = hk_cert_read(path, &old)) != 0)
 		return r;
+	/* A revoked or expired issuing CA is not brought back under the new
+	 * key; the rollover goes on without it (the new key and the links
+	 * are what CPS 4-13 and 6-3-1-2 require on time). */
+	if ((r = iss_live(c, old, why, sizeof(why))) < 0)
+		goto out;
+	if (r == 0) {
+		snprintf(res->detail, sizeof(res->detail), "issuing CA %ld "
+		    "(%s) NOT re-certified under root-%d: %s; the rollover "
+		    "goes on without it (issue-subca makes a new issuing CA)",
+		    k, v, g, why);
+		r = hk_ca_audit(c->ca, "cert.renew", "skipped", res->actors,
+		    "%s", res->detail);
+		goto out;
+	}
 	if ((size_t)snprintf(der, sizeof(der), "%s/%s.der", c->ca->st->dir,
 	    rel) >= sizeof(der) || (size_t)snprintf(pem, sizeof(pem),
 	    "%s/%s.pem", c->ca->st->dir, rel) >= sizeof(pem)) {

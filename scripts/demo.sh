@@ -5,7 +5,7 @@
 #  offline half (demo/state, the air-gapped root):
 #   init 3-of-5 -> init-root ceremony -> issue-subca on the online side's
 #   CSR (carried by QR images) -> cross-certify with a toy bridge CA ->
-#   arl-batch -> bundles for the online side -> 5 years on: rollover
+#   arl-batch -> bundles for the online side -> nearly 5 years on: rollover
 #  online half (demo/online, the publisher):
 #   init (issuing key + CSR) -> trust the root by its fingerprint ->
 #   import the signed bundles -> residents' certificates (36 residents of
@@ -237,16 +237,19 @@ step "15. OCSP responder certificate and a registered relying party (CPS 4-4-4-3
 "$ON" rp add --state "$demo/online" --name demo-relying-party --token-out "$demo/rp.token"
 echo "  the relying party's token is in $demo/rp.token (0600), shown once"
 
-step "16. Five years on: the rollover ceremony (CPS 4-13, 6-3-1-2, 7-1-4)"
-later=$(date -u -d '+5 years' +%Y-%m-%dT%H:%M:%SZ)
+# A month before root 1's five years of use end (CPS 6-3-1-2), while issuing
+# CA 1 (made the same day, valid 5 years) is still valid: it is re-certified
+# under root 2 with its own notAfter (an expired one would not be).
+step "16. Nearly five years on: the rollover ceremony (CPS 4-13, 6-3-1-2, 7-1-4)"
+later=$(date -u -d '+5 years -30 days' +%Y-%m-%dT%H:%M:%SZ)
 ceremony rollover --clock "$later" | grep -E '^(  ok:|Transcript)' || true
-at=$(date -u -d '+5 years 1 hour' +%s)
+at=$(date -u -d '+5 years -30 days 1 hour' +%s)
 echo "  a party trusting only root 1 verifies the issuing CA re-certified under root 2, through NewWithOld:"
 openssl verify -attime "$at" -CAfile "$root" -untrusted "$S/certs/link-2-new-with-old.pem" \
 	"$S/certs/issuing-1-root-2.pem"
 echo "  the new generation goes to the online side, announced by root 1 (which it trusts), then"
 echo "  the re-certified issuing CA, signed by root 2:"
-after=$(date -u -d '+5 years 1 hour' +%Y-%m-%dT%H:%M:%SZ)
+after=$(date -u -d '+5 years -30 days 1 hour' +%Y-%m-%dT%H:%M:%SZ)
 quiet "$OFF" bundle create --state "$S" --clock "$after" --generation 1 --type root-generation \
 	--out "$demo/bundle-root-2" "${SHARES[@]}" "$S/certs/root-2.der" \
 	"$S/certs/link-2-new-with-old.der" "$S/certs/link-2-old-with-new.der"

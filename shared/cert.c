@@ -1023,6 +1023,8 @@ hk_cert_build_issuing_renew(const struct hk_profile *p, X509 *root,
 	const X509_NAME *dn;
 	BASIC_CONSTRAINTS *bc;
 	struct issued b;
+	time_t old_na;
+	char t[32];
 	int r, ca;
 
 	*out = NULL;
@@ -1045,12 +1047,27 @@ hk_cert_build_issuing_renew(const struct hk_profile *p, X509 *root,
 	}
 	if ((r = key_matches(b.pub, p->issuing_key, "issuing")) != 0)
 		return r;
+	/* The old notAfter is kept (CPS 4-13: the same issuing CA under
+	 * the new key, not a longer-lived one), cut back to the new root's. */
+	if (asn1_time_value(X509_get0_notAfter(old), &old_na) != 0) {
+		hk_err_set("issuing: the certificate to renew has a notAfter "
+		    "that does not decode");
+		return HK_ERR_INVALID;
+	}
+	if (old_na < not_before) {
+		hk_time_format(old_na, t, sizeof(t));
+		hk_err_set("issuing: the certificate to renew expired at %s: "
+		    "an expired issuing CA is not re-certified (CPS 4-13)", t);
+		return HK_ERR_INVALID;
+	}
 	b.kind = HK_CERT_ISSUING;
 	b.subject = dn;
 	b.nb = not_before;
 	if ((r = capped_end(root, not_before, p->issuing_validity_years,
 	    "issuing", &b.na)) != 0)
 		return r;
+	if (old_na < b.na)
+		b.na = old_na;
 	b.ca = 1;
 	b.path_len = 0;
 	b.ku0 = 5;			/* keyCertSign */

@@ -86,7 +86,10 @@ int hk_cert_build_issuing(const struct hk_profile *p, X509 *root,
  * The same issuing CA re-certified under another root key (key rollover,
  * CPS 4-13): subject and public key copied from old (a CA certificate with
  * the profile's issuing key; no CSR: the key is already the CA's), new
- * serial, the other fields as hk_cert_build_issuing.
+ * serial, notAfter = old's notAfter (never later), cut back to root's;
+ * the other fields as hk_cert_build_issuing. An old certificate expired
+ * before not_before is refused (HK_ERR_INVALID). Revocation is the
+ * caller's to check (issued.txt).
  */
 int hk_cert_build_issuing_renew(const struct hk_profile *p, X509 *root,
     X509 *old, time_t not_before, int rehearsal, X509 **out);

@@ -120,7 +120,42 @@ check "each of the 4 signing steps was confirmed" bash -c \
 	"[ \$(tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -c '	ceremony.confirm	ok	') = 4 ]"
 check "the signing steps' actors are the two senior operators" bash -c \
 	"grep -q '	ceremony.step	ok	watanabe,ito	rollover step new-with-old' '$S/audit/audit.log'"
+check "the re-certified issuing CA keeps issuing-1's notAfter, not 5 years from the rollover (CPS 4-13)" bash -c \
+	"[ \"\$(openssl x509 -in $C/issuing-1-root-2.pem -noout -enddate)\" = 'notAfter=Apr  2 08:59:59 2031 GMT' ] && [ \"\$(openssl x509 -in $T/issuing-1-root-1.pem -noout -enddate)\" = 'notAfter=Apr  2 08:59:59 2031 GMT' ]"
 ok "the audit log verifies" "$OFF" audit verify --state "$S"
+
+# Generation 3, rehearsed: an issuing CA that expired, or that is revoked in
+# issued.txt, is not re-certified; the rollover goes on without it.
+sed 's/-2-/-3-/g; s/root-2\./root-3./g; s/generation 2/generation 3/' "$SCRIPT" >"$T/rollover-3.yaml"
+not_recert() { # OUT: generation 3 kept whole, no issuing CA under it, 3 confirmations
+	local c; c=$(sed -n 's/^Rehearsal state kept: //p' "$1")
+	[ -n "$c" ] && [ -e "$c/certs/root-3.der" ] && [ -e "$c/certs/link-3-new-with-old.der" ] &&
+	[ ! -e "$c/certs/issuing-1-root-3.der" ] && grep -qx 'root.generations = 3' "$c/state.conf" &&
+	grep -qx 'issuing.1.cert = certs/issuing-1-root-2.der' "$c/state.conf" &&
+	[ "$(grep -v '^#' "$c/issued.txt" | cut -f2 | grep -c issuing)" = 2 ] &&
+	[ "$(tac "$c/audit/audit.log" | sed '/	ceremony.start	/q' | grep -c '	ceremony.confirm	ok	')" = 3 ] &&
+	grep -q '	cert.renew	skipped	watanabe,ito	issuing CA 1 (certs/issuing-1-root-2.der) NOT re-certified under root-3' "$c/audit/audit.log"
+}
+ok "rollover to root-3 on 2031-06-01, after issuing CA 1 expired (rehearsal)" \
+	"$OFF" ceremony run "$T/rollover-3.yaml" --state "$S" --rehearsal --keep-rehearsal --clock 2031-06-01T09:00:00Z \
+	--confirm-digests "${SH[@]}" "${OPS[@]}"
+cp "$HANKO_TMP/out" "$T/out.expired"
+check "... the step says issuing CA 1 is not re-certified: expired" grep -q \
+	'ok: issuing CA 1 (certs/issuing-1-root-2.der) NOT re-certified under root-3: serial [0-9a-f]* expired at 2031-04-02T08:59:59Z' "$T/out.expired"
+check "... root-3 and its links kept, no issuing CA under root-3, three confirmations, audited" not_recert "$T/out.expired"
+rm -rf "$(sed -n 's/^Rehearsal state kept: //p' "$T/out.expired")"
+ISS=$(grep -v '^#' "$S/issued.txt" | awk -F'\t' '$6 == "certs/issuing-1-root-2.der" {print $1}')
+sed "s/serial: \"00\"/serial: \"$ISS\"/; s/reason: superseded/reason: key-compromise/" \
+	"$HANKO_SRC/ceremony-scripts/revoke.yaml" >"$T/revoke.yaml"
+ok "issuing CA 1 under root-2 revoked (key-compromise)" "$OFF" ceremony run "$T/revoke.yaml" --state "$S" \
+	--clock 2026-11-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+ok "rollover to root-3 after that (rehearsal)" "$OFF" ceremony run "$T/rollover-3.yaml" --state "$S" --rehearsal \
+	--keep-rehearsal --clock 2026-12-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+cp "$HANKO_TMP/out" "$T/out.revoked"
+check "... the step says issuing CA 1 is not re-certified: revoked" grep -q \
+	"ok: issuing CA 1 (certs/issuing-1-root-2.der) NOT re-certified under root-3: serial $ISS is revoked in issued.txt (2026-11-01T09:00:00Z, key-compromise(1))" "$T/out.revoked"
+check "... root-3 and its links kept, no issuing CA under root-3, three confirmations, audited" not_recert "$T/out.revoked"
+rm -rf "$(sed -n 's/^Rehearsal state kept: //p' "$T/out.revoked")"
 fails "a second rollover with the same script refuses to overwrite root-2" 7 'root-2.der: output root-der already exists' \
 	run --clock $ROLL --confirm-digests "${SH[@]}" "${OPS[@]}"
 finish

@@ -266,6 +266,44 @@ Test(kinds, issuing_fields)
 	X509_free(root);
 }
 
+/* A rollover re-certifies the issuing CA under the new key with its own
+ * notAfter, never a longer one (CPS 4-13), and refuses an expired one. */
+Test(kinds, issuing_renew_keeps_not_after)
+{
+	EVP_PKEY *nk = rsa(), *sub = rsa();
+	X509 *old = mkroot(k, at("2026-04-01T00:00:00Z"), 0);
+	X509 *new = mkroot(nk, at("2027-02-01T09:00:00Z"), 0);
+	X509 *iss = mkissuing(old, k, sub, 1, at("2026-04-02T09:00:00Z"), 0);
+	X509 *x = NULL, *late;
+
+	cr_assert_eq(hk_cert_build_issuing_renew(p, new, iss,
+	    at("2027-02-01T09:00:00Z"), 0, &x), 0, "%s", hk_err_msg());
+	time_is(X509_get0_notBefore(x), "270201090000Z");
+	time_is(X509_get0_notAfter(x), "310402085959Z");	/* issuing-1's */
+	cr_assert_eq(EVP_PKEY_eq(X509_get0_pubkey(x), sub), 1);
+	X509_free(x);
+	x = NULL;
+	/* cut back to a new root that ends first */
+	late = mkroot(nk, at("2021-01-01T00:00:00Z"), 0);
+	cr_assert_eq(hk_cert_build_issuing_renew(p, late, iss,
+	    at("2027-02-01T09:00:00Z"), 0, &x), 0, "%s", hk_err_msg());
+	time_is(X509_get0_notAfter(x), "301231235959Z");
+	X509_free(x);
+	x = NULL;
+	cr_assert_eq(hk_cert_build_issuing_renew(p, new, iss,
+	    at("2031-04-02T09:00:00Z"), 0, &x), HK_ERR_INVALID);
+	cr_assert_null(x);
+	cr_assert_str_eq(hk_err_msg(), "issuing: the certificate to renew "
+	    "expired at 2031-04-02T08:59:59Z: an expired issuing CA is not "
+	    "re-certified (CPS 4-13)");
+	X509_free(late);
+	X509_free(iss);
+	X509_free(new);
+	X509_free(old);
+	EVP_PKEY_free(sub);
+	EVP_PKEY_free(nk);
+}
+
 Test(kinds, issuing_refuses_wrong_request)
 {
 	X509 *root = mkroot(k, at("2026-04-01T00:00:00Z"), 0), *x = NULL;
