@@ -285,7 +285,8 @@ batch_run(struct hk_cer *c, const struct hk_script_step *st,
 		hk_err_set("step %s: one ARL step per ceremony", st->id);
 		return HK_ERR_INVALID;
 	}
-	if ((r = hk_life_root(c, gen, &root, &priv, &pub)) != 0)
+	if ((r = hk_life_root_may_sign(c, gen, HK_ROOT_ARL)) != 0 ||
+	    (r = hk_life_root(c, gen, &root, &priv, &pub)) != 0)
 		return r;
 	crls = calloc(n, sizeof(*crls));
 	dig = calloc(n, sizeof(*dig));

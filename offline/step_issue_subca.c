@@ -27,6 +27,7 @@
 #include "issued.h"
 #include "name.h"
 #include "profile.h"
+#include "step_rollover.h"
 
 static const char *const iss_kinds[] = { "issuing", "ocsp", "validation",
     "cross", NULL };
@@ -71,6 +72,8 @@ hk_iss_root(struct hk_cer *c, int *gen, X509 **root, char *uri,
 		return HK_ERR_STATE;
 	}
 	*gen = (int)n;
+	if ((r = hk_life_root_may_sign(c, *gen, HK_ROOT_ISSUE)) != 0)
+		return r;
 	snprintf(key, sizeof(key), "root.%ld.cert", n);
 	if ((v = hk_state_get(c->ca->st, key)) == NULL) {
 		hk_err_set("%s: state.conf: %s: missing", c->ca->st->dir, key);

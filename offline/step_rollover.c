@@ -42,6 +42,33 @@ hk_life_generation(struct hk_cer *c)
 }
 
 int
+hk_life_root_may_sign(struct hk_cer *c, int gen, enum hk_root_use use)
+{
+	char key[64];
+	const char *v;
+
+	snprintf(key, sizeof(key), "root.%d.compromised", gen);
+	/* declared in this very ceremony (compromise-revoke): only its
+	 * emergency ARL is still to be signed */
+	if (hk_life_compromised_gen == gen && use != HK_ROOT_ARL)
+		v = "declared in this ceremony";
+	else
+		v = hk_state_get(c->ca->st, key);
+	if (v != NULL) {
+		hk_err_set("%s: state.conf: %s = %s: CPS 4-14-2: %s",
+		    c->ca->st->dir, key, v, use == HK_ROOT_ISSUE ?
+		    "issuance under a compromised root key has stopped" :
+		    use == HK_ROOT_ARL ? "a compromised root key signs no "
+		    "more ARLs (its last was the compromise ceremony's "
+		    "emergency ARL)" : "no rollover from a compromised root "
+		    "key: its links would certify the lost key or be signed "
+		    "by it; start a new CA (init-root on a new state)");
+		return HK_ERR_STATE;
+	}
+	return 0;
+}
+
+int
 hk_life_root_real(struct hk_cer *c, int gen, X509 **cert)
 {
 	char key[64], path[4096];
@@ -253,6 +280,9 @@ link_run(struct hk_cer *c, const struct hk_script_step *st,
 		    g, want);
 		return HK_ERR_INVALID;
 	}
+	/* the old generation: not compromised (neither link may exist) */
+	if ((r = hk_life_root_may_sign(c, g - 1, HK_ROOT_LINK)) != 0)
+		return r;
 	/* the old generation: certificate, key (NewWithOld), created */
 	if ((r = hk_life_root(c, g - 1, &old, dir == HK_LINK_NEW_WITH_OLD ?
 	    &opriv : NULL, &opub)) != 0)

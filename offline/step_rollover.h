@@ -1,8 +1,8 @@
 /*
  * step_rollover.h - helpers shared by the root life-cycle actions
  * (rollover, revoke, arl-batch, compromise; docs/ceremony-lifecycle.md).
- * Internal to offline/step_rollover.c, step_revoke.c, step_arl.c and
- * step_compromise.c.
+ * Internal to offline/step_rollover.c, step_revoke.c, step_arl.c,
+ * step_compromise.c, step_root_keygen.c and step_issue_subca.c.
  */
 #ifndef HK_STEP_ROLLOVER_H
 #define HK_STEP_ROLLOVER_H
@@ -27,6 +27,23 @@ int hk_life_root(struct hk_cer *c, int gen, X509 **cert, EVP_PKEY **priv,
     EVP_PKEY **pub);
 /* root.generations as a number (0 if absent). */
 int hk_life_generation(struct hk_cer *c);
+
+/* What a root generation's key is asked to sign. */
+enum hk_root_use {
+	HK_ROOT_ISSUE,	/* a certificate: issuing CA, responder, cross */
+	HK_ROOT_LINK,	/* the links of a rollover from this generation */
+	HK_ROOT_ARL	/* ARLs */
+};
+/*
+ * 0 when root generation gen may sign for use now; otherwise
+ * HK_ERR_STATE and a one-line message naming state.conf's key and the CPS
+ * rule. A generation marked root.<gen>.compromised signs nothing (CPS
+ * 4-14-2: issuance stops; its only ARL is the compromise ceremony's
+ * emergency ARL, signed before the mark is committed) and a rollover from
+ * it is refused (its links would certify the lost key, or be signed by
+ * it).
+ */
+int hk_life_root_may_sign(struct hk_cer *c, int gen, enum hk_root_use use);
 
 /* Confirm, sign issued (hk_cert_sign_issued), check the TBS signed is the
  * one confirmed. what names it for the operators. */

@@ -12,6 +12,7 @@
 #include "err.h"
 #include "p11.h"
 #include "profile.h"
+#include "step_rollover.h"
 
 int
 hk_root_precheck(struct hk_ca *ca, const char *state, const char *der,
@@ -108,6 +109,11 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 		    st->id, alg->value, hk_key_alg_name(c->profile->root_key));
 		return HK_ERR_INVALID;
 	}
+	/* A new generation needs the links from the current one: refused
+	 * here, before a key is made, when they may not be signed. */
+	if (hk_life_generation(c) > 0 && (r = hk_life_root_may_sign(c,
+	    hk_life_generation(c), HK_ROOT_LINK)) != 0)
+		return r;
 	if ((r = hk_root_keygen(c->ca, c->profile, &k)) != 0) {
 		hk_root_key_undo(c->ca, &k);
 		EVP_PKEY_free(k.priv);

@@ -71,4 +71,37 @@ check "the notice names the key, its fingerprint, the time, each serial and the 
 fails "a second compromise run for root-1 is refused" 7 'already' \
 	"$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --clock 2026-10-11T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 ok "the audit log verifies" "$OFF" audit verify --state "$S"
+
+# The current root declared compromised: its key signs nothing more (CPS
+# 4-14-2: issuance stops); no regular ARL, no rollover from it.
+make_ca "$T/ca1"
+S1=$T/ca1/state
+for p in watanabe ito kimura; do
+	"$OFF" roster set-passphrase --state "$S1" --person "$p" --passin "env:HK_PASS_$p" --kdf interactive >/dev/null
+done
+"$OFF" roster approve --state "$S1" --manager kimura --passin env:HK_PASS_kimura >/dev/null
+mapfile -t SH1 < <(share_args "$T/ca1" 2 4 5)
+ok "second CA: init-root" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/init-root.yaml" --state "$S1" \
+	--clock 2026-04-01T10:00:00Z --confirm-digests "${SH1[@]}" "${OPS[@]}"
+ok "second CA: compromise of root-1, the current root" "$OFF" ceremony run "$SCRIPT" --state "$S1" \
+	--clock 2026-05-01T09:00:00Z --confirm-digests "${SH1[@]}" "${OPS[@]}"
+no_sign() { ! tac "$S1/audit/audit.log" | sed '/	ceremony.start	/q' | grep -q "	$1	"; }
+fails "issue-subca under the compromised root-1 is refused" 3 \
+	'state.conf: root.1.compromised = 2026-05-01T09:00:00Z: CPS 4-14-2: issuance under a compromised root key has stopped' \
+	"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" --state "$S1" --clock 2026-05-02T09:00:00Z \
+	--confirm-digests --input "issuing-csr=$T/iss1.csr" --input "issuing-csr-sha256=$T/iss1.sha256" "${SH1[@]}" "${OPS[@]}"
+check "... before the token, no issuing-1" bash -c "$(declare -f no_sign); S1='$S1'; no_sign share.open && [ ! -e '$S1/certs/issuing-1.der' ]"
+fails "a regular arl-batch signed by the compromised root-1 is refused" 3 \
+	'root.1.compromised = 2026-05-01T09:00:00Z: CPS 4-14-2: a compromised root key signs no more ARLs' \
+	"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" --state "$S1" --clock 2026-05-02T09:00:00Z \
+	--confirm-digests "${SH1[@]}" "${OPS[@]}"
+check "... nothing signed, only the emergency ARL exists" bash -c \
+	"$(declare -f no_sign); S1='$S1'; no_sign crl.sign && [ \"\$(ls '$S1/certs/arl')\" = arl-1.crl ] && grep -qx 'arl.last-number = 1' '$S1/state.conf'"
+fails "a rollover from the compromised root-1 is refused (no link may certify it or be signed by it)" 3 \
+	'root.1.compromised = 2026-05-01T09:00:00Z: CPS 4-14-2: no rollover from a compromised root key' \
+	"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/rollover.yaml" --state "$S1" --clock 2026-05-02T09:00:00Z \
+	--confirm-digests "${SH1[@]}" "${OPS[@]}"
+check "... refused before root-2 was generated: no key, no certificate, generation 1" bash -c \
+	"$(declare -f no_sign); S1='$S1'; no_sign key.generate && no_sign cert.sign && ! ls '$S1/certs' | grep -q 'root-2\|link-2' && grep -qx 'root.generations = 1' '$S1/state.conf'"
+ok "second CA: the audit log verifies" "$OFF" audit verify --state "$S1"
 finish
