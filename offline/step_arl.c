@@ -247,6 +247,51 @@ remove_files(struct hk_cer *c, const char *actors, const char *why)
 	narl_files = 0;
 }
 
+/*
+ * Every ARL of the batch ends (nextUpdate) by the signer's notAfter: an
+ * ARL is never valid beyond the certificate of the key that signed it.
+ * After its key-use period (CPS 6-3-1-2) a root still signs ARLs until
+ * its certificates expire, which is at the latest its own notAfter.
+ */
+static int
+arl_fit(const struct hk_script_step *st, X509 *root, int gen,
+    const struct hk_crl_spec *spec, time_t now, uint64_t last, size_t n)
+{
+	time_t na, step = (time_t)spec->interval_hours * 3600;
+	time_t valid = (time_t)spec->validity_hours * 3600;
+	char t1[32], t2[32];
+	struct tm tm;
+	size_t fit;
+
+	memset(&tm, 0, sizeof(tm));
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(root), &tm) != 1) {
+		hk_err_set("root-%d: notAfter does not decode", gen);
+		return HK_ERR_INVALID;
+	}
+	na = timegm(&tm);
+	for (fit = 0; fit < n; fit++)
+		if (now + (time_t)fit * step + valid > na)
+			break;
+	if (fit == n)
+		return 0;
+	hk_time_format(now + (time_t)fit * step + valid, t1, sizeof(t1));
+	hk_time_format(na, t2, sizeof(t2));
+	if (fit > 0)
+		hk_err_set("step %s: ARL %llu: nextUpdate %s would pass "
+		    "root-%d's notAfter %s (an ARL is not valid beyond its "
+		    "signer's certificate; CPS 6-3-1-2, 7-2-2): at most %zu "
+		    "ARLs fit (count: %zu); later ones come from the next root "
+		    "generation", st->id, (unsigned long long)(last + 1 + fit),
+		    t1, gen, t2, fit, fit);
+	else
+		hk_err_set("step %s: ARL %llu: nextUpdate %s would pass "
+		    "root-%d's notAfter %s (an ARL is not valid beyond its "
+		    "signer's certificate; CPS 6-3-1-2, 7-2-2): none fits; "
+		    "ARLs come from the next root generation", st->id,
+		    (unsigned long long)(last + 1), t1, gen, t2);
+	return HK_ERR_INVALID;
+}
+
 static const struct hk_param_spec batch_params[] = {
 	{ "count", HK_PARAM_INT, 0, 1, HK_CRL_BATCH_MAX, NULL, NULL, -1 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, -1 }
@@ -295,6 +340,7 @@ batch_run(struct hk_cer *c, const struct hk_script_step *st,
 		goto out;
 	}
 	if ((r = hk_crl_spec_arl(&spec, c->profile, root)) != 0 ||
+	    (r = arl_fit(st, root, gen, &spec, now, last, n)) != 0 ||
 	    (r = hk_issued_load(c->ca->st->dir, &reg)) != 0 ||
 	    (r = arl_entries(c, reg, keep_since(c, last, now), &ents,
 	    &nents)) != 0)

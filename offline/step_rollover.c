@@ -65,6 +65,45 @@ hk_life_root_may_sign(struct hk_cer *c, int gen, enum hk_root_use use)
 		    "by it; start a new CA (init-root on a new state)");
 		return HK_ERR_STATE;
 	}
+	if (use == HK_ROOT_ISSUE) {
+		time_t end;
+		char t[32];
+		int r;
+
+		if ((r = hk_life_key_use_end(c, gen, &end)) != 0)
+			return r;
+		if (hk_clock_now() >= end) {
+			hk_time_format(end, t, sizeof(t));
+			snprintf(key, sizeof(key), "root.%d.created", gen);
+			hk_err_set("%s: state.conf: %s = %s: CPS 6-3-1-2: "
+			    "root-%d's key was used %d years from its "
+			    "generation, until %s; it issues no more "
+			    "certificates: run the rollover", c->ca->st->dir,
+			    key, hk_state_get(c->ca->st, key), gen,
+			    c->profile->root_key_use_years, t);
+			return HK_ERR_STATE;
+		}
+	}
+	return 0;
+}
+
+int
+hk_life_key_use_end(struct hk_cer *c, int gen, time_t *end)
+{
+	char key[64];
+	const char *v;
+	time_t t;
+
+	snprintf(key, sizeof(key), "root.%d.created", gen);
+	if ((v = hk_state_get(c->ca->st, key)) == NULL ||
+	    hk_time_parse(v, &t) != 0 ||
+	    (*end = hk_time_add_years(t, c->profile->root_key_use_years)) ==
+	    (time_t)-1) {
+		hk_err_set("%s: state.conf: %s: missing or not a time (the "
+		    "key-use period of CPS 6-3-1-2 counts from it)",
+		    c->ca->st->dir, key);
+		return HK_ERR_STATE;
+	}
 	return 0;
 }
 
@@ -260,8 +299,8 @@ link_run(struct hk_cer *c, const struct hk_script_step *st,
 	X509 *old = NULL, *cert = NULL;
 	EVP_PKEY *opriv = NULL, *opub = NULL;
 	const char *der, *pem, *created, *b;
-	char key[64], what[128], fp[96], want[320];
-	time_t gen_time;
+	char key[64], what[128], fp[96], want[320], late[192] = "", t[32];
+	time_t gen_time, use_end;
 	int g, r, di, pi;
 
 	der = hk_cer_ref_output(c, st, "der", &di);
@@ -281,8 +320,17 @@ link_run(struct hk_cer *c, const struct hk_script_step *st,
 		return HK_ERR_INVALID;
 	}
 	/* the old generation: not compromised (neither link may exist) */
-	if ((r = hk_life_root_may_sign(c, g - 1, HK_ROOT_LINK)) != 0)
+	if ((r = hk_life_root_may_sign(c, g - 1, HK_ROOT_LINK)) != 0 ||
+	    (r = hk_life_key_use_end(c, g - 1, &use_end)) != 0)
 		return r;
+	/* A late rollover still needs NewWithOld from the old key, the one
+	 * thing it signs after its key-use period (CPS 4-13, 6-3-1-2): it
+	 * is signed, and said so. */
+	if (dir == HK_LINK_NEW_WITH_OLD && hk_clock_now() >= use_end) {
+		hk_time_format(use_end, t, sizeof(t));
+		snprintf(late, sizeof(late), "; LATE: root-%d's key-use "
+		    "period (CPS 6-3-1-2) ended at %s", g - 1, t);
+	}
 	/* the old generation: certificate, key (NewWithOld), created */
 	if ((r = hk_life_root(c, g - 1, &old, dir == HK_LINK_NEW_WITH_OLD ?
 	    &opriv : NULL, &opub)) != 0)
@@ -325,7 +373,7 @@ link_run(struct hk_cer *c, const struct hk_script_step *st,
 	hk_cert_fingerprint_text(cert, fp);
 	/* A certificate the log does not hold is not kept. */
 	if ((r = hk_ca_audit(c->ca, "cert.sign", "ok", res->actors, "%s %s "
-	    "SHA-256 %s", what, der, fp)) != 0) {
+	    "SHA-256 %s%s", what, der, fp, late)) != 0) {
 		(void)unlink(der);
 		(void)unlink(pem);
 		goto out;
@@ -335,8 +383,8 @@ link_run(struct hk_cer *c, const struct hk_script_step *st,
 	snprintf(res->written[0], sizeof(res->written[0]), "%s", der);
 	snprintf(res->written[1], sizeof(res->written[1]), "%s", pem);
 	res->nwritten = 2;
-	snprintf(res->detail, sizeof(res->detail), "%s link %d SHA-256 %s",
-	    dp->value, g, fp);
+	snprintf(res->detail, sizeof(res->detail), "%s link %d SHA-256 %s%s",
+	    dp->value, g, fp, late);
 out:
 	X509_free(cert);
 	X509_free(old);

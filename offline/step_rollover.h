@@ -41,9 +41,16 @@ enum hk_root_use {
  * 4-14-2: issuance stops; its only ARL is the compromise ceremony's
  * emergency ARL, signed before the mark is committed) and a rollover from
  * it is refused (its links would certify the lost key, or be signed by
- * it).
+ * it). Past its key-use period (hk_life_key_use_end; CPS 6-3-1-2) it
+ * issues no certificate; it still signs the NewWithOld link of the
+ * rollover that replaces it, and ARLs while it is the current generation,
+ * each ending by its certificate's notAfter (step_arl.c checks that).
  */
 int hk_life_root_may_sign(struct hk_cer *c, int gen, enum hk_root_use use);
+/* The end of generation gen's key-use period: root.<gen>.created plus
+ * the profile's root.key-use-years (CPS 6-3-1-2: 5 years from the key's
+ * generation). */
+int hk_life_key_use_end(struct hk_cer *c, int gen, time_t *end);
 
 /* Confirm, sign issued (hk_cert_sign_issued), check the TBS signed is the
  * one confirmed. what names it for the operators. */

@@ -156,8 +156,26 @@ ok "arl-batch (batch 4, 2031-05-01, after its expiry)" "$OFF" ceremony run "$BAT
 	--clock 2031-05-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 check "... arl-107 (thisUpdate after the expiry) still lists it (RFC 5280 3.3)" bash -c \
 	"$(declare -f has); A='$A' SERIAL='$SERIAL'; has 107 && openssl crl -inform DER -in '$A/arl-107.crl' -noout -lastupdate | grep -qx 'lastUpdate=May  1 09:00:00 2031 GMT'"
-ok "arl-batch (batch 5, 2031-06-10)" "$OFF" ceremony run "$BATCH" --state "$S" --clock 2031-06-10T09:00:00Z \
-	--confirm-digests "${SH[@]}" "${OPS[@]}"
+ok "arl-batch (batch 5, 2031-06-10: after root-1's key-use period, ARLs go on; CPS 6-3-1-2)" "$OFF" ceremony run \
+	"$BATCH" --state "$S" --clock 2031-06-10T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 check "... arl-142 no longer lists it" bash -c "$(declare -f has); A='$A' SERIAL='$SERIAL'; ! has 142 && [ -e '$A/arl-142.crl' ]"
+
+# No ARL outlives its signer: near root-1's end (notAfter 2036-04-01T09:59:59Z)
+# a batch whose nextUpdates pass it is refused, one that fits is signed.
+fails "arl-batch on 2036-03-20: ARL 187 would end after root-1's notAfter: refused, 10 fit" 3 \
+	"step arl: ARL 187: nextUpdate 2036-04-02T09:00:00Z would pass root-1's notAfter 2036-04-01T09:59:59Z .*: at most 10 ARLs fit" \
+	"$OFF" ceremony run "$BATCH" --state "$S" --clock 2036-03-20T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+check "... nothing signed, arl.last-number = 176" bash -c \
+	"! tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -q '	crl.sign	' && [ ! -e '$A/arl-177.crl' ] && grep -qx 'arl.last-number = 176' '$S/state.conf'"
+sed 's/count: 35/count: 10/' "$BATCH" >"$T/arl-10.yaml"
+ok "arl-batch of 10 on 2036-03-20" "$OFF" ceremony run "$T/arl-10.yaml" --state "$S" --clock 2036-03-20T09:00:00Z \
+	--confirm-digests "${SH[@]}" "${OPS[@]}"
+ok "... ARLs 177-186 verify with root-1" arlcheck 177 186
+check "... the last one ends before root-1 does" bash -c \
+	"openssl crl -inform DER -in '$A/arl-186.crl' -noout -nextupdate | grep -qx 'nextUpdate=Apr  1 09:00:00 2036 GMT' && [ ! -e '$A/arl-187.crl' ]"
+sed 's/count: 35/count: 1/' "$BATCH" >"$T/arl-1.yaml"
+fails "one ARL on 2036-03-30 (it would end 2036-04-02) is refused: none fits" 3 \
+	"step arl: ARL 187: nextUpdate 2036-04-02T09:00:00Z would pass root-1's notAfter .*: none fits" \
+	"$OFF" ceremony run "$T/arl-1.yaml" --state "$S" --clock 2036-03-30T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 ok "the audit log verifies" "$OFF" audit verify --state "$S"
 finish

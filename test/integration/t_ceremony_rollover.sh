@@ -77,6 +77,15 @@ for step in approve activate keygen self-sign old-with-new new-with-old issuing 
 	rm -rf "$C"
 done
 
+# A late rollover (root-1's key-use period ended 2031-04-01T10:00:00Z) is
+# still done: NewWithOld is the one thing the old key signs after it, and
+# the step says so (CPS 4-13, 6-3-1-2).
+ok "a late rollover on 2033-06-01 (rehearsal)" run --rehearsal --clock 2033-06-01T09:00:00Z --confirm-digests \
+	"${SH[@]}" "${OPS[@]}"
+check "... NewWithOld says it is late" grep -q \
+	"ok: new-with-old link 2 SHA-256 .*; LATE: root-1's key-use period (CPS 6-3-1-2) ended at 2031-04-01T10:00:00Z" "$HANKO_TMP/out"
+check "... OldWithNew is not marked (signed by the new key)" bash -c "! grep -q 'ok: old-with-new .*LATE' '$HANKO_TMP/out'"
+
 # Rehearsal, then the real run.
 ok "rehearsal of rollover" run --rehearsal --clock $ROLL --confirm-digests "${SH[@]}" "${OPS[@]}"
 check "the state is still at generation 1" grep -q '^root.generations = 1$' "$S/state.conf"

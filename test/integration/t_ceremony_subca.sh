@@ -127,4 +127,16 @@ ok "openssl verify accepts issuing 2" openssl verify -x509_strict -CAfile "$R" "
 check "issuing 1 untouched, issuing.current = 2, two entries in issued.txt" bash -c \
 	"[ \"\$(sha256sum <'$S/certs/issuing-1.der' | cut -c1-64)\" = '$FP' ] && grep -qx 'issuing.current = 2' '$S/state.conf' && [ \$(grep -c '	issuing	' '$S/issued.txt') = 2 ]"
 ok "the audit log still verifies" "$OFF" audit verify --state "$S"
+
+# CPS 6-3-1-2: the root key is used 5 years from its generation
+# (root.1.created 2026-04-01T10:00:00Z); from then on it issues nothing.
+csr 2048 "$PFX/OU=Issuing CA 3/OU=TEST" "$T/iss3.csr"
+ok "a second before root-1's key-use period ends, issue-subca still signs (rehearsal)" \
+	run --rehearsal --clock 2031-04-01T09:59:59Z --confirm-digests $(ins "$T/iss3.csr") "${SH[@]}" "${OPS[@]}"
+fails "from 2031-04-01T10:00:00Z issue-subca under root-1 is refused" 3 \
+	"state.conf: root.1.created = 2026-04-01T10:00:00Z: CPS 6-3-1-2: root-1's key was used 5 years from its generation, until 2031-04-01T10:00:00Z; it issues no more certificates: run the rollover" \
+	run --clock 2031-04-01T10:00:00Z --confirm-digests $(ins "$T/iss3.csr") "${SH[@]}" "${OPS[@]}"
+check "... before the token, no issuing-3" bash -c "$(declare -f last_run_no_token); last_run_no_token '$S' && [ ! -e '$S/certs/issuing-3.der' ]"
+fails "... and in year 7" 3 "CPS 6-3-1-2: root-1's key was used 5 years" \
+	run --clock 2033-06-01T09:00:00Z --confirm-digests $(ins "$T/iss3.csr") "${SH[@]}" "${OPS[@]}"
 finish
