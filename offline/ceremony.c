@@ -291,7 +291,9 @@ check_inputs(const struct hk_cer_opts *o, struct hk_cer *c)
 				return HK_ERR_PARSE;
 			}
 		}
-		free(buf);
+		/* kept: the steps read these bytes, not the file again */
+		c->input_buf[i] = buf;
+		c->input_len[i] = len;
 		buf = NULL;
 		if (in->has_sha256 && memcmp(in->sha256, c->input_sha[i],
 		    32) != 0) {
@@ -685,6 +687,8 @@ cer_free(struct hk_cer *c)
 
 	for (i = 0; i < HK_SCRIPT_MAX_STEPS; i++)
 		result_free(&c->res[i]);
+	for (i = 0; i < HK_SCRIPT_MAX_INPUTS; i++)
+		free(c->input_buf[i]);
 	hk_transcript_free(c->tr);
 	hk_roster_free(c->roster);
 	hk_profile_free(c->profile);

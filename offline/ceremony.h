@@ -93,9 +93,13 @@ int hk_iss_next(struct hk_cer *c, enum hk_iss_kind k, int *n);
 /* The csr-check step a "request" parameter names, its input and kind. */
 int hk_iss_request(struct hk_cer *c, const struct hk_script_step *st,
     const struct hk_script_step **check, int *input, enum hk_iss_kind *kind);
-/* The input re-read (digest unchanged since the start) and parsed. */
+/* The bytes of an input as read at the start (c->input_buf: the ones
+ * its SHA-256 in the transcript is over), refused beyond max bytes. */
+int hk_iss_input(struct hk_cer *c, int input, size_t max,
+    const unsigned char **buf, size_t *len);
+/* A request input parsed from those bytes. */
 int hk_iss_csr(struct hk_cer *c, int input, X509_REQ **out);
-/* An expected SHA-256 input (64 hex digits). */
+/* An expected SHA-256 input (64 hex digits), from those bytes. */
 int hk_iss_fingerprint(struct hk_cer *c, int input, unsigned char out[32]);
 int hk_iss_build(struct hk_cer *c, enum hk_iss_kind k, X509 *root,
     X509_REQ *csr, int n, const char *bca_dn, int path_len,
@@ -185,6 +189,11 @@ struct hk_cer {
 	size_t npresent;
 	char input_path[HK_SCRIPT_MAX_INPUTS][4096];	/* per script input */
 	unsigned char input_sha[HK_SCRIPT_MAX_INPUTS][32];
+	/* Each input's bytes, read once before anything ran, the very bytes
+	 * input_sha is over: steps use these, never the file again (a
+	 * medium changed during the run changes nothing). NULL: not read. */
+	unsigned char *input_buf[HK_SCRIPT_MAX_INPUTS];
+	size_t input_len[HK_SCRIPT_MAX_INPUTS];
 	char output_path[HK_SCRIPT_MAX_OUTPUTS][4096];	/* resolved */
 	struct hk_step_result res[HK_SCRIPT_MAX_STEPS];	/* per step */
 	struct hk_transcript *tr;	/* the transcript being built */

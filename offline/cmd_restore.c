@@ -40,6 +40,9 @@ static const char restore_usage[] =
 /* One backup being restored. */
 struct item {
 	const char *path;		/* the backup file */
+	const unsigned char *given;	/* its bytes, read by the caller, or
+					 * NULL: read path */
+	size_t given_len;
 	struct hk_backup_info info;	/* its header */
 	uint8_t *wrapped;		/* secret memory */
 	size_t wrapped_len;
@@ -78,8 +81,19 @@ check_item(struct hk_ca *ca, struct item *it)
 	size_t len;
 	int r;
 
-	if ((r = hk_file_read(it->path, HK_BACKUP_MAX, &buf, &len)) != 0 ||
-	    (r = hk_backup_parse(it->path, buf, len, &it->info)) != 0)
+	if (it->given != NULL) {
+		if (it->given_len > HK_BACKUP_MAX) {
+			hk_err_set("%s: larger than a backup may be", it->path);
+			return HK_ERR_INVALID;
+		}
+		if ((buf = malloc(it->given_len + 1)) == NULL)
+			return HK_ERR_ALLOC;
+		memcpy(buf, it->given, it->given_len);
+		len = it->given_len;
+	} else if ((r = hk_file_read(it->path, HK_BACKUP_MAX, &buf,
+	    &len)) != 0)
+		goto out;
+	if ((r = hk_backup_parse(it->path, buf, len, &it->info)) != 0)
 		goto out;
 	if (created == NULL || strcmp(created, it->info.ca_created) != 0) {
 		hk_err_set("%s: ca-created: %s is another CA's (this one was "
@@ -197,6 +211,10 @@ hk_restore(struct hk_ca *ca, const struct restore_opts *o)
 	/* 1: every backup checked, one for every live key. */
 	for (i = 0; i < o->nbackups; i++) {
 		it[i].path = o->backups[i];
+		if (o->backup_buf != NULL) {
+			it[i].given = o->backup_buf[i];
+			it[i].given_len = o->backup_len[i];
+		}
 		if ((r = check_item(ca, &it[i])) != 0)
 			goto fail;
 		for (j = 0; j < i; j++)

@@ -72,9 +72,9 @@ prepare(struct hk_ca *ca, const struct rotate_shares_opts *o, struct rot *w,
 	size_t i, j, n;
 	int k, r;
 
-	if ((r = hk_roster_load(o->roster, &w->roster)) != 0 ||
-	    (r = hk_file_read(o->roster, 1 << 20, &w->roster_buf,
-	    &w->roster_len)) != 0)
+	/* the bytes read once (hk_rotate_shares), put in force verbatim */
+	if ((r = hk_roster_load_buf(o->roster, w->roster_buf, w->roster_len,
+	    &w->roster)) != 0)
 		return r;
 	n = hk_roster_key_managers(w->roster);
 	for (k = 0; k < o->npassin; k++) {
@@ -179,6 +179,18 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 	    sizeof(path))) != 0 || (r = hk_quorum_set_read(path, &w->old)) != 0)
 		goto fail;
 	hk_hex_encode(w->old->id, HK_QUORUM_ID_LEN, oldid);
+	/* The new roster is read once: what is checked, dealt to and put
+	 * in force is the same bytes. */
+	if (o->roster_buf != NULL) {
+		if ((w->roster_buf = malloc(o->roster_len + 1)) == NULL) {
+			r = HK_ERR_ALLOC;
+			goto fail;
+		}
+		memcpy(w->roster_buf, o->roster_buf, o->roster_len);
+		w->roster_len = o->roster_len;
+	} else if ((r = hk_file_read(o->roster, 1 << 20, &w->roster_buf,
+	    &w->roster_len)) != 0)
+		goto fail;
 	/* Deal first: the new share files are named after the new set id
 	 * (first 8 hex digits) so they never collide with the old ones on
 	 * the same medium. Nothing is written until prepare() passes. */
@@ -188,7 +200,8 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 		 * credential changed but by its holder: the new roster is
 		 * put in force (and approved, in the ceremony with the CA
 		 * manager present) as it is (roster_check.c). */
-		if ((r = hk_roster_load(o->roster, &ro)) != 0)
+		if ((r = hk_roster_load_buf(o->roster, w->roster_buf,
+		    w->roster_len, &ro)) != 0)
 			goto fail;
 		if ((r = hk_roster_approvable(ca, ro, o->roster, 1)) != 0) {
 			hk_roster_free(ro);

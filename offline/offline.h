@@ -170,6 +170,9 @@ int hk_life_spki(EVP_PKEY *pub, unsigned char **der, size_t *len,
 
 struct restore_opts {
 	const char *const *backups;	/* backup files, one per live key */
+	const unsigned char *const *backup_buf; /* their bytes, already read
+				 * (ceremony inputs); NULL: each file read */
+	const size_t *backup_len;
 	int nbackups;
 	const char *module;	/* PKCS#11 module; NULL = the embedded SoftHSM2 */
 	const char *label;	/* label of the fresh token; NULL = <old>-rN */
@@ -185,6 +188,10 @@ int hk_destroy(struct hk_ca *ca, const struct destroy_opts *o);
 
 struct rotate_shares_opts {
 	const char *roster;	/* the new roster (approved by the CA manager) */
+	const unsigned char *roster_buf; /* its bytes, already read (a
+				 * ceremony input: the ones its SHA-256 is
+				 * over); NULL: read roster once */
+	size_t roster_len;
 	const char *media;	/* <media>/<id>/ gets each new holder's share */
 	const char *const *passin_id;	/* "ID=SPEC" of each new holder */
 	const char *const *passin_spec;	/* the SPEC part of each */

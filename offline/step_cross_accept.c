@@ -96,6 +96,8 @@ accept_run(struct hk_cer *c, const struct hk_script_step *st,
 	struct hk_step_result *ir = hk_cer_ref_result(c, st, "issued");
 	const char *path = c->input_path[cp->ref];
 	unsigned char want[32], d[32], *der = NULL, *pder = NULL;
+	const unsigned char *in;
+	size_t inlen;
 	char hex[65], whex[65], what[4700], rel[64], fpath[4096], ppath[4096];
 	X509 *fwd = NULL, *root = NULL, *fwdroot = NULL, *f2 = NULL, *r2 = NULL;
 	size_t plen;
@@ -130,7 +132,10 @@ accept_run(struct hk_cer *c, const struct hk_script_step *st,
 			fwdroot = rx;
 		}
 	}
-	if ((r = hk_cert_read(path, &fwd)) != 0) {
+	/* the bytes read at the start, whose SHA-256 the transcript has */
+	if ((r = hk_iss_input(c, cp->ref, HK_CERT_MAX, &in, &inlen)) != 0)
+		goto out;
+	if ((r = hk_cert_parse(path, in, inlen, &fwd)) != 0) {
 		hk_iss_err_prefix("input %s", cp->value);
 		goto out;
 	}

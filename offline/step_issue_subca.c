@@ -144,29 +144,42 @@ hk_iss_request(struct hk_cer *c, const struct hk_script_step *st,
 }
 
 int
+hk_iss_input(struct hk_cer *c, int input, size_t max,
+    const unsigned char **buf, size_t *len)
+{
+	const char *path = c->input_path[input];
+	const char *name = c->script->inputs[input].name;
+
+	*buf = NULL;
+	*len = 0;
+	if (c->input_buf[input] == NULL) {
+		hk_err_set("%s: input %s: not read at the start of the "
+		    "ceremony", path, name);
+		return HK_ERR_INTERNAL;
+	}
+	if (c->input_len[input] > max) {
+		hk_err_set("%s: input %s: larger than %zu bytes", path, name,
+		    max);
+		return HK_ERR_INVALID;
+	}
+	*buf = c->input_buf[input];
+	*len = c->input_len[input];
+	return 0;
+}
+
+int
 hk_iss_csr(struct hk_cer *c, int input, X509_REQ **out)
 {
 	const char *path = c->input_path[input];
 	const char *name = c->script->inputs[input].name;
-	unsigned char *buf = NULL, d[32];
+	const unsigned char *buf;
 	size_t len;
 	int r;
 
 	*out = NULL;
-	if ((r = hk_file_read(path, HK_CSR_MAX, &buf, &len)) != 0) {
-		hk_iss_err_prefix("%s: input %s", path, name);
+	if ((r = hk_iss_input(c, input, HK_CSR_MAX, &buf, &len)) != 0)
 		return r;
-	}
-	SHA256(buf, len, d);
-	if (memcmp(d, c->input_sha[input], 32) != 0) {
-		free(buf);
-		hk_err_set("%s: input %s: the file changed since its SHA-256 "
-		    "was taken at the start of the ceremony", path, name);
-		return HK_ERR_INVALID;
-	}
-	r = hk_csr_parse(buf, len, name, out);
-	free(buf);
-	if (r != 0)
+	if ((r = hk_csr_parse(buf, len, name, out)) != 0)
 		hk_iss_err_prefix("%s", path);
 	return r;
 }
@@ -371,15 +384,13 @@ hk_iss_fingerprint(struct hk_cer *c, int input, unsigned char out[32])
 {
 	const char *path = c->input_path[input];
 	const char *name = c->script->inputs[input].name;
-	unsigned char *buf = NULL;
+	const unsigned char *buf;
 	char hex[65];
 	size_t len, i, n = 0;
 	int r;
 
-	if ((r = hk_file_read(path, 4096, &buf, &len)) != 0) {
-		hk_iss_err_prefix("%s: input %s", path, name);
+	if ((r = hk_iss_input(c, input, 4096, &buf, &len)) != 0)
 		return r;
-	}
 	for (i = 0; i < len; i++) {
 		if (isxdigit(buf[i]) && n < 64)
 			hex[n++] = (char)tolower(buf[i]);
@@ -390,7 +401,6 @@ hk_iss_fingerprint(struct hk_cer *c, int input, unsigned char out[32])
 		} else if (isxdigit(buf[i]))
 			n = 99;
 	}
-	free(buf);
 	hex[n < 64 ? n : 64] = '\0';
 	if (n != 64 || hk_hex_decode(hex, out, 32) != 0) {
 		hk_err_set("%s: input %s: the expected SHA-256 must be 64 hex "

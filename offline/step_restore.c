@@ -36,6 +36,8 @@ run(struct hk_cer *c, const struct hk_script_step *st,
     struct hk_step_result *res)
 {
 	const char *backups[NBACKUPS];
+	const unsigned char *bufs[NBACKUPS];
+	size_t lens[NBACKUPS];
 	const struct hk_script_param *p;
 	struct restore_opts o;
 	char name[16];
@@ -53,9 +55,16 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 				    p->col, st->id, name, p->value);
 				return HK_ERR_INVALID;
 			}
+		/* the bytes read at the start, whose SHA-256 is in the
+		 * transcript */
+		if ((r = hk_iss_input(c, p->ref, (size_t)1 << 20,
+		    &bufs[o.nbackups], &lens[o.nbackups])) != 0)
+			return r;
 		backups[o.nbackups++] = c->input_path[p->ref];
 	}
 	o.backups = backups;
+	o.backup_buf = bufs;
+	o.backup_len = lens;
 	if ((p = hk_script_param(st, "token-label")) != NULL)
 		o.label = p->value;
 	if (c->ca->qkey == NULL) {

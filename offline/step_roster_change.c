@@ -43,23 +43,20 @@ static const struct hk_param_spec commit_params[] = {
 	{ NULL, 0, 0, 0, 0, NULL, NULL, -1 }
 };
 
-/* The input's bytes, refused unless still those hashed at the start. */
+/* A copy of the input's bytes as read at the start (those hashed), never
+ * the file read again. */
 static int
 read_input(struct hk_cer *c, int input, unsigned char **buf, size_t *len)
 {
-	unsigned char d[32];
+	const unsigned char *b;
 	int r;
 
-	if ((r = hk_file_read(c->input_path[input], 1 << 20, buf, len)) != 0)
+	*buf = NULL;
+	if ((r = hk_iss_input(c, input, 1 << 20, &b, len)) != 0)
 		return r;
-	SHA256(*buf, *len, d);
-	if (memcmp(d, c->input_sha[input], 32) != 0) {
-		free(*buf);
-		*buf = NULL;
-		hk_err_set("%s: input %s: changed since the ceremony started",
-		    c->input_path[input], c->script->inputs[input].name);
-		return HK_ERR_VERIFY;
-	}
+	if ((*buf = malloc(*len + 1)) == NULL)
+		return HK_ERR_ALLOC;
+	memcpy(*buf, b, *len);
 	return 0;
 }
 
@@ -172,23 +169,27 @@ check_run(struct hk_cer *c, const struct hk_script_step *st,
 
 	if ((r = read_input(c, in->ref, &buf, &len)) != 0)
 		return r;
-	free(buf);
 	hk_hex_encode(c->input_sha[in->ref], 32, hex);
 	if ((r = hk_iss_fingerprint(c, fp->ref, want)) != 0)
-		return r;
+		goto out;
 	if (memcmp(want, c->input_sha[in->ref], 32) != 0) {
 		hk_hex_encode(want, 32, whex);
 		hk_err_set("%s: input %s: SHA-256 %s is not %s, the one on the "
 		    "change request (input %s)", path, in->value, hex, whex,
 		    fp->value);
-		return HK_ERR_INVALID;
+		r = HK_ERR_INVALID;
+		goto out;
 	}
 	if (cur != NULL && strcmp(cur, hex) == 0) {
 		hk_err_set("%s: input %s: the roster in force (SHA-256 %.16s...)"
 		    "; nothing to change", path, in->value, hex);
-		return HK_ERR_INVALID;
+		r = HK_ERR_INVALID;
+		goto out;
 	}
-	if ((r = hk_roster_load(path, &nw)) != 0)
+	r = hk_roster_load_buf(path, buf, len, &nw);
+out:
+	free(buf);
+	if (r != 0)
 		return r;
 	r = compare(c, path, nw, sum, sizeof(sum));
 	hk_roster_free(nw);

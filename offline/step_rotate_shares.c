@@ -39,7 +39,8 @@ static const struct hk_param_spec params[] = {
 
 /* The manifest: the new set and each new share's path and SHA-256. */
 static int
-write_manifest(struct hk_cer *c, const char *roster, const char *media,
+write_manifest(struct hk_cer *c, const char *roster,
+    const unsigned char *rbuf, size_t rlen, const char *media,
     const char *path)
 {
 	struct hk_roster *ro = NULL;
@@ -49,7 +50,7 @@ write_manifest(struct hk_cer *c, const char *roster, const char *media,
 	size_t i, n, len, cap = 65536, off = 0;
 	int r;
 
-	if ((r = hk_roster_load(roster, &ro)) != 0)
+	if ((r = hk_roster_load_buf(roster, rbuf, rlen, &ro)) != 0)
 		return r;
 	if ((text = malloc(cap)) == NULL) {
 		r = HK_ERR_ALLOC;
@@ -168,6 +169,10 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 	    manifest) : 1, slash ? manifest : ".");
 	memset(&o, 0, sizeof(o));
 	o.roster = c->input_path[ro->ref];
+	/* the bytes read at the start, whose SHA-256 is in the transcript */
+	if ((r = hk_iss_input(c, ro->ref, 1 << 20, &o.roster_buf,
+	    &o.roster_len)) != 0)
+		return r;
 	o.media = media;
 	o.kdf_level = kdf != NULL ? (int)kdf->ival : HK_KDF_MODERATE;
 	/* No --passin ID=SPEC: each new holder types theirs. */
@@ -175,7 +180,8 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 		return r;
 	if ((r = record_approval(c, o.roster, c->input_sha[ro->ref], by,
 	    sizeof(by))) != 0 ||
-	    (r = write_manifest(c, o.roster, media, manifest)) != 0) {
+	    (r = write_manifest(c, o.roster, o.roster_buf, o.roster_len, media,
+	    manifest)) != 0) {
 		char why[1024];
 		snprintf(why, sizeof(why), "%s", hk_err_msg());
 		hk_err_set("step %s: the new quorum set is in place, but: %s",

@@ -494,22 +494,20 @@ hk_cert_write(X509 *cert, const char *der_path, const char *pem_path)
 }
 
 int
-hk_cert_read(const char *path, X509 **out)
+hk_cert_parse(const char *name, const unsigned char *buf, size_t len,
+    X509 **out)
 {
-	unsigned char *buf = NULL;
 	const unsigned char *pp;
 	X509 *x = NULL, *extra = NULL;
 	BIO *bio = NULL;
-	size_t len = 0;
 	int r;
 
 	*out = NULL;
-	if ((r = hk_file_read(path, HK_CERT_MAX, &buf, &len)) != 0) {
-		if (*hk_err_msg() == '\0')
-			hk_err_set("%s: %s", path, hk_strerror(r));
-		return r;
-	}
 	r = HK_ERR_PARSE;
+	if (len > HK_CERT_MAX || len > INT_MAX) {
+		hk_err_set("%s: larger than a certificate may be", name);
+		return HK_ERR_INVALID;
+	}
 	if (len > 10 && memmem(buf, len, "-----BEGIN CERTIFICATE-----",
 	    27) != NULL) {
 		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
@@ -517,22 +515,22 @@ hk_cert_read(const char *path, X509 **out)
 			goto out;
 		}
 		if ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
-			hk_err_set("%s: not a PEM certificate", path);
+			hk_err_set("%s: not a PEM certificate", name);
 			goto out;
 		}
 		if ((extra = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-			hk_err_set("%s: more than one certificate", path);
+			hk_err_set("%s: more than one certificate", name);
 			goto out;
 		}
 	} else {
 		pp = buf;
 		if ((x = d2i_X509(NULL, &pp, (long)len)) == NULL) {
-			hk_err_set("%s: not a DER certificate", path);
+			hk_err_set("%s: not a DER certificate", name);
 			goto out;
 		}
 		if (pp != buf + len) {
 			hk_err_set("%s: trailing bytes after the certificate",
-			    path);
+			    name);
 			goto out;
 		}
 	}
@@ -544,6 +542,23 @@ out:
 	X509_free(x);
 	X509_free(extra);
 	BIO_free(bio);
+	return r;
+}
+
+int
+hk_cert_read(const char *path, X509 **out)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	*out = NULL;
+	if ((r = hk_file_read(path, HK_CERT_MAX, &buf, &len)) != 0) {
+		if (*hk_err_msg() == '\0')
+			hk_err_set("%s: %s", path, hk_strerror(r));
+		return r;
+	}
+	r = hk_cert_parse(path, buf, len, out);
 	free(buf);
 	return r;
 }

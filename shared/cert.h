@@ -247,6 +247,10 @@ int hk_cert_tbs_digest(X509 *cert, EVP_PKEY *pub, const EVP_MD *md,
     unsigned char d[32]);
 /* Read one certificate, PEM or DER, refusing trailing data. */
 int hk_cert_read(const char *path, X509 **out);
+/* The same over bytes already read (PEM or DER, one certificate, nothing
+ * after it); name is used in messages. */
+int hk_cert_parse(const char *name, const unsigned char *buf, size_t len,
+    X509 **out);
 /* SHA-256 over the DER certificate. */
 int hk_cert_fingerprint(X509 *cert, unsigned char out[32]);
 /* Same as "AA:BB:..." (96 bytes). */

@@ -136,13 +136,13 @@ load_person(const struct hk_yaml_doc *d, const struct hk_yaml_node *m,
 	return 0;
 }
 
-int
-hk_roster_load(const char *path, struct hk_roster **out)
+/* The roster of a parsed document (d is the caller's). */
+static int
+roster_of(struct hk_yaml_doc *d, struct hk_roster **out)
 {
 	static const char *const keys[] = { "hanko-roster", "people",
 	    "quorum", NULL };
 	static const char *const qkeys[] = { "threshold", NULL };
-	struct hk_yaml_doc *d = NULL;
 	struct hk_roster *ro = NULL;
 	const struct hk_yaml_node *people, *q, *tn;
 	long version = 0, m = 0;
@@ -150,8 +150,6 @@ hk_roster_load(const char *path, struct hk_roster **out)
 	int r;
 
 	*out = NULL;
-	if ((r = hk_yaml_load(path, &d)) != 0)
-		goto out;
 	if ((r = hk_yaml_keys(d, d->root, keys)) != 0 ||
 	    (r = hk_yaml_get_int(d, d->root, "hanko-roster", 1,
 	    HK_ROSTER_VERSION, HK_ROSTER_VERSION, &version)) != 0 ||
@@ -207,6 +205,32 @@ hk_roster_load(const char *path, struct hk_roster **out)
 	r = 0;
 out:
 	hk_roster_free(ro);
+	return r;
+}
+
+int
+hk_roster_load(const char *path, struct hk_roster **out)
+{
+	struct hk_yaml_doc *d = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = hk_yaml_load(path, &d)) == 0)
+		r = roster_of(d, out);
+	hk_yaml_free(d);
+	return r;
+}
+
+int
+hk_roster_load_buf(const char *name, const unsigned char *buf, size_t len,
+    struct hk_roster **out)
+{
+	struct hk_yaml_doc *d = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = hk_yaml_load_buf(name, buf, len, &d)) == 0)
+		r = roster_of(d, out);
 	hk_yaml_free(d);
 	return r;
 }

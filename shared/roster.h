@@ -57,6 +57,9 @@ struct hk_roster {
 };
 
 int hk_roster_load(const char *path, struct hk_roster **out);
+/* The same over bytes already read; name is used in messages. */
+int hk_roster_load_buf(const char *name, const unsigned char *buf, size_t len,
+    struct hk_roster **out);
 void hk_roster_free(struct hk_roster *r);
 
 /* The person with this id, or NULL. */

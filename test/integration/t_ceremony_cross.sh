@@ -120,6 +120,30 @@ for step in approve check-request activate sign accept commit checkpoint; do
 	rm -rf "$C"
 done
 
+# Inputs are read once, before anything runs: the bridge's certificate and
+# its SHA-256 replaced on the medium while the run waits for a passphrase
+# (a FIFO) change nothing; what is kept is what the transcript hashed.
+forward "$R" 1 "$T/other.der"
+cp "$T/fwd1.der" "$T/in.der"; cp "$T/fwd1.der.sha256" "$T/in.der.sha256"
+rm -f "$T/pass"; mkfifo "$T/pass"
+"$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal --clock $CLOCK --confirm-digests \
+	$(ins 1 "$T/in.der") "${SH[@]}" --operator watanabe=file:"$T/pass" --operator ito=env:HK_PASS_ito \
+	--operator kimura=env:HK_PASS_kimura >"$T/out.swap" 2>&1 &
+swap_pid=$!
+# opening the FIFO waits for the ceremony to open it: its inputs are read by then
+timeout 120 bash -c 'exec 3>"$1"; cp "$2" "$3"; cp "$2.sha256" "$3.sha256"; printf "%s\n" "$4" >&3' _ \
+	"$T/pass" "$T/other.der" "$T/in.der" "$HK_PASS_watanabe" || true
+wait $swap_pid && rc=0 || rc=$?
+C=$(kept_copy "$T/out.swap")
+GOOD=$(cat "$T/fwd1.der.sha256")
+check "inputs swapped during the run: it still succeeds (exit $rc), the swap came after the start" bash -c \
+	"[ $rc = 0 ] && [ -n '$C' ] && cmp -s '$T/in.der' '$T/other.der'"
+check "... the transcript's bca-cert SHA-256 is the one read at the start" \
+	grep -q "^input: bca-cert cert $T/in.der SHA-256 $GOOD\$" "$(sed -n 's/^Transcript: \(.*\.txt\) (.*/\1/p' "$T/out.swap")"
+check "... the certificate kept is that one, not the file now on the medium" bash -c \
+	"[ \"\$(sha256sum <'$C/certs/cross-forward-1.der' | cut -c1-64)\" = '$GOOD' ] && ! cmp -s '$C/certs/cross-forward-1.der' '$T/other.der'"
+rm -rf "$C"
+
 # Rehearsal, then the real run.
 ok "rehearsal of cross-certify" run --rehearsal --clock $CLOCK --confirm-digests $(ins 1 "$T/fwd1.der") "${SH[@]}" "${OPS[@]}"
 check "the state is unchanged by the rehearsal" bash -c "! ls '$S'/certs/cross* >/dev/null 2>&1"
