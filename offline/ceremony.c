@@ -70,6 +70,32 @@ static const struct hk_step_action *const registry[] = {
 };
 #define NREG	(sizeof(registry) / sizeof(registry[0]))
 
+int
+hk_ceremony_script_check(const struct hk_script *s)
+{
+	const struct hk_script_step *st;
+	size_t i, arl = s->nsteps;
+
+	for (i = 0; i < s->nsteps; i++) {
+		st = &s->steps[i];
+		if (strcmp(st->spec->name, "arl-batch") == 0 &&
+		    arl == s->nsteps)
+			arl = i;
+		else if (arl < s->nsteps &&
+		    (strcmp(st->spec->name, "revoke") == 0 ||
+		    strcmp(st->spec->name, "compromise-revoke") == 0)) {
+			hk_err_set("%s:%lu:%lu: steps[%zu]: %s after step %s "
+			    "(arl-batch): a revocation staged once the ARLs "
+			    "are built is on none of them, yet arl-commit "
+			    "would record it (CPS 4-10, 4-4-9); put it before "
+			    "the arl-batch step", s->file, st->line, st->col,
+			    i, st->spec->name, s->steps[arl].id);
+			return HK_ERR_INVALID;
+		}
+	}
+	return 0;
+}
+
 const struct hk_action_spec *const *
 hk_ceremony_registry(size_t *n)
 {
@@ -715,6 +741,10 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 	/* 1. The whole script, before anything else. */
 	if ((r = hk_script_load(o->script, reg, nreg, &script)) != 0)
 		return r;
+	if ((r = hk_ceremony_script_check(script)) != 0) {
+		hk_script_free(script);
+		return r;
+	}
 	printf("Ceremony %s (%s)\n  script  %s\n  SHA-256 %s\n", script->name,
 	    *script->title ? script->title : "no title", o->script,
 	    script->sha256_hex);

@@ -152,6 +152,15 @@ int hk_person_token_auth(const struct hk_person *p, const char *uri,
     const char *module, const char *pin_spec,
     const unsigned char context[32], char *detail, size_t len);
 
+/*
+ * The engine's own rules over a script shared/script.c loaded, checked by
+ * "ceremony check" and before a run: no revoke or compromise-revoke step
+ * after an arl-batch step (the ARLs are built from what is staged when
+ * they are signed; arl-commit records what is staged). One line
+ * "file:line:column: steps[i]: ..." and HK_ERR_INVALID, or 0.
+ */
+int hk_ceremony_script_check(const struct hk_script *s);
+
 /* The registry as the script loader wants it, and its entries. */
 const struct hk_action_spec *const *hk_ceremony_registry(size_t *n);
 const struct hk_step_action *hk_ceremony_action(int index);

@@ -96,6 +96,10 @@ check(const char *file)
 	reg = hk_ceremony_registry(&n);
 	if ((r = hk_script_load(file, reg, n, &s)) != 0)
 		return r;
+	if ((r = hk_ceremony_script_check(s)) != 0) {
+		hk_script_free(s);
+		return r;
+	}
 	printf("%s: OK: ceremony %s, %zu steps, %zu inputs, %zu outputs\n"
 	    "  SHA-256 %s\n", file, s->name, s->nsteps, s->ninputs,
 	    s->noutputs, s->sha256_hex);

@@ -485,6 +485,12 @@ out:
 	return r;
 }
 
+int
+hk_life_arl_signed(void)
+{
+	return arl_signed;
+}
+
 const char *
 hk_life_arl_file(size_t i, size_t *n, uint64_t *last)
 {

@@ -31,6 +31,14 @@ hk_life_stage(const char *serial, const char *kind, int reason, time_t when)
 {
 	size_t i;
 
+	/* What arl-commit records must be on the ARLs signed: nothing is
+	 * staged after them (hk_ceremony_script_check refuses such a
+	 * script before it runs). */
+	if (hk_life_arl_signed()) {
+		hk_err_set("serial %s: the ARLs of this ceremony are signed "
+		    "already and do not list it", serial);
+		return HK_ERR_STATE;
+	}
 	for (i = 0; i < nstaged; i++)
 		if (strcmp(staged[i].serial, serial) == 0) {
 			hk_err_set("serial %s: named twice in this ceremony",

@@ -80,6 +80,8 @@ extern int hk_life_committed;
 /* The generation a compromise ceremony declared (0: none). */
 extern int hk_life_compromised_gen;
 
+/* 1 once arl-batch signed its ARLs in this ceremony (until undone). */
+int hk_life_arl_signed(void);
 /* The i-th ARL file arl-batch wrote in this ceremony (NULL past the end),
  * how many, and the last cRLNumber signed. */
 const char *hk_life_arl_file(size_t i, size_t *n, uint64_t *last);

@@ -130,6 +130,57 @@ check "ARL 36 lists the serial with reason Superseded" bash -c \
 fails "revoking it again is refused" 7 "serial $SERIAL: already revoked" \
 	"$OFF" ceremony run "$T/revoke.yaml" --state "$S" --clock 2026-10-06T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 
+# A revocation staged after the ARLs are built would be recorded in
+# issued.txt by arl-commit yet be on none of them: such a script is refused
+# by ceremony check and before a run does anything.
+cat >"$T/revoke-after.yaml" <<'Y'
+hanko-ceremony: 1
+name: revoke
+cps: ["4-10"]
+roles:
+  ca-manager: 1
+  key-manager: quorum
+  senior-operator: 2
+steps:
+  - id: approve
+    action: approve
+    roles: [ca-manager]
+  - id: activate
+    action: quorum-activate
+    roles: [key-manager]
+  - id: arl
+    action: arl-batch
+    roles: [senior-operator]
+    dual-control: true
+    signs: true
+  - id: revoke
+    action: revoke
+    roles: [ca-manager, senior-operator]
+    dual-control: true
+    params:
+      serial: "0badc0de"
+      reason: key-compromise
+  - id: commit
+    action: arl-commit
+    roles: [senior-operator]
+    params:
+      arl: arl
+Y
+fails "ceremony check refuses a revoke step after arl-batch" 3 \
+	'revoke-after.yaml:20:5: steps\[3\]: revoke after step arl \(arl-batch\): a revocation staged once the ARLs are built is on none of them' \
+	"$OFF" ceremony check "$T/revoke-after.yaml"
+cp "$S/issued.txt" "$T/issued.before"
+LOGN=$(wc -l <"$S/audit/audit.log")
+fails "... and so does ceremony run, before anything" 3 'revoke-after.yaml:20:5: steps\[3\]: revoke after step arl' \
+	"$OFF" ceremony run "$T/revoke-after.yaml" --state "$S" --clock 2026-10-05T12:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+check "... nothing signed or recorded" bash -c \
+	"cmp -s '$S/issued.txt' '$T/issued.before' && [ ! -e '$A/arl-37.crl' ] && grep -qx 'arl.last-number = 36' '$S/state.conf' && [ \$(wc -l <'$S/audit/audit.log') = $LOGN ]"
+sed 's/action: revoke$/action: compromise-revoke/; s/serial: "0badc0de"/generation: 1/; /reason: key-compromise/d' \
+	"$T/revoke-after.yaml" >"$T/compromise-after.yaml"
+fails "ceremony check refuses a compromise-revoke step after arl-batch" 3 \
+	'compromise-after.yaml:20:5: steps\[3\]: compromise-revoke after step arl \(arl-batch\)' \
+	"$OFF" ceremony check "$T/compromise-after.yaml"
+
 # Batch 2 continues the numbers and keeps the revoked serial.
 ok "arl-batch (batch 2)" "$OFF" ceremony run "$BATCH" --state "$S" --clock 2026-10-06T09:00:00Z \
 	--confirm-digests "${SH[@]}" "${OPS[@]}"

@@ -92,6 +92,49 @@ Test(script, clock_and_sha)
 	hk_script_free(s);
 }
 
+/* The engine's rule over loaded scripts: nothing is staged for revocation
+ * after the ARLs are built (hk_ceremony_script_check). The shipped scripts
+ * keep it. */
+Test(script, no_revocation_after_arl_batch)
+{
+	static const char *const shipped[] = { "arl-batch", "compromise",
+	    "revoke", "rollover", "issue-subca", "cross-certify", NULL };
+	static const char y[] =
+	    "hanko-ceremony: 1\nname: c\ncps: [\"4-10\"]\n"
+	    "roles: {key-manager: quorum, senior-operator: 2}\n"
+	    "steps:\n  - id: a\n    action: quorum-activate\n"
+	    "    roles: [key-manager]\n  - id: arl\n    action: arl-batch\n"
+	    "    roles: [senior-operator]\n    dual-control: true\n"
+	    "    signs: true\n  - id: r\n    action: revoke\n"
+	    "    roles: [senior-operator]\n"
+	    "    params: {serial: \"01\", reason: superseded}\n"
+	    "  - id: c\n    action: arl-commit\n    roles: [senior-operator]\n"
+	    "    params: {arl: arl}\n";
+	const struct hk_action_spec *const *reg;
+	struct hk_script *s = NULL;
+	char path[512];
+	size_t n, i;
+
+	for (i = 0; shipped[i] != NULL; i++) {
+		snprintf(path, sizeof(path), "%s/ceremony-scripts/%s.yaml",
+		    HANKO_SOURCE_DIR, shipped[i]);
+		cr_assert_eq(load(path, &s), 0, "%s", hk_err_msg());
+		cr_assert_eq(hk_ceremony_script_check(s), 0, "%s: %s", path,
+		    hk_err_msg());
+		hk_script_free(s);
+		s = NULL;
+	}
+	reg = hk_ceremony_registry(&n);
+	cr_assert_eq(hk_script_load_buf("mem", (const unsigned char *)y,
+	    sizeof(y) - 1, reg, n, &s), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_ceremony_script_check(s), HK_ERR_INVALID);
+	cr_assert_str_eq(hk_err_msg(), "mem:14:5: steps[2]: revoke after step "
+	    "arl (arl-batch): a revocation staged once the ARLs are built is "
+	    "on none of them, yet arl-commit would record it (CPS 4-10, "
+	    "4-4-9); put it before the arl-batch step");
+	hk_script_free(s);
+}
+
 Test(script, registry_is_consistent)
 {
 	const struct hk_action_spec *const *reg;
