@@ -15,7 +15,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/x509.h>
 #include <openssl/sha.h>
@@ -193,15 +192,11 @@ accept_run(struct hk_cer *c, const struct hk_script_step *st,
 	    ppath);
 	SHA256(pder, plen, d);
 	hk_hex_encode(d, 32, whex);
-	/* Files the log does not hold are not left behind. */
+	/* Files the log does not hold are not left behind (out:). */
 	if ((r = hk_ca_audit(c->ca, "cross.accept", "ok", res->actors,
 	    "generation %d: bridge CA's certificate for root %d SHA-256 %s; "
-	    "%s SHA-256 %s", n, gen, hex, ppath, whex)) != 0) {
-		(void)unlink(fpath);
-		(void)unlink(ppath);
-		res->nwritten = 0;
+	    "%s SHA-256 %s", n, gen, hex, ppath, whex)) != 0)
 		goto out;
-	}
 	snprintf(res->detail, sizeof(res->detail), "the bridge CA's "
 	    "certificate for root generation %d (SHA-256 %s) accepted; "
 	    "CertificatePair %.1500s SHA-256 %s", gen, hex, ppath, whex);
@@ -210,6 +205,15 @@ out:
 	if (r != 0 && r != HK_ERR_TTY)
 		hk_ca_audit_warn(c->ca, "cross.accept", "fail", res->actors,
 		    "%s", hk_err_msg());
+	/* A failed step is not undone by the engine: what it wrote goes
+	 * (cross-forward-<n>.der when the pair could not be written), so
+	 * that the ceremony can be run again. */
+	if (r != 0 && res->nwritten > 0) {
+		char msg[2048];
+		snprintf(msg, sizeof(msg), "%s", hk_err_msg());
+		hk_iss_undo_files(c, st, res);
+		hk_err_set("%s", msg);
+	}
 	OPENSSL_free(der);
 	OPENSSL_free(pder);
 	X509_free(f2);

@@ -144,7 +144,21 @@ check "... the certificate kept is that one, not the file now on the medium" bas
 	"[ \"\$(sha256sum <'$C/certs/cross-forward-1.der' | cut -c1-64)\" = '$GOOD' ] && ! cmp -s '$C/certs/cross-forward-1.der' '$T/other.der'"
 rm -rf "$C"
 
-# Rehearsal, then the real run.
+# A CertificatePair that cannot be written (a full medium: renameat2 fails
+# through an LD_PRELOAD shim) leaves nothing behind: the forward certificate
+# written just before is removed too, so the ceremony runs again (below).
+cc -shared -fPIC -o "$T/failrename.so" "$HANKO_SRC/test/data/issuance/failrename.c" -ldl
+fails "the pair cannot be written: the run fails" 8 'crosspair-1.der: cannot rename into place: No space left' \
+	env HK_FAIL_RENAME=crosspair- LD_PRELOAD="$T/failrename.so" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	"$OFF" ceremony run "$SCRIPT" --state "$S" --clock $CLOCK --confirm-digests $(ins 1 "$T/fwd1.der") \
+	"${SH[@]}" "${OPS[@]}"
+check "... nothing left: no cross-forward-1, crosspair-1 or cross-1, nothing recorded" bash -c \
+	"! ls '$S'/certs/cross* >/dev/null 2>&1 && ! grep -q '^cross' '$S/state.conf' && ! grep -q '	cross	' '$S/issued.txt'"
+check "... the forward certificate's removal is in the log" \
+	grep -q '	cert.remove	ok	.*cross-forward-1.der removed' "$S/audit/audit.log"
+
+# Rehearsal, then the real run (also the run again after the failure above).
 ok "rehearsal of cross-certify" run --rehearsal --clock $CLOCK --confirm-digests $(ins 1 "$T/fwd1.der") "${SH[@]}" "${OPS[@]}"
 check "the state is unchanged by the rehearsal" bash -c "! ls '$S'/certs/cross* >/dev/null 2>&1"
 ok "real run of cross-certify" run --clock $CLOCK --confirm-digests $(ins 1 "$T/fwd1.der") "${SH[@]}" "${OPS[@]}"
