@@ -414,6 +414,7 @@ import_issuing(struct import_work *w)
 	X509_REQ *req = NULL;
 	EVP_PKEY *tokpub = NULL;
 	X509 *x = NULL;
+	time_t now = hk_clock_now();
 	int gen = g ? atoi(g) : 0, r;
 
 	if (w->m->nfiles != 1) {
@@ -450,6 +451,13 @@ import_issuing(struct import_work *w)
 	if (X509_check_ca(x) != 1) {
 		hk_err_set("%s: basicConstraints: RFC 5280 4.2.1.9: the "
 		    "issuing CA certificate must be a CA", path);
+		goto out;
+	}
+	/* an expired one can never issue, sign a CRL or delegate OCSP: its
+	 * import would only look like progress (a re-key that came late) */
+	if (X509_cmp_time(X509_get0_notAfter(x), &now) < 0) {
+		hk_err_set("%s: validity: the issuing CA certificate (generation "
+		    "%d) has expired; nothing imported", path, gen);
 		goto out;
 	}
 	if (X509_NAME_cmp(X509_get_subject_name(x),

@@ -60,7 +60,12 @@ check "root 1 and NewWithOld(2 by 1) end on 2036-04-01 ($END1)" bash -c \
 	"[ '$END1' = 2036-04-01T09:59:59Z ] && [ \"\$(openssl x509 -in '$S/certs/link-2-new-with-old.pem' -noout -enddate)\" = \"\$(openssl x509 -in '$S/certs/root-1.pem' -noout -enddate)\" ]"
 ok "bundle: issuing CA 1 under root 2, signed by generation 2 (2036-03-31)" "$OFF" bundle create --state "$S" \
 	--clock 2036-03-31T10:00:00Z --type issuing-ca-cert --out "$T/b-iss-r2" "${SH[@]}" "$S/certs/issuing-1-root-2.der"
-ok "import it on 2036-03-31, root 1 still valid" "$ON" import --state "$O" --clock 2036-03-31T11:00:00Z "$T/b-iss-r2"
+# (the rollover re-certified issuing CA 1 with its own notAfter, 2031: by
+# now it has expired, and an expired issuing CA certificate is refused
+# after the bundle's signature was accepted)
+fails "import it on 2036-03-31: its signer accepted, the expired issuing CA refused" 3 \
+	"issuing-1-root-2.der: validity: the issuing CA certificate \(generation 1\) has expired; nothing imported" \
+	"$ON" import --state "$O" --clock 2036-03-31T11:00:00Z "$T/b-iss-r2"
 ok "arl-batch ceremony on 2036-04-02 (signed by generation 2)" "$OFF" ceremony run \
 	"$HANKO_SRC/ceremony-scripts/arl-batch.yaml" --state "$S" --clock 2036-04-02T09:00:00Z --confirm-digests \
 	"${SH[@]}" "${OPS[@]}"
