@@ -994,7 +994,7 @@ lint_user_crldp(const struct lint *l, const char *romaji)
 	const char *repo = l->p->repository_url;
 	char pre[HK_PROFILE_URL_MAX + 8];
 	const unsigned char *u;
-	int want, ul, r;
+	int want = 0, ul, r;
 	size_t pl;
 
 	if ((r = crldp_point(l, "the municipality's partition", &dps, &full,
