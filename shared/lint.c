@@ -640,6 +640,7 @@ crldp_point(const struct lint *l, const char *what, CRL_DIST_POINTS **out,
 	int crit, undec, r;
 
 	*out = NULL;
+	*want = *l->p->repository_url != '\0' ? 2 : 1;
 	dps = get_ext(l, NID_crl_distribution_points, &crit, &undec);
 	if (crit < 0)
 		return bad(l, "PROFILE.md: cRLDistributionPoints naming %s "
@@ -647,7 +648,6 @@ crldp_point(const struct lint *l, const char *what, CRL_DIST_POINTS **out,
 	if (dps == NULL)
 		return bad(l, "RFC 5280 4.2.1.13: cRLDistributionPoints does "
 		    "not decode");
-	*want = *l->p->repository_url != '\0' ? 2 : 1;
 	if (crit)
 		r = bad(l, "RFC 5280 4.2.1.13: cRLDistributionPoints should "
 		    "be non-critical");
@@ -994,7 +994,7 @@ lint_user_crldp(const struct lint *l, const char *romaji)
 	const char *repo = l->p->repository_url;
 	char pre[HK_PROFILE_URL_MAX + 8];
 	const unsigned char *u;
-	int want = 0, ul, r;
+	int want, ul, r;
 	size_t pl;
 
 	if ((r = crldp_point(l, "the municipality's partition", &dps, &full,
