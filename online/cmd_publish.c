@@ -61,6 +61,9 @@
 #define HK_PUBLISH_DAY_OFFSET	(9 * 3600) /* days are counted in Japan
 					 * Standard Time (UTC+9) */
 #define HK_PUBLISH_ARL_DAYS	7	/* warn when the ARLs run out sooner */
+#define HK_PUBLISH_WINDOW_DAYS	90	/* warn when the issuing window closes
+					 * sooner (a re-key crosses the air
+					 * gap and a ceremony) */
 #define HK_PUBLISH_MARGIN	(4 * 3600) /* beyond the next daily run */
 #define MAX_WARN		4	/* warnings of one run */
 #define MAX_HELD		8	/* partition errors kept for the
@@ -725,6 +728,56 @@ arl_keep(struct publish_work *w)
  * the run warns (exit 9). The horizon counts only ARLs numbered at or
  * above it, so that the warning comes while the emergency ARL is current.
  */
+/*
+ * PROFILE.md: an issuing CA covers its issuing window + 3 y (CPS 1-3-2: a
+ * resident's certificate runs 3 years from issue), so issue refuses once
+ * the newest generation's certificate ends before a certificate issued
+ * now would (hk_cert_user_not_after). The daily run warns (exit 9) from
+ * HK_PUBLISH_WINDOW_DAYS before that day while no newer generation is
+ * imported, naming the day and the next step.
+ */
+static int
+check_window(struct publish_work *w)
+{
+	const struct signer *sg;
+	time_t na, lo, hi, mid;
+	char t[32];
+	int r, top = 0;
+
+	if (w->nsig == 0)
+		return 0;
+	sg = &w->sig[0];		/* the newest: the one issue uses */
+	r = hk_cert_user_not_after(w->p, sg->x, sg->gen, w->now +
+	    (time_t)HK_PUBLISH_WINDOW_DAYS * 86400, &na);
+	if (r == 0 || r != HK_ERR_STATE) {
+		hk_err_clear();
+		return r;
+	}
+	/* the last second a certificate issued then still fits: after
+	 * notAfter - 3 y, so after now - 3 y (the signer is valid now) */
+	lo = w->now - (time_t)(3 * 366 + 1) * 86400;
+	hi = w->now + (time_t)HK_PUBLISH_WINDOW_DAYS * 86400;
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (hk_cert_user_not_after(w->p, sg->x, sg->gen, mid, &na) ==
+		    0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	hk_err_clear();
+	hk_time_format(lo, t, sizeof(t));
+	(void)hk_online_top_gen(w->on, &top);
+	warn_add(w, "PROFILE.md: issuing CA %d %s 3-year certificates %s %s; "
+	    "%s (docs/air-gap.md)", sg->gen, lo < w->now ? "could issue" :
+	    "can issue", lo < w->now ? "only until" : "until", t,
+	    top > sg->gen ? "certify the requested next generation (the "
+	    "issue-subca ceremony) and hanko-online import it" :
+	    "request the next generation now: hanko-online request --type "
+	    "csr, the issue-subca ceremony, hanko-online import");
+	return 0;
+}
+
 static int
 check_arls(struct publish_work *w)
 {
@@ -1401,6 +1454,7 @@ cmd_publish(int argc, char **argv)
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
 	if ((r = work_open(&w, &o)) != 0 || (r = check_arls(&w)) != 0 ||
+	    (r = check_window(&w)) != 0 ||
 	    (r = check_parts(&w)) != 0)
 		goto fail;
 	if (skip(&w, &o)) {

@@ -326,6 +326,9 @@ ok "request --type csr: issuing generation 2 (2029-04-03)" \
 fails "... issue before its certificate is imported: refused, naming generation 2" 3 \
 	"^hanko-online issue: issuing CA 1 .*: CPS 1-3-2: its issuing window has closed: .*; issuing generation 2 \(requested\) has no certificate valid now: certify it \(the issue-subca ceremony\) and hanko-online import it \(docs/air-gap.md\)\$" \
 	"$ON" issue --state "$O" --clock 2029-04-03T08:30:00Z --batch "$B/win2.csv" --out "$T/win2"
+fails "... publish's daily warning says the same (docs/publish.md)" 9 \
+	"PROFILE.md: issuing CA 1 could issue 3-year certificates only until 2028-04-02T09:00:00Z; certify the requested next generation \(the issue-subca ceremony\) and hanko-online import it" \
+	"$ON" publish --state "$O" --repo "$T/repo-win" --clock 2029-04-03T08:40:00Z
 ok "make_online_gen2 on 2029-04-03: the outstanding request certified, imported" make_online_gen2 "$T" 2029-04-03
 ok "... the same batch now issued by issuing CA 2" "$ON" issue --state "$O" "${IC2[@]}" --batch "$B/win2.csv" --out "$T/win2"
 certs_from "$T/win2"

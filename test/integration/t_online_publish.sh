@@ -228,6 +228,18 @@ check "... the link, the sets and the numbers unchanged" test "$(set_of)" = "$L"
 	"$(db "SELECT * FROM crl_numbers ORDER BY partition")" = "$NUMS"
 cp -p "$T/pin.keep" "$O/secrets/token-user-pin"
 
+# PROFILE.md: issuing CA 1 (to 2031-04-02T09:00:00Z) covers its issuing
+# window + 3 years, so a 3-year certificate fits until 2028-04-02T09:00:00Z
+# (issue refuses after it); the daily run warns 90 days ahead.
+pub --clock 2028-01-02T03:00:00Z --now >/dev/null 2>"$T/w91.err" || true
+check "91 days before issuing CA 1's window closes: no such warning" sh -c "! grep -q 'issuing CA 1' '$T/w91.err'"
+fails "89 days before: a warning naming the day and the next step (exit 9)" 9 \
+	"issuing CA 1 can issue 3-year certificates until 2028-04-02T09:00:00Z; request the next generation now: hanko-online request --type csr" \
+	pub --clock 2028-01-04T03:00:00Z --now
+check "... audited publish.warning" grep -q "	publish.warning	fail	-	PROFILE.md: issuing CA 1 can issue 3-year certificates until 2028-04-02T09:00:00Z" "$O/audit/audit.log"
+fails "after that day: 'could issue only until'" 9 "issuing CA 1 could issue 3-year certificates only until 2028-04-02T09:00:00Z" \
+	pub --clock 2028-04-03T03:00:00Z --now
+
 # PROFILE.md: an entry stays on its CRL until its certificate expires; RFC
 # 5280 3.3: and until one CRL issued after the expiry has listed it.
 NA=$(openssl x509 -inform DER -in "$T/issued/certs/$S_KC.der" -noout -enddate | cut -d= -f2)
