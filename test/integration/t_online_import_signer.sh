@@ -18,45 +18,7 @@ state_digest() { (db '.dump'; cat "$O/bundles.seen"; ls -R "$O/bundles") | sha25
 
 # The toy bridge CA of t_ceremony_cross.sh: bridge N makes its key, anchor
 # and request; forward CERT N OUT: bridge N certifies CERT's subject and key.
-BCA="/C=JP/O=JPKI/OU=Bridge CA"
-cat >"$T/ca.ext" <<EXT
-basicConstraints = critical, CA:true
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-certificatePolicies = $POLICY_TEST
-EXT
-bridge() {
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/bca-$1.key" -subj "$BCA" -days 3650 \
-		-addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-		-out "$T/bca-$1.pem" 2>/dev/null
-	openssl req -new -key "$T/bca-$1.key" -subj "$BCA" -out "$T/bca-$1.csr"
-	openssl req -in "$T/bca-$1.csr" -outform DER | sha256sum | cut -c1-64 >"$T/bca-$1.csr.sha256"
-}
-forward() {
-	local d=$T/ca-db-$2
-	mkdir -p "$d"; : >"$d/index.txt"
-	cat >"$d/ca.cnf" <<CNF
-[ca]
-default_ca = toy
-[toy]
-database = $d/index.txt
-new_certs_dir = $d
-serial = $d/serial
-default_md = sha256
-policy = any
-unique_subject = no
-[any]
-countryName = optional
-organizationName = optional
-organizationalUnitName = optional
-CNF
-	openssl ca -batch -config "$d/ca.cnf" -ss_cert "$1" -cert "$T/bca-$2.pem" -keyfile "$T/bca-$2.key" \
-		-create_serial -preserveDN -notext -startdate 20260401000000Z -enddate 20310331235959Z \
-		-extfile "$T/ca.ext" -out "$d/out.pem" >/dev/null 2>&1
-	openssl x509 -in "$d/out.pem" -outform DER -out "$3"
-	sha256sum <"$3" | cut -c1-64 >"$3.sha256"
-}
+. "$HANKO_SRC/test/data/issuance/bridge.sh"
 # pair FORWARD REVERSE OUT: a DER CertificatePair ([0] and/or [1]; "-" = absent)
 pair() {
 	python3 - "$@" <<'PY'
