@@ -124,16 +124,26 @@ roster_context(const char *path, const char *id, unsigned char ctx[32])
  * A credential is replaced only by its holder: their current passphrase
  * (--old-passin or the prompt), or a challenge signed by their current
  * token (--old-token URI, PIN by --old-passin or the prompt). Audited.
+ * "Current" is the credential of the roster last approved, never of the
+ * working roster.yaml: whoever can edit that file could otherwise remove
+ * the person's credential (no proof asked) or put their own in its place
+ * and prove that (roster_check.c would then approve the new one).
  */
 static int
 prove_old(struct hk_ca *ca, const struct roster_opts *o,
-    const struct hk_person *p, const char *path, const char **how_set)
+    const struct hk_person *working, const char *path, const char **how_set)
 {
+	struct hk_roster *ref = NULL;
+	const struct hk_person *p = working;
 	unsigned char ctx[32];
-	char *pass = NULL, prompt[512], how[256];
+	char *pass = NULL, prompt[512], how[256], rpath[4096];
 	int r;
 
-	if (hk_person_has_token(p)) {
+	if ((r = hk_roster_reference(ca, &ref, rpath, sizeof(rpath))) != 0)
+		return r;
+	if (ref != NULL)
+		p = hk_roster_find(ref, working->id);	/* NULL: added since */
+	if (p != NULL && hk_person_has_token(p)) {
 		if (o->old_token == NULL) {
 			hk_err_set("--person %s: holds a PKCS#11 token "
 			    "credential; replacing it needs that token: "
@@ -144,21 +154,24 @@ prove_old(struct hk_ca *ca, const struct roster_opts *o,
 			r = hk_person_token_auth(p, o->old_token, NULL,
 			    o->old_passin, ctx, how, sizeof(how));
 		}
-	} else if (hk_person_has_verifier(p)) {
+	} else if (p != NULL && hk_person_has_verifier(p)) {
 		snprintf(prompt, sizeof(prompt), "Current passphrase of %s "
-		    "(%s): ", p->id, p->name);
-		if ((r = hk_passin_read(o->old_passin, prompt, &pass)) != 0)
-			return r;
-		r = hk_person_verify(p, pass);
-		hk_secret_free(pass);
+		    "(%s)%s: ", p->id, p->name, ref != NULL ? ", as last "
+		    "approved" : "");
+		if ((r = hk_passin_read(o->old_passin, prompt, &pass)) == 0) {
+			r = hk_person_verify(p, pass);
+			hk_secret_free(pass);
+		}
 	} else {
 		*how_set = "their first (no credential of theirs to prove)";
+		hk_roster_free(ref);
 		return 0;
 	}
 	*how_set = "replacing theirs, proved by the old one";
 	if (r != 0)
-		hk_ca_audit_warn(ca, "roster.credential", "fail", p->id, "%s",
-		    hk_err_msg());
+		hk_ca_audit_warn(ca, "roster.credential", "fail", working->id,
+		    "%s", hk_err_msg());
+	hk_roster_free(ref);
 	return r;
 }
 

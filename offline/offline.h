@@ -78,6 +78,11 @@ int hk_roster_keep_approved(struct hk_ca *ca, const char *path);
  */
 int hk_roster_approvable(struct hk_ca *ca, const struct hk_roster *nw,
     const char *path, int rotation);
+/* The roster last approved (roster.approved.yaml, checked against
+ * state.conf's roster.approved-sha256; path set to the file read): *ref
+ * NULL when nothing was ever approved. */
+int hk_roster_reference(struct hk_ca *ca, struct hk_roster **ref, char *path,
+    size_t len);
 
 /* Load the state folder and apply --clock (refused outside rehearsals). */
 int hk_ca_open(const struct hk_common_opts *o, const char *command,

@@ -88,8 +88,9 @@ collect(const struct hk_audit_record *rec, void *arg)
 }
 
 /* The roster last approved: *ref NULL when none was ever approved. */
-static int
-reference(struct hk_ca *ca, struct hk_roster **ref, char *path, size_t len)
+int
+hk_roster_reference(struct hk_ca *ca, struct hk_roster **ref, char *path,
+    size_t len)
 {
 	const char *want = hk_state_get(ca->st, "roster.approved-sha256");
 	const char *by = hk_state_get(ca->st, "roster.approved-by");
@@ -303,7 +304,8 @@ hk_roster_approvable(struct hk_ca *ca, const struct hk_roster *nw,
 	char ref[4096];
 	int r;
 
-	if ((r = reference(ca, &old, ref, sizeof(ref))) != 0 || old == NULL)
+	if ((r = hk_roster_reference(ca, &old, ref, sizeof(ref))) != 0 ||
+	    old == NULL)
 		return r;
 	if ((!rotation && (r = check_key_managers(ca, old, nw, path)) != 0) ||
 	    (r = check_others(old, nw, path)) != 0 ||

@@ -279,6 +279,25 @@ ok "watanabe replaces his own passphrase" "$OFF" roster set-passphrase --state "
 check "... the record names the new credential" bash -c \
 	"tail -1 '$S/audit/audit.log' | grep -Eq '	roster.credential	ok	watanabe	credential-sha256 [0-9a-f]{64}: passphrase verifier .* replacing theirs, proved by the old one'"
 ok "... and the CA manager approves it" "${APPROVE[@]}"
+# The old credential proved is the one last approved, never the working
+# roster.yaml's: whoever can edit that file could otherwise strip
+# watanabe's credential (no proof asked) or put their own in its place and
+# prove that, then set a passphrase of their choosing for him.
+cp "$S/roster.yaml" "$T/a2.yaml"
+N0=$(grep -c '	roster.credential	ok	' "$S/audit/audit.log")
+setcred "$S/roster.yaml" watanabe "$S/roster.yaml" none
+fails "his credential removed from roster.yaml: the approved one is still asked for" 3 'terminal' \
+	setsid -w "$OFF" roster set-passphrase --state "$S" --person watanabe \
+	--passin pass:'Chosen by the CA manager 12' --kdf interactive
+cp "$T/a2.yaml" "$S/roster.yaml"
+setcred "$S/roster.yaml" watanabe "$S/roster.yaml" kimura
+fails "the CA manager's verifier put in his place, proved with the CA manager's passphrase: refused" 4 \
+	'watanabe: wrong passphrase' \
+	"$OFF" roster set-passphrase --state "$S" --person watanabe --old-passin env:HK_PASS_kimura \
+	--passin pass:'Chosen by the CA manager 12' --kdf interactive
+check "... no roster.credential ok record was written for either" \
+	test "$(grep -c '	roster.credential	ok	' "$S/audit/audit.log")" = "$N0"
+cp "$T/a2.yaml" "$S/roster.yaml"
 setcred "$S/roster.yaml" watanabe "$T/ok.yaml" watanabe
 fails "his previous verifier put back by someone else is refused" 3 \
 	'watanabe: credential .* not set by its holder: no roster.credential record of theirs since the last approval' \
