@@ -300,7 +300,16 @@ cmd_provision(int argc, char **argv)
 		hk_online_checkpoint_keep_err(on);
 		goto out;
 	}
-	r = hk_online_checkpoint(on);
+	if ((r = hk_online_checkpoint(on)) != 0) {
+		/* recorded and audited already: entering it again would
+		 * count it twice (a provision is never deleted) */
+		char keep[1024];
+
+		snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+		hk_err_set("the provision IS recorded (its records.provision "
+		    "record too); only the audit checkpoint failed: do not "
+		    "enter it again: %s", keep);
+	}
 out:
 	hk_store_close(store);
 	hk_online_close(on);
