@@ -837,6 +837,20 @@ store_payloads(struct import_work *w)
 	return HK_ERR_INVALID;
 }
 
+/* x is the pinned root or a root generation the store holds. */
+static int
+stored_root(const struct import_work *w, X509 *x)
+{
+	int i;
+
+	if (X509_cmp(x, w->t.anchor) == 0)
+		return 1;
+	for (i = 0; i < sk_X509_num(w->roots); i++)
+		if (X509_cmp(x, sk_X509_value(w->roots, i)) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * The bundle reader's rule for this reader (SPEC 6.2 (a), 13.1): the
  * signer is a root generation's own certificate, self-signed, its key one
@@ -854,10 +868,14 @@ root_signer(X509 *signer, const struct hk_bundle_manifest *m,
 	char *dn;
 
 	(void)m;
-	/* X509_verify: 1 is good; 0 and -1 are failures */
+	/* X509_verify: 1 is good; 0 and -1 are failures. The signer is the
+	 * pinned root or a stored root generation byte for byte: a
+	 * self-signed certificate is dated by whoever holds the key, so a
+	 * new one of a retired key would outlive its generation. */
 	if (k != NULL && root_dn(w, X509_get_subject_name(signer)) &&
 	    root_dn(w, X509_get_issuer_name(signer)) &&
-	    key_trusted(w, k) && X509_verify(signer, k) == 1)
+	    key_trusted(w, k) && X509_verify(signer, k) == 1 &&
+	    stored_root(w, signer))
 		return 0;
 	ERR_clear_error();
 	dn = hk_name_print(X509_get_subject_name(signer));

@@ -738,6 +738,15 @@ signer_trusted(X509 *signer, const struct hk_bundle_trust *t, const char *what)
 		    "now", what);
 		return HK_ERR_VERIFY;
 	}
+	/* The pinned root's key signs only as the pinned certificate: a
+	 * self-signed certificate of that key is dated by whoever holds it,
+	 * so another one would let a retired key outlive its root; and what
+	 * it issued counts only while the pinned root is valid. */
+	if (same_key(spub, keys[0]) && X509_cmp(signer, t->anchor) != 0) {
+		hk_err_set("%s: SPEC 6.2: the signer has the pinned root's key "
+		    "but is not the pinned root certificate", what);
+		return HK_ERR_VERIFY;
+	}
 	for (j = 0; j < nkeys; j++) {
 		if (same_key(spub, keys[j])) {
 			if (X509_verify(signer, spub) == 1)
@@ -746,6 +755,8 @@ signer_trusted(X509 *signer, const struct hk_bundle_trust *t, const char *what)
 		}
 	}
 	for (j = 0; j < nkeys; j++) {
+		if (j == 0 && !valid_now(t->anchor))
+			continue;
 		if (X509_verify(signer, keys[j]) == 1 &&
 		    X509_NAME_cmp(X509_get_issuer_name(signer),
 		    X509_get_subject_name(t->anchor)) == 0)

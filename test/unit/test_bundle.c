@@ -367,9 +367,12 @@ Test(bundle, trust_outlives_anchor_and_link)
 	X509 *l21 = make_cert_at(k2, k1, r1, 13, "Test Root", -1, 3650);
 	X509 *l21f = make_cert_at(k2, k1, r1, 14, "Test Root", 30, 3650);
 	X509 *r1f = make_cert_at(k1, k1, NULL, 15, "Test Root", 30, 3650);
+	/* valid 14 to 24 years on */
+	X509 *r1n = make_cert_at(k1, k1, NULL, 16, "Test Root", 365 * 14,
+	    365 * 24);
 	struct hk_bundle_trust t = { r1, links }, t0 = { r1, NULL },
 	    tf = { r1, later }, ta = { r1f, NULL };
-	char g1[4096], g2[4096];
+	char g1[4096], g2[4096], g1n[4096];
 
 	sk_X509_push(links, l21);
 	sk_X509_push(later, l21f);
@@ -388,6 +391,13 @@ Test(bundle, trust_outlives_anchor_and_link)
 	cr_assert_neq(hk_bundle_verify(g1, &t, NULL), 0);
 	cr_assert(strstr(hk_err_msg(), "signer certificate is not valid now")
 	    != NULL, "%s", hk_err_msg());
+	/* generation 1's retired key dates a new self-signed certificate of
+	 * its own: not the pinned root, refused (its holder picks the dates) */
+	snprintf(g1n, sizeof(g1n), "%s/g1n", d);
+	write_sample(g1n, 1, k1, r1n);
+	cr_assert_neq(hk_bundle_verify(g1n, &t, NULL), 0);
+	cr_assert(strstr(hk_err_msg(), "has the pinned root's key but is not "
+	    "the pinned root certificate") != NULL, "%s", hk_err_msg());
 	/* 25 years on: generation 2 has ended too */
 	hk_clock_set(time(NULL) + 86400L * 365 * 25);
 	cr_assert_neq(hk_bundle_verify(g2, &t, NULL), 0);
@@ -410,6 +420,7 @@ Test(bundle, trust_outlives_anchor_and_link)
 	X509_free(l21);
 	X509_free(l21f);
 	X509_free(r1f);
+	X509_free(r1n);
 }
 
 Test(bundle, import_all_or_nothing_and_replay)
