@@ -70,11 +70,40 @@ static const struct hk_step_action *const registry[] = {
 };
 #define NREG	(sizeof(registry) / sizeof(registry[0]))
 
+/* Steps that sign or register a certificate of the root: none of them
+ * belongs in a compromise ceremony (CPS 4-14-2: issuance stops), where
+ * compromise-revoke revokes only what issued.txt already holds. */
+static const char *const compromise_excludes[] = {
+	"csr-check", "issue-subca", "issue-commit", "responder-cert",
+	"cross-issue", "cross-accept", "cross-commit", "root-keygen",
+	"root-self-sign", "root-commit", "rollover-link", "rollover-issuing",
+	"rollover-commit",
+};
+
 int
 hk_ceremony_script_check(const struct hk_script *s)
 {
 	const struct hk_script_step *st;
-	size_t i, arl = s->nsteps;
+	size_t i, j, arl = s->nsteps, comp = s->nsteps;
+
+	for (i = 0; i < s->nsteps && comp == s->nsteps; i++)
+		if (strcmp(s->steps[i].spec->name, "compromise-revoke") == 0)
+			comp = i;
+	for (i = 0; comp < s->nsteps && i < s->nsteps; i++)
+		for (j = 0; j < sizeof(compromise_excludes) /
+		    sizeof(compromise_excludes[0]); j++)
+			if (strcmp(s->steps[i].spec->name,
+			    compromise_excludes[j]) == 0) {
+				st = &s->steps[i];
+				hk_err_set("%s:%lu:%lu: steps[%zu]: %s in a "
+				    "script with compromise-revoke (step %s): "
+				    "CPS 4-14-2: a compromise ceremony signs "
+				    "and registers no certificate (one made "
+				    "here would be on no ARL); hold it as its "
+				    "own ceremony", s->file, st->line, st->col,
+				    i, st->spec->name, s->steps[comp].id);
+				return HK_ERR_INVALID;
+			}
 
 	for (i = 0; i < s->nsteps; i++) {
 		st = &s->steps[i];

@@ -202,3 +202,38 @@ Test(script, missing_file)
 	cr_assert_neq(load(HK_TEST_DATA "/script/no-such.yaml", &s), 0);
 	cr_assert_null(s);
 }
+
+/* A compromise ceremony signs and registers no certificate: compromise-
+ * revoke revokes only what issued.txt holds, so an issuing CA certified in
+ * the same script would be on no ARL (CPS 4-14-2). The shipped compromise
+ * script keeps the rule (no_revocation_after_arl_batch checks them all). */
+Test(script, compromise_signs_nothing_else)
+{
+	static const char y[] =
+	    "hanko-ceremony: 1\nname: c\ncps: [\"4-14-2\"]\n"
+	    "roles: {key-manager: quorum, senior-operator: 2}\n"
+	    "inputs:\n  - name: c\n    kind: csr\n  - name: f\n"
+	    "    kind: file\n"
+	    "steps:\n  - id: a\n    action: quorum-activate\n"
+	    "    roles: [key-manager]\n  - id: q\n    action: csr-check\n"
+	    "    roles: [senior-operator]\n    dual-control: true\n"
+	    "    params: {csr: c, kind: issuing, fingerprint: f}\n"
+	    "  - id: i\n    action: issue-subca\n"
+	    "    roles: [senior-operator]\n    dual-control: true\n"
+	    "    signs: true\n    params: {request: q}\n"
+	    "  - id: k\n    action: compromise-revoke\n"
+	    "    roles: [senior-operator]\n    dual-control: true\n"
+	    "    params: {generation: 1}\n";
+	const struct hk_action_spec *const *reg;
+	struct hk_script *s = NULL;
+	size_t n;
+
+	reg = hk_ceremony_registry(&n);
+	cr_assert_eq(hk_script_load_buf("mem", (const unsigned char *)y,
+	    sizeof(y) - 1, reg, n, &s), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_ceremony_script_check(s), HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "steps[1]: csr-check in a script with "
+	    "compromise-revoke (step k): CPS 4-14-2") != NULL, "%s",
+	    hk_err_msg());
+	hk_script_free(s);
+}
