@@ -96,9 +96,9 @@ hk_roster_reference(struct hk_ca *ca, struct hk_roster **ref, char *path,
 	const char *by = hk_state_get(ca->st, "roster.approved-by");
 	const char *at = hk_state_get(ca->st, "roster.approved-at");
 	unsigned char *buf = NULL, d[32];
-	char hex[65], cur[4096];
+	char hex[65];
 	size_t blen;
-	int r;
+	int r, kept;
 
 	*ref = NULL;
 	if (want == NULL)
@@ -106,40 +106,32 @@ hk_roster_reference(struct hk_ca *ca, struct hk_roster **ref, char *path,
 	if ((r = hk_state_path(ca->st, "roster.approved.yaml", path,
 	    len)) != 0)
 		return r;
-	if (!hk_path_exists(path)) {
-		/* roster.yaml itself, when it is still the roster approved */
-		if ((r = hk_state_path(ca->st, "roster.yaml", cur,
-		    sizeof(cur))) != 0 ||
-		    (r = hk_file_read(cur, 1 << 20, &buf, &blen)) != 0)
-			return r;
-		SHA256(buf, blen, d);
-		free(buf);
-		hk_hex_encode(d, 32, hex);
-		if (strcmp(hex, want) != 0) {
-			hk_err_set("%s: missing, but state.conf records an "
-			    "approval (roster.approved-sha256 %.16s..., by %s "
-			    "at %s): the roster approved is what a change is "
-			    "checked against; put it back from a backup of the "
-			    "state (its SHA-256 must be %s)", path, want,
-			    by ? by : "?", at ? at : "?", want);
-			return HK_ERR_STATE;
-		}
-		snprintf(path, len, "%s", cur);
-	} else {
-		if ((r = hk_file_read(path, 1 << 20, &buf, &blen)) != 0)
-			return r;
-		SHA256(buf, blen, d);
-		free(buf);
-		hk_hex_encode(d, 32, hex);
-		if (strcmp(hex, want) != 0) {
-			hk_err_set("%s: SHA-256 %.16s... is not the roster "
-			    "approved (state.conf roster.approved-sha256 "
-			    "%.16s...): changed or replaced; put back the "
-			    "roster approved", path, hex, want);
-			return HK_ERR_STATE;
-		}
+	/* without the copy, roster.yaml itself when it is still the roster
+	 * approved */
+	if (!(kept = hk_path_exists(path)) && (r = hk_state_path(ca->st,
+	    "roster.yaml", path, len)) != 0)
+		return r;
+	if ((r = hk_file_read(path, 1 << 20, &buf, &blen)) != 0)
+		return r;
+	SHA256(buf, blen, d);
+	free(buf);
+	hk_hex_encode(d, 32, hex);
+	if (strcmp(hex, want) == 0)
+		return hk_roster_load(path, ref);
+	if (kept)
+		hk_err_set("%s: SHA-256 %.16s... is not the roster approved "
+		    "(state.conf roster.approved-sha256 %.16s...): changed or "
+		    "replaced; put back the roster approved", path, hex, want);
+	else {
+		/* name the missing copy, as before */
+		(void)hk_state_path(ca->st, "roster.approved.yaml", path, len);
+		hk_err_set("%s: missing, but state.conf records an approval "
+		    "(roster.approved-sha256 %.16s..., by %s at %s): the "
+		    "roster approved is what a change is checked against; put "
+		    "it back from a backup of the state (its SHA-256 must be "
+		    "%s)", path, want, by ? by : "?", at ? at : "?", want);
 	}
-	return hk_roster_load(path, ref);
+	return HK_ERR_STATE;
 }
 
 /* Key managers and threshold: the quorum set's in force. */
