@@ -195,4 +195,21 @@ Test(basic4, utf8_chars)
 	cr_assert_eq(hk_utf8_chars("\xed\xa0\x80", 3), -1);	/* surrogate */
 	cr_assert_eq(hk_utf8_chars("\xf0\xa0\xae\xb7", 4), 1);	/* 𠮷 */
 	cr_assert_eq(hk_utf8_chars("\xe3\x80", 2), -1);	/* truncated */
+	/* every byte that cannot lead a sequence, alone or after text */
+	cr_assert_eq(hk_utf8_chars("\x80", 1), -1);	/* continuation */
+	cr_assert_eq(hk_utf8_chars("\xbf", 1), -1);
+	cr_assert_eq(hk_utf8_chars("a\x80b", 3), -1);
+	cr_assert_eq(hk_utf8_chars("\xc1\xbf", 2), -1);	/* overlong 2 */
+	cr_assert_eq(hk_utf8_chars("\xe0\x9f\xbf", 3), -1);	/* overlong 3 */
+	cr_assert_eq(hk_utf8_chars("\xf0\x8f\xbf\xbf", 4), -1); /* overlong 4 */
+	cr_assert_eq(hk_utf8_chars("\xf4\x90\x80\x80", 4), -1); /* > U+10FFFF */
+	cr_assert_eq(hk_utf8_chars("\xf5\x80\x80\x80", 4), -1);
+	cr_assert_eq(hk_utf8_chars("\xff", 1), -1);
+	/* the boundaries that are characters */
+	cr_assert_eq(hk_utf8_chars("\x7f", 1), 1);
+	cr_assert_eq(hk_utf8_chars("\xc2\x80", 2), 1);	/* U+0080 */
+	cr_assert_eq(hk_utf8_chars("\xe0\xa0\x80", 3), 1);	/* U+0800 */
+	cr_assert_eq(hk_utf8_chars("\xef\xbf\xbf", 3), 1);	/* U+FFFF */
+	cr_assert_eq(hk_utf8_chars("\xf4\x8f\xbf\xbf", 4), 1); /* U+10FFFF */
+	cr_assert_eq(hk_utf8_chars("\xee\x80\x80", 3), 1);	/* U+E000 */
 }
