@@ -15,7 +15,7 @@ cd "$top"
 # independent tools). The list is the whole set-up: nothing else is fetched.
 PACKAGES=(
 	build-essential cmake pkg-config ca-certificates python3
-	libssl-dev openssl gnutls-bin
+	libssl-dev openssl gnutls-bin libnss3-tools faketime
 	libp11-dev libp11-kit-dev softhsm2 opensc
 	libsodium-dev libyaml-dev libcriterion-dev libqrencode-dev libpng-dev libzbar-dev clang
 	binutils file clang libclang-rt-14-dev
