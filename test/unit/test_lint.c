@@ -437,6 +437,20 @@ Test(lint, user_crldp_of_its_generation)
 	user_gen_lints(x2, 2, "user: PROFILE.md: cRLDistributionPoints URI "
 	    "must be http://repo.example.jp/crl/<code>-<generation>.crl "
 	    "(issuing generation 2)");
+	/* an id longer than any partition's (the lint copies it out to
+	 * parse it: refused, nothing overrun; ASan would see it) */
+	{
+		char longu[600];
+
+		snprintf(longu, sizeof(longu), "http://repo.example.jp/crl/"
+		    "432024-%0500d.crl", 2);
+		cr_assert_eq(hk_cert_partition_dn(p, "Yatsushiro-shi", 2, 0,
+		    &dn), 0);
+		set_dp(x2, dn, longu);
+		user_gen_lints(x2, 2, "user: PROFILE.md: cRLDistributionPoints "
+		    "URI must be http://repo.example.jp/crl/<code>-"
+		    "<generation>.crl (issuing generation 2)");
+	}
 	cr_assert_eq(hk_cert_partition_dn(p, "Yatsushiro-shi", 2, 0, &dn), 0);
 	set_dp(x2, dn, "http://repo.example.jp/crl/432024-2.crl");
 	user_gen_lints(x2, 2, NULL);
@@ -561,8 +575,8 @@ Test(lint, user_not_cut_to_the_issuer)
  * built (the builder takes them as given) and signed, notBefore
  * 2026-04-02T00:00:00Z (09:00 in Japan); it passes hk_lint_issued. */
 static X509 *
-user_with(const char *name, const char *nflags, const char *birth,
-    const char *address, const char *aflags)
+user_with_gender(const char *name, const char *nflags, const char *birth,
+    const char *gender, const char *address, const char *aflags)
 {
 	struct hk_basic4 b;
 	X509 *root = good(0), *x = NULL;
@@ -572,7 +586,7 @@ user_with(const char *name, const char *nflags, const char *birth,
 	snprintf(b.name, sizeof(b.name), "%s", name);
 	snprintf(b.name_flags, sizeof(b.name_flags), "%s", nflags);
 	snprintf(b.birth, sizeof(b.birth), "%s", birth);
-	strcpy(b.gender, "1");
+	snprintf(b.gender, sizeof(b.gender), "%s", gender);
 	snprintf(b.address, sizeof(b.address), "%s", address);
 	snprintf(b.addr_flags, sizeof(b.addr_flags), "%s", aflags);
 	hk_time_parse("2026-04-02T00:00:00Z", &t);
@@ -583,6 +597,50 @@ user_with(const char *name, const char *nflags, const char *birth,
 	    hk_err_msg());
 	X509_free(root);
 	return x;
+}
+
+static X509 *
+user_with(const char *name, const char *nflags, const char *birth,
+    const char *address, const char *aflags)
+{
+	return user_with_gender(name, nflags, birth, "1", address, aflags);
+}
+
+/* PROFILE.md: gender is "1" male, "2" female, "3" unknown; nothing else
+ * (the builder takes the value as given: the lint is the last net). */
+Test(lint, user_gender)
+{
+	static const char *ok[] = { "1", "2", "3" };
+	static const struct {
+		const char *g, *msg;
+	} no[] = {
+		{ "0", "user: PROFILE.md: gender must be 1, 2 or 3" },
+		{ "4", "user: PROFILE.md: gender must be 1, 2 or 3" },
+		{ "9", "user: PROFILE.md: gender must be 1, 2 or 3" },
+		{ "A", "user: PROFILE.md: gender must be 1, 2 or 3" },
+		{ "", "user: subjectAltName: 1.2.392.200149.8.5.5.3 (gender): "
+		    "value must be non-empty valid UTF-8 of at most 1 bytes" },
+	};
+	size_t i;
+	X509 *x;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		x = user_with_gender("八代　太郎", "00000", "319620415", ok[i],
+		    "熊本県八代市松江城町１番", "000000000000");
+		cr_assert_eq(hk_lint_user(x, p, 0, 1), 0, "gender %s: %s", ok[i],
+		    hk_err_msg());
+		X509_free(x);
+	}
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		x = user_with_gender("八代　太郎", "00000", "319620415", no[i].g,
+		    "熊本県八代市松江城町１番", "000000000000");
+		hk_err_clear();
+		cr_assert_eq(hk_lint_user(x, p, 0, 1), HK_ERR_LINT,
+		    "gender \"%s\" accepted", no[i].g);
+		cr_assert_str_eq(hk_err_msg(), no[i].msg, "gender \"%s\": %s",
+		    no[i].g, hk_err_msg());
+		X509_free(x);
+	}
 }
 
 /* PROFILE.md: the era digit agrees with the date, and the name and the
