@@ -640,6 +640,25 @@ Test(kinds, lint_subject_pattern)
 	refused(x, HK_CERT_ISSUING, "issuing: PROFILE.md: subject must be \""
 	    PREFIX ", OU=Issuing CA <n>\"");
 	X509_NAME_free(n);
+	/* <n> is 1 to 999 in digits, and nothing after them */
+	{
+		static const char *bad[] = { "1A", "2x", "1000", "0", "9-",
+		    "1.5", "12:" };
+		char dn[256];
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(dn, sizeof(dn), "%s, OU=Issuing CA %s", PREFIX,
+			    bad[i]);
+			n = NULL;
+			cr_assert_eq(hk_name_parse(dn, &n), 0, "%s", dn);
+			x = DUP(f.iss);
+			X509_set_subject_name(x, n);
+			refused(x, HK_CERT_ISSUING, "issuing: PROFILE.md: subject "
+			    "must be \"" PREFIX ", OU=Issuing CA <n>\"");
+			X509_NAME_free(n);
+		}
+	}
 	x = DUP(f.ocsp);
 	hk_name_parse(PREFIX ", CN=OCSP Responder 1, OU=extra", &n);
 	X509_set_subject_name(x, n);

@@ -455,6 +455,35 @@ Test(lint, user_crldp_of_its_generation)
 	set_dp(x2, dn, "http://repo.example.jp/crl/432024-2.crl");
 	user_gen_lints(x2, 2, NULL);
 	X509_free(x2);
+	/* generation 1: its file under the repository, nothing else */
+	{
+		static const char *bad1[] = {
+			"http://repo.example.jp/crl/432024.pem",
+			"http://other.example.jp/crl/432024.crl",
+			"http://repo.example.jp/arl.crl",
+			"http://repo.example.jp/crl/4320.crl",
+		};
+		size_t i;
+
+		x1 = good_user_gen(1);
+		user_gen_lints(x1, 1, NULL);
+		for (i = 0; i < sizeof(bad1) / sizeof(bad1[0]); i++) {
+			cr_assert_eq(hk_cert_partition_dn(p, "Yatsushiro-shi",
+			    1, 0, &dn), 0);
+			set_dp(x1, dn, bad1[i]);
+			user_gen_lints(x1, 1, "user: PROFILE.md: "
+			    "cRLDistributionPoints URI must be "
+			    "http://repo.example.jp/crl/<code>.crl (issuing "
+			    "generation 1)");
+		}
+		X509_free(x1);
+	}
+	/* the last generation there can be, and one past it */
+	x2 = good_user_gen(HK_CERT_GEN_MAX);
+	user_gen_lints(x2, HK_CERT_GEN_MAX, NULL);
+	user_gen_lints(x2, HK_CERT_GEN_MAX + 1, "user: issuing generation "
+	    "1000: a number from 1 to 999");
+	X509_free(x2);
 
 	/* the longest romaji municipalities.csv takes (54) still names
 	 * generation 999's partition; one more does not (ub-common-name) */
