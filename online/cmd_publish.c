@@ -853,7 +853,11 @@ jst_day(time_t t)
 }
 
 /* 1 when a daily run has nothing to do: published the same day (JST),
- * the same ARL of the day, every partition there. */
+ * the same ARL of the day, every partition there but those held back
+ * (check_parts): a held partition is never signed, so a new set would
+ * carry what the current one does (its CRL, or none when it never had
+ * one) and only take new numbers for the others; the run still exits 3
+ * naming it. */
 static int
 skip(const struct publish_work *w, const struct publish_opts *o)
 {
@@ -872,6 +876,8 @@ skip(const struct publish_work *w, const struct publish_opts *o)
 	    (arl != NULL && arl->number != w->arl.number))
 		return 0;
 	for (i = 0; i < w->nparts; i++) {
+		if (w->parts[i].held)
+			continue;
 		snprintf(path, sizeof(path), "crl/%s.crl", w->parts[i].id);
 		if (hk_repo_find(w->cur, path) == NULL)
 			return 0;

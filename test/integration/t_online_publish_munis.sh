@@ -89,6 +89,20 @@ fails "... into a new repository: the CRL DP of its newest certificate (exit 3)"
 	"$ON" publish --state "$O" --repo "$T/repo2" --clock 2026-04-05T03:00:00Z
 check "... no crl/432024.crl in it, the others there" sh -c \
 	"[ ! -e '$T/repo2/crl/432024.crl' ] && [ -e '$T/repo2/crl/431010.crl' ]"
+# The held partition never had a CRL there; it must not make every run of
+# the day publish again (new numbers each time): the run is skipped, and
+# still exits 3 naming the hold, audited again.
+N_R2=$(openssl crl -inform DER -in "$T/repo2/crl/431010.crl" -noout -crlnumber)
+N_HOLD=$(grep -c "	crl.hold	fail	-	municipalities.csv: 432024: " "$O/audit/audit.log")
+fails "... a second run the same day: nothing published, exit 3 naming the hold again" 3 \
+	"^hanko-online publish: municipalities.csv: 432024: romaji \"Yatsushiro-city\": .*crl/432024.crl not updated \(none published before\); nothing published \(set 1 of today stays\); warning: CPS 4-4-10" \
+	"$ON" publish --state "$O" --repo "$T/repo2" --clock 2026-04-05T03:30:00Z
+check "... still set 1, 431010's CRL number unchanged" sh -c \
+	"[ \"\$(readlink '$T/repo2')\" = repo2.sets/1 ] &&
+	 [ \"\$(openssl crl -inform DER -in '$T/repo2/crl/431010.crl' -noout -crlnumber)\" = '$N_R2' ]"
+check "... audited: crl.hold fail once more, publish.skip" sh -c \
+	"[ \$(grep -c '	crl.hold	fail	-	municipalities.csv: 432024: ' '$O/audit/audit.log') = $((N_HOLD + 1)) ] &&
+	 tail -n 5 '$O/audit/audit.log' | grep -q '	publish.skip	ok	'"
 cp "$T/municipalities.orig" "$M"
 fails "romaji put back: published (exit 9: no ARL only)" 9 "^hanko-online publish: warning: CPS 4-4-10" \
 	pub --clock 2026-04-05T04:00:00Z --now
