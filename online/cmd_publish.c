@@ -68,6 +68,9 @@
 #define MAX_WARN		4	/* warnings of one run */
 #define MAX_HELD		8	/* partition errors kept for the
 					 * message (all are audited) */
+#define HK_ARL_FLOOR		"arl"	/* crl_numbers row: the highest ARL
+					 * number publish has seen out (no
+					 * partition id is letters) */
 
 struct publish_opts {
 	struct hk_online_opts c;	/* --state, --clock */
@@ -144,11 +147,17 @@ struct publish_work {
 	struct hk_store_arl arl;	/* the ARL of the day (der NULL:
 					 * none) */
 	int arl_released;		/* 1: arl.crl in the new set */
-	int arl_kept;			/* 1: arl is the current set's
-					 * arl.crl, kept because the stored
+	int arl_kept;			/* 1: arl is ARL arl_floor (the
+					 * store's copy, or the current set's
+					 * arl.crl), kept because the stored
 					 * one of the day is numbered below
 					 * it (check_arls) */
-	char warn[MAX_WARN][768];	/* warnings of this run */
+	uint64_t arl_floor;		/* the highest ARL number already out:
+					 * the current set's arl.crl, the
+					 * store's record (HK_ARL_FLOOR) or a
+					 * stored ARL whose thisUpdate has
+					 * come; 0 when none */
+	char warn[MAX_WARN][1024];	/* warnings of this run */
 	int nwarn;
 	char held[MAX_HELD][1024];	/* partitions held back: why */
 	int nheld;			/* all of them (may exceed MAX_HELD) */
@@ -694,39 +703,81 @@ work_close(struct publish_work *w)
 
 /* ---- warnings, skip ---- */
 
-/* The current set's arl.crl as the ARL of this run (its bytes checked
- * against its MANIFEST line; write_arl verifies it again). 0 with no ARL
- * when the current set has none. */
+/*
+ * ARL w->arl_floor (the highest already out) as the ARL of this run, when
+ * the stored ARL of the day is numbered below it (check_arls). Its bytes
+ * are the store's copy of that number (imported with its bundle, never
+ * changed or deleted); only when the store holds none (a store restored
+ * from a backup taken before its import) the current set's arl.crl of that
+ * number, checked against its MANIFEST line. write_arl verifies either with
+ * a root generation before it is released. A current arl.crl that cannot
+ * be read then is no failure of the run: the CRLs, which expire in 72 h,
+ * are published without arl.crl (never an ARL numbered below the floor,
+ * which the store records from this run on: numbers_commit), and kept says
+ * so, naming the file (exit 9). kept: what became of arl.crl, for the
+ * warning.
+ */
 static int
-arl_keep(struct publish_work *w)
+arl_keep(struct publish_work *w, char *kept, size_t klen)
 {
-	const struct hk_repo_file *f;
+	const struct hk_repo_file *f = NULL;
+	char t[32], why[512];
 	int r;
 
 	hk_store_arl_clear(&w->arl);
-	if (w->cur == NULL || (f = hk_repo_find(w->cur, "arl.crl")) == NULL ||
-	    !f->is_crl)
+	if (w->cur != NULL && (f = hk_repo_find(w->cur, "arl.crl")) != NULL &&
+	    (!f->is_crl || f->number != w->arl_floor))
+		f = NULL;	/* not the floor: its number is lower */
+	if ((r = hk_store_arl_get(w->store, w->arl_floor, &w->arl)) == 0) {
+		w->arl_kept = 1;
+		hk_time_format(w->arl.next_update, t, sizeof(t));
+		if (f != NULL)
+			snprintf(kept, klen, "arl.crl %" PRIu64 " of set %lu "
+			    "kept", w->arl_floor, w->cur->n);
+		else
+			snprintf(kept, klen, "ARL %" PRIu64 " (expired at %s) "
+			    "published as arl.crl", w->arl_floor, t);
 		return 0;
-	if ((r = hk_repo_read(w->cur, "arl.crl", &w->arl.der,
-	    &w->arl.len)) != 0)
+	}
+	if (r != HK_ERR_NOT_FOUND)
 		return r;
+	hk_err_clear();
+	if (f == NULL) {
+		snprintf(kept, klen, "arl.crl not published");
+		return 0;
+	}
+	if ((r = hk_repo_read(w->cur, "arl.crl", &w->arl.der,
+	    &w->arl.len)) == HK_ERR_ALLOC)
+		return r;
+	if (r != 0) {
+		snprintf(why, sizeof(why), "%s", hk_err_msg());
+		hk_err_clear();
+		snprintf(kept, klen, "arl.crl not published (%s; the store "
+		    "holds no ARL %" PRIu64 ")", why, w->arl_floor);
+		return 0;
+	}
 	w->arl.number = f->number;
 	w->arl.this_update = f->this_update;
 	w->arl.next_update = f->next_update;
 	w->arl_kept = 1;
+	snprintf(kept, klen, "arl.crl %" PRIu64 " of set %lu kept",
+	    w->arl_floor, w->cur->n);
 	return 0;
 }
 
 /*
  * The ARL of the day and the warnings that do not need the new set.
  *
- * RFC 5280 5.2.3, PROFILE.md: ARL numbers only increase. "newest" is the
- * highest number already out: the current set's arl.crl, or any stored
- * ARL whose thisUpdate has come (an emergency ARL, CPS 4-4-9, expired or
- * not). A stored ARL numbered below it was signed before it and lacks
- * what it revoked: never released; the current set's arl.crl is kept and
- * the run warns (exit 9). The horizon counts only ARLs numbered at or
- * above it, so that the warning comes while the emergency ARL is current.
+ * RFC 5280 5.2.3, PROFILE.md: ARL numbers only increase. "newest" (kept
+ * as w->arl_floor) is the highest number already out: the current set's
+ * arl.crl (its MANIFEST line: the file itself is not read), the store's
+ * record of the last run's (HK_ARL_FLOOR, so that a repository lost or
+ * damaged does not lower it), or any stored ARL whose thisUpdate has come
+ * (an emergency ARL, CPS 4-4-9, expired or not). A stored ARL numbered
+ * below it was signed before it and lacks what it revoked: never
+ * released; ARL newest is kept (arl_keep) and the run warns (exit 9). The
+ * horizon counts only ARLs numbered at or above it, so that the warning
+ * comes while the emergency ARL is current.
  */
 /*
  * PROFILE.md: an issuing CA covers its issuing window + 3 y (CPS 1-3-2: a
@@ -782,8 +833,8 @@ static int
 check_arls(struct publish_work *w)
 {
 	const struct hk_repo_file *f;
-	char t[32], kept[96];
-	uint64_t newest = 0, eff;
+	char t[32], kept[640];
+	uint64_t newest = 0, eff, rec;
 	time_t horizon, all;
 	int r;
 
@@ -792,10 +843,14 @@ check_arls(struct publish_work *w)
 	if (w->cur != NULL && (f = hk_repo_find(w->cur, "arl.crl")) != NULL &&
 	    f->is_crl)
 		newest = f->number;
-	if ((r = hk_store_arl_in_effect(w->store, w->now, &eff)) != 0)
+	if ((r = hk_store_arl_in_effect(w->store, w->now, &eff)) != 0 ||
+	    (r = hk_store_crl_number_get(w->store, HK_ARL_FLOOR, &rec)) != 0)
 		return r;
 	if (eff > newest)
 		newest = eff;
+	if (rec > newest)
+		newest = rec;
+	w->arl_floor = newest;
 	if ((r = hk_store_arl_horizon(w->store, newest, &horizon)) != 0 ||
 	    (r = hk_store_arl_horizon(w->store, 0, &all)) != 0)
 		return r;
@@ -813,20 +868,15 @@ check_arls(struct publish_work *w)
 	if (w->arl.number < newest) {
 		uint64_t stale = w->arl.number;
 
-		if ((r = arl_keep(w)) != 0)
+		if ((r = arl_keep(w, kept, sizeof(kept))) != 0)
 			return r;
-		if (w->arl_kept)
-			snprintf(kept, sizeof(kept), "arl.crl %" PRIu64 " of "
-			    "set %lu kept", w->arl.number, w->cur->n);
-		else
-			snprintf(kept, sizeof(kept), "arl.crl not published");
 		hk_time_format(w->now, t, sizeof(t));
 		warn_add(w, "CPS 4-4-10: RFC 5280 5.2.3: the stored ARL current "
 		    "at %s is ARL %" PRIu64 ", numbered below ARL %" PRIu64
-		    " already out (published or in effect: an emergency ARL, "
-		    "CPS 4-4-9): not released, %s: hold the arl-batch ceremony "
-		    "and import a batch made after ARL %" PRIu64, t, stale,
-		    newest, kept, newest);
+		    " already out (published, recorded by the store or in "
+		    "effect: an emergency ARL, CPS 4-4-9): not released, %s: "
+		    "hold the arl-batch ceremony and import a batch made after "
+		    "ARL %" PRIu64, t, stale, newest, kept, newest);
 		return 0;
 	}
 	if (horizon < w->now + HK_PUBLISH_ARL_DAYS * 86400) {
@@ -1351,22 +1401,33 @@ write_crls(struct publish_work *w)
 	return 0;
 }
 
-/* The numbers of the published set into the store, one transaction. */
+/* The numbers of the published set into the store, one transaction: each
+ * partition's, and the highest ARL number out (HK_ARL_FLOOR: the one
+ * released, or the floor when it was kept or could not be), so that the
+ * floor survives a repository whose arl.crl is lost (check_arls). */
 static int
 numbers_commit(struct publish_work *w)
 {
+	uint64_t arl = w->arl_floor, rec;
 	size_t i;
 	int r;
 
+	if (w->arl_released && w->arl.number > arl)
+		arl = w->arl.number;
 	if ((r = hk_store_begin(w->store)) != 0)
 		return r;
 	for (i = 0; i < w->nparts; i++)
 		if (!w->parts[i].held && (r = hk_store_crl_number_set(w->store,
-		    w->parts[i].id, w->parts[i].number)) != 0) {
-			hk_store_rollback(w->store);
-			return r;
-		}
+		    w->parts[i].id, w->parts[i].number)) != 0)
+			goto fail;
+	if (arl > 0 && ((r = hk_store_crl_number_get(w->store, HK_ARL_FLOOR,
+	    &rec)) != 0 || (arl > rec && (r = hk_store_crl_number_set(w->store,
+	    HK_ARL_FLOOR, arl)) != 0)))
+		goto fail;
 	return hk_store_commit(w->store);
+fail:
+	hk_store_rollback(w->store);
+	return r;
 }
 
 static void
@@ -1394,9 +1455,9 @@ audit_published(struct publish_work *w, const struct publish_opts *o)
 		hk_time_format(w->arl.next_update, nu, sizeof(nu));
 		hk_online_audit(w->on, "arl.release", "ok", "ARL %" PRIu64
 		    ": thisUpdate %s, nextUpdate %s, set %lu%s", w->arl.number,
-		    tu, nu, w->set, w->arl_kept ? " (kept from the previous "
-		    "set: the stored ARL of the day is numbered below it)" :
-		    "");
+		    tu, nu, w->set, w->arl_kept ? " (kept: the highest "
+		    "already out; the stored ARL of the day is numbered below "
+		    "it)" : "");
 	}
 	hk_online_audit(w->on, "publish.done", "ok", "set %lu at %s: %zu CRLs, "
 	    "%zu entries, ARL %s%s", w->set, o->repo, w->nparts, w->entries,

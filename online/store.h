@@ -313,6 +313,11 @@ struct hk_store_arl {
  * this_update <= t < next_update. HK_ERR_NOT_FOUND when none is current. */
 int hk_store_arl_current(struct hk_store *s, time_t t,
     struct hk_store_arl *out);
+/* The stored ARL numbered number (expired or not). HK_ERR_NOT_FOUND when
+ * the store holds none of that number (never imported, or a store restored
+ * from a backup taken before its import). */
+int hk_store_arl_get(struct hk_store *s, uint64_t number,
+    struct hk_store_arl *out);
 /* The last nextUpdate of the stored ARLs numbered from or above (0 when
  * none): how long the ARLs that may still be released last. */
 int hk_store_arl_horizon(struct hk_store *s, uint64_t from, time_t *out);

@@ -5,6 +5,7 @@
  * (docs/store.md, docs/publish.md). The CRL numbers are store_sqlite.c's
  * hk_store_crl_number_*.
  */
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,11 +218,29 @@ hk_store_cert_newest_valid(struct hk_store *s, const char *municipality,
 	return r;
 }
 
+/* One row of "SELECT number, this_update, next_update, der" into out. */
+static int
+arl_row(sqlite3_stmt *st, struct hk_store_arl *out)
+{
+	int n = sqlite3_column_bytes(st, 3);
+
+	if (n <= 0)
+		return HK_ERR_STATE;
+	if ((out->der = malloc((size_t)n)) == NULL)
+		return HK_ERR_ALLOC;
+	memcpy(out->der, sqlite3_column_blob(st, 3), (size_t)n);
+	out->len = (size_t)n;
+	out->number = (uint64_t)sqlite3_column_int64(st, 0);
+	out->this_update = (time_t)sqlite3_column_int64(st, 1);
+	out->next_update = (time_t)sqlite3_column_int64(st, 2);
+	return 0;
+}
+
 int
 hk_store_arl_current(struct hk_store *s, time_t t, struct hk_store_arl *out)
 {
 	sqlite3_stmt *st;
-	int r, rc, n;
+	int r, rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((r = hk_store_prepare(s, "SELECT number, this_update, next_update, "
@@ -229,24 +248,47 @@ hk_store_arl_current(struct hk_store *s, time_t t, struct hk_store_arl *out)
 	    "ORDER BY number DESC LIMIT 1", &st)) != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)t);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		n = sqlite3_column_bytes(st, 3);
-		if (n <= 0 || (out->der = malloc((size_t)n)) == NULL)
-			r = n <= 0 ? HK_ERR_STATE : HK_ERR_ALLOC;
-		else {
-			memcpy(out->der, sqlite3_column_blob(st, 3), (size_t)n);
-			out->len = (size_t)n;
-			out->number = (uint64_t)sqlite3_column_int64(st, 0);
-			out->this_update = (time_t)sqlite3_column_int64(st, 1);
-			out->next_update = (time_t)sqlite3_column_int64(st, 2);
-		}
-	} else if (rc == SQLITE_DONE) {
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = arl_row(st, out);
+	else if (rc == SQLITE_DONE) {
 		hk_err_set("%s: arls: CPS 4-4-10: no imported ARL is current",
 		    s->path);
 		r = HK_ERR_NOT_FOUND;
 	} else
 		r = hk_store_fail(s, rc, "arls: select");
 	sqlite3_finalize(st);
+	return r;
+}
+
+int
+hk_store_arl_get(struct hk_store *s, uint64_t number, struct hk_store_arl *out)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	if (number < 1 || number > (uint64_t)INT64_MAX) {
+		hk_err_set("%s: arls: number out of range", s->path);
+		return HK_ERR_INVALID;
+	}
+	if ((r = hk_store_prepare(s, "SELECT number, this_update, next_update, "
+	    "der FROM arls WHERE number = ?1", &st)) != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)number);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = arl_row(st, out);
+	else if (rc == SQLITE_DONE) {
+		hk_err_set("%s: arls: no ARL %" PRIu64 " stored", s->path,
+		    number);
+		r = HK_ERR_NOT_FOUND;
+	} else
+		r = hk_store_fail(s, rc, "arls: select by number");
+	sqlite3_finalize(st);
+	if (r == HK_ERR_STATE)
+		hk_err_set("%s: arls: ARL %" PRIu64 " without its DER", s->path,
+		    number);
+	if (r != 0 && r != HK_ERR_NOT_FOUND)
+		hk_store_arl_clear(out);
 	return r;
 }
 

@@ -34,6 +34,8 @@ check "ARL 11 lists issuing CA 1; ARL 5 of the older batch does not" sh -c \
 	"$(declare -f lists); ISER=$ISER; lists '$A/arl-11.crl' && ! lists '$A/arl-5.crl'"
 ok "offline: bundle of ARL 11" "$OFF" bundle create --state "$S" --clock 2026-04-03T12:00:00Z --type arl-batch \
 	--out "$T/b-arl11" "${SH[@]}" "$A/arl-11.crl"
+# (a backup of the store without ARL 11, restored at the end)
+ok "back up store.db before ARL 11 is imported (sqlite3 .backup)" sqlite3 "$O/store.db" ".backup $T/before-11.db"
 ok "import ARL 11" "$ON" import --state "$O" --type arl-batch "$T/b-arl11"
 
 # CPS 4-4-9: published at once. ARL 11 runs out on 04-06; the ARLs of
@@ -61,12 +63,33 @@ check "... it still verifies with the root (openssl crl -verify)" sh -c \
 	"openssl crl -inform DER -in '$P/arl.crl' -CAfile '$R' -noout -verify 2>&1 | grep -qx 'verify OK'"
 check "... the warning is audited, and arl.release says it was kept" sh -c \
 	"grep -q '	publish.warning	fail	.*ARL 5, numbered below ARL 11' '$O/audit/audit.log' &&
-	 grep -q '	arl.release	ok	-	ARL 11: .*(kept from the previous set' '$O/audit/audit.log'"
+	 grep -q '	arl.release	ok	-	ARL 11: .*(kept: the highest already out' '$O/audit/audit.log'"
 fails "a second run that day publishes nothing, and warns again (exit 9)" 9 "ARL 5, numbered below ARL 11" \
 	pub --clock 2026-04-07T05:00:00Z
 check "... says so on stdout" grep -q "^Nothing to publish" "$HANKO_TMP/out"
 fails "--now the same: ARL 11 kept" 9 "ARL 5, numbered below ARL 11" pub --clock 2026-04-07T05:00:00Z --now
 check "... arl.crl is ARL 11" test "$(arl_number)" = 11
+
+# The current set's arl.crl damaged on disk: the CRLs (72 h) are still
+# published, and ARL 11 is kept from the store's copy (imported with its
+# bundle), not from the damaged file.
+S_BEFORE=$(readlink "$P")
+N_KU=$(openssl crl -inform DER -in "$P/crl/431010.crl" -noout -crlnumber)
+printf 'damaged' >"$T/$S_BEFORE/arl.crl"
+fails "arl.crl of the current set damaged: published, ARL 11 kept from the store (exit 9)" 9 \
+	"ARL 5, numbered below ARL 11 .*: not released, arl.crl 11 of set [0-9]+ kept: hold the arl-batch" \
+	pub --clock 2026-04-07T05:30:00Z --now
+check "... a new set with new CRL numbers" sh -c \
+	"[ '$(readlink "$P")' != '$S_BEFORE' ] && [ \"\$(openssl crl -inform DER -in '$P/crl/431010.crl' -noout -crlnumber)\" != '$N_KU' ]"
+check "... its arl.crl is ARL 11, byte for byte ARL 11 of the root, and matches its MANIFEST line" sh -c \
+	"cmp -s '$P/arl.crl' '$A/arl-11.crl' && grep -q ' arl.crl 2026-04-03T11:30:00Z 2026-04-06T11:30:00Z 11$' '$P/MANIFEST' &&
+	 (cd '$P' && awk '{print \$1 \"  \" \$3}' MANIFEST | sha256sum -c --quiet)"
+# A repository lost (a new one): ARL 11, expired, is what goes out as
+# arl.crl (relying parties fail closed), never ARL 5.
+fails "a new repository on 04-07: ARL 11 (expired) published as arl.crl, not ARL 5 (exit 9)" 9 \
+	"ARL 5, numbered below ARL 11 .*: not released, ARL 11 \(expired at 2026-04-06T11:30:00Z\) published as arl.crl: hold" \
+	"$ON" publish --state "$O" --repo "$T/repo-new" --clock 2026-04-07T05:40:00Z
+check "... its arl.crl is ARL 11" cmp -s "$T/repo-new/arl.crl" "$A/arl-11.crl"
 
 # The remedy: a batch made after ARL 11 (it keeps the revocation).
 sed 's/count: 35/count: 3/' "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" >"$T/arl-batch-3.yaml"
@@ -81,6 +104,30 @@ fails "publish --now: ARL 12 released (batch 1 no longer counts: warned)" 9 \
 check "... arl.crl is ARL 12, lists issuing CA 1, verifies with the root" sh -c \
 	"[ $(arl_number) = 12 ] && $(declare -f lists); ISER=$ISER; lists '$P/arl.crl' &&
 	 openssl crl -inform DER -in '$P/arl.crl' -CAfile '$R' -noout -verify 2>&1 | grep -qx 'verify OK'"
+
+# The store restored from the backup taken before ARL 11 was imported (it
+# holds ARLs 1..10 only), and the current set's arl.crl (ARL 12) damaged:
+# the store has no copy of ARL 12 and the file cannot be read. The CRLs are
+# published, no arl.crl (never ARL 6 of the older batch), exit 9 naming the
+# file and the rule; the store records ARL 12 as the floor, so the next
+# day's run, whose set has no arl.crl, still releases no ARL below it.
+check "the store holds ARL 12 as the highest out (crl_numbers: arl)" \
+	test "$(db "SELECT number FROM crl_numbers WHERE partition = 'arl'")" = 12
+cp "$T/before-11.db" "$O/store.db"
+S_BEFORE=$(readlink "$P")
+printf 'damaged' >"$T/$S_BEFORE/arl.crl"
+fails "store restored without ARL 12, arl.crl damaged: CRLs published without arl.crl (exit 9 naming the file)" 9 \
+	"^hanko-online publish: warning: CPS 4-4-10: RFC 5280 5.2.3: the stored ARL current at 2026-04-08T03:00:00Z is ARL 6, numbered below ARL 12 already out .*: not released, arl.crl not published \(.*/$S_BEFORE/arl.crl: size or SHA-256 is not its MANIFEST line's; the store holds no ARL 12\): hold the arl-batch ceremony and import a batch made after ARL 12$" \
+	pub --clock 2026-04-08T03:00:00Z
+check "... a new set, without arl.crl, that matches its MANIFEST" sh -c \
+	"[ '$(readlink "$P")' != '$S_BEFORE' ] && [ ! -e '$P/arl.crl' ] && ! grep -q ' arl.crl ' '$P/MANIFEST' &&
+	 (cd '$P' && awk '{print \$1 \"  \" \$3}' MANIFEST | sha256sum -c --quiet)"
+check "... the restored store records ARL 12 as the floor" \
+	test "$(db "SELECT number FROM crl_numbers WHERE partition = 'arl'")" = 12
+fails "the next day (the set has no arl.crl): ARL 7 is not released either (exit 9)" 9 \
+	"the stored ARL current at 2026-04-09T03:00:00Z is ARL 7, numbered below ARL 12 already out .*: not released, arl.crl not published: hold" \
+	pub --clock 2026-04-09T03:00:00Z
+check "... no arl.crl" test ! -e "$P/arl.crl"
 
 ok "the online audit log verifies (checkpoints by audit-1)" "$OFF" audit verify --state "$O"
 finish

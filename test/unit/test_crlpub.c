@@ -1046,6 +1046,16 @@ Test(crlpub, arl_in_effect_and_horizon_from_a_number)
 	cr_assert_eq(h, at("2026-04-06T11:30:00Z"), "from 11: ARL 11's");
 	cr_assert_eq(hk_store_arl_horizon(st, 12, &h), 0);
 	cr_assert_eq(h, 0, "none from 12");
+	/* ARL 11 by its number, after it expired: what publish keeps when
+	 * the current set's arl.crl cannot be read */
+	cr_assert_eq(hk_store_arl_get(st, 11, &a), 0, "%s", hk_err_msg());
+	cr_assert(a.number == 11 && a.len == 1 && a.der[0] == 'e' &&
+	    a.this_update == at("2026-04-03T11:30:00Z") &&
+	    a.next_update == at("2026-04-06T11:30:00Z"));
+	hk_store_arl_clear(&a);
+	cr_assert_eq(hk_store_arl_get(st, 12, &a), HK_ERR_NOT_FOUND);
+	cr_assert_null(a.der);
+	cr_assert_eq(hk_store_arl_get(st, 0, &a), HK_ERR_INVALID);
 	hk_store_close(st);
 }
 
