@@ -495,7 +495,8 @@ import_issuing(struct import_work *w)
  * the other CA issued to us (subject the root DN and a trusted root key),
  * and its signature must verify with the key the root certified for that
  * CA: the pair's own reverse member, else a reverse certificate of this
- * bundle or stored before whose subject is the forward's issuer.
+ * bundle or stored before (alone, or as the reverse member of a stored
+ * CertificatePair) whose subject is the forward's issuer.
  */
 static int
 reverse_ok(const struct import_work *w, X509 *x)
@@ -530,6 +531,30 @@ each_reverse(const unsigned char *der, size_t len, int gen, void *arg)
 	X509_free(x);
 	ERR_clear_error();
 	return 0;	/* a forward certificate stored before: not a key */
+}
+
+/* The reverse member of a stored CertificatePair, checked as a stored
+ * reverse certificate is (a pair's forward member is not a key). */
+static int
+each_pair_reverse(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	struct cross_work *c = arg;
+	X509 *fwd = NULL, *rev = NULL;
+	int r = 0;
+
+	(void)gen;
+	if (hk_crosspair_decode(der, len, &fwd, &rev) == 0 && rev != NULL &&
+	    reverse_ok(c->w, rev)) {
+		if (!sk_X509_push(c->rev, rev))
+			r = HK_ERR_ALLOC;
+		else
+			rev = NULL;
+	}
+	X509_free(fwd);
+	X509_free(rev);
+	ERR_clear_error();
+	hk_err_clear();
+	return r;
 }
 
 /* 0 if x is a good reverse (want_forward 0) or forward (1) certificate;
@@ -596,7 +621,8 @@ import_cross(struct import_work *w)
 	if ((c.rev = sk_X509_new_null()) == NULL)
 		return HK_ERR_ALLOC;
 	if ((r = hk_store_ca_each(w->store, HK_CA_CROSS, each_reverse,
-	    &c)) != 0)
+	    &c)) != 0 || (r = hk_store_ca_each(w->store, HK_CA_PAIR,
+	    each_pair_reverse, &c)) != 0)
 		goto out;
 	/* Every payload parsed first: a forward may come before its reverse. */
 	for (i = 0; i < n; i++) {

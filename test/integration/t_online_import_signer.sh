@@ -10,7 +10,9 @@
 # reverse certificate of the bundle or stored earlier); a forged one (our
 # DN and key, signed by another key under the bridge's name) is refused,
 # alone, beside the real reverse, or inside a CertificatePair; members in
-# the wrong places are refused; the real bundle is stored.
+# the wrong places are refused; the real bundle is stored. A renewed
+# forward certificate alone is verified with the reverse member of a
+# stored CertificatePair when no reverse certificate is stored alone.
 . "$(dirname "$0")/online.sh"
 IMP=(--clock 2026-04-02T12:00:00Z)
 db() { sqlite3 "$O/store.db" "$1"; }
@@ -125,6 +127,24 @@ fails "a CertificatePair with its members swapped is refused" 1 \
 	'pair-swapped.der: CertificatePair reverse \[1\]: signature: CPS 4-8: not a cross certificate the root issued' \
 	"$ON" import --state "$O" "${IMP[@]}" "$T/b-pair-swapped"
 check "... store, bundles.seen and bundles folder unchanged" test "$(state_digest)" = "$D0"
+# A renewed forward certificate alone (the bridge certified our root again),
+# in a store where the reverse certificate is only the member of a stored
+# CertificatePair: the pair's reverse member is the key it is verified
+# with (a copy of the state, where the pair came alone).
+forward "$R" 1 "$T/fwd1-renewed.der"
+root_bundle b-pair-only "$S/certs/crosspair-1.der"
+root_bundle b-renewed-forged "$T/cross-forged.der"
+root_bundle b-renewed "$T/fwd1-renewed.der"
+O2=$T/online-2
+cp -a "$O" "$O2"
+ok "(store 2) the ceremony's CertificatePair alone is imported" "$ON" import --state "$O2" "${IMP[@]}" "$T/b-pair-only"
+fails "(store 2) a forged forward alone is refused: it does not verify with the stored pair's reverse member" 1 \
+	'cross-forged.der: signature: RFC 5280 6.1.3: does not verify with the key the root certified for its issuer ".*Bridge CA.*"$' \
+	"$ON" import --state "$O2" "${IMP[@]}" "$T/b-renewed-forged"
+ok "(store 2) the renewed forward certificate alone is imported: it verifies with the stored pair's reverse member" \
+	"$ON" import --state "$O2" "${IMP[@]}" "$T/b-renewed"
+check "... stored as a cross certificate, byte for byte" test \
+	"$(sqlite3 "$O2/store.db" "SELECT hex(der) FROM ca_certs WHERE kind = 'cross'")" = "$(xxd -p -u "$T/fwd1-renewed.der" | tr -d '\n')"
 ok "the ceremony's cross-pair bundle (reverse, forward, pair) is imported" \
 	"$ON" import --state "$O" "${IMP[@]}" "$T/b-real"
 check "... three items: two cross certificates and the pair" grep -q "type cross-pair, sequence .*, 3 item(s) stored" "$HANKO_TMP/out"
