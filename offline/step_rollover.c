@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -408,20 +409,74 @@ static const struct hk_param_spec iss_params[] = {
 };
 
 /*
- * Whether the issuing CA of certificate old may be re-certified: 1 yes; 0
- * no, why says so (revoked in issued.txt: this certificate, or any other
- * of its key for a reason of its own, i.e. not cACompromise; or expired);
- * or an error.
+ * 1 when the issuing CA certificate x was signed by a root generation that
+ * is marked compromised (root.<g>.compromised): a cACompromise(2)
+ * revocation of x is then the compromise ceremony's, for the root's lost
+ * key (step_compromise.c), not for the issuing CA's own. 0 otherwise (its
+ * signer not found either); < 0 on error.
  */
 static int
-iss_live(struct hk_cer *c, X509 *old, char *why, size_t len)
+iss_root_lost(struct hk_cer *c, X509 *x)
+{
+	char key[64];
+	X509 *root = NULL;
+	int g, n = hk_life_generation(c), r, by;
+
+	for (g = 1; g <= n; g++) {
+		/* the real certificate: in a rehearsal the copy's root-<g> is
+		 * a stand-in, and x was signed by the real key */
+		if ((r = hk_life_root_real(c, g, &root)) != 0)
+			return r;
+		by = X509_verify(x, X509_get0_pubkey(root)) == 1;
+		X509_free(root);
+		root = NULL;
+		ERR_clear_error();
+		if (by) {
+			snprintf(key, sizeof(key), "root.%d.compromised", g);
+			return hk_state_get(c->ca->st, key) != NULL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Whether the issuing CA of certificate old (issuing.current's, number k)
+ * may be re-certified: 1 yes; 0 no, why says so; or an error.
+ *
+ * No when old itself is revoked in issued.txt (whatever the reason: a
+ * revoked certificate is not brought back under a new key) or expired, or
+ * when another issuing certificate of the same key (its copy under another
+ * root generation) is revoked for a reason that ends the issuing CA:
+ * keyCompromise(1) or cACompromise(2) (its key lost: CPS 4-14-2; X.509
+ * 8.5.2.2: cACompromise revokes a CA certificate whose subject's key is
+ * compromised, as "hanko-online request --reason ca-compromise" asks for),
+ * affiliationChanged(3) (what every copy certifies no longer holds) or
+ * cessationOfOperation(5) (the CA ceased: by analogy with CPS 4-10-1's
+ * compromise and end of cross-certification). Two revocations do not end
+ * the key: superseded(4), the copy replaced (CPS 4-4-4-2 "更新": the copy
+ * under the previous root, retired after a rollover; CPS 4-10-1's renewal),
+ * and cACompromise(2) of a copy signed by a root generation marked
+ * compromised (the compromise ceremony revokes everything that root
+ * signed: the root's key was lost, not the issuing CA's).
+ *
+ * A revoked copy whose file cannot be read fails the step (fail closed):
+ * whether it withdraws the key cannot be told, re-certifying a withdrawn
+ * CA cannot be taken back, and skipping it would commit a generation
+ * without the issuing CA on a damaged state folder. The rehearsal meets
+ * it first; the failed run leaves nothing of the new generation.
+ */
+static int
+iss_live(struct hk_cer *c, const struct hk_script_step *st, long k, X509 *old,
+    char *why, size_t len)
 {
 	struct hk_issued *reg = NULL;
 	struct hk_issued_entry *e;
-	char serial[64], t[32];
+	char serial[64], t[32], path[4096], detail[512];
+	const char *rn;
 	time_t now = hk_clock_now();
+	X509 *x = NULL;
 	size_t i;
-	int r;
+	int r, same;
 
 	if ((r = hk_issued_serial_hex(old, serial, sizeof(serial))) != 0 ||
 	    (r = hk_issued_load(c->ca->st->dir, &reg)) != 0)
@@ -449,37 +504,47 @@ iss_live(struct hk_cer *c, X509 *old, char *why, size_t len)
 		r = 0;
 		goto out;
 	}
-	/* Another certificate of the same key (under another root
-	 * generation) revoked for the issuing CA's own sake withdraws the
-	 * key; cACompromise(2) only says that root's key was lost. */
 	for (i = 0; i < reg->n; i++) {
-		char path[4096];
-		X509 *x = NULL;
-		int same;
-
 		e = &reg->e[i];
-		if (!e->revoked || e->reason == 2 ||
+		if (!e->revoked || e->reason == 4 ||	/* superseded */
 		    strcmp(e->kind, "issuing") != 0)
 			continue;
+		rn = e->reason >= 1 && e->reason <= 5 ?
+		    hk_life_reasons[e->reason - 1] : "no reason";
 		if ((r = hk_state_path(c->ca->st, e->file, path,
-		    sizeof(path))) != 0 || (r = hk_cert_read(path, &x)) != 0)
+		    sizeof(path))) != 0 || (r = hk_cert_read(path, &x)) != 0) {
+			snprintf(detail, sizeof(detail), "%s", hk_err_msg());
+			hk_err_set("step %s: %s (issuing, serial %s, revoked "
+			    "%s(%d)): cannot be read (%s): whether it withdraws "
+			    "issuing CA %ld's key cannot be told; CPS 4-13: a "
+			    "withdrawn issuing CA is not re-certified: restore "
+			    "the file from the state's backup and run the "
+			    "ceremony again", st->id, e->file, e->serial, rn,
+			    e->reason, detail, k);
+			r = HK_ERR_STATE;
 			goto out;
+		}
 		same = EVP_PKEY_eq(X509_get0_pubkey(x),
 		    X509_get0_pubkey(old)) == 1;
+		if (same && e->reason == 2 && (r = iss_root_lost(c, x)) != 0) {
+			if (r < 0)
+				goto out;
+			same = 0;	/* the root's key was lost */
+		}
 		X509_free(x);
+		x = NULL;
 		if (same) {
 			hk_time_format(e->revoked_at, t, sizeof(t));
 			snprintf(why, len, "its key is revoked in %s with "
 			    "serial %s (%s, %s(%d))", HK_ISSUED_FILE, e->serial,
-			    t, e->reason >= 1 && e->reason <= 5 ?
-			    hk_life_reasons[e->reason - 1] : "no reason",
-			    e->reason);
+			    t, rn, e->reason);
 			r = 0;
 			goto out;
 		}
 		r = 1;
 	}
 out:
+	X509_free(x);
 	hk_issued_free(reg);
 	return r;
 }
@@ -517,7 +582,7 @@ iss_run(struct hk_cer *c, const struct hk_script_step *st,
 	/* A revoked or expired issuing CA is not brought back under the new
 	 * key; the rollover goes on without it (the new key and the links
 	 * are what CPS 4-13 and 6-3-1-2 require on time). */
-	if ((r = iss_live(c, old, why, sizeof(why))) < 0)
+	if ((r = iss_live(c, st, k, old, why, sizeof(why))) < 0)
 		goto out;
 	if (r == 0) {
 		snprintf(res->detail, sizeof(res->detail), "issuing CA %ld "

@@ -68,6 +68,14 @@ N=$S/certs/compromise-notice-root-1.txt
 FP=$(openssl x509 -in "$S/certs/root-1.der" -inform DER -noout -fingerprint -sha256 | cut -d= -f2)
 check "the notice names the key, its fingerprint, the time, each serial and the ARL" bash -c \
 	"grep -q '^key: root-1 pkcs11:' '$N' && grep -q '^key-certificate-sha256: $FP$' '$N' && grep -q '^declared: 2026-10-10T09:00:00Z$' '$N' && grep -q '^revoked-count: 3$' '$N' && grep -q '^revoked: serial $OWN kind link reason key-compromise(1)' '$N' && grep -q '^emergency-arl: .*arl-1.crl sha256 ' '$N'"
+# Issuing CA 1's copy under root-1 is revoked cACompromise because root-1's
+# key was lost, not its own: the next rollover still re-certifies it.
+sed 's/-2-/-3-/g; s/root-2\./root-3./g; s/generation 2/generation 3/' "$HANKO_SRC/ceremony-scripts/rollover.yaml" \
+	>"$T/rollover-3.yaml"
+ok "rollover to root-3 after root-1's compromise (rehearsal)" "$OFF" ceremony run "$T/rollover-3.yaml" --state "$S" \
+	--rehearsal --clock 2026-10-20T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+check "... issuing CA 1 re-certified under root-3 (its root-1 copy's cACompromise is root-1's loss)" grep -q \
+	'ok: issuing CA 1 re-certified under root-3: certs/issuing-1-root-3.der' "$HANKO_TMP/out"
 fails "a second compromise run for root-1 is refused" 7 'already' \
 	"$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --clock 2026-10-11T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 ok "the audit log verifies" "$OFF" audit verify --state "$S"
