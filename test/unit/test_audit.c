@@ -401,6 +401,55 @@ Test(audit, spec_reimplementation_agrees)
 	EVP_PKEY_free(k);
 }
 
+/* The head seq is a u64 big-endian in the signed message: a checkpoint
+ * past record 255 (its second byte in use) verifies against the
+ * specification's message too, and only there. */
+Test(audit, spec_checkpoint_past_one_byte_of_seq)
+{
+	unsigned char *b, m[128], sig[1024];
+	char id[33], *f[8], *last, *first;
+	size_t len, ml, bl;
+	EVP_MD_CTX *c;
+	EVP_PKEY *k;
+	int i, n;
+
+	paths("spec_seq");
+	k = ec_key();
+	hk_clock_set(T0);
+	cr_assert_eq(hk_audit_create(logp), 0, "%s", hk_err_msg());
+	for (i = 0; i < 299; i++)
+		cr_assert_eq(hk_audit_append(logp, "test.event", "ok", "-",
+		    "n"), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_audit_checkpoint(logp, k, "root-2024"), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(hk_audit_verify(logp, k, NULL), 0, "%s", hk_err_msg());
+	b = hk_test_read(logp, &len);
+	cr_assert_gt(len, 1);
+	b[len - 1] = '\0';	/* the last newline */
+	first = strdup((char *)b);
+	*strchr(first, '\n') = '\0';
+	cr_assert_eq(fields(first, f), 0);
+	cr_assert_eq(sscanf(f[5], "format=hanko-audit-1 log-id=%32s", id), 1);
+	last = strrchr((char *)b, '\n') + 1;
+	cr_assert_eq(fields(last, f), 0);
+	cr_assert_str_eq(f[2], "audit.checkpoint");
+	cr_assert_str_eq(f[0], "300");
+	bl = strlen(strstr(f[5], " sig=") + 5);
+	n = EVP_DecodeBlock(sig, (const unsigned char *)strstr(f[5], " sig=") +
+	    5, (int)bl);
+	cr_assert_gt(n, 0);
+	n -= (f[5][strlen(f[5]) - 1] == '=') + (f[5][strlen(f[5]) - 2] == '=');
+	ml = spec_ckpt_msg(id, 299, f[6], f[1], m);
+	c = EVP_MD_CTX_new();
+	cr_assert_eq(EVP_DigestVerifyInit(c, NULL, EVP_sha256(), NULL, k), 1);
+	cr_assert_eq(EVP_DigestVerify(c, sig, (size_t)n, m, ml), 1,
+	    "the checkpoint at 300 signs the message of docs/audit-log.md");
+	EVP_MD_CTX_free(c);
+	free(first);
+	free(b);
+	EVP_PKEY_free(k);
+}
+
 Test(audit, every_single_byte_change_is_detected)
 {
 	unsigned char *orig, *mut;
@@ -831,9 +880,30 @@ Test(audit, bad_arguments_are_refused_and_nothing_written)
 	    HK_ERR_INVALID);
 	cr_expect_eq(hk_audit_append(logp, "Bad Event", "ok", "-", ""),
 	    HK_ERR_INVALID);
+	/* [a-z0-9][a-z0-9._-]{0,63}: the first character, the length */
+	cr_expect_eq(hk_audit_append(logp, ".cert", "ok", "-", ""),
+	    HK_ERR_INVALID);
+	cr_expect_eq(hk_audit_append(logp, "-cert", "ok", "-", ""),
+	    HK_ERR_INVALID);
+	cr_expect_eq(hk_audit_append(logp, "_cert", "ok", "-", ""),
+	    HK_ERR_INVALID);
+	cr_expect_eq(hk_audit_append(logp, "cert issue", "ok", "-", ""),
+	    HK_ERR_INVALID);
+	cr_expect_eq(hk_audit_append(logp, "cert/issue", "ok", "-", ""),
+	    HK_ERR_INVALID);
+	cr_expect_eq(hk_audit_append(logp, "cert.Issue", "ok", "-", ""),
+	    HK_ERR_INVALID);
+	cr_expect_eq(hk_audit_append(logp, "", "ok", "-", ""),
+	    HK_ERR_INVALID);
+	cr_expect_eq(hk_audit_append(logp, "a123456789012345678901234567890123"
+	    "4567890123456789012345678901234", "ok", "-", ""), HK_ERR_INVALID);
 	cr_expect_eq(hk_audit_append(logp, "x", "OK", "-", ""),
 	    HK_ERR_INVALID);
 	cr_expect_eq(hk_audit_append(logp, "x", "ok", "a,,b", ""),
+	    HK_ERR_INVALID);
+	cr_expect_eq(hk_audit_append(logp, "x", "ok", ",alice", ""),
+	    HK_ERR_INVALID);
+	cr_expect_eq(hk_audit_append(logp, "x", "ok", "alice,", ""),
 	    HK_ERR_INVALID);
 	cr_expect_eq(hk_audit_append(logp, "x", "ok", "a\tb", ""),
 	    HK_ERR_INVALID);
@@ -850,6 +920,13 @@ Test(audit, bad_arguments_are_refused_and_nothing_written)
 	free(a);
 	free(b);
 	EVP_PKEY_free(k);
+	/* and the longest name there may be (64) is taken */
+	cr_expect_eq(hk_audit_append(logp, "a123456789012345678901234567890123"
+	    "456789012345678901234567890123", "ok", "-", ""), 0, "%s",
+	    hk_err_msg());
+	/* one-character actor ids, comma-separated */
+	cr_expect_eq(hk_audit_append(logp, "x", "ok", "a,b", ""), 0, "%s",
+	    hk_err_msg());
 }
 
 /* A crash between the log append and the head write leaves the head one
@@ -964,6 +1041,13 @@ Test(audit, checkpoint_refuses_a_tampered_chain)
 	free(a);
 	free(b);
 	EVP_PKEY_free(k);
+	/* and the longest name there may be (64) is taken */
+	cr_expect_eq(hk_audit_append(logp, "a123456789012345678901234567890123"
+	    "456789012345678901234567890123", "ok", "-", ""), 0, "%s",
+	    hk_err_msg());
+	/* one-character actor ids, comma-separated */
+	cr_expect_eq(hk_audit_append(logp, "x", "ok", "a,b", ""), 0, "%s",
+	    hk_err_msg());
 }
 
 Test(audit, append_refuses_a_damaged_last_line)
