@@ -804,6 +804,68 @@ Test(audit, create_refuses_an_existing_log)
 	free(b);
 }
 
+/* docs/audit-log.md: which code points are escaped (C1 controls, the
+ * bidirectional and line/paragraph separators, the BOM), their
+ * neighbours kept raw, and bytes that are not shortest-form UTF-8
+ * escaped byte by byte. */
+Test(audit, escaping_edges)
+{
+	static const struct {
+		const char *b;
+		int esc;
+	} pc[] = {
+		{ "\xc2\x80", 1 }, { "\xc2\x9f", 1 }, { "\xc2\xa0", 0 },
+		{ "\xd8\x9c", 1 }, { "\xe2\x80\x8d", 0 }, { "\xe2\x80\x8e", 1 },
+		{ "\xe2\x80\x8f", 1 }, { "\xe2\x80\xa8", 1 },
+		{ "\xe2\x80\xa9", 1 }, { "\xe2\x80\xaa", 1 },
+		{ "\xe2\x80\xae", 1 }, { "\xe2\x80\xaf", 0 },
+		{ "\xe2\x81\xa5", 0 }, { "\xe2\x81\xa6", 1 },
+		{ "\xe2\x81\xa9", 1 }, { "\xe2\x81\xaa", 0 },
+		{ "\xef\xbb\xbf", 1 }, { "\xef\xbb\xbe", 0 },
+		{ "\xc0\x80", 1 }, { "\xc1\xbf", 1 }, { "\xed\xa0\x80", 1 },
+		{ "\xf4\x90\x80\x80", 1 }, { "\xf0\x8f\xbf\xbf", 1 },
+		{ "\xe2\x80", 1 }, { "\x80", 1 }, { "\xf4\x8f\xbf\xbf", 0 },
+	};
+	static const char hx[] = "0123456789abcdef";
+	char d[512], want[2048], *f[8];
+	unsigned char out[512];
+	struct lines ls;
+	size_t i, k, dl = 0, wl = 0, n;
+
+	for (i = 0; i < sizeof(pc) / sizeof(pc[0]); i++) {
+		const char *b = pc[i].b;
+
+		for (k = 0; b[k] != '\0'; k++) {
+			d[dl++] = b[k];
+			if (pc[i].esc) {
+				want[wl++] = '\\';
+				want[wl++] = 'x';
+				want[wl++] = hx[(unsigned char)b[k] >> 4];
+				want[wl++] = hx[(unsigned char)b[k] & 0xf];
+			} else
+				want[wl++] = b[k];
+		}
+		d[dl++] = '|';
+		want[wl++] = '|';
+	}
+	d[dl] = '\0';
+	want[wl] = '\0';
+	paths("escape_edges");
+	hk_clock_set(T0);
+	cr_assert_eq(hk_audit_create(logp), 0);
+	cr_assert_eq(hk_audit_append(logp, "test.escape", "ok", "-", d), 0,
+	    "%s", hk_err_msg());
+	sample_load(&ls);
+	ls.l[1][strlen(ls.l[1]) - 1] = '\0';
+	cr_assert_eq(fields(ls.l[1], f), 0);
+	cr_expect_str_eq(f[5], want);
+	n = spec_unescape(f[5], out);
+	cr_assert_eq(n, dl);
+	cr_assert_eq(memcmp(out, d, n), 0);
+	cr_assert_eq(hk_audit_verify(logp, NULL, NULL), 0, "%s", hk_err_msg());
+	lines_free(&ls);
+}
+
 Test(audit, escaping_round_trips)
 {
 	static const char d[] = "a\tb\nc\\d\x01" "e\x7f" "f\xff" "g \xe2\x80\xae"
@@ -893,11 +955,17 @@ Test(audit, bad_arguments_are_refused_and_nothing_written)
 	    HK_ERR_INVALID);
 	cr_expect_eq(hk_audit_append(logp, "cert.Issue", "ok", "-", ""),
 	    HK_ERR_INVALID);
+	cr_expect_eq(hk_audit_append(logp, "aB", "ok", "-", ""),
+	    HK_ERR_INVALID);
 	cr_expect_eq(hk_audit_append(logp, "", "ok", "-", ""),
 	    HK_ERR_INVALID);
 	cr_expect_eq(hk_audit_append(logp, "a123456789012345678901234567890123"
 	    "4567890123456789012345678901234", "ok", "-", ""), HK_ERR_INVALID);
 	cr_expect_eq(hk_audit_append(logp, "x", "OK", "-", ""),
+	    HK_ERR_INVALID);
+	cr_expect_eq(hk_audit_append(logp, "x", "oK", "-", ""),
+	    HK_ERR_INVALID);
+	cr_expect_eq(hk_audit_append(logp, "x", "o.k", "-", ""),
 	    HK_ERR_INVALID);
 	cr_expect_eq(hk_audit_append(logp, "x", "ok", "a,,b", ""),
 	    HK_ERR_INVALID);
@@ -912,6 +980,8 @@ Test(audit, bad_arguments_are_refused_and_nothing_written)
 	k = ec_key();
 	cr_expect_eq(hk_audit_checkpoint(logp, k, "bad label"),
 	    HK_ERR_INVALID);
+	cr_expect_eq(hk_audit_checkpoint(logp, k, "r/oot"), HK_ERR_INVALID);
+	cr_expect_eq(hk_audit_checkpoint(logp, k, ""), HK_ERR_INVALID);
 	cr_expect_eq(hk_audit_append("/nonexistent/audit.log", "x", "ok", "-",
 	    ""), HK_ERR_NOT_FOUND);
 	b = hk_test_read(logp, &bl);
