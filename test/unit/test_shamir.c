@@ -117,6 +117,22 @@ Test(shamir, large_n_and_shares_differ)
 	cr_assert_eq(hk_shamir_combine(xs, (const uint8_t (*)[32])sub, 3, got),
 	    0);
 	cr_assert_eq(memcmp(got, secret, 32), 0);
+	/* all 255 together (the most there can be) give it back too; 256
+	 * are refused before anything is read */
+	{
+		static uint8_t all[255];
+		int i;
+
+		for (i = 0; i < 255; i++)
+			all[i] = (uint8_t)(i + 1);
+		memset(got, 0, sizeof(got));
+		cr_assert_eq(hk_shamir_combine(all,
+		    (const uint8_t (*)[32])shares, 255, got), 0, "%s",
+		    hk_err_msg());
+		cr_assert_eq(memcmp(got, secret, 32), 0);
+		cr_assert_eq(hk_shamir_combine(all,
+		    (const uint8_t (*)[32])shares, 256, got), HK_ERR_INVALID);
+	}
 	/* No share equals the secret (overwhelmingly likely if random). */
 	cr_assert_neq(memcmp(shares[0], secret, 32), 0);
 	/* Splitting twice gives different shares (fresh coefficients). */
