@@ -231,6 +231,99 @@ Test(crl, lint_mutations)
 	ASN1_ENUMERATED_free(zero);
 }
 
+/* An ARL's issuingDistributionPoint with the scope flags changed. */
+static void
+arl_idp_flags(X509_CRL *c, int only_ca, int only_user)
+{
+	ISSUING_DIST_POINT *idp = X509_CRL_get_ext_d2i(c,
+	    NID_issuing_distribution_point, NULL, NULL);
+
+	cr_assert_not_null(idp);
+	idp->onlyCA = only_ca ? 0xff : 0;
+	idp->onlyuser = only_user ? 0xff : 0;
+	cr_assert_eq(X509_CRL_add1_ext_i2d(c, NID_issuing_distribution_point,
+	    idp, 1, X509V3_ADD_REPLACE), 1);
+	ISSUING_DIST_POINT_free(idp);
+}
+
+/* What lint_mutations leaves out: the ARL's scope flags, a missing
+ * cRLNumber, a cRLNumber of 21 octets, a serial listed twice, and the
+ * UTCTime/GeneralizedTime change at 2050 (RFC 5280 5.1.2.4). */
+Test(crl, lint_scope_number_duplicates_and_2050)
+{
+	struct hk_crl_spec s;
+	X509_CRL *c;
+	X509_REVOKED *dup;
+	ASN1_INTEGER *big;
+	ASN1_TIME *t;
+	unsigned char b21[21];
+	int i;
+
+	spec_arl(&s, 2);
+	/* the ARL asserts onlyContainsCACerts and nothing else */
+	for (i = 0; i < 3; i++) {
+		c = one(&s, "2026-04-20T00:00:00Z", 1);
+		arl_idp_flags(c, i == 1, i != 0);	/* none, both, user */
+		cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT, "case %d",
+		    i);
+		cr_assert_str_eq(hk_err_msg(), "crl: PROFILE.md: "
+		    "issuingDistributionPoint must assert onlyContainsCACerts "
+		    "only", "case %d", i);
+		X509_CRL_free(c);
+	}
+	/* cRLNumber: present, at most 20 octets */
+	c = one(&s, "2026-04-20T00:00:00Z", 1);
+	X509_CRL_delete_ext(c, X509_CRL_get_ext_by_NID(c, NID_crl_number, -1));
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "crl: RFC 5280 5.2.3: cRLNumber must be "
+	    "present");
+	memset(b21, 0x7f, sizeof(b21));
+	big = ASN1_INTEGER_new();
+	cr_assert_eq(ASN1_STRING_set(big, b21, sizeof(b21)), 1);
+	cr_assert_eq(X509_CRL_add1_ext_i2d(c, NID_crl_number, big, 0,
+	    X509V3_ADD_REPLACE), 1);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "crl: RFC 5280 5.2.3: cRLNumber must be "
+	    "a non-negative integer of at most 20 octets");
+	cr_assert_eq(ASN1_STRING_set(big, b21, 20), 1);	/* 20: taken */
+	cr_assert_eq(X509_CRL_add1_ext_i2d(c, NID_crl_number, big, 0,
+	    X509V3_ADD_REPLACE), 1);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), 0, "%s", hk_err_msg());
+	ASN1_INTEGER_free(big);
+	X509_CRL_free(c);
+	/* the same serial twice */
+	c = one(&s, "2026-04-20T00:00:00Z", 1);
+	dup = X509_REVOKED_dup(sk_X509_REVOKED_value(X509_CRL_get_REVOKED(c),
+	    0));
+	cr_assert_not_null(dup);
+	cr_assert_eq(X509_CRL_add0_revoked(c, dup), 1);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "crl: RFC 5280 5.1.2.6: a serial is "
+	    "listed twice");
+	X509_CRL_free(c);
+	/* a revocation date on 2050-01-01 is GeneralizedTime, 2049-12-31
+	 * UTCTime; each the other way is refused */
+	c = one(&s, "2026-04-20T00:00:00Z", 1);
+	t = ASN1_GENERALIZEDTIME_set(NULL, at("2050-01-01T00:00:00Z"));
+	cr_assert_eq(X509_REVOKED_set_revocationDate(sk_X509_REVOKED_value(
+	    X509_CRL_get_REVOKED(c), 0), t), 1);
+	ASN1_TIME_free(t);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "crl: entry 1: RFC 5280 5.3: "
+	    "revocationDate after thisUpdate");
+	t = ASN1_UTCTIME_set(NULL, at("2050-01-01T00:00:00Z"));
+	cr_assert_null(t, "UTCTime cannot hold 2050 in OpenSSL");
+	t = ASN1_GENERALIZEDTIME_set(NULL, at("2049-12-31T23:59:59Z"));
+	cr_assert_eq(X509_REVOKED_set_revocationDate(sk_X509_REVOKED_value(
+	    X509_CRL_get_REVOKED(c), 0), t), 1);
+	ASN1_TIME_free(t);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "crl: RFC 5280 5.1.2.4: revocationDate "
+	    "must be UTCTime YYMMDDHHMMSSZ through 2049, else "
+	    "GeneralizedTime");
+	X509_CRL_free(c);
+}
+
 /* a signing callback standing for the token */
 static int
 sign_cb(X509_CRL *c, void *arg)
