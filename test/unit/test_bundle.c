@@ -613,3 +613,131 @@ Test(bundle, committed_vectors)
 	fclose(f);
 	cr_assert(n >= 10, "only %d vectors", n);
 }
+
+/* SPEC 3, 4.2: every type of this version, and the name alphabet at its
+ * edges: the first and last byte of each range, and the bytes beside them. */
+Test(bundle, types_and_name_bytes)
+{
+	const char *types[] = { "root-generation", "link-certs",
+	    "issuing-ca-cert", "arl-batch", "cross-pair", "responder-certs",
+	    "csr", "revocation-request" };
+	const char *nottypes[] = { "", "CSR", "csr ", "root-generations",
+	    "revocation" };
+	const char outside[] = "@[`{/:\x7f ";
+	char nm[8];
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		cr_assert(hk_bundle_type_ok(types[i]), "%s", types[i]);
+	for (i = 0; i < sizeof(nottypes) / sizeof(nottypes[0]); i++)
+		cr_assert_not(hk_bundle_type_ok(nottypes[i]), "%s", nottypes[i]);
+	cr_assert(hk_bundle_name_ok("AZaz09._-"));
+	for (i = 0; i < sizeof("AZaz09") - 1; i++) {
+		snprintf(nm, sizeof(nm), "x%cx", "AZaz09"[i]);
+		cr_assert(hk_bundle_name_ok(nm), "%s", nm);
+	}
+	for (i = 0; i < sizeof(outside) - 1; i++) {
+		snprintf(nm, sizeof(nm), "x%cx", outside[i]);
+		cr_assert_not(hk_bundle_name_ok(nm), "%s", nm);
+	}
+}
+
+/* A manifest with sequence seq and one line "file <zero hash> <f>" for
+ * each f ("<size> <name>"), parsed: 0 or the parser's error. */
+static int
+parse_manifest(const char *seq, const char *const *files, size_t n)
+{
+	struct hk_bundle_manifest *m = NULL;
+	size_t cap = 512 + n * 600, off, i;
+	char *buf = malloc(cap);
+	int r;
+
+	cr_assert_not_null(buf);
+	off = (size_t)snprintf(buf, cap, "hanko-bundle 1\ntype csr\nsequence %s\n"
+	    "created 2026-04-01T00:00:00Z\n"
+	    "signer 0123456789abcdef0123456789abcdef01234567\nfiles %zu\n",
+	    seq, n);
+	for (i = 0; i < n; i++)
+		off += (size_t)snprintf(buf + off, cap - off, "file %064d %s\n",
+		    0, files[i]);
+	off += (size_t)snprintf(buf + off, cap - off, "end\n");
+	r = hk_bundle_manifest_parse((unsigned char *)buf, off, "m", &m);
+	if (r == 0)
+		cr_assert_not_null(m);
+	else
+		cr_assert_null(m);
+	hk_bundle_manifest_free(m);
+	free(buf);
+	return r;
+}
+
+/* SPEC 3, 4.3, 5: each limit exactly, and one past it. */
+Test(bundle, manifest_limits_exactly)
+{
+	const char *d = hk_test_dir("bundle-limits");
+	struct hk_bundle_trust t = { root1, NULL };
+	struct hk_bundle_manifest *m = NULL;
+	const char *one[] = { "0 a" };
+	const char *full[] = { "16777216 a", "16777216 b", "16777216 c",
+	    "16777216 d", "0 e" };
+	const char *over[] = { "16777216 a", "16777216 b", "16777216 c",
+	    "16777216 d", "1 e" };
+	char name[128], line[1024], digits[401], out[1024];
+	struct hk_bundle_file f = { name, pay2, sizeof(pay2) };
+	const char *fl[] = { line };
+
+	/* sequence: 18 digits, no more */
+	cr_assert_eq(parse_manifest("999999999999999999", one, 1), 0, "%s",
+	    hk_err_msg());
+	cr_assert_neq(parse_manifest("1000000000000000000", one, 1), 0);
+	cr_assert(strstr(hk_err_msg(), "sequence: SPEC 4.3") != NULL, "%s",
+	    hk_err_msg());
+	/* 2^64 + 1: a reader that let the number wrap would read 1 */
+	cr_assert_neq(parse_manifest("18446744073709551617", one, 1), 0);
+	cr_assert(strstr(hk_err_msg(), "sequence: SPEC 4.3") != NULL, "%s",
+	    hk_err_msg());
+	/* one file: 16 MiB, no more; all files: 64 MiB, no more */
+	one[0] = "16777216 a";
+	cr_assert_eq(parse_manifest("1", one, 1), 0, "%s", hk_err_msg());
+	one[0] = "16777217 a";
+	cr_assert_neq(parse_manifest("1", one, 1), 0);
+	cr_assert(strstr(hk_err_msg(), "size: SPEC 5") != NULL, "%s",
+	    hk_err_msg());
+	cr_assert_eq(parse_manifest("1", full, 5), 0, "%s", hk_err_msg());
+	cr_assert_neq(parse_manifest("1", over, 5), 0);
+	cr_assert(strstr(hk_err_msg(), "files total more than 67108864") !=
+	    NULL, "%s", hk_err_msg());
+	/* a size field of 23 and 24 digits, and a very long one: refused,
+	 * nothing written past the parser's buffer */
+	memset(digits, '1', 400);
+	digits[400] = '\0';
+	snprintf(line, sizeof(line), "%.23s a", digits);
+	cr_assert_neq(parse_manifest("1", fl, 1), 0);
+	snprintf(line, sizeof(line), "%.24s a", digits);
+	cr_assert_neq(parse_manifest("1", fl, 1), 0);
+	snprintf(line, sizeof(line), "%s a", digits);
+	cr_assert_neq(parse_manifest("1", fl, 1), 0);
+	/* a name of 100 bytes (with both ends of the alphabet), no more */
+	memset(name, 'z', 100);
+	memcpy(name, "AZaz09._-", 9);
+	name[100] = '\0';
+	cr_assert(hk_bundle_name_ok(name));
+	snprintf(line, sizeof(line), "0 %s", name);
+	cr_assert_eq(parse_manifest("1", fl, 1), 0, "%s", hk_err_msg());
+	snprintf(out, sizeof(out), "%s/b100", d);
+	cr_assert_eq(hk_bundle_write(out, "csr", 1, 1775001600, &f, 1, k1,
+	    root1, NULL), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_bundle_verify(out, &t, &m), 0, "%s", hk_err_msg());
+	cr_assert_str_eq(m->files[0].name, name);
+	hk_bundle_manifest_free(m);
+	strcat(name, "z");
+	cr_assert_not(hk_bundle_name_ok(name));
+	snprintf(line, sizeof(line), "0 %s", name);
+	cr_assert_neq(parse_manifest("1", fl, 1), 0);
+	cr_assert(strstr(hk_err_msg(), "name: SPEC 3") != NULL, "%s",
+	    hk_err_msg());
+	snprintf(out, sizeof(out), "%s/b101", d);
+	cr_assert_eq(hk_bundle_write(out, "csr", 1, 1775001600, &f, 1, k1,
+	    root1, NULL), HK_ERR_INVALID);
+	cr_assert_eq(hk_path_exists(out), 0);
+}
