@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <openssl/cms.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -740,4 +741,162 @@ Test(bundle, manifest_limits_exactly)
 	cr_assert_eq(hk_bundle_write(out, "csr", 1, 1775001600, &f, 1, k1,
 	    root1, NULL), HK_ERR_INVALID);
 	cr_assert_eq(hk_path_exists(out), 0);
+}
+
+/* A detached CMS signature over buf by k with certificate c and digest md,
+ * made as the writer makes it (SPEC 6.1); DER, malloc'd. */
+static unsigned char *
+sign_md(const char *buf, EVP_PKEY *k, X509 *c, const EVP_MD *md, size_t *len)
+{
+	BIO *in = BIO_new_mem_buf(buf, (int)strlen(buf));
+	CMS_ContentInfo *cms = CMS_sign(NULL, NULL, NULL, NULL, CMS_DETACHED |
+	    CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP);
+	unsigned char *der, *p;
+	int n;
+
+	cr_assert_not_null(cms);
+	cr_assert_not_null(CMS_add1_signer(cms, c, k, md, CMS_BINARY |
+	    CMS_NOSMIMECAP), "%s", EVP_MD_get0_name(md));
+	cr_assert_eq(CMS_final(cms, in, NULL, CMS_DETACHED | CMS_BINARY), 1);
+	cr_assert((n = i2d_CMS_ContentInfo(cms, NULL)) > 0);
+	cr_assert_not_null(der = p = malloc((size_t)n));
+	cr_assert_eq(i2d_CMS_ContentInfo(cms, &p), n);
+	CMS_ContentInfo_free(cms);
+	BIO_free(in);
+	*len = (size_t)n;
+	return der;
+}
+
+/* DER length octets of n into p; their count. */
+static size_t
+der_len(size_t n, unsigned char *p)
+{
+	size_t k = 0, i;
+
+	if (n < 0x80) {
+		p[0] = (unsigned char)n;
+		return 1;
+	}
+	for (i = n; i > 0; i >>= 8)
+		k++;
+	p[0] = (unsigned char)(0x80 | k);
+	for (i = 0; i < k; i++)
+		p[1 + i] = (unsigned char)(n >> (8 * (k - 1 - i)));
+	return 1 + k;
+}
+
+/*
+ * Re-encode the DER in[0..len) into out (its length returned), every
+ * AlgorithmIdentifier of a SHA-2 digest given NULL parameters instead of
+ * absent ones. The certificates and the signed attributes ([0] below the
+ * ContentInfo) are copied as they are, so the signature still verifies.
+ */
+static size_t
+null_digest_params(const unsigned char *in, size_t len, unsigned char *out,
+    int depth)
+{
+	static const unsigned char sha2[] = { 0x06, 0x09, 0x60, 0x86, 0x48,
+	    0x01, 0x65, 0x03, 0x04, 0x02 };
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		unsigned char tag = in[i++], *body;
+		size_t n = in[i++], bn, k;
+
+		if (n & 0x80)
+			for (k = n & 0x7f, n = 0; k > 0; k--)
+				n = n << 8 | in[i++];
+		cr_assert(i + n <= len);
+		/* room for this node's and its descendants' NULLs and longer
+		 * length octets */
+		cr_assert_not_null(body = malloc(n + 64));
+		if (tag == 0x30 && n == 11 && memcmp(in + i, sha2,
+		    sizeof(sha2)) == 0) {
+			memcpy(body, in + i, n);
+			body[n] = 0x05;		/* NULL */
+			body[n + 1] = 0x00;
+			bn = n + 2;
+		} else if ((tag & 0x20) != 0 && (tag != 0xa0 || depth == 1)) {
+			bn = null_digest_params(in + i, n, body, depth + 1);
+		} else {
+			memcpy(body, in + i, n);
+			bn = n;
+		}
+		out[o++] = tag;
+		o += der_len(bn, out + o);
+		memcpy(out + o, body, bn);
+		o += bn;
+		free(body);
+		i += n;
+	}
+	return o;
+}
+
+/*
+ * SPEC 6.1: the digest is SHA-256, -384 or -512 with absent parameters;
+ * SHA-1 and MD5 are refused although the signature itself verifies, so is
+ * SHA-256 with NULL parameters, and a signature that is BER but not DER.
+ */
+Test(bundle, signature_digests_and_der)
+{
+	static const char man[] = "the bytes signed (not parsed here)\n";
+	struct hk_bundle_trust t = { root1, NULL };
+	struct {
+		const EVP_MD *md;
+		int ok;
+	} mds[] = {
+		{ EVP_sha256(), 1 }, { EVP_sha384(), 1 }, { EVP_sha512(), 1 },
+		{ EVP_sha1(), 0 }, { EVP_md5(), 0 }, { EVP_sha224(), 0 },
+	};
+	unsigned char sid[20], kid[20], *sig, *alt;
+	size_t i, len, alen;
+
+	cr_assert_eq(hk_cert_key_id(X509_get0_pubkey(root1), kid), 0);
+	for (i = 0; i < sizeof(mds) / sizeof(mds[0]); i++) {
+		const char *nm = EVP_MD_get0_name(mds[i].md);
+		int r;
+
+		sig = sign_md(man, k1, root1, mds[i].md, &len);
+		r = hk_bundle_check_signature((const unsigned char *)man,
+		    strlen(man), sig, len, &t, "sig", sid);
+		if (mds[i].ok) {
+			cr_assert_eq(r, 0, "%s: %s", nm, hk_err_msg());
+			cr_assert_eq(memcmp(sid, kid, 20), 0);
+			/* and over other bytes it does not verify */
+			cr_assert_neq(hk_bundle_check_signature(
+			    (const unsigned char *)"x", 1, sig, len, &t, "sig",
+			    sid), 0, "%s", nm);
+		} else {
+			cr_assert_neq(r, 0, "%s accepted", nm);
+			cr_assert(strstr(hk_err_msg(), "sig: SPEC 6.1: digest "
+			    "must be SHA-256, -384 or -512") != NULL, "%s: %s",
+			    nm, hk_err_msg());
+		}
+		free(sig);
+	}
+	/* SHA-256 with NULL parameters, in the SignerInfo and in the outer
+	 * digestAlgorithms alike: the signature verifies, the shape does not */
+	sig = sign_md(man, k1, root1, EVP_sha256(), &len);
+	cr_assert_not_null(alt = malloc(len + 64));
+	alen = null_digest_params(sig, len, alt, 0);
+	cr_assert_eq(alen, len + 4, "%zu -> %zu", len, alen);
+	cr_assert_neq(hk_bundle_check_signature((const unsigned char *)man,
+	    strlen(man), alt, alen, &t, "sig", sid), 0);
+	cr_assert(strstr(hk_err_msg(), "sig: SPEC 6.1: digest must be SHA-256, "
+	    "-384 or -512 with absent parameters") != NULL, "%s",
+	    hk_err_msg());
+	/* the outer length in four octets where three do (BER, not DER):
+	 * it parses, and its DER re-encoding is one byte shorter */
+	cr_assert(sig[0] == 0x30 && sig[1] == 0x82, "%02x %02x", sig[0],
+	    sig[1]);
+	alt[0] = 0x30;
+	alt[1] = 0x83;
+	alt[2] = 0x00;
+	memcpy(alt + 3, sig + 2, len - 2);
+	cr_assert_neq(hk_bundle_check_signature((const unsigned char *)man,
+	    strlen(man), alt, len + 1, &t, "sig", sid), 0);
+	cr_assert(strstr(hk_err_msg(), "sig: SPEC 6.1: not in DER") != NULL,
+	    "%s", hk_err_msg());
+	free(alt);
+	free(sig);
 }
