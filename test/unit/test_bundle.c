@@ -135,6 +135,20 @@ write_sample(const char *out, uint64_t seq, EVP_PKEY *k, X509 *c)
 	cr_assert_eq(r, 0, "%s", hk_err_msg());
 }
 
+/* The same for a signer that is not a root: checked against check. */
+static void
+write_sample_trust(const char *out, uint64_t seq, EVP_PKEY *k, X509 *c,
+    const struct hk_bundle_trust *check)
+{
+	struct hk_bundle_file f[2] = {
+		{ "issuing-ca.csr", pay1, sizeof(pay1) - 1 },
+		{ "notes_1.bin", pay2, sizeof(pay2) },
+	};
+	int r = hk_bundle_write_trust(out, "csr", seq, 1775001600, f, 2, k, c,
+	    check, NULL);
+	cr_assert_eq(r, 0, "%s", hk_err_msg());
+}
+
 static int
 verify1(const char *dir)
 {
@@ -899,4 +913,135 @@ Test(bundle, signature_digests_and_der)
 	    "%s", hk_err_msg());
 	free(alt);
 	free(sig);
+}
+
+/* A CA certificate "C=JP, CN=<cn>" for pub, issued under issuer's subject
+ * name and signed by ikey (an issuing CA's, not self-issued), valid from
+ * `from` to `to` days after the real now. */
+static X509 *
+make_issued(EVP_PKEY *pub, EVP_PKEY *ikey, X509 *issuer, long serial,
+    const char *cn, long from, long to)
+{
+	X509 *c = X509_new();
+	X509_NAME *n = X509_NAME_new();
+
+	X509_set_version(c, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(c), serial);
+	X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC,
+	    (const unsigned char *)"JP", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0);
+	X509_set_subject_name(c, n);
+	X509_set_issuer_name(c, X509_get_subject_name(issuer));
+	X509_NAME_free(n);
+	X509_gmtime_adj(X509_getm_notBefore(c), 86400L * from);
+	X509_gmtime_adj(X509_getm_notAfter(c), 86400L * to);
+	X509_set_pubkey(c, pub);
+	add_ext(c, issuer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
+	add_ext(c, issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
+	add_ext(c, issuer, NID_subject_key_identifier, "hash");
+	add_ext(c, issuer, NID_authority_key_identifier, "keyid:always");
+	cr_assert(X509_sign(c, ikey, EVP_sha256()) > 0);
+	return c;
+}
+
+/*
+ * SPEC 6.2 (b): a signer certified by a trusted key under the anchor's
+ * name: the pinned root's key (while the pinned root is valid) or a later
+ * generation's through its link. Not under another name, not by a key
+ * that is not trusted. And (a) asks nothing of a generation's name.
+ */
+Test(bundle, trust_signer_certified_by_a_generation)
+{
+	const char *d = hk_test_dir("bundle-trust-issued");
+	STACK_OF(X509) *links = sk_X509_new_null(), *olinks = sk_X509_new_null();
+	struct hk_bundle_trust t1 = { root1, NULL }, tl = { root1, links },
+	    to = { root1, olinks };
+	X509 *other = make_cert(k1, k1, NULL, 20, "Other Root");
+	X509 *iss1 = make_issued(kx, k1, root1, 21, "Issuing CA 1", -1, 7300);
+	X509 *iss2 = make_issued(kx, k2, root2, 22, "Issuing CA 2", -1, 7300);
+	X509 *isso = make_issued(kx, k1, other, 23, "Issuing CA 1", -1, 7300);
+	X509 *lo = make_cert(k2, k1, root1, 24, "Test Root G2");	/* link */
+	X509 *r2o = make_cert(k2, k2, NULL, 25, "Test Root G2");
+	char b1[4096], b2[4096], bo[4096], bg[4096];
+
+	sk_X509_push(links, link21);
+	sk_X509_push(olinks, lo);
+	snprintf(b1, sizeof(b1), "%s/iss1", d);
+	snprintf(b2, sizeof(b2), "%s/iss2", d);
+	snprintf(bo, sizeof(bo), "%s/isso", d);
+	snprintf(bg, sizeof(bg), "%s/g2o", d);
+	write_sample_trust(b1, 1, kx, iss1, &t1);
+	write_sample_trust(b2, 1, kx, iss2, &tl);
+	/* (written with a pinned root of that name to check it against) */
+	write_sample_trust(bo, 1, kx, isso, &(struct hk_bundle_trust){ other,
+	    NULL });
+	write_sample(bg, 1, k2, r2o);
+	/* issued by the pinned root itself */
+	cr_assert_eq(hk_bundle_verify(b1, &t1, NULL), 0, "%s", hk_err_msg());
+	/* issued by generation 2: through the link, and not without it */
+	cr_assert_eq(hk_bundle_verify(b2, &tl, NULL), 0, "%s", hk_err_msg());
+	cr_assert_neq(hk_bundle_verify(b2, &t1, NULL), 0);
+	cr_assert(strstr(hk_err_msg(), "SPEC 6.2: the signer is neither") !=
+	    NULL, "%s", hk_err_msg());
+	/* signed by the pinned root's key under another issuer name */
+	cr_assert_neq(hk_bundle_verify(bo, &t1, NULL), 0);
+	cr_assert(strstr(hk_err_msg(), "SPEC 6.2: the signer is neither") !=
+	    NULL, "%s", hk_err_msg());
+	/* a generation of another name, linked: its own certificate signs */
+	cr_assert_eq(hk_bundle_verify(bg, &to, NULL), 0, "%s", hk_err_msg());
+	cr_assert_neq(hk_bundle_verify(bg, &t1, NULL), 0);
+	/* 15 years on the pinned root (10 years) has ended: what it issued
+	 * no longer counts, what generation 2 issued still does */
+	hk_clock_set(time(NULL) + 86400L * 365 * 15);
+	cr_assert_neq(hk_bundle_verify(b1, &tl, NULL), 0);
+	cr_assert(strstr(hk_err_msg(), "SPEC 6.2: the signer is neither") !=
+	    NULL, "%s", hk_err_msg());
+	cr_assert_eq(hk_bundle_verify(b2, &tl, NULL), 0, "%s", hk_err_msg());
+	hk_clock_unset();
+	sk_X509_free(links);
+	sk_X509_free(olinks);
+	X509_free(other);
+	X509_free(iss1);
+	X509_free(iss2);
+	X509_free(isso);
+	X509_free(lo);
+	X509_free(r2o);
+}
+
+/* SPEC 5, 6.2: a reader follows 16 link certificates, not 17; a link
+ * whose notBefore cannot be read has not begun, and is not used. */
+Test(bundle, links_limit_and_unreadable_time)
+{
+	const char *d = hk_test_dir("bundle-links");
+	STACK_OF(X509) *links = sk_X509_new_null();
+	struct hk_bundle_trust t = { root1, links };
+	X509 *bad = make_cert(k2, k1, root1, 30, "Test Root");
+	char out[4096];
+	int i;
+
+	snprintf(out, sizeof(out), "%s/g2", d);
+	write_sample(out, 1, k2, root2);
+	/* 15 certificates that are no links (self-signed generation 2),
+	 * then the link, the 16th */
+	for (i = 0; i < 15; i++)
+		sk_X509_push(links, root2);
+	sk_X509_push(links, link21);
+	cr_assert_eq(hk_bundle_verify(out, &t, NULL), 0, "%s", hk_err_msg());
+	sk_X509_push(links, root2);
+	cr_assert_eq(hk_bundle_verify(out, &t, NULL), HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "SPEC 6.2: more than 16 link "
+	    "certificates") != NULL, "%s", hk_err_msg());
+	/* the link again, its notBefore not a time (and signed so) */
+	ASN1_STRING_set(X509_getm_notBefore(bad), "not a time", -1);
+	cr_assert(X509_sign(bad, k1, EVP_sha256()) > 0);
+	cr_assert_eq(X509_verify(bad, X509_get0_pubkey(root1)), 1);
+	while (sk_X509_num(links) > 0)
+		sk_X509_pop(links);
+	sk_X509_push(links, bad);
+	cr_assert_neq(hk_bundle_verify(out, &t, NULL), 0);
+	cr_assert(strstr(hk_err_msg(), "SPEC 6.2: the signer is neither") !=
+	    NULL, "%s", hk_err_msg());
+	sk_X509_free(links);
+	X509_free(bad);
 }
