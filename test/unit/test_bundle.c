@@ -1045,3 +1045,85 @@ Test(bundle, links_limit_and_unreadable_time)
 	sk_X509_free(links);
 	X509_free(bad);
 }
+
+/* A reader's rule (SPEC 13.4) that records what it was given. */
+struct rule_rec {
+	int ret;		/* what it answers */
+	int calls;
+	int signer_root1;	/* the signer handed over was root1 */
+	uint64_t sequence;
+	char dir[4096];
+};
+
+static int
+rec_rule(X509 *signer, const struct hk_bundle_manifest *m, const char *dir,
+    void *arg)
+{
+	struct rule_rec *rr = arg;
+
+	rr->calls++;
+	rr->signer_root1 = X509_cmp(signer, root1) == 0;
+	rr->sequence = m->sequence;
+	snprintf(rr->dir, sizeof(rr->dir), "%s", dir);
+	if (rr->ret != 0)
+		hk_err_set("%s: SPEC 13.4: refused by the rule", dir);
+	return rr->ret;
+}
+
+/* A rule that refuses makes verify and import fail, after every SPEC 7
+ * check passed; one that accepts sees the signer, the manifest and, on
+ * import, the copy that is kept. */
+Test(bundle, reader_rule_decides)
+{
+	const char *d = hk_test_dir("bundle-rule");
+	struct hk_bundle_trust t = { root1, NULL };
+	struct hk_bundle_manifest *m = NULL;
+	struct rule_rec rr = { 0 };
+	char b[1024], dest[1024], seen[1024], path[4096];
+
+	snprintf(b, sizeof(b), "%s/b", d);
+	snprintf(dest, sizeof(dest), "%s/in", d);
+	snprintf(seen, sizeof(seen), "%s/bundles.seen", d);
+	write_sample(b, 3, k1, root1);
+	rr.ret = HK_ERR_INVALID;
+	cr_assert_eq(hk_bundle_verify_rule(b, &t, rec_rule, &rr, &m),
+	    HK_ERR_INVALID);
+	cr_assert_null(m);
+	cr_assert_eq(rr.calls, 1);
+	cr_assert(strstr(hk_err_msg(), "refused by the rule") != NULL, "%s",
+	    hk_err_msg());
+	cr_assert_eq(hk_bundle_import_rule(b, dest, seen, &t, NULL, rec_rule,
+	    &rr, &m), HK_ERR_INVALID);
+	cr_assert_null(m);
+	cr_assert_eq(rr.calls, 2);
+	cr_assert(strncmp(hk_err_msg(), b, strlen(b)) == 0 &&
+	    strstr(hk_err_msg(), "refused by the rule") != NULL, "%s",
+	    hk_err_msg());
+	cr_assert_eq(hk_path_exists(dest), 0);
+	cr_assert_eq(hk_path_exists(seen), 0);
+	/* a damaged bundle never reaches the rule */
+	snprintf(path, sizeof(path), "%s/notes_1.bin", b);
+	unlink(path);
+	hk_test_write(path, "tampered", 8);
+	cr_assert_neq(hk_bundle_verify_rule(b, &t, rec_rule, &rr, NULL), 0);
+	cr_assert_eq(rr.calls, 2);
+	unlink(path);
+	hk_test_write(path, pay2, sizeof(pay2));
+	/* accepted */
+	rr.ret = 0;
+	cr_assert_eq(hk_bundle_verify_rule(b, &t, rec_rule, &rr, &m), 0, "%s",
+	    hk_err_msg());
+	cr_assert_not_null(m);
+	cr_assert_eq(m->sequence, 3);
+	hk_bundle_manifest_free(m);
+	cr_assert(rr.calls == 3 && rr.signer_root1 && rr.sequence == 3);
+	cr_assert_str_eq(rr.dir, b);
+	cr_assert_eq(hk_bundle_import_rule(b, dest, seen, &t, "csr", rec_rule,
+	    &rr, &m), 0, "%s", hk_err_msg());
+	cr_assert_not_null(m);
+	hk_bundle_manifest_free(m);
+	cr_assert_eq(rr.calls, 4);
+	cr_assert(strncmp(rr.dir, dest, strlen(dest)) == 0 &&
+	    strncmp(rr.dir + strlen(dest), ".tmp-", 5) == 0, "%s", rr.dir);
+	cr_assert(hk_path_exists(dest));
+}
