@@ -21,6 +21,7 @@
 #include "cert.h"
 #include "clock.h"
 #include "err.h"
+#include "hex.h"
 #include "testutil.h"
 
 static EVP_PKEY *
@@ -1126,4 +1127,118 @@ Test(bundle, reader_rule_decides)
 	cr_assert(strncmp(rr.dir, dest, strlen(dest)) == 0 &&
 	    strncmp(rr.dir + strlen(dest), ".tmp-", 5) == 0, "%s", rr.dir);
 	cr_assert(hk_path_exists(dest));
+}
+
+/* Key id i of a test seen file: 20 bytes, none of them all-zero. */
+static void
+seen_id(size_t i, unsigned char id[20])
+{
+	memset(id, 0x11, 20);
+	id[0] = 0xaa;
+	id[1] = (unsigned char)(i >> 8);
+	id[2] = (unsigned char)i;
+}
+
+/* A seen file (SPEC 8) of n signers, signer i at sequence i + 1, then the
+ * line extra when not NULL. */
+static void
+write_seen(const char *path, size_t n, const char *extra)
+{
+	size_t cap = 64 + (n + 1) * 128, off, i;
+	char *buf = malloc(cap), hx[41];
+	unsigned char id[20];
+
+	cr_assert_not_null(buf);
+	off = (size_t)snprintf(buf, cap, "hanko-bundle-seen 1\n");
+	for (i = 0; i < n; i++) {
+		seen_id(i, id);
+		hk_hex_encode(id, 20, hx);
+		off += (size_t)snprintf(buf + off, cap - off, "%s %zu\n", hx,
+		    i + 1);
+	}
+	if (extra != NULL)
+		off += (size_t)snprintf(buf + off, cap - off, "%s\n", extra);
+	unlink(path);
+	hk_test_write(path, buf, off);
+	free(buf);
+}
+
+/* SPEC 8: the seen file holds 256 signers, not 257; its numbers are
+ * strict decimals of at most 18 digits. */
+Test(bundle, seen_file_limits)
+{
+	const char *d = hk_test_dir("bundle-seen");
+	struct hk_bundle_manifest m = { .version = 1 };
+	const uint64_t after[3] = { 1, 2, 3 };
+	char seen[1024], line[256], hx[41];
+	unsigned char *buf;
+	size_t len;
+	const char *bad[] = { "01", "", " 5", "5 ", "+5", "-5",
+	    "1000000000000000000", "18446744073709551621",
+	    "10000000000000000000000" /* 23 */ };
+	size_t i;
+
+	snprintf(seen, sizeof(seen), "%s/bundles.seen", d);
+	/* 256 signers: each one's own sequence */
+	write_seen(seen, 256, NULL);
+	seen_id(255, m.signer);
+	m.sequence = 256;
+	cr_assert_eq(hk_bundle_seen_check(seen, &m), HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "replay or older than the last imported "
+	    "(256)") != NULL, "%s", hk_err_msg());
+	m.sequence = 257;
+	cr_assert_eq(hk_bundle_seen_check(seen, &m), 0, "%s", hk_err_msg());
+	/* a signer not among them is new: also one whose key id happens to
+	 * be the bytes that follow the 256 key ids in memory (the first
+	 * sequences), which a reader looking one entry too far would find */
+	memcpy(m.signer, after, 20);
+	m.sequence = 1;
+	cr_assert_eq(hk_bundle_seen_check(seen, &m), 0, "%s", hk_err_msg());
+	/* ... but a 257th cannot be recorded; the 256 can */
+	cr_assert_eq(hk_bundle_seen_update(seen, &m), HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "more than 256 signers") != NULL, "%s",
+	    hk_err_msg());
+	seen_id(0, m.signer);
+	m.sequence = 999999999999999999u;
+	cr_assert_eq(hk_bundle_seen_update(seen, &m), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_bundle_seen_check(seen, &m), HK_ERR_INVALID);
+	buf = hk_test_read(seen, &len);
+	hk_hex_encode(m.signer, 20, hx);
+	snprintf(line, sizeof(line), "hanko-bundle-seen 1\n%s "
+	    "999999999999999999\n", hx);
+	cr_assert(len > strlen(line) && memcmp(buf, line, strlen(line)) == 0);
+	free(buf);
+	/* a 257th line is refused as it is read */
+	seen_id(256, m.signer);
+	hk_hex_encode(m.signer, 20, hx);
+	snprintf(line, sizeof(line), "%s 257", hx);
+	write_seen(seen, 256, line);
+	m.sequence = 1000;
+	cr_assert_eq(hk_bundle_seen_check(seen, &m), HK_ERR_PARSE);
+	cr_assert(strstr(hk_err_msg(), ":258: SPEC 8: expected") != NULL, "%s",
+	    hk_err_msg());
+	/* sequences: 18 digits at most, strict decimal */
+	seen_id(1, m.signer);
+	hk_hex_encode(m.signer, 20, hx);
+	snprintf(line, sizeof(line), "%s 999999999999999999", hx);
+	write_seen(seen, 1, line);
+	m.sequence = 999999999999999999u;
+	cr_assert_eq(hk_bundle_seen_check(seen, &m), HK_ERR_INVALID, "%s",
+	    hk_err_msg());
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(line, sizeof(line), "%s %s", hx, bad[i]);
+		write_seen(seen, 1, line);
+		cr_assert_eq(hk_bundle_seen_check(seen, &m), HK_ERR_PARSE,
+		    "\"%s\" read", bad[i]);
+		cr_assert(strstr(hk_err_msg(), ":3: SPEC 8: expected") != NULL,
+		    "%s", hk_err_msg());
+	}
+	snprintf(line, sizeof(line), "%s 100000000000000000000000", hx);
+	write_seen(seen, 1, line);	/* 24 digits */
+	cr_assert_eq(hk_bundle_seen_check(seen, &m), HK_ERR_PARSE);
+	cr_assert(strstr(hk_err_msg(), ":3: SPEC 8: sequence too long") !=
+	    NULL, "%s", hk_err_msg());
+	snprintf(line, sizeof(line), "%s", hx);
+	write_seen(seen, 1, line);	/* no sequence */
+	cr_assert_eq(hk_bundle_seen_check(seen, &m), HK_ERR_PARSE);
 }
