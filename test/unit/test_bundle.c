@@ -3,7 +3,10 @@
  * replay, all-or-nothing import, root generations through links (also
  * after the anchor and the links ended), the
  * stock `openssl cms -verify` command, and the committed vectors. */
+/* read(2) is replaced below; glibc's fortified inline read would clash. */
+#undef _FORTIFY_SOURCE
 #include <criterion/criterion.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1241,4 +1244,54 @@ Test(bundle, seen_file_limits)
 	snprintf(line, sizeof(line), "%s", hx);
 	write_seen(seen, 1, line);	/* no sequence */
 	cr_assert_eq(hk_bundle_seen_check(seen, &m), HK_ERR_PARSE);
+}
+
+/*
+ * read(2) for this test program: a damaged medium, EIO on every read of the
+ * file fail_dev/fail_ino (inode 0: none). After 100 failures it reads again,
+ * so that a reader that retries a failed read for ever shows up as an
+ * accepted bundle rather than as a test that never ends.
+ */
+static ino_t fail_ino;
+static dev_t fail_dev;
+static int fail_reads;
+
+ssize_t
+read(int fd, void *buf, size_t len)
+{
+	static ssize_t (*real)(int, void *, size_t);
+	struct stat st;
+
+	if (fail_ino != 0 && fail_reads < 100 && fstat(fd, &st) == 0 &&
+	    st.st_ino == fail_ino && st.st_dev == fail_dev) {
+		fail_reads++;
+		errno = EIO;
+		return -1;
+	}
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "read");
+	return real(fd, buf, len);
+}
+
+/* A payload that cannot be read (EIO) refuses the bundle at once. */
+Test(bundle, read_error_refused, .timeout = 60)
+{
+	const char *d = hk_test_dir("bundle-eio");
+	char out[1024], path[4096];
+	struct stat st;
+	int r;
+
+	snprintf(out, sizeof(out), "%s/b", d);
+	write_sample(out, 1, k1, root1);
+	snprintf(path, sizeof(path), "%s/notes_1.bin", out);
+	cr_assert_eq(stat(path, &st), 0);
+	fail_dev = st.st_dev;
+	fail_ino = st.st_ino;
+	r = verify1(out);
+	fail_ino = 0;
+	cr_assert_eq(r, HK_ERR_IO, "%d: %s", r, hk_err_msg());
+	cr_assert_eq(fail_reads, 1, "%d failed reads", fail_reads);
+	cr_assert(strstr(hk_err_msg(), "notes_1.bin: read failed") != NULL,
+	    "%s", hk_err_msg());
+	cr_assert_eq(verify1(out), 0, "%s", hk_err_msg());
 }
