@@ -1295,3 +1295,142 @@ Test(bundle, read_error_refused, .timeout = 60)
 	    "%s", hk_err_msg());
 	cr_assert_eq(verify1(out), 0, "%s", hk_err_msg());
 }
+
+#define RR_CERT "00112233445566778899aabbccddeeff" \
+	"00112233445566778899aabbccddeeff"
+
+/* A revocation request (SPEC 13.3) with these serial and reason fields,
+ * parsed: 0 or the parser's error. */
+static int
+parse_revreq(const char *serial, const char *reason, struct hk_revreq *q)
+{
+	char doc[1024];
+	int n = snprintf(doc, sizeof(doc), "hanko-revocation-request 1\n"
+	    "serial %s\ncertificate " RR_CERT "\nreason %s\n"
+	    "requested 2026-04-01T00:00:00Z\nend\n", serial, reason);
+
+	return hk_revreq_parse((unsigned char *)doc, (size_t)n, "rr", q);
+}
+
+/* SPEC 13.3: the revocation request, strictly: reasons 1-5 only, serials
+ * as issued.txt writes them, the lengths, and the encoder's buffer. */
+Test(bundle, revocation_request_strict)
+{
+	struct hk_revreq q = { .reason = 4, .requested = 1775001600 }, p;
+	const char *serials_ok[] = { "0a", "7f", "80", "10ab", "a0b0", "0abc",
+	    "0100", "1000000000000000000000000000000000000000" /* 40 */ };
+	const char *serials_bad[] = { "", "0", "abc", "00ab", "000a", "0A",
+	    "10AB", "1g", "100000000000000000000000000000000000000000" /* 42 */,
+	    " 10", "10 " };
+	const char *reasons_bad[] = { "0", "6", "7", "8", "10", "99" };
+	const char *reasons_junk[] = { "", "01", "05", "100", "+1", "-1", "1 ",
+	    "key-compromise" };
+	const char *names[] = { "key-compromise", "ca-compromise",
+	    "affiliation-changed", "superseded", "cessation-of-operation" };
+	const char *names_bad[] = { "", "0", "6", "01", "1 ", "unspecified",
+	    "certificate-hold", "Key-Compromise", "key_compromise" };
+	char doc[HK_REVREQ_MAX], small[HK_REVREQ_MAX], big[HK_REVREQ_MAX + 1];
+	char r1[4];
+	size_t i, len;
+	int reason;
+
+	/* round trip */
+	snprintf(q.serial, sizeof(q.serial), "10ab");
+	cr_assert_eq(hk_hex_decode(RR_CERT, q.cert_sha256, 32), 0);
+	cr_assert_eq(hk_revreq_encode(&q, doc, sizeof(doc)), 0, "%s",
+	    hk_err_msg());
+	cr_assert_str_eq(doc, "hanko-revocation-request 1\nserial 10ab\n"
+	    "certificate " RR_CERT "\nreason 4\n"
+	    "requested 2026-04-01T00:00:00Z\nend\n");
+	len = strlen(doc);
+	cr_assert_eq(hk_revreq_parse((unsigned char *)doc, len, "rr", &p), 0,
+	    "%s", hk_err_msg());
+	cr_assert_str_eq(p.serial, "10ab");
+	cr_assert_eq(p.reason, 4);
+	cr_assert_eq(p.requested, 1775001600);
+	cr_assert_eq(memcmp(p.cert_sha256, q.cert_sha256, 32), 0);
+	/* the encoder fills exactly len + 1 bytes, and never cuts short */
+	cr_assert_eq(hk_revreq_encode(&q, small, len + 1), 0);
+	cr_assert_str_eq(small, doc);
+	cr_assert_neq(hk_revreq_encode(&q, small, len), 0);
+	cr_assert_neq(hk_revreq_encode(&q, small, 40), 0);
+	/* reasons: 1-5, nothing else */
+	for (i = 1; i <= 5; i++) {
+		snprintf(r1, sizeof(r1), "%zu", i);
+		cr_assert_eq(parse_revreq("10ab", r1, &p), 0, "%s: %s", r1,
+		    hk_err_msg());
+		cr_assert_eq(p.reason, (int)i);
+	}
+	for (i = 0; i < sizeof(reasons_bad) / sizeof(reasons_bad[0]); i++) {
+		cr_assert_eq(parse_revreq("10ab", reasons_bad[i], &p),
+		    HK_ERR_INVALID, "reason %s", reasons_bad[i]);
+		cr_assert(strstr(hk_err_msg(), "rr:4: reason: SPEC 13.3, CPS "
+		    "4-4-4-2") != NULL, "%s", hk_err_msg());
+	}
+	for (i = 0; i < sizeof(reasons_junk) / sizeof(reasons_junk[0]); i++)
+		cr_assert_neq(parse_revreq("10ab", reasons_junk[i], &p), 0,
+		    "reason \"%s\"", reasons_junk[i]);
+	q.reason = 0;
+	cr_assert_neq(hk_revreq_encode(&q, doc, sizeof(doc)), 0);
+	q.reason = 6;
+	cr_assert_neq(hk_revreq_encode(&q, doc, sizeof(doc)), 0);
+	q.reason = 4;
+	/* serials: even length 2-40, lowercase, no leading 00 byte */
+	for (i = 0; i < sizeof(serials_ok) / sizeof(serials_ok[0]); i++) {
+		cr_assert_eq(parse_revreq(serials_ok[i], "1", &p), 0, "%s: %s",
+		    serials_ok[i], hk_err_msg());
+		cr_assert_str_eq(p.serial, serials_ok[i]);
+	}
+	for (i = 0; i < sizeof(serials_bad) / sizeof(serials_bad[0]); i++) {
+		cr_assert_neq(parse_revreq(serials_bad[i], "1", &p), 0,
+		    "serial \"%s\"", serials_bad[i]);
+		if (strlen(serials_bad[i]) >= sizeof(q.serial))
+			continue;
+		snprintf(q.serial, sizeof(q.serial), "%s", serials_bad[i]);
+		cr_assert_neq(hk_revreq_encode(&q, doc, sizeof(doc)), 0,
+		    "serial \"%s\"", serials_bad[i]);
+	}
+	/* lengths: at most 511 bytes (a valid request is far shorter) */
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "hanko-revocation-request 1\n", 27);
+	cr_assert_eq(hk_revreq_parse((unsigned char *)big, HK_REVREQ_MAX, "rr",
+	    &p), HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "longer than 511 bytes") != NULL, "%s",
+	    hk_err_msg());
+	cr_assert_eq(hk_revreq_parse((unsigned char *)big, HK_REVREQ_MAX - 1,
+	    "rr", &p), HK_ERR_PARSE);
+	cr_assert_eq(hk_revreq_parse((unsigned char *)big, 0, "rr", &p),
+	    HK_ERR_INVALID);
+	/* another version, the certificate hash, the time */
+	big[25] = '2';
+	cr_assert_eq(hk_revreq_parse((unsigned char *)big, 27, "rr", &p),
+	    HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "SPEC 9: format version 2") != NULL,
+	    "%s", hk_err_msg());
+	snprintf(doc, sizeof(doc), "hanko-revocation-request 1\nserial 10ab\n"
+	    "certificate " RR_CERT "0\nreason 1\n"
+	    "requested 2026-04-01T00:00:00Z\nend\n");
+	cr_assert_neq(hk_revreq_parse((unsigned char *)doc, strlen(doc), "rr",
+	    &p), 0);
+	snprintf(doc, sizeof(doc), "hanko-revocation-request 1\nserial 10ab\n"
+	    "certificate " RR_CERT "\nreason 1\n"
+	    "requested 2026-02-30T00:00:00Z\nend\n");
+	cr_assert_neq(hk_revreq_parse((unsigned char *)doc, strlen(doc), "rr",
+	    &p), 0);
+	/* reason names and numbers, as the command lines take them */
+	for (i = 0; i < 5; i++) {
+		cr_assert_str_eq(hk_revreq_reason_name((int)i + 1), names[i]);
+		reason = 0;
+		cr_assert_eq(hk_revreq_reason_parse(names[i], &reason), 0);
+		cr_assert_eq(reason, (int)i + 1);
+		snprintf(r1, sizeof(r1), "%zu", i + 1);
+		reason = 0;
+		cr_assert_eq(hk_revreq_reason_parse(r1, &reason), 0, "%s", r1);
+		cr_assert_eq(reason, (int)i + 1);
+	}
+	cr_assert_null(hk_revreq_reason_name(0));
+	cr_assert_null(hk_revreq_reason_name(6));
+	for (i = 0; i < sizeof(names_bad) / sizeof(names_bad[0]); i++)
+		cr_assert_eq(hk_revreq_reason_parse(names_bad[i], &reason), -1,
+		    "\"%s\"", names_bad[i]);
+}
