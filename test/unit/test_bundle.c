@@ -1434,3 +1434,19 @@ Test(bundle, revocation_request_strict)
 		cr_assert_eq(hk_revreq_reason_parse(names_bad[i], &reason), -1,
 		    "\"%s\"", names_bad[i]);
 }
+
+/* A refused folder entry is named in the message with every byte outside
+ * [A-Za-z0-9._-] shown as '?': nothing raw (an escape sequence) reaches a
+ * terminal, and the allowed bytes at the edges of each range stay. */
+Test(bundle, refused_name_shown_safely)
+{
+	const char *d = hk_test_dir("bundle-safe");
+	char out[1024], path[4096];
+
+	snprintf(out, sizeof(out), "%s/b", d);
+	write_sample(out, 1, k1, root1);
+	snprintf(path, sizeof(path), "%s/AZaz09._-\x1b[1m\x7f", out);
+	hk_test_write(path, "x", 1);
+	expect_refused(out, "/AZaz09._-??1m?: SPEC 3: name has a byte outside");
+	cr_assert_null(strchr(hk_err_msg(), '\x1b'), "%s", hk_err_msg());
+}
