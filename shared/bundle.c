@@ -240,9 +240,10 @@ parse_file_line(const char *v, struct hk_bundle_entry *e)
 			return -1;
 	}
 	sp1 = v + 64;
-	if ((sp2 = strchr(sp1 + 1, ' ')) == NULL ||
-	    (size_t)(sp2 - sp1 - 1) >= sizeof(num))
-		return -1;
+	if ((sp2 = strchr(sp1 + 1, ' ')) == NULL)
+		return -3;		/* no name */
+	if ((size_t)(sp2 - sp1 - 1) >= sizeof(num))
+		return -2;		/* longer than any allowed size */
 	memcpy(num, sp1 + 1, (size_t)(sp2 - sp1 - 1));
 	num[sp2 - sp1 - 1] = '\0';
 	if (parse_dec(num, HK_BUNDLE_MAX_FILE, &e->size) != 0)

@@ -726,16 +726,27 @@ Test(bundle, manifest_limits_exactly)
 	cr_assert_neq(parse_manifest("1", over, 5), 0);
 	cr_assert(strstr(hk_err_msg(), "files total more than 67108864") !=
 	    NULL, "%s", hk_err_msg());
-	/* a size field of 23 and 24 digits, and a very long one: refused,
-	 * nothing written past the parser's buffer */
+	/* a size field of 23 and 24 digits, and a very long one: refused as
+	 * sizes, nothing written past the parser's buffer */
 	memset(digits, '1', 400);
 	digits[400] = '\0';
 	snprintf(line, sizeof(line), "%.23s a", digits);
 	cr_assert_neq(parse_manifest("1", fl, 1), 0);
+	cr_assert(strstr(hk_err_msg(), "size: SPEC 5") != NULL, "%s",
+	    hk_err_msg());
 	snprintf(line, sizeof(line), "%.24s a", digits);
 	cr_assert_neq(parse_manifest("1", fl, 1), 0);
+	cr_assert(strstr(hk_err_msg(), "size: SPEC 5") != NULL, "%s",
+	    hk_err_msg());
 	snprintf(line, sizeof(line), "%s a", digits);
 	cr_assert_neq(parse_manifest("1", fl, 1), 0);
+	cr_assert(strstr(hk_err_msg(), "size: SPEC 5") != NULL, "%s",
+	    hk_err_msg());
+	/* a size and no name */
+	snprintf(line, sizeof(line), "12");
+	cr_assert_neq(parse_manifest("1", fl, 1), 0);
+	cr_assert(strstr(hk_err_msg(), "name: SPEC 3") != NULL, "%s",
+	    hk_err_msg());
 	/* a name of 100 bytes (with both ends of the alphabet), no more */
 	memset(name, 'z', 100);
 	memcpy(name, "AZaz09._-", 9);
