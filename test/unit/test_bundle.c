@@ -2,7 +2,11 @@
  * every bit flip and truncation refused, file set, names, links, device,
  * replay, all-or-nothing import, root generations through links (also
  * after the anchor and the links ended), the
- * stock `openssl cms -verify` command, and the committed vectors. */
+ * stock `openssl cms -verify` command, and the committed vectors; each
+ * limit exactly and one past it (names, sizes, sequences, links, seen
+ * signers), the digests and DER of manifest.sig, signers certified by a
+ * root generation, a reader's rule, a read error, revocation requests,
+ * and the sanitised names in messages. */
 /* read(2) is replaced below; glibc's fortified inline read would clash. */
 #undef _FORTIFY_SOURCE
 #include <criterion/criterion.h>
