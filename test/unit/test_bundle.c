@@ -653,7 +653,8 @@ Test(bundle, types_and_name_bytes)
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 		cr_assert(hk_bundle_type_ok(types[i]), "%s", types[i]);
 	for (i = 0; i < sizeof(nottypes) / sizeof(nottypes[0]); i++)
-		cr_assert_not(hk_bundle_type_ok(nottypes[i]), "%s", nottypes[i]);
+		cr_assert_not(hk_bundle_type_ok(nottypes[i]), "%s",
+		    nottypes[i]);
 	cr_assert(hk_bundle_name_ok("AZaz09._-"));
 	for (i = 0; i < sizeof("AZaz09") - 1; i++) {
 		snprintf(nm, sizeof(nm), "x%cx", "AZaz09"[i]);
@@ -676,8 +677,8 @@ parse_manifest(const char *seq, const char *const *files, size_t n)
 	int r;
 
 	cr_assert_not_null(buf);
-	off = (size_t)snprintf(buf, cap, "hanko-bundle 1\ntype csr\nsequence %s\n"
-	    "created 2026-04-01T00:00:00Z\n"
+	off = (size_t)snprintf(buf, cap, "hanko-bundle 1\ntype csr\n"
+	    "sequence %s\ncreated 2026-04-01T00:00:00Z\n"
 	    "signer 0123456789abcdef0123456789abcdef01234567\nfiles %zu\n",
 	    seq, n);
 	for (i = 0; i < n; i++)
@@ -973,14 +974,16 @@ make_issued(EVP_PKEY *pub, EVP_PKEY *ikey, X509 *issuer, long serial,
 Test(bundle, trust_signer_certified_by_a_generation)
 {
 	const char *d = hk_test_dir("bundle-trust-issued");
-	STACK_OF(X509) *links = sk_X509_new_null(), *olinks = sk_X509_new_null();
+	STACK_OF(X509) *links = sk_X509_new_null();
+	STACK_OF(X509) *olinks = sk_X509_new_null();
 	struct hk_bundle_trust t1 = { root1, NULL }, tl = { root1, links },
 	    to = { root1, olinks };
 	X509 *other = make_cert(k1, k1, NULL, 20, "Other Root");
 	X509 *iss1 = make_issued(kx, k1, root1, 21, "Issuing CA 1", -1, 7300);
 	X509 *iss2 = make_issued(kx, k2, root2, 22, "Issuing CA 2", -1, 7300);
 	X509 *isso = make_issued(kx, k1, other, 23, "Issuing CA 1", -1, 7300);
-	X509 *lo = make_cert(k2, k1, root1, 24, "Test Root G2");	/* link */
+	/* a link to generation 2 under another name, and its certificate */
+	X509 *lo = make_cert(k2, k1, root1, 24, "Test Root G2");
 	X509 *r2o = make_cert(k2, k2, NULL, 25, "Test Root G2");
 	char b1[4096], b2[4096], bo[4096], bg[4096];
 
