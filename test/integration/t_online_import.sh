@@ -57,12 +57,17 @@ check "stored as issuing generation 1" test "$(db "SELECT kind, generation FROM 
 check "the stored bytes are the certificate" test "$(db "SELECT hex(der) FROM ca_certs WHERE kind = 'issuing'")" = \
 	"$(xxd -p -u "$S/certs/issuing-1.der" | tr -d '\n')"
 check "bundles.seen records sequence 1" grep -qE '^[0-9a-f]{40} 1$' "$O/bundles.seen"
+check "... the certificate names the bundle that brought it (its manifest, type, sequence 1)" test \
+	"$(db "SELECT b.type, b.sequence, b.manifest_sha256 FROM ca_certs c JOIN bundles b ON b.id = c.bundle WHERE c.kind = 'issuing'")" = \
+	"issuing-ca-cert|1|$(sha256sum <"$T/b-iss/manifest" | cut -c1-64)"
 D0=$(state_digest)
 fails "the same bundle again: replay" 3 "replay or older" "$ON" import --state "$O" "$T/b-iss"
 check "... store, bundles.seen and copies unchanged" test "$(state_digest)" = "$D0"
 ok "import ARLs 1-5" "$ON" import --state "$O" --type arl-batch "$T/b-arl"
 check "five ARLs stored, numbers 1-5, 72 hours each" test \
 	"$(db "SELECT count(*), min(number), max(number), max(next_update - this_update) FROM arls")" = "5|1|5|259200"
+check "... each names the arl-batch bundle that brought it" test \
+	"$(db "SELECT count(*) FROM arls a JOIN bundles b ON b.id = a.bundle WHERE b.type = 'arl-batch'")" = 5
 D1=$(state_digest)
 fails "a bundle of older ARL numbers (a new sequence) is refused" 3 "arls: an ARL number only increases" \
 	"$ON" import --state "$O" "$T/b-arl-old"
