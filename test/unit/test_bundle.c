@@ -58,11 +58,11 @@ add_ext(X509 *c, X509 *issuer, int nid, const char *val)
 	X509_EXTENSION_free(e);
 }
 
-/* A root-like CA certificate for subject key pub, signed by signer
- * (issuer = the same DN: self-signed or a NewWithOld link), valid from
- * `from` to `to` days after the real now. */
+/* An unsigned CA certificate "C=JP, CN=<cn>" for pub, issued under
+ * issuer_dn (NULL: its own subject), valid from `from` to `to` days after
+ * the real now; no extensions yet. */
 static X509 *
-make_cert_at(EVP_PKEY *pub, EVP_PKEY *signer, X509 *issuer, long serial,
+ca_skeleton(EVP_PKEY *pub, const X509_NAME *issuer_dn, long serial,
     const char *cn, long from, long to)
 {
 	X509 *c = X509_new();
@@ -75,11 +75,23 @@ make_cert_at(EVP_PKEY *pub, EVP_PKEY *signer, X509 *issuer, long serial,
 	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
 	    (const unsigned char *)cn, -1, -1, 0);
 	X509_set_subject_name(c, n);
-	X509_set_issuer_name(c, n);
+	X509_set_issuer_name(c, issuer_dn != NULL ? issuer_dn : n);
 	X509_NAME_free(n);
 	X509_gmtime_adj(X509_getm_notBefore(c), 86400L * from);
 	X509_gmtime_adj(X509_getm_notAfter(c), 86400L * to);
 	X509_set_pubkey(c, pub);
+	return c;
+}
+
+/* A root-like CA certificate for subject key pub, signed by signer
+ * (issuer = the same DN: self-signed or a NewWithOld link), valid from
+ * `from` to `to` days after the real now. */
+static X509 *
+make_cert_at(EVP_PKEY *pub, EVP_PKEY *signer, X509 *issuer, long serial,
+    const char *cn, long from, long to)
+{
+	X509 *c = ca_skeleton(pub, NULL, serial, cn, from, to);
+
 	add_ext(c, issuer ? issuer : c, NID_basic_constraints, "critical,CA:TRUE");
 	add_ext(c, issuer ? issuer : c, NID_key_usage,
 	    "critical,keyCertSign,cRLSign");
@@ -942,21 +954,9 @@ static X509 *
 make_issued(EVP_PKEY *pub, EVP_PKEY *ikey, X509 *issuer, long serial,
     const char *cn, long from, long to)
 {
-	X509 *c = X509_new();
-	X509_NAME *n = X509_NAME_new();
+	X509 *c = ca_skeleton(pub, X509_get_subject_name(issuer), serial, cn,
+	    from, to);
 
-	X509_set_version(c, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(c), serial);
-	X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC,
-	    (const unsigned char *)"JP", -1, -1, 0);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
-	    (const unsigned char *)cn, -1, -1, 0);
-	X509_set_subject_name(c, n);
-	X509_set_issuer_name(c, X509_get_subject_name(issuer));
-	X509_NAME_free(n);
-	X509_gmtime_adj(X509_getm_notBefore(c), 86400L * from);
-	X509_gmtime_adj(X509_getm_notAfter(c), 86400L * to);
-	X509_set_pubkey(c, pub);
 	add_ext(c, issuer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
 	add_ext(c, issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
 	add_ext(c, issuer, NID_subject_key_identifier, "hash");

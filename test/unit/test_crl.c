@@ -246,6 +246,16 @@ arl_idp_flags(X509_CRL *c, int only_ca, int only_user)
 	ISSUING_DIST_POINT_free(idp);
 }
 
+/* The first entry's revocationDate set to t (taken). */
+static void
+first_revoked_at(X509_CRL *c, ASN1_TIME *t)
+{
+	cr_assert_not_null(t);
+	cr_assert_eq(X509_REVOKED_set_revocationDate(sk_X509_REVOKED_value(
+	    X509_CRL_get_REVOKED(c), 0), t), 1);
+	ASN1_TIME_free(t);
+}
+
 /* What lint_mutations leaves out: the ARL's scope flags, a missing
  * cRLNumber, a cRLNumber of 21 octets, a serial listed twice, and the
  * UTCTime/GeneralizedTime change at 2050 (RFC 5280 5.1.2.4). */
@@ -304,19 +314,15 @@ Test(crl, lint_scope_number_duplicates_and_2050)
 	/* a revocation date on 2050-01-01 is GeneralizedTime, 2049-12-31
 	 * UTCTime; each the other way is refused */
 	c = one(&s, "2026-04-20T00:00:00Z", 1);
-	t = ASN1_GENERALIZEDTIME_set(NULL, at("2050-01-01T00:00:00Z"));
-	cr_assert_eq(X509_REVOKED_set_revocationDate(sk_X509_REVOKED_value(
-	    X509_CRL_get_REVOKED(c), 0), t), 1);
-	ASN1_TIME_free(t);
+	first_revoked_at(c, ASN1_GENERALIZEDTIME_set(NULL,
+	    at("2050-01-01T00:00:00Z")));
 	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
 	cr_assert_str_eq(hk_err_msg(), "crl: entry 1: RFC 5280 5.3: "
 	    "revocationDate after thisUpdate");
 	t = ASN1_UTCTIME_set(NULL, at("2050-01-01T00:00:00Z"));
 	cr_assert_null(t, "UTCTime cannot hold 2050 in OpenSSL");
-	t = ASN1_GENERALIZEDTIME_set(NULL, at("2049-12-31T23:59:59Z"));
-	cr_assert_eq(X509_REVOKED_set_revocationDate(sk_X509_REVOKED_value(
-	    X509_CRL_get_REVOKED(c), 0), t), 1);
-	ASN1_TIME_free(t);
+	first_revoked_at(c, ASN1_GENERALIZEDTIME_set(NULL,
+	    at("2049-12-31T23:59:59Z")));
 	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
 	cr_assert_str_eq(hk_err_msg(), "crl: RFC 5280 5.1.2.4: revocationDate "
 	    "must be UTCTime YYMMDDHHMMSSZ through 2049, else "
