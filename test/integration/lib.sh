@@ -70,15 +70,16 @@ finish() {
 	[ "$TESTS_FAILED" = 0 ]
 }
 
-# make_ca DIR: a rehearsal CA with the demo roster at DIR/state, shares in
-# DIR/media/<id>/share-<i>-<id>.hks (fast KDF for tests).
+# make_ca DIR [CLOCK]: a rehearsal CA with the demo roster at DIR/state,
+# shares in DIR/media/<id>/share-<i>-<id>.hks (fast KDF for tests), made at
+# CLOCK (default 2026-04-01T00:00:00Z).
 make_ca() {
-	local dir=$1 args=()
+	local dir=$1 clock=${2:-2026-04-01T00:00:00Z} args=()
 	mkdir -p "$dir"
 	for km in "${KMS[@]}"; do args+=(--passin "$km=env:HK_PASS_$km"); done
 	"$OFF" init --state "$dir/state" --profile "$PROFILE" --roster "$ROSTER" \
 		--media "$dir/media" --rehearsal --kdf interactive \
-		--clock 2026-04-01T00:00:00Z "${args[@]}" >/dev/null
+		--clock "$clock" "${args[@]}" >/dev/null
 }
 
 # share_args DIR I...: --share/--passin pairs for key managers number I (1-5).

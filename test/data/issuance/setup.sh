@@ -10,10 +10,13 @@ SOFT=/usr/lib/softhsm/libsofthsm2.so
 CLOCK=2026-04-02T09:00:00Z
 POLICY_TEST=1.2.392.200149.8.5.1.0.10
 
-# make_rooted_ca DIR: make_ca, passphrases, approval, init-root (real run on
-# the rehearsal state); S, R (root PEM) and SH (share arguments) set.
+# make_rooted_ca DIR [DAY]: make_ca, passphrases, approval, init-root (real
+# run on the rehearsal state) on DAY (YYYY-MM-DD, default 2026-04-01: the
+# state at 00:00:00Z, the root at 10:00:00Z); S, R (root PEM) and SH (share
+# arguments) set.
 make_rooted_ca() {
-	make_ca "$1"
+	local day=${2:-2026-04-01}
+	make_ca "$1" "${day}T00:00:00Z"
 	S=$1/state
 	for p in watanabe ito kimura; do
 		"$OFF" roster set-passphrase --state "$S" --person "$p" \
@@ -22,7 +25,7 @@ make_rooted_ca() {
 	"$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura >/dev/null
 	mapfile -t SH < <(share_args "$1" 2 4 5)
 	"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/init-root.yaml" --state "$S" \
-		--clock 2026-04-01T10:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}" >/dev/null
+		--clock "${day}T10:00:00Z" --confirm-digests "${SH[@]}" "${OPS[@]}" >/dev/null
 	R=$S/certs/root-1.pem
 }
 
