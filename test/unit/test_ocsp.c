@@ -842,7 +842,10 @@ Test(ocsp_answer, every_live_issuing_key_by_its_newest_responder)
 	char path[4200];
 
 	/* responder 1: Issuing CA 1 (the fixture); 2: Old CA, expired
-	 * 35 days ago; 3, the newest: Another CA (generation 9) */
+	 * 35 days ago; 3, the newest: Another CA (generation 9). Which are
+	 * valid is decided at the clock: NOW, not the real one (Issuing CA
+	 * 1 ends 265 days after NOW). */
+	hk_clock_set(NOW);
 	add_responder(old, 5, 2, r2, 0);
 	add_responder(NULL, 9, 3, r3, 1);
 	c = ctx();
@@ -876,6 +879,7 @@ Test(ocsp_answer, every_live_issuing_key_by_its_newest_responder)
 	OCSP_request_add0_id(req, id_for(F.other, EVP_sha1(), 1));
 	cr_assert_eq(status_for(c, req), -1);
 	hk_ocsp_ctx_free(c);
+	hk_clock_unset();
 	X509_free(old);
 	X509_free(r2);
 	X509_free(r3);
