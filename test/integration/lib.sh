@@ -20,6 +20,11 @@ export HK_PASS_tanaka='Kikuchi gorge maple leaves 2026'
 TESTS_RUN=0
 TESTS_FAILED=0
 
+# ago N: the date N days before today (UTC, YYYY-MM-DD). A fixture made
+# then is valid at the real clock, for what cannot be given a time: GnuTLS
+# certtool 3.7 has no -attime; serve and OCSP at today's time.
+ago() { date -u -d "$1 days ago" +%F; }
+
 fresh_tmp() {
 	rm -rf "$HANKO_TMP"
 	mkdir -p "$HANKO_TMP"

@@ -92,7 +92,7 @@ fi
 check "audited: ceremony.confirm ok at the terminal" bash -c \
 	"grep '	ceremony.confirm	ok	watanabe,ito	step self-sign' '$S/audit/audit.log' | grep -q 'confirmed at the terminal'"
 ok "openssl verify accepts the root" openssl verify -x509_strict -check_ss_sig \
-	-CAfile "$S/certs/root-1.pem" "$S/certs/root-1.pem"
+	-attime "$(date -u -d 2026-04-01T12:00:00Z +%s)" -CAfile "$S/certs/root-1.pem" "$S/certs/root-1.pem"
 check "state.conf records generation 1" grep -q '^root.generations = 1$' "$S/state.conf"
 ok "the audit log verifies" "$OFF" audit verify --state "$S"
 finish

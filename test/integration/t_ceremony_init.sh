@@ -115,7 +115,8 @@ check "the real run printed the same SHA-256" grep -q "SHA-256 $SHA" "$HANKO_TMP
 check "the real run's ceremony.start records it" bash -c \
 	"grep '	ceremony.start	ok	' '$S/audit/audit.log' | tail -1 | grep -q '$SHA'"
 R=$S/certs/root-1.pem
-ok "openssl verify accepts the root" openssl verify -x509_strict -check_ss_sig -CAfile "$R" "$R"
+ok "openssl verify accepts the root" openssl verify -x509_strict -check_ss_sig \
+	-attime "$(date -u -d 2026-04-01T12:00:00Z +%s)" -CAfile "$R" "$R"
 check "the root is marked TEST (rehearsal state)" bash -c \
 	"openssl x509 -in '$R' -noout -subject -nameopt RFC2253 | grep -q '^subject=OU=TEST,'"
 check "state.conf records generation 1" grep -q '^root.1.cert = certs/root-1.der$' "$S/state.conf"

@@ -12,10 +12,17 @@ ok "create-root with shares 2, 4, 5" "$OFF" create-root --state "$S" --clock 202
 R=$S/certs/root-1.pem
 D=$S/certs/root-1.der
 
-ok "openssl verify -x509_strict accepts the root" openssl verify -x509_strict -check_ss_sig -CAfile "$R" "$R"
+ok "openssl verify -x509_strict accepts the root" openssl verify -x509_strict -check_ss_sig \
+	-attime "$(date -u -d 2026-04-01T12:00:00Z +%s)" -CAfile "$R" "$R"
+# certtool checks validity at the real clock only: a second root, made the
+# same way yesterday.
+make_ca "$T/now" "$(ago 1)T00:00:00Z"
+mapfile -t nargs < <(share_args "$T/now" 2 4 5)
+ok "create-root yesterday (for certtool)" "$OFF" create-root --state "$T/now/state" --clock "$(ago 1)T09:00:00Z" "${nargs[@]}"
+RN=$T/now/state/certs/root-1.pem
 ok "GnuTLS certtool verifies the root against itself" \
-	bash -c "certtool --verify --load-ca-certificate '$R' --infile '$R' 2>/dev/null | grep -q 'Chain verification output: Verified'"
-ok "GnuTLS certtool --verify-chain accepts it" certtool --verify-chain --infile "$R"
+	bash -c "certtool --verify --load-ca-certificate '$RN' --infile '$RN' 2>/dev/null | grep -q 'Chain verification output: Verified'"
+ok "GnuTLS certtool --verify-chain accepts it" certtool --verify-chain --infile "$RN"
 check "DER and PEM hold the same certificate" \
 	test "$(openssl x509 -in "$D" -inform DER -outform DER | sha256sum)" = "$(openssl x509 -in "$R" -outform DER | sha256sum)"
 
