@@ -28,7 +28,8 @@ ok "audit log verifies" "$OFF" audit verify --state "$S"
 
 # The auditor's check without hanko (SPEC 10), verbatim.
 ok "openssl cms -verify accepts the bundle" bash -c "cd '$T/b1' && openssl cms -verify -binary \
-	-inform DER -in manifest.sig -content manifest -CAfile '$S/certs/root-1.pem' -purpose any -out /dev/null"
+	-inform DER -in manifest.sig -content manifest -CAfile '$S/certs/root-1.pem' -purpose any \
+	-attime $(date -u -d 2026-04-02T10:00:00Z +%s) -out /dev/null"
 ok "sha256sum agrees with every file line" bash -c "cd '$T/b1' && awk '\$1 == \"file\" { print \$2 \"  \" \$4 }' manifest | sha256sum --strict -c -"
 
 fails "too few shares: no bundle" 4 "quorum|threshold|share" "$OFF" bundle create --state "$S" "${C[@]}" \
@@ -40,29 +41,29 @@ fails "never overwrites" 7 "already exists" "$OFF" bundle create --state "$S" "$
 ok "a second bundle" "$OFF" bundle create --state "$S" "${C[@]}" --type csr --out "$T/b2" "${args[@]}" "$T/in/issuing-ca.csr"
 check "it took sequence 2" grep -qx 'sequence 2' "$T/b2/manifest"
 
-ok "bundle verify" "$OFF" bundle verify --state "$S" "$T/b1"
-ok "bundle import of sequence 2" "$OFF" bundle import --state "$S" --into "$T/imp2" "$T/b2"
+ok "bundle verify" "$OFF" bundle verify --state "$S" "${C[@]}" "$T/b1"
+ok "bundle import of sequence 2" "$OFF" bundle import --state "$S" "${C[@]}" --into "$T/imp2" "$T/b2"
 check "the imported copy equals the bundle" diff -r "$T/b2" "$T/imp2"
 fails "import of the same bundle again: replay" 3 "replay or older" \
-	"$OFF" bundle import --state "$S" --into "$T/imp2b" "$T/b2"
+	"$OFF" bundle import --state "$S" "${C[@]}" --into "$T/imp2b" "$T/b2"
 fails "import of an older bundle (1 after 2)" 3 "bundle 1 of signer .* replay or older than the last imported \(2\)" \
-	"$OFF" bundle import --state "$S" --into "$T/imp1" "$T/b1"
+	"$OFF" bundle import --state "$S" "${C[@]}" --into "$T/imp1" "$T/b1"
 check "nothing left by the refused imports" bash -c "! ls -d '$T'/imp1* '$T'/imp2b* 2>/dev/null"
 
 cp -r "$T/b1" "$T/bad"
 printf 'x' >>"$T/bad/issuing-ca.csr"
-fails "a changed payload" 3 "issuing-ca.csr: SPEC 7" "$OFF" bundle verify --state "$S" "$T/bad"
+fails "a changed payload" 3 "issuing-ca.csr: SPEC 7" "$OFF" bundle verify --state "$S" "${C[@]}" "$T/bad"
 cp "$T/b1/issuing-ca.csr" "$T/bad/issuing-ca.csr"
 printf 'x' >"$T/bad/extra"
-fails "an extra file" 3 "extra: SPEC 7: not listed" "$OFF" bundle verify --state "$S" "$T/bad"
+fails "an extra file" 3 "extra: SPEC 7: not listed" "$OFF" bundle verify --state "$S" "${C[@]}" "$T/bad"
 rm "$T/bad/extra"; rm "$T/bad/arl-2026-04-03.crl"
-fails "a missing file" 3 "arl-2026-04-03.crl: SPEC 7: listed in the manifest but missing" "$OFF" bundle verify --state "$S" "$T/bad"
+fails "a missing file" 3 "arl-2026-04-03.crl: SPEC 7: listed in the manifest but missing" "$OFF" bundle verify --state "$S" "${C[@]}" "$T/bad"
 ln -s /etc/passwd "$T/bad/arl-2026-04-03.crl"
-fails "a symbolic link" 3 "symbolic link" "$OFF" bundle verify --state "$S" "$T/bad"
+fails "a symbolic link" 3 "symbolic link" "$OFF" bundle verify --state "$S" "${C[@]}" "$T/bad"
 rm "$T/bad/arl-2026-04-03.crl"; mkdir "$T/bad/arl-2026-04-03.crl"
-fails "a subfolder" 3 "a folder" "$OFF" bundle verify --state "$S" "$T/bad"
+fails "a subfolder" 3 "a folder" "$OFF" bundle verify --state "$S" "${C[@]}" "$T/bad"
 rmdir "$T/bad/arl-2026-04-03.crl"; cp "$T/b1/arl-2026-04-03.crl" "$T/bad/"
 sed -i 's/^sequence 1$/sequence 9/' "$T/bad/manifest"
-fails "a changed manifest" 1 "SPEC 6.1" "$OFF" bundle verify --state "$S" "$T/bad"
+fails "a changed manifest" 1 "SPEC 6.1" "$OFF" bundle verify --state "$S" "${C[@]}" "$T/bad"
 check "the failures are audited" bash -c "grep -c 'bundle.verify.*fail' '$S/audit/audit.log' | grep -qx 6"
 finish
