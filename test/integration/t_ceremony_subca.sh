@@ -18,18 +18,20 @@ ins() { echo --input "issuing-csr=$1" --input "issuing-csr-sha256=${2:-$1.sha256
 ok "ceremony check accepts issue-subca.yaml" "$OFF" ceremony check "$SCRIPT"
 csr 2048 "$PFX/OU=Issuing CA 1/OU=TEST" "$T/iss1.csr"
 
-# Refused before the token is touched (CPS 6-1-1-5, PROFILE.md).
+# Refused before the token is touched (CPS 6-1-1-5, PROFILE.md), an hour
+# before the real run (their transcripts are not its).
+RF=(--clock 2026-04-02T08:00:00Z)
 csr 2048 "$PFX/OU=Issuing CA 2/OU=TEST" "$T/wrong-gen.csr"
 fails "a request for the wrong generation is refused" 3 'wrong-gen.csr: input issuing-csr: .*subject' \
-	run $(ins "$T/wrong-gen.csr") --confirm-digests "${SH[@]}" "${OPS[@]}"
+	run "${RF[@]}" $(ins "$T/wrong-gen.csr") --confirm-digests "${SH[@]}" "${OPS[@]}"
 check "... before the token" last_run_no_token "$S"
 csr 2048 "$PFX/OU=Someone Else/OU=TEST" "$T/wrong-subj.csr"
 fails "a request with a wrong subject is refused" 3 'wrong-subj.csr: input issuing-csr: .*subject' \
-	run $(ins "$T/wrong-subj.csr") --confirm-digests "${SH[@]}" "${OPS[@]}"
+	run "${RF[@]}" $(ins "$T/wrong-subj.csr") --confirm-digests "${SH[@]}" "${OPS[@]}"
 check "... before the token" last_run_no_token "$S"
 csr 1024 "$PFX/OU=Issuing CA 1/OU=TEST" "$T/small.csr"
 fails "a request with an RSA-1024 key is refused" 3 'small.csr: input issuing-csr: .*(key|RSA)' \
-	run $(ins "$T/small.csr") --confirm-digests "${SH[@]}" "${OPS[@]}"
+	run "${RF[@]}" $(ins "$T/small.csr") --confirm-digests "${SH[@]}" "${OPS[@]}"
 check "... before the token" last_run_no_token "$S"
 # bad signature: flip one byte inside the signature of the DER request
 openssl req -in "$T/iss1.csr" -outform DER -out "$T/badsig.der"
@@ -39,18 +41,18 @@ p = sys.argv[1]; b = bytearray(open(p, 'rb').read()); b[-5] ^= 1; open(p, 'wb').
 PY
 sha256sum <"$T/badsig.der" | cut -c1-64 >"$T/badsig.der.sha256"
 fails "a request whose signature does not verify is refused" 1 'badsig.der: input issuing-csr: .*(signature|possession)' \
-	run $(ins "$T/badsig.der") --confirm-digests "${SH[@]}" "${OPS[@]}"
+	run "${RF[@]}" $(ins "$T/badsig.der") --confirm-digests "${SH[@]}" "${OPS[@]}"
 check "... before the token" last_run_no_token "$S"
 echo 0000000000000000000000000000000000000000000000000000000000000000 >"$T/wrong.sha256"
 fails "a request whose SHA-256 is not the online side's is refused" 3 \
 	'iss1.csr: input issuing-csr: SHA-256 [0-9a-f]{64} is not 0{64}, the one the requester showed' \
-	run $(ins "$T/iss1.csr" "$T/wrong.sha256") --confirm-digests "${SH[@]}" "${OPS[@]}"
+	run "${RF[@]}" $(ins "$T/iss1.csr" "$T/wrong.sha256") --confirm-digests "${SH[@]}" "${OPS[@]}"
 check "... before the token" last_run_no_token "$S"
 echo "not a digest" >"$T/junk.sha256"
 fails "an expected SHA-256 that is not 64 hex digits is refused" 3 'input issuing-csr-sha256: the expected SHA-256 must be 64 hex digits' \
-	run $(ins "$T/iss1.csr" "$T/junk.sha256") --confirm-digests "${SH[@]}" "${OPS[@]}"
+	run "${RF[@]}" $(ins "$T/iss1.csr" "$T/junk.sha256") --confirm-digests "${SH[@]}" "${OPS[@]}"
 fails "one senior operator only is refused" 2 'roles: 2 senior-operator needed, 1 authenticated' \
-	run $(ins "$T/iss1.csr") --confirm-digests "${SH[@]}" --operator watanabe=env:HK_PASS_watanabe \
+	run "${RF[@]}" $(ins "$T/iss1.csr") --confirm-digests "${SH[@]}" --operator watanabe=env:HK_PASS_watanabe \
 	--operator kimura=env:HK_PASS_kimura
 check "nothing was issued by the refused runs" bash -c \
 	"[ ! -e '$S/certs/issuing-1.der' ] && [ ! -e '$S/issued.txt' ] && ! grep -q '^issuing' '$S/state.conf'"
@@ -94,10 +96,10 @@ check "the rehearsal copy is gone and the state unchanged" bash -c \
 	"! ls -d '$S'.rehearsal-* 2>/dev/null && [ ! -e '$S/certs/issuing-1.der' ]"
 ok "real run of issue-subca" run --clock $CLOCK --confirm-digests $(ins "$T/iss1.csr") "${SH[@]}" "${OPS[@]}"
 I=$S/certs/issuing-1.pem
-ok "openssl verify -x509_strict accepts issuing 1 under the root" openssl verify -x509_strict -CAfile "$R" "$I"
-ok "openssl verify with the CA policy (test arc)" openssl verify -x509_strict -policy_check -explicit_policy \
+AT="-attime $(date -u -d 2026-04-04T00:00:00Z +%s)"
+ok "openssl verify -x509_strict accepts issuing 1 under the root" openssl verify -x509_strict $AT -CAfile "$R" "$I"
+ok "openssl verify with the CA policy (test arc)" openssl verify -x509_strict $AT -policy_check -explicit_policy \
 	-policy $POLICY_TEST -CAfile "$R" "$I"
-ok "certtool verifies issuing 1 under the root" certtool --verify --load-ca-certificate "$R" --infile "$I"
 check "the subject is the profile's, generation 1, marked TEST" bash -c \
 	"openssl x509 -in '$I' -noout -subject -nameopt RFC2253 | grep -qx 'subject=OU=TEST,OU=Issuing CA 1,OU=Kumamoto-ken,O=JPKI,C=JP'"
 check "the certificate's key is the request's" bash -c \
@@ -120,10 +122,10 @@ ok "the audit log verifies" "$OFF" audit verify --state "$S"
 
 # The same script again: generation 2, never overwriting generation 1.
 fails "the generation-1 request again is refused (the next is generation 2)" 3 'input issuing-csr: .*subject' \
-	run --confirm-digests $(ins "$T/iss1.csr") "${SH[@]}" "${OPS[@]}"
+	run --clock $CLOCK --confirm-digests $(ins "$T/iss1.csr") "${SH[@]}" "${OPS[@]}"
 csr 2048 "$PFX/OU=Issuing CA 2/OU=TEST" "$T/iss2.csr"
 ok "the same script issues generation 2" run --clock 2026-04-03T09:00:00Z --confirm-digests $(ins "$T/iss2.csr") "${SH[@]}" "${OPS[@]}"
-ok "openssl verify accepts issuing 2" openssl verify -x509_strict -CAfile "$R" "$S/certs/issuing-2.pem"
+ok "openssl verify accepts issuing 2" openssl verify -x509_strict $AT -CAfile "$R" "$S/certs/issuing-2.pem"
 check "issuing 1 untouched, issuing.current = 2, two entries in issued.txt" bash -c \
 	"[ \"\$(sha256sum <'$S/certs/issuing-1.der' | cut -c1-64)\" = '$FP' ] && grep -qx 'issuing.current = 2' '$S/state.conf' && [ \$(grep -c '	issuing	' '$S/issued.txt') = 2 ]"
 ok "the audit log still verifies" "$OFF" audit verify --state "$S"
@@ -139,4 +141,12 @@ fails "from 2031-04-01T10:00:00Z issue-subca under root-1 is refused" 3 \
 check "... before the token, no issuing-3" bash -c "$(declare -f last_run_no_token); last_run_no_token '$S' && [ ! -e '$S/certs/issuing-3.der' ]"
 fails "... and in year 7" 3 "CPS 6-3-1-2: root-1's key was used 5 years" \
 	run --clock 2033-06-01T09:00:00Z --confirm-digests $(ins "$T/iss3.csr") "${SH[@]}" "${OPS[@]}"
+
+# certtool checks validity at the real clock only: the same ceremony on a
+# root made two days ago, issuing CA 1 certified yesterday.
+make_rooted_ca "$T/now" "$(ago 2)"
+ok "issue-subca yesterday under a root of the day before (for certtool)" \
+	run --clock "$(ago 1)T09:00:00Z" --confirm-digests $(ins "$T/iss1.csr") "${SH[@]}" "${OPS[@]}"
+ok "certtool verifies issuing 1 under the root" certtool --verify --load-ca-certificate "$R" \
+	--infile "$S/certs/issuing-1.pem"
 finish
