@@ -21,11 +21,11 @@ csr 2048 "$PFX/CN=Official Certificate Validation Server 1/OU=TEST" "$T/val1.csr
 
 ok "ceremony check accepts responder-certs.yaml" "$OFF" ceremony check "$SCRIPT"
 fails "the requests swapped are refused" 3 'val1.csr: input ocsp-csr: .*subject' \
-	run --confirm-digests $(ins "$T/val1.csr" "$T/ocsp1.csr") "${SH[@]}" "${OPS[@]}"
+	run --clock $CLOCK --confirm-digests $(ins "$T/val1.csr" "$T/ocsp1.csr") "${SH[@]}" "${OPS[@]}"
 check "... before the token" last_run_no_token "$S"
 csr 3072 "$PFX/CN=OCSP Responder 1/OU=TEST" "$T/ocsp-3072.csr"
 fails "a key other than the profile's (RSA-3072) is refused" 3 'ocsp-3072.csr: input ocsp-csr: .*key' \
-	run --confirm-digests $(ins "$T/ocsp-3072.csr" "$T/val1.csr") "${SH[@]}" "${OPS[@]}"
+	run --clock $CLOCK --confirm-digests $(ins "$T/ocsp-3072.csr" "$T/val1.csr") "${SH[@]}" "${OPS[@]}"
 check "... before the token" last_run_no_token "$S"
 
 for step in approve check-ocsp check-validation activate sign-ocsp sign-validation commit-ocsp commit-validation checkpoint; do
@@ -52,9 +52,9 @@ done
 ok "rehearsal of responder-certs" run --rehearsal --clock $CLOCK --confirm-digests $(ins "$T/ocsp1.csr" "$T/val1.csr") "${SH[@]}" "${OPS[@]}"
 ok "real run of responder-certs" run --clock $CLOCK --confirm-digests $(ins "$T/ocsp1.csr" "$T/val1.csr") "${SH[@]}" "${OPS[@]}"
 O=$S/certs/ocsp-1.pem V=$S/certs/validation-1.pem
-ok "openssl verify accepts OCSP responder 1" openssl verify -x509_strict -purpose ocsphelper -CAfile "$R" "$O"
-ok "openssl verify accepts validation server 1" openssl verify -x509_strict -CAfile "$R" "$V"
-ok "certtool verifies both" bash -c "certtool --verify --load-ca-certificate '$R' --infile '$O' && certtool --verify --load-ca-certificate '$R' --infile '$V'"
+AT="-attime $(date -u -d 2026-04-04T00:00:00Z +%s)"
+ok "openssl verify accepts OCSP responder 1" openssl verify -x509_strict $AT -purpose ocsphelper -CAfile "$R" "$O"
+ok "openssl verify accepts validation server 1" openssl verify -x509_strict $AT -CAfile "$R" "$V"
 check "OCSP 1 has OCSPSigning and ocsp-nocheck" bash -c \
 	"openssl x509 -in '$O' -noout -text | grep -q 'OCSP Signing' && openssl x509 -in '$O' -noout -text | grep -q 'OCSP No Check'"
 check "state.conf: ocsp.current, validation.current and their files" bash -c \
@@ -63,4 +63,12 @@ check "state.conf: ocsp.current, validation.current and their files" bash -c \
 check "issued.txt lists ocsp and validation" bash -c \
 	"[ \"\$(grep -v '^#' '$S/issued.txt' | cut -f2,6,7 | tr '\t\n' ' ')\" = 'ocsp certs/ocsp-1.der valid validation certs/validation-1.der valid ' ]"
 ok "the audit log verifies" "$OFF" audit verify --state "$S"
+
+# certtool checks validity at the real clock only: the same ceremony on a
+# root made two days ago, the responders certified yesterday.
+make_rooted_ca "$T/now" "$(ago 2)"
+ok "responder-certs yesterday under a root of the day before (for certtool)" \
+	run --clock "$(ago 1)T09:00:00Z" --confirm-digests $(ins "$T/ocsp1.csr" "$T/val1.csr") "${SH[@]}" "${OPS[@]}"
+O=$S/certs/ocsp-1.pem V=$S/certs/validation-1.pem
+ok "certtool verifies both" bash -c "certtool --verify --load-ca-certificate '$R' --infile '$O' && certtool --verify --load-ca-certificate '$R' --infile '$V'"
 finish
