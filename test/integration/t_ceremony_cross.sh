@@ -34,13 +34,13 @@ ok "ceremony check accepts cross-certify.yaml" "$OFF" ceremony check "$SCRIPT"
 openssl req -new -key "$T/bca-1.key" -subj "/C=JP/O=JPKI/OU=Other CA" -out "$T/other.csr"
 openssl req -in "$T/other.csr" -outform DER | sha256sum | cut -c1-64 >"$T/other.csr.sha256"
 fails "a request not for the agreed bridge DN is refused" 3 'other.csr: input bca-csr: .*subject' \
-	run --confirm-digests --input "bca-csr=$T/other.csr" --input "bca-csr-sha256=$T/other.csr.sha256" \
+	run --clock $CLOCK --confirm-digests --input "bca-csr=$T/other.csr" --input "bca-csr-sha256=$T/other.csr.sha256" \
 	--input "bca-cert=$T/fwd1.der" --input "bca-cert-sha256=$T/fwd1.der.sha256" "${SH[@]}" "${OPS[@]}"
 check "... before the token" last_run_no_token "$S"
 cp "$T/bca-1.csr" "$T/bad.csr"; echo 1111111111111111111111111111111111111111111111111111111111111111 >"$T/bad.csr.sha256"
 fails "a request whose SHA-256 is not the one the bridge sent is refused" 3 \
 	'bad.csr: input bca-csr: SHA-256 [0-9a-f]{64} is not 1{64}, the one the requester showed' \
-	run --confirm-digests --input "bca-csr=$T/bad.csr" --input "bca-csr-sha256=$T/bad.csr.sha256" \
+	run --clock $CLOCK --confirm-digests --input "bca-csr=$T/bad.csr" --input "bca-csr-sha256=$T/bad.csr.sha256" \
 	--input "bca-cert=$T/fwd1.der" --input "bca-cert-sha256=$T/fwd1.der.sha256" "${SH[@]}" "${OPS[@]}"
 check "... before the token" last_run_no_token "$S"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/imp.key" -subj "$ROOTSUBJ" -days 30 -out "$T/imp.pem" 2>/dev/null
@@ -122,19 +122,18 @@ ok "rehearsal of cross-certify" run --rehearsal --clock $CLOCK --confirm-digests
 check "the state is unchanged by the rehearsal" bash -c "! ls '$S'/certs/cross* >/dev/null 2>&1"
 ok "real run of cross-certify" run --clock $CLOCK --confirm-digests $(ins 1 "$T/fwd1.der") "${SH[@]}" "${OPS[@]}"
 X=$S/certs/cross-1.pem
-ok "our cross certificate verifies under our root" openssl verify -x509_strict -CAfile "$R" "$X"
+AT="-attime $(date -u -d 2026-04-04T00:00:00Z +%s)"
+ok "our cross certificate verifies under our root" openssl verify -x509_strict $AT -CAfile "$R" "$X"
 check "it certifies the bridge's key and DN, 5 years, with the mapping" bash -c \
 	"[ \"\$(openssl x509 -in '$X' -noout -pubkey)\" = \"\$(openssl req -in '$T/bca-1.csr' -noout -pubkey)\" ] &&
 	 openssl x509 -in '$X' -noout -subject -nameopt RFC2253 | grep -qx 'subject=OU=Bridge CA,O=JPKI,C=JP' &&
 	 openssl x509 -in '$X' -noout -text | grep -q '1.2.392.200149.8.5.9.1'"
 openssl x509 -in "$S/certs/cross-forward-1.der" -inform DER -out "$T/fwd1.pem"
 ok "a party trusting only the bridge's anchor reaches our issuing CA (policy, explicit)" \
-	openssl verify -x509_strict -policy_check -explicit_policy -policy $POLICY_TEST \
+	openssl verify -x509_strict $AT -policy_check -explicit_policy -policy $POLICY_TEST \
 	-CAfile "$T/bca-1.pem" -untrusted "$T/fwd1.pem" "$I"
 fails "... and not without the bridge's certificate for our root" 2 '.' \
-	bash -c "openssl verify -x509_strict -CAfile '$T/bca-1.pem' '$I' >/dev/null 2>&1 || { echo 'no path'>&2; exit 2; }"
-cat "$I" "$T/fwd1.pem" >"$T/chain.pem"
-ok "certtool agrees" certtool --verify --load-ca-certificate "$T/bca-1.pem" --infile "$T/chain.pem"
+	bash -c "openssl verify -x509_strict $AT -CAfile '$T/bca-1.pem' '$I' >/dev/null 2>&1 || { echo 'no path'>&2; exit 2; }"
 P=$S/certs/crosspair-1.der
 openssl asn1parse -inform DER -in "$P" >"$T/pair.txt"
 check "the CertificatePair decodes into [0] and [1]" bash -c \
@@ -169,7 +168,23 @@ check "generation 2 recorded, generation 1 kept" bash -c \
 	 grep -qx 'cross.1.pair = certs/crosspair-1.der' '$S/state.conf' && [ \$(grep -c '	cross	' '$S/issued.txt') = 2 ]"
 openssl x509 -in "$S/certs/cross-forward-2.der" -inform DER -out "$T/fwd2.pem"
 ok "a party trusting the new bridge anchor reaches our issuing CA" \
-	openssl verify -x509_strict -policy_check -explicit_policy -policy $POLICY_TEST \
+	openssl verify -x509_strict $AT -policy_check -explicit_policy -policy $POLICY_TEST \
 	-CAfile "$T/bca-2.pem" -untrusted "$T/fwd2.pem" "$I"
 ok "the audit log still verifies" "$OFF" audit verify --state "$S"
+
+# certtool checks validity at the real clock only: the same path on a root
+# made two days ago (the bridge's certificates from then), issuing CA 1 and
+# the cross-certification yesterday.
+BDAY=$(ago 2)
+make_rooted_ca "$T/now" "$BDAY"
+"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" --state "$S" --clock "$(ago 1)T09:00:00Z" \
+	--confirm-digests --input "issuing-csr=$T/iss1.csr" --input "issuing-csr-sha256=$T/iss1.csr.sha256" \
+	"${SH[@]}" "${OPS[@]}" >/dev/null
+bridge now
+forward "$R" now "$T/fwd-now.der"
+ok "cross-certify yesterday under a root of the day before (for certtool)" \
+	run --clock "$(ago 1)T10:00:00Z" --confirm-digests $(ins now "$T/fwd-now.der") "${SH[@]}" "${OPS[@]}"
+openssl x509 -in "$S/certs/cross-forward-1.der" -inform DER -out "$T/fwd-now.pem"
+cat "$S/certs/issuing-1.pem" "$T/fwd-now.pem" >"$T/chain.pem"
+ok "certtool agrees" certtool --verify --load-ca-certificate "$T/bca-now.pem" --infile "$T/chain.pem"
 finish

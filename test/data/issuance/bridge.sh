@@ -2,8 +2,11 @@
 # tests, sourced after $T is set: BCA (its DN), $T/ca.ext (the extensions
 # of a cross certificate), bridge N (bca-N.key, its self-signed anchor
 # bca-N.pem and its request bca-N.csr with .sha256) and forward CERT N OUT
-# (bridge N certifies CERT's subject and key, openssl ca -ss_cert, valid
-# from the root's first day for 5 years; OUT and OUT.sha256).
+# (bridge N certifies CERT's subject and key, openssl ca -ss_cert; OUT and
+# OUT.sha256). The anchor is valid from BDAY for 10 years, a certificate
+# for us from BDAY for 5 years; BDAY (YYYY-MM-DD) is by default the root's
+# first day, 2026-04-01.
+BDAY=${BDAY:-2026-04-01}
 BCA="/C=JP/O=JPKI/OU=Bridge CA"
 cat >"$T/ca.ext" <<EXT
 basicConstraints = critical, CA:true
@@ -12,17 +15,13 @@ subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 certificatePolicies = $POLICY_TEST
 EXT
-# bridge N: the toy bridge CA's key, self-signed anchor and request (bca-N.*)
-bridge() {
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/bca-$1.key" -subj "$BCA" -days 3650 \
-		-addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-		-out "$T/bca-$1.pem" 2>/dev/null
-	openssl req -new -key "$T/bca-$1.key" -subj "$BCA" -out "$T/bca-$1.csr"
-	openssl req -in "$T/bca-$1.csr" -outform DER | sha256sum | cut -c1-64 >"$T/bca-$1.csr.sha256"
-}
-# forward SELF-SIGNED-CERT N OUT: the bridge N certifies its subject and key
-# (openssl ca -ss_cert), valid from the root's first day for 5 years
-forward() {
+cat >"$T/anchor.ext" <<EXT
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+EXT
+# toy_ca: a fresh openssl ca database; prints its folder (ca.cnf in it)
+toy_ca() {
 	local d=$T/ca-db-$RANDOM
 	mkdir -p "$d"; : >"$d/index.txt"; openssl rand -hex 16 >"$d/serial"
 	cat >"$d/ca.cnf" <<CNF
@@ -40,9 +39,27 @@ countryName = optional
 organizationName = optional
 organizationalUnitName = optional
 CNF
+	echo "$d"
+}
+# years N: BDAY + N years - 1 second (openssl ca -enddate)
+years() { date -u -d "$BDAY 00:00:00 UTC + $1 years - 1 second" +%Y%m%d%H%M%SZ; }
+# bridge N: the toy bridge CA's key, self-signed anchor and request (bca-N.*)
+bridge() {
+	local d; d=$(toy_ca)
+	openssl req -new -newkey rsa:2048 -nodes -keyout "$T/bca-$1.key" -subj "$BCA" \
+		-out "$T/bca-$1.csr" 2>/dev/null
+	openssl req -in "$T/bca-$1.csr" -outform DER | sha256sum | cut -c1-64 >"$T/bca-$1.csr.sha256"
+	openssl ca -batch -config "$d/ca.cnf" -selfsign -keyfile "$T/bca-$1.key" -in "$T/bca-$1.csr" \
+		-preserveDN -notext -startdate "$(date -u -d "$BDAY" +%Y%m%d)000000Z" -enddate "$(years 10)" \
+		-extfile "$T/anchor.ext" -out "$T/bca-$1.pem" >/dev/null 2>&1
+}
+# forward SELF-SIGNED-CERT N OUT: the bridge N certifies its subject and key
+# (openssl ca -ss_cert), valid from BDAY for 5 years
+forward() {
+	local d; d=$(toy_ca)
 	openssl ca -batch -config "$d/ca.cnf" -ss_cert "$1" -cert "$T/bca-$2.pem" -keyfile "$T/bca-$2.key" \
-		-create_serial -preserveDN -notext -startdate 20260401000000Z -enddate 20310331235959Z \
-		-extfile "$T/ca.ext" -out "$d/out.pem" >/dev/null 2>&1
+		-create_serial -preserveDN -notext -startdate "$(date -u -d "$BDAY" +%Y%m%d)000000Z" \
+		-enddate "$(years 5)" -extfile "$T/ca.ext" -out "$d/out.pem" >/dev/null 2>&1
 	openssl x509 -in "$d/out.pem" -outform DER -out "$3"
 	sha256sum <"$3" | cut -c1-64 >"$3.sha256"
 }
