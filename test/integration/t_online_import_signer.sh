@@ -88,7 +88,7 @@ D0=$(state_digest)
 forge "$T/f-ocsp" cross-pair "$S/certs/ocsp-1.pem" "$T/ocsp1.csr.key" "$T/cross-forged.der"
 ok "the forged bundle passes stock openssl cms -verify with the root (SPEC 10)" \
 	openssl cms -verify -binary -inform DER -in "$T/f-ocsp/manifest.sig" -content "$T/f-ocsp/manifest" \
-	-CAfile "$R" -purpose any -out /dev/null
+	-CAfile "$R" -purpose any -attime "$(date -u -d 2026-04-02T12:00:00Z +%s)" -out /dev/null
 fails "a cross-pair bundle signed by OCSP responder 1 (the root issued it) is refused" 1 \
 	'f-ocsp/manifest.sig: signer: SPEC 6.2 \(a\), 13.1: ".*CN=OCSP Responder 1.*" is not a root generation' \
 	"$ON" import --state "$O" "${IMP[@]}" "$T/f-ocsp"
