@@ -6,6 +6,7 @@
 # no confirmation, nothing signed; a failure forced after each step undone
 # (CPS 4-13, 6-3-1-2, 7-1-4; RFC 4210 4.4).
 . "$(dirname "$0")/lib.sh"
+. "$HANKO_SRC/test/data/issuance/setup.sh"	# make_rooted_ca, for certtool
 fresh_tmp
 T=$HANKO_TMP
 export HK_PASS_watanabe='Shimabara bay ferry 7 gulls'
@@ -37,8 +38,8 @@ run() { "$OFF" ceremony run "$SCRIPT" --state "$S" "$@"; }
 has_key() { SOFTHSM2_CONF=$1/token/softhsm2.conf pkcs11-tool --module $SOFT \
 	--token-label hanko-root-test --list-objects --type pubkey 2>/dev/null | grep -q "label: *$2\$"; }
 # Rehearsals five years on (CPS 6-3-1-2: the key is used 5 years); the real
-# run earlier, so that certtool (which has no -attime) sees every certificate
-# valid today.
+# run half a year after root-1 (openssl verify at -attime $AT; certtool,
+# which has no -attime, checks a rollover of yesterday at the end).
 ROLL=2031-03-01T09:00:00Z
 REAL=2026-10-01T09:00:00Z
 
@@ -119,12 +120,6 @@ ok "trusting root-2 only: issuing CA under root-1 verifies through OldWithNew" \
 	openssl verify -x509_strict $AT -CAfile $C/root-2.pem -untrusted $C/link-2-old-with-new.pem $T/issuing-1-root-1.pem
 fails "trusting root-1 only without NewWithOld fails" 2 'unable to get local issuer certificate|error' \
 	bash -c "openssl verify -x509_strict $AT -CAfile $C/root-1.pem $C/issuing-1-root-2.pem 2>&1 | grep -m1 error >&2; exit 2"
-cat $C/issuing-1-root-2.pem $C/link-2-new-with-old.pem >"$T/chain-new.pem"
-cat $T/issuing-1-root-1.pem $C/link-2-old-with-new.pem >"$T/chain-old.pem"
-ok "certtool: trusting root-1, the chain through NewWithOld verifies" \
-	certtool --verify --load-ca-certificate $C/root-1.pem --infile "$T/chain-new.pem" --verify-profile=low
-ok "certtool: trusting root-2, the chain through OldWithNew verifies" \
-	certtool --verify --load-ca-certificate $C/root-2.pem --infile "$T/chain-old.pem" --verify-profile=low
 check "each of the 4 signing steps was confirmed" bash -c \
 	"[ \$(tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -c '	ceremony.confirm	ok	') = 4 ]"
 check "the signing steps' actors are the two senior operators" bash -c \
@@ -241,4 +236,21 @@ check "... root-4 and its links kept, no issuing CA under root-4, three confirma
 rm -rf "$(kept "$T/out.revoked")"
 fails "a second rollover with the same script refuses to overwrite root-2" 7 'root-2.der: output root-der already exists' \
 	run --clock $ROLL --confirm-digests "${SH[@]}" "${OPS[@]}"
+
+# certtool checks validity at the real clock only: the same rollover on a
+# root made three days ago, issuing CA 1 two days ago, the real run
+# yesterday.
+make_rooted_ca "$T/now" "$(ago 3)"
+"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" --state "$S" --clock "$(ago 2)T09:00:00Z" \
+	--confirm-digests --input "issuing-csr=$T/iss1.csr" --input "issuing-csr-sha256=$T/iss1.sha256" \
+	"${SH[@]}" "${OPS[@]}" >/dev/null
+cp "$S/certs/issuing-1.pem" "$T/issuing-1-root-1.pem"
+ok "rollover yesterday (for certtool)" run --clock "$(ago 1)T09:00:00Z" --confirm-digests "${SH[@]}" "${OPS[@]}"
+C=$S/certs
+cat $C/issuing-1-root-2.pem $C/link-2-new-with-old.pem >"$T/chain-new.pem"
+cat $T/issuing-1-root-1.pem $C/link-2-old-with-new.pem >"$T/chain-old.pem"
+ok "certtool: trusting root-1, the chain through NewWithOld verifies" \
+	certtool --verify --load-ca-certificate $C/root-1.pem --infile "$T/chain-new.pem" --verify-profile=low
+ok "certtool: trusting root-2, the chain through OldWithNew verifies" \
+	certtool --verify --load-ca-certificate $C/root-2.pem --infile "$T/chain-old.pem" --verify-profile=low
 finish
