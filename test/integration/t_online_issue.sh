@@ -50,8 +50,8 @@ cp -r "$REQ/keys" "$B/"
 
 fails "issue before the issuing CA is imported" 3 "no imported issuing CA certificate" \
 	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/out0"
-ok "trust the root" "$ON" trust --state "$O" --fingerprint "$FP" "$R"
-ok "import the issuing CA certificate" "$ON" import --state "$O" "$T/b-iss"
+ok "trust the root" "$ON" trust --state "$O" --clock 2026-04-02T11:00:00Z --fingerprint "$FP" "$R"
+ok "import the issuing CA certificate" "$ON" import --state "$O" --clock 2026-04-02T11:00:00Z "$T/b-iss"
 fails "usage: --out missing" 2 "are required" "$ON" issue --state "$O" --batch "$B/batch.csv"
 
 fails "the mixed batch: every bad line refused, the rest issued" 3 "5 of 11 requests refused" \
@@ -76,7 +76,7 @@ openssl x509 -in "$S/certs/issuing-1.der" -inform DER -out "$T/issuing.pem"
 for f in "$T"/out1/certs/*.der; do
 	openssl x509 -in "$f" -inform DER -out "${f%.der}.pem"
 	check "$(basename "$f") verifies against the root and the issuing CA" \
-		openssl verify -CAfile "$R" -untrusted "$T/issuing.pem" "${f%.der}.pem"
+		openssl verify -attime "$(date -u -d 2026-04-03T00:00:00Z +%s)" -CAfile "$R" -untrusted "$T/issuing.pem" "${f%.der}.pem"
 	check "$(basename "$f"): serial is its file name" \
 		test "$(openssl x509 -in "$f" -inform DER -noout -serial | cut -d= -f2)" = "$(basename "$f" .der)"
 done
