@@ -43,7 +43,8 @@ S2=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/out2/results.csv")
 fails "history: --resident-id missing" 2 "--state and --resident-id are required" "$ON" history --state "$O"
 fails "history: a resident identifier of 10 digits" 2 "CPS 3-1: the resident record code must be 11 digits" \
 	"$ON" history --state "$O" --resident-id 1234567890
-ok "history of the resident (CPS 2-8-6)" "$ON" history --state "$O" --resident-id 12345678901
+HC=(--clock 2026-05-02T00:00:00Z)	# valid or expired: at the clock
+ok "history of the resident (CPS 2-8-6)" "$ON" history --state "$O" "${HC[@]}" --resident-id 12345678901
 cp "$T/out" "$T/history.txt"
 check "history: a header and two certificates" test "$(wc -l <"$T/history.txt")" = 3
 check "history: the first is the revoked one in 431010" grep -Eq "^$S1 +431010 +2026-04-02T12:00:00Z +$(iso "$T/out1/certs/$S1.der" enddate) +revoked +2026-05-01T09:00:00Z +3 affiliation-changed$" "$T/history.txt"
@@ -56,7 +57,7 @@ check "history: the identifier is not printed" sh -c "! grep -q 12345678901 '$T/
 RK=$(db "SELECT lower(hex(substr(resident_key, 1, 4))) FROM certificates WHERE hex(serial) = '$S1'")
 check "audit: the query recorded by the keyed hash's first 8 hex digits" grep -q "	records.history	ok	-	CPS 2-8-6: resident $RK (keyed hash): 2 certificates disclosed" "$O/audit/audit.log"
 check "audit: the identifier is never logged" sh -c "! grep -q 12345678901 '$O/audit/audit.log'"
-ok "history of a resident with no certificate" "$ON" history --state "$O" --resident-id 99999999999
+ok "history of a resident with no certificate" "$ON" history --state "$O" "${HC[@]}" --resident-id 99999999999
 check "... zero rows" test "$(grep -c '^[0-9A-F]\{20,\} ' "$T/out")" = 0
 
 # The monthly report (CPS 4-5). Provisions as serve records them, around the
