@@ -34,8 +34,10 @@ L() { sed -n "s/^$1,ok,\([0-9A-F]*\),.*/\1/p" "$T/out1/results.csv"; }
 L2=$(L 2) L3=$(L 3) L5=$(L 5) L6=$(L 6) L7=$(L 7)
 check "six serials" test -n "$L2" -a -n "$L3" -a -n "$L5" -a -n "$L6" -a -n "$L7"
 
-# check on a consistent store (DESIGN.md 7)
-ok "check: a fresh store is consistent" "$ON" check --state "$O"
+# check on a consistent store (DESIGN.md 7), at a clock while the
+# certificates are valid (an expired one is no double issuance)
+CK=(--clock 2026-04-04T09:00:00Z)
+ok "check: a fresh store is consistent" "$ON" check --state "$O" "${CK[@]}"
 check "... and says so" grep -q "^Store consistent: 6 valid certificates checked" "$T/out"
 fails "check: --pending-age not a number" 2 "--pending-age x: seconds" "$ON" check --state "$O" --pending-age x
 
@@ -53,12 +55,12 @@ check "... the resident of line 3 now has two valid certificates" test \
 	"$(db "SELECT count(*) FROM certificates WHERE status = 'valid' AND resident_key = (SELECT resident_key FROM certificates WHERE hex(serial) = '$L3')")" = 2
 cp "$O/store.db" "$T/before.db"
 fails "check --dry-run: the double issuance found, nothing changed" 1 "4 findings, 0 fixed \(dry run: nothing changed\)" \
-	"$ON" check --state "$O" --dry-run
+	"$ON" check --state "$O" "${CK[@]}" --dry-run
 check "... one line each: the double, the index, two triggers" test "$(wc -l <"$T/out")" = 4
 check "... the newer one would be revoked, reason 5" grep -q "^double: resident [0-9a-f]\{8\}: CPS 4-2-3: serial $SX (municipality 431010, issued 2026-04-03T12:00:00Z) would be revoked reason 5 (cessation-of-operation); serial $L3 (issued 2026-04-02T12:00:00Z) kept$" "$T/out"
 check "... the index would be re-created" grep -q "^schema: index certificates_one_live: missing; would be re-created" "$T/out"
 check "... the store unchanged" test "$(sqlite3 "$T/before.db" .dump | sha256sum)" = "$(db .dump | sha256sum)"
-fails "check: the newer certificate revoked" 1 "4 findings, 4 fixed$" "$ON" check --state "$O"
+fails "check: the newer certificate revoked" 1 "4 findings, 4 fixed$" "$ON" check --state "$O" "${CK[@]}"
 check "... the double issuance line says revoked" grep -q "^double: .*serial $SX .* revoked reason 5 (cessation-of-operation); serial $L3 .* kept$" "$T/out"
 check "... the newer one revoked, cessationOfOperation" test "$(db "SELECT status, reason FROM certificates WHERE hex(serial) = '$SX'")" = "revoked|5"
 check "... the older one still valid" test "$(db "SELECT status FROM certificates WHERE hex(serial) = '$L3'")" = valid
@@ -70,7 +72,7 @@ check "... the index and the triggers are back" test "$(db "SELECT count(*) FROM
 check "... audited: the revocation and the check" sh -c "grep -q '	cert.revoke	ok	.*serial $SX: .*CPS 4-2-3 double issuance' '$O/audit/audit.log' && \
 	grep -q '	store.check	fail	.*4 findings, 4 fixed' '$O/audit/audit.log'"
 check "... the audit record names no resident identifier" sh -c "! grep -q 70000000007 '$O/audit/audit.log'"
-ok "check again: consistent" "$ON" check --state "$O"
+ok "check again: consistent" "$ON" check --state "$O" "${CK[@]}"
 
 # Damaged certificates and a stale reservation: reported, not changed. One
 # of them keeps its values but not its bytes: the serialNumber's length
@@ -101,8 +103,9 @@ open(sys.argv[2], 'wb').write(bytes([t]) + length(len(inner)) + inner)
 PY
 check "the re-encoded one: openssl reads the same serial, and its signature fails" sh -c \
 	"openssl x509 -inform DER -in '$T/l3-ber.der' -noout -serial | grep -q '=$L3\$' && \
-	 ! openssl verify -partial_chain -trusted '$ISS' '$T/l3-ber.der' >/dev/null 2>&1 && \
-	 openssl x509 -inform DER -in '$T/l3.der' -out '$T/l3.pem' && openssl verify -partial_chain -trusted '$ISS' '$T/l3.pem' >/dev/null"
+	 ! openssl verify -partial_chain -attime $(date -u -d 2026-04-04T09:00:00Z +%s) -trusted '$ISS' '$T/l3-ber.der' >/dev/null 2>&1 && \
+	 openssl x509 -inform DER -in '$T/l3.der' -out '$T/l3.pem' && \
+	 openssl verify -partial_chain -attime $(date -u -d 2026-04-04T09:00:00Z +%s) -trusted '$ISS' '$T/l3.pem' >/dev/null"
 ok "damage three certificates and leave a reservation (sqlite3)" sqlite3 "$O/store.db" "DROP TRIGGER certificates_fixed;
 	DROP TRIGGER certificates_transition;
 	UPDATE certificates SET der = x'$(xxd -p "$T/l3-ber.der" | tr -d '\n')' WHERE hex(serial) = '$L3';
@@ -111,7 +114,7 @@ ok "damage three certificates and leave a reservation (sqlite3)" sqlite3 "$O/sto
 	INSERT INTO serials VALUES (x'7F01', CAST(strftime('%s', 'now') AS INTEGER) - 7200);
 	INSERT INTO certificates (serial, municipality, resident_key, status, not_before, not_after, issuer, tbs)
 	  SELECT x'7F01', '431010', randomblob(32), 'pending', not_before, not_after, issuer, tbs FROM certificates WHERE hex(serial) = '$L2'"
-fails "check: six findings, the triggers re-created" 1 "6 findings, 2 fixed$" "$ON" check --state "$O"
+fails "check: six findings, the triggers re-created" 1 "6 findings, 2 fixed$" "$ON" check --state "$O" "${CK[@]}"
 check "... six lines" test "$(wc -l <"$T/out")" = 6
 check "... a DER re-encoded (its TBSCertificate's bytes are not the ones recorded)" grep -q "^certificate: serial $L3 (municipality [0-9]*): der: its TBSCertificate is not the one recorded before signing" "$T/out"
 check "... a DER that does not parse" grep -q "^certificate: serial $L5 (municipality [0-9]*): der: does not parse as an X.509 certificate; not changed" "$T/out"
@@ -119,7 +122,7 @@ check "... a DER of another serial" grep -q "^certificate: serial $L7 (municipal
 check "... the stale reservation" grep -q "^pending: serial 7F01 (municipality 431010): reserved [0-9T:-]*Z and never completed; recovered by hanko-online issue" "$T/out"
 check "... the triggers re-created" test "$(grep -c "^schema: trigger certificates_[a-z]*: missing; re-created" "$T/out")" = 2
 fails "check: a reservation younger than --pending-age is no finding" 1 "3 findings, 0 fixed$" \
-	"$ON" check --state "$O" --pending-age 10800
+	"$ON" check --state "$O" "${CK[@]}" --pending-age 10800
 
 # Issuing-key compromise (CPS 4-4-1-3): one certificate revoked by hand first.
 RC=(--clock 2026-05-01T09:00:00Z)
@@ -138,7 +141,7 @@ fails "--yes-revoke-all without --issuing-key-compromise" 2 "belong to --issuing
 fails "compromise: generation 2 was never imported" 3 "--generation 2: no issuing CA certificate of this generation" \
 	"$ON" revoke --state "$O" --issuing-key-compromise --generation 2 --dry-run
 KID=$(openssl x509 -in "$ISS" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :' | tr A-F a-f)
-ok "compromise --dry-run: the count" "$ON" revoke --state "$O" --issuing-key-compromise --generation 1 --dry-run
+ok "compromise --dry-run: the count" "$ON" revoke --state "$O" "${CC[@]}" --issuing-key-compromise --generation 1 --dry-run
 check "... 5 valid and 1 pending under the key openssl names" grep -q "^Issuing generation 1 (key id $KID): 5 valid and 1 pending certificates; nothing changed" "$T/out"
 cp "$O/store.db" "$T/before.db"
 fails "compromise: a wrong count refuses" 3 "--yes-revoke-all 6: CPS 4-4-1-3: issuing generation 1 has 5 valid certificates, not 6; nothing revoked" \
@@ -195,7 +198,7 @@ NCERT=$(db "SELECT count(*) FROM certificates")
 fails "issue after the compromise is refused" 3 "issuing.1.compromised: CPS 4-14-2: no issuance under a compromised issuing key" \
 	"$ON" issue --state "$O" "${CC[@]}" --batch "$B/batch3.csv" --out "$T/out3"
 check "... nothing reserved, no results" sh -c "[ ! -e '$T/out3/results.csv' ] && [ \$(sqlite3 '$O/store.db' 'SELECT count(*) FROM certificates') = $NCERT ]"
-ok "compromise again: --dry-run counts none" "$ON" revoke --state "$O" --issuing-key-compromise --generation 1 --dry-run
+ok "compromise again: --dry-run counts none" "$ON" revoke --state "$O" "${CC[@]}" --issuing-key-compromise --generation 1 --dry-run
 check "... 0 valid and 0 pending" grep -q ": 0 valid and 0 pending certificates" "$T/out"
 ok "compromise again: --yes-revoke-all 0 finds none" "$ON" revoke --state "$O" "${CC[@]}" --issuing-key-compromise --generation 1 --yes-revoke-all 0
 check "... revoked none" grep -q "^Revoked 0 certificates" "$T/out"
