@@ -14,6 +14,7 @@ T=$HANKO_TMP
 ON=$HANKO_ONLINE
 O=$T/online
 C=(--clock 2026-04-02T10:00:00Z)
+IM=(--clock 2026-04-02T11:00:00Z)	# trust and import: the bundles an hour old
 
 # Offline: root, then the online side's request certified (issue-subca).
 make_rooted_ca "$T/ca"
@@ -37,22 +38,22 @@ ok "bundle: responder-certs carrying a CA certificate" "$OFF" bundle create --st
 
 # Trust: only with the fingerprint the operators read.
 FP=$(openssl x509 -in "$R" -outform DER | sha256sum | cut -c1-64)
-fails "import before any root is pinned" 3 "no root pinned yet" "$ON" import --state "$O" "$T/b-iss"
+fails "import before any root is pinned" 3 "no root pinned yet" "$ON" import --state "$O" "${IM[@]}" "$T/b-iss"
 fails "trust with a wrong fingerprint" 1 "not the one the operators read" \
-	"$ON" trust --state "$O" --fingerprint "$(printf '%064d' 0)" "$R"
+	"$ON" trust --state "$O" "${IM[@]}" --fingerprint "$(printf '%064d' 0)" "$R"
 check "... nothing pinned" test ! -e "$O/certs/root-anchor.der"
 fails "trust of a certificate that is not the profile's root" 3 "subject: not the root DN" \
-	"$ON" trust --state "$O" --fingerprint "$(openssl x509 -in "$S/certs/issuing-1.pem" -outform DER | sha256sum | cut -c1-64)" \
+	"$ON" trust --state "$O" "${IM[@]}" --fingerprint "$(openssl x509 -in "$S/certs/issuing-1.pem" -outform DER | sha256sum | cut -c1-64)" \
 	"$S/certs/issuing-1.pem"
-ok "trust with the right fingerprint (colon form)" "$ON" trust --state "$O" \
+ok "trust with the right fingerprint (colon form)" "$ON" trust --state "$O" "${IM[@]}" \
 	--fingerprint "$(echo "$FP" | sed 's/../&:/g; s/:$//')" "$R"
-fails "trust twice" 7 "pinned already" "$ON" trust --state "$O" --fingerprint "$FP" "$R"
+fails "trust twice" 7 "pinned already" "$ON" trust --state "$O" "${IM[@]}" --fingerprint "$FP" "$R"
 
 db() { sqlite3 "$O/store.db" "$1"; }
 state_digest() { (db '.dump'; cat "$O/bundles.seen" 2>/dev/null; ls -R "$O/bundles") | sha256sum; }
 
 # Import, by type.
-ok "import the issuing CA certificate" "$ON" import --state "$O" "$T/b-iss"
+ok "import the issuing CA certificate" "$ON" import --state "$O" "${IM[@]}" "$T/b-iss"
 check "stored as issuing generation 1" test "$(db "SELECT kind, generation FROM ca_certs WHERE kind = 'issuing'")" = "issuing|1"
 check "the stored bytes are the certificate" test "$(db "SELECT hex(der) FROM ca_certs WHERE kind = 'issuing'")" = \
 	"$(xxd -p -u "$S/certs/issuing-1.der" | tr -d '\n')"
@@ -61,33 +62,33 @@ check "... the certificate names the bundle that brought it (its manifest, type,
 	"$(db "SELECT b.type, b.sequence, b.manifest_sha256 FROM ca_certs c JOIN bundles b ON b.id = c.bundle WHERE c.kind = 'issuing'")" = \
 	"issuing-ca-cert|1|$(sha256sum <"$T/b-iss/manifest" | cut -c1-64)"
 D0=$(state_digest)
-fails "the same bundle again: replay" 3 "replay or older" "$ON" import --state "$O" "$T/b-iss"
+fails "the same bundle again: replay" 3 "replay or older" "$ON" import --state "$O" "${IM[@]}" "$T/b-iss"
 check "... store, bundles.seen and copies unchanged" test "$(state_digest)" = "$D0"
-ok "import ARLs 1-5" "$ON" import --state "$O" --type arl-batch "$T/b-arl"
+ok "import ARLs 1-5" "$ON" import --state "$O" "${IM[@]}" --type arl-batch "$T/b-arl"
 check "five ARLs stored, numbers 1-5, 72 hours each" test \
 	"$(db "SELECT count(*), min(number), max(number), max(next_update - this_update) FROM arls")" = "5|1|5|259200"
 check "... each names the arl-batch bundle that brought it" test \
 	"$(db "SELECT count(*) FROM arls a JOIN bundles b ON b.id = a.bundle WHERE b.type = 'arl-batch'")" = 5
 D1=$(state_digest)
 fails "a bundle of older ARL numbers (a new sequence) is refused" 3 "arls: an ARL number only increases" \
-	"$ON" import --state "$O" "$T/b-arl-old"
+	"$ON" import --state "$O" "${IM[@]}" "$T/b-arl-old"
 check "... store, bundles.seen and copies unchanged" test "$(state_digest)" = "$D1"
 fails "an issuing-ca-cert bundle carrying another key is refused" 3 "subject: not the subject|subjectPublicKeyInfo" \
-	"$ON" import --state "$O" "$T/b-wrong"
+	"$ON" import --state "$O" "${IM[@]}" "$T/b-wrong"
 check "... unchanged" test "$(state_digest)" = "$D1"
-fails "a responder-certs bundle carrying a CA is refused" 3 "not a CA" "$ON" import --state "$O" "$T/b-resp-ca"
+fails "a responder-certs bundle carrying a CA is refused" 3 "not a CA" "$ON" import --state "$O" "${IM[@]}" "$T/b-resp-ca"
 check "... unchanged" test "$(state_digest)" = "$D1"
-fails "--type other than the bundle's" 3 "SPEC 4.2|type" "$ON" import --state "$O" --type arl-batch "$T/b-wrong"
+fails "--type other than the bundle's" 3 "SPEC 4.2|type" "$ON" import --state "$O" "${IM[@]}" --type arl-batch "$T/b-wrong"
 
 # Tampering.
 cp -r "$T/b-arl" "$T/t1"
 printf 'x' >>"$T/t1/arl-1.crl"
-fails "a changed payload" 3 "arl-1.crl: SPEC 7" "$ON" import --state "$O" "$T/t1"
+fails "a changed payload" 3 "arl-1.crl: SPEC 7" "$ON" import --state "$O" "${IM[@]}" "$T/t1"
 cp -r "$T/b-arl" "$T/t2"
 python3 -c "import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[len(b)//2]^=1; open(p,'wb').write(b)" "$T/t2/manifest.sig"
-fails "a flipped bit in manifest.sig" 1 "SPEC 6" "$ON" import --state "$O" "$T/t2"
+fails "a flipped bit in manifest.sig" 1 "SPEC 6" "$ON" import --state "$O" "${IM[@]}" "$T/t2"
 cp -r "$T/b-arl" "$T/t3"; printf 'x' >"$T/t3/extra"
-fails "an extra file" 3 "extra: SPEC 7" "$ON" import --state "$O" "$T/t3"
+fails "an extra file" 3 "extra: SPEC 7" "$ON" import --state "$O" "${IM[@]}" "$T/t3"
 check "... store, bundles.seen and copies unchanged after every refusal" test "$(state_digest)" = "$D1"
 check "every import and refusal is audited" bash -c \
 	"[ \$(grep -c 'bundle.import	ok' '$O/audit/audit.log') = 2 ] && [ \$(grep -c 'bundle.import	fail' '$O/audit/audit.log') -ge 8 ]"
@@ -103,13 +104,13 @@ left=$O/bundles/$(printf '%018d' "$seq")-arl-batch-$signer
 cp -r "$T/b-arl-old" "$left"
 sed -i "s/ [0-9]*\$/ $seq/" "$O/bundles.seen"
 fails "after a simulated crash the older ARLs are still refused by the store" 3 "only increases" \
-	"$ON" import --state "$O" "$T/b-arl-old"
+	"$ON" import --state "$O" "${IM[@]}" "$T/b-arl-old"
 check "... bundles.seen rewritten from the store, the stale copy removed" test "$(state_digest)" = "$D1"
 check "... audited as a recovery" grep -q "	bundle.recover	ok	.*$left: removed" "$O/audit/audit.log"
 # A folder of that name whose manifest is another bundle's is never removed.
 cp -r "$T/b-arl" "$left"
 fails "a folder in the copy's place holding another bundle is left alone" 7 \
-	"$left: exists, is not in the store and is not a copy of this bundle" "$ON" import --state "$O" "$T/b-arl-old"
+	"$left: exists, is not in the store and is not a copy of this bundle" "$ON" import --state "$O" "${IM[@]}" "$T/b-arl-old"
 check "... it is still there, whole" test "$(sha256sum <"$left/manifest")" = "$(sha256sum <"$T/b-arl/manifest")"
 rm -rf "$left"
 check "... and nothing else changed" test "$(state_digest)" = "$D1"

@@ -30,8 +30,9 @@ ok "issue-subca on the first CSR, by its fingerprint" \
 	--input "issuing-csr-sha256=$O/certs/issuing-1.csr.sha256" "${SH[@]}" "${OPS[@]}"
 ok "bundle: the issuing CA certificate" "$OFF" bundle create --state "$S" "${C[@]}" --type issuing-ca-cert \
 	--out "$T/b-iss" "${SH[@]}" "$S/certs/issuing-1.der"
-ok "trust the root" "$ON" trust --state "$O" --fingerprint "$(openssl x509 -in "$R" -outform DER | sha256sum | cut -c1-64)" "$R"
-ok "import the issuing CA certificate" "$ON" import --state "$O" "$T/b-iss"
+ok "trust the root" "$ON" trust --state "$O" --clock 2026-04-02T11:00:00Z \
+	--fingerprint "$(openssl x509 -in "$R" -outform DER | sha256sum | cut -c1-64)" "$R"
+ok "import the issuing CA certificate" "$ON" import --state "$O" --clock 2026-04-02T11:00:00Z "$T/b-iss"
 SER1=$(awk -F'\t' '$2 == "issuing" { print $1 }' "$S/issued.txt")
 
 # 1. The next generation's CSR, signed by issuing CA 1.
@@ -139,7 +140,7 @@ fails "issuing CA 1's bundles are now refused as not current" 1 "not the CA's cu
 # signs (a new signer, its own sequence).
 ok "bundle: issuing CA 2's certificate" "$OFF" bundle create --state "$S" "${C2[@]}" --type issuing-ca-cert \
 	--out "$T/b-iss2" "${SH[@]}" "$S/certs/issuing-2.der"
-ok "online import of issuing CA 2" "$ON" import --state "$O" "$T/b-iss2"
+ok "online import of issuing CA 2" "$ON" import --state "$O" --clock 2026-04-03T11:00:00Z "$T/b-iss2"
 SER2=$(awk -F'\t' '$2 == "issuing" && $7 == "valid" { print $1 }' "$S/issued.txt")
 ok "request signed by issuing CA 2: revoke it (superseded, as a test)" "$ON" request --state "$O" "${C2[@]}" \
 	--type revocation-request --reason 4 --out "$T/r-rev2"
