@@ -57,7 +57,7 @@ ok "offline: arl-batch ceremony (10 ARLs from 2026-04-02T11:00)" "$OFF" ceremony
 	--state "$S" --clock 2026-04-02T11:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 ok "offline: bundle of the ARLs" "$OFF" bundle create --state "$S" --clock 2026-04-02T12:00:00Z --type arl-batch \
 	--out "$T/b-arl" "${SH[@]}" "$S"/certs/arl/arl-{1,2,3,4,5,6,7,8,9,10}.crl
-ok "import the ARLs" "$ON" import --state "$O" --type arl-batch "$T/b-arl"
+ok "import the ARLs" "$ON" import --state "$O" --clock 2026-04-03T11:00:00Z --type arl-batch "$T/b-arl"
 
 N1=$(crl_number 431010)
 ok "CPS 4-4-9: the daily publication (24 h later)" pub --clock 2026-04-04T03:00:00Z

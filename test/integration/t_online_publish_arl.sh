@@ -21,7 +21,7 @@ ok "offline: arl-batch of 10 (2026-04-02T11:00)" "$OFF" ceremony run "$T/arl-bat
 	--clock 2026-04-02T11:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 ok "offline: bundle of ARLs 1..10" "$OFF" bundle create --state "$S" --clock 2026-04-02T12:00:00Z --type arl-batch \
 	--out "$T/b-arl1" "${SH[@]}" "$A"/arl-{1,2,3,4,5,6,7,8,9,10}.crl
-ok "import ARLs 1..10" "$ON" import --state "$O" --type arl-batch "$T/b-arl1"
+ok "import ARLs 1..10" "$ON" import --state "$O" --clock 2026-04-02T12:30:00Z --type arl-batch "$T/b-arl1"
 ok "publish (2026-04-03T03:00): ARL 1" pub --clock 2026-04-03T03:00:00Z
 check "... arl.crl is ARL 1" test "$(arl_number)" = 1
 
@@ -36,7 +36,7 @@ ok "offline: bundle of ARL 11" "$OFF" bundle create --state "$S" --clock 2026-04
 	--out "$T/b-arl11" "${SH[@]}" "$A/arl-11.crl"
 # (a backup of the store without ARL 11, restored at the end)
 ok "back up store.db before ARL 11 is imported (sqlite3 .backup)" sqlite3 "$O/store.db" ".backup $T/before-11.db"
-ok "import ARL 11" "$ON" import --state "$O" --type arl-batch "$T/b-arl11"
+ok "import ARL 11" "$ON" import --state "$O" --clock 2026-04-03T12:00:00Z --type arl-batch "$T/b-arl11"
 
 # CPS 4-4-9: published at once. ARL 11 runs out on 04-06; the ARLs of
 # batch 1 that last until 04-14 do not count: warned now, in advance.
@@ -97,7 +97,7 @@ ok "offline: arl-batch of 3 (ARLs 12..14, 2026-04-07T04:00)" "$OFF" ceremony run
 	--clock 2026-04-07T04:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 ok "offline: bundle of ARLs 12..14" "$OFF" bundle create --state "$S" --clock 2026-04-07T05:00:00Z --type arl-batch \
 	--out "$T/b-arl12" "${SH[@]}" "$A"/arl-{12,13,14}.crl
-ok "import ARLs 12..14" "$ON" import --state "$O" --type arl-batch "$T/b-arl12"
+ok "import ARLs 12..14" "$ON" import --state "$O" --clock 2026-04-07T05:50:00Z --type arl-batch "$T/b-arl12"
 fails "publish --now: ARL 12 released (batch 1 no longer counts: warned)" 9 \
 	"the imported ARLs run out at 2026-04-12T04:00:00Z \(within 7 days; ARLs numbered below 12 do not count\)" \
 	pub --clock 2026-04-07T06:00:00Z --now

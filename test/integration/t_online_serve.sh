@@ -58,7 +58,7 @@ ok "offline: 12 ARLs" "$OFF" ceremony run "$T/arl-batch.yaml" --state "$S" --clo
 	--confirm-digests "${SH[@]}" "${OPS[@]}"
 ok "offline: bundle of the ARLs" "$OFF" bundle create --state "$S" --clock 2026-04-02T12:00:00Z --type arl-batch \
 	--out "$T/b-arl" "${SH[@]}" "$S"/certs/arl/arl-{1,2,3,4,5,6,7,8,9,10,11,12}.crl
-ok "import the ARLs" "$ON" import --state "$O" --type arl-batch "$T/b-arl"
+ok "import the ARLs" "$ON" import --state "$O" --clock 2026-04-03T09:30:00Z --type arl-batch "$T/b-arl"
 ok "publish set 1" "$ON" publish --state "$O" --repo "$P" --clock 2026-04-03T10:00:00Z
 cat "$R" "$ISS" >"$T/chain.pem"
 
