@@ -25,6 +25,12 @@ TESTS_FAILED=0
 # certtool 3.7 has no -attime; serve and OCSP at today's time.
 ago() { date -u -d "$1 days ago" +%F; }
 
+# since T: the seconds from T (UTC) to now. openssl ocsp checks a
+# response's thisUpdate and nextUpdate at the real clock only (-attime is
+# for the certificates): -validity_period "$(since T)" accepts those of a
+# scenario after T, however long ago that was.
+since() { echo $(( $(date +%s) - $(date -u -d "$1" +%s) )); }
+
 fresh_tmp() {
 	rm -rf "$HANKO_TMP"
 	mkdir -p "$HANKO_TMP"

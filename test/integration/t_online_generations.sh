@@ -137,7 +137,7 @@ check "... 4 signed, by responder 2 and responder 1 (issuing generation 1)" grep
 	"$HANKO_TMP/out"
 check "... every certificate of both generations has its response (5 + 4)" test \
 	"$(sqlite3 "$O/store.db" "SELECT count(*) FROM ocsp_responses")" = 9
-OAT=(-attime "$(date -u -d 2026-04-03T14:30:00Z +%s)" -validity_period 315360000)
+OAT=(-attime "$(date -u -d 2026-04-03T14:30:00Z +%s)" -validity_period "$(since 2026-04-01T00:00:00Z)")
 # ocsp_is NAME ISSUING CERT-PEM STATUS: openssl's request answered by
 # ocsp-answer from the pre-signed responses, verified by openssl with the
 # responder's chain to the root and its delegation by ISSUING (no -VAfile
@@ -398,7 +398,7 @@ check "... 4 by responder 2, and a warning naming responder 3" sh -c \
 	grep -q '^warning: OCSP responder 3 left out: .*: the certificates of its issuing generation are answered unauthorized' '$HANKO_TMP/out'"
 check "... audited as a failure" grep -q "	ocsp.refresh	fail	-	OCSP responder 3 left out" "$O/audit/audit.log"
 OC=(--clock 2026-04-04T21:30:00Z)
-OAT=(-attime "$(date -u -d 2026-04-04T21:40:00Z +%s)" -validity_period 315360000)
+OAT=(-attime "$(date -u -d 2026-04-04T21:40:00Z +%s)" -validity_period "$(since 2026-04-01T00:00:00Z)")
 check "... and generation 2's answers go on" eval \
 	'ocsp_is g2g4 "$ISS2" "$T/o2-1.pem" good && resp_by g2g4 "$O/certs/ocsp-responder-2.pem"'
 ok "the online audit log verifies" "$OFF" audit verify --state "$O"

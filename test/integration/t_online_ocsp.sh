@@ -82,7 +82,7 @@ check "audit: ocsp.refresh ok, 4 then 0" test "$(grep '	ocsp.refresh	ok	' "$O/au
 cat "$ISS" "$R" >"$T/va.pem"
 # the stricter check: the responder's chain to the root, delegation by the
 # issuer of the certificate asked (no -VAfile trust shortcut)
-VER=(-issuer "$ISS" -CAfile "$R" -verify_other "$ISS" "${AT[@]}" -validity_period 315360000)
+VER=(-issuer "$ISS" -CAfile "$R" -verify_other "$ISS" "${AT[@]}" -validity_period "$(since 2026-04-01T00:00:00Z)")
 answer() {	# NAME: answer $T/NAME.req into $T/NAME.resp
 	rm -f "$T/$1.resp"
 	"$ON" ocsp-answer --state "$O" "${AC[@]}" --request "$T/$1.req" --out "$T/$1.resp" >"$T/$1.how"
@@ -106,7 +106,7 @@ check "... the responder certificate included" grep -q "Subject: C=JP, O=JPKI, O
 check "... no nonce" sh -c "! grep -q 'OCSP Nonce' '$T/good.text'"
 ok "openssl ocsp -VAfile issuing+root also accepts it" \
 	openssl ocsp -respin "$T/good.resp" -issuer "$ISS" -VAfile "$T/va.pem" -CAfile "$R" "${AT[@]}" \
-	-validity_period 315360000 -cert "$T/c1.pem"
+	-validity_period "$(since 2026-04-01T00:00:00Z)" -cert "$T/c1.pem"
 check "a response for certificate 1 does not pass for certificate 3" sh -c \
 	"! openssl ocsp -respin '$T/good.resp' ${VER[*]} -cert '$T/c3.pem' 2>&1 | grep -q 'c3.pem: good'"
 
@@ -212,7 +212,7 @@ ok "ocsp-refresh with responder 2" "$ON" ocsp-refresh --state "$O" --clock 2026-
 check "... all four signed again" grep -q "^4 OCSP responses signed (responder 2" "$HANKO_TMP/out"
 AC=(--clock 2026-05-02T00:20:00Z)
 AT=(-attime "$(date -u -d 2026-05-02T00:20:00Z +%s)")
-VER=(-issuer "$ISS" -CAfile "$R" -verify_other "$ISS" "${AT[@]}" -validity_period 315360000)
+VER=(-issuer "$ISS" -CAfile "$R" -verify_other "$ISS" "${AT[@]}" -validity_period "$(since 2026-04-01T00:00:00Z)")
 ok "answer: certificate 1" answer good
 check "... pre-signed by responder 2" sh -c "grep -q '^ready' '$T/good.how' && \
 	openssl ocsp -respin '$T/good.resp' -resp_text -noverify 2>/dev/null | grep -q 'CN=OCSP Responder 2'"

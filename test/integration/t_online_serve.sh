@@ -196,7 +196,7 @@ check "40 more requests without a credential: all 401" test "$(code flood)" = 40
 
 # OCSP (CPS 4-4-4-1..3; RFC 6960): openssl ocsp as the relying party.
 AT=$(at 2026-04-03T12:00:00Z)
-OCSP=(-issuer "$ISS" -CAfile "$T/chain.pem" -attime "$AT" -validity_period 100000000)
+OCSP=(-issuer "$ISS" -CAfile "$T/chain.pem" -attime "$AT" -validity_period "$(since 2026-04-01T00:00:00Z)")
 ocsp() { openssl ocsp -url "$U/ocsp" "${OCSP[@]}" "$@" 2>&1; }
 ocsp -header "Authorization=Bearer $TOK1" -cert "$T/$S_GOOD.pem" -no_nonce >"$T/o1" || true
 check "OCSP, pre-signed (no nonce): good, the response verifies" sh -c "grep -q 'Response verify OK' '$T/o1' && grep -q ': good' '$T/o1'"
@@ -213,7 +213,7 @@ openssl ocsp -issuer "$ISS" -cert "$T/$S_GOOD.pem" -no_nonce -reqout "$T/req.der
 B64=$(base64 -w0 "$T/req.der" | sed 's/+/%2B/g; s,/,%2F,g; s/=/%3D/g')
 get og "$U/ocsp/$B64" -H "Authorization: Bearer $TOK1"
 check "OCSP GET /ocsp/<base64>: 200 application/ocsp-response" test "$(code og) $(hdr og Content-Type)" = "200 application/ocsp-response"
-openssl ocsp -respin "$T/og.body" -issuer "$ISS" -CAfile "$T/chain.pem" -attime "$AT" -validity_period 100000000 \
+openssl ocsp -respin "$T/og.body" -issuer "$ISS" -CAfile "$T/chain.pem" -attime "$AT" -validity_period "$(since 2026-04-01T00:00:00Z)" \
 	-cert "$T/$S_GOOD.pem" >"$T/o6" 2>&1 || true
 check "... the response verifies and says good" sh -c "grep -q 'Response verify OK' '$T/o6' && grep -q ': good' '$T/o6'"
 NU=$(openssl ocsp -respin "$T/og.body" -noverify -resp_text 2>/dev/null | sed -n 's/^ *Next Update: //p' | head -1)
