@@ -399,8 +399,7 @@ fails "--debug-bad-frame: an unknown kind" 2 "magic, type, oversize" \
 	"$ON" serve --state "$O" --repo "$P" --listen 127.0.0.1:0 --debug-bad-frame nonsense
 
 # The relying party's check (CPS 4-4-4-4, 4-4-11): CRL over HTTP, then
-# openssl verify -crl_check; certtool at today's time with a set published
-# now (the certificates are valid until 2029).
+# openssl verify -crl_check (certtool at today's time: at the end).
 check "serve again" start_serve --clock 2026-04-04T12:00:00Z
 AT2=$(at 2026-04-04T12:00:00Z)
 for code in 431010 432024; do
@@ -436,20 +435,47 @@ check "... an OCSP answer with a nonce is signed by responder 2" sh -c \
 	"grep -q ': good' '$T/o-r2' && ! grep -q 'names OCSP responder' '$T/serve.err' &&
 	 openssl ocsp -respin '$T/o-r2.der' -resp_text -noverify 2>/dev/null | grep -q 'CN *= *OCSP Responder 2'"
 ok "stop" stop_serve
-NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-if [ "$(at "$NOW")" -lt "$(at 2029-04-01T00:00:00Z)" ]; then
-	"$ON" publish --state "$O" --repo "$P" --clock "$NOW" >/dev/null 2>&1 || true
-	check "serve at today's time" start_serve
-	curl -sS -u "bank-1:$TOK1" -o "$T/now-432024.crl" "$U/crl/432024.crl"
-	curl -sS -u "bank-1:$TOK1" -o "$T/now-431010.crl" "$U/crl/431010.crl"
-	openssl crl -inform DER -in "$T/now-432024.crl" -out "$T/now-432024.pem"
-	openssl crl -inform DER -in "$T/now-431010.crl" -out "$T/now-431010.pem"
-	cat "$T/$S_GOOD.pem" "$ISS" >"$T/good-chain.pem"
-	cat "$T/$S_REV.pem" "$ISS" >"$T/rev-chain.pem"
-	check "certtool --verify --load-crl: the good certificate" certtool --verify --load-ca-certificate "$R" \
-		--load-crl "$T/now-431010.pem" --infile "$T/good-chain.pem"
-	certtool --verify --load-ca-certificate "$R" --load-crl "$T/now-432024.pem" --infile "$T/rev-chain.pem" >"$T/ct" 2>&1 || true
-	check "certtool --verify --load-crl: the revoked one is refused as revoked" grep -qi "revoked" "$T/ct"
-	ok "stop" stop_serve
-fi
+
+# Serve at today's time (no --clock), OCSP checked by openssl at its own
+# clock and the relying party's check with certtool (no -attime) need a
+# publisher valid today: one made yesterday
+# (make_online), two residents issued, one revoked, the responder made and
+# the set published at the real clock.
+make_online "$T/now" "$(ago 1)"
+P=$T/now/repo
+mkdir -p "$T/now/req"
+cp -r "$REQ/keys" "$T/now/req/"
+sed -n 1,3p "$REQ/valid.csv" >"$T/now/req/batch.csv"
+ok "today: issue two certificates" "$ON" issue --state "$O" --batch "$T/now/req/batch.csv" --out "$T/now/issued"
+certs_from "$T/now/issued"
+N_GOOD=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/now/issued/results.csv")	# 431010
+N_REV=$(sed -n 's/^3,ok,\([0-9A-F]*\),.*/\1/p' "$T/now/issued/results.csv")	# 432024
+ok "today: revoke 432024's (keyCompromise)" "$ON" revoke --state "$O" --serial "$N_REV" --reason key-compromise
+ok "today: the OCSP responder" "$ON" responder --state "$O"
+fails "today: publish (no ARL imported: exit 9)" 9 "no imported ARL is current" "$ON" publish --state "$O" --repo "$P"
+ok "today: rp add bank-1" "$ON" rp add --state "$O" --name bank-1 --token-out "$T/now/tok"
+TOKN=$(cat "$T/now/tok")
+check "serve at today's time" start_serve
+curl -sS -u "bank-1:$TOKN" -o "$T/now-432024.crl" "$U/crl/432024.crl"
+curl -sS -u "bank-1:$TOKN" -o "$T/now-431010.crl" "$U/crl/431010.crl"
+openssl crl -inform DER -in "$T/now-432024.crl" -out "$T/now-432024.pem"
+openssl crl -inform DER -in "$T/now-431010.crl" -out "$T/now-431010.pem"
+openssl x509 -inform DER -in "$T/now/issued/certs/$N_GOOD.der" -out "$T/now/good.pem"
+openssl x509 -inform DER -in "$T/now/issued/certs/$N_REV.der" -out "$T/now/rev.pem"
+cat "$R" "$ISS" >"$T/now/chain.pem"
+for c in good rev; do
+	openssl ocsp -url "$U/ocsp" -issuer "$ISS" -CAfile "$T/now/chain.pem" -header "Authorization=Bearer $TOKN" \
+		-cert "$T/now/$c.pem" >"$T/now/o-$c" 2>&1 || true
+done
+check "OCSP at today's time (openssl's own clock, a nonce): good" sh -c \
+	"grep -q 'Response verify OK' '$T/now/o-good' && grep -q ': good' '$T/now/o-good'"
+check "OCSP at today's time: revoked, keyCompromise" sh -c \
+	"grep -q 'Response verify OK' '$T/now/o-rev' && grep -q ': revoked' '$T/now/o-rev' && grep -q 'Reason: keyCompromise' '$T/now/o-rev'"
+cat "$T/now/good.pem" "$ISS" >"$T/good-chain.pem"
+cat "$T/now/rev.pem" "$ISS" >"$T/rev-chain.pem"
+check "certtool --verify --load-crl: the good certificate" certtool --verify --load-ca-certificate "$R" \
+	--load-crl "$T/now-431010.pem" --infile "$T/good-chain.pem"
+certtool --verify --load-ca-certificate "$R" --load-crl "$T/now-432024.pem" --infile "$T/rev-chain.pem" >"$T/ct" 2>&1 || true
+check "certtool --verify --load-crl: the revoked one is refused as revoked" grep -qi "revoked" "$T/ct"
+ok "stop" stop_serve
 finish
