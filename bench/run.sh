@@ -48,7 +48,7 @@ bench_issue() {
 	local d=$BT/issue
 	rm -rf "$d"; mkdir -p "$d"
 	HANKO_TMP=$d/tmp; mkdir -p "$HANKO_TMP"
-	make_online "$d" >/dev/null
+	make_online "$d" "$(ago 1)" >/dev/null
 	local pin=$O/secrets/token-user-pin
 	export SOFTHSM2_CONF=$O/token/softhsm2.conf
 	local kid; kid=$(printf issuing-1 | od -An -tx1 | tr -d ' \n')
@@ -138,7 +138,7 @@ bench_publish() {
 	else
 	rm -rf "$d"; mkdir -p "$d"
 	HANKO_TMP=$d/tmp; mkdir -p "$HANKO_TMP"
-	make_online "$d" >/dev/null
+	make_online "$d" "$(ago 1)" >/dev/null
 	mkbatch "$d/b.csv" 4 30000 "$d/keys"
 	"$ON" issue --state "$O" --batch "$d/b.csv" --out "$d/out" >/dev/null
 	local aki codes tpop
@@ -195,7 +195,7 @@ bench_serve() {
 	local d=$BT/serve
 	rm -rf "$d"; mkdir -p "$d"
 	HANKO_TMP=$d/tmp; mkdir -p "$HANKO_TMP"
-	make_online "$d" >/dev/null
+	make_online "$d" "$(ago 1)" >/dev/null
 	echo
 	echo "== Serving: OCSP and CRLs over HTTP on loopback (issue 6) =="
 	mkbatch "$d/b.csv" 8 40000 "$d/keys"
