@@ -84,7 +84,7 @@ ok "offline: arl-batch ceremony (10 ARLs)" "$OFF" ceremony run "$T/arl-batch.yam
 	--clock 2026-04-02T11:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 ok "offline: bundle of the ARLs" "$OFF" bundle create --state "$S" --clock 2026-04-02T12:00:00Z \
 	--type arl-batch --out "$T/b-arl" "${SH[@]}" "$S"/certs/arl/arl-{1,2,3,4,5,6,7,8,9,10}.crl
-ok "import the ARLs" "$ON" import --state "$O" --type arl-batch "$T/b-arl"
+ok "import the ARLs" "$ON" import --state "$O" --clock 2026-04-03T10:00:00Z --type arl-batch "$T/b-arl"
 ok "publish (2026-04-04T03:00:00Z)" "$ON" publish --state "$O" --repo "$P" --clock 2026-04-04T03:00:00Z
 for f in "$P"/crl/*.crl; do openssl crl -inform DER -in "$f" -out "$C/crl-$(basename "$f" .crl).pem"; done
 openssl crl -inform DER -in "$P/arl.crl" -out "$C/arl.pem"
