@@ -283,7 +283,8 @@ Test(crl, lint_scope_number_duplicates_and_2050)
 	}
 	/* cRLNumber: present, at most 20 octets */
 	c = one(&s, "2026-04-20T00:00:00Z", 1);
-	X509_CRL_delete_ext(c, X509_CRL_get_ext_by_NID(c, NID_crl_number, -1));
+	X509_EXTENSION_free(X509_CRL_delete_ext(c,
+	    X509_CRL_get_ext_by_NID(c, NID_crl_number, -1)));
 	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
 	cr_assert_str_eq(hk_err_msg(), "crl: RFC 5280 5.2.3: cRLNumber must be "
 	    "present");
