@@ -250,43 +250,17 @@ hk_issue_prepare(const struct hk_issue_env *e, size_t line,
 void
 hk_issue_sign(struct hk_issue_item *it)
 {
-	unsigned char *t2 = NULL;
-	int n;
-
 	hk_err_clear();
-	it->sign_r = HK_ERR_P11;
-	if (X509_sign(it->x, it->key, it->md) <= 0) {
-		hk_err_set("serial %s: the token did not sign", it->hex);
-		hk_err_add_openssl();
-		goto out;
-	}
-	it->sign_r = HK_ERR_VERIFY;
-	/* what was signed is byte for byte the TBSCertificate reserved */
-	if ((n = i2d_re_X509_tbs(it->x, &t2)) != it->tbs_len ||
-	    memcmp(t2, it->tbs, (size_t)n) != 0) {
-		hk_err_set("serial %s: the signed TBSCertificate is not the "
-		    "one reserved in the store", it->hex);
-		goto out;
-	}
-	/* X509_verify: 1 good, 0 bad, -1 error: compare with 1 */
-	if (X509_verify(it->x, it->pub) != 1) {
-		hk_err_set("serial %s: the signature does not verify with the "
-		    "issuing CA's key", it->hex);
-		goto out;
-	}
-	if ((it->der_len = i2d_X509(it->x, &it->der)) <= 0) {
-		it->der = NULL;
-		hk_err_set("serial %s: cannot encode the certificate",
-		    it->hex);
+	/* the reserved TBSCertificate's own bytes are signed, verified and
+	 * wrapped (hk_cert_sign_tbs): what is signed is byte for byte what
+	 * the store recorded, with no re-encoding to compare */
+	it->sign_r = hk_cert_sign_tbs(it->tbs, (size_t)it->tbs_len, it->key,
+	    it->pub, it->md, &it->der, &it->der_len);
+	if (it->sign_r == HK_ERR_CRYPTO)	/* no certificate: as before */
 		it->sign_r = HK_ERR_P11;
-		goto out;
-	}
-	it->sign_r = 0;
- out:
 	if (it->sign_r != 0)
-		snprintf(it->sign_err, sizeof(it->sign_err), "%s",
-		    hk_err_msg());
-	OPENSSL_free(t2);
+		snprintf(it->sign_err, sizeof(it->sign_err), "serial %s: %s",
+		    it->hex, hk_err_msg());
 	ERR_clear_error();
 }
 

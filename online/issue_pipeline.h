@@ -79,9 +79,10 @@ struct hk_issue_item {
  */
 int hk_issue_prepare(const struct hk_issue_env *e, size_t line,
     const char *text, size_t len, time_t now, struct hk_issue_item *it);
-/* Sign it->x with it->key, require the TBSCertificate to be it->tbs,
- * verify with it->pub, encode it->der. Sets it->sign_r and sign_err:
- * HK_ERR_P11 (the token did not sign) or HK_ERR_VERIFY. Thread-safe. */
+/* Sign it->tbs as it is with it->key, verify with it->pub, encode the
+ * certificate around it into it->der (hk_cert_sign_tbs). Sets it->sign_r
+ * and sign_err: HK_ERR_P11 (the token did not sign) or HK_ERR_VERIFY.
+ * Thread-safe. */
 void hk_issue_sign(struct hk_issue_item *it);
 void hk_issue_item_clear(struct hk_issue_item *it);
 

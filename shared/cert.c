@@ -1447,6 +1447,77 @@ hk_cert_unsigned_from_tbs(const unsigned char *tbs, size_t len,
 }
 
 int
+hk_cert_sign_tbs(const unsigned char *tbs, size_t len, EVP_PKEY *key,
+    EVP_PKEY *pub, const EVP_MD *md, unsigned char **der, int *der_len)
+{
+	HK_CERT_SHELL *sh = NULL;
+	ASN1_STRING *seq = NULL;
+	EVP_MD_CTX *mc = NULL;
+	unsigned char *sig = NULL;
+	size_t slen = 0;
+	int r = HK_ERR_ALLOC;
+
+	*der = NULL;
+	*der_len = 0;
+	if (len < 2 || len > INT_MAX || tbs[0] != 0x30) {
+		hk_err_set("the TBSCertificate is not one DER SEQUENCE");
+		return HK_ERR_INTERNAL;
+	}
+	if ((mc = EVP_MD_CTX_new()) == NULL)
+		goto out;
+	r = HK_ERR_P11;
+	if (EVP_DigestSignInit(mc, NULL, md, NULL, key) != 1 ||
+	    EVP_DigestSign(mc, NULL, &slen, tbs, len) != 1 || slen == 0 ||
+	    slen > INT_MAX || (sig = OPENSSL_malloc(slen)) == NULL ||
+	    EVP_DigestSign(mc, sig, &slen, tbs, len) != 1) {
+		hk_err_set("the token did not sign");
+		hk_err_add_openssl();
+		goto out;
+	}
+	/* 1 good, 0 bad, negative error: only 1 is a signature */
+	r = HK_ERR_VERIFY;
+	if (EVP_MD_CTX_reset(mc) != 1 ||
+	    EVP_DigestVerifyInit(mc, NULL, md, NULL, pub) != 1 ||
+	    EVP_DigestVerify(mc, sig, slen, tbs, len) != 1) {
+		hk_err_set("the signature does not verify with the issuing "
+		    "CA's key");
+		goto out;
+	}
+	r = HK_ERR_CRYPTO;
+	if ((sh = HK_CERT_SHELL_new()) == NULL || sh->tbs == NULL ||
+	    (seq = ASN1_STRING_type_new(V_ASN1_SEQUENCE)) == NULL ||
+	    ASN1_STRING_set(seq, tbs, (int)len) != 1)
+		goto enc;
+	/* the ANY takes the whole TLV as it is (no re-encoding) */
+	ASN1_TYPE_set(sh->tbs, V_ASN1_SEQUENCE, seq);
+	seq = NULL;
+	X509_ALGOR_free(sh->alg);
+	if ((sh->alg = sigalg_new(pub, md)) == NULL ||
+	    ASN1_BIT_STRING_set(sh->sig, sig, (int)slen) != 1)
+		goto enc;
+	/* the signature's every bit counts: no unused bits (X.690 8.6.2.2),
+	 * whatever its last octet ends with */
+	sh->sig->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07L);
+	sh->sig->flags |= ASN1_STRING_FLAG_BITS_LEFT;
+	if ((*der_len = i2d_HK_CERT_SHELL(sh, der)) <= 0) {
+		*der = NULL;
+		*der_len = 0;
+		goto enc;
+	}
+	r = 0;
+	goto out;
+ enc:
+	hk_err_set("cannot encode the signed certificate");
+	hk_err_add_openssl();
+ out:
+	ASN1_STRING_free(seq);
+	HK_CERT_SHELL_free(sh);
+	OPENSSL_free(sig);
+	EVP_MD_CTX_free(mc);
+	return r;
+}
+
+int
 hk_cert_tbs_digest(X509 *cert, EVP_PKEY *pub, const EVP_MD *md,
     unsigned char d[32])
 {

@@ -239,6 +239,17 @@ int hk_cert_set_sigalg(X509 *cert, EVP_PKEY *pub, const EVP_MD *md);
 int hk_cert_unsigned_from_tbs(const unsigned char *tbs, size_t len,
     EVP_PKEY *pub, const EVP_MD *md, X509 **out);
 /*
+ * Sign the TBSCertificate bytes as they are (never a re-encoding: what is
+ * signed is what was recorded): key's signature over tbs with md, verified
+ * with pub, and the DER Certificate (RFC 5280 4.1.1) around tbs with pub's
+ * signatureAlgorithm (the one hk_cert_set_sigalg put inside the TBS).
+ * *der OPENSSL_malloc'd. HK_ERR_P11: the key did not sign; HK_ERR_VERIFY:
+ * the signature does not verify with pub; HK_ERR_CRYPTO: no encoding.
+ * Thread-safe.
+ */
+int hk_cert_sign_tbs(const unsigned char *tbs, size_t len, EVP_PKEY *key,
+    EVP_PKEY *pub, const EVP_MD *md, unsigned char **der, int *der_len);
+/*
  * SHA-256 of the TBSCertificate that a key like pub will sign with md, for
  * the operators to confirm before the real signature (hk_cert_set_sigalg
  * fixes the signature algorithm fields).

@@ -458,7 +458,14 @@ Test(batch, tbs_reserved_is_the_one_signed_and_recovered)
 	n2 = tbs_of(it.der, it.der_len, &t2);
 	cr_assert(n2 == it.tbs_len && memcmp(t2, it.tbs, (size_t)n2) == 0,
 	    "reserved and signed TBSCertificate are the same bytes");
-	cr_assert_eq(X509_verify(it.x, X509_get0_pubkey(v.issuer)), 1);
+	{
+		const unsigned char *q = it.der;
+		X509 *sx = d2i_X509(NULL, &q, it.der_len);
+
+		cr_assert(sx != NULL && q == it.der + it.der_len);
+		cr_assert_eq(X509_verify(sx, X509_get0_pubkey(v.issuer)), 1);
+		X509_free(sx);
+	}
 	cr_assert_str_eq(it.c.municipality, "431010");
 	cr_assert_eq(it.c.serial_len, 20);
 	cr_assert_eq(it.c.tbs, it.tbs);
@@ -512,12 +519,13 @@ Test(batch, sign_checks_fail)
 	EVP_PKEY *other;
 
 	env_open(&v);
-	/* a TBS that is not the reserved one */
+	/* bytes that are not a DER SEQUENCE are never signed */
 	cr_assert_eq(hk_issue_prepare(&v.e, 2, LINE, strlen(LINE), v.ctx.now, &it), 0);
-	it.tbs[it.tbs_len - 1] ^= 1;
+	it.tbs[0] = 0x31;
 	hk_issue_sign(&it);
-	cr_assert_eq(it.sign_r, HK_ERR_VERIFY);
-	cr_assert(strstr(it.sign_err, "not the one reserved") != NULL, "%s",
+	cr_assert_eq(it.sign_r, HK_ERR_INTERNAL);
+	cr_assert_null(it.der);
+	cr_assert(strstr(it.sign_err, "not one DER SEQUENCE") != NULL, "%s",
 	    it.sign_err);
 	hk_issue_item_clear(&it);
 	/* a signature that does not verify with the issuer's key */
@@ -548,6 +556,7 @@ Test(batch, pool_signs_in_parallel)
 	struct hk_issue_item it[24], *ptr[24];
 	struct hk_prep_job jobs[24];
 	unsigned char *t = NULL;
+	EVP_PKEY *other;
 	int i, n;
 
 	env_open(&v);
@@ -574,7 +583,9 @@ Test(batch, pool_signs_in_parallel)
 	    it[7].reason);
 	/* the refused one is not signed: 23 items in two sets */
 	memmove(ptr + 7, ptr + 8, 16 * sizeof(*ptr));
-	it[5].tbs[10] ^= 0x40;		/* one bad item among them */
+	cr_assert_not_null(other = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+	    (size_t)2048));
+	it[5].key = other;		/* one bad item among them */
 	hk_sign_pool_submit(pool, ptr, 12);
 	hk_sign_pool_wait(pool);
 	hk_sign_pool_submit(pool, ptr + 12, 11);
@@ -603,5 +614,44 @@ Test(batch, pool_signs_in_parallel)
 	hk_sign_pool_stop(pool);
 	for (i = 0; i < 24; i++)
 		hk_issue_item_clear(&it[i]);
+	EVP_PKEY_free(other);
+	env_close(&v);
+}
+
+/*
+ * The certificate made around the reserved bytes (hk_cert_sign_tbs) is
+ * byte for byte the one OpenSSL's own X509_sign makes of the same
+ * certificate (PKCS#1 v1.5 is deterministic), whatever the signature's
+ * last bit: a BIT STRING must not drop trailing zero bits as unused.
+ */
+Test(batch, signed_certificate_is_x509_sign_s)
+{
+	struct env v;
+	struct hk_issue_item it;
+	const unsigned char *sig;
+	unsigned char *mine = NULL;
+	const ASN1_BIT_STRING *bs;
+	int i, n, zero_end = 0;
+
+	env_open(&v);
+	for (i = 0; i < 40; i++) {
+		cr_assert_eq(hk_issue_prepare(&v.e, 2, LINE, strlen(LINE),
+		    v.ctx.now, &it), 0);
+		cr_assert_eq(it.refused, 0, "%s", it.reason);
+		hk_issue_sign(&it);
+		cr_assert_eq(it.sign_r, 0, "%s", it.sign_err);
+		cr_assert_gt(X509_sign(it.x, v.ca, v.e.md), 0);
+		cr_assert_gt(n = i2d_X509(it.x, &mine), 0);
+		cr_assert(n == it.der_len && memcmp(mine, it.der, (size_t)n) ==
+		    0, "certificate %d differs from X509_sign's", i);
+		X509_get0_signature(&bs, NULL, it.x);
+		sig = ASN1_STRING_get0_data(bs);
+		zero_end += (sig[ASN1_STRING_length(bs) - 1] & 1) == 0;
+		OPENSSL_free(mine);
+		mine = NULL;
+		hk_issue_item_clear(&it);
+	}
+	/* 40 random signatures: all ending in 1 has odds of 2^-40 */
+	cr_assert_gt(zero_end, 0);
 	env_close(&v);
 }
