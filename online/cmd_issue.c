@@ -18,8 +18,8 @@
  *             CRL entries, serials with their TBS, the lines' results;
  *             then audited (cert.revoke, cert.reserve)
  *   sign      the token, one thread per core, while the next chunk is
- *             prepared and reserved; each signature verified, its TBS
- *             compared with the reserved one
+ *             prepared and reserved: the reserved TBS's own bytes
+ *             signed (hk_cert_sign_tbs), each signature verified
  *   finish    audited (cert.issue), one transaction completing the chunk
  *
  * At the end results.csv is written from the journal, each issued line with

@@ -4,10 +4,10 @@
  * prepared (request checked, certificate built, its TBSCertificate fixed
  * with the issuer's signature algorithm, linted), then signed
  * by the token, both in a pool of threads, one per core (libp11 keeps a
- * pool of sessions per slot, so one key serves them all), each signature
- * verified with the issuer's key and its TBSCertificate compared with the
- * reserved one before anything is written. The store is the main thread's
- * only.
+ * pool of sessions per slot, so one key serves them all): the reserved
+ * TBSCertificate's own bytes signed (hk_cert_sign_tbs), each signature
+ * verified with the issuer's key before anything is written. The store is
+ * the main thread's only.
  */
 #ifndef HK_ISSUE_PIPELINE_H
 #define HK_ISSUE_PIPELINE_H
