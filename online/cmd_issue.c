@@ -1410,6 +1410,25 @@ chunk_free(struct chunk *c)
 	free(c->sign);
 }
 
+/* The template of this run's certificates, with every municipality's
+ * partition. */
+static int
+user_tmpl(struct issue_work *w, struct hk_cert_user_tmpl **out)
+{
+	const struct hk_munis *m = w->req.munis;
+	size_t i;
+	int r;
+
+	if ((r = hk_cert_user_tmpl_new(w->p, w->issuer, w->cur->gen,
+	    w->rehearsal, out)) != 0)
+		return r;
+	for (i = 0; i < m->n; i++)
+		if ((r = hk_cert_user_tmpl_partition(*out, m->m[i].romaji,
+		    m->m[i].code)) != 0)
+			return r;
+	return 0;
+}
+
 /* Every line without a result, chunk by chunk; the pool signs one chunk
  * while the next is prepared and reserved. */
 static int
@@ -1418,6 +1437,7 @@ run_chunks(struct issue_work *w)
 	struct hk_issue_env env;
 	struct chunk a, b, carry, *cur = &a, *fly = &b, *t;
 	struct hk_prep_job *jobs = NULL;
+	struct hk_cert_user_tmpl *tmpl = NULL;
 	size_t next = 2, cap = (size_t)w->o->chunk;
 	int r, flying = 0, tty = isatty(2);
 
@@ -1435,6 +1455,11 @@ run_chunks(struct issue_work *w)
 	env.ipub = w->cur->pub;
 	env.md = w->md;
 	env.rehearsal = w->rehearsal;
+	/* what every certificate of this issuer shares, encoded once (the
+	 * same code as one certificate at a time: hk_cert_build_user) */
+	if ((r = user_tmpl(w, &tmpl)) != 0)
+		goto out;
+	env.tmpl = tmpl;
 	if ((r = chunk_alloc(&a, cap)) != 0 || (r = chunk_alloc(&b, cap)) !=
 	    0 || (r = chunk_alloc(&carry, cap)) != 0)
 		goto out;
@@ -1479,6 +1504,7 @@ run_chunks(struct issue_work *w)
 	if (tty)
 		progress(w, 1);
  out:
+	hk_cert_user_tmpl_free(tmpl);
 	free(jobs);
 	chunk_free(&a);
 	chunk_free(&b);

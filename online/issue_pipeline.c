@@ -227,9 +227,11 @@ hk_issue_prepare(const struct hk_issue_env *e, size_t line,
 	it->b4 = req.b4;
 	if ((r = hk_store_resident_key(e->skey, req.resident_id,
 	    it->rkey)) != 0 || (r = legacy_rsa(req.key, &key)) != 0 ||
-	    (r = hk_cert_build_user(e->p, e->issuer, e->gen, key,
+	    (r = (e->tmpl != NULL ? hk_cert_build_user_tmpl(e->tmpl, key,
+	    req.muni->romaji, req.muni->code, &req.b4, now, &it->x) :
+	    hk_cert_build_user(e->p, e->issuer, e->gen, key,
 	    req.muni->romaji, req.muni->code, &req.b4, now, e->rehearsal,
-	    &it->x)) != 0 ||
+	    &it->x))) != 0 ||
 	    (r = fix_and_lint(e, it)) != 0 ||
 	    (r = row_of(it, req.muni->code, now)) != 0) {
 		EVP_PKEY_free(key);

@@ -39,6 +39,8 @@ struct hk_issue_env {
 	EVP_PKEY *ipub;			/* its public key */
 	const EVP_MD *md;		/* the profile's digest for ipub */
 	int rehearsal;			/* 1: rehearsal certificate */
+	const struct hk_cert_user_tmpl *tmpl; /* issuer, gen and rehearsal's
+					 * shared extensions, or NULL */
 };
 
 /* One request line, from its text to its signed certificate. */

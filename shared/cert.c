@@ -1744,47 +1744,193 @@ hk_cert_user_not_after(const struct hk_profile *p, X509 *issuer, int gen,
 	return 0;
 }
 
+/* The extensions every resident's certificate of one issuing CA carries
+ * alike, encoded once, and the CRL DPs of the partitions asked for. */
+struct hk_cert_user_tmpl {
+	const struct hk_profile *p;
+	X509 *issuer;			/* up-ref'd */
+	int gen, rehearsal;
+	struct signer s;		/* the issuer's DN, SKI, notAfter */
+	X509 *ext;			/* keyUsage, AKI, policies, IAN */
+	size_t nparts, cap;
+	struct tmpl_part {
+		char code[8];
+		char romaji[HK_PROFILE_DN_MAX];
+		X509_EXTENSION *dp;	/* its cRLDistributionPoints */
+	} *parts;
+};
+
+enum { T_KU, T_AKI, T_POL, T_IAN, T_N };	/* ext's extensions, in order */
+
 int
-hk_cert_build_user(const struct hk_profile *p, X509 *issuer, int gen,
-    EVP_PKEY *pub, const char *romaji, const char *code,
-    const struct hk_basic4 *b4, time_t not_before, int rehearsal, X509 **out)
+hk_cert_user_tmpl_new(const struct hk_profile *p, X509 *issuer, int gen,
+    int rehearsal, struct hk_cert_user_tmpl **out)
 {
+	struct hk_cert_user_tmpl *t;
 	const char *marker = rehearsal ? p->rehearsal_marker : NULL;
-	struct signer s;
-	X509_NAME *part = NULL, *jname = NULL;
-	X509 *x = NULL;
-	char uri[HK_PROFILE_URL_MAX + 64];
-	time_t na;
+	X509_NAME *jname = NULL;
 	int r;
 
 	*out = NULL;
-	memset(&s, 0, sizeof(s));
-	if ((r = not_before_ok(not_before, "user")) != 0)
-		return r;
-	if ((r = signer_get(issuer, "user", &s)) != 0 ||
-	    (r = hk_cert_user_not_after(p, issuer, gen, not_before,
-	    &na)) != 0)
-		goto out;
-	if ((r = hk_cert_partition_dn(p, romaji, gen, rehearsal, &part)) != 0 ||
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return HK_ERR_ALLOC;
+	t->p = p;
+	t->gen = gen;
+	t->rehearsal = rehearsal;
+	if (X509_up_ref(issuer) != 1) {
+		free(t);
+		return HK_ERR_ALLOC;
+	}
+	t->issuer = issuer;
+	if ((r = signer_get(issuer, "user", &t->s)) != 0 ||
 	    (r = hk_name_build(p->root_jname, marker, &jname)) != 0)
 		goto out;
-	hk_cert_partition_uri(p, code, gen, uri, sizeof(uri));
-	/* the subject is set once the serial is drawn; part and jname go
-	 * into the extensions as they are (no copies) */
-	if ((r = start_cert(NULL, s.dn, not_before, na, pub, &x)) != 0 ||
-	    (r = user_subject(p, x, romaji, rehearsal)) != 0 ||
-	    (r = add_ku(x, 0, 1)) != 0 ||	/* digitalSignature, nonRep. */
-	    (r = add_ski(x, pub)) != 0 || (r = add_aki(x, s.ski)) != 0 ||
-	    (r = add_policy_cps(x, hk_cert_policy(p, HK_CERT_USER, rehearsal),
-	    p->cps_uri, p->policy_user_critical)) != 0)
+	r = HK_ERR_ALLOC;
+	if ((t->ext = X509_new()) == NULL)
 		goto out;
-	r = add_dp0(x, part, uri);
-	part = NULL;
-	if (r != 0)
+	/* the same helpers as a certificate built without the template, in
+	 * the order hk_cert_build_user_tmpl puts them */
+	if ((r = add_ku(t->ext, 0, 1)) != 0 ||	/* digitalSignature, nonRep. */
+	    (r = add_aki(t->ext, t->s.ski)) != 0 ||
+	    (r = add_policy_cps(t->ext, hk_cert_policy(p, HK_CERT_USER,
+	    rehearsal), p->cps_uri, p->policy_user_critical)) != 0)
 		goto out;
-	r = add_ian0(x, jname);
+	r = add_ian0(t->ext, jname);
 	jname = NULL;
-	if (r != 0 || (r = hk_basic4_add(x, b4)) != 0)
+	if (r == 0 && X509_get_ext_count(t->ext) != T_N)
+		r = HK_ERR_INTERNAL;
+ out:
+	X509_NAME_free(jname);
+	if (r != 0) {
+		if (r == HK_ERR_CRYPTO || r == HK_ERR_ALLOC) {
+			hk_err_set("user: cannot build the certificate");
+			hk_err_add_openssl();
+		}
+		hk_cert_user_tmpl_free(t);
+		return r;
+	}
+	*out = t;
+	return 0;
+}
+
+void
+hk_cert_user_tmpl_free(struct hk_cert_user_tmpl *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nparts; i++)
+		X509_EXTENSION_free(t->parts[i].dp);
+	free(t->parts);
+	X509_free(t->ext);
+	signer_free(&t->s);
+	X509_free(t->issuer);
+	free(t);
+}
+
+/* The cRLDistributionPoints extension of a partition, on its own. */
+static int
+partition_dp(const struct hk_profile *p, const char *romaji, const char *code,
+    int gen, int rehearsal, X509_EXTENSION **out)
+{
+	X509_NAME *part = NULL;
+	X509 *x = NULL;
+	char uri[HK_PROFILE_URL_MAX + 64];
+	int r;
+
+	*out = NULL;
+	if ((r = hk_cert_partition_dn(p, romaji, gen, rehearsal, &part)) != 0)
+		return r;
+	hk_cert_partition_uri(p, code, gen, uri, sizeof(uri));
+	if ((x = X509_new()) == NULL) {
+		X509_NAME_free(part);
+		return HK_ERR_ALLOC;
+	}
+	r = add_dp0(x, part, uri);
+	if (r == 0 && (X509_get_ext_count(x) != 1 ||
+	    (*out = X509_EXTENSION_dup(X509_get_ext(x, 0))) == NULL))
+		r = HK_ERR_ALLOC;
+	X509_free(x);
+	return r;
+}
+
+int
+hk_cert_user_tmpl_partition(struct hk_cert_user_tmpl *t, const char *romaji,
+    const char *code)
+{
+	struct tmpl_part *np;
+	int r;
+
+	if (strlen(code) >= sizeof(np->code) ||
+	    strlen(romaji) >= sizeof(np->romaji)) {
+		hk_err_set("user: partition %s: code or romaji too long", code);
+		return HK_ERR_INVALID;
+	}
+	if (t->nparts == t->cap) {
+		size_t nc = t->cap ? 2 * t->cap : 64;
+
+		if ((np = realloc(t->parts, nc * sizeof(*np))) == NULL)
+			return HK_ERR_ALLOC;
+		t->parts = np;
+		t->cap = nc;
+	}
+	np = &t->parts[t->nparts];
+	memset(np, 0, sizeof(*np));
+	if ((r = partition_dp(t->p, romaji, code, t->gen, t->rehearsal,
+	    &np->dp)) != 0)
+		return r;
+	snprintf(np->code, sizeof(np->code), "%s", code);
+	snprintf(np->romaji, sizeof(np->romaji), "%s", romaji);
+	t->nparts++;
+	return 0;
+}
+
+/* Add a copy of one of the template's extensions. */
+static int
+add_copy(X509 *x, const X509_EXTENSION *e)
+{
+	return X509_add_ext(x, (X509_EXTENSION *)e, -1) == 1 ? 0 :
+	    HK_ERR_CRYPTO;
+}
+
+int
+hk_cert_build_user_tmpl(const struct hk_cert_user_tmpl *t, EVP_PKEY *pub,
+    const char *romaji, const char *code, const struct hk_basic4 *b4,
+    time_t not_before, X509 **out)
+{
+	const X509_EXTENSION *dp = NULL;
+	X509_EXTENSION *own = NULL;
+	X509 *x = NULL;
+	time_t na;
+	size_t i;
+	int r;
+
+	*out = NULL;
+	if ((r = not_before_ok(not_before, "user")) != 0 ||
+	    (r = hk_cert_user_not_after(t->p, t->issuer, t->gen, not_before,
+	    &na)) != 0)
+		return r;
+	for (i = 0; i < t->nparts && dp == NULL; i++)
+		if (strcmp(t->parts[i].code, code) == 0 &&
+		    strcmp(t->parts[i].romaji, romaji) == 0)
+			dp = t->parts[i].dp;
+	if (dp == NULL) {
+		if ((r = partition_dp(t->p, romaji, code, t->gen, t->rehearsal,
+		    &own)) != 0)
+			goto out;
+		dp = own;
+	}
+	/* the subject is set once the serial is drawn */
+	if ((r = start_cert(NULL, t->s.dn, not_before, na, pub, &x)) != 0 ||
+	    (r = user_subject(t->p, x, romaji, t->rehearsal)) != 0 ||
+	    (r = add_copy(x, X509_get_ext(t->ext, T_KU))) != 0 ||
+	    (r = add_ski(x, pub)) != 0 ||
+	    (r = add_copy(x, X509_get_ext(t->ext, T_AKI))) != 0 ||
+	    (r = add_copy(x, X509_get_ext(t->ext, T_POL))) != 0 ||
+	    (r = add_copy(x, dp)) != 0 ||
+	    (r = add_copy(x, X509_get_ext(t->ext, T_IAN))) != 0 ||
+	    (r = hk_basic4_add(x, b4)) != 0)
 		goto out;
 	*out = x;
 	x = NULL;
@@ -1794,9 +1940,25 @@ out:
 		hk_err_set("user: cannot build the certificate");
 		hk_err_add_openssl();
 	}
-	signer_free(&s);
-	X509_NAME_free(part);
-	X509_NAME_free(jname);
+	X509_EXTENSION_free(own);
 	X509_free(x);
+	return r;
+}
+
+int
+hk_cert_build_user(const struct hk_profile *p, X509 *issuer, int gen,
+    EVP_PKEY *pub, const char *romaji, const char *code,
+    const struct hk_basic4 *b4, time_t not_before, int rehearsal, X509 **out)
+{
+	struct hk_cert_user_tmpl *t = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = not_before_ok(not_before, "user")) != 0 ||
+	    (r = hk_cert_user_tmpl_new(p, issuer, gen, rehearsal, &t)) != 0)
+		return r;
+	r = hk_cert_build_user_tmpl(t, pub, romaji, code, b4, not_before,
+	    out);
+	hk_cert_user_tmpl_free(t);
 	return r;
 }

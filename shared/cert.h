@@ -194,6 +194,26 @@ int hk_cert_build_user(const struct hk_profile *p, X509 *issuer, int gen,
     const struct hk_basic4 *b4, time_t not_before, int rehearsal,
     X509 **out);
 
+/*
+ * The same, many at a time: what every resident's certificate of one
+ * issuing CA (issuer, generation gen) carries alike (its DN and keyUsage,
+ * AKI, certificatePolicies, issuerAltName extensions) encoded once by the
+ * same code, and with hk_cert_user_tmpl_partition the CRL DP of each
+ * partition. hk_cert_build_user_tmpl then makes the same certificate as
+ * hk_cert_build_user (which is it, with a template of its own); a
+ * partition not in the template is built for the certificate. A template
+ * is read-only once made: threads may build from it at once.
+ */
+struct hk_cert_user_tmpl;
+int hk_cert_user_tmpl_new(const struct hk_profile *p, X509 *issuer, int gen,
+    int rehearsal, struct hk_cert_user_tmpl **out);
+int hk_cert_user_tmpl_partition(struct hk_cert_user_tmpl *t,
+    const char *romaji, const char *code);
+void hk_cert_user_tmpl_free(struct hk_cert_user_tmpl *t);
+int hk_cert_build_user_tmpl(const struct hk_cert_user_tmpl *t, EVP_PKEY *pub,
+    const char *romaji, const char *code, const struct hk_basic4 *b4,
+    time_t not_before, X509 **out);
+
 /* The policy OID a kind carries (rehearsal: the test arc; CA kinds use
  * policy_user_test, the .0.10 arc of policy_ca), or NULL for none. */
 const char *hk_cert_policy(const struct hk_profile *p, enum hk_cert_kind kind,

@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "err.h"
 #include "issue_pipeline.h"
+#include "lint.h"
 #include "municipalities.h"
 #include "profile.h"
 #include "request.h"
@@ -653,5 +654,88 @@ Test(batch, signed_certificate_is_x509_sign_s)
 	}
 	/* 40 random signatures: all ending in 1 has odds of 2^-40 */
 	cr_assert_gt(zero_end, 0);
+	env_close(&v);
+}
+
+/* b's TBSCertificate with a's serial and subject (the two things drawn
+ * afresh for each certificate) is a's, byte for byte. */
+static void
+assert_same_but_serial(X509 *a, X509 *b, const char *what)
+{
+	unsigned char *ta = NULL, *tb = NULL;
+	int la, lb;
+
+	cr_assert_eq(X509_set_serialNumber(b,
+	    (ASN1_INTEGER *)X509_get0_serialNumber(a)), 1);
+	cr_assert_eq(X509_set_subject_name(b, X509_get_subject_name(a)), 1);
+	cr_assert_gt(la = i2d_re_X509_tbs(a, &ta), 0);
+	cr_assert_gt(lb = i2d_re_X509_tbs(b, &tb), 0);
+	cr_assert(la == lb && memcmp(ta, tb, (size_t)la) == 0, "%s", what);
+	OPENSSL_free(ta);
+	OPENSSL_free(tb);
+}
+
+/*
+ * A run's template (hk_cert_user_tmpl: the issuer's shared extensions and
+ * each partition's CRL DP encoded once) builds the very certificate
+ * hk_cert_build_user builds alone; a partition the template lacks, or
+ * whose romaji differs, is built for the certificate.
+ */
+Test(batch, template_builds_the_same_certificate)
+{
+	struct env v;
+	struct hk_cert_user_tmpl *t = NULL;
+	struct hk_issue_item a, b;
+	X509 *x = NULL, *y = NULL;
+	const ASN1_STRING *l;
+	X509_NAME *dn;
+	int i;
+
+	env_open(&v);
+	cr_assert_eq(hk_cert_user_tmpl_new(v.p, v.issuer, 1, 1, &t), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(hk_cert_user_tmpl_partition(t, "Kumamoto-shi",
+	    "431010"), 0, "%s", hk_err_msg());
+	/* the pipeline without and with the template */
+	cr_assert_eq(hk_issue_prepare(&v.e, 2, LINE, strlen(LINE), v.ctx.now,
+	    &a), 0);
+	cr_assert_eq(a.refused, 0, "%s", a.reason);
+	v.e.tmpl = t;
+	cr_assert_eq(hk_issue_prepare(&v.e, 2, LINE, strlen(LINE), v.ctx.now,
+	    &b), 0);
+	cr_assert_eq(b.refused, 0, "%s", b.reason);
+	assert_same_but_serial(a.x, b.x, "the template's certificate");
+	/* not in the template: 432024; in it under another romaji: 431010 */
+	cr_assert_eq(hk_cert_build_user_tmpl(t, X509_get0_pubkey(a.x),
+	    "Yatsushiro-shi", "432024", &a.b4, v.ctx.now, &x), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(hk_cert_build_user(v.p, v.issuer, 1, X509_get0_pubkey(
+	    a.x), "Yatsushiro-shi", "432024", &a.b4, v.ctx.now, 1, &y), 0);
+	cr_assert_eq(hk_cert_set_sigalg(x, v.e.ipub, v.e.md), 0);
+	cr_assert_eq(hk_cert_set_sigalg(y, v.e.ipub, v.e.md), 0);
+	assert_same_but_serial(x, y, "a partition the template lacks");
+	X509_free(x);
+	X509_free(y);
+	cr_assert_eq(hk_cert_build_user_tmpl(t, X509_get0_pubkey(a.x),
+	    "Kumamoto-city", "431010", &a.b4, v.ctx.now, &x), 0);
+	cr_assert_eq(hk_cert_build_user(v.p, v.issuer, 1, X509_get0_pubkey(
+	    a.x), "Kumamoto-city", "431010", &a.b4, v.ctx.now, 1, &y), 0);
+	cr_assert_eq(hk_cert_set_sigalg(x, v.e.ipub, v.e.md), 0);
+	cr_assert_eq(hk_cert_set_sigalg(y, v.e.ipub, v.e.md), 0);
+	assert_same_but_serial(x, y, "a romaji the template lacks");
+	/* and that one names its own romaji, in the subject and the lint */
+	dn = X509_get_subject_name(x);
+	cr_assert_geq(i = X509_NAME_get_index_by_NID(dn, NID_localityName,
+	    -1), 0);
+	cr_assert_not_null(l = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(
+	    dn, i)));
+	cr_assert_eq(ASN1_STRING_length(l), 13);
+	cr_assert_eq(memcmp(ASN1_STRING_get0_data(l), "Kumamoto-city", 13), 0);
+	cr_assert_eq(hk_lint_user(x, v.p, 1, 1), 0, "%s", hk_err_msg());
+	X509_free(x);
+	X509_free(y);
+	hk_issue_item_clear(&a);
+	hk_issue_item_clear(&b);
+	hk_cert_user_tmpl_free(t);
 	env_close(&v);
 }
