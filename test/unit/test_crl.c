@@ -331,6 +331,147 @@ Test(crl, lint_scope_number_duplicates_and_2050)
 	X509_CRL_free(c);
 }
 
+/* The authorityKeyIdentifier of c replaced by aki (critical when crit),
+ * in its place, or deleted when aki is NULL. */
+static void
+set_aki(X509_CRL *c, AUTHORITY_KEYID *aki, int crit)
+{
+	if (aki == NULL) {
+		X509_EXTENSION_free(X509_CRL_delete_ext(c,
+		    X509_CRL_get_ext_by_NID(c, NID_authority_key_identifier,
+		    -1)));
+		return;
+	}
+	cr_assert_eq(X509_CRL_add1_ext_i2d(c, NID_authority_key_identifier, aki,
+	    crit, X509V3_ADD_REPLACE), 1);
+}
+
+/* A keyIdentifier-only AKI naming the root's key (the profile's form). */
+static AUTHORITY_KEYID *
+root_aki(void)
+{
+	AUTHORITY_KEYID *aki = AUTHORITY_KEYID_new();
+
+	cr_assert_not_null(aki);
+	aki->keyid = hk_cert_ski(root);
+	cr_assert_not_null(aki->keyid);
+	return aki;
+}
+
+#define AKI_ONLY "crl: RFC 5280 5.2.1 / PROFILE.md: authorityKeyIdentifier " \
+    "must be the issuer's subjectKeyIdentifier only"
+
+/* The AKI is required, non-critical, and exactly the issuer's SKI as a
+ * keyIdentifier: one test per rule of lint_exts. */
+Test(crl, lint_aki_present)
+{
+	struct hk_crl_spec s;
+	X509_CRL *c;
+
+	spec_arl(&s, 1);
+	c = one(&s, "2026-04-20T00:00:00Z", 1);
+	set_aki(c, NULL, 0);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "crl: RFC 5280 5.2.1: "
+	    "authorityKeyIdentifier must be present");
+	X509_CRL_free(c);
+}
+
+Test(crl, lint_aki_not_critical)
+{
+	struct hk_crl_spec s;
+	AUTHORITY_KEYID *aki = root_aki();
+	X509_CRL *c;
+
+	spec_arl(&s, 1);
+	c = one(&s, "2026-04-20T00:00:00Z", 1);
+	set_aki(c, aki, 1);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "crl: RFC 5280 5.2.1: "
+	    "authorityKeyIdentifier must not be critical");
+	set_aki(c, aki, 0);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), 0, "%s", hk_err_msg());
+	AUTHORITY_KEYID_free(aki);
+	X509_CRL_free(c);
+}
+
+/* keyIdentifier: present and the issuer's subjectKeyIdentifier */
+Test(crl, lint_aki_keyid_is_the_issuers_ski)
+{
+	struct hk_crl_spec s;
+	AUTHORITY_KEYID *aki = root_aki();
+	X509_CRL *c;
+	unsigned char id[64];
+	int n;
+
+	spec_arl(&s, 1);
+	c = one(&s, "2026-04-20T00:00:00Z", 1);
+	/* the profile's form, re-encoded, is taken */
+	set_aki(c, aki, 0);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), 0, "%s", hk_err_msg());
+	/* another key's identifier (one bit off), and the right one with
+	 * one more octet */
+	n = ASN1_STRING_length(aki->keyid);
+	cr_assert(n > 0 && n < (int)sizeof(id));
+	memcpy(id, ASN1_STRING_get0_data(aki->keyid), (size_t)n);
+	id[0] ^= 0x01;
+	cr_assert_eq(ASN1_OCTET_STRING_set(aki->keyid, id, n), 1);
+	set_aki(c, aki, 0);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), AKI_ONLY);
+	id[0] ^= 0x01;
+	id[n] = 0x00;
+	cr_assert_eq(ASN1_OCTET_STRING_set(aki->keyid, id, n + 1), 1);
+	set_aki(c, aki, 0);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), AKI_ONLY);
+	/* no keyIdentifier at all (an empty AKI SEQUENCE) */
+	ASN1_OCTET_STRING_free(aki->keyid);
+	aki->keyid = NULL;
+	set_aki(c, aki, 0);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), AKI_ONLY);
+	AUTHORITY_KEYID_free(aki);
+	X509_CRL_free(c);
+}
+
+/* The right keyIdentifier with authorityCertIssuer, with
+ * authorityCertSerialNumber, or both: the profile's AKI is the
+ * keyIdentifier only. */
+Test(crl, lint_aki_no_issuer_and_serial)
+{
+	struct hk_crl_spec s;
+	X509_CRL *c;
+	int i;
+
+	spec_arl(&s, 1);
+	for (i = 1; i <= 3; i++) {
+		AUTHORITY_KEYID *aki = root_aki();
+		GENERAL_NAME *gn;
+
+		c = one(&s, "2026-04-20T00:00:00Z", 1);
+		if (i & 1) {
+			aki->issuer = GENERAL_NAMES_new();
+			gn = GENERAL_NAME_new();
+			cr_assert(aki->issuer != NULL && gn != NULL);
+			GENERAL_NAME_set0_value(gn, GEN_DIRNAME,
+			    X509_NAME_dup(X509_get_subject_name(root)));
+			cr_assert(sk_GENERAL_NAME_push(aki->issuer, gn) > 0);
+		}
+		if (i & 2) {
+			aki->serial = ASN1_INTEGER_dup(
+			    X509_get0_serialNumber(root));
+			cr_assert_not_null(aki->serial);
+		}
+		set_aki(c, aki, 0);
+		cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT, "case %d",
+		    i);
+		cr_assert_str_eq(hk_err_msg(), AKI_ONLY, "case %d", i);
+		AUTHORITY_KEYID_free(aki);
+		X509_CRL_free(c);
+	}
+}
+
 /* a signing callback standing for the token */
 static int
 sign_cb(X509_CRL *c, void *arg)
