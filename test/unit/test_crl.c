@@ -472,6 +472,212 @@ Test(crl, lint_aki_no_issuer_and_serial)
 	}
 }
 
+/* The issuingDistributionPoint of c (decoded; idp_put puts it back). */
+static ISSUING_DIST_POINT *
+idp_get(X509_CRL *c)
+{
+	ISSUING_DIST_POINT *idp = X509_CRL_get_ext_d2i(c,
+	    NID_issuing_distribution_point, NULL, NULL);
+
+	cr_assert_not_null(idp);
+	return idp;
+}
+
+/* idp, critical, in place of c's issuingDistributionPoint; idp freed. */
+static void
+idp_put(X509_CRL *c, ISSUING_DIST_POINT *idp)
+{
+	cr_assert_eq(X509_CRL_add1_ext_i2d(c, NID_issuing_distribution_point,
+	    idp, 1, X509V3_ADD_REPLACE), 1);
+	ISSUING_DIST_POINT_free(idp);
+}
+
+/* The i-th fullName entry of c's IDP set to a name of type (GEN_URI,
+ * GEN_DNS) with text, or appended when i is the count. */
+static void
+idp_set_text(X509_CRL *c, int i, int type, const char *text)
+{
+	ISSUING_DIST_POINT *idp = idp_get(c);
+	GENERAL_NAMES *full = idp->distpoint->name.fullname;
+	GENERAL_NAME *gn = GENERAL_NAME_new();
+	ASN1_IA5STRING *v = ASN1_IA5STRING_new();
+
+	cr_assert(gn != NULL && v != NULL);
+	cr_assert_eq(ASN1_STRING_set(v, text, (int)strlen(text)), 1);
+	GENERAL_NAME_set0_value(gn, type, v);
+	if (i == sk_GENERAL_NAME_num(full))
+		cr_assert(sk_GENERAL_NAME_push(full, gn) > 0);
+	else {
+		GENERAL_NAME_free(sk_GENERAL_NAME_value(full, i));
+		cr_assert_not_null(sk_GENERAL_NAME_set(full, i, gn));
+	}
+	idp_put(c, idp);
+}
+
+/* The profile with a repository: ARLs carry <repository-url>/arl.crl. */
+static void
+spec_repo(struct hk_crl_spec *s)
+{
+	hk_profile_free(p);
+	cr_assert_eq(hk_profile_load(HK_TEST_DATA "/profile/good-repo.yaml",
+	    &p), 0, "%s", hk_err_msg());
+	spec_arl(s, 1);
+	cr_assert_str_eq(s->idp_uri, "http://repo.example.jp/kumamoto/arl.crl");
+}
+
+/* The IDP's http URI is exactly the spec's: another host, another file,
+ * the right one with more after it, or the right text as a dNSName, are
+ * refused; so is a user CRL naming another partition's file. */
+Test(crl, lint_idp_uri_is_the_specs)
+{
+	static const char *const bad[] = {
+		"http://evil.example.jp/kumamoto/arl.crl",	/* host */
+		"http://repo.example.jp/kumamoto/crl.crl",	/* file */
+		"http://repo.example.jp/kumamoto/arl.crl.old",	/* longer */
+		"https://repo.example.jp/kumamoto/arl.crl",	/* scheme */
+	};
+	struct hk_crl_spec s;
+	X509_NAME *part = NULL;
+	X509_CRL *c;
+	size_t i;
+
+	spec_repo(&s);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		c = one(&s, "2026-04-20T00:00:00Z", 1);
+		idp_set_text(c, 1, GEN_URI, bad[i]);
+		cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT, "%s",
+		    bad[i]);
+		cr_assert_str_eq(hk_err_msg(), "crl: PROFILE.md: "
+		    "issuingDistributionPoint URI must be "
+		    "http://repo.example.jp/kumamoto/arl.crl", "%s", bad[i]);
+		X509_CRL_free(c);
+	}
+	c = one(&s, "2026-04-20T00:00:00Z", 1);
+	idp_set_text(c, 1, GEN_URI, s.idp_uri);		/* control */
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), 0, "%s", hk_err_msg());
+	idp_set_text(c, 1, GEN_DNS, s.idp_uri);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "crl: PROFILE.md: "
+	    "issuingDistributionPoint URI must be "
+	    "http://repo.example.jp/kumamoto/arl.crl");
+	X509_CRL_free(c);
+	/* a user CRL: the partition's own file, not a neighbour's */
+	cr_assert_eq(hk_name_parse("C=JP, O=JPKI, OU=Kumamoto-ken, OU=CRL "
+	    "Distribution Points, CN=Yatsushiro-shi CRLDP", &part), 0);
+	s.scope = HK_CRL_SCOPE_USER;
+	s.idp_dn = part;
+	snprintf(s.idp_uri, sizeof(s.idp_uri), "%s",
+	    "http://repo.example.jp/crl/432024.crl");
+	c = one(&s, "2026-04-20T00:00:00Z", 1);
+	idp_set_text(c, 1, GEN_URI, "http://repo.example.jp/crl/432016.crl");
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "crl: PROFILE.md: "
+	    "issuingDistributionPoint URI must be "
+	    "http://repo.example.jp/crl/432024.crl");
+	X509_CRL_free(c);
+	X509_NAME_free(part);
+}
+
+#define FULL_DN_URI "crl: PROFILE.md: issuingDistributionPoint fullName " \
+    "must be the root DN and its http URI"
+
+/* fullName: the DN, then the URI when the spec has one, nothing else. */
+Test(crl, lint_idp_fullname_dn_and_uri)
+{
+	struct hk_crl_spec s;
+	ISSUING_DIST_POINT *idp;
+	X509_NAME *other = NULL;
+	X509_CRL *c;
+	char uri[HK_CRL_URI_MAX];
+
+	spec_repo(&s);
+	snprintf(uri, sizeof(uri), "%s", s.idp_uri);
+	/* the URI missing */
+	c = one(&s, "2026-04-20T00:00:00Z", 1);
+	idp = idp_get(c);
+	GENERAL_NAME_free(sk_GENERAL_NAME_pop(idp->distpoint->name.fullname));
+	idp_put(c, idp);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), FULL_DN_URI);
+	/* ... and the same ARL with a spec that has no URI is taken */
+	s.idp_uri[0] = '\0';
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), 0, "%s", hk_err_msg());
+	X509_CRL_free(c);
+	/* a URI where the spec has none */
+	c = one(&s, "2026-04-20T00:00:00Z", 1);
+	idp_set_text(c, 1, GEN_URI, uri);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "crl: PROFILE.md: issuingDistributionPoint "
+	    "fullName must be the root DN only");
+	X509_CRL_free(c);
+	snprintf(s.idp_uri, sizeof(s.idp_uri), "%s", uri);
+	/* URI first, DN second */
+	c = one(&s, "2026-04-20T00:00:00Z", 1);
+	idp = idp_get(c);
+	{
+		GENERAL_NAMES *full = idp->distpoint->name.fullname;
+		GENERAL_NAME *dn = sk_GENERAL_NAME_shift(full);
+
+		cr_assert(sk_GENERAL_NAME_push(full, dn) > 0);
+	}
+	idp_put(c, idp);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), FULL_DN_URI);
+	X509_CRL_free(c);
+	/* another DN */
+	cr_assert_eq(hk_name_parse("C=JP, O=JPKI, OU=Kumamoto-ken, "
+	    "OU=Governor of Kagoshima Prefecture", &other), 0);
+	c = one(&s, "2026-04-20T00:00:00Z", 1);
+	idp = idp_get(c);
+	{
+		GENERAL_NAME *gn = sk_GENERAL_NAME_value(
+		    idp->distpoint->name.fullname, 0);
+
+		cr_assert_eq(gn->type, GEN_DIRNAME);
+		cr_assert_eq(X509_NAME_set(&gn->d.directoryName, other), 1);
+	}
+	idp_put(c, idp);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), FULL_DN_URI);
+	X509_CRL_free(c);
+	X509_NAME_free(other);
+}
+
+/* The distribution point is a fullName, never nameRelativeToCRLIssuer. */
+Test(crl, lint_idp_names_a_fullname)
+{
+	struct hk_crl_spec s;
+	ISSUING_DIST_POINT *idp;
+	STACK_OF(X509_NAME_ENTRY) *rdn;
+	X509_NAME_ENTRY *ne;
+	X509_CRL *c;
+
+	spec_arl(&s, 1);
+	c = one(&s, "2026-04-20T00:00:00Z", 1);
+	idp = idp_get(c);
+	GENERAL_NAMES_free(idp->distpoint->name.fullname);
+	idp->distpoint->type = 1;
+	rdn = sk_X509_NAME_ENTRY_new_null();
+	ne = X509_NAME_ENTRY_create_by_txt(NULL, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"ARL", -1);
+	cr_assert(rdn != NULL && ne != NULL);
+	cr_assert_eq(sk_X509_NAME_ENTRY_push(rdn, ne), 1);
+	idp->distpoint->name.relativename = rdn;
+	idp_put(c, idp);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "crl: PROFILE.md: issuingDistributionPoint "
+	    "must name a fullName");
+	/* no distributionPoint at all */
+	idp = idp_get(c);
+	DIST_POINT_NAME_free(idp->distpoint);
+	idp->distpoint = NULL;
+	idp_put(c, idp);
+	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "crl: PROFILE.md: issuingDistributionPoint "
+	    "must name a fullName");
+	X509_CRL_free(c);
+}
+
 /* a signing callback standing for the token */
 static int
 sign_cb(X509_CRL *c, void *arg)
