@@ -688,6 +688,58 @@ sign_cb(X509_CRL *c, void *arg)
 	return X509_CRL_sign(c, k, EVP_sha256()) > 0 ? 0 : HK_ERR_CRYPTO;
 }
 
+/* A token that signs the first *arg CRLs as the profile says (SHA-256),
+ * then with SHA-512: a signature that verifies, in an algorithm the
+ * profile does not use. */
+static int
+sign_sha512_after(X509_CRL *c, void *arg)
+{
+	int *good = arg;
+
+	return X509_CRL_sign(c, k, (*good)-- > 0 ? EVP_sha256() :
+	    EVP_sha512()) > 0 ? 0 : HK_ERR_CRYPTO;
+}
+
+/* hk_crl_sign_checked lints what it is given before signing (a refused
+ * CRL never reaches the token) and what came back signed (a refused one
+ * is not returned: a batch hands out none). hk_crl_build itself does not
+ * lint; these two are the self-check. */
+Test(crl, sign_checked_lints_before_and_after_signing)
+{
+	struct hk_crl_spec s;
+	X509_CRL *c = NULL, *a[3];
+	int calls = 0, good = 0;
+
+	spec_arl(&s, 1);
+	/* before: an AKI-less CRL is refused and the token never called */
+	cr_assert_eq(hk_crl_build(&s, at("2026-04-20T00:00:00Z"), 1, &c), 0);
+	set_aki(c, NULL, 0);
+	cr_assert_eq(hk_crl_sign_checked(c, &s, p, NULL, sign_cb, &calls),
+	    HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "before signing: crl: RFC 5280 5.2.1: "
+	    "authorityKeyIdentifier must be present");
+	cr_assert_eq(calls, 0);
+	X509_CRL_free(c);
+	/* after: signed in SHA-512, it verifies, the lint refuses it */
+	cr_assert_eq(hk_crl_build(&s, at("2026-04-20T00:00:00Z"), 1, &c), 0);
+	cr_assert_eq(hk_crl_sign_checked(c, &s, p, NULL, sign_sha512_after,
+	    &good), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "after signing: crl: PROFILE.md: "
+	    "signature algorithm must be sha256WithRSAEncryption");
+	cr_assert_eq(hk_crl_verify(c, root), 0, "%s", hk_err_msg());
+	X509_CRL_free(c);
+	/* a batch whose second ARL is refused returns neither */
+	good = 1;
+	cr_assert_eq(hk_crl_batch(&s, p, at("2026-05-01T00:00:00Z"), 3, 1,
+	    NULL, sign_sha512_after, &good, a), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "batch item 2 (cRLNumber 3): after "
+	    "signing: crl: PROFILE.md: signature algorithm must be "
+	    "sha256WithRSAEncryption");
+	cr_assert_null(a[0]);
+	cr_assert_null(a[1]);
+	cr_assert_null(a[2]);
+}
+
 static int
 run(const char *dir, const char *cmd)
 {
