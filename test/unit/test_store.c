@@ -209,6 +209,48 @@ Test(store, serial_encoding)
 	    SQLITE_OK);
 }
 
+/* RFC 5280 4.1.2.2 through the store's interface: 1 and 20 octets taken
+ * (20 with the leading zero of a positive INTEGER whose first bit is
+ * set), 0 and 21 refused by the store's own check, naming the rule. */
+Test(store, serial_length_bounds)
+{
+	static const size_t lens[] = { 1, 20, 20 };
+	char p[4096], want[4200], who[8];
+	struct hk_store *s = fresh("store_seriallen", p, sizeof(p));
+	struct hk_store_cert c, got;
+	size_t i;
+
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		snprintf(who, sizeof(who), "R%zu", i);
+		cert(&c, (unsigned char)i, "431010", who);
+		memset(c.serial, 0x5a, sizeof(c.serial));
+		c.serial[0] = 0x01;
+		if (i == 2) {		/* 0x00 0x80 ...: still positive */
+			c.serial[0] = 0x00;
+			c.serial[1] = 0x80;
+		}
+		c.serial_len = lens[i];
+		cr_assert_eq(hk_store_cert_reserve(s, &c), 0, "%zu octets: %s",
+		    lens[i], hk_err_msg());
+		cr_assert_eq(hk_store_cert_get(s, c.serial, c.serial_len,
+		    &got), 0, "%s", hk_err_msg());
+		cr_assert_eq(got.serial_len, lens[i]);
+		cr_assert_eq(memcmp(got.serial, c.serial, lens[i]), 0);
+		cr_assert_eq(got.status, HK_CERT_PENDING);
+	}
+	snprintf(want, sizeof(want), "%s: serial: RFC 5280 4.1.2.2: a positive "
+	    "INTEGER of 1-20 octets, minimally encoded", p);
+	cert(&c, 9, "431010", "R9");
+	c.serial_len = 0;
+	cr_assert_eq(hk_store_cert_reserve(s, &c), HK_ERR_INVALID);
+	cr_assert_str_eq(hk_err_msg(), want);
+	c.serial_len = HK_STORE_SERIAL_MAX + 1;
+	cr_assert_eq(hk_store_cert_reserve(s, &c), HK_ERR_INVALID);
+	cr_assert_str_eq(hk_err_msg(), want);
+	cr_assert_eq(count(p, "SELECT count(*) FROM serials"), 3);
+	hk_store_close(s);
+}
+
 Test(store, one_live_certificate_per_resident)
 {
 	char p[4096];
