@@ -579,6 +579,110 @@ Test(store, transactions_all_or_nothing)
 	hk_store_close(s);
 }
 
+/*
+ * A full disk and a failing disk without a tmpfs: a VFS over SQLite's
+ * default one whose xWrite answers fail_rc while it is set (SQLITE_FULL is
+ * what the unix VFS makes of ENOSPC, SQLITE_IOERR_WRITE of EIO). It is
+ * made the default VFS in this test's process only (Criterion runs each
+ * test in its own), so the store opens its file through it unchanged.
+ */
+static sqlite3_vfs *real_vfs;
+static sqlite3_vfs shim_vfs;
+/* the unix VFS gives the database and its WAL or journal different
+ * methods (locking or not): one copy of each */
+static const sqlite3_io_methods *real_methods[4];
+static sqlite3_io_methods shim_methods[4];
+static int fail_rc;
+
+static int
+shim_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
+{
+	size_t i = (size_t)(f->pMethods - shim_methods);
+
+	return fail_rc != 0 ? fail_rc :
+	    real_methods[i]->xWrite(f, buf, n, off);
+}
+
+/* The real xOpen fills f; its methods are swapped for a copy whose xWrite
+ * is shim_write (every other method is the real one, on the real file). */
+static int
+shim_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f,
+    int flags, int *out)
+{
+	int rc = real_vfs->xOpen(real_vfs, name, f, flags, out);
+	size_t i;
+
+	(void)vfs;
+	if (rc != SQLITE_OK || f->pMethods == NULL)
+		return rc;
+	for (i = 0; i < 4 && real_methods[i] != NULL &&
+	    real_methods[i] != f->pMethods; i++)
+		;
+	if (i == 4) {			/* more kinds than expected */
+		f->pMethods->xClose(f);
+		f->pMethods = NULL;
+		return SQLITE_CANTOPEN;
+	}
+	if (real_methods[i] == NULL) {
+		real_methods[i] = f->pMethods;
+		shim_methods[i] = *f->pMethods;
+		shim_methods[i].xWrite = shim_write;
+	}
+	f->pMethods = &shim_methods[i];
+	return rc;
+}
+
+static void
+shim_install(void)
+{
+	cr_assert_not_null(real_vfs = sqlite3_vfs_find(NULL));
+	shim_vfs = *real_vfs;
+	shim_vfs.zName = "hanko-test-failing-writes";
+	shim_vfs.xOpen = shim_open;
+	cr_assert_eq(sqlite3_vfs_register(&shim_vfs, 1), SQLITE_OK);
+}
+
+/* docs/store.md, store.h: SQLITE_FULL and SQLITE_IOERR are HK_ERR_IO
+ * (exit 8, hanko-online(1) EXIT STATUS), with the store and what was
+ * being done named; nothing is half-applied and the store goes on. */
+Test(store, disk_full_and_io_error_are_io_errors)
+{
+	static const struct {
+		int rc;
+		const char *text;
+	} cases[] = {
+		{ SQLITE_FULL, "database or disk is full" },
+		{ SQLITE_IOERR_WRITE, "disk I/O error" },
+	};
+	char p[4096], want[4200], name[32];
+	struct hk_store *s;
+	struct hk_store_cert c, got;
+	size_t i;
+	int r;
+
+	shim_install();
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(name, sizeof(name), "store_diskfail_%zu", i);
+		s = fresh(name, p, sizeof(p));
+		cert(&c, 1, "431010", "A");
+		fail_rc = cases[i].rc;
+		r = hk_store_cert_reserve(s, &c);
+		fail_rc = 0;
+		cr_assert_eq(r, HK_ERR_IO, "%s: %d %s", cases[i].text, r,
+		    hk_err_msg());
+		cr_assert_eq(hk_exit_code(r), 8);
+		snprintf(want, sizeof(want), "%s: commit: %s", p,
+		    cases[i].text);
+		cr_assert_str_eq(hk_err_msg(), want);
+		cr_assert_eq(hk_store_cert_get(s, c.serial, c.serial_len, &got),
+		    HK_ERR_NOT_FOUND, "the failed reservation is not there");
+		cr_assert_eq(hk_store_cert_reserve(s, &c), 0, "%s",
+		    hk_err_msg());
+		hk_store_close(s);
+		cr_assert_eq(count(p, "SELECT count(*) FROM serials"), 1);
+	}
+}
+
 /* ---- municipalities ---- */
 
 #define SHIPPED HANKO_SOURCE_DIR "/online/data/municipalities-kumamoto.csv"
