@@ -24,6 +24,19 @@ load(const char *path, struct hk_script **s)
 	return hk_script_load(path, reg, n, s);
 }
 
+/* A script given as text (named "mem" in messages), loaded with the
+ * ceremony registry. */
+static int
+load_yaml(const char *yaml, struct hk_script **s)
+{
+	const struct hk_action_spec *const *reg;
+	size_t n;
+
+	reg = hk_ceremony_registry(&n);
+	return hk_script_load_buf("mem", (const unsigned char *)yaml,
+	    strlen(yaml), reg, n, s);
+}
+
 Test(script, init_root)
 {
 	struct hk_script *s = NULL;
@@ -78,13 +91,9 @@ Test(script, clock_and_sha)
 	    "steps:\n  - id: a\n    action: quorum-activate\n"
 	    "    roles: [key-manager]\n  - id: b\n    action: input-check\n"
 	    "    params: {input: f}\n";
-	const struct hk_action_spec *const *reg;
 	struct hk_script *s = NULL;
-	size_t n;
 
-	reg = hk_ceremony_registry(&n);
-	cr_assert_eq(hk_script_load_buf("mem", (const unsigned char *)y,
-	    sizeof(y) - 1, reg, n, &s), 0, "%s", hk_err_msg());
+	cr_assert_eq(load_yaml(y, &s), 0, "%s", hk_err_msg());
 	cr_assert(s->has_clock);
 	cr_assert_eq(s->clock, 1893553445);
 	cr_assert(s->inputs[0].has_sha256);
@@ -110,10 +119,9 @@ Test(script, no_revocation_after_arl_batch)
 	    "    params: {serial: \"01\", reason: superseded}\n"
 	    "  - id: c\n    action: arl-commit\n    roles: [senior-operator]\n"
 	    "    params: {arl: arl}\n";
-	const struct hk_action_spec *const *reg;
 	struct hk_script *s = NULL;
 	char path[512];
-	size_t n, i;
+	size_t i;
 
 	for (i = 0; shipped[i] != NULL; i++) {
 		snprintf(path, sizeof(path), "%s/ceremony-scripts/%s.yaml",
@@ -124,9 +132,7 @@ Test(script, no_revocation_after_arl_batch)
 		hk_script_free(s);
 		s = NULL;
 	}
-	reg = hk_ceremony_registry(&n);
-	cr_assert_eq(hk_script_load_buf("mem", (const unsigned char *)y,
-	    sizeof(y) - 1, reg, n, &s), 0, "%s", hk_err_msg());
+	cr_assert_eq(load_yaml(y, &s), 0, "%s", hk_err_msg());
 	cr_assert_eq(hk_ceremony_script_check(s), HK_ERR_INVALID);
 	cr_assert_str_eq(hk_err_msg(), "mem:14:5: steps[2]: revoke after step "
 	    "arl (arl-batch): a revocation staged once the ARLs are built is "
@@ -224,13 +230,9 @@ Test(script, compromise_signs_nothing_else)
 	    "  - id: k\n    action: compromise-revoke\n"
 	    "    roles: [senior-operator]\n    dual-control: true\n"
 	    "    params: {generation: 1}\n";
-	const struct hk_action_spec *const *reg;
 	struct hk_script *s = NULL;
-	size_t n;
 
-	reg = hk_ceremony_registry(&n);
-	cr_assert_eq(hk_script_load_buf("mem", (const unsigned char *)y,
-	    sizeof(y) - 1, reg, n, &s), 0, "%s", hk_err_msg());
+	cr_assert_eq(load_yaml(y, &s), 0, "%s", hk_err_msg());
 	cr_assert_eq(hk_ceremony_script_check(s), HK_ERR_INVALID);
 	cr_assert(strstr(hk_err_msg(), "steps[1]: csr-check in a script with "
 	    "compromise-revoke (step k): CPS 4-14-2") != NULL, "%s",
