@@ -239,3 +239,77 @@ Test(script, compromise_signs_nothing_else)
 	    hk_err_msg());
 	hk_script_free(s);
 }
+
+/* hk_ceremony_script_check looks at the whole script: a step compromise
+ * excludes is refused after compromise-revoke as well as before it;
+ * compromise-revoke after arl-batch is refused as revoke is; with two
+ * arl-batch steps the first one counts. */
+Test(script, step_order_whole_script)
+{
+	static const char head[] =
+	    "hanko-ceremony: 1\nname: c\ncps: [\"4-14-2\"]\n"
+	    "roles: {key-manager: quorum, senior-operator: 2}\n";
+	static const char inputs[] =	/* for csr-check */
+	    "inputs:\n  - name: c\n    kind: csr\n  - name: f\n"
+	    "    kind: file\n";
+	static const char first[] =
+	    "steps:\n  - id: a\n    action: quorum-activate\n"
+	    "    roles: [key-manager]\n";
+	static const char comp[] =
+	    "  - id: k\n    action: compromise-revoke\n"
+	    "    roles: [senior-operator]\n    dual-control: true\n"
+	    "    params: {generation: 1}\n";
+	static const char csr[] =
+	    "  - id: q\n    action: csr-check\n"
+	    "    roles: [senior-operator]\n    dual-control: true\n"
+	    "    params: {csr: c, kind: issuing, fingerprint: f}\n";
+	static const char arl[] =
+	    "  - id: arl\n    action: arl-batch\n"
+	    "    roles: [senior-operator]\n    dual-control: true\n"
+	    "    signs: true\n";
+	static const char arl2[] =
+	    "  - id: arl2\n    action: arl-batch\n"
+	    "    roles: [senior-operator]\n    dual-control: true\n"
+	    "    signs: true\n";
+	static const char rev[] =
+	    "  - id: r\n    action: revoke\n    roles: [senior-operator]\n"
+	    "    params: {serial: \"01\", reason: superseded}\n";
+	static const char commit[] =
+	    "  - id: m\n    action: arl-commit\n    roles: [senior-operator]\n"
+	    "    params: {arl: arl}\n";
+	static const struct {
+		const char *steps[4];
+		const char *want;
+	} cases[] = {
+		{ { comp, csr, NULL }, "steps[2]: csr-check in a script with "
+		    "compromise-revoke (step k): CPS 4-14-2" },
+		{ { arl, comp, commit, NULL }, "steps[2]: compromise-revoke "
+		    "after step arl (arl-batch): a revocation staged once" },
+		{ { arl, rev, arl2, commit }, "steps[2]: revoke after step "
+		    "arl (arl-batch): a revocation staged once" },
+		{ { rev, comp, arl, commit }, NULL },
+	};
+	char y[4096];
+	size_t i, j;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct hk_script *s = NULL;
+
+		snprintf(y, sizeof(y), "%s%s%s", head, i == 0 ? inputs : "",
+		    first);
+		for (j = 0; j < 4 && cases[i].steps[j] != NULL; j++)
+			strncat(y, cases[i].steps[j], sizeof(y) - strlen(y) - 1);
+		cr_assert_eq(load_yaml(y, &s), 0, "case %zu: %s", i,
+		    hk_err_msg());
+		if (cases[i].want == NULL) {
+			cr_assert_eq(hk_ceremony_script_check(s), 0,
+			    "case %zu: %s", i, hk_err_msg());
+		} else {
+			cr_assert_eq(hk_ceremony_script_check(s),
+			    HK_ERR_INVALID, "case %zu", i);
+			cr_assert(strstr(hk_err_msg(), cases[i].want) != NULL,
+			    "case %zu: %s", i, hk_err_msg());
+		}
+		hk_script_free(s);
+	}
+}
