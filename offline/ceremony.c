@@ -80,16 +80,27 @@ static const char *const compromise_excludes[] = {
 	"rollover-commit",
 };
 
+/* Index of the first step of s whose action is action, or -1. */
+static int
+step_index(const struct hk_script *s, const char *action)
+{
+	size_t i;
+
+	for (i = 0; i < s->nsteps; i++)
+		if (strcmp(s->steps[i].spec->name, action) == 0)
+			return (int)i;
+	return -1;
+}
+
 int
 hk_ceremony_script_check(const struct hk_script *s)
 {
 	const struct hk_script_step *st;
-	size_t i, j, arl = s->nsteps, comp = s->nsteps;
+	size_t i, j;
+	int arl, comp;
 
-	for (i = 0; i < s->nsteps && comp == s->nsteps; i++)
-		if (strcmp(s->steps[i].spec->name, "compromise-revoke") == 0)
-			comp = i;
-	for (i = 0; comp < s->nsteps && i < s->nsteps; i++)
+	comp = step_index(s, "compromise-revoke");
+	for (i = 0; comp >= 0 && i < s->nsteps; i++)
 		for (j = 0; j < sizeof(compromise_excludes) /
 		    sizeof(compromise_excludes[0]); j++)
 			if (strcmp(s->steps[i].spec->name,
@@ -105,14 +116,11 @@ hk_ceremony_script_check(const struct hk_script *s)
 				return HK_ERR_INVALID;
 			}
 
-	for (i = 0; i < s->nsteps; i++) {
+	arl = step_index(s, "arl-batch");
+	for (i = (size_t)(arl + 1); arl >= 0 && i < s->nsteps; i++) {
 		st = &s->steps[i];
-		if (strcmp(st->spec->name, "arl-batch") == 0 &&
-		    arl == s->nsteps)
-			arl = i;
-		else if (arl < s->nsteps &&
-		    (strcmp(st->spec->name, "revoke") == 0 ||
-		    strcmp(st->spec->name, "compromise-revoke") == 0)) {
+		if (strcmp(st->spec->name, "revoke") == 0 ||
+		    strcmp(st->spec->name, "compromise-revoke") == 0) {
 			hk_err_set("%s:%lu:%lu: steps[%zu]: %s after step %s "
 			    "(arl-batch): a revocation staged once the ARLs "
 			    "are built is on none of them, yet arl-commit "
