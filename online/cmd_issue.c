@@ -57,6 +57,7 @@
 #include "err.h"
 #include "hex.h"
 #include "issue_pipeline.h"
+#include "lint.h"
 #include "municipalities.h"
 #include "online.h"
 #include "profile.h"
@@ -1410,21 +1411,25 @@ chunk_free(struct chunk *c)
 	free(c->sign);
 }
 
-/* The template of this run's certificates, with every municipality's
- * partition. */
+/* The template of this run's certificates and the lint's context, with
+ * every municipality's partition. */
 static int
-user_tmpl(struct issue_work *w, struct hk_cert_user_tmpl **out)
+user_tmpl(struct issue_work *w, struct hk_cert_user_tmpl **out,
+    struct hk_lint_user_ctx **lc)
 {
 	const struct hk_munis *m = w->req.munis;
 	size_t i;
 	int r;
 
 	if ((r = hk_cert_user_tmpl_new(w->p, w->issuer, w->cur->gen,
-	    w->rehearsal, out)) != 0)
+	    w->rehearsal, out)) != 0 ||
+	    (r = hk_lint_user_ctx_new(w->p, w->rehearsal, w->cur->gen,
+	    lc)) != 0)
 		return r;
 	for (i = 0; i < m->n; i++)
 		if ((r = hk_cert_user_tmpl_partition(*out, m->m[i].romaji,
-		    m->m[i].code)) != 0)
+		    m->m[i].code)) != 0 ||
+		    (r = hk_lint_user_ctx_partition(*lc, m->m[i].romaji)) != 0)
 			return r;
 	return 0;
 }
@@ -1438,6 +1443,7 @@ run_chunks(struct issue_work *w)
 	struct chunk a, b, carry, *cur = &a, *fly = &b, *t;
 	struct hk_prep_job *jobs = NULL;
 	struct hk_cert_user_tmpl *tmpl = NULL;
+	struct hk_lint_user_ctx *lc = NULL;
 	size_t next = 2, cap = (size_t)w->o->chunk;
 	int r, flying = 0, tty = isatty(2);
 
@@ -1457,9 +1463,10 @@ run_chunks(struct issue_work *w)
 	env.rehearsal = w->rehearsal;
 	/* what every certificate of this issuer shares, encoded once (the
 	 * same code as one certificate at a time: hk_cert_build_user) */
-	if ((r = user_tmpl(w, &tmpl)) != 0)
+	if ((r = user_tmpl(w, &tmpl, &lc)) != 0)
 		goto out;
 	env.tmpl = tmpl;
+	env.lint = lc;
 	if ((r = chunk_alloc(&a, cap)) != 0 || (r = chunk_alloc(&b, cap)) !=
 	    0 || (r = chunk_alloc(&carry, cap)) != 0)
 		goto out;
@@ -1504,6 +1511,7 @@ run_chunks(struct issue_work *w)
 	if (tty)
 		progress(w, 1);
  out:
+	hk_lint_user_ctx_free(lc);
 	hk_cert_user_tmpl_free(tmpl);
 	free(jobs);
 	chunk_free(&a);

@@ -161,7 +161,8 @@ fix_and_lint(const struct hk_issue_env *e, struct hk_issue_item *it)
 		return HK_ERR_CRYPTO;
 	}
 	if ((r = hk_lint_issued(it->x, e->issuer, e->p, HK_CERT_USER)) != 0 ||
-	    (r = hk_lint_user(it->x, e->p, e->rehearsal, e->gen)) != 0) {
+	    (r = (e->lint != NULL ? hk_lint_user_with(it->x, e->lint) :
+	    hk_lint_user(it->x, e->p, e->rehearsal, e->gen))) != 0) {
 		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
 		hk_err_set("lint: %s", detail);
 	}

@@ -41,6 +41,8 @@ struct hk_issue_env {
 	int rehearsal;			/* 1: rehearsal certificate */
 	const struct hk_cert_user_tmpl *tmpl; /* issuer, gen and rehearsal's
 					 * shared extensions, or NULL */
+	const struct hk_lint_user_ctx *lint; /* the lint's names for gen and
+					 * rehearsal, or NULL */
 };
 
 /* One request line, from its text to its signed certificate. */

@@ -30,6 +30,22 @@ struct lint {
 	int gen;			/* user: the issuer's generation */
 	X509_NAME *dn;			/* root DN: issuer, CRL DP, root subject */
 	X509_NAME *jname;		/* expected Japanese alt-name */
+	const struct hk_lint_user_ctx *ctx; /* user: names made once, or
+					 * NULL (dn and jname are its own
+					 * then, not freed here) */
+};
+
+/* hk_lint_user_ctx: the names every resident's certificate of one issuing
+ * generation is compared with, built and encoded once. */
+struct hk_lint_user_ctx {
+	const struct hk_profile *p;
+	int rehearsal, gen;
+	X509_NAME *dn, *jname;
+	size_t nparts, cap;
+	struct lint_part {
+		char romaji[HK_PROFILE_DN_MAX];
+		X509_NAME *dn;
+	} *parts;
 };
 
 static int bad(const struct lint *, const char *, ...)
@@ -997,13 +1013,21 @@ lint_user_crldp(const struct lint *l, const char *romaji)
 	int want, ul, r;
 	size_t pl;
 
+	const X509_NAME *pdn = NULL;
+	size_t i;
+
 	if ((r = crldp_point(l, "the municipality's partition", &dps, &full,
 	    &want)) != 0)
 		return r;
-	if (hk_cert_partition_dn(l->p, romaji, l->gen, l->rehearsal,
-	    &part) != 0 || sk_GENERAL_NAME_num(full) != want ||
+	for (i = 0; l->ctx != NULL && i < l->ctx->nparts && pdn == NULL; i++)
+		if (strcmp(l->ctx->parts[i].romaji, romaji) == 0)
+			pdn = l->ctx->parts[i].dn;
+	if (pdn == NULL && hk_cert_partition_dn(l->p, romaji, l->gen,
+	    l->rehearsal, &part) == 0)
+		pdn = part;
+	if (pdn == NULL || sk_GENERAL_NAME_num(full) != want ||
 	    (gn = sk_GENERAL_NAME_value(full, 0))->type != GEN_DIRNAME ||
-	    name_der_eq(gn->d.directoryName, part) != 0) {
+	    name_der_eq(gn->d.directoryName, pdn) != 0) {
 		char cn[16] = "";
 
 		if (l->gen > 1)
@@ -1160,7 +1184,7 @@ lint_user(struct lint *l)
 
 static int
 lint_run(X509 *cert, const struct hk_profile *p, enum hk_cert_kind kind,
-    int rehearsal, int gen)
+    int rehearsal, int gen, const struct hk_lint_user_ctx *ctx)
 {
 	struct lint l;
 	const char *marker = rehearsal ? p->rehearsal_marker : NULL;
@@ -1178,6 +1202,13 @@ lint_run(X509 *cert, const struct hk_profile *p, enum hk_cert_kind kind,
 		    gen, HK_CERT_GEN_MAX);
 	if (kind_exts(kind) == NULL)
 		return bad(&l, "no lint rules for this kind yet");
+	if (ctx != NULL) {
+		/* the context's own names, never freed here */
+		l.ctx = ctx;
+		l.dn = ctx->dn;
+		l.jname = ctx->jname;
+		return lint_user(&l);
+	}
 	if (hk_name_build(p->root_subject, marker, &l.dn) != 0 ||
 	    hk_name_build(p->root_jname, marker, &l.jname) != 0) {
 		r = bad(&l, "the profile's DNs do not parse");
@@ -1215,13 +1246,104 @@ int
 hk_lint_cert(X509 *cert, const struct hk_profile *p, enum hk_cert_kind kind,
     int rehearsal)
 {
-	return lint_run(cert, p, kind, rehearsal, 1);
+	return lint_run(cert, p, kind, rehearsal, 1, NULL);
 }
 
 int
 hk_lint_user(X509 *cert, const struct hk_profile *p, int rehearsal, int gen)
 {
-	return lint_run(cert, p, HK_CERT_USER, rehearsal, gen);
+	return lint_run(cert, p, HK_CERT_USER, rehearsal, gen, NULL);
+}
+
+/* Encoded now, so that comparing reads it only (threads share it). */
+static int
+name_encoded(X509_NAME *n)
+{
+	const unsigned char *der;
+	size_t len;
+
+	return X509_NAME_get0_der(n, &der, &len) == 1 && len > 0 ? 0 :
+	    HK_ERR_CRYPTO;
+}
+
+int
+hk_lint_user_ctx_new(const struct hk_profile *p, int rehearsal, int gen,
+    struct hk_lint_user_ctx **out)
+{
+	struct hk_lint_user_ctx *c;
+	const char *marker = rehearsal ? p->rehearsal_marker : NULL;
+
+	*out = NULL;
+	if (gen < 1 || gen > HK_CERT_GEN_MAX) {
+		hk_err_set("user: issuing generation %d: a number from 1 to "
+		    "%d", gen, HK_CERT_GEN_MAX);
+		return HK_ERR_INVALID;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return HK_ERR_ALLOC;
+	c->p = p;
+	c->rehearsal = rehearsal;
+	c->gen = gen;
+	if (hk_name_build(p->root_subject, marker, &c->dn) != 0 ||
+	    hk_name_build(p->root_jname, marker, &c->jname) != 0 ||
+	    name_encoded(c->dn) != 0 || name_encoded(c->jname) != 0) {
+		hk_lint_user_ctx_free(c);
+		hk_err_set("user: the profile's DNs do not parse");
+		return HK_ERR_LINT;
+	}
+	*out = c;
+	return 0;
+}
+
+int
+hk_lint_user_ctx_partition(struct hk_lint_user_ctx *c, const char *romaji)
+{
+	struct lint_part *np;
+
+	if (strlen(romaji) >= sizeof(np->romaji)) {
+		hk_err_set("user: partition %s: romaji too long", romaji);
+		return HK_ERR_INVALID;
+	}
+	if (c->nparts == c->cap) {
+		size_t nc = c->cap ? 2 * c->cap : 64;
+
+		if ((np = realloc(c->parts, nc * sizeof(*np))) == NULL)
+			return HK_ERR_ALLOC;
+		c->parts = np;
+		c->cap = nc;
+	}
+	np = &c->parts[c->nparts];
+	memset(np, 0, sizeof(*np));
+	if (hk_cert_partition_dn(c->p, romaji, c->gen, c->rehearsal,
+	    &np->dn) != 0 || name_encoded(np->dn) != 0) {
+		X509_NAME_free(np->dn);
+		hk_err_set("user: partition %s: its DN does not build", romaji);
+		return HK_ERR_LINT;
+	}
+	snprintf(np->romaji, sizeof(np->romaji), "%s", romaji);
+	c->nparts++;
+	return 0;
+}
+
+void
+hk_lint_user_ctx_free(struct hk_lint_user_ctx *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nparts; i++)
+		X509_NAME_free(c->parts[i].dn);
+	free(c->parts);
+	X509_NAME_free(c->dn);
+	X509_NAME_free(c->jname);
+	free(c);
+}
+
+int
+hk_lint_user_with(X509 *cert, const struct hk_lint_user_ctx *c)
+{
+	return lint_run(cert, c->p, HK_CERT_USER, c->rehearsal, c->gen, c);
 }
 
 int

@@ -25,6 +25,20 @@ int hk_lint_cert(X509 *cert, const struct hk_profile *p,
  */
 int hk_lint_user(X509 *cert, const struct hk_profile *p, int rehearsal,
     int gen);
+/*
+ * The same rules for many certificates: the names they are compared with
+ * (the root DN, the Japanese name, each partition's DN added with
+ * hk_lint_user_ctx_partition) built and encoded once, by the lint's own
+ * code, not the builder's. A partition not in the context is built for
+ * the certificate. Read-only once made: threads may lint with it at once.
+ */
+struct hk_lint_user_ctx;
+int hk_lint_user_ctx_new(const struct hk_profile *p, int rehearsal, int gen,
+    struct hk_lint_user_ctx **out);
+int hk_lint_user_ctx_partition(struct hk_lint_user_ctx *c,
+    const char *romaji);
+void hk_lint_user_ctx_free(struct hk_lint_user_ctx *c);
+int hk_lint_user_with(X509 *cert, const struct hk_lint_user_ctx *c);
 
 /*
  * The rules that need the issuer's certificate (the signer's self-signed

@@ -55,6 +55,8 @@ good(int reh)
 
 /* Re-sign the mutated certificate and expect lint, for a certificate of
  * kind, to give msg. */
+static void user_gen_lints(X509 *x, int gen, const char *msg);
+
 static void
 refused_as(X509 *x, enum hk_cert_kind kind, const char *msg)
 {
@@ -63,6 +65,8 @@ refused_as(X509 *x, enum hk_cert_kind kind, const char *msg)
 	cr_assert_eq(hk_lint_cert(x, p, kind, 0), HK_ERR_LINT,
 	    "accepted; wanted %s", msg);
 	cr_assert_str_eq(hk_err_msg(), msg);
+	if (kind == HK_CERT_USER)	/* and with a lint context */
+		user_gen_lints(x, 1, msg);
 	X509_free(x);
 }
 
@@ -345,19 +349,49 @@ good_user(void)
 	return good_user_gen(1);
 }
 
-/* Lint x as a user certificate of generation gen: msg, or NULL for none. */
+/* Lint x as a user certificate of generation gen: msg, or NULL for none;
+ * the same through a lint context (hk_lint_user_with) that has the
+ * partitions' names made once, and through one that has none. */
 static void
 user_gen_lints(X509 *x, int gen, const char *msg)
 {
+	struct hk_lint_user_ctx *c;
+	int i;
+
 	hk_err_clear();
-	if (msg == NULL) {
+	if (msg == NULL)
 		cr_assert_eq(hk_lint_user(x, p, 0, gen), 0, "%s",
 		    hk_err_msg());
+	else {
+		cr_assert_eq(hk_lint_user(x, p, 0, gen), HK_ERR_LINT,
+		    "accepted as generation %d; wanted %s", gen, msg);
+		cr_assert_str_eq(hk_err_msg(), msg);
+	}
+	if (gen < 1 || gen > HK_CERT_GEN_MAX) {
+		cr_assert_eq(hk_lint_user_ctx_new(p, 0, gen, &c),
+		    HK_ERR_INVALID);
 		return;
 	}
-	cr_assert_eq(hk_lint_user(x, p, 0, gen), HK_ERR_LINT,
-	    "accepted as generation %d; wanted %s", gen, msg);
-	cr_assert_str_eq(hk_err_msg(), msg);
+	for (i = 0; i < 2; i++) {
+		cr_assert_eq(hk_lint_user_ctx_new(p, 0, gen, &c), 0);
+		if (i == 0) {
+			cr_assert_eq(hk_lint_user_ctx_partition(c,
+			    "Kumamoto-shi"), 0);
+			cr_assert_eq(hk_lint_user_ctx_partition(c,
+			    "Yatsushiro-shi"), 0);
+		}
+		hk_err_clear();
+		if (msg == NULL)
+			cr_assert_eq(hk_lint_user_with(x, c), 0, "context %d: "
+			    "%s", i, hk_err_msg());
+		else {
+			cr_assert_eq(hk_lint_user_with(x, c), HK_ERR_LINT,
+			    "context %d: accepted as generation %d; wanted %s",
+			    i, gen, msg);
+			cr_assert_str_eq(hk_err_msg(), msg, "context %d", i);
+		}
+		hk_lint_user_ctx_free(c);
+	}
 }
 
 /* A CRL distribution point of one directoryName and one URI. */
