@@ -16,7 +16,8 @@
  * back, its CRL of the current set kept, exit 3); without
  * --now, a run on the day (JST) of the last publication publishes nothing
  * (CPS 2-6-2: once a day; a second cron run the same day is harmless),
- * unless the ARL of the day changed; else every partition's CRL from its
+ * unless the ARL of the day changed or a file of the current set is not
+ * as its MANIFEST says (set_intact); else every partition's CRL from its
  * entry cache (crlpub.c), number = the last one (store or current set,
  * whichever is higher) + 1, signed and verified; the ARL of the day
  * verified with a root generation; the set written and swapped; only then
@@ -26,7 +27,8 @@
  * with a checkpoint. Exit 9 (HK_ERR_WARNING) when everything was
  * published but an operator must act soon (ARLs running out, no current
  * ARL, a stored ARL of the day numbered below the one already out, CRLs
- * that would expire before the next daily run).
+ * that would expire before the next daily run, a damaged current set
+ * published again).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -902,14 +904,55 @@ jst_day(time_t t)
 	return (long)(s >= 0 ? s / 86400 : (s - 86399) / 86400);
 }
 
+/*
+ * Every file of the current set against its MANIFEST line (size and
+ * SHA-256, hk_repo_check), before a daily run is skipped: a file damaged on
+ * disk (a fault, someone's edit) would otherwise stay in the repository
+ * until the next day's set (serve answers 500 for it, a plain web server
+ * serves the damaged bytes). The first file that fails is named in a
+ * warning with what failed (exit 9: someone must look at the disk and at
+ * who can write there); the run then publishes a complete new set. 1 when
+ * every file matches.
+ */
+static int
+set_intact(struct publish_work *w)
+{
+	char why[256], first[800];
+	size_t i, bad = 0;
+
+	for (i = 0; i < w->cur->nfiles; i++) {
+		if (hk_repo_check(w->cur, &w->cur->files[i], why,
+		    sizeof(why)) == 0)
+			continue;
+		if (bad++ == 0)
+			snprintf(first, sizeof(first), "%.400s/%s: %s",
+			    w->cur->dir, w->cur->files[i].path, why);
+	}
+	if (bad == 0)
+		return 1;
+	if (bad > 1)
+		warn_add(w, "CPS 2-6-2: %s (and %zu more file%s of set %lu "
+		    "not as its MANIFEST says): set %lu of today is damaged "
+		    "(a disk fault or an edit): published again in full; check "
+		    "the repository's disk and who can write to it", first,
+		    bad - 1, bad > 2 ? "s" : "", w->cur->n, w->cur->n);
+	else
+		warn_add(w, "CPS 2-6-2: %s: set %lu of today is damaged (a "
+		    "disk fault or an edit): published again in full; check "
+		    "the repository's disk and who can write to it", first,
+		    w->cur->n);
+	return 0;
+}
+
 /* 1 when a daily run has nothing to do: published the same day (JST),
  * the same ARL of the day, every partition there but those held back
  * (check_parts): a held partition is never signed, so a new set would
  * carry what the current one does (its CRL, or none when it never had
  * one) and only take new numbers for the others; the run still exits 3
- * naming it. */
+ * naming it; and every file of the set as its MANIFEST says
+ * (set_intact: else a new set, with a warning). */
 static int
-skip(const struct publish_work *w, const struct publish_opts *o)
+skip(struct publish_work *w, const struct publish_opts *o)
 {
 	const struct hk_repo_file *arl;
 	char path[32];
@@ -932,7 +975,7 @@ skip(const struct publish_work *w, const struct publish_opts *o)
 		if (hk_repo_find(w->cur, path) == NULL)
 			return 0;
 	}
-	return 1;
+	return set_intact(w);
 }
 
 /* ---- partitions against what was issued ---- */

@@ -755,3 +755,63 @@ hk_repo_read(const struct hk_repo_set *s, const char *path,
 	}
 	return 0;
 }
+
+int
+hk_repo_check(const struct hk_repo_set *s, const struct hk_repo_file *f,
+    char *why, size_t wlen)
+{
+	unsigned char buf[65536], d[32];
+	EVP_MD_CTX *ctx = NULL;
+	uint64_t size = 0;
+	struct stat st;
+	ssize_t n;
+	int fd, e, r = HK_ERR_IO;
+
+	if ((fd = openat(s->dfd, f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK)) < 0) {
+		e = errno;
+		snprintf(why, wlen, "cannot open: %s", strerror(e));
+		return e == ENOENT ? HK_ERR_NOT_FOUND : HK_ERR_IO;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, wlen, "not a regular file");
+		goto out;
+	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		snprintf(why, wlen, "SHA-256 not available");
+		r = HK_ERR_CRYPTO;
+		goto out;
+	}
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(why, wlen, "cannot read: %s",
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		size += (uint64_t)n;
+		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1) {
+			snprintf(why, wlen, "SHA-256 failed");
+			r = HK_ERR_CRYPTO;
+			goto out;
+		}
+	}
+	r = HK_ERR_VERIFY;
+	if (size != f->size)
+		snprintf(why, wlen, "MANIFEST: size is %" PRIu64 ", not %"
+		    PRIu64, size, f->size);
+	else if (EVP_DigestFinal_ex(ctx, d, NULL) != 1 ||
+	    CRYPTO_memcmp(d, f->sha256, 32) != 0)
+		snprintf(why, wlen, "MANIFEST: SHA-256 differs");
+	else
+		r = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+	return r;
+}

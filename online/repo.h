@@ -64,6 +64,13 @@ const struct hk_repo_file *hk_repo_find(const struct hk_repo_set *set,
  * line (size, SHA-256). *buf malloc'd. */
 int hk_repo_read(const struct hk_repo_set *set, const char *path,
     unsigned char **buf, size_t *len);
+/* Check f (a line of set's MANIFEST) against the file's bytes, read in
+ * pieces: 0 when its size and SHA-256 are the line's; else HK_ERR_VERIFY
+ * (or HK_ERR_NOT_FOUND, HK_ERR_IO when it cannot be read) and why says
+ * what failed: "MANIFEST: size is 7, not 1178", "MANIFEST: SHA-256
+ * differs", "cannot open: <errno text>". No error is set. */
+int hk_repo_check(const struct hk_repo_set *set, const struct hk_repo_file *f,
+    char *why, size_t wlen);
 
 /* 1 when anyone may fetch path (CPS 2-6-3: certificates, ARL); 0 when only
  * a registered relying party may (CPS 2-6-3, 4-4-4-5: crl/ and MANIFEST). */

@@ -6,7 +6,8 @@
 # CRLs checked with openssl (signature, the right partition only, critical
 # IDP naming the partition, increasing numbers, verify -crl_check), the ARL
 # of the day released from an imported arl-batch, the warnings and their
-# exit status 9, the daily run that has nothing to do, --now, the lock, the
+# exit status 9, the daily run that has nothing to do (unless a file of
+# the current set was damaged: then a new set, exit 9), --now, the lock, the
 # atomic swap of the repository link, the entry cache rebuilt when deleted
 # or damaged, an entry dropped only after its certificate expired, and a
 # failed login that changes nothing.
@@ -188,6 +189,39 @@ check "old sets pruned: 4, 5 and 6 remain" test "$(ls "$T/repo.sets" | sort -n |
 check "a reader that opened a CRL of set 2 still reads it whole after set 2 is gone" \
 	test "$(sha256sum <&8 | cut -c1-64)" = "$H2"
 exec 8<&-
+
+# CPS 2-6-2: a file of today's set damaged on disk (a fault, an edit):
+# the second run of the day checks every file against the MANIFEST, names
+# the first that fails, publishes a complete new set in its place and
+# warns (exit 9).
+crl_ok() { openssl crl -inform DER -in "$P/crl/$1.crl" -CAfile "$ISS" -noout -verify 2>&1 | grep -qx 'verify OK'; }
+ok "the same day, the set intact: nothing published" pub --clock 2026-04-05T04:00:00Z
+check "... and says so" grep -q "^Nothing to publish: set 6 " "$HANKO_TMP/out"
+check "... set 6 stays" test "$(set_of)" = "repo.sets/6"
+N6=$(crl_number 431010)
+# one bit of 431010's CRL changed in place (its size kept): in its signature
+python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(-5, 2); c = f.read(1)[0]; f.seek(-5, 2); f.write(bytes([c ^ 1]))' \
+	"$P/crl/431010.crl"
+check "crl/431010.crl of set 6 damaged: openssl no longer verifies it" eval "! crl_ok 431010"
+fails "the same day, 431010's CRL damaged: a new set published, the file named (exit 9)" 9 \
+	"^hanko-online publish: warning: CPS 2-6-2: .*/repo\.sets/6/crl/431010\.crl: MANIFEST: SHA-256 differs: set 6 of today is damaged \(a disk fault or an edit\): published again in full; check the repository's disk and who can write to it$" \
+	pub --clock 2026-04-05T05:00:00Z
+check "... set 7" test "$(set_of)" = "repo.sets/7"
+check "... 431010's CRL is good again: it verifies with the issuing CA (openssl crl -verify)" crl_ok 431010
+check "... its number +1 ($N6 -> $(crl_number 431010))" test "$(crl_number 431010)" = $((N6 + 1))
+check "... every file of set 7 matches its MANIFEST (sha256sum -c)" set_ok "$P"
+check "... the warning is audited, naming the file" grep -q "	publish.warning	fail	-	CPS 2-6-2: .*/repo.sets/6/crl/431010.crl: MANIFEST: SHA-256 differs: set 6 of today is damaged" "$O/audit/audit.log"
+check "... the damaged set is left beside it as it is" sh -c "! (cd '$T/repo.sets/6' && awk '{print \$1 \"  \" \$3}' MANIFEST | sha256sum -c --quiet) >/dev/null 2>&1"
+# truncated: its size is named
+L432024=$(stat -c %s "$P/crl/432024.crl")
+truncate -s 100 "$P/crl/432024.crl"
+fails "the same day, 432024's CRL truncated: a new set, the size named (exit 9)" 9 \
+	"^hanko-online publish: warning: CPS 2-6-2: .*/repo\.sets/7/crl/432024\.crl: MANIFEST: size is 100, not $L432024: set 7 of today is damaged" \
+	pub --clock 2026-04-05T06:00:00Z
+check "... set 8" test "$(set_of)" = "repo.sets/8"
+check "... 432024's CRL whole again: it verifies with the issuing CA (openssl crl -verify)" crl_ok 432024
+ok "the same day, the set intact again: nothing published" pub --clock 2026-04-05T07:00:00Z
+check "... set 8 stays" grep -q "^Nothing to publish: set 8 " "$HANKO_TMP/out"
 
 # CPS 4-4-10: the ARLs run out within 7 days: published, exit 9.
 N5=$(crl_number 431010)
