@@ -1458,6 +1458,13 @@ seen_load(const char *path, struct seen *s)
 			    "<sequence>\"", path, ln);
 			goto out;
 		}
+		if (s->seq[s->n] == 0) {
+			/* the last sequence imported: a bundle's, never 0 */
+			hk_err_set("%s:%d: sequence: SPEC 4.3, 8: must be 1.."
+			    "999999999999999999 (the last bundle imported from "
+			    "that signer), not 0", path, ln);
+			goto out;
+		}
 		for (i = 0; i < s->n; i++)
 			if (memcmp(s->id[i], s->id[s->n], 20) == 0) {
 				hk_err_set("%s:%d: SPEC 8: key id given twice",

@@ -1264,6 +1264,59 @@ Test(bundle, seen_file_limits)
 	cr_assert_eq(hk_bundle_seen_check(seen, &m), HK_ERR_PARSE);
 }
 
+/* SPEC 4.3: a bundle's sequence is 1 or more, so the seen file (SPEC 8,
+ * the last sequence imported per signer) never holds 0: such a line is
+ * malformed, named by file, line, field and rule, and nothing is checked
+ * or recorded against it; the manifest reader refuses sequence 0 too. */
+Test(bundle, seen_file_sequence_zero)
+{
+	const char *d = hk_test_dir("bundle-seen-zero");
+	const char *man = "hanko-bundle 1\ntype csr\nsequence 0\n"
+	    "created 2026-04-01T00:00:00Z\n"
+	    "signer 0123456789abcdef0123456789abcdef01234567\nfiles 1\n"
+	    "file 0000000000000000000000000000000000000000000000000000000000000000 0 a\n"
+	    "end\n";
+	struct hk_bundle_manifest m = { .version = 1 }, *pm = NULL;
+	char seen[1024], line[256], hx[41];
+	unsigned char *before, *after;
+	size_t blen, alen;
+
+	snprintf(seen, sizeof(seen), "%s/bundles.seen", d);
+	seen_id(7, m.signer);
+	hk_hex_encode(m.signer, 20, hx);
+	/* the only signer, at 0: line 2 */
+	snprintf(line, sizeof(line), "%s 0", hx);
+	write_seen(seen, 0, line);
+	m.sequence = 1;
+	cr_assert_eq(hk_bundle_seen_check(seen, &m), HK_ERR_PARSE,
+	    "sequence 0 read: %s", hk_err_msg());
+	cr_assert(strstr(hk_err_msg(), "bundles.seen:2: sequence: SPEC 4.3, 8: "
+	    "must be 1..999999999999999999") != NULL, "%s", hk_err_msg());
+	cr_assert(strstr(hk_err_msg(), "not 0") != NULL, "%s", hk_err_msg());
+	/* after another signer's line: line 3; nothing recorded over it */
+	write_seen(seen, 1, line);
+	before = hk_test_read(seen, &blen);
+	cr_assert_eq(hk_bundle_seen_update(seen, &m), HK_ERR_PARSE);
+	cr_assert(strstr(hk_err_msg(), "bundles.seen:3: sequence: SPEC 4.3, 8:")
+	    != NULL, "%s", hk_err_msg());
+	after = hk_test_read(seen, &alen);
+	cr_assert(alen == blen && memcmp(before, after, blen) == 0);
+	free(before);
+	free(after);
+	/* 1 is the lowest sequence the file holds */
+	snprintf(line, sizeof(line), "%s 1", hx);
+	write_seen(seen, 1, line);
+	cr_assert_eq(hk_bundle_seen_check(seen, &m), HK_ERR_INVALID);
+	m.sequence = 2;
+	cr_assert_eq(hk_bundle_seen_check(seen, &m), 0, "%s", hk_err_msg());
+	/* a manifest of sequence 0 is refused by its reader */
+	cr_assert_eq(hk_bundle_manifest_parse((const unsigned char *)man,
+	    strlen(man), "m", &pm), HK_ERR_PARSE);
+	cr_assert_null(pm);
+	cr_assert(strstr(hk_err_msg(), "m:3: sequence: SPEC 4.3: must be a "
+	    "decimal 1..999999999999999999") != NULL, "%s", hk_err_msg());
+}
+
 /*
  * read(2) for this test program: a damaged medium, EIO on every read of the
  * file fail_dev/fail_ino (inode 0: none). After 100 failures it reads again,
