@@ -20,7 +20,8 @@
 #     audit record (exit 3); SIGHUP re-signs after a revocation;
 #   - a relying party's check: the partition CRL fetched over HTTP with
 #     credentials, openssl verify -crl_check (good ok, revoked refused) and
-#     certtool --verify --load-crl.
+#     certtool --verify --load-crl after certtool --verify-crl of that CRL
+#     (certtool does not check the CRL it is given).
 . "$(dirname "$0")/lib.sh"
 . "$HANKO_SRC/test/data/issuance/setup.sh"
 . "$HANKO_SRC/test/data/online/setup.sh"
@@ -473,9 +474,35 @@ check "OCSP at today's time: revoked, keyCompromise" sh -c \
 	"grep -q 'Response verify OK' '$T/now/o-rev' && grep -q ': revoked' '$T/now/o-rev' && grep -q 'Reason: keyCompromise' '$T/now/o-rev'"
 cat "$T/now/good.pem" "$ISS" >"$T/good-chain.pem"
 cat "$T/now/rev.pem" "$ISS" >"$T/rev-chain.pem"
-check "certtool --verify --load-crl: the good certificate" certtool --verify --load-ca-certificate "$R" \
-	--load-crl "$T/now-431010.pem" --infile "$T/good-chain.pem"
+# certtool --verify --load-crl uses whatever CRL of the issuer it is given:
+# it checks neither the CRL's signature, nor its partition (the critical
+# IDP is unknown to it), nor its nextUpdate (docs/relying-parties.md "Other
+# libraries"; t_online_interop.sh shows all three). So the relying party's
+# steps come first, as that guide tells a GnuTLS user: each CRL fetched
+# verifies with the issuing CA (certtool --verify-crl: its signature, and
+# its nextUpdate at today's time, like every certtool run here) and its IDP
+# names what the certificate's CRL DP names (openssl). Only then does the
+# chain check below show that a genuine, current CRL of the certificate's
+# own partition makes certtool refuse the revoked one and pass the good one.
+CT_CRL_OK='Verification output: Verified. The certificate is trusted.'
+CT_REVOKED='Chain verification output: Not verified. The certificate is NOT trusted. The certificate chain is revoked.'
+# the fullName lines of a CRL DP or IDP as openssl prints them (it puts the
+# IDP's onlyContainsUserCerts on the DirName's line)
+dp_names() { sed -n -e 's/ *Only User Certificates$//' -e 's/^ *\(DirName:.*\|URI:.*\)$/\1/p'; }
+for c in 431010:good 432024:rev; do
+	certtool --verify-crl --load-ca-certificate "$ISS" --infile "$T/now-${c%:*}.pem" >"$T/ctc-${c%:*}" 2>&1 || true
+	openssl crl -in "$T/now-${c%:*}.pem" -noout -text | dp_names >"$T/idp-${c%:*}"
+	openssl x509 -in "$T/now/${c#*:}.pem" -noout -ext crlDistributionPoints | dp_names >"$T/cdp-${c%:*}"
+done
+check "certtool --verify-crl: the fetched crl/431010.crl verifies with the issuing CA (signature, not past nextUpdate)" \
+	grep -qF "$CT_CRL_OK" "$T/ctc-431010"
+check "certtool --verify-crl: the fetched crl/432024.crl verifies with the issuing CA" grep -qF "$CT_CRL_OK" "$T/ctc-432024"
+check "... the issuingDistributionPoint of each names the CRL DP of the certificate checked with it (openssl)" sh -c \
+	"test -s '$T/idp-431010' && cmp -s '$T/idp-431010' '$T/cdp-431010' && test -s '$T/idp-432024' && cmp -s '$T/idp-432024' '$T/cdp-432024'"
+check "certtool --verify --load-crl with that genuine 431010 CRL: the good certificate" certtool --verify \
+	--load-ca-certificate "$R" --load-crl "$T/now-431010.pem" --infile "$T/good-chain.pem"
 certtool --verify --load-ca-certificate "$R" --load-crl "$T/now-432024.pem" --infile "$T/rev-chain.pem" >"$T/ct" 2>&1 || true
-check "certtool --verify --load-crl: the revoked one is refused as revoked" grep -qi "revoked" "$T/ct"
+check "certtool --verify --load-crl with that genuine 432024 CRL: the revoked one is refused as revoked" \
+	grep -qF "$CT_REVOKED" "$T/ct"
 ok "stop" stop_serve
 finish
