@@ -21,7 +21,8 @@
 #   - a relying party's check: the partition CRL fetched over HTTP with
 #     credentials, openssl verify -crl_check (good ok, revoked refused) and
 #     certtool --verify --load-crl after certtool --verify-crl of that CRL
-#     (certtool does not check the CRL it is given).
+#     (certtool does not check the CRL it is given); a file damaged on
+#     disk refused with 500.
 . "$(dirname "$0")/lib.sh"
 . "$HANKO_SRC/test/data/issuance/setup.sh"
 . "$HANKO_SRC/test/data/online/setup.sh"
@@ -504,5 +505,18 @@ check "certtool --verify --load-crl with that genuine 431010 CRL: the good certi
 certtool --verify --load-ca-certificate "$R" --load-crl "$T/now-432024.pem" --infile "$T/rev-chain.pem" >"$T/ct" 2>&1 || true
 check "certtool --verify --load-crl with that genuine 432024 CRL: the revoked one is refused as revoked" \
 	grep -qF "$CT_REVOKED" "$T/ct"
+# A file of the set changed on disk after publication: refused with 500 and
+# a line on serve's stderr, never served (docs/process-model.md).
+cp -p "$P/root/gen-1.cer" "$T/gen-1.keep"
+python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(-5, 2); c = f.read(1)[0]; f.seek(-5, 2); f.write(bytes([c ^ 1]))' \
+	"$P/root/gen-1.cer"
+get dmg "$U/root/gen-1.cer"
+check "a file damaged on disk: 500, its bytes not served" sh -c \
+	"test '$(code dmg)' = 500 && grep -q '^500 the file does not match its MANIFEST line' '$T/dmg.body'"
+check "... serve names it on stderr" grep -q "^hanko-online serve: worker: .*/root/gen-1.cer: size or SHA-256 is not its MANIFEST line's$" \
+	"$T/serve.err"
+cp -p "$T/gen-1.keep" "$P/root/gen-1.cer"
+get undmg "$U/root/gen-1.cer"
+check "... put back: 200 again" test "$(code undmg)" = 200
 ok "stop" stop_serve
 finish
