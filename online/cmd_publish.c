@@ -1220,7 +1220,10 @@ check_parts(struct publish_work *w)
 }
 
 /* path of the current set into the new one, as it is (with its MANIFEST
- * line); nothing when the current set has no such file. */
+ * line); nothing when the current set has no such file. A kept file that
+ * is no longer as its MANIFEST says (damaged on disk) cannot be signed
+ * again here: it is left out with a warning, and the other partitions are
+ * still published (their CRLs must not run out over it). */
 static int
 crl_keep(struct publish_work *w, const char *path)
 {
@@ -1233,6 +1236,11 @@ crl_keep(struct publish_work *w, const char *path)
 		return 0;
 	if ((r = hk_repo_read(w->cur, path, &buf, &len)) == 0)
 		r = hk_repo_add(w->w, path, buf, len, f->is_crl ? f : NULL);
+	else if (r == HK_ERR_VERIFY || r == HK_ERR_IO) {
+		warn_add(w, "CPS 4-4-9: %s: damaged, not kept: no CRL of "
+		    "that partition until it is signed again", hk_err_msg());
+		r = 0;
+	}
 	free(buf);
 	return r;
 }

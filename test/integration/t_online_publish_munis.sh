@@ -82,6 +82,18 @@ openssl crl -inform DER -in "$P/crl/432024.crl" -out "$T/432024.crl.pem"
 ok "openssl verify -crl_check: 432024's certificate against the kept CRL (in scope, not revoked)" \
 	openssl verify -attime "$(date -u -d 2026-04-05T04:00:00Z +%s)" -crl_check -CAfile "$T/chain.pem" \
 	-CRLfile "$T/432024.crl.pem" "$T/$S_YA.pem"
+# The held partition's kept CRL damaged on disk: it cannot be signed
+# again today, so it is left out with a warning, and the other partitions
+# are still published (a same-day run notices the damage: set_intact).
+S_HELD=$(set_of)
+N_KU=$(crl_number 431010)
+printf '\377' | dd of="$P/crl/432024.crl" bs=1 seek=100 conv=notrunc 2>/dev/null
+fails "the kept CRL of 432024 damaged: exit 3 naming the hold and the damaged file" 3 \
+	"^hanko-online publish: municipalities.csv: 432024: romaji .*; set [0-9]+ published with the other partitions.*warning: .*CPS 4-4-9: .*/crl/432024.crl: size or SHA-256 is not its MANIFEST line's: damaged, not kept" \
+	pub --clock 2026-04-05T03:10:00Z
+check "... a new set without crl/432024.crl; 431010's CRL number +1" sh -c \
+	"[ '$(set_of)' != '$S_HELD' ] && [ ! -e '$P/crl/432024.crl' ] && [ $(crl_number 431010) = $((N_KU + 1)) ]"
+check "... the new set is as its MANIFEST says" set_ok "$P"
 # Without a CRL to compare with (a new repository), the CRL DP of the
 # partition's newest certificate tells the same.
 fails "... into a new repository: the CRL DP of its newest certificate (exit 3)" 3 \
