@@ -678,6 +678,52 @@ Test(crl, lint_idp_names_a_fullname)
 	X509_CRL_free(c);
 }
 
+/* The IDP asserts its scope and nothing else (PROFILE.md): each of
+ * onlySomeReasons, indirectCRL and onlyContainsAttributeCerts refused on
+ * its own, on an ARL and on a partition CRL. */
+Test(crl, lint_idp_no_reasons_indirect_or_attributes)
+{
+	static const char want[] = "crl: PROFILE.md: issuingDistributionPoint "
+	    "carries no onlySomeReasons, indirectCRL or "
+	    "onlyContainsAttributeCerts";
+	struct hk_crl_spec s;
+	ISSUING_DIST_POINT *idp;
+	X509_NAME *part = NULL;
+	X509_CRL *c;
+	int scope, field;
+
+	cr_assert_eq(hk_name_parse("C=JP, O=JPKI, OU=Kumamoto-ken, OU=CRL "
+	    "Distribution Points, CN=Yatsushiro-shi CRLDP", &part), 0);
+	for (scope = 0; scope < 2; scope++)
+		for (field = 0; field < 3; field++) {
+			spec_arl(&s, 1);
+			if (scope == 1) {	/* a partition's CRL */
+				s.scope = HK_CRL_SCOPE_USER;
+				s.idp_dn = part;
+			}
+			c = one(&s, "2026-04-20T00:00:00Z", 1);
+			cr_assert_eq(hk_crl_lint(c, &s, p, 0), 0, "%s",
+			    hk_err_msg());
+			idp = idp_get(c);
+			if (field == 0) {
+				cr_assert_not_null(idp->onlysomereasons =
+				    ASN1_BIT_STRING_new());
+				cr_assert_eq(ASN1_BIT_STRING_set_bit(
+				    idp->onlysomereasons, 1, 1), 1);
+			} else if (field == 1)
+				idp->indirectCRL = 0xff;
+			else
+				idp->onlyattr = 0xff;
+			idp_put(c, idp);
+			cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT,
+			    "scope %d field %d accepted", scope, field);
+			cr_assert_str_eq(hk_err_msg(), want, "scope %d field %d",
+			    scope, field);
+			X509_CRL_free(c);
+		}
+	X509_NAME_free(part);
+}
+
 /* a signing callback standing for the token */
 static int
 sign_cb(X509_CRL *c, void *arg)
