@@ -99,7 +99,9 @@ start_serve() {
 	U=http://$(sed -n 's/.*listening on \([0-9.:]*\) .*/\1/p' "$T/serve.out")
 	KP=$(sed -n 's/.*key holder \([0-9]*\),.*/\1/p' "$T/serve.out")
 	WP=$(sed -n 's/.*worker \([0-9]*\)).*/\1/p' "$T/serve.out")
-	[ -n "$WP" ]
+	# not up: say why (its stderr, whether it still runs) for the log
+	[ -n "$WP" ] || { echo "# serve did not start; running: $(kill -0 "$SP" 2>/dev/null && echo yes || echo no)" >&2
+		sed 's/^/# serve.err: /' "$T/serve.err" >&2; return 1; }
 }
 stop_serve() {
 	kill "$SP"; local rc=0; wait "$SP" || rc=$?; SP=""
