@@ -424,6 +424,7 @@ Test(ocsp_parse, extensions_and_certids)
 {
 	static const unsigned char v[] = { 0x05, 0x00 };
 	OCSP_REQUEST *req;
+	OCSP_ONEREQ *one;
 	ASN1_INTEGER *neg;
 	unsigned char *der;
 	size_t len;
@@ -443,6 +444,33 @@ Test(ocsp_parse, extensions_and_certids)
 	cr_assert_eq(parse(der, len), HK_ERR_INVALID);
 	cr_assert(strstr(hk_err_msg(), "critical extension") != NULL);
 	OPENSSL_free(der);
+	/* the same in a single request's extensions (its first and only):
+	 * ignored unless critical */
+	for (i = 0; i <= 1; i++) {
+		X509_EXTENSION *e;
+		ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+
+		req = OCSP_REQUEST_new();
+		one = OCSP_request_add0_id(req, id_for(F.issuing, EVP_sha1(),
+		    1));
+		cr_assert_not_null(one);
+		cr_assert(ASN1_OCTET_STRING_set(os, v, sizeof(v)));
+		cr_assert_not_null(e = X509_EXTENSION_create_by_NID(NULL,
+		    NID_id_pkix_OCSP_serviceLocator, i, os));
+		cr_assert(OCSP_ONEREQ_add_ext(one, e, -1));
+		X509_EXTENSION_free(e);
+		ASN1_OCTET_STRING_free(os);
+		der = der_of(req, &len);
+		if (i == 0)
+			cr_assert_eq(parse(der, len), 0, "%s", hk_err_msg());
+		else {
+			cr_assert_eq(parse(der, len), HK_ERR_INVALID);
+			cr_assert(strstr(hk_err_msg(), "request 1: RFC 6960 4.4: "
+			    "a critical extension") != NULL, "%s",
+			    hk_err_msg());
+		}
+		OPENSSL_free(der);
+	}
 	/* 8 CertIDs are accepted, 9 refused */
 	req = OCSP_REQUEST_new();
 	for (i = 1; i <= HK_OCSP_MAX_IDS; i++)
@@ -531,6 +559,30 @@ decode(const unsigned char *job, size_t len)
 
 	hk_ocsp_request_clear(&r);
 	return rc;
+}
+
+/* RFC 6960 4.1.1: version v1 only; a request saying v2 ([0] EXPLICIT
+ * INTEGER 1 before the requestList, made by hand: OpenSSL has no setter)
+ * is refused. */
+Test(ocsp_parse, version_v1_only)
+{
+	static const unsigned char v2[] = { 0xa0, 0x03, 0x02, 0x01, 0x01 };
+	unsigned char *der, tbs[256], body[256], buf[256];
+	size_t len, tl, bl;
+
+	der = request(F.issuing, 1, 0, &len);
+	/* OCSPRequest { TBSRequest { requestList } }, short lengths */
+	cr_assert(len < 126 && der[0] == 0x30 && der[2] == 0x30 &&
+	    (size_t)der[3] + 4 == len);
+	memcpy(body, v2, sizeof(v2));
+	memcpy(body + sizeof(v2), der + 4, len - 4);
+	tl = tlv(tbs, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, body,
+	    sizeof(v2) + len - 4);
+	bl = tlv(buf, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, tbs, tl);
+	cr_assert_eq(parse(buf, bl), HK_ERR_INVALID, "%s", hk_err_msg());
+	cr_assert(strstr(hk_err_msg(), "request: version: RFC 6960 4.1.1: v1 "
+	    "only") != NULL, "%s", hk_err_msg());
+	OPENSSL_free(der);
 }
 
 Test(ocsp_job, round_trip_and_hostile_jobs)
