@@ -766,6 +766,33 @@ Test(ocsp_answer, the_job_carries_the_certid_and_nonce_only)
 	hk_ocsp_ctx_free(c);
 }
 
+/* RFC 8954 2.1: a nonce of 1 octet is a nonce (1..32): parsed and put in
+ * the job as it came, not refused. */
+Test(ocsp_answer, a_one_octet_nonce_goes_to_the_key_holder)
+{
+	struct hk_ocsp_ctx *c = ctx();
+	struct hk_ocsp_request rq, job;
+	struct answer a;
+	unsigned char *der;
+	size_t len;
+
+	der = request(F.issuing, 1, 1, &len);
+	cr_assert_eq(hk_ocsp_request_parse(der, len, &rq), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(rq.nonce_len, 1);
+	answer(c, der, len, NOW, &a);
+	cr_assert_eq(a.out, HK_OCSP_NEEDS_SIGNING, "%s", hk_err_msg());
+	cr_assert_eq(hk_ocsp_job_decode(a.job, a.job_len, &job), 0);
+	cr_assert_eq(job.has_nonce, 1);
+	cr_assert_eq(job.nonce_len, 1);
+	cr_assert_eq(job.nonce[0], rq.nonce[0]);
+	hk_ocsp_request_clear(&job);
+	hk_ocsp_request_clear(&rq);
+	answer_free(&a);
+	OPENSSL_free(der);
+	hk_ocsp_ctx_free(c);
+}
+
 Test(ocsp_answer, sha256_certids_are_signed_for_the_request)
 {
 	struct hk_ocsp_ctx *c = ctx();
@@ -916,6 +943,13 @@ Test(ocsp_answer, every_live_issuing_key_by_its_newest_responder)
 	req = OCSP_REQUEST_new();
 	OCSP_request_add0_id(req, id_for(F.issuing, EVP_sha1(), 1));
 	OCSP_request_add0_id(req, id_for(F.other, EVP_sha1(), 2));
+	cr_assert_eq(status_for(c, req), OCSP_RESPONSE_STATUS_UNAUTHORIZED);
+	cr_assert(strstr(hk_err_msg(), "certID 2: RFC 6960 2.3: another "
+	    "issuing CA than certID 1's") != NULL, "%s", hk_err_msg());
+	/* ... in either order: certID 1 of the newest responder's CA */
+	req = OCSP_REQUEST_new();
+	OCSP_request_add0_id(req, id_for(F.other, EVP_sha1(), 2));
+	OCSP_request_add0_id(req, id_for(F.issuing, EVP_sha1(), 1));
 	cr_assert_eq(status_for(c, req), OCSP_RESPONSE_STATUS_UNAUTHORIZED);
 	cr_assert(strstr(hk_err_msg(), "certID 2: RFC 6960 2.3: another "
 	    "issuing CA than certID 1's") != NULL, "%s", hk_err_msg());
