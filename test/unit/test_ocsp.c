@@ -18,6 +18,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <sqlite3.h>
 
 #include "atomic.h"
 #include "cert.h"
@@ -1053,6 +1054,44 @@ Test(ocsp_answer, nine_live_issuing_keys_the_eight_newest_answered)
 		EVP_PKEY_free(k[g]);
 		EVP_PKEY_free(rk[g]);
 	}
+}
+
+/* docs/ocsp.md: a busy store is answered tryLater (the client asks
+ * again), not internalError. Another connection holds the store
+ * exclusively (the store in rollback-journal mode here, where a writer
+ * blocks readers, unlike WAL); the worker waits its short busy timeout
+ * (2 s). */
+Test(ocsp_answer, a_busy_store_is_try_later)
+{
+	struct hk_ocsp_ctx *c;
+	struct answer a;
+	sqlite3 *db = NULL;
+	unsigned char *der;
+	char path[4200];
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/store.db", F.dir);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "PRAGMA journal_mode=DELETE", NULL,
+	    NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	c = ctx();
+	cr_assert_eq(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL),
+	    SQLITE_OK, "%s", sqlite3_errmsg(db));
+	der = request(F.issuing, 1, 0, &len);
+	answer(c, der, len, NOW, &a);
+	cr_assert_eq(a.out, HK_OCSP_ERROR_RESPONSE);
+	cr_assert_eq(error_status(&a), OCSP_RESPONSE_STATUS_TRYLATER, "%s",
+	    hk_err_msg());
+	answer_free(&a);
+	cr_assert_eq(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	/* the store free again: the stored response */
+	answer(c, der, len, NOW, &a);
+	cr_assert_eq(a.out, HK_OCSP_READY, "%s", hk_err_msg());
+	answer_free(&a);
+	OPENSSL_free(der);
+	hk_ocsp_ctx_free(c);
 }
 
 Test(ocsp_answer, error_response_only_for_error_statuses)
