@@ -218,6 +218,16 @@ check "... pre-signed by responder 2" sh -c "grep -q '^ready' '$T/good.how' && \
 	openssl ocsp -respin '$T/good.resp' -resp_text -noverify 2>/dev/null | grep -q 'CN=OCSP Responder 2'"
 ok "openssl ocsp verifies it" verify good -cert "$T/c1.pem"
 check "... good" grep -q "c1.pem: good" "$T/good.txt"
+# A single-serial request without a nonce signed on demand also stores its
+# response (docs/ocsp.md): the next one is answered from the store.
+db "DELETE FROM ocsp_responses WHERE hex(serial) = '${SER[1]}'"
+ok "answer: certificate 1, its stored response gone" answer good
+check "... signed" grep -q "^signed" "$T/good.how"
+check "... and stored: good, valid 24 hours, the response sent" test \
+	"$(db "SELECT status, next_update - this_update, hex(der) FROM ocsp_responses WHERE hex(serial) = '${SER[1]}'")" = \
+	"good|86400|$(od -An -v -tx1 "$T/good.resp" | tr -d ' \n' | tr a-f A-F)"
+ok "answer: certificate 1 again" answer good
+check "... the stored one" grep -q "^ready" "$T/good.how"
 # A responder certificate never outlives its issuer (docs/ocsp.md
 # "Responder certificates"): in issuing CA 1's last year (it ends
 # 2031-04-02T08:59:59Z) responder 3 ends exactly with it, and says so;
