@@ -850,6 +850,37 @@ Test(ocsp_answer, other_issuers_unauthorized_garbage_malformed)
 	hk_ocsp_ctx_free(c);
 }
 
+/* RFC 6960 4.1.1: a CertID names our issuing CA by both hashes; our DN
+ * with another key (a CA of the same name), or our key under another DN,
+ * is another issuer: unauthorized. */
+Test(ocsp_answer, both_issuer_hashes_must_match)
+{
+	X509 *same_name = cert("Issuing CA 1", F.okey, NULL, F.okey, 1,
+	    NOW - 100 * DAY);
+	X509 *same_key = cert("Issuing CA 1 bis", F.ikey, NULL, F.ikey, 1,
+	    NOW - 100 * DAY);
+	struct hk_ocsp_ctx *c = ctx();
+	struct answer a;
+	unsigned char *der;
+	size_t len;
+
+	der = request(same_name, 1, 0, &len);
+	answer(c, der, len, NOW, &a);
+	cr_assert_eq(a.out, HK_OCSP_ERROR_RESPONSE);
+	cr_assert_eq(error_status(&a), OCSP_RESPONSE_STATUS_UNAUTHORIZED);
+	answer_free(&a);
+	OPENSSL_free(der);
+	der = request(same_key, 1, 0, &len);
+	answer(c, der, len, NOW, &a);
+	cr_assert_eq(a.out, HK_OCSP_ERROR_RESPONSE);
+	cr_assert_eq(error_status(&a), OCSP_RESPONSE_STATUS_UNAUTHORIZED);
+	answer_free(&a);
+	OPENSSL_free(der);
+	hk_ocsp_ctx_free(c);
+	X509_free(same_name);
+	X509_free(same_key);
+}
+
 /* Store issuing CA x (generation gen) and write responder n's certificate
  * r, for generation gen, into the state. */
 static void
@@ -1092,6 +1123,28 @@ Test(ocsp_answer, a_busy_store_is_try_later)
 	answer_free(&a);
 	OPENSSL_free(der);
 	hk_ocsp_ctx_free(c);
+}
+
+/* responder.current is a decimal number: the tenth responder (ten
+ * renewals) is responder 10, not 11 or 1. */
+Test(ocsp_answer, responder_ten_is_read_in_decimal)
+{
+	EVP_PKEY *k = eckey();
+	X509 *r10 = cert("OCSP Responder 10", k, F.issuing, F.ikey, 0,
+	    NOW - 1800);
+	struct hk_ocsp_ctx *c;
+
+	hk_clock_set(NOW);
+	add_responder(NULL, 1, 10, r10, 1);
+	c = ctx();
+	cr_assert_null(hk_ocsp_ctx_warning(c));
+	/* responder 10 (not 1) answers: it is newer than the stored
+	 * response of serial 1 (NOW - 3600), which is signed again */
+	cr_assert_eq(outcome(c, 1, 0, NOW), HK_OCSP_NEEDS_SIGNING);
+	hk_ocsp_ctx_free(c);
+	hk_clock_unset();
+	X509_free(r10);
+	EVP_PKEY_free(k);
 }
 
 Test(ocsp_answer, error_response_only_for_error_statuses)
