@@ -532,3 +532,47 @@ Test(quorum, seal_open_secret)
 	hk_secret_free(plain);
 	free(blob);
 }
+
+Test(quorum, n_255_is_the_largest_set)
+{
+	static char names[HK_QUORUM_MAX_SHARES + 1][16];
+	const char *h[HK_QUORUM_MAX_SHARES + 1];
+	const char *dir = hk_test_dir("quorum_255");
+	struct hk_quorum_dealer *d;
+	struct hk_quorum_set *set;
+	char setpath[600], p1[600], p255[600];
+	const char *paths[2], *passes[2];
+	uint8_t *key;
+	int i;
+
+	for (i = 0; i <= HK_QUORUM_MAX_SHARES; i++) {
+		snprintf(names[i], sizeof(names[i]), "km-%03d", i + 1);
+		h[i] = names[i];
+	}
+	cr_assert_eq(hk_quorum_deal(NULL, 2, 256, h, &d), HK_ERR_INVALID);
+	cr_assert_eq(hk_quorum_deal(NULL, 2, 255, h, &d), 0, "%s",
+	    hk_err_msg());
+	/* The set record of 255 shares reads back whole. */
+	snprintf(setpath, sizeof(setpath), "%s/%s", dir, HK_QUORUM_SET_FILE);
+	cr_assert_eq(hk_quorum_set_write(setpath, hk_quorum_dealer_set(d),
+	    HK_WRITE_NOREPLACE), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_quorum_set_read(setpath, &set), 0, "%s", hk_err_msg());
+	cr_assert_eq(set->m, 2);
+	cr_assert_eq(set->n, 255);
+	cr_assert_str_eq(set->holder[254], "km-255");
+	/* Share 255 is a share like any other. */
+	snprintf(p1, sizeof(p1), "%s/share-1.hks", dir);
+	snprintf(p255, sizeof(p255), "%s/share-255.hks", dir);
+	cr_assert_eq(hk_quorum_share_write(d, 255, "Last of many, 255 held",
+	    HK_KDF_INTERACTIVE, p255), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_quorum_share_write(d, 1, "First of many, one held",
+	    HK_KDF_INTERACTIVE, p1), 0, "%s", hk_err_msg());
+	paths[0] = p255; passes[0] = "Last of many, 255 held";
+	paths[1] = p1; passes[1] = "First of many, one held";
+	cr_assert_eq(hk_quorum_recover(set, paths, passes, 2, &key), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(memcmp(key, hk_quorum_dealer_key(d), 32), 0);
+	hk_secret_free(key);
+	hk_quorum_set_free(set);
+	hk_quorum_dealer_free(d);
+}
