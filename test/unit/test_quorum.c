@@ -576,3 +576,42 @@ Test(quorum, n_255_is_the_largest_set)
 	hk_quorum_set_free(set);
 	hk_quorum_dealer_free(d);
 }
+
+Test(quorum, passphrase_rule_boundaries)
+{
+	/* 12 characters is enough with 3 classes; under 20, 2 classes are
+	 * not; 'A' and 'Z' are upper case; 1024 bytes is the longest. */
+	static const char *const good[] = {
+		"Kuma river7!",		/* 12, four classes */
+		"Zebra crossing",	/* 14: upper Z, lower, space */
+		"Amakusa islands",	/* 15: upper A, lower, space */
+	};
+	static const char *const weak[] = {
+		"Kuma rive7!",		/* 11 */
+		"river7stone3bay",	/* 15: lower and digits only */
+		"RIVER7STONE3BAY",	/* 15: upper and digits only */
+	};
+	char why[128], *longest;
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		cr_assert_eq(hk_passphrase_check(good[i], "yamada-t",
+		    "Yamada Taro", why, sizeof(why)), 0, "refused %s: %s",
+		    good[i], why);
+	for (i = 0; i < sizeof(weak) / sizeof(weak[0]); i++)
+		cr_assert_eq(hk_passphrase_check(weak[i], "yamada-t",
+		    "Yamada Taro", why, sizeof(why)), HK_ERR_WEAK_PASSPHRASE,
+		    "accepted: %s", weak[i]);
+	longest = malloc(HK_PASSPHRASE_MAX + 2);
+	for (i = 0; i < HK_PASSPHRASE_MAX + 1; i++)
+		longest[i] = "Kumamoto castle 1607! "[i % 22];
+	longest[HK_PASSPHRASE_MAX] = '\0';
+	cr_assert_eq(hk_passphrase_check(longest, NULL, NULL, why,
+	    sizeof(why)), 0, "refused 1024 bytes: %s", why);
+	longest[HK_PASSPHRASE_MAX] = 'x';
+	longest[HK_PASSPHRASE_MAX + 1] = '\0';
+	cr_assert_eq(hk_passphrase_check(longest, NULL, NULL, why,
+	    sizeof(why)), HK_ERR_WEAK_PASSPHRASE);
+	cr_assert_str_eq(why, "longer than 1024 bytes");
+	free(longest);
+}
