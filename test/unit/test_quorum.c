@@ -250,6 +250,13 @@ Test(quorum, hostile_fields_with_valid_checksum)
 	rewrite_share(f.share[0], path, "index: 1\n", "index: 6\n");
 	cr_assert_eq(hk_quorum_share_info(path, &info), HK_ERR_SHARE_CORRUPT);
 	unlink(path);
+	/* Digits only: a byte past '9' is not read as a digit of 10. */
+	rewrite_share(f.share[0], path, "kdf-memlimit: 67108864",
+	    "kdf-memlimit: 6710886:");
+	cr_assert_eq(hk_quorum_share_info(path, &info), HK_ERR_SHARE_CORRUPT);
+	cr_assert_not_null(strstr(hk_err_msg(), "kdf-memlimit"), "%s",
+	    hk_err_msg());
+	unlink(path);
 	/* A changed holder with a fixed checksum is not this set's share. */
 	rewrite_share(f.share[0], path, "holder: sato", "holder: mallory");
 	cr_assert_eq(hk_quorum_share_info(path, &info), 0);
@@ -614,4 +621,37 @@ Test(quorum, passphrase_rule_boundaries)
 	    sizeof(why)), HK_ERR_WEAK_PASSPHRASE);
 	cr_assert_str_eq(why, "longer than 1024 bytes");
 	free(longest);
+}
+
+Test(quorum, missing_share_is_not_damaged_oversized_is)
+{
+	struct fixture f;
+	struct hk_quorum_share_info info;
+	const char *paths[3], *passes[3];
+	char path[700], *big;
+	uint8_t *key;
+
+	fixture_make(&f, "quorum_missing");
+	snprintf(path, sizeof(path), "%s/no-such.hks", f.dir);
+	/* A wrong path is reported as missing, not as a damaged share. */
+	cr_assert_eq(hk_quorum_share_info(path, &info), HK_ERR_NOT_FOUND);
+	paths[0] = f.share[0]; paths[1] = path; paths[2] = f.share[2];
+	passes[0] = passes5[0]; passes[1] = passes5[1]; passes[2] = passes5[2];
+	cr_assert_eq(hk_quorum_recover(f.set, paths, passes, 3, &key),
+	    HK_ERR_NOT_FOUND);
+	cr_assert_not_null(strstr(hk_err_msg(), "no-such.hks"), "%s",
+	    hk_err_msg());
+	/* A file larger than any share is a damaged (or wrong) share. */
+	snprintf(path, sizeof(path), "%s/big.hks", f.dir);
+	big = malloc(9000);
+	memset(big, 'a', 9000);
+	hk_test_write(path, big, 9000);
+	free(big);
+	cr_assert_eq(hk_quorum_share_info(path, &info), HK_ERR_SHARE_CORRUPT);
+	paths[1] = path;
+	cr_assert_eq(hk_quorum_recover(f.set, paths, passes, 3, &key),
+	    HK_ERR_SHARE_CORRUPT);
+	cr_assert_not_null(strstr(hk_err_msg(), "big.hks"), "%s",
+	    hk_err_msg());
+	fixture_free(&f);
 }
