@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -621,6 +622,24 @@ Test(quorum, passphrase_rule_boundaries)
 	    sizeof(why)), HK_ERR_WEAK_PASSPHRASE);
 	cr_assert_str_eq(why, "longer than 1024 bytes");
 	free(longest);
+}
+
+Test(quorum, share_files_0600_set_record_0644)
+{
+	struct fixture f;
+	struct stat st;
+	int i;
+
+	fixture_make(&f, "quorum_modes");
+	for (i = 0; i < 5; i++) {
+		cr_assert_eq(stat(f.share[i], &st), 0);
+		cr_assert_eq(st.st_mode & 07777, 0600, "%s: %o", f.share[i],
+		    (unsigned)(st.st_mode & 07777));
+	}
+	cr_assert_eq(stat(f.setpath, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0644, "%o",
+	    (unsigned)(st.st_mode & 07777));
+	fixture_free(&f);
 }
 
 Test(quorum, missing_share_is_not_damaged_oversized_is)
