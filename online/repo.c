@@ -41,7 +41,8 @@ struct hk_repo_writer {
 
 /*
  * A path inside a set: one or two components of [a-z0-9._-], none
- * starting with '.', no "MANIFEST" except MANIFEST itself at the top.
+ * starting with '.', not absolute (openat(2) would ignore the set's folder),
+ * no "MANIFEST" except MANIFEST itself at the top.
  */
 static int
 path_ok(const char *p)
@@ -50,7 +51,7 @@ path_ok(const char *p)
 	size_t len = strlen(p);
 
 	if (len == 0 || len >= HK_REPO_PATH_MAX || p[0] == '.' ||
-	    p[len - 1] == '/' || (slash != NULL &&
+	    p[0] == '/' || p[len - 1] == '/' || (slash != NULL &&
 	    (strchr(slash + 1, '/') != NULL || slash[1] == '.')))
 		return 0;
 	if (strcmp(p, HK_REPO_MANIFEST) == 0)

@@ -215,6 +215,7 @@ Test(repo_manifest, path_rules)
 	line_is("1 a//b", HK_ERR_PARSE);
 	line_is("1 crl/", HK_ERR_PARSE);
 	line_is("1 /", HK_ERR_PARSE);
+	line_is("1 /etc", HK_ERR_PARSE);	/* absolute: openat ignores the set */
 	line_is("1 /etc/passwd", HK_ERR_PARSE);
 	line_is("1 A.cer", HK_ERR_PARSE);	/* upper case */
 	line_is("1 a\tb", HK_ERR_PARSE);
@@ -414,6 +415,7 @@ Test(repo_write, add_refuses_bad_paths_twice_and_too_large)
 
 	snprintf(repo, sizeof(repo), "%s/repo", hk_test_dir("repo_add"));
 	cr_assert_eq(hk_repo_begin(repo, &w), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_repo_add(w, "/x", "x", 1, NULL), HK_ERR_INVALID);
 	cr_assert_eq(hk_repo_add(w, "a/../b", "x", 1, NULL), HK_ERR_INVALID);
 	cr_assert_eq(hk_repo_add(w, "MANIFEST", "x", 1, NULL),
 	    HK_ERR_INVALID);
