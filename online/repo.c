@@ -398,6 +398,16 @@ manifest_text(struct hk_repo_writer *w, char **out, size_t *len)
 	return 0;
 }
 
+/* A set folder's number, or 0 when name is not one. */
+static unsigned long
+set_number(const char *name)
+{
+	if (name[0] == '0' || name[0] == '\0' || strlen(name) > 9 ||
+	    strspn(name, "0123456789") != strlen(name))
+		return 0;
+	return strtoul(name, NULL, 10);
+}
+
 /* The highest number among the sets (0 when none). */
 static unsigned long
 highest_set(const char *sets)
@@ -409,39 +419,63 @@ highest_set(const char *sets)
 	if ((d = opendir(sets)) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '0' || strlen(de->d_name) > 9 ||
-		    strspn(de->d_name, "0123456789") != strlen(de->d_name) ||
-		    de->d_name[0] == '\0')
-			continue;
-		if ((n = strtoul(de->d_name, NULL, 10)) > max)
+		if ((n = set_number(de->d_name)) > max)
 			max = n;
 	}
 	closedir(d);
 	return max;
 }
 
-/* Remove the sets older than the HK_REPO_KEEP before cur. */
 static void
-prune(const struct hk_repo_writer *w, unsigned long cur)
+remove_set(const struct hk_repo_writer *w, unsigned long n)
 {
-	struct dirent *de;
 	char path[8400];
-	unsigned long n;
-	DIR *d;
 
+	snprintf(path, sizeof(path), "%s/%lu", w->sets, n);
+	if (remove_tree(path) != 0)
+		fprintf(stderr, "hanko-online: %s\n", hk_err_msg());
+}
+
+/*
+ * After cur was swapped in over prev (0: no link before): remove the sets
+ * between prev and cur (renamed into place by a run that crashed before
+ * its swap: never published, so no reader holds them), then keep the
+ * HK_REPO_KEEP highest sets below cur and remove the older ones. So the
+ * sets kept are the ones last published, and a reader of one can go on
+ * for HK_REPO_KEEP more publications, also after such a crash.
+ */
+static void
+prune(const struct hk_repo_writer *w, unsigned long cur, unsigned long prev)
+{
+	unsigned long keep[HK_REPO_KEEP], n;
+	struct dirent *de;
+	DIR *d;
+	int i, k;
+
+	memset(keep, 0, sizeof(keep));
 	if ((d = opendir(w->sets)) == NULL)
 		return;
+	/* the HK_REPO_KEEP highest published sets below cur, descending */
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '0' || de->d_name[0] == '\0' ||
-		    strlen(de->d_name) > 9 ||
-		    strspn(de->d_name, "0123456789") != strlen(de->d_name))
+		if ((n = set_number(de->d_name)) == 0 || n >= cur ||
+		    (prev != 0 && n > prev))
 			continue;
-		n = strtoul(de->d_name, NULL, 10);
-		if (n + HK_REPO_KEEP >= cur)
+		for (i = 0; i < HK_REPO_KEEP; i++)
+			if (n > keep[i]) {
+				for (k = HK_REPO_KEEP - 1; k > i; k--)
+					keep[k] = keep[k - 1];
+				keep[i] = n;
+				break;
+			}
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		if ((n = set_number(de->d_name)) == 0 || n >= cur)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", w->sets, de->d_name);
-		if (remove_tree(path) != 0)
-			fprintf(stderr, "hanko-online: %s\n", hk_err_msg());
+		for (i = 0; i < HK_REPO_KEEP && keep[i] != n; i++)
+			;
+		if (i == HK_REPO_KEEP)
+			remove_set(w, n);
 	}
 	closedir(d);
 	(void)fsync_path(w->sets);
@@ -526,7 +560,7 @@ hk_repo_commit(struct hk_repo_writer *w, unsigned long *out)
 		goto out;
 	}
 	*out = n;
-	prune(w, n);
+	prune(w, n, cur);
 	r = 0;
 out:
 	free(man);

@@ -8,8 +8,9 @@
  * (every file and folder fsynced, MANIFEST last), renamed to its number,
  * then the link is replaced by rename(2) of a temporary link and the parent
  * folder fsynced: a reader sees the old set or the new one, never a mix.
- * The two sets before the current one are kept (a reader holding one keeps
- * reading it); older ones are removed.
+ * The two sets published before the current one are kept (a reader holding
+ * one keeps reading it); older ones are removed, and so is a set a crashed
+ * run renamed into place but never swapped in.
  *
  * MANIFEST has one line per file, sorted by path:
  *   <sha256 hex> <size> <path>

@@ -500,11 +500,20 @@ Test(repo_write, numbered_past_an_orphan_set)
 	cr_assert_eq(hk_repo_open(repo, &s), 0);
 	cr_assert_eq(s->n, 8);
 	hk_repo_close(s);
-	/* the odd names left alone */
+	/* set 7 was never published: removed; 1 and 2 (the two published
+	 * before 8, a reader may hold them) kept; the odd names left alone */
+	cr_assert_not(set_exists("7"));
+	cr_assert(set_exists("2"));
+	cr_assert(set_exists("1"));
 	cr_assert(set_exists("0"));
 	cr_assert(set_exists("099"));
 	cr_assert(set_exists("9x"));
 	cr_assert(set_exists("1234567890"));
+	/* a reader of set 1 had two more publications: 8 and 9 */
+	cr_assert_eq(commit_one("4"), 9);
+	cr_assert_not(set_exists("1"));
+	cr_assert(set_exists("2"));
+	cr_assert(set_exists("8"));
 }
 
 Test(repo_write, link_ahead_of_the_folders)
