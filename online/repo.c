@@ -587,6 +587,10 @@ parse_line(char *line, struct hk_repo_file *f)
 	int n = 0;
 
 	memset(f, 0, sizeof(*f));
+	/* one space between fields (strtok_r would take runs of them) */
+	if (line[0] == ' ' || strstr(line, "  ") != NULL ||
+	    (line[0] != '\0' && line[strlen(line) - 1] == ' '))
+		return HK_ERR_PARSE;
 	for (p = strtok_r(line, " ", &save); p != NULL && n < 7;
 	    p = strtok_r(NULL, " ", &save))
 		tok[n++] = p;

@@ -131,6 +131,7 @@ Test(repo_manifest, lines_of_text_only)
 
 	cr_assert_eq(open_manifest(H64 " 1 a.cer"), HK_ERR_PARSE,
 	    "no final newline");
+	cr_assert_eq(open_manifest("x"), HK_ERR_PARSE, "one byte");
 	cr_assert_eq(open_manifest("\n"), HK_ERR_PARSE, "an empty line");
 	cr_assert_eq(open_manifest(H64 " 1 a.cer\n\n"), HK_ERR_PARSE);
 	hand_set("repo_nul", H64 " 1 a.cer\n\0\n", 68);
@@ -167,6 +168,13 @@ Test(repo_manifest, field_count)
 	line_is("1 a.crl 2026-04-03T11:00:00Z 2026-04-06T11:00:00Z 2 x y",
 	    HK_ERR_PARSE);
 	cr_assert_eq(open_manifest(H64 "\n"), HK_ERR_PARSE);
+	/* fields separated by one space */
+	line_is(" 1 a.cer", HK_ERR_PARSE);
+	line_is("1  a.cer", HK_ERR_PARSE);
+	line_is("1 a.cer ", HK_ERR_PARSE);
+	cr_assert_eq(open_manifest(" " H64 " 1 a.cer\n"), HK_ERR_PARSE);
+	line_is("1 a.crl 2026-04-03T11:00:00Z  2026-04-06T11:00:00Z 2",
+	    HK_ERR_PARSE);
 }
 
 Test(repo_manifest, sha256_is_64_lowercase_hex)
@@ -237,6 +245,8 @@ Test(repo_manifest, crl_fields)
 	line_is("1 a.crl 2026-04-03T11:00:00Z 2026-04-06T11:00:00Z 0", 0);
 	line_is("1 a.crl 2026-04-03T11:00:00Z 2026-04-06T11:00:00Z "
 	    "9999999999999999999", 0);			/* 19 digits */
+	line_is("1 a.crl 2026-04-03T11:00:00Z 2026-04-06T11:00:00Z "
+	    "1234567890", 0);
 	line_is("1 a.crl 2026-04-03T11:00:00Z 2026-04-06T11:00:00Z "
 	    "10000000000000000000", HK_ERR_PARSE);	/* 20 */
 	line_is("1 a.crl 2026-04-03T11:00:00Z 2026-04-06T11:00:00Z -1",
