@@ -571,6 +571,186 @@ Test(crlpub, cert_dp_is_the_partition_of_its_generation)
 	cr_assert_null(got.dn);
 }
 
+/* A certificate whose cRLDistributionPoints is dps, signed with k. */
+static unsigned char *
+cert_with_dps(CRL_DIST_POINTS *dps, size_t *len)
+{
+	X509 *x = X509_new();
+	unsigned char *der = NULL;
+	int l;
+
+	cr_assert_not_null(x);
+	cr_assert_eq(X509_set_version(x, 2), 1);
+	cr_assert_eq(ASN1_INTEGER_set(X509_get_serialNumber(x), 7), 1);
+	cr_assert_eq(X509_set_issuer_name(x, X509_get_subject_name(ca)), 1);
+	cr_assert_eq(X509_set_subject_name(x, X509_get_subject_name(ca)), 1);
+	cr_assert_not_null(X509_gmtime_adj(X509_getm_notBefore(x), 0));
+	cr_assert_not_null(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
+	cr_assert_eq(X509_set_pubkey(x, k), 1);
+	cr_assert_eq(X509_add1_ext_i2d(x, NID_crl_distribution_points, dps,
+	    0, X509V3_ADD_DEFAULT), 1);
+	cr_assert_gt(X509_sign(x, k, EVP_sha256()), 0);
+	cr_assert_gt(l = i2d_X509(x, &der), 0);
+	X509_free(x);
+	*len = (size_t)l;
+	return der;
+}
+
+/* A fullName: the names of types[] in that order, GEN_DIRNAME the
+ * partition's name (dns[] when given), GEN_URI uri. */
+static DIST_POINT_NAME *
+full_name(const int *types, X509_NAME *const *dns, size_t n,
+    const char *uri)
+{
+	DIST_POINT_NAME *dpn = DIST_POINT_NAME_new();
+	GENERAL_NAME *gn;
+	size_t i;
+
+	cr_assert_not_null(dpn);
+	dpn->type = 0;
+	cr_assert_not_null(dpn->name.fullname = GENERAL_NAMES_new());
+	for (i = 0; i < n; i++) {
+		cr_assert_not_null(gn = GENERAL_NAME_new());
+		if (types[i] == GEN_DIRNAME)
+			GENERAL_NAME_set0_value(gn, GEN_DIRNAME,
+			    X509_NAME_dup(dns != NULL ? dns[i] : part));
+		else {
+			ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+
+			cr_assert_eq(ASN1_STRING_set(s, uri, -1), 1);
+			GENERAL_NAME_set0_value(gn, GEN_URI, s);
+		}
+		cr_assert(sk_GENERAL_NAME_push(dpn->name.fullname, gn) > 0);
+	}
+	return dpn;
+}
+
+/* The names of a fullName are read whatever their order: the URI before
+ * the directoryName too; of two directoryNames the first; a
+ * cRLDistributionPoints with no point is no partition. */
+Test(crlpub, cert_dp_names_in_any_order)
+{
+	static const int uri_first[] = { GEN_URI, GEN_DIRNAME };
+	static const int two_dn[] = { GEN_DIRNAME, GEN_DIRNAME };
+	const char *uri = "http://repo.example.jp/kumamoto/crl/431010.crl";
+	CRL_DIST_POINTS *dps;
+	DIST_POINT *dp;
+	X509_NAME *other = NULL, *dns[2];
+	struct hk_crlpub_dpname got, want;
+	unsigned char *der;
+	size_t len;
+
+	memset(&want, 0, sizeof(want));
+	want.dn = part;
+	snprintf(want.uri, sizeof(want.uri), "%s", uri);
+	/* URI, then directoryName */
+	cr_assert_not_null(dps = CRL_DIST_POINTS_new());
+	cr_assert_not_null(dp = DIST_POINT_new());
+	dp->distpoint = full_name(uri_first, NULL, 2, uri);
+	cr_assert(sk_DIST_POINT_push(dps, dp) > 0);
+	der = cert_with_dps(dps, &len);
+	CRL_DIST_POINTS_free(dps);
+	cr_assert_eq(hk_crlpub_cert_dp(der, len, &got), 0, "%s",
+	    hk_err_msg());
+	cr_assert(hk_crlpub_dpname_eq(&got, &want));
+	cr_assert_str_eq(got.uri, uri);
+	hk_crlpub_dpname_clear(&got);
+	OPENSSL_free(der);
+	/* two directoryNames: the first is the partition */
+	cr_assert_eq(hk_cert_partition_dn(p, "Yatsushiro-shi", 1, 0, &other),
+	    0);
+	dns[0] = part;
+	dns[1] = other;
+	cr_assert_not_null(dps = CRL_DIST_POINTS_new());
+	cr_assert_not_null(dp = DIST_POINT_new());
+	dp->distpoint = full_name(two_dn, dns, 2, NULL);
+	cr_assert(sk_DIST_POINT_push(dps, dp) > 0);
+	der = cert_with_dps(dps, &len);
+	CRL_DIST_POINTS_free(dps);
+	cr_assert_eq(hk_crlpub_cert_dp(der, len, &got), 0, "%s",
+	    hk_err_msg());
+	want.uri[0] = '\0';
+	cr_assert(hk_crlpub_dpname_eq(&got, &want), "not the first "
+	    "directoryName");
+	hk_crlpub_dpname_clear(&got);
+	OPENSSL_free(der);
+	X509_NAME_free(other);
+	/* no distribution point at all */
+	cr_assert_not_null(dps = CRL_DIST_POINTS_new());
+	der = cert_with_dps(dps, &len);
+	CRL_DIST_POINTS_free(dps);
+	cr_assert_eq(hk_crlpub_cert_dp(der, len, &got), HK_ERR_PARSE);
+	cr_assert_null(got.dn);
+	OPENSSL_free(der);
+}
+
+/* A CRL signed with k whose issuingDistributionPoint is idp. */
+static unsigned char *
+crl_with_idp(ISSUING_DIST_POINT *idp, size_t *len)
+{
+	X509_CRL *c = X509_CRL_new();
+	ASN1_TIME *t = ASN1_TIME_new();
+	unsigned char *der = NULL;
+	int l;
+
+	cr_assert_not_null(c);
+	cr_assert_eq(X509_CRL_set_version(c, 1), 1);
+	cr_assert_eq(X509_CRL_set_issuer_name(c, X509_get_subject_name(ca)),
+	    1);
+	cr_assert_not_null(X509_gmtime_adj(t, 0));
+	cr_assert_eq(X509_CRL_set1_lastUpdate(c, t), 1);
+	cr_assert_not_null(X509_gmtime_adj(t, 3600));
+	cr_assert_eq(X509_CRL_set1_nextUpdate(c, t), 1);
+	cr_assert_eq(X509_CRL_add1_ext_i2d(c, NID_issuing_distribution_point,
+	    idp, 1, X509V3_ADD_DEFAULT), 1);
+	cr_assert_gt(X509_CRL_sign(c, k, EVP_sha256()), 0);
+	cr_assert_gt(l = i2d_X509_CRL(c, &der), 0);
+	ASN1_TIME_free(t);
+	X509_CRL_free(c);
+	*len = (size_t)l;
+	return der;
+}
+
+/* An IDP's names are read in any order; an IDP without a
+ * distributionPoint (scope only) names no partition. */
+Test(crlpub, idp_read_names_in_any_order_and_none)
+{
+	static const int uri_first[] = { GEN_URI, GEN_DIRNAME };
+	const char *uri = "http://repo.example.jp/kumamoto/crl/431010.crl";
+	const char *dir = hk_test_dir("crlpub_idp_order");
+	ISSUING_DIST_POINT *idp;
+	struct hk_crlpub_dpname got, want;
+	unsigned char *der;
+	size_t len;
+	int dfd;
+
+	cr_assert_geq(dfd = open(dir, O_RDONLY | O_DIRECTORY), 0);
+	memset(&want, 0, sizeof(want));
+	want.dn = part;
+	snprintf(want.uri, sizeof(want.uri), "%s", uri);
+	cr_assert_not_null(idp = ISSUING_DIST_POINT_new());
+	idp->distpoint = full_name(uri_first, NULL, 2, uri);
+	idp->onlyuser = 0xff;
+	der = crl_with_idp(idp, &len);
+	ISSUING_DIST_POINT_free(idp);
+	file_put(dir, "c.crl", der, len);
+	OPENSSL_free(der);
+	cr_assert_eq(hk_crlpub_idp_read(dfd, "c.crl", &got), 0, "%s",
+	    hk_err_msg());
+	cr_assert(hk_crlpub_dpname_eq(&got, &want));
+	hk_crlpub_dpname_clear(&got);
+	/* onlyContainsCACerts alone: no names */
+	cr_assert_not_null(idp = ISSUING_DIST_POINT_new());
+	idp->onlyCA = 0xff;
+	der = crl_with_idp(idp, &len);
+	ISSUING_DIST_POINT_free(idp);
+	file_put(dir, "c.crl", der, len);
+	OPENSSL_free(der);
+	cr_assert_eq(hk_crlpub_idp_read(dfd, "c.crl", &got), HK_ERR_PARSE);
+	cr_assert_null(got.dn);
+	close(dfd);
+}
+
 /* ---- the entry cache against a real store ---- */
 
 static struct hk_store *st;
