@@ -771,6 +771,9 @@ store_fresh(const char *name)
 	return st;
 }
 
+static int entry_garbage;		/* 1: the next rows' entry is no
+					 * SEQUENCE */
+
 /* A valid certificate of muni expiring at not_after, revoked now. */
 static void
 revoked_cert(const char *muni, time_t not_after, int reason)
@@ -807,6 +810,8 @@ revoked_cert(const char *muni, time_t not_after, int reason)
 	e.revoked = at("2026-04-05T00:00:00Z") + nserial;
 	e.reason = (enum hk_crl_reason)reason;
 	cr_assert_eq(hk_crl_entry_der(&e, &d, &dl), 0);
+	if (entry_garbage)		/* an OCTET STRING, no entry */
+		memcpy(d, "\x04\x01\x00", dl = 3);
 	cr_assert_eq(hk_store_cert_revoke(st, c.serial, c.serial_len, reason,
 	    e.revoked, d, dl), 0, "%s", hk_err_msg());
 	OPENSSL_free(d);
@@ -953,6 +958,41 @@ Test(crlpub, cache_append_check_and_rebuild, .timeout = 60)
 	cr_assert(same(&a, &b));
 	hk_crlpub_entries_free(&a);
 	hk_crlpub_entries_free(&b);
+	hk_store_close(st);
+}
+
+/* A row that cannot be an entry, revoked after good ones appended to a
+ * cache: the partition fails, every run, and is not published without
+ * it (nor the header moved past it). */
+Test(crlpub, cache_append_stops_at_a_bad_row, .timeout = 60)
+{
+	struct hk_crlcache_ctx cc;
+	struct hk_crlcache *c = NULL;
+	struct hk_crlpub_entries a;
+	const char *codes[1] = { "431010" };
+	time_t far = at("2029-04-01T00:00:00Z");
+	int i, rebuilt;
+
+	memset(&a, 0, sizeof(a));
+	store_fresh("crlpub_cache_bad");
+	revoked_cert("431010", far, 1);
+	ctx_now(&cc, "2026-04-06T00:00:00Z");
+	get(&cc, "431010", 1, 1, &a);
+	hk_crlpub_entries_free(&a);
+	revoked_cert("431010", far, 3);
+	entry_garbage = 1;
+	revoked_cert("431010", far, 4);
+	entry_garbage = 0;
+	for (i = 0; i < 2; i++) {
+		ctx_now(&cc, "2026-04-06T00:00:00Z");
+		cr_assert_eq(hk_crlcache_open(&cc, codes, 1, &c), 0, "%s",
+		    hk_err_msg());
+		rebuilt = -1;
+		cr_assert_eq(hk_crlcache_get(c, 0, &a, &rebuilt),
+		    HK_ERR_STATE, "run %d: published without the bad row", i);
+		cr_assert_eq(a.count, 0);
+		hk_crlcache_free(c);
+	}
 	hk_store_close(st);
 }
 
