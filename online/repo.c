@@ -148,20 +148,44 @@ current_number(const char *repo, unsigned long *n, char *target,
 	return 0;
 }
 
+static unsigned long set_number(const char *name);
+
+/* A set holds files and one level of folders (crl/, certs/): anything
+ * deeper is not a set's, and nothing of it is removed. */
 static int
 rm_one(const char *path, const struct stat *sb, int type, struct FTW *f)
 {
 	(void)sb;
-	(void)type;
-	(void)f;
+	if (f->level > 2 || (type != FTW_F && type != FTW_DP &&
+	    type != FTW_SL)) {
+		errno = ENOTEMPTY;
+		return -1;
+	}
 	return remove(path) != 0 ? -1 : 0;
 }
 
-/* Remove a set folder (two levels of regular files at most). */
+/*
+ * Remove a set folder: only "<sets>/<n>" or "<sets>/.new-*" of this
+ * writer, whatever the caller passes (a bug in a path must never reach
+ * outside the repository), on the sets' own filesystem, at most two
+ * levels of files.
+ */
 static int
-remove_tree(const char *dir)
+remove_tree(const struct hk_repo_writer *w, const char *dir)
 {
-	if (nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS) != 0) {
+	size_t sl = strlen(w->sets);
+	const char *leaf = dir + sl + 1;
+
+	if (sl < 6 || strcmp(w->sets + sl - 5, ".sets") != 0 ||
+	    strncmp(dir, w->sets, sl) != 0 || dir[sl] != '/' ||
+	    strchr(leaf, '/') != NULL || strstr(leaf, "..") != NULL ||
+	    (set_number(leaf) == 0 && (strncmp(leaf, ".new-", 5) != 0 ||
+	    leaf[5] == '\0'))) {
+		hk_err_set("%s: not a set folder of %s: not removed", dir,
+		    w->sets);
+		return HK_ERR_INTERNAL;
+	}
+	if (nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0) {
 		hk_err_set("%s: cannot remove: %s", dir, strerror(errno));
 		return HK_ERR_IO;
 	}
@@ -216,7 +240,7 @@ hk_repo_begin(const char *repo, struct hk_repo_writer **out)
 			if (strncmp(de->d_name, ".new-", 5) == 0) {
 				snprintf(path, sizeof(path), "%s/%s", w->sets,
 				    de->d_name);
-				(void)remove_tree(path);
+				(void)remove_tree(w, path);
 			}
 		closedir(d);
 	}
@@ -432,7 +456,7 @@ remove_set(const struct hk_repo_writer *w, unsigned long n)
 	char path[8400];
 
 	snprintf(path, sizeof(path), "%s/%lu", w->sets, n);
-	if (remove_tree(path) != 0)
+	if (remove_tree(w, path) != 0)
 		fprintf(stderr, "hanko-online: %s\n", hk_err_msg());
 }
 
@@ -573,7 +597,7 @@ hk_repo_abort(struct hk_repo_writer *w)
 	if (w == NULL)
 		return;
 	if (w->tmp[0] != '\0')
-		(void)remove_tree(w->tmp);
+		(void)remove_tree(w, w->tmp);
 	free(w->files);
 	free(w);
 }

@@ -486,6 +486,47 @@ Test(repo_write, crash_leftovers_removed_others_kept)
 	}
 }
 
+/*
+ * What the writer removes is a set's shape and no more: a leftover whose
+ * tree goes deeper than a set's two levels is not removed past them, and
+ * a leftover that is a link to a folder elsewhere loses the link only
+ * (nothing is followed), so no bug or planted entry can make it delete
+ * outside the repository.
+ */
+Test(repo_write, removes_only_what_a_set_can_hold)
+{
+	char path[4400], out[4000];
+	const char *dir = hk_test_dir("repo_shape");
+	struct stat st;
+
+	snprintf(repo, sizeof(repo), "%s/repo", dir);
+	snprintf(out, sizeof(out), "%s/outside", dir);
+	cr_assert_eq(commit_one("1"), 1);
+	/* too deep for a set: .new-deep/a/b/c */
+	snprintf(path, sizeof(path), "%s.sets/.new-deep", repo);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s.sets/.new-deep/a", repo);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s.sets/.new-deep/a/b", repo);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s.sets/.new-deep/a/b/c", repo);
+	hk_test_write(path, "x", 1);
+	/* a link to a folder outside, holding a file */
+	cr_assert_eq(mkdir(out, 0755), 0);
+	snprintf(path, sizeof(path), "%s/precious", out);
+	hk_test_write(path, "p", 1);
+	snprintf(path, sizeof(path), "%s.sets/.new-link", repo);
+	cr_assert_eq(symlink(out, path), 0);
+	cr_assert_eq(commit_one("2"), 2);
+	snprintf(path, sizeof(path), "%s.sets/.new-deep/a/b/c", repo);
+	cr_assert_eq(stat(path, &st), 0, "a file three levels down removed");
+	snprintf(path, sizeof(path), "%s.sets/.new-link", repo);
+	cr_assert_neq(lstat(path, &st), 0, "the link is gone");
+	snprintf(path, sizeof(path), "%s/precious", out);
+	cr_assert_eq(stat(path, &st), 0, "a file outside the repository "
+	    "removed through a link");
+}
+
 Test(repo_write, numbered_past_an_orphan_set)
 {
 	char path[4400];
