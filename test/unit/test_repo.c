@@ -46,6 +46,16 @@ sha_hex(const void *buf, size_t len, char hex[65])
 	hk_hex_encode(d, 32, hex);
 }
 
+/* Make the folder <repo>.sets/<rel>. */
+static void
+sets_mkdir(const char *rel)
+{
+	char path[4400];
+
+	snprintf(path, sizeof(path), "%s.sets/%s", repo, rel);
+	cr_assert_eq(mkdir(path, 0755), 0, "%s", path);
+}
+
 /* A hand-written set 1 with the MANIFEST text given (files made apart). */
 static void
 hand_set(const char *name, const char *manifest, size_t len)
@@ -55,8 +65,7 @@ hand_set(const char *name, const char *manifest, size_t len)
 	snprintf(repo, sizeof(repo), "%s/repo", hk_test_dir(name));
 	snprintf(path, sizeof(path), "%s.sets", repo);
 	cr_assert_eq(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s.sets/1", repo);
-	cr_assert_eq(mkdir(path, 0755), 0);
+	sets_mkdir("1");
 	snprintf(path, sizeof(path), "%s.sets/1/MANIFEST", repo);
 	hk_test_write(path, manifest, len);
 	cr_assert_eq(symlink("repo.sets/1", repo), 0);
@@ -454,17 +463,13 @@ Test(repo_write, crash_leftovers_removed_others_kept)
 	snprintf(repo, sizeof(repo), "%s/repo", hk_test_dir("repo_crash"));
 	cr_assert_eq(commit_one("1"), 1);
 	/* a run that died while writing: a temporary set with a folder */
-	snprintf(path, sizeof(path), "%s.sets/.new-dead01", repo);
-	cr_assert_eq(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s.sets/.new-dead01/crl", repo);
-	cr_assert_eq(mkdir(path, 0755), 0);
+	sets_mkdir(".new-dead01");
+	sets_mkdir(".new-dead01/crl");
 	snprintf(path, sizeof(path), "%s.sets/.new-dead01/crl/1.crl", repo);
 	hk_test_write(path, "x", 1);
-	snprintf(path, sizeof(path), "%s.sets/.new-dead02", repo);
-	cr_assert_eq(mkdir(path, 0755), 0);
+	sets_mkdir(".new-dead02");
 	/* not ours to remove */
-	snprintf(path, sizeof(path), "%s.sets/.keep", repo);
-	cr_assert_eq(mkdir(path, 0755), 0);
+	sets_mkdir(".keep");
 	cr_assert_eq(commit_one("2"), 2);
 	cr_assert_not(set_exists(".new-dead01"));
 	cr_assert_not(set_exists(".new-dead02"));
@@ -503,12 +508,9 @@ Test(repo_write, removes_only_what_a_set_can_hold)
 	snprintf(out, sizeof(out), "%s/outside", dir);
 	cr_assert_eq(commit_one("1"), 1);
 	/* too deep for a set: .new-deep/a/b/c */
-	snprintf(path, sizeof(path), "%s.sets/.new-deep", repo);
-	cr_assert_eq(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s.sets/.new-deep/a", repo);
-	cr_assert_eq(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s.sets/.new-deep/a/b", repo);
-	cr_assert_eq(mkdir(path, 0755), 0);
+	sets_mkdir(".new-deep");
+	sets_mkdir(".new-deep/a");
+	sets_mkdir(".new-deep/a/b");
 	snprintf(path, sizeof(path), "%s.sets/.new-deep/a/b/c", repo);
 	hk_test_write(path, "x", 1);
 	/* a link to a folder outside, holding a file */
@@ -529,24 +531,18 @@ Test(repo_write, removes_only_what_a_set_can_hold)
 
 Test(repo_write, numbered_past_an_orphan_set)
 {
-	char path[4400];
 	struct hk_repo_set *s;
 
 	snprintf(repo, sizeof(repo), "%s/repo", hk_test_dir("repo_orphan"));
 	cr_assert_eq(commit_one("1"), 1);
 	cr_assert_eq(commit_one("2"), 2);
 	/* a set renamed into place by a run that died before the swap */
-	snprintf(path, sizeof(path), "%s.sets/7", repo);
-	cr_assert_eq(mkdir(path, 0755), 0);
+	sets_mkdir("7");
 	/* names that are not set numbers count for nothing */
-	snprintf(path, sizeof(path), "%s.sets/0", repo);
-	cr_assert_eq(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s.sets/099", repo);
-	cr_assert_eq(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s.sets/9x", repo);
-	cr_assert_eq(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s.sets/1234567890", repo);
-	cr_assert_eq(mkdir(path, 0755), 0);
+	sets_mkdir("0");
+	sets_mkdir("099");
+	sets_mkdir("9x");
+	sets_mkdir("1234567890");
 	cr_assert_eq(commit_one("3"), 8);
 	cr_assert_eq(hk_repo_open(repo, &s), 0);
 	cr_assert_eq(s->n, 8);
