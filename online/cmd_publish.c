@@ -917,7 +917,7 @@ jst_day(time_t t)
 static int
 set_intact(struct publish_work *w)
 {
-	char why[256], first[800];
+	char why[256], first[800], more[96] = "";
 	size_t i, bad = 0;
 
 	for (i = 0; i < w->cur->nfiles; i++) {
@@ -931,16 +931,13 @@ set_intact(struct publish_work *w)
 	if (bad == 0)
 		return 1;
 	if (bad > 1)
-		warn_add(w, "CPS 2-6-2: %s (and %zu more file%s of set %lu "
-		    "not as its MANIFEST says): set %lu of today is damaged "
-		    "(a disk fault or an edit): published again in full; check "
-		    "the repository's disk and who can write to it", first,
-		    bad - 1, bad > 2 ? "s" : "", w->cur->n, w->cur->n);
-	else
-		warn_add(w, "CPS 2-6-2: %s: set %lu of today is damaged (a "
-		    "disk fault or an edit): published again in full; check "
-		    "the repository's disk and who can write to it", first,
+		snprintf(more, sizeof(more), " (and %zu more file%s of set %lu "
+		    "not as its MANIFEST says)", bad - 1, bad > 2 ? "s" : "",
 		    w->cur->n);
+	warn_add(w, "CPS 2-6-2: %s%s: set %lu of today is damaged (a disk "
+	    "fault or an edit): published again in full; check the "
+	    "repository's disk and who can write to it", first, more,
+	    w->cur->n);
 	return 0;
 }
 

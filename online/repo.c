@@ -148,7 +148,15 @@ current_number(const char *repo, unsigned long *n, char *target,
 	return 0;
 }
 
-static unsigned long set_number(const char *name);
+/* A set folder's number, or 0 when name is not one. */
+static unsigned long
+set_number(const char *name)
+{
+	if (name[0] == '0' || name[0] == '\0' || strlen(name) > 9 ||
+	    strspn(name, "0123456789") != strlen(name))
+		return 0;
+	return strtoul(name, NULL, 10);
+}
 
 /* A set holds files and one level of folders (crl/, certs/): anything
  * deeper is not a set's, and nothing of it is removed. */
@@ -420,16 +428,6 @@ manifest_text(struct hk_repo_writer *w, char **out, size_t *len)
 	*out = buf;
 	*len = off;
 	return 0;
-}
-
-/* A set folder's number, or 0 when name is not one. */
-static unsigned long
-set_number(const char *name)
-{
-	if (name[0] == '0' || name[0] == '\0' || strlen(name) > 9 ||
-	    strspn(name, "0123456789") != strlen(name))
-		return 0;
-	return strtoul(name, NULL, 10);
 }
 
 /* The highest number among the sets (0 when none). */
