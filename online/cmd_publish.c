@@ -67,7 +67,6 @@
 					 * sooner (a re-key crosses the air
 					 * gap and a ceremony) */
 #define HK_PUBLISH_MARGIN	(4 * 3600) /* beyond the next daily run */
-#define MAX_WARN		4	/* warnings of one run */
 #define MAX_HELD		8	/* partition errors kept for the
 					 * message (all are audited) */
 #define HK_ARL_FLOOR		"arl"	/* crl_numbers row: the highest ARL
@@ -159,10 +158,12 @@ struct publish_work {
 					 * store's record (HK_ARL_FLOOR) or a
 					 * stored ARL whose thisUpdate has
 					 * come; 0 when none */
-	char warn[MAX_WARN][1024];	/* warnings of this run */
+	char **warn;			/* warnings of this run, whole */
 	int nwarn;
-	char held[MAX_HELD][1024];	/* partitions held back: why */
+	char *held[MAX_HELD];		/* partitions held back: why */
 	int nheld;			/* all of them (may exceed MAX_HELD) */
+	int lost;			/* 1: a warning or hold could not be
+					 * kept (no memory): say so */
 	size_t nheld_parts;		/* parts with held set */
 	char (*orphan)[7];		/* codes with certificates to answer
 					 * for that are no partition of the
@@ -212,37 +213,42 @@ static void
 warn_add(struct publish_work *w, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* A warning: audited with the records of the run, printed at the end. */
+/* A warning: audited with the records of the run, printed at the end,
+ * whole (no length but memory's). */
 static void
 warn_add(struct publish_work *w, const char *fmt, ...)
 {
 	va_list ap;
+	char **nw, *m;
+	int n;
 
-	if (w->nwarn == MAX_WARN)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(w->warn[w->nwarn++], sizeof(w->warn[0]), fmt, ap);
+	n = vasprintf(&m, fmt, ap);
 	va_end(ap);
+	if (n < 0 || (nw = realloc(w->warn, (size_t)(w->nwarn + 1) *
+	    sizeof(*nw))) == NULL) {
+		if (n >= 0)
+			free(m);
+		w->lost = 1;
+		return;
+	}
+	w->warn = nw;
+	w->warn[w->nwarn++] = m;
 }
 
 static void
-line_add(char *line, size_t len, size_t *off, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Append to a message line, cut at len. */
-static void
-line_add(char *line, size_t len, size_t *off, const char *fmt, ...)
+msgs_free(struct publish_work *w)
 {
-	va_list ap;
-	int n;
+	int i;
 
-	if (*off >= len - 1)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(line + *off, len - *off, fmt, ap);
-	va_end(ap);
-	*off = n < 0 ? len - 1 : *off + (size_t)n >= len ? len - 1 :
-	    *off + (size_t)n;
+	for (i = 0; i < w->nwarn; i++)
+		free(w->warn[i]);
+	free(w->warn);
+	w->warn = NULL;
+	w->nwarn = 0;
+	for (i = 0; i < w->nheld && i < MAX_HELD; i++)
+		free(w->held[i]);
+	w->nheld = 0;
 }
 
 static void
@@ -989,7 +995,10 @@ held_add(struct publish_work *w, const char *fmt, ...)
 
 	if (w->nheld < MAX_HELD) {
 		va_start(ap, fmt);
-		vsnprintf(w->held[w->nheld], sizeof(w->held[0]), fmt, ap);
+		if (vasprintf(&w->held[w->nheld], fmt, ap) < 0) {
+			w->held[w->nheld] = NULL;
+			w->lost = 1;
+		}
 		va_end(ap);
 	}
 	w->nheld++;
@@ -1001,7 +1010,8 @@ held_audit(struct publish_work *w)
 	int i;
 
 	for (i = 0; i < w->nheld && i < MAX_HELD; i++)
-		hk_online_audit(w->on, "crl.hold", "fail", "%s", w->held[i]);
+		hk_online_audit(w->on, "crl.hold", "fail", "%s",
+		    w->held[i] != NULL ? w->held[i] : "(no memory for why)");
 	if (w->nheld > MAX_HELD)
 		hk_online_audit(w->on, "crl.hold", "fail", "%d more partitions "
 		    "held back (the first %d are named above)",
@@ -1555,6 +1565,55 @@ publish(struct publish_work *w, const struct publish_opts *o)
 	return 0;
 }
 
+/* After a run that published: a partition held back gives exit 3, naming
+ * it (the others are published); else everything is published, but an
+ * operator must act soon: exit 9 (docs/publish.md). One line, with every
+ * warning whole; only a line over HK_ERR_DETAIL_MAX is cut (and says so),
+ * and the audit log has each warning in full. */
+static int
+final_line(struct publish_work *w, unsigned long skipped)
+{
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f;
+	int i;
+
+	if ((f = open_memstream(&line, &len)) == NULL) {
+		hk_err_set("publish: out of memory for the final line; the "
+		    "audit log has the holds and warnings of this run");
+		return HK_ERR_ALLOC;
+	}
+	if (w->nheld > 0) {
+		fputs(w->held[0] != NULL ? w->held[0] : "a partition held "
+		    "back (no memory for why)", f);
+		if (w->nheld > 1)
+			fprintf(f, "; %d more partition%s held back (crl.hold "
+			    "in the audit log)", w->nheld - 1, w->nheld > 2 ?
+			    "s" : "");
+		if (skipped)
+			fprintf(f, "; nothing published (set %lu of today "
+			    "stays)", skipped);
+		else
+			fprintf(f, "; set %lu published with the other "
+			    "partitions", w->set);
+	}
+	for (i = 0; i < w->nwarn; i++)
+		fprintf(f, "%s%s", i > 0 ? "; " : w->nheld > 0 ? "; warning: " :
+		    "warning: ", w->warn[i]);
+	if (w->lost)
+		fprintf(f, "%sout of memory for a message: see the audit log",
+		    w->nheld > 0 || w->nwarn > 0 ? "; " : "warning: ");
+	if (fclose(f) != 0) {
+		free(line);
+		hk_err_set("publish: out of memory for the final line; the "
+		    "audit log has the holds and warnings of this run");
+		return HK_ERR_ALLOC;
+	}
+	hk_err_set("%s", line);
+	free(line);
+	return w->nheld > 0 ? HK_ERR_INVALID : HK_ERR_WARNING;
+}
+
 int
 cmd_publish(int argc, char **argv)
 {
@@ -1562,7 +1621,7 @@ cmd_publish(int argc, char **argv)
 	struct publish_work w;
 	unsigned long skipped;
 	char t[32];
-	int r, i;
+	int r;
 
 	memset(&w, 0, sizeof(w));
 	w.lockfd = -1;
@@ -1620,35 +1679,8 @@ fail:
 out:
 	skipped = w.cur != NULL && w.set == 0 ? w.cur->n : 0;
 	work_close(&w);
-	if (r == 0 && (w.nheld > 0 || w.nwarn > 0)) {
-		/* a partition held back: exit 3, naming it (the others are
-		 * published); else everything is published, but an operator
-		 * must act soon: exit 9 (docs/publish.md). One line. */
-		char line[4096];
-		size_t off = 0;
-
-		if (w.nheld > 0) {
-			line_add(line, sizeof(line), &off, "%s", w.held[0]);
-			if (w.nheld > 1)
-				line_add(line, sizeof(line), &off, "; %d more "
-				    "partition%s held back (crl.hold in the "
-				    "audit log)", w.nheld - 1, w.nheld > 2 ?
-				    "s" : "");
-			if (skipped)
-				line_add(line, sizeof(line), &off, "; nothing "
-				    "published (set %lu of today stays)",
-				    skipped);
-			else
-				line_add(line, sizeof(line), &off, "; set %lu "
-				    "published with the other partitions",
-				    w.set);
-		}
-		for (i = 0; i < w.nwarn; i++)
-			line_add(line, sizeof(line), &off, "%s%s",
-			    i > 0 ? "; " : off > 0 ? "; warning: " :
-			    "warning: ", w.warn[i]);
-		hk_err_set("%s", line);
-		r = w.nheld > 0 ? HK_ERR_INVALID : HK_ERR_WARNING;
-	}
+	if (r == 0 && (w.nheld > 0 || w.nwarn > 0 || w.lost))
+		r = final_line(&w, skipped);
+	msgs_free(&w);
 	return r;
 }

@@ -335,7 +335,7 @@ int
 hk_online_audit(struct hk_online *on, const char *event, const char *result,
     const char *fmt, ...)
 {
-	char details[HK_AUDIT_DETAILS_MAX], keep[1024];
+	char details[HK_AUDIT_DETAILS_MAX], keep[HK_ERR_DETAIL_MAX];
 	va_list ap;
 	int r;
 
@@ -380,7 +380,7 @@ hk_online_checkpoint(struct hk_online *on)
 void
 hk_online_checkpoint_keep_err(struct hk_online *on)
 {
-	char keep[4096];
+	char keep[HK_ERR_DETAIL_MAX];
 
 	snprintf(keep, sizeof(keep), "%s", hk_err_msg());
 	if (hk_online_checkpoint(on) != 0)

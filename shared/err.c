@@ -7,7 +7,7 @@
 
 #include "err.h"
 
-static _Thread_local char hk_detail[1024];
+static _Thread_local char hk_detail[HK_ERR_DETAIL_MAX];
 
 const char *
 hk_strerror(int r)
@@ -87,9 +87,14 @@ hk_err_set(const char *fmt, ...)
 {
 	va_list ap;
 
+	int n;
+
 	va_start(ap, fmt);
-	vsnprintf(hk_detail, sizeof(hk_detail), fmt, ap);
+	n = vsnprintf(hk_detail, sizeof(hk_detail), fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof(hk_detail))
+		memcpy(hk_detail + sizeof(hk_detail) - sizeof(HK_ERR_CUT),
+		    HK_ERR_CUT, sizeof(HK_ERR_CUT));
 }
 
 void

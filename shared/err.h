@@ -49,6 +49,13 @@ const char *hk_strerror(int r);
  */
 int hk_exit_code(int r);
 
+/*
+ * Bytes of the detail line, its NUL included. A longer detail is cut and
+ * ends in HK_ERR_CUT, so a cut line never passes for a whole one.
+ */
+#define HK_ERR_DETAIL_MAX	8192
+#define HK_ERR_CUT		" [cut]"
+
 /* Record the one-line detail of the current failure (printf style). */
 void hk_err_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Append OpenSSL's queued error text to the detail, then clear the queue. */

@@ -36,3 +36,26 @@ Test(err, detail_line)
 	hk_err_set("%s:%d: %s", "roster.yaml", 12, "threshold: must be 2..n");
 	cr_assert_str_eq(hk_err_msg(), "roster.yaml:12: threshold: must be 2..n");
 }
+
+/* A detail over HK_ERR_DETAIL_MAX is cut and says so; one that fits is
+ * whole, its last byte kept (publish's final line, docs/publish.md). */
+Test(err, detail_cut_says_so)
+{
+	static char big[HK_ERR_DETAIL_MAX + 100];
+	size_t n = sizeof(big) - 1;
+
+	memset(big, 'a', n);
+	big[n] = '\0';
+	big[HK_ERR_DETAIL_MAX - 2] = 'z';	/* the last byte that fits */
+	big[HK_ERR_DETAIL_MAX - 1] = '\0';
+	hk_err_set("%s", big);
+	cr_assert_eq(strlen(hk_err_msg()), HK_ERR_DETAIL_MAX - 1);
+	cr_assert_eq(hk_err_msg()[HK_ERR_DETAIL_MAX - 2], 'z');
+	big[HK_ERR_DETAIL_MAX - 1] = 'a';
+	hk_err_set("%s", big);
+	cr_assert_eq(strlen(hk_err_msg()), HK_ERR_DETAIL_MAX - 1);
+	cr_assert_str_eq(hk_err_msg() + HK_ERR_DETAIL_MAX - sizeof(HK_ERR_CUT),
+	    HK_ERR_CUT);
+	cr_assert_eq(strncmp(hk_err_msg(), big, HK_ERR_DETAIL_MAX -
+	    sizeof(HK_ERR_CUT)), 0);
+}
