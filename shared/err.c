@@ -8,6 +8,8 @@
 #include "err.h"
 
 static _Thread_local char hk_detail[HK_ERR_DETAIL_MAX];
+/* formatted here first: an argument may be hk_err_msg() itself */
+static _Thread_local char hk_scratch[HK_ERR_DETAIL_MAX];
 
 const char *
 hk_strerror(int r)
@@ -86,15 +88,18 @@ void
 hk_err_set(const char *fmt, ...)
 {
 	va_list ap;
-
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(hk_detail, sizeof(hk_detail), fmt, ap);
+	n = vsnprintf(hk_scratch, sizeof(hk_scratch), fmt, ap);
 	va_end(ap);
-	if (n >= (int)sizeof(hk_detail))
-		memcpy(hk_detail + sizeof(hk_detail) - sizeof(HK_ERR_CUT),
+	if (n < 0)
+		snprintf(hk_scratch, sizeof(hk_scratch), "(an error detail "
+		    "that could not be formatted)");
+	else if (n >= (int)sizeof(hk_scratch))
+		memcpy(hk_scratch + sizeof(hk_scratch) - sizeof(HK_ERR_CUT),
 		    HK_ERR_CUT, sizeof(HK_ERR_CUT));
+	memcpy(hk_detail, hk_scratch, strlen(hk_scratch) + 1);
 }
 
 void

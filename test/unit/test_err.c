@@ -59,3 +59,16 @@ Test(err, detail_cut_says_so)
 	cr_assert_eq(strncmp(hk_err_msg(), big, HK_ERR_DETAIL_MAX -
 	    sizeof(HK_ERR_CUT)), 0);
 }
+
+/* The detail may be given its own text as an argument (audit.c does:
+ * "%s; refusing to sign a checkpoint" with hk_err_msg()). */
+Test(err, detail_from_itself)
+{
+	hk_err_set("audit.log:3: hash chain broken");
+	hk_err_set("%s; refusing to sign a checkpoint", hk_err_msg());
+	cr_assert_str_eq(hk_err_msg(), "audit.log:3: hash chain broken; "
+	    "refusing to sign a checkpoint");
+	hk_err_set("x%s", hk_err_msg());
+	cr_assert_str_eq(hk_err_msg(), "xaudit.log:3: hash chain broken; "
+	    "refusing to sign a checkpoint");
+}
