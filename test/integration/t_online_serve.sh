@@ -92,15 +92,21 @@ check "audit: rp.add and rp.retire records" sh -c "test \$(grep -c '	rp.add	ok	-
 	grep -q '	rp.retire	ok	-	old-3: retired' '$LOG' && grep -q '	rp.add	fail	' '$LOG'"
 
 # serve: start it, wait for "listening on", read the port and the pids.
+# The files are emptied here, before the start: the redirection of a
+# background command happens in the child, and a wait that began first
+# read the last serve's "listening on" (its port long closed) once.
+# The line must name this serve as its key holder.
 start_serve() {
-	"$ON" serve --state "$O" --repo "$P" --listen 127.0.0.1:0 --flush 1 "$@" >"$T/serve.out" 2>"$T/serve.err" &
+	: >"$T/serve.out"; : >"$T/serve.err"
+	"$ON" serve --state "$O" --repo "$P" --listen 127.0.0.1:0 --flush 1 "$@" >>"$T/serve.out" 2>>"$T/serve.err" &
 	SP=$!
 	for _ in $(seq 300); do grep -q 'listening on' "$T/serve.out" && break; sleep 0.1; done
 	U=http://$(sed -n 's/.*listening on \([0-9.:]*\) .*/\1/p' "$T/serve.out")
 	KP=$(sed -n 's/.*key holder \([0-9]*\),.*/\1/p' "$T/serve.out")
 	WP=$(sed -n 's/.*worker \([0-9]*\)).*/\1/p' "$T/serve.out")
 	# not up: say why (its stderr, whether it still runs) for the log
-	[ -n "$WP" ] || { echo "# serve did not start; running: $(kill -0 "$SP" 2>/dev/null && echo yes || echo no)" >&2
+	[ -n "$WP" ] && [ "$KP" = "$SP" ] || {
+		echo "# serve did not start (key holder '$KP', started $SP); running: $(kill -0 "$SP" 2>/dev/null && echo yes || echo no)" >&2
 		sed 's/^/# serve.err: /' "$T/serve.err" >&2; return 1; }
 }
 stop_serve() {
