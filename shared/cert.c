@@ -1362,11 +1362,12 @@ hk_cert_set_sigalg(X509 *cert, EVP_PKEY *pub, const EVP_MD *md)
 }
 
 /* Certificate (RFC 5280 4.1.1) with the TBSCertificate kept as its bytes:
- * an unsigned certificate around a recorded TBS, without decoding it. */
+ * the signed certificate around the TBS just signed, or the unsigned one
+ * around a recorded TBS, without re-encoding it (cert_shell_encode). */
 typedef struct {
-	ASN1_TYPE *tbs;			/* tbsCertificate, as recorded */
+	ASN1_TYPE *tbs;			/* tbsCertificate, as it is */
 	X509_ALGOR *alg;		/* signatureAlgorithm */
-	ASN1_BIT_STRING *sig;		/* signatureValue (empty) */
+	ASN1_BIT_STRING *sig;		/* signatureValue (empty if unsigned) */
 } HK_CERT_SHELL;
 
 ASN1_SEQUENCE(HK_CERT_SHELL) = {
@@ -1378,11 +1379,59 @@ ASN1_SEQUENCE(HK_CERT_SHELL) = {
 IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(HK_CERT_SHELL)
 IMPLEMENT_STATIC_ASN1_ENCODE_FUNCTIONS(HK_CERT_SHELL)
 
+/*
+ * The DER Certificate around tbs (len bytes, one SEQUENCE TLV: the caller
+ * checks it) kept byte for byte, with alg as signatureAlgorithm and the
+ * slen bytes of sig (none for an unsigned certificate) as signatureValue.
+ * *der OPENSSL_malloc'd. HK_ERR_ALLOC or HK_ERR_CRYPTO; the caller says
+ * which certificate could not be encoded.
+ */
+static int
+cert_shell_encode(const unsigned char *tbs, size_t len, const X509_ALGOR *alg,
+    const unsigned char *sig, size_t slen, unsigned char **der, int *der_len)
+{
+	HK_CERT_SHELL *sh = NULL;
+	ASN1_STRING *seq = NULL;
+	int r = HK_ERR_ALLOC;
+
+	*der = NULL;
+	*der_len = 0;
+	if (len > INT_MAX || slen > INT_MAX)
+		return HK_ERR_INTERNAL;
+	if ((sh = HK_CERT_SHELL_new()) == NULL || sh->tbs == NULL ||
+	    (seq = ASN1_STRING_type_new(V_ASN1_SEQUENCE)) == NULL)
+		goto out;
+	r = HK_ERR_CRYPTO;
+	if (ASN1_STRING_set(seq, tbs, (int)len) != 1)
+		goto out;
+	/* the ANY takes the whole TLV as it is (no re-encoding) */
+	ASN1_TYPE_set(sh->tbs, V_ASN1_SEQUENCE, seq);
+	seq = NULL;
+	if (X509_ALGOR_copy(sh->alg, alg) != 1 ||
+	    (slen > 0 && ASN1_STRING_set(sh->sig, sig, (int)slen) != 1))
+		goto out;
+	/* the signature's every bit counts: no unused bits (X.690 8.6.2.2),
+	 * whatever its last octet ends with (an empty one has none either) */
+	sh->sig->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07L);
+	sh->sig->flags |= ASN1_STRING_FLAG_BITS_LEFT;
+	if ((*der_len = i2d_HK_CERT_SHELL(sh, der)) <= 0) {
+		*der = NULL;
+		*der_len = 0;
+		goto out;
+	}
+	r = 0;
+ out:
+	ASN1_STRING_free(seq);
+	HK_CERT_SHELL_free(sh);
+	return r;
+}
+
 int
 hk_cert_unsigned_from_tbs(const unsigned char *tbs, size_t len,
     EVP_PKEY *pub, const EVP_MD *md, X509 **out)
 {
-	HK_CERT_SHELL *sh = NULL;
+	ASN1_TYPE *t = NULL;
+	X509_ALGOR *alg = NULL;
 	const unsigned char *p = tbs;
 	unsigned char *der = NULL, *t2 = NULL;
 	X509 *x = NULL;
@@ -1393,28 +1442,21 @@ hk_cert_unsigned_from_tbs(const unsigned char *tbs, size_t len,
 		hk_err_set("the recorded TBSCertificate is empty or too long");
 		goto out;
 	}
-	if ((sh = HK_CERT_SHELL_new()) == NULL) {
-		r = HK_ERR_ALLOC;
-		goto out;
-	}
-	ASN1_TYPE_free(sh->tbs);
-	X509_ALGOR_free(sh->alg);
-	sh->alg = NULL;
-	if ((sh->tbs = d2i_ASN1_TYPE(NULL, &p, (long)len)) == NULL ||
-	    p != tbs + len || ASN1_TYPE_get(sh->tbs) != V_ASN1_SEQUENCE) {
+	if ((t = d2i_ASN1_TYPE(NULL, &p, (long)len)) == NULL ||
+	    p != tbs + len || ASN1_TYPE_get(t) != V_ASN1_SEQUENCE) {
 		hk_err_set("the recorded TBSCertificate is not one DER "
 		    "SEQUENCE");
 		goto out;
 	}
-	if ((sh->alg = sigalg_new(pub, md)) == NULL) {
+	if ((alg = sigalg_new(pub, md)) == NULL) {
 		r = HK_ERR_CRYPTO;
 		goto out;
 	}
-	if ((n = i2d_HK_CERT_SHELL(sh, &der)) <= 0) {
+	if ((r = cert_shell_encode(tbs, len, alg, NULL, 0, &der, &n)) != 0) {
 		hk_err_set("cannot encode the unsigned certificate");
-		r = HK_ERR_CRYPTO;
 		goto out;
 	}
+	r = HK_ERR_PARSE;
 	p = der;
 	if ((x = d2i_X509(NULL, &p, n)) == NULL || p != der + n) {
 		hk_err_set("the recorded TBSCertificate does not parse as a "
@@ -1423,7 +1465,7 @@ hk_cert_unsigned_from_tbs(const unsigned char *tbs, size_t len,
 	}
 	/* the recorded signature field is the key's, and the TBS re-encodes
 	 * to the same bytes (DER) */
-	if (X509_ALGOR_cmp(X509_get0_tbs_sigalg(x), sh->alg) != 0) {
+	if (X509_ALGOR_cmp(X509_get0_tbs_sigalg(x), alg) != 0) {
 		hk_err_set("the recorded TBSCertificate's signature algorithm "
 		    "is not the issuing key's");
 		r = HK_ERR_INVALID;
@@ -1442,7 +1484,8 @@ hk_cert_unsigned_from_tbs(const unsigned char *tbs, size_t len,
 	X509_free(x);
 	OPENSSL_free(der);
 	OPENSSL_free(t2);
-	HK_CERT_SHELL_free(sh);
+	X509_ALGOR_free(alg);
+	ASN1_TYPE_free(t);
 	return r;
 }
 
@@ -1450,8 +1493,7 @@ int
 hk_cert_sign_tbs(const unsigned char *tbs, size_t len, EVP_PKEY *key,
     EVP_PKEY *pub, const EVP_MD *md, unsigned char **der, int *der_len)
 {
-	HK_CERT_SHELL *sh = NULL;
-	ASN1_STRING *seq = NULL;
+	X509_ALGOR *alg = NULL;
 	EVP_MD_CTX *mc = NULL;
 	unsigned char *sig = NULL;
 	size_t slen = 0;
@@ -1484,34 +1526,15 @@ hk_cert_sign_tbs(const unsigned char *tbs, size_t len, EVP_PKEY *key,
 		goto out;
 	}
 	r = HK_ERR_CRYPTO;
-	if ((sh = HK_CERT_SHELL_new()) == NULL || sh->tbs == NULL ||
-	    (seq = ASN1_STRING_type_new(V_ASN1_SEQUENCE)) == NULL ||
-	    ASN1_STRING_set(seq, tbs, (int)len) != 1)
-		goto enc;
-	/* the ANY takes the whole TLV as it is (no re-encoding) */
-	ASN1_TYPE_set(sh->tbs, V_ASN1_SEQUENCE, seq);
-	seq = NULL;
-	X509_ALGOR_free(sh->alg);
-	if ((sh->alg = sigalg_new(pub, md)) == NULL ||
-	    ASN1_BIT_STRING_set(sh->sig, sig, (int)slen) != 1)
-		goto enc;
-	/* the signature's every bit counts: no unused bits (X.690 8.6.2.2),
-	 * whatever its last octet ends with */
-	sh->sig->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07L);
-	sh->sig->flags |= ASN1_STRING_FLAG_BITS_LEFT;
-	if ((*der_len = i2d_HK_CERT_SHELL(sh, der)) <= 0) {
-		*der = NULL;
-		*der_len = 0;
-		goto enc;
+	if ((alg = sigalg_new(pub, md)) == NULL ||
+	    cert_shell_encode(tbs, len, alg, sig, slen, der, der_len) != 0) {
+		hk_err_set("cannot encode the signed certificate");
+		hk_err_add_openssl();
+		goto out;
 	}
 	r = 0;
-	goto out;
- enc:
-	hk_err_set("cannot encode the signed certificate");
-	hk_err_add_openssl();
  out:
-	ASN1_STRING_free(seq);
-	HK_CERT_SHELL_free(sh);
+	X509_ALGOR_free(alg);
 	OPENSSL_free(sig);
 	EVP_MD_CTX_free(mc);
 	return r;
