@@ -788,13 +788,36 @@ hk_repo_find(const struct hk_repo_set *s, const char *path)
 	    file_cmp);
 }
 
+/*
+ * The one comparison of a file's bytes with its MANIFEST line f: size
+ * bytes whose SHA-256 is d (NULL: it could not be computed, which counts
+ * as differing). 0 when both are the line's; else HK_ERR_VERIFY and why
+ * says which differs, the size first.
+ */
+static int
+manifest_cmp(const struct hk_repo_file *f, uint64_t size,
+    const unsigned char *d, char *why, size_t wlen)
+{
+	if (size != f->size) {
+		snprintf(why, wlen, "MANIFEST: size is %" PRIu64 ", not %"
+		    PRIu64, size, f->size);
+		return HK_ERR_VERIFY;
+	}
+	if (d == NULL || CRYPTO_memcmp(d, f->sha256, 32) != 0) {
+		snprintf(why, wlen, "MANIFEST: SHA-256 differs");
+		return HK_ERR_VERIFY;
+	}
+	return 0;
+}
+
 int
 hk_repo_read(const struct hk_repo_set *s, const char *path,
     unsigned char **buf, size_t *len)
 {
 	const struct hk_repo_file *f = hk_repo_find(s, path);
 	unsigned char d[32];
-	int r;
+	char why[80];
+	int ok, r;
 
 	*buf = NULL;
 	*len = 0;
@@ -805,8 +828,9 @@ hk_repo_read(const struct hk_repo_set *s, const char *path,
 	if ((r = read_at(s->dfd, s->dir, path, HK_REPO_FILE_MAX, buf,
 	    len)) != 0)
 		return r;
-	if (*len != f->size || EVP_Digest(*buf, *len, d, NULL, EVP_sha256(),
-	    NULL) != 1 || CRYPTO_memcmp(d, f->sha256, 32) != 0) {
+	ok = EVP_Digest(*buf, *len, d, NULL, EVP_sha256(), NULL) == 1;
+	if (manifest_cmp(f, *len, ok ? d : NULL, why, sizeof(why)) != 0) {
+		/* one message whichever differs (serve's log, publish) */
 		hk_err_set("%s/%s: size or SHA-256 is not its MANIFEST line's",
 		    s->dir, path);
 		free(*buf);
@@ -826,7 +850,7 @@ hk_repo_check(const struct hk_repo_set *s, const struct hk_repo_file *f,
 	uint64_t size = 0;
 	struct stat st;
 	ssize_t n;
-	int fd, e, r = HK_ERR_IO;
+	int fd, e, ok, r = HK_ERR_IO;
 
 	if ((fd = openat(s->dfd, f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 	    O_NONBLOCK)) < 0) {
@@ -862,15 +886,8 @@ hk_repo_check(const struct hk_repo_set *s, const struct hk_repo_file *f,
 			goto out;
 		}
 	}
-	r = HK_ERR_VERIFY;
-	if (size != f->size)
-		snprintf(why, wlen, "MANIFEST: size is %" PRIu64 ", not %"
-		    PRIu64, size, f->size);
-	else if (EVP_DigestFinal_ex(ctx, d, NULL) != 1 ||
-	    CRYPTO_memcmp(d, f->sha256, 32) != 0)
-		snprintf(why, wlen, "MANIFEST: SHA-256 differs");
-	else
-		r = 0;
+	ok = EVP_DigestFinal_ex(ctx, d, NULL) == 1;
+	r = manifest_cmp(f, size, ok ? d : NULL, why, wlen);
 out:
 	EVP_MD_CTX_free(ctx);
 	close(fd);

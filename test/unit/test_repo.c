@@ -631,6 +631,7 @@ Test(repo_read, read_checked_against_manifest)
 {
 	struct hk_repo_set *s = two_files("repo_read");
 	unsigned char *buf;
+	char want[4400];
 	size_t len;
 
 	cr_assert_eq(hk_repo_read(s, "a.cer", &buf, &len), 0);
@@ -648,12 +649,16 @@ Test(repo_read, read_checked_against_manifest)
 	cr_assert_eq(hk_repo_read(s, "a.cer", &buf, &len), HK_ERR_VERIFY);
 	cr_assert_null(buf);
 	cr_assert_eq(len, 0);
-	cr_assert(strstr(hk_err_msg(), "a.cer") != NULL, "%s", hk_err_msg());
-	/* a prefix: the right bytes, the wrong size */
+	snprintf(want, sizeof(want), "%s.sets/1/a.cer: size or SHA-256 is not "
+	    "its MANIFEST line's", repo);
+	cr_assert_str_eq(hk_err_msg(), want);
+	/* a prefix: the right bytes, the wrong size; the same message */
 	replace("a.cer", "hell");
 	cr_assert_eq(hk_repo_read(s, "a.cer", &buf, &len), HK_ERR_VERIFY);
+	cr_assert_str_eq(hk_err_msg(), want);
 	replace("a.cer", "hello!");
 	cr_assert_eq(hk_repo_read(s, "a.cer", &buf, &len), HK_ERR_VERIFY);
+	cr_assert_str_eq(hk_err_msg(), want);
 	/* gone */
 	replace("a.cer", "hello");
 	cr_assert_eq(hk_repo_read(s, "a.cer", &buf, &len), 0);
