@@ -161,8 +161,7 @@ fix_and_lint(const struct hk_issue_env *e, struct hk_issue_item *it)
 		return HK_ERR_CRYPTO;
 	}
 	if ((r = hk_lint_issued(it->x, e->issuer, e->p, HK_CERT_USER)) != 0 ||
-	    (r = (e->lint != NULL ? hk_lint_user_with(it->x, e->lint) :
-	    hk_lint_user(it->x, e->p, e->rehearsal, e->gen))) != 0) {
+	    (r = hk_lint_user_with(it->x, e->lint)) != 0) {
 		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
 		hk_err_set("lint: %s", detail);
 	}
@@ -228,11 +227,8 @@ hk_issue_prepare(const struct hk_issue_env *e, size_t line,
 	it->b4 = req.b4;
 	if ((r = hk_store_resident_key(e->skey, req.resident_id,
 	    it->rkey)) != 0 || (r = legacy_rsa(req.key, &key)) != 0 ||
-	    (r = (e->tmpl != NULL ? hk_cert_build_user_tmpl(e->tmpl, key,
-	    req.muni->romaji, req.muni->code, &req.b4, now, &it->x) :
-	    hk_cert_build_user(e->p, e->issuer, e->gen, key,
-	    req.muni->romaji, req.muni->code, &req.b4, now, e->rehearsal,
-	    &it->x))) != 0 ||
+	    (r = hk_cert_build_user_tmpl(e->tmpl, key, req.muni->romaji,
+	    req.muni->code, &req.b4, now, &it->x)) != 0 ||
 	    (r = fix_and_lint(e, it)) != 0 ||
 	    (r = row_of(it, req.muni->code, now)) != 0) {
 		EVP_PKEY_free(key);

@@ -40,9 +40,9 @@ struct hk_issue_env {
 	const EVP_MD *md;		/* the profile's digest for ipub */
 	int rehearsal;			/* 1: rehearsal certificate */
 	const struct hk_cert_user_tmpl *tmpl; /* issuer, gen and rehearsal's
-					 * shared extensions, or NULL */
+					 * shared extensions (never NULL) */
 	const struct hk_lint_user_ctx *lint; /* the lint's names for gen and
-					 * rehearsal, or NULL */
+					 * rehearsal (never NULL) */
 };
 
 /* One request line, from its text to its signed certificate. */
@@ -76,8 +76,9 @@ struct hk_issue_item {
 };
 
 /*
- * Check the line, hash the resident, build the certificate, fix its TBS
- * (hk_cert_set_sigalg), lint it (hk_lint_issued, hk_lint_cert). Always
+ * Check the line, hash the resident, build the certificate from e->tmpl
+ * (hk_cert_build_user_tmpl), fix its TBS (hk_cert_set_sigalg), lint it
+ * (hk_lint_issued, hk_lint_user_with with e->lint). Always
  * fills it: either a certificate to reserve or refused with the reason.
  * Returns non-zero only when the batch cannot go on (out of memory).
  */

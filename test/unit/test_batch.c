@@ -367,7 +367,32 @@ struct env {
 	EVP_PKEY *ca;			/* the issuer's key (software, RSA-2048) */
 	X509 *issuer;			/* self-signed, stands for the issuing CA */
 	unsigned char skey[32];
+	struct hk_cert_user_tmpl *tmpl;	/* e.tmpl, every partition */
+	struct hk_lint_user_ctx *lint;	/* e.lint, every partition */
 };
+
+/* The run's template and lint context, as hanko-online issue makes them
+ * (cmd_issue.c user_tmpl): issuer, gen, rehearsal and every municipality's
+ * partition, encoded once. */
+static void
+env_tmpl(struct env *v)
+{
+	size_t i;
+
+	cr_assert_eq(hk_cert_user_tmpl_new(v->p, v->issuer, v->e.gen,
+	    v->e.rehearsal, &v->tmpl), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_lint_user_ctx_new(v->p, v->e.rehearsal, v->e.gen,
+	    &v->lint), 0, "%s", hk_err_msg());
+	for (i = 0; i < v->m->n; i++) {
+		cr_assert_eq(hk_cert_user_tmpl_partition(v->tmpl,
+		    v->m->m[i].romaji, v->m->m[i].code), 0, "%s",
+		    hk_err_msg());
+		cr_assert_eq(hk_lint_user_ctx_partition(v->lint,
+		    v->m->m[i].romaji), 0, "%s", hk_err_msg());
+	}
+	v->e.tmpl = v->tmpl;
+	v->e.lint = v->lint;
+}
 
 static void
 env_open(struct env *v)
@@ -405,11 +430,14 @@ env_open(struct env *v)
 	v->e.ipub = X509_get0_pubkey(v->issuer);
 	v->e.md = hk_cert_md(v->p, v->ca);
 	v->e.rehearsal = 1;
+	env_tmpl(v);
 }
 
 static void
 env_close(struct env *v)
 {
+	hk_lint_user_ctx_free(v->lint);
+	hk_cert_user_tmpl_free(v->tmpl);
 	X509_free(v->issuer);
 	EVP_PKEY_free(v->ca);
 	hk_munis_free(v->m);
@@ -685,6 +713,7 @@ Test(batch, template_builds_the_same_certificate)
 {
 	struct env v;
 	struct hk_cert_user_tmpl *t = NULL;
+	const struct hk_muni *mu;
 	struct hk_issue_item a, b;
 	X509 *x = NULL, *y = NULL;
 	const ASN1_STRING *l;
@@ -696,10 +725,20 @@ Test(batch, template_builds_the_same_certificate)
 	    hk_err_msg());
 	cr_assert_eq(hk_cert_user_tmpl_partition(t, "Kumamoto-shi",
 	    "431010"), 0, "%s", hk_err_msg());
-	/* the pipeline without and with the template */
+	/* the pipeline (the run's template) and hk_cert_build_user alone */
 	cr_assert_eq(hk_issue_prepare(&v.e, 2, LINE, strlen(LINE), v.ctx.now,
 	    &a), 0);
 	cr_assert_eq(a.refused, 0, "%s", a.reason);
+	cr_assert_not_null(mu = hk_munis_find(v.m, "431010"));
+	cr_assert_eq(hk_cert_build_user(v.p, v.issuer, 1, X509_get0_pubkey(
+	    a.x), mu->romaji, mu->code, &a.b4, v.ctx.now, 1, &y), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(hk_cert_set_sigalg(y, v.e.ipub, v.e.md), 0);
+	assert_same_but_serial(a.x, y, "the pipeline's certificate");
+	X509_free(y);
+	y = NULL;
+	/* and with a template whose one partition is 431010 under another
+	 * romaji: built for the certificate, the same */
 	v.e.tmpl = t;
 	cr_assert_eq(hk_issue_prepare(&v.e, 2, LINE, strlen(LINE), v.ctx.now,
 	    &b), 0);
