@@ -1456,11 +1456,9 @@ run_chunks(struct issue_work *w)
 	env.skey = w->skey;
 	env.p = w->p;
 	env.issuer = w->issuer;
-	env.gen = w->cur->gen;
 	env.ikey = w->cur->key;
 	env.ipub = w->cur->pub;
 	env.md = w->md;
-	env.rehearsal = w->rehearsal;
 	/* what every certificate of this issuer shares, encoded once (the
 	 * same code as one certificate at a time: hk_cert_build_user) */
 	if ((r = user_tmpl(w, &tmpl, &lc)) != 0)

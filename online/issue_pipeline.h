@@ -33,16 +33,15 @@ struct hk_issue_env {
 	const unsigned char *skey;	/* store key (resident hashes) */
 	const struct hk_profile *p;	/* the state's profile */
 	X509 *issuer;			/* the issuing CA certificate in use */
-	int gen;			/* its generation (the partitions of
-					 * the CRL DP, hk_cert_partition_dn) */
 	EVP_PKEY *ikey;			/* its private key (token) */
 	EVP_PKEY *ipub;			/* its public key */
 	const EVP_MD *md;		/* the profile's digest for ipub */
-	int rehearsal;			/* 1: rehearsal certificate */
-	const struct hk_cert_user_tmpl *tmpl; /* issuer, gen and rehearsal's
-					 * shared extensions (never NULL) */
-	const struct hk_lint_user_ctx *lint; /* the lint's names for gen and
-					 * rehearsal (never NULL) */
+	const struct hk_cert_user_tmpl *tmpl; /* issuer's shared extensions
+					 * for its generation (the CRL DP
+					 * partitions) and rehearsal or not;
+					 * never NULL */
+	const struct hk_lint_user_ctx *lint; /* the lint's names for the
+					 * same; never NULL */
 };
 
 /* One request line, from its text to its signed certificate. */

@@ -372,17 +372,17 @@ struct env {
 };
 
 /* The run's template and lint context, as hanko-online issue makes them
- * (cmd_issue.c user_tmpl): issuer, gen, rehearsal and every municipality's
- * partition, encoded once. */
+ * (cmd_issue.c user_tmpl): the issuer, generation 1, a rehearsal, every
+ * municipality's partition, encoded once. */
 static void
 env_tmpl(struct env *v)
 {
 	size_t i;
 
-	cr_assert_eq(hk_cert_user_tmpl_new(v->p, v->issuer, v->e.gen,
-	    v->e.rehearsal, &v->tmpl), 0, "%s", hk_err_msg());
-	cr_assert_eq(hk_lint_user_ctx_new(v->p, v->e.rehearsal, v->e.gen,
-	    &v->lint), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_cert_user_tmpl_new(v->p, v->issuer, 1, 1, &v->tmpl),
+	    0, "%s", hk_err_msg());
+	cr_assert_eq(hk_lint_user_ctx_new(v->p, 1, 1, &v->lint), 0, "%s",
+	    hk_err_msg());
 	for (i = 0; i < v->m->n; i++) {
 		cr_assert_eq(hk_cert_user_tmpl_partition(v->tmpl,
 		    v->m->m[i].romaji, v->m->m[i].code), 0, "%s",
@@ -425,11 +425,9 @@ env_open(struct env *v)
 	v->e.skey = v->skey;
 	v->e.p = v->p;
 	v->e.issuer = v->issuer;
-	v->e.gen = 1;
 	v->e.ikey = v->ca;
 	v->e.ipub = X509_get0_pubkey(v->issuer);
 	v->e.md = hk_cert_md(v->p, v->ca);
-	v->e.rehearsal = 1;
 	env_tmpl(v);
 }
 
