@@ -269,21 +269,32 @@ Test(repo_manifest, crl_fields)
 	    HK_ERR_PARSE);
 }
 
+/*
+ * At the edge: HK_REPO_FILES_MAX lines open (every one of them listed),
+ * one more is refused with its one line and no set is returned.
+ */
 Test(repo_manifest, at_most_4096_lines)
 {
+	struct hk_repo_set *s = NULL;
 	size_t cap = (HK_REPO_FILES_MAX + 1) * 90, off = 0;
-	char *text = malloc(cap);
+	char *text = malloc(cap), want[4400];
 	int i;
 
 	cr_assert_not_null(text);
 	for (i = 0; i < HK_REPO_FILES_MAX; i++)
 		off += (size_t)snprintf(text + off, cap - off, H64
 		    " 1 f%05d\n", i);
-	cr_assert_eq(open_manifest(text), 0, "%s", hk_err_msg());
+	hand_set("repo_manifest", text, off);
+	cr_assert_eq(hk_repo_open(repo, &s), 0, "%s", hk_err_msg());
+	cr_assert_eq(s->nfiles, HK_REPO_FILES_MAX);
+	cr_assert_not_null(hk_repo_find(s, "f04095"));
+	hk_repo_close(s);
+	s = NULL;
 	snprintf(text + off, cap - off, H64 " 1 f%05d\n", i);
 	cr_assert_eq(open_manifest(text), HK_ERR_PARSE);
-	cr_assert(strstr(hk_err_msg(), "more than 4096") != NULL, "%s",
-	    hk_err_msg());
+	snprintf(want, sizeof(want), "%s.sets/1/MANIFEST: more than 4096 "
+	    "files", repo);
+	cr_assert_str_eq(hk_err_msg(), want);
 	free(text);
 }
 
@@ -453,6 +464,89 @@ Test(repo_write, add_refuses_bad_paths_twice_and_too_large)
 	cr_assert_eq(hk_repo_add(w, "d0/g", "x", 1, NULL), 0);
 	cr_assert_eq(hk_repo_add(w, "d16/f", "x", 1, NULL), HK_ERR_INVALID);
 	hk_repo_abort(w);
+}
+
+/* Entries of folder (without "." and ".."); -1 when it does not open. */
+static int
+entries(const char *folder)
+{
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	if ((d = opendir(folder)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		n += strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+/* The one temporary set being written ("<repo>.sets/.new-*"). */
+static void
+new_set(char *path, size_t len)
+{
+	struct dirent *de;
+	char sets[4400];
+	DIR *d;
+	int n = 0;
+
+	snprintf(sets, sizeof(sets), "%s.sets", repo);
+	cr_assert_not_null(d = opendir(sets));
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, ".new-", 5) == 0) {
+			cr_assert_lt((size_t)snprintf(path, len, "%s/%s", sets,
+			    de->d_name), len);
+			n++;
+		}
+	closedir(d);
+	cr_assert_eq(n, 1, "%d temporary sets", n);
+}
+
+/*
+ * At the edge: a set takes HK_REPO_FILES_MAX files; one more is refused
+ * with its one line before anything of it is made (not its file, not its
+ * folder), and the set then commits with exactly the files accepted,
+ * which the reader opens (writer and reader agree on the limit).
+ */
+Test(repo_write, at_most_4096_files)
+{
+	struct hk_repo_writer *w;
+	struct hk_repo_set *s;
+	char name[32], tmp[4400], path[4500];
+	unsigned long n;
+	struct stat st;
+	int i;
+
+	snprintf(repo, sizeof(repo), "%s/repo", hk_test_dir("repo_files"));
+	cr_assert_eq(hk_repo_begin(repo, &w), 0, "%s", hk_err_msg());
+	for (i = 0; i < HK_REPO_FILES_MAX; i++) {
+		snprintf(name, sizeof(name), "f%05d", i);
+		cr_assert_eq(hk_repo_add(w, name, "x", 1, NULL), 0, "%s: %s",
+		    name, hk_err_msg());
+	}
+	cr_assert_eq(hk_repo_add(w, "more/f", "x", 1, NULL), HK_ERR_INVALID);
+	cr_assert_str_eq(hk_err_msg(),
+	    "repository: more than 4096 files in a set");
+	cr_assert_eq(hk_repo_add(w, "g", "x", 1, NULL), HK_ERR_INVALID);
+	new_set(tmp, sizeof(tmp));
+	cr_assert_eq(entries(tmp), HK_REPO_FILES_MAX);
+	snprintf(path, sizeof(path), "%s/more", tmp);
+	cr_assert_neq(lstat(path, &st), 0, "the refused file's folder made");
+	snprintf(path, sizeof(path), "%s/g", tmp);
+	cr_assert_neq(lstat(path, &st), 0, "the refused file written");
+	cr_assert_eq(hk_repo_commit(w, &n), 0, "%s", hk_err_msg());
+	hk_repo_abort(w);
+	cr_assert_eq(n, 1);
+	snprintf(path, sizeof(path), "%s.sets/1", repo);
+	cr_assert_eq(entries(path), HK_REPO_FILES_MAX + 1, "and MANIFEST");
+	cr_assert_eq(hk_repo_open(repo, &s), 0, "%s", hk_err_msg());
+	cr_assert_eq(s->nfiles, HK_REPO_FILES_MAX);
+	cr_assert_not_null(hk_repo_find(s, "f04095"));
+	cr_assert_null(hk_repo_find(s, "more/f"));
+	cr_assert_null(hk_repo_find(s, "g"));
+	hk_repo_close(s);
 }
 
 Test(repo_write, crash_leftovers_removed_others_kept)
