@@ -103,6 +103,18 @@ share_args() {
 	done
 }
 
+# ldap_tt DIR LDAPSEARCH-ARGS...: ldapsearch -tt, each value in a file of
+# DIR, the LDIF on stdout naming each file by its path ("attr:< file://PATH").
+# ldapsearch builds a file's name (and its URL) in 256 bytes: under a deep
+# folder the name is cut short and mkstemp refuses it. So it runs in DIR and
+# writes names relative to it ("file:///./NAME"), made whole here. (Its -F,
+# the URL prefix, aborts in free() on Debian 12.)
+ldap_tt() {
+	local dir=$1; shift
+	(cd "$dir" && ldapsearch "$@" -tt -T .) | awk -v d="$dir/" \
+		'{ i = index($0, ":< file:///./"); if (i) $0 = substr($0, 1, i + 2) "file://" d substr($0, i + 13); print }'
+}
+
 # tree_digest DIR: one digest of every file's name, mode and contents.
 tree_digest() {
 	(cd "$1" && find . -type f -printf '%p %m\n' | sort && \

@@ -357,7 +357,7 @@ CDP="ou=CRL Distribution Points,ou=Kumamoto-ken,o=JPKI,c=JP"
 # ldap_crl DN FILE: the entry's certificateRevocationList;binary is FILE
 ldap_crl() {
 	rm -rf "$T/get"; mkdir -p "$T/get"
-	ldapsearch -x -H "$URI" -D cn=admin,c=JP -w "$HK_LDAP_PW" -LLL -o ldif-wrap=no -s base -b "$1" -tt -T "$T/get" \
+	ldap_tt "$T/get" -x -H "$URI" -D cn=admin,c=JP -w "$HK_LDAP_PW" -LLL -o ldif-wrap=no -s base -b "$1" \
 		'certificateRevocationList;binary' >"$T/get.ldif" 2>/dev/null || return 1
 	[ "$(ls "$T/get" | wc -l)" = 1 ] && cmp -s "$T/get/$(ls "$T/get")" "$2"
 }

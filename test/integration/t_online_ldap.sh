@@ -69,7 +69,7 @@ push() { "$ON" ldap-push --state "$O" --ldap "$URI" --bind-dn cn=admin,c=JP --pa
 # file each in $T/get (ldapsearch -tt); their paths on stdout.
 get() {
 	rm -rf "$T/get"; mkdir -p "$T/get"
-	ldapsearch -x -H "$URI" "${ADMIN[@]}" -LLL -o ldif-wrap=no -s base -b "$1" -tt -T "$T/get" "$2" |
+	ldap_tt "$T/get" -x -H "$URI" "${ADMIN[@]}" -LLL -o ldif-wrap=no -s base -b "$1" "$2" |
 		sed -n 's|^[^:]*:< file://||p'
 }
 same() { cmp -s "$1" "$2"; }
@@ -152,7 +152,7 @@ check "... the ARL verifies with the root (openssl crl -verify)" bash -c \
 # DIR/dns their entries, one line per value.
 readback() {
 	rm -rf "$1"; mkdir -p "$1/raw"
-	ldapsearch -x -H "$URI" "${ADMIN[@]}" -LLL -o ldif-wrap=no -b "$CDP" -tt -T "$1/raw" \
+	ldap_tt "$1/raw" -x -H "$URI" "${ADMIN[@]}" -LLL -o ldif-wrap=no -b "$CDP" \
 		'(certificateRevocationList;binary=*)' 'certificateRevocationList;binary' >"$1/ldif"
 	awk '/^dn: / { dn = substr($0, 5) }
 	    /^certificateRevocationList;binary:< file:\/\// && dn ~ /^ou=TEST,cn=/ {
