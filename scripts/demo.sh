@@ -291,7 +291,13 @@ step "18. Serving the repository on loopback: HTTP, OCSP for registered relying 
 "$ON" serve --state "$demo/online" --repo "$demo/repo" --listen "127.0.0.1:$PORT" &
 srv=$!
 trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null' EXIT INT TERM
-sleep 1
+# up once it answers (it signs every OCSP response first: seconds on a slow
+# or busy machine); a serve that ended is not waited for
+for _ in $(seq 600); do
+	curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break
+	kill -0 $srv 2>/dev/null || { echo "demo.sh: serve did not start" >&2; exit 1; }
+	sleep 0.1
+done
 tok=$(cat "$demo/rp.token")
 echo "  OCSP for resident 35 (openssl ocsp as the relying party's client):"
 openssl ocsp -url "http://127.0.0.1:$PORT/ocsp" -header "Authorization=Bearer $tok" \
