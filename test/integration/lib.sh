@@ -103,6 +103,35 @@ share_args() {
 	done
 }
 
+# free_port: a loopback TCP port free now (another process may take it
+# before it is used: slapd_start tries again then).
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# slapd_start CONF LOG [LEVEL]: a throwaway slapd (debug LEVEL, default 0,
+# its output in LOG) on a free loopback port, once it answers: sets SLAPD
+# (its pid), PORT and URI. slapd cannot be given port 0, so a port taken
+# between free_port and its bind (a test running beside this one) makes it
+# exit: then another port. Returns 1 if none worked.
+slapd_start() {
+	local conf=$1 log=$2 level=${3:-0} try
+	for try in 1 2 3 4 5; do
+		PORT=$(free_port)
+		URI=ldap://127.0.0.1:$PORT
+		slapd -f "$conf" -h "$URI/" -d "$level" >"$log" 2>&1 &
+		SLAPD=$!
+		for _ in $(seq 300); do
+			ldapsearch -x -H "$URI" -s base -b "" >/dev/null 2>&1 && return 0
+			kill -0 "$SLAPD" 2>/dev/null || break
+			sleep 0.2
+		done
+		echo "# slapd on $URI did not answer (try $try): $(tail -1 "$log")" >&2
+		kill "$SLAPD" 2>/dev/null || true
+		wait "$SLAPD" 2>/dev/null || true
+		SLAPD=
+	done
+	return 1
+}
+
 # ldap_tt DIR LDAPSEARCH-ARGS...: ldapsearch -tt, each value in a file of
 # DIR, the LDIF on stdout naming each file by its path ("attr:< file://PATH").
 # ldapsearch builds a file's name (and its URL) in 256 bytes: under a deep

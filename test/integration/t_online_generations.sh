@@ -346,11 +346,7 @@ mkdir -p "$L/db"
 export HK_LDAP_PW='Kumamoto LDAP bind 2026!'
 sed -e "s|@DIR@|$L|g" -e "s|@ROOTPW@|$(slappasswd -s "$HK_LDAP_PW")|" \
 	"$HANKO_SRC/test/data/ldap/slapd.conf.in" >"$L/slapd.conf"
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-URI=ldap://127.0.0.1:$PORT
-slapd -f "$L/slapd.conf" -h "$URI/" -d 0 >"$L/slapd.log" 2>&1 &
-SLAPD=$!
-for _ in $(seq 50); do ldapsearch -x -H "$URI" -s base -b "" >/dev/null 2>&1 && break; sleep 0.2; done
+slapd_start "$L/slapd.conf" "$L/slapd.log" || true
 ok "ldap-push of the set" "$ON" ldap-push --state "$O" --repo "$P" --ldap "$URI" --bind-dn cn=admin,c=JP \
 	--passin env:HK_LDAP_PW
 CDP="ou=CRL Distribution Points,ou=Kumamoto-ken,o=JPKI,c=JP"

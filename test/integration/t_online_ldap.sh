@@ -26,8 +26,8 @@ fresh_tmp
 T=$HANKO_TMP
 P=$T/repo
 L=$T/ldap
-SLAPD= SILENT=
-trap '[ -n "$SLAPD" ] && kill "$SLAPD" 2>/dev/null; [ -n "$SILENT" ] && kill "$SILENT" 2>/dev/null; wait' EXIT
+SLAPD= SILENT= CLOSEDP=
+trap '[ -n "$SLAPD" ] && kill "$SLAPD" 2>/dev/null; [ -n "$SILENT" ] && kill "$SILENT" 2>/dev/null; [ -n "$CLOSEDP" ] && kill "$CLOSEDP" 2>/dev/null; wait' EXIT
 
 # The publisher with one resident's certificate, an ARL batch, set 1.
 make_online "$T"
@@ -52,16 +52,8 @@ export HK_LDAP_PW='Kumamoto LDAP bind 2026!'
 export HK_WRONG_PW='not the password'
 sed -e "s|@DIR@|$L|g" -e "s|@ROOTPW@|$(slappasswd -s "$HK_LDAP_PW")|" \
 	"$HANKO_SRC/test/data/ldap/slapd.conf.in" >"$L/slapd.conf"
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-PORT=$(free_port)
-URI=ldap://127.0.0.1:$PORT
 # -d stats: the access log docs/ldap.md counts provisions from, on stderr
-slapd -f "$L/slapd.conf" -h "$URI/" -d stats >"$L/slapd.log" 2>&1 &
-SLAPD=$!
-for _ in $(seq 50); do
-	ldapsearch -x -H "$URI" -s base -b "" >/dev/null 2>&1 && break
-	sleep 0.2
-done
+slapd_start "$L/slapd.conf" "$L/slapd.log" stats || true
 ok "slapd answers on $URI" ldapsearch -x -H "$URI" -s base -b ""
 ADMIN=(-D cn=admin,c=JP -w "$HK_LDAP_PW")
 push() { "$ON" ldap-push --state "$O" --ldap "$URI" --bind-dn cn=admin,c=JP --passin env:HK_LDAP_PW "$@"; }
@@ -86,19 +78,30 @@ fails "a wrong bind password: one line, exit 4" 4 \
 	"$ON" ldap-push --state "$O" --repo "$P" --ldap "$URI" --bind-dn cn=admin,c=JP --passin env:HK_WRONG_PW
 check "... audited as a failure" grep -q "	ldap.publish	fail	.*Invalid credentials" "$O/audit/audit.log"
 check "... nothing written" test "$(ldapsearch -x -H "$URI" "${ADMIN[@]}" -LLL -b c=JP dn 2>/dev/null | grep -c '^dn:')" = 0
-CLOSED=$(free_port)
+# a closed port: bound, never listening, held until the check is done (so
+# that nothing else listens there meanwhile)
+python3 -c 'import os, socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0))
+open(sys.argv[1] + ".tmp", "w").write("%d\n" % s.getsockname()[1]); os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(600)' "$T/closed" &
+CLOSEDP=$!
+for _ in $(seq 300); do [ -e "$T/closed" ] && break; sleep 0.1; done
+CLOSED=$(cat "$T/closed")
 t0=$(date +%s)
 fails "a closed port: one line, exit 8" 8 "ldap://127.0.0.1:$CLOSED: cn=admin,c=JP: bind: Can't contact LDAP server" \
 	push --repo "$P" --ldap "ldap://127.0.0.1:$CLOSED"
 check "... within 5 s" test $(($(date +%s) - t0)) -le 5
-SPORT=$(free_port)
-# a listener that accepts and never answers (ready once $T/silent exists)
-python3 -c 'import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
-open(sys.argv[2], "w").close(); held = []
-while True: held.append(s.accept())' "$SPORT" "$T/silent" &
+kill "$CLOSEDP" 2>/dev/null; wait "$CLOSEDP" 2>/dev/null || true; CLOSEDP=
+# a listener that accepts and never answers, on a port of its own (in
+# $T/silent once it listens)
+python3 -c 'import os, socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1] + ".tmp", "w").write("%d\n" % s.getsockname()[1]); os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+held = []
+while True: held.append(s.accept())' "$T/silent" &
 SILENT=$!
-for _ in $(seq 50); do [ -e "$T/silent" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -e "$T/silent" ] && break; sleep 0.1; done
+SPORT=$(cat "$T/silent")
 t0=$(date +%s)
 fails "a server that never answers: --timeout 2, one line, exit 8" 8 "bind: no answer within 2 s" \
 	push --repo "$P" --ldap "ldap://127.0.0.1:$SPORT" --timeout 2
@@ -238,7 +241,7 @@ ldapsearch "${RP[@]}" -b "cn=Nowhere CRLDP,$CDP" 'certificateRevocationList;bina
 ldapsearch -x -H "$URI" -D cn=rp-yatsushiro,c=JP -w wrong -s base -b "$E431" >/dev/null 2>&1 || true
 for _ in 1 2; do ldapsearch -x -H "$URI" -LLL -s base -b "$RE" 'authorityRevocationList;binary' >/dev/null; done
 ldapsearch -x -H "$URI" -LLL -s base -b "$RE" cn >/dev/null
-for _ in $(seq 50); do [ "$(grep -c 'SEARCH RESULT' "$L/slapd.log")" -ge 9 ] && break; sleep 0.1; done
+for _ in $(seq 600); do [ "$(grep -c 'SEARCH RESULT' "$L/slapd.log")" -ge 9 ] && break; sleep 0.1; done
 sed -n '/^## Provision records (CPS 4-5)/,/^## The public index page/p' "$HANKO_SRC/docs/ldap.md" |
 	sed -n '/^```awk$/,/^```$/p' | sed '1d;$d' >"$T/ldap-provisions.awk"
 ok "docs/ldap.md's recipe runs on slapd's stats log" awk -f "$T/ldap-provisions.awk" "$L/slapd.log"
