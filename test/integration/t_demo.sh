@@ -37,7 +37,7 @@ check "OCSP through the demo's server: resident 35 is good" grep -q "r35.pem: go
 check "CRL checking over HTTP: resident 35 OK, resident 6 revoked" bash -c \
 	"grep -q 'r35.pem: OK' '$T/demo.out' && grep -q 'certificate revoked' '$T/demo.out'"
 kill -INT -- -$demo_pid
-for i in $(seq 1 20); do kill -0 $demo_pid 2>/dev/null || break; sleep 0.5; done
+for i in $(seq 1 120); do kill -0 $demo_pid 2>/dev/null || break; sleep 0.5; done
 check "Ctrl-C stops the demo's server" bash -c "! kill -0 $demo_pid 2>/dev/null"
 check "... and nothing listens any more" bash -c "! curl -s -m 2 http://127.0.0.1:$PORT/ >/dev/null"
 R=$T/demo/state/certs/root-1.pem

@@ -417,7 +417,7 @@ SHA=$(sha256sum "$RB/batch.csv" | cut -c1-64)
 results_of() { db "SELECT count(*) FROM batch_results r JOIN batches b ON b.id = r.batch WHERE b.sha256 = '$1'"; }
 "$ON" issue --state "$O" "${XC[@]}" --chunk 8 --threads 1 --batch "$RB/batch.csv" --out "$RB/out" >/dev/null 2>&1 &
 pid=$!
-for i in $(seq 1 600); do
+for i in $(seq 1 2400); do
 	[ "$(results_of "$SHA" 2>/dev/null || echo 0)" -ge 40 ] && break
 	sleep 0.05
 done

@@ -154,7 +154,7 @@ check "... the generation not marked" sh -c "! grep -q 'issuing.1.compromised' '
 # marked meanwhile.
 flock -x "$O" sleep 60 &
 LP=$!
-for i in $(seq 1 200); do flock -n -x "$O" true 2>/dev/null || break; sleep 0.02; done
+for i in $(seq 1 3000); do flock -n -x "$O" true 2>/dev/null || break; sleep 0.02; done
 fails "compromise while an issue run holds the state: refused" 3 "a hanko-online issue is running on this state: stop it first" \
 	"$ON" revoke --state "$O" "${CC[@]}" --issuing-key-compromise --generation 1 --yes-revoke-all 5
 pkill -P "$LP" sleep 2>/dev/null || true; kill "$LP" 2>/dev/null || true; wait "$LP" 2>/dev/null || true
