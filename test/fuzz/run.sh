@@ -16,11 +16,13 @@ for bin in "$build"/test/fuzz/fuzz_*; do
 	rm -rf "$work"; mkdir -p "$work/corpus"
 	[ -d "$src/test/fuzz/corpus/$name" ] && cp -r "$src/test/fuzz/corpus/$name/." "$work/corpus/"
 	if (cd "$work" && "$bin" -max_total_time="$secs" -timeout=60 -rss_limit_mb=4096 \
+		${HANKO_FUZZ_SEED:+-seed="$HANKO_FUZZ_SEED"} \
 		-print_final_stats=1 corpus >"$work/log" 2>&1); then
-		echo "ok - fuzz_$name ran ${secs}s: $(grep -m1 'stat::number_of_executed_units' "$work/log" | awk '{print $2}') inputs, no crash"
+		echo "ok - fuzz_$name ran ${secs}s: $(grep -m1 'stat::number_of_executed_units' "$work/log" | awk '{print $2}') inputs, no crash ($(grep -m1 -o 'Seed: [0-9]*' "$work/log"))"
 		passed=$((passed + 1))
 	else
-		echo "FAIL - fuzz_$name (see $work/log)"; tail -40 "$work/log"
+		echo "FAIL - fuzz_$name (see $work/log; $(grep -m1 -o 'Seed: [0-9]*' "$work/log"), HANKO_FUZZ_SEED replays it)"
+		tail -40 "$work/log"
 		failed=$((failed + 1))
 	fi
 done
