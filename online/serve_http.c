@@ -18,7 +18,10 @@
  *
  * The main thread waits for signals and, every TICK_MS, drops requests
  * that overrun their deadline (slow clients), sends queued audit events
- * and provision counts.
+ * and provision counts. OCSP requests that need the key holder (signing
+ * jobs) never hold an HTTP thread: the connection is suspended and the job
+ * queued for the signer thread, the channel's only reader, which sends the
+ * jobs one at a time and resumes each connection with its answer.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,6 +40,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -61,7 +65,8 @@
 #include "store.h"
 
 #define TICK_MS			500	/* main loop period */
-#define SIGN_WAIT_MS		3000	/* a signing job's answer, at most */
+#define SIGN_WAIT_MS		3000	/* a signing job, queued to answered */
+#define SIGN_QUEUE_MAX		256	/* signing jobs waiting, at most */
 #define RP_RELOAD_MS		1000	/* relying parties re-read after */
 #define REFUSAL_WINDOW_MS	60000	/* identical refusals: one record */
 #define REFUSALS		64	/* distinct refusals tracked at once */
@@ -122,11 +127,31 @@ struct conn {
 	int dropped;			/* 1 once shut down by the deadline */
 };
 
+/* Where a request's signing job is (struct req's sign). */
+enum sign_state {
+	SIGN_NONE = 0,			/* no job */
+	SIGN_QUEUED,			/* with the signer, connection suspended */
+	SIGN_DONE,			/* answered, connection resumed */
+};
+
 /* Per request. */
 struct req {
 	unsigned char body[HK_OCSP_REQ_MAX];	/* POST /ocsp body */
 	size_t len;
 	int ocsp_post;			/* 1: POST /ocsp, body expected */
+	/* a signing job (sign_mu guards these while SIGN_QUEUED) */
+	int sign;			/* enum sign_state */
+	struct req *qnext;		/* next in the signer's queue */
+	struct MHD_Connection *conn;	/* suspended while SIGN_QUEUED */
+	unsigned char *job;		/* the job, until the signer took it */
+	size_t jlen;
+	long long queued_ms;		/* when queued: its deadline counts
+					 * from here */
+	int result;			/* SIGN_DONE: 0 with resp, 1 busy
+					 * (tryLater), else an error */
+	unsigned char *resp;		/* the signed response, or NULL */
+	size_t rlen;
+	char name[HK_STORE_RP_NAME_MAX + 1];	/* the relying party */
 };
 
 /* The worker. */
@@ -172,9 +197,15 @@ struct worker {
 	struct conn *conns;
 
 	pthread_mutex_t write_mu;	/* one frame written at a time */
-	pthread_mutex_t job_mu;		/* one signing job at a time */
-	uint32_t next_id;
-	atomic_int inflight;		/* requests waiting for a job */
+	pthread_mutex_t sign_mu;	/* the signer's queue, jobs' state */
+	struct req *sq_head, *sq_tail;	/* signing jobs not yet taken */
+	unsigned sq_waiting;		/* jobs queued or being answered */
+	unsigned sq_cap;		/* at most that many */
+	int sign_stop;			/* 1: answer every job busy, end */
+	int wake_fd;			/* eventfd: a job queued, or stop */
+	pthread_t signer;		/* the channel's only reader */
+	int signer_started;
+	uint32_t next_id;		/* the signer's last job id */
 	pthread_mutex_t rate_mu;
 	double tokens;			/* signing jobs available */
 	long long tokens_ms;		/* last refill */
@@ -244,69 +275,214 @@ rate_take(struct worker *w)
 	return ok;
 }
 
+static void
+signer_wake(struct worker *w)
+{
+	uint64_t one = 1;
+
+	if (write(w->wake_fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+		fprintf(stderr, "hanko-online serve: worker: eventfd: %s\n",
+		    strerror(errno));
+}
+
 /*
- * Send a job, wait for its answer. 1: busy (rate limit, too many waiting,
- * or no answer in time: tryLater); 0 with *resp; an error for FAILED or a
- * broken channel. Answers to earlier jobs that came too late are dropped.
+ * Queue a signing job and suspend the connection (the caller returns
+ * MHD_YES; the signer resumes it with the answer). 1: busy (the rate
+ * limit, the queue full, or stopping: tryLater), the job freed; 0: queued,
+ * the job now the signer's. The connection is suspended before the signer
+ * can see the job, so that its resume never comes first.
  */
 static int
-sign_job(struct worker *w, const unsigned char *job, size_t len,
+sign_queue(struct worker *w, struct MHD_Connection *c, struct req *rq,
+    unsigned char *job, size_t len)
+{
+	int r = 1;
+
+	pthread_mutex_lock(&w->sign_mu);
+	if (!w->sign_stop && w->sq_waiting < w->sq_cap && rate_take(w)) {
+		MHD_suspend_connection(c);
+		rq->sign = SIGN_QUEUED;
+		rq->conn = c;
+		rq->job = job;
+		rq->jlen = len;
+		rq->queued_ms = mono_ms();
+		rq->qnext = NULL;
+		if (w->sq_tail != NULL)
+			w->sq_tail->qnext = rq;
+		else
+			w->sq_head = rq;
+		w->sq_tail = rq;
+		w->sq_waiting++;
+		job = NULL;
+		r = 0;
+	}
+	pthread_mutex_unlock(&w->sign_mu);
+	free(job);
+	if (r == 0)
+		signer_wake(w);
+	return r;
+}
+
+/* A job answered: its result stored, its connection resumed (rq belongs
+ * to libmicrohttpd again: not touched after). */
+static void
+sign_done(struct worker *w, struct req *rq, int result, unsigned char *resp,
+    size_t rlen)
+{
+	struct MHD_Connection *c;
+
+	free(rq->job);
+	rq->job = NULL;
+	pthread_mutex_lock(&w->sign_mu);
+	rq->result = result;
+	rq->resp = resp;
+	rq->rlen = rlen;
+	rq->sign = SIGN_DONE;
+	c = rq->conn;
+	w->sq_waiting--;
+	pthread_mutex_unlock(&w->sign_mu);
+	MHD_resume_connection(c);
+}
+
+/*
+ * Read the channel until the answer to job id comes (0 with *resp), the
+ * deadline passes or serve stops (1), the key holder refuses (FAILED:
+ * HK_ERR_CRYPTO) or the channel breaks (its error; w->broken set). id 0:
+ * no job is out, only late answers are read, until the signer is woken
+ * (1). Answers to other ids (late ones) are dropped. A broken channel is
+ * not read again (only the wake-up).
+ */
+static int
+signer_read(struct worker *w, uint32_t id, long long deadline,
     unsigned char **resp, size_t *rlen)
 {
 	struct hk_frame f;
-	struct pollfd pfd;
-	long long deadline;
-	unsigned limit = w->cfg->workers > 1 ? w->cfg->workers - 1 : 1;
-	uint32_t id;
-	int r = 1, left;
+	struct pollfd pfd[2];
+	uint64_t n;
+	nfds_t nfd;
+	int r, left, stop;
 
-	*resp = NULL;
-	*rlen = 0;
-	if (atomic_fetch_add(&w->inflight, 1) >= (int)limit ||
-	    !rate_take(w)) {
-		atomic_fetch_sub(&w->inflight, 1);
-		return 1;
-	}
-	pthread_mutex_lock(&w->job_mu);
-	id = ++w->next_id;
-	if (chan_send(w, HK_FRAME_SIGN_OCSP, id, job, len) != 0) {
-		r = HK_ERR_IO;
-		goto out;
-	}
-	deadline = mono_ms() + SIGN_WAIT_MS;
 	for (;;) {
-		if ((left = (int)(deadline - mono_ms())) <= 0)
-			break;
-		pfd.fd = w->cfg->channel_fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, left) <= 0)
+		left = -1;
+		if (id != 0 && (left = (int)(deadline - mono_ms())) <= 0)
+			return 1;
+		pfd[0].fd = w->wake_fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = w->cfg->channel_fd;
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		nfd = atomic_load(&w->broken) ? 1 : 2;
+		if (id != 0 && nfd == 1)
+			return HK_ERR_IO;
+		if (poll(pfd, nfd, left) <= 0)
+			continue;
+		if (pfd[0].revents != 0) {
+			if (read(w->wake_fd, &n, sizeof(n)) < 0 &&
+			    errno != EAGAIN)
+				return 1;
+			pthread_mutex_lock(&w->sign_mu);
+			stop = w->sign_stop;
+			pthread_mutex_unlock(&w->sign_mu);
+			if (stop || id == 0)
+				return 1;
+		}
+		if (pfd[1].revents == 0)
 			continue;
 		if ((r = hk_frame_read(w->cfg->channel_fd, HK_FRAME_TO_WORKER,
 		    0, &f)) != 0) {
 			fprintf(stderr, "hanko-online serve: worker: %s\n",
 			    hk_err_msg());
 			atomic_store(&w->broken, 1);
-			goto out;
+			return r;
 		}
-		if (f.id != id || f.type == HK_FRAME_PONG) {
+		if (id == 0 || f.id != id || f.type == HK_FRAME_PONG) {
 			hk_frame_free(&f);
 			continue;
 		}
 		if (f.type == HK_FRAME_RESPONSE && f.len > 0) {
 			*resp = f.data;
 			*rlen = f.len;
-			r = 0;
-		} else {
-			hk_frame_free(&f);
-			r = HK_ERR_CRYPTO;
+			return 0;
 		}
-		goto out;
+		hk_frame_free(&f);
+		return HK_ERR_CRYPTO;
 	}
-	r = 1;
- out:
-	pthread_mutex_unlock(&w->job_mu);
-	atomic_fetch_sub(&w->inflight, 1);
-	return r;
+}
+
+/* Send one job and wait for its answer, never past SIGN_WAIT_MS after it
+ * was queued (a job already past it is not sent: busy). */
+static void
+signer_answer(struct worker *w, struct req *rq)
+{
+	long long deadline = rq->queued_ms + SIGN_WAIT_MS;
+	unsigned char *resp = NULL;
+	size_t rlen = 0;
+	int r = 1;
+
+	if (atomic_load(&w->broken))
+		r = HK_ERR_IO;
+	else if (mono_ms() < deadline) {
+		if (++w->next_id == 0)
+			w->next_id = 1;
+		if (chan_send(w, HK_FRAME_SIGN_OCSP, w->next_id, rq->job,
+		    rq->jlen) != 0)
+			r = HK_ERR_IO;
+		else if (!atomic_load(&w->broken))
+			r = signer_read(w, w->next_id, deadline, &resp, &rlen);
+		else
+			r = HK_ERR_IO;
+	}
+	sign_done(w, rq, r, resp, rlen);
+}
+
+/*
+ * The signer thread: the one reader of the channel (after the first
+ * PONG). It takes the jobs in order and answers each; between jobs it
+ * reads (and drops) late answers. On stop every job still queued is
+ * answered busy, so that no connection stays suspended.
+ */
+static void *
+signer_run(void *arg)
+{
+	struct worker *w = arg;
+	struct req *rq;
+	int stop;
+
+	for (;;) {
+		pthread_mutex_lock(&w->sign_mu);
+		stop = w->sign_stop;
+		if ((rq = w->sq_head) != NULL) {
+			if ((w->sq_head = rq->qnext) == NULL)
+				w->sq_tail = NULL;
+			rq->qnext = NULL;
+		}
+		pthread_mutex_unlock(&w->sign_mu);
+		if (rq == NULL && stop)
+			break;
+		if (rq == NULL) {
+			signer_read(w, 0, 0, NULL, NULL);
+			continue;
+		}
+		if (stop)
+			sign_done(w, rq, 1, NULL, 0);
+		else
+			signer_answer(w, rq);
+	}
+	return NULL;
+}
+
+/* Stop the signer: every job answered busy, the thread joined. */
+static void
+signer_stop(struct worker *w)
+{
+	if (!w->signer_started)
+		return;
+	pthread_mutex_lock(&w->sign_mu);
+	w->sign_stop = 1;
+	pthread_mutex_unlock(&w->sign_mu);
+	signer_wake(w);
+	pthread_join(w->signer, NULL);
+	w->signer_started = 0;
 }
 
 /* ---- audit events and refusals ---- */
@@ -1328,9 +1504,54 @@ reply_ocsp_status(struct MHD_Connection *c, int status, int challenge,
 	return reply_ocsp(c, der, len, challenge, now, &nometa);
 }
 
+/* A signing job refused or not answered in time: tryLater, audited. */
 static enum MHD_Result
-serve_ocsp(struct worker *w, struct MHD_Connection *c, const char *method,
-    const unsigned char *der, size_t len)
+sign_busy(struct worker *w, struct MHD_Connection *c, const char *name,
+    time_t now)
+{
+	char client[64], key[192], detail[400];
+
+	client_addr(c, client, sizeof(client));
+	snprintf(key, sizeof(key), "%s %s", client, name);
+	snprintf(detail, sizeof(detail), "client %s: %s: signing jobs over "
+	    "%u/s or the key holder busy: tryLater", client, name,
+	    w->cfg->sign_rate);
+	refuse(w, HK_EV_OCSP_BUSY, key, detail);
+	return reply_ocsp_status(c, OCSP_RESPONSE_STATUS_TRYLATER, 0, now);
+}
+
+/* The request again, resumed by the signer: its job's answer. */
+static enum MHD_Result
+sign_reply(struct worker *w, struct MHD_Connection *c, struct req *rq)
+{
+	time_t now = hk_clock_now();
+	unsigned char *resp;
+	int result;
+
+	pthread_mutex_lock(&w->sign_mu);
+	result = rq->result;
+	resp = rq->resp;
+	rq->resp = NULL;
+	pthread_mutex_unlock(&w->sign_mu);
+	if (result == 1)
+		return sign_busy(w, c, rq->name, now);
+	if (result != 0)
+		return reply_ocsp_status(c,
+		    OCSP_RESPONSE_STATUS_INTERNALERROR, 0, now);
+	provision(w, rq->name, HK_PROV_OCSP, "ocsp");
+	/* a signed job's response: its times read from it */
+	return reply_ocsp(c, resp, rq->rlen, 0, now, NULL);
+}
+
+/*
+ * Answer an OCSP request: a pre-signed or error response at once; a
+ * signing job queued for the signer (the connection suspended: MHD_YES
+ * and no response yet; sign_reply answers when it is resumed) or, when
+ * refused, tryLater.
+ */
+static enum MHD_Result
+serve_ocsp(struct worker *w, struct MHD_Connection *c, struct req *rq,
+    const char *method, const unsigned char *der, size_t len)
 {
 	enum hk_ocsp_outcome out = HK_OCSP_ERROR_RESPONSE;
 	struct hk_ocsp_meta meta;
@@ -1383,32 +1604,20 @@ serve_ocsp(struct worker *w, struct MHD_Connection *c, const char *method,
 		return reply_ocsp(c, resp, rlen, 0, now, &meta);
 	if (out == HK_OCSP_NEEDS_SIGNING) {
 		free(resp);
-		resp = NULL;
-		r = sign_job(w, job, jlen, &resp, &rlen);
-		free(job);
-		if (r == 1) {
-			client_addr(c, client, sizeof(client));
-			snprintf(key, sizeof(key), "%s %s", client, name);
-			snprintf(detail, sizeof(detail), "client %s: %s: "
-			    "signing jobs over %u/s or the key holder busy: "
-			    "tryLater", client, name, w->cfg->sign_rate);
-			refuse(w, HK_EV_OCSP_BUSY, key, detail);
-			return reply_ocsp_status(c,
-			    OCSP_RESPONSE_STATUS_TRYLATER, 0, now);
-		}
-		if (r != 0)
-			return reply_ocsp_status(c,
-			    OCSP_RESPONSE_STATUS_INTERNALERROR, 0, now);
+		snprintf(rq->name, sizeof(rq->name), "%s", name);
+		if (sign_queue(w, c, rq, job, jlen) == 0)
+			return MHD_YES;
+		return sign_busy(w, c, name, now);
 	}
+	free(job);
 	provision(w, name, HK_PROV_OCSP, "ocsp");
-	/* a signed job's response: its times read from it */
-	return reply_ocsp(c, resp, rlen, 0, now, out == HK_OCSP_READY ? &meta :
-	    NULL);
+	return reply_ocsp(c, resp, rlen, 0, now, &meta);
 }
 
 /* GET /ocsp/<base64 of the DER request> (RFC 6960 A.1). */
 static enum MHD_Result
-serve_ocsp_get(struct worker *w, struct MHD_Connection *c, const char *b64)
+serve_ocsp_get(struct worker *w, struct MHD_Connection *c, struct req *rq,
+    const char *b64)
 {
 	unsigned char der[HK_OCSP_REQ_MAX];
 	size_t n = 0;
@@ -1417,7 +1626,7 @@ serve_ocsp_get(struct worker *w, struct MHD_Connection *c, const char *b64)
 		return reply_text(c, MHD_HTTP_BAD_REQUEST, "400 bad request: "
 		    "/ocsp/<base64 of a DER OCSPRequest> (RFC 6960 A.1): "
 		    "not base64, or over 4096 bytes\n", NULL);
-	return serve_ocsp(w, c, "GET", der, n);
+	return serve_ocsp(w, c, rq, "GET", der, n);
 }
 
 /* ---- libmicrohttpd callbacks ---- */
@@ -1491,9 +1700,16 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	struct worker *w = cls;
 	struct conn *k = conn_of(c);
+	struct req *rq = *con_cls;
 
 	(void)toe;
-	free(*con_cls);
+	if (rq != NULL) {
+		/* never a queued job: a suspended connection is not ended
+		 * (the signer resumes every one before the daemon stops) */
+		free(rq->job);
+		free(rq->resp);
+		free(rq);
+	}
 	*con_cls = NULL;
 	if (k == NULL)
 		return;
@@ -1504,7 +1720,9 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	pthread_mutex_unlock(&w->conn_mu);
 }
 
-/* Drop the connections whose request overran the deadline. */
+/* Drop the connections whose request overran the deadline. A request
+ * whose job waits for the signer (its connection suspended) has arrived
+ * (conn_arrived before serve_ocsp): never dropped here. */
 static void
 conn_deadlines(struct worker *w)
 {
@@ -1694,6 +1912,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		rq->ocsp_post = ocsp && is_post;
 		return MHD_YES;
 	}
+	if (rq->sign == SIGN_DONE)		/* resumed by the signer */
+		return sign_reply(w, c, rq);
 	if (*upload_size > 0) {
 		/* a body: POST /ocsp keeps at most HK_OCSP_REQ_MAX bytes,
 		 * another request's is dropped up to as much; a longer one
@@ -1709,10 +1929,10 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	conn_arrived(w, c);
 	if (rq->ocsp_post)
-		return serve_ocsp(w, c, "POST", rq->body, rq->len);
+		return serve_ocsp(w, c, rq, "POST", rq->body, rq->len);
 	if (ocsp || ocsp_get) {
 		if (ocsp_get && is_get)
-			return serve_ocsp_get(w, c, url + 6);
+			return serve_ocsp_get(w, c, rq, url + 6);
 		if (ocsp && is_get)
 			return reply_text(c, MHD_HTTP_BAD_REQUEST, "400 bad "
 			    "request: GET takes /ocsp/<base64 of the DER "
@@ -1874,6 +2094,16 @@ hk_http_run(const struct hk_http_cfg *cfg)
 		return HK_ERR_CRYPTO;
 	}
 	w->tokens = cfg->sign_rate;
+	/* the jobs the bucket's burst admits at once, as a queue */
+	w->sq_cap = cfg->sign_rate * 2;
+	if (w->sq_cap > SIGN_QUEUE_MAX)
+		w->sq_cap = SIGN_QUEUE_MAX;
+	if ((w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		fprintf(stderr, "hanko-online serve: worker: eventfd: %s\n",
+		    strerror(errno));
+		EVP_MD_free(w->sha256);
+		return HK_ERR_IO;
+	}
 	w->tokens_ms = mono_ms();
 	for (r = 0; r < OCSP_POOL_MAX; r++)
 		pthread_mutex_init(&w->ocsp[r].mu, NULL);
@@ -1883,7 +2113,7 @@ hk_http_run(const struct hk_http_cfg *cfg)
 	pthread_mutex_init(&w->prov_mu, NULL);
 	pthread_mutex_init(&w->conn_mu, NULL);
 	pthread_mutex_init(&w->write_mu, NULL);
-	pthread_mutex_init(&w->job_mu, NULL);
+	pthread_mutex_init(&w->sign_mu, NULL);
 	pthread_mutex_init(&w->rate_mu, NULL);
 	/* the signals are taken here only, by sigtimedwait */
 	sigemptyset(&set);
@@ -1907,7 +2137,15 @@ hk_http_run(const struct hk_http_cfg *cfg)
 			goto out;
 		hk_frame_free(&f);
 	}
-	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	/* from now on the signer alone reads the channel */
+	if ((errno = pthread_create(&w->signer, NULL, signer_run, w)) != 0) {
+		hk_err_set("pthread_create: %s", strerror(errno));
+		r = HK_ERR_INTERNAL;
+		goto out;
+	}
+	w->signer_started = 1;
+	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+	    MHD_ALLOW_SUSPEND_RESUME;
 	w->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)cfg->listen_fd,
@@ -1945,6 +2183,9 @@ hk_http_run(const struct hk_http_cfg *cfg)
 		}
 	}
  out:
+	/* every suspended connection resumed (tryLater) before the daemon
+	 * stops: libmicrohttpd aborts when one is left */
+	signer_stop(w);
 	if (w->d != NULL)
 		MHD_stop_daemon(w->d);
 	w->d = NULL;
@@ -1953,5 +2194,6 @@ hk_http_run(const struct hk_http_cfg *cfg)
 		flush_provisions(w);
 	}
 	worker_free(w);
+	close(w->wake_fd);
 	return r;
 }
