@@ -26,6 +26,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$HANKO_SRC/test/data/issuance/setup.sh"
 . "$HANKO_SRC/test/data/online/setup.sh"
+. "$(dirname "$0")/serve.sh"
 fresh_tmp
 T=$HANKO_TMP
 SP=""
@@ -91,24 +92,8 @@ check "... three parties, old-3 retired" sh -c "grep -c '^bank-1 \|^city-2 \|^ol
 check "audit: rp.add and rp.retire records" sh -c "test \$(grep -c '	rp.add	ok	-	' '$LOG') = 3 && \
 	grep -q '	rp.retire	ok	-	old-3: retired' '$LOG' && grep -q '	rp.add	fail	' '$LOG'"
 
-# serve: start it, wait for "listening on", read the port and the pids.
-# The files are emptied here, before the start: the redirection of a
-# background command happens in the child, and a wait that began first
-# read the last serve's "listening on" (its port long closed) once.
-# The line must name this serve as its key holder.
-start_serve() {
-	: >"$T/serve.out"; : >"$T/serve.err"
-	"$ON" serve --state "$O" --repo "$P" --listen 127.0.0.1:0 --flush 1 "$@" >>"$T/serve.out" 2>>"$T/serve.err" &
-	SP=$!
-	for _ in $(seq 300); do grep -q 'listening on' "$T/serve.out" && break; sleep 0.1; done
-	U=http://$(sed -n 's/.*listening on \([0-9.:]*\) .*/\1/p' "$T/serve.out")
-	KP=$(sed -n 's/.*key holder \([0-9]*\),.*/\1/p' "$T/serve.out")
-	WP=$(sed -n 's/.*worker \([0-9]*\)).*/\1/p' "$T/serve.out")
-	# not up: say why (its stderr, whether it still runs) for the log
-	[ -n "$WP" ] && [ "$KP" = "$SP" ] || {
-		echo "# serve did not start (key holder '$KP', started $SP); running: $(kill -0 "$SP" 2>/dev/null && echo yes || echo no)" >&2
-		sed 's/^/# serve.err: /' "$T/serve.err" >&2; return 1; }
-}
+# serve: start it (serve.sh), --flush 1 for the provision counts.
+start_serve() { serve_start --flush 1 "$@"; }
 stop_serve() {
 	kill "$SP"; local rc=0; wait "$SP" || rc=$?; SP=""
 	[ "$rc" = 0 ] || cat "$T/serve.err" >&2

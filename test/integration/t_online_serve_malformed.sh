@@ -11,42 +11,19 @@
 # endless chunked body, a slow client); a normal client is served within a
 # second while slow ones hold connections; a health GET after each group;
 # both processes alive at the end, a clean stop, no sanitizer report.
-. "$(dirname "$0")/lib.sh"
-. "$HANKO_SRC/test/data/issuance/setup.sh"
-. "$HANKO_SRC/test/data/online/setup.sh"
-fresh_tmp
-T=$HANKO_TMP
+. "$(dirname "$0")/online.sh"
+. "$(dirname "$0")/serve.sh"
 SP=""
 cleanup() { [ -n "$SP" ] && kill "$SP" 2>/dev/null && wait "$SP" 2>/dev/null; return 0; }
 trap cleanup EXIT
 
-make_online "$T"
-P=$T/repo
-B=$T/req
-mkdir -p "$B"
-cp -r "$REQ/keys" "$B/"
-sed -n 1,2p "$REQ/valid.csv" >"$B/batch.csv"
-ok "issue one certificate" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/issued"
-certs_from "$T/issued"
-ok "the OCSP responder" "$ON" responder --state "$O" --clock 2026-04-02T13:00:00Z
-"$ON" publish --state "$O" --repo "$P" --clock 2026-04-03T10:00:00Z >/dev/null 2>&1 || true
-check "a set is published" test -f "$P/MANIFEST"
-ok "rp add bank-1" "$ON" rp add --state "$O" --name bank-1 --token-out "$T/tok"
-CERT=$(ls "$T"/issued/certs/*.der | head -1)
-openssl x509 -inform DER -in "$CERT" -out "$T/c.pem"
+serve_one_cert
 openssl ocsp -issuer "$ISS" -cert "$T/c.pem" -no_nonce -reqout "$T/req.der" 2>/dev/null
 check "a valid OCSP request to spoil" test -s "$T/req.der"
 # a symbolic link dropped into the set: not in MANIFEST, never served
 ln -s /etc/passwd "$(readlink -f "$P")/root/evil.cer"
 
-"$ON" serve --state "$O" --repo "$P" --listen 127.0.0.1:0 --clock 2026-04-03T12:00:00Z \
-	>"$T/serve.out" 2>"$T/serve.err" &
-SP=$!
-for _ in $(seq 300); do grep -q 'listening on' "$T/serve.out" && break; sleep 0.1; done
-PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\) .*/\1/p' "$T/serve.out")
-KP=$(sed -n 's/.*key holder \([0-9]*\),.*/\1/p' "$T/serve.out")
-WP=$(sed -n 's/.*worker \([0-9]*\)).*/\1/p' "$T/serve.out")
-check "serve is listening (port $PORT)" test -n "$PORT"
+check "serve is listening" serve_start --clock 2026-04-03T12:00:00Z
 
 cat >"$T/hostile.py" <<'EOF'
 # One line per case: "ok|FAIL <TAB> name <TAB> what happened".

@@ -13,11 +13,8 @@
 # Last, jobs still waiting when the worker is stopped (SIGTERM) are each
 # answered tryLater or closed, and the worker ends without a sanitizer
 # report or libmicrohttpd's abort on a suspended connection.
-. "$(dirname "$0")/lib.sh"
-. "$HANKO_SRC/test/data/issuance/setup.sh"
-. "$HANKO_SRC/test/data/online/setup.sh"
-fresh_tmp
-T=$HANKO_TMP
+. "$(dirname "$0")/online.sh"
+. "$(dirname "$0")/serve.sh"
 SP=""
 KP=""
 cleanup() {
@@ -29,36 +26,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-make_online "$T"
-P=$T/repo
-B=$T/req
-mkdir -p "$B"
-cp -r "$REQ/keys" "$B/"
-sed -n 1,2p "$REQ/valid.csv" >"$B/batch.csv"
-ok "issue one certificate" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/issued"
-certs_from "$T/issued"
-ok "the OCSP responder" "$ON" responder --state "$O" --clock 2026-04-02T13:00:00Z
-"$ON" publish --state "$O" --repo "$P" --clock 2026-04-03T10:00:00Z >/dev/null 2>&1 || true
-check "a set is published" test -f "$P/MANIFEST"
-ok "rp add bank-1" "$ON" rp add --state "$O" --name bank-1 --token-out "$T/tok"
-CERT=$(ls "$T"/issued/certs/*.der | head -1)
-openssl x509 -inform DER -in "$CERT" -out "$T/c.pem"
+serve_one_cert
 openssl ocsp -issuer "$ISS" -cert "$T/c.pem" -no_nonce -reqout "$T/plain.der" 2>/dev/null
 openssl ocsp -issuer "$ISS" -cert "$T/c.pem" -reqout "$T/nonce.der" 2>/dev/null
 check "a pre-signed request and a nonce request" test -s "$T/plain.der" -a -s "$T/nonce.der"
 
-start_serve() {
-	: >"$T/serve.out"; : >"$T/serve.err"
-	"$ON" serve --state "$O" --repo "$P" --listen 127.0.0.1:0 --clock 2026-04-03T12:00:00Z \
-		--workers 4 --sign-rate 10 >>"$T/serve.out" 2>>"$T/serve.err" &
-	SP=$!
-	for _ in $(seq 300); do grep -q 'listening on' "$T/serve.out" && break; sleep 0.1; done
-	PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\) .*/\1/p' "$T/serve.out")
-	KP=$(sed -n 's/.*key holder \([0-9]*\),.*/\1/p' "$T/serve.out")
-	WP=$(sed -n 's/.*worker \([0-9]*\)).*/\1/p' "$T/serve.out")
-	[ -n "$PORT" ] && [ -n "$WP" ] && [ "$KP" = "$SP" ] || {
-		sed 's/^/# serve.err: /' "$T/serve.err" >&2; return 1; }
-}
+start_serve() { serve_start --clock 2026-04-03T12:00:00Z --workers 4 --sign-rate 10; }
 
 cat >"$T/suspend.py" <<'EOF'
 # argv: port token nonce.der plain.der keyholder-pid workers mode
