@@ -38,21 +38,12 @@ key(const char *file)
 	return k;
 }
 
-static time_t
-at(const char *s)
-{
-	time_t t;
-
-	cr_assert_eq(hk_time_parse(s, &t), 0);
-	return t;
-}
-
 static X509 *
 root(const struct hk_profile *p, EVP_PKEY *k, const char *nb, int reh)
 {
 	X509 *x = NULL;
 
-	cr_assert_eq(hk_cert_build_root(p, k, at(nb), reh, &x), 0, "%s",
+	cr_assert_eq(hk_cert_build_root(p, k, hk_test_at(nb), reh, &x), 0, "%s",
 	    hk_err_msg());
 	cr_assert_eq(hk_cert_sign_checked(x, k, k, p, HK_CERT_ROOT, reh), 0,
 	    "%s", hk_err_msg());
@@ -307,7 +298,8 @@ sigalg_is_what_signing_sets(const char *profile, const char *keyfile,
 		hk_profile_default(&p);
 	else
 		cr_assert_eq(hk_profile_load(profile, &p), 0);
-	cr_assert_eq(hk_cert_build_root(p, k, at("2026-04-01T00:00:00Z"), 0,
+	cr_assert_eq(hk_cert_build_root(p, k,
+	    hk_test_at("2026-04-01T00:00:00Z"), 0,
 	    &x), 0, "%s", hk_err_msg());
 	cr_assert_eq(hk_cert_set_sigalg(x, k, hk_cert_md(p, k)), 0, "%s",
 	    hk_err_msg());
@@ -347,7 +339,8 @@ Test(cert, key_must_match_profile)
 	X509 *x = NULL;
 
 	hk_profile_default(&p);
-	cr_assert_eq(hk_cert_build_root(p, k, at("2026-04-01T00:00:00Z"), 0,
+	cr_assert_eq(hk_cert_build_root(p, k,
+	    hk_test_at("2026-04-01T00:00:00Z"), 0,
 	    &x), HK_ERR_INVALID);
 	cr_assert_null(x);
 	cr_assert_str_eq(hk_err_msg(), "root: the key is RSA-3072 but the "
@@ -364,8 +357,8 @@ Test(cert, sign_checked_refuses_wrong_key)
 
 	hk_profile_default(&p);
 	other = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	cr_assert_eq(hk_cert_build_root(p, k, at("2026-04-01T00:00:00Z"), 0,
-	    &x), 0);
+	cr_assert_eq(hk_cert_build_root(p, k,
+	    hk_test_at("2026-04-01T00:00:00Z"), 0, &x), 0);
 	/* signed by another key than the one the certificate names */
 	cr_assert_eq(hk_cert_sign_checked(x, other, k, p, HK_CERT_ROOT, 0),
 	    HK_ERR_VERIFY);
@@ -389,8 +382,8 @@ Test(cert, sign_checked_lints_first)
 	X509 *x = NULL;
 
 	hk_profile_default(&p);
-	cr_assert_eq(hk_cert_build_root(p, k, at("2026-04-01T00:00:00Z"), 0,
-	    &x), 0);
+	cr_assert_eq(hk_cert_build_root(p, k,
+	    hk_test_at("2026-04-01T00:00:00Z"), 0, &x), 0);
 	/* built for production, signed as a rehearsal: names lack TEST */
 	cr_assert_eq(hk_cert_sign_checked(x, k, k, p, HK_CERT_ROOT, 1),
 	    HK_ERR_LINT);
@@ -409,8 +402,8 @@ Test(cert, serials_differ)
 	X509 *a = NULL, *b = NULL;
 
 	hk_profile_default(&p);
-	hk_cert_build_root(p, k, at("2026-04-01T00:00:00Z"), 0, &a);
-	hk_cert_build_root(p, k, at("2026-04-01T00:00:00Z"), 0, &b);
+	hk_cert_build_root(p, k, hk_test_at("2026-04-01T00:00:00Z"), 0, &a);
+	hk_cert_build_root(p, k, hk_test_at("2026-04-01T00:00:00Z"), 0, &b);
 	cr_assert_neq(ASN1_INTEGER_cmp(X509_get0_serialNumber(a),
 	    X509_get0_serialNumber(b)), 0);
 	X509_free(a);
@@ -427,7 +420,7 @@ Test(cert, serial_layout_minute_then_random)
 	EVP_PKEY *k = key("rsa2048.pem");
 	unsigned char s1[HK_SERIAL_LEN], s2[HK_SERIAL_LEN], s3[HK_SERIAL_LEN];
 	unsigned char got[HK_SERIAL_LEN + 1];
-	time_t t = at("2026-04-01T00:00:30Z");
+	time_t t = hk_test_at("2026-04-01T00:00:30Z");
 	uint32_t m;
 	BIGNUM *bn;
 	X509 *x = NULL;

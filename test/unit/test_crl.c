@@ -27,15 +27,6 @@ static X509 *root;
 static ASN1_INTEGER *s1, *s2, *s3;
 static struct hk_crl_entry ents[3];
 
-static time_t
-at(const char *s)
-{
-	time_t t;
-
-	cr_assert_eq(hk_time_parse(s, &t), 0);
-	return t;
-}
-
 static void
 setup(void)
 {
@@ -44,8 +35,8 @@ setup(void)
 	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
 	hk_profile_default(&p);
-	cr_assert_eq(hk_cert_build_root(p, k, at("2026-04-01T00:00:00Z"), 0,
-	    &root), 0);
+	cr_assert_eq(hk_cert_build_root(p, k,
+	    hk_test_at("2026-04-01T00:00:00Z"), 0, &root), 0);
 	cr_assert_eq(hk_cert_sign_checked(root, k, k, p, HK_CERT_ROOT, 0), 0);
 	s1 = ASN1_INTEGER_new();
 	s2 = ASN1_INTEGER_new();
@@ -53,11 +44,11 @@ setup(void)
 	ASN1_INTEGER_set(s1, 0x1001);
 	ASN1_INTEGER_set(s2, 0x1002);
 	ASN1_INTEGER_set(s3, 0x1003);
-	ents[0] = (struct hk_crl_entry){ s2, at("2026-04-10T00:00:00Z"),
+	ents[0] = (struct hk_crl_entry){ s2, hk_test_at("2026-04-10T00:00:00Z"),
 	    HK_REASON_KEY_COMPROMISE };
-	ents[1] = (struct hk_crl_entry){ s1, at("2026-04-11T00:00:00Z"),
+	ents[1] = (struct hk_crl_entry){ s1, hk_test_at("2026-04-11T00:00:00Z"),
 	    HK_REASON_SUPERSEDED };
-	ents[2] = (struct hk_crl_entry){ s3, at("2026-04-12T00:00:00Z"),
+	ents[2] = (struct hk_crl_entry){ s3, hk_test_at("2026-04-12T00:00:00Z"),
 	    HK_REASON_NONE };
 }
 
@@ -87,7 +78,8 @@ one(const struct hk_crl_spec *s, const char *tu, uint64_t num)
 {
 	X509_CRL *c = NULL;
 
-	cr_assert_eq(hk_crl_build(s, at(tu), num, &c), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_crl_build(s, hk_test_at(tu), num, &c), 0, "%s",
+	    hk_err_msg());
 	cr_assert_eq(hk_crl_sign_checked(c, s, p, k, NULL, NULL), 0, "%s",
 	    hk_err_msg());
 	return c;
@@ -109,7 +101,8 @@ Test(crl, arl_fields)
 	cr_assert_eq(X509_NAME_cmp(X509_CRL_get_issuer(c),
 	    X509_get_subject_name(root)), 0);
 	{
-		ASN1_TIME *t = ASN1_TIME_set(NULL, at("2026-04-20T00:00:00Z"));
+		ASN1_TIME *t = ASN1_TIME_set(NULL,
+		    hk_test_at("2026-04-20T00:00:00Z"));
 		int day = 0, sec = 0;
 
 		cr_assert_eq(ASN1_TIME_compare(X509_CRL_get0_lastUpdate(c), t),
@@ -163,17 +156,19 @@ Test(crl, reasons_refused)
 
 	spec_arl(&s, 0);
 	e.serial = s1;
-	e.revoked = at("2026-04-10T00:00:00Z");
+	e.revoked = hk_test_at("2026-04-10T00:00:00Z");
 	s.entries = &e;
 	s.n_entries = 1;
-	cr_assert_eq(hk_crl_build(&s, at("2026-04-20T00:00:00Z"), 1, &c),
+	cr_assert_eq(hk_crl_build(&s, hk_test_at("2026-04-20T00:00:00Z"), 1,
+	    &c),
 	    HK_ERR_INVALID);
 	cr_assert_str_eq(hk_err_msg(), "crl: entry 1: CPS 4-4-4-2 / PROFILE.md: "
 	    "reason 6 is not one of 1..5 (never unspecified or "
 	    "certificateHold)");
 	e.reason = HK_REASON_SUPERSEDED;
-	e.revoked = at("2026-04-21T00:00:00Z");
-	cr_assert_eq(hk_crl_build(&s, at("2026-04-20T00:00:00Z"), 1, &c),
+	e.revoked = hk_test_at("2026-04-21T00:00:00Z");
+	cr_assert_eq(hk_crl_build(&s, hk_test_at("2026-04-20T00:00:00Z"), 1,
+	    &c),
 	    HK_ERR_INVALID);
 	cr_assert_null(c);
 }
@@ -219,7 +214,8 @@ Test(crl, lint_mutations)
 	s.scope = HK_CRL_SCOPE_CA;
 	/* nextUpdate moved */
 	{
-		ASN1_TIME *t = ASN1_TIME_set(NULL, at("2026-04-22T00:00:00Z"));
+		ASN1_TIME *t = ASN1_TIME_set(NULL,
+		    hk_test_at("2026-04-22T00:00:00Z"));
 
 		X509_CRL_set1_nextUpdate(c, t);
 		ASN1_TIME_free(t);
@@ -316,14 +312,14 @@ Test(crl, lint_scope_number_duplicates_and_2050)
 	 * UTCTime; each the other way is refused */
 	c = one(&s, "2026-04-20T00:00:00Z", 1);
 	first_revoked_at(c, ASN1_GENERALIZEDTIME_set(NULL,
-	    at("2050-01-01T00:00:00Z")));
+	    hk_test_at("2050-01-01T00:00:00Z")));
 	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
 	cr_assert_str_eq(hk_err_msg(), "crl: entry 1: RFC 5280 5.3: "
 	    "revocationDate after thisUpdate");
-	t = ASN1_UTCTIME_set(NULL, at("2050-01-01T00:00:00Z"));
+	t = ASN1_UTCTIME_set(NULL, hk_test_at("2050-01-01T00:00:00Z"));
 	cr_assert_null(t, "UTCTime cannot hold 2050 in OpenSSL");
 	first_revoked_at(c, ASN1_GENERALIZEDTIME_set(NULL,
-	    at("2049-12-31T23:59:59Z")));
+	    hk_test_at("2049-12-31T23:59:59Z")));
 	cr_assert_eq(hk_crl_lint(c, &s, p, 0), HK_ERR_LINT);
 	cr_assert_str_eq(hk_err_msg(), "crl: RFC 5280 5.1.2.4: revocationDate "
 	    "must be UTCTime YYMMDDHHMMSSZ through 2049, else "
@@ -758,7 +754,8 @@ Test(crl, sign_checked_lints_before_and_after_signing)
 
 	spec_arl(&s, 1);
 	/* before: an AKI-less CRL is refused and the token never called */
-	cr_assert_eq(hk_crl_build(&s, at("2026-04-20T00:00:00Z"), 1, &c), 0);
+	cr_assert_eq(hk_crl_build(&s, hk_test_at("2026-04-20T00:00:00Z"), 1,
+	    &c), 0);
 	set_aki(c, NULL, 0);
 	cr_assert_eq(hk_crl_sign_checked(c, &s, p, NULL, sign_cb, &calls),
 	    HK_ERR_LINT);
@@ -767,7 +764,8 @@ Test(crl, sign_checked_lints_before_and_after_signing)
 	cr_assert_eq(calls, 0);
 	X509_CRL_free(c);
 	/* after: signed in SHA-512, it verifies, the lint refuses it */
-	cr_assert_eq(hk_crl_build(&s, at("2026-04-20T00:00:00Z"), 1, &c), 0);
+	cr_assert_eq(hk_crl_build(&s, hk_test_at("2026-04-20T00:00:00Z"), 1,
+	    &c), 0);
 	cr_assert_eq(hk_crl_sign_checked(c, &s, p, NULL, sign_sha512_after,
 	    &good), HK_ERR_LINT);
 	cr_assert_str_eq(hk_err_msg(), "after signing: crl: PROFILE.md: "
@@ -776,7 +774,8 @@ Test(crl, sign_checked_lints_before_and_after_signing)
 	X509_CRL_free(c);
 	/* a batch whose second ARL is refused returns neither */
 	good = 1;
-	cr_assert_eq(hk_crl_batch(&s, p, at("2026-05-01T00:00:00Z"), 3, 1,
+	cr_assert_eq(hk_crl_batch(&s, p, hk_test_at("2026-05-01T00:00:00Z"), 3,
+	    1,
 	    NULL, sign_sha512_after, &good, a), HK_ERR_LINT);
 	cr_assert_str_eq(hk_err_msg(), "batch item 2 (cRLNumber 3): after "
 	    "signing: crl: PROFILE.md: signature algorithm must be "
@@ -811,9 +810,10 @@ Test(crl, batches_of_35_continue_and_verify, .timeout = 120)
 	spec_arl(&s, 3);
 	snprintf(path, sizeof(path), "%s/root.pem", dir);
 	cr_assert_eq(hk_cert_write(root, NULL, path), 0);
-	cr_assert_eq(hk_crl_batch(&s, p, at("2026-05-01T00:00:00Z"), 0, 100, k,
+	cr_assert_eq(hk_crl_batch(&s, p, hk_test_at("2026-05-01T00:00:00Z"), 0,
+	    100, k,
 	    NULL, NULL, a), 0, "%s", hk_err_msg());
-	cr_assert_eq(hk_crl_batch(&s, p, at("2026-06-05T00:00:00Z"),
+	cr_assert_eq(hk_crl_batch(&s, p, hk_test_at("2026-06-05T00:00:00Z"),
 	    HK_CRL_BATCH_DEFAULT, 135, NULL, sign_cb, &calls, b), 0, "%s",
 	    hk_err_msg());
 	cr_assert_eq(calls, HK_CRL_BATCH_DEFAULT);
@@ -856,7 +856,7 @@ Test(crl, batches_of_35_continue_and_verify, .timeout = 120)
 		X509_CRL_free(b[i]);
 	}
 	/* a number that would wrap is refused */
-	cr_assert_eq(hk_crl_batch(&s, p, at("2026-06-05T00:00:00Z"), 2,
+	cr_assert_eq(hk_crl_batch(&s, p, hk_test_at("2026-06-05T00:00:00Z"), 2,
 	    UINT64_MAX - 1, k, NULL, NULL, a), HK_ERR_INVALID);
 }
 
@@ -867,7 +867,8 @@ Test(crl, batch_stops_on_a_bad_signer)
 	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
 
 	spec_arl(&s, 1);
-	cr_assert_eq(hk_crl_batch(&s, p, at("2026-05-01T00:00:00Z"), 3, 1,
+	cr_assert_eq(hk_crl_batch(&s, p, hk_test_at("2026-05-01T00:00:00Z"), 3,
+	    1,
 	    other, NULL, NULL, a), HK_ERR_VERIFY);
 	cr_assert_str_eq(hk_err_msg(), "batch item 1 (cRLNumber 2): crl: "
 	    "signature does not verify with the issuer's key");

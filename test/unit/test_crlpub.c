@@ -46,15 +46,6 @@ static EVP_PKEY *k;
 static X509 *ca;
 static X509_NAME *part;
 
-static time_t
-at(const char *s)
-{
-	time_t t;
-
-	cr_assert_eq(hk_time_parse(s, &t), 0);
-	return t;
-}
-
 static EVP_PKEY *
 key_file(const char *name)
 {
@@ -77,7 +68,8 @@ ca_for(const struct hk_profile *prof, EVP_PKEY *key)
 {
 	X509 *x = NULL;
 
-	cr_assert_eq(hk_cert_build_root(prof, key, at("2026-04-01T00:00:00Z"),
+	cr_assert_eq(hk_cert_build_root(prof, key,
+	    hk_test_at("2026-04-01T00:00:00Z"),
 	    0, &x), 0, "%s", hk_err_msg());
 	cr_assert_eq(hk_cert_sign_checked(x, key, key, prof, HK_CERT_ROOT, 0),
 	    0, "%s", hk_err_msg());
@@ -141,7 +133,8 @@ entries_make(size_t n)
 		cr_assert_not_null(ai = BN_to_ASN1_INTEGER(bn, NULL));
 		BN_free(bn);
 		e[i].serial = ai;
-		e[i].revoked = at("2026-04-10T00:00:00Z") + (time_t)i * 61;
+		e[i].revoked = hk_test_at("2026-04-10T00:00:00Z") +
+		    (time_t)i * 61;
 		e[i].reason = (enum hk_crl_reason)(i % 6);
 	}
 	return e;
@@ -180,7 +173,7 @@ template_crl(const struct hk_crl_spec *s, const struct hk_profile *prof,
 	memset(&in, 0, sizeof(in));
 	in.spec = s;
 	in.p = prof;
-	in.this_update = at("2026-04-20T00:00:00Z");
+	in.this_update = hk_test_at("2026-04-20T00:00:00Z");
 	in.number = number;
 	in.last = last;
 	in.key = key;
@@ -259,7 +252,8 @@ reference_crl(struct hk_crl_spec *s, const struct hk_profile *prof,
 
 	s->entries = e;
 	s->n_entries = n;
-	cr_assert_eq(hk_crl_build(s, at("2026-04-20T00:00:00Z"), number, &c),
+	cr_assert_eq(hk_crl_build(s, hk_test_at("2026-04-20T00:00:00Z"), number,
+	    &c),
 	    0, "%s", hk_err_msg());
 	cr_assert_eq(hk_crl_sign_checked(c, s, prof, key, NULL, NULL), 0, "%s",
 	    hk_err_msg());
@@ -542,7 +536,8 @@ Test(crlpub, cert_dp_is_the_partition_of_its_generation)
 	    "http://repo.example.jp/kumamoto");
 	for (gen = 1; gen <= 2; gen++) {
 		cr_assert_eq(hk_cert_build_user(p, ca, gen, k,
-		    "Yatsushiro-shi", "432024", &b, at("2026-04-02T00:00:00Z"),
+		    "Yatsushiro-shi", "432024", &b,
+		        hk_test_at("2026-04-02T00:00:00Z"),
 		    0, &x), 0, "%s", hk_err_msg());
 		cr_assert_gt(X509_sign(x, k, EVP_sha256()), 0);
 		cr_assert_gt(len = i2d_X509(x, &der), 0);
@@ -801,7 +796,7 @@ revoked_cert(const char *muni, time_t not_after, int reason)
 	cr_assert_eq(hk_store_resident_key(key, id, c.resident_key), 0);
 	memset(c.issuer, issuer_byte, 20);
 	c.issuer_len = 20;
-	c.not_before = at("2026-04-01T00:00:00Z");
+	c.not_before = hk_test_at("2026-04-01T00:00:00Z");
 	c.not_after = not_after;
 	c.tbs = (const unsigned char *)"tbs";
 	c.tbs_len = 3;
@@ -811,7 +806,7 @@ revoked_cert(const char *muni, time_t not_after, int reason)
 	bn = BN_bin2bn(c.serial, 20, NULL);
 	ai = BN_to_ASN1_INTEGER(bn, NULL);
 	e.serial = ai;
-	e.revoked = at("2026-04-05T00:00:00Z") + nserial;
+	e.revoked = hk_test_at("2026-04-05T00:00:00Z") + nserial;
 	e.reason = (enum hk_crl_reason)reason;
 	cr_assert_eq(hk_crl_entry_der(&e, &d, &dl), 0);
 	if (entry_garbage)		/* an OCTET STRING, no entry */
@@ -834,7 +829,7 @@ ctx_gen(struct hk_crlcache_ctx *cc, const char *now, int gen,
 	cc->gen = gen;
 	cc->dir = cdir;
 	cc->store_id = "test-store";
-	cc->now = at(now);
+	cc->now = hk_test_at(now);
 	cr_assert_eq(hk_store_crl_seq_max(st, &cc->upto), 0);
 }
 
@@ -894,7 +889,7 @@ Test(crlpub, cache_append_check_and_rebuild, .timeout = 60)
 {
 	struct hk_crlcache_ctx cc;
 	struct hk_crlpub_entries a, b;
-	time_t far = at("2029-04-01T00:00:00Z");
+	time_t far = hk_test_at("2029-04-01T00:00:00Z");
 	char path[4100];
 	unsigned char *buf;
 	size_t len;
@@ -974,7 +969,7 @@ Test(crlpub, cache_append_stops_at_a_bad_row, .timeout = 60)
 	struct hk_crlcache *c = NULL;
 	struct hk_crlpub_entries a;
 	const char *codes[1] = { "431010" };
-	time_t far = at("2029-04-01T00:00:00Z");
+	time_t far = hk_test_at("2029-04-01T00:00:00Z");
 	int i, rebuilt;
 
 	memset(&a, 0, sizeof(a));
@@ -1007,8 +1002,8 @@ Test(crlpub, expired_entry_dropped_only_after_expiry, .timeout = 60)
 
 	memset(&a, 0, sizeof(a));
 	store_fresh("crlpub_expiry");
-	revoked_cert("431010", at("2026-06-01T00:00:00Z"), 1);
-	revoked_cert("431010", at("2029-04-01T00:00:00Z"), 2);
+	revoked_cert("431010", hk_test_at("2026-06-01T00:00:00Z"), 1);
+	revoked_cert("431010", hk_test_at("2029-04-01T00:00:00Z"), 2);
 	ctx_now(&cc, "2026-05-31T23:59:59Z");
 	get(&cc, "431010", 1, 2, &a);
 	hk_crlpub_entries_free(&a);
@@ -1035,7 +1030,7 @@ Test(crlpub, cache_of_a_restored_store_rebuilt, .timeout = 60)
 {
 	struct hk_crlcache_ctx cc;
 	struct hk_crlpub_entries a, b;
-	time_t far = at("2029-04-01T00:00:00Z");
+	time_t far = hk_test_at("2029-04-01T00:00:00Z");
 	unsigned char *backup;
 	char path[4100];
 	size_t blen;
@@ -1114,7 +1109,7 @@ Test(crlpub, cache_bulk_pass_routes_each_row_to_its_partition, .timeout = 60)
 {
 	struct hk_crlcache_ctx cc;
 	struct hk_crlpub_entries e[3], one;
-	time_t far = at("2029-04-01T00:00:00Z");
+	time_t far = hk_test_at("2029-04-01T00:00:00Z");
 	static const int all[3] = { 1, 1, 1 }, none[3] = { 0, 0, 0 };
 	static const int first[3] = { 1, 0, 0 };
 	static const size_t c1[3] = { 2, 1, 0 }, c2[3] = { 2, 2, 0 };
@@ -1124,7 +1119,7 @@ Test(crlpub, cache_bulk_pass_routes_each_row_to_its_partition, .timeout = 60)
 	memset(e, 0, sizeof(e));
 	memset(&one, 0, sizeof(one));
 	store_fresh("crlpub_bulk");
-	revoked_cert("431010", at("2026-06-01T00:00:00Z"), 1);
+	revoked_cert("431010", hk_test_at("2026-06-01T00:00:00Z"), 1);
 	revoked_cert("432024", far, 3);
 	revoked_cert("431010", far, 4);
 	revoked_cert("431001", far, 4);	/* not a partition of the run */
@@ -1159,7 +1154,7 @@ Test(crlpub, cache_per_issuing_generation, .timeout = 60)
 {
 	struct hk_crlcache_ctx cc;
 	struct hk_crlpub_entries a, b;
-	time_t far = at("2029-04-01T00:00:00Z");
+	time_t far = hk_test_at("2029-04-01T00:00:00Z");
 	char path[4100], path2[4100];
 	unsigned char *buf;
 	size_t len;
@@ -1233,7 +1228,7 @@ Test(crlpub, cache_per_issuing_generation, .timeout = 60)
  * the horizon from 11 on is its nextUpdate, not batch 1's. */
 Test(crlpub, arl_in_effect_and_horizon_from_a_number)
 {
-	time_t d0 = at("2026-04-02T11:00:00Z"), h;
+	time_t d0 = hk_test_at("2026-04-02T11:00:00Z"), h;
 	struct hk_store_arl a;
 	uint64_t n, i;
 
@@ -1246,36 +1241,43 @@ Test(crlpub, arl_in_effect_and_horizon_from_a_number)
 		cr_assert_eq(hk_store_arl_add(st, i, d0 + (time_t)(i - 1) *
 		    86400, d0 + (time_t)(i + 2) * 86400,
 		    (const unsigned char *)"a", 1, 0), 0, "%s", hk_err_msg());
-	cr_assert_eq(hk_store_arl_add(st, 11, at("2026-04-03T11:30:00Z"),
-	    at("2026-04-06T11:30:00Z"), (const unsigned char *)"e", 1, 0), 0);
+	cr_assert_eq(hk_store_arl_add(st, 11,
+	    hk_test_at("2026-04-03T11:30:00Z"),
+	    hk_test_at("2026-04-06T11:30:00Z"), (const unsigned char *)"e", 1,
+	        0), 0);
 	cr_assert_eq(hk_store_arl_in_effect(st, d0 - 1, &n), 0);
 	cr_assert_eq(n, 0, "before the first thisUpdate");
-	cr_assert_eq(hk_store_arl_in_effect(st, at("2026-04-03T11:00:00Z"),
+	cr_assert_eq(hk_store_arl_in_effect(st,
+	    hk_test_at("2026-04-03T11:00:00Z"),
 	    &n), 0);
 	cr_assert_eq(n, 2);
-	cr_assert_eq(hk_store_arl_in_effect(st, at("2026-04-03T11:30:00Z"),
+	cr_assert_eq(hk_store_arl_in_effect(st,
+	    hk_test_at("2026-04-03T11:30:00Z"),
 	    &n), 0);
 	cr_assert_eq(n, 11, "the emergency ARL from its thisUpdate");
-	cr_assert_eq(hk_store_arl_in_effect(st, at("2026-04-07T03:00:00Z"),
+	cr_assert_eq(hk_store_arl_in_effect(st,
+	    hk_test_at("2026-04-07T03:00:00Z"),
 	    &n), 0);
 	cr_assert_eq(n, 11, "and after it expired");
 	/* the ARL of the day on 04-07 is batch 1's ARL 5: below 11 */
-	cr_assert_eq(hk_store_arl_current(st, at("2026-04-07T03:00:00Z"), &a),
+	cr_assert_eq(hk_store_arl_current(st,
+	    hk_test_at("2026-04-07T03:00:00Z"), &a),
 	    0);
 	cr_assert_eq(a.number, 5);
 	hk_store_arl_clear(&a);
 	cr_assert_eq(hk_store_arl_horizon(st, 0, &h), 0);
-	cr_assert_eq(h, at("2026-04-14T11:00:00Z"), "all: ARL 10's");
+	cr_assert_eq(h, hk_test_at("2026-04-14T11:00:00Z"), "all: ARL 10's");
 	cr_assert_eq(hk_store_arl_horizon(st, 11, &h), 0);
-	cr_assert_eq(h, at("2026-04-06T11:30:00Z"), "from 11: ARL 11's");
+	cr_assert_eq(h, hk_test_at("2026-04-06T11:30:00Z"),
+	    "from 11: ARL 11's");
 	cr_assert_eq(hk_store_arl_horizon(st, 12, &h), 0);
 	cr_assert_eq(h, 0, "none from 12");
 	/* ARL 11 by its number, after it expired: what publish keeps when
 	 * the current set's arl.crl cannot be read */
 	cr_assert_eq(hk_store_arl_get(st, 11, &a), 0, "%s", hk_err_msg());
 	cr_assert(a.number == 11 && a.len == 1 && a.der[0] == 'e' &&
-	    a.this_update == at("2026-04-03T11:30:00Z") &&
-	    a.next_update == at("2026-04-06T11:30:00Z"));
+	    a.this_update == hk_test_at("2026-04-03T11:30:00Z") &&
+	    a.next_update == hk_test_at("2026-04-06T11:30:00Z"));
 	hk_store_arl_clear(&a);
 	cr_assert_eq(hk_store_arl_get(st, 12, &a), HK_ERR_NOT_FOUND);
 	cr_assert_null(a.der);
@@ -1292,8 +1294,8 @@ put(struct hk_repo_writer *w, const char *path, const char *text,
 	struct hk_repo_file crl;
 
 	memset(&crl, 0, sizeof(crl));
-	crl.this_update = at("2026-04-20T00:00:00Z");
-	crl.next_update = at("2026-04-23T00:00:00Z");
+	crl.this_update = hk_test_at("2026-04-20T00:00:00Z");
+	crl.next_update = hk_test_at("2026-04-23T00:00:00Z");
 	crl.number = number;
 	cr_assert_eq(hk_repo_add(w, path, text, strlen(text), number ? &crl :
 	    NULL), 0, "%s", hk_err_msg());
@@ -1338,7 +1340,7 @@ Test(crlpub, repo_sets_swap_read_and_prune)
 	cr_assert_not_null(f = hk_repo_find(s, "crl/431010.crl"));
 	cr_assert(f->is_crl);
 	cr_assert_eq(f->number, 5);
-	cr_assert_eq(f->next_update, at("2026-04-23T00:00:00Z"));
+	cr_assert_eq(f->next_update, hk_test_at("2026-04-23T00:00:00Z"));
 	cr_assert_eq(hk_repo_read(s, "root/gen-1.cer", &buf, &len), 0);
 	cr_assert_eq(len, 5);
 	cr_assert_eq(memcmp(buf, "set 5", 5), 0);

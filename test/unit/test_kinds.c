@@ -54,15 +54,6 @@ teardown(void)
 
 TestSuite(kinds, .init = setup, .fini = teardown);
 
-static time_t
-at(const char *s)
-{
-	time_t t;
-
-	cr_assert_eq(hk_time_parse(s, &t), 0);
-	return t;
-}
-
 static EVP_PKEY *
 rsa(void)
 {
@@ -240,10 +231,10 @@ pathlen_of(X509 *x)
 
 Test(kinds, issuing_fields)
 {
-	X509 *root = mkroot(k, at("2026-04-01T00:00:00Z"), 0), *x;
+	X509 *root = mkroot(k, hk_test_at("2026-04-01T00:00:00Z"), 0), *x;
 	EVP_PKEY *sub = rsa();
 
-	x = mkissuing(root, k, sub, 1, at("2026-04-02T09:00:00Z"), 0);
+	x = mkissuing(root, k, sub, 1, hk_test_at("2026-04-02T09:00:00Z"), 0);
 	dn_is(X509_get_subject_name(x), PREFIX ", OU=Issuing CA 1");
 	dn_is(X509_get_issuer_name(x), "C=JP, O=JPKI, OU=Kumamoto-ken, "
 	    "OU=Governor of Kumamoto Prefecture");
@@ -259,7 +250,7 @@ Test(kinds, issuing_fields)
 	cr_assert_eq(X509_get_ext_count(x), 6);
 	X509_free(x);
 	/* late in the root's life: cut back to the root's notAfter */
-	x = mkissuing(root, k, sub, 2, at("2034-01-01T00:00:00Z"), 0);
+	x = mkissuing(root, k, sub, 2, hk_test_at("2034-01-01T00:00:00Z"), 0);
 	time_is(X509_get0_notAfter(x), "360331235959Z");
 	X509_free(x);
 	EVP_PKEY_free(sub);
@@ -271,27 +262,28 @@ Test(kinds, issuing_fields)
 Test(kinds, issuing_renew_keeps_not_after)
 {
 	EVP_PKEY *nk = rsa(), *sub = rsa();
-	X509 *old = mkroot(k, at("2026-04-01T00:00:00Z"), 0);
-	X509 *new = mkroot(nk, at("2027-02-01T09:00:00Z"), 0);
-	X509 *iss = mkissuing(old, k, sub, 1, at("2026-04-02T09:00:00Z"), 0);
+	X509 *old = mkroot(k, hk_test_at("2026-04-01T00:00:00Z"), 0);
+	X509 *new = mkroot(nk, hk_test_at("2027-02-01T09:00:00Z"), 0);
+	X509 *iss = mkissuing(old, k, sub, 1,
+	    hk_test_at("2026-04-02T09:00:00Z"), 0);
 	X509 *x = NULL, *late;
 
 	cr_assert_eq(hk_cert_build_issuing_renew(p, new, iss,
-	    at("2027-02-01T09:00:00Z"), 0, &x), 0, "%s", hk_err_msg());
+	    hk_test_at("2027-02-01T09:00:00Z"), 0, &x), 0, "%s", hk_err_msg());
 	time_is(X509_get0_notBefore(x), "270201090000Z");
 	time_is(X509_get0_notAfter(x), "310402085959Z");	/* issuing-1's */
 	cr_assert_eq(EVP_PKEY_eq(X509_get0_pubkey(x), sub), 1);
 	X509_free(x);
 	x = NULL;
 	/* cut back to a new root that ends first */
-	late = mkroot(nk, at("2021-01-01T00:00:00Z"), 0);
+	late = mkroot(nk, hk_test_at("2021-01-01T00:00:00Z"), 0);
 	cr_assert_eq(hk_cert_build_issuing_renew(p, late, iss,
-	    at("2027-02-01T09:00:00Z"), 0, &x), 0, "%s", hk_err_msg());
+	    hk_test_at("2027-02-01T09:00:00Z"), 0, &x), 0, "%s", hk_err_msg());
 	time_is(X509_get0_notAfter(x), "301231235959Z");
 	X509_free(x);
 	x = NULL;
 	cr_assert_eq(hk_cert_build_issuing_renew(p, new, iss,
-	    at("2031-04-02T09:00:00Z"), 0, &x), HK_ERR_INVALID);
+	    hk_test_at("2031-04-02T09:00:00Z"), 0, &x), HK_ERR_INVALID);
 	cr_assert_null(x);
 	cr_assert_str_eq(hk_err_msg(), "issuing: the certificate to renew "
 	    "expired at 2031-04-02T08:59:59Z: an expired issuing CA is not "
@@ -306,13 +298,14 @@ Test(kinds, issuing_renew_keeps_not_after)
 
 Test(kinds, issuing_refuses_wrong_request)
 {
-	X509 *root = mkroot(k, at("2026-04-01T00:00:00Z"), 0), *x = NULL;
+	X509 *root = mkroot(k, hk_test_at("2026-04-01T00:00:00Z"), 0),
+	    *x = NULL;
 	EVP_PKEY *sub = rsa(), *big;
 	X509_REQ *req;
 
 	req = csr_for(sub, PREFIX ", OU=Issuing CA 2");
 	cr_assert_eq(hk_cert_build_issuing(p, root, req, 1,
-	    at("2026-04-02T00:00:00Z"), 0, &x), HK_ERR_INVALID);
+	    hk_test_at("2026-04-02T00:00:00Z"), 0, &x), HK_ERR_INVALID);
 	cr_assert_null(x);
 	cr_assert_str_eq(hk_err_msg(), "issuing CA request: subject: must be "
 	    "\"" PREFIX ", OU=Issuing CA 1\"");
@@ -320,7 +313,7 @@ Test(kinds, issuing_refuses_wrong_request)
 	big = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
 	req = csr_for(big, PREFIX ", OU=Issuing CA 1");
 	cr_assert_eq(hk_cert_build_issuing(p, root, req, 1,
-	    at("2026-04-02T00:00:00Z"), 0, &x), HK_ERR_INVALID);
+	    hk_test_at("2026-04-02T00:00:00Z"), 0, &x), HK_ERR_INVALID);
 	cr_assert_str_eq(hk_err_msg(), "issuing CA request: subjectPKInfo: the "
 	    "key is rsa-3072 but the profile asks rsa-2048");
 	X509_REQ_free(req);
@@ -332,14 +325,14 @@ Test(kinds, issuing_refuses_wrong_request)
 Test(kinds, link_fields)
 {
 	EVP_PKEY *nk = rsa();
-	X509 *old = mkroot(k, at("2026-04-01T00:00:00Z"), 0);
-	X509 *new = mkroot(nk, at("2031-03-01T00:00:00Z"), 0);
+	X509 *old = mkroot(k, hk_test_at("2026-04-01T00:00:00Z"), 0);
+	X509 *new = mkroot(nk, hk_test_at("2031-03-01T00:00:00Z"), 0);
 	X509 *own, *nwo, *same = NULL;
 
 	own = mklink(HK_LINK_OLD_WITH_NEW, old, new, nk,
-	    at("2026-04-01T00:00:00Z"), 0);
+	    hk_test_at("2026-04-01T00:00:00Z"), 0);
 	nwo = mklink(HK_LINK_NEW_WITH_OLD, old, new, k,
-	    at("2031-02-28T10:00:00Z"), 0);
+	    hk_test_at("2031-02-28T10:00:00Z"), 0);
 	/* OldWithNew: old key, signed by the new key */
 	cr_assert_eq(EVP_PKEY_eq(X509_get0_pubkey(own), k), 1);
 	aki_is_ski_of(own, new);
@@ -363,7 +356,7 @@ Test(kinds, link_fields)
 	cr_assert_eq(X509_get_ext_count(nwo), 5);
 	/* the same key twice is no rollover */
 	cr_assert_eq(hk_cert_build_link(p, HK_LINK_NEW_WITH_OLD, old, old,
-	    at("2031-02-28T10:00:00Z"), 0, &same), HK_ERR_INVALID);
+	    hk_test_at("2031-02-28T10:00:00Z"), 0, &same), HK_ERR_INVALID);
 	cr_assert_null(same);
 	X509_free(own);
 	X509_free(nwo);
@@ -374,12 +367,13 @@ Test(kinds, link_fields)
 
 Test(kinds, cross_fields)
 {
-	X509 *root = mkroot(k, at("2026-04-01T00:00:00Z"), 0), *x;
+	X509 *root = mkroot(k, hk_test_at("2026-04-01T00:00:00Z"), 0), *x;
 	EVP_PKEY *bca = rsa();
 	POLICY_MAPPINGS *pms;
 	char buf[128];
 
-	x = mkcross(root, k, bca, 1, POL_BCA, at("2026-05-01T00:00:00Z"));
+	x = mkcross(root, k, bca, 1, POL_BCA,
+	    hk_test_at("2026-05-01T00:00:00Z"));
 	dn_is(X509_get_subject_name(x), BRIDGE);
 	time_is(X509_get0_notAfter(x), "310430235959Z");
 	cr_assert_eq(pathlen_of(x), 1);
@@ -399,12 +393,13 @@ Test(kinds, cross_fields)
 	X509_free(x);
 	/* no pathLen, no mapping; and critical when the profile says so */
 	x = mkcross(root, k, bca, HK_CERT_PATHLEN_NONE, NULL,
-	    at("2026-05-01T00:00:00Z"));
+	    hk_test_at("2026-05-01T00:00:00Z"));
 	cr_assert_eq(pathlen_of(x), -1);
 	cr_assert_lt(X509_get_ext_by_NID(x, NID_policy_mappings, -1), 0);
 	X509_free(x);
 	p->policy_mappings_critical = 1;
-	x = mkcross(root, k, bca, 0, POL_BCA, at("2026-05-01T00:00:00Z"));
+	x = mkcross(root, k, bca, 0, POL_BCA,
+	    hk_test_at("2026-05-01T00:00:00Z"));
 	cr_assert_eq(X509_EXTENSION_get_critical(ext(x, NID_policy_mappings)),
 	    1);
 	X509_free(x);
@@ -413,7 +408,7 @@ Test(kinds, cross_fields)
 		X509_REQ *req = csr_for(bca, BRIDGE);
 
 		cr_assert_eq(hk_cert_build_cross(p, root, req, NULL, 0, NULL,
-		    at("2032-01-01T00:00:00Z"), 0, &x), HK_ERR_INVALID);
+		    hk_test_at("2032-01-01T00:00:00Z"), 0, &x), HK_ERR_INVALID);
 		X509_REQ_free(req);
 	}
 	EVP_PKEY_free(bca);
@@ -422,12 +417,13 @@ Test(kinds, cross_fields)
 
 Test(kinds, ocsp_and_validation_fields)
 {
-	X509 *root = mkroot(k, at("2026-04-01T00:00:00Z"), 0), *x;
+	X509 *root = mkroot(k, hk_test_at("2026-04-01T00:00:00Z"), 0), *x;
 	EVP_PKEY *sub = rsa();
 	EXTENDED_KEY_USAGE *eku;
 	const ASN1_OCTET_STRING *v;
 
-	x = mkserver(root, k, sub, HK_CERT_OCSP, at("2026-04-02T00:00:00Z"), 0);
+	x = mkserver(root, k, sub, HK_CERT_OCSP,
+	    hk_test_at("2026-04-02T00:00:00Z"), 0);
 	dn_is(X509_get_subject_name(x), PREFIX ", CN=OCSP Responder 1");
 	time_is(X509_get0_notAfter(x), "270401235959Z");
 	cr_assert_lt(X509_get_ext_by_NID(x, NID_basic_constraints, -1), 0);
@@ -447,7 +443,7 @@ Test(kinds, ocsp_and_validation_fields)
 	aki_is_ski_of(x, root);
 	X509_free(x);
 	x = mkserver(root, k, sub, HK_CERT_VALIDATION,
-	    at("2026-04-02T00:00:00Z"), 0);
+	    hk_test_at("2026-04-02T00:00:00Z"), 0);
 	dn_is(X509_get_subject_name(x), PREFIX ", CN=Official Certificate "
 	    "Validation Server 1");
 	cr_assert_eq(X509_get_key_usage(x), KU_DIGITAL_SIGNATURE |
@@ -462,20 +458,21 @@ Test(kinds, ocsp_and_validation_fields)
 
 Test(kinds, rehearsal_marks_test)
 {
-	X509 *root = mkroot(k, at("2026-04-01T00:00:00Z"), 1), *x;
+	X509 *root = mkroot(k, hk_test_at("2026-04-01T00:00:00Z"), 1), *x;
 	EVP_PKEY *sub = rsa();
 
-	x = mkissuing(root, k, sub, 1, at("2026-04-02T00:00:00Z"), 1);
+	x = mkissuing(root, k, sub, 1, hk_test_at("2026-04-02T00:00:00Z"), 1);
 	dn_is(X509_get_subject_name(x), PREFIX ", OU=Issuing CA 1, OU=TEST");
 	policy_is(x, "1.2.392.200149.8.5.1.0.10");
 	/* a rehearsal certificate never passes as a real one */
 	cr_assert_eq(hk_lint_cert(x, p, HK_CERT_ISSUING, 0), HK_ERR_LINT);
 	X509_free(x);
-	x = mkserver(root, k, sub, HK_CERT_OCSP, at("2026-04-02T00:00:00Z"), 1);
+	x = mkserver(root, k, sub, HK_CERT_OCSP,
+	    hk_test_at("2026-04-02T00:00:00Z"), 1);
 	policy_is(x, "1.2.392.200149.8.5.1.0.300");
 	X509_free(x);
 	x = mkserver(root, k, sub, HK_CERT_VALIDATION,
-	    at("2026-04-02T00:00:00Z"), 1);
+	    hk_test_at("2026-04-02T00:00:00Z"), 1);
 	policy_is(x, "1.2.392.200149.8.5.1.0.200");
 	X509_free(x);
 	EVP_PKEY_free(sub);
@@ -485,13 +482,13 @@ Test(kinds, rehearsal_marks_test)
 Test(kinds, sign_issued_checks_the_issuer)
 {
 	EVP_PKEY *nk = rsa(), *sub = rsa();
-	X509 *root = mkroot(k, at("2026-04-01T00:00:00Z"), 0);
-	X509 *other = mkroot(nk, at("2026-04-01T00:00:00Z"), 0);
+	X509 *root = mkroot(k, hk_test_at("2026-04-01T00:00:00Z"), 0);
+	X509 *other = mkroot(nk, hk_test_at("2026-04-01T00:00:00Z"), 0);
 	X509_REQ *req = csr_for(sub, PREFIX ", OU=Issuing CA 1");
 	X509 *x = NULL;
 
 	cr_assert_eq(hk_cert_build_issuing(p, root, req, 1,
-	    at("2026-04-02T00:00:00Z"), 0, &x), 0);
+	    hk_test_at("2026-04-02T00:00:00Z"), 0, &x), 0);
 	/* the wrong root's certificate: AKI does not match */
 	cr_assert_eq(hk_cert_sign_issued(x, other, nk, p, HK_CERT_ISSUING, 0),
 	    HK_ERR_LINT);
@@ -553,20 +550,21 @@ fixture_make(struct fixture *f)
 
 	f->nk = rsa();
 	f->sub = rsa();
-	f->root = mkroot(k, at("2026-04-01T00:00:00Z"), 0);
-	new = mkroot(f->nk, at("2031-03-01T00:00:00Z"), 0);
-	f->iss = mkissuing(f->root, k, f->sub, 1, at("2026-04-02T00:00:00Z"),
+	f->root = mkroot(k, hk_test_at("2026-04-01T00:00:00Z"), 0);
+	new = mkroot(f->nk, hk_test_at("2031-03-01T00:00:00Z"), 0);
+	f->iss = mkissuing(f->root, k, f->sub, 1,
+	    hk_test_at("2026-04-02T00:00:00Z"),
 	    0);
 	f->own = mklink(HK_LINK_OLD_WITH_NEW, f->root, new, f->nk,
-	    at("2026-04-01T00:00:00Z"), 0);
+	    hk_test_at("2026-04-01T00:00:00Z"), 0);
 	f->nwo = mklink(HK_LINK_NEW_WITH_OLD, f->root, new, k,
-	    at("2031-03-01T00:00:00Z"), 0);
+	    hk_test_at("2031-03-01T00:00:00Z"), 0);
 	f->cross = mkcross(f->root, k, f->sub, 0, POL_BCA,
-	    at("2026-04-02T00:00:00Z"));
+	    hk_test_at("2026-04-02T00:00:00Z"));
 	f->ocsp = mkserver(f->root, k, f->sub, HK_CERT_OCSP,
-	    at("2026-04-02T00:00:00Z"), 0);
+	    hk_test_at("2026-04-02T00:00:00Z"), 0);
 	f->va = mkserver(f->root, k, f->sub, HK_CERT_VALIDATION,
-	    at("2026-04-02T00:00:00Z"), 0);
+	    hk_test_at("2026-04-02T00:00:00Z"), 0);
 	X509_free(new);
 }
 
@@ -680,28 +678,28 @@ Test(kinds, lint_validity)
 
 	fixture_make(&f);
 	x = DUP(f.iss);
-	t = ASN1_TIME_set(NULL, at("2031-04-02T00:00:00Z"));
+	t = ASN1_TIME_set(NULL, hk_test_at("2031-04-02T00:00:00Z"));
 	X509_set1_notAfter(x, t);
 	refused(x, HK_CERT_ISSUING, "issuing: PROFILE.md: validity must be at "
 	    "most 5 years minus 1 second (notAfter 2031-04-02T00:00:00Z, "
 	    "latest 2031-04-01T23:59:59Z)");
 	ASN1_TIME_free(t);
 	x = DUP(f.cross);
-	t = ASN1_TIME_set(NULL, at("2030-04-02T00:00:00Z"));
+	t = ASN1_TIME_set(NULL, hk_test_at("2030-04-02T00:00:00Z"));
 	X509_set1_notAfter(x, t);
 	refused(x, HK_CERT_CROSS, "cross: CPS 7-1-2 / PROFILE.md: validity "
 	    "must be 5 years minus 1 second (notAfter 2030-04-02T00:00:00Z, "
 	    "expected 2031-04-01T23:59:59Z)");
 	ASN1_TIME_free(t);
 	x = DUP(f.ocsp);
-	t = ASN1_TIME_set(NULL, at("2028-04-01T00:00:00Z"));
+	t = ASN1_TIME_set(NULL, hk_test_at("2028-04-01T00:00:00Z"));
 	X509_set1_notAfter(x, t);
 	refused(x, HK_CERT_OCSP, "ocsp: PROFILE.md: validity must be at most 1 "
 	    "years minus 1 second (notAfter 2028-04-01T00:00:00Z, latest "
 	    "2027-04-01T23:59:59Z)");
 	ASN1_TIME_free(t);
 	x = DUP(f.nwo);
-	t = ASN1_TIME_set(NULL, at("2031-02-01T00:00:00Z"));
+	t = ASN1_TIME_set(NULL, hk_test_at("2031-02-01T00:00:00Z"));
 	X509_set1_notAfter(x, t);
 	refused(x, HK_CERT_LINK, "link: RFC 5280 4.1.2.5: notAfter must be "
 	    "after notBefore");
@@ -903,7 +901,7 @@ Test(kinds, lint_issued_rules)
 	cr_assert_eq(hk_lint_issued(f.iss, f.root, p, HK_CERT_ISSUING), 0);
 	/* beyond the root */
 	x = DUP(f.cross);
-	t = ASN1_TIME_set(NULL, at("2036-04-01T00:00:00Z"));
+	t = ASN1_TIME_set(NULL, hk_test_at("2036-04-01T00:00:00Z"));
 	X509_set1_notAfter(x, t);
 	ASN1_TIME_free(t);
 	cr_assert_eq(hk_lint_issued(x, f.root, p, HK_CERT_CROSS), HK_ERR_LINT);
@@ -937,7 +935,7 @@ Test(kinds, server_validity_full_or_cut_to_issuer)
 	    "%s", hk_err_msg());
 	/* silently short: half a year */
 	x = DUP(f.ocsp);
-	t = ASN1_TIME_set(NULL, at("2026-10-02T00:00:00Z"));
+	t = ASN1_TIME_set(NULL, hk_test_at("2026-10-02T00:00:00Z"));
 	X509_set1_notAfter(x, t);
 	ASN1_TIME_free(t);
 	cr_assert_eq(hk_lint_issued(x, f.root, p, HK_CERT_OCSP), HK_ERR_LINT);
@@ -947,7 +945,7 @@ Test(kinds, server_validity_full_or_cut_to_issuer)
 	    "2036-03-31T23:59:59Z)");
 	X509_free(x);
 	x = DUP(f.va);
-	t = ASN1_TIME_set(NULL, at("2027-04-01T23:59:58Z"));
+	t = ASN1_TIME_set(NULL, hk_test_at("2027-04-01T23:59:58Z"));
 	X509_set1_notAfter(x, t);
 	ASN1_TIME_free(t);
 	cr_assert_eq(hk_lint_issued(x, f.root, p, HK_CERT_VALIDATION),
@@ -956,12 +954,12 @@ Test(kinds, server_validity_full_or_cut_to_issuer)
 	/* less than a year left on the issuer: cut to its end, and lint
 	 * takes that end and nothing a second shorter */
 	x = mkserver(f.root, k, f.sub, HK_CERT_OCSP,
-	    at("2035-06-01T00:00:00Z"), 0);
+	    hk_test_at("2035-06-01T00:00:00Z"), 0);
 	cr_assert(ASN1_TIME_compare(X509_get0_notAfter(x),
 	    X509_get0_notAfter(f.root)) == 0);
 	cr_assert_eq(hk_lint_issued(x, f.root, p, HK_CERT_OCSP), 0, "%s",
 	    hk_err_msg());
-	t = ASN1_TIME_set(NULL, at("2036-03-31T23:59:58Z"));
+	t = ASN1_TIME_set(NULL, hk_test_at("2036-03-31T23:59:58Z"));
 	X509_set1_notAfter(x, t);
 	ASN1_TIME_free(t);
 	cr_assert_eq(hk_lint_issued(x, f.root, p, HK_CERT_OCSP), HK_ERR_LINT);

@@ -28,15 +28,6 @@
 
 static char repo[4200];
 
-static time_t
-at(const char *s)
-{
-	time_t t;
-
-	cr_assert_eq(hk_time_parse(s, &t), 0);
-	return t;
-}
-
 static void
 sha_hex(const void *buf, size_t len, char hex[65])
 {
@@ -116,8 +107,8 @@ Test(repo_manifest, both_forms_parsed)
 	cr_assert_not_null(f = hk_repo_find(s, "arl.crl"));
 	cr_assert(f->is_crl);
 	cr_assert_eq(f->size, 0);
-	cr_assert_eq(f->this_update, at("2026-04-03T11:00:00Z"));
-	cr_assert_eq(f->next_update, at("2026-04-06T11:00:00Z"));
+	cr_assert_eq(f->this_update, hk_test_at("2026-04-03T11:00:00Z"));
+	cr_assert_eq(f->next_update, hk_test_at("2026-04-06T11:00:00Z"));
 	cr_assert_eq(f->number, 2);
 	cr_assert_eq(f->sha256[0], 0xe3);
 	cr_assert_eq(f->sha256[31], 0x55);
@@ -403,8 +394,8 @@ Test(repo_write, manifest_text_sorted_with_crl_fields)
 
 	snprintf(repo, sizeof(repo), "%s/repo", hk_test_dir("repo_text"));
 	memset(&crl, 0, sizeof(crl));
-	crl.this_update = at("2026-04-03T11:00:00Z");
-	crl.next_update = at("2026-04-06T11:00:00Z");
+	crl.this_update = hk_test_at("2026-04-03T11:00:00Z");
+	crl.next_update = hk_test_at("2026-04-06T11:00:00Z");
 	crl.number = 17;
 	cr_assert_eq(hk_repo_begin(repo, &w), 0, "%s", hk_err_msg());
 	cr_assert_eq(hk_repo_add(w, "root/gen-1.cer", "bb", 2, NULL), 0);

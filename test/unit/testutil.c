@@ -4,6 +4,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <criterion/criterion.h>
+
+#include "clock.h"
 #include "testutil.h"
 
 const char *
@@ -48,4 +51,13 @@ hk_test_read(const char *path, size_t *len)
 	fclose(f);
 	*len = (size_t)n;
 	return p;
+}
+
+time_t
+hk_test_at(const char *s)
+{
+	time_t t;
+
+	cr_assert_eq(hk_time_parse(s, &t), 0, "%s: not a time", s);
+	return t;
 }

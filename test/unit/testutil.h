@@ -3,6 +3,7 @@
 #define HK_TESTUTIL_H
 
 #include <stddef.h>
+#include <time.h>
 
 /* A fresh empty folder under HK_TEST_TMP named after the test; returns a
  * static buffer valid until the next call. */
@@ -11,5 +12,8 @@ const char *hk_test_dir(const char *name);
 void hk_test_write(const char *path, const void *buf, size_t len);
 /* Read a whole file; caller frees. */
 unsigned char *hk_test_read(const char *path, size_t *len);
+/* The time of an RFC 3339 UTC string ("2026-04-03T12:00:00Z"; the test
+ * fails when it does not parse). */
+time_t hk_test_at(const char *s);
 
 #endif
