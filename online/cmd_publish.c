@@ -28,11 +28,13 @@
  * published but an operator must act soon (ARLs running out, no current
  * ARL, a stored ARL of the day numbered below the one already out, CRLs
  * that would expire before the next daily run, a damaged current set
- * published again).
+ * published again or replaced: every run checks the whole current set,
+ * set_intact before a skip, scan_start beside a run that replaces it).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +173,11 @@ struct publish_work {
 					 * kept */
 	size_t norphan;
 	unsigned long set;		/* the new set's number */
+	int scanned;			/* 1: every file of the current set
+					 * checked (set_intact, scan_start) */
+	unsigned char *reported;	/* per file of the current set: 1 when
+					 * the run named it damaged itself
+					 * (crl_keep, arl_keep) */
 };
 
 static const char publish_usage[] =
@@ -259,6 +266,18 @@ warn_audit(struct publish_work *w)
 	for (i = 0; i < w->nwarn; i++)
 		hk_online_audit(w->on, "publish.warning", "fail", "%s",
 		    w->warn[i]);
+}
+
+/* A file of the current set the run found damaged and named itself, so
+ * that the check of the whole set (scan_warn) does not name it again
+ * (without memory for the mark it would, which is harmless). */
+static void
+reported(struct publish_work *w, const struct hk_repo_file *f)
+{
+	if (f == NULL || (w->reported == NULL &&
+	    (w->reported = calloc(w->cur->nfiles + 1, 1)) == NULL))
+		return;
+	w->reported[f - w->cur->files] = 1;
 }
 
 /* flock(2) on <state>/publish.lock: a second publish fails at once. */
@@ -690,6 +709,7 @@ work_close(struct publish_work *w)
 
 	hk_repo_abort(w->w);
 	hk_repo_close(w->cur);
+	free(w->reported);
 	hk_store_arl_clear(&w->arl);
 	rows_free(&w->roots);
 	for (i = 0; w->parts != NULL && i < w->nparts; i++)
@@ -760,6 +780,7 @@ arl_keep(struct publish_work *w, char *kept, size_t klen)
 	if (r != 0) {
 		snprintf(why, sizeof(why), "%s", hk_err_msg());
 		hk_err_clear();
+		reported(w, f);
 		snprintf(kept, klen, "arl.crl not published (%s; the store "
 		    "holds no ARL %" PRIu64 ")", why, w->arl_floor);
 		return 0;
@@ -911,40 +932,124 @@ jst_day(time_t t)
 }
 
 /*
- * Every file of the current set against its MANIFEST line (size and
- * SHA-256, hk_repo_check), before a daily run is skipped: a file damaged on
- * disk (a fault, someone's edit) would otherwise stay in the repository
- * until the next day's set (serve answers 500 for it, a plain web server
- * serves the damaged bytes). The first file that fails is named in a
- * warning with what failed (exit 9: someone must look at the disk and at
- * who can write there); the run then publishes a complete new set. 1 when
- * every file matches.
+ * Every file of a set against its MANIFEST line (size and SHA-256,
+ * hk_repo_check), each one that fails marked in bad[]. Reads only the set
+ * and writes only bad[] (no error state), so that it can run in a thread
+ * of its own beside the run that replaces the set (scan_start).
+ */
+struct set_scan {
+	const struct hk_repo_set *set;	/* the set read */
+	unsigned char *bad;		/* per file: 1 when not as its
+					 * MANIFEST line says */
+	pthread_t tid;			/* scan_start's thread */
+	int running;			/* 1: tid to join; -1: no thread,
+					 * scan at scan_join */
+};
+
+static void *
+scan_run(void *arg)
+{
+	struct set_scan *c = arg;
+	char why[256];
+	size_t i;
+
+	for (i = 0; i < c->set->nfiles; i++)
+		c->bad[i] = hk_repo_check(c->set, &c->set->files[i], why,
+		    sizeof(why)) != 0;
+	return NULL;
+}
+
+/* The warning for a scan that found damaged files not named by the run
+ * already (reported: a kept CRL or arl.crl found damaged says so itself),
+ * the first of them named with what failed (read again for its why);
+ * exit 9: someone must look at the disk and at who can write there.
+ * what: what became of the set. 1 when none is left to name. */
+static int
+scan_warn(struct publish_work *w, const struct set_scan *c, const char *what)
+{
+	const struct hk_repo_set *s = c->set;
+	char why[256], more[96] = "";
+	size_t i, first = 0, bad = 0;
+
+	for (i = 0; i < s->nfiles; i++)
+		if (c->bad[i] && (w->reported == NULL || !w->reported[i]) &&
+		    bad++ == 0)
+			first = i;
+	if (bad == 0)
+		return 1;
+	if (hk_repo_check(s, &s->files[first], why, sizeof(why)) == 0)
+		snprintf(why, sizeof(why), "not as its MANIFEST line says "
+		    "when first read");
+	if (bad > 1)
+		snprintf(more, sizeof(more), " (and %zu more file%s of set %lu "
+		    "not as its MANIFEST says)", bad - 1, bad > 2 ? "s" : "",
+		    s->n);
+	warn_add(w, "CPS 2-6-2: %.400s/%s: %s%s: set %lu %s; check the "
+	    "repository's disk and who can write to it", s->dir,
+	    s->files[first].path, why, more, s->n, what);
+	return 0;
+}
+
+/*
+ * Before a daily run is skipped, every file of the current set is checked:
+ * a file damaged on disk (a fault, someone's edit) would otherwise stay in
+ * the repository until the next day's set (serve answers 500 for it, a
+ * plain web server serves the damaged bytes). When one fails the run
+ * publishes a complete new set, with the warning. 1 when every file
+ * matches (0 out of memory: a new set, whose run reports it).
  */
 static int
 set_intact(struct publish_work *w)
 {
-	char why[256], first[800], more[96] = "";
-	size_t i, bad = 0;
+	struct set_scan c = { .set = w->cur };
+	int r;
 
-	for (i = 0; i < w->cur->nfiles; i++) {
-		if (hk_repo_check(w->cur, &w->cur->files[i], why,
-		    sizeof(why)) == 0)
-			continue;
-		if (bad++ == 0)
-			snprintf(first, sizeof(first), "%.400s/%s: %s",
-			    w->cur->dir, w->cur->files[i].path, why);
-	}
-	if (bad == 0)
-		return 1;
-	if (bad > 1)
-		snprintf(more, sizeof(more), " (and %zu more file%s of set %lu "
-		    "not as its MANIFEST says)", bad - 1, bad > 2 ? "s" : "",
-		    w->cur->n);
-	warn_add(w, "CPS 2-6-2: %s%s: set %lu of today is damaged (a disk "
-	    "fault or an edit): published again in full; check the "
-	    "repository's disk and who can write to it", first, more,
-	    w->cur->n);
+	if ((c.bad = calloc(w->cur->nfiles + 1, 1)) == NULL)
+		return 0;
+	w->scanned = 1;
+	scan_run(&c);
+	r = scan_warn(w, &c, "of today is damaged (a disk fault or an edit): "
+	    "published again in full");
+	free(c.bad);
+	return r;
+}
+
+/*
+ * A run that publishes anyway (a new day, --now, a changed ARL) checks the
+ * set it replaces all the same, in a thread of its own while it signs
+ * (what it costs is the other core's time): a file damaged since that set
+ * was published has been served damaged, and a person must know
+ * (scan_join's warning, exit 9). Not when set_intact already read it.
+ * Without a thread the check is done at scan_join.
+ */
+static int
+scan_start(struct publish_work *w, struct set_scan *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->set = w->cur;
+	if (c->set == NULL || w->scanned)
+		return 0;
+	if ((c->bad = calloc(c->set->nfiles + 1, 1)) == NULL)
+		return HK_ERR_ALLOC;
+	w->scanned = 1;
+	c->running = pthread_create(&c->tid, NULL, scan_run, c) == 0 ? 1 : -1;
 	return 0;
+}
+
+static void
+scan_join(struct publish_work *w, struct set_scan *c)
+{
+	if (c->running == 0)
+		return;
+	if (c->running == 1)
+		pthread_join(c->tid, NULL);
+	else
+		scan_run(c);
+	c->running = 0;
+	(void)scan_warn(w, c, "was damaged (a disk fault or an edit) while "
+	    "it was out: replaced by this run's set");
+	free(c->bad);
+	c->bad = NULL;
 }
 
 /* 1 when a daily run has nothing to do: published the same day (JST),
@@ -1246,6 +1351,7 @@ crl_keep(struct publish_work *w, const char *path)
 	else if (r == HK_ERR_VERIFY || r == HK_ERR_IO) {
 		warn_add(w, "CPS 4-4-9: %s: damaged, not kept: no CRL of "
 		    "that partition until it is signed again", hk_err_msg());
+		reported(w, f);
 		r = 0;
 	}
 	free(buf);
@@ -1526,6 +1632,7 @@ audit_published(struct publish_work *w, const struct publish_opts *o)
 static int
 publish(struct publish_work *w, const struct publish_opts *o)
 {
+	struct set_scan scan;
 	char tu[32];
 	time_t expiry;
 	int r;
@@ -1545,10 +1652,15 @@ publish(struct publish_work *w, const struct publish_opts *o)
 		    "before the next run (%d h) and its margin (%d h)", t,
 		    w->p->crl_interval_hours, HK_PUBLISH_MARGIN / 3600);
 	}
-	if ((r = hk_repo_begin(o->repo, &w->w)) != 0 ||
-	    (r = write_ca(w)) != 0 || (r = write_arl(w)) != 0 ||
-	    (r = write_crls(w)) != 0 || (r = orphans_keep(w)) != 0 ||
-	    (r = hk_repo_commit(w->w, &w->set)) != 0)
+	if ((r = scan_start(w, &scan)) != 0)
+		return r;
+	if ((r = hk_repo_begin(o->repo, &w->w)) == 0 &&
+	    (r = write_ca(w)) == 0 && (r = write_arl(w)) == 0 &&
+	    (r = write_crls(w)) == 0)
+		r = orphans_keep(w);
+	/* joined before the commit: the set it reads is then still there */
+	scan_join(w, &scan);
+	if (r != 0 || (r = hk_repo_commit(w->w, &w->set)) != 0)
 		return r;
 	warn_audit(w);
 	held_audit(w);

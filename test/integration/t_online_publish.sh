@@ -222,6 +222,26 @@ check "... set 8" test "$(set_of)" = "repo.sets/8"
 check "... 432024's CRL whole again: it verifies with the issuing CA (openssl crl -verify)" crl_ok 432024
 ok "the same day, the set intact again: nothing published" pub --clock 2026-04-05T07:00:00Z
 check "... set 8 stays" grep -q "^Nothing to publish: set 8 " "$HANKO_TMP/out"
+# A run that publishes anyway (the next day, --now) checks the set it
+# replaces too, beside its signing: a file damaged while that set was out
+# has been served damaged, and a person must look (exit 9). The new set is
+# whole; the damaged one stays beside it.
+printf 'x' | dd of="$P/root/gen-1.cer" bs=1 seek=20 conv=notrunc 2>/dev/null
+check "root/gen-1.cer of set 8 damaged" eval "! set_ok '$P'"
+fails "the next day, a certificate of set 8 damaged: set 9 published, the file named (exit 9)" 9 \
+	"^hanko-online publish: warning: CPS 2-6-2: .*/repo\.sets/8/root/gen-1\.cer: MANIFEST: SHA-256 differs: set 8 was damaged \(a disk fault or an edit\) while it was out: replaced by this run's set; check the repository's disk and who can write to it$" \
+	pub --clock 2026-04-06T03:00:00Z
+check "... set 9, every file as its MANIFEST says" sh -c "test '$(set_of)' = repo.sets/9 && (cd '$T/repo.sets/9' && awk '{print \$1 \"  \" \$3}' MANIFEST | sha256sum -c --quiet)"
+check "... the warning is audited" grep -q "	publish.warning	fail	-	CPS 2-6-2: .*/repo.sets/8/root/gen-1.cer: MANIFEST: SHA-256 differs: set 8 was damaged" "$O/audit/audit.log"
+check "... set 8 left beside it as it is" sh -c "! (cd '$T/repo.sets/8' && awk '{print \$1 \"  \" \$3}' MANIFEST | sha256sum -c --quiet) >/dev/null 2>&1"
+truncate -s 10 "$P/crl/432105.crl"
+rm "$P/issuing/issuing-1.cer"
+fails "--now, two files of set 9 damaged: set 10, the first named, the other counted (exit 9)" 9 \
+	"^hanko-online publish: warning: CPS 2-6-2: .*/repo\.sets/9/crl/432105\.crl: MANIFEST: size is 10, not [0-9]+ \(and 1 more file of set 9 not as its MANIFEST says\): set 9 was damaged \(a disk fault or an edit\) while it was out: replaced by this run's set; check" \
+	pub --clock 2026-04-06T04:00:00Z --now
+check "... set 10 whole" sh -c "test '$(set_of)' = repo.sets/10 && (cd '$T/repo.sets/10' && awk '{print \$1 \"  \" \$3}' MANIFEST | sha256sum -c --quiet)"
+ok "the next day, set 10 intact: published without a warning" pub --clock 2026-04-07T03:00:00Z
+check "... set 11" test "$(set_of)" = repo.sets/11
 
 # CPS 4-4-10: the ARLs run out within 7 days: published, exit 9.
 N5=$(crl_number 431010)
