@@ -133,6 +133,29 @@ take(double *tok, long long *ms, double rate, double burst)
 	return 1;
 }
 
+/*
+ * Write a frame to the worker. A write that fails because the worker is
+ * gone (EPIPE: it closed its end; ECONNRESET: it ended with our frames
+ * unread) is the end of the channel, as a clean EOF is to hk_frame_read:
+ * HK_ERR_NOT_FOUND, so that the loop reaps it as a worker that died and
+ * not as one that broke the protocol. errno is read right after the
+ * write (hk_err_set leaves it alone).
+ */
+static int
+chan_write(struct holder *h, unsigned type, uint32_t id, const void *data,
+    size_t len)
+{
+	int r;
+
+	errno = 0;
+	if ((r = hk_frame_write(h->chan, type, id, data, len)) == HK_ERR_IO &&
+	    (errno == EPIPE || errno == ECONNRESET)) {
+		hk_err_set("channel: closed by the peer");
+		return HK_ERR_NOT_FOUND;
+	}
+	return r;
+}
+
 /* ---- provisions (CPS 4-5) ---- */
 
 static int
@@ -266,15 +289,15 @@ on_sign(struct holder *h, const struct hk_frame *f)
 
 	if (h->sg == NULL || !take(&h->jtok, &h->jms,
 	    2.0 * h->cfg->sign_rate, 4.0 * h->cfg->sign_rate))
-		return hk_frame_write(h->chan, HK_FRAME_FAILED, f->id, NULL, 0);
+		return chan_write(h, HK_FRAME_FAILED, f->id, NULL, 0);
 	if (hk_ocsp_sign_job(h->sg, f->data, f->len, hk_clock_now(), &resp,
 	    &len) != 0 || len > HK_FRAME_MAX) {
 		fprintf(stderr, "hanko-online serve: ocsp job: %s\n",
 		    hk_err_msg());
 		free(resp);
-		return hk_frame_write(h->chan, HK_FRAME_FAILED, f->id, NULL, 0);
+		return chan_write(h, HK_FRAME_FAILED, f->id, NULL, 0);
 	}
-	r = hk_frame_write(h->chan, HK_FRAME_RESPONSE, f->id, resp, len);
+	r = chan_write(h, HK_FRAME_RESPONSE, f->id, resp, len);
 	free(resp);
 	return r;
 }
@@ -355,7 +378,7 @@ on_frame(struct holder *h, const struct hk_frame *f)
 			    (long)getpid(), (long)h->worker);
 			fflush(stdout);
 		}
-		return hk_frame_write(h->chan, HK_FRAME_PONG, f->id, NULL, 0);
+		return chan_write(h, HK_FRAME_PONG, f->id, NULL, 0);
 	case HK_FRAME_SIGN_OCSP:
 		return on_sign(h, f);
 	case HK_FRAME_AUDIT:
@@ -548,6 +571,8 @@ loop(struct holder *h)
 				r = on_frame(h, &f);
 				hk_frame_free(&f);
 			}
+			/* the channel's end: EOF on the read, or an
+			 * answer that met the worker gone (chan_write) */
 			if (r == HK_ERR_NOT_FOUND && h->stopping)
 				return 0;
 			if (r == HK_ERR_NOT_FOUND) {

@@ -12,7 +12,10 @@
 # signed, none dropped and none an HTTP error; a job after it is signed.
 # Last, jobs still waiting when the worker is stopped (SIGTERM) are each
 # answered tryLater or closed, and the worker ends without a sanitizer
-# report or libmicrohttpd's abort on a suspended connection.
+# report or libmicrohttpd's abort on a suspended connection, and serve
+# exits 70 (the worker gone). Last, a job whose answer meets the channel
+# closed by a killed worker: serve exits 70 too, not 3 (a protocol
+# violation).
 . "$(dirname "$0")/online.sh"
 . "$(dirname "$0")/serve.sh"
 SP=""
@@ -145,9 +148,42 @@ kill -CONT "$KP"
 rc=0; wait "$SP" || rc=$?; SP=""
 check "worker stopped with 8 jobs waiting: each answered tryLater ($sbusy) or closed ($sclosed), nothing else ($sother)" \
 	test "$sother" = 0 -a $((sbusy + sclosed)) = 8
-# (70 when the key holder finds the channel closed, 3 when its answer to
-# the job it was sent meets the closed channel first)
-check "... serve ends, the worker gone (status $rc: 70 or 3)" test "$rc" = 70 -o "$rc" = 3
+# (70 whether the key holder finds the channel closed or its answer to a
+# job it was sent meets the closed channel first)
+check "... serve ends, the worker gone (status $rc: 70)" test "$rc" = 70
 check "... no abort, no sanitizer report from the worker" sh -c \
 	"! grep -qE 'suspended connections|AddressSanitizer|LeakSanitizer|runtime error|PANIC' '$T/serve.err'"
+
+# The key holder's answer meets the worker gone: with the key holder
+# stopped, one signing job is queued on its end of the channel (ss shows
+# its bytes), the worker is killed (SIGKILL), then SIGCONT: the key holder
+# reads the job, signs it, and its answer's write fails (EPIPE or
+# ECONNRESET) before it reads the channel's end. That is the worker gone,
+# not a protocol violation: exit 70, the worker-gone line and
+# serve.worker fail, as when it reads the end first. (Before, the failed
+# write was "the worker broke the channel protocol", exit 3.)
+LOG=$O/audit/audit.log
+# chan_queued PID: bytes waiting on PID's unix stream sockets (ss -x).
+chan_queued() {
+	ss -xpn 2>/dev/null | awk -v p="pid=$1," 'index($0, p) { n += $3 } END { print n + 0 }'
+}
+check "serve again" start_serve
+kill -STOP "$KP"
+curl -s -o /dev/null -m 30 -H "Content-Type: application/ocsp-request" \
+	-H "Authorization: Bearer $(cat "$T/tok")" --data-binary @"$T/nonce.der" "$U/ocsp" &
+CURL=$!
+for _ in $(seq 100); do [ "$(chan_queued "$KP")" -gt 0 ] && break; sleep 0.1; done
+check "... key holder stopped: the signing job waits on its end of the channel ($(chan_queued "$KP") bytes)" \
+	test "$(chan_queued "$KP")" -gt 0
+kill -KILL "$WP"
+wait "$CURL" || true
+kill -CONT "$KP"
+for _ in $(seq 100); do kill -0 "$SP" 2>/dev/null || break; sleep 0.1; done
+rc=0; wait "$SP" || rc=$?; SP=""
+check "... worker killed, then SIGCONT: the answer meets the closed channel, serve exits 70 ($rc)" test "$rc" = 70
+check "... its last line on stderr: the worker was killed, serve stops" sh -c \
+	"tail -1 '$T/serve.err' | grep -q '^hanko-online serve: the worker killed by signal 9; serve stops (a supervisor restarts it)\$'"
+check "... serve.worker fail in the audit log, no serve.channel fail" sh -c \
+	"tail -5 '$LOG' | grep -q '	serve.worker	fail	-	the worker killed by signal 9; serve stops' && \
+	! tail -5 '$LOG' | grep -q '	serve.channel	'"
 finish
