@@ -386,7 +386,7 @@ hk_store_replaced_each(struct hk_store *s, const unsigned char *serial,
     int reason, void *arg), void *arg)
 {
 	sqlite3_stmt *st;
-	int r, rc;
+	int r;
 
 	if ((r = hk_store_prepare(s, "SELECT o.serial, o.reason FROM "
 	    "certificates n JOIN certificates o ON o.resident_key = "
@@ -395,13 +395,6 @@ hk_store_replaced_each(struct hk_store *s, const unsigned char *serial,
 	    "o.rowid", &st)) != 0)
 		return r;
 	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((r = fn(sqlite3_column_blob(st, 0),
-		    (size_t)sqlite3_column_bytes(st, 0),
-		    sqlite3_column_int(st, 1), arg)) != 0)
-			break;
-	if (r == 0 && rc != SQLITE_DONE)
-		r = hk_store_fail(s, rc, "certificates: select replaced");
-	sqlite3_finalize(st);
-	return r;
+	return hk_store_each_blob_int(s, st, fn, arg,
+	    "certificates: select replaced");
 }

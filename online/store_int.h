@@ -33,6 +33,16 @@ int hk_store_exec(struct hk_store *s, const char *sql, const char *what);
 int hk_store_prepare(struct hk_store *s, const char *sql, sqlite3_stmt **st);
 /* Step a statement that returns no rows, then finalize it. */
 int hk_store_run(struct hk_store *s, sqlite3_stmt *st, const char *what);
+/* A store for path, its database not open yet (*out, hk_store_close):
+ * with create, refused when path exists (HK_ERR_EXISTS); without, when it
+ * does not ("no store here", HK_ERR_NOT_FOUND). */
+int hk_store_new(const char *path, int create, struct hk_store **out);
+/* Step st, a query of (blob, integer) rows, calling fn with each row's
+ * column 0 and its length and column 1 until fn returns non-zero; then
+ * finalize st. fn's result, or 0, or the step's failure named what. */
+int hk_store_each_blob_int(struct hk_store *s, sqlite3_stmt *st,
+    int (*fn)(const unsigned char *blob, size_t len, int n, void *arg),
+    void *arg, const char *what);
 
 /*
  * Hot paths (issuance, revocation: bench/README.md): the statement for sql

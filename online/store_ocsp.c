@@ -6,7 +6,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -33,15 +32,8 @@ hk_store_open_readonly(const char *path, struct hk_store **out)
 	int rc, r;
 
 	*out = NULL;
-	if (access(path, F_OK) != 0) {
-		hk_err_set("%s: no store here (run hanko-online init)", path);
-		return HK_ERR_NOT_FOUND;
-	}
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->path = strdup(path)) == NULL) {
-		free(s);
-		return HK_ERR_ALLOC;
-	}
+	if ((r = hk_store_new(path, 0, &s)) != 0)
+		return r;
 	if ((rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY |
 	    SQLITE_OPEN_NOFOLLOW, NULL)) != SQLITE_OK) {
 		r = s->db ? hk_store_fail(s, rc, "open read-only") :

@@ -389,11 +389,9 @@ hk_store_cached_run(struct hk_store *s, sqlite3_stmt *st, const char *what)
 }
 
 int
-hk_store_open(const char *path, int create, struct hk_store **out)
+hk_store_new(const char *path, int create, struct hk_store **out)
 {
-	struct hk_store *s = NULL;
-	sqlite3_stmt *st = NULL;
-	int rc, r = HK_ERR_INTERNAL, flags, n;
+	struct hk_store *s;
 
 	*out = NULL;
 	if (create && access(path, F_OK) == 0) {
@@ -409,6 +407,20 @@ hk_store_open(const char *path, int create, struct hk_store **out)
 		free(s);
 		return HK_ERR_ALLOC;
 	}
+	*out = s;
+	return 0;
+}
+
+int
+hk_store_open(const char *path, int create, struct hk_store **out)
+{
+	struct hk_store *s = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc, r = HK_ERR_INTERNAL, flags, n;
+
+	*out = NULL;
+	if ((r = hk_store_new(path, create, &s)) != 0)
+		return r;
 	flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW |
 	    (create ? SQLITE_OPEN_CREATE : 0);
 	if ((rc = sqlite3_open_v2(path, &s->db, flags, NULL)) != SQLITE_OK) {
@@ -958,26 +970,36 @@ hk_store_ca_add(struct hk_store *s, enum hk_ca_kind kind, int generation,
 }
 
 int
-hk_store_ca_each(struct hk_store *s, enum hk_ca_kind kind,
-    int (*fn)(const unsigned char *der, size_t len, int generation,
-    void *arg), void *arg)
+hk_store_each_blob_int(struct hk_store *s, sqlite3_stmt *st,
+    int (*fn)(const unsigned char *blob, size_t len, int n, void *arg),
+    void *arg, const char *what)
 {
-	sqlite3_stmt *st;
-	int r, rc;
+	int r = 0, rc;
 
-	if ((r = hk_store_prepare(s, "SELECT der, generation FROM ca_certs WHERE "
-	    "kind = ?1 ORDER BY rowid", &st)) != 0)
-		return r;
-	sqlite3_bind_text(st, 1, hk_ca_kind_name(kind), -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if ((r = fn(sqlite3_column_blob(st, 0),
 		    (size_t)sqlite3_column_bytes(st, 0),
 		    sqlite3_column_int(st, 1), arg)) != 0)
 			break;
 	if (r == 0 && rc != SQLITE_DONE)
-		r = hk_store_fail(s, rc, "ca_certs: select");
+		r = hk_store_fail(s, rc, what);
 	sqlite3_finalize(st);
 	return r;
+}
+
+int
+hk_store_ca_each(struct hk_store *s, enum hk_ca_kind kind,
+    int (*fn)(const unsigned char *der, size_t len, int generation,
+    void *arg), void *arg)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = hk_store_prepare(s, "SELECT der, generation FROM ca_certs WHERE "
+	    "kind = ?1 ORDER BY rowid", &st)) != 0)
+		return r;
+	sqlite3_bind_text(st, 1, hk_ca_kind_name(kind), -1, SQLITE_STATIC);
+	return hk_store_each_blob_int(s, st, fn, arg, "ca_certs: select");
 }
 
 int

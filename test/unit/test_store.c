@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <sqlite3.h>
@@ -91,6 +92,78 @@ Test(store, create_twice_refused_and_reopen)
 	cr_assert_eq(hk_store_open(p, 0, &s2), 0);
 	hk_store_close(s2);
 	cr_assert_eq(raw(p, "PRAGMA journal_mode"), SQLITE_OK);
+}
+
+/* Opening a store that is not there (read-write or read-only) names it
+ * and creates nothing. */
+Test(store, missing_store_refused)
+{
+	char p[4096];
+	struct hk_store *s = (struct hk_store *)1;
+
+	snprintf(p, sizeof(p), "%s/store.db", hk_test_dir("store_missing"));
+	cr_assert_eq(hk_store_open(p, 0, &s), HK_ERR_NOT_FOUND);
+	cr_assert_null(s);
+	cr_assert(strstr(hk_err_msg(), "no store here (run hanko-online "
+	    "init)") != NULL, "%s", hk_err_msg());
+	s = (struct hk_store *)1;
+	cr_assert_eq(hk_store_open_readonly(p, &s), HK_ERR_NOT_FOUND);
+	cr_assert_null(s);
+	cr_assert(strstr(hk_err_msg(), "no store here (run hanko-online "
+	    "init)") != NULL, "%s", hk_err_msg());
+	cr_assert_eq(access(p, F_OK), -1, "nothing created");
+}
+
+struct ca_seen {
+	int n;			/* rows seen */
+	int stop;		/* return this from the first row */
+	char der[4][8];
+	int gen[4];
+};
+
+static int
+ca_row(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	struct ca_seen *c = arg;
+
+	cr_assert_lt(c->n, 4);
+	cr_assert_lt(len, sizeof(c->der[0]));
+	memcpy(c->der[c->n], der, len);
+	c->der[c->n][len] = '\0';
+	c->gen[c->n++] = gen;
+	return c->stop;
+}
+
+/* ca_each: only the kind asked for, in the order stored, each with its
+ * generation; a non-zero return of the callback stops it and is its
+ * result. */
+Test(store, ca_each_kind_order_and_stop)
+{
+	char p[4096];
+	struct hk_store *s = fresh("store_ca_each", p, sizeof(p));
+	struct ca_seen c;
+
+	cr_assert_eq(hk_store_ca_add(s, HK_CA_ROOT, 2, "C=JP",
+	    (const unsigned char *)"root2", 5, 0), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_ca_add(s, HK_CA_LINK, 1, "C=JP",
+	    (const unsigned char *)"link1", 5, 0), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_ca_add(s, HK_CA_ROOT, 1, "C=JP",
+	    (const unsigned char *)"root1", 5, 0), 0, "%s", hk_err_msg());
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(hk_store_ca_each(s, HK_CA_ROOT, ca_row, &c), 0);
+	cr_assert_eq(c.n, 2);
+	cr_assert_str_eq(c.der[0], "root2");
+	cr_assert_eq(c.gen[0], 2);
+	cr_assert_str_eq(c.der[1], "root1");
+	cr_assert_eq(c.gen[1], 1);
+	memset(&c, 0, sizeof(c));
+	c.stop = 7;
+	cr_assert_eq(hk_store_ca_each(s, HK_CA_ROOT, ca_row, &c), 7);
+	cr_assert_eq(c.n, 1, "stopped at the first row");
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(hk_store_ca_each(s, HK_CA_ISSUING, ca_row, &c), 0);
+	cr_assert_eq(c.n, 0);
+	hk_store_close(s);
 }
 
 /* A store of another schema version is named and refused, untouched
