@@ -175,13 +175,6 @@ push_cert(STACK_OF(X509) *sk, const unsigned char *der, size_t len)
 }
 
 static int
-each_link(const unsigned char *der, size_t len, int gen, void *arg)
-{
-	(void)gen;
-	return push_cert(((struct import_work *)arg)->t.links, der, len);
-}
-
-static int
 each_root(const unsigned char *der, size_t len, int gen, void *arg)
 {
 	(void)gen;
@@ -193,24 +186,13 @@ each_root(const unsigned char *der, size_t len, int gen, void *arg)
 static int
 load_trust(struct import_work *w)
 {
-	char path[4096];
 	int i, r;
 
-	if ((r = hk_online_path(w->on, HK_ONLINE_ANCHOR, path,
-	    sizeof(path))) != 0)
+	if ((r = hk_online_trust_load(w->on, w->store, &w->t)) != 0)
 		return r;
-	if (!hk_path_exists(path)) {
-		hk_err_set("%s: no root pinned yet (run hanko-online trust "
-		    "first)", path);
-		return HK_ERR_STATE;
-	}
-	if ((r = hk_cert_read(path, &w->t.anchor)) != 0)
-		return r;
-	if ((w->t.links = sk_X509_new_null()) == NULL ||
-	    (w->roots = sk_X509_new_null()) == NULL)
+	if ((w->roots = sk_X509_new_null()) == NULL)
 		return HK_ERR_ALLOC;
-	if ((r = hk_store_ca_each(w->store, HK_CA_LINK, each_link, w)) != 0 ||
-	    (r = hk_store_ca_each(w->store, HK_CA_ROOT, each_root, w)) != 0)
+	if ((r = hk_store_ca_each(w->store, HK_CA_ROOT, each_root, w)) != 0)
 		return r;
 	if ((r = add_key(w, X509_get0_pubkey(w->t.anchor))) != 0)
 		return r;

@@ -173,45 +173,6 @@ check_args(const struct request_opts *o, struct request_work *w)
 }
 
 static int
-each_link(const unsigned char *der, size_t len, int gen, void *arg)
-{
-	STACK_OF(X509) *sk = arg;
-	const unsigned char *p = der;
-	X509 *x = d2i_X509(NULL, &p, (long)len);
-
-	(void)gen;
-	if (x == NULL || p != der + len || !sk_X509_push(sk, x)) {
-		X509_free(x);
-		hk_err_set("store: ca_certs: a stored link certificate does "
-		    "not parse");
-		return HK_ERR_STATE;
-	}
-	return 0;
-}
-
-/* The reader's trust, to check our own bundle before it is written. */
-static int
-load_trust(struct request_work *w)
-{
-	char path[4096];
-	int r;
-
-	if ((r = hk_online_path(w->on, HK_ONLINE_ANCHOR, path,
-	    sizeof(path))) != 0)
-		return r;
-	if (!hk_path_exists(path)) {
-		hk_err_set("%s: no root pinned yet (run hanko-online trust "
-		    "first)", path);
-		return HK_ERR_STATE;
-	}
-	if ((r = hk_cert_read(path, &w->t.anchor)) != 0)
-		return r;
-	if ((w->t.links = sk_X509_new_null()) == NULL)
-		return HK_ERR_ALLOC;
-	return hk_store_ca_each(w->store, HK_CA_LINK, each_link, w->t.links);
-}
-
-static int
 gen_key(const struct hk_online *on, int g, const char **uri)
 {
 	char key[64];
@@ -269,7 +230,7 @@ find_signer(struct request_work *w)
 		}
 		w->cert = best;
 		w->gen = gen;
-		if ((r = load_trust(w)) != 0)
+		if ((r = hk_online_trust_load(w->on, w->store, &w->t)) != 0)
 			return r;
 		return hk_token_key(w->on->tok, uri, &w->priv, NULL);
 	}

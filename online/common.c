@@ -1,6 +1,7 @@
 /*
  * common.c - the helpers of hanko-online's subcommands: options, the state
- * folder, the token login from the PIN file, audit records, the store key.
+ * folder, the token login from the PIN file, audit records, the store key,
+ * the issuing CA's certificates, the reader's trust.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +18,9 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
+#include "atomic.h"
 #include "audit.h"
+#include "bundle.h"
 #include "cert.h"
 #include "clock.h"
 #include "err.h"
@@ -620,4 +623,45 @@ hk_online_no_issuer(void)
 	    "key of the token (run hanko-online import)",
 	    HK_ONLINE_STORE_FILE);
 	return HK_ERR_STATE;
+}
+
+/* ---- the reader's trust (import, request) ---- */
+
+static int
+each_link(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	STACK_OF(X509) *sk = arg;
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+
+	(void)gen;
+	if (x == NULL || p != der + len || !sk_X509_push(sk, x)) {
+		X509_free(x);
+		hk_err_set("store: ca_certs: a stored link certificate does "
+		    "not parse");
+		return HK_ERR_STATE;
+	}
+	return 0;
+}
+
+int
+hk_online_trust_load(struct hk_online *on, struct hk_store *s,
+    struct hk_bundle_trust *t)
+{
+	char path[4096];
+	int r;
+
+	if ((r = hk_online_path(on, HK_ONLINE_ANCHOR, path,
+	    sizeof(path))) != 0)
+		return r;
+	if (!hk_path_exists(path)) {
+		hk_err_set("%s: no root pinned yet (run hanko-online trust "
+		    "first)", path);
+		return HK_ERR_STATE;
+	}
+	if ((r = hk_cert_read(path, &t->anchor)) != 0)
+		return r;
+	if ((t->links = sk_X509_new_null()) == NULL)
+		return HK_ERR_ALLOC;
+	return hk_store_ca_each(s, HK_CA_LINK, each_link, t->links);
 }

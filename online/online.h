@@ -156,6 +156,16 @@ int hk_online_gen_issuer(struct hk_online *on,
 /* The refusal when no generation has a certificate valid now for a key
  * of the token: sets the message, returns HK_ERR_STATE. */
 int hk_online_no_issuer(void);
+/*
+ * The reader's trust (SPEC 6), for checking bundles: the pinned root
+ * (HK_ONLINE_ANCHOR; HK_ERR_STATE "no root pinned yet" when there is none)
+ * and every stored link certificate, oldest first. t is the caller's to
+ * free (X509_free(t->anchor), sk_X509_pop_free(t->links, X509_free)), also
+ * after a failure.
+ */
+struct hk_bundle_trust;
+int hk_online_trust_load(struct hk_online *on, struct hk_store *s,
+    struct hk_bundle_trust *t);
 /* state.conf issuing.generation: the newest generation (1-999). */
 int hk_online_top_gen(struct hk_online *on, int *top);
 /* The issuance lock of the state (an flock on its folder): held by one
