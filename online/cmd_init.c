@@ -31,9 +31,7 @@
 
 #include "atomic.h"
 #include "audit.h"
-#include "cert.h"
 #include "clock.h"
-#include "csr.h"
 #include "err.h"
 #include "hex.h"
 #include "municipalities.h"
@@ -69,8 +67,7 @@ struct init_work {
 	int tmp_made;			/* 1 once tmp exists */
 	char *user_pin, *so_pin;	/* secure memory */
 	struct hk_token *tok;		/* logged in while building */
-	char csr_hex[65];		/* SHA-256 of the DER request */
-	char csr_colons[96];		/* the same, for reading aloud */
+	struct hk_online_csr csr;	/* the issuing CA's request */
 };
 
 static const char init_usage[] =
@@ -107,18 +104,6 @@ parse(struct init_opts *o, int argc, char **argv)
 	return hk_online_clock(o->c.clock, o->rehearsal);
 }
 
-/* The issuing CA's DN of a generation (PROFILE.md names). */
-static int
-issuing_subject(const struct hk_profile *p, int generation, int rehearsal,
-    X509_NAME **out)
-{
-	char dn[HK_PROFILE_DN_MAX + 64];
-
-	snprintf(dn, sizeof(dn), "%s, OU=Issuing CA %d",
-	    p->issuing_subject_prefix, generation);
-	return hk_name_build(dn, rehearsal ? p->rehearsal_marker : NULL, out);
-}
-
 static int
 check_inputs(const struct init_opts *o, struct init_work *w)
 {
@@ -144,7 +129,8 @@ check_inputs(const struct init_opts *o, struct init_work *w)
 	    (r = hk_file_read(o->munis, 1 << 20, &w->munis_buf,
 	    &w->munis_len)) != 0)
 		return r;
-	return issuing_subject(w->profile, 1, o->rehearsal, &w->subject);
+	return hk_online_issuing_subject(w->profile, 1, o->rehearsal,
+	    &w->subject);
 }
 
 static int
@@ -189,69 +175,17 @@ keygen(struct init_work *w, const char *label, enum hk_p11_keytype type,
 	    (const unsigned char *)label, strlen(label));
 }
 
-/* The issuing key's PKCS#10 request, signed by the token key, checked with
- * the same rules the offline ceremony applies, written as PEM, DER and
- * the SHA-256 of the DER. */
+/* A new file of the temporary state folder (hk_online_put_fn: the issuing
+ * key's request, hk_online_csr_make). */
 static int
-make_csr(struct init_work *w, EVP_PKEY *priv, EVP_PKEY *pub)
+put_tmp(void *arg, const char *rel, const void *buf, size_t len)
 {
-	X509_REQ *req = NULL;
-	unsigned char *der = NULL, d[32];
-	BIO *bio = NULL;
-	char *pem = NULL, path[4096], line[80];
-	long pemlen;
-	int len, r = HK_ERR_CRYPTO;
+	char path[4096];
+	int r;
 
-	if ((req = X509_REQ_new()) == NULL ||
-	    X509_REQ_set_version(req, 0) != 1 ||
-	    X509_REQ_set_subject_name(req, w->subject) != 1 ||
-	    X509_REQ_set_pubkey(req, pub) != 1)
-		goto crypto;
-	/* OpenSSL returns the signature length (> 0) on success. */
-	if (X509_REQ_sign(req, priv, hk_cert_md(w->profile, pub)) <= 0)
-		goto crypto;
-	if (X509_REQ_verify(req, pub) != 1) {
-		hk_err_set("issuing-1.csr: the token's signature does not "
-		    "verify with the issuing public key");
-		r = HK_ERR_VERIFY;
-		goto out;
-	}
-	if ((r = hk_csr_check(req, "issuing-1.csr", w->subject,
-	    &w->profile->issuing_key, 0)) != 0)
-		goto out;
-	r = HK_ERR_CRYPTO;
-	if ((len = i2d_X509_REQ(req, &der)) <= 0 ||
-	    (bio = BIO_new(BIO_s_mem())) == NULL ||
-	    PEM_write_bio_X509_REQ(bio, req) != 1 ||
-	    (pemlen = BIO_get_mem_data(bio, &pem)) <= 0)
-		goto crypto;
-	SHA256(der, (size_t)len, d);
-	hk_hex_encode(d, 32, w->csr_hex);
-	hk_fingerprint_colons(d, w->csr_colons);
-	snprintf(line, sizeof(line), "%s\n", w->csr_hex);
-	if ((r = tmp_path(w, "certs/issuing-1.csr.der", path,
-	    sizeof(path))) != 0 ||
-	    (r = hk_file_write(path, der, (size_t)len, 0644,
-	    HK_WRITE_NOREPLACE)) != 0 ||
-	    (r = tmp_path(w, "certs/issuing-1.csr.pem", path,
-	    sizeof(path))) != 0 ||
-	    (r = hk_file_write(path, pem, (size_t)pemlen, 0644,
-	    HK_WRITE_NOREPLACE)) != 0 ||
-	    (r = tmp_path(w, "certs/issuing-1.csr.sha256", path,
-	    sizeof(path))) != 0 ||
-	    (r = hk_file_write(path, line, strlen(line), 0644,
-	    HK_WRITE_NOREPLACE)) != 0)
-		goto out;
-	r = 0;
-	goto out;
- crypto:
-	hk_err_set("issuing-1.csr: cannot build or sign the request");
-	hk_err_add_openssl();
- out:
-	OPENSSL_free(der);
-	BIO_free(bio);
-	X509_REQ_free(req);
-	return r;
+	if ((r = tmp_path(arg, rel, path, sizeof(path))) != 0)
+		return r;
+	return hk_file_write(path, buf, len, 0644, HK_WRITE_NOREPLACE);
 }
 
 static int
@@ -366,14 +300,15 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 	audit(w, "key.generate", "ok", "audit-1: EC P-256 key %s in the token "
 	    "signs checkpoints", aud_uri);
 
-	if ((r = make_csr(w, priv, pub)) != 0) {
+	if ((r = hk_online_csr_make(w->profile, 1, w->subject, priv, pub,
+	    put_tmp, w, &w->csr)) != 0) {
 		audit(w, "csr.make", "fail", "%s", hk_err_msg());
 		goto out;
 	}
 	{
 		char *dn = hk_name_print(w->subject);
 		audit(w, "csr.make", "ok", "certs/issuing-1.csr.der: subject "
-		    "%s; SHA-256 %s", dn ? dn : "?", w->csr_hex);
+		    "%s; SHA-256 %s", dn ? dn : "?", w->csr.hex);
 		free(dn);
 	}
 
@@ -425,7 +360,7 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 	    (r = hk_state_set(st, "issuing.1.key-uri", iss_uri)) != 0 ||
 	    (r = hk_state_set(st, "issuing.1.csr",
 	    "certs/issuing-1.csr.der")) != 0 ||
-	    (r = hk_state_set(st, "issuing.1.csr-sha256", w->csr_hex)) != 0)
+	    (r = hk_state_set(st, "issuing.1.csr-sha256", w->csr.hex)) != 0)
 		goto out;
 	{
 		char *final = st->dir;
@@ -436,7 +371,7 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 			goto out;
 	}
 	audit(w, "init.done", "ok", "online state %s ready; token %s; issuing "
-	    "CSR SHA-256 %s", o->c.state, o->label, w->csr_hex);
+	    "CSR SHA-256 %s", o->c.state, o->label, w->csr.hex);
 	EVP_PKEY_free(priv);
 	priv = NULL;
 	if ((r = hk_token_key(w->tok, aud_uri, &priv, NULL)) != 0 ||
@@ -468,6 +403,7 @@ cleanup(struct init_work *w, int failed)
 	hk_profile_free(w->profile);
 	hk_munis_free(w->munis);
 	X509_NAME_free(w->subject);
+	free(w->csr.der);
 	free(w->profile_buf);
 	free(w->munis_buf);
 }
@@ -525,7 +461,7 @@ cmd_init(int argc, char **argv)
 	printf("Issuing CA request (generation 1): %s/certs/issuing-1.csr.pem "
 	    "and .der\n", o.c.state);
 	printf("Read aloud for the issue-subca ceremony, SHA-256 of the DER "
-	    "request:\n  %s\n  %s\n", w.csr_hex, w.csr_colons);
+	    "request:\n  %s\n  %s\n", w.csr.hex, w.csr.colons);
 	r = 0;
  out:
 	cleanup(&w, r != 0);

@@ -27,13 +27,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include "atomic.h"
 #include "bundle.h"
-#include "cert.h"
 #include "clock.h"
 #include "csr.h"
 #include "err.h"
@@ -77,9 +75,7 @@ struct request_work {
 	int key_made;			/* 1 while a new key may be undone */
 	char made[3][4096];		/* files written, undone on failure */
 	int nmade;
-	unsigned char *csr_der;		/* the request */
-	size_t csr_len;
-	char csr_hex[65], csr_colons[96];
+	struct hk_online_csr csr;	/* the request */
 	/* revocation-request */
 	struct hk_revreq q;
 	char doc[HK_REVREQ_MAX];
@@ -240,10 +236,11 @@ find_signer(struct request_work *w)
 	return HK_ERR_STATE;
 }
 
+/* A new file of the state folder, undone on failure (hk_online_put_fn). */
 static int
-write_made(struct request_work *w, const char *rel, const void *buf,
-    size_t len)
+write_made(void *arg, const char *rel, const void *buf, size_t len)
 {
+	struct request_work *w = arg;
 	char *path = w->made[w->nmade];
 	int r;
 
@@ -282,14 +279,9 @@ new_csr(struct request_work *w)
 	const char *reh = hk_state_get(w->on->st, "rehearsal");
 	const char *label_tok = hk_state_get(w->on->st, "token.label");
 	X509_NAME *subject = NULL;
-	X509_REQ *req = NULL;
 	EVP_PKEY *priv = NULL, *pub = NULL;
-	unsigned char *der = NULL, d[32];
-	BIO *bio = NULL;
-	char path[4096], label[32], uri[256], dn[HK_PROFILE_DN_MAX + 64];
-	char rel[64], line[80], *pem = NULL;
-	long pemlen;
-	int len, r, rehearsal = reh != NULL && strcmp(reh, "yes") == 0;
+	char path[4096], label[32], uri[256], key[64], num[16];
+	int r, rehearsal = reh != NULL && strcmp(reh, "yes") == 0;
 	enum hk_key_alg ik;
 
 	w->new_gen = w->gen + 1;
@@ -302,9 +294,7 @@ new_csr(struct request_work *w)
 	    sizeof(path))) != 0 || (r = hk_profile_load(path, &prof)) != 0)
 		return r;
 	ik = prof->issuing_key;
-	snprintf(dn, sizeof(dn), "%s, OU=Issuing CA %d",
-	    prof->issuing_subject_prefix, w->new_gen);
-	if ((r = hk_name_build(dn, rehearsal ? prof->rehearsal_marker : NULL,
+	if ((r = hk_online_issuing_subject(prof, w->new_gen, rehearsal,
 	    &subject)) != 0)
 		goto out;
 	snprintf(label, sizeof(label), "issuing-%d", w->new_gen);
@@ -339,67 +329,23 @@ new_csr(struct request_work *w)
 	hk_online_audit(w->on, "key.generate", "ok", "%s: %s key %s in the "
 	    "token (the issuing CA, generation %d)", label,
 	    hk_key_alg_name(ik), uri, w->new_gen);
-	r = HK_ERR_CRYPTO;
-	snprintf(rel, sizeof(rel), "issuing-%d.csr", w->new_gen);
-	if ((req = X509_REQ_new()) == NULL ||
-	    X509_REQ_set_version(req, 0) != 1 ||
-	    X509_REQ_set_subject_name(req, subject) != 1 ||
-	    X509_REQ_set_pubkey(req, pub) != 1 ||
-	    X509_REQ_sign(req, priv, hk_cert_md(prof, pub)) <= 0) {
-		hk_err_set("%s: cannot build or sign the request", rel);
-		hk_err_add_openssl();
+	if ((r = hk_online_csr_make(prof, w->new_gen, subject, priv, pub,
+	    write_made, w, &w->csr)) != 0)
 		goto out;
-	}
-	if (X509_REQ_verify(req, pub) != 1) {
-		hk_err_set("%s: the token's signature does not verify with the "
-		    "issuing public key", rel);
-		r = HK_ERR_VERIFY;
-		goto out;
-	}
-	if ((r = hk_csr_check(req, rel, subject, &ik, 0)) != 0)
-		goto out;
-	r = HK_ERR_CRYPTO;
-	if ((len = i2d_X509_REQ(req, &der)) <= 0 ||
-	    (bio = BIO_new(BIO_s_mem())) == NULL ||
-	    PEM_write_bio_X509_REQ(bio, req) != 1 ||
-	    (pemlen = BIO_get_mem_data(bio, &pem)) <= 0)
-		goto out;
-	SHA256(der, (size_t)len, d);
-	hk_hex_encode(d, 32, w->csr_hex);
-	hk_fingerprint_colons(d, w->csr_colons);
-	snprintf(line, sizeof(line), "%s\n", w->csr_hex);
-	snprintf(path, sizeof(path), "certs/%s.der", rel);
-	if ((r = write_made(w, path, der, (size_t)len)) != 0)
-		goto out;
-	snprintf(path, sizeof(path), "certs/%s.pem", rel);
-	if ((r = write_made(w, path, pem, (size_t)pemlen)) != 0)
-		goto out;
-	snprintf(path, sizeof(path), "certs/%s.sha256", rel);
-	if ((r = write_made(w, path, line, strlen(line))) != 0)
-		goto out;
-	if ((w->csr_der = malloc((size_t)len)) == NULL) {
-		r = HK_ERR_ALLOC;
-		goto out;
-	}
-	memcpy(w->csr_der, der, (size_t)len);
-	w->csr_len = (size_t)len;
 	/* Into state.conf (saved with the sequence, by the caller). */
-	snprintf(line, sizeof(line), "%d", w->new_gen);
-	if ((r = hk_state_set(w->on->st, "issuing.generation", line)) != 0)
+	snprintf(num, sizeof(num), "%d", w->new_gen);
+	if ((r = hk_state_set(w->on->st, "issuing.generation", num)) != 0)
 		goto out;
-	snprintf(dn, sizeof(dn), "issuing.%d.key-uri", w->new_gen);
-	if ((r = hk_state_set(w->on->st, dn, uri)) != 0)
+	snprintf(key, sizeof(key), "issuing.%d.key-uri", w->new_gen);
+	if ((r = hk_state_set(w->on->st, key, uri)) != 0)
 		goto out;
-	snprintf(dn, sizeof(dn), "issuing.%d.csr", w->new_gen);
-	snprintf(path, sizeof(path), "certs/%s.der", rel);
-	if ((r = hk_state_set(w->on->st, dn, path)) != 0)
+	snprintf(key, sizeof(key), "issuing.%d.csr", w->new_gen);
+	snprintf(path, sizeof(path), "certs/issuing-%d.csr.der", w->new_gen);
+	if ((r = hk_state_set(w->on->st, key, path)) != 0)
 		goto out;
-	snprintf(dn, sizeof(dn), "issuing.%d.csr-sha256", w->new_gen);
-	r = hk_state_set(w->on->st, dn, w->csr_hex);
+	snprintf(key, sizeof(key), "issuing.%d.csr-sha256", w->new_gen);
+	r = hk_state_set(w->on->st, key, w->csr.hex);
  out:
-	OPENSSL_free(der);
-	BIO_free(bio);
-	X509_REQ_free(req);
 	EVP_PKEY_free(priv);
 	EVP_PKEY_free(pub);
 	X509_NAME_free(subject);
@@ -425,11 +371,11 @@ old_csr(struct request_work *w, int g)
 	}
 	if ((r = hk_online_path(w->on, rel, path, sizeof(path))) != 0 ||
 	    (r = hk_csr_read(path, &req)) != 0 ||
-	    (r = hk_file_read(path, 1 << 20, &w->csr_der, &w->csr_len)) != 0)
+	    (r = hk_file_read(path, 1 << 20, &w->csr.der, &w->csr.len)) != 0)
 		goto out;
-	SHA256(w->csr_der, w->csr_len, d);
-	hk_hex_encode(d, 32, w->csr_hex);
-	hk_fingerprint_colons(d, w->csr_colons);
+	SHA256(w->csr.der, w->csr.len, d);
+	hk_hex_encode(d, 32, w->csr.hex);
+	hk_fingerprint_colons(d, w->csr.colons);
  out:
 	X509_REQ_free(req);
 	return r;
@@ -522,9 +468,9 @@ request(const struct request_opts *o, struct request_work *w)
 		    w->new_gen);
 		snprintf(name[1], sizeof(name[1]), "issuing-%d.csr.sha256",
 		    w->new_gen);
-		snprintf(shaline, sizeof(shaline), "%s\n", w->csr_hex);
-		files[0] = (struct hk_bundle_file){ name[0], w->csr_der,
-		    w->csr_len };
+		snprintf(shaline, sizeof(shaline), "%s\n", w->csr.hex);
+		files[0] = (struct hk_bundle_file){ name[0], w->csr.der,
+		    w->csr.len };
 		files[1] = (struct hk_bundle_file){ name[1],
 		    (const unsigned char *)shaline, 65 };
 		nf = 2;
@@ -547,7 +493,7 @@ request(const struct request_opts *o, struct request_work *w)
 		char *dn = hk_name_print(X509_get_subject_name(w->cert));
 		hk_online_audit(w->on, "csr.make", "ok", "certs/issuing-%d.csr."
 		    "der (issuing generation %d) SHA-256 %s; signer issuing "
-		    "generation %d %s", w->new_gen, w->new_gen, w->csr_hex,
+		    "generation %d %s", w->new_gen, w->new_gen, w->csr.hex,
 		    w->gen, dn ? dn : "?");
 		free(dn);
 	}
@@ -564,8 +510,8 @@ request(const struct request_opts *o, struct request_work *w)
 	    w->seq, w->gen, hx);
 	if (csr)
 		printf("Request for issuing generation %d: SHA-256 of the DER "
-		    "request\n  %s\n  %s\n", w->new_gen, w->csr_hex,
-		    w->csr_colons);
+		    "request\n  %s\n  %s\n", w->new_gen, w->csr.hex,
+		    w->csr.colons);
 	else
 		printf("Revocation request: serial %s, reason %d (%s)\n",
 		    w->q.serial, w->q.reason,
@@ -602,7 +548,7 @@ cmd_request(int argc, char **argv)
 	EVP_PKEY_free(w.priv);
 	X509_free(w.t.anchor);
 	sk_X509_pop_free(w.t.links, X509_free);
-	free(w.csr_der);
+	free(w.csr.der);
 	free(w.note);
 	hk_store_close(w.store);
 	hk_online_close(w.on);

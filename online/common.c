@@ -1,7 +1,7 @@
 /*
  * common.c - the helpers of hanko-online's subcommands: options, the state
  * folder, the token login from the PIN file, audit records, the store key,
- * the issuing CA's certificates, the reader's trust.
+ * the issuing CA's certificates and requests, the reader's trust.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +15,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
@@ -23,8 +24,12 @@
 #include "bundle.h"
 #include "cert.h"
 #include "clock.h"
+#include "csr.h"
 #include "err.h"
+#include "hex.h"
+#include "name.h"
 #include "online.h"
+#include "profile.h"
 #include "secmem.h"
 
 const char *
@@ -623,6 +628,85 @@ hk_online_no_issuer(void)
 	    "key of the token (run hanko-online import)",
 	    HK_ONLINE_STORE_FILE);
 	return HK_ERR_STATE;
+}
+
+/* ---- the issuing CA's request (init, request) ---- */
+
+int
+hk_online_issuing_subject(const struct hk_profile *p, int gen, int rehearsal,
+    X509_NAME **out)
+{
+	char dn[HK_PROFILE_DN_MAX + 64];
+
+	snprintf(dn, sizeof(dn), "%s, OU=Issuing CA %d",
+	    p->issuing_subject_prefix, gen);
+	return hk_name_build(dn, rehearsal ? p->rehearsal_marker : NULL, out);
+}
+
+int
+hk_online_csr_make(const struct hk_profile *p, int gen,
+    const X509_NAME *subject, EVP_PKEY *priv, EVP_PKEY *pub,
+    hk_online_put_fn put, void *arg, struct hk_online_csr *out)
+{
+	X509_REQ *req = NULL;
+	unsigned char *der = NULL, d[32];
+	BIO *bio = NULL;
+	char *pem = NULL, rel[32], path[64], line[80];
+	long pemlen;
+	int len, r = HK_ERR_CRYPTO;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(rel, sizeof(rel), "issuing-%d.csr", gen);
+	/* OpenSSL returns the signature length (> 0) on success. */
+	if ((req = X509_REQ_new()) == NULL ||
+	    X509_REQ_set_version(req, 0) != 1 ||
+	    X509_REQ_set_subject_name(req, subject) != 1 ||
+	    X509_REQ_set_pubkey(req, pub) != 1 ||
+	    X509_REQ_sign(req, priv, hk_cert_md(p, pub)) <= 0)
+		goto crypto;
+	if (X509_REQ_verify(req, pub) != 1) {
+		hk_err_set("%s: the token's signature does not verify with the "
+		    "issuing public key", rel);
+		r = HK_ERR_VERIFY;
+		goto out;
+	}
+	if ((r = hk_csr_check(req, rel, subject, &p->issuing_key, 0)) != 0)
+		goto out;
+	r = HK_ERR_CRYPTO;
+	if ((len = i2d_X509_REQ(req, &der)) <= 0 ||
+	    (bio = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_X509_REQ(bio, req) != 1 ||
+	    (pemlen = BIO_get_mem_data(bio, &pem)) <= 0)
+		goto crypto;
+	SHA256(der, (size_t)len, d);
+	hk_hex_encode(d, 32, out->hex);
+	hk_fingerprint_colons(d, out->colons);
+	snprintf(line, sizeof(line), "%s\n", out->hex);
+	snprintf(path, sizeof(path), "certs/%s.der", rel);
+	if ((r = put(arg, path, der, (size_t)len)) != 0)
+		goto out;
+	snprintf(path, sizeof(path), "certs/%s.pem", rel);
+	if ((r = put(arg, path, pem, (size_t)pemlen)) != 0)
+		goto out;
+	snprintf(path, sizeof(path), "certs/%s.sha256", rel);
+	if ((r = put(arg, path, line, strlen(line))) != 0)
+		goto out;
+	if ((out->der = malloc((size_t)len)) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	memcpy(out->der, der, (size_t)len);
+	out->len = (size_t)len;
+	r = 0;
+	goto out;
+ crypto:
+	hk_err_set("%s: cannot build or sign the request", rel);
+	hk_err_add_openssl();
+ out:
+	OPENSSL_free(der);
+	BIO_free(bio);
+	X509_REQ_free(req);
+	return r;
 }
 
 /* ---- the reader's trust (import, request) ---- */

@@ -157,6 +157,33 @@ int hk_online_gen_issuer(struct hk_online *on,
  * of the token: sets the message, returns HK_ERR_STATE. */
 int hk_online_no_issuer(void);
 /*
+ * The issuing CA's request of generation gen (init: 1; request: a new key):
+ * its DN "<issuing_subject_prefix>, OU=Issuing CA <gen>" (PROFILE.md, with
+ * the rehearsal marker on a rehearsal: hk_online_issuing_subject); the
+ * request for the token's key pair (priv, pub) under subject, signed with
+ * the profile's digest, verified with pub and checked (hk_csr_check,
+ * "issuing-<gen>.csr" in messages) before anything is written; then
+ * "certs/issuing-<gen>.csr.der", ".pem" and ".sha256" (hex and a newline)
+ * through put, each a new file of the caller's (put returns 0 or an
+ * error). out gets the DER (malloc'd, the caller frees out->der) and its
+ * SHA-256; on failure out->der is NULL and files already put are the
+ * caller's to undo.
+ */
+struct hk_profile;
+struct hk_online_csr {
+	unsigned char *der;		/* the request (DER); NULL until made */
+	size_t len;
+	char hex[65];			/* its SHA-256, lowercase hex */
+	char colons[96];		/* the same with colons, read aloud */
+};
+typedef int (*hk_online_put_fn)(void *arg, const char *rel, const void *buf,
+    size_t len);
+int hk_online_issuing_subject(const struct hk_profile *p, int gen,
+    int rehearsal, X509_NAME **out);
+int hk_online_csr_make(const struct hk_profile *p, int gen,
+    const X509_NAME *subject, EVP_PKEY *priv, EVP_PKEY *pub,
+    hk_online_put_fn put, void *arg, struct hk_online_csr *out);
+/*
  * The reader's trust (SPEC 6), for checking bundles: the pinned root
  * (HK_ONLINE_ANCHOR; HK_ERR_STATE "no root pinned yet" when there is none)
  * and every stored link certificate, oldest first. t is the caller's to
