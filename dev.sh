@@ -20,7 +20,7 @@ PACKAGES=(
 	libsodium-dev libyaml-dev libcriterion-dev libqrencode-dev libpng-dev libzbar-dev clang
 	binutils file clang libclang-rt-14-dev
 	libsqlite3-dev sqlite3
-	libmicrohttpd-dev libldap-dev slapd ldap-utils curl chromium
+	libmicrohttpd-dev libldap-dev slapd ldap-utils curl chromium iproute2
 )
 
 install_deps() {

@@ -64,6 +64,12 @@ write_all(int fd, const unsigned char *buf, size_t len)
 			continue;
 		if (n < 0 && errno == ENOTSOCK)
 			n = write(fd, buf, len);
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+			/* the peer is gone: the end of the channel, as a
+			 * clean EOF is to hk_frame_read */
+			hk_err_set("channel: closed by the peer");
+			return HK_ERR_NOT_FOUND;
+		}
 		if (n <= 0) {
 			hk_err_set("channel: write: %s", n < 0 ?
 			    strerror(errno) : "nothing written");

@@ -101,7 +101,9 @@ const char *hk_frame_method_name(unsigned method);
 /*
  * Write one frame (all of it, retrying after EINTR and partial writes).
  * HK_ERR_INVALID for a payload over HK_FRAME_MAX or an unknown type,
- * HK_ERR_IO when the peer is gone.
+ * HK_ERR_NOT_FOUND when the peer is gone (EPIPE: it closed its end;
+ * ECONNRESET: it ended with frames unread), as hk_frame_read says of a
+ * clean EOF; HK_ERR_IO for any other failed write.
  */
 int hk_frame_write(int fd, unsigned type, uint32_t id, const void *data,
     size_t len);

@@ -133,27 +133,14 @@ take(double *tok, long long *ms, double rate, double burst)
 	return 1;
 }
 
-/*
- * Write a frame to the worker. A write that fails because the worker is
- * gone (EPIPE: it closed its end; ECONNRESET: it ended with our frames
- * unread) is the end of the channel, as a clean EOF is to hk_frame_read:
- * HK_ERR_NOT_FOUND, so that the loop reaps it as a worker that died and
- * not as one that broke the protocol. errno is read right after the
- * write (hk_err_set leaves it alone).
- */
+/* A frame to the worker; HK_ERR_NOT_FOUND when it is gone (hk_frame_write),
+ * so that the loop reaps it as a worker that died, not as one that broke
+ * the protocol. */
 static int
 chan_write(struct holder *h, unsigned type, uint32_t id, const void *data,
     size_t len)
 {
-	int r;
-
-	errno = 0;
-	if ((r = hk_frame_write(h->chan, type, id, data, len)) == HK_ERR_IO &&
-	    (errno == EPIPE || errno == ECONNRESET)) {
-		hk_err_set("channel: closed by the peer");
-		return HK_ERR_NOT_FOUND;
-	}
-	return r;
+	return hk_frame_write(h->chan, type, id, data, len);
 }
 
 /* ---- provisions (CPS 4-5) ---- */

@@ -200,6 +200,36 @@ Test(frame, a_stalled_frame_times_out, .timeout = 20)
 	    hk_err_msg());
 }
 
+/* A peer that closed its end (EPIPE) or ended with frames unread
+ * (ECONNRESET) is the end of the channel, as a clean EOF is to the
+ * reader: HK_ERR_NOT_FOUND, not an I/O error (serve's key holder then
+ * exits 70, the worker gone, not 3, a broken protocol). */
+Test(frame, write_to_a_gone_peer_is_the_end)
+{
+	int p[2];
+
+	close(sv[0]);
+	sv[0] = -1;
+	cr_assert_eq(hk_frame_write(sv[1], HK_FRAME_PING, 0, NULL, 0),
+	    HK_ERR_NOT_FOUND, "%s", hk_err_msg());
+	cr_assert_str_eq(hk_err_msg(), "channel: closed by the peer");
+	/* ECONNRESET: the peer ends with our frame unread in its buffer */
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, p), 0);
+	cr_assert_eq(hk_frame_write(p[1], HK_FRAME_PING, 0, NULL, 0), 0);
+	close(p[0]);
+	cr_assert_eq(hk_frame_write(p[1], HK_FRAME_PING, 0, NULL, 0),
+	    HK_ERR_NOT_FOUND, "%s", hk_err_msg());
+	close(p[1]);
+	/* not a socket, and not writable: an I/O error still */
+	cr_assert_eq(pipe(p), 0);
+	close(p[1]);
+	cr_assert_eq(hk_frame_write(p[0], HK_FRAME_PING, 0, NULL, 0),
+	    HK_ERR_IO);
+	cr_assert(strncmp(hk_err_msg(), "channel: write: ", 16) == 0, "%s",
+	    hk_err_msg());
+	close(p[0]);
+}
+
 Test(frame, nothing_within_the_wait)
 {
 	struct hk_frame f;
