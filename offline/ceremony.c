@@ -172,6 +172,20 @@ hk_cer_ref_output(struct hk_cer *c, const struct hk_script_step *st,
 	return p != NULL && p->ref >= 0 ? c->output_path[p->ref] : NULL;
 }
 
+void
+hk_cer_undo_written(struct hk_cer *c, struct hk_step_result *res,
+    const char *event, const char *before)
+{
+	int i;
+
+	for (i = 0; i < res->nwritten; i++)
+		if (unlink(res->written[i]) == 0)
+			hk_ca_audit_warn(c->ca, event, "ok", res->actors, "%s "
+			    "removed: the ceremony failed before %s",
+			    res->written[i], before);
+	res->nwritten = 0;
+}
+
 int
 hk_cer_confirm(struct hk_cer *c, const struct hk_script_step *st,
     const char *what, const unsigned char dgst[32])

@@ -230,6 +230,11 @@ struct hk_step_result *hk_cer_ref_result(struct hk_cer *c,
 /* The resolved path of the output a HK_PARAM_OUTPUT parameter names. */
 const char *hk_cer_ref_output(struct hk_cer *c,
     const struct hk_script_step *st, const char *param, int *index);
+/* Undo of a step whose files are in res->written: remove each, with a
+ * record event "ok" "<file> removed: the ceremony failed before <before>"
+ * for each one removed; res->nwritten is 0 after. */
+void hk_cer_undo_written(struct hk_cer *c, struct hk_step_result *res,
+    const char *event, const char *before);
 
 /* The root key's building blocks, shared with "create-root". */
 struct hk_root_key {

@@ -6,7 +6,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ceremony.h"
 #include "err.h"
@@ -55,15 +54,8 @@ static void
 undo(struct hk_cer *c, const struct hk_script_step *st,
     struct hk_step_result *res)
 {
-	int i;
-
 	(void)st;
-	for (i = 0; i < res->nwritten; i++)
-		if (unlink(res->written[i]) == 0)
-			hk_ca_audit_warn(c->ca, "key.backup.remove", "ok",
-			    res->actors, "%s removed: the ceremony failed "
-			    "before it ended", res->written[i]);
-	res->nwritten = 0;
+	hk_cer_undo_written(c, res, "key.backup.remove", "it ended");
 }
 
 const struct hk_step_action hk_step_backup = {

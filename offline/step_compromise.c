@@ -282,15 +282,8 @@ static void
 notice_undo(struct hk_cer *c, const struct hk_script_step *st,
     struct hk_step_result *res)
 {
-	int i;
-
 	(void)st;
-	for (i = 0; i < res->nwritten; i++)
-		if (unlink(res->written[i]) == 0)
-			hk_ca_audit_warn(c->ca, "root.compromise", "ok",
-			    res->actors, "%s removed: the ceremony failed "
-			    "before arl-commit", res->written[i]);
-	res->nwritten = 0;
+	hk_cer_undo_written(c, res, "root.compromise", "arl-commit");
 }
 
 const struct hk_step_action hk_step_compromise_notice = {

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -301,15 +300,8 @@ void
 hk_iss_undo_files(struct hk_cer *c, const struct hk_script_step *st,
     struct hk_step_result *res)
 {
-	int i;
-
 	(void)st;
-	for (i = 0; i < res->nwritten; i++)
-		if (unlink(res->written[i]) == 0)
-			hk_ca_audit_warn(c->ca, "cert.remove", "ok",
-			    res->actors, "%s removed: the ceremony failed "
-			    "before the certificate was kept", res->written[i]);
-	res->nwritten = 0;
+	hk_cer_undo_written(c, res, "cert.remove", "the certificate was kept");
 }
 
 /* "certs/x.der" of an absolute path under the state folder. */

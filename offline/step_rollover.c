@@ -209,15 +209,8 @@ void
 hk_life_undo_files(struct hk_cer *c, const struct hk_script_step *st,
     struct hk_step_result *res)
 {
-	int i;
-
 	(void)st;
-	for (i = 0; i < res->nwritten; i++)
-		if (unlink(res->written[i]) == 0)
-			hk_ca_audit_warn(c->ca, "cert.remove", "ok",
-			    res->actors, "%s removed: the ceremony failed "
-			    "before it was kept", res->written[i]);
-	res->nwritten = 0;
+	hk_cer_undo_written(c, res, "cert.remove", "it was kept");
 }
 
 /* The generation n+1 a root-self-sign step made ("root-<g>" key label). */

@@ -181,24 +181,8 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 	return 0;
 }
 
-static void
-undo(struct hk_cer *c, const struct hk_script_step *st,
-    struct hk_step_result *res)
-{
-	int i;
-
-	(void)st;
-	for (i = 0; i < res->nwritten; i++)
-		if (unlink(res->written[i]) == 0)
-			hk_ca_audit_warn(c->ca, "cert.remove", "ok",
-			    res->actors,
-			    "%s removed: the ceremony failed before the "
-			    "certificate was kept", res->written[i]);
-	res->nwritten = 0;
-}
-
 const struct hk_step_action hk_step_root_self_sign = {
 	{ "root-self-sign", "build, confirm, sign, verify, lint and write the "
 	    "self-signed root certificate", params, 0, 1, 1 },
-	run, undo
+	run, hk_iss_undo_files
 };
