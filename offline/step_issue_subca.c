@@ -225,9 +225,8 @@ hk_iss_sign_write(struct hk_cer *c, const struct hk_script_step *st,
 {
 	const char *kn = hk_iss_kind_name(k);
 	EVP_PKEY *priv = NULL, *pub = NULL;
-	unsigned char want[32], got[32], *der = NULL;
 	char what[256], rel[64], dpath[4096], ppath[4096], fp[96];
-	int len, r;
+	int r;
 
 	snprintf(rel, sizeof(rel), "certs/%s-%d.der", kn, n);
 	if ((r = hk_state_path(c->ca->st, rel, dpath, sizeof(dpath))) != 0)
@@ -245,25 +244,9 @@ hk_iss_sign_write(struct hk_cer *c, const struct hk_script_step *st,
 		goto fail;
 	snprintf(what, sizeof(what), "%s certificate %d (tbsCertificate) "
 	    "under the root key %s", kn, n, key_uri);
-	if ((r = hk_cert_tbs_digest(cert, X509_get0_pubkey(root),
-	    hk_cert_md(c->profile, X509_get0_pubkey(root)), want)) != 0 ||
-	    (r = hk_cer_confirm(c, st, what, want)) != 0)
+	if ((r = hk_life_sign_tbs(c, st, cert, root, priv, cert_kind(k), what,
+	    kn)) != 0)
 		goto fail;
-	if ((r = hk_cert_sign_issued(cert, root, priv, c->profile,
-	    cert_kind(k), c->rehearsal)) != 0)
-		goto fail;
-	if ((len = i2d_re_X509_tbs(cert, &der)) <= 0) {
-		hk_err_set("%s: cannot encode the signed TBS", kn);
-		r = HK_ERR_CRYPTO;
-		goto fail;
-	}
-	SHA256(der, (size_t)len, got);
-	OPENSSL_free(der);
-	if (memcmp(want, got, 32) != 0) {
-		hk_err_set("%s: the signed TBS is not the one confirmed", kn);
-		r = HK_ERR_VERIFY;
-		goto fail;
-	}
 	if ((r = hk_cert_write(cert, dpath, NULL)) != 0)
 		goto wfail;
 	snprintf(res->written[res->nwritten++], sizeof(res->written[0]), "%s",

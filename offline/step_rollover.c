@@ -172,8 +172,9 @@ hk_life_root(struct hk_cer *c, int gen, X509 **cert, EVP_PKEY **priv,
 }
 
 int
-hk_life_sign_confirmed(struct hk_cer *c, const struct hk_script_step *st,
-    X509 *cert, X509 *issuer, EVP_PKEY *key, int kind, const char *what)
+hk_life_sign_tbs(struct hk_cer *c, const struct hk_script_step *st,
+    X509 *cert, X509 *issuer, EVP_PKEY *key, int kind, const char *what,
+    const char *name)
 {
 	EVP_PKEY *ipub = X509_get0_pubkey(issuer);
 	unsigned char want[32], got[32], *der = NULL;
@@ -182,26 +183,33 @@ hk_life_sign_confirmed(struct hk_cer *c, const struct hk_script_step *st,
 	if ((r = hk_cert_tbs_digest(cert, ipub, hk_cert_md(c->profile, ipub),
 	    want)) != 0 ||
 	    (r = hk_cer_confirm(c, st, what, want)) != 0)
-		goto fail;
+		return r;
 	if ((r = hk_cert_sign_issued(cert, issuer, key, c->profile,
 	    (enum hk_cert_kind)kind, c->rehearsal)) != 0)
-		goto fail;
+		return r;
 	if ((len = i2d_re_X509_tbs(cert, &der)) <= 0) {
-		hk_err_set("%s: cannot encode the signed TBS", what);
-		r = HK_ERR_CRYPTO;
-		goto fail;
+		hk_err_set("%s: cannot encode the signed TBS", name);
+		return HK_ERR_CRYPTO;
 	}
 	SHA256(der, (size_t)len, got);
 	OPENSSL_free(der);
 	if (memcmp(want, got, 32) != 0) {
-		hk_err_set("%s: the signed TBS is not the one confirmed", what);
-		r = HK_ERR_VERIFY;
-		goto fail;
+		hk_err_set("%s: the signed TBS is not the one confirmed", name);
+		return HK_ERR_VERIFY;
 	}
 	return 0;
-fail:
-	hk_ca_audit_warn(c->ca, "cert.sign", "fail", c->res[st -
-	    c->script->steps].actors, "%s: %s", what, hk_err_msg());
+}
+
+int
+hk_life_sign_confirmed(struct hk_cer *c, const struct hk_script_step *st,
+    X509 *cert, X509 *issuer, EVP_PKEY *key, int kind, const char *what)
+{
+	int r;
+
+	if ((r = hk_life_sign_tbs(c, st, cert, issuer, key, kind, what,
+	    what)) != 0)
+		hk_ca_audit_warn(c->ca, "cert.sign", "fail", c->res[st -
+		    c->script->steps].actors, "%s: %s", what, hk_err_msg());
 	return r;
 }
 

@@ -53,7 +53,13 @@ int hk_life_root_may_sign(struct hk_cer *c, int gen, enum hk_root_use use);
 int hk_life_key_use_end(struct hk_cer *c, int gen, time_t *end);
 
 /* Confirm, sign issued (hk_cert_sign_issued), check the TBS signed is the
- * one confirmed. what names it for the operators. */
+ * one confirmed. what names it for the operators, name in the errors;
+ * nothing audited but the confirmation. */
+int hk_life_sign_tbs(struct hk_cer *c, const struct hk_script_step *st,
+    X509 *cert, X509 *issuer, EVP_PKEY *key, int kind, const char *what,
+    const char *name);
+/* The same, what naming it in the errors too, with a "cert.sign" "fail"
+ * record when it fails. */
 int hk_life_sign_confirmed(struct hk_cer *c, const struct hk_script_step *st,
     X509 *cert, X509 *issuer, EVP_PKEY *key, int kind, const char *what);
 /* Undo for a step whose files are in res->written: remove them. */
