@@ -3,15 +3,12 @@
  * before the token opens, the rehearsal copy, the steps with dual control
  * and confirmation, undo on failure, and the transcript.
  */
-#include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
@@ -30,8 +27,6 @@
 #include "qr.h"
 #include "secmem.h"
 #include "transcript.h"
-
-extern char **environ;
 
 /* The registry: one line per action (ceremony.h says how to add one). */
 static const struct hk_step_action *const registry[] = {
@@ -240,31 +235,6 @@ fail:
 	    c->res[st - c->script->steps].actors, "step %s: %s", st->id,
 	    hk_err_msg());
 	return r;
-}
-
-/* Run a program (cp, rm) without a shell; 0 if it exits 0. */
-static int
-spawn(char *const argv[])
-{
-	pid_t pid;
-	int st;
-
-	if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ) != 0)
-		return HK_ERR_IO;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return HK_ERR_IO;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : HK_ERR_IO;
-}
-
-static void
-remove_tree(const char *dir)
-{
-	char *argv[] = { "rm", "-rf", "--", (char *)dir, NULL };
-
-	if (spawn(argv) != 0)
-		fprintf(stderr, "hanko-offline ceremony: could not remove %s\n",
-		    dir);
 }
 
 int
@@ -996,8 +966,9 @@ out:
 		c->ca = NULL;
 		if (o->keep_rehearsal)
 			printf("Rehearsal state kept: %s\n", copy);
-		else
-			remove_tree(copy);
+		else if (hk_tree_remove(copy) != 0)
+			fprintf(stderr, "hanko-offline ceremony: could not "
+			    "remove %s\n", copy);
 	}
 	if (c != NULL)
 		cer_free(c);
