@@ -30,7 +30,6 @@
 #include "hex.h"
 #include "offline.h"
 #include "p11.h"
-#include "passin.h"
 #include "profile.h"
 #include "quorum.h"
 #include "roster.h"
@@ -144,20 +143,6 @@ parse(struct init_opts *o, int argc, char **argv)
 	return 0;
 }
 
-/* The --passin spec given for holder id, or NULL (prompt). */
-static const char *
-passin_for(const struct init_opts *o, const char *id)
-{
-	size_t len = strlen(id);
-	int i;
-
-	for (i = 0; i < o->npassin; i++)
-		if (strncmp(o->passin_id[i], id, len) == 0 &&
-		    o->passin_id[i][len] == '=')
-			return o->passin_spec[i];
-	return NULL;
-}
-
 static int
 check_passin_ids(const struct init_opts *o, const struct hk_roster *ro)
 {
@@ -182,7 +167,7 @@ check_passin_ids(const struct init_opts *o, const struct hk_roster *ro)
 static int
 check_inputs(const struct init_opts *o, struct init_work *w)
 {
-	size_t i, j, n;
+	size_t i, n;
 	int r;
 
 	if (hk_path_exists(o->c.state)) {
@@ -232,33 +217,8 @@ check_inputs(const struct init_opts *o, struct init_work *w)
 		}
 	}
 	/* Passphrases: each key manager's, strong, and all different. */
-	for (i = 0; i < n; i++) {
-		const struct hk_person *km = hk_roster_key_manager(w->roster, i);
-		char prompt[512];
-
-		snprintf(prompt, sizeof(prompt), "New passphrase for %s (%s), "
-		    "key manager %zu of %zu: ", km->id, km->name, i + 1, n);
-		if ((r = hk_passin_read_new(passin_for(o, km->id), prompt,
-		    &w->pass[i])) != 0)
-			return r;
-		if ((r = hk_passphrase_check(w->pass[i], km->id, km->name,
-		    NULL, 0)) != 0) {
-			char why[512];
-			snprintf(why, sizeof(why), "%s", hk_err_msg());
-			hk_err_set("passphrase of key manager %s: %s", km->id,
-			    why);
-			return r;
-		}
-		for (j = 0; j < i; j++)
-			if (hk_passphrase_equal(w->pass[i], w->pass[j])) {
-				hk_err_set("passphrase of key manager %s: the "
-				    "same as %s's; each holder needs their own",
-				    km->id, hk_roster_key_manager(w->roster,
-				    j)->id);
-				return HK_ERR_WEAK_PASSPHRASE;
-			}
-	}
-	return 0;
+	return hk_newset_passphrases(w->roster, o->passin_id, o->passin_spec,
+	    o->npassin, "", w->pass);
 }
 
 static int
@@ -459,14 +419,8 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 	/* Each key manager's share, on their own medium (CPS 6-2-1-2). */
 	for (i = 0; i < n; i++) {
 		const struct hk_person *km = hk_roster_key_manager(w->roster, i);
-		char dir[4096];
-		snprintf(dir, sizeof(dir), "%s/%s", o->media, km->id);
-		if (!hk_path_exists(o->media) &&
-		    (r = hk_dir_create(o->media, 0700)) != 0)
-			goto out;
-		if (!hk_path_exists(dir) && (r = hk_dir_create(dir, 0700)) != 0)
-			goto out;
-		if ((r = hk_quorum_share_write(w->dealer, (int)i + 1,
+		if ((r = hk_newset_media_dir(o->media, km->id)) != 0 ||
+		    (r = hk_quorum_share_write(w->dealer, (int)i + 1,
 		    w->pass[i], w->kdf_level, w->share_path[i])) != 0)
 			goto out;
 		w->shares_written = (int)i + 1;

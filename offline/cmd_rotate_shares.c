@@ -26,7 +26,6 @@
 #include "err.h"
 #include "hex.h"
 #include "offline.h"
-#include "passin.h"
 #include "quorum.h"
 #include "roster.h"
 #include "secmem.h"
@@ -51,25 +50,12 @@ struct rot {
 	int newset_made;
 };
 
-static const char *
-passin_for(const struct rotate_shares_opts *o, const char *id)
-{
-	size_t len = strlen(id);
-	int i;
-
-	for (i = 0; i < o->npassin; i++)
-		if (strncmp(o->passin_id[i], id, len) == 0 &&
-		    o->passin_id[i][len] == '=')
-			return o->passin_spec[i];
-	return NULL;
-}
-
 /* The new roster, passphrases and share paths, all checked. */
 static int
 prepare(struct hk_ca *ca, const struct rotate_shares_opts *o, struct rot *w,
     const char *tag)
 {
-	size_t i, j, n;
+	size_t i, n;
 	int k, r;
 
 	/* the bytes read once (hk_rotate_shares), put in force verbatim */
@@ -104,34 +90,9 @@ prepare(struct hk_ca *ca, const struct rotate_shares_opts *o, struct rot *w,
 			return HK_ERR_EXISTS;
 		}
 	}
-	for (i = 0; i < n; i++) {
-		const struct hk_person *km = hk_roster_key_manager(w->roster, i);
-		char prompt[512], why[512];
-
-		snprintf(prompt, sizeof(prompt), "New passphrase for %s (%s), "
-		    "key manager %zu of %zu of the new set: ", km->id, km->name,
-		    i + 1, n);
-		if ((r = hk_passin_read_new(passin_for(o, km->id), prompt,
-		    &w->pass[i])) != 0)
-			return r;
-		if ((r = hk_passphrase_check(w->pass[i], km->id, km->name,
-		    NULL, 0)) != 0) {
-			snprintf(why, sizeof(why), "%s", hk_err_msg());
-			hk_err_set("passphrase of key manager %s: %s", km->id,
-			    why);
-			return r;
-		}
-		for (j = 0; j < i; j++)
-			if (hk_passphrase_equal(w->pass[i], w->pass[j])) {
-				hk_err_set("passphrase of key manager %s: the "
-				    "same as %s's; each holder needs their own",
-				    km->id, hk_roster_key_manager(w->roster,
-				    j)->id);
-				return HK_ERR_WEAK_PASSPHRASE;
-			}
-	}
 	(void)ca;
-	return 0;
+	return hk_newset_passphrases(w->roster, o->passin_id, o->passin_spec,
+	    o->npassin, " of the new set", w->pass);
 }
 
 static void
@@ -239,12 +200,7 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 	/* 2: each new holder's share on their medium. */
 	for (i = 0; i < n; i++) {
 		const struct hk_person *km = hk_roster_key_manager(w->roster, i);
-		char dir[4096];
-		snprintf(dir, sizeof(dir), "%s/%s", o->media, km->id);
-		if (!hk_path_exists(o->media) &&
-		    (r = hk_dir_create(o->media, 0700)) != 0)
-			goto fail;
-		if (!hk_path_exists(dir) && (r = hk_dir_create(dir, 0700)) != 0)
+		if ((r = hk_newset_media_dir(o->media, km->id)) != 0)
 			goto fail;
 		if ((r = hk_quorum_share_write(w->dealer, (int)i + 1,
 		    w->pass[i], o->kdf_level, w->path[i])) != 0) {

@@ -204,6 +204,21 @@ struct rotate_shares_opts {
 	int kdf_level;		/* enum hk_kdf_level */
 };
 int hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o);
+
+/* The key managers of a new quorum set (init, rotate-shares; newset.c). */
+/*
+ * A new passphrase for each key manager of ro, in roster order, into
+ * pass[i] (secure memory; the caller frees them, on failure too): from the
+ * --passin "ID=SPEC" (passin_id[k], passin_spec[k] its SPEC) naming the
+ * holder, else a prompt "New passphrase for ID (NAME), key manager I of
+ * N<of>: ". Each must pass hk_passphrase_check and differ from the others
+ * (HK_ERR_WEAK_PASSPHRASE naming both holders).
+ */
+int hk_newset_passphrases(const struct hk_roster *ro,
+    const char *const *passin_id, const char *const *passin_spec,
+    int npassin, const char *of, char **pass);
+/* <media>/<id>/ for a holder's share, made (0700) with <media> if missing. */
+int hk_newset_media_dir(const char *media, const char *id);
 int cmd_status(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_qr(int argc, char **argv);
