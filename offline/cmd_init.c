@@ -9,9 +9,6 @@
  * under the quorum key, in secrets/. Each key manager's sealed share goes to
  * a folder of their own under --media.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +25,7 @@
 #include "clock.h"
 #include "err.h"
 #include "hex.h"
+#include "newstate.h"
 #include "offline.h"
 #include "p11.h"
 #include "profile.h"
@@ -170,20 +168,8 @@ check_inputs(const struct init_opts *o, struct init_work *w)
 	size_t i, n;
 	int r;
 
-	if (hk_path_exists(o->c.state)) {
-		hk_err_set("%s: already exists; init makes a new state folder "
-		    "and never reuses one", o->c.state);
-		return HK_ERR_EXISTS;
-	}
-	{
-		char parent[4096];
-		snprintf(parent, sizeof(parent), "%s", o->c.state);
-		if (!hk_path_exists(dirname(parent))) {
-			hk_err_set("%s: the folder %s that should hold it does "
-			    "not exist", o->c.state, parent);
-			return HK_ERR_NOT_FOUND;
-		}
-	}
+	if ((r = hk_newstate_check(o->c.state)) != 0)
+		return r;
 	if ((r = hk_kdf_level_parse(o->kdf ? o->kdf : "moderate",
 	    &w->kdf_level)) != 0) {
 		hk_err_set("--kdf %s: expected interactive, moderate or "
@@ -224,13 +210,7 @@ check_inputs(const struct init_opts *o, struct init_work *w)
 static int
 tmp_path(const struct init_work *w, const char *rel, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s/%s", w->tmp, rel);
-
-	if (n < 0 || (size_t)n >= len) {
-		hk_err_set("%s/%s: path too long", w->tmp, rel);
-		return HK_ERR_INVALID;
-	}
-	return 0;
+	return hk_newstate_path(w->tmp, rel, buf, len);
 }
 
 static int
@@ -343,10 +323,7 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 
 	/* The token, with random PINs (embedded SoftHSM2 by default). */
 	if (o->module == NULL) {
-		if ((r = tmp_path(w, "token", path, sizeof(path))) != 0 ||
-		    (r = hk_softhsm_prepare(path)) != 0 ||
-		    (r = tmp_path(w, "token/softhsm2.conf", conf,
-		    sizeof(conf))) != 0)
+		if ((r = hk_newstate_softhsm(w->tmp, conf, sizeof(conf))) != 0)
 			return r;
 		cfg.softhsm_conf = conf;
 	}
@@ -406,15 +383,8 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 	    (r = hk_state_set(st, "quorum.set-id", setid)) != 0 ||
 	    (r = hk_state_set(st, "root.generations", "0")) != 0)
 		goto out;
-	{
-		/* state.conf is written into the temporary folder. */
-		char *final = st->dir;
-		st->dir = w->tmp;
-		r = hk_state_save(st);
-		st->dir = final;
-		if (r != 0)
-			goto out;
-	}
+	if ((r = hk_newstate_save(w->tmp, st)) != 0)
+		goto out;
 
 	/* Each key manager's share, on their own medium (CPS 6-2-1-2). */
 	for (i = 0; i < n; i++) {
@@ -482,7 +452,6 @@ cmd_init(int argc, char **argv)
 	struct init_opts o;
 	struct init_work w;
 	struct hk_state *st = NULL;
-	char conf[4096];
 	time_t t;
 	int r;
 
@@ -512,25 +481,8 @@ cmd_init(int argc, char **argv)
 	w.tok = NULL;
 	/* The SoftHSM2 configuration names the final folder, then the whole
 	 * state folder appears at once. */
-	if (o.module == NULL) {
-		if ((r = tmp_path(&w, "token", conf, sizeof(conf))) != 0)
-			goto out;
-		{
-			char final[4096];
-			snprintf(final, sizeof(final), "%s/token", o.c.state);
-			if ((r = hk_softhsm_conf_write(conf, final)) != 0)
-				goto out;
-		}
-	}
-	if (renameat2(AT_FDCWD, w.tmp, AT_FDCWD, o.c.state,
-	    RENAME_NOREPLACE) != 0) {
-		hk_err_set("%s: cannot move the new state into place: %s",
-		    o.c.state, strerror(errno));
-		r = errno == EEXIST ? HK_ERR_EXISTS : HK_ERR_IO;
-		goto out;
-	}
-	w.tmp_made = 0;
-	if ((r = hk_dir_sync(o.c.state)) != 0)
+	if ((r = hk_newstate_commit(w.tmp, o.c.state, o.module == NULL,
+	    &w.tmp_made)) != 0)
 		goto out;
 	printf("CA state folder %s made%s: token %s, %zu key managers, "
 	    "threshold %u.\n", o.c.state, o.rehearsal ? " (REHEARSAL)" : "",

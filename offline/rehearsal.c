@@ -41,6 +41,7 @@
 #include "cert.h"
 #include "clock.h"
 #include "err.h"
+#include "newstate.h"
 #include "offline.h"
 #include "p11.h"
 #include "profile.h"
@@ -265,9 +266,7 @@ hk_rehearsal_make(const char *state, char *copy, size_t len,
 	if ((r = hk_secret_random_hex(PIN_BYTES, &user)) != 0 ||
 	    (r = hk_secret_random_hex(PIN_BYTES, &so)) != 0)
 		goto fail;
-	if ((r = sub(copy, "token", path, sizeof(path))) != 0 ||
-	    (r = hk_softhsm_prepare(path)) != 0 ||
-	    (r = sub(copy, "token/softhsm2.conf", conf, sizeof(conf))) != 0)
+	if ((r = hk_newstate_softhsm(copy, conf, sizeof(conf))) != 0)
 		goto fail;
 	cfg.softhsm_conf = conf;
 	if ((r = hk_token_init(&cfg, label, so, user)) != 0 ||

@@ -36,6 +36,7 @@
 #include "hex.h"
 #include "municipalities.h"
 #include "name.h"
+#include "newstate.h"
 #include "online.h"
 #include "p11.h"
 #include "profile.h"
@@ -107,20 +108,10 @@ parse(struct init_opts *o, int argc, char **argv)
 static int
 check_inputs(const struct init_opts *o, struct init_work *w)
 {
-	char parent[4096];
 	int r;
 
-	if (hk_path_exists(o->c.state)) {
-		hk_err_set("%s: already exists; init makes a new state folder "
-		    "and never reuses one", o->c.state);
-		return HK_ERR_EXISTS;
-	}
-	snprintf(parent, sizeof(parent), "%s", o->c.state);
-	if (!hk_path_exists(dirname(parent))) {
-		hk_err_set("%s: the folder %s that should hold it does not "
-		    "exist", o->c.state, parent);
-		return HK_ERR_NOT_FOUND;
-	}
+	if ((r = hk_newstate_check(o->c.state)) != 0)
+		return r;
 	if ((r = hk_profile_load(o->profile, &w->profile)) != 0 ||
 	    (r = hk_file_read(o->profile, 1 << 20, &w->profile_buf,
 	    &w->profile_len)) != 0)
@@ -136,13 +127,7 @@ check_inputs(const struct init_opts *o, struct init_work *w)
 static int
 tmp_path(const struct init_work *w, const char *rel, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s/%s", w->tmp, rel);
-
-	if (n < 0 || (size_t)n >= len) {
-		hk_err_set("%s/%s: path too long", w->tmp, rel);
-		return HK_ERR_INVALID;
-	}
-	return 0;
+	return hk_newstate_path(w->tmp, rel, buf, len);
 }
 
 static void
@@ -239,10 +224,7 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 	    (r = hk_secret_random_hex(PIN_BYTES, &w->so_pin)) != 0)
 		return r;
 	if (o->module == NULL) {
-		if ((r = tmp_path(w, "token", path, sizeof(path))) != 0 ||
-		    (r = hk_softhsm_prepare(path)) != 0 ||
-		    (r = tmp_path(w, "token/softhsm2.conf", conf,
-		    sizeof(conf))) != 0)
+		if ((r = hk_newstate_softhsm(w->tmp, conf, sizeof(conf))) != 0)
 			return r;
 		cfg.softhsm_conf = conf;
 	}
@@ -362,14 +344,8 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 	    "certs/issuing-1.csr.der")) != 0 ||
 	    (r = hk_state_set(st, "issuing.1.csr-sha256", w->csr.hex)) != 0)
 		goto out;
-	{
-		char *final = st->dir;
-		st->dir = w->tmp;
-		r = hk_state_save(st);
-		st->dir = final;
-		if (r != 0)
-			goto out;
-	}
+	if ((r = hk_newstate_save(w->tmp, st)) != 0)
+		goto out;
 	audit(w, "init.done", "ok", "online state %s ready; token %s; issuing "
 	    "CSR SHA-256 %s", o->c.state, o->label, w->csr.hex);
 	EVP_PKEY_free(priv);
@@ -414,7 +390,6 @@ cmd_init(int argc, char **argv)
 	struct init_opts o;
 	struct init_work w;
 	struct hk_state *st = NULL;
-	char conf[4096], final[4096];
 	int r;
 
 	memset(&w, 0, sizeof(w));
@@ -438,21 +413,8 @@ cmd_init(int argc, char **argv)
 		goto out;
 	hk_token_close(w.tok);
 	w.tok = NULL;
-	if (o.module == NULL) {
-		snprintf(final, sizeof(final), "%s/token", o.c.state);
-		if ((r = tmp_path(&w, "token", conf, sizeof(conf))) != 0 ||
-		    (r = hk_softhsm_conf_write(conf, final)) != 0)
-			goto out;
-	}
-	if (renameat2(AT_FDCWD, w.tmp, AT_FDCWD, o.c.state,
-	    RENAME_NOREPLACE) != 0) {
-		hk_err_set("%s: cannot move the new state into place: %s",
-		    o.c.state, strerror(errno));
-		r = errno == EEXIST ? HK_ERR_EXISTS : HK_ERR_IO;
-		goto out;
-	}
-	w.tmp_made = 0;
-	if ((r = hk_dir_sync(o.c.state)) != 0)
+	if ((r = hk_newstate_commit(w.tmp, o.c.state, o.module == NULL,
+	    &w.tmp_made)) != 0)
 		goto out;
 	printf("Online state folder %s made%s: token %s, %zu municipalities "
 	    "in %zu CRL partitions.\n", o.c.state, o.rehearsal ?

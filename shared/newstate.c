@@ -1,0 +1,94 @@
+/*
+ * newstate.c - a new state folder, built beside its final name and moved
+ * into place whole (newstate.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "atomic.h"
+#include "err.h"
+#include "newstate.h"
+#include "p11.h"
+#include "state.h"
+
+int
+hk_newstate_check(const char *state)
+{
+	char parent[4096];
+
+	if (hk_path_exists(state)) {
+		hk_err_set("%s: already exists; init makes a new state folder "
+		    "and never reuses one", state);
+		return HK_ERR_EXISTS;
+	}
+	snprintf(parent, sizeof(parent), "%s", state);
+	if (!hk_path_exists(dirname(parent))) {
+		hk_err_set("%s: the folder %s that should hold it does not "
+		    "exist", state, parent);
+		return HK_ERR_NOT_FOUND;
+	}
+	return 0;
+}
+
+int
+hk_newstate_path(const char *dir, const char *rel, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, rel);
+
+	if (n < 0 || (size_t)n >= len) {
+		hk_err_set("%s/%s: path too long", dir, rel);
+		return HK_ERR_INVALID;
+	}
+	return 0;
+}
+
+int
+hk_newstate_softhsm(const char *dir, char *conf, size_t len)
+{
+	char path[4096];
+	int r;
+
+	if ((r = hk_newstate_path(dir, "token", path, sizeof(path))) != 0 ||
+	    (r = hk_softhsm_prepare(path)) != 0)
+		return r;
+	return hk_newstate_path(dir, "token/softhsm2.conf", conf, len);
+}
+
+int
+hk_newstate_save(const char *dir, struct hk_state *st)
+{
+	char *final = st->dir;
+	int r;
+
+	st->dir = (char *)dir;
+	r = hk_state_save(st);
+	st->dir = final;
+	return r;
+}
+
+int
+hk_newstate_commit(const char *tmp, const char *state, int softhsm,
+    int *made)
+{
+	char conf[4096], final[4096];
+	int e, r;
+
+	if (softhsm) {
+		snprintf(final, sizeof(final), "%s/token", state);
+		if ((r = hk_newstate_path(tmp, "token", conf,
+		    sizeof(conf))) != 0 ||
+		    (r = hk_softhsm_conf_write(conf, final)) != 0)
+			return r;
+	}
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, state, RENAME_NOREPLACE) != 0) {
+		e = errno;
+		hk_err_set("%s: cannot move the new state into place: %s",
+		    state, strerror(e));
+		return e == EEXIST ? HK_ERR_EXISTS : HK_ERR_IO;
+	}
+	*made = 0;
+	return hk_dir_sync(state);
+}
