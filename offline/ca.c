@@ -444,6 +444,42 @@ hk_share_opt(struct hk_share_arg *shares, int *n, int argc, char **argv,
 	return 0;
 }
 
+int
+hk_ca_parse(struct hk_ca_args *a, const struct hk_ca_opt *opts,
+    const char *usage, int argc, char **argv)
+{
+	const struct hk_ca_opt *op;
+	int i, r;
+
+	for (i = 1; i < argc; i++) {
+		if (hk_common_opt(&a->c, argc, argv, &i, &r) ||
+		    hk_share_opt(a->shares, &a->nshares, argc, argv, &i, &r)) {
+			if (r != 0)
+				return r;
+			continue;
+		}
+		if (strcmp(argv[i], "--help") == 0) {
+			fputs(usage, stdout);
+			return 1;
+		}
+		for (op = opts; op != NULL && op->name != NULL; op++)
+			if (strcmp(argv[i], op->name) == 0)
+				break;
+		if (op == NULL || op->name == NULL) {
+			hk_err_set("%s: unknown option (see --help)", argv[i]);
+			return HK_ERR_USAGE;
+		}
+		if (op->n != NULL && *op->n == op->max) {
+			hk_err_set("%s: at most %d", op->name, op->max);
+			return HK_ERR_USAGE;
+		}
+		if ((op->value[op->n != NULL ? (*op->n)++ : 0] =
+		    hk_opt_value(argc, argv, &i)) == NULL)
+			return HK_ERR_USAGE;
+	}
+	return 0;
+}
+
 /* Keep the bytes of the roster just approved (cmd_roster.c). */
 int
 hk_roster_keep_approved(struct hk_ca *ca, const char *path)

@@ -342,31 +342,18 @@ hk_backup(struct hk_ca *ca, const struct backup_opts *o)
 int
 cmd_backup(int argc, char **argv)
 {
-	struct hk_common_opts c = { 0 };
-	struct hk_share_arg shares[HK_MAX_SHARE_ARGS];
+	struct hk_ca_args a = { 0 };
 	struct backup_opts o = { 0 };
+	const struct hk_ca_opt opts[] = {
+		{ "--key", &o.key, NULL, 0 },
+		{ "--out", &o.out, NULL, 0 },
+		{ NULL, NULL, NULL, 0 }
+	};
 	struct hk_ca *ca = NULL;
-	int nshares = 0, i, r;
+	int r;
 
-	for (i = 1; i < argc; i++) {
-		if (hk_common_opt(&c, argc, argv, &i, &r) ||
-		    hk_share_opt(shares, &nshares, argc, argv, &i, &r)) {
-			if (r != 0)
-				return r;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(backup_usage, stdout);
-			return 0;
-		} else if (strcmp(argv[i], "--key") == 0) {
-			if ((o.key = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else if (strcmp(argv[i], "--out") == 0) {
-			if ((o.out = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else {
-			hk_err_set("%s: unknown option (see --help)", argv[i]);
-			return HK_ERR_USAGE;
-		}
-	}
+	if ((r = hk_ca_parse(&a, opts, backup_usage, argc, argv)) != 0)
+		return r == 1 ? 0 : r;
 	if (o.key == NULL || o.out == NULL) {
 		hk_err_set("backup: --key and --out are required (see --help)");
 		return HK_ERR_USAGE;
@@ -376,12 +363,12 @@ cmd_backup(int argc, char **argv)
 		    "overwritten", o.out);
 		return HK_ERR_EXISTS;
 	}
-	if ((r = hk_ca_open(&c, "backup", &ca)) != 0)
+	if ((r = hk_ca_open(&a.c, "backup", &ca)) != 0)
 		return r;
 	if ((r = hk_ca_audit(ca, "key.backup.start", "ok", "-", "%s to %s",
 	    o.key, o.out)) != 0)
 		goto out;
-	if ((r = hk_ca_activate(ca, shares, nshares)) != 0) {
+	if ((r = hk_ca_activate(ca, a.shares, a.nshares)) != 0) {
 		hk_ca_audit_warn(ca, "key.backup", "fail", ca->actors,
 		    "%s: %s", o.key, hk_err_msg());
 		goto out;

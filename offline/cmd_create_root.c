@@ -10,7 +10,6 @@
  * anything.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -30,34 +29,6 @@
 static const char create_root_usage[] =
 "usage: hanko-offline create-root --state DIR --share FILE [--passin SPEC]\n"
 "           [--share FILE [--passin SPEC]]... [--clock YYYY-MM-DDTHH:MM:SSZ]\n";
-
-struct create_root_opts {
-	struct hk_common_opts c;	/* --state, --clock */
-	struct hk_share_arg shares[HK_MAX_SHARE_ARGS]; /* --share/--passin */
-	int nshares;
-};
-
-static int
-parse(struct create_root_opts *o, int argc, char **argv)
-{
-	int i, r;
-
-	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		if (hk_common_opt(&o->c, argc, argv, &i, &r) ||
-		    hk_share_opt(o->shares, &o->nshares, argc, argv, &i, &r)) {
-			if (r != 0)
-				return r;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(create_root_usage, stdout);
-			exit(0);
-		} else {
-			hk_err_set("%s: unknown option (see --help)", argv[i]);
-			return HK_ERR_USAGE;
-		}
-	}
-	return 0;
-}
 
 static void
 print_summary(X509 *cert, const char *der, const char *pem, int rehearsal)
@@ -87,7 +58,7 @@ print_summary(X509 *cert, const char *der, const char *pem, int rehearsal)
 int
 cmd_create_root(int argc, char **argv)
 {
-	struct create_root_opts o;
+	struct hk_ca_args o = { 0 };	/* the shared options only */
 	struct hk_ca *ca = NULL;
 	struct hk_profile *p = NULL;
 	struct hk_root_key k;
@@ -96,8 +67,8 @@ cmd_create_root(int argc, char **argv)
 	int rehearsal, r;
 
 	memset(&k, 0, sizeof(k));
-	if ((r = parse(&o, argc, argv)) != 0)
-		return r;
+	if ((r = hk_ca_parse(&o, NULL, create_root_usage, argc, argv)) != 0)
+		return r == 1 ? 0 : r;
 	if ((r = hk_ca_open(&o.c, "create-root", &ca)) != 0)
 		return r;
 	rehearsal = strcmp(hk_state_get(ca->st, "rehearsal") ?

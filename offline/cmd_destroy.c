@@ -158,43 +158,30 @@ hk_destroy(struct hk_ca *ca, const struct destroy_opts *o)
 int
 cmd_destroy(int argc, char **argv)
 {
-	struct hk_common_opts c = { 0 };
-	struct hk_share_arg shares[HK_MAX_SHARE_ARGS];
+	struct hk_ca_args a = { 0 };
 	struct destroy_opts o = { 0 };
+	const struct hk_ca_opt opts[] = {
+		{ "--key", &o.key, NULL, 0 },
+		{ "--yes-destroy", &o.confirm, NULL, 0 },
+		{ NULL, NULL, NULL, 0 }
+	};
 	struct hk_ca *ca = NULL;
-	int nshares = 0, i, r;
+	int r;
 
-	for (i = 1; i < argc; i++) {
-		if (hk_common_opt(&c, argc, argv, &i, &r) ||
-		    hk_share_opt(shares, &nshares, argc, argv, &i, &r)) {
-			if (r != 0)
-				return r;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(destroy_usage, stdout);
-			return 0;
-		} else if (strcmp(argv[i], "--key") == 0) {
-			if ((o.key = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else if (strcmp(argv[i], "--yes-destroy") == 0) {
-			if ((o.confirm = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else {
-			hk_err_set("%s: unknown option (see --help)", argv[i]);
-			return HK_ERR_USAGE;
-		}
-	}
+	if ((r = hk_ca_parse(&a, opts, destroy_usage, argc, argv)) != 0)
+		return r == 1 ? 0 : r;
 	if (o.key == NULL || o.confirm == NULL || strcmp(o.key, o.confirm)) {
 		hk_err_set("--yes-destroy %s: confirmation: must repeat --key "
 		    "%s exactly", o.confirm ? o.confirm : "(none)",
 		    o.key ? o.key : "(none)");
 		return HK_ERR_USAGE;
 	}
-	if ((r = hk_ca_open(&c, "destroy", &ca)) != 0)
+	if ((r = hk_ca_open(&a.c, "destroy", &ca)) != 0)
 		return r;
 	if ((r = hk_ca_audit(ca, "key.destroy.request", "ok", "-", "%s",
 	    o.key)) != 0)
 		goto out;
-	if ((r = hk_ca_activate(ca, shares, nshares)) != 0) {
+	if ((r = hk_ca_activate(ca, a.shares, a.nshares)) != 0) {
 		hk_ca_audit_warn(ca, "key.destroy.done", "fail", ca->actors,
 		    "%s: %s", o.key, hk_err_msg());
 		goto out;

@@ -383,53 +383,32 @@ hk_restore(struct hk_ca *ca, const struct restore_opts *o)
 int
 cmd_restore(int argc, char **argv)
 {
-	struct hk_common_opts c = { 0 };
-	struct hk_share_arg shares[HK_MAX_SHARE_ARGS];
+	struct hk_ca_args a = { 0 };
 	const char *backups[MAX_KEYS];
-	struct restore_opts o = { 0 };
+	struct restore_opts o = { .backups = backups };
+	const struct hk_ca_opt opts[] = {
+		{ "--backup", backups, &o.nbackups, MAX_KEYS },
+		{ "--token-label", &o.label, NULL, 0 },
+		{ "--module", &o.module, NULL, 0 },
+		{ NULL, NULL, NULL, 0 }
+	};
 	struct hk_ca *ca = NULL;
-	int nshares = 0, i, r;
+	int r;
 
-	o.backups = backups;
-	for (i = 1; i < argc; i++) {
-		if (hk_common_opt(&c, argc, argv, &i, &r) ||
-		    hk_share_opt(shares, &nshares, argc, argv, &i, &r)) {
-			if (r != 0)
-				return r;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(restore_usage, stdout);
-			return 0;
-		} else if (strcmp(argv[i], "--backup") == 0) {
-			if (o.nbackups == MAX_KEYS) {
-				hk_err_set("--backup: at most %d", MAX_KEYS);
-				return HK_ERR_USAGE;
-			}
-			if ((backups[o.nbackups++] = hk_opt_value(argc, argv,
-			    &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else if (strcmp(argv[i], "--token-label") == 0) {
-			if ((o.label = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else if (strcmp(argv[i], "--module") == 0) {
-			if ((o.module = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
-		} else {
-			hk_err_set("%s: unknown option (see --help)", argv[i]);
-			return HK_ERR_USAGE;
-		}
-	}
+	if ((r = hk_ca_parse(&a, opts, restore_usage, argc, argv)) != 0)
+		return r == 1 ? 0 : r;
 	if (o.nbackups == 0) {
 		hk_err_set("restore: --backup FILE is required (see --help)");
 		return HK_ERR_USAGE;
 	}
-	if ((r = hk_ca_open(&c, "restore", &ca)) != 0)
+	if ((r = hk_ca_open(&a.c, "restore", &ca)) != 0)
 		return r;
 	if ((r = hk_ca_audit(ca, "restore.start", "ok", "-", "%d backup files",
 	    o.nbackups)) != 0)
 		goto out;
 	/* The old token may be gone: combine the quorum only. */
 	ca->quorum_only = 1;
-	if ((r = hk_ca_activate(ca, shares, nshares)) != 0) {
+	if ((r = hk_ca_activate(ca, a.shares, a.nshares)) != 0) {
 		hk_ca_audit_warn(ca, "restore.done", "fail", ca->actors, "%s",
 		    hk_err_msg());
 		goto out;

@@ -124,6 +124,28 @@ int hk_ca_checkpoint(struct hk_ca *ca);
 /* Log out, close the token, free. NULL is fine. */
 void hk_ca_close(struct hk_ca *ca);
 
+/* What every command that opens the CA with a quorum takes. */
+struct hk_ca_args {
+	struct hk_common_opts c;	/* --state, --clock */
+	struct hk_share_arg shares[HK_MAX_SHARE_ARGS]; /* --share/--passin */
+	int nshares;			/* how many --share */
+};
+/* One "--name VALUE" option of such a command (hk_ca_parse). */
+struct hk_ca_opt {
+	const char *name;	/* "--key"; NULL ends the list */
+	const char **value;	/* where VALUE goes (with n: an array) */
+	int *n;			/* NULL: once (the last one given counts);
+				 * else repeatable, values[*n] so far */
+	int max;		/* with n: at most this many */
+};
+/*
+ * Parse argv[1..] of such a command: the shared options into a, those of
+ * opts (NULL: none) into theirs. --help prints usage on stdout and returns
+ * 1; anything else, a value missing or a repeatable option beyond its max
+ * is HK_ERR_USAGE with a one-line message naming the option.
+ */
+int hk_ca_parse(struct hk_ca_args *a, const struct hk_ca_opt *opts,
+    const char *usage, int argc, char **argv);
 /* Parse the shared options; returns 1 if argv[*i] was one of them. */
 int hk_common_opt(struct hk_common_opts *o, int argc, char **argv, int *i,
     int *r);
