@@ -76,18 +76,6 @@ rm_rf(const char *path)
 }
 
 static int
-sub(const char *dir, const char *rel, char *buf, size_t len)
-{
-	int n = snprintf(buf, len, "%s/%s", dir, rel);
-
-	if (n < 0 || (size_t)n >= len) {
-		hk_err_set("%s/%s: path too long", dir, rel);
-		return HK_ERR_INVALID;
-	}
-	return 0;
-}
-
-static int
 seal_pin(const char *copy, const uint8_t *tq, const char *name,
     const char *pin)
 {
@@ -97,7 +85,7 @@ seal_pin(const char *copy, const uint8_t *tq, const char *name,
 	int r;
 
 	snprintf(rel, sizeof(rel), "secrets/%s.sealed", name);
-	if ((r = sub(copy, rel, path, sizeof(path))) != 0 ||
+	if ((r = hk_newstate_path(copy, rel, path, sizeof(path))) != 0 ||
 	    (r = hk_quorum_seal_secret(tq, name, pin, strlen(pin), &blob,
 	    &len)) != 0)
 		return r;
@@ -123,7 +111,8 @@ stand_in_root(const char *copy, struct hk_state *st, struct hk_token *tok,
 	snprintf(key, sizeof(key), "root.%ld.cert", gen);
 	certrel = hk_state_get(st, key);
 	snprintf(rel, sizeof(rel), "certs/root-%ld.der", gen);
-	if ((r = sub(copy, certrel ? certrel : rel, der, sizeof(der))) != 0)
+	if ((r = hk_newstate_path(copy, certrel ? certrel : rel, der,
+	    sizeof(der))) != 0)
 		return r;
 	nb = hk_clock_now();
 	if (hk_cert_read(der, &real) == 0 &&
@@ -140,7 +129,7 @@ stand_in_root(const char *copy, struct hk_state *st, struct hk_token *tok,
 	    (r = hk_cert_sign_checked(x, priv, pub, p, HK_CERT_ROOT, 1)) != 0)
 		goto out;
 	snprintf(rel, sizeof(rel), "certs/root-%ld.pem", gen);
-	if ((r = sub(copy, rel, pem, sizeof(pem))) != 0)
+	if ((r = hk_newstate_path(copy, rel, pem, sizeof(pem))) != 0)
 		goto out;
 	/* The real root stays readable beside the stand-in: a step that only
 	 * checks an input against our key (the bridge CA's certificate for
@@ -149,7 +138,8 @@ stand_in_root(const char *copy, struct hk_state *st, struct hk_token *tok,
 		char realp[4096], realrel[128];
 		snprintf(realrel, sizeof(realrel), "certs/root-%ld.real.der", gen);
 		snprintf(key, sizeof(key), "root.%ld.real-cert", gen);
-		if ((r = sub(copy, realrel, realp, sizeof(realp))) != 0 ||
+		if ((r = hk_newstate_path(copy, realrel, realp,
+		    sizeof(realp))) != 0 ||
 		    (r = hk_cert_write(real, realp, NULL)) != 0 ||
 		    (r = hk_state_set(st, key, realrel)) != 0)
 			goto out;
@@ -184,7 +174,8 @@ stand_in_audit(const char *copy, struct hk_token *tok, const char *label,
 	    (r = hk_p11_uri(label, id, sizeof(id) - 1, uri, urilen)) != 0 ||
 	    (r = hk_token_key(tok, uri, NULL, &pub)) != 0)
 		return r;
-	if ((r = sub(copy, "audit/audit-key.pem", path, sizeof(path))) != 0)
+	if ((r = hk_newstate_path(copy, "audit/audit-key.pem", path,
+	    sizeof(path))) != 0)
 		goto out;
 	unlink(path);
 	if ((f = fopen(path, "wx")) == NULL ||
@@ -193,10 +184,12 @@ stand_in_audit(const char *copy, struct hk_token *tok, const char *label,
 		r = HK_ERR_IO;
 		goto out;
 	}
-	if ((r = sub(copy, "audit/audit.log", log, sizeof(log))) != 0)
+	if ((r = hk_newstate_path(copy, "audit/audit.log", log,
+	    sizeof(log))) != 0)
 		goto out;
 	unlink(log);
-	if ((r = sub(copy, "audit/audit.log.head", path, sizeof(path))) != 0)
+	if ((r = hk_newstate_path(copy, "audit/audit.log.head", path,
+	    sizeof(path))) != 0)
 		goto out;
 	unlink(path);
 	if ((r = hk_audit_create(log)) != 0 ||
@@ -244,13 +237,14 @@ hk_rehearsal_make(const char *state, char *copy, size_t len,
 		}
 	}
 	/* Nothing secret or keyed of the real CA stays in the copy. */
-	if ((r = sub(copy, "token", path, sizeof(path))) != 0 ||
+	if ((r = hk_newstate_path(copy, "token", path, sizeof(path))) != 0 ||
 	    (r = rm_rf(path)) != 0 ||
-	    (r = sub(copy, "secrets", path, sizeof(path))) != 0 ||
+	    (r = hk_newstate_path(copy, "secrets", path, sizeof(path))) != 0 ||
 	    (r = rm_rf(path)) != 0 || (r = hk_dir_create(path, 0700)) != 0)
 		goto fail;
 	if ((r = hk_state_load(copy, &st)) != 0 ||
-	    (r = sub(copy, "profile.yaml", path, sizeof(path))) != 0 ||
+	    (r = hk_newstate_path(copy, "profile.yaml", path,
+	    sizeof(path))) != 0 ||
 	    (r = hk_profile_load(path, &p)) != 0)
 		goto fail;
 	if ((label = hk_state_get(st, "token.label")) == NULL) {
@@ -293,7 +287,8 @@ hk_rehearsal_make(const char *state, char *copy, size_t len,
 	    (r = hk_state_set(st, "audit.key-uri", uri)) != 0 ||
 	    (r = hk_state_save(st)) != 0)
 		goto fail;
-	if ((r = sub(copy, "audit/audit.log", path, sizeof(path))) != 0 ||
+	if ((r = hk_newstate_path(copy, "audit/audit.log", path,
+	    sizeof(path))) != 0 ||
 	    (r = hk_token_key(tok, uri, &apriv, NULL)) != 0 ||
 	    (r = hk_audit_checkpoint(path, apriv, "audit-1")) != 0)
 		goto fail;
