@@ -241,6 +241,7 @@ int hk_newset_passphrases(const struct hk_roster *ro,
     int npassin, const char *of, char **pass);
 /* <media>/<id>/ for a holder's share, made (0700) with <media> if missing. */
 int hk_newset_media_dir(const char *media, const char *id);
+
 int cmd_status(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_qr(int argc, char **argv);
