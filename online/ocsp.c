@@ -596,18 +596,6 @@ ident_free(struct ocsp_ident *id)
 	memset(id, 0, sizeof(*id));
 }
 
-static int
-time_of(const ASN1_TIME *t, time_t *out)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return HK_ERR_INVALID;
-	*out = timegm(&tm);
-	return 0;
-}
-
 struct find_issuer {
 	X509 *responder;		/* whose issuer we seek */
 	X509 *found;			/* the latest stored match */
@@ -681,8 +669,9 @@ ident_load(const struct hk_state *st, struct hk_store *s, long n,
 		r = HK_ERR_STATE;
 		goto out;
 	}
-	if (time_of(X509_get0_notBefore(id->responder), &id->since) != 0 ||
-	    time_of(X509_get0_notAfter(id->responder), &id->not_after) != 0) {
+	if (hk_cert_time(X509_get0_notBefore(id->responder), &id->since) != 0 ||
+	    hk_cert_time(X509_get0_notAfter(id->responder),
+	    &id->not_after) != 0) {
 		hk_err_set("%s: validity does not decode", path);
 		r = HK_ERR_STATE;
 		goto out;

@@ -622,18 +622,6 @@ struct signer {
 };
 
 static int
-asn1_time_value(const ASN1_TIME *t, time_t *out)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return HK_ERR_INVALID;
-	*out = timegm(&tm);
-	return 0;
-}
-
-static int
 signer_get(X509 *issuer, const char *kn, struct signer *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -644,7 +632,7 @@ signer_get(X509 *issuer, const char *kn, struct signer *s)
 		    "subjectKeyIdentifier (RFC 5280 4.2.1.1)", kn);
 		return HK_ERR_INVALID;
 	}
-	if (asn1_time_value(X509_get0_notAfter(issuer), &s->not_after) != 0) {
+	if (hk_cert_time(X509_get0_notAfter(issuer), &s->not_after) != 0) {
 		hk_err_set("%s: the issuing root's notAfter does not decode",
 		    kn);
 		return HK_ERR_INVALID;
@@ -974,7 +962,7 @@ capped_end(X509 *root, time_t nb, int years, const char *kn, time_t *na)
 	if ((end = hk_time_add_years(nb, years)) == (time_t)-1)
 		return HK_ERR_INVALID;
 	end -= 1;
-	if (asn1_time_value(X509_get0_notAfter(root), &rna) != 0) {
+	if (hk_cert_time(X509_get0_notAfter(root), &rna) != 0) {
 		hk_err_set("%s: the issuing root's notAfter does not decode",
 		    kn);
 		return HK_ERR_INVALID;
@@ -1064,7 +1052,7 @@ hk_cert_build_issuing_renew(const struct hk_profile *p, X509 *root,
 		return r;
 	/* The old notAfter is kept (CPS 4-13: the same issuing CA under
 	 * the new key, not a longer-lived one), cut back to the new root's. */
-	if (asn1_time_value(X509_get0_notAfter(old), &old_na) != 0) {
+	if (hk_cert_time(X509_get0_notAfter(old), &old_na) != 0) {
 		hk_err_set("issuing: the certificate to renew has a notAfter "
 		    "that does not decode");
 		return HK_ERR_INVALID;
@@ -1127,7 +1115,7 @@ hk_cert_build_link(const struct hk_profile *p, enum hk_link_dir dir,
 		goto out;
 	/* CPS 7-1-4: both end with the old self-signed certificate */
 	r = HK_ERR_INVALID;
-	if (asn1_time_value(X509_get0_notAfter(old_root), &na) != 0) {
+	if (hk_cert_time(X509_get0_notAfter(old_root), &na) != 0) {
 		hk_err_set("link: the old root's notAfter does not decode");
 		goto out;
 	}
@@ -1207,7 +1195,7 @@ hk_cert_build_cross(const struct hk_profile *p, X509 *root,
 		goto out;
 	}
 	b.na -= 1;
-	if (asn1_time_value(X509_get0_notAfter(root), &rna) != 0 ||
+	if (hk_cert_time(X509_get0_notAfter(root), &rna) != 0 ||
 	    b.na > rna) {
 		hk_err_set("cross: CPS 7-1-2: 5 years from notBefore end after "
 		    "the issuing root's notAfter; issue it from the next root "
@@ -1566,6 +1554,18 @@ hk_cert_valid_at(const X509 *x, time_t t)
 	    X509_cmp_time(X509_get0_notAfter(x), &t) > 0;
 }
 
+int
+hk_cert_time(const ASN1_TIME *t, time_t *out)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return HK_ERR_INVALID;
+	*out = timegm(&tm);
+	return 0;
+}
+
 static int
 gen_ok(int gen)
 {
@@ -1748,7 +1748,7 @@ hk_cert_user_not_after(const struct hk_profile *p, X509 *issuer, int gen,
 		return HK_ERR_INVALID;
 	}
 	end -= 1;
-	if (asn1_time_value(X509_get0_notAfter(issuer), &ina) != 0) {
+	if (hk_cert_time(X509_get0_notAfter(issuer), &ina) != 0) {
 		hk_err_set("user: issuing CA %d: its notAfter does not decode",
 		    gen);
 		return HK_ERR_INVALID;

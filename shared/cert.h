@@ -138,6 +138,9 @@ struct hk_basic4;
 
 /* 1 when x is valid at t: notBefore <= t <= notAfter (X509_cmp_time). */
 int hk_cert_valid_at(const X509 *x, time_t t);
+/* A certificate's or a CRL's time t as a time_t: 0, or HK_ERR_INVALID when
+ * t is NULL (ASN1_TIME_to_tm would read the clock) or does not decode. */
+int hk_cert_time(const ASN1_TIME *t, time_t *out);
 
 /*
  * The CRL partitions of a municipality (PROFILE.md names; docs/publish.md

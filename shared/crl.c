@@ -51,18 +51,6 @@ name_eq(const X509_NAME *a, const X509_NAME *b)
 	return eq;
 }
 
-static int
-time_of(const ASN1_TIME *t, time_t *out)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return -1;
-	*out = timegm(&tm);
-	return 0;
-}
-
 int
 hk_crl_spec_arl(struct hk_crl_spec *spec, const struct hk_profile *p,
     X509 *root)
@@ -340,7 +328,7 @@ lint_time(const ASN1_TIME *t, const char *field, time_t *out)
 		    strcmp(field, "nextUpdate") == 0 ? "5" : "4", field);
 	type = ASN1_STRING_type(t);
 	len = ASN1_STRING_length(t);
-	if (time_of(t, out) != 0 || gmtime_r(out, &tm) == NULL)
+	if (hk_cert_time(t, out) != 0 || gmtime_r(out, &tm) == NULL)
 		return crl_bad("RFC 5280 5.1.2.4: %s does not decode", field);
 	if ((tm.tm_year + 1900 < 2050) != (type == V_ASN1_UTCTIME) ||
 	    len != (type == V_ASN1_UTCTIME ? 13 : 15) ||

@@ -286,18 +286,6 @@ lint_subject(const struct lint *l)
 }
 
 static int
-time_value(const ASN1_TIME *t, time_t *out)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (ASN1_TIME_to_tm(t, &tm) != 1)
-		return -1;
-	*out = timegm(&tm);
-	return 0;
-}
-
-static int
 lint_time(const struct lint *l, const ASN1_TIME *t, const char *field,
     time_t *out)
 {
@@ -305,7 +293,7 @@ lint_time(const struct lint *l, const ASN1_TIME *t, const char *field,
 	int len = ASN1_STRING_length(t), type = ASN1_STRING_type(t);
 	struct tm tm;
 
-	if (time_value(t, out) != 0 || gmtime_r(out, &tm) == NULL)
+	if (hk_cert_time(t, out) != 0 || gmtime_r(out, &tm) == NULL)
 		return bad(l, "RFC 5280 4.1.2.5: %s does not decode", field);
 	if (tm.tm_year + 1900 < 2050 && type != V_ASN1_UTCTIME)
 		return bad(l, "RFC 5280 4.1.2.5: %s before 2050 must be "
@@ -1127,7 +1115,7 @@ lint_user_san(const struct lint *l)
 	}
 	/* the request checker's rules (shared/basic4.c), the date of birth
 	 * not after the day of issue */
-	if (time_value(X509_get0_notBefore(l->x), &nb) != 0)
+	if (hk_cert_time(X509_get0_notBefore(l->x), &nb) != 0)
 		return bad(l, "RFC 5280 4.1.2.5: notBefore does not decode");
 	if ((r = hk_basic4_birth_ok(b.birth, nb, why, sizeof(why))) != 0)
 		return value_bad(l, "dateOfBirth", r, why);
@@ -1372,9 +1360,9 @@ hk_lint_issued(X509 *cert, X509 *issuer, const struct hk_profile *p,
 	if (aki == NULL || ski == NULL || ASN1_OCTET_STRING_cmp(aki, ski) != 0)
 		r = bad(&l, "RFC 5280 4.2.1.1: authorityKeyIdentifier must be "
 		    "the issuer's subjectKeyIdentifier");
-	else if (time_value(X509_get0_notBefore(cert), &nb) != 0 ||
-	    time_value(X509_get0_notAfter(cert), &na) != 0 ||
-	    time_value(X509_get0_notAfter(issuer), &ina) != 0)
+	else if (hk_cert_time(X509_get0_notBefore(cert), &nb) != 0 ||
+	    hk_cert_time(X509_get0_notAfter(cert), &na) != 0 ||
+	    hk_cert_time(X509_get0_notAfter(issuer), &ina) != 0)
 		r = bad(&l, "RFC 5280 4.1.2.5: notBefore or notAfter does not "
 		    "decode");
 	else if (na > ina)

@@ -576,3 +576,29 @@ Test(cert, write_pair_all_or_nothing)
 	EVP_PKEY_free(k);
 	hk_profile_free(p);
 }
+
+/* hk_cert_time: UTCTime and GeneralizedTime read as they are; a missing
+ * time is refused (ASN1_TIME_to_tm would give the clock's time), and so
+ * is one that does not decode. */
+Test(cert, time_of_asn1)
+{
+	time_t want = hk_test_at("2049-12-31T23:59:59Z"), got = 0;
+	ASN1_TIME *t = ASN1_TIME_set(NULL, want);
+
+	cr_assert_not_null(t);
+	cr_assert_eq(ASN1_STRING_type(t), V_ASN1_UTCTIME);
+	cr_assert_eq(hk_cert_time(t, &got), 0);
+	cr_assert_eq(got, want);
+	want = hk_test_at("2050-01-01T00:00:00Z");
+	cr_assert_not_null(ASN1_TIME_set(t, want));
+	cr_assert_eq(ASN1_STRING_type(t), V_ASN1_GENERALIZEDTIME);
+	cr_assert_eq(hk_cert_time(t, &got), 0);
+	cr_assert_eq(got, want);
+	got = 1;
+	cr_assert_eq(hk_cert_time(NULL, &got), HK_ERR_INVALID);
+	cr_assert_eq(got, 1, "a missing time must leave the output alone");
+	cr_assert_eq(ASN1_STRING_set(t, "20501332000000Z", 15), 1);
+	cr_assert_eq(hk_cert_time(t, &got), HK_ERR_INVALID);
+	cr_assert_eq(got, 1);
+	ASN1_TIME_free(t);
+}
