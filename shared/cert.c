@@ -1566,6 +1566,20 @@ hk_cert_time(const ASN1_TIME *t, time_t *out)
 	return 0;
 }
 
+int
+hk_cert_name_eq(const X509_NAME *a, const X509_NAME *b)
+{
+	unsigned char *da = NULL, *db = NULL;
+	int la, lb, eq;
+
+	la = i2d_X509_NAME(a, &da);
+	lb = i2d_X509_NAME(b, &db);
+	eq = la > 0 && la == lb && memcmp(da, db, (size_t)la) == 0;
+	OPENSSL_free(da);
+	OPENSSL_free(db);
+	return eq;
+}
+
 static int
 gen_ok(int gen)
 {

@@ -141,6 +141,9 @@ int hk_cert_valid_at(const X509 *x, time_t t);
 /* A certificate's or a CRL's time t as a time_t: 0, or HK_ERR_INVALID when
  * t is NULL (ASN1_TIME_to_tm would read the clock) or does not decode. */
 int hk_cert_time(const ASN1_TIME *t, time_t *out);
+/* 1 when a and b have the same DER encoding (byte for byte, not
+ * X509_NAME_cmp's canonical form), else 0. */
+int hk_cert_name_eq(const X509_NAME *a, const X509_NAME *b);
 
 /*
  * The CRL partitions of a municipality (PROFILE.md names; docs/publish.md

@@ -37,20 +37,6 @@ crl_bad(const char *fmt, ...)
 	return HK_ERR_LINT;
 }
 
-static int
-name_eq(const X509_NAME *a, const X509_NAME *b)
-{
-	unsigned char *da = NULL, *db = NULL;
-	int la, lb, eq;
-
-	la = i2d_X509_NAME(a, &da);
-	lb = i2d_X509_NAME(b, &db);
-	eq = la > 0 && la == lb && memcmp(da, db, (size_t)la) == 0;
-	OPENSSL_free(da);
-	OPENSSL_free(db);
-	return eq;
-}
-
 int
 hk_crl_spec_arl(struct hk_crl_spec *spec, const struct hk_profile *p,
     X509 *root)
@@ -362,7 +348,7 @@ lint_idp(X509_CRL *crl, const struct hk_crl_spec *s, int crit)
 	full = idp->distpoint->name.fullname;
 	if (sk_GENERAL_NAME_num(full) != want ||
 	    (gn = sk_GENERAL_NAME_value(full, 0))->type != GEN_DIRNAME ||
-	    !name_eq(gn->d.directoryName, s->idp_dn)) {
+	    !hk_cert_name_eq(gn->d.directoryName, s->idp_dn)) {
 		r = crl_bad("PROFILE.md: issuingDistributionPoint fullName must "
 		    "be the %s DN%s", s->scope == HK_CRL_SCOPE_CA ? "root" :
 		    "partition", want == 2 ? " and its http URI" : " only");
@@ -552,7 +538,7 @@ hk_crl_lint(X509_CRL *crl, const struct hk_crl_spec *s,
 
 	if (X509_CRL_get_version(crl) != X509_CRL_VERSION_2)
 		return crl_bad("RFC 5280 5.1.2.1: version must be v2");
-	if (!name_eq(X509_CRL_get_issuer(crl),
+	if (!hk_cert_name_eq(X509_CRL_get_issuer(crl),
 	    X509_get_subject_name(s->issuer)))
 		return crl_bad("RFC 5280 5.1.2.3: issuer must be the signer's "
 		    "subject DN");
@@ -593,7 +579,8 @@ hk_crl_verify(X509_CRL *crl, X509 *issuer)
 	EVP_PKEY *pub = X509_get0_pubkey(issuer);
 	int ok;
 
-	if (!name_eq(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer))) {
+	if (!hk_cert_name_eq(X509_CRL_get_issuer(crl),
+	    X509_get_subject_name(issuer))) {
 		hk_err_set("crl: RFC 5280 6.3.3 (b): the CRL issuer is not the "
 		    "certificate's subject");
 		return HK_ERR_VERIFY;

@@ -65,21 +65,6 @@ bad(const struct lint *l, const char *fmt, ...)
 	return HK_ERR_LINT;
 }
 
-/* 0 if a and b have the same DER encoding. */
-static int
-name_der_eq(const X509_NAME *a, const X509_NAME *b)
-{
-	unsigned char *da = NULL, *db = NULL;
-	int la, lb, eq;
-
-	la = i2d_X509_NAME(a, &da);
-	lb = i2d_X509_NAME(b, &db);
-	eq = la > 0 && la == lb && memcmp(da, db, (size_t)la) == 0;
-	OPENSSL_free(da);
-	OPENSSL_free(db);
-	return eq ? 0 : -1;
-}
-
 static int
 lint_version_serial(const struct lint *l)
 {
@@ -188,7 +173,7 @@ lint_one_name(const struct lint *l, const X509_NAME *got, const char *field,
 	if (hk_name_check_types(got, &why) != 0)
 		return bad(l, "RFC 5280 %s / PROFILE.md: %s: %s", section,
 		    field, why);
-	if (name_der_eq(got, l->dn) != 0)
+	if (!hk_cert_name_eq(got, l->dn))
 		return bad(l, "PROFILE.md: %s must be the profile's root DN "
 		    "\"%s\"%s%s", field, l->p->root_subject,
 		    l->rehearsal ? " + OU=" : "",
@@ -240,7 +225,7 @@ lint_numbered_subject(const struct lint *l, const char *attr,
 	if (hk_name_build(dn, l->rehearsal ? l->p->rehearsal_marker : NULL,
 	    &want) != 0)
 		goto fail;
-	eq = name_der_eq(got, want) == 0;
+	eq = hk_cert_name_eq(got, want);
 	X509_NAME_free(want);
 	if (eq)
 		return 0;
@@ -275,7 +260,7 @@ lint_subject(const struct lint *l)
 		if (hk_name_check_types(got, &why) != 0)
 			return bad(l, "RFC 5280 4.1.2.6 / PROFILE.md: subject: "
 			    "%s", why);
-		if (name_der_eq(got, l->dn) == 0)
+		if (hk_cert_name_eq(got, l->dn))
 			return bad(l, "RFC 5280 3.2: a cross certificate's "
 			    "subject is the other CA, not our root DN");
 		return 0;
@@ -619,7 +604,7 @@ lint_san(const struct lint *l)
 	else if (hk_name_check_types(gn->d.directoryName, &why) != 0)
 		r = bad(l, "PROFILE.md: subjectAltName directoryName: %s",
 		    why);
-	else if (name_der_eq(gn->d.directoryName, l->jname) != 0)
+	else if (!hk_cert_name_eq(gn->d.directoryName, l->jname))
 		r = bad(l, "PROFILE.md: subjectAltName directoryName must be "
 		    "the Japanese name \"%s\"%s%s", l->p->root_jname,
 		    l->rehearsal ? " + OU=" : "",
@@ -685,7 +670,7 @@ lint_crldp(const struct lint *l)
 	snprintf(uri, sizeof(uri), "%s/arl.crl", repo);
 	if (sk_GENERAL_NAME_num(full) != want ||
 	    (gn = sk_GENERAL_NAME_value(full, 0))->type != GEN_DIRNAME ||
-	    name_der_eq(gn->d.directoryName, l->dn) != 0) {
+	    !hk_cert_name_eq(gn->d.directoryName, l->dn)) {
 		r = bad(l, "PROFILE.md: cRLDistributionPoints fullName must be "
 		    "the root DN%s", want == 2 ? " and the repository's "
 		    "arl.crl URI" : " only (no repository URL in the profile)");
@@ -891,7 +876,7 @@ lint_user_subject(const struct lint *l, char *romaji, size_t rlen)
 		    l->p->issuing_subject_prefix, romaji, hex);
 		if (hk_name_build(dn, l->rehearsal ? l->p->rehearsal_marker :
 		    NULL, &want) == 0)
-			eq = name_der_eq(got, want) == 0;
+			eq = hk_cert_name_eq(got, want);
 	}
 	X509_NAME_free(want);
 	OPENSSL_free(hex);
@@ -1015,7 +1000,7 @@ lint_user_crldp(const struct lint *l, const char *romaji)
 		pdn = part;
 	if (pdn == NULL || sk_GENERAL_NAME_num(full) != want ||
 	    (gn = sk_GENERAL_NAME_value(full, 0))->type != GEN_DIRNAME ||
-	    name_der_eq(gn->d.directoryName, pdn) != 0) {
+	    !hk_cert_name_eq(gn->d.directoryName, pdn)) {
 		char cn[16] = "";
 
 		if (l->gen > 1)
@@ -1077,7 +1062,7 @@ lint_user_ian(const struct lint *l)
 		    "non-critical");
 	else if (sk_GENERAL_NAME_num(ian) != 1 ||
 	    (gn = sk_GENERAL_NAME_value(ian, 0))->type != GEN_DIRNAME ||
-	    name_der_eq(gn->d.directoryName, l->jname) != 0)
+	    !hk_cert_name_eq(gn->d.directoryName, l->jname))
 		r = bad(l, "PROFILE.md: issuerAltName must be exactly the "
 		    "directoryName \"%s\"%s%s", l->p->root_jname,
 		    l->rehearsal ? " + OU=" : "",
@@ -1351,8 +1336,8 @@ hk_lint_issued(X509 *cert, X509 *issuer, const struct hk_profile *p,
 	l.kn = hk_cert_kind_name(kind);
 	if (kind == HK_CERT_ROOT)
 		return bad(&l, "a self-signed root has no other issuer");
-	if (name_der_eq(X509_get_issuer_name(cert),
-	    X509_get_subject_name(issuer)) != 0)
+	if (!hk_cert_name_eq(X509_get_issuer_name(cert),
+	    X509_get_subject_name(issuer)))
 		return bad(&l, "RFC 5280 4.1.2.4: issuer must equal the issuing "
 		    "certificate's subject");
 	aki = hk_cert_aki_keyid(cert);

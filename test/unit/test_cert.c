@@ -20,6 +20,7 @@
 #include "cert.h"
 #include "clock.h"
 #include "err.h"
+#include "name.h"
 #include "profile.h"
 #include "testutil.h"
 
@@ -601,4 +602,23 @@ Test(cert, time_of_asn1)
 	cr_assert_eq(hk_cert_time(t, &got), HK_ERR_INVALID);
 	cr_assert_eq(got, 1);
 	ASN1_TIME_free(t);
+}
+
+/* hk_cert_name_eq compares the DER, byte for byte: a name that differs
+ * only in case, which X509_NAME_cmp's canonical form does not tell apart,
+ * is another name for the profile's rules. */
+Test(cert, name_eq_is_der)
+{
+	X509_NAME *a = NULL, *b = NULL, *c = NULL;
+
+	cr_assert_eq(hk_name_parse("C=JP, O=JPKI, OU=Kumamoto-ken", &a), 0);
+	cr_assert_eq(hk_name_parse("C=JP, O=JPKI, OU=Kumamoto-ken", &b), 0);
+	cr_assert_eq(hk_name_parse("C=JP, O=jpki, OU=Kumamoto-ken", &c), 0);
+	cr_assert_eq(hk_cert_name_eq(a, b), 1);
+	cr_assert_eq(X509_NAME_cmp(a, c), 0, "canonical forms are equal");
+	cr_assert_eq(hk_cert_name_eq(a, c), 0);
+	cr_assert_eq(hk_cert_name_eq(c, a), 0);
+	X509_NAME_free(a);
+	X509_NAME_free(b);
+	X509_NAME_free(c);
 }
