@@ -129,31 +129,6 @@ out:
 	return r;
 }
 
-static int
-set_validity(X509 *x, time_t nb, int years)
-{
-	ASN1_TIME *t = NULL;
-	time_t na;
-	int r = HK_ERR_CRYPTO;
-
-	if ((na = hk_time_add_years(nb, years)) == (time_t)-1)
-		return HK_ERR_INVALID;
-	na -= 1;			/* inclusive: PROFILE.md */
-	/* ASN1_TIME_set picks UTCTime for 1950-2049 and GeneralizedTime
-	 * otherwise, as RFC 5280 4.1.2.5 asks. */
-	if ((t = ASN1_TIME_set(NULL, nb)) == NULL ||
-	    X509_set1_notBefore(x, t) != 1)
-		goto out;
-	ASN1_TIME_free(t);
-	if ((t = ASN1_TIME_set(NULL, na)) == NULL ||
-	    X509_set1_notAfter(x, t) != 1)
-		goto out;
-	r = 0;
-out:
-	ASN1_TIME_free(t);
-	return r;
-}
-
 /* A directoryName of name, which it takes over (freed on failure): no
  * copy, which costs an encoding and a decoding of the name. */
 static int
@@ -173,14 +148,23 @@ add_dirname0(GENERAL_NAMES *gns, X509_NAME *name)
 	return 0;
 }
 
+/* subjectAltName or issuerAltName (nid): one directoryName, name taken
+ * over (freed in any case). */
 static int
-add_dirname(GENERAL_NAMES *gns, const X509_NAME *name)
+add_altname0(X509 *x, int nid, X509_NAME *name)
 {
-	X509_NAME *dup;
+	GENERAL_NAMES *gns;
+	int r = HK_ERR_CRYPTO;
 
-	if ((dup = X509_NAME_dup(name)) == NULL)
+	if ((gns = GENERAL_NAMES_new()) == NULL) {
+		X509_NAME_free(name);
 		return HK_ERR_ALLOC;
-	return add_dirname0(gns, dup);
+	}
+	if (add_dirname0(gns, name) == 0 &&
+	    X509_add1_ext_i2d(x, nid, gns, 0, X509V3_ADD_DEFAULT) == 1)
+		r = 0;
+	GENERAL_NAMES_free(gns);
+	return r;
 }
 
 static int
@@ -261,104 +245,6 @@ add_crldp(X509 *x, const X509_NAME *dn, const char *repo)
 	if (repo != NULL && *repo != '\0')
 		snprintf(uri, sizeof(uri), "%s/arl.crl", repo);
 	return add_dp(x, dn, uri);
-}
-
-static int
-add_root_extensions(X509 *x, EVP_PKEY *pub, const X509_NAME *subject,
-    const X509_NAME *jname, const char *repo)
-{
-	BASIC_CONSTRAINTS *bc = NULL;
-	ASN1_BIT_STRING *ku = NULL;
-	ASN1_OCTET_STRING *ski = NULL;
-	GENERAL_NAMES *san = NULL;
-	unsigned char kid[20];
-	int r = HK_ERR_ALLOC;
-
-	if ((bc = BASIC_CONSTRAINTS_new()) == NULL)
-		goto out;
-	bc->ca = 0xff;			/* no pathLenConstraint on the root */
-	r = HK_ERR_CRYPTO;
-	if (X509_add1_ext_i2d(x, NID_basic_constraints, bc, 1,
-	    X509V3_ADD_DEFAULT) != 1)
-		goto out;
-	if ((ku = ASN1_BIT_STRING_new()) == NULL ||
-	    ASN1_BIT_STRING_set_bit(ku, 5, 1) != 1 ||	/* keyCertSign */
-	    ASN1_BIT_STRING_set_bit(ku, 6, 1) != 1 ||	/* cRLSign */
-	    X509_add1_ext_i2d(x, NID_key_usage, ku, 1, X509V3_ADD_DEFAULT) != 1)
-		goto out;
-	if ((r = hk_cert_key_id(pub, kid)) != 0)
-		goto out;
-	r = HK_ERR_CRYPTO;
-	if ((ski = ASN1_OCTET_STRING_new()) == NULL ||
-	    ASN1_OCTET_STRING_set(ski, kid, sizeof(kid)) != 1 ||
-	    X509_add1_ext_i2d(x, NID_subject_key_identifier, ski, 0,
-	    X509V3_ADD_DEFAULT) != 1)
-		goto out;
-	if ((san = GENERAL_NAMES_new()) == NULL ||
-	    add_dirname(san, jname) != 0 ||
-	    X509_add1_ext_i2d(x, NID_subject_alt_name, san, 0,
-	    X509V3_ADD_DEFAULT) != 1)
-		goto out;
-	if ((r = add_crldp(x, subject, repo)) != 0)
-		goto out;
-	r = 0;
-out:
-	BASIC_CONSTRAINTS_free(bc);
-	ASN1_BIT_STRING_free(ku);
-	ASN1_OCTET_STRING_free(ski);
-	GENERAL_NAMES_free(san);
-	return r;
-}
-
-int
-hk_cert_build_root(const struct hk_profile *p, EVP_PKEY *pub,
-    time_t not_before, int rehearsal, X509 **out)
-{
-	const char *marker = rehearsal ? p->rehearsal_marker : NULL;
-	X509_NAME *subject = NULL, *jname = NULL;
-	X509 *x = NULL;
-	int r;
-
-	*out = NULL;
-	if (not_before < -631152000L) {		/* before 1950 */
-		hk_err_set("root: notBefore before 1950");
-		return HK_ERR_INVALID;
-	}
-	if ((r = key_matches(pub, p->root_key, "root")) != 0)
-		return r;
-	if ((r = hk_name_build(p->root_subject, marker, &subject)) != 0 ||
-	    (r = hk_name_build(p->root_jname, marker, &jname)) != 0)
-		goto out;
-	r = HK_ERR_CRYPTO;
-	if ((x = X509_new()) == NULL ||
-	    X509_set_version(x, X509_VERSION_3) != 1)
-		goto out;
-	if ((r = random_serial(x, not_before)) != 0)
-		goto out;
-	r = HK_ERR_CRYPTO;
-	if (X509_set_subject_name(x, subject) != 1 ||
-	    X509_set_issuer_name(x, subject) != 1)
-		goto out;
-	if ((r = set_validity(x, not_before, p->root_validity_years)) != 0)
-		goto out;
-	r = HK_ERR_CRYPTO;
-	if (X509_set_pubkey(x, pub) != 1)
-		goto out;
-	if ((r = add_root_extensions(x, pub, subject, jname,
-	    p->repository_url)) != 0)
-		goto out;
-	*out = x;
-	x = NULL;
-	r = 0;
-out:
-	if (r == HK_ERR_CRYPTO || r == HK_ERR_ALLOC) {
-		hk_err_set("root: cannot build the certificate");
-		hk_err_add_openssl();
-	}
-	X509_free(x);
-	X509_NAME_free(subject);
-	X509_NAME_free(jname);
-	return r;
 }
 
 int
@@ -653,6 +539,8 @@ set_times(X509 *x, time_t nb, time_t na)
 	ASN1_TIME *t = NULL;
 	int r = HK_ERR_CRYPTO;
 
+	/* ASN1_TIME_set picks UTCTime for 1950-2049 and GeneralizedTime
+	 * otherwise, as RFC 5280 4.1.2.5 asks. */
 	if ((t = ASN1_TIME_set(NULL, nb)) == NULL ||
 	    X509_set1_notBefore(x, t) != 1)
 		goto out;
@@ -895,6 +783,52 @@ not_before_ok(time_t nb, const char *kn)
 		return HK_ERR_INVALID;
 	}
 	return 0;
+}
+
+int
+hk_cert_build_root(const struct hk_profile *p, EVP_PKEY *pub,
+    time_t not_before, int rehearsal, X509 **out)
+{
+	const char *marker = rehearsal ? p->rehearsal_marker : NULL;
+	X509_NAME *subject = NULL, *jname = NULL;
+	X509 *x = NULL;
+	time_t na;
+	int r;
+
+	*out = NULL;
+	if ((r = not_before_ok(not_before, "root")) != 0 ||
+	    (r = key_matches(pub, p->root_key, "root")) != 0)
+		return r;
+	if ((r = hk_name_build(p->root_subject, marker, &subject)) != 0 ||
+	    (r = hk_name_build(p->root_jname, marker, &jname)) != 0)
+		goto out;
+	r = HK_ERR_INVALID;
+	if ((na = hk_time_add_years(not_before, p->root_validity_years)) ==
+	    (time_t)-1)
+		goto out;
+	/* inclusive (PROFILE.md); no pathLenConstraint on the root */
+	if ((r = start_cert(subject, subject, not_before, na - 1, pub,
+	    &x)) != 0 ||
+	    (r = add_bc(x, 1, HK_CERT_PATHLEN_NONE)) != 0 ||
+	    (r = add_ku(x, 5, 6)) != 0 ||	/* keyCertSign, cRLSign */
+	    (r = add_ski(x, pub)) != 0)
+		goto out;
+	r = add_altname0(x, NID_subject_alt_name, jname);
+	jname = NULL;
+	if (r != 0 || (r = add_crldp(x, subject, p->repository_url)) != 0)
+		goto out;
+	*out = x;
+	x = NULL;
+	r = 0;
+out:
+	if (r == HK_ERR_CRYPTO || r == HK_ERR_ALLOC) {
+		hk_err_set("root: cannot build the certificate");
+		hk_err_add_openssl();
+	}
+	X509_free(x);
+	X509_NAME_free(subject);
+	X509_NAME_free(jname);
+	return r;
 }
 
 /* The shared tail of an end-entity or CA certificate the root issues. */
@@ -1703,26 +1637,6 @@ out:
 	return r;
 }
 
-/* issuerAltName: one directoryName, jname taken over (freed in any
- * case). */
-static int
-add_ian0(X509 *x, X509_NAME *jname)
-{
-	GENERAL_NAMES *ian;
-	int r = HK_ERR_CRYPTO;
-
-	if ((ian = GENERAL_NAMES_new()) == NULL) {
-		X509_NAME_free(jname);
-		return HK_ERR_ALLOC;
-	}
-	if (add_dirname0(ian, jname) == 0 &&
-	    X509_add1_ext_i2d(x, NID_issuer_alt_name, ian, 0,
-	    X509V3_ADD_DEFAULT) == 1)
-		r = 0;
-	GENERAL_NAMES_free(ian);
-	return r;
-}
-
 /* Subject "<prefix>, L=<romaji>, CN=<serial hex>" (+ OU=<marker>). */
 static int
 user_subject(const struct hk_profile *p, X509 *x, const char *romaji,
@@ -1832,7 +1746,7 @@ hk_cert_user_tmpl_new(const struct hk_profile *p, X509 *issuer, int gen,
 	    (r = add_policy_cps(t->ext, hk_cert_policy(p, HK_CERT_USER,
 	    rehearsal), p->cps_uri, p->policy_user_critical)) != 0)
 		goto out;
-	r = add_ian0(t->ext, jname);
+	r = add_altname0(t->ext, NID_issuer_alt_name, jname);
 	jname = NULL;
 	if (r == 0 && X509_get_ext_count(t->ext) != T_N)
 		r = HK_ERR_INTERNAL;
