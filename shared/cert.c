@@ -632,27 +632,43 @@ out:
 	return r;
 }
 
-/* certificatePolicies: one policy, no qualifiers, non-critical. */
+/* certificatePolicies: one policy, with a CPS pointer qualifier when
+ * cps_uri is not NULL (else none). */
 static int
-add_policy(X509 *x, const char *oid)
+add_policy(X509 *x, const char *oid, const char *cps_uri, int critical)
 {
 	CERTIFICATEPOLICIES *cps = NULL;
 	POLICYINFO *pi = NULL;
+	POLICYQUALINFO *q = NULL;
 	int r = HK_ERR_CRYPTO;
 
 	if ((cps = sk_POLICYINFO_new_null()) == NULL ||
 	    (pi = POLICYINFO_new()) == NULL)
 		goto out;
 	ASN1_OBJECT_free(pi->policyid);
-	if ((pi->policyid = OBJ_txt2obj(oid, 1)) == NULL ||
-	    !sk_POLICYINFO_push(cps, pi))
+	if ((pi->policyid = OBJ_txt2obj(oid, 1)) == NULL)
+		goto out;
+	if (cps_uri != NULL) {
+		if ((pi->qualifiers = sk_POLICYQUALINFO_new_null()) == NULL ||
+		    (q = POLICYQUALINFO_new()) == NULL)
+			goto out;
+		q->pqualid = OBJ_nid2obj(NID_id_qt_cps);
+		if ((q->d.cpsuri = ASN1_IA5STRING_new()) == NULL ||
+		    ASN1_STRING_set(q->d.cpsuri, cps_uri,
+		    (int)strlen(cps_uri)) != 1 ||
+		    !sk_POLICYQUALINFO_push(pi->qualifiers, q))
+			goto out;
+		q = NULL;
+	}
+	if (!sk_POLICYINFO_push(cps, pi))
 		goto out;
 	pi = NULL;
-	if (X509_add1_ext_i2d(x, NID_certificate_policies, cps, 0,
+	if (X509_add1_ext_i2d(x, NID_certificate_policies, cps, critical,
 	    X509V3_ADD_DEFAULT) != 1)
 		goto out;
 	r = 0;
 out:
+	POLICYQUALINFO_free(q);
 	POLICYINFO_free(pi);
 	sk_POLICYINFO_pop_free(cps, POLICYINFO_free);
 	return r;
@@ -867,7 +883,8 @@ build_issued(const struct hk_profile *p, X509 *root, const struct issued *b,
 		goto out;
 	if ((r = add_ski(x, b->pub)) != 0 || (r = add_aki(x, s.ski)) != 0)
 		goto out;
-	if (b->policy != NULL && (r = add_policy(x, b->policy)) != 0)
+	if (b->policy != NULL && (r = add_policy(x, b->policy, NULL,
+	    0)) != 0)
 		goto out;
 	if (b->mapped != NULL && (r = add_policy_mapping(x, b->policy,
 	    b->mapped, p->policy_mappings_critical)) != 0)
@@ -1600,43 +1617,6 @@ hk_cert_partition_uri(const struct hk_profile *p, const char *code,
 		snprintf(buf, len, "%s/crl/%s.crl", p->repository_url, id);
 }
 
-/* certificatePolicies: one policy with a CPS pointer qualifier. */
-static int
-add_policy_cps(X509 *x, const char *oid, const char *cps_uri, int critical)
-{
-	CERTIFICATEPOLICIES *cps = NULL;
-	POLICYINFO *pi = NULL;
-	POLICYQUALINFO *q = NULL;
-	int r = HK_ERR_CRYPTO;
-
-	if ((cps = sk_POLICYINFO_new_null()) == NULL ||
-	    (pi = POLICYINFO_new()) == NULL ||
-	    (pi->qualifiers = sk_POLICYQUALINFO_new_null()) == NULL ||
-	    (q = POLICYQUALINFO_new()) == NULL)
-		goto out;
-	ASN1_OBJECT_free(pi->policyid);
-	if ((pi->policyid = OBJ_txt2obj(oid, 1)) == NULL)
-		goto out;
-	q->pqualid = OBJ_nid2obj(NID_id_qt_cps);
-	if ((q->d.cpsuri = ASN1_IA5STRING_new()) == NULL ||
-	    ASN1_STRING_set(q->d.cpsuri, cps_uri, (int)strlen(cps_uri)) != 1 ||
-	    !sk_POLICYQUALINFO_push(pi->qualifiers, q))
-		goto out;
-	q = NULL;
-	if (!sk_POLICYINFO_push(cps, pi))
-		goto out;
-	pi = NULL;
-	if (X509_add1_ext_i2d(x, NID_certificate_policies, cps, critical,
-	    X509V3_ADD_DEFAULT) != 1)
-		goto out;
-	r = 0;
-out:
-	POLICYQUALINFO_free(q);
-	POLICYINFO_free(pi);
-	sk_POLICYINFO_pop_free(cps, POLICYINFO_free);
-	return r;
-}
-
 /* Subject "<prefix>, L=<romaji>, CN=<serial hex>" (+ OU=<marker>). */
 static int
 user_subject(const struct hk_profile *p, X509 *x, const char *romaji,
@@ -1743,7 +1723,7 @@ hk_cert_user_tmpl_new(const struct hk_profile *p, X509 *issuer, int gen,
 	 * the order hk_cert_build_user_tmpl puts them */
 	if ((r = add_ku(t->ext, 0, 1)) != 0 ||	/* digitalSignature, nonRep. */
 	    (r = add_aki(t->ext, t->s.ski)) != 0 ||
-	    (r = add_policy_cps(t->ext, hk_cert_policy(p, HK_CERT_USER,
+	    (r = add_policy(t->ext, hk_cert_policy(p, HK_CERT_USER,
 	    rehearsal), p->cps_uri, p->policy_user_critical)) != 0)
 		goto out;
 	r = add_altname0(t->ext, NID_issuer_alt_name, jname);
