@@ -927,18 +927,45 @@ capped_end(X509 *root, time_t nb, int years, const char *kn, time_t *na)
 	return 0;
 }
 
+/* An issuing CA (cert.h), fresh or renewed: its notAfter also cut back
+ * to *end unless end is NULL. */
+static int
+build_issuing(const struct hk_profile *p, X509 *root,
+    const X509_NAME *subject, EVP_PKEY *pub, time_t nb, const time_t *end,
+    int rehearsal, X509 **out)
+{
+	struct issued b;
+	int r;
+
+	memset(&b, 0, sizeof(b));
+	b.kind = HK_CERT_ISSUING;
+	b.subject = subject;
+	b.pub = pub;
+	b.nb = nb;
+	if ((r = capped_end(root, nb, p->issuing_validity_years, "issuing",
+	    &b.na)) != 0)
+		return r;
+	if (end != NULL && *end < b.na)
+		b.na = *end;
+	b.ca = 1;
+	b.path_len = 0;
+	b.ku0 = 5;			/* keyCertSign */
+	b.ku1 = 6;			/* cRLSign */
+	b.policy = hk_cert_policy(p, HK_CERT_ISSUING, rehearsal);
+	b.crldp = 1;
+	return build_issued(p, root, &b, out);
+}
+
 int
 hk_cert_build_issuing(const struct hk_profile *p, X509 *root,
     X509_REQ *csr, int generation, time_t not_before, int rehearsal,
     X509 **out)
 {
-	struct issued b;
 	X509_NAME *dn = NULL;
 	char rdn[64];
 	int r;
 
 	*out = NULL;
-	memset(&b, 0, sizeof(b));
 	if (generation < 1 || generation > 999) {
 		hk_err_set("issuing: generation %d is not 1..999", generation);
 		return HK_ERR_INVALID;
@@ -951,20 +978,8 @@ hk_cert_build_issuing(const struct hk_profile *p, X509 *root,
 	if ((r = hk_csr_check(csr, "issuing CA request", dn, &p->issuing_key,
 	    0)) != 0)
 		goto out;
-	b.kind = HK_CERT_ISSUING;
-	b.subject = dn;
-	b.pub = X509_REQ_get0_pubkey(csr);
-	b.nb = not_before;
-	if ((r = capped_end(root, not_before, p->issuing_validity_years,
-	    "issuing", &b.na)) != 0)
-		goto out;
-	b.ca = 1;
-	b.path_len = 0;
-	b.ku0 = 5;			/* keyCertSign */
-	b.ku1 = 6;			/* cRLSign */
-	b.policy = hk_cert_policy(p, HK_CERT_ISSUING, rehearsal);
-	b.crldp = 1;
-	r = build_issued(p, root, &b, out);
+	r = build_issuing(p, root, dn, X509_REQ_get0_pubkey(csr), not_before,
+	    NULL, rehearsal, out);
 out:
 	X509_NAME_free(dn);
 	return r;
@@ -976,17 +991,16 @@ hk_cert_build_issuing_renew(const struct hk_profile *p, X509 *root,
 {
 	const X509_NAME *dn;
 	BASIC_CONSTRAINTS *bc;
-	struct issued b;
+	EVP_PKEY *pub;
 	time_t old_na;
 	char t[32];
 	int r, ca;
 
 	*out = NULL;
-	memset(&b, 0, sizeof(b));
 	if ((r = not_before_ok(not_before, "issuing")) != 0)
 		return r;
 	if (old == NULL || (dn = X509_get_subject_name(old)) == NULL ||
-	    (b.pub = X509_get0_pubkey(old)) == NULL) {
+	    (pub = X509_get0_pubkey(old)) == NULL) {
 		hk_err_set("issuing: the certificate to renew has no subject "
 		    "or key that decodes");
 		return HK_ERR_INVALID;
@@ -999,7 +1013,7 @@ hk_cert_build_issuing_renew(const struct hk_profile *p, X509 *root,
 		    "certificate");
 		return HK_ERR_INVALID;
 	}
-	if ((r = key_matches(b.pub, p->issuing_key, "issuing")) != 0)
+	if ((r = key_matches(pub, p->issuing_key, "issuing")) != 0)
 		return r;
 	/* The old notAfter is kept (CPS 4-13: the same issuing CA under
 	 * the new key, not a longer-lived one), cut back to the new root's. */
@@ -1014,21 +1028,8 @@ hk_cert_build_issuing_renew(const struct hk_profile *p, X509 *root,
 		    "an expired issuing CA is not re-certified (CPS 4-13)", t);
 		return HK_ERR_INVALID;
 	}
-	b.kind = HK_CERT_ISSUING;
-	b.subject = dn;
-	b.nb = not_before;
-	if ((r = capped_end(root, not_before, p->issuing_validity_years,
-	    "issuing", &b.na)) != 0)
-		return r;
-	if (old_na < b.na)
-		b.na = old_na;
-	b.ca = 1;
-	b.path_len = 0;
-	b.ku0 = 5;			/* keyCertSign */
-	b.ku1 = 6;			/* cRLSign */
-	b.policy = hk_cert_policy(p, HK_CERT_ISSUING, rehearsal);
-	b.crldp = 1;
-	return build_issued(p, root, &b, out);
+	return build_issuing(p, root, dn, pub, not_before, &old_na, rehearsal,
+	    out);
 }
 
 int
