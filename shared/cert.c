@@ -801,6 +801,17 @@ not_before_ok(time_t nb, const char *kn)
 	return 0;
 }
 
+/* A builder's failure r inside OpenSSL (or out of memory), named for the
+ * kind kn with OpenSSL's errors; any other failure has said its own. */
+static void
+build_failed(int r, const char *kn)
+{
+	if (r == HK_ERR_CRYPTO || r == HK_ERR_ALLOC) {
+		hk_err_set("%s: cannot build the certificate", kn);
+		hk_err_add_openssl();
+	}
+}
+
 int
 hk_cert_build_root(const struct hk_profile *p, EVP_PKEY *pub,
     time_t not_before, int rehearsal, X509 **out)
@@ -837,10 +848,7 @@ hk_cert_build_root(const struct hk_profile *p, EVP_PKEY *pub,
 	x = NULL;
 	r = 0;
 out:
-	if (r == HK_ERR_CRYPTO || r == HK_ERR_ALLOC) {
-		hk_err_set("root: cannot build the certificate");
-		hk_err_add_openssl();
-	}
+	build_failed(r, "root");
 	X509_free(x);
 	X509_NAME_free(subject);
 	X509_NAME_free(jname);
@@ -895,10 +903,7 @@ build_issued(const struct hk_profile *p, X509 *root, const struct issued *b,
 	x = NULL;
 	r = 0;
 out:
-	if (r == HK_ERR_CRYPTO || r == HK_ERR_ALLOC) {
-		hk_err_set("%s: cannot build the certificate", kn);
-		hk_err_add_openssl();
-	}
+	build_failed(r, kn);
 	signer_free(&s);
 	X509_free(x);
 	return r;
@@ -1089,10 +1094,7 @@ hk_cert_build_link(const struct hk_profile *p, enum hk_link_dir dir,
 	x = NULL;
 	r = 0;
 out:
-	if (r == HK_ERR_CRYPTO || r == HK_ERR_ALLOC) {
-		hk_err_set("link: cannot build the certificate");
-		hk_err_add_openssl();
-	}
+	build_failed(r, "link");
 	signer_free(&s);
 	X509_free(x);
 	X509_NAME_free(dn);
@@ -1734,10 +1736,7 @@ hk_cert_user_tmpl_new(const struct hk_profile *p, X509 *issuer, int gen,
  out:
 	X509_NAME_free(jname);
 	if (r != 0) {
-		if (r == HK_ERR_CRYPTO || r == HK_ERR_ALLOC) {
-			hk_err_set("user: cannot build the certificate");
-			hk_err_add_openssl();
-		}
+		build_failed(r, "user");
 		hk_cert_user_tmpl_free(t);
 		return r;
 	}
@@ -1868,10 +1867,7 @@ hk_cert_build_user_tmpl(const struct hk_cert_user_tmpl *t, EVP_PKEY *pub,
 	x = NULL;
 	r = 0;
 out:
-	if (r == HK_ERR_CRYPTO || r == HK_ERR_ALLOC) {
-		hk_err_set("user: cannot build the certificate");
-		hk_err_add_openssl();
-	}
+	build_failed(r, "user");
 	X509_EXTENSION_free(own);
 	X509_free(x);
 	return r;
