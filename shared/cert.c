@@ -189,6 +189,28 @@ add_uri(GENERAL_NAMES *gns, const char *uri)
 	return 0;
 }
 
+/* A fullName: dn [+ uri when not ""]; dn taken over (freed in any case). */
+static int
+add_fullname0(GENERAL_NAMES *gns, X509_NAME *dn, const char *uri)
+{
+	int r;
+
+	if ((r = add_dirname0(gns, dn)) == 0 && *uri != '\0')
+		r = add_uri(gns, uri);
+	return r;
+}
+
+int
+hk_cert_add_fullname(GENERAL_NAMES *gns, const X509_NAME *dn,
+    const char *uri)
+{
+	X509_NAME *dup;
+
+	if ((dup = X509_NAME_dup(dn)) == NULL)
+		return HK_ERR_ALLOC;
+	return add_fullname0(gns, dup, uri);
+}
+
 /* cRLDistributionPoints: one point, fullName = dn [+ uri when not ""];
  * dn taken over (freed in any case). */
 static int
@@ -206,9 +228,7 @@ add_dp0(X509 *x, X509_NAME *dn, const char *uri)
 		goto out;
 	}
 	dp->distpoint->type = 0;	/* fullName */
-	if ((r = add_dirname0(dp->distpoint->name.fullname, dn)) != 0 ||
-	    (*uri != '\0' && (r = add_uri(dp->distpoint->name.fullname,
-	    uri)) != 0))
+	if ((r = add_fullname0(dp->distpoint->name.fullname, dn, uri)) != 0)
 		goto out;
 	r = HK_ERR_ALLOC;
 	if (!sk_DIST_POINT_push(dps, dp))

@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "profile.h"
 
@@ -169,6 +170,10 @@ int hk_cert_partition_dn(const struct hk_profile *p, const char *romaji,
     int gen, int rehearsal, X509_NAME **out);
 void hk_cert_partition_uri(const struct hk_profile *p, const char *code,
     int gen, char *buf, size_t len);
+/* Append to gns a distribution point's fullName: directoryName dn [+ URI
+ * uri unless ""], alike in cRLDistributionPoints and a CRL's IDP. */
+int hk_cert_add_fullname(GENERAL_NAMES *gns, const X509_NAME *dn,
+    const char *uri);
 
 /*
  * Resident's certificate (電子証明書, PROFILE.md user column) for pub,

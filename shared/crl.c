@@ -60,9 +60,6 @@ static int
 add_idp(X509_CRL *crl, const struct hk_crl_spec *s)
 {
 	ISSUING_DIST_POINT *idp = NULL;
-	GENERAL_NAME *gn = NULL;
-	X509_NAME *dn = NULL;
-	ASN1_IA5STRING *uri = NULL;
 	int r = HK_ERR_CRYPTO;
 
 	if ((idp = ISSUING_DIST_POINT_new()) == NULL ||
@@ -70,26 +67,9 @@ add_idp(X509_CRL *crl, const struct hk_crl_spec *s)
 	    (idp->distpoint->name.fullname = GENERAL_NAMES_new()) == NULL)
 		goto out;
 	idp->distpoint->type = 0;	/* fullName */
-	if ((gn = GENERAL_NAME_new()) == NULL ||
-	    (dn = X509_NAME_dup(s->idp_dn)) == NULL)
+	if (hk_cert_add_fullname(idp->distpoint->name.fullname, s->idp_dn,
+	    s->idp_uri) != 0)
 		goto out;
-	GENERAL_NAME_set0_value(gn, GEN_DIRNAME, dn);
-	dn = NULL;
-	if (!sk_GENERAL_NAME_push(idp->distpoint->name.fullname, gn))
-		goto out;
-	gn = NULL;
-	if (s->idp_uri[0] != '\0') {
-		if ((gn = GENERAL_NAME_new()) == NULL ||
-		    (uri = ASN1_IA5STRING_new()) == NULL ||
-		    ASN1_STRING_set(uri, s->idp_uri,
-		    (int)strlen(s->idp_uri)) != 1)
-			goto out;
-		GENERAL_NAME_set0_value(gn, GEN_URI, uri);
-		uri = NULL;
-		if (!sk_GENERAL_NAME_push(idp->distpoint->name.fullname, gn))
-			goto out;
-		gn = NULL;
-	}
 	if (s->scope == HK_CRL_SCOPE_CA)
 		idp->onlyCA = 0xff;
 	else
@@ -100,9 +80,6 @@ add_idp(X509_CRL *crl, const struct hk_crl_spec *s)
 	r = 0;
 out:
 	ISSUING_DIST_POINT_free(idp);
-	GENERAL_NAME_free(gn);
-	X509_NAME_free(dn);
-	ASN1_IA5STRING_free(uri);
 	return r;
 }
 
