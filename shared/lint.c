@@ -308,10 +308,15 @@ lint_validity(const struct lint *l)
 		return bad(l, "RFC 5280 4.1.2.5: notAfter must be after "
 		    "notBefore");
 	switch (l->kind) {
+	/* exactly the term: CPS 1-3-2 (有効期間の終了日は発行日の 3 年後)
+	 * for a resident's too; an issuing CA too short for that issues no
+	 * more (hk_cert_user_not_after), it does not shorten them */
 	case HK_CERT_ROOT:
 	case HK_CERT_CROSS:
+	case HK_CERT_USER:
 		years = l->kind == HK_CERT_ROOT ? l->p->root_validity_years :
-		    HK_CROSS_VALIDITY_YEARS;
+		    l->kind == HK_CERT_CROSS ? HK_CROSS_VALIDITY_YEARS :
+		    l->p->user_validity_years;
 		want = hk_time_add_years(nb, years) - 1;
 		if (na == want)
 			return 0;
@@ -319,7 +324,8 @@ lint_validity(const struct lint *l)
 		hk_time_format(want, b2, sizeof(b2));
 		return bad(l, "%s / PROFILE.md: validity must be %d "
 		    "years minus 1 second (notAfter %s, expected %s)",
-		    l->kind == HK_CERT_ROOT ? "CPS 6-3-1-2" : "CPS 7-1-2",
+		    l->kind == HK_CERT_ROOT ? "CPS 6-3-1-2" :
+		    l->kind == HK_CERT_CROSS ? "CPS 7-1-2" : "CPS 1-3-2",
 		    years, b1, b2);
 	case HK_CERT_LINK:
 		years = l->p->root_validity_years;
@@ -889,34 +895,6 @@ lint_user_subject(const struct lint *l, char *romaji, size_t rlen)
 	return 0;
 }
 
-/* CPS 1-3-2 (有効期間の終了日は発行日の 3 年後), PROFILE.md: exactly, as
- * for a root or a cross certificate; an issuing CA too short for that
- * issues no more (hk_cert_user_not_after), it does not shorten them. */
-static int
-lint_user_validity(const struct lint *l)
-{
-	char b1[32], b2[32];
-	time_t nb, na, want;
-	int r;
-
-	if ((r = lint_time(l, X509_get0_notBefore(l->x), "notBefore",
-	    &nb)) != 0 ||
-	    (r = lint_time(l, X509_get0_notAfter(l->x), "notAfter",
-	    &na)) != 0)
-		return r;
-	if (na <= nb)
-		return bad(l, "RFC 5280 4.1.2.5: notAfter must be after "
-		    "notBefore");
-	want = hk_time_add_years(nb, l->p->user_validity_years) - 1;
-	if (na == want)
-		return 0;
-	hk_time_format(na, b1, sizeof(b1));
-	hk_time_format(want, b2, sizeof(b2));
-	return bad(l, "CPS 1-3-2 / PROFILE.md: validity must be %d years minus "
-	    "1 second (notAfter %s, expected %s)", l->p->user_validity_years,
-	    b1, b2);
-}
-
 static int
 lint_user_key(const struct lint *l)
 {
@@ -1141,7 +1119,7 @@ lint_user(struct lint *l)
 		return bad(l, "RFC 5280 4.1.2.4: issuer must be a non-empty "
 		    "name of the profile's types");
 	if ((r = lint_user_subject(l, romaji, sizeof(romaji))) != 0 ||
-	    (r = lint_user_validity(l)) != 0 ||
+	    (r = lint_validity(l)) != 0 ||
 	    (r = lint_user_key(l)) != 0 ||
 	    (r = lint_ext_set(l)) != 0 ||
 	    (r = lint_ku(l)) != 0 ||
