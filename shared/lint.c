@@ -1137,17 +1137,11 @@ static int
 lint_run(X509 *cert, const struct hk_profile *p, enum hk_cert_kind kind,
     int rehearsal, int gen, const struct hk_lint_user_ctx *ctx)
 {
-	struct lint l;
+	struct lint l = { .x = cert, .p = p, .kind = kind,
+	    .kn = hk_cert_kind_name(kind), .rehearsal = rehearsal, .gen = gen };
 	const char *marker = rehearsal ? p->rehearsal_marker : NULL;
 	int r;
 
-	memset(&l, 0, sizeof(l));
-	l.x = cert;
-	l.p = p;
-	l.kind = kind;
-	l.kn = hk_cert_kind_name(kind);
-	l.rehearsal = rehearsal;
-	l.gen = gen;
 	if (gen < 1 || gen > HK_CERT_GEN_MAX)
 		return bad(&l, "issuing generation %d: a number from 1 to %d",
 		    gen, HK_CERT_GEN_MAX);
@@ -1302,16 +1296,12 @@ hk_lint_issued(X509 *cert, X509 *issuer, const struct hk_profile *p,
     enum hk_cert_kind kind)
 {
 	ASN1_OCTET_STRING *aki = NULL, *ski = NULL;
-	struct lint l;
+	struct lint l = { .x = cert, .p = p, .kind = kind,
+	    .kn = hk_cert_kind_name(kind) };
 	char b1[32], b2[32], b3[32];
 	time_t nb, na, ina, full = 0;
 	int r;
 
-	memset(&l, 0, sizeof(l));
-	l.x = cert;
-	l.p = p;
-	l.kind = kind;
-	l.kn = hk_cert_kind_name(kind);
 	if (kind == HK_CERT_ROOT)
 		return bad(&l, "a self-signed root has no other issuer");
 	if (!hk_cert_name_eq(X509_get_issuer_name(cert),
