@@ -447,23 +447,20 @@ lint_ext_set(const struct lint *l)
 	return 0;
 }
 
-/* The decoded extension nid (caller frees with its type's _free) or NULL
- * when absent (*crit = -1). lint_ext_set has ruled out duplicates. */
+/* The decoded extension nid (caller frees with its type's _free), or NULL
+ * when absent (*crit = -1) or undecodable (*crit 0 or 1). lint_ext_set has
+ * ruled out duplicates. */
 static void *
-get_ext(const struct lint *l, int nid, int *crit, int *undecodable)
+get_ext(const struct lint *l, int nid, int *crit)
 {
 	int i = X509_get_ext_by_NID(l->x, nid, -1);
 	X509_EXTENSION *e;
-	void *v;
 
 	*crit = -1;
-	*undecodable = 0;
 	if (i < 0 || (e = X509_get_ext(l->x, i)) == NULL)
 		return NULL;
 	*crit = X509_EXTENSION_get_critical(e);
-	if ((v = X509V3_EXT_d2i(e)) == NULL)
-		*undecodable = 1;
-	return v;
+	return X509V3_EXT_d2i(e);
 }
 
 static int
@@ -471,11 +468,11 @@ lint_bc(const struct lint *l)
 {
 	BASIC_CONSTRAINTS *bc;
 	long pl;
-	int crit, undec, r = 0;
+	int crit, r = 0;
 
 	if (!is_ca_kind(l->kind))
 		return 0;	/* absent: lint_ext_set refuses it */
-	bc = get_ext(l, NID_basic_constraints, &crit, &undec);
+	bc = get_ext(l, NID_basic_constraints, &crit);
 	if (crit < 0)
 		return bad(l, "RFC 5280 4.2.1.9: basicConstraints must be "
 		    "present in a CA certificate");
@@ -509,7 +506,7 @@ static int
 lint_ku(const struct lint *l)
 {
 	ASN1_BIT_STRING *ku;
-	int crit, undec, i, r = 0, b0, b1;
+	int crit, i, r = 0, b0, b1;
 	const char *want;
 
 	switch (l->kind) {
@@ -524,7 +521,7 @@ lint_ku(const struct lint *l)
 		b0 = 5, b1 = 6, want = "keyCertSign and cRLSign";
 		break;
 	}
-	ku = get_ext(l, NID_key_usage, &crit, &undec);
+	ku = get_ext(l, NID_key_usage, &crit);
 	if (crit < 0)
 		return bad(l, is_ca_kind(l->kind) ? "RFC 5280 4.2.1.3: keyUsage "
 		    "must be present in a CA certificate" :
@@ -560,9 +557,9 @@ lint_ski(const struct lint *l)
 {
 	ASN1_OCTET_STRING *ski;
 	unsigned char kid[20];
-	int crit, undec, r = 0;
+	int crit, r = 0;
 
-	ski = get_ext(l, NID_subject_key_identifier, &crit, &undec);
+	ski = get_ext(l, NID_subject_key_identifier, &crit);
 	if (crit < 0)
 		return bad(l, is_ca_kind(l->kind) ? "RFC 5280 4.2.1.2: "
 		    "subjectKeyIdentifier must be present in a CA certificate" :
@@ -591,9 +588,9 @@ lint_san(const struct lint *l)
 	GENERAL_NAMES *san;
 	GENERAL_NAME *gn;
 	const char *why = NULL;
-	int crit, undec, r = 0;
+	int crit, r = 0;
 
-	san = get_ext(l, NID_subject_alt_name, &crit, &undec);
+	san = get_ext(l, NID_subject_alt_name, &crit);
 	if (crit < 0)
 		return bad(l, "PROFILE.md: subjectAltName with the Japanese "
 		    "name must be present");
@@ -632,11 +629,11 @@ crldp_point(const struct lint *l, const char *what, CRL_DIST_POINTS **out,
 {
 	CRL_DIST_POINTS *dps;
 	DIST_POINT *dp;
-	int crit, undec, r;
+	int crit, r;
 
 	*out = NULL;
 	*want = *l->p->repository_url != '\0' ? 2 : 1;
-	dps = get_ext(l, NID_crl_distribution_points, &crit, &undec);
+	dps = get_ext(l, NID_crl_distribution_points, &crit);
 	if (crit < 0)
 		return bad(l, "PROFILE.md: cRLDistributionPoints naming %s "
 		    "must be present", what);
@@ -700,11 +697,11 @@ static int
 lint_aki(const struct lint *l)
 {
 	AUTHORITY_KEYID *aki;
-	int crit, undec, r = 0;
+	int crit, r = 0;
 
 	if (l->kind == HK_CERT_ROOT)
 		return 0;
-	aki = get_ext(l, NID_authority_key_identifier, &crit, &undec);
+	aki = get_ext(l, NID_authority_key_identifier, &crit);
 	if (crit < 0)
 		return bad(l, "RFC 5280 4.2.1.1: authorityKeyIdentifier must be "
 		    "present");
@@ -731,11 +728,11 @@ lint_policies(const struct lint *l)
 	CERTIFICATEPOLICIES *cps;
 	POLICYINFO *pi;
 	char oid[HK_PROFILE_OID_MAX];
-	int crit, undec, r = 0;
+	int crit, r = 0;
 
 	if (want == NULL)
 		return 0;	/* absent: lint_ext_set refuses it */
-	cps = get_ext(l, NID_certificate_policies, &crit, &undec);
+	cps = get_ext(l, NID_certificate_policies, &crit);
 	if (crit < 0)
 		return bad(l, "PROFILE.md: certificatePolicies %s must be "
 		    "present", want);
@@ -763,11 +760,11 @@ lint_policy_mappings(const struct lint *l)
 	POLICY_MAPPINGS *pms;
 	POLICY_MAPPING *pm;
 	char a[HK_PROFILE_OID_MAX], b[HK_PROFILE_OID_MAX];
-	int crit, undec, i, r = 0;
+	int crit, i, r = 0;
 
 	if (l->kind != HK_CERT_CROSS)
 		return 0;
-	pms = get_ext(l, NID_policy_mappings, &crit, &undec);
+	pms = get_ext(l, NID_policy_mappings, &crit);
 	if (crit < 0)
 		return 0;	/* optional: only when agreed with the BCA */
 	if (pms == NULL)
@@ -801,11 +798,11 @@ lint_ocsp(const struct lint *l)
 {
 	EXTENDED_KEY_USAGE *eku;
 	const ASN1_OCTET_STRING *v;
-	int i, crit, undec, r = 0;
+	int i, crit, r = 0;
 
 	if (l->kind != HK_CERT_OCSP)
 		return 0;
-	eku = get_ext(l, NID_ext_key_usage, &crit, &undec);
+	eku = get_ext(l, NID_ext_key_usage, &crit);
 	if (crit < 0)
 		return bad(l, "RFC 6960 4.2.2.2: extendedKeyUsage "
 		    "id-kp-OCSPSigning must be present");
@@ -921,9 +918,9 @@ lint_user_policies(const struct lint *l)
 	POLICYINFO *pi;
 	POLICYQUALINFO *q;
 	char oid[HK_PROFILE_OID_MAX];
-	int crit, undec, r = 0;
+	int crit, r = 0;
 
-	cps = get_ext(l, NID_certificate_policies, &crit, &undec);
+	cps = get_ext(l, NID_certificate_policies, &crit);
 	if (crit < 0)
 		return bad(l, "PROFILE.md: certificatePolicies %s must be "
 		    "present", want);
@@ -1026,9 +1023,9 @@ lint_user_ian(const struct lint *l)
 {
 	GENERAL_NAMES *ian;
 	GENERAL_NAME *gn;
-	int crit, undec, r = 0;
+	int crit, r = 0;
 
-	ian = get_ext(l, NID_issuer_alt_name, &crit, &undec);
+	ian = get_ext(l, NID_issuer_alt_name, &crit);
 	if (crit < 0)
 		return bad(l, "PROFILE.md: issuerAltName with the issuer's "
 		    "Japanese name must be present");
