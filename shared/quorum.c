@@ -884,6 +884,17 @@ share_load(const char *path, struct share_file *sf)
 	return r;
 }
 
+/* What a share file says of itself, for the caller. */
+static void
+info_set(struct hk_quorum_share_info *info, const struct share_file *sf)
+{
+	memcpy(info->set_id, sf->set_id, HK_QUORUM_ID_LEN);
+	info->index = sf->index;
+	info->m = sf->m;
+	info->n = sf->n;
+	memcpy(info->holder, sf->holder, sizeof(info->holder));
+}
+
 int
 hk_quorum_share_info(const char *path, struct hk_quorum_share_info *info)
 {
@@ -893,11 +904,7 @@ hk_quorum_share_info(const char *path, struct hk_quorum_share_info *info)
 	memset(info, 0, sizeof(*info));
 	if ((r = share_load(path, &sf)) != 0)
 		return r;
-	memcpy(info->set_id, sf.set_id, HK_QUORUM_ID_LEN);
-	info->index = sf.index;
-	info->m = sf.m;
-	info->n = sf.n;
-	memcpy(info->holder, sf.holder, sizeof(info->holder));
+	info_set(info, &sf);
 	return 0;
 }
 
@@ -1006,13 +1013,8 @@ hk_quorum_collect_check(struct hk_quorum_collect *c, const char *path,
 		memset(info, 0, sizeof(*info));
 	if ((r = collect_check_sf(c, path, &sf)) != 0)
 		return r;
-	if (info != NULL) {
-		memcpy(info->set_id, sf.set_id, HK_QUORUM_ID_LEN);
-		info->index = sf.index;
-		info->m = sf.m;
-		info->n = sf.n;
-		memcpy(info->holder, sf.holder, sizeof(info->holder));
-	}
+	if (info != NULL)
+		info_set(info, &sf);
 	return 0;
 }
 
