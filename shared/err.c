@@ -130,3 +130,16 @@ hk_err_clear(void)
 {
 	hk_detail[0] = '\0';
 }
+
+void
+hk_err_keep(struct hk_err_kept *k)
+{
+	memcpy(k->msg, hk_detail, strlen(hk_detail) + 1);
+}
+
+void
+hk_err_restore(const struct hk_err_kept *k)
+{
+	memcpy(hk_detail, k->msg, strnlen(k->msg, sizeof(k->msg) - 1));
+	hk_detail[strnlen(k->msg, sizeof(k->msg) - 1)] = '\0';
+}

@@ -56,12 +56,25 @@ int hk_exit_code(int r);
 #define HK_ERR_DETAIL_MAX	8192
 #define HK_ERR_CUT		" [cut]"
 
-/* Record the one-line detail of the current failure (printf style). */
+/* Record the one-line detail of the current failure (printf style). An
+ * argument may be hk_err_msg() itself: hk_err_set("lint: %s",
+ * hk_err_msg()) puts a prefix before the detail. */
 void hk_err_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Append OpenSSL's queued error text to the detail, then clear the queue. */
 void hk_err_add_openssl(void);
 /* The detail, or "" when none was set. */
 const char *hk_err_msg(void);
 void hk_err_clear(void);
+
+/*
+ * The detail kept whole across work that may set its own (a rollback, an
+ * audit record, a clean-up): hk_err_keep() before it, hk_err_restore()
+ * after; kept->msg may also go into a new detail.
+ */
+struct hk_err_kept {
+	char msg[HK_ERR_DETAIL_MAX];
+};
+void hk_err_keep(struct hk_err_kept *k);
+void hk_err_restore(const struct hk_err_kept *k);
 
 #endif

@@ -72,3 +72,30 @@ Test(err, detail_from_itself)
 	cr_assert_str_eq(hk_err_msg(), "xaudit.log:3: hash chain broken; "
 	    "refusing to sign a checkpoint");
 }
+
+/* A detail kept across work that sets its own comes back whole, the
+ * longest one too (the 1,024-byte copies it replaces cut it silently). */
+Test(err, kept_whole_across_other_work)
+{
+	static char big[HK_ERR_DETAIL_MAX];
+	static struct hk_err_kept k;
+
+	memset(big, 'b', sizeof(big) - 1);
+	big[sizeof(big) - 2] = 'y';
+	big[sizeof(big) - 1] = '\0';
+	hk_err_set("%s", big);
+	hk_err_keep(&k);
+	hk_err_set("rollback: the store is busy");
+	cr_assert_str_eq(hk_err_msg(), "rollback: the store is busy");
+	hk_err_restore(&k);
+	cr_assert_str_eq(hk_err_msg(), big);
+	cr_assert_str_eq(k.msg, big);
+	hk_err_clear();
+	hk_err_restore(&k);
+	cr_assert_eq(strlen(hk_err_msg()), HK_ERR_DETAIL_MAX - 1);
+	hk_err_set("short");
+	hk_err_keep(&k);
+	hk_err_clear();
+	hk_err_restore(&k);
+	cr_assert_str_eq(hk_err_msg(), "short");
+}
