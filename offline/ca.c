@@ -112,11 +112,12 @@ static int
 ca_audit_v(struct hk_ca *ca, int warn, const char *event, const char *result,
     const char *actors, const char *fmt, va_list ap)
 {
-	char details[4096], saved[1024], why[1024];
+	struct hk_err_kept saved;
+	char details[4096];
 	int r;
 
 	/* Keep the detail of the failure being logged, if any. */
-	snprintf(saved, sizeof(saved), "%s", hk_err_msg());
+	hk_err_keep(&saved);
 	vsnprintf(details, sizeof(details), fmt, ap);
 	if (audit_forced_failure(ca, event, result))
 		r = HK_ERR_AUDIT;
@@ -124,19 +125,18 @@ ca_audit_v(struct hk_ca *ca, int warn, const char *event, const char *result,
 		r = hk_audit_append(ca->audit_log, event, result,
 		    actors != NULL && *actors ? actors : "-", details);
 	if (r == 0) {
-		hk_err_set("%s", saved);
+		hk_err_restore(&saved);
 		return 0;
 	}
-	snprintf(why, sizeof(why), "%s", hk_err_msg());
 	if (warn) {
 		if (ca->audit_lost++ == 0)
 			fprintf(stderr, "hanko-offline: AUDIT LOG NOT WRITTEN: "
-			    "record %s %s: %s\n", event, result, why);
-		hk_err_set("%s", saved);
+			    "record %s %s: %s\n", event, result, hk_err_msg());
+		hk_err_restore(&saved);
 	} else {
 		ca->audit_lost++;
 		hk_err_set("audit record %s %s not written: %s", event,
-		    result, why);
+		    result, hk_err_msg());
 	}
 	return HK_ERR_AUDIT;
 }

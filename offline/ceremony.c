@@ -658,10 +658,10 @@ run_steps(struct hk_cer *c, size_t *done)
 static void
 undo_steps(struct hk_cer *c, size_t done)
 {
-	char saved[1024];
+	struct hk_err_kept saved;
 	size_t i;
 
-	snprintf(saved, sizeof(saved), "%s", hk_err_msg());
+	hk_err_keep(&saved);
 	for (i = done; i-- > 0;) {
 		const struct hk_script_step *st = &c->script->steps[i];
 		const struct hk_step_action *a = hk_ceremony_action(st->action);
@@ -671,7 +671,7 @@ undo_steps(struct hk_cer *c, size_t done)
 			    st->id, a->spec.name);
 		}
 	}
-	hk_err_set("%s", saved);
+	hk_err_restore(&saved);
 }
 
 /* Write the transcript, signed when the token is active. */
@@ -752,7 +752,8 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 	struct hk_common_opts co;
 	char copy[4096] = "", path[4096], tdir[4096], txt[4096] = "";
 	uint8_t *stand_in = NULL;
-	char msg[1024], t[32], log0[4096];
+	char t[32], log0[4096];
+	struct hk_err_kept msg;
 	const char *v;
 	const struct hk_action_spec *const *reg;
 	size_t nreg, done = 0, i;
@@ -910,32 +911,32 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 	goto out;
 fail:
 	undo_steps(c, done);
-	snprintf(msg, sizeof(msg), "%s", hk_err_msg());
+	hk_err_keep(&msg);
 	if (finish_transcript(c, o, tdir, 0, txt, sizeof(txt)) != 0)
 		fprintf(stderr, "hanko-offline ceremony: transcript not "
 		    "written: %s\n", hk_err_msg());
-	hk_err_set("%s", msg);
+	hk_err_restore(&msg);
 fail_late:
-	snprintf(msg, sizeof(msg), "%s", hk_err_msg());
+	hk_err_keep(&msg);
 	hk_ca_audit_warn(c->ca, "ceremony.done", "fail", "-", "%s: %s",
-	    c->script->name, msg);
+	    c->script->name, msg.msg);
 	if (c->ca->tok != NULL)
 		(void)hk_ca_checkpoint(c->ca);
-	hk_err_set("%s", msg);
+	hk_err_restore(&msg);
 	goto out;
 early:
 	if (c != NULL && c->ca != NULL && started == 0)
 		hk_ca_audit_warn(c->ca, "ceremony.refused", "fail", "-",
 		    "%s: %s", c->script->name, hk_err_msg());
 out:
-	snprintf(msg, sizeof(msg), "%s", hk_err_msg());
+	hk_err_keep(&msg);
 	if (o->rehearsal && copy[0] != '\0') {
 		snprintf(log0, sizeof(log0), "%s/audit/audit.log", o->state);
 		{
 			char d[8192];
 			int dn = snprintf(d, sizeof(d), "%s script SHA-256 %s: "
 			    "%s; transcript %s; copy %s %s", c->script->name,
-			    c->script->sha256_hex, r == 0 ? "ok" : msg,
+			    c->script->sha256_hex, r == 0 ? "ok" : msg.msg,
 			    *txt ? txt : "none", copy, o->keep_rehearsal ?
 			    "kept" : "removed");
 			if (dn < 0 || (size_t)dn >= sizeof(d))
@@ -945,12 +946,10 @@ out:
 				if (r == 0) {
 					/* The rehearsal ran, but the real
 					 * state's log does not say so. */
-					char why[1024];
-					snprintf(why, sizeof(why), "%s",
-					    hk_err_msg());
-					snprintf(msg, sizeof(msg), "audit "
-					    "record ceremony.rehearsal ok not "
-					    "written: %.900s", why);
+					hk_err_set("audit record "
+					    "ceremony.rehearsal ok not "
+					    "written: %s", hk_err_msg());
+					hk_err_keep(&msg);
 					r = HK_ERR_AUDIT;
 				} else
 					fprintf(stderr, "hanko-offline: AUDIT "
@@ -975,6 +974,6 @@ out:
 	free(c);
 	hk_secret_free(stand_in);
 	hk_script_free(script);
-	hk_err_set("%s", msg);
+	hk_err_restore(&msg);
 	return r;
 }

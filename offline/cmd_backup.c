@@ -33,13 +33,13 @@ static const char backup_usage[] =
 void
 hk_life_checkpoint_keep_err(struct hk_ca *ca)
 {
-	char saved[1024];
+	struct hk_err_kept saved;
 
 	if (ca->tok == NULL)
 		return;
-	snprintf(saved, sizeof(saved), "%s", hk_err_msg());
+	hk_err_keep(&saved);
 	(void)hk_ca_checkpoint(ca);
-	hk_err_set("%s", saved);
+	hk_err_restore(&saved);
 }
 
 int
@@ -298,10 +298,8 @@ hk_backup(struct hk_ca *ca, const struct backup_opts *o)
 		goto fail;
 	if ((r = hk_file_write(o->out, text, tlen, 0600,
 	    HK_WRITE_NOREPLACE)) != 0) {
-		char why[1024];
-		snprintf(why, sizeof(why), "%s", hk_err_msg());
 		hk_err_set("--out %s: the backup cannot be written: %s", o->out,
-		    why);
+		    hk_err_msg());
 		goto fail;
 	}
 	if ((r = check_written(ca, o->out, seed, wrapped, wlen)) != 0)

@@ -284,13 +284,13 @@ bundle_create(struct bundle_opts *o)
 	if ((r = hk_ca_audit(ca, "bundle.create", "ok", ca->actors, "%s: type "
 	    "%s, sequence %" PRIu64 ", %d files, manifest sha256 %s", o->out,
 	    o->type, seq, o->nargs, hx)) != 0) {
-		char why[1024];
-		snprintf(why, sizeof(why), "%s", hk_err_msg());
+		struct hk_err_kept why;
+		hk_err_keep(&why);
 		if (hk_tree_remove(o->out) != 0)
 			hk_err_set("%s; and the bundle %s could not be removed: "
-			    "do not carry it", why, o->out);
+			    "do not carry it", why.msg, o->out);
 		else
-			hk_err_set("%s; the bundle %s was removed", why,
+			hk_err_set("%s; the bundle %s was removed", why.msg,
 			    o->out);
 		goto fail;
 	}

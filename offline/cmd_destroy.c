@@ -64,7 +64,8 @@ int
 hk_destroy(struct hk_ca *ca, const struct destroy_opts *o)
 {
 	EVP_PKEY *priv = NULL;
-	char ukey[64], dkey[64], uri[256], t[32], why[1024] = "";
+	char ukey[64], dkey[64], uri[256], t[32];
+	struct hk_err_kept why = { "" };
 	int r, lost, retired = 0;
 
 	if (ca->tok == NULL || ca->qkey == NULL) {
@@ -126,7 +127,7 @@ hk_destroy(struct hk_ca *ca, const struct destroy_opts *o)
 	lost = hk_ca_audit(ca, "key.destroy", "ok", ca->actors, "%s: private "
 	    "and public key objects destroyed; %s names nothing", o->key, uri);
 	if (lost != 0)
-		snprintf(why, sizeof(why), "%s", hk_err_msg());
+		hk_err_keep(&why);
 
 	/* 3: the record. */
 	hk_time_format(hk_clock_now(), t, sizeof(t));
@@ -138,10 +139,10 @@ hk_destroy(struct hk_ca *ca, const struct destroy_opts *o)
 		lost = hk_ca_audit(ca, "key.destroy.done", "ok", ca->actors,
 		    "%s destroyed at %s (CPS 6-2-1-9)", o->key, t);
 	if (lost != 0) {
-		if (why[0] == '\0')
-			snprintf(why, sizeof(why), "%s", hk_err_msg());
+		if (why.msg[0] == '\0')
+			hk_err_keep(&why);
 		hk_err_set("%s destroyed and recorded in state.conf, but %s",
-		    o->key, why);
+		    o->key, why.msg);
 		return lost;
 	}
 	printf("Key %s destroyed in token %s; its backups can no longer be "

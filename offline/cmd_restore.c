@@ -103,9 +103,7 @@ check_item(struct hk_ca *ca, struct item *it)
 		goto out;
 	}
 	if ((r = hk_life_seed(ca, it->info.key_label, 0, &seed)) != 0) {
-		char why[1024];
-		snprintf(why, sizeof(why), "%s", hk_err_msg());
-		hk_err_set("%s: unusable: %s", it->path, why);
+		hk_err_set("%s: unusable: %s", it->path, hk_err_msg());
 		goto out;
 	}
 	if ((r = hk_backup_open(it->path, buf, len, ca->qkey, seed, &it->info,
@@ -115,9 +113,7 @@ check_item(struct hk_ca *ca, struct item *it)
 		goto out;
 	if ((r = hk_life_key(ca, it->info.key_label, it->ukey,
 	    sizeof(it->ukey))) != 0) {
-		char why[1024];
-		snprintf(why, sizeof(why), "%s", hk_err_msg());
-		hk_err_set("%s: %s", it->path, why);
+		hk_err_set("%s: %s", it->path, hk_err_msg());
 		goto out;
 	}
 	if ((r = hk_life_refpub(ca, it->info.key_label, &it->ref)) != 0)
@@ -349,10 +345,8 @@ hk_restore(struct hk_ca *ca, const struct restore_opts *o)
 	if ((r = hk_ca_audit(ca, "restore.done", "ok", ca->actors, "%d keys "
 	    "restored into token %s (CPS 4-14-1); the old token is no longer "
 	    "used", o->nbackups, label)) != 0) {
-		char why[1024];
-		snprintf(why, sizeof(why), "%s", hk_err_msg());
 		hk_err_set("restored into token %s and state.conf names it, "
-		    "but %s", label, why);
+		    "but %s", label, hk_err_msg());
 		goto out;
 	}
 	printf("%d keys restored into the fresh token %s; state.conf names "

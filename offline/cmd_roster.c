@@ -291,9 +291,7 @@ set_passphrase(struct hk_ca *ca, const struct roster_opts *o,
 	if ((r = hk_passin_read_new(o->passin, prompt, &pass)) != 0)
 		goto out;
 	if ((r = hk_passphrase_check(pass, p->id, p->name, NULL, 0)) != 0) {
-		char why[512];
-		snprintf(why, sizeof(why), "%s", hk_err_msg());
-		hk_err_set("passphrase of %s: %s", p->id, why);
+		hk_err_set("passphrase of %s: %s", p->id, hk_err_msg());
 		goto out;
 	}
 	if ((r = hk_person_set_verifier(p, pass, level)) != 0)

@@ -120,7 +120,8 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 	struct rot *w;
 	const char *holders[HK_QUORUM_MAX_SHARES];
 	const struct hk_quorum_set *ns;
-	char path[4096], rel[256], oldid[33], newid[33], tag[9], why[1024];
+	char path[4096], rel[256], oldid[33], newid[33], tag[9];
+	struct hk_err_kept why;
 	size_t i, n;
 	int r, lost = 0, committed = 0;
 
@@ -246,7 +247,7 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 	if ((lost = hk_ca_audit(ca, "quorum.rotate", "ok", ca->actors, "set %s "
 	    "is the CA's; set %s retired (%s): its shares are refused", newid,
 	    oldid, rel)) != 0)
-		snprintf(why, sizeof(why), "%s", hk_err_msg());
+		hk_err_keep(&why);
 
 	/* 5: the roster copy and state.conf follow. */
 	{
@@ -280,10 +281,10 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 	if (lost == 0 && (lost = hk_ca_audit(ca, "roster.replace", "ok",
 	    ca->actors, "roster.yaml is now %s; the previous one kept as "
 	    "roster.yaml.%s.retired", o->roster, oldid)) != 0)
-		snprintf(why, sizeof(why), "%s", hk_err_msg());
+		hk_err_keep(&why);
 	if (lost != 0) {
 		hk_err_set("quorum set %s is in place and roster.yaml is %s, "
-		    "but %s", newid, o->roster, why);
+		    "but %s", newid, o->roster, why.msg);
 		r = lost;
 		cleanup(w, 0);
 		free(w);

@@ -38,7 +38,7 @@ hk_newset_passphrases(const struct hk_roster *ro,
 
 	for (i = 0; i < n; i++) {
 		const struct hk_person *km = hk_roster_key_manager(ro, i);
-		char prompt[512], why[512];
+		char prompt[512];
 
 		snprintf(prompt, sizeof(prompt), "New passphrase for %s (%s), "
 		    "key manager %zu of %zu%s: ", km->id, km->name, i + 1, n,
@@ -48,9 +48,8 @@ hk_newset_passphrases(const struct hk_roster *ro,
 			return r;
 		if ((r = hk_passphrase_check(pass[i], km->id, km->name, NULL,
 		    0)) != 0) {
-			snprintf(why, sizeof(why), "%s", hk_err_msg());
 			hk_err_set("passphrase of key manager %s: %s", km->id,
-			    why);
+			    hk_err_msg());
 			return r;
 		}
 		for (j = 0; j < i; j++)

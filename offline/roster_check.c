@@ -260,10 +260,8 @@ check_credentials(struct hk_ca *ca, const struct hk_roster *old,
 		goto out;
 	}
 	if ((r = hk_audit_scan(ca->audit_log, collect, &ps)) != 0) {
-		char why[1024];
-		snprintf(why, sizeof(why), "%s", hk_err_msg());
 		hk_err_set("%s: the credentials changed cannot be checked "
-		    "against their holders' records: %s", path, why);
+		    "against their holders' records: %s", path, hk_err_msg());
 		goto out;
 	}
 	for (i = 0; i < ps.n; i++) {

@@ -434,11 +434,11 @@ batch_run(struct hk_cer *c, const struct hk_script_step *st,
 		}
 		if ((r = hk_crl_write(crls[i], arl_files[narl_files],
 		    NULL)) != 0) {
-			char msg[1024];
-			snprintf(msg, sizeof(msg), "%s", hk_err_msg());
+			struct hk_err_kept msg;
+			hk_err_keep(&msg);
 			remove_files(c, res->actors, "the batch could not be "
 			    "written whole");
-			hk_err_set("%s", msg);
+			hk_err_restore(&msg);
 			goto out;
 		}
 		narl_files++;
@@ -456,11 +456,11 @@ batch_run(struct hk_cer *c, const struct hk_script_step *st,
 	if ((r = hk_ca_audit(c->ca, "crl.sign", "ok", res->actors, "%s "
 	    "written to %s; %zu entries; batch SHA-256 %s", what, dir, nents,
 	    hex)) != 0) {
-		char msg[1024];
-		snprintf(msg, sizeof(msg), "%s", hk_err_msg());
+		struct hk_err_kept msg;
+		hk_err_keep(&msg);
 		remove_files(c, res->actors, "the log cannot hold their "
 		    "record");
-		hk_err_set("%s", msg);
+		hk_err_restore(&msg);
 		goto out;
 	}
 	arl_last = last + n;

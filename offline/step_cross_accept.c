@@ -209,10 +209,10 @@ out:
 	 * (cross-forward-<n>.der when the pair could not be written), so
 	 * that the ceremony can be run again. */
 	if (r != 0 && res->nwritten > 0) {
-		char msg[2048];
-		snprintf(msg, sizeof(msg), "%s", hk_err_msg());
+		struct hk_err_kept msg;
+		hk_err_keep(&msg);
 		hk_iss_undo_files(c, st, res);
-		hk_err_set("%s", msg);
+		hk_err_restore(&msg);
 	}
 	OPENSSL_free(der);
 	OPENSSL_free(pder);

@@ -41,14 +41,13 @@ hk_iss_kind_name(enum hk_iss_kind k)
 void
 hk_iss_err_prefix(const char *fmt, ...)
 {
-	char pre[1024], msg[2048];
+	char pre[1024];
 	va_list ap;
 
-	snprintf(msg, sizeof(msg), "%s", hk_err_msg());
 	va_start(ap, fmt);
 	vsnprintf(pre, sizeof(pre), fmt, ap);
 	va_end(ap);
-	hk_err_set("%s: %s", pre, msg);
+	hk_err_set("%s: %s", pre, hk_err_msg());
 }
 
 int
@@ -327,17 +326,17 @@ hk_iss_register(struct hk_cer *c, X509 *cert, const char *kind,
 void
 hk_iss_unregister(struct hk_cer *c, struct hk_issued *reg)
 {
-	char msg[2048];
+	struct hk_err_kept msg;
 
 	if (reg == NULL || reg->n == 0)
 		return;
-	snprintf(msg, sizeof(msg), "%s", hk_err_msg());
+	hk_err_keep(&msg);
 	reg->n--;
 	if (hk_issued_save(reg) != 0)
 		fprintf(stderr, "hanko-offline: %s: %s\n", reg->path,
 		    hk_err_msg());
 	(void)c;
-	hk_err_set("%s", msg);
+	hk_err_restore(&msg);
 }
 
 /* action "csr-check" */

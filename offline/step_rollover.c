@@ -472,7 +472,7 @@ iss_live(struct hk_cer *c, const struct hk_script_step *st, long k, X509 *old,
 {
 	struct hk_issued *reg = NULL;
 	struct hk_issued_entry *e;
-	char serial[64], t[32], path[4096], detail[512];
+	char serial[64], t[32], path[4096];
 	const char *rn;
 	time_t now = hk_clock_now();
 	X509 *x = NULL;
@@ -514,14 +514,13 @@ iss_live(struct hk_cer *c, const struct hk_script_step *st, long k, X509 *old,
 		    hk_life_reasons[e->reason - 1] : "no reason";
 		if ((r = hk_state_path(c->ca->st, e->file, path,
 		    sizeof(path))) != 0 || (r = hk_cert_read(path, &x)) != 0) {
-			snprintf(detail, sizeof(detail), "%s", hk_err_msg());
 			hk_err_set("step %s: %s (issuing, serial %s, revoked "
 			    "%s(%d)): cannot be read (%s): whether it withdraws "
 			    "issuing CA %ld's key cannot be told; CPS 4-13: a "
 			    "withdrawn issuing CA is not re-certified: restore "
 			    "the file from the state's backup and run the "
 			    "ceremony again", st->id, e->file, e->serial, rn,
-			    e->reason, detail, k);
+			    e->reason, hk_err_msg(), k);
 			r = HK_ERR_STATE;
 			goto out;
 		}

@@ -263,16 +263,16 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 	    (r = hk_state_set(c->ca->st, "roster.approved-by", by)) != 0 ||
 	    (r = hk_state_set(c->ca->st, "roster.approved-at", t)) != 0 ||
 	    (r = hk_state_save(c->ca->st)) != 0) {
-		char why[1024];
-		snprintf(why, sizeof(why), "%s", hk_err_msg());
+		struct hk_err_kept why;
+		hk_err_keep(&why);
 		/* Put the roster in force back: state.conf still approves it. */
 		if (hk_file_write(path, obuf, olen, 0644, 0) != 0)
 			hk_err_set("%s: state.conf not saved (%s) AND the old "
 			    "roster not put back: restore it from %s", path,
-			    why, retired);
+			    why.msg, retired);
 		else
 			hk_err_set("%s: state.conf not saved (%s); the roster "
-			    "in force is unchanged", path, why);
+			    "in force is unchanged", path, why.msg);
 		goto out;
 	}
 	/* Committed: a record lost now fails the step (exit 6), undoes

@@ -182,10 +182,8 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 	    sizeof(by))) != 0 ||
 	    (r = write_manifest(c, o.roster, o.roster_buf, o.roster_len, media,
 	    manifest)) != 0) {
-		char why[1024];
-		snprintf(why, sizeof(why), "%s", hk_err_msg());
 		hk_err_set("step %s: the new quorum set is in place, but: %s",
-		    st->id, why);
+		    st->id, hk_err_msg());
 		return r;
 	}
 	snprintf(res->detail, sizeof(res->detail), "quorum set %s dealt to "

@@ -1018,8 +1018,8 @@ cmd_import(int argc, char **argv)
 	if ((r = hk_online_open(&o.c, &w.on)) != 0)
 		return r;
 	if ((r = import(&o, &w)) != 0) {
-		char keep[4096];
-		snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+		struct hk_err_kept keep;
+		hk_err_keep(&keep);
 		if (w.store != NULL)
 			hk_store_rollback(w.store);
 		if (w.dest_made)
@@ -1028,7 +1028,7 @@ cmd_import(int argc, char **argv)
 		    seen_rebuild(&w) != 0)
 			fprintf(stderr, "hanko-online: %s: could not rewrite "
 			    "from the store: %s\n", w.seen, hk_err_msg());
-		hk_err_set("%s", keep);
+		hk_err_restore(&keep);
 		hk_online_audit(w.on, "bundle.import", "fail", "%s: %s",
 		    o.bundle, hk_err_msg());
 		hk_online_checkpoint_keep_err(w.on);

@@ -270,23 +270,24 @@ key_of(struct issue_work *w, X509 *ca)
 static int
 window_open(struct issue_work *w, time_t now)
 {
-	char keep[768];
+	struct hk_err_kept keep;
 	time_t na;
 	int r, top = 0;
 
 	if ((r = hk_cert_user_not_after(w->p, w->issuer, w->cur->gen, now,
 	    &na)) != HK_ERR_STATE)
 		return r;
-	snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+	hk_err_keep(&keep);
 	if (hk_online_top_gen(w->on, &top) == 0 && top > w->cur->gen)
 		hk_err_set("%s; issuing generation %d (requested) has no "
 		    "certificate valid now: certify it (the issue-subca "
 		    "ceremony) and hanko-online import it (docs/air-gap.md)",
-		    keep, top);
+		    keep.msg, top);
 	else
 		hk_err_set("%s; make the next issuing generation: "
 		    "hanko-online request --type csr, the issue-subca "
-		    "ceremony, hanko-online import (docs/air-gap.md)", keep);
+		    "ceremony, hanko-online import (docs/air-gap.md)",
+		    keep.msg);
 	return r;
 }
 
@@ -1106,11 +1107,8 @@ replace_reason(struct hk_issue_item *it, const unsigned char *der,
 		return HK_ERR_STATE;
 	}
 	if ((r = hk_basic4_from_cert(x, &old)) != 0) {
-		char keep[512];
-
-		snprintf(keep, sizeof(keep), "%s", hk_err_msg());
 		hk_err_set("resident_id: the basic 4 items of the valid "
-		    "certificate do not decode: %s", keep);
+		    "certificate do not decode: %s", hk_err_msg());
 		X509_free(x);
 		return r;
 	}
@@ -1671,11 +1669,11 @@ run(struct issue_work *w)
 		r = w->stop_r;
 	}
 	if (r != 0) {
-		char keep[1024];
+		struct hk_err_kept keep;
 
-		snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+		hk_err_keep(&keep);
 		(void)results_write(w);
-		hk_err_set("%s", keep);
+		hk_err_restore(&keep);
 		return r;
 	}
 	if ((r = results_write(w)) != 0)

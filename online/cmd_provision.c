@@ -253,12 +253,9 @@ provision_record(struct hk_online *on, struct hk_store *store,
 		goto out;
 	}
 	if ((r = hk_store_commit(store)) != 0) {
-		char why[512];
-
 		/* the fail record the caller appends says so */
-		snprintf(why, sizeof(why), "%s", hk_err_msg());
 		hk_err_set("%s: the row of the records.provision ok record "
-		    "above is not recorded", why);
+		    "above is not recorded", hk_err_msg());
 		goto out;
 	}
 	printf("recorded: %s, method %s, object %s, count %ld, at %s\n",
@@ -303,12 +300,10 @@ cmd_provision(int argc, char **argv)
 	if ((r = hk_online_checkpoint(on)) != 0) {
 		/* recorded and audited already: entering it again would
 		 * count it twice (a provision is never deleted) */
-		char keep[1024];
 
-		snprintf(keep, sizeof(keep), "%s", hk_err_msg());
 		hk_err_set("the provision IS recorded (its records.provision "
 		    "record too); only the audit checkpoint failed: do not "
-		    "enter it again: %s", keep);
+		    "enter it again: %s", hk_err_msg());
 	}
 out:
 	hk_store_close(store);

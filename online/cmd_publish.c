@@ -749,7 +749,7 @@ static int
 arl_keep(struct publish_work *w, char *kept, size_t klen)
 {
 	const struct hk_repo_file *f = NULL;
-	char t[32], why[512];
+	char t[32];
 	int r;
 
 	hk_store_arl_clear(&w->arl);
@@ -778,11 +778,10 @@ arl_keep(struct publish_work *w, char *kept, size_t klen)
 	    &w->arl.len)) == HK_ERR_ALLOC)
 		return r;
 	if (r != 0) {
-		snprintf(why, sizeof(why), "%s", hk_err_msg());
+		snprintf(kept, klen, "arl.crl not published (%s; the store "
+		    "holds no ARL %" PRIu64 ")", hk_err_msg(), w->arl_floor);
 		hk_err_clear();
 		reported(w, f);
-		snprintf(kept, klen, "arl.crl not published (%s; the store "
-		    "holds no ARL %" PRIu64 ")", why, w->arl_floor);
 		return 0;
 	}
 	w->arl.number = f->number;
@@ -1454,7 +1453,7 @@ write_gen_crls(struct publish_work *w, const struct signer *sg, size_t from,
 	struct hk_crl_spec spec;
 	struct hk_repo_file info;
 	unsigned char *der = NULL;
-	char dir[4096], path[32], detail[1200];
+	char dir[4096], path[32];
 	size_t i, len;
 	uint64_t last;
 	int r = 0;
@@ -1530,9 +1529,8 @@ write_gen_crls(struct publish_work *w, const struct signer *sg, size_t from,
 		w->rebuilt += (size_t)pr->rebuilt;
 next:
 		if (r != 0) {
-			snprintf(detail, sizeof(detail), "%s", hk_err_msg());
 			hk_err_set("partition %s (%s, issuing generation %d): %s",
-			    pr->id, pr->m->romaji, sg->gen, detail);
+			    pr->id, pr->m->romaji, sg->gen, hk_err_msg());
 		}
 		hk_crlpub_entries_free(&e);
 		OPENSSL_free(der);
@@ -1665,12 +1663,9 @@ publish(struct publish_work *w, const struct publish_opts *o)
 	warn_audit(w);
 	held_audit(w);
 	if ((r = numbers_commit(w)) != 0) {
-		char detail[1024];
-
-		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
 		hk_err_set("set %lu is published, but the store did not take "
 		    "its CRL numbers (the next run reads them from the set): "
-		    "%s", w->set, detail);
+		    "%s", w->set, hk_err_msg());
 		return r;
 	}
 	audit_published(w, o);
@@ -1762,11 +1757,8 @@ cmd_publish(int argc, char **argv)
 	/* the set is published; the directory follows it (CPS 4-4-4-1) */
 	if (o.ldap.uri != NULL &&
 	    (r = hk_online_ldap_push(w.on, &o.ldap, o.repo)) != 0) {
-		char m[1024];
-
-		snprintf(m, sizeof(m), "%s", hk_err_msg());
 		hk_err_set("set %lu published at %s, but LDAP: %s", w.set,
-		    o.repo, m);
+		    o.repo, hk_err_msg());
 		hk_online_checkpoint_keep_err(w.on);
 		goto out;
 	}

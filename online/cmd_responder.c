@@ -105,10 +105,7 @@ find_issuer(struct responder_work *w, const struct responder_opts *o)
 		    "certificate of this generation is valid now", o->gen);
 		r = HK_ERR_STATE;
 	} else if (r != 0) {
-		char keep[1024];
-
-		snprintf(keep, sizeof(keep), "%s", hk_err_msg());
-		hk_err_set("--generation %d: %s", o->gen, keep);
+		hk_err_set("--generation %d: %s", o->gen, hk_err_msg());
 	}
 	w->igen = (int)o->gen;
 	return r;
@@ -226,7 +223,6 @@ lint_delegated(struct responder_work *w, X509 *x)
 {
 	X509_NAME *root = NULL;
 	X509 *copy = NULL;
-	char detail[1024];
 	int r;
 
 	if ((r = hk_lint_issued(x, w->issuer, w->p, HK_CERT_OCSP)) != 0)
@@ -241,8 +237,7 @@ lint_delegated(struct responder_work *w, X509 *x)
 	r = hk_lint_cert(copy, w->p, HK_CERT_OCSP, w->rehearsal);
  out:
 	if (r == HK_ERR_LINT) {
-		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
-		hk_err_set("lint: %s", detail);
+		hk_err_set("lint: %s", hk_err_msg());
 	}
 	ERR_clear_error();
 	X509_free(copy);

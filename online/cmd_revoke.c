@@ -386,11 +386,8 @@ compromise(struct hk_online *on, struct hk_store *store,
 	 * revocations, so that a crash after this point never leaves the key
 	 * usable (under the issuance lock: nothing issues meanwhile) */
 	if ((r = mark_compromised(on, o->gen, t)) != 0) {
-		char keep[1024];
-
-		snprintf(keep, sizeof(keep), "%s", hk_err_msg());
 		hk_err_set("%s/state.conf: issuing.%d.compromised not saved; "
-		    "nothing revoked: %s", on->st->dir, o->gen, keep);
+		    "nothing revoked: %s", on->st->dir, o->gen, hk_err_msg());
 		goto out;
 	}
 	if ((r = hk_store_issuer_revoke(store, k.id, k.id_len,

@@ -343,14 +343,15 @@ int
 hk_online_audit(struct hk_online *on, const char *event, const char *result,
     const char *fmt, ...)
 {
-	char details[HK_AUDIT_DETAILS_MAX], keep[HK_ERR_DETAIL_MAX];
+	char details[HK_AUDIT_DETAILS_MAX];
+	struct hk_err_kept keep;
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
 	vsnprintf(details, sizeof(details), fmt, ap);
 	va_end(ap);
-	snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+	hk_err_keep(&keep);
 	if (forced_failure(on, event)) {
 		hk_err_set("append failed: forced by HANKO_FAIL_AUDIT_AT "
 		    "(rehearsal test)");
@@ -361,7 +362,7 @@ hk_online_audit(struct hk_online *on, const char *event, const char *result,
 	if (r != 0)
 		fprintf(stderr, "hanko-online: %s: cannot append %s: %s\n",
 		    on->audit_log, event, hk_err_msg());
-	hk_err_set("%s", keep);
+	hk_err_restore(&keep);
 	return r;
 }
 
@@ -388,13 +389,13 @@ hk_online_checkpoint(struct hk_online *on)
 void
 hk_online_checkpoint_keep_err(struct hk_online *on)
 {
-	char keep[HK_ERR_DETAIL_MAX];
+	struct hk_err_kept keep;
 
-	snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+	hk_err_keep(&keep);
 	if (hk_online_checkpoint(on) != 0)
 		fprintf(stderr, "hanko-online: %s: no checkpoint: %s\n",
 		    on->audit_log, hk_err_msg());
-	hk_err_set("%s", keep);
+	hk_err_restore(&keep);
 }
 
 void

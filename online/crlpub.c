@@ -234,7 +234,6 @@ hk_crlpub_sign(const struct hk_crlpub_in *in, struct hk_crlpub_entries *e,
 	EVP_PKEY *pub = X509_get0_pubkey(in->spec->issuer);
 	const EVP_MD *md;
 	unsigned char *out = NULL, *q;
-	char detail[1024];
 	int n, h, r;
 
 	*der = NULL;
@@ -260,8 +259,7 @@ hk_crlpub_sign(const struct hk_crlpub_in *in, struct hk_crlpub_entries *e,
 	if ((r = hk_crl_build(&spec, in->this_update, in->number, &hdr)) != 0)
 		goto out;
 	if ((r = hk_crl_lint(hdr, &spec, in->p, 0)) != 0) {
-		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
-		hk_err_set("before signing: %s", detail);
+		hk_err_set("before signing: %s", hk_err_msg());
 		goto out;
 	}
 	r = HK_ERR_CRYPTO;
@@ -456,11 +454,8 @@ collect(struct cache_part *cp, uint64_t seq, time_t not_after,
 	int r;
 
 	if ((r = hk_crlpub_entries_add(&cp->e, entry, len)) != 0) {
-		char detail[1024];
-
-		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
 		hk_err_set("crl_entries: seq %" PRIu64 " (partition %s): %s",
-		    seq, cp->id, detail);
+		    seq, cp->id, hk_err_msg());
 		return r;
 	}
 	if (seq > cp->seq)

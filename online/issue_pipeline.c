@@ -150,7 +150,6 @@ refuse(const struct hk_issue_env *e, struct hk_issue_item *it, int r)
 static int
 fix_and_lint(const struct hk_issue_env *e, struct hk_issue_item *it)
 {
-	char detail[1024];
 	int r;
 
 	if ((r = hk_cert_set_sigalg(it->x, e->ipub, e->md)) != 0)
@@ -162,8 +161,7 @@ fix_and_lint(const struct hk_issue_env *e, struct hk_issue_item *it)
 	}
 	if ((r = hk_lint_issued(it->x, e->issuer, e->p, HK_CERT_USER)) != 0 ||
 	    (r = hk_lint_user_with(it->x, e->lint)) != 0) {
-		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
-		hk_err_set("lint: %s", detail);
+		hk_err_set("lint: %s", hk_err_msg());
 	}
 	return r;
 }

@@ -1107,14 +1107,14 @@ static int
 answer_error(int status, enum hk_ocsp_outcome *out, unsigned char **resp,
     size_t *resp_len)
 {
-	char keep[1024];
+	struct hk_err_kept keep;
 	int r;
 
-	snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+	hk_err_keep(&keep);
 	if ((r = hk_ocsp_error_response(status, resp, resp_len)) != 0)
 		return r;
 	*out = HK_OCSP_ERROR_RESPONSE;
-	hk_err_set("%s", keep);
+	hk_err_restore(&keep);
 	return 0;
 }
 
@@ -1644,7 +1644,7 @@ refresh_one(struct hk_ocsp_signer *sg, size_t k, time_t now, size_t *count)
 int
 hk_ocsp_refresh(struct hk_ocsp_signer *sg, time_t now, size_t *count)
 {
-	char keep[1024] = "";
+	struct hk_err_kept keep = { "" };
 	size_t k;
 	int r, first = 0;
 
@@ -1658,11 +1658,11 @@ hk_ocsp_refresh(struct hk_ocsp_signer *sg, time_t now, size_t *count)
 			return r;
 		if (first == 0) {
 			first = r;
-			snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+			hk_err_keep(&keep);
 		}
 	}
 	if (first != 0)
-		hk_err_set("%s", keep);
+		hk_err_restore(&keep);
 	return first;
 }
 

@@ -243,12 +243,12 @@ refresh(struct holder *h, const char *why)
 	if ((r = hk_ocsp_refresh(h->sg, hk_clock_now(), &count)) != 0) {
 		/* the other responders' work is done all the same */
 		if (count > 0) {
-			char keep[1024];
+			struct hk_err_kept keep;
 
-			snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+			hk_err_keep(&keep);
 			holder_audit(h, "ocsp.refresh", "ok", "%s: %zu "
 			    "responses signed", why, count);
-			hk_err_set("%s", keep);
+			hk_err_restore(&keep);
 		}
 		/* once per distinct failure: serving goes on (CPS 2-6-4) */
 		if (strcmp(h->refresh_err, hk_err_msg()) != 0) {
@@ -573,14 +573,11 @@ loop(struct holder *h)
 				return HK_ERR_INTERNAL;
 			}
 			if (r != 0) {
-				char why[1024];
-
-				snprintf(why, sizeof(why), "%s", hk_err_msg());
 				if (h->worker != 0)
 					kill(h->worker, SIGKILL);
 				hk_err_set("%s: the worker broke the channel "
 				    "protocol; serve stops (a supervisor "
-				    "restarts it)", why);
+				    "restarts it)", hk_err_msg());
 				holder_audit(h, "serve.channel", "fail", "%s",
 				    hk_err_msg());
 				return r == HK_ERR_ALLOC ? r : HK_ERR_PARSE;
@@ -600,7 +597,8 @@ hk_keyholder_run(const struct hk_keyholder_cfg *cfg)
 	static struct holder H;
 	struct holder *h = &H;
 	sigset_t set, orig;
-	char path[4096], keep[2048], st[64];
+	char path[4096], st[64];
+	struct hk_err_kept keep;
 	ssize_t n;
 	int r, r2;
 
@@ -669,7 +667,7 @@ hk_keyholder_run(const struct hk_keyholder_cfg *cfg)
 	h->next_checkpoint = mono_ms() + CHECKPOINT_S * 1000LL;
 	r = loop(h);
  out:
-	snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+	hk_err_keep(&keep);
 	if (h->worker != 0) {
 		if (r != 0)
 			kill(h->worker, SIGTERM);
@@ -677,7 +675,7 @@ hk_keyholder_run(const struct hk_keyholder_cfg *cfg)
 	}
 	if (h->store != NULL) {
 		if ((r2 = flush_provisions(h)) != 0 && r == 0) {
-			snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+			hk_err_keep(&keep);
 			r = r2;
 		}
 	}
@@ -685,16 +683,16 @@ hk_keyholder_run(const struct hk_keyholder_cfg *cfg)
 		describe_status(h->worker_status, st, sizeof(st));
 		holder_audit(h, "serve.stop", r == 0 ? "ok" : "fail",
 		    "worker %s%s%s", st, r == 0 ? "" : ": ", r == 0 ? "" :
-		    keep);
-		hk_err_set("%s", keep);
+		    keep.msg);
+		hk_err_restore(&keep);
 		hk_online_checkpoint_keep_err(h->on);
 		close(h->chan);
 	} else if (r != 0) {
-		holder_audit(h, "serve.start", "fail", "%s", keep);
-		hk_err_set("%s", keep);
+		holder_audit(h, "serve.start", "fail", "%s", keep.msg);
+		hk_err_restore(&keep);
 		hk_online_checkpoint_keep_err(h->on);
 	}
-	hk_err_set("%s", keep);
+	hk_err_restore(&keep);
 	hk_ocsp_signer_free(h->sg);
 	hk_store_close(h->store);
 	close(h->sfd);

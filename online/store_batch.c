@@ -154,14 +154,14 @@ cached_exec(struct hk_store *s, const char *sql, const char *what)
 static int
 savepoint_end(struct hk_store *s, int r)
 {
-	char keep[1024];
+	struct hk_err_kept keep;
 
 	if (r == 0)
 		return cached_exec(s, sql_release, "release");
-	snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+	hk_err_keep(&keep);
 	(void)cached_exec(s, sql_undo, "rollback to");
 	(void)cached_exec(s, sql_release, "release");
-	hk_err_set("%s", keep);
+	hk_err_restore(&keep);
 	return r;
 }
 

@@ -362,7 +362,7 @@ int
 hk_file_write_pair(const char *der_path, const void *der, size_t der_len,
     const char *pem_path, const void *pem, size_t pem_len)
 {
-	char why[1024];
+	struct hk_err_kept why;
 	int r;
 
 	if ((der_path != NULL && hk_path_exists(der_path)) ||
@@ -378,13 +378,13 @@ hk_file_write_pair(const char *der_path, const void *der, size_t der_len,
 	    0644, HK_WRITE_NOREPLACE)) == 0)
 		return 0;
 	if (der_path != NULL) {
-		snprintf(why, sizeof(why), "%s", hk_err_msg());
+		hk_err_keep(&why);
 		if (unlink(der_path) != 0)
 			hk_err_set("%s; and %s, written first, could not be "
-			    "removed: %s", why, der_path, strerror(errno));
+			    "removed: %s", why.msg, der_path, strerror(errno));
 		else {
 			(void)hk_dir_sync(der_path);
-			hk_err_set("%s", why);
+			hk_err_restore(&why);
 		}
 	}
 	return r;

@@ -277,7 +277,6 @@ hk_cert_sign_checked(X509 *cert, EVP_PKEY *key, EVP_PKEY *expected_pub,
 	const unsigned char *pp;
 	const EVP_MD *md;
 	int n1, n2, nd, r = HK_ERR_CRYPTO;
-	char detail[1024];
 
 	hk_err_clear();
 	md = hk_cert_md(p, expected_pub);
@@ -289,8 +288,7 @@ hk_cert_sign_checked(X509 *cert, EVP_PKEY *key, EVP_PKEY *expected_pub,
 		goto out;
 	}
 	if ((r = hk_lint_cert(copy, p, kind, rehearsal)) != 0) {
-		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
-		hk_err_set("before signing: %s", detail);
+		hk_err_set("before signing: %s", hk_err_msg());
 		r = HK_ERR_LINT;
 		goto out;
 	}
@@ -357,8 +355,7 @@ hk_cert_sign_checked(X509 *cert, EVP_PKEY *key, EVP_PKEY *expected_pub,
 		goto out;
 	}
 	if ((r = hk_lint_cert(final, p, kind, rehearsal)) != 0) {
-		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
-		hk_err_set("after signing: %s", detail);
+		hk_err_set("after signing: %s", hk_err_msg());
 		r = HK_ERR_LINT;
 		goto out;
 	}

@@ -592,13 +592,11 @@ hk_crl_sign_checked(X509_CRL *crl, const struct hk_crl_spec *s,
 	unsigned char *der = NULL;
 	const unsigned char *pp;
 	X509_CRL *back = NULL;
-	char detail[1024];
 	int n, r;
 
 	hk_err_clear();
 	if ((r = hk_crl_lint(crl, s, p, 0)) != 0) {
-		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
-		hk_err_set("before signing: %s", detail);
+		hk_err_set("before signing: %s", hk_err_msg());
 		return r;
 	}
 	r = HK_ERR_CRYPTO;
@@ -625,8 +623,7 @@ hk_crl_sign_checked(X509_CRL *crl, const struct hk_crl_spec *s,
 	if ((r = hk_crl_verify(back, s->issuer)) != 0)
 		goto out;
 	if ((r = hk_crl_lint(back, s, p, 1)) != 0) {
-		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
-		hk_err_set("after signing: %s", detail);
+		hk_err_set("after signing: %s", hk_err_msg());
 		goto out;
 	}
 	r = 0;
@@ -646,7 +643,6 @@ hk_crl_batch(const struct hk_crl_spec *s, const struct hk_profile *p,
     hk_crl_sign_fn fn, void *arg, X509_CRL **out)
 {
 	uint64_t num, prev = last_number;
-	char detail[1024];
 	size_t i;
 	int r = 0;
 
@@ -680,9 +676,8 @@ hk_crl_batch(const struct hk_crl_spec *s, const struct hk_profile *p,
 		if ((r = hk_crl_build(s, start + (time_t)i * s->interval_hours *
 		    3600, num, &out[i])) != 0 ||
 		    (r = hk_crl_sign_checked(out[i], s, p, key, fn, arg)) != 0) {
-			snprintf(detail, sizeof(detail), "%s", hk_err_msg());
 			hk_err_set("batch item %zu (cRLNumber %llu): %s", i + 1,
-			    (unsigned long long)num, detail);
+			    (unsigned long long)num, hk_err_msg());
 			goto out;
 		}
 	}

@@ -207,16 +207,13 @@ get_dn(struct ld *l, const struct hk_yaml_node *map, const char *key,
 {
 	const struct hk_yaml_node *n;
 	X509_NAME *name = NULL;
-	char why[768];
 	int r;
 
 	if ((r = hk_yaml_get_str(l->d, map, key, 1, 1, buf, bufsz)) != 0)
 		return r;
 	n = hk_yaml_get(map, key);
-	if (hk_name_parse(buf, &name) != 0) {
-		snprintf(why, sizeof(why), "%s", hk_err_msg());
-		return hk_yaml_fail(l->d, n, "%s", why);
-	}
+	if (hk_name_parse(buf, &name) != 0)
+		return hk_yaml_fail(l->d, n, "%s", hk_err_msg());
 	X509_NAME_free(name);
 	return 0;
 }

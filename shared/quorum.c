@@ -1042,10 +1042,7 @@ hk_quorum_collect_add(struct hk_quorum_collect *c, const char *path,
 	if ((r = share_header(&sf, aad, SHARE_FILE_MAX, &aadlen)) != 0)
 		goto out;
 	if ((r = share_derive(&sf, pass, dk)) != 0) {
-		char msg[256];
-
-		snprintf(msg, sizeof(msg), "%s", hk_err_msg());
-		hk_err_set("%s: %s", path, msg);
+		hk_err_set("%s: %s", path, hk_err_msg());
 		goto out;
 	}
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(val, NULL, NULL, sf.ct,
