@@ -4,7 +4,8 @@
  *
  * Everything is checked first (profile, roster, passphrases, that nothing
  * exists yet), then built in a temporary folder beside the target and
- * renamed into place at the end: a failure leaves nothing behind. The token
+ * renamed into place at the end: a failure before that leaves nothing
+ * behind, and nothing is removed after it (hk_newstate_commit). The token
  * gets random SO and user PINs that exist only in locked memory and, sealed
  * under the quorum key, in secrets/. Each key manager's sealed share goes to
  * a folder of their own under --media.
@@ -417,7 +418,13 @@ cleanup(struct init_work *w, int failed)
 {
 	int i;
 
-	if (failed) {
+	/* Only while tmp is not the state yet (hk_newstate_commit clears
+	 * tmp_made once it has moved into place, also when the fsync after
+	 * it fails): from then on the shares are the state's, and the CA's
+	 * key cannot be activated without them (CPS 6-2-1-7), so nothing is
+	 * removed. */
+	if (failed && w->tmp_made) {
+		char saved[HK_ERR_DETAIL_MAX];
 		/* Nothing half-made stays: the shares are useless without
 		 * the state, and the state is not in place yet. */
 		for (i = 0; i < w->shares_written; i++)
@@ -425,14 +432,11 @@ cleanup(struct init_work *w, int failed)
 		/* No shell: the path is the user's --state plus a suffix,
 		 * and may hold any byte (a quote, a ';'). The token and the
 		 * sealed PINs in it go with the folder. */
-		if (w->tmp_made) {
-			char saved[1024];
-			snprintf(saved, sizeof(saved), "%s", hk_err_msg());
-			if (hk_tree_remove(w->tmp) != 0)
-				fprintf(stderr, "hanko-offline init: could not "
-				    "remove %s: %s\n", w->tmp, hk_err_msg());
-			hk_err_set("%s", saved);
-		}
+		snprintf(saved, sizeof(saved), "%s", hk_err_msg());
+		if (hk_tree_remove(w->tmp) != 0)
+			fprintf(stderr, "hanko-offline init: could not remove "
+			    "%s: %s\n", w->tmp, hk_err_msg());
+		hk_err_set("%s", saved);
 	}
 	for (i = 0; i < HK_QUORUM_MAX_SHARES; i++)
 		hk_secret_free(w->pass[i]);

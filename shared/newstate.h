@@ -5,8 +5,8 @@
  * "init" of hanko-offline and of hanko-online checks its inputs first,
  * builds everything in "<state>.init-XXXXXX" (hk_dir_temp_beside) and
  * renames that folder to <state> at the end, never replacing one: a
- * failure leaves nothing behind, and a state folder is either complete or
- * absent. The rehearsal copy of hanko-offline (offline/rehearsal.c) is
+ * failure before the rename leaves nothing behind, a state folder is
+ * either complete or absent, and once renamed it is never removed. The rehearsal copy of hanko-offline (offline/rehearsal.c) is
  * made beside the state the same way.
  */
 #ifndef HK_NEWSTATE_H
@@ -37,8 +37,10 @@ int hk_newstate_save(const char *dir, struct hk_state *st);
  * RENAME_NOREPLACE: HK_ERR_EXISTS when it does), then fsync the folder
  * holding it. With softhsm set, tmp/token/softhsm2.conf first names the
  * token's final place (<state>/token). *made is set to 0 once tmp has
- * moved: from then on there is nothing to remove, even when the fsync
- * fails.
+ * moved: from then on tmp is the state and the caller removes nothing
+ * (no folder, no share written for it), even when the fsync fails. That
+ * failure is HK_ERR_IO with a message saying the state IS in place but
+ * its directory entry may not be durable, and what to do.
  */
 int hk_newstate_commit(const char *tmp, const char *state, int softhsm,
     int *made);
