@@ -366,12 +366,18 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 static void
 cleanup(struct init_work *w, int failed)
 {
+	/* Only while tmp is not the state yet: hk_newstate_commit clears
+	 * tmp_made once it has moved into place, also when the fsync after
+	 * it fails. No shell: the path is the user's --state plus a suffix,
+	 * and may hold any byte (a quote, a ';'); no symbolic link is
+	 * followed. The token and the PIN file in it go with the folder. */
 	if (failed && w->tmp_made) {
-		char cmd[4200];
-		snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", w->tmp);
-		if (system(cmd) != 0)
+		char saved[HK_ERR_DETAIL_MAX];
+		snprintf(saved, sizeof(saved), "%s", hk_err_msg());
+		if (hk_tree_remove(w->tmp) != 0)
 			fprintf(stderr, "hanko-online init: could not remove "
-			    "%s\n", w->tmp);
+			    "%s: %s\n", w->tmp, hk_err_msg());
+		hk_err_set("%s", saved);
 	}
 	hk_secret_free(w->user_pin);
 	hk_secret_free(w->so_pin);
@@ -395,11 +401,6 @@ cmd_init(int argc, char **argv)
 	memset(&w, 0, sizeof(w));
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
-	if (strchr(o.c.state, '\'') != NULL) {
-		hk_err_set("%s: a state folder name may not hold a quote",
-		    o.c.state);
-		return HK_ERR_USAGE;
-	}
 	if ((r = check_inputs(&o, &w)) != 0)
 		goto out;
 	if ((r = hk_dir_temp_beside(o.c.state, "init", w.tmp,
