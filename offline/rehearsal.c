@@ -67,12 +67,22 @@ run(char *const argv[])
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : HK_ERR_IO;
 }
 
+/* Remove copy/rel, a folder of the real CA copied in (what, for the
+ * message), without a shell and without following a symbolic link. */
 static int
-rm_rf(const char *path)
+strip(const char *copy, const char *rel, const char *what)
 {
-	char *argv[] = { "rm", "-rf", "--", (char *)path, NULL };
+	char path[4096], why[HK_ERR_DETAIL_MAX];
+	int r;
 
-	return run(argv);
+	if ((r = hk_newstate_path(copy, rel, path, sizeof(path))) != 0)
+		return r;
+	if ((r = hk_tree_remove(path)) != 0) {
+		snprintf(why, sizeof(why), "%s", hk_err_msg());
+		hk_err_set("%s: cannot remove the real CA's %s from the "
+		    "rehearsal copy: %s", path, what, why);
+	}
+	return r;
 }
 
 static int
@@ -237,10 +247,10 @@ hk_rehearsal_make(const char *state, char *copy, size_t len,
 		}
 	}
 	/* Nothing secret or keyed of the real CA stays in the copy. */
-	if ((r = hk_newstate_path(copy, "token", path, sizeof(path))) != 0 ||
-	    (r = rm_rf(path)) != 0 ||
+	if ((r = strip(copy, "token", "token")) != 0 ||
+	    (r = strip(copy, "secrets", "sealed secrets")) != 0 ||
 	    (r = hk_newstate_path(copy, "secrets", path, sizeof(path))) != 0 ||
-	    (r = rm_rf(path)) != 0 || (r = hk_dir_create(path, 0700)) != 0)
+	    (r = hk_dir_create(path, 0700)) != 0)
 		goto fail;
 	if ((r = hk_state_load(copy, &st)) != 0 ||
 	    (r = hk_newstate_path(copy, "profile.yaml", path,
@@ -297,8 +307,18 @@ hk_rehearsal_make(const char *state, char *copy, size_t len,
 	r = 0;
 	goto out;
  fail:
-	if (copy[0] != '\0')
-		rm_rf(copy);
+	/* The copy may still hold the real token and sealed PINs: one that
+	 * cannot be removed is named, after the error that stopped it. */
+	if (copy[0] != '\0') {
+		char why[HK_ERR_DETAIL_MAX];
+		snprintf(why, sizeof(why), "%s", hk_err_msg());
+		if (hk_tree_remove(copy) != 0)
+			hk_err_set("%s; and the rehearsal copy %s could not be "
+			    "removed (it may hold a copy of the real token and "
+			    "sealed PINs): remove it by hand", why, copy);
+		else
+			hk_err_set("%s", why);
+	}
 	copy[0] = '\0';
  out:
 	EVP_PKEY_free(apriv);

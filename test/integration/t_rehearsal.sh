@@ -55,4 +55,25 @@ check "the copy has an audit log of its own that starts with the rehearsal" \
 	bash -c "sed -n 2p '$C/audit/audit.log' | grep -q '	rehearsal.start	ok	'"
 ok "the copy's audit log verifies with the copy's audit key" "$OFF" audit verify --log "$C/audit/audit.log" --key "$C/audit/audit-key.pem"
 check "the real audit log still verifies" bash -c "'$OFF' audit verify --state '$S' >/dev/null"
+
+# The copy loses the real token and sealed secrets without a shell
+# (hk_tree_remove). When that fails (an entry of the copied token that no
+# removal may take, through a test-only LD_PRELOAD shim), the rehearsal
+# stops with one line naming the folder and why, and the copy it could not
+# remove either: nobody leaves a copy of the real token behind unknowingly.
+cc -shared -fPIC -o "$T/failremove.so" "$HANKO_SRC/test/data/init/failremove.c" -ldl
+echo keep >"$S/token/hk-unremovable"
+before=$(cd "$S" && find . -path ./audit -prune -o -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)
+fails "a rehearsal whose copied token cannot be removed stops" 8 \
+	"state\.rehearsal-[A-Za-z0-9]{6}/token: cannot remove the real CA's token from the rehearsal copy: .*/token/hk-unremovable: cannot remove: Device or resource busy; and the rehearsal copy .*state\.rehearsal-[A-Za-z0-9]{6} could not be removed .*: remove it by hand" \
+	env HK_FAIL_REMOVE=hk-unremovable LD_PRELOAD="$T/failremove.so" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	"$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --confirm-digests "${SH[@]}" "${OPS[@]}"
+C2=$(sed -n "s/.*; and the rehearsal copy \(.*\) could not be removed .*/\1/p" "$HANKO_TMP/err")
+check "... the copy it names is left beside the state, holding the entry" \
+	bash -c "[ -n '$C2' ] && [ '$C2' != '$C' ] && [ -f '$C2/token/hk-unremovable' ]"
+after=$(cd "$S" && find . -path ./audit -prune -o -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)
+check "... the real CA is unchanged" test "$before" = "$after"
+rm -rf -- "$C2"
+rm -- "$S/token/hk-unremovable"
 finish
