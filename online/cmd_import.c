@@ -235,16 +235,19 @@ seen_rebuild(struct import_work *w)
 	return r;
 }
 
+/* No shell, no symbolic link followed (hk_tree_remove): dir is under the
+ * user's --state, which may hold any byte (a quote since online init
+ * accepts one); the error that stopped the import is kept. */
 static void
 remove_tree(const char *dir)
 {
-	char cmd[4200];
+	char keep[HK_ERR_DETAIL_MAX];
 
-	if (strchr(dir, '\'') != NULL)
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "hanko-online: could not remove %s\n", dir);
+	snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+	if (hk_tree_remove(dir) != 0)
+		fprintf(stderr, "hanko-online: could not remove %s: %s\n",
+		    dir, hk_err_msg());
+	hk_err_set("%s", keep);
 }
 
 /* Read one payload file of the imported copy. */
