@@ -329,10 +329,10 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 		cfg.softhsm_conf = conf;
 	}
 	if ((r = hk_token_init(&cfg, o->label, w->so_pin, w->user_pin)) != 0) {
-		char why[1024];
-		snprintf(why, sizeof(why), "%s", hk_err_msg());
-		if (audit(w, "token.init", "fail", "-", "%s", why) != 0)
-			hk_err_set("%s", why);	/* the token's error first */
+		struct hk_err_kept why;
+		hk_err_keep(&why);
+		if (audit(w, "token.init", "fail", "-", "%s", why.msg) != 0)
+			hk_err_restore(&why);	/* the token's error first */
 		return r;
 	}
 	if ((r = audit(w, "token.init", "ok", "-", "token %s in %s", o->label,
@@ -424,7 +424,6 @@ cleanup(struct init_work *w, int failed)
 	 * key cannot be activated without them (CPS 6-2-1-7), so nothing is
 	 * removed. */
 	if (failed && w->tmp_made) {
-		char saved[HK_ERR_DETAIL_MAX];
 		/* Nothing half-made stays: the shares are useless without
 		 * the state, and the state is not in place yet. */
 		for (i = 0; i < w->shares_written; i++)
@@ -432,11 +431,7 @@ cleanup(struct init_work *w, int failed)
 		/* No shell: the path is the user's --state plus a suffix,
 		 * and may hold any byte (a quote, a ';'). The token and the
 		 * sealed PINs in it go with the folder. */
-		snprintf(saved, sizeof(saved), "%s", hk_err_msg());
-		if (hk_tree_remove(w->tmp) != 0)
-			fprintf(stderr, "hanko-offline init: could not remove "
-			    "%s: %s\n", w->tmp, hk_err_msg());
-		hk_err_set("%s", saved);
+		(void)hk_tree_remove_after(w->tmp, "hanko-offline init");
 	}
 	for (i = 0; i < HK_QUORUM_MAX_SHARES; i++)
 		hk_secret_free(w->pass[i]);

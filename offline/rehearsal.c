@@ -310,14 +310,14 @@ hk_rehearsal_make(const char *state, char *copy, size_t len,
 	/* The copy may still hold the real token and sealed PINs: one that
 	 * cannot be removed is named, after the error that stopped it. */
 	if (copy[0] != '\0') {
-		char why[HK_ERR_DETAIL_MAX];
-		snprintf(why, sizeof(why), "%s", hk_err_msg());
+		struct hk_err_kept why;
+		hk_err_keep(&why);
 		if (hk_tree_remove(copy) != 0)
 			hk_err_set("%s; and the rehearsal copy %s could not be "
 			    "removed (it may hold a copy of the real token and "
-			    "sealed PINs): remove it by hand", why, copy);
+			    "sealed PINs): remove it by hand", why.msg, copy);
 		else
-			hk_err_set("%s", why);
+			hk_err_restore(&why);
 	}
 	copy[0] = '\0';
  out:

@@ -235,21 +235,6 @@ seen_rebuild(struct import_work *w)
 	return r;
 }
 
-/* No shell, no symbolic link followed (hk_tree_remove): dir is under the
- * user's --state, which may hold any byte (a quote since online init
- * accepts one); the error that stopped the import is kept. */
-static void
-remove_tree(const char *dir)
-{
-	char keep[HK_ERR_DETAIL_MAX];
-
-	snprintf(keep, sizeof(keep), "%s", hk_err_msg());
-	if (hk_tree_remove(dir) != 0)
-		fprintf(stderr, "hanko-online: could not remove %s: %s\n",
-		    dir, hk_err_msg());
-	hk_err_set("%s", keep);
-}
-
 /* Read one payload file of the imported copy. */
 static int
 payload(struct import_work *w, size_t i, char *path, size_t plen,
@@ -963,7 +948,14 @@ import(const struct import_opts *o, struct import_work *w)
 		 * then, and only a copy of this very bundle, is removed */
 		if ((r = leftover_check(w->dest, pre)) != 0)
 			goto out;
-		remove_tree(w->dest);
+		if ((r = hk_tree_remove(w->dest)) != 0) {
+			hk_err_set("%s: the copy of an import that never "
+			    "committed cannot be removed: %s", w->dest,
+			    hk_err_msg());
+			hk_online_audit(w->on, "bundle.recover", "fail", "%s",
+			    hk_err_msg());
+			goto out;
+		}
 		hk_online_audit(w->on, "bundle.recover", "ok", "%s: removed "
 		    "the copy of an import that never committed", w->dest);
 	}
@@ -1026,7 +1018,9 @@ cmd_import(int argc, char **argv)
 		if (w.store != NULL)
 			hk_store_rollback(w.store);
 		if (w.dest_made)
-			remove_tree(w.dest);
+			/* no shell, no symbolic link followed: dest is
+			 * under --state, which may hold any byte */
+			(void)hk_tree_remove_after(w.dest, "hanko-online");
 		if (w.store != NULL && w.seen[0] != '\0' &&
 		    seen_rebuild(&w) != 0)
 			fprintf(stderr, "hanko-online: %s: could not rewrite "

@@ -138,7 +138,8 @@ static void
 audit(struct init_work *w, const char *event, const char *result,
     const char *fmt, ...)
 {
-	char path[4096], details[4096], keep[1024];
+	char path[4096], details[4096];
+	struct hk_err_kept keep;
 	va_list ap;
 
 	if (tmp_path(w, "audit/audit.log", path, sizeof(path)) != 0)
@@ -146,9 +147,9 @@ audit(struct init_work *w, const char *event, const char *result,
 	va_start(ap, fmt);
 	vsnprintf(details, sizeof(details), fmt, ap);
 	va_end(ap);
-	snprintf(keep, sizeof(keep), "%s", hk_err_msg());
+	hk_err_keep(&keep);
 	(void)hk_audit_append(path, event, result, "-", details);
-	hk_err_set("%s", keep);
+	hk_err_restore(&keep);
 }
 
 /* Generate a key in the token; its CKA_ID is its label. */
@@ -372,12 +373,7 @@ cleanup(struct init_work *w, int failed)
 	 * and may hold any byte (a quote, a ';'); no symbolic link is
 	 * followed. The token and the PIN file in it go with the folder. */
 	if (failed && w->tmp_made) {
-		char saved[HK_ERR_DETAIL_MAX];
-		snprintf(saved, sizeof(saved), "%s", hk_err_msg());
-		if (hk_tree_remove(w->tmp) != 0)
-			fprintf(stderr, "hanko-online init: could not remove "
-			    "%s: %s\n", w->tmp, hk_err_msg());
-		hk_err_set("%s", saved);
+		(void)hk_tree_remove_after(w->tmp, "hanko-online init");
 	}
 	hk_secret_free(w->user_pin);
 	hk_secret_free(w->so_pin);

@@ -359,6 +359,20 @@ hk_tree_remove(const char *path)
 }
 
 int
+hk_tree_remove_after(const char *path, const char *who)
+{
+	struct hk_err_kept keep;
+	int r;
+
+	hk_err_keep(&keep);
+	if ((r = hk_tree_remove(path)) != 0)
+		fprintf(stderr, "%s: could not remove %s: %s\n", who, path,
+		    hk_err_msg());
+	hk_err_restore(&keep);
+	return r;
+}
+
+int
 hk_file_write_pair(const char *der_path, const void *der, size_t der_len,
     const char *pem_path, const void *pem, size_t pem_len)
 {

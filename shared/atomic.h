@@ -78,5 +78,9 @@ int hk_dir_sync(const char *path);
  * shell and without following symbolic links (nftw FTW_PHYS|FTW_DEPTH).
  * A path that does not exist is 0. */
 int hk_tree_remove(const char *path);
+/* hk_tree_remove on the way out of a failure: the failure's detail is
+ * kept, and a path that cannot be removed is said on stderr as
+ * "<who>: could not remove <path>: <why>"; hk_tree_remove's result. */
+int hk_tree_remove_after(const char *path, const char *who);
 
 #endif

@@ -107,6 +107,17 @@ fails "after a simulated crash the older ARLs are still refused by the store" 3 
 	"$ON" import --state "$O" "${IM[@]}" "$T/b-arl-old"
 check "... bundles.seen rewritten from the store, the stale copy removed" test "$(state_digest)" = "$D1"
 check "... audited as a recovery" grep -q "	bundle.recover	ok	.*$left: removed" "$O/audit/audit.log"
+# A stale copy that cannot be removed (an entry held busy: failremove.so)
+# stops the import, named, and is audited as a failed recovery, not as
+# "removed".
+cc -shared -fPIC -o "$T/failremove.so" "$HANKO_SRC/test/data/init/failremove.c" -ldl
+cp -r "$T/b-arl-old" "$left"
+fails "a stale copy that cannot be removed: the import stops, naming it" 8 \
+	"^hanko-online import: $left: the copy of an import that never committed cannot be removed: $left/manifest[.a-z]*: cannot remove: Device or resource busy$" \
+	env HK_FAIL_REMOVE=manifest LD_PRELOAD="$T/failremove.so" "$ON" import --state "$O" "${IM[@]}" "$T/b-arl-old"
+check "... audited as a failed recovery" grep -q "	bundle.recover	fail	.*$left: the copy of an import that never committed cannot be removed" "$O/audit/audit.log"
+check "... and never as removed" test "$(grep -c "	bundle.recover	ok	.*$left: removed" "$O/audit/audit.log")" = 1
+rm -rf "$left"
 # A folder of that name whose manifest is another bundle's is never removed.
 cp -r "$T/b-arl" "$left"
 fails "a folder in the copy's place holding another bundle is left alone" 7 \
