@@ -556,7 +556,8 @@ static int
 lint_ski(const struct lint *l)
 {
 	ASN1_OCTET_STRING *ski;
-	unsigned char kid[20];
+	unsigned char kid[EVP_MAX_MD_SIZE];
+	unsigned int kl = 0;
 	int crit, r = 0;
 
 	ski = get_ext(l, NID_subject_key_identifier, &crit);
@@ -571,7 +572,10 @@ lint_ski(const struct lint *l)
 	if (crit)
 		r = bad(l, "RFC 5280 4.2.1.2: subjectKeyIdentifier must not be "
 		    "critical");
-	else if (hk_cert_key_id(X509_get0_pubkey(l->x), kid) != 0)
+	/* OpenSSL's digest of the certificate's own subjectPublicKey bits,
+	 * not the builder's (hk_cert_key_id, which re-encodes the key) */
+	else if (X509_pubkey_digest(l->x, EVP_sha1(), kid, &kl) != 1 ||
+	    kl != 20)
 		r = bad(l, "RFC 5280 4.2.1.2: cannot compute the key "
 		    "identifier");
 	else if (ASN1_STRING_length(ski) != 20 ||
@@ -721,10 +725,43 @@ lint_aki(const struct lint *l)
 	return r;
 }
 
+/*
+ * The policy OID of a kind, read here from the profile the way PROFILE.md's
+ * certificatePolicies row and docs/certificates.md give it, not taken from
+ * the builder (hk_cert_policy), so that a slip in the builder's table is a
+ * lint failure: cross and issuing CA policies.ca, the resident
+ * policies.user, the OCSP responder policies.ocsp, the validation server
+ * policies.validation. In a rehearsal each its test arc (policies.*-test);
+ * the CA kinds, which have none of their own, the resident's
+ * policies.user-test (.1.0.10). NULL for the root and link, which carry no
+ * certificatePolicies.
+ */
+static const char *
+profile_policy(const struct hk_profile *p, enum hk_cert_kind kind,
+    int rehearsal)
+{
+	switch (kind) {
+	case HK_CERT_CROSS:
+	case HK_CERT_ISSUING:
+		return rehearsal ? p->policy_user_test : p->policy_ca;
+	case HK_CERT_USER:
+		return rehearsal ? p->policy_user_test : p->policy_user;
+	case HK_CERT_OCSP:
+		return rehearsal ? p->policy_ocsp_test : p->policy_ocsp;
+	case HK_CERT_VALIDATION:
+		return rehearsal ? p->policy_validation_test :
+		    p->policy_validation;
+	case HK_CERT_ROOT:
+	case HK_CERT_LINK:
+		break;
+	}
+	return NULL;
+}
+
 static int
 lint_policies(const struct lint *l)
 {
-	const char *want = hk_cert_policy(l->p, l->kind, l->rehearsal);
+	const char *want = profile_policy(l->p, l->kind, l->rehearsal);
 	CERTIFICATEPOLICIES *cps;
 	POLICYINFO *pi;
 	char oid[HK_PROFILE_OID_MAX];
@@ -756,7 +793,7 @@ lint_policies(const struct lint *l)
 static int
 lint_policy_mappings(const struct lint *l)
 {
-	const char *ca = hk_cert_policy(l->p, l->kind, l->rehearsal);
+	const char *ca = profile_policy(l->p, l->kind, l->rehearsal);
 	POLICY_MAPPINGS *pms;
 	POLICY_MAPPING *pm;
 	char a[HK_PROFILE_OID_MAX], b[HK_PROFILE_OID_MAX];
@@ -913,7 +950,7 @@ lint_user_key(const struct lint *l)
 static int
 lint_user_policies(const struct lint *l)
 {
-	const char *want = hk_cert_policy(l->p, HK_CERT_USER, l->rehearsal);
+	const char *want = profile_policy(l->p, HK_CERT_USER, l->rehearsal);
 	CERTIFICATEPOLICIES *cps;
 	POLICYINFO *pi;
 	POLICYQUALINFO *q;
@@ -948,6 +985,68 @@ lint_user_policies(const struct lint *l)
 	return r;
 }
 
+/*
+ * The name of municipality romaji's CRL partition for issuing generation
+ * gen, made here from the profile the way PROFILE.md (Names: "<issuing
+ * prefix>, OU=CRL Distribution Points, CN=<Municipality> CRLDP") and
+ * docs/publish.md "Issuing generations" (generation g from 2: "... CRLDP
+ * <g>") give it, + OU=<marker> in a rehearsal; not the builder's
+ * (hk_cert_partition_dn). gsuf is " <g>" after generation 1, else "".
+ */
+static void
+partition_gsuf(int gen, char gsuf[16])
+{
+	gsuf[0] = '\0';
+	if (gen > 1)
+		snprintf(gsuf, 16, " %d", gen);
+}
+
+static int
+partition_dn(const struct hk_profile *p, const char *romaji, int gen,
+    int rehearsal, X509_NAME **out)
+{
+	char dn[HK_PROFILE_DN_MAX * 2 + 64], gsuf[16];
+	int n;
+
+	*out = NULL;
+	partition_gsuf(gen, gsuf);
+	n = snprintf(dn, sizeof(dn), "%s, OU=CRL Distribution Points, "
+	    "CN=%s CRLDP%s", p->issuing_subject_prefix, romaji, gsuf);
+	if (n < 0 || (size_t)n >= sizeof(dn))
+		return HK_ERR_INVALID;
+	return hk_name_build(dn, rehearsal ? p->rehearsal_marker : NULL, out);
+}
+
+/*
+ * The partition's file in the repository, from its URI: "<repository-url>
+ * /crl/<code>.crl" in generation 1, ".../crl/<code>-<g>.crl" in a later
+ * generation g (docs/publish.md "Issuing generations"), the code six
+ * digits. The certificate does not name the municipality's code: any
+ * six digits pass.
+ */
+static int
+partition_uri_ok(const struct lint *l, const ASN1_IA5STRING *uri)
+{
+	char pre[HK_PROFILE_URL_MAX + 8], suf[24];
+	const unsigned char *u = ASN1_STRING_get0_data(uri);
+	size_t pl, sl, ul = (size_t)ASN1_STRING_length(uri), i;
+
+	snprintf(pre, sizeof(pre), "%s/crl/", l->p->repository_url);
+	if (l->gen > 1)
+		snprintf(suf, sizeof(suf), "-%d.crl", l->gen);
+	else
+		snprintf(suf, sizeof(suf), ".crl");
+	pl = strlen(pre);
+	sl = strlen(suf);
+	if (ul != pl + 6 + sl || memcmp(u, pre, pl) != 0 ||
+	    memcmp(u + pl + 6, suf, sl) != 0)
+		return 0;
+	for (i = pl; i < pl + 6; i++)
+		if (u[i] < '0' || u[i] > '9')
+			return 0;
+	return 1;
+}
+
 static int
 lint_user_crldp(const struct lint *l, const char *romaji)
 {
@@ -955,13 +1054,9 @@ lint_user_crldp(const struct lint *l, const char *romaji)
 	GENERAL_NAMES *full;
 	GENERAL_NAME *gn;
 	X509_NAME *part = NULL;
-	const char *repo = l->p->repository_url;
-	char pre[HK_PROFILE_URL_MAX + 8];
-	const unsigned char *u;
-	int want, ul, r;
-	size_t pl;
-
 	const X509_NAME *pdn = NULL;
+	char gsuf[16];
+	int want, r;
 	size_t i;
 
 	if ((r = crldp_point(l, "the municipality's partition", &dps, &full,
@@ -970,48 +1065,26 @@ lint_user_crldp(const struct lint *l, const char *romaji)
 	for (i = 0; l->ctx != NULL && i < l->ctx->nparts && pdn == NULL; i++)
 		if (strcmp(l->ctx->parts[i].romaji, romaji) == 0)
 			pdn = l->ctx->parts[i].dn;
-	if (pdn == NULL && hk_cert_partition_dn(l->p, romaji, l->gen,
-	    l->rehearsal, &part) == 0)
+	if (pdn == NULL && partition_dn(l->p, romaji, l->gen, l->rehearsal,
+	    &part) == 0)
 		pdn = part;
 	if (pdn == NULL || sk_GENERAL_NAME_num(full) != want ||
 	    (gn = sk_GENERAL_NAME_value(full, 0))->type != GEN_DIRNAME ||
 	    !hk_cert_name_eq(gn->d.directoryName, pdn)) {
-		char cn[16] = "";
-
-		if (l->gen > 1)
-			snprintf(cn, sizeof(cn), " %d", l->gen);
+		partition_gsuf(l->gen, gsuf);
 		r = bad(l, "PROFILE.md: cRLDistributionPoints fullName must be "
 		    "the partition \"%s, OU=CRL Distribution Points, CN=%s "
 		    "CRLDP%s\" of issuing generation %d%s",
-		    l->p->issuing_subject_prefix, romaji, cn, l->gen,
+		    l->p->issuing_subject_prefix, romaji, gsuf, l->gen,
 		    want == 2 ? " and its http URI" : " only");
 		goto out;
 	}
-	if (want == 2) {
-		char id[HK_CERT_PARTITION_ID_MAX], code[7];
-		int g = 0;
-
-		snprintf(pre, sizeof(pre), "%s/crl/", repo);
-		pl = strlen(pre);
-		gn = sk_GENERAL_NAME_value(full, 1);
-		u = gn->type == GEN_URI ? ASN1_STRING_get0_data(
-		    gn->d.uniformResourceIdentifier) : NULL;
-		ul = u != NULL ? ASN1_STRING_length(
-		    gn->d.uniformResourceIdentifier) : 0;
-		if (u != NULL && (size_t)ul > pl + 4 &&
-		    (size_t)ul - pl - 4 < sizeof(id) &&
-		    memcmp(u, pre, pl) == 0 && memcmp(u + ul - 4, ".crl", 4) ==
-		    0) {
-			memcpy(id, u + pl, (size_t)ul - pl - 4);
-			id[(size_t)ul - pl - 4] = '\0';
-			if (hk_cert_partition_id_parse(id, code, &g) != 0)
-				g = 0;
-		}
-		if (g != l->gen)
-			r = bad(l, "PROFILE.md: cRLDistributionPoints URI must "
-			    "be %s<code>%s.crl (issuing generation %d)", pre,
-			    l->gen > 1 ? "-<generation>" : "", l->gen);
-	}
+	if (want == 2 && ((gn = sk_GENERAL_NAME_value(full, 1))->type !=
+	    GEN_URI || !partition_uri_ok(l, gn->d.uniformResourceIdentifier)))
+		r = bad(l, "PROFILE.md: cRLDistributionPoints URI must be "
+		    "%s/crl/<code>%s.crl (issuing generation %d)",
+		    l->p->repository_url, l->gen > 1 ? "-<generation>" : "",
+		    l->gen);
 out:
 	X509_NAME_free(part);
 	CRL_DIST_POINTS_free(dps);
@@ -1256,8 +1329,8 @@ hk_lint_user_ctx_partition(struct hk_lint_user_ctx *c, const char *romaji)
 	}
 	np = &c->parts[c->nparts];
 	memset(np, 0, sizeof(*np));
-	if (hk_cert_partition_dn(c->p, romaji, c->gen, c->rehearsal,
-	    &np->dn) != 0 || name_encoded(np->dn) != 0) {
+	if (partition_dn(c->p, romaji, c->gen, c->rehearsal, &np->dn) != 0 ||
+	    name_encoded(np->dn) != 0) {
 		X509_NAME_free(np->dn);
 		hk_err_set("user: partition %s: its DN does not build", romaji);
 		return HK_ERR_LINT;

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "err.h"
 #include "lint.h"
+#include "name.h"
 #include "profile.h"
 
 static EVP_PKEY *k;
@@ -319,13 +320,14 @@ Test(lint, crldp)
 }
 
 /* A resident's certificate of 432024 (Yatsushiro-shi) of issuing
- * generation gen, issued here by the root for brevity: its
- * cRLDistributionPoints name the partition of that generation. */
+ * generation gen (a rehearsal one if reh), issued here by the root for
+ * brevity: its cRLDistributionPoints name the partition of that
+ * generation. */
 static X509 *
-good_user_gen(int gen)
+good_user_at(int gen, int reh)
 {
 	struct hk_basic4 b;
-	X509 *root = good(0), *x = NULL;
+	X509 *root = good(reh), *x = NULL;
 	time_t t;
 
 	memset(&b, 0, sizeof(b));
@@ -337,10 +339,16 @@ good_user_gen(int gen)
 	strcpy(b.addr_flags, "000000000000000");
 	hk_time_parse("2026-04-02T00:00:00Z", &t);
 	cr_assert_eq(hk_cert_build_user(p, root, gen, k, "Yatsushiro-shi",
-	    "432024", &b, t, 0, &x), 0, "%s", hk_err_msg());
+	    "432024", &b, t, reh, &x), 0, "%s", hk_err_msg());
 	cr_assert_gt(X509_sign(x, k, EVP_sha256()), 0);
 	X509_free(root);
 	return x;
+}
+
+static X509 *
+good_user_gen(int gen)
+{
+	return good_user_at(gen, 0);
 }
 
 static X509 *
@@ -349,31 +357,32 @@ good_user(void)
 	return good_user_gen(1);
 }
 
-/* Lint x as a user certificate of generation gen: msg, or NULL for none;
- * the same through a lint context (hk_lint_user_with) that has the
- * partitions' names made once, and through one that has none. */
+/* Lint x as a user certificate of generation gen (of a rehearsal if
+ * reh): msg, or NULL for none; the same through a lint context
+ * (hk_lint_user_with) that has the partitions' names made once, and
+ * through one that has none. */
 static void
-user_gen_lints(X509 *x, int gen, const char *msg)
+user_lints(X509 *x, int reh, int gen, const char *msg)
 {
 	struct hk_lint_user_ctx *c;
 	int i;
 
 	hk_err_clear();
 	if (msg == NULL)
-		cr_assert_eq(hk_lint_user(x, p, 0, gen), 0, "%s",
+		cr_assert_eq(hk_lint_user(x, p, reh, gen), 0, "%s",
 		    hk_err_msg());
 	else {
-		cr_assert_eq(hk_lint_user(x, p, 0, gen), HK_ERR_LINT,
+		cr_assert_eq(hk_lint_user(x, p, reh, gen), HK_ERR_LINT,
 		    "accepted as generation %d; wanted %s", gen, msg);
 		cr_assert_str_eq(hk_err_msg(), msg);
 	}
 	if (gen < 1 || gen > HK_CERT_GEN_MAX) {
-		cr_assert_eq(hk_lint_user_ctx_new(p, 0, gen, &c),
+		cr_assert_eq(hk_lint_user_ctx_new(p, reh, gen, &c),
 		    HK_ERR_INVALID);
 		return;
 	}
 	for (i = 0; i < 2; i++) {
-		cr_assert_eq(hk_lint_user_ctx_new(p, 0, gen, &c), 0);
+		cr_assert_eq(hk_lint_user_ctx_new(p, reh, gen, &c), 0);
 		if (i == 0) {
 			cr_assert_eq(hk_lint_user_ctx_partition(c,
 			    "Kumamoto-shi"), 0);
@@ -394,24 +403,36 @@ user_gen_lints(X509 *x, int gen, const char *msg)
 	}
 }
 
-/* A CRL distribution point of one directoryName and one URI. */
+static void
+user_gen_lints(X509 *x, int gen, const char *msg)
+{
+	user_lints(x, 0, gen, msg);
+}
+
+/* A CRL distribution point of one directoryName (taken) and one URI, or
+ * the directoryName only when uri is NULL. */
 static void
 set_dp(X509 *x, X509_NAME *dn, const char *uri)
 {
 	CRL_DIST_POINTS *dps = sk_DIST_POINT_new_null();
 	DIST_POINT *dp = DIST_POINT_new();
-	GENERAL_NAME *g1 = GENERAL_NAME_new(), *g2 = GENERAL_NAME_new();
-	ASN1_IA5STRING *u = ASN1_IA5STRING_new();
+	GENERAL_NAME *g1 = GENERAL_NAME_new(), *g2 = NULL;
+	ASN1_IA5STRING *u;
 
-	cr_assert(dps && dp && g1 && g2 && u);
-	cr_assert_eq(ASN1_STRING_set(u, uri, (int)strlen(uri)), 1);
+	cr_assert(dps && dp && g1);
 	GENERAL_NAME_set0_value(g1, GEN_DIRNAME, dn);
-	GENERAL_NAME_set0_value(g2, GEN_URI, u);
 	dp->distpoint = DIST_POINT_NAME_new();
 	dp->distpoint->type = 0;
 	dp->distpoint->name.fullname = sk_GENERAL_NAME_new_null();
 	sk_GENERAL_NAME_push(dp->distpoint->name.fullname, g1);
-	sk_GENERAL_NAME_push(dp->distpoint->name.fullname, g2);
+	if (uri != NULL) {
+		g2 = GENERAL_NAME_new();
+		u = ASN1_IA5STRING_new();
+		cr_assert(g2 && u);
+		cr_assert_eq(ASN1_STRING_set(u, uri, (int)strlen(uri)), 1);
+		GENERAL_NAME_set0_value(g2, GEN_URI, u);
+		sk_GENERAL_NAME_push(dp->distpoint->name.fullname, g2);
+	}
 	sk_DIST_POINT_push(dps, dp);
 	replace(x, NID_crl_distribution_points, dps, 0);
 	CRL_DIST_POINTS_free(dps);
@@ -865,4 +886,325 @@ Test(lint, key_size)
 	cr_assert_str_eq(hk_err_msg(), "root: CPS 6-1-1-2 / PROFILE.md: the "
 	    "key must be rsa-3072 (found RSA-2048)");
 	X509_free(x);
+}
+
+/*
+ * What the lint expects comes from the profile and PROFILE.md, not from
+ * the builder it checks (lint.h): the tests below write the expected
+ * values out by hand, build the certificate with the builder, put the
+ * hand-written value in (or a value a slipping builder could make), sign
+ * it here and lint it. The builders do not lint (hk_cert_sign_checked
+ * does), so a builder changed under these tests still builds, and these
+ * tests then fail where a lint asking the builder would agree with it.
+ */
+
+/* A name written out attribute by attribute ("C=JP", "O=JPKI", ...,
+ * NULL), C a PrintableString and the rest UTF8String (PROFILE.md Names),
+ * without the project's DN parser. */
+static X509_NAME *
+dn_of(const char *const *rdn)
+{
+	X509_NAME *n = X509_NAME_new();
+	const char *eq;
+	char attr[8];
+	size_t i, al;
+
+	cr_assert_not_null(n);
+	for (i = 0; rdn[i] != NULL; i++) {
+		eq = strchr(rdn[i], '=');
+		cr_assert(eq != NULL && (al = (size_t)(eq - rdn[i])) <
+		    sizeof(attr));
+		memcpy(attr, rdn[i], al);
+		attr[al] = '\0';
+		cr_assert_eq(X509_NAME_add_entry_by_txt(n, attr,
+		    strcmp(attr, "C") == 0 ? V_ASN1_PRINTABLESTRING :
+		    V_ASN1_UTF8STRING, (const unsigned char *)eq + 1, -1, -1,
+		    0), 1, "%s", rdn[i]);
+	}
+	return n;
+}
+
+/* "C=JP, O=JPKI, OU=Kumamoto-ken, <ou>, <cn>" (no ou when NULL), then
+ * OU=TEST if test. */
+static X509_NAME *
+part_dn(const char *ou, const char *cn, int test)
+{
+	const char *r[8];
+	size_t n = 0;
+
+	r[n++] = "C=JP";
+	r[n++] = "O=JPKI";
+	r[n++] = "OU=Kumamoto-ken";
+	if (ou != NULL)
+		r[n++] = ou;
+	r[n++] = cn;
+	if (test)
+		r[n++] = "OU=TEST";
+	r[n] = NULL;
+	return dn_of(r);
+}
+
+/* PROFILE.md Names: the partition is "C=JP, O=JPKI, OU=Kumamoto-ken,
+ * OU=CRL Distribution Points, CN=<Municipality> CRLDP", from generation 2
+ * "... CRLDP <g>" (docs/publish.md "Issuing generations"), + OU=TEST in a
+ * rehearsal (docs/certificates.md). */
+Test(lint, partition_from_the_profile_not_the_builder)
+{
+	static const int gens[] = { 1, 2, 17 };
+	static const char *const dpou = "OU=CRL Distribution Points";
+	char cn[64], cn2[64], cn3[64], gsuf[16], msg[512];
+	size_t i, j;
+	int reh, g;
+	X509 *x;
+
+	for (reh = 0; reh < 2; reh++) {
+		for (i = 0; i < sizeof(gens) / sizeof(gens[0]); i++) {
+			struct {
+				const char *ou, *cn;
+				int test;
+			} no[6];
+
+			g = gens[i];
+			gsuf[0] = '\0';
+			if (g > 1)
+				snprintf(gsuf, sizeof(gsuf), " %d", g);
+			snprintf(cn, sizeof(cn), "CN=Yatsushiro-shi CRLDP%s",
+			    gsuf);
+			/* another generation's name, and a dash for the
+			 * blank */
+			snprintf(cn2, sizeof(cn2), "CN=Yatsushiro-shi CRLDP%s",
+			    g > 1 ? "" : " 1");
+			snprintf(cn3, sizeof(cn3), "CN=Yatsushiro-shi CRLDP-%d",
+			    g);
+			snprintf(msg, sizeof(msg), "user: PROFILE.md: "
+			    "cRLDistributionPoints fullName must be the "
+			    "partition \"C=JP, O=JPKI, OU=Kumamoto-ken, OU=CRL "
+			    "Distribution Points, CN=Yatsushiro-shi CRLDP%s\" "
+			    "of issuing generation %d only", gsuf, g);
+			no[0].ou = dpou, no[0].cn = cn2, no[0].test = reh;
+			no[1].ou = dpou, no[1].cn = cn3, no[1].test = reh;
+			no[2].ou = NULL, no[2].cn = cn, no[2].test = reh;
+			no[3].ou = "OU=CRL Distribution Point", no[3].cn = cn,
+			    no[3].test = reh;
+			no[4].ou = dpou, no[4].cn = "CN=432024 CRLDP",
+			    no[4].test = reh;
+			no[5].ou = dpou, no[5].cn = cn, no[5].test = !reh;
+
+			x = good_user_at(g, reh);
+			set_dp(x, part_dn(dpou, cn, reh), NULL);
+			user_lints(x, reh, g, NULL);
+			for (j = 0; j < sizeof(no) / sizeof(no[0]); j++) {
+				set_dp(x, part_dn(no[j].ou, no[j].cn,
+				    no[j].test), NULL);
+				user_lints(x, reh, g, msg);
+			}
+			X509_free(x);
+		}
+	}
+
+	/* with a repository URL, beside the name its file, written out */
+	snprintf(p->repository_url, sizeof(p->repository_url),
+	    "http://repo.example.jp");
+	x = good_user_at(2, 0);
+	set_dp(x, part_dn(dpou, "CN=Yatsushiro-shi CRLDP 2", 0),
+	    "http://repo.example.jp/crl/432024-2.crl");
+	user_lints(x, 0, 2, NULL);
+	set_dp(x, part_dn(dpou, "CN=Yatsushiro-shi CRLDP 2", 0),
+	    "http://repo.example.jp/crl/432024_2.crl");
+	user_lints(x, 0, 2, "user: PROFILE.md: cRLDistributionPoints URI must "
+	    "be http://repo.example.jp/crl/<code>-<generation>.crl (issuing "
+	    "generation 2)");
+	X509_free(x);
+	x = good_user_at(1, 1);
+	set_dp(x, part_dn(dpou, "CN=Yatsushiro-shi CRLDP", 1),
+	    "http://repo.example.jp/crl/432024.crl");
+	user_lints(x, 1, 1, NULL);
+	set_dp(x, part_dn(dpou, "CN=Yatsushiro-shi CRLDP", 1),
+	    "http://repo.example.jp/crl/432024-1.crl");
+	user_lints(x, 1, 1, "user: PROFILE.md: cRLDistributionPoints URI must "
+	    "be http://repo.example.jp/crl/<code>.crl (issuing generation 1)");
+	X509_free(x);
+}
+
+/* A request for dn signed with the test key. */
+static X509_REQ *
+req_for(const char *dn)
+{
+	X509_REQ *req = X509_REQ_new();
+	X509_NAME *n = NULL;
+
+	cr_assert_not_null(req);
+	cr_assert_eq(hk_name_parse(dn, &n), 0, "%s", hk_err_msg());
+	cr_assert_eq(X509_REQ_set_version(req, X509_REQ_VERSION_1), 1);
+	cr_assert_eq(X509_REQ_set_subject_name(req, n), 1);
+	cr_assert_eq(X509_REQ_set_pubkey(req, k), 1);
+	cr_assert_gt(X509_REQ_sign(req, k, EVP_sha256()), 0);
+	X509_NAME_free(n);
+	return req;
+}
+
+#define BRIDGE	"C=JP, O=JPKI, OU=Bridge CA"
+
+/* An issuing CA, cross, OCSP responder or validation server certificate
+ * (a rehearsal one if reh) the builder makes under the root, signed here
+ * with the test key. */
+static X509 *
+good_kind(enum hk_cert_kind kind, int reh)
+{
+	X509 *root = good(reh), *x = NULL;
+	X509_REQ *req;
+	char dn[256];
+	time_t t;
+	int r;
+
+	hk_time_parse("2026-04-02T00:00:00Z", &t);
+	snprintf(dn, sizeof(dn), "C=JP, O=JPKI, OU=Kumamoto-ken, %s%s",
+	    kind == HK_CERT_ISSUING ? "OU=Issuing CA 1" :
+	    kind == HK_CERT_OCSP ? "CN=OCSP Responder 1" :
+	    "CN=Official Certificate Validation Server 1",
+	    reh ? ", OU=TEST" : "");
+	req = req_for(kind == HK_CERT_CROSS ? BRIDGE : dn);
+	switch (kind) {
+	case HK_CERT_ISSUING:
+		r = hk_cert_build_issuing(p, root, req, 1, t, reh, &x);
+		break;
+	case HK_CERT_CROSS:
+		r = hk_cert_build_cross(p, root, req, BRIDGE, -1, NULL, t, reh,
+		    &x);
+		break;
+	case HK_CERT_OCSP:
+		r = hk_cert_build_ocsp(p, root, req, 1, t, reh, &x);
+		break;
+	case HK_CERT_VALIDATION:
+		r = hk_cert_build_validation(p, root, req, 1, t, reh, &x);
+		break;
+	default:
+		cr_assert_fail("no builder here for %s",
+		    hk_cert_kind_name(kind));
+	}
+	cr_assert_eq(r, 0, "%s", hk_err_msg());
+	cr_assert_gt(X509_sign(x, k, EVP_sha256()), 0);
+	X509_REQ_free(req);
+	X509_free(root);
+	return x;
+}
+
+/* The certificatePolicies the builder made with its policy OID set to oid
+ * (criticality and qualifiers kept), signed again. */
+static void
+set_policy(X509 *x, const char *oid)
+{
+	int i = X509_get_ext_by_NID(x, NID_certificate_policies, -1), crit;
+	CERTIFICATEPOLICIES *cps;
+	POLICYINFO *pi;
+
+	cr_assert_geq(i, 0);
+	crit = X509_EXTENSION_get_critical(X509_get_ext(x, i));
+	cps = X509V3_EXT_d2i(X509_get_ext(x, i));
+	cr_assert_not_null(cps);
+	cr_assert_eq(sk_POLICYINFO_num(cps), 1);
+	pi = sk_POLICYINFO_value(cps, 0);
+	ASN1_OBJECT_free(pi->policyid);
+	cr_assert_not_null(pi->policyid = OBJ_txt2obj(oid, 1));
+	replace(x, NID_certificate_policies, cps, crit);
+	sk_POLICYINFO_pop_free(cps, POLICYINFO_free);
+	cr_assert_gt(X509_sign(x, k, EVP_sha256()), 0);
+}
+
+#define ARC	"1.2.392.200149.8.5.1."
+
+/* PROFILE.md's certificatePolicies row (docs/certificates.md for the CA
+ * kinds in a rehearsal): each kind's OID passes, every other OID of the
+ * profile is refused, naming the kind's. */
+Test(lint, policies_from_the_profile_not_the_builder)
+{
+	static const struct {
+		enum hk_cert_kind kind;
+		const char *kn;
+		const char *oid[2];	/* production, rehearsal */
+	} c[] = {
+		{ HK_CERT_ISSUING, "issuing", { ARC "1.10", ARC "0.10" } },
+		{ HK_CERT_CROSS, "cross", { ARC "1.10", ARC "0.10" } },
+		{ HK_CERT_OCSP, "ocsp", { ARC "300", ARC "0.300" } },
+		{ HK_CERT_VALIDATION, "validation", { ARC "200", ARC "0.200" } },
+		{ HK_CERT_USER, "user", { ARC "1.10", ARC "0.10" } },
+	};
+	static const char *const all[] = {
+		ARC "1.10", ARC "0.10", ARC "300", ARC "0.300", ARC "200",
+		ARC "0.200",
+	};
+	char msg[256];
+	const char *want;
+	size_t i, j;
+	int reh;
+	X509 *x;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		for (reh = 0; reh < 2; reh++) {
+			want = c[i].oid[reh];
+			x = c[i].kind == HK_CERT_USER ? good_user_at(1, reh) :
+			    good_kind(c[i].kind, reh);
+			set_policy(x, want);
+			hk_err_clear();
+			cr_assert_eq(hk_lint_cert(x, p, c[i].kind, reh), 0,
+			    "%s rehearsal %d: %s", c[i].kn, reh, hk_err_msg());
+			snprintf(msg, sizeof(msg), "%s: PROFILE.md: "
+			    "certificatePolicies must be exactly %s%s%s",
+			    c[i].kn, want, reh ? " (the rehearsal arc)" : "",
+			    c[i].kind == HK_CERT_USER ? "" :
+			    " without qualifiers");
+			for (j = 0; j < sizeof(all) / sizeof(all[0]); j++) {
+				if (strcmp(all[j], want) == 0)
+					continue;
+				set_policy(x, all[j]);
+				hk_err_clear();
+				cr_assert_eq(hk_lint_cert(x, p, c[i].kind, reh),
+				    HK_ERR_LINT, "%s rehearsal %d: %s accepted",
+				    c[i].kn, reh, all[j]);
+				cr_assert_str_eq(hk_err_msg(), msg);
+			}
+			X509_free(x);
+		}
+}
+
+/* RFC 5280 4.2.1.2 (1): the SHA-1 of the certificate's subjectPublicKey
+ * bits, computed here, not by the builder's hk_cert_key_id: that passes;
+ * the SHA-1 of the whole SubjectPublicKeyInfo, or method (2), does not. */
+Test(lint, ski_from_the_key_bits_not_the_builder)
+{
+	static const char *const msg = "root: RFC 5280 4.2.1.2 (1): "
+	    "subjectKeyIdentifier must be the SHA-1 of the subjectPublicKey "
+	    "bits";
+	X509 *x = good(0);
+	const ASN1_BIT_STRING *bits = X509_get0_pubkey_bitstr(x);
+	ASN1_OCTET_STRING *s = ASN1_OCTET_STRING_new();
+	unsigned char md[20], m2[8], *der = NULL;
+	int n;
+
+	cr_assert(bits != NULL && s != NULL);
+	cr_assert_eq(EVP_Digest(ASN1_STRING_get0_data(bits),
+	    (size_t)ASN1_STRING_length(bits), md, NULL, EVP_sha1(), NULL), 1);
+	/* method (2): 0100 and the least significant 60 bits */
+	memcpy(m2, md + 12, 8);
+	m2[0] = (unsigned char)(0x40 | (m2[0] & 0x0f));
+	cr_assert_eq(ASN1_OCTET_STRING_set(s, md, 20), 1);
+	replace(x, NID_subject_key_identifier, s, 0);
+	cr_assert_gt(X509_sign(x, k, EVP_sha256()), 0);
+	hk_err_clear();
+	cr_assert_eq(hk_lint_cert(x, p, HK_CERT_ROOT, 0), 0, "%s",
+	    hk_err_msg());
+
+	cr_assert_gt(n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der), 0);
+	cr_assert_eq(EVP_Digest(der, (size_t)n, md, NULL, EVP_sha1(), NULL),
+	    1);
+	OPENSSL_free(der);
+	cr_assert_eq(ASN1_OCTET_STRING_set(s, md, 20), 1);
+	replace(x, NID_subject_key_identifier, s, 0);
+	refused(x, msg);
+
+	x = good(0);
+	cr_assert_eq(ASN1_OCTET_STRING_set(s, m2, 8), 1);
+	replace(x, NID_subject_key_identifier, s, 0);
+	refused(x, msg);
+	ASN1_OCTET_STRING_free(s);
 }
