@@ -6,6 +6,10 @@
  * link, cross, issuing, ocsp, validation, and the resident's user
  * certificate: subject, validity, key, keyUsage, policies with the CPS
  * qualifier, the partition CRL DP, issuerAltName and the basic 4 items).
+ * What a rule expects comes from the profile and PROFILE.md, derived here,
+ * never from the builder it checks (shared/cert.c: its policy table,
+ * partition names or key identifier): only neutral helpers are shared
+ * (reading a time, comparing DER names, getting an extension).
  */
 #ifndef HK_LINT_H
 #define HK_LINT_H
@@ -20,8 +24,9 @@ int hk_lint_cert(X509 *cert, const struct hk_profile *p,
     enum hk_cert_kind kind, int rehearsal);
 /*
  * A resident's certificate issued under issuing generation gen: its CRL
- * distribution point names that generation's partition
- * (hk_cert_partition_dn). hk_lint_cert with HK_CERT_USER is generation 1.
+ * distribution point names that generation's partition (the name PROFILE.md
+ * and docs/publish.md give it, made by the lint, not by
+ * hk_cert_partition_dn). hk_lint_cert with HK_CERT_USER is generation 1.
  */
 int hk_lint_user(X509 *cert, const struct hk_profile *p, int rehearsal,
     int gen);
