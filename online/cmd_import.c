@@ -722,16 +722,6 @@ crl_parse(const unsigned char *buf, size_t len, X509_CRL **out)
 	return c ? 0 : HK_ERR_PARSE;
 }
 
-static time_t
-asn1_time(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return (time_t)-1;
-	return timegm(&tm);
-}
-
 struct arl { uint64_t number; size_t idx; time_t tu, nu; };
 
 static int
@@ -754,7 +744,7 @@ import_arls(struct import_work *w)
 		return HK_ERR_ALLOC;
 	for (i = 0; i < n; i++) {
 		X509_CRL *c = NULL;
-		int ok = 0;
+		int ok = 0, times;
 		if ((r = payload(w, i, path, sizeof(path), &buf[i],
 		    &len[i])) != 0)
 			goto out;
@@ -769,8 +759,9 @@ import_arls(struct import_work *w)
 		if (!ok)
 			ok = hk_crl_verify(c, w->t.anchor) == 0;
 		a[i].idx = i;
-		a[i].tu = asn1_time(X509_CRL_get0_lastUpdate(c));
-		a[i].nu = asn1_time(X509_CRL_get0_nextUpdate(c));
+		times = hk_cert_time(X509_CRL_get0_lastUpdate(c),
+		    &a[i].tu) == 0 && hk_cert_time(X509_CRL_get0_nextUpdate(c),
+		    &a[i].nu) == 0;
 		if (!ok) {
 			hk_err_set("%s: signature: RFC 5280 6.3.3: the ARL "
 			    "does not verify under a root generation", path);
@@ -779,8 +770,7 @@ import_arls(struct import_work *w)
 			hk_err_set("%s: cRLNumber: RFC 5280 5.2.3: missing or "
 			    "out of range", path);
 			r = HK_ERR_INVALID;
-		} else if (a[i].tu == (time_t)-1 || a[i].nu == (time_t)-1 ||
-		    a[i].nu <= a[i].tu) {
+		} else if (!times || a[i].nu <= a[i].tu) {
 			hk_err_set("%s: nextUpdate: must follow thisUpdate",
 			    path);
 			r = HK_ERR_INVALID;

@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "cert.h"
 #include "clock.h"
 #include "crosspair.h"
 #include "err.h"
@@ -244,16 +245,6 @@ put_name(FILE *f, const X509_NAME *n)
 	free(s);
 }
 
-static time_t
-asn1_time(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return timegm(&tm);
-}
-
 /* The directoryName of the subjectAltName (the Japanese name), if any. */
 static void
 put_jname(FILE *f, X509 *x)
@@ -317,8 +308,11 @@ cert_card(struct page *pg, const struct hk_repo_file *m, int with_qr)
 	}
 	/* hk_repo_read checked the bytes against this digest */
 	hk_fingerprint_colons(m->sha256, fp);
-	nb = asn1_time(X509_get0_notBefore(x));
-	na = asn1_time(X509_get0_notAfter(x));
+	/* a time that does not decode is 0 (the epoch) */
+	if (hk_cert_time(X509_get0_notBefore(x), &nb) != 0)
+		nb = 0;
+	if (hk_cert_time(X509_get0_notAfter(x), &na) != 0)
+		na = 0;
 	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL)) ==
 	    NULL || (serial = BN_bn2hex(bn)) == NULL) {
 		r = HK_ERR_ALLOC;
