@@ -866,19 +866,9 @@ int
 hk_crlpub_dpname_eq(const struct hk_crlpub_dpname *a,
     const struct hk_crlpub_dpname *b)
 {
-	unsigned char *da = NULL, *db = NULL;
-	int la, lb, eq;
-
 	if ((a->dn == NULL) != (b->dn == NULL) || strcmp(a->uri, b->uri) != 0)
 		return 0;
-	if (a->dn == NULL)
-		return 1;
-	la = i2d_X509_NAME(a->dn, &da);
-	lb = i2d_X509_NAME(b->dn, &db);
-	eq = la > 0 && la == lb && memcmp(da, db, (size_t)la) == 0;
-	OPENSSL_free(da);
-	OPENSSL_free(db);
-	return eq;
+	return a->dn == NULL || hk_cert_name_eq(a->dn, b->dn);
 }
 
 /* The directoryName and URI of a fullName. */

@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "atomic.h"
+#include "cert.h"
 #include "csr.h"
 #include "err.h"
 #include "hex.h"
@@ -186,9 +187,8 @@ hk_csr_check(X509_REQ *req, const char *input, const X509_NAME *expected,
 	EVP_PKEY *pk;
 	enum hk_key_alg found;
 	const char *why = NULL;
-	unsigned char *d1 = NULL, *d2 = NULL;
 	char *text = NULL;
-	int i, n, nid, l1, l2, r = HK_ERR_INVALID;
+	int i, n, nid, r = HK_ERR_INVALID;
 
 	if (X509_REQ_get_version(req) != X509_REQ_VERSION_1) {
 		hk_err_set("%s: RFC 2986 4.1: version must be 0 (v1)", input);
@@ -246,15 +246,11 @@ hk_csr_check(X509_REQ *req, const char *input, const X509_NAME *expected,
 		hk_err_set("%s: subject: PROFILE.md: %s", input, why);
 		goto out;
 	}
-	if (expected != NULL) {
-		l1 = i2d_X509_NAME(subj, &d1);
-		l2 = i2d_X509_NAME(expected, &d2);
-		if (l1 <= 0 || l1 != l2 || memcmp(d1, d2, (size_t)l1) != 0) {
-			text = hk_name_print(expected);
-			hk_err_set("%s: subject: must be \"%s\"", input,
-			    text != NULL ? text : "?");
-			goto out;
-		}
+	if (expected != NULL && !hk_cert_name_eq(subj, expected)) {
+		text = hk_name_print(expected);
+		hk_err_set("%s: subject: must be \"%s\"", input,
+		    text != NULL ? text : "?");
+		goto out;
 	}
 	n = X509_REQ_get_attr_count(req);
 	for (i = 0; i < n; i++) {
@@ -273,8 +269,6 @@ hk_csr_check(X509_REQ *req, const char *input, const X509_NAME *expected,
 	r = 0;
 out:
 	ERR_clear_error();
-	OPENSSL_free(d1);
-	OPENSSL_free(d2);
 	free(text);
 	return r;
 }
