@@ -952,6 +952,23 @@ Test(lint, partition_from_the_profile_not_the_builder)
 {
 	static const int gens[] = { 1, 2, 17 };
 	static const char *const dpou = "OU=CRL Distribution Points";
+	static const struct {
+		int gen, reh;
+		const char *cn, *ok, *no, *msg;
+	} files[] = {
+		{ 2, 0, "CN=Yatsushiro-shi CRLDP 2",
+		    "http://repo.example.jp/crl/432024-2.crl",
+		    "http://repo.example.jp/crl/432024_2.crl",
+		    "user: PROFILE.md: cRLDistributionPoints URI must be "
+		    "http://repo.example.jp/crl/<code>-<generation>.crl (issuing "
+		    "generation 2)" },
+		{ 1, 1, "CN=Yatsushiro-shi CRLDP",
+		    "http://repo.example.jp/crl/432024.crl",
+		    "http://repo.example.jp/crl/432024-1.crl",
+		    "user: PROFILE.md: cRLDistributionPoints URI must be "
+		    "http://repo.example.jp/crl/<code>.crl (issuing generation "
+		    "1)" },
+	};
 	char cn[64], cn2[64], cn3[64], gsuf[16], msg[512];
 	size_t i, j;
 	int reh, g;
@@ -1005,25 +1022,16 @@ Test(lint, partition_from_the_profile_not_the_builder)
 	/* with a repository URL, beside the name its file, written out */
 	snprintf(p->repository_url, sizeof(p->repository_url),
 	    "http://repo.example.jp");
-	x = good_user_at(2, 0);
-	set_dp(x, part_dn(dpou, "CN=Yatsushiro-shi CRLDP 2", 0),
-	    "http://repo.example.jp/crl/432024-2.crl");
-	user_lints(x, 0, 2, NULL);
-	set_dp(x, part_dn(dpou, "CN=Yatsushiro-shi CRLDP 2", 0),
-	    "http://repo.example.jp/crl/432024_2.crl");
-	user_lints(x, 0, 2, "user: PROFILE.md: cRLDistributionPoints URI must "
-	    "be http://repo.example.jp/crl/<code>-<generation>.crl (issuing "
-	    "generation 2)");
-	X509_free(x);
-	x = good_user_at(1, 1);
-	set_dp(x, part_dn(dpou, "CN=Yatsushiro-shi CRLDP", 1),
-	    "http://repo.example.jp/crl/432024.crl");
-	user_lints(x, 1, 1, NULL);
-	set_dp(x, part_dn(dpou, "CN=Yatsushiro-shi CRLDP", 1),
-	    "http://repo.example.jp/crl/432024-1.crl");
-	user_lints(x, 1, 1, "user: PROFILE.md: cRLDistributionPoints URI must "
-	    "be http://repo.example.jp/crl/<code>.crl (issuing generation 1)");
-	X509_free(x);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		g = files[i].gen;
+		reh = files[i].reh;
+		x = good_user_at(g, reh);
+		set_dp(x, part_dn(dpou, files[i].cn, reh), files[i].ok);
+		user_lints(x, reh, g, NULL);
+		set_dp(x, part_dn(dpou, files[i].cn, reh), files[i].no);
+		user_lints(x, reh, g, files[i].msg);
+		X509_free(x);
+	}
 }
 
 /* A request for dn signed with the test key. */
