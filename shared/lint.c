@@ -1134,7 +1134,7 @@ static int
 lint_user_san(const struct lint *l)
 {
 	struct hk_basic4 b;
-	char detail[768], why[512];
+	char why[512];
 	time_t nb;
 	int i, r, crit = X509_get_ext_by_NID(l->x, NID_subject_alt_name, -1);
 
@@ -1142,10 +1142,8 @@ lint_user_san(const struct lint *l)
 	    crit)))
 		return bad(l, "RFC 5280 4.2.1.6: subjectAltName must not be "
 		    "critical when the subject is not empty");
-	if (hk_basic4_from_cert(l->x, &b) != 0) {
-		snprintf(detail, sizeof(detail), "%s", hk_err_msg());
-		return bad(l, "%s", detail);
-	}
+	if (hk_basic4_from_cert(l->x, &b) != 0)
+		return bad(l, "%s", hk_err_msg());
 	/* the request checker's rules (shared/basic4.c), the date of birth
 	 * not after the day of issue */
 	if (hk_cert_time(X509_get0_notBefore(l->x), &nb) != 0)
