@@ -38,18 +38,24 @@ int
 hk_dir_sync(const char *path)
 {
 	char tmp[PATH_MAX];
-	int fd, r = 0;
+	int fd, e;
 
-	if (strlen(path) >= sizeof(tmp))
+	if (strlen(path) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
 		return HK_ERR_INVALID;
+	}
 	strcpy(tmp, path);
 	fd = open(dirname(tmp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return HK_ERR_IO;
-	if (fsync(fd) != 0)
-		r = HK_ERR_IO;
+	if (fsync(fd) == 0) {
+		close(fd);
+		return 0;
+	}
+	e = errno;
 	close(fd);
-	return r;
+	errno = e;		/* the fsync's, whatever close did */
+	return HK_ERR_IO;
 }
 
 int

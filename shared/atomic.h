@@ -72,7 +72,9 @@ int hk_dir_temp_beside(const char *path, const char *tag, char *buf,
 int hk_file_append(const char *path, const void *buf, size_t len, mode_t mode);
 /* 1 if path exists (any type, no follow), else 0. */
 int hk_path_exists(const char *path);
-/* fsync the folder that holds path. */
+/* fsync the folder that holds path. On failure errno says why (the
+ * open's or the fsync's; ENAMETOOLONG for a path over PATH_MAX); no
+ * detail is set, so that a failure being cleaned up keeps its own. */
 int hk_dir_sync(const char *path);
 /* Remove path and, when it is a folder, everything below it, without a
  * shell and without following symbolic links (nftw FTW_PHYS|FTW_DEPTH).

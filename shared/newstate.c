@@ -93,18 +93,13 @@ hk_newstate_commit(const char *tmp, const char *state, int softhsm,
 	 * when the fsync below fails (the caller's clean-up keys on *made;
 	 * offline init's shares belong to this state now, CPS 6-2-1-7). */
 	*made = 0;
-	errno = 0;
 	if ((r = hk_dir_sync(state)) != 0) {
-		/* errno is that of hk_dir_sync's failed open or fsync (the
-		 * close after a failed fsync leaves it when it succeeds);
-		 * still 0 only for a path too long for hk_dir_sync */
-		e = errno;
+		e = errno;	/* hk_dir_sync's failed open or fsync */
 		hk_err_set("%s: the new state IS in place, but the folder "
 		    "holding it could not be fsynced (%s), so its directory "
 		    "entry may not be durable: remove nothing, run sync, and "
 		    "check that %s is still there before using it; do not run "
-		    "init again", state, e != 0 ? strerror(e) : "path too long",
-		    state);
+		    "init again", state, strerror(e), state);
 	}
 	return r;
 }
