@@ -6,8 +6,10 @@
  *
  * As hanko-offline init: every input is checked first, everything is
  * built in "<state>.init-XXXXXX" beside the target and renamed into place
- * at the end, so a failure leaves nothing behind. The token's user PIN is
- * random and kept in secrets/token-user-pin (0600): the unattended
+ * at the end, so a failure before the rename leaves nothing behind
+ * (removed without a shell, hk_tree_remove_after) and one after it (the
+ * folder's fsync) removes nothing (hk_newstate_commit). The token's user
+ * PIN is random and kept in secrets/token-user-pin (0600): the unattended
  * publisher must sign without a person present (docs/hanko-online.1,
  * SECURITY). The SO PIN is random and never stored: the online token has
  * no SO operation; a lost or suspect issuing key is replaced by a new
