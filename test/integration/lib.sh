@@ -17,6 +17,8 @@ export HK_PASS_suzuki='Amakusa pearls & dolphins 9'
 export HK_PASS_takahashi='Hitoyoshi onsen river 88 boats'
 export HK_PASS_tanaka='Kikuchi gorge maple leaves 2026'
 
+SOFT=/usr/lib/softhsm/libsofthsm2.so
+
 TESTS_RUN=0
 TESTS_FAILED=0
 
@@ -92,6 +94,37 @@ make_ca() {
 		--media "$dir/media" --rehearsal --kdf interactive \
 		--clock "$clock" "${args[@]}" >/dev/null
 }
+
+# operators: the passphrases of the demo roster's operators watanabe and
+# ito and of its CA manager kimura (fictional) in the environment, and OPS,
+# the --operator arguments of the three.
+operators() {
+	export HK_PASS_watanabe='Shimabara bay ferry 7 gulls'
+	export HK_PASS_ito='Yatsushiro rush mats 54 weave'
+	export HK_PASS_kimura='Minamata hills tea 3 harvest'
+	OPS=(--operator watanabe=env:HK_PASS_watanabe --operator ito=env:HK_PASS_ito
+		--operator kimura=env:HK_PASS_kimura)
+}
+
+# set_passphrases STATE PERSON...: each PERSON's passphrase, HK_PASS_<id>,
+# set on STATE (fast KDF).
+set_passphrases() {
+	local s=$1 p; shift
+	for p in "$@"; do
+		"$OFF" roster set-passphrase --state "$s" --person "$p" \
+			--passin "env:HK_PASS_$p" --kdf interactive >/dev/null || return
+	done
+}
+
+# approve_roster STATE PERSON...: set_passphrases, then the roster approved
+# by the CA manager, kimura (who must be among the PERSONs or have his set).
+approve_roster() {
+	set_passphrases "$@" || return
+	"$OFF" roster approve --state "$1" --manager kimura --passin env:HK_PASS_kimura >/dev/null
+}
+
+# kept OUT: the rehearsal copy that --keep-rehearsal named in OUT.
+kept() { sed -n 's/^Rehearsal state kept: //p' "$1"; }
 
 # share_args DIR I...: --share/--passin pairs for key managers number I (1-5).
 share_args() {

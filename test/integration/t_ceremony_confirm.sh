@@ -9,20 +9,11 @@
 fresh_tmp
 T=$HANKO_TMP
 SCRIPT=$HANKO_SRC/ceremony-scripts/init-root.yaml
-SOFT=/usr/lib/softhsm/libsofthsm2.so
-export HK_PASS_watanabe='Shimabara bay ferry 7 gulls'
-export HK_PASS_ito='Yatsushiro rush mats 54 weave'
-export HK_PASS_kimura='Minamata hills tea 3 harvest'
+operators
 make_ca "$T/ca"
 S=$T/ca/state
-for p in watanabe ito kimura; do
-	"$OFF" roster set-passphrase --state "$S" --person "$p" --passin "env:HK_PASS_$p" \
-		--kdf interactive >/dev/null
-done
-"$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura >/dev/null
+approve_roster "$S" watanabe ito kimura
 mapfile -t SH < <(share_args "$T/ca" 2 4 5)
-OPS=(--operator watanabe=env:HK_PASS_watanabe --operator ito=env:HK_PASS_ito
-	--operator kimura=env:HK_PASS_kimura)
 no_root_key() {
 	! SOFTHSM2_CONF=$S/token/softhsm2.conf pkcs11-tool --module $SOFT \
 		--token-label hanko-root-test --list-objects --type pubkey 2>/dev/null | grep -q 'label: *root-1'

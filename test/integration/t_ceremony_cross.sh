@@ -65,7 +65,7 @@ for step in approve check-request activate sign accept commit checkpoint; do
 	HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal \
 		--clock $CLOCK --confirm-digests $(ins 1 "$T/fwd1.der") "${SH[@]}" "${OPS[@]}" \
 		>"$T/out.$step" 2>"$T/err.$step" && rc=0 || rc=$?
-	C=$(kept_copy "$T/out.$step")
+	C=$(kept "$T/out.$step")
 	check "failure after $step: the run fails (exit $rc)" test "$rc" = 70 -a -n "$C"
 	case $step in
 	commit|checkpoint)
@@ -93,7 +93,7 @@ swap_pid=$!
 timeout 120 bash -c 'exec 3>"$1"; cp "$2" "$3"; cp "$2.sha256" "$3.sha256"; printf "%s\n" "$4" >&3' _ \
 	"$T/pass" "$T/other.der" "$T/in.der" "$HK_PASS_watanabe" || true
 wait $swap_pid && rc=0 || rc=$?
-C=$(kept_copy "$T/out.swap")
+C=$(kept "$T/out.swap")
 GOOD=$(cat "$T/fwd1.der.sha256")
 check "inputs swapped during the run: it still succeeds (exit $rc), the swap came after the start" bash -c \
 	"[ $rc = 0 ] && [ -n '$C' ] && cmp -s '$T/in.der' '$T/other.der'"

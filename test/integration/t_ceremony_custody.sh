@@ -19,15 +19,10 @@ S=$T/ca/state
 mapfile -t Q < <(share_args "$T/ca" 1 3 5)
 mapfile -t Q2 < <(share_args "$T/ca" 2 3 4)
 "$OFF" create-root --state "$S" "${Q[@]}" >/dev/null
-for p in kimura hayashi; do
-	"$OFF" roster set-passphrase --state "$S" --person $p --passin "env:HK_PASS_$p" \
-		--kdf interactive >/dev/null
-done
-"$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura >/dev/null
+approve_roster "$S" kimura hayashi
 OPS=(--operator kimura=env:HK_PASS_kimura --operator hayashi=env:HK_PASS_hayashi)
 CLK=(--clock 2026-05-01T09:00:00Z)
 export SOFTHSM2_CONF=$S/token/softhsm2.conf
-SOFT=/usr/lib/softhsm/libsofthsm2.so
 # objs STATE LABEL: how many public key objects labelled LABEL the token named
 # by STATE's state.conf holds.
 objs() {
@@ -35,7 +30,6 @@ objs() {
 	SOFTHSM2_CONF=$1/token/softhsm2.conf pkcs11-tool --module $SOFT --token-label "$tok" \
 		--list-objects --type pubkey 2>/dev/null | grep -c "label: *$2\$" || true
 }
-kept() { sed -n 's/^Rehearsal state kept: //p' "$1"; }
 cat >"$T/drive.py" <<'PY'
 import os, pty, sys, select, json
 answers = json.loads(sys.argv[1]); cmd = sys.argv[2:]

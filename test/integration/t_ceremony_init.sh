@@ -7,17 +7,12 @@
 fresh_tmp
 T=$HANKO_TMP
 SCRIPT=$HANKO_SRC/ceremony-scripts/init-root.yaml
-export HK_PASS_watanabe='Shimabara bay ferry 7 gulls'
-export HK_PASS_ito='Yatsushiro rush mats 54 weave'
-export HK_PASS_kimura='Minamata hills tea 3 harvest'
+operators
 make_ca "$T/ca"
 S=$T/ca/state
 mapfile -t SH < <(share_args "$T/ca" 2 4 5)
-OPS=(--operator watanabe=env:HK_PASS_watanabe --operator ito=env:HK_PASS_ito
-	--operator kimura=env:HK_PASS_kimura)
 run() { "$OFF" ceremony run "$SCRIPT" "$@"; }
 log() { cut -f3-5 "$S/audit/audit.log"; }
-SOFT=/usr/lib/softhsm/libsofthsm2.so
 # no_root_key STATE: the token of STATE holds no object labelled root-1.
 no_root_key() {
 	! SOFTHSM2_CONF=$1/token/softhsm2.conf pkcs11-tool --module $SOFT \
@@ -71,7 +66,7 @@ fails "a rehearsal without a terminal or --confirm-digests signs nothing" 3 \
 	'step self-sign: confirming the digest needs the operator at a terminal' \
 	setsid -w "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal \
 	--clock 2026-04-01T09:00:00Z "${SH[@]}" "${OPS[@]}"
-C=$(sed -n 's/^Rehearsal state kept: //p' "$HANKO_TMP/out")
+C=$(kept "$HANKO_TMP/out")
 check "the rehearsal copy holds no certificate" test -n "$C" -a ! -e "$C/certs/root-1.der" -a ! -e "$C/certs/root-1.pem"
 check "the rehearsal copy's token holds no root-1 key" no_root_key "$C"
 check "the refusal and the key's removal are in the copy's log" bash -c \
@@ -83,7 +78,7 @@ rm -rf "$C"
 for step in approve activate keygen self-sign commit checkpoint; do
 	HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal \
 		--clock 2026-04-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}" >"$T/out.$step" 2>"$T/err.$step" && rc=0 || rc=$?
-	C=$(sed -n 's/^Rehearsal state kept: //p' "$T/out.$step")
+	C=$(kept "$T/out.$step")
 	check "failure after $step: the run fails (exit $rc)" test "$rc" = 70 -a -n "$C"
 	case $step in
 	commit|checkpoint)

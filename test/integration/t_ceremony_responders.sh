@@ -32,7 +32,7 @@ for step in approve check-ocsp check-validation activate sign-ocsp sign-validati
 	HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal \
 		--clock $CLOCK --confirm-digests $(ins "$T/ocsp1.csr" "$T/val1.csr") "${SH[@]}" "${OPS[@]}" \
 		>"$T/out.$step" 2>"$T/err.$step" && rc=0 || rc=$?
-	C=$(kept_copy "$T/out.$step")
+	C=$(kept "$T/out.$step")
 	check "failure after $step: the run fails (exit $rc)" test "$rc" = 70 -a -n "$C"
 	case $step in
 	commit-ocsp)

@@ -10,19 +10,12 @@
 fresh_tmp
 T=$HANKO_TMP
 SCRIPT=$HANKO_SRC/ceremony-scripts/roster-change.yaml
-SOFT=/usr/lib/softhsm/libsofthsm2.so
-export HK_PASS_watanabe='Shimabara bay ferry 7 gulls'
-export HK_PASS_ito='Yatsushiro rush mats 54 weave'
-export HK_PASS_kimura='Minamata hills tea 3 harvest'
+operators
 export HK_PASS_hayashi='Kurokawa lanterns 21 autumn'
 export HK_PASS_nakamura='Tsujun bridge water 1854 arch'
 make_ca "$T/ca"
 S=$T/ca/state
-for p in watanabe ito kimura hayashi; do
-	"$OFF" roster set-passphrase --state "$S" --person "$p" --passin "env:HK_PASS_$p" \
-		--kdf interactive >/dev/null
-done
-"$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura >/dev/null
+approve_roster "$S" watanabe ito kimura hayashi
 OPS=(--operator kimura=env:HK_PASS_kimura --operator hayashi=env:HK_PASS_hayashi)
 run() { "$OFF" ceremony run "$SCRIPT" "$@"; }
 # snap: roster.yaml, state.conf and the folder's file list.
@@ -111,7 +104,7 @@ done
 for step in approve check-roster commit; do
 	rc=0; HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal \
 		--keep-rehearsal --confirm-digests "${IN[@]}" "${OPS[@]}" >"$T/out.$step" 2>"$T/err.$step" || rc=$?
-	C=$(sed -n 's/^Rehearsal state kept: //p' "$T/out.$step")
+	C=$(kept "$T/out.$step")
 	check "failure after $step (rehearsal): exit 70, copy kept" test "$rc" = 70 -a -n "$C"
 	if [ "$step" = commit ]; then
 		check "failure after commit: the new roster is in force in the copy" cmp -s "$C/roster.yaml" "$T/new.yaml"
@@ -207,7 +200,7 @@ check "nothing was made by the refused runs" bash -c "[ ! -e '$S/certs/root-1.de
 ok "init-root with ito authenticated by her token (rehearsal)" "$OFF" ceremony run "$INIT" \
 	--state "$S" --rehearsal --keep-rehearsal --clock 2026-04-01T09:00:00Z --confirm-digests \
 	"${SH[@]}" "${IOPS[@]}" --operator "ito=$URI"
-C=$(sed -n 's/^Rehearsal state kept: //p' "$HANKO_TMP/out")
+C=$(kept "$HANKO_TMP/out")
 check "... person.auth names her token key, she signed with watanabe" bash -c \
 	"grep '	person.auth	ok	ito	' '$C/audit/audit.log' | grep -q 'PKCS#11 token key (SPKI SHA-256 $SPKI)' && grep -q '	ceremony.step	ok	watanabe,ito	init-root step self-sign' '$C/audit/audit.log' && [ -e '$C/certs/root-1.der' ]"
 rm -rf "$C"

@@ -62,7 +62,7 @@ fails "without a terminal or --confirm-digests nothing is signed" 3 \
 	'step check-request: confirming the digest needs the operator at a terminal' \
 	setsid -w "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal \
 	--clock $CLOCK $(ins "$T/iss1.csr") "${SH[@]}" "${OPS[@]}"
-C=$(kept_copy "$HANKO_TMP/out")
+C=$(kept "$HANKO_TMP/out")
 check "the copy holds no issuing certificate and the token was not used" bash -c \
 	"[ -n '$C' ] && [ ! -e '$C/certs/issuing-1.der' ] && ! grep -q '	share.open	' <(tac '$C/audit/audit.log' | sed '/	ceremony.start	/q')"
 rm -rf "$C"
@@ -72,7 +72,7 @@ for step in approve check-request activate sign commit checkpoint; do
 	HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal \
 		--clock $CLOCK --confirm-digests $(ins "$T/iss1.csr") "${SH[@]}" "${OPS[@]}" \
 		>"$T/out.$step" 2>"$T/err.$step" && rc=0 || rc=$?
-	C=$(kept_copy "$T/out.$step")
+	C=$(kept "$T/out.$step")
 	check "failure after $step: the run fails (exit $rc)" test "$rc" = 70 -a -n "$C"
 	case $step in
 	commit|checkpoint)

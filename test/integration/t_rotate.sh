@@ -124,10 +124,7 @@ ok "a backup made before the rotation restores with the new shares" \
 # (the key managers are the new set's), and the next ceremony runs.
 export HK_PASS_kimura='Minamata hills tea 3 harvest'
 export HK_PASS_hayashi='Kurokawa onsen lanterns 12 nights'
-for p in kimura hayashi; do
-	"$OFF" roster set-passphrase --state "$A/state" --person $p --passin "env:HK_PASS_$p" \
-		--kdf interactive >/dev/null
-done
+set_passphrases "$A/state" kimura hayashi
 ok "the CA manager approves the roster" "$OFF" roster approve --state "$A/state" \
 	--manager kimura --passin env:HK_PASS_kimura
 NEW2=$HANKO_TMP/roster-new2.yaml
