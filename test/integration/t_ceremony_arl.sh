@@ -5,30 +5,12 @@
 # a CPS reason and its emergency ARL, refusals before the token, a failure
 # forced mid-batch and after each step (CPS 4-4-3, 4-4-9, 4-4-10, 4-10, 7-2-2).
 . "$(dirname "$0")/lib.sh"
+. "$HANKO_SRC/test/data/issuance/setup.sh"
 fresh_tmp
 T=$HANKO_TMP
-export HK_PASS_watanabe='Shimabara bay ferry 7 gulls'
-export HK_PASS_ito='Yatsushiro rush mats 54 weave'
-export HK_PASS_kimura='Minamata hills tea 3 harvest'
-OPS=(--operator watanabe=env:HK_PASS_watanabe --operator ito=env:HK_PASS_ito
-	--operator kimura=env:HK_PASS_kimura)
-make_ca "$T/ca"
-S=$T/ca/state
-for p in watanabe ito kimura; do
-	"$OFF" roster set-passphrase --state "$S" --person "$p" --passin "env:HK_PASS_$p" --kdf interactive >/dev/null
-done
-"$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura >/dev/null
-mapfile -t SH < <(share_args "$T/ca" 2 4 5)
-ok "init-root (generation 1)" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/init-root.yaml" --state "$S" \
-	--clock 2026-04-01T10:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
-openssl req -new -newkey rsa:2048 -nodes -keyout "$T/iss1.key" \
-	-subj "/C=JP/O=JPKI/OU=Kumamoto-ken/OU=Issuing CA 1/OU=TEST" -out "$T/iss1.csr" 2>/dev/null
-openssl req -in "$T/iss1.csr" -outform DER | sha256sum | cut -c1-64 >"$T/iss1.sha256"
-ok "issue-subca: issuing CA 1" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" \
-	--state "$S" --clock 2026-04-02T09:00:00Z --confirm-digests --input "issuing-csr=$T/iss1.csr" \
-	--input "issuing-csr-sha256=$T/iss1.sha256" "${SH[@]}" "${OPS[@]}"
+ok "init-root (generation 1)" make_rooted_ca "$T/ca"
+ok "issue-subca: issuing CA 1" issue_iss1
 SERIAL=$(grep -v '^#' "$S/issued.txt" | awk -F'\t' '$2 == "issuing" {print $1}')
-R=$S/certs/root-1.pem
 A=$S/certs/arl
 BATCH=$HANKO_SRC/ceremony-scripts/arl-batch.yaml
 REVOKE=$HANKO_SRC/ceremony-scripts/revoke.yaml
@@ -52,14 +34,14 @@ fails "arl-batch without a terminal or --confirm-digests signs nothing" 3 \
 	'step arl: confirming the digest needs the operator at a terminal' \
 	setsid -w "$OFF" ceremony run "$BATCH" --state "$S" --rehearsal --keep-rehearsal \
 	--clock 2026-10-01T09:00:00Z "${SH[@]}" "${OPS[@]}"
-C=$(sed -n 's/^Rehearsal state kept: //p' "$HANKO_TMP/out")
+C=$(kept "$HANKO_TMP/out")
 check "no confirmation: no ARL, no arl.last-number" bash -c "[ ! -e '$C/certs/arl' ] || [ -z \"\$(ls '$C/certs/arl')\" ]; ! grep -q '^arl.last-number' '$C/state.conf'"
 rm -rf "$C"
 
 # A failure forced mid-batch (the 17th signature) and after each step.
 HANKO_FAIL_AT_ARL=17 "$OFF" ceremony run "$BATCH" --state "$S" --rehearsal --keep-rehearsal \
 	--clock 2026-10-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}" >"$T/out.mid" 2>"$T/err.mid" && rc=0 || rc=$?
-C=$(sed -n 's/^Rehearsal state kept: //p' "$T/out.mid")
+C=$(kept "$T/out.mid")
 check "failure mid-batch: the run fails (exit $rc)" test "$rc" != 0 -a -n "$C"
 check "failure mid-batch: the error names ARL 17" grep -q 'batch item 17' "$T/err.mid"
 check "failure mid-batch: no ARL file, arl.last-number unchanged" bash -c \
@@ -69,7 +51,7 @@ rm -rf "$C"
 for step in approve activate arl commit checkpoint; do
 	HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$BATCH" --state "$S" --rehearsal --keep-rehearsal \
 		--clock 2026-10-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}" >"$T/out.$step" 2>"$T/err.$step" && rc=0 || rc=$?
-	C=$(sed -n 's/^Rehearsal state kept: //p' "$T/out.$step")
+	C=$(kept "$T/out.$step")
 	check "failure after $step: the run fails (exit $rc)" test "$rc" = 70 -a -n "$C"
 	case $step in
 	commit|checkpoint)
@@ -114,7 +96,7 @@ check "... and nothing changed" bash -c "cmp -s '$S/issued.txt' '$T/issued.befor
 for step in revoke arl; do
 	HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$T/revoke.yaml" --state "$S" --rehearsal --keep-rehearsal \
 		--clock 2026-10-05T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}" >"$T/out.r$step" 2>&1 && rc=0 || rc=$?
-	C=$(sed -n 's/^Rehearsal state kept: //p' "$T/out.r$step")
+	C=$(kept "$T/out.r$step")
 	check "revoke, failure after $step: not revoked, no ARL 36, number 35" bash -c \
 		"[ $rc = 70 ] && cmp -s '$C/issued.txt' '$T/issued.before' && [ ! -e '$C/certs/arl/arl-36.crl' ] && grep -qx 'arl.last-number = 35' '$C/state.conf'"
 	rm -rf "$C"

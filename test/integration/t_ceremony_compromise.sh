@@ -5,28 +5,11 @@
 # emergency ARL at once, the notice for the bridge CA; a failure forced after
 # each step leaves everything as it was (CPS 4-14-2, 4-10, 4-4-9).
 . "$(dirname "$0")/lib.sh"
+. "$HANKO_SRC/test/data/issuance/setup.sh"
 fresh_tmp
 T=$HANKO_TMP
-export HK_PASS_watanabe='Shimabara bay ferry 7 gulls'
-export HK_PASS_ito='Yatsushiro rush mats 54 weave'
-export HK_PASS_kimura='Minamata hills tea 3 harvest'
-OPS=(--operator watanabe=env:HK_PASS_watanabe --operator ito=env:HK_PASS_ito
-	--operator kimura=env:HK_PASS_kimura)
-make_ca "$T/ca"
-S=$T/ca/state
-for p in watanabe ito kimura; do
-	"$OFF" roster set-passphrase --state "$S" --person "$p" --passin "env:HK_PASS_$p" --kdf interactive >/dev/null
-done
-"$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura >/dev/null
-mapfile -t SH < <(share_args "$T/ca" 2 4 5)
-ok "init-root" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/init-root.yaml" --state "$S" \
-	--clock 2026-04-01T10:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
-openssl req -new -newkey rsa:2048 -nodes -keyout "$T/iss1.key" \
-	-subj "/C=JP/O=JPKI/OU=Kumamoto-ken/OU=Issuing CA 1/OU=TEST" -out "$T/iss1.csr" 2>/dev/null
-openssl req -in "$T/iss1.csr" -outform DER | sha256sum | cut -c1-64 >"$T/iss1.sha256"
-ok "issue-subca: issuing CA 1 under root-1" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" \
-	--state "$S" --clock 2026-04-02T09:00:00Z --confirm-digests --input "issuing-csr=$T/iss1.csr" \
-	--input "issuing-csr-sha256=$T/iss1.sha256" "${SH[@]}" "${OPS[@]}"
+ok "init-root" make_rooted_ca "$T/ca"
+ok "issue-subca: issuing CA 1 under root-1" issue_iss1
 ok "rollover to root-2" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/rollover.yaml" --state "$S" \
 	--clock 2026-10-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 SCRIPT=$HANKO_SRC/ceremony-scripts/compromise.yaml
@@ -38,7 +21,7 @@ ok "ceremony check accepts compromise.yaml" "$OFF" ceremony check "$SCRIPT"
 for step in approve revoke activate arl notice commit checkpoint; do
 	HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal \
 		--clock 2026-10-10T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}" >"$T/out.$step" 2>&1 && rc=0 || rc=$?
-	C=$(sed -n 's/^Rehearsal state kept: //p' "$T/out.$step")
+	C=$(kept "$T/out.$step")
 	case $step in
 	commit|checkpoint)
 		check "failure after $step: revocations, ARL and notice kept" bash -c \
@@ -82,22 +65,15 @@ ok "the audit log verifies" "$OFF" audit verify --state "$S"
 
 # The current root declared compromised: its key signs nothing more (CPS
 # 4-14-2: issuance stops); no regular ARL, no rollover from it.
-make_ca "$T/ca1"
-S1=$T/ca1/state
-for p in watanabe ito kimura; do
-	"$OFF" roster set-passphrase --state "$S1" --person "$p" --passin "env:HK_PASS_$p" --kdf interactive >/dev/null
-done
-"$OFF" roster approve --state "$S1" --manager kimura --passin env:HK_PASS_kimura >/dev/null
-mapfile -t SH1 < <(share_args "$T/ca1" 2 4 5)
-ok "second CA: init-root" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/init-root.yaml" --state "$S1" \
-	--clock 2026-04-01T10:00:00Z --confirm-digests "${SH1[@]}" "${OPS[@]}"
+ok "second CA: init-root" make_rooted_ca "$T/ca1"
+S1=$S SH1=("${SH[@]}")
 ok "second CA: compromise of root-1, the current root" "$OFF" ceremony run "$SCRIPT" --state "$S1" \
 	--clock 2026-05-01T09:00:00Z --confirm-digests "${SH1[@]}" "${OPS[@]}"
 no_sign() { ! tac "$S1/audit/audit.log" | sed '/	ceremony.start	/q' | grep -q "	$1	"; }
 fails "issue-subca under the compromised root-1 is refused" 3 \
 	'state.conf: root.1.compromised = 2026-05-01T09:00:00Z: CPS 4-14-2: issuance under a compromised root key has stopped' \
 	"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" --state "$S1" --clock 2026-05-02T09:00:00Z \
-	--confirm-digests --input "issuing-csr=$T/iss1.csr" --input "issuing-csr-sha256=$T/iss1.sha256" "${SH1[@]}" "${OPS[@]}"
+	--confirm-digests --input "issuing-csr=$T/iss1.csr" --input "issuing-csr-sha256=$T/iss1.csr.sha256" "${SH1[@]}" "${OPS[@]}"
 check "... before the token, no issuing-1" bash -c "$(declare -f no_sign); S1='$S1'; no_sign share.open && [ ! -e '$S1/certs/issuing-1.der' ]"
 fails "a regular arl-batch signed by the compromised root-1 is refused" 3 \
 	'root.1.compromised = 2026-05-01T09:00:00Z: CPS 4-14-2: a compromised root key signs no more ARLs' \

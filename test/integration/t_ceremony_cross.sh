@@ -12,11 +12,7 @@ fresh_tmp
 T=$HANKO_TMP
 SCRIPT=$HANKO_SRC/ceremony-scripts/cross-certify.yaml
 make_rooted_ca "$T/ca"
-PFX="/C=JP/O=JPKI/OU=Kumamoto-ken"
-csr 2048 "$PFX/OU=Issuing CA 1/OU=TEST" "$T/iss1.csr"
-"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" --state "$S" --clock $CLOCK \
-	--confirm-digests --input "issuing-csr=$T/iss1.csr" --input "issuing-csr-sha256=$T/iss1.csr.sha256" \
-	"${SH[@]}" "${OPS[@]}" >/dev/null
+issue_iss1 >/dev/null
 I=$S/certs/issuing-1.pem
 run() { "$OFF" ceremony run "$SCRIPT" --state "$S" "$@"; }
 ROOTSUBJ="/C=JP/O=JPKI/OU=Kumamoto-ken/OU=Governor of Kumamoto Prefecture/OU=TEST"
@@ -177,9 +173,7 @@ ok "the audit log still verifies" "$OFF" audit verify --state "$S"
 # the cross-certification yesterday.
 BDAY=$(ago 2)
 make_rooted_ca "$T/now" "$BDAY"
-"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" --state "$S" --clock "$(ago 1)T09:00:00Z" \
-	--confirm-digests --input "issuing-csr=$T/iss1.csr" --input "issuing-csr-sha256=$T/iss1.csr.sha256" \
-	"${SH[@]}" "${OPS[@]}" >/dev/null
+issue_subca "$T/iss1.csr" "$T/iss1.csr.sha256" "$(ago 1)T09:00:00Z" >/dev/null
 bridge now
 forward "$R" now "$T/fwd-now.der"
 ok "cross-certify yesterday under a root of the day before (for certtool)" \

@@ -6,32 +6,12 @@
 # no confirmation, nothing signed; a failure forced after each step undone
 # (CPS 4-13, 6-3-1-2, 7-1-4; RFC 4210 4.4).
 . "$(dirname "$0")/lib.sh"
-. "$HANKO_SRC/test/data/issuance/setup.sh"	# make_rooted_ca, for certtool
+. "$HANKO_SRC/test/data/issuance/setup.sh"
 fresh_tmp
 T=$HANKO_TMP
-export HK_PASS_watanabe='Shimabara bay ferry 7 gulls'
-export HK_PASS_ito='Yatsushiro rush mats 54 weave'
-export HK_PASS_kimura='Minamata hills tea 3 harvest'
-OPS=(--operator watanabe=env:HK_PASS_watanabe --operator ito=env:HK_PASS_ito
-	--operator kimura=env:HK_PASS_kimura)
-SOFT=/usr/lib/softhsm/libsofthsm2.so
 SCRIPT=$HANKO_SRC/ceremony-scripts/rollover.yaml
-make_ca "$T/ca"
-S=$T/ca/state
-for p in watanabe ito kimura; do
-	"$OFF" roster set-passphrase --state "$S" --person "$p" --passin "env:HK_PASS_$p" --kdf interactive >/dev/null
-done
-"$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura >/dev/null
-mapfile -t SH < <(share_args "$T/ca" 2 4 5)
-ok "init-root (generation 1)" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/init-root.yaml" --state "$S" \
-	--clock 2026-04-01T10:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
-# issuing CA 1 under root 1 (the issue-subca ceremony)
-openssl req -new -newkey rsa:2048 -nodes -keyout "$T/iss1.key" \
-	-subj "/C=JP/O=JPKI/OU=Kumamoto-ken/OU=Issuing CA 1/OU=TEST" -out "$T/iss1.csr" 2>/dev/null
-openssl req -in "$T/iss1.csr" -outform DER | sha256sum | cut -c1-64 >"$T/iss1.sha256"
-ok "issue-subca: issuing CA 1 under root-1" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" \
-	--state "$S" --clock 2026-04-02T09:00:00Z --confirm-digests --input "issuing-csr=$T/iss1.csr" \
-	--input "issuing-csr-sha256=$T/iss1.sha256" "${SH[@]}" "${OPS[@]}"
+ok "init-root (generation 1)" make_rooted_ca "$T/ca"
+ok "issue-subca: issuing CA 1 under root-1" issue_iss1
 cp "$S/certs/issuing-1.pem" "$T/issuing-1-root-1.pem"
 
 run() { "$OFF" ceremony run "$SCRIPT" --state "$S" "$@"; }
@@ -51,7 +31,7 @@ fails "a rehearsal without a terminal or --confirm-digests signs nothing" 3 \
 	'step self-sign: confirming the digest needs the operator at a terminal' \
 	setsid -w "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal \
 	--clock $ROLL "${SH[@]}" "${OPS[@]}"
-C=$(sed -n 's/^Rehearsal state kept: //p' "$HANKO_TMP/out")
+C=$(kept "$HANKO_TMP/out")
 check "no confirmation: no root-2 certificate, no root-2 key, generation 1" bash -c \
 	"[ ! -e '$C/certs/root-2.der' ] && grep -q '^root.generations = 1$' '$C/state.conf'"
 check "no confirmation: root-2 destroyed in the token" bash -c "! SOFTHSM2_CONF=$C/token/softhsm2.conf pkcs11-tool --module $SOFT --token-label hanko-root-test --list-objects --type pubkey 2>/dev/null | grep -q 'label: *root-2$'"
@@ -61,7 +41,7 @@ rm -rf "$C"
 for step in approve activate keygen self-sign old-with-new new-with-old issuing commit checkpoint; do
 	HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal \
 		--clock $ROLL --confirm-digests "${SH[@]}" "${OPS[@]}" >"$T/out.$step" 2>"$T/err.$step" && rc=0 || rc=$?
-	C=$(sed -n 's/^Rehearsal state kept: //p' "$T/out.$step")
+	C=$(kept "$T/out.$step")
 	check "failure after $step: the run fails (exit $rc)" test "$rc" = 70 -a -n "$C"
 	case $step in
 	commit|checkpoint)
@@ -241,9 +221,7 @@ fails "a second rollover with the same script refuses to overwrite root-2" 7 'ro
 # root made three days ago, issuing CA 1 two days ago, the real run
 # yesterday.
 make_rooted_ca "$T/now" "$(ago 3)"
-"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" --state "$S" --clock "$(ago 2)T09:00:00Z" \
-	--confirm-digests --input "issuing-csr=$T/iss1.csr" --input "issuing-csr-sha256=$T/iss1.sha256" \
-	"${SH[@]}" "${OPS[@]}" >/dev/null
+issue_subca "$T/iss1.csr" "$T/iss1.csr.sha256" "$(ago 2)T09:00:00Z" >/dev/null
 cp "$S/certs/issuing-1.pem" "$T/issuing-1-root-1.pem"
 ok "rollover yesterday (for certtool)" run --clock "$(ago 1)T09:00:00Z" --confirm-digests "${SH[@]}" "${OPS[@]}"
 C=$S/certs

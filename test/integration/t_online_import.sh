@@ -20,9 +20,7 @@ IM=(--clock 2026-04-02T11:00:00Z)	# trust and import: the bundles an hour old
 make_rooted_ca "$T/ca"
 ok "online init" "$ON" init --state "$O" --profile "$PROFILE" --rehearsal --clock 2026-04-02T00:00:00Z
 ok "issue-subca for the online CSR, with the SHA-256 the online side printed" \
-	"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" --state "$S" --clock $CLOCK \
-	--confirm-digests --input "issuing-csr=$O/certs/issuing-1.csr.pem" \
-	--input "issuing-csr-sha256=$O/certs/issuing-1.csr.sha256" "${SH[@]}" "${OPS[@]}"
+	issue_subca "$O/certs/issuing-1.csr.pem" "$O/certs/issuing-1.csr.sha256"
 ok "arl-batch ceremony" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" --state "$S" \
 	--clock 2026-04-02T11:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 ok "bundle: the issuing CA certificate" "$OFF" bundle create --state "$S" "${C[@]}" --type issuing-ca-cert \

@@ -24,9 +24,8 @@ REQ=$HANKO_SRC/test/data/requests
 
 make_rooted_ca "$T/ca"
 ok "online init" "$ON" init --state "$O" --profile "$PROFILE" --rehearsal --clock 2026-04-02T00:00:00Z
-ok "issue-subca for the online CSR" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" \
-	--state "$S" --clock $CLOCK --confirm-digests --input "issuing-csr=$O/certs/issuing-1.csr.pem" \
-	--input "issuing-csr-sha256=$O/certs/issuing-1.csr.sha256" "${SH[@]}" "${OPS[@]}"
+ok "issue-subca for the online CSR" \
+	issue_subca "$O/certs/issuing-1.csr.pem" "$O/certs/issuing-1.csr.sha256"
 ok "bundle: the issuing CA certificate" "$OFF" bundle create --state "$S" "${C[@]}" --type issuing-ca-cert \
 	--out "$T/b-iss" "${SH[@]}" "$S/certs/issuing-1.der"
 FP=$(openssl x509 -in "$R" -outform DER | sha256sum | cut -c1-64)

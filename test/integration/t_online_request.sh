@@ -25,9 +25,7 @@ fails "no request before any issuing certificate: the first CSR is not a bundle"
 	"no issuing CA certificate imported yet.*fingerprint" "$ON" request --state "$O" "${C[@]}" --type csr --out "$T/r0"
 check "... nothing written" test ! -e "$T/r0"
 ok "issue-subca on the first CSR, by its fingerprint" \
-	"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" --state "$S" --clock $CLOCK \
-	--confirm-digests --input "issuing-csr=$O/certs/issuing-1.csr.pem" \
-	--input "issuing-csr-sha256=$O/certs/issuing-1.csr.sha256" "${SH[@]}" "${OPS[@]}"
+	issue_subca "$O/certs/issuing-1.csr.pem" "$O/certs/issuing-1.csr.sha256"
 ok "bundle: the issuing CA certificate" "$OFF" bundle create --state "$S" "${C[@]}" --type issuing-ca-cert \
 	--out "$T/b-iss" "${SH[@]}" "$S/certs/issuing-1.der"
 ok "trust the root" "$ON" trust --state "$O" --clock 2026-04-02T11:00:00Z \
@@ -128,9 +126,7 @@ check "... nothing imported" test ! -e "$T/in-csr3"
 
 # 6. The CSR that arrived as a bundle feeds issue-subca (generation 2).
 ok "issue-subca on the CSR imported from the bundle" \
-	"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" --state "$S" "${C2[@]}" \
-	--confirm-digests --input "issuing-csr=$T/in-csr/issuing-2.csr.der" \
-	--input "issuing-csr-sha256=$T/in-csr/issuing-2.csr.sha256" "${SH[@]}" "${OPS[@]}"
+	issue_subca "$T/in-csr/issuing-2.csr.der" "$T/in-csr/issuing-2.csr.sha256" "${C2[1]}"
 check "issuing.current = 2, its key the one the online token made" bash -c \
 	"grep -qx 'issuing.current = 2' '$S/state.conf' && [ \"\$(openssl x509 -in '$S/certs/issuing-2.pem' -noout -pubkey)\" = \"\$(openssl req -inform DER -in '$T/in-csr/issuing-2.csr.der' -noout -pubkey)\" ]"
 fails "issuing CA 1's bundles are now refused as not current" 1 "not the CA's current issuing CA certificate \(issuing.current = 2" \

@@ -1,7 +1,7 @@
 # setup.sh - sourced after lib.sh by the tests that start from a root
-# (t_ceremony_subca.sh, _responders, _cross, _rollover, the online tests,
-# bench/run.sh): a rehearsal CA with its root made by the init-root
-# ceremony, the operators' passphrases (operators) and helpers.
+# (t_ceremony_subca.sh, _responders, _cross, _arl, _compromise, _rollover,
+# the online tests, bench/run.sh): a rehearsal CA with its root made by the
+# init-root ceremony, the operators' passphrases (operators) and helpers.
 operators
 CLOCK=2026-04-02T09:00:00Z
 POLICY_TEST=1.2.392.200149.8.5.1.0.10
@@ -20,6 +20,23 @@ make_rooted_ca() {
 	R=$S/certs/root-1.pem
 	"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/init-root.yaml" --state "$S" \
 		--clock "${day}T10:00:00Z" --confirm-digests "${SH[@]}" "${OPS[@]}" >/dev/null
+}
+
+# issue_subca CSR SHA256-FILE [CLOCK]: the issue-subca ceremony on $S
+# certifying CSR (PEM or DER), its SHA-256 as the requester read it in
+# SHA256-FILE, at CLOCK (default $CLOCK), with $SH and $OPS.
+issue_subca() {
+	"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" --state "$S" \
+		--clock "${3:-$CLOCK}" --confirm-digests --input "issuing-csr=$1" \
+		--input "issuing-csr-sha256=$2" "${SH[@]}" "${OPS[@]}"
+}
+
+# issue_iss1: issuing CA 1 of a key made here ($T/iss1.csr, its key
+# iss1.csr.key and SHA-256 iss1.csr.sha256) certified by issue-subca at
+# $CLOCK.
+issue_iss1() {
+	csr 2048 "/C=JP/O=JPKI/OU=Kumamoto-ken/OU=Issuing CA 1/OU=TEST" "$T/iss1.csr" &&
+		issue_subca "$T/iss1.csr" "$T/iss1.csr.sha256"
 }
 
 # csr KEYBITS SUBJECT OUT: a PKCS#10 request (PEM) and its key OUT.key;

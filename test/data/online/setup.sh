@@ -30,11 +30,8 @@ make_online() {
 	IC=(--clock "${day}T12:00:00Z")
 	"$ON" init --state "$O" --profile "$PROFILE" --rehearsal \
 		--clock "${day}T00:00:00Z" >/dev/null
-	"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" \
-		--state "$S" --clock "${day}T09:00:00Z" --confirm-digests \
-		--input "issuing-csr=$O/certs/issuing-1.csr.pem" \
-		--input "issuing-csr-sha256=$O/certs/issuing-1.csr.sha256" \
-		"${SH[@]}" "${OPS[@]}" >/dev/null
+	issue_subca "$O/certs/issuing-1.csr.pem" "$O/certs/issuing-1.csr.sha256" \
+		"${day}T09:00:00Z" >/dev/null
 	"$OFF" bundle create --state "$S" --clock "${day}T10:00:00Z" \
 		--type issuing-ca-cert --out "$d/b-iss" "${SH[@]}" \
 		"$S/certs/issuing-1.der" >/dev/null
@@ -53,11 +50,8 @@ make_online_gen2() {
 		--out "$d/r-csr2" >/dev/null || return 1
 	"$OFF" bundle import --state "$S" --clock "${day}T09:00:00Z" \
 		--type csr --into "$d/in-csr2" "$d/r-csr2" >/dev/null || return 1
-	"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/issue-subca.yaml" \
-		--state "$S" --clock "${day}T09:30:00Z" --confirm-digests \
-		--input "issuing-csr=$d/in-csr2/issuing-2.csr.der" \
-		--input "issuing-csr-sha256=$d/in-csr2/issuing-2.csr.sha256" \
-		"${SH[@]}" "${OPS[@]}" >/dev/null || return 1
+	issue_subca "$d/in-csr2/issuing-2.csr.der" "$d/in-csr2/issuing-2.csr.sha256" \
+		"${day}T09:30:00Z" >/dev/null || return 1
 	"$OFF" bundle create --state "$S" --clock "${day}T10:00:00Z" \
 		--type issuing-ca-cert --out "$d/b-iss2" "${SH[@]}" \
 		"$S/certs/issuing-2.der" >/dev/null || return 1
