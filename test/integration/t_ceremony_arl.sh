@@ -82,10 +82,10 @@ check "ARL 1: thisUpdate 2026-10-01, nextUpdate +72 h, no entries" bash -c \
 	"openssl crl -inform DER -in '$A/arl-1.crl' -noout -lastupdate -nextupdate | tr '\n' ' ' | grep -q 'Oct  1 09:00:00 2026 GMT nextUpdate=Oct  4 09:00:00 2026 GMT' && openssl crl -inform DER -in '$A/arl-1.crl' -noout -text | grep -q 'No Revoked Certificates'"
 
 # Revoke: refusals before the token.
-sed "s/serial: \"00\"/serial: \"$SERIAL\"/" "$REVOKE" >"$T/revoke.yaml"
-sed "s/serial: \"00\"/serial: \"0badc0de\"/" "$REVOKE" >"$T/revoke-unknown.yaml"
-sed 's/reason: superseded/reason: certificate-hold/' "$T/revoke.yaml" >"$T/revoke-hold.yaml"
-sed 's/reason: superseded/reason: unspecified/' "$T/revoke.yaml" >"$T/revoke-unspec.yaml"
+revoke_yaml "$SERIAL" superseded "$T/revoke.yaml"
+revoke_yaml 0badc0de superseded "$T/revoke-unknown.yaml"
+revoke_yaml "$SERIAL" certificate-hold "$T/revoke-hold.yaml"
+revoke_yaml "$SERIAL" unspecified "$T/revoke-unspec.yaml"
 fails "reason certificateHold refused at script load" 3 'revoke-hold.yaml:.*reason' "$OFF" ceremony check "$T/revoke-hold.yaml"
 fails "reason unspecified refused at script load" 3 'revoke-unspec.yaml:.*reason' "$OFF" ceremony check "$T/revoke-unspec.yaml"
 cp "$S/issued.txt" "$T/issued.before"

@@ -13,9 +13,8 @@ ok "issue-subca: issuing CA 1 under root-1" issue_iss1
 ok "rollover to root-2" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/rollover.yaml" --state "$S" \
 	--clock 2026-10-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 SCRIPT=$HANKO_SRC/ceremony-scripts/compromise.yaml
-reg() { grep -v '^#' "$S/issued.txt" | awk -F'\t' -v f="$1" '$6 == f {print $1}'; }
-ISS1=$(reg certs/issuing-1.der); ISS2=$(reg certs/issuing-1-root-2.der)
-NWO=$(reg certs/link-2-new-with-old.der); OWN=$(reg certs/link-2-old-with-new.der)
+ISS1=$(serial_of certs/issuing-1.der); ISS2=$(serial_of certs/issuing-1-root-2.der)
+NWO=$(serial_of certs/link-2-new-with-old.der); OWN=$(serial_of certs/link-2-old-with-new.der)
 cp "$S/issued.txt" "$T/issued.before"
 ok "ceremony check accepts compromise.yaml" "$OFF" ceremony check "$SCRIPT"
 for step in approve revoke activate arl notice commit checkpoint; do
@@ -53,8 +52,7 @@ check "the notice names the key, its fingerprint, the time, each serial and the 
 	"grep -q '^key: root-1 pkcs11:' '$N' && grep -q '^key-certificate-sha256: $FP$' '$N' && grep -q '^declared: 2026-10-10T09:00:00Z$' '$N' && grep -q '^revoked-count: 3$' '$N' && grep -q '^revoked: serial $OWN kind link reason key-compromise(1)' '$N' && grep -q '^emergency-arl: .*arl-1.crl sha256 ' '$N'"
 # Issuing CA 1's copy under root-1 is revoked cACompromise because root-1's
 # key was lost, not its own: the next rollover still re-certifies it.
-sed 's/-2-/-3-/g; s/root-2\./root-3./g; s/generation 2/generation 3/' "$HANKO_SRC/ceremony-scripts/rollover.yaml" \
-	>"$T/rollover-3.yaml"
+rollover_yaml 3 "$T/rollover-3.yaml"
 ok "rollover to root-3 after root-1's compromise (rehearsal)" "$OFF" ceremony run "$T/rollover-3.yaml" --state "$S" \
 	--rehearsal --clock 2026-10-20T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 check "... issuing CA 1 re-certified under root-3 (its root-1 copy's cACompromise is root-1's loss)" grep -q \

@@ -110,15 +110,17 @@ ok "the audit log verifies" "$OFF" audit verify --state "$S"
 
 # Generation 3, rehearsed: an issuing CA that expired is not re-certified;
 # the rollover goes on without it.
-sed 's/-2-/-3-/g; s/root-2\./root-3./g; s/generation 2/generation 3/' "$SCRIPT" >"$T/rollover-3.yaml"
-not_recert() { # OUT: generation 3 kept whole, no issuing CA under it, 3 confirmations
-	local c; c=$(sed -n 's/^Rehearsal state kept: //p' "$1")
-	[ -n "$c" ] && [ -e "$c/certs/root-3.der" ] && [ -e "$c/certs/link-3-new-with-old.der" ] &&
-	[ ! -e "$c/certs/issuing-1-root-3.der" ] && grep -qx 'root.generations = 3' "$c/state.conf" &&
-	grep -qx 'issuing.1.cert = certs/issuing-1-root-2.der' "$c/state.conf" &&
-	[ "$(grep -v '^#' "$c/issued.txt" | cut -f2 | grep -c issuing)" = 2 ] &&
+rollover_yaml 3 "$T/rollover-3.yaml"
+# not_recert GEN OUT: generation GEN kept whole, no issuing CA under it
+# (issuing CA 1 stays under root GEN-1), 3 confirmations
+not_recert() {
+	local g=$1 p=$(($1 - 1)) c; c=$(kept "$2")
+	[ -n "$c" ] && [ -e "$c/certs/root-$g.der" ] && [ -e "$c/certs/link-$g-new-with-old.der" ] &&
+	[ ! -e "$c/certs/issuing-1-root-$g.der" ] && grep -qx "root.generations = $g" "$c/state.conf" &&
+	grep -qx "issuing.1.cert = certs/issuing-1-root-$p.der" "$c/state.conf" &&
+	[ "$(grep -v '^#' "$c/issued.txt" | cut -f2 | grep -c issuing)" = "$p" ] &&
 	[ "$(tac "$c/audit/audit.log" | sed '/	ceremony.start	/q' | grep -c '	ceremony.confirm	ok	')" = 3 ] &&
-	grep -q '	cert.renew	skipped	watanabe,ito	issuing CA 1 (certs/issuing-1-root-2.der) NOT re-certified under root-3' "$c/audit/audit.log"
+	grep -q "	cert.renew	skipped	watanabe,ito	issuing CA 1 (certs/issuing-1-root-$p.der) NOT re-certified under root-$g" "$c/audit/audit.log"
 }
 ok "rollover to root-3 on 2031-06-01, after issuing CA 1 expired (rehearsal)" \
 	"$OFF" ceremony run "$T/rollover-3.yaml" --state "$S" --rehearsal --keep-rehearsal --clock 2031-06-01T09:00:00Z \
@@ -126,20 +128,14 @@ ok "rollover to root-3 on 2031-06-01, after issuing CA 1 expired (rehearsal)" \
 cp "$HANKO_TMP/out" "$T/out.expired"
 check "... the step says issuing CA 1 is not re-certified: expired" grep -q \
 	'ok: issuing CA 1 (certs/issuing-1-root-2.der) NOT re-certified under root-3: serial [0-9a-f]* expired at 2031-04-02T08:59:59Z' "$T/out.expired"
-check "... root-3 and its links kept, no issuing CA under root-3, three confirmations, audited" not_recert "$T/out.expired"
-rm -rf "$(sed -n 's/^Rehearsal state kept: //p' "$T/out.expired")"
-reg() { grep -v '^#' "$S/issued.txt" | awk -F'\t' -v f="$1" '$6 == f {print $1}'; }
-revoke_script() { # SERIAL REASON OUT: revoke.yaml for SERIAL with REASON
-	sed "s/serial: \"00\"/serial: \"$1\"/; s/reason: superseded/reason: $2/" \
-		"$HANKO_SRC/ceremony-scripts/revoke.yaml" >"$3"
-}
-kept() { sed -n 's/^Rehearsal state kept: //p' "$1"; }
+check "... root-3 and its links kept, no issuing CA under root-3, three confirmations, audited" not_recert 3 "$T/out.expired"
+rm -rf "$(kept "$T/out.expired")"
 
 # The copy a rollover replaced is retired: issuing CA 1 under root-1 revoked
 # superseded (CPS 4-4-4-2: 電子証明書を更新した). That does not withdraw the
 # key (CPS 4-10-1 by analogy: a renewal, not a compromise or an end), so the
 # next rollover re-certifies issuing CA 1 again, keeping its notAfter.
-revoke_script "$(reg certs/issuing-1.der)" superseded "$T/revoke-r1.yaml"
+revoke_yaml "$(serial_of certs/issuing-1.der)" superseded "$T/revoke-r1.yaml"
 ok "issuing CA 1 under root-1 retired: revoked (superseded)" "$OFF" ceremony run "$T/revoke-r1.yaml" --state "$S" \
 	--clock 2026-10-15T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 ok "rollover to root-3 after that (rehearsal)" "$OFF" ceremony run "$T/rollover-3.yaml" --state "$S" --rehearsal \
@@ -161,24 +157,15 @@ ok "real run of the rollover to root-3 (2026-10-20)" "$OFF" ceremony run "$T/rol
 check "... issuing.1.cert = certs/issuing-1-root-3.der" grep -qx 'issuing.1.cert = certs/issuing-1-root-3.der' "$S/state.conf"
 
 # Generation 4, rehearsed.
-sed 's/-2-/-4-/g; s/root-2\./root-4./g; s/generation 2/generation 4/' "$SCRIPT" >"$T/rollover-4.yaml"
-not_recert() { # OUT: generation 4 kept whole, no issuing CA under it, 3 confirmations
-	local c; c=$(kept "$1")
-	[ -n "$c" ] && [ -e "$c/certs/root-4.der" ] && [ -e "$c/certs/link-4-new-with-old.der" ] &&
-	[ ! -e "$c/certs/issuing-1-root-4.der" ] && grep -qx 'root.generations = 4' "$c/state.conf" &&
-	grep -qx 'issuing.1.cert = certs/issuing-1-root-3.der' "$c/state.conf" &&
-	[ "$(grep -v '^#' "$c/issued.txt" | cut -f2 | grep -c issuing)" = 3 ] &&
-	[ "$(tac "$c/audit/audit.log" | sed '/	ceremony.start	/q' | grep -c '	ceremony.confirm	ok	')" = 3 ] &&
-	grep -q '	cert.renew	skipped	watanabe,ito	issuing CA 1 (certs/issuing-1-root-3.der) NOT re-certified under root-4' "$c/audit/audit.log"
-}
+rollover_yaml 4 "$T/rollover-4.yaml"
 # Another copy of the key revoked for a reason that ends the issuing CA
 # (here cACompromise by the revoke ceremony, as hanko-online request
 # --reason ca-compromise asks after the issuing key is lost; root-2 is not
 # compromised, so it is the issuing CA's key): the current certificate is
 # valid, but the key is not re-certified. (t_ceremony_compromise.sh: a
 # cACompromise of a copy because its root was lost does not end the key.)
-ISS_R2=$(reg certs/issuing-1-root-2.der)
-revoke_script "$ISS_R2" ca-compromise "$T/revoke-r2.yaml"
+ISS_R2=$(serial_of certs/issuing-1-root-2.der)
+revoke_yaml "$ISS_R2" ca-compromise "$T/revoke-r2.yaml"
 ok "issuing CA 1 under root-2 revoked (ca-compromise)" "$OFF" ceremony run "$T/revoke-r2.yaml" --state "$S" \
 	--clock 2026-10-25T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 # Its file unreadable: whether it withdraws the key cannot be told, so the
@@ -199,12 +186,12 @@ ok "rollover to root-4 with the file back (rehearsal)" "$OFF" ceremony run "$T/r
 cp "$HANKO_TMP/out" "$T/out.cacomp"
 check "... the step says issuing CA 1 is not re-certified: its key revoked with the root-2 serial" grep -q \
 	"ok: issuing CA 1 (certs/issuing-1-root-3.der) NOT re-certified under root-4: its key is revoked in issued.txt with serial $ISS_R2 (2026-10-25T09:00:00Z, ca-compromise(2))" "$T/out.cacomp"
-check "... root-4 and its links kept, no issuing CA under root-4, three confirmations, audited" not_recert "$T/out.cacomp"
+check "... root-4 and its links kept, no issuing CA under root-4, three confirmations, audited" not_recert 4 "$T/out.cacomp"
 rm -rf "$(kept "$T/out.cacomp")"
 
 # The current certificate itself revoked: not re-certified either.
-ISS=$(reg certs/issuing-1-root-3.der)
-revoke_script "$ISS" key-compromise "$T/revoke.yaml"
+ISS=$(serial_of certs/issuing-1-root-3.der)
+revoke_yaml "$ISS" key-compromise "$T/revoke.yaml"
 ok "issuing CA 1 under root-3 revoked (key-compromise)" "$OFF" ceremony run "$T/revoke.yaml" --state "$S" \
 	--clock 2026-11-02T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 ok "rollover to root-4 after that (rehearsal)" "$OFF" ceremony run "$T/rollover-4.yaml" --state "$S" --rehearsal \
@@ -212,7 +199,7 @@ ok "rollover to root-4 after that (rehearsal)" "$OFF" ceremony run "$T/rollover-
 cp "$HANKO_TMP/out" "$T/out.revoked"
 check "... the step says issuing CA 1 is not re-certified: revoked" grep -q \
 	"ok: issuing CA 1 (certs/issuing-1-root-3.der) NOT re-certified under root-4: serial $ISS is revoked in issued.txt (2026-11-02T09:00:00Z, key-compromise(1))" "$T/out.revoked"
-check "... root-4 and its links kept, no issuing CA under root-4, three confirmations, audited" not_recert "$T/out.revoked"
+check "... root-4 and its links kept, no issuing CA under root-4, three confirmations, audited" not_recert 4 "$T/out.revoked"
 rm -rf "$(kept "$T/out.revoked")"
 fails "a second rollover with the same script refuses to overwrite root-2" 7 'root-2.der: output root-der already exists' \
 	run --clock $ROLL --confirm-digests "${SH[@]}" "${OPS[@]}"

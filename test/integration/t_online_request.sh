@@ -115,8 +115,7 @@ check "... no third key generation" bash -c "! grep -q 'issuing.3' '$O/state.con
 
 # 5. The revoke ceremony on what the request asked; then issuing CA 1's
 # bundles are refused.
-sed -e "s/serial: \"00\"/serial: \"$SER1\"/" -e 's/reason: superseded/reason: key-compromise/' \
-	"$HANKO_SRC/ceremony-scripts/revoke.yaml" >"$T/revoke.yaml"
+revoke_yaml "$SER1" key-compromise "$T/revoke.yaml"
 ok "revoke ceremony for issuing CA 1 (key-compromise)" "$OFF" ceremony run "$T/revoke.yaml" --state "$S" \
 	--clock 2026-04-03T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 check "issued.txt marks it revoked, reason 1" bash -c "grep -q \"^$SER1	issuing	.*	revoked	2026-04-03T09:00:00Z	1	\" '$S/issued.txt'"

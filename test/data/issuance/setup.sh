@@ -39,6 +39,23 @@ issue_iss1() {
 		issue_subca "$T/iss1.csr" "$T/iss1.csr.sha256"
 }
 
+# serial_of FILE: the serial issued.txt of $S registers for FILE (certs/...).
+serial_of() { grep -v '^#' "$S/issued.txt" | awk -F'\t' -v f="$1" '$6 == f {print $1}'; }
+
+# rollover_yaml GEN OUT: rollover.yaml made to roll over to root GEN (its
+# outputs and words of generation 2 renamed), in OUT.
+rollover_yaml() {
+	sed "s/-2-/-$1-/g; s/root-2\./root-$1./g; s/generation 2/generation $1/" \
+		"$HANKO_SRC/ceremony-scripts/rollover.yaml" >"$2"
+}
+
+# revoke_yaml SERIAL REASON OUT: revoke.yaml revoking SERIAL for REASON, in
+# OUT.
+revoke_yaml() {
+	sed "s/serial: \"00\"/serial: \"$1\"/; s/reason: superseded/reason: $2/" \
+		"$HANKO_SRC/ceremony-scripts/revoke.yaml" >"$3"
+}
+
 # csr KEYBITS SUBJECT OUT: a PKCS#10 request (PEM) and its key OUT.key;
 # OUT.sha256 holds the SHA-256 of the DER as the requester shows it.
 csr() {
