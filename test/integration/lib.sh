@@ -123,6 +123,10 @@ approve_roster() {
 	"$OFF" roster approve --state "$1" --manager kimura --passin env:HK_PASS_kimura >/dev/null
 }
 
+# drive ANSWERS CMD...: CMD run on a pseudo-terminal, its prompts answered
+# from the JSON list ANSWERS (drive.py says how).
+drive() { python3 "$HANKO_SRC/test/integration/drive.py" "$@"; }
+
 # kept OUT: the rehearsal copy that --keep-rehearsal named in OUT.
 kept() { sed -n 's/^Rehearsal state kept: //p' "$1"; }
 

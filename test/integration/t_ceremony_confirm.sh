@@ -19,41 +19,8 @@ no_root_key() {
 		--token-label hanko-root-test --list-objects --type pubkey 2>/dev/null | grep -q 'label: *root-1'
 }
 
-# confirm.py MODE CMD...: run CMD on a new pseudo-terminal; at the
-# confirmation prompt type the first 8 hex digits of the last SHA-256 shown
-# (MODE right) or the same 8 with the first digit changed (MODE wrong).
-cat >"$T/confirm.py" <<'PY'
-import os, pty, re, select, sys
-mode = sys.argv[1]; cmd = sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(cmd[0], cmd)
-out = b""; answered = 0
-while True:
-    r, _, _ = select.select([fd], [], [], 60)
-    if not r:
-        break
-    try:
-        data = os.read(fd, 4096)
-    except OSError:
-        break
-    if not data:
-        break
-    out += data
-    if b"Type the first 8 hex digits" in out.split(b"\n")[-1] and answered == 0:
-        hexes = re.findall(rb"SHA-256 ([0-9a-f]{64})", out)
-        h = hexes[-1][:8].decode()
-        if mode == "wrong":
-            h = ("1" if h[0] != "1" else "2") + h[1:]
-        os.write(fd, (h + "\n").encode()); answered = 1
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode("utf-8", "replace"))
-sys.stdout.write("\nANSWERED %d\n" % answered)
-sys.exit(os.waitstatus_to_exitcode(status))
-PY
-
 TESTS_RUN=$((TESTS_RUN + 1))
-rc=0; python3 "$T/confirm.py" wrong "$OFF" ceremony run "$SCRIPT" --state "$S" \
+rc=0; drive '[["Type the first 8 hex digits", "SHA8-WRONG"]]' "$OFF" ceremony run "$SCRIPT" --state "$S" \
 	--clock 2026-04-01T10:00:00Z "${SH[@]}" "${OPS[@]}" >"$T/wrong.out" 2>&1 || rc=$?
 if [ "$rc" = 3 ] && grep -q "ANSWERED 1" "$T/wrong.out" &&
 	grep -q "step self-sign: the confirmation typed does not match the first 8 hex digits" "$T/wrong.out"; then
@@ -72,7 +39,7 @@ check "cert.sign fail only, never ok" bash -c \
 	"grep -q '	cert.sign	fail	.*nothing signed' '$S/audit/audit.log' && ! grep -q '	cert.sign	ok	' '$S/audit/audit.log'"
 
 TESTS_RUN=$((TESTS_RUN + 1))
-rc=0; python3 "$T/confirm.py" right "$OFF" ceremony run "$SCRIPT" --state "$S" \
+rc=0; drive '[["Type the first 8 hex digits", "SHA8"]]' "$OFF" ceremony run "$SCRIPT" --state "$S" \
 	--clock 2026-04-01T11:00:00Z "${SH[@]}" "${OPS[@]}" >"$T/right.out" 2>&1 || rc=$?
 if [ "$rc" = 0 ] && grep -q "ANSWERED 1" "$T/right.out" && grep -q "Ceremony init-root done" "$T/right.out"; then
 	echo "ok - the right 8 hex digits typed at the terminal sign"

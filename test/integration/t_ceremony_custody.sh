@@ -30,30 +30,6 @@ objs() {
 	SOFTHSM2_CONF=$1/token/softhsm2.conf pkcs11-tool --module $SOFT --token-label "$tok" \
 		--list-objects --type pubkey 2>/dev/null | grep -c "label: *$2\$" || true
 }
-cat >"$T/drive.py" <<'PY'
-import os, pty, sys, select, json
-answers = json.loads(sys.argv[1]); cmd = sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(cmd[0], cmd)
-out = b""; i = 0
-while True:
-    r, _, _ = select.select([fd], [], [], 60)
-    if not r:
-        break
-    try:
-        data = os.read(fd, 4096)
-    except OSError:
-        break
-    if not data:
-        break
-    out += data
-    while i < len(answers) and answers[i][0].encode() in out.split(b"\n")[-1]:
-        os.write(fd, (answers[i][1] + "\n").encode()); i += 1
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode("utf-8", "replace"))
-sys.exit(os.waitstatus_to_exitcode(status))
-PY
 
 for f in backup restore destroy rotate-shares; do
 	ok "ceremony check accepts $f.yaml" "$OFF" ceremony check "$SCR/$f.yaml"
@@ -110,7 +86,7 @@ D=$SCR/destroy.yaml
 fails "destroy: without a terminal (and no rehearsal answer) nothing is destroyed" 3 \
 	'step destroy: destroying root-1 needs its label typed at the terminal' \
 	setsid -w "$OFF" ceremony run "$D" --state "$S" "${Q[@]}" "${OPS[@]}"
-rc=0; python3 "$T/drive.py" '[["Type the label of the key to destroy", "root-2"]]' \
+rc=0; drive '[["Type the label of the key to destroy", "root-2"]]' \
 	"$OFF" ceremony run "$D" --state "$S" "${Q[@]}" "${OPS[@]}" >"$T/tty.out" 2>&1 || rc=$?
 check "destroy: a wrong label typed is refused (exit $rc)" bash -c \
 	"[ $rc = 3 ] && grep -q \"the confirmation typed is not the key label 'root-1'; nothing destroyed\" '$T/tty.out'"
@@ -183,7 +159,7 @@ ok "restore: the transcript is signed by the restored audit key" \
 ok "restore: the restored token activates" "$OFF" activate --state "$S" "${Q[@]}"
 
 # ---- destroy for real, then its backup is refused ----
-rc=0; python3 "$T/drive.py" '[["Type the label of the key to destroy", "root-1"]]' \
+rc=0; drive '[["Type the label of the key to destroy", "root-1"]]' \
 	"$OFF" ceremony run "$D" --state "$S" "${Q[@]}" "${OPS[@]}" >"$T/tty.out" 2>&1 || rc=$?
 check "destroy: real run with root-1 typed at the terminal (exit $rc)" test "$rc" = 0
 check "destroy: the token holds no root-1, its seed is gone, state.conf records it" bash -c \
@@ -226,7 +202,7 @@ setid() { sed -n 's/^quorum.set-id = //p' "$1/state.conf"; }
 OLDSET=$(setid "$S")
 for step in approve check-roster activate rotate checkpoint; do
 	M=$T/ff-rotate-$step; mkdir -p "$M"
-	rc=0; HANKO_FAIL_AT_STEP=$step python3 "$T/drive.py" "$ANS" "$OFF" ceremony run "$RS" \
+	rc=0; HANKO_FAIL_AT_STEP=$step drive "$ANS" "$OFF" ceremony run "$RS" \
 		--state "$S" --rehearsal --keep-rehearsal --confirm-digests "${CLK[@]}" --out "$M" \
 		--input new-roster="$NEW" "${Q[@]}" "${OPS[@]}" >"$T/out" 2>&1 || rc=$?
 	C=$(kept "$T/out" | tr -d '\r')
@@ -248,7 +224,7 @@ for step in approve check-roster activate rotate checkpoint; do
 	rm -rf "$C"
 done
 mkdir -p "$T/rh-rotate"
-rc=0; python3 "$T/drive.py" "$ANS" "$OFF" ceremony run "$RS" --state "$S" --rehearsal \
+rc=0; drive "$ANS" "$OFF" ceremony run "$RS" --state "$S" --rehearsal \
 	--confirm-digests "${CLK[@]}" --out "$T/rh-rotate" --input new-roster="$NEW" "${Q[@]}" "${OPS[@]}" \
 	>"$T/out" 2>&1 || rc=$?
 check "rotate: rehearsal (exit $rc)" test "$rc" = 0
@@ -273,7 +249,7 @@ fails "rotate: a new roster giving the auditor the CA manager's verifier is refu
 check "rotate: ... no new share, the set and the approval unchanged" bash -c \
 	"[ -z \"\$(find '$T/bad-rotate' -name '*.hks')\" ] && [ '$(setid "$S")' = '$OLDSET' ] && ! grep -q \"\$(sha256sum <'$T/roster-bad.yaml' | cut -c1-64)\" '$S/state.conf'"
 NM=$T/newmedia; mkdir -p "$NM"
-rc=0; python3 "$T/drive.py" "$ANS" "$OFF" ceremony run "$RS" --state "$S" --confirm-digests \
+rc=0; drive "$ANS" "$OFF" ceremony run "$RS" --state "$S" --confirm-digests \
 	--out "$NM" --input new-roster="$NEW" "${Q[@]}" "${OPS[@]}" >"$T/out" 2>&1 || rc=$?
 check "rotate: real run, each new holder typing a new passphrase (exit $rc)" test "$rc" = 0
 check "rotate: the terminal did not echo a new passphrase" bash -c \

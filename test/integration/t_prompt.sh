@@ -10,39 +10,12 @@ make_ca "$T/ca"
 S=$T/ca/state
 M=$T/ca/media
 
-# drive.py: run a command on a new pseudo-terminal, answer each prompt that
-# matches in turn, print everything the terminal showed.
-cat >"$T/drive.py" <<'PY'
-import os, pty, sys, select, json
-answers = json.loads(sys.argv[1]); cmd = sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(cmd[0], cmd)
-out = b""; i = 0
-while True:
-    r, _, _ = select.select([fd], [], [], 30)
-    if not r:
-        break
-    try:
-        data = os.read(fd, 4096)
-    except OSError:
-        break
-    if not data:
-        break
-    out += data
-    while i < len(answers) and answers[i][0].encode() in out.split(b"\n")[-1]:
-        os.write(fd, (answers[i][1] + "\n").encode()); i += 1
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode("utf-8", "replace"))
-sys.exit(os.waitstatus_to_exitcode(status))
-PY
-
 answers=$(python3 -c 'import json,os; print(json.dumps([
  ["Passphrase of yamada for share 1 of 5", os.environ["HK_PASS_yamada"]],
  ["Passphrase of suzuki for share 3 of 5", os.environ["HK_PASS_suzuki"]],
  ["Passphrase of tanaka for share 5 of 5", os.environ["HK_PASS_tanaka"]]]))')
 ok "three key managers type their passphrases at the terminal" \
-	python3 "$T/drive.py" "$answers" "$OFF" activate --state "$S" \
+	drive "$answers" "$OFF" activate --state "$S" \
 	--share "$M/yamada/share-1-yamada.hks" --share "$M/suzuki/share-3-suzuki.hks" \
 	--share "$M/tanaka/share-5-tanaka.hks"
 cp "$T/out" "$T/tty.out"
@@ -60,7 +33,7 @@ answers=$(python3 -c 'import json; print(json.dumps([
  ["New passphrase for yamada", "Kumamoto castle 1607 spring!"],
  ["gain", "Kumamoto castle 1607 summer!"]]))')
 TESTS_RUN=$((TESTS_RUN + 1))
-rc=0; python3 "$T/drive.py" "$answers" "$OFF" init --state "$T/n/state" --rehearsal \
+rc=0; drive "$answers" "$OFF" init --state "$T/n/state" --rehearsal \
 	--kdf interactive --profile "$PROFILE" --roster "$ROSTER" --media "$T/n/media" \
 	"${others[@]}" >"$T/tty2.out" 2>&1 || rc=$?
 if [ "$rc" = 3 ] && grep -q "two passphrases typed differ" "$T/tty2.out" && [ ! -e "$T/n/state" ]; then
