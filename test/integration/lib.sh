@@ -127,6 +127,34 @@ approve_roster() {
 # from the JSON list ANSWERS (drive.py says how).
 drive() { python3 "$HANKO_SRC/test/integration/drive.py" "$@"; }
 
+# rotation_roster SRC OUT: the new roster of the share rotation tests in
+# OUT: SRC's with yamada and suzuki kept, sato, takahashi and tanaka gone,
+# nakamura and kobayashi added as key managers, threshold 2 (of 4). Exports
+# the new holders' passphrases (HK_PASS_nakamura, HK_PASS_kobayashi) and
+# those yamada and suzuki choose for their new shares (HK_NEW_yamada,
+# HK_NEW_suzuki).
+rotation_roster() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+src = open(sys.argv[1], encoding='utf-8').read()
+out, skip = [], False
+for line in src.splitlines():
+    if line.startswith('  - id: '):
+        skip = line.split()[-1] in ('sato', 'takahashi', 'tanaka')
+    if not skip:
+        out.append(line)
+text = '\n'.join(out) + '\n'
+text = text.replace('people:\n', 'people:\n  - id: nakamura\n    name: 中村 大輔\n'
+    '    role: key-manager\n  - id: kobayashi\n    name: 小林 さくら\n'
+    '    role: key-manager\n', 1).replace('threshold: 3', 'threshold: 2')
+open(sys.argv[2], 'w', encoding='utf-8').write(text)
+PY
+	export HK_PASS_nakamura='Shimabara ferry at dawn 1792'
+	export HK_PASS_kobayashi='Yatsushiro tatami rush 5 fields'
+	export HK_NEW_yamada='Kumamoto ramen garlic chips 77'
+	export HK_NEW_suzuki='Minamata bay clear water 2013'
+}
+
 # kept OUT: the rehearsal copy that --keep-rehearsal named in OUT.
 kept() { sed -n 's/^Rehearsal state kept: //p' "$1"; }
 

@@ -175,25 +175,7 @@ check "backup after destroy: nothing left on the medium" test -z "$(find "$T/lat
 # ---- rotate-shares (CPS 5-3-3) ----
 RS=$SCR/rotate-shares.yaml
 NEW=$T/roster-new.yaml
-python3 - "$S/roster.yaml" "$NEW" <<'PY'
-import sys
-src = open(sys.argv[1], encoding='utf-8').read()
-out, skip = [], False
-for line in src.splitlines():
-    if line.startswith('  - id: '):
-        skip = line.split()[-1] in ('sato', 'takahashi', 'tanaka')
-    if not skip:
-        out.append(line)
-text = '\n'.join(out) + '\n'
-text = text.replace('people:\n', 'people:\n  - id: nakamura\n    name: 中村 大輔\n'
-    '    role: key-manager\n  - id: kobayashi\n    name: 小林 さくら\n'
-    '    role: key-manager\n', 1).replace('threshold: 3', 'threshold: 2')
-open(sys.argv[2], 'w', encoding='utf-8').write(text)
-PY
-export HK_PASS_nakamura='Shimabara ferry at dawn 1792'
-export HK_PASS_kobayashi='Yatsushiro tatami rush 5 fields'
-export HK_NEW_yamada='Kumamoto ramen garlic chips 77'
-export HK_NEW_suzuki='Minamata bay clear water 2013'
+rotation_roster "$S/roster.yaml" "$NEW"
 ANS=$(python3 -c 'import json,os; e=os.environ; a=[]
 for who,var in (("nakamura","HK_PASS_nakamura"),("kobayashi","HK_PASS_kobayashi"),("yamada","HK_NEW_yamada"),("suzuki","HK_NEW_suzuki")):
     a += [["New passphrase for "+who, e[var]], ["Again, to confirm", e[var]]]

@@ -25,25 +25,7 @@ OLDSET=$(sed -n 's/^quorum.set-id = //p' "$A/state/state.conf")
 # The new roster: yamada and suzuki stay, nakamura and kobayashi join;
 # sato, takahashi and tanaka leave. Threshold 2 of 4.
 NEW=$HANKO_TMP/roster-new.yaml
-python3 - "$ROSTER" "$NEW" <<'PY'
-import sys
-src = open(sys.argv[1], encoding='utf-8').read()
-out, skip = [], False
-for line in src.splitlines():
-    if line.startswith('  - id: '):
-        skip = line.split()[-1] in ('sato', 'takahashi', 'tanaka')
-    if not skip:
-        out.append(line)
-text = '\n'.join(out) + '\n'
-text = text.replace('people:\n', 'people:\n  - id: nakamura\n    name: 中村 大輔\n'
-    '    role: key-manager\n  - id: kobayashi\n    name: 小林 さくら\n'
-    '    role: key-manager\n', 1).replace('threshold: 3', 'threshold: 2')
-open(sys.argv[2], 'w', encoding='utf-8').write(text)
-PY
-export HK_PASS_nakamura='Shimabara ferry at dawn 1792'
-export HK_PASS_kobayashi='Yatsushiro tatami rush 5 fields'
-export HK_NEW_yamada='Kumamoto ramen garlic chips 77'
-export HK_NEW_suzuki='Minamata bay clear water 2013'
+rotation_roster "$ROSTER" "$NEW"
 NEWPASS=(--passin nakamura=env:HK_PASS_nakamura --passin kobayashi=env:HK_PASS_kobayashi
 	--passin yamada=env:HK_NEW_yamada --passin suzuki=env:HK_NEW_suzuki)
 NM=$A/newmedia
