@@ -8,9 +8,7 @@
 serve_one_cert() {
 	P=$T/repo
 	B=$T/req
-	mkdir -p "$B"
-	cp -r "$REQ/keys" "$B/"
-	sed -n 1,2p "$REQ/valid.csv" >"$B/batch.csv"
+	req_dir "$B" 2
 	ok "issue one certificate" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/issued"
 	certs_from "$T/issued"
 	ok "the OCSP responder" "$ON" responder --state "$O" --clock 2026-04-02T13:00:00Z

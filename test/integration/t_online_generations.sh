@@ -27,8 +27,7 @@ PROFILE=$T/profile.yaml
 make_online "$T"
 P=$T/repo
 B=$T/req
-mkdir -p "$B"
-cp -r "$REQ/keys" "$B/"
+req_dir "$B"
 # batch FILE RESIDENT_ID...: the header and those residents of valid.csv
 batch() {
 	local f=$1; shift
@@ -187,11 +186,8 @@ check "OCSP, generation 2: still responder 2" eval \
 	'ocsp_is g2g3 "$ISS2" "$T/o2-1.pem" good && resp_by g2g3 "$O/certs/ocsp-responder-2.pem"'
 
 # The root's ARLs, so that publish has nothing to warn about.
-sed 's/count: 35/count: 10/' "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" >"$T/arl-batch.yaml"
-ok "offline: arl-batch ceremony (10 ARLs from 2026-04-03T10:30)" "$OFF" ceremony run "$T/arl-batch.yaml" \
-	--state "$S" --clock 2026-04-03T10:30:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
-ok "offline: bundle of the ARLs" "$OFF" bundle create --state "$S" --clock 2026-04-03T11:00:00Z --type arl-batch \
-	--out "$T/b-arl" "${SH[@]}" "$S"/certs/arl/arl-{1,2,3,4,5,6,7,8,9,10}.crl
+ok "offline: arl-batch ceremony (10 ARLs from 2026-04-03T10:30)" arl_batch 10 2026-04-03T10:30:00Z
+ok "offline: bundle of the ARLs" arl_bundle 10 2026-04-03T11:00:00Z
 ok "import the ARLs" "$ON" import --state "$O" --clock 2026-04-03T15:00:00Z --type arl-batch "$T/b-arl"
 
 pub() { "$ON" publish --state "$O" --repo "$P" "$@"; }

@@ -18,11 +18,8 @@ T=$HANKO_TMP
 P=$T/repo
 
 make_online "$T"
-sed 's/count: 35/count: 10/' "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" >"$T/arl-batch.yaml"
-"$OFF" ceremony run "$T/arl-batch.yaml" --state "$S" --clock 2026-04-02T11:00:00Z --confirm-digests \
-	"${SH[@]}" "${OPS[@]}" >/dev/null
-"$OFF" bundle create --state "$S" --clock 2026-04-02T12:00:00Z --type arl-batch --out "$T/b-arl" \
-	"${SH[@]}" "$S"/certs/arl/arl-{1,2,3,4,5,6,7,8,9,10}.crl >/dev/null
+arl_batch 10 2026-04-02T11:00:00Z >/dev/null
+arl_bundle 10 2026-04-02T12:00:00Z >/dev/null
 "$ON" import --state "$O" --clock 2026-04-02T12:30:00Z --type arl-batch "$T/b-arl" >/dev/null
 ok "publish (CRLs 2026-04-03T10:00Z + 72 h, ARL 1 until 2026-04-05T11:00Z)" \
 	"$ON" publish --state "$O" --repo "$P" --clock 2026-04-03T10:00:00Z

@@ -54,9 +54,7 @@ REVOKED='Chain verification output: Not verified. The certificate is NOT trusted
 #                                           revoked: affiliationChanged
 #   7 432032 人吉　崎子 (﨑 substituted)     good
 B=$T/req
-mkdir -p "$B"
-cp -r "$REQ/keys" "$B/"
-sed -n 1,7p "$REQ/valid.csv" >"$B/batch.csv"
+req_dir "$B" 7
 ok "issue six certificates in six municipalities" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" \
 	--out "$T/issued"
 certs_from "$T/issued"
@@ -79,11 +77,8 @@ ok "revoke line 6 (431028, alias): affiliationChanged" "$ON" revoke --state "$O"
 
 # The ARLs (ten from 2026-04-02T11:00: none runs out within 7 days), then
 # the publication.
-sed 's/count: 35/count: 10/' "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" >"$T/arl-batch.yaml"
-ok "offline: arl-batch ceremony (10 ARLs)" "$OFF" ceremony run "$T/arl-batch.yaml" --state "$S" \
-	--clock 2026-04-02T11:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
-ok "offline: bundle of the ARLs" "$OFF" bundle create --state "$S" --clock 2026-04-02T12:00:00Z \
-	--type arl-batch --out "$T/b-arl" "${SH[@]}" "$S"/certs/arl/arl-{1,2,3,4,5,6,7,8,9,10}.crl
+ok "offline: arl-batch ceremony (10 ARLs)" arl_batch 10 2026-04-02T11:00:00Z
+ok "offline: bundle of the ARLs" arl_bundle 10 2026-04-02T12:00:00Z
 ok "import the ARLs" "$ON" import --state "$O" --clock 2026-04-03T10:00:00Z --type arl-batch "$T/b-arl"
 ok "publish (2026-04-04T03:00:00Z)" "$ON" publish --state "$O" --repo "$P" --clock 2026-04-04T03:00:00Z
 for f in "$P"/crl/*.crl; do openssl crl -inform DER -in "$f" -out "$C/crl-$(basename "$f" .crl).pem"; done

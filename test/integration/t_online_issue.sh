@@ -32,8 +32,7 @@ FP=$(openssl x509 -in "$R" -outform DER | sha256sum | cut -c1-64)
 
 # A batch: the valid sample with bad lines between (keys beside it).
 B=$T/req
-mkdir -p "$B"
-cp -r "$REQ/keys" "$B/"
+req_dir "$B"
 {
 	sed -n 1,3p "$REQ/valid.csv"
 	echo "431010,1234567890,熊本　次郎,00000,319750301,1,熊本県熊本市中央区水前寺６丁目,000000000000000,keys/resident-1.pub.pem"
@@ -399,8 +398,7 @@ check "... and its cert.recover record names the revocation of $E2 (superseded)"
 # Resume (docs/requests.md "Resume"): a batch killed (SIGKILL) part way and
 # run again gives the results an uninterrupted run gives (serials aside).
 RB=$T/resume
-mkdir -p "$RB"
-cp -r "$REQ/keys" "$RB/"
+req_dir "$RB"
 mkres() {	# FILE IDBASE: 300 requests, two bad lines, two residents twice (296 ok)
 	awk -F, -v base="$2" 'NR == 1 { print; next } NR <= 7 { row[n++] = $0 }
 	END { OFS = ","

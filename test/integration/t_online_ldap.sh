@@ -31,15 +31,10 @@ trap '[ -n "$SLAPD" ] && kill "$SLAPD" 2>/dev/null; [ -n "$SILENT" ] && kill "$S
 
 # The publisher with one resident's certificate, an ARL batch, set 1.
 make_online "$T"
-sed 's/count: 35/count: 10/' "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" >"$T/arl-batch.yaml"
-"$OFF" ceremony run "$T/arl-batch.yaml" --state "$S" --clock 2026-04-02T11:00:00Z --confirm-digests \
-	"${SH[@]}" "${OPS[@]}" >/dev/null
-"$OFF" bundle create --state "$S" --clock 2026-04-02T12:00:00Z --type arl-batch --out "$T/b-arl" \
-	"${SH[@]}" "$S"/certs/arl/arl-{1,2,3,4,5,6,7,8,9,10}.crl >/dev/null
+arl_batch 10 2026-04-02T11:00:00Z >/dev/null
+arl_bundle 10 2026-04-02T12:00:00Z >/dev/null
 "$ON" import --state "$O" --clock 2026-04-02T12:00:00Z --type arl-batch "$T/b-arl" >/dev/null
-mkdir -p "$T/req"
-cp -r "$REQ/keys" "$T/req/"
-sed -n 1,2p "$REQ/valid.csv" >"$T/req/batch.csv"
+req_dir "$T/req" 2
 "$ON" issue --state "$O" "${IC[@]}" --batch "$T/req/batch.csv" --out "$T/issued" >/dev/null
 SERIAL=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/issued/results.csv")
 ok "publish: set 1" "$ON" publish --state "$O" --repo "$P" --clock 2026-04-03T10:00:00Z

@@ -16,9 +16,7 @@
 
 # Four residents (valid.csv lines 2-5).
 B=$T/req
-mkdir -p "$B"
-cp -r "$REQ/keys" "$B/"
-sed -n 1,5p "$REQ/valid.csv" >"$B/batch.csv"
+req_dir "$B" 5
 ok "issue four certificates" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/issued"
 certs_from "$T/issued"
 for i in 1 2 3 4; do

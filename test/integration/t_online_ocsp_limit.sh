@@ -9,9 +9,7 @@
 # 8 itself: unit.ocsp ocsp_answer::nine_live_issuing_keys_the_eight_newest_answered).
 . "$(dirname "$0")/online.sh"
 B=$T/req
-mkdir -p "$B"
-cp -r "$REQ/keys" "$B/"
-sed -n 1,2p "$REQ/valid.csv" >"$B/batch.csv"
+req_dir "$B" 2
 ok "issue one certificate under issuing CA 1" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/g1"
 certs_from "$T/g1"
 C1=$(ls "$T/g1/certs/"*.der | head -1)

@@ -16,19 +16,8 @@ entry() {
 }
 
 B=$T/req
-mkdir -p "$B"
-cp -r "$REQ/keys" "$B/"
-# The six residents of the original sample (test/data/requests/valid.csv
-# grows; these stay).
-cat >"$B/batch1.csv" <<'EOF'
-municipality,resident_id,name,name_flags,birth,gender,address,address_flags,key
-431010,12345678901,熊本　太郎,00000,319750301,1,熊本県熊本市中央区水前寺６丁目１８番１号,00000000000000000000,keys/resident-1.pub.pem
-432024,20000000002,八代　花子,00000,419900815,2,熊本県八代市松江城町１番２５号,000000000000000,keys/resident-2.pub.pem
-432148,30000000003,高木　一郎,10000,520200101,1,熊本県阿蘇市一の宮町宮地５０４番地,00000000000000000,keys/resident-3.pub.pem
-432105,40000000004,鷗外　丂,0000,019500000,3,熊本県菊池市隈府８８８番地,0000000000000,keys/resident-4.pub.pem
-431028,50000000005,スミス　ジョン　山田　ジョン,00000000000000,319800101,1,熊本県熊本市東区東町４丁目１１番１号,000000000000000000,keys/resident-5.pub.pem
-432032,60000000006,人吉　崎子,00010,119101231,2,熊本県人吉市麓町１６番地,000000000000,keys/resident-6.csr.pem
-EOF
+req_dir "$B"
+six_residents "$B/batch1.csv"
 ok "issue six residents (lines 2-7)" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch1.csv" --out "$T/out1"
 L() { sed -n "s/^$1,ok,\([0-9A-F]*\),.*/\1/p" "$T/out1/results.csv"; }
 L2=$(L 2) L3=$(L 3) L5=$(L 5) L6=$(L 6) L7=$(L 7)

@@ -41,9 +41,7 @@ at() { date -u -d "$1" +%s; }
 
 # Six residents; the one of 432024 (Yatsushiro) revoked.
 B=$T/req
-mkdir -p "$B"
-cp -r "$REQ/keys" "$B/"
-sed -n 1,7p "$REQ/valid.csv" >"$B/batch.csv"
+req_dir "$B" 7
 ok "issue six certificates" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/issued"
 certs_from "$T/issued"
 serial() { sed -n "s/^$1,ok,\([0-9A-F]*\),.*/\1/p" "$T/issued/results.csv"; }
@@ -56,11 +54,8 @@ done
 ok "revoke 432024's: keyCompromise" "$ON" revoke --state "$O" --clock 2026-04-03T09:00:00Z --serial "$S_REV" \
 	--reason key-compromise
 ok "the OCSP responder" "$ON" responder --state "$O" --clock 2026-04-02T13:00:00Z
-sed 's/count: 35/count: 12/' "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" >"$T/arl-batch.yaml"
-ok "offline: 12 ARLs" "$OFF" ceremony run "$T/arl-batch.yaml" --state "$S" --clock 2026-04-02T11:00:00Z \
-	--confirm-digests "${SH[@]}" "${OPS[@]}"
-ok "offline: bundle of the ARLs" "$OFF" bundle create --state "$S" --clock 2026-04-02T12:00:00Z --type arl-batch \
-	--out "$T/b-arl" "${SH[@]}" "$S"/certs/arl/arl-{1,2,3,4,5,6,7,8,9,10,11,12}.crl
+ok "offline: 12 ARLs" arl_batch 12 2026-04-02T11:00:00Z
+ok "offline: bundle of the ARLs" arl_bundle 12 2026-04-02T12:00:00Z
 ok "import the ARLs" "$ON" import --state "$O" --clock 2026-04-03T09:30:00Z --type arl-batch "$T/b-arl"
 ok "publish set 1" "$ON" publish --state "$O" --repo "$P" --clock 2026-04-03T10:00:00Z
 cat "$R" "$ISS" >"$T/chain.pem"
@@ -465,9 +460,7 @@ ok "stop" stop_serve
 # the set published at the real clock.
 make_online "$T/now" "$(ago 1)"
 P=$T/now/repo
-mkdir -p "$T/now/req"
-cp -r "$REQ/keys" "$T/now/req/"
-sed -n 1,3p "$REQ/valid.csv" >"$T/now/req/batch.csv"
+req_dir "$T/now/req" 3
 ok "today: issue two certificates" "$ON" issue --state "$O" --batch "$T/now/req/batch.csv" --out "$T/now/issued"
 certs_from "$T/now/issued"
 N_GOOD=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/now/issued/results.csv")	# 431010

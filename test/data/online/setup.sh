@@ -21,6 +21,17 @@
 # (11:00; its output in DIR/import-iss2.out). Sets ISS2 (issuing CA 2 PEM)
 # and IC2 (a --clock of issuance under generation 2: DAYT12:00:00Z). Returns
 # 1 at the first step that fails.
+#
+# With $T set (the test's folder), after make_online:
+# req_dir DIR [LAST]: DIR with the sample requests' keys (keys/, as the
+# batches name them) and, with LAST, DIR/batch.csv: lines 1 to LAST of
+# valid.csv (the header and the residents of lines 2 to LAST).
+# six_residents FILE: FILE, a batch of the six residents valid.csv began
+# with (it grows; these stay), in a folder made by req_dir.
+# arl_batch N CLOCK: the root's ARLs 1 to N made by the arl-batch ceremony
+# (arl-batch.yaml with count N, $T/arl-batch.yaml) at CLOCK.
+# arl_bundle N CLOCK: ARLs 1 to N in an arl-batch bundle, $T/b-arl, made at
+# CLOCK.
 ON=${ON:-$HANKO_ONLINE}
 make_online() {
 	local d=$1 day=${2:-2026-04-02}
@@ -61,4 +72,34 @@ make_online_gen2() {
 	IC2=(--clock "${day}T12:00:00Z")
 	openssl x509 -in "$S/certs/issuing-2.der" -inform DER -out "$ISS2" ||
 		return 1
+}
+
+req_dir() {
+	mkdir -p "$1" && cp -r "$REQ/keys" "$1/" || return
+	[ -z "${2:-}" ] || sed -n "1,$2p" "$REQ/valid.csv" >"$1/batch.csv"
+}
+
+six_residents() {
+	cat >"$1" <<'CSV'
+municipality,resident_id,name,name_flags,birth,gender,address,address_flags,key
+431010,12345678901,熊本　太郎,00000,319750301,1,熊本県熊本市中央区水前寺６丁目１８番１号,00000000000000000000,keys/resident-1.pub.pem
+432024,20000000002,八代　花子,00000,419900815,2,熊本県八代市松江城町１番２５号,000000000000000,keys/resident-2.pub.pem
+432148,30000000003,高木　一郎,10000,520200101,1,熊本県阿蘇市一の宮町宮地５０４番地,00000000000000000,keys/resident-3.pub.pem
+432105,40000000004,鷗外　丂,0000,019500000,3,熊本県菊池市隈府８８８番地,0000000000000,keys/resident-4.pub.pem
+431028,50000000005,スミス　ジョン　山田　ジョン,00000000000000,319800101,1,熊本県熊本市東区東町４丁目１１番１号,000000000000000000,keys/resident-5.pub.pem
+432032,60000000006,人吉　崎子,00010,119101231,2,熊本県人吉市麓町１６番地,000000000000,keys/resident-6.csr.pem
+CSV
+}
+
+arl_batch() {
+	sed "s/count: 35/count: $1/" "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" >"$T/arl-batch.yaml"
+	"$OFF" ceremony run "$T/arl-batch.yaml" --state "$S" --clock "$2" --confirm-digests \
+		"${SH[@]}" "${OPS[@]}"
+}
+
+arl_bundle() {
+	local i arls=()
+	for i in $(seq "$1"); do arls+=("$S/certs/arl/arl-$i.crl"); done
+	"$OFF" bundle create --state "$S" --clock "$2" --type arl-batch --out "$T/b-arl" \
+		"${SH[@]}" "${arls[@]}"
 }
