@@ -8,17 +8,11 @@
 fresh_tmp
 T=$HANKO_TMP
 SCRIPT=$HANKO_SRC/ceremony-scripts/init-root.yaml
-export HK_PASS_watanabe='Shimabara bay ferry 7 gulls'
-export HK_PASS_ito='Yatsushiro rush mats 54 weave'
-export HK_PASS_kimura='Minamata hills tea 3 harvest'
+operators
 make_ca "$T/ca"
 S=$T/ca/state
-for p in watanabe ito kimura; do
-	"$OFF" roster set-passphrase --state "$S" --person "$p" --passin "env:HK_PASS_$p" --kdf interactive >/dev/null
-done
-"$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura >/dev/null
+approve_roster "$S" watanabe ito kimura
 mapfile -t SH < <(share_args "$T/ca" 1 3 5)
-OPS=(--operator watanabe=env:HK_PASS_watanabe --operator ito=env:HK_PASS_ito --operator kimura=env:HK_PASS_kimura)
 ok "init-root runs on the CA" "$OFF" ceremony run "$SCRIPT" --state "$S" --confirm-digests "${SH[@]}" "${OPS[@]}"
 before=$(cd "$S" && find . -path ./audit -prune -o -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)
 
@@ -27,7 +21,7 @@ before=$(cd "$S" && find . -path ./audit -prune -o -type f -print0 | sort -z | x
 TESTS_RUN=$((TESTS_RUN + 1))
 "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal --confirm-digests \
 	"${SH[@]}" "${OPS[@]}" >"$T/reh.out" 2>&1 || true
-C=$(sed -n 's/^Rehearsal state kept: //p' "$T/reh.out")
+C=$(kept "$T/reh.out")
 if [ -n "$C" ] && [ -d "$C" ]; then echo "ok - the rehearsal copy was kept: $C"; else
 	echo "FAIL - no rehearsal copy"; cat "$T/reh.out"; TESTS_FAILED=$((TESTS_FAILED + 1)); fi
 after=$(cd "$S" && find . -path ./audit -prune -o -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)
@@ -39,7 +33,6 @@ check "the copy's root is not the real root" \
 	test "$(spki "$C/certs/root-1.pem")" != "$(spki "$S/certs/root-1.pem")"
 check "the copy's root is marked TEST" \
 	bash -c "openssl x509 -in '$C/certs/root-1.pem' -noout -subject | grep -q 'OU *= *TEST'"
-SOFT=/usr/lib/softhsm/libsofthsm2.so
 SOFTHSM2_CONF=$C/token/softhsm2.conf pkcs11-tool --module $SOFT --token-label hanko-root-test \
 	--read-object --type pubkey --label root-1 -o "$T/copykey.der" >/dev/null 2>&1 || true
 check "the copy's token holds a key of its own for root-1" \
