@@ -8,9 +8,11 @@
 # form, bad lengths and chunking, a connection flood, and slow clients
 # (silent, trickling headers, trickling a body). Each gets an error status
 # (a dropped connection only where no answer can be made: HTTP/0.9, an
-# endless chunked body, a slow client); a normal client is served within a
-# second while slow ones hold connections; a health GET after each group;
-# both processes alive at the end, a clean stop, no sanitizer report.
+# endless chunked body, a slow client, which the server drops while it
+# still trickles); a normal client is served while slow ones hold
+# connections; a health GET after each group; both processes alive at the
+# end, a clean stop, no sanitizer report. Times are printed, never checked
+# (speed is the benchmarks' business).
 . "$(dirname "$0")/online.sh"
 . "$(dirname "$0")/serve.sh"
 SP=""
@@ -27,9 +29,10 @@ check "serve is listening" serve_start --clock 2026-04-03T12:00:00Z
 
 cat >"$T/hostile.py" <<'EOF'
 # One line per case: "ok|FAIL <TAB> name <TAB> what happened".
-import base64, random, socket, sys, threading, time
+import base64, random, select, socket, sys, threading, time
 
 H, PORT, TOK, REQ = "127.0.0.1", int(sys.argv[1]), open(sys.argv[2]).read().strip(), open(sys.argv[3], "rb").read()
+ROOT = open(sys.argv[6], "rb").read()	# what GET /root/gen-1.cer must answer
 out = open(sys.argv[4], "w")
 CRL = "/crl/431010.crl"
 AUTH = "Authorization: Bearer %s\r\n" % TOK
@@ -38,19 +41,26 @@ def report(ok, name, what):
     out.write("%s\t%s\t%s\n" % ("ok" if ok else "FAIL", name, what.replace("\t", " ").replace("\n", " ")[:200]))
     out.flush()
 
-def raw(data, timeout=8.0, pace=None):
-    """Send data (bytes, or a list of chunks sent pace seconds apart); the
-    answer as (status or None, headers, body, seconds, closed)."""
+def raw(data, timeout=8.0, pace=None, progress=None):
+    """Send data (bytes, or a list of chunks sent pace seconds apart; the
+    sending stops early once the server answers or closes: progress
+    ["unsent"] says how many chunks were left); the answer as (status or
+    None, headers, body, seconds, closed). closed: the server ended the
+    connection; False when it said nothing for timeout seconds."""
     t0 = time.time()
     s = socket.create_connection((H, PORT), timeout=timeout)
     buf = b""
+    chunks = data if isinstance(data, list) else [data]
+    unsent = len(chunks)
     try:
-        chunks = data if isinstance(data, list) else [data]
         for c in chunks:
             if c:
                 s.sendall(c)
+            unsent -= 1
             if pace:
                 time.sleep(pace)
+                if select.select([s], [], [], 0)[0]:
+                    break
         while True:
             b = s.recv(65536)
             if not b:
@@ -61,6 +71,9 @@ def raw(data, timeout=8.0, pace=None):
     except socket.timeout:
         s.close()
         return None, b"", b"", time.time() - t0, False
+    finally:
+        if progress is not None:
+            progress["unsent"] = unsent
     s.close()
     head, _, body = buf.partition(b"\r\n\r\n")
     st = None
@@ -99,8 +112,8 @@ def error(name, data, allow_close=False, want=None, **kw):
     report(good, name, "status %s in %.1f s" % (st, dt))
 
 def health(group):
-    st, head, body, dt, closed = raw(req("GET", "/root/gen-1.cer"), timeout=3)
-    report(st == 200 and dt < 1.0, "health after " + group, "status %s in %.2f s" % (st, dt))
+    st, head, body, dt, closed = raw(req("GET", "/root/gen-1.cer"), timeout=30)
+    report(st == 200 and body == ROOT, "health after " + group, "status %s in %.2f s" % (st, dt))
 
 def ocsp_post(name, der, want, ctype="application/ocsp-request", auth=AUTH):
     st, head, body, dt, closed = raw(req("POST", "/ocsp", auth + "Content-Type: %s\r\n" % ctype, der))
@@ -236,12 +249,14 @@ time.sleep(0.5)
 health("60 idle connections")
 
 # 7. slow clients: silent, trickling headers, trickling a body - each
-# dropped by the idle timeout or the request deadline; meanwhile a normal
-# client is served within a second.
+# dropped by the server (its idle timeout or request deadline: LIMIT s)
+# while it still trickles; meanwhile a normal client is served, each time
+# while they still hold their connections (not once they were dropped).
 results = []
 def slow(name, data, pace, limit):
-    st, head, body, dt, closed = raw(data, timeout=limit + 5, pace=pace)
-    results.append((name, st, dt, closed, limit))
+    progress = {}
+    st, head, body, dt, closed = raw(data, timeout=limit + 5, pace=pace, progress=progress)
+    results.append((name, st, dt, closed, limit, pace is None or progress["unsent"] > 0, progress["unsent"]))
 threads = [threading.Thread(target=slow, args=("a silent connection", b"", None, 8)),
            threading.Thread(target=slow, args=("a silent connection (2)", b"", None, 8)),
            threading.Thread(target=slow, args=("headers trickled 1 byte/s",
@@ -254,21 +269,23 @@ threads = [threading.Thread(target=slow, args=("a silent connection", b"", None,
 for t in threads:
     t.start()
 time.sleep(1.5)
-worst = 0
+worst, served = 0, 0
 for i in range(8):
-    st, head, body, dt, closed = raw(req("GET", "/root/gen-1.cer"), timeout=3)
-    worst = max(worst, dt) if st == 200 else 99
+    st, head, body, dt, closed = raw(req("GET", "/root/gen-1.cer"), timeout=30)
+    served += st == 200 and body == ROOT and any(t.is_alive() for t in threads)
+    worst = max(worst, dt)
     time.sleep(0.5)
-report(worst < 1.0, "others served within a second while slow clients hold connections", "worst %.2f s" % worst)
+report(served == 8, "others served while slow clients hold connections",
+       "%d of 8 answered while they held them, the slowest in %.2f s" % (served, worst))
 for t in threads:
     t.join()
-for name, st, dt, closed, limit in results:
-    report(closed and st != 200 and dt <= limit, "slow client dropped: " + name,
-           "status %s, closed %s after %.1f s (limit %d s)" % (st, closed, dt, limit))
+for name, st, dt, closed, limit, early, unsent in results:
+    report(closed and st != 200 and early, "slow client dropped: " + name,
+           "status %s, closed %s after %.1f s (limit %d s), %d chunks unsent" % (st, closed, dt, limit, unsent))
 health("slow clients")
 EOF
 
-python3 "$T/hostile.py" "$PORT" "$T/tok" "$T/req.der" "$T/results" "$CERT" 2>"$T/py.err" || true
+python3 "$T/hostile.py" "$PORT" "$T/tok" "$T/req.der" "$T/results" "$CERT" "$P/root/gen-1.cer" 2>"$T/py.err" || true
 check "the hostile client ran to its end" sh -c "test -s '$T/results' && ! grep -q Traceback '$T/py.err'"
 N=$(wc -l <"$T/results")
 check "at least 100 hostile requests ($N cases)" test "$N" -ge 100
