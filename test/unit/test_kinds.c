@@ -538,6 +538,47 @@ replace(X509 *x, int nid, void *val, int crit)
 		    X509V3_ADD_DEFAULT), 1);
 }
 
+/* x with its notAfter set to at (ISO 8601, UTC); x */
+static X509 *
+with_not_after(X509 *x, const char *at)
+{
+	ASN1_TIME *t = ASN1_TIME_set(NULL, hk_test_at(at));
+
+	cr_assert_not_null(t);
+	cr_assert_eq(X509_set1_notAfter(x, t), 1);
+	ASN1_TIME_free(t);
+	return x;
+}
+
+/* x with the subject dn (hk_name_parse); x */
+static X509 *
+with_subject(X509 *x, const char *dn)
+{
+	X509_NAME *n = NULL;
+
+	cr_assert_eq(hk_name_parse(dn, &n), 0, "%s", dn);
+	cr_assert_eq(X509_set_subject_name(x, n), 1);
+	X509_NAME_free(n);
+	return x;
+}
+
+/* x with the issuerDomainPolicy (subject 0) or subjectDomainPolicy
+ * (subject 1) of its first policy mapping set to oid; x */
+static X509 *
+with_mapping(X509 *x, int subject, const char *oid)
+{
+	POLICY_MAPPINGS *pms = X509V3_EXT_d2i(ext(x, NID_policy_mappings));
+	POLICY_MAPPING *pm = sk_POLICY_MAPPING_value(pms, 0);
+	ASN1_OBJECT **side = subject ? &pm->subjectDomainPolicy :
+	    &pm->issuerDomainPolicy;
+
+	ASN1_OBJECT_free(*side);
+	cr_assert_not_null(*side = OBJ_txt2obj(oid, 1));
+	replace(x, NID_policy_mappings, pms, 0);
+	sk_POLICY_MAPPING_pop_free(pms, POLICY_MAPPING_free);
+	return x;
+}
+
 struct fixture {
 	X509 *root, *iss, *own, *nwo, *cross, *ocsp, *va;
 	EVP_PKEY *nk, *sub;
@@ -628,16 +669,12 @@ Test(kinds, lint_issuing_pathlen)
 Test(kinds, lint_subject_pattern)
 {
 	struct fixture f;
-	X509_NAME *n = NULL;
 	X509 *x;
 
 	fixture_make(&f);
-	x = DUP(f.iss);
-	hk_name_parse(PREFIX ", OU=Issuing CA 01", &n);
-	X509_set_subject_name(x, n);
-	refused(x, HK_CERT_ISSUING, "issuing: PROFILE.md: subject must be \""
+	refused(with_subject(DUP(f.iss), PREFIX ", OU=Issuing CA 01"),
+	    HK_CERT_ISSUING, "issuing: PROFILE.md: subject must be \""
 	    PREFIX ", OU=Issuing CA <n>\"");
-	X509_NAME_free(n);
 	/* <n> is 1 to 999 in digits, and nothing after them */
 	{
 		static const char *bad[] = { "1A", "2x", "1000", "0", "9-",
@@ -648,21 +685,15 @@ Test(kinds, lint_subject_pattern)
 		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			snprintf(dn, sizeof(dn), "%s, OU=Issuing CA %s", PREFIX,
 			    bad[i]);
-			n = NULL;
-			cr_assert_eq(hk_name_parse(dn, &n), 0, "%s", dn);
-			x = DUP(f.iss);
-			X509_set_subject_name(x, n);
-			refused(x, HK_CERT_ISSUING, "issuing: PROFILE.md: subject "
-			    "must be \"" PREFIX ", OU=Issuing CA <n>\"");
-			X509_NAME_free(n);
+			refused(with_subject(DUP(f.iss), dn), HK_CERT_ISSUING,
+			    "issuing: PROFILE.md: subject must be \"" PREFIX
+			    ", OU=Issuing CA <n>\"");
 		}
 	}
-	x = DUP(f.ocsp);
-	hk_name_parse(PREFIX ", CN=OCSP Responder 1, OU=extra", &n);
-	X509_set_subject_name(x, n);
-	refused(x, HK_CERT_OCSP, "ocsp: PROFILE.md: subject must be \""
+	refused(with_subject(DUP(f.ocsp),
+	    PREFIX ", CN=OCSP Responder 1, OU=extra"), HK_CERT_OCSP,
+	    "ocsp: PROFILE.md: subject must be \""
 	    PREFIX ", CN=OCSP Responder <n>\"");
-	X509_NAME_free(n);
 	x = DUP(f.cross);
 	X509_set_subject_name(x, X509_get_subject_name(f.root));
 	refused(x, HK_CERT_CROSS, "cross: RFC 5280 3.2: a cross certificate's "
@@ -673,37 +704,23 @@ Test(kinds, lint_subject_pattern)
 Test(kinds, lint_validity)
 {
 	struct fixture f;
-	ASN1_TIME *t;
-	X509 *x;
 
 	fixture_make(&f);
-	x = DUP(f.iss);
-	t = ASN1_TIME_set(NULL, hk_test_at("2031-04-02T00:00:00Z"));
-	X509_set1_notAfter(x, t);
-	refused(x, HK_CERT_ISSUING, "issuing: PROFILE.md: validity must be at "
+	refused(with_not_after(DUP(f.iss), "2031-04-02T00:00:00Z"),
+	    HK_CERT_ISSUING, "issuing: PROFILE.md: validity must be at "
 	    "most 5 years minus 1 second (notAfter 2031-04-02T00:00:00Z, "
 	    "latest 2031-04-01T23:59:59Z)");
-	ASN1_TIME_free(t);
-	x = DUP(f.cross);
-	t = ASN1_TIME_set(NULL, hk_test_at("2030-04-02T00:00:00Z"));
-	X509_set1_notAfter(x, t);
-	refused(x, HK_CERT_CROSS, "cross: CPS 7-1-2 / PROFILE.md: validity "
+	refused(with_not_after(DUP(f.cross), "2030-04-02T00:00:00Z"),
+	    HK_CERT_CROSS, "cross: CPS 7-1-2 / PROFILE.md: validity "
 	    "must be 5 years minus 1 second (notAfter 2030-04-02T00:00:00Z, "
 	    "expected 2031-04-01T23:59:59Z)");
-	ASN1_TIME_free(t);
-	x = DUP(f.ocsp);
-	t = ASN1_TIME_set(NULL, hk_test_at("2028-04-01T00:00:00Z"));
-	X509_set1_notAfter(x, t);
-	refused(x, HK_CERT_OCSP, "ocsp: PROFILE.md: validity must be at most 1 "
+	refused(with_not_after(DUP(f.ocsp), "2028-04-01T00:00:00Z"),
+	    HK_CERT_OCSP, "ocsp: PROFILE.md: validity must be at most 1 "
 	    "years minus 1 second (notAfter 2028-04-01T00:00:00Z, latest "
 	    "2027-04-01T23:59:59Z)");
-	ASN1_TIME_free(t);
-	x = DUP(f.nwo);
-	t = ASN1_TIME_set(NULL, hk_test_at("2031-02-01T00:00:00Z"));
-	X509_set1_notAfter(x, t);
-	refused(x, HK_CERT_LINK, "link: RFC 5280 4.1.2.5: notAfter must be "
+	refused(with_not_after(DUP(f.nwo), "2031-02-01T00:00:00Z"),
+	    HK_CERT_LINK, "link: RFC 5280 4.1.2.5: notAfter must be "
 	    "after notBefore");
-	ASN1_TIME_free(t);
 	fixture_free(&f);
 }
 
@@ -777,32 +794,12 @@ Test(kinds, lint_policy_mappings)
 	X509_EXTENSION_set_critical(ext(x, NID_policy_mappings), 1);
 	refused(x, HK_CERT_CROSS, "cross: PROFILE.md (interoperability): "
 	    "policyMappings must be non-critical as the profile says");
-	x = DUP(f.cross);
-	{
-		POLICY_MAPPINGS *pms = X509V3_EXT_d2i(ext(x,
-		    NID_policy_mappings));
-		POLICY_MAPPING *pm = sk_POLICY_MAPPING_value(pms, 0);
-
-		ASN1_OBJECT_free(pm->subjectDomainPolicy);
-		pm->subjectDomainPolicy = OBJ_txt2obj("2.5.29.32.0", 1);
-		replace(x, NID_policy_mappings, pms, 0);
-		sk_POLICY_MAPPING_pop_free(pms, POLICY_MAPPING_free);
-	}
-	refused(x, HK_CERT_CROSS, "cross: RFC 5280 4.2.1.5: policyMappings "
-	    "must not map to or from anyPolicy");
-	x = DUP(f.cross);
-	{
-		POLICY_MAPPINGS *pms = X509V3_EXT_d2i(ext(x,
-		    NID_policy_mappings));
-		POLICY_MAPPING *pm = sk_POLICY_MAPPING_value(pms, 0);
-
-		ASN1_OBJECT_free(pm->issuerDomainPolicy);
-		pm->issuerDomainPolicy = OBJ_txt2obj(POL_BCA, 1);
-		replace(x, NID_policy_mappings, pms, 0);
-		sk_POLICY_MAPPING_pop_free(pms, POLICY_MAPPING_free);
-	}
-	refused(x, HK_CERT_CROSS, "cross: PROFILE.md: policyMappings "
-	    "issuerDomainPolicy must be our CA policy " POL_CA);
+	refused(with_mapping(DUP(f.cross), 1, "2.5.29.32.0"), HK_CERT_CROSS,
+	    "cross: RFC 5280 4.2.1.5: policyMappings must not map to or from "
+	    "anyPolicy");
+	refused(with_mapping(DUP(f.cross), 0, POL_BCA), HK_CERT_CROSS,
+	    "cross: PROFILE.md: policyMappings issuerDomainPolicy must be our "
+	    "CA policy " POL_CA);
 	fixture_free(&f);
 }
 
@@ -894,16 +891,12 @@ Test(kinds, lint_key_usage)
 Test(kinds, lint_issued_rules)
 {
 	struct fixture f;
-	ASN1_TIME *t;
 	X509 *x;
 
 	fixture_make(&f);
 	cr_assert_eq(hk_lint_issued(f.iss, f.root, p, HK_CERT_ISSUING), 0);
 	/* beyond the root */
-	x = DUP(f.cross);
-	t = ASN1_TIME_set(NULL, hk_test_at("2036-04-01T00:00:00Z"));
-	X509_set1_notAfter(x, t);
-	ASN1_TIME_free(t);
+	x = with_not_after(DUP(f.cross), "2036-04-01T00:00:00Z");
 	cr_assert_eq(hk_lint_issued(x, f.root, p, HK_CERT_CROSS), HK_ERR_LINT);
 	cr_assert_str_eq(hk_err_msg(), "cross: PROFILE.md: notAfter must not be "
 	    "after the issuer's notAfter");
@@ -925,7 +918,6 @@ Test(kinds, lint_issued_rules)
 Test(kinds, server_validity_full_or_cut_to_issuer)
 {
 	struct fixture f;
-	ASN1_TIME *t;
 	X509 *x;
 
 	fixture_make(&f);
@@ -934,20 +926,14 @@ Test(kinds, server_validity_full_or_cut_to_issuer)
 	cr_assert_eq(hk_lint_issued(f.va, f.root, p, HK_CERT_VALIDATION), 0,
 	    "%s", hk_err_msg());
 	/* silently short: half a year */
-	x = DUP(f.ocsp);
-	t = ASN1_TIME_set(NULL, hk_test_at("2026-10-02T00:00:00Z"));
-	X509_set1_notAfter(x, t);
-	ASN1_TIME_free(t);
+	x = with_not_after(DUP(f.ocsp), "2026-10-02T00:00:00Z");
 	cr_assert_eq(hk_lint_issued(x, f.root, p, HK_CERT_OCSP), HK_ERR_LINT);
 	cr_assert_str_eq(hk_err_msg(), "ocsp: PROFILE.md: validity must be 1 "
 	    "years minus 1 second, or end with the issuer's notAfter "
 	    "(notAfter 2026-10-02T00:00:00Z, expected 2027-04-01T23:59:59Z or "
 	    "2036-03-31T23:59:59Z)");
 	X509_free(x);
-	x = DUP(f.va);
-	t = ASN1_TIME_set(NULL, hk_test_at("2027-04-01T23:59:58Z"));
-	X509_set1_notAfter(x, t);
-	ASN1_TIME_free(t);
+	x = with_not_after(DUP(f.va), "2027-04-01T23:59:58Z");
 	cr_assert_eq(hk_lint_issued(x, f.root, p, HK_CERT_VALIDATION),
 	    HK_ERR_LINT);
 	X509_free(x);
@@ -959,9 +945,7 @@ Test(kinds, server_validity_full_or_cut_to_issuer)
 	    X509_get0_notAfter(f.root)) == 0);
 	cr_assert_eq(hk_lint_issued(x, f.root, p, HK_CERT_OCSP), 0, "%s",
 	    hk_err_msg());
-	t = ASN1_TIME_set(NULL, hk_test_at("2036-03-31T23:59:58Z"));
-	X509_set1_notAfter(x, t);
-	ASN1_TIME_free(t);
+	with_not_after(x, "2036-03-31T23:59:58Z");
 	cr_assert_eq(hk_lint_issued(x, f.root, p, HK_CERT_OCSP), HK_ERR_LINT);
 	X509_free(x);
 	fixture_free(&f);
