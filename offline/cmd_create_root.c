@@ -33,18 +33,19 @@ static const char create_root_usage[] =
 static void
 print_summary(X509 *cert, const char *der, const char *pem, int rehearsal)
 {
-	char fp[96], nb[32], na[32], *serial = NULL, subj[512];
+	char fp[96], nb[32] = "invalid-time", na[32] = "invalid-time";
+	char *serial = NULL, subj[512];
 	const ASN1_INTEGER *sn = X509_get0_serialNumber(cert);
 	BIGNUM *bn = ASN1_INTEGER_to_BN(sn, NULL);
-	struct tm tm;
+	time_t t;
 
 	hk_cert_fingerprint_text(cert, fp);
 	if (bn != NULL)
 		serial = BN_bn2hex(bn);
-	ASN1_TIME_to_tm(X509_get0_notBefore(cert), &tm);
-	strftime(nb, sizeof(nb), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm);
-	strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (hk_cert_time(X509_get0_notBefore(cert), &t) == 0)
+		hk_time_format(t, nb, sizeof(nb));
+	if (hk_cert_time(X509_get0_notAfter(cert), &t) == 0)
+		hk_time_format(t, na, sizeof(na));
 	X509_NAME_oneline(X509_get_subject_name(cert), subj, sizeof(subj));
 	printf("Root certificate made%s:\n"
 	    "  subject     %s\n  serial      %s\n  valid       %s .. %s\n"

@@ -12,6 +12,7 @@
 
 #include "audit.h"
 #include "cert.h"
+#include "clock.h"
 #include "err.h"
 #include "offline.h"
 #include "quorum.h"
@@ -20,10 +21,11 @@
 static void
 print_root(const struct hk_state *st, int gen)
 {
-	char key[64], path[4096], fp[96], nb[32], na[32];
+	char key[64], path[4096], fp[96];
+	char nb[32] = "invalid-time", na[32] = "invalid-time";
 	const char *rel;
 	X509 *x = NULL;
-	struct tm tm;
+	time_t t;
 
 	snprintf(key, sizeof(key), "root.%d.cert", gen);
 	if ((rel = hk_state_get(st, key)) == NULL ||
@@ -34,10 +36,10 @@ print_root(const struct hk_state *st, int gen)
 		return;
 	}
 	hk_cert_fingerprint_text(x, fp);
-	ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm);
-	strftime(nb, sizeof(nb), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm);
-	strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (hk_cert_time(X509_get0_notBefore(x), &t) == 0)
+		hk_time_format(t, nb, sizeof(nb));
+	if (hk_cert_time(X509_get0_notAfter(x), &t) == 0)
+		hk_time_format(t, na, sizeof(na));
 	printf("  root %d:        %s\n                 valid %s .. %s\n"
 	    "                 SHA-256 %s\n", gen, path, nb, na, fp);
 	X509_free(x);

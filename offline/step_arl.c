@@ -128,8 +128,7 @@ keep_since(struct hk_cer *c, uint64_t last, time_t now)
 	const unsigned char *p;
 	X509_CRL *crl = NULL;
 	char rel[64], path[4096];
-	struct tm tm;
-	time_t t = now;
+	time_t t = now, lu;
 	size_t len;
 
 	snprintf(rel, sizeof(rel), "certs/arl/arl-%llu.crl",
@@ -137,11 +136,10 @@ keep_since(struct hk_cer *c, uint64_t last, time_t now)
 	if (last > 0 && hk_state_path(c->ca->st, rel, path, sizeof(path)) ==
 	    0 && hk_file_read(path, (size_t)16 << 20, &buf, &len) == 0) {
 		p = buf;
-		memset(&tm, 0, sizeof(tm));
 		if ((crl = d2i_X509_CRL(NULL, &p, (long)len)) != NULL &&
-		    ASN1_TIME_to_tm(X509_CRL_get0_lastUpdate(crl), &tm) == 1 &&
-		    timegm(&tm) < now)
-			t = timegm(&tm);
+		    hk_cert_time(X509_CRL_get0_lastUpdate(crl), &lu) == 0 &&
+		    lu < now)
+			t = lu;
 	}
 	hk_err_clear();
 	ERR_clear_error();
@@ -260,15 +258,12 @@ arl_fit(const struct hk_script_step *st, X509 *root, int gen,
 	time_t na, step = (time_t)spec->interval_hours * 3600;
 	time_t valid = (time_t)spec->validity_hours * 3600;
 	char t1[32], t2[32];
-	struct tm tm;
 	size_t fit;
 
-	memset(&tm, 0, sizeof(tm));
-	if (ASN1_TIME_to_tm(X509_get0_notAfter(root), &tm) != 1) {
+	if (hk_cert_time(X509_get0_notAfter(root), &na) != 0) {
 		hk_err_set("root-%d: notAfter does not decode", gen);
 		return HK_ERR_INVALID;
 	}
-	na = timegm(&tm);
 	for (fit = 0; fit < n; fit++)
 		if (now + (time_t)fit * step + valid > na)
 			break;

@@ -245,11 +245,11 @@ step_generation(struct hk_cer *c, const struct hk_script_step *rootst,
 static time_t
 cert_not_before(X509 *x)
 {
-	struct tm tm;
+	time_t t;
 
-	if (ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm) != 1)
+	if (hk_cert_time(X509_get0_notBefore(x), &t) != 0)
 		return (time_t)-1;
-	return timegm(&tm);
+	return t;
 }
 
 /* The new root (step running root-self-sign) a step names, with g = n+1

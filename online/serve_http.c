@@ -53,6 +53,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/sha.h>
 
+#include "cert.h"
 #include "clock.h"
 #include "err.h"
 #include "frame.h"
@@ -1400,9 +1401,8 @@ ocsp_cache(struct MHD_Response *resp, const unsigned char *der, size_t len,
 	OCSP_BASICRESP *bs = NULL;
 	OCSP_SINGLERESP *sr;
 	ASN1_GENERALIZEDTIME *thisu = NULL, *nextu = NULL;
-	struct tm tm;
 	char cc[64], date[64];
-	time_t t;
+	time_t t, lm;
 	long age = AGE_CRL;
 	int status, reason, nonce;
 
@@ -1417,17 +1417,16 @@ ocsp_cache(struct MHD_Response *resp, const unsigned char *der, size_t len,
 	    (sr = OCSP_resp_get0(bs, 0)) == NULL)
 		goto out;
 	status = OCSP_single_get0_status(sr, &reason, NULL, &thisu, &nextu);
-	if (status < 0 || nextu == NULL || ASN1_TIME_to_tm(nextu, &tm) != 1)
+	if (status < 0 || hk_cert_time(nextu, &t) != 0)
 		goto out;
-	t = timegm(&tm);
 	if (t - now < age)
 		age = t > now ? (long)(t - now) : 0;
 	snprintf(cc, sizeof(cc), age > 0 ? "private, max-age=%ld" :
 	    "private, no-cache", age);
 	http_date(t, date, sizeof(date));
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_EXPIRES, date);
-	if (thisu != NULL && ASN1_TIME_to_tm(thisu, &tm) == 1) {
-		http_date(timegm(&tm), date, sizeof(date));
+	if (hk_cert_time(thisu, &lm) == 0) {
+		http_date(lm, date, sizeof(date));
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED,
 		    date);
 	}

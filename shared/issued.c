@@ -7,6 +7,7 @@
 #include <openssl/sha.h>
 
 #include "atomic.h"
+#include "cert.h"
 #include "clock.h"
 #include "err.h"
 #include "hex.h"
@@ -195,7 +196,6 @@ hk_issued_add(struct hk_issued *r, X509 *cert, const char *kind,
 {
 	struct hk_issued_entry e;
 	unsigned char *der = NULL, d[32];
-	struct tm tm;
 	int len, rc;
 
 	memset(&e, 0, sizeof(e));
@@ -211,12 +211,9 @@ hk_issued_add(struct hk_issued *r, X509 *cert, const char *kind,
 		return HK_ERR_INVALID;
 	strcpy(e.kind, kind);
 	strcpy(e.file, file);
-	if (ASN1_TIME_to_tm(X509_get0_notBefore(cert), &tm) != 1)
+	if (hk_cert_time(X509_get0_notBefore(cert), &e.not_before) != 0 ||
+	    hk_cert_time(X509_get0_notAfter(cert), &e.not_after) != 0)
 		return HK_ERR_CRYPTO;
-	e.not_before = timegm(&tm);
-	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1)
-		return HK_ERR_CRYPTO;
-	e.not_after = timegm(&tm);
 	if ((len = i2d_X509(cert, &der)) <= 0)
 		return HK_ERR_CRYPTO;
 	SHA256(der, (size_t)len, d);
