@@ -23,9 +23,7 @@ set_ok() { (cd "$1" && awk '{print $1 "  " $3}' MANIFEST | sha256sum -c --quiet)
 
 # Six residents in six partitions; three revoked, each with its own reason.
 B=$T/req
-mkdir -p "$B"
-cp -r "$REQ/keys" "$B/"
-sed -n 1,7p "$REQ/valid.csv" >"$B/batch.csv"
+req_dir "$B" 7
 ok "issue six certificates" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/issued"
 certs_from "$T/issued"
 RES=$T/issued/results.csv
@@ -53,11 +51,8 @@ check "... the warning is audited as a failure" grep -q "	publish.warning	fail	.
 check "... every file matches the MANIFEST (sha256sum -c)" set_ok "$P"
 
 # The ARL batch from the root (the arl-batch ceremony with 10 ARLs).
-sed 's/count: 35/count: 10/' "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" >"$T/arl-batch.yaml"
-ok "offline: arl-batch ceremony (10 ARLs from 2026-04-02T11:00)" "$OFF" ceremony run "$T/arl-batch.yaml" \
-	--state "$S" --clock 2026-04-02T11:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
-ok "offline: bundle of the ARLs" "$OFF" bundle create --state "$S" --clock 2026-04-02T12:00:00Z --type arl-batch \
-	--out "$T/b-arl" "${SH[@]}" "$S"/certs/arl/arl-{1,2,3,4,5,6,7,8,9,10}.crl
+ok "offline: arl-batch ceremony (10 ARLs from 2026-04-02T11:00)" arl_batch 10 2026-04-02T11:00:00Z
+ok "offline: bundle of the ARLs" arl_bundle 10 2026-04-02T12:00:00Z
 ok "import the ARLs" "$ON" import --state "$O" --clock 2026-04-03T11:00:00Z --type arl-batch "$T/b-arl"
 
 N1=$(crl_number 431010)

@@ -16,12 +16,9 @@ lists() { openssl crl -inform DER -in "$1" -noout -text | grep -A4 -i "Serial Nu
 A=$S/certs/arl
 
 # Batch 1: ARLs 1..10 from 2026-04-02T11:00, one a day, each valid 72 h.
-sed 's/count: 35/count: 10/' "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" >"$T/arl-batch-10.yaml"
-ok "offline: arl-batch of 10 (2026-04-02T11:00)" "$OFF" ceremony run "$T/arl-batch-10.yaml" --state "$S" \
-	--clock 2026-04-02T11:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
-ok "offline: bundle of ARLs 1..10" "$OFF" bundle create --state "$S" --clock 2026-04-02T12:00:00Z --type arl-batch \
-	--out "$T/b-arl1" "${SH[@]}" "$A"/arl-{1,2,3,4,5,6,7,8,9,10}.crl
-ok "import ARLs 1..10" "$ON" import --state "$O" --clock 2026-04-02T12:30:00Z --type arl-batch "$T/b-arl1"
+ok "offline: arl-batch of 10 (2026-04-02T11:00)" arl_batch 10 2026-04-02T11:00:00Z
+ok "offline: bundle of ARLs 1..10" arl_bundle 10 2026-04-02T12:00:00Z
+ok "import ARLs 1..10" "$ON" import --state "$O" --clock 2026-04-02T12:30:00Z --type arl-batch "$T/b-arl"
 ok "publish (2026-04-03T03:00): ARL 1" pub --clock 2026-04-03T03:00:00Z
 check "... arl.crl is ARL 1" test "$(arl_number)" = 1
 
@@ -92,9 +89,7 @@ fails "a new repository on 04-07: ARL 11 (expired) published as arl.crl, not ARL
 check "... its arl.crl is ARL 11" cmp -s "$T/repo-new/arl.crl" "$A/arl-11.crl"
 
 # The remedy: a batch made after ARL 11 (it keeps the revocation).
-sed 's/count: 35/count: 3/' "$HANKO_SRC/ceremony-scripts/arl-batch.yaml" >"$T/arl-batch-3.yaml"
-ok "offline: arl-batch of 3 (ARLs 12..14, 2026-04-07T04:00)" "$OFF" ceremony run "$T/arl-batch-3.yaml" --state "$S" \
-	--clock 2026-04-07T04:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+ok "offline: arl-batch of 3 (ARLs 12..14, 2026-04-07T04:00)" arl_batch 3 2026-04-07T04:00:00Z
 ok "offline: bundle of ARLs 12..14" "$OFF" bundle create --state "$S" --clock 2026-04-07T05:00:00Z --type arl-batch \
 	--out "$T/b-arl12" "${SH[@]}" "$A"/arl-{12,13,14}.crl
 ok "import ARLs 12..14" "$ON" import --state "$O" --clock 2026-04-07T05:50:00Z --type arl-batch "$T/b-arl12"

@@ -27,9 +27,7 @@ cp "$M" "$T/municipalities.orig"
 # Six residents in six partitions (431010, 432024, 432148, 432105,
 # 431028, 432032 Hitoyoshi-shi).
 B=$T/req
-mkdir -p "$B"
-cp -r "$REQ/keys" "$B/"
-sed -n 1,7p "$REQ/valid.csv" >"$B/batch.csv"
+req_dir "$B" 7
 ok "issue six certificates" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/issued"
 certs_from "$T/issued"
 serial() { sed -n "s/^$1,ok,\([0-9A-F]*\),.*/\1/p" "$T/issued/results.csv"; }

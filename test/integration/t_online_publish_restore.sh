@@ -19,8 +19,7 @@ revoked() { db "SELECT hex(serial) FROM certificates WHERE municipality = '43101
 	sort | tr '\n' ' '; }
 
 B=$T/req
-mkdir -p "$B"
-cp -r "$REQ/keys" "$B/"
+req_dir "$B"
 { sed -n 1p "$REQ/valid.csv"; sed -n 9,13p "$REQ/valid.csv"; } >"$B/batch.csv"
 ok "issue five certificates in 431010" "$ON" issue --state "$O" "${IC[@]}" --batch "$B/batch.csv" --out "$T/issued"
 certs_from "$T/issued"
