@@ -122,31 +122,10 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$B/bca.key" -subj "$BCA" -day
 	-out "$B/bca.pem" 2>/dev/null
 openssl req -new -key "$B/bca.key" -subj "$BCA" -out "$B/bca.csr"
 openssl req -in "$B/bca.csr" -outform DER | sha256sum | cut -c1-64 >"$B/bca.csr.sha256"
-cat >"$B/ca.cnf" <<CNF
-[ca]
-default_ca = toy
-[toy]
-database = $B/db/index.txt
-new_certs_dir = $B/db
-serial = $B/db/serial
-default_md = sha256
-policy = any
-unique_subject = no
-[any]
-countryName = optional
-organizationName = optional
-organizationalUnitName = optional
-CNF
-cat >"$B/ca.ext" <<EXT
-basicConstraints = critical, CA:true
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-certificatePolicies = 1.2.392.200149.8.5.1.0.10
-EXT
-# The bridge certifies our root (the "forward" half of the pair).
-openssl ca -batch -config "$B/ca.cnf" -ss_cert "$root" -cert "$B/bca.pem" -keyfile "$B/bca.key" \
-	-preserveDN -notext -days 1825 -extfile "$B/ca.ext" -out "$B/forward.pem" >/dev/null 2>&1
+# The bridge certifies our root (the "forward" half of the pair); its
+# openssl ca configuration is scripts/toy-ca.cnf, shared with the tests.
+TOY_CA_DIR=$B/db openssl ca -batch -config "$top/scripts/toy-ca.cnf" -ss_cert "$root" -cert "$B/bca.pem" \
+	-keyfile "$B/bca.key" -preserveDN -notext -days 1825 -extensions cross -out "$B/forward.pem" >/dev/null 2>&1
 openssl x509 -in "$B/forward.pem" -outform DER -out "$B/forward.der"
 sha256sum <"$B/forward.der" | cut -c1-64 >"$B/forward.der.sha256"
 ceremony cross-certify --input "bca-csr=$B/bca.csr" --input "bca-csr-sha256=$B/bca.csr.sha256" \
