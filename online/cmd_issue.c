@@ -1427,7 +1427,8 @@ user_tmpl(struct issue_work *w, struct hk_cert_user_tmpl **out,
 	for (i = 0; i < m->n; i++)
 		if ((r = hk_cert_user_tmpl_partition(*out, m->m[i].romaji,
 		    m->m[i].code)) != 0 ||
-		    (r = hk_lint_user_ctx_partition(*lc, m->m[i].romaji)) != 0)
+		    (r = hk_lint_user_ctx_partition(*lc, m->m[i].romaji,
+		    m->m[i].code)) != 0)
 			return r;
 	return 0;
 }

@@ -43,8 +43,9 @@ struct hk_lint_user_ctx {
 	X509_NAME *dn, *jname;
 	size_t nparts, cap;
 	struct lint_part {
-		char romaji[HK_PROFILE_DN_MAX];
-		X509_NAME *dn;
+		char romaji[HK_PROFILE_DN_MAX];	/* the municipality (L=) */
+		char code[7];		/* its 6-digit code: the URI's file */
+		X509_NAME *dn;		/* its partition's DN */
 	} *parts;
 };
 
@@ -1022,7 +1023,8 @@ partition_dn(const struct hk_profile *p, const char *romaji, int gen,
  * /crl/<code>.crl" in generation 1, ".../crl/<code>-<g>.crl" in a later
  * generation g (docs/publish.md "Issuing generations"), the code six
  * digits. The certificate does not name the municipality's code: any
- * six digits pass.
+ * six digits pass here; lint_user_crldp then compares them with the code
+ * the run's context has for the municipality, when it has one.
  */
 static int
 partition_uri_ok(const struct lint *l, const ASN1_IA5STRING *uri)
@@ -1055,16 +1057,18 @@ lint_user_crldp(const struct lint *l, const char *romaji)
 	GENERAL_NAME *gn;
 	X509_NAME *part = NULL;
 	const X509_NAME *pdn = NULL;
+	const struct lint_part *lp = NULL;
+	const unsigned char *u;
 	char gsuf[16];
 	int want, r;
-	size_t i;
+	size_t i, pl;
 
 	if ((r = crldp_point(l, "the municipality's partition", &dps, &full,
 	    &want)) != 0)
 		return r;
-	for (i = 0; l->ctx != NULL && i < l->ctx->nparts && pdn == NULL; i++)
+	for (i = 0; l->ctx != NULL && i < l->ctx->nparts && lp == NULL; i++)
 		if (strcmp(l->ctx->parts[i].romaji, romaji) == 0)
-			pdn = l->ctx->parts[i].dn;
+			pdn = (lp = &l->ctx->parts[i])->dn;
 	if (pdn == NULL && partition_dn(l->p, romaji, l->gen, l->rehearsal,
 	    &part) == 0)
 		pdn = part;
@@ -1080,11 +1084,23 @@ lint_user_crldp(const struct lint *l, const char *romaji)
 		goto out;
 	}
 	if (want == 2 && ((gn = sk_GENERAL_NAME_value(full, 1))->type !=
-	    GEN_URI || !partition_uri_ok(l, gn->d.uniformResourceIdentifier)))
+	    GEN_URI || !partition_uri_ok(l, gn->d.uniformResourceIdentifier))) {
 		r = bad(l, "PROFILE.md: cRLDistributionPoints URI must be "
 		    "%s/crl/<code>%s.crl (issuing generation %d)",
 		    l->p->repository_url, l->gen > 1 ? "-<generation>" : "",
 		    l->gen);
+		goto out;
+	}
+	/* The form is right: its six digits must be the code of the
+	 * municipality the DN names, when the context knows it. */
+	if (want == 2 && lp != NULL) {
+		u = ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier);
+		pl = strlen(l->p->repository_url) + strlen("/crl/");
+		if (memcmp(u + pl, lp->code, 6) != 0)
+			r = bad(l, "PROFILE.md: cRLDistributionPoints URI must "
+			    "name the partition's municipality %s, code %s, not "
+			    "%.6s", romaji, lp->code, (const char *)u + pl);
+	}
 out:
 	X509_NAME_free(part);
 	CRL_DIST_POINTS_free(dps);
@@ -1309,12 +1325,21 @@ hk_lint_user_ctx_new(const struct hk_profile *p, int rehearsal, int gen,
 }
 
 int
-hk_lint_user_ctx_partition(struct hk_lint_user_ctx *c, const char *romaji)
+hk_lint_user_ctx_partition(struct hk_lint_user_ctx *c, const char *romaji,
+    const char *code)
 {
 	struct lint_part *np;
+	size_t i;
 
 	if (strlen(romaji) >= sizeof(np->romaji)) {
 		hk_err_set("user: partition %s: romaji too long", romaji);
+		return HK_ERR_INVALID;
+	}
+	for (i = 0; i < 6 && code[i] >= '0' && code[i] <= '9'; i++)
+		;
+	if (i != 6 || code[6] != '\0') {
+		hk_err_set("user: partition %s: code \"%s\": must be 6 digits",
+		    romaji, code);
 		return HK_ERR_INVALID;
 	}
 	if (c->nparts == c->cap) {
@@ -1334,6 +1359,7 @@ hk_lint_user_ctx_partition(struct hk_lint_user_ctx *c, const char *romaji)
 		return HK_ERR_LINT;
 	}
 	snprintf(np->romaji, sizeof(np->romaji), "%s", romaji);
+	memcpy(np->code, code, sizeof(np->code));
 	c->nparts++;
 	return 0;
 }

@@ -36,12 +36,17 @@ int hk_lint_user(X509 *cert, const struct hk_profile *p, int rehearsal,
  * hk_lint_user_ctx_partition) built and encoded once, by the lint's own
  * code, not the builder's. A partition not in the context is built for
  * the certificate. Read-only once made: threads may lint with it at once.
+ * hk_lint_user_ctx_partition takes the municipality's romaji (the DN's
+ * L= and CN=<romaji> CRLDP) with its 6-digit code (municipalities.csv):
+ * a certificate of that municipality whose CRL DP URI names another code
+ * is refused. Without the context (hk_lint_user), or for a municipality
+ * not added, the certificate does not say the code: any six digits pass.
  */
 struct hk_lint_user_ctx;
 int hk_lint_user_ctx_new(const struct hk_profile *p, int rehearsal, int gen,
     struct hk_lint_user_ctx **out);
 int hk_lint_user_ctx_partition(struct hk_lint_user_ctx *c,
-    const char *romaji);
+    const char *romaji, const char *code);
 void hk_lint_user_ctx_free(struct hk_lint_user_ctx *c);
 int hk_lint_user_with(X509 *cert, const struct hk_lint_user_ctx *c);
 

@@ -388,7 +388,8 @@ env_tmpl(struct env *v)
 		    v->m->m[i].romaji, v->m->m[i].code), 0, "%s",
 		    hk_err_msg());
 		cr_assert_eq(hk_lint_user_ctx_partition(v->lint,
-		    v->m->m[i].romaji), 0, "%s", hk_err_msg());
+		    v->m->m[i].romaji, v->m->m[i].code), 0, "%s",
+		    hk_err_msg());
 	}
 	v->e.tmpl = v->tmpl;
 	v->e.lint = v->lint;

@@ -385,9 +385,9 @@ user_lints(X509 *x, int reh, int gen, const char *msg)
 		cr_assert_eq(hk_lint_user_ctx_new(p, reh, gen, &c), 0);
 		if (i == 0) {
 			cr_assert_eq(hk_lint_user_ctx_partition(c,
-			    "Kumamoto-shi"), 0);
+			    "Kumamoto-shi", "431001"), 0);
 			cr_assert_eq(hk_lint_user_ctx_partition(c,
-			    "Yatsushiro-shi"), 0);
+			    "Yatsushiro-shi", "432024"), 0);
 		}
 		hk_err_clear();
 		if (msg == NULL)
@@ -1032,6 +1032,112 @@ Test(lint, partition_from_the_profile_not_the_builder)
 		user_lints(x, reh, g, files[i].msg);
 		X509_free(x);
 	}
+}
+
+/* The URI's six digits are the code of the municipality the DN names,
+ * as the run's context (municipalities.csv) gives it: Yatsushiro-shi is
+ * 432024; 431010 (Kumamoto-shi Chuo-ku) is another municipality's file,
+ * and the right code with another generation's suffix is no file of
+ * this generation's partition. */
+static void
+user_uri_with(X509 *x, int gen, const char *yatsushiro, const char *msg)
+{
+	struct hk_lint_user_ctx *c;
+
+	cr_assert_eq(hk_lint_user_ctx_new(p, 0, gen, &c), 0);
+	cr_assert_eq(hk_lint_user_ctx_partition(c, "Kumamoto-shi Chuo-ku",
+	    "431010"), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_lint_user_ctx_partition(c, "Yatsushiro-shi",
+	    yatsushiro), 0, "%s", hk_err_msg());
+	hk_err_clear();
+	if (msg == NULL)
+		cr_assert_eq(hk_lint_user_with(x, c), 0, "%s", hk_err_msg());
+	else {
+		cr_assert_eq(hk_lint_user_with(x, c), HK_ERR_LINT,
+		    "generation %d: accepted; wanted %s", gen, msg);
+		cr_assert_str_eq(hk_err_msg(), msg);
+	}
+	hk_lint_user_ctx_free(c);
+}
+
+Test(lint, user_crldp_uri_names_the_municipality)
+{
+	static const int gens[] = { 1, 2, 17 };
+	char uri[256], cn[64], gsuf[16], fsuf[16], other[16];
+	size_t i;
+	int g;
+	X509 *x;
+
+	snprintf(p->repository_url, sizeof(p->repository_url),
+	    "http://repo.example.jp");
+	for (i = 0; i < sizeof(gens) / sizeof(gens[0]); i++) {
+		g = gens[i];
+		gsuf[0] = fsuf[0] = '\0';
+		if (g > 1) {
+			snprintf(gsuf, sizeof(gsuf), " %d", g);
+			snprintf(fsuf, sizeof(fsuf), "-%d", g);
+		}
+		snprintf(other, sizeof(other), "-%d", g + 1);
+		snprintf(cn, sizeof(cn), "CN=Yatsushiro-shi CRLDP%s", gsuf);
+		x = good_user_gen(g);
+		/* the right code, as the builder wrote it and as written
+		 * out here */
+		user_uri_with(x, g, "432024", NULL);
+		snprintf(uri, sizeof(uri), "http://repo.example.jp/crl/"
+		    "432024%s.crl", fsuf);
+		set_dp(x, part_dn("OU=CRL Distribution Points", cn, 0), uri);
+		user_uri_with(x, g, "432024", NULL);
+		/* the context's code for the DN's municipality decides */
+		user_uri_with(x, g, "431010", "user: PROFILE.md: "
+		    "cRLDistributionPoints URI must name the partition's "
+		    "municipality Yatsushiro-shi, code 431010, not 432024");
+		/* another municipality's code */
+		snprintf(uri, sizeof(uri), "http://repo.example.jp/crl/"
+		    "431010%s.crl", fsuf);
+		set_dp(x, part_dn("OU=CRL Distribution Points", cn, 0), uri);
+		user_uri_with(x, g, "432024", "user: PROFILE.md: "
+		    "cRLDistributionPoints URI must name the partition's "
+		    "municipality Yatsushiro-shi, code 432024, not 431010");
+		/* the right code, another generation's suffix */
+		snprintf(uri, sizeof(uri), "http://repo.example.jp/crl/"
+		    "432024%s.crl", other);
+		set_dp(x, part_dn("OU=CRL Distribution Points", cn, 0), uri);
+		snprintf(uri, sizeof(uri), "user: PROFILE.md: "
+		    "cRLDistributionPoints URI must be http://repo.example.jp/"
+		    "crl/<code>%s.crl (issuing generation %d)", g > 1 ?
+		    "-<generation>" : "", g);
+		user_uri_with(x, g, "432024", uri);
+		if (g > 1) {
+			set_dp(x, part_dn("OU=CRL Distribution Points", cn, 0),
+			    "http://repo.example.jp/crl/432024.crl");
+			user_uri_with(x, g, "432024", uri);
+		}
+		X509_free(x);
+	}
+}
+
+/* A context takes a municipality's code as municipalities.csv writes it:
+ * six digits, nothing else. */
+Test(lint, user_ctx_partition_code_is_six_digits)
+{
+	static const char *const no[] = { "", "43202", "4320245", "43202a",
+	    " 432024", "432024 ", "-43202" };
+	struct hk_lint_user_ctx *c;
+	char msg[128];
+	size_t i;
+
+	cr_assert_eq(hk_lint_user_ctx_new(p, 0, 1, &c), 0);
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		hk_err_clear();
+		cr_assert_eq(hk_lint_user_ctx_partition(c, "Yatsushiro-shi",
+		    no[i]), HK_ERR_INVALID, "code \"%s\" taken", no[i]);
+		snprintf(msg, sizeof(msg), "user: partition Yatsushiro-shi: "
+		    "code \"%s\": must be 6 digits", no[i]);
+		cr_assert_str_eq(hk_err_msg(), msg);
+	}
+	cr_assert_eq(hk_lint_user_ctx_partition(c, "Yatsushiro-shi",
+	    "432024"), 0, "%s", hk_err_msg());
+	hk_lint_user_ctx_free(c);
 }
 
 /* A request for dn signed with the test key. */
