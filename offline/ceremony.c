@@ -743,6 +743,46 @@ cer_free(struct hk_cer *c)
 	hk_script_free((struct hk_script *)c->script);
 }
 
+/*
+ * The real CA's log records the rehearsal, whether it ran or failed, also
+ * when its copy could not be made (copy "": "copy failed"): script name
+ * and SHA-256, ok or why (msg), the transcript and what became of the
+ * copy. r is the run's
+ * result: a rehearsal that ran but whose record is lost fails (msg then
+ * says why); a failed one only warns. Returns the run's result.
+ */
+static int
+rehearsal_record(const struct hk_cer_opts *o, const struct hk_cer *c,
+    const char *copy, const char *txt, int r, struct hk_err_kept *msg)
+{
+	const char *fate = *copy == '\0' ? "failed" : o->keep_rehearsal ?
+	    "kept" : "removed";
+	char log0[4096], d[8192];
+	int dn;
+
+	snprintf(log0, sizeof(log0), "%s/audit/audit.log", o->state);
+	dn = snprintf(d, sizeof(d), "%s script SHA-256 %s: %s; transcript %s; "
+	    "copy %s%s%s", c->script->name, c->script->sha256_hex, r == 0 ?
+	    "ok" : msg->msg, *txt ? txt : "none", copy, *copy ? " " : "",
+	    fate);
+	if (dn < 0 || (size_t)dn >= sizeof(d))
+		d[sizeof(d) - 1] = '\0';	/* cut, still one line */
+	if (hk_audit_append(log0, "ceremony.rehearsal", r == 0 ? "ok" : "fail",
+	    "-", d) == 0)
+		return r;
+	if (r == 0) {
+		/* The rehearsal ran, but the real state's log does not say
+		 * so. */
+		hk_err_set("audit record ceremony.rehearsal ok not written: %s",
+		    hk_err_msg());
+		hk_err_keep(msg);
+		return HK_ERR_AUDIT;
+	}
+	fprintf(stderr, "hanko-offline: AUDIT LOG NOT WRITTEN: record "
+	    "ceremony.rehearsal fail: %s\n", hk_err_msg());
+	return r;
+}
+
 int
 hk_ceremony_run(const struct hk_cer_opts *o)
 {
@@ -752,12 +792,12 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 	struct hk_common_opts co;
 	char copy[4096] = "", path[4096], tdir[4096], txt[4096] = "";
 	uint8_t *stand_in = NULL;
-	char t[32], log0[4096];
+	char t[32];
 	struct hk_err_kept msg;
 	const char *v;
 	const struct hk_action_spec *const *reg;
 	size_t nreg, done = 0, i;
-	int r, state_rehearsal, started = 0;
+	int r, state_rehearsal, started = 0, copying = 0;
 
 	reg = hk_ceremony_registry(&nreg);
 	/* 1. The whole script, before anything else. */
@@ -818,6 +858,7 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 
 	/* 2. The state: a throwaway CA in a rehearsal (rehearsal.c): no key,
 	 * PIN or quorum secret of the real CA is in it. */
+	copying = o->rehearsal;	/* from here a rehearsal is recorded */
 	if (o->rehearsal && (r = hk_rehearsal_make(o->state, copy,
 	    sizeof(copy), &stand_in)) != 0)
 		goto early;
@@ -930,34 +971,9 @@ early:
 		    "%s: %s", c->script->name, hk_err_msg());
 out:
 	hk_err_keep(&msg);
+	if (copying)
+		r = rehearsal_record(o, c, copy, txt, r, &msg);
 	if (o->rehearsal && copy[0] != '\0') {
-		snprintf(log0, sizeof(log0), "%s/audit/audit.log", o->state);
-		{
-			char d[8192];
-			int dn = snprintf(d, sizeof(d), "%s script SHA-256 %s: "
-			    "%s; transcript %s; copy %s %s", c->script->name,
-			    c->script->sha256_hex, r == 0 ? "ok" : msg.msg,
-			    *txt ? txt : "none", copy, o->keep_rehearsal ?
-			    "kept" : "removed");
-			if (dn < 0 || (size_t)dn >= sizeof(d))
-				d[sizeof(d) - 1] = '\0';	/* cut, still one line */
-			if (hk_audit_append(log0, "ceremony.rehearsal", r == 0 ?
-			    "ok" : "fail", "-", d) != 0) {
-				if (r == 0) {
-					/* The rehearsal ran, but the real
-					 * state's log does not say so. */
-					hk_err_set("audit record "
-					    "ceremony.rehearsal ok not "
-					    "written: %s", hk_err_msg());
-					hk_err_keep(&msg);
-					r = HK_ERR_AUDIT;
-				} else
-					fprintf(stderr, "hanko-offline: AUDIT "
-					    "LOG NOT WRITTEN: record "
-					    "ceremony.rehearsal fail: %s\n",
-					    hk_err_msg());
-			}
-		}
 		/* Keys from the token go before the token closes. */
 		for (i = 0; i < HK_SCRIPT_MAX_STEPS; i++)
 			result_free(&c->res[i]);

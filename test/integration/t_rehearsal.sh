@@ -8,6 +8,7 @@
 fresh_tmp
 T=$HANKO_TMP
 SCRIPT=$HANKO_SRC/ceremony-scripts/init-root.yaml
+SHA=$(sha256sum <"$SCRIPT" | cut -c1-64)
 operators
 make_ca "$T/ca"
 S=$T/ca/state
@@ -67,6 +68,28 @@ check "... the copy it names is left beside the state, holding the entry" \
 	bash -c "[ -n '$C2' ] && [ '$C2' != '$C' ] && [ -f '$C2/token/hk-unremovable' ]"
 after=$(cd "$S" && find . -path ./audit -prune -o -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)
 check "... the real CA is unchanged" test "$before" = "$after"
+check "... the real log records the failed rehearsal and why" \
+	bash -c "tail -n 1 '$S/audit/audit.log' | grep -q '	ceremony.rehearsal	fail	-	init-root script SHA-256 $SHA: .*could not be removed .*; transcript none; copy failed	'"
 rm -rf -- "$C2"
 rm -- "$S/token/hk-unremovable"
+
+# A rehearsal whose copy cannot be made at all (its folder beside the
+# state cannot be created: the state named through a link whose name
+# leaves no room for ".rehearsal-XXXXXX") stops before anyone is asked for
+# anything, and the real CA's log still records it: one ceremony.rehearsal
+# fail record with the script, its SHA-256 and why.
+L=$T/$(printf 'state%.0s' $(seq 48))
+ln -s "$S" "$L"
+n0=$(grep -c '	ceremony\.rehearsal	' "$S/audit/audit.log")
+fails "a rehearsal whose copy's folder cannot be created stops" 8 \
+	"\.rehearsal-[A-Za-z0-9]{6}: cannot create: File name too long\$" \
+	"$OFF" ceremony run "$SCRIPT" --state "$L" --rehearsal --confirm-digests "${SH[@]}" "${OPS[@]}"
+check "... the real log gains one ceremony.rehearsal record" \
+	test "$(grep -c '	ceremony\.rehearsal	' "$S/audit/audit.log")" = $((n0 + 1))
+check "... ceremony.rehearsal fail: the script, its SHA-256 and why" \
+	bash -c "tail -n 1 '$S/audit/audit.log' | grep -Eq '	ceremony\.rehearsal	fail	-	init-root script SHA-256 $SHA: [^	]*\.rehearsal-[A-Za-z0-9]{6}: cannot create: File name too long; transcript none; copy failed	'"
+check "... no copy is left beside the state" \
+	bash -c "! ls -d '$T'/state*.rehearsal-* 2>/dev/null | grep -q ."
+ok "... the real audit log still verifies" "$OFF" audit verify --state "$S"
+rm -- "$L"
 finish
