@@ -1060,10 +1060,25 @@ user_uri_with(X509 *x, int gen, const char *yatsushiro, const char *msg)
 	hk_lint_user_ctx_free(c);
 }
 
+/* x's CRL DP: Yatsushiro-shi's partition of generation g and the file
+ * http://repo.example.jp/crl/<file>.crl. */
+static void
+set_yatsushiro_dp(X509 *x, int g, const char *file)
+{
+	char uri[256], cn[64];
+
+	if (g > 1)
+		snprintf(cn, sizeof(cn), "CN=Yatsushiro-shi CRLDP %d", g);
+	else
+		snprintf(cn, sizeof(cn), "CN=Yatsushiro-shi CRLDP");
+	snprintf(uri, sizeof(uri), "http://repo.example.jp/crl/%s.crl", file);
+	set_dp(x, part_dn("OU=CRL Distribution Points", cn, 0), uri);
+}
+
 Test(lint, user_crldp_uri_names_the_municipality)
 {
 	static const int gens[] = { 1, 2, 17 };
-	char uri[256], cn[64], gsuf[16], fsuf[16], other[16];
+	char file[32], msg[256];
 	size_t i;
 	int g;
 	X509 *x;
@@ -1072,45 +1087,34 @@ Test(lint, user_crldp_uri_names_the_municipality)
 	    "http://repo.example.jp");
 	for (i = 0; i < sizeof(gens) / sizeof(gens[0]); i++) {
 		g = gens[i];
-		gsuf[0] = fsuf[0] = '\0';
-		if (g > 1) {
-			snprintf(gsuf, sizeof(gsuf), " %d", g);
-			snprintf(fsuf, sizeof(fsuf), "-%d", g);
-		}
-		snprintf(other, sizeof(other), "-%d", g + 1);
-		snprintf(cn, sizeof(cn), "CN=Yatsushiro-shi CRLDP%s", gsuf);
 		x = good_user_gen(g);
 		/* the right code, as the builder wrote it and as written
 		 * out here */
 		user_uri_with(x, g, "432024", NULL);
-		snprintf(uri, sizeof(uri), "http://repo.example.jp/crl/"
-		    "432024%s.crl", fsuf);
-		set_dp(x, part_dn("OU=CRL Distribution Points", cn, 0), uri);
+		snprintf(file, sizeof(file), g > 1 ? "432024-%d" : "432024", g);
+		set_yatsushiro_dp(x, g, file);
 		user_uri_with(x, g, "432024", NULL);
 		/* the context's code for the DN's municipality decides */
 		user_uri_with(x, g, "431010", "user: PROFILE.md: "
 		    "cRLDistributionPoints URI must name the partition's "
 		    "municipality Yatsushiro-shi, code 431010, not 432024");
 		/* another municipality's code */
-		snprintf(uri, sizeof(uri), "http://repo.example.jp/crl/"
-		    "431010%s.crl", fsuf);
-		set_dp(x, part_dn("OU=CRL Distribution Points", cn, 0), uri);
+		snprintf(file, sizeof(file), g > 1 ? "431010-%d" : "431010", g);
+		set_yatsushiro_dp(x, g, file);
 		user_uri_with(x, g, "432024", "user: PROFILE.md: "
 		    "cRLDistributionPoints URI must name the partition's "
 		    "municipality Yatsushiro-shi, code 432024, not 431010");
-		/* the right code, another generation's suffix */
-		snprintf(uri, sizeof(uri), "http://repo.example.jp/crl/"
-		    "432024%s.crl", other);
-		set_dp(x, part_dn("OU=CRL Distribution Points", cn, 0), uri);
-		snprintf(uri, sizeof(uri), "user: PROFILE.md: "
+		/* the right code, another generation's suffix (or none) */
+		snprintf(msg, sizeof(msg), "user: PROFILE.md: "
 		    "cRLDistributionPoints URI must be http://repo.example.jp/"
 		    "crl/<code>%s.crl (issuing generation %d)", g > 1 ?
 		    "-<generation>" : "", g);
-		user_uri_with(x, g, "432024", uri);
+		snprintf(file, sizeof(file), "432024-%d", g + 1);
+		set_yatsushiro_dp(x, g, file);
+		user_uri_with(x, g, "432024", msg);
 		if (g > 1) {
-			set_dp(x, part_dn("OU=CRL Distribution Points", cn, 0),
-			    "http://repo.example.jp/crl/432024.crl");
-			user_uri_with(x, g, "432024", uri);
+			set_yatsushiro_dp(x, g, "432024");
+			user_uri_with(x, g, "432024", msg);
 		}
 		X509_free(x);
 	}
