@@ -6,9 +6,12 @@
  * byte the one the RSA-2048 issuer signs, the pool signs concurrently and
  * every check of hk_issue_sign can fail.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <openssl/pem.h>
@@ -155,6 +158,58 @@ Test(batch, one_result_per_line)
 	cr_assert_neq(count(p, "UPDATE batch_results SET reason = 'x' WHERE "
 	    "line = 3 RETURNING 1"), 1);
 	hk_store_close(s);
+}
+
+/*
+ * A chunk's reservation (one transaction, a savepoint per line) and its
+ * completion keep every page in memory: none of the store's pages (keyed
+ * resident hashes, TBSCertificates) is spilled to a temporary file in
+ * SQLITE_TMPDIR (/var/tmp by default), and none costs the writes.
+ */
+Test(batch, chunk_spills_nothing_to_a_temp_file)
+{
+	struct hk_store_cert c;
+	unsigned char tbs[1200];
+	char p[4096], rid[16], tmp[4096], ev[4096];
+	struct hk_store *s;
+	int64_t id;
+	int in, i;
+	ssize_t n;
+
+	snprintf(tmp, sizeof(tmp), "%s", hk_test_dir("batch_tmpdir"));
+	cr_assert_eq(setenv("SQLITE_TMPDIR", tmp, 1), 0);
+	cr_assert_geq(in = inotify_init1(IN_NONBLOCK), 0);
+	cr_assert_geq(inotify_add_watch(in, tmp, IN_CREATE), 0);
+	s = fresh("batch_spill", p, sizeof(p));
+	memset(tbs, 0x30, sizeof(tbs));
+	cr_assert_eq(hk_store_batch_add(s, SHA, "issue b.csv", 1, &id), 0);
+	/* eight chunks: the later ones change pages the earlier ones
+	 * committed (SQLite journals only pages already in the file) */
+	for (i = 0; i < 2048; i++) {
+		if (i % 256 == 0)
+			cr_assert_eq(hk_store_begin(s), 0, "%s", hk_err_msg());
+		cert(&c, 0, 0x11, "10000000001");
+		c.serial[1] = (unsigned char)(i >> 8);
+		c.serial[2] = (unsigned char)i;
+		snprintf(rid, sizeof(rid), "%011d", 20000000 + i);
+		cr_assert_eq(hk_store_resident_key(KEY, rid, c.resident_key),
+		    0);
+		c.tbs = tbs;
+		c.tbs_len = sizeof(tbs);
+		cr_assert_eq(hk_store_batch_reserve(s, id, (uint64_t)i + 2, &c,
+		    NULL), 0, "line %d: %s", i + 2, hk_err_msg());
+		if (i % 256 == 255)
+			cr_assert_eq(hk_store_commit(s), 0, "%s",
+			    hk_err_msg());
+	}
+	cr_assert_eq(count(p, "SELECT count(*) FROM certificates WHERE "
+	    "status = 'pending'"), 2048, "the chunks were reserved");
+	n = read(in, ev, sizeof(ev));
+	cr_assert(n < 0 && errno == EAGAIN, "the store created a file in "
+	    "SQLITE_TMPDIR %s (%zd bytes of inotify events)", tmp, n);
+	hk_store_close(s);
+	close(in);
+	unsetenv("SQLITE_TMPDIR");
 }
 
 Test(batch, replace_all_or_nothing)
