@@ -439,13 +439,7 @@ hk_store_open(const char *path, int create, struct hk_store **out)
 	    /* a chunk's savepoints keep the pages they journal in memory:
 	     * none of the store's pages goes to a file in SQLITE_TMPDIR
 	     * (/var/tmp), and no write is spent on it */
-	    (r = hk_store_exec(s, "PRAGMA temp_store=MEMORY", "temp_store")) != 0 ||
-	    /* checkpoint the WAL every 32 MiB (8,192 pages), not 4 MiB: a
-	     * page that several chunks change (an index's, a certificate
-	     * row's completed later) is copied into the file once; every
-	     * commit is still synced (synchronous=FULL) */
-	    (r = hk_store_exec(s, "PRAGMA wal_autocheckpoint=8192",
-	    "wal_autocheckpoint")) != 0)
+	    (r = hk_store_exec(s, "PRAGMA temp_store=MEMORY", "temp_store")) != 0)
 		goto out;
 	if (create) {
 		char sql[128];
