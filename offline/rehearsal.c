@@ -113,8 +113,7 @@ stand_in_root(const char *copy, struct hk_state *st, struct hk_token *tok,
 	const char *certrel;
 	X509 *real = NULL, *x = NULL;
 	EVP_PKEY *priv = NULL, *pub = NULL;
-	struct tm tm;
-	time_t nb;
+	time_t nb, t;
 	int r;
 
 	snprintf(id, sizeof(id), "root-%ld", gen);
@@ -126,8 +125,8 @@ stand_in_root(const char *copy, struct hk_state *st, struct hk_token *tok,
 		return r;
 	nb = hk_clock_now();
 	if (hk_cert_read(der, &real) == 0 &&
-	    ASN1_TIME_to_tm(X509_get0_notBefore(real), &tm) == 1)
-		nb = timegm(&tm);	/* the same validity as the real one */
+	    hk_cert_time(X509_get0_notBefore(real), &t) == 0)
+		nb = t;		/* the same validity as the real one */
 	if ((r = hk_token_keygen(tok, p->root_key == HK_KEY_EC_P384 ?
 	    HK_P11_EC : HK_P11_RSA, hk_key_alg_bits(p->root_key), id,
 	    (const unsigned char *)id, strlen(id))) != 0 ||

@@ -171,7 +171,6 @@ static int
 row_of(struct hk_issue_item *it, const char *muni, time_t now)
 {
 	ASN1_OCTET_STRING *aki;
-	struct tm tm;
 	int r, n;
 
 	if ((r = hk_issue_serial(it->x, it->c.serial, &it->c.serial_len,
@@ -191,13 +190,12 @@ row_of(struct hk_issue_item *it, const char *muni, time_t now)
 	memcpy(it->c.issuer, ASN1_STRING_get0_data(aki), (size_t)n);
 	it->c.issuer_len = (size_t)n;
 	ASN1_OCTET_STRING_free(aki);
-	if (ASN1_TIME_to_tm(X509_get0_notAfter(it->x), &tm) != 1) {
+	if (hk_cert_time(X509_get0_notAfter(it->x), &it->c.not_after) != 0) {
 		hk_err_set("user: notAfter does not decode");
 		return HK_ERR_INTERNAL;
 	}
 	it->c.status = HK_CERT_PENDING;
 	it->c.not_before = now;
-	it->c.not_after = timegm(&tm);
 	it->c.tbs = it->tbs;
 	it->c.tbs_len = (size_t)it->tbs_len;
 	return 0;
