@@ -45,21 +45,22 @@ load_pub(const char *path, EVP_PKEY **out)
 static void
 log_verification(const char *log, int r, const struct hk_audit_report *rep)
 {
-	char details[1024], saved[1024];
+	struct hk_err_kept saved;
+	char details[HK_AUDIT_DETAILS_MAX];
 
-	snprintf(saved, sizeof(saved), "%s", hk_err_msg());
+	hk_err_keep(&saved);
 	if (r == 0)
 		snprintf(details, sizeof(details), "%llu records, %llu "
 		    "checkpoints verified", (unsigned long long)rep->records,
 		    (unsigned long long)rep->checkpoints);
 	else
 		snprintf(details, sizeof(details), "%s", rep->reason[0] ?
-		    rep->reason : saved);
+		    rep->reason : saved.msg);
 	if (hk_audit_append(log, "log.verify", r == 0 ? "ok" : "fail",
 	    "-", details) != 0)
 		fprintf(stderr, "hanko-offline: AUDIT LOG NOT WRITTEN: %s\n",
 		    hk_err_msg());
-	hk_err_set("%s", saved);
+	hk_err_restore(&saved);
 }
 
 int
