@@ -177,6 +177,23 @@ state_lock(struct issue_work *w)
 	return hk_online_issue_lock(w->on, &w->lockfd);
 }
 
+/* state.conf read again under the lock: "revoke --issuing-key-compromise"
+ * marks issuing.N.compromised while it holds the lock, so a copy read
+ * before the lock may predate the mark (CPS 4-14-2: nothing is issued or
+ * recovered under the key once it is marked). */
+static int
+state_reload(struct issue_work *w)
+{
+	struct hk_state *st;
+	int r;
+
+	if ((r = hk_state_load(w->on->st->dir, &st)) != 0)
+		return r;
+	hk_state_free(w->on->st);
+	w->on->st = st;
+	return 0;
+}
+
 static int
 each_ca(const unsigned char *der, size_t len, int gen, void *arg)
 {
@@ -359,7 +376,7 @@ work_open(struct issue_work *w, const struct issue_opts *o)
 	w->o = o;
 	w->lockfd = -1;
 	if ((r = hk_online_open(&o->c, &w->on)) != 0 ||
-	    (r = state_lock(w)) != 0)
+	    (r = state_lock(w)) != 0 || (r = state_reload(w)) != 0)
 		return r;
 	reh = hk_state_get(w->on->st, "rehearsal");
 	w->rehearsal = reh != NULL && strcmp(reh, "yes") == 0;

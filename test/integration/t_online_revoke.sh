@@ -151,9 +151,34 @@ check "... the store unchanged, the generation not marked" sh -c \
 	"test \"\$(sqlite3 '$T/before.db' .dump | sha256sum)\" = \"\$(sqlite3 '$O/store.db' .dump | sha256sum)\" && ! grep -q 'issuing.1.compromised' '$O/state.conf'"
 # The mark comes before the revocations: when they fail (a trigger injected
 # here refuses them), issuance is stopped all the same, nothing revoked.
+# Also for an issue run that read state.conf before the mark and takes the
+# issuance lock only after the compromise run (pauseflock.so holds it
+# between the two, the moment of a race): it must see the mark.
+{ sed -n 1p "$B/batch1.csv"
+  echo "431010,70000000008,熊本　三郎,00000,319750301,1,熊本県熊本市中央区水前寺６丁目１８番１号,00000000000000000000,keys/resident-2.pub.pem"
+} >"$B/batch3.csv"
+cc -shared -fPIC -o "$T/pauseflock.so" "$HANKO_SRC/test/data/online/pauseflock.c" -ldl
+NCERT=$(db "SELECT count(*) FROM certificates")
+env HK_PAUSE_FLOCK="$T/race" LD_PRELOAD="$T/pauseflock.so" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	"$ON" issue --state "$O" "${CC[@]}" --batch "$B/batch3.csv" --out "$T/out-race" >"$T/race.out" 2>"$T/race.err" &
+RP=$!
+for i in $(seq 1 3000); do [ -e "$T/race.reached" ] && break; sleep 0.02; done
+check "an issue run has read state.conf (no mark yet) and waits before the issuance lock" test -e "$T/race.reached"
 db "CREATE TRIGGER inject BEFORE UPDATE ON certificates WHEN NEW.status = 'revoked' BEGIN SELECT RAISE(ABORT, 'injected'); END;"
 fails "compromise: the revocations fail after the mark" 3 "injected" \
 	"$ON" revoke --state "$O" "${CC[@]}" --issuing-key-compromise --generation 1 --yes-revoke-all 5
+touch "$T/race.go"
+rc=0; wait "$RP" || rc=$?
+check "... the issue run that read state.conf before the mark is refused once it holds the lock (exit 3)" sh -c \
+	"test $rc = 3 && grep -q 'issuing.1.compromised: CPS 4-14-2: no issuance under a compromised issuing key' '$T/race.err'"
+check "... nothing reserved or issued by it" sh -c "[ ! -e '$T/out-race/results.csv' ] && [ \$(sqlite3 '$O/store.db' 'SELECT count(*) FROM certificates') = $NCERT ]"
+check "... its recovery did not sign the key's stale reservation: voided, audited" sh -c \
+	"[ \$(sqlite3 '$O/store.db' \"SELECT status FROM certificates WHERE hex(serial) = '7F01'\") = void ] && \
+	 grep -q '	cert.void	fail	-	serial 7F01: .*issuing key generation 1 is compromised' '$O/audit/audit.log'"
+ok "another reservation of the key left pending (sqlite3)" sqlite3 "$O/store.db" "INSERT INTO serials VALUES (x'7F02', 0);
+	INSERT INTO certificates (serial, municipality, resident_key, status, not_before, not_after, issuer, tbs)
+	  SELECT x'7F02', '431010', randomblob(32), 'pending', not_before, not_after, issuer, tbs FROM certificates WHERE hex(serial) = '$L2'"
 check "... nothing revoked" test "$(db "SELECT count(*) FROM certificates WHERE status = 'revoked'")" = \
 	"$(sqlite3 "$T/before.db" "SELECT count(*) FROM certificates WHERE status = 'revoked'")"
 check "... but generation 1 is marked compromised already" grep -q "^issuing.1.compromised = " "$O/state.conf"
@@ -164,7 +189,7 @@ check "... no certificate of the key left valid or pending" test "$(db "SELECT c
 check "... the five: cACompromise at the clock" test "$(db "SELECT count(*) FROM certificates WHERE reason = 2 AND revoked_at = 1777712400")" = 5
 check "... line 2 keeps key-compromise and its date" test "$(db "SELECT reason, revoked_at FROM certificates WHERE hex(serial) = '$L2'")" = "1|1777626000"
 check "... the double issuance keeps cessationOfOperation" test "$(db "SELECT reason FROM certificates WHERE hex(serial) = '$SX'")" = 5
-check "... the reservation voided" test "$(db "SELECT status FROM certificates WHERE hex(serial) = '7F01'")" = void
+check "... the reservation voided" test "$(db "SELECT status FROM certificates WHERE hex(serial) = '7F02'")" = void
 check "... one CRL entry per revoked certificate" test "$(db "SELECT count(*) FROM crl_entries")" = 7 -a \
 	"$(db "SELECT count(*) FROM crl_entries e JOIN certificates c USING (serial) WHERE c.status = 'revoked'")" = 7
 for s in "$L3" "$L6" "$L7"; do
@@ -180,9 +205,6 @@ ISER=$(openssl x509 -in "$ISS" -noout -serial | cut -d= -f2 | tr A-F a-f)
 check "... the next step printed: the revocation request of the issuing CA" grep -q "hanko-online request --state $O --type revocation-request --reason ca-compromise --serial $ISER --out DIR" "$T/out"
 ok "... and that request is made" "$ON" request --state "$O" "${CC[@]}" --type revocation-request --reason ca-compromise --serial "$ISER" --out "$T/rev-request"
 # CPS 4-14-2: no issuance under the compromised key, whatever the batch
-{ sed -n 1p "$B/batch1.csv"
-  echo "431010,70000000008,熊本　三郎,00000,319750301,1,熊本県熊本市中央区水前寺６丁目１８番１号,00000000000000000000,keys/resident-2.pub.pem"
-} >"$B/batch3.csv"
 NCERT=$(db "SELECT count(*) FROM certificates")
 fails "issue after the compromise is refused" 3 "issuing.1.compromised: CPS 4-14-2: no issuance under a compromised issuing key" \
 	"$ON" issue --state "$O" "${CC[@]}" --batch "$B/batch3.csv" --out "$T/out3"
