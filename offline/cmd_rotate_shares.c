@@ -48,6 +48,10 @@ struct rot {
 	struct hk_quorum_set *old;	/* the current set */
 	char newset[4096];		/* <state>/quorum.set.new */
 	int newset_made;
+	char retired[4096];		/* <state>/quorum.set.<old>.retired */
+	int retired_made;
+	char roster_new[4096];		/* <state>/roster.yaml.new */
+	int roster_new_made;
 };
 
 /* The new roster, passphrases and share paths, all checked. */
@@ -105,6 +109,11 @@ cleanup(struct rot *w, int failed)
 			unlink(w->path[i]);
 		if (w->newset_made)
 			unlink(w->newset);
+		/* The set in force is not retired, and no roster waits. */
+		if (w->retired_made)
+			unlink(w->retired);
+		if (w->roster_new_made)
+			unlink(w->roster_new);
 	}
 	for (i = 0; i < HK_QUORUM_MAX_SHARES; i++)
 		hk_secret_free(w->pass[i]);
@@ -220,13 +229,16 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 	/* 3: the retired copy of the current set, and the new roster. */
 	w->old->retired = 1;
 	snprintf(rel, sizeof(rel), "%s.%s.retired", HK_QUORUM_SET_FILE, oldid);
-	if ((r = hk_state_path(ca->st, rel, path, sizeof(path))) != 0 ||
-	    (r = hk_quorum_set_write(path, w->old, 0)) != 0)
+	if ((r = hk_state_path(ca->st, rel, w->retired,
+	    sizeof(w->retired))) != 0 ||
+	    (r = hk_quorum_set_write(w->retired, w->old, 0)) != 0)
 		goto fail;
-	if ((r = hk_state_path(ca->st, "roster.yaml.new", path,
-	    sizeof(path))) != 0 || (r = hk_file_write(path, w->roster_buf,
-	    w->roster_len, 0644, 0)) != 0)
+	w->retired_made = 1;
+	if ((r = hk_state_path(ca->st, "roster.yaml.new", w->roster_new,
+	    sizeof(w->roster_new))) != 0 || (r = hk_file_write(w->roster_new,
+	    w->roster_buf, w->roster_len, 0644, 0)) != 0)
 		goto fail;
+	w->roster_new_made = 1;
 
 	/* 4: the commit. */
 	if ((r = hk_state_path(ca->st, HK_QUORUM_SET_FILE, path,

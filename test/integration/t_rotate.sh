@@ -56,6 +56,20 @@ fails "a medium that cannot be written stops the rotation" 8 "suzuki" \
 	"$OFF" rotate-shares --state "$A/state" --roster "$NEW" --media "$NM" \
 	--kdf interactive "${NEWPASS[@]}" "${Q[@]}"
 rm -f "$NM/suzuki"
+# The commit itself fails (rename of quorum.set.new, a full medium through
+# an LD_PRELOAD shim): everything written before it goes again, also the
+# retired copy of the set still in force and roster.yaml.new.
+cc -shared -fPIC -o "$HANKO_TMP/failrenamefrom.so" \
+	"$HANKO_SRC/test/data/rotate/failrenamefrom.c" -ldl
+fails "a commit that cannot be made stops the rotation" 8 \
+	"quorum.set: cannot put the new set in place: No space left" \
+	env HK_FAIL_RENAME_FROM=quorum.set.new LD_PRELOAD="$HANKO_TMP/failrenamefrom.so" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	"$OFF" rotate-shares --state "$A/state" --roster "$NEW" --media "$NM" \
+	--kdf interactive "${NEWPASS[@]}" "${Q[@]}"
+check "... no retired copy of the set still in force is left" \
+	test ! -e "$A/state/quorum.set.$OLDSET.retired"
+check "... no roster.yaml.new is left" test ! -e "$A/state/roster.yaml.new"
 check "the refused rotations left set, roster and state.conf as they were" \
 	test "$(cd "$A/state" && sha256sum quorum.set roster.yaml state.conf)" = "$digest_before"
 check "no new share was left on any medium" \
