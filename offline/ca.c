@@ -222,6 +222,10 @@ name_retired(struct hk_ca *ca, const char *path, const char *setid)
 		return;
 	for (i = 0; i < HK_QUORUM_ID_LEN; i++)
 		snprintf(sid + 2 * i, 3, "%02x", info.set_id[i]);
+	/* The set in force is never the retired one, whatever a rotation
+	 * that stopped before its commit left behind. */
+	if (strcmp(sid, setid) == 0)
+		return;
 	snprintf(rel, sizeof(rel), "%s.%s.retired", HK_QUORUM_SET_FILE, sid);
 	if (hk_state_path(ca->st, rel, rpath, sizeof(rpath)) != 0 ||
 	    !hk_path_exists(rpath))

@@ -67,6 +67,26 @@ fails "a wrong passphrase is refused and named" 4 "share-4-takahashi.hks.*passph
 	--share "$A/media/takahashi/share-4-takahashi.hks" --passin env:HK_PASS_tanaka
 check "the wrong passphrase is an audit event naming its holder" \
 	grep -q '	share.open	fail	takahashi	' "$A/state/audit/audit.log"
+
+# A share of the set in force whose holder was changed (checksum fixed),
+# beside a retired copy of that very set (a share rotation that stopped
+# before its commit): refused as not this holder's, never named as a
+# retired set's.
+SETID=$(sed -n 's/^set-id: //p' "$A/state/quorum.set")
+cp "$A/state/quorum.set" "$A/state/quorum.set.$SETID.retired"
+python3 - "$A/media/suzuki/share-3-suzuki.hks" "$HANKO_TMP/holder.hks" <<'PY'
+import hashlib, sys
+t = open(sys.argv[1]).read().replace('holder: suzuki\n', 'holder: mallory\n')
+i = t.index('checksum: ')
+t = t[:i] + 'checksum: ' + hashlib.sha256(t[:i].encode()).hexdigest() + t[i + 74:]
+open(sys.argv[2], 'w').write(t)
+PY
+mapfile -t args < <(share_args "$A" 1 2)
+fails "a share of the set in force naming another holder is not called retired" 4 \
+	"holder.hks: share 3 is held by 'suzuki' in set $SETID, but the file names 'mallory'" \
+	"$OFF" activate --state "$A/state" "${args[@]}" \
+	--share "$HANKO_TMP/holder.hks" --passin env:HK_PASS_suzuki
+rm -f "$A/state/quorum.set.$SETID.retired"
 check "no login followed any refused share" test "$(logins)" = 16
 ok "the audit log verifies after all of it" "$OFF" audit verify --state "$A/state"
 finish
