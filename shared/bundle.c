@@ -756,7 +756,10 @@ signer_trusted(X509 *signer, const struct hk_bundle_trust *t, const char *what)
 		}
 	}
 	for (j = 0; j < nkeys; j++) {
-		if (j == 0 && !valid_now(t->anchor))
+		/* the anchor's key, also when a link (an OldWithNew one)
+		 * certifies it again: only while the pinned root is valid */
+		if ((j == 0 || same_key(keys[j], keys[0])) &&
+		    !valid_now(t->anchor))
 			continue;
 		if (X509_verify(signer, keys[j]) == 1 &&
 		    X509_NAME_cmp(X509_get_issuer_name(signer),

@@ -985,6 +985,8 @@ Test(bundle, trust_signer_certified_by_a_generation)
 	/* a link to generation 2 under another name, and its certificate */
 	X509 *lo = make_cert(k2, k1, root1, 24, "Test Root G2");
 	X509 *r2o = make_cert(k2, k2, NULL, 25, "Test Root G2");
+	/* OldWithNew: generation 1's key certified by generation 2's */
+	X509 *own21 = make_cert_at(k1, k2, root2, 26, "Test Root", -1, 7300);
 	char b1[4096], b2[4096], bo[4096], bg[4096];
 
 	sk_X509_push(links, link21);
@@ -1020,9 +1022,21 @@ Test(bundle, trust_signer_certified_by_a_generation)
 	cr_assert(strstr(hk_err_msg(), "SPEC 6.2: the signer is neither") !=
 	    NULL, "%s", hk_err_msg());
 	cr_assert_eq(hk_bundle_verify(b2, &tl, NULL), 0, "%s", hk_err_msg());
+	/* nor through the OldWithNew link a root-generation bundle carries
+	 * (generation 1's key signed by generation 2's): it certifies the
+	 * pinned root's key again, which still issues nothing once the
+	 * pinned root has ended */
+	sk_X509_push(links, own21);
+	cr_assert_neq(hk_bundle_verify(b1, &tl, NULL), 0);
+	cr_assert(strstr(hk_err_msg(), "SPEC 6.2: the signer is neither") !=
+	    NULL, "%s", hk_err_msg());
+	cr_assert_eq(hk_bundle_verify(b2, &tl, NULL), 0, "%s", hk_err_msg());
 	hk_clock_unset();
+	/* while the pinned root is valid, that link changes nothing */
+	cr_assert_eq(hk_bundle_verify(b1, &tl, NULL), 0, "%s", hk_err_msg());
 	sk_X509_free(links);
 	sk_X509_free(olinks);
+	X509_free(own21);
 	X509_free(other);
 	X509_free(iss1);
 	X509_free(iss2);
