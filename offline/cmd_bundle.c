@@ -221,7 +221,7 @@ bundle_create(struct bundle_opts *o)
 	EVP_PKEY *priv = NULL;
 	X509 *cert = NULL;
 	const char *uri;
-	uint64_t seq = 0;
+	uint64_t seq = 0, total = 0;
 	int i, r;
 
 	if (o->type == NULL || o->out == NULL || o->nargs == 0) {
@@ -235,10 +235,12 @@ bundle_create(struct bundle_opts *o)
 	}
 	if ((r = hk_ca_open(&o->c, "bundle create", &ca)) != 0)
 		return r;
-	/* Read and check every input before the quorum is asked for. */
+	/* Read and check every input before the quorum is asked for (and
+	 * before a sequence number is spent): names, one file each, sizes. */
 	for (i = 0; i < o->nargs; i++) {
 		char tmp[4096];
 		size_t len;
+		int j;
 
 		snprintf(tmp, sizeof(tmp), "%s", o->args[i]);
 		snprintf(name[i], sizeof(name[i]), "%s", basename(tmp));
@@ -251,12 +253,28 @@ bundle_create(struct bundle_opts *o)
 			r = HK_ERR_INVALID;
 			goto fail;
 		}
+		for (j = 0; j < i; j++) {
+			if (strcmp(name[j], name[i]) == 0) {
+				hk_err_set("%s: SPEC 4.1: its name %s is also "
+				    "the name of %s; a bundle holds each name "
+				    "once", o->args[i], name[i], o->args[j]);
+				r = HK_ERR_INVALID;
+				goto fail;
+			}
+		}
 		if ((r = hk_file_read(o->args[i], HK_BUNDLE_MAX_FILE, &data[i],
 		    &len)) != 0)
 			goto fail;
 		files[i].name = name[i];
 		files[i].data = data[i];
 		files[i].len = len;
+		if ((total += len) > HK_BUNDLE_MAX_TOTAL) {
+			hk_err_set("%s: SPEC 5: the files up to this one hold "
+			    "%" PRIu64 " bytes, more than the %u of a bundle",
+			    o->args[i], total, HK_BUNDLE_MAX_TOTAL);
+			r = HK_ERR_INVALID;
+			goto fail;
+		}
 	}
 	if ((r = current_root(ca, o->generation, &cert, &uri)) != 0)
 		goto fail;

@@ -38,6 +38,19 @@ check "no bundle left after the failed quorum" test ! -e "$T/bq"
 fails "an unknown type" 2 "SPEC 4.2" "$OFF" bundle create --state "$S" --type secrets --out "$T/bx" "$T/in/issuing-ca.csr"
 fails "never overwrites" 7 "already exists" "$OFF" bundle create --state "$S" "${C[@]}" --type csr --out "$T/b1" \
 	"${args[@]}" "$T/in/issuing-ca.csr"
+# Inputs that cannot make a bundle are refused before the quorum is asked
+# for and before a sequence number is spent.
+mkdir -p "$T/in2"
+printf 'another CSR\n' >"$T/in2/issuing-ca.csr"
+Q0=$(grep -c 'quorum.combine' "$S/audit/audit.log")
+fails "two files of one name" 3 "in2/issuing-ca.csr: SPEC 4.1: its name issuing-ca.csr is also the name of .*/in/issuing-ca.csr" \
+	"$OFF" bundle create --state "$S" "${C[@]}" --type csr --out "$T/bd" "${args[@]}" "$T/in/issuing-ca.csr" "$T/in2/issuing-ca.csr"
+for i in 1 2 3 4 5; do truncate -s 16M "$T/in2/big-$i.crl"; done
+fails "files over 64 MiB together" 3 "big-5.crl: SPEC 5: .* more than the 67108864 of a bundle" \
+	"$OFF" bundle create --state "$S" "${C[@]}" --type arl-batch --out "$T/bd" "${args[@]}" "$T/in2"/big-*.crl
+rm -f "$T/in2"/big-*.crl
+check "... no quorum asked, no sequence number spent, no bundle" bash -c \
+	"[ \"\$(grep -c quorum.combine '$S/audit/audit.log')\" = $Q0 ] && grep -qx 'bundle.sequence = 1' '$S/state.conf' && [ ! -e '$T/bd' ]"
 ok "a second bundle" "$OFF" bundle create --state "$S" "${C[@]}" --type csr --out "$T/b2" "${args[@]}" "$T/in/issuing-ca.csr"
 check "it took sequence 2" grep -qx 'sequence 2' "$T/b2/manifest"
 
