@@ -8,8 +8,9 @@
  * written, so a number is never used twice even when writing fails.
  * verify and import trust the CA's first root generation, and later ones
  * through the state's own NewWithOld links and --link certificates; import
- * records the sequence in <state>/bundles.seen (SPEC 8). Every outcome is
- * audited.
+ * records the sequence in <state>/bundles.seen (SPEC 8). A root generation
+ * marked compromised (root.<g>.compromised) signs nothing they accept.
+ * Every outcome is audited.
  *
  * A bundle signed by the online issuing CA (SPEC 13: csr and
  * revocation-request only) is accepted only when its signer certificate is
@@ -556,6 +557,50 @@ check_revreq(struct online_check *k, const struct hk_bundle_manifest *m,
 }
 
 /*
+ * SPEC 6.2 (a) at this reader: a root generation's signature counts only
+ * while the state does not mark that generation compromised (CPS 4-14-2:
+ * its key may be in other hands; this CA never signs with it again).
+ */
+static int
+root_signer_ok(struct hk_ca *ca, X509 *signer, const char *dir)
+{
+	const char *gens = hk_state_get(ca->st, "root.generations");
+	const char *when, *rel;
+	char key[64], path[4096];
+	long g, ng = gens ? strtol(gens, NULL, 10) : 0;
+	int r, same;
+
+	for (g = 1; g <= ng; g++) {
+		X509 *root = NULL;
+
+		snprintf(key, sizeof(key), "root.%ld.compromised", g);
+		if ((when = hk_state_get(ca->st, key)) == NULL)
+			continue;
+		snprintf(key, sizeof(key), "root.%ld.cert", g);
+		if ((rel = hk_state_get(ca->st, key)) == NULL) {
+			hk_err_set("%s/state.conf: %s missing", ca->st->dir,
+			    key);
+			return HK_ERR_STATE;
+		}
+		if ((r = hk_state_path(ca->st, rel, path, sizeof(path))) != 0 ||
+		    (r = hk_cert_read(path, &root)) != 0)
+			return r;
+		same = EVP_PKEY_eq(X509_get0_pubkey(root),
+		    X509_get0_pubkey(signer)) == 1;
+		X509_free(root);
+		ERR_clear_error();
+		if (same) {
+			hk_err_set("%s/manifest.sig: signer: SPEC 6.2: root "
+			    "generation %ld, marked compromised (root.%ld."
+			    "compromised = %s); its key signs nothing", dir, g,
+			    g, when);
+			return HK_ERR_VERIFY;
+		}
+	}
+	return 0;
+}
+
+/*
  * SPEC 13.4: a bundle whose signer is not a root generation must come from
  * the CA's current issuing CA: that exact certificate, issued by a root
  * generation not marked compromised, not revoked; type csr or
@@ -575,8 +620,8 @@ online_rule(X509 *signer, const struct hk_bundle_manifest *m, const char *dir,
 	long g, ng;
 	int r, by = 0;
 
-	if (self_signed(signer))
-		return 0;	/* a root generation: SPEC 6.2 (a) */
+	if (self_signed(signer))	/* a root generation: SPEC 6.2 (a) */
+		return root_signer_ok(ca, signer, dir);
 	k->online = 1;
 	if (strcmp(m->type, "csr") != 0 &&
 	    strcmp(m->type, "revocation-request") != 0) {

@@ -12,6 +12,13 @@ ok "init-root" make_rooted_ca "$T/ca"
 ok "issue-subca: issuing CA 1 under root-1" issue_iss1
 ok "rollover to root-2" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/rollover.yaml" --state "$S" \
 	--clock 2026-10-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+# Bundles signed by root-1 (as whoever holds its key could sign later) and
+# by root-2, made before the compromise; the offline reader checks them after.
+ok "bundle signed by root-1" "$OFF" bundle create --state "$S" --clock 2026-10-01T10:00:00Z --generation 1 \
+	--type link-certs --out "$T/b-r1" "${SH[@]}" "$S/certs/link-2-new-with-old.der"
+ok "bundle signed by root-2" "$OFF" bundle create --state "$S" --clock 2026-10-01T10:00:00Z \
+	--type link-certs --out "$T/b-r2" "${SH[@]}" "$S/certs/link-2-new-with-old.der"
+ok "... root-1's verifies before the compromise" "$OFF" bundle verify --state "$S" --clock 2026-10-02T09:00:00Z "$T/b-r1"
 SCRIPT=$HANKO_SRC/ceremony-scripts/compromise.yaml
 ISS1=$(serial_of certs/issuing-1.der); ISS2=$(serial_of certs/issuing-1-root-2.der)
 NWO=$(serial_of certs/link-2-new-with-old.der); OWN=$(serial_of certs/link-2-old-with-new.der)
@@ -36,6 +43,13 @@ ok "rehearsal of compromise" "$OFF" ceremony run "$SCRIPT" --state "$S" --rehear
 	--confirm-digests "${SH[@]}" "${OPS[@]}"
 ok "real run of compromise" "$OFF" ceremony run "$SCRIPT" --state "$S" --clock 2026-10-10T09:00:00Z \
 	--confirm-digests "${SH[@]}" "${OPS[@]}"
+fails "bundle verify: a bundle signed by the compromised root-1 is refused" 1 \
+	'b-r1/manifest.sig: signer: SPEC 6.2: root generation 1, marked compromised \(root.1.compromised = 2026-10-10T09:00:00Z\)' \
+	"$OFF" bundle verify --state "$S" --clock 2026-10-11T09:00:00Z "$T/b-r1"
+fails "bundle import of it too" 1 'SPEC 6.2: root generation 1, marked compromised' \
+	"$OFF" bundle import --state "$S" --clock 2026-10-11T09:00:00Z --into "$T/in-r1" "$T/b-r1"
+check "... nothing imported, nothing recorded" bash -c "[ ! -e '$T/in-r1' ] && [ ! -e '$S/bundles.seen' ]"
+ok "root-2's bundle still verifies" "$OFF" bundle verify --state "$S" --clock 2026-10-11T09:00:00Z "$T/b-r2"
 check "issuing CA 1 under root-1: revoked cACompromise(2)" grep -q "^$ISS1	.*	revoked	2026-10-10T09:00:00Z	2	" "$S/issued.txt"
 check "NewWithOld (signed by root-1): revoked cACompromise(2)" grep -q "^$NWO	.*	revoked	2026-10-10T09:00:00Z	2	" "$S/issued.txt"
 check "OldWithNew (certifies root-1's key): revoked keyCompromise(1)" grep -q "^$OWN	.*	revoked	2026-10-10T09:00:00Z	1	" "$S/issued.txt"
