@@ -565,8 +565,8 @@ static int
 root_signer_ok(struct hk_ca *ca, X509 *signer, const char *dir)
 {
 	const char *gens = hk_state_get(ca->st, "root.generations");
-	const char *when, *rel;
-	char key[64], path[4096];
+	const char *when;
+	char key[64];
 	long g, ng = gens ? strtol(gens, NULL, 10) : 0;
 	int r, same;
 
@@ -576,14 +576,7 @@ root_signer_ok(struct hk_ca *ca, X509 *signer, const char *dir)
 		snprintf(key, sizeof(key), "root.%ld.compromised", g);
 		if ((when = hk_state_get(ca->st, key)) == NULL)
 			continue;
-		snprintf(key, sizeof(key), "root.%ld.cert", g);
-		if ((rel = hk_state_get(ca->st, key)) == NULL) {
-			hk_err_set("%s/state.conf: %s missing", ca->st->dir,
-			    key);
-			return HK_ERR_STATE;
-		}
-		if ((r = hk_state_path(ca->st, rel, path, sizeof(path))) != 0 ||
-		    (r = hk_cert_read(path, &root)) != 0)
+		if ((r = current_root(ca, g, &root, NULL)) != 0)
 			return r;
 		same = EVP_PKEY_eq(X509_get0_pubkey(root),
 		    X509_get0_pubkey(signer)) == 1;
