@@ -259,10 +259,12 @@ hk_token_person_key(const char *id, const char *uri, const char *module,
 	int r;
 
 	snprintf(what, sizeof(what), "%s: token key", id);
-	if ((r = uri_parse(what, uri, &u)) != 0)
-		return r;
-	if (cur != NULL && (saved = strdup(cur)) == NULL)
-		return HK_ERR_ALLOC;
+	if ((r = uri_parse(what, uri, &u)) != 0 ||
+	    (cur != NULL && (saved = strdup(cur)) == NULL)) {
+		/* pin-source=pass:... holds the PIN itself */
+		OPENSSL_cleanse(&u, sizeof(u));
+		return r != 0 ? r : HK_ERR_ALLOC;
+	}
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.module = u.module[0] ? u.module : module;
 	if (cfg.module == NULL && env_conf[0] != '\0')
@@ -297,6 +299,7 @@ out:
 	EVP_PKEY_free(pub);
 	hk_token_close(t);
 	hk_secret_free(pin);
+	OPENSSL_cleanse(&u, sizeof(u));
 	if (saved != NULL) {
 		(void)setenv("SOFTHSM2_CONF", saved, 1);
 		free(saved);
