@@ -1,7 +1,8 @@
 /*
  * passin.h - where a passphrase comes from, in OpenSSL's -passin style.
  *
- *   pass:TEXT   the passphrase itself (visible in ps(1): rehearsals only)
+ *   pass:TEXT   the passphrase itself (visible in ps(1): meant for
+ *               rehearsals and tests; not refused elsewhere)
  *   env:VAR     the value of environment variable VAR
  *   file:PATH   the first line of PATH
  *   fd:N        the first line read from file descriptor N (read byte by
