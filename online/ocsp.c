@@ -769,7 +769,10 @@ ident_newer(const struct ocsp_ident *a, const struct ocsp_ident *b)
  * that does not load is left out with a line in warn (its generation's
  * certificates are then answered unauthorized), so that it never stops
  * the answers of the others. responder.current's certificate must load
- * (state.conf names it: a damaged state folder is an error). Of more than
+ * (state.conf names it: a damaged state folder is an error); it is left
+ * out like the others when its issuing key's certificate has ended, unless
+ * no other responder is left (a state whose issuing CAs have all ended
+ * still opens, and its answers say the responder is not valid). Of more than
  * max_issuers() live issuing keys, the newest are kept (ident_newer) and
  * the others left out with a line in warn, never an error: a ninth live
  * generation must not stop every OCSP answer.
@@ -778,12 +781,12 @@ static int
 idents_load(const struct hk_state *st, struct hk_store *s, time_t now,
     struct ocsp_ident *ids, size_t *count, char *warn)
 {
-	struct ocsp_ident id, *all = NULL;
+	struct ocsp_ident id, ended_top, *all = NULL;
 	const char *cur, *g;
 	char k[64], *end;
 	size_t j, nall = 0, cap = max_issuers(st), newer;
 	long n, top;
-	int r, dup;
+	int r, dup, have_ended_top = 0;
 
 	*count = 0;
 	if ((cur = hk_state_get(st, "responder.current")) == NULL) {
@@ -821,13 +824,26 @@ idents_load(const struct hk_state *st, struct hk_store *s, time_t now,
 		for (j = 0, dup = 0; j < nall && !dup; j++)
 			dup = all[j].keyid_len == id.keyid_len &&
 			    memcmp(all[j].keyid, id.keyid, id.keyid_len) == 0;
-		if (dup || (n < top &&
-		    X509_cmp_time(X509_get0_notAfter(id.issuer), &now) <= 0)) {
+		if (!dup && n == top &&
+		    X509_cmp_time(X509_get0_notAfter(id.issuer), &now) <= 0) {
+			ended_top = id;	/* kept only if no other is left */
+			have_ended_top = 1;
+			continue;
+		}
+		if (dup ||
+		    X509_cmp_time(X509_get0_notAfter(id.issuer), &now) <= 0) {
 			ident_free(&id);
 			continue;
 		}
 		all[nall++] = id;	/* at most one per responder: < top */
 	}
+	/* responder.current of an issuing key that has ended (the last one
+	 * made, "responder --generation N" in that generation's last year):
+	 * left out like any other, but for a state with nothing else */
+	if (have_ended_top && nall == 0)
+		all[nall++] = ended_top;
+	else if (have_ended_top)
+		ident_free(&ended_top);
 	/* the cap newest, in the order found (responder.current first) */
 	for (j = 0; j < nall; j++) {
 		size_t i;
@@ -848,6 +864,8 @@ idents_load(const struct hk_state *st, struct hk_store *s, time_t now,
 	ERR_clear_error();
 	return 0;
  fail:
+	if (have_ended_top)
+		ident_free(&ended_top);
 	while (nall > 0)
 		ident_free(&all[--nall]);
 	free(all);

@@ -1007,6 +1007,50 @@ Test(ocsp_answer, every_live_issuing_key_by_its_newest_responder)
 }
 
 /*
+ * docs/ocsp.md "Issuing generations": an issuing key whose certificate
+ * has ended is not answered for, even when responder.current is its
+ * responder (the last one made, by "responder --generation N" in that
+ * generation's last year): its certificates are answered unauthorized and
+ * the other generations by their own responders. Only when no other
+ * responder is left does responder.current stay (as before), so that the
+ * context still opens.
+ */
+Test(ocsp_answer, an_ended_issuer_is_dropped_even_when_current)
+{
+	EVP_PKEY *kold = eckey(), *k2 = eckey();
+	X509 *old = cert("Old CA", kold, NULL, kold, 1, NOW - 400 * DAY);
+	X509 *r2 = cert("OCSP Responder 2", k2, old, kold, 0, NOW - 390 * DAY);
+	struct hk_ocsp_ctx *c;
+	OCSP_REQUEST *req;
+	char path[4200];
+
+	/* responder 1: Issuing CA 1 (the fixture, valid); responder 2, the
+	 * current one: Old CA, ended 35 days before NOW */
+	hk_clock_set(NOW);
+	add_responder(old, 5, 2, r2, 1);
+	c = ctx();
+	req = OCSP_REQUEST_new();
+	OCSP_request_add0_id(req, id_for(old, EVP_sha1(), 1));
+	cr_assert_eq(status_for(c, req), OCSP_RESPONSE_STATUS_UNAUTHORIZED,
+	    "an ended issuing CA is answered for");
+	cr_assert_eq(outcome(c, 1, 0, NOW), HK_OCSP_READY);
+	hk_ocsp_ctx_free(c);
+	/* responder 1's certificate gone: responder.current alone, kept */
+	snprintf(path, sizeof(path), "%s/certs/ocsp-responder-1.der", F.dir);
+	cr_assert_eq(unlink(path), 0);
+	c = ctx();
+	req = OCSP_REQUEST_new();
+	OCSP_request_add0_id(req, id_for(old, EVP_sha1(), 1));
+	cr_assert_eq(status_for(c, req), -1);
+	hk_ocsp_ctx_free(c);
+	hk_clock_unset();
+	X509_free(old);
+	X509_free(r2);
+	EVP_PKEY_free(kold);
+	EVP_PKEY_free(k2);
+}
+
+/*
  * docs/ocsp.md "Issuing generations": nine issuing keys valid at once (a
  * responder each) are more than the 8 answered at once; the 8 newest
  * generations are answered and the oldest left out with a warning, never
