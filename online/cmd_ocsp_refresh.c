@@ -93,7 +93,18 @@ cmd_ocsp_refresh(int argc, char **argv)
 		hk_time_format(until, t, sizeof(t));
 		if (g > 0)
 			snprintf(opt, sizeof(opt), " --generation %d", g);
-		if (until - now < WARN_DAYS * 86400)
+		/* cut back to its issuing CA's notAfter: a renewal would
+		 * end there too (docs/ocsp.md), nothing to do */
+		if (until - now < WARN_DAYS * 86400 &&
+		    hk_ocsp_signer_final(sg, i)) {
+			char ca[32] = "its issuing CA";
+
+			if (g > 0)
+				snprintf(ca, sizeof(ca), "issuing CA %d", g);
+			printf("OCSP responder %d ends %s with %s: it cannot be "
+			    "renewed beyond it, and every certificate it "
+			    "answers for ends by then\n", n, t, ca);
+		} else if (until - now < WARN_DAYS * 86400)
 			printf("warning: OCSP responder %d ends %s: run "
 			    "hanko-online responder%s to renew it, then "
 			    "restart hanko-online serve (it signs with the "

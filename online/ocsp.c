@@ -81,6 +81,7 @@ struct ocsp_ident {
 	time_t since;			/* its notBefore: responses made
 					 * earlier are signed again */
 	time_t not_after;		/* its notAfter */
+	time_t issuer_end;		/* the issuing CA's notAfter */
 	unsigned char name1[20];	/* SHA-1 of the issuer's DN (DER) */
 	unsigned char key1[20];		/* SHA-1 of its public key bits */
 	unsigned char name256[32];	/* the same with SHA-256 */
@@ -596,6 +597,15 @@ ident_free(struct ocsp_ident *id)
 	memset(id, 0, sizeof(*id));
 }
 
+/* 1 when the responder ends with its issuing CA (cut back to its notAfter
+ * in the CA's last year): no renewal can take it further, and every
+ * certificate it answers for ends by then (docs/ocsp.md). */
+static int
+ident_final(const struct ocsp_ident *id)
+{
+	return id->not_after >= id->issuer_end;
+}
+
 struct find_issuer {
 	X509 *responder;		/* whose issuer we seek */
 	X509 *found;			/* the latest stored match */
@@ -671,7 +681,9 @@ ident_load(const struct hk_state *st, struct hk_store *s, long n,
 	}
 	if (hk_cert_time(X509_get0_notBefore(id->responder), &id->since) != 0 ||
 	    hk_cert_time(X509_get0_notAfter(id->responder),
-	    &id->not_after) != 0) {
+	    &id->not_after) != 0 ||
+	    hk_cert_time(X509_get0_notAfter(id->issuer),
+	    &id->issuer_end) != 0) {
 		hk_err_set("%s: validity does not decode", path);
 		r = HK_ERR_STATE;
 		goto out;
@@ -1307,6 +1319,12 @@ hk_ocsp_signer_info(const struct hk_ocsp_signer *sg, size_t i, int *number,
 	*not_after = sg->id[i].not_after;
 }
 
+int
+hk_ocsp_signer_final(const struct hk_ocsp_signer *sg, size_t i)
+{
+	return ident_final(&sg->id[i]);
+}
+
 /* What the store says of cid's certificate. */
 struct cert_status {
 	int status;			/* V_OCSP_CERTSTATUS_* */
@@ -1612,11 +1630,20 @@ refresh_one(struct hk_ocsp_signer *sg, size_t k, time_t now, size_t *count)
 {
 	const struct ocsp_ident *id = &sg->id[k];
 	struct hk_store_serial *batch = NULL, last;
+	time_t refresh_by = now + HK_OCSP_REFRESH_MARGIN;
 	char t[32];
 	size_t n, i;
 	int r, have_last = 0;
 
-	if (now < id->since || id->not_after - now <= HK_OCSP_REFRESH_MARGIN) {
+	/* a responder that ends with its issuing CA cannot be renewed
+	 * beyond it: up to its end it signs, each response's nextUpdate
+	 * cut to that end (sign_request), and such a response is not due
+	 * again for being short */
+	if (ident_final(id) && now >= id->since && now < id->not_after &&
+	    refresh_by >= id->not_after)
+		refresh_by = id->not_after - 1;
+	else if (now < id->since ||
+	    id->not_after - now <= HK_OCSP_REFRESH_MARGIN) {
 		char gen[48] = "";
 
 		if (id->gen > 0)
@@ -1636,7 +1663,7 @@ refresh_one(struct hk_ocsp_signer *sg, size_t k, time_t now, size_t *count)
 		 * if a response stayed due (a certificate issued meanwhile
 		 * with a lower serial waits for the next refresh) */
 		if ((r = hk_store_ocsp_due(sg->store, id->keyid,
-		    id->keyid_len, now, now + HK_OCSP_REFRESH_MARGIN,
+		    id->keyid_len, now, refresh_by,
 		    id->since, have_last ? &last : NULL, batch,
 		    REFRESH_BATCH, &n)) != 0 || n == 0)
 			break;

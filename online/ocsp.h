@@ -163,6 +163,10 @@ size_t hk_ocsp_signer_count(const struct hk_ocsp_signer *sg);
 const char *hk_ocsp_signer_warning(const struct hk_ocsp_signer *sg);
 void hk_ocsp_signer_info(const struct hk_ocsp_signer *sg, size_t i,
     int *number, int *gen, time_t *not_after);
+/* 1 when responder i ends with its issuing CA (made in the CA's last
+ * year): no renewal takes it further, so refresh signs with it up to its
+ * end and nobody is asked to renew it. */
+int hk_ocsp_signer_final(const struct hk_ocsp_signer *sg, size_t i);
 
 /*
  * Decode a job strictly (hk_ocsp_job_decode), check that every CertID
@@ -188,8 +192,10 @@ int hk_ocsp_sign_job(struct hk_ocsp_signer *sg, const unsigned char *job,
  * than HK_OCSP_REFRESH_MARGIN left, is from the future or is older than
  * the responder certificate. Batches of one transaction each. *count:
  * responses signed. HK_ERR_STATE when a responder certificate ends within
- * the refresh margin (run hanko-online responder [--generation N]); the
- * other responders' responses are signed all the same.
+ * the refresh margin (run hanko-online responder [--generation N]) but
+ * for one that ends with its issuing CA (hk_ocsp_signer_final), which
+ * signs up to its end; the other responders' responses are signed all
+ * the same.
  */
 int hk_ocsp_refresh(struct hk_ocsp_signer *sg, time_t now, size_t *count);
 

@@ -238,5 +238,25 @@ check "... its notAfter is the issuing CA's" test \
 	"$(openssl x509 -in "$O/certs/ocsp-responder-3.pem" -noout -enddate)" = "$(openssl x509 -in "$ISS" -noout -enddate)"
 check "... audited with the cut" sh -c \
 	"grep '	cert.issue	ok	.*OCSP responder 3: ' '$O/audit/audit.log' | grep -q 'valid until 2031-04-02T08:59:59Z (cut back to issuing CA 1'"
+# Its end cannot be put off: ocsp-refresh neither asks to renew it in the
+# last month nor refuses to sign with it in the last 12 hours; it signs up
+# to the end. A certificate valid until 08:00 on the last day (put in the
+# store as issue would leave it) needs its response then.
+LATE=4AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA1
+db "INSERT INTO serials VALUES (x'$LATE', 0);
+INSERT INTO certificates (serial, municipality, resident_key, status, not_before, not_after, issuer)
+  SELECT x'$LATE', '431010', randomblob(32), 'pending', not_before, $(date -u -d 2031-04-02T08:00:00Z +%s), issuer
+  FROM certificates WHERE hex(serial) = '${SER[1]}';
+UPDATE certificates SET status = 'valid', der = x'00' WHERE hex(serial) = '$LATE';"
+ok "ocsp-refresh in issuing CA 1's last month" "$ON" ocsp-refresh --state "$O" --clock 2031-03-15T00:00:00Z
+check "... says responder 3 ends with issuing CA 1, and asks no renewal" sh -c \
+	"grep -qx 'OCSP responder 3 ends 2031-04-02T08:59:59Z with issuing CA 1: it cannot be renewed beyond it, and every certificate it answers for ends by then' '$HANKO_TMP/out' &&
+	! grep -q 'to renew it' '$HANKO_TMP/out'"
+ok "ocsp-refresh in issuing CA 1's last 12 hours" "$ON" ocsp-refresh --state "$O" --clock 2031-04-02T00:00:00Z
+check "... signs the certificate's response, valid up to the responder's end" test \
+	"$(db "SELECT status, datetime(this_update, 'unixepoch'), datetime(next_update, 'unixepoch') FROM ocsp_responses WHERE hex(serial) = '$LATE'")" = \
+	"good|2031-04-02 00:00:00|2031-04-02 08:59:59"
+ok "ocsp-refresh 10 minutes later" "$ON" ocsp-refresh --state "$O" --clock 2031-04-02T00:10:00Z
+check "... nothing due: a response cut to the end is not signed again" grep -q "^0 OCSP responses signed" "$HANKO_TMP/out"
 ok "the online audit log verifies (checkpoints by audit-1)" "$OFF" audit verify --state "$O"
 finish
