@@ -49,7 +49,8 @@ parse(struct ocsp_answer_opts *o, int argc, char **argv)
 /* The key holder's part, as serve's would do it. */
 static int
 sign(struct hk_online *on, const unsigned char *job, size_t job_len,
-    time_t now, unsigned char **resp, size_t *resp_len)
+    time_t now, unsigned char **resp, size_t *resp_len, char *detail,
+    size_t detail_len)
 {
 	struct hk_ocsp_signer *sg = NULL;
 	int r;
@@ -62,6 +63,13 @@ sign(struct hk_online *on, const unsigned char *job, size_t job_len,
 		    hk_err_msg());
 		if (on->tok != NULL)
 			hk_online_checkpoint_keep_err(on);
+		goto out;
+	}
+	if (hk_ocsp_response_status(*resp, *resp_len) !=
+	    OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+		/* the key holder's unsigned refusal: not a signature */
+		snprintf(detail, detail_len, "%s", hk_err_msg());
+		r = 0;
 		goto out;
 	}
 	hk_online_audit(on, "ocsp.sign", "ok", "ocsp-answer: a response "
@@ -115,13 +123,16 @@ cmd_ocsp_answer(int argc, char **argv)
 		goto out;
 	snprintf(detail, sizeof(detail), "%s", hk_err_msg());
 	if (out == HK_OCSP_NEEDS_SIGNING && (r = sign(on, job, job_len, now,
-	    &resp, &resp_len)) != 0)
+	    &resp, &resp_len, detail, sizeof(detail))) != 0)
 		goto out;
 	if ((r = hk_file_write(o.out, resp, resp_len, 0644,
 	    HK_WRITE_NOREPLACE)) != 0)
 		goto out;
 	if (out == HK_OCSP_READY)
 		printf("ready: the pre-signed response, %zu bytes\n", resp_len);
+	else if (out == HK_OCSP_NEEDS_SIGNING && hk_ocsp_response_status(resp,
+	    resp_len) != OCSP_RESPONSE_STATUS_SUCCESSFUL)
+		printf("error %s: %s\n", status_name(resp, resp_len), detail);
 	else if (out == HK_OCSP_NEEDS_SIGNING)
 		printf("signed: %zu bytes\n", resp_len);
 	else

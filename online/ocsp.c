@@ -12,6 +12,7 @@
  * certificates of an older issuing generation keep their answers after a
  * re-key (docs/ocsp.md, "Issuing generations").
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -585,6 +586,28 @@ hk_ocsp_error_response(int status, unsigned char **resp, size_t *resp_len)
 	r = resp_der(o, resp, resp_len);
 	OCSP_RESPONSE_free(o);
 	return r;
+}
+
+int
+hk_ocsp_response_status(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der, *q;
+	long l;
+	int tag, xclass;
+
+	/* OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, ... } */
+	if (der == NULL || len == 0 || len > LONG_MAX ||
+	    (ASN1_get_object(&p, &l, &tag, &xclass, (long)len) & 0x80) ||
+	    tag != V_ASN1_SEQUENCE || xclass != V_ASN1_UNIVERSAL)
+		return -1;
+	q = p;
+	if ((ASN1_get_object(&q, &l, &tag, &xclass, (long)len - (p - der)) &
+	    0x80) || tag != V_ASN1_ENUMERATED || xclass != V_ASN1_UNIVERSAL ||
+	    l != 1 || *q > OCSP_RESPONSE_STATUS_UNAUTHORIZED) {
+		ERR_clear_error();
+		return -1;
+	}
+	return *q;
 }
 
 /* ---- who we answer for ---- */
@@ -1559,6 +1582,18 @@ hk_ocsp_sign_job(struct hk_ocsp_signer *sg, const unsigned char *job,
 	*resp_len = 0;
 	if ((r = hk_ocsp_job_decode(job, job_len, &rq)) != 0)
 		return r;
+	/* an issuer the network side answers for but this signer does not:
+	 * its responder's key was left out at open (docs/ocsp.md "Issuing
+	 * generations"): unauthorized, the detail kept for the caller */
+	if (ident_of_request(sg->id, sg->n, &rq, "job") < 0) {
+		struct hk_err_kept kept;
+
+		hk_err_keep(&kept);
+		if ((r = hk_ocsp_error_response(
+		    OCSP_RESPONSE_STATUS_UNAUTHORIZED, resp, resp_len)) == 0)
+			hk_err_restore(&kept);
+		goto out;
+	}
 	if ((r = sign_request(sg, &rq, now, resp, resp_len, &first,
 	    &k)) != 0)
 		goto out;

@@ -89,6 +89,11 @@ int hk_ocsp_job_decode(const unsigned char *job, size_t job_len,
 int hk_ocsp_error_response(int status, unsigned char **resp,
     size_t *resp_len);
 
+/* The responseStatus of an OCSPResponse from the first bytes only (no
+ * parse of a signed response): OCSP_RESPONSE_STATUS_SUCCESSFUL, an error
+ * status, or -1 when der does not start as an OCSPResponse. */
+int hk_ocsp_response_status(const unsigned char *der, size_t len);
+
 /* Network side: read-only store, issuing CA and responder certificates,
  * no key. */
 struct hk_ocsp_ctx;
@@ -170,8 +175,10 @@ int hk_ocsp_signer_final(const struct hk_ocsp_signer *sg, size_t i);
 
 /*
  * Decode a job strictly (hk_ocsp_job_decode), check that every CertID
- * names one issuing CA we answer for (HK_ERR_INVALID otherwise: the
- * network side answers those unauthorized), look each status up in the
+ * names one issuing CA this signer answers for (otherwise *resp is an
+ * unsigned unauthorized response, the detail in hk_err_msg: an issuing
+ * CA whose responder's key was left out at open, which the network side,
+ * without the token, still answers for), look each status up in the
  * store and sign a BasicOCSPResponse with that CA's responder
  * (responderID byKey, the responder certificate
  * included, producedAt = thisUpdate = now, nextUpdate = now +

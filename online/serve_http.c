@@ -1537,7 +1537,11 @@ sign_reply(struct worker *w, struct MHD_Connection *c, struct req *rq)
 	if (result != 0)
 		return reply_ocsp_status(c,
 		    OCSP_RESPONSE_STATUS_INTERNALERROR, 0, now);
-	provision(w, rq->name, HK_PROV_OCSP, "ocsp");
+	/* an answer, not the unauthorized of an issuing CA whose
+	 * responder's key the key holder left out */
+	if (hk_ocsp_response_status(resp, rq->rlen) ==
+	    OCSP_RESPONSE_STATUS_SUCCESSFUL)
+		provision(w, rq->name, HK_PROV_OCSP, "ocsp");
 	/* a signed job's response: its times read from it */
 	return reply_ocsp(c, resp, rq->rlen, 0, now, NULL);
 }

@@ -393,5 +393,14 @@ OC=(--clock 2026-04-04T21:30:00Z)
 OAT=(-attime "$(date -u -d 2026-04-04T21:40:00Z +%s)" -validity_period "$(since 2026-04-01T00:00:00Z)")
 check "... and generation 2's answers go on" eval \
 	'ocsp_is g2g4 "$ISS2" "$T/o2-1.pem" good && resp_by g2g4 "$O/certs/ocsp-responder-2.pem"'
+# ... and generation 1's certificates are answered unauthorized, as the
+# warning says, when the key holder would have to sign (a nonce): not an
+# internal error (docs/ocsp.md "Issuing generations")
+openssl ocsp -issuer "$ISS" -cert "$T/o1-1.pem" -reqout "$T/g1n.req" 2>/dev/null
+ok "OCSP with a nonce for generation 1, its responder's key gone" "$ON" ocsp-answer --state "$O" "${OC[@]}" \
+	--request "$T/g1n.req" --out "$T/g1n.resp"
+check "... unauthorized (6)" sh -c \
+	"grep -q '^error unauthorized: job: certID 1: RFC 6960 2.3: not an issuer this responder answers for' '$HANKO_TMP/out' &&
+	openssl ocsp -respin '$T/g1n.resp' -resp_text -noverify 2>&1 | grep -q 'Responder Error: unauthorized (6)'"
 ok "the online audit log verifies" "$OFF" audit verify --state "$O"
 finish

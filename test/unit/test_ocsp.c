@@ -1207,6 +1207,47 @@ Test(ocsp_answer, error_response_only_for_error_statuses)
 	free(der);
 }
 
+/* The status read from the first bytes: an error response's, a signed
+ * one's (successful, a long-form length), -1 for anything else. */
+Test(ocsp_answer, response_status_from_the_first_bytes)
+{
+	OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
+	OCSP_RESPONSE *o;
+	OCSP_CERTID *id = id_for(F.issuing, EVP_sha1(), 1);
+	ASN1_TIME *tu = NULL;
+	unsigned char *der = NULL;
+	size_t len;
+	int n;
+
+	cr_assert_eq(hk_ocsp_error_response(OCSP_RESPONSE_STATUS_UNAUTHORIZED,
+	    &der, &len), 0);
+	cr_assert_eq(hk_ocsp_response_status(der, len),
+	    OCSP_RESPONSE_STATUS_UNAUTHORIZED);
+	cr_assert_eq(hk_ocsp_response_status(der, 4), -1, "truncated");
+	der[2] = 0x02;			/* an INTEGER, not ENUMERATED */
+	cr_assert_eq(hk_ocsp_response_status(der, len), -1);
+	free(der);
+	der = NULL;
+	cr_assert_not_null(tu = ASN1_TIME_set(NULL, NOW));
+	cr_assert_not_null(OCSP_basic_add1_status(bs, id,
+	    V_OCSP_CERTSTATUS_GOOD, 0, NULL, tu, NULL));
+	cr_assert_eq(OCSP_basic_sign(bs, F.responder, F.rkey, EVP_sha256(),
+	    NULL, 0), 1);
+	cr_assert_not_null(o = OCSP_response_create(
+	    OCSP_RESPONSE_STATUS_SUCCESSFUL, bs));
+	cr_assert((n = i2d_OCSP_RESPONSE(o, &der)) > 128);
+	cr_assert_eq(hk_ocsp_response_status(der, (size_t)n),
+	    OCSP_RESPONSE_STATUS_SUCCESSFUL);
+	cr_assert_eq(hk_ocsp_response_status((const unsigned char *)"GET /",
+	    5), -1);
+	cr_assert_eq(hk_ocsp_response_status(NULL, 0), -1);
+	OPENSSL_free(der);
+	OCSP_RESPONSE_free(o);
+	OCSP_BASICRESP_free(bs);
+	OCSP_CERTID_free(id);
+	ASN1_TIME_free(tu);
+}
+
 Test(ocsp_answer, no_responder_no_context)
 {
 	struct hk_ocsp_ctx *c = NULL;
