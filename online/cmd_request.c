@@ -531,7 +531,8 @@ cmd_request(int argc, char **argv)
 		return r == 1 ? 0 : r;
 	if ((r = check_args(&o, &w)) != 0)
 		goto done;
-	if ((r = hk_online_open(&o.c, &w.on)) != 0)
+	if ((r = hk_online_open(&o.c, &w.on)) != 0 ||
+	    (r = hk_online_state_lock(w.on)) != 0)
 		goto done;
 	if ((r = request(&o, &w)) != 0) {
 		undo_new(&w);

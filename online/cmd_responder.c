@@ -119,7 +119,8 @@ work_open(struct responder_work *w, const struct responder_opts *o)
 	long n = 0;
 	int r;
 
-	if ((r = hk_online_open(&o->c, &w->on)) != 0)
+	if ((r = hk_online_open(&o->c, &w->on)) != 0 ||
+	    (r = hk_online_state_lock(w->on)) != 0)
 		return r;
 	reh = hk_state_get(w->on->st, "rehearsal");
 	w->rehearsal = reh != NULL && strcmp(reh, "yes") == 0;

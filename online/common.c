@@ -220,6 +220,7 @@ hk_online_open(const struct hk_online_opts *o, struct hk_online **out)
 	}
 	if ((on = calloc(1, sizeof(*on))) == NULL)
 		return HK_ERR_ALLOC;
+	on->state_lockfd = -1;
 	if ((r = hk_state_load(o->state, &on->st)) != 0)
 		goto fail;
 	kind = hk_state_get(on->st, "kind");
@@ -408,6 +409,8 @@ hk_online_close(struct hk_online *on)
 		hk_token_close(on->tok);
 	}
 	hk_state_free(on->st);
+	if (on->state_lockfd >= 0)
+		close(on->state_lockfd);
 	free(on);
 }
 
@@ -572,6 +575,44 @@ hk_online_issue_lock(struct hk_online *on, int *fd)
 	close(*fd);
 	*fd = -1;
 	return HK_ERR_STATE;
+}
+
+int
+hk_online_state_lock(struct hk_online *on)
+{
+	struct hk_state *st;
+	char path[4096];
+	int fd, e, r;
+
+	if ((r = hk_online_path(on, "state.lock", path, sizeof(path))) != 0)
+		return r;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) < 0) {
+		hk_err_set("%s: cannot open: %s", path, strerror(errno));
+		return HK_ERR_IO;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		e = errno;
+		close(fd);
+		if (e == EWOULDBLOCK) {
+			hk_err_set("%s: another hanko-online command is changing "
+			    "state.conf (request, responder or revoke "
+			    "--issuing-key-compromise): run this one again once "
+			    "it has ended; nothing changed", path);
+			return HK_ERR_STATE;
+		}
+		hk_err_set("%s: flock: %s", path, strerror(e));
+		return HK_ERR_IO;
+	}
+	/* what another writer saved after this run read it */
+	if ((r = hk_state_load(on->st->dir, &st)) != 0) {
+		close(fd);
+		return r;
+	}
+	hk_state_free(on->st);
+	on->st = st;
+	on->state_lockfd = fd;
+	return 0;
 }
 
 int

@@ -42,6 +42,7 @@ struct hk_online {
 	struct hk_state *st;		/* loaded state.conf */
 	char audit_log[4096];		/* <state>/audit/audit.log */
 	struct hk_token *tok;		/* NULL until hk_online_login */
+	int state_lockfd;		/* hk_online_state_lock's, or -1 */
 };
 
 /* "--state DIR" / "--clock T": 1 if argv[*i] was one (r: 0 or an error). */
@@ -200,6 +201,13 @@ int hk_online_top_gen(struct hk_online *on, int *top);
  * its count, mark and revocations. HK_ERR_STATE at once when held. *fd is
  * closed (the lock released) by the caller. */
 int hk_online_issue_lock(struct hk_online *on, int *fd);
+/* The lock of state.conf's writers (an flock on <state>/state.lock), held
+ * from here to hk_online_close by `request`, `responder` and `revoke
+ * --issuing-key-compromise`, which then read state.conf again: a number,
+ * key or mark another of them saved meanwhile is never overwritten or
+ * used twice. HK_ERR_STATE at once when held. Call it before taking any
+ * pointer into on->st (the old one is freed). */
+int hk_online_state_lock(struct hk_online *on);
 
 /* Subcommands. */
 int cmd_init(int argc, char **argv);

@@ -148,6 +148,36 @@ fails "... refused offline: already revoked" 3 "$SER1 is already revoked" \
 	"$OFF" bundle verify --state "$S" "${C2[@]}" "$T/r-rev1"
 check "every import and refusal is audited offline" bash -c \
 	"[ \$(grep -c 'bundle.import	ok.*signed by issuing CA serial' '$S/audit/audit.log') = 3 ] && grep -q 'bundle.verify	fail.*revoked' '$S/audit/audit.log'"
+
+# 8. state.conf's writers one at a time (the state lock): a request that
+# read state.conf before another request saved its sequence number takes
+# the lock after it (pauseflock.so holds it between the two, the moment of
+# a race), reads state.conf again and spends the next number, not the same.
+cc -shared -fPIC -o "$T/pauseflock.so" "$HANKO_SRC/test/data/online/pauseflock.c" -ldl
+SEQB=$(sed -n 's/^issuing\.2\.bundle-sequence = //p' "$O/state.conf")
+env HK_PAUSE_FLOCK="$T/race" HK_PAUSE_FLOCK_FILE=1 LD_PRELOAD="$T/pauseflock.so" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	"$ON" request --state "$O" "${C2[@]}" --type revocation-request --reason 4 --out "$T/r-race1" \
+	>"$T/race.out" 2>"$T/race.err" &
+RP=$!
+for i in $(seq 1 3000); do [ -e "$T/race.reached" ] && break; sleep 0.02; done
+check "a request has read state.conf (sequence $SEQB spent) and waits before the state lock" test -e "$T/race.reached"
+ok "another request meanwhile" "$ON" request --state "$O" "${C2[@]}" --type revocation-request --reason 4 --out "$T/r-race2"
+touch "$T/race.go"
+rc=0; wait "$RP" || rc=$?
+check "... the waiting request ends well" test "$rc" = 0
+check "... the two bundles carry sequences $((SEQB + 1)) and $((SEQB + 2)), each once" bash -c \
+	"grep -qx 'sequence $((SEQB + 2))' '$T/r-race1/manifest' && grep -qx 'sequence $((SEQB + 1))' '$T/r-race2/manifest'"
+check "... state.conf keeps the last one" grep -qx "issuing.2.bundle-sequence = $((SEQB + 2))" "$O/state.conf"
+ok "both import offline: no replay" bash -c "'$OFF' bundle import --state '$S' ${C2[*]} --into '$T/in-race2' '$T/r-race2' && \
+	'$OFF' bundle import --state '$S' ${C2[*]} --into '$T/in-race1' '$T/r-race1'"
+flock "$O/state.lock" sleep 30 &
+LP=$!
+for i in $(seq 1 500); do flock -n "$O/state.lock" true 2>/dev/null || break; sleep 0.02; done
+fails "a request while another writer holds the state lock" 3 "state.lock: another hanko-online command is changing state.conf" \
+	"$ON" request --state "$O" "${C2[@]}" --type revocation-request --reason 4 --out "$T/r-race3"
+check "... no bundle, no sequence number spent" bash -c "[ ! -e '$T/r-race3' ] && grep -qx 'issuing.2.bundle-sequence = $((SEQB + 2))' '$O/state.conf'"
+kill "$LP" 2>/dev/null; wait "$LP" 2>/dev/null || true
 ok "the offline audit log verifies" "$OFF" audit verify --state "$S"
 ok "the online audit log verifies" "$OFF" audit verify --state "$O"
 finish
