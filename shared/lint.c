@@ -1152,7 +1152,7 @@ lint_user_san(const struct lint *l)
 	struct hk_basic4 b;
 	char why[512];
 	time_t nb;
-	int i, r, crit = X509_get_ext_by_NID(l->x, NID_subject_alt_name, -1);
+	int r, crit = X509_get_ext_by_NID(l->x, NID_subject_alt_name, -1);
 
 	if (crit >= 0 && X509_EXTENSION_get_critical(X509_get_ext(l->x,
 	    crit)))
@@ -1173,11 +1173,10 @@ lint_user_san(const struct lint *l)
 	    (int)strlen(b.addr_flags))
 		return bad(l, "PROFILE.md: substitute flags must be one per "
 		    "character of the name and the address");
-	for (i = 0; b.name_flags[i] || b.addr_flags[i]; i++)
-		if ((b.name_flags[i] && strchr("01", b.name_flags[i]) == NULL)
-		    || (b.addr_flags[i] && strchr("01", b.addr_flags[i]) ==
-		    NULL))
-			return bad(l, "PROFILE.md: substitute flags are 0 or 1");
+	/* each string on its own: the name's flags end at 100 */
+	if (strspn(b.name_flags, "01") != strlen(b.name_flags) ||
+	    strspn(b.addr_flags, "01") != strlen(b.addr_flags))
+		return bad(l, "PROFILE.md: substitute flags are 0 or 1");
 	if (hk_utf8_chars(b.address, strlen(b.address)) > HK_B4_ADDR_CHARS)
 		return bad(l, "PROFILE.md: address at most %d characters",
 		    HK_B4_ADDR_CHARS);

@@ -793,6 +793,54 @@ Test(lint, user_basic4_values)
 	}
 }
 
+/* PROFILE.md: an address of up to 200 characters, its flags one per
+ * character. The flags were read past the name's flags into the address's
+ * and past the end of the decoded items, so that every address of 101
+ * characters or more was refused ("substitute flags are 0 or 1"). */
+Test(lint, user_long_address_flags)
+{
+	static const size_t lens[] = { 100, 101, 150, 200 };
+	const char *pre = "熊本県八代市松江城町";	/* 10 characters */
+	char addr[HK_B4_ADDR_MAX], flags[HK_B4_ADDR_CHARS + 1];
+	size_t i, j;
+	X509 *x;
+
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		snprintf(addr, sizeof(addr), "%s", pre);
+		for (j = 10; j < lens[i]; j++)
+			strcat(addr, "あ");
+		memset(flags, '0', lens[i]);
+		flags[lens[i]] = '\0';
+		flags[lens[i] - 1] = '1';	/* a substitute at the end */
+		x = user_with("八代　太郎", "00000", "319620415", addr, flags);
+		hk_err_clear();
+		cr_assert_eq(hk_lint_user(x, p, 0, 1), 0, "%zu characters: %s",
+		    lens[i], hk_err_msg());
+		X509_free(x);
+		/* a flag neither 0 nor 1, last in the address, is refused */
+		flags[lens[i] - 1] = '2';
+		x = user_with("八代　太郎", "00000", "319620415", addr, flags);
+		cr_assert_eq(hk_lint_user(x, p, 0, 1), HK_ERR_LINT,
+		    "%zu characters: flag 2 accepted", lens[i]);
+		cr_assert_str_eq(hk_err_msg(), "user: PROFILE.md: substitute "
+		    "flags are 0 or 1");
+		X509_free(x);
+	}
+	/* and the name's flags, the last of the longest name */
+	memset(flags, '0', HK_B4_NAME_CHARS);
+	flags[HK_B4_NAME_CHARS] = '\0';
+	flags[HK_B4_NAME_CHARS - 1] = '2';
+	addr[0] = '\0';
+	for (j = 0; j < HK_B4_NAME_CHARS; j++)
+		strcat(addr, "八");
+	x = user_with(addr, flags, "319620415", "熊本県八代市松江城町１番",
+	    "000000000000");
+	cr_assert_eq(hk_lint_user(x, p, 0, 1), HK_ERR_LINT);
+	cr_assert_str_eq(hk_err_msg(), "user: PROFILE.md: substitute flags "
+	    "are 0 or 1");
+	X509_free(x);
+}
+
 Test(lint, user_crldp)
 {
 	X509 *x = good_user(), *root;
