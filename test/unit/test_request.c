@@ -17,8 +17,10 @@
 #include <openssl/x509.h>
 
 #include "atomic.h"
+#include "cert.h"
 #include "clock.h"
 #include "err.h"
+#include "lint.h"
 #include "municipalities.h"
 #include "profile.h"
 #include "request.h"
@@ -129,6 +131,60 @@ Test(request, every_valid_line_accepted)
 	}
 	free(line);
 	fclose(f);
+	cr_assert_geq(cases, 40, "only %zu valid cases", cases);
+}
+
+/*
+ * What the checker accepts, the certificate carries and the user lint
+ * passes (docs/requests.md, step 1: the lint is the last net, so it must
+ * not refuse a good request): every line of valid.csv built into a
+ * resident's certificate of a test issuer at ctx.now and linted. The lint
+ * read the address's flags wrongly from 101 characters on, and refused
+ * valid.csv's longest addresses.
+ */
+Test(request, every_valid_line_passes_the_user_lint)
+{
+	FILE *f = fopen(REQ_DIR "/valid.csv", "r"), *kf;
+	char *line = NULL;
+	size_t cap = 0, ln = 0, cases = 0;
+	ssize_t n;
+	struct hk_request req;
+	EVP_PKEY *ik;
+	X509 *issuer = NULL, *x;
+
+	cr_assert_not_null(f);
+	cr_assert_not_null(kf = fopen(HK_TEST_DATA "/cert/rsa2048.pem", "r"));
+	cr_assert_not_null(ik = PEM_read_PrivateKey(kf, NULL, NULL, NULL));
+	fclose(kf);
+	/* a self-signed issuer of ten years, its own SKI: the user
+	 * builder's AKI and CRL DP need no more */
+	cr_assert_eq(hk_cert_build_root(p, ik, ctx.now - 86400, 0, &issuer), 0,
+	    "%s", hk_err_msg());
+	cr_assert_gt(X509_sign(issuer, ik, EVP_sha256()), 0);
+	ctx.input = "valid.csv";
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		ln++;
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (ln == 1 || line[0] == '#')
+			continue;
+		cr_assert_eq(hk_request_parse(&ctx, ln, line, &req), 0,
+		    "%s", hk_err_msg());
+		cr_assert_eq(hk_cert_build_user(p, issuer, 1, req.key,
+		    req.muni->romaji, req.muni->code, &req.b4, ctx.now, 0, &x),
+		    0, "valid.csv:%zu: %s", ln, hk_err_msg());
+		cr_assert_gt(X509_sign(x, ik, EVP_sha256()), 0);
+		hk_err_clear();
+		cr_assert_eq(hk_lint_user(x, p, 0, 1), 0, "valid.csv:%zu: %s",
+		    ln, hk_err_msg());
+		X509_free(x);
+		hk_request_clear(&req);
+		cases++;
+	}
+	free(line);
+	fclose(f);
+	X509_free(issuer);
+	EVP_PKEY_free(ik);
 	cr_assert_geq(cases, 40, "only %zu valid cases", cases);
 }
 
