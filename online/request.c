@@ -66,13 +66,26 @@ refuse(const struct hk_request_ctx *c, size_t line, const char *field,
 int
 hk_request_header(const struct hk_request_ctx *c, const char *line)
 {
+	size_t hl = strlen(HK_REQ_HEADER);
+	int bom = strncmp(line, "\xef\xbb\xbf", 3) == 0, cr;
+	const char *h = line + (bom ? 3 : 0);
+
 	if (strcmp(line, HK_REQ_HEADER) == 0)
 		return 0;
-	if (strncmp(line, "\xef\xbb\xbf", 3) == 0 &&
-	    strcmp(line + 3, HK_REQ_HEADER) == 0) {
+	/* what Windows editors and spreadsheets write, named as such: the
+	 * header itself looks right on the screen */
+	cr = strncmp(h, HK_REQ_HEADER, hl) == 0 && strcmp(h + hl, "\r") == 0;
+	if (bom && (cr || strcmp(h, HK_REQ_HEADER) == 0)) {
 		hk_err_set("%s:1: header: docs/requests.md: a byte-order mark "
 		    "(U+FEFF) before the header: save the file as UTF-8 "
-		    "without BOM", c->input);
+		    "without BOM%s", c->input, cr ? ", with LF line ends "
+		    "(not CR LF)" : "");
+		return HK_ERR_PARSE;
+	}
+	if (cr) {
+		hk_err_set("%s:1: header: docs/requests.md: a CR (0x0d) at the "
+		    "end of the header: save the file with LF line ends (not "
+		    "CR LF)", c->input);
 		return HK_ERR_PARSE;
 	}
 	hk_err_set("%s:1: header: docs/requests.md: the first line must be "

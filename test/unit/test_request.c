@@ -196,8 +196,21 @@ Test(request, header_exact)
 	    HK_ERR_PARSE);
 	cr_assert_str_eq(hk_err_msg(), "b.csv:1: header: docs/requests.md: "
 	    "the first line must be \"" HK_REQ_HEADER "\"");
+	/* CR LF line ends, as Windows editors write, named as such */
 	cr_assert_eq(hk_request_header(&ctx, HK_REQ_HEADER "\r"),
 	    HK_ERR_PARSE);
+	cr_assert_str_eq(hk_err_msg(), "b.csv:1: header: docs/requests.md: a "
+	    "CR (0x0d) at the end of the header: save the file with LF line "
+	    "ends (not CR LF)");
+	cr_assert_eq(hk_request_header(&ctx, "\xef\xbb\xbf" HK_REQ_HEADER "\r"),
+	    HK_ERR_PARSE);
+	cr_assert_str_eq(hk_err_msg(), "b.csv:1: header: docs/requests.md: a "
+	    "byte-order mark (U+FEFF) before the header: save the file as "
+	    "UTF-8 without BOM, with LF line ends (not CR LF)");
+	cr_assert_eq(hk_request_header(&ctx, HK_REQ_HEADER "\r\r"),
+	    HK_ERR_PARSE);
+	cr_assert_str_eq(hk_err_msg(), "b.csv:1: header: docs/requests.md: "
+	    "the first line must be \"" HK_REQ_HEADER "\"");
 	cr_assert_eq(hk_request_header(&ctx, HK_REQ_HEADER ","), HK_ERR_PARSE);
 	cr_assert_eq(hk_request_header(&ctx, ""), HK_ERR_PARSE);
 	/* a UTF-8 byte-order mark, as Windows editors write, named as such */
