@@ -196,6 +196,26 @@ hk_basic4_birth_ok(const char *s, time_t now, char *why, size_t len)
 	return 0;
 }
 
+/*
+ * Code points that Windows (CP932) or macOS send for a JIS X 0208
+ * character which glibc's EUC-JP, the test here, knows under another
+ * code point: a clerk typing "－" in an address means JIS X 0208 1-61,
+ * U+2212. Refused all the same (the certificate carries what the
+ * registry holds, not a guess), with the code point to send instead of
+ * the advice to send a substitute.
+ */
+static const struct {
+	unsigned sent, jis;		/* as sent, and as JIS X 0208 */
+	const char *name;		/* of the JIS character */
+} cp932[] = {
+	{ 0xFF0D, 0x2212, "MINUS SIGN" },
+	{ 0x2225, 0x2016, "DOUBLE VERTICAL LINE" },
+	{ 0xFFE0, 0x00A2, "CENT SIGN" },
+	{ 0xFFE1, 0x00A3, "POUND SIGN" },
+	{ 0xFFE2, 0x00AC, "NOT SIGN" },
+	{ 0x2014, 0x2015, "HORIZONTAL BAR" },
+};
+
 int
 hk_basic4_jis_ok(const char *s, char *why, size_t len)
 {
@@ -222,9 +242,22 @@ hk_basic4_jis_ok(const char *s, char *why, size_t len)
 		il = cl;
 		iconv(cd, NULL, NULL, NULL, NULL);
 		if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1) {
-			snprintf(why, len, "CPS 3-1-8: character %d (U+%04X) "
-			    "is in neither JIS X 0208 nor JIS X 0212: send "
-			    "its substitute with the flag 1", idx, cp);
+			size_t k;
+
+			for (k = 0; k < sizeof(cp932) / sizeof(cp932[0]); k++)
+				if (cp932[k].sent == cp)
+					break;
+			if (k < sizeof(cp932) / sizeof(cp932[0]))
+				snprintf(why, len, "CPS 3-1-8: character %d "
+				    "(U+%04X) is the Windows/Mac code of JIS X "
+				    "0208's %s: send U+%04X (no substitute, "
+				    "flag 0)", idx, cp, cp932[k].name,
+				    cp932[k].jis);
+			else
+				snprintf(why, len, "CPS 3-1-8: character %d "
+				    "(U+%04X) is in neither JIS X 0208 nor JIS X "
+				    "0212: send its substitute with the flag 1",
+				    idx, cp);
 			r = HK_ERR_INVALID;
 			break;
 		}

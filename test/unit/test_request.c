@@ -495,6 +495,38 @@ Test(request, jis_sets)
 		    HK_ERR_INVALID, "%s accepted", no[i]);
 }
 
+/* What Windows (CP932) and macOS send for six JIS X 0208 characters is
+ * refused with the code point to send, not the advice of a substitute
+ * (which would set a flag for a character the registry holds). */
+Test(request, jis_cp932_forms_name_the_jis_code_point)
+{
+	static const struct { const char *sent, *want; } t[] = {
+		{ "１－２", "character 2 (U+FF0D) is the Windows/Mac code of "
+		    "JIS X 0208's MINUS SIGN: send U+2212 (no substitute, "
+		    "flag 0)" },
+		{ "∥", "(U+2225) is the Windows/Mac code of JIS X 0208's "
+		    "DOUBLE VERTICAL LINE: send U+2016" },
+		{ "￠", "send U+00A2" }, { "￡", "send U+00A3" },
+		{ "￢", "send U+00AC" }, { "—", "send U+2015" },
+	};
+	static const char *jis[] = { "１−２", "‖", "¢", "£", "¬", "―" };
+	char why[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		cr_assert_eq(hk_basic4_jis_ok(t[i].sent, why, sizeof(why)),
+		    HK_ERR_INVALID, "%s accepted", t[i].sent);
+		cr_assert(strstr(why, t[i].want) != NULL, "%s: %s", t[i].sent,
+		    why);
+		/* and the code point named is one the test accepts */
+		cr_assert_eq(hk_basic4_jis_ok(jis[i], why, sizeof(why)), 0,
+		    "%s: %s", jis[i], why);
+	}
+	cr_assert_eq(hk_basic4_jis_ok("髙", why, sizeof(why)), HK_ERR_INVALID);
+	cr_assert(strstr(why, "send its substitute with the flag 1") != NULL,
+	    "%s", why);
+}
+
 /* The PEM file rel (under test/data/requests) as DER. */
 static void
 key_der(const char *rel, unsigned char **der, long *len)
