@@ -237,7 +237,17 @@ hk_repo_begin(const char *repo, struct hk_repo_writer **out)
 	snprintf(w->sets, sizeof(w->sets), "%s.sets", w->repo);
 	if ((r = current_number(w->repo, &cur, target, sizeof(target))) != 0)
 		goto fail;
-	if (mkdir(w->sets, 0755) != 0 && errno != EEXIST) {
+	/* 0755 whatever the umask of whoever runs publish (an operator's
+	 * sudo under umask 077): serve's worker and the LDAP publisher read
+	 * the sets as other users. An existing folder keeps its mode. */
+	if (mkdir(w->sets, 0755) == 0) {
+		if (chmod(w->sets, 0755) != 0) {
+			hk_err_set("%s: cannot chmod: %s", w->sets,
+			    strerror(errno));
+			r = HK_ERR_IO;
+			goto fail;
+		}
+	} else if (errno != EEXIST) {
 		hk_err_set("%s: cannot create: %s", w->sets, strerror(errno));
 		r = HK_ERR_IO;
 		goto fail;
@@ -289,7 +299,8 @@ subdir(struct hk_repo_writer *w, const char *path)
 		return HK_ERR_INVALID;
 	}
 	snprintf(dir, sizeof(dir), "%s/%s", w->tmp, name);
-	if (mkdir(dir, 0755) != 0) {
+	/* 0755 whatever the umask, like the set's folder and files */
+	if (mkdir(dir, 0755) != 0 || chmod(dir, 0755) != 0) {
 		hk_err_set("%s: cannot create: %s", dir, strerror(errno));
 		return HK_ERR_IO;
 	}

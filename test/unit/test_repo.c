@@ -428,6 +428,46 @@ Test(repo_write, manifest_text_sorted_with_crl_fields)
 	cr_assert_eq(st.st_mode & 07777, 0755);
 }
 
+/* The modes do not follow the umask of whoever runs publish (an operator's
+ * "sudo -u hanko publish --now" under umask 077 or 027): serve's worker
+ * and the LDAP publisher read the set as another user (docs/publish.md,
+ * "Running it daily"; docs/process-model.md, --user). */
+Test(repo_write, modes_whatever_the_umask)
+{
+	static const char *const dirs[] = { ".sets", ".sets/1",
+	    ".sets/1/crl", ".sets/1/root" };
+	struct hk_repo_writer *w;
+	struct hk_repo_file crl;
+	char path[4400];
+	unsigned long n;
+	struct stat st;
+	mode_t old;
+	size_t i;
+
+	snprintf(repo, sizeof(repo), "%s/repo", hk_test_dir("repo_umask"));
+	memset(&crl, 0, sizeof(crl));
+	crl.this_update = hk_test_at("2026-04-03T11:00:00Z");
+	crl.next_update = hk_test_at("2026-04-06T11:00:00Z");
+	crl.number = 1;
+	old = umask(077);
+	cr_assert_eq(hk_repo_begin(repo, &w), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_repo_add(w, "root/gen-1.cer", "bb", 2, NULL), 0);
+	cr_assert_eq(hk_repo_add(w, "crl/431010.crl", "a", 1, &crl), 0);
+	cr_assert_eq(hk_repo_commit(w, &n), 0, "%s", hk_err_msg());
+	hk_repo_abort(w);
+	umask(old);
+	cr_assert_eq(n, 1);
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", repo, dirs[i]);
+		cr_assert_eq(stat(path, &st), 0, "%s", path);
+		cr_assert_eq(st.st_mode & 07777, 0755, "%s: mode %o", path,
+		    (unsigned)(st.st_mode & 07777));
+	}
+	snprintf(path, sizeof(path), "%s.sets/1/crl/431010.crl", repo);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0644);
+}
+
 Test(repo_write, add_refuses_bad_paths_twice_and_too_large)
 {
 	struct hk_repo_writer *w;
