@@ -1632,7 +1632,7 @@ publish(struct publish_work *w, const struct publish_opts *o)
 {
 	struct set_scan scan;
 	char tu[32];
-	time_t expiry;
+	time_t expiry, last;
 	int r;
 
 	hk_time_format(w->now, tu, sizeof(tu));
@@ -1649,6 +1649,28 @@ publish(struct publish_work *w, const struct publish_opts *o)
 		warn_add(w, "CPS 4-4-10: the CRLs published now expire at %s, "
 		    "before the next run (%d h) and its margin (%d h)", t,
 		    w->p->crl_interval_hours, HK_PUBLISH_MARGIN / 3600);
+	}
+	/*
+	 * A clock behind the set out (set back, or ahead when that set was
+	 * published): the CRLs signed now are dated before the ones they
+	 * replace and expire before them, and NSS refuses a CRL whose
+	 * thisUpdate is not later than the one it holds (SEC_ERROR_OLD_CRL),
+	 * so its relying parties keep the old one and miss what was revoked
+	 * since. Published all the same (a clock that was ahead is put
+	 * right this way), but a person must look at the clock: exit 9.
+	 */
+	if (w->cur != NULL && (last = published_at(w->cur)) > w->now) {
+		char t[32], tl[32];
+
+		hk_time_format(w->now, t, sizeof(t));
+		hk_time_format(last, tl, sizeof(tl));
+		warn_add(w, "CPS 4-4-9: the clock reads %s, before %s, the "
+		    "thisUpdate of set %lu's CRLs: the CRLs published now are "
+		    "older than those they replace, and NSS refuses a CRL not "
+		    "later than the one it holds (SEC_ERROR_OLD_CRL); the clock "
+		    "was set back, or was ahead when set %lu was published: put "
+		    "it right (timedatectl) and publish --now", t, tl,
+		    w->cur->n, w->cur->n);
 	}
 	if ((r = scan_start(w, &scan)) != 0)
 		return r;

@@ -238,6 +238,19 @@ check "... set 10 whole" sh -c "test '$(set_of)' = repo.sets/10 && (cd '$T/repo.
 ok "the next day, set 10 intact: published without a warning" pub --clock 2026-04-07T03:00:00Z
 check "... set 11" test "$(set_of)" = repo.sets/11
 
+# A clock behind the set out (set back, or ahead when that set was
+# published), on another day in JST: the CRLs signed now are dated before
+# the ones they replace, which NSS refuses (SEC_ERROR_OLD_CRL: not later
+# than the one it holds). Published (a clock that was ahead is put right
+# this way), but exit 9 naming the clock.
+N11=$(crl_number 431010)
+fails "the clock set back 15 h (another day in JST): published, the clock named (exit 9)" 9 \
+	"^hanko-online publish: warning: CPS 4-4-9: the clock reads 2026-04-06T12:00:00Z, before 2026-04-07T03:00:00Z, the thisUpdate of set 11's CRLs: the CRLs published now are older than those they replace, and NSS refuses a CRL not later than the one it holds \(SEC_ERROR_OLD_CRL\); the clock was set back, or was ahead when set 11 was published: put it right \(timedatectl\) and publish --now$" \
+	pub --clock 2026-04-06T12:00:00Z
+check "... set 12, numbers +1, thisUpdate the clock's" sh -c "test '$(set_of)' = repo.sets/12 &&
+	grep -q ' crl/431010.crl 2026-04-06T12:00:00Z 2026-04-09T12:00:00Z $((N11 + 1))\$' '$P/MANIFEST'"
+check "... the warning is audited" grep -q "	publish.warning	fail	-	CPS 4-4-9: the clock reads 2026-04-06T12:00:00Z, before 2026-04-07T03:00:00Z" "$O/audit/audit.log"
+
 # CPS 4-4-10: the ARLs run out within 7 days: published, exit 9.
 N5=$(crl_number 431010)
 fails "CPS 4-4-10: the ARLs run out within 7 days: published with a warning" 9 \
