@@ -4,9 +4,10 @@
  * per crl.interval-hours (24) from now, each valid crl.validity-hours (72),
  * cRLNumber continuing state.conf's arl.last-number, IDP onlyContainsCACerts,
  * entries = the revoked certificates of issued.txt that had not expired at
- * the last ARL's thisUpdate (RFC 5280 3.3: an entry stays until one ARL
- * issued after its certificate's expiry has listed it), plus those staged
- * in this ceremony (revoke, compromise-revoke).
+ * the thisUpdate of the last ARL released for sure (keep_since; RFC 5280
+ * 3.3: an entry stays until one ARL issued after its certificate's expiry
+ * has listed it), plus those staged in this ceremony (revoke,
+ * compromise-revoke).
  *
  * One confirmation for the whole batch: every ARL is built first and the
  * SHA-256 of its tbsCertList shown (number, thisUpdate, digest) in the
@@ -116,35 +117,53 @@ crl_tbs_digest(X509_CRL *crl, EVP_PKEY *tmp, const EVP_MD *md,
 }
 
 /*
- * Since when an expired certificate's entry may go: the thisUpdate of the
- * last ARL made (certs/arl/arl-<last>.crl), when it is before now; else
- * now. An entry whose certificate expired after it has been on no ARL
- * issued beyond its validity yet, so it stays (RFC 5280 3.3).
+ * Since when an expired certificate's entry may go (RFC 5280 3.3: an entry
+ * stays until one ARL issued after its certificate's expiry has listed
+ * it): the thisUpdate of the highest-numbered ARL made whose thisUpdate is
+ * at least one interval before now. publish releases, once an interval,
+ * the highest-numbered ARL current, so that one has been out for a whole
+ * interval, and it listed every entry whose certificate expired before
+ * it. Not the last ARL made: while the last batch still runs (a batch is
+ * made before the one out runs out), its later ARLs are never released
+ * once this batch, numbered above them, is imported, so an entry whose
+ * certificate expired since the last ARL released would be on no ARL
+ * issued after its expiry. now when no such ARL can be read.
  */
 static time_t
-keep_since(struct hk_cer *c, uint64_t last, time_t now)
+keep_since(struct hk_cer *c, uint64_t last, time_t now, time_t step)
 {
 	unsigned char *buf = NULL;
 	const unsigned char *p;
 	X509_CRL *crl = NULL;
 	char rel[64], path[4096];
 	time_t t = now, lu;
+	uint64_t n;
 	size_t len;
+	int found = 0, ok;
 
-	snprintf(rel, sizeof(rel), "certs/arl/arl-%llu.crl",
-	    (unsigned long long)last);
-	if (last > 0 && hk_state_path(c->ca->st, rel, path, sizeof(path)) ==
-	    0 && hk_file_read(path, (size_t)16 << 20, &buf, &len) == 0) {
+	for (n = last; n > 0 && last - n < 2 * HK_CRL_BATCH_MAX && !found;
+	    n--) {
+		snprintf(rel, sizeof(rel), "certs/arl/arl-%llu.crl",
+		    (unsigned long long)n);
+		if (hk_state_path(c->ca->st, rel, path, sizeof(path)) != 0 ||
+		    hk_file_read(path, (size_t)16 << 20, &buf, &len) != 0)
+			break;
 		p = buf;
-		if ((crl = d2i_X509_CRL(NULL, &p, (long)len)) != NULL &&
-		    hk_cert_time(X509_CRL_get0_lastUpdate(crl), &lu) == 0 &&
-		    lu < now)
+		ok = (crl = d2i_X509_CRL(NULL, &p, (long)len)) != NULL &&
+		    hk_cert_time(X509_CRL_get0_lastUpdate(crl), &lu) == 0;
+		if (ok && lu <= now - step) {
 			t = lu;
+			found = 1;
+		}
+		X509_CRL_free(crl);
+		crl = NULL;
+		free(buf);
+		buf = NULL;
+		if (!ok)
+			break;
 	}
 	hk_err_clear();
 	ERR_clear_error();
-	X509_CRL_free(crl);
-	free(buf);
 	return t;
 }
 
@@ -337,8 +356,8 @@ batch_run(struct hk_cer *c, const struct hk_script_step *st,
 	if ((r = hk_crl_spec_arl(&spec, c->profile, root)) != 0 ||
 	    (r = arl_fit(st, root, gen, &spec, now, last, n)) != 0 ||
 	    (r = hk_issued_load(c->ca->st->dir, &reg)) != 0 ||
-	    (r = arl_entries(c, reg, keep_since(c, last, now), &ents,
-	    &nents)) != 0)
+	    (r = arl_entries(c, reg, keep_since(c, last, now,
+	    (time_t)spec.interval_hours * 3600), &ents, &nents)) != 0)
 		goto out;
 	spec.entries = ents;
 	spec.n_entries = nents;

@@ -185,6 +185,24 @@ has() { openssl crl -inform DER -in "$A/arl-$1.crl" -noout -text | grep -qi "Ser
 ok "arl-batch (batch 3, 2031-01-01)" "$OFF" ceremony run "$BATCH" --state "$S" --clock 2031-01-01T09:00:00Z \
 	--confirm-digests "${SH[@]}" "${OPS[@]}"
 check "... arl-72 and arl-106 list issuing CA 1" bash -c "$(declare -f has); A='$A' SERIAL='$SERIAL'; has 72 && has 106"
+# The usual case: the next batch is made while the one out still runs (its
+# later ARLs, dated after the expiry, are never released once the new batch,
+# numbered above them, is imported). Made an hour after the expiry, it must
+# still list the serial: the last ARL released before it (thisUpdate at least
+# a day back) was dated before the expiry. On a clone of the CA (its token
+# folder its own): a batch of 100 from 2031-01-02 that runs to 2031-04-11,
+# then the batch of 2031-04-02T10:00.
+K=$T/clone/state
+mkdir -p "$T/clone" && cp -a "$S" "$K"
+sed -i "s|^directories.tokendir = .*|directories.tokendir = $K/token/tokens/|" "$K/token/softhsm2.conf"
+sed 's/count: 35/count: 100/' "$BATCH" >"$T/arl-100.yaml"
+ok "clone: a batch of 100 (2031-01-02, to 2031-04-11)" "$OFF" ceremony run "$T/arl-100.yaml" --state "$K" \
+	--clock 2031-01-02T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+ok "clone: a batch on 2031-04-02T10:00, an hour after the expiry, while that one runs" "$OFF" ceremony run \
+	"$BATCH" --state "$K" --clock 2031-04-02T10:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+check "... its first ARL (arl-207, thisUpdate after the expiry) still lists it (RFC 5280 3.3)" bash -c \
+	"$(declare -f has); A='$K/certs/arl' SERIAL='$SERIAL'; has 207 && openssl crl -inform DER -in '$K/certs/arl/arl-207.crl' -noout -lastupdate | grep -qx 'lastUpdate=Apr  2 10:00:00 2031 GMT'"
+rm -rf "$T/clone"
 ok "arl-batch (batch 4, 2031-05-01, after its expiry)" "$OFF" ceremony run "$BATCH" --state "$S" \
 	--clock 2031-05-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 check "... arl-107 (thisUpdate after the expiry) still lists it (RFC 5280 3.3)" bash -c \
