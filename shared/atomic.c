@@ -289,6 +289,7 @@ hk_dir_create(const char *path, mode_t mode)
 int
 hk_file_append(const char *path, const void *buf, size_t len, mode_t mode)
 {
+	struct stat st;
 	int fd, r = 0;
 
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
@@ -298,9 +299,20 @@ hk_file_append(const char *path, const void *buf, size_t len, mode_t mode)
 		    strerror(errno));
 		return HK_ERR_IO;
 	}
+	if (fstat(fd, &st) != 0) {
+		hk_err_set("%s: cannot append: %s", path, strerror(errno));
+		close(fd);
+		return HK_ERR_IO;
+	}
 	if (write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
 		hk_err_set("%s: cannot append: %s", path, strerror(errno));
 		r = HK_ERR_IO;
+		/* A write cut short (a full disk) must not leave part of a
+		 * line behind: cut the file back to what it was. */
+		if (ftruncate(fd, st.st_size) != 0 || fsync(fd) != 0)
+			hk_err_set("%s: cannot append: %s; and cannot cut it "
+			    "back to %lld bytes: %s", path, hk_err_msg(),
+			    (long long)st.st_size, strerror(errno));
 	}
 	if (close(fd) != 0 && r == 0)
 		r = HK_ERR_IO;

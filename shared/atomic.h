@@ -68,7 +68,9 @@ int hk_dir_create(const char *path, mode_t mode);
  * work that is renamed into place or removed at the end; its name in buf. */
 int hk_dir_temp_beside(const char *path, const char *tag, char *buf,
     size_t len);
-/* Append one line to a file opened O_APPEND and fsync it. */
+/* Append one line to a file opened O_APPEND and fsync it. On failure the
+ * file is cut back to its size before (the caller holds a lock that keeps
+ * other appenders out), so a full disk leaves no part of a line. */
 int hk_file_append(const char *path, const void *buf, size_t len, mode_t mode);
 /* 1 if path exists (any type, no follow), else 0. */
 int hk_path_exists(const char *path);

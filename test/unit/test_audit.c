@@ -7,10 +7,12 @@
  * hash and signature inputs are re-implemented here from docs/audit-log.md,
  * so the document and the code are checked against each other.
  */
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1139,6 +1141,51 @@ Test(audit, append_refuses_a_damaged_last_line)
 	cr_assert_eq(bl, al - 1);
 	free(a);
 	free(b);
+}
+
+/* A disk that fills up part-way through a record (here RLIMIT_FSIZE, under
+ * which write() stops short and then fails, as it does on ENOSPC): the
+ * append fails and the log is as it was, not left with half a line that
+ * would refuse every later append and fail verify as if tampered with.
+ * Once there is room again the chain goes on. */
+Test(audit, append_cut_short_leaves_the_log_as_it_was)
+{
+	struct hk_audit_report rep;
+	struct rlimit was, lim;
+	unsigned char *a, *h, *h2;
+	size_t al, hl, hl2;
+	char big[4000];
+	int r;
+
+	paths("append_short");
+	hk_clock_set(T0);
+	cr_assert_eq(hk_audit_create(logp), 0);
+	cr_assert_eq(hk_audit_append(logp, "a", "ok", "-", "1"), 0);
+	a = hk_test_read(logp, &al);
+	h = hk_test_read(headp, &hl);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cr_assert_neq(signal(SIGXFSZ, SIG_IGN), SIG_ERR);
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &was), 0);
+	lim = was;
+	lim.rlim_cur = (rlim_t)al + 1000;	/* room for a part of the line */
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	r = hk_audit_append(logp, "b", "ok", "-", big);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &was), 0);
+	cr_assert_eq(r, HK_ERR_IO, "%s", hk_err_msg());
+	cr_expect_not_null(strstr(hk_err_msg(), "cannot append"), "%s",
+	    hk_err_msg());
+	log_unchanged(a, al);
+	h2 = hk_test_read(headp, &hl2);
+	cr_expect(hl2 == hl && memcmp(h, h2, hl) == 0, "head file changed");
+	cr_assert_eq(hk_audit_verify(logp, NULL, &rep), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_audit_append(logp, "c", "ok", "-", big), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(hk_audit_verify(logp, NULL, &rep), 0, "%s", hk_err_msg());
+	cr_expect_eq(rep.records, 3);
+	cr_expect_eq(rep.head_lag, 0);
+	free(h);
+	free(h2);
 }
 
 Test(audit, time_may_go_backwards_but_is_counted)
