@@ -1259,6 +1259,36 @@ head_reconcile(const char *path, const unsigned char log_id[LOG_ID_LEN],
 	return record_append(path, last, tmp);
 }
 
+/*
+ * After an append or checkpoint that failed once the log was locked at
+ * size0 bytes: the records it added (a head-mismatch record, its own) are
+ * cut off again, so that the log and the head file are as they were and
+ * the caller's "not written" is true (a failed record must not stand in
+ * the log for something the caller then undoes). Kept only when the head
+ * file already names the new last record (the rename went through and
+ * only the folder's fsync failed): cutting then would make the head name
+ * a record the log no longer holds.
+ */
+static void
+append_undo(const char *path, int fd, off_t size0, const struct rec *last)
+{
+	struct stat st;
+	struct head h;
+	char why[600];
+	int wfd;
+
+	if (fstat(fd, &st) != 0 || st.st_size <= size0)
+		return;
+	if (head_read(path, &h, why, sizeof(why)) == 0 &&
+	    h.seq == last->seq && memcmp(h.hash, last->hash, 32) == 0)
+		return;
+	if ((wfd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return;
+	if (ftruncate(wfd, size0) == 0)
+		(void)fsync(wfd);
+	close(wfd);
+}
+
 /* ---- the API -------------------------------------------------------- */
 
 int
@@ -1339,6 +1369,8 @@ hk_audit_append(const char *path, const char *event, const char *result,
 {
 	unsigned char log_id[LOG_ID_LEN];
 	struct rec *last = NULL, *r = NULL;
+	struct hk_err_kept why;
+	struct stat st;
 	int fd = -1, ret = HK_ERR_ALLOC;
 
 	if (actors == NULL)
@@ -1355,9 +1387,15 @@ hk_audit_append(const char *path, const char *event, const char *result,
 		fd = -1;
 		goto out;
 	}
-	if ((ret = tail_read(path, fd, log_id, last)) != 0 ||
-	    (ret = head_reconcile(path, log_id, last, r)) != 0)
+	if ((ret = tail_read(path, fd, log_id, last)) != 0)
 		goto out;
+	if (fstat(fd, &st) != 0) {
+		hk_err_set("%s: cannot stat: %s", path, strerror(errno));
+		ret = HK_ERR_IO;
+		goto out;
+	}
+	if ((ret = head_reconcile(path, log_id, last, r)) != 0)
+		goto undo;
 	memset(r, 0, sizeof(*r));
 	record_now(r);
 	strcpy(r->event, event);
@@ -1366,8 +1404,13 @@ hk_audit_append(const char *path, const char *event, const char *result,
 	r->dlen = strlen(details);
 	memcpy(r->details, details, r->dlen);
 	if ((ret = record_append(path, last, r)) != 0)
+		goto undo;
+	if ((ret = head_write(path, log_id, last)) == 0)
 		goto out;
-	ret = head_write(path, log_id, last);
+ undo:
+	hk_err_keep(&why);
+	append_undo(path, fd, st.st_size, last);
+	hk_err_restore(&why);
  out:
 	if (fd >= 0)
 		close(fd);	/* releases the lock */
@@ -1384,6 +1427,8 @@ hk_audit_checkpoint(const char *path, EVP_PKEY *key, const char *key_label)
 	char *b64 = NULL, fph[65];
 	struct scan *s = NULL;
 	struct rec *r = NULL;
+	struct hk_err_kept why;
+	struct stat st;
 	size_t siglen = 0;
 	int fd = -1, ret = HK_ERR_ALLOC, n;
 
@@ -1420,8 +1465,13 @@ hk_audit_checkpoint(const char *path, EVP_PKEY *key, const char *key_label)
 		goto out;
 	}
 	hk_err_clear();
-	if ((ret = head_reconcile(path, s->log_id, &s->last, r)) != 0)
+	if (fstat(fd, &st) != 0) {
+		hk_err_set("%s: cannot stat: %s", path, strerror(errno));
+		ret = HK_ERR_IO;
 		goto out;
+	}
+	if ((ret = head_reconcile(path, s->log_id, &s->last, r)) != 0)
+		goto undo;
 	memset(r, 0, sizeof(*r));
 	record_now(r);
 	strcpy(r->event, HK_AUDIT_EV_CHECKPOINT);
@@ -1429,13 +1479,13 @@ hk_audit_checkpoint(const char *path, EVP_PKEY *key, const char *key_label)
 	strcpy(r->actors, "-");
 	ckpt_message(s->log_id, s->last.seq, s->last.hash, r->time, m);
 	if ((ret = sig_make(key, m, sizeof(m), sig, &siglen)) != 0)
-		goto out;
+		goto undo;
 	if (sig_check(key, m, sizeof(m), sig, siglen) != 1) {
 		hk_err_set("%s: checkpoint signature by key %s does not verify "
 		    "with its own public key; nothing written", path,
 		    key_label);
 		ret = HK_ERR_VERIFY;
-		goto out;
+		goto undo;
 	}
 	b64_encode(sig, siglen, b64);
 	hk_hex_encode(fp, 32, fph);
@@ -1443,12 +1493,17 @@ hk_audit_checkpoint(const char *path, EVP_PKEY *key, const char *key_label)
 	    "key=%s key-sha256=%s sig=%s", key_label, fph, b64);
 	if (n < 0 || (size_t)n >= sizeof(r->details)) {
 		ret = HK_ERR_INTERNAL;
-		goto out;
+		goto undo;
 	}
 	r->dlen = (size_t)n;
 	if ((ret = record_append(path, &s->last, r)) != 0)
+		goto undo;
+	if ((ret = head_write(path, s->log_id, &s->last)) == 0)
 		goto out;
-	ret = head_write(path, s->log_id, &s->last);
+ undo:
+	hk_err_keep(&why);
+	append_undo(path, fd, st.st_size, &s->last);
+	hk_err_restore(&why);
  out:
 	if (fd >= 0)
 		close(fd);

@@ -59,7 +59,8 @@ int hk_audit_create(const char *path);
  * details: any text up to HK_AUDIT_DETAILS_MAX bytes (escaped on write),
  * NULL means "". Time is hk_clock_now(). If the head file does not match the
  * log's last record, an audit.head-mismatch record describing both is
- * written first (and verify will fail), then this record.
+ * written first (and verify will fail), then this record. On failure the
+ * log and head file are as they were (what was added is cut off again).
  */
 int hk_audit_append(const char *path, const char *event, const char *result,
     const char *actors, const char *details);

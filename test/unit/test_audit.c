@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1186,6 +1187,48 @@ Test(audit, append_cut_short_leaves_the_log_as_it_was)
 	cr_expect_eq(rep.head_lag, 0);
 	free(h);
 	free(h2);
+}
+
+/* The record went in but the head file could not be written after it (a
+ * full disk for the head's temp file; here a folder where the head file
+ * belongs makes the rename fail): the append reports failure, so the log
+ * must not keep the record (or the head-mismatch record written before
+ * it), or the log would show as done what the caller then undoes. */
+Test(audit, append_whose_head_cannot_be_written_is_undone)
+{
+	struct hk_audit_report rep;
+	unsigned char *a, *b, *h;
+	size_t al, hl;
+	EVP_PKEY *k;
+
+	paths("head_unwritable");
+	k = ec_key();
+	hk_clock_set(T0);
+	cr_assert_eq(hk_audit_create(logp), 0);
+	cr_assert_eq(hk_audit_append(logp, "a", "ok", "-", "1"), 0);
+	a = hk_test_read(logp, &al);
+	h = hk_test_read(headp, &hl);
+	cr_assert_eq(unlink(headp), 0);
+	cr_assert_eq(mkdir(headp, 0700), 0);
+	cr_assert_neq(hk_audit_append(logp, "ceremony.step", "ok", "-",
+	    "step x"), 0);
+	cr_expect_not_null(strstr(hk_err_msg(), "audit.log.head"), "%s",
+	    hk_err_msg());
+	b = malloc(al);
+	cr_assert_not_null(b);
+	memcpy(b, a, al);
+	log_unchanged(b, al);
+	cr_assert_neq(hk_audit_checkpoint(logp, k, "audit-1"), 0);
+	log_unchanged(a, al);
+	cr_assert_eq(rmdir(headp), 0);
+	hk_test_write(headp, h, hl);
+	cr_assert_eq(hk_audit_verify(logp, NULL, &rep), 0, "%s", hk_err_msg());
+	cr_expect_eq(rep.records, 2);
+	cr_assert_eq(hk_audit_append(logp, "b", "ok", "-", "2"), 0);
+	cr_assert_eq(hk_audit_verify(logp, NULL, &rep), 0, "%s", hk_err_msg());
+	cr_expect_eq(rep.records, 3);
+	free(h);
+	EVP_PKEY_free(k);
 }
 
 Test(audit, time_may_go_backwards_but_is_counted)
