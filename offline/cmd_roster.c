@@ -202,6 +202,7 @@ set_token(struct hk_ca *ca, const struct roster_opts *o, const char *path)
 	const char *how_set = "";
 	unsigned char ctx[32], spki[32], cred[32];
 	char uri[1200], tl[520], kl[520], prompt[512], hex[65], chex[65];
+	size_t i;
 	int r;
 
 	if (o->token_label == NULL || o->key_label == NULL) {
@@ -233,9 +234,23 @@ set_token(struct hk_ca *ca, const struct roster_opts *o, const char *path)
 		    hk_err_msg());
 		goto out;
 	}
+	hk_hex_encode(spki, 32, hex);
+	/* One token is one person (CPS 5-2-2, 5-2-3): a key already someone
+	 * else's would let one token holder be both of a dual control. */
+	for (i = 0; i < ro->npeople; i++)
+		if (&ro->people[i] != p && ro->people[i].has_spki &&
+		    memcmp(ro->people[i].spki_sha256, spki, 32) == 0) {
+			hk_err_set("--person %s: token key %s (SPKI SHA-256 "
+			    "%.16s...) is already the credential of %s in %s; "
+			    "one token key is one person's (CPS 5-2-2, 5-2-3)",
+			    p->id, uri, hex, ro->people[i].id, path);
+			hk_ca_audit_warn(ca, "roster.credential", "fail", p->id,
+			    "%s", hk_err_msg());
+			r = HK_ERR_INVALID;
+			goto out;
+		}
 	if ((r = hk_person_set_token(p, spki)) != 0)
 		goto out;
-	hk_hex_encode(spki, 32, hex);
 	(void)hk_person_credential_sha256(p, cred);
 	hk_hex_encode(cred, 32, chex);
 	/* Logged before it is written: no credential changes unrecorded.

@@ -184,6 +184,19 @@ roster_of(struct hk_yaml_doc *d, struct hk_roster **out)
 				    ro->people[i].id, j);
 				goto out;
 			}
+		/* One token is one person: the same key for two people would
+		 * let one token holder be both of a dual control. */
+		for (j = 0; j < i && ro->people[i].has_spki; j++)
+			if (ro->people[j].has_spki &&
+			    memcmp(ro->people[j].spki_sha256,
+			    ro->people[i].spki_sha256, 32) == 0) {
+				r = hk_yaml_fail(d, hk_yaml_get(pm,
+				    "spki-sha256"), "the token key of "
+				    "people[%zu] %s: one token key is one "
+				    "person's (CPS 5-2-2, 5-2-3)", j,
+				    ro->people[j].id);
+				goto out;
+			}
 		if (ro->people[i].role == HK_ROLE_KEY_MANAGER)
 			ro->km[ro->nkm++] = i;
 	}

@@ -176,6 +176,15 @@ check "roster.yaml: credential pkcs11 and the SPKI SHA-256 of her key" bash -c \
 ok "the CA manager approves the roster" "$OFF" roster approve --state "$S" --manager kimura --passin env:HK_PASS_kimura
 ok "roster show marks the token" "$OFF" roster show --state "$S"
 check "... as shown" grep -Eq 'ito +senior-operator +token' "$HANKO_TMP/out"
+# One token key is one person's (CPS 5-2-2, 5-2-3): registered for two,
+# its holder alone would be both people of a dual control.
+cp "$S/roster.yaml" "$T/before-dup.yaml"
+fails "watanabe cannot register ito's token key as his" 3 \
+	'--person watanabe: token key .* is already the credential of ito .*one token key is one person' \
+	"$OFF" roster set-token --state "$S" --person watanabe --module $SOFT --token-label op-ito \
+	--key-label ito-key --passin env:ITO_PIN --old-passin env:HK_PASS_watanabe
+check "... roster.yaml unchanged, the refusal audited" bash -c "cmp -s '$T/before-dup.yaml' '$S/roster.yaml' &&
+	tail -1 '$S/audit/audit.log' | grep -q '	roster.credential	fail	watanabe	.*already the credential of ito'"
 
 INIT=$HANKO_SRC/ceremony-scripts/init-root.yaml
 mapfile -t SH < <(share_args "$T/ca" 2 4 5)

@@ -83,6 +83,14 @@ Test(roster, duplicate_id)
 	    "(also people[0])");
 }
 
+/* One token key is one person's: registered for two people, it would let
+ * one token holder be both of a dual control (CPS 5-2-2, 5-2-3). */
+Test(roster, same_token_key_twice)
+{
+	refused("bad-same-token.yaml", ":29:18: people[6].spki-sha256: the "
+	    "token key of people[5] watanabe");
+}
+
 Test(roster, bad_ids)
 {
 	refused("bad-id-upper.yaml", "people[1].id: must be 1 to 32 of a-z, "
