@@ -94,6 +94,19 @@ hk_ceremony_script_check(const struct hk_script *s)
 	size_t i, j;
 	int arl, comp;
 
+	/* The approval is the CA manager's instruction (CPS 5-2-2): an
+	 * approve step no CA manager performs would record one never given. */
+	for (i = 0; i < s->nsteps; i++) {
+		st = &s->steps[i];
+		if (strcmp(st->spec->name, "approve") == 0 &&
+		    !(st->roles & (1u << HK_ROLE_CA_MANAGER))) {
+			hk_err_set("%s:%lu:%lu: steps[%zu]: approve without "
+			    "ca-manager in its roles: the CA manager gives the "
+			    "instruction (CPS 5-2-2); add roles: [ca-manager]",
+			    s->file, st->line, st->col, i);
+			return HK_ERR_INVALID;
+		}
+	}
 	comp = step_index(s, "compromise-revoke");
 	for (i = 0; comp >= 0 && i < s->nsteps; i++)
 		for (j = 0; j < sizeof(compromise_excludes) /

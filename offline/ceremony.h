@@ -154,9 +154,12 @@ int hk_person_token_auth(const struct hk_person *p, const char *uri,
 
 /*
  * The engine's own rules over a script shared/script.c loaded, checked by
- * "ceremony check" and before a run: no revoke or compromise-revoke step
- * after an arl-batch step (the ARLs are built from what is staged when
- * they are signed; arl-commit records what is staged). One line
+ * "ceremony check" and before a run: an approve step lists ca-manager in
+ * its roles (the CA manager's instruction, CPS 5-2-2); no revoke or
+ * compromise-revoke step after an arl-batch step (the ARLs are built from
+ * what is staged when they are signed; arl-commit records what is staged);
+ * no step that signs or registers a certificate beside compromise-revoke.
+ * One line
  * "file:line:column: steps[i]: ..." and HK_ERR_INVALID, or 0.
  */
 int hk_ceremony_script_check(const struct hk_script *s);

@@ -107,7 +107,9 @@ Test(script, clock_and_sha)
 Test(script, no_revocation_after_arl_batch)
 {
 	static const char *const shipped[] = { "arl-batch", "compromise",
-	    "revoke", "rollover", "issue-subca", "cross-certify", NULL };
+	    "revoke", "rollover", "issue-subca", "cross-certify", "backup",
+	    "destroy", "init-root", "responder-certs", "restore",
+	    "roster-change", "rotate-shares", NULL };
 	static const char y[] =
 	    "hanko-ceremony: 1\nname: c\ncps: [\"4-10\"]\n"
 	    "roles: {key-manager: quorum, senior-operator: 2}\n"
@@ -207,6 +209,44 @@ Test(script, missing_file)
 
 	cr_assert_neq(load(HK_TEST_DATA "/script/no-such.yaml", &s), 0);
 	cr_assert_null(s);
+}
+
+/* The approve step is the CA manager's instruction (CPS 5-2-2): a script
+ * whose approve step a senior operator, or nobody, performs would record
+ * an approval the CA manager never gave. The shipped scripts keep the rule
+ * (no_revocation_after_arl_batch checks them). */
+Test(script, approve_is_the_ca_managers)
+{
+	static const char head[] =
+	    "hanko-ceremony: 1\nname: c\ncps: [\"5-2-2\"]\n"
+	    "roles: {ca-manager: 1, senior-operator: 1}\n"
+	    "steps:\n  - id: x\n    action: input-check\n"
+	    "    roles: [senior-operator, ca-manager]\n"
+	    "    params: {input: i}\n  - id: ok\n    action: approve\n";
+	static const char *const roles[] = {
+	    "    roles: [senior-operator]\n", "",
+	    "    roles: [senior-operator, ca-manager]\n",
+	};
+	struct hk_script *s = NULL;
+	char y[1024];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(y, sizeof(y), "%s%sinputs:\n  - name: i\n"
+		    "    kind: file\n", head, roles[i]);
+		cr_assert_eq(load_yaml(y, &s), 0, "%s", hk_err_msg());
+		if (i < 2) {
+			cr_assert_eq(hk_ceremony_script_check(s),
+			    HK_ERR_INVALID, "case %zu accepted", i);
+			cr_assert(strstr(hk_err_msg(), "mem:10:5: steps[1]: "
+			    "approve without ca-manager in its roles") != NULL,
+			    "%s", hk_err_msg());
+		} else
+			cr_assert_eq(hk_ceremony_script_check(s), 0, "%s",
+			    hk_err_msg());
+		hk_script_free(s);
+		s = NULL;
+	}
 }
 
 /* A compromise ceremony signs and registers no certificate: compromise-
