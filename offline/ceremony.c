@@ -667,6 +667,25 @@ run_steps(struct hk_cer *c, size_t *done)
 	return 0;
 }
 
+/* 1 if id is one of the comma-separated ids of actors (whole ids only:
+ * "sato" is not in "satoh,suzuki"). */
+static int
+actor_listed(const char *actors, const char *id)
+{
+	size_t n = strlen(id);
+	const char *a = actors;
+
+	while (*a != '\0') {
+		size_t l = strcspn(a, ",");
+		if (l == n && strncmp(a, id, n) == 0)
+			return 1;
+		a += l;
+		if (*a == ',')
+			a++;
+	}
+	return 0;
+}
+
 /* Undo the steps done, last first, and say so in the log. */
 static void
 undo_steps(struct hk_cer *c, size_t done)
@@ -945,8 +964,8 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 		goto fail;
 	for (i = 0; i < c->roster->npeople; i++) {
 		const struct hk_person *p = &c->roster->people[i];
-		if (p->role == HK_ROLE_KEY_MANAGER && strstr(c->ca->actors,
-		    p->id) != NULL)
+		if (p->role == HK_ROLE_KEY_MANAGER &&
+		    actor_listed(c->ca->actors, p->id))
 			hk_transcript_witness(c->tr, p->id, p->name,
 			    hk_role_name(p->role));
 	}

@@ -142,4 +142,19 @@ fails "a real signing ceremony without a terminal is refused" 3 'needs a termina
 	setsid -w "$OFF" ceremony run "$SCRIPT" --state "$T/real"
 fails "--clock is refused on a real state" 2 'the clock may be set only in a rehearsal' \
 	run --state "$T/real" --clock 2026-04-01T00:00:00Z
+
+# The transcript's witnesses are the key managers whose shares were used,
+# matched by id: satoh's share does not make sato a witness.
+KMS=(yamada sato suzuki satoh tanaka)
+export HK_PASS_satoh='Kurokawa onsen stones 64 steps'
+sed 's/^  - id: takahashi$/  - id: satoh/' "$ROSTER" >"$T/roster-satoh.yaml"
+ROSTER=$T/roster-satoh.yaml make_ca "$T/ca2"
+S2=$T/ca2/state
+approve_roster "$S2" watanabe ito kimura
+mapfile -t SH2 < <(share_args "$T/ca2" 1 3 4)
+ok "init-root with the shares of yamada, suzuki and satoh (rehearsal)" run --state "$S2" \
+	--rehearsal --clock 2026-04-01T09:00:00Z --confirm-digests "${SH2[@]}" "${OPS[@]}"
+TX2=$S2/ceremonies/init-root-20260401T090000Z-rehearsal.txt
+check "the transcript's key-manager witnesses are yamada, suzuki and satoh only" bash -c \
+	"[ \"\$(grep '^witness: [a-z]* key-manager ' '$TX2' | cut -d' ' -f2 | sort | tr '\n' ' ')\" = 'satoh suzuki yamada ' ]"
 finish
