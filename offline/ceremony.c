@@ -187,10 +187,12 @@ hk_cer_undo_written(struct hk_cer *c, struct hk_step_result *res,
 	int i;
 
 	for (i = 0; i < res->nwritten; i++)
-		if (unlink(res->written[i]) == 0)
+		if (unlink(res->written[i]) == 0) {
+			res->undone = 1;
 			hk_ca_audit_warn(c->ca, event, "ok", res->actors, "%s "
 			    "removed: the ceremony failed before %s",
 			    res->written[i], before);
+		}
 	res->nwritten = 0;
 }
 
@@ -699,8 +701,16 @@ undo_steps(struct hk_cer *c, size_t done)
 		const struct hk_step_action *a = hk_ceremony_action(st->action);
 		if (a->undo != NULL && c->res[i].ran) {
 			a->undo(c, st, &c->res[i]);
-			hk_transcript_add(c->tr, "undo", NULL, "%s %s undone",
-			    st->id, a->spec.name);
+			/* Only what was undone is said to be: what a later
+			 * step committed stays, and the record says so. */
+			if (c->res[i].undone)
+				hk_transcript_add(c->tr, "undo", NULL, "%s %s "
+				    "undone", st->id, a->spec.name);
+			else
+				hk_transcript_add(c->tr, "kept", NULL, "%s %s: "
+				    "nothing of it undone (committed, or "
+				    "nothing left to remove)", st->id,
+				    a->spec.name);
 		}
 	}
 	hk_err_restore(&saved);
@@ -721,7 +731,8 @@ finish_transcript(struct hk_cer *c, const struct hk_cer_opts *o,
 	hk_time_format(hk_clock_now(), t, sizeof(t));
 	hk_transcript_add(c->tr, "finished", NULL, "%s", t);
 	hk_transcript_add(c->tr, "result", NULL, "%s", ok ? "ok" :
-	    "FAILED (every step done was undone; see the steps above)");
+	    "FAILED (the undo lines above say what was undone; anything else "
+	    "the steps did is kept)");
 	for (i = 0, len = 0; t[i] != '\0' && len < sizeof(tz) - 1; i++)
 		if (t[i] != '-' && t[i] != ':')
 			tz[len++] = t[i];

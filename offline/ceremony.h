@@ -48,6 +48,9 @@ struct hk_step_result {
 	char actors[1024];		/* ids who acted ("-" when none) */
 	char detail[2048];		/* one line for the log and transcript */
 	int ran;			/* 1 once run returned 0 */
+	int undone;			/* 1 once its undo removed or dropped
+					 * something (else, after a failure,
+					 * the transcript says it is kept) */
 };
 
 /* One action of the registry: what the loader checks and what runs. */
@@ -235,7 +238,7 @@ const char *hk_cer_ref_output(struct hk_cer *c,
     const struct hk_script_step *st, const char *param, int *index);
 /* Undo of a step whose files are in res->written: remove each, with a
  * record event "ok" "<file> removed: the ceremony failed before <before>"
- * for each one removed; res->nwritten is 0 after. */
+ * for each one removed (res->undone set); res->nwritten is 0 after. */
 void hk_cer_undo_written(struct hk_cer *c, struct hk_step_result *res,
     const char *event, const char *before);
 

@@ -252,16 +252,20 @@ last_number(struct hk_cer *c, int *ok)
 	return (uint64_t)n;
 }
 
-static void
+static int
 remove_files(struct hk_cer *c, const char *actors, const char *why)
 {
 	size_t i;
+	int n = 0;
 
 	for (i = 0; i < narl_files; i++)
-		if (unlink(arl_files[i]) == 0)
+		if (unlink(arl_files[i]) == 0) {
+			n++;
 			hk_ca_audit_warn(c->ca, "crl.remove", "ok", actors,
 			    "%s removed: %s", arl_files[i], why);
+		}
 	narl_files = 0;
+	return n;
 }
 
 /*
@@ -518,7 +522,9 @@ batch_undo(struct hk_cer *c, const struct hk_script_step *st,
     struct hk_step_result *res)
 {
 	(void)st;
-	remove_files(c, res->actors, "the ceremony failed before arl-commit");
+	if (remove_files(c, res->actors, "the ceremony failed before "
+	    "arl-commit") > 0)
+		res->undone = 1;
 	arl_signed = 0;
 }
 

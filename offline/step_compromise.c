@@ -129,6 +129,7 @@ rev_undo(struct hk_cer *c, const struct hk_script_step *st,
 	if (hk_life_committed)
 		return;
 	hk_life_unstage_all();
+	res->undone = 1;
 	hk_ca_audit_warn(c->ca, "root.compromise", "ok", res->actors, "staged "
 	    "revocations dropped: the ceremony failed before arl-commit");
 }

@@ -144,6 +144,8 @@ undo(struct hk_cer *c, const struct hk_script_step *st,
 	k.idlen = res->key_id_len;
 	k.made = res->key_made;
 	hk_root_key_undo(c->ca, &k);
+	if (res->key_made && !k.made)
+		res->undone = 1;
 	res->key_made = k.made;
 }
 

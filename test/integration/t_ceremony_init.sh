@@ -79,16 +79,24 @@ for step in approve activate keygen self-sign commit checkpoint; do
 	HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal \
 		--clock 2026-04-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}" >"$T/out.$step" 2>"$T/err.$step" && rc=0 || rc=$?
 	C=$(kept "$T/out.$step")
+	TXF=$(sed -n 's/^Transcript: \(.*\.txt\) (.*/\1/p' "$T/out.$step")
 	check "failure after $step: the run fails (exit $rc)" test "$rc" = 70 -a -n "$C"
 	case $step in
 	commit|checkpoint)
 		check "failure after $step: the committed root stays whole" bash -c \
 			"[ -e '$C/certs/root-1.der' ] && grep -q '^root.generations = 1$' '$C/state.conf'"
-		check "failure after $step: the token keeps root-1" has_root_key "$C" ;;
+		check "failure after $step: the token keeps root-1" has_root_key "$C"
+		check "failure after $step: the transcript says the key and root are kept, not undone" bash -c \
+			"! grep -q '^undo: ' '$TXF' && grep -q '^kept: keygen root-keygen' '$TXF' &&
+			grep -q '^kept: self-sign root-self-sign' '$TXF' && ! grep -q 'every step done was undone' '$TXF'" ;;
 	*)
 		check "failure after $step: no certificate, generation 0" bash -c \
 			"[ ! -e '$C/certs/root-1.der' ] && [ ! -e '$C/certs/root-1.pem' ] && grep -q '^root.generations = 0$' '$C/state.conf'"
-		check "failure after $step: no root-1 in the token" no_root_key "$C" ;;
+		check "failure after $step: no root-1 in the token" no_root_key "$C"
+		case $step in keygen|self-sign)
+			check "failure after $step: the transcript lists the key undone" \
+				grep -q '^undo: keygen root-keygen undone' "$TXF" ;;
+		esac ;;
 	esac
 	ok "failure after $step: the copy's audit log verifies" "$OFF" audit verify --state "$C"
 	rm -rf "$C"
