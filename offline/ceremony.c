@@ -796,17 +796,27 @@ cer_free(struct hk_cer *c)
  */
 static int
 rehearsal_record(const struct hk_cer_opts *o, const struct hk_cer *c,
-    const char *copy, const char *txt, int r, struct hk_err_kept *msg)
+    const char *copy, const char *txt, int r, struct hk_err_kept *msg,
+    int state_rehearsal)
 {
 	const char *fate = *copy == '\0' ? "failed" : o->keep_rehearsal ?
 	    "kept" : "removed";
-	char log0[4096], d[8192];
+	char log0[4096], d[8192], clk[64] = "";
 	int dn;
 
+	/* The real CA's log records when the rehearsal really ran: the clock
+	 * it set for the copy (--clock, clock:) is named, not used. A state
+	 * made with init --rehearsal keeps the clock its tests set. */
+	if (!state_rehearsal && hk_clock_is_set()) {
+		char t[32];
+		hk_time_format(hk_clock_now(), t, sizeof(t));
+		snprintf(clk, sizeof(clk), "; rehearsal clock %s", t);
+		hk_clock_unset();
+	}
 	snprintf(log0, sizeof(log0), "%s/audit/audit.log", o->state);
-	dn = snprintf(d, sizeof(d), "%s script SHA-256 %s: %s; transcript %s; "
-	    "copy %s%s%s", c->script->name, c->script->sha256_hex, r == 0 ?
-	    "ok" : msg->msg, *txt ? txt : "none", copy, *copy ? " " : "",
+	dn = snprintf(d, sizeof(d), "%s script SHA-256 %s: %s%s; transcript "
+	    "%s; copy %s%s%s", c->script->name, c->script->sha256_hex, r == 0 ?
+	    "ok" : msg->msg, clk, *txt ? txt : "none", copy, *copy ? " " : "",
 	    fate);
 	if (dn < 0 || (size_t)dn >= sizeof(d))
 		d[sizeof(d) - 1] = '\0';	/* cut, still one line */
@@ -1015,7 +1025,8 @@ early:
 out:
 	hk_err_keep(&msg);
 	if (copying)
-		r = rehearsal_record(o, c, copy, txt, r, &msg);
+		r = rehearsal_record(o, c, copy, txt, r, &msg,
+		    state_rehearsal);
 	if (o->rehearsal && copy[0] != '\0') {
 		/* Keys from the token go before the token closes. */
 		for (i = 0; i < HK_SCRIPT_MAX_STEPS; i++)

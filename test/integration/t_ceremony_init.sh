@@ -150,6 +150,20 @@ fails "a real signing ceremony without a terminal is refused" 3 'needs a termina
 	setsid -w "$OFF" ceremony run "$SCRIPT" --state "$T/real"
 fails "--clock is refused on a real state" 2 'the clock may be set only in a rehearsal' \
 	run --state "$T/real" --clock 2026-04-01T00:00:00Z
+# A rehearsal of the real CA may set its own clock, but the record the real
+# log keeps of it carries the real time, the rehearsal's clock in its
+# details (CPS 4-11-2: when it happened).
+approve_roster "$T/real" watanabe ito kimura
+RSH=(); for i in 1 2 3; do km=${KMS[$((i - 1))]}
+	RSH+=(--share "$T/realmedia/$km/share-$i-$km.hks" --passin "env:HK_PASS_$km"); done
+ok "a rehearsal of the real CA with --clock 2020-06-01T00:00:00Z" run --state "$T/real" --rehearsal \
+	--clock 2020-06-01T00:00:00Z --confirm-digests "${RSH[@]}" "${OPS[@]}"
+check "the real log's ceremony.rehearsal record has the real time, the rehearsal clock in its details" \
+	python3 -c 'import sys
+l = [x.split("\t") for x in open(sys.argv[1], encoding="utf-8").read().splitlines()]
+r, p = l[-1], l[-2]
+sys.exit(not (r[2] == "ceremony.rehearsal" and p[2] == "roster.approve" and r[1] >= p[1]
+    and "rehearsal clock 2020-06-01T00:00:00Z" in r[5]))' "$T/real/audit/audit.log"
 
 # The transcript's witnesses are the key managers whose shares were used,
 # matched by id: satoh's share does not make sato a witness.
