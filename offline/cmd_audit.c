@@ -51,8 +51,13 @@ log_verification(const char *log, int r, const struct hk_audit_report *rep)
 	hk_err_keep(&saved);
 	if (r == 0)
 		snprintf(details, sizeof(details), "%llu records, %llu "
-		    "checkpoints verified", (unsigned long long)rep->records,
-		    (unsigned long long)rep->checkpoints);
+		    "checkpoints verified%s; %llu time back-step%s",
+		    (unsigned long long)rep->records,
+		    (unsigned long long)rep->checkpoints, rep->head_lag ?
+		    "; the head file named the record before the last (a "
+		    "crash after an append), brought forward by this record" :
+		    "", (unsigned long long)rep->time_backsteps,
+		    rep->time_backsteps == 1 ? "" : "s");
 	else
 		snprintf(details, sizeof(details), "%s", rep->reason[0] ?
 		    rep->reason : saved.msg);
@@ -129,5 +134,16 @@ cmd_audit(int argc, char **argv)
 	    " (signatures NOT checked: no key)",
 	    (long long)rep.last_checkpoint_seq,
 	    (unsigned long long)rep.unsigned_records);
+	/* Accepted, but for the auditor to explain (docs/audit-log.md). */
+	if (rep.time_backsteps > 0)
+		printf("  %llu record%s older than the one before %s (a clock "
+		    "set back or corrected: explain from the ceremony "
+		    "records)\n", (unsigned long long)rep.time_backsteps,
+		    rep.time_backsteps == 1 ? "" : "s",
+		    rep.time_backsteps == 1 ? "it" : "them");
+	if (rep.head_lag)
+		printf("  the head file names the record before the last: a "
+		    "crash between the last append and its head update (the "
+		    "next append brings it forward)\n");
 	return 0;
 }

@@ -111,4 +111,17 @@ check "... quorum.set, its id and roster.yaml unchanged (the KEK seed stays)" \
 	test "$(cd "$S" && sha256sum quorum.set roster.yaml && grep quorum.set-id state.conf)" = "$set0"
 ok "backup with a whole log" "$OFF" backup --state "$S" --key root-1 --out "$T/bk/root-1.hkb" "${Q[@]}"
 ok "the audit log verifies" "$OFF" audit verify --state "$S"
+
+# 5. What verify accepts but the auditor must see: a head file one record
+# behind (a crash between an append and its head update) and records older
+# than the one before them (docs/audit-log.md, Verification).
+make_ca "$T/ca3" 2031-01-01T00:00:00Z
+S3=$T/ca3/state
+cp "$S3/audit/audit.log.head" "$T/head.old"
+ok "audit verify of a log made at 2031 adds its record, older than those" \
+	"$OFF" audit verify --state "$S3"
+cp "$T/head.old" "$S3/audit/audit.log.head"
+ok "audit verify with the head file one record behind" "$OFF" audit verify --log "$S3/audit/audit.log"
+check "... the time back-step is reported" grep -q '1 record older than the one before it' "$HANKO_TMP/out"
+check "... the lag is reported as a crash" grep -q 'head file names the record before the last' "$HANKO_TMP/out"
 finish
