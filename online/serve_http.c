@@ -1798,8 +1798,31 @@ struct hdr_scan {
 	int bad;		/* a control character or NUL in a value */
 	int lengths;			/* Content-Length fields */
 	int chunked;			/* Transfer-Encoding fields */
+	int te_plain;		/* the last one is "chunked" and nothing else */
+	int te_final;		/* the last one's last coding is chunked */
 	int auths;			/* Authorization fields */
+	int hosts;			/* Host fields */
 };
+
+/* What a Transfer-Encoding value says: plain (exactly "chunked", which is
+ * all libmicrohttpd reads: any other value makes it read the body until
+ * the connection closes) and final (its last coding is chunked). */
+static void
+scan_te(struct hdr_scan *h, const char *v, size_t n)
+{
+	const char *last;
+	size_t ln;
+
+	h->te_plain = n == 7 && strncasecmp(v, "chunked", 7) == 0;
+	for (last = v + n; last > v && last[-1] != ','; last--)
+		;
+	while (last < v + n && (*last == ' ' || *last == '\t'))
+		last++;
+	for (ln = (size_t)(v + n - last); ln > 0 && (last[ln - 1] == ' ' ||
+	    last[ln - 1] == '\t'); ln--)
+		;
+	h->te_final = ln == 7 && strncasecmp(last, "chunked", 7) == 0;
+}
 
 static enum MHD_Result
 scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -1818,32 +1841,51 @@ scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
 		return MHD_YES;
 	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
 		h->lengths++;
-	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
 		h->chunked++;
-	else if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
+		scan_te(h, value != NULL ? value : "", value != NULL ?
+		    value_size : 0);
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
 		h->auths++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+		h->hosts++;
 	return MHD_YES;
 }
 
 /*
  * RFC 9110 5.5: no NUL or control character in a field value; RFC 9112
- * 6.3: one Content-Length at most and not with Transfer-Encoding (request
- * smuggling); one Authorization (no choice between two credentials).
- * NULL when the fields are acceptable, else the refusal's text.
+ * 6.3: one Content-Length at most and not with Transfer-Encoding, and a
+ * Transfer-Encoding whose last coding is not chunked is 400 (request
+ * smuggling: the body's length is not known); any other coding than
+ * chunked alone is 501 (RFC 9112 6.1: libmicrohttpd reads no other);
+ * RFC 9112 3.2: one Host; one Authorization (no choice between two
+ * credentials). NULL when the fields are acceptable, else the refusal's
+ * text and *code.
  */
 static const char *
-headers_refusal(struct MHD_Connection *c)
+headers_refusal(struct MHD_Connection *c, unsigned *code)
 {
 	struct hdr_scan h;
 
 	memset(&h, 0, sizeof(h));
 	MHD_get_connection_values_n(c, MHD_HEADER_KIND, scan_header, &h);
+	*code = MHD_HTTP_BAD_REQUEST;
 	if (h.bad)
 		return "400 bad request: a header value holds a control "
 		    "character (RFC 9110 5.5)\n";
 	if (h.lengths > 1 || (h.lengths > 0 && h.chunked > 0))
 		return "400 bad request: Content-Length twice or with "
 		    "Transfer-Encoding (RFC 9112 6.3)\n";
+	if (h.chunked > 0 && !h.te_final)
+		return "400 bad request: Transfer-Encoding whose last coding "
+		    "is not chunked (RFC 9112 6.3)\n";
+	if (h.chunked > 0 && (h.chunked > 1 || !h.te_plain)) {
+		*code = MHD_HTTP_NOT_IMPLEMENTED;
+		return "501 not implemented: Transfer-Encoding: chunked is "
+		    "the only transfer coding taken (RFC 9112 6.1)\n";
+	}
+	if (h.hosts > 1)
+		return "400 bad request: more than one Host (RFC 9112 3.2)\n";
 	if (h.auths > 1)
 		return "400 bad request: more than one Authorization\n";
 	return NULL;
@@ -1860,8 +1902,7 @@ early_refusal(struct worker *w, struct MHD_Connection *c, int ocsp,
 {
 	const char *v;
 
-	*code = MHD_HTTP_BAD_REQUEST;
-	if ((v = headers_refusal(c)) != NULL)
+	if ((v = headers_refusal(c, code)) != NULL)
 		return v;
 	*code = MHD_HTTP_NOT_FOUND;
 	if (ocsp && !w->cfg->ocsp)

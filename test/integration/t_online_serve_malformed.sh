@@ -215,6 +215,14 @@ error("OCSP: no Content-Type", req("POST", "/ocsp", AUTH, REQ), want=(415,))
 error("OCSP: Content-Length -1", b"POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/ocsp-request\r\n" + AUTH.encode() + b"Content-Length: -1\r\n\r\n", allow_close=True)
 error("OCSP: Content-Length abc", b"POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/ocsp-request\r\n" + AUTH.encode() + b"Content-Length: abc\r\n\r\n", allow_close=True)
 error("OCSP: two different Content-Lengths", b"POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/ocsp-request\r\n" + AUTH.encode() + b"Content-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef", allow_close=True)
+# a transfer coding libmicrohttpd does not read (it would take the body as
+# running to the end of the connection and answer nothing): refused at once
+for te, st in [("gzip", 400), ("chunked, gzip", 400), ("xchunked", 400), ("gzip, chunked", 501), ("chunked ", 501)]:
+    error("Transfer-Encoding: %r on a GET: %d at once" % (te, st), req("GET", "/root/gen-1.cer",
+          "Transfer-Encoding: %s\r\n" % te, b"") + b"0\r\n\r\n", want=(st,))
+error("two Transfer-Encoding fields (chunked twice): 501", req("GET", "/root/gen-1.cer",
+      "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n") + b"0\r\n\r\n", want=(501,))
+error("two Host fields: 400 (RFC 9112 3.2)", req("GET", "/root/gen-1.cer", "Host: other.example\r\n"), want=(400,))
 error("OCSP: a bad chunk size", b"POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/ocsp-request\r\n" + AUTH.encode() + b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", allow_close=True)
 # an endless chunked body: dropped once over the limit
 chunk = b"1000\r\n" + b"\x30" * 4096 + b"\r\n"
