@@ -1953,6 +1953,26 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 			conn_arrived(w, c);
 			return reply_text(c, code, v, NULL);
 		}
+		/* a method the path does not take: answered now, before
+		 * any body, which could be too long to read through */
+		if ((ocsp && is_get) || ((ocsp || ocsp_get) &&
+		    !(ocsp ? is_post : is_get)) || (!ocsp && !ocsp_get &&
+		    !is_get && !is_head)) {
+			conn_arrived(w, c);
+			if (ocsp && is_get)
+				return reply_text(c, MHD_HTTP_BAD_REQUEST,
+				    "400 bad request: GET takes /ocsp/<base64 "
+				    "of the DER request> (RFC 6960 A.1)\n",
+				    NULL);
+			if (ocsp || ocsp_get)
+				return reply_text(c,
+				    MHD_HTTP_METHOD_NOT_ALLOWED, "405 /ocsp "
+				    "takes POST, /ocsp/<base64> GET\n",
+				    "GET, POST");
+			return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+			    "405 the repository takes GET and HEAD\n",
+			    "GET, HEAD");
+		}
 		rq->ocsp_post = ocsp && is_post;
 		return MHD_YES;
 	}
@@ -1972,21 +1992,12 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;
 	}
 	conn_arrived(w, c);
+	/* the method was checked with the headers: POST /ocsp, GET
+	 * /ocsp/<base64>, else GET or HEAD of the repository */
 	if (rq->ocsp_post)
 		return serve_ocsp(w, c, rq, "POST", rq->body, rq->len);
-	if (ocsp || ocsp_get) {
-		if (ocsp_get && is_get)
-			return serve_ocsp_get(w, c, rq, url + 6);
-		if (ocsp && is_get)
-			return reply_text(c, MHD_HTTP_BAD_REQUEST, "400 bad "
-			    "request: GET takes /ocsp/<base64 of the DER "
-			    "request> (RFC 6960 A.1)\n", NULL);
-		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "405 /ocsp "
-		    "takes POST, /ocsp/<base64> GET\n", "GET, POST");
-	}
-	if (!is_get && !is_head)
-		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "405 the "
-		    "repository takes GET and HEAD\n", "GET, HEAD");
+	if (ocsp_get)
+		return serve_ocsp_get(w, c, rq, url + 6);
 	return serve_file(w, c, url, method);
 }
 

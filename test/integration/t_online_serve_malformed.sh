@@ -223,6 +223,10 @@ for te, st in [("gzip", 400), ("chunked, gzip", 400), ("xchunked", 400), ("gzip,
 error("two Transfer-Encoding fields (chunked twice): 501", req("GET", "/root/gen-1.cer",
       "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n") + b"0\r\n\r\n", want=(501,))
 error("two Host fields: 400 (RFC 9112 3.2)", req("GET", "/root/gen-1.cer", "Host: other.example\r\n"), want=(400,))
+# another method with a body too long to read through: still its 405
+error("PUT with a 10 KB body: 405", req("PUT", "/arl.crl", "", b"x" * 10000), want=(405,))
+error("POST with a 10 KB body on a file: 405", req("POST", "/root/gen-1.cer", "", b"x" * 10000), want=(405,))
+error("PUT /ocsp with a 10 KB body: 405", req("PUT", "/ocsp", AUTH, b"\x30" * 10000), want=(405,))
 error("OCSP: a bad chunk size", b"POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/ocsp-request\r\n" + AUTH.encode() + b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", allow_close=True)
 # an endless chunked body: dropped once over the limit
 chunk = b"1000\r\n" + b"\x30" * 4096 + b"\r\n"
