@@ -1349,6 +1349,11 @@ serve_file(struct worker *w, struct MHD_Connection *c, const char *url,
 			    MHD_HTTP_HEADER_CACHE_CONTROL, cc);
 			MHD_add_response_header(resp,
 			    MHD_HTTP_HEADER_LAST_MODIFIED, date);
+			/* RFC 9110 15.4.5: the Vary a 200 would carry */
+			if (!pub)
+				MHD_add_response_header(resp,
+				    MHD_HTTP_HEADER_VARY,
+				    MHD_HTTP_HEADER_AUTHORIZATION);
 			ret = queue(c, MHD_HTTP_NOT_MODIFIED, resp);
 		}
 		set_release(w, s);

@@ -179,6 +179,7 @@ check "MANIFEST with Basic: 200, identical" sh -c "test '$(code ms)' = 200 && cm
 for i in 1 2 3; do get cb$i "$U/$C" -H "Authorization: Bearer $TOK1"; done
 get cb304 "$U/$C" -H "Authorization: Bearer $TOK1" -H "If-None-Match: $(hdr cb ETag)"
 check "$C If-None-Match with a credential: 304" test "$(code cb304)" = 304
+check "... with the Vary: Authorization of its 200 (RFC 9110 15.4.5)" test "$(hdr cb304 Vary)" = Authorization
 get cc0 "$U/crl/432024.crl" -H "Authorization: Bearer $TOK1"
 get arl1 "$U/arl.crl" -u "bank-1:$TOK1"
 for _ in $(seq 40); do get flood "$U/$C"; done
