@@ -693,6 +693,48 @@ manifest_parse(struct hk_repo_set *s, char *text, size_t len)
 	return 0;
 }
 
+/*
+ * Open a file of the set (path: one or two components, path_ok) through
+ * its folder descriptor without following any link: O_NOFOLLOW on the
+ * folder as on the file, which openat(2) alone checks for the last
+ * component only (a folder of the set replaced by a link is ELOOP).
+ */
+static int
+open_in_set(int dfd, const char *path)
+{
+	const char *slash = strchr(path, '/');
+	char sub[HK_REPO_PATH_MAX];
+	int sfd, fd, e;
+
+	if (slash == NULL)
+		return openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+		    O_NONBLOCK);
+	if ((size_t)(slash - path) >= sizeof(sub)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sub, path, (size_t)(slash - path));
+	sub[slash - path] = '\0';
+	if ((sfd = openat(dfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0) {
+		/* a link in place of the folder: ENOTDIR with O_DIRECTORY */
+		if (errno == ENOTDIR) {
+			struct stat sb;
+
+			if (fstatat(dfd, sub, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(sb.st_mode))
+				errno = ELOOP;
+		}
+		return -1;
+	}
+	fd = openat(sfd, slash + 1, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK);
+	e = errno;
+	close(sfd);
+	errno = e;
+	return fd;
+}
+
 /* Read a whole file of the set through its folder descriptor. */
 static int
 read_at(int dfd, const char *dir, const char *path, size_t max,
@@ -704,8 +746,7 @@ read_at(int dfd, const char *dir, const char *path, size_t max,
 	*buf = NULL;
 	*len = 0;
 	snprintf(name, sizeof(name), "%s/%s", dir, path);
-	if ((fd = openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	    O_NONBLOCK)) < 0) {
+	if ((fd = open_in_set(dfd, path)) < 0) {
 		e = errno;
 		hk_err_set("%s: %s", name, strerror(e));
 		return e == ENOENT ? HK_ERR_NOT_FOUND : HK_ERR_IO;
@@ -863,8 +904,7 @@ hk_repo_check(const struct hk_repo_set *s, const struct hk_repo_file *f,
 	ssize_t n;
 	int fd, e, ok, r = HK_ERR_IO;
 
-	if ((fd = openat(s->dfd, f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	    O_NONBLOCK)) < 0) {
+	if ((fd = open_in_set(s->dfd, f->path)) < 0) {
 		e = errno;
 		snprintf(why, wlen, "cannot open: %s", strerror(e));
 		return e == ENOENT ? HK_ERR_NOT_FOUND : HK_ERR_IO;

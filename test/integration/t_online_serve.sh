@@ -532,5 +532,17 @@ check "... serve names it on stderr" grep -q "^hanko-online serve: worker: .*/ro
 cp -p "$T/gen-1.keep" "$P/root/gen-1.cer"
 get undmg "$U/root/gen-1.cer"
 check "... put back: 200 again" test "$(code undmg)" = 200
+# A folder of the set replaced by a link (to a copy with the same bytes):
+# links in the set are never followed (docs/relying-parties.md "Limits").
+SET=$(readlink -f "$P")
+mv "$SET/issuing" "$T/issuing.moved" && ln -s "$T/issuing.moved" "$SET/issuing"
+get lnk "$U/issuing/issuing-1.cer"
+check "a folder of the set that is a link: 500, not served through the link" sh -c \
+	"test '$(code lnk)' = 500 && ! cmp -s '$T/lnk.body' '$T/issuing.moved/issuing-1.cer'"
+check "... serve names it on stderr" grep -q "^hanko-online serve: worker: .*/issuing/issuing-1.cer: Too many levels of symbolic links$" \
+	"$T/serve.err"
+rm "$SET/issuing" && mv "$T/issuing.moved" "$SET/issuing"
+get unlnk "$U/issuing/issuing-1.cer"
+check "... the folder put back: 200 again" test "$(code unlnk)" = 200
 ok "stop" stop_serve
 finish
