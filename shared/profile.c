@@ -14,6 +14,9 @@
 static const char *const key_names[] = {
 	"rsa-2048", "rsa-3072", "rsa-4096", "ec-p384", NULL
 };
+static const char *const rsa_key_names[] = {
+	"rsa-2048", "rsa-3072", "rsa-4096", NULL
+};
 static const char *const sig_names[] = {
 	"sha256WithRSAEncryption", "ecdsa-with-SHA384", NULL
 };
@@ -289,7 +292,10 @@ load_issuing(struct ld *l)
 	    (r = get_dn(l, m, "subject-prefix", p->issuing_subject_prefix,
 	    sizeof(p->issuing_subject_prefix))) != 0)
 		return r;
-	if ((r = get_enum(l, m, "key", key_names, &v)) != 0)
+	/* RSA only: residents' certificates are signed
+	 * sha256WithRSAEncryption (PROFILE.md), and hanko-online issue
+	 * refuses any other issuing key */
+	if ((r = get_enum(l, m, "key", rsa_key_names, &v)) != 0)
 		return r;
 	p->issuing_key = (enum hk_key_alg)v;
 	/* It must cover its issuing window plus a user's validity and stay
@@ -303,8 +309,6 @@ load_user(struct ld *l)
 {
 	static const char *const keys[] = { "validity-years", "key",
 	    "allow-legacy-rsa-1024", NULL };
-	static const char *const user_keys[] = { "rsa-2048", "rsa-3072",
-	    "rsa-4096", NULL };
 	const struct hk_yaml_node *m;
 	struct hk_profile *p = l->p;
 	int r, v;
@@ -314,7 +318,7 @@ load_user(struct ld *l)
 	    p->issuing_validity_years - 1, &p->user_validity_years)) != 0)
 		return r;
 	/* CPS 6-1-2-3: user keys are RSA */
-	if ((r = get_enum(l, m, "key", user_keys, &v)) != 0)
+	if ((r = get_enum(l, m, "key", rsa_key_names, &v)) != 0)
 		return r;
 	p->user_key = (enum hk_key_alg)v;
 	return hk_yaml_get_bool(l->d, m, "allow-legacy-rsa-1024", 1,
@@ -381,11 +385,24 @@ load_rest(struct ld *l)
 	    (r = get_int(l, m, "validity-years", 1, 5,
 	    &p->validation_validity_years)) != 0 ||
 	    (r = get_section(l, "crl", ckeys, &m)) != 0 ||
-	    (r = get_int(l, m, "validity-hours", 2, 24 * 31,
-	    &p->crl_validity_hours)) != 0 ||
-	    (r = get_int(l, m, "interval-hours", 1, p->crl_validity_hours - 1,
+	    (r = get_int(l, m, "validity-hours", HK_PROFILE_CRL_SLACK_HOURS + 1,
+	    24 * 31, &p->crl_validity_hours)) != 0 ||
+	    (r = get_int(l, m, "interval-hours", 1, 24 * 31,
 	    &p->crl_interval_hours)) != 0)
 		return r;
+	/* publish runs once a day (CPS 2-6-2, 4-4-3) and releases the ARL
+	 * of the batch whose thisUpdate came last, up to interval-hours
+	 * before: it must stay valid until the next day's run and its
+	 * margin, or relying parties are left without a valid ARL */
+	if (p->crl_interval_hours >
+	    p->crl_validity_hours - HK_PROFILE_CRL_SLACK_HOURS)
+		return hk_yaml_fail(l->d, hk_yaml_get(m, "interval-hours"),
+		    "must be at most crl.validity-hours - %d (%d): CPS 2-6-2, "
+		    "4-4-3: publish runs once a day and releases an ARL up to "
+		    "interval-hours old, which must stay valid until the next "
+		    "day's run (24 h) and a 4-hour margin",
+		    HK_PROFILE_CRL_SLACK_HOURS,
+		    p->crl_validity_hours - HK_PROFILE_CRL_SLACK_HOURS);
 	if ((r = hk_yaml_get_str(l->d, l->d->root, "repository-url", 0, 0,
 	    p->repository_url, sizeof(p->repository_url))) != 0)
 		return r;
@@ -398,12 +415,16 @@ load_rest(struct ld *l)
 	if ((r = hk_yaml_get_str(l->d, l->d->root, "rehearsal-marker", 1, 1,
 	    p->rehearsal_marker, sizeof(p->rehearsal_marker))) != 0)
 		return r;
+	/* a blank first or last would vanish from the DN as text (name.c
+	 * trims values) and a marker of blanks alone marks nothing */
 	for (c = p->rehearsal_marker; *c != '\0'; c++)
 		if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
-		    (*c >= '0' && *c <= '9') || *c == '-' || *c == ' '))
+		    (*c >= '0' && *c <= '9') || *c == '-' || *c == ' ') ||
+		    (*c == ' ' && (c == p->rehearsal_marker || c[1] == '\0')))
 			return hk_yaml_fail(l->d,
 			    hk_yaml_get(l->d->root, "rehearsal-marker"),
-			    "must be 1 to %d letters, digits, '-' or blanks",
+			    "must be 1 to %d letters, digits, '-' or blanks, "
+			    "not beginning or ending with a blank",
 			    HK_PROFILE_MARKER_MAX - 1);
 	return 0;
 }

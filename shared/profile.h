@@ -17,6 +17,9 @@
 #define HK_PROFILE_OID_MAX	128	/* bytes of a dotted OID, incl. NUL */
 #define HK_PROFILE_URL_MAX	512	/* bytes of a URL, incl. NUL */
 #define HK_PROFILE_MARKER_MAX	32	/* bytes of the rehearsal marker */
+/* A CRL or ARL outlives the ARL's interval by at least this: publish runs
+ * once a day (24 h) and allows a 4-hour margin (docs/publish.md). */
+#define HK_PROFILE_CRL_SLACK_HOURS	28
 
 enum hk_key_alg {
 	HK_KEY_RSA2048,		/* "rsa-2048" (CPS 6-1-1-2) */
