@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "atomic.h"
 #include "err.h"
@@ -186,27 +187,33 @@ check_all(const char *path, struct hk_munis *ms)
 	for (i = 0; i < ms->n; i++) {
 		const struct hk_muni *a = &ms->m[i];
 		if (strncmp(a->code, ms->m[0].code, 2) != 0)
-			BAD("%s: %s: code: prefecture %.2s differs from the "
-			    "first row's %.2s", path, a->code, a->code,
-			    ms->m[0].code);
+			BAD("%s:%zu: code: %s: prefecture %.2s differs from "
+			    "the first row's %.2s", path, a->line, a->code,
+			    a->code, ms->m[0].code);
 		for (j = 0; j < i; j++) {
 			if (strcmp(a->code, ms->m[j].code) == 0)
-				BAD("%s: %s: code: listed twice", path,
-				    a->code);
-			if (strcmp(a->romaji, ms->m[j].romaji) == 0)
-				BAD("%s: %s: romaji: \"%s\" also names %s "
-				    "(partition names must be unique)", path,
-				    a->code, a->romaji, ms->m[j].code);
+				BAD("%s:%zu: code: %s listed twice (line %zu)",
+				    path, a->line, a->code, ms->m[j].line);
+			/* partition DNs match ignoring case (RFC 5280 7.1,
+			 * RFC 4518; OpenSSL, LDAP): "A-shi" and "a-SHI"
+			 * would name one partition */
+			if (strcasecmp(a->romaji, ms->m[j].romaji) == 0)
+				BAD("%s:%zu: romaji: \"%s\" also names %s "
+				    "(line %zu): partition names must be unique, "
+				    "ignoring case (RFC 5280 7.1)", path,
+				    a->line, a->romaji, ms->m[j].code,
+				    ms->m[j].line);
 		}
 		if (a->kind == HK_MUNI_WARD) {
 			const struct hk_muni *p = hk_munis_find(ms, a->parent);
 			if (p == NULL || p->kind != HK_MUNI_CITY)
-				BAD("%s: %s: parent: %s is not a city of the "
-				    "file", path, a->code, a->parent);
+				BAD("%s:%zu: parent: %s is not a city of the "
+				    "file", path, a->line, a->parent);
 			if (p->partition)
-				BAD("%s: %s: parent: city %s is a partition "
-				    "itself; a city is partitioned whole or by "
-				    "ward, not both", path, a->code, p->code);
+				BAD("%s:%zu: parent: city %s (line %zu) is a "
+				    "partition itself; a city is partitioned "
+				    "whole or by ward, not both", path, a->line,
+				    p->code, p->line);
 		} else {
 			ms->municipalities++;
 			wards = 0;
@@ -214,9 +221,9 @@ check_all(const char *path, struct hk_munis *ms)
 				wards += ms->m[j].kind == HK_MUNI_WARD &&
 				    strcmp(ms->m[j].parent, a->code) == 0;
 			if (!a->partition && wards == 0)
-				BAD("%s: %s: partition: a municipality "
+				BAD("%s:%zu: partition: a municipality "
 				    "without wards must be a partition", path,
-				    a->code);
+				    a->line);
 		}
 		ms->partitions += a->partition != 0;
 	}
@@ -263,6 +270,15 @@ hk_munis_load(const char *path, struct hk_munis **out)
 		}
 		if (*p == '#' || *p == '\0')
 			continue;
+		if (line == 1 && strncmp(p, "\xef\xbb\xbf", 3) == 0) {
+			/* what spreadsheets write: the header then looks
+			 * right on the screen, so name it */
+			hk_err_set("%s:1: a byte order mark (BOM) before the "
+			    "header; save the file as UTF-8 without a BOM",
+			    path);
+			r = HK_ERR_PARSE;
+			goto out;
+		}
 		if (!header) {
 			if (strcmp(p, HEADER) != 0) {
 				hk_err_set("%s:%zu: the first line must be "
@@ -281,7 +297,7 @@ hk_munis_load(const char *path, struct hk_munis **out)
 		}
 		if ((r = parse_row(path, line, p, &ms->m[ms->n])) != 0)
 			goto out;
-		ms->n++;
+		ms->m[ms->n++].line = line;
 	}
 	if (ms->n == 0) {
 		hk_err_set("%s: no municipality listed", path);

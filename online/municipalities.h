@@ -10,7 +10,8 @@
  * Loaded strictly: that header first; '#' comment lines and blank lines
  * allowed; exactly seven fields, no quoting, no blanks around fields; code
  * six digits whose last is the check digit; one prefecture for all; codes
- * and romaji names unique; kind city, town, village or ward; a ward's parent
+ * unique, and romaji names unique ignoring case (partition DNs are matched
+ * so: RFC 5280 7.1, RFC 4518); kind city, town, village or ward; a ward's parent
  * a city of the file that is not itself a partition; romaji [A-Za-z -]
  * of at most HK_MUNI_ROMAJI_MAX (it becomes "CN=<romaji> CRLDP", or
  * "CN=<romaji> CRLDP <g>" for issuing generation g); kanji non-empty UTF-8;
@@ -38,6 +39,7 @@ struct hk_muni {
 	char kanji[HK_MUNI_NAME_MAX];	/* Japanese name */
 	char district[HK_MUNI_NAME_MAX]; /* a town's or village's 郡; "" */
 	int partition;			/* 1: a CRL partition of its own */
+	size_t line;			/* its line in the file, for messages */
 };
 
 struct hk_munis {

@@ -880,3 +880,50 @@ Test(municipalities, strict_loader)
 	    "partition\n432024,city,,A-shi,甲,yes\n"), HK_ERR_PARSE,
 	    "the six-column header of schema 5 and before");
 }
+
+/*
+ * Partition names are compared as RFC 5280 7.1 / RFC 4518 say (OpenSSL's
+ * X509_NAME_cmp, LDAP): case ignored. Two romaji differing in case alone
+ * would name one partition: a CRL of the one in scope for the other's
+ * certificates, one LDAP entry for both.
+ */
+Test(municipalities, romaji_unique_ignoring_case)
+{
+	cr_assert_eq(load_text("mu_duprom_case", HDR "432024,city,,"
+	    "Yatsushiro-shi,八代市,yes,\n# a comment\n432032,city,,"
+	    "YATSUSHIRO-Shi,人吉市,yes,\n"), HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "m.csv:4: romaji: \"YATSUSHIRO-Shi\" "
+	    "also names 432024 (line 2)") != NULL, "%s", hk_err_msg());
+}
+
+/* docs/municipalities.md: every failure names the file and line, also
+ * the rules across rows. */
+Test(municipalities, rules_across_rows_name_the_line)
+{
+	cr_assert_eq(load_text("mu_dup_line", HDR "432024,city,,A-shi,甲,yes,\n"
+	    "\n432024,city,,B-shi,乙,yes,\n"), HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "m.csv:4: code: 432024 listed twice "
+	    "(line 2)") != NULL, "%s", hk_err_msg());
+	cr_assert_eq(load_text("mu_pref_line", HDR "432024,city,,A-shi,甲,yes,\n"
+	    "131016,city,,Chiyoda-ku,千代田区,yes,\n"), HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "m.csv:3: code: 131016: prefecture 13 "
+	    "differs from the first row's 43") != NULL, "%s", hk_err_msg());
+	cr_assert_eq(load_text("mu_ward_line", HDR "431010,ward,431001,A-ku,"
+	    "甲,yes,\n"), HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "m.csv:2: parent: 431001 is not a city "
+	    "of the file") != NULL, "%s", hk_err_msg());
+	cr_assert_eq(load_text("mu_nopart_line", HDR "# x\n432024,city,,A-shi,"
+	    "甲,no,\n"), HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "m.csv:3: partition: a municipality "
+	    "without wards must be a partition") != NULL, "%s", hk_err_msg());
+}
+
+/* A spreadsheet's UTF-8 byte order mark makes the header look right on
+ * the screen and still differ: the message says what it is. */
+Test(municipalities, bom_named)
+{
+	cr_assert_eq(load_text("mu_bom", "\xef\xbb\xbf" HDR "432024,city,,"
+	    "A-shi,甲,yes,\n"), HK_ERR_PARSE);
+	cr_assert(strstr(hk_err_msg(), "m.csv:1: a byte order mark (BOM) "
+	    "before the header") != NULL, "%s", hk_err_msg());
+}
