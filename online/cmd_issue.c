@@ -54,11 +54,13 @@
 #include "cert.h"
 #include "clock.h"
 #include "crl.h"
+#include "crlpub.h"
 #include "err.h"
 #include "hex.h"
 #include "issue_pipeline.h"
 #include "lint.h"
 #include "municipalities.h"
+#include "name.h"
 #include "online.h"
 #include "profile.h"
 #include "request.h"
@@ -111,6 +113,7 @@ struct issue_work {
 	struct gen_key *gens;		/* issuing keys in the token */
 	size_t ngens;
 	X509 **cas;			/* stored issuing CA certificates */
+	int *cagens;			/* and the generation of each */
 	size_t ncas;
 	X509 *issuer;			/* the one issuing now */
 	struct gen_key *cur;		/* its key */
@@ -200,8 +203,8 @@ each_ca(const unsigned char *der, size_t len, int gen, void *arg)
 	struct issue_work *w = arg;
 	const unsigned char *p = der;
 	X509 *x, **nc;
+	int *ng;
 
-	(void)gen;
 	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
 		X509_free(x);
 		hk_err_set("store: ca_certs: a stored issuing CA certificate "
@@ -213,6 +216,12 @@ each_ca(const unsigned char *der, size_t len, int gen, void *arg)
 		return HK_ERR_ALLOC;
 	}
 	w->cas = nc;
+	if ((ng = reallocarray(w->cagens, w->ncas + 1, sizeof(*ng))) == NULL) {
+		X509_free(x);
+		return HK_ERR_ALLOC;
+	}
+	w->cagens = ng;
+	w->cagens[w->ncas] = gen;
 	w->cas[w->ncas++] = x;
 	return 0;
 }
@@ -262,6 +271,7 @@ gen_free(struct issue_work *w)
 	for (i = 0; i < w->ncas; i++)
 		X509_free(w->cas[i]);
 	free(w->cas);
+	free(w->cagens);
 }
 
 /* The token key of a CA certificate, or NULL. */
@@ -360,6 +370,136 @@ find_issuer(struct issue_work *w)
 		hk_err_set("issue: cannot fetch the digest");
 		hk_err_add_openssl();
 		return HK_ERR_CRYPTO;
+	}
+	return 0;
+}
+
+/* One municipality's newest valid certificate against today's names. */
+struct names_ctx {
+	struct issue_work *w;
+	const struct hk_muni *m;
+};
+
+/* "CN=..." of a name, or the whole DN when cn is 0, for messages. */
+static void
+name_text(const X509_NAME *dn, int cn, char *buf, size_t len)
+{
+	int i = dn != NULL ? X509_NAME_get_index_by_NID(dn, NID_commonName,
+	    -1) : -1;
+	const ASN1_STRING *v;
+	char *t;
+
+	snprintf(buf, len, "%s", "(no directoryName)");
+	if (dn != NULL && !cn && (t = hk_name_print(dn)) != NULL) {
+		snprintf(buf, len, "%s", t);
+		free(t);
+	} else if (i >= 0 && (v = X509_NAME_ENTRY_get_data(
+	    X509_NAME_get_entry(dn, i))) != NULL)
+		snprintf(buf, len, "CN=%.*s", ASN1_STRING_length(v),
+		    (const char *)ASN1_STRING_get0_data(v));
+}
+
+static int
+names_newest(const unsigned char *der, size_t len,
+    const unsigned char *issuer, size_t issuer_len, time_t not_after,
+    void *arg)
+{
+	struct names_ctx *nc = arg;
+	struct issue_work *w = nc->w;
+	const ASN1_OCTET_STRING *ski;
+	struct hk_crlpub_dpname want, got;
+	char a[HK_PROFILE_DN_MAX + 64], b[HK_PROFILE_DN_MAX + 64];
+	char field[160], serial[2 * 20 + 1] = "?";
+	const unsigned char *p = der;
+	X509 *x;
+	size_t i;
+	int gen = 0, r = 0;
+
+	if (not_after < hk_clock_now())
+		return 0;	/* expired: its partition answers for nothing */
+	for (i = 0; i < w->ncas && gen == 0; i++)
+		if ((ski = X509_get0_subject_key_id(w->cas[i])) != NULL &&
+		    (size_t)ASN1_STRING_length(ski) == issuer_len &&
+		    memcmp(ASN1_STRING_get0_data(ski), issuer,
+		    issuer_len) == 0)
+			gen = w->cagens[i];
+	if (gen < 1)
+		return 0;	/* not an issuing CA of the store's */
+	memset(&want, 0, sizeof(want));
+	memset(&got, 0, sizeof(got));
+	if (hk_crlpub_cert_dp(der, len, &got) != 0) {
+		hk_err_clear();
+		return 0;	/* not ours to judge (lint passed it once) */
+	}
+	if ((r = hk_cert_partition_dn(w->p, nc->m->romaji, gen, w->rehearsal,
+	    &want.dn)) != 0)
+		goto out;
+	hk_cert_partition_uri(w->p, nc->m->code, gen, want.uri,
+	    sizeof(want.uri));
+	if (hk_crlpub_dpname_eq(&want, &got))
+		goto out;
+	if ((x = d2i_X509(NULL, &p, (long)len)) != NULL) {
+		const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
+
+		if (sn->length > 0 && sn->length <= 20)
+			hk_issue_hex(sn->data, (size_t)sn->length, serial);
+		X509_free(x);
+	}
+	if (got.dn != NULL && hk_cert_name_eq(want.dn, got.dn)) {
+		snprintf(field, sizeof(field), "profile.yaml: repository-url");
+		snprintf(a, sizeof(a), "%s", want.uri[0] ? want.uri : "no URI");
+		snprintf(b, sizeof(b), "%s", got.uri[0] ? got.uri : "no URI");
+	} else {
+		name_text(want.dn, 1, a, sizeof(a));
+		name_text(got.dn, 1, b, sizeof(b));
+		if (strcmp(a, b) != 0)
+			snprintf(field, sizeof(field), "municipalities.csv: %s: "
+			    "romaji \"%s\"", nc->m->code, nc->m->romaji);
+		else {
+			snprintf(field, sizeof(field), "profile.yaml: "
+			    "issuing-ca: subject-prefix");
+			name_text(want.dn, 0, a, sizeof(a));
+			name_text(got.dn, 0, b, sizeof(b));
+		}
+	}
+	hk_err_set("%s: partition %s (issuing generation %d) would be named "
+	    "%s, but its newest valid certificate (serial %s) names %s: RFC "
+	    "5280 5.2.5, 6.3.3: a certificate names its partition for life "
+	    "and no CRL covers both names; put the old value back "
+	    "(docs/municipalities.md, \"A merger or a rename\"); nothing "
+	    "issued", field, nc->m->code, gen, a, serial, b);
+	r = HK_ERR_STATE;
+out:
+	hk_crlpub_dpname_clear(&want);
+	hk_crlpub_dpname_clear(&got);
+	return r;
+}
+
+/*
+ * docs/municipalities.md, "A merger or a rename": a certificate names its
+ * partition (romaji, subject prefix, repository URL) for life, and publish
+ * holds back a partition whose names changed (step 5). A certificate
+ * issued under the new names would name a partition that no CRL of the
+ * old ones covers, and putting the old value back would leave it
+ * uncovered in turn: the batch is refused before anything is signed when
+ * the newest valid certificate of any partition names other than today's
+ * file and profile give (one index seek each).
+ */
+static int
+names_check(struct issue_work *w)
+{
+	struct names_ctx nc;
+	size_t i;
+	int r;
+
+	nc.w = w;
+	for (i = 0; i < w->munis->n; i++) {
+		if (!w->munis->m[i].partition)
+			continue;
+		nc.m = &w->munis->m[i];
+		if ((r = hk_store_cert_newest_valid(w->store, nc.m->code,
+		    names_newest, &nc)) != 0)
+			return r;
 	}
 	return 0;
 }
@@ -1666,8 +1806,9 @@ run(struct issue_work *w)
 	if (w->n_recovered + w->n_voided > 0)
 		printf("recovered %zu certificates left pending by a crash, "
 		    "voided %zu\n", w->n_recovered, w->n_voided);
-	if ((r = find_issuer(w)) != 0 || (r = hk_online_top_gen(w->on,
-	    &top)) != 0 || (r = batch_read(w)) != 0 ||
+	if ((r = find_issuer(w)) != 0 || (r = names_check(w)) != 0 ||
+	    (r = hk_online_top_gen(w->on, &top)) != 0 ||
+	    (r = batch_read(w)) != 0 ||
 	    (r = journal_find(w)) != 0 || (r = out_open(w)) != 0 ||
 	    (r = journal_add(w)) != 0)
 		return r;

@@ -85,6 +85,33 @@ openssl crl -inform DER -in "$P/crl/432024.crl" -out "$T/432024.crl.pem"
 ok "openssl verify -crl_check: 432024's certificate against the kept CRL (in scope, not revoked)" \
 	openssl verify -attime "$(date -u -d 2026-04-05T04:00:00Z +%s)" -crl_check -CAfile "$T/chain.pem" \
 	-CRLfile "$T/432024.crl.pem" "$T/$S_YA.pem"
+# Issuing under the new romaji would name a partition that no CRL of the
+# old name covers, and that none would cover once the romaji is put back
+# (publish then holds the partition for the new certificate): refused
+# before anything is signed.
+B2=$T/req-rename
+req_dir "$B2"
+(head -1 "$REQ/valid.csv" && grep '^432024,70000000046,' "$REQ/valid.csv") >"$B2/batch.csv"
+N_CERTS=$(db "SELECT count(*) FROM certificates")
+fails "issue under the changed romaji of 432024: exit 3 naming the code, the field and the rule" 3 \
+	"^hanko-online issue: municipalities.csv: 432024: romaji \"Yatsushiro-city\": partition 432024 \(issuing generation 1\) would be named CN=Yatsushiro-city CRLDP, but its newest valid certificate \(serial $S_YA\) names CN=Yatsushiro-shi CRLDP: RFC 5280 5.2.5, 6.3.3: .*; nothing issued$" \
+	"$ON" issue --state "$O" "${IC[@]}" --batch "$B2/batch.csv" --out "$T/issued-rename"
+check "... no certificate made, no results folder" \
+	test "$(db "SELECT count(*) FROM certificates")" = "$N_CERTS" -a ! -e "$T/issued-rename"
+# The same for the profile's repository URL, which every CRL DP carries.
+cp "$T/municipalities.orig" "$M"
+cp "$O/profile.yaml" "$T/profile.orig"
+sed 's|^repository-url: ""|repository-url: "http://repo.example.jp/kumamoto"|' "$T/profile.orig" >"$O/profile.yaml"
+fails "issue under a new repository-url: exit 3 naming the field" 3 \
+	"^hanko-online issue: profile.yaml: repository-url: partition 431010 \(issuing generation 1\) would be named http://repo.example.jp/kumamoto/crl/431010.crl, but its newest valid certificate \(serial [0-9A-F]+\) names no URI: .*; nothing issued$" \
+	"$ON" issue --state "$O" "${IC[@]}" --batch "$B2/batch.csv" --out "$T/issued-rename"
+cp "$T/profile.orig" "$O/profile.yaml"
+ok "romaji and profile as they were: the 432024 request is issued" \
+	"$ON" issue --state "$O" "${IC[@]}" --batch "$B2/batch.csv" --out "$T/issued-rename"
+certs_from "$T/issued-rename"
+check "... its CRL DP names CN = Yatsushiro-shi CRLDP" sh -c \
+	"openssl x509 -inform DER -in \"\$(ls '$T'/issued-rename/certs/*.der | head -1)\" -noout -ext crlDistributionPoints | grep -q 'CN = Yatsushiro-shi CRLDP'"
+sed 's/^432024,city,,Yatsushiro-shi,/432024,city,,Yatsushiro-city,/' "$T/municipalities.orig" >"$M"
 # The held partition's kept CRL damaged on disk: it cannot be signed
 # again today, so it is left out with a warning, and the other partitions
 # are still published (a same-day run notices the damage: set_intact).
