@@ -78,7 +78,7 @@ hk_name_parse(const char *s, X509_NAME **out)
 {
 	X509_NAME *name = NULL;
 	char key[32], val[HK_NAME_MAX + 1];
-	size_t klen, vlen, slen, i = 0;
+	size_t klen, vlen, slen, i = 0, k;
 	int r = HK_ERR_INVALID, nid, rdns = 0, esc_end;
 
 	*out = NULL;
@@ -158,6 +158,22 @@ hk_name_parse(const char *s, X509_NAME **out)
 		}
 		if (vlen == 0) {
 			hk_err_set("DN \"%s\": %s has an empty value", s, key);
+			goto out;
+		}
+		/* C0, DEL and C1 controls (a tab inside a value, an escape
+		 * sequence) would stay in the DN for life; the DN is not
+		 * echoed, a terminal would act on it */
+		for (k = 0; k < vlen; k++) {
+			unsigned char b = (unsigned char)val[k];
+			unsigned cp = b;
+
+			if (b == 0xc2 && k + 1 < vlen &&
+			    (unsigned char)val[k + 1] <= 0x9f)
+				cp = (unsigned char)val[k + 1];
+			else if (b >= 0x20 && b != 0x7f)
+				continue;
+			hk_err_set("DN: %s: a control character (U+%04X) in a "
+			    "value", key, cp);
 			goto out;
 		}
 		if (nid == NID_countryName && (vlen != 2 ||

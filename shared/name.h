@@ -6,7 +6,8 @@
  * significant first, as on the wire). C is a PrintableString of two letters
  * A-Z; every other value is a UTF8String. A ',' or '\' inside a value is
  * written "\," or "\\"; blanks around separators are ignored. Empty values,
- * unknown attributes and bad UTF-8 are refused.
+ * unknown attributes, bad UTF-8 and control characters (C0, DEL, C1) in a
+ * value are refused.
  */
 #ifndef HK_NAME_H
 #define HK_NAME_H

@@ -34,6 +34,9 @@ Test(name, round_trip)
 	round_trip("C=JP,ST=Kumamoto,L=Kumamoto-shi,CN=a\\, b\\\\c",
 	    "C=JP, ST=Kumamoto, L=Kumamoto-shi, CN=a\\, b\\\\c");
 	round_trip("CN=x\\, ", "CN=x\\,");
+	/* blanks and tabs around separators are not part of a value */
+	round_trip("C=JP,\tO=JPKI\t, OU=\tKumamoto-ken", "C=JP, O=JPKI, "
+	    "OU=Kumamoto-ken");
 }
 
 Test(name, string_types_and_order)
@@ -95,6 +98,12 @@ Test(name, refusals)
 		{ "C=JP,, O=x", "expected ATTR=value" },
 		{ "CN=\xff", "not valid UTF-8" },
 		{ "emailAddress=a@b", "unknown attribute" },
+		/* a control character would stay in the DN for life, shown
+		 * as a blank or acted on by a terminal */
+		{ "C=JP, OU=Kumamoto\tken", "DN: OU: a control character (U+0009) in a value" },
+		{ "C=JP, O=JPKI\x1b[2J", "DN: O: a control character (U+001B) in a value" },
+		{ "CN=a\x7f", "DN: CN: a control character (U+007F) in a value" },
+		{ "CN=a\xc2\x85" "b", "DN: CN: a control character (U+0085) in a value" },
 	};
 	size_t i;
 	X509_NAME *n;
