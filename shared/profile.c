@@ -174,6 +174,27 @@ url_ok(const char *s, int allow_empty)
 	return strlen(s) > 8;
 }
 
+/*
+ * The repository URL is a base that "/arl.crl" and "/crl/<code>.crl" are
+ * appended to, in every certificate for life: a host (no user:password@
+ * before it) and a path, without a query or fragment (either would swallow
+ * what is appended) and without a final '/'.
+ */
+static int
+repo_url_ok(const char *s)
+{
+	const char *host, *end;
+
+	if (*s == '\0')
+		return 1;
+	if (!url_ok(s, 0) || s[strlen(s) - 1] == '/' ||
+	    strpbrk(s, "?#") != NULL)
+		return 0;
+	host = strstr(s, "://") + 3;
+	end = host + strcspn(host, "/");
+	return end > host && memchr(host, '@', (size_t)(end - host)) == NULL;
+}
+
 struct ld {
 	const struct hk_yaml_doc *d;	/* the document */
 	struct hk_profile *p;		/* being filled */
@@ -407,11 +428,11 @@ load_rest(struct ld *l)
 	    p->repository_url, sizeof(p->repository_url))) != 0)
 		return r;
 	if ((n = hk_yaml_get(l->d->root, "repository-url")) != NULL &&
-	    (!url_ok(p->repository_url, 1) ||
-	    (*p->repository_url &&
-	    p->repository_url[strlen(p->repository_url) - 1] == '/')))
+	    !repo_url_ok(p->repository_url))
 		return hk_yaml_fail(l->d, n, "must be empty or an http:// or "
-		    "https:// URL of printable ASCII without a final '/'");
+		    "https:// URL of a host and path, printable ASCII, without "
+		    "user@, '?', '#' or a final '/' (\"/crl/<code>.crl\" is "
+		    "appended)");
 	if ((r = hk_yaml_get_str(l->d, l->d->root, "rehearsal-marker", 1, 1,
 	    p->rehearsal_marker, sizeof(p->rehearsal_marker))) != 0)
 		return r;
