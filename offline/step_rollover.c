@@ -300,8 +300,8 @@ link_run(struct hk_cer *c, const struct hk_script_step *st,
 	struct hk_step_result *sr, *kr;
 	X509 *old = NULL, *cert = NULL;
 	EVP_PKEY *opriv = NULL, *opub = NULL;
-	const char *der, *pem, *created, *b;
-	char key[64], what[128], fp[96], want[320], late[192] = "", t[32];
+	const char *der, *pem, *b;
+	char what[128], fp[96], want[320], late[192] = "", t[32];
 	time_t gen_time, use_end;
 	int g, r, di, pi;
 
@@ -333,21 +333,18 @@ link_run(struct hk_cer *c, const struct hk_script_step *st,
 		snprintf(late, sizeof(late), "; LATE: root-%d's key-use "
 		    "period (CPS 6-3-1-2) ended at %s", g - 1, t);
 	}
-	/* the old generation: certificate, key (NewWithOld), created */
+	/* the old generation: certificate, key (NewWithOld) */
 	if ((r = hk_life_root(c, g - 1, &old, dir == HK_LINK_NEW_WITH_OLD ?
 	    &opriv : NULL, &opub)) != 0)
 		return r;
-	if (dir == HK_LINK_OLD_WITH_NEW) {
-		snprintf(key, sizeof(key), "root.%d.created", g - 1);
-		created = hk_state_get(c->ca->st, key);
-		if (created == NULL || hk_time_parse(created, &gen_time) != 0) {
-			hk_err_set("%s: state.conf: %s: missing or not a time",
-			    c->ca->st->dir, key);
-			r = HK_ERR_STATE;
-			goto out;
-		}
-	} else if ((gen_time = cert_not_before(sr->cert)) == (time_t)-1) {
-		hk_err_set("root-%d: notBefore does not decode", g);
+	/* OldWithNew has the validity of OldWithOld (RFC 4210 4.4), from the
+	 * old self-signed certificate's notBefore (CPS 7-1-4: the day the old
+	 * key was made; root.1.created is init-root's commit, later in a real
+	 * run); NewWithOld starts with the new one's. */
+	if ((gen_time = cert_not_before(dir == HK_LINK_OLD_WITH_NEW ? old :
+	    sr->cert)) == (time_t)-1) {
+		hk_err_set("root-%d: notBefore does not decode",
+		    dir == HK_LINK_OLD_WITH_NEW ? g - 1 : g);
 		r = HK_ERR_INVALID;
 		goto out;
 	}

@@ -99,7 +99,8 @@ int hk_cert_build_issuing_renew(const struct hk_profile *p, X509 *root,
  * Link certificate (RFC 4210 4.4.1, CPS 7-1-4) between two self-signed root
  * generations: OldWithNew certifies old_root's key under the new key,
  * NewWithOld new_root's key under the old key. issuer = subject = root DN,
- * notBefore = key_generated (the subject key's generation time), notAfter =
+ * notBefore = key_generated (the subject key's generation time: the caller
+ * gives its self-signed certificate's notBefore), notAfter =
  * old_root's notAfter; SKI = subject key, AKI = signing key.
  */
 int hk_cert_build_link(const struct hk_profile *p, enum hk_link_dir dir,

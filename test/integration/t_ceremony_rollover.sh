@@ -70,6 +70,10 @@ check "... OldWithNew is not marked (signed by the new key)" bash -c "! grep -q 
 # Rehearsal, then the real run.
 ok "rehearsal of rollover" run --rehearsal --clock $ROLL --confirm-digests "${SH[@]}" "${OPS[@]}"
 check "the state is still at generation 1" grep -q '^root.generations = 1$' "$S/state.conf"
+# As a real init-root leaves it: root-commit records its own clock, a few
+# minutes after the self-signature's notBefore (the confirmation was typed
+# in between). OldWithNew still starts with root-1 (RFC 4210 4.4).
+sed -i 's/^root.1.created = .*/root.1.created = 2026-04-01T10:04:17Z/' "$S/state.conf"
 ok "real run of rollover" run --clock $REAL --confirm-digests "${SH[@]}" "${OPS[@]}"
 check "the real run printed the script's SHA-256" grep -q "SHA-256 $SHA" "$HANKO_TMP/out"
 C=$S/certs
@@ -91,6 +95,8 @@ check "links: validity ends with root-1 (CPS 7-1-4)" bash -c \
 	"e=\$(openssl x509 -in $C/root-1.pem -noout -enddate); [ \"\$(openssl x509 -in $C/link-2-old-with-new.pem -noout -enddate)\" = \"\$e\" ] && [ \"\$(openssl x509 -in $C/link-2-new-with-old.pem -noout -enddate)\" = \"\$e\" ]"
 check "OldWithNew starts at root-1's key generation, NewWithOld at root-2's" bash -c \
 	"openssl x509 -in $C/link-2-old-with-new.pem -noout -startdate | grep -q 'Apr  1 10:00:00 2026' && openssl x509 -in $C/link-2-new-with-old.pem -noout -startdate | grep -q 'Oct  1 09:00:00 2026'"
+check "OldWithNew has root-1's validity exactly (RFC 4210 4.4), not root.1.created's commit time" bash -c \
+	"[ \"\$(openssl x509 -in $C/link-2-old-with-new.pem -noout -dates)\" = \"\$(openssl x509 -in $C/root-1.pem -noout -dates)\" ]"
 check "the issuing CA re-certified: same subject and key, new serial" bash -c \
 	"[ \"\$(openssl x509 -in $C/issuing-1-root-2.pem -noout -subject -pubkey)\" = \"\$(openssl x509 -in $T/issuing-1-root-1.pem -noout -subject -pubkey)\" ] && [ \"\$(openssl x509 -in $C/issuing-1-root-2.pem -noout -serial)\" != \"\$(openssl x509 -in $T/issuing-1-root-1.pem -noout -serial)\" ]"
 ok "trusting root-2 only: the re-certified issuing CA verifies" openssl verify -x509_strict $AT -CAfile $C/root-2.pem $C/issuing-1-root-2.pem
