@@ -144,6 +144,22 @@ rm -rf "$(kept "$T/out.expired")"
 revoke_yaml "$(serial_of certs/issuing-1.der)" superseded "$T/revoke-r1.yaml"
 ok "issuing CA 1 under root-1 retired: revoked (superseded)" "$OFF" ceremony run "$T/revoke-r1.yaml" --state "$S" \
 	--clock 2026-10-15T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+# Its ARL is signed by root-2 (the current generation). A party trusting
+# root-1 only finds it through NewWithOld, which OpenSSL looks at only with
+# -extended_crl (docs/certificates.md "What a relying party runs").
+openssl crl -inform DER -in "$S/certs/arl/arl-1.crl" -out "$T/arl-1.pem"
+AT15="-attime $(date -u -d 2026-10-15T12:00:00Z +%s)"
+fails "trusting root-1 only, the ARL of root-2 with -extended_crl and NewWithOld: issuing CA 1 under root-1 is revoked" 2 \
+	'certificate revoked' bash -c "openssl verify $AT15 -crl_check -extended_crl -CAfile $C/root-1.pem \
+	-untrusted $C/link-2-new-with-old.pem -CRLfile '$T/arl-1.pem' '$T/issuing-1-root-1.pem' 2>&1 | grep -m1 'certificate revoked' >&2; exit 2"
+fails "... without -extended_crl OpenSSL finds no ARL for it" 2 'unable to get certificate CRL' \
+	bash -c "openssl verify $AT15 -crl_check -CAfile $C/root-1.pem -untrusted $C/link-2-new-with-old.pem \
+	-CRLfile '$T/arl-1.pem' '$T/issuing-1-root-1.pem' 2>&1 | grep -m1 'unable to get certificate CRL' >&2; exit 2"
+ok "... and issuing CA 1 under root-2, through NewWithOld, is not revoked" openssl verify $AT15 -crl_check \
+	-CAfile $C/root-1.pem -untrusted $C/link-2-new-with-old.pem -CRLfile "$T/arl-1.pem" $C/issuing-1-root-2.pem
+ok "trusting root-2 only, through OldWithNew: the ARL applies with no option" bash -c \
+	"openssl verify $AT15 -crl_check -CAfile $C/root-2.pem -untrusted $C/link-2-old-with-new.pem \
+	-CRLfile '$T/arl-1.pem' '$T/issuing-1-root-1.pem' 2>&1 | grep -q 'certificate revoked'"
 ok "rollover to root-3 after that (rehearsal)" "$OFF" ceremony run "$T/rollover-3.yaml" --state "$S" --rehearsal \
 	--keep-rehearsal --clock 2026-10-20T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 cp "$HANKO_TMP/out" "$T/out.superseded"
