@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -107,6 +109,30 @@ check_root(struct hk_online *on, X509 *root, const char *input)
 	return r;
 }
 
+/* The anchor DER as written, compared byte for byte with der. */
+static int
+anchor_is(const char *path, const unsigned char *der, size_t len)
+{
+	unsigned char *buf = NULL;
+	size_t n = 0;
+	int same;
+
+	if (hk_file_read(path, 1 << 16, &buf, &n) != 0)
+		return 0;
+	same = n == len && memcmp(buf, der, len) == 0;
+	free(buf);
+	return same;
+}
+
+/*
+ * Order: the store row in an open transaction, then the anchor (DER, then
+ * PEM), then the commit. A run stopped before the commit (a kill, a power
+ * loss, a failed fsync) leaves an anchor file and no root row: running
+ * trust again with the same root and fingerprint completes it (the DER
+ * written is kept, the PEM rewritten from it), and until then import and
+ * request refuse (hk_online_trust_load), so that no root generation is
+ * numbered or published without generation 1.
+ */
 int
 cmd_trust(int argc, char **argv)
 {
@@ -115,8 +141,11 @@ cmd_trust(int argc, char **argv)
 	struct hk_store *store = NULL;
 	unsigned char want[32], got[32], *der = NULL;
 	char der_path[4096], pem_path[4096], spath[4096], hex[65], *dn = NULL;
-	int r, len, wrote = 0;
+	int r, len, nroots = 0, resume = 0, der_made = 0, pem_made = 0;
 	X509 *root = NULL;
+	BIO *bio = NULL;
+	char *pem;
+	long pemlen;
 
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
@@ -132,15 +161,19 @@ cmd_trust(int argc, char **argv)
 	    (r = hk_online_path(on, HK_ONLINE_ANCHOR_PEM, pem_path,
 	    sizeof(pem_path))) != 0 ||
 	    (r = hk_online_path(on, HK_ONLINE_STORE_FILE, spath,
-	    sizeof(spath))) != 0)
+	    sizeof(spath))) != 0 ||
+	    (r = hk_store_open(spath, 0, &store)) != 0 ||
+	    (r = hk_store_ca_count(store, HK_CA_ROOT, &nroots)) != 0)
 		goto fail;
-	if (hk_path_exists(der_path)) {
+	if (nroots > 0) {
 		hk_err_set("%s: a root is pinned already; later generations "
 		    "arrive in root-generation bundles and stay trusted after "
 		    "it ends (SPEC 6.2)", der_path);
 		r = HK_ERR_EXISTS;
 		goto fail;
 	}
+	/* an anchor without its row: a trust stopped before its commit */
+	resume = hk_path_exists(der_path);
 	if ((r = hk_cert_read(o.root, &root)) != 0 ||
 	    (r = hk_cert_fingerprint(root, got)) != 0)
 		goto fail;
@@ -153,25 +186,44 @@ cmd_trust(int argc, char **argv)
 	}
 	if ((r = check_root(on, root, o.root)) != 0)
 		goto fail;
-	if ((len = i2d_X509(root, &der)) <= 0) {
+	if ((len = i2d_X509(root, &der)) <= 0 ||
+	    (bio = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_X509(bio, root) != 1 ||
+	    (pemlen = BIO_get_mem_data(bio, &pem)) <= 0) {
+		hk_err_set("%s: cannot encode the certificate", o.root);
+		hk_err_add_openssl();
 		r = HK_ERR_CRYPTO;
 		goto fail;
 	}
+	if (resume && !anchor_is(der_path, der, (size_t)len)) {
+		hk_err_set("%s: holds another root, pinned by a trust that "
+		    "stopped before the store recorded it: run trust again "
+		    "with that root and its fingerprint to complete it; "
+		    "nothing changed", der_path);
+		r = HK_ERR_EXISTS;
+		goto fail;
+	}
 	dn = hk_name_print(X509_get_subject_name(root));
-	if ((r = hk_store_open(spath, 0, &store)) != 0 ||
-	    (r = hk_store_begin(store)) != 0 ||
+	if ((r = hk_store_begin(store)) != 0 ||
 	    (r = hk_store_ca_add(store, HK_CA_ROOT, 1, dn ? dn : "?", der,
 	    (size_t)len, 0)) != 0)
 		goto fail;
-	if ((r = hk_cert_write(root, der_path, pem_path)) != 0)
-		goto fail;
-	wrote = 1;
 	/* The anchor file is the authority; the store row follows it. */
-	if ((r = hk_store_commit(store)) != 0)
+	if (!resume) {
+		if ((r = hk_file_write(der_path, der, (size_t)len, 0644,
+		    HK_WRITE_NOREPLACE)) != 0)
+			goto fail;
+		der_made = 1;
+	}
+	/* the PEM is the DER's copy for people: rewritten whole */
+	pem_made = !hk_path_exists(pem_path);
+	if ((r = hk_file_write(pem_path, pem, (size_t)pemlen, 0644, 0)) != 0 ||
+	    (r = hk_store_commit(store)) != 0)
 		goto fail;
 	hk_online_audit(on, "root.trust", "ok", "%s pinned as the anchor "
-	    "(generation 1): SHA-256 %s confirmed by the operators", o.root,
-	    hex);
+	    "(generation 1): SHA-256 %s confirmed by the operators%s", o.root,
+	    hex, resume ? "; completes a trust that stopped before the store "
+	    "recorded it" : "");
 	if ((r = hk_online_checkpoint(on)) != 0)
 		goto out;
 	printf("Root pinned: %s\nSHA-256 %s\n", dn ? dn : "?", hex);
@@ -179,10 +231,11 @@ cmd_trust(int argc, char **argv)
  fail:
 	if (store != NULL)
 		hk_store_rollback(store);
-	if (wrote) {
+	/* only what this run made: a DER kept from a stopped run stays */
+	if (der_made)
 		unlink(der_path);
+	if (pem_made)
 		unlink(pem_path);
-	}
 	if (on != NULL) {
 		hk_online_audit(on, "root.trust", "fail", "%s", hk_err_msg());
 		hk_online_checkpoint_keep_err(on);
@@ -190,6 +243,7 @@ cmd_trust(int argc, char **argv)
  out:
 	free(dn);
 	OPENSSL_free(der);
+	BIO_free(bio);
 	X509_free(root);
 	hk_store_close(store);
 	hk_online_close(on);

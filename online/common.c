@@ -775,7 +775,7 @@ hk_online_trust_load(struct hk_online *on, struct hk_store *s,
     struct hk_bundle_trust *t)
 {
 	char path[4096];
-	int r;
+	int r, nroots;
 
 	if ((r = hk_online_path(on, HK_ONLINE_ANCHOR, path,
 	    sizeof(path))) != 0)
@@ -783,6 +783,17 @@ hk_online_trust_load(struct hk_online *on, struct hk_store *s,
 	if (!hk_path_exists(path)) {
 		hk_err_set("%s: no root pinned yet (run hanko-online trust "
 		    "first)", path);
+		return HK_ERR_STATE;
+	}
+	/* trust writes the anchor before it commits the root's row: an
+	 * anchor alone is a trust that stopped, and a root generation
+	 * imported now would be numbered 1 (docs/hanko-online.1, trust) */
+	if ((r = hk_store_ca_count(s, HK_CA_ROOT, &nroots)) != 0)
+		return r;
+	if (nroots == 0) {
+		hk_err_set("%s: pinned, but the store has no root generation 1: "
+		    "a trust stopped before its commit; run hanko-online trust "
+		    "again with the same root and --fingerprint", path);
 		return HK_ERR_STATE;
 	}
 	if ((r = hk_cert_read(path, &t->anchor)) != 0)

@@ -186,8 +186,9 @@ int hk_online_csr_make(const struct hk_profile *p, int gen,
     hk_online_put_fn put, void *arg, struct hk_online_csr *out);
 /*
  * The reader's trust (SPEC 6), for checking bundles: the pinned root
- * (HK_ONLINE_ANCHOR; HK_ERR_STATE "no root pinned yet" when there is none)
- * and every stored link certificate, oldest first. t is the caller's to
+ * (HK_ONLINE_ANCHOR; HK_ERR_STATE "no root pinned yet" when there is none,
+ * and when the store has no root row: a trust that stopped before its
+ * commit) and every stored link certificate, oldest first. t is the caller's to
  * free (X509_free(t->anchor), sk_X509_pop_free(t->links, X509_free)), also
  * after a failure.
  */
