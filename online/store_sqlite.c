@@ -305,6 +305,12 @@ hk_store_fail(struct hk_store *s, int rc, const char *what)
 {
 	int ext = sqlite3_extended_errcode(s->db);
 
+	if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) {
+		/* damage, not a bug: exit 3 and what to do */
+		hk_err_set("%s: %s: %s: the store is damaged; restore it from "
+		    "the backup", s->path, what, sqlite3_errmsg(s->db));
+		return HK_ERR_STATE;
+	}
 	hk_err_set("%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 	if (ext == SQLITE_CONSTRAINT_PRIMARYKEY && strstr(what, "serial"))
 		return HK_ERR_EXISTS;
@@ -388,10 +394,47 @@ hk_store_cached_run(struct hk_store *s, sqlite3_stmt *st, const char *what)
 	return r;
 }
 
+/*
+ * An existing store must begin with the SQLite header. SQLite itself takes
+ * an empty file for an empty database, and the first write (PRAGMA
+ * journal_mode=WAL) would make it one: a store.db emptied or replaced by
+ * something else is refused as it is, without being touched.
+ */
+static int
+sqlite_header(const char *path)
+{
+	static const char magic[16] = "SQLite format 3";	/* and a NUL */
+	char buf[sizeof(magic)];
+	ssize_t n;
+	int fd, e;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		e = errno;
+		hk_err_set("%s: cannot open: %s", path, strerror(e));
+		return e == ENOENT ? HK_ERR_NOT_FOUND : HK_ERR_IO;
+	}
+	n = read(fd, buf, sizeof(buf));
+	e = errno;
+	close(fd);
+	if (n < 0) {
+		hk_err_set("%s: cannot read: %s", path, strerror(e));
+		return HK_ERR_IO;
+	}
+	if ((size_t)n != sizeof(magic) || memcmp(buf, magic,
+	    sizeof(magic)) != 0) {
+		hk_err_set("%s: %s: not a hanko store (no SQLite header); "
+		    "restore it from the backup", path, n == 0 ? "empty" :
+		    "not an SQLite database");
+		return HK_ERR_STATE;
+	}
+	return 0;
+}
+
 int
 hk_store_new(const char *path, int create, struct hk_store **out)
 {
 	struct hk_store *s;
+	int r;
 
 	*out = NULL;
 	if (create && access(path, F_OK) == 0) {
@@ -402,6 +445,8 @@ hk_store_new(const char *path, int create, struct hk_store **out)
 		hk_err_set("%s: no store here (run hanko-online init)", path);
 		return HK_ERR_NOT_FOUND;
 	}
+	if (!create && (r = sqlite_header(path)) != 0)
+		return r;
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->path = strdup(path)) == NULL) {
 		free(s);
@@ -411,12 +456,52 @@ hk_store_new(const char *path, int create, struct hk_store **out)
 	return 0;
 }
 
+/* meta.schema is this binary's HK_STORE_SCHEMA (docs/store.md, schema
+ * versions): else HK_ERR_STATE naming both. */
+static int
+schema_check(struct hk_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r, n;
+
+	rc = sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = "
+	    "'schema'", -1, &st, NULL);
+	if (rc != SQLITE_OK && (rc & 0xff) == SQLITE_ERROR) {
+		/* no table meta: another SQLite database */
+		hk_err_set("%s: meta: schema: not a hanko store of schema %d "
+		    "(%s)", s->path, HK_STORE_SCHEMA, sqlite3_errmsg(s->db));
+		return HK_ERR_STATE;
+	}
+	if (rc != SQLITE_OK)
+		return hk_store_fail(s, rc, "meta: schema");
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE) {
+		r = hk_store_fail(s, rc, "meta: schema");
+		goto out;
+	}
+	r = HK_ERR_STATE;
+	if (rc != SQLITE_ROW || sqlite3_column_type(st, 0) != SQLITE_TEXT) {
+		hk_err_set("%s: meta: schema: not a hanko store of schema %d",
+		    s->path, HK_STORE_SCHEMA);
+		goto out;
+	}
+	if ((n = atoi((const char *)sqlite3_column_text(st, 0))) !=
+	    HK_STORE_SCHEMA) {
+		hk_err_set("%s: meta: schema: the store is of schema %d; this "
+		    "hanko-online reads schema %d only (docs/store.md, schema "
+		    "versions)", s->path, n, HK_STORE_SCHEMA);
+		goto out;
+	}
+	r = 0;
+ out:
+	sqlite3_finalize(st);
+	return r;
+}
+
 int
 hk_store_open(const char *path, int create, struct hk_store **out)
 {
 	struct hk_store *s = NULL;
-	sqlite3_stmt *st = NULL;
-	int rc, r = HK_ERR_INTERNAL, flags, n;
+	int rc, r = HK_ERR_INTERNAL, flags;
 
 	*out = NULL;
 	if ((r = hk_store_new(path, create, &s)) != 0)
@@ -429,6 +514,10 @@ hk_store_open(const char *path, int create, struct hk_store **out)
 	}
 	sqlite3_busy_timeout(s->db, 10000);
 	sqlite3_extended_result_codes(s->db, 1);
+	/* an existing store: its schema version before anything is written
+	 * (journal_mode is kept in the file) */
+	if (!create && (r = schema_check(s)) != 0)
+		goto out;
 	if ((r = hk_store_exec(s, "PRAGMA journal_mode=WAL", "journal_mode")) != 0 ||
 	    (r = hk_store_exec(s, "PRAGMA synchronous=FULL", "synchronous")) != 0 ||
 	    (r = hk_store_exec(s, "PRAGMA foreign_keys=ON", "foreign_keys")) != 0 ||
@@ -451,27 +540,10 @@ hk_store_open(const char *path, int create, struct hk_store **out)
 		    (r = hk_store_exec(s, "COMMIT", "commit")) != 0)
 			goto out;
 	}
-	if ((r = hk_store_prepare(s, "SELECT value FROM meta WHERE key = 'schema'",
-	    &st)) != 0)
+	if (create && (r = schema_check(s)) != 0)
 		goto out;
-	if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) !=
-	    SQLITE_TEXT) {
-		hk_err_set("%s: meta: schema: not a hanko store of schema %d",
-		    path, HK_STORE_SCHEMA);
-		r = HK_ERR_STATE;
-		goto out;
-	}
-	if ((n = atoi((const char *)sqlite3_column_text(st, 0))) !=
-	    HK_STORE_SCHEMA) {
-		hk_err_set("%s: meta: schema: the store is of schema %d; this "
-		    "hanko-online reads schema %d only (docs/store.md, schema "
-		    "versions)", path, n, HK_STORE_SCHEMA);
-		r = HK_ERR_STATE;
-		goto out;
-	}
 	r = 0;
  out:
-	sqlite3_finalize(st);
 	if (r != 0) {
 		hk_store_close(s);
 		if (create)

@@ -190,6 +190,71 @@ Test(store, other_schema_version_refused)
 	hk_store_close(s2);
 }
 
+/* A store.db that is not a hanko store (emptied, another file, another
+ * SQLite database, cut short) is a state to restore, exit 3 with what to
+ * do, never an internal error, and is not written to: SQLite would take an
+ * empty file for an empty database and make it one (journal_mode=WAL). */
+Test(store, not_a_store_refused_untouched)
+{
+	char p[4096], want[4200];
+	const char *dir = hk_test_dir("store_notastore");
+	struct hk_store *s = NULL;
+	unsigned char *buf;
+	size_t len, half;
+
+	snprintf(p, sizeof(p), "%s/store.db", dir);
+	hk_test_write(p, "", 0);
+	cr_assert_eq(hk_store_open(p, 0, &s), HK_ERR_STATE, "%s", hk_err_msg());
+	cr_assert_null(s);
+	snprintf(want, sizeof(want), "%s: empty: not a hanko store (no SQLite "
+	    "header); restore it from the backup", p);
+	cr_assert_str_eq(hk_err_msg(), want);
+	buf = hk_test_read(p, &len);
+	cr_assert_eq(len, 0, "the empty file was written to (%zu bytes)", len);
+	free(buf);
+	cr_assert_eq(hk_store_open_readonly(p, &s), HK_ERR_STATE);
+
+	hk_test_write(p, "not a database at all, just text\n", 33);
+	cr_assert_eq(hk_store_open(p, 0, &s), HK_ERR_STATE, "%s", hk_err_msg());
+	cr_assert(strstr(hk_err_msg(), "not an SQLite database") != NULL, "%s",
+	    hk_err_msg());
+
+	/* another SQLite database, in rollback-journal mode: refused and
+	 * left in that mode */
+	unlink(p);
+	cr_assert_eq(raw(p, "CREATE TABLE other (a); INSERT INTO other "
+	    "VALUES (1)"), SQLITE_OK);
+	cr_assert_eq(hk_store_open(p, 0, &s), HK_ERR_STATE, "%s", hk_err_msg());
+	cr_assert(strstr(hk_err_msg(), "not a hanko store of schema") != NULL,
+	    "%s", hk_err_msg());
+	{
+		sqlite3 *db;
+		sqlite3_stmt *st;
+
+		cr_assert_eq(sqlite3_open(p, &db), SQLITE_OK);
+		cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
+		    &st, NULL), SQLITE_OK);
+		cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+		cr_assert_str_eq((const char *)sqlite3_column_text(st, 0),
+		    "delete", "the foreign database was switched to WAL");
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+
+	/* a hanko store cut in half (a copy that stopped) */
+	unlink(p);
+	hk_store_close(fresh("store_notastore", p, sizeof(p)));
+	cr_assert_eq(raw(p, "PRAGMA wal_checkpoint(TRUNCATE)"), SQLITE_OK);
+	buf = hk_test_read(p, &len);
+	half = len / 2;
+	hk_test_write(p, buf, half);
+	free(buf);
+	cr_assert_eq(hk_store_open(p, 0, &s), HK_ERR_STATE, "%s", hk_err_msg());
+	cr_assert(strstr(hk_err_msg(), "the store is damaged; restore it from "
+	    "the backup") != NULL, "%s", hk_err_msg());
+	cr_assert_null(s);
+}
+
 Test(store, wal_and_full_sync)
 {
 	char p[4096];
