@@ -166,6 +166,16 @@ hk_state_load(const char *dir, struct hk_state **out)
 		r = HK_ERR_PARSE;
 		goto out;
 	}
+	/* every line ends in a newline (hk_state_save): a file that does
+	 * not was cut short, and its last value may be cut too */
+	if (buf[len - 1] != '\n') {
+		for (eq = (char *)buf; *eq != '\0'; eq++)
+			lineno += *eq == '\n';
+		hk_err_set("%s:%zu: no newline at the end: the file is cut "
+		    "short; restore it from the backup", path, lineno);
+		r = HK_ERR_PARSE;
+		goto out;
+	}
 	line = strtok_r((char *)buf + strlen(HK_STATE_MAGIC) + 1, "\n", &save);
 	for (; line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		lineno++;
