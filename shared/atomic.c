@@ -162,6 +162,7 @@ hk_wfile_commit(struct hk_wfile *wf)
 		    strerror(errno));
 		goto out;
 	}
+	wf->renamed = 1;
 	if ((r = hk_dir_sync(wf->path)) != 0)
 		hk_err_set("%s: cannot fsync its folder", wf->path);
 	wf->tmp[0] = '\0';
@@ -184,22 +185,35 @@ hk_wfile_abort(struct hk_wfile *wf)
 	wf->len = 0;
 }
 
-int
-hk_file_write(const char *path, const void *buf, size_t len, mode_t mode,
-    int flags)
+/* hk_file_write; *renamed: 1 when the file got into place, even if the
+ * call then failed (its folder's fsync). */
+static int
+file_write(const char *path, const void *buf, size_t len, mode_t mode,
+    int flags, int *renamed)
 {
 	struct hk_wfile *wf;
 	int r;
 
+	*renamed = 0;
 	if ((wf = malloc(sizeof(*wf))) == NULL)
 		return HK_ERR_ALLOC;
 	if ((r = hk_wfile_open(wf, path, mode, flags)) == 0) {
 		/* a write error is kept and reported by commit */
 		(void)hk_wfile_write(wf, buf, len);
 		r = hk_wfile_commit(wf);
+		*renamed = wf->renamed;
 	}
 	free(wf);
 	return r;
+}
+
+int
+hk_file_write(const char *path, const void *buf, size_t len, mode_t mode,
+    int flags)
+{
+	int renamed;
+
+	return file_write(path, buf, len, mode, flags, &renamed);
 }
 
 int
@@ -390,12 +404,28 @@ hk_tree_remove_after(const char *path, const char *who)
 	return r;
 }
 
+/* Remove a file of a pair that failed; the failure's detail is kept, and
+ * a file that cannot be removed is added to it. */
+static void
+pair_undo(const char *path, const char *how)
+{
+	struct hk_err_kept why;
+
+	hk_err_keep(&why);
+	if (unlink(path) != 0)
+		hk_err_set("%s; and %s, %s, could not be removed: %s", why.msg,
+		    path, how, strerror(errno));
+	else {
+		(void)hk_dir_sync(path);
+		hk_err_restore(&why);
+	}
+}
+
 int
 hk_file_write_pair(const char *der_path, const void *der, size_t der_len,
     const char *pem_path, const void *pem, size_t pem_len)
 {
-	struct hk_err_kept why;
-	int r;
+	int r, renamed;
 
 	if ((der_path != NULL && hk_path_exists(der_path)) ||
 	    (pem_path != NULL && hk_path_exists(pem_path))) {
@@ -403,22 +433,20 @@ hk_file_write_pair(const char *der_path, const void *der, size_t der_len,
 		    hk_path_exists(der_path) ? der_path : pem_path);
 		return HK_ERR_EXISTS;
 	}
-	if (der_path != NULL && (r = hk_file_write(der_path, der, der_len,
-	    0644, HK_WRITE_NOREPLACE)) != 0)
+	if (der_path != NULL && (r = file_write(der_path, der, der_len,
+	    0644, HK_WRITE_NOREPLACE, &renamed)) != 0) {
+		/* in place, its folder not fsynced: not written */
+		if (renamed)
+			pair_undo(der_path, "written");
 		return r;
-	if (pem_path == NULL || (r = hk_file_write(pem_path, pem, pem_len,
-	    0644, HK_WRITE_NOREPLACE)) == 0)
-		return 0;
-	if (der_path != NULL) {
-		hk_err_keep(&why);
-		if (unlink(der_path) != 0)
-			hk_err_set("%s; and %s, written first, could not be "
-			    "removed: %s", why.msg, der_path, strerror(errno));
-		else {
-			(void)hk_dir_sync(der_path);
-			hk_err_restore(&why);
-		}
 	}
+	if (pem_path == NULL || (r = file_write(pem_path, pem, pem_len,
+	    0644, HK_WRITE_NOREPLACE, &renamed)) == 0)
+		return 0;
+	if (renamed)
+		pair_undo(pem_path, "written");
+	if (der_path != NULL)
+		pair_undo(der_path, "written first");
 	return r;
 }
 

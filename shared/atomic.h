@@ -26,8 +26,10 @@ int hk_file_write(const char *path, const void *buf, size_t len, mode_t mode,
 size_t hk_tmp_sweep(const char *dir, const char *stem);
 /* A DER file and its PEM twin, both or neither (either path may be NULL):
  * HK_ERR_EXISTS naming the path if either exists; each written as
- * hk_file_write with HK_WRITE_NOREPLACE; when the PEM fails, the DER
- * written first is removed again (so a retry does not stop at "exists"). */
+ * hk_file_write with HK_WRITE_NOREPLACE; on a failure, what this call put
+ * in place is removed again: the DER written first, and a file renamed
+ * into place whose folder's fsync then failed (so a retry does not stop
+ * at "exists"). */
 int hk_file_write_pair(const char *der_path, const void *der, size_t der_len,
     const char *pem_path, const void *pem, size_t pem_len);
 
@@ -43,6 +45,8 @@ struct hk_wfile {
 	int fd;				/* the temporary file, or -1 */
 	int flags;			/* HK_WRITE_NOREPLACE */
 	int err;			/* first errno of a write */
+	int renamed;			/* 1 once in place (also when the
+					 * folder's fsync then failed) */
 	char path[PATH_MAX];		/* where it goes */
 	char tmp[PATH_MAX + 32];	/* "<path>.tmp-<16 hex>" */
 	size_t len;			/* bytes in buf */
