@@ -1274,7 +1274,14 @@ rename_into_place(const char *tmp, const char *dest)
 		return e == EEXIST || e == ENOTEMPTY ? HK_ERR_EXISTS :
 		    HK_ERR_IO;
 	}
-	return hk_dir_sync(dest);
+	if (hk_dir_sync(dest) != 0) {
+		/* hk_dir_sync sets no detail: without one the command
+		 * said only "input/output error" */
+		hk_err_set("%s: renamed into place, but the folder holding it "
+		    "could not be fsynced: %s", dest, strerror(errno));
+		return HK_ERR_IO;
+	}
+	return 0;
 }
 
 int
