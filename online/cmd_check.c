@@ -2,6 +2,10 @@
  * cmd_check.c - "hanko-online check": the store's consistency, for a store
  * restored, merged or altered outside hanko's rules (docs/records.md):
  *
+ *   pages       SQLite's integrity_check of the file (pages, B-trees,
+ *               indexes against their tables): a problem is reported and
+ *               nothing is fixed (no write into a damaged file); the
+ *               operators restore the backup (docs/records.md);
  *   schema      every table, index and trigger hk_store_open makes, as it
  *               makes it; a missing index or trigger is re-created (after
  *               the double issuances are resolved, so the one-live index
@@ -94,6 +98,7 @@ struct check_work {
 	int niss;
 	time_t now;			/* the system clock (reserved_at) */
 	uint64_t findings, fixed;
+	int damaged;			/* integrity_check named a problem */
 	uint64_t checked;		/* valid certificates read */
 };
 
@@ -445,12 +450,31 @@ each_pending(const struct hk_store_cert *c, const unsigned char *der,
 }
 
 static int
+each_page_problem(const char *problem, void *arg)
+{
+	struct check_work *w = arg;
+
+	printf("pages: %s\n", problem);
+	w->findings++;
+	w->damaged = 1;
+	return 0;
+}
+
+static int
 check(struct check_work *w)
 {
 	time_t t = hk_clock_now();
 	int r;
 
 	w->now = time(NULL);	/* reserved_at is the system clock's */
+	if ((r = hk_store_pages_check(w->store, each_page_problem, w)) != 0)
+		return r;
+	if (w->damaged) {
+		printf("pages: the file is damaged: nothing fixed, nothing "
+		    "more checked; restore the store from its backup "
+		    "(docs/records.md) and run check again\n");
+		return 0;
+	}
 	if ((r = hk_store_schema_check(w->store, 0, each_schema, w)) != 0 ||
 	    (r = hk_store_double_each(w->store, hk_clock_now(), each_double,
 	    w)) != 0)

@@ -406,6 +406,11 @@ int hk_store_double_each(struct hk_store *s, time_t now,
 int hk_store_schema_check(struct hk_store *s, int restore,
     int (*fn)(const char *type, const char *name, const char *problem,
     int restored, void *arg), void *arg);
+/* SQLite's own check of the file (PRAGMA integrity_check: every page, the
+ * B-trees, every index against its table, NOT NULL and CHECK): fn(problem)
+ * for each of the first 100 problems it names; none for a sound file. */
+int hk_store_pages_check(struct hk_store *s,
+    int (*fn)(const char *problem, void *arg), void *arg);
 /* ---- end records ---- */
 
 /* ---- relying parties and OCSP responses (store_serve.c) ---- */

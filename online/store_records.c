@@ -538,6 +538,30 @@ schema_find(const struct schema *sc, const struct schema_obj *o)
 }
 
 int
+hk_store_pages_check(struct hk_store *s,
+    int (*fn)(const char *problem, void *arg), void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	const char *t;
+	int r, rc;
+
+	if ((r = hk_store_prepare(s, "PRAGMA integrity_check(100)", &st)) !=
+	    0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		t = (const char *)sqlite3_column_text(st, 0);
+		if (t != NULL && strcmp(t, "ok") == 0)
+			continue;
+		if ((r = fn(t != NULL ? t : "(no text)", arg)) != 0)
+			goto out;
+	}
+	r = rc == SQLITE_DONE ? 0 : hk_store_fail(s, rc, "integrity_check");
+ out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
 hk_store_schema_check(struct hk_store *s, int restore,
     int (*fn)(const char *type, const char *name, const char *problem,
     int restored, void *arg), void *arg)

@@ -63,6 +63,19 @@ check "... audited: the revocation and the check" sh -c "grep -q '	cert.revoke	o
 check "... the audit record names no resident identifier" sh -c "! grep -q 70000000007 '$O/audit/audit.log'"
 ok "check again: consistent" "$ON" check --state "$O" "${CK[@]}"
 
+# A damaged page (on a copy of the state): SQLite's integrity_check names it,
+# nothing is fixed or written, the operators restore the backup.
+cp -a "$O" "$T/dmg"
+sqlite3 "$T/dmg/store.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+PSZ=$(sqlite3 "$T/dmg/store.db" "PRAGMA page_size")
+PG=$(sqlite3 "$T/dmg/store.db" "SELECT rootpage FROM sqlite_master WHERE name = 'certificates_partition'")
+dd if=/dev/zero of="$T/dmg/store.db" bs=1 seek=$(((PG - 1) * PSZ + 8)) count=64 conv=notrunc status=none
+SUM=$(sha256sum <"$T/dmg/store.db")
+fails "check: a damaged index page is named, nothing fixed" 1 "findings, 0 fixed$" "$ON" check --state "$T/dmg" "${CK[@]}"
+check "... the problem named as SQLite's integrity_check gives it" grep -q "^pages: " "$T/out"
+check "... and the advice: restore the backup" grep -q "^pages: the file is damaged: nothing fixed, nothing more checked; restore the store from its backup" "$T/out"
+check "... the store file not written" test "$(sha256sum <"$T/dmg/store.db")" = "$SUM"
+
 # Damaged certificates and a stale reservation: reported, not changed. One
 # of them keeps its values but not its bytes: the serialNumber's length
 # re-encoded in long form (81 14), which OpenSSL still decodes, while the
