@@ -2,6 +2,7 @@
  * newstate.c - a new state folder, built beside its final name and moved
  * into place whole (newstate.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -13,6 +14,35 @@
 #include "newstate.h"
 #include "p11.h"
 #include "state.h"
+
+/*
+ * Folders "<state>.init-XXXXXX" beside the new one: an init of this name
+ * that stopped (killed, power lost) before its rename left its work there,
+ * a token and the token's PIN among it. Named on stderr, never removed
+ * (another init may be running): the operators remove them.
+ */
+static void
+leftovers(const char *state, const char *parent)
+{
+	char tmp[4096], pre[4096];
+	struct dirent *e;
+	size_t pl;
+	DIR *d;
+
+	snprintf(tmp, sizeof(tmp), "%s", state);
+	snprintf(pre, sizeof(pre), "%s.init-", basename(tmp));
+	pl = strlen(pre);
+	if ((d = opendir(parent)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, pre, pl) == 0 &&
+		    strlen(e->d_name) == pl + 6)
+			fprintf(stderr, "warning: %s/%s: left by an init of "
+			    "%s that stopped before it finished; it may hold a "
+			    "token and its PIN: remove it (rm -r) once no init "
+			    "is running\n", parent, e->d_name, state);
+	closedir(d);
+}
 
 int
 hk_newstate_check(const char *state)
@@ -30,6 +60,7 @@ hk_newstate_check(const char *state)
 		    "exist", state, parent);
 		return HK_ERR_NOT_FOUND;
 	}
+	leftovers(state, parent);
 	return 0;
 }
 

@@ -12,8 +12,14 @@ ON=$HANKO_ONLINE
 S=$T/online
 MUNIS=$HANKO_SRC/online/data/municipalities-kumamoto.csv
 
+# an init of the same name that was killed before its rename left its work
+mkdir -m 0700 "$S.init-Ab12Cd" && echo 1234 >"$S.init-Ab12Cd/pin"
 ok "init (rehearsal)" "$ON" init --state "$S" --profile "$PROFILE" --rehearsal --clock 2026-04-01T00:00:00Z
 cp "$HANKO_TMP/out" "$T/init.out"
+check "... names the folder a stopped init left (it may hold a token and its PIN)" grep -q \
+	"^warning: $T/online.init-Ab12Cd: left by an init of $S that stopped before it finished; it may hold a token and its PIN: remove it" "$HANKO_TMP/err"
+check "... and leaves it to the operators" test -f "$S.init-Ab12Cd/pin"
+rm -r "$S.init-Ab12Cd"
 check "state folder, token, store, audit log, CSR" bash -c "for f in state.conf token/softhsm2.conf store.db \
 	audit/audit.log audit/audit-key.pem certs/issuing-1.csr.pem certs/issuing-1.csr.der \
 	certs/issuing-1.csr.sha256 secrets/token-user-pin municipalities.csv profile.yaml; do \
