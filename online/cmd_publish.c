@@ -1750,7 +1750,7 @@ cmd_publish(int argc, char **argv)
 	struct publish_work w;
 	unsigned long skipped;
 	char t[32];
-	int r;
+	int r, ldap_failed = 0;
 
 	memset(&w, 0, sizeof(w));
 	w.lockfd = -1;
@@ -1782,6 +1782,7 @@ cmd_publish(int argc, char **argv)
 		hk_err_set("set %lu published at %s, but LDAP: %s", w.set,
 		    o.repo, hk_err_msg());
 		hk_online_checkpoint_keep_err(w.on);
+		ldap_failed = 1;
 		goto out;
 	}
 	if ((r = hk_online_checkpoint(w.on)) != 0)
@@ -1807,6 +1808,15 @@ out:
 	work_close(&w);
 	if (r == 0 && (w.nheld > 0 || w.nwarn > 0 || w.lost))
 		r = final_line(&w, skipped);
+	else if (ldap_failed && (w.nheld > 0 || w.nwarn > 0 || w.lost)) {
+		/* the LDAP failure's exit, with the run's holds and
+		 * warnings in the same line: they need a person as much */
+		struct hk_err_kept k;
+
+		hk_err_keep(&k);
+		(void)final_line(&w, skipped);
+		hk_err_set("%s; and %s", k.msg, hk_err_msg());
+	}
 	msgs_free(&w);
 	return r;
 }

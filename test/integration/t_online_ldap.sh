@@ -219,6 +219,10 @@ fails "publish --ldap with a wrong password: the set published, the LDAP failure
 	"$ON" publish --state "$O" --repo "$P" --clock 2026-04-04T12:00:00Z --now \
 	--ldap "$URI" --ldap-bind-dn cn=admin,c=JP --ldap-passin env:HK_WRONG_PW
 check "... set 4 is the current set" test "$(readlink "$P" | sed 's|.*/||')" = 4
+fails "publish --ldap failing in a run with a warning (the clock behind set 4): both in the one line" 4 \
+	"set 5 published at .*, but LDAP: .*Invalid credentials; and warning: .*CPS 4-4-9: the clock reads 2026-04-03T14:00:00Z, before 2026-04-04T12:00:00Z" \
+	"$ON" publish --state "$O" --repo "$P" --clock 2026-04-03T14:00:00Z --now \
+	--ldap "$URI" --ldap-bind-dn cn=admin,c=JP --ldap-passin env:HK_WRONG_PW
 fails "publish --ldap-bind-dn without --ldap" 2 "need --ldap URI" \
 	"$ON" publish --state "$O" --repo "$P" --ldap-bind-dn cn=admin,c=JP
 
