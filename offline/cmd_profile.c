@@ -17,6 +17,10 @@ cmd_profile(int argc, char **argv)
 	const char *diff;
 	int r;
 
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		puts("usage: hanko-offline profile check FILE");
+		return 0;
+	}
 	if (argc != 3 || strcmp(argv[1], "check") != 0) {
 		hk_err_set("usage: hanko-offline profile check FILE");
 		return HK_ERR_USAGE;

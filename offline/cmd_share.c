@@ -18,6 +18,10 @@ cmd_share(int argc, char **argv)
 	char setid[2 * HK_QUORUM_ID_LEN + 1];
 	int r;
 
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		puts("usage: hanko-offline share inspect FILE");
+		return 0;
+	}
 	if (argc != 3 || strcmp(argv[1], "inspect") != 0) {
 		hk_err_set("usage: hanko-offline share inspect FILE");
 		return HK_ERR_USAGE;

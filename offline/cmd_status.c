@@ -55,6 +55,10 @@ cmd_status(int argc, char **argv)
 	char path[4096];
 	int i, n, r;
 
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		puts("usage: hanko-offline status --state DIR");
+		return 0;
+	}
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--state") == 0) {
 			if ((state = hk_opt_value(argc, argv, &i)) == NULL)

@@ -13,6 +13,17 @@ nothing_made() { [ ! -e "$T/state" ] && [ ! -e "$T/media" ] && \
 	[ -z "$(ls -A "$T" | grep -v -e '^out$' -e '^err$' -e '\.yaml$' || true)" ]; }
 check "nothing_made sees a made folder" bash -c "mkdir '$T/media' && ! ( $(declare -f nothing_made); T='$T'; nothing_made ); r=\$?; rmdir '$T/media'; exit \$r"
 
+# "Run 'hanko-offline <command> --help' for its options" (hanko-offline
+# --help): every command it lists but version prints its usage on stdout and
+# exits 0.
+mapfile -t cmds < <("$OFF" --help | sed -n 's/^  \([a-z-]*\)  .*/\1/p' | grep -vx version)
+check "hanko-offline --help lists the commands" test "${#cmds[@]}" -ge 15
+for c in "${cmds[@]}"; do
+	check "$c --help: the usage on stdout, exit 0" bash -c \
+		"'$OFF' $c --help >'$T/help' 2>'$T/help.err' && grep -q '^usage: hanko-offline $c ' '$T/help' && ! test -s '$T/help.err'"
+done
+rm -f "$T/help" "$T/help.err"
+
 # A malformed profile: YAML syntax, then a value out of range.
 printf 'hanko-profile: 1\nroot: [unclosed\n' >"$T/bad-syntax.yaml"
 fails "a profile that is not YAML is refused" 3 "bad-syntax.yaml:[0-9]+" \
