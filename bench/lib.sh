@@ -109,3 +109,10 @@ first_cert() {
 	awk -F, '$2 == "ok" { print $4; exit }' "$1/results.csv" | base64 -d >"$1/first.der"
 	echo "$1/first.der"
 }
+
+# line_cert OUT LINE: the certificate of request line LINE in
+# OUT/results.csv as OUT/line-LINE.der; prints its path.
+line_cert() {
+	awk -F, -v l="$2" '$1 == l && $2 == "ok" { print $4; exit }' "$1/results.csv" | base64 -d >"$1/line-$2.der"
+	echo "$1/line-$2.der"
+}

@@ -7,14 +7,16 @@
  * keys; with --revoked each is then revoked (reason cycling through the
  * CPS reasons) with its CRL entry, as hanko-online revoke stores it.
  *
- *   populate STORE ISSUER-KEYID-HEX TEMPLATE.der N [--revoked] CODE...
+ *   populate STORE ISSUER-KEYID-HEX TEMPLATE.der N [--revoked] CODE[:DER]...
  *
  * TEMPLATE.der is a real issued certificate whose bytes stand in for each
  * row's DER (the size of a real row); the CODEs are the partitions used in
- * turn. Prints rows per second. Every row thus names the template's CRL
- * partition: publish, which reads the CRL DP of each partition's newest
- * valid certificate (docs/publish.md step 5), holds back the other
- * partitions of a store populated without --revoked.
+ * turn, each with its own template when given as CODE:DER. Prints rows per
+ * second. A row names its template's CRL partition: publish and issue,
+ * which read the CRL DP of each partition's newest valid certificate
+ * (docs/publish.md step 5, docs/municipalities.md), refuse a partition
+ * whose valid rows carry another municipality's certificate, so a store
+ * populated without --revoked gives each CODE a certificate of its own.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,10 +71,10 @@ main(int argc, char **argv)
 {
 	struct hk_store *s;
 	struct hk_store_cert c;
-	unsigned char *der, *entry;
-	size_t der_len, entry_len, n, i, ncodes;
+	unsigned char *der, *entry, **cder;
+	size_t der_len, entry_len, n, i, ncodes, *clen;
 	const char *hex;
-	char **codes;
+	char **codes, *colon;
 	int revoked = 0, a = 5;
 	time_t t = time(NULL);
 	double t0;
@@ -92,6 +94,17 @@ main(int argc, char **argv)
 		return 2;
 	n = strtoul(argv[4], NULL, 10);
 	der = slurp(argv[3], &der_len);
+	if ((cder = calloc(ncodes, sizeof(*cder))) == NULL ||
+	    (clen = calloc(ncodes, sizeof(*clen))) == NULL)
+		return 1;
+	for (i = 0; i < ncodes; i++) {
+		cder[i] = der;
+		clen[i] = der_len;
+		if ((colon = strchr(codes[i], ':')) != NULL) {
+			*colon = '\0';
+			cder[i] = slurp(colon + 1, &clen[i]);
+		}
+	}
 	memset(&c, 0, sizeof(c));
 	for (hex = argv[2]; hex[0] && hex[1] && c.issuer_len < 64; hex += 2)
 		sscanf(hex, "%2hhx", &c.issuer[c.issuer_len++]);
@@ -114,8 +127,8 @@ main(int argc, char **argv)
 		c.not_before = t - 86400;
 		c.not_after = t + 5L * 365 * 86400;
 		if (hk_store_cert_reserve(s, &c) != 0 ||
-		    hk_store_cert_complete(s, c.serial, c.serial_len, der,
-		    der_len) != 0)
+		    hk_store_cert_complete(s, c.serial, c.serial_len,
+		    cder[i % ncodes], clen[i % ncodes]) != 0)
 			die("insert");
 		if (revoked) {
 			struct hk_crl_entry e;
@@ -145,6 +158,11 @@ main(int argc, char **argv)
 	printf("populate: %zu certificates%s in %.1f s: %.0f rows/s\n", n,
 	    revoked ? " (revoked)" : "", now() - t0, (double)n / (now() - t0));
 	hk_store_close(s);
+	for (i = 0; i < ncodes; i++)
+		if (cder[i] != der)
+			free(cder[i]);
+	free(cder);
+	free(clen);
 	free(der);
 	return 0;
 }
