@@ -10,9 +10,11 @@
  * Needs the quorum and the key label typed again (--yes-destroy LABEL).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -28,14 +30,19 @@ static const char destroy_usage[] =
 "           --share FILE [--passin SPEC] [--share FILE [--passin SPEC]]...\n"
 "           [--clock YYYY-MM-DDTHH:MM:SSZ]\n";
 
-/* Overwrite the sealed seed, then unlink it (a missing one is fine). */
+/* Overwrite the sealed seed in place (the same inode, so the blocks that
+ * held it, as far as the filesystem rewrites in place), fsync it, then
+ * unlink it (a missing one is fine). */
 static int
 seed_retire(struct hk_ca *ca, const char *label, int *retired)
 {
 	char rel[128], path[4096];
-	unsigned char *buf = NULL;
-	size_t len;
-	int r;
+	unsigned char rnd[4096];
+	struct stat st;
+	off_t off = 0;
+	ssize_t n;
+	size_t want;
+	int fd, r;
 
 	*retired = 0;
 	snprintf(rel, sizeof(rel), "secrets/backup-seed-%s.sealed", label);
@@ -43,15 +50,39 @@ seed_retire(struct hk_ca *ca, const char *label, int *retired)
 		return r;
 	if (!hk_path_exists(path))
 		return 0;
-	if ((r = hk_file_read(path, 65536, &buf, &len)) != 0)
-		return r;
-	/* The file is replaced (new inode) rather than rewritten in place;
-	 * on SoftHSM2's medium this is as far as software can go. */
-	randombytes_buf(buf, len);
-	r = hk_file_write(path, buf, len, 0600, 0);
-	free(buf);
-	if (r != 0)
-		return r;
+	if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) != 0) {
+		hk_err_set("%s: cannot overwrite: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return HK_ERR_IO;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		hk_err_set("%s: not a regular file", path);
+		close(fd);
+		return HK_ERR_IO;
+	}
+	while (off < st.st_size) {
+		want = (size_t)(st.st_size - off) < sizeof(rnd) ?
+		    (size_t)(st.st_size - off) : sizeof(rnd);
+		randombytes_buf(rnd, want);
+		if ((n = pwrite(fd, rnd, want, off)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			hk_err_set("%s: cannot overwrite: %s", path,
+			    n < 0 ? strerror(errno) : "short write");
+			close(fd);
+			return HK_ERR_IO;
+		}
+		off += n;
+	}
+	if (fsync(fd) != 0) {
+		hk_err_set("%s: cannot fsync the overwrite: %s", path,
+		    strerror(errno));
+		close(fd);
+		return HK_ERR_IO;
+	}
+	close(fd);
 	if (unlink(path) != 0) {
 		hk_err_set("%s: cannot remove: %s", path, strerror(errno));
 		return HK_ERR_IO;

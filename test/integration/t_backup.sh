@@ -112,11 +112,20 @@ fails "destroy needs the quorum" 4 "2 of the 3 shares needed" \
 fails "the audit key is not destroyed by this command" 2 "only a root key" \
 	"$OFF" destroy --state "$A/state" --key audit-1 --yes-destroy audit-1 "${Q[@]}"
 check "root-1 is still in the token" test "$(pubobjs hanko-root-test-r2 root-1)" = 1
+# A second name of the sealed seed's inode stands in for the blocks that held
+# it: destroy must overwrite them (docs/key-lifecycle.md, Destruction 1), not
+# write a new file over the name and leave the old bytes behind.
+SEED=$A/state/secrets/backup-seed-root-1.sealed
+cp "$SEED" "$HANKO_TMP/seed-before"
+ln "$SEED" "$HANKO_TMP/seed-blocks"
 ok "root-1 is destroyed" \
 	"$OFF" destroy --state "$A/state" --key root-1 --yes-destroy root-1 "${Q[@]}"
 check "the token holds no root-1 object" test "$(pubobjs hanko-root-test-r2 root-1)" = 0
 check "the KEK seed of root-1 is gone" \
 	test ! -e "$A/state/secrets/backup-seed-root-1.sealed"
+check "the KEK seed's own bytes were overwritten in place, same length" bash -c \
+	"! cmp -s '$HANKO_TMP/seed-before' '$HANKO_TMP/seed-blocks' && \
+	[ \$(stat -c %s '$HANKO_TMP/seed-blocks') = \$(stat -c %s '$HANKO_TMP/seed-before') ]"
 check "state.conf records the destruction" grep -q '^root.1.destroyed = ' "$A/state/state.conf"
 check "the destruction is audited" \
 	grep -q '	key.destroy	ok	.*names nothing' "$A/state/audit/audit.log"
