@@ -139,6 +139,11 @@ parse(struct init_opts *o, int argc, char **argv)
 	}
 	if (o->label == NULL)
 		o->label = o->rehearsal ? "hanko-root-test" : "hanko-root";
+	/* before the passphrases are asked for, not after */
+	if (hk_token_label_check(o->label) != 0) {
+		hk_err_set("--token-label: %s", hk_err_msg());
+		return HK_ERR_USAGE;
+	}
 	return 0;
 }
 

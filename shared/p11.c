@@ -156,8 +156,8 @@ slot_by_label(struct hk_token *t, const char *label)
 	return NULL;
 }
 
-static int
-check_label(const char *label)
+int
+hk_token_label_check(const char *label)
 {
 	size_t i, len = strlen(label);
 
@@ -186,7 +186,7 @@ hk_token_init(const struct hk_p11_cfg *cfg, const char *label,
 	unsigned int i;
 	int r;
 
-	if ((r = check_label(label)) != 0)
+	if ((r = hk_token_label_check(label)) != 0)
 		return r;
 	if ((r = token_load(cfg, &t)) != 0)
 		return r;

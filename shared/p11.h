@@ -44,6 +44,10 @@ int hk_softhsm_prepare(const char *dir);
  * the name it will have once the state folder is renamed into place. */
 int hk_softhsm_conf_write(const char *dir, const char *named);
 
+/* A token label hanko makes: 1 to 32 of a-z, 0-9 and '-'; else
+ * HK_ERR_INVALID naming the label and the rule (hk_token_init checks it
+ * too; callers check it before asking anyone for anything). */
+int hk_token_label_check(const char *label);
 /* Initialise the first free slot's token with label, SO PIN and user PIN. */
 int hk_token_init(const struct hk_p11_cfg *cfg, const char *label,
     const char *so_pin, const char *user_pin);

@@ -86,6 +86,12 @@ fails "--clock on a real CA is refused" 2 "clock may be set only in a rehearsal"
 	"$OFF" activate --state "$T/real/state" --clock 2030-01-01T00:00:00Z "${args[@]}"
 fails "--clock at init needs --rehearsal" 2 "clock may be set only with --rehearsal" \
 	"$OFF" init --state "$T/real2" --profile "$PROFILE" --roster "$ROSTER" --media "$T/m2" --clock 2030-01-01T00:00:00Z
+# a bad token label is refused before anyone is asked for a passphrase (no
+# --passin and no terminal here: a prompt would fail with "no terminal")
+fails "--token-label with a capital, before any passphrase is asked for" 2 \
+	"--token-label: token label 'Hanko-Root': only a-z, 0-9 and '-'" \
+	"$OFF" init --state "$T/real3" --profile "$PROFILE" --roster "$ROSTER" --media "$T/m3" --token-label Hanko-Root
+check "... nothing made" test ! -e "$T/real3" -a ! -e "$T/m3"
 mapfile -t args < <(share_args "$T/ca" 1 2 3)
 ok "create-root with three shares" "$OFF" create-root --state "$S" "${args[@]}"
 before=$(sha256sum "$S/certs/root-1.der" "$S/certs/root-1.pem")
