@@ -286,24 +286,15 @@ lock_take(struct publish_work *w)
 {
 	char path[4096], pid[32], held[32];
 	ssize_t n;
-	int fd;
+	int fd, r;
 
 	w->lockfd = -1;
-	if (hk_online_path(w->on, "publish.lock", path, sizeof(path)) != 0)
-		return HK_ERR_INVALID;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600)) < 0) {
-		hk_err_set("%s: cannot open: %s", path, strerror(errno));
-		return HK_ERR_IO;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		n = pread(fd, held, sizeof(held) - 1, 0);
-		held[n > 0 ? n : 0] = '\0';
-		held[strcspn(held, "\n")] = '\0';
-		hk_err_set("%s: another publish is running (pid %s); nothing "
-		    "done", path, held[0] ? held : "?");
-		close(fd);
-		return HK_ERR_STATE;
+	if ((r = hk_online_lock_file(w->on, "publish.lock", path,
+	    sizeof(path), &fd, held, sizeof(held))) != 0) {
+		if (r == HK_ERR_STATE)
+			hk_err_set("%s: another publish is running (pid %s); "
+			    "nothing done", path, held[0] ? held : "?");
+		return r;
 	}
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)

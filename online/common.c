@@ -578,31 +578,53 @@ hk_online_issue_lock(struct hk_online *on, int *fd)
 }
 
 int
-hk_online_state_lock(struct hk_online *on)
+hk_online_lock_file(struct hk_online *on, const char *name, char *path,
+    size_t plen, int *fd, char *holder, size_t hlen)
 {
-	struct hk_state *st;
-	char path[4096];
-	int fd, e, r;
+	ssize_t n;
+	int e, r;
 
-	if ((r = hk_online_path(on, "state.lock", path, sizeof(path))) != 0)
+	*fd = -1;
+	if (holder != NULL && hlen > 0)
+		holder[0] = '\0';
+	if ((r = hk_online_path(on, name, path, plen)) != 0)
 		return r;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    0600)) < 0) {
 		hk_err_set("%s: cannot open: %s", path, strerror(errno));
 		return HK_ERR_IO;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		e = errno;
-		close(fd);
-		if (e == EWOULDBLOCK) {
-			hk_err_set("%s: another hanko-online command is changing "
-			    "state.conf (request, responder or revoke "
-			    "--issuing-key-compromise): run this one again once "
-			    "it has ended; nothing changed", path);
-			return HK_ERR_STATE;
-		}
-		hk_err_set("%s: flock: %s", path, strerror(e));
-		return HK_ERR_IO;
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	e = errno;
+	if (e == EWOULDBLOCK && holder != NULL && hlen > 0 &&
+	    (n = pread(*fd, holder, hlen - 1, 0)) > 0) {
+		holder[n] = '\0';
+		holder[strcspn(holder, "\n")] = '\0';
+	}
+	close(*fd);
+	*fd = -1;
+	if (e == EWOULDBLOCK)
+		return HK_ERR_STATE;
+	hk_err_set("%s: flock: %s", path, strerror(e));
+	return HK_ERR_IO;
+}
+
+int
+hk_online_state_lock(struct hk_online *on)
+{
+	struct hk_state *st;
+	char path[4096];
+	int fd, r;
+
+	if ((r = hk_online_lock_file(on, "state.lock", path, sizeof(path),
+	    &fd, NULL, 0)) != 0) {
+		if (r == HK_ERR_STATE)
+			hk_err_set("%s: another hanko-online command is "
+			    "changing state.conf (request, responder or revoke "
+			    "--issuing-key-compromise): run this one again "
+			    "once it has ended; nothing changed", path);
+		return r;
 	}
 	/* what another writer saved after this run read it */
 	if ((r = hk_state_load(on->st->dir, &st)) != 0) {

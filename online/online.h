@@ -209,6 +209,13 @@ int hk_online_issue_lock(struct hk_online *on, int *fd);
  * used twice. HK_ERR_STATE at once when held. Call it before taking any
  * pointer into on->st (the old one is freed). */
 int hk_online_state_lock(struct hk_online *on);
+/* An flock on <state>/name (made 0600 if missing), taken at once or not at
+ * all: 0 with *fd open and locked; HK_ERR_STATE when another process holds
+ * it, with no message set (the caller names what holds it) and holder =
+ * the file's first line ("" if none; holder may be NULL); HK_ERR_IO with
+ * the message otherwise. path receives <state>/name either way. */
+int hk_online_lock_file(struct hk_online *on, const char *name, char *path,
+    size_t plen, int *fd, char *holder, size_t hlen);
 
 /* Subcommands. */
 int cmd_init(int argc, char **argv);
