@@ -431,11 +431,9 @@ names_newest(const unsigned char *der, size_t len,
 		hk_err_clear();
 		return 0;	/* not ours to judge (lint passed it once) */
 	}
-	if ((r = hk_cert_partition_dn(w->p, nc->m->romaji, gen, w->rehearsal,
-	    &want.dn)) != 0)
+	if ((r = hk_crlpub_partition_names(w->p, nc->m->romaji, nc->m->code,
+	    gen, w->rehearsal, &want)) != 0)
 		goto out;
-	hk_cert_partition_uri(w->p, nc->m->code, gen, want.uri,
-	    sizeof(want.uri));
 	if (hk_crlpub_dpname_eq(&want, &got))
 		goto out;
 	if ((x = d2i_X509(NULL, &p, (long)len)) != NULL) {

@@ -660,16 +660,14 @@ work_open(struct publish_work *w, const struct publish_opts *o)
 				continue;
 			pr->m = &w->munis->m[i];
 			pr->sg = &w->sig[g];
+			/* the IDP names exactly what the certificates of
+			 * this generation name in their CRL DP */
 			if ((r = hk_cert_partition_id(pr->m->code,
 			    pr->sg->gen, pr->id, sizeof(pr->id))) != 0 ||
-			    (r = hk_cert_partition_dn(w->p, pr->m->romaji,
-			    pr->sg->gen, w->rehearsal, &pr->names.dn)) != 0)
+			    (r = hk_crlpub_partition_names(w->p, pr->m->romaji,
+			    pr->m->code, pr->sg->gen, w->rehearsal,
+			    &pr->names)) != 0)
 				return r;
-			/* the IDP names exactly what the certificates of
-			 * this generation name in their CRL DP
-			 * (hk_cert_build_user) */
-			hk_cert_partition_uri(w->p, pr->m->code, pr->sg->gen,
-			    pr->names.uri, sizeof(pr->names.uri));
 			w->nparts++;
 		}
 	r = hk_repo_open(o->repo, &w->cur);

@@ -863,6 +863,20 @@ hk_crlpub_dpname_clear(struct hk_crlpub_dpname *n)
 }
 
 int
+hk_crlpub_partition_names(const struct hk_profile *p, const char *romaji,
+    const char *code, int gen, int rehearsal, struct hk_crlpub_dpname *out)
+{
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = hk_cert_partition_dn(p, romaji, gen, rehearsal,
+	    &out->dn)) != 0)
+		return r;
+	hk_cert_partition_uri(p, code, gen, out->uri, sizeof(out->uri));
+	return 0;
+}
+
+int
 hk_crlpub_dpname_eq(const struct hk_crlpub_dpname *a,
     const struct hk_crlpub_dpname *b)
 {

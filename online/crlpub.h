@@ -164,5 +164,10 @@ int hk_crlpub_cert_dp(const unsigned char *der, size_t len,
 int hk_crlpub_dpname_eq(const struct hk_crlpub_dpname *a,
     const struct hk_crlpub_dpname *b);
 void hk_crlpub_dpname_clear(struct hk_crlpub_dpname *n);
+/* The names of a partition (hk_cert_build_user): what its certificates of
+ * issuing generation gen carry in their CRL DP and its CRL in its IDP; the
+ * DN from the municipality's romaji, the URI from its code. */
+int hk_crlpub_partition_names(const struct hk_profile *p, const char *romaji,
+    const char *code, int gen, int rehearsal, struct hk_crlpub_dpname *out);
 
 #endif
