@@ -11,8 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -141,11 +139,10 @@ cmd_trust(int argc, char **argv)
 	struct hk_store *store = NULL;
 	unsigned char want[32], got[32], *der = NULL;
 	char der_path[4096], pem_path[4096], spath[4096], hex[65], *dn = NULL;
-	int r, len, nroots = 0, resume = 0, der_made = 0, pem_made = 0;
+	int r, nroots = 0, resume = 0, der_made = 0, pem_made = 0;
 	X509 *root = NULL;
-	BIO *bio = NULL;
-	char *pem;
-	long pemlen;
+	char *pem = NULL;
+	size_t len, pemlen;
 
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
@@ -186,16 +183,11 @@ cmd_trust(int argc, char **argv)
 	}
 	if ((r = check_root(on, root, o.root)) != 0)
 		goto fail;
-	if ((len = i2d_X509(root, &der)) <= 0 ||
-	    (bio = BIO_new(BIO_s_mem())) == NULL ||
-	    PEM_write_bio_X509(bio, root) != 1 ||
-	    (pemlen = BIO_get_mem_data(bio, &pem)) <= 0) {
-		hk_err_set("%s: cannot encode the certificate", o.root);
-		hk_err_add_openssl();
-		r = HK_ERR_CRYPTO;
+	if ((r = hk_cert_encode(root, &der, &len, &pem, &pemlen)) != 0) {
+		hk_err_set("%s: %s", o.root, hk_err_msg());
 		goto fail;
 	}
-	if (resume && !anchor_is(der_path, der, (size_t)len)) {
+	if (resume && !anchor_is(der_path, der, len)) {
 		hk_err_set("%s: holds another root, pinned by a trust that "
 		    "stopped before the store recorded it: run trust again "
 		    "with that root and its fingerprint to complete it; "
@@ -206,18 +198,18 @@ cmd_trust(int argc, char **argv)
 	dn = hk_name_print(X509_get_subject_name(root));
 	if ((r = hk_store_begin(store)) != 0 ||
 	    (r = hk_store_ca_add(store, HK_CA_ROOT, 1, dn ? dn : "?", der,
-	    (size_t)len, 0)) != 0)
+	    len, 0)) != 0)
 		goto fail;
 	/* The anchor file is the authority; the store row follows it. */
 	if (!resume) {
-		if ((r = hk_file_write(der_path, der, (size_t)len, 0644,
+		if ((r = hk_file_write(der_path, der, len, 0644,
 		    HK_WRITE_NOREPLACE)) != 0)
 			goto fail;
 		der_made = 1;
 	}
 	/* the PEM is the DER's copy for people: rewritten whole */
 	pem_made = !hk_path_exists(pem_path);
-	if ((r = hk_file_write(pem_path, pem, (size_t)pemlen, 0644, 0)) != 0 ||
+	if ((r = hk_file_write(pem_path, pem, pemlen, 0644, 0)) != 0 ||
 	    (r = hk_store_commit(store)) != 0)
 		goto fail;
 	hk_online_audit(on, "root.trust", "ok", "%s pinned as the anchor "
@@ -243,7 +235,7 @@ cmd_trust(int argc, char **argv)
  out:
 	free(dn);
 	OPENSSL_free(der);
-	BIO_free(bio);
+	OPENSSL_free(pem);
 	X509_free(root);
 	hk_store_close(store);
 	hk_online_close(on);

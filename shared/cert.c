@@ -374,25 +374,48 @@ out:
 }
 
 int
-hk_cert_write(X509 *cert, const char *der_path, const char *pem_path)
+hk_cert_encode(X509 *cert, unsigned char **der, size_t *der_len,
+    char **pem, size_t *pem_len)
 {
-	unsigned char *der = NULL;
 	BIO *bio = NULL;
-	char *pem;
-	long pemlen;
-	int n, r = HK_ERR_CRYPTO;
+	char *p;
+	long pl;
+	int n;
 
-	if ((n = i2d_X509(cert, &der)) <= 0 ||
+	*der = NULL;
+	*pem = NULL;
+	if ((n = i2d_X509(cert, der)) <= 0 ||
 	    (bio = BIO_new(BIO_s_mem())) == NULL ||
 	    PEM_write_bio_X509(bio, cert) != 1 ||
-	    (pemlen = BIO_get_mem_data(bio, &pem)) <= 0) {
+	    (pl = BIO_get_mem_data(bio, &p)) <= 0 ||
+	    (*pem = OPENSSL_malloc((size_t)pl)) == NULL) {
 		hk_err_set("cannot encode the certificate");
 		hk_err_add_openssl();
-	} else
-		r = hk_file_write_pair(der_path, der, (size_t)n, pem_path,
-		    pem, (size_t)pemlen);
+		BIO_free(bio);
+		OPENSSL_free(*der);
+		*der = NULL;
+		return HK_ERR_CRYPTO;
+	}
+	memcpy(*pem, p, (size_t)pl);
+	*der_len = (size_t)n;
+	*pem_len = (size_t)pl;
 	BIO_free(bio);
+	return 0;
+}
+
+int
+hk_cert_write(X509 *cert, const char *der_path, const char *pem_path)
+{
+	unsigned char *der;
+	char *pem;
+	size_t dl, pl;
+	int r;
+
+	if ((r = hk_cert_encode(cert, &der, &dl, &pem, &pl)) != 0)
+		return r;
+	r = hk_file_write_pair(der_path, der, dl, pem_path, pem, pl);
 	OPENSSL_free(der);
+	OPENSSL_free(pem);
 	return r;
 }
 

@@ -249,6 +249,10 @@ ASN1_OCTET_STRING *hk_cert_aki_keyid(X509 *x);
 /* The message digest the profile's algorithm uses for key (sha256/384). */
 const EVP_MD *hk_cert_md(const struct hk_profile *p, EVP_PKEY *key);
 
+/* The certificate as DER and as PEM (both OPENSSL_malloc'd; the caller
+ * frees them with OPENSSL_free). */
+int hk_cert_encode(X509 *cert, unsigned char **der, size_t *der_len,
+    char **pem, size_t *pem_len);
 /* Write DER and/or PEM (either path may be NULL), mode 0644, never
  * replacing an existing file (HK_ERR_EXISTS). Both or neither: when the
  * PEM cannot be written, the DER just written is removed again. */
