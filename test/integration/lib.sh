@@ -170,6 +170,16 @@ share_args() {
 
 # free_port: a loopback TCP port free now (another process may take it
 # before it is used: slapd_start tries again then).
+# flip_byte FILE OFFSET: invert the byte at OFFSET in place, so that the
+# file always changes (writing a fixed byte leaves a file whose byte there
+# is that one by chance, 1 in 256 for random content, unchanged).
+flip_byte() {
+	local c
+	c=$(dd if="$1" bs=1 skip="$2" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+	[ -n "$c" ] || { echo "flip_byte: $1: no byte at $2" >&2; return 1; }
+	printf "$(printf '\\%03o' $((c ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # slapd_start CONF LOG [LEVEL]: a throwaway slapd (debug LEVEL, default 0,

@@ -169,7 +169,7 @@ check "... the same entries" test "$(entries 431010)" = "$E0"
 # the lock), nothing else does
 printf 'partial' >"$O/crlcache/431010.entries.tmp-0123456789abcdef"
 printf 'mine' >"$O/crlcache/notes.tmp-x"
-printf 'x' | dd of="$O/crlcache/432024.entries" bs=1 seek=5 conv=notrunc 2>/dev/null
+flip_byte "$O/crlcache/432024.entries" 5
 E1=$(entries 432024)
 ok "cache damaged: rebuilt" pub --clock 2026-04-05T03:00:00Z --now
 check "... one cache rebuilt" grep -q "1 caches rebuilt" "$HANKO_TMP/out"
@@ -221,7 +221,7 @@ check "... set 8 stays" grep -q "^Nothing to publish: set 8 " "$HANKO_TMP/out"
 # replaces too, beside its signing: a file damaged while that set was out
 # has been served damaged, and a person must look (exit 9). The new set is
 # whole; the damaged one stays beside it.
-printf 'x' | dd of="$P/root/gen-1.cer" bs=1 seek=20 conv=notrunc 2>/dev/null
+flip_byte "$P/root/gen-1.cer" 20
 check "root/gen-1.cer of set 8 damaged" eval "! set_ok '$P'"
 fails "the next day, a certificate of set 8 damaged: set 9 published, the file named (exit 9)" 9 \
 	"^hanko-online publish: warning: CPS 2-6-2: .*/repo\.sets/8/root/gen-1\.cer: MANIFEST: SHA-256 differs: set 8 was damaged \(a disk fault or an edit\) while it was out: replaced by this run's set; check the repository's disk and who can write to it$" \

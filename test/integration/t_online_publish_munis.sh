@@ -117,7 +117,7 @@ sed 's/^432024,city,,Yatsushiro-shi,/432024,city,,Yatsushiro-city,/' "$T/municip
 # are still published (a same-day run notices the damage: set_intact).
 S_HELD=$(set_of)
 N_KU=$(crl_number 431010)
-printf '\377' | dd of="$P/crl/432024.crl" bs=1 seek=100 conv=notrunc 2>/dev/null
+flip_byte "$P/crl/432024.crl" 100
 fails "the kept CRL of 432024 damaged: exit 3 naming the hold and the damaged file" 3 \
 	"^hanko-online publish: municipalities.csv: 432024: romaji .*; set [0-9]+ published with the other partitions.*warning: .*CPS 4-4-9: .*/crl/432024.crl: size or SHA-256 is not its MANIFEST line's: damaged, not kept: no CRL of that partition until it is signed again$" \
 	pub --clock 2026-04-05T03:10:00Z
