@@ -8,11 +8,14 @@
 #include <strings.h>
 
 #include "atomic.h"
+#include "clock.h"
 #include "err.h"
 #include "municipalities.h"
 
 #define HEADER	"code,kind,parent,romaji,kanji,partition,district"
+#define HEADER_RETIRED	HEADER ",retired"	/* the optional 8th column */
 #define GUN	"\xe9\x83\xa1"	/* 郡 U+90E1 */
+#define JST	(9 * 3600)	/* UTC+9, as HK_JST_OFFSET */
 
 int
 hk_muni_check_digit(const char *five)
@@ -85,27 +88,48 @@ romaji_ok(const char *s)
 #define BAD(...) do { hk_err_set(__VA_ARGS__); r = HK_ERR_INVALID; \
 	goto out; } while (0)
 
+/* A calendar day YYYY-MM-DD (1970 on) as 00:00 of that day in Japan. */
 static int
-parse_row(const char *path, size_t line, char *text, struct hk_muni *m)
+day_parse(const char *s, time_t *out)
 {
-	char *f[7], *p = text;
+	char iso[32];
+	size_t i;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return HK_ERR_PARSE;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return HK_ERR_PARSE;
+	snprintf(iso, sizeof(iso), "%sT00:00:00Z", s);
+	if (hk_time_parse(iso, out) != 0)	/* also Feb 30, month 13 */
+		return HK_ERR_PARSE;
+	*out -= JST;
+	return 0;
+}
+
+/* One row of cols fields (7, or 8 with the retired column). */
+static int
+parse_row(const char *path, size_t line, char *text, size_t cols,
+    struct hk_muni *m)
+{
+	char *f[8], *p = text;
 	size_t nf = 0, len;
 	int r = 0;
 
 	memset(m, 0, sizeof(*m));
 	for (;;) {
-		if (nf == 7)
-			BAD("%s:%zu: more than 7 fields (no commas inside "
-			    "fields)", path, line);
+		if (nf == cols)
+			BAD("%s:%zu: more than %zu fields (no commas inside "
+			    "fields)", path, line, cols);
 		f[nf++] = p;
 		if ((p = strchr(p, ',')) == NULL)
 			break;
 		*p++ = '\0';
 	}
-	if (nf != 7)
-		BAD("%s:%zu: %zu fields, expected 7 (%s)", path, line, nf,
-		    HEADER);
-	for (size_t i = 0; i < 7; i++) {
+	if (nf != cols)
+		BAD("%s:%zu: %zu fields, expected %zu (%s)", path, line, nf,
+		    cols, cols == 8 ? HEADER_RETIRED : HEADER);
+	for (size_t i = 0; i < nf; i++) {
 		len = strlen(f[i]);
 		if (len >= HK_MUNI_NAME_MAX)
 			BAD("%s:%zu: field %zu: longer than %d bytes", path,
@@ -173,6 +197,21 @@ parse_row(const char *path, size_t line, char *text, struct hk_muni *m)
 		BAD("%s:%zu: district: only a town or village lies in a "
 		    "district", path, line);
 	snprintf(m->district, sizeof(m->district), "%s", f[6]);
+	/* docs/municipalities.md, "A merger or a rename": the first day
+	 * the code issues nothing; the row stays a partition (CPS 4-4-9) */
+	if (cols == 8 && f[7][0] != '\0') {
+		if (day_parse(f[7], &m->retired) != 0)
+			BAD("%s:%zu: retired: \"%s\" is not a day YYYY-MM-DD "
+			    "(1970 or later; empty while the code issues)", path,
+			    line, f[7]);
+		if (!m->partition)
+			BAD("%s:%zu: retired: only a partition row issues, so "
+			    "only one is retired (a city with wards: retire "
+			    "its wards); a retired row stays partition yes "
+			    "until its last certificate expires (CPS 4-4-9)",
+			    path, line);
+		snprintf(m->retired_day, sizeof(m->retired_day), "%s", f[7]);
+	}
  out:
 	return r;
 }
@@ -236,9 +275,9 @@ hk_munis_load(const char *path, struct hk_munis **out)
 {
 	struct hk_munis *ms = NULL;
 	unsigned char *buf = NULL;
-	size_t len, line = 0;
+	size_t len, line = 0, cols = 0;
 	char *p, *nl;
-	int r, header = 0;
+	int r;
 
 	*out = NULL;
 	if ((r = hk_file_read(path, 1 << 20, &buf, &len)) != 0)
@@ -279,14 +318,19 @@ hk_munis_load(const char *path, struct hk_munis **out)
 			r = HK_ERR_PARSE;
 			goto out;
 		}
-		if (!header) {
-			if (strcmp(p, HEADER) != 0) {
+		if (cols == 0) {
+			if (strcmp(p, HEADER) == 0)
+				cols = 7;
+			else if (strcmp(p, HEADER_RETIRED) == 0)
+				cols = 8;
+			else {
 				hk_err_set("%s:%zu: the first line must be "
-				    "\"%s\"", path, line, HEADER);
+				    "\"%s\" or, with the retired column, "
+				    "\"%s\"", path, line, HEADER,
+				    HEADER_RETIRED);
 				r = HK_ERR_PARSE;
 				goto out;
 			}
-			header = 1;
 			continue;
 		}
 		if (ms->n == HK_MUNI_MAX) {
@@ -295,7 +339,7 @@ hk_munis_load(const char *path, struct hk_munis **out)
 			r = HK_ERR_INVALID;
 			goto out;
 		}
-		if ((r = parse_row(path, line, p, &ms->m[ms->n])) != 0)
+		if ((r = parse_row(path, line, p, cols, &ms->m[ms->n])) != 0)
 			goto out;
 		ms->m[ms->n++].line = line;
 	}
@@ -323,6 +367,12 @@ hk_munis_find(const struct hk_munis *ms, const char *code)
 		if (strcmp(ms->m[i].code, code) == 0)
 			return &ms->m[i];
 	return NULL;
+}
+
+int
+hk_muni_issuing(const struct hk_muni *m, time_t now)
+{
+	return m->retired == 0 || now < m->retired;
 }
 
 void

@@ -18,11 +18,19 @@
  * district (郡, part of a town's or village's address in the resident
  * register) non-empty UTF-8 ending in 郡 for a town or village, empty for
  * a city or ward.
+ *
+ * The header may instead end in ",retired" (every row then has eight
+ * fields): retired empty while the code issues, or YYYY-MM-DD, the first
+ * day (JST) on which it issues no certificate (a merger: the residents
+ * apply at another municipality since; CPS 4-1-1, 4-2-1). Only a
+ * partition row may be retired; it stays a partition (its CRL is
+ * published until its last certificate expires: CPS 4-4-9).
  */
 #ifndef HK_MUNICIPALITIES_H
 #define HK_MUNICIPALITIES_H
 
 #include <stddef.h>
+#include <time.h>
 
 #define HK_MUNI_MAX		512	/* rows in a file */
 #define HK_MUNI_NAME_MAX	64	/* bytes of a name, incl. NUL */
@@ -39,6 +47,9 @@ struct hk_muni {
 	char kanji[HK_MUNI_NAME_MAX];	/* Japanese name */
 	char district[HK_MUNI_NAME_MAX]; /* a town's or village's 郡; "" */
 	int partition;			/* 1: a CRL partition of its own */
+	time_t retired;			/* 0: issuing; else 00:00 JST of the
+					 * first day it issues nothing */
+	char retired_day[11];		/* that day, YYYY-MM-DD; "" */
 	size_t line;			/* its line in the file, for messages */
 };
 
@@ -57,6 +68,8 @@ int hk_muni_code_ok(const char *code);
 int hk_munis_load(const char *path, struct hk_munis **out);
 const struct hk_muni *hk_munis_find(const struct hk_munis *m,
     const char *code);
+/* 1 if m issues certificates at now (not retired, or retired later). */
+int hk_muni_issuing(const struct hk_muni *m, time_t now);
 void hk_munis_free(struct hk_munis *m);
 
 #endif

@@ -214,6 +214,15 @@ check_muni(const struct hk_request_ctx *c, size_t ln, const char *code,
 	if (!m->partition)
 		return refuse(c, ln, "municipality", "%s (%s) is divided into "
 		    "ward partitions: use the ward's code", code, m->kanji);
+	/* a merged municipality's row stays for its CRL, but its office
+	 * no longer takes applications: the resident applies at the
+	 * municipality of their address today (住所地市町村) */
+	if (!hk_muni_issuing(m, c->now))
+		return refuse(c, ln, "municipality", "CPS 4-1-1, 4-2-1: %s "
+		    "(%s) is retired since %s (municipalities.csv: retired): "
+		    "no certificate is issued under it; the request comes from "
+		    "the municipality of the resident's address today, under "
+		    "its code", code, m->kanji, m->retired_day);
 	out->muni = m;
 	return 0;
 }

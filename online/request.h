@@ -40,7 +40,9 @@ struct hk_request_ctx {
 	const struct hk_munis *munis;	/* known municipalities */
 	const struct hk_profile *p;	/* key type and size rules */
 	time_t now;			/* dates of birth not after its
-					 * date in Japan (UTC+9) */
+					 * date in Japan (UTC+9); a
+					 * municipality retired by then
+					 * issues nothing */
 };
 
 /* 0 if line (no newline) is exactly HK_REQ_HEADER. */

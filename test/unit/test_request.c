@@ -24,6 +24,7 @@
 #include "municipalities.h"
 #include "profile.h"
 #include "request.h"
+#include "testutil.h"
 
 #define REQ_DIR		HK_TEST_DATA "/requests"
 #define MUNIS		HK_TEST_DATA "/../../online/data/municipalities-kumamoto.csv"
@@ -439,6 +440,54 @@ Test(request, era_boundaries)
 	    sizeof(why)), 0);
 	cr_assert_str_eq(why, "2026-04-03 is in the future (today is "
 	    "2026-04-02 in Japan)");
+}
+
+/* docs/municipalities.md, "A merger or a rename": a retired row (a merged
+ * town kept for its CRL) issues until the day before its retired day in
+ * Japan, and refuses the line from that day on, naming the line, the
+ * field and the rule (CPS 4-1-1, 4-2-1). */
+Test(request, retired_municipality_refused_from_its_day)
+{
+	const char *text = "code,kind,parent,romaji,kanji,partition,district,"
+	    "retired\n"
+	    "434434,town,,Mashiki-machi,益城町,yes,上益城郡,2026-04-03\n"
+	    "434043,town,,Kikuyo-machi,菊陽町,yes,菊池郡,\n";
+	const char *line = "434434,12345678901,熊本　太郎,00000,319750301,1,"
+	    "熊本県上益城郡益城町大字宮園７０２番地,0000000000000000000,"
+	    "resident-1.pub.pem";
+	const char *other = "434043,12345678901,熊本　太郎,00000,319750301,1,"
+	    "熊本県菊池郡菊陽町久保田１番,00000000000000,resident-1.pub.pem";
+	char path[4096];
+	struct hk_munis *m = NULL;
+	struct hk_request r;
+
+	snprintf(path, sizeof(path), "%s/m.csv", hk_test_dir("req_retired"));
+	hk_test_write(path, text, strlen(text));
+	cr_assert_eq(hk_munis_load(path, &m), 0, "%s", hk_err_msg());
+	ctx.munis = m;
+	ctx.basedir = REQ_DIR "/keys";
+	ctx.input = "b.csv";
+	/* 2026-04-02 23:59:59 in Japan: the last second it issues */
+	cr_assert_eq(hk_time_parse("2026-04-02T14:59:59Z", &ctx.now), 0);
+	cr_assert_eq(hk_request_parse(&ctx, 2, line, &r), 0, "%s",
+	    hk_err_msg());
+	hk_request_clear(&r);
+	/* 2026-04-03 00:00:00 in Japan */
+	cr_assert_eq(hk_time_parse("2026-04-02T15:00:00Z", &ctx.now), 0);
+	cr_assert_eq(hk_request_parse(&ctx, 5, line, &r), HK_ERR_INVALID);
+	cr_assert_str_eq(hk_err_msg(), "b.csv:5: municipality: CPS 4-1-1, "
+	    "4-2-1: 434434 (益城町) is retired since 2026-04-03 "
+	    "(municipalities.csv: retired): no certificate is issued under "
+	    "it; the request comes from the municipality of the resident's "
+	    "address today, under its code");
+	cr_assert_null(r.muni);
+	cr_assert_null(r.key);
+	/* the other row of the same file still issues */
+	cr_assert_eq(hk_request_parse(&ctx, 6, other, &r), 0, "%s",
+	    hk_err_msg());
+	hk_request_clear(&r);
+	ctx.munis = munis;
+	hk_munis_free(m);
 }
 
 /* A town's or village's address as the resident register writes it, with

@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "err.h"
 #include "municipalities.h"
 #include "store.h"
@@ -862,6 +863,9 @@ Test(municipalities, shipped_file)
 	cr_assert_str_eq(k->kanji, "熊本市中央区");
 	cr_assert_not_null(k = hk_munis_find(m, "433489"));
 	cr_assert_str_eq(k->romaji, "Misato-machi");
+	for (i = 0; i < m->n; i++)
+		cr_assert_eq(m->m[i].retired, 0, "%s: the shipped file retires "
+		    "nothing", m->m[i].code);
 	hk_munis_free(m);
 }
 
@@ -944,6 +948,89 @@ Test(municipalities, strict_loader)
 	cr_assert_eq(load_text("mu_6", "code,kind,parent,romaji,kanji,"
 	    "partition\n432024,city,,A-shi,甲,yes\n"), HK_ERR_PARSE,
 	    "the six-column header of schema 5 and before");
+}
+
+#define HDR8 "code,kind,parent,romaji,kanji,partition,district,retired\n"
+
+/* docs/municipalities.md, "A merger or a rename": the optional retired
+ * column, the first day (JST) on which a merged town issues nothing; the
+ * row stays a partition. */
+Test(municipalities, retired_column)
+{
+	char path[4096];
+	const char *text = HDR8 "432024,city,,Yatsushiro-shi,八代市,yes,,\n"
+	    "434434,town,,Mashiki-machi,益城町,yes,上益城郡,2027-04-01\n";
+	struct hk_munis *m = NULL;
+	const struct hk_muni *k;
+	time_t t;
+
+	snprintf(path, sizeof(path), "%s/m.csv", hk_test_dir("mu_retired"));
+	hk_test_write(path, text, strlen(text));
+	cr_assert_eq(hk_munis_load(path, &m), 0, "%s", hk_err_msg());
+	cr_assert_eq(m->partitions, 2, "a retired row is still a partition");
+	cr_assert_not_null(k = hk_munis_find(m, "432024"));
+	cr_assert_eq(k->retired, 0);
+	cr_assert_str_eq(k->retired_day, "");
+	cr_assert(hk_muni_issuing(k, (time_t)4102444800));	/* 2100 */
+	cr_assert_not_null(k = hk_munis_find(m, "434434"));
+	cr_assert_str_eq(k->retired_day, "2027-04-01");
+	cr_assert_eq(k->partition, 1);
+	/* 2027-04-01 00:00 in Japan (UTC+9) */
+	cr_assert_eq(hk_time_parse("2027-03-31T15:00:00Z", &t), 0);
+	cr_assert_eq(k->retired, t);
+	cr_assert(hk_muni_issuing(k, t - 1), "issues until the day before");
+	cr_assert(!hk_muni_issuing(k, t), "not from the day on");
+	hk_munis_free(m);
+	/* the seven-column header of files made before stays valid */
+	cr_assert_eq(load_text("mu_ret7", HDR "432024,city,,A-shi,甲,yes,\n"),
+	    0, "%s", hk_err_msg());
+}
+
+Test(municipalities, retired_bad_values_named)
+{
+	static const char *bad[] = { "2027-4-01", "2027-04-1", "2027/04/01",
+	    "2027-02-29", "2027-13-01", "2027-04-31", "1969-12-31",
+	    "２０２７-04-01", "yes", "2027-04-01T00:00:00Z", "+027-04-01" };
+	char text[256], want[128];
+	size_t i;
+
+	cr_assert_eq(load_text("mu_ret_leap", HDR8 "432024,city,,A-shi,甲,yes,"
+	    ",2028-02-29\n"), 0, "%s", hk_err_msg());
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), HDR8 "432032,city,,B-shi,乙,yes,,\n"
+		    "432024,city,,A-shi,甲,yes,,%s\n", bad[i]);
+		cr_assert_eq(load_text("mu_ret_bad", text), HK_ERR_INVALID,
+		    "%s", bad[i]);
+		snprintf(want, sizeof(want), "m.csv:3: retired: \"%s\" is not "
+		    "a day YYYY-MM-DD", bad[i]);
+		cr_assert(strstr(hk_err_msg(), want) != NULL, "%s: %s", bad[i],
+		    hk_err_msg());
+	}
+	cr_assert_eq(load_text("mu_ret_blank", HDR8 "432024,city,,A-shi,甲,yes,"
+	    ", 2027-04-01\n"), HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "m.csv:2: field 8: no blanks") != NULL,
+	    "%s", hk_err_msg());
+	/* a city with wards issues nothing itself: its wards are retired */
+	cr_assert_eq(load_text("mu_ret_city", HDR8 "431001,city,,K-shi,熊本市,"
+	    "no,,2027-04-01\n431010,ward,431001,K-shi Chuo-ku,中央区,yes,,\n"),
+	    HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "m.csv:2: retired: only a partition "
+	    "row issues") != NULL, "%s", hk_err_msg());
+	/* every row has the header's fields */
+	cr_assert_eq(load_text("mu_ret_7in8", HDR8 "432024,city,,A-shi,甲,yes,"
+	    "\n"), HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "m.csv:2: 7 fields, expected 8 (code,"
+	    "kind,parent,romaji,kanji,partition,district,retired)") != NULL,
+	    "%s", hk_err_msg());
+	cr_assert_eq(load_text("mu_ret_8in7", HDR "432024,city,,A-shi,甲,yes,,"
+	    "2027-04-01\n"), HK_ERR_INVALID);
+	cr_assert(strstr(hk_err_msg(), "m.csv:2: more than 7 fields") != NULL,
+	    "%s", hk_err_msg());
+	cr_assert_eq(load_text("mu_ret_hdr", "code,kind,parent,romaji,kanji,"
+	    "partition,district,retired_on\n432024,city,,A-shi,甲,yes,,\n"),
+	    HK_ERR_PARSE);
+	cr_assert(strstr(hk_err_msg(), "m.csv:1: the first line must be") !=
+	    NULL, "%s", hk_err_msg());
 }
 
 /*
