@@ -23,7 +23,7 @@
  * verified with a root generation; the set written and swapped; only then
  * the numbers committed to the store. Audited
  * (publish.start, crl.publish, crl.hold, arl.release, publish.warning,
- * publish.done)
+ * publish.note, publish.done)
  * with a checkpoint. Exit 9 (HK_ERR_WARNING) when everything was
  * published but an operator must act soon (ARLs running out, no current
  * ARL, a stored ARL of the day numbered below the one already out, CRLs
@@ -162,6 +162,10 @@ struct publish_work {
 					 * come; 0 when none */
 	char **warn;			/* warnings of this run, whole */
 	int nwarn;
+	char **note;			/* retired rows that may now be
+					 * removed (retired_check): said on
+					 * stdout, not a warning */
+	int nnote;
 	char *held[MAX_HELD];		/* partitions held back: why */
 	int nheld;			/* all of them (may exceed MAX_HELD) */
 	int lost;			/* 1: a warning or hold could not be
@@ -253,6 +257,11 @@ msgs_free(struct publish_work *w)
 	free(w->warn);
 	w->warn = NULL;
 	w->nwarn = 0;
+	for (i = 0; i < w->nnote; i++)
+		free(w->note[i]);
+	free(w->note);
+	w->note = NULL;
+	w->nnote = 0;
 	for (i = 0; i < w->nheld && i < MAX_HELD; i++)
 		free(w->held[i]);
 	w->nheld = 0;
@@ -1319,6 +1328,72 @@ check_parts(struct publish_work *w)
 	return 0;
 }
 
+/*
+ * docs/municipalities.md, "A merger or a rename": a row retired (its code
+ * issues nothing since its day) stays a partition and is published like
+ * any other while a certificate of it is valid or revoked and still to be
+ * listed (CPS 4-4-9). Once none is (every one expired before the last
+ * publication, which listed the revoked ones after their expiry: RFC 5280
+ * 3.3; what orphan_check asks of a removed row), the operator is told the
+ * row may go: a line on stdout and a publish.note record, not a warning
+ * (nothing is wrong; the run's exit status does not change).
+ */
+static int
+retired_check(struct publish_work *w)
+{
+	const struct hk_muni *m;
+	char **nn, *t;
+	uint64_t n;
+	time_t last;
+	size_t i;
+	int r;
+
+	for (i = 0; i < w->munis->n; i++) {
+		m = &w->munis->m[i];
+		if (hk_muni_issuing(m, w->now))
+			continue;
+		if ((r = hk_store_cert_live_count(w->store, m->code,
+		    w->keep_since, &n, &last)) != 0)
+			return r;
+		if (n > 0)
+			continue;
+		if (asprintf(&t, "municipalities.csv:%zu: %s (%s): retired "
+		    "since %s, and no certificate of it is valid or revoked "
+		    "and still to be listed (CPS 4-4-9, RFC 5280 3.3): its row "
+		    "may now be removed (docs/municipalities.md, \"A merger or "
+		    "a rename\"); until then its CRL is published without "
+		    "entries", m->line, m->code, m->romaji, m->retired_day) < 0)
+			return HK_ERR_ALLOC;
+		if ((nn = realloc(w->note, (size_t)(w->nnote + 1) *
+		    sizeof(*nn))) == NULL) {
+			free(t);
+			return HK_ERR_ALLOC;
+		}
+		w->note = nn;
+		w->note[w->nnote++] = t;
+	}
+	return 0;
+}
+
+/* The notes of retired_check: audited, then one line each on stdout. */
+static void
+notes_say(struct publish_work *w)
+{
+	int i;
+
+	for (i = 0; i < w->nnote; i++)
+		hk_online_audit(w->on, "publish.note", "ok", "%s", w->note[i]);
+}
+
+static void
+notes_print(const struct publish_work *w)
+{
+	int i;
+
+	for (i = 0; i < w->nnote; i++)
+		printf("Note: %s\n", w->note[i]);
+}
+
 /* path of the current set into the new one, as it is (with its MANIFEST
  * line); nothing when the current set has no such file. A kept file that
  * is no longer as its MANIFEST says (damaged on disk) cannot be signed
@@ -1673,6 +1748,7 @@ publish(struct publish_work *w, const struct publish_opts *o)
 		return r;
 	warn_audit(w);
 	held_audit(w);
+	notes_say(w);
 	if ((r = numbers_commit(w)) != 0) {
 		hk_err_set("set %lu is published, but the store did not take "
 		    "its CRL numbers (the next run reads them from the set): "
@@ -1747,7 +1823,7 @@ cmd_publish(int argc, char **argv)
 		return r == 1 ? 0 : r;
 	if ((r = work_open(&w, &o)) != 0 || (r = check_arls(&w)) != 0 ||
 	    (r = check_window(&w)) != 0 ||
-	    (r = check_parts(&w)) != 0)
+	    (r = check_parts(&w)) != 0 || (r = retired_check(&w)) != 0)
 		goto fail;
 	if (skip(&w, &o)) {
 		hk_time_format(published_at(w.cur), t, sizeof(t));
@@ -1756,11 +1832,13 @@ cmd_publish(int argc, char **argv)
 		    "(--now for an emergency)", w.cur->n, o.repo, t);
 		warn_audit(&w);
 		held_audit(&w);
+		notes_say(&w);
 		if ((r = hk_online_checkpoint(w.on)) != 0)
 			goto out;
 		printf("Nothing to publish: set %lu at %s was published at %s, "
 		    "the same day (JST); --now publishes at once (CPS "
 		    "4-4-9)\n", w.cur->n, o.repo, t);
+		notes_print(&w);
 		goto out;
 	}
 	if ((r = publish(&w, &o)) != 0)
@@ -1782,6 +1860,7 @@ cmd_publish(int argc, char **argv)
 	    w.entries, w.rebuilt, w.nheld > 0 ? "; partitions held back: see "
 	    "below" : "", !w.arl_released ? "none" : w.arl_kept ? "kept" :
 	    "released");
+	notes_print(&w);
 	goto out;
 fail:
 	/* once logged in, a failure is an audit record (before, nothing
