@@ -36,6 +36,8 @@ struct serve_opts {
 	int max_per_ip;			/* --max-per-client N */
 	int timeout;			/* --timeout S: idle connection */
 	int sign_rate;			/* --sign-rate N: jobs per second */
+	int party_rate;			/* --sign-rate-per-party N: of them,
+					 * per relying party */
 	int flush;			/* --flush S: provision writes */
 	int refresh;			/* --refresh S: OCSP pre-signing */
 	int no_ocsp;			/* --no-ocsp */
@@ -49,8 +51,8 @@ struct serve_opts {
 static const char serve_usage[] =
 "usage: hanko-online serve --state DIR --repo DIR --listen ADDR:PORT\n"
 "           [--workers N] [--max-connections N] [--max-per-client N]\n"
-"           [--timeout S] [--sign-rate N] [--flush S] [--refresh S]\n"
-"           [--no-ocsp] [--user NAME]\n"
+"           [--timeout S] [--sign-rate N] [--sign-rate-per-party N]\n"
+"           [--flush S] [--refresh S] [--no-ocsp] [--user NAME]\n"
 "  ADDR:PORT  127.0.0.1:8080, [::1]:8080, 0.0.0.0:80; port 0: any free one\n"
 "  the bound address is printed once the worker is ready\n";
 
@@ -72,6 +74,7 @@ parse(struct serve_opts *o, int argc, char **argv)
 		NUM("--max-per-client", max_per_ip, 65536, "65536"),
 		NUM("--timeout", timeout, 3600, "3600"),
 		NUM("--sign-rate", sign_rate, 100000, "100000"),
+		NUM("--sign-rate-per-party", party_rate, 100000, "100000"),
 		NUM("--flush", flush, 3600, "3600"),
 		NUM("--refresh", refresh, 86400, "86400"),
 		NUM("--channel-fd", channel_fd, INT_MAX, "2147483647"),
@@ -96,6 +99,15 @@ parse(struct serve_opts *o, int argc, char **argv)
 	if (o->worker && (o->channel_fd < 0 || o->listen_fd < 0)) {
 		hk_err_set("--worker: --channel-fd and --listen-fd are "
 		    "required (an internal mode of serve)");
+		return HK_ERR_USAGE;
+	}
+	/* a quarter of the global rate unless given: four parties asking
+	 * at once cannot use it all up (docs/ocsp.md) */
+	if (o->party_rate == 0)
+		o->party_rate = o->sign_rate >= 4 ? o->sign_rate / 4 : 1;
+	if (o->party_rate > o->sign_rate) {
+		hk_err_set("--sign-rate-per-party %d: at most --sign-rate (%d)",
+		    o->party_rate, o->sign_rate);
 		return HK_ERR_USAGE;
 	}
 	if (o->max_per_ip > o->max_conn) {
@@ -189,6 +201,7 @@ run_worker(struct serve_opts *o)
 	cfg.timeout = o->timeout;
 	cfg.deadline = 2 * o->timeout;
 	cfg.sign_rate = o->sign_rate;
+	cfg.party_rate = o->party_rate;
 	cfg.ocsp = !o->no_ocsp;
 	cfg.user = o->user;
 	if (o->bad_frame != NULL)
@@ -211,6 +224,7 @@ worker_argv(const struct serve_opts *o, char **av, size_t cap, char *nums,
 		{ "--max-per-client", o->max_per_ip },
 		{ "--timeout", o->timeout },
 		{ "--sign-rate", o->sign_rate },
+		{ "--sign-rate-per-party", o->party_rate },
 	};
 	size_t k;
 

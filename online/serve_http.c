@@ -155,6 +155,14 @@ struct req {
 	char name[HK_STORE_RP_NAME_MAX + 1];	/* the relying party */
 };
 
+/* A relying party's own signing budget (docs/ocsp.md): a token bucket per
+ * party, so that one party's nonces never use up the others'. */
+struct party_rate {
+	char name[HK_STORE_RP_NAME_MAX + 1];
+	double tokens;			/* its signing jobs available */
+	long long ms;			/* last refill */
+};
+
 /* The worker. */
 struct worker {
 	const struct hk_http_cfg *cfg;
@@ -210,6 +218,9 @@ struct worker {
 	pthread_mutex_t rate_mu;
 	double tokens;			/* signing jobs available */
 	long long tokens_ms;		/* last refill */
+	struct party_rate *prates;	/* per party (rate_mu), a slot of a
+					 * full bucket reused */
+	size_t nprates, cprates;	/* used, allocated */
 };
 
 static long long
@@ -255,25 +266,88 @@ chan_send(struct worker *w, unsigned type, uint32_t id, const void *p,
 	return r;
 }
 
-/* Take a signing token (the rate limit); 0 when none is left. */
+/* Tokens of a bucket refilled at rate per second up to cap. */
+static void
+refill(double *tok, long long *ms, long long now, double rate, double cap)
+{
+	*tok += (double)(now - *ms) * rate / 1000.0;
+	if (*tok > cap)
+		*tok = cap;
+	*ms = now;
+}
+
+/* The party's bucket (rate_mu held): a new one starts full, in the slot
+ * of a full bucket if there is one (no different from a new one), so the
+ * table holds only the parties signing now. NULL when out of memory. */
+static struct party_rate *
+party_bucket(struct worker *w, const char *name, long long now)
+{
+	double rate = w->cfg->party_rate, cap = 2.0 * rate;
+	struct party_rate *p, *spare = NULL;
+	size_t i;
+
+	for (i = 0; i < w->nprates; i++) {
+		p = &w->prates[i];
+		if (strcmp(p->name, name) == 0)
+			return p;
+		if (spare == NULL) {
+			refill(&p->tokens, &p->ms, now, rate, cap);
+			if (p->tokens >= cap)
+				spare = p;
+		}
+	}
+	if (spare == NULL) {
+		if (w->nprates == w->cprates) {
+			size_t n = w->cprates ? 2 * w->cprates : 16;
+
+			if ((p = realloc(w->prates, n * sizeof(*p))) == NULL)
+				return NULL;
+			w->prates = p;
+			w->cprates = n;
+		}
+		spare = &w->prates[w->nprates++];
+	}
+	snprintf(spare->name, sizeof(spare->name), "%s", name);
+	spare->tokens = cap;
+	spare->ms = now;
+	return spare;
+}
+
+/*
+ * Take a signing token of the party's and one of the global budget: 0
+ * taken; RATE_PARTY when the party has none left (the global one then
+ * untouched, so a party over its budget costs the others nothing);
+ * RATE_GLOBAL when the global budget has none (or no memory).
+ */
+enum { RATE_OK = 0, RATE_GLOBAL = 1, RATE_PARTY = 2 };
+
 static int
-rate_take(struct worker *w)
+rate_take(struct worker *w, const char *name)
 {
 	long long now = mono_ms();
-	double cap = w->cfg->sign_rate * 2.0;
-	int ok = 0;
+	struct party_rate *p;
+	int r;
 
 	pthread_mutex_lock(&w->rate_mu);
-	w->tokens += (double)(now - w->tokens_ms) * w->cfg->sign_rate / 1000.0;
-	if (w->tokens > cap)
-		w->tokens = cap;
-	w->tokens_ms = now;
-	if (w->tokens >= 1.0) {
-		w->tokens -= 1.0;
-		ok = 1;
+	refill(&w->tokens, &w->tokens_ms, now, w->cfg->sign_rate,
+	    w->cfg->sign_rate * 2.0);
+	if ((p = party_bucket(w, name, now)) == NULL)
+		r = RATE_GLOBAL;
+	else {
+		refill(&p->tokens, &p->ms, now, w->cfg->party_rate,
+		    w->cfg->party_rate * 2.0);
+		if (p->tokens < 1.0)
+			r = RATE_PARTY;
+		else if (w->tokens < 1.0)
+			r = RATE_GLOBAL;
+		else {
+			p->tokens -= 1.0;
+			w->tokens -= 1.0;
+			r = RATE_OK;
+		}
 	}
 	pthread_mutex_unlock(&w->rate_mu);
-	return ok;
+	return r;
 }
 
 static void
@@ -287,20 +361,23 @@ signer_wake(struct worker *w)
 }
 
 /*
- * Queue a signing job and suspend the connection (the caller returns
- * MHD_YES; the signer resumes it with the answer). 1: busy (the rate
- * limit, the queue full, or stopping: tryLater), the job freed; 0: queued,
- * the job now the signer's. The connection is suspended before the signer
- * can see the job, so that its resume never comes first.
+ * Queue a signing job of rq->name's and suspend the connection (the caller
+ * returns MHD_YES; the signer resumes it with the answer). RATE_GLOBAL:
+ * busy (the global rate limit, the queue full, or stopping: tryLater);
+ * RATE_PARTY: the party is over its own budget (tryLater); either way the
+ * job freed. 0: queued, the job now the signer's. The connection is
+ * suspended before the signer can see the job, so that its resume never
+ * comes first.
  */
 static int
 sign_queue(struct worker *w, struct MHD_Connection *c, struct req *rq,
     unsigned char *job, size_t len)
 {
-	int r = 1;
+	int r = RATE_GLOBAL;
 
 	pthread_mutex_lock(&w->sign_mu);
-	if (!w->sign_stop && w->sq_waiting < w->sq_cap && rate_take(w)) {
+	if (!w->sign_stop && w->sq_waiting < w->sq_cap &&
+	    (r = rate_take(w, rq->name)) == RATE_OK) {
 		MHD_suspend_connection(c);
 		rq->sign = SIGN_QUEUED;
 		rq->conn = c;
@@ -1508,18 +1585,25 @@ reply_ocsp_status(struct MHD_Connection *c, int status, int challenge,
 	return reply_ocsp(c, der, len, challenge, now, &nometa);
 }
 
-/* A signing job refused or not answered in time: tryLater, audited. */
+/* A signing job refused or not answered in time: tryLater, audited (party:
+ * refused for the party's own budget, RATE_PARTY). */
 static enum MHD_Result
 sign_busy(struct worker *w, struct MHD_Connection *c, const char *name,
-    time_t now)
+    int party, time_t now)
 {
 	char client[64], key[192], detail[400];
 
 	client_addr(c, client, sizeof(client));
-	snprintf(key, sizeof(key), "%s %s", client, name);
-	snprintf(detail, sizeof(detail), "client %s: %s: signing jobs over "
-	    "%u/s or the key holder busy: tryLater", client, name,
-	    w->cfg->sign_rate);
+	snprintf(key, sizeof(key), "%s %s%s", client, name, party ?
+	    " party" : "");
+	if (party)
+		snprintf(detail, sizeof(detail), "client %s: %s: signing jobs "
+		    "over %u/s for this relying party (--sign-rate-per-party): "
+		    "tryLater", client, name, w->cfg->party_rate);
+	else
+		snprintf(detail, sizeof(detail), "client %s: %s: signing jobs "
+		    "over %u/s or the key holder busy: tryLater", client, name,
+		    w->cfg->sign_rate);
 	refuse(w, HK_EV_OCSP_BUSY, key, detail);
 	return reply_ocsp_status(c, OCSP_RESPONSE_STATUS_TRYLATER, 0, now);
 }
@@ -1538,7 +1622,7 @@ sign_reply(struct worker *w, struct MHD_Connection *c, struct req *rq)
 	rq->resp = NULL;
 	pthread_mutex_unlock(&w->sign_mu);
 	if (result == 1)
-		return sign_busy(w, c, rq->name, now);
+		return sign_busy(w, c, rq->name, 0, now);
 	if (result != 0)
 		return reply_ocsp_status(c,
 		    OCSP_RESPONSE_STATUS_INTERNALERROR, 0, now);
@@ -1613,9 +1697,9 @@ serve_ocsp(struct worker *w, struct MHD_Connection *c, struct req *rq,
 	if (out == HK_OCSP_NEEDS_SIGNING) {
 		free(resp);
 		snprintf(rq->name, sizeof(rq->name), "%s", name);
-		if (sign_queue(w, c, rq, job, jlen) == 0)
+		if ((r = sign_queue(w, c, rq, job, jlen)) == RATE_OK)
 			return MHD_YES;
-		return sign_busy(w, c, name, now);
+		return sign_busy(w, c, name, r == RATE_PARTY, now);
 	}
 	free(job);
 	provision(w, name, HK_PROV_OCSP, "ocsp");
@@ -2134,6 +2218,7 @@ worker_free(struct worker *w)
 	w->sha256 = NULL;
 	hk_store_close(w->store);
 	free(w->rps);
+	free(w->prates);
 }
 
 int

@@ -35,6 +35,7 @@ struct hk_http_cfg {
 	unsigned timeout;		/* seconds a connection may stay idle */
 	unsigned deadline;	/* seconds for a whole request to arrive */
 	unsigned sign_rate;	/* OCSP signing jobs per second, at most */
+	unsigned party_rate;	/* of them, per relying party, at most */
 	int ocsp;			/* 0: --no-ocsp (/ocsp is 404) */
 	const char *user;		/* --user: drop to this user, or NULL */
 	enum hk_http_bad_frame bad_frame; /* rehearsal test hook, or NONE */

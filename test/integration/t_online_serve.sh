@@ -329,7 +329,8 @@ ok "... stop" stop_serve
 
 # A flood of nonce requests (signing jobs) does not starve the pre-signed
 # path: over --sign-rate they get tryLater, and pre-signed answers go on
-# meanwhile. The flood lasts until the pre-signed requests are done (each
+# meanwhile (one party floods: --sign-rate-per-party 2 leaves it the whole
+# global rate, whose cap this is; t_online_serve_party has the party's). The flood lasts until the pre-signed requests are done (each
 # flood thread sends 15 and then goes on until then), so every one of them
 # is sent during the flood, on any machine; each must be answered
 # successful (none refused, dropped or timed out). No clock bound: a
@@ -337,7 +338,7 @@ ok "... stop" stop_serve
 # waits for the key holder waits with it, for as long as the loaded key
 # holder takes to sign.
 openssl ocsp -issuer "$ISS" -cert "$T/$S_GOOD.pem" -reqout "$T/nonce.der" 2>/dev/null
-check "serve --sign-rate 2" start_serve --clock 2026-04-03T12:00:00Z --sign-rate 2
+check "serve --sign-rate 2 (one party may use it all: --sign-rate-per-party 2)" start_serve --clock 2026-04-03T12:00:00Z --sign-rate 2 --sign-rate-per-party 2
 cat >"$T/flood.py" <<'EOF2'
 import http.client, sys, threading, time
 port, tok = int(sys.argv[1]), sys.argv[2]

@@ -36,8 +36,9 @@ check "a pre-signed request and a nonce request" test -s "$T/plain.der" -a -s "$
 
 # --max-per-client 64: this client holds up to 40 connections at once (16
 # kept, 8 waiting jobs, 16 new), over the default 32 per client, whose
-# refusals (reset, broken pipe) made the first check fail under load
-start_serve() { serve_start --clock 2026-04-03T12:00:00Z --workers 4 --sign-rate 10 --max-per-client 64; }
+# refusals (reset, broken pipe) made the first check fail under load;
+# --sign-rate-per-party 10: this one party's 8 jobs are all queued
+start_serve() { serve_start --clock 2026-04-03T12:00:00Z --workers 4 --sign-rate 10 --sign-rate-per-party 10 --max-per-client 64; }
 
 cat >"$T/suspend.py" <<'EOF'
 # argv: port token nonce.der plain.der keyholder-pid workers mode
