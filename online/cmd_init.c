@@ -301,7 +301,7 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 	randombytes_buf(rnd, sizeof(rnd));
 	hk_hex_encode(rnd, sizeof(rnd), store_id);
 	if ((r = tmp_path(w, HK_ONLINE_STORE_FILE, path, sizeof(path))) != 0 ||
-	    (r = hk_store_open(path, 1, &store)) != 0)
+	    (r = hk_store_create(path, store_id, &store)) != 0)
 		goto out;
 	hk_store_close(store);
 	if ((r = hk_online_store_key(w->tok, sto_uri, store_id, &skey)) != 0)
@@ -313,7 +313,8 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 		    (const unsigned char *)"check", 5, check, &cl);
 		hk_hex_encode(check, 16, hex);
 	}
-	audit(w, "store.create", "ok", "%s: schema %d, store id %s; resident "
+	audit(w, "store.create", "ok", "%s: schema %d, store id %s (in it and "
+	    "in state.conf); resident "
 	    "identifiers kept as HMAC-SHA-256 under a key derived by store-1",
 	    HK_ONLINE_STORE_FILE, HK_STORE_SCHEMA, store_id);
 

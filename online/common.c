@@ -206,6 +206,94 @@ hk_online_path(const struct hk_online *on, const char *rel, char *buf,
 	return hk_state_path(on->st, rel, buf, len);
 }
 
+struct upgrade_rec {
+	struct hk_online *on;
+	const char *path, *id;
+};
+
+/* The audit record of a store's upgrade, in its transaction. */
+static int
+upgrade_record(void *arg)
+{
+	struct upgrade_rec *u = arg;
+
+	if (hk_online_audit(u->on, "store.upgrade", "ok", "%s: schema 6 -> "
+	    "%d: store id %s of state.conf recorded in it (a store of schema "
+	    "6 has none, so this first run could not tell whose it is)",
+	    u->path, HK_STORE_SCHEMA, u->id) != 0) {
+		hk_err_set("%s: schema 6 -> %d: the audit record cannot be "
+		    "appended (%s): not upgraded, nothing changed", u->path,
+		    HK_STORE_SCHEMA, u->on->audit_log);
+		return HK_ERR_IO;
+	}
+	return 0;
+}
+
+/*
+ * store.db must be this state's (docs/store.md, "The store id"): its store
+ * id (meta store.id, made by init) is state.conf's store.id, else
+ * HK_ERR_STATE naming both files and both ids, before anything is
+ * written. A store of schema 6, made before stores had an id, gets this
+ * state's on its first run (schema 7), audited (store.upgrade) and said on
+ * stderr. What a peek cannot read (no store.db, a damaged one, another
+ * version) is left to the command's own open of the store, which names it
+ * as before; a command that never opens the store goes on.
+ */
+static int
+store_check(struct hk_online *on)
+{
+	char path[4096], conf[4096], id[HK_STORE_ID_LEN + 8];
+	const char *want = hk_state_get(on->st, "store.id");
+	struct upgrade_rec u;
+	int r, schema, done = 0;
+
+	if ((r = hk_online_path(on, HK_ONLINE_STORE_FILE, path,
+	    sizeof(path))) != 0 ||
+	    (r = hk_online_path(on, "state.conf", conf, sizeof(conf))) != 0)
+		return r;
+	if (hk_store_peek(path, &schema, id, sizeof(id)) != 0) {
+		hk_err_clear();
+		return 0;
+	}
+	if (schema != 6 && schema != HK_STORE_SCHEMA)
+		return 0;
+	if (want == NULL) {
+		hk_err_set("%s: store.id missing (%s: store id %s)", conf, path,
+		    id[0] ? id : "none");
+		return HK_ERR_STATE;
+	}
+	if (schema == 6) {
+		u.on = on;
+		u.path = path;
+		u.id = want;
+		if ((r = hk_store_upgrade(path, want, upgrade_record, &u,
+		    &done)) != 0)
+			return r;
+		if (done)
+			fprintf(stderr, "hanko-online: %s: schema 6 -> %d: store "
+			    "id %s of %s recorded in it (audited "
+			    "store.upgrade)\n", path, HK_STORE_SCHEMA, want,
+			    conf);
+		/* done, or another command did it: read what is there now */
+		if ((r = hk_store_peek(path, &schema, id, sizeof(id))) != 0)
+			return r;
+	}
+	if (id[0] == '\0') {
+		hk_err_set("%s: no store id (meta store.id, recorded by init): "
+		    "not this state's store (%s store.id %s); put this state's "
+		    "own store.db back (docs/store.md)", path, conf, want);
+		return HK_ERR_STATE;
+	}
+	if (strcmp(id, want) != 0) {
+		hk_err_set("%s: store id %s is not this state's (%s store.id "
+		    "%s): a store.db of another state; put this state's own "
+		    "back (docs/store.md), nothing changed", path, id, conf,
+		    want);
+		return HK_ERR_STATE;
+	}
+	return 0;
+}
+
 int
 hk_online_open(const struct hk_online_opts *o, struct hk_online **out)
 {
@@ -234,7 +322,8 @@ hk_online_open(const struct hk_online_opts *o, struct hk_online **out)
 	if ((r = hk_online_clock(o->clock, reh != NULL &&
 	    strcmp(reh, "yes") == 0)) != 0 ||
 	    (r = hk_online_path(on, "audit/audit.log", on->audit_log,
-	    sizeof(on->audit_log))) != 0)
+	    sizeof(on->audit_log))) != 0 ||
+	    (r = store_check(on)) != 0)
 		goto fail;
 	*out = on;
 	return 0;

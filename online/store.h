@@ -32,7 +32,9 @@
 #include <stdint.h>
 #include <time.h>
 
-#define HK_STORE_SCHEMA		6	/* schema version in meta (docs/store.md) */
+#define HK_STORE_SCHEMA		7	/* schema version in meta (docs/store.md) */
+#define HK_STORE_ID_LEN		32	/* hex digits of a store id (meta
+					 * store.id, state.conf store.id) */
 #define HK_STORE_SERIAL_MAX	20	/* bytes of a serial (RFC 5280 4.1.2.2) */
 #define HK_STORE_RKEY_LEN	32	/* bytes of a resident key (HMAC-SHA-256) */
 #define HK_STORE_HMAC_KEY_LEN	32	/* bytes of the store key */
@@ -85,6 +87,30 @@ enum hk_ca_kind {
  */
 int hk_store_open(const char *path, int create, struct hk_store **out);
 void hk_store_close(struct hk_store *s);
+/* Create the store at path (the file must not exist) with its store id
+ * (state.conf store.id, 32 lowercase hex digits) in meta, in the
+ * transaction that makes the schema (hanko-online init). */
+int hk_store_create(const char *path, const char *id, struct hk_store **out);
+/* The store id recorded at init (meta store.id) into buf (at least
+ * HK_STORE_ID_LEN + 1 bytes); HK_ERR_NOT_FOUND when the store has none. */
+int hk_store_id(struct hk_store *s, char *buf, size_t len);
+/*
+ * Read, without writing anything, a store's schema version (0 when meta
+ * has none) and store id ("" when it has none, "(malformed)" when it is
+ * not text shorter than len, so that it matches no id): for the check of
+ * the store against state.conf before a command opens it (docs/store.md,
+ * "The store id"). Errors as hk_store_open's (no file: HK_ERR_NOT_FOUND).
+ */
+int hk_store_peek(const char *path, int *schema, char *id, size_t len);
+/*
+ * Upgrade a store of schema 6 to 7: under the store's write lock, the
+ * schema read again; if still 6, the store id's triggers, the id and the
+ * version 7, then record(arg) (the audit record: its failure undoes the
+ * upgrade), then the commit; *done = 1. A store of another version is left
+ * as it is (0, *done = 0).
+ */
+int hk_store_upgrade(const char *path, const char *id,
+    int (*record)(void *arg), void *arg, int *done);
 
 /* Transactions: begin takes the write lock at once (BEGIN IMMEDIATE). */
 int hk_store_begin(struct hk_store *s);

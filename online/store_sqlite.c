@@ -22,6 +22,30 @@
 #include "store_int.h"
 
 /*
+ * Schema 7: the store id (meta store.id, docs/store.md "The store id"),
+ * state.conf's store.id, recorded once (by init, or by the upgrade of a
+ * schema 6 store) and never changed, replaced or deleted. The same text
+ * in the schema and in the upgrade, so an upgraded store is the schema
+ * hk_store_open makes (hanko-online check).
+ */
+#define STORE_ID_SQL \
+"CREATE TRIGGER meta_store_id_once BEFORE INSERT ON meta\n" \
+"WHEN NEW.key = 'store.id' AND (EXISTS (SELECT 1 FROM meta\n" \
+"  WHERE key = 'store.id') OR length(NEW.value) <> 32\n" \
+"  OR NEW.value GLOB '*[^0-9a-f]*') BEGIN\n" \
+"  SELECT RAISE(ABORT, 'meta: store.id: recorded once, 32 lowercase hex " \
+"digits (state.conf store.id)');\n" \
+"END;\n" \
+"CREATE TRIGGER meta_store_id_fixed BEFORE UPDATE ON meta\n" \
+"WHEN OLD.key = 'store.id' OR NEW.key = 'store.id' BEGIN\n" \
+"  SELECT RAISE(ABORT, 'meta: store.id: the store id never changes');\n" \
+"END;\n" \
+"CREATE TRIGGER meta_store_id_no_delete BEFORE DELETE ON meta\n" \
+"WHEN OLD.key = 'store.id' BEGIN\n" \
+"  SELECT RAISE(ABORT, 'meta: store.id: the store id is never deleted');\n" \
+"END;\n"
+
+/*
  * The schema. Every rule of store.h is here, not in C: a second backend
  * translates these statements and keeps the same tests.
  */
@@ -30,6 +54,7 @@ static const char schema_sql[] =
 "  key TEXT PRIMARY KEY,\n"
 "  value TEXT NOT NULL\n"
 ") STRICT;\n"
+STORE_ID_SQL
 /* Serials: reserved before signing, never reused, never deleted. One
  * B-tree (WITHOUT ROWID); the issuer's serials ascend with time
  * (hk_cert_serial_make), so it grows at one end. */
@@ -497,8 +522,74 @@ schema_check(struct hk_store *s)
 	return r;
 }
 
-int
-hk_store_open(const char *path, int create, struct hk_store **out)
+/* The value of meta's row key into buf: 0, HK_ERR_NOT_FOUND when there is
+ * none, HK_ERR_STATE when it is not text that fits. */
+static int
+meta_get(struct hk_store *s, const char *key, char *buf, size_t len)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *v;
+	int rc, r;
+
+	buf[0] = '\0';
+	if ((r = hk_store_prepare(s, "SELECT value FROM meta WHERE key = ?1",
+	    &st)) != 0)
+		return r;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_DONE)
+		r = HK_ERR_NOT_FOUND;
+	else if (rc != SQLITE_ROW)
+		r = hk_store_fail(s, rc, key);
+	else if (sqlite3_column_type(st, 0) != SQLITE_TEXT ||
+	    (v = sqlite3_column_text(st, 0)) == NULL ||
+	    strlen((const char *)v) >= len) {
+		hk_err_set("%s: meta: %s: not a value of a hanko store",
+		    s->path, key);
+		r = HK_ERR_STATE;
+	} else {
+		snprintf(buf, len, "%s", (const char *)v);
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* 32 lowercase hex digits, as init makes a store id. */
+static int
+id_ok(const char *id)
+{
+	size_t i;
+
+	for (i = 0; id[i] != '\0'; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') ||
+		    (id[i] >= 'a' && id[i] <= 'f')))
+			return 0;
+	return i == HK_STORE_ID_LEN;
+}
+
+/* Record the store id (a transaction is open): the schema's triggers
+ * refuse a second one. */
+static int
+id_insert(struct hk_store *s, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (!id_ok(id)) {
+		hk_err_set("%s: meta: store.id %s: 32 lowercase hex digits "
+		    "(state.conf store.id)", s->path, id);
+		return HK_ERR_INVALID;
+	}
+	if ((r = hk_store_prepare(s, "INSERT INTO meta VALUES ('store.id', "
+	    "?1)", &st)) != 0)
+		return r;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	return hk_store_run(s, st, "meta: store.id");
+}
+
+static int
+store_open(const char *path, int create, const char *id,
+    struct hk_store **out)
 {
 	struct hk_store *s = NULL;
 	int rc, r = HK_ERR_INTERNAL, flags;
@@ -537,6 +628,7 @@ hk_store_open(const char *path, int create, struct hk_store **out)
 		if ((r = hk_store_exec(s, "BEGIN IMMEDIATE", "begin")) != 0 ||
 		    (r = hk_store_exec(s, schema_sql, "schema")) != 0 ||
 		    (r = hk_store_exec(s, sql, "meta")) != 0 ||
+		    (id != NULL && (r = id_insert(s, id)) != 0) ||
 		    (r = hk_store_exec(s, "COMMIT", "commit")) != 0)
 			goto out;
 	}
@@ -552,6 +644,121 @@ hk_store_open(const char *path, int create, struct hk_store **out)
 	}
 	*out = s;
 	return 0;
+}
+
+int
+hk_store_open(const char *path, int create, struct hk_store **out)
+{
+	return store_open(path, create, NULL, out);
+}
+
+int
+hk_store_create(const char *path, const char *id, struct hk_store **out)
+{
+	*out = NULL;
+	if (!id_ok(id)) {
+		hk_err_set("%s: meta: store.id %s: 32 lowercase hex digits "
+		    "(state.conf store.id)", path, id);
+		return HK_ERR_INVALID;
+	}
+	return store_open(path, 1, id, out);
+}
+
+int
+hk_store_id(struct hk_store *s, char *buf, size_t len)
+{
+	return meta_get(s, "store.id", buf, len);
+}
+
+int
+hk_store_peek(const char *path, int *schema, char *id, size_t len)
+{
+	struct hk_store *s = NULL;
+	char v[16];
+	int rc, r;
+
+	*schema = 0;
+	id[0] = '\0';
+	if ((r = hk_store_new(path, 0, &s)) != 0)
+		return r;
+	if ((rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOFOLLOW, NULL)) != SQLITE_OK) {
+		r = s->db ? hk_store_fail(s, rc, "open read-only") :
+		    HK_ERR_ALLOC;
+		goto out;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_extended_result_codes(s->db, 1);
+	if ((r = hk_store_exec(s, "PRAGMA query_only=ON", "query_only")) != 0 ||
+	    (r = hk_store_exec(s, "PRAGMA trusted_schema=OFF",
+	    "trusted_schema")) != 0 ||
+	    (r = meta_get(s, "schema", v, sizeof(v))) != 0)
+		goto out;
+	*schema = atoi(v);
+	if ((r = meta_get(s, "store.id", id, len)) == HK_ERR_NOT_FOUND) {
+		hk_err_clear();
+		r = 0;
+	} else if (r == HK_ERR_STATE) {
+		/* not an id init makes (raw SQL): one that matches none */
+		hk_err_clear();
+		snprintf(id, len, "%s", "(malformed)");
+		r = 0;
+	}
+ out:
+	hk_store_close(s);
+	return r;
+}
+
+int
+hk_store_upgrade(const char *path, const char *id,
+    int (*record)(void *arg), void *arg, int *done)
+{
+	struct hk_store *s = NULL;
+	char v[16];
+	int rc, r;
+
+	*done = 0;
+	if ((r = hk_store_new(path, 0, &s)) != 0)
+		return r;
+	if (!id_ok(id)) {
+		hk_err_set("%s: meta: store.id %s: 32 lowercase hex digits "
+		    "(state.conf store.id)", path, id);
+		r = HK_ERR_INVALID;
+		goto out;
+	}
+	if ((rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOFOLLOW, NULL)) != SQLITE_OK) {
+		r = s->db ? hk_store_fail(s, rc, "open") : HK_ERR_ALLOC;
+		goto out;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_extended_result_codes(s->db, 1);
+	/* the version again under the write lock: another command may have
+	 * upgraded it since it was read */
+	if ((r = hk_store_exec(s, "PRAGMA synchronous=FULL",
+	    "synchronous")) != 0 ||
+	    (r = hk_store_exec(s, "PRAGMA trusted_schema=OFF",
+	    "trusted_schema")) != 0 ||
+	    (r = hk_store_begin(s)) != 0 ||
+	    (r = meta_get(s, "schema", v, sizeof(v))) != 0)
+		goto out;
+	if (atoi(v) != 6) {
+		r = 0;
+		goto out;
+	}
+	if ((r = hk_store_exec(s, STORE_ID_SQL, "schema 6 -> 7")) != 0 ||
+	    (r = id_insert(s, id)) != 0 ||
+	    (r = hk_store_exec(s, "UPDATE meta SET value = '7' WHERE key = "
+	    "'schema'", "meta: schema")) != 0)
+		goto out;
+	/* the record before the commit: it may be there for an upgrade
+	 * that failed, never missing for one that was made */
+	if ((r = record(arg)) != 0 || (r = hk_store_commit(s)) != 0)
+		goto out;
+	*done = 1;
+ out:
+	hk_store_close(s);	/* rolls back what is not committed */
+	return r;
 }
 
 void

@@ -191,6 +191,117 @@ Test(store, other_schema_version_refused)
 	hk_store_close(s2);
 }
 
+/* The store id (docs/store.md, "The store id"): recorded with the schema
+ * by hk_store_create, read back, and never changed, replaced or deleted,
+ * also by raw SQL; a malformed id is refused and nothing is created. */
+Test(store, store_id_recorded_once_never_changed)
+{
+	static const char id[] = "0123456789abcdef0123456789abcdef";
+	char p[4096], got[64];
+	struct hk_store *s = NULL;
+	int schema;
+
+	snprintf(p, sizeof(p), "%s/store.db", hk_test_dir("store_id"));
+	cr_assert_eq(hk_store_create(p, "0123456789ABCDEF0123456789ABCDEF",
+	    &s), HK_ERR_INVALID);
+	cr_assert_null(s);
+	cr_assert_eq(access(p, F_OK), -1, "nothing created");
+	cr_assert_eq(hk_store_create(p, id, &s), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_id(s, got, sizeof(got)), 0, "%s", hk_err_msg());
+	cr_assert_str_eq(got, id);
+	hk_store_close(s);
+	cr_assert_eq(hk_store_peek(p, &schema, got, sizeof(got)), 0);
+	cr_assert_eq(schema, HK_STORE_SCHEMA);
+	cr_assert_str_eq(got, id);
+	cr_assert_neq(raw(p, "UPDATE meta SET value = "
+	    "'fedcba9876543210fedcba9876543210' WHERE key = 'store.id'"),
+	    SQLITE_OK);
+	cr_assert_neq(raw(p, "UPDATE meta SET key = 'old' WHERE key = "
+	    "'store.id'"), SQLITE_OK);
+	cr_assert_neq(raw(p, "DELETE FROM meta WHERE key = 'store.id'"),
+	    SQLITE_OK);
+	cr_assert_neq(raw(p, "INSERT OR REPLACE INTO meta VALUES ('store.id', "
+	    "'fedcba9876543210fedcba9876543210')"), SQLITE_OK);
+	cr_assert_neq(raw(p, "UPDATE meta SET key = 'store.id' WHERE key = "
+	    "'schema'"), SQLITE_OK);
+	cr_assert_eq(hk_store_open(p, 0, &s), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_id(s, got, sizeof(got)), 0);
+	cr_assert_str_eq(got, id);
+	hk_store_close(s);
+	/* a store made without one (tests, the check's reference) has none */
+	snprintf(p, sizeof(p), "%s/store.db", hk_test_dir("store_noid"));
+	cr_assert_eq(hk_store_open(p, 1, &s), 0);
+	cr_assert_eq(hk_store_id(s, got, sizeof(got)), HK_ERR_NOT_FOUND);
+	hk_store_close(s);
+	/* and a first id is held to the form */
+	cr_assert_neq(raw(p, "INSERT INTO meta VALUES ('store.id', 'x')"),
+	    SQLITE_OK);
+}
+
+/* The upgrade's record: n[0] counts the calls, n[1] is the result. */
+static int
+upgrade_count(void *arg)
+{
+	int *n = arg;
+
+	n[0]++;
+	return n[1];
+}
+
+/* A store of schema 6 (no store id) is opened by nothing but the upgrade,
+ * which records the id with the schema 7 triggers in one transaction with
+ * its record; a record that fails undoes it; a store upgraded already is
+ * left alone. */
+Test(store, upgrade_6_to_7_records_the_id)
+{
+	static const char id[] = "00112233445566778899aabbccddeeff";
+	char p[4096], got[64];
+	struct hk_store *s = fresh("store_upgrade", p, sizeof(p)), *s2 = NULL;
+	int n[2] = { 0, 0 }, done = -1, schema;
+
+	hk_store_close(s);
+	cr_assert_eq(raw(p, "DROP TRIGGER meta_store_id_once; DROP TRIGGER "
+	    "meta_store_id_fixed; DROP TRIGGER meta_store_id_no_delete; "
+	    "UPDATE meta SET value = '6' WHERE key = 'schema'"), SQLITE_OK);
+	cr_assert_eq(hk_store_peek(p, &schema, got, sizeof(got)), 0);
+	cr_assert_eq(schema, 6);
+	cr_assert_str_eq(got, "");
+	cr_assert_eq(hk_store_open(p, 0, &s2), HK_ERR_STATE);
+	/* the record fails: nothing changed */
+	n[1] = HK_ERR_IO;
+	cr_assert_eq(hk_store_upgrade(p, id, upgrade_count, n, &done),
+	    HK_ERR_IO);
+	cr_assert_eq(done, 0);
+	cr_assert_eq(n[0], 1);
+	cr_assert_eq(hk_store_peek(p, &schema, got, sizeof(got)), 0);
+	cr_assert_eq(schema, 6);
+	cr_assert_str_eq(got, "");
+	cr_assert_eq(count(p, "SELECT count(*) FROM sqlite_schema WHERE name "
+	    "LIKE 'meta_store_id%'"), 0);
+	/* upgraded */
+	n[0] = n[1] = 0;
+	cr_assert_eq(hk_store_upgrade(p, id, upgrade_count, n, &done), 0,
+	    "%s", hk_err_msg());
+	cr_assert_eq(done, 1);
+	cr_assert_eq(n[0], 1);
+	cr_assert_eq(hk_store_open(p, 0, &s2), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_id(s2, got, sizeof(got)), 0);
+	cr_assert_str_eq(got, id);
+	hk_store_close(s2);
+	cr_assert_eq(count(p, "SELECT count(*) FROM sqlite_schema WHERE name "
+	    "LIKE 'meta_store_id%'"), 3);
+	cr_assert_neq(raw(p, "DELETE FROM meta WHERE key = 'store.id'"),
+	    SQLITE_OK);
+	/* again: left alone, no record */
+	cr_assert_eq(hk_store_upgrade(p, "ffeeddccbbaa99887766554433221100",
+	    upgrade_count, n, &done), 0);
+	cr_assert_eq(done, 0);
+	cr_assert_eq(n[0], 1);
+	cr_assert_eq(hk_store_peek(p, &schema, got, sizeof(got)), 0);
+	cr_assert_eq(schema, HK_STORE_SCHEMA);
+	cr_assert_str_eq(got, id);
+}
+
 /* A store.db that is not a hanko store (emptied, another file, another
  * SQLite database, cut short) is a state to restore, exit 3 with what to
  * do, never an internal error, and is not written to: SQLite would take an

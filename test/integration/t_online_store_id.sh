@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# t_online_store_id.sh - store.db carries its state's store id (docs/store.md,
+# "The store id"): init records state.conf's store.id inside store.db, and
+# every command refuses a store.db whose id is another (the store.db of
+# another state: a wrong prefecture's backup, a copied file) with one line
+# naming both files and both ids, exit 3, the file untouched and nothing
+# recorded in it. A store made before stores had an id (schema 6) gets this
+# state's on its first run, audited (store.upgrade), and is then the schema
+# that init makes (hanko-online check). Before, store.db held no id: a
+# foreign one was used as this state's (rp add wrote into it).
+. "$(dirname "$0")/online.sh"
+
+C=$O/state.conf
+sid() { sed -n 's/^store\.id = //p' "$1"; }
+meta() { sqlite3 "$1" "SELECT value FROM meta WHERE key = '$2'"; }
+SA=$(sid "$C")
+check "state.conf has a store id ($SA)" sh -c "echo '$SA' | grep -qxE '[0-9a-f]{32}'"
+check "... init recorded it in store.db, schema 7" test "$(meta "$O/store.db" store.id) $(meta "$O/store.db" schema)" = "$SA 7"
+check "... store.create names it" grep -q "	store.create	ok	-	store.db: schema 7, store id $SA (in it and in state.conf)" "$O/audit/audit.log"
+ok "rp list with this state's own store" "$ON" rp list --state "$O"
+
+# Another state (another prefecture, say): its store.db copied over ours.
+ok "init another state" "$ON" init --state "$T/b" --profile "$PROFILE" --rehearsal --clock 2026-04-01T00:00:00Z
+SB=$(sid "$T/b/state.conf")
+check "... of another store id ($SB)" test -n "$SB" -a "$SB" != "$SA"
+cp "$O/store.db" "$T/own.db"
+rm -f "$O/store.db-wal" "$O/store.db-shm"
+cp "$T/b/store.db" "$O/store.db"
+SUM=$(sha256sum <"$O/store.db")
+AUD=$(wc -l <"$O/audit/audit.log")
+want="^hanko-online [a-z]+: $O/store.db: store id $SB is not this state's \($C store.id $SA\): a store.db of another state; put this state's own back \(docs/store.md\), nothing changed$"
+fails "rp add with another state's store.db: refused, both files and ids named" 3 "$want" \
+	"$ON" rp add --state "$O" --name bank-1
+fails "rp list: refused the same way" 3 "$want" "$ON" rp list --state "$O"
+fails "publish: refused the same way" 3 "$want" "$ON" publish --state "$O" --repo "$T/repo" --clock 2026-04-03T10:00:00Z
+check "... the file is untouched, bank-1 not registered in it" sh -c \
+	"test \"\$(sha256sum <'$O/store.db')\" = '$SUM' && test \"\$(sqlite3 '$O/store.db' 'SELECT count(*) FROM relying_parties')\" = 0"
+check "... nothing published, nothing audited" sh -c "! test -e '$T/repo' && test \$(wc -l <'$O/audit/audit.log') = $AUD"
+
+# A store.db whose id is gone (schema 7 without one): refused too.
+cp "$T/b/store.db" "$T/noid.db"
+sqlite3 "$T/noid.db" "DROP TRIGGER meta_store_id_no_delete; DELETE FROM meta WHERE key = 'store.id';"
+cp "$T/noid.db" "$O/store.db"
+fails "a schema 7 store.db without its id: refused" 3 \
+	"^hanko-online rp: $O/store.db: no store id \(meta store.id, recorded by init\): not this state's store \($C store.id $SA\)" \
+	"$ON" rp list --state "$O"
+
+# One whose id was made long by raw SQL around the triggers: matches none.
+cp "$T/own.db" "$T/long.db"
+sqlite3 "$T/long.db" "DROP TRIGGER meta_store_id_fixed; UPDATE meta SET value = value || value WHERE key = 'store.id';"
+cp "$T/long.db" "$O/store.db"
+fails "a store.db whose id is not one init makes: refused" 3 \
+	"^hanko-online rp: $O/store.db: store id \(malformed\) is not this state's \($C store.id $SA\)" \
+	"$ON" rp list --state "$O"
+
+# This state's own back: served again.
+cp "$T/own.db" "$O/store.db"
+ok "this state's own store.db back: rp add bank-1" "$ON" rp add --state "$O" --name bank-1 --token-out "$T/tok"
+
+# A store of schema 6 (no id): this state's id recorded on its first run.
+sqlite3 "$O/store.db" "DROP TRIGGER meta_store_id_once; DROP TRIGGER meta_store_id_fixed; \
+	DROP TRIGGER meta_store_id_no_delete; DELETE FROM meta WHERE key = 'store.id'; \
+	UPDATE meta SET value = '6' WHERE key = 'schema';"
+check "a store of schema 6, without an id" test "$(meta "$O/store.db" schema)/$(meta "$O/store.db" store.id)" = "6/"
+ok "rp list: runs" "$ON" rp list --state "$O"
+check "... and says on stderr that it recorded the id" grep -qx \
+	"hanko-online: $O/store.db: schema 6 -> 7: store id $SA of $C recorded in it (audited store.upgrade)" "$HANKO_TMP/err"
+check "... bank-1 is still registered" grep -q "bank-1" "$HANKO_TMP/out"
+check "... store.db: schema 7, this state's id" test "$(meta "$O/store.db" store.id) $(meta "$O/store.db" schema)" = "$SA 7"
+check "... audited store.upgrade" grep -q \
+	"	store.upgrade	ok	-	$O/store.db: schema 6 -> 7: store id $SA of state.conf recorded in it" "$O/audit/audit.log"
+ok "... the next run says nothing more" "$ON" rp list --state "$O"
+check "... (stderr empty)" test ! -s "$HANKO_TMP/err"
+check "... one store.upgrade record" test "$(grep -c '	store.upgrade	' "$O/audit/audit.log")" = 1
+ok "check: the upgraded store is consistent, its schema the one init makes" \
+	"$ON" check --state "$O" --clock 2026-04-02T12:00:00Z
+check "... (Store consistent: nothing missing, altered or unexpected)" sh -c \
+	"grep -q '^Store consistent' '$HANKO_TMP/out' && ! grep -Eq 'missing|altered|unexpected' '$HANKO_TMP/out'"
+check "... the id can no longer change (raw SQL refused by the schema)" sh -c \
+	"! sqlite3 '$O/store.db' \"UPDATE meta SET value = '$SB' WHERE key = 'store.id'\" 2>/dev/null && \
+	 ! sqlite3 '$O/store.db' \"INSERT OR REPLACE INTO meta VALUES ('store.id', '$SB')\" 2>/dev/null && \
+	 test \"\$(sqlite3 '$O/store.db' \"SELECT value FROM meta WHERE key = 'store.id'\")\" = '$SA'"
+finish
