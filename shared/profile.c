@@ -450,21 +450,18 @@ load_rest(struct ld *l)
 	return 0;
 }
 
-int
-hk_profile_load(const char *path, struct hk_profile **out)
+/* The profile of a parsed document (d is the caller's). */
+static int
+profile_of(struct hk_yaml_doc *d, struct hk_profile **out)
 {
 	static const char *const keys[] = { "hanko-profile", "root",
 	    "issuing-ca", "user", "ocsp", "validation-server", "policies",
 	    "crl", "repository-url", "rehearsal-marker", NULL };
-	struct hk_yaml_doc *d = NULL;
 	struct hk_profile *p = NULL;
 	struct ld l;
 	long version = 0;
 	int r;
 
-	*out = NULL;
-	if ((r = hk_yaml_load(path, &d)) != 0)
-		goto out;
 	if ((r = hk_yaml_keys(d, d->root, keys)) != 0 ||
 	    (r = hk_yaml_get_int(d, d->root, "hanko-profile", 1,
 	    HK_PROFILE_VERSION, HK_PROFILE_VERSION, &version)) != 0)
@@ -484,6 +481,32 @@ hk_profile_load(const char *path, struct hk_profile **out)
 	p = NULL;
 out:
 	hk_profile_free(p);
+	return r;
+}
+
+int
+hk_profile_load(const char *path, struct hk_profile **out)
+{
+	struct hk_yaml_doc *d = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = hk_yaml_load(path, &d)) == 0)
+		r = profile_of(d, out);
+	hk_yaml_free(d);
+	return r;
+}
+
+int
+hk_profile_load_buf(const char *name, const unsigned char *buf, size_t len,
+    struct hk_profile **out)
+{
+	struct hk_yaml_doc *d = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = hk_yaml_load_buf(name, buf, len, &d)) == 0)
+		r = profile_of(d, out);
 	hk_yaml_free(d);
 	return r;
 }
@@ -523,4 +546,96 @@ hk_profile_diff(const struct hk_profile *a, const struct hk_profile *b)
 	DIFF_STR(repository_url, "repository-url");
 	DIFF_STR(rehearsal_marker, "rehearsal-marker");
 	return NULL;
+}
+
+/* One key's "key: was -> now" into the list, "sep" before all but the
+ * first; a list cut for lack of room ends in "...". */
+struct changes {
+	char *buf;
+	size_t len, off;
+	const char *sep;
+	size_t n;
+};
+
+static void
+change_add(struct changes *c, const char *key, const char *was,
+    const char *now)
+{
+	int k;
+
+	if (c->len == 0)
+		return;
+	if (c->off < c->len) {
+		k = snprintf(c->buf + c->off, c->len - c->off, "%s%s: %s -> %s",
+		    c->n ? c->sep : "", key, was, now);
+		if (k < 0 || (size_t)k >= c->len - c->off) {
+			c->off = c->len;
+			if (c->len > 4)
+				memcpy(c->buf + c->len - 4, "...", 4);
+		} else
+			c->off += (size_t)k;
+	}
+	c->n++;
+}
+
+static void
+change_int(struct changes *c, const char *key, long a, long b)
+{
+	char x[32], y[32];
+
+	if (a == b)
+		return;
+	snprintf(x, sizeof(x), "%ld", a);
+	snprintf(y, sizeof(y), "%ld", b);
+	change_add(c, key, x, y);
+}
+
+#define CH_STR(f, k) if (strcmp(a->f, b->f) != 0) \
+	change_add(&c, k, *a->f ? a->f : "\"\"", *b->f ? b->f : "\"\"")
+#define CH_INT(f, k) change_int(&c, k, a->f, b->f)
+#define CH_BOOL(f, k) if (a->f != b->f) \
+	change_add(&c, k, a->f ? "true" : "false", b->f ? "true" : "false")
+#define CH_KEY(f, k) if (a->f != b->f) \
+	change_add(&c, k, hk_key_alg_name(a->f), hk_key_alg_name(b->f))
+
+size_t
+hk_profile_changes(const struct hk_profile *a, const struct hk_profile *b,
+    const char *sep, char *buf, size_t len)
+{
+	struct changes c = { buf, len, 0, sep, 0 };
+
+	if (len > 0)
+		buf[0] = '\0';
+	CH_STR(root_subject, "root.subject");
+	CH_STR(root_jname, "root.japanese-name");
+	CH_INT(root_validity_years, "root.validity-years");
+	CH_INT(root_key_use_years, "root.key-use-years");
+	CH_KEY(root_key, "root.key");
+	if (a->root_signature != b->root_signature)
+		change_add(&c, "root.signature",
+		    hk_sig_alg_name(a->root_signature),
+		    hk_sig_alg_name(b->root_signature));
+	CH_STR(issuing_subject_prefix, "issuing-ca.subject-prefix");
+	CH_KEY(issuing_key, "issuing-ca.key");
+	CH_INT(issuing_validity_years, "issuing-ca.validity-years");
+	CH_INT(user_validity_years, "user.validity-years");
+	CH_KEY(user_key, "user.key");
+	CH_BOOL(user_allow_rsa1024, "user.allow-legacy-rsa-1024");
+	CH_INT(ocsp_validity_years, "ocsp.validity-years");
+	CH_INT(validation_validity_years, "validation-server.validity-years");
+	CH_STR(policy_ca, "policies.ca");
+	CH_STR(policy_user, "policies.user");
+	CH_STR(policy_user_test, "policies.user-test");
+	CH_BOOL(policy_user_critical, "policies.user-critical");
+	CH_STR(policy_ocsp, "policies.ocsp");
+	CH_STR(policy_ocsp_test, "policies.ocsp-test");
+	CH_STR(policy_validation, "policies.validation");
+	CH_STR(policy_validation_test, "policies.validation-test");
+	CH_STR(cps_uri, "policies.cps-uri");
+	CH_BOOL(policy_mappings_critical, "policies.policy-mappings-critical");
+	CH_INT(crl_validity_hours, "crl.validity-hours");
+	CH_INT(crl_interval_hours, "crl.interval-hours");
+	CH_STR(repository_url, "repository-url");
+	CH_STR(rehearsal_marker, "rehearsal-marker");
+	return c.n;
 }

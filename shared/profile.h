@@ -10,6 +10,8 @@
 #ifndef HK_PROFILE_H
 #define HK_PROFILE_H
 
+#include <stddef.h>
+
 #include <openssl/evp.h>
 
 #define HK_PROFILE_VERSION	1
@@ -75,10 +77,20 @@ struct hk_profile {
 int hk_profile_default(struct hk_profile **out);
 /* Load and strictly validate a profile file. */
 int hk_profile_load(const char *path, struct hk_profile **out);
+/* The same over bytes already read; name is used in messages. */
+int hk_profile_load_buf(const char *name, const unsigned char *buf,
+    size_t len, struct hk_profile **out);
 void hk_profile_free(struct hk_profile *p);
 /* NULL if a and b hold the same values, else the first differing key. */
 const char *hk_profile_diff(const struct hk_profile *a,
     const struct hk_profile *b);
+/*
+ * Every key whose value differs, in file order, as "key: A -> B" joined by
+ * sep, into buf (cut with "..." when it does not fit; "" when none).
+ * Returns how many keys differ (all of them, also those cut).
+ */
+size_t hk_profile_changes(const struct hk_profile *a,
+    const struct hk_profile *b, const char *sep, char *buf, size_t len);
 
 const char *hk_key_alg_name(enum hk_key_alg k);
 /* Modulus bits (RSA) or curve bits (EC) of k. */
