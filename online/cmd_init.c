@@ -42,6 +42,7 @@
 #include "online.h"
 #include "p11.h"
 #include "profile.h"
+#include "profile_accept.h"
 #include "secmem.h"
 #include "state.h"
 #include "store.h"
@@ -114,9 +115,11 @@ check_inputs(const struct init_opts *o, struct init_work *w)
 
 	if ((r = hk_newstate_check(o->c.state)) != 0)
 		return r;
-	if ((r = hk_profile_load(o->profile, &w->profile)) != 0 ||
-	    (r = hk_file_read(o->profile, 1 << 20, &w->profile_buf,
-	    &w->profile_len)) != 0)
+	/* the bytes kept and accepted are the bytes checked */
+	if ((r = hk_file_read(o->profile, HK_PROFILE_MAX, &w->profile_buf,
+	    &w->profile_len)) != 0 ||
+	    (r = hk_profile_load_buf(o->profile, w->profile_buf,
+	    w->profile_len, &w->profile)) != 0)
 		return r;
 	if ((r = hk_munis_load(o->munis, &w->munis)) != 0 ||
 	    (r = hk_file_read(o->munis, 1 << 20, &w->munis_buf,
@@ -198,7 +201,7 @@ static int
 build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 {
 	struct hk_p11_cfg cfg = { o->module, NULL };
-	char path[4096], conf[4096], hex[65], t[32], line[80];
+	char path[4096], conf[4096], hex[65], phex[65], t[32], line[80];
 	char iss_uri[256], aud_uri[256], sto_uri[256], store_id[33];
 	unsigned char rnd[16], *skey = NULL, check[32];
 	EVP_PKEY *pub = NULL, *priv = NULL, *apub = NULL;
@@ -217,6 +220,7 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 		return r;
 	SHA256(w->profile_buf, w->profile_len, check);
 	hk_hex_encode(check, 32, hex);
+	memcpy(phex, hex, sizeof(phex));
 	audit(w, "init.start", "ok", "online state %s; profile %s sha256 %s; "
 	    "municipalities %s: %zu municipalities, %zu partitions; %s",
 	    o->c.state, o->profile, hex, o->munis, w->munis->municipalities,
@@ -322,6 +326,9 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 	if ((r = tmp_path(w, "profile.yaml", path, sizeof(path))) != 0 ||
 	    (r = hk_file_write(path, w->profile_buf, w->profile_len, 0644,
 	    HK_WRITE_NOREPLACE)) != 0 ||
+	    (r = tmp_path(w, HK_PROFILE_COPY, path, sizeof(path))) != 0 ||
+	    (r = hk_file_write(path, w->profile_buf, w->profile_len, 0444,
+	    HK_WRITE_NOREPLACE)) != 0 ||
 	    (r = tmp_path(w, "municipalities.csv", path, sizeof(path))) != 0 ||
 	    (r = hk_file_write(path, w->munis_buf, w->munis_len, 0644,
 	    HK_WRITE_NOREPLACE)) != 0)
@@ -346,7 +353,8 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 	    (r = hk_state_set(st, "issuing.1.key-uri", iss_uri)) != 0 ||
 	    (r = hk_state_set(st, "issuing.1.csr",
 	    "certs/issuing-1.csr.der")) != 0 ||
-	    (r = hk_state_set(st, "issuing.1.csr-sha256", w->csr.hex)) != 0)
+	    (r = hk_state_set(st, "issuing.1.csr-sha256", w->csr.hex)) != 0 ||
+	    (r = hk_profile_record(st, phex, t, "init")) != 0)
 		goto out;
 	if ((r = hk_newstate_save(w->tmp, st)) != 0)
 		goto out;

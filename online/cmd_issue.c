@@ -518,8 +518,7 @@ work_open(struct issue_work *w, const struct issue_opts *o)
 		return r;
 	reh = hk_state_get(w->on->st, "rehearsal");
 	w->rehearsal = reh != NULL && strcmp(reh, "yes") == 0;
-	if ((r = hk_online_path(w->on, "profile.yaml", path,
-	    sizeof(path))) != 0 || (r = hk_profile_load(path, &w->p)) != 0 ||
+	if ((r = hk_online_profile(w->on, &w->p)) != 0 ||
 	    (r = hk_online_path(w->on, "municipalities.csv", path,
 	    sizeof(path))) != 0 || (r = hk_munis_load(path, &w->munis)) != 0 ||
 	    (r = hk_online_path(w->on, HK_ONLINE_STORE_FILE, path,

@@ -72,6 +72,7 @@ struct request_work {
 	EVP_PKEY *priv;			/* the signer's key in the token */
 	/* csr */
 	int new_gen;			/* the request's generation */
+	struct hk_profile *prof;	/* the profile accepted (csr only) */
 	int key_made;			/* 1 while a new key may be undone */
 	char made[3][4096];		/* files written, undone on failure */
 	int nmade;
@@ -275,7 +276,7 @@ undo_new(struct request_work *w)
 static int
 new_csr(struct request_work *w)
 {
-	struct hk_profile *prof = NULL;
+	struct hk_profile *prof = w->prof;
 	const char *reh = hk_state_get(w->on->st, "rehearsal");
 	const char *label_tok = hk_state_get(w->on->st, "token.label");
 	X509_NAME *subject = NULL;
@@ -290,9 +291,6 @@ new_csr(struct request_work *w)
 		    "out of range", w->on->st->dir);
 		return HK_ERR_STATE;
 	}
-	if ((r = hk_online_path(w->on, "profile.yaml", path,
-	    sizeof(path))) != 0 || (r = hk_profile_load(path, &prof)) != 0)
-		return r;
 	ik = prof->issuing_key;
 	if ((r = hk_online_issuing_subject(prof, w->new_gen, rehearsal,
 	    &subject)) != 0)
@@ -349,7 +347,6 @@ new_csr(struct request_work *w)
 	EVP_PKEY_free(priv);
 	EVP_PKEY_free(pub);
 	X509_NAME_free(subject);
-	hk_profile_free(prof);
 	return r;
 }
 
@@ -531,8 +528,12 @@ cmd_request(int argc, char **argv)
 		return r == 1 ? 0 : r;
 	if ((r = check_args(&o, &w)) != 0)
 		goto done;
+	/* the profile before anything is written: a changed one is refused
+	 * with nothing done (docs/profile.md) */
 	if ((r = hk_online_open(&o.c, &w.on)) != 0 ||
-	    (r = hk_online_state_lock(w.on)) != 0)
+	    (r = hk_online_state_lock(w.on)) != 0 ||
+	    (strcmp(o.type, "csr") == 0 &&
+	    (r = hk_online_profile(w.on, &w.prof)) != 0))
 		goto done;
 	if ((r = request(&o, &w)) != 0) {
 		undo_new(&w);
@@ -551,6 +552,7 @@ cmd_request(int argc, char **argv)
 	sk_X509_pop_free(w.t.links, X509_free);
 	free(w.csr.der);
 	free(w.note);
+	hk_profile_free(w.prof);
 	hk_store_close(w.store);
 	hk_online_close(w.on);
 	return r;

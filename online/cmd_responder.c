@@ -133,8 +133,7 @@ work_open(struct responder_work *w, const struct responder_opts *o)
 		}
 	}
 	w->n = (int)n + 1;
-	if ((r = hk_online_path(w->on, "profile.yaml", path,
-	    sizeof(path))) != 0 || (r = hk_profile_load(path, &w->p)) != 0 ||
+	if ((r = hk_online_profile(w->on, &w->p)) != 0 ||
 	    (r = hk_online_path(w->on, HK_ONLINE_STORE_FILE, path,
 	    sizeof(path))) != 0 || (r = hk_store_open(path, 0,
 	    &w->store)) != 0 || (r = hk_online_login(w->on)) != 0)

@@ -74,11 +74,9 @@ check_root(struct hk_online *on, X509 *root, const char *input)
 	X509_NAME *want = NULL;
 	EVP_PKEY *pub;
 	const char *reh = hk_state_get(on->st, "rehearsal");
-	char path[4096];
 	int r;
 
-	if ((r = hk_online_path(on, "profile.yaml", path, sizeof(path))) != 0 ||
-	    (r = hk_profile_load(path, &p)) != 0 ||
+	if ((r = hk_online_profile(on, &p)) != 0 ||
 	    (r = hk_name_build(p->root_subject, reh && strcmp(reh, "yes") ==
 	    0 ? p->rehearsal_marker : NULL, &want)) != 0)
 		goto out;

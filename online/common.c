@@ -30,6 +30,7 @@
 #include "name.h"
 #include "online.h"
 #include "profile.h"
+#include "profile_accept.h"
 #include "secmem.h"
 
 const char *
@@ -724,6 +725,61 @@ hk_online_state_lock(struct hk_online *on)
 	on->st = st;
 	on->state_lockfd = fd;
 	return 0;
+}
+
+int
+hk_online_profile(struct hk_online *on, struct hk_profile **out)
+{
+	struct hk_profile_seen seen;
+	struct hk_state *st = NULL;
+	char accept[4200], path[4096];
+	int fd = -1, r;
+
+	snprintf(accept, sizeof(accept), "hanko-online profile accept --state "
+	    "%s", on->st->dir);
+	if ((r = hk_profile_load_accepted(on->st, accept, out, &seen)) != 0 ||
+	    !seen.adopt)
+		return r;
+	/* A state made before the record, with the profile init was given:
+	 * recorded as accepted at init, once, under the lock of state.conf's
+	 * writers (docs/profile.md). Held by another: a later run records. */
+	if (on->state_lockfd >= 0)
+		st = on->st;
+	else {
+		r = hk_online_lock_file(on, "state.lock", path, sizeof(path),
+		    &fd, NULL, 0);
+		if (r == HK_ERR_STATE) {
+			hk_err_clear();
+			return 0;
+		}
+		if (r != 0 || (r = hk_state_load(on->st->dir, &st)) != 0)
+			goto fail;
+	}
+	if (hk_state_get(st, HK_PROFILE_KEY_SHA) == NULL) {
+		/* logged before it is recorded: nothing is accepted that the
+		 * log does not hold */
+		if ((r = hk_online_audit(on, "profile.adopt", "ok", "%s/%s "
+		    "SHA-256 %s: the profile init was given (init.start %s); "
+		    "recorded in state.conf as accepted at init", on->st->dir,
+		    HK_PROFILE_FILE, seen.hex, seen.at)) != 0 ||
+		    (r = hk_profile_record(st, seen.hex, seen.at, "init")) != 0 ||
+		    (r = hk_state_save(st)) != 0)
+			goto fail;
+	}
+	if (st != on->st && hk_state_get(on->st, HK_PROFILE_KEY_SHA) == NULL &&
+	    (r = hk_profile_record(on->st, seen.hex, seen.at, "init")) != 0)
+		goto fail;
+	r = 0;
+	goto out;
+ fail:
+	hk_profile_free(*out);
+	*out = NULL;
+ out:
+	if (st != on->st)
+		hk_state_free(st);
+	if (fd >= 0)
+		close(fd);
+	return r;
 }
 
 int

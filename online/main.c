@@ -47,6 +47,8 @@ static const char usage_text[] =
 "  serve      the HTTP repository and OCSP responder (key holder and\n"
 "             network worker: docs/process-model.md)\n"
 "  rp         register, list and retire relying parties (CPS 4-4-4-3)\n"
+"  profile    show the profile signed with; accept a change of it,\n"
+"             audited (CPS 7-1, 7-2, 8-1)\n"
 	/* ---- end later usage lines ---- */
 "  version    print the version\n";
 
@@ -73,6 +75,7 @@ static const struct {
 	{ "serve", cmd_serve },
 	{ "rp", cmd_rp },
 	{ "provision", cmd_provision },
+	{ "profile", cmd_profile },
 	/* ---- end later subcommands ---- */
 };
 

@@ -195,6 +195,15 @@ int hk_online_csr_make(const struct hk_profile *p, int gen,
 struct hk_bundle_trust;
 int hk_online_trust_load(struct hk_online *on, struct hk_store *s,
     struct hk_bundle_trust *t);
+/*
+ * The state's profile.yaml, refused (HK_ERR_STATE, nothing written) unless
+ * it is the profile accepted (shared/profile_accept.h; docs/profile.md): the
+ * one place every command reads it. In a state made before the record,
+ * the profile init was given is recorded as accepted (audited
+ * profile.adopt) under state.lock; *out is the caller's.
+ */
+struct hk_profile;
+int hk_online_profile(struct hk_online *on, struct hk_profile **out);
 /* state.conf issuing.generation: the newest generation (1-999). */
 int hk_online_top_gen(struct hk_online *on, int *top);
 /* The issuance lock of the state (an flock on its folder): held by one
@@ -253,6 +262,7 @@ int cmd_index(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_rp(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
 /* ---- end later subcommands ---- */
 
 #endif

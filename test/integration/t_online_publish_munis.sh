@@ -102,10 +102,12 @@ check "... no certificate made, no results folder" \
 cp "$T/municipalities.orig" "$M"
 cp "$O/profile.yaml" "$T/profile.orig"
 sed 's|^repository-url: ""|repository-url: "http://repo.example.jp/kumamoto"|' "$T/profile.orig" >"$O/profile.yaml"
+ok "the new repository-url accepted (docs/profile.md)" "$ON" profile accept --state "$O" "${IC[@]}"
 fails "issue under a new repository-url: exit 3 naming the field" 3 \
 	"^hanko-online issue: profile.yaml: repository-url: partition 431010 \(issuing generation 1\) would be named http://repo.example.jp/kumamoto/crl/431010.crl, but its newest valid certificate \(serial [0-9A-F]+\) names no URI: .*; nothing issued$" \
 	"$ON" issue --state "$O" "${IC[@]}" --batch "$B2/batch.csv" --out "$T/issued-rename"
 cp "$T/profile.orig" "$O/profile.yaml"
+ok "... and the profile as it was accepted again" "$ON" profile accept --state "$O" "${IC[@]}"
 ok "romaji and profile as they were: the 432024 request is issued" \
 	"$ON" issue --state "$O" "${IC[@]}" --batch "$B2/batch.csv" --out "$T/issued-rename"
 certs_from "$T/issued-rename"
