@@ -14,6 +14,7 @@
 #include "err.h"
 #include "offline.h"
 #include "passin.h"
+#include "profile_accept.h"
 #include "quorum.h"
 #include "secmem.h"
 
@@ -87,6 +88,32 @@ hk_ca_open(const struct hk_common_opts *o, const char *command,
  fail:
 	hk_ca_close(ca);
 	return r;
+}
+
+int
+hk_ca_profile(struct hk_ca *ca, struct hk_profile **out)
+{
+	struct hk_profile_seen seen;
+	int r;
+
+	if ((r = hk_profile_load_accepted(ca->st, "the profile-accept "
+	    "ceremony (hanko-offline ceremony run ceremony-scripts/"
+	    "profile-accept.yaml)", out, &seen)) != 0 || !seen.adopt)
+		return r;
+	/* A state made before the record, with the profile init was given:
+	 * recorded as accepted at init, once; logged before it is recorded
+	 * (docs/profile.md). */
+	if ((r = hk_ca_audit(ca, "profile.adopt", "ok", "-", "%s/%s SHA-256 "
+	    "%s: the profile init was given (init.start %s); recorded in "
+	    "state.conf as accepted at init", ca->st->dir, HK_PROFILE_FILE,
+	    seen.hex, seen.at)) != 0 ||
+	    (r = hk_profile_record(ca->st, seen.hex, seen.at, "init")) != 0 ||
+	    (r = hk_state_save(ca->st)) != 0) {
+		hk_profile_free(*out);
+		*out = NULL;
+		return r;
+	}
+	return 0;
 }
 
 /*

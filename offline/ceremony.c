@@ -62,6 +62,8 @@ static const struct hk_step_action *const registry[] = {
 	/* roster: roster-change */
 	&hk_step_roster_check,
 	&hk_step_roster_commit,
+	/* profile: profile-accept */
+	&hk_step_profile_accept,
 };
 #define NREG	(sizeof(registry) / sizeof(registry[0]))
 
@@ -92,7 +94,7 @@ hk_ceremony_script_check(const struct hk_script *s)
 {
 	const struct hk_script_step *st;
 	size_t i, j;
-	int arl, comp;
+	int arl, comp, acc;
 
 	/* The approval is the CA manager's instruction (CPS 5-2-2): an
 	 * approve step no CA manager performs would record one never given. */
@@ -123,6 +125,24 @@ hk_ceremony_script_check(const struct hk_script *s)
 				    i, st->spec->name, s->steps[comp].id);
 				return HK_ERR_INVALID;
 			}
+
+	/* A change of the profile is a ceremony of its own, its last step:
+	 * nothing signs beside it, with either profile, and nothing after it
+	 * can fail and leave it in force unannounced (docs/profile.md). */
+	acc = step_index(s, "profile-accept");
+	for (i = 0; acc >= 0 && i < s->nsteps; i++) {
+		st = &s->steps[i];
+		if ((int)i == acc || strcmp(st->spec->name, "approve") == 0 ||
+		    (strcmp(st->spec->name, "input-check") == 0 &&
+		    (int)i < acc))
+			continue;
+		hk_err_set("%s:%lu:%lu: steps[%zu]: %s in a script with "
+		    "profile-accept (step %s): a change of the profile is a "
+		    "ceremony of its own, approve and input-check before it, "
+		    "nothing after it (CPS 8-1, 8-3)", s->file, st->line,
+		    st->col, i, st->spec->name, s->steps[acc].id);
+		return HK_ERR_INVALID;
+	}
 
 	arl = step_index(s, "arl-batch");
 	for (i = (size_t)(arl + 1); arl >= 0 && i < s->nsteps; i++) {
@@ -836,6 +856,23 @@ rehearsal_record(const struct hk_cer_opts *o, const struct hk_cer *c,
 	return r;
 }
 
+/* The real state's profile accepted (recorded once in a state made
+ * before the record), before a rehearsal copies the state. */
+static int
+early_profile(const struct hk_cer_opts *o)
+{
+	struct hk_common_opts co = { o->state, NULL };
+	struct hk_profile *p = NULL;
+	struct hk_ca *ca = NULL;
+	int r;
+
+	if ((r = hk_ca_open(&co, "ceremony run", &ca)) == 0)
+		r = hk_ca_profile(ca, &p);
+	hk_profile_free(p);
+	hk_ca_close(ca);
+	return r;
+}
+
 int
 hk_ceremony_run(const struct hk_cer_opts *o)
 {
@@ -843,14 +880,14 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 	struct hk_script *script = NULL;
 	struct hk_state *st0 = NULL;
 	struct hk_common_opts co;
-	char copy[4096] = "", path[4096], tdir[4096], txt[4096] = "";
+	char copy[4096] = "", tdir[4096], txt[4096] = "";
 	uint8_t *stand_in = NULL;
 	char t[32];
 	struct hk_err_kept msg;
 	const char *v;
 	const struct hk_action_spec *const *reg;
 	size_t nreg, done = 0, i;
-	int r, state_rehearsal, started = 0, copying = 0;
+	int r, state_rehearsal, started = 0, copying = 0, accepting;
 
 	reg = hk_ceremony_registry(&nreg);
 	/* 1. The whole script, before anything else. */
@@ -909,6 +946,13 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 	    (r = check_inputs(o, c)) != 0)
 		goto early;
 
+	/* The profile accepted, checked on the state itself before a
+	 * rehearsal copies it (whose fresh log holds no init record): a
+	 * changed one is refused with nothing made (docs/profile.md). */
+	accepting = step_index(c->script, "profile-accept") >= 0;
+	if (o->rehearsal && !accepting && (r = early_profile(o)) != 0)
+		goto early;
+
 	/* 2. The state: a throwaway CA in a rehearsal (rehearsal.c): no key,
 	 * PIN or quorum secret of the real CA is in it. */
 	copying = o->rehearsal;	/* from here a rehearsal is recorded */
@@ -928,8 +972,9 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 	c->nshares = o->nshares;
 	if (c->script->has_clock && o->clock == NULL)
 		hk_clock_set(c->script->clock);
-	if ((r = hk_state_path(c->ca->st, "profile.yaml", path,
-	    sizeof(path))) != 0 || (r = hk_profile_load(path, &c->profile)) != 0)
+	/* profile-accept puts another profile in force: no step of its
+	 * ceremony reads this one (hk_ceremony_script_check) */
+	if (!accepting && (r = hk_ca_profile(c->ca, &c->profile)) != 0)
 		goto early;
 	if ((r = hk_ceremony_roster(c->ca, &c->roster)) != 0 ||
 	    (r = resolve_outputs(o, c)) != 0)

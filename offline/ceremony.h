@@ -137,6 +137,8 @@ extern const struct hk_step_action hk_step_rotate_shares;
 /* roster: roster-change (offline/step_roster_change.c) */
 extern const struct hk_step_action hk_step_roster_check;
 extern const struct hk_step_action hk_step_roster_commit;
+/* profile: profile-accept (offline/step_profile_accept.c) */
+extern const struct hk_step_action hk_step_profile_accept;
 /*
  * People with a PKCS#11 token of their own (offline/step_roster_auth.c).
  * hk_token_person_key: open the token of an RFC 7512 URI (its module-path,

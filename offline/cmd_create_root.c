@@ -64,7 +64,7 @@ cmd_create_root(int argc, char **argv)
 	struct hk_profile *p = NULL;
 	struct hk_root_key k;
 	X509 *cert = NULL;
-	char path[4096], der[4096], pem[4096], fp[96];
+	char der[4096], pem[4096], fp[96];
 	int rehearsal, r;
 
 	memset(&k, 0, sizeof(k));
@@ -74,8 +74,7 @@ cmd_create_root(int argc, char **argv)
 		return r;
 	rehearsal = strcmp(hk_state_get(ca->st, "rehearsal") ?
 	    hk_state_get(ca->st, "rehearsal") : "no", "yes") == 0;
-	if ((r = hk_state_path(ca->st, "profile.yaml", path,
-	    sizeof(path))) != 0 || (r = hk_profile_load(path, &p)) != 0)
+	if ((r = hk_ca_profile(ca, &p)) != 0)
 		goto fail;
 	if ((r = hk_state_path(ca->st, "certs/root-1.der", der,
 	    sizeof(der))) != 0 || (r = hk_state_path(ca->st,

@@ -30,6 +30,7 @@
 #include "offline.h"
 #include "p11.h"
 #include "profile.h"
+#include "profile_accept.h"
 #include "quorum.h"
 #include "roster.h"
 #include "secmem.h"
@@ -182,9 +183,11 @@ check_inputs(const struct init_opts *o, struct init_work *w)
 		    "sensitive", o->kdf);
 		return r;
 	}
-	if ((r = hk_profile_load(o->profile, &w->profile)) != 0 ||
-	    (r = hk_file_read(o->profile, 1 << 20, &w->profile_buf,
-	    &w->profile_len)) != 0)
+	/* the bytes kept and accepted are the bytes checked */
+	if ((r = hk_file_read(o->profile, HK_PROFILE_MAX, &w->profile_buf,
+	    &w->profile_len)) != 0 ||
+	    (r = hk_profile_load_buf(o->profile, w->profile_buf,
+	    w->profile_len, &w->profile)) != 0)
 		return r;
 	if ((r = hk_roster_load(o->roster, &w->roster)) != 0 ||
 	    (r = hk_file_read(o->roster, 1 << 20, &w->roster_buf,
@@ -371,13 +374,18 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 	if ((r = tmp_path(w, "profile.yaml", path, sizeof(path))) != 0 ||
 	    (r = hk_file_write(path, w->profile_buf, w->profile_len, 0644,
 	    HK_WRITE_NOREPLACE)) != 0 ||
+	    (r = tmp_path(w, HK_PROFILE_COPY, path, sizeof(path))) != 0 ||
+	    (r = hk_file_write(path, w->profile_buf, w->profile_len, 0444,
+	    HK_WRITE_NOREPLACE)) != 0 ||
 	    (r = tmp_path(w, "roster.yaml", path, sizeof(path))) != 0 ||
 	    (r = hk_file_write(path, w->roster_buf, w->roster_len, 0644,
 	    HK_WRITE_NOREPLACE)) != 0)
 		goto out;
 
 	hk_time_format(hk_clock_now(), t, sizeof(t));
-	if ((r = hk_state_set(st, "created", t)) != 0 ||
+	sha256_hex(w->profile_buf, w->profile_len, hex);
+	if ((r = hk_profile_record(st, hex, t, "init")) != 0 ||
+	    (r = hk_state_set(st, "created", t)) != 0 ||
 	    (r = hk_state_set(st, "rehearsal", o->rehearsal ? "yes" :
 	    "no")) != 0 ||
 	    (r = hk_state_set(st, "token.label", o->label)) != 0 ||

@@ -84,6 +84,15 @@ int hk_roster_approvable(struct hk_ca *ca, const struct hk_roster *nw,
 int hk_roster_reference(struct hk_ca *ca, struct hk_roster **ref, char *path,
     size_t len);
 
+/*
+ * The state's profile.yaml, refused (HK_ERR_STATE, nothing written) unless
+ * it is the profile accepted (shared/profile_accept.h; docs/profile.md): the
+ * one place hanko-offline reads it. In a state made before the record, the
+ * profile init was given is recorded as accepted (audited profile.adopt).
+ * *out is the caller's.
+ */
+struct hk_profile;
+int hk_ca_profile(struct hk_ca *ca, struct hk_profile **out);
 /* Load the state folder and apply --clock (refused outside rehearsals). */
 int hk_ca_open(const struct hk_common_opts *o, const char *command,
     struct hk_ca **out);
