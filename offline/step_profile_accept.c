@@ -97,7 +97,7 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 	const unsigned char *buf;
 	unsigned char want[32];
 	char hex[65], whex[65], by[64] = "", t[32], path[4096], retired[4200];
-	char list[2048], shown[2048], what[6000];
+	char list[2048], shown[2048], what[8192];
 	size_t len, i, n = 0;
 	int r, have_old = 0;
 
