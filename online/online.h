@@ -5,7 +5,8 @@
  * options struct. The online state folder (docs/hanko-online.1, FILES):
  *
  *   <state>/state.conf             what this publisher is (text, atomic)
- *   <state>/profile.yaml           the profile it was made with
+ *   <state>/profile.yaml           the profile accepted (state.conf profile.sha256)
+ *   <state>/profile.accepted.yaml  a copy of it (docs/profile.md)
  *   <state>/municipalities.csv     the partitions (docs/municipalities.md)
  *   <state>/secrets/token-user-pin the online token's user PIN (0600)
  *   <state>/token/                 the embedded SoftHSM2 token

@@ -2,7 +2,9 @@
  * state.h - the CA state folder of hanko-offline.
  *
  *   <state>/state.conf        what this CA is: format, token, key URIs (text)
- *   <state>/profile.yaml      the profile it was made with (copied at init)
+ *   <state>/profile.yaml      the profile accepted (copied at init; state.conf
+ *                             profile.sha256; shared/profile_accept.h)
+ *   <state>/profile.accepted.yaml  a copy of it
  *   <state>/roster.yaml       the roster it was made with (copied at init)
  *   <state>/quorum.set        the public record of the share set
  *   <state>/secrets/          token PINs sealed under the quorum key
