@@ -1,5 +1,6 @@
 /* transcript.c - the ceremony transcript: text, signature, printable HTML. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,39 +8,82 @@
 #include <openssl/evp.h>
 
 #include "atomic.h"
+#include "audit.h"
 #include "err.h"
 #include "hex.h"
 #include "qr.h"
 #include "transcript.h"
 
-#define MAX_LINES	1024
-#define MAX_WITNESSES	64
-
+/*
+ * Lines and witnesses are kept in arrays that grow as the ceremony goes
+ * (bounded by memory only): how many lines a ceremony writes is known only
+ * at its end (confirmations, an ARL batch's two lines per ARL, undo lines),
+ * and a limit met in the middle would fail a ceremony whose steps are done,
+ * or drop the lines that say how it ended.
+ */
 struct tr_line {
 	char key[32];			/* "step", "input", ... */
-	char *value;			/* one line of text */
+	char *value;			/* one line of text, escaped */
 	int has_dgst;			/* 1: dgst is shown as QR */
 	unsigned char dgst[32];
 };
 
 struct tr_witness {
-	char id[64], name[257], role[32];
+	char *id, *name, *role;		/* escaped */
 };
 
 struct hk_transcript {
-	char title[257];		/* the ceremony's name and title */
-	struct tr_line lines[MAX_LINES];
-	size_t n;
-	struct tr_witness w[MAX_WITNESSES];
-	size_t nw;
+	char *title;			/* the ceremony's name and title, escaped */
+	struct tr_line *lines;
+	size_t n, cap;
+	struct tr_witness *w;
+	size_t nw, capw;
+	size_t lost;			/* lines or witnesses that found no
+					 * memory; said in the transcript */
 };
+
+/* s escaped as the audit log escapes details (hk_audit_escape): no
+ * control character or bidirectional control reaches the printed page or
+ * a terminal raw, so the transcript reads as what happened. */
+static char *
+tr_escape(const char *s)
+{
+	size_t len = strlen(s);
+	char *out;
+
+	if ((out = malloc(4 * len + 1)) == NULL)
+		return NULL;
+	hk_audit_escape(s, len, out);
+	return out;
+}
+
+/* a, an array of n elements of size sz with room for *cap, with room for
+ * one more: a itself or its new place; NULL when there is no memory (a is
+ * then as it was). */
+static void *
+tr_grow(void *a, size_t n, size_t *cap, size_t sz)
+{
+	size_t c;
+
+	if (n < *cap)
+		return a;
+	c = *cap ? *cap * 2 : 64;
+	if (c < *cap || c > SIZE_MAX / sz || (a = realloc(a, c * sz)) == NULL)
+		return NULL;
+	*cap = c;
+	return a;
+}
 
 int
 hk_transcript_new(const char *title, struct hk_transcript **out)
 {
 	if ((*out = calloc(1, sizeof(**out))) == NULL)
 		return HK_ERR_ALLOC;
-	snprintf((*out)->title, sizeof((*out)->title), "%s", title);
+	if (((*out)->title = tr_escape(title)) == NULL) {
+		free(*out);
+		*out = NULL;
+		return HK_ERR_ALLOC;
+	}
 	return 0;
 }
 
@@ -52,6 +96,14 @@ hk_transcript_free(struct hk_transcript *t)
 		return;
 	for (i = 0; i < t->n; i++)
 		free(t->lines[i].value);
+	for (i = 0; i < t->nw; i++) {
+		free(t->w[i].id);
+		free(t->w[i].name);
+		free(t->w[i].role);
+	}
+	free(t->lines);
+	free(t->w);
+	free(t->title);
 	free(t);
 }
 
@@ -61,24 +113,23 @@ hk_transcript_add(struct hk_transcript *t, const char *key,
 {
 	struct tr_line *l;
 	va_list ap;
-	char *p;
+	char *raw = NULL;
 	int r;
 
 	if (t == NULL)
 		return 0;
-	if (t->n == MAX_LINES) {
-		hk_err_set("transcript: more than %d lines", MAX_LINES);
-		return HK_ERR_INVALID;
-	}
-	l = &t->lines[t->n];
 	va_start(ap, fmt);
-	r = vasprintf(&l->value, fmt, ap);
+	r = vasprintf(&raw, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return HK_ERR_ALLOC;
-	for (p = l->value; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	if (r < 0 || (l = tr_grow(t->lines, t->n, &t->cap,
+	    sizeof(*t->lines))) == NULL)
+		goto lost;
+	t->lines = l;
+	l = &t->lines[t->n];
+	memset(l, 0, sizeof(*l));
+	if ((l->value = tr_escape(raw)) == NULL)
+		goto lost;
+	free(raw);
 	snprintf(l->key, sizeof(l->key), "%s", key);
 	if (dgst != NULL) {
 		memcpy(l->dgst, dgst, 32);
@@ -86,26 +137,49 @@ hk_transcript_add(struct hk_transcript *t, const char *key,
 	}
 	t->n++;
 	return 0;
+lost:
+	if (r >= 0)
+		free(raw);
+	/* no hk_err_set: the detail of a failure being recorded stays */
+	t->lost++;
+	return HK_ERR_ALLOC;
 }
 
 int
 hk_transcript_witness(struct hk_transcript *t, const char *id,
     const char *name, const char *role)
 {
+	struct tr_witness *w;
+	char *eid;
 	size_t i;
 
 	if (t == NULL)
 		return 0;
+	if ((eid = tr_escape(id)) == NULL)
+		goto lost;
 	for (i = 0; i < t->nw; i++)
-		if (strcmp(t->w[i].id, id) == 0)
+		if (strcmp(t->w[i].id, eid) == 0) {
+			free(eid);
 			return 0;
-	if (t->nw == MAX_WITNESSES)
-		return HK_ERR_INVALID;
-	snprintf(t->w[t->nw].id, sizeof(t->w[0].id), "%s", id);
-	snprintf(t->w[t->nw].name, sizeof(t->w[0].name), "%s", name);
-	snprintf(t->w[t->nw].role, sizeof(t->w[0].role), "%s", role);
+		}
+	if ((w = tr_grow(t->w, t->nw, &t->capw, sizeof(*t->w))) == NULL)
+		goto lost;
+	t->w = w;
+	w = &t->w[t->nw];
+	w->id = eid;
+	w->name = tr_escape(name);
+	w->role = tr_escape(role);
+	if (w->name == NULL || w->role == NULL) {
+		free(w->name);
+		free(w->role);
+		goto lost;
+	}
 	t->nw++;
 	return 0;
+lost:
+	free(eid);
+	t->lost++;
+	return HK_ERR_ALLOC;
 }
 
 static void
@@ -136,6 +210,10 @@ render_text(const struct hk_transcript *t, char **buf, size_t *len)
 	for (i = 0; i < t->nw; i++)
 		fprintf(f, "witness: %s %s (%s)\n", t->w[i].id, t->w[i].role,
 		    t->w[i].name);
+	if (t->lost > 0)
+		fprintf(f, "lost: %zu line%s could not be recorded (out of "
+		    "memory); the audit log has the ceremony's records\n",
+		    t->lost, t->lost == 1 ? "" : "s");
 	return fclose(f) == 0 ? 0 : HK_ERR_ALLOC;
 }
 
@@ -192,6 +270,10 @@ render_html(const struct hk_transcript *t, const char *txtname, int sig,
 		html_esc(f, t->w[i].role);
 		fputs(") &mdash; signature and date</div>\n", f);
 	}
+	if (t->lost > 0)
+		fprintf(f, "<p>lost: %zu line%s could not be recorded (out of "
+		    "memory); the audit log has the ceremony's records</p>\n",
+		    t->lost, t->lost == 1 ? "" : "s");
 	fputs("<div class=\"sig\">Internal auditor &mdash; signature and "
 	    "date</div>\n</body></html>\n", f);
 	if (fclose(f) != 0)

@@ -24,12 +24,18 @@ struct hk_transcript;
 
 int hk_transcript_new(const char *title, struct hk_transcript **out);
 void hk_transcript_free(struct hk_transcript *t);
-/* One line "key: value"; control characters in value become '?'. dgst, if
- * not NULL, is a SHA-256 shown as a QR code on the printed page. */
+/* One line "key: value", value escaped as the audit log's details are
+ * (hk_audit_escape: \\, \t, \n, \r, and \xHH for each byte of another
+ * control character, of a bidirectional control such as U+202E or of
+ * invalid UTF-8), so the printed transcript reads as what happened. Any
+ * number of lines (memory only); a line that finds no memory is counted
+ * and the transcript says so ("lost: N"). dgst, if not NULL, is a SHA-256
+ * shown as a QR code on the printed page. */
 int hk_transcript_add(struct hk_transcript *t, const char *key,
     const unsigned char *dgst, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* A person who signs the paper copy. */
+/* A person who signs the paper copy (id, name and role escaped the same
+ * way); any number of them. */
 int hk_transcript_witness(struct hk_transcript *t, const char *id,
     const char *name, const char *role);
 /*

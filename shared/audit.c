@@ -263,6 +263,12 @@ details_encode(const unsigned char *in, size_t len, char *out)
 	return o;
 }
 
+size_t
+hk_audit_escape(const void *in, size_t len, char *out)
+{
+	return details_encode(in, len, out);
+}
+
 static int
 hexdig(char c)
 {

@@ -114,4 +114,15 @@ int hk_audit_scan(const char *path,
  */
 int hk_audit_print(const char *path, FILE *out);
 
+/*
+ * Escape len bytes of in as a record's details are (docs/audit-log.md,
+ * "Escaping of details"): \\ \t \n \r; other C0 controls, DEL, bytes that
+ * are not valid UTF-8, C1 controls and the bidirectional and line controls
+ * (U+061C, U+200E, U+200F, U+2028, U+2029, U+202A..U+202E, U+2066..U+2069,
+ * U+FEFF) as \xHH per byte; everything else, 日本語 too, as it is. For other
+ * records shown to people (the ceremony transcript). out holds 4 * len + 1
+ * bytes; returns the length written, out NUL-terminated.
+ */
+size_t hk_audit_escape(const void *in, size_t len, char *out);
+
 #endif
