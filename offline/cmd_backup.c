@@ -5,9 +5,11 @@
  * life-cycle commands (restore, destroy) share: which keys the state
  * knows, their per-key KEK seeds, and the public key each must have.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -221,6 +223,70 @@ check_written(struct hk_ca *ca, const char *path, const uint8_t *seed,
 	return r;
 }
 
+/*
+ * The backup file this run put in place at path leaves the medium again
+ * after a failure (a read-back, a folder fsync, the log's record), so that
+ * the next try is not stopped by "already exists": removed and its folder
+ * fsynced, but only while path is still the file written (written: its
+ * lstat taken right after the rename; anything else there is left alone).
+ * The failure's detail stays, with what became of the file after it.
+ */
+static void
+remove_written(const char *path, const struct stat *written)
+{
+	struct hk_err_kept why;
+	struct stat st;
+
+	hk_err_keep(&why);
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			hk_err_restore(&why);
+		else
+			hk_err_set("%s; and %s, written by this run, could not "
+			    "be removed: %s", why.msg, path, strerror(errno));
+		return;
+	}
+	if (st.st_dev != written->st_dev || st.st_ino != written->st_ino) {
+		hk_err_set("%s; %s left as it is: it is no longer the file this "
+		    "run wrote", why.msg, path);
+		return;
+	}
+	if (unlink(path) != 0) {
+		hk_err_set("%s; and %s, written by this run, could not be "
+		    "removed: %s", why.msg, path, strerror(errno));
+		return;
+	}
+	if (hk_dir_sync(path) != 0) {
+		hk_err_set("%s; %s removed again, but its folder could not be "
+		    "fsynced: %s", why.msg, path, strerror(errno));
+		return;
+	}
+	hk_err_set("%s; %s removed again", why.msg, path);
+}
+
+/* The backup text to path (0600, never replacing a file), as hk_file_write;
+ * *st: path's lstat once the file is in place, also when the folder's
+ * fsync then failed (*in_place 1), for remove_written. */
+static int
+write_backup(const char *path, const char *text, size_t len, int *in_place,
+    struct stat *st)
+{
+	struct hk_wfile *wf;
+	int r;
+
+	*in_place = 0;
+	if ((wf = malloc(sizeof(*wf))) == NULL)
+		return HK_ERR_ALLOC;
+	if ((r = hk_wfile_open(wf, path, 0600, HK_WRITE_NOREPLACE)) == 0) {
+		/* a write error is kept and reported by commit */
+		(void)hk_wfile_write(wf, text, len);
+		r = hk_wfile_commit(wf);
+		*in_place = wf->renamed && lstat(path, st) == 0;
+	}
+	free(wf);
+	return r;
+}
+
 int
 hk_backup(struct hk_ca *ca, const struct backup_opts *o)
 {
@@ -231,7 +297,8 @@ hk_backup(struct hk_ca *ca, const struct backup_opts *o)
 	char ukey[64], *text = NULL, setid[33] = "";
 	const char *uri, *s;
 	size_t spki_len, wlen = 0, tlen = 0;
-	int r;
+	struct stat wst;
+	int r, in_place = 0;
 
 	memset(&info, 0, sizeof(info));
 	if (ca->tok == NULL || ca->qkey == NULL) {
@@ -296,24 +363,24 @@ hk_backup(struct hk_ca *ca, const struct backup_opts *o)
 	if ((r = hk_backup_encode(&info, wrapped, wlen, ca->qkey, seed, &text,
 	    &tlen)) != 0)
 		goto fail;
-	if ((r = hk_file_write(o->out, text, tlen, 0600,
-	    HK_WRITE_NOREPLACE)) != 0) {
+	if ((r = write_backup(o->out, text, tlen, &in_place, &wst)) != 0) {
 		hk_err_set("--out %s: the backup cannot be written: %s", o->out,
 		    hk_err_msg());
 		goto fail;
 	}
-	if ((r = check_written(ca, o->out, seed, wrapped, wlen)) != 0)
+	if ((r = check_written(ca, o->out, seed, wrapped, wlen)) != 0) {
+		hk_err_set("--out %s: the backup written does not read back: "
+		    "%s", o->out, hk_err_msg());
 		goto fail;
+	}
 	{
 		char hex[65];
 		hk_hex_encode(info.pub_sha256, 32, hex);
 		/* A backup the log does not hold is not left behind. */
 		if ((r = hk_ca_audit(ca, "key.backup", "ok", ca->actors, "%s "
 		    "wrapped under KEK %s to %s; public key SHA-256 %s",
-		    o->key, info.kek_id, o->out, hex)) != 0) {
-			(void)unlink(o->out);
+		    o->key, info.kek_id, o->out, hex)) != 0)
 			goto fail;
-		}
 		printf("Backup of %s written to %s\n  public key SHA-256 %s\n"
 		    "  KEK %s (quorum set %s)\n", o->key, o->out, hex,
 		    info.kek_id, setid);
@@ -321,6 +388,9 @@ hk_backup(struct hk_ca *ca, const struct backup_opts *o)
 	r = hk_ca_checkpoint(ca);
 	goto out;
  fail:
+	/* A backup the run does not end with is not left behind. */
+	if (in_place)
+		remove_written(o->out, &wst);
 	hk_ca_audit_warn(ca, "key.backup", "fail", ca->actors, "%s: %s",
 	    o->key ? o->key : "-", hk_err_msg());
 	hk_life_checkpoint_keep_err(ca);

@@ -34,6 +34,29 @@ check "the failure is an audit event" \
 ok "the CA still activates after the failed backup" \
 	"$OFF" activate --state "$A/state" "${Q[@]}"
 
+# A medium that takes the backup but cannot give it back (read(2) of the
+# file fails, failread.so), or whose folder cannot be fsynced once the file
+# is in place (failfsync.so): the run fails, and the file it wrote leaves
+# the medium again, so that the next try is not stopped by "already exists".
+cc -shared -fPIC -o "$HANKO_TMP/failread.so" "$HANKO_SRC/test/data/custody/failread.c" -ldl
+cc -shared -fPIC -o "$HANKO_TMP/failfsync.so" "$HANKO_SRC/test/data/init/failfsync.c" -ldl
+ASAN_PRELOAD="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+fails "a backup that cannot be read back fails, named" 8 \
+	"rb.hkb: the backup written does not read back: .*rb.hkb: cannot read: Input/output error; .*rb.hkb removed again$" \
+	env HK_FAIL_READ_NAME=rb.hkb LD_PRELOAD="$HANKO_TMP/failread.so" ASAN_OPTIONS="$ASAN_PRELOAD" \
+	"$OFF" backup --state "$A/state" --key root-1 --out "$BK/rb.hkb" "${Q[@]}"
+check "... and leaves nothing on the medium" test -z "$(ls -A "$BK")"
+check "... the failure is audited with the removal" \
+	grep -q '	key.backup	fail	.*rb.hkb: cannot read: .*rb.hkb removed again' "$A/state/audit/audit.log"
+fails "a backup whose folder cannot be fsynced fails, named" 8 \
+	"rb.hkb: cannot fsync its folder; .*rb.hkb removed again, but its folder could not be fsynced" \
+	env HK_FAIL_FSYNC_DIR="$(realpath "$BK")" LD_PRELOAD="$HANKO_TMP/failfsync.so" ASAN_OPTIONS="$ASAN_PRELOAD" \
+	"$OFF" backup --state "$A/state" --key root-1 --out "$BK/rb.hkb" "${Q[@]}"
+check "... and leaves nothing on the medium" test -z "$(ls -A "$BK")"
+ok "the next try writes the backup" \
+	"$OFF" backup --state "$A/state" --key root-1 --out "$BK/rb.hkb" "${Q[@]}"
+rm "$BK/rb.hkb"
+
 fails "a backup needs the quorum" 4 "2 of the 3 shares needed" \
 	"$OFF" backup --state "$A/state" --key root-1 --out "$BK/x.hkb" "${TWO[@]}"
 fails "an unknown key is refused and named" 3 "root-7.*generations" \
