@@ -8,6 +8,9 @@
  * the file is kept; (2) the key objects are destroyed in the token and the
  * URI is checked to name nothing; (3) state.conf records root.N.destroyed.
  * Needs the quorum and the key label typed again (--yes-destroy LABEL).
+ * The root key in force is refused before the quorum is asked for: only a
+ * generation a rollover superseded, or one marked compromised, is at the
+ * end of its life (hk_life_root_destroyable).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -92,6 +95,59 @@ seed_retire(struct hk_ca *ca, const char *label, int *retired)
 }
 
 int
+hk_life_root_destroyable(struct hk_ca *ca, const char *label, const char *who)
+{
+	const char *cur = hk_state_get(ca->st, "root.current");
+	const char *ckey = "root.current", *comp;
+	char key[64], *end;
+	long n, c;
+
+	n = strtol(label + 5, NULL, 10);
+	if (cur == NULL) {
+		cur = hk_state_get(ca->st, "root.generations");
+		ckey = "root.generations";
+	}
+	c = cur != NULL ? strtol(cur, &end, 10) : 0;
+	if (cur == NULL || *cur == '\0' || *end != '\0' || c < 1) {
+		hk_err_set("%s: %s/state.conf: %s = %s: not a root generation; "
+		    "nothing destroyed", who, ca->st->dir, ckey,
+		    cur ? cur : "(missing)");
+		return HK_ERR_STATE;
+	}
+	snprintf(key, sizeof(key), "root.%ld.compromised", n);
+	if ((comp = hk_state_get(ca->st, key)) != NULL || n < c)
+		return 0;
+	hk_err_set("%s: %s is the root key in force (state.conf: %s = %ld, "
+	    "no %s): CPS 6-2-1-9 destroys a key at the end of its life, and "
+	    "the CA signs its ARLs, rollover links and the issuing CA's next "
+	    "certificate with this one; it may be destroyed once a rollover "
+	    "has made a newer generation current (CPS 4-13, 6-3-1-2) or a "
+	    "compromise ceremony has marked it %s (CPS 4-14-2); nothing "
+	    "destroyed", who, label, ckey, c, key, key);
+	return HK_ERR_STATE;
+}
+
+/* What hk_destroy refuses before anything is touched: a key that is not
+ * a root key (usage), one the CA does not know or has destroyed
+ * (hk_life_key), and the root key in force. ukey: hk_life_key's. */
+static int
+destroy_refused(struct hk_ca *ca, const char *key, char *ukey, size_t len)
+{
+	char who[96];
+	int r;
+
+	if (key == NULL || strncmp(key, "root-", 5) != 0) {
+		hk_err_set("--key %s: key: only a root key (root-N) is "
+		    "destroyed by this command", key ? key : "(none)");
+		return HK_ERR_USAGE;
+	}
+	if ((r = hk_life_key(ca, key, ukey, len)) != 0)
+		return r;
+	snprintf(who, sizeof(who), "--key %s", key);
+	return hk_life_root_destroyable(ca, key, who);
+}
+
+int
 hk_destroy(struct hk_ca *ca, const struct destroy_opts *o)
 {
 	EVP_PKEY *priv = NULL;
@@ -103,12 +159,8 @@ hk_destroy(struct hk_ca *ca, const struct destroy_opts *o)
 		hk_err_set("destroy: the token is not activated by a quorum");
 		return HK_ERR_STATE;
 	}
-	if (o->key == NULL || strncmp(o->key, "root-", 5) != 0) {
-		hk_err_set("--key %s: key: only a root key (root-N) is "
-		    "destroyed by this command", o->key ? o->key : "(none)");
-		r = HK_ERR_USAGE;
+	if ((r = destroy_refused(ca, o->key, ukey, sizeof(ukey))) != 0)
 		goto fail;
-	}
 	if (o->confirm == NULL || strcmp(o->confirm, o->key) != 0) {
 		hk_err_set("--yes-destroy %s: confirmation: must repeat the key "
 		    "label '%s' exactly", o->confirm ? o->confirm : "(none)",
@@ -116,8 +168,6 @@ hk_destroy(struct hk_ca *ca, const struct destroy_opts *o)
 		r = HK_ERR_USAGE;
 		goto fail;
 	}
-	if ((r = hk_life_key(ca, o->key, ukey, sizeof(ukey))) != 0)
-		goto fail;
 	snprintf(uri, sizeof(uri), "%s", hk_state_get(ca->st, ukey));
 	if ((r = hk_ca_audit(ca, "key.destroy.start", "ok", ca->actors,
 	    "%s %s", o->key, uri)) != 0)
@@ -198,6 +248,7 @@ cmd_destroy(int argc, char **argv)
 		{ NULL, NULL, NULL, 0 }
 	};
 	struct hk_ca *ca = NULL;
+	char ukey[64];
 	int r;
 
 	if ((r = hk_ca_parse(&a, opts, destroy_usage, argc, argv)) != 0)
@@ -213,6 +264,12 @@ cmd_destroy(int argc, char **argv)
 	if ((r = hk_ca_audit(ca, "key.destroy.request", "ok", "-", "%s",
 	    o.key)) != 0)
 		goto out;
+	/* Refused before the key managers are asked for their shares. */
+	if ((r = destroy_refused(ca, o.key, ukey, sizeof(ukey))) != 0) {
+		hk_ca_audit_warn(ca, "key.destroy.done", "fail", "-", "%s: %s",
+		    o.key, hk_err_msg());
+		goto out;
+	}
 	if ((r = hk_ca_activate(ca, a.shares, a.nshares)) != 0) {
 		hk_ca_audit_warn(ca, "key.destroy.done", "fail", ca->actors,
 		    "%s: %s", o.key, hk_err_msg());

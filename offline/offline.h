@@ -221,6 +221,18 @@ struct destroy_opts {
 	const char *confirm;	/* must equal key (--yes-destroy KEY) */
 };
 int hk_destroy(struct hk_ca *ca, const struct destroy_opts *o);
+/*
+ * 0 when root key label (root-N, known to hk_life_key) is at the end of
+ * its life and may be destroyed (CPS 6-2-1-9): a rollover has made a newer
+ * generation current (root.current, else root.generations, is above N;
+ * CPS 4-13), or a compromise ceremony has marked it (root.N.compromised;
+ * CPS 4-14-2). The generation in force is refused, HK_ERR_STATE, with one
+ * line "<who>: root-N is the root key in force (...)" naming state.conf's
+ * keys, the rule and what would allow it. Checked before the quorum or a
+ * label is asked for (cmd_destroy, step_destroy) and again by hk_destroy.
+ */
+int hk_life_root_destroyable(struct hk_ca *ca, const char *label,
+    const char *who);
 
 struct rotate_shares_opts {
 	const char *roster;	/* the new roster (approved by the CA manager) */

@@ -1,9 +1,12 @@
 /*
  * step_destroy.c - action "destroy": a root key destroyed at the end of its
  * life by the key managers' quorum (CPS 6-2-1-9), its backups made unusable
- * (the KEK seed retired first), by hk_destroy. The key's label must be
- * typed at the terminal before anything is destroyed; --confirm-digests
- * answers it in a rehearsal only. No undo: what is destroyed stays so.
+ * (the KEK seed retired first), by hk_destroy. The root key in force (no
+ * newer generation made current by a rollover, not marked compromised) is
+ * refused before anyone is asked for the label (hk_life_root_destroyable).
+ * The key's label must be typed at the terminal before anything is
+ * destroyed; --confirm-digests answers it in a rehearsal only. No undo:
+ * what is destroyed stays so.
  */
 #include <stdio.h>
 #include <string.h>
@@ -73,7 +76,7 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 {
 	const struct hk_script_param *key = hk_script_param(st, "key");
 	struct destroy_opts o;
-	char ukey[64], ans[HK_SCRIPT_VALUE_MAX + 2];
+	char ukey[64], ans[HK_SCRIPT_VALUE_MAX + 2], who[4200];
 	int r;
 
 	/* Refuse what hk_destroy would refuse before asking anyone to type. */
@@ -84,6 +87,10 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 		return HK_ERR_INVALID;
 	}
 	if ((r = hk_life_key(c->ca, key->value, ukey, sizeof(ukey))) != 0)
+		return r;
+	snprintf(who, sizeof(who), "%s:%lu:%lu: step %s", c->script->file,
+	    key->line, key->col, st->id);
+	if ((r = hk_life_root_destroyable(c->ca, key->value, who)) != 0)
 		return r;
 	if ((r = confirm_label(c, st, res, key->value, ans,
 	    sizeof(ans))) != 0)

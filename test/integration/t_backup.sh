@@ -127,7 +127,27 @@ ok "the restored key can be backed up again" \
 check "under the same KEK seed" test \
 	"$(grep kek-id "$BK/root-1.hkb")" = "$(grep kek-id "$BK/root-1-again.hkb")"
 
-# Destruction.
+# Destruction (CPS 6-2-1-9) is for a key at the end of its life: root-1,
+# the root key in force, is refused, before the quorum is asked for (even
+# too few shares give this refusal), and stays whole.
+IN_FORCE="--key root-1: root-1 is the root key in force \(state.conf: root.generations = 1, no root.1.compromised\): CPS 6-2-1-9 .* once a rollover has made a newer generation current \(CPS 4-13, 6-3-1-2\) or a compromise ceremony has marked it root.1.compromised \(CPS 4-14-2\); nothing destroyed$"
+fails "destroy refuses the root key in force" 3 "$IN_FORCE" \
+	"$OFF" destroy --state "$A/state" --key root-1 --yes-destroy root-1 "${Q[@]}"
+fails "... before the quorum is asked for" 3 "$IN_FORCE" \
+	"$OFF" destroy --state "$A/state" --key root-1 --yes-destroy root-1 "${TWO[@]}"
+check "... root-1 and its KEK seed are whole, nothing recorded" bash -c \
+	"[ \$(SOFTHSM2_CONF='$SOFTHSM2_CONF' pkcs11-tool --module $MOD --token-label hanko-root-test-r2 --list-objects --type pubkey 2>/dev/null | grep -c 'label: *root-1\$') = 1 ] && [ -e '$A/state/secrets/backup-seed-root-1.sealed' ] && ! grep -q '^root.1.destroyed' '$A/state/state.conf'"
+check "... the refusal is audited" \
+	grep -q '	key.destroy.done	fail	-	root-1: --key root-1: root-1 is the root key in force' "$A/state/audit/audit.log"
+# The rollover makes root-2 current: root-1's life ends (CPS 4-13).
+operators
+approve_roster "$A/state" watanabe ito kimura
+ok "the rollover makes root-2 the root key in force" \
+	"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/rollover.yaml" --state "$A/state" \
+	--confirm-digests "${Q[@]}" "${OPS[@]}"
+fails "root-2, now in force, is refused in its turn" 3 \
+	"--key root-2: root-2 is the root key in force \(state.conf: root.generations = 2, no root.2.compromised\)" \
+	"$OFF" destroy --state "$A/state" --key root-2 --yes-destroy root-2 "${Q[@]}"
 fails "destroy needs the key label typed again" 2 "yes-destroy root-2.*root-1" \
 	"$OFF" destroy --state "$A/state" --key root-1 --yes-destroy root-2 "${Q[@]}"
 fails "destroy needs the quorum" 4 "2 of the 3 shares needed" \

@@ -3,7 +3,9 @@
 # after a rollover, root-1 declared compromised: everything it signed revoked
 # (cACompromise), the link certifying its key revoked (keyCompromise), an
 # emergency ARL at once, the notice for the bridge CA; a failure forced after
-# each step leaves everything as it was (CPS 4-14-2, 4-10, 4-4-9).
+# each step leaves everything as it was (CPS 4-14-2, 4-10, 4-4-9); the
+# current root declared compromised signs nothing more, and may be
+# destroyed (6-2-1-9).
 . "$(dirname "$0")/lib.sh"
 . "$HANKO_SRC/test/data/issuance/setup.sh"
 fresh_tmp
@@ -99,5 +101,10 @@ fails "a rollover from the compromised root-1 is refused (no link may certify it
 	--confirm-digests "${SH1[@]}" "${OPS[@]}"
 check "... refused before root-2 was generated: no key, no certificate, generation 1" bash -c \
 	"$(declare -f no_sign); S1='$S1'; no_sign key.generate && no_sign cert.sign && ! ls '$S1/certs' | grep -q 'root-2\|link-2' && grep -qx 'root.generations = 1' '$S1/state.conf'"
+# Still the current generation, but its life ended with the compromise:
+# root-1 may now be destroyed (CPS 6-2-1-9 after 4-14-2).
+ok "the compromised root-1, still current, may be destroyed" "$OFF" destroy --state "$S1" \
+	--key root-1 --yes-destroy root-1 "${SH1[@]}"
+check "... state.conf records it" grep -q '^root.1.destroyed = ' "$S1/state.conf"
 ok "second CA: the audit log verifies" "$OFF" audit verify --state "$S1"
 finish

@@ -4,10 +4,12 @@
 # rotate-shares.yaml; docs/ceremony-custody.md; CPS 5-2-1-1, 6-2-1-4,
 # 6-2-1-9, 4-14-1, 5-3-3): each as a rehearsal on a throwaway copy and as a
 # real run of the same file; a failure forced after each step leaves token,
-# log, state and media consistent; backup -> token lost -> restore -> destroy
-# -> the destroyed key's backup refused, all through ceremonies; destroy
-# refuses without its label typed; after rotate-shares the old shares are
-# refused and the new ones activate; the audit log verifies at the end.
+# log, state and media consistent; backup -> token lost -> restore ->
+# rollover -> destroy -> the destroyed key's backup refused, all through
+# ceremonies; destroy refuses the root key in force (before its label is
+# asked, in a rehearsal too) and refuses without its label typed; after
+# rotate-shares the old shares are refused and the new ones activate; the
+# audit log verifies at the end.
 . "$(dirname "$0")/lib.sh"
 fresh_tmp
 T=$HANKO_TMP
@@ -19,7 +21,11 @@ S=$T/ca/state
 mapfile -t Q < <(share_args "$T/ca" 1 3 5)
 mapfile -t Q2 < <(share_args "$T/ca" 2 3 4)
 "$OFF" create-root --state "$S" "${Q[@]}" >/dev/null
-approve_roster "$S" kimura hayashi
+# watanabe, ito (senior operators) and kimura run the rollover that ends
+# root-1's life before it is destroyed.
+operators
+ROPS=("${OPS[@]}")
+approve_roster "$S" kimura hayashi watanabe ito
 OPS=(--operator kimura=env:HK_PASS_kimura --operator hayashi=env:HK_PASS_hayashi)
 CLK=(--clock 2026-05-01T09:00:00Z)
 export SOFTHSM2_CONF=$S/token/softhsm2.conf
@@ -81,44 +87,20 @@ check "backup: each key's backup is audited with the key managers" bash -c \
 fails "backup: a second run refuses to overwrite the backups" 7 'root-1.hkb: output root-backup already exists' \
 	"$OFF" ceremony run "$B" --state "$S" --out "$BK" "${Q[@]}" "${OPS[@]}"
 
-# ---- destroy refuses without the typed label (CPS 6-2-1-9) ----
+# ---- destroy refuses the root key in force (CPS 6-2-1-9, 4-13, 4-14-2) ----
 D=$SCR/destroy.yaml
-fails "destroy: without a terminal (and no rehearsal answer) nothing is destroyed" 3 \
-	'step destroy: destroying root-1 needs its label typed at the terminal' \
-	setsid -w "$OFF" ceremony run "$D" --state "$S" "${Q[@]}" "${OPS[@]}"
-rc=0; drive '[["Type the label of the key to destroy", "root-2"]]' \
+IN_FORCE="destroy.yaml:[0-9]+:[0-9]+: step destroy: root-1 is the root key in force \(state.conf: root.generations = 1, no root.1.compromised\): CPS 6-2-1-9 .* once a rollover has made a newer generation current .* or a compromise ceremony has marked it root.1.compromised \(CPS 4-14-2\); nothing destroyed$"
+rc=0; drive '[["Type the label of the key to destroy", "root-1"]]' \
 	"$OFF" ceremony run "$D" --state "$S" "${Q[@]}" "${OPS[@]}" >"$T/tty.out" 2>&1 || rc=$?
-check "destroy: a wrong label typed is refused (exit $rc)" bash -c \
-	"[ $rc = 3 ] && grep -q \"the confirmation typed is not the key label 'root-1'; nothing destroyed\" '$T/tty.out'"
+check "destroy: root-1, the root key in force, is refused (exit $rc)" bash -c \
+	"[ $rc = 3 ] && tr -d '\r' <'$T/tty.out' | grep -Eq \"\$1\"" _ "$IN_FORCE"
+check "destroy: ... before anyone is asked to type its label" bash -c \
+	"! grep -q 'Type the label of the key to destroy' '$T/tty.out' && ! tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -q '	ceremony.confirm	'"
+fails "destroy: a rehearsal refuses it too" 3 "$IN_FORCE" \
+	"$OFF" ceremony run "$D" --state "$S" --rehearsal --confirm-digests \
+	"${CLK[@]}" "${Q[@]}" "${OPS[@]}"
 check "destroy: after the refusals root-1 is whole" bash -c \
 	"[ $(objs "$S" root-1) = 1 ] && [ -e '$S/secrets/backup-seed-root-1.sealed' ] && ! grep -q '^root.1.destroyed' '$S/state.conf'"
-check "destroy: the refusals are audited" bash -c \
-	"[ \$(grep -c '	ceremony.confirm	fail	' '$S/audit/audit.log') -ge 2 ]"
-for step in approve activate destroy checkpoint; do
-	rc=0; HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$D" --state "$S" --rehearsal \
-		--keep-rehearsal --confirm-digests "${CLK[@]}" "${Q[@]}" "${OPS[@]}" >"$T/out" 2>"$T/err" || rc=$?
-	C=$(kept "$T/out")
-	check "destroy: failure after $step: the run fails (exit $rc)" test "$rc" = 70 -a -n "$C"
-	case $step in
-	approve|activate)
-		check "destroy: failure after $step: root-1 and state.conf untouched, no real seed in the copy" bash -c \
-			"[ $(objs "$C" root-1) = 1 ] && [ ! -e '$C/secrets/backup-seed-root-1.sealed' ] && ! grep -q '^root.1.destroyed' '$C/state.conf'" ;;
-	*)
-		check "destroy: failure after $step: root-1 is gone, seed retired, recorded" bash -c \
-			"[ $(objs "$C" root-1) = 0 ] && [ ! -e '$C/secrets/backup-seed-root-1.sealed' ] && grep -q '^root.1.destroyed' '$C/state.conf'" ;;
-	esac
-	# A rehearsal runs on a throwaway CA (offline/rehearsal.c): the real
-	# shares must not open its token, and its token must still be whole.
-	fails "destroy: failure after $step: the real shares do not open the throwaway copy" 1 \
-		"cannot be opened with the quorum key" "$OFF" activate --state "$C" "${Q[@]}"
-	check "destroy: failure after $step: the copy's token still holds audit-1" test "$(objs "$C" audit-1)" = 1
-	ok "destroy: failure after $step: the copy's audit log verifies" "$OFF" audit verify --state "$C"
-	rm -rf "$C"
-done
-ok "destroy: rehearsal" "$OFF" ceremony run "$D" --state "$S" --rehearsal --confirm-digests \
-	"${CLK[@]}" "${Q[@]}" "${OPS[@]}"
-check "destroy: the rehearsal left the real root-1 whole" bash -c \
-	"[ $(objs "$S" root-1) = 1 ] && ! grep -q '^root.1.destroyed' '$S/state.conf'"
 
 # ---- the token is lost: restore (CPS 4-14-1) ----
 R=$SCR/restore.yaml
@@ -157,6 +139,49 @@ check "restore: the transcript has the backups' SHA-256" \
 ok "restore: the transcript is signed by the restored audit key" \
 	openssl dgst -sha256 -verify "$S/audit/audit-key.pem" -signature "$TX.sig" "$TX"
 ok "restore: the restored token activates" "$OFF" activate --state "$S" "${Q[@]}"
+
+# ---- the rollover makes root-2 current: root-1's life ends (CPS 4-13) ----
+ok "rollover: root-2 made current" "$OFF" ceremony run "$SCR/rollover.yaml" --state "$S" \
+	--confirm-digests "${Q[@]}" "${ROPS[@]}"
+check "rollover: root.generations = 2" grep -qx 'root.generations = 2' "$S/state.conf"
+
+# ---- destroy refuses without the typed label (CPS 6-2-1-9) ----
+fails "destroy: without a terminal (and no rehearsal answer) nothing is destroyed" 3 \
+	'step destroy: destroying root-1 needs its label typed at the terminal' \
+	setsid -w "$OFF" ceremony run "$D" --state "$S" "${Q[@]}" "${OPS[@]}"
+rc=0; drive '[["Type the label of the key to destroy", "root-2"]]' \
+	"$OFF" ceremony run "$D" --state "$S" "${Q[@]}" "${OPS[@]}" >"$T/tty.out" 2>&1 || rc=$?
+check "destroy: a wrong label typed is refused (exit $rc)" bash -c \
+	"[ $rc = 3 ] && grep -q \"the confirmation typed is not the key label 'root-1'; nothing destroyed\" '$T/tty.out'"
+check "destroy: after the refusals root-1 is whole" bash -c \
+	"[ $(objs "$S" root-1) = 1 ] && [ -e '$S/secrets/backup-seed-root-1.sealed' ] && ! grep -q '^root.1.destroyed' '$S/state.conf'"
+check "destroy: the refusals are audited" bash -c \
+	"[ \$(grep -c '	ceremony.confirm	fail	' '$S/audit/audit.log') -ge 2 ]"
+for step in approve activate destroy checkpoint; do
+	rc=0; HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$D" --state "$S" --rehearsal \
+		--keep-rehearsal --confirm-digests "${CLK[@]}" "${Q[@]}" "${OPS[@]}" >"$T/out" 2>"$T/err" || rc=$?
+	C=$(kept "$T/out")
+	check "destroy: failure after $step: the run fails (exit $rc)" test "$rc" = 70 -a -n "$C"
+	case $step in
+	approve|activate)
+		check "destroy: failure after $step: root-1 and state.conf untouched, no real seed in the copy" bash -c \
+			"[ $(objs "$C" root-1) = 1 ] && [ ! -e '$C/secrets/backup-seed-root-1.sealed' ] && ! grep -q '^root.1.destroyed' '$C/state.conf'" ;;
+	*)
+		check "destroy: failure after $step: root-1 is gone, seed retired, recorded" bash -c \
+			"[ $(objs "$C" root-1) = 0 ] && [ ! -e '$C/secrets/backup-seed-root-1.sealed' ] && grep -q '^root.1.destroyed' '$C/state.conf'" ;;
+	esac
+	# A rehearsal runs on a throwaway CA (offline/rehearsal.c): the real
+	# shares must not open its token, and its token must still be whole.
+	fails "destroy: failure after $step: the real shares do not open the throwaway copy" 1 \
+		"cannot be opened with the quorum key" "$OFF" activate --state "$C" "${Q[@]}"
+	check "destroy: failure after $step: the copy's token still holds audit-1" test "$(objs "$C" audit-1)" = 1
+	ok "destroy: failure after $step: the copy's audit log verifies" "$OFF" audit verify --state "$C"
+	rm -rf "$C"
+done
+ok "destroy: rehearsal" "$OFF" ceremony run "$D" --state "$S" --rehearsal --confirm-digests \
+	"${CLK[@]}" "${Q[@]}" "${OPS[@]}"
+check "destroy: the rehearsal left the real root-1 whole" bash -c \
+	"[ $(objs "$S" root-1) = 1 ] && ! grep -q '^root.1.destroyed' '$S/state.conf'"
 
 # ---- destroy for real, then its backup is refused ----
 rc=0; drive '[["Type the label of the key to destroy", "root-1"]]' \
