@@ -264,29 +264,6 @@ remove_written(const char *path, const struct stat *written)
 	hk_err_set("%s; %s removed again", why.msg, path);
 }
 
-/* The backup text to path (0600, never replacing a file), as hk_file_write;
- * *st: path's lstat once the file is in place, also when the folder's
- * fsync then failed (*in_place 1), for remove_written. */
-static int
-write_backup(const char *path, const char *text, size_t len, int *in_place,
-    struct stat *st)
-{
-	struct hk_wfile *wf;
-	int r;
-
-	*in_place = 0;
-	if ((wf = malloc(sizeof(*wf))) == NULL)
-		return HK_ERR_ALLOC;
-	if ((r = hk_wfile_open(wf, path, 0600, HK_WRITE_NOREPLACE)) == 0) {
-		/* a write error is kept and reported by commit */
-		(void)hk_wfile_write(wf, text, len);
-		r = hk_wfile_commit(wf);
-		*in_place = wf->renamed && lstat(path, st) == 0;
-	}
-	free(wf);
-	return r;
-}
-
 int
 hk_backup(struct hk_ca *ca, const struct backup_opts *o)
 {
@@ -363,7 +340,11 @@ hk_backup(struct hk_ca *ca, const struct backup_opts *o)
 	if ((r = hk_backup_encode(&info, wrapped, wlen, ca->qkey, seed, &text,
 	    &tlen)) != 0)
 		goto fail;
-	if ((r = write_backup(o->out, text, tlen, &in_place, &wst)) != 0) {
+	/* wst: the file put in place, for remove_written */
+	r = hk_file_write_placed(o->out, text, tlen, 0600, HK_WRITE_NOREPLACE,
+	    &in_place);
+	in_place = in_place && lstat(o->out, &wst) == 0;
+	if (r != 0) {
 		hk_err_set("--out %s: the backup cannot be written: %s", o->out,
 		    hk_err_msg());
 		goto fail;

@@ -217,6 +217,13 @@ hk_file_write(const char *path, const void *buf, size_t len, mode_t mode,
 }
 
 int
+hk_file_write_placed(const char *path, const void *buf, size_t len,
+    mode_t mode, int flags, int *renamed)
+{
+	return file_write(path, buf, len, mode, flags, renamed);
+}
+
+int
 hk_fd_read(int fd, const char *name, size_t max, unsigned char **buf,
     size_t *len)
 {

@@ -19,6 +19,11 @@
 
 int hk_file_write(const char *path, const void *buf, size_t len, mode_t mode,
     int flags);
+/* The same; *renamed is 1 once the file got into place, also when the call
+ * then failed (its folder's fsync): for a caller that must not leave a
+ * file it failed on behind (hanko-offline backup). */
+int hk_file_write_placed(const char *path, const void *buf, size_t len,
+    mode_t mode, int flags, int *renamed);
 /* Remove from dir what an interrupted hk_file_write or hk_wfile left:
  * "<stem>.tmp-" and 16 hex digits (any stem when stem is NULL), regular
  * files only. For a caller that holds the lock of the files' writers.
