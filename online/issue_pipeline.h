@@ -77,8 +77,10 @@ struct hk_issue_item {
 /*
  * Check the line, hash the resident, build the certificate from e->tmpl
  * (hk_cert_build_user_tmpl), fix its TBS (hk_cert_set_sigalg), lint it
- * (hk_lint_issued, hk_lint_user_with with e->lint). Always
- * fills it: either a certificate to reserve or refused with the reason.
+ * (hk_lint_issued, hk_lint_user_with with e->lint). The line is judged
+ * at now, the certificate's notBefore, not at e->req's (the batch's
+ * start): a municipality retired by now issues nothing. Always fills it:
+ * either a certificate to reserve or refused with the reason.
  * Returns non-zero only when the batch cannot go on (out of memory).
  */
 int hk_issue_prepare(const struct hk_issue_env *e, size_t line,

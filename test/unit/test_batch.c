@@ -632,6 +632,54 @@ Test(batch, sign_checks_fail)
 	env_close(&v);
 }
 
+/*
+ * A municipality retired (docs/municipalities.md, "A merger or a rename")
+ * is judged at the time each certificate is made, its notBefore, not at
+ * the batch's start: a batch that started the second before 00:00 JST of
+ * 431010's retired day issues the line prepared before that day and
+ * refuses the one prepared from it (before, both were issued, the second
+ * with a notBefore on the retired day).
+ */
+Test(batch, retired_day_judged_when_the_certificate_is_made)
+{
+	struct env v;
+	struct hk_issue_item it;
+	struct hk_muni *m = NULL;
+	time_t day, nb;
+	size_t i;
+
+	env_open(&v);
+	for (i = 0; i < v.m->n; i++)
+		if (strcmp(v.m->m[i].code, "431010") == 0)
+			m = &v.m->m[i];
+	cr_assert_not_null(m);
+	/* 2026-04-03 00:00 JST */
+	cr_assert_eq(hk_time_parse("2026-04-02T15:00:00Z", &day), 0);
+	m->retired = day;
+	snprintf(m->retired_day, sizeof(m->retired_day), "2026-04-03");
+	v.ctx.now = day - 1;		/* the batch's start */
+
+	cr_assert_eq(hk_issue_prepare(&v.e, 2, LINE, strlen(LINE), day - 1,
+	    &it), 0);
+	cr_assert_eq(it.refused, 0, "%s", it.reason);
+	cr_assert_eq(hk_cert_time(X509_get0_notBefore(it.x), &nb), 0);
+	cr_assert_eq(nb, day - 1);
+	hk_issue_item_clear(&it);
+
+	cr_assert_eq(hk_issue_prepare(&v.e, 3, LINE, strlen(LINE), day, &it),
+	    0);
+	cr_assert_eq(it.refused, 1, "a certificate under 431010 made on its "
+	    "retired day");
+	cr_assert_str_eq(it.reason, "b.csv:3: municipality: CPS 4-1-1, "
+	    "4-2-1: 431010 (熊本市中央区) is retired since 2026-04-03 "
+	    "(municipalities.csv: retired): no certificate is issued under "
+	    "it; the request comes from the municipality of the resident's "
+	    "address today, under its code");
+	cr_assert_null(it.x);
+	hk_issue_item_clear(&it);
+	env_close(&v);
+}
+
 Test(batch, pool_signs_in_parallel)
 {
 	struct env v;
