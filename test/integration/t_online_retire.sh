@@ -43,6 +43,20 @@ LINE=$(grep -n '^432032,' "$M" | cut -d: -f1)
 ok "2026-04-02 23:59:59 JST, the last second before its day: 432032 issues" "$ON" issue --state "$O" \
 	--clock 2026-04-02T14:59:59Z --batch "$B/before.csv" --out "$T/before"
 check "... issued" grep -q '^2,ok,[0-9A-F]*,' "$T/before/results.csv"
+# Another line of 432032 accepted then, its certificate reserved, but the
+# run stops before completing it (its cert.issue record cannot be
+# written): left pending, as by a crash. Its recovery after the retired
+# day signs it (docs/municipalities.md: its TBSCertificate, notBefore
+# included, was fixed before the day).
+{ head -1 "$REQ/valid.csv"
+  sed -n 7p "$REQ/valid.csv" | sed 's/^432032,60000000006,/432032,60000000036,/'
+} >"$B/pending.csv"
+rc=0
+HANKO_FAIL_AUDIT_AT=cert.issue "$ON" issue --state "$O" --clock 2026-04-02T14:59:59Z \
+	--batch "$B/pending.csv" --out "$T/pending" >"$HANKO_TMP/out" 2>"$HANKO_TMP/err" || rc=$?
+S_PEND=$(db "SELECT hex(serial) FROM certificates WHERE municipality = '432032' AND status = 'pending'")
+check "the same second, a line whose certificate is left pending (cert.issue not written: exit $rc)" \
+	sh -c "[ $rc = 8 ] && [ -n '$S_PEND' ] && grep -q '^2,pending,$S_PEND$' '$T/pending/results.csv'"
 
 # The next batch: a new resident of 432032 and one of 431010.
 { head -1 "$REQ/valid.csv"
@@ -58,7 +72,11 @@ check "... line 2 refused naming the line, the field and the rule" grep -qF \
 check "... line 3 (431010) issued" grep -q '^3,ok,[0-9A-F]*,' "$T/after/results.csv"
 check "... one certificate more in the store, none of 432032" test \
 	"$(db "SELECT count(*) FROM certificates")|$(db "SELECT count(*) FROM certificates WHERE municipality = '432032'")" = \
-	"$((N_CERTS + 1))|2"
+	"$((N_CERTS + 1))|3"
+check "... the pending certificate of 432032, reserved before its day, recovered: valid, notBefore 23:59:59 JST" sh -c \
+	"grep -q '^recovered 1 certificates left pending by a crash, voided 0$' '$HANKO_TMP/out' &&
+	 grep -q '	cert.recover	ok	-	serial $S_PEND: municipality 432032: ' '$O/audit/audit.log' &&
+	 [ \"\$(sqlite3 '$O/store.db' \"SELECT status || ' ' || not_before FROM certificates WHERE hex(serial) = '$S_PEND'\")\" = \"valid \$(date -u -d 2026-04-02T14:59:59Z +%s)\" ]"
 
 # The old town's certificate: revoked by its municipality and resident,
 # in history, answered by OCSP.
@@ -93,14 +111,14 @@ openssl verify -attime "$(date -u -d 2026-04-04T04:00:00Z +%s)" -crl_check -CAfi
 check "openssl verify -crl_check: the old town's certificate is revoked (in the CRL's scope)" \
 	grep -q "certificate revoked" "$T/v1"
 
-# 432032's certificates expire at 2029-04-02T11:59:59Z and 14:59:58Z.
+# 432032's certificates expire at 2029-04-02T11:59:59Z and 14:59:58Z (two).
 # The first CRL after the expiry still lists the revoked one (RFC 5280
 # 3.3): no note yet.
 # (in 2029 the issuing window of generation 1 has closed too: its warning,
 # and no other)
 W2029="^hanko-online publish: warning: CPS 4-4-10: no imported ARL is current[^;]*; PROFILE.md: issuing CA 1 could issue 3-year certificates only until [0-9TZ:-]+; request the next generation now: hanko-online request --type csr, the issue-subca ceremony, hanko-online import \(docs/air-gap.md\)$"
 N_HI=$(crl_number 432032)
-fails "publish after both expired (2029-04-02T15:00:00Z): exit 9, no ARL and the issuing window only" 9 \
+fails "publish after all three expired (2029-04-02T15:00:00Z): exit 9, no ARL and the issuing window only" 9 \
 	"$W2029" pub --clock 2029-04-02T15:00:00Z --now
 check "... 432032's CRL number +1 and still lists the serial; no note" sh -c \
 	"[ $(crl_number 432032) = $((N_HI + 1)) ] &&
