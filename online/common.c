@@ -453,7 +453,17 @@ hk_online_audit(struct hk_online *on, const char *event, const char *result,
 	if (r != 0)
 		fprintf(stderr, "hanko-online: %s: cannot append %s: %s\n",
 		    on->audit_log, event, hk_err_msg());
-	hk_err_restore(&keep);
+	/* A record of a failure keeps the failure's message for its caller;
+	 * the failed append of any other record is what stops its caller,
+	 * so that is the message, not whatever an earlier lookup left */
+	if (r != 0 && strcmp(result, "fail") != 0) {
+		char why[HK_ERR_DETAIL_MAX];
+
+		snprintf(why, sizeof(why), "%s", hk_err_msg());
+		hk_err_set("%s: cannot append %s: %s", on->audit_log, event,
+		    why);
+	} else
+		hk_err_restore(&keep);
 	return r;
 }
 

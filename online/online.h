@@ -94,7 +94,9 @@ int hk_online_clock(const char *clock, int rehearsal);
 int hk_online_open(const struct hk_online_opts *o, struct hk_online **out);
 /* Read the PIN file (must be 0600, owned by us), open the token, log in. */
 int hk_online_login(struct hk_online *on);
-/* Append an audit record; failures are reported and returned. */
+/* Append an audit record; failures are reported on stderr and returned.
+ * The caller's error message is kept, except when a record other than a
+ * "fail" one cannot be appended: then that failure is the message. */
 int hk_online_audit(struct hk_online *on, const char *event,
     const char *result, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

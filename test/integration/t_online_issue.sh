@@ -390,6 +390,10 @@ HANKO_FAIL_AUDIT_AT=cert.revoke "$ON" issue --state "$O" "${EXC[@]}" --replace -
 	--out "$T/ren4" >"$T/ren4.out" 2>&1 && rc=0 || rc=$?
 check "a re-issue whose cert.revoke record cannot be appended: the run ends (exit $rc)" sh -c \
 	"[ $rc -ne 0 ] && grep -q 'cannot append cert.revoke' '$T/ren4.out'"
+# the run's own last line names the record that stopped it, not what an
+# earlier lookup of the store left ("the resident has no live certificate")
+check "... and its last line says so" sh -c \
+	"tail -n 1 '$T/ren4.out' | grep -q '^hanko-online issue: .*audit.log: cannot append cert.revoke: '"
 check "... its reservation left pending" test "$(db "SELECT count(*) FROM certificates WHERE status = 'pending'")" = 1
 ok "... the next run recovers it" "$ON" issue --state "$O" "${EXC[@]}" --replace --batch "$B/renew4.csv" --out "$T/ren4"
 check "... and its cert.recover record names the revocation of $E2 (superseded)" sh -c \
