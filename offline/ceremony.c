@@ -132,9 +132,9 @@ hk_ceremony_script_check(const struct hk_script *s)
 	acc = step_index(s, "profile-accept");
 	for (i = 0; acc >= 0 && i < s->nsteps; i++) {
 		st = &s->steps[i];
-		if ((int)i == acc || strcmp(st->spec->name, "approve") == 0 ||
-		    (strcmp(st->spec->name, "input-check") == 0 &&
-		    (int)i < acc))
+		if ((int)i == acc || ((int)i < acc &&
+		    (strcmp(st->spec->name, "approve") == 0 ||
+		    strcmp(st->spec->name, "input-check") == 0)))
 			continue;
 		hk_err_set("%s:%lu:%lu: steps[%zu]: %s in a script with "
 		    "profile-accept (step %s): a change of the profile is a "

@@ -63,6 +63,12 @@ ok "ceremony check accepts profile-accept.yaml" "$OFF" ceremony check "$ACCEPT"
 fails "ceremony check refuses a step after it" 3 \
 	"steps\[2\]: input-check in a script with profile-accept \(step accept\): a change of the profile is a ceremony of its own" \
 	"$OFF" ceremony check "$T/bad.yaml"
+# an approve after it too: one that fails (a record the log cannot take)
+# would fail the ceremony with the new profile already in force
+{ cat "$ACCEPT"; printf '  - id: again\n    action: approve\n    roles: [ca-manager]\n'; } >"$T/bad2.yaml"
+fails "ceremony check refuses an approve after it" 3 \
+	"steps\[2\]: approve in a script with profile-accept \(step accept\): a change of the profile is a ceremony of its own, approve and input-check before it, nothing after it" \
+	"$OFF" ceremony check "$T/bad2.yaml"
 cp "$S/profile.yaml" "$T/new-profile.yaml"
 echo "$H0" >"$T/wrong.sha256"
 echo "$H1" >"$T/new-profile.sha256"
