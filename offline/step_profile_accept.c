@@ -13,12 +13,14 @@
  * profile.accept record (both digests, the keys changed), the profile
  * accepted kept as profile.yaml.<sha8>.retired, the new one written as
  * profile.yaml and profile.accepted.yaml, and state.conf's profile.sha256,
- * -accepted-at, -accepted-by. hk_ceremony_script_check keeps it the last
+ * -accepted-at, -accepted-by (a state.conf that cannot be saved puts
+ * profile.yaml back as it was). hk_ceremony_script_check keeps it the last
  * step of a ceremony of its own; nothing undoes it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/sha.h>
 
@@ -98,7 +100,8 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 	unsigned char want[32];
 	char hex[65], whex[65], by[64] = "", t[32], path[4096], retired[4200];
 	char list[2048], shown[2048], what[8192];
-	size_t len, i, n = 0;
+	unsigned char *cur = NULL;	/* profile.yaml as it was */
+	size_t len, clen = 0, i, n = 0;
 	int r, have_old = 0;
 
 	memset(&a, 0, sizeof(a));
@@ -149,6 +152,12 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 	    "none recorded", a.hex, a.hex[0] ? " on " : "", a.at, shown);
 	snprintf(what, sizeof(what), "new certificate profile %s (changed: "
 	    "%s)", ipath, shown);
+	/* profile.yaml as it is (NULL: none), put back if state.conf cannot
+	 * be saved */
+	if ((r = hk_state_path(c->ca->st, HK_PROFILE_FILE, path,
+	    sizeof(path))) != 0 || (hk_path_exists(path) &&
+	    (r = hk_file_read(path, HK_PROFILE_MAX, &cur, &clen)) != 0))
+		goto out;
 	if ((r = hk_cer_confirm(c, st, what, c->input_sha[in->ref])) != 0)
 		goto out;
 
@@ -185,10 +194,26 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 	hk_time_format(hk_clock_now(), t, sizeof(t));
 	if ((r = hk_state_path(c->ca->st, HK_PROFILE_FILE, path,
 	    sizeof(path))) != 0 ||
-	    (r = hk_file_write(path, buf, len, 0644, 0)) != 0 ||
-	    (r = hk_profile_record(c->ca->st, hex, t, by)) != 0 ||
-	    (r = hk_state_save(c->ca->st)) != 0)
+	    (r = hk_file_write(path, buf, len, 0644, 0)) != 0)
 		goto fail;
+	if ((r = hk_profile_record(c->ca->st, hex, t, by)) != 0 ||
+	    (r = hk_state_save(c->ca->st)) != 0) {
+		struct hk_err_kept why;
+		hk_err_keep(&why);
+		/* state.conf still names the profile accepted: profile.yaml
+		 * goes back to what it was, as a roster-commit does */
+		if (cur != NULL ? hk_file_write(path, cur, clen, 0644, 0) != 0 :
+		    unlink(path) != 0)
+			hk_err_set("%s: state.conf not saved (%s) AND profile.yaml "
+			    "not put back: every command refuses it; put back "
+			    "the profile accepted from %s", path, why.msg,
+			    HK_PROFILE_COPY);
+		else
+			hk_err_set("%s: state.conf not saved (%s); profile.yaml is "
+			    "as it was, the profile accepted unchanged", path,
+			    why.msg);
+		goto fail;
+	}
 	if ((r = hk_profile_keep_copy(c->ca->st, buf, len)) != 0) {
 		hk_err_set("%s: accepted and recorded, but the copy %s was not "
 		    "kept: %s", path, HK_PROFILE_COPY, hk_err_msg());
@@ -212,6 +237,7 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 	hk_profile_free(nw);
 	hk_profile_free(old);
 	free(a.buf);
+	free(cur);
 	return r;
 }
 

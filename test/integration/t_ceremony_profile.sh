@@ -82,6 +82,21 @@ IN+=(--input "new-profile-sha256=$T/new-profile.sha256")
 ok "profile-accept rehearsed" "$OFF" ceremony run "$ACCEPT" --state "$S" --rehearsal --clock 2026-04-01T11:00:00Z \
 	--confirm-digests "${IN[@]}" "${AOPS[@]}"
 check "... the state's profile record unchanged" test "$(conf profile.sha256)" = "$H0"
+# state.conf that cannot be saved (a full medium, through an LD_PRELOAD
+# shim): profile.yaml goes back to what it was, so the CA is not left with
+# a profile.yaml that every command refuses. (The edit is put back first,
+# so "as it was" is not the new profile.)
+cp "$T/profile.orig" "$S/profile.yaml"
+cc -shared -fPIC -o "$T/failrenameto.so" "$HANKO_SRC/test/data/profile/failrenameto.c" -ldl
+fails "profile-accept whose state.conf cannot be saved fails, named" 8 \
+	"$S/profile.yaml: state.conf not saved \(.*No space left on device\); profile.yaml is as it was, the profile accepted unchanged" \
+	env HK_FAIL_RENAME_TO=state.conf LD_PRELOAD="$T/failrenameto.so" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	"$OFF" ceremony run "$ACCEPT" --state "$S" --clock 2026-04-01T11:00:00Z \
+	--confirm-digests "${IN[@]}" "${AOPS[@]}"
+check "... profile.yaml is as it was" cmp -s "$T/profile.orig" "$S/profile.yaml"
+check "... and is still the profile state.conf names" test \
+	"$(sha256sum <"$S/profile.yaml" | cut -c1-64) $(conf profile.sha256)" = "$H0 $H0"
 ok "profile-accept for real" "$OFF" ceremony run "$ACCEPT" --state "$S" --clock 2026-04-01T11:00:00Z \
 	--confirm-digests "${IN[@]}" "${AOPS[@]}"
 check "... shows the change" grep -q "changed: issuing-ca.validity-years: 5 -> 4" "$HANKO_TMP/out"
