@@ -681,13 +681,10 @@ hk_store_peek(const char *path, int *schema, char *id, size_t len)
 	id[0] = '\0';
 	if ((r = hk_store_new(path, 0, &s)) != 0)
 		return r;
-	/* read and write where the file allows it, writes refused by
-	 * query_only: the last connection to close then removes the -wal and
-	 * -shm files its reads made, so a refusal leaves the folder as it
-	 * was (a read-only connection cannot remove them) */
-	if ((rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	if ((rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY |
 	    SQLITE_OPEN_NOFOLLOW, NULL)) != SQLITE_OK) {
-		r = s->db ? hk_store_fail(s, rc, "open") : HK_ERR_ALLOC;
+		r = s->db ? hk_store_fail(s, rc, "open read-only") :
+		    HK_ERR_ALLOC;
 		goto out;
 	}
 	sqlite3_busy_timeout(s->db, 10000);
