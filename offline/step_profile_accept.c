@@ -52,10 +52,6 @@ static void
 accepted_get(struct hk_cer *c, struct accepted *a)
 {
 	const char *v = hk_state_get(c->ca->st, HK_PROFILE_KEY_SHA);
-	static const char *const rel[] = { HK_PROFILE_COPY, HK_PROFILE_FILE };
-	unsigned char d[32];
-	char path[4096], hex[65];
-	size_t i;
 
 	memset(a, 0, sizeof(*a));
 	if (v != NULL) {
@@ -71,20 +67,7 @@ accepted_get(struct hk_cer *c, struct accepted *a)
 		hk_err_clear();
 		return;
 	}
-	for (i = 0; i < 2; i++) {
-		if (hk_state_path(c->ca->st, rel[i], path, sizeof(path)) != 0 ||
-		    !hk_path_exists(path) || hk_file_read(path, HK_PROFILE_MAX,
-		    &a->buf, &a->len) != 0) {
-			hk_err_clear();
-			continue;
-		}
-		SHA256(a->buf, a->len, d);
-		hk_hex_encode(d, 32, hex);
-		if (strcmp(hex, a->hex) == 0)
-			return;
-		free(a->buf);
-		a->buf = NULL;
-	}
+	hk_profile_accepted_bytes(c->ca->st, a->hex, &a->buf, &a->len);
 }
 
 static int
@@ -170,27 +153,9 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 	    c->script->name, shown)) != 0)
 		goto out;
 	retired[0] = '\0';
-	if (a.buf != NULL) {
-		if ((r = hk_state_path(c->ca->st, HK_PROFILE_FILE, path,
-		    sizeof(path))) != 0)
-			goto fail;
-		snprintf(retired, sizeof(retired), "%s.%.8s.retired", path,
-		    a.hex);
-		if ((r = hk_file_write(retired, a.buf, a.len, 0444,
-		    HK_WRITE_NOREPLACE)) != 0) {
-			unsigned char *e = NULL;
-			size_t elen;
-			/* the same profile retired before (changed back) */
-			if (r != HK_ERR_EXISTS || hk_file_read(retired,
-			    HK_PROFILE_MAX, &e, &elen) != 0 || elen != a.len ||
-			    memcmp(e, a.buf, a.len) != 0) {
-				free(e);
-				goto fail;
-			}
-			free(e);
-			hk_err_clear();
-		}
-	}
+	if (a.buf != NULL && (r = hk_profile_retire(c->ca->st, a.buf, a.len,
+	    a.hex, retired, sizeof(retired))) != 0)
+		goto fail;
 	hk_time_format(hk_clock_now(), t, sizeof(t));
 	if ((r = hk_state_path(c->ca->st, HK_PROFILE_FILE, path,
 	    sizeof(path))) != 0 ||

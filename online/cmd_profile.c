@@ -189,8 +189,10 @@ accept_run(struct hk_online *on, const struct profile_opts *o)
 	struct hk_profile *p = NULL;
 	struct accepted a;
 	X509_NAME *dn = NULL;
-	unsigned char *buf = NULL;
+	unsigned char *buf = NULL, *old = NULL;
 	char hex[65], path[4096], list[CHANGES_MAX], alist[CHANGES_MAX], t[32];
+	char retired[4200] = "";
+	size_t olen = 0;
 	const char *reh = hk_state_get(on->st, "rehearsal");
 	size_t len;
 	long n;
@@ -242,6 +244,17 @@ accept_run(struct hk_online *on, const struct profile_opts *o)
 	    "no copy of the profile accepted to compare with" : n == 0 ?
 	    "no value, only the text" : alist)) != 0)
 		goto out;
+	/* the profile that governed what was signed until now stays in the
+	 * state, read-only, as the offline ceremony keeps it */
+	hk_profile_accepted_bytes(on->st, a.hex, &old, &olen);
+	if (old != NULL && (r = hk_profile_retire(on->st, old, olen, a.hex,
+	    retired, sizeof(retired))) != 0) {
+		hk_online_audit(on, "profile.accept", "fail", "%s SHA-256 %s: "
+		    "the profile accepted until now not kept: %s", path, hex,
+		    hk_err_msg());
+		hk_online_checkpoint_keep_err(on);
+		goto out;
+	}
 	if ((r = hk_profile_record(on->st, hex, t, "profile accept")) != 0 ||
 	    (r = hk_state_save(on->st)) != 0) {
 		hk_online_audit(on, "profile.accept", "fail", "%s SHA-256 %s: "
@@ -257,12 +270,16 @@ accept_run(struct hk_online *on, const struct profile_opts *o)
 	}
 	if ((r = hk_online_checkpoint(on)) != 0)
 		goto out;
-	printf("Profile %s accepted on %s: SHA-256 %s\n", path, t, hex);
+	printf("Profile %s accepted on %s: SHA-256 %s%s%s\n", path, t, hex,
+	    retired[0] ? "; the one it replaces kept as " : "",
+	    retired[0] ? (strrchr(retired, '/') ? strrchr(retired, '/') + 1 :
+	    retired) : "");
 	r = 0;
  out:
 	X509_NAME_free(dn);
 	hk_profile_free(p);
 	free(buf);
+	free(old);
 	return r;
 }
 

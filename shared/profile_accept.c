@@ -183,6 +183,68 @@ hk_profile_keep_copy(const struct hk_state *st, const unsigned char *buf,
 	return hk_file_write(path, buf, len, 0444, 0);
 }
 
+void
+hk_profile_accepted_bytes(const struct hk_state *st, const char *want,
+    unsigned char **buf, size_t *len)
+{
+	static const char *const rel[] = { HK_PROFILE_COPY, HK_PROFILE_FILE };
+	unsigned char d[32];
+	char path[4096], hex[65];
+	size_t i;
+
+	*buf = NULL;
+	*len = 0;
+	for (i = 0; want != NULL && want[0] != '\0' && i < 2; i++) {
+		if (hk_state_path(st, rel[i], path, sizeof(path)) != 0 ||
+		    !hk_path_exists(path) || hk_file_read(path, HK_PROFILE_MAX,
+		    buf, len) != 0) {
+			hk_err_clear();
+			*buf = NULL;
+			continue;
+		}
+		SHA256(*buf, *len, d);
+		hk_hex_encode(d, 32, hex);
+		if (strcmp(hex, want) == 0)
+			return;
+		free(*buf);
+		*buf = NULL;
+		*len = 0;
+	}
+}
+
+int
+hk_profile_retire(const struct hk_state *st, const unsigned char *buf,
+    size_t len, const char *hex, char *path, size_t pathlen)
+{
+	char base[4096];
+	unsigned char *e = NULL;
+	size_t elen;
+	int r;
+
+	if ((r = hk_state_path(st, HK_PROFILE_FILE, base, sizeof(base))) != 0)
+		return r;
+	if ((size_t)snprintf(path, pathlen, "%s.%.8s.retired", base, hex) >=
+	    pathlen) {
+		hk_err_set("%s: path too long", base);
+		return HK_ERR_INVALID;
+	}
+	if ((r = hk_file_write(path, buf, len, 0444, HK_WRITE_NOREPLACE)) == 0)
+		return 0;
+	/* the same profile retired before (changed back) */
+	if (r != HK_ERR_EXISTS || hk_file_read(path, HK_PROFILE_MAX, &e,
+	    &elen) != 0 || elen != len || memcmp(e, buf, len) != 0) {
+		free(e);
+		if (r == HK_ERR_EXISTS)
+			hk_err_set("%s: exists with other bytes than the "
+			    "profile accepted until now (SHA-256 %s)", path,
+			    hex);
+		return r == HK_ERR_EXISTS ? HK_ERR_EXISTS : r;
+	}
+	free(e);
+	hk_err_clear();
+	return 0;
+}
+
 int
 hk_profile_accepted_copy(const struct hk_state *st, const char *want,
     struct hk_profile **out)

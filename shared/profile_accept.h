@@ -72,6 +72,20 @@ int hk_profile_record(struct hk_state *st, const char *hex, const char *at,
 /* Keep buf as <state>/profile.accepted.yaml (atomic, replacing). */
 int hk_profile_keep_copy(const struct hk_state *st, const unsigned char *buf,
     size_t len);
+/*
+ * Keep buf, the profile accepted until now (SHA-256 hex), read-only as
+ * <state>/profile.yaml.<first 8 of hex>.retired: a record of the profile
+ * that governed what was signed before (CPS 4-12). A file of that name
+ * with the same bytes (the profile changed back) is kept as it is; one
+ * with other bytes is an error. The path kept goes into path.
+ */
+int hk_profile_retire(const struct hk_state *st, const unsigned char *buf,
+    size_t len, const char *hex, char *path, size_t pathlen);
+/* The bytes of the profile accepted (SHA-256 want): profile.accepted.yaml,
+ * else profile.yaml, whichever has that digest; *buf NULL (no error) when
+ * neither has (a state made before the copy, a copy lost). */
+void hk_profile_accepted_bytes(const struct hk_state *st, const char *want,
+    unsigned char **buf, size_t *len);
 /* The copy of the profile accepted, when it is there and its SHA-256 is
  * want: *out NULL otherwise (no error). */
 int hk_profile_accepted_copy(const struct hk_state *st, const char *want,

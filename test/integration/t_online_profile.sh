@@ -72,6 +72,10 @@ check "... state.conf records the new digest, when and how" test \
 	"$(conf profile.sha256) $(conf profile.accepted-at) $(conf profile.accepted-by)" = \
 	"$H1 2026-04-02T11:30:00Z profile accept"
 check "... the copy is the new profile" cmp -s "$O/profile.yaml" "$O/profile.accepted.yaml"
+check "... the profile it replaces is kept, read-only, named by its digest (CPS 4-12)" bash -c \
+	"[ \"\$(sha256sum < '$O/profile.yaml.${H0:0:8}.retired' | cut -c1-64)\" = '$H0' ] &&
+	 [ \"\$(stat -c %a '$O/profile.yaml.${H0:0:8}.retired')\" = 444 ] &&
+	 grep -q 'the one it replaces kept as profile.yaml.${H0:0:8}.retired' '$HANKO_TMP/out'"
 check "... the audit log has profile.accept with both digests and the change" grep -q \
 	"	profile.accept	ok	-	$O/profile.yaml SHA-256 $H1 accepted, replacing SHA-256 $H0 (accepted on 2026-04-02T00:00:00Z by init); changed: user.validity-years: 3 -> 2	" \
 	"$O/audit/audit.log"
