@@ -509,6 +509,33 @@ int hk_store_ocsp_due(struct hk_store *s, const unsigned char *issuer,
     size_t max, size_t *n);
 /* ---- end relying parties ---- */
 
+/* ---- copies of the store (store_sqlite.c; docs/backup.md) ---- */
+#define HK_STORE_SNAPSHOT_WAIT	60	/* seconds a locked store is waited for */
+/*
+ * A copy of the store at path in dest, a new file (HK_ERR_EXISTS when it
+ * is there), taken while other commands read and write the store: SQLite's
+ * online backup API copies every page in one read transaction of a
+ * connection of its own that writes nothing (query_only), so the copy is
+ * the store as one commit left it, and in WAL mode the writers go on
+ * meanwhile; a lock not given is waited for, up to HK_STORE_SNAPSHOT_WAIT
+ * seconds. Pages are copied as they are (rowids, AUTOINCREMENT sequences,
+ * the WAL flag). dest is fsynced (not its folder); on failure it is
+ * removed. The store's schema version is checked first, as hk_store_open
+ * does; a damaged page met on the way is HK_ERR_STATE.
+ */
+int hk_store_snapshot(const char *path, const char *dest);
+/*
+ * Open a copy of a store (a backup's store.db) to read it only: SQLite's
+ * immutable mode, so no byte of it is written and no -wal, -shm or
+ * -journal file is looked for or made beside it (a read-only medium will
+ * do), and its SHA-256 stays what was recorded. Refused as hk_store_open
+ * refuses (no SQLite header, not a hanko store, another schema version).
+ * Then hk_store_pages_check, hk_store_schema_check(s, 0, ...) and
+ * hk_store_id read it.
+ */
+int hk_store_open_copy(const char *path, struct hk_store **out);
+/* ---- end copies ---- */
+
 const char *hk_cert_status_name(enum hk_cert_status st);
 const char *hk_ca_kind_name(enum hk_ca_kind k);
 

@@ -761,6 +761,205 @@ hk_store_upgrade(const char *path, const char *id,
 	return r;
 }
 
+/* ---- copies of the store (a backup's store.db; docs/backup.md) ---- */
+
+/* Remove dest and what SQLite may have made beside it, on a failure. */
+static void
+snapshot_remove(const char *dest)
+{
+	static const char *sfx[] = { "", "-journal", "-wal", "-shm" };
+	char p[4096];
+	size_t i;
+
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++)
+		if ((size_t)snprintf(p, sizeof(p), "%s%s", dest, sfx[i]) <
+		    sizeof(p))
+			(void)unlink(p);
+}
+
+int
+hk_store_snapshot(const char *path, const char *dest)
+{
+	struct hk_store *src = NULL, *dst = NULL;
+	sqlite3_backup *b = NULL;
+	int rc, r, fd, waited = 0, made = 0;
+
+	if ((r = hk_store_new(path, 0, &src)) != 0)
+		return r;
+	if ((r = hk_store_new(dest, 1, &dst)) != 0)
+		goto out;
+	/* the file made here, empty (an empty file is an empty database to
+	 * SQLite): never one that was there before */
+	if ((fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0) {
+		hk_err_set("%s: cannot create: %s", dest, strerror(errno));
+		r = errno == EEXIST ? HK_ERR_EXISTS : HK_ERR_IO;
+		goto out;
+	}
+	close(fd);
+	made = 1;
+	/* the source as hk_store_peek reads it: writes refused, its close
+	 * removes the -wal and -shm files its read made if it is the last */
+	if ((rc = sqlite3_open_v2(path, &src->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOFOLLOW, NULL)) != SQLITE_OK) {
+		r = src->db ? hk_store_fail(src, rc, "open") : HK_ERR_ALLOC;
+		goto out;
+	}
+	sqlite3_busy_timeout(src->db, 10000);
+	sqlite3_extended_result_codes(src->db, 1);
+	if ((r = hk_store_exec(src, "PRAGMA query_only=ON", "query_only")) != 0 ||
+	    (r = hk_store_exec(src, "PRAGMA trusted_schema=OFF",
+	    "trusted_schema")) != 0 || (r = schema_check(src)) != 0)
+		goto out;
+	if ((rc = sqlite3_open_v2(dest, &dst->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOFOLLOW, NULL)) != SQLITE_OK) {
+		r = dst->db ? hk_store_fail(dst, rc, "open") : HK_ERR_ALLOC;
+		goto out;
+	}
+	sqlite3_busy_timeout(dst->db, 10000);
+	sqlite3_extended_result_codes(dst->db, 1);
+	if ((r = hk_store_exec(dst, "PRAGMA synchronous=FULL",
+	    "synchronous")) != 0)
+		goto out;
+	if ((b = sqlite3_backup_init(dst->db, "main", src->db, "main")) ==
+	    NULL) {
+		r = hk_store_fail(dst, sqlite3_errcode(dst->db), "backup");
+		goto out;
+	}
+	/* every page in one step: one read transaction of the source, so
+	 * the copy is the store as one commit left it; in WAL mode the
+	 * writers go on meanwhile. A lock not given (a writer's recovery,
+	 * a checkpoint) is waited for, a while. */
+	while ((rc = sqlite3_backup_step(b, -1)) != SQLITE_DONE) {
+		if (((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) ==
+		    SQLITE_LOCKED) && waited < HK_STORE_SNAPSHOT_WAIT * 10) {
+			sqlite3_sleep(100);
+			waited++;
+			continue;
+		}
+		break;
+	}
+	if (rc != SQLITE_DONE) {
+		sqlite3_backup_finish(b);
+		b = NULL;
+		if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+			hk_err_set("%s: the store stayed locked for %d s: "
+			    "nothing copied", path, HK_STORE_SNAPSHOT_WAIT);
+		else
+			hk_err_set("%s: copy to %s: %s", path, dest,
+			    sqlite3_errstr(rc));
+		r = (rc & 0xff) == SQLITE_CORRUPT ||
+		    (rc & 0xff) == SQLITE_NOTADB ? HK_ERR_STATE : HK_ERR_IO;
+		goto out;
+	}
+	if ((rc = sqlite3_backup_finish(b)) != SQLITE_OK) {
+		b = NULL;
+		r = hk_store_fail(dst, rc, "backup");
+		goto out;
+	}
+	b = NULL;
+	hk_store_close(dst);	/* the commit fsynced the file */
+	dst = NULL;
+	/* and once more, whatever SQLite's settings did */
+	if ((fd = open(dest, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    fsync(fd) != 0) {
+		hk_err_set("%s: fsync: %s", dest, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		r = HK_ERR_IO;
+		goto out;
+	}
+	close(fd);
+	r = 0;
+ out:
+	if (b != NULL)
+		sqlite3_backup_finish(b);
+	hk_store_close(dst);
+	hk_store_close(src);
+	if (r != 0 && made)
+		snapshot_remove(dest);
+	return r;
+}
+
+/* "file://<absolute path>?immutable=1", every byte outside the URI's
+ * unreserved characters and '/' percent-encoded (RFC 3986). */
+static int
+copy_uri(const char *path, char *buf, size_t len)
+{
+	static const char hx[] = "0123456789ABCDEF";
+	char cwd[4096];
+	const char *parts[2];
+	size_t o = 0, i, k;
+
+	parts[0] = "";
+	if (path[0] != '/') {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			return HK_ERR_IO;
+		parts[0] = cwd;
+	}
+	parts[1] = path;
+	o = (size_t)snprintf(buf, len, "file://");
+	for (k = 0; k < 2; k++) {
+		for (i = 0; parts[k][i] != '\0'; i++) {
+			unsigned char c = (unsigned char)parts[k][i];
+			if (o + 4 >= len)
+				return HK_ERR_INVALID;
+			if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+			    c == '_' || c == '~' || c == '/')
+				buf[o++] = (char)c;
+			else {
+				buf[o++] = '%';
+				buf[o++] = hx[c >> 4];
+				buf[o++] = hx[c & 15];
+			}
+		}
+		if (k == 0 && parts[0][0] != '\0') {
+			if (o + 2 >= len)
+				return HK_ERR_INVALID;
+			buf[o++] = '/';
+		}
+	}
+	if (o + sizeof("?immutable=1") > len)
+		return HK_ERR_INVALID;
+	memcpy(buf + o, "?immutable=1", sizeof("?immutable=1"));
+	return 0;
+}
+
+int
+hk_store_open_copy(const char *path, struct hk_store **out)
+{
+	struct hk_store *s = NULL;
+	char uri[3 * 8192 + 64];
+	int rc, r;
+
+	*out = NULL;
+	if ((r = hk_store_new(path, 0, &s)) != 0)
+		return r;
+	if (copy_uri(path, uri, sizeof(uri)) != 0) {
+		hk_err_set("%s: path too long", path);
+		r = HK_ERR_INVALID;
+		goto out;
+	}
+	/* immutable: no lock, no -wal, -shm or -journal looked for or made,
+	 * nothing written (a read-only medium will do) */
+	if ((rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW, NULL)) != SQLITE_OK) {
+		r = s->db ? hk_store_fail(s, rc, "open") : HK_ERR_ALLOC;
+		goto out;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	if ((r = hk_store_exec(s, "PRAGMA query_only=ON", "query_only")) != 0 ||
+	    (r = hk_store_exec(s, "PRAGMA trusted_schema=OFF",
+	    "trusted_schema")) != 0 || (r = schema_check(s)) != 0)
+		goto out;
+	*out = s;
+	return 0;
+ out:
+	hk_store_close(s);
+	return r;
+}
+
 void
 hk_store_close(struct hk_store *s)
 {

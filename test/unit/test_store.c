@@ -933,6 +933,82 @@ Test(store, disk_full_and_io_error_are_io_errors)
 	}
 }
 
+static int
+page_problem(const char *problem, void *arg)
+{
+	(void)problem;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* hk_store_snapshot (docs/backup.md): the copy is the store as its last
+ * commit left it, taken while another connection holds a write
+ * transaction open, with what is committed only in the -wal file; never
+ * over an existing file. hk_store_open_copy reads it without writing a
+ * byte of it or making a -wal, -shm or -journal file beside it. */
+Test(store, snapshot_is_the_last_commit_and_its_copy_read_untouched)
+{
+	static const char id[] = "0123456789abcdef0123456789abcdef";
+	char p[4096], dest[4200], side[4300];
+	struct hk_store *s = NULL, *c = NULL;
+	unsigned char *before, *after;
+	size_t blen, alen;
+	int n, problems = 0;
+
+	snprintf(p, sizeof(p), "%s/store.db", hk_test_dir("store_snapshot"));
+	snprintf(dest, sizeof(dest), "%s.copy", p);
+	cr_assert_eq(hk_store_create(p, id, &s), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_ca_add(s, HK_CA_ROOT, 1, "C=JP",
+	    (const unsigned char *)"root1", 5, 0), 0, "%s", hk_err_msg());
+	snprintf(side, sizeof(side), "%s-wal", p);
+	cr_assert_eq(access(side, F_OK), 0, "the commit is in the -wal file");
+	cr_assert_eq(hk_store_begin(s), 0);
+	cr_assert_eq(hk_store_ca_add(s, HK_CA_ROOT, 2, "C=JP",
+	    (const unsigned char *)"root2", 5, 0), 0, "%s", hk_err_msg());
+	/* the write transaction open: the copy goes on without it */
+	cr_assert_eq(hk_store_snapshot(p, dest), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_commit(s), 0);
+	hk_store_close(s);
+	before = hk_test_read(dest, &blen);
+	cr_assert_eq(hk_store_open_copy(dest, &c), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_ca_count(c, HK_CA_ROOT, &n), 0, "%s",
+	    hk_err_msg());
+	cr_expect_eq(n, 1, "the committed row only");
+	{
+		char got[64];
+		cr_assert_eq(hk_store_id(c, got, sizeof(got)), 0);
+		cr_expect_str_eq(got, id);
+	}
+	cr_assert_eq(hk_store_pages_check(c, page_problem, &problems), 0);
+	cr_expect_eq(problems, 0);
+	cr_expect_neq(hk_store_ca_add(c, HK_CA_ROOT, 3, "C=JP",
+	    (const unsigned char *)"root3", 5, 0), 0, "a copy is read only");
+	hk_store_close(c);
+	after = hk_test_read(dest, &alen);
+	cr_expect(alen == blen && memcmp(before, after, blen) == 0,
+	    "not a byte of the copy written");
+	free(before);
+	free(after);
+	snprintf(side, sizeof(side), "%s-wal", dest);
+	cr_expect_eq(access(side, F_OK), -1, "no -wal made beside the copy");
+	snprintf(side, sizeof(side), "%s-shm", dest);
+	cr_expect_eq(access(side, F_OK), -1, "no -shm made beside the copy");
+	snprintf(side, sizeof(side), "%s-journal", dest);
+	cr_expect_eq(access(side, F_OK), -1, "no -journal beside the copy");
+	/* the live store has both rows; a second copy over the first is
+	 * refused and leaves it */
+	cr_assert_eq(count(p, "SELECT count(*) FROM ca_certs"), 2);
+	before = hk_test_read(dest, &blen);
+	cr_expect_eq(hk_store_snapshot(p, dest), HK_ERR_EXISTS);
+	after = hk_test_read(dest, &alen);
+	cr_expect(alen == blen && memcmp(before, after, blen) == 0);
+	free(before);
+	free(after);
+	/* not a store: refused, nothing made */
+	snprintf(side, sizeof(side), "%s.none", p);
+	cr_expect_eq(hk_store_snapshot(side, dest), HK_ERR_NOT_FOUND);
+}
+
 /* ---- municipalities ---- */
 
 #define SHIPPED HANKO_SOURCE_DIR "/online/data/municipalities-kumamoto.csv"
