@@ -27,6 +27,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include "atomic.h"
@@ -982,6 +983,7 @@ scan_record(struct scan *s, uint64_t line, struct rec *r)
 			return v;
 	}
  counted:
+	hk_hex_encode(r->hash, 32, rep->last_hash);
 	rep->records++;
 	rep->unsigned_records = rep->last_checkpoint_seq < 0 ? rep->records :
 	    r->seq - (uint64_t)rep->last_checkpoint_seq;
@@ -1568,6 +1570,121 @@ verify_or_print(const char *path, EVP_PKEY *pub, FILE *print,
 	if (fd >= 0)
 		close(fd);
 	free(s);
+	return r;
+}
+
+/* ---- a copy (a backup of the state; docs/backup.md) ----------------- */
+
+/* Copy the n bytes from fd into a new file to (mode 0600, fsynced with
+ * its folder), hashing what was written. */
+static int
+copy_bytes(const char *path, int fd, off_t n, const char *to,
+    unsigned char sha[32])
+{
+	struct hk_wfile *wf = NULL;
+	unsigned char *buf = NULL;
+	EVP_MD_CTX *h = NULL;
+	off_t off = 0;
+	ssize_t got;
+	size_t want;
+	int r = HK_ERR_ALLOC;
+
+	if ((wf = malloc(sizeof(*wf))) == NULL ||
+	    (buf = malloc(1 << 16)) == NULL || (h = EVP_MD_CTX_new()) == NULL)
+		goto out;
+	if (EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1) {
+		r = HK_ERR_CRYPTO;
+		goto out;
+	}
+	if ((r = hk_wfile_open(wf, to, LOG_MODE, HK_WRITE_NOREPLACE)) != 0)
+		goto out;
+	while (off < n) {
+		want = n - off < (1 << 16) ? (size_t)(n - off) : (1 << 16);
+		if ((got = pread(fd, buf, want, off)) <= 0) {
+			if (got < 0 && errno == EINTR)
+				continue;
+			hk_err_set("%s: cannot read: %s", path, got < 0 ?
+			    strerror(errno) : "shorter than it was");
+			hk_wfile_abort(wf);
+			r = HK_ERR_IO;
+			goto out;
+		}
+		if (EVP_DigestUpdate(h, buf, (size_t)got) != 1) {
+			hk_wfile_abort(wf);
+			r = HK_ERR_CRYPTO;
+			goto out;
+		}
+		if ((r = hk_wfile_write(wf, buf, (size_t)got)) != 0) {
+			hk_wfile_abort(wf);
+			goto out;
+		}
+		off += got;
+	}
+	if ((r = hk_wfile_commit(wf)) != 0)
+		goto out;
+	r = EVP_DigestFinal_ex(h, sha, NULL) == 1 ? 0 : HK_ERR_CRYPTO;
+ out:
+	EVP_MD_CTX_free(h);
+	free(buf);
+	free(wf);
+	return r;
+}
+
+int
+hk_audit_copy(const char *path, const char *to, struct hk_audit_copy *out)
+{
+	unsigned char log_id[LOG_ID_LEN];
+	unsigned char *head = NULL;
+	char hp[4096], thp[4096];
+	struct rec *last = NULL;
+	struct stat st;
+	size_t hlen = 0;
+	int fd = -1, r, made = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = head_path(path, hp, sizeof(hp))) != 0 ||
+	    (r = head_path(to, thp, sizeof(thp))) != 0)
+		return r;
+	if ((last = malloc(sizeof(*last))) == NULL)
+		return HK_ERR_ALLOC;
+	/* the shared lock: no append is under way while the log and its
+	 * head file are read, so neither holds half of one */
+	if ((fd = log_open(path, O_RDONLY, LOCK_SH)) < 0) {
+		r = fd;
+		fd = -1;
+		goto out;
+	}
+	if ((r = tail_read(path, fd, log_id, last)) != 0)
+		goto out;
+	if (fstat(fd, &st) != 0) {
+		hk_err_set("%s: cannot stat: %s", path, strerror(errno));
+		r = HK_ERR_IO;
+		goto out;
+	}
+	if ((r = hk_file_read(hp, 512, &head, &hlen)) != 0)
+		goto out;
+	if ((r = copy_bytes(path, fd, st.st_size, to, out->log_sha256)) != 0)
+		goto out;
+	made = 1;
+	if ((r = hk_file_write(thp, head, hlen, LOG_MODE,
+	    HK_WRITE_NOREPLACE)) != 0)
+		goto out;
+	SHA256(head, hlen, out->head_sha256);
+	hk_hex_encode(log_id, LOG_ID_LEN, out->log_id);
+	hk_hex_encode(last->hash, 32, out->last_hash);
+	out->last_seq = last->seq;
+	out->log_size = (uint64_t)st.st_size;
+	out->head_size = hlen;
+	r = 0;
+ out:
+	if (fd >= 0)
+		close(fd);	/* releases the lock */
+	if (r != 0 && made)
+		(void)unlink(to);
+	if (r != 0)
+		memset(out, 0, sizeof(*out));
+	free(head);
+	free(last);
 	return r;
 }
 

@@ -43,6 +43,8 @@ struct hk_audit_report {
 					 * when the failure is in the head file */
 	int64_t bad_seq;		/* record (position) of the first failure, -1 when none */
 	char reason[512];		/* the first failure as hk_err_msg(); "" when ok */
+	char last_hash[65];		/* hash of the last record that passed (hex);
+					 * "" when none did */
 };
 
 /*
@@ -84,6 +86,26 @@ int hk_audit_checkpoint(const char *path, EVP_PKEY *key, const char *key_label);
  */
 int hk_audit_verify(const char *path, EVP_PKEY *pub,
     struct hk_audit_report *rep);
+
+/*
+ * A copy of the log at path and of its head file, to and "<to>.head", taken
+ * under the log's shared lock: no append is under way meanwhile, so the
+ * copy holds no part of a record and its head file is the one of the log
+ * copied. New files (HK_ERR_EXISTS when either is there), mode 0600, each
+ * fsynced with its folder; on failure neither is left. The genesis and the
+ * last record are checked as an append checks them; the whole copy is
+ * checked with hk_audit_verify. out: what was copied.
+ */
+struct hk_audit_copy {
+	char log_id[33];		/* hex log id */
+	uint64_t last_seq;		/* seq of the last record copied */
+	char last_hash[65];		/* its hash (hex) */
+	uint64_t log_size;		/* bytes of the log copied */
+	unsigned char log_sha256[32];	/* SHA-256 of them */
+	uint64_t head_size;		/* bytes of the head file copied */
+	unsigned char head_sha256[32];	/* SHA-256 of them */
+};
+int hk_audit_copy(const char *path, const char *to, struct hk_audit_copy *out);
 
 /* One record as hk_audit_scan hands it over (valid during the call). */
 struct hk_audit_record {

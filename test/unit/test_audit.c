@@ -1442,3 +1442,85 @@ Test(audit, scan_hands_over_each_record)
 	free(a);
 	EVP_PKEY_free(k);
 }
+
+/* hk_audit_copy (a backup of the state, docs/backup.md): copies taken
+ * while other processes append are each a whole log with its own head
+ * file (the copy holds the log's lock: no half record, no head of another
+ * moment), each a prefix of the final log, and say where they end; a copy
+ * is never written over. */
+Test(audit, copy_while_others_append_is_whole)
+{
+	struct hk_audit_report rep;
+	struct hk_audit_copy ac;
+	unsigned char *fin, *cp, *h;
+	char to[4300], th[4400], d[64], *hx;
+	size_t flen, clen, hlen;
+	pid_t pid[3];
+	int i, j, st;
+
+	paths("copy");
+	hk_clock_set(T0);
+	cr_assert_eq(hk_audit_create(logp), 0);
+	for (i = 0; i < 3; i++) {
+		cr_assert_geq(pid[i] = fork(), 0);
+		if (pid[i] == 0) {
+			for (j = 0; j < 60; j++) {
+				snprintf(d, sizeof(d), "worker %d 記録 %d", i, j);
+				if (hk_audit_append(logp, "test.copy", "ok", "-",
+				    d) != 0)
+					_exit(1);
+			}
+			_exit(0);
+		}
+	}
+	for (i = 0; i < 20; i++) {
+		snprintf(to, sizeof(to), "%s.copy-%d", logp, i);
+		cr_assert_eq(hk_audit_copy(logp, to, &ac), 0, "%s",
+		    hk_err_msg());
+		cr_assert_eq(hk_audit_verify(to, NULL, &rep), 0, "copy %d: %s",
+		    i, hk_err_msg());
+		cr_expect_eq(rep.head_lag, 0, "copy %d: its head is its log's",
+		    i);
+		cr_expect_str_eq(ac.log_id, rep.log_id);
+		cr_expect_eq(ac.last_seq, rep.records - 1);
+		cr_expect_str_eq(ac.last_hash, rep.last_hash);
+		cp = hk_test_read(to, &clen);
+		cr_expect_eq(clen, ac.log_size);
+		{
+			unsigned char dg[32];
+			char a[65], b[65];
+			EVP_Digest(cp, clen, dg, NULL, EVP_sha256(), NULL);
+			hk_hex_encode(dg, 32, a);
+			hk_hex_encode(ac.log_sha256, 32, b);
+			cr_expect_str_eq(a, b, "log_sha256 is the copy's");
+		}
+		free(cp);
+	}
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(waitpid(pid[i], &st, 0), pid[i]);
+		cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	fin = hk_test_read(logp, &flen);
+	for (i = 0; i < 20; i++) {
+		snprintf(to, sizeof(to), "%s.copy-%d", logp, i);
+		cp = hk_test_read(to, &clen);
+		cr_expect(clen <= flen && memcmp(cp, fin, clen) == 0,
+		    "copy %d is a prefix of the log", i);
+		free(cp);
+	}
+	/* the last copy's head names its last record */
+	snprintf(th, sizeof(th), "%s.copy-19.head", logp);
+	h = hk_test_read(th, &hlen);
+	cr_assert_not_null(hx = strstr((char *)h, "hash="));
+	cr_expect_eq(strncmp(hx + 5, ac.last_hash, 64), 0);
+	free(h);
+	/* never written over: the copy and its head as they were */
+	snprintf(to, sizeof(to), "%s.copy-0", logp);
+	cp = hk_test_read(to, &clen);
+	cr_expect_eq(hk_audit_copy(logp, to, &ac), HK_ERR_EXISTS);
+	h = hk_test_read(to, &hlen);
+	cr_expect(hlen == clen && memcmp(h, cp, clen) == 0);
+	free(h);
+	free(cp);
+	free(fin);
+}
