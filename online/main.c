@@ -49,6 +49,9 @@ static const char usage_text[] =
 "  rp         register, list and retire relying parties (CPS 4-4-4-3)\n"
 "  profile    show the profile signed with; accept a change of it,\n"
 "             audited (CPS 7-1, 7-2, 8-1)\n"
+"  backup     the state's records (store, audit log, files; not the token)\n"
+"             into a new folder, signed; backup verify checks one\n"
+"             (CPS 4-11-6, 4-12-2-4)\n"
 	/* ---- end later usage lines ---- */
 "  version    print the version\n";
 
@@ -76,6 +79,7 @@ static const struct {
 	{ "rp", cmd_rp },
 	{ "provision", cmd_provision },
 	{ "profile", cmd_profile },
+	{ "backup", cmd_backup },
 	/* ---- end later subcommands ---- */
 };
 

@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# t_online_backup.sh - "hanko-online backup" and "backup verify" (CPS 4-11-6,
+# 4-12-2-4, 4-14-1; docs/backup.md):
+#   a backup taken while an issue batch runs (SQLite's copy held open while
+#   the batch commits past it) is the store as one commit left it: verify
+#   passes, its integrity_check is ok, it holds exactly what was committed
+#   when its copy began, every valid row's certificate verifies, and
+#   restored it passes check and the batch resumes on it;
+#   the token, secrets/, crlcache/ and locks are not in it; MANIFEST.sig
+#   verifies with openssl; backup.create names the MANIFEST's SHA-256;
+#   any byte changed in any file, an extra or a missing file or folder is
+#   found and named; a backup of another state is named;
+#   a failure (a read error midway, the rename, the fsync after it, the
+#   backup.create record) leaves nothing, and records no backup;
+#   a restore by docs/backup.md passes check, publish runs on it, the live
+#   audit log kept (extending the backup's) and the stale -wal/-shm of the
+#   damaged store never beside the restored one.
+. "$(dirname "$0")/online.sh"
+BK=$T/backups
+mkdir -p "$BK"
+log=$O/audit/audit.log
+ASAN_PRELOAD=verify_asan_link_order=0
+count() { grep -c "	$1	" "$log" || true; }
+# no backup folder and no temporary one left in BK but those named
+left() { (cd "$BK" && ls -A) | tr '\n' ' '; }
+# the rows of a store, by status
+rows() { sqlite3 -cmd ".timeout 10000" "$1" "SELECT count(*) FROM certificates WHERE status = '$2'"; }
+
+# ---- a backup while an issue batch runs --------------------------------
+# 1,500 distinct residents over the six valid.csv samples' names and the
+# five sample keys (the validator accepts one key for several residents).
+N=1500
+mkdir -p "$T/b"
+cp -r "$REQ/keys" "$T/b/"
+awk -F, -v n="$N" 'NR == 1 { print; next } NR <= 6 { row[nr++] = $0 }
+END { OFS = ","
+	for (i = 0; i < n; i++) {
+		split(row[i % nr], f, ","); f[2] = sprintf("%011.0f", 71000000000 + i)
+		f[9] = sprintf("keys/resident-%d.pub.pem", i % 5 + 1)
+		print f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9] } }' \
+	"$REQ/valid.csv" >"$T/b/batch.csv"
+cc -shared -fPIC -o "$T/pausewrite.so" "$HANKO_SRC/test/data/online/pausewrite.c" -ldl
+valid() { rows "$O/store.db" valid; }
+"$ON" issue --state "$O" "${IC[@]}" --chunk 32 --batch "$T/b/batch.csv" --out "$T/issued" \
+	>"$T/issue.out" 2>&1 &
+ipid=$!
+# Stopped part-way (some certificates valid), and not while it holds the
+# audit log's lock (the backup appends a checkpoint before it copies).
+stopped=0
+for _ in $(seq 3000); do
+	if [ "$(valid)" -gt 0 ]; then
+		kill -STOP "$ipid"
+		if flock -n "$log" true; then stopped=1; break; fi
+		kill -CONT "$ipid"
+	fi
+	sleep 0.01
+done
+check "issue stopped part-way through its batch" test "$stopped" = 1
+AT_STOP=$(valid)
+PENDING_AT_STOP=$(rows "$O/store.db" pending)
+check "... with some of the $N certificates valid ($AT_STOP), not all" test "$AT_STOP" -lt "$N"
+# The backup's copy of the store paused at its first write of the copy
+# (inside SQLite's backup step: its read transaction open); issue goes on
+# and ends meanwhile; then the copy goes on.
+rm -f "$T/pw.reached" "$T/pw.go"
+env HK_PAUSE_WRITE="$T/pw" HK_PAUSE_WRITE_PATH="*/run1.backup-*/store.db" \
+	LD_PRELOAD="$T/pausewrite.so" ASAN_OPTIONS="$ASAN_PRELOAD" \
+	"$ON" backup --state "$O" --out "$BK/run1" "${IC[@]}" >"$T/b1.out" 2>"$T/b1.err" &
+bpid=$!
+for _ in $(seq 6000); do [ -e "$T/pw.reached" ] && break; sleep 0.02; done
+check "the backup is inside its copy of the store" test -e "$T/pw.reached"
+kill -CONT "$ipid"
+irc=0; wait "$ipid" || irc=$?
+check "issue ran to its end meanwhile (exit $irc)" test "$irc" = 0
+check "... all $N certificates valid in the live store" test "$(valid)" = "$N"
+touch "$T/pw.go"
+brc=0; wait "$bpid" || brc=$?
+check "the backup taken during the batch succeeded (exit $brc)" test "$brc" = 0
+cat "$T/b1.err" >&2
+ok "backup verify: the backup taken during the batch" "$ON" backup verify "$BK/run1" --state "$O"
+check "... its store.db: integrity_check ok" test "$(sqlite3 "file:$BK/run1/store.db?immutable=1" 'PRAGMA integrity_check')" = ok
+check "... it holds the $AT_STOP certificates valid when its copy began, not the $N of the end" \
+	test "$(sqlite3 "file:$BK/run1/store.db?immutable=1" "SELECT count(*) FROM certificates WHERE status = 'valid'")" = "$AT_STOP"
+check "... and the $PENDING_AT_STOP reserved then" \
+	test "$(sqlite3 "file:$BK/run1/store.db?immutable=1" "SELECT count(*) FROM certificates WHERE status = 'pending'")" = "$PENDING_AT_STOP"
+check "... every valid row has its result line, and the lines with a result are 2 to K" sh -c "
+	sqlite3 'file:$BK/run1/store.db?immutable=1' 'SELECT line FROM batch_results ORDER BY line' >'$T/lines'
+	[ \"\$(head -1 '$T/lines')\" = 2 ] && [ \"\$(tail -1 '$T/lines')\" = \$((\$(wc -l <'$T/lines') + 1)) ]"
+# every valid certificate of the copy verifies with the issuing CA
+sqlite3 "file:$BK/run1/store.db?immutable=1" "SELECT hex(der) FROM certificates WHERE status = 'valid'" |
+	while read -r h; do echo "$h" | xxd -r -p | openssl x509 -inform DER; done >"$T/copy-certs.pem"
+check "... every one of its $AT_STOP valid certificates verifies with the root and the issuing CA" sh -c "
+	[ \$(grep -c 'BEGIN CERT' '$T/copy-certs.pem') = $AT_STOP ] &&
+	python3 - '$T/copy-certs.pem' '$T/one' <<'PY'
+import subprocess, sys
+pem = open(sys.argv[1]).read().split('-----END CERTIFICATE-----')
+for c in pem[:-1]:
+    open(sys.argv[2], 'w').write(c + '-----END CERTIFICATE-----\n')
+    r = subprocess.run(['openssl', 'verify', '-attime', '$(date -u -d 2026-04-02T13:00:00Z +%s)', '-CAfile', '$R',
+        '-untrusted', '$ISS', sys.argv[2]], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(r.stdout + r.stderr)
+PY"
+
+# ---- what is in a backup, what is not ----------------------------------
+P=$T/repo
+"$ON" publish --state "$O" --repo "$P" --clock 2026-04-03T03:00:00Z >/dev/null 2>&1 || true
+ok "backup after the day's publish" "$ON" backup --state "$O" --out "$BK/day1" --clock 2026-04-03T04:00:00Z
+check "... stdout names the folder and says the token is not in it" sh -c \
+	"grep -q '^Backup $BK/day1: ' '$HANKO_TMP/out' && grep -q 'Not in it: token/ and secrets/' '$HANKO_TMP/out'"
+D=$BK/day1
+check "no token/, secrets/, crlcache/, lock, -wal or -shm in it" sh -c \
+	"! ls -A '$D' | grep -Eq '^(token|secrets|crlcache|.*\\.lock|store\\.db-.*)\$'"
+check "... nor named in MANIFEST" sh -c "! grep -Eq ' (token|secrets|crlcache)/| [a-z]+\\.lock\$' '$D/MANIFEST'"
+check "the state's other files are in it, byte for byte" sh -c "
+	for f in state.conf profile.yaml profile.accepted.yaml municipalities.csv bundles.seen \
+		certs/root-anchor.der certs/issuing-1.csr.der audit/audit-key.pem; do cmp -s '$O/'\$f '$D/'\$f || exit 1; done"
+check "... the bundles imported" test "$(cd "$O/bundles" && find . -type f | sort)" = "$(cd "$D/bundles" && find . -type f | sort)"
+check "the backup folder is mode 0700" test "$(stat -c %a "$D")" = 700
+ok "MANIFEST.sig verifies with openssl and the state's audit key" \
+	openssl dgst -sha256 -verify "$O/audit/audit-key.pem" -signature "$D/MANIFEST.sig" "$D/MANIFEST"
+MH=$(sha256sum "$D/MANIFEST" | cut -c1-64)
+check "backup.create ok names the folder and the MANIFEST's SHA-256" \
+	grep -q "	backup.create	ok	-	$D: MANIFEST SHA-256 $MH; " "$log"
+check "... after the backup's copy of the log ends (records are not in their own backup)" \
+	test "$(sed -n 's/^audit-log [0-9a-f]* seq \([0-9]*\) .*/\1/p' "$D/MANIFEST")" -lt \
+	"$(grep "	backup.create	ok	-	$D:" "$log" | cut -f1)"
+ok "backup verify (the backup's own key)" "$ON" backup verify "$D"
+check "... says the key is the backup's own, to compare" grep -q "from the backup's own audit/audit-key.pem" "$HANKO_TMP/out"
+ok "backup verify --state: this state's, the live log extends the backup's" "$ON" backup verify "$D" --state "$O"
+check "... says so" grep -q "audit log begins with the backup's copy" "$HANKO_TMP/out"
+ok "backup verify --key" "$ON" backup verify "$D" --key "$O/audit/audit-key.pem"
+before=$(tree_digest "$D")
+"$ON" backup verify "$D" --state "$O" >/dev/null
+check "verify changed nothing in the backup, made no -wal or -shm" test "$(tree_digest "$D")" = "$before"
+ok "MANIFEST: sha256sum -c of its file lines" sh -c "cd '$D' && sed -n 's/^file \\([0-9a-f]*\\) [0-9]* \\(.*\\)/\\1  \\2/p' MANIFEST | sha256sum -c --quiet"
+
+# ---- refusals: nothing is made, nothing written over --------------------
+fails "--out that exists: refused, nothing written over" 7 "day1: already exists" \
+	"$ON" backup --state "$O" --out "$D"
+fails "--out inside the state folder: refused" 3 "inside the state folder" \
+	"$ON" backup --state "$O" --out "$O/bk"
+check "... nothing made there" test ! -e "$O/bk"
+fails "--out in a folder that does not exist: refused" 3 "nope: the folder that should hold the backup" \
+	"$ON" backup --state "$O" --out "$BK/nope/bk"
+fails "backup without --out" 2 "--out are required" "$ON" backup --state "$O"
+check "backup --help: the usage on stdout, exit 0" bash -c \
+	"'$ON' backup --help >'$T/help' 2>'$T/help.err' && grep -q '^usage: hanko-online backup ' '$T/help' && ! test -s '$T/help.err'"
+fails "backup verify without the backup folder" 2 "the backup folder DIR2 is required" "$ON" backup verify --state "$O"
+fails "backup verify: a second folder" 2 "two: one backup folder only" "$ON" backup verify one two
+fails "backup verify: --clock is not its option" 2 "--clock: not an option of backup verify" \
+	"$ON" backup verify "$D" --clock 2026-04-03T00:00:00Z
+fails "backup verify of a folder that does not exist" 3 "no-such: No such file" \
+	"$ON" backup verify "$BK/no-such"
+check "only the backups made are in the folder" test "$(left)" = "day1 run1 "
+mkdir -p "$T/junk"; ln -s /etc/passwd "$O/certs/link.pem"
+fails "a symbolic link in the state folder: refused, named" 3 "certs/link.pem: not a regular file or folder" \
+	"$ON" backup --state "$O" --out "$BK/sym"
+rm -f "$O/certs/link.pem"
+check "... nothing left" test "$(left)" = "day1 run1 "
+
+# ---- any damage to a backup is found and named --------------------------
+n=0
+while read -r f; do
+	rm -rf "$T/dmg"; cp -a "$D" "$T/dmg"
+	sz=$(stat -c %s "$T/dmg/$f")
+	flip_byte "$T/dmg/$f" $((sz / 2))
+	rc=0; "$ON" backup verify "$T/dmg" >"$T/v.out" 2>"$T/v.err" || rc=$?
+	if [ "$rc" != 1 ] || ! grep -qF "$T/dmg/$f" "$T/v.out" || [ "$(wc -l <"$T/v.err")" != 1 ]; then
+		echo "# $f: exit $rc"; cat "$T/v.out" "$T/v.err"; n=$((n + 1))
+	fi
+done < <(cd "$D" && find . -type f | sed 's|^\./||' | sort)
+check "a byte changed in any file of the backup (each of $(cd "$D" && find . -type f | wc -l)): exit 1, the file named" test "$n" = 0
+rm -rf "$T/dmg"; cp -a "$D" "$T/dmg"
+flip_byte "$T/dmg/store.db" 1000
+rc=0; "$ON" backup verify "$T/dmg" --state "$O" >"$T/v.out" 2>&1 || rc=$?
+check "... a byte of store.db (not its header) changed: its SHA-256 named" grep -q "dmg/store.db: SHA-256 .* is not MANIFEST's" "$T/v.out"
+rm -rf "$T/dmg"; cp -a "$D" "$T/dmg"
+echo extra >"$T/dmg/certs/extra.pem"
+fails "an extra file: found" 1 "dmg: 1 problem" "$ON" backup verify "$T/dmg"
+check "... and named" grep -qx "$T/dmg/certs/extra.pem: not in MANIFEST: an extra file" "$HANKO_TMP/out"
+rm -f "$T/dmg/certs/extra.pem"; mkdir "$T/dmg/more"
+fails "an extra folder: found" 1 "dmg: 1 problem" "$ON" backup verify "$T/dmg"
+check "... and named" grep -qx "$T/dmg/more/: not in MANIFEST: an extra folder" "$HANKO_TMP/out"
+rmdir "$T/dmg/more"; rm "$T/dmg/certs/root-anchor.pem"
+fails "a missing file: found" 1 "dmg: 1 problem" "$ON" backup verify "$T/dmg"
+check "... and named" grep -qx "$T/dmg/certs/root-anchor.pem: missing (listed in MANIFEST)" "$HANKO_TMP/out"
+rm -rf "$T/dmg"; cp -a "$D" "$T/dmg"; rm "$T/dmg/MANIFEST.sig"
+fails "no MANIFEST.sig: found" 1 "dmg: 1 problem" "$ON" backup verify "$T/dmg"
+check "... and named" grep -qx "$T/dmg/MANIFEST.sig: missing" "$HANKO_TMP/out"
+# another state: a copy of this one under another store id
+cp -a "$O" "$T/other"
+sed -i "s/^store.id = .*/store.id = 00112233445566778899aabbccddeeff/" "$T/other/state.conf"
+fails "backup verify --state of another state: named" 1 "day1: 1 problem: not a sound backup of this state" \
+	"$ON" backup verify "$D" --state "$T/other"
+check "... store ids named" grep -q "store.db: store id .* is not this state's (state.conf store.id 00112233445566778899aabbccddeeff)" "$HANKO_TMP/out"
+rm -rf "$T/other"
+
+# ---- a failure leaves nothing, and records no backup ---------------------
+made=$(grep -c '	backup.create	ok	' "$log")
+failed=$(grep -c '	backup.create	fail	' "$log")
+cc -shared -fPIC -o "$T/failread.so" "$HANKO_SRC/test/data/custody/failread.c" -ldl
+cc -shared -fPIC -o "$T/failrename.so" "$HANKO_SRC/test/data/issuance/failrename.c" -ldl
+cc -shared -fPIC -o "$T/failfsync.so" "$HANKO_SRC/test/data/init/failfsync.c" -ldl
+fails "a file that cannot be read midway (municipalities.csv): exit 8" 8 "municipalities.csv: cannot read" \
+	env HK_FAIL_READ_NAME=municipalities.csv LD_PRELOAD="$T/failread.so" ASAN_OPTIONS="$ASAN_PRELOAD" \
+	"$ON" backup --state "$O" --out "$BK/f1"
+check "... nothing left, no temporary folder" test "$(left)" = "day1 run1 "
+fails "the rename into place fails: exit 8" 8 "f2: cannot move the backup into place" \
+	env HK_FAIL_RENAME=f2 LD_PRELOAD="$T/failrename.so" ASAN_OPTIONS="$ASAN_PRELOAD" \
+	"$ON" backup --state "$O" --out "$BK/f2"
+check "... nothing left" test "$(left)" = "day1 run1 "
+fails "the folder holding it cannot be fsynced after the rename: exit 8" 8 "f3: the folder holding the backup could not be fsynced .*removed again" \
+	env HK_FAIL_FSYNC_DIR="$(realpath "$BK")" LD_PRELOAD="$T/failfsync.so" ASAN_OPTIONS="$ASAN_PRELOAD" \
+	"$ON" backup --state "$O" --out "$BK/f3"
+check "... nothing left" test "$(left)" = "day1 run1 "
+rc=0; env HANKO_FAIL_AUDIT_AT=backup.create "$ON" backup --state "$O" --out "$BK/f4" >"$T/f4.out" 2>"$T/f4.err" || rc=$?
+check "backup.create cannot be appended: exit 6 ($rc), the backup removed again" sh -c "[ $rc = 6 ] &&
+	grep -q 'cannot append backup.create: .*HANKO_FAIL_AUDIT_AT' '$T/f4.err' &&
+	tail -1 '$T/f4.err' | grep -q 'backup.create ok not written: the backup $BK/f4 was removed again, none kept'"
+check "... nothing left" test "$(left)" = "day1 run1 "
+check "... no backup.create ok was recorded by any of them" test "$(grep -c '	backup.create	ok	' "$log")" = "$made"
+check "... the failures are recorded (backup.create fail)" test "$(grep -c '	backup.create	fail	' "$log")" = $((failed + 3))
+ok "the audit log verifies" "$OFF" audit verify --log "$log" --key "$O/audit/audit-key.pem"
+
+# ---- restore (docs/backup.md): the state folder damaged -------------------
+# After the backup: a revocation (lost from the store by the restore, kept
+# in the live log), then store.db damaged; a stale -wal beside it.
+S1=$(sqlite3 "$O/store.db" "SELECT hex(serial) FROM certificates WHERE status = 'valid' ORDER BY rowid LIMIT 1")
+ok "a revocation after the backup" "$ON" revoke --state "$O" --clock 2026-04-03T05:00:00Z --serial "$S1" --reason superseded
+: >"$O/store.db"
+printf 'the damaged store left these' >"$O/store.db-wal"
+cp "$O/store.db-wal" "$O/store.db-shm"
+fails "the damaged store is refused" 3 "store.db: empty: not a hanko store .*restore it from the backup" \
+	"$ON" check --state "$O" --dry-run
+# the procedure of docs/backup.md, "Restore"
+mv "$O" "$O.damaged"
+mkdir -m 0700 "$O"
+(cd "$D" && tar cf - --exclude=./MANIFEST --exclude=./MANIFEST.sig .) | (cd "$O" && tar xpf -)
+mv "$O.damaged/token" "$O.damaged/secrets" "$O/"
+ok "the damaged state's audit log verifies" "$OFF" audit verify --log "$O.damaged/audit/audit.log" --key "$O/audit/audit-key.pem"
+ok "... and begins with the backup's copy" "$ON" backup verify "$D" --state "$O.damaged" --key "$O/audit/audit-key.pem"
+cp -p "$O.damaged/audit/audit.log" "$O.damaged/audit/audit.log.head" "$O/audit/"
+check "no store.db-wal or -shm beside the restored store.db" sh -c "! ls '$O' | grep -q 'store.db-'"
+check "... the damaged store's kept aside with it" test -e "$O.damaged/store.db-wal" -a -e "$O.damaged/store.db-shm"
+ok "restored: check" "$ON" check --state "$O"
+check "... the store is consistent" grep -q "^Store consistent" "$HANKO_TMP/out"
+seq_b=$(sed -n 's/^audit-log [0-9a-f]* seq \([0-9]*\) .*/\1/p' "$D/MANIFEST")
+# docs/backup.md, Restore, step 9: the records after the backup's
+"$OFF" audit show --log "$O/audit/audit.log" | awk -v s="$seq_b" '$1 > s' |
+	grep -E ' (cert\.(issue|recover|revoke|revoke-all|expire|void)|bundle\.import|rp\.(add|retire)|records\.provision|profile\.accept|key\.generate) ' >"$T/after"
+check "the revocation lost by the restore is in the live log after the backup's record $seq_b" \
+	grep -q " cert.revoke .*serial $S1: " "$T/after"
+check "... the only work after it" test "$(wc -l <"$T/after")" = 1
+check "... and not in the restored store" test "$(sqlite3 "$O/store.db" "SELECT status FROM certificates WHERE hex(serial) = '$S1'")" = valid
+ok "... revoked again" "$ON" revoke --state "$O" --clock 2026-04-03T06:00:00Z --serial "$S1" --reason superseded
+rc=0; "$ON" publish --state "$O" --repo "$P" --clock 2026-04-04T03:00:00Z >"$T/pub.out" 2>&1 || rc=$?
+check "publish runs on the restored state (exit $rc: 0 or 9, a warning)" sh -c "[ $rc = 0 ] || [ $rc = 9 ]"
+check "... its CRL lists the revocation" sh -c \
+	"openssl crl -inform DER -in '$P/crl/$(sqlite3 "$O/store.db" "SELECT municipality FROM certificates WHERE hex(serial) = '$S1'").crl' -noout -text | grep -q '$S1'"
+ok "the restored state backs up again" "$ON" backup --state "$O" --out "$BK/day2" --clock 2026-04-04T04:00:00Z
+ok "... and that backup verifies" "$ON" backup verify "$BK/day2" --state "$O"
+finish
