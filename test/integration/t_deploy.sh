@@ -3,7 +3,11 @@
 # that run "hanko-online publish" daily (docs/publish.md "Running it daily";
 # CPS 2-6-2, 4-4-9, 4-4-10): the right user and umask, exit 9 (published
 # with a warning) left a failure, no start condition that would skip a run
-# in silence, 03:00 JST, and the same command in both.
+# in silence, 03:00 JST, and the same command in both. And those of the
+# daily "hanko-online backup" (docs/backup.md; CPS 4-11-6, 4-12-2-4): after
+# publish (04:00 JST, ordered after its unit), umask 0077, and a command
+# that, run by the shell as systemd and cron hand it over, makes a new
+# dated folder each day.
 . "$(dirname "$0")/lib.sh"
 fresh_tmp
 T=$HANKO_TMP
@@ -35,5 +39,44 @@ if command -v systemd-analyze >/dev/null; then
 		"$T/units/hanko-publish.service" "$T/units/hanko-publish.timer"
 else
 	echo "# systemd-analyze not installed: calendar and verify not checked"
+fi
+
+# ---- the daily backup ----
+BSVC=$D/hanko-backup.service
+BTIMER=$D/hanko-backup.timer
+check "backup service: User=hanko, Group=hanko" test "$(key User "$BSVC") $(key Group "$BSVC")" = "hanko hanko"
+check "backup service: UMask=0077 (the backups are the service user's only)" test "$(key UMask "$BSVC")" = 0077
+check "backup service: Type=oneshot" test "$(key Type "$BSVC")" = oneshot
+check "backup service: after hanko-publish.service (a catch-up at boot runs publish first)" sh -c \
+	"key() { sed -n \"s/^\$1=//p\" \"\$2\"; }; key After '$BSVC' | grep -qw hanko-publish.service"
+check "backup service: no Condition*= and no SuccessExitStatus=" sh -c "! grep -Eq '^(Condition|SuccessExitStatus=)' '$BSVC'"
+check "backup timer: Persistent=true" test "$(key Persistent "$BTIMER")" = true
+check "backup timer: starts hanko-backup.service" test "$(key Unit "$BTIMER")" = hanko-backup.service
+BCRON=$(grep -v '^#' "$D/crontab-backup")
+check "backup crontab: one line, 04:00 daily as user hanko" sh -c \
+	"[ \$(printf '%s\n' '$BCRON' | wc -l) = 1 ] && printf '%s\n' '$BCRON' | grep -q '^0 4 \* \* \* hanko /'"
+# The command as the shell gets it: systemd's $$ and %% unescaped, cron's
+# \% (a bare % would end cron's command line); hanko-online replaced by a
+# stand-in that prints its arguments.
+mkdir -p "$T/bin"
+printf '#!/bin/sh\nprintf "%%s\\n" "$@"\n' >"$T/bin/hanko-online"
+chmod +x "$T/bin/hanko-online"
+argv_ok() { [ "$(sed -n 1,4p "$1" | tr '\n' ' ')" = "backup --state /srv/hanko/online --out " ] &&
+	grep -Eqx '/srv/hanko/backup/daily-20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9][0-5][0-9][0-5][0-9]' "$1" &&
+	[ "$(wc -l <"$1")" = 5 ]; }
+ES=$(key ExecStart "$BSVC" | sed -e 's/\$\$/$/g' -e 's/%%/%/g' -e "s|/usr/local/bin/hanko-online|$T/bin/hanko-online|")
+eval "set -- $ES"
+"$@" >"$T/argv.svc"
+check "backup service: its command makes --out /srv/hanko/backup/daily-<date>T<time>" argv_ok "$T/argv.svc"
+sh -c "$(printf '%s\n' "$BCRON" | sed -e 's/^0 4 \* \* \* hanko //' -e 's/\\%/%/g' \
+	-e "s|/usr/local/bin/hanko-online|$T/bin/hanko-online|")" >"$T/argv.cron"
+check "backup crontab: the same command" argv_ok "$T/argv.cron"
+if command -v systemd-analyze >/dev/null; then
+	TZ=Asia/Tokyo systemd-analyze calendar --iterations=1 "$(key OnCalendar "$BTIMER")" >"$T/bcal" 2>&1 || true
+	check "backup timer: fires at 04:00 JST, after publish" grep -q 'Next elapse: .* 04:00:00 JST' "$T/bcal"
+	sed "s|/usr/local/bin/hanko-online|$HANKO_ONLINE|" "$BSVC" >"$T/units/hanko-backup.service"
+	cp "$BTIMER" "$T/units/"
+	ok "systemd-analyze verify: the backup service and timer" systemd-analyze verify --man=no \
+		"$T/units/hanko-backup.service" "$T/units/hanko-backup.timer"
 fi
 finish
