@@ -831,7 +831,8 @@ backup_create(const struct backup_opts *o)
 	if (w.on != NULL && r != HK_ERR_USAGE) {
 		hk_online_audit(w.on, "backup.create", "fail", "%s: %s; "
 		    "nothing kept", w.out[0] ? w.out : o->out, hk_err_msg());
-		if (w.on->tok != NULL)
+		/* a log that failed its own check is not signed again */
+		if (w.on->tok != NULL && r != HK_ERR_AUDIT)
 			hk_online_checkpoint_keep_err(w.on);
 	}
  out:

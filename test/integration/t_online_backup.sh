@@ -41,27 +41,22 @@ END { OFS = ","
 	"$REQ/valid.csv" >"$T/b/batch.csv"
 cc -shared -fPIC -o "$T/pausewrite.so" "$HANKO_SRC/test/data/online/pausewrite.c" -ldl
 valid() { rows "$O/store.db" valid; }
-"$ON" issue --state "$O" "${IC[@]}" --chunk 32 --batch "$T/b/batch.csv" --out "$T/issued" \
+# issue held inside a write of the store's -wal some chunks into the batch
+# (a transaction under way: nothing of it committed, readers go on)
+rm -f "$T/iw.reached" "$T/iw.go"
+env HK_PAUSE_WRITE="$T/iw" HK_PAUSE_WRITE_PATH="*/online/store.db-wal" HK_PAUSE_WRITE_SKIP=300 \
+	LD_PRELOAD="$T/pausewrite.so" ASAN_OPTIONS="$ASAN_PRELOAD" \
+	"$ON" issue --state "$O" "${IC[@]}" --chunk 32 --batch "$T/b/batch.csv" --out "$T/issued" \
 	>"$T/issue.out" 2>&1 &
 ipid=$!
-# Stopped part-way (some certificates valid), and not while it holds the
-# audit log's lock (the backup appends a checkpoint before it copies).
-stopped=0
-for _ in $(seq 3000); do
-	if [ "$(valid)" -gt 0 ]; then
-		kill -STOP "$ipid"
-		if flock -n "$log" true; then stopped=1; break; fi
-		kill -CONT "$ipid"
-	fi
-	sleep 0.01
-done
-check "issue stopped part-way through its batch" test "$stopped" = 1
-AT_STOP=$(valid)
-PENDING_AT_STOP=$(rows "$O/store.db" pending)
-check "... with some of the $N certificates valid ($AT_STOP), not all" test "$AT_STOP" -lt "$N"
-# The backup's copy of the store paused at its first write of the copy
-# (inside SQLite's backup step: its read transaction open); issue goes on
-# and ends meanwhile; then the copy goes on.
+for _ in $(seq 6000); do [ -e "$T/iw.reached" ] && break; sleep 0.02; done
+check "issue is held part-way through its batch" test -e "$T/iw.reached"
+AT_HOLD=$(valid)
+PENDING_AT_HOLD=$(rows "$O/store.db" pending)
+check "... with some of the $N certificates valid ($AT_HOLD), not all" test "$AT_HOLD" -gt 0 -a "$AT_HOLD" -lt "$N"
+# The backup held at its first write of the copy of the store (inside
+# SQLite's backup step: its read transaction open); issue goes on and ends
+# meanwhile; then the copy goes on.
 rm -f "$T/pw.reached" "$T/pw.go"
 env HK_PAUSE_WRITE="$T/pw" HK_PAUSE_WRITE_PATH="*/run1.backup-*/store.db" \
 	LD_PRELOAD="$T/pausewrite.so" ASAN_OPTIONS="$ASAN_PRELOAD" \
@@ -69,7 +64,7 @@ env HK_PAUSE_WRITE="$T/pw" HK_PAUSE_WRITE_PATH="*/run1.backup-*/store.db" \
 bpid=$!
 for _ in $(seq 6000); do [ -e "$T/pw.reached" ] && break; sleep 0.02; done
 check "the backup is inside its copy of the store" test -e "$T/pw.reached"
-kill -CONT "$ipid"
+touch "$T/iw.go"
 irc=0; wait "$ipid" || irc=$?
 check "issue ran to its end meanwhile (exit $irc)" test "$irc" = 0
 check "... all $N certificates valid in the live store" test "$(valid)" = "$N"
@@ -79,18 +74,18 @@ check "the backup taken during the batch succeeded (exit $brc)" test "$brc" = 0
 cat "$T/b1.err" >&2
 ok "backup verify: the backup taken during the batch" "$ON" backup verify "$BK/run1" --state "$O"
 check "... its store.db: integrity_check ok" test "$(sqlite3 "file:$BK/run1/store.db?immutable=1" 'PRAGMA integrity_check')" = ok
-check "... it holds the $AT_STOP certificates valid when its copy began, not the $N of the end" \
-	test "$(sqlite3 "file:$BK/run1/store.db?immutable=1" "SELECT count(*) FROM certificates WHERE status = 'valid'")" = "$AT_STOP"
-check "... and the $PENDING_AT_STOP reserved then" \
-	test "$(sqlite3 "file:$BK/run1/store.db?immutable=1" "SELECT count(*) FROM certificates WHERE status = 'pending'")" = "$PENDING_AT_STOP"
+check "... it holds the $AT_HOLD certificates valid when its copy began, not the $N of the end" \
+	test "$(sqlite3 "file:$BK/run1/store.db?immutable=1" "SELECT count(*) FROM certificates WHERE status = 'valid'")" = "$AT_HOLD"
+check "... and the $PENDING_AT_HOLD reserved then" \
+	test "$(sqlite3 "file:$BK/run1/store.db?immutable=1" "SELECT count(*) FROM certificates WHERE status = 'pending'")" = "$PENDING_AT_HOLD"
 check "... every valid row has its result line, and the lines with a result are 2 to K" sh -c "
 	sqlite3 'file:$BK/run1/store.db?immutable=1' 'SELECT line FROM batch_results ORDER BY line' >'$T/lines'
 	[ \"\$(head -1 '$T/lines')\" = 2 ] && [ \"\$(tail -1 '$T/lines')\" = \$((\$(wc -l <'$T/lines') + 1)) ]"
 # every valid certificate of the copy verifies with the issuing CA
 sqlite3 "file:$BK/run1/store.db?immutable=1" "SELECT hex(der) FROM certificates WHERE status = 'valid'" |
 	while read -r h; do echo "$h" | xxd -r -p | openssl x509 -inform DER; done >"$T/copy-certs.pem"
-check "... every one of its $AT_STOP valid certificates verifies with the root and the issuing CA" sh -c "
-	[ \$(grep -c 'BEGIN CERT' '$T/copy-certs.pem') = $AT_STOP ] &&
+check "... every one of its $AT_HOLD valid certificates verifies with the root and the issuing CA" sh -c "
+	[ \$(grep -c 'BEGIN CERT' '$T/copy-certs.pem') = $AT_HOLD ] &&
 	python3 - '$T/copy-certs.pem' '$T/one' <<'PY'
 import subprocess, sys
 pem = open(sys.argv[1]).read().split('-----END CERTIFICATE-----')
@@ -153,6 +148,21 @@ fails "backup verify: --clock is not its option" 2 "--clock: not an option of ba
 fails "backup verify of a folder that does not exist" 3 "no-such: No such file" \
 	"$ON" backup verify "$BK/no-such"
 check "only the backups made are in the folder" test "$(left)" = "day1 run1 "
+# the state's audit/audit-key.pem not the token's audit key: a backup
+# could not be checked with it
+cp -p "$O/audit/audit-key.pem" "$T/audit-key.pem.kept"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null | openssl pkey -pubout >"$O/audit/audit-key.pem"
+fails "an audit/audit-key.pem that is not the token's audit key: refused" 3 "audit-key.pem: not the public key of the token's audit key" \
+	"$ON" backup --state "$O" --out "$BK/key"
+cp -p "$T/audit-key.pem.kept" "$O/audit/audit-key.pem"
+check "... nothing left" test "$(left)" = "day1 run1 "
+# a live log that fails verification: no backup (an incident first)
+cp -p "$log" "$T/log.kept"; cp -p "$log.head" "$T/head.kept"
+flip_byte "$log" 400
+fails "a live audit log that fails verification: exit 6, no backup" 6 "audit.log:.*record" \
+	"$ON" backup --state "$O" --out "$BK/badlog"
+cp -p "$T/log.kept" "$log"; cp -p "$T/head.kept" "$log.head"
+check "... nothing left" test "$(left)" = "day1 run1 "
 mkdir -p "$T/junk"; ln -s /etc/passwd "$O/certs/link.pem"
 fails "a symbolic link in the state folder: refused, named" 3 "certs/link.pem: not a regular file or folder" \
 	"$ON" backup --state "$O" --out "$BK/sym"

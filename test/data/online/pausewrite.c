@@ -1,12 +1,14 @@
 /*
  * pausewrite.c - an LD_PRELOAD shim for tests: the first write(2),
  * pwrite(2) or pwrite64 to a file whose path matches the fnmatch(3)
- * pattern $HK_PAUSE_WRITE_PATH ('*' matches '/' too) waits until the test
- * lets it go: it creates "$HK_PAUSE_WRITE.reached", then waits (up to
- * 120 s) for "$HK_PAUSE_WRITE.go" to exist, then writes. So a test can
- * let other commands run while a process is inside that write, e.g.
- * hanko-online backup inside SQLite's copy of the store (its read
- * transaction open). Built by the test that uses it:
+ * pattern $HK_PAUSE_WRITE_PATH ('*' matches '/' too), after the first
+ * $HK_PAUSE_WRITE_SKIP such writes (default 0), waits until the test lets
+ * it go: it creates "$HK_PAUSE_WRITE.reached", then waits (up to 120 s)
+ * for "$HK_PAUSE_WRITE.go" to exist, then writes. So a test can let other
+ * commands run while a process is inside that write: hanko-online backup
+ * inside SQLite's copy of the store (its read transaction open), or issue
+ * inside a write of its store's -wal (a transaction under way, nothing of
+ * it committed). Built by the test that uses it:
  *   cc -shared -fPIC -o pausewrite.so pausewrite.c -ldl
  */
 #define _GNU_SOURCE
@@ -27,8 +29,10 @@ static void
 maybe_pause(int fd)
 {
 	static int paused;
+	static long seen;
 	const char *base = getenv("HK_PAUSE_WRITE");
 	const char *pat = getenv("HK_PAUSE_WRITE_PATH");
+	const char *skip = getenv("HK_PAUSE_WRITE_SKIP");
 	char link[64], path[4096];
 	ssize_t n;
 	int i, f;
@@ -40,7 +44,8 @@ maybe_pause(int fd)
 	if ((n = readlink(link, path, sizeof(path) - 1)) <= 0)
 		return;
 	path[n] = '\0';
-	if (fnmatch(pat, path, 0) != 0)
+	if (fnmatch(pat, path, 0) != 0 ||
+	    seen++ < (skip != NULL ? atol(skip) : 0))
 		return;
 	paused = 1;
 	snprintf(path, sizeof(path), "%s.reached", base);
