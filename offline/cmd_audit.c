@@ -2,6 +2,7 @@
  * cmd_audit.c - "hanko-offline audit verify|show" (CPS 4-11-1, 4-11-3,
  * 4-11-5): the internal auditor checks the chain, the head file and every
  * checkpoint signature against the audit key, and reads the records.
+ * "audit backup" (CPS 4-11-6) is in audit_backup.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +17,9 @@
 static const char audit_usage[] =
 "usage: hanko-offline audit verify --state DIR\n"
 "       hanko-offline audit verify --log FILE [--key PEM]\n"
-"       hanko-offline audit show (--state DIR | --log FILE)\n";
+"       hanko-offline audit show (--state DIR | --log FILE)\n"
+"       hanko-offline audit backup --state DIR --out MEDIUM|NEWDIR "
+"[--previous BACKUP]\n";
 
 static int
 load_pub(const char *path, EVP_PKEY **out)
@@ -82,6 +85,8 @@ cmd_audit(int argc, char **argv)
 		return argc < 2 ? HK_ERR_USAGE : 0;
 	}
 	verb = argv[1];
+	if (strcmp(verb, "backup") == 0)
+		return cmd_audit_backup(argc - 1, argv + 1);
 	for (i = 2; i < argc; i++) {
 		const char **slot = NULL;
 		if (strcmp(argv[i], "--state") == 0)
@@ -113,8 +118,8 @@ cmd_audit(int argc, char **argv)
 	if (strcmp(verb, "show") == 0)
 		return hk_audit_print(log, stdout);
 	if (strcmp(verb, "verify") != 0) {
-		hk_err_set("audit %s: unknown; expected verify or show",
-		    verb);
+		hk_err_set("audit %s: unknown; expected verify, show or "
+		    "backup", verb);
 		return HK_ERR_USAGE;
 	}
 	if (key != NULL && (r = load_pub(key, &pub)) != 0)
