@@ -1579,7 +1579,7 @@ verify_or_print(const char *path, EVP_PKEY *pub, FILE *print,
  * its folder), hashing what was written. */
 static int
 copy_bytes(const char *path, int fd, off_t n, const char *to,
-    unsigned char sha[32])
+    unsigned char sha[32], int *placed)
 {
 	struct hk_wfile *wf = NULL;
 	unsigned char *buf = NULL;
@@ -1620,7 +1620,9 @@ copy_bytes(const char *path, int fd, off_t n, const char *to,
 		}
 		off += got;
 	}
-	if ((r = hk_wfile_commit(wf)) != 0)
+	r = hk_wfile_commit(wf);
+	*placed = wf->renamed;	/* also when the folder's fsync failed */
+	if (r != 0)
 		goto out;
 	r = EVP_DigestFinal_ex(h, sha, NULL) == 1 ? 0 : HK_ERR_CRYPTO;
  out:
@@ -1639,7 +1641,7 @@ hk_audit_copy(const char *path, const char *to, struct hk_audit_copy *out)
 	struct rec *last = NULL;
 	struct stat st;
 	size_t hlen = 0;
-	int fd = -1, r, made = 0;
+	int fd = -1, r, made = 0, hmade = 0;
 
 	memset(out, 0, sizeof(*out));
 	if ((r = head_path(path, hp, sizeof(hp))) != 0 ||
@@ -1663,11 +1665,12 @@ hk_audit_copy(const char *path, const char *to, struct hk_audit_copy *out)
 	}
 	if ((r = hk_file_read(hp, 512, &head, &hlen)) != 0)
 		goto out;
-	if ((r = copy_bytes(path, fd, st.st_size, to, out->log_sha256)) != 0)
-		goto out;
-	made = 1;
-	if ((r = hk_file_write(thp, head, hlen, LOG_MODE,
-	    HK_WRITE_NOREPLACE)) != 0)
+	/* made, hmade: this call's copies in place, to be removed on a
+	 * failure (also one whose folder fsync failed after its rename) */
+	if ((r = copy_bytes(path, fd, st.st_size, to, out->log_sha256,
+	    &made)) != 0 ||
+	    (r = hk_file_write_placed(thp, head, hlen, LOG_MODE,
+	    HK_WRITE_NOREPLACE, &hmade)) != 0)
 		goto out;
 	SHA256(head, hlen, out->head_sha256);
 	hk_hex_encode(log_id, LOG_ID_LEN, out->log_id);
@@ -1681,6 +1684,8 @@ hk_audit_copy(const char *path, const char *to, struct hk_audit_copy *out)
 		close(fd);	/* releases the lock */
 	if (r != 0 && made)
 		(void)unlink(to);
+	if (r != 0 && hmade)
+		(void)unlink(thp);
 	if (r != 0)
 		memset(out, 0, sizeof(*out));
 	free(head);

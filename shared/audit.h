@@ -92,9 +92,10 @@ int hk_audit_verify(const char *path, EVP_PKEY *pub,
  * under the log's shared lock: no append is under way meanwhile, so the
  * copy holds no part of a record and its head file is the one of the log
  * copied. New files (HK_ERR_EXISTS when either is there), mode 0600, each
- * fsynced with its folder; on failure neither is left. The genesis and the
- * last record are checked as an append checks them; the whole copy is
- * checked with hk_audit_verify. out: what was copied.
+ * fsynced with its folder; on failure neither is left (not even one whose
+ * folder fsync failed after its rename). The genesis and the last record
+ * are checked as an append checks them; the whole copy is for the caller
+ * to check (hk_audit_verify on it). out: what was copied.
  */
 struct hk_audit_copy {
 	char log_id[33];		/* hex log id */
