@@ -802,6 +802,18 @@ each_schema(const char *type, const char *name, const char *what,
 	return 0;
 }
 
+/* 1 if path is a regular file: only those are opened for their content.
+ * A FIFO or a device in its place (a hostile or damaged medium) is named
+ * by the walk and never opened here: SQLite's and the audit log's opens
+ * would wait for a FIFO's writer, or read a device without end. */
+static int
+regular(const char *path)
+{
+	struct stat sb;
+
+	return lstat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
 /* store.db, read without a write. */
 static int
 store_verify(struct vwork *w)
@@ -814,8 +826,8 @@ store_verify(struct vwork *w)
 
 	if (vpath(w, HK_SBACKUP_STORE, path, sizeof(path)) != 0)
 		return HK_ERR_INVALID;
-	if (!hk_path_exists(path))
-		return 0;	/* said by the walk: missing */
+	if (!regular(path))
+		return 0;	/* said by the walk: missing, or not a file */
 	if ((r = hk_store_open_copy(path, &s)) != 0) {
 		if (r == HK_ERR_ALLOC)
 			return r;
@@ -884,8 +896,8 @@ log_verify(struct vwork *w, EVP_PKEY *pub)
 	int r;
 
 	if (vpath(w, HK_SBACKUP_LOG, path, sizeof(path)) != 0 ||
-	    !hk_path_exists(path))
-		return;		/* said by the walk: missing */
+	    !regular(path))
+		return;		/* said by the walk: missing, or not a file */
 	if ((r = hk_audit_verify(path, pub, &rep)) != 0) {
 		problem(w, "%s: %s", HK_SBACKUP_LOG, rep.reason[0] ?
 		    rep.reason : hk_err_msg());

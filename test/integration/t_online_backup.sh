@@ -198,6 +198,15 @@ check "... and named" grep -qx "$T/dmg/certs/root-anchor.pem: missing (listed in
 rm -rf "$T/dmg"; cp -a "$D" "$T/dmg"; rm "$T/dmg/MANIFEST.sig"
 fails "no MANIFEST.sig: found" 1 "dmg: 1 problem" "$ON" backup verify "$T/dmg"
 check "... and named" grep -qx "$T/dmg/MANIFEST.sig: missing" "$HANKO_TMP/out"
+# a hostile or damaged medium: a FIFO in place of store.db or the audit
+# log is named, never opened (an open of a FIFO waits for a writer that
+# never comes; "timeout" only turns such a hang into a failure here)
+for f in store.db audit/audit.log; do
+	rm -rf "$T/dmg"; cp -a "$D" "$T/dmg"; rm "$T/dmg/$f"; mkfifo "$T/dmg/$f"
+	fails "a FIFO in place of $f: found, not waited on" 1 "dmg: 1 problem" \
+		timeout 60 "$ON" backup verify "$T/dmg"
+	check "... and named" grep -qx "$T/dmg/$f: not a regular file (a symbolic link, a device, ...)" "$HANKO_TMP/out"
+done
 # another state: a copy of this one under another store id
 cp -a "$O" "$T/other"
 sed -i "s/^store.id = .*/store.id = 00112233445566778899aabbccddeeff/" "$T/other/state.conf"
