@@ -907,7 +907,7 @@ import(const struct import_opts *o, struct import_work *w)
 {
 	struct hk_bundle_manifest *pre = NULL;
 	unsigned char *mbuf = NULL, mh[32];
-	char signer[41], mhex[65], spath[4096], mpath[4200];
+	char signer[41], mhex[65], spath[4096], mpath[4200], bdir[4096];
 	size_t mlen;
 	int r;
 
@@ -924,6 +924,12 @@ import(const struct import_opts *o, struct import_work *w)
 	    &pre)) != 0)
 		return r;
 	hk_hex_encode(pre->signer, 20, signer);
+	/* bundles/, made by init: a state restored from a backup taken
+	 * before its first import has none (a backup holds files, not
+	 * empty folders: docs/backup.md) */
+	if ((r = hk_online_path(w->on, "bundles", bdir, sizeof(bdir))) != 0 ||
+	    (!hk_path_exists(bdir) && (r = hk_dir_create(bdir, 0700)) != 0))
+		goto out;
 	/* sequences are per signer (SPEC 8): the name carries the signer, so
 	 * two root generations' bundles of one number never meet here */
 	if ((size_t)snprintf(w->dest, sizeof(w->dest), "%s/bundles/%018"

@@ -279,4 +279,22 @@ check "... its CRL lists the revocation" sh -c \
 	"openssl crl -inform DER -in '$P/crl/$(sqlite3 "$O/store.db" "SELECT municipality FROM certificates WHERE hex(serial) = '$S1'").crl' -noout -text | grep -q '$S1'"
 ok "the restored state backs up again" "$ON" backup --state "$O" --out "$BK/day2" --clock 2026-04-04T04:00:00Z
 ok "... and that backup verifies" "$ON" backup verify "$BK/day2" --state "$O"
+
+# ---- restore of a backup taken before the first import -------------------
+# init made bundles/ empty; a backup holds files, not empty folders: the
+# state restored from it must still import its first bundle.
+O2=$T/online2
+"$ON" init --state "$O2" --profile "$PROFILE" --rehearsal --clock 2026-04-02T00:00:00Z >/dev/null
+"$ON" trust --state "$O2" --clock 2026-04-02T11:00:00Z --fingerprint "$FP" "$R" >/dev/null
+check "a new state: bundles/ empty" test -d "$O2/bundles" -a -z "$(ls -A "$O2/bundles")"
+ok "its backup before the first import" "$ON" backup --state "$O2" --out "$BK/new" --clock 2026-04-02T11:10:00Z
+mv "$O2" "$O2.damaged"
+mkdir -m 0700 "$O2"
+(cd "$BK/new" && tar cf - --exclude=./MANIFEST --exclude=./MANIFEST.sig .) | (cd "$O2" && tar xpf -)
+mv "$O2.damaged/token" "$O2.damaged/secrets" "$O2/"
+ok "... restored: check" "$ON" check --state "$O2"
+arl_batch 2 2026-04-02T10:30:00Z >/dev/null
+arl_bundle 2 2026-04-02T10:40:00Z >/dev/null
+ok "... restored: its first import (the ARLs)" "$ON" import --state "$O2" --clock 2026-04-02T11:30:00Z "$T/b-arl"
+check "... into bundles/" test "$(ls "$O2/bundles" | wc -l)" = 1
 finish
