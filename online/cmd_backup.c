@@ -313,6 +313,21 @@ skipped(const char *rel, const char *name)
 	    strcmp(name, "audit.log.head") == 0);
 }
 
+/* A copy of the token or of its PIN under another name: at the top,
+ * "token..." or "secrets..." other than those two (token.bak/,
+ * secrets.old/, an archive of them), and anywhere the PIN file's name or
+ * SoftHSM2's token file. Never copied: the backup stops, naming it. */
+static int
+secret_copy(const char *rel, const char *name)
+{
+	const char *pin = strrchr(HK_ONLINE_PIN_FILE, '/') + 1;
+
+	if (strcmp(name, pin) == 0 || strcmp(name, "token.object") == 0)
+		return 1;
+	return rel[0] == '\0' && (strncmp(name, "token", 5) == 0 ||
+	    strncmp(name, "secrets", 7) == 0);
+}
+
 /* Copy the regular file src into the new file dst (src's mode), hashing
  * what was written; list it as rel. */
 static int
@@ -430,6 +445,16 @@ copy_tree(struct backup_work *w, const char *rel, int depth, size_t *copied)
 			    "starting with '.'): the state folder holds none "
 			    "of hanko's; move it out of the state folder, "
 			    "nothing backed up", dirp, show);
+			r = HK_ERR_STATE;
+			break;
+		}
+		if (secret_copy(rel, de->d_name)) {
+			hk_err_set("%s/%s: a copy of the token or of its PIN "
+			    "(token/, secrets/) under another name: a backup "
+			    "never holds them; move it out of the state folder "
+			    "(the key managers back up the token: "
+			    "docs/backup.md), nothing backed up", dirp,
+			    de->d_name);
 			r = HK_ERR_STATE;
 			break;
 		}

@@ -168,6 +168,16 @@ fails "a symbolic link in the state folder: refused, named" 3 "certs/link.pem: n
 	"$ON" backup --state "$O" --out "$BK/sym"
 rm -f "$O/certs/link.pem"
 check "... nothing left" test "$(left)" = "day1 run1 "
+# a copy of the token or of the PIN under another name is never copied
+# (the output would say "Not in it: token/ and secrets/")
+for c in "secrets secrets.old" "token token.bak" "secrets/token-user-pin certs/token-user-pin"; do
+	set -- $c
+	cp -a "$O/$1" "$O/$2"
+	fails "a copy of $1 as $2: refused, named" 3 "$2: a copy of the token or of its PIN" \
+		"$ON" backup --state "$O" --out "$BK/copy"
+	rm -rf "${O:?}/$2"
+	check "... nothing left" test "$(left)" = "day1 run1 "
+done
 
 # ---- any damage to a backup is found and named --------------------------
 n=0
