@@ -47,7 +47,7 @@ BTIMER=$D/hanko-backup.timer
 check "backup service: User=hanko, Group=hanko" test "$(key User "$BSVC") $(key Group "$BSVC")" = "hanko hanko"
 check "backup service: UMask=0077 (the backups are the service user's only)" test "$(key UMask "$BSVC")" = 0077
 check "backup service: Type=oneshot" test "$(key Type "$BSVC")" = oneshot
-check "backup service: after hanko-publish.service (a catch-up at boot runs publish first)" sh -c \
+check "backup service: after hanko-publish.service (behind a publish under way)" sh -c \
 	"key() { sed -n \"s/^\$1=//p\" \"\$2\"; }; key After '$BSVC' | grep -qw hanko-publish.service"
 check "backup service: no Condition*= and no SuccessExitStatus=" sh -c "! grep -Eq '^(Condition|SuccessExitStatus=)' '$BSVC'"
 check "backup timer: Persistent=true" test "$(key Persistent "$BTIMER")" = true
