@@ -159,6 +159,44 @@ tpath(const struct backup_work *w, const char *rel, char *buf, size_t len)
 
 /* ---- where the backup goes ------------------------------------------ */
 
+/* Folders "<name>.backup-XXXXXX" in the folder that holds --out: a backup
+ * that stopped before its rename (killed, power lost) left its work there,
+ * incomplete and not recorded, a copy of the store among it. Named on
+ * stderr, never removed (another backup may be running): the operators
+ * remove them. */
+static void
+leftovers(const char *parent)
+{
+	static const char tag[] = ".backup-";
+	char show[4 * 256 + 1];
+	struct dirent *e;
+	size_t n, i;
+	DIR *d;
+
+	if ((d = opendir(parent)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		n = strlen(e->d_name);
+		if (n <= sizeof(tag) - 1 + 6 || memcmp(e->d_name + n - 6 -
+		    (sizeof(tag) - 1), tag, sizeof(tag) - 1) != 0)
+			continue;
+		for (i = n - 6; i < n; i++)
+			if (!((e->d_name[i] >= 'A' && e->d_name[i] <= 'Z') ||
+			    (e->d_name[i] >= 'a' && e->d_name[i] <= 'z') ||
+			    (e->d_name[i] >= '0' && e->d_name[i] <= '9')))
+				break;
+		if (i < n)
+			continue;
+		hk_audit_escape(e->d_name, n, show);
+		fprintf(stderr, "hanko-online backup: warning: %s%s%s: left by "
+		    "a backup that stopped before it finished (killed, power "
+		    "lost): incomplete and not recorded; remove it (rm -r) "
+		    "once no backup is running\n", parent, strcmp(parent,
+		    "/") == 0 ? "" : "/", show);
+	}
+	closedir(d);
+}
+
 /* --out: absent, its folder there, and not inside the state folder. */
 static int
 out_check(struct backup_work *w)
@@ -224,6 +262,7 @@ out_check(struct backup_work *w)
 		hk_err_set("--out %s: path too long", out);
 		return HK_ERR_INVALID;
 	}
+	leftovers(parent);
 	return 0;
 }
 

@@ -252,6 +252,24 @@ check "... no backup.create ok was recorded by any of them" test "$(grep -c '	ba
 check "... the failures are recorded (backup.create fail)" test "$(grep -c '	backup.create	fail	' "$log")" = $((failed + 3))
 ok "the audit log verifies" "$OFF" audit verify --log "$log" --key "$O/audit/audit-key.pem"
 
+# ---- a backup killed part-way: its temporary folder is left, and named ---
+# (SIGKILL, a power loss: nothing runs to remove it; the next run, into
+# another dated folder, names it for the operators and removes nothing)
+rm -f "$T/kw.reached" "$T/kw.go"
+env HK_PAUSE_WRITE="$T/kw" HK_PAUSE_WRITE_PATH="*/killed.backup-*/store.db" \
+	LD_PRELOAD="$T/pausewrite.so" ASAN_OPTIONS="$ASAN_PRELOAD" \
+	"$ON" backup --state "$O" --out "$BK/killed" >/dev/null 2>&1 &
+kpid=$!
+for _ in $(seq 6000); do [ -e "$T/kw.reached" ] && break; sleep 0.02; done
+check "a backup is held inside its copy of the store" test -e "$T/kw.reached"
+kill -KILL "$kpid"; wait "$kpid" 2>/dev/null || true
+KL=$(cd "$BK" && ls -d killed.backup-* 2>/dev/null || true)
+check "... killed: its temporary folder is left ($KL)" test -n "$KL" -a -d "$BK/$KL"
+ok "the next backup (into another folder) is made" "$ON" backup --state "$O" --out "$BK/after-kill"
+check "... and names the folder left, to be removed" grep -q "warning: $(realpath "$BK")/$KL: left by a backup that stopped before it finished" "$HANKO_TMP/err"
+check "... which it does not remove" test -d "$BK/$KL"
+rm -rf "${BK:?}/$KL" "$BK/after-kill"
+
 # ---- restore (docs/backup.md): the state folder damaged -------------------
 # After the backup: a revocation (lost from the store by the restore, kept
 # in the live log), then store.db damaged; a stale -wal beside it.
