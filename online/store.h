@@ -529,7 +529,9 @@ int hk_store_snapshot(const char *path, const char *dest);
  * immutable mode, so no byte of it is written and no -wal, -shm or
  * -journal file is looked for or made beside it (a read-only medium will
  * do), and its SHA-256 stays what was recorded. Refused as hk_store_open
- * refuses (no SQLite header, not a hanko store, another schema version).
+ * refuses (no SQLite header, not a hanko store, another schema version),
+ * and when its meta is not one plain table (a hostile file's view could
+ * run a query without end): nothing is read from it before that.
  * Then hk_store_pages_check, hk_store_schema_check(s, 0, ...) and
  * hk_store_id read it.
  */

@@ -926,6 +926,37 @@ copy_uri(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/* meta is one plain table. A hostile file's meta may be a view, whose
+ * query SQLite runs when meta is read and which need never end (a
+ * recursive CTE), or a virtual table: neither is read. */
+static int
+meta_table(struct hk_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *sql;
+	int rc, r;
+
+	if ((rc = sqlite3_prepare_v2(s->db, "SELECT type, sql FROM "
+	    "sqlite_master WHERE name = 'meta' COLLATE NOCASE", -1, &st,
+	    NULL)) != SQLITE_OK)
+		return hk_store_fail(s, rc, "meta");
+	r = HK_ERR_STATE;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) == SQLITE_TEXT &&
+	    strcmp((const char *)sqlite3_column_text(st, 0), "table") == 0 &&
+	    (sql = sqlite3_column_text(st, 1)) != NULL &&
+	    strncmp((const char *)sql, "CREATE TABLE ", 13) == 0 &&
+	    (rc = sqlite3_step(st)) == SQLITE_DONE)
+		r = 0;
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = hk_store_fail(s, rc, "meta");
+	else
+		hk_err_set("%s: meta: not a table: not a hanko store of schema "
+		    "%d", s->path, HK_STORE_SCHEMA);
+	sqlite3_finalize(st);
+	return r;
+}
+
 int
 hk_store_open_copy(const char *path, struct hk_store **out)
 {
@@ -951,7 +982,8 @@ hk_store_open_copy(const char *path, struct hk_store **out)
 	sqlite3_extended_result_codes(s->db, 1);
 	if ((r = hk_store_exec(s, "PRAGMA query_only=ON", "query_only")) != 0 ||
 	    (r = hk_store_exec(s, "PRAGMA trusted_schema=OFF",
-	    "trusted_schema")) != 0 || (r = schema_check(s)) != 0)
+	    "trusted_schema")) != 0 || (r = meta_table(s)) != 0 ||
+	    (r = schema_check(s)) != 0)
 		goto out;
 	*out = s;
 	return 0;

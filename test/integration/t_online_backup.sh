@@ -217,6 +217,14 @@ for f in store.db audit/audit.log; do
 		timeout 60 "$ON" backup verify "$T/dmg"
 	check "... and named" grep -qx "$T/dmg/$f: not a regular file (a symbolic link, a device, ...)" "$HANKO_TMP/out"
 done
+# a store.db made to hold the check: its meta a view whose query never
+# ends (a recursive CTE); SQLite runs a view's query when meta is read
+rm -rf "$T/dmg"; cp -a "$D" "$T/dmg"; rm "$T/dmg/store.db"
+sqlite3 "$T/dmg/store.db" "CREATE VIEW meta(key, value) AS WITH RECURSIVE c(x) AS
+	(SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT 'schema', x FROM c WHERE x < 0"
+rc=0; timeout 60 "$ON" backup verify "$T/dmg" >"$T/v.out" 2>"$T/v.err" || rc=$?
+check "a store.db whose meta is a view without end: exit 1 ($rc), not held" test "$rc" = 1
+check "... named: meta is not a table" grep -q "^$T/dmg/store.db: .*meta: not a table" "$T/v.out"
 # another state: a copy of this one under another store id
 cp -a "$O" "$T/other"
 sed -i "s/^store.id = .*/store.id = 00112233445566778899aabbccddeeff/" "$T/other/state.conf"
