@@ -951,8 +951,9 @@ meta_table(struct hk_store *s)
 	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		r = hk_store_fail(s, rc, "meta");
 	else
-		hk_err_set("%s: meta: not a table: not a hanko store of schema "
-		    "%d", s->path, HK_STORE_SCHEMA);
+		hk_err_set("%s: meta: not one plain table (none, a view, a "
+		    "virtual table): not a hanko store of schema %d", s->path,
+		    HK_STORE_SCHEMA);
 	sqlite3_finalize(st);
 	return r;
 }
