@@ -515,7 +515,7 @@ int hk_store_ocsp_due(struct hk_store *s, const unsigned char *issuer,
  * A copy of the store at path in dest, a new file (HK_ERR_EXISTS when it
  * is there), taken while other commands read and write the store: SQLite's
  * online backup API copies every page in one read transaction of a
- * connection of its own that writes nothing (query_only), so the copy is
+ * read-only connection of its own (never a checkpoint), so the copy is
  * the store as one commit left it, and in WAL mode the writers go on
  * meanwhile; a lock not given is waited for, up to HK_STORE_SNAPSHOT_WAIT
  * seconds. Pages are copied as they are (rowids, AUTOINCREMENT sequences,

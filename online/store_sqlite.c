@@ -430,29 +430,54 @@ sqlite_header(const char *path)
 {
 	static const char magic[16] = "SQLite format 3";	/* and a NUL */
 	char buf[sizeof(magic)];
-	ssize_t n;
-	int fd, e;
+	sqlite3 *db = NULL;
+	sqlite3_file *f = NULL;
+	sqlite3_int64 size = 0;
+	int rc, r = 0;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		e = errno;
-		hk_err_set("%s: cannot open: %s", path, strerror(e));
-		return e == ENOENT ? HK_ERR_NOT_FOUND : HK_ERR_IO;
+	/*
+	 * Through SQLite's own handle of the file, not open(2)/close(2): a
+	 * close(2) of any descriptor of store.db drops every POSIX lock this
+	 * process holds on it, those of its open connections too (the key
+	 * holder's in serve), and another process's close could then
+	 * checkpoint and remove the WAL under them ("database disk image is
+	 * malformed"; sqlite.org/howtocorrupt.html 2.2). SQLite's close keeps
+	 * such a descriptor open while the process holds locks on the file.
+	 * No statement runs here, so nothing reads or makes -wal and -shm.
+	 */
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER,
+		    &f);
+	if (rc != SQLITE_OK || f == NULL || f->pMethods == NULL) {
+		hk_err_set("%s: cannot open: %s", path, db != NULL ?
+		    sqlite3_errmsg(db) : "out of memory");
+		r = HK_ERR_IO;
+		goto out;
 	}
-	n = read(fd, buf, sizeof(buf));
-	e = errno;
-	close(fd);
-	if (n < 0) {
-		hk_err_set("%s: cannot read: %s", path, strerror(e));
-		return HK_ERR_IO;
+	if ((rc = f->pMethods->xFileSize(f, &size)) != SQLITE_OK) {
+		hk_err_set("%s: cannot read: SQLite error %d", path, rc);
+		r = HK_ERR_IO;
+		goto out;
 	}
-	if ((size_t)n != sizeof(magic) || memcmp(buf, magic,
+	memset(buf, 0, sizeof(buf));
+	if (size >= (sqlite3_int64)sizeof(magic) && (rc = f->pMethods->xRead(f,
+	    buf, sizeof(buf), 0)) != SQLITE_OK) {
+		hk_err_set("%s: cannot read: SQLite error %d", path, rc);
+		r = HK_ERR_IO;
+		goto out;
+	}
+	if (size < (sqlite3_int64)sizeof(magic) || memcmp(buf, magic,
 	    sizeof(magic)) != 0) {
 		hk_err_set("%s: %s: not a hanko store (no SQLite header); "
-		    "restore it from the backup", path, n == 0 ? "empty" :
+		    "restore it from the backup", path, size == 0 ? "empty" :
 		    "not an SQLite database");
-		return HK_ERR_STATE;
+		r = HK_ERR_STATE;
 	}
-	return 0;
+ out:
+	sqlite3_close(db);
+	return r;
 }
 
 int
@@ -798,9 +823,11 @@ hk_store_snapshot(const char *path, const char *dest)
 	}
 	close(fd);
 	made = 1;
-	/* the source as hk_store_peek reads it: writes refused, its close
-	 * removes the -wal and -shm files its read made if it is the last */
-	if ((rc = sqlite3_open_v2(path, &src->db, SQLITE_OPEN_READWRITE |
+	/* the source as hk_store_peek reads it: a read-only connection,
+	 * which never checkpoints or removes the WAL when it closes (an
+	 * empty -wal and -shm it made are SQLite's own, removed by the next
+	 * read-write close) */
+	if ((rc = sqlite3_open_v2(path, &src->db, SQLITE_OPEN_READONLY |
 	    SQLITE_OPEN_NOFOLLOW, NULL)) != SQLITE_OK) {
 		r = src->db ? hk_store_fail(src, rc, "open") : HK_ERR_ALLOC;
 		goto out;

@@ -428,6 +428,17 @@ openssl verify -attime "$AT2" -crl_check -CRLfile "$T/432024.crl.pem" -CAfile "$
 check "openssl verify -crl_check: the revoked one fails: certificate revoked" grep -q "certificate revoked" "$T/v2"
 # A responder renewed while serve runs: serve goes on with the one it
 # loaded at start and says that a restart uses the new one (docs/ocsp.md).
+# The daily backup while serve runs (docs/backup.md: 04:00, serve never
+# stops). Its snapshot's connection may checkpoint and remove the WAL when
+# it closes; it must not do so under serve's own connections. It did when
+# any hk_store_new in serve's processes read store.db's header with
+# open(2)/close(2): a close(2) drops every POSIX lock the process holds on
+# the file, its SQLite connections' too, and serve's next write found the
+# store "malformed" (the "stop" below, exit 3).
+ok "the daily backup while serve runs" "$ON" backup --state "$O" --out "$T/bk1"
+ocsp -header "Authorization=Bearer $TOK1" -cert "$T/$S_GOOD.pem" >"$T/o-bk" || true
+check "... serve answers after it (a signed nonce: good)" grep -q ': good' "$T/o-bk"
+ok "... and again" "$ON" backup --state "$O" --out "$T/bk2"
 ok "responder renewed while serving (responder 2)" "$ON" responder --state "$O" --clock 2026-04-04T12:00:00Z
 check "... it says to restart a running serve" grep -q \
 	"and restart a running hanko-online serve: it signs with the responders it loaded at start" "$HANKO_TMP/out"
