@@ -584,45 +584,21 @@ copy_files(struct backup_work *w)
 
 /* ---- 2. and 3. the store and the audit log --------------------------- */
 
-/* Size and SHA-256 of a file of the backup. */
+/* Size and SHA-256 of a file of the backup (a regular file, as made). */
 static int
 hash_file(const char *path, uint64_t *size, unsigned char sha[32])
 {
-	unsigned char *buf = NULL;
-	EVP_MD_CTX *h = NULL;
-	ssize_t got;
-	int fd, r = HK_ERR_ALLOC;
+	int r, nr = 0;
 
-	*size = 0;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		hk_err_set("%s: cannot open: %s", path, strerror(errno));
+	if ((r = hk_sbackup_file_hash(path, size, sha, &nr)) != 0) {
+		hk_err_set("%s: %s", path, hk_err_msg());
+		return r;
+	}
+	if (nr) {
+		hk_err_set("%s: not a regular file", path);
 		return HK_ERR_IO;
 	}
-	if ((buf = malloc(1 << 16)) == NULL || (h = EVP_MD_CTX_new()) == NULL)
-		goto out;
-	r = HK_ERR_CRYPTO;
-	if (EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1)
-		goto out;
-	while ((got = read(fd, buf, 1 << 16)) != 0) {
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			hk_err_set("%s: cannot read: %s", path,
-			    strerror(errno));
-			r = HK_ERR_IO;
-			goto out;
-		}
-		if (EVP_DigestUpdate(h, buf, (size_t)got) != 1)
-			goto out;
-		*size += (uint64_t)got;
-	}
-	if (EVP_DigestFinal_ex(h, sha, NULL) == 1)
-		r = 0;
- out:
-	EVP_MD_CTX_free(h);
-	free(buf);
-	close(fd);
-	return r;
+	return 0;
 }
 
 static int

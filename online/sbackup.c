@@ -571,9 +571,8 @@ name_show(const char *rel, char *out, size_t len)
 	snprintf(out, len, "%s", buf);
 }
 
-/* Size and SHA-256 of a regular file opened without following a link. */
-static int
-file_hash(const char *path, uint64_t *size, unsigned char sha[32],
+int
+hk_sbackup_file_hash(const char *path, uint64_t *size, unsigned char sha[32],
     int *not_regular)
 {
 	unsigned char *buf = NULL;
@@ -715,7 +714,7 @@ walk(struct vwork *w, const char *rel, int depth)
 			    "device, ...)", show);
 			continue;
 		}
-		if ((r = file_hash(path, &size, sha, &nr)) != 0) {
+		if ((r = hk_sbackup_file_hash(path, &size, sha, &nr)) != 0) {
 			if (r == HK_ERR_ALLOC || r == HK_ERR_CRYPTO)
 				break;
 			problem(w, "%s: %s", show, hk_err_msg());

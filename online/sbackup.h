@@ -143,4 +143,10 @@ struct hk_sbackup_check {
 };
 int hk_sbackup_verify(struct hk_sbackup_check *c);
 
+/* Size and SHA-256 of a regular file opened without following a link;
+ * *not_regular = 1 (and 0 returned, nothing hashed) for anything else.
+ * Errors name the cause only (the caller names the file). */
+int hk_sbackup_file_hash(const char *path, uint64_t *size,
+    unsigned char sha[32], int *not_regular);
+
 #endif
