@@ -777,29 +777,12 @@ sync_tree(const char *path)
 static int
 place(struct backup_work *w)
 {
-	int e;
+	int r, placed;
 
-	if (renameat2(AT_FDCWD, w->tmp, AT_FDCWD, w->out,
-	    RENAME_NOREPLACE) != 0) {
-		e = errno;
-		hk_err_set("%s: cannot move the backup into place: %s", w->out,
-		    strerror(e));
-		return e == EEXIST ? HK_ERR_EXISTS : HK_ERR_IO;
-	}
-	w->tmp_made = 0;
-	if (hk_dir_sync(w->out) == 0)
-		return 0;
-	e = errno;
-	if (hk_tree_remove(w->out) == 0)
-		hk_err_set("%s: the folder holding the backup could not be "
-		    "fsynced (%s): the backup was removed again, none kept",
-		    w->out, strerror(e));
-	else
-		hk_err_set("%s: the folder holding the backup could not be "
-		    "fsynced (%s), and the backup could not be removed again: "
-		    "remove it by hand, it is not recorded", w->out,
-		    strerror(e));
-	return HK_ERR_IO;
+	r = hk_dir_place(w->tmp, w->out, &placed);
+	if (placed)
+		w->tmp_made = 0;
+	return r;
 }
 
 static int

@@ -488,3 +488,30 @@ hk_tmp_sweep(const char *dir, const char *stem)
 	closedir(d);
 	return n;
 }
+
+int
+hk_dir_place(const char *tmp, const char *out, int *placed)
+{
+	int e;
+
+	*placed = 0;
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_NOREPLACE) != 0) {
+		e = errno;
+		hk_err_set("%s: cannot move the backup into place: %s", out,
+		    strerror(e));
+		return e == EEXIST ? HK_ERR_EXISTS : HK_ERR_IO;
+	}
+	*placed = 1;
+	if (hk_dir_sync(out) == 0)
+		return 0;
+	e = errno;
+	if (hk_tree_remove(out) == 0)
+		hk_err_set("%s: the folder holding the backup could not be "
+		    "fsynced (%s): the backup was removed again, none kept",
+		    out, strerror(e));
+	else
+		hk_err_set("%s: the folder holding the backup could not be "
+		    "fsynced (%s), and the backup could not be removed again: "
+		    "remove it by hand, it is not recorded", out, strerror(e));
+	return HK_ERR_IO;
+}

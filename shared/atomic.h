@@ -95,5 +95,14 @@ int hk_tree_remove(const char *path);
  * kept, and a path that cannot be removed is said on stderr as
  * "<who>: could not remove <path>: <why>"; hk_tree_remove's result. */
 int hk_tree_remove_after(const char *path, const char *who);
+/*
+ * A folder built at tmp moved to out (renameat2 RENAME_NOREPLACE: never
+ * over anything; HK_ERR_EXISTS when out is there) and its entry made
+ * durable (out's parent fsynced). When that fsync fails, out is removed
+ * again, so that nothing stands there that is not durable and the next
+ * run is not stopped by "already exists"; the error says which. *placed:
+ * 1 once tmp is gone (moved), also on that failure.
+ */
+int hk_dir_place(const char *tmp, const char *out, int *placed);
 
 #endif
