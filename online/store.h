@@ -287,6 +287,11 @@ int hk_store_pending_each(struct hk_store *s, const unsigned char *issuer,
 int hk_store_replaced_each(struct hk_store *s, const unsigned char *serial,
     size_t serial_len, int (*fn)(const unsigned char *serial, size_t len,
     int reason, void *arg), void *arg);
+/* The DER (valid or revoked) and recorded TBS of a serial's certificate,
+ * each malloc'd or NULL when the row has none. HK_ERR_NOT_FOUND. */
+int hk_store_cert_der(struct hk_store *s, const unsigned char *serial,
+    size_t serial_len, unsigned char **der, size_t *der_len,
+    unsigned char **tbs, size_t *tbs_len);
 /* ---- end issuance batches ---- */
 
 /* ---- CRL entries and publication (store_crl.c) ---- */

@@ -398,3 +398,50 @@ hk_store_replaced_each(struct hk_store *s, const unsigned char *serial,
 	return hk_store_each_blob_int(s, st, fn, arg,
 	    "certificates: select replaced");
 }
+
+int
+hk_store_cert_der(struct hk_store *s, const unsigned char *serial,
+    size_t serial_len, unsigned char **der, size_t *der_len,
+    unsigned char **tbs, size_t *tbs_len)
+{
+	sqlite3_stmt *st;
+	int r, rc, n;
+
+	*der = *tbs = NULL;
+	*der_len = *tbs_len = 0;
+	if ((r = hk_store_prepare(s, "SELECT der, tbs FROM certificates "
+	    "WHERE serial = ?1", &st)) != 0)
+		return r;
+	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((n = sqlite3_column_bytes(st, 0)) > 0) {
+			if ((*der = malloc((size_t)n)) == NULL) {
+				r = HK_ERR_ALLOC;
+				goto out;
+			}
+			memcpy(*der, sqlite3_column_blob(st, 0), (size_t)n);
+			*der_len = (size_t)n;
+		}
+		if ((n = sqlite3_column_bytes(st, 1)) > 0) {
+			if ((*tbs = malloc((size_t)n)) == NULL) {
+				r = HK_ERR_ALLOC;
+				goto out;
+			}
+			memcpy(*tbs, sqlite3_column_blob(st, 1), (size_t)n);
+			*tbs_len = (size_t)n;
+		}
+	} else if (rc == SQLITE_DONE) {
+		hk_err_set("%s: certificates: no such serial", s->path);
+		r = HK_ERR_NOT_FOUND;
+	} else
+		r = hk_store_fail(s, rc, "certificates: select");
+ out:
+	sqlite3_finalize(st);
+	if (r != 0) {
+		free(*der);
+		free(*tbs);
+		*der = *tbs = NULL;
+		*der_len = *tbs_len = 0;
+	}
+	return r;
+}
