@@ -52,6 +52,8 @@ static const char usage_text[] =
 "  backup     the state's records (store, audit log, files; not the token)\n"
 "             into a new folder, signed; backup verify checks one\n"
 "             (CPS 4-11-6, 4-12-2-4)\n"
+"  recover    the certificates a batch issued after the last backup, put\n"
+"             back into a restored store from its results.csv\n"
 	/* ---- end later usage lines ---- */
 "  version    print the version\n";
 
@@ -80,6 +82,7 @@ static const struct {
 	{ "provision", cmd_provision },
 	{ "profile", cmd_profile },
 	{ "backup", cmd_backup },
+	{ "recover", cmd_recover },
 	/* ---- end later subcommands ---- */
 };
 

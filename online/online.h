@@ -267,6 +267,7 @@ int cmd_rp(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
+int cmd_recover(int argc, char **argv);
 /* ---- end later subcommands ---- */
 
 #endif

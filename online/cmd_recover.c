@@ -1,0 +1,1284 @@
+/*
+ * cmd_recover.c - "hanko-online recover": the certificates a batch issued
+ * after the last backup, put back into a restored store from the batch's
+ * own outputs (docs/backup.md "Restore", step 10; CPS 4-4, 4-14-1).
+ *
+ * A certificate that is in a resident's card but not in the store can
+ * never be revoked by hanko. Its issuance outputs survive the store: the
+ * batch's results.csv holds every issued certificate, the batch file the
+ * lines they were built from, the live audit log (when it survived) the
+ * cert.reserve/cert.issue and re-issue records naming their serials.
+ *
+ * Every "ok" line of results.csv is put back only when
+ *   - its certificate is one DER certificate whose signature verifies with
+ *     a stored issuing CA certificate of its authorityKeyIdentifier;
+ *   - it is byte for byte the TBSCertificate issue builds from its batch
+ *     line (the resident's key, municipality, basic 4 items, notBefore and
+ *     notAfter) with its serial;
+ *   - the batch is the one results.csv was written for (its folder's
+ *     batch.sha256) or the audit log names (issue.start), and every
+ *     cert.reserve/cert.issue record of its serial names this batch, line
+ *     and municipality (with the log's issue.start of the batch, one such
+ *     record is required).
+ * It goes in as issue leaves it (valid, TBS, DER, dates, partition,
+ * resident hash, the journal's line), in one transaction per chunk, never
+ * over another certificate's serial; the same serial with the same
+ * certificate is there already and skipped. A resident with another live
+ * certificate: put back only with the audit log's cert.revoke (or
+ * cert.expire) record of this batch naming that certificate as the one
+ * this serial replaced, which is then revoked with that record's reason
+ * and time, as issue did; else the line is refused. Every put-back
+ * certificate and every refusal is audited (cert.recover), the run ends
+ * with recover.done and a checkpoint.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "atomic.h"
+#include "audit.h"
+#include "cert.h"
+#include "clock.h"
+#include "err.h"
+#include "hex.h"
+#include "issue_pipeline.h"
+#include "municipalities.h"
+#include "online.h"
+#include "profile.h"
+#include "request.h"
+#include "secmem.h"
+#include "state.h"
+#include "store.h"
+
+#define RC_CHUNK_DEFAULT 128
+#define RC_BATCH_MAX	(256UL * 1024 * 1024)	/* issue's BATCH_MAX */
+#define RC_RESULTS_MAX	(2UL * 1024 * 1024 * 1024)
+#define RC_WHY_MAX	1200
+#define SERIAL_HEX	(2 * HK_STORE_SERIAL_MAX + 1)
+
+struct rc_opts {
+	struct hk_online_opts c;
+	const char *batch;		/* --batch FILE */
+	const char *results;		/* --results FILE */
+	int chunk;			/* --chunk N */
+};
+
+/* A cert.reserve or cert.issue entry of this batch. */
+struct ev_line {
+	char serial[SERIAL_HEX];
+	char muni[HK_STORE_CODE_LEN + 1];
+	uint64_t line;
+	uint64_t seq;
+};
+
+/* A cert.revoke (reason 3, 4) or cert.expire (reason 0) entry of this
+ * batch: old replaced by new. */
+struct ev_rep {
+	char neu[SERIAL_HEX];
+	char old[SERIAL_HEX];
+	int reason;
+	time_t at;
+	uint64_t seq;
+};
+
+/* A line's result in the store's journal. */
+struct jres {
+	int kind;			/* 0 none, 1 serial, 2 refused */
+	unsigned char serial[HK_STORE_SERIAL_MAX];
+	size_t serial_len;
+};
+
+struct rc_work {
+	const struct rc_opts *o;
+	struct hk_online *on;
+	struct hk_store *store;
+	struct hk_profile *p;
+	struct hk_munis *munis;
+	unsigned char *skey;		/* store key (hk_secret_alloc) */
+	int rehearsal;
+	int lockfd;
+	struct hk_online_issuing cas;
+	struct hk_cert_user_tmpl *tmpl[HK_ONLINE_ISSUING_MAX];
+	struct hk_request_ctx req;
+	char basedir[4096];
+	unsigned char *content;		/* the batch file */
+	size_t len;
+	char sha[65];
+	size_t *lines, *lens, nlines;
+	unsigned char *res;		/* results.csv */
+	size_t res_len;
+	/* the audit log */
+	int log_start;			/* issue.start names this batch */
+	int log_replace;		/* ... with --replace */
+	struct ev_line *el;
+	size_t nel, capel;
+	struct ev_rep *er;
+	size_t ner, caper;
+	/* the journal */
+	struct hk_store_batch b;
+	int known;			/* the batch row was there */
+	struct jres *jr;		/* per line, 1-based */
+	/* counts */
+	size_t n_ok, n_put, n_there, n_refused, n_noted;
+};
+
+static const char recover_usage[] =
+"usage: hanko-online recover --state DIR --batch FILE --results FILE\n"
+"                            [--chunk N] [--clock T]\n";
+
+/* ---- the audit log's evidence ----------------------------------------- */
+
+static int
+hexserial_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 1 || n > 2 * HK_STORE_SERIAL_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' &&
+		    s[i] <= 'F')))
+			return 0;
+	return 1;
+}
+
+/* "batch <sha16>, " of this batch; the rest after ": " (the entries). */
+static const char *
+entries_of(const struct rc_work *w, const char *d)
+{
+	const char *e;
+
+	if (strncmp(d, "batch ", 6) != 0 || strncmp(d + 6, w->sha, 16) != 0 ||
+	    d[22] != ',' || (e = strstr(d, "): ")) == NULL)
+		return NULL;
+	return e + 3;
+}
+
+static int
+add_line(struct rc_work *w, const char *tok, size_t n, uint64_t seq)
+{
+	const char *a = memchr(tok, '/', n), *b;
+	struct ev_line *e;
+	char num[24];
+	char *end;
+
+	if (a == NULL || (b = memchr(a + 1, '/', n - (size_t)(a + 1 - tok))) ==
+	    NULL || !hexserial_ok(tok, (size_t)(a - tok)) ||
+	    (size_t)(b - a - 1) > HK_STORE_CODE_LEN ||
+	    (size_t)(tok + n - b - 1) >= sizeof(num) || tok + n == b + 1)
+		return 0;	/* not an entry of issue's form: not evidence */
+	if (w->nel == w->capel) {
+		size_t cap = w->capel ? 2 * w->capel : 256;
+
+		if ((e = reallocarray(w->el, cap, sizeof(*e))) == NULL)
+			return HK_ERR_ALLOC;
+		w->el = e;
+		w->capel = cap;
+	}
+	e = &w->el[w->nel];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->serial, tok, (size_t)(a - tok));
+	memcpy(e->muni, a + 1, (size_t)(b - a - 1));
+	memcpy(num, b + 1, (size_t)(tok + n - b - 1));
+	num[tok + n - b - 1] = '\0';
+	errno = 0;
+	e->line = strtoull(num, &end, 10);
+	if (*end != '\0' || errno != 0)
+		return 0;
+	e->seq = seq;
+	w->nel++;
+	return 0;
+}
+
+/* "OLD/MUNI/REASON/NEW" (revoke) or "OLD/MUNI/NEW" (expire). */
+static int
+add_rep(struct rc_work *w, const char *tok, size_t n, int expire,
+    time_t at, uint64_t seq)
+{
+	const char *f[4], *end = tok + n, *q = tok;
+	size_t k = 0, want = expire ? 3 : 4, fl[4];
+	struct ev_rep *e;
+
+	while (k < 4) {
+		const char *s = memchr(q, '/', (size_t)(end - q));
+
+		f[k] = q;
+		fl[k] = (size_t)((s != NULL ? s : end) - q);
+		k++;
+		if (s == NULL)
+			break;
+		q = s + 1;
+	}
+	if (k != want || !hexserial_ok(f[0], fl[0]) ||
+	    !hexserial_ok(f[want - 1], fl[want - 1]))
+		return 0;
+	if (w->ner == w->caper) {
+		size_t cap = w->caper ? 2 * w->caper : 64;
+
+		if ((e = reallocarray(w->er, cap, sizeof(*e))) == NULL)
+			return HK_ERR_ALLOC;
+		w->er = e;
+		w->caper = cap;
+	}
+	e = &w->er[w->ner];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->old, f[0], fl[0]);
+	memcpy(e->neu, f[want - 1], fl[want - 1]);
+	if (expire)
+		e->reason = 0;
+	else if (fl[2] == 1 && (f[2][0] == '3' || f[2][0] == '4'))
+		e->reason = f[2][0] - '0';
+	else
+		return 0;
+	e->at = at;
+	e->seq = seq;
+	w->ner++;
+	return 0;
+}
+
+static int
+each_record(const struct hk_audit_record *rec, void *arg)
+{
+	struct rc_work *w = arg;
+	char *d, want[80];
+	const char *e, *t;
+	int kind, r = 0;
+	time_t at = 0;
+
+	if (strcmp(rec->event, "issue.start") == 0)
+		kind = 0;
+	else if (strcmp(rec->event, "cert.reserve") == 0 ||
+	    strcmp(rec->event, "cert.issue") == 0)
+		kind = 1;
+	else if (strcmp(rec->event, "cert.revoke") == 0)
+		kind = 2;
+	else if (strcmp(rec->event, "cert.expire") == 0)
+		kind = 3;
+	else
+		return 0;
+	if (strcmp(rec->result, "ok") != 0)
+		return 0;
+	if ((d = malloc(rec->dlen + 1)) == NULL)
+		return HK_ERR_ALLOC;
+	memcpy(d, rec->details, rec->dlen);
+	d[rec->dlen] = '\0';
+	if (kind == 0) {
+		snprintf(want, sizeof(want), " sha256 %s", w->sha);
+		if ((t = strstr(d, want)) != NULL) {
+			w->log_start = 1;
+			if (strncmp(t + strlen(want), " (--replace)", 12) == 0)
+				w->log_replace = 1;
+		}
+		goto out;
+	}
+	if ((e = entries_of(w, d)) == NULL)
+		goto out;
+	if (kind >= 2 && hk_time_parse(rec->time, &at) != 0)
+		goto out;
+	while (*e != '\0' && r == 0) {
+		size_t n = strcspn(e, " ");
+
+		if (kind == 1)
+			r = add_line(w, e, n, rec->seq);
+		else
+			r = add_rep(w, e, n, kind == 3, at, rec->seq);
+		e += n;
+		e += *e == ' ';
+	}
+out:
+	free(d);
+	return r;
+}
+
+static int
+el_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ev_line *)a)->serial,
+	    ((const struct ev_line *)b)->serial);
+}
+
+static int
+er_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ev_rep *)a)->neu,
+	    ((const struct ev_rep *)b)->neu);
+}
+
+static int
+log_read(struct rc_work *w)
+{
+	int r;
+
+	if ((r = hk_audit_scan(w->on->audit_log, each_record, w)) != 0) {
+		if (r == HK_ERR_AUDIT)
+			hk_err_set("%s: the audit log fails verification (%s): "
+			    "it cannot be evidence; docs/backup.md \"Restore\", "
+			    "step 6", w->on->audit_log, hk_err_msg());
+		return r;
+	}
+	if (w->nel > 1)
+		qsort(w->el, w->nel, sizeof(*w->el), el_cmp);
+	if (w->ner > 1)
+		qsort(w->er, w->ner, sizeof(*w->er), er_cmp);
+	return 0;
+}
+
+/* The first evidence entry of serial (hex) and how many there are. */
+static const struct ev_line *
+el_find(const struct rc_work *w, const char *hex, size_t *n)
+{
+	size_t lo = 0, hi = w->nel, m;
+
+	*n = 0;
+	while (lo < hi) {
+		m = lo + (hi - lo) / 2;
+		if (strcmp(w->el[m].serial, hex) < 0)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	while (lo + *n < w->nel && strcmp(w->el[lo + *n].serial, hex) == 0)
+		(*n)++;
+	return *n > 0 ? &w->el[lo] : NULL;
+}
+
+static const struct ev_rep *
+er_find(const struct rc_work *w, const char *neu, const char *old)
+{
+	size_t lo = 0, hi = w->ner, m;
+
+	while (lo < hi) {
+		m = lo + (hi - lo) / 2;
+		if (strcmp(w->er[m].neu, neu) < 0)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	for (; lo < w->ner && strcmp(w->er[lo].neu, neu) == 0; lo++)
+		if (strcmp(w->er[lo].old, old) == 0)
+			return &w->er[lo];
+	return NULL;
+}
+
+/* ---- opening ------------------------------------------------------------ */
+
+static int
+parse(struct rc_opts *o, int argc, char **argv)
+{
+	const struct hk_online_arg args[] = {
+		{ .name = "--batch", .value = &o->batch, .required = 1 },
+		{ .name = "--results", .value = &o->results, .required = 1 },
+		{ .name = "--chunk", .num = &o->chunk, .lo = 1, .hi = 4096 },
+		{ .name = NULL },
+	};
+
+	memset(o, 0, sizeof(*o));
+	o->chunk = RC_CHUNK_DEFAULT;
+	return hk_online_parse(&o->c, argc, argv, recover_usage, args, NULL);
+}
+
+static int
+batch_read(struct rc_work *w)
+{
+	unsigned char h[32];
+	char *slash;
+	size_t i, n;
+	int r, open_end;
+
+	if ((r = hk_file_read(w->o->batch, RC_BATCH_MAX, &w->content,
+	    &w->len)) != 0) {
+		if (r == HK_ERR_NOT_FOUND)
+			hk_err_set("%s: cannot open the batch", w->o->batch);
+		return r;
+	}
+	SHA256(w->content, w->len, h);
+	hk_hex_encode(h, 32, w->sha);
+	for (i = 0, n = 0; i < w->len; i++)
+		n += w->content[i] == '\n';
+	open_end = w->len > 0 && w->content[w->len - 1] != '\n';
+	n += (size_t)open_end;
+	if (n == 0) {
+		hk_err_set("%s: empty batch (no header)", w->o->batch);
+		return HK_ERR_PARSE;
+	}
+	if ((w->lines = calloc(n, sizeof(*w->lines))) == NULL ||
+	    (w->lens = calloc(n, sizeof(*w->lens))) == NULL ||
+	    (w->jr = calloc(n + 1, sizeof(*w->jr))) == NULL)
+		return HK_ERR_ALLOC;
+	w->lines[w->nlines++] = 0;
+	for (i = 0; i < w->len; i++)
+		if (w->content[i] == '\n') {
+			w->content[i] = '\0';
+			w->lens[w->nlines - 1] = i - w->lines[w->nlines - 1];
+			if (i + 1 < w->len)
+				w->lines[w->nlines++] = i + 1;
+		}
+	if (open_end)
+		w->lens[w->nlines - 1] = w->len - w->lines[w->nlines - 1];
+	snprintf(w->basedir, sizeof(w->basedir), "%s", w->o->batch);
+	if ((slash = strrchr(w->basedir, '/')) != NULL)
+		*slash = '\0';
+	else
+		snprintf(w->basedir, sizeof(w->basedir), ".");
+	w->req.input = w->o->batch;
+	w->req.basedir = w->basedir;
+	w->req.munis = w->munis;
+	w->req.p = w->p;
+	w->req.now = hk_clock_now();
+	if (memchr(w->content, '\0', w->lens[0]) != NULL) {
+		hk_err_set("%s:1: header: docs/requests.md: control character "
+		    "0x00", w->o->batch);
+		return HK_ERR_PARSE;
+	}
+	return hk_request_header(&w->req, (const char *)w->content);
+}
+
+static int
+is_request(const struct rc_work *w, uint64_t ln)
+{
+	return ln >= 2 && ln <= w->nlines && w->lens[ln - 1] > 0 &&
+	    w->content[w->lines[ln - 1]] != '#';
+}
+
+/* The folder of results.csv was made for this batch (its batch.sha256),
+ * or the audit log's issue.start names it: else nothing ties the two. */
+static int
+batch_tie(struct rc_work *w)
+{
+	char dir[4096], path[4200], line[80], *slash;
+	unsigned char *m = NULL;
+	size_t ml = 0;
+	int r, marker = 0;
+
+	snprintf(dir, sizeof(dir), "%s", w->o->results);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	snprintf(path, sizeof(path), "%s/batch.sha256", dir);
+	snprintf(line, sizeof(line), "%s\n", w->sha);
+	r = hk_file_read(path, 4096, &m, &ml);
+	if (r == 0) {
+		if (ml != strlen(line) || memcmp(m, line, ml) != 0) {
+			free(m);
+			hk_err_set("%s: names another batch than %s (sha256 "
+			    "%s): these results are not of this batch", path,
+			    w->o->batch, w->sha);
+			return HK_ERR_INVALID;
+		}
+		marker = 1;
+		free(m);
+	} else if (r != HK_ERR_NOT_FOUND)
+		return r;
+	if (!marker && !w->log_start) {
+		hk_err_set("%s: neither %s nor the audit log's issue.start "
+		    "names batch %s (sha256 %s): nothing shows these results "
+		    "are of this batch", w->o->results, path, w->o->batch,
+		    w->sha);
+		return HK_ERR_INVALID;
+	}
+	return 0;
+}
+
+static int
+each_jres(const struct hk_store_batch_result *res, void *arg)
+{
+	struct rc_work *w = arg;
+	struct jres *j;
+
+	if (res->line < 1 || res->line > w->nlines)
+		return 0;
+	j = &w->jr[res->line];
+	if (res->serial != NULL) {
+		j->kind = 1;
+		memcpy(j->serial, res->serial, res->serial_len);
+		j->serial_len = res->serial_len;
+	} else
+		j->kind = 2;
+	return 0;
+}
+
+static int
+journal(struct rc_work *w)
+{
+	int r;
+
+	if ((r = hk_store_batch_find(w->store, w->sha, &w->b)) == 0) {
+		w->known = 1;
+		return hk_store_batch_each(w->store, w->b.id, each_jres, w);
+	}
+	if (r != HK_ERR_NOT_FOUND)
+		return r;
+	memset(&w->b, 0, sizeof(w->b));
+	/* as issue names it: its mode is what a resumed run must keep */
+	snprintf(w->b.name, sizeof(w->b.name), "issue%s %s",
+	    w->log_replace ? " --replace" : "", w->o->batch);
+	return hk_store_batch_add(w->store, w->sha, w->b.name, hk_clock_now(),
+	    &w->b.id);
+}
+
+static int
+work_open(struct rc_work *w)
+{
+	const char *reh, *check, *sid, *suri;
+	unsigned char mac[32];
+	unsigned int ml = 0;
+	char path[4096], hex[64];
+	struct hk_state *st;
+	int r;
+
+	if ((r = hk_online_open(&w->o->c, &w->on)) != 0 ||
+	    (r = hk_online_issue_lock(w->on, &w->lockfd)) != 0)
+		return r;
+	/* state.conf again under the lock (a compromise mark) */
+	if ((r = hk_state_load(w->on->st->dir, &st)) != 0)
+		return r;
+	hk_state_free(w->on->st);
+	w->on->st = st;
+	reh = hk_state_get(w->on->st, "rehearsal");
+	w->rehearsal = reh != NULL && strcmp(reh, "yes") == 0;
+	if ((r = hk_online_profile(w->on, &w->p)) != 0 ||
+	    (r = hk_online_path(w->on, "municipalities.csv", path,
+	    sizeof(path))) != 0 || (r = hk_munis_load(path, &w->munis)) != 0 ||
+	    (r = hk_online_path(w->on, HK_ONLINE_STORE_FILE, path,
+	    sizeof(path))) != 0 || (r = hk_store_open(path, 0,
+	    &w->store)) != 0)
+		return r;
+	sid = hk_state_get(w->on->st, "store.id");
+	suri = hk_state_get(w->on->st, "store.key-uri");
+	check = hk_state_get(w->on->st, "store.key-check");
+	if (sid == NULL || suri == NULL || check == NULL) {
+		hk_err_set("%s/state.conf: store.id, store.key-uri and "
+		    "store.key-check are required", w->on->st->dir);
+		return HK_ERR_STATE;
+	}
+	if ((r = hk_online_login(w->on)) != 0 ||
+	    (r = hk_online_store_key(w->on->tok, suri, sid, &w->skey)) != 0)
+		return r;
+	HMAC(EVP_sha256(), w->skey, HK_STORE_HMAC_KEY_LEN,
+	    (const unsigned char *)"check", 5, mac, &ml);
+	hk_hex_encode(mac, 16, hex);
+	OPENSSL_cleanse(mac, sizeof(mac));
+	if (strcmp(hex, check) != 0) {
+		hk_err_set("%s/state.conf: store.key-check: the token's store "
+		    "key is not the one this store was made with",
+		    w->on->st->dir);
+		return HK_ERR_STATE;
+	}
+	return hk_online_issuing_load(w->store, &w->cas);
+}
+
+static void
+work_close(struct rc_work *w)
+{
+	int i;
+
+	for (i = 0; i < HK_ONLINE_ISSUING_MAX; i++)
+		hk_cert_user_tmpl_free(w->tmpl[i]);
+	hk_online_issuing_free(&w->cas);
+	hk_secret_free(w->skey);
+	free(w->lines);
+	free(w->lens);
+	free(w->jr);
+	free(w->el);
+	free(w->er);
+	if (w->content != NULL)
+		OPENSSL_cleanse(w->content, w->len);
+	free(w->content);
+	if (w->res != NULL)
+		OPENSSL_cleanse(w->res, w->res_len);
+	free(w->res);
+	hk_munis_free(w->munis);
+	hk_profile_free(w->p);
+	hk_store_close(w->store);
+	if (w->lockfd >= 0)
+		close(w->lockfd);
+	hk_online_close(w->on);
+}
+
+/* ---- one certificate ---------------------------------------------------- */
+
+/* One "ok" line of results.csv on its way into the store. */
+struct rc_item {
+	uint64_t line;			/* the batch line (results.csv's) */
+	size_t rline;			/* the line of results.csv */
+	char hex[SERIAL_HEX];		/* results.csv's serial */
+	unsigned char *der;		/* the decoded certificate */
+	size_t der_len;
+	X509 *x;
+	struct hk_store_cert c;		/* its row */
+	char why[RC_WHY_MAX];		/* "": put back or there */
+	int there;			/* 1: already in the store */
+	int complete;			/* 1: a pending row of it completed */
+	char rep[200];			/* what it replaced, for the record */
+};
+
+static void
+item_clear(struct rc_item *it)
+{
+	X509_free(it->x);
+	free(it->der);
+	OPENSSL_cleanse(it, sizeof(*it));
+}
+
+/* The TBSCertificate bytes inside a DER certificate. */
+static int
+tbs_span(const unsigned char *der, size_t len, const unsigned char **tbs,
+    size_t *tl)
+{
+	const unsigned char *p = der, *q;
+	long l;
+	int tag, cls, ret;
+
+	ret = ASN1_get_object(&p, &l, &tag, &cls, (long)len);
+	if (ret & 0x80 || tag != V_ASN1_SEQUENCE)
+		return -1;
+	q = p;
+	ret = ASN1_get_object(&p, &l, &tag, &cls, (long)(len - (size_t)(q -
+	    der)));
+	if (ret & 0x80 || tag != V_ASN1_SEQUENCE)
+		return -1;
+	*tbs = q;
+	*tl = (size_t)(p - q) + (size_t)l;
+	return 0;
+}
+
+/* The TBSCertificate issue builds from the batch line with ca (index ci)
+ * for the certificate's serial and notBefore, compared with x's. 0 when
+ * the same bytes; else why in it->why. */
+static int
+rebuild(struct rc_work *w, int ci, const struct hk_request *req,
+    struct rc_item *it, time_t nb)
+{
+	const unsigned char *tbs;
+	unsigned char *mine = NULL;
+	X509_NAME *dn = NULL;
+	X509_NAME_ENTRY *e;
+	X509 *y = NULL;
+	BIGNUM *bn = NULL;
+	char *hex = NULL;
+	size_t tl;
+	int r, idx, ml, type;
+	EVP_PKEY *cpub = X509_get0_pubkey(w->cas.x[ci]);
+
+	if (w->tmpl[ci] == NULL && (r = hk_cert_user_tmpl_new(w->p,
+	    w->cas.x[ci], w->cas.gen[ci], w->rehearsal, &w->tmpl[ci])) != 0)
+		return r;
+	if ((r = hk_cert_build_user_tmpl(w->tmpl[ci], req->key,
+	    req->muni->romaji, req->muni->code, &req->b4, nb, &y)) != 0) {
+		snprintf(it->why, sizeof(it->why), "the certificate cannot be "
+		    "built from line %" PRIu64 " again: %s", it->line,
+		    hk_err_msg());
+		r = 0;
+		goto out;
+	}
+	/* its serial, and the subject's CN that names it (cert.c's
+	 * user_subject: the serial in upper-case hex) */
+	r = HK_ERR_CRYPTO;
+	if (X509_set_serialNumber(y, X509_get_serialNumber(it->x)) != 1 ||
+	    (bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(it->x),
+	    NULL)) == NULL || (hex = BN_bn2hex(bn)) == NULL ||
+	    (dn = X509_NAME_dup(X509_get_subject_name(y))) == NULL ||
+	    (idx = X509_NAME_get_index_by_NID(dn, NID_commonName, -1)) < 0)
+		goto out;
+	e = X509_NAME_get_entry(dn, idx);
+	type = ASN1_STRING_type(X509_NAME_ENTRY_get_data(e));
+	X509_NAME_ENTRY_free(X509_NAME_delete_entry(dn, idx));
+	if (X509_NAME_add_entry_by_NID(dn, NID_commonName, type,
+	    (const unsigned char *)hex, -1, idx, 0) != 1 ||
+	    X509_set_subject_name(y, dn) != 1)
+		goto out;
+	if ((r = hk_cert_set_sigalg(y, cpub, hk_cert_md(w->p, cpub))) != 0)
+		goto out;
+	if ((ml = i2d_re_X509_tbs(y, &mine)) <= 0) {
+		r = HK_ERR_CRYPTO;
+		goto out;
+	}
+	r = 0;
+	if (tbs_span(it->der, it->der_len, &tbs, &tl) != 0 ||
+	    tl != (size_t)ml || memcmp(tbs, mine, tl) != 0)
+		snprintf(it->why, sizeof(it->why), "the certificate is not "
+		    "the one issue builds from line %" PRIu64 " of %s (its "
+		    "resident's key, municipality %s, basic 4 items, dates, "
+		    "issuing CA %d): another certificate, or the profile or "
+		    "municipalities.csv changed since", it->line, w->o->batch,
+		    req->muni->code, w->cas.gen[ci]);
+out:
+	if (r == HK_ERR_CRYPTO)
+		hk_err_set("recover: cannot rebuild the certificate");
+	OPENSSL_free(mine);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	X509_NAME_free(dn);
+	X509_free(y);
+	return r;
+}
+
+/* Decode, verify and rebuild one "ok" line; it->why says why not. A
+ * non-zero return ends the run. */
+static int
+vet(struct rc_work *w, struct rc_item *it, const char *b64, size_t bl)
+{
+	const unsigned char *p;
+	struct hk_request_ctx rc = w->req;
+	struct hk_request req;
+	const struct ev_line *ev;
+	ASN1_OCTET_STRING *aki = NULL, *ski;
+	unsigned char *der, *enc = NULL;
+	size_t nev, k;
+	time_t nb, na;
+	int i, n, r = 0, found = 0, enl;
+	char sh[SERIAL_HEX];
+
+	memset(&req, 0, sizeof(req));
+	/* the certificate: base64 of one DER certificate, nothing else */
+	if (bl == 0 || bl % 4 != 0 || bl > INT_MAX ||
+	    (der = malloc(bl / 4 * 3 + 1)) == NULL) {
+		if (bl != 0 && bl % 4 == 0 && bl <= INT_MAX)
+			return HK_ERR_ALLOC;
+		snprintf(it->why, sizeof(it->why), "certificate: not base64 "
+		    "of a DER certificate");
+		return 0;
+	}
+	it->der = der;
+	if ((n = EVP_DecodeBlock(der, (const unsigned char *)b64,
+	    (int)bl)) < 0) {
+		snprintf(it->why, sizeof(it->why), "certificate: not base64");
+		return 0;
+	}
+	n -= (b64[bl - 1] == '=') + (b64[bl - 2] == '=');
+	it->der_len = (size_t)n;
+	p = der;
+	if ((it->x = d2i_X509(NULL, &p, n)) == NULL || p != der + n ||
+	    (enl = i2d_X509(it->x, &enc)) != n || memcmp(enc, der,
+	    (size_t)n) != 0) {
+		OPENSSL_free(enc);
+		ERR_clear_error();
+		snprintf(it->why, sizeof(it->why), "certificate: not one DER "
+		    "X.509 certificate");
+		return 0;
+	}
+	OPENSSL_free(enc);
+	if ((r = hk_issue_serial(it->x, it->c.serial, &it->c.serial_len,
+	    sh)) != 0) {
+		snprintf(it->why, sizeof(it->why), "certificate: its "
+		    "serialNumber is not a serial of this CA's");
+		return 0;
+	}
+	if (strcmp(sh, it->hex) != 0) {
+		snprintf(it->why, sizeof(it->why), "serial: %s, but the "
+		    "certificate's serialNumber is %s", it->hex, sh);
+		return 0;
+	}
+	/* its issuing CA: a stored one of its AKI whose key verifies it */
+	if ((aki = hk_cert_aki_keyid(it->x)) == NULL ||
+	    ASN1_STRING_length(aki) < 1 ||
+	    ASN1_STRING_length(aki) > HK_STORE_KEYID_MAX) {
+		ASN1_OCTET_STRING_free(aki);
+		snprintf(it->why, sizeof(it->why), "certificate: no "
+		    "authorityKeyIdentifier of an issuing CA (RFC 5280 "
+		    "4.2.1.1)");
+		return 0;
+	}
+	memcpy(it->c.issuer, ASN1_STRING_get0_data(aki),
+	    (size_t)ASN1_STRING_length(aki));
+	it->c.issuer_len = (size_t)ASN1_STRING_length(aki);
+	ASN1_OCTET_STRING_free(aki);
+	if (hk_cert_time(X509_get0_notBefore(it->x), &nb) != 0 ||
+	    hk_cert_time(X509_get0_notAfter(it->x), &na) != 0) {
+		snprintf(it->why, sizeof(it->why), "certificate: its validity "
+		    "does not decode");
+		return 0;
+	}
+	if (!is_request(w, it->line)) {
+		snprintf(it->why, sizeof(it->why), "line %" PRIu64 " of %s is "
+		    "no request line", it->line, w->o->batch);
+		return 0;
+	}
+	/* the line as issue judged it, at the certificate's notBefore */
+	rc.now = nb;
+	if ((r = hk_request_parse_bytes(&rc, it->line, (const char *)
+	    w->content + w->lines[it->line - 1], w->lens[it->line - 1],
+	    &req)) != 0) {
+		if (r == HK_ERR_ALLOC)
+			return r;
+		snprintf(it->why, sizeof(it->why), "its batch line does not "
+		    "pass the request rules: %s", hk_err_msg());
+		return 0;
+	}
+	for (i = 0; i < w->cas.n && !found; i++) {
+		char key[48];
+
+		if ((ski = hk_cert_ski(w->cas.x[i])) == NULL)
+			continue;
+		k = (size_t)ASN1_STRING_length(ski);
+		n = k == it->c.issuer_len && memcmp(ASN1_STRING_get0_data(ski),
+		    it->c.issuer, k) == 0;
+		ASN1_OCTET_STRING_free(ski);
+		if (!n)
+			continue;
+		snprintf(key, sizeof(key), "issuing.%d.compromised",
+		    w->cas.gen[i]);
+		if (hk_state_get(w->on->st, key) != NULL) {
+			snprintf(it->why, sizeof(it->why), "issuing key "
+			    "generation %d is compromised (CPS 4-4-1-3): its "
+			    "certificates are revoked as a set, none is put "
+			    "back", w->cas.gen[i]);
+			goto out;
+		}
+		if (X509_verify(it->x, X509_get0_pubkey(w->cas.x[i])) != 1) {
+			ERR_clear_error();
+			continue;
+		}
+		it->why[0] = '\0';
+		if ((r = rebuild(w, i, &req, it, nb)) != 0)
+			goto out;
+		/* else another certificate of the same key may be it */
+		found = it->why[0] == '\0';
+	}
+	if (!found) {
+		if (it->why[0] == '\0')
+			snprintf(it->why, sizeof(it->why), "certificate: its "
+			    "signature does not verify with a stored issuing "
+			    "CA certificate of its authorityKeyIdentifier");
+		goto out;
+	}
+	/* the audit log's records of the serial name this batch's line */
+	ev = el_find(w, it->hex, &nev);
+	for (k = 0; k < nev; k++)
+		if (ev[k].line != it->line ||
+		    strcmp(ev[k].muni, req.muni->code) != 0) {
+			snprintf(it->why, sizeof(it->why), "the audit log's "
+			    "record %" PRIu64 " names serial %s for line %"
+			    PRIu64 ", municipality %s of this batch, not line %"
+			    PRIu64 ", municipality %s", ev[k].seq, it->hex,
+			    ev[k].line, ev[k].muni, it->line, req.muni->code);
+			goto out;
+		}
+	if (nev == 0 && w->log_start) {
+		snprintf(it->why, sizeof(it->why), "the audit log names this "
+		    "batch (issue.start) but no cert.reserve or cert.issue "
+		    "record of serial %s", it->hex);
+		goto out;
+	}
+	snprintf(it->c.municipality, sizeof(it->c.municipality), "%s",
+	    req.muni->code);
+	if ((r = hk_store_resident_key(w->skey, req.resident_id,
+	    it->c.resident_key)) != 0)
+		goto out;
+	it->c.status = HK_CERT_PENDING;
+	it->c.not_before = nb;
+	it->c.not_after = na;
+	if (tbs_span(it->der, it->der_len, &it->c.tbs, &it->c.tbs_len) != 0)
+		snprintf(it->why, sizeof(it->why), "certificate: no "
+		    "TBSCertificate");
+out:
+	hk_request_clear(&req);
+	OPENSSL_cleanse(&req, sizeof(req));
+	return r;
+}
+
+/* Inside the chunk's transaction: put it back (or find it there), or
+ * it->why. A non-zero return ends the run (the chunk rolled back). */
+static int
+place(struct rc_work *w, struct rc_item *it)
+{
+	struct hk_store_replace old, *op = NULL;
+	struct hk_store_cert have;
+	unsigned char *sder = NULL, *stbs = NULL, ls[HK_STORE_SERIAL_MAX];
+	unsigned char *ldr = NULL, *entry = NULL;
+	size_t sdl = 0, stl = 0, lsl = 0, ldl = 0, el = 0;
+	enum hk_cert_status lst;
+	const struct ev_rep *ev;
+	struct jres *j = &w->jr[it->line];
+	char lhex[SERIAL_HEX];
+	time_t lna;
+	int r;
+
+	r = hk_store_cert_get(w->store, it->c.serial, it->c.serial_len, &have);
+	if (r == 0) {
+		if ((r = hk_store_cert_der(w->store, it->c.serial,
+		    it->c.serial_len, &sder, &sdl, &stbs, &stl)) != 0)
+			goto out;
+		if ((have.status == HK_CERT_VALID ||
+		    have.status == HK_CERT_REVOKED) && sdl == it->der_len &&
+		    memcmp(sder, it->der, sdl) == 0)
+			it->there = 1;
+		else if (have.status == HK_CERT_PENDING && stl ==
+		    it->c.tbs_len && memcmp(stbs, it->c.tbs, stl) == 0 &&
+		    memcmp(have.resident_key, it->c.resident_key,
+		    HK_STORE_RKEY_LEN) == 0) {
+			/* reserved before the backup, signed after it: the
+			 * signature issue's recovery would make again */
+			if ((r = hk_store_cert_complete(w->store,
+			    it->c.serial, it->c.serial_len, it->der,
+			    it->der_len)) != 0)
+				goto out;
+			it->complete = 1;
+		} else
+			snprintf(it->why, sizeof(it->why), "INCIDENT: serial "
+			    "%s is in the store (%s) with another "
+			    "certificate: nothing changed; hand both to the "
+			    "internal auditor", it->hex,
+			    hk_cert_status_name(have.status));
+		goto out;
+	}
+	if (r != HK_ERR_NOT_FOUND)
+		goto out;
+	r = 0;
+	hk_err_clear();
+	if (j->kind != 0) {
+		char jh[SERIAL_HEX] = "";
+
+		if (j->kind == 1)
+			hk_issue_hex(j->serial, j->serial_len, jh);
+		snprintf(it->why, sizeof(it->why), "the store's journal has "
+		    "line %" PRIu64 " of this batch as %s%s, not serial %s",
+		    it->line, j->kind == 1 ? "serial " : "refused", jh,
+		    it->hex);
+		goto out;
+	}
+	r = hk_store_batch_live(w->store, it->c.resident_key, ls, &lsl, &lst,
+	    &lna, &ldr, &ldl);
+	if (r != 0 && r != HK_ERR_NOT_FOUND)
+		goto out;
+	if (r == 0) {
+		hk_issue_hex(ls, lsl, lhex);
+		if (lst != HK_CERT_VALID) {
+			snprintf(it->why, sizeof(it->why), "the resident's "
+			    "certificate serial %s is pending in the store: "
+			    "run hanko-online issue on its batch first, then "
+			    "this again", lhex);
+			goto out;
+		}
+		if ((ev = er_find(w, it->hex, lhex)) == NULL) {
+			snprintf(it->why, sizeof(it->why), "CPS 4-2-3: the "
+			    "resident has a valid certificate in the store "
+			    "(serial %s) and the audit log has no cert.revoke "
+			    "or cert.expire record of this batch naming it "
+			    "replaced by serial %s: not guessed; if it was "
+			    "revoked after the backup, revoke it again "
+			    "(docs/backup.md, \"Restore\") and run this "
+			    "again", lhex, it->hex);
+			goto out;
+		}
+		memset(&old, 0, sizeof(old));
+		old.serial = ls;
+		old.serial_len = lsl;
+		old.reason = ev->reason;
+		old.at = ev->at;
+		if (ev->reason != 0) {
+			if ((r = hk_store_revoke_entry(ls, lsl, ev->reason,
+			    ev->at, &entry, &el)) != 0)
+				goto out;
+			old.entry = entry;
+			old.entry_len = el;
+			snprintf(it->rep, sizeof(it->rep), "; it replaced "
+			    "serial %s, revoked reason %d as cert.revoke "
+			    "record %" PRIu64 " says", lhex, ev->reason,
+			    ev->seq);
+		} else
+			snprintf(it->rep, sizeof(it->rep), "; it replaced "
+			    "serial %s, expired (cert.expire record %" PRIu64
+			    ")", lhex, ev->seq);
+		op = &old;
+	}
+	r = hk_store_batch_reserve(w->store, w->b.id, it->line, &it->c, op);
+	if (r == HK_ERR_INVALID || r == HK_ERR_EXISTS) {
+		snprintf(it->why, sizeof(it->why), "refused by the store: %s",
+		    hk_err_msg());
+		r = 0;
+		goto out;
+	}
+	if (r != 0 || (r = hk_store_cert_complete(w->store, it->c.serial,
+	    it->c.serial_len, it->der, it->der_len)) != 0)
+		goto out;
+	j->kind = 1;
+	memcpy(j->serial, it->c.serial, it->c.serial_len);
+	j->serial_len = it->c.serial_len;
+out:
+	OPENSSL_free(entry);
+	free(ldr);
+	free(sder);
+	free(stbs);
+	return r;
+}
+
+/* ---- the run ------------------------------------------------------------- */
+
+static void
+refusal(struct rc_work *w, const struct rc_item *it)
+{
+	w->n_refused++;
+	fprintf(stderr, "%s:%zu: line %" PRIu64 ", serial %s: %s\n",
+	    w->o->results, it->rline, it->line, it->hex[0] ? it->hex : "?",
+	    it->why);
+	(void)hk_online_audit(w->on, "cert.recover", "fail", "%s:%zu: batch "
+	    "%s line %" PRIu64 ", serial %s: not put back: %s", w->o->results,
+	    it->rline, w->sha, it->line, it->hex[0] ? it->hex : "?", it->why);
+}
+
+/* One chunk: audited, then committed (a crash in between: the next run
+ * finds them missing and puts them back again). */
+static int
+chunk_run(struct rc_work *w, struct rc_item *its, size_t n)
+{
+	size_t i;
+	int r;
+
+	if ((r = hk_store_begin(w->store)) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if (its[i].why[0] != '\0')
+			continue;
+		if ((r = place(w, &its[i])) != 0) {
+			hk_store_rollback(w->store);
+			return r;
+		}
+	}
+	for (i = 0; i < n && r == 0; i++) {
+		struct rc_item *it = &its[i];
+
+		if (it->why[0] != '\0' || it->there)
+			continue;
+		r = hk_online_audit(w->on, "cert.recover", "ok", "serial %s: "
+		    "municipality %s: batch %s line %" PRIu64 " (%s:%zu): "
+		    "put back after a restore%s, its signature verified and "
+		    "its TBSCertificate the one the line builds%s", it->hex,
+		    it->c.municipality, w->sha, it->line, w->o->results,
+		    it->rline, it->complete ? " (reserved in the backup, "
+		    "signed after it)" : "", it->rep);
+	}
+	if (r != 0 || (r = hk_store_commit(w->store)) != 0) {
+		hk_store_rollback(w->store);
+		return r;
+	}
+	for (i = 0; i < n; i++) {
+		struct rc_item *it = &its[i];
+
+		if (it->why[0] != '\0')
+			refusal(w, it);
+		else if (it->there) {
+			w->n_there++;
+			printf("%s:%zu: serial %s: already in the store, "
+			    "unchanged\n", w->o->results, it->rline, it->hex);
+		} else {
+			w->n_put++;
+			printf("%s:%zu: serial %s: put back (line %" PRIu64
+			    ", municipality %s)%s\n", w->o->results, it->rline,
+			    it->hex, it->line, it->c.municipality, it->rep);
+		}
+	}
+	return 0;
+}
+
+/* A "refused" line of results.csv whose line has no result in the
+ * journal: recorded as it was, so that a resumed issue keeps it. */
+static int
+note_refused(struct rc_work *w, uint64_t ln, const char *reason, size_t rl)
+{
+	char buf[HK_ISSUE_REASON_MAX];
+	int r;
+
+	if (!is_request(w, ln) || w->jr[ln].kind != 0)
+		return 0;
+	snprintf(buf, sizeof(buf), "%.*s", (int)(rl < sizeof(buf) - 1 ? rl :
+	    sizeof(buf) - 1), reason);
+	if ((r = hk_store_batch_refuse(w->store, w->b.id, ln, buf)) != 0)
+		return r;
+	w->jr[ln].kind = 2;
+	w->n_noted++;
+	return 0;
+}
+
+static int
+results_run(struct rc_work *w)
+{
+	static const char head[] = "line,result,serial_or_reason,certificate";
+	struct rc_item *its = NULL;
+	size_t cap = (size_t)w->o->chunk, n = 0, pos = 0, rline = 0, i;
+	int r = 0;
+
+	if ((r = hk_file_read(w->o->results, RC_RESULTS_MAX, &w->res,
+	    &w->res_len)) != 0) {
+		if (r == HK_ERR_NOT_FOUND)
+			hk_err_set("%s: cannot open the results",
+			    w->o->results);
+		return r;
+	}
+	if ((its = calloc(cap, sizeof(*its))) == NULL)
+		return HK_ERR_ALLOC;
+	while (pos < w->res_len && r == 0) {
+		const char *l = (const char *)w->res + pos, *c1, *c2, *c3;
+		const unsigned char *nl = memchr(w->res + pos, '\n',
+		    w->res_len - pos);
+		size_t ll = nl != NULL ? (size_t)(nl - (w->res + pos)) :
+		    w->res_len - pos;
+		uint64_t ln = 0;
+		char *end;
+
+		pos += ll + 1;
+		rline++;
+		if (rline == 1) {
+			if (ll != sizeof(head) - 1 || memcmp(l, head, ll) !=
+			    0) {
+				hk_err_set("%s:1: header: not \"%s\" "
+				    "(docs/requests.md)", w->o->results, head);
+				r = HK_ERR_PARSE;
+			}
+			continue;
+		}
+		if (ll == 0)
+			continue;
+		if (memchr(l, '\0', ll) != NULL ||
+		    (c1 = memchr(l, ',', ll)) == NULL ||
+		    (c2 = memchr(c1 + 1, ',', ll - (size_t)(c1 + 1 - l))) ==
+		    NULL) {
+			hk_err_set("%s:%zu: not \"line,result,...\" "
+			    "(docs/requests.md)", w->o->results, rline);
+			r = HK_ERR_PARSE;
+			break;
+		}
+		errno = 0;
+		ln = strtoull(l, &end, 10);
+		if (end != c1 || c1 == l || errno != 0) {
+			hk_err_set("%s:%zu: line: not a number",
+			    w->o->results, rline);
+			r = HK_ERR_PARSE;
+			break;
+		}
+		if (c2 - c1 - 1 == 7 && memcmp(c1 + 1, "refused", 7) == 0) {
+			r = note_refused(w, ln, c2 + 1, ll - (size_t)(c2 + 1 -
+			    l));
+			continue;
+		}
+		if (c2 - c1 - 1 == 7 && memcmp(c1 + 1, "pending", 7) == 0) {
+			printf("%s:%zu: line %" PRIu64 ": pending when the "
+			    "results were written: no certificate to put "
+			    "back\n", w->o->results, rline, ln);
+			continue;
+		}
+		if (!(c2 - c1 - 1 == 2 && memcmp(c1 + 1, "ok", 2) == 0)) {
+			hk_err_set("%s:%zu: result: not ok, refused or pending",
+			    w->o->results, rline);
+			r = HK_ERR_PARSE;
+			break;
+		}
+		w->n_ok++;
+		{
+			struct rc_item *it = &its[n++];
+			size_t hl;
+
+			memset(it, 0, sizeof(*it));
+			it->line = ln;
+			it->rline = rline;
+			c3 = memchr(c2 + 1, ',', ll - (size_t)(c2 + 1 - l));
+			hl = c3 != NULL ? (size_t)(c3 - c2 - 1) : 0;
+			if (c3 == NULL || !hexserial_ok(c2 + 1, hl))
+				snprintf(it->why, sizeof(it->why), "serial: "
+				    "not upper-case hex of 1 to 20 bytes, "
+				    "then the certificate");
+			else {
+				memcpy(it->hex, c2 + 1, hl);
+				if (ln < 2 || ln > w->nlines)
+					snprintf(it->why, sizeof(it->why),
+					    "line: %s has no line %" PRIu64,
+					    w->o->batch, ln);
+				else
+					r = vet(w, it, c3 + 1, ll -
+					    (size_t)(c3 + 1 - l));
+			}
+		}
+		if (r == 0 && n == cap) {
+			r = chunk_run(w, its, n);
+			for (i = 0; i < n; i++)
+				item_clear(&its[i]);
+			n = 0;
+		}
+	}
+	if (r == 0 && n > 0)
+		r = chunk_run(w, its, n);
+	for (i = 0; i < n; i++)
+		item_clear(&its[i]);
+	free(its);
+	return r;
+}
+
+static int
+batch_done(struct rc_work *w)
+{
+	size_t ln;
+
+	for (ln = 2; ln <= w->nlines; ln++)
+		if (is_request(w, ln) && w->jr[ln].kind == 0)
+			return 0;
+	if (w->b.finished_at != 0)
+		return 0;
+	return hk_store_batch_finish(w->store, w->b.id, hk_clock_now());
+}
+
+int
+cmd_recover(int argc, char **argv)
+{
+	struct rc_opts o;
+	struct rc_work w;
+	int r, started = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.lockfd = -1;
+	if ((r = parse(&o, argc, argv)) != 0)
+		return r == 1 ? 0 : r;
+	w.o = &o;
+	if ((r = work_open(&w)) != 0 || (r = batch_read(&w)) != 0 ||
+	    (r = log_read(&w)) != 0 || (r = batch_tie(&w)) != 0)
+		goto out;
+	if ((r = hk_online_audit(w.on, "recover.start", "ok", "batch %s "
+	    "sha256 %s, results %s: the certificates issued after the last "
+	    "backup put back (docs/backup.md)", o.batch, w.sha,
+	    o.results)) != 0)
+		goto out;
+	started = 1;
+	if ((r = journal(&w)) != 0 || (r = results_run(&w)) != 0 ||
+	    (r = batch_done(&w)) != 0)
+		goto out;
+ out:
+	if (started) {
+		struct hk_err_kept keep;
+
+		hk_err_keep(&keep);
+		(void)hk_online_audit(w.on, "recover.done", r == 0 &&
+		    w.n_refused == 0 ? "ok" : "fail", "batch %s sha256 %s: %zu "
+		    "put back, %zu already there, %zu refused of %zu issued",
+		    o.batch, w.sha, w.n_put, w.n_there, w.n_refused, w.n_ok);
+		hk_err_restore(&keep);
+		if (r == 0)
+			r = hk_online_checkpoint(w.on);
+		else
+			hk_online_checkpoint_keep_err(w.on);
+	}
+	if (r == 0) {
+		printf("%s: %zu put back, %zu already in the store, %zu "
+		    "refused of %zu issued\n", o.results, w.n_put, w.n_there,
+		    w.n_refused, w.n_ok);
+		if (w.n_refused > 0) {
+			hk_err_set("%s: %zu of %zu certificates refused (above)",
+			    o.results, w.n_refused, w.n_ok);
+			r = HK_ERR_INVALID;
+		}
+	}
+	work_close(&w);
+	return r;
+}
