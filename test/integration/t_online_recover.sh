@@ -56,6 +56,8 @@ check "... A's lines 2 and 3 are valid in it" \
 fails "revoke a B certificate before recover: not in the store" 3 "" \
 	"$ON" revoke --state "$O" --clock 2026-04-02T15:00:00Z --serial "$B4" --reason key-compromise
 R=(--clock 2026-04-02T15:10:00Z)
+fails "recover with batch A's results and batch B: refused, nothing ties them" 3 "a/out/batch.sha256: names another batch than .*/b/batch.csv" \
+	"$ON" recover --state "$O" "${R[@]}" --batch "$T/b/batch.csv" --results "$T/a/out/results.csv"
 # ---- tampered results --------------------------------------------------
 mkdir "$T/bad"
 cp "$T/b/out/batch.sha256" "$T/bad/"
