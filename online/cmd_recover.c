@@ -1119,6 +1119,12 @@ results_run(struct rc_work *w)
 			    w->o->results);
 		return r;
 	}
+	if (w->res_len == 0) {
+		/* cut short to nothing: no header, not "no certificates" */
+		hk_err_set("%s:1: header: not \"%s\" (docs/requests.md)",
+		    w->o->results, head);
+		return HK_ERR_PARSE;
+	}
 	if ((its = calloc(cap, sizeof(*its))) == NULL)
 		return HK_ERR_ALLOC;
 	while (pos < w->res_len && r == 0) {

@@ -92,6 +92,12 @@ check "... audited: two cert.recover fail records" \
 check "... the others put back" test "$(grep -c ': put back ' "$T/bad.out")" = 2
 check "... A's line 4 certificate untouched" test "$(sqlite3 "$O/store.db" "SELECT status FROM certificates WHERE hex(serial) = '$A4'")" = valid
 check "... B's line 5 not in the store" test "$(sqlite3 "$O/store.db" "SELECT count(*) FROM certificates WHERE hex(serial) = '$B5'")" = 0
+# ---- an empty results.csv (cut short) is no header: refused ----------------
+mkdir "$T/empty"
+cp "$T/b/out/batch.sha256" "$T/empty/"
+: >"$T/empty/results.csv"
+fails "recover with an empty results.csv: exit 3, its header named" 3 "empty/results.csv:1: header: not \"line,result,serial_or_reason,certificate\"" \
+	"$ON" recover --state "$O" "${R[@]}" --batch "$T/b/batch.csv" --results "$T/empty/results.csv"
 # ---- the real results --------------------------------------------------
 ok "recover with B's results" "$ON" recover --state "$O" "${R[@]}" --batch "$T/b/batch.csv" --results "$T/b/out/results.csv"
 cp "$HANKO_TMP/out" "$T/good.out"
