@@ -76,9 +76,10 @@ struct rc_opts {
 	int chunk;			/* --chunk N */
 };
 
-/* A cert.reserve or cert.issue entry of this batch. */
+/* A cert.reserve or cert.issue entry of any batch (batch: its sha16). */
 struct ev_line {
 	char serial[SERIAL_HEX];
+	char batch[17];
 	char muni[HK_STORE_CODE_LEN + 1];
 	uint64_t line;
 	uint64_t seq;
@@ -167,8 +168,28 @@ entries_of(const struct rc_work *w, const char *d)
 	return e + 3;
 }
 
+/* "batch <sha16>, " of any batch, its sha16 in b; the entries after ": ". */
+static const char *
+entries_any(const char *d, char b[17])
+{
+	const char *e;
+	size_t i;
+
+	if (strncmp(d, "batch ", 6) != 0 || strlen(d) < 23 || d[22] != ',' ||
+	    (e = strstr(d, "): ")) == NULL)
+		return NULL;
+	for (i = 0; i < 16; i++)
+		if (!((d[6 + i] >= '0' && d[6 + i] <= '9') || (d[6 + i] >= 'a' &&
+		    d[6 + i] <= 'f')))
+			return NULL;
+	memcpy(b, d + 6, 16);
+	b[16] = '\0';
+	return e + 3;
+}
+
 static int
-add_line(struct rc_work *w, const char *tok, size_t n, uint64_t seq)
+add_line(struct rc_work *w, const char *tok, size_t n, const char *batch,
+    uint64_t seq)
 {
 	const char *a = memchr(tok, '/', n), *b;
 	struct ev_line *e;
@@ -192,6 +213,7 @@ add_line(struct rc_work *w, const char *tok, size_t n, uint64_t seq)
 	memset(e, 0, sizeof(*e));
 	memcpy(e->serial, tok, (size_t)(a - tok));
 	memcpy(e->muni, a + 1, (size_t)(b - a - 1));
+	memcpy(e->batch, batch, sizeof(e->batch));
 	memcpy(num, b + 1, (size_t)(tok + n - b - 1));
 	num[tok + n - b - 1] = '\0';
 	errno = 0;
@@ -253,7 +275,7 @@ static int
 each_record(const struct hk_audit_record *rec, void *arg)
 {
 	struct rc_work *w = arg;
-	char *d, want[80];
+	char *d, want[80], bsha[17];
 	const char *e, *t;
 	int kind, r = 0;
 	time_t at = 0;
@@ -284,7 +306,9 @@ each_record(const struct hk_audit_record *rec, void *arg)
 		}
 		goto out;
 	}
-	if ((e = entries_of(w, d)) == NULL)
+	/* a serial's cert.reserve/cert.issue of any batch (another batch's
+	 * is its refusal); the replacements of this batch only */
+	if ((e = kind == 1 ? entries_any(d, bsha) : entries_of(w, d)) == NULL)
 		goto out;
 	if (kind >= 2 && hk_time_parse(rec->time, &at) != 0)
 		goto out;
@@ -292,7 +316,7 @@ each_record(const struct hk_audit_record *rec, void *arg)
 		size_t n = strcspn(e, " ");
 
 		if (kind == 1)
-			r = add_line(w, e, n, rec->seq);
+			r = add_line(w, e, n, bsha, rec->seq);
 		else
 			r = add_rep(w, e, n, kind == 3, at, rec->seq);
 		e += n;
@@ -859,7 +883,15 @@ vet(struct rc_work *w, struct rc_item *it, const char *b64, size_t bl)
 	/* the audit log's records of the serial name this batch's line */
 	ev = el_find(w, it->hex, &nev);
 	for (k = 0; k < nev; k++)
-		if (ev[k].line != it->line ||
+		if (strncmp(ev[k].batch, w->sha, 16) != 0) {
+			snprintf(it->why, sizeof(it->why), "the audit log's "
+			    "record %" PRIu64 " names serial %s for line %"
+			    PRIu64 ", municipality %s of batch %s, not of batch "
+			    "%.16s (%s): not its batch file", ev[k].seq,
+			    it->hex, ev[k].line, ev[k].muni, ev[k].batch,
+			    w->sha, w->o->batch);
+			goto out;
+		} else if (ev[k].line != it->line ||
 		    strcmp(ev[k].muni, req.muni->code) != 0) {
 			snprintf(it->why, sizeof(it->why), "the audit log's "
 			    "record %" PRIu64 " names serial %s for line %"

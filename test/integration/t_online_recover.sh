@@ -98,6 +98,21 @@ cp "$T/b/out/batch.sha256" "$T/empty/"
 : >"$T/empty/results.csv"
 fails "recover with an empty results.csv: exit 3, its header named" 3 "empty/results.csv:1: header: not \"line,result,serial_or_reason,certificate\"" \
 	"$ON" recover --state "$O" "${R[@]}" --batch "$T/b/batch.csv" --results "$T/empty/results.csv"
+# ---- B's results with another batch file (line 4's resident_id changed,
+# its own batch.sha256): the certificates are not in it (the resident
+# record code is not), but the live log names their serials as batch B's
+check "B's line 4 is resident 5" grep -q '^431028,50000000005,' "$T/b/batch.csv"
+sed 's/^431028,50000000005,/431028,50000000015,/' "$T/b/batch.csv" >"$T/b/other.csv"
+mkdir "$T/other"
+cp "$T/b/out/results.csv" "$T/other/"
+sha256sum "$T/b/other.csv" | cut -c1-64 >"$T/other/batch.sha256"
+BSHA=$(sha256sum "$T/b/batch.csv" | cut -c1-16)
+rc=0; "$ON" recover --state "$O" "${R[@]}" --batch "$T/b/other.csv" --results "$T/other/results.csv" >"$T/other.out" 2>"$T/other.err" || rc=$?
+cat "$T/other.err" >&2
+check "recover with another batch file than the log's: exit 3" test "$rc" = 3
+check "... line 4 refused: the log names its serial batch $BSHA's" \
+	grep -q "^$T/other/results.csv:4: line 4, serial $B4: the audit log's record [0-9]* names serial $B4 for line 4, municipality 431028 of batch $BSHA, not of batch " "$T/other.err"
+check "... B's lines 4 and 5 not in the store" test "$(sqlite3 "$O/store.db" "SELECT count(*) FROM certificates WHERE hex(serial) IN ('$B4', '$B5')")" = 0
 # ---- the real results --------------------------------------------------
 ok "recover with B's results" "$ON" recover --state "$O" "${R[@]}" --batch "$T/b/batch.csv" --results "$T/b/out/results.csv"
 cp "$HANKO_TMP/out" "$T/good.out"
