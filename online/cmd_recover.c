@@ -341,11 +341,54 @@ er_cmp(const void *a, const void *b)
 	    ((const struct ev_rep *)b)->neu);
 }
 
+/*
+ * The log's checkpoints checked with the token's audit key first: the
+ * chain alone (hk_audit_scan) is rebuilt by anyone who can write the file,
+ * records, hashes and head file alike; a signed checkpoint is not. What
+ * follows the last checkpoint is vouched for by no signature: said on
+ * stderr (after a crash the last batch's records may be there).
+ */
+static int
+log_keyed(struct rc_work *w)
+{
+	const char *uri = hk_state_get(w->on->st, "audit.key-uri");
+	struct hk_audit_report rep;
+	EVP_PKEY *pub = NULL;
+	int r;
+
+	if (uri == NULL) {
+		hk_err_set("%s/state.conf: audit.key-uri missing",
+		    w->on->st->dir);
+		return HK_ERR_STATE;
+	}
+	if ((r = hk_token_key(w->on->tok, uri, NULL, &pub)) != 0)
+		return r;
+	r = hk_audit_verify(w->on->audit_log, pub, &rep);
+	EVP_PKEY_free(pub);
+	if (r != 0) {
+		hk_err_set("%s: the audit log fails verification with the "
+		    "token's audit key (%s): it cannot be evidence; "
+		    "docs/backup.md \"Restore\", step 6", w->on->audit_log,
+		    rep.reason[0] ? rep.reason : hk_err_msg());
+		return r == HK_ERR_AUDIT ? r : HK_ERR_AUDIT;
+	}
+	if (rep.unsigned_records > 0)
+		fprintf(stderr, "hanko-online recover: warning: %s: its last "
+		    "%" PRIu64 " record%s follow%s its last signed checkpoint "
+		    "(seq %" PRId64 "): no signature vouches for them\n",
+		    w->on->audit_log, rep.unsigned_records,
+		    rep.unsigned_records == 1 ? "" : "s",
+		    rep.unsigned_records == 1 ? "s" : "", rep.last_checkpoint_seq);
+	return 0;
+}
+
 static int
 log_read(struct rc_work *w)
 {
 	int r;
 
+	if ((r = log_keyed(w)) != 0)
+		return r;
 	if ((r = hk_audit_scan(w->on->audit_log, each_record, w)) != 0) {
 		if (r == HK_ERR_AUDIT)
 			hk_err_set("%s: the audit log fails verification (%s): "

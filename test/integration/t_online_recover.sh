@@ -113,6 +113,17 @@ check "recover with another batch file than the log's: exit 3" test "$rc" = 3
 check "... line 4 refused: the log names its serial batch $BSHA's" \
 	grep -q "^$T/other/results.csv:4: line 4, serial $B4: the audit log's record [0-9]* names serial $B4 for line 4, municipality 431028 of batch $BSHA, not of batch " "$T/other.err"
 check "... B's lines 4 and 5 not in the store" test "$(sqlite3 "$O/store.db" "SELECT count(*) FROM certificates WHERE hex(serial) IN ('$B4', '$B5')")" = 0
+# ---- a live log rewritten with its chain recomputed (docs/audit-log.md
+# "What is and is not detected"): the chain alone still holds, a signed
+# checkpoint after the change does not; recover takes no evidence from it
+cp -p "$O/audit/audit.log" "$T/log.keep"; cp -p "$O/audit/audit.log.head" "$T/head.keep"
+python3 "$HANKO_SRC/test/data/audit/edit.py" rewrite "$O/audit/audit.log" 2
+C0=$(sqlite3 "$O/store.db" "SELECT count(*) FROM certificates")
+rc=0; "$ON" recover --state "$O" "${R[@]}" --batch "$T/b/batch.csv" --results "$T/b/out/results.csv" >"$T/rw.out" 2>"$T/rw.err" || rc=$?
+check "recover on a log rewritten with its chain recomputed: exit 6, the audit key's check named" sh -c \
+	"[ $rc = 6 ] && grep -q 'fails verification with the token.s audit key' '$T/rw.err'"
+check "... nothing put back" test "$(sqlite3 "$O/store.db" "SELECT count(*) FROM certificates")" = "$C0"
+cp -p "$T/log.keep" "$O/audit/audit.log"; cp -p "$T/head.keep" "$O/audit/audit.log.head"
 # ---- the real results --------------------------------------------------
 ok "recover with B's results" "$ON" recover --state "$O" "${R[@]}" --batch "$T/b/batch.csv" --results "$T/b/out/results.csv"
 cp "$HANKO_TMP/out" "$T/good.out"
