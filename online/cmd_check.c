@@ -23,7 +23,14 @@
  *               the operators compare with the backup);
  *   pending     a reservation older than --pending-age (default one hour:
  *               no run holds one that long): reported, recovered by the
- *               issue command.
+ *               issue command;
+ *   revocations every cert.revoke / cert.revoke-all ok record of the live
+ *               audit log (verified with the token's audit key first) that
+ *               the store does not hold revoked, as after a restore from a
+ *               backup (docs/backup.md "Restore"; CPS 4-4): a valid one is
+ *               reported with the revoke command, one not in the store with
+ *               "recover its batch first"; never revoked here. A log that
+ *               fails verification is a finding.
  *
  * One line per finding on stdout; the exit status is 1 when anything was
  * found (fixed or not), 0 for a consistent store. --dry-run changes
@@ -49,6 +56,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "audit.h"
 #include "bundle.h"
 #include "cert.h"
 #include "clock.h"
@@ -56,6 +64,8 @@
 #include "err.h"
 #include "hex.h"
 #include "online.h"
+#include "p11.h"
+#include "state.h"
 #include "store.h"
 
 #define DOUBLE_REASON	HK_REASON_CESSATION	/* see above */
@@ -74,6 +84,27 @@ struct dup {
 	unsigned char kept[HK_STORE_SERIAL_MAX]; /* the oldest, kept */
 	size_t kept_len;
 	time_t kept_nb;			/* its notBefore */
+};
+
+/* A revocation the audit log records: cert.revoke of hanko-online revoke
+ * and of check ("serial S: municipality M, reason R (...)"), or of issue's
+ * re-issue ("batch B, ...: OLD/MUNI/R/NEW ..."). */
+struct lrev {
+	char serial[2 * HK_STORE_SERIAL_MAX + 1];	/* uppercase hex */
+	char muni[HK_STORE_CODE_LEN + 1];
+	int reason;
+	uint64_t seq;
+	char time[24];
+	char neu[2 * HK_STORE_SERIAL_MAX + 1];	/* re-issue: the new serial */
+	char batch[17];				/* re-issue: its batch */
+};
+
+/* A cert.revoke-all: every certificate of an issuing key. */
+struct lrevall {
+	int gen;
+	char kid[2 * HK_STORE_KEYID_MAX + 1];	/* lowercase hex */
+	uint64_t seq;
+	char time[24];
 };
 
 /* A schema difference. */
@@ -100,6 +131,11 @@ struct check_work {
 	uint64_t findings, fixed;
 	int damaged;			/* integrity_check named a problem */
 	uint64_t checked;		/* valid certificates read */
+	struct lrev *lr;		/* the log's revocations, by serial */
+	size_t nlr, caplr;
+	struct lrevall *la;		/* the log's cert.revoke-all */
+	size_t nla, capla;
+	int log_bad;			/* the log failed verification */
 };
 
 static const char check_usage[] =
@@ -407,6 +443,385 @@ der_problem(struct check_work *w, const struct hk_store_cert *c,
 	return why;
 }
 
+/* ---- revocations the audit log records (docs/backup.md "Restore") ---- */
+
+static int
+hexserial_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 1 || n > 2 * HK_STORE_SERIAL_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' &&
+		    s[i] <= 'F')))
+			return 0;
+	return 1;
+}
+
+static int
+add_lrev(struct check_work *w, const char *serial, size_t sl,
+    const char *muni, size_t ml, int reason, const struct hk_audit_record *rec,
+    const char *neu, size_t nl, const char *batch)
+{
+	struct lrev *e;
+
+	if (!hexserial_ok(serial, sl) || ml > HK_STORE_CODE_LEN ||
+	    reason < 1 || reason > 5)
+		return 0;	/* not an entry as revoke or issue writes it */
+	if (w->nlr == w->caplr) {
+		size_t cap = w->caplr ? 2 * w->caplr : 64;
+
+		if ((e = reallocarray(w->lr, cap, sizeof(*e))) == NULL)
+			return HK_ERR_ALLOC;
+		w->lr = e;
+		w->caplr = cap;
+	}
+	e = &w->lr[w->nlr++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->serial, serial, sl);
+	memcpy(e->muni, muni, ml);
+	e->reason = reason;
+	e->seq = rec->seq;
+	snprintf(e->time, sizeof(e->time), "%s", rec->time);
+	if (neu != NULL) {
+		memcpy(e->neu, neu, nl);
+		snprintf(e->batch, sizeof(e->batch), "%.16s", batch);
+	}
+	return 0;
+}
+
+/* "serial S: municipality M, reason R (NAME)..." (revoke, check) */
+static int
+rec_single(struct check_work *w, const char *d,
+    const struct hk_audit_record *rec)
+{
+	const char *s, *m, *me;
+
+	if (strncmp(d, "serial ", 7) != 0)
+		return 0;
+	s = d + 7;
+	if ((m = strstr(s, ": municipality ")) == NULL)
+		return 0;
+	me = m + 15;
+	if (strncmp(me + strcspn(me, ","), ", reason ", 9) != 0)
+		return 0;
+	{
+		const char *rp = me + strcspn(me, ",") + 9;
+
+		if (rp[0] < '1' || rp[0] > '5' || rp[1] != ' ')
+			return 0;
+		return add_lrev(w, s, (size_t)(m - s), me, strcspn(me, ","),
+		    rp[0] - '0', rec, NULL, 0, NULL);
+	}
+}
+
+/* "batch B, CPS 4-4-1-1 re-issue, old/municipality/reason/new (N): OLD/MUNI/R/NEW ..."
+ * (issue --replace): each OLD revoked with reason R */
+static int
+rec_reissue(struct check_work *w, const char *d,
+    const struct hk_audit_record *rec)
+{
+	const char *e, *f[4];
+	size_t fl[4], n, k;
+	int r = 0;
+
+	if (strncmp(d, "batch ", 6) != 0 || (e = strstr(d, "): ")) == NULL)
+		return 0;
+	for (e += 3; *e != '\0' && r == 0; e += n, e += *e == ' ') {
+		const char *q = e, *end;
+
+		n = strcspn(e, " ");
+		end = e + n;
+		for (k = 0; k < 4; k++) {
+			const char *sl = memchr(q, '/', (size_t)(end - q));
+
+			f[k] = q;
+			fl[k] = (size_t)((sl != NULL ? sl : end) - q);
+			if (sl == NULL)
+				break;
+			q = sl + 1;
+		}
+		if (k != 3 || fl[2] != 1 || !hexserial_ok(f[3], fl[3]))
+			continue;
+		r = add_lrev(w, f[0], fl[0], f[1], fl[1], f[2][0] - '0', rec,
+		    f[3], fl[3], d + 6);
+	}
+	return r;
+}
+
+/* "issuing generation G key id K: ..." (revoke --issuing-key-compromise) */
+static int
+rec_all(struct check_work *w, const char *d,
+    const struct hk_audit_record *rec)
+{
+	struct lrevall *e;
+	const char *k;
+	char *end;
+	long gen;
+	size_t kl;
+
+	if (strncmp(d, "issuing generation ", 19) != 0)
+		return 0;
+	gen = strtol(d + 19, &end, 10);
+	if (end == d + 19 || gen < 0 || gen > 999 ||
+	    strncmp(end, " key id ", 8) != 0)
+		return 0;
+	k = end + 8;
+	kl = strspn(k, "0123456789abcdef");
+	if (kl < 2 || kl > 2 * HK_STORE_KEYID_MAX || k[kl] != ':')
+		return 0;
+	if (w->nla == w->capla) {
+		size_t cap = w->capla ? 2 * w->capla : 4;
+
+		if ((e = reallocarray(w->la, cap, sizeof(*e))) == NULL)
+			return HK_ERR_ALLOC;
+		w->la = e;
+		w->capla = cap;
+	}
+	e = &w->la[w->nla++];
+	memset(e, 0, sizeof(*e));
+	e->gen = (int)gen;
+	memcpy(e->kid, k, kl);
+	e->seq = rec->seq;
+	snprintf(e->time, sizeof(e->time), "%s", rec->time);
+	return 0;
+}
+
+static int
+each_record(const struct hk_audit_record *rec, void *arg)
+{
+	struct check_work *w = arg;
+	int all, r;
+	char *d;
+
+	if (strcmp(rec->result, "ok") != 0)
+		return 0;
+	if (strcmp(rec->event, "cert.revoke-all") == 0)
+		all = 1;
+	else if (strcmp(rec->event, "cert.revoke") == 0)
+		all = 0;
+	else
+		return 0;
+	if ((d = malloc(rec->dlen + 1)) == NULL)
+		return HK_ERR_ALLOC;
+	memcpy(d, rec->details, rec->dlen);
+	d[rec->dlen] = '\0';
+	if (all)
+		r = rec_all(w, d, rec);
+	else if ((r = rec_single(w, d, rec)) == 0)
+		r = rec_reissue(w, d, rec);
+	free(d);
+	return r;
+}
+
+static int
+lrev_cmp(const void *a, const void *b)
+{
+	const struct lrev *x = a, *y = b;
+	int c = strcmp(x->serial, y->serial);
+
+	return c != 0 ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The last record of serial (hex) and the first one's index, or NULL. */
+static const struct lrev *
+lrev_find(const struct check_work *w, const char *hex, size_t *first,
+    size_t *n)
+{
+	size_t lo = 0, hi = w->nlr, m;
+
+	*n = 0;
+	while (lo < hi) {
+		m = lo + (hi - lo) / 2;
+		if (strcmp(w->lr[m].serial, hex) < 0)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	*first = lo;
+	while (lo + *n < w->nlr && strcmp(w->lr[lo + *n].serial, hex) == 0)
+		(*n)++;
+	return *n > 0 ? &w->lr[lo + *n - 1] : NULL;
+}
+
+/*
+ * The live audit log, its checkpoints verified with the token's audit key
+ * (as recover reads it: the chain alone is rebuilt by anyone who can write
+ * the file), then its revocation records collected. A log that fails is a
+ * finding: its revocations are then not compared.
+ */
+static int
+log_read(struct check_work *w)
+{
+	const char *uri = hk_state_get(w->on->st, "audit.key-uri");
+	struct hk_audit_report rep;
+	EVP_PKEY *pub = NULL;
+	int r;
+
+	if (uri == NULL) {
+		hk_err_set("%s/state.conf: audit.key-uri missing",
+		    w->on->st->dir);
+		return HK_ERR_STATE;
+	}
+	if ((r = hk_token_key(w->on->tok, uri, NULL, &pub)) != 0)
+		return r;
+	memset(&rep, 0, sizeof(rep));
+	r = hk_audit_verify(w->on->audit_log, pub, &rep);
+	EVP_PKEY_free(pub);
+	if (r == 0 && (r = hk_audit_scan(w->on->audit_log, each_record,
+	    w)) != 0 && r != HK_ERR_AUDIT)
+		return r;
+	if (r != 0) {
+		printf("audit: %s: fails verification with the token's audit "
+		    "key (%s): the revocations it records are not compared "
+		    "with the store; docs/backup.md \"Restore\", step 6\n",
+		    w->on->audit_log, rep.reason[0] ? rep.reason :
+		    hk_err_msg());
+		w->findings++;
+		w->log_bad = 1;
+		w->nlr = w->nla = 0;
+		return 0;
+	}
+	if (w->nlr > 1)
+		qsort(w->lr, w->nlr, sizeof(*w->lr), lrev_cmp);
+	return 0;
+}
+
+/* The store's row of an uppercase hex serial: 0, HK_ERR_NOT_FOUND, or -1
+ * for a serial no row can have (an odd number of digits). */
+static int
+get_hex(struct check_work *w, const char *hex, struct hk_store_cert *c)
+{
+	unsigned char s[HK_STORE_SERIAL_MAX];
+	char low[2 * HK_STORE_SERIAL_MAX + 1];
+	size_t k, sl = strlen(hex);
+
+	if (sl % 2 != 0)
+		return -1;	/* issue and revoke write whole bytes */
+	for (k = 0; k <= sl; k++)
+		low[k] = (char)(hex[k] >= 'A' ? hex[k] - 'A' + 'a' : hex[k]);
+	if (hk_hex_decode(low, s, sl / 2) != 0)
+		return -1;
+	memset(c, 0, sizeof(*c));
+	return hk_store_cert_get(w->store, s, sl / 2, c);
+}
+
+/* A valid certificate the log says was revoked (by serial or by its
+ * issuing key): a finding each, with the command that revokes it again. */
+static void
+valid_revoked(struct check_work *w, const struct hk_store_cert *c)
+{
+	char hex[2 * HK_STORE_SERIAL_MAX + 1];
+	char kid[2 * HK_STORE_KEYID_MAX + 1];
+	struct hk_store_cert nc;
+	const struct lrev *e;
+	size_t first, n, i;
+
+	serial_hex(c->serial, c->serial_len, hex);
+	if ((e = lrev_find(w, hex, &first, &n)) != NULL && e->neu[0] != '\0' &&
+	    get_hex(w, e->neu, &nc) == HK_ERR_NOT_FOUND) {
+		/* recover puts the new one back and revokes this one with
+		 * the record's reason and time, as issue did */
+		printf("revocation: serial %s (municipality %s): valid in the "
+		    "store, but the audit log's cert.revoke seq %" PRIu64
+		    " (%s) revoked it reason %d (%s) when batch %s re-issued it "
+		    "as serial %s, which is not in the store: recover that "
+		    "batch first (hanko-online recover, docs/backup.md "
+		    "\"Restore\"): it revokes this one\n", hex, c->municipality,
+		    e->seq, e->time, e->reason, hk_revreq_reason_name(e->reason),
+		    e->batch, e->neu);
+		w->findings++;
+		return;
+	}
+	if (e != NULL) {
+		printf("revocation: serial %s (municipality %s): valid in the "
+		    "store, but the audit log's cert.revoke seq %" PRIu64
+		    " (%s) revoked it reason %d (%s); revoke it again: "
+		    "hanko-online revoke --state %s --serial %s --reason %d\n",
+		    hex, c->municipality, e->seq, e->time, e->reason,
+		    hk_revreq_reason_name(e->reason), w->o->c.state, hex,
+		    e->reason);
+		w->findings++;
+		return;
+	}
+	hk_hex_encode(c->issuer, c->issuer_len, kid);
+	for (i = 0; i < w->nla; i++)
+		if (strcmp(w->la[i].kid, kid) == 0) {
+			printf("revocation: serial %s (municipality %s): valid "
+			    "in the store, but the audit log's cert.revoke-all "
+			    "seq %" PRIu64 " (%s) revoked every certificate of "
+			    "issuing generation %d (key id %s) reason 2 "
+			    "(ca-compromise); revoke them again: hanko-online "
+			    "revoke --state %s --issuing-key-compromise "
+			    "--generation %d --dry-run, then --yes-revoke-all "
+			    "COUNT\n", hex, c->municipality, w->la[i].seq,
+			    w->la[i].time, w->la[i].gen, kid, w->o->c.state,
+			    w->la[i].gen);
+			w->findings++;
+			return;
+		}
+}
+
+/* Every serial the log revoked that the store does not hold revoked (the
+ * valid ones are each_valid's): not in the store (issued after the
+ * backup, not yet recovered), or pending or void. A revoked one with
+ * another reason than every record's is a note, not a finding: it is
+ * revoked (relying parties refuse it) and a revocation is final. */
+static int
+log_compare(struct check_work *w)
+{
+	struct hk_store_cert c;
+	size_t i = 0, first, n, k;
+	const struct lrev *e;
+	int r, same;
+
+	while (i < w->nlr) {
+		e = lrev_find(w, w->lr[i].serial, &first, &n);
+		i = first + n;
+		if ((r = get_hex(w, e->serial, &c)) == -1)
+			continue;
+		if (r == HK_ERR_NOT_FOUND) {
+			printf("revocation: serial %s (municipality %s): not in "
+			    "the store, but the audit log's cert.revoke seq %"
+			    PRIu64 " (%s) revoked it reason %d (%s): issued "
+			    "after the backup; not in the store: recover its "
+			    "batch first (hanko-online recover, docs/backup.md "
+			    "\"Restore\"), then run check again\n", e->serial,
+			    e->muni, e->seq, e->time, e->reason,
+			    hk_revreq_reason_name(e->reason));
+			w->findings++;
+			continue;
+		}
+		if (r != 0)
+			return r;
+		if (c.status == HK_CERT_VALID)
+			continue;	/* each_valid's */
+		if (c.status != HK_CERT_REVOKED) {
+			printf("revocation: serial %s (municipality %s): %s in "
+			    "the store, but the audit log's cert.revoke seq %"
+			    PRIu64 " (%s) revoked it reason %d (%s) as a valid "
+			    "certificate; not changed (compare with the "
+			    "backup)\n", e->serial, c.municipality,
+			    hk_cert_status_name(c.status), e->seq, e->time,
+			    e->reason, hk_revreq_reason_name(e->reason));
+			w->findings++;
+			continue;
+		}
+		for (same = 0, k = first; k < first + n; k++)
+			same |= w->lr[k].reason == c.reason;
+		if (!same)
+			printf("note: serial %s (municipality %s): revoked "
+			    "reason %d (%s) in the store; the audit log's "
+			    "cert.revoke seq %" PRIu64 " (%s) says reason %d "
+			    "(%s); a revocation is final: not changed\n",
+			    e->serial, c.municipality, c.reason,
+			    hk_revreq_reason_name(c.reason), e->seq, e->time,
+			    e->reason, hk_revreq_reason_name(e->reason));
+	}
+	return 0;
+}
+
 static int
 each_valid(const struct hk_store_cert *c, const unsigned char *der,
     size_t len, time_t reserved_at, void *arg)
@@ -426,6 +841,7 @@ each_valid(const struct hk_store_cert *c, const unsigned char *der,
 		w->findings++;
 	}
 	X509_free(x);
+	valid_revoked(w, c);
 	return 0;
 }
 
@@ -475,6 +891,8 @@ check(struct check_work *w)
 		    "(docs/records.md) and run check again\n");
 		return 0;
 	}
+	if ((r = log_read(w)) != 0)
+		return r;
 	if ((r = hk_store_schema_check(w->store, 0, each_schema, w)) != 0 ||
 	    (r = hk_store_double_each(w->store, hk_clock_now(), each_double,
 	    w)) != 0)
@@ -485,7 +903,8 @@ check(struct check_work *w)
 	if ((r = hk_store_ca_each(w->store, HK_CA_ISSUING, each_issuing,
 	    w)) != 0 || (r = hk_store_cert_each(w->store, HK_CERT_VALID,
 	    each_valid, w)) != 0 || (r = hk_store_cert_each(w->store,
-	    HK_CERT_PENDING, each_pending, w)) != 0)
+	    HK_CERT_PENDING, each_pending, w)) != 0 ||
+	    (r = log_compare(w)) != 0)
 		return r;
 	return 0;
 }
@@ -533,6 +952,8 @@ out:
 		X509_free(w.iss[i]);
 	free(w.dups);
 	free(w.sd);
+	free(w.lr);
+	free(w.la);
 	hk_store_close(w.store);
 	hk_online_close(w.on);
 	return r;

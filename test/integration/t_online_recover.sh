@@ -41,6 +41,12 @@ for s in "$A2" "$A3" "$B2" "$B3" "$B4" "$B5"; do cols "$s" >"$T/live.$s"; done
 check "... A's line 2 superseded (4), line 3 affiliationChanged (3)" \
 	test "$(cut -d'|' -f1,2 "$T/live.$A2")/$(cut -d'|' -f1,2 "$T/live.$A3")" = "revoked|4/revoked|3"
 sqlite3 "$O/store.db" "SELECT seq, hex(entry) FROM crl_entries ORDER BY seq" >"$T/crl.live"
+# after the backup: A's line 4 (in the backup) and B's line 4 (issued
+# after it) revoked keyCompromise; the restore loses both revocations
+A4=$(serial_of "$T/a/out/results.csv" 4)
+BSHA=$(sha256sum "$T/b/batch.csv" | cut -c1-16)
+ok "revoke A's line 4 after the backup" "$ON" revoke --state "$O" --clock 2026-04-02T14:30:00Z --serial "$A4" --reason key-compromise
+ok "revoke B's line 4 after the backup" "$ON" revoke --state "$O" --clock 2026-04-02T14:30:00Z --serial "$B4" --reason key-compromise
 # ---- the store lost: the restore of docs/backup.md ---------------------
 : >"$O/store.db"
 mv "$O" "$O.damaged"
@@ -48,7 +54,17 @@ mkdir -m 0700 "$O"
 (cd "$D" && tar cf - --exclude=./MANIFEST --exclude=./MANIFEST.sig .) | (cd "$O" && tar xpf -)
 mv "$O.damaged/token" "$O.damaged/secrets" "$O/"
 cp -p "$O.damaged/audit/audit.log" "$O.damaged/audit/audit.log.head" "$O/audit/"
-ok "restored: check" "$ON" check --state "$O" --clock 2026-04-02T15:00:00Z
+fails "restored: check finds the revocations the store lost" 1 "store.db: 4 findings, 0 fixed$" \
+	"$ON" check --state "$O" --clock 2026-04-02T15:00:00Z
+check "... A's line 4: valid in the store, revoked in the log: the command named" \
+	grep -q "^revocation: serial $A4 (municipality [0-9]*): valid in the store, but the audit log's cert.revoke seq [0-9]* (2026-04-02T14:30:00Z) revoked it reason 1 (key-compromise); revoke it again: hanko-online revoke --state $O --serial $A4 --reason 1\$" "$HANKO_TMP/out"
+check "... B's line 4: not in the store: recover its batch first" \
+	grep -q "^revocation: serial $B4 (municipality 431028): not in the store, but the audit log's cert.revoke seq [0-9]* (2026-04-02T14:30:00Z) revoked it reason 1 (key-compromise): issued after the backup; not in the store: recover its batch first" "$HANKO_TMP/out"
+check "... A's lines 2 and 3, re-issued by B: recover B first" sh -c \
+	"grep -q '^revocation: serial $A2 (.*): valid in the store, but .* revoked it reason 4 (superseded) when batch $BSHA re-issued it as serial $B2, which is not in the store: recover that batch first' '$HANKO_TMP/out' &&
+	 grep -q '^revocation: serial $A3 (.*): valid in the store, but .* revoked it reason 3 (affiliation-changed) when batch $BSHA re-issued it as serial $B3,' '$HANKO_TMP/out'"
+check "... nothing revoked by check" test "$(sqlite3 "$O/store.db" "SELECT status FROM certificates WHERE hex(serial) = '$A4'")" = valid
+cp "$HANKO_TMP/out" "$T/check1.out"
 check "... B's certificates are not in the restored store" \
 	test "$(sqlite3 "$O/store.db" "SELECT count(*) FROM certificates WHERE hex(serial) IN ('$B2', '$B3', '$B4', '$B5')")" = 0
 check "... A's lines 2 and 3 are valid in it" \
@@ -123,6 +139,9 @@ rc=0; "$ON" recover --state "$O" "${R[@]}" --batch "$T/b/batch.csv" --results "$
 check "recover on a log rewritten with its chain recomputed: exit 6, the audit key's check named" sh -c \
 	"[ $rc = 6 ] && grep -q 'fails verification with the token.s audit key' '$T/rw.err'"
 check "... nothing put back" test "$(sqlite3 "$O/store.db" "SELECT count(*) FROM certificates")" = "$C0"
+rc=0; "$ON" check --state "$O" "${R[@]}" >"$T/rwc.out" 2>"$T/rwc.err" || rc=$?
+check "check on that log: exit 1, the log's failure is a finding, its revocations not compared" sh -c \
+	"[ $rc = 1 ] && grep -q '^audit: .*audit.log: fails verification with the token.s audit key (.*): the revocations it records are not compared' '$T/rwc.out' && ! grep -q '^revocation:' '$T/rwc.out'"
 cp -p "$T/log.keep" "$O/audit/audit.log"; cp -p "$T/head.keep" "$O/audit/audit.log.head"
 # ---- the real results --------------------------------------------------
 ok "recover with B's results" "$ON" recover --state "$O" "${R[@]}" --batch "$T/b/batch.csv" --results "$T/b/out/results.csv"
@@ -146,9 +165,14 @@ ok "recover again" "$ON" recover --state "$O" --clock 2026-04-02T15:20:00Z --bat
 check "... says all four are there" grep -q ": 0 put back, 4 already in the store, 0 refused of 4 issued$" "$HANKO_TMP/out"
 snap >"$T/snap2"
 check "... and changes nothing in the store" cmp -s "$T/snap1" "$T/snap2"
-ok "check: consistent" "$ON" check --state "$O" --clock 2026-04-02T15:30:00Z
-check "... Store consistent" grep -q "^Store consistent" "$HANKO_TMP/out"
+ok "revoke A's line 4 again" "$ON" revoke --state "$O" --clock 2026-04-02T15:25:00Z --serial "$A4" --reason key-compromise
+fails "check after recover: B's line 4, put back valid, was revoked" 1 "1 findings, 0 fixed$" \
+	"$ON" check --state "$O" --clock 2026-04-02T15:30:00Z
+check "... named with its command" grep -q "^revocation: serial $B4 (municipality 431028): valid in the store, .* revoke it again: hanko-online revoke --state $O --serial $B4 --reason 1\$" "$HANKO_TMP/out"
+check "... the only line" test "$(wc -l <"$HANKO_TMP/out")" = 1
 ok "revoke B's line 4 by serial" "$ON" revoke --state "$O" --clock 2026-04-02T16:00:00Z --serial "$B4" --reason key-compromise
+ok "check: consistent" "$ON" check --state "$O" --clock 2026-04-02T16:10:00Z
+check "... Store consistent" grep -q "^Store consistent" "$HANKO_TMP/out"
 ok "revoke B's line 5 (resident 6) by resident" "$ON" revoke --state "$O" --clock 2026-04-02T16:00:00Z --municipality 432032 --resident-id 60000000006 --reason 3
 check "... both revoked" test "$(sqlite3 "$O/store.db" "SELECT group_concat(status) FROM certificates WHERE hex(serial) IN ('$B4', '$B5')")" = "revoked,revoked"
 rc=0; "$ON" publish --state "$O" --repo "$P" --clock 2026-04-02T17:00:00Z >"$T/pub.out" 2>&1 || rc=$?
