@@ -654,21 +654,12 @@ lrev_find(const struct check_work *w, const char *hex, size_t *first,
 static int
 log_read(struct check_work *w)
 {
-	const char *uri = hk_state_get(w->on->st, "audit.key-uri");
 	struct hk_audit_report rep;
-	EVP_PKEY *pub = NULL;
 	int r;
 
-	if (uri == NULL) {
-		hk_err_set("%s/state.conf: audit.key-uri missing",
-		    w->on->st->dir);
-		return HK_ERR_STATE;
-	}
-	if ((r = hk_token_key(w->on->tok, uri, NULL, &pub)) != 0)
+	if ((r = hk_online_audit_verify(w->on, &rep)) != 0 &&
+	    r != HK_ERR_AUDIT)
 		return r;
-	memset(&rep, 0, sizeof(rep));
-	r = hk_audit_verify(w->on->audit_log, pub, &rep);
-	EVP_PKEY_free(pub);
 	if (r == 0 && (r = hk_audit_scan(w->on->audit_log, each_record,
 	    w)) != 0 && r != HK_ERR_AUDIT)
 		return r;

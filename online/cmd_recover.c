@@ -351,27 +351,18 @@ er_cmp(const void *a, const void *b)
 static int
 log_keyed(struct rc_work *w)
 {
-	const char *uri = hk_state_get(w->on->st, "audit.key-uri");
 	struct hk_audit_report rep;
-	EVP_PKEY *pub = NULL;
 	int r;
 
-	if (uri == NULL) {
-		hk_err_set("%s/state.conf: audit.key-uri missing",
-		    w->on->st->dir);
-		return HK_ERR_STATE;
-	}
-	if ((r = hk_token_key(w->on->tok, uri, NULL, &pub)) != 0)
-		return r;
-	r = hk_audit_verify(w->on->audit_log, pub, &rep);
-	EVP_PKEY_free(pub);
-	if (r != 0) {
+	if ((r = hk_online_audit_verify(w->on, &rep)) == HK_ERR_AUDIT) {
 		hk_err_set("%s: the audit log fails verification with the "
 		    "token's audit key (%s): it cannot be evidence; "
 		    "docs/backup.md \"Restore\", step 6", w->on->audit_log,
 		    rep.reason[0] ? rep.reason : hk_err_msg());
-		return r == HK_ERR_AUDIT ? r : HK_ERR_AUDIT;
+		return r;
 	}
+	if (r != 0)
+		return r;
 	if (rep.unsigned_records > 0)
 		fprintf(stderr, "hanko-online recover: warning: %s: its last "
 		    "%" PRIu64 " record%s follow%s its last signed checkpoint "

@@ -468,6 +468,26 @@ hk_online_audit(struct hk_online *on, const char *event, const char *result,
 }
 
 int
+hk_online_audit_verify(struct hk_online *on, struct hk_audit_report *rep)
+{
+	const char *uri = hk_state_get(on->st, "audit.key-uri");
+	EVP_PKEY *pub = NULL;
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	if (uri == NULL) {
+		hk_err_set("%s/state.conf: audit.key-uri missing",
+		    on->st->dir);
+		return HK_ERR_STATE;
+	}
+	if ((r = hk_token_key(on->tok, uri, NULL, &pub)) != 0)
+		return r;
+	r = hk_audit_verify(on->audit_log, pub, rep);
+	EVP_PKEY_free(pub);
+	return r == 0 ? 0 : HK_ERR_AUDIT;
+}
+
+int
 hk_online_checkpoint(struct hk_online *on)
 {
 	const char *uri = hk_state_get(on->st, "audit.key-uri");

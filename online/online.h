@@ -100,6 +100,13 @@ int hk_online_login(struct hk_online *on);
 int hk_online_audit(struct hk_online *on, const char *event,
     const char *result, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The state's audit log verified with the token's audit key (logged in),
+ * its checkpoints' signatures included: the chain alone is rebuilt by
+ * anyone who can write the file. rep always filled; HK_ERR_AUDIT when the
+ * log fails in any way; the token's own errors (the key) as they are. */
+struct hk_audit_report;
+int hk_online_audit_verify(struct hk_online *on,
+    struct hk_audit_report *rep);
 /* Sign a checkpoint with the token's audit-1 key (needs login). */
 int hk_online_checkpoint(struct hk_online *on);
 /* The same on a failure path: the failure's message is kept, a failure
