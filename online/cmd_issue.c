@@ -505,10 +505,8 @@ names_check(struct issue_work *w)
 static int
 work_open(struct issue_work *w, const struct issue_opts *o)
 {
-	const char *reh, *check, *sid, *suri;
-	unsigned char mac[32];
-	unsigned int ml = 0;
-	char path[4096], hex[64];
+	const char *reh;
+	char path[4096];
 	int r;
 
 	w->o = o;
@@ -525,27 +523,8 @@ work_open(struct issue_work *w, const struct issue_opts *o)
 	    sizeof(path))) != 0 || (r = hk_store_open(path, 0,
 	    &w->store)) != 0)
 		return r;
-	sid = hk_state_get(w->on->st, "store.id");
-	suri = hk_state_get(w->on->st, "store.key-uri");
-	check = hk_state_get(w->on->st, "store.key-check");
-	if (sid == NULL || suri == NULL || check == NULL) {
-		hk_err_set("%s/state.conf: store.id, store.key-uri and "
-		    "store.key-check are required", w->on->st->dir);
-		return HK_ERR_STATE;
-	}
-	if ((r = hk_online_login(w->on)) != 0 ||
-	    (r = hk_online_store_key(w->on->tok, suri, sid, &w->skey)) != 0)
+	if ((r = hk_online_store_key_checked(w->on, &w->skey)) != 0)
 		return r;
-	HMAC(EVP_sha256(), w->skey, HK_STORE_HMAC_KEY_LEN,
-	    (const unsigned char *)"check", 5, mac, &ml);
-	hk_hex_encode(mac, 16, hex);
-	OPENSSL_cleanse(mac, sizeof(mac));
-	if (strcmp(hex, check) != 0) {
-		hk_err_set("%s/state.conf: store.key-check: the token's store "
-		    "key is not the one this store was made with",
-		    w->on->st->dir);
-		return HK_ERR_STATE;
-	}
 	if ((r = load_keys(w)) != 0)
 		return r;
 	return hk_sign_pool_start(o->threads, &w->pool);

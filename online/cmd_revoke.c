@@ -182,12 +182,7 @@ int
 hk_online_resident_key(struct hk_online *on, const char *resident_id,
     unsigned char rkey[HK_STORE_RKEY_LEN])
 {
-	const char *sid = hk_state_get(on->st, "store.id");
-	const char *suri = hk_state_get(on->st, "store.key-uri");
-	const char *check = hk_state_get(on->st, "store.key-check");
-	unsigned char *key = NULL, mac[32];
-	unsigned int ml = 0;
-	char hex[64];
+	unsigned char *key = NULL;
 	int r;
 
 	memset(rkey, 0, HK_STORE_RKEY_LEN);
@@ -197,26 +192,9 @@ hk_online_resident_key(struct hk_online *on, const char *resident_id,
 		    "must be %d digits", HK_REQ_ID_LEN);
 		return HK_ERR_USAGE;
 	}
-	if (sid == NULL || suri == NULL || check == NULL) {
-		hk_err_set("%s/state.conf: store.id, store.key-uri and "
-		    "store.key-check are required", on->st->dir);
-		return HK_ERR_STATE;
-	}
-	if ((r = hk_online_login(on)) != 0 ||
-	    (r = hk_online_store_key(on->tok, suri, sid, &key)) != 0)
-		goto out;
-	HMAC(EVP_sha256(), key, HK_STORE_HMAC_KEY_LEN,
-	    (const unsigned char *)"check", 5, mac, &ml);
-	hk_hex_encode(mac, 16, hex);
-	if (strcmp(hex, check) != 0) {
-		hk_err_set("%s/state.conf: store.key-check: the token's store "
-		    "key is not the one this store was made with", on->st->dir);
-		r = HK_ERR_STATE;
-		goto out;
-	}
+	if ((r = hk_online_store_key_checked(on, &key)) != 0)
+		return r;
 	r = hk_store_resident_key(key, resident_id, rkey);
-out:
-	OPENSSL_cleanse(mac, sizeof(mac));
 	hk_secret_free(key);
 	return r;
 }

@@ -15,6 +15,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -532,6 +533,40 @@ hk_online_close(struct hk_online *on)
 	if (on->state_lockfd >= 0)
 		close(on->state_lockfd);
 	free(on);
+}
+
+int
+hk_online_store_key_checked(struct hk_online *on, unsigned char **key)
+{
+	const char *sid = hk_state_get(on->st, "store.id");
+	const char *suri = hk_state_get(on->st, "store.key-uri");
+	const char *check = hk_state_get(on->st, "store.key-check");
+	unsigned char mac[32];
+	unsigned int ml = 0;
+	char hex[64];
+	int r;
+
+	*key = NULL;
+	if (sid == NULL || suri == NULL || check == NULL) {
+		hk_err_set("%s/state.conf: store.id, store.key-uri and "
+		    "store.key-check are required", on->st->dir);
+		return HK_ERR_STATE;
+	}
+	if ((r = hk_online_login(on)) != 0 ||
+	    (r = hk_online_store_key(on->tok, suri, sid, key)) != 0)
+		return r;
+	HMAC(EVP_sha256(), *key, HK_STORE_HMAC_KEY_LEN,
+	    (const unsigned char *)"check", 5, mac, &ml);
+	hk_hex_encode(mac, 16, hex);
+	OPENSSL_cleanse(mac, sizeof(mac));
+	if (strcmp(hex, check) != 0) {
+		hk_err_set("%s/state.conf: store.key-check: the token's store "
+		    "key is not the one this store was made with", on->st->dir);
+		hk_secret_free(*key);
+		*key = NULL;
+		return HK_ERR_STATE;
+	}
+	return 0;
 }
 
 int

@@ -126,6 +126,10 @@ void hk_online_close(struct hk_online *on);
  */
 int hk_online_store_key(struct hk_token *tok, const char *key_uri,
     const char *store_id, unsigned char **key);
+/* The same for this state (state.conf's store.id and store.key-uri, the
+ * token logged in), checked against state.conf's store.key-check: a token
+ * whose key gives other hashes is HK_ERR_STATE, *key NULL. */
+int hk_online_store_key_checked(struct hk_online *on, unsigned char **key);
 
 /* The issuing CA certificates the root sent (store ca_certs, kind issuing),
  * parsed, oldest first, with their generations: each command then picks

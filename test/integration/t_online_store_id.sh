@@ -80,4 +80,15 @@ check "... the id can no longer change (raw SQL refused by the schema)" sh -c \
 	"! sqlite3 '$O/store.db' \"UPDATE meta SET value = '$SB' WHERE key = 'store.id'\" 2>/dev/null && \
 	 ! sqlite3 '$O/store.db' \"INSERT OR REPLACE INTO meta VALUES ('store.id', '$SB')\" 2>/dev/null && \
 	 test \"\$(sqlite3 '$O/store.db' \"SELECT value FROM meta WHERE key = 'store.id'\")\" = '$SA'"
+# A token whose store key is not the one the store was made with (another
+# token put in, a state.conf of another state): every command that looks a
+# resident up refuses before it does (hk_online_store_key_checked).
+cp -p "$C" "$T/state.conf.keep"
+sed -i 's/^store\.key-check = .*/store.key-check = 00000000000000000000000000000000/' "$C"
+want="^hanko-online [a-z]+: $O/state.conf: store.key-check: the token's store key is not the one this store was made with$"
+fails "revoke by resident with another store key: refused" 3 "$want" \
+	"$ON" revoke --state "$O" --reason 4 --municipality 431010 --resident-id 12345678901
+fails "history with another store key: refused" 3 "$want" \
+	"$ON" history --state "$O" --resident-id 12345678901
+cp -p "$T/state.conf.keep" "$C"
 finish
