@@ -451,57 +451,27 @@ parse(struct rc_opts *o, int argc, char **argv)
 static int
 batch_read(struct rc_work *w)
 {
-	unsigned char h[32];
-	char *slash;
-	size_t i, n;
-	int r, open_end;
+	struct hk_batch_file b;
+	int r;
 
-	if ((r = hk_file_read(w->o->batch, RC_BATCH_MAX, &w->content,
-	    &w->len)) != 0) {
-		if (r == HK_ERR_NOT_FOUND)
-			hk_err_set("%s: cannot open the batch", w->o->batch);
-		return r;
-	}
-	SHA256(w->content, w->len, h);
-	hk_hex_encode(h, 32, w->sha);
-	for (i = 0, n = 0; i < w->len; i++)
-		n += w->content[i] == '\n';
-	open_end = w->len > 0 && w->content[w->len - 1] != '\n';
-	n += (size_t)open_end;
-	if (n == 0) {
-		hk_err_set("%s: empty batch (no header)", w->o->batch);
-		return HK_ERR_PARSE;
-	}
-	if ((w->lines = calloc(n, sizeof(*w->lines))) == NULL ||
-	    (w->lens = calloc(n, sizeof(*w->lens))) == NULL ||
-	    (w->jr = calloc(n + 1, sizeof(*w->jr))) == NULL)
-		return HK_ERR_ALLOC;
-	w->lines[w->nlines++] = 0;
-	for (i = 0; i < w->len; i++)
-		if (w->content[i] == '\n') {
-			w->content[i] = '\0';
-			w->lens[w->nlines - 1] = i - w->lines[w->nlines - 1];
-			if (i + 1 < w->len)
-				w->lines[w->nlines++] = i + 1;
-		}
-	if (open_end)
-		w->lens[w->nlines - 1] = w->len - w->lines[w->nlines - 1];
-	snprintf(w->basedir, sizeof(w->basedir), "%s", w->o->batch);
-	if ((slash = strrchr(w->basedir, '/')) != NULL)
-		*slash = '\0';
-	else
-		snprintf(w->basedir, sizeof(w->basedir), ".");
-	w->req.input = w->o->batch;
-	w->req.basedir = w->basedir;
 	w->req.munis = w->munis;
 	w->req.p = w->p;
 	w->req.now = hk_clock_now();
-	if (memchr(w->content, '\0', w->lens[0]) != NULL) {
-		hk_err_set("%s:1: header: docs/requests.md: control character "
-		    "0x00", w->o->batch);
-		return HK_ERR_PARSE;
-	}
-	return hk_request_header(&w->req, (const char *)w->content);
+	r = hk_batch_file_read(w->o->batch, RC_BATCH_MAX, &b, &w->req);
+	/* the run owns what was read, its folder too (req.basedir) */
+	w->content = b.content;
+	w->len = b.len;
+	w->lines = b.lines;
+	w->lens = b.lens;
+	w->nlines = b.nlines;
+	memcpy(w->sha, b.sha, sizeof(w->sha));
+	snprintf(w->basedir, sizeof(w->basedir), "%s", b.basedir);
+	w->req.basedir = w->basedir;
+	if (r != 0)
+		return r;
+	if ((w->jr = calloc(w->nlines + 1, sizeof(*w->jr))) == NULL)
+		return HK_ERR_ALLOC;
+	return 0;
 }
 
 static int

@@ -15,12 +15,15 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include "atomic.h"
 #include "err.h"
+#include "hex.h"
 #include "request.h"
 
 #define NFIELDS		9
@@ -688,4 +691,69 @@ hk_request_parse(const struct hk_request_ctx *c, size_t ln, const char *line,
     struct hk_request *out)
 {
 	return hk_request_parse_bytes(c, ln, line, strlen(line), out);
+}
+
+int
+hk_batch_file_read(const char *path, size_t max, struct hk_batch_file *b,
+    struct hk_request_ctx *c)
+{
+	unsigned char h[32];
+	const unsigned char *nul;
+	char *slash;
+	size_t i, n;
+	int r, open_end;
+
+	memset(b, 0, sizeof(*b));
+	if ((r = hk_file_read(path, max, &b->content, &b->len)) != 0) {
+		if (r == HK_ERR_NOT_FOUND)
+			hk_err_set("%s: cannot open the batch", path);
+		return r;
+	}
+	SHA256(b->content, b->len, h);
+	hk_hex_encode(h, 32, b->sha);
+	for (i = 0, n = 0; i < b->len; i++)
+		n += b->content[i] == '\n';
+	open_end = b->len > 0 && b->content[b->len - 1] != '\n';
+	n += (size_t)open_end;
+	if (n == 0) {
+		hk_err_set("%s: empty batch (no header)", path);
+		return HK_ERR_PARSE;
+	}
+	if ((b->lines = calloc(n, sizeof(*b->lines))) == NULL ||
+	    (b->lens = calloc(n, sizeof(*b->lens))) == NULL)
+		return HK_ERR_ALLOC;
+	b->lines[b->nlines++] = 0;
+	for (i = 0; i < b->len; i++)
+		if (b->content[i] == '\n') {
+			b->content[i] = '\0';
+			b->lens[b->nlines - 1] = i - b->lines[b->nlines - 1];
+			if (i + 1 < b->len)
+				b->lines[b->nlines++] = i + 1;
+		}
+	if (open_end)	/* the last line has no newline */
+		b->lens[b->nlines - 1] = b->len - b->lines[b->nlines - 1];
+	snprintf(b->basedir, sizeof(b->basedir), "%s", path);
+	if ((slash = strrchr(b->basedir, '/')) != NULL)
+		*slash = '\0';
+	else
+		snprintf(b->basedir, sizeof(b->basedir), ".");
+	c->input = path;
+	c->basedir = b->basedir;
+	if ((nul = memchr(b->content, '\0', b->lens[0])) != NULL) {
+		hk_err_set("%s:1: header: docs/requests.md: control character "
+		    "0x00 at byte %zu", path, (size_t)(nul - b->content) + 1);
+		return HK_ERR_PARSE;
+	}
+	return hk_request_header(c, (const char *)b->content);
+}
+
+void
+hk_batch_file_free(struct hk_batch_file *b)
+{
+	if (b->content != NULL)
+		OPENSSL_cleanse(b->content, b->len);
+	free(b->content);
+	free(b->lines);
+	free(b->lens);
+	memset(b, 0, sizeof(*b));
 }

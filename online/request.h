@@ -45,6 +45,28 @@ struct hk_request_ctx {
 					 * issues nothing */
 };
 
+/*
+ * A batch file read whole (at most max bytes): its SHA-256 (lowercase hex),
+ * its lines as offsets and lengths into content, each newline replaced by
+ * a NUL (a line may hold NUL bytes of its own: lens counts them), the
+ * folder its key paths are relative to, and its header line checked
+ * against c (whose input and basedir are set here; c->basedir points
+ * into b). A missing file is HK_ERR_NOT_FOUND, "cannot open the batch".
+ */
+struct hk_batch_file {
+	unsigned char *content;		/* the bytes, malloc'd */
+	size_t len;
+	size_t *lines, *lens;		/* nlines offsets and lengths */
+	size_t nlines;
+	char sha[65];
+	char basedir[4096];
+};
+int hk_batch_file_read(const char *path, size_t max, struct hk_batch_file *b,
+    struct hk_request_ctx *c);
+/* Free what hk_batch_file_read allocated, the content cleansed first (it
+ * holds resident identifiers). */
+void hk_batch_file_free(struct hk_batch_file *b);
+
 /* 0 if line (no newline) is exactly HK_REQ_HEADER. */
 int hk_request_header(const struct hk_request_ctx *c, const char *line);
 /* Parse and check one line (no newline) into *out (key owned by out). */
