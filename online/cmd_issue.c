@@ -120,14 +120,8 @@ struct issue_work {
 	EVP_MD *md;			/* digest of the issuer's signatures,
 					 * fetched once (not per signature) */
 	struct hk_request_ctx req;	/* the request rules */
-	char basedir[4096];		/* the batch file's folder */
-	unsigned char *content;		/* the batch file */
-	size_t len;
-	char sha[65];			/* its SHA-256 */
-	size_t *lines;			/* line i starts at content[lines[i-1]] */
-	size_t *lens;			/* and is lens[i-1] bytes long (no
-					 * newline; a NUL byte counts) */
-	size_t nlines;
+	struct hk_batch_file bf;	/* the batch file: its bytes, lines,
+					 * SHA-256 and folder (request.h) */
 	struct hk_store_batch b;	/* its journal row */
 	int resumed;			/* 1: the batch was known */
 	int started;			/* 1: issue.start was written */
@@ -538,11 +532,11 @@ work_close(struct issue_work *w)
 	EVP_MD_free(w->md);
 	gen_free(w);
 	free(w->done);
-	free(w->lines);
-	free(w->lens);
-	if (w->content != NULL)
-		OPENSSL_cleanse(w->content, w->len);
-	free(w->content);
+	free(w->bf.lines);
+	free(w->bf.lens);
+	if (w->bf.content != NULL)
+		OPENSSL_cleanse(w->bf.content, w->bf.len);
+	free(w->bf.content);
 	hk_munis_free(w->munis);
 	hk_profile_free(w->p);
 	hk_store_close(w->store);
@@ -831,25 +825,15 @@ recover(struct issue_work *w)
 static int
 batch_read(struct issue_work *w)
 {
-	struct hk_batch_file b;
 	int r;
 
 	w->req.munis = w->munis;
 	w->req.p = w->p;
 	w->req.now = hk_clock_now();
-	r = hk_batch_file_read(w->o->batch, BATCH_MAX, &b, &w->req);
-	/* the run owns what was read, its folder too (req.basedir) */
-	w->content = b.content;
-	w->len = b.len;
-	w->lines = b.lines;
-	w->lens = b.lens;
-	w->nlines = b.nlines;
-	memcpy(w->sha, b.sha, sizeof(w->sha));
-	snprintf(w->basedir, sizeof(w->basedir), "%s", b.basedir);
-	w->req.basedir = w->basedir;
-	if (r != 0)
+	/* req.basedir points into w->bf, the run's own */
+	if ((r = hk_batch_file_read(w->o->batch, BATCH_MAX, &w->bf, &w->req)) != 0)
 		return r;
-	if ((w->done = calloc(w->nlines + 1, 1)) == NULL)
+	if ((w->done = calloc(w->bf.nlines + 1, 1)) == NULL)
 		return HK_ERR_ALLOC;
 	return 0;
 }
@@ -858,15 +842,15 @@ batch_read(struct issue_work *w)
 static const char *
 line_text(struct issue_work *w, size_t ln)
 {
-	return ln >= 1 && ln <= w->nlines ?
-	    (const char *)w->content + w->lines[ln - 1] : NULL;
+	return ln >= 1 && ln <= w->bf.nlines ?
+	    (const char *)w->bf.content + w->bf.lines[ln - 1] : NULL;
 }
 
 /* Line ln's length in bytes (0 when there is no such line). */
 static size_t
 line_len(struct issue_work *w, size_t ln)
 {
-	return ln >= 1 && ln <= w->nlines ? w->lens[ln - 1] : 0;
+	return ln >= 1 && ln <= w->bf.nlines ? w->bf.lens[ln - 1] : 0;
 }
 
 static int
@@ -882,7 +866,7 @@ each_done(const struct hk_store_batch_result *res, void *arg)
 {
 	struct issue_work *w = arg;
 
-	if (res->line >= 2 && res->line <= w->nlines)
+	if (res->line >= 2 && res->line <= w->bf.nlines)
 		w->done[res->line] = 1;
 	return 0;
 }
@@ -895,7 +879,7 @@ journal_find(struct issue_work *w)
 {
 	int r, was;
 
-	if ((r = hk_store_batch_find(w->store, w->sha, &w->b)) ==
+	if ((r = hk_store_batch_find(w->store, w->bf.sha, &w->b)) ==
 	    HK_ERR_NOT_FOUND) {
 		memset(&w->b, 0, sizeof(w->b));
 		return 0;
@@ -907,7 +891,7 @@ journal_find(struct issue_work *w)
 	if (was != w->o->replace) {
 		hk_err_set("%s: this batch (sha256 %.16s...) was started %s "
 		    "--replace; a batch keeps its mode: rerun it that way, or "
-		    "send %s as a new batch", w->o->batch, w->sha, was ?
+		    "send %s as a new batch", w->o->batch, w->bf.sha, was ?
 		    "with" : "without", was ? "the first issues" :
 		    "the re-issues");
 		return HK_ERR_USAGE;
@@ -924,11 +908,11 @@ journal_add(struct issue_work *w)
 	if (!w->resumed) {
 		snprintf(w->b.name, sizeof(w->b.name), "issue%s %s",
 		    w->o->replace ? " --replace" : "", w->o->batch);
-		if ((r = hk_store_batch_add(w->store, w->sha, w->b.name,
+		if ((r = hk_store_batch_add(w->store, w->bf.sha, w->b.name,
 		    hk_clock_now(), &w->b.id)) != 0)
 			return r;
 	}
-	for (ln = 2; ln <= w->nlines; ln++)
+	for (ln = 2; ln <= w->bf.nlines; ln++)
 		if (is_request(line_text(w, ln), line_len(w, ln))) {
 			w->requests++;
 			w->todo += !w->done[ln];
@@ -1042,7 +1026,7 @@ out_open(struct issue_work *w)
 
 	if (hk_path_exists(out)) {
 		snprintf(path, sizeof(path), "%s/%s", out, MARKER);
-		snprintf(line, sizeof(line), "%s\n", w->sha);
+		snprintf(line, sizeof(line), "%s\n", w->bf.sha);
 		if (hk_file_read(path, 4096, &m, &ml) != 0 ||
 		    ml != strlen(line) || memcmp(m, line, ml) != 0) {
 			free(m);
@@ -1059,7 +1043,7 @@ out_open(struct issue_work *w)
 		    sizeof(tmp))) != 0)
 			return r;
 		snprintf(path, sizeof(path), "%s/%s", tmp, MARKER);
-		snprintf(line, sizeof(line), "%s\n", w->sha);
+		snprintf(line, sizeof(line), "%s\n", w->bf.sha);
 		if ((r = hk_file_write(path, line, strlen(line), 0644,
 		    HK_WRITE_NOREPLACE)) != 0)
 			goto fail;
@@ -1143,7 +1127,7 @@ prepare(struct issue_work *w, const struct hk_issue_env *env,
 	for (i = 0; i < carry->n; i++)
 		cur->it[cur->n++] = carry->it[i];
 	carry->n = 0;
-	while (cur->n < (size_t)w->o->chunk && *next <= w->nlines) {
+	while (cur->n < (size_t)w->o->chunk && *next <= w->bf.nlines) {
 		size_t ln = (*next)++;
 
 		if (w->done[ln] || !is_request(t = line_text(w, ln),
@@ -1373,13 +1357,13 @@ reserve(struct issue_work *w, struct chunk *cur, const struct chunk *fly,
 	w->progressed += cur->n;
 	/* after the commit; a crash before these is named by recovery */
 	snprintf(head, sizeof(head), "batch %.16s, CPS 4-4-1-1 re-issue, "
-	    "old/municipality/reason/new", w->sha);
+	    "old/municipality/reason/new", w->bf.sha);
 	alist_init(&rev, w->on, "cert.revoke", head);
 	snprintf(head, sizeof(head), "batch %.16s, CPS 4-2-3 expired, no "
-	    "longer live, old/municipality/new", w->sha);
+	    "longer live, old/municipality/new", w->bf.sha);
 	alist_init(&exp, w->on, "cert.expire", head);
 	snprintf(head, sizeof(head), "batch %.16s, serial/municipality/line",
-	    w->sha);
+	    w->bf.sha);
 	alist_init(&res, w->on, "cert.reserve", head);
 	for (i = 0; i < cur->nsign; i++) {
 		struct hk_issue_item *it = cur->sign[i];
@@ -1430,7 +1414,7 @@ finish(struct issue_work *w, struct chunk *fly)
 	int r = 0;
 
 	snprintf(head, sizeof(head), "batch %.16s, serial/municipality/line",
-	    w->sha);
+	    w->bf.sha);
 	alist_init(&iss, w->on, "cert.issue", head);
 	for (i = 0; i < fly->nsign; i++) {
 		struct hk_issue_item *it = fly->sign[i];
@@ -1762,7 +1746,7 @@ run(struct issue_work *w)
 		    "(requested) is not imported yet\n", w->cur->gen, top);
 	if ((r = hk_online_audit(w->on, "issue.start", "ok", "batch %s sha256 "
 	    "%s%s: %zu requests, %zu without a result%s, issuing CA "
-	    "generation %d", w->o->batch, w->sha,
+	    "generation %d", w->o->batch, w->bf.sha,
 	    w->o->replace ? " (--replace)" : "", w->requests, w->todo,
 	    w->resumed ? " (resumed)" : "", w->cur->gen)) != 0)
 		return r;
@@ -1806,7 +1790,7 @@ cmd_issue(int argc, char **argv)
 	if (w.started)
 		hk_online_audit(w.on, "issue.done", r == 0 ? "ok" : "fail",
 		    "batch %s sha256 %s: this run %zu issued, %zu refused; the "
-		    "batch %zu issued, %zu refused of %zu", o.batch, w.sha,
+		    "batch %zu issued, %zu refused of %zu", o.batch, w.bf.sha,
 		    w.n_issued, w.n_refused, w.n_ok, w.n_bad, w.requests);
 	if (r == 0)
 		r = hk_online_checkpoint(w.on);

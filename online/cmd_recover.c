@@ -114,11 +114,7 @@ struct rc_work {
 	struct hk_online_issuing cas;
 	struct hk_cert_user_tmpl *tmpl[HK_ONLINE_ISSUING_MAX];
 	struct hk_request_ctx req;
-	char basedir[4096];
-	unsigned char *content;		/* the batch file */
-	size_t len;
-	char sha[65];
-	size_t *lines, *lens, nlines;
+	struct hk_batch_file bf;	/* the batch file (request.h) */
 	unsigned char *res;		/* results.csv */
 	size_t res_len;
 	/* the audit log */
@@ -162,7 +158,7 @@ entries_of(const struct rc_work *w, const char *d)
 {
 	const char *e;
 
-	if (strncmp(d, "batch ", 6) != 0 || strncmp(d + 6, w->sha, 16) != 0 ||
+	if (strncmp(d, "batch ", 6) != 0 || strncmp(d + 6, w->bf.sha, 16) != 0 ||
 	    d[22] != ',' || (e = strstr(d, "): ")) == NULL)
 		return NULL;
 	return e + 3;
@@ -298,7 +294,7 @@ each_record(const struct hk_audit_record *rec, void *arg)
 	memcpy(d, rec->details, rec->dlen);
 	d[rec->dlen] = '\0';
 	if (kind == 0) {
-		snprintf(want, sizeof(want), " sha256 %s", w->sha);
+		snprintf(want, sizeof(want), " sha256 %s", w->bf.sha);
 		if ((t = strstr(d, want)) != NULL) {
 			w->log_start = 1;
 			if (strncmp(t + strlen(want), " (--replace)", 12) == 0)
@@ -451,25 +447,15 @@ parse(struct rc_opts *o, int argc, char **argv)
 static int
 batch_read(struct rc_work *w)
 {
-	struct hk_batch_file b;
 	int r;
 
 	w->req.munis = w->munis;
 	w->req.p = w->p;
 	w->req.now = hk_clock_now();
-	r = hk_batch_file_read(w->o->batch, RC_BATCH_MAX, &b, &w->req);
-	/* the run owns what was read, its folder too (req.basedir) */
-	w->content = b.content;
-	w->len = b.len;
-	w->lines = b.lines;
-	w->lens = b.lens;
-	w->nlines = b.nlines;
-	memcpy(w->sha, b.sha, sizeof(w->sha));
-	snprintf(w->basedir, sizeof(w->basedir), "%s", b.basedir);
-	w->req.basedir = w->basedir;
-	if (r != 0)
+	/* req.basedir points into w->bf, the run's own */
+	if ((r = hk_batch_file_read(w->o->batch, RC_BATCH_MAX, &w->bf, &w->req)) != 0)
 		return r;
-	if ((w->jr = calloc(w->nlines + 1, sizeof(*w->jr))) == NULL)
+	if ((w->jr = calloc(w->bf.nlines + 1, sizeof(*w->jr))) == NULL)
 		return HK_ERR_ALLOC;
 	return 0;
 }
@@ -477,8 +463,8 @@ batch_read(struct rc_work *w)
 static int
 is_request(const struct rc_work *w, uint64_t ln)
 {
-	return ln >= 2 && ln <= w->nlines && w->lens[ln - 1] > 0 &&
-	    w->content[w->lines[ln - 1]] != '#';
+	return ln >= 2 && ln <= w->bf.nlines && w->bf.lens[ln - 1] > 0 &&
+	    w->bf.content[w->bf.lines[ln - 1]] != '#';
 }
 
 /* The folder of results.csv was made for this batch (its batch.sha256),
@@ -497,14 +483,14 @@ batch_tie(struct rc_work *w)
 	else
 		snprintf(dir, sizeof(dir), ".");
 	snprintf(path, sizeof(path), "%s/batch.sha256", dir);
-	snprintf(line, sizeof(line), "%s\n", w->sha);
+	snprintf(line, sizeof(line), "%s\n", w->bf.sha);
 	r = hk_file_read(path, 4096, &m, &ml);
 	if (r == 0) {
 		if (ml != strlen(line) || memcmp(m, line, ml) != 0) {
 			free(m);
 			hk_err_set("%s: names another batch than %s (sha256 "
 			    "%s): these results are not of this batch", path,
-			    w->o->batch, w->sha);
+			    w->o->batch, w->bf.sha);
 			return HK_ERR_INVALID;
 		}
 		marker = 1;
@@ -515,7 +501,7 @@ batch_tie(struct rc_work *w)
 		hk_err_set("%s: neither %s nor the audit log's issue.start "
 		    "names batch %s (sha256 %s): nothing shows these results "
 		    "are of this batch", w->o->results, path, w->o->batch,
-		    w->sha);
+		    w->bf.sha);
 		return HK_ERR_INVALID;
 	}
 	return 0;
@@ -527,7 +513,7 @@ each_jres(const struct hk_store_batch_result *res, void *arg)
 	struct rc_work *w = arg;
 	struct jres *j;
 
-	if (res->line < 1 || res->line > w->nlines)
+	if (res->line < 1 || res->line > w->bf.nlines)
 		return 0;
 	j = &w->jr[res->line];
 	if (res->serial != NULL) {
@@ -544,7 +530,7 @@ journal(struct rc_work *w)
 {
 	int r;
 
-	if ((r = hk_store_batch_find(w->store, w->sha, &w->b)) == 0) {
+	if ((r = hk_store_batch_find(w->store, w->bf.sha, &w->b)) == 0) {
 		w->known = 1;
 		return hk_store_batch_each(w->store, w->b.id, each_jres, w);
 	}
@@ -554,7 +540,7 @@ journal(struct rc_work *w)
 	/* as issue names it: its mode is what a resumed run must keep */
 	snprintf(w->b.name, sizeof(w->b.name), "issue%s %s",
 	    w->log_replace ? " --replace" : "", w->o->batch);
-	return hk_store_batch_add(w->store, w->sha, w->b.name, hk_clock_now(),
+	return hk_store_batch_add(w->store, w->bf.sha, w->b.name, hk_clock_now(),
 	    &w->b.id);
 }
 
@@ -597,14 +583,14 @@ work_close(struct rc_work *w)
 		hk_cert_user_tmpl_free(w->tmpl[i]);
 	hk_online_issuing_free(&w->cas);
 	hk_secret_free(w->skey);
-	free(w->lines);
-	free(w->lens);
+	free(w->bf.lines);
+	free(w->bf.lens);
 	free(w->jr);
 	free(w->el);
 	free(w->er);
-	if (w->content != NULL)
-		OPENSSL_cleanse(w->content, w->len);
-	free(w->content);
+	if (w->bf.content != NULL)
+		OPENSSL_cleanse(w->bf.content, w->bf.len);
+	free(w->bf.content);
 	if (w->res != NULL)
 		OPENSSL_cleanse(w->res, w->res_len);
 	free(w->res);
@@ -818,7 +804,7 @@ vet(struct rc_work *w, struct rc_item *it, const char *b64, size_t bl)
 	/* the line as issue judged it, at the certificate's notBefore */
 	rc.now = nb;
 	if ((r = hk_request_parse_bytes(&rc, it->line, (const char *)
-	    w->content + w->lines[it->line - 1], w->lens[it->line - 1],
+	    w->bf.content + w->bf.lines[it->line - 1], w->bf.lens[it->line - 1],
 	    &req)) != 0) {
 		if (r == HK_ERR_ALLOC)
 			return r;
@@ -866,13 +852,13 @@ vet(struct rc_work *w, struct rc_item *it, const char *b64, size_t bl)
 	/* the audit log's records of the serial name this batch's line */
 	ev = el_find(w, it->hex, &nev);
 	for (k = 0; k < nev; k++)
-		if (strncmp(ev[k].batch, w->sha, 16) != 0) {
+		if (strncmp(ev[k].batch, w->bf.sha, 16) != 0) {
 			snprintf(it->why, sizeof(it->why), "the audit log's "
 			    "record %" PRIu64 " names serial %s for line %"
 			    PRIu64 ", municipality %s of batch %s, not of batch "
 			    "%.16s (%s): not its batch file", ev[k].seq,
 			    it->hex, ev[k].line, ev[k].muni, ev[k].batch,
-			    w->sha, w->o->batch);
+			    w->bf.sha, w->o->batch);
 			goto out;
 		} else if (ev[k].line != it->line ||
 		    strcmp(ev[k].muni, req.muni->code) != 0) {
@@ -1043,7 +1029,7 @@ refusal(struct rc_work *w, const struct rc_item *it)
 	    it->why);
 	(void)hk_online_audit(w->on, "cert.recover", "fail", "%s:%zu: batch "
 	    "%s line %" PRIu64 ", serial %s: not put back: %s", w->o->results,
-	    it->rline, w->sha, it->line, it->hex[0] ? it->hex : "?", it->why);
+	    it->rline, w->bf.sha, it->line, it->hex[0] ? it->hex : "?", it->why);
 }
 
 /* One chunk: audited, then committed (a crash in between: the next run
@@ -1073,7 +1059,7 @@ chunk_run(struct rc_work *w, struct rc_item *its, size_t n)
 		    "municipality %s: batch %s line %" PRIu64 " (%s:%zu): "
 		    "put back after a restore%s, its signature verified and "
 		    "its TBSCertificate the one the line builds%s", it->hex,
-		    it->c.municipality, w->sha, it->line, w->o->results,
+		    it->c.municipality, w->bf.sha, it->line, w->o->results,
 		    it->rline, it->complete ? " (reserved in the backup, "
 		    "signed after it)" : "", it->rep);
 	}
@@ -1214,7 +1200,7 @@ results_run(struct rc_work *w)
 				    "then the certificate");
 			else {
 				memcpy(it->hex, c2 + 1, hl);
-				if (ln < 2 || ln > w->nlines)
+				if (ln < 2 || ln > w->bf.nlines)
 					snprintf(it->why, sizeof(it->why),
 					    "line: %s has no line %" PRIu64,
 					    w->o->batch, ln);
@@ -1243,7 +1229,7 @@ batch_done(struct rc_work *w)
 {
 	size_t ln;
 
-	for (ln = 2; ln <= w->nlines; ln++)
+	for (ln = 2; ln <= w->bf.nlines; ln++)
 		if (is_request(w, ln) && w->jr[ln].kind == 0)
 			return 0;
 	if (w->b.finished_at != 0)
@@ -1268,7 +1254,7 @@ cmd_recover(int argc, char **argv)
 		goto out;
 	if ((r = hk_online_audit(w.on, "recover.start", "ok", "batch %s "
 	    "sha256 %s, results %s: the certificates issued after the last "
-	    "backup put back (docs/backup.md)", o.batch, w.sha,
+	    "backup put back (docs/backup.md)", o.batch, w.bf.sha,
 	    o.results)) != 0)
 		goto out;
 	started = 1;
@@ -1283,7 +1269,7 @@ cmd_recover(int argc, char **argv)
 		(void)hk_online_audit(w.on, "recover.done", r == 0 &&
 		    w.n_refused == 0 ? "ok" : "fail", "batch %s sha256 %s: %zu "
 		    "put back, %zu already there, %zu refused of %zu issued",
-		    o.batch, w.sha, w.n_put, w.n_there, w.n_refused, w.n_ok);
+		    o.batch, w.bf.sha, w.n_put, w.n_there, w.n_refused, w.n_ok);
 		hk_err_restore(&keep);
 		if (r == 0)
 			r = hk_online_checkpoint(w.on);
