@@ -37,6 +37,10 @@ int hk_store_run(struct hk_store *s, sqlite3_stmt *st, const char *what);
  * with create, refused when path exists (HK_ERR_EXISTS); without, when it
  * does not ("no store here", HK_ERR_NOT_FOUND). */
 int hk_store_new(const char *path, int create, struct hk_store **out);
+/* Open s's database read-only (SQLITE_OPEN_READONLY: never a checkpoint,
+ * never the WAL removed at its close), writes refused (query_only), no
+ * trusted schema, waiting busy_ms for a lock. */
+int hk_store_open_ro(struct hk_store *s, int busy_ms);
 /* Step st, a query of (blob, integer) rows, calling fn with each row's
  * column 0 and its length and column 1 until fn returns non-zero; then
  * finalize st. fn's result, or 0, or the step's failure named what. */

@@ -34,18 +34,8 @@ hk_store_open_readonly(const char *path, struct hk_store **out)
 	*out = NULL;
 	if ((r = hk_store_new(path, 0, &s)) != 0)
 		return r;
-	if ((rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_NOFOLLOW, NULL)) != SQLITE_OK) {
-		r = s->db ? hk_store_fail(s, rc, "open read-only") :
-		    HK_ERR_ALLOC;
-		goto out;
-	}
 	/* a worker waits little: a busy store is answered tryLater */
-	sqlite3_busy_timeout(s->db, 2000);
-	sqlite3_extended_result_codes(s->db, 1);
-	if ((r = hk_store_exec(s, "PRAGMA query_only=ON", "query_only")) != 0 ||
-	    (r = hk_store_exec(s, "PRAGMA trusted_schema=OFF",
-	    "trusted_schema")) != 0)
+	if ((r = hk_store_open_ro(s, 2000)) != 0)
 		goto out;
 	if ((r = hk_store_prepare(s, "SELECT value FROM meta WHERE key = "
 	    "'schema'", &st)) != 0)

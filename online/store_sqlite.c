@@ -481,6 +481,24 @@ sqlite_header(const char *path)
 }
 
 int
+hk_store_open_ro(struct hk_store *s, int busy_ms)
+{
+	int rc, r;
+
+	if ((rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOFOLLOW, NULL)) != SQLITE_OK)
+		return s->db ? hk_store_fail(s, rc, "open read-only") :
+		    HK_ERR_ALLOC;
+	sqlite3_busy_timeout(s->db, busy_ms);
+	sqlite3_extended_result_codes(s->db, 1);
+	if ((r = hk_store_exec(s, "PRAGMA query_only=ON", "query_only")) != 0 ||
+	    (r = hk_store_exec(s, "PRAGMA trusted_schema=OFF",
+	    "trusted_schema")) != 0)
+		return r;
+	return 0;
+}
+
+int
 hk_store_new(const char *path, int create, struct hk_store **out)
 {
 	struct hk_store *s;
@@ -700,23 +718,13 @@ hk_store_peek(const char *path, int *schema, char *id, size_t len)
 {
 	struct hk_store *s = NULL;
 	char v[16];
-	int rc, r;
+	int r;
 
 	*schema = 0;
 	id[0] = '\0';
 	if ((r = hk_store_new(path, 0, &s)) != 0)
 		return r;
-	if ((rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_NOFOLLOW, NULL)) != SQLITE_OK) {
-		r = s->db ? hk_store_fail(s, rc, "open read-only") :
-		    HK_ERR_ALLOC;
-		goto out;
-	}
-	sqlite3_busy_timeout(s->db, 10000);
-	sqlite3_extended_result_codes(s->db, 1);
-	if ((r = hk_store_exec(s, "PRAGMA query_only=ON", "query_only")) != 0 ||
-	    (r = hk_store_exec(s, "PRAGMA trusted_schema=OFF",
-	    "trusted_schema")) != 0 ||
+	if ((r = hk_store_open_ro(s, 10000)) != 0 ||
 	    (r = meta_get(s, "schema", v, sizeof(v))) != 0)
 		goto out;
 	*schema = atoi(v);
@@ -827,16 +835,8 @@ hk_store_snapshot(const char *path, const char *dest)
 	 * which never checkpoints or removes the WAL when it closes (an
 	 * empty -wal and -shm it made are SQLite's own, removed by the next
 	 * read-write close) */
-	if ((rc = sqlite3_open_v2(path, &src->db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_NOFOLLOW, NULL)) != SQLITE_OK) {
-		r = src->db ? hk_store_fail(src, rc, "open") : HK_ERR_ALLOC;
-		goto out;
-	}
-	sqlite3_busy_timeout(src->db, 10000);
-	sqlite3_extended_result_codes(src->db, 1);
-	if ((r = hk_store_exec(src, "PRAGMA query_only=ON", "query_only")) != 0 ||
-	    (r = hk_store_exec(src, "PRAGMA trusted_schema=OFF",
-	    "trusted_schema")) != 0 || (r = schema_check(src)) != 0)
+	if ((r = hk_store_open_ro(src, 10000)) != 0 ||
+	    (r = schema_check(src)) != 0)
 		goto out;
 	if ((rc = sqlite3_open_v2(dest, &dst->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOFOLLOW, NULL)) != SQLITE_OK) {
