@@ -532,11 +532,7 @@ work_close(struct issue_work *w)
 	EVP_MD_free(w->md);
 	gen_free(w);
 	free(w->done);
-	free(w->bf.lines);
-	free(w->bf.lens);
-	if (w->bf.content != NULL)
-		OPENSSL_cleanse(w->bf.content, w->bf.len);
-	free(w->bf.content);
+	hk_batch_file_free(&w->bf);
 	hk_munis_free(w->munis);
 	hk_profile_free(w->p);
 	hk_store_close(w->store);

@@ -583,14 +583,10 @@ work_close(struct rc_work *w)
 		hk_cert_user_tmpl_free(w->tmpl[i]);
 	hk_online_issuing_free(&w->cas);
 	hk_secret_free(w->skey);
-	free(w->bf.lines);
-	free(w->bf.lens);
+	hk_batch_file_free(&w->bf);
 	free(w->jr);
 	free(w->el);
 	free(w->er);
-	if (w->bf.content != NULL)
-		OPENSSL_cleanse(w->bf.content, w->bf.len);
-	free(w->bf.content);
 	if (w->res != NULL)
 		OPENSSL_cleanse(w->res, w->res_len);
 	free(w->res);

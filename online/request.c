@@ -746,3 +746,14 @@ hk_batch_file_read(const char *path, size_t max, struct hk_batch_file *b,
 	}
 	return hk_request_header(c, (const char *)b->content);
 }
+
+void
+hk_batch_file_free(struct hk_batch_file *b)
+{
+	if (b->content != NULL)
+		OPENSSL_cleanse(b->content, b->len);
+	free(b->content);
+	free(b->lines);
+	free(b->lens);
+	memset(b, 0, sizeof(*b));
+}

@@ -52,9 +52,7 @@ struct hk_request_ctx {
  * folder its key paths are relative to, and its header line checked
  * against c (whose input and basedir are set here; c->basedir points
  * into b). A missing file is HK_ERR_NOT_FOUND, "cannot open the batch".
- * What it allocated is the caller's, also on failure (content, lines,
- * lens: the content cleansed before it is freed, it holds resident
- * identifiers).
+ * What it allocated is the caller's, also on failure: hk_batch_file_free.
  */
 struct hk_batch_file {
 	unsigned char *content;		/* the bytes, malloc'd */
@@ -66,6 +64,9 @@ struct hk_batch_file {
 };
 int hk_batch_file_read(const char *path, size_t max, struct hk_batch_file *b,
     struct hk_request_ctx *c);
+/* Free what hk_batch_file_read allocated, the content cleansed first (it
+ * holds resident identifiers). */
+void hk_batch_file_free(struct hk_batch_file *b);
 
 /* 0 if line (no newline) is exactly HK_REQ_HEADER. */
 int hk_request_header(const struct hk_request_ctx *c, const char *line);
