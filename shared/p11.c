@@ -951,6 +951,142 @@ hk_token_key_unwrap(struct hk_token *t, const unsigned char *kek,
 	return r;
 }
 
+/* The data objects of app with label (up to max handles), in session s. */
+static int
+data_find(struct hk_token *t, CK_SESSION_HANDLE s, const char *app,
+    const char *label, CK_OBJECT_HANDLE *obj, CK_ULONG max, CK_ULONG *n)
+{
+	CK_OBJECT_CLASS cls = CKO_DATA;
+	CK_BBOOL yes = CK_TRUE;
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, &cls, sizeof(cls) },
+		{ CKA_TOKEN, &yes, sizeof(yes) },
+		{ CKA_APPLICATION, (void *)app, strlen(app) },
+		{ CKA_LABEL, (void *)label, strlen(label) },
+	};
+	CK_RV rv;
+
+	*n = 0;
+	if ((rv = t->fl->C_FindObjectsInit(s, tmpl, 4)) != CKR_OK)
+		goto fail;
+	rv = t->fl->C_FindObjects(s, obj, max, n);
+	t->fl->C_FindObjectsFinal(s);
+	if (rv == CKR_OK)
+		return 0;
+ fail:
+	hk_err_set("token '%s': C_FindObjects of data object '%s' failed "
+	    "(CKR 0x%lx)", t->label, label, (unsigned long)rv);
+	return HK_ERR_P11;
+}
+
+static int
+data_args(struct hk_token *t, const char *app, const char *label)
+{
+	if (!t->logged_in) {
+		hk_err_set("token '%s': data object '%s' needs a login",
+		    t->label, label);
+		return HK_ERR_STATE;
+	}
+	if (app[0] == '\0' || label[0] == '\0') {
+		hk_err_set("token '%s': a data object needs an application and "
+		    "a label", t->label);
+		return HK_ERR_INVALID;
+	}
+	return 0;
+}
+
+int
+hk_token_data_put(struct hk_token *t, const char *app, const char *label,
+    const void *value, size_t len, int *made)
+{
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE obj;
+	CK_OBJECT_CLASS cls = CKO_DATA;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_ATTRIBUTE a[] = {
+		{ CKA_CLASS, &cls, sizeof(cls) },
+		{ CKA_TOKEN, &yes, sizeof(yes) },
+		{ CKA_PRIVATE, &yes, sizeof(yes) },
+		{ CKA_MODIFIABLE, &no, sizeof(no) },
+		{ CKA_APPLICATION, (void *)app, strlen(app) },
+		{ CKA_LABEL, (void *)label, strlen(label) },
+		{ CKA_VALUE, (void *)value, len },
+	};
+	CK_ULONG n = 0;
+	CK_RV rv;
+	int r;
+
+	*made = 0;
+	if ((r = data_args(t, app, label)) != 0)
+		return r;
+	if (len == 0 || len > HK_P11_DATA_MAX) {
+		hk_err_set("token '%s': data object '%s': its value must be 1 "
+		    "to %d bytes", t->label, label, HK_P11_DATA_MAX);
+		return HK_ERR_INVALID;
+	}
+	if ((r = raw_session(t, &s)) != 0)
+		return r;
+	if ((r = data_find(t, s, app, label, &obj, 1, &n)) != 0 || n > 0)
+		goto out;
+	if ((rv = t->fl->C_CreateObject(s, a, 7, &obj)) != CKR_OK) {
+		hk_err_set("token '%s': cannot make data object '%s' (CKR "
+		    "0x%lx)", t->label, label, (unsigned long)rv);
+		r = HK_ERR_P11;
+		goto out;
+	}
+	*made = 1;
+ out:
+	t->fl->C_CloseSession(s);
+	return r;
+}
+
+int
+hk_token_data_get(struct hk_token *t, const char *app, const char *label,
+    char *buf, size_t buflen, int *count)
+{
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE obj[16];
+	CK_ATTRIBUTE a = { CKA_VALUE, NULL, 0 };
+	CK_ULONG n = 0;
+	CK_RV rv;
+	int r;
+
+	*count = 0;
+	if (buflen > 0)
+		buf[0] = '\0';
+	if ((r = data_args(t, app, label)) != 0)
+		return r;
+	if ((r = raw_session(t, &s)) != 0)
+		return r;
+	if ((r = data_find(t, s, app, label, obj, 16, &n)) != 0)
+		goto out;
+	*count = (int)n;
+	if (n == 0) {
+		r = HK_ERR_NOT_FOUND;
+		goto out;
+	}
+	if ((rv = t->fl->C_GetAttributeValue(s, obj[0], &a, 1)) != CKR_OK ||
+	    a.ulValueLen == CK_UNAVAILABLE_INFORMATION ||
+	    a.ulValueLen >= buflen) {
+		hk_err_set("token '%s': data object '%s': its value cannot be "
+		    "read or is over %zu bytes (CKR 0x%lx)", t->label, label,
+		    buflen > 0 ? buflen - 1 : 0, (unsigned long)rv);
+		r = rv != CKR_OK ? HK_ERR_P11 : HK_ERR_INVALID;
+		goto out;
+	}
+	a.pValue = buf;
+	if ((rv = t->fl->C_GetAttributeValue(s, obj[0], &a, 1)) != CKR_OK) {
+		hk_err_set("token '%s': data object '%s': its value cannot be "
+		    "read (CKR 0x%lx)", t->label, label, (unsigned long)rv);
+		r = HK_ERR_P11;
+		goto out;
+	}
+	buf[a.ulValueLen] = '\0';
+ out:
+	t->fl->C_CloseSession(s);
+	return r;
+}
+
 int
 hk_token_random(struct hk_token *t, unsigned char *buf, size_t len)
 {

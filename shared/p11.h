@@ -119,6 +119,26 @@ int hk_token_key_unwrap(struct hk_token *t, const unsigned char *kek,
     EVP_PKEY *pub, const char *label, const unsigned char *id,
     size_t id_len);
 
+/*
+ * Data objects (CKO_DATA): a persistent, private record in the token
+ * (CKA_TOKEN and CKA_PRIVATE true, CKA_MODIFIABLE false), named by
+ * CKA_APPLICATION app and CKA_LABEL label, value 1 to HK_P11_DATA_MAX
+ * bytes. Private objects are seen only by a logged-in user: both calls
+ * need hk_token_login (HK_ERR_STATE otherwise).
+ *
+ * hk_token_data_put makes the object unless one with this application and
+ * label is there already (that one is kept as it is): *made 1 when made,
+ * 0 when found. hk_token_data_get reads the value of the one with this
+ * application and label into buf (NUL-terminated; a longer value is
+ * HK_ERR_INVALID), *count the number of such objects (0 with
+ * HK_ERR_NOT_FOUND when none).
+ */
+#define HK_P11_DATA_MAX	1024
+int hk_token_data_put(struct hk_token *t, const char *app,
+    const char *label, const void *value, size_t len, int *made);
+int hk_token_data_get(struct hk_token *t, const char *app,
+    const char *label, char *buf, size_t buflen, int *count);
+
 /* Random bytes from the token's RNG mixed with libsodium's. */
 int hk_token_random(struct hk_token *t, unsigned char *buf, size_t len);
 

@@ -116,3 +116,52 @@ Test(p11, wrong_pin_and_logged_out_keygen)
 	cr_assert_eq(hk_token_init(&cfg, "test-root", "so-pin-123456",
 	    "user-pin-123456"), HK_ERR_EXISTS);
 }
+
+/* The data objects of the compromise mark (CPS 4-14-2): private,
+ * persistent, made once, found by application and label, seen only after
+ * a login. */
+Test(p11, data_object_made_once_and_found)
+{
+	char conf[4200], buf[64];
+	struct hk_token *t = fresh_token("p11-data", conf, sizeof(conf));
+	struct hk_p11_cfg cfg = { NULL, conf };
+	int made = -1, count = -1;
+
+	cr_assert_eq(hk_token_data_put(t, "app", "issuing.1.compromised", "v1",
+	    2, &made), HK_ERR_STATE);
+	cr_assert_eq(hk_token_login(t, "user-pin-123456"), 0);
+	cr_assert_eq(hk_token_data_get(t, "app", "issuing.1.compromised", buf,
+	    sizeof(buf), &count), HK_ERR_NOT_FOUND);
+	cr_assert_eq(count, 0);
+	cr_assert_eq(hk_token_data_put(t, "app", "issuing.1.compromised", "v1",
+	    2, &made), 0, "%s", hk_err_msg());
+	cr_assert_eq(made, 1);
+	/* a second put keeps the first value and makes nothing */
+	cr_assert_eq(hk_token_data_put(t, "app", "issuing.1.compromised",
+	    "other", 5, &made), 0, "%s", hk_err_msg());
+	cr_assert_eq(made, 0);
+	cr_assert_eq(hk_token_data_get(t, "app", "issuing.1.compromised", buf,
+	    sizeof(buf), &count), 0, "%s", hk_err_msg());
+	cr_assert_eq(count, 1);
+	cr_assert_str_eq(buf, "v1");
+	/* another label or application is another object; a value that does
+	 * not fit the buffer is refused, not cut */
+	cr_assert_eq(hk_token_data_get(t, "app", "issuing.2.compromised", buf,
+	    sizeof(buf), &count), HK_ERR_NOT_FOUND);
+	cr_assert_eq(hk_token_data_get(t, "other", "issuing.1.compromised", buf,
+	    sizeof(buf), &count), HK_ERR_NOT_FOUND);
+	cr_assert_eq(hk_token_data_get(t, "app", "issuing.1.compromised", buf,
+	    2, &count), HK_ERR_INVALID);
+	hk_token_close(t);
+	/* persistent: another session after a reopen finds it, logged in
+	 * only (private) */
+	cr_assert_eq(hk_token_open(&cfg, "test-root", &t), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(hk_token_data_get(t, "app", "issuing.1.compromised", buf,
+	    sizeof(buf), &count), HK_ERR_STATE);
+	cr_assert_eq(hk_token_login(t, "user-pin-123456"), 0);
+	cr_assert_eq(hk_token_data_get(t, "app", "issuing.1.compromised", buf,
+	    sizeof(buf), &count), 0, "%s", hk_err_msg());
+	cr_assert_str_eq(buf, "v1");
+	hk_token_close(t);
+}
