@@ -30,7 +30,13 @@
  *               backup (docs/backup.md "Restore"; CPS 4-4): a valid one is
  *               reported with the revoke command, one not in the store with
  *               "recover its batch first"; never revoked here. A log that
- *               fails verification is a finding.
+ *               fails verification is a finding;
+ *   compromise  an issuing generation the token marks compromised (revoke
+ *               --issuing-key-compromise, hk_online_mark_lost) and
+ *               state.conf does not: a state.conf restored from a backup
+ *               taken before the compromise; reported with the revoke
+ *               command that marks it again (issue and recover refuse
+ *               meanwhile).
  *
  * One line per finding on stdout; the exit status is 1 when anything was
  * found (fixed or not), 0 for a consistent store. --dry-run changes
@@ -867,6 +873,32 @@ each_page_problem(const char *problem, void *arg)
 	return 0;
 }
 
+/* Each generation the token marks compromised (revoke
+ * --issuing-key-compromise) and state.conf does not: a state.conf restored
+ * from a backup taken before the compromise. issue and recover refuse to
+ * run until revoke marks it again (and revokes the key's certificates the
+ * restored store holds valid). */
+static int
+token_marks(struct check_work *w)
+{
+	char val[HK_P11_DATA_MAX];
+	int gen = 0, r;
+
+	while ((r = hk_online_mark_lost(w->on, gen + 1, &gen, val,
+	    sizeof(val))) == 1) {
+		printf("compromise: issuing generation %d: the token marks it "
+		    "compromised (issuing.%d.compromised: %s), state.conf does "
+		    "not (restored from a backup taken before the "
+		    "compromise?); issue and recover refuse until it is "
+		    "marked again: hanko-online revoke --state %s "
+		    "--issuing-key-compromise --generation %d --dry-run, then "
+		    "--yes-revoke-all COUNT (docs/backup.md \"Restore\", step "
+		    "9)\n", gen, gen, val, w->o->c.state, gen);
+		w->findings++;
+	}
+	return r;
+}
+
 static int
 check(struct check_work *w)
 {
@@ -874,6 +906,8 @@ check(struct check_work *w)
 	int r;
 
 	w->now = time(NULL);	/* reserved_at is the system clock's */
+	if ((r = token_marks(w)) != 0)
+		return r;
 	if ((r = hk_store_pages_check(w->store, each_page_problem, w)) != 0)
 		return r;
 	if (w->damaged) {

@@ -496,6 +496,32 @@ names_check(struct issue_work *w)
 	return 0;
 }
 
+/*
+ * The token's compromise marks (hk_online_mark_lost), once per run, under
+ * the issuance lock as the state.conf read: a generation the token marks
+ * compromised is compromised, whatever state.conf says. One that
+ * state.conf does not mark means a state.conf older than the compromise
+ * (restored from a backup): nothing is issued or recovered under any key
+ * until revoke --issuing-key-compromise has marked it again, as the store
+ * restored with it holds the key's certificates valid again.
+ */
+static int
+token_marks(struct issue_work *w)
+{
+	char val[HK_P11_DATA_MAX];
+	size_t i;
+	int gen, r;
+
+	if ((r = hk_online_mark_lost(w->on, 1, &gen, val, sizeof(val))) < 0)
+		return r;
+	if (r == 0)
+		return 0;
+	for (i = 0; i < w->ngens; i++)
+		if (w->gens[i].gen == gen)
+			w->gens[i].compromised = 1;
+	return hk_online_mark_refuse(w->on, gen, val);
+}
+
 static int
 work_open(struct issue_work *w, const struct issue_opts *o)
 {
@@ -519,7 +545,7 @@ work_open(struct issue_work *w, const struct issue_opts *o)
 		return r;
 	if ((r = hk_online_store_key_checked(w->on, &w->skey)) != 0)
 		return r;
-	if ((r = load_keys(w)) != 0)
+	if ((r = load_keys(w)) != 0 || (r = token_marks(w)) != 0)
 		return r;
 	return hk_sign_pool_start(o->threads, &w->pool);
 }

@@ -548,9 +548,9 @@ static int
 work_open(struct rc_work *w)
 {
 	const char *reh;
-	char path[4096];
+	char path[4096], val[HK_P11_DATA_MAX];
 	struct hk_state *st;
-	int r;
+	int r, gen;
 
 	if ((r = hk_online_open(&w->o->c, &w->on)) != 0 ||
 	    (r = hk_online_issue_lock(w->on, &w->lockfd)) != 0)
@@ -571,6 +571,12 @@ work_open(struct rc_work *w)
 		return r;
 	if ((r = hk_online_store_key_checked(w->on, &w->skey)) != 0)
 		return r;
+	/* the token's compromise marks, once, under the lock: one that the
+	 * restored state.conf lacks refuses the run (hk_online_mark_lost) */
+	if ((r = hk_online_mark_lost(w->on, 1, &gen, val, sizeof(val))) < 0)
+		return r;
+	if (r == 1)
+		return hk_online_mark_refuse(w->on, gen, val);
 	return hk_online_issuing_load(w->store, &w->cas);
 }
 

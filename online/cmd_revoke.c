@@ -12,9 +12,11 @@
  * revoked cACompromise(2) and its pending ones voided, in one transaction
  * (store_records.c, hk_store_issuer_revoke), only when --yes-revoke-all
  * gives the count the store holds; --dry-run prints the count. Audited
- * (cert.revoke-all) with the count; state.conf then marks the generation
- * compromised (issuing.N.compromised). Publication of the partition CRLs
- * is "hanko-online publish".
+ * (cert.revoke-all) with the count. Before the revocations the generation
+ * is marked compromised in the token (a data object, hk_online_mark_put,
+ * which outlives a restore of the state from a backup) and in state.conf
+ * (issuing.N.compromised); a second run keeps both marks and sets the one
+ * missing. Publication of the partition CRLs is "hanko-online publish".
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -320,7 +322,7 @@ compromise(struct hk_online *on, struct hk_store *store,
 	uint64_t valid = 0, pending = 0, revoked = 0, voided = 0;
 	char kid[2 * HK_STORE_KEYID_MAX + 1];
 	time_t t = hk_clock_now();
-	int r, i, lockfd = -1;
+	int r, i, lockfd = -1, made = 0;
 
 	memset(&k, 0, sizeof(k));
 	k.gen = o->gen;
@@ -362,7 +364,14 @@ compromise(struct hk_online *on, struct hk_store *store,
 	}
 	/* CPS 4-14-2: issuance stops first: the mark is saved before the
 	 * revocations, so that a crash after this point never leaves the key
-	 * usable (under the issuance lock: nothing issues meanwhile) */
+	 * usable (under the issuance lock: nothing issues meanwhile); in the
+	 * token first, which a restore of the state from a backup does not
+	 * take back (docs/backup.md), then in state.conf */
+	if ((r = hk_online_mark_put(on, o->gen, kid, t, &made)) != 0) {
+		hk_err_set("token: issuing.%d.compromised not saved; nothing "
+		    "revoked: %s", o->gen, hk_err_msg());
+		goto out;
+	}
 	if ((r = mark_compromised(on, o->gen, t)) != 0) {
 		hk_err_set("%s/state.conf: issuing.%d.compromised not saved; "
 		    "nothing revoked: %s", on->st->dir, o->gen, hk_err_msg());
@@ -387,6 +396,9 @@ compromise(struct hk_online *on, struct hk_store *store,
 	printf("Revoked %" PRIu64 " certificates of issuing generation %d "
 	    "(key id %s): reason 2 (ca-compromise); %" PRIu64 " pending "
 	    "voided\n", revoked, o->gen, kid, voided);
+	printf("Issuing generation %d marked compromised in the token and in "
+	    "state.conf (issuing.%d.compromised)%s\n", o->gen, o->gen,
+	    made ? "" : "; the token's mark of an earlier run kept");
 	printf("Next (CPS 4-14-2): stop issuance under generation %d; "
 	    "publish the CRLs at once (hanko-online publish --now); ask the "
 	    "root to revoke the issuing CA certificate:\n", o->gen);

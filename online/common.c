@@ -733,6 +733,81 @@ hk_online_issue_lock(struct hk_online *on, int *fd)
 }
 
 int
+hk_online_mark_put(struct hk_online *on, int gen, const char *kid, time_t t,
+    int *made)
+{
+	char label[48], val[HK_P11_DATA_MAX], when[32];
+	int n;
+
+	*made = 0;
+	if (on->tok == NULL) {
+		hk_err_set("token: the compromise mark needs the login");
+		return HK_ERR_INTERNAL;
+	}
+	snprintf(label, sizeof(label), "issuing.%d.compromised", gen);
+	hk_time_format(t, when, sizeof(when));
+	n = snprintf(val, sizeof(val), "key id %s, %s", kid, when);
+	if (n < 0 || (size_t)n >= sizeof(val))
+		return HK_ERR_INTERNAL;
+	return hk_token_data_put(on->tok, HK_ONLINE_MARK_APP, label, val,
+	    (size_t)n, made);
+}
+
+int
+hk_online_mark_lost(struct hk_online *on, int from, int *gen, char *val,
+    size_t len)
+{
+	char label[48];
+	size_t k;
+	int top, g, count, r;
+
+	*gen = 0;
+	if (len > 0)
+		val[0] = '\0';
+	if (on->tok == NULL) {
+		hk_err_set("token: the compromise marks need the login");
+		return HK_ERR_INTERNAL;
+	}
+	if ((r = hk_online_top_gen(on, &top)) != 0)
+		return r;
+	for (g = from < 1 ? 1 : from; g <= top; g++) {
+		snprintf(label, sizeof(label), "issuing.%d.compromised", g);
+		if (hk_state_get(on->st, label) != NULL)
+			continue;
+		r = hk_token_data_get(on->tok, HK_ONLINE_MARK_APP, label, val,
+		    len, &count);
+		if (r == HK_ERR_NOT_FOUND)
+			continue;
+		if (r != 0 && r != HK_ERR_INVALID)
+			return r;
+		/* a value too long to read is still a mark */
+		if (r != 0)
+			snprintf(val, len, "%s", "(value unreadable)");
+		for (k = 0; val[k] != '\0'; k++)
+			if (val[k] < 0x20 || val[k] > 0x7e)
+				val[k] = '?';
+		*gen = g;
+		return 1;
+	}
+	return 0;
+}
+
+int
+hk_online_mark_refuse(struct hk_online *on, int gen, const char *val)
+{
+	const char *label = hk_state_get(on->st, "token.label");
+
+	hk_err_set("token '%s': issuing.%d.compromised (%s), but %s/state.conf "
+	    "lacks it (restored from a backup taken before the compromise?): "
+	    "CPS 4-14-2: nothing issued or recovered; mark it again first: "
+	    "hanko-online revoke --state %s --issuing-key-compromise "
+	    "--generation %d --dry-run, then --yes-revoke-all COUNT "
+	    "(docs/backup.md \"Restore\", step 9)", label != NULL ? label : "?",
+	    gen, val, on->st->dir, on->st->dir, gen);
+	return HK_ERR_STATE;
+}
+
+int
 hk_online_lock_file(struct hk_online *on, const char *name, char *path,
     size_t plen, int *fd, char *holder, size_t hlen)
 {

@@ -19,6 +19,7 @@
 #define HK_ONLINE_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -225,6 +226,29 @@ int hk_online_top_gen(struct hk_online *on, int *top);
  * its count, mark and revocations. HK_ERR_STATE at once when held. *fd is
  * closed (the lock released) by the caller. */
 int hk_online_issue_lock(struct hk_online *on, int *fd);
+/*
+ * The issuing-key compromise mark in the token (CPS 4-14-2, 4-4-1-3).
+ * revoke --issuing-key-compromise saves it beside state.conf's
+ * issuing.N.compromised, before the revocations: a persistent, private data
+ * object of application HK_ONLINE_MARK_APP labelled "issuing.N.compromised",
+ * value "key id K, T" (the key's id, the time of the mark). The token is
+ * not in the state's backup (docs/backup.md), so the mark outlives a
+ * restore of a state.conf saved before the compromise.
+ * hk_online_mark_put makes it unless it is there (a second run keeps the
+ * first; *made says which). hk_online_mark_lost finds the lowest
+ * generation from `from` to state.conf's issuing.generation that the token
+ * marks and state.conf does not: 1 with *gen and the mark's value
+ * (printable ASCII) in val, 0 when none, else an error. Both need the
+ * login; issue and recover call hk_online_mark_lost once per run, under
+ * the issuance lock, and refuse with hk_online_mark_refuse (HK_ERR_STATE,
+ * one line naming both marks and what to do).
+ */
+#define HK_ONLINE_MARK_APP	"hanko-online"
+int hk_online_mark_put(struct hk_online *on, int gen, const char *kid,
+    time_t t, int *made);
+int hk_online_mark_lost(struct hk_online *on, int from, int *gen, char *val,
+    size_t len);
+int hk_online_mark_refuse(struct hk_online *on, int gen, const char *val);
 /* The lock of state.conf's writers (an flock on <state>/state.lock), held
  * from here to hk_online_close by `request`, `responder` and `revoke
  * --issuing-key-compromise`, which then read state.conf again: a number,
