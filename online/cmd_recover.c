@@ -83,6 +83,14 @@ struct ev_line {
 	char muni[HK_STORE_CODE_LEN + 1];
 	uint64_t line;
 	uint64_t seq;
+	int issued;			/* cert.issue (else cert.reserve) */
+};
+
+/* A batch's first issue.start: its SHA-256 and file as the log has them. */
+struct ev_start {
+	char sha[65];
+	char *file;
+	uint64_t seq;
 };
 
 /* A cert.revoke (reason 3, 4) or cert.expire (reason 0) entry of this
@@ -120,6 +128,9 @@ struct rc_work {
 	/* the audit log */
 	int log_start;			/* issue.start names this batch */
 	int log_replace;		/* ... with --replace */
+	uint64_t log_start_seq;		/* its first issue.start */
+	struct ev_start *es;		/* every batch's first issue.start */
+	size_t nes, capes;
 	struct ev_line *el;
 	size_t nel, capel;
 	struct ev_rep *er;
@@ -185,7 +196,7 @@ entries_any(const char *d, char b[17])
 
 static int
 add_line(struct rc_work *w, const char *tok, size_t n, const char *batch,
-    uint64_t seq)
+    uint64_t seq, int issued)
 {
 	const char *a = memchr(tok, '/', n), *b;
 	struct ev_line *e;
@@ -217,7 +228,59 @@ add_line(struct rc_work *w, const char *tok, size_t n, const char *batch,
 	if (*end != '\0' || errno != 0)
 		return 0;
 	e->seq = seq;
+	e->issued = issued;
 	w->nel++;
+	return 0;
+}
+
+/*
+ * issue.start's "batch FILE sha256 HEX[ (--replace)]: ...": the batch's
+ * first one (records come in seq order) kept with its file and seq.
+ */
+static int
+add_start(struct rc_work *w, const char *d, uint64_t seq)
+{
+	const char *t, *h = NULL, *q = d + 6;
+	struct ev_start *e;
+	size_t i, fl;
+
+	if (strncmp(d, "batch ", 6) != 0)
+		return 0;
+	while ((t = strstr(q, " sha256 ")) != NULL) {
+		const char *x = t + 8;
+
+		for (i = 0; i < 64; i++)
+			if (!((x[i] >= '0' && x[i] <= '9') || (x[i] >= 'a' &&
+			    x[i] <= 'f')))
+				break;
+		if (i == 64 && (x[64] == ':' ||
+		    strncmp(x + 64, " (--replace):", 13) == 0))
+			h = t;
+		q = t + 1;
+	}
+	if (h == NULL)
+		return 0;	/* not issue's form: not evidence */
+	for (i = 0; i < w->nes; i++)
+		if (strncmp(w->es[i].sha, h + 8, 64) == 0)
+			return 0;	/* a resumed run: its first kept */
+	if (w->nes == w->capes) {
+		size_t cap = w->capes ? 2 * w->capes : 16;
+
+		if ((e = reallocarray(w->es, cap, sizeof(*e))) == NULL)
+			return HK_ERR_ALLOC;
+		w->es = e;
+		w->capes = cap;
+	}
+	e = &w->es[w->nes];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->sha, h + 8, 64);
+	fl = (size_t)(h - (d + 6));
+	if ((e->file = malloc(fl + 1)) == NULL)
+		return HK_ERR_ALLOC;
+	memcpy(e->file, d + 6, fl);
+	e->file[fl] = '\0';
+	e->seq = seq;
+	w->nes++;
 	return 0;
 }
 
@@ -278,9 +341,10 @@ each_record(const struct hk_audit_record *rec, void *arg)
 
 	if (strcmp(rec->event, "issue.start") == 0)
 		kind = 0;
-	else if (strcmp(rec->event, "cert.reserve") == 0 ||
-	    strcmp(rec->event, "cert.issue") == 0)
+	else if (strcmp(rec->event, "cert.reserve") == 0)
 		kind = 1;
+	else if (strcmp(rec->event, "cert.issue") == 0)
+		kind = 4;
 	else if (strcmp(rec->event, "cert.revoke") == 0)
 		kind = 2;
 	else if (strcmp(rec->event, "cert.expire") == 0)
@@ -296,23 +360,27 @@ each_record(const struct hk_audit_record *rec, void *arg)
 	if (kind == 0) {
 		snprintf(want, sizeof(want), " sha256 %s", w->bf.sha);
 		if ((t = strstr(d, want)) != NULL) {
+			if (!w->log_start)
+				w->log_start_seq = rec->seq;
 			w->log_start = 1;
 			if (strncmp(t + strlen(want), " (--replace)", 12) == 0)
 				w->log_replace = 1;
 		}
+		r = add_start(w, d, rec->seq);
 		goto out;
 	}
 	/* a serial's cert.reserve/cert.issue of any batch (another batch's
 	 * is its refusal); the replacements of this batch only */
-	if ((e = kind == 1 ? entries_any(d, bsha) : entries_of(w, d)) == NULL)
+	if ((e = kind == 1 || kind == 4 ? entries_any(d, bsha) :
+	    entries_of(w, d)) == NULL)
 		goto out;
-	if (kind >= 2 && hk_time_parse(rec->time, &at) != 0)
+	if ((kind == 2 || kind == 3) && hk_time_parse(rec->time, &at) != 0)
 		goto out;
 	while (*e != '\0' && r == 0) {
 		size_t n = strcspn(e, " ");
 
-		if (kind == 1)
-			r = add_line(w, e, n, bsha, rec->seq);
+		if (kind == 1 || kind == 4)
+			r = add_line(w, e, n, bsha, rec->seq, kind == 4);
 		else
 			r = add_rep(w, e, n, kind == 3, at, rec->seq);
 		e += n;
@@ -507,6 +575,98 @@ batch_tie(struct rc_work *w)
 	return 0;
 }
 
+/* Upper-case hex of an even length (add_line's form) to bytes. */
+static int
+unhex(const char *h, unsigned char *b, size_t *n)
+{
+	size_t i, l = strlen(h);
+
+	if (l % 2 != 0 || l / 2 > HK_STORE_SERIAL_MAX)
+		return -1;
+	for (i = 0; i < l; i++) {
+		int v = h[i] >= 'A' ? h[i] - 'A' + 10 : h[i] - '0';
+
+		if (i % 2 == 0)
+			b[i / 2] = (unsigned char)(v << 4);
+		else
+			b[i / 2] |= (unsigned char)v;
+	}
+	*n = l / 2;
+	return 0;
+}
+
+/*
+ * Batches in the order they ran: another batch whose first issue.start is
+ * before this batch's first (when the log has none of this batch's, it
+ * says nothing of when this one ran: its lines are judged one by one) and
+ * whose cert.issue certificates are not all in the store (none of its
+ * rows, or pending) must be recovered first. Else this batch's re-issue
+ * of a resident that batch issued finds no certificate to replace: put
+ * back without its revocation, and that batch's certificate refused for
+ * good. A batch the restored store's journal has finished is wholly in
+ * the store; one all of whose lines were refused has no cert.issue.
+ * Nothing is changed on a refusal.
+ */
+static int
+order_check(struct rc_work *w)
+{
+	struct hk_store_batch b;
+	struct hk_store_cert c;
+	unsigned char sb[HK_STORE_SERIAL_MAX];
+	size_t i, k, sl, miss;
+	const char *first, *last;
+	int r;
+
+	if (!w->log_start)
+		return 0;	/* when it ran: the log does not say */
+	for (i = 0; i < w->nes; i++) {
+		const struct ev_start *s = &w->es[i];
+
+		if (s->seq >= w->log_start_seq)
+			break;		/* in seq order: the rest ran after */
+		if (strcmp(s->sha, w->bf.sha) == 0)
+			continue;
+		if ((r = hk_store_batch_find(w->store, s->sha, &b)) == 0 &&
+		    b.finished_at != 0)
+			continue;
+		if (r != 0 && r != HK_ERR_NOT_FOUND)
+			return r;
+		hk_err_clear();
+		miss = 0;
+		first = last = NULL;
+		/* el is in serial order: a serial's entries together */
+		for (k = 0; k < w->nel; k++) {
+			const struct ev_line *e = &w->el[k];
+
+			if (!e->issued || strncmp(e->batch, s->sha, 16) != 0 ||
+			    (last != NULL && strcmp(last, e->serial) == 0) ||
+			    unhex(e->serial, sb, &sl) != 0)
+				continue;
+			last = e->serial;
+			r = hk_store_cert_get(w->store, sb, sl, &c);
+			if (r == 0 && c.status != HK_CERT_PENDING)
+				continue;
+			if (r != 0 && r != HK_ERR_NOT_FOUND)
+				return r;
+			hk_err_clear();
+			if (first == NULL)
+				first = e->serial;
+			miss++;
+		}
+		if (miss == 0)
+			continue;
+		hk_err_set("%s: batch %s (sha256 %s), whose issue.start (seq %"
+		    PRIu64 ") is before this batch's (seq %" PRIu64 "), has "
+		    "%zu certificate%s (cert.issue) not in the store (serial "
+		    "%s among them): recover it first; nothing changed "
+		    "(docs/backup.md \"Restore\", step 9)", w->o->batch,
+		    s->file, s->sha, s->seq, w->log_start_seq, miss,
+		    miss == 1 ? "" : "s", first);
+		return HK_ERR_INVALID;
+	}
+	return 0;
+}
+
 static int
 each_jres(const struct hk_store_batch_result *res, void *arg)
 {
@@ -583,6 +743,7 @@ work_open(struct rc_work *w)
 static void
 work_close(struct rc_work *w)
 {
+	size_t k;
 	int i;
 
 	for (i = 0; i < HK_ONLINE_ISSUING_MAX; i++)
@@ -593,6 +754,9 @@ work_close(struct rc_work *w)
 	free(w->jr);
 	free(w->el);
 	free(w->er);
+	for (k = 0; k < w->nes; k++)
+		free(w->es[k].file);
+	free(w->es);
 	if (w->res != NULL)
 		OPENSSL_cleanse(w->res, w->res_len);
 	free(w->res);
@@ -1252,7 +1416,8 @@ cmd_recover(int argc, char **argv)
 		return r == 1 ? 0 : r;
 	w.o = &o;
 	if ((r = work_open(&w)) != 0 || (r = batch_read(&w)) != 0 ||
-	    (r = log_read(&w)) != 0 || (r = batch_tie(&w)) != 0)
+	    (r = log_read(&w)) != 0 || (r = batch_tie(&w)) != 0 ||
+	    (r = order_check(&w)) != 0)
 		goto out;
 	if ((r = hk_online_audit(w.on, "recover.start", "ok", "batch %s "
 	    "sha256 %s, results %s: the certificates issued after the last "
