@@ -1393,13 +1393,29 @@ results_run(struct rc_work *w)
 static int
 batch_done(struct rc_work *w)
 {
+	struct hk_store_cert c;
 	size_t ln;
+	int r;
 
+	if (w->b.finished_at != 0)
+		return 0;
 	for (ln = 2; ln <= w->bf.nlines; ln++)
 		if (is_request(w, ln) && w->jr[ln].kind == 0)
 			return 0;
-	if (w->b.finished_at != 0)
-		return 0;
+	/* finished: every line has a result and none is pending (as issue
+	 * has it, docs/store.md); a row the backup holds pending and
+	 * results.csv does not complete is left to the next issue */
+	for (ln = 2; ln <= w->bf.nlines; ln++) {
+		if (w->jr[ln].kind != 1)
+			continue;
+		r = hk_store_cert_get(w->store, w->jr[ln].serial,
+		    w->jr[ln].serial_len, &c);
+		if (r == 0 && c.status == HK_CERT_PENDING)
+			return 0;
+		if (r != 0 && r != HK_ERR_NOT_FOUND)
+			return r;
+		hk_err_clear();
+	}
 	return hk_store_batch_finish(w->store, w->b.id, hk_clock_now());
 }
 
