@@ -553,8 +553,8 @@ copy_tree(struct backup_work *w, const char *rel, int depth, size_t *copied)
 }
 
 /* Step 1, under state.lock, waited for: request, responder, profile
- * accept and revoke --issuing-key-compromise finish first, and none of
- * them starts meanwhile (they are refused at once, and say so). */
+ * accept, import and revoke --issuing-key-compromise finish first, and none
+ * of them starts meanwhile (they are refused at once, and say so). */
 static int
 copy_files(struct backup_work *w)
 {

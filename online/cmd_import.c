@@ -15,6 +15,12 @@
  * stored together with the bundle's row (whose trigger refuses any
  * sequence not above the signer's last); any failure rolls the store back,
  * removes the copy and rewrites bundles.seen from the store.
+ *
+ * The whole run holds state.lock (hk_online_state_lock), as the other
+ * commands that change the state's files do: a backup copies bundles/ and
+ * bundles.seen under it, so it never copies a bundle folder whose row an
+ * import has yet to commit (or never will). Held by another: refused at
+ * once (exit 3), nothing done.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -911,6 +917,11 @@ import(const struct import_opts *o, struct import_work *w)
 	size_t mlen;
 	int r;
 
+	/* bundles/, bundles.seen and the store change together: under the
+	 * lock backup copies the state's files with (docs/backup.md), so
+	 * that no backup holds a copy whose row this run never commits */
+	if ((r = hk_online_state_lock(w->on)) != 0)
+		return r;
 	if ((r = hk_online_path(w->on, HK_ONLINE_STORE_FILE, spath,
 	    sizeof(spath))) != 0 ||
 	    (r = hk_online_path(w->on, "bundles.seen", w->seen,

@@ -851,9 +851,10 @@ hk_online_state_lock(struct hk_online *on)
 	    &fd, NULL, 0)) != 0) {
 		if (r == HK_ERR_STATE)
 			hk_err_set("%s: another hanko-online command is "
-			    "changing state.conf (request, responder or revoke "
-			    "--issuing-key-compromise): run this one again "
-			    "once it has ended; nothing changed", path);
+			    "changing state.conf (request, responder, profile "
+			    "accept, import, revoke --issuing-key-compromise, "
+			    "or backup copying the state's files): run this one "
+			    "again once it has ended; nothing changed", path);
 		return r;
 	}
 	/* what another writer saved after this run read it */

@@ -250,8 +250,9 @@ int hk_online_mark_lost(struct hk_online *on, int from, int *gen, char *val,
     size_t len);
 int hk_online_mark_refuse(struct hk_online *on, int gen, const char *val);
 /* The lock of state.conf's writers (an flock on <state>/state.lock), held
- * from here to hk_online_close by `request`, `responder` and `revoke
- * --issuing-key-compromise`, which then read state.conf again: a number,
+ * from here to hk_online_close by `request`, `responder`, `profile accept`,
+ * `import` and `revoke --issuing-key-compromise`, which then read
+ * state.conf again (backup waits for it to copy the state's files): a number,
  * key or mark another of them saved meanwhile is never overwritten or
  * used twice. HK_ERR_STATE at once when held. Call it before taking any
  * pointer into on->st (the old one is freed). */

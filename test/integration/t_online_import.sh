@@ -62,6 +62,22 @@ check "... the certificate names the bundle that brought it (its manifest, type,
 D0=$(state_digest)
 fails "the same bundle again: replay" 3 "replay or older" "$ON" import --state "$O" "${IM[@]}" "$T/b-iss"
 check "... store, bundles.seen and copies unchanged" test "$(state_digest)" = "$D0"
+# An import holds state.lock, as the other commands that change the state's
+# files do: while another holds it (a backup copying bundles/, say) it is
+# refused at once, nothing imported, and no bundle folder appears that a
+# backup could copy without its store row.
+# (held by this shell on fd 9: closing it releases the lock, no process
+# left holding it)
+exec 9>>"$O/state.lock"
+flock -n 9
+fails "an import while another command holds state.lock: refused at once" 3 \
+	"state.lock: another hanko-online command is changing state.conf .*import.*backup copying the state's files.*nothing changed" \
+	"$ON" import --state "$O" "${IM[@]}" --type arl-batch "$T/b-arl"
+check "... store, bundles.seen and copies unchanged" test "$(state_digest)" = "$D0"
+check "... no ARL stored, no bundle folder or temporary copy of it" bash -c \
+	"[ \$(sqlite3 '$O/store.db' 'SELECT count(*) FROM arls') = 0 ] && [ \$(ls '$O/bundles' | wc -l) = 1 ]"
+check "... audited as a refused import" grep -q "	bundle.import	fail	.*state.lock: another hanko-online command" "$O/audit/audit.log"
+exec 9>&-
 ok "import ARLs 1-5" "$ON" import --state "$O" "${IM[@]}" --type arl-batch "$T/b-arl"
 check "five ARLs stored, numbers 1-5, 72 hours each" test \
 	"$(db "SELECT count(*), min(number), max(number), max(next_update - this_update) FROM arls")" = "5|1|5|259200"
