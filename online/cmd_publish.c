@@ -1849,6 +1849,8 @@ cmd_publish(int argc, char **argv)
 		    o.repo, hk_err_msg());
 		hk_online_checkpoint_keep_err(w.on);
 		ldap_failed = 1;
+		/* the set is out: its notes (audited) hold as after a push */
+		notes_print(&w);
 		goto out;
 	}
 	if ((r = hk_online_checkpoint(w.on)) != 0)

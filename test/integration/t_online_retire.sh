@@ -134,6 +134,20 @@ check "... 432032's CRL still published (number +2), without entries" sh -c \
 	 ! openssl crl -inform DER -in '$P/crl/432032.crl' -noout -text | grep -q 'Serial Number'"
 check "... audited: publish.note ok" grep -q "	publish.note	ok	-	municipalities.csv:$LINE: 432032 (Hitoyoshi-shi): retired since 2026-04-03" \
 	"$O/audit/audit.log"
+# publish --ldap whose push fails (here before any server is contacted: the
+# set has no ARL, which the root's entry needs): the set is published, the
+# run exits with the LDAP failure, and the note is still said on stdout, not
+# only audited.
+export HK_LDAP_PW=unused
+NOTES=$(grep -c '	publish.note	ok	' "$O/audit/audit.log")
+fails "publish --ldap, the push failing: the set published, the LDAP failure and the warnings in one line (exit 3)" 3 \
+	"^hanko-online publish: set [0-9]+ published at $P, but LDAP: .*arl.crl: no ARL in the set .*; and warning: CPS 4-4-10" \
+	pub --clock 2029-04-02T15:00:01Z --now --ldap ldap://127.0.0.1:9 \
+	--ldap-bind-dn cn=admin,c=JP --ldap-passin env:HK_LDAP_PW
+check "... the note is said on stdout there too" grep -qx \
+	"Note: municipalities.csv:$LINE: 432032 (Hitoyoshi-shi): retired since 2026-04-03, and no certificate of it is valid or revoked and still to be listed (CPS 4-4-9, RFC 5280 3.3): its row may now be removed (docs/municipalities.md, \"A merger or a rename\"); until then its CRL is published without entries" \
+	"$HANKO_TMP/out"
+check "... and audited (publish.note ok)" test "$(grep -c '	publish.note	ok	' "$O/audit/audit.log")" = $((NOTES + 1))
 grep -v '^432032,' "$M" >"$T/m-removed.csv" && cp "$T/m-removed.csv" "$M"
 fails "row removed: published without a hold (exit 9: no ARL and the issuing window only)" 9 \
 	"$W2029" pub --clock 2029-04-02T15:00:02Z --now
