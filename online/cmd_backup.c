@@ -220,7 +220,9 @@ out_check(struct backup_work *w)
 		    "folder and never written over another", out);
 		return HK_ERR_EXISTS;
 	}
-	if (errno != ENOENT) {
+	/* ENOTDIR: a component of its path is not a folder; said below,
+	 * as a missing one is, once the folder meant to hold it is known */
+	if (errno != ENOENT && errno != ENOTDIR) {
 		hk_err_set("%s: cannot stat: %s", out, strerror(errno));
 		return HK_ERR_IO;
 	}
@@ -241,10 +243,18 @@ out_check(struct backup_work *w)
 		return HK_ERR_USAGE;
 	}
 	if (realpath(rp, parent) == NULL) {
-		hk_err_set("%s: the folder that should hold the backup: %s",
-		    rp, strerror(errno));
-		return errno == ENOENT || errno == ENOTDIR ? HK_ERR_NOT_FOUND :
+		int e = errno;
+		hk_err_set("--out %s: the folder that should hold the backup, "
+		    "%s: %s (a backup is made in an existing folder)", out, rp,
+		    strerror(e));
+		return e == ENOENT || e == ENOTDIR ? HK_ERR_NOT_FOUND :
 		    HK_ERR_IO;
+	}
+	if (stat(parent, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		hk_err_set("--out %s: the folder that should hold the backup, "
+		    "%s: not a folder (a backup is made in an existing "
+		    "folder)", out, rp);
+		return HK_ERR_NOT_FOUND;
 	}
 	if (realpath(w->on->st->dir, w->state) == NULL) {
 		hk_err_set("%s: %s", w->on->st->dir, strerror(errno));

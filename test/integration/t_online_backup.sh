@@ -136,8 +136,26 @@ fails "--out that exists: refused, nothing written over" 7 "day1: already exists
 fails "--out inside the state folder: refused" 3 "inside the state folder" \
 	"$ON" backup --state "$O" --out "$O/bk"
 check "... nothing made there" test ! -e "$O/bk"
-fails "--out in a folder that does not exist: refused" 3 "nope: the folder that should hold the backup" \
+fails "--out in a folder that does not exist: refused" 3 \
+	"^hanko-online backup: --out $BK/nope/bk: the folder that should hold the backup, $BK/nope: No such file or directory \(a backup is made in an existing folder\)$" \
 	"$ON" backup --state "$O" --out "$BK/nope/bk"
+# a component of --out that is a regular file: the same rule, exit 3 (not an
+# I/O error); so for a file deeper in, and for a dangling symbolic link
+echo not-a-folder >"$T/afile"
+fails "--out under a regular file: refused as a missing folder is" 3 \
+	"^hanko-online backup: --out $T/afile/bk: the folder that should hold the backup, $T/afile: not a folder \(a backup is made in an existing folder\)$" \
+	"$ON" backup --state "$O" --out "$T/afile/bk"
+fails "--out two levels under a regular file: refused, exit 3" 3 \
+	"^hanko-online backup: --out $T/afile/sub/bk: the folder that should hold the backup, $T/afile/sub: Not a directory \(a backup is made in an existing folder\)$" \
+	"$ON" backup --state "$O" --out "$T/afile/sub/bk"
+ln -s "$T/nowhere" "$T/dangling"
+fails "--out under a dangling symbolic link: refused, exit 3" 3 \
+	"^hanko-online backup: --out $T/dangling/bk: the folder that should hold the backup, $T/dangling: No such file or directory" \
+	"$ON" backup --state "$O" --out "$T/dangling/bk"
+fails "--out that is a dangling symbolic link: it exists, exit 7, nothing written through it" 7 \
+	"dangling: already exists" "$ON" backup --state "$O" --out "$T/dangling"
+check "... nothing made, the file and the link as they were" bash -c \
+	"[ \"\$(cat '$T/afile')\" = not-a-folder ] && [ ! -e '$T/nowhere' ] && ! ls -d '$T'/afile.backup-* '$T'/dangling.backup-* 2>/dev/null"
 fails "backup without --out" 2 "--out are required" "$ON" backup --state "$O"
 check "backup --help: the usage on stdout, exit 0" bash -c \
 	"'$ON' backup --help >'$T/help' 2>'$T/help.err' && grep -q '^usage: hanko-online backup ' '$T/help' && ! test -s '$T/help.err'"
