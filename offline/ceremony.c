@@ -719,19 +719,25 @@ undo_steps(struct hk_cer *c, size_t done)
 	for (i = done; i-- > 0;) {
 		const struct hk_script_step *st = &c->script->steps[i];
 		const struct hk_step_action *a = hk_ceremony_action(st->action);
-		if (a->undo != NULL && c->res[i].ran) {
-			a->undo(c, st, &c->res[i]);
-			/* Only what was undone is said to be: what a later
-			 * step committed stays, and the record says so. */
-			if (c->res[i].undone)
-				hk_transcript_add(c->tr, "undo", NULL, "%s %s "
-				    "undone", st->id, a->spec.name);
-			else
-				hk_transcript_add(c->tr, "kept", NULL, "%s %s: "
-				    "nothing of it undone (committed, or "
-				    "nothing left to remove)", st->id,
-				    a->spec.name);
+		if (!c->res[i].ran)
+			continue;
+		if (a->undo == NULL) {
+			/* a commit, a destroy, ...: what it did stays, and a
+			 * reader of the transcript must see that too */
+			hk_transcript_add(c->tr, "kept", NULL, "%s %s: kept (no "
+			    "undo: what it did stays)", st->id, a->spec.name);
+			continue;
 		}
+		a->undo(c, st, &c->res[i]);
+		/* Only what was undone is said to be: what a later step
+		 * committed stays, and the record says so. */
+		if (c->res[i].undone)
+			hk_transcript_add(c->tr, "undo", NULL, "%s %s undone",
+			    st->id, a->spec.name);
+		else
+			hk_transcript_add(c->tr, "kept", NULL, "%s %s: nothing "
+			    "of it undone (committed, or nothing left to "
+			    "remove)", st->id, a->spec.name);
 	}
 	hk_err_restore(&saved);
 }
@@ -751,8 +757,8 @@ finish_transcript(struct hk_cer *c, const struct hk_cer_opts *o,
 	hk_time_format(hk_clock_now(), t, sizeof(t));
 	hk_transcript_add(c->tr, "finished", NULL, "%s", t);
 	hk_transcript_add(c->tr, "result", NULL, "%s", ok ? "ok" :
-	    "FAILED (the undo lines above say what was undone; anything else "
-	    "the steps did is kept)");
+	    "FAILED (the undo lines above say what was undone, the kept lines "
+	    "what stays)");
 	for (i = 0, len = 0; t[i] != '\0' && len < sizeof(tz) - 1; i++)
 		if (t[i] != '-' && t[i] != ':')
 			tz[len++] = t[i];

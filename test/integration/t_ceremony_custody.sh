@@ -168,7 +168,10 @@ for step in approve activate destroy checkpoint; do
 			"[ $(objs "$C" root-1) = 1 ] && [ ! -e '$C/secrets/backup-seed-root-1.sealed' ] && ! grep -q '^root.1.destroyed' '$C/state.conf'" ;;
 	*)
 		check "destroy: failure after $step: root-1 is gone, seed retired, recorded" bash -c \
-			"[ $(objs "$C" root-1) = 0 ] && [ ! -e '$C/secrets/backup-seed-root-1.sealed' ] && grep -q '^root.1.destroyed' '$C/state.conf'" ;;
+			"[ $(objs "$C" root-1) = 0 ] && [ ! -e '$C/secrets/backup-seed-root-1.sealed' ] && grep -q '^root.1.destroyed' '$C/state.conf'"
+		check "destroy: failure after $step: the transcript says the destroy is kept (it has no undo)" grep -qx \
+			'kept: destroy destroy: kept (no undo: what it did stays)' \
+			"$(sed -n 's/^Transcript: \(.*\.txt\) (.*/\1/p' "$T/out")" ;;
 	esac
 	# A rehearsal runs on a throwaway CA (offline/rehearsal.c): the real
 	# shares must not open its token, and its token must still be whole.

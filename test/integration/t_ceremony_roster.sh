@@ -105,7 +105,17 @@ for step in approve check-roster commit; do
 	rc=0; HANKO_FAIL_AT_STEP=$step "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal \
 		--keep-rehearsal --confirm-digests "${IN[@]}" "${OPS[@]}" >"$T/out.$step" 2>"$T/err.$step" || rc=$?
 	C=$(kept "$T/out.$step")
+	TXF=$(sed -n 's/^Transcript: \(.*\.txt\) (.*/\1/p' "$T/out.$step")
 	check "failure after $step (rehearsal): exit 70, copy kept" test "$rc" = 70 -a -n "$C"
+	# every step that ran is accounted for, last first: none has an undo,
+	# so each says it is kept
+	want=$(case $step in commit) echo commit:roster-commit;; esac
+		case $step in commit|check-roster) echo check-roster:roster-check;; esac
+		echo approve:approve)
+	check "failure after $step: the transcript says kept (no undo) for each step that ran, last first" test \
+		"$(sed -n 's/^kept: \([a-z-]*\) \([a-z-]*\): kept (no undo: what it did stays)$/\1:\2/p' "$TXF")" = "$want"
+	check "... and FAILED points to the undo and kept lines" grep -qx \
+		'result: FAILED (the undo lines above say what was undone, the kept lines what stays)' "$TXF"
 	if [ "$step" = commit ]; then
 		check "failure after commit: the new roster is in force in the copy" cmp -s "$C/roster.yaml" "$T/new.yaml"
 	else
