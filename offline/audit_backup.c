@@ -204,7 +204,9 @@ out_resolve(struct abk_work *w)
 			if (stamp[i] != '-' && stamp[i] != ':')
 				name[k++] = stamp[i];
 		name[k] = '\0';
-	} else if (errno != ENOENT) {
+	} else if (errno != ENOENT && errno != ENOTDIR) {
+		/* ENOTDIR: a component of the path is not a folder, said
+		 * below as a missing one is (exit 3) */
 		hk_err_set("--out %s: cannot stat: %s", out, strerror(errno));
 		return HK_ERR_IO;
 	} else {
@@ -232,10 +234,17 @@ out_resolve(struct abk_work *w)
 			    path);
 		}
 		if (realpath(rp, w->medium) == NULL) {
+			int e = errno;
+
 			hk_err_set("--out %s: the folder that should hold the "
-			    "backup, %s: %s", out, rp, strerror(errno));
-			return errno == ENOENT || errno == ENOTDIR ?
+			    "backup, %s: %s", out, rp, strerror(e));
+			return e == ENOENT || e == ENOTDIR ?
 			    HK_ERR_NOT_FOUND : HK_ERR_IO;
+		}
+		if (stat(w->medium, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+			hk_err_set("--out %s: the folder that should hold the "
+			    "backup, %s: not a folder", out, rp);
+			return HK_ERR_NOT_FOUND;
 		}
 	}
 	if (realpath(w->ca->st->dir, state) == NULL) {

@@ -84,6 +84,12 @@ fails "a medium inside the state folder is refused" 3 "inside the state folder" 
 	bk --out "$S/certs"
 fails "a medium that does not exist" 3 "--out $T/nope/x: the folder that should hold the backup" \
 	bk --out "$T/nope/x"
+fails "--out under a regular file: refused as a missing folder is" 3 \
+	"--out $T/file/x: the folder that should hold the backup, $T/file: not a folder" \
+	bk --out "$T/file/x"
+fails "--out two levels under a regular file" 3 \
+	"--out $T/file/x/y: the folder that should hold the backup, $T/file/x: Not a directory" \
+	bk --out "$T/file/x/y"
 fails "--out is required" 2 "--state DIR and --out MEDIUM are required" bk
 check "no backup record for the refusals" test "$(grep -c '	log.backup	ok	' "$LOG")" = 3
 
