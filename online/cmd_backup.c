@@ -9,8 +9,9 @@
  *
  *   1. the state's files (state.conf, the profiles, municipalities.csv,
  *      certs/, bundles/, bundles.seen, audit/audit-key.pem, ...), under
- *      state.lock (the lock of state.conf's writers) so that state.conf
- *      and what it names are of one moment; not token/ and secrets/ (the
+ *      state.lock (the lock of state.conf's writers, held until step 2 is
+ *      done) so that state.conf, what it names and the store's bundles
+ *      are of one moment; not token/ and secrets/ (the
  *      keys and the PIN: CPS 6-2-1-4, the key managers' job), not
  *      crlcache/ (rebuilt from the store), locks and temporary files;
  *   2. store.db, by SQLite's online backup API (hk_store_snapshot) while
@@ -79,6 +80,7 @@ struct backup_work {
 	char mhex[65];			/* SHA-256 of MANIFEST */
 	uint64_t bytes;			/* bytes of the files copied */
 	char first[HK_ERR_DETAIL_MAX];	/* the first problem of the check */
+	int lockfd;			/* state.lock, held over steps 1-2 */
 };
 
 static const char backup_usage[] =
@@ -564,7 +566,10 @@ copy_tree(struct backup_work *w, const char *rel, int depth, size_t *copied)
 
 /* Step 1, under state.lock, waited for: request, responder, profile
  * accept, import and revoke --issuing-key-compromise finish first, and none
- * of them starts meanwhile (they are refused at once, and say so). */
+ * of them starts meanwhile (they are refused at once, and say so). The
+ * lock is kept (w->lockfd) until the store is copied too: an import
+ * committed between the two would leave a backup whose store has a bundle
+ * that its bundles/ lacks. */
 static int
 copy_files(struct backup_work *w)
 {
@@ -587,9 +592,8 @@ copy_files(struct backup_work *w)
 		close(fd);
 		return HK_ERR_IO;
 	}
-	r = copy_tree(w, "", 0, &copied);
-	close(fd);
-	return r;
+	w->lockfd = fd;
+	return copy_tree(w, "", 0, &copied);
 }
 
 /* ---- 2. and 3. the store and the audit log --------------------------- */
@@ -810,8 +814,14 @@ backup_run(struct backup_work *w)
 	    sizeof(w->tmp))) != 0)
 		return r;
 	w->tmp_made = 1;
-	if ((r = copy_files(w)) != 0 || (r = copy_store(w)) != 0 ||
-	    (r = copy_log(w)) != 0 || (r = manifest_write(w)) != 0 ||
+	r = copy_files(w);
+	if (r == 0)
+		r = copy_store(w);
+	if (w->lockfd >= 0) {
+		close(w->lockfd);
+		w->lockfd = -1;
+	}
+	if (r != 0 || (r = copy_log(w)) != 0 || (r = manifest_write(w)) != 0 ||
 	    (r = self_check(w)) != 0 || (r = sync_tree(w->tmp)) != 0)
 		return r;
 	return place(w);
@@ -825,6 +835,7 @@ backup_create(const struct backup_opts *o)
 
 	memset(&w, 0, sizeof(w));
 	w.o = o;
+	w.lockfd = -1;
 	if ((r = hk_online_open(&o->c, &w.on)) != 0)
 		goto out;
 	if ((r = out_check(&w)) != 0 || (r = backup_run(&w)) != 0)

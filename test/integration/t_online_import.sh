@@ -78,6 +78,30 @@ check "... no ARL stored, no bundle folder or temporary copy of it" bash -c \
 	"[ \$(sqlite3 '$O/store.db' 'SELECT count(*) FROM arls') = 0 ] && [ \$(ls '$O/bundles' | wc -l) = 1 ]"
 check "... audited as a refused import" grep -q "	bundle.import	fail	.*state.lock: another hanko-online command" "$O/audit/audit.log"
 exec 9>&-
+# A backup keeps state.lock until its copy of the store is made too: an
+# import committed between its copy of bundles/ and of the store would
+# leave a backup whose store names a bundle its bundles/ lacks. The backup
+# is held inside its copy of the store (pausewrite), the import tried then.
+cc -shared -fPIC -o "$T/pausewrite.so" "$HANKO_SRC/test/data/online/pausewrite.c" -ldl
+ASAN_PRELOAD="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+mkdir -p "$T/bk"
+rm -f "$T/pw.reached" "$T/pw.go"
+env HK_PAUSE_WRITE="$T/pw" HK_PAUSE_WRITE_PATH="*/bk/held.backup-*/store.db" \
+	LD_PRELOAD="$T/pausewrite.so" ASAN_OPTIONS="$ASAN_PRELOAD" \
+	"$ON" backup --state "$O" --out "$T/bk/held" "${IM[@]}" >"$T/bk.out" 2>"$T/bk.err" &
+bpid=$!
+for _ in $(seq 6000); do [ -e "$T/pw.reached" ] && break; sleep 0.02; done
+check "a backup is inside its copy of the store" test -e "$T/pw.reached"
+fails "an import while a backup copies the store: refused at once" 3 \
+	"state.lock: another hanko-online command is changing state.conf" \
+	"$ON" import --state "$O" "${IM[@]}" --type arl-batch "$T/b-arl"
+check "... store, bundles.seen and copies unchanged" test "$(state_digest)" = "$D0"
+touch "$T/pw.go"
+brc=0; wait "$bpid" || brc=$?
+check "... the backup then ends (exit $brc)" test "$brc" = 0
+cat "$T/bk.err" >&2
+check "... its bundles/ holds a folder for each bundle its store names" test \
+	"$(ls "$T/bk/held/bundles" | wc -l)" = "$(sqlite3 "$T/bk/held/store.db" 'SELECT count(*) FROM bundles')"
 ok "import ARLs 1-5" "$ON" import --state "$O" "${IM[@]}" --type arl-batch "$T/b-arl"
 check "five ARLs stored, numbers 1-5, 72 hours each" test \
 	"$(db "SELECT count(*), min(number), max(number), max(next_update - this_update) FROM arls")" = "5|1|5|259200"
