@@ -27,9 +27,14 @@
  * certificate: put back only with the audit log's cert.revoke (or
  * cert.expire) record of this batch naming that certificate as the one
  * this serial replaced, which is then revoked with that record's reason
- * and time, as issue did; else the line is refused. Every put-back
- * certificate and every refusal is audited (cert.recover), the run ends
- * with recover.done and a checkpoint.
+ * and time, as issue did; else the line is refused. A certificate of an
+ * issuing key that the log's cert.revoke-all revoked as a set (CPS
+ * 4-4-1-3, 4-14-2) after the serial's cert.issue goes in revoked, reason
+ * 2 at that record's time (the earliest such record), in the same
+ * transaction: never valid in the store; one of a key marked compromised
+ * (state.conf) or revoked as a set without such a record is refused. Every
+ * put-back certificate and every refusal is audited (cert.recover), the
+ * run ends with recover.done and a checkpoint.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -52,6 +57,7 @@
 #include "audit.h"
 #include "cert.h"
 #include "clock.h"
+#include "crl.h"
 #include "err.h"
 #include "hex.h"
 #include "issue_pipeline.h"
@@ -103,6 +109,16 @@ struct ev_rep {
 	uint64_t seq;
 };
 
+/* A cert.revoke-all entry: every certificate of an issuing key revoked
+ * cACompromise (revoke --issuing-key-compromise). */
+struct ev_all {
+	int gen;
+	char kid[2 * HK_STORE_KEYID_MAX + 1];	/* lowercase hex */
+	char time[24];
+	time_t at;
+	uint64_t seq;
+};
+
 /* A line's result in the store's journal. */
 struct jres {
 	int kind;			/* 0 none, 1 serial, 2 refused */
@@ -135,6 +151,8 @@ struct rc_work {
 	size_t nel, capel;
 	struct ev_rep *er;
 	size_t ner, caper;
+	struct ev_all *ea;		/* cert.revoke-all, in seq order */
+	size_t nea, capea;
 	/* the journal */
 	struct hk_store_batch b;
 	int known;			/* the batch row was there */
@@ -330,6 +348,47 @@ add_rep(struct rc_work *w, const char *tok, size_t n, int expire,
 	return 0;
 }
 
+/* "issuing generation G key id K: ..." (revoke --issuing-key-compromise) */
+static int
+add_all(struct rc_work *w, const char *d, const struct hk_audit_record *rec)
+{
+	struct ev_all *e;
+	const char *k;
+	char *end;
+	long gen;
+	size_t kl;
+	time_t at;
+
+	if (strncmp(d, "issuing generation ", 19) != 0)
+		return 0;
+	errno = 0;
+	gen = strtol(d + 19, &end, 10);
+	if (end == d + 19 || errno != 0 || gen < 0 || gen > 999 ||
+	    strncmp(end, " key id ", 8) != 0)
+		return 0;
+	k = end + 8;
+	kl = strspn(k, "0123456789abcdef");
+	if (kl < 2 || kl > 2 * HK_STORE_KEYID_MAX || k[kl] != ':' ||
+	    hk_time_parse(rec->time, &at) != 0)
+		return 0;	/* not revoke's form: not evidence */
+	if (w->nea == w->capea) {
+		size_t cap = w->capea ? 2 * w->capea : 4;
+
+		if ((e = reallocarray(w->ea, cap, sizeof(*e))) == NULL)
+			return HK_ERR_ALLOC;
+		w->ea = e;
+		w->capea = cap;
+	}
+	e = &w->ea[w->nea++];
+	memset(e, 0, sizeof(*e));
+	e->gen = (int)gen;
+	memcpy(e->kid, k, kl);
+	snprintf(e->time, sizeof(e->time), "%s", rec->time);
+	e->at = at;
+	e->seq = rec->seq;
+	return 0;
+}
+
 static int
 each_record(const struct hk_audit_record *rec, void *arg)
 {
@@ -349,6 +408,8 @@ each_record(const struct hk_audit_record *rec, void *arg)
 		kind = 2;
 	else if (strcmp(rec->event, "cert.expire") == 0)
 		kind = 3;
+	else if (strcmp(rec->event, "cert.revoke-all") == 0)
+		kind = 5;
 	else
 		return 0;
 	if (strcmp(rec->result, "ok") != 0)
@@ -367,6 +428,10 @@ each_record(const struct hk_audit_record *rec, void *arg)
 				w->log_replace = 1;
 		}
 		r = add_start(w, d, rec->seq);
+		goto out;
+	}
+	if (kind == 5) {
+		r = add_all(w, d, rec);
 		goto out;
 	}
 	/* a serial's cert.reserve/cert.issue of any batch (another batch's
@@ -754,6 +819,7 @@ work_close(struct rc_work *w)
 	free(w->jr);
 	free(w->el);
 	free(w->er);
+	free(w->ea);
 	for (k = 0; k < w->nes; k++)
 		free(w->es[k].file);
 	free(w->es);
@@ -783,6 +849,7 @@ struct rc_item {
 	int there;			/* 1: already in the store */
 	int complete;			/* 1: a pending row of it completed */
 	char rep[200];			/* what it replaced, for the record */
+	const struct ev_all *all;	/* put back revoked per this record */
 };
 
 static void
@@ -886,6 +953,53 @@ out:
 	return r;
 }
 
+/*
+ * An issuing key revoked as a set (CPS 4-4-1-3, 4-14-2): the earliest
+ * cert.revoke-all record of the certificate's key id (its AKI, the stored
+ * issuing CA's SKI) after the serial's first cert.issue record revoked it,
+ * as it revoked every valid certificate of the key: it->all, the line put
+ * back revoked with that record's reason and time. Else a key marked
+ * compromised (state.conf: the token's mark is checked at the start) or
+ * revoked as a set by a record that does not follow the serial's
+ * cert.issue: when it was revoked is not known; refused (-1, it->why).
+ * 0 for a key never revoked as a set.
+ */
+static int
+revoked_all(struct rc_work *w, struct rc_item *it, int gen,
+    const struct ev_line *ev, size_t nev)
+{
+	char kid[2 * HK_STORE_KEYID_MAX + 1], key[48], iss[48] = "";
+	const struct ev_all *any = NULL;
+	uint64_t first = 0;
+	size_t k;
+
+	hk_hex_encode(it->c.issuer, it->c.issuer_len, kid);
+	for (k = 0; k < nev; k++)
+		if (ev[k].issued && (first == 0 || ev[k].seq < first))
+			first = ev[k].seq;
+	for (k = 0; k < w->nea && it->all == NULL; k++) {
+		if (strcmp(w->ea[k].kid, kid) != 0)
+			continue;
+		any = &w->ea[k];
+		if (first != 0 && w->ea[k].seq > first)
+			it->all = &w->ea[k];	/* seq order: the earliest */
+	}
+	if (it->all != NULL)
+		return 0;
+	snprintf(key, sizeof(key), "issuing.%d.compromised", gen);
+	if (any == NULL && hk_state_get(w->on->st, key) == NULL)
+		return 0;
+	if (first != 0)
+		snprintf(iss, sizeof(iss), " (record %" PRIu64 ")", first);
+	snprintf(it->why, sizeof(it->why), "issuing key generation %d is "
+	    "compromised (CPS 4-4-1-3): its certificates are revoked as a set, "
+	    "and the audit log has no cert.revoke-all record of its key id %s "
+	    "after this serial's cert.issue%s%s: its revocation time is not "
+	    "known; not put back", gen, kid, iss, first == 0 ? " (the log has "
+	    "no cert.issue record of this serial)" : "");
+	return -1;
+}
+
 /* Decode, verify and rebuild one "ok" line; it->why says why not. A
  * non-zero return ends the run. */
 static int
@@ -899,7 +1013,7 @@ vet(struct rc_work *w, struct rc_item *it, const char *b64, size_t bl)
 	unsigned char *der, *enc = NULL;
 	size_t nev, k;
 	time_t nb, na;
-	int i, n, r = 0, found = 0, enl;
+	int i, n, r = 0, found = 0, enl, gen = 0;
 	char sh[SERIAL_HEX];
 
 	memset(&req, 0, sizeof(req));
@@ -979,8 +1093,6 @@ vet(struct rc_work *w, struct rc_item *it, const char *b64, size_t bl)
 		return 0;
 	}
 	for (i = 0; i < w->cas.n && !found; i++) {
-		char key[48];
-
 		if ((ski = hk_cert_ski(w->cas.x[i])) == NULL)
 			continue;
 		k = (size_t)ASN1_STRING_length(ski);
@@ -989,15 +1101,6 @@ vet(struct rc_work *w, struct rc_item *it, const char *b64, size_t bl)
 		ASN1_OCTET_STRING_free(ski);
 		if (!n)
 			continue;
-		snprintf(key, sizeof(key), "issuing.%d.compromised",
-		    w->cas.gen[i]);
-		if (hk_state_get(w->on->st, key) != NULL) {
-			snprintf(it->why, sizeof(it->why), "issuing key "
-			    "generation %d is compromised (CPS 4-4-1-3): its "
-			    "certificates are revoked as a set, none is put "
-			    "back", w->cas.gen[i]);
-			goto out;
-		}
 		if (X509_verify(it->x, X509_get0_pubkey(w->cas.x[i])) != 1) {
 			ERR_clear_error();
 			continue;
@@ -1007,6 +1110,7 @@ vet(struct rc_work *w, struct rc_item *it, const char *b64, size_t bl)
 			goto out;
 		/* else another certificate of the same key may be it */
 		found = it->why[0] == '\0';
+		gen = w->cas.gen[i];
 	}
 	if (!found) {
 		if (it->why[0] == '\0')
@@ -1041,6 +1145,8 @@ vet(struct rc_work *w, struct rc_item *it, const char *b64, size_t bl)
 		    "record of serial %s", it->hex);
 		goto out;
 	}
+	if (revoked_all(w, it, gen, ev, nev) != 0)
+		goto out;
 	snprintf(it->c.municipality, sizeof(it->c.municipality), "%s",
 	    req.muni->code);
 	if ((r = hk_store_resident_key(w->skey, req.resident_id,
@@ -1055,6 +1161,27 @@ vet(struct rc_work *w, struct rc_item *it, const char *b64, size_t bl)
 out:
 	hk_request_clear(&req);
 	OPENSSL_cleanse(&req, sizeof(req));
+	return r;
+}
+
+/* A certificate just completed, of a key revoked as a set: revoked as
+ * the cert.revoke-all record did, in the same transaction (never valid
+ * once committed). */
+static int
+revoke_all_one(struct rc_work *w, struct rc_item *it)
+{
+	unsigned char *entry = NULL;
+	size_t el = 0;
+	int r;
+
+	if (it->all == NULL)
+		return 0;
+	if ((r = hk_store_revoke_entry(it->c.serial, it->c.serial_len,
+	    HK_REASON_CA_COMPROMISE, it->all->at, &entry, &el)) == 0)
+		r = hk_store_cert_revoke(w->store, it->c.serial,
+		    it->c.serial_len, HK_REASON_CA_COMPROMISE, it->all->at,
+		    entry, el);
+	OPENSSL_free(entry);
 	return r;
 }
 
@@ -1092,7 +1219,8 @@ place(struct rc_work *w, struct rc_item *it)
 			 * signature issue's recovery would make again */
 			if ((r = hk_store_cert_complete(w->store,
 			    it->c.serial, it->c.serial_len, it->der,
-			    it->der_len)) != 0)
+			    it->der_len)) != 0 || (r = revoke_all_one(w,
+			    it)) != 0)
 				goto out;
 			it->complete = 1;
 		} else
@@ -1171,7 +1299,8 @@ place(struct rc_work *w, struct rc_item *it)
 		goto out;
 	}
 	if (r != 0 || (r = hk_store_cert_complete(w->store, it->c.serial,
-	    it->c.serial_len, it->der, it->der_len)) != 0)
+	    it->c.serial_len, it->der, it->der_len)) != 0 ||
+	    (r = revoke_all_one(w, it)) != 0)
 		goto out;
 	j->kind = 1;
 	memcpy(j->serial, it->c.serial, it->c.serial_len);
@@ -1198,11 +1327,25 @@ refusal(struct rc_work *w, const struct rc_item *it)
 	    it->rline, w->bf.sha, it->line, it->hex[0] ? it->hex : "?", it->why);
 }
 
+/* "; revoked ...": how a certificate of a key revoked as a set went in. */
+static void
+all_note(const struct rc_item *it, char *buf, size_t len)
+{
+	if (it->all == NULL)
+		snprintf(buf, len, "%s", "");
+	else
+		snprintf(buf, len, "; revoked reason 2 (ca-compromise) at %s "
+		    "per cert.revoke-all seq %" PRIu64 " (issuing generation "
+		    "%d key id %s, CPS 4-4-1-3): never valid", it->all->time,
+		    it->all->seq, it->all->gen, it->all->kid);
+}
+
 /* One chunk: audited, then committed (a crash in between: the next run
  * finds them missing and puts them back again). */
 static int
 chunk_run(struct rc_work *w, struct rc_item *its, size_t n)
 {
+	char allw[400];
 	size_t i;
 	int r;
 
@@ -1221,13 +1364,14 @@ chunk_run(struct rc_work *w, struct rc_item *its, size_t n)
 
 		if (it->why[0] != '\0' || it->there)
 			continue;
+		all_note(it, allw, sizeof(allw));
 		r = hk_online_audit(w->on, "cert.recover", "ok", "serial %s: "
 		    "municipality %s: batch %s line %" PRIu64 " (%s:%zu): "
 		    "put back after a restore%s, its signature verified and "
-		    "its TBSCertificate the one the line builds%s", it->hex,
+		    "its TBSCertificate the one the line builds%s%s", it->hex,
 		    it->c.municipality, w->bf.sha, it->line, w->o->results,
 		    it->rline, it->complete ? " (reserved in the backup, "
-		    "signed after it)" : "", it->rep);
+		    "signed after it)" : "", it->rep, allw);
 	}
 	if (r != 0 || (r = hk_store_commit(w->store)) != 0) {
 		hk_store_rollback(w->store);
@@ -1244,9 +1388,11 @@ chunk_run(struct rc_work *w, struct rc_item *its, size_t n)
 			    "unchanged\n", w->o->results, it->rline, it->hex);
 		} else {
 			w->n_put++;
+			all_note(it, allw, sizeof(allw));
 			printf("%s:%zu: serial %s: put back (line %" PRIu64
-			    ", municipality %s)%s\n", w->o->results, it->rline,
-			    it->hex, it->line, it->c.municipality, it->rep);
+			    ", municipality %s)%s%s\n", w->o->results, it->rline,
+			    it->hex, it->line, it->c.municipality, it->rep,
+			    allw);
 		}
 	}
 	return 0;
