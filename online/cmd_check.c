@@ -29,7 +29,12 @@
  *               the store does not hold revoked, as after a restore from a
  *               backup (docs/backup.md "Restore"; CPS 4-4): a valid one is
  *               reported with the revoke command, one not in the store with
- *               "recover its batch first"; never revoked here. A log that
+ *               "recover its batch first"; never revoked here. So is each
+ *               certificate a cert.issue record names (its batch's
+ *               issue.start gives the generation) that a later
+ *               cert.revoke-all of that generation's key revoked as a set
+ *               and that is not in the store (CPS 4-4-1-3, 4-14-2: on the
+ *               CRLs only once recover puts it back, revoked). A log that
  *               fails verification is a finding;
  *   compromise  an issuing generation the token marks compromised (revoke
  *               --issuing-key-compromise, hk_online_mark_lost) and
@@ -113,6 +118,24 @@ struct lrevall {
 	char time[24];
 };
 
+/* An issue.start: its batch (sha16) and issuing CA generation. */
+struct lstart {
+	char batch[17];
+	int gen;
+	uint64_t seq;
+};
+
+/* A certificate a cert.issue record names, of a key a later
+ * cert.revoke-all revoked as a set, not in the store. */
+struct lmiss {
+	char serial[2 * HK_STORE_SERIAL_MAX + 1];
+	char muni[HK_STORE_CODE_LEN + 1];
+	char batch[17];
+	int gen;
+	uint64_t seq;			/* its cert.issue record */
+	const struct lrevall *all;	/* the earliest after it */
+};
+
 /* A schema difference. */
 struct sdiff {
 	char type[16], name[64], problem[16];
@@ -132,6 +155,7 @@ struct check_work {
 	struct sdiff *sd;		/* schema differences */
 	size_t nsd, capsd;
 	X509 *iss[MAX_ISSUERS];		/* the stored issuing CA certs */
+	int iss_gen[MAX_ISSUERS];	/* ... their generations */
 	int niss;
 	time_t now;			/* the system clock (reserved_at) */
 	uint64_t findings, fixed;
@@ -141,6 +165,10 @@ struct check_work {
 	size_t nlr, caplr;
 	struct lrevall *la;		/* the log's cert.revoke-all */
 	size_t nla, capla;
+	struct lstart *ls;		/* the log's issue.start */
+	size_t nls, capls;
+	struct lmiss *lm;		/* issued, revoked as a set, missing */
+	size_t nlm, caplm;
 	int log_bad;			/* the log failed verification */
 };
 
@@ -343,7 +371,6 @@ each_issuing(const unsigned char *der, size_t len, int gen, void *arg)
 	const unsigned char *p = der;
 	X509 *x;
 
-	(void)gen;
 	if (w->niss == MAX_ISSUERS)
 		return 0;
 	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
@@ -351,6 +378,7 @@ each_issuing(const unsigned char *der, size_t len, int gen, void *arg)
 		ERR_clear_error();
 		return 0;		/* not ours to judge here */
 	}
+	w->iss_gen[w->niss] = gen;
 	w->iss[w->niss++] = x;
 	return 0;
 }
@@ -594,6 +622,55 @@ rec_all(struct check_work *w, const char *d,
 	return 0;
 }
 
+/* issue.start's "batch FILE sha256 HEX[ (--replace)]: ..., issuing CA
+ * generation G" (cmd_issue.c): the batch's first 16 hex digits (as its
+ * cert.issue records name it) and G. */
+static int
+rec_start(struct check_work *w, const char *d,
+    const struct hk_audit_record *rec)
+{
+	const char *t, *h = NULL, *q = d, *g;
+	struct lstart *e;
+	char *end;
+	long gen;
+	size_t i;
+
+	if (strncmp(d, "batch ", 6) != 0)
+		return 0;
+	while ((t = strstr(q, " sha256 ")) != NULL) {
+		const char *x = t + 8;
+
+		for (i = 0; i < 64; i++)
+			if (!((x[i] >= '0' && x[i] <= '9') || (x[i] >= 'a' &&
+			    x[i] <= 'f')))
+				break;
+		if (i == 64 && (x[64] == ':' ||
+		    strncmp(x + 64, " (--replace):", 13) == 0))
+			h = x;
+		q = t + 1;
+	}
+	if (h == NULL || (g = strstr(h, ", issuing CA generation ")) == NULL)
+		return 0;	/* not issue's form */
+	g += 24;
+	gen = strtol(g, &end, 10);
+	if (end == g || *end != '\0' || gen < 0 || gen > 999)
+		return 0;
+	if (w->nls == w->capls) {
+		size_t cap = w->capls ? 2 * w->capls : 16;
+
+		if ((e = reallocarray(w->ls, cap, sizeof(*e))) == NULL)
+			return HK_ERR_ALLOC;
+		w->ls = e;
+		w->capls = cap;
+	}
+	e = &w->ls[w->nls++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->batch, h, 16);
+	e->gen = (int)gen;
+	e->seq = rec->seq;
+	return 0;
+}
+
 static int
 each_record(const struct hk_audit_record *rec, void *arg)
 {
@@ -607,13 +684,17 @@ each_record(const struct hk_audit_record *rec, void *arg)
 		all = 1;
 	else if (strcmp(rec->event, "cert.revoke") == 0)
 		all = 0;
+	else if (strcmp(rec->event, "issue.start") == 0)
+		all = 2;
 	else
 		return 0;
 	if ((d = malloc(rec->dlen + 1)) == NULL)
 		return HK_ERR_ALLOC;
 	memcpy(d, rec->details, rec->dlen);
 	d[rec->dlen] = '\0';
-	if (all)
+	if (all == 2)
+		r = rec_start(w, d, rec);
+	else if (all)
 		r = rec_all(w, d, rec);
 	else if ((r = rec_single(w, d, rec)) == 0)
 		r = rec_reissue(w, d, rec);
@@ -677,7 +758,7 @@ log_read(struct check_work *w)
 		    hk_err_msg());
 		w->findings++;
 		w->log_bad = 1;
-		w->nlr = w->nla = 0;
+		w->nlr = w->nla = w->nls = 0;
 		return 0;
 	}
 	if (w->nlr > 1)
@@ -819,6 +900,171 @@ log_compare(struct check_work *w)
 	return 0;
 }
 
+/* The key id of a cert.revoke-all is the key of generation gen: the
+ * store's issuing CA certificates of gen have that SKI (revoke takes it
+ * from them); with none of gen stored, the record's generation says it. */
+static int
+kid_of_gen(const struct check_work *w, int gen, const char *kid)
+{
+	char hex[2 * HK_STORE_KEYID_MAX + 1];
+	ASN1_OCTET_STRING *ski;
+	int i, any = 0, same = 0;
+
+	for (i = 0; i < w->niss; i++) {
+		if (w->iss_gen[i] != gen || (ski = hk_cert_ski(w->iss[i])) ==
+		    NULL)
+			continue;
+		any = 1;
+		if (ski->length >= 1 && ski->length <= HK_STORE_KEYID_MAX) {
+			hk_hex_encode(ski->data, (size_t)ski->length, hex);
+			same |= strcmp(hex, kid) == 0;
+		}
+		ASN1_OCTET_STRING_free(ski);
+	}
+	return !any || same;
+}
+
+/* The generation of batch (sha16)'s issue.start last before seq, or -1. */
+static int
+gen_at(const struct check_work *w, const char *batch, uint64_t seq)
+{
+	size_t i;
+	int gen = -1;
+
+	for (i = 0; i < w->nls && w->ls[i].seq < seq; i++)
+		if (strncmp(w->ls[i].batch, batch, 16) == 0)
+			gen = w->ls[i].gen;
+	return gen;
+}
+
+/* cert.issue "batch B, serial/municipality/line (N): S/M/L ...": each S
+ * issued under generation G (B's issue.start) that a later
+ * cert.revoke-all of G's key revoked, not in the store, kept. */
+static int
+each_issued(const struct hk_audit_record *rec, void *arg)
+{
+	struct check_work *w = arg;
+	const struct lrevall *all;
+	struct hk_store_cert c;
+	const char *e;
+	char *d, batch[17];
+	size_t n, k, sl, ml;
+	int gen, r = 0;
+
+	if (strcmp(rec->event, "cert.issue") != 0 || strcmp(rec->result,
+	    "ok") != 0 || rec->dlen < 23 || memcmp(rec->details, "batch ",
+	    6) != 0)
+		return 0;
+	memcpy(batch, rec->details + 6, 16);
+	batch[16] = '\0';
+	if (strspn(batch, "0123456789abcdef") != 16 ||
+	    (gen = gen_at(w, batch, rec->seq)) < 0)
+		return 0;	/* not tied to a key: not named */
+	for (all = NULL, k = 0; k < w->nla && all == NULL; k++)
+		if (w->la[k].seq > rec->seq && w->la[k].gen == gen &&
+		    kid_of_gen(w, gen, w->la[k].kid))
+			all = &w->la[k];
+	if (all == NULL)
+		return 0;
+	if ((d = malloc(rec->dlen + 1)) == NULL)
+		return HK_ERR_ALLOC;
+	memcpy(d, rec->details, rec->dlen);
+	d[rec->dlen] = '\0';
+	if ((e = strstr(d, "): ")) == NULL)
+		goto out;
+	for (e += 3; *e != '\0' && r == 0; e += n, e += *e == ' ') {
+		const char *a, *b;
+		struct lmiss *m;
+
+		n = strcspn(e, " ");
+		if ((a = memchr(e, '/', n)) == NULL || (b = memchr(a + 1, '/',
+		    n - (size_t)(a + 1 - e))) == NULL)
+			continue;
+		sl = (size_t)(a - e);
+		ml = (size_t)(b - a - 1);
+		if (!hexserial_ok(e, sl) || ml > HK_STORE_CODE_LEN)
+			continue;
+		if (w->nlm == w->caplm) {
+			size_t cap = w->caplm ? 2 * w->caplm : 16;
+
+			if ((m = reallocarray(w->lm, cap, sizeof(*m))) ==
+			    NULL) {
+				r = HK_ERR_ALLOC;
+				break;
+			}
+			w->lm = m;
+			w->caplm = cap;
+		}
+		m = &w->lm[w->nlm];
+		memset(m, 0, sizeof(*m));
+		memcpy(m->serial, e, sl);
+		if ((r = get_hex(w, m->serial, &c)) != HK_ERR_NOT_FOUND) {
+			r = r == -1 ? 0 : r;	/* in the store: elsewhere */
+			continue;
+		}
+		r = 0;
+		hk_err_clear();
+		memcpy(m->muni, a + 1, ml);
+		memcpy(m->batch, batch, sizeof(m->batch));
+		m->gen = gen;
+		m->seq = rec->seq;
+		m->all = all;
+		w->nlm++;
+	}
+out:
+	free(d);
+	return r;
+}
+
+static int
+lmiss_cmp(const void *a, const void *b)
+{
+	const struct lmiss *x = a, *y = b;
+	int c = strcmp(x->serial, y->serial);
+
+	return c != 0 ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * The certificates of a key revoked as a set (CPS 4-4-1-3) that the store
+ * lacks: the cert.revoke-all record names no serial, the cert.issue
+ * records do, their batch's issue.start the generation (the records carry
+ * no key id; the generation's is the stored issuing CA certificate's).
+ * A second pass over the log, only when it has a cert.revoke-all.
+ */
+static int
+issued_compare(struct check_work *w)
+{
+	const struct lmiss *m;
+	size_t i;
+	int r;
+
+	if (w->log_bad || w->nla == 0)
+		return 0;
+	if ((r = hk_audit_scan(w->on->audit_log, each_issued, w)) != 0)
+		return r;
+	if (w->nlm > 1)
+		qsort(w->lm, w->nlm, sizeof(*w->lm), lmiss_cmp);
+	for (i = 0; i < w->nlm; i++) {
+		m = &w->lm[i];
+		if (i > 0 && strcmp(m->serial, w->lm[i - 1].serial) == 0)
+			continue;	/* its first cert.issue named it */
+		printf("revocation: serial %s (municipality %s): not in the "
+		    "store, but the audit log's cert.issue seq %" PRIu64
+		    " (batch %s, issuing generation %d) issued it and "
+		    "cert.revoke-all seq %" PRIu64 " (%s) revoked every "
+		    "certificate of issuing generation %d (key id %s) reason 2 "
+		    "(ca-compromise): issued after the backup; not in the "
+		    "store: recover its batch first (hanko-online recover, "
+		    "docs/backup.md \"Restore\": it puts it back revoked), then "
+		    "run check again\n", m->serial, m->muni, m->seq, m->batch,
+		    m->gen, m->all->seq, m->all->time, m->all->gen,
+		    m->all->kid);
+		w->findings++;
+	}
+	return 0;
+}
+
 static int
 each_valid(const struct hk_store_cert *c, const unsigned char *der,
     size_t len, time_t reserved_at, void *arg)
@@ -929,7 +1175,7 @@ check(struct check_work *w)
 	    w)) != 0 || (r = hk_store_cert_each(w->store, HK_CERT_VALID,
 	    each_valid, w)) != 0 || (r = hk_store_cert_each(w->store,
 	    HK_CERT_PENDING, each_pending, w)) != 0 ||
-	    (r = log_compare(w)) != 0)
+	    (r = log_compare(w)) != 0 || (r = issued_compare(w)) != 0)
 		return r;
 	return 0;
 }
@@ -979,6 +1225,8 @@ out:
 	free(w.sd);
 	free(w.lr);
 	free(w.la);
+	free(w.ls);
+	free(w.lm);
 	hk_store_close(w.store);
 	hk_online_close(w.on);
 	return r;
