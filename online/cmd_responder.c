@@ -111,6 +111,33 @@ find_issuer(struct responder_work *w, const struct responder_opts *o)
 	return r;
 }
 
+/*
+ * CPS 4-14-2: no certificate is issued under a compromised issuing key,
+ * the responder's no more than a resident's: refused when state.conf
+ * marks the generation compromised (issuing.N.compromised), or when the
+ * token holds a compromise mark state.conf lacks (a state.conf restored
+ * from a backup taken before the compromise: hk_online_mark_lost, as
+ * issue refuses). Under state.lock, which revoke --issuing-key-compromise
+ * holds while it marks, from a state.conf read under it.
+ */
+static int
+compromise_check(struct responder_work *w)
+{
+	char key[64], val[HK_P11_DATA_MAX];
+	int gen, r;
+
+	snprintf(key, sizeof(key), "issuing.%d.compromised", w->igen);
+	if (hk_state_get(w->on->st, key) != NULL) {
+		hk_err_set("%s/state.conf: %s: CPS 4-14-2: no OCSP responder "
+		    "certificate under a compromised issuing key; nothing "
+		    "made", w->on->st->dir, key);
+		return HK_ERR_STATE;
+	}
+	if ((r = hk_online_mark_lost(w->on, 1, &gen, val, sizeof(val))) < 0)
+		return r;
+	return r == 0 ? 0 : hk_online_mark_refuse(w->on, gen, val);
+}
+
 static int
 work_open(struct responder_work *w, const struct responder_opts *o)
 {
@@ -136,9 +163,10 @@ work_open(struct responder_work *w, const struct responder_opts *o)
 	if ((r = hk_online_profile(w->on, &w->p)) != 0 ||
 	    (r = hk_online_path(w->on, HK_ONLINE_STORE_FILE, path,
 	    sizeof(path))) != 0 || (r = hk_store_open(path, 0,
-	    &w->store)) != 0 || (r = hk_online_login(w->on)) != 0)
+	    &w->store)) != 0 || (r = hk_online_login(w->on)) != 0 ||
+	    (r = find_issuer(w, o)) != 0)
 		return r;
-	return find_issuer(w, o);
+	return compromise_check(w);
 }
 
 /* The new key in the token and a PKCS#10 request signed by it. */

@@ -57,6 +57,13 @@ SOFTHSM2_CONF="$O/token/softhsm2.conf" pkcs11-tool --module "$SOFT" --token-labe
 check "... its value: the key id and the time of the first run" test "$(cat "$T/mark.val" 2>/dev/null)" = \
 	"key id $KID, 2026-04-03T09:00:00Z"
 check "... all six revoked" test "$(db "SELECT count(*) FROM certificates WHERE status = 'revoked' AND reason = 2")" = 6
+# CPS 4-14-2: no certificate under the compromised key, an OCSP
+# responder's no more than a resident's
+fails "responder under the compromised generation: refused" 3 \
+	"^hanko-online responder: $O/state\.conf: issuing\.1\.compromised: CPS 4-14-2: no OCSP responder certificate under a compromised issuing key; nothing made$" \
+	"$ON" responder --state "$O" --clock 2026-04-03T11:00:00Z
+check "... no responder certificate made, none named" sh -c \
+	"! ls '$O/certs' | grep -q '^ocsp-responder-' && ! grep -q '^responder\.' '$O/state.conf'"
 
 # ---- the state restored from the backup (docs/backup.md "Restore") -----
 mv "$O" "$O.damaged"
@@ -83,6 +90,9 @@ fails "recover under the restored state: refused the same way" 3 "$MSG" \
 	"$ON" recover --state "$O" --clock 2026-04-03T12:00:00Z --batch "$B/batch1.csv" --results "$T/out1/results.csv"
 check "... nothing put back or changed" sh -c \
 	"sqlite3 '$O/store.db' 'SELECT hex(serial), status FROM certificates ORDER BY serial; SELECT hex(serial) FROM serials ORDER BY serial' | cmp -s - '$T/rows.before'"
+fails "responder under the restored state: refused the same way" 3 "$MSG" \
+	"$ON" responder --state "$O" --clock 2026-04-03T12:00:00Z
+check "... no responder certificate made" sh -c "! ls '$O/certs' | grep -q '^ocsp-responder-'"
 CK=(--clock 2026-04-04T09:00:00Z)
 # 7 findings: the mark, and the six valid certificates the log's
 # cert.revoke-all revoked
