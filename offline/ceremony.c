@@ -708,9 +708,12 @@ actor_listed(const char *actors, const char *id)
 	return 0;
 }
 
-/* Undo the steps done, last first, and say so in the log. */
+/* Undo the steps done, last first, and say so in the log. where: "" in
+ * a state that is kept, else what becomes of the throwaway copy (a
+ * rehearsal without --keep-rehearsal removes it: what a step did stays
+ * in it only, and a kept line must not say more). */
 static void
-undo_steps(struct hk_cer *c, size_t done)
+undo_steps(struct hk_cer *c, size_t done, const char *where)
 {
 	struct hk_err_kept saved;
 	size_t i;
@@ -725,7 +728,8 @@ undo_steps(struct hk_cer *c, size_t done)
 			/* a commit, a destroy, ...: what it did stays, and a
 			 * reader of the transcript must see that too */
 			hk_transcript_add(c->tr, "kept", NULL, "%s %s: kept (no "
-			    "undo: what it did stays)", st->id, a->spec.name);
+			    "undo: what it did stays%s)", st->id, a->spec.name,
+			    where);
 			continue;
 		}
 		a->undo(c, st, &c->res[i]);
@@ -737,7 +741,7 @@ undo_steps(struct hk_cer *c, size_t done)
 		else
 			hk_transcript_add(c->tr, "kept", NULL, "%s %s: nothing "
 			    "of it undone (committed, or nothing left to "
-			    "remove)", st->id, a->spec.name);
+			    "remove%s)", st->id, a->spec.name, where);
 	}
 	hk_err_restore(&saved);
 }
@@ -1055,7 +1059,8 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 	r = 0;
 	goto out;
 fail:
-	undo_steps(c, done);
+	undo_steps(c, done, o->rehearsal && !o->keep_rehearsal ? " in the "
+	    "throwaway rehearsal copy only, which this run then removes" : "");
 	hk_err_keep(&msg);
 	if (finish_transcript(c, o, tdir, 0, txt, sizeof(txt)) != 0)
 		fprintf(stderr, "hanko-offline ceremony: transcript not "

@@ -125,6 +125,19 @@ for step in approve check-roster commit; do
 	ok "failure after $step: the copy's audit log verifies" "$OFF" audit verify --state "$C"
 	rm -rf "$C"
 done
+# Without --keep-rehearsal the throwaway copy is removed at the end: what a
+# step without an undo did stays in that copy only, and the kept lines of
+# the transcript (written before the removal) say so.
+rc=0; HANKO_FAIL_AT_STEP=commit "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal \
+	--confirm-digests "${IN[@]}" "${OPS[@]}" >"$T/out.gone" 2>"$T/err.gone" || rc=$?
+TXF=$(sed -n 's/^Transcript: \(.*\.txt\) (.*/\1/p' "$T/out.gone")
+CG=$(sed -n 's/^state: .* copied to //p' "$TXF")
+check "failure after commit (rehearsal, copy removed): exit 70, the copy gone" bash -c \
+	"[ $rc = 70 ] && [ -n '$CG' ] && [ ! -e '$CG' ]"
+check "... the transcript says kept in the removed copy only, for each step that ran, last first" test \
+	"$(sed -n 's/^kept: \([a-z-]*\) \([a-z-]*\): kept (no undo: what it did stays in the throwaway rehearsal copy only, which this run then removes)$/\1:\2/p' "$TXF")" = \
+	"$(printf 'commit:roster-commit\ncheck-roster:roster-check\napprove:approve')"
+check "... no kept line says more" sh -c "! grep -q 'what it did stays)' '$TXF'"
 check "the rehearsals left the state unchanged" test "$(snap)" = "$B0"
 
 # Rehearsal, then the real run of the same script.
