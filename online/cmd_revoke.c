@@ -498,7 +498,7 @@ cmd_revoke(int argc, char **argv)
 	/* the compromise mark is saved into state.conf: as its other
 	 * writers, under the state lock, from a copy read under it */
 	if ((r = hk_online_open(&o.c, &on)) != 0 || (o.compromise &&
-	    !o.dry_run && (r = hk_online_state_lock(on)) != 0))
+	    !o.dry_run && (r = hk_online_state_lock_wait(on)) != 0))
 		goto out;
 	if ((r = hk_online_path(on, HK_ONLINE_STORE_FILE, path,
 	    sizeof(path))) != 0 || (r = hk_store_open(path, 0, &store)) != 0)

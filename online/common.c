@@ -840,23 +840,13 @@ hk_online_lock_file(struct hk_online *on, const char *name, char *path,
 	return HK_ERR_IO;
 }
 
-int
-hk_online_state_lock(struct hk_online *on)
+/* state.lock taken (fd): state.conf read again under it */
+static int
+state_locked(struct hk_online *on, int fd)
 {
 	struct hk_state *st;
-	char path[4096];
-	int fd, r;
+	int r;
 
-	if ((r = hk_online_lock_file(on, "state.lock", path, sizeof(path),
-	    &fd, NULL, 0)) != 0) {
-		if (r == HK_ERR_STATE)
-			hk_err_set("%s: another hanko-online command is "
-			    "changing state.conf (request, responder, profile "
-			    "accept, import, revoke --issuing-key-compromise, "
-			    "or backup copying the state's files): run this one "
-			    "again once it has ended; nothing changed", path);
-		return r;
-	}
 	/* what another writer saved after this run read it */
 	if ((r = hk_state_load(on->st->dir, &st)) != 0) {
 		close(fd);
@@ -866,6 +856,54 @@ hk_online_state_lock(struct hk_online *on)
 	on->st = st;
 	on->state_lockfd = fd;
 	return 0;
+}
+
+#define STATE_LOCK_HELD "another hanko-online command is changing " \
+	"state.conf (request, responder, profile accept, import, revoke " \
+	"--issuing-key-compromise, or backup copying the state's files and " \
+	"store)"
+
+int
+hk_online_state_lock(struct hk_online *on)
+{
+	char path[4096];
+	int fd, r;
+
+	if ((r = hk_online_lock_file(on, "state.lock", path, sizeof(path),
+	    &fd, NULL, 0)) != 0) {
+		if (r == HK_ERR_STATE)
+			hk_err_set("%s: " STATE_LOCK_HELD ": run this one "
+			    "again once it has ended; nothing changed", path);
+		return r;
+	}
+	return state_locked(on, fd);
+}
+
+int
+hk_online_state_lock_wait(struct hk_online *on)
+{
+	char path[4096];
+	int fd, r;
+
+	r = hk_online_lock_file(on, "state.lock", path, sizeof(path), &fd,
+	    NULL, 0);
+	if (r != HK_ERR_STATE)
+		return r != 0 ? r : state_locked(on, fd);
+	fprintf(stderr, "hanko-online: %s: " STATE_LOCK_HELD ": waiting for "
+	    "it to end\n", path);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) < 0) {
+		hk_err_set("%s: cannot open: %s", path, strerror(errno));
+		return HK_ERR_IO;
+	}
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno == EINTR)
+			continue;
+		hk_err_set("%s: flock: %s", path, strerror(errno));
+		close(fd);
+		return HK_ERR_IO;
+	}
+	return state_locked(on, fd);
 }
 
 int

@@ -257,6 +257,10 @@ int hk_online_mark_refuse(struct hk_online *on, int gen, const char *val);
  * used twice. HK_ERR_STATE at once when held. Call it before taking any
  * pointer into on->st (the old one is freed). */
 int hk_online_state_lock(struct hk_online *on);
+/* The same, waiting for the lock when another command holds it (saying so
+ * on stderr once): for revoke --issuing-key-compromise, which an emergency
+ * must not see refused because the daily backup is copying the store. */
+int hk_online_state_lock_wait(struct hk_online *on);
 /* An flock on <state>/name (made 0600 if missing), taken at once or not at
  * all: 0 with *fd open and locked; HK_ERR_STATE when another process holds
  * it, with no message set (the caller names what holds it) and holder =
