@@ -55,6 +55,7 @@
 
 #include "atomic.h"
 #include "audit.h"
+#include "bundle.h"
 #include "cert.h"
 #include "clock.h"
 #include "crl.h"
@@ -119,6 +120,18 @@ struct ev_all {
 	uint64_t seq;
 };
 
+/* A cert.revoke entry of any serial, any form (revoke and check: "serial
+ * S: municipality M, reason R (...)"; issue's re-issue: OLD/MUNI/R/NEW):
+ * a revocation before a cert.revoke-all of its key is the certificate's
+ * own (the set revoked only the valid ones). */
+struct ev_rv {
+	char serial[SERIAL_HEX];
+	char time[24];
+	int reason;
+	time_t at;
+	uint64_t seq;
+};
+
 /* A line's result in the store's journal. */
 struct jres {
 	int kind;			/* 0 none, 1 serial, 2 refused */
@@ -153,6 +166,8 @@ struct rc_work {
 	size_t ner, caper;
 	struct ev_all *ea;		/* cert.revoke-all, in seq order */
 	size_t nea, capea;
+	struct ev_rv *rv;		/* every cert.revoke, by serial, seq */
+	size_t nrv, caprv;
 	/* the journal */
 	struct hk_store_batch b;
 	int known;			/* the batch row was there */
@@ -348,6 +363,69 @@ add_rep(struct rc_work *w, const char *tok, size_t n, int expire,
 	return 0;
 }
 
+static int
+add_rv(struct rc_work *w, const char *serial, size_t sl, int reason,
+    const struct hk_audit_record *rec, time_t at)
+{
+	struct ev_rv *e;
+
+	if (!hexserial_ok(serial, sl) || reason < 1 || reason > 5)
+		return 0;	/* not an entry as revoke or issue writes it */
+	if (w->nrv == w->caprv) {
+		size_t cap = w->caprv ? 2 * w->caprv : 64;
+
+		if ((e = reallocarray(w->rv, cap, sizeof(*e))) == NULL)
+			return HK_ERR_ALLOC;
+		w->rv = e;
+		w->caprv = cap;
+	}
+	e = &w->rv[w->nrv++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->serial, serial, sl);
+	snprintf(e->time, sizeof(e->time), "%s", rec->time);
+	e->reason = reason;
+	e->at = at;
+	e->seq = rec->seq;
+	return 0;
+}
+
+/* Every revocation a cert.revoke record makes: "serial S: municipality M,
+ * reason R (NAME)" (revoke, check) or "batch B, ...: OLD/MUNI/R/NEW ..."
+ * (issue --replace, any batch). */
+static int
+add_revs(struct rc_work *w, const char *d, const struct hk_audit_record *rec)
+{
+	const char *e, *m, *q;
+	char b[17];
+	time_t at;
+	int r = 0;
+
+	if (hk_time_parse(rec->time, &at) != 0)
+		return 0;
+	if (strncmp(d, "serial ", 7) == 0) {
+		if ((m = strstr(d + 7, ": municipality ")) == NULL ||
+		    (q = strstr(m, ", reason ")) == NULL || q[10] != ' ')
+			return 0;
+		return add_rv(w, d + 7, (size_t)(m - d - 7), q[9] - '0', rec,
+		    at);
+	}
+	if ((e = entries_any(d, b)) == NULL)
+		return 0;
+	while (*e != '\0' && r == 0) {
+		size_t n = strcspn(e, " ");
+		const char *s1 = memchr(e, '/', n), *s2, *s3;
+
+		if (s1 != NULL && (s2 = memchr(s1 + 1, '/', n - (size_t)(s1 +
+		    1 - e))) != NULL && (s3 = memchr(s2 + 1, '/', n -
+		    (size_t)(s2 + 1 - e))) != NULL && s3 == s2 + 2)
+			r = add_rv(w, e, (size_t)(s1 - e), s2[1] - '0', rec,
+			    at);
+		e += n;
+		e += *e == ' ';
+	}
+	return r;
+}
+
 /* "issuing generation G key id K: ..." (revoke --issuing-key-compromise) */
 static int
 add_all(struct rc_work *w, const char *d, const struct hk_audit_record *rec)
@@ -434,6 +512,8 @@ each_record(const struct hk_audit_record *rec, void *arg)
 		r = add_all(w, d, rec);
 		goto out;
 	}
+	if (kind == 2 && (r = add_revs(w, d, rec)) != 0)
+		goto out;
 	/* a serial's cert.reserve/cert.issue of any batch (another batch's
 	 * is its refusal); the replacements of this batch only */
 	if ((e = kind == 1 || kind == 4 ? entries_any(d, bsha) :
@@ -461,6 +541,15 @@ el_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct ev_line *)a)->serial,
 	    ((const struct ev_line *)b)->serial);
+}
+
+static int
+rv_cmp(const void *a, const void *b)
+{
+	const struct ev_rv *x = a, *y = b;
+	int c = strcmp(x->serial, y->serial);
+
+	return c != 0 ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 static int
@@ -520,7 +609,26 @@ log_read(struct rc_work *w)
 		qsort(w->el, w->nel, sizeof(*w->el), el_cmp);
 	if (w->ner > 1)
 		qsort(w->er, w->ner, sizeof(*w->er), er_cmp);
+	if (w->nrv > 1)
+		qsort(w->rv, w->nrv, sizeof(*w->rv), rv_cmp);
 	return 0;
+}
+
+/* The earliest cert.revoke record of serial (hex), or NULL. */
+static const struct ev_rv *
+rv_first(const struct rc_work *w, const char *hex)
+{
+	size_t lo = 0, hi = w->nrv, m;
+
+	while (lo < hi) {
+		m = lo + (hi - lo) / 2;
+		if (strcmp(w->rv[m].serial, hex) < 0)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return lo < w->nrv && strcmp(w->rv[lo].serial, hex) == 0 ?
+	    &w->rv[lo] : NULL;
 }
 
 /* The first evidence entry of serial (hex) and how many there are. */
@@ -820,6 +928,7 @@ work_close(struct rc_work *w)
 	free(w->el);
 	free(w->er);
 	free(w->ea);
+	free(w->rv);
 	for (k = 0; k < w->nes; k++)
 		free(w->es[k].file);
 	free(w->es);
@@ -850,6 +959,7 @@ struct rc_item {
 	int complete;			/* 1: a pending row of it completed */
 	char rep[200];			/* what it replaced, for the record */
 	const struct ev_all *all;	/* put back revoked per this record */
+	const struct ev_rv *first;	/* ... or per this earlier one */
 };
 
 static void
@@ -984,8 +1094,16 @@ revoked_all(struct rc_work *w, struct rc_item *it, int gen,
 		if (first != 0 && w->ea[k].seq > first)
 			it->all = &w->ea[k];	/* seq order: the earliest */
 	}
-	if (it->all != NULL)
+	if (it->all != NULL) {
+		/* the set revoked the key's valid certificates: one revoked
+		 * before it (a re-issue, revoke) keeps its own revocation,
+		 * never a later one (RFC 5280 5.3.2) */
+		const struct ev_rv *f = rv_first(w, it->hex);
+
+		if (f != NULL && f->seq < it->all->seq)
+			it->first = f;
 		return 0;
+	}
 	snprintf(key, sizeof(key), "issuing.%d.compromised", gen);
 	if (any == NULL && hk_state_get(w->on->st, key) == NULL)
 		return 0;
@@ -1165,24 +1283,71 @@ out:
 }
 
 /* A certificate just completed, of a key revoked as a set: revoked as
- * the cert.revoke-all record did, in the same transaction (never valid
- * once committed). */
+ * the cert.revoke-all record did, or as its own earlier cert.revoke
+ * record did, in the same transaction (never valid once committed). */
 static int
 revoke_all_one(struct rc_work *w, struct rc_item *it)
 {
 	unsigned char *entry = NULL;
 	size_t el = 0;
-	int r;
+	int r, reason;
+	time_t at;
 
 	if (it->all == NULL)
 		return 0;
+	reason = it->first != NULL ? it->first->reason :
+	    HK_REASON_CA_COMPROMISE;
+	at = it->first != NULL ? it->first->at : it->all->at;
 	if ((r = hk_store_revoke_entry(it->c.serial, it->c.serial_len,
-	    HK_REASON_CA_COMPROMISE, it->all->at, &entry, &el)) == 0)
+	    reason, at, &entry, &el)) == 0)
 		r = hk_store_cert_revoke(w->store, it->c.serial,
-		    it->c.serial_len, HK_REASON_CA_COMPROMISE, it->all->at,
-		    entry, el);
+		    it->c.serial_len, reason, at, entry, el);
 	OPENSSL_free(entry);
 	return r;
+}
+
+/* No live certificate of the resident: the one this batch's cert.revoke
+ * record names as replaced by this serial may be in the store revoked
+ * already with that record's reason and time (its own batch's recover
+ * put it back so, its key revoked as a set since): the replacement is
+ * done; said in it->rep, as when it is made here. */
+static int
+replaced_already(struct rc_work *w, struct rc_item *it)
+{
+	struct hk_store_cert oc;
+	unsigned char os[HK_STORE_SERIAL_MAX];
+	size_t lo = 0, hi = w->ner, m, osl;
+	int r;
+
+	while (lo < hi) {
+		m = lo + (hi - lo) / 2;
+		if (strcmp(w->er[m].neu, it->hex) < 0)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	for (; lo < w->ner && strcmp(w->er[lo].neu, it->hex) == 0; lo++) {
+		const struct ev_rep *ev = &w->er[lo];
+
+		if (ev->reason == 0 || unhex(ev->old, os, &osl) != 0)
+			continue;
+		if ((r = hk_store_cert_get(w->store, os, osl, &oc)) ==
+		    HK_ERR_NOT_FOUND) {
+			hk_err_clear();
+			continue;
+		}
+		if (r != 0)
+			return r;
+		if (oc.status != HK_CERT_REVOKED || oc.reason != ev->reason ||
+		    oc.revoked_at != ev->at || memcmp(oc.resident_key,
+		    it->c.resident_key, HK_STORE_RKEY_LEN) != 0)
+			continue;
+		snprintf(it->rep, sizeof(it->rep), "; it replaced serial %s, "
+		    "revoked reason %d as cert.revoke record %" PRIu64 " says "
+		    "(so in the store already)", ev->old, ev->reason, ev->seq);
+		break;
+	}
+	return 0;
 }
 
 /* Inside the chunk's transaction: put it back (or find it there), or
@@ -1250,6 +1415,12 @@ place(struct rc_work *w, struct rc_item *it)
 	    &lna, &ldr, &ldl);
 	if (r != 0 && r != HK_ERR_NOT_FOUND)
 		goto out;
+	if (r == HK_ERR_NOT_FOUND) {
+		hk_err_clear();
+		if ((r = replaced_already(w, it)) != 0)
+			goto out;
+		r = HK_ERR_NOT_FOUND;
+	}
 	if (r == 0) {
 		hk_issue_hex(ls, lsl, lhex);
 		if (lst != HK_CERT_VALID) {
@@ -1333,6 +1504,14 @@ all_note(const struct rc_item *it, char *buf, size_t len)
 {
 	if (it->all == NULL)
 		snprintf(buf, len, "%s", "");
+	else if (it->first != NULL)
+		snprintf(buf, len, "; revoked reason %d (%s) at %s per "
+		    "cert.revoke seq %" PRIu64 ", before cert.revoke-all seq %"
+		    PRIu64 " (issuing generation %d key id %s, CPS 4-4-1-3) "
+		    "revoked the key's valid certificates: never valid",
+		    it->first->reason, hk_revreq_reason_name(it->first->reason),
+		    it->first->time, it->first->seq, it->all->seq, it->all->gen,
+		    it->all->kid);
 	else
 		snprintf(buf, len, "; revoked reason 2 (ca-compromise) at %s "
 		    "per cert.revoke-all seq %" PRIu64 " (issuing generation "
