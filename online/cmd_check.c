@@ -1036,7 +1036,7 @@ static int
 issued_compare(struct check_work *w)
 {
 	const struct lmiss *m;
-	size_t i;
+	size_t i, first, n;
 	int r;
 
 	if (w->log_bad || w->nla == 0)
@@ -1049,6 +1049,11 @@ issued_compare(struct check_work *w)
 		m = &w->lm[i];
 		if (i > 0 && strcmp(m->serial, w->lm[i - 1].serial) == 0)
 			continue;	/* its first cert.issue named it */
+		/* revoked before the set (a re-issue, revoke): the set did not
+		 * revoke it; log_compare names it with its own record */
+		if (lrev_find(w, m->serial, &first, &n) != NULL &&
+		    w->lr[first].seq < m->all->seq)
+			continue;
 		printf("revocation: serial %s (municipality %s): not in the "
 		    "store, but the audit log's cert.issue seq %" PRIu64
 		    " (batch %s, issuing generation %d) issued it and "
