@@ -15,8 +15,6 @@
 #include "ocsp.h"
 #include "online.h"
 
-#define WARN_DAYS	30	/* warn this long before the end */
-
 struct ocsp_refresh_opts {
 	struct hk_online_opts c;	/* --state, --clock */
 };
@@ -95,7 +93,7 @@ cmd_ocsp_refresh(int argc, char **argv)
 			snprintf(opt, sizeof(opt), " --generation %d", g);
 		/* cut back to its issuing CA's notAfter: a renewal would
 		 * end there too (docs/ocsp.md), nothing to do */
-		if (until - now < WARN_DAYS * 86400 &&
+		if (until - now < HK_OCSP_RENEW_DAYS * 86400 &&
 		    hk_ocsp_signer_final(sg, i)) {
 			char ca[32] = "its issuing CA";
 
@@ -104,7 +102,7 @@ cmd_ocsp_refresh(int argc, char **argv)
 			printf("OCSP responder %d ends %s with %s: it cannot be "
 			    "renewed beyond it, and every certificate it "
 			    "answers for ends by then\n", n, t, ca);
-		} else if (until - now < WARN_DAYS * 86400)
+		} else if (until - now < HK_OCSP_RENEW_DAYS * 86400)
 			printf("warning: OCSP responder %d ends %s: run "
 			    "hanko-online responder%s to renew it, then "
 			    "restart hanko-online serve (it signs with the "

@@ -64,16 +64,8 @@
 
 #define HK_PUBLISH_DAY_OFFSET	(9 * 3600) /* days are counted in Japan
 					 * Standard Time (UTC+9) */
-#define HK_PUBLISH_ARL_DAYS	7	/* warn when the ARLs run out sooner */
-#define HK_PUBLISH_WINDOW_DAYS	90	/* warn when the issuing window closes
-					 * sooner (a re-key crosses the air
-					 * gap and a ceremony) */
-#define HK_PUBLISH_MARGIN	(4 * 3600) /* beyond the next daily run */
 #define MAX_HELD		8	/* partition errors kept for the
 					 * message (all are audited) */
-#define HK_ARL_FLOOR		"arl"	/* crl_numbers row: the highest ARL
-					 * number publish has seen out (no
-					 * partition id is letters) */
 
 struct publish_opts {
 	struct hk_online_opts c;	/* --state, --clock */
@@ -609,20 +601,6 @@ out:
 	return r;
 }
 
-/* When the current set was published: the latest CRL thisUpdate. */
-static time_t
-published_at(const struct hk_repo_set *s)
-{
-	time_t t = 0;
-	size_t i;
-
-	for (i = 0; i < s->nfiles; i++)
-		if (s->files[i].is_crl && strncmp(s->files[i].path, "crl/",
-		    4) == 0 && s->files[i].this_update > t)
-			t = s->files[i].this_update;
-	return t;
-}
-
 static int
 work_open(struct publish_work *w, const struct publish_opts *o)
 {
@@ -693,7 +671,7 @@ work_open(struct publish_work *w, const struct publish_opts *o)
 	 * publication does that: the first CRL after the expiry still lists
 	 * it, the one after does not.
 	 */
-	last = w->cur != NULL ? published_at(w->cur) : 0;
+	last = w->cur != NULL ? hk_repo_published_at(w->cur) : 0;
 	w->keep_since = last > 0 && last < w->now ? last : w->now;
 	return 0;
 }
@@ -816,8 +794,8 @@ static int
 check_window(struct publish_work *w)
 {
 	const struct signer *sg;
-	time_t na, lo, hi, mid;
-	char t[32];
+	time_t na, lo;
+	char t[512];
 	int r, top = 0;
 
 	if (w->nsig == 0)
@@ -831,26 +809,13 @@ check_window(struct publish_work *w)
 	}
 	/* the last second a certificate issued then still fits: after
 	 * notAfter - 3 y, so after now - 3 y (the signer is valid now) */
-	lo = w->now - (time_t)(3 * 366 + 1) * 86400;
-	hi = w->now + (time_t)HK_PUBLISH_WINDOW_DAYS * 86400;
-	while (hi - lo > 1) {
-		mid = lo + (hi - lo) / 2;
-		if (hk_cert_user_not_after(w->p, sg->x, sg->gen, mid, &na) ==
-		    0)
-			lo = mid;
-		else
-			hi = mid;
-	}
+	lo = hk_online_issue_last(w->p, sg->x, sg->gen, w->now -
+	    (time_t)(3 * 366 + 1) * 86400, w->now +
+	    (time_t)HK_PUBLISH_WINDOW_DAYS * 86400);
 	hk_err_clear();
-	hk_time_format(lo, t, sizeof(t));
 	(void)hk_online_top_gen(w->on, &top);
-	warn_add(w, "PROFILE.md: issuing CA %d %s 3-year certificates %s %s; "
-	    "%s (docs/air-gap.md)", sg->gen, lo < w->now ? "could issue" :
-	    "can issue", lo < w->now ? "only until" : "until", t,
-	    top > sg->gen ? "certify the requested next generation (the "
-	    "issue-subca ceremony) and hanko-online import it" :
-	    "request the next generation now: hanko-online request --type "
-	    "csr, the issue-subca ceremony, hanko-online import");
+	hk_online_window_note(sg->gen, top, lo, w->now, t, sizeof(t));
+	warn_add(w, "%s", t);
 	return 0;
 }
 
@@ -859,7 +824,7 @@ check_arls(struct publish_work *w)
 {
 	const struct hk_repo_file *f;
 	char t[32], kept[640];
-	uint64_t newest = 0, eff, rec;
+	uint64_t newest = 0;
 	time_t horizon, all;
 	int r;
 
@@ -868,17 +833,10 @@ check_arls(struct publish_work *w)
 	if (w->cur != NULL && (f = hk_repo_find(w->cur, "arl.crl")) != NULL &&
 	    f->is_crl)
 		newest = f->number;
-	if ((r = hk_store_arl_in_effect(w->store, w->now, &eff)) != 0 ||
-	    (r = hk_store_crl_number_get(w->store, HK_ARL_FLOOR, &rec)) != 0)
+	if ((r = hk_online_arl_runway(w->store, newest, w->now, &newest,
+	    &horizon, &all)) != 0)
 		return r;
-	if (eff > newest)
-		newest = eff;
-	if (rec > newest)
-		newest = rec;
 	w->arl_floor = newest;
-	if ((r = hk_store_arl_horizon(w->store, newest, &horizon)) != 0 ||
-	    (r = hk_store_arl_horizon(w->store, 0, &all)) != 0)
-		return r;
 	r = hk_store_arl_current(w->store, w->now, &w->arl);
 	if (r == HK_ERR_NOT_FOUND) {
 		hk_time_format(w->now, t, sizeof(t));
@@ -905,15 +863,8 @@ check_arls(struct publish_work *w)
 		return 0;
 	}
 	if (horizon < w->now + HK_PUBLISH_ARL_DAYS * 86400) {
-		hk_time_format(horizon, t, sizeof(t));
-		if (all > horizon)
-			snprintf(kept, sizeof(kept), "; ARLs numbered below "
-			    "%" PRIu64 " do not count", newest);
-		else
-			kept[0] = '\0';
-		warn_add(w, "CPS 4-4-10: the imported ARLs run out at %s "
-		    "(within %d days%s): hold the arl-batch ceremony and import "
-		    "its bundle", t, HK_PUBLISH_ARL_DAYS, kept);
+		hk_online_arl_note(newest, horizon, all, kept, sizeof(kept));
+		warn_add(w, "%s", kept);
 	}
 	return 0;
 }
@@ -1065,7 +1016,7 @@ skip(struct publish_work *w, const struct publish_opts *o)
 
 	if (o->now || w->cur == NULL)
 		return 0;
-	at = published_at(w->cur);
+	at = hk_repo_published_at(w->cur);
 	if (at == 0 || jst_day(at) != jst_day(w->now))
 		return 0;
 	arl = hk_repo_find(w->cur, "arl.crl");
@@ -1722,7 +1673,7 @@ publish(struct publish_work *w, const struct publish_opts *o)
 	 * since. Published all the same (a clock that was ahead is put
 	 * right this way), but a person must look at the clock: exit 9.
 	 */
-	if (w->cur != NULL && (last = published_at(w->cur)) > w->now) {
+	if (w->cur != NULL && (last = hk_repo_published_at(w->cur)) > w->now) {
 		char t[32], tl[32];
 
 		hk_time_format(w->now, t, sizeof(t));
@@ -1825,7 +1776,7 @@ cmd_publish(int argc, char **argv)
 	    (r = check_parts(&w)) != 0 || (r = retired_check(&w)) != 0)
 		goto fail;
 	if (skip(&w, &o)) {
-		hk_time_format(published_at(w.cur), t, sizeof(t));
+		hk_time_format(hk_repo_published_at(w.cur), t, sizeof(t));
 		hk_online_audit(w.on, "publish.skip", "ok", "set %lu at %s was "
 		    "published at %s, the same day (JST); nothing published "
 		    "(--now for an emergency)", w.cur->n, o.repo, t);

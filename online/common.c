@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,6 +260,10 @@ store_check(struct hk_online *on)
 	}
 	if (schema != 6 && schema != HK_STORE_SCHEMA)
 		return 0;
+	/* read only (status): a store of schema 6 is left to the next
+	 * command that writes, and refused by the read-only open */
+	if (schema == 6 && on->read_only)
+		return 0;
 	if (want == NULL) {
 		hk_err_set("%s: store.id missing (%s: store id %s)", conf, path,
 		    id[0] ? id : "none");
@@ -311,6 +316,7 @@ hk_online_open(const struct hk_online_opts *o, struct hk_online **out)
 	if ((on = calloc(1, sizeof(*on))) == NULL)
 		return HK_ERR_ALLOC;
 	on->state_lockfd = -1;
+	on->read_only = o->read_only;
 	if ((r = hk_state_load(o->state, &on->st)) != 0)
 		goto fail;
 	kind = hk_state_get(on->st, "kind");
@@ -1147,4 +1153,73 @@ hk_online_trust_load(struct hk_online *on, struct hk_store *s,
 	if ((t->links = sk_X509_new_null()) == NULL)
 		return HK_ERR_ALLOC;
 	return hk_store_ca_each(s, HK_CA_LINK, each_link, t->links);
+}
+
+int
+hk_online_arl_runway(struct hk_store *s, uint64_t out, time_t now,
+    uint64_t *floor, time_t *horizon, time_t *all)
+{
+	uint64_t eff, rec;
+	int r;
+
+	*floor = out;
+	*horizon = *all = 0;
+	if ((r = hk_store_arl_in_effect(s, now, &eff)) != 0 ||
+	    (r = hk_store_crl_number_get(s, HK_ARL_FLOOR, &rec)) != 0)
+		return r;
+	if (eff > *floor)
+		*floor = eff;
+	if (rec > *floor)
+		*floor = rec;
+	if ((r = hk_store_arl_horizon(s, *floor, horizon)) != 0)
+		return r;
+	return hk_store_arl_horizon(s, 0, all);
+}
+
+time_t
+hk_online_issue_last(const struct hk_profile *p, X509 *x, int gen,
+    time_t lo, time_t hi)
+{
+	time_t mid, na;
+
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (hk_cert_user_not_after(p, x, gen, mid, &na) == 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	hk_err_clear();
+	return lo;
+}
+
+void
+hk_online_window_note(int gen, int top, time_t until, time_t now,
+    char *buf, size_t len)
+{
+	char t[32];
+
+	hk_time_format(until, t, sizeof(t));
+	snprintf(buf, len, "PROFILE.md: issuing CA %d %s 3-year certificates "
+	    "%s %s; %s (docs/air-gap.md)", gen, until < now ? "could issue" :
+	    "can issue", until < now ? "only until" : "until", t,
+	    top > gen ? "certify the requested next generation (the "
+	    "issue-subca ceremony) and hanko-online import it" :
+	    "request the next generation now: hanko-online request --type "
+	    "csr, the issue-subca ceremony, hanko-online import");
+}
+
+void
+hk_online_arl_note(uint64_t floor, time_t horizon, time_t all, char *buf,
+    size_t len)
+{
+	char t[32], below[80] = "";
+
+	hk_time_format(horizon, t, sizeof(t));
+	if (all > horizon)
+		snprintf(below, sizeof(below), "; ARLs numbered below %" PRIu64
+		    " do not count", floor);
+	snprintf(buf, len, "CPS 4-4-10: the imported ARLs run out at %s "
+	    "(within %d days%s): hold the arl-batch ceremony and import its "
+	    "bundle", t, HK_PUBLISH_ARL_DAYS, below);
 }

@@ -54,6 +54,9 @@ static const char usage_text[] =
 "             (CPS 4-11-6, 4-12-2-4)\n"
 "  recover    the certificates a batch issued after the last backup, put\n"
 "             back into a restored store from its results.csv\n"
+"  status     whether the online CA needs attention, read-only: issuing\n"
+"             generations, certificates, publication, OCSP, backup, audit\n"
+"             log, profile (exit 9: something does)\n"
 	/* ---- end later usage lines ---- */
 "  version    print the version\n";
 
@@ -83,6 +86,7 @@ static const struct {
 	{ "profile", cmd_profile },
 	{ "backup", cmd_backup },
 	{ "recover", cmd_recover },
+	{ "status", cmd_status },
 	/* ---- end later subcommands ---- */
 };
 

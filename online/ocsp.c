@@ -742,6 +742,24 @@ ident_load(const struct hk_state *st, struct hk_store *s, long n,
 	return r;
 }
 
+int
+hk_ocsp_responder_info(const struct hk_state *st, struct hk_store *s, long n,
+    int *gen, time_t *not_after, int *final)
+{
+	struct ocsp_ident id;
+	int r;
+
+	*gen = *final = 0;
+	*not_after = 0;
+	if ((r = ident_load(st, s, n, &id)) != 0)
+		return r;
+	*gen = id.gen;
+	*not_after = id.not_after;
+	*final = ident_final(&id);
+	ident_free(&id);
+	return 0;
+}
+
 /* Append "; <what>" (or "<what>" first) to a warning buffer. */
 static void
 warn_add(char *warn, const char *fmt, ...)

@@ -34,6 +34,9 @@
 #define HK_OCSP_REFRESH_MARGIN	(12 * 3600) /* refresh when less is left */
 #define HK_OCSP_SERVE_MARGIN	3600	/* no stored response handed out
 					 * with less than this left */
+#define HK_OCSP_RENEW_DAYS	30	/* a responder is renewed this long
+					 * before its end (ocsp-refresh warns,
+					 * status reports) */
 
 struct hk_online;
 
@@ -172,6 +175,14 @@ void hk_ocsp_signer_info(const struct hk_ocsp_signer *sg, size_t i,
  * year): no renewal takes it further, so refresh signs with it up to its
  * end and nobody is asked to renew it. */
 int hk_ocsp_signer_final(const struct hk_ocsp_signer *sg, size_t i);
+/* Responder n as the signer loads it (state.conf responder.<n>.cert, the
+ * stored issuing CA that issued it), without the token: its issuing
+ * generation (0: not recorded), notAfter, and *final as
+ * hk_ocsp_signer_final. For status. */
+struct hk_state;
+struct hk_store;
+int hk_ocsp_responder_info(const struct hk_state *st, struct hk_store *s,
+    long n, int *gen, time_t *not_after, int *final);
 
 /*
  * Decode a job strictly (hk_ocsp_job_decode), check that every CertID

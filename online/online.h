@@ -19,6 +19,7 @@
 #define HK_ONLINE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <openssl/evp.h>
@@ -37,6 +38,8 @@
 struct hk_online_opts {
 	const char *state;	/* --state: the online state folder */
 	const char *clock;	/* --clock: fixed UTC time; rehearsals only */
+	int read_only;		/* status: hk_online_open writes nothing
+				 * (a store of schema 6 is not upgraded) */
 };
 
 /* An open publisher: state, audit log, and after login its token. */
@@ -45,6 +48,7 @@ struct hk_online {
 	char audit_log[4096];		/* <state>/audit/audit.log */
 	struct hk_token *tok;		/* NULL until hk_online_login */
 	int state_lockfd;		/* hk_online_state_lock's, or -1 */
+	int read_only;			/* opened with opts read_only */
 };
 
 /* "--state DIR" / "--clock T": 1 if argv[*i] was one (r: 0 or an error). */
@@ -269,6 +273,45 @@ int hk_online_state_lock_wait(struct hk_online *on);
 int hk_online_lock_file(struct hk_online *on, const char *name, char *path,
     size_t plen, int *fd, char *holder, size_t hlen);
 
+/*
+ * What publish warns about and status reports by the same rules
+ * (docs/publish.md): the pre-signed ARLs (CPS 4-4-10), the CRLs against
+ * the next daily run, an issuing CA's window for 3-year certificates.
+ */
+#define HK_PUBLISH_ARL_DAYS	7	/* warn when the ARLs run out sooner */
+#define HK_PUBLISH_MARGIN	(4 * 3600) /* beyond the next daily run */
+#define HK_PUBLISH_WINDOW_DAYS	90	/* warn when the issuing window closes
+					 * sooner (a re-key crosses the air
+					 * gap and a ceremony) */
+#define HK_ARL_FLOOR		"arl"	/* crl_numbers row: the highest ARL
+					 * number publish has seen out (no
+					 * partition id is letters) */
+/* The ARLs' runway at now: *floor = the highest ARL number already out
+ * (out: the current set's arl.crl, 0 when none; the store's HK_ARL_FLOOR
+ * record; the newest stored ARL in effect, hk_store_arl_in_effect);
+ * *horizon = the last nextUpdate of the stored ARLs numbered from it
+ * (those that may still be released), *all = of every stored ARL (0 when
+ * none). */
+int hk_online_arl_runway(struct hk_store *s, uint64_t out, time_t now,
+    uint64_t *floor, time_t *horizon, time_t *all);
+/* The warning that the ARLs that may still be released (numbered from
+ * floor) run out at horizon (all: of every stored ARL), within
+ * HK_PUBLISH_ARL_DAYS: what to do. */
+void hk_online_arl_note(uint64_t floor, time_t horizon, time_t all,
+    char *buf, size_t len);
+/* The last second from lo, before hi, at which a resident's certificate
+ * issued under x (generation gen) still fits in it
+ * (hk_cert_user_not_after), given that one issued at lo fits and one
+ * issued at hi does not (a bisection). */
+struct hk_profile;
+time_t hk_online_issue_last(const struct hk_profile *p, X509 *x, int gen,
+    time_t lo, time_t hi);
+/* The warning that issuing CA gen can issue 3-year certificates only until
+ * `until` (PROFILE.md), with the next step (top: state.conf's newest
+ * generation; above gen, its certificate is still to be imported). */
+void hk_online_window_note(int gen, int top, time_t until, time_t now,
+    char *buf, size_t len);
+
 /* Subcommands. */
 int cmd_init(int argc, char **argv);
 int cmd_trust(int argc, char **argv);
@@ -308,6 +351,7 @@ int cmd_provision(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 /* ---- end later subcommands ---- */
 
 #endif

@@ -944,3 +944,16 @@ out:
 	close(fd);
 	return r;
 }
+
+time_t
+hk_repo_published_at(const struct hk_repo_set *set)
+{
+	time_t t = 0;
+	size_t i;
+
+	for (i = 0; i < set->nfiles; i++)
+		if (set->files[i].is_crl && strncmp(set->files[i].path, "crl/",
+		    4) == 0 && set->files[i].this_update > t)
+			t = set->files[i].this_update;
+	return t;
+}

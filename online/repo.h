@@ -61,6 +61,9 @@ void hk_repo_close(struct hk_repo_set *set);
 /* The MANIFEST line of path, or NULL. */
 const struct hk_repo_file *hk_repo_find(const struct hk_repo_set *set,
     const char *path);
+/* When set was published: the latest thisUpdate of its crl/ files (0
+ * when it has none). */
+time_t hk_repo_published_at(const struct hk_repo_set *set);
 /* Read path from the set (no link followed), checked against its MANIFEST
  * line (size, SHA-256). *buf malloc'd. */
 int hk_repo_read(const struct hk_repo_set *set, const char *path,

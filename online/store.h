@@ -404,6 +404,9 @@ int hk_store_history(struct hk_store *s,
  * t, reasonCode 1..5) for hk_store_cert_revoke; *der OPENSSL_malloc'd. */
 int hk_store_revoke_entry(const unsigned char *serial, size_t serial_len,
     int reason, time_t t, unsigned char **der, size_t *der_len);
+/* Certificates of status st, every issuing key (status). */
+int hk_store_status_count(struct hk_store *s, enum hk_cert_status st,
+    uint64_t *n);
 /* Valid and pending certificates of an issuing key (issuer = its key
  * identifier, the certificates' AKI). */
 int hk_store_issuer_count(struct hk_store *s, const unsigned char *issuer,

@@ -310,6 +310,21 @@ count_of(struct hk_store *s, sqlite3_stmt *st, uint64_t *out)
 }
 
 int
+hk_store_status_count(struct hk_store *s, enum hk_cert_status st,
+    uint64_t *n)
+{
+	sqlite3_stmt *q;
+	int r;
+
+	*n = 0;
+	if ((r = hk_store_prepare(s, "SELECT count(*) FROM certificates WHERE "
+	    "status = ?1", &q)) != 0)
+		return r;
+	sqlite3_bind_text(q, 1, hk_cert_status_name(st), -1, SQLITE_STATIC);
+	return count_of(s, q, n);
+}
+
+int
 hk_store_issuer_count(struct hk_store *s, const unsigned char *issuer,
     size_t issuer_len, uint64_t *valid, uint64_t *pending)
 {

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# t_online_status.sh - hanko-online status (docs/status.md): the facts of
+# a state, one a line, and for each that needs attention one line
+# "warning: ..." on stderr and exit 9; read-only. A fresh state with
+# everything done (ARLs imported, a responder, published, backed up) exits
+# 0; then: no backup yet, a backup 27 h old, the CRLs' nextUpdate passed,
+# the ARLs running out within 7 days, and on copies of the state (status
+# does not open the token, so a copy is read as the state): a pending row
+# left by a batch that stopped, a compromise mark, an edited profile.yaml,
+# a damaged audit log.
+. "$(dirname "$0")/online.sh"
+P=$T/repo
+st() { "$ON" status --state "$O" --repo "$P" "$@"; }
+has() { grep -qxF -- "$1" "$HANKO_TMP/out"; }
+# stderr is exactly the lines given
+errs() { [ "$(cat "$HANKO_TMP/err")" = "$(printf '%s\n' "$@")" ]; }
+# exit RC: run, keeping stdout and stderr
+run() { local rc=0; "$@" >"$HANKO_TMP/out" 2>"$HANKO_TMP/err" || rc=$?; echo "$rc" >"$HANKO_TMP/rc"; }
+rc() { [ "$(cat "$HANKO_TMP/rc")" = "$1" ]; }
+W="hanko-online status: warning:"
+
+ok "offline: arl-batch of 10 (ARL n from 2026-04-0(1+n)T11:00, 72 h)" arl_batch 10 2026-04-02T11:00:00Z
+ok "offline: bundle of ARLs 1..10" arl_bundle 10 2026-04-02T12:00:00Z
+ok "import ARLs 1..10" "$ON" import --state "$O" --clock 2026-04-02T12:30:00Z --type arl-batch "$T/b-arl"
+ok "responder" "$ON" responder --state "$O" --clock 2026-04-02T12:40:00Z
+ok "publish (2026-04-03T03:00)" "$ON" publish --state "$O" --repo "$P" --clock 2026-04-03T03:00:00Z
+
+# No backup yet: the one thing that needs attention.
+fails "no backup yet: exit 9, one warning" 9 \
+	"^$W CPS 4-11-6, 4-12-2-4: no backup.create ok record in the audit log: run hanko-online backup --state $O --out DIR \(the daily hanko-backup.timer, docs/backup.md\)$" \
+	st --clock 2026-04-03T03:30:00Z
+check "... and the fact" has "backup: none (no backup.create ok record; CPS 4-11-6, 4-12-2-4)"
+
+ok "backup (2026-04-03T04:00)" "$ON" backup --state "$O" --out "$T/bk1" --clock 2026-04-03T04:00:00Z
+
+# Fresh: exit 0, nothing on stderr, and nothing written.
+find "$O" -type f ! -name 'store.db-*' -exec sha256sum {} + | sort >"$T/before"
+run st --clock 2026-04-03T05:00:00Z
+check "a fresh published state: exit 0, stderr empty" sh -c "[ '$(cat "$HANKO_TMP/rc")' = 0 ] && [ ! -s '$HANKO_TMP/err' ]"
+check "... issuing generation 1's certificate, key use, mark, current, runway" sh -c "$(declare -f has); HANKO_TMP=$HANKO_TMP
+	has 'issuing: generation 1: certificate notAfter 2031-04-02T08:59:59Z (CPS 6-3-1-2)' &&
+	has 'issuing: generation 1: key use ends 2028-04-02T09:00:00Z (the last 3-year certificate; CPS 1-3-2, 6-3-1-2)' &&
+	has 'issuing: generation 1: compromise mark: none (state.conf; CPS 4-4-1-3, 4-14-2)' &&
+	has 'issuing: token: not opened: its compromise marks need the PIN and status does not log in (hanko-online check compares them with state.conf; CPS 4-14-2)' &&
+	has 'issuing: generation 1: current (issue, publish and responder sign with it)' &&
+	has 'issuing: 3-year certificates: 730 days left under issuing CA 1, until 2028-04-02T09:00:00Z; then issuance stops (CPS 1-3-2, 6-3-1-2)'"
+check "... certificates" sh -c "$(declare -f has); HANKO_TMP=$HANKO_TMP
+	has 'certificates: valid 0 (CPS 4-3)' && has 'certificates: revoked 0 (CPS 4-4, 4-4-9)' &&
+	has 'certificates: pending 0 (CPS 4-3)'"
+check "... publication: the set, the CRLs, the ARL, the runway" sh -c "$(declare -f has); HANKO_TMP=$HANKO_TMP
+	has 'publication: set 1 published at 2026-04-03T03:00:00Z (CPS 2-6-2)' &&
+	grep -qx 'publication: CRLs: [0-9]*, the first to expire crl/[0-9]*\.crl at 2026-04-06T03:00:00Z (CPS 4-4-9)' '$HANKO_TMP/out' &&
+	has 'publication: CRLs: last beyond the next daily run and its margin (4 h)' &&
+	has 'publication: ARL released: ARL 1, nextUpdate 2026-04-05T11:00:00Z (CPS 4-4-10)' &&
+	has 'publication: pre-signed ARLs: run out at 2026-04-14T11:00:00Z, 11 days (from ARL 1; CPS 4-4-10)'"
+check "... OCSP responder 1" sh -c "$(declare -f has); HANKO_TMP=$HANKO_TMP
+	has 'ocsp: responder 1: notAfter 2027-04-02T12:39:59Z (CPS 1-3-2, 4-4-4-1)' &&
+	has 'ocsp: responder 1: not in its renewal window (30 days before its end)'"
+check "... backup: the record, its folder, its age" sh -c "$(declare -f has); HANKO_TMP=$HANKO_TMP
+	grep -qx 'backup: last backup.create ok: record [0-9]* at 2026-04-03T04:00:00Z, $T/bk1 (CPS 4-11-6, 4-12-2-4)' '$HANKO_TMP/out' &&
+	has 'backup: age 1 h (over 26 h needs attention: the timer is daily)'"
+N=$(grep -c . "$O/audit/audit.log")
+check "... audit log: every record, the last checkpoint, none after it" sh -c "$(declare -f has); HANKO_TMP=$HANKO_TMP
+	has 'audit log: $N records (CPS 4-11-2)' && has 'audit log: last checkpoint record $((N - 1)) (CPS 4-11-5)' &&
+	has 'audit log: 0 records after it (the unsigned tail)' &&
+	has \"audit log: the chain and head file verified, not the checkpoints' signatures (they need the audit key: hanko-online check)\""
+check "... profile" sh -c "grep -qx 'profile: profile.yaml is the profile accepted (SHA-256 $(sha256sum "$O/profile.yaml" | cut -c1-64), accepted 2026-04-02T00:00:00Z; CPS 7-1, 8-1)' '$HANKO_TMP/out'"
+find "$O" -type f ! -name 'store.db-*' -exec sha256sum {} + | sort >"$T/after"
+check "... nothing written: every file as it was (the audit log, store.db, state.conf; no lock file made)" cmp -s "$T/before" "$T/after"
+ok "... the state's locks held by others are no obstacle (state.lock, publish.lock)" flock -n "$O/state.lock" \
+	flock -n "$O/publish.lock" "$ON" status --state "$O" --repo "$P" --clock 2026-04-03T05:00:00Z
+
+# The backup's age: 25 h is fine, 27 h is not.
+run st --clock 2026-04-04T05:00:00Z
+check "a backup 25 h old: exit 0" rc 0
+fails "a backup 27 h old: exit 9, one warning" 9 \
+	"^$W CPS 4-11-6, 4-12-2-4: the last backup \(2026-04-03T04:00:00Z, $T/bk1\) is 27 h old, over 26 h: see why hanko-backup.service did not run or failed \(systemctl status hanko-backup\), then hanko-online backup --state $O --out DIR$" \
+	st --clock 2026-04-04T07:00:00Z
+
+# --clock past the CRLs' nextUpdate (and the backup 72 h old).
+run st --clock 2026-04-06T04:00:00Z
+check "the CRLs' nextUpdate passed: exit 9, the CRLs and the backup warned" sh -c "$(declare -f errs rc); HANKO_TMP=$HANKO_TMP; rc 9 &&
+	errs \"$W CPS 4-4-9: crl/431010.crl of set 1 expired at 2026-04-06T03:00:00Z, before the next daily run and its margin (4 h): run hanko-online publish --state $O --repo $P --now\" \\
+	     \"$W CPS 4-11-6, 4-12-2-4: the last backup (2026-04-03T04:00:00Z, $T/bk1) is 72 h old, over 26 h: see why hanko-backup.service did not run or failed (systemctl status hanko-backup), then hanko-online backup --state $O --out DIR\""
+check "... and the fact" has "publication: CRLs: expire before the next daily run and its margin (4 h)"
+run st --clock 2026-04-04T02:00:00Z
+check "a day later, before the next daily run: the CRLs are fine" sh -c "$(declare -f has); HANKO_TMP=$HANKO_TMP; [ ! -s $HANKO_TMP/err ] &&
+	has 'publication: CRLs: last beyond the next daily run and its margin (4 h)'"
+
+# Copies of the state at the fresh time (the same repository).
+copy() { rm -rf "$T/$1"; cp -a "$O" "$T/$1"; }
+cst() { "$ON" status --state "$T/$1" --repo "$P" --clock 2026-04-03T05:00:00Z; }
+copy pend
+req_dir "$T/req" 3
+run env HANKO_FAIL_AUDIT_AT=cert.issue "$ON" issue --state "$T/pend" --clock 2026-04-03T04:30:00Z \
+	--batch "$T/req/batch.csv" --out "$T/req/out"
+check "a batch that stops (its cert.issue record cannot be appended, exit 8) leaves 2 rows pending" rc 8
+check "... the store holds them pending" test "$(sqlite3 "$T/pend/store.db" "SELECT count(*) FROM certificates WHERE status = 'pending'")" = 2
+fails "pending rows: exit 9, one warning naming issue" 9 \
+	"^$W CPS 4-3: 2 certificates pending: a batch that stopped \(or one running now\); run hanko-online issue --state $T/pend again: it completes or voids them first$" \
+	cst pend
+check "... and the fact" has "certificates: pending 2 (CPS 4-3)"
+
+copy mark
+echo "issuing.1.compromised = 2026-04-03T04:40:00Z" >>"$T/mark/state.conf"
+fails "the current generation marked compromised (state.conf): exit 9, one warning" 9 \
+	"^$W CPS 4-14-2: issuing generation 1, the current one, is marked compromised in state.conf: issue refuses under it; request the next generation \(hanko-online request --type csr, the issue-subca ceremony, hanko-online import\)$" \
+	cst mark
+check "... and the fact" has "issuing: generation 1: compromise mark: marked, 2026-04-03T04:40:00Z (state.conf; CPS 4-4-1-3, 4-14-2)"
+
+copy prof
+echo "# edited" >>"$T/prof/profile.yaml"
+fails "profile.yaml edited: exit 9, one warning naming profile accept" 9 \
+	"^$W $T/prof/profile.yaml: .*hanko-online profile accept --state $T/prof" \
+	cst prof
+check "... and the fact; the rest still computed by the profile accepted" sh -c "$(declare -f has); HANKO_TMP=$HANKO_TMP
+	has 'profile: profile.yaml is not the profile accepted (CPS 7-1, 8-1)' &&
+	has 'issuing: generation 1: key use ends 2028-04-02T09:00:00Z (the last 3-year certificate; CPS 1-3-2, 6-3-1-2)'"
+
+copy audit
+sed -i '3s/token hanko-online-test/token hanko-online-tesT/' "$T/audit/audit/audit.log"
+fails "the audit log damaged: exit 6" 6 "^hanko-online status: $T/audit/audit/audit.log: fails verification: " cst audit
+check "... the rest is still said" has "certificates: pending 0 (CPS 4-3)"
+
+# The ARLs run out within 7 days: on 04-08 the last one (ARL 10) ends 04-14T11:00.
+fails "publish on 2026-04-08 warns of the ARLs (exit 9)" 9 "the imported ARLs run out at 2026-04-14T11:00:00Z" \
+	"$ON" publish --state "$O" --repo "$P" --clock 2026-04-08T03:00:00Z
+ok "backup (2026-04-08T04:00)" "$ON" backup --state "$O" --out "$T/bk2" --clock 2026-04-08T04:00:00Z
+fails "the ARLs run out within 7 days: exit 9, publish's warning" 9 \
+	"^$W CPS 4-4-10: the imported ARLs run out at 2026-04-14T11:00:00Z \(within 7 days\): hold the arl-batch ceremony and import its bundle$" \
+	st --clock 2026-04-08T05:00:00Z
+check "... and the fact" has "publication: pre-signed ARLs: run out at 2026-04-14T11:00:00Z, 6 days (from ARL 6; CPS 4-4-10)"
+run st --clock 2026-04-07T04:00:00Z
+check "... 7 days and 7 h before: no ARL warning" sh -c "! grep -q 'ARLs run out' $HANKO_TMP/err"
+
+fails "usage: an unknown option" 2 "unknown" "$ON" status --state "$O" --bogus
+fails "not a state: exit 3" 3 "state" "$ON" status --state "$T/nope"
+finish
