@@ -133,6 +133,11 @@ check "... and the fact" has "publication: pre-signed ARLs: run out at 2026-04-1
 run st --clock 2026-04-07T04:00:00Z
 check "... 7 days and 7 h before: no ARL warning" sh -c "! grep -q 'ARLs run out' $HANKO_TMP/err"
 
+run st --clock 2027-03-05T00:00:00Z
+check "28 days before responder 1 ends: exit 9, its renewal warned (among the others of that day)" sh -c "$(declare -f rc has); HANKO_TMP=$HANKO_TMP; rc 9 &&
+	grep -qxF '$W CPS 4-4-4-1: OCSP responder 1 ends 2027-04-02T12:39:59Z: run hanko-online responder --state $O --generation 1 to renew it, then restart hanko-online serve' $HANKO_TMP/err &&
+	has 'ocsp: responder 1: in its renewal window (30 days before its end)'"
+
 fails "usage: an unknown option" 2 "unknown" "$ON" status --state "$O" --bogus
 fails "not a state: exit 3" 3 "state" "$ON" status --state "$T/nope"
 finish
