@@ -31,6 +31,7 @@
 #include <openssl/x509.h>
 
 #include "atomic.h"
+#include "audit.h"
 #include "bundle.h"
 #include "clock.h"
 #include "csr.h"
@@ -271,6 +272,71 @@ undo_new(struct request_work *w)
 	}
 }
 
+/* The live log's last csr.make ok of issuing generation gen (its seq). */
+struct csr_made {
+	int gen;
+	uint64_t seq;
+};
+
+static int
+csr_made_each(const struct hk_audit_record *rec, void *arg)
+{
+	struct csr_made *c = arg;
+	char pat[48];
+	int n;
+
+	if (strcmp(rec->event, "csr.make") != 0 ||
+	    strcmp(rec->result, "ok") != 0)
+		return 0;
+	n = snprintf(pat, sizeof(pat), "(issuing generation %d)", c->gen);
+	if (n > 0 && memmem(rec->details, rec->dlen, pat, (size_t)n) != NULL)
+		c->seq = rec->seq;
+	return 0;
+}
+
+/*
+ * A key "issuing-<gen>" found in the token while state.conf names
+ * generation gen - 1 as the newest: left by a request that failed before
+ * state.conf recorded it (nothing was ever signed for it, so it is
+ * destroyed), unless the evidence says it was recorded: a csr.make ok of
+ * that generation in the live log (audited right after state.conf saved
+ * the key), or the token's compromise mark of that generation. Then
+ * state.conf is older than the token (restored from a backup taken before
+ * the request): the key may sign CRLs for certificates residents hold, and
+ * it is never destroyed here.
+ */
+static int
+leftover_check(struct request_work *w, const char *uri)
+{
+	struct csr_made c = { w->new_gen, 0 };
+	char label[48], val[HK_P11_DATA_MAX];
+	int count = 0, r;
+
+	if ((r = hk_audit_scan(w->on->audit_log, csr_made_each, &c)) != 0) {
+		hk_err_set("%s: %s; the token's key %s is not destroyed "
+		    "without the log's word that it was never recorded",
+		    w->on->audit_log, hk_err_msg(), uri);
+		return r;
+	}
+	snprintf(label, sizeof(label), "issuing.%d.compromised", w->new_gen);
+	r = hk_token_data_get(w->on->tok, HK_ONLINE_MARK_APP, label, val,
+	    sizeof(val), &count);
+	if (r != 0 && r != HK_ERR_NOT_FOUND && r != HK_ERR_INVALID)
+		return r;
+	if (c.seq == 0 && count == 0)
+		return 0;
+	hk_err_set("%s: the token holds the key of issuing generation %d, "
+	    "which %s, but %s/state.conf names generation %d as the newest: "
+	    "state.conf is older than the token (restored from a backup taken "
+	    "before that request?); put back the state.conf that names "
+	    "generation %d (docs/backup.md \"Restore\", step 7); nothing "
+	    "destroyed or made", uri, w->new_gen, c.seq != 0 ?
+	    "the audit log records as made (csr.make ok)" :
+	    "the token marks compromised", w->on->st->dir, w->gen,
+	    w->new_gen);
+	return HK_ERR_STATE;
+}
+
 /* The next generation's key in the token and its request, as init makes
  * generation 1's (the same checks as the offline csr-check step). */
 static int
@@ -304,7 +370,8 @@ new_csr(struct request_work *w)
 	if (hk_token_key(w->on->tok, uri, NULL, &pub) == 0) {
 		EVP_PKEY_free(pub);
 		pub = NULL;
-		if ((r = hk_token_key_destroy(w->on->tok,
+		if ((r = leftover_check(w, uri)) != 0 ||
+		    (r = hk_token_key_destroy(w->on->tok,
 		    (const unsigned char *)label, strlen(label))) != 0)
 			goto out;
 		hk_online_audit(w->on, "key.destroy", "ok", "%s: left by a "

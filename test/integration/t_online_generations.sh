@@ -54,6 +54,21 @@ check "... for issuing generation 1" grep -qx 'responder.1.issuing-generation = 
 ok "request --type csr: generation 2's key and request" "$ON" request --state "$O" \
 	--clock 2026-04-03T08:00:00Z --type csr --out "$T/r-csr-early"
 check "... issuing.generation = 2" grep -qx 'issuing.generation = 2' "$O/state.conf"
+# A state.conf older than the token (restored from a backup taken before
+# that request) names generation 1 as the newest: issuing-2 in the token is
+# not a leftover of a failed request (the log has its csr.make), so the next
+# request must not destroy it (it signs the CRLs of what it will issue).
+cp -p "$O/state.conf" "$T/state.conf.new"
+cp -p "$O/state.conf" "$T/state.conf.g1" && sed -i '/^issuing\.2\./d; s/^issuing\.generation = 2$/issuing.generation = 1/' "$T/state.conf.g1"
+cp -p "$T/state.conf.g1" "$O/state.conf"
+CSR2=$(sha256sum <"$O/certs/issuing-2.csr.der")
+fails "request --type csr under a state.conf older than the token: refused, issuing-2 kept" 3 \
+	"issuing generation 2, which the audit log records as made \(csr.make ok\), but $O/state.conf names generation 1 as the newest: .*put back the state.conf that names generation 2 .*nothing destroyed or made" \
+	"$ON" request --state "$O" --clock 2026-04-03T08:10:00Z --type csr --out "$T/r-csr-again"
+check "... no key destroyed or made, the request kept, state.conf unchanged" sh -c \
+	"! grep -q '	key.destroy	ok	' '$O/audit/audit.log' && [ \$(grep -c '	key.generate	ok	-	issuing-2:' '$O/audit/audit.log') = 1 ] &&
+	 [ \"\$(sha256sum <'$O/certs/issuing-2.csr.der')\" = '$CSR2' ] && cmp -s '$O/state.conf' '$T/state.conf.g1' && [ ! -e '$T/r-csr-again' ]"
+cp -p "$T/state.conf.new" "$O/state.conf"
 batch "$B/gw.csv" 70000000010
 ok "issue in the re-key window" "$ON" issue --state "$O" --clock 2026-04-03T08:30:00Z --batch "$B/gw.csv" --out "$T/gw"
 check "... issued by issuing CA 1, and it says why" sh -c "grep -q '^2,ok,' '$T/gw/results.csv' &&
