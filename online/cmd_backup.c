@@ -573,26 +573,11 @@ copy_tree(struct backup_work *w, const char *rel, int depth, size_t *copied)
 static int
 copy_files(struct backup_work *w)
 {
-	char path[4096];
 	size_t copied = 0;
-	int fd, r;
+	int r;
 
-	if ((r = hk_online_path(w->on, "state.lock", path,
-	    sizeof(path))) != 0)
+	if ((r = hk_online_lock_wait(w->on, "state.lock", &w->lockfd)) != 0)
 		return r;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600)) < 0) {
-		hk_err_set("%s: cannot open: %s", path, strerror(errno));
-		return HK_ERR_IO;
-	}
-	while (flock(fd, LOCK_EX) != 0) {
-		if (errno == EINTR)
-			continue;
-		hk_err_set("%s: flock: %s", path, strerror(errno));
-		close(fd);
-		return HK_ERR_IO;
-	}
-	w->lockfd = fd;
 	return copy_tree(w, "", 0, &copied);
 }
 

@@ -897,19 +897,34 @@ hk_online_state_lock_wait(struct hk_online *on)
 		return r != 0 ? r : state_locked(on, fd);
 	fprintf(stderr, "hanko-online: %s: " STATE_LOCK_HELD ": waiting for "
 	    "it to end\n", path);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	if ((r = hk_online_lock_wait(on, "state.lock", &fd)) != 0)
+		return r;
+	return state_locked(on, fd);
+}
+
+int
+hk_online_lock_wait(struct hk_online *on, const char *name, int *fd)
+{
+	char path[4096];
+	int r;
+
+	*fd = -1;
+	if ((r = hk_online_path(on, name, path, sizeof(path))) != 0)
+		return r;
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    0600)) < 0) {
 		hk_err_set("%s: cannot open: %s", path, strerror(errno));
 		return HK_ERR_IO;
 	}
-	while (flock(fd, LOCK_EX) != 0) {
+	while (flock(*fd, LOCK_EX) != 0) {
 		if (errno == EINTR)
 			continue;
 		hk_err_set("%s: flock: %s", path, strerror(errno));
-		close(fd);
+		close(*fd);
+		*fd = -1;
 		return HK_ERR_IO;
 	}
-	return state_locked(on, fd);
+	return 0;
 }
 
 int

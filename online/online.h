@@ -265,6 +265,8 @@ int hk_online_state_lock(struct hk_online *on);
  * on stderr once): for revoke --issuing-key-compromise, which an emergency
  * must not see refused because the daily backup is copying the store. */
 int hk_online_state_lock_wait(struct hk_online *on);
+/* An flock on <state>/<name>, waited for (no holder said): *fd, or -1. */
+int hk_online_lock_wait(struct hk_online *on, const char *name, int *fd);
 /* An flock on <state>/name (made 0600 if missing), taken at once or not at
  * all: 0 with *fd open and locked; HK_ERR_STATE when another process holds
  * it, with no message set (the caller names what holds it) and holder =
