@@ -176,9 +176,15 @@ issuing(struct status_work *w)
 		    "--type csr, the issue-subca ceremony, hanko-online "
 		    "import)", curgen);
 	if (hk_cert_user_not_after(w->p, cur, curgen, w->now, &last) != 0) {
-		last = w->now;
+		/* closed: the last second it was open, found as publish's
+		 * check_window does (the certificate is valid now, so one
+		 * issued 3 years and a day before fitted) */
+		last = hk_online_issue_last(w->p, cur, curgen, w->now -
+		    (time_t)(3 * 366 + 1) * 86400, w->now);
+		hk_time_format(last, t, sizeof(t));
 		printf("issuing: 3-year certificates: none fits in issuing CA "
-		    "%d any more: issuance has stopped (CPS 1-3-2)\n", curgen);
+		    "%d any more: issuance has stopped (since %s; CPS 1-3-2)\n",
+		    curgen, t);
 	} else {
 		hk_cert_time(X509_get0_notAfter(cur), &na);
 		last = hk_online_issue_last(w->p, cur, curgen, w->now, na + 1);
@@ -188,8 +194,9 @@ issuing(struct status_work *w)
 		    "6-3-1-2)\n", days(w->now, last), curgen, t);
 	}
 	hk_err_clear();
-	if (last < w->now + (time_t)HK_PUBLISH_WINDOW_DAYS * 86400 &&
-	    top == curgen) {
+	/* as publish warns: also while the next generation is requested
+	 * but its certificate not imported (the note then says so) */
+	if (last < w->now + (time_t)HK_PUBLISH_WINDOW_DAYS * 86400) {
 		hk_online_window_note(curgen, top, last, w->now, note,
 		    sizeof(note));
 		warn(w, "%s", note);

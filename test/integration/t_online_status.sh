@@ -138,6 +138,21 @@ check "28 days before responder 1 ends: exit 9, its renewal warned (among the ot
 	grep -qxF '$W CPS 4-4-4-1: OCSP responder 1 ends 2027-04-02T12:39:59Z: run hanko-online responder --state $O --generation 1 to renew it, then restart hanko-online serve' $HANKO_TMP/err &&
 	has 'ocsp: responder 1: in its renewal window (30 days before its end)'"
 
+# The 3-year window by publish's rule (check_window): closed, the last second
+# it was open; closing within 90 days while generation 2 is requested and
+# not imported, the warning names the ceremony and import.
+run st --clock 2028-06-01T00:00:00Z
+check "the window closed on 2028-04-02: the warning names that second, as publish's" sh -c "$(declare -f rc has); HANKO_TMP=$HANKO_TMP; rc 9 &&
+	grep -qxF '$W PROFILE.md: issuing CA 1 could issue 3-year certificates only until 2028-04-02T09:00:00Z; request the next generation now: hanko-online request --type csr, the issue-subca ceremony, hanko-online import (docs/air-gap.md)' $HANKO_TMP/err &&
+	has 'issuing: 3-year certificates: none fits in issuing CA 1 any more: issuance has stopped (since 2028-04-02T09:00:00Z; CPS 1-3-2)'"
+ok "request --type csr on 2028-01-15: generation 2 requested" "$ON" request --state "$O" --clock 2028-01-15T00:00:00Z \
+	--type csr --out "$T/r-csr2"
+run st --clock 2028-01-20T00:00:00Z
+check "73 days before the window closes, generation 2 requested: warned as publish does" sh -c "$(declare -f rc); HANKO_TMP=$HANKO_TMP; rc 9 &&
+	grep -qxF '$W PROFILE.md: issuing CA 1 can issue 3-year certificates until 2028-04-02T09:00:00Z; certify the requested next generation (the issue-subca ceremony) and hanko-online import it (docs/air-gap.md)' $HANKO_TMP/err"
+fails "... publish says the same" 9 "issuing CA 1 can issue 3-year certificates until 2028-04-02T09:00:00Z; certify the requested next generation" \
+	"$ON" publish --state "$O" --repo "$P" --clock 2028-01-20T00:00:00Z
+
 fails "usage: an unknown option" 2 "unknown" "$ON" status --state "$O" --bogus
 fails "not a state: exit 3" 3 "state" "$ON" status --state "$T/nope"
 finish
