@@ -37,6 +37,9 @@
 #include "store.h"
 
 #define BACKUP_MAX_AGE	(26 * 3600)	/* the daily timer, and some slack */
+#define PUBLISH_SLACK	(2 * 3600)	/* a set older than the CRL interval
+					 * and this: the daily run did not
+					 * publish (CPS 4-4-9) */
 
 struct status_opts {
 	struct hk_online_opts c;	/* --state, --clock */
@@ -259,6 +262,25 @@ publication(struct status_work *w)
 		hk_time_format(at, t, sizeof(t));
 		printf("publication: set %lu published at %s (CPS 2-6-2)\n",
 		    cur->n, t);
+		/* CPS 4-4-9: every 24 h (the profile's interval), whether
+		 * or not the CRLs out still last */
+		if (w->p != NULL && at > 0 && w->now - at >
+		    (time_t)w->p->crl_interval_hours * 3600 + PUBLISH_SLACK) {
+			printf("publication: set %lu is %ld h old, over %d h: "
+			    "no daily publication since (CPS 4-4-9)\n", cur->n,
+			    (long)((w->now - at) / 3600),
+			    w->p->crl_interval_hours + PUBLISH_SLACK / 3600);
+			warn(w, "CPS 4-4-9: set %lu of %s was published at %s, "
+			    "%ld h ago, over %d h: the CRLs and the ARL are "
+			    "published every %d h; see why hanko-publish.service "
+			    "did not run or failed (systemctl status "
+			    "hanko-publish), then hanko-online publish --state "
+			    "%s --repo %s", cur->n, w->o->repo, t,
+			    (long)((w->now - at) / 3600),
+			    w->p->crl_interval_hours + PUBLISH_SLACK / 3600,
+			    w->p->crl_interval_hours, w->on->st->dir,
+			    w->o->repo);
+		}
 		for (i = 0; i < cur->nfiles; i++)
 			if (cur->files[i].is_crl &&
 			    strncmp(cur->files[i].path, "crl/", 4) == 0) {

@@ -73,14 +73,20 @@ ok "... the state's locks held by others are no obstacle (state.lock, publish.lo
 # The backup's age: 25 h is fine, 27 h is not.
 run st --clock 2026-04-04T05:00:00Z
 check "a backup 25 h old: exit 0" rc 0
-fails "a backup 27 h old: exit 9, one warning" 9 \
-	"^$W CPS 4-11-6, 4-12-2-4: the last backup \(2026-04-03T04:00:00Z, $T/bk1\) is 27 h old, over 26 h: see why hanko-backup.service did not run or failed \(systemctl status hanko-backup\), then hanko-online backup --state $O --out DIR$" \
-	st --clock 2026-04-04T07:00:00Z
+# 2026-04-04T07:00: no publication since set 1 (28 h) and the backup 27 h old.
+run st --clock 2026-04-04T07:00:00Z
+check "the daily publication missed (set 1 28 h old) and a backup 27 h old: exit 9, a warning each" sh -c "$(declare -f errs rc); HANKO_TMP=$HANKO_TMP; rc 9 &&
+	errs \"$W CPS 4-4-9: set 1 of $P was published at 2026-04-03T03:00:00Z, 28 h ago, over 26 h: the CRLs and the ARL are published every 24 h; see why hanko-publish.service did not run or failed (systemctl status hanko-publish), then hanko-online publish --state $O --repo $P\" \\
+	     \"$W CPS 4-11-6, 4-12-2-4: the last backup (2026-04-03T04:00:00Z, $T/bk1) is 27 h old, over 26 h: see why hanko-backup.service did not run or failed (systemctl status hanko-backup), then hanko-online backup --state $O --out DIR\""
+check "... and the fact" has "publication: set 1 is 28 h old, over 26 h: no daily publication since (CPS 4-4-9)"
+run st --clock 2026-04-04T03:30:00Z
+check "... 24.5 h after set 1 (the day's run may be late): no publication warning" sh -c "$(declare -f rc); HANKO_TMP=$HANKO_TMP; rc 0 && [ ! -s $HANKO_TMP/err ]"
 
 # --clock past the CRLs' nextUpdate (and the backup 72 h old).
 run st --clock 2026-04-06T04:00:00Z
 check "the CRLs' nextUpdate passed: exit 9, the CRLs and the backup warned" sh -c "$(declare -f errs rc); HANKO_TMP=$HANKO_TMP; rc 9 &&
-	errs \"$W CPS 4-4-9: crl/431010.crl of set 1 expired at 2026-04-06T03:00:00Z, before the next daily run and its margin (4 h): run hanko-online publish --state $O --repo $P --now\" \\
+	errs \"$W CPS 4-4-9: set 1 of $P was published at 2026-04-03T03:00:00Z, 73 h ago, over 26 h: the CRLs and the ARL are published every 24 h; see why hanko-publish.service did not run or failed (systemctl status hanko-publish), then hanko-online publish --state $O --repo $P\" \\
+	     \"$W CPS 4-4-9: crl/431010.crl of set 1 expired at 2026-04-06T03:00:00Z, before the next daily run and its margin (4 h): run hanko-online publish --state $O --repo $P --now\" \\
 	     \"$W CPS 4-11-6, 4-12-2-4: the last backup (2026-04-03T04:00:00Z, $T/bk1) is 72 h old, over 26 h: see why hanko-backup.service did not run or failed (systemctl status hanko-backup), then hanko-online backup --state $O --out DIR\""
 check "... and the fact" has "publication: CRLs: expire before the next daily run and its margin (4 h)"
 run st --clock 2026-04-04T02:00:00Z
