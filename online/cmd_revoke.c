@@ -28,12 +28,14 @@
 #include <openssl/hmac.h>
 #include <openssl/x509.h>
 
+#include "audit.h"
 #include "bundle.h"
 #include "cert.h"
 #include "clock.h"
 #include "crl.h"
 #include "err.h"
 #include "hex.h"
+#include "issue_pipeline.h"
 #include "issued.h"
 #include "municipalities.h"
 #include "ocsp.h"
@@ -293,6 +295,197 @@ out:
 	return r;
 }
 
+/* A pending row of the compromised key, and what the audit log says of
+ * its serial: its first cert.issue ok record (batch, seq), then an
+ * issue.done ok record of that batch after it. */
+struct pend {
+	char hex[2 * HK_STORE_SERIAL_MAX + 1];	/* uppercase */
+	char batch[17];				/* sha16 of its cert.issue */
+	uint64_t issued;			/* its first cert.issue seq */
+	uint64_t done;				/* a later issue.done ok seq */
+};
+
+struct pends {
+	const struct gen_key *k;
+	struct pend *p;
+	size_t n, cap, ndone;
+};
+
+static int
+each_pend(const struct hk_store_cert *c, const unsigned char *der,
+    size_t len, time_t reserved_at, void *arg)
+{
+	struct pends *ps = arg;
+	struct pend *p;
+
+	(void)der;
+	(void)len;
+	(void)reserved_at;
+	if (c->issuer_len != ps->k->id_len || memcmp(c->issuer, ps->k->id,
+	    c->issuer_len) != 0)
+		return 0;
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap ? 2 * ps->cap : 16;
+
+		if ((p = reallocarray(ps->p, cap, sizeof(*p))) == NULL)
+			return HK_ERR_ALLOC;
+		ps->p = p;
+		ps->cap = cap;
+	}
+	p = &ps->p[ps->n++];
+	memset(p, 0, sizeof(*p));
+	hk_issue_hex(c->serial, c->serial_len, p->hex);
+	return 0;
+}
+
+static int
+pend_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pend *)a)->hex,
+	    ((const struct pend *)b)->hex);
+}
+
+/* cert.issue ok "batch B, serial/municipality/line (N): S/M/L ..." names
+ * a pending serial: its first such record; issue.done ok "batch FILE
+ * sha256 H: this run ..." after it, of its batch: the run that signed it
+ * ended, its chunk committed and results.csv written (a run resumed later
+ * signs or voids every pending row first: without a restore of the store
+ * no pending row has both). */
+/* n lowercase hex digits at s (issue's sha16 and SHA-256 form) */
+static int
+lowhex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
+		    s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int
+each_pend_record(const struct hk_audit_record *rec, void *arg)
+{
+	struct pends *ps = arg;
+	struct pend key, *p;
+	const char *e;
+	char *d;
+	size_t i, n;
+	int done;
+
+	if (strcmp(rec->result, "ok") != 0 || ((done = strcmp(rec->event,
+	    "issue.done") == 0) == 0 && strcmp(rec->event, "cert.issue") !=
+	    0))
+		return 0;
+	if ((d = malloc(rec->dlen + 1)) == NULL)
+		return HK_ERR_ALLOC;
+	memcpy(d, rec->details, rec->dlen);
+	d[rec->dlen] = '\0';
+	if (done) {
+		/* the batch's SHA-256 just before ": this run" (its file
+		 * name may hold anything) */
+		for (e = d; (e = strstr(e, ": this run ")) != NULL; e++) {
+			if (e - d < 72 || memcmp(e - 72, " sha256 ", 8) != 0 ||
+			    !lowhex(e - 64, 64))
+				continue;
+			for (i = 0; i < ps->n; i++)
+				if (ps->p[i].issued != 0 && ps->p[i].done ==
+				    0 && memcmp(ps->p[i].batch, e - 64, 16) ==
+				    0) {
+					ps->p[i].done = rec->seq;
+					ps->ndone++;
+				}
+			break;
+		}
+		goto out;
+	}
+	if (rec->dlen < 23 || memcmp(d, "batch ", 6) != 0 ||
+	    !lowhex(d + 6, 16) || (e = strstr(d, "): ")) == NULL)
+		goto out;
+	for (e += 3; *e != '\0'; e += n, e += *e == ' ') {
+		const char *sl;
+
+		n = strcspn(e, " ");
+		if ((sl = memchr(e, '/', n)) == NULL || sl == e ||
+		    (size_t)(sl - e) >= sizeof(key.hex))
+			continue;
+		memset(&key, 0, sizeof(key));
+		memcpy(key.hex, e, (size_t)(sl - e));
+		if ((p = bsearch(&key, ps->p, ps->n, sizeof(*p),
+		    pend_cmp)) == NULL || p->issued != 0)
+			continue;
+		memcpy(p->batch, d + 6, 16);
+		p->issued = rec->seq;
+	}
+out:
+	free(d);
+	return 0;
+}
+
+/*
+ * After a restore of the state from a backup taken mid-batch (docs/backup.md
+ * "Restore"), a pending row of the key may be a certificate the batch
+ * signed and delivered after the backup: the live log's cert.issue record
+ * of its serial, then the batch's issue.done ok. Voided, it would be on no
+ * CRL and never put back (a void row never changes): refused, nothing
+ * changed, until recover puts its batch back. A crash's pending rows (no
+ * restore) have no such pair and are voided as before. A log that fails
+ * verification cannot say: said on stderr, the rows voided as before
+ * (docs/backup.md "Restore", step 6: such a log is not put back).
+ */
+static int
+pending_issued(struct hk_online *on, struct hk_store *store,
+    const struct gen_key *k)
+{
+	struct pends ps;
+	char names[200];
+	size_t i, shown = 0, w = 0;
+	int r;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.k = k;
+	if ((r = hk_store_cert_each(store, HK_CERT_PENDING, each_pend,
+	    &ps)) != 0 || ps.n == 0)
+		goto out;
+	qsort(ps.p, ps.n, sizeof(*ps.p), pend_cmp);
+	if ((r = hk_audit_scan(on->audit_log, each_pend_record, &ps)) ==
+	    HK_ERR_AUDIT) {
+		fprintf(stderr, "hanko-online revoke: warning: %s: fails "
+		    "verification (%s): whether the %zu pending rows of "
+		    "generation %d were issued after a backup is not known; "
+		    "voided\n", on->audit_log, hk_err_msg(), ps.n, k->gen);
+		hk_err_clear();
+		r = 0;
+		goto out;
+	}
+	if (r != 0 || ps.ndone == 0)
+		goto out;
+	names[0] = '\0';
+	for (i = 0; i < ps.n; i++)
+		if (ps.p[i].done != 0 && shown < 3 && w < sizeof(names)) {
+			w += (size_t)snprintf(names + w, sizeof(names) - w,
+			    "%s%s", shown ? ", " : "", ps.p[i].hex);
+			shown++;
+		}
+	for (i = 0; ps.p[i].done == 0; i++)
+		;	/* the first named: ndone > 0 */
+	hk_err_set("issuing generation %d: %zu pending certificate%s of its "
+	    "key the audit log records as issued after the backup this store "
+	    "was restored from (serial %s%s; batch %s: cert.issue seq %"
+	    PRIu64 ", then issue.done ok seq %" PRIu64 "): voided, %s would "
+	    "be on no CRL and never put back: recover the batch%s first "
+	    "(hanko-online recover, docs/backup.md \"Restore\", step 9), then "
+	    "this again; nothing changed", k->gen, ps.ndone, ps.ndone == 1 ?
+	    "" : "s", names, ps.ndone > shown ? ", ..." : "", ps.p[i].batch,
+	    ps.p[i].issued, ps.p[i].done, ps.ndone == 1 ? "it" : "they",
+	    ps.ndone == 1 ? "" : "es");
+	r = HK_ERR_STATE;
+out:
+	free(ps.p);
+	return r;
+}
+
 /* Mark the generation compromised in state.conf: whatever issues under it
  * can see that it must not (CPS 4-14-2: issuance stops). */
 static int
@@ -347,6 +540,8 @@ compromise(struct hk_online *on, struct hk_store *store,
 	if ((r = hk_store_begin(store)) != 0 ||
 	    (r = hk_store_issuer_count(store, k.id, k.id_len, &valid,
 	    &pending)) != 0)
+		goto out;
+	if (pending > 0 && (r = pending_issued(on, store, &k)) != 0)
 		goto out;
 	if (o->dry_run) {
 		printf("Issuing generation %d (key id %s): %" PRIu64 " valid "
