@@ -32,7 +32,9 @@
  * 4-4-1-3, 4-14-2) after the serial's cert.issue goes in revoked, reason
  * 2 at that record's time (the earliest such record), in the same
  * transaction: never valid in the store; one of a key marked compromised
- * (state.conf) or revoked as a set without such a record is refused. Every
+ * (state.conf, or the token's mark a restored state.conf lacks: taken as
+ * state.conf's, said on stderr) or revoked as a set without such a record
+ * is refused. Every
  * put-back certificate and every refusal is audited (cert.recover), the
  * run ends with recover.done and a checkpoint.
  */
@@ -132,6 +134,13 @@ struct ev_rv {
 	uint64_t seq;
 };
 
+/* An issue.done ok entry: the run of batch (sha16) that wrote it ended,
+ * its chunks committed and results.csv written. */
+struct ev_done {
+	char batch[17];
+	uint64_t seq;
+};
+
 /* A line's result in the store's journal. */
 struct jres {
 	int kind;			/* 0 none, 1 serial, 2 refused */
@@ -168,6 +177,12 @@ struct rc_work {
 	size_t nea, capea;
 	struct ev_rv *rv;		/* every cert.revoke, by serial, seq */
 	size_t nrv, caprv;
+	struct ev_done *ed;		/* every issue.done ok, in seq order */
+	size_t ned, caped;
+	/* the token's compromise marks the restored state.conf lacks */
+	unsigned char lost[HK_CERT_GEN_MAX + 1];
+	char *notes;			/* ... said on stderr */
+	size_t notes_len;
 	/* the journal */
 	struct hk_store_batch b;
 	int known;			/* the batch row was there */
@@ -467,6 +482,35 @@ add_all(struct rc_work *w, const char *d, const struct hk_audit_record *rec)
 	return 0;
 }
 
+/* "batch FILE sha256 H: this run ..." (issue's issue.done): H's sha16 */
+static int
+add_done(struct rc_work *w, const char *d, uint64_t seq)
+{
+	struct ev_done *e;
+	const char *t;
+
+	for (t = d; (t = strstr(t, ": this run ")) != NULL; t++) {
+		if (t - d < 72 || memcmp(t - 72, " sha256 ", 8) != 0 ||
+		    strspn(t - 64, "0123456789abcdef") < 64)
+			continue;
+		if (w->ned == w->caped) {
+			size_t cap = w->caped ? 2 * w->caped : 16;
+
+			if ((e = reallocarray(w->ed, cap, sizeof(*e))) ==
+			    NULL)
+				return HK_ERR_ALLOC;
+			w->ed = e;
+			w->caped = cap;
+		}
+		e = &w->ed[w->ned++];
+		memcpy(e->batch, t - 64, 16);
+		e->batch[16] = '\0';
+		e->seq = seq;
+		break;
+	}
+	return 0;
+}
+
 static int
 each_record(const struct hk_audit_record *rec, void *arg)
 {
@@ -488,6 +532,8 @@ each_record(const struct hk_audit_record *rec, void *arg)
 		kind = 3;
 	else if (strcmp(rec->event, "cert.revoke-all") == 0)
 		kind = 5;
+	else if (strcmp(rec->event, "issue.done") == 0)
+		kind = 6;
 	else
 		return 0;
 	if (strcmp(rec->result, "ok") != 0)
@@ -510,6 +556,10 @@ each_record(const struct hk_audit_record *rec, void *arg)
 	}
 	if (kind == 5) {
 		r = add_all(w, d, rec);
+		goto out;
+	}
+	if (kind == 6) {
+		r = add_done(w, d, rec->seq);
 		goto out;
 	}
 	if (kind == 2 && (r = add_revs(w, d, rec)) != 0)
@@ -629,6 +679,23 @@ rv_first(const struct rc_work *w, const char *hex)
 	}
 	return lo < w->nrv && strcmp(w->rv[lo].serial, hex) == 0 ?
 	    &w->rv[lo] : NULL;
+}
+
+/* An issue.done ok record of batch (sha16) after seq: the run that wrote
+ * a cert.issue record at seq committed its chunk and wrote results.csv (a
+ * later run signs or voids every pending row first), so a row of that
+ * serial the store holds pending or void was signed and delivered after
+ * the backup the store was restored from. */
+static int
+done_after(const struct rc_work *w, const char *batch, uint64_t seq)
+{
+	size_t k;
+
+	for (k = 0; k < w->ned; k++)
+		if (w->ed[k].seq > seq && strncmp(w->ed[k].batch, batch, 16) ==
+		    0)
+			return 1;
+	return 0;
 }
 
 /* The first evidence entry of serial (hex) and how many there are. */
@@ -773,7 +840,8 @@ unhex(const char *h, unsigned char *b, size_t *n)
  * before this batch's first (when the log has none of this batch's, it
  * says nothing of when this one ran: its lines are judged one by one) and
  * whose cert.issue certificates are not all in the store (none of its
- * rows, or pending) must be recovered first. Else this batch's re-issue
+ * rows, pending, or void though its run ended after the cert.issue: see
+ * done_after) must be recovered first. Else this batch's re-issue
  * of a resident that batch issued finds no certificate to replace: put
  * back without its revocation, and that batch's certificate refused for
  * good. A batch the restored store's journal has finished is wholly in
@@ -817,7 +885,12 @@ order_check(struct rc_work *w)
 				continue;
 			last = e->serial;
 			r = hk_store_cert_get(w->store, sb, sl, &c);
-			if (r == 0 && c.status != HK_CERT_PENDING)
+			/* void after its batch's run ended: voided after a
+			 * restore (revoke --issuing-key-compromise before this
+			 * recover), not in the store for good */
+			if (r == 0 && c.status != HK_CERT_PENDING &&
+			    (c.status != HK_CERT_VOID || !done_after(w,
+			    e->batch, e->seq)))
 				continue;
 			if (r != 0 && r != HK_ERR_NOT_FOUND)
 				return r;
@@ -877,10 +950,19 @@ journal(struct rc_work *w)
 	    &w->b.id);
 }
 
+#define NOTE_FMT "hanko-online recover: note: token '%s': " \
+	"issuing.%d.compromised (%s), but %s/state.conf lacks it (restored " \
+	"from a backup taken before the compromise?): taken as marked (CPS " \
+	"4-14-2): its certificates go back revoked per the audit log's " \
+	"cert.revoke-all, never valid; once every batch is recovered, mark it " \
+	"again: hanko-online revoke --state %s --issuing-key-compromise " \
+	"--generation %d --dry-run, then --yes-revoke-all COUNT " \
+	"(docs/backup.md \"Restore\", step 9)\n"
+
 static int
 work_open(struct rc_work *w)
 {
-	const char *reh;
+	const char *reh, *label;
 	char path[4096], val[HK_P11_DATA_MAX];
 	struct hk_state *st;
 	int r, gen;
@@ -905,11 +987,35 @@ work_open(struct rc_work *w)
 	if ((r = hk_online_store_key_checked(w->on, &w->skey)) != 0)
 		return r;
 	/* the token's compromise marks, once, under the lock: one that the
-	 * restored state.conf lacks refuses the run (hk_online_mark_lost) */
-	if ((r = hk_online_mark_lost(w->on, 1, &gen, val, sizeof(val))) < 0)
+	 * restored state.conf lacks (hk_online_mark_lost) is taken as
+	 * state.conf's (revoked_all): recover signs nothing, its certificates
+	 * go back revoked per the log's cert.revoke-all or not at all; the
+	 * mark is made again once the batches are back (docs/backup.md
+	 * "Restore", step 9: revoke refuses to void the backup's pending
+	 * rows of certificates issued after it, pending_issued) */
+	label = hk_state_get(w->on->st, "token.label");
+	gen = 0;
+	while ((r = hk_online_mark_lost(w->on, gen + 1, &gen, val,
+	    sizeof(val))) == 1) {
+		char *n;
+		int l;
+
+		if (gen >= 1 && gen <= HK_CERT_GEN_MAX)
+			w->lost[gen] = 1;
+		/* said once the run goes on (a refusal stays one line) */
+		if ((l = snprintf(NULL, 0, NOTE_FMT, label != NULL ? label :
+		    "?", gen, val, w->on->st->dir, w->on->st->dir, gen)) < 0 ||
+		    (n = realloc(w->notes, w->notes_len + (size_t)l + 1)) ==
+		    NULL)
+			return HK_ERR_ALLOC;
+		w->notes = n;
+		snprintf(n + w->notes_len, (size_t)l + 1, NOTE_FMT, label !=
+		    NULL ? label : "?", gen, val, w->on->st->dir,
+		    w->on->st->dir, gen);
+		w->notes_len += (size_t)l;
+	}
+	if (r < 0)
 		return r;
-	if (r == 1)
-		return hk_online_mark_refuse(w->on, gen, val);
 	return hk_online_issuing_load(w->store, &w->cas);
 }
 
@@ -929,6 +1035,8 @@ work_close(struct rc_work *w)
 	free(w->er);
 	free(w->ea);
 	free(w->rv);
+	free(w->ed);
+	free(w->notes);
 	for (k = 0; k < w->nes; k++)
 		free(w->es[k].file);
 	free(w->es);
@@ -1069,7 +1177,7 @@ out:
  * issuing CA's SKI) after the serial's first cert.issue record revoked it,
  * as it revoked every valid certificate of the key: it->all, the line put
  * back revoked with that record's reason and time. Else a key marked
- * compromised (state.conf: the token's mark is checked at the start) or
+ * compromised (state.conf, or the token's mark it lacks: w->lost) or
  * revoked as a set by a record that does not follow the serial's
  * cert.issue: when it was revoked is not known; refused (-1, it->why).
  * 0 for a key never revoked as a set.
@@ -1105,7 +1213,8 @@ revoked_all(struct rc_work *w, struct rc_item *it, int gen,
 		return 0;
 	}
 	snprintf(key, sizeof(key), "issuing.%d.compromised", gen);
-	if (any == NULL && hk_state_get(w->on->st, key) == NULL)
+	if (any == NULL && hk_state_get(w->on->st, key) == NULL &&
+	    (gen < 1 || gen > HK_CERT_GEN_MAX || !w->lost[gen]))
 		return 0;
 	if (first != 0)
 		snprintf(iss, sizeof(iss), " (record %" PRIu64 ")", first);
@@ -1388,7 +1497,24 @@ place(struct rc_work *w, struct rc_item *it)
 			    it)) != 0)
 				goto out;
 			it->complete = 1;
-		} else
+		} else if (have.status == HK_CERT_VOID && stl ==
+		    it->c.tbs_len && memcmp(stbs, it->c.tbs, stl) == 0 &&
+		    memcmp(have.resident_key, it->c.resident_key,
+		    HK_STORE_RKEY_LEN) == 0)
+			/* the same reservation: pending in the backup, signed
+			 * after it, voided since (revoke
+			 * --issuing-key-compromise before this recover) */
+			snprintf(it->why, sizeof(it->why), "serial %s is void "
+			    "in the store with this certificate's "
+			    "TBSCertificate: reserved in the backup, signed and "
+			    "issued after it, then voided in the restored store "
+			    "(revoke --issuing-key-compromise run before this "
+			    "recover?); a void row never changes, so this "
+			    "certificate is on no CRL: nothing changed; restore "
+			    "the state from the backup again, recover the "
+			    "batches first, then redo the revocations "
+			    "(docs/backup.md \"Restore\", step 9)", it->hex);
+		else
 			snprintf(it->why, sizeof(it->why), "INCIDENT: serial "
 			    "%s is in the store (%s) with another "
 			    "certificate: nothing changed; hand both to the "
@@ -1760,6 +1886,8 @@ cmd_recover(int argc, char **argv)
 	    (r = log_read(&w)) != 0 || (r = batch_tie(&w)) != 0 ||
 	    (r = order_check(&w)) != 0)
 		goto out;
+	if (w.notes != NULL)
+		fputs(w.notes, stderr);
 	if ((r = hk_online_audit(w.on, "recover.start", "ok", "batch %s "
 	    "sha256 %s, results %s: the certificates issued after the last "
 	    "backup put back (docs/backup.md)", o.batch, w.bf.sha,
