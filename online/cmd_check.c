@@ -40,8 +40,12 @@
  *               --issuing-key-compromise, hk_online_mark_lost) and
  *               state.conf does not: a state.conf restored from a backup
  *               taken before the compromise; reported with the revoke
- *               command that marks it again (issue and recover refuse
- *               meanwhile).
+ *               command that marks it again once the batches are
+ *               recovered (issue refuses meanwhile);
+ *   void        a void row whose serial the live log records as issued
+ *               (cert.issue ok, then its batch's issue.done ok): signed
+ *               and delivered, voided after a restore; reported with the
+ *               way back (never changed: a void row is final).
  *
  * One line per finding on stdout; the exit status is 1 when anything was
  * found (fixed or not), 0 for a consistent store. --dry-run changes
@@ -136,6 +140,16 @@ struct lmiss {
 	const struct lrevall *all;	/* the earliest after it */
 };
 
+/* A void row, and what the live log says of its serial: its first
+ * cert.issue ok record (batch, seq), then an issue.done ok of that batch
+ * after it (the run that signed it ended: committed and delivered). */
+struct lvoid {
+	char serial[2 * HK_STORE_SERIAL_MAX + 1];	/* uppercase hex */
+	char muni[HK_STORE_CODE_LEN + 1];
+	char batch[17];
+	uint64_t issued, done;
+};
+
 /* A schema difference. */
 struct sdiff {
 	char type[16], name[64], problem[16];
@@ -170,6 +184,8 @@ struct check_work {
 	struct lmiss *lm;		/* issued, revoked as a set, missing */
 	size_t nlm, caplm;
 	int log_bad;			/* the log failed verification */
+	struct lvoid *lv;		/* void rows, by serial */
+	size_t nlv, caplv;
 };
 
 static const char check_usage[] =
@@ -1071,6 +1087,136 @@ issued_compare(struct check_work *w)
 }
 
 static int
+each_void(const struct hk_store_cert *c, const unsigned char *der,
+    size_t len, time_t reserved_at, void *arg)
+{
+	struct check_work *w = arg;
+	struct lvoid *v;
+
+	(void)der;
+	(void)len;
+	(void)reserved_at;
+	if (w->nlv == w->caplv) {
+		size_t cap = w->caplv ? 2 * w->caplv : 16;
+
+		if ((v = reallocarray(w->lv, cap, sizeof(*v))) == NULL)
+			return HK_ERR_ALLOC;
+		w->lv = v;
+		w->caplv = cap;
+	}
+	v = &w->lv[w->nlv++];
+	memset(v, 0, sizeof(*v));
+	serial_hex(c->serial, c->serial_len, v->serial);
+	snprintf(v->muni, sizeof(v->muni), "%s", c->municipality);
+	return 0;
+}
+
+static int
+lvoid_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct lvoid *)a)->serial,
+	    ((const struct lvoid *)b)->serial);
+}
+
+/* cert.issue ok naming a void serial; issue.done ok "batch FILE sha256
+ * H: this run ..." of its batch after it. */
+static int
+each_void_record(const struct hk_audit_record *rec, void *arg)
+{
+	struct check_work *w = arg;
+	struct lvoid key, *v;
+	const char *e, *sl;
+	char *d;
+	size_t i, n;
+	int done;
+
+	if (strcmp(rec->result, "ok") != 0 || ((done = strcmp(rec->event,
+	    "issue.done") == 0) == 0 && strcmp(rec->event, "cert.issue") !=
+	    0))
+		return 0;
+	if ((d = malloc(rec->dlen + 1)) == NULL)
+		return HK_ERR_ALLOC;
+	memcpy(d, rec->details, rec->dlen);
+	d[rec->dlen] = '\0';
+	if (done) {
+		for (e = d; (e = strstr(e, ": this run ")) != NULL; e++) {
+			if (e - d < 72 || memcmp(e - 72, " sha256 ", 8) != 0 ||
+			    strspn(e - 64, "0123456789abcdef") < 64)
+				continue;
+			for (i = 0; i < w->nlv; i++)
+				if (w->lv[i].issued != 0 && w->lv[i].done == 0 &&
+				    memcmp(w->lv[i].batch, e - 64, 16) == 0)
+					w->lv[i].done = rec->seq;
+			break;
+		}
+		goto out;
+	}
+	if (rec->dlen < 23 || memcmp(d, "batch ", 6) != 0 ||
+	    strspn(d + 6, "0123456789abcdef") < 16 ||
+	    (e = strstr(d, "): ")) == NULL)
+		goto out;
+	for (e += 3; *e != '\0'; e += n, e += *e == ' ') {
+		n = strcspn(e, " ");
+		if ((sl = memchr(e, '/', n)) == NULL || sl == e ||
+		    (size_t)(sl - e) >= sizeof(key.serial))
+			continue;
+		memset(&key, 0, sizeof(key));
+		memcpy(key.serial, e, (size_t)(sl - e));
+		if ((v = bsearch(&key, w->lv, w->nlv, sizeof(*v),
+		    lvoid_cmp)) == NULL || v->issued != 0)
+			continue;
+		memcpy(v->batch, d + 6, 16);
+		v->issued = rec->seq;
+	}
+out:
+	free(d);
+	return 0;
+}
+
+/*
+ * A void row whose serial the live log records as issued (cert.issue ok)
+ * by a run that then ended (issue.done ok of its batch after it): signed,
+ * committed and delivered in the lost store, void in this one, as when
+ * revoke --issuing-key-compromise ran on a restored store before recover
+ * (docs/backup.md "Restore", step 9). Its resident holds it, no CRL lists
+ * it and a void row never changes: a finding, with the way back. (A void
+ * row of a crash, cert.issue written and the run killed before its commit,
+ * has no such issue.done: never delivered, not named.)
+ */
+static int
+void_compare(struct check_work *w)
+{
+	const struct lvoid *v;
+	size_t i;
+	int r;
+
+	if (w->log_bad)
+		return 0;
+	if ((r = hk_store_cert_each(w->store, HK_CERT_VOID, each_void,
+	    w)) != 0 || w->nlv == 0)
+		return r;
+	qsort(w->lv, w->nlv, sizeof(*w->lv), lvoid_cmp);
+	if ((r = hk_audit_scan(w->on->audit_log, each_void_record, w)) != 0)
+		return r;
+	for (i = 0; i < w->nlv; i++) {
+		v = &w->lv[i];
+		if (v->done == 0)
+			continue;
+		printf("void: serial %s (municipality %s): void in the store, "
+		    "but the audit log's cert.issue seq %" PRIu64 " (batch %s) "
+		    "signed it and issue.done seq %" PRIu64 " ended that run: "
+		    "issued to its resident, on no CRL, and a void row never "
+		    "changes (voided by revoke --issuing-key-compromise before "
+		    "its batch was recovered?); restore the state from the "
+		    "backup again, recover the batches first, then redo the "
+		    "revocations (docs/backup.md \"Restore\", step 9)\n",
+		    v->serial, v->muni, v->issued, v->batch, v->done);
+		w->findings++;
+	}
+	return 0;
+}
+
+static int
 each_valid(const struct hk_store_cert *c, const unsigned char *der,
     size_t len, time_t reserved_at, void *arg)
 {
@@ -1126,9 +1272,9 @@ each_page_problem(const char *problem, void *arg)
 
 /* Each generation the token marks compromised (revoke
  * --issuing-key-compromise) and state.conf does not: a state.conf restored
- * from a backup taken before the compromise. issue and recover refuse to
- * run until revoke marks it again (and revokes the key's certificates the
- * restored store holds valid). */
+ * from a backup taken before the compromise. issue refuses to run until
+ * revoke marks it again (and revokes the key's certificates the restored
+ * store holds valid); recover takes the token's mark and runs first. */
 static int
 token_marks(struct check_work *w)
 {
@@ -1140,11 +1286,13 @@ token_marks(struct check_work *w)
 		printf("compromise: issuing generation %d: the token marks it "
 		    "compromised (issuing.%d.compromised: %s), state.conf does "
 		    "not (restored from a backup taken before the "
-		    "compromise?); issue and recover refuse until it is "
-		    "marked again: hanko-online revoke --state %s "
-		    "--issuing-key-compromise --generation %d --dry-run, then "
-		    "--yes-revoke-all COUNT (docs/backup.md \"Restore\", step "
-		    "9)\n", gen, gen, val, w->o->c.state, gen);
+		    "compromise?); issue refuses until it is marked again; "
+		    "recover the batches issued after the backup first (they "
+		    "go back revoked), then mark it again: hanko-online revoke "
+		    "--state %s --issuing-key-compromise --generation %d "
+		    "--dry-run, then --yes-revoke-all COUNT (docs/backup.md "
+		    "\"Restore\", step 9)\n", gen, gen, val, w->o->c.state,
+		    gen);
 		w->findings++;
 	}
 	return r;
@@ -1180,7 +1328,8 @@ check(struct check_work *w)
 	    w)) != 0 || (r = hk_store_cert_each(w->store, HK_CERT_VALID,
 	    each_valid, w)) != 0 || (r = hk_store_cert_each(w->store,
 	    HK_CERT_PENDING, each_pending, w)) != 0 ||
-	    (r = log_compare(w)) != 0 || (r = issued_compare(w)) != 0)
+	    (r = log_compare(w)) != 0 || (r = issued_compare(w)) != 0 ||
+	    (r = void_compare(w)) != 0)
 		return r;
 	return 0;
 }
@@ -1232,6 +1381,7 @@ out:
 	free(w.la);
 	free(w.ls);
 	free(w.lm);
+	free(w.lv);
 	hk_store_close(w.store);
 	hk_online_close(w.on);
 	return r;
