@@ -805,7 +805,8 @@ hk_online_mark_refuse(struct hk_online *on, int gen, const char *val)
 
 	hk_err_set("token '%s': issuing.%d.compromised (%s), but %s/state.conf "
 	    "lacks it (restored from a backup taken before the compromise?): "
-	    "CPS 4-14-2: nothing issued or recovered; mark it again first: "
+	    "CPS 4-14-2: nothing issued; recover the batches issued after "
+	    "the backup (hanko-online recover), then mark it again: "
 	    "hanko-online revoke --state %s --issuing-key-compromise "
 	    "--generation %d --dry-run, then --yes-revoke-all COUNT "
 	    "(docs/backup.md \"Restore\", step 9)", label != NULL ? label : "?",
