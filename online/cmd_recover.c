@@ -83,6 +83,7 @@ struct rc_opts {
 	const char *batch;		/* --batch FILE */
 	const char *results;		/* --results FILE */
 	int chunk;			/* --chunk N */
+	int revocations;		/* --revocations */
 };
 
 /* A cert.reserve or cert.issue entry of any batch (batch: its sha16). */
@@ -95,11 +96,13 @@ struct ev_line {
 	int issued;			/* cert.issue (else cert.reserve) */
 };
 
-/* A batch's first issue.start: its SHA-256 and file as the log has them. */
+/* A batch's first issue.start: its SHA-256 and file as the log has them,
+ * its issuing CA generation (-1: not said). */
 struct ev_start {
 	char sha[65];
 	char *file;
 	uint64_t seq;
+	int gen;
 };
 
 /* A cert.revoke (reason 3, 4) or cert.expire (reason 0) entry of this
@@ -189,11 +192,19 @@ struct rc_work {
 	struct jres *jr;		/* per line, 1-based */
 	/* counts */
 	size_t n_ok, n_put, n_there, n_refused, n_noted;
+	/* --revocations */
+	size_t n_recs, n_redone, n_same, n_notes;
+	int tx;				/* a redo's transaction is open */
 };
 
 static const char recover_usage[] =
 "usage: hanko-online recover --state DIR --batch FILE --results FILE\n"
-"                            [--chunk N] [--clock T]\n";
+"                            [--chunk N] [--clock T]\n"
+"       hanko-online recover --state DIR --revocations [--clock T]\n";
+
+/* The details of a revocation recover --revocations redid: not one of its
+ * own (its record's time is the redo's, not the revocation's). */
+#define REDONE	"redone from the live log's record seq "
 
 /* ---- the audit log's evidence ----------------------------------------- */
 
@@ -328,6 +339,17 @@ add_start(struct rc_work *w, const char *d, uint64_t seq)
 	memcpy(e->file, d + 6, fl);
 	e->file[fl] = '\0';
 	e->seq = seq;
+	e->gen = -1;
+	if ((t = strstr(h, ", issuing CA generation ")) != NULL) {
+		char *end;
+		long g;
+
+		errno = 0;
+		g = strtol(t + 24, &end, 10);
+		if (end != t + 24 && *end == '\0' && errno == 0 && g >= 1 &&
+		    g <= HK_CERT_GEN_MAX)
+			e->gen = (int)g;
+	}
 	w->nes++;
 	return 0;
 }
@@ -741,15 +763,35 @@ static int
 parse(struct rc_opts *o, int argc, char **argv)
 {
 	const struct hk_online_arg args[] = {
-		{ .name = "--batch", .value = &o->batch, .required = 1 },
-		{ .name = "--results", .value = &o->results, .required = 1 },
+		{ .name = "--batch", .value = &o->batch },
+		{ .name = "--results", .value = &o->results },
 		{ .name = "--chunk", .num = &o->chunk, .lo = 1, .hi = 4096 },
+		{ .name = "--revocations", .flag = &o->revocations },
 		{ .name = NULL },
 	};
+	int r;
 
 	memset(o, 0, sizeof(*o));
-	o->chunk = RC_CHUNK_DEFAULT;
-	return hk_online_parse(&o->c, argc, argv, recover_usage, args, NULL);
+	if ((r = hk_online_parse(&o->c, argc, argv, recover_usage, args,
+	    NULL)) != 0)
+		return r;
+	if (o->revocations) {
+		if (o->batch != NULL || o->results != NULL || o->chunk != 0) {
+			hk_err_set("--revocations takes no --batch, --results "
+			    "or --chunk: it redoes the live log's revocations; "
+			    "recover each batch first, on its own (see --help)");
+			return HK_ERR_USAGE;
+		}
+		return 0;
+	}
+	if (o->batch == NULL || o->results == NULL) {
+		hk_err_set("--state, --batch and --results are required, or "
+		    "--state and --revocations (see --help)");
+		return HK_ERR_USAGE;
+	}
+	if (o->chunk == 0)
+		o->chunk = RC_CHUNK_DEFAULT;
+	return 0;
 }
 
 static int
@@ -967,8 +1009,11 @@ work_open(struct rc_work *w)
 	struct hk_state *st;
 	int r, gen;
 
+	/* --revocations marks a compromise in state.conf as revoke does:
+	 * under state.conf's lock first, then the issuance lock */
 	if ((r = hk_online_open(&w->o->c, &w->on)) != 0 ||
-	    (r = hk_online_issue_lock(w->on, &w->lockfd)) != 0)
+	    (w->o->revocations && (r = hk_online_state_lock_wait(w->on)) !=
+	    0) || (r = hk_online_issue_lock(w->on, &w->lockfd)) != 0)
 		return r;
 	/* state.conf again under the lock (a compromise mark) */
 	if ((r = hk_state_load(w->on->st->dir, &st)) != 0)
@@ -1870,6 +1915,352 @@ batch_done(struct rc_work *w)
 	return hk_store_batch_finish(w->store, w->b.id, hk_clock_now());
 }
 
+/* ---- --revocations: the live log's revocations redone ---------------- */
+
+/* The records of the live log recover --revocations needs, in seq order:
+ * cert.revoke and cert.revoke-all (not the redone ones: REDONE), and for
+ * the certificates a cert.revoke-all revoked as a set, cert.issue and
+ * issue.start (the generation). */
+static int
+each_rev_record(const struct hk_audit_record *rec, void *arg)
+{
+	struct rc_work *w = arg;
+	const char *e;
+	char *d, bsha[17];
+	int kind, r = 0;
+
+	if (strcmp(rec->result, "ok") != 0)
+		return 0;
+	if (strcmp(rec->event, "cert.revoke") == 0)
+		kind = 0;
+	else if (strcmp(rec->event, "cert.revoke-all") == 0)
+		kind = 1;
+	else if (strcmp(rec->event, "cert.issue") == 0)
+		kind = 2;
+	else if (strcmp(rec->event, "issue.start") == 0)
+		kind = 3;
+	else
+		return 0;
+	if ((d = malloc(rec->dlen + 1)) == NULL)
+		return HK_ERR_ALLOC;
+	memcpy(d, rec->details, rec->dlen);
+	d[rec->dlen] = '\0';
+	if (kind <= 1 && strstr(d, REDONE) != NULL)
+		goto out;
+	if (kind == 0)
+		r = add_revs(w, d, rec);
+	else if (kind == 1)
+		r = add_all(w, d, rec);
+	else if (kind == 3)
+		r = add_start(w, d, rec->seq);
+	else if ((e = entries_any(d, bsha)) != NULL)
+		while (*e != '\0' && r == 0) {
+			size_t n = strcspn(e, " ");
+
+			r = add_line(w, e, n, bsha, rec->seq, 1);
+			e += n;
+			e += *e == ' ';
+		}
+out:
+	free(d);
+	return r;
+}
+
+/* A record not redone: one line on stderr, audited; the run goes on. */
+static void
+rv_refuse(struct rc_work *w, const char *why)
+{
+	w->n_refused++;
+	fprintf(stderr, "hanko-online recover: %s\n", why);
+	(void)hk_online_audit(w->on, "cert.revoke", "fail", "recover "
+	    "--revocations: %s", why);
+}
+
+/* A cert.revoke record's revocation of one serial, at its time. */
+static int
+redo_rv(struct rc_work *w, const struct ev_rv *e)
+{
+	struct hk_store_cert c;
+	unsigned char s[HK_STORE_SERIAL_MAX], *entry = NULL;
+	char why[RC_WHY_MAX], at[32];
+	const char *rn = hk_revreq_reason_name(e->reason);
+	size_t sl, el = 0;
+	int r;
+
+	if (unhex(e->serial, s, &sl) != 0)
+		return 0;	/* no row has it: issue writes whole bytes */
+	if ((r = hk_store_cert_get(w->store, s, sl, &c)) != 0 &&
+	    r != HK_ERR_NOT_FOUND)
+		return r;
+	hk_err_clear();
+	if (r == HK_ERR_NOT_FOUND || c.status == HK_CERT_PENDING) {
+		snprintf(why, sizeof(why), "serial %s: the audit log's "
+		    "cert.revoke seq %" PRIu64 " (%s) revoked it reason %d (%s), "
+		    "but it is %s: recover its batch first (hanko-online "
+		    "recover --batch FILE --results FILE, docs/backup.md "
+		    "\"Restore\", step 9), then this again", e->serial, e->seq,
+		    e->time, e->reason, rn, r == HK_ERR_NOT_FOUND ? "not in the "
+		    "store (issued after the backup)" : "pending in the store "
+		    "(reserved in the backup, signed after it)");
+		rv_refuse(w, why);
+		return 0;
+	}
+	if (c.status == HK_CERT_VOID) {
+		snprintf(why, sizeof(why), "serial %s (municipality %s): the "
+		    "audit log's cert.revoke seq %" PRIu64 " (%s) revoked it "
+		    "reason %d (%s), but it is void in the store (a void row "
+		    "never changes: on no CRL): restore the state from the "
+		    "backup again, recover the batches first, then this "
+		    "(docs/backup.md \"Restore\", step 9)", e->serial,
+		    c.municipality, e->seq, e->time, e->reason, rn);
+		rv_refuse(w, why);
+		return 0;
+	}
+	if (c.status == HK_CERT_REVOKED) {
+		if (c.reason == e->reason && c.revoked_at == e->at) {
+			w->n_same++;
+			return 0;
+		}
+		/* as check says it: revoked, a revocation is final */
+		hk_time_format(c.revoked_at, at, sizeof(at));
+		printf("note: serial %s (municipality %s): revoked reason %d "
+		    "(%s) at %s in the store; the audit log's cert.revoke seq %"
+		    PRIu64 " (%s) says reason %d (%s); a revocation is final: "
+		    "not changed\n", e->serial, c.municipality, c.reason,
+		    hk_revreq_reason_name(c.reason), at, e->seq, e->time,
+		    e->reason, rn);
+		w->n_notes++;
+		return 0;
+	}
+	/* valid: revoked with the record's reason and time (RFC 5280
+	 * 5.3.2), its CRL entry made, audited, then committed (a crash in
+	 * between: the next run finds it valid and redoes it) */
+	if ((r = hk_store_begin(w->store)) != 0)
+		return r;
+	w->tx = 1;
+	if ((r = hk_store_revoke_entry(s, sl, e->reason, e->at, &entry,
+	    &el)) != 0 || (r = hk_store_cert_revoke(w->store, s, sl,
+	    e->reason, e->at, entry, el)) != 0)
+		goto out;
+	if ((r = hk_online_audit(w->on, "cert.revoke", "ok", "serial %s: "
+	    "municipality %s, reason %d (%s): revoked at %s, " REDONE "%"
+	    PRIu64 " after a restore (docs/backup.md \"Restore\", step 9)",
+	    e->serial, c.municipality, e->reason, rn, e->time, e->seq)) != 0 ||
+	    (r = hk_store_commit(w->store)) != 0)
+		goto out;
+	w->tx = 0;
+	w->n_redone++;
+	printf("serial %s (municipality %s): revoked reason %d (%s) at %s, "
+	    "as the live log's cert.revoke seq %" PRIu64 " says\n", e->serial,
+	    c.municipality, e->reason, rn, e->time, e->seq);
+out:
+	OPENSSL_free(entry);
+	return r;
+}
+
+/* The generation of batch (sha16)'s first issue.start, or -1; *last
+ * caches the last one found (a batch's cert.issue records are together). */
+static int
+gen_of(const struct rc_work *w, const char *batch, const struct ev_start **last)
+{
+	size_t i;
+
+	if (*last != NULL && strncmp((*last)->sha, batch, 16) == 0)
+		return (*last)->gen;
+	for (i = 0; i < w->nes; i++)
+		if (strncmp(w->es[i].sha, batch, 16) == 0) {
+			*last = &w->es[i];
+			return w->es[i].gen;
+		}
+	return -1;
+}
+
+/* A serial's own cert.revoke record before seq (w->rv in seq order). */
+static int
+revoked_before(const struct rc_work *w, const char *hex, uint64_t seq)
+{
+	size_t i;
+
+	for (i = 0; i < w->nrv && w->rv[i].seq < seq; i++)
+		if (strcmp(w->rv[i].serial, hex) == 0)
+			return 1;
+	return 0;
+}
+
+/* The certificates a cert.issue record before a's names under its
+ * generation (its batch's issue.start) that the store lacks: the set
+ * revoked them, the record names none; recover puts them back revoked.
+ * One revoked before the set by its own record is that record's. */
+static int
+all_missing(struct rc_work *w, const struct ev_all *a)
+{
+	const struct ev_start *last = NULL;
+	struct hk_store_cert c;
+	unsigned char s[HK_STORE_SERIAL_MAX];
+	char why[RC_WHY_MAX];
+	const char *first = NULL;
+	size_t k, sl, miss = 0;
+	int r;
+
+	for (k = 0; k < w->nel && w->el[k].seq < a->seq; k++) {
+		const struct ev_line *e = &w->el[k];
+
+		if (gen_of(w, e->batch, &last) != a->gen ||
+		    unhex(e->serial, s, &sl) != 0)
+			continue;
+		if ((r = hk_store_cert_get(w->store, s, sl, &c)) == 0)
+			continue;	/* in the store: pending_issued's */
+		if (r != HK_ERR_NOT_FOUND)
+			return r;
+		hk_err_clear();
+		if (revoked_before(w, e->serial, a->seq))
+			continue;
+		if (first == NULL)
+			first = e->serial;
+		miss++;
+	}
+	if (miss == 0)
+		return 0;
+	snprintf(why, sizeof(why), "issuing generation %d (key id %s): the "
+	    "audit log's cert.revoke-all seq %" PRIu64 " (%s) revoked every "
+	    "certificate of the key reason 2 (ca-compromise), but %zu it "
+	    "records as issued before (cert.issue) %s not in the store "
+	    "(serial %s among them): recover their batches first "
+	    "(hanko-online recover --batch FILE --results FILE puts them back "
+	    "revoked, docs/backup.md \"Restore\", step 9), then this again",
+	    a->gen, a->kid, a->seq, a->time, miss, miss == 1 ? "is" : "are",
+	    first);
+	rv_refuse(w, why);
+	return 0;
+}
+
+/* A cert.revoke-all record's revocations, at its time: the marks first,
+ * then the key's valid certificates (hk_online_revoke_all_at). */
+static int
+redo_all(struct rc_work *w, const struct ev_all *a)
+{
+	struct hk_online_revoked_all ra;
+	char why[RC_WHY_MAX];
+	int r;
+
+	r = hk_online_revoke_all_at(w->on, w->store, a->gen, a->kid, a->at,
+	    &ra);
+	if (r == HK_ERR_NOT_FOUND || r == HK_ERR_INVALID || r ==
+	    HK_ERR_STATE) {
+		snprintf(why, sizeof(why), "issuing generation %d (key id %s): "
+		    "the audit log's cert.revoke-all seq %" PRIu64 " (%s): %s",
+		    a->gen, a->kid, a->seq, a->time, hk_err_msg());
+		hk_err_clear();
+		rv_refuse(w, why);
+		return all_missing(w, a);
+	}
+	if (r != 0)
+		return r;
+	w->tx = 1;
+	if (ra.revoked == 0 && ra.voided == 0 && !ra.token_made &&
+	    !ra.conf_made) {
+		hk_store_rollback(w->store);	/* nothing changed */
+		w->tx = 0;
+		w->n_same++;
+		return all_missing(w, a);
+	}
+	if ((r = hk_online_audit(w->on, "cert.revoke-all", "ok", "issuing "
+	    "generation %d key id %s: CPS 4-4-1-3: %" PRIu64 " certificates "
+	    "revoked reason 2 (ca-compromise) at %s, %" PRIu64 " pending "
+	    "voided; marked compromised (token%s, state.conf%s): " REDONE "%"
+	    PRIu64 " after a restore (docs/backup.md \"Restore\", step 9)",
+	    a->gen, a->kid, ra.revoked, a->time, ra.voided, ra.token_made ?
+	    " now" : " already", ra.conf_made ? " now" : " already",
+	    a->seq)) != 0 || (r = hk_store_commit(w->store)) != 0)
+		return r;
+	w->tx = 0;
+	w->n_redone++;
+	printf("issuing generation %d (key id %s): %" PRIu64 " certificates "
+	    "revoked reason 2 (ca-compromise) at %s, %" PRIu64 " pending "
+	    "voided, as the live log's cert.revoke-all seq %" PRIu64 " says; "
+	    "marked compromised in the token%s and in state.conf%s\n", a->gen,
+	    a->kid, ra.revoked, a->time, ra.voided, a->seq, ra.token_made ?
+	    "" : " (kept)", ra.conf_made ? "" : " (kept)");
+	return all_missing(w, a);
+}
+
+/* Every record, in the log's order (w->rv and w->ea each in seq order; a
+ * re-issue's several revocations share its seq). */
+static int
+revocations_run(struct rc_work *w)
+{
+	size_t i = 0, j = 0;
+	int r = 0;
+
+	while (r == 0 && (i < w->nrv || j < w->nea)) {
+		if (j >= w->nea || (i < w->nrv && w->rv[i].seq < w->ea[j].seq))
+			r = redo_rv(w, &w->rv[i++]);
+		else
+			r = redo_all(w, &w->ea[j++]);
+	}
+	if (w->tx) {
+		hk_store_rollback(w->store);
+		w->tx = 0;
+	}
+	return r;
+}
+
+static int
+cmd_revocations(struct rc_work *w)
+{
+	int r, started = 0;
+
+	if ((r = work_open(w)) != 0 || (r = log_keyed(w)) != 0)
+		goto out;
+	if ((r = hk_audit_scan(w->on->audit_log, each_rev_record, w)) != 0) {
+		if (r == HK_ERR_AUDIT)
+			hk_err_set("%s: the audit log fails verification (%s): "
+			    "it cannot be evidence; docs/backup.md \"Restore\", "
+			    "step 6", w->on->audit_log, hk_err_msg());
+		goto out;
+	}
+	w->n_recs = w->nrv + w->nea;
+	if ((r = hk_online_audit(w->on, "recover.start", "ok", "revocations: "
+	    "the live log's %zu cert.revoke and cert.revoke-all revocations "
+	    "the store lacks redone with their records' reasons and times "
+	    "(docs/backup.md \"Restore\", step 9)", w->n_recs)) != 0)
+		goto out;
+	started = 1;
+	r = revocations_run(w);
+out:
+	if (started) {
+		struct hk_err_kept keep;
+
+		hk_err_keep(&keep);
+		(void)hk_online_audit(w->on, "recover.done", r == 0 &&
+		    w->n_refused == 0 ? "ok" : "fail", "revocations: %zu "
+		    "redone, %zu already in the store, %zu noted, %zu refused of "
+		    "%zu", w->n_redone, w->n_same, w->n_notes, w->n_refused,
+		    w->n_recs);
+		hk_err_restore(&keep);
+		if (r == 0)
+			r = hk_online_checkpoint(w->on);
+		else
+			hk_online_checkpoint_keep_err(w->on);
+	}
+	if (r == 0) {
+		printf("Revocations of the live log: %zu redone at their "
+		    "records' times, %zu already in the store, %zu noted, %zu "
+		    "refused of %zu\n", w->n_redone, w->n_same, w->n_notes,
+		    w->n_refused, w->n_recs);
+		if (w->n_refused > 0) {
+			hk_err_set("%zu of %zu revocations refused (above): the "
+			    "store lacks them; recover the batches first, then "
+			    "this again", w->n_refused, w->n_recs);
+			r = HK_ERR_INVALID;
+		} else if (w->n_redone > 0)
+			printf("Next: hanko-online check, then ocsp-refresh and "
+			    "publish (docs/backup.md \"Restore\", step 9)\n");
+	}
+	work_close(w);
+	return r;
+}
+
 int
 cmd_recover(int argc, char **argv)
 {
@@ -1882,6 +2273,8 @@ cmd_recover(int argc, char **argv)
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
 	w.o = &o;
+	if (o.revocations)
+		return cmd_revocations(&w);
 	if ((r = work_open(&w)) != 0 || (r = batch_read(&w)) != 0 ||
 	    (r = log_read(&w)) != 0 || (r = batch_tie(&w)) != 0 ||
 	    (r = order_check(&w)) != 0)

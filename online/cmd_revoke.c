@@ -487,19 +487,153 @@ out:
 }
 
 /* Mark the generation compromised in state.conf: whatever issues under it
- * can see that it must not (CPS 4-14-2: issuance stops). */
+ * can see that it must not (CPS 4-14-2: issuance stops). *made: set now
+ * (NULL: not wanted). */
 static int
-mark_compromised(struct hk_online *on, int gen, time_t t)
+mark_compromised(struct hk_online *on, int gen, time_t t, int *made)
 {
 	char key[64], when[32];
 
 	snprintf(key, sizeof(key), "issuing.%d.compromised", gen);
 	hk_time_format(t, when, sizeof(when));
+	if (made != NULL)
+		*made = 0;
 	if (hk_state_get(on->st, key) != NULL)
 		return 0;
 	if (hk_state_set(on->st, key, when) != 0)
 		return HK_ERR_INTERNAL;
+	if (made != NULL)
+		*made = 1;
 	return hk_state_save(on->st);
+}
+
+/* Both marks of a compromise at t, the token's first (docs/backup.md: a
+ * restore does not take it back), then state.conf's; an error names the
+ * one not saved. */
+static int
+marks_put(struct hk_online *on, const struct gen_key *k, const char *kid,
+    time_t t, int *made, int *conf_made)
+{
+	int r;
+
+	if ((r = hk_online_mark_put(on, k->gen, kid, t, made)) != 0) {
+		hk_err_set("token: issuing.%d.compromised not saved; nothing "
+		    "revoked: %s", k->gen, hk_err_msg());
+		return r;
+	}
+	if ((r = mark_compromised(on, k->gen, t, conf_made)) != 0) {
+		hk_err_set("%s/state.conf: issuing.%d.compromised not saved; "
+		    "nothing revoked: %s", on->st->dir, k->gen, hk_err_msg());
+		return r;
+	}
+	return 0;
+}
+
+/* A valid certificate of the key with a notBefore after t. */
+struct later {
+	const struct gen_key *k;
+	time_t t;
+	uint64_t n;
+	char first[2 * HK_STORE_SERIAL_MAX + 1];
+};
+
+static int
+each_later(const struct hk_store_cert *c, const unsigned char *der,
+    size_t len, time_t reserved_at, void *arg)
+{
+	struct later *l = arg;
+
+	(void)der;
+	(void)len;
+	(void)reserved_at;
+	if (c->issuer_len != l->k->id_len || memcmp(c->issuer, l->k->id,
+	    c->issuer_len) != 0 || c->not_before <= l->t)
+		return 0;
+	if (l->n++ == 0)
+		hk_issue_hex(c->serial, c->serial_len, l->first);
+	return 0;
+}
+
+/*
+ * recover --revocations (docs/backup.md "Restore", step 9): the live log's
+ * cert.revoke-all of generation gen, key id kid (lowercase hex), at t,
+ * redone as --issuing-key-compromise made it, at the record's time (RFC
+ * 5280 5.3.2: a CRL never moves a revocation later): both marks with t,
+ * then, in a transaction left open for the caller to audit and commit (a
+ * failure rolls it back), every valid certificate of the key revoked
+ * cACompromise at t and its pending rows voided, with pending_issued's
+ * refusal of rows the log records as delivered. The caller holds the
+ * state and issuance locks and the login. Refused (HK_ERR_NOT_FOUND,
+ * HK_ERR_INVALID, HK_ERR_STATE, one line): the generation not stored, its
+ * key not kid, a valid certificate of the key issued after t.
+ */
+int
+hk_online_revoke_all_at(struct hk_online *on, struct hk_store *store,
+    int gen, const char *kid, time_t t, struct hk_online_revoked_all *out)
+{
+	struct gen_key k;
+	struct later l;
+	char have[2 * HK_STORE_KEYID_MAX + 1];
+	uint64_t valid = 0, pending = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	memset(&k, 0, sizeof(k));
+	k.gen = gen;
+	if ((r = hk_store_ca_each(store, HK_CA_ISSUING, each_gen, &k)) != 0)
+		return r;
+	if (k.id_len == 0) {
+		hk_err_set("issuing generation %d: no issuing CA certificate of "
+		    "this generation in the store: import its bundle again "
+		    "(docs/backup.md \"Restore\", step 9), then this again",
+		    gen);
+		return HK_ERR_NOT_FOUND;
+	}
+	hk_hex_encode(k.id, k.id_len, have);
+	if (strcmp(have, kid) != 0) {
+		hk_err_set("issuing generation %d: the record names key id %s, "
+		    "the store's issuing CA certificates of the generation key "
+		    "id %s: nothing changed; hand both to the internal auditor",
+		    gen, kid, have);
+		return HK_ERR_INVALID;
+	}
+	/* CPS 4-14-2: issuance stops first, as revoke does */
+	if ((r = marks_put(on, &k, kid, t, &out->token_made,
+	    &out->conf_made)) != 0)
+		return r;
+	if ((r = hk_store_begin(store)) != 0)
+		return r;
+	memset(&l, 0, sizeof(l));
+	l.k = &k;
+	l.t = t;
+	if ((r = hk_store_issuer_count(store, k.id, k.id_len, &valid,
+	    &pending)) != 0 || (pending > 0 && (r = pending_issued(on, store,
+	    &k)) != 0) || (r = hk_store_cert_each(store, HK_CERT_VALID,
+	    each_later, &l)) != 0)
+		goto fail;
+	if (l.n > 0) {
+		hk_err_set("issuing generation %d: %" PRIu64 " valid "
+		    "certificate%s of its key issued after the record's time "
+		    "(serial %s%s): not revoked before it was issued; nothing "
+		    "revoked; hand them to the internal auditor", gen, l.n,
+		    l.n == 1 ? "" : "s", l.first, l.n > 1 ? ", ..." : "");
+		r = HK_ERR_INVALID;
+		goto fail;
+	}
+	if ((r = hk_store_issuer_revoke(store, k.id, k.id_len,
+	    HK_REASON_CA_COMPROMISE, t, &out->revoked, &out->voided)) != 0)
+		goto fail;
+	if (out->revoked != valid) {
+		hk_err_set("store: issuing generation %d: %" PRIu64 " revoked, "
+		    "%" PRIu64 " counted; nothing revoked", gen, out->revoked,
+		    valid);
+		r = HK_ERR_INTERNAL;
+		goto fail;
+	}
+	return 0;
+fail:
+	hk_store_rollback(store);
+	return r;
 }
 
 /*
@@ -562,16 +696,8 @@ compromise(struct hk_online *on, struct hk_store *store,
 	 * usable (under the issuance lock: nothing issues meanwhile); in the
 	 * token first, which a restore of the state from a backup does not
 	 * take back (docs/backup.md), then in state.conf */
-	if ((r = hk_online_mark_put(on, o->gen, kid, t, &made)) != 0) {
-		hk_err_set("token: issuing.%d.compromised not saved; nothing "
-		    "revoked: %s", o->gen, hk_err_msg());
+	if ((r = marks_put(on, &k, kid, t, &made, NULL)) != 0)
 		goto out;
-	}
-	if ((r = mark_compromised(on, o->gen, t)) != 0) {
-		hk_err_set("%s/state.conf: issuing.%d.compromised not saved; "
-		    "nothing revoked: %s", on->st->dir, o->gen, hk_err_msg());
-		goto out;
-	}
 	if ((r = hk_store_issuer_revoke(store, k.id, k.id_len,
 	    HK_REASON_CA_COMPROMISE, t, &revoked, &voided)) != 0)
 		goto out;

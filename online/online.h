@@ -253,6 +253,18 @@ int hk_online_mark_put(struct hk_online *on, int gen, const char *kid,
 int hk_online_mark_lost(struct hk_online *on, int from, int *gen, char *val,
     size_t len);
 int hk_online_mark_refuse(struct hk_online *on, int gen, const char *val);
+/* recover --revocations: the live log's cert.revoke-all of generation gen,
+ * key id kid (lowercase hex), redone at its time t (cmd_revoke.c): both
+ * marks with t, then every valid certificate of the key revoked reason 2
+ * at t and its pending rows voided, in a transaction the caller audits
+ * and commits (rolled back on a failure). */
+struct hk_store;
+struct hk_online_revoked_all {
+	uint64_t revoked, voided;
+	int token_made, conf_made;	/* each mark set by this call */
+};
+int hk_online_revoke_all_at(struct hk_online *on, struct hk_store *store,
+    int gen, const char *kid, time_t t, struct hk_online_revoked_all *out);
 /* The lock of state.conf's writers (an flock on <state>/state.lock), held
  * from here to hk_online_close by `request`, `responder`, `profile accept`,
  * `import` and `revoke --issuing-key-compromise`, which then read
