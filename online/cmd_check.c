@@ -28,7 +28,8 @@
  *               audit log (verified with the token's audit key first) that
  *               the store does not hold revoked, as after a restore from a
  *               backup (docs/backup.md "Restore"; CPS 4-4): a valid one is
- *               reported with the revoke command, one not in the store with
+ *               reported with "recover --revocations" (which redoes it at
+ *               the record's time), one not in the store with
  *               "recover its batch first"; never revoked here. So is each
  *               certificate a cert.issue record names (its batch's
  *               issue.start gives the generation) that a later
@@ -802,7 +803,9 @@ get_hex(struct check_work *w, const char *hex, struct hk_store_cert *c)
 }
 
 /* A valid certificate the log says was revoked (by serial or by its
- * issuing key): a finding each, with the command that revokes it again. */
+ * issuing key): a finding each, with the command that redoes the record
+ * at its time (recover --revocations: revoke would date it now, later
+ * than the CRLs relying parties saw, RFC 5280 5.3.2). */
 static void
 valid_revoked(struct check_work *w, const struct hk_store_cert *c)
 {
@@ -831,11 +834,10 @@ valid_revoked(struct check_work *w, const struct hk_store_cert *c)
 	if (e != NULL) {
 		printf("revocation: serial %s (municipality %s): valid in the "
 		    "store, but the audit log's cert.revoke seq %" PRIu64
-		    " (%s) revoked it reason %d (%s); revoke it again: "
-		    "hanko-online revoke --state %s --serial %s --reason %d\n",
+		    " (%s) revoked it reason %d (%s); redo it at the record's "
+		    "time: hanko-online recover --state %s --revocations\n",
 		    hex, c->municipality, e->seq, e->time, e->reason,
-		    hk_revreq_reason_name(e->reason), w->o->c.state, hex,
-		    e->reason);
+		    hk_revreq_reason_name(e->reason), w->o->c.state);
 		w->findings++;
 		return;
 	}
@@ -846,12 +848,10 @@ valid_revoked(struct check_work *w, const struct hk_store_cert *c)
 			    "in the store, but the audit log's cert.revoke-all "
 			    "seq %" PRIu64 " (%s) revoked every certificate of "
 			    "issuing generation %d (key id %s) reason 2 "
-			    "(ca-compromise); revoke them again: hanko-online "
-			    "revoke --state %s --issuing-key-compromise "
-			    "--generation %d --dry-run, then --yes-revoke-all "
-			    "COUNT\n", hex, c->municipality, w->la[i].seq,
-			    w->la[i].time, w->la[i].gen, kid, w->o->c.state,
-			    w->la[i].gen);
+			    "(ca-compromise); redo it at the record's time: "
+			    "hanko-online recover --state %s --revocations\n",
+			    hex, c->municipality, w->la[i].seq, w->la[i].time,
+			    w->la[i].gen, kid, w->o->c.state);
 			w->findings++;
 			return;
 		}

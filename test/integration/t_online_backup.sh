@@ -318,7 +318,7 @@ check "no store.db-wal or -shm beside the restored store.db" sh -c "! ls '$O' | 
 check "... the damaged store's kept aside with it" test -e "$O.damaged/store.db-wal" -a -e "$O.damaged/store.db-shm"
 fails "restored: check names the revocation the store lost" 1 "store.db: 1 findings, 0 fixed$" "$ON" check --state "$O"
 check "... with the command that revokes it again, and nothing else" sh -c \
-	"grep -q \"^revocation: serial $S1 (municipality [0-9]*): valid in the store, but the audit log's cert.revoke seq [0-9]* (.*) revoked it reason 4 (superseded); revoke it again: hanko-online revoke --state $O --serial $S1 --reason 4\$\" '$HANKO_TMP/out' && [ \$(wc -l <'$HANKO_TMP/out') = 1 ]"
+	"grep -q \"^revocation: serial $S1 (municipality [0-9]*): valid in the store, but the audit log's cert.revoke seq [0-9]* (.*) revoked it reason 4 (superseded); redo it at the record's time: hanko-online recover --state $O --revocations\$\" '$HANKO_TMP/out' && [ \$(wc -l <'$HANKO_TMP/out') = 1 ]"
 seq_b=$(sed -n 's/^audit-log [0-9a-f]* seq \([0-9]*\) .*/\1/p' "$D/MANIFEST")
 # docs/backup.md, Restore, step 9: the records after the backup's
 "$OFF" audit show --log "$O/audit/audit.log" | awk -v s="$seq_b" '$1 > s' |

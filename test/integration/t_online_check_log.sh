@@ -73,10 +73,10 @@ check "step 7: state.conf differs by the compromise mark" sh -c \
 	"diff '$D/state.conf' '$O.damaged/state.conf' | grep -q '^> issuing.2.compromised = 2026-04-03T15:00:00Z'"
 cp -p "$O.damaged/state.conf" "$O/"
 C=(--clock 2026-04-03T15:30:00Z)
-cmd_line() { echo "hanko-online revoke --state $O --serial $1 --reason $2"; }
-{ echo "revocation: serial $A1 (municipality 431010): valid in the store, but the audit log's cert.revoke seq $RA1 (2026-04-03T14:30:00Z) revoked it reason 3 (affiliation-changed); revoke it again: $(cmd_line "$A1" 3)"
-  echo "revocation: serial $G1 (municipality 432148): valid in the store, but the audit log's cert.revoke seq $RG1 (2026-04-03T14:35:00Z) revoked it reason 1 (key-compromise); revoke it again: $(cmd_line "$G1" 1)"
-  echo "revocation: serial $G2 (municipality 432105): valid in the store, but the audit log's cert.revoke-all seq $RALL (2026-04-03T15:00:00Z) revoked every certificate of issuing generation 2 (key id $KID2) reason 2 (ca-compromise); revoke them again: hanko-online revoke --state $O --issuing-key-compromise --generation 2 --dry-run, then --yes-revoke-all COUNT"
+cmd_line() { echo "hanko-online recover --state $O --revocations"; }
+{ echo "revocation: serial $A1 (municipality 431010): valid in the store, but the audit log's cert.revoke seq $RA1 (2026-04-03T14:30:00Z) revoked it reason 3 (affiliation-changed); redo it at the record's time: $(cmd_line "$A1" 3)"
+  echo "revocation: serial $G1 (municipality 432148): valid in the store, but the audit log's cert.revoke seq $RG1 (2026-04-03T14:35:00Z) revoked it reason 1 (key-compromise); redo it at the record's time: $(cmd_line "$G1" 1)"
+  echo "revocation: serial $G2 (municipality 432105): valid in the store, but the audit log's cert.revoke-all seq $RALL (2026-04-03T15:00:00Z) revoked every certificate of issuing generation 2 (key id $KID2) reason 2 (ca-compromise); redo it at the record's time: $(cmd_line)"
 } | sort >"$T/want1"
 # B's two: issued after the backup under generation 2, revoked as a set
 b_line() { echo "revocation: serial $1 (municipality $2): not in the store, but the audit log's cert.issue seq $RIB (batch $BSHA, issuing generation 2) issued it and cert.revoke-all seq $RALL (2026-04-03T15:00:00Z) revoked every certificate of issuing generation 2 (key id $KID2) reason 2 (ca-compromise): issued after the backup; not in the store: recover its batch first (hanko-online recover, docs/backup.md \"Restore\": it puts it back revoked), then run check again"; }

@@ -57,7 +57,7 @@ cp -p "$O.damaged/audit/audit.log" "$O.damaged/audit/audit.log.head" "$O/audit/"
 fails "restored: check finds the revocations the store lost" 1 "store.db: 4 findings, 0 fixed$" \
 	"$ON" check --state "$O" --clock 2026-04-02T15:00:00Z
 check "... A's line 4: valid in the store, revoked in the log: the command named" \
-	grep -q "^revocation: serial $A4 (municipality [0-9]*): valid in the store, but the audit log's cert.revoke seq [0-9]* (2026-04-02T14:30:00Z) revoked it reason 1 (key-compromise); revoke it again: hanko-online revoke --state $O --serial $A4 --reason 1\$" "$HANKO_TMP/out"
+	grep -q "^revocation: serial $A4 (municipality [0-9]*): valid in the store, but the audit log's cert.revoke seq [0-9]* (2026-04-02T14:30:00Z) revoked it reason 1 (key-compromise); redo it at the record's time: hanko-online recover --state $O --revocations\$" "$HANKO_TMP/out"
 check "... B's line 4: not in the store: recover its batch first" \
 	grep -q "^revocation: serial $B4 (municipality 431028): not in the store, but the audit log's cert.revoke seq [0-9]* (2026-04-02T14:30:00Z) revoked it reason 1 (key-compromise): issued after the backup; not in the store: recover its batch first" "$HANKO_TMP/out"
 check "... A's lines 2 and 3, re-issued by B: recover B first" sh -c \
@@ -168,7 +168,7 @@ check "... and changes nothing in the store" cmp -s "$T/snap1" "$T/snap2"
 ok "revoke A's line 4 again" "$ON" revoke --state "$O" --clock 2026-04-02T15:25:00Z --serial "$A4" --reason key-compromise
 fails "check after recover: B's line 4, put back valid, was revoked" 1 "1 findings, 0 fixed$" \
 	"$ON" check --state "$O" --clock 2026-04-02T15:30:00Z
-check "... named with its command" grep -q "^revocation: serial $B4 (municipality 431028): valid in the store, .* revoke it again: hanko-online revoke --state $O --serial $B4 --reason 1\$" "$HANKO_TMP/out"
+check "... named with its command" grep -q "^revocation: serial $B4 (municipality 431028): valid in the store, .* redo it at the record's time: hanko-online recover --state $O --revocations\$" "$HANKO_TMP/out"
 check "... the only line" test "$(wc -l <"$HANKO_TMP/out")" = 1
 ok "revoke B's line 4 by serial" "$ON" revoke --state "$O" --clock 2026-04-02T16:00:00Z --serial "$B4" --reason key-compromise
 ok "check: consistent" "$ON" check --state "$O" --clock 2026-04-02T16:10:00Z
