@@ -1288,11 +1288,11 @@ token_marks(struct check_work *w)
 		    "not (restored from a backup taken before the "
 		    "compromise?); issue refuses until it is marked again; "
 		    "recover the batches issued after the backup first (they "
-		    "go back revoked), then mark it again: hanko-online revoke "
-		    "--state %s --issuing-key-compromise --generation %d "
-		    "--dry-run, then --yes-revoke-all COUNT (docs/backup.md "
-		    "\"Restore\", step 9)\n", gen, gen, val, w->o->c.state,
-		    gen);
+		    "go back revoked), then redo the log's revocations, which "
+		    "marks it again at the cert.revoke-all's time: "
+		    "hanko-online recover --state %s --revocations "
+		    "(docs/backup.md \"Restore\", step 9)\n", gen, gen, val,
+		    w->o->c.state);
 		w->findings++;
 	}
 	return r;

@@ -996,10 +996,10 @@ journal(struct rc_work *w)
 	"issuing.%d.compromised (%s), but %s/state.conf lacks it (restored " \
 	"from a backup taken before the compromise?): taken as marked (CPS " \
 	"4-14-2): its certificates go back revoked per the audit log's " \
-	"cert.revoke-all, never valid; once every batch is recovered, mark it " \
-	"again: hanko-online revoke --state %s --issuing-key-compromise " \
-	"--generation %d --dry-run, then --yes-revoke-all COUNT " \
-	"(docs/backup.md \"Restore\", step 9)\n"
+	"cert.revoke-all, never valid; once every batch is recovered, redo " \
+	"the log's revocations, which marks generation %d again at the " \
+	"cert.revoke-all's time: hanko-online recover --state %s " \
+	"--revocations (docs/backup.md \"Restore\", step 9)\n"
 
 static int
 work_open(struct rc_work *w)
@@ -1049,14 +1049,14 @@ work_open(struct rc_work *w)
 			w->lost[gen] = 1;
 		/* said once the run goes on (a refusal stays one line) */
 		if ((l = snprintf(NULL, 0, NOTE_FMT, label != NULL ? label :
-		    "?", gen, val, w->on->st->dir, w->on->st->dir, gen)) < 0 ||
+		    "?", gen, val, w->on->st->dir, gen, w->on->st->dir)) < 0 ||
 		    (n = realloc(w->notes, w->notes_len + (size_t)l + 1)) ==
 		    NULL)
 			return HK_ERR_ALLOC;
 		w->notes = n;
 		snprintf(n + w->notes_len, (size_t)l + 1, NOTE_FMT, label !=
-		    NULL ? label : "?", gen, val, w->on->st->dir,
-		    w->on->st->dir, gen);
+		    NULL ? label : "?", gen, val, w->on->st->dir, gen,
+		    w->on->st->dir);
 		w->notes_len += (size_t)l;
 	}
 	if (r < 0)
@@ -1607,9 +1607,10 @@ place(struct rc_work *w, struct rc_item *it)
 			    "(serial %s) and the audit log has no cert.revoke "
 			    "or cert.expire record of this batch naming it "
 			    "replaced by serial %s: not guessed; if it was "
-			    "revoked after the backup, revoke it again "
-			    "(docs/backup.md, \"Restore\") and run this "
-			    "again", lhex, it->hex);
+			    "revoked after the backup, redo that at its "
+			    "record's time (hanko-online recover "
+			    "--revocations, docs/backup.md, \"Restore\") "
+			    "and run this again", lhex, it->hex);
 			goto out;
 		}
 		memset(&old, 0, sizeof(old));

@@ -92,7 +92,7 @@ check "... no issue.start but batch 1's" test "$(grep -c '	issue.start	' "$O/aud
 ok "recover under the restored state: taken as marked, not refused" \
 	"$ON" recover --state "$O" --clock 2026-04-03T12:00:00Z --batch "$B/batch1.csv" --results "$T/out1/results.csv"
 check "... a note names the token's mark and says to mark it again once the batches are recovered" grep -q \
-	"^hanko-online recover: note: token '$LABEL': issuing\.1\.compromised (key id $KID, 2026-04-03T09:00:00Z), but $O/state\.conf lacks it (restored from a backup taken before the compromise?): taken as marked (CPS 4-14-2): its certificates go back revoked per the audit log's cert.revoke-all, never valid; once every batch is recovered, mark it again: hanko-online revoke --state $O --issuing-key-compromise --generation 1 --dry-run, then --yes-revoke-all COUNT (docs/backup.md \"Restore\", step 9)\$" "$T/err"
+	"^hanko-online recover: note: token '$LABEL': issuing\.1\.compromised (key id $KID, 2026-04-03T09:00:00Z), but $O/state\.conf lacks it (restored from a backup taken before the compromise?): taken as marked (CPS 4-14-2): its certificates go back revoked per the audit log's cert.revoke-all, never valid; once every batch is recovered, redo the log's revocations, which marks generation 1 again at the cert.revoke-all's time: hanko-online recover --state $O --revocations (docs/backup.md \"Restore\", step 9)\$" "$T/err"
 check "... the six already in the store" grep -q ": 0 put back, 6 already in the store, 0 refused of 6 issued$" "$T/out"
 check "... nothing put back or changed" sh -c \
 	"sqlite3 '$O/store.db' 'SELECT hex(serial), status FROM certificates ORDER BY serial; SELECT hex(serial) FROM serials ORDER BY serial' | cmp -s - '$T/rows.before'"
@@ -105,7 +105,7 @@ CK=(--clock 2026-04-04T09:00:00Z)
 fails "check: the token's mark state.conf lacks is a finding" 1 "7 findings, 0 fixed \(dry run: nothing changed\)$" \
 	"$ON" check --state "$O" "${CK[@]}" --dry-run
 check "... one line naming it and the command that marks it again" grep -q \
-	"^compromise: issuing generation 1: the token marks it compromised (issuing.1.compromised: key id $KID, 2026-04-03T09:00:00Z), state.conf does not (restored from a backup taken before the compromise?); issue refuses until it is marked again; recover the batches issued after the backup first (they go back revoked), then mark it again: hanko-online revoke --state $O --issuing-key-compromise --generation 1 --dry-run, then --yes-revoke-all COUNT (docs/backup.md \"Restore\", step 9)\$" \
+	"^compromise: issuing generation 1: the token marks it compromised (issuing.1.compromised: key id $KID, 2026-04-03T09:00:00Z), state.conf does not (restored from a backup taken before the compromise?); issue refuses until it is marked again; recover the batches issued after the backup first (they go back revoked), then redo the log's revocations, which marks it again at the cert.revoke-all's time: hanko-online recover --state $O --revocations (docs/backup.md \"Restore\", step 9)\$" \
 	"$T/out"
 
 # docs/backup.md "Restore", step 9: the compromise revoked again

@@ -96,7 +96,7 @@ check "... state.conf unchanged (no mark)" cmp -s "$O/state.conf" "$T/restored.c
 ok "recover A under the token's mark" "$ON" recover --state "$O" --clock 2026-04-02T15:20:00Z \
 	--batch "$T/a/batch.csv" --results "$T/a/out/results.csv"
 check "... a note: state.conf lacks the mark, mark it again once the batches are recovered" grep -q \
-	"^hanko-online recover: note: token '.*': issuing\.1\.compromised (key id [0-9a-f]*, 2026-04-02T14:00:00Z), but $O/state\.conf lacks it (restored from a backup taken before the compromise?): taken as marked (CPS 4-14-2): its certificates go back revoked per the audit log's cert.revoke-all, never valid; once every batch is recovered, mark it again: hanko-online revoke --state $O --issuing-key-compromise --generation 1 --dry-run, then --yes-revoke-all COUNT (docs/backup.md \"Restore\", step 9)\$" "$T/err"
+	"^hanko-online recover: note: token '.*': issuing\.1\.compromised (key id [0-9a-f]*, 2026-04-02T14:00:00Z), but $O/state\.conf lacks it (restored from a backup taken before the compromise?): taken as marked (CPS 4-14-2): its certificates go back revoked per the audit log's cert.revoke-all, never valid; once every batch is recovered, redo the log's revocations, which marks generation 1 again at the cert.revoke-all's time: hanko-online recover --state $O --revocations (docs/backup.md \"Restore\", step 9)\$" "$T/err"
 check "... $((N - BV)) put back or completed, $BV already there" grep -q \
 	": $((N - BV)) put back, $BV already in the store, 0 refused of $N issued$" "$T/out"
 ok "recover B" "$ON" recover --state "$O" --clock 2026-04-02T15:21:00Z \
