@@ -806,11 +806,13 @@ hk_online_mark_refuse(struct hk_online *on, int gen, const char *val)
 	hk_err_set("token '%s': issuing.%d.compromised (%s), but %s/state.conf "
 	    "lacks it (restored from a backup taken before the compromise?): "
 	    "CPS 4-14-2: nothing issued; recover the batches issued after "
-	    "the backup (hanko-online recover), then mark it again: "
-	    "hanko-online revoke --state %s --issuing-key-compromise "
-	    "--generation %d --dry-run, then --yes-revoke-all COUNT "
-	    "(docs/backup.md \"Restore\", step 9)", label != NULL ? label : "?",
-	    gen, val, on->st->dir, on->st->dir, gen);
+	    "the backup (hanko-online recover), then the log's revocations, "
+	    "which mark it again at the compromise's time: hanko-online "
+	    "recover --state %s --revocations (with no cert.revoke-all ok "
+	    "record of it in the log: revoke --issuing-key-compromise "
+	    "--generation %d) (docs/backup.md \"Restore\", step 9)",
+	    label != NULL ? label : "?", gen, val, on->st->dir, on->st->dir,
+	    gen);
 	return HK_ERR_STATE;
 }
 

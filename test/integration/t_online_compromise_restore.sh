@@ -78,7 +78,7 @@ check "restored: state.conf lacks the mark, the six are valid again" sh -c \
 	"! grep -q compromised '$O/state.conf' && test \$(sqlite3 '$O/store.db' \"SELECT count(*) FROM certificates WHERE status = 'valid'\") = 6"
 check "... the token (moved back) still holds its one mark" test "$(marks)" = 1
 
-MSG="token '$LABEL': issuing\.1\.compromised \(key id $KID, 2026-04-03T09:00:00Z\), but $O/state\.conf lacks it \(restored from a backup taken before the compromise\?\): CPS 4-14-2: nothing issued; recover the batches issued after the backup \(hanko-online recover\), then mark it again: hanko-online revoke --state $O --issuing-key-compromise --generation 1 --dry-run, then --yes-revoke-all COUNT \(docs/backup\.md \"Restore\", step 9\)$"
+MSG="token '$LABEL': issuing\.1\.compromised \(key id $KID, 2026-04-03T09:00:00Z\), but $O/state\.conf lacks it \(restored from a backup taken before the compromise\?\): CPS 4-14-2: nothing issued; recover the batches issued after the backup \(hanko-online recover\), then the log's revocations, which mark it again at the compromise's time: hanko-online recover --state $O --revocations \(with no cert\.revoke-all ok record of it in the log: revoke --issuing-key-compromise --generation 1\) \(docs/backup\.md \"Restore\", step 9\)$"
 { sed -n 1p "$B/batch1.csv"
   echo "431010,70000000007,熊本　次郎,00000,319750301,1,熊本県熊本市中央区水前寺６丁目１８番１号,00000000000000000000,keys/resident-2.pub.pem"
 } >"$B/batch2.csv"
