@@ -311,11 +311,11 @@ each_restored(const char *type, const char *name, const char *problem,
 
 /* Print (and audit, once committed) the schema and double findings. */
 static void
-report_fixable(struct check_work *w, int fixed)
+report_fixable(struct check_work *w, time_t t, int fixed)
 {
 	char hex[2 * HK_STORE_SERIAL_MAX + 1];
 	char kept[2 * HK_STORE_SERIAL_MAX + 1];
-	char who[9], nb[32], kb[32];
+	char who[9], nb[32], kb[32], when[32];
 	const char *rn = hk_revreq_reason_name(DOUBLE_REASON);
 	size_t i;
 
@@ -347,11 +347,15 @@ report_fixable(struct check_work *w, int fixed)
 		    fixed ? "revoked" : "would be revoked", DOUBLE_REASON, rn,
 		    kept, kb);
 		if (fixed) {
+			/* the revocation's time (fix's, read before the
+			 * record's): recover --revocations redoes it at it */
+			hk_time_format(t, when, sizeof(when));
 			hk_online_audit(w->on, "cert.revoke", "ok",
 			    "serial %s: municipality %s, reason %d (%s): CPS "
 			    "4-2-3 double issuance of resident %s (keyed "
-			    "hash); serial %s kept", hex, d->c.municipality,
-			    DOUBLE_REASON, rn, who, kept);
+			    "hash); serial %s kept; revoked at %s", hex,
+			    d->c.municipality, DOUBLE_REASON, rn, who, kept,
+			    when);
 			w->fixed++;
 		}
 		w->findings++;
@@ -1323,7 +1327,7 @@ check(struct check_work *w)
 		return r;
 	if (!w->o->dry_run && (r = fix(w, t)) != 0)
 		return r;
-	report_fixable(w, !w->o->dry_run);
+	report_fixable(w, t, !w->o->dry_run);
 	if ((r = hk_store_ca_each(w->store, HK_CA_ISSUING, each_issuing,
 	    w)) != 0 || (r = hk_store_cert_each(w->store, HK_CERT_VALID,
 	    each_valid, w)) != 0 || (r = hk_store_cert_each(w->store,

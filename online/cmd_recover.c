@@ -120,8 +120,9 @@ struct ev_rep {
 struct ev_all {
 	int gen;
 	char kid[2 * HK_STORE_KEYID_MAX + 1];	/* lowercase hex */
-	char time[24];
-	time_t at;
+	char time[24];			/* the record's */
+	char when[24];			/* the revocations' (said_at) */
+	time_t at;			/* ... */
 	uint64_t seq;
 };
 
@@ -131,9 +132,11 @@ struct ev_all {
  * own (the set revoked only the valid ones). */
 struct ev_rv {
 	char serial[SERIAL_HEX];
-	char time[24];
+	char time[24];			/* the record's */
+	char when[24];			/* the revocation's (said_at) */
 	int reason;
-	time_t at;
+	time_t at;			/* ... */
+	int said;			/* ... as the record says it */
 	uint64_t seq;
 };
 
@@ -400,9 +403,38 @@ add_rep(struct rc_work *w, const char *tok, size_t n, int expire,
 	return 0;
 }
 
+/*
+ * The time of the revocations a record made: "; revoked at T" (revoke and
+ * check write it since their records' own time is read after the
+ * revocation's, seconds later in a slow run), else the record's time
+ * (older records, issue's re-issues): *said says which.
+ */
+static int
+said_at(const char *d, const struct hk_audit_record *rec, time_t *at,
+    char when[24], int *said)
+{
+	const char *t = strstr(d, "; revoked at ");
+	char buf[24];
+
+	*said = 0;
+	if (t != NULL && strlen(t + 13) >= 20) {
+		memcpy(buf, t + 13, 20);
+		buf[20] = '\0';
+		if (hk_time_parse(buf, at) == 0) {
+			memcpy(when, buf, 21);
+			*said = 1;
+			return 0;
+		}
+	}
+	if (hk_time_parse(rec->time, at) != 0)
+		return -1;
+	snprintf(when, 24, "%s", rec->time);
+	return 0;
+}
+
 static int
 add_rv(struct rc_work *w, const char *serial, size_t sl, int reason,
-    const struct hk_audit_record *rec, time_t at)
+    const struct hk_audit_record *rec, time_t at, const char *when, int said)
 {
 	struct ev_rv *e;
 
@@ -420,8 +452,10 @@ add_rv(struct rc_work *w, const char *serial, size_t sl, int reason,
 	memset(e, 0, sizeof(*e));
 	memcpy(e->serial, serial, sl);
 	snprintf(e->time, sizeof(e->time), "%s", rec->time);
+	snprintf(e->when, sizeof(e->when), "%s", when);
 	e->reason = reason;
 	e->at = at;
+	e->said = said;
 	e->seq = rec->seq;
 	return 0;
 }
@@ -433,19 +467,20 @@ static int
 add_revs(struct rc_work *w, const char *d, const struct hk_audit_record *rec)
 {
 	const char *e, *m, *q;
-	char b[17];
+	char b[17], when[24];
 	time_t at;
-	int r = 0;
+	int r = 0, said;
 
-	if (hk_time_parse(rec->time, &at) != 0)
-		return 0;
 	if (strncmp(d, "serial ", 7) == 0) {
 		if ((m = strstr(d + 7, ": municipality ")) == NULL ||
-		    (q = strstr(m, ", reason ")) == NULL || q[10] != ' ')
+		    (q = strstr(m, ", reason ")) == NULL || q[10] != ' ' ||
+		    said_at(d, rec, &at, when, &said) != 0)
 			return 0;
 		return add_rv(w, d + 7, (size_t)(m - d - 7), q[9] - '0', rec,
-		    at);
+		    at, when, said);
 	}
+	if (hk_time_parse(rec->time, &at) != 0)
+		return 0;
 	if ((e = entries_any(d, b)) == NULL)
 		return 0;
 	while (*e != '\0' && r == 0) {
@@ -456,7 +491,7 @@ add_revs(struct rc_work *w, const char *d, const struct hk_audit_record *rec)
 		    1 - e))) != NULL && (s3 = memchr(s2 + 1, '/', n -
 		    (size_t)(s2 + 1 - e))) != NULL && s3 == s2 + 2)
 			r = add_rv(w, e, (size_t)(s1 - e), s2[1] - '0', rec,
-			    at);
+			    at, rec->time, 0);
 		e += n;
 		e += *e == ' ';
 	}
@@ -473,6 +508,8 @@ add_all(struct rc_work *w, const char *d, const struct hk_audit_record *rec)
 	long gen;
 	size_t kl;
 	time_t at;
+	char when[24];
+	int said;
 
 	if (strncmp(d, "issuing generation ", 19) != 0)
 		return 0;
@@ -484,7 +521,7 @@ add_all(struct rc_work *w, const char *d, const struct hk_audit_record *rec)
 	k = end + 8;
 	kl = strspn(k, "0123456789abcdef");
 	if (kl < 2 || kl > 2 * HK_STORE_KEYID_MAX || k[kl] != ':' ||
-	    hk_time_parse(rec->time, &at) != 0)
+	    said_at(d, rec, &at, when, &said) != 0)
 		return 0;	/* not revoke's form: not evidence */
 	if (w->nea == w->capea) {
 		size_t cap = w->capea ? 2 * w->capea : 4;
@@ -499,6 +536,7 @@ add_all(struct rc_work *w, const char *d, const struct hk_audit_record *rec)
 	e->gen = (int)gen;
 	memcpy(e->kid, k, kl);
 	snprintf(e->time, sizeof(e->time), "%s", rec->time);
+	snprintf(e->when, sizeof(e->when), "%s", when);
 	e->at = at;
 	e->seq = rec->seq;
 	return 0;
@@ -1682,12 +1720,12 @@ all_note(const struct rc_item *it, char *buf, size_t len)
 		    PRIu64 " (issuing generation %d key id %s, CPS 4-4-1-3) "
 		    "revoked the key's valid certificates: never valid",
 		    it->first->reason, hk_revreq_reason_name(it->first->reason),
-		    it->first->time, it->first->seq, it->all->seq, it->all->gen,
+		    it->first->when, it->first->seq, it->all->seq, it->all->gen,
 		    it->all->kid);
 	else
 		snprintf(buf, len, "; revoked reason 2 (ca-compromise) at %s "
 		    "per cert.revoke-all seq %" PRIu64 " (issuing generation "
-		    "%d key id %s, CPS 4-4-1-3): never valid", it->all->time,
+		    "%d key id %s, CPS 4-4-1-3): never valid", it->all->when,
 		    it->all->seq, it->all->gen, it->all->kid);
 }
 
@@ -2018,7 +2056,12 @@ redo_rv(struct rc_work *w, const struct ev_rv *e)
 		return 0;
 	}
 	if (c.status == HK_CERT_REVOKED) {
-		if (c.reason == e->reason && c.revoked_at == e->at) {
+		/* the same revocation: at the time the record says, or,
+		 * a record that says none, at or before its own time (read
+		 * after the revocation's: a second or more later in a slow
+		 * run); a later one is a redo by hand, noted */
+		if (c.reason == e->reason && (c.revoked_at == e->at ||
+		    (!e->said && c.revoked_at <= e->at))) {
 			w->n_same++;
 			return 0;
 		}
@@ -2046,14 +2089,14 @@ redo_rv(struct rc_work *w, const struct ev_rv *e)
 	if ((r = hk_online_audit(w->on, "cert.revoke", "ok", "serial %s: "
 	    "municipality %s, reason %d (%s): revoked at %s, " REDONE "%"
 	    PRIu64 " after a restore (docs/backup.md \"Restore\", step 9)",
-	    e->serial, c.municipality, e->reason, rn, e->time, e->seq)) != 0 ||
+	    e->serial, c.municipality, e->reason, rn, e->when, e->seq)) != 0 ||
 	    (r = hk_store_commit(w->store)) != 0)
 		goto out;
 	w->tx = 0;
 	w->n_redone++;
 	printf("serial %s (municipality %s): revoked reason %d (%s) at %s, "
 	    "as the live log's cert.revoke seq %" PRIu64 " says\n", e->serial,
-	    c.municipality, e->reason, rn, e->time, e->seq);
+	    c.municipality, e->reason, rn, e->when, e->seq);
 out:
 	OPENSSL_free(entry);
 	return r;
@@ -2170,7 +2213,7 @@ redo_all(struct rc_work *w, const struct ev_all *a)
 	    "revoked reason 2 (ca-compromise) at %s, %" PRIu64 " pending "
 	    "voided; marked compromised (token%s, state.conf%s): " REDONE "%"
 	    PRIu64 " after a restore (docs/backup.md \"Restore\", step 9)",
-	    a->gen, a->kid, ra.revoked, a->time, ra.voided, ra.token_made ?
+	    a->gen, a->kid, ra.revoked, a->when, ra.voided, ra.token_made ?
 	    " now" : " already", ra.conf_made ? " now" : " already",
 	    a->seq)) != 0 || (r = hk_store_commit(w->store)) != 0)
 		return r;
@@ -2180,7 +2223,7 @@ redo_all(struct rc_work *w, const struct ev_all *a)
 	    "revoked reason 2 (ca-compromise) at %s, %" PRIu64 " pending "
 	    "voided, as the live log's cert.revoke-all seq %" PRIu64 " says; "
 	    "marked compromised in the token%s and in state.conf%s\n", a->gen,
-	    a->kid, ra.revoked, a->time, ra.voided, a->seq, ra.token_made ?
+	    a->kid, ra.revoked, a->when, ra.voided, a->seq, ra.token_made ?
 	    "" : " (kept)", ra.conf_made ? "" : " (kept)");
 	return all_missing(w, a);
 }

@@ -647,7 +647,7 @@ compromise(struct hk_online *on, struct hk_store *store,
 {
 	struct gen_key k;
 	uint64_t valid = 0, pending = 0, revoked = 0, voided = 0;
-	char kid[2 * HK_STORE_KEYID_MAX + 1];
+	char kid[2 * HK_STORE_KEYID_MAX + 1], when[32];
 	time_t t = hk_clock_now();
 	int r, i, lockfd = -1, made = 0;
 
@@ -710,10 +710,13 @@ compromise(struct hk_online *on, struct hk_store *store,
 	}
 	if ((r = hk_store_commit(store)) != 0)
 		goto out;
+	/* the revocations' time said (the record's own is read later):
+	 * recover --revocations redoes them at it (RFC 5280 5.3.2) */
+	hk_time_format(t, when, sizeof(when));
 	hk_online_audit(on, "cert.revoke-all", "ok", "issuing generation %d "
 	    "key id %s: CPS 4-4-1-3: %" PRIu64 " certificates revoked reason "
-	    "2 (ca-compromise), %" PRIu64 " pending voided", o->gen, kid,
-	    revoked, voided);
+	    "2 (ca-compromise), %" PRIu64 " pending voided; revoked at %s",
+	    o->gen, kid, revoked, voided, when);
 	printf("Revoked %" PRIu64 " certificates of issuing generation %d "
 	    "(key id %s): reason 2 (ca-compromise); %" PRIu64 " pending "
 	    "voided\n", revoked, o->gen, kid, voided);
@@ -741,7 +744,7 @@ revoke_single(struct hk_online *on, struct hk_store *store,
 {
 	struct hk_store_cert c;
 	unsigned char *ed = NULL;
-	char hex[2 * HK_STORE_SERIAL_MAX + 1];
+	char hex[2 * HK_STORE_SERIAL_MAX + 1], when[32];
 	size_t el = 0, k;
 	time_t t = hk_clock_now();
 	int r;
@@ -769,9 +772,12 @@ revoke_single(struct hk_online *on, struct hk_store *store,
 	OPENSSL_free(ed);
 	if (r != 0)
 		return r;
+	/* the revocation's time said (the record's own is read later):
+	 * recover --revocations redoes it at it (RFC 5280 5.3.2) */
+	hk_time_format(t, when, sizeof(when));
 	hk_online_audit(on, "cert.revoke", "ok", "serial %s: municipality %s, "
-	    "reason %d (%s)", hex, c.municipality, reason,
-	    hk_revreq_reason_name(reason));
+	    "reason %d (%s); revoked at %s", hex, c.municipality, reason,
+	    hk_revreq_reason_name(reason), when);
 	printf("Revoked serial %s (municipality %s): reason %d (%s)\n", hex,
 	    c.municipality, reason, hk_revreq_reason_name(reason));
 	/* the OCSP answer turns revoked now, not at the next refresh
