@@ -2191,9 +2191,17 @@ redo_all(struct rc_work *w, const struct ev_all *a)
 	    &ra);
 	if (r == HK_ERR_NOT_FOUND || r == HK_ERR_INVALID || r ==
 	    HK_ERR_STATE) {
+		/* the marks go first (CPS 4-14-2: issuance stops, even
+		 * when the revocations wait for recover): said, not "nothing
+		 * changed" */
 		snprintf(why, sizeof(why), "issuing generation %d (key id %s): "
-		    "the audit log's cert.revoke-all seq %" PRIu64 " (%s): %s",
-		    a->gen, a->kid, a->seq, a->time, hk_err_msg());
+		    "the audit log's cert.revoke-all seq %" PRIu64 " (%s): %s%s%s%s",
+		    a->gen, a->kid, a->seq, a->time, hk_err_msg(),
+		    ra.token_made || ra.conf_made ? "; but marked compromised "
+		    "at the record's time (issuance stops) in " : "",
+		    ra.token_made ? ra.conf_made ? "the token and state.conf" :
+		    "the token" : "", !ra.token_made && ra.conf_made ?
+		    "state.conf" : "");
 		hk_err_clear();
 		rv_refuse(w, why);
 		return all_missing(w, a);

@@ -91,6 +91,12 @@ fails "revoke --issuing-key-compromise before recover: refused" 3 "$REFUSED" \
 	"$ON" revoke --state "$O" --clock 2026-04-02T15:00:00Z --issuing-key-compromise --generation 1 --yes-revoke-all "$BV"
 check "... nothing voided or revoked: the store unchanged" sh -c "dump() { sqlite3 '$O/store.db' '.dump certificates serials batches batch_results crl_entries'; }; dump | cmp -s - '$T/restored.dump'"
 check "... state.conf unchanged (no mark)" cmp -s "$O/state.conf" "$T/restored.conf"
+rc=0; "$ON" recover --state "$O" --clock 2026-04-02T15:10:00Z --revocations >"$T/rv0.out" 2>"$T/rv0.err" || rc=$?
+check "recover --revocations before recover: exit 3" test "$rc" = 3
+check "... the cert.revoke-all refused, saying state.conf was marked all the same (not just \"nothing changed\")" grep -q \
+	"^hanko-online recover: issuing generation 1 (key id [0-9a-f]*): the audit log's cert.revoke-all seq [0-9]* (2026-04-02T14:00:00Z): issuing generation 1: $BP pending certificates .*; nothing changed; but marked compromised at the record's time (issuance stops) in state.conf\$" "$T/rv0.err"
+check "... state.conf marked at the record's time" grep -qx "issuing.1.compromised = 2026-04-02T14:00:00Z" "$O/state.conf"
+restore 1b
 
 # ---- the documented order: recover A, B, then the log's revocations -----
 ok "recover A under the token's mark" "$ON" recover --state "$O" --clock 2026-04-02T15:20:00Z \
