@@ -79,6 +79,7 @@
 #include "crl.h"
 #include "err.h"
 #include "hex.h"
+#include "logev.h"
 #include "online.h"
 #include "p11.h"
 #include "state.h"
@@ -145,10 +146,8 @@ struct lmiss {
  * cert.issue ok record (batch, seq), then an issue.done ok of that batch
  * after it (the run that signed it ended: committed and delivered). */
 struct lvoid {
-	char serial[2 * HK_STORE_SERIAL_MAX + 1];	/* uppercase hex */
+	struct hk_logev_issued ev;	/* first: serial (uppercase hex), log */
 	char muni[HK_STORE_CODE_LEN + 1];
-	char batch[17];
-	uint64_t issued, done;
 };
 
 /* A schema difference. */
@@ -1110,7 +1109,7 @@ each_void(const struct hk_store_cert *c, const unsigned char *der,
 	}
 	v = &w->lv[w->nlv++];
 	memset(v, 0, sizeof(*v));
-	serial_hex(c->serial, c->serial_len, v->serial);
+	serial_hex(c->serial, c->serial_len, v->ev.hex);
 	snprintf(v->muni, sizeof(v->muni), "%s", c->municipality);
 	return 0;
 }
@@ -1118,63 +1117,8 @@ each_void(const struct hk_store_cert *c, const unsigned char *der,
 static int
 lvoid_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct lvoid *)a)->serial,
-	    ((const struct lvoid *)b)->serial);
-}
-
-/* cert.issue ok naming a void serial; issue.done ok "batch FILE sha256
- * H: this run ..." of its batch after it. */
-static int
-each_void_record(const struct hk_audit_record *rec, void *arg)
-{
-	struct check_work *w = arg;
-	struct lvoid key, *v;
-	const char *e, *sl;
-	char *d;
-	size_t i, n;
-	int done;
-
-	if (strcmp(rec->result, "ok") != 0 || ((done = strcmp(rec->event,
-	    "issue.done") == 0) == 0 && strcmp(rec->event, "cert.issue") !=
-	    0))
-		return 0;
-	if ((d = malloc(rec->dlen + 1)) == NULL)
-		return HK_ERR_ALLOC;
-	memcpy(d, rec->details, rec->dlen);
-	d[rec->dlen] = '\0';
-	if (done) {
-		for (e = d; (e = strstr(e, ": this run ")) != NULL; e++) {
-			if (e - d < 72 || memcmp(e - 72, " sha256 ", 8) != 0 ||
-			    strspn(e - 64, "0123456789abcdef") < 64)
-				continue;
-			for (i = 0; i < w->nlv; i++)
-				if (w->lv[i].issued != 0 && w->lv[i].done == 0 &&
-				    memcmp(w->lv[i].batch, e - 64, 16) == 0)
-					w->lv[i].done = rec->seq;
-			break;
-		}
-		goto out;
-	}
-	if (rec->dlen < 23 || memcmp(d, "batch ", 6) != 0 ||
-	    strspn(d + 6, "0123456789abcdef") < 16 ||
-	    (e = strstr(d, "): ")) == NULL)
-		goto out;
-	for (e += 3; *e != '\0'; e += n, e += *e == ' ') {
-		n = strcspn(e, " ");
-		if ((sl = memchr(e, '/', n)) == NULL || sl == e ||
-		    (size_t)(sl - e) >= sizeof(key.serial))
-			continue;
-		memset(&key, 0, sizeof(key));
-		memcpy(key.serial, e, (size_t)(sl - e));
-		if ((v = bsearch(&key, w->lv, w->nlv, sizeof(*v),
-		    lvoid_cmp)) == NULL || v->issued != 0)
-			continue;
-		memcpy(v->batch, d + 6, 16);
-		v->issued = rec->seq;
-	}
-out:
-	free(d);
-	return 0;
+	return strcmp(((const struct lvoid *)a)->ev.hex,
+	    ((const struct lvoid *)b)->ev.hex);
 }
 
 /*
@@ -1200,11 +1144,12 @@ void_compare(struct check_work *w)
 	    w)) != 0 || w->nlv == 0)
 		return r;
 	qsort(w->lv, w->nlv, sizeof(*w->lv), lvoid_cmp);
-	if ((r = hk_audit_scan(w->on->audit_log, each_void_record, w)) != 0)
+	if ((r = hk_logev_issued(w->on->audit_log, w->lv, w->nlv,
+	    sizeof(*w->lv), NULL)) != 0)
 		return r;
 	for (i = 0; i < w->nlv; i++) {
 		v = &w->lv[i];
-		if (v->done == 0)
+		if (v->ev.done == 0)
 			continue;
 		printf("void: serial %s (municipality %s): void in the store, "
 		    "but the audit log's cert.issue seq %" PRIu64 " (batch %s) "
@@ -1214,7 +1159,7 @@ void_compare(struct check_work *w)
 		    "its batch was recovered?); restore the state from the "
 		    "backup again, recover the batches first, then redo the "
 		    "revocations (docs/backup.md \"Restore\", step 9)\n",
-		    v->serial, v->muni, v->issued, v->batch, v->done);
+		    v->ev.hex, v->muni, v->ev.issued, v->ev.batch, v->ev.done);
 		w->findings++;
 	}
 	return 0;

@@ -37,6 +37,7 @@
 #include "hex.h"
 #include "issue_pipeline.h"
 #include "issued.h"
+#include "logev.h"
 #include "municipalities.h"
 #include "ocsp.h"
 #include "online.h"
@@ -295,19 +296,12 @@ out:
 	return r;
 }
 
-/* A pending row of the compromised key, and what the audit log says of
- * its serial: its first cert.issue ok record (batch, seq), then an
- * issue.done ok record of that batch after it. */
-struct pend {
-	char hex[2 * HK_STORE_SERIAL_MAX + 1];	/* uppercase */
-	char batch[17];				/* sha16 of its cert.issue */
-	uint64_t issued;			/* its first cert.issue seq */
-	uint64_t done;				/* a later issue.done ok seq */
-};
-
+/* The pending rows of the compromised key, and what the audit log says of
+ * each serial (hk_logev_issued): its first cert.issue ok record (batch,
+ * seq), then an issue.done ok record of that batch after it. */
 struct pends {
 	const struct gen_key *k;
-	struct pend *p;
+	struct hk_logev_issued *p;
 	size_t n, cap, ndone;
 };
 
@@ -316,7 +310,7 @@ each_pend(const struct hk_store_cert *c, const unsigned char *der,
     size_t len, time_t reserved_at, void *arg)
 {
 	struct pends *ps = arg;
-	struct pend *p;
+	struct hk_logev_issued *p;
 
 	(void)der;
 	(void)len;
@@ -341,86 +335,8 @@ each_pend(const struct hk_store_cert *c, const unsigned char *der,
 static int
 pend_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct pend *)a)->hex,
-	    ((const struct pend *)b)->hex);
-}
-
-/* cert.issue ok "batch B, serial/municipality/line (N): S/M/L ..." names
- * a pending serial: its first such record; issue.done ok "batch FILE
- * sha256 H: this run ..." after it, of its batch: the run that signed it
- * ended, its chunk committed and results.csv written (a run resumed later
- * signs or voids every pending row first: without a restore of the store
- * no pending row has both). */
-/* n lowercase hex digits at s (issue's sha16 and SHA-256 form) */
-static int
-lowhex(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
-		    s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-static int
-each_pend_record(const struct hk_audit_record *rec, void *arg)
-{
-	struct pends *ps = arg;
-	struct pend key, *p;
-	const char *e;
-	char *d;
-	size_t i, n;
-	int done;
-
-	if (strcmp(rec->result, "ok") != 0 || ((done = strcmp(rec->event,
-	    "issue.done") == 0) == 0 && strcmp(rec->event, "cert.issue") !=
-	    0))
-		return 0;
-	if ((d = malloc(rec->dlen + 1)) == NULL)
-		return HK_ERR_ALLOC;
-	memcpy(d, rec->details, rec->dlen);
-	d[rec->dlen] = '\0';
-	if (done) {
-		/* the batch's SHA-256 just before ": this run" (its file
-		 * name may hold anything) */
-		for (e = d; (e = strstr(e, ": this run ")) != NULL; e++) {
-			if (e - d < 72 || memcmp(e - 72, " sha256 ", 8) != 0 ||
-			    !lowhex(e - 64, 64))
-				continue;
-			for (i = 0; i < ps->n; i++)
-				if (ps->p[i].issued != 0 && ps->p[i].done ==
-				    0 && memcmp(ps->p[i].batch, e - 64, 16) ==
-				    0) {
-					ps->p[i].done = rec->seq;
-					ps->ndone++;
-				}
-			break;
-		}
-		goto out;
-	}
-	if (rec->dlen < 23 || memcmp(d, "batch ", 6) != 0 ||
-	    !lowhex(d + 6, 16) || (e = strstr(d, "): ")) == NULL)
-		goto out;
-	for (e += 3; *e != '\0'; e += n, e += *e == ' ') {
-		const char *sl;
-
-		n = strcspn(e, " ");
-		if ((sl = memchr(e, '/', n)) == NULL || sl == e ||
-		    (size_t)(sl - e) >= sizeof(key.hex))
-			continue;
-		memset(&key, 0, sizeof(key));
-		memcpy(key.hex, e, (size_t)(sl - e));
-		if ((p = bsearch(&key, ps->p, ps->n, sizeof(*p),
-		    pend_cmp)) == NULL || p->issued != 0)
-			continue;
-		memcpy(p->batch, d + 6, 16);
-		p->issued = rec->seq;
-	}
-out:
-	free(d);
-	return 0;
+	return strcmp(((const struct hk_logev_issued *)a)->hex,
+	    ((const struct hk_logev_issued *)b)->hex);
 }
 
 /*
@@ -449,8 +365,8 @@ pending_issued(struct hk_online *on, struct hk_store *store,
 	    &ps)) != 0 || ps.n == 0)
 		goto out;
 	qsort(ps.p, ps.n, sizeof(*ps.p), pend_cmp);
-	if ((r = hk_audit_scan(on->audit_log, each_pend_record, &ps)) ==
-	    HK_ERR_AUDIT) {
+	if ((r = hk_logev_issued(on->audit_log, ps.p, ps.n, sizeof(*ps.p),
+	    &ps.ndone)) == HK_ERR_AUDIT) {
 		fprintf(stderr, "hanko-online revoke: warning: %s: fails "
 		    "verification (%s): whether the %zu pending rows of "
 		    "generation %d were issued after a backup is not known; "

@@ -1,0 +1,128 @@
+/*
+ * logev.c - the live audit log read as evidence (logev.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "logev.h"
+
+char *
+hk_logev_details(const struct hk_audit_record *rec)
+{
+	char *d;
+
+	if ((d = malloc(rec->dlen + 1)) == NULL)
+		return NULL;
+	memcpy(d, rec->details, rec->dlen);
+	d[rec->dlen] = '\0';
+	return d;
+}
+
+int
+hk_logev_serial_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 1 || n > 2 * HK_STORE_SERIAL_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' &&
+		    s[i] <= 'F')))
+			return 0;
+	return 1;
+}
+
+const char *
+hk_logev_done_batch(const char *d)
+{
+	const char *t;
+
+	/* the batch's SHA-256 just before ": this run" (its file name may
+	 * hold anything) */
+	for (t = d; (t = strstr(t, ": this run ")) != NULL; t++)
+		if (t - d >= 72 && memcmp(t - 72, " sha256 ", 8) == 0 &&
+		    strspn(t - 64, "0123456789abcdef") >= 64)
+			return t - 64;
+	return NULL;
+}
+
+struct issued_scan {
+	char *base;
+	size_t n, stride, ndone;
+};
+
+static int
+issued_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct hk_logev_issued *)a)->hex,
+	    ((const struct hk_logev_issued *)b)->hex);
+}
+
+static int
+each_issued(const struct hk_audit_record *rec, void *arg)
+{
+	struct issued_scan *s = arg;
+	struct hk_logev_issued key, *p;
+	const char *e, *sl;
+	char *d;
+	size_t i, n;
+	int done;
+
+	if (strcmp(rec->result, "ok") != 0 || ((done = strcmp(rec->event,
+	    "issue.done") == 0) == 0 && strcmp(rec->event, "cert.issue") !=
+	    0))
+		return 0;
+	if ((d = hk_logev_details(rec)) == NULL)
+		return HK_ERR_ALLOC;
+	if (done) {
+		if ((e = hk_logev_done_batch(d)) != NULL)
+			for (i = 0; i < s->n; i++) {
+				p = (struct hk_logev_issued *)(s->base + i *
+				    s->stride);
+				if (p->issued != 0 && p->done == 0 &&
+				    memcmp(p->batch, e, 16) == 0) {
+					p->done = rec->seq;
+					s->ndone++;
+				}
+			}
+		goto out;
+	}
+	if (rec->dlen < 23 || memcmp(d, "batch ", 6) != 0 ||
+	    strspn(d + 6, "0123456789abcdef") < 16 ||
+	    (e = strstr(d, "): ")) == NULL)
+		goto out;
+	for (e += 3; *e != '\0'; e += n, e += *e == ' ') {
+		n = strcspn(e, " ");
+		if ((sl = memchr(e, '/', n)) == NULL || sl == e ||
+		    (size_t)(sl - e) >= sizeof(key.hex))
+			continue;
+		memset(&key, 0, sizeof(key));
+		memcpy(key.hex, e, (size_t)(sl - e));
+		if ((p = bsearch(&key, s->base, s->n, s->stride,
+		    issued_cmp)) == NULL || p->issued != 0)
+			continue;
+		memcpy(p->batch, d + 6, 16);
+		p->issued = rec->seq;
+	}
+out:
+	free(d);
+	return 0;
+}
+
+int
+hk_logev_issued(const char *path, void *base, size_t n, size_t stride,
+    size_t *ndone)
+{
+	struct issued_scan s;
+	int r;
+
+	s.base = base;
+	s.n = n;
+	s.stride = stride;
+	s.ndone = 0;
+	r = hk_audit_scan(path, each_issued, &s);
+	if (ndone != NULL)
+		*ndone = s.ndone;
+	return r;
+}

@@ -1,0 +1,66 @@
+/*
+ * logev.h - the live audit log read as evidence by the restore tooling
+ * (check, recover, revoke; docs/backup.md "Restore", docs/audit-log.md).
+ *
+ * Pure parsers of the details of ok records as issue and revoke write them,
+ * and one scan. What each reads, from which record:
+ *
+ *   hk_logev_details     any record: its details, NUL-terminated.
+ *   hk_logev_serial_ok   a serial as issue and revoke write it in details:
+ *                        1 to 2 * HK_STORE_SERIAL_MAX uppercase hex digits.
+ *   hk_logev_done_batch  issue.done "batch FILE sha256 H: this run ...":
+ *                        H (64 lowercase hex digits just before ": this
+ *                        run"; FILE may hold anything).
+ *   hk_logev_revoke_all  cert.revoke-all "issuing generation G key id K:
+ *                        ..." (revoke --issuing-key-compromise): G, K.
+ *   hk_logev_start_sha   issue.start "batch FILE sha256 H[ (--replace)]:
+ *                        ..., issuing CA generation G": the last " sha256 "
+ *                        followed by 64 lowercase hex digits and ":" or
+ *                        " (--replace):".
+ *   hk_logev_issued      cert.issue "batch B, serial/municipality/line
+ *                        (N): S/M/L ..." and issue.done (above): for each
+ *                        serial asked, its first cert.issue and a later
+ *                        issue.done of that batch.
+ *
+ * Nothing here decides: what a command prints, refuses or counts stays in
+ * the command.
+ */
+#ifndef HANKO_ONLINE_LOGEV_H
+#define HANKO_ONLINE_LOGEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit.h"
+#include "store.h"
+
+/* rec's details as a NUL-terminated malloc'd string; NULL: out of memory. */
+char *hk_logev_details(const struct hk_audit_record *rec);
+
+/* 1 if s[0..n) is a serial as issue and revoke write it, else 0. */
+int hk_logev_serial_ok(const char *s, size_t n);
+
+/* issue.done's details d: its batch's SHA-256 (64 lowercase hex digits,
+ * not NUL-terminated, its first 16 the sha16 cert.issue names) within d,
+ * or NULL (not issue's form). */
+const char *hk_logev_done_batch(const char *d);
+
+/* One serial asked of hk_logev_issued: the first member of the caller's
+ * element (hex filled in; the rest zero before the scan). */
+struct hk_logev_issued {
+	char hex[2 * HK_STORE_SERIAL_MAX + 1];	/* uppercase */
+	char batch[17];		/* sha16 of its first cert.issue ok */
+	uint64_t issued;	/* that record's seq, or 0 */
+	uint64_t done;		/* a later issue.done ok of batch, or 0 */
+};
+
+/*
+ * Scan the log at path (hk_audit_scan: the chain checked, no signatures)
+ * for the n elements at base, stride bytes apart, each beginning with a
+ * struct hk_logev_issued, sorted by hex (strcmp). *ndone (NULL: not
+ * wanted): how many got a done. Returns hk_audit_scan's result.
+ */
+int hk_logev_issued(const char *path, void *base, size_t n, size_t stride,
+    size_t *ndone);
+
+#endif
