@@ -500,27 +500,13 @@ der_problem(struct check_work *w, const struct hk_store_cert *c,
 /* ---- revocations the audit log records (docs/backup.md "Restore") ---- */
 
 static int
-hexserial_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n < 1 || n > 2 * HK_STORE_SERIAL_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' &&
-		    s[i] <= 'F')))
-			return 0;
-	return 1;
-}
-
-static int
 add_lrev(struct check_work *w, const char *serial, size_t sl,
     const char *muni, size_t ml, int reason, const struct hk_audit_record *rec,
     const char *neu, size_t nl, const char *batch)
 {
 	struct lrev *e;
 
-	if (!hexserial_ok(serial, sl) || ml > HK_STORE_CODE_LEN ||
+	if (!hk_logev_serial_ok(serial, sl) || ml > HK_STORE_CODE_LEN ||
 	    reason < 1 || reason > 5)
 		return 0;	/* not an entry as revoke or issue writes it */
 	if (w->nlr == w->caplr) {
@@ -550,24 +536,14 @@ static int
 rec_single(struct check_work *w, const char *d,
     const struct hk_audit_record *rec)
 {
-	const char *s, *m, *me;
+	const char *s, *m;
+	size_t sl, ml;
+	int reason;
 
-	if (strncmp(d, "serial ", 7) != 0)
-		return 0;
-	s = d + 7;
-	if ((m = strstr(s, ": municipality ")) == NULL)
-		return 0;
-	me = m + 15;
-	if (strncmp(me + strcspn(me, ","), ", reason ", 9) != 0)
-		return 0;
-	{
-		const char *rp = me + strcspn(me, ",") + 9;
-
-		if (rp[0] < '1' || rp[0] > '5' || rp[1] != ' ')
-			return 0;
-		return add_lrev(w, s, (size_t)(m - s), me, strcspn(me, ","),
-		    rp[0] - '0', rec, NULL, 0, NULL);
-	}
+	if (!hk_logev_revoke_serial(d, &s, &sl, &m, &ml, &reason) ||
+	    memchr(m, ',', ml) != NULL)
+		return 0;	/* check's own: M ends at its first ',' */
+	return add_lrev(w, s, sl, m, ml, reason, rec, NULL, 0, NULL);
 }
 
 /* "batch B, CPS 4-4-1-1 re-issue, old/municipality/reason/new (N): OLD/MUNI/R/NEW ..."
@@ -596,7 +572,7 @@ rec_reissue(struct check_work *w, const char *d,
 				break;
 			q = sl + 1;
 		}
-		if (k != 3 || fl[2] != 1 || !hexserial_ok(f[3], fl[3]))
+		if (k != 3 || fl[2] != 1 || !hk_logev_serial_ok(f[3], fl[3]))
 			continue;
 		r = add_lrev(w, f[0], fl[0], f[1], fl[1], f[2][0] - '0', rec,
 		    f[3], fl[3], d + 6);
@@ -611,19 +587,10 @@ rec_all(struct check_work *w, const char *d,
 {
 	struct lrevall *e;
 	const char *k;
-	char *end;
-	long gen;
 	size_t kl;
+	int gen;
 
-	if (strncmp(d, "issuing generation ", 19) != 0)
-		return 0;
-	gen = strtol(d + 19, &end, 10);
-	if (end == d + 19 || gen < 0 || gen > 999 ||
-	    strncmp(end, " key id ", 8) != 0)
-		return 0;
-	k = end + 8;
-	kl = strspn(k, "0123456789abcdef");
-	if (kl < 2 || kl > 2 * HK_STORE_KEYID_MAX || k[kl] != ':')
+	if (!hk_logev_revoke_all(d, &gen, &k, &kl))
 		return 0;
 	if (w->nla == w->capla) {
 		size_t cap = w->capla ? 2 * w->capla : 4;
@@ -635,7 +602,7 @@ rec_all(struct check_work *w, const char *d,
 	}
 	e = &w->la[w->nla++];
 	memset(e, 0, sizeof(*e));
-	e->gen = (int)gen;
+	e->gen = gen;
 	memcpy(e->kid, k, kl);
 	e->seq = rec->seq;
 	snprintf(e->time, sizeof(e->time), "%s", rec->time);
@@ -649,32 +616,13 @@ static int
 rec_start(struct check_work *w, const char *d,
     const struct hk_audit_record *rec)
 {
-	const char *t, *h = NULL, *q = d, *g;
 	struct lstart *e;
-	char *end;
+	const char *h;
 	long gen;
-	size_t i;
 
-	if (strncmp(d, "batch ", 6) != 0)
-		return 0;
-	while ((t = strstr(q, " sha256 ")) != NULL) {
-		const char *x = t + 8;
-
-		for (i = 0; i < 64; i++)
-			if (!((x[i] >= '0' && x[i] <= '9') || (x[i] >= 'a' &&
-			    x[i] <= 'f')))
-				break;
-		if (i == 64 && (x[64] == ':' ||
-		    strncmp(x + 64, " (--replace):", 13) == 0))
-			h = x;
-		q = t + 1;
-	}
-	if (h == NULL || (g = strstr(h, ", issuing CA generation ")) == NULL)
+	if ((h = hk_logev_start_sha(d)) == NULL ||
+	    (gen = hk_logev_start_gen(h)) < 0 || gen > 999)
 		return 0;	/* not issue's form */
-	g += 24;
-	gen = strtol(g, &end, 10);
-	if (end == g || *end != '\0' || gen < 0 || gen > 999)
-		return 0;
 	if (w->nls == w->capls) {
 		size_t cap = w->capls ? 2 * w->capls : 16;
 
@@ -685,7 +633,7 @@ rec_start(struct check_work *w, const char *d,
 	}
 	e = &w->ls[w->nls++];
 	memset(e, 0, sizeof(*e));
-	memcpy(e->batch, h, 16);
+	memcpy(e->batch, h + 8, 16);
 	e->gen = (int)gen;
 	e->seq = rec->seq;
 	return 0;
@@ -708,10 +656,8 @@ each_record(const struct hk_audit_record *rec, void *arg)
 		all = 2;
 	else
 		return 0;
-	if ((d = malloc(rec->dlen + 1)) == NULL)
+	if ((d = hk_logev_details(rec)) == NULL)
 		return HK_ERR_ALLOC;
-	memcpy(d, rec->details, rec->dlen);
-	d[rec->dlen] = '\0';
 	if (all == 2)
 		r = rec_start(w, d, rec);
 	else if (all)
@@ -985,10 +931,8 @@ each_issued(const struct hk_audit_record *rec, void *arg)
 			all = &w->la[k];
 	if (all == NULL)
 		return 0;
-	if ((d = malloc(rec->dlen + 1)) == NULL)
+	if ((d = hk_logev_details(rec)) == NULL)
 		return HK_ERR_ALLOC;
-	memcpy(d, rec->details, rec->dlen);
-	d[rec->dlen] = '\0';
 	if ((e = strstr(d, "): ")) == NULL)
 		goto out;
 	for (e += 3; *e != '\0' && r == 0; e += n, e += *e == ' ') {
@@ -1001,7 +945,7 @@ each_issued(const struct hk_audit_record *rec, void *arg)
 			continue;
 		sl = (size_t)(a - e);
 		ml = (size_t)(b - a - 1);
-		if (!hexserial_ok(e, sl) || ml > HK_STORE_CODE_LEN)
+		if (!hk_logev_serial_ok(e, sl) || ml > HK_STORE_CODE_LEN)
 			continue;
 		if (w->nlm == w->caplm) {
 			size_t cap = w->caplm ? 2 * w->caplm : 16;

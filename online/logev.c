@@ -1,6 +1,7 @@
 /*
  * logev.c - the live audit log read as evidence (logev.h).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,84 @@ hk_logev_done_batch(const char *d)
 		    strspn(t - 64, "0123456789abcdef") >= 64)
 			return t - 64;
 	return NULL;
+}
+
+int
+hk_logev_revoke_serial(const char *d, const char **s, size_t *sl,
+    const char **m, size_t *ml, int *reason)
+{
+	const char *mu, *q;
+
+	if (strncmp(d, "serial ", 7) != 0 ||
+	    (mu = strstr(d + 7, ": municipality ")) == NULL ||
+	    (q = strstr(mu, ", reason ")) == NULL || q[9] < '1' ||
+	    q[9] > '5' || q[10] != ' ' ||
+	    !hk_logev_serial_ok(d + 7, (size_t)(mu - d - 7)))
+		return 0;
+	*s = d + 7;
+	*sl = (size_t)(mu - d - 7);
+	*m = mu + 15;
+	*ml = (size_t)(q - mu - 15);
+	*reason = q[9] - '0';
+	return 1;
+}
+
+int
+hk_logev_revoke_all(const char *d, int *gen, const char **kid, size_t *kl)
+{
+	const char *k;
+	char *end;
+	long g;
+	size_t n;
+
+	if (strncmp(d, "issuing generation ", 19) != 0)
+		return 0;
+	errno = 0;
+	g = strtol(d + 19, &end, 10);
+	if (end == d + 19 || errno != 0 || g < 0 || g > 999 ||
+	    strncmp(end, " key id ", 8) != 0)
+		return 0;
+	k = end + 8;
+	n = strspn(k, "0123456789abcdef");
+	if (n < 2 || n > 2 * HK_STORE_KEYID_MAX || k[n] != ':')
+		return 0;
+	*gen = (int)g;
+	*kid = k;
+	*kl = n;
+	return 1;
+}
+
+const char *
+hk_logev_start_sha(const char *d)
+{
+	const char *t, *h = NULL, *q = d;
+
+	if (strncmp(d, "batch ", 6) != 0)
+		return NULL;
+	while ((t = strstr(q, " sha256 ")) != NULL) {
+		if (strspn(t + 8, "0123456789abcdef") >= 64 && (t[72] == ':' ||
+		    strncmp(t + 72, " (--replace):", 13) == 0))
+			h = t;
+		q = t + 1;
+	}
+	return h;
+}
+
+long
+hk_logev_start_gen(const char *sha)
+{
+	const char *g;
+	char *end;
+	long gen;
+
+	if ((g = strstr(sha, ", issuing CA generation ")) == NULL)
+		return -1;
+	g += 24;
+	errno = 0;
+	gen = strtol(g, &end, 10);
+	if (end == g || *end != '\0' || errno != 0 || gen < 0)
+		return -1;
+	return gen;
 }
 
 struct issued_scan {

@@ -11,12 +11,14 @@
  *   hk_logev_done_batch  issue.done "batch FILE sha256 H: this run ...":
  *                        H (64 lowercase hex digits just before ": this
  *                        run"; FILE may hold anything).
+ *   hk_logev_revoke_serial cert.revoke "serial S: municipality M, reason R
+ *                        (NAME)..." (revoke, check): S, M, R.
  *   hk_logev_revoke_all  cert.revoke-all "issuing generation G key id K:
  *                        ..." (revoke --issuing-key-compromise): G, K.
  *   hk_logev_start_sha   issue.start "batch FILE sha256 H[ (--replace)]:
  *                        ..., issuing CA generation G": the last " sha256 "
  *                        followed by 64 lowercase hex digits and ":" or
- *                        " (--replace):".
+ *                        " (--replace):"; hk_logev_start_gen its G.
  *   hk_logev_issued      cert.issue "batch B, serial/municipality/line
  *                        (N): S/M/L ..." and issue.done (above): for each
  *                        serial asked, its first cert.issue and a later
@@ -44,6 +46,30 @@ int hk_logev_serial_ok(const char *s, size_t n);
  * not NUL-terminated, its first 16 the sha16 cert.issue names) within d,
  * or NULL (not issue's form). */
 const char *hk_logev_done_batch(const char *d);
+
+/* cert.revoke's "serial S: municipality M, reason R (NAME)..." (revoke,
+ * check): 1 with S (a serial, hk_logev_serial_ok), M (up to the first
+ * ", reason " after it, not NUL-terminated) and R (1 to 5); 0 when d is
+ * not of that form (issue --replace's "batch B, ..." is not). */
+int hk_logev_revoke_serial(const char *d, const char **s, size_t *sl,
+    const char **m, size_t *ml, int *reason);
+
+/* cert.revoke-all's "issuing generation G key id K: ..." (revoke
+ * --issuing-key-compromise): 1 with G (0 to 999) and K (2 to 2 *
+ * HK_STORE_KEYID_MAX lowercase hex digits, not NUL-terminated); else 0. */
+int hk_logev_revoke_all(const char *d, int *gen, const char **kid,
+    size_t *kl);
+
+/* issue.start's "batch FILE sha256 H[ (--replace)]: ..." (cmd_issue.c):
+ * where the last " sha256 " followed by H (64 lowercase hex digits) and
+ * ":" or " (--replace):" begins within d (H at +8; FILE may hold
+ * anything), or NULL. */
+const char *hk_logev_start_sha(const char *d);
+
+/* The G of that record's ", issuing CA generation G" (digits to its
+ * end) after sha (hk_logev_start_sha's), or -1: not said or not a number
+ * (the caller says which G it takes). */
+long hk_logev_start_gen(const char *sha);
 
 /* One serial asked of hk_logev_issued: the first member of the caller's
  * element (hex filled in; the rest zero before the scan). */
