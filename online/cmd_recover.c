@@ -64,6 +64,7 @@
 #include "err.h"
 #include "hex.h"
 #include "issue_pipeline.h"
+#include "logev.h"
 #include "municipalities.h"
 #include "online.h"
 #include "profile.h"
@@ -211,20 +212,6 @@ static const char recover_usage[] =
 
 /* ---- the audit log's evidence ----------------------------------------- */
 
-static int
-hexserial_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n < 1 || n > 2 * HK_STORE_SERIAL_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' &&
-		    s[i] <= 'F')))
-			return 0;
-	return 1;
-}
-
 /* "batch <sha16>, " of this batch; the rest after ": " (the entries). */
 static const char *
 entries_of(const struct rc_work *w, const char *d)
@@ -266,7 +253,7 @@ add_line(struct rc_work *w, const char *tok, size_t n, const char *batch,
 	char *end;
 
 	if (a == NULL || (b = memchr(a + 1, '/', n - (size_t)(a + 1 - tok))) ==
-	    NULL || !hexserial_ok(tok, (size_t)(a - tok)) ||
+	    NULL || !hk_logev_serial_ok(tok, (size_t)(a - tok)) ||
 	    (size_t)(b - a - 1) > HK_STORE_CODE_LEN ||
 	    (size_t)(tok + n - b - 1) >= sizeof(num) || tok + n == b + 1)
 		return 0;	/* not an entry of issue's form: not evidence */
@@ -302,26 +289,14 @@ add_line(struct rc_work *w, const char *tok, size_t n, const char *batch,
 static int
 add_start(struct rc_work *w, const char *d, uint64_t seq)
 {
-	const char *t, *h = NULL, *q = d + 6;
+	const char *h;
 	struct ev_start *e;
 	size_t i, fl;
+	long g;
 
-	if (strncmp(d, "batch ", 6) != 0)
-		return 0;
-	while ((t = strstr(q, " sha256 ")) != NULL) {
-		const char *x = t + 8;
-
-		for (i = 0; i < 64; i++)
-			if (!((x[i] >= '0' && x[i] <= '9') || (x[i] >= 'a' &&
-			    x[i] <= 'f')))
-				break;
-		if (i == 64 && (x[64] == ':' ||
-		    strncmp(x + 64, " (--replace):", 13) == 0))
-			h = t;
-		q = t + 1;
-	}
-	if (h == NULL)
-		return 0;	/* not issue's form: not evidence */
+	if ((h = hk_logev_start_sha(d)) == NULL || h < d + 6)
+		return 0;	/* not issue's form (" sha256 " after "batch "): not
+				 * evidence */
 	for (i = 0; i < w->nes; i++)
 		if (strncmp(w->es[i].sha, h + 8, 64) == 0)
 			return 0;	/* a resumed run: its first kept */
@@ -343,16 +318,8 @@ add_start(struct rc_work *w, const char *d, uint64_t seq)
 	e->file[fl] = '\0';
 	e->seq = seq;
 	e->gen = -1;
-	if ((t = strstr(h, ", issuing CA generation ")) != NULL) {
-		char *end;
-		long g;
-
-		errno = 0;
-		g = strtol(t + 24, &end, 10);
-		if (end != t + 24 && *end == '\0' && errno == 0 && g >= 1 &&
-		    g <= HK_CERT_GEN_MAX)
-			e->gen = (int)g;
-	}
+	if ((g = hk_logev_start_gen(h)) >= 1 && g <= HK_CERT_GEN_MAX)
+		e->gen = (int)g;
 	w->nes++;
 	return 0;
 }
@@ -376,8 +343,8 @@ add_rep(struct rc_work *w, const char *tok, size_t n, int expire,
 			break;
 		q = s + 1;
 	}
-	if (k != want || !hexserial_ok(f[0], fl[0]) ||
-	    !hexserial_ok(f[want - 1], fl[want - 1]))
+	if (k != want || !hk_logev_serial_ok(f[0], fl[0]) ||
+	    !hk_logev_serial_ok(f[want - 1], fl[want - 1]))
 		return 0;
 	if (w->ner == w->caper) {
 		size_t cap = w->caper ? 2 * w->caper : 64;
@@ -438,7 +405,7 @@ add_rv(struct rc_work *w, const char *serial, size_t sl, int reason,
 {
 	struct ev_rv *e;
 
-	if (!hexserial_ok(serial, sl) || reason < 1 || reason > 5)
+	if (!hk_logev_serial_ok(serial, sl) || reason < 1 || reason > 5)
 		return 0;	/* not an entry as revoke or issue writes it */
 	if (w->nrv == w->caprv) {
 		size_t cap = w->caprv ? 2 * w->caprv : 64;
@@ -466,18 +433,17 @@ add_rv(struct rc_work *w, const char *serial, size_t sl, int reason,
 static int
 add_revs(struct rc_work *w, const char *d, const struct hk_audit_record *rec)
 {
-	const char *e, *m, *q;
+	const char *e, *s, *m;
 	char b[17], when[24];
+	size_t sl, ml;
 	time_t at;
-	int r = 0, said;
+	int r = 0, said, reason;
 
 	if (strncmp(d, "serial ", 7) == 0) {
-		if ((m = strstr(d + 7, ": municipality ")) == NULL ||
-		    (q = strstr(m, ", reason ")) == NULL || q[10] != ' ' ||
+		if (!hk_logev_revoke_serial(d, &s, &sl, &m, &ml, &reason) ||
 		    said_at(d, rec, &at, when, &said) != 0)
 			return 0;
-		return add_rv(w, d + 7, (size_t)(m - d - 7), q[9] - '0', rec,
-		    at, when, said);
+		return add_rv(w, s, sl, reason, rec, at, when, said);
 	}
 	if (hk_time_parse(rec->time, &at) != 0)
 		return 0;
@@ -504,23 +470,12 @@ add_all(struct rc_work *w, const char *d, const struct hk_audit_record *rec)
 {
 	struct ev_all *e;
 	const char *k;
-	char *end;
-	long gen;
 	size_t kl;
 	time_t at;
 	char when[24];
-	int said;
+	int gen, said;
 
-	if (strncmp(d, "issuing generation ", 19) != 0)
-		return 0;
-	errno = 0;
-	gen = strtol(d + 19, &end, 10);
-	if (end == d + 19 || errno != 0 || gen < 0 || gen > 999 ||
-	    strncmp(end, " key id ", 8) != 0)
-		return 0;
-	k = end + 8;
-	kl = strspn(k, "0123456789abcdef");
-	if (kl < 2 || kl > 2 * HK_STORE_KEYID_MAX || k[kl] != ':' ||
+	if (!hk_logev_revoke_all(d, &gen, &k, &kl) ||
 	    said_at(d, rec, &at, when, &said) != 0)
 		return 0;	/* not revoke's form: not evidence */
 	if (w->nea == w->capea) {
@@ -533,7 +488,7 @@ add_all(struct rc_work *w, const char *d, const struct hk_audit_record *rec)
 	}
 	e = &w->ea[w->nea++];
 	memset(e, 0, sizeof(*e));
-	e->gen = (int)gen;
+	e->gen = gen;
 	memcpy(e->kid, k, kl);
 	snprintf(e->time, sizeof(e->time), "%s", rec->time);
 	snprintf(e->when, sizeof(e->when), "%s", when);
@@ -547,27 +502,22 @@ static int
 add_done(struct rc_work *w, const char *d, uint64_t seq)
 {
 	struct ev_done *e;
-	const char *t;
+	const char *h;
 
-	for (t = d; (t = strstr(t, ": this run ")) != NULL; t++) {
-		if (t - d < 72 || memcmp(t - 72, " sha256 ", 8) != 0 ||
-		    strspn(t - 64, "0123456789abcdef") < 64)
-			continue;
-		if (w->ned == w->caped) {
-			size_t cap = w->caped ? 2 * w->caped : 16;
+	if ((h = hk_logev_done_batch(d)) == NULL)
+		return 0;
+	if (w->ned == w->caped) {
+		size_t cap = w->caped ? 2 * w->caped : 16;
 
-			if ((e = reallocarray(w->ed, cap, sizeof(*e))) ==
-			    NULL)
-				return HK_ERR_ALLOC;
-			w->ed = e;
-			w->caped = cap;
-		}
-		e = &w->ed[w->ned++];
-		memcpy(e->batch, t - 64, 16);
-		e->batch[16] = '\0';
-		e->seq = seq;
-		break;
+		if ((e = reallocarray(w->ed, cap, sizeof(*e))) == NULL)
+			return HK_ERR_ALLOC;
+		w->ed = e;
+		w->caped = cap;
 	}
+	e = &w->ed[w->ned++];
+	memcpy(e->batch, h, 16);
+	e->batch[16] = '\0';
+	e->seq = seq;
 	return 0;
 }
 
@@ -598,10 +548,8 @@ each_record(const struct hk_audit_record *rec, void *arg)
 		return 0;
 	if (strcmp(rec->result, "ok") != 0)
 		return 0;
-	if ((d = malloc(rec->dlen + 1)) == NULL)
+	if ((d = hk_logev_details(rec)) == NULL)
 		return HK_ERR_ALLOC;
-	memcpy(d, rec->details, rec->dlen);
-	d[rec->dlen] = '\0';
 	if (kind == 0) {
 		snprintf(want, sizeof(want), " sha256 %s", w->bf.sha);
 		if ((t = strstr(d, want)) != NULL) {
@@ -1895,7 +1843,7 @@ results_run(struct rc_work *w)
 			it->rline = rline;
 			c3 = memchr(c2 + 1, ',', ll - (size_t)(c2 + 1 - l));
 			hl = c3 != NULL ? (size_t)(c3 - c2 - 1) : 0;
-			if (c3 == NULL || !hexserial_ok(c2 + 1, hl))
+			if (c3 == NULL || !hk_logev_serial_ok(c2 + 1, hl))
 				snprintf(it->why, sizeof(it->why), "serial: "
 				    "not upper-case hex of 1 to 20 bytes, "
 				    "then the certificate");
@@ -1980,10 +1928,8 @@ each_rev_record(const struct hk_audit_record *rec, void *arg)
 		kind = 3;
 	else
 		return 0;
-	if ((d = malloc(rec->dlen + 1)) == NULL)
+	if ((d = hk_logev_details(rec)) == NULL)
 		return HK_ERR_ALLOC;
-	memcpy(d, rec->details, rec->dlen);
-	d[rec->dlen] = '\0';
 	if (kind <= 1 && strstr(d, REDONE) != NULL)
 		goto out;
 	if (kind == 0)
