@@ -546,7 +546,7 @@ rec_single(struct check_work *w, const char *d,
 	return add_lrev(w, s, sl, m, ml, reason, rec, NULL, 0, NULL);
 }
 
-/* "batch B, CPS 4-4-1-1 re-issue, old/municipality/reason/new (N): OLD/MUNI/R/NEW ..."
+/* "batch B, CPS 4-4-1-1 re-issue, old/municipality/reason/new[; revoked at T] (N): OLD/MUNI/R/NEW ..."
  * (issue --replace): each OLD revoked with reason R */
 static int
 rec_reissue(struct check_work *w, const char *d,

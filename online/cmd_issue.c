@@ -1349,7 +1349,7 @@ reserve(struct issue_work *w, struct chunk *cur, const struct chunk *fly,
     struct chunk *carry)
 {
 	struct audit_list res, rev, exp;
-	char head[160], entry[160], omuni[HK_STORE_CODE_LEN + 1];
+	char head[160], entry[160], omuni[HK_STORE_CODE_LEN + 1], when[32];
 	time_t now = hk_clock_now();
 	size_t i, k;
 	int r, r2, r3;
@@ -1378,8 +1378,9 @@ reserve(struct issue_work *w, struct chunk *cur, const struct chunk *fly,
 			w->n_refused++;
 	w->progressed += cur->n;
 	/* after the commit; a crash before these is named by recovery */
+	hk_time_format(now, when, sizeof(when));
 	snprintf(head, sizeof(head), "batch %.16s, CPS 4-4-1-1 re-issue, "
-	    "old/municipality/reason/new", w->bf.sha);
+	    "old/municipality/reason/new; revoked at %s", w->bf.sha, when);
 	alist_init(&rev, w->on, "cert.revoke", head);
 	snprintf(head, sizeof(head), "batch %.16s, CPS 4-2-3 expired, no "
 	    "longer live, old/municipality/new", w->bf.sha);

@@ -445,7 +445,7 @@ add_revs(struct rc_work *w, const char *d, const struct hk_audit_record *rec)
 			return 0;
 		return add_rv(w, s, sl, reason, rec, at, when, said);
 	}
-	if (hk_time_parse(rec->time, &at) != 0)
+	if (said_at(d, rec, &at, when, &said) != 0)
 		return 0;
 	if ((e = entries_any(d, b)) == NULL)
 		return 0;
@@ -457,7 +457,7 @@ add_revs(struct rc_work *w, const char *d, const struct hk_audit_record *rec)
 		    1 - e))) != NULL && (s3 = memchr(s2 + 1, '/', n -
 		    (size_t)(s2 + 1 - e))) != NULL && s3 == s2 + 2)
 			r = add_rv(w, e, (size_t)(s1 - e), s2[1] - '0', rec,
-			    at, rec->time, 0);
+			    at, when, said);
 		e += n;
 		e += *e == ' ';
 	}
@@ -525,9 +525,9 @@ static int
 each_record(const struct hk_audit_record *rec, void *arg)
 {
 	struct rc_work *w = arg;
-	char *d, want[80], bsha[17];
+	char *d, want[80], bsha[17], when[24];
 	const char *e, *t;
-	int kind, r = 0;
+	int kind, r = 0, said;
 	time_t at = 0;
 
 	if (strcmp(rec->event, "issue.start") == 0)
@@ -577,7 +577,12 @@ each_record(const struct hk_audit_record *rec, void *arg)
 	if ((e = kind == 1 || kind == 4 ? entries_any(d, bsha) :
 	    entries_of(w, d)) == NULL)
 		goto out;
-	if ((kind == 2 || kind == 3) && hk_time_parse(rec->time, &at) != 0)
+	/* a re-issue's revocations at the time its record says (issue
+	 * writes "; revoked at T" since 2026-11-27), an expiry's at the
+	 * record's */
+	if (kind == 2 && said_at(d, rec, &at, when, &said) != 0)
+		goto out;
+	if (kind == 3 && hk_time_parse(rec->time, &at) != 0)
 		goto out;
 	while (*e != '\0' && r == 0) {
 		size_t n = strcspn(e, " ");

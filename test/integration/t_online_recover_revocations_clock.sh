@@ -6,13 +6,15 @@
 # revocations come back at the lost store's times, not their records'
 # (RFC 5280 5.3.2: the CRLs relying parties saw), and one already in the
 # restored store is no note (docs/backup.md "Restore", step 9).
-#   batch A (residents 1-5); A's line 2 revoked key-compromise; batch R
-#   --replace re-issues resident 5 (A's line 6 superseded: issue's record
-#   says no time of its own, read after the revocation's); the backup; A's
-#   line 3 revoked affiliation-changed; a double issuance made outside
+#   batch A (residents 1-5); A's line 2 revoked key-compromise; the backup;
+#   batch R --replace re-issues resident 5 (A's line 6 superseded: issue's
+#   record is written after its commit, and says the revocation's time);
+#   A's line 3 revoked affiliation-changed; a double issuance made outside
 #   hanko revoked by check (its time read at its start, before its long
 #   scans); generation 1's compromise (the rest). The state restored from the backup, the live log kept:
-#   recover --revocations: exit 0, no note, 3 redone, 2 already; every row
+#   recover of batch R (A's line 6 revoked at the lost store's time, R's
+#   line revoked by the compromise at its time); recover --revocations:
+#   exit 0, no note, 3 redone, 2 already; every row
 #   the lost store's (status, reason, revoked_at) and its CRL entries;
 #   state.conf's mark the lost one's; check clean; a second run the same.
 . "$(dirname "$0")/online.sh"
@@ -35,11 +37,11 @@ ok "A's line 2 revoked key-compromise (the real clock, stepping)" step "$ON" rev
 rat() { sqlite3 "$O/store.db" "SELECT revoked_at FROM certificates WHERE hex(serial) = '$1'"; }
 rec_at() { date -u -d "$(awk -F'\t' -v p="serial $1: " '$3 == "cert.revoke" && $4 == "ok" && index($0, p) { print $2 }' "$O/audit/audit.log" | head -1)" +%s; }
 check "... its record's time is seconds after its revoked_at (the shim works)" test "$(rec_at "$A1")" -gt "$(rat "$A1")"
+ok "the backup" step "$ON" backup --state "$O" --out "$BK/b1"
 ok "batch R --replace re-issues resident 5 (A's line 6 superseded; the real clock, stepping)" step "$ON" issue --state "$O" --replace --batch "$T/r/batch.csv" --out "$T/r/out"
 R1=$(serial_of "$T/r/out/results.csv" 2)
-check "... its cert.revoke record's time is after A's line 6's revoked_at (no time of its own)" \
+check "... its cert.revoke record's time is after A's line 6's revoked_at (the shim works)" \
 	test "$(date -u -d "$(awk -F'\t' -v p="$A5/" '$3 == "cert.revoke" && $4 == "ok" && index($0, p) { print $2 }' "$O/audit/audit.log")" +%s)" -gt "$(rat "$A5")"
-ok "the backup" step "$ON" backup --state "$O" --out "$BK/b1"
 ok "A's line 3 revoked affiliation-changed" step "$ON" revoke --state "$O" --serial "$A2" --reason 3
 ok "a double issuance made outside hanko: A's line 5 given line 4's resident" sqlite3 "$O/store.db" "DROP INDEX certificates_one_live; DROP TRIGGER certificates_fixed;
 	DROP TRIGGER certificates_transition; UPDATE certificates SET resident_key = (SELECT resident_key FROM certificates WHERE hex(serial) = '$A3') WHERE hex(serial) = '$A4'"
@@ -62,6 +64,9 @@ mkdir -m 0700 "$O"
 (cd "$BK/b1" && tar cf - --exclude=./MANIFEST --exclude=./MANIFEST.sig .) | (cd "$O" && tar xpf -)
 mv "$d/token" "$d/secrets" "$O/"
 cp -p "$T/live-audit/audit.log" "$T/live-audit/audit.log.head" "$O/audit/"
+ok "restored: recover batch R (after the backup)" step "$ON" recover --state "$O" --batch "$T/r/batch.csv" --results "$T/r/out/results.csv"
+check "... A's line 6 revoked superseded at the lost store's time, not its record's" test \
+	"$(sqlite3 "$O/store.db" "SELECT hex(serial), status, coalesce(reason, 0), coalesce(revoked_at, 0) FROM certificates WHERE hex(serial) = '$A5'")" = "$(grep "^$A5|" "$T/lost.rows")"
 ok "restored: recover --revocations" step "$ON" recover --state "$O" --revocations
 check "... no note: A's lines 2 and 6 are in the restored store as their records made them" sh -c "! grep -q '^note:' '$T/out'"
 check "... 3 redone, 2 already in the store, 0 noted" \
