@@ -62,12 +62,7 @@ BSHA=$(cut -c1-16 "$T/b/out/batch.sha256")
 RIB=$(seq_of cert.issue "batch $BSHA, .* $B1/")
 check "B's cert.issue record: one, before the cert.revoke-all" sh -c "[ \$(echo '$RIB' | wc -w) = 1 ] && [ '$RIB' -lt '$RALL' ]"
 # ---- the store lost: the restore of docs/backup.md ---------------------
-: >"$O/store.db"
-mv "$O" "$O.damaged"
-mkdir -m 0700 "$O"
-(cd "$D" && tar cf - --exclude=./MANIFEST --exclude=./MANIFEST.sig .) | (cd "$O" && tar xpf -)
-mv "$O.damaged/token" "$O.damaged/secrets" "$O/"
-cp -p "$O.damaged/audit/audit.log" "$O.damaged/audit/audit.log.head" "$O/audit/"
+restore_state "$D" "$O.damaged" "$O.damaged/audit"
 # step 7: the damaged folder's state.conf is newer (the compromise mark)
 check "step 7: state.conf differs by the compromise mark" sh -c \
 	"diff '$D/state.conf' '$O.damaged/state.conf' | grep -q '^> issuing.2.compromised = 2026-04-03T15:00:00Z'"

@@ -69,11 +69,7 @@ check "... no responder certificate made, none named" sh -c \
 	"! ls '$O/certs' | grep -q '^ocsp-responder-' && ! grep -q '^responder\.' '$O/state.conf'"
 
 # ---- the state restored from the backup (docs/backup.md "Restore") -----
-mv "$O" "$O.damaged"
-mkdir -m 0700 "$O"
-(cd "$BK/b1" && tar cf - --exclude=./MANIFEST --exclude=./MANIFEST.sig .) | (cd "$O" && tar xpf -)
-mv "$O.damaged/token" "$O.damaged/secrets" "$O/"
-cp -p "$O.damaged/audit/audit.log" "$O.damaged/audit/audit.log.head" "$O/audit/"
+restore_state "$BK/b1" "$O.damaged" "$O.damaged/audit"
 check "restored: state.conf lacks the mark, the six are valid again" sh -c \
 	"! grep -q compromised '$O/state.conf' && test \$(sqlite3 '$O/store.db' \"SELECT count(*) FROM certificates WHERE status = 'valid'\") = 6"
 check "... the token (moved back) still holds its one mark" test "$(marks)" = 1

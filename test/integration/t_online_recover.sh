@@ -48,12 +48,7 @@ BSHA=$(sha256sum "$T/b/batch.csv" | cut -c1-16)
 ok "revoke A's line 4 after the backup" "$ON" revoke --state "$O" --clock 2026-04-02T14:30:00Z --serial "$A4" --reason key-compromise
 ok "revoke B's line 4 after the backup" "$ON" revoke --state "$O" --clock 2026-04-02T14:30:00Z --serial "$B4" --reason key-compromise
 # ---- the store lost: the restore of docs/backup.md ---------------------
-: >"$O/store.db"
-mv "$O" "$O.damaged"
-mkdir -m 0700 "$O"
-(cd "$D" && tar cf - --exclude=./MANIFEST --exclude=./MANIFEST.sig .) | (cd "$O" && tar xpf -)
-mv "$O.damaged/token" "$O.damaged/secrets" "$O/"
-cp -p "$O.damaged/audit/audit.log" "$O.damaged/audit/audit.log.head" "$O/audit/"
+restore_state "$D" "$O.damaged" "$O.damaged/audit"
 fails "restored: check finds the revocations the store lost" 1 "store.db: 4 findings, 0 fixed$" \
 	"$ON" check --state "$O" --clock 2026-04-02T15:00:00Z
 check "... A's line 4: valid in the store, revoked in the log: the command named" \

@@ -68,15 +68,7 @@ rows() { sqlite3 "$O/store.db" "SELECT hex(serial), status, reason, revoked_at, 
 rows >"$T/lost.rows"
 check "the lost store: $((N + 1)) rows, all revoked" test "$(grep -c '|revoked|' "$T/lost.rows")" = $((N + 1))
 
-restore() {
-	local d=$O.damaged$1
-	: >"$O/store.db"
-	mv "$O" "$d"
-	mkdir -m 0700 "$O"
-	(cd "$BK/b1" && tar cf - --exclude=./MANIFEST --exclude=./MANIFEST.sig .) | (cd "$O" && tar xpf -)
-	mv "$d/token" "$d/secrets" "$O/"
-	cp -p "$d/audit/audit.log" "$d/audit/audit.log.head" "$O/audit/"
-}
+restore() { restore_state "$BK/b1" "$O.damaged$1" "$O.damaged$1/audit"; }
 dump() { sqlite3 "$O/store.db" ".dump certificates serials batches batch_results crl_entries"; }
 
 # ---- restore 1: the compromise redone first is refused -------------------

@@ -37,12 +37,7 @@ ASHA=$(sha256sum "$T/a/batch.csv" | cut -c1-64)
 ASEQ=$(awk -F'\t' -v s="$ASHA" '$3 == "issue.start" && index($0, " sha256 " s) { print $1; exit }' "$O/audit/audit.log")
 check "A's issue.start is in the log (seq $ASEQ)" test -n "$ASEQ"
 # ---- the restore of docs/backup.md, the live log kept --------------------
-: >"$O/store.db"
-mv "$O" "$O.damaged"
-mkdir -m 0700 "$O"
-(cd "$BK/b1" && tar cf - --exclude=./MANIFEST --exclude=./MANIFEST.sig .) | (cd "$O" && tar xpf -)
-mv "$O.damaged/token" "$O.damaged/secrets" "$O/"
-cp -p "$O.damaged/audit/audit.log" "$O.damaged/audit/audit.log.head" "$O/audit/"
+restore_state "$BK/b1" "$O.damaged" "$O.damaged/audit"
 R=(--clock 2026-04-02T15:00:00Z)
 snap() { sqlite3 "$O/store.db" "SELECT hex(serial), status, coalesce(reason,0), coalesce(revoked_at,0), hex(der) FROM certificates ORDER BY serial; SELECT * FROM batch_results ORDER BY batch, line; SELECT id, sha256, name, finished_at FROM batches ORDER BY id; SELECT seq, hex(entry) FROM crl_entries ORDER BY seq"; }
 snap >"$T/snap0"

@@ -81,14 +81,7 @@ check "results.csv: $((N + 2)) certificates, no serial twice" \
 ASHA=$(sha256sum "$T/a/batch.csv" | cut -c1-64)
 cp -p "$O/audit/audit.log" "$O/audit/audit.log.head" "$T/"
 # ---- the restore (docs/backup.md), the live log kept ----------------------
-restore() {
-	: >"$O/store.db"
-	rm -rf "$O.damaged"; mv "$O" "$O.damaged"
-	mkdir -m 0700 "$O"
-	(cd "$BK/b1" && tar cf - --exclude=./MANIFEST --exclude=./MANIFEST.sig .) | (cd "$O" && tar xpf -)
-	mv "$O.damaged/token" "$O.damaged/secrets" "$O/"
-	cp -p "$T/audit.log" "$T/audit.log.head" "$O/audit/"
-}
+restore() { restore_state "$BK/b1" "$O.damaged" "$T"; }
 # the store's certificates (serial, DER) and what results.csv says
 store_der() { sqlite3 "$O/store.db" "SELECT hex(serial) || '|' || hex(der) FROM certificates WHERE status IN ('valid', 'revoked') ORDER BY 1" | sort; }
 same_store() {

@@ -66,15 +66,7 @@ RE1=$(seq_of cert.revoke "serial $E1: ")
 # restore N: the state from the backup (docs/backup.md "Restore"), the
 # token moved back, the live log (kept aside) put back; state.conf the
 # backup's (without the compromise mark)
-restore() {
-	local d=$O.damaged$1
-	: >"$O/store.db"
-	mv "$O" "$d"
-	mkdir -m 0700 "$O"
-	(cd "$BK/b1" && tar cf - --exclude=./MANIFEST --exclude=./MANIFEST.sig .) | (cd "$O" && tar xpf -)
-	mv "$d/token" "$d/secrets" "$O/"
-	cp -p "$T/live-audit/audit.log" "$T/live-audit/audit.log.head" "$O/audit/"
-}
+restore() { restore_state "$BK/b1" "$O.damaged$1" "$T/live-audit"; }
 dump() { sqlite3 "$O/store.db" ".dump certificates serials batches batch_results crl_entries"; }
 
 # ---- restore 1: the redo by hand moves the revocation date --------------

@@ -57,13 +57,7 @@ grep '^issuing\.1\.compromised' "$O/state.conf" >"$T/lost.mark"
 check "the lost store: all six revoked" test "$(grep -c '|revoked|' "$T/lost.rows")" = 6
 mkdir -p "$T/live-audit"
 cp -p "$O/audit/audit.log" "$O/audit/audit.log.head" "$T/live-audit/"
-d=$O.damaged
-: >"$O/store.db"
-mv "$O" "$d"
-mkdir -m 0700 "$O"
-(cd "$BK/b1" && tar cf - --exclude=./MANIFEST --exclude=./MANIFEST.sig .) | (cd "$O" && tar xpf -)
-mv "$d/token" "$d/secrets" "$O/"
-cp -p "$T/live-audit/audit.log" "$T/live-audit/audit.log.head" "$O/audit/"
+restore_state "$BK/b1" "$O.damaged" "$T/live-audit"
 ok "restored: recover batch R (after the backup)" step "$ON" recover --state "$O" --batch "$T/r/batch.csv" --results "$T/r/out/results.csv"
 check "... A's line 6 revoked superseded at the lost store's time, not its record's" test \
 	"$(sqlite3 "$O/store.db" "SELECT hex(serial), status, coalesce(reason, 0), coalesce(revoked_at, 0) FROM certificates WHERE hex(serial) = '$A5'")" = "$(grep "^$A5|" "$T/lost.rows")"

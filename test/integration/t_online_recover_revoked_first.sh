@@ -53,12 +53,7 @@ RB2=$(seq_of cert.revoke "serial $B2: ")
 check "the log: one cert.revoke-all, C's re-issue record, B's line 3 revocation" sh -c \
 	"[ \$(echo '$RALL' | wc -w) = 1 ] && [ \$(echo '$RC1' | wc -w) = 1 ] && [ \$(echo '$RB2' | wc -w) = 1 ]"
 # ---- the store lost: the restore of docs/backup.md ---------------------
-: >"$O/store.db"
-mv "$O" "$O.damaged"
-mkdir -m 0700 "$O"
-(cd "$BK/b1" && tar cf - --exclude=./MANIFEST --exclude=./MANIFEST.sig .) | (cd "$O" && tar xpf -)
-mv "$O.damaged/token" "$O.damaged/secrets" "$O/"
-cp -p "$O.damaged/audit/audit.log" "$O.damaged/audit/audit.log.head" "$O/audit/"
+restore_state "$BK/b1" "$O.damaged" "$O.damaged/audit"
 # step 7: the damaged folder's state.conf (the generation-2 key, the
 # compromise mark) and certs/ are newer and sound
 cp -p "$O.damaged/state.conf" "$O/"
