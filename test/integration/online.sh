@@ -24,3 +24,32 @@ restore_state() {
 	mv "$d/token" "$d/secrets" "$O/"
 	cp -p "$logdir/audit.log" "$logdir/audit.log.head" "$O/audit/"
 }
+# mid_batch_backup N: batch A ($T/a/batch.csv, N residents, chunks of 16) is
+# held inside a write of the store's -wal some chunks in (pausewrite), the
+# backup $BK/b1 taken meanwhile (some of A's rows pending in it), then A
+# runs to its end ($T/a/out/results.csv, N ok). Needs $BK made.
+mid_batch_backup() {
+	local n=$1 irc=0 ipid
+	req_dir "$T/a"
+	awk -F, -v n="$n" 'NR == 1 { print; next } NR <= 6 { row[nr++] = $0 }
+	END { OFS = ","
+		for (i = 0; i < n; i++) {
+			split(row[i % nr], f, ","); f[2] = sprintf("%011.0f", 72000000000 + i)
+			f[9] = sprintf("keys/resident-%d.pub.pem", i % 5 + 1)
+			print f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9] } }' \
+		"$REQ/valid.csv" >"$T/a/batch.csv"
+	cc -shared -fPIC -o "$T/pausewrite.so" "$HANKO_SRC/test/data/online/pausewrite.c" -ldl
+	rm -f "$T/iw.reached" "$T/iw.go"
+	env HK_PAUSE_WRITE="$T/iw" HK_PAUSE_WRITE_PATH="*/online/store.db-wal" HK_PAUSE_WRITE_SKIP=150 \
+		LD_PRELOAD="$T/pausewrite.so" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		"$ON" issue --state "$O" --clock 2026-04-02T12:00:00Z --chunk 16 --batch "$T/a/batch.csv" \
+		--out "$T/a/out" >"$T/a.out" 2>&1 &
+	ipid=$!
+	for _ in $(seq 6000); do [ -e "$T/iw.reached" ] && break; sleep 0.02; done
+	check "batch A is held part-way" test -e "$T/iw.reached"
+	ok "the backup, taken while A is held" "$ON" backup --state "$O" --out "$BK/b1" --clock 2026-04-02T12:30:00Z
+	touch "$T/iw.go"
+	wait "$ipid" || irc=$?
+	check "batch A ran to its end (exit $irc)" test "$irc" = 0
+	check "... $n issued" test "$(grep -c ',ok,' "$T/a/out/results.csv")" = "$n"
+}

@@ -21,31 +21,9 @@
 . "$(dirname "$0")/online.sh"
 BK=$T/backups
 mkdir -p "$BK"
-ASAN_PRELOAD=verify_asan_link_order=0
 N=160
-req_dir "$T/a"
-awk -F, -v n="$N" 'NR == 1 { print; next } NR <= 6 { row[nr++] = $0 }
-END { OFS = ","
-	for (i = 0; i < n; i++) {
-		split(row[i % nr], f, ","); f[2] = sprintf("%011.0f", 72000000000 + i)
-		f[9] = sprintf("keys/resident-%d.pub.pem", i % 5 + 1)
-		print f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9] } }' \
-	"$REQ/valid.csv" >"$T/a/batch.csv"
-cc -shared -fPIC -o "$T/pausewrite.so" "$HANKO_SRC/test/data/online/pausewrite.c" -ldl
 # ---- batch A held part-way; the backup taken meanwhile ---------------------
-rm -f "$T/iw.reached" "$T/iw.go"
-env HK_PAUSE_WRITE="$T/iw" HK_PAUSE_WRITE_PATH="*/online/store.db-wal" HK_PAUSE_WRITE_SKIP=150 \
-	LD_PRELOAD="$T/pausewrite.so" ASAN_OPTIONS="$ASAN_PRELOAD" \
-	"$ON" issue --state "$O" --clock 2026-04-02T12:00:00Z --chunk 16 --batch "$T/a/batch.csv" --out "$T/a/out" \
-	>"$T/a.out" 2>&1 &
-ipid=$!
-for _ in $(seq 6000); do [ -e "$T/iw.reached" ] && break; sleep 0.02; done
-check "batch A is held part-way" test -e "$T/iw.reached"
-ok "the backup, taken while A is held" "$ON" backup --state "$O" --out "$BK/b1" --clock 2026-04-02T12:30:00Z
-touch "$T/iw.go"
-irc=0; wait "$ipid" || irc=$?
-check "batch A ran to its end (exit $irc)" test "$irc" = 0
-check "... $N issued" test "$(grep -c ',ok,' "$T/a/out/results.csv")" = "$N"
+mid_batch_backup "$N"
 bq() { sqlite3 "file:$BK/b1/store.db?immutable=1" "$1"; }
 BV=$(bq "SELECT count(*) FROM certificates WHERE status = 'valid'")
 BP=$(bq "SELECT count(*) FROM certificates WHERE status = 'pending'")
