@@ -1233,10 +1233,17 @@ hk_online_arl_note(uint64_t floor, time_t horizon, time_t all, char *buf,
 {
 	char t[32], below[80] = "";
 
-	hk_time_format(horizon, t, sizeof(t));
 	if (all > horizon)
 		snprintf(below, sizeof(below), "; ARLs numbered below %" PRIu64
 		    " do not count", floor);
+	if (horizon == 0) {
+		/* none left to release: no time to name (was the epoch) */
+		snprintf(buf, len, "CPS 4-4-10: no imported ARL left to release "
+		    "(%s): hold the arl-batch ceremony and import its bundle",
+		    all > 0 ? below + 2 : "none imported");
+		return;
+	}
+	hk_time_format(horizon, t, sizeof(t));
 	snprintf(buf, len, "CPS 4-4-10: the imported ARLs run out at %s "
 	    "(within %d days%s): hold the arl-batch ceremony and import its "
 	    "bundle", t, HK_PUBLISH_ARL_DAYS, below);

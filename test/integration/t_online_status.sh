@@ -19,6 +19,12 @@ run() { local rc=0; "$@" >"$HANKO_TMP/out" 2>"$HANKO_TMP/err" || rc=$?; echo "$r
 rc() { [ "$(cat "$HANKO_TMP/rc")" = "$1" ]; }
 W="hanko-online status: warning:"
 
+# No ARL imported yet: the warning says so (it named 1970-01-01T00:00:00Z).
+run st --clock 2026-04-02T11:30:00Z
+check "no ARL imported: exit 9, the ARL warning names no time" sh -c "[ '$(cat "$HANKO_TMP/rc")' = 9 ] &&
+	grep -qxF '$W CPS 4-4-10: no imported ARL left to release (none imported): hold the arl-batch ceremony and import its bundle' '$HANKO_TMP/err' &&
+	! grep -q 1970 '$HANKO_TMP/err' '$HANKO_TMP/out'"
+
 ok "offline: arl-batch of 10 (ARL n from 2026-04-0(1+n)T11:00, 72 h)" arl_batch 10 2026-04-02T11:00:00Z
 ok "offline: bundle of ARLs 1..10" arl_bundle 10 2026-04-02T12:00:00Z
 ok "import ARLs 1..10" "$ON" import --state "$O" --clock 2026-04-02T12:30:00Z --type arl-batch "$T/b-arl"
