@@ -44,7 +44,8 @@
  *               command that marks it again once the batches are
  *               recovered (issue refuses meanwhile);
  *   void        a void row whose serial the live log records as issued
- *               (cert.issue ok, then its batch's issue.done ok): signed
+ *               (cert.issue ok, then its batch's issue.done ok, or its
+ *               cert.reserve ok before that run ended): signed
  *               and delivered, voided after a restore; reported with the
  *               way back (never changed: a void row is final).
  *
@@ -143,8 +144,9 @@ struct lmiss {
 };
 
 /* A void row, and what the live log says of its serial: its first
- * cert.issue ok record (batch, seq), then an issue.done ok of that batch
- * after it (the run that signed it ended: committed and delivered). */
+ * cert.issue ok record (batch, seq), then what says it was committed and
+ * delivered (hk_logev_issued: an issue.done ok of that batch, or its
+ * cert.reserve ok before that run ended). */
 struct lvoid {
 	struct hk_logev_issued ev;	/* first: serial (uppercase hex), log */
 	char muni[HK_STORE_CODE_LEN + 1];
@@ -1067,13 +1069,15 @@ lvoid_cmp(const void *a, const void *b)
 
 /*
  * A void row whose serial the live log records as issued (cert.issue ok)
- * by a run that then ended (issue.done ok of its batch after it): signed,
- * committed and delivered in the lost store, void in this one, as when
- * revoke --issuing-key-compromise ran on a restored store before recover
+ * and delivered (issue.done ok of its batch after it, or a cert.reserve ok
+ * of its batch before that run ended: the run went on past its commit and
+ * wrote it into results.csv even if it failed later; hk_logev_issued):
+ * signed, committed and delivered in the lost store, void in this one, as
+ * when revoke --issuing-key-compromise ran on a restored store before recover
  * (docs/backup.md "Restore", step 9). Its resident holds it, no CRL lists
  * it and a void row never changes: a finding, with the way back. (A void
  * row of a crash, cert.issue written and the run killed before its commit,
- * has no such issue.done: never delivered, not named.)
+ * has neither: never delivered, not named.)
  */
 static int
 void_compare(struct check_work *w)
@@ -1097,13 +1101,17 @@ void_compare(struct check_work *w)
 			continue;
 		printf("void: serial %s (municipality %s): void in the store, "
 		    "but the audit log's cert.issue seq %" PRIu64 " (batch %s) "
-		    "signed it and issue.done seq %" PRIu64 " ended that run: "
+		    "signed it and %s seq %" PRIu64 "%s: "
 		    "issued to its resident, on no CRL, and a void row never "
 		    "changes (voided by revoke --issuing-key-compromise before "
 		    "its batch was recovered?); restore the state from the "
 		    "backup again, recover the batches first, then redo the "
 		    "revocations (docs/backup.md \"Restore\", step 9)\n",
-		    v->ev.hex, v->muni, v->ev.issued, v->ev.batch, v->ev.done);
+		    v->ev.hex, v->muni, v->ev.issued, v->ev.batch,
+		    strcmp(v->ev.event, "cert.reserve") == 0 ? "cert.reserve" :
+		    "issue.done ok", v->ev.done, strcmp(v->ev.event,
+		    "cert.reserve") == 0 ? ": the run went on past its commit" :
+		    " ended that run");
 		w->findings++;
 	}
 	return 0;

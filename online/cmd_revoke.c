@@ -298,7 +298,8 @@ out:
 
 /* The pending rows of the compromised key, and what the audit log says of
  * each serial (hk_logev_issued): its first cert.issue ok record (batch,
- * seq), then an issue.done ok record of that batch after it. */
+ * seq), then an issue.done ok record of that batch after it, or its
+ * cert.reserve ok before that run ended. */
 struct pends {
 	const struct gen_key *k;
 	struct hk_logev_issued *p;
@@ -343,7 +344,10 @@ pend_cmp(const void *a, const void *b)
  * After a restore of the state from a backup taken mid-batch (docs/backup.md
  * "Restore"), a pending row of the key may be a certificate the batch
  * signed and delivered after the backup: the live log's cert.issue record
- * of its serial, then the batch's issue.done ok. Voided, it would be on no
+ * of its serial, then the batch's issue.done ok, or its cert.reserve ok
+ * before that run ended (the run went on past the commit and wrote the
+ * certificate into results.csv, even if it then failed: issue.done fail).
+ * Voided, it would be on no
  * CRL and never put back (a void row never changes): refused, nothing
  * changed, until recover puts its batch back. A crash's pending rows (no
  * restore) have no such pair and are voided as before. A log that fails
@@ -389,12 +393,16 @@ pending_issued(struct hk_online *on, struct hk_store *store,
 	hk_err_set("issuing generation %d: %zu pending certificate%s of its "
 	    "key the audit log records as issued after the backup this store "
 	    "was restored from (serial %s%s; batch %s: cert.issue seq %"
-	    PRIu64 ", then issue.done ok seq %" PRIu64 "): voided, %s would "
+	    PRIu64 ", then %s seq %" PRIu64 "%s): voided, %s would "
 	    "be on no CRL and never put back: recover the batch%s first "
 	    "(hanko-online recover, docs/backup.md \"Restore\", step 9), then "
 	    "this again; nothing changed", k->gen, ps.ndone, ps.ndone == 1 ?
 	    "" : "s", names, ps.ndone > shown ? ", ..." : "", ps.p[i].batch,
-	    ps.p[i].issued, ps.p[i].done, ps.ndone == 1 ? "it" : "they",
+	    ps.p[i].issued, strcmp(ps.p[i].event, "cert.reserve") == 0 ?
+	    "cert.reserve" : "issue.done ok", ps.p[i].done,
+	    strcmp(ps.p[i].event, "cert.reserve") == 0 ? ": the run went on "
+	    "past its commit" : " ended that run", ps.ndone == 1 ? "it" :
+	    "they",
 	    ps.ndone == 1 ? "" : "es");
 	r = HK_ERR_STATE;
 out:

@@ -2,6 +2,7 @@
  * logev.c - the live audit log read as evidence (logev.h).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,48 +139,90 @@ issued_cmp(const void *a, const void *b)
 	    ((const struct hk_logev_issued *)b)->hex);
 }
 
+/* The element of hex (NULL: not asked). */
+static struct hk_logev_issued *
+issued_find(struct issued_scan *s, const char *hex, size_t n)
+{
+	struct hk_logev_issued key;
+
+	if (n >= sizeof(key.hex))
+		return NULL;
+	memset(&key, 0, sizeof(key));
+	memcpy(key.hex, hex, n);
+	return bsearch(&key, s->base, s->n, s->stride, issued_cmp);
+}
+
+/* Each asked serial of batch (sha16) issued and not yet delivered: the
+ * record rec is evidence (ok: delivered by it) or ends the run (end). */
+static void
+issued_mark(struct issued_scan *s, const char *batch,
+    const struct hk_audit_record *rec, int ok, int end, const char *event)
+{
+	struct hk_logev_issued *p;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		p = (struct hk_logev_issued *)(s->base + i * s->stride);
+		if (p->issued == 0 || memcmp(p->batch, batch, 16) != 0 ||
+		    (p->done != 0 && (p->ended || !end)))
+			continue;
+		/* cert.reserve: only within the run that wrote cert.issue;
+		 * that run's issue.done ok, when it comes, is said instead */
+		if (ok && (end || !p->ended)) {
+			s->ndone += p->done == 0;
+			p->done = rec->seq;
+			snprintf(p->event, sizeof(p->event), "%s", event);
+		}
+		if (end)
+			p->ended = 1;
+	}
+}
+
 static int
 each_issued(const struct hk_audit_record *rec, void *arg)
 {
 	struct issued_scan *s = arg;
-	struct hk_logev_issued key, *p;
+	struct hk_logev_issued *p;
 	const char *e, *sl;
 	char *d;
-	size_t i, n;
-	int done;
+	size_t n;
+	int ok = strcmp(rec->result, "ok") == 0;
 
-	if (strcmp(rec->result, "ok") != 0 || ((done = strcmp(rec->event,
-	    "issue.done") == 0) == 0 && strcmp(rec->event, "cert.issue") !=
-	    0))
+	if (strcmp(rec->event, "issue.done") != 0 &&
+	    strcmp(rec->event, "issue.start") != 0 &&
+	    (!ok || (strcmp(rec->event, "cert.issue") != 0 &&
+	    strcmp(rec->event, "cert.reserve") != 0)))
 		return 0;
 	if ((d = hk_logev_details(rec)) == NULL)
 		return HK_ERR_ALLOC;
-	if (done) {
+	if (strcmp(rec->event, "issue.done") == 0) {
+		/* any result ends the run; ok delivers (in any later run of
+		 * the batch: it recovered or wrote what was committed) */
 		if ((e = hk_logev_done_batch(d)) != NULL)
-			for (i = 0; i < s->n; i++) {
-				p = (struct hk_logev_issued *)(s->base + i *
-				    s->stride);
-				if (p->issued != 0 && p->done == 0 &&
-				    memcmp(p->batch, e, 16) == 0) {
-					p->done = rec->seq;
-					s->ndone++;
-				}
-			}
+			issued_mark(s, e, rec, ok, 1, rec->event);
+		goto out;
+	}
+	if (strcmp(rec->event, "issue.start") == 0) {
+		/* the run of the batch before it ended (a crash) */
+		if ((e = hk_logev_start_sha(d)) != NULL)
+			issued_mark(s, e + 8, rec, 0, 1, rec->event);
 		goto out;
 	}
 	if (rec->dlen < 23 || memcmp(d, "batch ", 6) != 0 ||
 	    strspn(d + 6, "0123456789abcdef") < 16 ||
 	    (e = strstr(d, "): ")) == NULL)
 		goto out;
+	if (strcmp(rec->event, "cert.reserve") == 0) {
+		/* a later chunk reserved: issue's loop went on past the
+		 * commit of every chunk whose cert.issue came before */
+		issued_mark(s, d + 6, rec, 1, 0, rec->event);
+		goto out;
+	}
 	for (e += 3; *e != '\0'; e += n, e += *e == ' ') {
 		n = strcspn(e, " ");
 		if ((sl = memchr(e, '/', n)) == NULL || sl == e ||
-		    (size_t)(sl - e) >= sizeof(key.hex))
-			continue;
-		memset(&key, 0, sizeof(key));
-		memcpy(key.hex, e, (size_t)(sl - e));
-		if ((p = bsearch(&key, s->base, s->n, s->stride,
-		    issued_cmp)) == NULL || p->issued != 0)
+		    (p = issued_find(s, e, (size_t)(sl - e))) == NULL ||
+		    p->issued != 0)
 			continue;
 		memcpy(p->batch, d + 6, 16);
 		p->issued = rec->seq;

@@ -20,9 +20,11 @@
  *                        followed by 64 lowercase hex digits and ":" or
  *                        " (--replace):"; hk_logev_start_gen its G.
  *   hk_logev_issued      cert.issue "batch B, serial/municipality/line
- *                        (N): S/M/L ..." and issue.done (above): for each
- *                        serial asked, its first cert.issue and a later
- *                        issue.done of that batch.
+ *                        (N): S/M/L ...", cert.reserve "batch B, ...",
+ *                        issue.start and issue.done (above): for each
+ *                        serial asked, its first cert.issue, then a later
+ *                        issue.done ok of that batch, or a cert.reserve
+ *                        ok of it before that run ended (below).
  *
  * Nothing here decides: what a command prints, refuses or counts stays in
  * the command.
@@ -72,12 +74,24 @@ const char *hk_logev_start_sha(const char *d);
 long hk_logev_start_gen(const char *sha);
 
 /* One serial asked of hk_logev_issued: the first member of the caller's
- * element (hex filled in; the rest zero before the scan). */
+ * element (hex filled in; the rest zero before the scan). Delivered (done
+ * set): after its first cert.issue ok, either an issue.done ok of its
+ * batch, or a cert.reserve ok of its batch before the run ended (its
+ * batch's next issue.done, any result, or issue.start): issue reserves
+ * the next chunk only once the chunk it finished committed, so the run
+ * went on past this certificate's commit (a run that failed later wrote
+ * it into results.csv, then issue.done fail). A later cert.issue is no
+ * such sign (one chunk's list may take several records); a crash (no end
+ * but the next issue.start) leaves it undelivered. */
 struct hk_logev_issued {
 	char hex[2 * HK_STORE_SERIAL_MAX + 1];	/* uppercase */
 	char batch[17];		/* sha16 of its first cert.issue ok */
 	uint64_t issued;	/* that record's seq, or 0 */
-	uint64_t done;		/* a later issue.done ok of batch, or 0 */
+	uint64_t done;		/* the record saying it was delivered, or 0 */
+	char event[16];		/* its event: "issue.done" (ok; that run's
+				 * own when it has one) or "cert.reserve" (ok,
+				 * the same run, which then ended otherwise) */
+	int ended;		/* the scan's: that run ended since */
 };
 
 /*

@@ -54,7 +54,7 @@ restore 1
 check "restored: state.conf lacks the mark" sh -c "! grep -q compromised '$O/state.conf'"
 dump >"$T/restored.dump"
 cp "$O/state.conf" "$T/restored.conf"
-REFUSED="^hanko-online revoke: issuing generation 1: $BP pending certificates of its key the audit log records as issued after the backup this store was restored from \(serial [0-9A-F]+, [0-9A-F]+, [0-9A-F]+, \.\.\.; batch [0-9a-f]{16}: cert\.issue seq [0-9]+, then issue\.done ok seq [0-9]+\): voided, they would be on no CRL and never put back: recover the batches first \(hanko-online recover, docs/backup\.md \"Restore\", step 9\), then this again; nothing changed$"
+REFUSED="^hanko-online revoke: issuing generation 1: $BP pending certificates of its key the audit log records as issued after the backup this store was restored from \(serial [0-9A-F]+, [0-9A-F]+, [0-9A-F]+, \.\.\.; batch [0-9a-f]{16}: cert\.issue seq [0-9]+, then issue\.done ok seq [0-9]+ ended that run\): voided, they would be on no CRL and never put back: recover the batches first \(hanko-online recover, docs/backup\.md \"Restore\", step 9\), then this again; nothing changed$"
 fails "revoke --issuing-key-compromise --dry-run before recover: refused" 3 "$REFUSED" \
 	"$ON" revoke --state "$O" --clock 2026-04-02T15:00:00Z --issuing-key-compromise --generation 1 --dry-run
 fails "revoke --issuing-key-compromise before recover: refused" 3 "$REFUSED" \
@@ -113,7 +113,7 @@ restore 2
 db "UPDATE certificates SET status = 'void', ended = 1 WHERE status = 'pending'"
 fails "check: each void row the log records as issued is a finding" 1 "findings" \
 	"$ON" check --state "$O" --clock 2026-04-02T17:00:00Z --dry-run
-check "... $BP lines, PS among them, with the way back" sh -c "test \$(grep -c '^void: serial [0-9A-F]* (municipality [0-9]*): void in the store, but the audit log.s cert.issue seq [0-9]* (batch [0-9a-f]*) signed it and issue.done seq [0-9]* ended that run: issued to its resident, on no CRL, .*restore the state from the backup again, recover the batches first, then redo the revocations' '$T/out') = $BP &&
+check "... $BP lines, PS among them, with the way back" sh -c "test \$(grep -c '^void: serial [0-9A-F]* (municipality [0-9]*): void in the store, but the audit log.s cert.issue seq [0-9]* (batch [0-9a-f]*) signed it and issue.done ok seq [0-9]* ended that run: issued to its resident, on no CRL, .*restore the state from the backup again, recover the batches first, then redo the revocations' '$T/out') = $BP &&
 	grep -q '^void: serial $PS ' '$T/out'"
 fails "recover B: refused, A's certificates not in the store (void)" 3 "has $((N - BV)) certificates \(cert\.issue\) not in the store \(serial [0-9A-F]+ among them\): recover it first; nothing changed" \
 	"$ON" recover --state "$O" --clock 2026-04-02T17:10:00Z --batch "$T/b/batch.csv" --results "$T/b/out/results.csv"

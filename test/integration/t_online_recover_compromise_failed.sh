@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# t_online_recover_compromise_failed.sh - a backup taken while batch A
+# (--replace) is held mid-way (some of its rows pending in it), A then
+# going on and FAILING in a later chunk (its last line re-issues P's
+# resident and the cert.revoke record cannot be appended: the test hook
+# of docs/audit-log.md). The chunks A committed before are in its
+# results.csv (delivered) though A ended with issue.done fail: the log has
+# their cert.issue, then a cert.reserve of a later chunk of A (issue
+# reserves the next chunk only once the chunk it finished committed),
+# then issue.done fail. The state restored from the backup:
+#   revoke --issuing-key-compromise first is refused (exit 3), naming
+#   those rows and the cert.reserve record (before this fix: no
+#   issue.done ok, so they were voided though delivered);
+#   restore 2, those rows voided: check names each, with the cert.reserve.
+. "$(dirname "$0")/online.sh"
+BK=$T/backups
+mkdir -p "$BK"
+N=160
+req_dir "$T/a"
+req_dir "$T/p"
+awk -F, 'NR == 1 { print; next } NR <= 6 { row[nr++] = $0 }
+END { OFS = ","
+	for (i = 0; i < n; i++) {
+		split(row[i % nr], f, ","); f[2] = sprintf("%011.0f", 72000000000 + i)
+		f[9] = sprintf("keys/resident-%d.pub.pem", i % 5 + 1)
+		print f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9] } }' n="$N" \
+	"$REQ/valid.csv" >"$T/a/batch.csv"
+awk -F, 'NR == 1 { print; next } NR == 2 { OFS = ","; $2 = "72000000999"; print }' "$T/a/batch.csv" >"$T/p/batch.csv"
+ok "batch P: one resident" "$ON" issue --state "$O" --clock 2026-04-02T11:00:00Z --batch "$T/p/batch.csv" --out "$T/p/out"
+sed -n 2p "$T/p/batch.csv" >>"$T/a/batch.csv"
+# ---- A held part-way, the backup taken; then A fails at its last line ----
+cc -shared -fPIC -o "$T/pausewrite.so" "$HANKO_SRC/test/data/online/pausewrite.c" -ldl
+rm -f "$T/iw.reached" "$T/iw.go"
+irc=0
+env HANKO_FAIL_AUDIT_AT=cert.revoke \
+	HK_PAUSE_WRITE="$T/iw" HK_PAUSE_WRITE_PATH="*/online/store.db-wal" HK_PAUSE_WRITE_SKIP=150 \
+	LD_PRELOAD="$T/pausewrite.so" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	"$ON" issue --state "$O" --clock 2026-04-02T12:00:00Z --chunk 16 --replace --batch "$T/a/batch.csv" \
+	--out "$T/a/out" >"$T/a.out" 2>&1 &
+ipid=$!
+for _ in $(seq 6000); do [ -e "$T/iw.reached" ] && break; sleep 0.02; done
+check "batch A is held part-way" test -e "$T/iw.reached"
+ok "the backup, taken while A is held" "$ON" backup --state "$O" --out "$BK/b1" --clock 2026-04-02T12:30:00Z
+touch "$T/iw.go"
+wait "$ipid" || irc=$?
+check "batch A failed at its last line (exit $irc): cert.revoke not appended" sh -c \
+	"[ $irc -ne 0 ] && grep -q 'cannot append cert.revoke' '$T/a.out'"
+check "... its last record: issue.done fail (no issue.done ok of A)" sh -c \
+	"grep -P '\tissue\.done\t' '$O/audit/audit.log' | tail -n 1 | grep -qP '\tfail\t' &&
+	 test \$(grep -P '\tissue\.done\tok\t' '$O/audit/audit.log' | wc -l) = 1"
+check "... a cert.reserve of A after the last cert.issue" sh -c \
+	"grep -P '\tcert\.(issue|reserve)\t' '$O/audit/audit.log' | tail -n 1 | grep -qP '\tcert\.reserve\t'"
+bq() { sqlite3 "file:$BK/b1/store.db?immutable=1" "$1"; }
+bq "SELECT hex(serial) FROM certificates WHERE status = 'pending' ORDER BY serial" >"$T/backup.pending"
+# the backup's pending rows A committed and wrote into results.csv
+while read -r s; do grep -q ",ok,$s," "$T/a/out/results.csv" && echo "$s"; done <"$T/backup.pending" >"$T/delivered"
+K=$(wc -l <"$T/delivered" | tr -d ' ')
+check "the backup holds $K pending rows A delivered (results.csv ok) before failing" test "$K" -gt 1
+PS=$(head -n 1 "$T/delivered")
+
+restore() { restore_state "$BK/b1" "$O.damaged$1" "$O.damaged$1/audit"; }
+dump() { sqlite3 "$O/store.db" ".dump certificates serials batches batch_results crl_entries"; }
+
+# ---- restore 1: the compromise first is refused ---------------------------
+restore 1
+dump >"$T/restored.dump"
+REFUSED="^hanko-online revoke: issuing generation 1: $K pending certificates of its key the audit log records as issued after the backup this store was restored from \(serial [0-9A-F]+, [0-9A-F]+(, [0-9A-F]+)?(, \.\.\.)?; batch [0-9a-f]{16}: cert\.issue seq [0-9]+, then cert\.reserve seq [0-9]+: the run went on past its commit\): voided, they would be on no CRL and never put back: recover the batches first \(hanko-online recover, docs/backup\.md \"Restore\", step 9\), then this again; nothing changed$"
+fails "revoke --issuing-key-compromise --dry-run: refused, the cert.reserve named" 3 "$REFUSED" \
+	"$ON" revoke --state "$O" --clock 2026-04-02T15:00:00Z --issuing-key-compromise --generation 1 --dry-run
+V=$(db "SELECT count(*) FROM certificates WHERE status = 'valid'")
+fails "revoke --issuing-key-compromise: refused" 3 "$REFUSED" \
+	"$ON" revoke --state "$O" --clock 2026-04-02T15:00:00Z --issuing-key-compromise --generation 1 --yes-revoke-all "$V"
+check "... $PS still pending, the store unchanged" sh -c \
+	"test \"\$(sqlite3 '$O/store.db' \"SELECT status FROM certificates WHERE hex(serial) = '$PS'\")\" = pending &&
+	 sqlite3 '$O/store.db' '.dump certificates serials batches batch_results crl_entries' | cmp -s - '$T/restored.dump'"
+
+# ---- restore 2: those rows voided (as revoke did before this fix) ---------
+restore 2
+db "UPDATE certificates SET status = 'void', ended = 1 WHERE status = 'pending'"
+fails "check: each void row A delivered is a finding" 1 "findings" \
+	"$ON" check --state "$O" --clock 2026-04-02T17:00:00Z --dry-run
+check "... $K lines, $PS among them, naming the cert.reserve" sh -c "test \$(grep -c '^void: serial [0-9A-F]* (municipality [0-9]*): void in the store, but the audit log.s cert.issue seq [0-9]* (batch [0-9a-f]*) signed it and cert.reserve seq [0-9]*: the run went on past its commit: issued to its resident, on no CRL, .*restore the state from the backup again, recover the batches first, then redo the revocations' '$T/out') = $K &&
+	grep -q '^void: serial $PS ' '$T/out'"
+finish
