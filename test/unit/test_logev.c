@@ -1,0 +1,145 @@
+/* test_logev.c - online/logev.c's hk_logev_issued on logs written here:
+ * which record says a serial's certificate was delivered (issue.done ok,
+ * or a cert.reserve of its batch before that run ended), and the runs
+ * that say nothing (a crash, a later cert.issue, another batch). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "audit.h"
+#include "err.h"
+#include "logev.h"
+#include "testutil.h"
+
+#define X "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define Y "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define Z "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+
+static char logp[4200];
+
+static void
+rec(const char *event, const char *result, const char *details)
+{
+	cr_assert_eq(hk_audit_append(logp, event, result, "-", details), 0,
+	    "%s", hk_err_msg());
+}
+
+static void
+start(const char *sha)
+{
+	char d[300];
+
+	snprintf(d, sizeof(d), "batch b.csv sha256 %s: 3 requests, 3 without "
+	    "a result, issuing CA generation 1", sha);
+	rec("issue.start", "ok", d);
+}
+
+static void
+done(const char *sha, const char *result)
+{
+	char d[300];
+
+	snprintf(d, sizeof(d), "batch b.csv sha256 %s: this run 1 issued, 0 "
+	    "refused; the batch 1 issued, 0 refused of 3", sha);
+	rec("issue.done", result, d);
+}
+
+static void
+list(const char *event, const char *sha, const char *serial)
+{
+	char d[300];
+
+	snprintf(d, sizeof(d), "batch %.16s, serial/municipality/line (1): "
+	    "%s/431010/1", sha, serial);
+	rec(event, "ok", d);
+}
+
+/* Serials A to F (sorted), each after the scan: *done (0: none), event. */
+static void
+scan(struct hk_logev_issued *p, size_t *ndone)
+{
+	const char *hex[] = { "0A", "0B", "0C", "0D", "0E", "0F" };
+	size_t i;
+
+	memset(p, 0, 6 * sizeof(*p));
+	for (i = 0; i < 6; i++)
+		snprintf(p[i].hex, sizeof(p[i].hex), "%s", hex[i]);
+	cr_assert_eq(hk_logev_issued(logp, p, 6, sizeof(*p), ndone), 0,
+	    "%s", hk_err_msg());
+}
+
+Test(logev, issued_evidence)
+{
+	struct hk_logev_issued p[6];
+	size_t nd;
+
+	snprintf(logp, sizeof(logp), "%s/audit.log", hk_test_dir("logev"));
+	cr_assert_eq(hk_audit_create(logp), 0, "%s", hk_err_msg());
+	/* run 1 of X: 0A's chunk committed (the run reserved again), then
+	 * 0B's cert.issue, and the run failed */
+	start(X);
+	list("cert.reserve", X, "0A");
+	list("cert.issue", X, "0A");
+	list("cert.reserve", X, "0B");
+	list("cert.issue", X, "0B");
+	done(X, "fail");
+	/* run 1 of Y: 0C signed, killed before its commit (no end); the
+	 * cert.reserve of batch Z later says nothing of 0C */
+	start(Y);
+	list("cert.reserve", Y, "0C");
+	list("cert.issue", Y, "0C");
+	/* run 2 of X (resumed): 0D signed, killed; run 3 of X: its own
+	 * cert.reserve after issue.start is not 0D's run; 0E delivered by
+	 * issue.done ok of its own run after a cert.reserve */
+	start(X);
+	list("cert.issue", X, "0D");
+	start(X);
+	list("cert.reserve", Z, "0D");	/* another batch */
+	list("cert.reserve", X, "0E");
+	list("cert.issue", X, "0E");
+	list("cert.reserve", X, "0F");
+	done(X, "ok");
+	scan(p, &nd);
+	cr_expect(p[0].issued != 0 && p[0].done != 0 &&
+	    strcmp(p[0].event, "cert.reserve") == 0,
+	    "0A: its run reserved again after its cert.issue, then failed");
+	cr_expect(p[1].issued != 0 && p[1].done != 0 &&
+	    strcmp(p[1].event, "issue.done") == 0, "0B: its run failed, "
+	    "a later run of X ended ok (it wrote or recovered 0B)");
+	cr_expect(p[2].issued != 0 && p[2].done == 0, "0C: a crash");
+	cr_expect(p[3].issued != 0 && p[3].done != 0 &&
+	    strcmp(p[3].event, "issue.done") == 0,
+	    "0D: killed, then a later run of X ended ok (it recovered 0D)");
+	cr_expect(p[4].issued != 0 && p[4].done != 0 &&
+	    strcmp(p[4].event, "issue.done") == 0,
+	    "0E: its run's own issue.done ok said, not the cert.reserve");
+	cr_expect(p[5].issued == 0 && p[5].done == 0, "0F: never cert.issue");
+	cr_expect_eq(nd, 4);
+}
+
+Test(logev, issued_crash_then_resumed_run_fails)
+{
+	struct hk_logev_issued p[6];
+	size_t nd;
+
+	snprintf(logp, sizeof(logp), "%s/audit.log", hk_test_dir("logev2"));
+	cr_assert_eq(hk_audit_create(logp), 0, "%s", hk_err_msg());
+	/* 0A signed, the run killed before its commit; the resumed run
+	 * reserves its own chunks, then fails: 0A stays undelivered */
+	start(X);
+	list("cert.issue", X, "0A");
+	start(X);
+	list("cert.reserve", X, "0B");
+	list("cert.issue", X, "0B");
+	list("cert.reserve", X, "0C");
+	list("cert.issue", X, "0D");
+	list("cert.issue", X, "0D");	/* a later record: no sign */
+	done(X, "fail");
+	scan(p, &nd);
+	cr_expect(p[0].issued != 0 && p[0].done == 0,
+	    "0A: a crash; the next run's cert.reserve is not its run's");
+	cr_expect(p[1].done != 0 && strcmp(p[1].event, "cert.reserve") == 0);
+	cr_expect(p[3].issued != 0 && p[3].done == 0,
+	    "0D: only a later cert.issue, then issue.done fail: not known");
+	cr_expect_eq(nd, 1);
+}
