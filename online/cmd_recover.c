@@ -2257,8 +2257,9 @@ out:
 			    "this again", w->n_refused, w->n_recs);
 			r = HK_ERR_INVALID;
 		} else if (w->n_redone > 0)
-			printf("Next: hanko-online check, then ocsp-refresh and "
-			    "publish (docs/backup.md \"Restore\", step 9)\n");
+			printf("Next: hanko-online check (docs/backup.md "
+			    "\"Restore\", step 8: clean now), then "
+			    "ocsp-refresh and publish --now (step 10)\n");
 	}
 	work_close(w);
 	return r;
