@@ -141,13 +141,6 @@ struct ev_rv {
 	uint64_t seq;
 };
 
-/* An issue.done ok entry: the run of batch (sha16) that wrote it ended,
- * its chunks committed and results.csv written. */
-struct ev_done {
-	char batch[17];
-	uint64_t seq;
-};
-
 /* A line's result in the store's journal. */
 struct jres {
 	int kind;			/* 0 none, 1 serial, 2 refused */
@@ -174,6 +167,8 @@ struct rc_work {
 	int log_start;			/* issue.start names this batch */
 	int log_replace;		/* ... with --replace */
 	uint64_t log_start_seq;		/* its first issue.start */
+	time_t log_start_at;		/* ... its time (0: none) */
+	time_t log_done_at;		/* its last issue.done ok's (0: none) */
 	struct ev_start *es;		/* every batch's first issue.start */
 	size_t nes, capes;
 	struct ev_line *el;
@@ -184,8 +179,9 @@ struct rc_work {
 	size_t nea, capea;
 	struct ev_rv *rv;		/* every cert.revoke, by serial, seq */
 	size_t nrv, caprv;
-	struct ev_done *ed;		/* every issue.done ok, in seq order */
-	size_t ned, caped;
+	/* every serial of a cert.issue: delivered? (hk_logev_issued) */
+	struct hk_logev_issued *iss;	/* by hex */
+	size_t niss;
 	/* the token's compromise marks the restored state.conf lacks */
 	unsigned char lost[HK_CERT_GEN_MAX + 1];
 	char *notes;			/* ... said on stderr */
@@ -497,28 +493,22 @@ add_all(struct rc_work *w, const char *d, const struct hk_audit_record *rec)
 	return 0;
 }
 
-/* "batch FILE sha256 H: this run ..." (issue's issue.done): H's sha16 */
-static int
-add_done(struct rc_work *w, const char *d, uint64_t seq)
+/* "batch FILE sha256 H: this run ..." (issue's issue.done) of this
+ * batch: the time of its last run when that run ended ok (issue finishes
+ * a batch only in a run that ends ok), else 0 */
+static void
+done_time(struct rc_work *w, const char *d, const struct hk_audit_record *rec)
 {
-	struct ev_done *e;
 	const char *h;
+	time_t at;
 
-	if ((h = hk_logev_done_batch(d)) == NULL)
-		return 0;
-	if (w->ned == w->caped) {
-		size_t cap = w->caped ? 2 * w->caped : 16;
-
-		if ((e = reallocarray(w->ed, cap, sizeof(*e))) == NULL)
-			return HK_ERR_ALLOC;
-		w->ed = e;
-		w->caped = cap;
-	}
-	e = &w->ed[w->ned++];
-	memcpy(e->batch, h, 16);
-	e->batch[16] = '\0';
-	e->seq = seq;
-	return 0;
+	if ((h = hk_logev_done_batch(d)) == NULL ||
+	    strncmp(h, w->bf.sha, 64) != 0)
+		return;
+	if (strcmp(rec->result, "ok") != 0 || hk_time_parse(rec->time,
+	    &at) != 0)
+		at = 0;
+	w->log_done_at = at;
 }
 
 static int
@@ -546,15 +536,19 @@ each_record(const struct hk_audit_record *rec, void *arg)
 		kind = 6;
 	else
 		return 0;
-	if (strcmp(rec->result, "ok") != 0)
+	if (strcmp(rec->result, "ok") != 0 && kind != 6)
 		return 0;
 	if ((d = hk_logev_details(rec)) == NULL)
 		return HK_ERR_ALLOC;
 	if (kind == 0) {
 		snprintf(want, sizeof(want), " sha256 %s", w->bf.sha);
 		if ((t = strstr(d, want)) != NULL) {
-			if (!w->log_start)
+			if (!w->log_start) {
 				w->log_start_seq = rec->seq;
+				if (hk_time_parse(rec->time,
+				    &w->log_start_at) != 0)
+					w->log_start_at = 0;
+			}
 			w->log_start = 1;
 			if (strncmp(t + strlen(want), " (--replace)", 12) == 0)
 				w->log_replace = 1;
@@ -567,7 +561,7 @@ each_record(const struct hk_audit_record *rec, void *arg)
 		goto out;
 	}
 	if (kind == 6) {
-		r = add_done(w, d, rec->seq);
+		done_time(w, d, rec);
 		goto out;
 	}
 	if (kind == 2 && (r = add_revs(w, d, rec)) != 0)
@@ -654,6 +648,46 @@ log_keyed(struct rc_work *w)
 	return 0;
 }
 
+/*
+ * Which serials of a cert.issue the live log shows committed and
+ * delivered: the project's one rule (hk_logev_issued, as check's void
+ * finding and revoke's pending refusal read it): its first cert.issue ok,
+ * then an issue.done ok of its batch, or a cert.reserve ok of its batch
+ * before that run ended (a run that failed later wrote it into
+ * results.csv).
+ */
+static int
+log_delivered(struct rc_work *w)
+{
+	size_t k;
+	int r;
+
+	for (k = 0; k < w->nel; k++)
+		if (w->el[k].issued && (w->niss == 0 ||
+		    strcmp(w->iss[w->niss - 1].hex, w->el[k].serial) != 0)) {
+			if (w->niss % 64 == 0) {
+				struct hk_logev_issued *n = reallocarray(
+				    w->iss, w->niss + 64, sizeof(*n));
+
+				if (n == NULL)
+					return HK_ERR_ALLOC;
+				w->iss = n;
+			}
+			memset(&w->iss[w->niss], 0, sizeof(*w->iss));
+			memcpy(w->iss[w->niss].hex, w->el[k].serial,
+			    sizeof(w->iss[0].hex));
+			w->niss++;
+		}
+	if (w->niss == 0)
+		return 0;
+	if ((r = hk_logev_issued(w->on->audit_log, w->iss, w->niss,
+	    sizeof(*w->iss), NULL)) != 0 && r == HK_ERR_AUDIT)
+		hk_err_set("%s: the audit log fails verification (%s): it "
+		    "cannot be evidence; docs/backup.md \"Restore\", step 6",
+		    w->on->audit_log, hk_err_msg());
+	return r;
+}
+
 static int
 log_read(struct rc_work *w)
 {
@@ -674,7 +708,7 @@ log_read(struct rc_work *w)
 		qsort(w->er, w->ner, sizeof(*w->er), er_cmp);
 	if (w->nrv > 1)
 		qsort(w->rv, w->nrv, sizeof(*w->rv), rv_cmp);
-	return 0;
+	return log_delivered(w);
 }
 
 /* The earliest cert.revoke record of serial (hex), or NULL. */
@@ -694,21 +728,38 @@ rv_first(const struct rc_work *w, const char *hex)
 	    &w->rv[lo] : NULL;
 }
 
-/* An issue.done ok record of batch (sha16) after seq: the run that wrote
- * a cert.issue record at seq committed its chunk and wrote results.csv (a
- * later run signs or voids every pending row first), so a row of that
- * serial the store holds pending or void was signed and delivered after
- * the backup the store was restored from. */
-static int
-done_after(const struct rc_work *w, const char *batch, uint64_t seq)
+/* What the live log says of serial (hex) having been delivered
+ * (log_delivered), or NULL: not delivered, or no cert.issue of it. */
+static const struct hk_logev_issued *
+delivered(const struct rc_work *w, const char *hex)
 {
-	size_t k;
+	size_t lo = 0, hi = w->niss, m;
+	int c;
 
-	for (k = 0; k < w->ned; k++)
-		if (w->ed[k].seq > seq && strncmp(w->ed[k].batch, batch, 16) ==
-		    0)
-			return 1;
-	return 0;
+	while (lo < hi) {
+		m = lo + (hi - lo) / 2;
+		if ((c = strcmp(w->iss[m].hex, hex)) == 0)
+			return w->iss[m].done != 0 ? &w->iss[m] : NULL;
+		if (c < 0)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return NULL;
+}
+
+/* How it was delivered, for a message: "; the live log: cert.issue seq
+ * N, then issue.done ok seq M ended that run" (or "cert.reserve seq M:
+ * the run went on past its commit"), as check and revoke say it. */
+static void
+delivered_said(const struct hk_logev_issued *p, char *buf, size_t n)
+{
+	int res = strcmp(p->event, "cert.reserve") == 0;
+
+	snprintf(buf, n, "cert.issue seq %" PRIu64 " (batch %s), then %s seq %"
+	    PRIu64 "%s", p->issued, p->batch, res ? "cert.reserve" :
+	    "issue.done ok", p->done, res ? ": the run went on past its "
+	    "commit" : " ended that run");
 }
 
 /* The first evidence entry of serial (hex) and how many there are. */
@@ -873,8 +924,8 @@ unhex(const char *h, unsigned char *b, size_t *n)
  * before this batch's first (when the log has none of this batch's, it
  * says nothing of when this one ran: its lines are judged one by one) and
  * whose cert.issue certificates are not all in the store (none of its
- * rows, pending, or void though its run ended after the cert.issue: see
- * done_after) must be recovered first. Else this batch's re-issue
+ * rows, pending, or void though the live log shows it delivered: see
+ * log_delivered) must be recovered first. Else this batch's re-issue
  * of a resident that batch issued finds no certificate to replace: put
  * back without its revocation, and that batch's certificate refused for
  * good. A batch the restored store's journal has finished is wholly in
@@ -887,8 +938,10 @@ order_check(struct rc_work *w)
 	struct hk_store_batch b;
 	struct hk_store_cert c;
 	unsigned char sb[HK_STORE_SERIAL_MAX];
-	size_t i, k, sl, miss;
+	size_t i, k, sl, miss, nvoid;
+	const struct hk_logev_issued *dv, *fvoid;
 	const char *first, *last;
+	char said[200], vs[600];
 	int r;
 
 	if (!w->log_start)
@@ -906,8 +959,9 @@ order_check(struct rc_work *w)
 		if (r != 0 && r != HK_ERR_NOT_FOUND)
 			return r;
 		hk_err_clear();
-		miss = 0;
+		miss = nvoid = 0;
 		first = last = NULL;
+		fvoid = NULL;
 		/* el is in serial order: a serial's entries together */
 		for (k = 0; k < w->nel; k++) {
 			const struct ev_line *e = &w->el[k];
@@ -918,29 +972,41 @@ order_check(struct rc_work *w)
 				continue;
 			last = e->serial;
 			r = hk_store_cert_get(w->store, sb, sl, &c);
-			/* void after its batch's run ended: voided after a
-			 * restore (revoke --issuing-key-compromise before this
+			/* void though delivered: voided after a restore
+			 * (revoke --issuing-key-compromise before this
 			 * recover), not in the store for good */
-			if (r == 0 && c.status != HK_CERT_PENDING &&
-			    (c.status != HK_CERT_VOID || !done_after(w,
-			    e->batch, e->seq)))
+			dv = r == 0 && c.status == HK_CERT_VOID ?
+			    delivered(w, e->serial) : NULL;
+			if (r == 0 && c.status != HK_CERT_PENDING && dv == NULL)
 				continue;
 			if (r != 0 && r != HK_ERR_NOT_FOUND)
 				return r;
 			hk_err_clear();
 			if (first == NULL)
 				first = e->serial;
+			if (dv != NULL && nvoid++ == 0)
+				fvoid = dv;
 			miss++;
 		}
 		if (miss == 0)
 			continue;
+		vs[0] = '\0';
+		if (fvoid != NULL) {
+			delivered_said(fvoid, said, sizeof(said));
+			snprintf(vs, sizeof(vs), "; %zu of them void in it, "
+			    "though the live log shows %s delivered (serial %s: "
+			    "%s): restore the state from the backup again, "
+			    "recover the batches first, then redo the "
+			    "revocations", nvoid, nvoid == 1 ? "it" : "them",
+			    fvoid->hex, said);
+		}
 		hk_err_set("%s: batch %s (sha256 %s), whose issue.start (seq %"
 		    PRIu64 ") is before this batch's (seq %" PRIu64 "), has "
 		    "%zu certificate%s (cert.issue) not in the store (serial "
 		    "%s among them): recover it first; nothing changed "
-		    "(docs/backup.md \"Restore\", step 9)", w->o->batch,
+		    "(docs/backup.md \"Restore\", step 9)%s", w->o->batch,
 		    s->file, s->sha, s->seq, w->log_start_seq, miss,
-		    miss == 1 ? "" : "s", first);
+		    miss == 1 ? "" : "s", first, vs);
 		return HK_ERR_INVALID;
 	}
 	return 0;
@@ -979,8 +1045,9 @@ journal(struct rc_work *w)
 	/* as issue names it: its mode is what a resumed run must keep */
 	snprintf(w->b.name, sizeof(w->b.name), "issue%s %s",
 	    w->log_replace ? " --replace" : "", w->o->batch);
-	return hk_store_batch_add(w->store, w->bf.sha, w->b.name, hk_clock_now(),
-	    &w->b.id);
+	/* dated as issue dated it: its first issue.start in the live log */
+	return hk_store_batch_add(w->store, w->bf.sha, w->b.name,
+	    w->log_start_at != 0 ? w->log_start_at : hk_clock_now(), &w->b.id);
 }
 
 #define NOTE_FMT "hanko-online recover: note: token '%s': " \
@@ -1071,7 +1138,7 @@ work_close(struct rc_work *w)
 	free(w->er);
 	free(w->ea);
 	free(w->rv);
-	free(w->ed);
+	free(w->iss);
 	free(w->notes);
 	for (k = 0; k < w->nes; k++)
 		free(w->es[k].file);
@@ -1536,21 +1603,32 @@ place(struct rc_work *w, struct rc_item *it)
 		} else if (have.status == HK_CERT_VOID && stl ==
 		    it->c.tbs_len && memcmp(stbs, it->c.tbs, stl) == 0 &&
 		    memcmp(have.resident_key, it->c.resident_key,
-		    HK_STORE_RKEY_LEN) == 0)
+		    HK_STORE_RKEY_LEN) == 0) {
 			/* the same reservation: pending in the backup, signed
 			 * after it, voided since (revoke
 			 * --issuing-key-compromise before this recover) */
+			const struct hk_logev_issued *dv = delivered(w,
+			    it->hex);
+			char said[240] = "", ds[200];
+
+			if (dv != NULL) {
+				delivered_said(dv, ds, sizeof(ds));
+				snprintf(said, sizeof(said), " (the live log: "
+				    "%s)", ds);
+			}
 			snprintf(it->why, sizeof(it->why), "serial %s is void "
 			    "in the store with this certificate's "
 			    "TBSCertificate: reserved in the backup, signed and "
-			    "issued after it, then voided in the restored store "
+			    "delivered after it%s, then voided in the restored "
+			    "store "
 			    "(revoke --issuing-key-compromise run before this "
 			    "recover?); a void row never changes, so this "
 			    "certificate is on no CRL: nothing changed; restore "
 			    "the state from the backup again, recover the "
 			    "batches first, then redo the revocations "
-			    "(docs/backup.md \"Restore\", step 9)", it->hex);
-		else
+			    "(docs/backup.md \"Restore\", step 9)", it->hex,
+			    said);
+		} else
 			snprintf(it->why, sizeof(it->why), "INCIDENT: serial "
 			    "%s is in the store (%s) with another "
 			    "certificate: nothing changed; hand both to the "
@@ -1904,7 +1982,9 @@ batch_done(struct rc_work *w)
 			return r;
 		hk_err_clear();
 	}
-	return hk_store_batch_finish(w->store, w->b.id, hk_clock_now());
+	/* as issue finished it: at its last issue.done ok in the live log */
+	return hk_store_batch_finish(w->store, w->b.id, w->log_done_at != 0 ?
+	    w->log_done_at : hk_clock_now());
 }
 
 /* ---- --revocations: the live log's revocations redone ---------------- */

@@ -11,7 +11,11 @@
 #   revoke --issuing-key-compromise first is refused (exit 3), naming
 #   those rows and the cert.reserve record (before this fix: no
 #   issue.done ok, so they were voided though delivered);
-#   restore 2, those rows voided: check names each, with the cert.reserve.
+#   restore 2, those rows voided: check names each, with the cert.reserve;
+#   recover A refuses each as delivered (the cert.reserve named), and,
+#   with the rest of A put back, holds up batch C (run after A): before
+#   recover used hk_logev_issued, a void row counted only after an
+#   issue.done ok of its batch, and C went in ahead of A's void rows.
 . "$(dirname "$0")/online.sh"
 BK=$T/backups
 mkdir -p "$BK"
@@ -26,6 +30,8 @@ END { OFS = ","
 		print f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9] } }' n="$N" \
 	"$REQ/valid.csv" >"$T/a/batch.csv"
 awk -F, 'NR == 1 { print; next } NR == 2 { OFS = ","; $2 = "72000000999"; print }' "$T/a/batch.csv" >"$T/p/batch.csv"
+req_dir "$T/c"
+awk -F, 'NR == 1 { print; next } NR == 2 { OFS = ","; $2 = "72000000888"; print }' "$T/a/batch.csv" >"$T/c/batch.csv"
 ok "batch P: one resident" "$ON" issue --state "$O" --clock 2026-04-02T11:00:00Z --batch "$T/p/batch.csv" --out "$T/p/out"
 sed -n 2p "$T/p/batch.csv" >>"$T/a/batch.csv"
 # ---- A held part-way, the backup taken; then A fails at its last line ----
@@ -57,6 +63,7 @@ while read -r s; do grep -q ",ok,$s," "$T/a/out/results.csv" && echo "$s"; done 
 K=$(wc -l <"$T/delivered" | tr -d ' ')
 check "the backup holds $K pending rows A delivered (results.csv ok) before failing" test "$K" -gt 1
 PS=$(head -n 1 "$T/delivered")
+ok "batch C, after A: one new resident" "$ON" issue --state "$O" --clock 2026-04-02T13:00:00Z --batch "$T/c/batch.csv" --out "$T/c/out"
 
 restore() { restore_state "$BK/b1" "$O.damaged$1" "$O.damaged$1/audit"; }
 dump() { sqlite3 "$O/store.db" ".dump certificates serials batches batch_results crl_entries"; }
@@ -81,4 +88,17 @@ fails "check: each void row A delivered is a finding" 1 "findings" \
 	"$ON" check --state "$O" --clock 2026-04-02T17:00:00Z --dry-run
 check "... $K lines, $PS among them, naming the cert.reserve" sh -c "test \$(grep -c '^void: serial [0-9A-F]* (municipality [0-9]*): void in the store, but the audit log.s cert.issue seq [0-9]* (batch [0-9a-f]*) signed it and cert.reserve seq [0-9]*: the run went on past its commit: issued to its resident, on no CRL, .*restore the state from the backup again, recover the batches first, then redo the revocations' '$T/out') = $K &&
 	grep -q '^void: serial $PS ' '$T/out'"
+rc=0
+"$ON" recover --state "$O" --clock 2026-04-02T17:10:00Z --batch "$T/a/batch.csv" --results "$T/a/out/results.csv" >"$T/r.out" 2>"$T/r.err" || rc=$?
+check "recover A: exit 3, its void lines refused" test "$rc" = 3
+check "... each of the $K said as delivered, naming the cert.reserve" sh -c "test \$(grep -c 'serial [0-9A-F]* is void in the store with this certificate.s TBSCertificate: reserved in the backup, signed and delivered after it (the live log: cert.issue seq [0-9]* (batch [0-9a-f]*), then cert.reserve seq [0-9]*: the run went on past its commit), then voided' '$T/r.err') = $K &&
+	grep -q 'serial $PS is void in the store' '$T/r.err' && ! grep -q INCIDENT '$T/r.err'"
+C1=$(awk -F, '$2 == "ok" { print $3; exit }' "$T/c/out/results.csv")
+dump >"$T/before-c.dump"
+fails "recover C: refused, A's void rows delivered are not in the store" 3 \
+	"has $K certificates \\(cert\\.issue\\) not in the store \\(serial [0-9A-F]+ among them\\): recover it first; nothing changed \\(docs/backup\\.md \"Restore\", step 9\\); $K of them void in it, though the live log shows them delivered \\(serial [0-9A-F]+: cert\\.issue seq [0-9]+ \\(batch [0-9a-f]{16}\\), then cert\\.reserve seq [0-9]+: the run went on past its commit\\): restore the state from the backup again" \
+	"$ON" recover --state "$O" --clock 2026-04-02T17:20:00Z --batch "$T/c/batch.csv" --results "$T/c/out/results.csv"
+check "... nothing changed, C's certificate $C1 not put back" sh -c \
+	"dump_now=\$(sqlite3 '$O/store.db' '.dump certificates serials batches batch_results crl_entries'); [ \"\$dump_now\" = \"\$(cat '$T/before-c.dump')\" ] &&
+	 test -z \"\$(sqlite3 '$O/store.db' \"SELECT 1 FROM certificates WHERE hex(serial) = '$C1'\")\""
 finish

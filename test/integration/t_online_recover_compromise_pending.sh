@@ -121,6 +121,6 @@ rc=0; "$ON" recover --state "$O" --clock 2026-04-02T17:20:00Z --batch "$T/a/batc
 	--results "$T/a/out/results.csv" >"$T/r.out" 2>"$T/r.err" || rc=$?
 check "recover A: the void lines refused (exit $rc)" test "$rc" = 3
 check "... each said as what it is, not an INCIDENT with another certificate" sh -c \
-	"test \$(grep -c 'serial [0-9A-F]* is void in the store with this certificate.s TBSCertificate: reserved in the backup, signed and issued after it, then voided' '$T/r.err') = $BP &&
+	"test \$(grep -c 'serial [0-9A-F]* is void in the store with this certificate.s TBSCertificate: reserved in the backup, signed and delivered after it (the live log: cert.issue seq [0-9]* (batch [0-9a-f]*), then issue.done ok seq [0-9]* ended that run), then voided' '$T/r.err') = $BP &&
 	! grep -q INCIDENT '$T/r.err'"
 finish

@@ -55,6 +55,8 @@ ALL="$A1 $A2 $A3 $A4 $A5 $R1 $E1"
 rows() { for s in $ALL; do sqlite3 "$O/store.db" "SELECT hex(serial), status, coalesce(reason, 0), coalesce(revoked_at, 0), hex(der) FROM certificates WHERE hex(serial) = '$s'"; done; }
 crl() { sqlite3 "$O/store.db" "SELECT hex(serial), hex(entry) FROM crl_entries ORDER BY serial"; }
 rows >"$T/lost.rows"; crl >"$T/lost.crl"
+bdates() { sqlite3 "$O/store.db" "SELECT sha256, started_at, finished_at FROM batches ORDER BY sha256"; }
+bdates >"$T/lost.batches"
 ts() { date -u -d "2026-04-02T$1Z" +%s; }
 check "the lost store: all seven revoked, each at its own time" test \
 	"$(cut -d'|' -f2-4 "$T/lost.rows" | tr '\n' ' ')" = \
@@ -99,6 +101,9 @@ check "... state.conf marked at T3 (the record's time)" grep -qx "issuing.1.comp
 check "... audited: cert.revoke ok naming the record redone" \
 	grep -q "	cert.revoke	ok	-	serial $A1: municipality 431010, reason 1 (key-compromise): revoked at 2026-04-02T13:00:00Z, redone from the live log's record seq " "$O/audit/audit.log"
 ok "recover E" "$ON" recover --state "$O" --clock 2026-04-02T15:40:00Z --batch "$T/e/batch.csv" --results "$T/e/out/results.csv"
+check "the batches rows (R, E put back) are the lost store's: dated by the log's issue.start and issue.done ok, not recover's runs" sh -c \
+	"sqlite3 '$O/store.db' 'SELECT sha256, started_at, finished_at FROM batches ORDER BY sha256' | cmp -s - '$T/lost.batches' &&
+	 grep -q '|$(ts 13:10:00)|$(ts 13:10:00)$' '$T/lost.batches' && grep -q '|$(ts 13:30:00)|$(ts 13:30:00)$' '$T/lost.batches'"
 ok "recover --revocations again: exit 0" "$ON" recover --state "$O" --clock 2026-04-02T15:50:00Z --revocations
 check "... nothing left to redo" grep -q "^Revocations of the live log: 0 redone at their records' times, 6 already in the store, 0 noted, 0 refused of 6$" "$T/out"
 rows >"$T/got.rows"
