@@ -79,4 +79,19 @@ if command -v systemd-analyze >/dev/null; then
 	ok "systemd-analyze verify: the backup service and timer" systemd-analyze verify --man=no \
 		"$T/units/hanko-backup.service" "$T/units/hanko-backup.timer"
 fi
+# ---- the daily status report ----
+SCRON=$(grep -v -e '^#' -e '^MAILTO=' "$D/crontab-status")
+check "status crontab: MAILTO set (cron mails what the job prints)" grep -q '^MAILTO=..*' "$D/crontab-status"
+check "status crontab: one line, 07:00 daily as user hanko, after publish and backup" sh -c \
+	"[ \$(printf '%s\n' '$SCRON' | wc -l) = 1 ] && printf '%s\n' '$SCRON' | grep -q '^0 7 \* \* \* hanko out=.*hanko-online status '"
+# cron runs the command with /bin/sh: silent when status exits 0, the
+# report (stdout and stderr) when it exits 9 or anything else.
+SCMD=$(printf '%s\n' "$SCRON" | sed -e 's/^0 7 \* \* \* hanko //' -e "s|/usr/local/bin/hanko-online|$T/bin/hanko-online|")
+printf '#!/bin/sh\necho "$*"\n[ -n "${STATUS_RC:-}" ] && { echo "warning: stand-in" >&2; exit "$STATUS_RC"; }\nexit 0\n' >"$T/bin/hanko-online"
+STATUS_RC= /bin/sh -c "$SCMD" >"$T/st0" 2>&1
+check "status crontab: nothing printed (no mail) when status exits 0" test ! -s "$T/st0"
+STATUS_RC=9 /bin/sh -c "$SCMD" >"$T/st9" 2>&1
+check "status crontab: the report and its warning printed when status exits 9" sh -c \
+	"grep -qx 'status --state /srv/hanko/online --repo /srv/hanko/repo' '$T/st9' && grep -qx 'warning: stand-in' '$T/st9'"
+
 finish
