@@ -239,18 +239,7 @@ hex_ok(const char *s, size_t n)
 static int
 dec_parse(const char *s, size_t n, uint64_t *out)
 {
-	uint64_t v = 0;
-	size_t i;
-
-	if (n < 1 || n > 19 || (n > 1 && s[0] == '0'))
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*out = v;
-	return 0;
+	return hk_dec_parse(s, n, 19, out);
 }
 
 /* The next line of buf (without its LF) in *line; its length in *n. */

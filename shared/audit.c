@@ -162,18 +162,7 @@ ok_label(const char *s, size_t n)
 static int
 parse_seq(const char *s, size_t n, uint64_t *out)
 {
-	uint64_t v = 0;
-	size_t i;
-
-	if (n == 0 || n > SEQ_DIGITS_MAX || (n > 1 && s[0] == '0'))
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*out = v;
-	return 0;
+	return hk_dec_parse(s, n, SEQ_DIGITS_MAX, out);
 }
 
 /* ---- details escaping ----------------------------------------------- */

@@ -175,17 +175,9 @@ hk_bundle_manifest_encode(const struct hk_bundle_manifest *m, char **out,
 static int
 parse_dec(const char *s, uint64_t max, uint64_t *out)
 {
-	uint64_t v = 0;
-	size_t i, len = strlen(s);
+	uint64_t v;
 
-	if (len == 0 || len > 18 || (s[0] == '0' && len > 1))
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (v > max)
+	if (hk_dec_parse(s, strlen(s), 18, &v) != 0 || v > max)
 		return -1;
 	*out = v;
 	return 0;

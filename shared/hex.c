@@ -1,4 +1,4 @@
-/* hex.c - hex encoding for digests, ids and fingerprints. */
+/* hex.c - hex encoding for digests, ids and fingerprints; strict decimals. */
 #include <string.h>
 
 #include "err.h"
@@ -57,4 +57,21 @@ hk_fingerprint_colons(const unsigned char dgst[32], char out[96])
 		out[o++] = up[dgst[i] & 0xf];
 	}
 	out[o] = '\0';
+}
+
+int
+hk_dec_parse(const char *s, size_t n, size_t maxd, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (n == 0 || n > maxd || maxd > 19 || (n > 1 && s[0] == '0'))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
 }
