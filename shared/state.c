@@ -142,7 +142,7 @@ hk_state_load(const char *dir, struct hk_state **out)
 {
 	struct hk_state *s = NULL;
 	unsigned char *buf = NULL;
-	char path[4096], *line, *save = NULL, *eq;
+	char path[4096], *line, *nl, *eq;
 	size_t len, lineno = 1;
 	int r;
 
@@ -176,9 +176,15 @@ hk_state_load(const char *dir, struct hk_state **out)
 		r = HK_ERR_PARSE;
 		goto out;
 	}
-	line = strtok_r((char *)buf + strlen(HK_STATE_MAGIC) + 1, "\n", &save);
-	for (; line != NULL; line = strtok_r(NULL, "\n", &save)) {
+	/* line by line, blank lines counted too: a message names the line
+	 * the operator sees in an editor */
+	for (line = (char *)buf + strlen(HK_STATE_MAGIC) + 1; *line != '\0';
+	    line = nl + 1) {
+		nl = strchr(line, '\n');	/* there is one: checked above */
+		*nl = '\0';
 		lineno++;
+		if (*line == '\0')
+			continue;
 		if ((eq = strstr(line, " = ")) == NULL) {
 			hk_err_set("%s:%zu: expected 'key = value'", path,
 			    lineno);
@@ -192,8 +198,12 @@ hk_state_load(const char *dir, struct hk_state **out)
 			goto out;
 		}
 		if ((r = hk_state_set(s, line, eq + 3)) != 0) {
-			hk_err_set("%s:%zu: %s: not a valid key or value", path,
-			    lineno, line);
+			if (r == HK_ERR_INVALID && s->n == HK_STATE_MAX_KEYS)
+				hk_err_set("%s:%zu: %s: more than %d keys",
+				    path, lineno, line, HK_STATE_MAX_KEYS);
+			else if (r == HK_ERR_INVALID)
+				hk_err_set("%s:%zu: %s: not a valid key or "
+				    "value", path, lineno, line);
 			goto out;
 		}
 	}
