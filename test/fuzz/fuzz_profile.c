@@ -47,6 +47,37 @@ setup(void)
 	atexit(cleanup);
 }
 
+/* The rules of docs/profile.md that a profile loaded keeps. */
+static void
+check(const struct hk_profile *p)
+{
+	size_t ml = strlen(p->rehearsal_marker);
+
+	if (p->root_validity_years < 1 || p->root_validity_years > 30 ||
+	    p->root_key_use_years < 1 ||
+	    p->root_key_use_years > p->root_validity_years ||
+	    p->issuing_validity_years < 2 ||
+	    p->issuing_validity_years > p->root_validity_years ||
+	    p->user_validity_years < 1 ||
+	    p->user_validity_years >= p->issuing_validity_years ||
+	    (p->root_key == HK_KEY_EC_P384) !=
+	    (p->root_signature == HK_SIG_ECDSA_SHA384) ||
+	    p->issuing_key == HK_KEY_EC_P384 || p->user_key == HK_KEY_EC_P384 ||
+	    p->crl_validity_hours <= HK_PROFILE_CRL_SLACK_HOURS ||
+	    p->crl_interval_hours < 1 || p->crl_interval_hours >
+	    p->crl_validity_hours - HK_PROFILE_CRL_SLACK_HOURS ||
+	    strcmp(p->policy_user, p->policy_user_test) == 0 ||
+	    strcmp(p->policy_ocsp, p->policy_ocsp_test) == 0 ||
+	    strcmp(p->policy_validation, p->policy_validation_test) == 0 ||
+	    hk_oid_check(p->policy_ca) != 0 || hk_oid_check(p->policy_user) !=
+	    0 || ml == 0 || p->rehearsal_marker[0] == ' ' ||
+	    p->rehearsal_marker[ml - 1] == ' ' ||
+	    (p->repository_url[0] != '\0' &&
+	    strncmp(p->repository_url, "http://", 7) != 0 &&
+	    strncmp(p->repository_url, "https://", 8) != 0))
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -66,6 +97,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (p != NULL || strncmp(hk_err_msg(), "fuzz.yaml", 9) != 0)
 			abort();
 	} else {
+		check(p);
 		if (hk_profile_diff(p, p) != NULL ||
 		    hk_profile_changes(p, p, "; ", buf, sizeof(buf)) != 0 ||
 		    buf[0] != '\0')
