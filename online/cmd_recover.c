@@ -376,18 +376,10 @@ static int
 said_at(const char *d, const struct hk_audit_record *rec, time_t *at,
     char when[24], int *said)
 {
-	const char *t = strstr(d, "; revoked at ");
-	char buf[24];
-
 	*said = 0;
-	if (t != NULL && strlen(t + 13) >= 20) {
-		memcpy(buf, t + 13, 20);
-		buf[20] = '\0';
-		if (hk_time_parse(buf, at) == 0) {
-			memcpy(when, buf, 21);
-			*said = 1;
-			return 0;
-		}
+	if (hk_logev_revoked_at(d, at, when)) {
+		*said = 1;
+		return 0;
 	}
 	if (hk_time_parse(rec->time, at) != 0)
 		return -1;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "err.h"
 #include "logev.h"
 
@@ -91,6 +92,28 @@ hk_logev_revoke_all(const char *d, int *gen, const char **kid, size_t *kl)
 	*gen = (int)g;
 	*kid = k;
 	*kl = n;
+	return 1;
+}
+
+int
+hk_logev_revoked_at(const char *d, time_t *at, char when[21])
+{
+	const char *t = strstr(d, "; revoked at ");
+	char buf[24];
+	time_t v;
+
+	if (t == NULL || strlen(t + 13) < 20)
+		return 0;
+	memcpy(buf, t + 13, 20);
+	buf[20] = '\0';
+	/* canonical: hk_time_parse (sscanf) also takes " 4" or "+4" for
+	 * "04", which no writer writes */
+	if (hk_time_parse(buf, &v) != 0)
+		return 0;
+	hk_time_format(v, when, 21);
+	if (strcmp(when, buf) != 0)
+		return 0;
+	*at = v;
 	return 1;
 }
 

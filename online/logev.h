@@ -15,6 +15,9 @@
  *                        (NAME)..." (revoke, check): S, M, R.
  *   hk_logev_revoke_all  cert.revoke-all "issuing generation G key id K:
  *                        ..." (revoke --issuing-key-compromise): G, K.
+ *   hk_logev_revoked_at  cert.revoke and cert.revoke-all "...; revoked at
+ *                        T" (revoke, check, issue --replace): T, a time
+ *                        as hanko writes it (YYYY-MM-DDTHH:MM:SSZ).
  *   hk_logev_start_sha   issue.start "batch FILE sha256 H[ (--replace)]:
  *                        ..., issuing CA generation G": the last " sha256 "
  *                        followed by 64 lowercase hex digits and ":" or
@@ -34,6 +37,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "audit.h"
 #include "store.h"
@@ -61,6 +65,12 @@ int hk_logev_revoke_serial(const char *d, const char **s, size_t *sl,
  * HK_STORE_KEYID_MAX lowercase hex digits, not NUL-terminated); else 0. */
 int hk_logev_revoke_all(const char *d, int *gen, const char **kid,
     size_t *kl);
+
+/* The T of the first "; revoked at T" in d: 1 with *at and when (T,
+ * NUL-terminated) when T is a real UTC time written as hk_time_format
+ * writes it (20 characters, no blank or sign in a number: what revoke,
+ * check and issue write); 0 when d says no such time. */
+int hk_logev_revoked_at(const char *d, time_t *at, char when[21]);
 
 /* issue.start's "batch FILE sha256 H[ (--replace)]: ..." (cmd_issue.c):
  * where the last " sha256 " followed by H (64 lowercase hex digits) and

@@ -1,7 +1,9 @@
 /* test_logev.c - online/logev.c's hk_logev_issued on logs written here:
  * which record says a serial's certificate was delivered (issue.done ok,
  * or a cert.reserve of its batch before that run ended), and the runs
- * that say nothing (a crash, a later cert.issue, another batch). */
+ * that say nothing (a crash, a later cert.issue, another batch); the
+ * record parsers take times only as hanko writes them
+ * (inputs test/fuzz/fuzz_logev.c found). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -142,4 +144,34 @@ Test(logev, issued_crash_then_resumed_run_fails)
 	cr_expect(p[3].issued != 0 && p[3].done == 0,
 	    "0D: only a later cert.issue, then issue.done fail: not known");
 	cr_expect_eq(nd, 1);
+}
+
+/* "; revoked at T": T as hanko writes it, or not said (recover then takes
+ * the record's own time); hk_time_parse alone takes " 4" or "+4" for
+ * "04" (test/fuzz/corpus/logev/crash-revoked-at-blank-in-time). */
+Test(logev, revoked_at_only_as_hanko_writes_it)
+{
+	static const char *const bad[] = { "2026- 4-02T10:00:00Z",
+	    "2026-+4-02T10:00:00Z", "2026-04-02T 9:00:00Z",
+	    "2026-04-02T10:00:+0Z", "2026-02-30T10:00:00Z",
+	    "2026-04-02T10:00:00", "2026-04-02 10:00:00Z" };
+	char d[200], when[21];
+	time_t at = 7;
+	size_t i;
+
+	cr_assert_eq(hk_logev_revoked_at("serial 0A: municipality 431001, "
+	    "reason 1 (keyCompromise); revoked at 2026-04-02T10:00:00Z", &at,
+	    when), 1);
+	cr_expect_eq(at, 1775124000);
+	cr_expect_str_eq(when, "2026-04-02T10:00:00Z");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(d, sizeof(d), "serial 0A: municipality 431001, reason "
+		    "1 (keyCompromise); revoked at %s", bad[i]);
+		at = 7;
+		cr_expect_eq(hk_logev_revoked_at(d, &at, when), 0, "%s", d);
+		cr_expect_eq(at, 7, "%s: *at untouched", d);
+	}
+	cr_expect_eq(hk_logev_revoked_at("serial 0A: municipality 431001, "
+	    "reason 1 (keyCompromise): revoked at 2026-04-02T10:00:00Z", &at,
+	    when), 0, "recover's own record (\": revoked at\") says none");
 }
