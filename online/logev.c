@@ -1,13 +1,13 @@
 /*
  * logev.c - the live audit log read as evidence (logev.h).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
 #include "err.h"
+#include "hex.h"
 #include "logev.h"
 
 char *
@@ -74,18 +74,18 @@ int
 hk_logev_revoke_all(const char *d, int *gen, const char **kid, size_t *kl)
 {
 	const char *k;
-	char *end;
-	long g;
+	uint64_t g;
 	size_t n;
 
 	if (strncmp(d, "issuing generation ", 19) != 0)
 		return 0;
-	errno = 0;
-	g = strtol(d + 19, &end, 10);
-	if (end == d + 19 || errno != 0 || g < 0 || g > 999 ||
-	    strncmp(end, " key id ", 8) != 0)
+	/* G as revoke writes it (%d): digits, no sign, blank or leading
+	 * zero (strtol would take "+1", " 1" and "01") */
+	n = strspn(d + 19, "0123456789");
+	if (hk_dec_parse(d + 19, n, 3, &g) != 0 ||
+	    strncmp(d + 19 + n, " key id ", 8) != 0)
 		return 0;
-	k = end + 8;
+	k = d + 19 + n + 8;
 	n = strspn(k, "0123456789abcdef");
 	if (n < 2 || n > 2 * HK_STORE_KEYID_MAX || k[n] != ':')
 		return 0;
@@ -137,17 +137,16 @@ long
 hk_logev_start_gen(const char *sha)
 {
 	const char *g;
-	char *end;
-	long gen;
+	uint64_t gen;
 
 	if ((g = strstr(sha, ", issuing CA generation ")) == NULL)
 		return -1;
 	g += 24;
-	errno = 0;
-	gen = strtol(g, &end, 10);
-	if (end == g || *end != '\0' || errno != 0 || gen < 0)
+	/* digits to its end, as issue writes them (%d): no sign, blank or
+	 * leading zero */
+	if (hk_dec_parse(g, strlen(g), 18, &gen) != 0)
 		return -1;
-	return gen;
+	return (long)gen;
 }
 
 struct issued_scan {

@@ -61,8 +61,9 @@ int hk_logev_revoke_serial(const char *d, const char **s, size_t *sl,
     const char **m, size_t *ml, int *reason);
 
 /* cert.revoke-all's "issuing generation G key id K: ..." (revoke
- * --issuing-key-compromise): 1 with G (0 to 999) and K (2 to 2 *
- * HK_STORE_KEYID_MAX lowercase hex digits, not NUL-terminated); else 0. */
+ * --issuing-key-compromise): 1 with G (0 to 999, a plain decimal: no
+ * sign, blank or leading zero) and K (2 to 2 * HK_STORE_KEYID_MAX
+ * lowercase hex digits, not NUL-terminated); else 0. */
 int hk_logev_revoke_all(const char *d, int *gen, const char **kid,
     size_t *kl);
 
@@ -79,8 +80,9 @@ int hk_logev_revoked_at(const char *d, time_t *at, char when[21]);
 const char *hk_logev_start_sha(const char *d);
 
 /* The G of that record's ", issuing CA generation G" (digits to its
- * end) after sha (hk_logev_start_sha's), or -1: not said or not a number
- * (the caller says which G it takes). */
+ * end: a plain decimal, no sign, blank or leading zero) after sha
+ * (hk_logev_start_sha's), or -1: not said or not a number (the caller
+ * says which G it takes). */
 long hk_logev_start_gen(const char *sha);
 
 /* One serial asked of hk_logev_issued: the first member of the caller's

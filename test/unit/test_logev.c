@@ -2,10 +2,11 @@
  * which record says a serial's certificate was delivered (issue.done ok,
  * or a cert.reserve of its batch before that run ended), and the runs
  * that say nothing (a crash, a later cert.issue, another batch); the
- * record parsers take times only as hanko writes them
+ * record parsers take numbers and times only as hanko writes them
  * (inputs test/fuzz/fuzz_logev.c found). */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit.h"
@@ -174,4 +175,41 @@ Test(logev, revoked_at_only_as_hanko_writes_it)
 	cr_expect_eq(hk_logev_revoked_at("serial 0A: municipality 431001, "
 	    "reason 1 (keyCompromise): revoked at 2026-04-02T10:00:00Z", &at,
 	    when), 0, "recover's own record (\": revoked at\") says none");
+}
+
+/* G of cert.revoke-all and issue.start: a plain decimal as revoke and
+ * issue write it (%d); strtol took a sign, blanks and leading zeros. */
+Test(logev, generation_only_a_plain_decimal)
+{
+	static const char *const bad[] = { "+1", " 1", "01", "-0", "1000",
+	    "", "1 " };
+	static const char *const good[] = { "0", "1", "999" };
+	char d[300];
+	const char *k, *h;
+	size_t kl, i;
+	int gen;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(d, sizeof(d), "issuing generation %s key id 5c2a: CPS "
+		    "4-4-1-3", bad[i]);
+		cr_expect_eq(hk_logev_revoke_all(d, &gen, &k, &kl), 0, "%s",
+		    d);
+		snprintf(d, sizeof(d), "batch b.csv sha256 " X ": 1 requests, "
+		    "1 without a result, issuing CA generation %s", bad[i]);
+		cr_assert_not_null(h = hk_logev_start_sha(d));
+		if (strcmp(bad[i], "1000") != 0)
+			cr_expect_eq(hk_logev_start_gen(h), -1, "%s", d);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(d, sizeof(d), "issuing generation %s key id 5c2a: CPS "
+		    "4-4-1-3", good[i]);
+		cr_expect_eq(hk_logev_revoke_all(d, &gen, &k, &kl), 1, "%s",
+		    d);
+		cr_expect_eq(gen, atoi(good[i]));
+		cr_expect_eq(kl, 4);
+		snprintf(d, sizeof(d), "batch b.csv sha256 " X ": 1 requests, "
+		    "1 without a result, issuing CA generation %s", good[i]);
+		cr_assert_not_null(h = hk_logev_start_sha(d));
+		cr_expect_eq(hk_logev_start_gen(h), atoi(good[i]), "%s", d);
+	}
 }
