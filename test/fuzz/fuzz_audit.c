@@ -450,6 +450,17 @@ check_unchanged(const struct state *was)
 	state_free(&now);
 }
 
+/* The temp folder goes at exit (libFuzzer ends with exit()). */
+static void
+cleanup(void)
+{
+	unlink(logp);
+	unlink(headp);
+	unlink(copyp);
+	unlink(copyhp);
+	rmdir(dir);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -465,6 +476,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : t ? t : "/tmp");
 	if (mkdtemp(dir) == NULL)
 		abort();
+	atexit(cleanup);
 	snprintf(logp, sizeof(logp), "%s/audit.log", dir);
 	snprintf(headp, sizeof(headp), "%s/audit.log.head", dir);
 	snprintf(copyp, sizeof(copyp), "%s/copy.log", dir);

@@ -163,6 +163,15 @@ ask_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
+/* The temp folder goes at exit (libFuzzer ends with exit()). */
+static void
+cleanup(void)
+{
+	unlink(logp);
+	unlink(headp);
+	rmdir(dir);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -174,6 +183,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : t ? t : "/tmp");
 	if (mkdtemp(dir) == NULL)
 		abort();
+	atexit(cleanup);
 	snprintf(logp, sizeof(logp), "%s/audit.log", dir);
 	snprintf(headp, sizeof(headp), "%s/audit.log.head", dir);
 	hk_clock_set(1775124000);	/* 2026-04-02T10:00:00Z */
