@@ -10,13 +10,15 @@
 #include <openssl/pem.h>
 
 #include "audit.h"
+#include "p11.h"
 #include "err.h"
 #include "offline.h"
 #include "state.h"
 
 static const char audit_usage[] =
-"usage: hanko-offline audit verify --state DIR\n"
-"       hanko-offline audit verify --log FILE [--key PEM]\n"
+"usage: hanko-offline audit verify --state DIR [--previous FILE]\n"
+"       hanko-offline audit verify --log FILE [--key PEM] [--previous FILE]\n"
+"       hanko-offline audit close --state DIR --share FILE [--passin SPEC]...\n"
 "       hanko-offline audit show (--state DIR | --log FILE)\n"
 "       hanko-offline audit backup --state DIR --out MEDIUM|NEWDIR "
 "[--previous BACKUP]\n";
@@ -74,7 +76,8 @@ log_verification(const char *log, int r, const struct hk_audit_report *rep)
 int
 cmd_audit(int argc, char **argv)
 {
-	const char *state = NULL, *log = NULL, *key = NULL, *verb;
+	const char *state = NULL, *log = NULL, *key = NULL, *prev = NULL;
+	const char *verb;
 	char logbuf[4096], keybuf[4096];
 	struct hk_audit_report rep;
 	EVP_PKEY *pub = NULL;
@@ -87,6 +90,8 @@ cmd_audit(int argc, char **argv)
 	verb = argv[1];
 	if (strcmp(verb, "backup") == 0)
 		return cmd_audit_backup(argc - 1, argv + 1);
+	if (strcmp(verb, "close") == 0)
+		return cmd_audit_close(argc - 1, argv + 1);
 	for (i = 2; i < argc; i++) {
 		const char **slot = NULL;
 		if (strcmp(argv[i], "--state") == 0)
@@ -95,6 +100,8 @@ cmd_audit(int argc, char **argv)
 			slot = &log;
 		else if (strcmp(argv[i], "--key") == 0)
 			slot = &key;
+		else if (strcmp(argv[i], "--previous") == 0)
+			slot = &prev;
 		else {
 			hk_err_set("%s: unknown option (see --help)", argv[i]);
 			return HK_ERR_USAGE;
@@ -118,18 +125,19 @@ cmd_audit(int argc, char **argv)
 	if (strcmp(verb, "show") == 0)
 		return hk_audit_print(log, stdout);
 	if (strcmp(verb, "verify") != 0) {
-		hk_err_set("audit %s: unknown; expected verify, show or "
-		    "backup", verb);
+		hk_err_set("audit %s: unknown; expected verify, show, backup "
+		    "or close", verb);
 		return HK_ERR_USAGE;
 	}
 	if (key != NULL && (r = load_pub(key, &pub)) != 0)
 		return r;
 	r = hk_audit_verify(log, pub, &rep);
-	EVP_PKEY_free(pub);
 	if (state != NULL)
 		log_verification(log, r, &rep);
-	if (r != 0)
+	if (r != 0) {
+		EVP_PKEY_free(pub);
 		return r;
+	}
 	printf("%s: OK: %llu records, %llu signed checkpoints%s; last "
 	    "checkpoint at record %lld; %llu records after it (covered by "
 	    "the chain and the head file only)\n", log,
@@ -150,5 +158,83 @@ cmd_audit(int argc, char **argv)
 		printf("  the head file names the record before the last: a "
 		    "crash between the last append and its head update (the "
 		    "next append brings it forward)\n");
-	return 0;
+	/* the yearly close: the link to the closed log before this one */
+	r = hk_audit_check_previous(log, &rep, prev, pub, stdout);
+	EVP_PKEY_free(pub);
+	return r;
+}
+
+/*
+ * "audit close" (CPS 4-11-4; docs/audit-log.md "Retention"): the quorum
+ * activates the token (its records in the log being closed), then
+ * hk_audit_close seals the log, moves it into audit/closed/ and begins the
+ * new one with its checkpoint. A close that stopped part-way after its seal
+ * is finished first, without the token (nothing more may enter the closed
+ * log); the activation's records then go into the new log, sealed by the
+ * checkpoint after them.
+ */
+int
+cmd_audit_close(int argc, char **argv)
+{
+	static const char usage[] =
+	    "usage: hanko-offline audit close --state DIR --share FILE "
+	    "[--passin SPEC]... [--clock T]\n";
+	struct hk_ca_args a;
+	struct hk_audit_closed c;
+	struct hk_audit_report rep;
+	struct hk_ca *ca = NULL;
+	EVP_PKEY *priv = NULL, *pub = NULL;
+	const char *uri;
+	char kp[4096];
+	int r, pending;
+
+	if ((r = hk_ca_parse(&a, NULL, usage, argc, argv)) != 0)
+		return r == 1 ? 0 : r;
+	if ((r = hk_ca_open(&a.c, "audit close", &ca)) != 0)
+		return r;
+	if ((pending = hk_audit_close_pending(ca->audit_log)) < 0) {
+		r = pending;
+		goto out;
+	}
+	if (pending) {
+		if ((r = hk_audit_close(ca->audit_log, NULL, NULL, NULL,
+		    &c)) != 0)
+			goto out;
+		printf("A close that stopped part-way is finished.\n");
+	}
+	if ((r = hk_ca_activate(ca, a.shares, a.nshares)) != 0)
+		goto out;
+	if (pending) {
+		r = hk_ca_checkpoint(ca);
+	} else {
+		if ((uri = hk_state_get(ca->st, "audit.key-uri")) == NULL) {
+			hk_err_set("state.conf: audit.key-uri missing");
+			r = HK_ERR_STATE;
+			goto out;
+		}
+		if ((r = hk_token_key(ca->tok, uri, &priv, NULL)) != 0)
+			goto out;
+		r = hk_audit_close(ca->audit_log, priv, "audit-1",
+		    ca->actors[0] ? ca->actors : NULL, &c);
+	}
+	if (r != 0)
+		goto out;
+	printf("Closed log %s at record %llu hash %s: %s (read-only; keep it "
+	    "one year after its last record, CPS 4-11-4)\n", c.old_log_id,
+	    (unsigned long long)c.last_seq, c.last_hash,
+	    c.closed_log[0] ? c.closed_log : "(not found in audit/closed/)");
+	printf("New log %s: %s, its record 1 (audit.link) names the closed "
+	    "log\n", c.new_log_id, ca->audit_log);
+	snprintf(kp, sizeof(kp), "%s/audit/audit-key.pem", ca->st->dir);
+	if ((r = load_pub(kp, &pub)) != 0)
+		goto out;
+	if ((r = hk_audit_verify(ca->audit_log, pub, &rep)) != 0)
+		goto out;
+	r = hk_audit_check_previous(ca->audit_log, &rep, c.closed_log[0] ?
+	    c.closed_log : NULL, pub, stdout);
+ out:
+	EVP_PKEY_free(priv);
+	EVP_PKEY_free(pub);
+	hk_ca_close(ca);
+	return r;
 }

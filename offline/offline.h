@@ -171,6 +171,7 @@ int cmd_activate(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 /* "audit backup" (audit_backup.c); argv[0] is "backup". */
 int cmd_audit_backup(int argc, char **argv);
+int cmd_audit_close(int argc, char **argv);
 int cmd_share(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_backup(int argc, char **argv);

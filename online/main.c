@@ -57,6 +57,8 @@ static const char usage_text[] =
 "  status     whether the online CA needs attention, read-only: issuing\n"
 "             generations, certificates, publication, OCSP, backup, audit\n"
 "             log, profile (exit 9: something does)\n"
+"  audit      verify the audit log (and its link to the closed log before\n"
+"             it); close it once a year and begin a new one (CPS 4-11-4)\n"
 	/* ---- end later usage lines ---- */
 "  version    print the version\n";
 
@@ -87,6 +89,7 @@ static const struct {
 	{ "backup", cmd_backup },
 	{ "recover", cmd_recover },
 	{ "status", cmd_status },
+	{ "audit", cmd_audit },
 	/* ---- end later subcommands ---- */
 };
 

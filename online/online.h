@@ -366,6 +366,7 @@ int cmd_profile(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 /* ---- end later subcommands ---- */
 
 #endif

@@ -19,6 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fnmatch.h>
+#include <libgen.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,6 +45,10 @@
 #define TAG_CHECKPOINT	"hanko-audit-checkpoint-1"
 #define HEAD_MAGIC	"hanko-audit-head-1"
 #define GENESIS_PREFIX	"format=" FORMAT_NAME " log-id="
+#define CLOSE_PREFIX	"log-id="
+#define NEXT_SUFFIX	".next"		/* the new log a close builds */
+#define CLOSED_DIR	"closed"	/* beside the log: the closed logs */
+#define CLOSED_MODE	0400
 #define LOG_ID_LEN	16
 #define SEQ_DIGITS_MAX	18
 #define EVENT_MAX	64
@@ -519,6 +526,65 @@ genesis_parse(const struct rec *r, unsigned char log_id[LOG_ID_LEN])
 	return hk_hex_decode(hx, log_id, LOG_ID_LEN) == 0 ? 0 : -1;
 }
 
+/* "audit.close ok <actors> log-id=<this log's id>" */
+static int
+close_parse(const struct rec *r, const unsigned char log_id[LOG_ID_LEN])
+{
+	const size_t pl = sizeof(CLOSE_PREFIX) - 1;
+	char hx[2 * LOG_ID_LEN + 1];
+
+	hk_hex_encode(log_id, LOG_ID_LEN, hx);
+	if (strcmp(r->result, "ok") != 0 || r->dlen != pl + 2 * LOG_ID_LEN ||
+	    memcmp(r->details, CLOSE_PREFIX, pl) != 0 ||
+	    memcmp(r->details + pl, hx, 2 * LOG_ID_LEN) != 0)
+		return -1;
+	return 0;
+}
+
+#define LINK_FMT	"previous-log-id=%s previous-seq=%llu previous-hash=%s"
+
+/* "audit.link ok - previous-log-id=<32 hex> previous-seq=<n>
+ * previous-hash=<64 hex>", strictly (formatting it again gives it back) */
+static int
+link_parse(const struct rec *r, struct hk_audit_report *rep)
+{
+	char d[HK_AUDIT_DETAILS_MAX + 1], id[33], hx[65], re[256];
+	unsigned char b[32];
+	uint64_t seq;
+	const char *p, *q;
+
+	if (strcmp(r->result, "ok") != 0 || strcmp(r->actors, "-") != 0 ||
+	    r->dlen > 200)
+		return -1;
+	memcpy(d, r->details, r->dlen);
+	d[r->dlen] = '\0';
+	if (strncmp(d, "previous-log-id=", 16) != 0 || strlen(d) < 16 + 32)
+		return -1;
+	memcpy(id, d + 16, 32);
+	id[32] = '\0';
+	if (hk_hex_decode(id, b, LOG_ID_LEN) != 0)
+		return -1;
+	p = d + 16 + 32;
+	if (strncmp(p, " previous-seq=", 14) != 0)
+		return -1;
+	p += 14;
+	for (q = p; *q >= '0' && *q <= '9'; q++)
+		;
+	if (parse_seq(p, (size_t)(q - p), &seq) != 0 ||
+	    strncmp(q, " previous-hash=", 15) != 0 || strlen(q + 15) != 64)
+		return -1;
+	memcpy(hx, q + 15, 65);
+	if (hk_hex_decode(hx, b, 32) != 0)
+		return -1;
+	snprintf(re, sizeof(re), LINK_FMT, id, (unsigned long long)seq, hx);
+	if (strcmp(re, d) != 0)
+		return -1;
+	memcpy(rep->prev_log_id, id, 33);
+	rep->prev_seq = seq;
+	memcpy(rep->prev_hash, hx, 65);
+	return 0;
+}
+
 static size_t
 b64_encode(const unsigned char *in, size_t len, char *out)
 {
@@ -823,6 +889,7 @@ report_init(struct hk_audit_report *rep)
 	memset(rep, 0, sizeof(*rep));
 	rep->last_checkpoint_seq = -1;
 	rep->bad_seq = -1;
+	rep->close_seq = -1;
 }
 
 /* Record the first failure only; always returns HK_ERR_AUDIT. */
@@ -860,6 +927,7 @@ struct scan {
 	struct hk_audit_report *rep;	/* filled as we go */
 	unsigned char log_id[LOG_ID_LEN];	/* from the genesis record */
 	struct rec last;		/* the last good record (when records > 0) */
+	unsigned char prev2[32];	/* the prev of the record before it */
 };
 
 static void
@@ -924,6 +992,36 @@ scan_record(struct scan *s, uint64_t line, struct rec *r)
 		return report_fail(rep, line, pos, "%s:%llu: record %lld: "
 		    HK_AUDIT_EV_CREATE " is allowed only as record 0", p,
 		    (unsigned long long)line, (long long)pos);
+	if (rep->close_seq >= 0 && !(rep->sealed == 0 &&
+	    r->seq == (uint64_t)rep->close_seq + 1 &&
+	    strcmp(r->event, HK_AUDIT_EV_CHECKPOINT) == 0))
+		return report_fail(rep, line, pos, "%s:%llu: record %lld: "
+		    "written after the log was closed (record %lld is "
+		    HK_AUDIT_EV_CLOSE "; only its checkpoint may follow)", p,
+		    (unsigned long long)line, (long long)pos,
+		    (long long)rep->close_seq);
+	if (strcmp(r->event, HK_AUDIT_EV_LINK) == 0) {
+		if (line != 2 || link_parse(r, rep) != 0)
+			return report_fail(rep, line, pos, "%s:%llu: record "
+			    "%lld: " HK_AUDIT_EV_LINK " is allowed only as "
+			    "record 1, as \"" HK_AUDIT_EV_LINK " ok - "
+			    "previous-log-id=<32 hex> previous-seq=<n> "
+			    "previous-hash=<64 hex>\"", p,
+			    (unsigned long long)line, (long long)pos);
+		snprintf(rep->link_time, sizeof(rep->link_time), "%s",
+		    r->time);
+		rep->linked = 1;
+	}
+	if (strcmp(r->event, HK_AUDIT_EV_CLOSE) == 0) {
+		if (close_parse(r, s->log_id) != 0)
+			return report_fail(rep, line, pos, "%s:%llu: record "
+			    "%lld: " HK_AUDIT_EV_CLOSE " must be \"ok\" with "
+			    "details \"" CLOSE_PREFIX "<this log's id>\"", p,
+			    (unsigned long long)line, (long long)pos);
+		rep->close_seq = (int64_t)r->seq;
+		snprintf(rep->close_time, sizeof(rep->close_time), "%s",
+		    r->time);
+	}
 	if (r->t < s->last.t)
 		rep->time_backsteps++;
 	if (strcmp(r->event, HK_AUDIT_EV_MISMATCH) == 0) {
@@ -958,6 +1056,8 @@ scan_record(struct scan *s, uint64_t line, struct rec *r)
 		}
 		rep->checkpoints++;
 		rep->last_checkpoint_seq = (int64_t)r->seq;
+		if (rep->close_seq >= 0)
+			rep->sealed = 1;
 		if (s->print)
 			print_record(s->print, r, &c);
 		goto counted;
@@ -993,11 +1093,13 @@ scan_log(struct scan *s, int fd)
 	size_t cap = 0;
 	ssize_t n;
 	uint64_t lineno = 0;
-	int dfd, r = HK_ERR_INTERNAL;
+	int dfd = -1, r = HK_ERR_INTERNAL;
 
 	if ((cur = malloc(sizeof(*cur))) == NULL)
 		return HK_ERR_ALLOC;
-	if ((dfd = dup(fd)) < 0 || (f = fdopen(dfd, "r")) == NULL) {
+	/* from the first byte (a dup shares the offset of an earlier scan) */
+	if (lseek(fd, 0, SEEK_SET) != 0 || (dfd = dup(fd)) < 0 ||
+	    (f = fdopen(dfd, "r")) == NULL) {
 		if (dfd >= 0)
 			close(dfd);
 		hk_err_set("%s: cannot read: %s", s->path, strerror(errno));
@@ -1015,6 +1117,7 @@ scan_log(struct scan *s, int fd)
 		}
 		if ((r = scan_record(s, lineno, cur)) != 0)
 			goto out;
+		memcpy(s->prev2, s->last.prev, 32);
 		memcpy(&s->last, cur, sizeof(*cur));
 	}
 	if (ferror(f)) {
@@ -1034,6 +1137,19 @@ scan_log(struct scan *s, int fd)
 		fclose(f);
 	free(cur);
 	return r;
+}
+
+/* The head names the record before audit.close, and the log ends with
+ * audit.close and its checkpoint: the close appends the two as one write,
+ * and a crash before its head write leaves this. */
+static int
+close_lag(const struct scan *s, const struct head *h)
+{
+	const struct hk_audit_report *rep = s->rep;
+
+	return rep->close_seq >= 0 && rep->sealed &&
+	    s->last.seq == (uint64_t)rep->close_seq + 1 &&
+	    h->seq + 2 == s->last.seq && memcmp(h->hash, s->prev2, 32) == 0;
 }
 
 /* Compare the head file with the last record (after a clean scan). */
@@ -1062,6 +1178,10 @@ scan_head(struct scan *s)
 		rep->head_lag = 1;	/* crash after append, before head */
 		return 0;
 	}
+	if (close_lag(s, &h)) {
+		rep->head_lag = 1;	/* the same after a close's append */
+		return 0;
+	}
 	if (h.seq > l->seq)
 		return report_fail(rep, 0, (int64_t)l->seq + 1, "%s.head: "
 		    "names record %llu, but the log ends at record %llu "
@@ -1074,24 +1194,122 @@ scan_head(struct scan *s)
 
 /* ---- locking and the tail ------------------------------------------- */
 
+/*
+ * Open and lock the log. A close (hk_audit_close) renames a new log over
+ * the one it holds locked: who waited for the lock then holds the closed
+ * log's, so the file at path is opened again until the lock held is the
+ * one of the file there.
+ */
 static int
 log_open(const char *path, int flags, int lock)
 {
-	int fd;
+	struct stat a, b;
+	int fd, tries;
 
-	if ((fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		int e = errno;
-		hk_err_set("%s: cannot open: %s", path, strerror(e));
-		return e == ENOENT ? HK_ERR_NOT_FOUND : HK_ERR_IO;
+	for (tries = 0; ; tries++) {
+		if ((fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+			int e = errno;
+			hk_err_set("%s: cannot open: %s", path, strerror(e));
+			return e == ENOENT ? HK_ERR_NOT_FOUND : HK_ERR_IO;
+		}
+		while (flock(fd, lock) != 0) {
+			if (errno == EINTR)
+				continue;
+			hk_err_set("%s: cannot lock: %s", path,
+			    strerror(errno));
+			close(fd);
+			return HK_ERR_IO;
+		}
+		if (fstat(fd, &a) != 0 || lstat(path, &b) != 0 ||
+		    (a.st_ino == b.st_ino && a.st_dev == b.st_dev) ||
+		    tries == 100)
+			return fd;
+		close(fd);	/* replaced meanwhile: the new one */
 	}
-	while (flock(fd, lock) != 0) {
-		if (errno == EINTR)
-			continue;
-		hk_err_set("%s: cannot lock: %s", path, strerror(errno));
-		close(fd);
-		return HK_ERR_IO;
+}
+
+/* "<path>.next" */
+static int
+next_path(const char *path, char *out, size_t outsz)
+{
+	int n = snprintf(out, outsz, "%s" NEXT_SUFFIX, path);
+
+	if (n < 0 || (size_t)n >= outsz) {
+		hk_err_set("%s: path too long", path);
+		return HK_ERR_INVALID;
 	}
-	return fd;
+	return 0;
+}
+
+/* What to run to finish a close, for the one-line refusals. */
+static void
+close_hint(const char *path, char *buf, size_t len)
+{
+	const char *tail = "/audit/audit.log";
+	size_t pl = strlen(path), tl = strlen(tail);
+
+	if (pl > tl && strcmp(path + pl - tl, tail) == 0)
+		snprintf(buf, len, "%s audit close --state %.*s",
+		    program_invocation_short_name, (int)(pl - tl), path);
+	else
+		snprintf(buf, len, "audit close on %s", path);
+}
+
+/*
+ * A close under way or stopped part-way: the log itself closed (its last
+ * record audit.close, or a checkpoint right after one), or the new log in
+ * place without its head file yet ("<path>.next.head" still there).
+ * Appends and checkpoints refuse both (HK_ERR_AUDIT, naming what to run).
+ */
+static int
+refuse_if_closing(const char *path, int fd, const struct rec *last,
+    off_t last_off)
+{
+	char np[4096], nh[4096], hint[4200], *buf = NULL;
+	struct rec *prev = NULL;
+	size_t want, start;
+	int closed = strcmp(last->event, HK_AUDIT_EV_CLOSE) == 0, r = 0;
+
+	if ((r = next_path(path, np, sizeof(np))) != 0 ||
+	    (r = head_path(np, nh, sizeof(nh))) != 0)
+		return r;
+	if (!closed && strcmp(last->event, HK_AUDIT_EV_CHECKPOINT) == 0 &&
+	    last_off > 0) {
+		char why[160];
+
+		want = last_off < HK_AUDIT_LINE_MAX ? (size_t)last_off :
+		    HK_AUDIT_LINE_MAX;
+		if ((buf = malloc(want)) == NULL ||
+		    (prev = malloc(sizeof(*prev))) == NULL) {
+			r = HK_ERR_ALLOC;
+			goto out;
+		}
+		if (pread(fd, buf, want, last_off - (off_t)want) ==
+		    (ssize_t)want && buf[want - 1] == '\n') {
+			start = want - 1;
+			while (start > 0 && buf[start - 1] != '\n')
+				start--;
+			if (record_parse(buf + start, want - start, prev, why,
+			    sizeof(why)) == 0 &&
+			    strcmp(prev->event, HK_AUDIT_EV_CLOSE) == 0)
+				closed = 1;
+		}
+	}
+	close_hint(path, hint, sizeof(hint));
+	if (closed) {
+		hk_err_set("%s: the log is closed (" HK_AUDIT_EV_CLOSE ") and "
+		    "no new log replaced it yet: finish the close with '%s'",
+		    path, hint);
+		r = HK_ERR_AUDIT;
+	} else if (hk_path_exists(nh)) {
+		hk_err_set("%s: a close of the log stopped part-way (%s is "
+		    "there): finish it with '%s'", path, nh, hint);
+		r = HK_ERR_AUDIT;
+	}
+ out:
+	free(buf);
+	free(prev);
+	return r;
 }
 
 /*
@@ -1100,7 +1318,7 @@ log_open(const char *path, int flags, int lock)
  */
 static int
 tail_read(const char *path, int fd, unsigned char log_id[LOG_ID_LEN],
-    struct rec *last)
+    struct rec *last, off_t *last_off)
 {
 	struct stat st;
 	char *buf = NULL, *nl, why[160];
@@ -1164,6 +1382,8 @@ tail_read(const char *path, int fd, unsigned char log_id[LOG_ID_LEN],
 		hk_err_set("%s: last record: %s; run audit verify", path, why);
 		goto out;
 	}
+	if (last_off != NULL)
+		*last_off = off + (off_t)start;
 	r = 0;
  out:
 	free(buf);
@@ -1288,17 +1508,27 @@ append_undo(const char *path, int fd, off_t size0, const struct rec *last)
 
 /* ---- the API -------------------------------------------------------- */
 
-int
-hk_audit_create(const char *path)
+/*
+ * A new log at path: its genesis record and, when link is given (a log
+ * begun by a close), the audit.link record naming the closed log; then its
+ * head file. id: the new log's id (hex).
+ */
+struct link_to {
+	char log_id[33];	/* the closed log's id (hex) */
+	uint64_t seq;		/* its last record */
+	unsigned char hash[32];	/* and that record's hash */
+};
+
+static int
+log_create(const char *path, const struct link_to *link, char id[33])
 {
 	unsigned char log_id[LOG_ID_LEN];
-	char *line = NULL, hx[2 * LOG_ID_LEN + 1];
-	struct rec *g = NULL;
-	size_t len;
+	char *line = NULL, *line2 = NULL, *both = NULL, hx[2 * LOG_ID_LEN + 1];
+	char lh[65];
+	struct rec *g = NULL, *l = NULL;
+	size_t len, len2 = 0;
 	int r = HK_ERR_INTERNAL;
 
-	if (path == NULL)
-		return HK_ERR_INVALID;
 	if (hk_path_exists(path)) {
 		hk_err_set("%s: already exists; refusing to overwrite an audit "
 		    "log", path);
@@ -1309,8 +1539,11 @@ hk_audit_create(const char *path)
 		hk_err_add_openssl();
 		return HK_ERR_CRYPTO;
 	}
-	if ((g = calloc(1, sizeof(*g))) == NULL)
-		return HK_ERR_ALLOC;
+	if ((g = calloc(1, sizeof(*g))) == NULL ||
+	    (l = calloc(1, sizeof(*l))) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
 	strcpy(g->seqs, "0");
 	record_now(g);
 	strcpy(g->event, HK_AUDIT_EV_CREATE);
@@ -1322,14 +1555,50 @@ hk_audit_create(const char *path)
 	if ((r = record_hash(g, g->hash)) != 0 ||
 	    (r = record_format(g, &line, &len)) != 0)
 		goto out;
-	if ((r = hk_file_write(path, line, len, LOG_MODE,
+	if (link != NULL) {
+		strcpy(l->seqs, "1");
+		l->seq = 1;
+		l->t = g->t;
+		memcpy(l->time, g->time, sizeof(l->time));
+		strcpy(l->event, HK_AUDIT_EV_LINK);
+		strcpy(l->result, "ok");
+		strcpy(l->actors, "-");
+		hk_hex_encode(link->hash, 32, lh);
+		l->dlen = (size_t)snprintf((char *)l->details,
+		    sizeof(l->details), LINK_FMT, link->log_id,
+		    (unsigned long long)link->seq, lh);
+		memcpy(l->prev, g->hash, 32);
+		if ((r = record_hash(l, l->hash)) != 0 ||
+		    (r = record_format(l, &line2, &len2)) != 0)
+			goto out;
+		if ((both = malloc(len + len2)) == NULL) {
+			r = HK_ERR_ALLOC;
+			goto out;
+		}
+		memcpy(both, line, len);
+		memcpy(both + len, line2, len2);
+	}
+	if ((r = hk_file_write(path, both ? both : line, len + len2, LOG_MODE,
 	    HK_WRITE_NOREPLACE)) != 0)
 		goto out;
-	r = head_write(path, log_id, g);
+	r = head_write(path, log_id, link != NULL ? l : g);
+	if (id != NULL)
+		memcpy(id, hx, sizeof(hx));
  out:
 	free(line);
+	free(line2);
+	free(both);
 	free(g);
+	free(l);
 	return r;
+}
+
+int
+hk_audit_create(const char *path)
+{
+	if (path == NULL)
+		return HK_ERR_INVALID;
+	return log_create(path, NULL, NULL);
 }
 
 static int
@@ -1368,6 +1637,7 @@ hk_audit_append(const char *path, const char *event, const char *result,
 	struct rec *last = NULL, *r = NULL;
 	struct hk_err_kept why;
 	struct stat st;
+	off_t last_off = 0;
 	int fd = -1, ret = HK_ERR_ALLOC;
 
 	if (actors == NULL)
@@ -1384,7 +1654,8 @@ hk_audit_append(const char *path, const char *event, const char *result,
 		fd = -1;
 		goto out;
 	}
-	if ((ret = tail_read(path, fd, log_id, last)) != 0)
+	if ((ret = tail_read(path, fd, log_id, last, &last_off)) != 0 ||
+	    (ret = refuse_if_closing(path, fd, last, last_off)) != 0)
 		goto out;
 	if (fstat(fd, &st) != 0) {
 		hk_err_set("%s: cannot stat: %s", path, strerror(errno));
@@ -1416,30 +1687,79 @@ hk_audit_append(const char *path, const char *event, const char *result,
 	return ret;
 }
 
-int
-hk_audit_checkpoint(const char *path, EVP_PKEY *key, const char *key_label)
+/*
+ * The checkpoint record after last (not yet chained: record_append does
+ * that): signed by key over the log id, last's seq and hash and its own
+ * time, the signature checked with the key before it is used.
+ */
+static int
+ckpt_fill(const char *path, EVP_PKEY *key, const char *key_label,
+    const unsigned char fp[32], const unsigned char log_id[LOG_ID_LEN],
+    const struct rec *last, struct rec *r)
 {
-	struct hk_audit_report rep;
-	unsigned char m[CKPT_MSG_LEN], sig[SIG_MAX], fp[32];
-	char *b64 = NULL, fph[65];
-	struct scan *s = NULL;
-	struct rec *r = NULL;
-	struct hk_err_kept why;
-	struct stat st;
+	unsigned char m[CKPT_MSG_LEN], sig[SIG_MAX];
+	char b64[(SIG_MAX + 2) / 3 * 4 + 1], fph[65];
 	size_t siglen = 0;
-	int fd = -1, ret = HK_ERR_ALLOC, n;
+	int ret, n;
 
-	if (path == NULL || key == NULL || key_label == NULL ||
+	memset(r, 0, sizeof(*r));
+	record_now(r);
+	strcpy(r->event, HK_AUDIT_EV_CHECKPOINT);
+	strcpy(r->result, "ok");
+	strcpy(r->actors, "-");
+	ckpt_message(log_id, last->seq, last->hash, r->time, m);
+	if ((ret = sig_make(key, m, sizeof(m), sig, &siglen)) != 0)
+		return ret;
+	if (sig_check(key, m, sizeof(m), sig, siglen) != 1) {
+		hk_err_set("%s: checkpoint signature by key %s does not verify "
+		    "with its own public key; nothing written", path,
+		    key_label);
+		return HK_ERR_VERIFY;
+	}
+	b64_encode(sig, siglen, b64);
+	hk_hex_encode(fp, 32, fph);
+	n = snprintf((char *)r->details, sizeof(r->details),
+	    "key=%s key-sha256=%s sig=%s", key_label, fph, b64);
+	if (n < 0 || (size_t)n >= sizeof(r->details))
+		return HK_ERR_INTERNAL;
+	r->dlen = (size_t)n;
+	return 0;
+}
+
+static int
+checkpoint_args_ok(EVP_PKEY *key, const char *key_label)
+{
+	if (key == NULL || key_label == NULL ||
 	    !ok_label(key_label, strlen(key_label))) {
 		hk_err_set("audit: key label \"%s\": must be "
 		    "[A-Za-z0-9._:@-]{1,64}", key_label ? key_label : "(null)");
-		return HK_ERR_INVALID;
+		return 0;
 	}
 	if (!key_kind_ok(key)) {
 		hk_err_set("audit: checkpoint key %s: must be RSA or EC",
 		    key_label);
-		return HK_ERR_INVALID;
+		return 0;
 	}
+	return 1;
+}
+
+/*
+ * The checkpoint on the log open and locked (LOCK_EX) as fd. closing: the
+ * close's own, on a log whose last record is audit.close; any other
+ * refuses a log that is closed or being closed. rep: the scan's report.
+ */
+static int
+checkpoint_fd(const char *path, int fd, EVP_PKEY *key, const char *key_label,
+    int closing, struct hk_audit_report *rep)
+{
+	unsigned char fp[32];
+	char *b64 = NULL, np[4096], nh[4096], hint[4200];
+	struct scan *s = NULL;
+	struct rec *r = NULL;
+	struct hk_err_kept why;
+	struct stat st;
+	int ret = HK_ERR_ALLOC;
+
 	if ((ret = key_fingerprint(key, fp)) != 0)
 		return ret;
 	ret = HK_ERR_ALLOC;
@@ -1447,21 +1767,38 @@ hk_audit_checkpoint(const char *path, EVP_PKEY *key, const char *key_label)
 	    (r = calloc(1, sizeof(*r))) == NULL ||
 	    (b64 = malloc((SIG_MAX + 2) / 3 * 4 + 1)) == NULL)
 		goto out;
-	if ((fd = log_open(path, O_RDONLY, LOCK_EX)) < 0) {
-		ret = fd;
-		fd = -1;
-		goto out;
-	}
 	/* Sign only a chain rebuilt here from the first record. */
-	report_init(&rep);
+	report_init(rep);
 	s->path = path;
-	s->rep = &rep;
+	s->rep = rep;
 	if ((ret = scan_log(s, fd)) != 0) {
-		hk_err_set("%s; refusing to sign a checkpoint", rep.reason[0] ?
-		    rep.reason : hk_err_msg());
+		hk_err_set("%s; refusing to sign a checkpoint", rep->reason[0] ?
+		    rep->reason : hk_err_msg());
 		goto out;
 	}
 	hk_err_clear();
+	close_hint(path, hint, sizeof(hint));
+	if ((ret = next_path(path, np, sizeof(np))) != 0 ||
+	    (ret = head_path(np, nh, sizeof(nh))) != 0)
+		goto out;
+	if (closing ? (rep->close_seq < 0 || rep->sealed) :
+	    rep->close_seq >= 0) {
+		if (closing)
+			hk_err_set("%s: not a log whose last record is "
+			    HK_AUDIT_EV_CLOSE, path);
+		else
+			hk_err_set("%s: the log is closed (record %lld is "
+			    HK_AUDIT_EV_CLOSE "): finish the close with '%s'",
+			    path, (long long)rep->close_seq, hint);
+		ret = HK_ERR_AUDIT;
+		goto out;
+	}
+	if (!closing && hk_path_exists(nh)) {
+		hk_err_set("%s: a close of the log stopped part-way (%s is "
+		    "there): finish it with '%s'", path, nh, hint);
+		ret = HK_ERR_AUDIT;
+		goto out;
+	}
 	if (fstat(fd, &st) != 0) {
 		hk_err_set("%s: cannot stat: %s", path, strerror(errno));
 		ret = HK_ERR_IO;
@@ -1469,44 +1806,43 @@ hk_audit_checkpoint(const char *path, EVP_PKEY *key, const char *key_label)
 	}
 	if ((ret = head_reconcile(path, s->log_id, &s->last, r)) != 0)
 		goto undo;
-	memset(r, 0, sizeof(*r));
-	record_now(r);
-	strcpy(r->event, HK_AUDIT_EV_CHECKPOINT);
-	strcpy(r->result, "ok");
-	strcpy(r->actors, "-");
-	ckpt_message(s->log_id, s->last.seq, s->last.hash, r->time, m);
-	if ((ret = sig_make(key, m, sizeof(m), sig, &siglen)) != 0)
+	if ((ret = ckpt_fill(path, key, key_label, fp, s->log_id, &s->last,
+	    r)) != 0)
 		goto undo;
-	if (sig_check(key, m, sizeof(m), sig, siglen) != 1) {
-		hk_err_set("%s: checkpoint signature by key %s does not verify "
-		    "with its own public key; nothing written", path,
-		    key_label);
-		ret = HK_ERR_VERIFY;
-		goto undo;
-	}
-	b64_encode(sig, siglen, b64);
-	hk_hex_encode(fp, 32, fph);
-	n = snprintf((char *)r->details, sizeof(r->details),
-	    "key=%s key-sha256=%s sig=%s", key_label, fph, b64);
-	if (n < 0 || (size_t)n >= sizeof(r->details)) {
-		ret = HK_ERR_INTERNAL;
-		goto undo;
-	}
-	r->dlen = (size_t)n;
 	if ((ret = record_append(path, &s->last, r)) != 0)
 		goto undo;
-	if ((ret = head_write(path, s->log_id, &s->last)) == 0)
+	if ((ret = head_write(path, s->log_id, &s->last)) == 0) {
+		hk_hex_encode(s->last.hash, 32, rep->last_hash);
+		rep->records++;
+		rep->checkpoints++;
+		rep->last_checkpoint_seq = (int64_t)s->last.seq;
+		if (closing)
+			rep->sealed = 1;
 		goto out;
+	}
  undo:
 	hk_err_keep(&why);
 	append_undo(path, fd, st.st_size, &s->last);
 	hk_err_restore(&why);
  out:
-	if (fd >= 0)
-		close(fd);
 	free(s);
 	free(r);
 	free(b64);
+	return ret;
+}
+
+int
+hk_audit_checkpoint(const char *path, EVP_PKEY *key, const char *key_label)
+{
+	struct hk_audit_report rep;
+	int fd, ret;
+
+	if (path == NULL || !checkpoint_args_ok(key, key_label))
+		return HK_ERR_INVALID;
+	if ((fd = log_open(path, O_RDONLY, LOCK_EX)) < 0)
+		return fd;
+	ret = checkpoint_fd(path, fd, key, key_label, 0, &rep);
+	close(fd);	/* releases the lock */
 	return ret;
 }
 
@@ -1645,7 +1981,7 @@ hk_audit_copy(const char *path, const char *to, struct hk_audit_copy *out)
 		fd = -1;
 		goto out;
 	}
-	if ((r = tail_read(path, fd, log_id, last)) != 0)
+	if ((r = tail_read(path, fd, log_id, last, NULL)) != 0)
 		goto out;
 	if (fstat(fd, &st) != 0) {
 		hk_err_set("%s: cannot stat: %s", path, strerror(errno));
@@ -1710,4 +2046,516 @@ hk_audit_print(const char *path, FILE *out)
 	if (out == NULL)
 		return HK_ERR_INVALID;
 	return verify_or_print(path, NULL, out, &rep, NULL, NULL);
+}
+
+/* ---- the yearly close (docs/audit-log.md "Retention") ----------------- */
+
+/* The head file names the last record; after a crash between an append
+ * and its head write, it is brought forward; anything else refuses. */
+static int
+head_settle(const char *path, const struct scan *s)
+{
+	const unsigned char *log_id = s->log_id;
+	const struct rec *last = &s->last;
+	struct head h;
+	char why[600], hid[33];
+	int r;
+
+	hk_hex_encode(log_id, LOG_ID_LEN, hid);
+	if ((r = head_read(path, &h, why, sizeof(why))) == 0 &&
+	    strcmp(h.log_id, hid) == 0) {
+		if (h.seq == last->seq && memcmp(h.hash, last->hash, 32) == 0)
+			return 0;
+		if ((h.seq + 1 == last->seq &&
+		    memcmp(h.hash, last->prev, 32) == 0) || close_lag(s, &h))
+			return head_write(path, log_id, last);
+	}
+	if (r != 0 && r != HK_ERR_NOT_FOUND && r != HK_ERR_AUDIT)
+		return r;
+	hk_err_set("%s.head: does not name the log's last record (%s); "
+	    "refusing to close: run audit verify", path,
+	    r == HK_ERR_NOT_FOUND ? "missing" : r != 0 ? why : "another record");
+	return HK_ERR_AUDIT;
+}
+
+/* from -> to as a second name (a hard link): there already as the same
+ * file is done; another file there refuses. */
+static int
+link_closed(const char *from, const char *to)
+{
+	struct stat a, b;
+
+	if (link(from, to) == 0)
+		return 0;
+	if (errno == EEXIST && lstat(from, &a) == 0 && lstat(to, &b) == 0 &&
+	    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+		return 0;
+	hk_err_set("%s: %s", to, errno == EEXIST ? "already there, and not "
+	    "the log being closed; refusing to close (for the internal "
+	    "auditor)" : strerror(errno));
+	return errno == EEXIST ? HK_ERR_EXISTS : HK_ERR_IO;
+}
+
+static int
+rename_synced(const char *from, const char *to, const char *dir)
+{
+	if (rename(from, to) != 0) {
+		hk_err_set("%s: cannot rename to %s: %s", from, to,
+		    strerror(errno));
+		return HK_ERR_IO;
+	}
+	if (hk_dir_sync(dir) != 0) {
+		hk_err_set("%s: cannot fsync the folder: %s", dir,
+		    strerror(errno));
+		return HK_ERR_IO;
+	}
+	return 0;
+}
+
+static int
+dir_of(const char *path, char *buf, size_t len)
+{
+	char tmp[4096];
+
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp) ||
+	    snprintf(buf, len, "%s", dirname(tmp)) >= (int)len) {
+		hk_err_set("%s: path too long", path);
+		return HK_ERR_INVALID;
+	}
+	return 0;
+}
+
+/*
+ * audit.close and the checkpoint over it, appended as one write (so that
+ * no crash leaves a close record without its seal, nor room for a record
+ * between them), then the head file; a failure cuts both off again.
+ */
+static int
+close_and_seal(const char *path, int fd, struct scan *s, EVP_PKEY *key,
+    const char *key_label, const char *actors)
+{
+	struct rec *c = NULL, *k = NULL;
+	char *l1 = NULL, *l2 = NULL, *both = NULL, id[33];
+	unsigned char fp[32];
+	struct hk_err_kept why;
+	struct stat st;
+	size_t n1, n2;
+	int ret;
+
+	if ((ret = key_fingerprint(key, fp)) != 0)
+		return ret;
+	if ((ret = head_settle(path, s)) != 0)
+		return ret;
+	if (fstat(fd, &st) != 0) {
+		hk_err_set("%s: cannot stat: %s", path, strerror(errno));
+		return HK_ERR_IO;
+	}
+	ret = HK_ERR_ALLOC;
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (k = calloc(1, sizeof(*k))) == NULL)
+		goto out;
+	record_now(c);
+	strcpy(c->event, HK_AUDIT_EV_CLOSE);
+	strcpy(c->result, "ok");
+	snprintf(c->actors, sizeof(c->actors), "%s", actors);
+	hk_hex_encode(s->log_id, LOG_ID_LEN, id);
+	c->dlen = (size_t)snprintf((char *)c->details, sizeof(c->details),
+	    CLOSE_PREFIX "%s", id);
+	c->seq = s->last.seq + 1;
+	snprintf(c->seqs, sizeof(c->seqs), "%llu", (unsigned long long)c->seq);
+	memcpy(c->prev, s->last.hash, 32);
+	if ((ret = record_hash(c, c->hash)) != 0 ||
+	    (ret = ckpt_fill(path, key, key_label, fp, s->log_id, c, k)) != 0)
+		goto out;
+	k->seq = c->seq + 1;
+	snprintf(k->seqs, sizeof(k->seqs), "%llu", (unsigned long long)k->seq);
+	memcpy(k->prev, c->hash, 32);
+	if ((ret = record_hash(k, k->hash)) != 0 ||
+	    (ret = record_format(c, &l1, &n1)) != 0 ||
+	    (ret = record_format(k, &l2, &n2)) != 0)
+		goto out;
+	if ((both = malloc(n1 + n2)) == NULL) {
+		ret = HK_ERR_ALLOC;
+		goto out;
+	}
+	memcpy(both, l1, n1);
+	memcpy(both + n1, l2, n2);
+	if ((ret = hk_file_append(path, both, n1 + n2, LOG_MODE)) != 0 ||
+	    (ret = head_write(path, s->log_id, k)) != 0) {
+		hk_err_keep(&why);
+		append_undo(path, fd, st.st_size, k);
+		hk_err_restore(&why);
+		goto out;
+	}
+	memcpy(&s->last, k, sizeof(*k));
+ out:
+	free(c);
+	free(k);
+	free(l1);
+	free(l2);
+	free(both);
+	return ret;
+}
+
+int
+hk_audit_find_closed(const char *path, const char *prev_log_id, char *buf,
+    size_t len)
+{
+	char dir[4096], cdir[4200], pat[128];
+	struct dirent *e;
+	DIR *d;
+	int r, i;
+
+	if ((r = dir_of(path, dir, sizeof(dir))) != 0)
+		return r;
+	snprintf(cdir, sizeof(cdir), "%s/" CLOSED_DIR, dir);
+	snprintf(pat, sizeof(pat), "audit-%s-[0-9][0-9][0-9][0-9][0-9][0-9]"
+	    "[0-9][0-9].log", prev_log_id);
+	/* closed/ beside the log, or the log's own folder (a closed log's
+	 * link: the closed log before it is beside it) */
+	for (i = 0, r = HK_ERR_NOT_FOUND; i < 2 && r != 0; i++) {
+		if ((d = opendir(i == 0 ? cdir : dir)) == NULL)
+			continue;
+		while ((e = readdir(d)) != NULL)
+			if (fnmatch(pat, e->d_name, 0) == 0) {
+				if (snprintf(buf, len, "%s/%s", i == 0 ? cdir :
+				    dir, e->d_name) < (int)len)
+					r = 0;
+				break;
+			}
+		closedir(d);
+	}
+	if (r != 0)
+		hk_err_set("%s: no closed log of log %s", cdir, prev_log_id);
+	return r;
+}
+
+int
+hk_audit_close(const char *path, EVP_PKEY *key, const char *key_label,
+    const char *actors, struct hk_audit_closed *outp)
+{
+	struct hk_audit_closed local, *out = outp != NULL ? outp : &local;
+	struct hk_audit_report *rep = NULL, *rep2 = NULL;
+	char np[4096], nh[4200], hp[4096], dir[4096], cdir[4200];
+	char cl[4096], clh[4200], day[9];
+	struct link_to link;
+	struct scan *s = NULL;
+	struct rec *r = NULL;
+	struct stat st;
+	int fd = -1, nfd = -1, ret;
+
+	memset(out, 0, sizeof(*out));
+	if (actors == NULL)
+		actors = "-";
+	if (path == NULL || (key != NULL &&
+	    !checkpoint_args_ok(key, key_label)))
+		return HK_ERR_INVALID;
+	if (!ok_actors(actors, strlen(actors))) {
+		hk_err_set("audit: actors \"%s\": must be \"-\" or ids "
+		    "[A-Za-z0-9][A-Za-z0-9._@-]{0,63} joined by ','", actors);
+		return HK_ERR_INVALID;
+	}
+	if ((ret = next_path(path, np, sizeof(np))) != 0 ||
+	    (ret = head_path(np, nh, sizeof(nh))) != 0 ||
+	    (ret = head_path(path, hp, sizeof(hp))) != 0 ||
+	    (ret = dir_of(path, dir, sizeof(dir))) != 0)
+		return ret;
+	snprintf(cdir, sizeof(cdir), "%s/" CLOSED_DIR, dir);
+	ret = HK_ERR_ALLOC;
+	if ((rep = malloc(sizeof(*rep))) == NULL ||
+	    (rep2 = malloc(sizeof(*rep2))) == NULL ||
+	    (s = calloc(1, sizeof(*s))) == NULL ||
+	    (r = calloc(1, sizeof(*r))) == NULL)
+		goto out;
+	if ((fd = log_open(path, O_RDONLY, LOCK_EX)) < 0) {
+		ret = fd;
+		fd = -1;
+		goto out;
+	}
+	/* 1. Where an earlier close stopped, if one did. */
+	report_init(rep);
+	s->path = path;
+	s->rep = rep;
+	if ((ret = scan_log(s, fd)) != 0) {
+		hk_err_set("%s; refusing to close", rep->reason[0] ?
+		    rep->reason : hk_err_msg());
+		goto out;
+	}
+	if (rep->linked && rep->close_seq < 0 && hk_path_exists(nh)) {
+		/* the new log in place, its head file not yet: finish */
+		struct head h;
+		char w[600];
+
+		if (head_read(np, &h, w, sizeof(w)) != 0 ||
+		    strcmp(h.log_id, rep->log_id) != 0 ||
+		    h.seq != s->last.seq ||
+		    memcmp(h.hash, s->last.hash, 32) != 0) {
+			hk_err_set("%s: does not name the live log's last "
+			    "record; refusing to finish the close (for the "
+			    "internal auditor)", nh);
+			ret = HK_ERR_AUDIT;
+			goto out;
+		}
+		if ((ret = rename_synced(nh, hp, dir)) != 0)
+			goto out;
+		out->resumed = 1;
+		memcpy(out->old_log_id, rep->prev_log_id, 33);
+		out->last_seq = rep->prev_seq;
+		memcpy(out->last_hash, rep->prev_hash, 65);
+		memcpy(out->new_log_id, rep->log_id, 33);
+		if (hk_audit_find_closed(path, rep->prev_log_id,
+		    out->closed_log, sizeof(out->closed_log)) != 0)
+			out->closed_log[0] = '\0';
+		hk_err_clear();
+		ret = 0;
+		goto out;
+	}
+	if (rep->reason[0] != '\0') {	/* head-mismatch records */
+		hk_err_set("%s; refusing to close (for the internal auditor: "
+		    "docs/audit-log.md)", rep->reason);
+		ret = HK_ERR_AUDIT;
+		goto out;
+	}
+	if (rep->close_seq < 0) {
+		if (hk_path_exists(np) || hk_path_exists(nh)) {
+			hk_err_set("%s: there, but the log is not closed: not "
+			    "a close's new log; refusing to close (for the "
+			    "internal auditor)", hk_path_exists(np) ? np : nh);
+			ret = HK_ERR_EXISTS;
+			goto out;
+		}
+		if ((ret = head_settle(path, s)) != 0)
+			goto out;
+		if (fstat(fd, &st) != 0) {
+			hk_err_set("%s: cannot stat: %s", path,
+			    strerror(errno));
+			ret = HK_ERR_IO;
+			goto out;
+		}
+		if (key == NULL) {
+			hk_err_set("%s: the log is not closed: closing it "
+			    "needs the audit key", path);
+			ret = HK_ERR_STATE;
+			goto out;
+		}
+		/* 2. The close record and its checkpoint, one write. */
+		if ((ret = close_and_seal(path, fd, s, key, key_label,
+		    actors)) != 0)
+			goto out;
+	} else if (!rep->sealed) {
+		/* only a torn write leaves this: not a close's */
+		hk_err_set("%s: record %lld is " HK_AUDIT_EV_CLOSE " without "
+		    "its checkpoint; refusing to close (for the internal "
+		    "auditor)", path, (long long)rep->close_seq);
+		ret = HK_ERR_AUDIT;
+		goto out;
+	} else if ((ret = head_settle(path, s)) != 0)
+		goto out;
+	report_init(rep);
+	if ((ret = scan_log(s, fd)) != 0 || rep->close_seq < 0 ||
+	    !rep->sealed) {
+		if (ret == 0) {
+			hk_err_set("%s: not closed and sealed after the close",
+			    path);
+			ret = HK_ERR_INTERNAL;
+		}
+		goto out;
+	}
+	memcpy(link.log_id, rep->log_id, 33);
+	link.seq = s->last.seq;
+	memcpy(link.hash, s->last.hash, 32);
+	/* 4. The new log beside it. What a close that stopped left of one
+	 * was never live (nothing appends to it): begun again. */
+	if ((unlink(np) != 0 && errno != ENOENT) ||
+	    (unlink(nh) != 0 && errno != ENOENT)) {
+		hk_err_set("%s: cannot remove: %s", np, strerror(errno));
+		ret = HK_ERR_IO;
+		goto out;
+	}
+	if ((ret = log_create(np, &link, out->new_log_id)) != 0)
+		goto out;
+	if ((nfd = log_open(np, O_RDONLY, LOCK_EX)) < 0) {
+		ret = nfd;
+		nfd = -1;
+		goto out;
+	}
+	if (key != NULL && (ret = checkpoint_fd(np, nfd, key, key_label, 0,
+	    rep2)) != 0)
+		goto out;
+	/* 5. The closed log and its head file into closed/, read-only. */
+	if (mkdir(cdir, 0700) != 0 && errno != EEXIST) {
+		hk_err_set("%s: cannot create folder: %s", cdir,
+		    strerror(errno));
+		ret = HK_ERR_IO;
+		goto out;
+	}
+	if (hk_dir_sync(dir) != 0) {
+		hk_err_set("%s: cannot fsync the folder", dir);
+		ret = HK_ERR_IO;
+		goto out;
+	}
+	memcpy(day, rep->close_time, 4);
+	memcpy(day + 4, rep->close_time + 5, 2);
+	memcpy(day + 6, rep->close_time + 8, 2);
+	day[8] = '\0';
+	if (snprintf(cl, sizeof(cl), "%s/audit-%s-%s.log", cdir, rep->log_id,
+	    day) >= (int)sizeof(cl)) {
+		hk_err_set("%s: path too long", cdir);
+		ret = HK_ERR_INVALID;
+		goto out;
+	}
+	snprintf(clh, sizeof(clh), "%s.head", cl);
+	if ((ret = link_closed(path, cl)) != 0 ||
+	    (ret = link_closed(hp, clh)) != 0)
+		goto out;
+	if (chmod(cl, CLOSED_MODE) != 0 || chmod(clh, CLOSED_MODE) != 0 ||
+	    hk_dir_sync(cdir) != 0) {
+		hk_err_set("%s: cannot make it read-only and durable: %s", cl,
+		    strerror(errno));
+		ret = HK_ERR_IO;
+		goto out;
+	}
+	/* 6. The new log over the live one, then its head file. */
+	if ((ret = rename_synced(np, path, dir)) != 0 ||
+	    (ret = rename_synced(nh, hp, dir)) != 0)
+		goto out;
+	memcpy(out->closed_log, cl, sizeof(cl));
+	memcpy(out->old_log_id, rep->log_id, 33);
+	out->last_seq = link.seq;
+	hk_hex_encode(link.hash, 32, out->last_hash);
+	ret = 0;
+ out:
+	if (nfd >= 0)
+		close(nfd);
+	if (fd >= 0)
+		close(fd);	/* waiting appends go to the new log */
+	free(rep);
+	free(rep2);
+	free(s);
+	free(r);
+	return ret;
+}
+
+int
+hk_audit_verify_link(const struct hk_audit_report *rn, const char *prev,
+    EVP_PKEY *pub, struct hk_audit_report *rp_out)
+{
+	struct hk_audit_report local, *rp = rp_out != NULL ? rp_out : &local;
+	int r;
+
+	if (rn == NULL || prev == NULL)
+		return HK_ERR_INVALID;
+	if (!rn->linked) {
+		report_init(rp);
+		hk_err_set("log %s does not begin with an " HK_AUDIT_EV_LINK
+		    " record: no previous log to check", rn->log_id);
+		return HK_ERR_AUDIT;
+	}
+	if ((r = hk_audit_verify(prev, pub, rp)) != 0) {
+		if (r == HK_ERR_AUDIT)
+			hk_err_set("the closed log before this one fails: %s",
+			    rp->reason);
+		return r;
+	}
+	if (rp->close_seq < 0 || !rp->sealed ||
+	    rp->records != (uint64_t)rp->close_seq + 2) {
+		hk_err_set("%s: does not end with " HK_AUDIT_EV_CLOSE " and "
+		    "its checkpoint: not a closed log", prev);
+		return HK_ERR_AUDIT;
+	}
+	if (strcmp(rp->log_id, rn->prev_log_id) != 0) {
+		hk_err_set("%s: is log %s, but the link (record 1 of log %s) "
+		    "names log %s: another closed log", prev, rp->log_id,
+		    rn->log_id, rn->prev_log_id);
+		return HK_ERR_AUDIT;
+	}
+	if (rp->records - 1 != rn->prev_seq ||
+	    strcmp(rp->last_hash, rn->prev_hash) != 0) {
+		hk_err_set("%s: ends at record %llu hash %s, but the link "
+		    "names record %llu hash %s: the closed log was changed",
+		    prev, (unsigned long long)(rp->records - 1), rp->last_hash,
+		    (unsigned long long)rn->prev_seq, rn->prev_hash);
+		return HK_ERR_AUDIT;
+	}
+	return 0;
+}
+
+int
+hk_audit_check_previous(const char *path, const struct hk_audit_report *rep,
+    const char *prev, EVP_PKEY *pub, FILE *out)
+{
+	struct hk_audit_report rp;
+	char found[4096], until[21];
+	time_t lt, keep;
+	struct tm tm;
+	int r;
+
+	if (rep->close_seq >= 0)
+		fprintf(out, "  closed: record %lld is " HK_AUDIT_EV_CLOSE
+		    " (%s)%s\n", (long long)rep->close_seq, rep->close_time,
+		    rep->sealed ? ", sealed by the checkpoint after it" :
+		    "; its checkpoint is missing: the close stopped part-way");
+	if (!rep->linked)
+		return 0;
+	fprintf(out, "  begins after log %s (closed): the link names its "
+	    "record %llu hash %s\n", rep->prev_log_id,
+	    (unsigned long long)rep->prev_seq, rep->prev_hash);
+	if (prev == NULL) {
+		if ((r = hk_audit_find_closed(path, rep->prev_log_id, found,
+		    sizeof(found))) != 0) {
+			if (r != HK_ERR_NOT_FOUND)
+				return r;
+			/* kept a year after its last record (CPS 4-11-4) */
+			if (hk_time_parse(rep->link_time, &lt) != 0 ||
+			    gmtime_r(&lt, &tm) == NULL)
+				return HK_ERR_INTERNAL;
+			tm.tm_year++;
+			keep = timegm(&tm);
+			hk_time_format(keep, until, sizeof(until));
+			if (hk_clock_now() < keep) {
+				hk_err_set("%s: the closed log %s it links to "
+				    "is missing (deleted or moved?): CPS 4-11-4 "
+				    "keeps it until %s; give --previous FILE "
+				    "if it is elsewhere", path,
+				    rep->prev_log_id, until);
+				return HK_ERR_AUDIT;
+			}
+			fprintf(out, "  the closed log %s is no longer there "
+			    "(kept until %s, CPS 4-11-4): link not checked\n",
+			    rep->prev_log_id, until);
+			hk_err_clear();
+			return 0;
+		}
+		prev = found;
+	}
+	if ((r = hk_audit_verify_link(rep, prev, pub, &rp)) != 0)
+		return r;
+	fprintf(out, "  the closed log %s: OK: %llu records%s, ends with "
+	    HK_AUDIT_EV_CLOSE " (record %lld) and its checkpoint; the link "
+	    "matches its last record\n", prev, (unsigned long long)rp.records,
+	    rp.signatures_checked ? " (signatures verified)" : "",
+	    (long long)rp.close_seq);
+	return 0;
+}
+
+int
+hk_audit_close_pending(const char *path)
+{
+	unsigned char log_id[LOG_ID_LEN];
+	struct rec *last;
+	off_t off = 0;
+	int fd, r;
+
+	if ((last = malloc(sizeof(*last))) == NULL)
+		return HK_ERR_ALLOC;
+	if ((fd = log_open(path, O_RDONLY, LOCK_SH)) < 0) {
+		free(last);
+		return fd;
+	}
+	if ((r = tail_read(path, fd, log_id, last, &off)) == 0)
+		r = refuse_if_closing(path, fd, last, off) == HK_ERR_AUDIT;
+	close(fd);
+	free(last);
+	hk_err_clear();
+	return r;
 }

@@ -27,6 +27,8 @@
 #define HK_AUDIT_EV_CREATE	"audit.create"
 #define HK_AUDIT_EV_CHECKPOINT	"audit.checkpoint"
 #define HK_AUDIT_EV_MISMATCH	"audit.head-mismatch"
+#define HK_AUDIT_EV_CLOSE	"audit.close"	/* the last record but its checkpoint */
+#define HK_AUDIT_EV_LINK	"audit.link"	/* record 1 of a log begun by a close */
 
 struct hk_audit_report {
 	char log_id[33];		/* hex log id of the genesis record; "" if unread */
@@ -45,6 +47,15 @@ struct hk_audit_report {
 	char reason[512];		/* the first failure as hk_err_msg(); "" when ok */
 	char last_hash[65];		/* hash of the last record that passed (hex);
 					 * "" when none did */
+	/* the yearly close (docs/audit-log.md "Retention") */
+	int64_t close_seq;		/* seq of the audit.close record, -1 none */
+	int sealed;			/* 1: the checkpoint after it is there */
+	char close_time[21];		/* its time, "" when none */
+	int linked;			/* 1: record 1 is an audit.link */
+	char prev_log_id[33];		/* the closed log it names */
+	uint64_t prev_seq;		/* that log's last seq */
+	char prev_hash[65];		/* and its last record's hash */
+	char link_time[21];		/* the audit.link record's time */
 };
 
 /*
@@ -107,6 +118,69 @@ struct hk_audit_copy {
 	unsigned char head_sha256[32];	/* SHA-256 of them */
 };
 int hk_audit_copy(const char *path, const char *to, struct hk_audit_copy *out);
+
+/*
+ * The yearly close (CPS 4-11-4; docs/audit-log.md "Retention"). Under the
+ * log's exclusive lock (appends wait; afterwards they go to the new log):
+ * verify the chain, append audit.close (actors: NULL means "-") and a
+ * checkpoint signed by key; build the new log "<path>.next" (audit.create,
+ * audit.link naming this log's id, last seq and last hash, a checkpoint);
+ * hard-link the log and its head file into "<dir>/closed/audit-<id>-
+ * <YYYYMMDD of the close>.log" (+ ".head"), mode 0400, the folder fsynced;
+ * then rename the new log, then its head file, over the live ones. key
+ * NULL: only to finish a close already sealed (hk_audit_close_pending). A
+ * close that stopped part-way is found by the next call and finished; in
+ * between, appends and checkpoints refuse (HK_ERR_AUDIT), naming what to
+ * run. out may be NULL.
+ */
+struct hk_audit_closed {
+	char closed_log[4096];		/* where the closed log now is */
+	char old_log_id[33];		/* its id */
+	uint64_t last_seq;		/* its last record (the checkpoint) */
+	char last_hash[65];
+	char new_log_id[33];		/* the live log's id now */
+	int resumed;			/* 1: an earlier close was finished */
+};
+int hk_audit_close(const char *path, EVP_PKEY *key, const char *key_label,
+    const char *actors, struct hk_audit_closed *out);
+/* 1 when a close of the log at path stopped part-way after its seal (the
+ * log closed, or the new log in place without its head file): then
+ * hk_audit_close with key NULL finishes it (the new log without a
+ * checkpoint, for the caller to make once it may append again); 0 when
+ * none; <0 is not used, errors of reading are HK_ERR_*. */
+int hk_audit_close_pending(const char *path);
+
+/*
+ * The link between a log and the closed log before it: prev is verified
+ * (with pub when given) and must end with audit.close and its checkpoint;
+ * the link record of path (rep_new, from hk_audit_verify of it) must name
+ * prev's log id, last seq and last hash. 0, else HK_ERR_AUDIT with a
+ * one-line detail naming prev and what differs (HK_ERR_NOT_FOUND when prev
+ * is missing). rep_prev may be NULL.
+ */
+int hk_audit_verify_link(const struct hk_audit_report *rep_new,
+    const char *prev, EVP_PKEY *pub, struct hk_audit_report *rep_prev);
+
+/*
+ * The closed log a linked log names, looked up in "<dir of path>/closed/"
+ * as audit-<prev_log_id>-*.log: its path into buf, 0; HK_ERR_NOT_FOUND
+ * when there is none (deleted after its year, or never put there).
+ */
+int hk_audit_find_closed(const char *path, const char *prev_log_id,
+    char *buf, size_t len);
+
+/*
+ * audit verify's report of a close, for both programs: rep is
+ * hk_audit_verify's of the log at path. A log closed: said. A log that
+ * begins with an audit.link: the closed log it names (prev when given,
+ * else hk_audit_find_closed) checked with hk_audit_verify_link. One line
+ * each on out; 0, or HK_ERR_AUDIT / HK_ERR_NOT_FOUND with the detail.
+ * A closed log not found is refused while CPS 4-11-4 keeps it (a year
+ * after the link record) and said, not refused, after.
+ */
+int hk_audit_check_previous(const char *path,
+    const struct hk_audit_report *rep, const char *prev, EVP_PKEY *pub,
+    FILE *out);
 
 /* One record as hk_audit_scan hands it over (valid during the call). */
 struct hk_audit_record {

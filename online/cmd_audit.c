@@ -1,0 +1,161 @@
+/*
+ * cmd_audit.c - "hanko-online audit verify|close" (CPS 4-11-3, 4-11-4,
+ * 4-11-5; docs/audit-log.md): verify the live log (the chain, the head
+ * file, every checkpoint with the audit key, and the link to the closed log
+ * before it), and the yearly close: the log sealed with audit.close and a
+ * checkpoint, moved into audit/closed/ read-only, a new log begun that
+ * names it (shared/audit.c, hk_audit_close).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+
+#include "audit.h"
+#include "err.h"
+#include "online.h"
+#include "p11.h"
+#include "state.h"
+
+static const char audit_usage[] =
+"usage: hanko-online audit verify --state DIR [--key PEM] [--previous FILE]\n"
+"       hanko-online audit close --state DIR [--actors IDS]\n";
+
+static int
+load_pub(const char *path, EVP_PKEY **out)
+{
+	FILE *f;
+
+	*out = NULL;
+	if ((f = fopen(path, "r")) == NULL) {
+		hk_err_set("%s: cannot open the audit key", path);
+		return HK_ERR_NOT_FOUND;
+	}
+	*out = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	fclose(f);
+	if (*out == NULL) {
+		hk_err_set("%s: not a PEM public key", path);
+		return HK_ERR_PARSE;
+	}
+	return 0;
+}
+
+static int
+audit_verify(int argc, char **argv)
+{
+	struct hk_online_opts o;
+	const char *key = NULL, *prev = NULL;
+	const struct hk_online_arg args[] = {
+		{ .name = "--key", .value = &key },
+		{ .name = "--previous", .value = &prev },
+		{ .name = NULL },
+	};
+	struct hk_audit_report rep;
+	struct hk_online *on = NULL;
+	EVP_PKEY *pub = NULL;
+	char keybuf[4096];
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	if ((r = hk_online_parse(&o, argc, argv, audit_usage, args,
+	    NULL)) != 0)
+		return r == 1 ? 0 : r;
+	if ((r = hk_online_open(&o, &on)) != 0)
+		return r;
+	if (key == NULL) {
+		if ((r = hk_online_path(on, "audit/audit-key.pem", keybuf,
+		    sizeof(keybuf))) != 0)
+			goto out;
+		key = keybuf;
+	}
+	if ((r = load_pub(key, &pub)) != 0)
+		goto out;
+	if ((r = hk_audit_verify(on->audit_log, pub, &rep)) != 0)
+		goto out;
+	printf("%s: OK: %llu records, %llu signed checkpoints (signatures "
+	    "verified); last checkpoint at record %lld; %llu records after it "
+	    "(covered by the chain and the head file only)\n", on->audit_log,
+	    (unsigned long long)rep.records,
+	    (unsigned long long)rep.checkpoints,
+	    (long long)rep.last_checkpoint_seq,
+	    (unsigned long long)rep.unsigned_records);
+	if (rep.head_lag)
+		printf("  the head file names the record before the last: a "
+		    "crash between the last append and its head update (the "
+		    "next append brings it forward)\n");
+	r = hk_audit_check_previous(on->audit_log, &rep, prev, pub, stdout);
+ out:
+	EVP_PKEY_free(pub);
+	hk_online_close(on);
+	return r;
+}
+
+static int
+audit_close(int argc, char **argv)
+{
+	struct hk_online_opts o;
+	const char *actors = NULL, *uri;
+	const struct hk_online_arg args[] = {
+		{ .name = "--actors", .value = &actors },
+		{ .name = NULL },
+	};
+	struct hk_audit_report rep;
+	struct hk_audit_closed c;
+	struct hk_online *on = NULL;
+	EVP_PKEY *priv = NULL, *pub = NULL;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	if ((r = hk_online_parse(&o, argc, argv, audit_usage, args,
+	    NULL)) != 0)
+		return r == 1 ? 0 : r;
+	if ((r = hk_online_open(&o, &on)) != 0)
+		return r;
+	/* no backup copies the state's files meanwhile */
+	if ((r = hk_online_state_lock_wait(on)) != 0)
+		goto out;
+	if ((uri = hk_state_get(on->st, "audit.key-uri")) == NULL) {
+		hk_err_set("%s/state.conf: audit.key-uri missing",
+		    on->st->dir);
+		r = HK_ERR_STATE;
+		goto out;
+	}
+	if ((r = hk_online_login(on)) != 0 ||
+	    (r = hk_token_key(on->tok, uri, &priv, &pub)) != 0)
+		goto out;
+	if ((r = hk_audit_close(on->audit_log, priv, "audit-1", actors,
+	    &c)) != 0)
+		goto out;
+	if (c.resumed)
+		printf("A close that stopped part-way is finished.\n");
+	printf("Closed log %s at record %llu hash %s: %s (read-only; keep it "
+	    "one year after its last record, CPS 4-11-4)\n", c.old_log_id,
+	    (unsigned long long)c.last_seq, c.last_hash,
+	    c.closed_log[0] ? c.closed_log : "(not found in audit/closed/)");
+	printf("New log %s: %s, its record 1 (audit.link) names the closed "
+	    "log\n", c.new_log_id, on->audit_log);
+	if ((r = hk_audit_verify(on->audit_log, pub, &rep)) != 0)
+		goto out;
+	r = hk_audit_check_previous(on->audit_log, &rep,
+	    c.closed_log[0] ? c.closed_log : NULL, pub, stdout);
+ out:
+	EVP_PKEY_free(priv);
+	EVP_PKEY_free(pub);
+	hk_online_close(on);
+	return r;
+}
+
+int
+cmd_audit(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+		fputs(audit_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? HK_ERR_USAGE : 0;
+	}
+	if (strcmp(argv[1], "verify") == 0)
+		return audit_verify(argc - 1, argv + 1);
+	if (strcmp(argv[1], "close") == 0)
+		return audit_close(argc - 1, argv + 1);
+	hk_err_set("audit %s: unknown; expected verify or close", argv[1]);
+	return HK_ERR_USAGE;
+}

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# t_audit_close.sh - the yearly close of the audit log (CPS 4-11-4, 4-11-5;
+# docs/audit-log.md "Retention"): hanko-online audit close seals the log
+# with audit.close and a checkpoint, moves it with its head file into
+# audit/closed/ (0400) and begins a new log whose record 1 (audit.link)
+# names the closed log's id, last seq and last hash; audit verify checks the
+# link (a closed log swapped, changed or deleted within its year is found
+# and named); a close killed between any two of its steps leaves the old
+# log live or a closed log and a new live log, appends refused meanwhile
+# with what to run, and the next close finishes it; issue, revoke,
+# publish, backup, backup verify, status and check work after a close.
+. "$(dirname "$0")/online.sh"
+log=$O/audit/audit.log
+KEY=$O/audit/audit-key.pem
+CD=$O/audit/closed
+ASAN_PRELOAD="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+id_of() { sed -n '1s/.*log-id=\([0-9a-f]\{32\}\)$/\1/p' "$1" | cut -f1; }
+genesis_id() { head -1 "$1" | cut -f6 | sed 's/.*log-id=//'; }
+field() { sed -n "$(($2 + 1))p" "$1" | cut -f"$3"; }
+
+# 0. Records of the year: six residents issued, a backup taken.
+req_dir "$T/b"
+six_residents "$T/b/batch1.csv"
+ok "issue six residents" "$ON" issue --state "$O" "${IC[@]}" --batch "$T/b/batch1.csv" --out "$T/out1"
+ok "a backup before the close" "$ON" backup --state "$O" --out "$T/bk1" --clock 2026-04-02T13:00:00Z
+
+# 1. The close.
+old=$(genesis_id "$log")
+oldn=$(wc -l <"$log")
+cp "$log" "$T/log.before"
+ok "audit close" "$ON" audit close --state "$O" --clock 2026-04-03T09:00:00Z --actors op1,auditor1
+cp "$HANKO_TMP/out" "$T/close.out"
+CL=$CD/audit-$old-20260403.log
+check "the closed log is audit/closed/audit-<id>-<day>.log, with its head file" test -f "$CL" -a -f "$CL.head"
+check "... nothing else in audit/closed/" test "$(ls -A "$CD" | tr '\n' ' ')" = "audit-$old-20260403.log audit-$old-20260403.log.head "
+check "... both read-only (0400)" test "$(stat -c %a "$CL" "$CL.head" | tr '\n' ' ')" = "400 400 "
+check "... it holds the year's records unchanged" cmp -s -n "$(stat -c %s "$T/log.before")" "$T/log.before" "$CL"
+check "... then audit.close by the actors, naming the log" \
+	test "$(field "$CL" "$oldn" 3-6)" = "audit.close	ok	op1,auditor1	log-id=$old"
+check "... then its checkpoint, the last record" \
+	test "$(field "$CL" $((oldn + 1)) 3)" = audit.checkpoint -a "$(wc -l <"$CL")" = $((oldn + 2))
+lastseq=$((oldn + 1))
+lasthash=$(tail -1 "$CL" | cut -f8)
+new=$(genesis_id "$log")
+check "a new live log with another id" test -n "$new" -a "$new" != "$old"
+check "... record 1 is the link to the closed log's last record" \
+	test "$(field "$log" 1 3-6)" = "audit.link	ok	-	previous-log-id=$old previous-seq=$lastseq previous-hash=$lasthash"
+check "... record 2 its checkpoint" test "$(field "$log" 2 3)" = audit.checkpoint
+check "... its head file names record 2" grep -q "log-id=$new seq=2 " "$log.head"
+check "said: the closed log, where, and the new log" \
+	grep -q "^Closed log $old at record $lastseq hash $lasthash: $CL " "$T/close.out"
+check "... the link checked" grep -q "the closed log $CL: OK: $((oldn + 2)) records (signatures verified).*the link matches" "$T/close.out"
+
+# 2. Verification of both.
+ok "hanko-online audit verify" "$ON" audit verify --state "$O"
+check "... reports the link (id, seq, hash)" grep -q "begins after log $old (closed): the link names its record $lastseq hash $lasthash" "$HANKO_TMP/out"
+check "... and checks it against audit/closed/" grep -q "the closed log $CL: OK" "$HANKO_TMP/out"
+ok "hanko-offline audit verify --state" "$OFF" audit verify --state "$O"
+check "... reports the link too" grep -q "the closed log $CL: OK" "$HANKO_TMP/out"
+ok "the closed log verifies on its own" "$OFF" audit verify --log "$CL" --key "$KEY"
+check "... and says it is closed and sealed" grep -q "closed: record $((oldn)) is audit.close (2026-04-03T09:00:00Z), sealed by the checkpoint after it" "$HANKO_TMP/out"
+
+# 3. The link: a closed log changed, swapped or deleted is found and named.
+chmod 600 "$CL"
+cp -p "$CL" "$T/cl.kept"
+python3 - "$CL" 5 <<'PY'
+import sys
+p, n = sys.argv[1], int(sys.argv[2])
+ls = open(p, 'rb').read().split(b'\n')
+f = ls[n].split(b'\t'); f[3] = b'fail'; ls[n] = b'\t'.join(f)
+open(p, 'wb').write(b'\n'.join(ls))
+PY
+fails "one record of the closed log changed: found and named" 6 "closed/audit-$old-20260403.log:6: record 5: hash does not match" \
+	"$ON" audit verify --state "$O"
+cp -p "$T/cl.kept" "$CL"
+# another closed log put in its place: the backup's copy of an earlier
+# state's log does not do; a closed log of its own (the old log cut short
+# and closed again by hand) is another log id or another last record
+head -n "$((oldn - 2))" "$T/cl.kept" >"$CL"
+fails "the closed log cut short: found" 6 "closed/audit-$old-20260403.log.head: names record" \
+	"$ON" audit verify --state "$O"
+cp -p "$T/cl.kept" "$CL"
+cp -p "$T/bk1/audit/audit.log" "$CL"; cp -p "$T/bk1/audit/audit.log.head" "$CL.head.x"
+cp -p "$CL.head" "$T/clh.kept"; cp -p "$CL.head.x" "$CL.head"; rm -f "$CL.head.x"
+fails "the closed log swapped for an earlier copy of it: not a closed log" 6 "audit-$old-20260403.log: does not end with audit.close and its checkpoint" \
+	"$ON" audit verify --state "$O"
+cp -p "$T/cl.kept" "$CL"; cp -p "$T/clh.kept" "$CL.head"
+mv "$CL" "$T/cl.moved"; mv "$CL.head" "$T/cl.moved.head"
+fails "the closed log deleted within its year: refused, naming the log and the date" 6 "the closed log $old it links to is missing .*keeps it until 2027-04-03" \
+	"$ON" audit verify --state "$O" --clock 2026-06-01T00:00:00Z
+ok "... given with --previous it is found" "$ON" audit verify --state "$O" --previous "$T/cl.moved"
+ok "... after its year, its absence is said, not refused" "$ON" audit verify --state "$O" --clock 2027-04-04T00:00:00Z
+check "... said" grep -q "no longer there (kept until 2027-04-03" "$HANKO_TMP/out"
+fails "--previous not a closed log (the new log itself): named" 6 "audit/audit.log: does not end with audit.close and its checkpoint: not a closed log" \
+	"$ON" audit verify --state "$O" --previous "$log"
+mv "$T/cl.moved" "$CL"; mv "$T/cl.moved.head" "$CL.head"
+chmod 400 "$CL"
+
+# 4. The publisher's commands after the close append to the new log.
+n0=$(wc -l <"$log")
+serial=$(awk -F, 'NR == 2 && $2 == "ok" { print $3 }' "$T/out1/results.csv")
+ok "revoke after the close" "$ON" revoke --state "$O" --clock 2026-04-03T10:00:00Z --serial "$serial" --reason key-compromise
+check "... recorded in the new log (cert.revoke)" grep -q "	cert.revoke	ok	" "$log"
+check "... and not in the closed log" test "$(grep -c "	cert.revoke	" "$CL" || true)" = 0
+req_dir "$T/c"
+six_residents "$T/c/batch.csv"
+ok "issue after the close" "$ON" issue --state "$O" --clock 2026-04-03T11:00:00Z --batch "$T/c/batch.csv" --out "$T/out2"
+check "... recorded in the new log (cert.issue, issue.done)" grep -q "	issue.done	ok	" "$log"
+rc=0; "$ON" publish --state "$O" --repo "$T/repo" --clock 2026-04-04T03:00:00Z >"$T/pub.out" 2>&1 || rc=$?
+check "publish after the close (exit $rc: 9 is the rehearsal's missing ARL)" test "$rc" = 0 -o "$rc" = 9
+check "... recorded in the new log" grep -q "	crl.publish	ok	" "$log"
+check "... all recorded in the new log" test "$(wc -l <"$log")" -gt $((n0 + 6))
+ok "check on the closed state" "$ON" check --state "$O" --clock 2026-04-04T03:30:00Z
+ok "a backup after the close" "$ON" backup --state "$O" --out "$T/bk2" --clock 2026-04-04T04:00:00Z
+check "... its MANIFEST names the new log" grep -q "$new" "$T/bk2/MANIFEST"
+ok "backup verify --state of it" "$ON" backup verify "$T/bk2" --state "$O"
+ok "backup verify --state of the backup before the close (another log id: noted)" "$ON" backup verify "$T/bk1" --state "$O"
+check "... noted" grep -q "another log" "$HANKO_TMP/out"
+rc=0; "$ON" status --state "$O" --clock 2026-04-04T05:00:00Z >"$T/status.out" 2>&1 || rc=$?
+check "status runs on the closed state (exit $rc)" test "$rc" = 0 -o "$rc" = 9
+check "... its audit log line is not a failure" sh -c "! grep -q 'audit log: fails' '$T/status.out'"
+ok "hanko-offline audit backup of the new log (its earlier backup another log: said)" \
+	"$OFF" audit backup --state "$O" --out "$T/usb" --clock 2026-04-04T06:00:00Z
+ok "the new log verifies after all this" "$ON" audit verify --state "$O"
+
+# 5. A close killed between any two of its steps.
+cc -shared -fPIC -o "$T/crashat.so" "$HANKO_SRC/test/data/audit/crashat.c" -ldl
+day=5
+crash_round() {
+	local name=$1 pat=$2 when=$3 skip=$4 want=$5 rc=0 cur id d
+	cur=$(genesis_id "$log")
+	d=2026-04-$(printf %02d $day)
+	env HK_CRASH_AT="$pat" HK_CRASH_WHEN="$when" HK_CRASH_SKIP="$skip" LD_PRELOAD="$T/crashat.so" \
+		ASAN_OPTIONS="$ASAN_PRELOAD" "$ON" audit close --state "$O" --clock "${d}T09:00:00Z" \
+		>"$T/crash.out" 2>&1 || rc=$?
+	check "$name: the close was killed there (exit $rc)" test "$rc" = 99
+	id=$(genesis_id "$log")
+	case $want in
+	old-open)
+		check "$name: the old log is live, not closed" test "$id" = "$cur" -a "$(tail -1 "$log" | cut -f3)" != audit.checkpoint -o "$(tail -2 "$log" | head -1 | cut -f3)" != audit.close
+		ok "$name: an append goes on in the old log" "$OFF" audit verify --state "$O"
+		check "$name: ... recorded there" test "$(tail -1 "$log" | cut -f3)" = log.verify
+		;;
+	old-closed)
+		check "$name: the old log is live and closed" test "$id" = "$cur" -a "$(tail -2 "$log" | head -1 | cut -f3)" = audit.close
+		"$OFF" audit verify --state "$O" >/dev/null 2>"$T/probe.err" || true
+		check "$name: an append (log.verify) refused, saying what to run" \
+			grep -q "AUDIT LOG NOT WRITTEN: .*the log is closed (audit.close) and no new log replaced it yet: finish the close with 'hanko-offline audit close --state $O'" "$T/probe.err"
+		check "$name: ... nothing appended after the close" test "$(tail -1 "$log" | cut -f3)" = audit.checkpoint
+		;;
+	new-nohead)
+		check "$name: the new log is live" test "$id" != "$cur" -a "$(field "$log" 1 3)" = audit.link
+		"$OFF" audit verify --state "$O" >/dev/null 2>"$T/probe.err" || true
+		check "$name: an append (log.verify) refused, saying what to run" \
+			grep -q "AUDIT LOG NOT WRITTEN: .*a close of the log stopped part-way .*audit.log.next.head is there.*finish it with 'hanko-offline audit close --state $O'" "$T/probe.err"
+		check "$name: ... nothing appended to the new log" test "$(wc -l <"$log")" = 3
+		;;
+	esac
+	check "$name: one live log only" test "$(ls "$O/audit" | grep -c '^audit\.log$')" = 1
+	ok "$name: the close run again finishes it" "$ON" audit close --state "$O" --clock "${d}T10:00:00Z"
+	id=$(genesis_id "$log")
+	check "$name: ... a new log" test "$id" != "$cur"
+	check "$name: ... its link names the log that was live" test "$(field "$log" 1 6 | sed 's/previous-log-id=\([0-9a-f]*\) .*/\1/')" = "$cur"
+	check "$name: ... nothing left of the close's work" test ! -e "$log.next" -a ! -e "$log.next.head"
+	ok "$name: ... verify checks the link" "$ON" audit verify --state "$O"
+	check "$name: ... against the closed log" grep -q "the closed log $CD/audit-$cur-.*: OK.*the link matches" "$HANKO_TMP/out"
+	ok "$name: ... the closed log verifies on its own" "$OFF" audit verify --log "$(ls "$CD"/audit-"$cur"-*.log)" --key "$KEY"
+	check "$name: ... and ends with audit.close and its checkpoint" \
+		test "$(tail -2 "$(ls "$CD"/audit-"$cur"-*.log)" | cut -f3 | tr '\n' ' ')" = "audit.close audit.checkpoint "
+	day=$((day + 1))
+}
+crash_round "before the seal's head write" "*>*/audit/audit.log.head" before 0 old-closed
+crash_round "after the seal" "*>*/audit/audit.log.head" after 0 old-closed
+crash_round "after the new log's file" "*>*/audit/audit.log.next" after 0 old-closed
+crash_round "after the new log's checkpoint" "*>*/audit/audit.log.next.head" after 1 old-closed
+crash_round "after the closed log's link" "*>*/closed/*.log" after 0 old-closed
+crash_round "after the closed head's link" "*>*/closed/*.log.head" after 0 old-closed
+crash_round "after the new log's rename" "*audit.log.next>*/audit/audit.log" after 0 new-nohead
+check "no closed log lost: one per close" test "$(ls "$CD"/*.log | wc -l)" = 8
+other=$(ls "$CD"/audit-*.log | grep -v -- "-20260411.log$" | head -1)
+fails "--previous another closed log (swapped): named" 6 "is log [0-9a-f]{32}, but the link \(record 1 of log $(genesis_id "$log")\) names log" \
+	"$ON" audit verify --state "$O" --previous "$other"
+finish
