@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# t_offline_audit_close.sh - hanko-offline audit close (CPS 4-11-4, 4-11-5;
+# docs/audit-log.md "Retention"): the quorum activates the token first, its
+# records going into the log being closed, then the log is sealed with
+# audit.close (the holders) and a checkpoint, moved into audit/closed/ and a
+# new log begun whose record 1 (audit.link) names it; audit verify (with and
+# without --previous) reports and checks the link; an audited command after
+# the close lands in the new log; too few shares refuse the close, the log
+# kept as it was but for the records of the failed activation; a close
+# killed after its seal is finished by the next audit close without the
+# token, the new log then checkpointed; audit backup after the close says
+# it begins a new log.
+. "$(dirname "$0")/lib.sh"
+fresh_tmp
+T=$HANKO_TMP
+make_ca "$T/ca"
+S=$T/ca/state
+LOG=$S/audit/audit.log
+KEY=$S/audit/audit-key.pem
+CD=$S/audit/closed
+USB=$T/usb
+mkdir "$USB"
+ASAN_PRELOAD="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+mapfile -t Q < <(share_args "$T/ca" 1 2 3)
+mapfile -t Q2 < <(share_args "$T/ca" 1 2)
+genesis_id() { head -1 "$1" | cut -f6 | sed 's/.*log-id=//'; }
+field() { sed -n "$(($2 + 1))p" "$1" | cut -f"$3"; }
+events() { sed -n "$(($2 + 1)),\$p" "$1" | cut -f3 | tr '\n' ' '; }
+
+# 0. Records of the year: an activation, an audit backup.
+ok "activate before the close" "$OFF" activate --state "$S" "${Q[@]}" --clock 2026-04-02T09:00:00Z
+ok "audit backup before the close" "$OFF" audit backup --state "$S" --out "$USB" --clock 2026-04-02T10:00:00Z
+old=$(genesis_id "$LOG")
+
+# 1. Too few shares: refused, nothing closed, the log as it was but for the
+# records of the failed activation (every share opening is recorded).
+cp -p "$LOG" "$T/log.before"; cp -p "$LOG.head" "$T/head.before"
+n0=$(wc -l <"$LOG")
+fails "two shares of three: the close refused" 4 "2 of the 3 shares needed" \
+	"$OFF" audit close --state "$S" "${Q2[@]}" --clock 2026-04-03T08:00:00Z
+check "... the log is the same log, not closed" test "$(genesis_id "$LOG")" = "$old" -a ! -e "$CD"
+check "... what it held is there byte for byte" cmp -s -n "$(stat -c %s "$T/log.before")" "$T/log.before" "$LOG"
+check "... only the failed activation added (share.open x2, quorum.combine fail)" \
+	test "$(events "$LOG" "$n0")" = "share.open share.open quorum.combine " -a "$(tail -1 "$LOG" | cut -f4)" = fail
+check "... no audit.close anywhere" test "$(grep -c '	audit\.close	' "$LOG" || true)" = 0
+check "... no new log begun" test ! -e "$LOG.next" -a ! -e "$LOG.next.head"
+ok "... the log verifies" "$OFF" audit verify --state "$S"
+
+# 2. The close with the quorum.
+n1=$(wc -l <"$LOG")
+cp -p "$LOG" "$T/log.before"
+ok "audit close with three shares" "$OFF" audit close --state "$S" "${Q[@]}" --clock 2026-04-03T09:00:00Z
+cp "$HANKO_TMP/out" "$T/close.out"
+CL=$CD/audit-$old-20260403.log
+check "the closed log is $CL with its head file, both 0400" \
+	test "$(stat -c %a "$CL" "$CL.head" 2>/dev/null | tr '\n' ' ')" = "400 400 "
+check "... it holds the year's records byte for byte" cmp -s -n "$(stat -c %s "$T/log.before")" "$T/log.before" "$CL"
+check "... then the activation, audit.close and its checkpoint, the last record" \
+	test "$(events "$CL" "$n1")" = "share.open share.open share.open quorum.combine token.login audit.close audit.checkpoint "
+check "... the login by the three holders" test "$(field "$CL" $((n1 + 4)) 4-5)" = "ok	yamada,sato,suzuki"
+check "... audit.close by the holders, naming the log" \
+	test "$(field "$CL" $((n1 + 5)) 3-6)" = "audit.close	ok	yamada,sato,suzuki	log-id=$old"
+lastseq=$((n1 + 6))
+lasthash=$(tail -1 "$CL" | cut -f8)
+ok "... the closed log verifies on its own with the audit key" "$OFF" audit verify --log "$CL" --key "$KEY"
+check "... said closed and sealed" grep -q "closed: record $((n1 + 5)) is audit.close (2026-04-03T09:00:00Z), sealed by the checkpoint after it" "$HANKO_TMP/out"
+new=$(genesis_id "$LOG")
+check "a new live log with another id" test -n "$new" -a "$new" != "$old"
+check "... record 1 the link to the closed log's last record" \
+	test "$(field "$LOG" 1 3-6)" = "audit.link	ok	-	previous-log-id=$old previous-seq=$lastseq previous-hash=$lasthash"
+check "... then its checkpoint, nothing else (the logout is not a record)" \
+	test "$(events "$LOG" 0)" = "audit.create audit.link audit.checkpoint "
+check "... no .next left" test ! -e "$LOG.next" -a ! -e "$LOG.next.head"
+check "said: the closed log, its last record and where it is" \
+	grep -q "^Closed log $old at record $lastseq hash $lasthash: $CL " "$T/close.out"
+check "... the new log" grep -q "^New log $new: $LOG, its record 1" "$T/close.out"
+check "... the link checked" grep -q "the closed log $CL: OK: $((lastseq + 1)) records (signatures verified).*the link matches" "$T/close.out"
+
+# 3. audit verify of the new log, with and without --previous.
+ok "audit verify --state" "$OFF" audit verify --state "$S"
+check "... reports the link" grep -q "begins after log $old (closed): the link names its record $lastseq hash $lasthash" "$HANKO_TMP/out"
+check "... and checks it against audit/closed/" grep -q "the closed log $CL: OK.*the link matches its last record" "$HANKO_TMP/out"
+ok "audit verify --state --previous the closed log" "$OFF" audit verify --state "$S" --previous "$CL"
+check "... checks that one" grep -q "the closed log $CL: OK.*the link matches" "$HANKO_TMP/out"
+cp -p "$LOG" "$T/new.copy"; cp -p "$LOG.head" "$T/new.copy.head"
+ok "audit verify --log (a copy) --key --previous" "$OFF" audit verify --log "$T/new.copy" --key "$KEY" --previous "$CL"
+check "... checks the link" grep -q "the closed log $CL: OK.*the link matches" "$HANKO_TMP/out"
+fails "--previous the log as it was before the close (not closed): refused" 6 "does not end with audit.close and its checkpoint: not a closed log" \
+	"$OFF" audit verify --state "$S" --previous "$USB/audit-20260402T100000Z/audit.log"
+fails "--previous a file not there: refused" 3 "nothere" \
+	"$OFF" audit verify --state "$S" --previous "$T/nothere"
+
+# 4. An audited command after the close lands in the new log.
+sha_cl=$(sha256sum <"$CL")
+n2=$(wc -l <"$LOG")
+ok "activate after the close" "$OFF" activate --state "$S" "${Q[@]}" --clock 2026-04-03T10:00:00Z
+check "... its records in the new log, under a checkpoint" \
+	test "$(events "$LOG" "$n2")" = "share.open share.open share.open quorum.combine token.login quorum.activate-check audit.checkpoint "
+check "... the closed log unchanged" test "$(sha256sum <"$CL")" = "$sha_cl"
+ok "... the new log verifies with the link" "$OFF" audit verify --state "$S"
+check "... link checked" grep -q "the closed log $CL: OK" "$HANKO_TMP/out"
+
+# 5. audit backup after the close: a new log, said, not refused.
+ok "audit backup after the close" "$OFF" audit backup --state "$S" --out "$USB" --clock 2026-04-03T11:00:00Z
+check "... says it begins a new log" \
+	grep -q "begins a new log: the previous backup $USB/audit-20260402T100000Z/audit.log is of log $old, this one of log $new" "$HANKO_TMP/out"
+check "... its log.backup record says so too" bash -c "tail -1 '$LOG' | cut -f3,6 | grep -q '^log.backup	.*begins a new log'"
+
+# 6. A close killed after its seal is finished by the next audit close,
+# without the token; the activation then goes into the new log, which is
+# checkpointed.
+cc -shared -fPIC -o "$T/crashat.so" "$HANKO_SRC/test/data/audit/crashat.c" -ldl
+day=4
+crash() {	# crash PATTERN WHEN SKIP: an audit close killed there (exit 99)
+	local rc=0
+	env HK_CRASH_AT="$1" HK_CRASH_WHEN="$2" HK_CRASH_SKIP="$3" LD_PRELOAD="$T/crashat.so" \
+		ASAN_OPTIONS="$ASAN_PRELOAD" "$OFF" audit close --state "$S" "${Q[@]}" \
+		--clock "2026-04-$(printf %02d $day)T09:00:00Z" >"$T/crash.out" 2>&1 || rc=$?
+	[ "$rc" = 99 ]
+}
+# the activation writes the head file 5 times (3 x share.open,
+# quorum.combine, token.login): the 6th is the seal's
+round() {	# round NAME PATTERN SKIP WANT
+	local name=$1 cur n kept d
+	cur=$(genesis_id "$LOG")
+	d=2026-04-$(printf %02d $day)
+	check "$name: the close was killed there" crash "$2" after "$3"
+	case $4 in
+	old-closed)
+		check "$name: the old log is live and sealed" test "$(genesis_id "$LOG")" = "$cur" -a \
+			"$(tail -2 "$LOG" | cut -f3 | tr '\n' ' ')" = "audit.close audit.checkpoint " ;;
+	new-nohead)
+		check "$name: the new log is live, its head file not yet" test "$(genesis_id "$LOG")" != "$cur" -a \
+			-e "$LOG.next.head" ;;
+	esac
+	# what the closed log must be: the old log as the crash left it
+	if [ "$4" = old-closed ]; then kept=$(sha256sum <"$LOG"); else
+		kept=$(sha256sum <"$(ls "$CD"/audit-"$cur"-*.log)"); fi
+	ok "$name: audit close again finishes it" "$OFF" audit close --state "$S" "${Q[@]}" --clock "${d}T10:00:00Z"
+	check "$name: ... said" grep -q "^A close that stopped part-way is finished." "$HANKO_TMP/out"
+	CLc=$(ls "$CD"/audit-"$cur"-*.log)
+	check "$name: ... the closed log is the log as sealed, byte for byte (the second run's activation is not in it)" \
+		test "$(sha256sum <"$CLc")" = "$kept" -a "$(tail -2 "$CLc" | cut -f3 | tr '\n' ' ')" = "audit.close audit.checkpoint "
+	check "$name: ... the new log: the link, the activation, then a checkpoint over it" \
+		bash -c "[[ '$(events "$LOG" 1)' == 'audit.link '*'share.open share.open share.open quorum.combine token.login audit.checkpoint ' ]]"
+	check "$name: ... nothing left of the close's work" test ! -e "$LOG.next" -a ! -e "$LOG.next.head"
+	ok "$name: ... audit verify checks the link" "$OFF" audit verify --state "$S"
+	check "$name: ... against the closed log" grep -q "the closed log $CLc: OK.*the link matches" "$HANKO_TMP/out"
+	check "$name: ... the new log's records are all under a checkpoint" \
+		grep -q "; 0 records after it" "$HANKO_TMP/out"
+	day=$((day + 1))
+}
+round "after the seal" "*>*/audit/audit.log.head" 5 old-closed
+round "after the closed log's link" "*>*/closed/*.log" 0 old-closed
+round "after the new log's rename" "*audit.log.next>*/audit/audit.log" 0 new-nohead
+
+finish
