@@ -179,7 +179,7 @@ cmd_audit_close(int argc, char **argv)
 	static const char usage[] =
 	    "usage: hanko-offline audit close --state DIR --share FILE "
 	    "[--passin SPEC]... [--clock T]\n";
-	struct hk_ca_args a;
+	struct hk_ca_args a = { 0 };
 	struct hk_audit_closed c;
 	struct hk_audit_report rep;
 	struct hk_ca *ca = NULL;

@@ -9,7 +9,7 @@
 # kept as it was but for the records of the failed activation; a close
 # killed after its seal is finished by the next audit close without the
 # token, the new log then checkpointed; audit backup after the close says
-# it begins a new log.
+# it begins a new log; the options are parsed into a cleared structure.
 . "$(dirname "$0")/lib.sh"
 fresh_tmp
 T=$HANKO_TMP
@@ -154,4 +154,13 @@ round "after the seal" "*>*/audit/audit.log.head" 5 old-closed
 round "after the closed log's link" "*>*/closed/*.log" 0 old-closed
 round "after the new log's rename" "*audit.log.next>*/audit/audit.log" 0 new-nohead
 
+# 8. The options: parsed into a cleared structure (valgrind, when there
+# and the build is not ASan's: an uninitialised --state read is an error).
+if command -v valgrind >/dev/null && ! ldd "$OFF" | grep -q libasan; then
+	fails "audit close without --state (valgrind: no uninitialised read)" 2 "audit close: --state DIR is required" \
+		valgrind -q --error-exitcode=97 --log-file="$T/vg.log" "$OFF" audit close --clock 2026-04-20T00:00:00Z
+	check "... valgrind quiet" test ! -s "$T/vg.log"
+else
+	echo "ok - audit close without --state: valgrind check skipped (no valgrind, or an ASan build)"
+fi
 finish
