@@ -202,10 +202,25 @@ cmd_audit_close(int argc, char **argv)
 			goto out;
 		printf("A close that stopped part-way is finished.\n");
 	}
-	if ((r = hk_ca_activate(ca, a.shares, a.nshares)) != 0)
-		goto out;
+	r = hk_ca_activate(ca, a.shares, a.nshares);
 	if (pending) {
-		r = hk_ca_checkpoint(ca);
+		if (r == 0)
+			r = hk_ca_checkpoint(ca);
+		if (r != 0) {
+			/* The close is done: another audit close would close
+			 * the new log. Its records want a checkpoint only. */
+			struct hk_err_kept why;
+
+			hk_err_keep(&why);
+			hk_err_set("%s; the close is finished (the live log is "
+			    "the new log %s): sign its records with "
+			    "'hanko-offline activate --state %s --share ...', "
+			    "not audit close again (that would close the new "
+			    "log)", why.msg, c.new_log_id, ca->st->dir);
+			goto out;
+		}
+	} else if (r != 0) {
+		goto out;
 	} else {
 		if ((uri = hk_state_get(ca->st, "audit.key-uri")) == NULL) {
 			hk_err_set("state.conf: audit.key-uri missing");

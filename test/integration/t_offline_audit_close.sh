@@ -8,8 +8,10 @@
 # the close lands in the new log; too few shares refuse the close, the log
 # kept as it was but for the records of the failed activation; a close
 # killed after its seal is finished by the next audit close without the
-# token, the new log then checkpointed; audit backup after the close says
-# it begins a new log; the options are parsed into a cleared structure.
+# token, the new log then checkpointed (and, when the quorum fails then, the
+# operator is told the close is finished and what to run instead); audit
+# backup after the close says it begins a new log; the options are parsed
+# into a cleared structure.
 . "$(dirname "$0")/lib.sh"
 fresh_tmp
 T=$HANKO_TMP
@@ -153,6 +155,24 @@ round() {	# round NAME PATTERN SKIP WANT
 round "after the seal" "*>*/audit/audit.log.head" 5 old-closed
 round "after the closed log's link" "*>*/closed/*.log" 0 old-closed
 round "after the new log's rename" "*audit.log.next>*/audit/audit.log" 0 new-nohead
+
+# 7. Killed after the seal, then run again with too few shares: the close
+# is finished (the token is not needed for that), the quorum refused; the
+# operator is told the close is done and to sign the new log with
+# activate, not to run audit close again (that would close the new log).
+cur=$(genesis_id "$LOG")
+check "killed after the seal once more" crash "*>*/audit/audit.log.head" after 5
+d=2026-04-$(printf %02d $day)
+fails "audit close with two shares: the close finished, the quorum refused, activate named" 4 \
+	"2 of the 3 shares needed.*the close is finished.*hanko-offline activate --state $S" \
+	"$OFF" audit close --state "$S" "${Q2[@]}" --clock "${d}T10:00:00Z"
+check "... said on stdout" grep -q "^A close that stopped part-way is finished." "$HANKO_TMP/out"
+new=$(genesis_id "$LOG")
+check "... the new log is live" test "$new" != "$cur" -a "$(field "$LOG" 1 3)" = audit.link
+ok "... audit verify checks the link" "$OFF" audit verify --state "$S"
+ok "activate then signs the new log" "$OFF" activate --state "$S" "${Q[@]}" --clock "${d}T11:00:00Z"
+check "... its last record a checkpoint, the log the same" test "$(tail -1 "$LOG" | cut -f3)" = audit.checkpoint -a "$(genesis_id "$LOG")" = "$new"
+check "one closed log per close" test "$(ls "$CD"/*.log | wc -l)" = 5
 
 # 8. The options: parsed into a cleared structure (valgrind, when there
 # and the build is not ASan's: an uninitialised --state read is an error).
