@@ -1524,3 +1524,387 @@ Test(audit, copy_while_others_append_is_whole)
 	free(cp);
 	free(fin);
 }
+
+/* ---- the yearly close (docs/audit-log.md "Retention") --------------- */
+
+static char closedp[4096], tdir[4096];
+
+/* A log of five records and a checkpoint in test dir name, then closed
+ * with key at T0 + 1 day by op1,auditor1; out filled. */
+static void
+close_sample(const char *name, EVP_PKEY *key, struct hk_audit_closed *out)
+{
+	int i;
+
+	paths(name);
+	strcpy(tdir, logp);
+	*strrchr(tdir, '/') = '\0';
+	hk_clock_set(T0);
+	cr_assert_eq(hk_audit_create(logp), 0, "%s", hk_err_msg());
+	for (i = 0; i < 4; i++)
+		cr_assert_eq(hk_audit_append(logp, sample_events[i], "ok",
+		    sample_actors[i], sample_details[i]), 0, "%s",
+		    hk_err_msg());
+	cr_assert_eq(hk_audit_checkpoint(logp, key, "audit-1"), 0, "%s",
+	    hk_err_msg());
+	hk_clock_set(T0 + 86400);
+	cr_assert_eq(hk_audit_close(logp, key, "audit-1", "op1,auditor1",
+	    out), 0, "%s", hk_err_msg());
+	snprintf(closedp, sizeof(closedp), "%s", out->closed_log);
+}
+
+/* Point logp/headp (which spec_relink writes) at path. */
+static void
+use_log(const char *path)
+{
+	cr_assert_lt(strlen(path), sizeof(logp));
+	strcpy(logp, path);
+	strcpy(headp, path);
+	strcat(headp, ".head");
+}
+
+/* Insert "<seq> <time> event result actors details" as line at of the log
+ * at logp, renumber the seqs after it and relink (as an attacker without
+ * the checkpoint key can); at == n appends. */
+static void
+forge_insert(size_t at, const char *event, const char *result,
+    const char *actors, const char *details)
+{
+	struct lines ls;
+	char buf[8192], *f[8];
+	size_t i;
+
+	sample_load(&ls);
+	cr_assert_leq(at, ls.n);
+	cr_assert_lt(ls.n, MAXLINES);
+	for (i = ls.n; i > at; i--)
+		ls.l[i] = ls.l[i - 1];
+	ls.n++;
+	snprintf(buf, sizeof(buf), "0\t2024-04-02T09:00:00Z\t%s\t%s\t%s\t%s\t"
+	    "%064d\t%064d\n", event, result, actors, details, 0, 0);
+	ls.l[at] = strdup(buf);
+	for (i = at; i < ls.n; i++) {
+		char *c = strdup(ls.l[i]);
+		c[strlen(c) - 1] = '\0';
+		cr_assert_eq(fields(c, f), 0);
+		snprintf(buf, sizeof(buf), "%zu\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+		    i, f[1], f[2], f[3], f[4], f[5], f[6], f[7]);
+		free(ls.l[i]);
+		ls.l[i] = strdup(buf);
+		free(c);
+	}
+	spec_relink(&ls);
+	lines_write(logp, ls.l, ls.n);
+	lines_free(&ls);
+}
+
+Test(audit, close_seals_the_log_and_the_new_log_links_to_it)
+{
+	struct hk_audit_closed c;
+	struct hk_audit_report rc, rn, rp;
+	EVP_PKEY *key = ec_key();
+	char want[4200], *buf = NULL, id[33];
+	struct stat st;
+	size_t blen = 0;
+	FILE *mem;
+
+	close_sample("close_ok", key, &c);
+	/* the closed log: in closed/, named for its id and day, 0400 */
+	cr_assert_eq(strlen(c.old_log_id), 32);
+	snprintf(want, sizeof(want), "%s/closed/audit-%s-20240402.log",
+	    tdir, c.old_log_id);
+	cr_expect_str_eq(c.closed_log, want);
+	cr_assert_eq(stat(c.closed_log, &st), 0);
+	cr_expect_eq(st.st_mode & 07777, 0400);
+	snprintf(want, sizeof(want), "%s.head", c.closed_log);
+	cr_assert_eq(stat(want, &st), 0);
+	cr_expect_eq(st.st_mode & 07777, 0400);
+	cr_expect_eq(c.resumed, 0);
+	/* ... verifies, ends with audit.close (seq 6) and its checkpoint */
+	cr_assert_eq(hk_audit_verify(c.closed_log, key, &rc), 0, "%s",
+	    rc.reason);
+	cr_expect_str_eq(rc.log_id, c.old_log_id);
+	cr_expect_eq(rc.records, 8);
+	cr_expect_eq(rc.close_seq, 6);
+	cr_expect_eq(rc.sealed, 1);
+	cr_expect_str_eq(rc.close_time, "2024-04-02T09:00:00Z");
+	cr_expect_eq(rc.last_checkpoint_seq, 7);
+	cr_expect_eq(c.last_seq, 7);
+	cr_expect_str_eq(c.last_hash, rc.last_hash);
+	/* the new log: create, link, checkpoint; the link names it */
+	cr_assert_eq(hk_audit_verify(logp, key, &rn), 0, "%s", rn.reason);
+	cr_expect_str_eq(rn.log_id, c.new_log_id);
+	cr_expect_str_neq(rn.log_id, c.old_log_id);
+	cr_expect_eq(rn.records, 3);
+	cr_expect_eq(rn.checkpoints, 1);
+	cr_expect_eq(rn.linked, 1);
+	cr_expect_eq(rn.close_seq, -1);
+	cr_expect_str_eq(rn.prev_log_id, c.old_log_id);
+	cr_expect_eq(rn.prev_seq, 7);
+	cr_expect_str_eq(rn.prev_hash, rc.last_hash);
+	cr_expect_eq(hk_audit_verify_link(&rn, c.closed_log, key, &rp), 0,
+	    "%s", hk_err_msg());
+	cr_expect_eq(hk_audit_close_pending(logp), 0);
+	/* the report of both programs, the closed log found in closed/ */
+	cr_assert_not_null(mem = open_memstream(&buf, &blen));
+	cr_expect_eq(hk_audit_check_previous(logp, &rn, NULL, key, mem), 0,
+	    "%s", hk_err_msg());
+	fclose(mem);
+	snprintf(want, sizeof(want), "  begins after log %s (closed): the "
+	    "link names its record 7 hash %s\n", c.old_log_id, rc.last_hash);
+	cr_expect_not_null(strstr(buf, want), "%s", buf);
+	snprintf(want, sizeof(want), "  the closed log %s: OK: 8 records "
+	    "(signatures verified)", c.closed_log);
+	cr_expect_not_null(strstr(buf, want), "%s", buf);
+	free(buf);
+	/* the closed log's records: audit.close by the actors, naming it */
+	{
+		struct lines ls;
+		char *f[8], *l;
+
+		use_log(c.closed_log);
+		sample_load(&ls);
+		l = strdup(ls.l[6]);
+		l[strlen(l) - 1] = '\0';
+		cr_assert_eq(fields(l, f), 0);
+		cr_expect_str_eq(f[2], "audit.close");
+		cr_expect_str_eq(f[4], "op1,auditor1");
+		snprintf(id, sizeof(id), "%s", c.old_log_id);
+		snprintf(want, sizeof(want), "log-id=%s", id);
+		cr_expect_str_eq(f[5], want);
+		free(l);
+		lines_free(&ls);
+	}
+	/* appends go on in the new log */
+	snprintf(want, sizeof(want), "%s/audit.log", tdir);
+	use_log(want);
+	cr_expect_eq(hk_audit_append(logp, "cert.issue", "ok", "kato",
+	    "after the close"), 0, "%s", hk_err_msg());
+	cr_expect_eq(hk_audit_verify(logp, key, &rn), 0, "%s", rn.reason);
+	cr_expect_eq(rn.records, 4);
+	EVP_PKEY_free(key);
+}
+
+Test(audit, close_refuses_a_log_that_fails_and_leaves_it)
+{
+	EVP_PKEY *key = ec_key();
+	struct hk_audit_closed c;
+	struct lines ls;
+	unsigned char *was;
+	char np[4200], cd[4200];
+	size_t len;
+	int i;
+
+	paths("close_tampered");
+	hk_clock_set(T0);
+	cr_assert_eq(hk_audit_create(logp), 0);
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(hk_audit_append(logp, "cert.issue", "ok", "kato",
+		    sample_details[i]), 0);
+	sample_load(&ls);
+	ls.l[2][strlen(ls.l[2]) - 70] ^= 1;	/* one bit of a hash */
+	lines_write(logp, ls.l, ls.n);
+	lines_free(&ls);
+	was = hk_test_read(logp, &len);
+	cr_expect_eq(hk_audit_close(logp, key, "audit-1", "op1", &c),
+	    HK_ERR_AUDIT);
+	cr_expect_not_null(strstr(hk_err_msg(), "refusing to close"), "%s",
+	    hk_err_msg());
+	log_unchanged(was, len);
+	snprintf(np, sizeof(np), "%s.next", logp);
+	snprintf(cd, sizeof(cd), "%s", logp);
+	strcpy(cd + strlen(cd) - strlen("audit.log"), "closed");
+	cr_expect_eq(access(np, F_OK), -1);
+	cr_expect_eq(access(cd, F_OK), -1);
+	EVP_PKEY_free(key);
+}
+
+Test(audit, a_changed_closed_log_or_a_wrong_link_is_refused)
+{
+	EVP_PKEY *key = ec_key();
+	struct hk_audit_closed c, c2;
+	struct hk_audit_report rn, rn2, rp;
+	char newlog[4096], copy[4200], other[4096];
+	struct lines ls;
+	unsigned char *b;
+	size_t len;
+
+	close_sample("close_link", key, &c);
+	snprintf(newlog, sizeof(newlog), "%s", logp);
+	cr_assert_eq(hk_audit_verify(newlog, key, &rn), 0);
+	/* another log's closed log: named as another */
+	close_sample("close_link_other", key, &c2);
+	snprintf(other, sizeof(other), "%s", c2.closed_log);
+	cr_expect_eq(hk_audit_verify_link(&rn, other, key, &rp),
+	    HK_ERR_AUDIT);
+	cr_expect_not_null(strstr(hk_err_msg(), "but the link (record 1 of "
+	    "log"), "%s", hk_err_msg());
+	/* a log that is not closed (the new log itself) */
+	cr_expect_eq(hk_audit_verify_link(&rn, newlog, key, &rp),
+	    HK_ERR_AUDIT);
+	cr_expect_not_null(strstr(hk_err_msg(), "not a closed log"), "%s",
+	    hk_err_msg());
+	/* a log with no link has none to check */
+	cr_assert_eq(hk_audit_verify(c.closed_log, key, &rn2), 0);
+	cr_expect_eq(hk_audit_verify_link(&rn2, c.closed_log, key, &rp),
+	    HK_ERR_AUDIT);
+	/* the closed log missing: not found */
+	snprintf(copy, sizeof(copy), "%s.gone", c.closed_log);
+	cr_expect_eq(hk_audit_verify_link(&rn, copy, key, &rp),
+	    HK_ERR_NOT_FOUND);
+	/* one record of the closed log changed and the chain relinked: the
+	 * checkpoints' signatures find it */
+	snprintf(copy, sizeof(copy), "%s/copy.log", tdir);
+	b = hk_test_read(c.closed_log, &len);
+	hk_test_write(copy, b, len);
+	free(b);
+	use_log(copy);
+	sample_load(&ls);
+	{
+		char *p = strstr(ls.l[3], "slot 0");
+		cr_assert_not_null(p);
+		p[5] = '9';
+	}
+	spec_relink(&ls);
+	lines_write(logp, ls.l, ls.n);
+	lines_free(&ls);
+	cr_expect_eq(hk_audit_verify_link(&rn, copy, key, &rp), HK_ERR_AUDIT);
+	cr_expect_not_null(strstr(hk_err_msg(), "the closed log before this "
+	    "one fails"), "%s", hk_err_msg());
+	/* without the key the relinked copy passes on its own, but its last
+	 * hash is not the one the link names */
+	cr_expect_eq(hk_audit_verify_link(&rn, copy, NULL, &rp), HK_ERR_AUDIT);
+	cr_expect_not_null(strstr(hk_err_msg(), "the closed log was changed"),
+	    "%s", hk_err_msg());
+	/* a link forged to name another last record (the new log relinked,
+	 * checked without key): refused against the real closed log */
+	use_log(newlog);
+	sample_load(&ls);
+	{
+		char *p = strstr(ls.l[1], "previous-seq=7 ");
+		cr_assert_not_null(p);
+		p[13] = '6';
+	}
+	spec_relink(&ls);
+	lines_write(logp, ls.l, ls.n);
+	lines_free(&ls);
+	cr_assert_eq(hk_audit_verify(newlog, NULL, &rn), 0, "%s", rn.reason);
+	cr_expect_eq(rn.prev_seq, 6);
+	cr_expect_eq(hk_audit_verify_link(&rn, c.closed_log, key, &rp),
+	    HK_ERR_AUDIT);
+	cr_expect_not_null(strstr(hk_err_msg(), "but the link names record 6"),
+	    "%s", hk_err_msg());
+	EVP_PKEY_free(key);
+}
+
+Test(audit, nothing_may_follow_the_close_and_its_checkpoint)
+{
+	EVP_PKEY *key = ec_key();
+	struct hk_audit_closed c;
+	struct hk_audit_report rep;
+	char live[4200], d[100];
+	unsigned char *b;
+	size_t len;
+
+	close_sample("close_after", key, &c);
+	/* the closed log as the live log of a close stopped after its seal:
+	 * appends and checkpoints refuse, naming what to run */
+	snprintf(live, sizeof(live), "%s/live", tdir);
+	cr_assert_eq(mkdir(live, 0700), 0);
+	strcat(live, "/audit.log");
+	b = hk_test_read(c.closed_log, &len);
+	hk_test_write(live, b, len);
+	free(b);
+	{
+		char ch[4300], lh[4300];
+		snprintf(ch, sizeof(ch), "%s.head", c.closed_log);
+		snprintf(lh, sizeof(lh), "%s.head", live);
+		b = hk_test_read(ch, &len);
+		hk_test_write(lh, b, len);
+		free(b);
+	}
+	b = hk_test_read(live, &len);
+	cr_expect_eq(hk_audit_append(live, "cert.issue", "ok", "kato", "x"),
+	    HK_ERR_AUDIT);
+	cr_expect_not_null(strstr(hk_err_msg(), "the log is closed"), "%s",
+	    hk_err_msg());
+	cr_expect_eq(hk_audit_checkpoint(live, key, "audit-1"), HK_ERR_AUDIT);
+	use_log(live);
+	log_unchanged(b, len);
+	cr_expect_eq(hk_audit_close_pending(live), 1);
+	/* a record forged after the close's checkpoint */
+	forge_insert(8, "cert.issue", "ok", "kato", "late");
+	cr_expect_eq(hk_audit_verify(live, NULL, &rep), HK_ERR_AUDIT);
+	cr_expect_not_null(strstr(rep.reason, "record 8: written after the log "
+	    "was closed (record 6 is audit.close"), "%s", rep.reason);
+	/* a record between audit.close and its checkpoint */
+	b = hk_test_read(c.closed_log, &len);
+	hk_test_write(live, b, len);
+	free(b);
+	forge_insert(7, "cert.issue", "ok", "kato", "squeezed in");
+	cr_expect_eq(hk_audit_verify(live, NULL, &rep), HK_ERR_AUDIT);
+	cr_expect_not_null(strstr(rep.reason, "record 7: written after the log "
+	    "was closed"), "%s", rep.reason);
+	/* a second audit.close, with its own checkpoint after it */
+	b = hk_test_read(c.closed_log, &len);
+	hk_test_write(live, b, len);
+	free(b);
+	snprintf(d, sizeof(d), "log-id=%s", c.old_log_id);
+	forge_insert(8, "audit.close", "ok", "-", d);
+	cr_expect_eq(hk_audit_verify(live, NULL, &rep), HK_ERR_AUDIT);
+	cr_expect_not_null(strstr(rep.reason, "record 8: written after the log "
+	    "was closed"), "%s", rep.reason);
+	EVP_PKEY_free(key);
+}
+
+Test(audit, close_and_link_records_only_where_they_belong)
+{
+	EVP_PKEY *key = ec_key();
+	struct hk_audit_closed c;
+	struct hk_audit_report rep;
+	struct lines ls;
+	char d[300], *f[8], *l;
+	int i;
+
+	/* a real link record's details */
+	close_sample("close_only_src", key, &c);
+	sample_load(&ls);
+	l = strdup(ls.l[1]);
+	l[strlen(l) - 1] = '\0';
+	cr_assert_eq(fields(l, f), 0);
+	snprintf(d, sizeof(d), "%s", f[5]);
+	free(l);
+	lines_free(&ls);
+	/* reserved: no caller may append them */
+	paths("close_only");
+	hk_clock_set(T0);
+	cr_assert_eq(hk_audit_create(logp), 0);
+	cr_expect_eq(hk_audit_append(logp, HK_AUDIT_EV_CLOSE, "ok", "-", ""),
+	    HK_ERR_INVALID);
+	cr_expect_eq(hk_audit_append(logp, HK_AUDIT_EV_LINK, "ok", "-", d),
+	    HK_ERR_INVALID);
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(hk_audit_append(logp, "cert.issue", "ok", "kato",
+		    sample_details[i]), 0);
+	/* audit.link as record 2 */
+	forge_insert(2, HK_AUDIT_EV_LINK, "ok", "-", d);
+	cr_expect_eq(hk_audit_verify(logp, NULL, &rep), HK_ERR_AUDIT);
+	cr_expect_not_null(strstr(rep.reason, "record 2: audit.link is allowed "
+	    "only as record 1"), "%s", rep.reason);
+	/* as record 1 but malformed: refused likewise */
+	paths("close_only2");
+	cr_assert_eq(hk_audit_create(logp), 0);
+	forge_insert(1, HK_AUDIT_EV_LINK, "ok", "-", "previous-log-id=xyz");
+	cr_expect_eq(hk_audit_verify(logp, NULL, &rep), HK_ERR_AUDIT);
+	cr_expect_not_null(strstr(rep.reason, "record 1: audit.link is allowed "
+	    "only as record 1, as"), "%s", rep.reason);
+	/* audit.close naming another log */
+	paths("close_only3");
+	cr_assert_eq(hk_audit_create(logp), 0);
+	snprintf(d, sizeof(d), "log-id=%s", c.old_log_id);
+	forge_insert(1, HK_AUDIT_EV_CLOSE, "ok", "-", d);
+	cr_expect_eq(hk_audit_verify(logp, NULL, &rep), HK_ERR_AUDIT);
+	cr_expect_not_null(strstr(rep.reason, "record 1: audit.close must be"),
+	    "%s", rep.reason);
+	EVP_PKEY_free(key);
+}
