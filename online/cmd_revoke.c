@@ -664,8 +664,10 @@ out:
 /* One certificate by serial or by resident, with the given reason. */
 static int
 revoke_single(struct hk_online *on, struct hk_store *store,
-    const struct revoke_opts *o, int reason, unsigned char *s, size_t sl)
+    const struct revoke_opts *o, int reason, unsigned char *s, size_t sl,
+    int *unrecorded)
 {
+	struct hk_err_kept lost;
 	struct hk_store_cert c;
 	unsigned char *ed = NULL;
 	char hex[2 * HK_STORE_SERIAL_MAX + 1], when[32];
@@ -699,9 +701,14 @@ revoke_single(struct hk_online *on, struct hk_store *store,
 	/* the revocation's time said (the record's own is read later):
 	 * recover --revocations redoes it at it (RFC 5280 5.3.2) */
 	hk_time_format(t, when, sizeof(when));
-	hk_online_audit(on, "cert.revoke", "ok", "serial %s: municipality %s, "
-	    "reason %d (%s); revoked at %s", hex, c.municipality, reason,
-	    hk_revreq_reason_name(reason), when);
+	/* A revocation is final (CPS 4-4): one whose record is lost stays,
+	 * and the run ends with exit 6 naming it (below) */
+	if (hk_online_audit(on, "cert.revoke", "ok", "serial %s: "
+	    "municipality %s, reason %d (%s); revoked at %s", hex,
+	    c.municipality, reason, hk_revreq_reason_name(reason), when) != 0)
+		hk_err_keep(&lost);
+	else
+		lost.msg[0] = '\0';
 	printf("Revoked serial %s (municipality %s): reason %d (%s)\n", hex,
 	    c.municipality, reason, hk_revreq_reason_name(reason));
 	/* the OCSP answer turns revoked now, not at the next refresh
@@ -721,6 +728,16 @@ revoke_single(struct hk_online *on, struct hk_store *store,
 			    "responses signed after the revocation of %s", n,
 			    hex);
 	}
+	if (lost.msg[0] != '\0') {
+		hk_err_set("serial %s: revoked (final, CPS 4-4: the store and "
+		    "the CRLs keep it) but its cert.revoke record is not in "
+		    "the audit log (%s): hand this line to the internal "
+		    "auditor, who records the revocation (serial %s, reason "
+		    "%d, revoked at %s) in the ceremony record", hex, lost.msg,
+		    hex, reason, when);
+		*unrecorded = 1;
+		return HK_ERR_AUDIT;
+	}
 	return 0;
 }
 
@@ -733,7 +750,7 @@ cmd_revoke(int argc, char **argv)
 	unsigned char s[HK_STORE_SERIAL_MAX];
 	char path[4096];
 	size_t sl = 0;
-	int r, reason = 0;
+	int r, reason = 0, unrecorded = 0;
 
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
@@ -764,10 +781,13 @@ cmd_revoke(int argc, char **argv)
 	if (o.compromise)
 		r = compromise(on, store, &o);
 	else
-		r = revoke_single(on, store, &o, reason, s, sl);
+		r = revoke_single(on, store, &o, reason, s, sl, &unrecorded);
 	if (r != 0) {
-		hk_online_audit(on, o.compromise ? "cert.revoke-all" :
-		    "cert.revoke", "fail", "%s", hk_err_msg());
+		/* a revocation done whose record is lost is no failure to
+		 * record as one: the message says what to do */
+		if (!unrecorded)
+			hk_online_audit(on, o.compromise ? "cert.revoke-all" :
+			    "cert.revoke", "fail", "%s", hk_err_msg());
 		hk_online_checkpoint_keep_err(on);
 		goto out;
 	}
