@@ -2484,11 +2484,12 @@ int
 hk_audit_check_previous(const char *path, const struct hk_audit_report *rep,
     const char *prev, EVP_PKEY *pub, FILE *out)
 {
-	struct hk_audit_report rp;
-	char found[4096], until[21];
+	struct hk_audit_report rp, cur;
+	const struct hk_audit_report *rn = rep;
+	char found[4096], lpath[4096], until[21];
 	time_t lt, keep;
 	struct tm tm;
-	int r;
+	int r, depth;
 
 	if (rep->close_seq >= 0)
 		fprintf(out, "  closed: record %lld is " HK_AUDIT_EV_CLOSE
@@ -2497,45 +2498,65 @@ hk_audit_check_previous(const char *path, const struct hk_audit_report *rep,
 		    "; its checkpoint is missing: the close stopped part-way");
 	if (!rep->linked)
 		return 0;
-	fprintf(out, "  begins after log %s (closed): the link names its "
-	    "record %llu hash %s\n", rep->prev_log_id,
-	    (unsigned long long)rep->prev_seq, rep->prev_hash);
-	if (prev == NULL) {
-		if ((r = hk_audit_find_closed(path, rep->prev_log_id, found,
-		    sizeof(found))) != 0) {
-			if (r != HK_ERR_NOT_FOUND)
+	snprintf(lpath, sizeof(lpath), "%s", path);
+	/* The closed log it links to, then the one that closed log links
+	 * to, and so on: a second close within a closed log's year leaves
+	 * that log linked from a closed log only (CPS 4-11-4). */
+	for (depth = 0; ; depth++) {
+		fprintf(out, "  %s after log %s (closed): the link names its "
+		    "record %llu hash %s\n", depth == 0 ? "begins" :
+		    "which begins", rn->prev_log_id,
+		    (unsigned long long)rn->prev_seq, rn->prev_hash);
+		if (depth > 0 || prev == NULL) {
+			/* closed/ beside the live log, else beside the
+			 * closed log that links to it */
+			r = hk_audit_find_closed(path, rn->prev_log_id,
+			    found, sizeof(found));
+			if (r == HK_ERR_NOT_FOUND && depth > 0)
+				r = hk_audit_find_closed(lpath,
+				    rn->prev_log_id, found, sizeof(found));
+			if (r != 0 && r != HK_ERR_NOT_FOUND)
 				return r;
-			/* kept a year after its last record (CPS 4-11-4) */
-			if (hk_time_parse(rep->link_time, &lt) != 0 ||
-			    gmtime_r(&lt, &tm) == NULL)
-				return HK_ERR_INTERNAL;
-			tm.tm_year++;
-			keep = timegm(&tm);
-			hk_time_format(keep, until, sizeof(until));
-			if (hk_clock_now() < keep) {
-				hk_err_set("%s: the closed log %s it links to "
-				    "is missing (deleted or moved?): CPS 4-11-4 "
-				    "keeps it until %s; give --previous FILE "
-				    "if it is elsewhere", path,
-				    rep->prev_log_id, until);
-				return HK_ERR_AUDIT;
+			if (r != 0) {
+				/* kept a year after its last record (CPS
+				 * 4-11-4) */
+				if (hk_time_parse(rn->link_time, &lt) != 0 ||
+				    gmtime_r(&lt, &tm) == NULL)
+					return HK_ERR_INTERNAL;
+				tm.tm_year++;
+				keep = timegm(&tm);
+				hk_time_format(keep, until, sizeof(until));
+				if (hk_clock_now() < keep) {
+					hk_err_set("%s: the closed log %s it "
+					    "links to is missing (deleted or "
+					    "moved?): CPS 4-11-4 keeps it until "
+					    "%s; %s", lpath, rn->prev_log_id,
+					    until, depth == 0 ? "give "
+					    "--previous FILE if it is elsewhere" :
+					    "put it back into audit/closed/");
+					return HK_ERR_AUDIT;
+				}
+				fprintf(out, "  the closed log %s is no longer "
+				    "there (kept until %s, CPS 4-11-4): link "
+				    "not checked\n", rn->prev_log_id, until);
+				hk_err_clear();
+				return 0;
 			}
-			fprintf(out, "  the closed log %s is no longer there "
-			    "(kept until %s, CPS 4-11-4): link not checked\n",
-			    rep->prev_log_id, until);
-			hk_err_clear();
-			return 0;
+			prev = found;
 		}
-		prev = found;
+		if ((r = hk_audit_verify_link(rn, prev, pub, &rp)) != 0)
+			return r;
+		fprintf(out, "  the closed log %s: OK: %llu records%s, ends "
+		    "with " HK_AUDIT_EV_CLOSE " (record %lld) and its "
+		    "checkpoint; the link matches its last record\n", prev,
+		    (unsigned long long)rp.records, rp.signatures_checked ?
+		    " (signatures verified)" : "", (long long)rp.close_seq);
+		if (!rp.linked)
+			return 0;
+		snprintf(lpath, sizeof(lpath), "%s", prev);
+		memcpy(&cur, &rp, sizeof(cur));
+		rn = &cur;
 	}
-	if ((r = hk_audit_verify_link(rep, prev, pub, &rp)) != 0)
-		return r;
-	fprintf(out, "  the closed log %s: OK: %llu records%s, ends with "
-	    HK_AUDIT_EV_CLOSE " (record %lld) and its checkpoint; the link "
-	    "matches its last record\n", prev, (unsigned long long)rp.records,
-	    rp.signatures_checked ? " (signatures verified)" : "",
-	    (long long)rp.close_seq);
-	return 0;
 }
 
 int

@@ -173,10 +173,12 @@ int hk_audit_find_closed(const char *path, const char *prev_log_id,
  * audit verify's report of a close, for both programs: rep is
  * hk_audit_verify's of the log at path. A log closed: said. A log that
  * begins with an audit.link: the closed log it names (prev when given,
- * else hk_audit_find_closed) checked with hk_audit_verify_link. One line
- * each on out; 0, or HK_ERR_AUDIT / HK_ERR_NOT_FOUND with the detail.
- * A closed log not found is refused while CPS 4-11-4 keeps it (a year
- * after the link record) and said, not refused, after.
+ * else hk_audit_find_closed) checked with hk_audit_verify_link; then, when
+ * that closed log begins with an audit.link too, the closed log it names,
+ * and so on back (a second close within a year). One line each on out; 0,
+ * or HK_ERR_AUDIT / HK_ERR_NOT_FOUND with the detail. A closed log not
+ * found is refused while CPS 4-11-4 keeps it (a year after the link record
+ * naming it) and said, not refused, after (which ends the walk).
  */
 int hk_audit_check_previous(const char *path,
     const struct hk_audit_report *rep, const char *prev, EVP_PKEY *pub,

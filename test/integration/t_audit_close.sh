@@ -180,4 +180,15 @@ check "no closed log lost: one per close" test "$(ls "$CD"/*.log | wc -l)" = 8
 other=$(ls "$CD"/audit-*.log | grep -v -- "-20260411.log$" | head -1)
 fails "--previous another closed log (swapped): named" 6 "is log [0-9a-f]{32}, but the link \(record 1 of log $(genesis_id "$log")\) names log" \
 	"$ON" audit verify --state "$O" --previous "$other"
+# 6. Closes within a year of each other: the first closed log is linked
+# from the second closed log only, and is kept all the same.
+ok "verify follows the links back to the first closed log" "$ON" audit verify --state "$O" --clock 2026-06-01T00:00:00Z
+check "... and checks it" grep -q "the closed log $CL: OK" "$HANKO_TMP/out"
+mv "$CL" "$T/cl.moved"; mv "$CL.head" "$T/cl.moved.head"
+fails "the first closed log deleted within its year, linked from a closed log only: refused, named" 6 \
+	"audit-$new-20260405.log: the closed log $old it links to is missing .*keeps it until 2027-04-03" \
+	"$ON" audit verify --state "$O" --clock 2026-06-01T00:00:00Z
+ok "... after its year, said" "$ON" audit verify --state "$O" --clock 2027-04-04T00:00:00Z
+check "... said" grep -q "the closed log $old is no longer there (kept until 2027-04-03" "$HANKO_TMP/out"
+mv "$T/cl.moved" "$CL"; mv "$T/cl.moved.head" "$CL.head"
 finish

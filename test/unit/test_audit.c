@@ -1908,3 +1908,59 @@ Test(audit, close_and_link_records_only_where_they_belong)
 	    "%s", rep.reason);
 	EVP_PKEY_free(key);
 }
+
+/* A second close within the first closed log's year (a close run again by
+ * mistake, or the next year's a day early): the first closed log is linked
+ * from the second only, and audit verify of the live log must still find
+ * it missing, changed or swapped while CPS 4-11-4 keeps it. */
+Test(audit, a_closed_log_behind_a_closed_log_is_checked_within_its_year)
+{
+	EVP_PKEY *key = ec_key();
+	struct hk_audit_closed c1, c2;
+	struct hk_audit_report rn;
+	char gone[4200], gone_h[4300], h1[4200], *buf = NULL, want[4300];
+	size_t blen = 0;
+	FILE *mem;
+
+	close_sample("close_twice", key, &c1);
+	hk_clock_set(T0 + 2 * 86400);
+	cr_assert_eq(hk_audit_close(logp, key, "audit-1", "op1,auditor1",
+	    &c2), 0, "%s", hk_err_msg());
+	cr_assert_str_eq(c2.old_log_id, c1.new_log_id);
+	cr_assert_eq(hk_audit_verify(logp, key, &rn), 0, "%s", rn.reason);
+	/* both there: both links checked and said */
+	cr_assert_not_null(mem = open_memstream(&buf, &blen));
+	cr_expect_eq(hk_audit_check_previous(logp, &rn, NULL, key, mem), 0,
+	    "%s", hk_err_msg());
+	fclose(mem);
+	snprintf(want, sizeof(want), "  the closed log %s: OK", c2.closed_log);
+	cr_expect_not_null(strstr(buf, want), "%s", buf);
+	snprintf(want, sizeof(want), "  the closed log %s: OK", c1.closed_log);
+	cr_expect_not_null(strstr(buf, want), "%s", buf);
+	free(buf);
+	/* the first closed log removed within its year: refused, named */
+	snprintf(gone, sizeof(gone), "%s.gone", c1.closed_log);
+	snprintf(h1, sizeof(h1), "%s.head", c1.closed_log);
+	snprintf(gone_h, sizeof(gone_h), "%s.head", gone);
+	cr_assert_eq(rename(c1.closed_log, gone), 0);
+	cr_assert_eq(rename(h1, gone_h), 0);
+	cr_assert_not_null(mem = fopen("/dev/null", "w"));
+	cr_expect_eq(hk_audit_check_previous(logp, &rn, NULL, key, mem),
+	    HK_ERR_AUDIT);
+	fclose(mem);
+	cr_expect_not_null(strstr(hk_err_msg(), c1.old_log_id), "%s",
+	    hk_err_msg());
+	cr_expect_not_null(strstr(hk_err_msg(), "is missing"), "%s",
+	    hk_err_msg());
+	/* after its year: said, not refused */
+	hk_clock_set(T0 + 400 * 86400);
+	cr_assert_not_null(mem = open_memstream(&buf, &blen));
+	cr_expect_eq(hk_audit_check_previous(logp, &rn, NULL, key, mem), 0,
+	    "%s", hk_err_msg());
+	fclose(mem);
+	cr_expect_not_null(strstr(buf, "is no longer there"), "%s", buf);
+	free(buf);
+	cr_assert_eq(rename(gone, c1.closed_log), 0);
+	cr_assert_eq(rename(gone_h, h1), 0);
+	EVP_PKEY_free(key);
+}
