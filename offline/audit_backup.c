@@ -82,6 +82,9 @@ struct abk_prev {
 					 * medium, but one of another log:
 					 * its audit.log */
 	char other_id[33];		/* that one's log id */
+	char closed[PATH_MAX];		/* other is the log the live log's
+					 * link names: its closed log, which
+					 * extends other (compared) */
 };
 
 struct abk_work {
@@ -424,7 +427,8 @@ head_peek(const char *head, char id[33], uint64_t *seq)
 /*
  * The backups on the medium (its folders holding audit.log): the one of
  * this log with the highest head seq (ties: the greatest name), else the
- * latest written of another log. A folder with audit.log whose head file
+ * one so chosen of the closed log the live log's link names (compared with
+ * that closed log by prev_check), else the latest written of another log. A folder with audit.log whose head file
  * cannot be read is refused (a damaged backup; HK_ERR_AUDIT). Folders
  * being built ("*.backup-*") are not backups.
  */
@@ -433,10 +437,10 @@ prev_scan(struct abk_work *w)
 {
 	struct abk_prev *p = &w->prev;
 	char dir[PATH_MAX], log[PATH_MAX + 16], head[PATH_MAX + 32], id[33];
-	char best[NAME_MAX + 1] = "";
+	char best[NAME_MAX + 1] = "", lbest[NAME_MAX + 1] = "";
 	struct dirent *e;
 	struct stat sb;
-	uint64_t seq = 0, best_seq = 0;
+	uint64_t seq = 0, best_seq = 0, lbest_seq = 0;
 	struct timespec other_t = { 0, 0 };
 	DIR *d;
 	int r = 0;
@@ -464,6 +468,14 @@ prev_scan(struct abk_work *w)
 			r = HK_ERR_AUDIT;
 			break;
 		}
+		if (strcmp(id, w->ac.log_id) != 0 && w->rep.linked &&
+		    strcmp(id, w->rep.prev_log_id) == 0 &&
+		    (lbest[0] == '\0' || seq > lbest_seq ||
+		    (seq == lbest_seq && strcmp(e->d_name, lbest) > 0))) {
+			/* of the log closed before this one */
+			snprintf(lbest, sizeof(lbest), "%s", e->d_name);
+			lbest_seq = seq;
+		}
 		if (strcmp(id, w->ac.log_id) != 0) {
 			/* of another log: the latest written is named */
 			if (p->other[0] == '\0' ||
@@ -484,6 +496,8 @@ prev_scan(struct abk_work *w)
 		}
 	}
 	closedir(d);
+	if (r == 0 && best[0] == '\0' && lbest[0] != '\0')
+		memcpy(best, lbest, sizeof(best));
 	if (r != 0 || best[0] == '\0')
 		return r;
 	if (join(dir, sizeof(dir), w->medium, best) != 0 ||
@@ -525,9 +539,10 @@ static int
 prev_check(struct abk_work *w)
 {
 	struct abk_prev *p = &w->prev;
-	struct hk_audit_report pr;
+	struct hk_audit_report pr, cr;
 	unsigned char *a = NULL, *b = NULL;
-	uint64_t off = 0, lines = 0, rec;
+	const char *cmp = w->tlog, *name = w->ca->audit_log;
+	uint64_t off = 0, lines = 0, rec, cmp_last = w->ac.last_seq;
 	ssize_t ga, gb;
 	size_t k;
 	int fa = -1, fb = -1, r;
@@ -545,8 +560,26 @@ prev_check(struct abk_work *w)
 		/* a new log since (docs/audit-log.md "Retention") */
 		snprintf(p->other, sizeof(p->other), "%s", p->log);
 		memcpy(p->other_id, pr.log_id, sizeof(p->other_id));
-		p->log[0] = '\0';
-		return 0;
+		/* begun by the close of the log backed up: the closed log
+		 * must extend the backup, as the live log would have (else
+		 * records removed before the close, sealed by it, are found
+		 * by nothing) */
+		if (!w->rep.linked || strcmp(w->rep.prev_log_id,
+		    pr.log_id) != 0 || hk_audit_find_closed(w->ca->audit_log,
+		    pr.log_id, p->closed, sizeof(p->closed)) != 0) {
+			hk_err_clear();
+			p->closed[0] = '\0';
+			p->log[0] = '\0';
+			return 0;
+		}
+		if ((r = hk_audit_verify_link(&w->rep, p->closed, w->pub,
+		    &cr)) != 0) {
+			hk_err_set("%s; no backup made", hk_err_msg());
+			return r;
+		}
+		cmp = p->closed;
+		name = p->closed;
+		cmp_last = cr.records - 1;
 	}
 	memcpy(p->log_id, pr.log_id, sizeof(p->log_id));
 	p->last_seq = pr.records - 1;
@@ -554,8 +587,8 @@ prev_check(struct abk_work *w)
 	if ((a = malloc(1 << 16)) == NULL || (b = malloc(1 << 16)) == NULL)
 		goto out;
 	if ((fa = open(p->log, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    (fb = open(w->tlog, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		hk_err_set("%s: cannot open: %s", fa < 0 ? p->log : w->tlog,
+	    (fb = open(cmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		hk_err_set("%s: cannot open: %s", fa < 0 ? p->log : cmp,
 		    strerror(errno));
 		r = HK_ERR_IO;
 		goto out;
@@ -566,7 +599,7 @@ prev_check(struct abk_work *w)
 		gb = pread(fb, b, 1 << 16, (off_t)off);
 		if (ga < 0 || gb < 0) {
 			hk_err_set("%s: cannot read: %s", ga < 0 ? p->log :
-			    w->tlog, strerror(errno));
+			    cmp, strerror(errno));
 			r = HK_ERR_IO;
 			goto out;
 		}
@@ -581,7 +614,7 @@ prev_check(struct abk_work *w)
 			    "%s: record %" PRIu64 " (line %" PRIu64 ") differs "
 			    "from the backup's: records were changed since "
 			    "(an incident for the internal auditor; no backup "
-			    "made)", w->ca->audit_log, p->log, lines,
+			    "made)", name, p->log, lines,
 			    lines + 1);
 			r = HK_ERR_AUDIT;
 			goto out;
@@ -593,8 +626,8 @@ prev_check(struct abk_work *w)
 			    "missing: the log ends at record %" PRIu64 ", the "
 			    "backup at record %" PRIu64 ": records were "
 			    "removed since (an incident for the internal "
-			    "auditor; no backup made)", w->ca->audit_log,
-			    p->log, rec, rec + 1, w->ac.last_seq, p->last_seq);
+			    "auditor; no backup made)", name,
+			    p->log, rec, rec + 1, cmp_last, p->last_seq);
 			r = HK_ERR_AUDIT;
 			goto out;
 		}
@@ -602,7 +635,10 @@ prev_check(struct abk_work *w)
 			break;
 		off += (uint64_t)ga;
 	}
-	w->new_records = w->ac.last_seq - p->last_seq;
+	if (p->closed[0] != '\0')
+		p->log[0] = '\0';	/* compared: a new log all the same */
+	else
+		w->new_records = w->ac.last_seq - p->last_seq;
 	r = 0;
  out:
 	if (fa >= 0)
@@ -669,9 +705,11 @@ relation(const struct abk_work *w, char *buf, size_t len)
 		    w->new_records == 1 ? "" : "s");
 	else if (p->other[0] != '\0')
 		snprintf(buf, len, "begins a new log: the previous backup %s "
-		    "is of log %s, this one of log %s (not compared; "
+		    "is of log %s, this one of log %s (%s%s%s; "
 		    "docs/audit-log.md \"Retention\")", p->other, p->other_id,
-		    w->ac.log_id);
+		    w->ac.log_id, p->closed[0] ? "the closed log " :
+		    "not compared", p->closed, p->closed[0] ? " extends the "
+		    "previous backup byte for byte" : "");
 	else
 		snprintf(buf, len, "is the first backup of log %s on %s",
 		    w->ac.log_id, w->medium);
@@ -682,7 +720,7 @@ cmd_audit_backup(int argc, char **argv)
 {
 	struct abk_opts o;
 	struct abk_work *w;
-	char rel[2 * PATH_MAX], sha[65];
+	char rel[3 * PATH_MAX + 256], sha[65];
 	int r;
 
 	memset(&o, 0, sizeof(o));

@@ -106,6 +106,8 @@ check "... link checked" grep -q "the closed log $CL: OK" "$HANKO_TMP/out"
 ok "audit backup after the close" "$OFF" audit backup --state "$S" --out "$USB" --clock 2026-04-03T11:00:00Z
 check "... says it begins a new log" \
 	grep -q "begins a new log: the previous backup $USB/audit-20260402T100000Z/audit.log is of log $old, this one of log $new" "$HANKO_TMP/out"
+check "... and that the closed log extends that backup, compared" \
+	grep -q "(the closed log $CL extends the previous backup byte for byte;" "$HANKO_TMP/out"
 check "... its log.backup record says so too" bash -c "tail -1 '$LOG' | cut -f3,6 | grep -q '^log.backup	.*begins a new log'"
 
 # 6. A close killed after its seal is finished by the next audit close,
@@ -173,6 +175,34 @@ ok "... audit verify checks the link" "$OFF" audit verify --state "$S"
 ok "activate then signs the new log" "$OFF" activate --state "$S" "${Q[@]}" --clock "${d}T11:00:00Z"
 check "... its last record a checkpoint, the log the same" test "$(tail -1 "$LOG" | cut -f3)" = audit.checkpoint -a "$(genesis_id "$LOG")" = "$new"
 check "one closed log per close" test "$(ls "$CD"/*.log | wc -l)" = 5
+
+# 9. Records removed from the end of the log (the head file made to match)
+# after its last backup and before the close: the close seals what is left,
+# and the next audit backup, of the new log, must still compare the
+# previous backup with the closed log (docs/audit-log.md "Backup" 3).
+make_ca "$T/ca2"
+S2=$T/ca2/state
+LOG2=$S2/audit/audit.log
+USB2=$T/usb2
+mkdir "$USB2"
+mapfile -t R < <(share_args "$T/ca2" 1 2 3)
+ok "another CA: activate" "$OFF" activate --state "$S2" "${R[@]}" --clock 2026-04-02T09:00:00Z
+ok "... audit backup" "$OFF" audit backup --state "$S2" --out "$USB2" --clock 2026-04-02T10:00:00Z
+ok "... activate again (its records after the backup)" "$OFF" activate --state "$S2" "${R[@]}" --clock 2026-04-02T11:00:00Z
+cp -p "$LOG2" "$T/log2.kept"; cp -p "$LOG2.head" "$T/head2.kept"
+# cut back to the record before the backup's last (log.backup ok), and the
+# head file to name it: audit verify cannot see it (docs/audit-log.md)
+nb=$(wc -l <"$USB2"/audit-20260402T100000Z/audit.log)
+head -n $((nb - 1)) "$T/log2.kept" >"$LOG2"
+printf 'hanko-audit-head-1 log-id=%s seq=%d hash=%s\n' "$(genesis_id "$LOG2")" $((nb - 2)) \
+	"$(tail -1 "$LOG2" | cut -f8)" >"$LOG2.head"
+ok "... the cut log passes audit verify" "$OFF" audit verify --log "$LOG2" --key "$S2/audit/audit-key.pem"
+old2=$(genesis_id "$LOG2")
+ok "... audit close seals what is left" "$OFF" audit close --state "$S2" "${R[@]}" --clock 2026-04-03T09:00:00Z
+fails "audit backup after the close: the closed log does not extend the previous backup: refused, named" 6 \
+	"closed/audit-$old2-20260403.log: does not extend the previous backup $USB2/audit-20260402T100000Z/audit.log: record $((nb - 1)) \(line $nb\) differs" \
+	"$OFF" audit backup --state "$S2" --out "$USB2" --clock 2026-04-03T11:00:00Z
+check "... no backup made" test "$(ls "$USB2" | wc -l)" = 1
 
 # 8. The options: parsed into a cleared structure (valgrind, when there
 # and the build is not ASan's: an uninitialised --state read is an error).
