@@ -2018,6 +2018,96 @@ hk_audit_copy(const char *path, const char *to, struct hk_audit_copy *out)
 	return r;
 }
 
+/* ---- the newest record of the log's end (the clock guard) ---------- */
+
+int
+hk_audit_newest(const char *path, const char *since,
+    struct hk_audit_newest *out)
+{
+	unsigned char log_id[LOG_ID_LEN];
+	struct rec *last = NULL, *r = NULL;
+	struct stat st;
+	char *buf = NULL, why[160];
+	size_t want, pos, end;
+	off_t off;
+	int fd = -1, ret = HK_ERR_ALLOC, found = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (path == NULL)
+		return HK_ERR_INVALID;
+	if ((last = malloc(sizeof(*last))) == NULL ||
+	    (r = malloc(sizeof(*r))) == NULL ||
+	    (buf = malloc(HK_AUDIT_NEWEST_WINDOW)) == NULL)
+		goto out;
+	if ((fd = log_open(path, O_RDONLY, LOCK_SH)) < 0) {
+		ret = fd;
+		fd = -1;
+		goto out;
+	}
+	if ((ret = tail_read(path, fd, log_id, last)) != 0)
+		goto out;
+	if (fstat(fd, &st) != 0) {
+		hk_err_set("%s: cannot stat: %s", path, strerror(errno));
+		ret = HK_ERR_IO;
+		goto out;
+	}
+	want = (size_t)st.st_size < HK_AUDIT_NEWEST_WINDOW ?
+	    (size_t)st.st_size : HK_AUDIT_NEWEST_WINDOW;
+	off = st.st_size - (off_t)want;
+	if (pread(fd, buf, want, off) != (ssize_t)want) {
+		hk_err_set("%s: cannot read: %s", path, strerror(errno));
+		ret = HK_ERR_IO;
+		goto out;
+	}
+	/* tail_read saw the last byte is '\n'; a window that starts inside
+	 * a line begins after that line's end */
+	pos = 0;
+	if (off > 0) {
+		while (pos < want && buf[pos] != '\n')
+			pos++;
+		pos++;
+	}
+	ret = HK_ERR_AUDIT;
+	for (; pos < want; pos = end) {
+		end = pos;
+		while (end < want && buf[end] != '\n')
+			end++;
+		end++;	/* past the '\n' (the window ends in one) */
+		if (record_parse(buf + pos, end - pos, r, why,
+		    sizeof(why)) != 0) {
+			hk_err_set("%s: a record of the log's end: %s; run "
+			    "audit verify", path, why);
+			goto out;
+		}
+		if ((since != NULL && strcmp(r->event, since) == 0) ||
+		    !found || r->t >= out->t) {
+			out->seq = r->seq;
+			out->t = r->t;
+			memcpy(out->time, r->time, sizeof(out->time));
+			snprintf(out->event, sizeof(out->event), "%s",
+			    r->event);
+			found = 1;
+		}
+	}
+	if (!found || r->seq != last->seq) {
+		hk_err_set("%s: the log's end does not read as records; run "
+		    "audit verify", path);
+		goto out;
+	}
+	out->last_seq = last->seq;
+	memcpy(out->last_time, last->time, sizeof(out->last_time));
+	ret = 0;
+ out:
+	if (fd >= 0)
+		close(fd);	/* releases the lock */
+	if (ret != 0)
+		memset(out, 0, sizeof(*out));
+	free(buf);
+	free(last);
+	free(r);
+	return ret;
+}
+
 int
 hk_audit_verify(const char *path, EVP_PKEY *pub, struct hk_audit_report *rep)
 {

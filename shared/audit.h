@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -183,6 +184,27 @@ int hk_audit_find_closed(const char *path, const char *prev_log_id,
 int hk_audit_check_previous(const char *path,
     const struct hk_audit_report *rep, const char *prev, EVP_PKEY *pub,
     FILE *out);
+
+/*
+ * The newest record of the log's end, read cheaply for the clock guard of
+ * hanko-online (docs/clock.md): the record with the latest time (the last
+ * of equal ones) among the records in the log's last HK_AUDIT_NEWEST_WINDOW
+ * bytes, from the last record of event `since` on (since NULL: all of
+ * them), and the log's last record. Read under the log's shared lock; the
+ * genesis and every record read are checked as an append checks the last
+ * one (a line that is not a record is HK_ERR_AUDIT: run audit verify).
+ */
+#define HK_AUDIT_NEWEST_WINDOW	(1 << 20)
+struct hk_audit_newest {
+	uint64_t seq;			/* the newest record's seq */
+	char time[21];			/* its time, YYYY-MM-DDTHH:MM:SSZ */
+	time_t t;			/* the same, parsed */
+	char event[65];			/* its event */
+	uint64_t last_seq;		/* the log's last record */
+	char last_time[21];		/* its time */
+};
+int hk_audit_newest(const char *path, const char *since,
+    struct hk_audit_newest *out);
 
 /* One record as hk_audit_scan hands it over (valid during the call). */
 struct hk_audit_record {
