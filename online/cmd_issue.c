@@ -1807,6 +1807,7 @@ cmd_issue(int argc, char **argv)
 	w.lockfd = -1;
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
+	o.c.clock_guard = HK_ONLINE_GUARD_REFUSE;	/* docs/clock.md */
 	if ((r = work_open(&w, &o)) != 0)
 		goto out;
 	r = run(&w);

@@ -42,6 +42,7 @@ cmd_ocsp_refresh(int argc, char **argv)
 
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
+	o.c.clock_guard = HK_ONLINE_GUARD_REFUSE;	/* docs/clock.md */
 	if ((r = hk_online_open(&o.c, &on)) != 0)
 		goto out;
 	now = hk_clock_now();

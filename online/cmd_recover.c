@@ -2348,6 +2348,7 @@ cmd_recover(int argc, char **argv)
 	w.lockfd = -1;
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
+	o.c.clock_guard = HK_ONLINE_GUARD_REFUSE;	/* docs/clock.md */
 	w.o = &o;
 	if (o.revocations)
 		return cmd_revocations(&w);

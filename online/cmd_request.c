@@ -593,6 +593,7 @@ cmd_request(int argc, char **argv)
 	memset(&w, 0, sizeof(w));
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
+	o.c.clock_guard = HK_ONLINE_GUARD_REFUSE;	/* docs/clock.md */
 	if ((r = check_args(&o, &w)) != 0)
 		goto done;
 	/* the profile before anything is written: a changed one is refused

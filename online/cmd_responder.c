@@ -436,6 +436,7 @@ cmd_responder(int argc, char **argv)
 	memset(&w, 0, sizeof(w));
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
+	o.c.clock_guard = HK_ONLINE_GUARD_REFUSE;	/* docs/clock.md */
 	if ((r = work_open(&w, &o)) != 0)
 		goto fail;
 	if ((r = make_key(&w, &priv, &csr)) != 0 ||

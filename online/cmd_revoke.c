@@ -639,8 +639,9 @@ compromise(struct hk_online *on, struct hk_store *store,
 	hk_time_format(t, when, sizeof(when));
 	hk_online_audit(on, "cert.revoke-all", "ok", "issuing generation %d "
 	    "key id %s: CPS 4-4-1-3: %" PRIu64 " certificates revoked reason "
-	    "2 (ca-compromise), %" PRIu64 " pending voided; revoked at %s",
-	    o->gen, kid, revoked, voided, when);
+	    "2 (ca-compromise), %" PRIu64 " pending voided; revoked at %s%s%s",
+	    o->gen, kid, revoked, voided, when, on->clock_note[0] ? "; " : "",
+	    on->clock_note);
 	printf("Revoked %" PRIu64 " certificates of issuing generation %d "
 	    "(key id %s): reason 2 (ca-compromise); %" PRIu64 " pending "
 	    "voided\n", revoked, o->gen, kid, voided);
@@ -763,6 +764,11 @@ cmd_revoke(int argc, char **argv)
 	}
 	if (o.serial != NULL && (r = serial_parse(o.serial, s, &sl)) != 0)
 		return r;
+	/* the clock (docs/clock.md): an issuing-key compromise is never
+	 * refused for it, only warned (CPS 4-14-2); a dry run writes
+	 * nothing */
+	o.c.clock_guard = !o.compromise ? HK_ONLINE_GUARD_REFUSE :
+	    o.dry_run ? HK_ONLINE_GUARD_NONE : HK_ONLINE_GUARD_WARN;
 	/* the compromise mark is saved into state.conf: as its other
 	 * writers, under the state lock, from a copy read under it */
 	if ((r = hk_online_open(&o.c, &on)) != 0 || (o.compromise &&

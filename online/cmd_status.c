@@ -447,6 +447,34 @@ backup(struct status_work *w)
 		    BACKUP_MAX_AGE / 3600, w->on->st->dir);
 }
 
+/* The clock guard's rule (docs/clock.md): the clock against the newest
+ * record of the audit log's end, read as the commands that sign read it. */
+static int
+clock_fact(struct status_work *w)
+{
+	struct hk_audit_newest nw;
+	char line[HK_ERR_DETAIL_MAX];
+	long long behind;
+	int r;
+
+	if ((r = hk_online_clock_read(w->on, w->now, &nw, &behind)) != 0)
+		return r;
+	if (behind <= HK_ONLINE_CLOCK_TOLERANCE) {
+		printf("clock: not behind the newest audit record %" PRIu64
+		    " (%s) by more than %d s: the commands that sign run "
+		    "(CPS 4-12-2-5)\n", nw.seq, nw.time,
+		    HK_ONLINE_CLOCK_TOLERANCE);
+		return 0;
+	}
+	printf("clock: %lld s behind the newest audit record %" PRIu64 " (%s),"
+	    " over %d s: issue, revoke, recover, request, responder and "
+	    "ocsp-refresh refuse (CPS 4-12-2-5)\n", behind, nw.seq, nw.time,
+	    HK_ONLINE_CLOCK_TOLERANCE);
+	hk_online_clock_line(w->on, w->now, &nw, behind, line, sizeof(line));
+	warn(w, "%s", line);
+	return 0;
+}
+
 static int
 audit(struct status_work *w)
 {
@@ -479,7 +507,7 @@ audit(struct status_work *w)
 	printf("audit log: the chain and head file verified, not the "
 	    "checkpoints' signatures (they need the audit key: hanko-online "
 	    "check)\n");
-	return 0;
+	return clock_fact(w);
 }
 
 /* ---- the profile (CPS 7-1, 8-1) ---- */

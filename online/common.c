@@ -302,6 +302,76 @@ store_check(struct hk_online *on)
 }
 
 int
+hk_online_clock_read(struct hk_online *on, time_t now,
+    struct hk_audit_newest *nw, long long *behind)
+{
+	int r;
+
+	*behind = 0;
+	if ((r = hk_audit_newest(on->audit_log, HK_ONLINE_CLOCK_ACCEPT,
+	    nw)) != 0)
+		return r;
+	*behind = (long long)nw->t - (long long)now;
+	return 0;
+}
+
+void
+hk_online_clock_line(const struct hk_online *on, time_t now,
+    const struct hk_audit_newest *nw, long long behind, char *buf,
+    size_t len)
+{
+	char t[32];
+
+	hk_time_format(now, t, sizeof(t));
+	snprintf(buf, len, "CPS 4-12-2-5: the clock reads %s, %lld s behind "
+	    "audit record %" PRIu64 " (%s, %s) of %s, over the %d s "
+	    "allowed: the clock was set back, or was ahead when that record "
+	    "was written; put it right (timedatectl), or if it was ahead and "
+	    "is right now, have the CA manager confirm the time source and "
+	    "run hanko-online clock --state %s --accept-set-back "
+	    "(docs/clock.md)", t, behind, nw->seq, nw->time, nw->event,
+	    on->audit_log, HK_ONLINE_CLOCK_TOLERANCE, on->st->dir);
+}
+
+/* The clock guard of hk_online_open (online.h, docs/clock.md). */
+static int
+clock_guard(struct hk_online *on, int mode)
+{
+	struct hk_audit_newest nw;
+	char line[HK_ERR_DETAIL_MAX], t[32];
+	long long behind;
+	time_t now = hk_clock_now();
+	int r;
+
+	if (mode == HK_ONLINE_GUARD_NONE)
+		return 0;
+	if ((r = hk_online_clock_read(on, now, &nw, &behind)) != 0) {
+		if (mode == HK_ONLINE_GUARD_REFUSE)
+			return r;
+		/* the emergency goes on; its own append names the log */
+		fprintf(stderr, "hanko-online: warning: the clock is not "
+		    "checked: %s\n", hk_err_msg());
+		hk_err_clear();
+		return 0;
+	}
+	if (behind <= HK_ONLINE_CLOCK_TOLERANCE)
+		return 0;
+	hk_online_clock_line(on, now, &nw, behind, line, sizeof(line));
+	if (mode == HK_ONLINE_GUARD_REFUSE) {
+		hk_err_set("%s; nothing signed or recorded", line);
+		return HK_ERR_STATE;
+	}
+	fprintf(stderr, "hanko-online: warning: %s; an issuing-key "
+	    "compromise is never refused for the clock (CPS 4-14-2): going "
+	    "on, its audit record says so\n", line);
+	hk_time_format(now, t, sizeof(t));
+	snprintf(on->clock_note, sizeof(on->clock_note), "clock-behind: the "
+	    "clock read %s, %lld s behind audit record %" PRIu64 " (%s), "
+	    "not refused (CPS 4-14-2)", t, behind, nw.seq, nw.time);
+	return 0;
+}
+
+int
 hk_online_open(const struct hk_online_opts *o, struct hk_online **out)
 {
 	struct hk_online *on;
@@ -331,6 +401,7 @@ hk_online_open(const struct hk_online_opts *o, struct hk_online **out)
 	    strcmp(reh, "yes") == 0)) != 0 ||
 	    (r = hk_online_path(on, "audit/audit.log", on->audit_log,
 	    sizeof(on->audit_log))) != 0 ||
+	    (r = clock_guard(on, o->clock_guard)) != 0 ||
 	    (r = store_check(on)) != 0)
 		goto fail;
 	*out = on;

@@ -40,7 +40,26 @@ struct hk_online_opts {
 	const char *clock;	/* --clock: fixed UTC time; rehearsals only */
 	int read_only;		/* status: hk_online_open writes nothing
 				 * (a store of schema 6 is not upgraded) */
+	int clock_guard;	/* HK_ONLINE_GUARD_*: hk_online_open checks
+				 * the clock against the audit log first */
 };
+
+/*
+ * The clock guard (CPS 4-12-2-5; docs/clock.md). A command that signs a
+ * certificate, a revocation or an OCSP response compares the clock
+ * (hk_clock_now(), --clock in a rehearsal) with the newest record of the
+ * live audit log's end (hk_audit_newest, from the last clock.accept on)
+ * before it signs or records anything: more than HK_ONLINE_CLOCK_TOLERANCE
+ * seconds behind it is refused (REFUSE: HK_ERR_STATE, exit 3, one line,
+ * no audit record, so that a second run is refused as well) or only warned
+ * on stderr (WARN: revoke --issuing-key-compromise, CPS 4-14-2; the note
+ * is kept in on->clock_note for its audit record).
+ */
+#define HK_ONLINE_GUARD_NONE	0
+#define HK_ONLINE_GUARD_REFUSE	1
+#define HK_ONLINE_GUARD_WARN	2
+#define HK_ONLINE_CLOCK_TOLERANCE	300	/* seconds */
+#define HK_ONLINE_CLOCK_ACCEPT	"clock.accept"
 
 /* An open publisher: state, audit log, and after login its token. */
 struct hk_online {
@@ -49,6 +68,8 @@ struct hk_online {
 	struct hk_token *tok;		/* NULL until hk_online_login */
 	int state_lockfd;		/* hk_online_state_lock's, or -1 */
 	int read_only;			/* opened with opts read_only */
+	char clock_note[512];		/* the guard's warning (WARN), for the
+					 * audit record; "" when none */
 };
 
 /* "--state DIR" / "--clock T": 1 if argv[*i] was one (r: 0 or an error). */
@@ -94,6 +115,18 @@ int hk_online_parse(struct hk_online_opts *o, int argc, char **argv,
 const char *hk_online_opt_value(int argc, char **argv, int *i);
 /* Apply --clock (refused unless rehearsal). */
 int hk_online_clock(const char *clock, int rehearsal);
+
+/* The clock against the newest record of the audit log's end: 0 with
+ * *behind = seconds the clock is behind it (<= 0: not behind) and *nw
+ * filled, or the log's error (HK_ERR_AUDIT, HK_ERR_IO, ...). */
+struct hk_audit_newest;
+int hk_online_clock_read(struct hk_online *on, time_t now,
+    struct hk_audit_newest *nw, long long *behind);
+/* The guard's one line for a clock `behind` seconds behind nw (what
+ * to do: put it right, or clock --accept-set-back), into buf. */
+void hk_online_clock_line(const struct hk_online *on, time_t now,
+    const struct hk_audit_newest *nw, long long behind, char *buf,
+    size_t len);
 
 /* Load an online state folder (HK_ERR_STATE if it is not one). */
 int hk_online_open(const struct hk_online_opts *o, struct hk_online **out);
@@ -367,6 +400,7 @@ int cmd_backup(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_clock(int argc, char **argv);
 /* ---- end later subcommands ---- */
 
 #endif
