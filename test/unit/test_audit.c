@@ -1964,3 +1964,79 @@ Test(audit, a_closed_log_behind_a_closed_log_is_checked_within_its_year)
 	cr_assert_eq(rename(gone_h, h1), 0);
 	EVP_PKEY_free(key);
 }
+
+/* hk_audit_newest (the clock guard, docs/clock.md): the latest time of
+ * the log's end, the last of equal ones, from the last `since` on. */
+Test(audit, newest_of_the_end_from_the_last_accept)
+{
+	struct hk_audit_newest nw;
+
+	paths("newest");
+	hk_clock_set(T0);
+	cr_assert_eq(hk_audit_create(logp), 0);
+	cr_assert_eq(hk_audit_newest(logp, "clock.accept", &nw), 0, "%s",
+	    hk_err_msg());
+	cr_expect_eq(nw.seq, 0);
+	cr_expect_str_eq(nw.event, "audit.create");
+	hk_clock_set(T0 + 7200);
+	cr_assert_eq(hk_audit_append(logp, "issue.done", "ok", "-", ""), 0);
+	hk_clock_set(T0 + 60);		/* set back: records 2, 3 earlier */
+	cr_assert_eq(hk_audit_append(logp, "publish.run", "ok", "-", ""), 0);
+	cr_assert_eq(hk_audit_append(logp, "publish.run", "ok", "-", ""), 0);
+	cr_assert_eq(hk_audit_newest(logp, "clock.accept", &nw), 0);
+	cr_expect_eq(nw.seq, 1, "the newest, not the last");
+	cr_expect_eq(nw.t, T0 + 7200);
+	cr_expect_str_eq(nw.time, "2024-04-01T11:00:00Z");
+	cr_expect_str_eq(nw.event, "issue.done");
+	cr_expect_eq(nw.last_seq, 3);
+	cr_expect_str_eq(nw.last_time, "2024-04-01T09:01:00Z");
+	/* equal times: the last of them */
+	hk_clock_set(T0 + 7200);
+	cr_assert_eq(hk_audit_append(logp, "x", "ok", "-", ""), 0);
+	cr_assert_eq(hk_audit_newest(logp, NULL, &nw), 0);
+	cr_expect_eq(nw.seq, 4);
+	/* an acceptance: the records before it no longer count */
+	hk_clock_set(T0 + 120);
+	cr_assert_eq(hk_audit_append(logp, "clock.accept", "ok", "-", ""), 0);
+	cr_assert_eq(hk_audit_newest(logp, "clock.accept", &nw), 0);
+	cr_expect_eq(nw.seq, 5);
+	cr_expect_str_eq(nw.event, "clock.accept");
+	hk_clock_set(T0 + 180);
+	cr_assert_eq(hk_audit_append(logp, "issue.done", "ok", "-", ""), 0);
+	cr_assert_eq(hk_audit_newest(logp, "clock.accept", &nw), 0);
+	cr_expect_eq(nw.seq, 6);
+	cr_assert_eq(hk_audit_newest(logp, NULL, &nw), 0);
+	cr_expect_eq(nw.seq, 4, "without since: the newest of all");
+}
+
+/* A log longer than the window: it starts inside a line, which is
+ * skipped; a record beyond the window does not count. */
+Test(audit, newest_window_starts_inside_a_line)
+{
+	struct hk_audit_newest nw;
+	char *big;
+	int i, n;
+
+	paths("newest_window");
+	big = malloc(HK_AUDIT_DETAILS_MAX + 1);
+	cr_assert_not_null(big);
+	memset(big, 'a', HK_AUDIT_DETAILS_MAX);
+	big[HK_AUDIT_DETAILS_MAX] = '\0';
+	hk_clock_set(T0 + 86400);
+	cr_assert_eq(hk_audit_create(logp), 0);
+	cr_assert_eq(hk_audit_append(logp, "far.ahead", "ok", "-", ""), 0);
+	hk_clock_set(T0);
+	n = HK_AUDIT_NEWEST_WINDOW / HK_AUDIT_DETAILS_MAX + 2;
+	for (i = 0; i < n; i++) {
+		hk_clock_set(T0 + i);
+		cr_assert_eq(hk_audit_append(logp, "filler", "ok", "-", big),
+		    0);
+	}
+	free(big);
+	cr_assert_eq(hk_audit_newest(logp, "clock.accept", &nw), 0, "%s",
+	    hk_err_msg());
+	cr_expect_eq(nw.seq, (uint64_t)n + 1, "seq %llu",
+	    (unsigned long long)nw.seq);
+	cr_expect_eq(nw.t, T0 + n - 1);
+	cr_expect_eq(nw.last_seq, (uint64_t)n + 1);
+}

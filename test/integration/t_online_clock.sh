@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# t_online_clock.sh - the clock guard (CPS 4-12-2-5, docs/clock.md): with the
+# clock set back a day behind the audit log's newest record, issue, revoke
+# and request are refused (exit 3, one line) before anything is signed,
+# reserved or recorded; status warns (exit 9); a clock within the 300 s
+# allowed passes and one a second beyond does not; revoke
+# --issuing-key-compromise is never refused for the clock (CPS 4-14-2): it
+# goes on, warns, and its record says so, and its records, dated earlier,
+# do not open the guard; clock --accept-set-back records the acceptance
+# (clock.accept) after which issue runs at that clock.
+. "$(dirname "$0")/online.sh"
+
+B=$T/req
+req_dir "$B"
+six_residents "$B/batch1.csv"
+AH=(--clock 2026-04-03T12:00:00Z)	# the records of a clock a day ahead
+ok "issue six residents at 2026-04-03T12:00:00Z" "$ON" issue --state "$O" "${AH[@]}" \
+	--batch "$B/batch1.csv" --out "$T/out1"
+S2=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/out1/results.csv")
+check "... a serial" test -n "$S2"
+# newest: seq and time of the record the guard compares with (docs/clock.md):
+# the latest time, the last of equal ones, from the last clock.accept on
+newest() { awk -F'\t' '$3 == "clock.accept" || $2 >= t { t = $2; s = $1 } END { print s "\t" t }' "$O/audit/audit.log"; }
+N=$(newest | cut -f1) NT=$(newest | cut -f2)
+check "... the log's newest record is its last, at 2026-04-03T12:00:00Z" test "$NT|$N" = "2026-04-03T12:00:00Z|$(tail -1 "$O/audit/audit.log" | cut -f1)"
+
+BACK=(--clock 2026-04-02T12:00:00Z)	# a day behind record $N
+# snap: what a refused command must leave as it was
+snap() { { db .dump; cat "$O/audit/audit.log" "$O/audit/audit.log.head" "$O/state.conf"; ls -R "$O/certs"; } | sha256sum; }
+before=$(snap)
+{ sed -n 1p "$B/batch1.csv"
+  echo "431010,70000000007,熊本　次郎,00000,319750301,1,熊本県熊本市中央区水前寺６丁目１８番１号,00000000000000000000,keys/resident-2.pub.pem"
+} >"$B/batch2.csv"
+RE="CPS 4-12-2-5: the clock reads 2026-04-02T12:00:00Z, 86400 s behind audit record $N \(2026-04-03T12:00:00Z, audit.checkpoint\) of .*audit.log, over the 300 s allowed: .*clock --state .* --accept-set-back"
+fails "issue with the clock a day back: refused" 3 "^hanko-online issue: $RE.*; nothing signed or recorded$" \
+	"$ON" issue --state "$O" "${BACK[@]}" --batch "$B/batch2.csv" --out "$T/out2"
+check "... no results folder" test ! -e "$T/out2"
+check "... nothing signed, reserved or recorded: store, log, state.conf, certs/ as they were" test "$(snap)" = "$before"
+check "... no serial used: still 6 certificates, no batch but the first" \
+	test "$(db "SELECT count(*) FROM certificates")|$(db "SELECT count(*) FROM batches")" = "6|1"
+fails "revoke with the clock a day back: refused" 3 "^hanko-online revoke: $RE" \
+	"$ON" revoke --state "$O" "${BACK[@]}" --serial "$S2" --reason 4
+check "... still valid, nothing recorded" test "$(db "SELECT status FROM certificates WHERE hex(serial) = '$S2'")|$(snap)" = "valid|$before"
+fails "request --type csr with the clock a day back: refused" 3 "^hanko-online request: $RE" \
+	"$ON" request --state "$O" "${BACK[@]}" --type csr --out "$T/r-csr"
+check "... no bundle, no key, nothing recorded" test ! -e "$T/r-csr" -a "$(snap)" = "$before"
+fails "clock: the guard would refuse" 3 "^hanko-online clock: $RE" "$ON" clock --state "$O" "${BACK[@]}"
+check "... it prints the clock, record $N and the refusal" grep -qz \
+	"clock: 2026-04-02T12:00:00Z (--clock).*newest record $N (2026-04-03T12:00:00Z, audit.checkpoint); last record $N .*guard: refuses: the clock is 86400 s behind record $N" "$T/out"
+
+rc=0; "$ON" status --state "$O" "${BACK[@]}" >"$T/st.out" 2>"$T/st.err" || rc=$?
+check "status with the clock a day back: exit 9 (exit $rc)" test "$rc" = 9
+check "... a warning names the clock and record $N" grep -Eq "^hanko-online status: warning: $RE" "$T/st.err"
+check "... and its fact line" grep -q "^clock: 86400 s behind the newest audit record $N (2026-04-03T12:00:00Z), over 300 s" "$T/st.out"
+"$ON" status --state "$O" "${AH[@]}" >"$T/st.out" 2>"$T/st.err" || true
+check "status at 2026-04-03T12:00:00Z: no clock warning, the fact line says it runs" sh -c \
+	"! grep -q 4-12-2-5 '$T/st.err' && grep -q '^clock: not behind the newest audit record $N' '$T/st.out'"
+check "... nothing written by status or clock" test "$(snap)" = "$before"
+
+# the tolerance: 300 s behind passes, 301 s is refused
+ok "clock: 300 s behind passes" "$ON" clock --state "$O" --clock 2026-04-03T11:55:00Z
+check "... said so" grep -q "^guard: passes: the clock is 300 s behind record $N, within the 300 s allowed" "$T/out"
+fails "clock: 301 s behind would refuse" 3 "301 s behind audit record $N" "$ON" clock --state "$O" --clock 2026-04-03T11:54:59Z
+ok "revoke 300 s behind the last record: runs" "$ON" revoke --state "$O" --clock 2026-04-03T11:55:00Z --serial "$S2" --reason 4
+check "... revoked" test "$(db "SELECT status FROM certificates WHERE hex(serial) = '$S2'")" = revoked
+
+# the way out: the clock was ahead when those records were written
+N=$(newest | cut -f1)
+ok "clock --accept-set-back at 2026-04-02T12:00:00Z" "$ON" clock --state "$O" "${BACK[@]}" --accept-set-back
+check "... said" grep -q "^Accepted: the clock 2026-04-02T12:00:00Z, 86400 s behind record $N (2026-04-03T12:00:00Z), recorded (clock.accept)" "$T/out"
+check "... a clock.accept record names the clock, record $N, its time and the difference" grep -Eq \
+	"^[0-9]+	2026-04-02T12:00:00Z	clock.accept	ok	-	CPS 4-12-2-5: the clock reads 2026-04-02T12:00:00Z, 86400 s behind audit record $N \(2026-04-03T12:00:00Z, audit.checkpoint\): accepted as a clock that was ahead .*time source confirmed by the CA manager" "$O/audit/audit.log"
+check "... signed by a checkpoint after it" test "$(cut -f3 "$O/audit/audit.log" | tail -2 | tr '\n' ' ')" = "clock.accept audit.checkpoint "
+ok "clock at 2026-04-02T12:00:00Z now passes" "$ON" clock --state "$O" "${BACK[@]}"
+ok "clock --accept-set-back again: nothing to accept" "$ON" clock --state "$O" "${BACK[@]}" --accept-set-back
+check "... nothing recorded" sh -c "grep -q '^nothing to accept: nothing recorded' '$T/out' && test \"\$(grep -c clock.accept '$O/audit/audit.log')\" = 1"
+ok "issue at 2026-04-02T13:00:00Z after the acceptance: runs" "$ON" issue --state "$O" --clock 2026-04-02T13:00:00Z \
+	--batch "$B/batch2.csv" --out "$T/out3"
+S7=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/out3/results.csv")
+check "... issued: 6 valid certificates again" test -n "$S7" -a "$(db "SELECT count(*) FROM certificates WHERE status = 'valid'")" = 6
+
+# an issuing-key compromise is never refused for the clock (CPS 4-14-2)
+N=$(newest | cut -f1) NT=$(newest | cut -f2)
+V=$(db "SELECT count(*) FROM certificates WHERE status = 'valid'")
+rc=0; "$ON" revoke --state "$O" --clock 2026-04-01T13:00:00Z --issuing-key-compromise --generation 1 \
+	--yes-revoke-all "$V" >"$T/cr.out" 2>"$T/cr.err" || rc=$?
+check "revoke --issuing-key-compromise a day behind: done (exit $rc)" test "$rc" = 0
+check "... warned: the clock, record $N, not refused" grep -q "^hanko-online: warning: CPS 4-12-2-5: the clock reads 2026-04-01T13:00:00Z, 86400 s behind audit record $N ($NT, audit.checkpoint) .*an issuing-key compromise is never refused for the clock (CPS 4-14-2)" "$T/cr.err"
+check "... all $V revoked" test "$(db "SELECT count(*) FROM certificates WHERE status = 'valid'")" = 0
+check "... its cert.revoke-all record says so" grep -Eq \
+	"^[0-9]+	2026-04-01T13:00:00Z	cert.revoke-all	ok	-	.*; revoked at 2026-04-01T13:00:00Z; clock-behind: the clock read 2026-04-01T13:00:00Z, 86400 s behind audit record $N \($NT\), not refused \(CPS 4-14-2\)	" "$O/audit/audit.log"
+check "... the log's last record is at that clock" test "$(tail -1 "$O/audit/audit.log" | cut -f2)" = 2026-04-01T13:00:00Z
+fails "clock after it: its earlier records do not open the guard (record $N still the newest)" 3 \
+	"86400 s behind audit record $N \($NT, audit.checkpoint\)" "$ON" clock --state "$O" --clock 2026-04-01T13:00:00Z
+fails "revoke at that clock: still refused" 3 "^hanko-online revoke: CPS 4-12-2-5: .* behind audit record $N " \
+	"$ON" revoke --state "$O" --clock 2026-04-01T13:00:00Z --serial "$S2" --reason 1
+
+ok "audit verify: the log is sound" "$OFF" audit verify --log "$O/audit/audit.log" --key "$O/audit/audit-key.pem"
+finish
