@@ -139,7 +139,7 @@ ok "revoke a generation-2 certificate of $M1 (superseded)" "$ON" revoke --state 
 # OCSP after the re-key (docs/ocsp.md "Issuing generations"): responder 1
 # keeps answering for generation 1's certificates, responder 2 for
 # generation 2's; one request names one issuing CA.
-ok "OCSP responder 2, issued by issuing CA 2" "$ON" responder --state "$O" --clock 2026-04-03T12:30:00Z
+ok "OCSP responder 2, issued by issuing CA 2" "$ON" responder --state "$O" --clock 2026-04-03T13:00:00Z
 check "... for issuing generation 2, responder.current = 2" sh -c \
 	"grep -qx 'responder.2.issuing-generation = 2' '$O/state.conf' && grep -qx 'responder.current = 2' '$O/state.conf'"
 OC=(--clock 2026-04-03T14:00:00Z)
@@ -147,7 +147,7 @@ OC=(--clock 2026-04-03T14:00:00Z)
 # responder 1 already: revoke runs the refresh)
 ok "ocsp-refresh: generation 2's certificates too" "$ON" ocsp-refresh --state "$O" "${OC[@]}"
 check "... 4 signed, by responder 2 and responder 1 (issuing generation 1)" grep -q \
-	"^4 OCSP responses signed (responder 2, valid until 2027-04-03T12:29:59Z; responder 1 (issuing generation 1) until 2027-04-02T12:59:59Z)$" \
+	"^4 OCSP responses signed (responder 2, valid until 2027-04-03T12:59:59Z; responder 1 (issuing generation 1) until 2027-04-02T12:59:59Z)$" \
 	"$HANKO_TMP/out"
 check "... every certificate of both generations has its response (5 + 4)" test \
 	"$(sqlite3 "$O/store.db" "SELECT count(*) FROM ocsp_responses")" = 9
@@ -192,7 +192,7 @@ check "... responder 3, issued by issuing CA 1" sh -c \
 	openssl verify -attime $(date -u -d 2026-04-03T14:30:00Z +%s) -CAfile '$R' -untrusted '$ISS' -purpose ocsphelper '$O/certs/ocsp-responder-3.pem' >/dev/null"
 ok "ocsp-refresh: generation 1's five signed again by responder 3" "$ON" ocsp-refresh --state "$O" --clock 2026-04-03T14:20:00Z
 check "... 5, by responder 3 (generation 1) and responder 2" grep -q \
-	"^5 OCSP responses signed (responder 3, valid until 2027-04-03T14:09:59Z; responder 2 (issuing generation 2) until 2027-04-03T12:29:59Z)$" \
+	"^5 OCSP responses signed (responder 3, valid until 2027-04-03T14:09:59Z; responder 2 (issuing generation 2) until 2027-04-03T12:59:59Z)$" \
 	"$HANKO_TMP/out"
 OC=(--clock 2026-04-03T14:20:00Z)
 check "OCSP, generation 1 (valid): good, now by responder 3" eval \
@@ -401,7 +401,7 @@ token_delete ocsp-3
 ok "responder 3's key gone: ocsp-refresh still signs generation 2's" "$ON" ocsp-refresh --state "$O" \
 	--clock 2026-04-04T21:30:00Z
 check "... 4 by responder 2, and a warning naming responder 3" sh -c \
-	"grep -qx '4 OCSP responses signed (responder 2, valid until 2027-04-03T12:29:59Z)' '$HANKO_TMP/out' &&
+	"grep -qx '4 OCSP responses signed (responder 2, valid until 2027-04-03T12:59:59Z)' '$HANKO_TMP/out' &&
 	grep -q '^warning: OCSP responder 3 left out: .*: the certificates of its issuing generation are answered unauthorized' '$HANKO_TMP/out'"
 check "... audited as a failure" grep -q "	ocsp.refresh	fail	-	OCSP responder 3 left out" "$O/audit/audit.log"
 OC=(--clock 2026-04-04T21:30:00Z)

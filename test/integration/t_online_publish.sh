@@ -126,7 +126,7 @@ check "... no new set, the same numbers" test "$(set_of)" = "repo.sets/2" -a "$(
 
 # A revocation between two runs: appended to its partition's cache.
 S_CE=$(serial 6)	# 431028 Kumamoto-shi Higashi-ku
-ok "revoke 431028's: cessationOfOperation" "$ON" revoke --state "$O" --clock 2026-04-04T09:00:00Z --serial "$S_CE" \
+ok "revoke 431028's: cessationOfOperation" "$ON" revoke --state "$O" --clock 2026-04-04T10:00:00Z --serial "$S_CE" \
 	--reason cessation-of-operation
 
 # The swap: a reader holding the old set keeps reading it.

@@ -168,7 +168,7 @@ check "... the only line" test "$(wc -l <"$HANKO_TMP/out")" = 1
 ok "revoke B's line 4 by serial" "$ON" revoke --state "$O" --clock 2026-04-02T16:00:00Z --serial "$B4" --reason key-compromise
 ok "check: consistent" "$ON" check --state "$O" --clock 2026-04-02T16:10:00Z
 check "... Store consistent" grep -q "^Store consistent" "$HANKO_TMP/out"
-ok "revoke B's line 5 (resident 6) by resident" "$ON" revoke --state "$O" --clock 2026-04-02T16:00:00Z --municipality 432032 --resident-id 60000000006 --reason 3
+ok "revoke B's line 5 (resident 6) by resident" "$ON" revoke --state "$O" --clock 2026-04-02T16:10:00Z --municipality 432032 --resident-id 60000000006 --reason 3
 check "... both revoked" test "$(sqlite3 "$O/store.db" "SELECT group_concat(status) FROM certificates WHERE hex(serial) IN ('$B4', '$B5')")" = "revoked,revoked"
 rc=0; "$ON" publish --state "$O" --repo "$P" --clock 2026-04-02T17:00:00Z >"$T/pub.out" 2>&1 || rc=$?
 check "publish runs (exit $rc: 0 or 9)" sh -c "[ $rc = 0 ] || [ $rc = 9 ]"
