@@ -53,34 +53,37 @@ for s in "$S_GOOD" "$S_REV" "$S_LATE"; do
 done
 ok "revoke 432024's: keyCompromise" "$ON" revoke --state "$O" --clock 2026-04-03T09:00:00Z --serial "$S_REV" \
 	--reason key-compromise
-ok "the OCSP responder" "$ON" responder --state "$O" --clock 2026-04-02T13:00:00Z
+# the test's time goes forward (the clock guard, docs/clock.md): the
+# responder after the revocation, the relying parties after the publish
+ok "the OCSP responder" "$ON" responder --state "$O" --clock 2026-04-03T09:15:00Z
 ok "offline: 12 ARLs" arl_batch 12 2026-04-02T11:00:00Z
 ok "offline: bundle of the ARLs" arl_bundle 12 2026-04-02T12:00:00Z
 ok "import the ARLs" "$ON" import --state "$O" --clock 2026-04-03T09:30:00Z --type arl-batch "$T/b-arl"
 ok "publish set 1" "$ON" publish --state "$O" --repo "$P" --clock 2026-04-03T10:00:00Z
 cat "$R" "$ISS" >"$T/chain.pem"
 
-# Relying parties (CPS 4-4-4-3, 4-4-4-5).
-fails "rp add: a name with a space" 2 "--name a b: 1 to 64 of" "$ON" rp add --state "$O" --name "a b"
-ok "rp add bank-1 (token on stdout)" "$ON" rp add --state "$O" --name bank-1
+# Relying parties (CPS 4-4-4-3, 4-4-4-5), at 04-03T11:00 (RPC).
+RPC=(--clock 2026-04-03T11:00:00Z)
+fails "rp add: a name with a space" 2 "--name a b: 1 to 64 of" "$ON" rp add --state "$O" "${RPC[@]}" --name "a b"
+ok "rp add bank-1 (token on stdout)" "$ON" rp add --state "$O" "${RPC[@]}" --name bank-1
 TOK1=$(tail -1 "$HANKO_TMP/out")
 check "... the token is 64 lowercase hex, shown once" sh -c "echo '$TOK1' | grep -qxE '[0-9a-f]{64}'"
 check "... the store holds only its SHA-256" test "$(db "SELECT hex(credential) FROM relying_parties WHERE name = 'bank-1'")" = \
 	"$(printf %s "$TOK1" | sha256sum | cut -c1-64 | tr a-f A-F)"
 check "... the token itself is nowhere in the state folder" sh -c "! grep -rqa '$TOK1' '$O'"
-ok "rp add city-2 --token-out" "$ON" rp add --state "$O" --name city-2 --token-out "$T/city-2.token"
+ok "rp add city-2 --token-out" "$ON" rp add --state "$O" "${RPC[@]}" --name city-2 --token-out "$T/city-2.token"
 TOK2=$(cat "$T/city-2.token")
 check "... the token file is mode 0600 and not on stdout" sh -c \
 	"test \$(stat -c %a '$T/city-2.token') = 600 && ! grep -q '$TOK2' '$HANKO_TMP/out'"
-fails "rp add: the same name again" 7 "registered once" "$ON" rp add --state "$O" --name bank-1
+fails "rp add: the same name again" 7 "registered once" "$ON" rp add --state "$O" "${RPC[@]}" --name bank-1
 fails "rp add: --token-out over an existing file" 7 "already exists" \
-	"$ON" rp add --state "$O" --name city-3 --token-out "$T/city-2.token"
+	"$ON" rp add --state "$O" "${RPC[@]}" --name city-3 --token-out "$T/city-2.token"
 check "... and city-3 was not registered" test "$(db "SELECT count(*) FROM relying_parties WHERE name = 'city-3'")" = 0
-ok "rp add old-3" "$ON" rp add --state "$O" --name old-3
+ok "rp add old-3" "$ON" rp add --state "$O" "${RPC[@]}" --name old-3
 TOK3=$(tail -1 "$HANKO_TMP/out")
-ok "rp retire old-3" "$ON" rp retire --state "$O" --name old-3
-fails "rp retire: again" 3 "retired already" "$ON" rp retire --state "$O" --name old-3
-fails "rp retire: unknown" 3 "no such relying party" "$ON" rp retire --state "$O" --name nobody-9
+ok "rp retire old-3" "$ON" rp retire --state "$O" "${RPC[@]}" --name old-3
+fails "rp retire: again" 3 "retired already" "$ON" rp retire --state "$O" "${RPC[@]}" --name old-3
+fails "rp retire: unknown" 3 "no such relying party" "$ON" rp retire --state "$O" "${RPC[@]}" --name nobody-9
 ok "rp list" "$ON" rp list --state "$O"
 check "... three parties, old-3 retired" sh -c "grep -c '^bank-1 \|^city-2 \|^old-3 ' '$HANKO_TMP/out' | grep -qx 3 && \
 	grep '^old-3 ' '$HANKO_TMP/out' | grep -qE 'token +[0-9TZ:-]+ +[0-9]{4}-'"
@@ -296,22 +299,6 @@ check "provisions: batched (fewer rows than provisions)" test \
 check "provisions: nothing for refused requests or the retired party" test \
 	"$(db "SELECT count(*) FROM provisions WHERE recipient = 'old-3'")" = 0
 
-# Cache-Control never beyond nextUpdate: a server 100 s before it.
-NEXT=$(awk '$3 == "crl/431010.crl" { print $5 }' "$P/MANIFEST")
-ANEXT=$(awk '$3 == "arl.crl" { print $5 }' "$P/MANIFEST")
-CLK=$(date -u -d "@$(( $(at "$NEXT") - 100 ))" +%Y-%m-%dT%H:%M:%SZ)
-check "serve at $CLK (--no-ocsp)" start_serve --clock "$CLK" --no-ocsp
-get late "$U/$C" -H "Authorization: Bearer $TOK1"
-check "$C: Cache-Control: private, max-age=100 (its nextUpdate $NEXT)" test "$(hdr late Cache-Control)" = "private, max-age=100"
-get latea "$U/arl.crl"
-left=$(( $(at "$ANEXT") - $(at "$CLK") ))
-want="public, max-age=$(( left < 300 ? left : 300 ))"
-[ "$left" -le 0 ] && want="public, no-cache"
-check "arl.crl ($ANEXT): Cache-Control: $want" test "$(hdr latea Cache-Control)" = "$want"
-get lateo "$U/ocsp" -X POST -H 'Content-Type: application/ocsp-request' --data-binary @"$T/req.der"
-check "--no-ocsp: /ocsp is 404" test "$(code lateo)" = 404
-ok "... stop" stop_serve
-
 # The worker as another user (--user nobody). It must be able to reach the
 # repository: the unit tests make the shared tmp folder 0700, so open the
 # way down to this test's folder (a deployment keeps the repository in a
@@ -435,10 +422,10 @@ check "openssl verify -crl_check: the revoked one fails: certificate revoked" gr
 # open(2)/close(2): a close(2) drops every POSIX lock the process holds on
 # the file, its SQLite connections' too, and serve's next write found the
 # store "malformed" (the "stop" below, exit 3).
-ok "the daily backup while serve runs" "$ON" backup --state "$O" --out "$T/bk1"
+ok "the daily backup while serve runs" "$ON" backup --state "$O" --clock 2026-04-04T12:00:00Z --out "$T/bk1"
 ocsp -header "Authorization=Bearer $TOK1" -cert "$T/$S_GOOD.pem" >"$T/o-bk" || true
 check "... serve answers after it (a signed nonce: good)" grep -q ': good' "$T/o-bk"
-ok "... and again" "$ON" backup --state "$O" --out "$T/bk2"
+ok "... and again" "$ON" backup --state "$O" --clock 2026-04-04T12:00:00Z --out "$T/bk2"
 ok "responder renewed while serving (responder 2)" "$ON" responder --state "$O" --clock 2026-04-04T12:00:00Z
 check "... it says to restart a running serve" grep -q \
 	"and restart a running hanko-online serve: it signs with the responders it loaded at start" "$HANKO_TMP/out"
@@ -465,6 +452,23 @@ check "... an OCSP answer with a nonce is signed by responder 2" sh -c \
 	"grep -q ': good' '$T/o-r2' && ! grep -q 'names OCSP responder' '$T/serve.err' &&
 	 openssl ocsp -respin '$T/o-r2.der' -resp_text -noverify 2>/dev/null | grep -q 'CN *= *OCSP Responder 2'"
 ok "stop" stop_serve
+
+# Cache-Control never beyond nextUpdate: a server 100 s before it (set 2's,
+# days after the serves above: last, so that the test's time goes forward).
+NEXT=$(awk '$3 == "crl/431010.crl" { print $5 }' "$P/MANIFEST")
+ANEXT=$(awk '$3 == "arl.crl" { print $5 }' "$P/MANIFEST")
+CLK=$(date -u -d "@$(( $(at "$NEXT") - 100 ))" +%Y-%m-%dT%H:%M:%SZ)
+check "serve at $CLK (--no-ocsp)" start_serve --clock "$CLK" --no-ocsp
+get late "$U/$C" -H "Authorization: Bearer $TOK1"
+check "$C: Cache-Control: private, max-age=100 (its nextUpdate $NEXT)" test "$(hdr late Cache-Control)" = "private, max-age=100"
+get latea "$U/arl.crl"
+left=$(( $(at "$ANEXT") - $(at "$CLK") ))
+want="public, max-age=$(( left < 300 ? left : 300 ))"
+[ "$left" -le 0 ] && want="public, no-cache"
+check "arl.crl ($ANEXT): Cache-Control: $want" test "$(hdr latea Cache-Control)" = "$want"
+get lateo "$U/ocsp" -X POST -H 'Content-Type: application/ocsp-request' --data-binary @"$T/req.der"
+check "--no-ocsp: /ocsp is 404" test "$(code lateo)" = 404
+ok "... stop" stop_serve
 
 # Serve at today's time (no --clock), OCSP checked by openssl at its own
 # clock and the relying party's check with certtool (no -attime) need a
