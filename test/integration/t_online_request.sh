@@ -18,7 +18,9 @@ C2=(--clock 2026-04-03T10:00:00Z)
 
 # Set-up as in t_online_import.sh: root, online init, issue-subca on the
 # first CSR (its SHA-256 read aloud), the certificate carried back as a
-# root-signed bundle, the root pinned by its fingerprint.
+# root-signed bundle, the root pinned by its fingerprint. The trust and the
+# import at C, the clock of the requests after them (the clock guard,
+# docs/clock.md: the test's time goes forward).
 make_rooted_ca "$T/ca"
 ok "online init" "$ON" init --state "$O" --profile "$PROFILE" --rehearsal --clock 2026-04-02T00:00:00Z
 fails "no request before any issuing certificate: the first CSR is not a bundle" 3 \
@@ -28,9 +30,9 @@ ok "issue-subca on the first CSR, by its fingerprint" \
 	issue_subca "$O/certs/issuing-1.csr.pem" "$O/certs/issuing-1.csr.sha256"
 ok "bundle: the issuing CA certificate" "$OFF" bundle create --state "$S" "${C[@]}" --type issuing-ca-cert \
 	--out "$T/b-iss" "${SH[@]}" "$S/certs/issuing-1.der"
-ok "trust the root" "$ON" trust --state "$O" --clock 2026-04-02T11:00:00Z \
+ok "trust the root" "$ON" trust --state "$O" "${C[@]}" \
 	--fingerprint "$(openssl x509 -in "$R" -outform DER | sha256sum | cut -c1-64)" "$R"
-ok "import the issuing CA certificate" "$ON" import --state "$O" --clock 2026-04-02T11:00:00Z "$T/b-iss"
+ok "import the issuing CA certificate" "$ON" import --state "$O" "${C[@]}" "$T/b-iss"
 SER1=$(awk -F'\t' '$2 == "issuing" { print $1 }' "$S/issued.txt")
 
 # 1. The next generation's CSR, signed by issuing CA 1.
@@ -47,7 +49,11 @@ ok "stock openssl cms -verify checks it against the root (SPEC 10)" bash -c "cd 
 check "the signer in manifest.sig is issuing CA 1" bash -c "openssl cms -verify -noverify -binary -inform DER -in '$T/r-csr/manifest.sig' \
 	-content '$T/r-csr/manifest' -certsout '$T/signer.pem' -out /dev/null 2>/dev/null && cmp -s '$T/signer.pem' '$S/certs/issuing-1.pem'"
 check "audited, with a checkpoint" bash -c "grep -q 'bundle.create	ok' '$O/audit/audit.log' && grep -q 'csr.make	ok.*issuing-2' '$O/audit/audit.log'"
-ok "the online audit log verifies" "$OFF" audit verify --state "$O"
+# (with --log and the state's key: the same check, signatures too, without
+# the log.verify record --state appends at the real clock, ahead of the
+# requests below; the end of the test verifies with --state)
+ok "the online audit log verifies" "$OFF" audit verify --log "$O/audit/audit.log" --key "$O/audit/audit-key.pem"
+check "... its checkpoints' signatures verified" grep -q "(signatures verified)" "$HANKO_TMP/out"
 
 ok "offline bundle verify" "$OFF" bundle verify --state "$S" "${C[@]}" "$T/r-csr"
 check "... names the signer and the ceremony inputs" bash -c "grep -q 'Signed by issuing CA generation 1' '$HANKO_TMP/out' && grep -q 'issuing-csr-sha256=' '$HANKO_TMP/out'"
@@ -135,7 +141,8 @@ fails "issuing CA 1's bundles are now refused as not current" 1 "not the CA's cu
 # signs (a new signer, its own sequence).
 ok "bundle: issuing CA 2's certificate" "$OFF" bundle create --state "$S" "${C2[@]}" --type issuing-ca-cert \
 	--out "$T/b-iss2" "${SH[@]}" "$S/certs/issuing-2.der"
-ok "online import of issuing CA 2" "$ON" import --state "$O" --clock 2026-04-03T11:00:00Z "$T/b-iss2"
+# (the import at C2, the clock of the requests after it, as in the set-up)
+ok "online import of issuing CA 2" "$ON" import --state "$O" "${C2[@]}" "$T/b-iss2"
 SER2=$(awk -F'\t' '$2 == "issuing" && $7 == "valid" { print $1 }' "$S/issued.txt")
 ok "request signed by issuing CA 2: revoke it (superseded, as a test)" "$ON" request --state "$O" "${C2[@]}" \
 	--type revocation-request --reason 4 --out "$T/r-rev2"
