@@ -75,6 +75,10 @@ same_store() {
 restore
 check "restored: line $PL pending" test "$(sqlite3 "$O/store.db" "SELECT status FROM certificates WHERE hex(serial) = '$PS'")" = pending
 R=(--clock 2026-04-02T15:00:00Z)
+# recover after the next issue (16:00) of restores 2 and 3: after it, as the
+# clock guard wants (docs/clock.md: the test's time goes forward; each
+# restore puts back the live log as it was after B)
+RL=(--clock 2026-04-02T16:10:00Z)
 fails "recover B first: refused, A (started before the backup) not all in the store" 3 \
 	"b/batch.csv: batch $T/a/batch.csv \(sha256 $ASHA\), whose issue.start \(seq [0-9]+\) is before this batch's \(seq [0-9]+\), has $((N - BV)) certificates \(cert.issue\) not in the store .*: recover it first" \
 	"$ON" recover --state "$O" "${R[@]}" --batch "$T/b/batch.csv" --results "$T/b/out/results.csv"
@@ -105,10 +109,10 @@ check "... it signs the $BP pending rows again" grep -q "^recovered $BP certific
 C2b=$(serial_of "$T/c2/out/results.csv" 2)
 check "... the pending serial of line $PL now valid, its DER results.csv's" \
 	test "$(sqlite3 "$O/store.db" "SELECT hex(serial) || '|' || hex(der) FROM certificates WHERE hex(serial) = '$PS'")" = "$(grep "^$PS|" "$T/results.der")"
-ok "recover A" "$ON" recover --state "$O" "${R[@]}" --batch "$T/a/batch.csv" --results "$T/a/out/results.csv"
+ok "recover A" "$ON" recover --state "$O" "${RL[@]}" --batch "$T/a/batch.csv" --results "$T/a/out/results.csv"
 check "... $((N - BV - BP)) put back, $((BV + BP)) already there" \
 	grep -q ": $((N - BV - BP)) put back, $((BV + BP)) already in the store, 0 refused of $N issued$" "$HANKO_TMP/out"
-ok "recover B" "$ON" recover --state "$O" "${R[@]}" --batch "$T/b/batch.csv" --results "$T/b/out/results.csv"
+ok "recover B" "$ON" recover --state "$O" "${RL[@]}" --batch "$T/b/batch.csv" --results "$T/b/out/results.csv"
 same_store "restore 2" "$C2b"
 ok "check: consistent" "$ON" check --state "$O" --clock 2026-04-02T16:30:00Z
 # ---- restore 3: A's results.csv as a run that stopped wrote it, line PL
@@ -130,9 +134,9 @@ fails "recover B: refused, A's pending certificate not in the store" 3 \
 ok "the next issue (batch C)" "$ON" issue --state "$O" --clock 2026-04-02T16:00:00Z --batch "$T/c/batch.csv" --out "$T/c3/out"
 check "... signs the pending row again" grep -q "^recovered 1 certificates left pending by a crash, voided 0$" "$HANKO_TMP/out"
 C2c=$(serial_of "$T/c3/out/results.csv" 2)
-ok "recover A again: line $PL now in the store" "$ON" recover --state "$O" "${R[@]}" --batch "$T/a/batch.csv" --results "$T/a3/results.csv"
+ok "recover A again: line $PL now in the store" "$ON" recover --state "$O" "${RL[@]}" --batch "$T/a/batch.csv" --results "$T/a3/results.csv"
 check "... A finished" test "$(sqlite3 "$O/store.db" "SELECT finished_at IS NOT NULL FROM batches WHERE sha256 = '$ASHA'")" = 1
-ok "recover B" "$ON" recover --state "$O" "${R[@]}" --batch "$T/b/batch.csv" --results "$T/b/out/results.csv"
+ok "recover B" "$ON" recover --state "$O" "${RL[@]}" --batch "$T/b/batch.csv" --results "$T/b/out/results.csv"
 same_store "restore 3" "$C2c"
 ok "check: consistent" "$ON" check --state "$O" --clock 2026-04-02T16:30:00Z
 finish
