@@ -401,6 +401,9 @@ check "... and its cert.recover record names the revocation of $E2 (superseded)"
 
 # Resume (docs/requests.md "Resume"): a batch killed (SIGKILL) part way and
 # run again gives the results an uninterrupted run gives (serials aside).
+# At LC, an hour after the expiry above (EXC): the test's time goes
+# forward (the clock guard, docs/clock.md); issuing CA 2 signs.
+LC=(--clock "$(date -u -d "@$((NA + 3601))" +%Y-%m-%dT%H:%M:%SZ)")
 RB=$T/resume
 req_dir "$RB"
 mkres() {	# FILE IDBASE: 300 requests, two bad lines, two residents twice (296 ok)
@@ -416,7 +419,7 @@ mkres() {	# FILE IDBASE: 300 requests, two bad lines, two residents twice (296 o
 mkres "$RB/batch.csv" 80000000000
 SHA=$(sha256sum "$RB/batch.csv" | cut -c1-64)
 results_of() { db "SELECT count(*) FROM batch_results r JOIN batches b ON b.id = r.batch WHERE b.sha256 = '$1'"; }
-"$ON" issue --state "$O" "${XC[@]}" --chunk 8 --threads 1 --batch "$RB/batch.csv" --out "$RB/out" >/dev/null 2>&1 &
+"$ON" issue --state "$O" "${LC[@]}" --chunk 8 --threads 1 --batch "$RB/batch.csv" --out "$RB/out" >/dev/null 2>&1 &
 pid=$!
 for i in $(seq 1 2400); do
 	[ "$(results_of "$SHA" 2>/dev/null || echo 0)" -ge 40 ] && break
@@ -427,7 +430,7 @@ wait "$pid" 2>/dev/null || true
 got=$(results_of "$SHA")
 check "killed part way ($got of 300 lines had a result)" test "$got" -ge 40 -a "$got" -lt 300
 fails "the same batch again: resumed" 3 "4 of 300 requests refused" \
-	"$ON" issue --state "$O" "${XC[@]}" --chunk 8 --batch "$RB/batch.csv" --out "$RB/out"
+	"$ON" issue --state "$O" "${LC[@]}" --chunk 8 --batch "$RB/batch.csv" --out "$RB/out"
 check "... one result per request line" test "$(tail -n +2 "$RB/out/results.csv" | cut -d, -f1 | sort -n | uniq | wc -l)" = 300 -a \
 	"$(wc -l <"$RB/out/results.csv")" = 301
 check "... nothing left pending" test "$(db "SELECT count(*) FROM certificates WHERE status = 'pending'")" = 0
@@ -441,7 +444,7 @@ check "... every ok line's certificate is the store's ($n of 296)" test "$n" = 2
 mv "$RB/out" "$RB/out-resumed"
 mkres "$RB/batch.csv" 90000000000	# other residents, same lines otherwise
 ok_or_3() { "$@" >/dev/null 2>&1; [ $? = 3 ]; }
-check "an uninterrupted run of the same lines" ok_or_3 "$ON" issue --state "$O" "${XC[@]}" --batch "$RB/batch.csv" --out "$RB/out"
+check "an uninterrupted run of the same lines" ok_or_3 "$ON" issue --state "$O" "${LC[@]}" --batch "$RB/batch.csv" --out "$RB/out"
 mask() { sed -E 's/[0-9A-F]{40}/SERIAL/g; s/^([0-9]+),ok,SERIAL,.*/\1,ok,SERIAL,CERT/' "$1"; }
 check "... the resumed results.csv is the uninterrupted one (serials aside)" \
 	cmp <(mask "$RB/out-resumed/results.csv") <(mask "$RB/out/results.csv")
@@ -457,7 +460,7 @@ done
 mkres "$RB/expire.csv" 85000000000
 pend() { db "SELECT count(*) FROM certificates WHERE status = 'pending'"; }
 for try in 1 2 3 4 5; do
-	"$ON" issue --state "$O" "${XC[@]}" --chunk 4 --threads 1 --batch "$RB/expire.csv" \
+	"$ON" issue --state "$O" "${LC[@]}" --chunk 4 --threads 1 --batch "$RB/expire.csv" \
 		--out "$RB/expire" >/dev/null 2>&1 &
 	pid=$!
 	for i in $(seq 1 400); do [ "$(pend)" -gt 0 ] && break; sleep 0.02; done
