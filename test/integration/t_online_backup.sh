@@ -131,32 +131,36 @@ check "verify changed nothing in the backup, made no -wal or -shm" test "$(tree_
 ok "MANIFEST: sha256sum -c of its file lines" sh -c "cd '$D' && sed -n 's/^file \\([0-9a-f]*\\) [0-9]* \\(.*\\)/\\1  \\2/p' MANIFEST | sha256sum -c --quiet"
 
 # ---- refusals: nothing is made, nothing written over --------------------
+# (the backups from here to the restore at BC, after the day's backup and
+# before the revocation after it: the test's time goes forward, as the clock
+# guard wants, docs/clock.md; they would record at the real clock, ahead)
+BC=(--clock 2026-04-03T04:30:00Z)
 fails "--out that exists: refused, nothing written over" 7 "day1: already exists" \
-	"$ON" backup --state "$O" --out "$D"
+	"$ON" backup --state "$O" "${BC[@]}" --out "$D"
 fails "--out inside the state folder: refused" 3 "inside the state folder" \
-	"$ON" backup --state "$O" --out "$O/bk"
+	"$ON" backup --state "$O" "${BC[@]}" --out "$O/bk"
 check "... nothing made there" test ! -e "$O/bk"
 fails "--out in a folder that does not exist: refused" 3 \
 	"^hanko-online backup: --out $BK/nope/bk: the folder that should hold the backup, $BK/nope: No such file or directory \(a backup is made in an existing folder\)$" \
-	"$ON" backup --state "$O" --out "$BK/nope/bk"
+	"$ON" backup --state "$O" "${BC[@]}" --out "$BK/nope/bk"
 # a component of --out that is a regular file: the same rule, exit 3 (not an
 # I/O error); so for a file deeper in, and for a dangling symbolic link
 echo not-a-folder >"$T/afile"
 fails "--out under a regular file: refused as a missing folder is" 3 \
 	"^hanko-online backup: --out $T/afile/bk: the folder that should hold the backup, $T/afile: not a folder \(a backup is made in an existing folder\)$" \
-	"$ON" backup --state "$O" --out "$T/afile/bk"
+	"$ON" backup --state "$O" "${BC[@]}" --out "$T/afile/bk"
 fails "--out two levels under a regular file: refused, exit 3" 3 \
 	"^hanko-online backup: --out $T/afile/sub/bk: the folder that should hold the backup, $T/afile/sub: Not a directory \(a backup is made in an existing folder\)$" \
-	"$ON" backup --state "$O" --out "$T/afile/sub/bk"
+	"$ON" backup --state "$O" "${BC[@]}" --out "$T/afile/sub/bk"
 ln -s "$T/nowhere" "$T/dangling"
 fails "--out under a dangling symbolic link: refused, exit 3" 3 \
 	"^hanko-online backup: --out $T/dangling/bk: the folder that should hold the backup, $T/dangling: No such file or directory" \
-	"$ON" backup --state "$O" --out "$T/dangling/bk"
+	"$ON" backup --state "$O" "${BC[@]}" --out "$T/dangling/bk"
 fails "--out that is a dangling symbolic link: it exists, exit 7, nothing written through it" 7 \
-	"dangling: already exists" "$ON" backup --state "$O" --out "$T/dangling"
+	"dangling: already exists" "$ON" backup --state "$O" "${BC[@]}" --out "$T/dangling"
 check "... nothing made, the file and the link as they were" bash -c \
 	"[ \"\$(cat '$T/afile')\" = not-a-folder ] && [ ! -e '$T/nowhere' ] && ! ls -d '$T'/afile.backup-* '$T'/dangling.backup-* 2>/dev/null"
-fails "backup without --out" 2 "--out are required" "$ON" backup --state "$O"
+fails "backup without --out" 2 "--out are required" "$ON" backup --state "$O" "${BC[@]}"
 check "backup --help: the usage on stdout, exit 0" bash -c \
 	"'$ON' backup --help >'$T/help' 2>'$T/help.err' && grep -q '^usage: hanko-online backup ' '$T/help' && ! test -s '$T/help.err'"
 fails "backup verify without the backup folder" 2 "the backup folder DIR2 is required" "$ON" backup verify --state "$O"
@@ -171,19 +175,19 @@ check "only the backups made are in the folder" test "$(left)" = "day1 run1 "
 cp -p "$O/audit/audit-key.pem" "$T/audit-key.pem.kept"
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null | openssl pkey -pubout >"$O/audit/audit-key.pem"
 fails "an audit/audit-key.pem that is not the token's audit key: refused" 3 "audit-key.pem: not the public key of the token's audit key" \
-	"$ON" backup --state "$O" --out "$BK/key"
+	"$ON" backup --state "$O" "${BC[@]}" --out "$BK/key"
 cp -p "$T/audit-key.pem.kept" "$O/audit/audit-key.pem"
 check "... nothing left" test "$(left)" = "day1 run1 "
 # a live log that fails verification: no backup (an incident first)
 cp -p "$log" "$T/log.kept"; cp -p "$log.head" "$T/head.kept"
 flip_byte "$log" 400
 fails "a live audit log that fails verification: exit 6, no backup" 6 "audit.log:.*record" \
-	"$ON" backup --state "$O" --out "$BK/badlog"
+	"$ON" backup --state "$O" "${BC[@]}" --out "$BK/badlog"
 cp -p "$T/log.kept" "$log"; cp -p "$T/head.kept" "$log.head"
 check "... nothing left" test "$(left)" = "day1 run1 "
 mkdir -p "$T/junk"; ln -s /etc/passwd "$O/certs/link.pem"
 fails "a symbolic link in the state folder: refused, named" 3 "certs/link.pem: not a regular file or folder" \
-	"$ON" backup --state "$O" --out "$BK/sym"
+	"$ON" backup --state "$O" "${BC[@]}" --out "$BK/sym"
 rm -f "$O/certs/link.pem"
 check "... nothing left" test "$(left)" = "day1 run1 "
 # a copy of the token or of the PIN under another name is never copied
@@ -192,7 +196,7 @@ for c in "secrets secrets.old" "token token.bak" "secrets/token-user-pin certs/t
 	set -- $c
 	cp -a "$O/$1" "$O/$2"
 	fails "a copy of $1 as $2: refused, named" 3 "$2: a copy of the token or of its PIN" \
-		"$ON" backup --state "$O" --out "$BK/copy"
+		"$ON" backup --state "$O" "${BC[@]}" --out "$BK/copy"
 	rm -rf "${O:?}/$2"
 	check "... nothing left" test "$(left)" = "day1 run1 "
 done
@@ -259,17 +263,17 @@ cc -shared -fPIC -o "$T/failrename.so" "$HANKO_SRC/test/data/issuance/failrename
 cc -shared -fPIC -o "$T/failfsync.so" "$HANKO_SRC/test/data/init/failfsync.c" -ldl
 fails "a file that cannot be read midway (municipalities.csv): exit 8" 8 "municipalities.csv: cannot read" \
 	env HK_FAIL_READ_NAME=municipalities.csv LD_PRELOAD="$T/failread.so" ASAN_OPTIONS="$ASAN_PRELOAD" \
-	"$ON" backup --state "$O" --out "$BK/f1"
+	"$ON" backup --state "$O" "${BC[@]}" --out "$BK/f1"
 check "... nothing left, no temporary folder" test "$(left)" = "day1 run1 "
 fails "the rename into place fails: exit 8" 8 "f2: cannot move the backup into place" \
 	env HK_FAIL_RENAME=f2 LD_PRELOAD="$T/failrename.so" ASAN_OPTIONS="$ASAN_PRELOAD" \
-	"$ON" backup --state "$O" --out "$BK/f2"
+	"$ON" backup --state "$O" "${BC[@]}" --out "$BK/f2"
 check "... nothing left" test "$(left)" = "day1 run1 "
 fails "the folder holding it cannot be fsynced after the rename: exit 8" 8 "f3: the folder holding the backup could not be fsynced .*removed again" \
 	env HK_FAIL_FSYNC_DIR="$(realpath "$BK")" LD_PRELOAD="$T/failfsync.so" ASAN_OPTIONS="$ASAN_PRELOAD" \
-	"$ON" backup --state "$O" --out "$BK/f3"
+	"$ON" backup --state "$O" "${BC[@]}" --out "$BK/f3"
 check "... nothing left" test "$(left)" = "day1 run1 "
-rc=0; env HANKO_FAIL_AUDIT_AT=backup.create "$ON" backup --state "$O" --out "$BK/f4" >"$T/f4.out" 2>"$T/f4.err" || rc=$?
+rc=0; env HANKO_FAIL_AUDIT_AT=backup.create "$ON" backup --state "$O" "${BC[@]}" --out "$BK/f4" >"$T/f4.out" 2>"$T/f4.err" || rc=$?
 check "backup.create cannot be appended: exit 6 ($rc), the backup removed again" sh -c "[ $rc = 6 ] &&
 	grep -q 'cannot append backup.create: .*HANKO_FAIL_AUDIT_AT' '$T/f4.err' &&
 	tail -1 '$T/f4.err' | grep -q 'backup.create ok not written: the backup $BK/f4 was removed again, none kept'"
@@ -284,28 +288,29 @@ ok "the audit log verifies" "$OFF" audit verify --log "$log" --key "$O/audit/aud
 rm -f "$T/kw.reached" "$T/kw.go"
 env HK_PAUSE_WRITE="$T/kw" HK_PAUSE_WRITE_PATH="*/killed.backup-*/store.db" \
 	LD_PRELOAD="$T/pausewrite.so" ASAN_OPTIONS="$ASAN_PRELOAD" \
-	"$ON" backup --state "$O" --out "$BK/killed" >/dev/null 2>&1 &
+	"$ON" backup --state "$O" "${BC[@]}" --out "$BK/killed" >/dev/null 2>&1 &
 kpid=$!
 for _ in $(seq 6000); do [ -e "$T/kw.reached" ] && break; sleep 0.02; done
 check "a backup is held inside its copy of the store" test -e "$T/kw.reached"
 kill -KILL "$kpid"; wait "$kpid" 2>/dev/null || true
 KL=$(cd "$BK" && ls -d killed.backup-* 2>/dev/null || true)
 check "... killed: its temporary folder is left ($KL)" test -n "$KL" -a -d "$BK/$KL"
-ok "the next backup (into another folder) is made" "$ON" backup --state "$O" --out "$BK/after-kill"
+ok "the next backup (into another folder) is made" "$ON" backup --state "$O" "${BC[@]}" --out "$BK/after-kill"
 check "... and names the folder left, to be removed" grep -q "warning: $(realpath "$BK")/$KL: left by a backup that stopped before it finished" "$HANKO_TMP/err"
 check "... which it does not remove" test -d "$BK/$KL"
 rm -rf "${BK:?}/$KL" "$BK/after-kill"
 
 # ---- restore (docs/backup.md): the state folder damaged -------------------
 # After the backup: a revocation (lost from the store by the restore, kept
-# in the live log), then store.db damaged; a stale -wal beside it.
+# in the live log), then store.db damaged; a stale -wal beside it. Each
+# step with its --clock, after the one before (the clock guard).
 S1=$(sqlite3 "$O/store.db" "SELECT hex(serial) FROM certificates WHERE status = 'valid' ORDER BY rowid LIMIT 1")
 ok "a revocation after the backup" "$ON" revoke --state "$O" --clock 2026-04-03T05:00:00Z --serial "$S1" --reason superseded
 : >"$O/store.db"
 printf 'the damaged store left these' >"$O/store.db-wal"
 cp "$O/store.db-wal" "$O/store.db-shm"
 fails "the damaged store is refused" 3 "store.db: empty: not a hanko store .*restore it from the backup" \
-	"$ON" check --state "$O" --dry-run
+	"$ON" check --state "$O" --clock 2026-04-03T05:10:00Z --dry-run
 # the procedure of docs/backup.md, "Restore"
 mv "$O" "$O.damaged"
 mkdir -m 0700 "$O"
@@ -316,7 +321,7 @@ ok "... and begins with the backup's copy" "$ON" backup verify "$D" --state "$O.
 cp -p "$O.damaged/audit/audit.log" "$O.damaged/audit/audit.log.head" "$O/audit/"
 check "no store.db-wal or -shm beside the restored store.db" sh -c "! ls '$O' | grep -q 'store.db-'"
 check "... the damaged store's kept aside with it" test -e "$O.damaged/store.db-wal" -a -e "$O.damaged/store.db-shm"
-fails "restored: check names the revocation the store lost" 1 "store.db: 1 findings, 0 fixed$" "$ON" check --state "$O"
+fails "restored: check names the revocation the store lost" 1 "store.db: 1 findings, 0 fixed$" "$ON" check --state "$O" --clock 2026-04-03T05:30:00Z
 check "... with the command that revokes it again, and nothing else" sh -c \
 	"grep -q \"^revocation: serial $S1 (municipality [0-9]*): valid in the store, but the audit log's cert.revoke seq [0-9]* (.*) revoked it reason 4 (superseded); redo it at the record's time: hanko-online recover --state $O --revocations\$\" '$HANKO_TMP/out' && [ \$(wc -l <'$HANKO_TMP/out') = 1 ]"
 seq_b=$(sed -n 's/^audit-log [0-9a-f]* seq \([0-9]*\) .*/\1/p' "$D/MANIFEST")
@@ -328,7 +333,7 @@ check "the revocation lost by the restore is in the live log after the backup's 
 check "... the only work after it" test "$(wc -l <"$T/after")" = 1
 check "... and not in the restored store" test "$(sqlite3 "$O/store.db" "SELECT status FROM certificates WHERE hex(serial) = '$S1'")" = valid
 ok "... revoked again" "$ON" revoke --state "$O" --clock 2026-04-03T06:00:00Z --serial "$S1" --reason superseded
-ok "restored: check after the revocation again" "$ON" check --state "$O"
+ok "restored: check after the revocation again" "$ON" check --state "$O" --clock 2026-04-03T06:10:00Z
 check "... the store is consistent" grep -q "^Store consistent" "$HANKO_TMP/out"
 rc=0; "$ON" publish --state "$O" --repo "$P" --clock 2026-04-04T03:00:00Z >"$T/pub.out" 2>&1 || rc=$?
 check "publish runs on the restored state (exit $rc: 0 or 9, a warning)" sh -c "[ $rc = 0 ] || [ $rc = 9 ]"
