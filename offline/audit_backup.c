@@ -20,11 +20,19 @@
  *      the log: an incident for the internal auditor). A previous backup of
  *      another log id is a new log (after the yearly close): said, not
  *      compared;
- *   4. renamed into place, never over anything, its folder fsynced;
- *   5. only then log.backup ok recorded in the live log with the copy's
- *      SHA-256 and head seq, so a crash never leaves a record of a backup
- *      that is not there. A record that cannot be appended removes the
- *      backup again (exit 6).
+ *   4. a log begun by the yearly close: the closed log its audit.link
+ *      names (and the one that closed log links to, and so on back, while
+ *      audit/closed/ keeps them) copied with its head file into the
+ *      backup's closed/ (hk_audit_copy), read back and verified as the
+ *      closed log it is (audit key, audit.close and its checkpoint last,
+ *      the link matching): every backup of the new log carries them, so
+ *      the close's own records reach the medium and a backup folder
+ *      stands alone (docs/audit-log.md "Backup");
+ *   5. renamed into place, never over anything, its folder fsynced;
+ *   6. only then log.backup ok recorded in the live log with the copy's
+ *      SHA-256 and head seq (and each closed log's), so a crash never
+ *      leaves a record of a backup that is not there. A record that cannot
+ *      be appended removes the backup again (exit 6).
  *
  * Any failure leaves nothing on the medium and is recorded as log.backup
  * fail. No token, no quorum: the audit key's public half is enough.
@@ -53,13 +61,15 @@
 #define ABK_LOG		"audit.log"
 #define ABK_HEAD	"audit.log.head"
 #define ABK_TAG		"backup"	/* "<out>.backup-XXXXXX" while built */
+#define ABK_CLOSED	"closed"	/* the closed logs carried */
 #define ABK_HEAD_MAGIC	"hanko-audit-head-1 log-id="
 
 static const char abk_usage[] =
 "usage: hanko-offline audit backup --state DIR --out MEDIUM|NEWDIR\n"
 "           [--previous BACKUP] [--clock TIME]\n"
 "  --out MEDIUM   an existing folder: the backup is made in it as\n"
-"                 audit-YYYYMMDDTHHMMSSZ/ (audit.log, audit.log.head)\n"
+"                 audit-YYYYMMDDTHHMMSSZ/ (audit.log, audit.log.head;\n"
+"                 after a close, closed/ with the closed log linked to)\n"
 "  --out NEWDIR   a folder to make (its parent is the medium)\n"
 "  --previous     the backup to extend (a backup folder, or a copied\n"
 "                 audit.log with its .head); default: the newest backup\n"
@@ -87,6 +97,14 @@ struct abk_prev {
 					 * extends other (compared) */
 };
 
+/* A closed log carried in the backup's closed/. */
+struct abk_closed {
+	char path[PATH_MAX + NAME_MAX + 16];	/* its copy, once placed: the
+					 * backup's closed/<name> */
+	struct hk_audit_copy ac;	/* what was copied */
+	int64_t close_seq;		/* its audit.close record */
+};
+
 struct abk_work {
 	const struct abk_opts *o;
 	struct hk_ca *ca;		/* the state; its live log */
@@ -101,6 +119,9 @@ struct abk_work {
 	struct abk_prev prev;		/* what it extends */
 	uint64_t new_records;		/* records after the previous
 					 * backup's */
+	struct abk_closed *cl;		/* the closed logs carried */
+	size_t ncl;
+	struct hk_audit_gone gone;	/* one no longer kept, not carried */
 };
 
 static int
@@ -380,6 +401,78 @@ copy_check(struct abk_work *w)
 	    "(%s): the medium is faulty; no backup kept", w->out,
 	    w->rep.reason[0] ? w->rep.reason : hk_err_msg());
 	return HK_ERR_IO;
+}
+
+/* ---- the closed logs ------------------------------------------------- */
+
+/*
+ * hk_audit_walk_closed's each(): the closed log at closed, verified and its
+ * link (rn's) checked, copied into <tmp>/closed/ with its head file, read
+ * back (SHA-256 of both as copied) and verified again as the closed log rn
+ * links to. A copy that fails while the closed log passes is a faulty
+ * medium (exit 8).
+ */
+static int
+carry_closed(const struct hk_audit_report *rn, const char *closed,
+    const struct hk_audit_report *rp, void *arg)
+{
+	struct abk_work *w = arg;
+	struct abk_closed *c;
+	struct hk_audit_report cr;
+	char dir[PATH_MAX], to[PATH_MAX + NAME_MAX + 16], head[PATH_MAX +
+	    NAME_MAX + 32];
+	const char *base = strrchr(closed, '/');
+	unsigned char sha[32];
+	uint64_t size;
+	int r;
+
+	base = base != NULL ? base + 1 : closed;
+	if ((c = realloc(w->cl, (w->ncl + 1) * sizeof(*c))) == NULL)
+		return HK_ERR_ALLOC;
+	w->cl = c;
+	c = &w->cl[w->ncl];
+	memset(c, 0, sizeof(*c));
+	if (join(dir, sizeof(dir), w->tmp, ABK_CLOSED) != 0 ||
+	    join(to, sizeof(to), dir, base) != 0)
+		return HK_ERR_INVALID;
+	if (w->ncl == 0 && (r = hk_dir_create(dir, 0700)) != 0)
+		return r;
+	if ((r = hk_audit_copy(closed, to, &c->ac)) != 0)
+		return r;
+	snprintf(head, sizeof(head), "%s.head", to);
+	if ((r = file_sha256(to, sha, &size)) != 0)
+		return r;
+	if (size != c->ac.log_size || memcmp(sha, c->ac.log_sha256, 32) != 0) {
+		hk_err_set("%s: the closed log %s read back from the medium is "
+		    "not what was written: the medium is faulty; no backup "
+		    "kept", w->out, base);
+		return HK_ERR_IO;
+	}
+	if ((r = file_sha256(head, sha, &size)) != 0)
+		return r;
+	if (size != c->ac.head_size ||
+	    memcmp(sha, c->ac.head_sha256, 32) != 0) {
+		hk_err_set("%s: the closed log's head file %s.head read back "
+		    "from the medium is not what was written: the medium is "
+		    "faulty; no backup kept", w->out, base);
+		return HK_ERR_IO;
+	}
+	if ((r = hk_audit_verify_link(rn, to, w->pub, &cr)) != 0) {
+		if (r != HK_ERR_AUDIT)
+			return r;
+		hk_err_set("%s: the copy of the closed log %s does not verify "
+		    "though %s does (%s): the medium is faulty; no backup "
+		    "kept", w->out, base, closed, hk_err_msg());
+		return HK_ERR_IO;
+	}
+	c->close_seq = rp->close_seq;
+	if ((size_t)snprintf(c->path, sizeof(c->path), "%s/" ABK_CLOSED "/%s",
+	    w->out, base) >= sizeof(c->path)) {
+		hk_err_set("%s/" ABK_CLOSED "/%s: path too long", w->out, base);
+		return HK_ERR_INVALID;
+	}
+	w->ncl++;
+	return 0;
 }
 
 /* ---- the previous backup --------------------------------------------- */
@@ -685,10 +778,42 @@ abk_run(struct abk_work *w)
 	if ((r = hk_audit_copy(w->ca->audit_log, w->tlog, &w->ac)) != 0 ||
 	    (r = copy_check(w)) != 0)
 		return r;
+	/* after a close: the closed log the copy links to, and back */
+	if ((r = hk_audit_walk_closed(w->ca->audit_log, &w->rep, w->pub,
+	    carry_closed, w, &w->gone)) != 0) {
+		hk_err_set("%s; no backup made", hk_err_msg());
+		return r;
+	}
 	if ((r = w->o->previous != NULL ? prev_given(w) : prev_scan(w)) != 0 ||
 	    (r = prev_check(w)) != 0)
 		return r;
 	return place(w);
+}
+
+/* The closed logs carried (and one no longer kept), for the record:
+ * "; closed log ..." each, "" when the log is not linked. */
+static void
+carried(const struct abk_work *w, char *buf, size_t len)
+{
+	const struct abk_closed *c;
+	size_t i, n = 0;
+	char sha[65];
+
+	buf[0] = '\0';
+	for (i = 0; i < w->ncl && n < len; i++) {
+		c = &w->cl[i];
+		hk_hex_encode(c->ac.log_sha256, 32, sha);
+		n += (size_t)snprintf(buf + n, len - n, "; closed log %s "
+		    "carried as %s: SHA-256 %s, %" PRIu64 " bytes, up to "
+		    "record %" PRIu64 " hash %s (" HK_AUDIT_EV_CLOSE " at "
+		    "record %" PRId64 ", its checkpoint last)", c->ac.log_id,
+		    c->path, sha, c->ac.log_size, c->ac.last_seq,
+		    c->ac.last_hash, c->close_seq);
+	}
+	if (w->gone.log_id[0] != '\0' && n < len)
+		snprintf(buf + n, len - n, "; closed log %s no longer kept "
+		    "(CPS 4-11-4 kept it until %s): not carried",
+		    w->gone.log_id, w->gone.until);
 }
 
 /* What the copy is to the previous backup, for the record and the user:
@@ -720,7 +845,8 @@ cmd_audit_backup(int argc, char **argv)
 {
 	struct abk_opts o;
 	struct abk_work *w;
-	char rel[3 * PATH_MAX + 256], sha[65];
+	char rel[3 * PATH_MAX + 256], sha[65], car[4096];
+	size_t i;
 	int r;
 
 	memset(&o, 0, sizeof(o));
@@ -734,12 +860,13 @@ cmd_audit_backup(int argc, char **argv)
 	if ((r = abk_run(w)) != 0)
 		goto fail;
 	relation(w, rel, sizeof(rel));
+	carried(w, car, sizeof(car));
 	hk_hex_encode(w->ac.log_sha256, 32, sha);
 	/* recorded once it is there: a record names no backup that is not */
 	if ((r = hk_ca_audit(w->ca, "log.backup", "ok", "-", "%s/" ABK_LOG
 	    ": SHA-256 %s, %" PRIu64 " bytes; log id %s, head seq %" PRIu64
-	    " hash %s; it %s", w->out, sha, w->ac.log_size, w->ac.log_id,
-	    w->ac.last_seq, w->ac.last_hash, rel)) != 0) {
+	    " hash %s; it %s%s", w->out, sha, w->ac.log_size, w->ac.log_id,
+	    w->ac.last_seq, w->ac.last_hash, rel, car)) != 0) {
 		if (hk_tree_remove(w->out) == 0)
 			hk_err_set("%s; the backup %s was removed again, none "
 			    "kept", hk_err_msg(), w->out);
@@ -756,6 +883,18 @@ cmd_audit_backup(int argc, char **argv)
 	    " records after the last checkpoint\n", w->rep.records,
 	    w->rep.checkpoints, w->rep.unsigned_records);
 	printf("It %s\n", rel);
+	for (i = 0; i < w->ncl; i++) {
+		hk_hex_encode(w->cl[i].ac.log_sha256, 32, sha);
+		printf("Closed log %s: %s up to record %" PRIu64 " (audit.close "
+		    "at record %" PRId64 ", its checkpoint last), %" PRIu64
+		    " bytes, SHA-256 %s: read back, verified, the link "
+		    "matches\n", w->cl[i].ac.log_id, w->cl[i].path,
+		    w->cl[i].ac.last_seq, w->cl[i].close_seq,
+		    w->cl[i].ac.log_size, sha);
+	}
+	if (w->gone.log_id[0] != '\0')
+		printf("Closed log %s: no longer kept (CPS 4-11-4 kept it until "
+		    "%s): not carried\n", w->gone.log_id, w->gone.until);
 	printf("Recorded as log.backup in %s\n", w->ca->audit_log);
 	r = 0;
 	goto out;
@@ -771,6 +910,7 @@ cmd_audit_backup(int argc, char **argv)
  out:
 	EVP_PKEY_free(w->pub);
 	hk_ca_close(w->ca);
+	free(w->cl);
 	free(w);
 	return r;
 }

@@ -2570,6 +2570,24 @@ hk_audit_verify_link(const struct hk_audit_report *rn, const char *prev,
 	return 0;
 }
 
+/* Until when CPS 4-11-4 keeps the closed log rn's link names: a year
+ * after the link record (the close's time, its last record's). */
+static int
+closed_keep(const struct hk_audit_report *rn, time_t *keep, char *until,
+    size_t len)
+{
+	struct tm tm;
+	time_t lt;
+
+	if (hk_time_parse(rn->link_time, &lt) != 0 ||
+	    gmtime_r(&lt, &tm) == NULL)
+		return HK_ERR_INTERNAL;
+	tm.tm_year++;
+	*keep = timegm(&tm);
+	hk_time_format(*keep, until, len);
+	return 0;
+}
+
 int
 hk_audit_check_previous(const char *path, const struct hk_audit_report *rep,
     const char *prev, EVP_PKEY *pub, FILE *out)
@@ -2577,8 +2595,7 @@ hk_audit_check_previous(const char *path, const struct hk_audit_report *rep,
 	struct hk_audit_report rp, cur;
 	const struct hk_audit_report *rn = rep;
 	char found[4096], lpath[4096], until[21];
-	time_t lt, keep;
-	struct tm tm;
+	time_t keep;
 	int r, depth;
 
 	if (rep->close_seq >= 0)
@@ -2608,14 +2625,9 @@ hk_audit_check_previous(const char *path, const struct hk_audit_report *rep,
 			if (r != 0 && r != HK_ERR_NOT_FOUND)
 				return r;
 			if (r != 0) {
-				/* kept a year after its last record (CPS
-				 * 4-11-4) */
-				if (hk_time_parse(rn->link_time, &lt) != 0 ||
-				    gmtime_r(&lt, &tm) == NULL)
-					return HK_ERR_INTERNAL;
-				tm.tm_year++;
-				keep = timegm(&tm);
-				hk_time_format(keep, until, sizeof(until));
+				if ((r = closed_keep(rn, &keep, until,
+				    sizeof(until))) != 0)
+					return r;
 				if (hk_clock_now() < keep) {
 					hk_err_set("%s: the closed log %s it "
 					    "links to is missing (deleted or "
@@ -2647,6 +2659,69 @@ hk_audit_check_previous(const char *path, const struct hk_audit_report *rep,
 		memcpy(&cur, &rp, sizeof(cur));
 		rn = &cur;
 	}
+}
+
+int
+hk_audit_walk_closed(const char *path, const struct hk_audit_report *rep,
+    EVP_PKEY *pub, int (*each)(const struct hk_audit_report *rn,
+    const char *closed, const struct hk_audit_report *rp, void *arg),
+    void *arg, struct hk_audit_gone *gone)
+{
+	struct hk_audit_report *rp = NULL, *cur = NULL;
+	const struct hk_audit_report *rn = rep;
+	char *found = NULL, *lpath = NULL, until[21];
+	time_t keep;
+	int r = HK_ERR_ALLOC;
+
+	memset(gone, 0, sizeof(*gone));
+	if (!rep->linked)
+		return 0;
+	if ((rp = malloc(sizeof(*rp))) == NULL ||
+	    (cur = malloc(sizeof(*cur))) == NULL ||
+	    (found = malloc(4096)) == NULL || (lpath = malloc(4096)) == NULL)
+		goto out;
+	snprintf(lpath, 4096, "%s", path);
+	for (;;) {
+		/* closed/ beside the live log, else beside the closed log
+		 * that links to it */
+		r = hk_audit_find_closed(path, rn->prev_log_id, found, 4096);
+		if (r == HK_ERR_NOT_FOUND && strcmp(lpath, path) != 0)
+			r = hk_audit_find_closed(lpath, rn->prev_log_id,
+			    found, 4096);
+		if (r == HK_ERR_NOT_FOUND) {
+			if ((r = closed_keep(rn, &keep, until,
+			    sizeof(until))) != 0)
+				goto out;
+			if (hk_clock_now() < keep) {
+				hk_err_set("%s: the closed log %s it links to "
+				    "is missing (deleted or moved?): CPS "
+				    "4-11-4 keeps it until %s; put it back "
+				    "into audit/closed/", lpath,
+				    rn->prev_log_id, until);
+				r = HK_ERR_AUDIT;
+				goto out;
+			}
+			memcpy(gone->log_id, rn->prev_log_id,
+			    sizeof(gone->log_id));
+			memcpy(gone->until, until, sizeof(gone->until));
+			hk_err_clear();
+			r = 0;
+			goto out;
+		}
+		if (r != 0 || (r = hk_audit_verify_link(rn, found, pub,
+		    rp)) != 0 || (r = each(rn, found, rp, arg)) != 0 ||
+		    !rp->linked)
+			goto out;
+		snprintf(lpath, 4096, "%s", found);
+		memcpy(cur, rp, sizeof(*cur));
+		rn = cur;
+	}
+ out:
+	free(rp);
+	free(cur);
+	free(found);
+	free(lpath);
+	return r;
 }
 
 int

@@ -206,6 +206,27 @@ struct hk_audit_newest {
 int hk_audit_newest(const char *path, const char *since,
     struct hk_audit_newest *out);
 
+/*
+ * The closed logs behind a linked log, as hk_audit_check_previous walks
+ * them (rep: hk_audit_verify's of the log at path): the closed log its
+ * audit.link names, found with hk_audit_find_closed (beside path, else
+ * beside the closed log that links to it) and checked with
+ * hk_audit_verify_link (with pub), is handed to each() with the report of
+ * the log linking to it (rn) and its own (rp); then the one it links to,
+ * and so on back. A non-zero return of each() stops the walk and is
+ * returned. A closed log missing within its year (CPS 4-11-4) is
+ * HK_ERR_AUDIT naming it and the date; after its year the walk ends there,
+ * 0, its id and that date in gone (gone->log_id "" otherwise).
+ */
+struct hk_audit_gone {
+	char log_id[33];		/* the closed log no longer kept */
+	char until[21];			/* kept until then */
+};
+int hk_audit_walk_closed(const char *path, const struct hk_audit_report *rep,
+    EVP_PKEY *pub, int (*each)(const struct hk_audit_report *rn,
+    const char *closed, const struct hk_audit_report *rp, void *arg),
+    void *arg, struct hk_audit_gone *gone);
+
 /* One record as hk_audit_scan hands it over (valid during the call). */
 struct hk_audit_record {
 	uint64_t seq;			/* sequence number */

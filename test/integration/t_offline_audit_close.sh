@@ -10,8 +10,9 @@
 # killed after its seal is finished by the next audit close without the
 # token, the new log then checkpointed (and, when the quorum fails then, the
 # operator is told the close is finished and what to run instead); audit
-# backup after the close says it begins a new log; the options are parsed
-# into a cleared structure.
+# backup after the close says it begins a new log and carries the closed
+# log in closed/ (a closed log missing within its year, or changed, refused,
+# nothing on the medium); the options are parsed into a cleared structure.
 . "$(dirname "$0")/lib.sh"
 fresh_tmp
 T=$HANKO_TMP
@@ -109,6 +110,47 @@ check "... says it begins a new log" \
 check "... and that the closed log extends that backup, compared" \
 	grep -q "(the closed log $CL extends the previous backup byte for byte;" "$HANKO_TMP/out"
 check "... its log.backup record says so too" bash -c "tail -1 '$LOG' | cut -f3,6 | grep -q '^log.backup	.*begins a new log'"
+# ... and it carries the closed log the new log links to, with its head
+# file, in closed/: the close's own records (audit.close, its checkpoint)
+# reach the medium (docs/audit-log.md "Backup" 4).
+B5=$USB/audit-20260403T110000Z
+check "... the closed log and its head file in the backup's closed/, byte for byte" \
+	cmp -s "$CL" "$B5/closed/audit-$old-20260403.log"
+check "... its head file too" cmp -s "$CL.head" "$B5/closed/audit-$old-20260403.log.head"
+check "... nothing else in closed/" test "$(ls -A "$B5/closed" | tr '\n' ' ')" = "audit-$old-20260403.log audit-$old-20260403.log.head "
+check "... the copy ends with audit.close and its checkpoint" \
+	test "$(tail -2 "$B5/closed/audit-$old-20260403.log" | cut -f3 | tr '\n' ' ')" = "audit.close audit.checkpoint "
+check "... said" grep -q "^Closed log $old: $B5/closed/audit-$old-20260403.log up to record $lastseq (audit.close at record $((lastseq - 1)), its checkpoint last).*read back, verified, the link matches" "$HANKO_TMP/out"
+check "... the log.backup record names it with its SHA-256" bash -c "tail -1 '$LOG' | cut -f6 | grep -qF 'closed log $old carried as $B5/closed/audit-$old-20260403.log: SHA-256 $(sha256sum <"$CL" | cut -c1-64), $(stat -c %s "$CL") bytes, up to record $lastseq hash $lasthash'"
+ok "... the backup folder alone verifies, the link checked against its own closed/" \
+	"$OFF" audit verify --log "$B5/audit.log" --key "$KEY"
+check "... against the copy" grep -q "the closed log $B5/closed/audit-$old-20260403.log: OK.*the link matches" "$HANKO_TMP/out"
+ok "a later backup carries it again (each backup folder stands alone)" \
+	"$OFF" audit backup --state "$S" --out "$USB" --clock 2026-04-03T11:30:00Z
+check "... byte for byte" cmp -s "$CL" "$USB/audit-20260403T113000Z/closed/audit-$old-20260403.log"
+check "... it extends the previous backup of the new log" grep -q "^It extends the previous backup $B5/audit.log" "$HANKO_TMP/out"
+# a closed log missing within its year: refused, nothing on the medium;
+# after its year: the backup is made without it, said
+mv "$CL" "$T/cl.away"; mv "$CL.head" "$T/cl.away.head"
+nusb=$(ls -A "$USB" | wc -l)
+fails "the closed log missing within its year: refused, named" 6 \
+	"the closed log $old it links to is missing .*keeps it until 2027-04-03.*no backup made" \
+	"$OFF" audit backup --state "$S" --out "$USB" --clock 2026-04-03T11:40:00Z
+check "... nothing on the medium" test "$(ls -A "$USB" | wc -l)" = "$nusb"
+check "... recorded as log.backup fail" bash -c "tail -1 '$LOG' | cut -f3,4 | grep -q '^log.backup	fail$'"
+ok "after its year the backup is made without it" \
+	"$OFF" audit backup --state "$S" --out "$USB/after-its-year" --clock 2027-04-04T00:00:00Z
+check "... said" grep -q "^Closed log $old: no longer kept (CPS 4-11-4 kept it until 2027-04-03" "$HANKO_TMP/out"
+check "... no closed/ in it" test ! -e "$USB/after-its-year/closed"
+rm -rf "$USB/after-its-year"
+mv "$T/cl.away" "$CL"; mv "$T/cl.away.head" "$CL.head"
+# a closed log changed: refused, nothing on the medium
+chmod 600 "$CL"; cp -p "$CL" "$T/cl.kept"
+sed -i '3s/	ok	/	fail	/' "$CL"
+fails "the closed log changed: refused, named" 6 "closed/audit-$old-20260403.log:3: record 2: .*no backup made" \
+	"$OFF" audit backup --state "$S" --out "$USB" --clock 2026-04-03T11:50:00Z
+check "... nothing on the medium" test "$(ls -A "$USB" | wc -l)" = "$nusb"
+cp -p "$T/cl.kept" "$CL"; chmod 400 "$CL"
 
 # 6. A close killed after its seal is finished by the next audit close,
 # without the token; the activation then goes into the new log, which is
