@@ -977,9 +977,19 @@ backup_verify(const struct backup_opts *o)
 	    "(from %s)%s\n", c.key_hex, from, pub == NULL ? ": it proves the "
 	    "backup whole, not whose it is; compare that SHA-256 with the "
 	    "state's or the paper record's" : "");
-	if (c.live_other)
+	if (c.live_closed[0] != '\0')
+		printf("%s's audit log is a new log begun by the yearly close "
+		    "since the backup; the closed log %s it links back to "
+		    "begins with the backup's copy (no record changed or "
+		    "removed before the close)\n", o->c.state, c.live_closed);
+	else if (c.live_other)
 		printf("Note: %s's audit log is another log (begun since the "
-		    "backup): not compared with the backup's\n", o->c.state);
+		    "backup) and no closed log it links back to is the "
+		    "backup's%s%s%s%s%s: not compared with the backup's\n",
+		    o->c.state, c.live_gone[0] ? " (the links end at the "
+		    "closed log " : "", c.live_gone, c.live_gone[0] ? ", no "
+		    "longer kept: CPS 4-11-4 kept it until " : "",
+		    c.live_gone_until, c.live_gone[0] ? ")" : "");
 	else if (c.live_log != NULL)
 		printf("%s's audit log begins with the backup's copy (no "
 		    "record changed or removed since)\n", o->c.state);

@@ -902,6 +902,163 @@ log_verify(struct vwork *w, EVP_PKEY *pub)
 		    m->log_seq, m->log_hash);
 }
 
+/* hk_audit_walk_closed's each(): the closed log of the backup's log id
+ * ends the walk (1). */
+struct closed_find {
+	const char *id;			/* the backup's log id */
+	char path[4096];		/* its closed log, once found */
+	uint64_t last;			/* that log's last record */
+};
+
+static int
+closed_match(const struct hk_audit_report *rn, const char *closed,
+    const struct hk_audit_report *rp, void *arg)
+{
+	struct closed_find *f = arg;
+
+	(void)rn;
+	if (strcmp(rp->log_id, f->id) != 0)
+		return 0;
+	snprintf(f->path, sizeof(f->path), "%s", closed);
+	f->last = rp->records - 1;
+	return 1;
+}
+
+/*
+ * The backup's copy at copy is the first bytes of the closed log at
+ * closed (both verified: every line ends in '\n', line n is record
+ * n - 1); else a problem naming the closed log and the first record that
+ * differs or is missing. 0, or an error of the checking itself.
+ */
+static int
+closed_prefix(struct vwork *w, const char *copy, const char *closed,
+    uint64_t closed_last)
+{
+	unsigned char *a = NULL, *b = NULL;
+	uint64_t off = 0, lines = 0;
+	ssize_t ga, gb;
+	size_t k;
+	int fa = -1, fb = -1, r = HK_ERR_ALLOC;
+
+	if ((a = malloc(1 << 16)) == NULL || (b = malloc(1 << 16)) == NULL)
+		goto out;
+	r = 0;
+	if ((fa = open(copy, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    (fb = open(closed, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		problem(w, "%s: %s cannot be read: %s", HK_SBACKUP_LOG,
+		    fa < 0 ? copy : closed, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		ga = pread(fa, a, 1 << 16, (off_t)off);
+		gb = pread(fb, b, 1 << 16, (off_t)off);
+		if (ga < 0 || gb < 0) {
+			problem(w, "%s: %s cannot be read: %s", HK_SBACKUP_LOG,
+			    ga < 0 ? copy : closed, strerror(errno));
+			goto out;
+		}
+		for (k = 0; k < (size_t)ga && k < (size_t)gb; k++) {
+			if (a[k] != b[k])
+				break;
+			if (a[k] == '\n')
+				lines++;
+		}
+		if (k < (size_t)ga && k < (size_t)gb) {
+			problem(w, "%s: the closed log %s (log %s, which the "
+			    "live log links back to) does not begin with the "
+			    "backup's copy: record %" PRIu64 " (line %" PRIu64
+			    ") differs from the backup's: records were changed "
+			    "before the close", HK_SBACKUP_LOG, closed,
+			    w->c->m->log_id, lines, lines + 1);
+			goto out;
+		}
+		if (k < (size_t)ga) {
+			problem(w, "%s: the closed log %s (log %s, which the "
+			    "live log links back to) does not begin with the "
+			    "backup's copy: record %" PRIu64 " (line %" PRIu64
+			    ") is missing: the closed log ends at record %"
+			    PRIu64 ", the backup's copy at record %" PRIu64
+			    ": records were removed before the close",
+			    HK_SBACKUP_LOG, closed, w->c->m->log_id, lines,
+			    lines + 1, closed_last, w->c->m->log_seq);
+			goto out;
+		}
+		if (ga == 0)
+			break;
+		off += (uint64_t)ga;
+	}
+	snprintf(w->c->live_closed, sizeof(w->c->live_closed), "%s", closed);
+ out:
+	if (fa >= 0)
+		close(fa);
+	if (fb >= 0)
+		close(fb);
+	free(a);
+	free(b);
+	return r;
+}
+
+/*
+ * The live log is another log than the backup's: when it was begun by the
+ * yearly close, the closed log of the backup's log id, found by following
+ * the links back through audit/closed/ (each closed log verified with the
+ * audit key, its link checked), must begin with the backup's copy, as the
+ * live log would have: else records cut from the old log's end before the
+ * close, sealed by the close's checkpoint, are found by nothing. A live
+ * log not linked, or a chain that ends (a closed log no longer kept after
+ * its year) before that log id, is another log: noted, not compared.
+ */
+static int
+closed_verify(struct vwork *w, const char *live)
+{
+	struct hk_sbackup_check *c = w->c;
+	struct hk_audit_report *lr = NULL;
+	struct hk_audit_gone gone;
+	struct closed_find *f = NULL;
+	char copy[4096];
+	int r = HK_ERR_ALLOC;
+
+	if ((lr = malloc(sizeof(*lr))) == NULL ||
+	    (f = calloc(1, sizeof(*f))) == NULL)
+		goto out;
+	if ((r = hk_audit_verify(live, c->pub, lr)) != 0) {
+		if (r == HK_ERR_ALLOC)
+			goto out;
+		problem(w, "%s: the live log %s does not verify (%s): the "
+		    "backup's copy (log %s) cannot be compared with the closed "
+		    "log it links back to", HK_SBACKUP_LOG, live,
+		    lr->reason[0] ? lr->reason : hk_err_msg(), c->m->log_id);
+		r = 0;
+		goto out;
+	}
+	f->id = c->m->log_id;
+	r = hk_audit_walk_closed(live, lr, c->pub, closed_match, f, &gone);
+	if (r == 1) {
+		r = 0;
+		if (vpath(w, HK_SBACKUP_LOG, copy, sizeof(copy)) != 0 ||
+		    !regular(copy))
+			goto out;	/* said by the walk */
+		r = closed_prefix(w, copy, f->path, f->last);
+		goto out;
+	}
+	if (r == HK_ERR_ALLOC)
+		goto out;
+	if (r != 0) {
+		problem(w, "%s: the backup's copy is of log %s; following the "
+		    "live log %s's links back to its closed log: %s",
+		    HK_SBACKUP_LOG, c->m->log_id, live, hk_err_msg());
+		r = 0;
+		goto out;
+	}
+	c->live_other = 1;
+	memcpy(c->live_gone, gone.log_id, sizeof(c->live_gone));
+	memcpy(c->live_gone_until, gone.until, sizeof(c->live_gone_until));
+ out:
+	free(lr);
+	free(f);
+	return r;
+}
+
 /* The live log begins with the backup's copy (docs/audit-log.md: a later
  * copy extends an earlier one byte for byte). */
 static int
@@ -927,8 +1084,8 @@ live_verify(struct vwork *w)
 		r = 0;
 		goto out;
 	}
-	/* its genesis names its id: another log is no problem of this
-	 * backup (the log was closed and a new one begun since) */
+	/* its genesis names its id: another log (the log was closed and a
+	 * new one begun since) is compared through the closed logs */
 	flen = sb.st_size < 512 ? (size_t)sb.st_size : 512;
 	if ((first = calloc(1, 513)) == NULL || (buf = malloc(1 << 16)) ==
 	    NULL || (h = EVP_MD_CTX_new()) == NULL)
@@ -944,8 +1101,7 @@ live_verify(struct vwork *w)
 	memcpy(id, nl + 7, 32);
 	id[32] = '\0';
 	if (strcmp(id, w->c->m->log_id) != 0) {
-		w->c->live_other = 1;
-		r = 0;
+		r = closed_verify(w, live);
 		goto out;
 	}
 	if ((uint64_t)sb.st_size < f->size) {
@@ -1020,6 +1176,9 @@ hk_sbackup_verify(struct hk_sbackup_check *c)
 	c->m = NULL;
 	c->key_hex[0] = '\0';
 	c->live_other = 0;
+	c->live_closed[0] = '\0';
+	c->live_gone[0] = '\0';
+	c->live_gone_until[0] = '\0';
 	if ((r = vread(&w, HK_SBACKUP_MANIFEST, HK_SBACKUP_TEXT_MAX, &text,
 	    &tlen)) != 0)
 		return r == HK_ERR_ALLOC ? r : 0;

@@ -120,7 +120,10 @@ int hk_sbackup_sign(EVP_PKEY *key, EVP_PKEY *pub, const char *text,
  * the store id of MANIFEST and of the backup's state.conf; the audit log's
  * chain, head file and checkpoints with the audit key, ending where
  * MANIFEST says. With store_id, also that it is that state's; with
- * live_log, that this log (the same log id) begins with the backup's bytes.
+ * live_log, that this log (the same log id) begins with the backup's bytes,
+ * or, when live_log was begun by the yearly close since, that the closed
+ * log of the backup's log id it links back to (audit/closed/, the links
+ * followed and checked with the audit key) does.
  * Each problem is handed to problem() as one line "<dir>/<path>: <rule>";
  * 0 once everything that could be read was checked (problems counts them),
  * an error only when the checking itself failed (memory, a library).
@@ -139,7 +142,14 @@ struct hk_sbackup_check {
 	struct hk_sbackup_manifest *m;	/* MANIFEST parsed, or NULL (the
 					 * caller frees it) */
 	char key_hex[65];		/* SHA-256 of the key checked with */
-	int live_other;			/* 1: live_log is another log (its id) */
+	int live_other;			/* 1: live_log is another log (its id),
+					 * no closed log it links back to is
+					 * the backup's: not compared */
+	char live_closed[4096];		/* the closed log compared with, ""
+					 * when none */
+	char live_gone[33];		/* the chain ended at this closed log,
+					 * no longer kept; "" when not */
+	char live_gone_until[21];	/* kept until then */
 };
 int hk_sbackup_verify(struct hk_sbackup_check *c);
 

@@ -8,7 +8,10 @@
 # and named); a close killed between any two of its steps leaves the old
 # log live or a closed log and a new live log, appends refused meanwhile
 # with what to run, and the next close finishes it; issue, revoke,
-# publish, backup, backup verify, status and check work after a close.
+# publish, backup, backup verify, status and check work after a close;
+# backup verify --state of a backup taken before a close compares it with
+# the closed log (the links followed back), records cut before the close
+# found and named.
 . "$(dirname "$0")/online.sh"
 log=$O/audit/audit.log
 KEY=$O/audit/audit-key.pem
@@ -114,8 +117,9 @@ ok "check on the closed state" "$ON" check --state "$O" --clock 2026-04-04T03:30
 ok "a backup after the close" "$ON" backup --state "$O" --out "$T/bk2" --clock 2026-04-04T04:00:00Z
 check "... its MANIFEST names the new log" grep -q "$new" "$T/bk2/MANIFEST"
 ok "backup verify --state of it" "$ON" backup verify "$T/bk2" --state "$O"
-ok "backup verify --state of the backup before the close (another log id: noted)" "$ON" backup verify "$T/bk1" --state "$O"
-check "... noted" grep -q "another log" "$HANKO_TMP/out"
+ok "backup verify --state of the backup before the close: compared with the closed log" "$ON" backup verify "$T/bk1" --state "$O"
+check "... the closed log begins with the backup's copy" \
+	grep -q "audit log is a new log begun by the yearly close since the backup; the closed log $CL it links back to begins with the backup's copy" "$HANKO_TMP/out"
 rc=0; "$ON" status --state "$O" --clock 2026-04-04T05:00:00Z >"$T/status.out" 2>&1 || rc=$?
 check "status runs on the closed state (exit $rc)" test "$rc" = 0 -o "$rc" = 9
 check "... its audit log line is not a failure" sh -c "! grep -q 'audit log: fails' '$T/status.out'"
@@ -191,4 +195,31 @@ fails "the first closed log deleted within its year, linked from a closed log on
 ok "... after its year, said" "$ON" audit verify --state "$O" --clock 2027-04-04T00:00:00Z
 check "... said" grep -q "the closed log $old is no longer there (kept until 2027-04-03" "$HANKO_TMP/out"
 mv "$T/cl.moved" "$CL"; mv "$T/cl.moved.head" "$CL.head"
+ok "backup verify --state of the backup before the first close: the links followed back to it" \
+	"$ON" backup verify "$T/bk1" --state "$O"
+check "... compared with the first closed log" grep -q "the closed log $CL it links back to begins with the backup's copy" "$HANKO_TMP/out"
+
+# 7. Records cut from the log's end after a backup (the head file made to
+# match), then the log closed: the close's checkpoint seals what is left,
+# and backup verify --state of that backup compares it with the closed log
+# (docs/backup.md "Checking a backup"), also behind a second close.
+ok "an append before the backup (log.verify)" "$OFF" audit verify --state "$O"
+ok "a backup" "$ON" backup --state "$O" --out "$T/bk3" --clock 2026-04-20T04:00:00Z
+nb=$(wc -l <"$T/bk3/audit/audit.log")
+cut=$(genesis_id "$log")
+cp -p "$log" "$T/log3.kept"
+chmod 600 "$log"
+head -n $((nb - 1)) "$T/log3.kept" >"$log"
+printf 'hanko-audit-head-1 log-id=%s seq=%d hash=%s\n' "$cut" $((nb - 2)) "$(tail -1 "$log" | cut -f8)" >"$log.head"
+ok "... the log cut back before the backup's last record passes audit verify" "$OFF" audit verify --log "$log" --key "$KEY"
+ok "... and is closed" "$ON" audit close --state "$O" --clock 2026-04-21T09:00:00Z --actors op1,auditor1
+CL3=$CD/audit-$cut-20260421.log
+fails "backup verify --state of the backup: the closed log does not begin with its copy: exit 1" 1 \
+	"bk3: 1 problem: not a sound backup of this state" "$ON" backup verify "$T/bk3" --state "$O"
+check "... the problem on stdout, naming the closed log and the first record that differs" \
+	grep -q "^$T/bk3/audit/audit.log: the closed log $CL3 (log $cut, which the live log links back to) does not begin with the backup's copy: record $((nb - 1)) (line $nb) differs" "$HANKO_TMP/out"
+ok "a second close" "$ON" audit close --state "$O" --clock 2026-04-22T09:00:00Z --actors op1,auditor1
+fails "... the links followed back: still found" 1 "bk3: 1 problem: not a sound backup of this state" \
+	"$ON" backup verify "$T/bk3" --state "$O"
+check "... named" grep -q "^$T/bk3/audit/audit.log: the closed log $CL3 (log $cut, which the live log links back to) does not begin with the backup's copy: record $((nb - 1)) (line $nb) differs" "$HANKO_TMP/out"
 finish
