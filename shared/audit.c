@@ -2044,7 +2044,7 @@ hk_audit_newest(const char *path, const char *since,
 		fd = -1;
 		goto out;
 	}
-	if ((ret = tail_read(path, fd, log_id, last)) != 0)
+	if ((ret = tail_read(path, fd, log_id, last, NULL)) != 0)
 		goto out;
 	if (fstat(fd, &st) != 0) {
 		hk_err_set("%s: cannot stat: %s", path, strerror(errno));

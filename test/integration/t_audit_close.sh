@@ -58,8 +58,6 @@ check "... the link checked" grep -q "the closed log $CL: OK: $((oldn + 2)) reco
 ok "hanko-online audit verify" "$ON" audit verify --state "$O"
 check "... reports the link (id, seq, hash)" grep -q "begins after log $old (closed): the link names its record $lastseq hash $lasthash" "$HANKO_TMP/out"
 check "... and checks it against audit/closed/" grep -q "the closed log $CL: OK" "$HANKO_TMP/out"
-ok "hanko-offline audit verify --state" "$OFF" audit verify --state "$O"
-check "... reports the link too" grep -q "the closed log $CL: OK" "$HANKO_TMP/out"
 ok "the closed log verifies on its own" "$OFF" audit verify --log "$CL" --key "$KEY"
 check "... and says it is closed and sealed" grep -q "closed: record $((oldn)) is audit.close (2026-04-03T09:00:00Z), sealed by the checkpoint after it" "$HANKO_TMP/out"
 
@@ -126,6 +124,10 @@ check "... its audit log line is not a failure" sh -c "! grep -q 'audit log: fai
 ok "hanko-offline audit backup of the new log (its earlier backup another log: said)" \
 	"$OFF" audit backup --state "$O" --out "$T/usb" --clock 2026-04-04T06:00:00Z
 ok "the new log verifies after all this" "$ON" audit verify --state "$O"
+# hanko-offline's --state verify appends log.verify at the real clock (it has
+# no --clock): after the rehearsal's dated, guarded commands (docs/clock.md)
+ok "hanko-offline audit verify --state" "$OFF" audit verify --state "$O"
+check "... reports the link too" grep -q "the closed log $CL: OK" "$HANKO_TMP/out"
 
 # 5. A close killed between any two of its steps.
 cc -shared -fPIC -o "$T/crashat.so" "$HANKO_SRC/test/data/audit/crashat.c" -ldl
