@@ -23,24 +23,6 @@ static const char audit_usage[] =
 "       hanko-offline audit backup --state DIR --out MEDIUM|NEWDIR "
 "[--previous BACKUP]\n";
 
-static int
-load_pub(const char *path, EVP_PKEY **out)
-{
-	FILE *f;
-
-	*out = NULL;
-	if ((f = fopen(path, "r")) == NULL) {
-		hk_err_set("%s: cannot open the audit key", path);
-		return HK_ERR_NOT_FOUND;
-	}
-	*out = PEM_read_PUBKEY(f, NULL, NULL, NULL);
-	fclose(f);
-	if (*out == NULL) {
-		hk_err_set("%s: not a PEM public key", path);
-		return HK_ERR_PARSE;
-	}
-	return 0;
-}
 
 /*
  * The auditor's check of the CA's own log is itself an event of that log
@@ -129,7 +111,7 @@ cmd_audit(int argc, char **argv)
 		    "or close", verb);
 		return HK_ERR_USAGE;
 	}
-	if (key != NULL && (r = load_pub(key, &pub)) != 0)
+	if (key != NULL && (r = hk_audit_pub_load(key, &pub)) != 0)
 		return r;
 	r = hk_audit_verify(log, pub, &rep);
 	if (state != NULL)
@@ -241,7 +223,7 @@ cmd_audit_close(int argc, char **argv)
 	printf("New log %s: %s, its record 1 (audit.link) names the closed "
 	    "log\n", c.new_log_id, ca->audit_log);
 	snprintf(kp, sizeof(kp), "%s/audit/audit-key.pem", ca->st->dir);
-	if ((r = load_pub(kp, &pub)) != 0)
+	if ((r = hk_audit_pub_load(kp, &pub)) != 0)
 		goto out;
 	if ((r = hk_audit_verify(ca->audit_log, pub, &rep)) != 0)
 		goto out;

@@ -21,24 +21,6 @@ static const char audit_usage[] =
 "usage: hanko-online audit verify --state DIR [--key PEM] [--previous FILE]\n"
 "       hanko-online audit close --state DIR [--actors IDS]\n";
 
-static int
-load_pub(const char *path, EVP_PKEY **out)
-{
-	FILE *f;
-
-	*out = NULL;
-	if ((f = fopen(path, "r")) == NULL) {
-		hk_err_set("%s: cannot open the audit key", path);
-		return HK_ERR_NOT_FOUND;
-	}
-	*out = PEM_read_PUBKEY(f, NULL, NULL, NULL);
-	fclose(f);
-	if (*out == NULL) {
-		hk_err_set("%s: not a PEM public key", path);
-		return HK_ERR_PARSE;
-	}
-	return 0;
-}
 
 static int
 audit_verify(int argc, char **argv)
@@ -68,7 +50,7 @@ audit_verify(int argc, char **argv)
 			goto out;
 		key = keybuf;
 	}
-	if ((r = load_pub(key, &pub)) != 0)
+	if ((r = hk_audit_pub_load(key, &pub)) != 0)
 		goto out;
 	if ((r = hk_audit_verify(on->audit_log, pub, &rep)) != 0)
 		goto out;

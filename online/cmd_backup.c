@@ -881,27 +881,6 @@ print_problem(const char *line, void *arg)
 	printf("%s\n", line);
 }
 
-static int
-pem_load(const char *path, EVP_PKEY **out)
-{
-	unsigned char *buf = NULL;
-	size_t len = 0;
-	BIO *bio = NULL;
-	int r;
-
-	*out = NULL;
-	if ((r = hk_file_read(path, 16384, &buf, &len)) != 0)
-		return r;
-	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
-	    (*out = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) == NULL) {
-		hk_err_set("%s: not a PEM public key", path);
-		r = HK_ERR_PARSE;
-	}
-	ERR_clear_error();
-	BIO_free(bio);
-	free(buf);
-	return r;
-}
 
 static int
 backup_verify(const struct backup_opts *o)
@@ -945,14 +924,14 @@ backup_verify(const struct backup_opts *o)
 		c.live_log = live;
 		if (o->key == NULL) {
 			if ((r = hk_state_path(st, HK_SBACKUP_KEY, key,
-			    sizeof(key))) != 0 || (r = pem_load(key,
+			    sizeof(key))) != 0 || (r = hk_audit_pub_load(key,
 			    &pub)) != 0)
 				goto out;
 			from = "the state's " HK_SBACKUP_KEY;
 		}
 	}
 	if (o->key != NULL) {
-		if ((r = pem_load(o->key, &pub)) != 0)
+		if ((r = hk_audit_pub_load(o->key, &pub)) != 0)
 			goto out;
 		from = "--key";
 	}

@@ -28,6 +28,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
@@ -2743,5 +2744,27 @@ hk_audit_close_pending(const char *path)
 	close(fd);
 	free(last);
 	hk_err_clear();
+	return r;
+}
+
+int
+hk_audit_pub_load(const char *path, EVP_PKEY **out)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = hk_file_read(path, 16384, &buf, &len)) != 0)
+		return r;
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
+	    (*out = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) == NULL) {
+		hk_err_set("%s: not a PEM public key", path);
+		r = HK_ERR_PARSE;
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	free(buf);
 	return r;
 }

@@ -89,6 +89,11 @@ int hk_audit_append(const char *path, const char *event, const char *result,
  */
 int hk_audit_checkpoint(const char *path, EVP_PKEY *key, const char *key_label);
 
+/* The audit key's public half from a PEM file (at most 16 KiB, read
+ * bounded): 0 with *out, or the file's error / HK_ERR_PARSE ("not a PEM
+ * public key"), named. The one loader of audit verify and backup verify. */
+int hk_audit_pub_load(const char *path, EVP_PKEY **out);
+
 /*
  * Check every rule of docs/audit-log.md; with pub, also every checkpoint
  * signature (pub NULL: chain and head only). 0 when clean; HK_ERR_AUDIT on
