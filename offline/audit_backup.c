@@ -633,12 +633,9 @@ prev_check(struct abk_work *w)
 {
 	struct abk_prev *p = &w->prev;
 	struct hk_audit_report pr, cr;
-	unsigned char *a = NULL, *b = NULL;
 	const char *cmp = w->tlog, *name = w->ca->audit_log;
-	uint64_t off = 0, lines = 0, rec, cmp_last = w->ac.last_seq;
-	ssize_t ga, gb;
-	size_t k;
-	int fa = -1, fb = -1, r;
+	uint64_t rec, cmp_last = w->ac.last_seq;
+	int differs, missing, r;
 
 	if (p->log[0] == '\0')
 		return 0;
@@ -676,71 +673,28 @@ prev_check(struct abk_work *w)
 	}
 	memcpy(p->log_id, pr.log_id, sizeof(p->log_id));
 	p->last_seq = pr.records - 1;
-	r = HK_ERR_ALLOC;
-	if ((a = malloc(1 << 16)) == NULL || (b = malloc(1 << 16)) == NULL)
-		goto out;
-	if ((fa = open(p->log, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    (fb = open(cmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		hk_err_set("%s: cannot open: %s", fa < 0 ? p->log : cmp,
-		    strerror(errno));
-		r = HK_ERR_IO;
-		goto out;
+	if ((r = hk_audit_prefix(p->log, cmp, &differs, &rec, &missing)) != 0)
+		return r;
+	if (differs && !missing) {
+		hk_err_set("%s: does not extend the previous backup %s: record %"
+		    PRIu64 " (line %" PRIu64 ") differs from the backup's: records "
+		    "were changed since (an incident for the internal auditor; no "
+		    "backup made)", name, p->log, rec, rec + 1);
+		return HK_ERR_AUDIT;
 	}
-	/* Both verified: every line ends in '\n', line n is record n - 1. */
-	for (;;) {
-		ga = pread(fa, a, 1 << 16, (off_t)off);
-		gb = pread(fb, b, 1 << 16, (off_t)off);
-		if (ga < 0 || gb < 0) {
-			hk_err_set("%s: cannot read: %s", ga < 0 ? p->log :
-			    cmp, strerror(errno));
-			r = HK_ERR_IO;
-			goto out;
-		}
-		for (k = 0; k < (size_t)ga && k < (size_t)gb; k++) {
-			if (a[k] != b[k])
-				break;
-			if (a[k] == '\n')
-				lines++;
-		}
-		if (k < (size_t)ga && k < (size_t)gb) {
-			hk_err_set("%s: does not extend the previous backup "
-			    "%s: record %" PRIu64 " (line %" PRIu64 ") differs "
-			    "from the backup's: records were changed since "
-			    "(an incident for the internal auditor; no backup "
-			    "made)", name, p->log, lines,
-			    lines + 1);
-			r = HK_ERR_AUDIT;
-			goto out;
-		}
-		if (k < (size_t)ga) {
-			rec = lines;
-			hk_err_set("%s: does not extend the previous backup "
-			    "%s: record %" PRIu64 " (line %" PRIu64 ") is "
-			    "missing: the log ends at record %" PRIu64 ", the "
-			    "backup at record %" PRIu64 ": records were "
-			    "removed since (an incident for the internal "
-			    "auditor; no backup made)", name,
-			    p->log, rec, rec + 1, cmp_last, p->last_seq);
-			r = HK_ERR_AUDIT;
-			goto out;
-		}
-		if (ga == 0)
-			break;
-		off += (uint64_t)ga;
+	if (differs) {
+		hk_err_set("%s: does not extend the previous backup %s: record %"
+		    PRIu64 " (line %" PRIu64 ") is missing: the log ends at record %"
+		    PRIu64 ", the backup at record %" PRIu64 ": records were "
+		    "removed since (an incident for the internal auditor; no backup "
+		    "made)", name, p->log, rec, rec + 1, cmp_last, p->last_seq);
+		return HK_ERR_AUDIT;
 	}
 	if (p->closed[0] != '\0')
 		p->log[0] = '\0';	/* compared: a new log all the same */
 	else
 		w->new_records = w->ac.last_seq - p->last_seq;
-	r = 0;
- out:
-	if (fa >= 0)
-		close(fa);
-	if (fb >= 0)
-		close(fb);
-	free(a);
-	free(b);
-	return r;
+	return 0;
 }
 
 /* ---- into place ------------------------------------------------------ */

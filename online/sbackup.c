@@ -934,68 +934,35 @@ static int
 closed_prefix(struct vwork *w, const char *copy, const char *closed,
     uint64_t closed_last)
 {
-	unsigned char *a = NULL, *b = NULL;
-	uint64_t off = 0, lines = 0;
-	ssize_t ga, gb;
-	size_t k;
-	int fa = -1, fb = -1, r = HK_ERR_ALLOC;
+	uint64_t rec;
+	int differs, missing, r;
 
-	if ((a = malloc(1 << 16)) == NULL || (b = malloc(1 << 16)) == NULL)
-		goto out;
-	r = 0;
-	if ((fa = open(copy, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    (fb = open(closed, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		problem(w, "%s: %s cannot be read: %s", HK_SBACKUP_LOG,
-		    fa < 0 ? copy : closed, strerror(errno));
-		goto out;
+	if ((r = hk_audit_prefix(copy, closed, &differs, &rec, &missing)) ==
+	    HK_ERR_IO) {
+		problem(w, "%s: %s", HK_SBACKUP_LOG, hk_err_msg());
+		hk_err_clear();
+		return 0;
 	}
-	for (;;) {
-		ga = pread(fa, a, 1 << 16, (off_t)off);
-		gb = pread(fb, b, 1 << 16, (off_t)off);
-		if (ga < 0 || gb < 0) {
-			problem(w, "%s: %s cannot be read: %s", HK_SBACKUP_LOG,
-			    ga < 0 ? copy : closed, strerror(errno));
-			goto out;
-		}
-		for (k = 0; k < (size_t)ga && k < (size_t)gb; k++) {
-			if (a[k] != b[k])
-				break;
-			if (a[k] == '\n')
-				lines++;
-		}
-		if (k < (size_t)ga && k < (size_t)gb) {
-			problem(w, "%s: the closed log %s (log %s, which the "
-			    "live log links back to) does not begin with the "
-			    "backup's copy: record %" PRIu64 " (line %" PRIu64
-			    ") differs from the backup's: records were changed "
-			    "before the close", HK_SBACKUP_LOG, closed,
-			    w->c->m->log_id, lines, lines + 1);
-			goto out;
-		}
-		if (k < (size_t)ga) {
-			problem(w, "%s: the closed log %s (log %s, which the "
-			    "live log links back to) does not begin with the "
-			    "backup's copy: record %" PRIu64 " (line %" PRIu64
-			    ") is missing: the closed log ends at record %"
-			    PRIu64 ", the backup's copy at record %" PRIu64
-			    ": records were removed before the close",
-			    HK_SBACKUP_LOG, closed, w->c->m->log_id, lines,
-			    lines + 1, closed_last, w->c->m->log_seq);
-			goto out;
-		}
-		if (ga == 0)
-			break;
-		off += (uint64_t)ga;
-	}
-	snprintf(w->c->live_closed, sizeof(w->c->live_closed), "%s", closed);
- out:
-	if (fa >= 0)
-		close(fa);
-	if (fb >= 0)
-		close(fb);
-	free(a);
-	free(b);
-	return r;
+	if (r != 0)
+		return r;
+	if (differs && !missing)
+		problem(w, "%s: the closed log %s (log %s, which the live log "
+		    "links back to) does not begin with the backup's copy: "
+		    "record %" PRIu64 " (line %" PRIu64 ") differs from the "
+		    "backup's: records were changed before the close",
+		    HK_SBACKUP_LOG, closed, w->c->m->log_id, rec, rec + 1);
+	else if (differs)
+		problem(w, "%s: the closed log %s (log %s, which the live log "
+		    "links back to) does not begin with the backup's copy: "
+		    "record %" PRIu64 " (line %" PRIu64 ") is missing: the "
+		    "closed log ends at record %" PRIu64 ", the backup's copy "
+		    "at record %" PRIu64 ": records were removed before the "
+		    "close", HK_SBACKUP_LOG, closed, w->c->m->log_id, rec,
+		    rec + 1, closed_last, w->c->m->log_seq);
+	else
+		snprintf(w->c->live_closed, sizeof(w->c->live_closed), "%s",
+		    closed);
+	return 0;
 }
 
 /*

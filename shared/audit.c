@@ -2768,3 +2768,61 @@ hk_audit_pub_load(const char *path, EVP_PKEY **out)
 	free(buf);
 	return r;
 }
+
+int
+hk_audit_prefix(const char *copy, const char *log, int *differs,
+    uint64_t *record, int *missing)
+{
+	unsigned char *a = NULL, *b = NULL;
+	uint64_t off = 0, lines = 0;
+	ssize_t ga, gb;
+	size_t k;
+	int fa = -1, fb = -1, r = HK_ERR_ALLOC;
+
+	*differs = 0;
+	*record = 0;
+	*missing = 0;
+	if ((a = malloc(1 << 16)) == NULL || (b = malloc(1 << 16)) == NULL)
+		goto out;
+	if ((fa = open(copy, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    (fb = open(log, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		hk_err_set("%s: cannot open: %s", fa < 0 ? copy : log,
+		    strerror(errno));
+		r = HK_ERR_IO;
+		goto out;
+	}
+	for (;;) {
+		ga = pread(fa, a, 1 << 16, (off_t)off);
+		gb = pread(fb, b, 1 << 16, (off_t)off);
+		if (ga < 0 || gb < 0) {
+			hk_err_set("%s: cannot read: %s", ga < 0 ? copy : log,
+			    strerror(errno));
+			r = HK_ERR_IO;
+			goto out;
+		}
+		for (k = 0; k < (size_t)ga && k < (size_t)gb; k++) {
+			if (a[k] != b[k])
+				break;
+			if (a[k] == '\n')
+				lines++;
+		}
+		if (k < (size_t)ga) {
+			*differs = 1;
+			*record = lines;
+			*missing = k >= (size_t)gb;
+			break;
+		}
+		if (ga == 0)
+			break;
+		off += (uint64_t)ga;
+	}
+	r = 0;
+ out:
+	if (fa >= 0)
+		close(fa);
+	if (fb >= 0)
+		close(fb);
+	free(a);
+	free(b);
+	return r;
+}

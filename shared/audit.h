@@ -95,6 +95,16 @@ int hk_audit_checkpoint(const char *path, EVP_PKEY *key, const char *key_label);
 int hk_audit_pub_load(const char *path, EVP_PKEY **out);
 
 /*
+ * Whether the log at copy (a backup's) is where the log at log begins,
+ * byte for byte (both verified by the caller: every line ends in '\n',
+ * line n is record n - 1): 0 and *differs 0 when it is; else *differs 1
+ * with *record the first record of copy that differs (*missing 0) or that
+ * log lacks (*missing 1). HK_ERR_IO (named) when either cannot be read.
+ */
+int hk_audit_prefix(const char *copy, const char *log, int *differs,
+    uint64_t *record, int *missing);
+
+/*
  * Check every rule of docs/audit-log.md; with pub, also every checkpoint
  * signature (pub NULL: chain and head only). 0 when clean; HK_ERR_AUDIT on
  * any change, removal, insertion, reordering or truncation, naming the first
