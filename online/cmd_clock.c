@@ -62,8 +62,9 @@ cmd_clock(int argc, char **argv)
 		goto out;
 	hk_time_format(now, t, sizeof(t));
 	printf("clock: %s%s\n", t, hk_clock_is_set() ? " (--clock)" : "");
-	printf("audit log: newest record %" PRIu64 " (%s, %s); last record %"
-	    PRIu64 " (%s)\n", nw.seq, nw.time, nw.event, nw.last_seq,
+	printf("audit log: newest record %" PRIu64 " (%s, %s)%s%s; last record %"
+	    PRIu64 " (%s)\n", nw.seq, nw.time, nw.event,
+	    nw.closed[0] ? " of the closed log " : "", nw.closed, nw.last_seq,
 	    nw.last_time);
 	if (behind <= HK_ONLINE_CLOCK_TOLERANCE) {
 		if (behind > 0)
@@ -89,10 +90,11 @@ cmd_clock(int argc, char **argv)
 	}
 	if ((r = hk_online_audit(on, HK_ONLINE_CLOCK_ACCEPT, "ok", "CPS "
 	    "4-12-2-5: the clock reads %s, %lld s behind audit record %"
-	    PRIu64 " (%s, %s): accepted as a clock that was ahead when that "
-	    "record was written and is right now, the time source confirmed "
-	    "by the CA manager; the clock guard compares with this record "
-	    "from now on", t, behind, nw.seq, nw.time, nw.event)) != 0)
+	    PRIu64 " (%s, %s)%s%s: accepted as a clock that was ahead when "
+	    "that record was written and is right now, the time source "
+	    "confirmed by the CA manager; the clock guard compares with this "
+	    "record from now on", t, behind, nw.seq, nw.time, nw.event,
+	    nw.closed[0] ? " of the closed log " : "", nw.closed)) != 0)
 		goto out;
 	if ((r = hk_online_checkpoint(on)) != 0) {
 		hk_err_set("the clock.accept record is in the log, but no "

@@ -466,9 +466,10 @@ clock_fact(struct status_work *w)
 		    HK_ONLINE_CLOCK_TOLERANCE);
 		return 0;
 	}
-	printf("clock: %lld s behind the newest audit record %" PRIu64 " (%s),"
-	    " over %d s: issue, revoke, recover, request, responder and "
+	printf("clock: %lld s behind the newest audit record %" PRIu64 " (%s)"
+	    "%s%s, over %d s: issue, revoke, recover, request, responder and "
 	    "ocsp-refresh refuse (CPS 4-12-2-5)\n", behind, nw.seq, nw.time,
+	    nw.closed[0] ? " of the closed log " : "", nw.closed,
 	    HK_ONLINE_CLOCK_TOLERANCE);
 	hk_online_clock_line(w->on, w->now, &nw, behind, line, sizeof(line));
 	warn(w, "%s", line);

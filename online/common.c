@@ -330,7 +330,8 @@ hk_online_clock_line(const struct hk_online *on, time_t now,
 	    "is right now, have the CA manager confirm the time source and "
 	    "run hanko-online clock --state %s --accept-set-back "
 	    "(docs/clock.md)", t, behind, nw->seq, nw->time, nw->event,
-	    on->audit_log, HK_ONLINE_CLOCK_TOLERANCE, on->st->dir);
+	    nw->closed[0] ? nw->closed : on->audit_log,
+	    HK_ONLINE_CLOCK_TOLERANCE, on->st->dir);
 }
 
 /* The clock guard of hk_online_open (online.h, docs/clock.md). */
@@ -366,8 +367,9 @@ clock_guard(struct hk_online *on, int mode)
 	    "on, its audit record says so\n", line);
 	hk_time_format(now, t, sizeof(t));
 	snprintf(on->clock_note, sizeof(on->clock_note), "clock-behind: the "
-	    "clock read %s, %lld s behind audit record %" PRIu64 " (%s), "
-	    "not refused (CPS 4-14-2)", t, behind, nw.seq, nw.time);
+	    "clock read %s, %lld s behind audit record %" PRIu64 " (%s)%s%s, "
+	    "not refused (CPS 4-14-2)", t, behind, nw.seq, nw.time,
+	    nw.closed[0] ? " of the closed log " : "", nw.closed);
 	return 0;
 }
 

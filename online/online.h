@@ -68,7 +68,7 @@ struct hk_online {
 	struct hk_token *tok;		/* NULL until hk_online_login */
 	int state_lockfd;		/* hk_online_state_lock's, or -1 */
 	int read_only;			/* opened with opts read_only */
-	char clock_note[512];		/* the guard's warning (WARN), for the
+	char clock_note[4800];		/* the guard's warning (WARN), for the
 					 * audit record; "" when none */
 };
 

@@ -2021,24 +2021,35 @@ hk_audit_copy(const char *path, const char *to, struct hk_audit_copy *out)
 
 /* ---- the newest record of the log's end (the clock guard) ---------- */
 
-int
-hk_audit_newest(const char *path, const char *since,
-    struct hk_audit_newest *out)
+/*
+ * The newest record of the last `window` bytes of one log (since: as
+ * hk_audit_newest). *size: the log's size; *accepted: a `since` record was
+ * among them; prev: the closed log's id when the window held the whole
+ * log and record 1 is an audit.link, else "". want_id: the log id the log
+ * must have (a closed log named by a link), or NULL.
+ */
+static int
+newest_one(const char *path, const char *since, size_t window,
+    const char *want_id, struct hk_audit_newest *out, size_t *size,
+    int *accepted, char prev[33])
 {
 	unsigned char log_id[LOG_ID_LEN];
 	struct rec *last = NULL, *r = NULL;
+	struct hk_audit_report *rep = NULL;
 	struct stat st;
-	char *buf = NULL, why[160];
+	char *buf = NULL, why[160], idhex[2 * LOG_ID_LEN + 1];
 	size_t want, pos, end;
 	off_t off;
 	int fd = -1, ret = HK_ERR_ALLOC, found = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (path == NULL)
-		return HK_ERR_INVALID;
+	*size = 0;
+	*accepted = 0;
+	prev[0] = '\0';
 	if ((last = malloc(sizeof(*last))) == NULL ||
 	    (r = malloc(sizeof(*r))) == NULL ||
-	    (buf = malloc(HK_AUDIT_NEWEST_WINDOW)) == NULL)
+	    (rep = calloc(1, sizeof(*rep))) == NULL ||
+	    (buf = malloc(window)) == NULL)
 		goto out;
 	if ((fd = log_open(path, O_RDONLY, LOCK_SH)) < 0) {
 		ret = fd;
@@ -2047,13 +2058,21 @@ hk_audit_newest(const char *path, const char *since,
 	}
 	if ((ret = tail_read(path, fd, log_id, last, NULL)) != 0)
 		goto out;
+	hk_hex_encode(log_id, LOG_ID_LEN, idhex);
+	if (want_id != NULL && strcmp(idhex, want_id) != 0) {
+		hk_err_set("%s: is log %s, not the closed log %s the live "
+		    "log links back to; run audit verify", path, idhex,
+		    want_id);
+		ret = HK_ERR_AUDIT;
+		goto out;
+	}
 	if (fstat(fd, &st) != 0) {
 		hk_err_set("%s: cannot stat: %s", path, strerror(errno));
 		ret = HK_ERR_IO;
 		goto out;
 	}
-	want = (size_t)st.st_size < HK_AUDIT_NEWEST_WINDOW ?
-	    (size_t)st.st_size : HK_AUDIT_NEWEST_WINDOW;
+	*size = (size_t)st.st_size;
+	want = (size_t)st.st_size < window ? (size_t)st.st_size : window;
 	off = st.st_size - (off_t)want;
 	if (pread(fd, buf, want, off) != (ssize_t)want) {
 		hk_err_set("%s: cannot read: %s", path, strerror(errno));
@@ -2080,6 +2099,12 @@ hk_audit_newest(const char *path, const char *since,
 			    "audit verify", path, why);
 			goto out;
 		}
+		if (off == 0 && r->seq == 1 &&
+		    strcmp(r->event, HK_AUDIT_EV_LINK) == 0 &&
+		    link_parse(r, rep) == 0)
+			memcpy(prev, rep->prev_log_id, 33);
+		if (since != NULL && strcmp(r->event, since) == 0)
+			*accepted = 1;
 		if ((since != NULL && strcmp(r->event, since) == 0) ||
 		    !found || r->t >= out->t) {
 			out->seq = r->seq;
@@ -2106,7 +2131,63 @@ hk_audit_newest(const char *path, const char *since,
 	free(buf);
 	free(last);
 	free(r);
+	free(rep);
 	return ret;
+}
+
+int
+hk_audit_newest(const char *path, const char *since,
+    struct hk_audit_newest *out)
+{
+	struct hk_audit_newest *more = NULL;
+	char prev[33], id[33], *closed = NULL;
+	size_t left = HK_AUDIT_NEWEST_WINDOW, size;
+	int r, accepted;
+
+	memset(out, 0, sizeof(*out));
+	if (path == NULL)
+		return HK_ERR_INVALID;
+	if ((r = newest_one(path, since, left, NULL, out, &size, &accepted,
+	    prev)) != 0)
+		return r;
+	/* A log begun by a close (record 1 an audit.link) whose whole is in
+	 * the window: its first records are the close's own, dated by the
+	 * close's clock; the window goes on into the closed log it links
+	 * back to (audit/closed/), and through its own link, as long as no
+	 * `since` record was read. A closed log no longer there (after its
+	 * year) ends it. */
+	if ((more = malloc(sizeof(*more))) == NULL ||
+	    (closed = malloc(sizeof(out->closed))) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	while (!accepted && prev[0] != '\0' && size < left) {
+		left -= size;
+		memcpy(id, prev, sizeof(id));
+		if ((r = hk_audit_find_closed(path, id, closed,
+		    sizeof(out->closed))) == HK_ERR_NOT_FOUND) {
+			hk_err_clear();
+			break;
+		}
+		if (r != 0 || (r = newest_one(closed, since, left, id, more,
+		    &size, &accepted, prev)) != 0)
+			goto out;
+		/* equal times: the live log's, the later records */
+		if (more->t > out->t) {
+			out->seq = more->seq;
+			out->t = more->t;
+			memcpy(out->time, more->time, sizeof(out->time));
+			memcpy(out->event, more->event, sizeof(out->event));
+			memcpy(out->closed, closed, sizeof(out->closed));
+		}
+	}
+	r = 0;
+ out:
+	if (r != 0)
+		memset(out, 0, sizeof(*out));
+	free(more);
+	free(closed);
+	return r;
 }
 
 int

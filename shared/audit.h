@@ -205,9 +205,13 @@ int hk_audit_check_previous(const char *path,
  * hanko-online (docs/clock.md): the record with the latest time (the last
  * of equal ones) among the records in the log's last HK_AUDIT_NEWEST_WINDOW
  * bytes, from the last record of event `since` on (since NULL: all of
- * them), and the log's last record. Read under the log's shared lock; the
- * genesis and every record read are checked as an append checks the last
- * one (a line that is not a record is HK_ERR_AUDIT: run audit verify).
+ * them), and the log's last record. A log begun by a close that is shorter
+ * than the window: the rest of the window is the end of the closed log it
+ * links back to (audit/closed/; and so on back), where the newest record
+ * may be (`closed` then names that log). Read under each log's shared
+ * lock; the genesis and every record read are checked as an append checks
+ * the last one (a line that is not a record, a closed log of another id:
+ * HK_ERR_AUDIT, run audit verify).
  */
 #define HK_AUDIT_NEWEST_WINDOW	(1 << 20)
 struct hk_audit_newest {
@@ -215,6 +219,7 @@ struct hk_audit_newest {
 	char time[21];			/* its time, YYYY-MM-DDTHH:MM:SSZ */
 	time_t t;			/* the same, parsed */
 	char event[65];			/* its event */
+	char closed[4096];		/* "", or the closed log it is in */
 	uint64_t last_seq;		/* the log's last record */
 	char last_time[21];		/* its time */
 };

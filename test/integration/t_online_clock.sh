@@ -7,7 +7,8 @@
 # --issuing-key-compromise is never refused for the clock (CPS 4-14-2): it
 # goes on, warns, and its record says so, and its records, dated earlier,
 # do not open the guard; clock --accept-set-back records the acceptance
-# (clock.accept) after which issue runs at that clock.
+# (clock.accept) after which issue runs at that clock; an audit close at a
+# clock set back does not open the guard (it reads on into the closed log).
 . "$(dirname "$0")/online.sh"
 
 B=$T/req
@@ -96,4 +97,23 @@ fails "revoke at that clock: still refused" 3 "^hanko-online revoke: CPS 4-12-2-
 	"$ON" revoke --state "$O" --clock 2026-04-01T13:00:00Z --serial "$S2" --reason 1
 
 ok "audit verify: the log is sound" "$OFF" audit verify --log "$O/audit/audit.log" --key "$O/audit/audit-key.pem"
+
+# the yearly close (not guarded) at a clock set back: the new log's records
+# are the close's, dated by it, and the guard reads on into the closed log
+# it links back to, where record $N still is; and back through a second close
+N=$(newest | cut -f1) NT=$(newest | cut -f2)
+ok "audit close a day behind record $N: runs (not guarded)" \
+	"$ON" audit close --state "$O" --clock 2026-04-01T13:00:00Z --actors op1,auditor1
+CL=$(ls "$O"/audit/closed/audit-*.log)
+check "... a new log, its records at that clock" test "$(sed -n 2p "$O/audit/audit.log" | cut -f2,3)" = "2026-04-01T13:00:00Z	audit.link"
+fails "clock after it: still refused, by record $N of the closed log" 3 \
+	"^hanko-online clock: CPS 4-12-2-5: the clock reads 2026-04-01T13:00:00Z, [0-9]+ s behind audit record $N \($NT, audit.checkpoint\) of $CL, over the 300 s allowed" \
+	"$ON" clock --state "$O" --clock 2026-04-01T13:00:00Z
+check "... it names the closed log" grep -q "^audit log: newest record $N ($NT, audit.checkpoint) of the closed log $CL; last record 2 " "$T/out"
+fails "revoke at that clock: refused" 3 "^hanko-online revoke: CPS 4-12-2-5: .* behind audit record $N \($NT, audit.checkpoint\) of $CL" \
+	"$ON" revoke --state "$O" --clock 2026-04-01T13:00:00Z --serial "$S2" --reason 1
+ok "a second close at that clock" "$ON" audit close --state "$O" --clock 2026-04-01T13:10:00Z --actors op1,auditor1
+fails "clock after it: refused, by record $N two closes back" 3 "behind audit record $N \($NT, audit.checkpoint\) of $CL, over" \
+	"$ON" clock --state "$O" --clock 2026-04-01T13:10:00Z
+ok "clock at $NT: passes" "$ON" clock --state "$O" --clock "$NT"
 finish

@@ -2040,3 +2040,54 @@ Test(audit, newest_window_starts_inside_a_line)
 	cr_expect_eq(nw.t, T0 + n - 1);
 	cr_expect_eq(nw.last_seq, (uint64_t)n + 1);
 }
+
+/* A log begun by a close, shorter than the window: its first records are
+ * the close's, dated by the close's clock; the window goes on into the
+ * closed log it links back to (and through its link), unless a since
+ * record was read first. A closed log no longer there ends it. */
+Test(audit, newest_reads_on_into_the_closed_log)
+{
+	EVP_PKEY *key = ec_key();
+	struct hk_audit_newest nw;
+	struct hk_audit_closed c1, c2;
+	char gone[4200];
+
+	paths("newest_closed");
+	hk_clock_set(T0 + 86400);	/* records of a clock a day ahead */
+	cr_assert_eq(hk_audit_create(logp), 0);
+	cr_assert_eq(hk_audit_append(logp, "issue.done", "ok", "-", ""), 0);
+	hk_clock_set(T0);		/* the close at the right clock */
+	cr_assert_eq(hk_audit_close(logp, key, "audit-1", "op1", &c1), 0,
+	    "%s", hk_err_msg());
+	cr_assert_eq(hk_audit_newest(logp, "clock.accept", &nw), 0, "%s",
+	    hk_err_msg());
+	cr_expect_eq(nw.seq, 1, "seq %llu", (unsigned long long)nw.seq);
+	cr_expect_eq(nw.t, T0 + 86400);
+	cr_expect_str_eq(nw.event, "issue.done");
+	cr_expect_str_eq(nw.closed, c1.closed_log);
+	cr_expect_eq(nw.last_seq, 2, "the live log's last record");
+	/* and back through a second close */
+	hk_clock_set(T0 + 60);
+	cr_assert_eq(hk_audit_close(logp, key, "audit-1", "op1", &c2), 0,
+	    "%s", hk_err_msg());
+	cr_assert_eq(hk_audit_newest(logp, "clock.accept", &nw), 0, "%s",
+	    hk_err_msg());
+	cr_expect_eq(nw.t, T0 + 86400);
+	cr_expect_str_eq(nw.closed, c1.closed_log);
+	/* an acceptance in the live log: the closed logs no longer count */
+	hk_clock_set(T0 + 120);
+	cr_assert_eq(hk_audit_append(logp, "clock.accept", "ok", "-", ""), 0);
+	cr_assert_eq(hk_audit_newest(logp, "clock.accept", &nw), 0);
+	cr_expect_eq(nw.t, T0 + 120);
+	cr_expect_str_eq(nw.closed, "");
+	/* without since: read on; the first closed log gone: it ends there */
+	cr_assert_eq(hk_audit_newest(logp, NULL, &nw), 0);
+	cr_expect_eq(nw.t, T0 + 86400);
+	snprintf(gone, sizeof(gone), "%s.gone", c1.closed_log);
+	cr_assert_eq(rename(c1.closed_log, gone), 0);
+	cr_assert_eq(hk_audit_newest(logp, NULL, &nw), 0, "%s",
+	    hk_err_msg());
+	cr_expect_eq(nw.t, T0 + 120);
+	cr_expect_str_eq(nw.closed, "");
+	EVP_PKEY_free(key);
+}
