@@ -38,6 +38,7 @@
 #include "clock.h"
 #include "err.h"
 #include "hex.h"
+#include "fuzz_tmp.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -56,7 +57,8 @@ static const char test_key_pem[] =
 
 static EVP_PKEY *key;		/* the test key (private and public) */
 static char key_fp_hex[65];	/* SHA-256 of its SPKI DER */
-static char dir[4096], logp[4200], headp[4300], copyp[4200], copyhp[4300];
+static const char *dir;
+static char logp[4200], headp[4300], copyp[4200], copyhp[4300];
 
 /* ---- files ----------------------------------------------------------- */
 
@@ -451,20 +453,10 @@ check_unchanged(const struct state *was)
 }
 
 /* The temp folder goes at exit (libFuzzer ends with exit()). */
-static void
-cleanup(void)
-{
-	unlink(logp);
-	unlink(headp);
-	unlink(copyp);
-	unlink(copyhp);
-	rmdir(dir);
-}
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *t = getenv("TMPDIR");
+	const char *t;
 	unsigned char *der = NULL, d[32];
 	BIO *b;
 	int n;
@@ -472,11 +464,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	/* tmpfs when there is one: each input is written and fsynced */
-	snprintf(dir, sizeof(dir), "%s/fuzz_audit.XXXXXX",
-	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : t ? t : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		abort();
-	atexit(cleanup);
+	dir = fuzz_tmp_dir("fuzz_audit");
 	snprintf(logp, sizeof(logp), "%s/audit.log", dir);
 	snprintf(headp, sizeof(headp), "%s/audit.log.head", dir);
 	snprintf(copyp, sizeof(copyp), "%s/copy.log", dir);

@@ -22,6 +22,7 @@
  * cmd_check.c and cmd_recover.c).
  */
 #include "../../online/cmd_recover.c"
+#include "fuzz_tmp.h"
 
 #include <sys/stat.h>
 
@@ -33,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define RECORDS_MAX	24
 #define ASK_MAX		32
 
-static char dir[4096], logp[4200], headp[4300];
+static const char *dir;
+static char logp[4200], headp[4300];
 
 /* cmd_revoke.c's, which recover calls only to redo (never here) */
 int
@@ -164,26 +166,12 @@ ask_cmp(const void *a, const void *b)
 }
 
 /* The temp folder goes at exit (libFuzzer ends with exit()). */
-static void
-cleanup(void)
-{
-	unlink(logp);
-	unlink(headp);
-	rmdir(dir);
-}
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *t = getenv("TMPDIR");
-
 	(void)argc;
 	(void)argv;
-	snprintf(dir, sizeof(dir), "%s/fuzz_logev.XXXXXX",
-	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : t ? t : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		abort();
-	atexit(cleanup);
+	dir = fuzz_tmp_dir("fuzz_logev");
 	snprintf(logp, sizeof(logp), "%s/audit.log", dir);
 	snprintf(headp, sizeof(headp), "%s/audit.log.head", dir);
 	hk_clock_set(1775124000);	/* 2026-04-02T10:00:00Z */

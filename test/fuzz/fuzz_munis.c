@@ -17,28 +17,18 @@
 
 #include "err.h"
 #include "municipalities.h"
+#include "fuzz_tmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[64];
+static const char *dir;
 static char path[128];
-
-static void
-cleanup(void)
-{
-	unlink(path);
-	rmdir(dir);
-}
 
 static void
 setup(void)
 {
-	snprintf(dir, sizeof(dir), "%s/fuzz_munis.XXXXXX",
-	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		abort();
+	dir = fuzz_tmp_dir("fuzz_munis");
 	snprintf(path, sizeof(path), "%s/municipalities.csv", dir);
-	atexit(cleanup);
 }
 
 static int
@@ -114,7 +104,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hk_munis *ms = NULL;
 	FILE *f;
 
-	if (dir[0] == '\0')
+	if (dir == NULL)
 		setup();
 	if ((f = fopen(path, "wb")) == NULL ||
 	    fwrite(data, 1, size, f) != size || fclose(f) != 0)

@@ -21,27 +21,25 @@
 #include "profile.h"
 #include "profile_accept.h"
 #include "state.h"
+#include "fuzz_tmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[64];
+static const char *dir;
 static char path[128];
 static struct hk_profile *def;
 
 static void
 cleanup(void)
 {
-	unlink(path);
-	rmdir(dir);
 	hk_profile_free(def);
 }
 
 static void
 setup(void)
 {
-	snprintf(dir, sizeof(dir), "%s/fuzz_profile.XXXXXX",
-	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (mkdtemp(dir) == NULL || hk_profile_default(&def) != 0)
+	dir = fuzz_tmp_dir("fuzz_profile");
+	if (hk_profile_default(&def) != 0)
 		abort();
 	snprintf(path, sizeof(path), "%s/" HK_PROFILE_FILE, dir);
 	atexit(cleanup);
@@ -90,7 +88,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r, ra;
 	size_t i;
 
-	if (dir[0] == '\0')
+	if (dir == NULL)
 		setup();
 	r = hk_profile_load_buf("fuzz.yaml", data, size, &p);
 	if (r != 0) {

@@ -15,29 +15,19 @@
 
 #include "err.h"
 #include "state.h"
+#include "fuzz_tmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[64];
+static const char *dir;
 static char path[128];
-
-static void
-cleanup(void)
-{
-	unlink(path);
-	rmdir(dir);
-}
 
 static void
 setup(void)
 {
 	/* a tmpfs when there is one: hk_state_save fsyncs */
-	snprintf(dir, sizeof(dir), "%s/fuzz_state.XXXXXX",
-	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		abort();
+	dir = fuzz_tmp_dir("fuzz_state");
 	snprintf(path, sizeof(path), "%s/state.conf", dir);
-	atexit(cleanup);
 }
 
 static void
@@ -123,7 +113,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i, j;
 	const unsigned char *p;
 
-	if (dir[0] == '\0')
+	if (dir == NULL)
 		setup();
 	put(data, size);
 	if (hk_state_load(dir, &s) != 0) {
