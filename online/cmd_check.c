@@ -186,6 +186,9 @@ struct check_work {
 	struct lmiss *lm;		/* issued, revoked as a set, missing */
 	size_t nlm, caplm;
 	int log_bad;			/* the log failed verification */
+	struct hk_logev_logs logs;	/* the closed logs the live log links
+					 * back to, then it: every seq above
+					 * is a place in them (hk_logev_scan) */
 	struct lvoid *lv;		/* void rows, by serial */
 	size_t nlv, caplv;
 };
@@ -501,6 +504,10 @@ der_problem(struct check_work *w, const struct hk_store_cert *c,
 
 /* ---- revocations the audit log records (docs/backup.md "Restore") ---- */
 
+/* A record's place in the logs for a message: "N" in the live log, "N of
+ * the closed log PATH" in a closed one (hk_logev_at). */
+#define AT(w, at)	hk_logev_at(&(w)->logs, (at))
+
 static int
 add_lrev(struct check_work *w, const char *serial, size_t sl,
     const char *muni, size_t ml, int reason, const struct hk_audit_record *rec,
@@ -703,27 +710,52 @@ lrev_find(const struct check_work *w, const char *hex, size_t *first,
 /*
  * The live audit log, its checkpoints verified with the token's audit key
  * (as recover reads it: the chain alone is rebuilt by anyone who can write
- * the file), then its revocation records collected. A log that fails is a
- * finding: its revocations are then not compared.
+ * the file), and the closed logs it links back to (docs/audit-log.md
+ * "Retention"), each verified with the same key and its link checked:
+ * after a yearly close the records between the backup and the close are
+ * only there. Then their revocation records collected, oldest log first.
+ * A log that fails is a finding, named: its revocations are then not
+ * compared.
  */
 static int
 log_read(struct check_work *w)
 {
 	struct hk_audit_report rep;
+	EVP_PKEY *pub = NULL;
+	const char *bad = w->on->audit_log;
 	int r;
 
 	if ((r = hk_online_audit_verify(w->on, &rep)) != 0 &&
 	    r != HK_ERR_AUDIT)
 		return r;
-	if (r == 0 && (r = hk_audit_scan(w->on->audit_log, each_record,
-	    w)) != 0 && r != HK_ERR_AUDIT)
+	if (r == 0) {
+		if ((r = hk_token_key(w->on->tok, hk_state_get(w->on->st,
+		    "audit.key-uri"), NULL, &pub)) != 0)
+			return r;
+		r = hk_logev_logs_open(&w->logs, w->on->audit_log, &rep, pub,
+		    "hanko-online check");
+		EVP_PKEY_free(pub);
+		if (r != 0 && r != HK_ERR_AUDIT)
+			return r;
+		if (r != 0) {
+			/* the closed log named in the detail */
+			snprintf(rep.reason, sizeof(rep.reason), "%s",
+			    hk_err_msg());
+			bad = "a closed log it links back to";
+		}
+	}
+	if (r == 0 && (r = hk_logev_scan(&w->logs, each_record, w)) != 0 &&
+	    r != HK_ERR_AUDIT)
 		return r;
+	if (r != 0 && w->logs.failed != NULL) {
+		bad = w->logs.failed;
+		rep.reason[0] = '\0';
+	}
 	if (r != 0) {
 		printf("audit: %s: fails verification with the token's audit "
 		    "key (%s): the revocations it records are not compared "
 		    "with the store; docs/backup.md \"Restore\", step 6\n",
-		    w->on->audit_log, rep.reason[0] ? rep.reason :
-		    hk_err_msg());
+		    bad, rep.reason[0] ? rep.reason : hk_err_msg());
 		w->findings++;
 		w->log_bad = 1;
 		w->nlr = w->nla = w->nls = 0;
@@ -772,22 +804,22 @@ valid_revoked(struct check_work *w, const struct hk_store_cert *c)
 		/* recover puts the new one back and revokes this one with
 		 * the record's reason and time, as issue did */
 		printf("revocation: serial %s (municipality %s): valid in the "
-		    "store, but the audit log's cert.revoke seq %" PRIu64
+		    "store, but the audit log's cert.revoke seq %s"
 		    " (%s) revoked it reason %d (%s) when batch %s re-issued it "
 		    "as serial %s, which is not in the store: recover that "
 		    "batch first (hanko-online recover, docs/backup.md "
 		    "\"Restore\"): it revokes this one\n", hex, c->municipality,
-		    e->seq, e->time, e->reason, hk_revreq_reason_name(e->reason),
+		    AT(w, e->seq), e->time, e->reason, hk_revreq_reason_name(e->reason),
 		    e->batch, e->neu);
 		w->findings++;
 		return;
 	}
 	if (e != NULL) {
 		printf("revocation: serial %s (municipality %s): valid in the "
-		    "store, but the audit log's cert.revoke seq %" PRIu64
+		    "store, but the audit log's cert.revoke seq %s"
 		    " (%s) revoked it reason %d (%s); redo it at the record's "
 		    "time: hanko-online recover --state %s --revocations\n",
-		    hex, c->municipality, e->seq, e->time, e->reason,
+		    hex, c->municipality, AT(w, e->seq), e->time, e->reason,
 		    hk_revreq_reason_name(e->reason), w->o->c.state);
 		w->findings++;
 		return;
@@ -797,11 +829,12 @@ valid_revoked(struct check_work *w, const struct hk_store_cert *c)
 		if (strcmp(w->la[i].kid, kid) == 0) {
 			printf("revocation: serial %s (municipality %s): valid "
 			    "in the store, but the audit log's cert.revoke-all "
-			    "seq %" PRIu64 " (%s) revoked every certificate of "
+			    "seq %s (%s) revoked every certificate of "
 			    "issuing generation %d (key id %s) reason 2 "
 			    "(ca-compromise); redo it at the record's time: "
 			    "hanko-online recover --state %s --revocations\n",
-			    hex, c->municipality, w->la[i].seq, w->la[i].time,
+			    hex, c->municipality, AT(w, w->la[i].seq),
+			    w->la[i].time,
 			    w->la[i].gen, kid, w->o->c.state);
 			w->findings++;
 			return;
@@ -828,12 +861,12 @@ log_compare(struct check_work *w)
 			continue;
 		if (r == HK_ERR_NOT_FOUND) {
 			printf("revocation: serial %s (municipality %s): not in "
-			    "the store, but the audit log's cert.revoke seq %"
-			    PRIu64 " (%s) revoked it reason %d (%s): issued "
+			    "the store, but the audit log's cert.revoke seq %s"
+			    " (%s) revoked it reason %d (%s): issued "
 			    "after the backup; not in the store: recover its "
 			    "batch first (hanko-online recover, docs/backup.md "
 			    "\"Restore\"), then run check again\n", e->serial,
-			    e->muni, e->seq, e->time, e->reason,
+			    e->muni, AT(w, e->seq), e->time, e->reason,
 			    hk_revreq_reason_name(e->reason));
 			w->findings++;
 			continue;
@@ -844,11 +877,11 @@ log_compare(struct check_work *w)
 			continue;	/* each_valid's */
 		if (c.status != HK_CERT_REVOKED) {
 			printf("revocation: serial %s (municipality %s): %s in "
-			    "the store, but the audit log's cert.revoke seq %"
-			    PRIu64 " (%s) revoked it reason %d (%s) as a valid "
+			    "the store, but the audit log's cert.revoke seq %s"
+			    " (%s) revoked it reason %d (%s) as a valid "
 			    "certificate; not changed (compare with the "
 			    "backup)\n", e->serial, c.municipality,
-			    hk_cert_status_name(c.status), e->seq, e->time,
+			    hk_cert_status_name(c.status), AT(w, e->seq), e->time,
 			    e->reason, hk_revreq_reason_name(e->reason));
 			w->findings++;
 			continue;
@@ -858,10 +891,10 @@ log_compare(struct check_work *w)
 		if (!same)
 			printf("note: serial %s (municipality %s): revoked "
 			    "reason %d (%s) in the store; the audit log's "
-			    "cert.revoke seq %" PRIu64 " (%s) says reason %d "
+			    "cert.revoke seq %s (%s) says reason %d "
 			    "(%s); a revocation is final: not changed\n",
 			    e->serial, c.municipality, c.reason,
-			    hk_revreq_reason_name(c.reason), e->seq, e->time,
+			    hk_revreq_reason_name(c.reason), AT(w, e->seq), e->time,
 			    e->reason, hk_revreq_reason_name(e->reason));
 	}
 	return 0;
@@ -1006,7 +1039,7 @@ issued_compare(struct check_work *w)
 
 	if (w->log_bad || w->nla == 0)
 		return 0;
-	if ((r = hk_audit_scan(w->on->audit_log, each_issued, w)) != 0)
+	if ((r = hk_logev_scan(&w->logs, each_issued, w)) != 0)
 		return r;
 	if (w->nlm > 1)
 		qsort(w->lm, w->nlm, sizeof(*w->lm), lmiss_cmp);
@@ -1020,15 +1053,16 @@ issued_compare(struct check_work *w)
 		    w->lr[first].seq < m->all->seq)
 			continue;
 		printf("revocation: serial %s (municipality %s): not in the "
-		    "store, but the audit log's cert.issue seq %" PRIu64
+		    "store, but the audit log's cert.issue seq %s"
 		    " (batch %s, issuing generation %d) issued it and "
-		    "cert.revoke-all seq %" PRIu64 " (%s) revoked every "
+		    "cert.revoke-all seq %s (%s) revoked every "
 		    "certificate of issuing generation %d (key id %s) reason 2 "
 		    "(ca-compromise): issued after the backup; not in the "
 		    "store: recover its batch first (hanko-online recover, "
 		    "docs/backup.md \"Restore\": it puts it back revoked), then "
-		    "run check again\n", m->serial, m->muni, m->seq, m->batch,
-		    m->gen, m->all->seq, m->all->time, m->all->gen,
+		    "run check again\n", m->serial, m->muni, AT(w, m->seq),
+		    m->batch, m->gen, AT(w, m->all->seq), m->all->time,
+		    m->all->gen,
 		    m->all->kid);
 		w->findings++;
 	}
@@ -1092,7 +1126,7 @@ void_compare(struct check_work *w)
 	    w)) != 0 || w->nlv == 0)
 		return r;
 	qsort(w->lv, w->nlv, sizeof(*w->lv), lvoid_cmp);
-	if ((r = hk_logev_issued(w->on->audit_log, w->lv, w->nlv,
+	if ((r = hk_logev_issued(&w->logs, w->lv, w->nlv,
 	    sizeof(*w->lv), NULL)) != 0)
 		return r;
 	for (i = 0; i < w->nlv; i++) {
@@ -1100,16 +1134,16 @@ void_compare(struct check_work *w)
 		if (v->ev.done == 0)
 			continue;
 		printf("void: serial %s (municipality %s): void in the store, "
-		    "but the audit log's cert.issue seq %" PRIu64 " (batch %s) "
-		    "signed it and %s seq %" PRIu64 "%s: "
+		    "but the audit log's cert.issue seq %s (batch %s) "
+		    "signed it and %s seq %s%s: "
 		    "issued to its resident, on no CRL, and a void row never "
 		    "changes (voided by revoke --issuing-key-compromise before "
 		    "its batch was recovered?); restore the state from the "
 		    "backup again, recover the batches first, then redo the "
 		    "revocations (docs/backup.md \"Restore\", step 9)\n",
-		    v->ev.hex, v->muni, v->ev.issued, v->ev.batch,
+		    v->ev.hex, v->muni, AT(w, v->ev.issued), v->ev.batch,
 		    strcmp(v->ev.event, "cert.reserve") == 0 ? "cert.reserve" :
-		    "issue.done ok", v->ev.done, strcmp(v->ev.event,
+		    "issue.done ok", AT(w, v->ev.done), strcmp(v->ev.event,
 		    "cert.reserve") == 0 ? ": the run went on past its commit" :
 		    " ended that run");
 		w->findings++;
@@ -1283,6 +1317,7 @@ out:
 	free(w.ls);
 	free(w.lm);
 	free(w.lv);
+	hk_logev_logs_free(&w.logs);
 	hk_store_close(w.store);
 	hk_online_close(w.on);
 	return r;

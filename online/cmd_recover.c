@@ -163,7 +163,9 @@ struct rc_work {
 	struct hk_batch_file bf;	/* the batch file (request.h) */
 	unsigned char *res;		/* results.csv */
 	size_t res_len;
-	/* the audit log */
+	/* the audit log: the closed logs the live log links back to, then
+	 * the live log (hk_logev_logs); every seq below is a place in it */
+	struct hk_logev_logs logs;
 	int log_start;			/* issue.start names this batch */
 	int log_replace;		/* ... with --replace */
 	uint64_t log_start_seq;		/* its first issue.start */
@@ -204,7 +206,25 @@ static const char recover_usage[] =
 
 /* The details of a revocation recover --revocations redid: not one of its
  * own (its record's time is the redo's, not the revocation's). */
-#define REDONE	"redone from the live log's record seq "
+#define REDONE	"redone from the "	/* "live log's record seq N" or
+					 * "closed log PATH's record seq N" */
+/* A record's place in the logs (hk_logev_logs) for a message: "N" in the
+ * live log, "N of the closed log PATH" in a closed one. */
+#define AT(w, at)	hk_logev_at(&(w)->logs, (at))
+
+/* The logs read, for a message: "live log", or "live log and the N closed
+ * log(s) it links back to". */
+static const char *
+logs_said(const struct rc_work *w)
+{
+	static char buf[96];
+
+	if (w->logs.n <= 1)
+		return "live log";
+	snprintf(buf, sizeof(buf), "live log and the %zu closed log%s it "
+	    "links back to", w->logs.n - 1, w->logs.n == 2 ? "" : "s");
+	return buf;
+}
 
 /* ---- the audit log's evidence ----------------------------------------- */
 
@@ -613,12 +633,17 @@ er_cmp(const void *a, const void *b)
  * chain alone (hk_audit_scan) is rebuilt by anyone who can write the file,
  * records, hashes and head file alike; a signed checkpoint is not. What
  * follows the last checkpoint is vouched for by no signature: said on
- * stderr (after a crash the last batch's records may be there).
+ * stderr (after a crash the last batch's records may be there). Then the
+ * closed logs it links back to (docs/audit-log.md "Retention"), each
+ * verified with the same key and its link checked: after a yearly close
+ * the records between the backup and the close are only there
+ * (hk_logev_logs_open; one that fails is refused, exit 6, naming it).
  */
 static int
 log_keyed(struct rc_work *w)
 {
 	struct hk_audit_report rep;
+	EVP_PKEY *pub = NULL;
 	int r;
 
 	if ((r = hk_online_audit_verify(w->on, &rep)) == HK_ERR_AUDIT) {
@@ -637,7 +662,31 @@ log_keyed(struct rc_work *w)
 		    w->on->audit_log, rep.unsigned_records,
 		    rep.unsigned_records == 1 ? "" : "s",
 		    rep.unsigned_records == 1 ? "s" : "", rep.last_checkpoint_seq);
-	return 0;
+	if ((r = hk_token_key(w->on->tok, hk_state_get(w->on->st,
+	    "audit.key-uri"), NULL, &pub)) != 0)
+		return r;
+	r = hk_logev_logs_open(&w->logs, w->on->audit_log, &rep, pub,
+	    "hanko-online recover");
+	EVP_PKEY_free(pub);
+	if (r == HK_ERR_AUDIT)
+		hk_err_set("%s: it cannot be evidence; docs/backup.md "
+		    "\"Restore\", step 6", hk_err_msg());
+	return r;
+}
+
+/* A scan of the logs that failed: the log named. */
+static int
+log_scan(struct rc_work *w, int (*each)(const struct hk_audit_record *,
+    void *))
+{
+	int r;
+
+	if ((r = hk_logev_scan(&w->logs, each, w)) == HK_ERR_AUDIT)
+		hk_err_set("%s: the audit log fails verification (%s): it "
+		    "cannot be evidence; docs/backup.md \"Restore\", step 6",
+		    w->logs.failed != NULL ? w->logs.failed :
+		    w->on->audit_log, hk_err_msg());
+	return r;
 }
 
 /*
@@ -672,10 +721,11 @@ log_delivered(struct rc_work *w)
 		}
 	if (w->niss == 0)
 		return 0;
-	if ((r = hk_logev_issued(w->on->audit_log, w->iss, w->niss,
+	if ((r = hk_logev_issued(&w->logs, w->iss, w->niss,
 	    sizeof(*w->iss), NULL)) != 0 && r == HK_ERR_AUDIT)
 		hk_err_set("%s: the audit log fails verification (%s): it "
 		    "cannot be evidence; docs/backup.md \"Restore\", step 6",
+		    w->logs.failed != NULL ? w->logs.failed :
 		    w->on->audit_log, hk_err_msg());
 	return r;
 }
@@ -687,13 +737,8 @@ log_read(struct rc_work *w)
 
 	if ((r = log_keyed(w)) != 0)
 		return r;
-	if ((r = hk_audit_scan(w->on->audit_log, each_record, w)) != 0) {
-		if (r == HK_ERR_AUDIT)
-			hk_err_set("%s: the audit log fails verification (%s): "
-			    "it cannot be evidence; docs/backup.md \"Restore\", "
-			    "step 6", w->on->audit_log, hk_err_msg());
+	if ((r = log_scan(w, each_record)) != 0)
 		return r;
-	}
 	if (w->nel > 1)
 		qsort(w->el, w->nel, sizeof(*w->el), el_cmp);
 	if (w->ner > 1)
@@ -744,14 +789,15 @@ delivered(const struct rc_work *w, const char *hex)
  * N, then issue.done ok seq M ended that run" (or "cert.reserve seq M:
  * the run went on past its commit"), as check and revoke say it. */
 static void
-delivered_said(const struct hk_logev_issued *p, char *buf, size_t n)
+delivered_said(const struct rc_work *w, const struct hk_logev_issued *p,
+    char *buf, size_t n)
 {
 	int res = strcmp(p->event, "cert.reserve") == 0;
 
-	snprintf(buf, n, "cert.issue seq %" PRIu64 " (batch %s), then %s seq %"
-	    PRIu64 "%s", p->issued, p->batch, res ? "cert.reserve" :
-	    "issue.done ok", p->done, res ? ": the run went on past its "
-	    "commit" : " ended that run");
+	snprintf(buf, n, "cert.issue seq %s (batch %s), then %s seq %s%s",
+	    AT(w, p->issued), p->batch, res ? "cert.reserve" :
+	    "issue.done ok", AT(w, p->done), res ? ": the run went on past "
+	    "its commit" : " ended that run");
 }
 
 /* The first evidence entry of serial (hex) and how many there are. */
@@ -933,7 +979,7 @@ order_check(struct rc_work *w)
 	size_t i, k, sl, miss, nvoid;
 	const struct hk_logev_issued *dv, *fvoid;
 	const char *first, *last;
-	char said[200], vs[600];
+	char said[600], vs[1200];
 	int r;
 
 	if (!w->log_start)
@@ -984,20 +1030,22 @@ order_check(struct rc_work *w)
 			continue;
 		vs[0] = '\0';
 		if (fvoid != NULL) {
-			delivered_said(fvoid, said, sizeof(said));
+			delivered_said(w, fvoid, said, sizeof(said));
 			snprintf(vs, sizeof(vs), "; %zu of them void in it, "
-			    "though the live log shows %s delivered (serial %s: "
+			    "though the %s log shows %s delivered (serial %s: "
 			    "%s): restore the state from the backup again, "
 			    "recover the batches first, then redo the "
-			    "revocations", nvoid, nvoid == 1 ? "it" : "them",
-			    fvoid->hex, said);
+			    "revocations", nvoid, w->logs.n > 1 ? "audit" :
+			    "live", nvoid == 1 ? "it" : "them", fvoid->hex,
+			    said);
 		}
-		hk_err_set("%s: batch %s (sha256 %s), whose issue.start (seq %"
-		    PRIu64 ") is before this batch's (seq %" PRIu64 "), has "
+		hk_err_set("%s: batch %s (sha256 %s), whose issue.start (seq "
+		    "%s) is before this batch's (seq %s), has "
 		    "%zu certificate%s (cert.issue) not in the store (serial "
 		    "%s among them): recover it first; nothing changed "
 		    "(docs/backup.md \"Restore\", step 9)%s", w->o->batch,
-		    s->file, s->sha, s->seq, w->log_start_seq, miss,
+		    s->file, s->sha, AT(w, s->seq), AT(w, w->log_start_seq),
+		    miss,
 		    miss == 1 ? "" : "s", first, vs);
 		return HK_ERR_INVALID;
 	}
@@ -1131,6 +1179,7 @@ work_close(struct rc_work *w)
 	free(w->ea);
 	free(w->rv);
 	free(w->iss);
+	hk_logev_logs_free(&w->logs);
 	free(w->notes);
 	for (k = 0; k < w->nes; k++)
 		free(w->es[k].file);
@@ -1160,7 +1209,7 @@ struct rc_item {
 	char why[RC_WHY_MAX];		/* "": put back or there */
 	int there;			/* 1: already in the store */
 	int complete;			/* 1: a pending row of it completed */
-	char rep[200];			/* what it replaced, for the record */
+	char rep[400];			/* what it replaced, for the record */
 	const struct ev_all *all;	/* put back revoked per this record */
 	const struct ev_rv *first;	/* ... or per this earlier one */
 };
@@ -1281,7 +1330,7 @@ static int
 revoked_all(struct rc_work *w, struct rc_item *it, int gen,
     const struct ev_line *ev, size_t nev)
 {
-	char kid[2 * HK_STORE_KEYID_MAX + 1], key[48], iss[48] = "";
+	char kid[2 * HK_STORE_KEYID_MAX + 1], key[48], iss[600] = "";
 	const struct ev_all *any = NULL;
 	uint64_t first = 0;
 	size_t k;
@@ -1312,7 +1361,7 @@ revoked_all(struct rc_work *w, struct rc_item *it, int gen,
 	    (gen < 1 || gen > HK_CERT_GEN_MAX || !w->lost[gen]))
 		return 0;
 	if (first != 0)
-		snprintf(iss, sizeof(iss), " (record %" PRIu64 ")", first);
+		snprintf(iss, sizeof(iss), " (record %s)", AT(w, first));
 	snprintf(it->why, sizeof(it->why), "issuing key generation %d is "
 	    "compromised (CPS 4-4-1-3): its certificates are revoked as a set, "
 	    "and the audit log has no cert.revoke-all record of its key id %s "
@@ -1446,18 +1495,18 @@ vet(struct rc_work *w, struct rc_item *it, const char *b64, size_t bl)
 	for (k = 0; k < nev; k++)
 		if (strncmp(ev[k].batch, w->bf.sha, 16) != 0) {
 			snprintf(it->why, sizeof(it->why), "the audit log's "
-			    "record %" PRIu64 " names serial %s for line %"
+			    "record %s names serial %s for line %"
 			    PRIu64 ", municipality %s of batch %s, not of batch "
-			    "%.16s (%s): not its batch file", ev[k].seq,
+			    "%.16s (%s): not its batch file", AT(w, ev[k].seq),
 			    it->hex, ev[k].line, ev[k].muni, ev[k].batch,
 			    w->bf.sha, w->o->batch);
 			goto out;
 		} else if (ev[k].line != it->line ||
 		    strcmp(ev[k].muni, req.muni->code) != 0) {
 			snprintf(it->why, sizeof(it->why), "the audit log's "
-			    "record %" PRIu64 " names serial %s for line %"
+			    "record %s names serial %s for line %"
 			    PRIu64 ", municipality %s of this batch, not line %"
-			    PRIu64 ", municipality %s", ev[k].seq, it->hex,
+			    PRIu64 ", municipality %s", AT(w, ev[k].seq), it->hex,
 			    ev[k].line, ev[k].muni, it->line, req.muni->code);
 			goto out;
 		}
@@ -1547,8 +1596,9 @@ replaced_already(struct rc_work *w, struct rc_item *it)
 		    it->c.resident_key, HK_STORE_RKEY_LEN) != 0)
 			continue;
 		snprintf(it->rep, sizeof(it->rep), "; it replaced serial %s, "
-		    "revoked reason %d as cert.revoke record %" PRIu64 " says "
-		    "(so in the store already)", ev->old, ev->reason, ev->seq);
+		    "revoked reason %d as cert.revoke record %s says "
+		    "(so in the store already)", ev->old, ev->reason,
+		    AT(w, ev->seq));
 		break;
 	}
 	return 0;
@@ -1601,12 +1651,13 @@ place(struct rc_work *w, struct rc_item *it)
 			 * --issuing-key-compromise before this recover) */
 			const struct hk_logev_issued *dv = delivered(w,
 			    it->hex);
-			char said[240] = "", ds[200];
+			char said[700] = "", ds[600];
 
 			if (dv != NULL) {
-				delivered_said(dv, ds, sizeof(ds));
-				snprintf(said, sizeof(said), " (the live log: "
-				    "%s)", ds);
+				delivered_said(w, dv, ds, sizeof(ds));
+				snprintf(said, sizeof(said), " (the %s: %s)",
+				    w->logs.n > 1 ? "audit log" : "live log",
+				    ds);
 			}
 			snprintf(it->why, sizeof(it->why), "serial %s is void "
 			    "in the store with this certificate's "
@@ -1687,12 +1738,12 @@ place(struct rc_work *w, struct rc_item *it)
 			old.entry_len = el;
 			snprintf(it->rep, sizeof(it->rep), "; it replaced "
 			    "serial %s, revoked reason %d as cert.revoke "
-			    "record %" PRIu64 " says", lhex, ev->reason,
-			    ev->seq);
+			    "record %s says", lhex, ev->reason,
+			    AT(w, ev->seq));
 		} else
 			snprintf(it->rep, sizeof(it->rep), "; it replaced "
-			    "serial %s, expired (cert.expire record %" PRIu64
-			    ")", lhex, ev->seq);
+			    "serial %s, expired (cert.expire record %s)",
+			    lhex, AT(w, ev->seq));
 		op = &old;
 	}
 	r = hk_store_batch_reserve(w->store, w->b.id, it->line, &it->c, op);
@@ -1733,23 +1784,25 @@ refusal(struct rc_work *w, const struct rc_item *it)
 
 /* "; revoked ...": how a certificate of a key revoked as a set went in. */
 static void
-all_note(const struct rc_item *it, char *buf, size_t len)
+all_note(const struct rc_work *w, const struct rc_item *it, char *buf,
+    size_t len)
 {
 	if (it->all == NULL)
 		snprintf(buf, len, "%s", "");
 	else if (it->first != NULL)
 		snprintf(buf, len, "; revoked reason %d (%s) at %s per "
-		    "cert.revoke seq %" PRIu64 ", before cert.revoke-all seq %"
-		    PRIu64 " (issuing generation %d key id %s, CPS 4-4-1-3) "
+		    "cert.revoke seq %s, before cert.revoke-all seq %s "
+		    "(issuing generation %d key id %s, CPS 4-4-1-3) "
 		    "revoked the key's valid certificates: never valid",
 		    it->first->reason, hk_revreq_reason_name(it->first->reason),
-		    it->first->when, it->first->seq, it->all->seq, it->all->gen,
+		    it->first->when, AT(w, it->first->seq), AT(w, it->all->seq),
+		    it->all->gen,
 		    it->all->kid);
 	else
 		snprintf(buf, len, "; revoked reason 2 (ca-compromise) at %s "
-		    "per cert.revoke-all seq %" PRIu64 " (issuing generation "
+		    "per cert.revoke-all seq %s (issuing generation "
 		    "%d key id %s, CPS 4-4-1-3): never valid", it->all->when,
-		    it->all->seq, it->all->gen, it->all->kid);
+		    AT(w, it->all->seq), it->all->gen, it->all->kid);
 }
 
 /* One chunk: audited, then committed (a crash in between: the next run
@@ -1757,7 +1810,7 @@ all_note(const struct rc_item *it, char *buf, size_t len)
 static int
 chunk_run(struct rc_work *w, struct rc_item *its, size_t n)
 {
-	char allw[400];
+	char allw[1000];
 	size_t i;
 	int r;
 
@@ -1776,7 +1829,7 @@ chunk_run(struct rc_work *w, struct rc_item *its, size_t n)
 
 		if (it->why[0] != '\0' || it->there)
 			continue;
-		all_note(it, allw, sizeof(allw));
+		all_note(w, it, allw, sizeof(allw));
 		r = hk_online_audit(w->on, "cert.recover", "ok", "serial %s: "
 		    "municipality %s: batch %s line %" PRIu64 " (%s:%zu): "
 		    "put back after a restore%s, its signature verified and "
@@ -1800,7 +1853,7 @@ chunk_run(struct rc_work *w, struct rc_item *its, size_t n)
 			    "unchanged\n", w->o->results, it->rline, it->hex);
 		} else {
 			w->n_put++;
-			all_note(it, allw, sizeof(allw));
+			all_note(w, it, allw, sizeof(allw));
 			printf("%s:%zu: serial %s: put back (line %" PRIu64
 			    ", municipality %s)%s%s\n", w->o->results, it->rline,
 			    it->hex, it->line, it->c.municipality, it->rep,
@@ -2057,10 +2110,11 @@ redo_rv(struct rc_work *w, const struct ev_rv *e)
 	hk_err_clear();
 	if (r == HK_ERR_NOT_FOUND || c.status == HK_CERT_PENDING) {
 		snprintf(why, sizeof(why), "serial %s: the audit log's "
-		    "cert.revoke seq %" PRIu64 " (%s) revoked it reason %d (%s), "
+		    "cert.revoke seq %s (%s) revoked it reason %d (%s), "
 		    "but it is %s: recover its batch first (hanko-online "
 		    "recover --batch FILE --results FILE, docs/backup.md "
-		    "\"Restore\", step 9), then this again", e->serial, e->seq,
+		    "\"Restore\", step 9), then this again", e->serial,
+		    AT(w, e->seq),
 		    e->time, e->reason, rn, r == HK_ERR_NOT_FOUND ? "not in the "
 		    "store (issued after the backup)" : "pending in the store "
 		    "(reserved in the backup, signed after it)");
@@ -2069,12 +2123,12 @@ redo_rv(struct rc_work *w, const struct ev_rv *e)
 	}
 	if (c.status == HK_CERT_VOID) {
 		snprintf(why, sizeof(why), "serial %s (municipality %s): the "
-		    "audit log's cert.revoke seq %" PRIu64 " (%s) revoked it "
+		    "audit log's cert.revoke seq %s (%s) revoked it "
 		    "reason %d (%s), but it is void in the store (a void row "
 		    "never changes: on no CRL): restore the state from the "
 		    "backup again, recover the batches first, then this "
 		    "(docs/backup.md \"Restore\", step 9)", e->serial,
-		    c.municipality, e->seq, e->time, e->reason, rn);
+		    c.municipality, AT(w, e->seq), e->time, e->reason, rn);
 		rv_refuse(w, why);
 		return 0;
 	}
@@ -2091,10 +2145,10 @@ redo_rv(struct rc_work *w, const struct ev_rv *e)
 		/* as check says it: revoked, a revocation is final */
 		hk_time_format(c.revoked_at, at, sizeof(at));
 		printf("note: serial %s (municipality %s): revoked reason %d "
-		    "(%s) at %s in the store; the audit log's cert.revoke seq %"
-		    PRIu64 " (%s) says reason %d (%s); a revocation is final: "
+		    "(%s) at %s in the store; the audit log's cert.revoke seq "
+		    "%s (%s) says reason %d (%s); a revocation is final: "
 		    "not changed\n", e->serial, c.municipality, c.reason,
-		    hk_revreq_reason_name(c.reason), at, e->seq, e->time,
+		    hk_revreq_reason_name(c.reason), at, AT(w, e->seq), e->time,
 		    e->reason, rn);
 		w->n_notes++;
 		return 0;
@@ -2110,16 +2164,19 @@ redo_rv(struct rc_work *w, const struct ev_rv *e)
 	    e->reason, e->at, entry, el)) != 0)
 		goto out;
 	if ((r = hk_online_audit(w->on, "cert.revoke", "ok", "serial %s: "
-	    "municipality %s, reason %d (%s): revoked at %s, " REDONE "%"
-	    PRIu64 " after a restore (docs/backup.md \"Restore\", step 9)",
-	    e->serial, c.municipality, e->reason, rn, e->when, e->seq)) != 0 ||
+	    "municipality %s, reason %d (%s): revoked at %s, " REDONE "%s's "
+	    "record seq %" PRIu64 " after a restore (docs/backup.md "
+	    "\"Restore\", step 9)", e->serial, c.municipality, e->reason, rn,
+	    e->when, hk_logev_name(&w->logs, e->seq),
+	    hk_logev_seq_in(&w->logs, e->seq))) != 0 ||
 	    (r = hk_store_commit(w->store)) != 0)
 		goto out;
 	w->tx = 0;
 	w->n_redone++;
 	printf("serial %s (municipality %s): revoked reason %d (%s) at %s, "
-	    "as the live log's cert.revoke seq %" PRIu64 " says\n", e->serial,
-	    c.municipality, e->reason, rn, e->when, e->seq);
+	    "as the %s's cert.revoke seq %" PRIu64 " says\n", e->serial,
+	    c.municipality, e->reason, rn, e->when, hk_logev_name(&w->logs,
+	    e->seq), hk_logev_seq_in(&w->logs, e->seq));
 out:
 	OPENSSL_free(entry);
 	return r;
@@ -2189,13 +2246,14 @@ all_missing(struct rc_work *w, const struct ev_all *a)
 	if (miss == 0)
 		return 0;
 	snprintf(why, sizeof(why), "issuing generation %d (key id %s): the "
-	    "audit log's cert.revoke-all seq %" PRIu64 " (%s) revoked every "
+	    "audit log's cert.revoke-all seq %s (%s) revoked every "
 	    "certificate of the key reason 2 (ca-compromise), but %zu it "
 	    "records as issued before (cert.issue) %s not in the store "
 	    "(serial %s among them): recover their batches first "
 	    "(hanko-online recover --batch FILE --results FILE puts them back "
 	    "revoked, docs/backup.md \"Restore\", step 9), then this again",
-	    a->gen, a->kid, a->seq, a->time, miss, miss == 1 ? "is" : "are",
+	    a->gen, a->kid, AT(w, a->seq), a->time, miss, miss == 1 ? "is" :
+	    "are",
 	    first);
 	rv_refuse(w, why);
 	return 0;
@@ -2218,8 +2276,8 @@ redo_all(struct rc_work *w, const struct ev_all *a)
 		 * when the revocations wait for recover): said, not "nothing
 		 * changed" */
 		snprintf(why, sizeof(why), "issuing generation %d (key id %s): "
-		    "the audit log's cert.revoke-all seq %" PRIu64 " (%s): %s%s%s%s",
-		    a->gen, a->kid, a->seq, a->time, hk_err_msg(),
+		    "the audit log's cert.revoke-all seq %s (%s): %s%s%s%s",
+		    a->gen, a->kid, AT(w, a->seq), a->time, hk_err_msg(),
 		    ra.token_made || ra.conf_made ? "; but marked compromised "
 		    "at the record's time (issuance stops) in " : "",
 		    ra.token_made ? ra.conf_made ? "the token and state.conf" :
@@ -2242,19 +2300,22 @@ redo_all(struct rc_work *w, const struct ev_all *a)
 	if ((r = hk_online_audit(w->on, "cert.revoke-all", "ok", "issuing "
 	    "generation %d key id %s: CPS 4-4-1-3: %" PRIu64 " certificates "
 	    "revoked reason 2 (ca-compromise) at %s, %" PRIu64 " pending "
-	    "voided; marked compromised (token%s, state.conf%s): " REDONE "%"
-	    PRIu64 " after a restore (docs/backup.md \"Restore\", step 9)",
-	    a->gen, a->kid, ra.revoked, a->when, ra.voided, ra.token_made ?
-	    " now" : " already", ra.conf_made ? " now" : " already",
-	    a->seq)) != 0 || (r = hk_store_commit(w->store)) != 0)
+	    "voided; marked compromised (token%s, state.conf%s): " REDONE "%s's "
+	    "record seq %" PRIu64 " after a restore (docs/backup.md "
+	    "\"Restore\", step 9)", a->gen, a->kid, ra.revoked, a->when,
+	    ra.voided, ra.token_made ? " now" : " already", ra.conf_made ?
+	    " now" : " already", hk_logev_name(&w->logs, a->seq),
+	    hk_logev_seq_in(&w->logs, a->seq))) != 0 ||
+	    (r = hk_store_commit(w->store)) != 0)
 		return r;
 	w->tx = 0;
 	w->n_redone++;
 	printf("issuing generation %d (key id %s): %" PRIu64 " certificates "
 	    "revoked reason 2 (ca-compromise) at %s, %" PRIu64 " pending "
-	    "voided, as the live log's cert.revoke-all seq %" PRIu64 " says; "
+	    "voided, as the %s's cert.revoke-all seq %" PRIu64 " says; "
 	    "marked compromised in the token%s and in state.conf%s\n", a->gen,
-	    a->kid, ra.revoked, a->when, ra.voided, a->seq, ra.token_made ?
+	    a->kid, ra.revoked, a->when, ra.voided, hk_logev_name(&w->logs,
+	    a->seq), hk_logev_seq_in(&w->logs, a->seq), ra.token_made ?
 	    "" : " (kept)", ra.conf_made ? "" : " (kept)");
 	return all_missing(w, a);
 }
@@ -2287,18 +2348,14 @@ cmd_revocations(struct rc_work *w)
 
 	if ((r = work_open(w)) != 0 || (r = log_keyed(w)) != 0)
 		goto out;
-	if ((r = hk_audit_scan(w->on->audit_log, each_rev_record, w)) != 0) {
-		if (r == HK_ERR_AUDIT)
-			hk_err_set("%s: the audit log fails verification (%s): "
-			    "it cannot be evidence; docs/backup.md \"Restore\", "
-			    "step 6", w->on->audit_log, hk_err_msg());
+	if ((r = log_scan(w, each_rev_record)) != 0)
 		goto out;
-	}
 	w->n_recs = w->nrv + w->nea;
 	if ((r = hk_online_audit(w->on, "recover.start", "ok", "revocations: "
-	    "the live log's %zu cert.revoke and cert.revoke-all revocations "
+	    "the %s's %zu cert.revoke and cert.revoke-all revocations "
 	    "the store lacks redone with their records' reasons and times "
-	    "(docs/backup.md \"Restore\", step 9)", w->n_recs)) != 0)
+	    "(docs/backup.md \"Restore\", step 9)", logs_said(w),
+	    w->n_recs)) != 0)
 		goto out;
 	started = 1;
 	r = revocations_run(w);
@@ -2319,9 +2376,10 @@ out:
 			hk_online_checkpoint_keep_err(w->on);
 	}
 	if (r == 0) {
-		printf("Revocations of the live log: %zu redone at their "
+		printf("Revocations of the %s: %zu redone at their "
 		    "records' times, %zu already in the store, %zu noted, %zu "
-		    "refused of %zu\n", w->n_redone, w->n_same, w->n_notes,
+		    "refused of %zu\n", logs_said(w), w->n_redone, w->n_same,
+		    w->n_notes,
 		    w->n_refused, w->n_recs);
 		if (w->n_refused > 0) {
 			hk_err_set("%zu of %zu revocations refused (above): the "

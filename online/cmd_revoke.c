@@ -359,22 +359,35 @@ pending_issued(struct hk_online *on, struct hk_store *store,
     const struct gen_key *k)
 {
 	struct pends ps;
+	struct hk_audit_report rep;
+	struct hk_logev_logs L;
 	char names[200];
+	const char *bad = on->audit_log;
 	size_t i, shown = 0, w = 0;
 	int r;
 
 	memset(&ps, 0, sizeof(ps));
+	memset(&L, 0, sizeof(L));
 	ps.k = k;
 	if ((r = hk_store_cert_each(store, HK_CERT_PENDING, each_pend,
 	    &ps)) != 0 || ps.n == 0)
 		goto out;
 	qsort(ps.p, ps.n, sizeof(*ps.p), pend_cmp);
-	if ((r = hk_logev_issued(on->audit_log, ps.p, ps.n, sizeof(*ps.p),
-	    &ps.ndone)) == HK_ERR_AUDIT) {
+	/* the live log, then the closed logs it links back to (after a
+	 * yearly close the records between the backup and the close are
+	 * only there), read as the live log is: the chain, no key */
+	if ((r = hk_audit_verify(on->audit_log, NULL, &rep)) == 0 &&
+	    (r = hk_logev_logs_open(&L, on->audit_log, &rep, NULL,
+	    "hanko-online revoke")) == HK_ERR_AUDIT)
+		bad = "a closed log it links back to";
+	if (r == 0 && (r = hk_logev_issued(&L, ps.p, ps.n, sizeof(*ps.p),
+	    &ps.ndone)) == HK_ERR_AUDIT && L.failed != NULL)
+		bad = L.failed;
+	if (r == HK_ERR_AUDIT) {
 		fprintf(stderr, "hanko-online revoke: warning: %s: fails "
 		    "verification (%s): whether the %zu pending rows of "
 		    "generation %d were issued after a backup is not known; "
-		    "voided\n", on->audit_log, hk_err_msg(), ps.n, k->gen);
+		    "voided\n", bad, hk_err_msg(), ps.n, k->gen);
 		hk_err_clear();
 		r = 0;
 		goto out;
@@ -392,20 +405,22 @@ pending_issued(struct hk_online *on, struct hk_store *store,
 		;	/* the first named: ndone > 0 */
 	hk_err_set("issuing generation %d: %zu pending certificate%s of its "
 	    "key the audit log records as issued after the backup this store "
-	    "was restored from (serial %s%s; batch %s: cert.issue seq %"
-	    PRIu64 ", then %s seq %" PRIu64 "%s): voided, %s would "
+	    "was restored from (serial %s%s; batch %s: cert.issue seq %s, "
+	    "then %s seq %s%s): voided, %s would "
 	    "be on no CRL and never put back: recover the batch%s first "
 	    "(hanko-online recover, docs/backup.md \"Restore\", step 9), then "
 	    "this again; nothing changed", k->gen, ps.ndone, ps.ndone == 1 ?
 	    "" : "s", names, ps.ndone > shown ? ", ..." : "", ps.p[i].batch,
-	    ps.p[i].issued, strcmp(ps.p[i].event, "cert.reserve") == 0 ?
-	    "cert.reserve" : "issue.done ok", ps.p[i].done,
+	    hk_logev_at(&L, ps.p[i].issued), strcmp(ps.p[i].event,
+	    "cert.reserve") == 0 ? "cert.reserve" : "issue.done ok",
+	    hk_logev_at(&L, ps.p[i].done),
 	    strcmp(ps.p[i].event, "cert.reserve") == 0 ? ": the run went on "
 	    "past its commit" : " ended that run", ps.ndone == 1 ? "it" :
 	    "they",
 	    ps.ndone == 1 ? "" : "es");
 	r = HK_ERR_STATE;
 out:
+	hk_logev_logs_free(&L);
 	free(ps.p);
 	return r;
 }

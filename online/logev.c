@@ -1,6 +1,7 @@
 /*
- * logev.c - the live audit log read as evidence (logev.h).
+ * logev.c - the audit log read as evidence (logev.h).
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,7 +256,7 @@ out:
 }
 
 int
-hk_logev_issued(const char *path, void *base, size_t n, size_t stride,
+hk_logev_issued(struct hk_logev_logs *L, void *base, size_t n, size_t stride,
     size_t *ndone)
 {
 	struct issued_scan s;
@@ -265,8 +266,204 @@ hk_logev_issued(const char *path, void *base, size_t n, size_t stride,
 	s.n = n;
 	s.stride = stride;
 	s.ndone = 0;
-	r = hk_audit_scan(path, each_issued, &s);
+	r = hk_logev_scan(L, each_issued, &s);
 	if (ndone != NULL)
 		*ndone = s.ndone;
 	return r;
+}
+
+/* ---- the live log and the closed logs behind it ---------------------- */
+
+/* hk_audit_walk_closed's each(): newest first, kept as found. */
+struct walked {
+	struct hk_logev_log *log;
+	size_t n;
+	uint64_t *records;
+};
+
+static int
+each_closed(const struct hk_audit_report *rn, const char *closed,
+    const struct hk_audit_report *rp, void *arg)
+{
+	struct walked *wk = arg;
+	struct hk_logev_log *l;
+	uint64_t *rc;
+
+	(void)rn;
+	if ((l = reallocarray(wk->log, wk->n + 2, sizeof(*l))) == NULL)
+		return HK_ERR_ALLOC;
+	wk->log = l;
+	if ((rc = reallocarray(wk->records, wk->n + 1, sizeof(*rc))) == NULL)
+		return HK_ERR_ALLOC;
+	wk->records = rc;
+	memset(&l[wk->n], 0, sizeof(*l));
+	if ((l[wk->n].path = strdup(closed)) == NULL)
+		return HK_ERR_ALLOC;
+	rc[wk->n] = rp->records;
+	wk->n++;
+	return 0;
+}
+
+void
+hk_logev_logs_free(struct hk_logev_logs *L)
+{
+	size_t i;
+
+	for (i = 0; i < L->n; i++)
+		free(L->log[i].path);
+	free(L->log);
+	L->log = NULL;
+	L->n = 0;
+}
+
+int
+hk_logev_logs_open(struct hk_logev_logs *L, const char *live,
+    const struct hk_audit_report *rep, EVP_PKEY *pub, const char *prog)
+{
+	struct walked wk;
+	struct hk_logev_log t;
+	uint64_t base = 0;
+	size_t i;
+	int r;
+
+	memset(L, 0, sizeof(*L));
+	memset(&wk, 0, sizeof(wk));
+	r = hk_audit_walk_closed(live, rep, pub, each_closed, &wk, &L->gone);
+	if (r == 0 && (wk.log == NULL && (wk.log = malloc(sizeof(*wk.log))) ==
+	    NULL))
+		r = HK_ERR_ALLOC;
+	if (r == 0) {
+		memset(&wk.log[wk.n], 0, sizeof(*wk.log));
+		if ((wk.log[wk.n].path = strdup(live)) == NULL)
+			r = HK_ERR_ALLOC;
+	}
+	L->log = wk.log;
+	L->n = wk.n + (r == 0);
+	if (r != 0) {
+		free(wk.records);
+		hk_logev_logs_free(L);
+		return r;
+	}
+	/* oldest first: the walk went back from the live log */
+	for (i = 0; i < wk.n / 2; i++) {
+		t = L->log[i];
+		L->log[i] = L->log[wk.n - 1 - i];
+		L->log[wk.n - 1 - i] = t;
+	}
+	for (i = 0; i < wk.n; i++) {
+		L->log[i].base = base;
+		base += wk.records[wk.n - 1 - i];
+	}
+	L->log[wk.n].base = base;
+	free(wk.records);
+	if (prog != NULL && L->gone.log_id[0] != '\0')
+		fprintf(stderr, "%s: note: %s: the closed log %s, which this "
+		    "log links back to, is no longer in audit/closed/ (kept "
+		    "until %s, CPS 4-11-4: deleted after its year): its "
+		    "records are not read, those of the %zu log%s after it "
+		    "are\n", prog, live, L->gone.log_id, L->gone.until, L->n,
+		    L->n == 1 ? "" : "s");
+	return 0;
+}
+
+struct placed {
+	uint64_t base;
+	int (*each)(const struct hk_audit_record *, void *);
+	void *arg;
+};
+
+static int
+each_placed(const struct hk_audit_record *rec, void *arg)
+{
+	const struct placed *p = arg;
+	struct hk_audit_record r = *rec;
+
+	r.seq = p->base + rec->seq;
+	return p->each(&r, p->arg);
+}
+
+int
+hk_logev_scan(struct hk_logev_logs *L,
+    int (*each)(const struct hk_audit_record *rec, void *arg), void *arg)
+{
+	struct placed p;
+	size_t i;
+	int r;
+
+	L->failed = NULL;
+	p.each = each;
+	p.arg = arg;
+	for (i = 0; i < L->n; i++) {
+		p.base = L->log[i].base;
+		if ((r = hk_audit_scan(L->log[i].path, each_placed, &p)) != 0) {
+			L->failed = L->log[i].path;
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* The log holding place at. */
+static size_t
+log_of(const struct hk_logev_logs *L, uint64_t at)
+{
+	size_t i = L->n;
+
+	while (i > 1 && at < L->log[i - 1].base)
+		i--;
+	return i - 1;
+}
+
+const char *
+hk_logev_closed_of(const struct hk_logev_logs *L, uint64_t at)
+{
+	size_t i;
+
+	if (L->n == 0)
+		return NULL;
+	i = log_of(L, at);
+	return i + 1 < L->n ? L->log[i].path : NULL;
+}
+
+uint64_t
+hk_logev_seq_in(const struct hk_logev_logs *L, uint64_t at)
+{
+	return L->n == 0 ? at : at - L->log[log_of(L, at)].base;
+}
+
+/* Up to 8 strings of one message (a ring: each valid until 8 more). */
+static char *
+ring(void)
+{
+	static char buf[8][4200];
+	static unsigned k;
+
+	return buf[k++ % 8];
+}
+
+const char *
+hk_logev_at(const struct hk_logev_logs *L, uint64_t at)
+{
+	const char *c = hk_logev_closed_of(L, at);
+	char *b = ring();
+
+	if (c == NULL)
+		snprintf(b, 4200, "%" PRIu64, hk_logev_seq_in(L, at));
+	else
+		snprintf(b, 4200, "%" PRIu64 " of the closed log %s",
+		    hk_logev_seq_in(L, at), c);
+	return b;
+}
+
+const char *
+hk_logev_name(const struct hk_logev_logs *L, uint64_t at)
+{
+	const char *c = hk_logev_closed_of(L, at);
+	char *b;
+
+	if (c == NULL)
+		return "live log";
+	b = ring();
+	snprintf(b, 4200, "closed log %s", c);
+	return b;
 }

@@ -1,6 +1,7 @@
 /*
- * logev.h - the live audit log read as evidence by the restore tooling
- * (check, recover, revoke; docs/backup.md "Restore", docs/audit-log.md).
+ * logev.h - the audit log read as evidence by the restore tooling (check,
+ * recover, revoke; docs/backup.md "Restore", docs/audit-log.md): the live
+ * log and the closed logs it links back to, one sequence of records.
  *
  * Pure parsers of the details of ok records as issue and revoke write them,
  * and one scan. What each reads, from which record:
@@ -98,7 +99,7 @@ long hk_logev_start_gen(const char *sha);
 struct hk_logev_issued {
 	char hex[2 * HK_STORE_SERIAL_MAX + 1];	/* uppercase */
 	char batch[17];		/* sha16 of its first cert.issue ok */
-	uint64_t issued;	/* that record's seq, or 0 */
+	uint64_t issued;	/* that record's place (hk_logev_scan), or 0 */
 	uint64_t done;		/* the record saying it was delivered, or 0 */
 	char event[16];		/* its event: "issue.done" (ok; that run's
 				 * own when it has one) or "cert.reserve" (ok,
@@ -107,12 +108,68 @@ struct hk_logev_issued {
 };
 
 /*
- * Scan the log at path (hk_audit_scan: the chain checked, no signatures)
- * for the n elements at base, stride bytes apart, each beginning with a
- * struct hk_logev_issued, sorted by hex (strcmp). *ndone (NULL: not
- * wanted): how many got a done. Returns hk_audit_scan's result.
+ * The audit logs read as one sequence of records (docs/backup.md
+ * "Restore", step 9): the closed logs the live log links back to
+ * (audit/closed/, docs/audit-log.md "Retention"), oldest first, then the
+ * live log. After a yearly close the records between a backup and the
+ * close are only in the closed log. Seqs restart in each log: a record's
+ * place here is one number, its log's base plus its seq, in the records'
+ * order across the logs (an issue run may have records on both sides of a
+ * close: its appends wait for the close's lock, then go to the new log).
+ * Place 0 is the oldest log's audit.create, never evidence: 0 stays "none".
  */
-int hk_logev_issued(const char *path, void *base, size_t n, size_t stride,
-    size_t *ndone);
+struct hk_logev_log {
+	char *path;			/* the closed log's file, or the live log */
+	uint64_t base;			/* the place of its record 0 */
+};
+struct hk_logev_logs {
+	struct hk_logev_log *log;	/* oldest first; the live log last */
+	size_t n;
+	struct hk_audit_gone gone;	/* a closed log no longer kept (after
+					 * its year) ended the walk; log_id ""
+					 * when none */
+	const char *failed;		/* after a scan that failed: the log */
+};
+
+/*
+ * The logs behind the live log at live, rep its hk_audit_verify report:
+ * hk_audit_walk_closed with pub (NULL: the chain and head only, as the
+ * live log was read), each closed log checked with its link. A closed log
+ * that fails or is missing within its year: HK_ERR_AUDIT (or what reading
+ * it gave) with hk_audit_walk_closed's detail naming it; one no longer kept
+ * after its year is in L->gone, and when prog is not NULL said on stderr
+ * as a note. hk_logev_logs_free after, on every path.
+ */
+int hk_logev_logs_open(struct hk_logev_logs *L, const char *live,
+    const struct hk_audit_report *rep, EVP_PKEY *pub, const char *prog);
+void hk_logev_logs_free(struct hk_logev_logs *L);
+
+/* Each log in turn, oldest first (hk_audit_scan: the chain checked, no
+ * signatures), every record handed to each() with its place in seq. A log
+ * that fails: its hk_audit_scan result, L->failed its path. */
+int hk_logev_scan(struct hk_logev_logs *L,
+    int (*each)(const struct hk_audit_record *rec, void *arg), void *arg);
+
+/* The closed log holding place at (its path), or NULL: the live log. */
+const char *hk_logev_closed_of(const struct hk_logev_logs *L, uint64_t at);
+
+/* The seq within its log of the record at place at. */
+uint64_t hk_logev_seq_in(const struct hk_logev_logs *L, uint64_t at);
+
+/* For a message, the record at place at: "N" (its seq) in the live log,
+ * "N of the closed log PATH" in a closed one (hk_logev_at); its log:
+ * "live log" or "closed log PATH" (hk_logev_name). Each string stays
+ * valid until 8 more are asked (one message's worth). */
+const char *hk_logev_at(const struct hk_logev_logs *L, uint64_t at);
+const char *hk_logev_name(const struct hk_logev_logs *L, uint64_t at);
+
+/*
+ * Scan the logs (hk_logev_scan) for the n elements at base, stride bytes
+ * apart, each beginning with a struct hk_logev_issued, sorted by hex
+ * (strcmp); their issued and done are places. *ndone (NULL: not wanted):
+ * how many got a done. Returns hk_logev_scan's result.
+ */
+int hk_logev_issued(struct hk_logev_logs *L, void *base, size_t n,
+    size_t stride, size_t *ndone);
 
 #endif

@@ -59,16 +59,35 @@ list(const char *event, const char *sha, const char *serial)
 
 /* Serials A to F (sorted), each after the scan: *done (0: none), event. */
 static void
-scan(struct hk_logev_issued *p, size_t *ndone)
+scan_at(struct hk_logev_issued *p, size_t *ndone, char at[12][200])
 {
 	const char *hex[] = { "0A", "0B", "0C", "0D", "0E", "0F" };
+	struct hk_audit_report rep;
+	struct hk_logev_logs L;
 	size_t i;
 
 	memset(p, 0, 6 * sizeof(*p));
 	for (i = 0; i < 6; i++)
 		snprintf(p[i].hex, sizeof(p[i].hex), "%s", hex[i]);
-	cr_assert_eq(hk_logev_issued(logp, p, 6, sizeof(*p), ndone), 0,
+	cr_assert_eq(hk_audit_verify(logp, NULL, &rep), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_logev_logs_open(&L, logp, &rep, NULL, NULL), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(hk_logev_issued(&L, p, 6, sizeof(*p), ndone), 0,
 	    "%s", hk_err_msg());
+	if (at != NULL)
+		for (i = 0; i < 6; i++) {
+			snprintf(at[2 * i], 200, "%s", p[i].issued ?
+			    hk_logev_at(&L, p[i].issued) : "");
+			snprintf(at[2 * i + 1], 200, "%s", p[i].done ?
+			    hk_logev_at(&L, p[i].done) : "");
+		}
+	hk_logev_logs_free(&L);
+}
+
+static void
+scan(struct hk_logev_issued *p, size_t *ndone)
+{
+	scan_at(p, ndone, NULL);
 }
 
 Test(logev, issued_evidence)
@@ -145,6 +164,61 @@ Test(logev, issued_crash_then_resumed_run_fails)
 	cr_expect(p[3].issued != 0 && p[3].done == 0,
 	    "0D: only a later cert.issue, then issue.done fail: not known");
 	cr_expect_eq(nd, 1);
+}
+
+/* A run with records on both sides of a yearly close (its appends waited
+ * for the close's lock, then went to the new log): the closed log's
+ * records come first, then the live log's, one sequence; a record is
+ * named with the closed log's file when it is there. */
+Test(logev, issued_across_a_close)
+{
+	struct hk_logev_issued p[6];
+	struct hk_audit_closed c;
+	char at[12][200];
+	EVP_PKEY *key;
+	size_t nd;
+
+	snprintf(logp, sizeof(logp), "%s/audit.log", hk_test_dir("logev3"));
+	cr_assert_eq(hk_audit_create(logp), 0, "%s", hk_err_msg());
+	cr_assert_not_null(key = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+	    "P-256"));
+	/* Y: 0C signed, the run killed (no end) before the close */
+	start(Y);
+	list("cert.reserve", Y, "0C");
+	list("cert.issue", Y, "0C");
+	/* X: 0A's chunk signed before the close; the run reserves its next
+	 * chunk after it (0A committed), then 0B, then fails */
+	start(X);
+	list("cert.reserve", X, "0A");
+	list("cert.issue", X, "0A");
+	cr_assert_eq(hk_audit_close(logp, key, "test", NULL, &c), 0, "%s",
+	    hk_err_msg());
+	list("cert.reserve", X, "0B");
+	list("cert.issue", X, "0B");
+	done(X, "fail");
+	/* Y resumed: its own cert.reserve is not the killed run's */
+	start(Y);
+	list("cert.reserve", Y, "0D");
+	/* Z: 0E signed, its run ended ok */
+	start(Z);
+	list("cert.issue", Z, "0E");
+	done(Z, "ok");
+	scan_at(p, &nd, at);
+	cr_expect(p[0].issued != 0 && p[0].done > p[0].issued &&
+	    strcmp(p[0].event, "cert.reserve") == 0,
+	    "0A: cert.issue in the closed log, its run's cert.reserve in the "
+	    "new one");
+	cr_expect(strstr(at[0], " of the closed log ") != NULL &&
+	    strstr(at[0], c.closed_log) != NULL, "0A's cert.issue: %s", at[0]);
+	cr_expect(strstr(at[1], "closed") == NULL, "0A's cert.reserve is the "
+	    "live log's: %s", at[1]);
+	cr_expect(p[1].issued != 0 && p[1].done == 0, "0B: issue.done fail");
+	cr_expect(p[2].issued != 0 && p[2].done == 0, "0C: killed before the "
+	    "close, the run after it is another");
+	cr_expect(p[4].issued != 0 && p[4].done != 0 &&
+	    strcmp(p[4].event, "issue.done") == 0);
+	cr_expect_eq(nd, 2);
+	EVP_PKEY_free(key);
 }
 
 /* "; revoked at T": T as hanko writes it, or not said (recover then takes
