@@ -6,7 +6,9 @@
  * A certificate that is in a resident's card but not in the store can
  * never be revoked by hanko. Its issuance outputs survive the store: the
  * batch's results.csv holds every issued certificate, the batch file the
- * lines they were built from, the live audit log (when it survived) the
+ * lines they were built from, the live audit log (when it survived) and
+ * the closed logs it links back to (hk_logev_logs_open: after a yearly
+ * close the records between the backup and the close are only there) the
  * cert.reserve/cert.issue and re-issue records naming their serials.
  *
  * Every "ok" line of results.csv is put back only when
@@ -2032,9 +2034,10 @@ batch_done(struct rc_work *w)
 	    w->log_done_at : hk_clock_now());
 }
 
-/* ---- --revocations: the live log's revocations redone ---------------- */
+/* ---- --revocations: the audit log's revocations redone --------------- */
 
-/* The records of the live log recover --revocations needs, in seq order:
+/* The records of the logs (the closed logs the live log links back to,
+ * then it) recover --revocations needs, in their order:
  * cert.revoke and cert.revoke-all (not the redone ones: REDONE), and for
  * the certificates a cert.revoke-all revoked as a set, cert.issue and
  * issue.start (the generation). */
