@@ -182,6 +182,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct hk_logev_issued ask[ASK_MAX];
+	struct hk_audit_report rep;
+	struct hk_logev_logs L;
 	struct rc_work w;
 	char *in, *line, *next, *ev, *res, *det, *tab, *e;
 	size_t nrec = 0, nask = 0, ndone = 0, i, cnt;
@@ -254,10 +256,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	rc_free(&w);
 
-	/* what was delivered of the serials asked */
+	/* what was delivered of the serials asked (the log alone: it
+	 * begins with no audit.link) */
 	qsort(ask, nask, sizeof(ask[0]), ask_cmp);
-	if ((r = hk_logev_issued(logp, ask, nask, sizeof(ask[0]),
-	    &ndone)) != 0)
+	if (hk_audit_verify(logp, NULL, &rep) != 0 ||
+	    hk_logev_logs_open(&L, logp, &rep, NULL, NULL) != 0)
+		abort();
+	r = hk_logev_issued(&L, ask, nask, sizeof(ask[0]), &ndone);
+	hk_logev_logs_free(&L);
+	if (r != 0)
 		abort();
 	for (i = cnt = 0; i < nask; i++) {
 		const struct hk_logev_issued *p = &ask[i];
