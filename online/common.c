@@ -328,8 +328,8 @@ hk_online_clock_line(const struct hk_online *on, time_t now,
 	    "allowed: the clock was set back, or was ahead when that record "
 	    "was written; put it right (timedatectl), or if it was ahead and "
 	    "is right now, have the CA manager confirm the time source and "
-	    "run hanko-online clock --state %s --accept-set-back "
-	    "(docs/clock.md)", t, behind, nw->seq, nw->time, nw->event,
+	    "run hanko-online clock --state %s --accept-set-back --actors "
+	    "IDS (docs/clock.md)", t, behind, nw->seq, nw->time, nw->event,
 	    nw->closed[0] ? nw->closed : on->audit_log,
 	    HK_ONLINE_CLOCK_TOLERANCE, on->st->dir);
 }
@@ -510,25 +510,26 @@ forced_failure(struct hk_online *on, const char *event)
 	    strcmp(f, event) == 0;
 }
 
-int
-hk_online_audit(struct hk_online *on, const char *event, const char *result,
-    const char *fmt, ...)
+/* hk_online_audit and hk_online_audit_by: the record of actors. */
+static int online_vaudit(struct hk_online *, const char *, const char *,
+    const char *, const char *, va_list) __attribute__((format(printf, 5, 0)));
+
+static int
+online_vaudit(struct hk_online *on, const char *actors, const char *event,
+    const char *result, const char *fmt, va_list ap)
 {
 	char details[HK_AUDIT_DETAILS_MAX];
 	struct hk_err_kept keep;
-	va_list ap;
 	int r;
 
-	va_start(ap, fmt);
 	vsnprintf(details, sizeof(details), fmt, ap);
-	va_end(ap);
 	hk_err_keep(&keep);
 	if (forced_failure(on, event)) {
 		hk_err_set("append failed: forced by HANKO_FAIL_AUDIT_AT "
 		    "(rehearsal test)");
 		r = HK_ERR_IO;
 	} else
-		r = hk_audit_append(on->audit_log, event, result, "-",
+		r = hk_audit_append(on->audit_log, event, result, actors,
 		    details);
 	if (r != 0)
 		fprintf(stderr, "hanko-online: %s: cannot append %s: %s\n",
@@ -544,6 +545,32 @@ hk_online_audit(struct hk_online *on, const char *event, const char *result,
 		    why);
 	} else
 		hk_err_restore(&keep);
+	return r;
+}
+
+int
+hk_online_audit(struct hk_online *on, const char *event, const char *result,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = online_vaudit(on, "-", event, result, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int
+hk_online_audit_by(struct hk_online *on, const char *actors,
+    const char *event, const char *result, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = online_vaudit(on, actors, event, result, fmt, ap);
+	va_end(ap);
 	return r;
 }
 

@@ -60,8 +60,8 @@ static const char usage_text[] =
 "  audit      verify the audit log (and its link to the closed log before\n"
 "             it); close it once a year and begin a new one (CPS 4-11-4)\n"
 "  clock      the clock against the audit log's newest record (the guard of\n"
-"             the commands that sign); --accept-set-back: a clock that was\n"
-"             ahead, accepted, audited (CPS 4-12-2-5)\n"
+"             the commands that sign); --accept-set-back --actors IDS: a\n"
+"             clock that was ahead, accepted by them, audited (CPS 4-12-2-5)\n"
 	/* ---- end later usage lines ---- */
 "  version    print the version\n";
 

@@ -138,6 +138,10 @@ int hk_online_login(struct hk_online *on);
 int hk_online_audit(struct hk_online *on, const char *event,
     const char *result, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The same, the record's actors: ids joined by ',' (hk_audit_append). */
+int hk_online_audit_by(struct hk_online *on, const char *actors,
+    const char *event, const char *result, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 /* The state's audit log verified with the token's audit key (logged in),
  * its checkpoints' signatures included: the chain alone is rebuilt by
  * anyone who can write the file. rep always filled; HK_ERR_AUDIT when the

@@ -151,6 +151,12 @@ ok_actors(const char *s, size_t n)
 	return idlen > 0;
 }
 
+int
+hk_audit_actors_ok(const char *actors)
+{
+	return actors != NULL && ok_actors(actors, strlen(actors));
+}
+
 /* [A-Za-z0-9._:@-]{1,64} */
 static int
 ok_label(const char *s, size_t n)

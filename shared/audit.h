@@ -79,6 +79,10 @@ int hk_audit_create(const char *path);
 int hk_audit_append(const char *path, const char *event, const char *result,
     const char *actors, const char *details);
 
+/* 1 if actors is "-" or ids [A-Za-z0-9][A-Za-z0-9._@-]{0,63} joined by ','
+ * (at most HK_AUDIT_ACTORS_MAX bytes), as hk_audit_append takes them. */
+int hk_audit_actors_ok(const char *actors);
+
 /*
  * Verify the whole chain, then append a checkpoint record signed by key
  * (RSA PKCS#1 v1.5 or ECDSA, SHA-256, EVP_DigestSign only, so a PKCS#11

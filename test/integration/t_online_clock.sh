@@ -6,8 +6,10 @@
 # allowed passes and one a second beyond does not; revoke
 # --issuing-key-compromise is never refused for the clock (CPS 4-14-2): it
 # goes on, warns, and its record says so, and its records, dated earlier,
-# do not open the guard; clock --accept-set-back records the acceptance
-# (clock.accept) after which issue runs at that clock; an audit close at a
+# do not open the guard; clock --accept-set-back --actors records the
+# acceptance (clock.accept, naming who confirmed the time source; without
+# --actors it is a usage error) after which issue runs at that clock; an
+# audit close at a
 # clock set back does not open the guard (it reads on into the closed log).
 . "$(dirname "$0")/online.sh"
 
@@ -32,7 +34,7 @@ before=$(snap)
 { sed -n 1p "$B/batch1.csv"
   echo "431010,70000000007,熊本　次郎,00000,319750301,1,熊本県熊本市中央区水前寺６丁目１８番１号,00000000000000000000,keys/resident-2.pub.pem"
 } >"$B/batch2.csv"
-RE="CPS 4-12-2-5: the clock reads 2026-04-02T12:00:00Z, 86400 s behind audit record $N \(2026-04-03T12:00:00Z, audit.checkpoint\) of .*audit.log, over the 300 s allowed: .*clock --state .* --accept-set-back"
+RE="CPS 4-12-2-5: the clock reads 2026-04-02T12:00:00Z, 86400 s behind audit record $N \(2026-04-03T12:00:00Z, audit.checkpoint\) of .*audit.log, over the 300 s allowed: .*clock --state .* --accept-set-back --actors IDS \(docs/clock.md\)"
 fails "issue with the clock a day back: refused" 3 "^hanko-online issue: $RE.*; nothing signed or recorded$" \
 	"$ON" issue --state "$O" "${BACK[@]}" --batch "$B/batch2.csv" --out "$T/out2"
 check "... no results folder" test ! -e "$T/out2"
@@ -67,13 +69,26 @@ check "... revoked" test "$(db "SELECT status FROM certificates WHERE hex(serial
 
 # the way out: the clock was ahead when those records were written
 N=$(newest | cut -f1)
-ok "clock --accept-set-back at 2026-04-02T12:00:00Z" "$ON" clock --state "$O" "${BACK[@]}" --accept-set-back
-check "... said" grep -q "^Accepted: the clock 2026-04-02T12:00:00Z, 86400 s behind record $N (2026-04-03T12:00:00Z), recorded (clock.accept)" "$T/out"
-check "... a clock.accept record names the clock, record $N, its time and the difference" grep -Eq \
-	"^[0-9]+	2026-04-02T12:00:00Z	clock.accept	ok	-	CPS 4-12-2-5: the clock reads 2026-04-02T12:00:00Z, 86400 s behind audit record $N \(2026-04-03T12:00:00Z, audit.checkpoint\): accepted as a clock that was ahead .*time source confirmed by the CA manager" "$O/audit/audit.log"
+before=$(snap)
+fails "clock --accept-set-back without --actors: usage, naming --actors and why" 2 \
+	"^hanko-online clock: --accept-set-back needs --actors IDS: the CA manager who confirmed the time source .*clock.accept record.*; nothing recorded$" \
+	"$ON" clock --state "$O" "${BACK[@]}" --accept-set-back
+for bad in - "" ",cam1" "cam1,,op1" "cam 1" "-cam1"; do
+	fails "clock --accept-set-back --actors '$bad': usage" 2 \
+		"^hanko-online clock: --actors $bad: must be at least one id \\[A-Za-z0-9\\]" \
+		"$ON" clock --state "$O" "${BACK[@]}" --accept-set-back --actors "$bad"
+done
+fails "clock --actors without --accept-set-back: usage" 2 "^hanko-online clock: --actors cam1: only with --accept-set-back" \
+	"$ON" clock --state "$O" "${BACK[@]}" --actors cam1
+check "... nothing recorded by any of them" test "$(snap)" = "$before"
+ok "clock --accept-set-back --actors cam1,op1 at 2026-04-02T12:00:00Z" "$ON" clock --state "$O" "${BACK[@]}" \
+	--accept-set-back --actors cam1,op1
+check "... said" grep -q "^Accepted: the clock 2026-04-02T12:00:00Z, 86400 s behind record $N (2026-04-03T12:00:00Z), recorded (clock.accept, actors cam1,op1)" "$T/out"
+check "... a clock.accept record by cam1,op1 names the clock, record $N, its time and the difference" grep -Eq \
+	"^[0-9]+	2026-04-02T12:00:00Z	clock.accept	ok	cam1,op1	CPS 4-12-2-5: the clock reads 2026-04-02T12:00:00Z, 86400 s behind audit record $N \(2026-04-03T12:00:00Z, audit.checkpoint\): accepted as a clock that was ahead .*time source confirmed by the CA manager" "$O/audit/audit.log"
 check "... signed by a checkpoint after it" test "$(cut -f3 "$O/audit/audit.log" | tail -2 | tr '\n' ' ')" = "clock.accept audit.checkpoint "
 ok "clock at 2026-04-02T12:00:00Z now passes" "$ON" clock --state "$O" "${BACK[@]}"
-ok "clock --accept-set-back again: nothing to accept" "$ON" clock --state "$O" "${BACK[@]}" --accept-set-back
+ok "clock --accept-set-back again: nothing to accept" "$ON" clock --state "$O" "${BACK[@]}" --accept-set-back --actors cam1
 check "... nothing recorded" sh -c "grep -q '^nothing to accept: nothing recorded' '$T/out' && test \"\$(grep -c clock.accept '$O/audit/audit.log')\" = 1"
 ok "issue at 2026-04-02T13:00:00Z after the acceptance: runs" "$ON" issue --state "$O" --clock 2026-04-02T13:00:00Z \
 	--batch "$B/batch2.csv" --out "$T/out3"
