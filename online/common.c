@@ -349,9 +349,19 @@ clock_guard(struct hk_online *on, int mode)
 	if ((r = hk_online_clock_read(on, now, &nw, &behind)) != 0) {
 		if (mode == HK_ONLINE_GUARD_REFUSE)
 			return r;
-		/* the emergency goes on; its own append names the log */
-		fprintf(stderr, "hanko-online: warning: the clock is not "
-		    "checked: %s\n", hk_err_msg());
+		/* the emergency goes on (its own append names a log it
+		 * cannot write); the warning and its record say the clock
+		 * went unchecked, and why */
+		fprintf(stderr, "hanko-online: warning: CPS 4-12-2-5: the "
+		    "clock is not checked: the end of the audit log, whose "
+		    "newest record the clock guard compares with, cannot be "
+		    "read: %s; an issuing-key compromise is never refused for "
+		    "the clock (CPS 4-14-2): going on, its audit record says "
+		    "so\n", hk_err_msg());
+		snprintf(on->clock_note, sizeof(on->clock_note),
+		    "clock-unchecked: the end of the audit log could not be "
+		    "read (%s): the clock was not checked (CPS 4-12-2-5), not "
+		    "refused (CPS 4-14-2)", hk_err_msg());
 		hk_err_clear();
 		return 0;
 	}

@@ -53,7 +53,8 @@ struct hk_online_opts {
  * seconds behind it is refused (REFUSE: HK_ERR_STATE, exit 3, one line,
  * no audit record, so that a second run is refused as well) or only warned
  * on stderr (WARN: revoke --issuing-key-compromise, CPS 4-14-2; the note
- * is kept in on->clock_note for its audit record).
+ * is kept in on->clock_note for its audit record: clock-behind, or
+ * clock-unchecked when the log's end cannot be read).
  */
 #define HK_ONLINE_GUARD_NONE	0
 #define HK_ONLINE_GUARD_REFUSE	1

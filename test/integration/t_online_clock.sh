@@ -9,8 +9,10 @@
 # do not open the guard; clock --accept-set-back --actors records the
 # acceptance (clock.accept, naming who confirmed the time source; without
 # --actors it is a usage error) after which issue runs at that clock; an
-# audit close at a
-# clock set back does not open the guard (it reads on into the closed log).
+# audit close at a clock set back does not open the guard (it reads on into
+# the closed log); a log's end the guard cannot read does not stop the
+# compromise revocation, which warns (CPS 4-12-2-5) and records that the
+# clock went unchecked.
 . "$(dirname "$0")/online.sh"
 
 B=$T/req
@@ -131,4 +133,24 @@ ok "a second close at that clock" "$ON" audit close --state "$O" --clock 2026-04
 fails "clock after it: refused, by record $N two closes back" 3 "behind audit record $N \($NT, audit.checkpoint\) of $CL, over" \
 	"$ON" clock --state "$O" --clock 2026-04-01T13:10:00Z
 ok "clock at $NT: passes" "$ON" clock --state "$O" --clock "$NT"
+
+# the guard cannot read the log's end (a record of the closed log the live
+# log links back to damaged, the live log sound): an issuing-key compromise
+# still goes on; its warning says CPS 4-12-2-5 and what could not be read,
+# its record that the clock was not checked
+CL2=$(ls "$O"/audit/closed/audit-*.log | grep -vxF "$CL")
+check "the second closed log" test -f "$CL2"
+chmod u+w "$CL2"
+sed -i '2s/	20\([0-9][0-9]\)-/	2x\1-/' "$CL2"	# record 1's time: not a time
+fails "clock: the closed log's end does not read (exit 6)" 6 "^hanko-online clock: $CL2: a record of the log's end: .*run audit verify$" \
+	"$ON" clock --state "$O" --clock 2026-04-01T13:20:00Z
+V=$(db "SELECT count(*) FROM certificates WHERE status = 'valid'")
+rc=0; "$ON" revoke --state "$O" --clock 2026-04-01T13:20:00Z --issuing-key-compromise --generation 1 \
+	--yes-revoke-all "$V" >"$T/cu.out" 2>"$T/cu.err" || rc=$?
+check "revoke --issuing-key-compromise, the log's end unreadable: done (exit $rc)" test "$rc" = 0
+check "... warned: CPS 4-12-2-5, the clock not checked, the closed log named, not refused" grep -q \
+	"^hanko-online: warning: CPS 4-12-2-5: the clock is not checked: the end of the audit log, whose newest record the clock guard compares with, cannot be read: $CL2: a record of the log's end: .*; an issuing-key compromise is never refused for the clock (CPS 4-14-2): going on, its audit record says so$" "$T/cu.err"
+check "... its cert.revoke-all record: revoked at T, then the clock not checked" grep -Eq \
+	"^[0-9]+	2026-04-01T13:20:00Z	cert.revoke-all	ok	-	issuing generation 1 .*; revoked at 2026-04-01T13:20:00Z; clock-unchecked: the end of the audit log could not be read \($CL2: a record of the log's end: .*\): the clock was not checked \(CPS 4-12-2-5\), not refused \(CPS 4-14-2\)	" "$O/audit/audit.log"
+check "... signed by a checkpoint after it" test "$(cut -f3 "$O/audit/audit.log" | tail -2 | tr '\n' ' ')" = "cert.revoke-all audit.checkpoint "
 finish
