@@ -113,6 +113,9 @@ cmd_ocsp_answer(int argc, char **argv)
 		    "over a file", o.out);
 		return HK_ERR_EXISTS;
 	}
+	/* it signs at the clock and stores a one-serial answer as
+	 * ocsp-refresh does, which is refused (docs/clock.md) */
+	o.c.clock_guard = HK_ONLINE_GUARD_REFUSE;
 	if ((r = hk_online_open(&o.c, &on)) != 0 ||
 	    (r = hk_file_read(o.request, READ_MAX, &req, &req_len)) != 0 ||
 	    (r = hk_ocsp_ctx_open(o.c.state, &ctx)) != 0)

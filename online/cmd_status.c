@@ -467,8 +467,8 @@ clock_fact(struct status_work *w)
 		return 0;
 	}
 	printf("clock: %lld s behind the newest audit record %" PRIu64 " (%s)"
-	    "%s%s, over %d s: issue, revoke, recover, request, responder and "
-	    "ocsp-refresh refuse (CPS 4-12-2-5)\n", behind, nw.seq, nw.time,
+	    "%s%s, over %d s: issue, revoke, recover, request, responder, "
+	    "ocsp-refresh and ocsp-answer refuse (CPS 4-12-2-5)\n", behind, nw.seq, nw.time,
 	    nw.closed[0] ? " of the closed log " : "", nw.closed,
 	    HK_ONLINE_CLOCK_TOLERANCE);
 	hk_online_clock_line(w->on, w->now, &nw, behind, line, sizeof(line));

@@ -49,6 +49,15 @@ check "... still valid, nothing recorded" test "$(db "SELECT status FROM certifi
 fails "request --type csr with the clock a day back: refused" 3 "^hanko-online request: $RE" \
 	"$ON" request --state "$O" "${BACK[@]}" --type csr --out "$T/r-csr"
 check "... no bundle, no key, nothing recorded" test ! -e "$T/r-csr" -a "$(snap)" = "$before"
+certs_from "$T/out1"
+openssl x509 -inform DER -in "$T/out1/certs/$S2.der" -out "$T/c2.pem"
+openssl ocsp -issuer "$ISS" -cert "$T/c2.pem" -no_nonce -reqout "$T/c2.req" 2>/dev/null
+fails "ocsp-answer with the clock a day back: refused (it signs and stores as ocsp-refresh does)" 3 \
+	"^hanko-online ocsp-answer: $RE" \
+	"$ON" ocsp-answer --state "$O" "${BACK[@]}" --request "$T/c2.req" --out "$T/c2.resp"
+check "... no response written, nothing recorded" test ! -e "$T/c2.resp" -a "$(snap)" = "$before"
+fails "... at the log's clock it passes the guard (and wants a responder)" 3 "run hanko-online responder" \
+	"$ON" ocsp-answer --state "$O" "${AH[@]}" --request "$T/c2.req" --out "$T/c2.resp"
 fails "clock: the guard would refuse" 3 "^hanko-online clock: $RE" "$ON" clock --state "$O" "${BACK[@]}"
 check "... it prints the clock, record $N and the refusal" grep -qz \
 	"clock: 2026-04-02T12:00:00Z (--clock).*newest record $N (2026-04-03T12:00:00Z, audit.checkpoint); last record $N .*guard: refuses: the clock is 86400 s behind record $N" "$T/out"
