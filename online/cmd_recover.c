@@ -267,13 +267,14 @@ add_line(struct rc_work *w, const char *tok, size_t n, const char *batch,
 {
 	const char *a = memchr(tok, '/', n), *b;
 	struct ev_line *e;
-	char num[24];
-	char *end;
+	uint64_t line;
 
+	/* L as issue writes it (%PRIu64): a plain decimal, no sign, blank or
+	 * leading zero (strtoull would take "+2", "\t2" and "02") */
 	if (a == NULL || (b = memchr(a + 1, '/', n - (size_t)(a + 1 - tok))) ==
 	    NULL || !hk_logev_serial_ok(tok, (size_t)(a - tok)) ||
 	    (size_t)(b - a - 1) > HK_STORE_CODE_LEN ||
-	    (size_t)(tok + n - b - 1) >= sizeof(num) || tok + n == b + 1)
+	    hk_dec_parse(b + 1, (size_t)(tok + n - b - 1), 19, &line) != 0)
 		return 0;	/* not an entry of issue's form: not evidence */
 	if (w->nel == w->capel) {
 		size_t cap = w->capel ? 2 * w->capel : 256;
@@ -288,12 +289,7 @@ add_line(struct rc_work *w, const char *tok, size_t n, const char *batch,
 	memcpy(e->serial, tok, (size_t)(a - tok));
 	memcpy(e->muni, a + 1, (size_t)(b - a - 1));
 	memcpy(e->batch, batch, sizeof(e->batch));
-	memcpy(num, b + 1, (size_t)(tok + n - b - 1));
-	num[tok + n - b - 1] = '\0';
-	errno = 0;
-	e->line = strtoull(num, &end, 10);
-	if (*end != '\0' || errno != 0)
-		return 0;
+	e->line = line;
 	e->seq = seq;
 	e->issued = issued;
 	w->nel++;

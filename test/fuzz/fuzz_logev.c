@@ -16,7 +16,9 @@
  * returns: a serial of uppercase hex, G a plain decimal, K lowercase hex,
  * the sha256 followed by ':' or " (--replace):", the last one; and of
  * recover: a revocation time it takes from "; revoked at T" is a real
- * UTC time as hanko writes it; of hk_logev_issued: delivered only after
+ * UTC time as hanko writes it; an entry "S/M/L" it takes from a
+ * cert.issue or cert.reserve is written so (L a plain decimal, as issue
+ * writes it); of hk_logev_issued: delivered only after
  * issued, by an issue.done or cert.reserve, the count right. Seeds:
  * corpus/logev/ (records in the formats of cmd_issue.c, cmd_revoke.c,
  * cmd_check.c and cmd_recover.c).
@@ -122,14 +124,38 @@ parsers(const char *d)
 	}
 }
 
+/* Each entry recover took from a cert.issue or cert.reserve record (w->el
+ * from n on) is written in d as issue writes it: "S/M/L" with L a plain
+ * decimal (no sign, blank or leading zero), a whole token. */
+static void
+lines_as_written(const struct rc_work *w, size_t n, const char *d)
+{
+	const char *t;
+	char tok[160];
+	size_t tl;
+
+	for (; n < w->nel; n++) {
+		snprintf(tok, sizeof(tok), "%s/%s/%" PRIu64, w->el[n].serial,
+		    w->el[n].muni, w->el[n].line);
+		tl = strlen(tok);
+		for (t = d; (t = strstr(t, tok)) != NULL; t++)
+			if ((t == d || t[-1] == ' ') && (t[tl] == ' ' ||
+			    t[tl] == '\0'))
+				break;
+		if (t == NULL)
+			abort();
+	}
+}
+
 /* recover's reading of every record (each_record), and said_at's time. */
 static int
 each_recover(const struct hk_audit_record *rec, void *arg)
 {
 	struct rc_work *w = arg;
 	char *d, when[24], fmt[24];
+	size_t nel = w->nel;
 	time_t at;
-	int said;
+	int said, r;
 
 	if ((d = hk_logev_details(rec)) == NULL)
 		abort();
@@ -140,8 +166,10 @@ each_recover(const struct hk_audit_record *rec, void *arg)
 		if (strcmp(fmt, when) != 0)
 			abort();
 	}
+	r = each_record(rec, w);
+	lines_as_written(w, nel, d);
 	free(d);
-	return each_record(rec, w);
+	return r;
 }
 
 static void
