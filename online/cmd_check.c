@@ -43,7 +43,7 @@
  *               taken before the compromise; reported with the revoke
  *               command that marks it again once the batches are
  *               recovered (issue refuses meanwhile);
- *   void        a void row whose serial the live log records as issued
+ *   void        a void row whose serial the logs record as issued
  *               (cert.issue ok, then its batch's issue.done ok, or its
  *               cert.reserve ok before that run ended): signed
  *               and delivered, voided after a restore; reported with the
@@ -143,7 +143,8 @@ struct lmiss {
 	const struct lrevall *all;	/* the earliest after it */
 };
 
-/* A void row, and what the live log says of its serial: its first
+/* A void row, and what the logs (the closed logs behind the live log,
+ * then the live log) say of its serial: its first
  * cert.issue ok record (batch, seq), then what says it was committed and
  * delivered (hk_logev_issued: an issue.done ok of that batch, or its
  * cert.reserve ok before that run ended). */
@@ -1102,7 +1103,7 @@ lvoid_cmp(const void *a, const void *b)
 }
 
 /*
- * A void row whose serial the live log records as issued (cert.issue ok)
+ * A void row whose serial the logs record as issued (cert.issue ok)
  * and delivered (issue.done ok of its batch after it, or a cert.reserve ok
  * of its batch before that run ended: the run went on past its commit and
  * wrote it into results.csv even if it failed later; hk_logev_issued):

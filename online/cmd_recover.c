@@ -960,7 +960,7 @@ unhex(const char *h, unsigned char *b, size_t *n)
  * before this batch's first (when the log has none of this batch's, it
  * says nothing of when this one ran: its lines are judged one by one) and
  * whose cert.issue certificates are not all in the store (none of its
- * rows, pending, or void though the live log shows it delivered: see
+ * rows, pending, or void though the logs show it delivered: see
  * log_delivered) must be recovered first. Else this batch's re-issue
  * of a resident that batch issued finds no certificate to replace: put
  * back without its revocation, and that batch's certificate refused for
