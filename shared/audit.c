@@ -1146,6 +1146,23 @@ scan_log(struct scan *s, int fd)
 	return r;
 }
 
+/* The chain scanned again from the first record under the caller's lock,
+ * into rep: 0, or refused as "<finding>; refusing to <what>". */
+static int
+rescan(struct scan *s, int fd, const char *path,
+    struct hk_audit_report *rep, const char *what)
+{
+	int r;
+
+	report_init(rep);
+	s->path = path;
+	s->rep = rep;
+	if ((r = scan_log(s, fd)) != 0)
+		hk_err_set("%s; refusing to %s", rep->reason[0] ? rep->reason :
+		    hk_err_msg(), what);
+	return r;
+}
+
 /* The head names the record before audit.close, and the log ends with
  * audit.close and its checkpoint: the close appends the two as one write,
  * and a crash before its head write leaves this. */
@@ -1775,14 +1792,8 @@ checkpoint_fd(const char *path, int fd, EVP_PKEY *key, const char *key_label,
 	    (b64 = malloc((SIG_MAX + 2) / 3 * 4 + 1)) == NULL)
 		goto out;
 	/* Sign only a chain rebuilt here from the first record. */
-	report_init(rep);
-	s->path = path;
-	s->rep = rep;
-	if ((ret = scan_log(s, fd)) != 0) {
-		hk_err_set("%s; refusing to sign a checkpoint", rep->reason[0] ?
-		    rep->reason : hk_err_msg());
+	if ((ret = rescan(s, fd, path, rep, "sign a checkpoint")) != 0)
 		goto out;
-	}
 	hk_err_clear();
 	close_hint(path, hint, sizeof(hint));
 	if ((ret = next_path(path, np, sizeof(np))) != 0 ||
@@ -2451,14 +2462,8 @@ hk_audit_close(const char *path, EVP_PKEY *key, const char *key_label,
 		goto out;
 	}
 	/* 1. Where an earlier close stopped, if one did. */
-	report_init(rep);
-	s->path = path;
-	s->rep = rep;
-	if ((ret = scan_log(s, fd)) != 0) {
-		hk_err_set("%s; refusing to close", rep->reason[0] ?
-		    rep->reason : hk_err_msg());
+	if ((ret = rescan(s, fd, path, rep, "close")) != 0)
 		goto out;
-	}
 	if (rep->linked && rep->close_seq < 0 && hk_path_exists(nh)) {
 		/* the new log in place, its head file not yet: finish */
 		struct head h;
