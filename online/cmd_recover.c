@@ -672,19 +672,24 @@ log_keyed(struct rc_work *w)
 	return r;
 }
 
-/* A scan of the logs that failed: the log named. */
+/* r of a pass over the logs: a log that failed verification named. */
 static int
-log_scan(struct rc_work *w, int (*each)(const struct hk_audit_record *,
-    void *))
+log_failed(struct rc_work *w, int r)
 {
-	int r;
-
-	if ((r = hk_logev_scan(&w->logs, each, w)) == HK_ERR_AUDIT)
+	if (r == HK_ERR_AUDIT)
 		hk_err_set("%s: the audit log fails verification (%s): it "
 		    "cannot be evidence; docs/backup.md \"Restore\", step 6",
 		    w->logs.failed != NULL ? w->logs.failed :
 		    w->on->audit_log, hk_err_msg());
 	return r;
+}
+
+/* A scan of the logs that failed: the log named. */
+static int
+log_scan(struct rc_work *w, int (*each)(const struct hk_audit_record *,
+    void *))
+{
+	return log_failed(w, hk_logev_scan(&w->logs, each, w));
 }
 
 /*
@@ -699,7 +704,6 @@ static int
 log_delivered(struct rc_work *w)
 {
 	size_t k;
-	int r;
 
 	for (k = 0; k < w->nel; k++)
 		if (w->el[k].issued && (w->niss == 0 ||
@@ -719,13 +723,8 @@ log_delivered(struct rc_work *w)
 		}
 	if (w->niss == 0)
 		return 0;
-	if ((r = hk_logev_issued(&w->logs, w->iss, w->niss,
-	    sizeof(*w->iss), NULL)) != 0 && r == HK_ERR_AUDIT)
-		hk_err_set("%s: the audit log fails verification (%s): it "
-		    "cannot be evidence; docs/backup.md \"Restore\", step 6",
-		    w->logs.failed != NULL ? w->logs.failed :
-		    w->on->audit_log, hk_err_msg());
-	return r;
+	return log_failed(w, hk_logev_issued(&w->logs, w->iss, w->niss,
+	    sizeof(*w->iss), NULL));
 }
 
 static int

@@ -24,6 +24,21 @@ restore_state() {
 	mv "$d/token" "$d/secrets" "$O/"
 	cp -p "$logdir/audit.log" "$logdir/audit.log.head" "$O/audit/"
 }
+
+# many_residents N BASE: a batch of N distinct residents (resident ids
+# BASE, BASE + 1, ...) over the six valid.csv samples' names and the five
+# sample keys (the validator accepts one key for several residents), on
+# stdout; the keys are the request folder's keys/.
+many_residents() {
+	awk -F, -v n="$1" -v base="$2" 'NR == 1 { print; next } NR <= 6 { row[nr++] = $0 }
+	END { OFS = ","
+		for (i = 0; i < n; i++) {
+			split(row[i % nr], f, ","); f[2] = sprintf("%011.0f", base + i)
+			f[9] = sprintf("keys/resident-%d.pub.pem", i % 5 + 1)
+			print f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9] } }' \
+		"$REQ/valid.csv"
+}
+
 # mid_batch_backup N: batch A ($T/a/batch.csv, N residents, chunks of 16) is
 # held inside a write of the store's -wal some chunks in (pausewrite), the
 # backup $BK/b1 taken meanwhile (some of A's rows pending in it), then A
@@ -31,13 +46,7 @@ restore_state() {
 mid_batch_backup() {
 	local n=$1 irc=0 ipid
 	req_dir "$T/a"
-	awk -F, -v n="$n" 'NR == 1 { print; next } NR <= 6 { row[nr++] = $0 }
-	END { OFS = ","
-		for (i = 0; i < n; i++) {
-			split(row[i % nr], f, ","); f[2] = sprintf("%011.0f", 72000000000 + i)
-			f[9] = sprintf("keys/resident-%d.pub.pem", i % 5 + 1)
-			print f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9] } }' \
-		"$REQ/valid.csv" >"$T/a/batch.csv"
+	many_residents "$n" 72000000000 >"$T/a/batch.csv"
 	cc -shared -fPIC -o "$T/pausewrite.so" "$HANKO_SRC/test/data/online/pausewrite.c" -ldl
 	rm -f "$T/iw.reached" "$T/iw.go"
 	env HK_PAUSE_WRITE="$T/iw" HK_PAUSE_WRITE_PATH="*/online/store.db-wal" HK_PAUSE_WRITE_SKIP=150 \

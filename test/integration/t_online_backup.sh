@@ -32,13 +32,7 @@ rows() { sqlite3 -cmd ".timeout 10000" "$1" "SELECT count(*) FROM certificates W
 N=1500
 mkdir -p "$T/b"
 cp -r "$REQ/keys" "$T/b/"
-awk -F, -v n="$N" 'NR == 1 { print; next } NR <= 6 { row[nr++] = $0 }
-END { OFS = ","
-	for (i = 0; i < n; i++) {
-		split(row[i % nr], f, ","); f[2] = sprintf("%011.0f", 71000000000 + i)
-		f[9] = sprintf("keys/resident-%d.pub.pem", i % 5 + 1)
-		print f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9] } }' \
-	"$REQ/valid.csv" >"$T/b/batch.csv"
+many_residents "$N" 71000000000 >"$T/b/batch.csv"
 cc -shared -fPIC -o "$T/pausewrite.so" "$HANKO_SRC/test/data/online/pausewrite.c" -ldl
 valid() { rows "$O/store.db" valid; }
 # issue held inside a write of the store's -wal some chunks into the batch

@@ -22,13 +22,7 @@ mkdir -p "$BK"
 N=160
 req_dir "$T/a"
 req_dir "$T/p"
-awk -F, 'NR == 1 { print; next } NR <= 6 { row[nr++] = $0 }
-END { OFS = ","
-	for (i = 0; i < n; i++) {
-		split(row[i % nr], f, ","); f[2] = sprintf("%011.0f", 72000000000 + i)
-		f[9] = sprintf("keys/resident-%d.pub.pem", i % 5 + 1)
-		print f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9] } }' n="$N" \
-	"$REQ/valid.csv" >"$T/a/batch.csv"
+many_residents "$N" 72000000000 >"$T/a/batch.csv"
 awk -F, 'NR == 1 { print; next } NR == 2 { OFS = ","; $2 = "72000000999"; print }' "$T/a/batch.csv" >"$T/p/batch.csv"
 req_dir "$T/c"
 awk -F, 'NR == 1 { print; next } NR == 2 { OFS = ","; $2 = "72000000888"; print }' "$T/a/batch.csv" >"$T/c/batch.csv"
