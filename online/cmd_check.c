@@ -47,7 +47,10 @@
  *               (cert.issue ok, then its batch's issue.done ok, or its
  *               cert.reserve ok before that run ended): signed
  *               and delivered, voided after a restore; reported with the
- *               way back (never changed: a void row is final).
+ *               way back (never changed: a void row is final);
+ *   responder   an OCSP responder state.conf names whose certificate the
+ *               store lacks (made after the backup it was restored from):
+ *               put back, as publish takes responder/ from the store.
  *
  * One line per finding on stdout; the exit status is 1 when anything was
  * found (fixed or not), 0 for a consistent store. --dry-run changes
@@ -81,6 +84,7 @@
 #include "err.h"
 #include "hex.h"
 #include "logev.h"
+#include "name.h"
 #include "online.h"
 #include "p11.h"
 #include "state.h"
@@ -407,6 +411,97 @@ each_issuing(const unsigned char *der, size_t len, int gen, void *arg)
 	w->iss_gen[w->niss] = gen;
 	w->iss[w->niss++] = x;
 	return 0;
+}
+
+/* ---- responders state.conf names (docs/backup.md "Restore", step 7) ---- */
+
+struct resp_find {
+	const unsigned char *der;
+	size_t len;
+	int found;
+};
+
+static int
+each_responder(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	struct resp_find *f = arg;
+
+	(void)gen;
+	if (len == f->len && memcmp(der, f->der, len) == 0)
+		f->found = 1;
+	return 0;
+}
+
+/*
+ * An OCSP responder state.conf names whose certificate the store does not
+ * hold: made by responder after the backup the store was restored from,
+ * its state.conf and certificate kept from the damaged folder (docs/backup.md
+ * "Restore", step 7). publish takes responder/ from the store, so it would
+ * never be published (CPS 2-8-2). Put back (generation n, as responder
+ * stores it) when a stored issuing CA certificate signed it; reported only
+ * otherwise.
+ */
+static int
+responders(struct check_work *w)
+{
+	char k[64], path[4096];
+	const char *rel, *why;
+	struct resp_find f;
+	unsigned char *der;
+	char *subject;
+	X509 *x;
+	int n, i, len, r = 0, signed_ok;
+
+	for (n = 1; n <= 999 && r == 0; n++) {
+		snprintf(k, sizeof(k), "responder.%d.cert", n);
+		if ((rel = hk_state_get(w->on->st, k)) == NULL)
+			continue;
+		if (hk_online_path(w->on, rel, path, sizeof(path)) != 0 ||
+		    hk_cert_read(path, &x) != 0) {
+			hk_err_clear();
+			continue;	/* ocsp-refresh and serve name it */
+		}
+		der = NULL;
+		if ((len = i2d_X509(x, &der)) <= 0) {
+			X509_free(x);
+			return HK_ERR_CRYPTO;
+		}
+		memset(&f, 0, sizeof(f));
+		f.der = der;
+		f.len = (size_t)len;
+		if ((r = hk_store_ca_each(w->store, HK_CA_RESPONDER,
+		    each_responder, &f)) != 0 || f.found)
+			goto next;
+		for (i = 0, signed_ok = 0; i < w->niss && !signed_ok; i++)
+			signed_ok = X509_verify(x,
+			    X509_get0_pubkey(w->iss[i])) == 1;
+		ERR_clear_error();
+		why = !signed_ok ? "not put back: no stored issuing CA "
+		    "certificate signed it" : w->o->dry_run ? "would be put "
+		    "back" : "put back";
+		if (signed_ok && !w->o->dry_run) {
+			subject = hk_name_print(X509_get_subject_name(x));
+			r = hk_store_ca_add(w->store, HK_CA_RESPONDER, n,
+			    subject ? subject : "?", der, (size_t)len, 0);
+			free(subject);
+			if (r != 0)
+				goto next;
+			hk_online_audit(w->on, "store.responder", "ok",
+			    "OCSP responder %d (%s): named by state.conf, not "
+			    "in the store: put back", n, rel);
+			w->fixed++;
+		}
+		printf("responder: OCSP responder %d (%s): state.conf names "
+		    "it, the store does not hold its certificate (made after "
+		    "the backup the store was restored from?): publish leaves "
+		    "it out of the repository's responder/ (CPS 2-8-2); %s\n",
+		    n, rel, why);
+		w->findings++;
+ next:
+		OPENSSL_free(der);
+		X509_free(x);
+	}
+	return r;
 }
 
 /* The issuing CA certificate whose SKI is the row's issuer, or NULL. */
@@ -1261,7 +1356,8 @@ check(struct check_work *w)
 		return r;
 	report_fixable(w, t, !w->o->dry_run);
 	if ((r = hk_store_ca_each(w->store, HK_CA_ISSUING, each_issuing,
-	    w)) != 0 || (r = hk_store_cert_each(w->store, HK_CERT_VALID,
+	    w)) != 0 || (r = responders(w)) != 0 ||
+	    (r = hk_store_cert_each(w->store, HK_CERT_VALID,
 	    each_valid, w)) != 0 || (r = hk_store_cert_each(w->store,
 	    HK_CERT_PENDING, each_pending, w)) != 0 ||
 	    (r = log_compare(w)) != 0 || (r = issued_compare(w)) != 0 ||
