@@ -63,6 +63,8 @@ struct responder_work {
 	int key_made;			/* 1: destroy the key on failure */
 	char der[4096], pem[4096];	/* its certificate files */
 	int files_made;			/* 1: remove them on failure */
+	int orphan_lo, orphan_hi;	/* keys skipped (0: none) */
+	char orphans[320];		/* "; ..." said of them, or "" */
 };
 
 static const char responder_usage[] =
@@ -138,6 +140,70 @@ compromise_check(struct responder_work *w)
 	return r == 0 ? 0 : hk_online_mark_refuse(w->on, gen, val);
 }
 
+/*
+ * A key ocsp-<n> the token holds where state.conf names no responder n: a
+ * state.conf restored from a backup taken before that responder was made
+ * (docs/backup.md "Restore" step 7, when the folder was lost), or a run
+ * killed between the key and state.conf. Its certificate, if it ever had
+ * one, is not this state's: the key is left in the token, never used, and
+ * the new responder takes the next number free in both (said and audited).
+ * Without this, responder refused for ever (the token's key exists).
+ */
+static int
+skip_orphans(struct responder_work *w)
+{
+	const char *label = hk_state_get(w->on->st, "token.label");
+	struct hk_p11_key_attrs a;
+	unsigned char id[16];
+	char uri[256];
+	int r, len;
+
+	if (label == NULL) {
+		hk_err_set("%s/state.conf: token.label: missing",
+		    w->on->st->dir);
+		return HK_ERR_STATE;
+	}
+	for (;;) {
+		len = snprintf((char *)id, sizeof(id), "ocsp-%d", w->n);
+		if ((r = hk_p11_uri(label, id, (size_t)len, uri,
+		    sizeof(uri))) != 0)
+			return r;
+		r = hk_token_key_attrs(w->on->tok, uri, &a);
+		if (r == HK_ERR_NOT_FOUND) {
+			hk_err_clear();
+			break;
+		}
+		if (r != 0)
+			return r;
+		if (w->orphan_lo == 0)
+			w->orphan_lo = w->n;
+		w->orphan_hi = w->n;
+		if (++w->n >= MAX_NUMBER) {
+			hk_err_set("token '%s': keys ocsp-%d to ocsp-%d exist "
+			    "and state.conf names none of them: no responder "
+			    "number is left (1..%d)", label, w->orphan_lo,
+			    w->orphan_hi, MAX_NUMBER - 1);
+			return HK_ERR_EXISTS;
+		}
+	}
+	if (w->orphan_lo == 0)
+		return 0;
+	if (w->orphan_lo == w->orphan_hi)
+		snprintf(w->orphans, sizeof(w->orphans), "; key ocsp-%d is in "
+		    "the token and state.conf names no responder %d (made "
+		    "after the backup state.conf came from, or a run cut "
+		    "short): left unused, this responder is %d", w->orphan_lo,
+		    w->orphan_lo, w->n);
+	else
+		snprintf(w->orphans, sizeof(w->orphans), "; keys ocsp-%d to "
+		    "ocsp-%d are in the token and state.conf names no "
+		    "responder %d to %d (made after the backup state.conf came "
+		    "from, or runs cut short): left unused, this responder is "
+		    "%d", w->orphan_lo, w->orphan_hi, w->orphan_lo,
+		    w->orphan_hi, w->n);
+	return 0;
+}
+
 static int
 work_open(struct responder_work *w, const struct responder_opts *o)
 {
@@ -164,7 +230,7 @@ work_open(struct responder_work *w, const struct responder_opts *o)
 	    (r = hk_online_path(w->on, HK_ONLINE_STORE_FILE, path,
 	    sizeof(path))) != 0 || (r = hk_store_open(path, 0,
 	    &w->store)) != 0 || (r = hk_online_login(w->on)) != 0 ||
-	    (r = find_issuer(w, o)) != 0)
+	    (r = find_issuer(w, o)) != 0 || (r = skip_orphans(w)) != 0)
 		return r;
 	return compromise_check(w);
 }
@@ -206,8 +272,8 @@ make_key(struct responder_work *w, EVP_PKEY **priv, X509_REQ **csr)
 		goto out;
 	}
 	hk_online_audit(w->on, "key.generate", "ok", "%s: %s key %s in the "
-	    "token (OCSP responder %d)", (char *)w->id, hk_key_alg_name(alg),
-	    w->uri, w->n);
+	    "token (OCSP responder %d)%s", (char *)w->id, hk_key_alg_name(alg),
+	    w->uri, w->n, w->orphans);
 	snprintf(text, sizeof(text), "%s, CN=OCSP Responder %d",
 	    w->p->issuing_subject_prefix, w->n);
 	if ((r = hk_name_build(text, w->rehearsal ? w->p->rehearsal_marker :
@@ -439,6 +505,9 @@ cmd_responder(int argc, char **argv)
 	o.c.clock_guard = HK_ONLINE_GUARD_REFUSE;	/* docs/clock.md */
 	if ((r = work_open(&w, &o)) != 0)
 		goto fail;
+	if (w.orphans[0] != '\0')
+		fprintf(stderr, "hanko-online responder: warning: %s "
+		    "(docs/ocsp.md)\n", w.orphans + 2);
 	if ((r = make_key(&w, &priv, &csr)) != 0 ||
 	    (r = hk_cert_build_ocsp(w.p, w.issuer, csr, w.n, hk_clock_now(),
 	    w.rehearsal, &x)) != 0 || (r = sign_delegated(&w, x)) != 0 ||

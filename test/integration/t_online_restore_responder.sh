@@ -5,6 +5,10 @@
 # publish takes from the store for the repository's responder/ (CPS 2-8-2).
 # check (step 8) names it and puts it back (--dry-run changes nothing); the
 # next publish has it; check is then clean.
+# When the folder is lost (only token/, secrets/ and audit/ survive), the
+# backup's state.conf names responder 1 while the token holds ocsp-2's key:
+# responder takes the next number free in both (3), says and audits why,
+# and leaves ocsp-2 unused (it refused for ever before: the key exists).
 . "$(dirname "$0")/online.sh"
 
 P=$T/repo
@@ -45,4 +49,18 @@ check "... Store consistent" grep -q "^Store consistent" "$HANKO_TMP/out"
 rc=0; "$ON" publish --state "$O" --repo "$P" --clock 2026-04-02T15:00:00Z >"$T/pub.out" 2>&1 || rc=$?
 check "publish (exit $rc: 0 or 9, a warning)" sh -c "[ $rc = 0 ] || [ $rc = 9 ]"
 check "... the repository has responder 2's certificate" cmp "$P/responder/$R2.cer" "$O/certs/ocsp-responder-2.der"
+
+# the folder lost: the backup's state.conf (responder.current 1) with the
+# token that holds ocsp-2's key
+restore_state "$BK/b1" "$T/lost" "$T/lost/audit"
+check "the backup's state.conf names responder 1" grep -qx "responder.current = 1" "$O/state.conf"
+rc=0; "$ON" responder --state "$O" --clock 2026-04-02T16:00:00Z >"$T/r3.out" 2>"$T/r3.err" || rc=$?
+check "responder with ocsp-2's key in the token and not in state.conf: made (exit $rc)" test "$rc" = 0
+check "... as responder 3" grep -q "^OCSP responder 3" "$T/r3.out"
+check "... state.conf names responder 3" grep -qx "responder.current = 3" "$O/state.conf"
+check "... saying why, on stderr" grep -qx "hanko-online responder: warning: key ocsp-2 is in the token and state.conf names no responder 2 (made after the backup state.conf came from, or a run cut short): left unused, this responder is 3 (docs/ocsp.md)" "$T/r3.err"
+check "... and in its key.generate record" grep -Eq "	key.generate	ok	-	ocsp-3: .*\(OCSP responder 3\); key ocsp-2 is in the token and state.conf names no responder 2 .*: left unused, this responder is 3	" "$O/audit/audit.log"
+check "... its certificate names responder 3" sh -c "openssl x509 -inform DER -in '$O/certs/ocsp-responder-3.der' -noout -subject | grep -q 'CN *= *OCSP Responder 3'"
+ok "ocsp-refresh signs with responder 3" "$ON" ocsp-refresh --state "$O" --clock 2026-04-02T16:10:00Z
+ok "the audit log verifies" "$ON" audit verify --state "$O"
 finish
