@@ -76,6 +76,10 @@ cmd_audit(int argc, char **argv)
 		return cmd_audit_close(argc - 1, argv + 1);
 	for (i = 2; i < argc; i++) {
 		const char **slot = NULL;
+		if (strcmp(argv[i], "--help") == 0) {
+			fputs(audit_usage, stdout);
+			return 0;
+		}
 		if (strcmp(argv[i], "--state") == 0)
 			slot = &state;
 		else if (strcmp(argv[i], "--log") == 0)

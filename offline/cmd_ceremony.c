@@ -137,7 +137,8 @@ cmd_ceremony(int argc, char **argv)
 	struct hk_cer_opts *o;
 	int r, i;
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    (argc == 3 && strcmp(argv[2], "--help") == 0)) {
 		fputs(ceremony_usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? HK_ERR_USAGE : 0;
 	}

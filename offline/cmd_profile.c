@@ -17,7 +17,8 @@ cmd_profile(int argc, char **argv)
 	const char *diff;
 	int r;
 
-	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+	if ((argc == 2 || argc == 3) &&
+	    strcmp(argv[argc - 1], "--help") == 0) {
 		puts("usage: hanko-offline profile check FILE");
 		return 0;
 	}

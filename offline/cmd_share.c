@@ -18,7 +18,8 @@ cmd_share(int argc, char **argv)
 	char setid[2 * HK_QUORUM_ID_LEN + 1];
 	int r;
 
-	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+	if ((argc == 2 || argc == 3) &&
+	    strcmp(argv[argc - 1], "--help") == 0) {
 		puts("usage: hanko-offline share inspect FILE");
 		return 0;
 	}

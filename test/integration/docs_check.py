@@ -7,7 +7,8 @@ that can be made mechanically, each printed as one line "ok|FAIL: <what>":
  1. man pages: the SYNOPSIS of hanko-online(1) and hanko-offline(1) has a
     line for every command the program's --help names, and lists every
     option of that command's own usage (<prog> <command> --help), and no
-    option the usage lacks (but --clock, taken by every command on a state).
+    option the usage lacks (but --clock, taken by every command on a state);
+    each command as the SYNOPSIS writes it ("audit verify") takes --help.
  2. docs/cps-mapping.md: every unit.X is test/unit/test_X.c, every
     suite::test it names is a Test() in it, every integration.X is
     test/integration/X.sh and every quoted assertion text after it is one of
@@ -90,6 +91,18 @@ for prog, binary, man in PROGS:
     syn = synopsis(man, prog)
     cmds = (commands(binary) | {k.split()[0] for k in syn}) - {"version"}
     use = usage(binary, prog, cmds)
+    # each command of the SYNOPSIS, as written there, takes --help
+    for k in sorted(syn):
+        if k == "version":
+            continue
+        p = subprocess.run([binary] + k.split() + ["--help"],
+                           capture_output=True, text=True)
+        report(p.returncode == 0 and re.search(
+            r"^(usage:)?\s*%s %s\b" % (prog, re.escape(k)), p.stdout,
+            re.M) is not None,
+            "%s %s --help: its usage on stdout, exit 0 (exit %d%s)" %
+            (prog, k, p.returncode,
+             ": " + p.stderr.strip() if p.stderr.strip() else ""))
     for k in sorted(use):
         if k not in syn:
             report(False, "%s: %s: %s --help has it, the SYNOPSIS not"

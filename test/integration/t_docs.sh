@@ -2,7 +2,8 @@
 # t_docs.sh - the documents name what the code has (docs_check.py): the
 # man pages' SYNOPSIS against each command's own usage (--help), and
 # docs/cps-mapping.md's tests (unit suite::test, integration scripts and
-# their assertion texts) and files. Operators and auditors follow both
+# their assertion texts) and files; each command the SYNOPSIS names takes
+# --help (a refusal that says "see --help" must not refuse --help). Operators and auditors follow both
 # literally: a command missing from a SYNOPSIS, or a test the mapping names
 # that no longer says so, sends them looking for what is not there.
 . "$(dirname "$0")/lib.sh"
@@ -44,5 +45,10 @@ check "... and it checked them: the SYNOPSIS of both programs, the mapping's tes
 	 grep -q '^ok: docs/hanko-offline.1 SYNOPSIS: hanko-offline audit close: ' '$T/out' &&
 	 grep -q '^ok: cps-mapping.md:[0-9]*: t_quorum asserts ' '$T/out' &&
 	 grep -q '^ok: cps-mapping.md:[0-9]*: unit.audit has audit::' '$T/out'"
+check "... each command of the SYNOPSIS takes --help: audit verify, share inspect, ceremony check" sh -c \
+	"grep -q '^ok: hanko-offline audit verify --help: ' '$T/out' &&
+	 grep -q '^ok: hanko-offline share inspect --help: ' '$T/out' &&
+	 grep -q '^ok: hanko-offline ceremony check --help: ' '$T/out' &&
+	 grep -q '^ok: hanko-online backup verify --help: ' '$T/out'"
 grep '^FAIL' "$T/out" || true
 finish
