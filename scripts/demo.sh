@@ -267,6 +267,12 @@ fi
 echo
 echo "Rehearsal complete. Everything it made is under $demo/ (marked TEST)."
 step "18. Serving the repository on loopback: HTTP, OCSP for registered relying parties (CPS 2-6, 4-4-4)"
+# serve signs OCSP answers at today's clock, years behind the imports of
+# step 16 (dated by the rehearsal's --clock): its key holder would sign
+# nothing (CPS 4-12-2-5, docs/clock.md). Back in the present, the CA
+# manager accepts today's clock, as after a clock that was ahead.
+echo "  the imports of step 16 are dated nearly five years on; back to today's clock, accepted by the CA manager:"
+"$ON" clock --state "$demo/online" --accept-set-back --actors kimura | sed 's/^/    /'
 "$ON" serve --state "$demo/online" --repo "$demo/repo" --listen "127.0.0.1:$PORT" &
 srv=$!
 trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null' EXIT INT TERM

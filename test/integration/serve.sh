@@ -4,7 +4,9 @@
 
 # serve_one_cert: one resident's certificate ($CERT, its DER; $T/c.pem),
 # the OCSP responder, a set published into $P, and the relying party
-# bank-1 (its token in $T/tok).
+# bank-1 (its token in $T/tok), each at its --clock, the last at
+# 2026-04-03T11:00:00Z: serve at a clock more than 300 s behind the newest
+# record signs nothing (docs/clock.md), so the tests serve after it.
 serve_one_cert() {
 	P=$T/repo
 	B=$T/req
@@ -14,7 +16,7 @@ serve_one_cert() {
 	ok "the OCSP responder" "$ON" responder --state "$O" --clock 2026-04-02T13:00:00Z
 	"$ON" publish --state "$O" --repo "$P" --clock 2026-04-03T10:00:00Z >/dev/null 2>&1 || true
 	check "a set is published" test -f "$P/MANIFEST"
-	ok "rp add bank-1" "$ON" rp add --state "$O" --name bank-1 --token-out "$T/tok"
+	ok "rp add bank-1" "$ON" rp add --state "$O" --clock 2026-04-03T11:00:00Z --name bank-1 --token-out "$T/tok"
 	CERT=$(ls "$T"/issued/certs/*.der | head -1)
 	openssl x509 -inform DER -in "$CERT" -out "$T/c.pem"
 }

@@ -223,9 +223,12 @@ check "OCSP GET without a credential: unauthorized (6) with the challenge" sh -c
 	 grep -q '^WWW-Authenticate: Bearer' '$T/on.hdr'"
 
 # Swap (repository.h): publish while clients fetch; each answer is the old
-# CRL or the new one, with its own ETag.
+# CRL or the new one, with its own ETag. The revocation and the publish run
+# at serve's clock: a record dated later would put serve's clock behind the
+# newest record, and its key holder would sign nothing (docs/clock.md; the
+# serves below start at that clock too).
 OLD=$(sha "$P/crl/432105.crl")
-ok "revoke 432105's while serving: cessationOfOperation" "$ON" revoke --state "$O" --clock 2026-04-03T13:00:00Z \
+ok "revoke 432105's while serving: cessationOfOperation" "$ON" revoke --state "$O" --clock 2026-04-03T12:00:00Z \
 	--serial "$S_LATE" --reason cessation-of-operation
 (
 	for i in $(seq 600); do
@@ -236,7 +239,7 @@ ok "revoke 432105's while serving: cessationOfOperation" "$ON" revoke --state "$
 ) &
 LP=$!
 sleep 0.3
-ok "publish set 2 while serving" "$ON" publish --state "$O" --repo "$P" --clock 2026-04-04T10:00:00Z
+ok "publish set 2 while serving" "$ON" publish --state "$O" --repo "$P" --clock 2026-04-03T12:00:00Z
 touch "$T/published"
 wait "$LP"
 NEW=$(sha "$P/crl/432105.crl")

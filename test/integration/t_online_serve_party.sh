@@ -25,7 +25,7 @@ stop_serve() {
 LOG=$O/audit/audit.log
 
 serve_one_cert
-ok "rp add bank-2" "$ON" rp add --state "$O" --name bank-2 --token-out "$T/tok2"
+ok "rp add bank-2" "$ON" rp add --state "$O" --clock 2026-04-03T11:00:00Z --name bank-2 --token-out "$T/tok2"
 openssl ocsp -issuer "$ISS" -cert "$T/c.pem" -reqout "$T/nonce.der" 2>/dev/null
 check "a nonce request" test -s "$T/nonce.der"
 
