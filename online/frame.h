@@ -37,7 +37,9 @@ enum hk_frame_type {
 	HK_FRAME_PING = 1,	/* w->k: empty; the first one means ready */
 	HK_FRAME_PONG = 2,		/* k->w: empty, answers PING */
 	HK_FRAME_SIGN_OCSP = 3,	/* w->k: a signing job (hk_ocsp_answer) */
-	HK_FRAME_RESPONSE = 4,	/* k->w: the signed OCSPResponse (DER) */
+	HK_FRAME_RESPONSE = 4,	/* k->w: the signed OCSPResponse (DER), or
+				 * an unsigned tryLater while the clock is
+				 * behind (docs/clock.md) */
 	HK_FRAME_FAILED = 5,	/* k->w: empty, the job was not signed */
 	HK_FRAME_AUDIT = 6,		/* w->k: event code (2) and detail */
 	HK_FRAME_PROVISION = 7,		/* w->k: provision counts */

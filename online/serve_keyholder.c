@@ -9,6 +9,8 @@
  * refreshes the pre-signed OCSP responses when --refresh has passed or a
  * new repository set appears, says when state.conf names a responder it
  * did not load (a restart uses it), and signs an audit checkpoint hourly.
+ * While the clock is more than HK_ONLINE_CLOCK_TOLERANCE s behind the
+ * audit log's newest record it signs no OCSP response (clock_hold).
  *
  * What the worker sends is checked before use: framing by frame.c, jobs
  * by hk_ocsp_sign_job's strict decoder, audit events from a fixed set,
@@ -17,6 +19,7 @@
  * neither make the key sign without limit nor fill the disk.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -32,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "clock.h"
 #include "err.h"
 #include "frame.h"
@@ -47,6 +51,11 @@
 #define AUDIT_BURST	200
 #define CHECKPOINT_S	3600	/* a checkpoint when records were added */
 #define AGG_MAX		1024		/* provision counters between flushes */
+
+/* The clock guard's state as last said (stderr and the audit log). */
+#define HOLD_NONE	0		/* signing */
+#define HOLD_BEHIND	1		/* the clock is behind: signs nothing */
+#define HOLD_UNREAD	2		/* the log's end unreadable: the same */
 
 /* Provision counts between two flushes, per party, method, object and JST
  * day: a counter is written with the time of its first provision, so its
@@ -85,6 +94,13 @@ struct holder {
 	long long next_flush, next_refresh, next_checkpoint;
 	int dirty;			/* records since the last checkpoint */
 	char refresh_err[256];		/* the last refresh failure reported */
+	/* the clock guard (docs/clock.md): the newest record of the audit
+	 * log's end as the last refresh read it, and what was said */
+	struct hk_audit_newest nw;
+	int nw_ok;			/* nw read (0: not yet, or unreadable) */
+	char nw_err[512];		/* why the log's end could not be read */
+	int held;			/* HOLD_*: what was said last */
+	unsigned long held_jobs;	/* jobs answered tryLater since */
 	char resp_start[16];		/* responder.current at start */
 	char resp_seen[16];		/* the last one state.conf named */
 	struct timespec conf_mtime;	/* state.conf's when last read */
@@ -231,6 +247,90 @@ on_provision(struct holder *h, const struct hk_frame *f)
 
 /* ---- OCSP ---- */
 
+/*
+ * The clock guard of the key holder (CPS 4-12-2-5; docs/clock.md): while
+ * the clock is more than HK_ONLINE_CLOCK_TOLERANCE s behind the newest
+ * record of the audit log's end (hk_online_clock_read, as the commands
+ * that sign read it), the key holder signs no OCSP response: the refresh
+ * is skipped and a signing job is answered tryLater. Serving goes on
+ * (CPS 2-6): the repository and the responses already pre-signed.
+ *
+ * reread (each refresh): read the log's end again into h->nw; else (each
+ * signing job) compare the clock with the record read last, which only
+ * gets newer until a clock.accept (then the next refresh reads it). A log
+ * whose end cannot be read holds signing as the commands that sign refuse.
+ * A change of state is said once, on stderr and in the audit log
+ * (ocsp.refresh fail, then ok when signing again). 1: signs nothing.
+ */
+static int
+clock_hold(struct holder *h, int reread, const char *why)
+{
+	char line[HK_ERR_DETAIL_MAX], t[32];
+	long long behind = 0;
+	time_t now = hk_clock_now();
+	int state;
+
+	if (reread) {
+		if (hk_online_clock_read(h->on, now, &h->nw, &behind) == 0) {
+			h->nw_ok = 1;
+			h->nw_err[0] = '\0';
+		} else {
+			h->nw_ok = 0;
+			snprintf(h->nw_err, sizeof(h->nw_err), "%s",
+			    hk_err_msg());
+			hk_err_clear();
+		}
+	}
+	if (!h->nw_ok)
+		state = HOLD_UNREAD;
+	else {
+		behind = (long long)h->nw.t - (long long)now;
+		state = behind > HK_ONLINE_CLOCK_TOLERANCE ? HOLD_BEHIND :
+		    HOLD_NONE;
+	}
+	if (state == h->held)
+		return state != HOLD_NONE;
+	if (state == HOLD_BEHIND) {
+		hk_online_clock_line(h->on, now, &h->nw, behind, line,
+		    sizeof(line));
+		fprintf(stderr, "hanko-online serve: ocsp: %s; no OCSP "
+		    "response is signed meanwhile: the pre-signed ones are "
+		    "served, requests that need a signature get tryLater\n",
+		    line);
+		holder_audit(h, "ocsp.refresh", "fail", "%s: %s; no OCSP "
+		    "response is signed meanwhile: the pre-signed ones are "
+		    "served, requests that need a signature get tryLater", why,
+		    line);
+	} else if (state == HOLD_UNREAD) {
+		fprintf(stderr, "hanko-online serve: ocsp: CPS 4-12-2-5: the "
+		    "clock is not checked: the end of the audit log, whose "
+		    "newest record the clock guard compares with, cannot be "
+		    "read: %s; no OCSP response is signed until it can be: "
+		    "the pre-signed ones are served, requests that need a "
+		    "signature get tryLater\n", h->nw_err);
+		holder_audit(h, "ocsp.refresh", "fail", "%s: CPS 4-12-2-5: "
+		    "the clock is not checked: the end of the audit log "
+		    "cannot be read: %s; no OCSP response is signed until it "
+		    "can be", why, h->nw_err);
+	} else {
+		hk_time_format(now, t, sizeof(t));
+		fprintf(stderr, "hanko-online serve: ocsp: CPS 4-12-2-5: the "
+		    "clock reads %s, not behind audit record %" PRIu64
+		    " (%s) by more than %d s: signing OCSP responses again "
+		    "(%lu requests got tryLater meanwhile)\n", t, h->nw.seq,
+		    h->nw.time, HK_ONLINE_CLOCK_TOLERANCE, h->held_jobs);
+		holder_audit(h, "ocsp.refresh", "ok", "%s: CPS 4-12-2-5: the "
+		    "clock reads %s, not behind audit record %" PRIu64
+		    " (%s) by more than %d s: signing OCSP responses again "
+		    "(%lu requests got tryLater meanwhile)", why, t,
+		    h->nw.seq, h->nw.time, HK_ONLINE_CLOCK_TOLERANCE,
+		    h->held_jobs);
+	}
+	h->held = state;
+	h->held_jobs = 0;
+	return state != HOLD_NONE;
+}
+
 static void
 refresh(struct holder *h, const char *why)
 {
@@ -238,7 +338,7 @@ refresh(struct holder *h, const char *why)
 	int r;
 
 	h->next_refresh = mono_ms() + h->cfg->refresh * 1000LL;
-	if (h->sg == NULL)
+	if (h->sg == NULL || clock_hold(h, 1, why))
 		return;
 	if ((r = hk_ocsp_refresh(h->sg, hk_clock_now(), &count)) != 0) {
 		/* the other responders' work is done all the same */
@@ -274,8 +374,20 @@ on_sign(struct holder *h, const struct hk_frame *f)
 	size_t len = 0;
 	int r;
 
-	if (h->sg == NULL || !take(&h->jtok, &h->jms,
-	    2.0 * h->cfg->sign_rate, 4.0 * h->cfg->sign_rate))
+	if (h->sg == NULL)
+		return chan_write(h, HK_FRAME_FAILED, f->id, NULL, 0);
+	/* the clock behind: tryLater (RFC 6960 4.2.1), unsigned */
+	if (clock_hold(h, 0, "signing job")) {
+		h->held_jobs++;
+		if (hk_ocsp_error_response(OCSP_RESPONSE_STATUS_TRYLATER,
+		    &resp, &len) != 0)
+			return chan_write(h, HK_FRAME_FAILED, f->id, NULL, 0);
+		r = chan_write(h, HK_FRAME_RESPONSE, f->id, resp, len);
+		free(resp);
+		return r;
+	}
+	if (!take(&h->jtok, &h->jms, 2.0 * h->cfg->sign_rate,
+	    4.0 * h->cfg->sign_rate))
 		return chan_write(h, HK_FRAME_FAILED, f->id, NULL, 0);
 	if (hk_ocsp_sign_job(h->sg, f->data, f->len, hk_clock_now(), &resp,
 	    &len) != 0 || len > HK_FRAME_MAX) {
