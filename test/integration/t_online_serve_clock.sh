@@ -10,7 +10,8 @@
 # unsigned, while a request without a nonce still gets the older
 # pre-signed response. After a clock.accept recorded while serve runs, the
 # next refresh (SIGHUP) signs again and says so once; serve restarted at a
-# clock within the 300 s of the newest record signs at start.
+# clock within the 300 s of the newest record signs at start. A log's end
+# the key holder cannot read holds signing too.
 . "$(dirname "$0")/online.sh"
 . "$(dirname "$0")/serve.sh"
 SP=""
@@ -105,5 +106,32 @@ check "serve at 2026-04-05T11:58:00Z (120 s behind)" serve_start --clock 2026-04
 check "... the pre-signing at start signed the due response at its clock" test "$(sig)" = "$(at 2026-04-05T11:58:00Z)"
 check "... nothing said of the clock" sh -c "! grep -q 'CPS 4-12-2-5' '$T/serve.err'"
 ok "stop" stop_serve
-check "the audit log verifies" "$OFF" audit verify --log "$LOG"
+
+# The log's end unreadable (a record of the closed log the live log links
+# back to damaged, the live log sound): signing is held as the commands
+# that sign refuse.
+ok "audit close at 2026-04-05T12:00:00Z" "$ON" audit close --state "$O" --clock 2026-04-05T12:00:00Z --actors op1,auditor1
+CL=$(ls "$O"/audit/closed/audit-*.log)
+cp -p "$CL" "$T/closed.keep"
+sed -i '2s/	20\([0-9][0-9]\)-/	2x\1-/' "$CL"	# record 1's time: not a time
+db "DELETE FROM ocsp_responses"	# every response due: a refresh would sign it
+check "serve at 2026-04-05T12:00:00Z, the closed log damaged, no stored response" serve_start --clock 2026-04-05T12:00:00Z
+check "... the pre-signing at start signed nothing" test "$(db "SELECT count(*) FROM ocsp_responses")" = 0
+ocsp -respout "$T/unread.resp" >/dev/null || true
+check "... a nonce request: tryLater" trylater "$T/unread.resp"
+ocsp -no_nonce -respout "$T/unread2.resp" >/dev/null || true
+check "... a request without a nonce (no stored response to hand out): tryLater, nothing stored" sh -c \
+	"$(declare -f trylater); trylater '$T/unread2.resp' && test \$(sqlite3 '$O/store.db' 'SELECT count(*) FROM ocsp_responses') = 0"
+kill -HUP "$KP"
+ocsp -respout "$T/unread3.resp" >/dev/null || true
+check "... SIGHUP: still tryLater, nothing signed" sh -c \
+	"$(declare -f trylater); trylater '$T/unread3.resp' && test \$(sqlite3 '$O/store.db' 'SELECT count(*) FROM ocsp_responses') = 0"
+check "... said on stderr: the clock is not checked, the closed log named, nothing signed until it can be read" grep -qE \
+	"^hanko-online serve: ocsp: CPS 4-12-2-5: the clock is not checked: the end of the audit log, whose newest record the clock guard compares with, cannot be read: $CL: .*; no OCSP response is signed until it can be: " \
+	"$T/serve.err"
+check "... and in the audit log (ocsp.refresh fail), once each" test \
+	"$(grep -c 'the clock is not checked' "$T/serve.err") $(grep -cE "	ocsp.refresh	fail	-	start: CPS 4-12-2-5: the clock is not checked: the end of the audit log cannot be read: $CL: " "$O/audit/audit.log")" = "1 1"
+ok "stop" stop_serve
+cp -p "$T/closed.keep" "$CL"
+check "the audit log verifies" "$OFF" audit verify --log "$O/audit/audit.log"
 finish
