@@ -1909,7 +1909,6 @@ results_run(struct rc_work *w)
 		size_t ll = nl != NULL ? (size_t)(nl - (w->res + pos)) :
 		    w->res_len - pos;
 		uint64_t ln = 0;
-		char *end;
 
 		pos += ll + 1;
 		rline++;
@@ -1933,11 +1932,23 @@ results_run(struct rc_work *w)
 			r = HK_ERR_PARSE;
 			break;
 		}
-		errno = 0;
-		ln = strtoull(l, &end, 10);
-		if (end != c1 || c1 == l || errno != 0) {
-			hk_err_set("%s:%zu: line: not a number",
-			    w->o->results, rline);
+		/* the line as issue writes it (%PRIu64 of a line of this
+		 * batch file): a plain decimal, no sign, blank or leading
+		 * zero (strtoull took "+2", " 2" and "02" as line 2, and
+		 * "-4" wrapped); else not issue's form, as a bad result */
+		if (hk_dec_parse(l, (size_t)(c1 - l), 19, &ln) != 0) {
+			hk_err_set("%s:%zu: line: not a plain decimal (digits "
+			    "only: no sign, blank or leading zero), as issue "
+			    "writes it (docs/requests.md)", w->o->results,
+			    rline);
+			r = HK_ERR_PARSE;
+			break;
+		}
+		if (ln < 2 || ln > w->bf.nlines) {
+			hk_err_set("%s:%zu: line: %" PRIu64 " is not a line of "
+			    "%s after its header (2 to %zu), as issue "
+			    "writes it (docs/requests.md)", w->o->results,
+			    rline, ln, w->o->batch, w->bf.nlines);
 			r = HK_ERR_PARSE;
 			break;
 		}
@@ -1974,13 +1985,8 @@ results_run(struct rc_work *w)
 				    "then the certificate");
 			else {
 				memcpy(it->hex, c2 + 1, hl);
-				if (ln < 2 || ln > w->bf.nlines)
-					snprintf(it->why, sizeof(it->why),
-					    "line: %s has no line %" PRIu64,
-					    w->o->batch, ln);
-				else
-					r = vet(w, it, c3 + 1, ll -
-					    (size_t)(c3 + 1 - l));
+				r = vet(w, it, c3 + 1, ll - (size_t)(c3 + 1 -
+				    l));
 			}
 		}
 		if (r == 0 && n == cap) {

@@ -109,6 +109,30 @@ cp "$T/b/out/batch.sha256" "$T/empty/"
 : >"$T/empty/results.csv"
 fails "recover with an empty results.csv: exit 3, its header named" 3 "empty/results.csv:1: header: not \"line,result,serial_or_reason,certificate\"" \
 	"$ON" recover --state "$O" "${R[@]}" --batch "$T/b/batch.csv" --results "$T/empty/results.csv"
+# ---- a line field not as issue writes it (a plain decimal of a line of
+# the batch file) is not issue's form: refused as a bad header or result
+# is (exit 3, the file, its line, the field and the rule named), never
+# taken as that line (strtoull took "+4", " 4" and "04" as line 4)
+mkdir "$T/badline"
+cp "$T/b/out/batch.sha256" "$T/badline/"
+B4ROW=$(awk -F, '$1 == 4 && $2 == "ok"' "$T/b/out/results.csv")
+for f in "+4" " 4" "04" "-4" "4 " "0x4" "18446744073709551620"; do
+	{ head -1 "$T/b/out/results.csv"; echo "$f${B4ROW#4}"; } >"$T/badline/results.csv"
+	fails "recover with results line \"$f,ok,...\": exit 3, not a plain decimal" 3 \
+		"$T/badline/results.csv:2: line: not a plain decimal \(digits only: no sign, blank or leading zero\), as issue writes it \(docs/requests.md\)$" \
+		"$ON" recover --state "$O" "${R[@]}" --batch "$T/b/batch.csv" --results "$T/badline/results.csv"
+done
+for f in 0 1 6 9; do
+	{ head -1 "$T/b/out/results.csv"; echo "$f${B4ROW#4}"; } >"$T/badline/results.csv"
+	fails "recover with results line \"$f,ok,...\": exit 3, not a line of the batch" 3 \
+		"$T/badline/results.csv:2: line: $f is not a line of $T/b/batch.csv after its header \(2 to 5\), as issue writes it \(docs/requests.md\)$" \
+		"$ON" recover --state "$O" "${R[@]}" --batch "$T/b/batch.csv" --results "$T/badline/results.csv"
+done
+{ head -1 "$T/b/out/results.csv"; echo "7,refused,batch.csv:7: resident_id: a reason"; } >"$T/badline/results.csv"
+fails "a refused line past the batch's lines: exit 3, not a line of the batch" 3 \
+	"$T/badline/results.csv:2: line: 7 is not a line of $T/b/batch.csv after its header \(2 to 5\)" \
+	"$ON" recover --state "$O" "${R[@]}" --batch "$T/b/batch.csv" --results "$T/badline/results.csv"
+check "... B's line 4 not put back by any of them" test "$(sqlite3 "$O/store.db" "SELECT count(*) FROM certificates WHERE hex(serial) = '$B4'")" = 0
 # ---- B's results with another batch file (line 4's resident_id changed,
 # its own batch.sha256): the certificates are not in it (the resident
 # record code is not), but the live log names their serials as batch B's
