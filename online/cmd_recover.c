@@ -1206,7 +1206,9 @@ struct rc_item {
 	char why[RC_WHY_MAX];		/* "": put back or there */
 	int there;			/* 1: already in the store */
 	int complete;			/* 1: a pending row of it completed */
-	char rep[400];			/* what it replaced, for the record */
+	/* what it replaced, for the record: its cert.revoke record is
+	 * hk_logev_at's (a closed log's whole path, < 4200) */
+	char rep[4400];
 	const struct ev_all *all;	/* put back revoked per this record */
 	const struct ev_rv *first;	/* ... or per this earlier one */
 };

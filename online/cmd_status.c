@@ -55,7 +55,7 @@ struct status_work {
 	int nwarn;
 	char last[HK_ERR_DETAIL_MAX];	/* the last warning: the exit line */
 	int audit_bad;			/* the log fails verification */
-	char audit_why[600];
+	char audit_why[HK_ERR_DETAIL_MAX];
 	/* the newest backup.create ok record */
 	uint64_t bseq;
 	char btime[24];

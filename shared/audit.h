@@ -20,6 +20,8 @@
 
 #include <openssl/evp.h>
 
+#include "err.h"
+
 #define HK_AUDIT_DETAILS_MAX	8192	/* bytes of details before escaping */
 #define HK_AUDIT_ACTORS_MAX	1024	/* bytes of the actors field */
 #define HK_AUDIT_LINE_MAX	40960	/* bytes of one line, '\n' included */
@@ -45,7 +47,10 @@ struct hk_audit_report {
 	uint64_t bad_line;		/* line of the first failure; 0 when none or
 					 * when the failure is in the head file */
 	int64_t bad_seq;		/* record (position) of the first failure, -1 when none */
-	char reason[512];		/* the first failure as hk_err_msg(); "" when ok */
+	/* the first failure as hk_err_msg(), "" when ok: as long as it, so
+	 * that a log's path deep in the file system (a closed log's, named
+	 * again by whoever reads it) never cuts off the rule after it */
+	char reason[HK_ERR_DETAIL_MAX];
 	char last_hash[65];		/* hash of the last record that passed (hex);
 					 * "" when none did */
 	/* the yearly close (docs/audit-log.md "Retention") */

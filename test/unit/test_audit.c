@@ -553,6 +553,55 @@ Test(audit, deleting_any_record_is_detected)
 	EVP_PKEY_free(k);
 }
 
+/* A log deep in the file system (a CI checkout: some 400 characters of
+ * folders, then a state's audit/closed/audit-<id>-<date>.log) is named
+ * whole in the failure, and the rule after it is not cut off. */
+Test(audit, long_path_failure_named_whole)
+{
+	static const char tail[] = "(a record was removed, inserted or "
+	    "moved)";
+	struct lines ls;
+	char *l[MAXLINES], dir[2048];
+	struct hk_audit_report rep;
+	size_t i, n, rl, ml, off;
+	EVP_PKEY *k;
+
+	off = (size_t)snprintf(dir, sizeof(dir), "%s",
+	    hk_test_dir("long_path"));
+	for (i = 0; i < 6; i++) {
+		off += (size_t)snprintf(dir + off, sizeof(dir) - off,
+		    "/ci-runner-workspace-level-%zu-abcdefghijklmnopqrstuvwxyz"
+		    "0123456789", i);
+		cr_assert_eq(mkdir(dir, 0700), 0, "%s", dir);
+	}
+	snprintf(dir + off, sizeof(dir) - off, "/audit");
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	snprintf(dir + off, sizeof(dir) - off, "/audit/closed");
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	snprintf(logp, sizeof(logp), "%s/audit-0123456789abcdef0123456789abcdef"
+	    "-20270402.log", dir);
+	snprintf(headp, sizeof(headp), "%s.head", logp);
+	cr_assert_gt(strlen(logp), 450, "%zu", strlen(logp));
+	k = ec_key();
+	build_sample(k);
+	sample_load(&ls);
+	for (i = 0, n = 0; i < ls.n; i++)	/* record 4 removed */
+		if (i != 4)
+			l[n++] = ls.l[i];
+	lines_write(logp, l, n);
+	cr_assert_eq(hk_audit_verify(logp, k, &rep), HK_ERR_AUDIT);
+	rl = strlen(rep.reason);
+	ml = strlen(hk_err_msg());
+	cr_expect_eq(strncmp(rep.reason, logp, strlen(logp)), 0, "%s",
+	    rep.reason);
+	cr_expect(rl >= sizeof(tail) - 1 && strcmp(rep.reason + rl -
+	    (sizeof(tail) - 1), tail) == 0, "cut short: %s", rep.reason);
+	cr_expect(ml >= sizeof(tail) - 1 && strcmp(hk_err_msg() + ml -
+	    (sizeof(tail) - 1), tail) == 0, "cut short: %s", hk_err_msg());
+	lines_free(&ls);
+	EVP_PKEY_free(k);
+}
+
 Test(audit, inserting_a_copy_anywhere_is_detected)
 {
 	struct lines ls;
