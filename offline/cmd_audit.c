@@ -17,6 +17,7 @@
 
 static const char audit_usage[] =
 "usage: hanko-offline audit verify --state DIR [--previous FILE]\n"
+"           [--clock T]\n"
 "       hanko-offline audit verify --log FILE [--key PEM] [--previous FILE]\n"
 "       hanko-offline audit close --state DIR --share FILE [--passin SPEC]...\n"
 "       hanko-offline audit show (--state DIR | --log FILE)\n"
@@ -59,7 +60,7 @@ int
 cmd_audit(int argc, char **argv)
 {
 	const char *state = NULL, *log = NULL, *key = NULL, *prev = NULL;
-	const char *verb;
+	const char *verb, *clock = NULL;
 	char logbuf[4096], keybuf[4096];
 	struct hk_audit_report rep;
 	EVP_PKEY *pub = NULL;
@@ -88,6 +89,8 @@ cmd_audit(int argc, char **argv)
 			slot = &key;
 		else if (strcmp(argv[i], "--previous") == 0)
 			slot = &prev;
+		else if (strcmp(argv[i], "--clock") == 0)
+			slot = &clock;
 		else {
 			hk_err_set("%s: unknown option (see --help)", argv[i]);
 			return HK_ERR_USAGE;
@@ -108,12 +111,35 @@ cmd_audit(int argc, char **argv)
 		if (key == NULL)
 			key = keybuf;
 	}
-	if (strcmp(verb, "show") == 0)
+	if (strcmp(verb, "show") == 0) {
+		if (clock != NULL) {
+			hk_err_set("--clock %s: audit show appends nothing to "
+			    "date (see --help)", clock);
+			return HK_ERR_USAGE;
+		}
 		return hk_audit_print(log, stdout);
+	}
 	if (strcmp(verb, "verify") != 0) {
 		hk_err_set("audit %s: unknown; expected verify, show, backup "
 		    "or close", verb);
 		return HK_ERR_USAGE;
+	}
+	/* The log.verify record at the rehearsal's clock, as every other
+	 * record of a rehearsal state (hk_ca_open's rule: refused on a real
+	 * CA); --log appends nothing, so there is nothing to date. */
+	if (clock != NULL) {
+		struct hk_common_opts co = { state, clock };
+		struct hk_ca *ca;
+
+		if (state == NULL) {
+			hk_err_set("--clock %s: only with --state (it dates the "
+			    "log.verify record; --log appends nothing)",
+			    clock);
+			return HK_ERR_USAGE;
+		}
+		if ((r = hk_ca_open(&co, "audit verify", &ca)) != 0)
+			return r;
+		hk_ca_close(ca);
 	}
 	if (key != NULL && (r = hk_audit_pub_load(key, &pub)) != 0)
 		return r;

@@ -102,6 +102,20 @@ check "... and the root certificate is unchanged" \
 fails "a folder that is not a CA state is named" 3 "not a hanko CA state folder" \
 	"$OFF" activate --state "$T" "${args[@]}"
 ok "the audit log verifies after all of it" "$OFF" audit verify --state "$S"
+# audit verify --state appends log.verify: dated as every other record of a
+# rehearsal state (--clock), refused on a real CA as the others refuse it
+ok "audit verify --state --clock in a rehearsal" "$OFF" audit verify --state "$S" --clock 2030-01-02T03:04:05Z
+check "... its log.verify record carries the given time" sh -c \
+	"tail -1 '$S/audit/audit.log' | grep -q '^[0-9]*	2030-01-02T03:04:05Z	log\.verify	ok	-	'"
+cp -p "$T/real/state/audit/audit.log" "$T/real.log"
+fails "audit verify --clock on a real CA is refused" 2 "^hanko-offline audit: --clock 2030-01-01T00:00:00Z: the clock may be set only in a rehearsal" \
+	"$OFF" audit verify --state "$T/real/state" --clock 2030-01-01T00:00:00Z
+check "... nothing appended" cmp -s "$T/real.log" "$T/real/state/audit/audit.log"
+fails "audit verify --clock not a time: refused" 2 "--clock 2030-01-02: expected YYYY-MM-DDTHH:MM:SSZ" \
+	"$OFF" audit verify --state "$S" --clock 2030-01-02
+fails "audit verify --log --clock: refused, it appends nothing to date" 2 "--clock 2030-01-01T00:00:00Z: only with --state" \
+	"$OFF" audit verify --log "$S/audit/audit.log" --clock 2030-01-01T00:00:00Z
+ok "audit verify --state on the real CA, at its own clock" "$OFF" audit verify --state "$T/real/state"
 
 # init's clean-up runs no shell: a --state name holding a quote and a
 # command, and a medium that cannot be written (a file where suzuki's folder
