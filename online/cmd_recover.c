@@ -1207,8 +1207,8 @@ struct rc_item {
 	int there;			/* 1: already in the store */
 	int complete;			/* 1: a pending row of it completed */
 	/* what it replaced, for the record: its cert.revoke record is
-	 * hk_logev_at's (a closed log's whole path, < 4200) */
-	char rep[4400];
+	 * hk_logev_at's (a closed log's whole path) */
+	char rep[HK_LOGEV_AT_MAX + 200];
 	const struct ev_all *all;	/* put back revoked per this record */
 	const struct ev_rv *first;	/* ... or per this earlier one */
 };
@@ -1809,7 +1809,7 @@ all_note(const struct rc_work *w, const struct rc_item *it, char *buf,
 static int
 chunk_run(struct rc_work *w, struct rc_item *its, size_t n)
 {
-	char allw[1000];
+	char allw[2 * HK_LOGEV_AT_MAX + 400];	/* two records named */
 	size_t i;
 	int r;
 

@@ -435,7 +435,7 @@ hk_logev_seq_in(const struct hk_logev_logs *L, uint64_t at)
 static char *
 ring(void)
 {
-	static char buf[8][4200];
+	static char buf[8][HK_LOGEV_AT_MAX];
 	static unsigned k;
 
 	return buf[k++ % 8];
@@ -448,9 +448,9 @@ hk_logev_at(const struct hk_logev_logs *L, uint64_t at)
 	char *b = ring();
 
 	if (c == NULL)
-		snprintf(b, 4200, "%" PRIu64, hk_logev_seq_in(L, at));
+		snprintf(b, HK_LOGEV_AT_MAX, "%" PRIu64, hk_logev_seq_in(L, at));
 	else
-		snprintf(b, 4200, "%" PRIu64 " of the closed log %s",
+		snprintf(b, HK_LOGEV_AT_MAX, "%" PRIu64 " of the closed log %s",
 		    hk_logev_seq_in(L, at), c);
 	return b;
 }
@@ -464,6 +464,6 @@ hk_logev_name(const struct hk_logev_logs *L, uint64_t at)
 	if (c == NULL)
 		return "live log";
 	b = ring();
-	snprintf(b, 4200, "closed log %s", c);
+	snprintf(b, HK_LOGEV_AT_MAX, "closed log %s", c);
 	return b;
 }

@@ -160,6 +160,7 @@ uint64_t hk_logev_seq_in(const struct hk_logev_logs *L, uint64_t at);
  * "N of the closed log PATH" in a closed one (hk_logev_at); its log:
  * "live log" or "closed log PATH" (hk_logev_name). Each string stays
  * valid until 8 more are asked (one message's worth). */
+#define HK_LOGEV_AT_MAX	4200	/* bytes of one such string, NUL included */
 const char *hk_logev_at(const struct hk_logev_logs *L, uint64_t at);
 const char *hk_logev_name(const struct hk_logev_logs *L, uint64_t at);
 
