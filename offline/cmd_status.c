@@ -55,12 +55,11 @@ cmd_status(int argc, char **argv)
 	char path[4096];
 	int i, n, r;
 
-	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-		puts("usage: hanko-offline status --state DIR");
-		return 0;
-	}
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--state") == 0) {
+		if (strcmp(argv[i], "--help") == 0) {
+			puts("usage: hanko-offline status --state DIR");
+			return 0;
+		} else if (strcmp(argv[i], "--state") == 0) {
 			if ((state = hk_opt_value(argc, argv, &i)) == NULL)
 				return HK_ERR_USAGE;
 		} else {

@@ -50,5 +50,10 @@ check "... each command of the SYNOPSIS takes --help: audit verify, share inspec
 	 grep -q '^ok: hanko-offline share inspect --help: ' '$T/out' &&
 	 grep -q '^ok: hanko-offline ceremony check --help: ' '$T/out' &&
 	 grep -q '^ok: hanko-online backup verify --help: ' '$T/out'"
+# --help after another option gives the usage too, as every other command
+# (status alone took it only as its one argument, else "unknown option")
+rc=0; "$OFF" status --state "$T/none" --help >"$T/st.out" 2>&1 || rc=$?
+check "hanko-offline status --state DIR --help: the usage (exit $rc)" sh -c \
+	"[ $rc = 0 ] && grep -qx 'usage: hanko-offline status --state DIR' '$T/st.out'"
 grep '^FAIL' "$T/out" || true
 finish
