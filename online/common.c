@@ -212,21 +212,36 @@ hk_online_path(const struct hk_online *on, const char *rel, char *buf,
 struct upgrade_rec {
 	struct hk_online *on;
 	const char *path, *id;
+	int from;			/* the version upgraded */
 };
+
+/* What the upgrade of a store of schema 7 does (the rest of a schema 6
+ * store's upgrade too). */
+#define UPGRADE_OCSP "the responder of each pre-signed OCSP response " \
+	"recorded from now on (the next ocsp-refresh signs every stored " \
+	"response again)"
 
 /* The audit record of a store's upgrade, in its transaction. */
 static int
-upgrade_record(void *arg)
+upgrade_record(void *arg, int from)
 {
 	struct upgrade_rec *u = arg;
+	int r;
 
-	if (hk_online_audit(u->on, "store.upgrade", "ok", "%s: schema 6 -> "
-	    "%d: store id %s of state.conf recorded in it (a store of schema "
-	    "6 has none, so this first run could not tell whose it is)",
-	    u->path, HK_STORE_SCHEMA, u->id) != 0) {
-		hk_err_set("%s: schema 6 -> %d: the audit record cannot be "
+	u->from = from;
+	if (from == 6)
+		r = hk_online_audit(u->on, "store.upgrade", "ok", "%s: schema "
+		    "6 -> %d: store id %s of state.conf recorded in it (a store "
+		    "of schema 6 has none, so this first run could not tell "
+		    "whose it is); " UPGRADE_OCSP, u->path, HK_STORE_SCHEMA,
+		    u->id);
+	else
+		r = hk_online_audit(u->on, "store.upgrade", "ok", "%s: schema "
+		    "%d -> %d: " UPGRADE_OCSP, u->path, from, HK_STORE_SCHEMA);
+	if (r != 0) {
+		hk_err_set("%s: schema %d -> %d: the audit record cannot be "
 		    "appended (%s): not upgraded, nothing changed", u->path,
-		    HK_STORE_SCHEMA, u->on->audit_log);
+		    from, HK_STORE_SCHEMA, u->on->audit_log);
 		return HK_ERR_IO;
 	}
 	return 0;
@@ -237,11 +252,33 @@ upgrade_record(void *arg)
  * id (meta store.id, made by init) is state.conf's store.id, else
  * HK_ERR_STATE naming both files and both ids, before anything is
  * written. A store of schema 6, made before stores had an id, gets this
- * state's on its first run (schema 7), audited (store.upgrade) and said on
- * stderr. What a peek cannot read (no store.db, a damaged one, another
+ * state's on its first run, audited (store.upgrade) and said on stderr;
+ * it and a store of schema 7 get the column that records each OCSP
+ * response's responder (schema 8) the same way. What a peek cannot read (no store.db, a damaged one, another
  * version) is left to the command's own open of the store, which names it
  * as before; a command that never opens the store goes on.
  */
+/* The id peeked from store.db (path) is state.conf's (conf, want). */
+static int
+store_id_matches(const char *path, const char *conf, const char *want,
+    const char *id)
+{
+	if (id[0] == '\0') {
+		hk_err_set("%s: no store id (meta store.id, recorded by init): "
+		    "not this state's store (%s store.id %s); put this state's "
+		    "own store.db back (docs/store.md)", path, conf, want);
+		return HK_ERR_STATE;
+	}
+	if (strcmp(id, want) != 0) {
+		hk_err_set("%s: store id %s is not this state's (%s store.id "
+		    "%s): a store.db of another state; put this state's own "
+		    "back (docs/store.md), nothing changed", path, id, conf,
+		    want);
+		return HK_ERR_STATE;
+	}
+	return 0;
+}
+
 static int
 store_check(struct hk_online *on)
 {
@@ -258,47 +295,45 @@ store_check(struct hk_online *on)
 		hk_err_clear();
 		return 0;
 	}
-	if (schema != 6 && schema != HK_STORE_SCHEMA)
+	if (schema != 6 && schema != 7 && schema != HK_STORE_SCHEMA)
 		return 0;
-	/* read only (status): a store of schema 6 is left to the next
+	/* read only (status): a store of schema 6 or 7 is left to the next
 	 * command that writes, and refused by the read-only open */
-	if (schema == 6 && on->read_only)
+	if (schema != HK_STORE_SCHEMA && on->read_only)
 		return 0;
 	if (want == NULL) {
 		hk_err_set("%s: store.id missing (%s: store id %s)", conf, path,
 		    id[0] ? id : "none");
 		return HK_ERR_STATE;
 	}
-	if (schema == 6) {
+	/* a store of schema 7 has its id: another state's is refused
+	 * before the upgrade writes to it (and the upgrade compares again
+	 * under the write lock) */
+	if (schema == 7 &&
+	    (r = store_id_matches(path, conf, want, id)) != 0)
+		return r;
+	if (schema == 6 || schema == 7) {
 		u.on = on;
 		u.path = path;
 		u.id = want;
+		u.from = 0;
 		if ((r = hk_store_upgrade(path, want, upgrade_record, &u,
 		    &done)) != 0)
 			return r;
-		if (done)
+		if (done && u.from == 6)
 			fprintf(stderr, "hanko-online: %s: schema 6 -> %d: store "
-			    "id %s of %s recorded in it (audited "
-			    "store.upgrade)\n", path, HK_STORE_SCHEMA, want,
-			    conf);
+			    "id %s of %s recorded in it; " UPGRADE_OCSP
+			    " (audited store.upgrade)\n", path,
+			    HK_STORE_SCHEMA, want, conf);
+		else if (done)
+			fprintf(stderr, "hanko-online: %s: schema %d -> %d: "
+			    UPGRADE_OCSP " (audited store.upgrade)\n", path,
+			    u.from, HK_STORE_SCHEMA);
 		/* done, or another command did it: read what is there now */
 		if ((r = hk_store_peek(path, &schema, id, sizeof(id))) != 0)
 			return r;
 	}
-	if (id[0] == '\0') {
-		hk_err_set("%s: no store id (meta store.id, recorded by init): "
-		    "not this state's store (%s store.id %s); put this state's "
-		    "own store.db back (docs/store.md)", path, conf, want);
-		return HK_ERR_STATE;
-	}
-	if (strcmp(id, want) != 0) {
-		hk_err_set("%s: store id %s is not this state's (%s store.id "
-		    "%s): a store.db of another state; put this state's own "
-		    "back (docs/store.md), nothing changed", path, id, conf,
-		    want);
-		return HK_ERR_STATE;
-	}
-	return 0;
+	return store_id_matches(path, conf, want, id);
 }
 
 int

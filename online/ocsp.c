@@ -79,8 +79,12 @@ struct ocsp_ident {
 	int number;			/* its n (responder.<n>) */
 	int gen;			/* responder.<n>.issuing-generation
 					 * (0: not recorded) */
-	time_t since;			/* its notBefore: responses made
-					 * earlier are signed again */
+	time_t since;			/* its notBefore */
+	unsigned char cert256[HK_STORE_RESPONDER_LEN]; /* SHA-256 of its
+					 * certificate (DER): recorded with
+					 * each response it signs; a response
+					 * recorded with another is signed
+					 * again */
 	time_t not_after;		/* its notAfter */
 	time_t issuer_end;		/* the issuing CA's notAfter */
 	unsigned char name1[20];	/* SHA-1 of the issuer's DN (DER) */
@@ -712,6 +716,9 @@ ident_load(const struct hk_state *st, struct hk_store *s, long n,
 		goto out;
 	}
 	r = HK_ERR_CRYPTO;
+	/* the SHA-256 responder audits (cert.issue) and prints */
+	if (hk_cert_fingerprint(id->responder, id->cert256) != 0)
+		goto out;
 	key = X509_get0_pubkey_bitstr(id->issuer);
 	if ((nl = i2d_X509_NAME(X509_get_subject_name(id->issuer),
 	    &name)) <= 0 || key == NULL ||
@@ -1154,8 +1161,11 @@ stored(struct hk_ocsp_ctx *c, const struct ocsp_ident *id, OCSP_CERTID *cid,
 	if ((r = hk_store_ocsp_lookup(c->store, s.serial, s.len, &o,
 	    &cert)) != 0)
 		goto out;
+	/* signed by another responder than id's (or none recorded): signed
+	 * again, as refresh would (hk_store_ocsp_due) */
 	if (!status_agrees(id, &cert, &o) || o.this_update > now ||
-	    o.this_update < id->since ||
+	    !o.has_responder || memcmp(o.responder, id->cert256,
+	    HK_STORE_RESPONDER_LEN) != 0 ||
 	    o.next_update - HK_OCSP_SERVE_MARGIN <= now) {
 		r = HK_ERR_NOT_FOUND;	/* stale */
 		goto out;
@@ -1584,7 +1594,8 @@ keep(struct hk_ocsp_signer *sg, size_t k, OCSP_CERTID *cid,
 	if (next > sg->id[k].not_after)
 		next = sg->id[k].not_after;
 	return hk_store_ocsp_put(sg->store, s.serial, s.len,
-	    cs->status == V_OCSP_CERTSTATUS_REVOKED, now, next, der, der_len);
+	    cs->status == V_OCSP_CERTSTATUS_REVOKED, now, next,
+	    sg->id[k].cert256, der, der_len);
 }
 
 int
@@ -1717,7 +1728,7 @@ refresh_one(struct hk_ocsp_signer *sg, size_t k, time_t now, size_t *count)
 		 * with a lower serial waits for the next refresh) */
 		if ((r = hk_store_ocsp_due(sg->store, id->keyid,
 		    id->keyid_len, now, refresh_by,
-		    id->since, have_last ? &last : NULL, batch,
+		    id->cert256, have_last ? &last : NULL, batch,
 		    REFRESH_BATCH, &n)) != 0 || n == 0)
 			break;
 		if ((r = hk_store_begin(sg->store)) != 0)

@@ -32,7 +32,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#define HK_STORE_SCHEMA		7	/* schema version in meta (docs/store.md) */
+#define HK_STORE_SCHEMA		8	/* schema version in meta (docs/store.md) */
+#define HK_STORE_RESPONDER_LEN	32	/* SHA-256 of a responder certificate */
 #define HK_STORE_ID_LEN		32	/* hex digits of a store id (meta
 					 * store.id, state.conf store.id) */
 #define HK_STORE_SERIAL_MAX	20	/* bytes of a serial (RFC 5280 4.1.2.2) */
@@ -103,14 +104,18 @@ int hk_store_id(struct hk_store *s, char *buf, size_t len);
  */
 int hk_store_peek(const char *path, int *schema, char *id, size_t len);
 /*
- * Upgrade a store of schema 6 to 7: under the store's write lock, the
- * schema read again; if still 6, the store id's triggers, the id and the
- * version 7, then record(arg) (the audit record: its failure undoes the
+ * Upgrade a store of schema 6 or 7 to HK_STORE_SCHEMA (8): under the
+ * store's write lock, the schema read again; if 6, the store id's
+ * triggers and the id (schema 7); if 7, its id must be id (else
+ * HK_ERR_STATE, nothing changed); if 6 or 7, the column
+ * ocsp_responses.responder (schema 8: NULL in the rows already there, so
+ * the next refresh signs them again); the version, then record(arg, from)
+ * (the audit record, from the version read: its failure undoes the
  * upgrade), then the commit; *done = 1. A store of another version is left
  * as it is (0, *done = 0).
  */
 int hk_store_upgrade(const char *path, const char *id,
-    int (*record)(void *arg), void *arg, int *done);
+    int (*record)(void *arg, int from), void *arg, int *done);
 
 /* Transactions: begin takes the write lock at once (BEGIN IMMEDIATE). */
 int hk_store_begin(struct hk_store *s);
@@ -488,16 +493,24 @@ struct hk_store_ocsp {
 	time_t next_update;		/* its nextUpdate */
 	unsigned char *der;		/* the OCSPResponse (malloc'd) */
 	size_t der_len;
+	unsigned char responder[HK_STORE_RESPONDER_LEN]; /* SHA-256 of the
+					 * certificate of the responder that
+					 * signed it */
+	int has_responder;		/* 0: none recorded (stored before
+					 * schema 8) */
 };
 /* A serial as the store holds it. */
 struct hk_store_serial {
 	unsigned char serial[HK_STORE_SERIAL_MAX]; /* big-endian, positive */
 	size_t len;				/* 1..20 */
 };
-/* Store (insert or replace) the response of a reserved serial. */
+/* Store (insert or replace) the response of a reserved serial, with the
+ * SHA-256 of the responder certificate that signed it
+ * (HK_STORE_RESPONDER_LEN bytes). */
 int hk_store_ocsp_put(struct hk_store *s, const unsigned char *serial,
     size_t serial_len, int revoked, time_t this_update, time_t next_update,
-    const unsigned char *der, size_t der_len);
+    const unsigned char *responder, const unsigned char *der,
+    size_t der_len);
 /* The stored response of a serial; HK_ERR_NOT_FOUND. Clear it after. */
 int hk_store_ocsp_get(struct hk_store *s, const unsigned char *serial,
     size_t serial_len, struct hk_store_ocsp *out);
@@ -509,12 +522,14 @@ int hk_store_ocsp_lookup(struct hk_store *s, const unsigned char *serial,
 /* Up to max serials, in serial (BLOB) order and above after (NULL: from
  * the first), of the valid or revoked certificates of issuer (key
  * identifier) not expired at now whose response is missing, has the other
- * status, ends at or before refresh_by, or was made before signed_after
- * or after now. */
+ * status, ends at or before refresh_by, was signed by another responder
+ * than responder (the SHA-256 of its certificate, HK_STORE_RESPONDER_LEN
+ * bytes; a response stored before schema 8 has none recorded: due), or was
+ * made after now. */
 int hk_store_ocsp_due(struct hk_store *s, const unsigned char *issuer,
-    size_t issuer_len, time_t now, time_t refresh_by, time_t signed_after,
-    const struct hk_store_serial *after, struct hk_store_serial *serials,
-    size_t max, size_t *n);
+    size_t issuer_len, time_t now, time_t refresh_by,
+    const unsigned char *responder, const struct hk_store_serial *after,
+    struct hk_store_serial *serials, size_t max, size_t *n);
 /* ---- end relying parties ---- */
 
 /* ---- copies of the store (store_sqlite.c; docs/backup.md) ---- */

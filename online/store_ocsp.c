@@ -66,7 +66,8 @@ hk_store_open_readonly(const char *path, struct hk_store **out)
 int
 hk_store_ocsp_put(struct hk_store *s, const unsigned char *serial,
     size_t serial_len, int revoked, time_t this_update, time_t next_update,
-    const unsigned char *der, size_t der_len)
+    const unsigned char *responder, const unsigned char *der,
+    size_t der_len)
 {
 	sqlite3_stmt *st;
 	int r;
@@ -78,11 +79,17 @@ hk_store_ocsp_put(struct hk_store *s, const unsigned char *serial,
 		    s->path);
 		return HK_ERR_INVALID;
 	}
+	if (responder == NULL) {
+		hk_err_set("%s: ocsp_responses: responder: the SHA-256 of the "
+		    "responder certificate that signed it", s->path);
+		return HK_ERR_INVALID;
+	}
 	if ((r = hk_store_prepare(s, "INSERT INTO ocsp_responses (serial, "
-	    "status, this_update, next_update, der) VALUES (?1, ?2, ?3, ?4, "
-	    "?5) ON CONFLICT (serial) DO UPDATE SET status = excluded.status, "
-	    "this_update = excluded.this_update, next_update = "
-	    "excluded.next_update, der = excluded.der", &st)) != 0)
+	    "status, this_update, next_update, der, responder) VALUES (?1, "
+	    "?2, ?3, ?4, ?5, ?6) ON CONFLICT (serial) DO UPDATE SET status = "
+	    "excluded.status, this_update = excluded.this_update, "
+	    "next_update = excluded.next_update, der = excluded.der, "
+	    "responder = excluded.responder", &st)) != 0)
 		return r;
 	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, revoked ? "revoked" : "good", -1,
@@ -90,13 +97,15 @@ hk_store_ocsp_put(struct hk_store *s, const unsigned char *serial,
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)this_update);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)next_update);
 	sqlite3_bind_blob(st, 5, der, (int)der_len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, responder, HK_STORE_RESPONDER_LEN,
+	    SQLITE_STATIC);
 	return hk_store_run(s, st, "ocsp_responses: insert (the serial must "
 	    "be reserved, nextUpdate after thisUpdate)");
 }
 
-/* The stored response of a serial (columns 0-3: status, this_update,
- * next_update, der) and, with c, the certificate's status and issuer
- * (columns 4-5) from the same row. */
+/* The stored response of a serial (columns 0-4: status, this_update,
+ * next_update, der, responder) and, with c, the certificate's status and
+ * issuer (columns 5-6) from the same row. */
 static int
 ocsp_select(struct hk_store *s, const char *sql, const unsigned char *serial,
     size_t serial_len, struct hk_store_ocsp *out, struct hk_store_cert *c)
@@ -117,14 +126,19 @@ ocsp_select(struct hk_store *s, const char *sql, const unsigned char *serial,
 		out->revoked = t != NULL && strcmp(t, "revoked") == 0;
 		out->this_update = (time_t)sqlite3_column_int64(st, 1);
 		out->next_update = (time_t)sqlite3_column_int64(st, 2);
+		if (sqlite3_column_bytes(st, 4) == HK_STORE_RESPONDER_LEN) {
+			memcpy(out->responder, sqlite3_column_blob(st, 4),
+			    HK_STORE_RESPONDER_LEN);
+			out->has_responder = 1;
+		}
 		if (c != NULL) {
-			t = (const char *)sqlite3_column_text(st, 4);
+			t = (const char *)sqlite3_column_text(st, 5);
 			c->status = t != NULL && strcmp(t, "valid") == 0 ?
 			    HK_CERT_VALID : t != NULL && strcmp(t, "revoked") ==
 			    0 ? HK_CERT_REVOKED : HK_CERT_PENDING;
-			n = sqlite3_column_bytes(st, 5);
+			n = sqlite3_column_bytes(st, 6);
 			if (n > 0 && n <= HK_STORE_KEYID_MAX) {
-				memcpy(c->issuer, sqlite3_column_blob(st, 5),
+				memcpy(c->issuer, sqlite3_column_blob(st, 6),
 				    (size_t)n);
 				c->issuer_len = (size_t)n;
 			}
@@ -150,9 +164,9 @@ int
 hk_store_ocsp_get(struct hk_store *s, const unsigned char *serial,
     size_t serial_len, struct hk_store_ocsp *out)
 {
-	return ocsp_select(s, "SELECT status, this_update, next_update, der "
-	    "FROM ocsp_responses WHERE serial = ?1", serial, serial_len, out,
-	    NULL);
+	return ocsp_select(s, "SELECT status, this_update, next_update, der, "
+	    "responder FROM ocsp_responses WHERE serial = ?1", serial,
+	    serial_len, out, NULL);
 }
 
 void
@@ -164,31 +178,37 @@ hk_store_ocsp_clear(struct hk_store_ocsp *o)
 
 int
 hk_store_ocsp_due(struct hk_store *s, const unsigned char *issuer,
-    size_t issuer_len, time_t now, time_t refresh_by, time_t signed_after,
-    const struct hk_store_serial *after, struct hk_store_serial *serials,
-    size_t max, size_t *n)
+    size_t issuer_len, time_t now, time_t refresh_by,
+    const unsigned char *responder, const struct hk_store_serial *after,
+    struct hk_store_serial *serials, size_t max, size_t *n)
 {
 	sqlite3_stmt *st;
 	int r, rc, len;
 
 	*n = 0;
-	if (max == 0 || max > 100000)
+	if (max == 0 || max > 100000 || responder == NULL)
 		return HK_ERR_INVALID;
 	/* the status a response must carry: valid -> good, revoked ->
-	 * revoked; expired certificates are answered on demand only */
+	 * revoked; expired certificates are answered on demand only. A
+	 * response signed by another responder than the current one (its
+	 * certificate's SHA-256, recorded with it; NULL in a row stored
+	 * before schema 8) is signed again: compared by identity, never by
+	 * time (a renewal in the second of the last refresh left a
+	 * comparison of thisUpdate with the notBefore finding none) */
 	if ((r = hk_store_prepare(s, "SELECT c.serial FROM certificates c "
 	    "LEFT JOIN ocsp_responses o ON o.serial = c.serial "
 	    "WHERE c.issuer = ?1 AND c.status IN ('valid', 'revoked') "
 	    "AND c.not_after >= ?2 AND (o.serial IS NULL "
 	    "OR o.status <> CASE c.status WHEN 'revoked' THEN 'revoked' "
-	    "ELSE 'good' END OR o.next_update <= ?3 OR o.this_update < ?4 "
+	    "ELSE 'good' END OR o.next_update <= ?3 OR o.responder IS NOT ?4 "
 	    "OR o.this_update > ?2) AND (?6 IS NULL OR c.serial > ?6) "
 	    "ORDER BY c.serial LIMIT ?5", &st)) != 0)
 		return r;
 	sqlite3_bind_blob(st, 1, issuer, (int)issuer_len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)refresh_by);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)signed_after);
+	sqlite3_bind_blob(st, 4, responder, HK_STORE_RESPONDER_LEN,
+	    SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)max);
 	if (after != NULL)
 		sqlite3_bind_blob(st, 6, after->serial, (int)after->len,
@@ -216,7 +236,7 @@ hk_store_ocsp_lookup(struct hk_store *s, const unsigned char *serial,
     size_t serial_len, struct hk_store_ocsp *out, struct hk_store_cert *c)
 {
 	return ocsp_select(s, "SELECT o.status, o.this_update, o.next_update, "
-	    "o.der, c.status, c.issuer FROM ocsp_responses o JOIN certificates "
-	    "c ON c.serial = o.serial WHERE o.serial = ?1", serial, serial_len,
-	    out, c);
+	    "o.der, o.responder, c.status, c.issuer FROM ocsp_responses o "
+	    "JOIN certificates c ON c.serial = o.serial WHERE o.serial = ?1",
+	    serial, serial_len, out, c);
 }

@@ -46,6 +46,19 @@
 "END;\n"
 
 /*
+ * Schema 8: the responder that signed each pre-signed OCSP response (the
+ * SHA-256 of its certificate; docs/ocsp.md "Pre-signed responses"): a
+ * response of another than the current responder is due. Added by ALTER TABLE in the
+ * schema as in the upgrade of a schema 6 or 7 store, so both have the same
+ * text (hanko-online check); the rows already there get NULL (none
+ * recorded: due, signed again by the next refresh). SQLite checks the
+ * CHECK against them: one read of the table, once.
+ */
+#define OCSP_RESPONDER_SQL \
+"ALTER TABLE ocsp_responses ADD COLUMN responder BLOB\n" \
+"  CHECK (length(responder) = 32);\n"
+
+/*
  * The schema. Every rule of store.h is here, not in C: a second backend
  * translates these statements and keeps the same tests.
  */
@@ -306,7 +319,8 @@ STORE_ID_SQL
 "  this_update INTEGER NOT NULL,\n"
 "  next_update INTEGER NOT NULL CHECK (next_update > this_update),\n"
 "  der BLOB NOT NULL\n"
-") STRICT;\n";
+") STRICT;\n"
+OCSP_RESPONDER_SQL;
 
 static const char *status_names[] = { "pending", "valid", "revoked", "void" };
 static const char *kind_names[] = { "root", "link", "issuing", "cross",
@@ -744,11 +758,11 @@ hk_store_peek(const char *path, int *schema, char *id, size_t len)
 
 int
 hk_store_upgrade(const char *path, const char *id,
-    int (*record)(void *arg), void *arg, int *done)
+    int (*record)(void *arg, int from), void *arg, int *done)
 {
 	struct hk_store *s = NULL;
-	char v[16];
-	int rc, r;
+	char v[16], sql[64];
+	int rc, r, from;
 
 	*done = 0;
 	if ((r = hk_store_new(path, 0, &s)) != 0)
@@ -775,18 +789,36 @@ hk_store_upgrade(const char *path, const char *id,
 	    (r = hk_store_begin(s)) != 0 ||
 	    (r = meta_get(s, "schema", v, sizeof(v))) != 0)
 		goto out;
-	if (atoi(v) != 6) {
+	if ((from = atoi(v)) != 6 && from != 7) {
 		r = 0;
 		goto out;
 	}
-	if ((r = hk_store_exec(s, STORE_ID_SQL, "schema 6 -> 7")) != 0 ||
-	    (r = id_insert(s, id)) != 0 ||
-	    (r = hk_store_exec(s, "UPDATE meta SET value = '7' WHERE key = "
-	    "'schema'", "meta: schema")) != 0)
+	/* a store of schema 7 has its id: only this state's is upgraded */
+	if (from == 7) {
+		char have[HK_STORE_ID_LEN + 8];
+
+		if ((r = meta_get(s, "store.id", have, sizeof(have))) != 0 &&
+		    r != HK_ERR_NOT_FOUND)
+			goto out;
+		if (r != 0 || strcmp(have, id) != 0) {
+			hk_err_set("%s: store id %s is not this state's (%s): "
+			    "not upgraded, nothing changed", path, r != 0 ?
+			    "(none)" : have, id);
+			r = HK_ERR_STATE;
+			goto out;
+		}
+	}
+	snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%d' WHERE key = "
+	    "'schema'", HK_STORE_SCHEMA);
+	if ((from == 6 &&
+	    ((r = hk_store_exec(s, STORE_ID_SQL, "schema 6 -> 7")) != 0 ||
+	    (r = id_insert(s, id)) != 0)) ||
+	    (r = hk_store_exec(s, OCSP_RESPONDER_SQL, "schema 7 -> 8")) != 0 ||
+	    (r = hk_store_exec(s, sql, "meta: schema")) != 0)
 		goto out;
 	/* the record before the commit: it may be there for an upgrade
 	 * that failed, never missing for one that was made */
-	if ((r = record(arg)) != 0 || (r = hk_store_commit(s)) != 0)
+	if ((r = record(arg, from)) != 0 || (r = hk_store_commit(s)) != 0)
 		goto out;
 	*done = 1;
  out:

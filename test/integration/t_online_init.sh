@@ -46,7 +46,7 @@ check "the audit log records the init and ends in a checkpoint" bash -c \
 	"grep -q 'init.done' '$S/audit/audit.log' && tail -1 '$S/audit/audit.log' | grep -q 'audit.checkpoint'"
 ok "the audit log and its signed checkpoint verify (the shared format)" "$OFF" audit verify --state "$S"
 check "the store has the schema, in WAL mode" bash -c \
-	"sqlite3 '$S/store.db' \"PRAGMA journal_mode; SELECT value FROM meta WHERE key = 'schema'\" | tr '\n' ' ' | grep -qx 'wal 7 '"
+	"sqlite3 '$S/store.db' \"PRAGMA journal_mode; SELECT value FROM meta WHERE key = 'schema'\" | tr '\n' ' ' | grep -qx 'wal 8 '"
 check "no resident identifier or PIN in state.conf" bash -c "! grep -q \"\$(cat '$S/secrets/token-user-pin')\" '$S/state.conf'"
 
 D=$(tree_digest "$S")

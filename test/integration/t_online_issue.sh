@@ -133,7 +133,7 @@ for s in $(grep ',ok,' "$RES" | cut -d, -f3); do
 done
 check "TBS: signed = reserved, with the issuer's algorithm, for all six" test "$n" = 6
 check "store: no draft column (schema 3 on: recovery signs the recorded TBS)" test \
-	"$(db "SELECT count(*) FROM pragma_table_info('certificates') WHERE name = 'draft'")|$(db "SELECT value FROM meta WHERE key = 'schema'")" = "0|7"
+	"$(db "SELECT count(*) FROM pragma_table_info('certificates') WHERE name = 'draft'")|$(db "SELECT value FROM meta WHERE key = 'schema'")" = "0|8"
 
 # A second request for a resident with a valid certificate (CPS 4-2-3).
 { sed -n 1p "$REQ/valid.csv"; sed -n 2p "$REQ/valid.csv" | sed 's/resident-1/resident-2/'; } >"$B/again.csv"

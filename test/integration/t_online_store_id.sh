@@ -7,7 +7,10 @@
 # recorded in it. A store made before stores had an id (schema 6) gets this
 # state's on its first run, audited (store.upgrade), and is then the schema
 # that init makes (hanko-online check). Before, store.db held no id: a
-# foreign one was used as this state's (rp add wrote into it).
+# foreign one was used as this state's (rp add wrote into it). A store of
+# schema 7 gets the column that records each OCSP response's responder
+# (schema 8, docs/ocsp.md) the same way, after its id is checked: another
+# state's is refused untouched.
 . "$(dirname "$0")/online.sh"
 
 C=$O/state.conf
@@ -15,8 +18,8 @@ sid() { sed -n 's/^store\.id = //p' "$1"; }
 meta() { sqlite3 "$1" "SELECT value FROM meta WHERE key = '$2'"; }
 SA=$(sid "$C")
 check "state.conf has a store id ($SA)" sh -c "echo '$SA' | grep -qxE '[0-9a-f]{32}'"
-check "... init recorded it in store.db, schema 7" test "$(meta "$O/store.db" store.id) $(meta "$O/store.db" schema)" = "$SA 7"
-check "... store.create names it" grep -q "	store.create	ok	-	store.db: schema 7, store id $SA (in it and in state.conf)" "$O/audit/audit.log"
+check "... init recorded it in store.db, schema 8" test "$(meta "$O/store.db" store.id) $(meta "$O/store.db" schema)" = "$SA 8"
+check "... store.create names it" grep -q "	store.create	ok	-	store.db: schema 8, store id $SA (in it and in state.conf)" "$O/audit/audit.log"
 ok "rp list with this state's own store" "$ON" rp list --state "$O"
 
 # Another state (another prefecture, say): its store.db copied over ours.
@@ -37,11 +40,11 @@ check "... the file is untouched, bank-1 not registered in it" sh -c \
 	"test \"\$(sha256sum <'$O/store.db')\" = '$SUM' && test \"\$(sqlite3 '$O/store.db' 'SELECT count(*) FROM relying_parties')\" = 0"
 check "... nothing published, nothing audited" sh -c "! test -e '$T/repo' && test \$(wc -l <'$O/audit/audit.log') = $AUD"
 
-# A store.db whose id is gone (schema 7 without one): refused too.
+# A store.db whose id is gone (schema 8 without one): refused too.
 cp "$T/b/store.db" "$T/noid.db"
 sqlite3 "$T/noid.db" "DROP TRIGGER meta_store_id_no_delete; DELETE FROM meta WHERE key = 'store.id';"
 cp "$T/noid.db" "$O/store.db"
-fails "a schema 7 store.db without its id: refused" 3 \
+fails "a schema 8 store.db without its id: refused" 3 \
 	"^hanko-online rp: $O/store.db: no store id \(meta store.id, recorded by init\): not this state's store \($C store.id $SA\)" \
 	"$ON" rp list --state "$O"
 
@@ -56,22 +59,68 @@ fails "a store.db whose id is not one init makes: refused" 3 \
 # This state's own back: served again.
 cp "$T/own.db" "$O/store.db"
 ok "this state's own store.db back: rp add bank-1" "$ON" rp add --state "$O" --name bank-1 --token-out "$T/tok"
+cp "$O/store.db" "$T/own.db"
+
+# ocsp_responses as schemas 6 and 7 made it (no column responder), with
+# one stored response.
+OCSP7="DROP TABLE ocsp_responses; CREATE TABLE ocsp_responses (
+  serial BLOB PRIMARY KEY REFERENCES serials(serial),
+  status TEXT NOT NULL CHECK (status IN ('good', 'revoked')),
+  this_update INTEGER NOT NULL,
+  next_update INTEGER NOT NULL CHECK (next_update > this_update),
+  der BLOB NOT NULL
+) STRICT;"
+cols() { sqlite3 "$1" "SELECT group_concat(name) FROM pragma_table_info('ocsp_responses')"; }
+
+# Another state's store of schema 7: refused before anything is written.
+cp "$T/b/store.db" "$T/b7.db"
+sqlite3 "$T/b7.db" "$OCSP7 UPDATE meta SET value = '7' WHERE key = 'schema';"
+cp "$T/b7.db" "$O/store.db"
+SUM=$(sha256sum <"$O/store.db")
+fails "another state's store.db of schema 7: refused, not upgraded" 3 \
+	"^hanko-online rp: $O/store.db: store id $SB is not this state's \($C store.id $SA\)" \
+	"$ON" rp list --state "$O"
+check "... the file is untouched (schema 7, no column added), no store.upgrade" sh -c \
+	"test \"\$(sha256sum <'$O/store.db')\" = '$SUM' && test '$(cols "$O/store.db")' = 'serial,status,this_update,next_update,der' &&
+	! grep -q '	store.upgrade	' '$O/audit/audit.log'"
+
+# This state's store of schema 7: the column added on its first run.
+cp "$T/own.db" "$O/store.db"
+sqlite3 "$O/store.db" "$OCSP7 INSERT INTO serials VALUES (x'01', 0);
+	INSERT INTO ocsp_responses VALUES (x'01', 'good', 100, 200, x'3003');
+	UPDATE meta SET value = '7' WHERE key = 'schema';"
+check "a store of schema 7 with a stored OCSP response, no responder column" test \
+	"$(meta "$O/store.db" schema) $(cols "$O/store.db") $(sqlite3 "$O/store.db" 'SELECT count(*) FROM ocsp_responses')" = \
+	"7 serial,status,this_update,next_update,der 1"
+ok "rp list: runs" "$ON" rp list --state "$O"
+check "... and says on stderr what the upgrade did" grep -qx \
+	"hanko-online: $O/store.db: schema 7 -> 8: the responder of each pre-signed OCSP response recorded from now on (the next ocsp-refresh signs every stored response again) (audited store.upgrade)" "$HANKO_TMP/err"
+check "... store.db: schema 8, the column, the response kept with no responder recorded" test \
+	"$(meta "$O/store.db" schema) $(cols "$O/store.db") $(sqlite3 "$O/store.db" 'SELECT count(*) FROM ocsp_responses WHERE responder IS NULL AND der = x'"'3003'")" = \
+	"8 serial,status,this_update,next_update,der,responder 1"
+check "... audited store.upgrade" grep -q \
+	"	store.upgrade	ok	-	$O/store.db: schema 7 -> 8: the responder of each pre-signed OCSP response recorded" "$O/audit/audit.log"
+ok "check: the store upgraded from schema 7 is the one init makes" \
+	"$ON" check --state "$O" --clock 2026-04-02T12:00:00Z
+check "... (Store consistent: nothing missing, altered or unexpected)" sh -c \
+	"grep -q '^Store consistent' '$HANKO_TMP/out' && ! grep -Eq 'missing|altered|unexpected' '$HANKO_TMP/out'"
 
 # A store of schema 6 (no id): this state's id recorded on its first run.
-sqlite3 "$O/store.db" "DROP TRIGGER meta_store_id_once; DROP TRIGGER meta_store_id_fixed; \
+cp "$T/own.db" "$O/store.db"
+sqlite3 "$O/store.db" "$OCSP7 DROP TRIGGER meta_store_id_once; DROP TRIGGER meta_store_id_fixed; \
 	DROP TRIGGER meta_store_id_no_delete; DELETE FROM meta WHERE key = 'store.id'; \
 	UPDATE meta SET value = '6' WHERE key = 'schema';"
 check "a store of schema 6, without an id" test "$(meta "$O/store.db" schema)/$(meta "$O/store.db" store.id)" = "6/"
 ok "rp list: runs" "$ON" rp list --state "$O"
 check "... and says on stderr that it recorded the id" grep -qx \
-	"hanko-online: $O/store.db: schema 6 -> 7: store id $SA of $C recorded in it (audited store.upgrade)" "$HANKO_TMP/err"
+	"hanko-online: $O/store.db: schema 6 -> 8: store id $SA of $C recorded in it; the responder of each pre-signed OCSP response recorded from now on (the next ocsp-refresh signs every stored response again) (audited store.upgrade)" "$HANKO_TMP/err"
 check "... bank-1 is still registered" grep -q "bank-1" "$HANKO_TMP/out"
-check "... store.db: schema 7, this state's id" test "$(meta "$O/store.db" store.id) $(meta "$O/store.db" schema)" = "$SA 7"
+check "... store.db: schema 8, this state's id" test "$(meta "$O/store.db" store.id) $(meta "$O/store.db" schema)" = "$SA 8"
 check "... audited store.upgrade" grep -q \
-	"	store.upgrade	ok	-	$O/store.db: schema 6 -> 7: store id $SA of state.conf recorded in it" "$O/audit/audit.log"
+	"	store.upgrade	ok	-	$O/store.db: schema 6 -> 8: store id $SA of state.conf recorded in it" "$O/audit/audit.log"
 ok "... the next run says nothing more" "$ON" rp list --state "$O"
 check "... (stderr empty)" test ! -s "$HANKO_TMP/err"
-check "... one store.upgrade record" test "$(grep -c '	store.upgrade	' "$O/audit/audit.log")" = 1
+check "... one store.upgrade record for each upgrade (7 -> 8, 6 -> 8)" test "$(grep -c '	store.upgrade	' "$O/audit/audit.log")" = 2
 ok "check: the upgraded store is consistent, its schema the one init makes" \
 	"$ON" check --state "$O" --clock 2026-04-02T12:00:00Z
 check "... (Store consistent: nothing missing, altered or unexpected)" sh -c \

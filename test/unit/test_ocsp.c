@@ -40,6 +40,9 @@ struct fixture {
 	EVP_PKEY *ikey, *rkey, *okey;	/* issuing, responder, other */
 	X509 *issuing, *responder, *other;
 	unsigned char keyid[20];	/* the issuing CA's SKI */
+	unsigned char rfp[32];		/* SHA-256 of the responder's
+					 * certificate: what its responses
+					 * record */
 };
 
 static struct fixture F;
@@ -149,15 +152,25 @@ complete(struct hk_store *s, int n)
 	    (const unsigned char *)"cert", 4), 0, "%s", hk_err_msg());
 }
 
+/* The response of serial n, signed by responder (SHA-256 of its
+ * certificate; NULL: F.responder). */
 static void
-put(struct hk_store *s, int n, int revoked, time_t tu, time_t nu,
-    const char *der)
+put_by(struct hk_store *s, int n, int revoked, time_t tu, time_t nu,
+    const unsigned char *responder, const char *der)
 {
 	unsigned char serial[20];
 
 	serial_of(n, serial);
 	cr_assert_eq(hk_store_ocsp_put(s, serial, 20, revoked, tu, nu,
-	    (const unsigned char *)der, strlen(der)), 0, "%s", hk_err_msg());
+	    responder != NULL ? responder : F.rfp, (const unsigned char *)der,
+	    strlen(der)), 0, "%s", hk_err_msg());
+}
+
+static void
+put(struct hk_store *s, int n, int revoked, time_t tu, time_t nu,
+    const char *der)
+{
+	put_by(s, n, revoked, tu, nu, NULL, der);
 }
 
 /*
@@ -165,8 +178,10 @@ put(struct hk_store *s, int n, int revoked, time_t tu, time_t nu,
  * store serial 1 valid with a fresh stored response, 2 revoked with a
  * stored "good" response, 3 pending, 4 valid without a response, 5 valid
  * with a response about to end, 6 valid but expired, 7 valid with a
- * response older than the responder, 8 valid with a response from the
- * future.
+ * response signed by another responder in the responder's first second
+ * (its notBefore), 8 valid with a response from the future, 9 valid with
+ * a response stored before schema 8 (no responder recorded), 10 valid
+ * with a response older than the responder but signed by it.
  */
 static void
 setup(void)
@@ -192,6 +207,7 @@ setup(void)
 	cr_assert(ski != NULL && ASN1_STRING_length(ski) == 20);
 	memcpy(F.keyid, ASN1_STRING_get0_data(ski), 20);
 	ASN1_OCTET_STRING_free(ski);
+	cr_assert_eq(hk_cert_fingerprint(F.responder, F.rfp), 0);
 
 	snprintf(path, sizeof(path), "%s/certs", F.dir);
 	cr_assert_eq(hk_dir_create(path, 0755), 0);
@@ -236,11 +252,28 @@ setup(void)
 	complete(s, 6);
 	reserve(s, 7, "10000000007", NOW + 900 * DAY);
 	complete(s, 7);
-	put(s, 7, 0, NOW - 11 * DAY, NOW + DAY, "response-7");
+	put_by(s, 7, 0, NOW - 10 * DAY, NOW + DAY,
+	    (const unsigned char[32]){ 0x11, 0x11 }, "response-7");
 	reserve(s, 8, "10000000008", NOW + 900 * DAY);
 	complete(s, 8);
 	put(s, 8, 0, NOW + 3600, NOW + 2 * DAY, "response-8");
+	reserve(s, 9, "10000000009", NOW + 900 * DAY);
+	complete(s, 9);
+	put(s, 9, 0, NOW - 3600, NOW + DAY - 3600, "response-9");
+	reserve(s, 10, "10000000010", NOW + 900 * DAY);
+	complete(s, 10);
+	put(s, 10, 0, NOW - 11 * DAY, NOW + DAY, "response-10");
 	hk_store_close(s);
+	{
+		sqlite3 *db = NULL;
+
+		cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+		cr_assert_eq(sqlite3_exec(db, "UPDATE ocsp_responses SET "
+		    "responder = NULL WHERE der = CAST('response-9' AS BLOB)",
+		    NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+		cr_assert_eq(sqlite3_changes(db), 1);
+		sqlite3_close(db);
+	}
 }
 
 static void
@@ -730,10 +763,14 @@ Test(ocsp_answer, signing_when_stale_unknown_or_nonce)
 	    HK_OCSP_READY);
 	cr_assert_eq(outcome(c, 5, 0, NOW + 1800 - HK_OCSP_SERVE_MARGIN),
 	    HK_OCSP_NEEDS_SIGNING);
-	/* made before the current responder; made in the future */
+	/* signed by another responder (in the current one's first second),
+	 * by none recorded (before schema 8); made in the future */
 	cr_assert_eq(outcome(c, 7, 0, NOW), HK_OCSP_NEEDS_SIGNING);
+	cr_assert_eq(outcome(c, 9, 0, NOW), HK_OCSP_NEEDS_SIGNING);
 	cr_assert_eq(outcome(c, 8, 0, NOW), HK_OCSP_NEEDS_SIGNING);
 	cr_assert_eq(outcome(c, 8, 0, NOW + 7200), HK_OCSP_READY);
+	/* signed by the current responder: its time is not what counts */
+	cr_assert_eq(outcome(c, 10, 0, NOW), HK_OCSP_READY);
 	/* a nonce must be echoed: never the stored response */
 	cr_assert_eq(outcome(c, 1, 16, NOW), HK_OCSP_NEEDS_SIGNING);
 	hk_ocsp_ctx_free(c);
@@ -1270,31 +1307,43 @@ Test(ocsp_answer, the_store_picks_what_is_due)
 	unsigned char other[20];
 	char path[4200];
 	size_t n, i;
-	int seen[10] = { 0 };
+	int seen[16] = { 0 };
 
 	snprintf(path, sizeof(path), "%s/store.db", F.dir);
 	cr_assert_eq(hk_store_open(path, 0, &s), 0);
-	/* now NOW, refresh what ends within 12 h, re-sign what the
-	 * responder (NOW - 10 days) did not make */
+	/* now NOW, refresh what ends within 12 h, re-sign what the current
+	 * responder (F.rfp) did not sign */
 	cr_assert_eq(hk_store_ocsp_due(s, F.keyid, 20, NOW, NOW + 12 * 3600,
-	    NOW - 10 * DAY, NULL, due, 16, &n), 0, "%s", hk_err_msg());
+	    F.rfp, NULL, due, 16, &n), 0, "%s", hk_err_msg());
 	for (i = 0; i < n; i++) {
 		cr_assert_eq(due[i].len, 20);
 		seen[due[i].serial[1]] = 1;
 	}
-	/* 2 (revoked since), 4 (none), 5 (ends), 7 (older), 8 (future);
-	 * not 1 (fresh), 3 (pending), 6 (expired) */
-	cr_assert_eq(n, 5);
-	cr_assert(seen[2] && seen[4] && seen[5] && seen[7] && seen[8]);
+	/* 2 (revoked since), 4 (none), 5 (ends), 7 (another responder,
+	 * though made in this one's first second), 8 (future), 9 (no
+	 * responder recorded); not 1 (fresh), 3 (pending), 6 (expired), 10
+	 * (made before this responder's notBefore, but by it) */
+	cr_assert_eq(n, 6);
+	cr_assert(seen[2] && seen[4] && seen[5] && seen[7] && seen[8] &&
+	    seen[9]);
+	cr_assert(!seen[1] && !seen[3] && !seen[6] && !seen[10]);
 	/* after: the rest of the list */
 	after = due[1];
 	cr_assert_eq(hk_store_ocsp_due(s, F.keyid, 20, NOW, NOW + 12 * 3600,
-	    NOW - 10 * DAY, &after, due, 16, &n), 0);
-	cr_assert_eq(n, 3);
+	    F.rfp, &after, due, 16, &n), 0);
+	cr_assert_eq(n, 4);
+	/* another responder current: every response of this one is due */
+	memset(seen, 0, sizeof(seen));
+	cr_assert_eq(hk_store_ocsp_due(s, F.keyid, 20, NOW, NOW + 12 * 3600,
+	    (unsigned char[32]){ 0x22 }, NULL, due, 16, &n), 0);
+	for (i = 0; i < n; i++)
+		seen[due[i].serial[1]] = 1;
+	cr_assert_eq(n, 8);
+	cr_assert(seen[1] && seen[7] && seen[10] && !seen[3] && !seen[6]);
 	/* another issuing key's certificates are not ours */
 	memset(other, 0x77, sizeof(other));
 	cr_assert_eq(hk_store_ocsp_due(s, other, 20, NOW, NOW + 12 * 3600,
-	    NOW - 10 * DAY, NULL, due, 16, &n), 0);
+	    F.rfp, NULL, due, 16, &n), 0);
 	cr_assert_eq(n, 0);
 	hk_store_close(s);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <criterion/logging.h>
 #include <sqlite3.h>
 
 #include "clock.h"
@@ -238,14 +239,38 @@ Test(store, store_id_recorded_once_never_changed)
 	    SQLITE_OK);
 }
 
-/* The upgrade's record: n[0] counts the calls, n[1] is the result. */
+/* The upgrade's record: n[0] counts the calls, n[1] is the result, n[2]
+ * the version it was called with. */
 static int
-upgrade_count(void *arg)
+upgrade_count(void *arg, int from)
 {
 	int *n = arg;
 
 	n[0]++;
+	n[2] = from;
 	return n[1];
+}
+
+/* ocsp_responses as schemas 6 and 7 made it (no column responder), in
+ * place of the fresh store's. */
+static const char OCSP_7[] =
+    "DROP TABLE ocsp_responses; CREATE TABLE ocsp_responses (\n"
+    "  serial BLOB PRIMARY KEY REFERENCES serials(serial),\n"
+    "  status TEXT NOT NULL CHECK (status IN ('good', 'revoked')),\n"
+    "  this_update INTEGER NOT NULL,\n"
+    "  next_update INTEGER NOT NULL CHECK (next_update > this_update),\n"
+    "  der BLOB NOT NULL\n"
+    ") STRICT;\n";
+
+/* hk_store_schema_check's findings: counted. */
+static int
+schema_problem(const char *type, const char *name, const char *problem,
+    int restored, void *arg)
+{
+	(void)restored;
+	cr_log_info("%s %s: %s", type, name, problem);
+	(*(int *)arg)++;
+	return 0;
 }
 
 /* A store of schema 6 (no store id) is opened by nothing but the upgrade,
@@ -257,9 +282,10 @@ Test(store, upgrade_6_to_7_records_the_id)
 	static const char id[] = "00112233445566778899aabbccddeeff";
 	char p[4096], got[64];
 	struct hk_store *s = fresh("store_upgrade", p, sizeof(p)), *s2 = NULL;
-	int n[2] = { 0, 0 }, done = -1, schema;
+	int n[3] = { 0, 0, 0 }, done = -1, schema, problems = 0;
 
 	hk_store_close(s);
+	cr_assert_eq(raw(p, OCSP_7), SQLITE_OK);
 	cr_assert_eq(raw(p, "DROP TRIGGER meta_store_id_once; DROP TRIGGER "
 	    "meta_store_id_fixed; DROP TRIGGER meta_store_id_no_delete; "
 	    "UPDATE meta SET value = '6' WHERE key = 'schema'"), SQLITE_OK);
@@ -284,9 +310,14 @@ Test(store, upgrade_6_to_7_records_the_id)
 	    "%s", hk_err_msg());
 	cr_assert_eq(done, 1);
 	cr_assert_eq(n[0], 1);
+	cr_assert_eq(n[2], 6, "the record is told the version upgraded");
 	cr_assert_eq(hk_store_open(p, 0, &s2), 0, "%s", hk_err_msg());
 	cr_assert_eq(hk_store_id(s2, got, sizeof(got)), 0);
 	cr_assert_str_eq(got, id);
+	/* schema 8 too: the schema init makes */
+	cr_assert_eq(hk_store_schema_check(s2, 0, schema_problem, &problems),
+	    0, "%s", hk_err_msg());
+	cr_assert_eq(problems, 0);
 	hk_store_close(s2);
 	cr_assert_eq(count(p, "SELECT count(*) FROM sqlite_schema WHERE name "
 	    "LIKE 'meta_store_id%'"), 3);
@@ -300,6 +331,75 @@ Test(store, upgrade_6_to_7_records_the_id)
 	cr_assert_eq(hk_store_peek(p, &schema, got, sizeof(got)), 0);
 	cr_assert_eq(schema, HK_STORE_SCHEMA);
 	cr_assert_str_eq(got, id);
+}
+
+/* A store of schema 7 gets ocsp_responses.responder (schema 8) in one
+ * transaction with its record, its stored responses kept with none
+ * recorded (so each is due: docs/ocsp.md); a record that fails undoes it;
+ * the upgraded schema is the one a new store has, and the column holds a
+ * SHA-256 (32 bytes) only. */
+Test(store, upgrade_7_to_8_ocsp_responder)
+{
+	static const char id[] = "00112233445566778899aabbccddeeff";
+	char p[4096], got[64];
+	struct hk_store *s, *s2 = NULL;
+	int n[3] = { 0, 0, 0 }, done = -1, schema, problems = 0;
+
+	snprintf(p, sizeof(p), "%s/store.db", hk_test_dir("store_up78"));
+	cr_assert_eq(hk_store_create(p, id, &s), 0, "%s", hk_err_msg());
+	hk_store_close(s);
+	cr_assert_eq(raw(p, OCSP_7), SQLITE_OK);
+	cr_assert_eq(raw(p, "INSERT INTO serials VALUES (x'01', 0); "
+	    "INSERT INTO ocsp_responses VALUES (x'01', 'good', 100, 200, "
+	    "x'3003'); UPDATE meta SET value = '7' WHERE key = 'schema'"),
+	    SQLITE_OK);
+	cr_assert_eq(hk_store_open(p, 0, &s2), HK_ERR_STATE);
+	/* another state's store: not upgraded, no record */
+	cr_assert_eq(hk_store_upgrade(p, "ffeeddccbbaa99887766554433221100",
+	    upgrade_count, n, &done), HK_ERR_STATE);
+	cr_assert(strstr(hk_err_msg(), "store id 00112233445566778899aabb"
+	    "ccddeeff is not this state's") != NULL, "%s", hk_err_msg());
+	cr_assert_eq(done, 0);
+	cr_assert_eq(n[0], 0);
+	cr_assert_eq(hk_store_peek(p, &schema, got, sizeof(got)), 0);
+	cr_assert_eq(schema, 7);
+	/* the record fails: nothing changed */
+	n[1] = HK_ERR_IO;
+	cr_assert_eq(hk_store_upgrade(p, id, upgrade_count, n, &done),
+	    HK_ERR_IO);
+	cr_assert_eq(done, 0);
+	cr_assert_eq(n[2], 7);
+	cr_assert_eq(hk_store_peek(p, &schema, got, sizeof(got)), 0);
+	cr_assert_eq(schema, 7);
+	cr_assert_eq(count(p, "SELECT count(*) FROM pragma_table_info("
+	    "'ocsp_responses') WHERE name = 'responder'"), 0);
+	/* upgraded */
+	n[0] = n[1] = n[2] = 0;
+	cr_assert_eq(hk_store_upgrade(p, id, upgrade_count, n, &done), 0,
+	    "%s", hk_err_msg());
+	cr_assert_eq(done, 1);
+	cr_assert_eq(n[0], 1);
+	cr_assert_eq(n[2], 7);
+	cr_assert_eq(hk_store_peek(p, &schema, got, sizeof(got)), 0);
+	cr_assert_eq(schema, HK_STORE_SCHEMA);
+	cr_assert_str_eq(got, id, "the id is kept");
+	cr_assert_eq(count(p, "SELECT count(*) FROM ocsp_responses WHERE "
+	    "serial = x'01' AND der = x'3003' AND responder IS NULL"), 1,
+	    "the stored response kept, no responder recorded");
+	cr_assert_eq(hk_store_open(p, 0, &s2), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_schema_check(s2, 0, schema_problem, &problems),
+	    0, "%s", hk_err_msg());
+	cr_assert_eq(problems, 0, "the schema a new store has");
+	hk_store_close(s2);
+	cr_assert_neq(raw(p, "UPDATE ocsp_responses SET responder = x'00'"),
+	    SQLITE_OK);
+	cr_assert_eq(raw(p, "UPDATE ocsp_responses SET responder = "
+	    "zeroblob(32)"), SQLITE_OK);
+	/* again: left alone, no record */
+	n[0] = 0;
+	cr_assert_eq(hk_store_upgrade(p, id, upgrade_count, n, &done), 0);
+	cr_assert_eq(done, 0);
+	cr_assert_eq(n[0], 0);
 }
 
 /* A store.db that is not a hanko store (emptied, another file, another
