@@ -468,7 +468,8 @@ clock_fact(struct status_work *w)
 	}
 	printf("clock: %lld s behind the newest audit record %" PRIu64 " (%s)"
 	    "%s%s, over %d s: issue, revoke, recover, request, responder, "
-	    "ocsp-refresh and ocsp-answer refuse (CPS 4-12-2-5)\n", behind, nw.seq, nw.time,
+	    "ocsp-refresh and ocsp-answer refuse, and serve signs no OCSP "
+	    "response (CPS 4-12-2-5)\n", behind, nw.seq, nw.time,
 	    nw.closed[0] ? " of the closed log " : "", nw.closed,
 	    HK_ONLINE_CLOCK_TOLERANCE);
 	hk_online_clock_line(w->on, w->now, &nw, behind, line, sizeof(line));

@@ -66,6 +66,7 @@ rc=0; "$ON" status --state "$O" "${BACK[@]}" >"$T/st.out" 2>"$T/st.err" || rc=$?
 check "status with the clock a day back: exit 9 (exit $rc)" test "$rc" = 9
 check "... a warning names the clock and record $N" grep -Eq "^hanko-online status: warning: $RE" "$T/st.err"
 check "... and its fact line" grep -q "^clock: 86400 s behind the newest audit record $N (2026-04-03T12:00:00Z), over 300 s" "$T/st.out"
+check "... naming what refuses and that serve signs no OCSP response" grep -q "^clock: 86400 s behind .*: issue, revoke, recover, request, responder, ocsp-refresh and ocsp-answer refuse, and serve signs no OCSP response (CPS 4-12-2-5)$" "$T/st.out"
 "$ON" status --state "$O" "${AH[@]}" >"$T/st.out" 2>"$T/st.err" || true
 check "status at 2026-04-03T12:00:00Z: no clock warning, the fact line says it runs" sh -c \
 	"! grep -q 4-12-2-5 '$T/st.err' && grep -q '^clock: not behind the newest audit record $N' '$T/st.out'"
