@@ -956,6 +956,15 @@ backup_verify(const struct backup_opts *o)
 	    "(from %s)%s\n", c.key_hex, from, pub == NULL ? ": it proves the "
 	    "backup whole, not whose it is; compare that SHA-256 with the "
 	    "state's or the paper record's" : "");
+	if (c.store_schema != HK_STORE_SCHEMA)
+		printf("store.db is of schema %d (taken before an upgrade of "
+		    "hanko; this hanko-online's is %d), checked against schema "
+		    "%d as init and the upgrades made it: the first command "
+		    "after a restore upgrades it to %d%s%s (audited "
+		    "store.upgrade; docs/store.md, schema versions)\n",
+		    c.store_schema, HK_STORE_SCHEMA, c.store_schema,
+		    HK_STORE_SCHEMA, c.store_schema == 6 ? ", recording store "
+		    "id " : "", c.store_schema == 6 ? c.m->store_id : "");
 	if (c.live_closed[0] != '\0')
 		printf("%s's audit log is a new log begun by the yearly close "
 		    "since the backup; the closed log %s it links back to "

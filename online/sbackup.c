@@ -784,9 +784,16 @@ static int
 each_schema(const char *type, const char *name, const char *what,
     int restored, void *arg)
 {
+	struct vwork *w = arg;
+
 	(void)restored;
-	problem(arg, "%s: schema: %s %s %s (not the schema init makes)",
-	    HK_SBACKUP_STORE, type, name, what);
+	if (w->c->store_schema != HK_STORE_SCHEMA)
+		problem(w, "%s: schema: %s %s %s (not the schema %d that init "
+		    "and the upgrades made)", HK_SBACKUP_STORE, type, name,
+		    what, w->c->store_schema);
+	else
+		problem(w, "%s: schema: %s %s %s (not the schema init makes)",
+		    HK_SBACKUP_STORE, type, name, what);
 	return 0;
 }
 
@@ -822,6 +829,7 @@ store_verify(struct vwork *w)
 		problem(w, "%s: %s", HK_SBACKUP_STORE, hk_err_msg());
 		return 0;
 	}
+	w->c->store_schema = hk_store_schema(s);
 	before = w->c->problems;
 	if ((r = hk_store_pages_check(s, each_page, w)) != 0) {
 		problem(w, "%s: pages: %s", HK_SBACKUP_STORE, hk_err_msg());
@@ -833,7 +841,26 @@ store_verify(struct vwork *w)
 		problem(w, "%s: schema: %s", HK_SBACKUP_STORE, hk_err_msg());
 		goto out;
 	}
-	if ((r = hk_store_id(s, id, sizeof(id))) != 0)
+	r = hk_store_id(s, id, sizeof(id));
+	if (w->c->store_schema == 6) {
+		/* schema 6 has no store id: its upgrade after a restore
+		 * records state.conf's, MANIFEST's (conf_verify), in it */
+		if (r == 0 || r == HK_ERR_STATE)
+			problem(w, "%s: meta: store.id: a store of schema 6 has "
+			    "none (its upgrade records state.conf's), this one "
+			    "has %s", HK_SBACKUP_STORE, r == 0 ? id :
+			    "one that is not text");
+		else if (r != HK_ERR_NOT_FOUND)
+			problem(w, "%s: meta: store.id: %s", HK_SBACKUP_STORE,
+			    hk_err_msg());
+		else if (w->c->store_id != NULL &&
+		    strcmp(m->store_id, w->c->store_id) != 0)
+			problem(w, "%s: store id %s is not this state's "
+			    "(state.conf store.id %s): a backup of another "
+			    "state", HK_SBACKUP_MANIFEST, m->store_id,
+			    w->c->store_id);
+		r = 0;
+	} else if (r != 0)
 		problem(w, "%s: meta: store.id: %s", HK_SBACKUP_STORE,
 		    r == HK_ERR_NOT_FOUND ? "none" : hk_err_msg());
 	else if (strcmp(id, m->store_id) != 0)
@@ -1146,6 +1173,7 @@ hk_sbackup_verify(struct hk_sbackup_check *c)
 	c->live_closed[0] = '\0';
 	c->live_gone[0] = '\0';
 	c->live_gone_until[0] = '\0';
+	c->store_schema = 0;
 	if ((r = vread(&w, HK_SBACKUP_MANIFEST, HK_SBACKUP_TEXT_MAX, &text,
 	    &tlen)) != 0)
 		return r == HK_ERR_ALLOC ? r : 0;

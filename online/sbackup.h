@@ -116,8 +116,10 @@ int hk_sbackup_sign(EVP_PKEY *key, EVP_PKEY *pub, const char *text,
  * Check a backup folder: MANIFEST (canonical), its signature with the audit
  * key, every file listed (size and SHA-256) and no other file or folder,
  * the files every backup holds; store.db read without a write
- * (hk_store_open_copy): SQLite's integrity_check, the schema init makes,
- * the store id of MANIFEST and of the backup's state.conf; the audit log's
+ * (hk_store_open_copy): SQLite's integrity_check, the schema init makes
+ * (of the store's own version when older: one hk_store_upgrade upgrades),
+ * the store id of MANIFEST and of the backup's state.conf (schema 6 has
+ * none in store.db: MANIFEST's is compared instead); the audit log's
  * chain, head file and checkpoints with the audit key, ending where
  * MANIFEST says. With store_id, also that it is that state's; with
  * live_log, that this log (the same log id) begins with the backup's bytes,
@@ -150,6 +152,11 @@ struct hk_sbackup_check {
 	char live_gone[33];		/* the chain ended at this closed log,
 					 * no longer kept; "" when not */
 	char live_gone_until[21];	/* kept until then */
+	int store_schema;		/* store.db's schema version (0: not
+					 * read); one older than
+					 * HK_STORE_SCHEMA (a backup taken
+					 * before an upgrade) is checked
+					 * against that version's schema */
 };
 int hk_sbackup_verify(struct hk_sbackup_check *c);
 

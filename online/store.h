@@ -33,6 +33,8 @@
 #include <time.h>
 
 #define HK_STORE_SCHEMA		8	/* schema version in meta (docs/store.md) */
+#define HK_STORE_SCHEMA_OLDEST	6	/* the oldest hk_store_upgrade upgrades:
+					 * a backup's store.db may be of it */
 #define HK_STORE_RESPONDER_LEN	32	/* SHA-256 of a responder certificate */
 #define HK_STORE_ID_LEN		32	/* hex digits of a store id (meta
 					 * store.id, state.conf store.id) */
@@ -95,6 +97,9 @@ int hk_store_create(const char *path, const char *id, struct hk_store **out);
 /* The store id recorded at init (meta store.id) into buf (at least
  * HK_STORE_ID_LEN + 1 bytes); HK_ERR_NOT_FOUND when the store has none. */
 int hk_store_id(struct hk_store *s, char *buf, size_t len);
+/* The schema version of an open store: HK_STORE_SCHEMA, or for a copy
+ * (hk_store_open_copy) perhaps an older one, HK_STORE_SCHEMA_OLDEST on. */
+int hk_store_schema(const struct hk_store *s);
 /*
  * Read, without writing anything, a store's schema version (0 when meta
  * has none) and store id ("" when it has none, "(malformed)" when it is
@@ -437,7 +442,9 @@ int hk_store_cert_each(struct hk_store *s, enum hk_cert_status st,
 int hk_store_double_each(struct hk_store *s, time_t now,
     int (*fn)(const struct hk_store_cert *c, void *arg), void *arg);
 /* Compare the tables, indexes and triggers with the schema hk_store_open
- * makes: fn(type, name, problem "missing"/"altered"/"unexpected",
+ * makes (of a copy of an older schema version, hk_store_open_copy: with
+ * that version's schema as init and the upgrades made it): fn(type,
+ * name, problem "missing"/"altered"/"unexpected",
  * restored) for each difference; restore = 1 re-creates a missing index
  * or trigger from that schema (in the caller's transaction, if any;
  * restored = 0 when that fails, e.g. a unique index over rows that break
@@ -554,9 +561,12 @@ int hk_store_snapshot(const char *path, const char *dest);
  * do), and its SHA-256 stays what was recorded. Refused as hk_store_open
  * refuses (no SQLite header, not a hanko store, another schema version),
  * and when its meta is not one plain table (a hostile file's view could
- * run a query without end): nothing is read from it before that.
- * Then hk_store_pages_check, hk_store_schema_check(s, 0, ...) and
- * hk_store_id read it.
+ * run a query without end): nothing is read from it before that. A
+ * backup taken before an upgrade is opened too: a schema version from
+ * HK_STORE_SCHEMA_OLDEST to HK_STORE_SCHEMA (hk_store_schema says which;
+ * the first command after a restore upgrades it, hk_store_upgrade).
+ * Then hk_store_pages_check, hk_store_schema_check(s, 0, ...) (against
+ * that version's schema) and hk_store_id (none in schema 6) read it.
  */
 int hk_store_open_copy(const char *path, struct hk_store **out);
 /* ---- end copies ---- */

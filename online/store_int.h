@@ -16,6 +16,8 @@ struct hk_store {
 	sqlite3 *db;		/* the open database */
 	char *path;		/* its file, for messages */
 	int in_tx;		/* 1 inside hk_store_begin..commit/rollback */
+	int schema;		/* meta.schema as opened (HK_STORE_SCHEMA, or
+				 * an older one of a copy); 0 when not read */
 	struct {
 		const char *sql;	/* a static string: compared by address */
 		sqlite3_stmt *st;
@@ -37,6 +39,10 @@ int hk_store_run(struct hk_store *s, sqlite3_stmt *st, const char *what);
  * with create, refused when path exists (HK_ERR_EXISTS); without, when it
  * does not ("no store here", HK_ERR_NOT_FOUND). */
 int hk_store_new(const char *path, int create, struct hk_store **out);
+/* An in-memory store holding the schema of version schema
+ * (HK_STORE_SCHEMA_OLDEST to HK_STORE_SCHEMA) as init and the upgrades
+ * made it, from the same statements: hk_store_schema_check's reference. */
+int hk_store_reference(int schema, struct hk_store **out);
 /* Open s's database read-only (SQLITE_OPEN_READONLY: never a checkpoint,
  * never the WAL removed at its close), writes refused (query_only), no
  * trusted schema, waiting busy_ms for a lock. */

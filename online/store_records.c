@@ -592,8 +592,10 @@ hk_store_schema_check(struct hk_store *s, int restore,
 		r = HK_ERR_ALLOC;
 		goto out;
 	}
-	/* the reference: the schema hk_store_open makes, in memory */
-	if ((r = hk_store_open(":memory:", 1, &ref)) != 0 ||
+	/* the reference: the schema hk_store_open makes, in memory; for a
+	 * backup's copy of an older version, that version's */
+	if ((r = hk_store_reference(s->schema != 0 ? s->schema :
+	    HK_STORE_SCHEMA, &ref)) != 0 ||
 	    (r = schema_load(ref, want)) != 0 ||
 	    (r = schema_load(s, have)) != 0)
 		goto out;

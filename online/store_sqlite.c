@@ -60,14 +60,20 @@
 
 /*
  * The schema. Every rule of store.h is here, not in C: a second backend
- * translates these statements and keeps the same tests.
+ * translates these statements and keeps the same tests. The schema of
+ * version N is made of these pieces (schema_make): schema_meta_sql, then
+ * STORE_ID_SQL (7 on), schema_sql, OCSP_RESPONDER_SQL (8 on) -- the same
+ * text the upgrades run, so a backup's store.db of schema 6 or 7 is
+ * checked against its own version's schema (hk_store_open_copy), with no
+ * second copy of it.
  */
-static const char schema_sql[] =
+static const char schema_meta_sql[] =
 "CREATE TABLE meta (\n"
 "  key TEXT PRIMARY KEY,\n"
 "  value TEXT NOT NULL\n"
-") STRICT;\n"
-STORE_ID_SQL
+") STRICT;\n";
+
+static const char schema_sql[] =
 /* Serials: reserved before signing, never reused, never deleted. One
  * B-tree (WITHOUT ROWID); the issuer's serials ascend with time
  * (hk_cert_serial_make), so it grows at one end. */
@@ -319,8 +325,7 @@ STORE_ID_SQL
 "  this_update INTEGER NOT NULL,\n"
 "  next_update INTEGER NOT NULL CHECK (next_update > this_update),\n"
 "  der BLOB NOT NULL\n"
-") STRICT;\n"
-OCSP_RESPONDER_SQL;
+") STRICT;\n";
 
 static const char *status_names[] = { "pending", "valid", "revoked", "void" };
 static const char *kind_names[] = { "root", "link", "issuing", "cross",
@@ -539,9 +544,11 @@ hk_store_new(const char *path, int create, struct hk_store **out)
 }
 
 /* meta.schema is this binary's HK_STORE_SCHEMA (docs/store.md, schema
- * versions): else HK_ERR_STATE naming both. */
+ * versions), or with old (a copy: a backup's store.db) one it upgrades
+ * (HK_STORE_SCHEMA_OLDEST on): else HK_ERR_STATE naming both. The
+ * version in s->schema. */
 static int
-schema_check(struct hk_store *s)
+schema_check(struct hk_store *s, int old)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, r, n;
@@ -566,13 +573,23 @@ schema_check(struct hk_store *s)
 		    s->path, HK_STORE_SCHEMA);
 		goto out;
 	}
-	if ((n = atoi((const char *)sqlite3_column_text(st, 0))) !=
-	    HK_STORE_SCHEMA) {
+	n = atoi((const char *)sqlite3_column_text(st, 0));
+	if (old && (n < HK_STORE_SCHEMA_OLDEST || n > HK_STORE_SCHEMA)) {
+		hk_err_set("%s: meta: schema: the store is of schema %d; this "
+		    "hanko-online reads schema %d, and %d to %d in a backup "
+		    "(upgraded by the first command after a restore; "
+		    "docs/store.md, schema versions)", s->path, n,
+		    HK_STORE_SCHEMA, HK_STORE_SCHEMA_OLDEST,
+		    HK_STORE_SCHEMA - 1);
+		goto out;
+	}
+	if (!old && n != HK_STORE_SCHEMA) {
 		hk_err_set("%s: meta: schema: the store is of schema %d; this "
 		    "hanko-online reads schema %d only (docs/store.md, schema "
 		    "versions)", s->path, n, HK_STORE_SCHEMA);
 		goto out;
 	}
+	s->schema = n;
 	r = 0;
  out:
 	sqlite3_finalize(st);
@@ -644,6 +661,24 @@ id_insert(struct hk_store *s, const char *id)
 	return hk_store_run(s, st, "meta: store.id");
 }
 
+/* Make the schema of version schema (HK_STORE_SCHEMA_OLDEST to
+ * HK_STORE_SCHEMA) in s: the pieces above, as init and the upgrades made
+ * them. */
+static int
+schema_make(struct hk_store *s, int schema)
+{
+	int r;
+
+	if ((r = hk_store_exec(s, schema_meta_sql, "schema")) != 0 ||
+	    (schema >= 7 && (r = hk_store_exec(s, STORE_ID_SQL,
+	    "schema")) != 0) ||
+	    (r = hk_store_exec(s, schema_sql, "schema")) != 0 ||
+	    (schema >= 8 && (r = hk_store_exec(s, OCSP_RESPONDER_SQL,
+	    "schema")) != 0))
+		return r;
+	return 0;
+}
+
 static int
 store_open(const char *path, int create, const char *id,
     struct hk_store **out)
@@ -664,7 +699,7 @@ store_open(const char *path, int create, const char *id,
 	sqlite3_extended_result_codes(s->db, 1);
 	/* an existing store: its schema version before anything is written
 	 * (journal_mode is kept in the file) */
-	if (!create && (r = schema_check(s)) != 0)
+	if (!create && (r = schema_check(s, 0)) != 0)
 		goto out;
 	if ((r = hk_store_exec(s, "PRAGMA journal_mode=WAL", "journal_mode")) != 0 ||
 	    (r = hk_store_exec(s, "PRAGMA synchronous=FULL", "synchronous")) != 0 ||
@@ -683,13 +718,13 @@ store_open(const char *path, int create, const char *id,
 		snprintf(sql, sizeof(sql), "INSERT INTO meta VALUES "
 		    "('schema', '%d');", HK_STORE_SCHEMA);
 		if ((r = hk_store_exec(s, "BEGIN IMMEDIATE", "begin")) != 0 ||
-		    (r = hk_store_exec(s, schema_sql, "schema")) != 0 ||
+		    (r = schema_make(s, HK_STORE_SCHEMA)) != 0 ||
 		    (r = hk_store_exec(s, sql, "meta")) != 0 ||
 		    (id != NULL && (r = id_insert(s, id)) != 0) ||
 		    (r = hk_store_exec(s, "COMMIT", "commit")) != 0)
 			goto out;
 	}
-	if (create && (r = schema_check(s)) != 0)
+	if (create && (r = schema_check(s, 0)) != 0)
 		goto out;
 	r = 0;
  out:
@@ -719,6 +754,45 @@ hk_store_create(const char *path, const char *id, struct hk_store **out)
 		return HK_ERR_INVALID;
 	}
 	return store_open(path, 1, id, out);
+}
+
+int
+hk_store_reference(int schema, struct hk_store **out)
+{
+	struct hk_store *s;
+	int rc, r;
+
+	*out = NULL;
+	if (schema < HK_STORE_SCHEMA_OLDEST || schema > HK_STORE_SCHEMA) {
+		hk_err_set("schema %d: not one this hanko-online knows",
+		    schema);
+		return HK_ERR_INTERNAL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->path = strdup(":memory:")) == NULL) {
+		free(s);
+		return HK_ERR_ALLOC;
+	}
+	if ((rc = sqlite3_open_v2(":memory:", &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL)) != SQLITE_OK) {
+		r = s->db ? hk_store_fail(s, rc, "open") : HK_ERR_ALLOC;
+		goto out;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	if ((r = schema_make(s, schema)) != 0)
+		goto out;
+	s->schema = schema;
+	*out = s;
+	return 0;
+ out:
+	hk_store_close(s);
+	return r;
+}
+
+int
+hk_store_schema(const struct hk_store *s)
+{
+	return s->schema;
 }
 
 int
@@ -868,7 +942,7 @@ hk_store_snapshot(const char *path, const char *dest)
 	 * empty -wal and -shm it made are SQLite's own, removed by the next
 	 * read-write close) */
 	if ((r = hk_store_open_ro(src, 10000)) != 0 ||
-	    (r = schema_check(src)) != 0)
+	    (r = schema_check(src, 0)) != 0)
 		goto out;
 	if ((rc = sqlite3_open_v2(dest, &dst->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOFOLLOW, NULL)) != SQLITE_OK) {
@@ -1043,7 +1117,7 @@ hk_store_open_copy(const char *path, struct hk_store **out)
 	if ((r = hk_store_exec(s, "PRAGMA query_only=ON", "query_only")) != 0 ||
 	    (r = hk_store_exec(s, "PRAGMA trusted_schema=OFF",
 	    "trusted_schema")) != 0 || (r = meta_table(s)) != 0 ||
-	    (r = schema_check(s)) != 0)
+	    (r = schema_check(s, 1)) != 0)
 		goto out;
 	*out = s;
 	return 0;

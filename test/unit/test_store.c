@@ -1109,6 +1109,100 @@ Test(store, snapshot_is_the_last_commit_and_its_copy_read_untouched)
 	cr_expect_eq(hk_store_snapshot(side, dest), HK_ERR_NOT_FOUND);
 }
 
+/* A backup's store.db taken before an upgrade (schema 6 or 7) is opened by
+ * hk_store_open_copy and checked against the schema of its own version,
+ * as init and the upgrades made it: consistent as it is, an altered,
+ * missing or unexpected object still found; hk_store_open still refuses
+ * it (only the upgrade opens it), and a version this binary does not
+ * upgrade (older than 6, newer than its own) is refused as a copy too. */
+Test(store, open_copy_of_an_older_schema_checked_against_that_version)
+{
+	static const char id[] = "0123456789abcdef0123456789abcdef";
+	static const char *drop_id = "DROP TRIGGER meta_store_id_once; "
+	    "DROP TRIGGER meta_store_id_fixed; DROP TRIGGER "
+	    "meta_store_id_no_delete; DELETE FROM meta WHERE key = "
+	    "'store.id'; UPDATE meta SET value = '6' WHERE key = 'schema'";
+	char p[4096], q[4200], got[64];
+	struct hk_store *s = NULL, *c = NULL;
+	int problems, v;
+
+	snprintf(p, sizeof(p), "%s/store.db", hk_test_dir("store_copy_old"));
+	cr_assert_eq(hk_store_create(p, id, &s), 0, "%s", hk_err_msg());
+	hk_store_close(s);
+	cr_assert_eq(raw(p, OCSP_7), SQLITE_OK);
+	cr_assert_eq(raw(p, "UPDATE meta SET value = '7' WHERE key = "
+	    "'schema'"), SQLITE_OK);
+	/* schema 7: as it is, consistent with schema 7 */
+	cr_assert_eq(hk_store_open_copy(p, &c), 0, "%s", hk_err_msg());
+	cr_expect_eq(hk_store_schema(c), 7);
+	problems = 0;
+	cr_assert_eq(hk_store_schema_check(c, 0, schema_problem, &problems),
+	    0, "%s", hk_err_msg());
+	cr_expect_eq(problems, 0, "schema 7 as init made it");
+	cr_assert_eq(hk_store_id(c, got, sizeof(got)), 0);
+	cr_expect_str_eq(got, id);
+	hk_store_close(c);
+	cr_expect_eq(hk_store_open(p, 0, &s), HK_ERR_STATE,
+	    "opened to write only once upgraded");
+	/* a trigger altered, one missing, one unexpected: each found */
+	cr_assert_eq(raw(p, "DROP TRIGGER serials_no_delete; CREATE TRIGGER "
+	    "serials_no_delete BEFORE DELETE ON serials BEGIN SELECT 1; END; "
+	    "DROP TRIGGER meta_store_id_fixed; CREATE TABLE extra (x INTEGER) "
+	    "STRICT"), SQLITE_OK);
+	cr_assert_eq(hk_store_open_copy(p, &c), 0, "%s", hk_err_msg());
+	problems = 0;
+	cr_assert_eq(hk_store_schema_check(c, 0, schema_problem, &problems),
+	    0, "%s", hk_err_msg());
+	cr_expect_eq(problems, 3, "altered, missing, unexpected");
+	hk_store_close(c);
+	/* schema 6 (no store id): consistent with schema 6; with schema 7's
+	 * triggers left in it, they are unexpected */
+	snprintf(q, sizeof(q), "%s.6", p);
+	cr_assert_eq(hk_store_create(q, id, &s), 0, "%s", hk_err_msg());
+	hk_store_close(s);
+	cr_assert_eq(raw(q, OCSP_7), SQLITE_OK);
+	cr_assert_eq(raw(q, drop_id), SQLITE_OK);
+	cr_assert_eq(hk_store_open_copy(q, &c), 0, "%s", hk_err_msg());
+	cr_expect_eq(hk_store_schema(c), 6);
+	problems = 0;
+	cr_assert_eq(hk_store_schema_check(c, 0, schema_problem, &problems),
+	    0, "%s", hk_err_msg());
+	cr_expect_eq(problems, 0, "schema 6 as init made it");
+	cr_expect_eq(hk_store_id(c, got, sizeof(got)), HK_ERR_NOT_FOUND);
+	hk_store_close(c);
+	cr_assert_eq(raw(q, "UPDATE meta SET value = '7' WHERE key = "
+	    "'schema'"), SQLITE_OK);
+	cr_assert_eq(hk_store_open_copy(q, &c), 0, "%s", hk_err_msg());
+	problems = 0;
+	cr_assert_eq(hk_store_schema_check(c, 0, schema_problem, &problems),
+	    0, "%s", hk_err_msg());
+	cr_expect_eq(problems, 3, "schema 7's three triggers missing");
+	hk_store_close(c);
+	/* versions not upgraded: refused as a copy, named */
+	for (v = 5; v <= HK_STORE_SCHEMA + 1; v += HK_STORE_SCHEMA - 4) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%d' WHERE "
+		    "key = 'schema'", v);
+		cr_assert_eq(raw(q, sql), SQLITE_OK);
+		cr_expect_eq(hk_store_open_copy(q, &c), HK_ERR_STATE,
+		    "schema %d", v);
+		cr_expect(strstr(hk_err_msg(), "reads schema 8, and 6 to 7 in "
+		    "a backup") != NULL, "%s", hk_err_msg());
+	}
+	/* the current version: as before */
+	cr_assert_eq(hk_store_create(q, id, &s), HK_ERR_EXISTS);
+	snprintf(q, sizeof(q), "%s.8", p);
+	cr_assert_eq(hk_store_create(q, id, &s), 0, "%s", hk_err_msg());
+	hk_store_close(s);
+	cr_assert_eq(hk_store_open_copy(q, &c), 0, "%s", hk_err_msg());
+	cr_expect_eq(hk_store_schema(c), HK_STORE_SCHEMA);
+	problems = 0;
+	cr_assert_eq(hk_store_schema_check(c, 0, schema_problem, &problems),
+	    0, "%s", hk_err_msg());
+	cr_expect_eq(problems, 0);
+	hk_store_close(c);
+}
+
 /* ---- municipalities ---- */
 
 #define SHIPPED HANKO_SOURCE_DIR "/online/data/municipalities-kumamoto.csv"
