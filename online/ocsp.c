@@ -83,8 +83,8 @@ struct ocsp_ident {
 	unsigned char cert256[HK_STORE_RESPONDER_LEN]; /* SHA-256 of its
 					 * certificate (DER): recorded with
 					 * each response it signs; a response
-					 * recorded with another is signed
-					 * again */
+					 * recorded with another up to since
+					 * is signed again */
 	time_t not_after;		/* its notAfter */
 	time_t issuer_end;		/* the issuing CA's notAfter */
 	unsigned char name1[20];	/* SHA-1 of the issuer's DN (DER) */
@@ -1161,11 +1161,13 @@ stored(struct hk_ocsp_ctx *c, const struct ocsp_ident *id, OCSP_CERTID *cid,
 	if ((r = hk_store_ocsp_lookup(c->store, s.serial, s.len, &o,
 	    &cert)) != 0)
 		goto out;
-	/* signed by another responder than id's (or none recorded): signed
-	 * again, as refresh would (hk_store_ocsp_due) */
+	/* signed by another responder than id's up to its notBefore (or
+	 * none recorded): signed again, as refresh would
+	 * (hk_store_ocsp_due); one signed after it is a newer responder's
+	 * (a renewal since this serve loaded id): handed out */
 	if (!status_agrees(id, &cert, &o) || o.this_update > now ||
-	    !o.has_responder || memcmp(o.responder, id->cert256,
-	    HK_STORE_RESPONDER_LEN) != 0 ||
+	    !o.has_responder || (memcmp(o.responder, id->cert256,
+	    HK_STORE_RESPONDER_LEN) != 0 && o.this_update <= id->since) ||
 	    o.next_update - HK_OCSP_SERVE_MARGIN <= now) {
 		r = HK_ERR_NOT_FOUND;	/* stale */
 		goto out;
@@ -1728,7 +1730,7 @@ refresh_one(struct hk_ocsp_signer *sg, size_t k, time_t now, size_t *count)
 		 * with a lower serial waits for the next refresh) */
 		if ((r = hk_store_ocsp_due(sg->store, id->keyid,
 		    id->keyid_len, now, refresh_by,
-		    id->cert256, have_last ? &last : NULL, batch,
+		    id->cert256, id->since, have_last ? &last : NULL, batch,
 		    REFRESH_BATCH, &n)) != 0 || n == 0)
 			break;
 		if ((r = hk_store_begin(sg->store)) != 0)

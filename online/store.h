@@ -531,12 +531,14 @@ int hk_store_ocsp_lookup(struct hk_store *s, const unsigned char *serial,
  * identifier) not expired at now whose response is missing, has the other
  * status, ends at or before refresh_by, was signed by another responder
  * than responder (the SHA-256 of its certificate, HK_STORE_RESPONDER_LEN
- * bytes; a response stored before schema 8 has none recorded: due), or was
- * made after now. */
+ * bytes) at or before responder_since (its notBefore: one signed later is
+ * a newer responder's, of a renewal since this one was loaded), has none
+ * recorded (stored before schema 8), or was made after now. */
 int hk_store_ocsp_due(struct hk_store *s, const unsigned char *issuer,
     size_t issuer_len, time_t now, time_t refresh_by,
-    const unsigned char *responder, const struct hk_store_serial *after,
-    struct hk_store_serial *serials, size_t max, size_t *n);
+    const unsigned char *responder, time_t responder_since,
+    const struct hk_store_serial *after, struct hk_store_serial *serials,
+    size_t max, size_t *n);
 /* ---- end relying parties ---- */
 
 /* ---- copies of the store (store_sqlite.c; docs/backup.md) ---- */

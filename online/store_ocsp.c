@@ -179,8 +179,9 @@ hk_store_ocsp_clear(struct hk_store_ocsp *o)
 int
 hk_store_ocsp_due(struct hk_store *s, const unsigned char *issuer,
     size_t issuer_len, time_t now, time_t refresh_by,
-    const unsigned char *responder, const struct hk_store_serial *after,
-    struct hk_store_serial *serials, size_t max, size_t *n)
+    const unsigned char *responder, time_t responder_since,
+    const struct hk_store_serial *after, struct hk_store_serial *serials,
+    size_t max, size_t *n)
 {
 	sqlite3_stmt *st;
 	int r, rc, len;
@@ -192,15 +193,20 @@ hk_store_ocsp_due(struct hk_store *s, const unsigned char *issuer,
 	 * revoked; expired certificates are answered on demand only. A
 	 * response signed by another responder than the current one (its
 	 * certificate's SHA-256, recorded with it; NULL in a row stored
-	 * before schema 8) is signed again: compared by identity, never by
-	 * time (a renewal in the second of the last refresh left a
-	 * comparison of thisUpdate with the notBefore finding none) */
+	 * before schema 8) up to the current one's notBefore, that second
+	 * included, is signed again: compared by identity (a renewal in the
+	 * second of the last refresh left a comparison of thisUpdate with
+	 * the notBefore alone finding none). One made after it is a newer
+	 * responder's (a serve not restarted since a renewal signs with the
+	 * older one it loaded): not taken back, or serve and ocsp-refresh
+	 * would each sign every response again, each time */
 	if ((r = hk_store_prepare(s, "SELECT c.serial FROM certificates c "
 	    "LEFT JOIN ocsp_responses o ON o.serial = c.serial "
 	    "WHERE c.issuer = ?1 AND c.status IN ('valid', 'revoked') "
 	    "AND c.not_after >= ?2 AND (o.serial IS NULL "
 	    "OR o.status <> CASE c.status WHEN 'revoked' THEN 'revoked' "
-	    "ELSE 'good' END OR o.next_update <= ?3 OR o.responder IS NOT ?4 "
+	    "ELSE 'good' END OR o.next_update <= ?3 OR o.responder IS NULL "
+	    "OR (o.responder IS NOT ?4 AND o.this_update <= ?7) "
 	    "OR o.this_update > ?2) AND (?6 IS NULL OR c.serial > ?6) "
 	    "ORDER BY c.serial LIMIT ?5", &st)) != 0)
 		return r;
@@ -210,6 +216,7 @@ hk_store_ocsp_due(struct hk_store *s, const unsigned char *issuer,
 	sqlite3_bind_blob(st, 4, responder, HK_STORE_RESPONDER_LEN,
 	    SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)max);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)responder_since);
 	if (after != NULL)
 		sqlite3_bind_blob(st, 6, after->serial, (int)after->len,
 		    SQLITE_STATIC);

@@ -8,7 +8,10 @@
 # production), which a comparison of thisUpdate with the responder's
 # notBefore missed (0 signed, the old responder's responses kept). The on-demand signing
 # (ocsp-answer's signing job) records its responder too, and serve's
-# pre-signing at start follows the same rule.
+# pre-signing at start follows the same rule. A serve not restarted after a
+# renewal leaves the newer responder's responses as they are (made after
+# the notBefore of the responder it loaded): it hands them out and its
+# refresh does not sign them again.
 . "$(dirname "$0")/online.sh"
 . "$HANKO_SRC/test/integration/serve.sh"
 
@@ -99,5 +102,30 @@ check "... its pre-signing at start signed all three again" \
 	grep -q "	ocsp.refresh	ok	-	start: 3 responses signed" "$O/audit/audit.log"
 check "... every stored response's Responder Id is responder 3's key" test \
 	"$(stored_ids | uniq -c | sed 's/^ *//')" = "3 $(ski "$O/certs/ocsp-responder-3.pem")"
+
+# A serve not restarted after a renewal signs with the responder it loaded
+# at start (docs/ocsp.md) and does not take back what the new one signed:
+# the new responder's responses, made after the loaded one's notBefore,
+# are handed out as they are and are not due for its refresh (re-signed by
+# the older responder, they were due again for the next ocsp-refresh: every
+# stored response signed twice per refresh, every request a signing job).
+T1=2026-04-03T10:20:00Z
+ok "rp add bank-1" "$ON" rp add --state "$O" --clock "$T1" --name bank-1 --token-out "$T/tok"
+check "serve at $T1: it loads responder 3" serve_start --clock "$T1"
+ok "responder 4 while serve runs" "$ON" responder --state "$O" --clock "$T1"
+ok "ocsp-refresh: responder 4 signs" "$ON" ocsp-refresh --state "$O" --clock "$T1"
+check "... all three signed by responder 4" grep -q "^3 OCSP responses signed (responder 4," "$HANKO_TMP/out"
+openssl ocsp -url "$U/ocsp" -issuer "$ISS" -cert "$T/c1.pem" -no_nonce -header "Authorization=Bearer $(cat "$T/tok")" \
+	-noverify -resp_text >"$T/served.text" 2>&1 || true
+check "serve hands out responder 4's pre-signed response, not one signed again by responder 3" test \
+	"$(sed -n 's/^ *Responder Id: //p' "$T/served.text")" = "$(ski "$O/certs/ocsp-responder-4.pem")"
+kill -HUP "$SP"
+openssl ocsp -url "$U/ocsp" -issuer "$ISS" -cert "$T/c1.pem" -header "Authorization=Bearer $(cat "$T/tok")" \
+	-noverify >/dev/null 2>&1 || true	# a signing job: answered after the SIGHUP's refresh
+kill "$SP"; wait "$SP" 2>/dev/null; SP=""
+check "... its SIGHUP refresh signed nothing again" sh -c \
+	"! grep -q '	ocsp.refresh	ok	-	SIGHUP: ' '$O/audit/audit.log'"
+check "... every stored response's Responder Id is still responder 4's key" test \
+	"$(stored_ids | uniq -c | sed 's/^ *//')" = "3 $(ski "$O/certs/ocsp-responder-4.pem")"
 ok "the online audit log verifies" "$OFF" audit verify --state "$O"
 finish

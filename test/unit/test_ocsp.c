@@ -263,6 +263,12 @@ setup(void)
 	reserve(s, 10, "10000000010", NOW + 900 * DAY);
 	complete(s, 10);
 	put(s, 10, 0, NOW - 11 * DAY, NOW + DAY, "response-10");
+	/* a newer responder's, after this one's notBefore (a renewal since
+	 * a serve loaded this one) */
+	reserve(s, 11, "10000000011", NOW + 900 * DAY);
+	complete(s, 11);
+	put_by(s, 11, 0, NOW - 3600, NOW + DAY,
+	    (const unsigned char[32]){ 0x33, 0x33 }, "response-11");
 	hk_store_close(s);
 	{
 		sqlite3 *db = NULL;
@@ -771,6 +777,9 @@ Test(ocsp_answer, signing_when_stale_unknown_or_nonce)
 	cr_assert_eq(outcome(c, 8, 0, NOW + 7200), HK_OCSP_READY);
 	/* signed by the current responder: its time is not what counts */
 	cr_assert_eq(outcome(c, 10, 0, NOW), HK_OCSP_READY);
+	/* signed by a newer responder than this one (a renewal since a
+	 * serve loaded it): handed out, not signed again by the older */
+	cr_assert_eq(outcome(c, 11, 0, NOW), HK_OCSP_READY);
 	/* a nonce must be echoed: never the stored response */
 	cr_assert_eq(outcome(c, 1, 16, NOW), HK_OCSP_NEEDS_SIGNING);
 	hk_ocsp_ctx_free(c);
@@ -1312,9 +1321,11 @@ Test(ocsp_answer, the_store_picks_what_is_due)
 	snprintf(path, sizeof(path), "%s/store.db", F.dir);
 	cr_assert_eq(hk_store_open(path, 0, &s), 0);
 	/* now NOW, refresh what ends within 12 h, re-sign what the current
-	 * responder (F.rfp) did not sign */
+	 * responder (F.rfp, notBefore NOW - 10 days) did not sign up to its
+	 * notBefore */
 	cr_assert_eq(hk_store_ocsp_due(s, F.keyid, 20, NOW, NOW + 12 * 3600,
-	    F.rfp, NULL, due, 16, &n), 0, "%s", hk_err_msg());
+	    F.rfp, NOW - 10 * DAY, NULL, due, 16, &n), 0, "%s",
+	    hk_err_msg());
 	for (i = 0; i < n; i++) {
 		cr_assert_eq(due[i].len, 20);
 		seen[due[i].serial[1]] = 1;
@@ -1322,28 +1333,32 @@ Test(ocsp_answer, the_store_picks_what_is_due)
 	/* 2 (revoked since), 4 (none), 5 (ends), 7 (another responder,
 	 * though made in this one's first second), 8 (future), 9 (no
 	 * responder recorded); not 1 (fresh), 3 (pending), 6 (expired), 10
-	 * (made before this responder's notBefore, but by it) */
+	 * (made before this responder's notBefore, but by it), 11 (by a
+	 * newer responder, after this one's notBefore) */
 	cr_assert_eq(n, 6);
 	cr_assert(seen[2] && seen[4] && seen[5] && seen[7] && seen[8] &&
 	    seen[9]);
-	cr_assert(!seen[1] && !seen[3] && !seen[6] && !seen[10]);
+	cr_assert(!seen[1] && !seen[3] && !seen[6] && !seen[10] &&
+	    !seen[11]);
 	/* after: the rest of the list */
 	after = due[1];
 	cr_assert_eq(hk_store_ocsp_due(s, F.keyid, 20, NOW, NOW + 12 * 3600,
-	    F.rfp, &after, due, 16, &n), 0);
+	    F.rfp, NOW - 10 * DAY, &after, due, 16, &n), 0);
 	cr_assert_eq(n, 4);
-	/* another responder current: every response of this one is due */
+	/* another responder current, made now: every response of this one
+	 * and of the others is due */
 	memset(seen, 0, sizeof(seen));
 	cr_assert_eq(hk_store_ocsp_due(s, F.keyid, 20, NOW, NOW + 12 * 3600,
-	    (unsigned char[32]){ 0x22 }, NULL, due, 16, &n), 0);
+	    (unsigned char[32]){ 0x22 }, NOW, NULL, due, 16, &n), 0);
 	for (i = 0; i < n; i++)
 		seen[due[i].serial[1]] = 1;
-	cr_assert_eq(n, 8);
-	cr_assert(seen[1] && seen[7] && seen[10] && !seen[3] && !seen[6]);
+	cr_assert_eq(n, 9);
+	cr_assert(seen[1] && seen[7] && seen[10] && seen[11] && !seen[3] &&
+	    !seen[6]);
 	/* another issuing key's certificates are not ours */
 	memset(other, 0x77, sizeof(other));
 	cr_assert_eq(hk_store_ocsp_due(s, other, 20, NOW, NOW + 12 * 3600,
-	    F.rfp, NULL, due, 16, &n), 0);
+	    F.rfp, NOW - 10 * DAY, NULL, due, 16, &n), 0);
 	cr_assert_eq(n, 0);
 	hk_store_close(s);
 }
