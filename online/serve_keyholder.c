@@ -98,7 +98,10 @@ struct holder {
 	 * log's end as the last refresh read it, and what was said */
 	struct hk_audit_newest nw;
 	int nw_ok;			/* nw read (0: not yet, or unreadable) */
-	char nw_err[512];		/* why the log's end could not be read */
+	char nw_err[HK_ERR_DETAIL_MAX];	/* why the log's end could not be
+					 * read: whole (a closed log's path
+					 * deep in the file system, then what
+					 * is wrong in it) */
 	int held;			/* HOLD_*: what was said last */
 	unsigned long held_jobs;	/* jobs answered tryLater since */
 	char resp_start[16];		/* responder.current at start */
