@@ -8,6 +8,7 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "atomic.h"
 #include "err.h"
@@ -105,10 +106,27 @@ hk_newstate_commit(const char *tmp, const char *state, int softhsm,
     int *made)
 {
 	char conf[4096], final[4096];
-	int e, r;
+	int e, n, r;
 
 	if (softhsm) {
-		snprintf(final, sizeof(final), "%s/token", state);
+		/* SoftHSM2 reads tokendir as given, from the working folder of
+		 * each later command: a state named by a relative path must be
+		 * named absolutely here, or every command run from another
+		 * folder finds no token ("cannot load PKCS#11 module"). */
+		char cwd[4096];
+		if (state[0] == '/')
+			n = snprintf(final, sizeof(final), "%s/token", state);
+		else if (getcwd(cwd, sizeof(cwd)) == NULL) {
+			hk_err_set("%s: cannot name the token's folder: the "
+			    "working folder: %s", state, strerror(errno));
+			return HK_ERR_IO;
+		} else
+			n = snprintf(final, sizeof(final), "%s/%s/token", cwd,
+			    state);
+		if (n < 0 || (size_t)n >= sizeof(final)) {
+			hk_err_set("%s: path too long", state);
+			return HK_ERR_INVALID;
+		}
 		if ((r = hk_newstate_path(tmp, "token", conf,
 		    sizeof(conf))) != 0 ||
 		    (r = hk_softhsm_conf_write(conf, final)) != 0)
