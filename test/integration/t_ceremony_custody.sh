@@ -269,6 +269,14 @@ check "rotate: the new set is the CA's and the manifest names it" bash -c \
 	"[ '$NS' != '$OLDSET' ] && grep -qx 'quorum-set: $NS' '$NM/new-shares.txt' && grep -qx 'threshold: 2 of 4' '$NM/new-shares.txt'"
 check "rotate: the manifest has each new share's SHA-256" bash -c \
 	"f=\$(ls '$NM'/kobayashi/*.hks) && grep -q \"kobayashi \$f SHA-256 \$(sha256sum <\$f | cut -c1-64)\" '$NM/new-shares.txt'"
+# docs/ceremony-custody.md "Check before leaving": each new holder runs
+# share inspect on their share and compares its SHA-256 with new-shares.txt.
+check "rotate: share inspect prints each new share's SHA-256 as new-shares.txt lists it" bash -c '
+	n=0; while read -r _ i who f _ h; do
+		got=$("$1" share inspect "$f" | sed -n "s/^sha256: *//p") || exit 1
+		[ "$got" = "$h" ] || { echo "share $i ($who): inspect says \"$got\", the manifest $h" >&2; exit 1; }
+		n=$((n + 1))
+	done < <(grep "^share: " "$2/new-shares.txt"); [ "$n" = 4 ]' _ "$OFF" "$NM"
 fails "rotate: old shares are refused, named as the retired set's" 4 'retired by a rotation' \
 	"$OFF" activate --state "$S" "${Q[@]}"
 NEWQ=(--share "$(ls "$NM"/nakamura/*.hks)" --passin env:HK_PASS_nakamura
