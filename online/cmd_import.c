@@ -70,6 +70,9 @@ struct import_work {
 	int dest_made;			/* 1 once hk_bundle_import made dest */
 	int64_t bundle_id;		/* the bundle's store row */
 	int added;			/* rows stored from payloads */
+	char mhex[65];			/* the manifest's SHA-256, printed for
+					 * the operator to compare with the
+					 * ceremony record (docs/air-gap.md) */
 };
 
 /*
@@ -985,6 +988,7 @@ import(const struct import_opts *o, struct import_work *w)
 		goto out;
 	SHA256(mbuf, mlen, mh);
 	hk_hex_encode(mh, 32, mhex);
+	memcpy(w->mhex, mhex, sizeof(w->mhex));
 	if ((r = hk_store_begin(w->store)) != 0 ||
 	    (r = hk_store_bundle_add(w->store, signer, w->m->sequence,
 	    w->m->type, mhex, hk_clock_now(), &w->bundle_id)) != 0 ||
@@ -1044,7 +1048,8 @@ cmd_import(int argc, char **argv)
 	if ((r = hk_online_checkpoint(w.on)) != 0)
 		goto out;
 	printf("Imported %s: type %s, sequence %" PRIu64 ", %d item(s) "
-	    "stored.\n", o.bundle, w.m->type, w.m->sequence, w.added);
+	    "stored.\nmanifest SHA-256: %s\n", o.bundle, w.m->type,
+	    w.m->sequence, w.added, w.mhex);
 	if (strcmp(w.m->type, "issuing-ca-cert") == 0)
 		next_steps(w.on, o.c.state);
  out:

@@ -27,6 +27,7 @@ ok "bundle: the issuing CA certificate" "$OFF" bundle create --state "$S" "${C[@
 	--out "$T/b-iss" "${SH[@]}" "$S/certs/issuing-1.der"
 ok "bundle: ARLs 1-5" "$OFF" bundle create --state "$S" "${C[@]}" --type arl-batch --out "$T/b-arl" \
 	"${SH[@]}" "$S"/certs/arl/arl-{1,2,3,4,5}.crl
+ARL_MH=$(sed -n 's/^manifest SHA-256: //p' "$HANKO_TMP/out")
 ok "bundle: ARLs 3-4 again (older numbers)" "$OFF" bundle create --state "$S" "${C[@]}" --type arl-batch \
 	--out "$T/b-arl-old" "${SH[@]}" "$S"/certs/arl/arl-{3,4}.crl
 ok "bundle: the root where the issuing CA certificate belongs" "$OFF" bundle create --state "$S" "${C[@]}" \
@@ -103,6 +104,11 @@ cat "$T/bk.err" >&2
 check "... its bundles/ holds a folder for each bundle its store names" test \
 	"$(ls "$T/bk/held/bundles" | wc -l)" = "$(sqlite3 "$T/bk/held/store.db" 'SELECT count(*) FROM bundles')"
 ok "import ARLs 1-5" "$ON" import --state "$O" "${IM[@]}" --type arl-batch "$T/b-arl"
+# docs/air-gap.md, offline -> online step 4: the operator compares the
+# sequence number and manifest SHA-256 the import prints with the ceremony
+# record, where bundle create's are written.
+check "... it prints the sequence and the manifest SHA-256 that bundle create printed" bash -c \
+	'[ -n "$1" ] && grep -q "^Imported .*: type arl-batch, sequence [0-9]" "$2" && grep -qx "manifest SHA-256: $1" "$2"' _ "$ARL_MH" "$HANKO_TMP/out"
 check "five ARLs stored, numbers 1-5, 72 hours each" test \
 	"$(db "SELECT count(*), min(number), max(number), max(next_update - this_update) FROM arls")" = "5|1|5|259200"
 check "... each names the arl-batch bundle that brought it" test \
