@@ -400,6 +400,10 @@ print_manifest(const struct hk_bundle_manifest *m, const char *what)
 	hk_hex_encode(m->signer, 20, hx);
 	printf("%s: type %s, sequence %" PRIu64 ", created %s, signer %s\n",
 	    what, m->type, m->sequence, tm, hx);
+	/* The operators compare it with the ceremony record or the transfer
+	 * form, where bundle create's (or request's) is written. */
+	hk_hex_encode(m->digest, 32, hx);
+	printf("manifest SHA-256: %s\n", hx);
 	for (i = 0; i < m->nfiles; i++) {
 		hk_hex_encode(m->files[i].sha256, 32, hx);
 		printf("  %s  %" PRIu64 "  %s\n", hx, m->files[i].size,

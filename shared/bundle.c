@@ -375,6 +375,7 @@ hk_bundle_manifest_parse(const unsigned char *buf, size_t len,
 		r = HK_ERR_PARSE;
 		goto out;
 	}
+	crypto_hash_sha256(m->digest, buf, len);
 	*out = m;
 	m = NULL;
 	r = 0;

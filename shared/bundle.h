@@ -52,6 +52,9 @@ struct hk_bundle_manifest {
 	unsigned char signer[20];		/* key id of the signing key */
 	size_t nfiles;				/* 1..HK_BUNDLE_MAX_FILES */
 	struct hk_bundle_entry *files;		/* sorted by name (bytes) */
+	unsigned char digest[32];		/* SHA-256 of the manifest bytes
+						 * parsed (the ones signed), as
+						 * bundle create prints it */
 };
 
 /* One payload file to write: its name in the bundle and its bytes. */

@@ -54,8 +54,15 @@ check "... no quorum asked, no sequence number spent, no bundle" bash -c \
 ok "a second bundle" "$OFF" bundle create --state "$S" "${C[@]}" --type csr --out "$T/b2" "${args[@]}" "$T/in/issuing-ca.csr"
 check "it took sequence 2" grep -qx 'sequence 2' "$T/b2/manifest"
 
+# docs/air-gap.md: the operators compare the sequence number and the
+# manifest SHA-256 that verify (and import) print with the form on which
+# bundle create's were written.
 ok "bundle verify" "$OFF" bundle verify --state "$S" "${C[@]}" "$T/b1"
+check "... it prints the manifest's SHA-256, as bundle create printed it (sha256sum)" \
+	grep -qx "manifest SHA-256: $(sha256sum <"$T/b1/manifest" | cut -c1-64)" "$HANKO_TMP/out"
 ok "bundle import of sequence 2" "$OFF" bundle import --state "$S" "${C[@]}" --into "$T/imp2" "$T/b2"
+check "... it prints the manifest's SHA-256" \
+	grep -qx "manifest SHA-256: $(sha256sum <"$T/b2/manifest" | cut -c1-64)" "$HANKO_TMP/out"
 check "the imported copy equals the bundle" diff -r "$T/b2" "$T/imp2"
 fails "import of the same bundle again: replay" 3 "replay or older" \
 	"$OFF" bundle import --state "$S" "${C[@]}" --into "$T/imp2b" "$T/b2"
