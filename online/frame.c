@@ -230,6 +230,13 @@ hk_frame_read(int fd, unsigned accept, int timeout_ms, struct hk_frame *f)
 		    HK_FRAME_MAX);
 		return HK_ERR_PARSE;
 	}
+	/* PING, PONG and FAILED carry nothing (frame.h) */
+	if (len != 0 && (type == HK_FRAME_PING || type == HK_FRAME_PONG ||
+	    type == HK_FRAME_FAILED)) {
+		hk_err_set("channel: type %u: length %u: must be 0", type,
+		    (unsigned)len);
+		return HK_ERR_PARSE;
+	}
 	f->type = type;
 	f->id = hk_be_get32(hdr + 8);
 	f->len = len;

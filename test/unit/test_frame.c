@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -161,6 +162,43 @@ Test(frame, oversize_length_before_any_allocation)
 
 	header(h, HK_FRAME_MAGIC, HK_FRAME_SIGN_OCSP, 0, 1, 0xffffffffu);
 	expect_parse(h, 16, HK_FRAME_TO_HOLDER, "length 4294967295");
+}
+
+/* PING, PONG and FAILED carry nothing (frame.h): one with a payload is a
+ * framing error on its header, and the reader takes nothing past it (found
+ * by fuzz_frame: a FAILED of 227 bytes and a PING of 5 were taken). */
+Test(frame, empty_types_carry_nothing)
+{
+	static const struct {
+		unsigned type, accept;
+	} c[] = {
+		{ HK_FRAME_PING, HK_FRAME_TO_HOLDER },
+		{ HK_FRAME_PONG, HK_FRAME_TO_WORKER },
+		{ HK_FRAME_FAILED, HK_FRAME_TO_WORKER },
+	};
+	unsigned char b[16 + 5];
+	struct hk_frame f;
+	char want[64];
+	size_t i;
+	int p[2], left;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		header(b, HK_FRAME_MAGIC, c[i].type, 0, 1, 5);
+		memset(b + 16, 'x', 5);
+		cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, p), 0);
+		cr_assert_eq(write(p[1], b, sizeof(b)), (ssize_t)sizeof(b));
+		close(p[1]);
+		cr_assert_eq(hk_frame_read(p[0], c[i].accept, 5000, &f),
+		    HK_ERR_PARSE, "type %u with 5 bytes", c[i].type);
+		snprintf(want, sizeof(want), "channel: type %u: length 5: "
+		    "must be 0", c[i].type);
+		cr_assert_str_eq(hk_err_msg(), want);
+		cr_assert_null(f.data);
+		cr_assert_eq(f.len, 0);
+		cr_assert_eq(ioctl(p[0], FIONREAD, &left), 0);
+		cr_assert_eq(left, 5, "nothing read past the header");
+		close(p[0]);
+	}
 }
 
 Test(frame, cut_at_every_byte)
