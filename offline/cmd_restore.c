@@ -232,6 +232,18 @@ hk_restore(struct hk_ca *ca, const struct restore_opts *o)
 	for (j = 0; j < nlive; j++) {
 		for (i = 0, found = 0; i < o->nbackups; i++)
 			found |= strcmp(it[i].info.key_label, live[j]) == 0;
+		if (!found && o->backup_buf != NULL) {
+			/* a ceremony: its restore step's backup-N inputs */
+			hk_err_set("restore: no backup of %s among the restore "
+			    "step's backups (params backup-1 .. backup-%d, "
+			    "each a file input of the script); a fresh token "
+			    "needs every live key of the CA: copy the script "
+			    "and add an input and a backup-N for it "
+			    "(docs/ceremony-custody.md)", live[j],
+			    HK_RESTORE_BACKUPS_MAX);
+			r = HK_ERR_INVALID;
+			goto fail;
+		}
 		if (!found) {
 			hk_err_set("restore: --backup: no backup of %s given; a "
 			    "fresh token needs every live key of the CA",

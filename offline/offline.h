@@ -207,6 +207,7 @@ int hk_life_refpub(struct hk_ca *ca, const char *label, EVP_PKEY **pub);
 int hk_life_spki(EVP_PKEY *pub, unsigned char **der, size_t *len,
     unsigned char sha[32]);
 
+#define HK_RESTORE_BACKUPS_MAX	8	/* a ceremony's backup-1 .. backup-8 */
 struct restore_opts {
 	const char *const *backups;	/* backup files, one per live key */
 	const unsigned char *const *backup_buf; /* their bytes, already read

@@ -16,7 +16,7 @@
 #include "ceremony.h"
 #include "err.h"
 
-#define NBACKUPS	8
+#define NBACKUPS	HK_RESTORE_BACKUPS_MAX
 
 static const struct hk_param_spec params[] = {
 	{ "backup-1", HK_PARAM_INPUT, 1, 0, 0, NULL, NULL, -1 },

@@ -126,6 +126,17 @@ fails "restore: a rehearsal never opens a real backup" 3 "no backup KEK seed for
 	"${CLK[@]}" "${INS[@]}" "${Q2[@]}" "${OPS[@]}"
 check "restore: the rehearsal made no token for the real state" \
 	bash -c "! softhsm2-util --show-slots | grep -q hanko-root-test-r2"
+# a copy of the script whose restore step names the audit key's backup only:
+# refused before any token is made, naming the step's inputs (not --backup,
+# an option of the restore command the ceremony does not take)
+sed -e '/^      backup-1: root-backup$/d' -e 's/^      backup-2: audit-backup$/      backup-1: audit-backup/' \
+	"$R" >"$T/restore-audit-only.yaml"
+rc=0; "$OFF" ceremony run "$T/restore-audit-only.yaml" --state "$S" --confirm-digests \
+	"${INS[@]}" "${Q2[@]}" "${OPS[@]}" >"$T/out" 2>"$T/err" || rc=$?
+check "restore: a script without root-1's backup is refused (exit $rc)" test "$rc" = 3
+check "... naming the restore step's backups, not --backup" grep -q \
+	"restore: no backup of root-1 among the restore step's backups (params backup-1 .. backup-8, each a file input of the script)" "$T/err"
+check "... no fresh token made" bash -c "! softhsm2-util --show-slots | grep -q hanko-root-test-r2"
 ok "restore: real run" "$OFF" ceremony run "$R" --state "$S" --confirm-digests \
 	"${INS[@]}" "${Q2[@]}" "${OPS[@]}"
 check "restore: state.conf names the fresh token" grep -qx 'token.label = hanko-root-test-r2' "$S/state.conf"
