@@ -109,6 +109,24 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 		    st->id, alg->value, hk_key_alg_name(c->profile->root_key));
 		return HK_ERR_INVALID;
 	}
+	/* A rollover's script (it links the new root to the current one)
+	 * on a CA with no root yet: refused before a key is made, not after
+	 * root-1 was made and then undone by the link step. */
+	if (hk_life_generation(c) == 0) {
+		size_t i;
+
+		for (i = 0; i < c->script->nsteps; i++)
+			if (strncmp(c->script->steps[i].spec->name,
+			    "rollover-", 9) == 0) {
+				hk_err_set("%s: no root yet: step %s (%s) makes "
+				    "the next root generation of a CA that "
+				    "has one; run the init-root ceremony "
+				    "first", c->ca->st->dir,
+				    c->script->steps[i].id,
+				    c->script->steps[i].spec->name);
+				return HK_ERR_STATE;
+			}
+	}
 	/* A new generation needs the links from the current one: refused
 	 * here, before a key is made, when they may not be signed. */
 	if (hk_life_generation(c) > 0 && (r = hk_life_root_may_sign(c,

@@ -10,6 +10,16 @@
 fresh_tmp
 T=$HANKO_TMP
 SCRIPT=$HANKO_SRC/ceremony-scripts/rollover.yaml
+# A rollover on a CA that has no root yet: refused before any key is made
+# (it made root-1, then undid it at the link step, naming a path)
+make_ca "$T/noroot" 2026-04-01T00:00:00Z >/dev/null
+approve_roster "$T/noroot/state" watanabe ito kimura >/dev/null
+mapfile -t NSH < <(share_args "$T/noroot" 2 4 5)
+rc=0; "$OFF" ceremony run "$SCRIPT" --state "$T/noroot/state" --clock 2026-04-01T10:00:00Z \
+	--confirm-digests "${NSH[@]}" "${OPS[@]}" >"$T/noroot.out" 2>"$T/noroot.err" || rc=$?
+check "rollover on a CA with no root: refused (exit $rc)" test "$rc" = 3
+check "... no root yet, run init-root first" grep -q "no root yet: step old-with-new (rollover-link) makes the next root generation of a CA that has one; run the init-root ceremony first" "$T/noroot.err"
+check "... no root key was made: no key.generate record of root-1" bash -c "! grep -q '	key.generate	.*	root-1' '$T/noroot/state/audit/audit.log'"
 ok "init-root (generation 1)" make_rooted_ca "$T/ca"
 ok "issue-subca: issuing CA 1 under root-1" issue_iss1
 cp "$S/certs/issuing-1.pem" "$T/issuing-1-root-1.pem"
