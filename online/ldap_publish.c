@@ -583,19 +583,82 @@ remember(struct ldc *c, const char *dn)
 }
 
 /*
- * 1 and the entry's objectClass values (*cls, ldap_value_free_len) when
- * dn exists, 0 when it does not, or an error.
+ * RFC 5280 5.2.3, PROFILE.md "CRLs and ARLs": CRL numbers never go back,
+ * in the directory either. 0 when no value of the attributes types in
+ * entry e is a CRL of crl's issuer numbered above it; otherwise
+ * HK_ERR_EXISTS naming both numbers (a push of an older set, or one racing
+ * a newer push). Values that are no CRL, or another issuer's, are left to
+ * the replace.
  */
 static int
-entry_classes(struct ldc *c, const char *dn, struct berval ***cls)
+crl_not_older(struct ldc *c, LDAPMessage *e, const char *dn,
+    const char *const *types, const struct obj *crl)
+{
+	ASN1_INTEGER *nn, *on = NULL;
+	struct berval **v = NULL;
+	size_t i, k;
+	int r = 0;
+
+	nn = X509_CRL_get_ext_d2i(crl->crl, NID_crl_number, NULL, NULL);
+	for (k = 0; types[k] != NULL && r == 0; k++) {
+		v = ldap_get_values_len(c->ld, e, types[k]);
+		for (i = 0; v != NULL && v[i] != NULL && r == 0; i++) {
+			const unsigned char *p =
+			    (const unsigned char *)v[i]->bv_val;
+			X509_CRL *old = d2i_X509_CRL(NULL, &p,
+			    (long)v[i]->bv_len);
+
+			if (old != NULL && X509_NAME_cmp(X509_CRL_get_issuer(
+			    old), X509_CRL_get_issuer(crl->crl)) == 0 &&
+			    (on = X509_CRL_get_ext_d2i(old, NID_crl_number,
+			    NULL, NULL)) != NULL && nn != NULL &&
+			    ASN1_INTEGER_cmp(on, nn) > 0) {
+				char *a = i2s_ASN1_INTEGER(NULL, on);
+				char *b = i2s_ASN1_INTEGER(NULL, nn);
+
+				hk_err_set("%s: %s: %s: the directory holds "
+				    "CRL number %s, above %s's %s: not "
+				    "replaced (RFC 5280 5.2.3: CRL numbers "
+				    "never go back; push the current set)",
+				    c->uri, dn, types[k], a != NULL ? a : "?",
+				    crl->name, b != NULL ? b : "?");
+				OPENSSL_free(a);
+				OPENSSL_free(b);
+				r = HK_ERR_EXISTS;
+			}
+			ASN1_INTEGER_free(on);
+			on = NULL;
+			X509_CRL_free(old);
+		}
+		ldap_value_free_len(v);
+	}
+	ASN1_INTEGER_free(nn);
+	ERR_clear_error();
+	return r;
+}
+
+/*
+ * 1 and the entry's objectClass values (*cls, ldap_value_free_len) when
+ * dn exists, 0 when it does not, or an error. With crl, the values of the
+ * attributes crl_types (NULL-terminated) are read too and must hold no CRL
+ * newer than crl (crl_not_older).
+ */
+static int
+entry_classes(struct ldc *c, const char *dn, struct berval ***cls,
+    const char *const *crl_types, const struct obj *crl)
 {
 	char oc[] = "objectClass", filter[] = "(objectClass=*)";
-	char *attrs[] = { oc, NULL };
+	char *attrs[8];
 	struct timeval tv = { c->timeout, 0 };
 	LDAPMessage *res = NULL, *e;
+	size_t n = 0, i;
 	int rc, r;
 
 	*cls = NULL;
+	attrs[n++] = oc;
+	for (i = 0; crl != NULL && crl_types[i] != NULL && n < 7; i++)
+		attrs[n++] = (char *)crl_types[i];
+	attrs[n] = NULL;
 	rc = ldap_search_ext_s(c->ld, dn, LDAP_SCOPE_BASE, filter, attrs, 0,
 	    NULL, NULL, &tv, 1, &res);
 	if (rc == LDAP_NO_SUCH_OBJECT)
@@ -604,6 +667,9 @@ entry_classes(struct ldc *c, const char *dn, struct berval ***cls)
 		r = ld_fail(c, dn, "search", rc);
 	else if ((e = ldap_first_entry(c->ld, res)) == NULL)
 		r = 0;
+	else if (crl != NULL &&
+	    (r = crl_not_older(c, e, dn, crl_types, crl)) != 0)
+		;
 	else {
 		*cls = ldap_get_values_len(c->ld, e, oc);
 		r = 1;
@@ -707,7 +773,7 @@ ensure_parents(struct ldc *c, const X509_NAME *name)
 			goto out;
 		if (known(c, dns[top]))
 			break;
-		if ((r = entry_classes(c, dns[top], &cls)) < 0)
+		if ((r = entry_classes(c, dns[top], &cls, NULL, NULL)) < 0)
 			goto out;
 		ldap_value_free_len(cls);
 		cls = NULL;
@@ -746,11 +812,12 @@ ensure_parents(struct ldc *c, const X509_NAME *name)
  * Write one leaf entry: when it exists, add the object classes it lacks
  * (those after want[0], the structural one, which an existing entry keeps)
  * and replace every attribute of attrs; otherwise make its parents and add
- * it with want and attrs.
+ * it with want and attrs. Refused when its crl_types hold a CRL newer than
+ * crl (crl_not_older).
  */
 static int
 put_entry(struct ldc *c, const X509_NAME *name, const char *const *want,
-    LDAPMod **attrs)
+    LDAPMod **attrs, const char *const *crl_types, const struct obj *crl)
 {
 	LDAPMod add_oc, *mods[16];
 	struct berval **cls = NULL;
@@ -760,7 +827,7 @@ put_entry(struct ldc *c, const X509_NAME *name, const char *const *want,
 
 	if ((r = dn_prefix(name, X509_NAME_entry_count(name), &dn)) != 0)
 		return r;
-	if ((r = entry_classes(c, dn, &cls)) < 0)
+	if ((r = entry_classes(c, dn, &cls, crl_types, crl)) < 0)
 		goto out;
 	if (r == 0) {
 		if ((r = ensure_parents(c, name)) == 0)
@@ -801,6 +868,13 @@ put_entry(struct ldc *c, const X509_NAME *name, const char *const *want,
 	free(dn);
 	return r;
 }
+
+/* The attributes that hold CRLs, whose numbers never go back. */
+static const char *const root_crl_types[] = {
+	"authorityRevocationList;binary", "certificateRevocationList;binary",
+	NULL };
+static const char *const part_crl_types[] = {
+	"certificateRevocationList;binary", NULL };
 
 /* A binary attribute to replace with the objects' bytes (unique). */
 struct battr {
@@ -896,7 +970,8 @@ push_root(struct ldc *c, const struct set *s)
 	for (k = 0; k < 4; k++)
 		mods[k] = &a[k].mod;
 	mods[4] = NULL;
-	if ((r = put_entry(c, s->root_dn, want, mods)) != 0)
+	if ((r = put_entry(c, s->root_dn, want, mods, root_crl_types,
+	    &s->arl)) != 0)
 		goto out;
 	c->st->ca_certs = a[0].n;
 	c->st->pairs = a[3].n;
@@ -933,12 +1008,45 @@ push_partition(struct ldc *c, const struct obj *o)
 		goto out;
 	mods[0] = &a.mod;
 	mods[1] = NULL;
-	r = put_entry(c, o->part, nid == NID_commonName ? crldp : want, mods);
+	r = put_entry(c, o->part, nid == NID_commonName ? crldp : want, mods,
+	    part_crl_types, o);
 	if (r == 0)
 		c->st->partitions++;
  out:
 	battr_free(&a);
 	return r;
+}
+
+/*
+ * Before anything is written: no entry the set writes holds a CRL newer
+ * than the set's (the ARL in the root's entry, each partition's CRL), so
+ * that an older set is refused whole. put_entry checks again at the write.
+ */
+static int
+check_numbers(struct ldc *c, const struct set *s)
+{
+	struct berval **cls = NULL;
+	char *dn = NULL;
+	size_t i;
+	int r;
+
+	for (i = 0; i <= s->crls.n; i++) {
+		const struct obj *o = i == 0 ? &s->arl : &s->crls.v[i - 1];
+		const X509_NAME *name = i == 0 ? s->root_dn : o->part;
+
+		if ((r = dn_prefix(name, X509_NAME_entry_count(name), &dn)) !=
+		    0)
+			return r;
+		r = entry_classes(c, dn, &cls, i == 0 ? root_crl_types :
+		    part_crl_types, o);
+		ldap_value_free_len(cls);
+		cls = NULL;
+		free(dn);
+		dn = NULL;
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 static int
@@ -984,7 +1092,8 @@ hk_ldap_publish_set(const struct hk_ldap_opts *o,
 	if ((r = hk_ldap_dn(s.root_dn, &dn)) != 0)
 		goto out;
 	snprintf(c.st->root_dn, sizeof(c.st->root_dn), "%s", dn);
-	if ((r = ld_connect(o, &c)) != 0 || (r = push_root(&c, &s)) != 0)
+	if ((r = ld_connect(o, &c)) != 0 || (r = check_numbers(&c, &s)) != 0 ||
+	    (r = push_root(&c, &s)) != 0)
 		goto out;
 	for (i = 0; i < s.crls.n; i++)
 		if ((r = push_partition(&c, &s.crls.v[i])) != 0)

@@ -22,7 +22,8 @@
  * Missing parent entries are made (country, organization,
  * organizationalUnit, locality, applicationProcess by RDN attribute).
  * Values are replaced (LDAP_MOD_REPLACE), so a second run converges and
- * never duplicates; entries are never deleted. Before anything is sent,
+ * never duplicates; entries are never deleted; a CRL or ARL is never
+ * replaced by one of a lower number. Before anything is sent,
  * every object is parsed strictly, the ARL must verify with a root
  * generation's key and each CRL with an issuing CA certificate of the set.
  *
@@ -79,6 +80,9 @@ struct hk_repo_set;
  *   HK_ERR_PASSPHRASE  the server refused the bind or the access
  *   HK_ERR_IO          the server cannot be reached, timed out, or
  *                      refused an update
+ *   HK_ERR_EXISTS      an entry holds a CRL of the same issuer numbered
+ *                      above the set's (RFC 5280 5.2.3: an older set);
+ *                      nothing is written
  */
 int hk_ldap_publish(const struct hk_ldap_opts *o, const char *repo);
 /* The same for a set already open (publish --ldap, after its commit). */

@@ -12,6 +12,8 @@
 #     generation and the ARL;
 #   - a revocation, a second publish and push: every value replaced, none
 #     duplicated; a third push of the same set changes nothing;
+#   - an older set pushed over a newer one (older partition CRLs, an older
+#     ARL): refused, exit 7, nothing written (RFC 5280 5.2.3);
 #   - a wrong bind password, a closed port, a server that never answers, a
 #     plain ldap:// URI to another host: one line, non-zero exit (the time
 #     taken printed, not checked); the silent server connected to once;
@@ -211,6 +213,11 @@ check "... converges: the directory is as before" test "$(sums "$T"/rb3/raw/*)" 
 check "... and the production-named entries are untouched" test "$(wc -l <"$T/rb3/files")" = "$NCRL" -a \
 	"$(ls "$T/rb3/raw" | wc -l)" = $((NCRL + 2))
 
+# Sets 1 and 2 kept aside as repositories of their own (the publisher
+# prunes them), to be pushed over newer ones below.
+mkdir -p "$T/old.sets"
+cp -a "$T/repo.sets/1" "$T/repo.sets/2" "$T/old.sets/"
+
 # publish --ldap: the set and the directory in one run (CPS 4-4-4-1).
 ok "publish --now --ldap: set 3 and the directory" "$ON" publish --state "$O" --repo "$P" \
 	--clock 2026-04-04T11:00:00Z --now --ldap "$URI" --ldap-bind-dn cn=admin,c=JP --ldap-passin env:HK_LDAP_PW
@@ -219,6 +226,29 @@ readback "$T/rb4"
 check "... set 3's CRLs, byte for byte" test "$(rbsums "$T/rb4")" = "$(sums "$P"/crl/*.crl)"
 check "... ldap.publish audited after the set's publish.start" bash -c \
 	"awk -F'\t' '\$3 == \"publish.start\" { p = NR } \$3 == \"ldap.publish\" && \$4 == \"ok\" { l = NR } END { exit !(l > p && p > 0) }' '$O/audit/audit.log'"
+# An older set pushed over a newer one (a copy of the repository, a push
+# racing publish --ldap): RFC 5280 5.2.3, the CRL numbers in the directory
+# never go back, and nothing of the older set is written.
+# set 2's partition CRLs beside set 3's ARL (two sets of one day share
+# their ARL): the partition entries' own numbers are checked
+cp "$P/arl.crl" "$T/old.sets/2/arl.crl"
+{ grep -v ' arl\.crl ' "$T/old.sets/2/MANIFEST"; grep ' arl\.crl ' "$P/MANIFEST"; } |
+	LC_ALL=C sort -k3,3 >"$T/manifest"
+mv "$T/manifest" "$T/old.sets/2/MANIFEST"
+ln -s old.sets/2 "$T/old"
+fails "push set 2's CRLs (set 3's ARL) over set 3: refused, exit 7" 7 \
+	"ou=TEST,cn=[^,]* CRLDP,$CDP: certificateRevocationList;binary: the directory holds CRL number [0-9]+, above crl/[0-9]+\\.crl's [0-9]+: not replaced" \
+	push --repo "$T/old"
+readback "$T/rb5"
+check "... the directory still holds set 3's CRLs, nothing written" test "$(sums "$T"/rb5/raw/*)" = "$(sums "$T"/rb4/raw/*)"
+check "... audited as a failure" grep -q "	ldap.publish	fail	.*the directory holds CRL number .*(0 entries added, 0 updated before)" "$O/audit/audit.log"
+ln -sfn old.sets/1 "$T/old"
+fails "push set 1 (an older ARL; without the revocation) over set 3: refused, exit 7" 7 \
+	"$RE: authorityRevocationList;binary: the directory holds CRL number [0-9]+, above arl\\.crl's [0-9]+: not replaced" \
+	push --repo "$T/old"
+mapfile -t v < <(get "ou=TEST,cn=Kumamoto-shi Chuo-ku CRLDP,$CDP" 'certificateRevocationList;binary')
+check "... 431010's CRL in the directory still lists the revoked serial" bash -c \
+	"openssl crl -inform DER -in '${v[0]}' -noout -text | grep -q 'Serial Number: $SERIAL'"
 fails "publish --ldap with a wrong password: the set published, the LDAP failure reported" 4 \
 	"set 4 published at .*, but LDAP: .*Invalid credentials" \
 	"$ON" publish --state "$O" --repo "$P" --clock 2026-04-04T12:00:00Z --now \
