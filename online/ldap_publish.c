@@ -7,10 +7,14 @@
  * root's entry and one entry per partition, parents made where missing.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include <ldap.h>
 #include <openssl/err.h>
@@ -53,6 +57,25 @@ struct set {
 	const X509_NAME *root_dn;	/* the newest generation's subject */
 };
 
+/*
+ * The TLS handshake's watchdog. libldap bounds the TCP connection
+ * (LDAP_OPT_NETWORK_TIMEOUT) and each operation (LDAP_OPT_TIMEOUT), but
+ * not the handshake of ldaps:// or StartTLS: a server that accepts and
+ * never answers it is read for ever (libldap 2.5.13, spinning on EAGAIN).
+ * From the connection on, the handshake and the bind get the timeout;
+ * then the socket is shut down, which ends the handshake with an error.
+ */
+struct watchdog {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t tid;
+	struct timespec deadline;	/* CLOCK_MONOTONIC, once connected */
+	int fd;				/* the socket, -1 until connected */
+	int done;			/* the handshake and bind ended */
+	int fired;			/* the socket was shut down */
+	int timeout;			/* seconds */
+};
+
 /* The connection. */
 struct ldc {
 	LDAP *ld;
@@ -61,6 +84,9 @@ struct ldc {
 	struct hk_ldap_stats *st;
 	char *known[LDP_KNOWN_MAX];	/* DNs known to exist */
 	size_t nknown;
+	struct watchdog wd;		/* the TLS handshake's (ld_connect) */
+	int wd_on;			/* wd to free after the unbind */
+	struct ldap_conncb cb;		/* its connection callbacks */
 };
 
 /* ---- DN strings (RFC 4514) ---- */
@@ -529,12 +555,133 @@ uri_check(const struct hk_ldap_opts *o)
 	return r;
 }
 
+
+static int
+wd_add(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
+    struct ldap_conncb *ctx)
+{
+	struct watchdog *w = ctx->lc_arg;
+	ber_socket_t fd = -1;
+
+	(void)ld;
+	(void)srv;
+	(void)addr;
+	(void)ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd);
+	pthread_mutex_lock(&w->mu);
+	if (!w->done && w->fd < 0 && fd >= 0) {
+		w->fd = fd;
+		clock_gettime(CLOCK_MONOTONIC, &w->deadline);
+		w->deadline.tv_sec += w->timeout;
+		pthread_cond_signal(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+static void
+wd_del(LDAP *ld, Sockbuf *sb, struct ldap_conncb *ctx)
+{
+	struct watchdog *w = ctx->lc_arg;
+
+	(void)ld;
+	(void)sb;
+	pthread_mutex_lock(&w->mu);
+	w->fd = -1;			/* closed: never shut down another */
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void *
+wd_run(void *arg)
+{
+	struct watchdog *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->done) {
+		if (w->fd < 0)
+			pthread_cond_wait(&w->cv, &w->mu);
+		else if (pthread_cond_timedwait(&w->cv, &w->mu,
+		    &w->deadline) == ETIMEDOUT && !w->done && w->fd >= 0) {
+			(void)shutdown(w->fd, SHUT_RDWR);
+			w->fired = 1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* 0 and the watchdog running, or an error. */
+static int
+wd_start(struct watchdog *w, int timeout)
+{
+	pthread_condattr_t ca;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	w->timeout = timeout;
+	if (pthread_condattr_init(&ca) != 0)
+		return HK_ERR_INTERNAL;
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&w->cv, &ca) != 0) {
+		pthread_condattr_destroy(&ca);
+		return HK_ERR_INTERNAL;
+	}
+	pthread_condattr_destroy(&ca);
+	if (pthread_mutex_init(&w->mu, NULL) != 0) {
+		pthread_cond_destroy(&w->cv);
+		return HK_ERR_INTERNAL;
+	}
+	if (pthread_create(&w->tid, NULL, wd_run, w) != 0) {
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+		return HK_ERR_INTERNAL;
+	}
+	return 0;
+}
+
+/* Stop the watchdog; 1 if it shut the socket down. */
+static int
+wd_stop(struct watchdog *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->done = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->tid, NULL);
+	return w->fired;
+}
+
+/* After the handle is gone (wd_del may be called until then). */
+static void
+wd_free(struct watchdog *w)
+{
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+}
+
+static int
+ld_tls_bind(const struct hk_ldap_opts *o, struct ldc *c, const char **what)
+{
+	struct berval cred;
+	int rc;
+
+	*what = "StartTLS";
+	if (o->starttls &&
+	    (rc = ldap_start_tls_s(c->ld, NULL, NULL)) != LDAP_SUCCESS)
+		return rc;
+	*what = "bind";
+	cred.bv_val = (char *)o->password;	/* libldap only reads it */
+	cred.bv_len = strlen(o->password);
+	return ldap_sasl_bind_s(c->ld, o->bind_dn, LDAP_SASL_SIMPLE, &cred,
+	    NULL, NULL, NULL);
+}
+
 static int
 ld_connect(const struct hk_ldap_opts *o, struct ldc *c)
 {
 	struct timeval tv = { c->timeout, 0 };
-	struct berval cred;
-	int v = LDAP_VERSION3, rc;
+	const char *what;
+	int v = LDAP_VERSION3, rc, r;
 
 	if ((rc = ldap_initialize(&c->ld, o->uri)) != LDAP_SUCCESS) {
 		c->ld = NULL;
@@ -551,15 +698,26 @@ ld_connect(const struct hk_ldap_opts *o, struct ldc *c)
 		hk_err_set("%s: cannot set the LDAP options", o->uri);
 		return HK_ERR_INTERNAL;
 	}
-	if (o->starttls &&
-	    (rc = ldap_start_tls_s(c->ld, NULL, NULL)) != LDAP_SUCCESS)
-		return ld_fail(c, o->bind_dn, "StartTLS", rc);
-	cred.bv_val = (char *)o->password;	/* libldap only reads it */
-	cred.bv_len = strlen(o->password);
-	rc = ldap_sasl_bind_s(c->ld, o->bind_dn, LDAP_SASL_SIMPLE, &cred,
-	    NULL, NULL, NULL);
+	if ((r = wd_start(&c->wd, c->timeout)) != 0) {
+		hk_err_set("%s: cannot start the TLS handshake's watchdog",
+		    o->uri);
+		return r;
+	}
+	c->wd_on = 1;
+	c->cb.lc_add = wd_add;
+	c->cb.lc_del = wd_del;
+	c->cb.lc_arg = &c->wd;
+	if (ldap_set_option(c->ld, LDAP_OPT_CONNECT_CB, &c->cb) !=
+	    LDAP_OPT_SUCCESS) {
+		(void)wd_stop(&c->wd);
+		hk_err_set("%s: cannot set the LDAP options", o->uri);
+		return HK_ERR_INTERNAL;
+	}
+	rc = ld_tls_bind(o, c, &what);
+	if (wd_stop(&c->wd) && rc != LDAP_SUCCESS)
+		rc = LDAP_TIMEOUT;	/* the handshake never answered */
 	if (rc != LDAP_SUCCESS)
-		return ld_fail(c, o->bind_dn, "bind", rc);
+		return ld_fail(c, o->bind_dn, what, rc);
 	return 0;
 }
 
@@ -1101,6 +1259,8 @@ hk_ldap_publish_set(const struct hk_ldap_opts *o,
  out:
 	if (c.ld != NULL)
 		ldap_unbind_ext_s(c.ld, NULL, NULL);
+	if (c.wd_on)
+		wd_free(&c.wd);
 	for (i = 0; i < c.nknown; i++)
 		free(c.known[i]);
 	free(dn);

@@ -15,8 +15,9 @@
 #   - an older set pushed over a newer one (older partition CRLs, an older
 #     ARL): refused, exit 7, nothing written (RFC 5280 5.2.3);
 #   - a wrong bind password, a closed port, a server that never answers, a
-#     plain ldap:// URI to another host: one line, non-zero exit (the time
-#     taken printed, not checked); the silent server connected to once;
+#     plain ldap:// URI to another host, ldaps:// to a server that never
+#     answers the TLS handshake: one line, non-zero exit (the time taken
+#     printed, not checked); the silent server connected to once;
 #   - CPS 4-5: a relying party's reads counted from slapd's stats log by
 #     the recipe in docs/ldap.md, recorded with provision; report warns
 #     about a month with LDAP publishing and no ldap provision, until one
@@ -113,6 +114,15 @@ fails "a server that never answers: --timeout 2, one line, exit 8" 8 "bind: no a
 echo "# ... it took $(($(date +%s) - t0)) s"
 for _ in $(seq 50); do [ -e "$T/silent.n" ] && break; sleep 0.1; done
 check "... one connection, not tried again" test "$(cat "$T/silent.n" 2>/dev/null)" = 1
+# ldaps:// to it: the TLS handshake never answered (libldap bounds the
+# connection and each operation, not the handshake); timeout(1) only so
+# that a hang fails here instead of stalling the suite
+t0=$(date +%s)
+fails "ldaps:// to a server that never answers the TLS handshake: --timeout 2, one line, exit 8" 8 \
+	"ldaps://127.0.0.1:$SPORT: cn=admin,c=JP: bind: no answer within 2 s" \
+	timeout 120 "$ON" ldap-push --state "$O" --repo "$P" --ldap "ldaps://127.0.0.1:$SPORT" \
+	--bind-dn cn=admin,c=JP --passin env:HK_LDAP_PW --timeout 2
+echo "# ... it took $(($(date +%s) - t0)) s"
 kill "$SILENT" 2>/dev/null; wait "$SILENT" 2>/dev/null || true; SILENT=
 
 # Production naming: cRLDistributionPoint, generations, links, a pair.
