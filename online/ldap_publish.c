@@ -681,8 +681,28 @@ ld_connect(const struct hk_ldap_opts *o, struct ldc *c)
 {
 	struct timeval tv = { c->timeout, 0 };
 	const char *what;
-	int v = LDAP_VERSION3, rc, r;
+	int v = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, client = 0, rc,
+	    r;
 
+	/*
+	 * The bind password goes to the server TLS authenticates: its
+	 * certificate is always checked, whatever TLS_REQCERT ldap.conf(5),
+	 * ~/.ldaprc or LDAPTLS_REQCERT say (never, allow and try send it to
+	 * anyone). Set in the global options and their TLS context remade,
+	 * which a handle inherits: a handle's own context would lose the CA
+	 * certificates ldap.conf names (TLS_CACERT), which only the global
+	 * options keep.
+	 */
+	if ((o->starttls || strncasecmp(o->uri, "ldaps:", 6) == 0) &&
+	    (ldap_set_option(NULL, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) !=
+	    LDAP_OPT_SUCCESS ||
+	    ldap_set_option(NULL, LDAP_OPT_X_TLS_NEWCTX, &client) !=
+	    LDAP_OPT_SUCCESS)) {
+		hk_err_set("%s: TLS set-up: the CA certificates (TLS_CACERT, "
+		    "TLS_CACERTDIR in ldap.conf(5), LDAPTLS_CACERT) cannot be "
+		    "loaded", o->uri);
+		return HK_ERR_IO;
+	}
 	if ((rc = ldap_initialize(&c->ld, o->uri)) != LDAP_SUCCESS) {
 		c->ld = NULL;
 		return ld_fail(c, o->bind_dn, "initialize", rc);

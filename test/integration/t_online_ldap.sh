@@ -18,6 +18,8 @@
 #     plain ldap:// URI to another host, ldaps:// to a server that never
 #     answers the TLS handshake: one line, non-zero exit (the time taken
 #     printed, not checked); the silent server connected to once;
+#   - ldaps:// to a second slapd: a certificate without its CA, or for
+#     another name, refused whatever TLS_REQCERT says; with the CA, pushed;
 #   - CPS 4-5: a relying party's reads counted from slapd's stats log by
 #     the recipe in docs/ldap.md, recorded with provision; report warns
 #     about a month with LDAP publishing and no ldap provision, until one
@@ -30,8 +32,8 @@ fresh_tmp
 T=$HANKO_TMP
 P=$T/repo
 L=$T/ldap
-SLAPD= SILENT= CLOSEDP=
-trap '[ -n "$SLAPD" ] && kill "$SLAPD" 2>/dev/null; [ -n "$SILENT" ] && kill "$SILENT" 2>/dev/null; [ -n "$CLOSEDP" ] && kill "$CLOSEDP" 2>/dev/null; wait' EXIT
+SLAPD= SILENT= CLOSEDP= SLAPD2=
+trap '[ -n "$SLAPD" ] && kill "$SLAPD" 2>/dev/null; [ -n "$SILENT" ] && kill "$SILENT" 2>/dev/null; [ -n "$CLOSEDP" ] && kill "$CLOSEDP" 2>/dev/null; [ -n "$SLAPD2" ] && kill "$SLAPD2" 2>/dev/null; wait' EXIT
 
 # The publisher with one resident's certificate, an ARL batch, set 1.
 make_online "$T"
@@ -124,6 +126,53 @@ fails "ldaps:// to a server that never answers the TLS handshake: --timeout 2, o
 	--bind-dn cn=admin,c=JP --passin env:HK_LDAP_PW --timeout 2
 echo "# ... it took $(($(date +%s) - t0)) s"
 kill "$SILENT" 2>/dev/null; wait "$SILENT" 2>/dev/null || true; SILENT=
+
+# ldaps://: the bind password goes to the server TLS authenticates, so its
+# certificate is checked whatever TLS_REQCERT says (never, allow: anyone).
+# A second slapd, a database of its own, a certificate for 127.0.0.1 from a
+# throwaway CA.
+TL=$T/ldaps
+mkdir -p "$TL/db"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TL/ca.key" \
+	-out "$TL/ca.pem" -days 2 -subj "/CN=t_online_ldap CA" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TL/srv.key" \
+	-out "$TL/srv.csr" -subj "/CN=127.0.0.1" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' >"$TL/ext"
+openssl x509 -req -in "$TL/srv.csr" -CA "$TL/ca.pem" -CAkey "$TL/ca.key" -CAcreateserial \
+	-out "$TL/srv.pem" -days 2 -extfile "$TL/ext" 2>/dev/null
+{ printf 'TLSCertificateFile %s\nTLSCertificateKeyFile %s\n' "$TL/srv.pem" "$TL/srv.key"
+  sed -e "s|@DIR@|$TL|g" -e "s|@ROOTPW@|$(slappasswd -s "$HK_LDAP_PW")|" \
+	"$HANKO_SRC/test/data/ldap/slapd.conf.in"; } >"$TL/slapd.conf"
+for try in 1 2 3 4 5; do
+	TURI=ldaps://127.0.0.1:$(free_port)
+	slapd -f "$TL/slapd.conf" -h "$TURI/" -d 0 >"$TL/slapd.log" 2>&1 &
+	SLAPD2=$!
+	for _ in $(seq 300); do
+		LDAPTLS_CACERT=$TL/ca.pem ldapsearch -x -H "$TURI" -s base -b "" >/dev/null 2>&1 && break 2
+		kill -0 "$SLAPD2" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill "$SLAPD2" 2>/dev/null || true; wait "$SLAPD2" 2>/dev/null || true; SLAPD2=
+done
+# tpush [VAR=VALUE...] ARGS...: ldap-push of set 1 with those in its environment
+tpush() {
+	local e=()
+	while [[ $1 == *=* ]]; do e+=("$1"); shift; done
+	env "${e[@]}" "$ON" ldap-push --state "$O" --repo "$P" --bind-dn cn=admin,c=JP --passin env:HK_LDAP_PW "$@"
+}
+fails "ldaps://, LDAPTLS_REQCERT=never, no CA for the server's certificate: refused at the bind, exit 8" 8 \
+	"$TURI: cn=admin,c=JP: bind: Can't contact LDAP server" tpush LDAPTLS_REQCERT=never --ldap "$TURI"
+printf 'TLS_REQCERT allow\nTLS_CACERT %s\n' "$TL/ca.pem" >"$TL/.ldaprc"
+fails "ldaps://localhost (not the certificate's name), TLS_REQCERT allow in ~/.ldaprc: refused, exit 8" 8 \
+	"${TURI/127.0.0.1/localhost}: cn=admin,c=JP: bind: Can't contact LDAP server" \
+	tpush HOME="$TL" --ldap "${TURI/127.0.0.1/localhost}"
+check "... nothing written" test \
+	"$(LDAPTLS_CACERT=$TL/ca.pem ldapsearch -x -H "$TURI" "${ADMIN[@]}" -LLL -b c=JP dn 2>/dev/null | grep -c '^dn:')" = 0
+ok "ldaps:// with the CA (LDAPTLS_CACERT; LDAPTLS_REQCERT=never as well): pushed" \
+	tpush LDAPTLS_CACERT="$TL/ca.pem" LDAPTLS_REQCERT=never --ldap "$TURI"
+check "... the root's entry is there" bash -c \
+	"LDAPTLS_CACERT='$TL/ca.pem' ldapsearch -x -H '$TURI' -LLL -s base -b 'ou=TEST,$GOV' dn | grep -q '^dn: '"
+kill "$SLAPD2" 2>/dev/null || true; wait "$SLAPD2" 2>/dev/null || true; SLAPD2=
 
 # Production naming: cRLDistributionPoint, generations, links, a pair.
 W=$T/prod.work
