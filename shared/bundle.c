@@ -1581,6 +1581,7 @@ copy_bundle(const char *src, const char *tmp)
 	if ((r = scan_dir(sfd, src, &dl)) != 0)
 		goto out;
 	if ((tfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		hk_err_set("%s: cannot open: %s", tmp, strerror(errno));
 		r = HK_ERR_IO;
 		goto out;
 	}
@@ -1601,6 +1602,7 @@ copy_bundle(const char *src, const char *tmp)
 			goto out;
 	}
 	if (fsync(tfd) != 0) {
+		hk_err_set("%s: fsync: %s", tmp, strerror(errno));
 		r = HK_ERR_IO;
 		goto out;
 	}
@@ -1643,9 +1645,12 @@ hk_bundle_import_rule(const char *src, const char *dest,
 	if ((r = make_tmp_dir(dest, tmp, sizeof(tmp))) != 0)
 		return r;
 	made = 1;
-	/* Verify the copy, not the medium: what is checked is what stays. */
-	if ((r = copy_bundle(src, tmp)) != 0 ||
-	    (r = hk_bundle_verify_rule(tmp, t, rule, arg, &m)) != 0) {
+	/* Verify the copy, not the medium: what is checked is what stays.
+	 * A copy that cannot be written is named as it is (the medium was
+	 * read; the folder written into is what failed). */
+	if ((r = copy_bundle(src, tmp)) != 0)
+		goto out;
+	if ((r = hk_bundle_verify_rule(tmp, t, rule, arg, &m)) != 0) {
 		/* Name the medium, not our temporary copy, in the message. */
 		const char *e = hk_err_msg();
 		size_t tl = strlen(tmp);
