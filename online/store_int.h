@@ -18,6 +18,7 @@ struct hk_store {
 	int in_tx;		/* 1 inside hk_store_begin..commit/rollback */
 	int schema;		/* meta.schema as opened (HK_STORE_SCHEMA, or
 				 * an older one of a copy); 0 when not read */
+	int rw;			/* opened SQLITE_OPEN_READWRITE */
 	struct {
 		const char *sql;	/* a static string: compared by address */
 		sqlite3_stmt *st;

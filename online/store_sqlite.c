@@ -365,6 +365,16 @@ hk_store_fail(struct hk_store *s, int rc, const char *what)
 	if ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL ||
 	    (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_CANTOPEN)
 		return HK_ERR_IO;
+	/* a store opened for writing whose store.db, -wal or -shm could not
+	 * be opened for writing (SQLite then opens it read-only: a file
+	 * system remounted read-only after errors, a full one, its
+	 * permissions): the medium's failure, not a bug */
+	if ((rc & 0xff) == SQLITE_READONLY && s->rw) {
+		hk_err_set("%s: %s: %s (a file of the store could not be "
+		    "opened for writing)", s->path, what,
+		    sqlite3_errmsg(s->db));
+		return HK_ERR_IO;
+	}
 	return HK_ERR_INTERNAL;
 }
 
@@ -695,6 +705,7 @@ store_open(const char *path, int create, const char *id,
 		r = s->db ? hk_store_fail(s, rc, "open") : HK_ERR_ALLOC;
 		goto out;
 	}
+	s->rw = 1;
 	sqlite3_busy_timeout(s->db, 10000);
 	sqlite3_extended_result_codes(s->db, 1);
 	/* an existing store: its schema version before anything is written
@@ -852,6 +863,7 @@ hk_store_upgrade(const char *path, const char *id,
 		r = s->db ? hk_store_fail(s, rc, "open") : HK_ERR_ALLOC;
 		goto out;
 	}
+	s->rw = 1;
 	sqlite3_busy_timeout(s->db, 10000);
 	sqlite3_extended_result_codes(s->db, 1);
 	/* the version again under the write lock: another command may have
@@ -949,6 +961,7 @@ hk_store_snapshot(const char *path, const char *dest)
 		r = dst->db ? hk_store_fail(dst, rc, "open") : HK_ERR_ALLOC;
 		goto out;
 	}
+	dst->rw = 1;
 	sqlite3_busy_timeout(dst->db, 10000);
 	sqlite3_extended_result_codes(dst->db, 1);
 	if ((r = hk_store_exec(dst, "PRAGMA synchronous=FULL",
