@@ -397,13 +397,32 @@ sign_delegated(struct responder_work *w, X509 *x)
 	return r;
 }
 
+/* 1 if state.conf as saved on disk names responder w->n as current. */
+static int
+state_names(struct responder_work *w)
+{
+	struct hk_state *st = NULL;
+	const char *cur;
+	char num[16];
+	int yes;
+
+	snprintf(num, sizeof(num), "%d", w->n);
+	if (hk_state_load(w->on->st->dir, &st) != 0)
+		return 0;
+	cur = hk_state_get(st, "responder.current");
+	yes = cur != NULL && strcmp(cur, num) == 0;
+	hk_state_free(st);
+	return yes;
+}
+
 /* Files, state.conf, then the store (publish puts it in responder/). */
 static int
 record(struct responder_work *w, X509 *x)
 {
 	unsigned char *der = NULL;
 	char rel[64], key[64], num[16], *subject = NULL;
-	int len, r;
+	char saved[HK_ERR_DETAIL_MAX];
+	int len, r, saved_r = 0;
 
 	snprintf(rel, sizeof(rel), "certs/ocsp-responder-%d.der", w->n);
 	if ((r = hk_online_path(w->on, rel, w->der, sizeof(w->der))) != 0)
@@ -425,9 +444,19 @@ record(struct responder_work *w, X509 *x)
 		return r;
 	snprintf(key, sizeof(key), "responder.%d.issuing-generation", w->n);
 	snprintf(num, sizeof(num), "%d", w->igen);
-	if ((r = hk_state_set(w->on->st, key, num)) != 0 ||
-	    (r = hk_state_save(w->on->st)) != 0)
+	if ((r = hk_state_set(w->on->st, key, num)) != 0)
 		return r;
+	if ((r = hk_state_save(w->on->st)) != 0) {
+		/* a state.conf renamed into place whose folder's fsync then
+		 * failed names the responder all the same: kept, not undone
+		 * (state.conf naming a key destroyed and files removed) */
+		if (!state_names(w))
+			return r;
+		snprintf(saved, sizeof(saved), "OCSP responder %d is made and "
+		    "named by state.conf (%s, its key on the token): kept; but "
+		    "%s", w->n, rel, hk_err_msg());
+		saved_r = r;
+	}
 	/* named by state.conf from here on: kept whatever follows */
 	w->key_made = 0;
 	w->files_made = 0;
@@ -438,6 +467,24 @@ record(struct responder_work *w, X509 *x)
 	    subject ? subject : "?", der, (size_t)len, 0);
 	free(subject);
 	OPENSSL_free(der);
+	if (r == 0 && saved_r != 0) {
+		hk_err_set("%s", saved);
+		return saved_r;
+	}
+	if (r != 0) {
+		/* the responder is made and in use (ocsp-refresh and serve
+		 * sign with what state.conf names): said, so that it is put
+		 * back, not made again */
+		char why[HK_ERR_DETAIL_MAX];
+
+		snprintf(why, sizeof(why), "%s", hk_err_msg());
+		hk_err_set("OCSP responder %d is made and named by state.conf "
+		    "(%s, its key on the token), but the store did not take "
+		    "its certificate (%s): run hanko-online check --state %s, "
+		    "which puts it back (publish leaves it out of responder/ "
+		    "until then), not responder again", w->n, rel, why,
+		    w->on->st->dir);
+	}
 	return r;
 }
 
