@@ -10,6 +10,9 @@
  * /proc/self/fd) is under a prefix. Counting runs over the whole process
  * (threads included; not across exec).
  *
+ *   HK_FAILNTH_SKIP   ':'-separated folders under a prefix whose calls are
+ *                     neither counted nor failed (a PKCS#11 module's own
+ *                     files, say)
  *   HK_FAILNTH_N      the call to fail (1, 2, ...); unset or 0: count only
  *   HK_FAILNTH_TRACE  a file (outside the prefixes) to which each counted
  *                     call is appended as "N CALL PATH"
@@ -87,10 +90,11 @@ fd_path(int fd, char *out, size_t len)
 	return 0;
 }
 
+/* 1 if path is one of the ':'-separated folders of list or below one. */
 static int
-under(const char *path)
+under_list(const char *path, const char *p)
 {
-	const char *p = getenv("HK_FAILNTH_PREFIX"), *e;
+	const char *e;
 	size_t n;
 
 	if (p == NULL)
@@ -108,6 +112,13 @@ under(const char *path)
 		p = e + 1;
 	}
 	return 0;
+}
+
+static int
+under(const char *path)
+{
+	return under_list(path, getenv("HK_FAILNTH_PREFIX")) &&
+	    !under_list(path, getenv("HK_FAILNTH_SKIP"));
 }
 
 /* 1 if this call (CALL on PATH, NULL: unknown) is the one to fail; errno
