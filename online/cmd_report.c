@@ -7,7 +7,9 @@
  * answers); then the counts by object (a partition's CRL, the ARL, OCSP).
  * A table for people, or --csv (RFC 4180) for the published report;
  * --by-object selects the second part in CSV. Audited (records.report)
- * with a checkpoint. An empty month is a report of zero rows.
+ * with a checkpoint. An empty month is a report of zero rows; a month not
+ * over at the clock of the run (or not begun) is said to be partial (a
+ * warning on stderr, a line in the table, the audit record).
  *
  * serve records http and ocsp; ldap and media come only from
  * "hanko-online provision" (cmd_provision.c), which the table says. When
@@ -32,6 +34,7 @@ struct report_opts {
 	int csv;			/* --csv */
 	int by_object;			/* --by-object */
 	int year, mon;			/* the month, parsed */
+	time_t now;			/* the clock of the run */
 };
 
 /* What the row printers add up. */
@@ -226,6 +229,11 @@ report(struct hk_store *store, const struct report_opts *o,
 	printf("Provision of revocation information (CPS 4-5), %s\n"
 	    "(JST, from %s to before %s;\n"
 	    " in UTC from %s to before %s)\n\n", o->month, f, t, fz, tz);
+	if (o->now < to) {
+		hk_store_jst_format(o->now, f, sizeof(f));
+		printf("PARTIAL: the month is not over at %s: the counts so "
+		    "far, not the month's report.\n\n", f);
+	}
 	put_text("recipient", 32);
 	printf("  %-7s  %10s  %s\n", "month", "count", "method");
 	if ((r = hk_store_provision_month(store, o->year, o->mon,
@@ -252,14 +260,16 @@ cmd_report(int argc, char **argv)
 	struct ldap_month l;
 	struct hk_online *on = NULL;
 	struct hk_store *store = NULL;
-	char path[4096];
-	int r, warn;
+	char path[4096], now[32], end[32];
+	time_t from, to;
+	int r, warn, partial = 0;
 
 	memset(&w, 0, sizeof(w));
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
 	if ((r = hk_online_open(&o.c, &on)) != 0)
 		goto out;
+	o.now = hk_clock_now();
 	if ((r = hk_online_path(on, HK_ONLINE_STORE_FILE, path,
 	    sizeof(path))) != 0 || (r = hk_store_open(path, 0, &store)) != 0 ||
 	    (r = hk_online_login(on)) != 0)
@@ -275,6 +285,18 @@ cmd_report(int argc, char **argv)
 		hk_err_set("report: standard output: write failed");
 		r = HK_ERR_IO;
 	}
+	/* CPS 4-5 reports a month: one not over (or not begun) at the
+	 * clock of the run is the counts so far, said so */
+	if (r == 0 && hk_store_month_bounds(o.year, o.mon, &from, &to) == 0 &&
+	    o.now < to) {
+		partial = 1;
+		hk_store_jst_format(o.now, now, sizeof(now));
+		hk_store_jst_format(to, end, sizeof(end));
+		fprintf(stderr, "hanko-online report: warning: %s: the month "
+		    "is not over (it ends %s, the clock reads %s): the counts "
+		    "are partial, not the month's report\n", o.month, end,
+		    now);
+	}
 	warn = r == 0 && l.pushes > 0 && l.provisions == 0;
 	if (warn)
 		fprintf(stderr, "hanko-online report: warning: %s: LDAP "
@@ -284,9 +306,10 @@ cmd_report(int argc, char **argv)
 		    "provision, unless no relying party read it\n", o.month,
 		    l.pushes);
 	hk_online_audit(on, "records.report", r == 0 ? "ok" : "fail",
-	    "CPS 4-5: month %s%s: %zu rows, %" PRIu64 " provisions%s", o.month,
-	    o.csv ? (o.by_object ? " (csv, by object)" : " (csv)") : "",
-	    w.rows, w.total, warn ? "; LDAP published but no ldap provision "
+	    "CPS 4-5: month %s%s: %zu rows, %" PRIu64 " provisions%s%s",
+	    o.month, o.csv ? (o.by_object ? " (csv, by object)" : " (csv)") :
+	    "", w.rows, w.total, partial ? "; the month not over: partial "
+	    "(warned)" : "", warn ? "; LDAP published but no ldap provision "
 	    "recorded (warned)" : "");
 	if (r == 0)
 		r = hk_online_checkpoint(on);

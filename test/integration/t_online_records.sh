@@ -9,7 +9,8 @@
 # 15:00Z the day before the 1st; TZ set to UTC, so the bounds cannot come
 # from the process's zone), as a table with its bounds in JST and as CSV,
 # by recipient and method and by object; an empty month is zero rows; a
-# bad --month is one line and exit 2.
+# month not over at the clock of the run is said to be partial; a bad
+# --month is one line and exit 2.
 . "$(dirname "$0")/online.sh"
 # iso FILE WHICH: the certificate's notBefore/notAfter (openssl) as ISO 8601
 iso() { date -u -d "$(openssl x509 -in "$1" -inform DER -noout "-$2" | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ; }
@@ -104,6 +105,28 @@ ok "report --month 2026-04 (table) again" "$ON" report --state "$O" --month 2026
 check "the table says which methods are recorded by serve and which only by provision" sh -c \
 	"grep -qx 'Methods: http and ocsp are recorded by hanko-online serve as it answers;' '$T/out' &&
 	 grep -qx 'ldap and media only as the operators record them with hanko-online provision.' '$T/out'"
+# A month not over at the clock of the run (CPS 4-5 reports a whole month):
+# the counts so far, said on stderr, in the table and in the audit record.
+ok "report --month 2026-05 --csv while May runs (--clock 2026-05-20T03:00:00Z)" "$ON" report --state "$O" \
+	--month 2026-05 --csv --clock 2026-05-20T03:00:00Z
+check "... warns: the month is not over, the counts partial (times in JST)" grep -qx \
+	"hanko-online report: warning: 2026-05: the month is not over (it ends 2026-06-01T00:00:00+09:00, the clock reads 2026-05-20T12:00:00+09:00): the counts are partial, not the month's report" "$T/err"
+check "... the CSV: the counts so far" test "$(tail -n +2 "$T/out")" = '"city, Kumamoto",2026-05,1,ldap'
+ok "report --month 2026-05 (table) at 23:59:59 JST on 31 May" "$ON" report --state "$O" --month 2026-05 \
+	--clock 2026-05-31T14:59:59Z
+check "... the table says it is partial" grep -qx \
+	"PARTIAL: the month is not over at 2026-05-31T23:59:59+09:00: the counts so far, not the month's report." "$T/out"
+check "... and so does its audit record" grep -Eq \
+	"	records.report	ok	-	CPS 4-5: month 2026-05: 1 rows, 1 provisions; the month not over: partial \(warned\)	" \
+	"$O/audit/audit.log"
+ok "report --month 2026-07 --csv, a month not begun (--clock 2026-05-20T03:00:00Z)" "$ON" report --state "$O" \
+	--month 2026-07 --csv --clock 2026-05-20T03:00:00Z
+check "... warns the same: zero rows so far, not an empty month" grep -q \
+	"warning: 2026-07: the month is not over (it ends 2026-08-01T00:00:00+09:00, " "$T/err"
+ok "report --month 2026-05 (table) at 00:00 JST on 1 June: May is over" "$ON" report --state "$O" --month 2026-05 \
+	--clock 2026-05-31T15:00:00Z
+check "... no warning" test ! -s "$T/err"
+check "... no PARTIAL line" sh -c "! grep -q PARTIAL '$T/out'"
 
 # Provisions made outside serve (CPS 4-5): the directory's reads (ldap) and
 # CRLs handed over on media, recorded by the operators with "provision".
