@@ -86,6 +86,9 @@ struct holder {
 	struct agg agg[AGG_MAX];
 	size_t nagg;
 	int flush_failing;		/* the last flush failed */
+	uint64_t lost;			/* provisions not counted (counters
+					 * full, the store refusing them)
+					 * since lost_audit said so */
 	double jtok, atok;		/* job and audit tokens */
 	long long jms, ams;		/* their last refill */
 	unsigned long adropped;		/* audit events over the rate */
@@ -183,8 +186,12 @@ agg_add(const struct hk_frame_prov *rec, void *arg)
 			return 0;
 		}
 	}
-	if (h->nagg == AGG_MAX)
-		return 1;		/* full: flush, then add again */
+	if (h->nagg == AGG_MAX) {
+		/* full, and the flush before the frame failed: not counted,
+		 * said by lost_audit */
+		h->lost += rec->count;
+		return 0;
+	}
 	a = &h->agg[h->nagg++];
 	snprintf(a->name, sizeof(a->name), "%s", rec->name);
 	snprintf(a->object, sizeof(a->object), "%s", rec->object);
@@ -232,20 +239,33 @@ flush_provisions(struct holder *h)
 	return r;
 }
 
+/* Provisions lost since the last call: one line on stderr and an audit
+ * record (provision.lost) with their number, which report (CPS 4-5) adds
+ * up for the month; called with each periodic flush and at the stop, so at
+ * most one record per --flush period. */
+static void
+lost_audit(struct holder *h)
+{
+	if (h->lost == 0)
+		return;
+	fprintf(stderr, "hanko-online serve: provisions: %" PRIu64 " not "
+	    "counted: the counters are full and the store refuses them\n",
+	    h->lost);
+	holder_audit(h, "provision.lost", "fail", "%" PRIu64 " provisions not "
+	    "counted: the %d counters are full and the store refuses them; "
+	    "the CPS 4-5 report of this month falls short by them", h->lost,
+	    AGG_MAX);
+	h->lost = 0;
+}
+
 static int
 on_provision(struct holder *h, const struct hk_frame *f)
 {
-	int r;
-
-	/* room for a whole frame first, so no record is half-applied */
+	/* room for a whole frame first; what finds the counters full all the
+	 * same is counted as lost (lost_audit) */
 	if (h->nagg > AGG_MAX - HK_FRAME_PROV_MAX)
 		(void)flush_provisions(h);
-	if ((r = hk_frame_prov_decode(f->data, f->len, agg_add, h)) == 1) {
-		fprintf(stderr, "hanko-online serve: provisions: counters "
-		    "full and the store refuses them: counts lost\n");
-		return 0;
-	}
-	return r;
+	return hk_frame_prov_decode(f->data, f->len, agg_add, h);
 }
 
 /* ---- OCSP ---- */
@@ -595,6 +615,7 @@ tick(struct holder *h)
 	if (now >= h->next_flush) {
 		h->next_flush = now + h->cfg->flush * 1000LL;
 		(void)flush_provisions(h);
+		lost_audit(h);
 	}
 	if (now >= h->next_refresh)
 		refresh(h, "periodic");
@@ -793,6 +814,7 @@ hk_keyholder_run(const struct hk_keyholder_cfg *cfg)
 			hk_err_keep(&keep);
 			r = r2;
 		}
+		lost_audit(h);
 	}
 	if (h->chan >= 0) {
 		describe_status(h->worker_status, st, sizeof(st));
