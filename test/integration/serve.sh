@@ -42,3 +42,17 @@ serve_start() {
 		echo "# serve did not start (key holder '$KP', started $SP); running: $(kill -0 "$SP" 2>/dev/null && echo yes || echo no)" >&2
 		sed 's/^/# serve.err: /' "$T/serve.err" >&2; return 1; }
 }
+
+# SP: the serve running (serve_start sets it), stopped at the test's exit
+# (a test that needs more at its exit defines its own cleanup after this).
+SP=""
+cleanup() { [ -n "$SP" ] && kill "$SP" 2>/dev/null && wait "$SP" 2>/dev/null; return 0; }
+trap cleanup EXIT
+# stop_serve: stop the serve SP; 1 when it did not exit 0 (its stderr
+# shown) or a sanitizer spoke in its stderr.
+stop_serve() {
+	kill "$SP"; local rc=0; wait "$SP" || rc=$?; SP=""
+	[ "$rc" = 0 ] || cat "$T/serve.err" >&2
+	! grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$T/serve.err" >&2 || rc=1
+	return $rc
+}

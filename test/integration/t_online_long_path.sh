@@ -18,9 +18,7 @@
 . "$HANKO_SRC/test/data/online/setup.sh"
 fresh_tmp
 T=$HANKO_TMP
-D=$T
-while [ ${#D} -lt 400 ]; do D=$D/ci-runner-workspace-checkout-$((${#D} % 97))-abcdefghijklmnopqrstuvwxyz; done
-mkdir -p "$D"
+D=$(long_dir "$T")
 make_online "$D"
 check "the state folder is ${#O} characters long" test ${#O} -ge 400
 # A: residents 1 and 2; the backup; B (--replace) re-issues resident 1 (the

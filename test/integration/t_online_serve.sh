@@ -29,9 +29,6 @@
 . "$(dirname "$0")/serve.sh"
 fresh_tmp
 T=$HANKO_TMP
-SP=""
-cleanup() { [ -n "$SP" ] && kill "$SP" 2>/dev/null && wait "$SP" 2>/dev/null; return 0; }
-trap cleanup EXIT
 
 make_online "$T"
 P=$T/repo
@@ -92,11 +89,6 @@ check "audit: rp.add and rp.retire records" sh -c "test \$(grep -c '	rp.add	ok	-
 
 # serve: start it (serve.sh), --flush 1 for the provision counts.
 start_serve() { serve_start --flush 1 "$@"; }
-stop_serve() {
-	kill "$SP"; local rc=0; wait "$SP" || rc=$?; SP=""
-	[ "$rc" = 0 ] || cat "$T/serve.err" >&2
-	return $rc
-}
 # get NAME URL [curl args]: body in $T/NAME.body, headers in $T/NAME.hdr,
 # status in $T/NAME.code
 get() {

@@ -14,15 +14,6 @@
 # the key holder cannot read holds signing too.
 . "$(dirname "$0")/online.sh"
 . "$(dirname "$0")/serve.sh"
-SP=""
-cleanup() { [ -n "$SP" ] && kill "$SP" 2>/dev/null && wait "$SP" 2>/dev/null; return 0; }
-trap cleanup EXIT
-stop_serve() {
-	kill "$SP"; local rc=0; wait "$SP" || rc=$?; SP=""
-	[ "$rc" = 0 ] || cat "$T/serve.err" >&2
-	! grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$T/serve.err" >&2 || rc=1
-	return $rc
-}
 LOG=$O/audit/audit.log
 at() { date -u -d "$1" +%s; }
 # newest: seq, time and event of the record the guard compares with

@@ -11,15 +11,10 @@
 . "$HANKO_SRC/test/data/online/setup.sh"
 fresh_tmp
 T=$HANKO_TMP
-D=$T
-while [ ${#D} -lt 400 ]; do D=$D/ci-runner-workspace-checkout-$((${#D} % 97))-abcdefghijklmnopqrstuvwxyz; done
-mkdir -p "$D"
+D=$(long_dir "$T")
 make_online "$D"
 db() { sqlite3 "$O/store.db" "$1"; }
 . "$(dirname "$0")/serve.sh"
-SP=""
-cleanup() { [ -n "$SP" ] && kill "$SP" 2>/dev/null && wait "$SP" 2>/dev/null; return 0; }
-trap cleanup EXIT
 check "the state folder is ${#O} characters long" test ${#O} -ge 400
 
 serve_one_cert		# issue, responder, publish, rp add bank-1

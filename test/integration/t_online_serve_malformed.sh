@@ -15,9 +15,6 @@
 # (speed is the benchmarks' business).
 . "$(dirname "$0")/online.sh"
 . "$(dirname "$0")/serve.sh"
-SP=""
-cleanup() { [ -n "$SP" ] && kill "$SP" 2>/dev/null && wait "$SP" 2>/dev/null; return 0; }
-trap cleanup EXIT
 
 serve_one_cert
 openssl ocsp -issuer "$ISS" -cert "$T/c.pem" -no_nonce -reqout "$T/req.der" 2>/dev/null

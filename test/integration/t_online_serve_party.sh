@@ -14,14 +14,6 @@
 # that sends them faster than one a second.
 . "$(dirname "$0")/online.sh"
 . "$(dirname "$0")/serve.sh"
-SP=""
-cleanup() { [ -n "$SP" ] && kill "$SP" 2>/dev/null && wait "$SP" 2>/dev/null; return 0; }
-trap cleanup EXIT
-stop_serve() {
-	kill "$SP"; local rc=0; wait "$SP" || rc=$?; SP=""
-	[ "$rc" = 0 ] || cat "$T/serve.err" >&2
-	return $rc
-}
 LOG=$O/audit/audit.log
 
 serve_one_cert

@@ -103,3 +103,13 @@ arl_bundle() {
 	"$OFF" bundle create --state "$S" --clock "$2" --type arl-batch --out "$T/b-arl" \
 		"${SH[@]}" "${arls[@]}"
 }
+
+# long_dir BASE: a folder made under BASE whose path is at least 400
+# characters (a CI checkout's depth and more; SQLite takes a store.db path
+# of at most 512), on stdout: messages naming the state's files must not
+# lose their ends.
+long_dir() {
+	local d=$1
+	while [ ${#d} -lt 400 ]; do d=$d/ci-runner-workspace-checkout-$((${#d} % 97))-abcdefghijklmnopqrstuvwxyz; done
+	mkdir -p "$d" && echo "$d"
+}
