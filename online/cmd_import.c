@@ -1016,6 +1016,7 @@ cmd_import(int argc, char **argv)
 {
 	struct import_opts o;
 	struct import_work w;
+	struct hk_err_kept lost;
 	int r;
 
 	memset(&w, 0, sizeof(w));
@@ -1042,16 +1043,37 @@ cmd_import(int argc, char **argv)
 		hk_online_checkpoint_keep_err(w.on);
 		goto out;
 	}
-	hk_online_audit(w.on, "bundle.import", "ok", "%s into %s: type %s, "
-	    "sequence %" PRIu64 ", %zu files, %d rows stored", o.bundle,
-	    w.dest, w.m->type, w.m->sequence, w.m->nfiles, w.added);
-	if ((r = hk_online_checkpoint(w.on)) != 0)
+	/* committed: the bundle's sequence is spent and its rows stored, so
+	 * an import whose record is lost stays, and the run ends with exit
+	 * 6 naming it (below; docs/audit-log.md "When an append fails") */
+	lost.msg[0] = '\0';
+	if (hk_online_audit(w.on, "bundle.import", "ok", "%s into %s: type "
+	    "%s, sequence %" PRIu64 ", %zu files, %d rows stored", o.bundle,
+	    w.dest, w.m->type, w.m->sequence, w.m->nfiles, w.added) != 0)
+		hk_err_keep(&lost);
+	if (lost.msg[0] != '\0')
+		hk_online_checkpoint_keep_err(w.on);
+	else if ((r = hk_online_checkpoint(w.on)) != 0)
 		goto out;
 	printf("Imported %s: type %s, sequence %" PRIu64 ", %d item(s) "
 	    "stored.\nmanifest SHA-256: %s\n", o.bundle, w.m->type,
 	    w.m->sequence, w.added, w.mhex);
 	if (strcmp(w.m->type, "issuing-ca-cert") == 0)
 		next_steps(w.on, o.c.state);
+	if (lost.msg[0] != '\0') {
+		char done[HK_ERR_DETAIL_MAX], rec[HK_ERR_DETAIL_MAX];
+
+		snprintf(done, sizeof(done), "import %s: imported into %s "
+		    "(type %s, sequence %" PRIu64 ", spent; %d rows stored; "
+		    "kept)", o.bundle, w.dest, w.m->type, w.m->sequence,
+		    w.added);
+		snprintf(rec, sizeof(rec), "the import (bundle %s, type %s, "
+		    "sequence %" PRIu64 ", manifest SHA-256 %s, %zu files, %d "
+		    "rows stored)", o.bundle, w.m->type, w.m->sequence, w.mhex,
+		    w.m->nfiles, w.added);
+		r = hk_online_unrecorded(done, "its bundle.import record is",
+		    lost.msg, rec);
+	}
  out:
 	work_free(&w);
 	hk_online_close(w.on);

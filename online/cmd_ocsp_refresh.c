@@ -35,6 +35,7 @@ cmd_ocsp_refresh(int argc, char **argv)
 	struct ocsp_refresh_opts o;
 	struct hk_online *on = NULL;
 	struct hk_ocsp_signer *sg = NULL;
+	struct hk_err_kept lost;
 	size_t count = 0, i;
 	time_t now, until;
 	char t[32], who[1024];
@@ -73,12 +74,19 @@ cmd_ocsp_refresh(int argc, char **argv)
 			off += snprintf(who + off, sizeof(who) - (size_t)off,
 			    "; responder %d until %s", n, t);
 	}
-	hk_online_audit(on, "ocsp.refresh", "ok", "%zu responses signed: %s",
-	    count, who);
+	/* the responses are in place (serve answers with them): one whose
+	 * record is lost stays, and the run ends with exit 6 naming it
+	 * (below; docs/audit-log.md "When an append fails") */
+	lost.msg[0] = '\0';
+	if (hk_online_audit(on, "ocsp.refresh", "ok", "%zu responses signed: "
+	    "%s", count, who) != 0)
+		hk_err_keep(&lost);
 	if (hk_ocsp_signer_warning(sg) != NULL)
 		hk_online_audit(on, "ocsp.refresh", "fail", "%s",
 		    hk_ocsp_signer_warning(sg));
-	if ((r = hk_online_checkpoint(on)) != 0)
+	if (lost.msg[0] != '\0')
+		hk_online_checkpoint_keep_err(on);
+	else if ((r = hk_online_checkpoint(on)) != 0)
 		goto out;
 	printf("%zu OCSP responses signed (%s)\n", count, who);
 	if (hk_ocsp_signer_warning(sg) != NULL)
@@ -108,6 +116,17 @@ cmd_ocsp_refresh(int argc, char **argv)
 			    "hanko-online responder%s to renew it, then "
 			    "restart hanko-online serve (it signs with the "
 			    "responders it loaded at start)\n", n, t, opt);
+	}
+	if (lost.msg[0] != '\0') {
+		char done[1280], rec[1536];
+
+		hk_time_format(now, t, sizeof(t));
+		snprintf(done, sizeof(done), "ocsp-refresh: %zu OCSP responses "
+		    "signed at %s and in place (served; kept)", count, t);
+		snprintf(rec, sizeof(rec), "the refresh (%zu responses signed "
+		    "at %s: %s)", count, t, who);
+		r = hk_online_unrecorded(done, "its ocsp.refresh record is",
+		    lost.msg, rec);
 	}
  out:
 	hk_ocsp_signer_free(sg);

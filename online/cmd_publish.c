@@ -163,6 +163,11 @@ struct publish_work {
 	int lost;			/* 1: a warning or hold could not be
 					 * kept (no memory): say so */
 	size_t nheld_parts;		/* parts with held set */
+	int nunrec;			/* records of the published set that
+					 * could not be appended */
+	char unrec_what[160];		/* "crl.publish, publish.done" */
+	int unrec_crl;			/* crl.publish records among them */
+	struct hk_err_kept unrec;	/* the first one's failure */
 	char (*orphan)[7];		/* codes with certificates to answer
 					 * for that are no partition of the
 					 * file: their CRLs of the current set
@@ -1606,11 +1611,26 @@ fail:
 	return r;
 }
 
+/* A record of the published set that could not be appended: counted and
+ * named for the run's final line (cmd_publish; docs/audit-log.md). */
+static void
+unrec_add(struct publish_work *w, const char *event, int *n)
+{
+	size_t len = strlen(w->unrec_what);
+
+	if (w->nunrec++ == 0)
+		hk_err_keep(&w->unrec);
+	if ((*n)++ == 0)
+		snprintf(w->unrec_what + len, sizeof(w->unrec_what) - len,
+		    "%s%s", len > 0 ? ", " : "", event);
+}
+
 static void
 audit_published(struct publish_work *w, const struct publish_opts *o)
 {
 	char tu[32], nu[32];
 	size_t i;
+	int ncrl = 0, narl = 0, ndone = 0;
 
 	hk_time_format(w->now, tu, sizeof(tu));
 	hk_time_format(w->now + (time_t)w->p->crl_validity_hours * 3600, nu,
@@ -1620,25 +1640,30 @@ audit_published(struct publish_work *w, const struct publish_opts *o)
 
 		if (pr->held)
 			continue;	/* audited by held_audit */
-		hk_online_audit(w->on, "crl.publish", "ok", "partition %s (%s, "
-		    "issuing generation %d): cRLNumber %" PRIu64 ", entries "
-		    "%zu%s, thisUpdate %s, nextUpdate %s, set %lu", pr->id,
-		    pr->m->romaji, pr->sg->gen, pr->number, pr->count,
-		    pr->rebuilt ? " (cache rebuilt)" : "", tu, nu, w->set);
+		if (hk_online_audit(w->on, "crl.publish", "ok", "partition %s "
+		    "(%s, issuing generation %d): cRLNumber %" PRIu64 ", "
+		    "entries %zu%s, thisUpdate %s, nextUpdate %s, set %lu",
+		    pr->id, pr->m->romaji, pr->sg->gen, pr->number, pr->count,
+		    pr->rebuilt ? " (cache rebuilt)" : "", tu, nu,
+		    w->set) != 0)
+			unrec_add(w, "crl.publish", &ncrl);
 	}
 	if (w->arl_released) {
 		hk_time_format(w->arl.this_update, tu, sizeof(tu));
 		hk_time_format(w->arl.next_update, nu, sizeof(nu));
-		hk_online_audit(w->on, "arl.release", "ok", "ARL %" PRIu64
+		if (hk_online_audit(w->on, "arl.release", "ok", "ARL %" PRIu64
 		    ": thisUpdate %s, nextUpdate %s, set %lu%s", w->arl.number,
 		    tu, nu, w->set, w->arl_kept ? " (kept: the highest "
 		    "already out; the stored ARL of the day is numbered below "
-		    "it)" : "");
+		    "it)" : "") != 0)
+			unrec_add(w, "arl.release", &narl);
 	}
-	hk_online_audit(w->on, "publish.done", "ok", "set %lu at %s: %zu CRLs, "
-	    "%zu entries, ARL %s%s", w->set, o->repo, w->nparts, w->entries,
-	    !w->arl_released ? "none" : w->arl_kept ? "kept" : "released",
-	    w->nwarn ? ", with warnings" : "");
+	if (hk_online_audit(w->on, "publish.done", "ok", "set %lu at %s: %zu "
+	    "CRLs, %zu entries, ARL %s%s", w->set, o->repo, w->nparts,
+	    w->entries, !w->arl_released ? "none" : w->arl_kept ? "kept" :
+	    "released", w->nwarn ? ", with warnings" : "") != 0)
+		unrec_add(w, "publish.done", &ndone);
+	w->unrec_crl = ncrl;
 }
 
 static int
@@ -1650,10 +1675,18 @@ publish(struct publish_work *w, const struct publish_opts *o)
 	int r;
 
 	hk_time_format(w->now, tu, sizeof(tu));
-	hk_online_audit(w->on, "publish.start", "ok", "repo %s, %zu "
+	/* before the work: a log that takes no record publishes nothing
+	 * (exit 6; docs/audit-log.md "When an append fails") */
+	if (hk_online_audit(w->on, "publish.start", "ok", "repo %s, %zu "
 	    "partitions, issuing CA generation%s %s, thisUpdate %s%s", o->repo,
 	    w->nparts, w->nsig > 1 ? "s" : "", w->gens, tu, o->now ?
-	    ", --now (CPS 4-4-9 emergency)" : "");
+	    ", --now (CPS 4-4-9 emergency)" : "") != 0) {
+		struct hk_err_kept why;
+
+		hk_err_keep(&why);
+		hk_err_set("nothing published: %s", why.msg);
+		return HK_ERR_AUDIT;
+	}
 	expiry = w->now + (time_t)w->p->crl_validity_hours * 3600;
 	if (expiry < w->now + (time_t)w->p->crl_interval_hours * 3600 +
 	    HK_PUBLISH_MARGIN) {
@@ -1804,7 +1837,10 @@ cmd_publish(int argc, char **argv)
 		notes_print(&w);
 		goto out;
 	}
-	if ((r = hk_online_checkpoint(w.on)) != 0)
+	if (w.nunrec > 0)
+		/* the line at out names what is not recorded */
+		hk_online_checkpoint_keep_err(w.on);
+	else if ((r = hk_online_checkpoint(w.on)) != 0)
 		goto out;
 	printf("Published set %lu at %s: %zu CRLs of issuing generation%s %s "
 	    "(%zu entries, %zu caches rebuilt%s), ARL %s\n", w.set, o.repo,
@@ -1836,6 +1872,54 @@ out:
 		hk_err_keep(&k);
 		(void)final_line(&w, skipped);
 		hk_err_set("%s; and %s", k.msg, hk_err_msg());
+	}
+	if (w.nunrec > 0 && (r == 0 || r == HK_ERR_WARNING ||
+	    r == HK_ERR_INVALID || ldap_failed)) {
+		/* published: the set is out (relying parties may have it,
+		 * the CRL numbers are spent), so it stays, and the run ends
+		 * with exit 6 naming what is not recorded (docs/audit-log.md
+		 * "When an append fails"); the run's other line follows */
+		struct hk_err_kept other;
+		char done[HK_ERR_DETAIL_MAX], what[256], rec[HK_ERR_DETAIL_MAX];
+		char tu[32];
+		int had = r != 0;
+
+		hk_err_keep(&other);
+		hk_time_format(w.now, tu, sizeof(tu));
+		snprintf(done, sizeof(done), "publish: set %lu published at "
+		    "%s (thisUpdate %s; out, so kept)", w.set, o.repo, tu);
+		/* "its record publish.done is", "its records crl.publish
+		 * (3 of 47 CRLs), publish.done are" */
+		snprintf(what, sizeof(what), "its record%s %s", w.nunrec > 1 ?
+		    "s" : "", w.unrec_what);
+		if (w.unrec_crl > 0) {
+			const char *c = strstr(what, "crl.publish");
+
+			if (c != NULL) {
+				char tail[256];
+
+				c += strlen("crl.publish");
+				snprintf(tail, sizeof(tail), "%s", c);
+				snprintf(what + (c - what), sizeof(what) -
+				    (size_t)(c - what), " (%d of %zu CRLs)%s",
+				    w.unrec_crl, w.nparts - w.nheld_parts,
+				    tail);
+			}
+		}
+		snprintf(what + strlen(what), sizeof(what) - strlen(what),
+		    " %s", w.nunrec > 1 ? "are" : "is");
+		snprintf(rec, sizeof(rec), "the set (set %lu at %s, thisUpdate "
+		    "%s: %zu CRLs, %zu entries, ARL %s; each CRL's number in "
+		    "the store and in the repository)", w.set, o.repo, tu,
+		    w.nparts - w.nheld_parts, w.entries, !w.arl_released ?
+		    "none" : w.arl_kept ? "kept" : "released");
+		r = hk_online_unrecorded(done, what, w.unrec.msg, rec);
+		if (had) {
+			struct hk_err_kept k;
+
+			hk_err_keep(&k);
+			hk_err_set("%s; and %s", k.msg, other.msg);
+		}
 	}
 	msgs_free(&w);
 	return r;

@@ -271,9 +271,14 @@ make_key(struct responder_work *w, EVP_PKEY **priv, X509_REQ **csr)
 		r = HK_ERR_P11;
 		goto out;
 	}
-	hk_online_audit(w->on, "key.generate", "ok", "%s: %s key %s in the "
-	    "token (OCSP responder %d)%s", (char *)w->id, hk_key_alg_name(alg),
-	    w->uri, w->n, w->orphans);
+	/* a key made whose record is lost is destroyed again (key_made:
+	 * work_close), nothing named: exit 6 (docs/audit-log.md) */
+	if (hk_online_audit(w->on, "key.generate", "ok", "%s: %s key %s in "
+	    "the token (OCSP responder %d)%s", (char *)w->id,
+	    hk_key_alg_name(alg), w->uri, w->n, w->orphans) != 0) {
+		r = HK_ERR_AUDIT;
+		goto out;
+	}
 	snprintf(text, sizeof(text), "%s, CN=OCSP Responder %d",
 	    w->p->issuing_subject_prefix, w->n);
 	if ((r = hk_name_build(text, w->rehearsal ? w->p->rehearsal_marker :
@@ -544,6 +549,7 @@ cmd_responder(int argc, char **argv)
 	char *dn = NULL;
 	ASN1_INTEGER *ai;
 	BIGNUM *bn = NULL;
+	struct hk_err_kept lost;
 	int r;
 
 	memset(&w, 0, sizeof(w));
@@ -588,12 +594,19 @@ cmd_responder(int argc, char **argv)
 			    w.p->ocsp_validity_years,
 			    w.p->ocsp_validity_years == 1 ? "" : "s");
 	}
-	hk_online_audit(w.on, "cert.issue", "ok", "OCSP responder %d: serial "
-	    "%s, issued by issuing CA %d, valid until %s%s, SHA-256 %s, "
-	    "certs/ocsp-responder-%d.der", w.n, serial, w.igen, until, cut,
-	    hex, w.n);
+	/* named by state.conf (record): a responder whose record is lost
+	 * stays, and the run ends with exit 6 naming it (below;
+	 * docs/audit-log.md "When an append fails") */
+	lost.msg[0] = '\0';
+	if (hk_online_audit(w.on, "cert.issue", "ok", "OCSP responder %d: "
+	    "serial %s, issued by issuing CA %d, valid until %s%s, SHA-256 "
+	    "%s, certs/ocsp-responder-%d.der", w.n, serial, w.igen, until,
+	    cut, hex, w.n) != 0)
+		hk_err_keep(&lost);
 	warn_left_out(&w, warn, sizeof(warn));
-	if ((r = hk_online_checkpoint(w.on)) != 0)
+	if (lost.msg[0] != '\0')
+		hk_online_checkpoint_keep_err(w.on);
+	else if ((r = hk_online_checkpoint(w.on)) != 0)
 		goto out;
 	printf("OCSP responder %d%s: %s/certs/ocsp-responder-%d.pem, issued by "
 	    "issuing CA %d, valid until %s%s\nSHA-256 %s\nRun hanko-online "
@@ -605,6 +618,18 @@ cmd_responder(int argc, char **argv)
 		printf("warning: %s: the certificates of its issuing "
 		    "generation are answered unauthorized (docs/ocsp.md "
 		    "\"Issuing generations\")\n", warn);
+	if (lost.msg[0] != '\0') {
+		char done[256], rec[1024];
+
+		snprintf(done, sizeof(done), "responder: OCSP responder %d is "
+		    "made and named by state.conf (certs/ocsp-responder-%d.der, "
+		    "its key ocsp-%d on the token; kept)", w.n, w.n, w.n);
+		snprintf(rec, sizeof(rec), "its issue (OCSP responder %d: "
+		    "serial %s, issued by issuing CA %d, valid until %s, "
+		    "SHA-256 %s)", w.n, serial, w.igen, until, hex);
+		r = hk_online_unrecorded(done, "its cert.issue record is",
+		    lost.msg, rec);
+	}
 	goto out;
  fail:
 	if (w.on != NULL) {

@@ -582,8 +582,9 @@ fail:
  */
 static int
 compromise(struct hk_online *on, struct hk_store *store,
-    const struct revoke_opts *o)
+    const struct revoke_opts *o, int *unrecorded)
 {
+	struct hk_err_kept lost;
 	struct gen_key k;
 	uint64_t valid = 0, pending = 0, revoked = 0, voided = 0;
 	char kid[2 * HK_STORE_KEYID_MAX + 1], when[32];
@@ -652,11 +653,15 @@ compromise(struct hk_online *on, struct hk_store *store,
 	/* the revocations' time said (the record's own is read later):
 	 * recover --revocations redoes them at it (RFC 5280 5.3.2) */
 	hk_time_format(t, when, sizeof(when));
-	hk_online_audit(on, "cert.revoke-all", "ok", "issuing generation %d "
-	    "key id %s: CPS 4-4-1-3: %" PRIu64 " certificates revoked reason "
-	    "2 (ca-compromise), %" PRIu64 " pending voided; revoked at %s%s%s",
-	    o->gen, kid, revoked, voided, when, on->clock_note[0] ? "; " : "",
-	    on->clock_note);
+	/* final (CPS 4-4): revocations whose record is lost stay, and the
+	 * run ends with exit 6 naming them (below) */
+	lost.msg[0] = '\0';
+	if (hk_online_audit(on, "cert.revoke-all", "ok", "issuing generation "
+	    "%d key id %s: CPS 4-4-1-3: %" PRIu64 " certificates revoked "
+	    "reason 2 (ca-compromise), %" PRIu64 " pending voided; revoked at "
+	    "%s%s%s", o->gen, kid, revoked, voided, when, on->clock_note[0] ?
+	    "; " : "", on->clock_note) != 0)
+		hk_err_keep(&lost);
 	printf("Revoked %" PRIu64 " certificates of issuing generation %d "
 	    "(key id %s): reason 2 (ca-compromise); %" PRIu64 " pending "
 	    "voided\n", revoked, o->gen, kid, voided);
@@ -670,6 +675,20 @@ compromise(struct hk_online *on, struct hk_store *store,
 		printf("  hanko-online request --state %s --type "
 		    "revocation-request --reason ca-compromise --serial %s "
 		    "--out DIR\n", o->c.state, k.serial[i]);
+	if (lost.msg[0] != '\0') {
+		char done[512], rec[512];
+
+		snprintf(done, sizeof(done), "issuing generation %d (key id "
+		    "%s): %" PRIu64 " certificates revoked and %" PRIu64
+		    " pending voided (final, CPS 4-4: the store and the CRLs "
+		    "keep them)", o->gen, kid, revoked, voided);
+		snprintf(rec, sizeof(rec), "the revocations (issuing "
+		    "generation %d, key id %s, %" PRIu64 " certificates, "
+		    "reason 2, revoked at %s)", o->gen, kid, revoked, when);
+		r = hk_online_unrecorded(done, "its cert.revoke-all record is",
+		    lost.msg, rec);
+		*unrecorded = 1;
+	}
 out:
 	hk_store_rollback(store);
 	if (lockfd >= 0)
@@ -683,11 +702,12 @@ revoke_single(struct hk_online *on, struct hk_store *store,
     const struct revoke_opts *o, int reason, unsigned char *s, size_t sl,
     int *unrecorded)
 {
-	struct hk_err_kept lost;
+	struct hk_err_kept lost, olost;
 	struct hk_store_cert c;
 	unsigned char *ed = NULL;
-	char hex[2 * HK_STORE_SERIAL_MAX + 1], when[32];
-	size_t el = 0, k;
+	char hex[2 * HK_STORE_SERIAL_MAX + 1], when[32], rwhen[32] = "";
+	char rnote[160] = "";
+	size_t el = 0, k, nref = 0;
 	time_t t = hk_clock_now();
 	int r;
 
@@ -725,6 +745,7 @@ revoke_single(struct hk_online *on, struct hk_store *store,
 		hk_err_keep(&lost);
 	else
 		lost.msg[0] = '\0';
+	olost.msg[0] = '\0';
 	printf("Revoked serial %s (municipality %s): reason %d (%s)\n", hex,
 	    c.municipality, reason, hk_revreq_reason_name(reason));
 	/* the OCSP answer turns revoked now, not at the next refresh
@@ -739,20 +760,41 @@ revoke_single(struct hk_online *on, struct hk_store *store,
 			    "hanko-online ocsp-refresh)\n", hk_err_msg());
 			hk_online_audit(on, "ocsp.refresh", "fail", "%s",
 			    hk_err_msg());
-		} else if (n > 0)
-			hk_online_audit(on, "ocsp.refresh", "ok", "%zu "
-			    "responses signed after the revocation of %s", n,
-			    hex);
+		} else if (n > 0 && hk_online_audit(on, "ocsp.refresh", "ok",
+		    "%zu responses signed after the revocation of %s", n,
+		    hex) != 0) {
+			/* the responses are in place (served): kept, and
+			 * the run ends with exit 6 naming them (below) */
+			hk_err_keep(&olost);
+			nref = n;
+			hk_time_format(hk_clock_now(), rwhen, sizeof(rwhen));
+		}
 	}
+	if (olost.msg[0] != '\0')
+		snprintf(rnote, sizeof(rnote), "; nor is the ocsp.refresh "
+		    "record of the %zu OCSP responses signed after it at %s "
+		    "(in place, served: kept)", nref, rwhen);
 	if (lost.msg[0] != '\0') {
 		hk_err_set("serial %s: revoked (final, CPS 4-4: the store and "
 		    "the CRLs keep it) but its cert.revoke record is not in "
 		    "the audit log (%s): hand this line to the internal "
 		    "auditor, who records the revocation (serial %s, reason "
-		    "%d, revoked at %s) in the ceremony record", hex, lost.msg,
-		    hex, reason, when);
+		    "%d, revoked at %s) in the ceremony record%s", hex,
+		    lost.msg, hex, reason, when, rnote);
 		*unrecorded = 1;
 		return HK_ERR_AUDIT;
+	}
+	if (olost.msg[0] != '\0') {
+		char done[256], rec[256];
+
+		snprintf(done, sizeof(done), "serial %s: revoked and recorded "
+		    "(cert.revoke), and %zu OCSP responses signed after it at "
+		    "%s and in place (served; kept)", hex, nref, rwhen);
+		snprintf(rec, sizeof(rec), "the refresh (%zu responses signed "
+		    "at %s after the revocation of %s)", nref, rwhen, hex);
+		*unrecorded = 1;
+		return hk_online_unrecorded(done, "their ocsp.refresh record is",
+		    olost.msg, rec);
 	}
 	return 0;
 }
@@ -794,13 +836,13 @@ cmd_revoke(int argc, char **argv)
 		goto out;
 	if (o.compromise && o.dry_run) {
 		/* counts only: nothing changes, nothing to record */
-		r = compromise(on, store, &o);
+		r = compromise(on, store, &o, &unrecorded);
 		goto out;
 	}
 	if ((r = hk_online_login(on)) != 0)
 		goto out;
 	if (o.compromise)
-		r = compromise(on, store, &o);
+		r = compromise(on, store, &o, &unrecorded);
 	else
 		r = revoke_single(on, store, &o, reason, s, sl, &unrecorded);
 	if (r != 0) {

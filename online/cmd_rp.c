@@ -147,12 +147,32 @@ rp_add(struct hk_online *on, struct hk_store *store, const struct rp_opts *o)
 			goto out;
 		written = 1;
 	}
-	if ((r = hk_store_commit(store)) != 0)
-		goto out;
+	/* recorded before the commit: a credential is not registered
+	 * without its record. One that cannot be appended rolls the
+	 * registration back and removes the token file (below): nothing
+	 * registered, exit 6 (docs/audit-log.md "When an append fails") */
 	hk_hex_encode(cred, 8, hex);
-	hk_online_audit(on, "rp.add", "ok", "%s: kind token, credential "
+	if (hk_online_audit(on, "rp.add", "ok", "%s: kind token, credential "
 	    "SHA-256 %s...%s%s", o->name, hex, o->token_out ? ", token "
-	    "written to " : "", o->token_out ? o->token_out : "");
+	    "written to " : "", o->token_out ? o->token_out : "") != 0) {
+		struct hk_err_kept lost;
+
+		hk_err_keep(&lost);
+		hk_err_set("relying party %s: not registered (%s%s): its "
+		    "rp.add record could not be appended: %s", o->name,
+		    "the registration rolled back",
+		    written ? ", the token file removed" : "", lost.msg);
+		r = HK_ERR_AUDIT;
+		goto out;
+	}
+	if ((r = hk_store_commit(store)) != 0) {
+		struct hk_err_kept why;
+
+		hk_err_keep(&why);
+		hk_err_set("relying party %s: not registered (the rp.add "
+		    "record above is void): %s", o->name, why.msg);
+		goto out;
+	}
 	if (o->token_out != NULL)
 		printf("relying party %s registered; its bearer token is in "
 		    "%s (mode 0600), shown nowhere else\n", o->name,
@@ -201,8 +221,27 @@ cmd_rp(int argc, char **argv)
 		    hk_clock_now())) != 0)
 			goto fail;
 		hk_time_format(hk_clock_now(), when, sizeof(when));
-		hk_online_audit(on, "rp.retire", "ok", "%s: retired at %s; "
-		    "its credential is refused from now on", o.name, when);
+		/* a retirement stands (undoing it would accept the
+		 * credential again): one whose record is lost ends with
+		 * exit 6, naming it (docs/audit-log.md) */
+		if (hk_online_audit(on, "rp.retire", "ok", "%s: retired at "
+		    "%s; its credential is refused from now on", o.name,
+		    when) != 0) {
+			struct hk_err_kept lost;
+			char done[512], rec[512];
+
+			hk_err_keep(&lost);
+			printf("relying party %s retired at %s\n", o.name,
+			    when);
+			hk_online_checkpoint_keep_err(on);
+			snprintf(done, sizeof(done), "relying party %s: "
+			    "retired at %s (it stays retired)", o.name, when);
+			snprintf(rec, sizeof(rec), "the retirement (relying "
+			    "party %s, retired at %s)", o.name, when);
+			r = hk_online_unrecorded(done, "its rp.retire record is",
+			    lost.msg, rec);
+			goto out;
+		}
 		printf("relying party %s retired at %s\n", o.name, when);
 	}
 	r = hk_online_checkpoint(on);

@@ -671,6 +671,16 @@ hk_online_checkpoint_keep_err(struct hk_online *on)
 	hk_err_restore(&keep);
 }
 
+int
+hk_online_unrecorded(const char *done, const char *what, const char *lost,
+    const char *record)
+{
+	hk_err_set("%s but %s not in the audit log (%s): hand this line to "
+	    "the internal auditor, who records %s in the ceremony record",
+	    done, what, lost, record);
+	return HK_ERR_AUDIT;
+}
+
 void
 hk_online_close(struct hk_online *on)
 {

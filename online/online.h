@@ -155,6 +155,15 @@ int hk_online_checkpoint(struct hk_online *on);
 /* The same on a failure path: the failure's message is kept, a failure
  * to checkpoint only reported on stderr. */
 void hk_online_checkpoint_keep_err(struct hk_online *on);
+/* Work that stands (done and kept: published, delivered, final) whose
+ * record could not be appended (lost: that failure's message): sets the
+ * one line for the internal auditor, "<done> but <what> not in the
+ * audit log (<lost>): hand this line to the internal auditor, who records
+ * <record> in the ceremony record", and returns HK_ERR_AUDIT (exit 6;
+ * docs/audit-log.md "When an append fails"). */
+/* what: "its cert.issue record is", "its records ... are" */
+int hk_online_unrecorded(const char *done, const char *what,
+    const char *lost, const char *record);
 /* "<state>/<rel>" into buf. */
 int hk_online_path(const struct hk_online *on, const char *rel, char *buf,
     size_t len);
