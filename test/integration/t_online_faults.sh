@@ -11,8 +11,9 @@
 # each failed run: a documented non-zero exit (hanko-online.1 EXIT STATUS)
 # with one line on stderr naming a path written (besides it only the report
 # of a record or checkpoint its own failure path could not add), never a
-# crash; or exit 0 with the work done as a clean run does it (a record
-# after the work not appended said on stderr); hanko-online audit verify
+# crash (a record of the work done that cannot be appended: exit 6, the
+# work kept or undone); or exit 0 with the work done as a clean run does it
+# (never a record or checkpoint left out); hanko-online audit verify
 # passes and check --dry-run finds nothing; no temporary file is left; the
 # repository's current set matches its MANIFEST; and the same command run
 # again without the fault (or what its line says to run) succeeds and
@@ -169,11 +170,13 @@ sweep() {
 		else done=partial; fi
 		case $rc in
 		0) [ "$done" = done ] || bad="$bad exit-0-$done($(fpdiff "$T/fp.f"))"
-		   # the work done; a record (or the checkpoint) after it
-		   # that could not be appended is said on stderr (a full
-		   # disk fails the checkpoint that ends the run too)
+		   # the work done; a record of it that could not be
+		   # appended is exit 6, never 0 (docs/audit-log.md "When an
+		   # append fails"); only the pid in publish's lock may be
+		   # said beside an exit 0
 		   if [ -n "$err" ]; then
 			   [ -z "$(printf '%s\n' "$err" | grep -v -E "$ASIDE" || true)" ] || bad="$bad exit-0-said"
+			   ! printf '%s\n' "$err" | grep -q -E '(no checkpoint|cannot append [a-z.-]+): ' || bad="$bad exit-0-unrecorded"
 			   [ "$(printf '%s\n' "$err" | grep -c .)" = 1 ] || bad="$bad stderr-lines"
 			   lost=$((lost + 1))
 		   fi
