@@ -51,6 +51,11 @@
 #define AUDIT_BURST	200
 #define CHECKPOINT_S	3600	/* a checkpoint when records were added */
 #define AGG_MAX		1024		/* provision counters between flushes */
+/* A flush waits this long for another writer (a batch's commit takes
+ * milliseconds), not the store's 10 s: the key holder is one loop, and a
+ * store held for minutes (revoke --issuing-key-compromise) must not hold up
+ * the OCSP signing jobs queued meanwhile for 10 s every --flush period. */
+#define FLUSH_BUSY_MS	250
 
 /* The clock guard's state as last said (stderr and the audit log). */
 #define HOLD_NONE	0		/* signing */
@@ -212,6 +217,7 @@ flush_provisions(struct holder *h)
 
 	if (h->nagg == 0)
 		return 0;
+	hk_store_busy_timeout(h->store, FLUSH_BUSY_MS);
 	if ((r = hk_store_begin(h->store)) != 0)
 		goto fail;
 	for (i = 0; i < h->nagg; i++)
@@ -221,6 +227,7 @@ flush_provisions(struct holder *h)
 			goto fail;
 	if ((r = hk_store_commit(h->store)) != 0)
 		goto fail;
+	hk_store_busy_timeout(h->store, 0);
 	h->nagg = 0;
 	if (h->flush_failing)
 		holder_audit(h, "provision.flush", "ok", "provision counts "
@@ -229,6 +236,7 @@ flush_provisions(struct holder *h)
 	return 0;
  fail:
 	hk_store_rollback(h->store);
+	hk_store_busy_timeout(h->store, 0);
 	if (!h->flush_failing) {
 		fprintf(stderr, "hanko-online serve: provisions: %s\n",
 		    hk_err_msg());

@@ -90,6 +90,10 @@ enum hk_ca_kind {
  */
 int hk_store_open(const char *path, int create, struct hk_store **out);
 void hk_store_close(struct hk_store *s);
+/* How long a statement waits for another writer's lock before it fails
+ * busy (hk_store_open: HK_STORE_BUSY_MS); ms <= 0: the default again. */
+#define HK_STORE_BUSY_MS	10000
+void hk_store_busy_timeout(struct hk_store *s, int ms);
 /* Create the store at path (the file must not exist) with its store id
  * (state.conf store.id, 32 lowercase hex digits) in meta, in the
  * transaction that makes the schema (hanko-online init). */

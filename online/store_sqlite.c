@@ -509,6 +509,13 @@ sqlite_header(const char *path)
 	return r;
 }
 
+void
+hk_store_busy_timeout(struct hk_store *s, int ms)
+{
+	if (s != NULL && s->db != NULL)
+		sqlite3_busy_timeout(s->db, ms > 0 ? ms : HK_STORE_BUSY_MS);
+}
+
 int
 hk_store_open_ro(struct hk_store *s, int busy_ms)
 {
@@ -706,7 +713,7 @@ store_open(const char *path, int create, const char *id,
 		goto out;
 	}
 	s->rw = 1;
-	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_busy_timeout(s->db, HK_STORE_BUSY_MS);
 	sqlite3_extended_result_codes(s->db, 1);
 	/* an existing store: its schema version before anything is written
 	 * (journal_mode is kept in the file) */
@@ -864,7 +871,7 @@ hk_store_upgrade(const char *path, const char *id,
 		goto out;
 	}
 	s->rw = 1;
-	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_busy_timeout(s->db, HK_STORE_BUSY_MS);
 	sqlite3_extended_result_codes(s->db, 1);
 	/* the version again under the write lock: another command may have
 	 * upgraded it since it was read */
@@ -962,7 +969,7 @@ hk_store_snapshot(const char *path, const char *dest)
 		goto out;
 	}
 	dst->rw = 1;
-	sqlite3_busy_timeout(dst->db, 10000);
+	sqlite3_busy_timeout(dst->db, HK_STORE_BUSY_MS);
 	sqlite3_extended_result_codes(dst->db, 1);
 	if ((r = hk_store_exec(dst, "PRAGMA synchronous=FULL",
 	    "synchronous")) != 0)

@@ -67,6 +67,17 @@ check "audit: provision.lost, the counts the key holder could not keep" grep -Eq
 check "... said on serve's stderr with the number" grep -Eq \
 	'^hanko-online serve: provisions: [0-9]+ not counted: the counters are full and the store refuses them$' "$T/serve.err"
 
+# the store still held, the key holder's flushes failing every second: a
+# nonce request (a signing job: answered within 3 s, else tryLater) is
+# signed; each flush waited out the store's 10 s for the lock before
+cat "$R" "$ISS" >"$T/chain.pem"
+sleep 1.5	# past the flush that wrote provision.lost: the next one has begun
+openssl ocsp -url "$U/ocsp" -issuer "$ISS" -CAfile "$T/chain.pem" -cert "$T/c.pem" \
+	-header "Authorization=Bearer $(cat "$T/p-01.tok")" -attime "$(date -u -d 2026-04-03T12:00:00Z +%s)" \
+	-validity_period "$(since 2026-04-01T00:00:00Z)" >"$T/o-nonce" 2>&1 || true
+check "while the store is held: a nonce request is signed (good, verified)" sh -c \
+	"grep -q 'Response verify OK' '$T/o-nonce' && grep -q ': good' '$T/o-nonce'"
+GOT=$((GOT + 1))	# that answer is a provision too (ocsp)
 touch "$T/unlock"
 wait "$LK"; LK=""
 for _ in $(seq 300); do grep -q '	provision\.flush	ok	' "$LOG" && break; sleep 0.2; done
