@@ -159,17 +159,7 @@ cmd_audit(int argc, char **argv)
 	    " (signatures NOT checked: no key)",
 	    (long long)rep.last_checkpoint_seq,
 	    (unsigned long long)rep.unsigned_records);
-	/* Accepted, but for the auditor to explain (docs/audit-log.md). */
-	if (rep.time_backsteps > 0)
-		printf("  %llu record%s older than the one before %s (a clock "
-		    "set back or corrected: explain from the ceremony "
-		    "records)\n", (unsigned long long)rep.time_backsteps,
-		    rep.time_backsteps == 1 ? "" : "s",
-		    rep.time_backsteps == 1 ? "it" : "them");
-	if (rep.head_lag)
-		printf("  the head file names the record before the last: a "
-		    "crash between the last append and its head update (the "
-		    "next append brings it forward)\n");
+	hk_audit_report_notes(&rep, stdout);
 	/* the yearly close: the link to the closed log before this one */
 	r = hk_audit_check_previous(log, &rep, prev, pub, stdout);
 	EVP_PKEY_free(pub);

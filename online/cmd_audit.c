@@ -61,17 +61,7 @@ audit_verify(int argc, char **argv)
 	    (unsigned long long)rep.checkpoints,
 	    (long long)rep.last_checkpoint_seq,
 	    (unsigned long long)rep.unsigned_records);
-	/* Accepted, but for the auditor to explain (docs/audit-log.md). */
-	if (rep.time_backsteps > 0)
-		printf("  %llu record%s older than the one before %s (a clock "
-		    "set back or corrected: explain from the ceremony "
-		    "records)\n", (unsigned long long)rep.time_backsteps,
-		    rep.time_backsteps == 1 ? "" : "s",
-		    rep.time_backsteps == 1 ? "it" : "them");
-	if (rep.head_lag)
-		printf("  the head file names the record before the last: a "
-		    "crash between the last append and its head update (the "
-		    "next append brings it forward)\n");
+	hk_audit_report_notes(&rep, stdout);
 	r = hk_audit_check_previous(on->audit_log, &rep, prev, pub, stdout);
  out:
 	EVP_PKEY_free(pub);

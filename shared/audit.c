@@ -2918,3 +2918,18 @@ hk_audit_prefix(const char *copy, const char *log, int *differs,
 	free(b);
 	return r;
 }
+
+void
+hk_audit_report_notes(const struct hk_audit_report *rep, FILE *out)
+{
+	if (rep->time_backsteps > 0)
+		fprintf(out, "  %llu record%s older than the one before %s (a "
+		    "clock set back or corrected: explain from the ceremony "
+		    "records)\n", (unsigned long long)rep->time_backsteps,
+		    rep->time_backsteps == 1 ? "" : "s",
+		    rep->time_backsteps == 1 ? "it" : "them");
+	if (rep->head_lag)
+		fprintf(out, "  the head file names the record before the "
+		    "last: a crash between the last append and its head update "
+		    "(the next append brings it forward)\n");
+}

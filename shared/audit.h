@@ -102,6 +102,10 @@ int hk_audit_checkpoint(const char *path, EVP_PKEY *key, const char *key_label);
  * bounded): 0 with *out, or the file's error / HK_ERR_PARSE ("not a PEM
  * public key"), named. The one loader of audit verify and backup verify. */
 int hk_audit_pub_load(const char *path, EVP_PKEY **out);
+/* The lines audit verify prints under its OK for what verification accepts
+ * but the auditor explains (docs/audit-log.md): records older than the one
+ * before them, a head file one record behind. */
+void hk_audit_report_notes(const struct hk_audit_report *rep, FILE *out);
 
 /*
  * Whether the log at copy (a backup's) is where the log at log begins,

@@ -31,15 +31,8 @@ ok "issue six residents" "$ON" issue --state "$O" "${IC[@]}" --batch "$T/b/batch
 ok "a backup (schema 8)" "$ON" backup --state "$O" --out "$BK/d8" --clock 2026-04-02T13:00:00Z
 check "... its store.db is of schema 8" test "$(ver "$BK/d8/store.db")" = 8
 
-# ocsp_responses as schemas 6 and 7 made it (no column responder); schema 7
+# ocsp_responses as schemas 6 and 7 made it ($OCSP7); schema 7
 # with its version; schema 6 without the store id's triggers and row.
-OCSP7="DROP TABLE ocsp_responses; CREATE TABLE ocsp_responses (
-  serial BLOB PRIMARY KEY REFERENCES serials(serial),
-  status TEXT NOT NULL CHECK (status IN ('good', 'revoked')),
-  this_update INTEGER NOT NULL,
-  next_update INTEGER NOT NULL CHECK (next_update > this_update),
-  der BLOB NOT NULL
-) STRICT;"
 S7="$OCSP7 UPDATE meta SET value = '7' WHERE key = 'schema';"
 S6="$OCSP7 DROP TRIGGER meta_store_id_once; DROP TRIGGER meta_store_id_fixed;
 	DROP TRIGGER meta_store_id_no_delete; DELETE FROM meta WHERE key = 'store.id';

@@ -61,15 +61,8 @@ cp "$T/own.db" "$O/store.db"
 ok "this state's own store.db back: rp add bank-1" "$ON" rp add --state "$O" --name bank-1 --token-out "$T/tok"
 cp "$O/store.db" "$T/own.db"
 
-# ocsp_responses as schemas 6 and 7 made it (no column responder), with
-# one stored response.
-OCSP7="DROP TABLE ocsp_responses; CREATE TABLE ocsp_responses (
-  serial BLOB PRIMARY KEY REFERENCES serials(serial),
-  status TEXT NOT NULL CHECK (status IN ('good', 'revoked')),
-  this_update INTEGER NOT NULL,
-  next_update INTEGER NOT NULL CHECK (next_update > this_update),
-  der BLOB NOT NULL
-) STRICT;"
+# ocsp_responses as schemas 6 and 7 made it ($OCSP7, test/data/online/
+# setup.sh), with one stored response.
 cols() { sqlite3 "$1" "SELECT group_concat(name) FROM pragma_table_info('ocsp_responses')"; }
 
 # Another state's store of schema 7: refused before anything is written.

@@ -113,3 +113,14 @@ long_dir() {
 	while [ ${#d} -lt 400 ]; do d=$d/ci-runner-workspace-checkout-$((${#d} % 97))-abcdefghijklmnopqrstuvwxyz; done
 	mkdir -p "$d" && echo "$d"
 }
+
+# OCSP7: SQL that makes a store's ocsp_responses the table schemas 6 and 7
+# had (no column responder, docs/store.md "Schema versions"), for the tests
+# of the upgrade and of older backups.
+OCSP7="DROP TABLE ocsp_responses; CREATE TABLE ocsp_responses (
+  serial BLOB PRIMARY KEY REFERENCES serials(serial),
+  status TEXT NOT NULL CHECK (status IN ('good', 'revoked')),
+  this_update INTEGER NOT NULL,
+  next_update INTEGER NOT NULL CHECK (next_update > this_update),
+  der BLOB NOT NULL
+) STRICT;"
