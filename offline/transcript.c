@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -324,11 +325,12 @@ int
 hk_transcript_write(struct hk_transcript *t, const char *dir,
     const char *base, EVP_PKEY *key, EVP_PKEY *pub, char *txt, size_t txtlen)
 {
+	static const char *const part[] = { ".txt", ".txt.sig", ".html" };
 	char *text = NULL, *html = NULL, name[4000], path[4096];
 	unsigned char *sig = NULL;
 	size_t tlen, hlen, slen = 0;
 	const char *slash;
-	int r, i;
+	int r, i, made = 0;
 
 	if ((r = render_text(t, &text, &tlen)) != 0)
 		goto out;
@@ -344,13 +346,19 @@ hk_transcript_write(struct hk_transcript *t, const char *dir,
 		if (r != HK_ERR_EXISTS)
 			break;
 	}
+	/* From here a part may be in place (a failure after its rename,
+	 * its folder's fsync): made says which, for the removal below. */
+	if (r != HK_ERR_EXISTS)
+		made |= 1;
 	if (r != 0)
 		goto out;
 	snprintf(txt, txtlen, "%s", path);
 	if (sig != NULL) {
 		snprintf(path, sizeof(path), "%s.txt.sig", name);
-		if ((r = hk_file_write(path, sig, slen, 0644,
-		    HK_WRITE_NOREPLACE)) != 0)
+		r = hk_file_write(path, sig, slen, 0644, HK_WRITE_NOREPLACE);
+		if (r != HK_ERR_EXISTS)
+			made |= 2;
+		if (r != 0)
 			goto out;
 	}
 	slash = strrchr(txt, '/');
@@ -359,7 +367,25 @@ hk_transcript_write(struct hk_transcript *t, const char *dir,
 		goto out;
 	snprintf(path, sizeof(path), "%s.html", name);
 	r = hk_file_write(path, html, hlen, 0644, HK_WRITE_NOREPLACE);
+	if (r != 0 && r != HK_ERR_EXISTS)
+		made |= 4;
 out:
+	/* A transcript is whole (and signed when a key was given) or not
+	 * there: the parts of one that could not be written whole are
+	 * removed (an unsigned .txt would read as a run that failed before
+	 * the token was activated; docs/ceremonies.md). The failure's own
+	 * line is kept. */
+	if (r != 0 && made != 0) {
+		for (i = 2; i >= 0; i--) {
+			if (!(made & (1 << i)))
+				continue;
+			snprintf(path, sizeof(path), "%s%s", name, part[i]);
+			(void)unlink(path);
+		}
+		(void)hk_dir_sync(path);
+		if (txtlen > 0)
+			txt[0] = '\0';
+	}
 	free(text);
 	free(html);
 	free(sig);
