@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# t_offline_faults.sh - an I/O-fault sweep of hanko-offline's ceremonies
+# (init-root, issue-subca, arl-batch, backup to --out, bundle create, audit
+# backup): each runs on a copy of one small rehearsal CA with the Nth
+# writing call under the state (but its token, SoftHSM's files) or the
+# output folder failing with ENOSPC (test/data/online/failnth.c); N sampled
+# evenly over the calls a clean run makes ($HK_FAULTS_SAMPLES each, default
+# 7; HK_FAULTS_ALL=1: every one; HK_FAULTS_ONLY=init-root,...: those sweeps
+# only). After each failed run: a documented non-zero exit (hanko-offline.1
+# EXIT STATUS) with one line on stderr naming a path written, never a
+# crash, never exit 0 with the work missing; the state is as before the run
+# or as after a clean one (its files, state.conf, issued.txt's entries, the
+# token's keys, the outputs on the medium), never in between; no temporary
+# file; every transcript written is whole (its result line) and signed when
+# the token was active; audit verify passes; and the same run again without
+# the fault succeeds and leaves what a clean run leaves (docs/ceremonies.md
+# "Failures and undo").
+. "$(dirname "$0")/lib.sh"
+. "$HANKO_SRC/test/data/issuance/setup.sh"
+fresh_tmp
+T=$(realpath "$HANKO_TMP")
+cc -shared -fPIC -o "$T/failnth.so" "$HANKO_SRC/test/data/online/failnth.c" -ldl
+ASAN_PRELOAD="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+SAMPLES=${HK_FAULTS_SAMPLES:-7}
+SCR=$HANKO_SRC/ceremony-scripts
+MED=$T/med	# the output medium (--out)
+
+export HK_PASS_hayashi='Kurokawa onsen lanterns 12 nights'
+make_ca "$T/ca" 2026-04-01T00:00:00Z
+S=$T/ca/state
+R=$S/certs/root-1.pem
+approve_roster "$S" watanabe ito kimura hayashi
+mapfile -t SH < <(share_args "$T/ca" 2 4 5)
+export HK_FAILNTH_SKIP=$S/token
+PREFIXES="$S:$MED"
+TOK=$(sed -n 's/^token.label = //p' "$S/state.conf")
+
+snap() { rm -rf "$T/snap.$1"; cp -a "$S" "$T/snap.$1"; }
+restore() { rm -rf "$S" "$MED"; cp -a "$T/snap.$BASE" "$S"; mkdir -p "$MED"; }
+
+# keys: the token's key objects (class and label).
+keys() {
+	SOFTHSM2_CONF=$S/token/softhsm2.conf pkcs11-tool --module $SOFT --token-label "$TOK" \
+		--list-objects 2>/dev/null | sed -n 's/^\(Private Key\|Public Key\|Secret Key\) Object.*/\1/p; s/^ *label: *//p' | paste -d' ' - - | sort | paste -sd' '
+}
+TXRE='-[0-9]{8}T[0-9]{6}Z(-rehearsal)?(-[0-9]+)?\.(txt|txt\.sig|html)$'
+# fingerprint: what a run leaves, without what differs from run to run
+# (transcripts, checked apart; times; serials): the state's files,
+# state.conf, issued.txt's entries but their serials, the token's keys and
+# the files on the medium.
+# What the docs allow to stay after a failure: a backup's KEK seed, made
+# once and sealed under the quorum key (docs/key-lifecycle.md; the next
+# backup uses it), and the bundle sequence number taken before the bundle
+# is written (media-format/SPEC.md 8: gaps are allowed); the folders of
+# the transcripts and ARLs.
+fingerprint() {
+	(cd "$S" && find . -path ./token -prune -o -print | grep -v -E -e "$TXRE" -e '^\./secrets/backup-seed-' \
+		-e '^\./(ceremonies|certs/arl)$' -e '\.lock$' | sort)
+	grep -v -E '^(backup\.[a-z0-9-]+\.kek-id|bundle\.sequence) = ' "$S/state.conf"
+	grep -v '^#' "$S/issued.txt" 2>/dev/null | cut -f2-4,6- || true
+	echo "keys: $(keys)"
+	(cd "$MED" && find . | grep -v -E -e "$TXRE" | sort)
+}
+tmp_left() {
+	find "$S" "$MED" -path "$S/token" -prune -o \( -name '*.tmp-*' -o -name '*.tmp' -o -name '*XXXXXX' \
+		-o -name '*.new' -o -name '*.part' -o -name '.*.tmp*' \) -print 2>/dev/null
+}
+# tx_bad: a transcript that is not whole (no result line, no .html) or
+# whose signature does not verify with the audit key.
+tx_bad() {
+	local t
+	for t in $(find "$S/ceremonies" "$MED" -name '*.txt' 2>/dev/null); do
+		grep -q '^result: ' "$t" && [ -s "${t%.txt}.html" ] || { echo "$t: not whole"; continue; }
+		[ ! -e "$t.sig" ] || openssl dgst -sha256 -verify "$S/audit/audit-key.pem" -signature "$t.sig" "$t" \
+			>/dev/null 2>&1 || echo "$t: signature"
+		grep -q -E '^step: [^ ]+ quorum-activate ok' "$t" && [ ! -e "$t.sig" ] && echo "$t: unsigned after activation"
+	done
+	for t in $(find "$S/ceremonies" "$MED" -name '*.txt.sig' -o -name '*.html' 2>/dev/null); do
+		[ -e "${t%.sig}" ] && [ -e "${t%.html}.txt" -o "${t%.html}" = "$t" ] || echo "$t: alone"
+	done
+}
+fpdiff() { diff "$T/fp.${2:-clean}" "$1" | grep '^[<>]' | head -6 | tr '\n' ' ' || true; }
+firstline() { grep -m1 -v '^$' "$1" | cut -c1-300 || true; }
+names_written() {
+	local p IFS=:
+	for p in $PREFIXES; do [[ "$1" != *"$p"* ]] || return 0; done
+	return 1
+}
+run_faulted() {	# N CMD...: exit status in rc, stderr in $T/ferr
+	local n=$1; shift
+	rc=0
+	env HK_FAILNTH_PREFIX="$PREFIXES" HK_FAILNTH_N="$n" HK_FAILNTH_TRACE="$T/trace" \
+		LD_PRELOAD="$T/failnth.so" ASAN_OPTIONS="$ASAN_PRELOAD" "$@" >"$T/fout" 2>"$T/ferr" || rc=$?
+}
+
+# sweep NAME CMD...: NAME's calls counted on a clean run from snap $BASE,
+# then N = 1, 2, ... (SAMPLES of them, evenly) failed in turn, each checked
+# and run again.
+sweep() {
+	local name=$1 total n step want bad main done what err
+	shift
+	restore
+	fingerprint >"$T/fp.base"
+	rm -f "$T/trace"
+	run_faulted 0 "$@"
+	want=$rc
+	total=$(wc -l <"$T/trace" 2>/dev/null || echo 0)
+	check "$name: a clean run succeeds (exit $want)" test "$want" = 0 || cat "$T/ferr"
+	fingerprint >"$T/fp.clean"
+	cmp -s "$T/fp.base" "$T/fp.clean" && echo "# $name: a clean run changes nothing the fingerprint sees"
+	cp "$T/trace" "$T/trace.$name"
+	echo "# $name: $total writing calls"
+	step=1
+	[ "${HK_FAULTS_ALL:-0}" = 1 ] || [ "$total" -le "$SAMPLES" ] || step=$(( (total + SAMPLES - 1) / SAMPLES ))
+	for ((n = ${HK_FAULTS_FIRST:-1}; n <= total; n += step)); do
+		restore
+		rm -f "$T/trace"
+		run_faulted "$n" "$@"
+		what=$(sed -n 's/^failnth: call [0-9]* //p' "$T/ferr")
+		[ -n "$what" ] || break
+		err=$(grep -v '^failnth: ' "$T/ferr" || true)
+		cp "$T/ferr" "$T/err.${name// /-}.$n"; cp "$T/fout" "$T/out.${name// /-}.$n"
+		bad="" main=""
+		fingerprint >"$T/fp.f"
+		if cmp -s "$T/fp.clean" "$T/fp.f"; then done=done
+		elif cmp -s "$T/fp.base" "$T/fp.f"; then done=undone
+		else done=partial; fi
+		case $rc in
+		0) [ "$done" = done ] || bad="$bad exit-0-$done($(fpdiff "$T/fp.f"))"
+		   [ -z "$err" ] || main=$err ;;
+		1|3|4|5|6|7|8)
+		   main=$err
+		   [ "$(printf '%s\n' "$main" | grep -c .)" = 1 ] || bad="$bad stderr-lines"
+		   names_written "$main" || bad="$bad names-nothing-written" ;;
+		*) bad="$bad exit-$rc" ;;
+		esac
+		[ "$done" != partial ] || bad="$bad partial(clean: $(fpdiff "$T/fp.f") base: $(fpdiff "$T/fp.f" base))"
+		[ -z "$(tmp_left)" ] || bad="$bad tmp-left($(tmp_left | head -3 | tr '\n' ' ' || true))"
+		[ -z "$(tx_bad)" ] || bad="$bad transcript($(tx_bad | head -2 | tr '\n' ' '))"
+		if [ "$done" != done ]; then
+			cp -a "$S" "$T/kept.$name.$n"
+			rm -rf "$T/faulted"; cp -a "$S" "$T/faulted"
+			rc2=0
+			"$@" >"$T/aout" 2>"$T/aerr" || rc2=$?
+			[ "$rc2" = "$want" ] || bad="$bad again-exit-$rc2($(firstline "$T/aerr"))"
+			fingerprint >"$T/fp.a"
+			cmp -s "$T/fp.clean" "$T/fp.a" || bad="$bad again-differs($(fpdiff "$T/fp.a"))"
+			[ -z "$(tmp_left)" ] || bad="$bad again-tmp-left($(tmp_left | head -3 | tr '\n' ' ' || true))"
+			"$OFF" audit verify --state "$S" >"$T/av" 2>&1 || bad="$bad again-audit-verify($(firstline "$T/av"))"
+			rm -rf "$S"; mv "$T/faulted" "$S"
+		fi
+		"$OFF" audit verify --state "$S" >"$T/av" 2>&1 || bad="$bad audit-verify($(firstline "$T/av"))"
+		check "$name: call $n of $total ($what): exit $rc, $done, '$(printf '%s' "$main" | head -1 | cut -c1-200)'${bad:+ -- DEFECT:$bad}" test -z "$bad"
+	done
+}
+
+ONLY=${HK_FAULTS_ONLY:-}
+want_cmd() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
+CER() { "$OFF" ceremony run "$SCR/$1.yaml" --state "$S" "${@:2}"; }
+
+snap pre
+mkdir -p "$MED"
+ok "init-root" CER init-root --clock 2026-04-01T10:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+snap rooted
+csr 2048 "/C=JP/O=JPKI/OU=Kumamoto-ken/OU=Issuing CA 1/OU=TEST" "$T/iss1.csr"
+printf 'CSR of the issuing key\n' >"$T/in.csr"
+
+# Focused: a transcript whose .txt.sig or .html cannot be written is not
+# left as an unsigned or partial .txt (which reads as a run that failed
+# before the token was activated): exit 8 naming the part, no part left.
+BASE=pre
+restore
+rm -f "$T/trace"
+env HK_FAILNTH_PREFIX="$S/ceremonies" HK_FAILNTH_TRACE="$T/trace" LD_PRELOAD="$T/failnth.so" \
+	ASAN_OPTIONS="$ASAN_PRELOAD" "$OFF" ceremony run "$SCR/init-root.yaml" --state "$S" \
+	--clock 2026-04-01T10:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}" >/dev/null
+NSIG=$(grep -m1 ' rename[a-z0-9]* .*\.txt\.sig$' "$T/trace" | cut -d' ' -f1)
+NHTML=$(grep -m1 ' open[a-z0-9]* .*\.html\.tmp-[0-9a-f]*$' "$T/trace" | cut -d' ' -f1)
+check "init-root: its transcript's .txt.sig rename and .html create are among its calls ($NSIG, $NHTML)" \
+	test -n "$NSIG" -a -n "$NHTML"
+for n in "$NSIG" "$NHTML"; do
+	restore
+	rm -f "$T/said"
+	fails "init-root: transcript call $n under ceremonies/ fails: exit 8 naming it" 8 \
+		"^hanko-offline ceremony: $S/ceremonies/init-root-20260401T100000Z\.(txt\.sig|html\.tmp-[0-9a-f]+): " \
+		env HK_FAILNTH_PREFIX="$S/ceremonies" HK_FAILNTH_N="$n" HK_FAILNTH_SAY="$T/said" LD_PRELOAD="$T/failnth.so" \
+		ASAN_OPTIONS="$ASAN_PRELOAD" "$OFF" ceremony run "$SCR/init-root.yaml" --state "$S" \
+		--clock 2026-04-01T10:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+	check "... no part of the transcript is left ($(ls "$S/ceremonies" | tr '\n' ' '))" test -z "$(ls -A "$S/ceremonies")"
+	check "... root-1 is made all the same (committed before the transcript)" grep -qx 'root.generations = 1' "$S/state.conf"
+	ok "... the audit log verifies" "$OFF" audit verify --state "$S"
+done
+
+want_cmd init-root && sweep init-root "$OFF" ceremony run "$SCR/init-root.yaml" --state "$S" --clock 2026-04-01T10:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+BASE=rooted
+want_cmd issue-subca && sweep issue-subca "$OFF" ceremony run "$SCR/issue-subca.yaml" --state "$S" --clock "$CLOCK" --confirm-digests \
+	--input "issuing-csr=$T/iss1.csr" --input "issuing-csr-sha256=$T/iss1.csr.sha256" "${SH[@]}" "${OPS[@]}"
+want_cmd arl-batch && sweep arl-batch "$OFF" ceremony run "$SCR/arl-batch.yaml" --state "$S" --clock 2026-10-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+want_cmd backup && sweep backup "$OFF" ceremony run "$SCR/backup.yaml" --state "$S" --clock 2026-04-03T09:00:00Z --out "$MED" "${SH[@]}" \
+	--operator kimura=env:HK_PASS_kimura --operator hayashi=env:HK_PASS_hayashi
+want_cmd bundle && sweep "bundle create" "$OFF" bundle create --state "$S" --clock 2026-04-03T10:00:00Z \
+	--type csr --out "$MED/b1" "${SH[@]}" "$T/in.csr"
+want_cmd audit-backup && sweep "audit backup" "$OFF" audit backup --state "$S" --out "$MED" --clock 2026-04-03T11:00:00Z
+finish
