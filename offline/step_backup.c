@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ceremony.h"
+#include "atomic.h"
 #include "err.h"
 
 static const struct hk_param_spec params[] = {
@@ -36,8 +37,26 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 		    st->col, st->id);
 		return HK_ERR_INVALID;
 	}
-	if ((r = hk_backup(c->ca, &o)) != 0)
+	if ((r = hk_backup(c->ca, &o)) != 0) {
+		/* A backup written and recorded whose checkpoint then fails
+		 * (a full medium under the log) is kept by hk_backup, as the
+		 * backup command ends there; here the step fails and the
+		 * ceremony is undone, so it leaves the medium too. An --out
+		 * there before the run is refused before it is written
+		 * (HK_ERR_EXISTS), and never removed. */
+		if (r != HK_ERR_EXISTS && hk_path_exists(o.out)) {
+			struct hk_err_kept why;
+
+			hk_err_keep(&why);
+			snprintf(res->written[0], sizeof(res->written[0]), "%s",
+			    o.out);
+			res->nwritten = 1;
+			hk_cer_undo_written(c, res, "key.backup.remove",
+			    "it ended");
+			hk_err_restore(&why);
+		}
 		return r;
+	}
 	snprintf(res->written[0], sizeof(res->written[0]), "%s", o.out);
 	res->nwritten = 1;
 	snprintf(skey, sizeof(skey), "backup.%s.kek-id", o.key);

@@ -191,6 +191,34 @@ for n in "$NSIG" "$NHTML"; do
 	ok "... the audit log verifies" "$OFF" audit verify --state "$S"
 done
 
+# Focused: the backup ceremony whose checkpoint after a backup file is
+# written and recorded fails (hk_backup keeps the file, as the backup
+# command does) leaves no backup on the medium: the step fails and the
+# ceremony is undone (it left root-1.hkb or audit-1.hkb there, and the run
+# again was refused: "already exists").
+BACKUP=("$OFF" ceremony run "$SCR/backup.yaml" --state "$S" --clock 2026-04-03T09:00:00Z --out "$MED" "${SH[@]}"
+	--operator kimura=env:HK_PASS_kimura --operator hayashi=env:HK_PASS_hayashi)
+BASE=rooted
+restore
+rm -f "$T/trace"
+env HK_FAILNTH_PREFIX="$PREFIXES" HK_FAILNTH_TRACE="$T/trace" LD_PRELOAD="$T/failnth.so" \
+	ASAN_OPTIONS="$ASAN_PRELOAD" "${BACKUP[@]}" >/dev/null
+for k in root-1 audit-1; do
+	# the checkpoint's append: the second to the log after the file's rename
+	n=$(awk -v f="$MED/$k.hkb" -v l="$S/audit/audit.log" '$3 == f && $2 ~ /^rename/ { on = 1 }
+		on && $2 == "open" && $3 == l && ++seen == 2 { print $1; exit }' "$T/trace")
+	check "backup: the checkpoint after $k.hkb is among its calls ($n)" test -n "$n"
+	restore
+	fails "backup: the checkpoint after $k.hkb fails: exit 8 naming the log" 8 "^hanko-offline ceremony: $S/audit/audit\.log: " \
+		env HK_FAILNTH_PREFIX="$PREFIXES" HK_FAILNTH_N="${n:-0}" HK_FAILNTH_SAY="$T/said" LD_PRELOAD="$T/failnth.so" \
+		ASAN_OPTIONS="$ASAN_PRELOAD" "${BACKUP[@]}"
+	check "... no backup is left on the medium ($(ls "$MED" | grep hkb | tr '\n' ' '))" test -z "$(ls "$MED" | grep '\.hkb$')"
+	check "... the removal is audited" grep -q "	key.backup.remove	ok	.*$MED/$k.hkb removed" "$S/audit/audit.log"
+	ok "... the audit log verifies" "$OFF" audit verify --state "$S"
+	ok "... the run again makes both backups" "${BACKUP[@]}"
+done
+
+BASE=pre
 want_cmd init-root && sweep init-root "$OFF" ceremony run "$SCR/init-root.yaml" --state "$S" --clock 2026-04-01T10:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 BASE=rooted
 want_cmd issue-subca && sweep issue-subca "$OFF" ceremony run "$SCR/issue-subca.yaml" --state "$S" --clock "$CLOCK" --confirm-digests \
