@@ -15,20 +15,30 @@ int
 hk_root_commit(struct hk_ca *ca, struct hk_root_key *k, const char *certrel,
     const char *fp)
 {
-	char t[32];
-	int r;
+	char t[32], why[HK_ERR_DETAIL_MAX];
+	int r, placed = 0, saved;
 
 	hk_time_format(hk_clock_now(), t, sizeof(t));
 	if ((r = hk_state_set(ca->st, "root.generations", "1")) != 0 ||
 	    (r = hk_state_set(ca->st, "root.1.key-uri", k->uri)) != 0 ||
 	    (r = hk_state_set(ca->st, "root.1.cert", certrel)) != 0 ||
-	    (r = hk_state_set(ca->st, "root.1.created", t)) != 0 ||
-	    (r = hk_state_save(ca->st)) != 0)
+	    (r = hk_state_set(ca->st, "root.1.created", t)) != 0)
 		return r;
+	/* A state.conf in place whose folder's fsync then failed names
+	 * root-1 all the same: kept and recorded, not undone (state.conf
+	 * naming a key destroyed and a certificate removed); the failure is
+	 * said after the record. */
+	if ((saved = hk_state_save_placed(ca->st, &placed)) != 0 && !placed)
+		return saved;
+	snprintf(why, sizeof(why), "%s", saved != 0 ? hk_err_msg() : "");
 	k->made = 0;	/* the key is the CA's now */
 	/* Kept whatever happens now; a record lost here is exit 6. */
-	return hk_ca_audit(ca, "root.create", "ok", ca->actors, "generation 1 "
-	    "SHA-256 %s", fp);
+	if ((r = hk_ca_audit(ca, "root.create", "ok", ca->actors, "generation "
+	    "1 SHA-256 %s", fp)) != 0 || saved == 0)
+		return r;
+	hk_err_set("root-1 is made and named by state.conf (%s, its key on "
+	    "the token): kept; but %s", certrel, why);
+	return saved;
 }
 
 static const struct hk_param_spec params[] = {

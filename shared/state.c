@@ -115,12 +115,21 @@ hk_state_set(struct hk_state *s, const char *key, const char *val)
 int
 hk_state_save(const struct hk_state *s)
 {
+	int placed;
+
+	return hk_state_save_placed(s, &placed);
+}
+
+int
+hk_state_save_placed(const struct hk_state *s, int *placed)
+{
 	char path[4096];
 	char *buf = NULL;
 	size_t len = 0, i;
 	FILE *f;
 	int r;
 
+	*placed = 0;
 	if ((r = hk_state_path(s, "state.conf", path, sizeof(path))) != 0)
 		return r;
 	if ((f = open_memstream(&buf, &len)) == NULL)
@@ -132,7 +141,7 @@ hk_state_save(const struct hk_state *s)
 		free(buf);
 		return HK_ERR_ALLOC;
 	}
-	r = hk_file_write(path, buf, len, 0644, 0);
+	r = hk_file_write_placed(path, buf, len, 0644, 0, placed);
 	free(buf);
 	return r;
 }

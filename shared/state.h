@@ -38,6 +38,10 @@ const char *hk_state_get(const struct hk_state *s, const char *key);
 int hk_state_set(struct hk_state *s, const char *key, const char *val);
 /* Write state.conf atomically. */
 int hk_state_save(const struct hk_state *s);
+/* The same; *placed is 1 once the new state.conf is in place, also when
+ * the call then failed (its folder's fsync): it names what it holds, and a
+ * caller must not undo that as if it had not been saved. */
+int hk_state_save_placed(const struct hk_state *s, int *placed);
 void hk_state_free(struct hk_state *s);
 /* snprintf "<dir>/<rel>" into buf; HK_ERR_INVALID if it does not fit. */
 int hk_state_path(const struct hk_state *s, const char *rel, char *buf,

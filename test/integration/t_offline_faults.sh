@@ -218,7 +218,32 @@ for k in root-1 audit-1; do
 	ok "... the run again makes both backups" "${BACKUP[@]}"
 done
 
+# Focused: init-root whose state.conf is in place but whose folder's fsync
+# then fails keeps root-1 (state.conf names it): the key is not destroyed
+# nor the certificate removed (they were, state.conf naming them).
 BASE=pre
+INITROOT=("$OFF" ceremony run "$SCR/init-root.yaml" --state "$S" --clock 2026-04-01T10:00:00Z --confirm-digests
+	"${SH[@]}" "${OPS[@]}")
+restore
+rm -f "$T/trace"
+env HK_FAILNTH_PREFIX="$S" HK_FAILNTH_TRACE="$T/trace" LD_PRELOAD="$T/failnth.so" \
+	ASAN_OPTIONS="$ASAN_PRELOAD" "${INITROOT[@]}" >/dev/null
+NCONF=$(grep " rename $S/state.conf\$" "$T/trace" | tail -1 | cut -d' ' -f1)
+NDIR=$(awk -v p="${NCONF:-0}" -v d="$S" '$1 > p && $2 == "fsync" && $3 == d { print $1; exit }' "$T/trace")
+check "init-root: the fsync of the state folder after state.conf's rename ($NCONF, $NDIR)" test -n "$NCONF" -a -n "$NDIR"
+restore
+fails "init-root: state.conf in place, its folder's fsync fails: exit 8, root-1 said kept" 8 \
+	"^hanko-offline ceremony: root-1 is made and named by state.conf \(certs/root-1\.der, its key on the token\): kept; but $S/state\.conf: cannot fsync its folder\$" \
+	env HK_FAILNTH_PREFIX="$S" HK_FAILNTH_SKIP="$S/token" HK_FAILNTH_N="${NDIR:-0}" HK_FAILNTH_SAY="$T/said" \
+	LD_PRELOAD="$T/failnth.so" ASAN_OPTIONS="$ASAN_PRELOAD" "${INITROOT[@]}"
+check "... state.conf names root-1 and its certificate is there" bash -c "grep -qx 'root.generations = 1' '$S/state.conf' &&
+	[ -s '$S/certs/root-1.der' ] && [ -s '$S/certs/root-1.pem' ]"
+check "... the token keeps root-1 ($(keys))" bash -c "[[ '$(keys)' == *'Public Key root-1'* ]]"
+check "... root-1's certificate is of the key on the token" bash -c "a=\$(openssl x509 -in '$S/certs/root-1.pem' -pubkey -noout) && [ -n \"\$a\" ] && [ \"\$a\" = \
+	\"\$(SOFTHSM2_CONF=$S/token/softhsm2.conf pkcs11-tool --module $SOFT --token-label '$TOK' --read-object --type pubkey --label root-1 2>/dev/null | openssl pkey -pubin -inform DER 2>/dev/null)\" ]"
+check "... root.create is recorded" grep -q '	root.create	ok	' "$S/audit/audit.log"
+ok "... the audit log verifies" "$OFF" audit verify --state "$S"
+
 want_cmd init-root && sweep init-root "$OFF" ceremony run "$SCR/init-root.yaml" --state "$S" --clock 2026-04-01T10:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 BASE=rooted
 want_cmd issue-subca && sweep issue-subca "$OFF" ceremony run "$SCR/issue-subca.yaml" --state "$S" --clock "$CLOCK" --confirm-digests \
