@@ -304,7 +304,14 @@ hk_dir_create(const char *path, mode_t mode)
 		    strerror(errno));
 		return errno == ENOENT ? HK_ERR_NOT_FOUND : HK_ERR_IO;
 	}
-	return hk_dir_sync(path);
+	/* hk_dir_sync sets no detail: named here (a bare "input/output
+	 * error" before) */
+	if (hk_dir_sync(path) != 0) {
+		hk_err_set("%s: created, but its parent folder cannot be "
+		    "synced: %s", path, strerror(errno));
+		return HK_ERR_IO;
+	}
+	return 0;
 }
 
 int

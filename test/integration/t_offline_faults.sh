@@ -244,6 +244,17 @@ check "... root-1's certificate is of the key on the token" bash -c "a=\$(openss
 check "... root.create is recorded" grep -q '	root.create	ok	' "$S/audit/audit.log"
 ok "... the audit log verifies" "$OFF" audit verify --state "$S"
 
+# Focused: the transcripts' folder made, its parent's fsync failing: the
+# line names the folder (a bare "input/output error" before).
+NMK=$(awk -v d="$S/ceremonies" '$2 == "mkdir" && $3 == d { print $1; exit }' "$T/trace")
+check "init-root: the folder of the transcripts is made among its calls ($NMK)" test -n "$NMK"
+restore
+fails "init-root: ceremonies/ made, its parent's fsync fails: exit 8 naming it" 8 \
+	"^hanko-offline ceremony: $S/ceremonies: created, but its parent folder cannot be synced: No space left on device\$" \
+	env HK_FAILNTH_PREFIX="$S" HK_FAILNTH_SKIP="$S/token" HK_FAILNTH_N="$((${NMK:-0} + 1))" HK_FAILNTH_SAY="$T/said" \
+	LD_PRELOAD="$T/failnth.so" ASAN_OPTIONS="$ASAN_PRELOAD" "${INITROOT[@]}"
+check "... the failed call was that fsync" grep -q "^failnth: call $((${NMK:-0} + 1)) fsync $S failed" "$T/said"
+
 want_cmd init-root && sweep init-root "$OFF" ceremony run "$SCR/init-root.yaml" --state "$S" --clock 2026-04-01T10:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 BASE=rooted
 want_cmd issue-subca && sweep issue-subca "$OFF" ceremony run "$SCR/issue-subca.yaml" --state "$S" --clock "$CLOCK" --confirm-digests \
