@@ -550,8 +550,8 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 	struct hk_issued *reg = NULL;
 	unsigned char *saved = NULL;
 	size_t savedlen = 0, ns, i;
-	char path[4096], val[32], key[64], t[32];
-	int r, had;
+	char path[4096], val[32], key[64], t[32], why[HK_ERR_DETAIL_MAX];
+	int r, had, keep = 0, placed = 0;
 
 	sg = hk_life_staged(&ns);
 	if (!arl_signed) {
@@ -584,8 +584,12 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 		hk_time_format(hk_clock_now(), t, sizeof(t));
 		r = hk_state_set(c->ca->st, key, t);
 	}
-	if (r == 0)
-		r = hk_state_save(c->ca->st);
+	/* A state.conf in place whose folder's fsync then failed names the
+	 * ARLs all the same (arl.last-number): kept and recorded, not undone;
+	 * the failure is said after the records. */
+	if (r == 0 && (keep = hk_state_save_placed(c->ca->st, &placed)) != 0 &&
+	    !placed)
+		r = keep;
 	if (r != 0) {
 		if (ns > 0 && had)
 			(void)hk_file_write(path, saved, savedlen, 0644, 0);
@@ -593,6 +597,7 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 			(void)unlink(path);
 		goto out;
 	}
+	snprintf(why, sizeof(why), "%s", keep != 0 ? hk_err_msg() : "");
 	narl_files = 0;		/* the CA's now: no undo removes them */
 	hk_life_committed = 1;
 	for (i = 0; i < (size_t)(st - c->script->steps); i++)
@@ -610,6 +615,13 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 		    ns == 1 ? "" : "s");
 	if (r != 0)
 		goto out;
+	if (keep != 0) {
+		hk_err_set("the ARLs of this batch are made and named by "
+		    "state.conf (arl.last-number = %s): kept; but %s", val,
+		    why);
+		r = keep;
+		goto out;
+	}
 	snprintf(res->detail, sizeof(res->detail), "arl.last-number = %s; %zu "
 	    "revocation%s recorded in %s", val, ns, ns == 1 ? "" : "s",
 	    HK_ISSUED_FILE);

@@ -569,8 +569,9 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 	struct hk_issued *reg = NULL;
 	enum hk_iss_kind k;
 	char rel[256], key[64], val[16], want[64], fp[96];
+	char why[HK_ERR_DETAIL_MAX];
 	const char *kn;
-	int r, n, input;
+	int r, n, input, saved, placed = 0;
 
 	if (strcmp(sign->spec->name, "issue-subca") != 0 &&
 	    strcmp(sign->spec->name, "responder-cert") != 0) {
@@ -599,15 +600,22 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 		return r;
 	snprintf(val, sizeof(val), "%d", n);
 	snprintf(key, sizeof(key), "%s.%d.cert", kn, n);
+	/* A state.conf in place whose folder's fsync then failed names the
+	 * certificate all the same: kept and recorded, not undone (state.conf
+	 * naming a file removed and an entry taken out of issued.txt); the
+	 * failure is said after the record. */
+	saved = 0;
 	if ((r = hk_state_set(c->ca->st, key, rel)) != 0 ||
 	    (r = hk_state_set(c->ca->st, strcmp(kn, "issuing") == 0 ?
 	    "issuing.current" : strcmp(kn, "ocsp") == 0 ? "ocsp.current" :
 	    "validation.current", val)) != 0 ||
-	    (r = hk_state_save(c->ca->st)) != 0) {
+	    ((saved = hk_state_save_placed(c->ca->st, &placed)) != 0 &&
+	    !placed)) {
 		hk_iss_unregister(c, reg);
 		hk_issued_free(reg);
-		return r;
+		return r != 0 ? r : saved;
 	}
+	snprintf(why, sizeof(why), "%s", saved != 0 ? hk_err_msg() : "");
 	hk_issued_free(reg);
 	sr->nwritten = 0;	/* the CA's now: no undo removes it */
 	hk_cert_fingerprint_text(sr->cert, fp);
@@ -616,6 +624,11 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 	    "recorded in %s and state.conf: %s SHA-256 %s", kn, n,
 	    HK_ISSUED_FILE, rel, fp)) != 0)
 		return r;
+	if (saved != 0) {
+		hk_err_set("%s %d is made and named by state.conf and %s (%s): "
+		    "kept; but %s", kn, n, HK_ISSUED_FILE, rel, why);
+		return saved;
+	}
 	snprintf(res->detail, sizeof(res->detail), "%s.current = %d, %s = %s; "
 	    "registered in %s", kn, n, key, rel, HK_ISSUED_FILE);
 	return 0;

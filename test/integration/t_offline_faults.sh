@@ -255,6 +255,43 @@ fails "init-root: ceremonies/ made, its parent's fsync fails: exit 8 naming it" 
 	LD_PRELOAD="$T/failnth.so" ASAN_OPTIONS="$ASAN_PRELOAD" "${INITROOT[@]}"
 check "... the failed call was that fsync" grep -q "^failnth: call $((${NMK:-0} + 1)) fsync $S failed" "$T/said"
 
+# Focused: issue-subca's and arl-batch's commit whose state.conf is in place
+# but whose folder's fsync then fails keep what state.conf names (the
+# undo removed certs/issuing-1.* and issued.txt's entry, or the ARLs,
+# while state.conf named them).
+# conf_dir_fault NAME LINE CMD...: CMD on snap $BASE with the fsync of the
+# state folder after state.conf's last rename failing; exit 8 and LINE.
+conf_dir_fault() {
+	local name=$1 line=$2 nc nd
+	shift 2
+	restore
+	rm -f "$T/trace"
+	env HK_FAILNTH_PREFIX="$S" HK_FAILNTH_TRACE="$T/trace" LD_PRELOAD="$T/failnth.so" \
+		ASAN_OPTIONS="$ASAN_PRELOAD" "$@" >/dev/null
+	nc=$(grep " rename $S/state.conf\$" "$T/trace" | tail -1 | cut -d' ' -f1)
+	nd=$(awk -v p="${nc:-0}" -v d="$S" '$1 > p && $2 == "fsync" && $3 == d { print $1; exit }' "$T/trace")
+	check "$name: the fsync of the state folder after state.conf's rename ($nc, $nd)" test -n "$nc" -a -n "$nd"
+	restore
+	fails "$name: state.conf in place, its folder's fsync fails: exit 8, kept" 8 "$line" \
+		env HK_FAILNTH_PREFIX="$S" HK_FAILNTH_SKIP="$S/token" HK_FAILNTH_N="${nd:-0}" HK_FAILNTH_SAY="$T/said" \
+		LD_PRELOAD="$T/failnth.so" ASAN_OPTIONS="$ASAN_PRELOAD" "$@"
+}
+BASE=rooted
+ISSUE=("$OFF" ceremony run "$SCR/issue-subca.yaml" --state "$S" --clock "$CLOCK" --confirm-digests
+	--input "issuing-csr=$T/iss1.csr" --input "issuing-csr-sha256=$T/iss1.csr.sha256" "${SH[@]}" "${OPS[@]}")
+conf_dir_fault issue-subca "^hanko-offline ceremony: issuing 1 is made and named by state.conf and issued.txt \(certs/issuing-1\.der\): kept; but $S/state\.conf: cannot fsync its folder\$" "${ISSUE[@]}"
+check "... state.conf names issuing 1, its files and issued.txt's entry are there" bash -c "grep -qx 'issuing.current = 1' '$S/state.conf' &&
+	[ -s '$S/certs/issuing-1.der' ] && [ -s '$S/certs/issuing-1.pem' ] && grep -q '	certs/issuing-1.der	' '$S/issued.txt'"
+check "... cert.issue is recorded" grep -q '	cert.issue	ok	' "$S/audit/audit.log"
+ok "... the audit log verifies" "$OFF" audit verify --state "$S"
+ARLB=("$OFF" ceremony run "$SCR/arl-batch.yaml" --state "$S" --clock 2026-10-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}")
+conf_dir_fault arl-batch "^hanko-offline ceremony: the ARLs of this batch are made and named by state.conf \(arl.last-number = 35\): kept; but $S/state\.conf: cannot fsync its folder\$" "${ARLB[@]}"
+check "... state.conf names ARL 35 and the 35 ARLs are there" bash -c "grep -qx 'arl.last-number = 35' '$S/state.conf' &&
+	[ \$(ls '$S/certs/arl' | grep -c '^arl-[0-9]*\.crl\$') = 35 ]"
+check "... crl.issue is recorded" grep -q '	crl.issue	ok	' "$S/audit/audit.log"
+ok "... the audit log verifies" "$OFF" audit verify --state "$S"
+
+BASE=pre
 want_cmd init-root && sweep init-root "$OFF" ceremony run "$SCR/init-root.yaml" --state "$S" --clock 2026-04-01T10:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 BASE=rooted
 want_cmd issue-subca && sweep issue-subca "$OFF" ceremony run "$SCR/issue-subca.yaml" --state "$S" --clock "$CLOCK" --confirm-digests \
