@@ -307,14 +307,18 @@ hk_iss_register(struct hk_cer *c, X509 *cert, const char *kind,
     const char *rel, struct hk_issued **saved)
 {
 	struct hk_issued *reg = NULL;
-	int r;
+	int r, placed = 0;
 
 	*saved = NULL;
 	if ((r = hk_issued_load(c->ca->st->dir, &reg)) != 0)
 		return r;
 	if ((r = hk_issued_add(reg, cert, kind, rel)) != 0 ||
-	    (r = hk_issued_save(reg)) != 0) {
+	    (r = hk_issued_save_placed(reg, &placed)) != 0) {
 		hk_iss_err_prefix("%s/%s", c->ca->st->dir, HK_ISSUED_FILE);
+		/* in place but its folder not synced: the entry is taken
+		 * back, as the certificate it names is removed by the undo */
+		if (placed)
+			hk_iss_unregister(c, reg);
 		hk_issued_free(reg);
 		return r;
 	}

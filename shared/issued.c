@@ -279,11 +279,20 @@ hk_issued_revoke(struct hk_issued *r, const char *serial, time_t when,
 int
 hk_issued_save(const struct hk_issued *r)
 {
+	int placed;
+
+	return hk_issued_save_placed(r, &placed);
+}
+
+int
+hk_issued_save_placed(const struct hk_issued *r, int *placed)
+{
 	char *buf = NULL, nb[32], na[32], ra[32];
 	size_t len = 0, i;
 	FILE *f;
 	int rc;
 
+	*placed = 0;
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		return HK_ERR_ALLOC;
 	fprintf(f, "# hanko: certificates issued by the root (issued.h)\n");
@@ -306,7 +315,7 @@ hk_issued_save(const struct hk_issued *r)
 		free(buf);
 		return HK_ERR_ALLOC;
 	}
-	rc = hk_file_write(r->path, buf, len, 0644, 0);
+	rc = hk_file_write_placed(r->path, buf, len, 0644, 0, placed);
 	free(buf);
 	return rc;
 }

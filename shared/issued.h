@@ -55,6 +55,9 @@ int hk_issued_revoke(struct hk_issued *r, const char *serial, time_t when,
     int reason);
 /* Write the register atomically. */
 int hk_issued_save(const struct hk_issued *r);
+/* The same; *placed is 1 once the new file is in place, also when the
+ * call then failed (its folder's fsync). */
+int hk_issued_save_placed(const struct hk_issued *r, int *placed);
 void hk_issued_free(struct hk_issued *r);
 /* Lowercase hex of a certificate's serial into buf (>= 43 bytes). */
 int hk_issued_serial_hex(X509 *cert, char *buf, size_t len);

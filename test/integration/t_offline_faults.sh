@@ -52,10 +52,11 @@ TXRE='-[0-9]{8}T[0-9]{6}Z(-rehearsal)?(-[0-9]+)?\.(txt|txt\.sig|html)$'
 # once and sealed under the quorum key (docs/key-lifecycle.md; the next
 # backup uses it), and the bundle sequence number taken before the bundle
 # is written (media-format/SPEC.md 8: gaps are allowed); the folders of
-# the transcripts and ARLs.
+# the transcripts and ARLs; an issued.txt of no entry where there was none
+# (its entries are compared below).
 fingerprint() {
 	(cd "$S" && find . -path ./token -prune -o -print | grep -v -E -e "$TXRE" -e '^\./secrets/backup-seed-' \
-		-e '^\./(ceremonies|certs/arl)$' -e '\.lock$' | sort)
+		-e '^\./(ceremonies|certs/arl|issued\.txt)$' -e '\.lock$' | sort)
 	grep -v -E '^(backup\.[a-z0-9-]+\.kek-id|bundle\.sequence) = ' "$S/state.conf"
 	grep -v '^#' "$S/issued.txt" 2>/dev/null | cut -f2-4,6- || true
 	echo "keys: $(keys)"
@@ -283,6 +284,22 @@ conf_dir_fault issue-subca "^hanko-offline ceremony: issuing 1 is made and named
 check "... state.conf names issuing 1, its files and issued.txt's entry are there" bash -c "grep -qx 'issuing.current = 1' '$S/state.conf' &&
 	[ -s '$S/certs/issuing-1.der' ] && [ -s '$S/certs/issuing-1.pem' ] && grep -q '	certs/issuing-1.der	' '$S/issued.txt'"
 check "... cert.issue is recorded" grep -q '	cert.issue	ok	' "$S/audit/audit.log"
+ok "... the audit log verifies" "$OFF" audit verify --state "$S"
+# Focused: issue-subca's issued.txt in place whose folder's fsync fails:
+# the entry is taken back with the certificate (it stayed, naming a
+# certificate removed, and the run again registered a second one).
+restore
+NREG=$(grep " rename $S/issued.txt\$" "$T/trace" | head -1 | cut -d' ' -f1)
+NREGD=$(awk -v p="${NREG:-0}" -v d="$S" '$1 > p && $2 == "fsync" && $3 == d { print $1; exit }' "$T/trace")
+check "issue-subca: the fsync of the state folder after issued.txt's rename ($NREG, $NREGD)" test -n "$NREG" -a -n "$NREGD"
+fails "issue-subca: issued.txt in place, its folder's fsync fails: exit 8 naming it" 8 \
+	"^hanko-offline ceremony: $S/issued\.txt: .*cannot fsync its folder\$" \
+	env HK_FAILNTH_PREFIX="$S" HK_FAILNTH_SKIP="$S/token" HK_FAILNTH_N="${NREGD:-0}" HK_FAILNTH_SAY="$T/said" \
+	LD_PRELOAD="$T/failnth.so" ASAN_OPTIONS="$ASAN_PRELOAD" "${ISSUE[@]}"
+check "... issued.txt registers no issuing CA, no certs/issuing-1.*" bash -c "! grep -q '	issuing	' '$S/issued.txt' 2>/dev/null &&
+	! ls '$S/certs' | grep -q issuing"
+ok "... the run again issues issuing 1" "${ISSUE[@]}"
+check "... issued.txt registers it once" test "$(grep -c '	certs/issuing-1.der	' "$S/issued.txt")" = 1
 ok "... the audit log verifies" "$OFF" audit verify --state "$S"
 ARLB=("$OFF" ceremony run "$SCR/arl-batch.yaml" --state "$S" --clock 2026-10-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}")
 conf_dir_fault arl-batch "^hanko-offline ceremony: the ARLs of this batch are made and named by state.conf \(arl.last-number = 35\): kept; but $S/state\.conf: cannot fsync its folder\$" "${ARLB[@]}"
