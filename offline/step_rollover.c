@@ -689,9 +689,9 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 	unsigned char *saved = NULL;
 	size_t savedlen = 0;
 	char relroot[256], relown[256], relnwo[256], reliss[256], key[64];
-	char val[32], t[32], fp[96], path[4096];
+	char val[32], t[32], fp[96], path[4096], why[HK_ERR_DETAIL_MAX];
 	long k = 0;
-	int g, r, had;
+	int g, r, had, keep = 0, placed = 0;
 
 	if ((r = new_root(c, st, &g, &sr, &kr)) != 0)
 		return r;
@@ -747,8 +747,12 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 		snprintf(key, sizeof(key), "issuing.%ld.cert", k);
 		r = hk_state_set(c->ca->st, key, reliss);
 	}
-	if (r == 0)
-		r = hk_state_save(c->ca->st);
+	/* A state.conf in place whose folder's fsync then failed names
+	 * generation g all the same: kept and recorded, not undone (as
+	 * root-commit); the failure is said after the record. */
+	if (r == 0 && (keep = hk_state_save_placed(c->ca->st, &placed)) != 0 &&
+	    !placed)
+		r = keep;
 	if (r != 0) {
 		/* put issued.txt back: nothing of generation g is kept */
 		if (had)
@@ -757,6 +761,7 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 			(void)unlink(path);
 		goto out;
 	}
+	snprintf(why, sizeof(why), "%s", keep != 0 ? hk_err_msg() : "");
 	kr->key_made = 0;	/* the CA's now: no undo removes them */
 	sr->nwritten = own->nwritten = nwo->nwritten = 0;
 	if (iss != NULL)
@@ -768,6 +773,14 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 	    fp, relown, relnwo, iss ? "; issuing CA re-certified " : "",
 	    iss ? reliss : "", HK_ISSUED_FILE)) != 0)
 		goto out;
+	if (keep != 0) {
+		hk_err_set("root generation %d is made and named by state.conf "
+		    "(root.generations = %d; %s, %s, %s%s%s): kept; but %s", g,
+		    g, relroot, relown, relnwo, iss ? ", " : "",
+		    iss ? reliss : "", why);
+		r = keep;
+		goto out;
+	}
 	snprintf(res->detail, sizeof(res->detail), "generation %d recorded "
 	    "(root.generations = %d): %s, %s, %s%s%s", g, g, relroot, relown,
 	    relnwo, iss ? ", " : "", iss ? reliss : "");

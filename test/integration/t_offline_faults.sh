@@ -307,6 +307,16 @@ check "... state.conf names ARL 35 and the 35 ARLs are there" bash -c "grep -qx 
 	[ \$(ls '$S/certs/arl' | grep -c '^arl-[0-9]*\.crl\$') = 35 ]"
 check "... crl.issue is recorded" grep -q '	crl.issue	ok	' "$S/audit/audit.log"
 ok "... the audit log verifies" "$OFF" audit verify --state "$S"
+# the rollover's commit: the same (it destroyed root-2 and removed its
+# certificate and links while state.conf named them)
+ROLL=("$OFF" ceremony run "$SCR/rollover.yaml" --state "$S" --clock 2026-10-01T09:00:00Z --confirm-digests
+	"${SH[@]}" "${OPS[@]}")
+conf_dir_fault rollover "^hanko-offline ceremony: root generation 2 is made and named by state.conf \(root.generations = 2; certs/root-2\.der, .*\): kept; but $S/state\.conf: cannot fsync its folder\$" "${ROLL[@]}"
+check "... state.conf names generation 2, its certificate and links are there" bash -c "grep -qx 'root.generations = 2' '$S/state.conf' &&
+	[ -s '$S/certs/root-2.der' ] && [ -s '$S/certs/link-2-old-with-new.der' ] && [ -s '$S/certs/link-2-new-with-old.der' ]"
+check "... the token keeps root-2 ($(keys))" bash -c "[[ '$(keys)' == *'Public Key root-2'* ]]"
+check "... root.rollover is recorded" grep -q '	root.rollover	ok	' "$S/audit/audit.log"
+ok "... the audit log verifies" "$OFF" audit verify --state "$S"
 
 BASE=pre
 want_cmd init-root && sweep init-root "$OFF" ceremony run "$SCR/init-root.yaml" --state "$S" --clock 2026-04-01T10:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
