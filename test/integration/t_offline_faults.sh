@@ -19,8 +19,7 @@
 . "$HANKO_SRC/test/data/issuance/setup.sh"
 fresh_tmp
 T=$(realpath "$HANKO_TMP")
-cc -shared -fPIC -o "$T/failnth.so" "$HANKO_SRC/test/data/online/failnth.c" -ldl
-ASAN_PRELOAD="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+. "$(dirname "$0")/faults.sh"
 SAMPLES=${HK_FAULTS_SAMPLES:-7}
 SCR=$HANKO_SRC/ceremony-scripts
 MED=$T/med	# the output medium (--out)
@@ -86,12 +85,6 @@ names_written() {
 	local p IFS=:
 	for p in $PREFIXES; do [[ "$1" != *"$p"* ]] || return 0; done
 	return 1
-}
-run_faulted() {	# N CMD...: exit status in rc, stderr in $T/ferr
-	local n=$1; shift
-	rc=0
-	env HK_FAILNTH_PREFIX="$PREFIXES" HK_FAILNTH_N="$n" HK_FAILNTH_TRACE="$T/trace" \
-		LD_PRELOAD="$T/failnth.so" ASAN_OPTIONS="$ASAN_PRELOAD" "$@" >"$T/fout" 2>"$T/ferr" || rc=$?
 }
 
 # sweep NAME CMD...: NAME's calls counted on a clean run from snap $BASE,

@@ -31,8 +31,7 @@ O=$(realpath "$O")
 P=$T/repo
 BK=$T/bk
 IO=$T/iout
-cc -shared -fPIC -o "$T/failnth.so" "$HANKO_SRC/test/data/online/failnth.c" -ldl
-ASAN_PRELOAD="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+. "$(dirname "$0")/faults.sh"
 PREFIXES="$O:$P:$T/repo.sets:$BK:$IO"
 # the token's files are SoftHSM's (its own failure paths, not hanko's)
 export HK_FAILNTH_SKIP=$O/token
@@ -122,12 +121,6 @@ names_written() {
 	local p IFS=:
 	for p in $PREFIXES; do [[ "$1" != *"$p"* ]] || return 0; done
 	[[ "$1" == *"token '"* ]]
-}
-run_faulted() {	# N CMD...: exit status in rc, stderr in $T/ferr
-	local n=$1; shift
-	rc=0
-	env HK_FAILNTH_PREFIX="$PREFIXES" HK_FAILNTH_N="$n" HK_FAILNTH_TRACE="$T/trace" \
-		LD_PRELOAD="$T/failnth.so" ASAN_OPTIONS="$ASAN_PRELOAD" "$@" >"$T/fout" 2>"$T/ferr" || rc=$?
 }
 
 # sound LABEL: the state's audit log verifies and check finds nothing;
