@@ -94,18 +94,9 @@ sweep() {
 	local name=$1 total n step want bad main done what err
 	shift
 	restore
-	fingerprint >"$T/fp.base"
-	rm -f "$T/trace"
-	run_faulted 0 "$@"
-	want=$rc
-	total=$(wc -l <"$T/trace" 2>/dev/null || echo 0)
-	check "$name: a clean run succeeds (exit $want)" test "$want" = 0 || cat "$T/ferr"
-	fingerprint >"$T/fp.clean"
+	clean_run "$name" "$@"
 	cmp -s "$T/fp.base" "$T/fp.clean" && echo "# $name: a clean run changes nothing the fingerprint sees"
 	cp "$T/trace" "$T/trace.$name"
-	echo "# $name: $total writing calls"
-	step=1
-	[ "${HK_FAULTS_ALL:-0}" = 1 ] || [ "$total" -le "$SAMPLES" ] || step=$(( (total + SAMPLES - 1) / SAMPLES ))
 	for ((n = ${HK_FAULTS_FIRST:-1}; n <= total; n += step)); do
 		restore
 		rm -f "$T/trace"
@@ -212,24 +203,31 @@ for k in root-1 audit-1; do
 	ok "... the run again makes both backups" "${BACKUP[@]}"
 done
 
+# conf_dir_fault NAME LINE CMD...: CMD on snap $BASE with the fsync of the
+# state folder after state.conf's last rename failing; exit 8 and LINE.
+conf_dir_fault() {
+	local name=$1 line=$2 nc nd
+	shift 2
+	restore
+	rm -f "$T/trace"
+	env HK_FAILNTH_PREFIX="$S" HK_FAILNTH_TRACE="$T/trace" LD_PRELOAD="$T/failnth.so" \
+		ASAN_OPTIONS="$ASAN_PRELOAD" "$@" >/dev/null
+	nc=$(grep " rename $S/state.conf\$" "$T/trace" | tail -1 | cut -d' ' -f1)
+	nd=$(awk -v p="${nc:-0}" -v d="$S" '$1 > p && $2 == "fsync" && $3 == d { print $1; exit }' "$T/trace")
+	check "$name: the fsync of the state folder after state.conf's rename ($nc, $nd)" test -n "$nc" -a -n "$nd"
+	restore
+	fails "$name: state.conf in place, its folder's fsync fails: exit 8, kept" 8 "$line" \
+		env HK_FAILNTH_PREFIX="$S" HK_FAILNTH_SKIP="$S/token" HK_FAILNTH_N="${nd:-0}" HK_FAILNTH_SAY="$T/said" \
+		LD_PRELOAD="$T/failnth.so" ASAN_OPTIONS="$ASAN_PRELOAD" "$@"
+}
+
 # Focused: init-root whose state.conf is in place but whose folder's fsync
 # then fails keeps root-1 (state.conf names it): the key is not destroyed
 # nor the certificate removed (they were, state.conf naming them).
 BASE=pre
 INITROOT=("$OFF" ceremony run "$SCR/init-root.yaml" --state "$S" --clock 2026-04-01T10:00:00Z --confirm-digests
 	"${SH[@]}" "${OPS[@]}")
-restore
-rm -f "$T/trace"
-env HK_FAILNTH_PREFIX="$S" HK_FAILNTH_TRACE="$T/trace" LD_PRELOAD="$T/failnth.so" \
-	ASAN_OPTIONS="$ASAN_PRELOAD" "${INITROOT[@]}" >/dev/null
-NCONF=$(grep " rename $S/state.conf\$" "$T/trace" | tail -1 | cut -d' ' -f1)
-NDIR=$(awk -v p="${NCONF:-0}" -v d="$S" '$1 > p && $2 == "fsync" && $3 == d { print $1; exit }' "$T/trace")
-check "init-root: the fsync of the state folder after state.conf's rename ($NCONF, $NDIR)" test -n "$NCONF" -a -n "$NDIR"
-restore
-fails "init-root: state.conf in place, its folder's fsync fails: exit 8, root-1 said kept" 8 \
-	"^hanko-offline ceremony: root-1 is made and named by state.conf \(certs/root-1\.der, its key on the token\): kept; but $S/state\.conf: cannot fsync its folder\$" \
-	env HK_FAILNTH_PREFIX="$S" HK_FAILNTH_SKIP="$S/token" HK_FAILNTH_N="${NDIR:-0}" HK_FAILNTH_SAY="$T/said" \
-	LD_PRELOAD="$T/failnth.so" ASAN_OPTIONS="$ASAN_PRELOAD" "${INITROOT[@]}"
+conf_dir_fault init-root "^hanko-offline ceremony: root-1 is made and named by state.conf \(certs/root-1\.der, its key on the token\): kept; but $S/state\.conf: cannot fsync its folder\$" "${INITROOT[@]}"
 check "... state.conf names root-1 and its certificate is there" bash -c "grep -qx 'root.generations = 1' '$S/state.conf' &&
 	[ -s '$S/certs/root-1.der' ] && [ -s '$S/certs/root-1.pem' ]"
 check "... the token keeps root-1 ($(keys))" bash -c "[[ '$(keys)' == *'Public Key root-1'* ]]"
@@ -253,23 +251,6 @@ check "... the failed call was that fsync" grep -q "^failnth: call $((${NMK:-0} 
 # but whose folder's fsync then fails keep what state.conf names (the
 # undo removed certs/issuing-1.* and issued.txt's entry, or the ARLs,
 # while state.conf named them).
-# conf_dir_fault NAME LINE CMD...: CMD on snap $BASE with the fsync of the
-# state folder after state.conf's last rename failing; exit 8 and LINE.
-conf_dir_fault() {
-	local name=$1 line=$2 nc nd
-	shift 2
-	restore
-	rm -f "$T/trace"
-	env HK_FAILNTH_PREFIX="$S" HK_FAILNTH_TRACE="$T/trace" LD_PRELOAD="$T/failnth.so" \
-		ASAN_OPTIONS="$ASAN_PRELOAD" "$@" >/dev/null
-	nc=$(grep " rename $S/state.conf\$" "$T/trace" | tail -1 | cut -d' ' -f1)
-	nd=$(awk -v p="${nc:-0}" -v d="$S" '$1 > p && $2 == "fsync" && $3 == d { print $1; exit }' "$T/trace")
-	check "$name: the fsync of the state folder after state.conf's rename ($nc, $nd)" test -n "$nc" -a -n "$nd"
-	restore
-	fails "$name: state.conf in place, its folder's fsync fails: exit 8, kept" 8 "$line" \
-		env HK_FAILNTH_PREFIX="$S" HK_FAILNTH_SKIP="$S/token" HK_FAILNTH_N="${nd:-0}" HK_FAILNTH_SAY="$T/said" \
-		LD_PRELOAD="$T/failnth.so" ASAN_OPTIONS="$ASAN_PRELOAD" "$@"
-}
 BASE=rooted
 ISSUE=("$OFF" ceremony run "$SCR/issue-subca.yaml" --state "$S" --clock "$CLOCK" --confirm-digests
 	--input "issuing-csr=$T/iss1.csr" --input "issuing-csr-sha256=$T/iss1.csr.sha256" "${SH[@]}" "${OPS[@]}")

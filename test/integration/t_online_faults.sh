@@ -137,16 +137,7 @@ sweep() {
 	local name=$1 prep=$2 total n step want fails0 out err bad
 	shift 2
 	restore; $prep
-	fingerprint >"$T/fp.base"
-	rm -f "$T/trace"
-	run_faulted 0 "$@"
-	want=$rc
-	total=$(wc -l <"$T/trace" 2>/dev/null || echo 0)
-	check "$name: a clean run succeeds (exit $want)" test "$want" = 0 || cat "$T/ferr"
-	fingerprint >"$T/fp.clean"
-	echo "# $name: $total writing calls"
-	step=1
-	[ "${HK_FAULTS_ALL:-0}" = 1 ] || [ "$total" -le "$SAMPLES" ] || step=$(( (total + SAMPLES - 1) / SAMPLES ))
+	clean_run "$name" "$@"
 	lost=0
 	for ((n = 1; n <= total; n += step)); do
 		restore; $prep
