@@ -402,24 +402,6 @@ sign_delegated(struct responder_work *w, X509 *x)
 	return r;
 }
 
-/* 1 if state.conf as saved on disk names responder w->n as current. */
-static int
-state_names(struct responder_work *w)
-{
-	struct hk_state *st = NULL;
-	const char *cur;
-	char num[16];
-	int yes;
-
-	snprintf(num, sizeof(num), "%d", w->n);
-	if (hk_state_load(w->on->st->dir, &st) != 0)
-		return 0;
-	cur = hk_state_get(st, "responder.current");
-	yes = cur != NULL && strcmp(cur, num) == 0;
-	hk_state_free(st);
-	return yes;
-}
-
 /* Files, state.conf, then the store (publish puts it in responder/). */
 static int
 record(struct responder_work *w, X509 *x)
@@ -427,7 +409,7 @@ record(struct responder_work *w, X509 *x)
 	unsigned char *der = NULL;
 	char rel[64], key[64], num[16], *subject = NULL;
 	char saved[HK_ERR_DETAIL_MAX];
-	int len, r, saved_r = 0;
+	int len, r, saved_r = 0, placed = 0;
 
 	snprintf(rel, sizeof(rel), "certs/ocsp-responder-%d.der", w->n);
 	if ((r = hk_online_path(w->on, rel, w->der, sizeof(w->der))) != 0)
@@ -451,11 +433,11 @@ record(struct responder_work *w, X509 *x)
 	snprintf(num, sizeof(num), "%d", w->igen);
 	if ((r = hk_state_set(w->on->st, key, num)) != 0)
 		return r;
-	if ((r = hk_state_save(w->on->st)) != 0) {
+	if ((r = hk_state_save_placed(w->on->st, &placed)) != 0) {
 		/* a state.conf renamed into place whose folder's fsync then
 		 * failed names the responder all the same: kept, not undone
 		 * (state.conf naming a key destroyed and files removed) */
-		if (!state_names(w))
+		if (!placed)
 			return r;
 		snprintf(saved, sizeof(saved), "OCSP responder %d is made and "
 		    "named by state.conf (%s, its key on the token): kept; but "
