@@ -183,24 +183,72 @@ bad:
 	return HK_ERR_USAGE;
 }
 
+/*
+ * "--resident-id -" reads the identifier from standard input (one line, a
+ * prompt on standard error when it is a terminal), so that it appears
+ * neither in the process list nor in the shell's history. The line is
+ * wiped once it is used.
+ */
+static int
+resident_stdin(char *buf, size_t len)
+{
+	size_t n;
+	int c;
+
+	if (isatty(0))
+		fprintf(stderr, "resident record code: ");
+	if (fgets(buf, (int)len, stdin) == NULL) {
+		hk_err_set("--resident-id -: standard input: %s",
+		    ferror(stdin) ? "cannot be read" : "no line (CPS 3-1: "
+		    "the resident record code, one line)");
+		return HK_ERR_USAGE;
+	}
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	else if (!feof(stdin)) {
+		/* longer than any identifier: drop the rest of the line */
+		while ((c = getchar()) != EOF && c != '\n')
+			;
+		hk_err_set("--resident-id -: standard input: CPS 3-1: the "
+		    "resident record code must be %d digits", HK_REQ_ID_LEN);
+		return HK_ERR_USAGE;
+	}
+	if (n > 0 && buf[n - 1] == '\r')
+		buf[--n] = '\0';
+	return 0;
+}
+
 int
 hk_online_resident_key(struct hk_online *on, const char *resident_id,
     unsigned char rkey[HK_STORE_RKEY_LEN])
 {
 	unsigned char *key = NULL;
+	char line[64];
+	const char *id = resident_id, *from = "";
 	int r;
 
 	memset(rkey, 0, HK_STORE_RKEY_LEN);
-	if (strlen(resident_id) != HK_REQ_ID_LEN ||
-	    strspn(resident_id, "0123456789") != HK_REQ_ID_LEN) {
-		hk_err_set("--resident-id: CPS 3-1: the resident record code "
-		    "must be %d digits", HK_REQ_ID_LEN);
-		return HK_ERR_USAGE;
+	memset(line, 0, sizeof(line));
+	if (strcmp(resident_id, "-") == 0) {
+		if ((r = resident_stdin(line, sizeof(line))) != 0)
+			goto out;
+		id = line;
+		from = " -: standard input";
+	}
+	if (strlen(id) != HK_REQ_ID_LEN ||
+	    strspn(id, "0123456789") != HK_REQ_ID_LEN) {
+		hk_err_set("--resident-id%s: CPS 3-1: the resident record code "
+		    "must be %d digits", from, HK_REQ_ID_LEN);
+		r = HK_ERR_USAGE;
+		goto out;
 	}
 	if ((r = hk_online_store_key_checked(on, &key)) != 0)
-		return r;
-	r = hk_store_resident_key(key, resident_id, rkey);
+		goto out;
+	r = hk_store_resident_key(key, id, rkey);
 	hk_secret_free(key);
+out:
+	OPENSSL_cleanse(line, sizeof(line));
 	return r;
 }
 

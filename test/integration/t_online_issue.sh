@@ -218,8 +218,9 @@ fails "revoke by resident: not a partition" 3 "not a partition" \
 	"$ON" revoke --state "$O" "${RC[@]}" --municipality 431001 --resident-id 20000000002 --reason 3
 fails "revoke by resident: the wrong municipality has no certificate for them" 3 "has no valid certificate" \
 	"$ON" revoke --state "$O" "${RC[@]}" --municipality 431010 --resident-id 20000000002 --reason 3
-ok "revoke by resident: affiliationChanged" "$ON" revoke --state "$O" "${RC[@]}" --municipality 432024 \
-	--resident-id 20000000002 --reason affiliation-changed
+ok "revoke by resident: affiliationChanged, the identifier on standard input (--resident-id -)" \
+	sh -c 'echo 20000000002 | "$@"' sh "$ON" revoke --state "$O" "${RC[@]}" --municipality 432024 \
+	--resident-id - --reason affiliation-changed
 S2=$(sed -n 's/^3,ok,\([0-9A-F]*\),.*/\1/p' "$RES")
 check "... it was the resident's certificate (line 3), reason 3" test \
 	"$(db "SELECT status, reason FROM certificates WHERE hex(serial) = '$S2'")" = "revoked|3"

@@ -47,6 +47,25 @@ check "history: the identifier is not printed" sh -c "! grep -q 12345678901 '$T/
 RK=$(db "SELECT lower(hex(substr(resident_key, 1, 4))) FROM certificates WHERE hex(serial) = '$S1'")
 check "audit: the query recorded by the keyed hash's first 8 hex digits" grep -q "	records.history	ok	-	CPS 2-8-6: resident $RK (keyed hash): 2 certificates disclosed" "$O/audit/audit.log"
 check "audit: the identifier is never logged" sh -c "! grep -q 12345678901 '$O/audit/audit.log'"
+# --resident-id -: the identifier read from standard input, so it is in
+# neither the process list nor the shell's history (docs/records.md)
+on_stdin() { local id=$1; shift; printf '%s\n' "$id" | "$@"; }
+ok "history: the identifier on standard input (--resident-id -)" \
+	on_stdin 12345678901 "$ON" history --state "$O" "${HC[@]}" --resident-id -
+check "... the same rows as with the identifier on the command line" cmp "$T/out" "$T/history.txt"
+ok "history: a CRLF line on standard input (typed in a Windows editor)" \
+	on_stdin $'12345678901\r' "$ON" history --state "$O" "${HC[@]}" --resident-id -
+check "... the same rows" cmp "$T/out" "$T/history.txt"
+fails "history: --resident-id - with nothing on standard input" 2 \
+	"^hanko-online history: --resident-id -: standard input: no line \(CPS 3-1" \
+	"$ON" history --state "$O" "${HC[@]}" --resident-id - </dev/null
+fails "history: --resident-id - with 10 digits on standard input" 2 \
+	"^hanko-online history: --resident-id -: standard input: CPS 3-1: the resident record code must be 11 digits$" \
+	on_stdin 1234567890 "$ON" history --state "$O" "${HC[@]}" --resident-id -
+fails "history: --resident-id - with a line longer than any identifier" 2 \
+	"--resident-id -: standard input: CPS 3-1: the resident record code must be 11 digits$" \
+	on_stdin "$(printf '1%.0s' $(seq 100))" "$ON" history --state "$O" "${HC[@]}" --resident-id -
+check "... refusals record no disclosure" test "$(grep -c '	records.history	ok	' "$O/audit/audit.log")" = 3
 ok "history of a resident with no certificate" "$ON" history --state "$O" "${HC[@]}" --resident-id 99999999999
 check "... zero rows" test "$(grep -c '^[0-9A-F]\{20,\} ' "$T/out")" = 0
 
