@@ -133,6 +133,7 @@ struct issue_work {
 	size_t n_issued, n_refused;	/* this run */
 	size_t n_recovered, n_voided;	/* recovery at start */
 	size_t n_ok, n_bad, n_pending;	/* the whole batch (results.csv) */
+	size_t n_unprocessed;		/* request lines no run reached */
 	struct timespec t0;		/* start of the chunks, for the rate */
 	size_t progressed;		/* lines with a result in this run */
 };
@@ -1634,6 +1635,7 @@ struct results {
 	char line[2 * HK_ISSUE_REASON_MAX]; /* one line, then into f */
 	char *b64;			/* a certificate in base64 */
 	size_t b64cap;
+	size_t next;			/* the next batch line to list */
 };
 
 static int
@@ -1683,13 +1685,39 @@ result_ok(struct results *rs, const struct hk_store_batch_result *res,
 	return hk_wfile_write(&rs->f, "\n", 1);
 }
 
+/* The request lines before line `upto` that no run has given a result
+ * (a run that stopped before them): listed, so that results.csv has one
+ * line per request line whatever happened. */
+static int
+results_unprocessed(struct results *rs, size_t upto)
+{
+	struct issue_work *w = rs->w;
+	int r;
+
+	for (; rs->next < upto && rs->next <= w->bf.nlines; rs->next++) {
+		if (!is_request(line_text(w, rs->next),
+		    line_len(w, rs->next)))
+			continue;
+		w->n_unprocessed++;
+		if ((r = results_add(rs, "%zu,unprocessed\n", rs->next)) != 0)
+			return r;
+	}
+	return 0;
+}
+
 static int
 each_result(const struct hk_store_batch_result *res, void *arg)
 {
 	struct results *rs = arg;
 	struct issue_work *w = rs->w;
 	char hex[2 * HK_STORE_SERIAL_MAX + 1];
+	int r;
 
+	if (res->line >= rs->next) {
+		if ((r = results_unprocessed(rs, (size_t)res->line)) != 0)
+			return r;
+		rs->next = (size_t)res->line + 1;
+	}
 	if (res->serial == NULL) {
 		w->n_bad++;
 		return results_add(rs, "%" PRIu64 ",refused,%s\n", res->line,
@@ -1726,13 +1754,15 @@ results_write(struct issue_work *w)
 	if ((rs = calloc(1, sizeof(*rs))) == NULL)
 		return HK_ERR_ALLOC;
 	rs->w = w;
-	w->n_ok = w->n_bad = w->n_pending = 0;
+	rs->next = 2;			/* line 1 is the header */
+	w->n_ok = w->n_bad = w->n_pending = w->n_unprocessed = 0;
 	snprintf(path, sizeof(path), "%s/results.csv", w->o->out);
 	if ((r = hk_wfile_open(&rs->f, path, 0644, 0)) != 0)
 		goto out;
 	if ((r = results_add(rs, "line,result,serial_or_reason,"
 	    "certificate\n")) != 0 || (r = hk_store_batch_each(w->store,
-	    w->b.id, each_result, rs)) != 0) {
+	    w->b.id, each_result, rs)) != 0 ||
+	    (r = results_unprocessed(rs, w->bf.nlines + 1)) != 0) {
 		if (r == HK_ERR_IO)
 			hk_err_set("%s: cannot write: %s", rs->f.tmp,
 			    strerror(rs->f.err));
@@ -1783,7 +1813,13 @@ run(struct issue_work *w)
 		struct hk_err_kept keep;
 
 		hk_err_keep(&keep);
-		(void)results_write(w);
+		if (results_write(w) == 0)
+			printf("%s: stopped: %zu issued, %zu refused, %zu "
+			    "pending, %zu unprocessed; results in "
+			    "%s/results.csv; run the same batch again to "
+			    "finish it\n", w->o->batch, w->n_ok, w->n_bad,
+			    w->n_pending, w->n_unprocessed, w->o->out);
+		(void)fflush(stdout);	/* before the error line */
 		hk_err_restore(&keep);
 		return r;
 	}

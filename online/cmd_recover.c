@@ -1925,10 +1925,13 @@ results_run(struct rc_work *w)
 		}
 		if (ll == 0)
 			continue;
+		/* "N,unprocessed" (a line no run reached) has no third
+		 * field; every other result has */
 		if (memchr(l, '\0', ll) != NULL ||
 		    (c1 = memchr(l, ',', ll)) == NULL ||
-		    (c2 = memchr(c1 + 1, ',', ll - (size_t)(c1 + 1 - l))) ==
-		    NULL) {
+		    ((c2 = memchr(c1 + 1, ',', ll - (size_t)(c1 + 1 - l))) ==
+		    NULL && !(ll - (size_t)(c1 + 1 - l) == 11 &&
+		    memcmp(c1 + 1, "unprocessed", 11) == 0))) {
 			hk_err_set("%s:%zu: not \"line,result,...\" "
 			    "(docs/requests.md)", w->o->results, rline);
 			r = HK_ERR_PARSE;
@@ -1954,6 +1957,13 @@ results_run(struct rc_work *w)
 			r = HK_ERR_PARSE;
 			break;
 		}
+		if (c2 == NULL) {
+			printf("%s:%zu: line %" PRIu64 ": unprocessed when the "
+			    "results were written (no run had reached it): no "
+			    "certificate to put back\n", w->o->results, rline,
+			    ln);
+			continue;
+		}
 		if (c2 - c1 - 1 == 7 && memcmp(c1 + 1, "refused", 7) == 0) {
 			r = note_refused(w, ln, c2 + 1, ll - (size_t)(c2 + 1 -
 			    l));
@@ -1966,7 +1976,8 @@ results_run(struct rc_work *w)
 			continue;
 		}
 		if (!(c2 - c1 - 1 == 2 && memcmp(c1 + 1, "ok", 2) == 0)) {
-			hk_err_set("%s:%zu: result: not ok, refused or pending",
+			hk_err_set("%s:%zu: result: not ok, refused, pending or "
+			    "unprocessed",
 			    w->o->results, rline);
 			r = HK_ERR_PARSE;
 			break;

@@ -298,13 +298,36 @@ R3=$(sed -n 's/^3,ok,\([0-9A-F]*\),.*/\1/p' "$T/rep3/results.csv")
 check "... rep1's certificate, then line 2's, revoked superseded; line 3's valid" test \
 	"$(db "SELECT group_concat(status || reason, ' ') FROM (SELECT status, coalesce(reason, '') AS reason FROM certificates WHERE hex(serial) IN ('$N5', '$R2', '$R3') ORDER BY rowid)")" = "revoked4 revoked4 valid"
 
+new_resident() {	# ID: valid.csv line 2 for resident ID
+	sed -n 2p "$REQ/valid.csv" | awk -F, -v OFS=, -v id="$1" '{ $2 = id; print }'
+}
+# A run that stops early (here its first cert.issue record cannot be
+# written: exit 8) still writes results.csv with one line per request
+# line: the line in flight pending, the lines no run reached
+# "unprocessed", a comment line none (docs/requests.md "Results").
+{ sed -n 1p "$REQ/valid.csv"; new_resident 96000000001; new_resident 96000000002
+  echo "# a comment line"; new_resident 96000000003; } >"$B/stop.csv"
+rc=0
+HANKO_FAIL_AUDIT_AT=cert.issue "$ON" issue --state "$O" "${XC[@]}" --chunk 1 --batch "$B/stop.csv" \
+	--out "$T/stop" >"$HANKO_TMP/out" 2>"$HANKO_TMP/err" || rc=$?
+check "a run stopped by a lost cert.issue record: exit 8 ($rc)" test "$rc" = 8
+check "... stdout says how far it got and what to do" grep -Eq "^$B/stop.csv: stopped: 0 issued, 0 refused, [12] pending, [12] unprocessed; results in $T/stop/results.csv; run the same batch again to finish it\$" "$HANKO_TMP/out"
+# line 3 is reserved while line 2 is signed (the next chunk is prepared
+# meanwhile) or not yet reached
+check "... results.csv: line 2 pending, 3 pending or unprocessed, 5 unprocessed, the comment (4) not listed" \
+	grep -Eqx 'line,result 2,pending 3,(pending|unprocessed) 5,unprocessed ' <<<"$(cut -d, -f1,2 "$T/stop/results.csv" | tr '\n' ' ')"
+cp "$T/stop/results.csv" "$T/stop-results.csv"
+ok "... the same batch again finishes it" "$ON" issue --state "$O" "${XC[@]}" --chunk 1 --batch "$B/stop.csv" --out "$T/stop"
+ok "recover reads such a results.csv: unprocessed lines named, nothing to put back" \
+	"$ON" recover --state "$O" "${XC[@]}" --batch "$B/stop.csv" --results "$T/stop-results.csv"
+check "... line 5 named unprocessed" grep -qx "$T/stop-results.csv:4: line 5: unprocessed when the results were written (no run had reached it): no certificate to put back" "$HANKO_TMP/out"
+check "... then lines 2, 3 and 5 are ok, nothing unprocessed" test \
+	"$(cut -d, -f1,2 "$T/stop/results.csv" | tr '\n' ' ')" = "line,result 2,ok 3,ok 5,ok "
+
 # CPS 1-3-2: a resident's certificate runs 3 years from issue (minus 1 s),
 # never cut short to its issuer's end. Issuing CA 1 ends
 # 2031-04-02T08:59:59Z, so its issuing window closes after
 # 2028-04-02T09:00:00Z, the last second a 3-year certificate fits in it.
-new_resident() {	# ID: valid.csv line 2 for resident ID
-	sed -n 2p "$REQ/valid.csv" | awk -F, -v OFS=, -v id="$1" '{ $2 = id; print }'
-}
 { sed -n 1p "$REQ/valid.csv"; new_resident 95000000001; } >"$B/win1.csv"
 ok "the last second of issuing CA 1's window: issued" \
 	"$ON" issue --state "$O" --clock 2028-04-02T09:00:00Z --batch "$B/win1.csv" --out "$T/win1"
