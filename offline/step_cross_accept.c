@@ -7,12 +7,16 @@
  * cross-accept wants the certificate to certify our CURRENT root key and
  * name (hk_crosspair_check), to be issued by the bridge CA we certified
  * (issuer = the subject of our cross certificate, signature verifying with
- * the key we certified), to be a CA certificate valid now; its SHA-256
+ * the key we certified), to be a CA certificate valid now that a party
+ * trusting the bridge's anchor can build a path through (keyUsage
+ * keyCertSign and cRLSign, basicConstraints cA with no pathLenConstraint
+ * 0, subjectKeyIdentifier equal to our root's); its SHA-256
  * is compared with the one the bridge CA sent by another channel (when
  * given) and confirmed. It writes certs/cross-forward-<n>.der and the
  * CertificatePair certs/crosspair-<n>.der (forward = theirs, reverse =
  * ours, RFC 4523 2.6), never replacing.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,6 +58,8 @@ forward_check(struct hk_cer *c, const char *path, const char *name,
     X509 *fwd, X509 *rev, X509 *root, X509 *fwdroot)
 {
 	time_t now = hk_clock_now();
+	const ASN1_OCTET_STRING *fski, *rski;
+	uint32_t flags;
 
 	if (pair_check(fwd, rev, fwdroot, root, rev) != 0) {
 		hk_iss_err_prefix("%s: input %s", path, name);
@@ -71,9 +77,38 @@ forward_check(struct hk_cer *c, const char *path, const char *name,
 		    "bridge CA key we certified", path, name);
 		return HK_ERR_VERIFY;
 	}
-	if (X509_check_ca(fwd) < 1) {
-		hk_err_set("%s: input %s: basicConstraints: must certify our "
-		    "root as a CA (cA TRUE)", path, name);
+	/* What a relying party trusting the bridge's anchor needs to build
+	 * anchor -> this -> issuing CA -> resident and to check our ARL:
+	 * OpenSSL, NSS and GnuTLS refuse the path otherwise. */
+	flags = X509_get_extension_flags(fwd);
+	if (!(flags & EXFLAG_KUSAGE) || (X509_get_key_usage(fwd) &
+	    (KU_KEY_CERT_SIGN | KU_CRL_SIGN)) != (KU_KEY_CERT_SIGN |
+	    KU_CRL_SIGN)) {
+		hk_err_set("%s: input %s: keyUsage: must be present with "
+		    "keyCertSign and cRLSign (PROFILE.md, cross; RFC 5280 "
+		    "4.2.1.3)", path, name);
+		return HK_ERR_INVALID;
+	}
+	if (!(flags & EXFLAG_BCONS) || !(flags & EXFLAG_CA)) {
+		hk_err_set("%s: input %s: basicConstraints: must be present "
+		    "with cA TRUE, certifying our root as a CA (RFC 5280 "
+		    "4.2.1.9)", path, name);
+		return HK_ERR_INVALID;
+	}
+	if (X509_get_pathlen(fwd) == 0) {
+		hk_err_set("%s: input %s: basicConstraints: pathLenConstraint "
+		    "0 leaves no room for our issuing CA below the root (RFC "
+		    "5280 4.2.1.9: absent or at least 1)", path, name);
+		return HK_ERR_INVALID;
+	}
+	rski = X509_get0_subject_key_id(fwdroot);
+	fski = X509_get0_subject_key_id(fwd);
+	if (fski == NULL || rski == NULL || ASN1_OCTET_STRING_cmp(fski,
+	    rski) != 0) {
+		hk_err_set("%s: input %s: subjectKeyIdentifier: must be present "
+		    "and equal our root's, which our issuing CA's "
+		    "authorityKeyIdentifier names (RFC 5280 4.2.1.2)", path,
+		    name);
 		return HK_ERR_INVALID;
 	}
 	if (X509_cmp_time(X509_get0_notBefore(fwd), &now) > 0 ||

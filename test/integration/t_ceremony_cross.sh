@@ -50,6 +50,29 @@ forward "$R" 1 "$T/fwd-bad-sha.der"; echo 22222222222222222222222222222222222222
 fails "a bridge certificate whose SHA-256 is not the one sent is refused" 3 \
 	'input bca-cert: SHA-256 [0-9a-f]{64} is not 2{64}, the one the bridge CA sent' \
 	run --clock $CLOCK --confirm-digests $(ins 1 "$T/fwd-bad-sha.der") "${SH[@]}" "${OPS[@]}"
+# A bridge certificate through which a party trusting the bridge's anchor
+# could build no path to a resident (OpenSSL, NSS and GnuTLS refuse it) or
+# check our ARL: each refused naming the field.
+fwd_ext() { # NAME EXTENSIONS (the cross section's, one changed)
+	printf '[x]\n%s\n' "$2" >"$T/$1.cnf"
+	forward "$R" 1 "$T/$1.der" "$T/$1.cnf"
+}
+XP="certificatePolicies = $POLICY_TEST"
+KI=$'subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid'
+fwd_ext fwd-nocrlsign $'basicConstraints = critical, CA:true\nkeyUsage = critical, keyCertSign\n'"$KI"$'\n'"$XP"
+fwd_ext fwd-dsig $'basicConstraints = critical, CA:true\nkeyUsage = critical, digitalSignature\n'"$KI"$'\n'"$XP"
+fwd_ext fwd-noku $'basicConstraints = critical, CA:true\n'"$KI"$'\n'"$XP"
+fwd_ext fwd-nobc $'keyUsage = critical, keyCertSign, cRLSign\n'"$KI"$'\n'"$XP"
+fwd_ext fwd-pathlen0 $'basicConstraints = critical, CA:true, pathlen:0\nkeyUsage = critical, keyCertSign, cRLSign\n'"$KI"$'\n'"$XP"
+fwd_ext fwd-otherski $'basicConstraints = critical, CA:true\nkeyUsage = critical, keyCertSign, cRLSign\nsubjectKeyIdentifier = 0102030405060708090a0b0c0d0e0f1011121314\nauthorityKeyIdentifier = keyid\n'"$XP"
+for f in nocrlsign:keyUsage dsig:keyUsage noku:keyUsage nobc:basicConstraints \
+	pathlen0:'basicConstraints: pathLenConstraint 0' otherski:subjectKeyIdentifier; do
+	fails "a bridge certificate for us without ${f#*:} as a path needs (fwd-${f%%:*}) is refused" 3 \
+		"fwd-${f%%:*}.der: input bca-cert: ${f#*:}[: ].*RFC 5280" \
+		run --clock $CLOCK --confirm-digests $(ins 1 "$T/fwd-${f%%:*}.der") "${SH[@]}" "${OPS[@]}"
+done
+check "... and nothing of them kept" bash -c \
+	"! ls '$S'/certs/cross* >/dev/null 2>&1 && ! grep -q '^cross' '$S/state.conf' && ! grep -q '	cross	' '$S/issued.txt'"
 bridge x
 forward "$R" x "$T/fwd-otherbridge.der"
 fails "a bridge certificate signed by another bridge key is refused" 1 \
@@ -128,6 +151,22 @@ openssl x509 -in "$S/certs/cross-forward-1.der" -inform DER -out "$T/fwd1.pem"
 ok "a party trusting only the bridge's anchor reaches our issuing CA (policy, explicit)" \
 	openssl verify -x509_strict $AT -policy_check -explicit_policy -policy $POLICY_TEST \
 	-CAfile "$T/bca-1.pem" -untrusted "$T/fwd1.pem" "$I"
+# A resident's certificate under issuing CA 1 (its key iss1.csr.key): the
+# whole path from the bridge's anchor, in OpenSSL and NSS.
+printf '%s\n' '[x]' 'keyUsage = critical, digitalSignature, nonRepudiation' 'subjectKeyIdentifier = hash' \
+	'authorityKeyIdentifier = keyid' "certificatePolicies = critical, $POLICY_TEST" >"$T/leaf.cnf"
+openssl req -new -newkey rsa:2048 -nodes -keyout "$T/leaf.key" -subj "/C=JP/CN=resident" -out "$T/leaf.csr" 2>/dev/null
+toy_ca_run "$(toy_ca)" -in "$T/leaf.csr" -cert "$I" -keyfile "$T/iss1.csr.key" -notext -startdate 20260403000000Z \
+	-enddate 20290402235959Z -extfile "$T/leaf.cnf" -extensions x -out "$T/leaf.pem" >/dev/null 2>&1
+ok "... and a resident's certificate under it" \
+	openssl verify -x509_strict $AT -policy_check -explicit_policy -policy $POLICY_TEST \
+	-CAfile "$T/bca-1.pem" -untrusted "$T/fwd1.pem" -untrusted "$I" "$T/leaf.pem"
+if command -v vfychain >/dev/null; then
+	for f in bca-1 leaf; do openssl x509 -in "$T/$f.pem" -outform DER -out "$T/$f.der"; done
+	openssl x509 -in "$I" -outform DER -out "$T/iss1.der"
+	ok "... NSS vfychain agrees (trusting only the bridge's anchor)" bash -c \
+		"vfychain -pp -u 4 -b 2604040000Z -o OID.$POLICY_TEST '$T/leaf.der' '$S/certs/cross-forward-1.der' '$T/iss1.der' -t '$T/bca-1.der' 2>&1 | grep -q 'Chain is good'"
+fi
 fails "... and not without the bridge's certificate for our root" 2 '.' \
 	bash -c "openssl verify -x509_strict $AT -CAfile '$T/bca-1.pem' '$I' >/dev/null 2>&1 || { echo 'no path'>&2; exit 2; }"
 P=$S/certs/crosspair-1.der

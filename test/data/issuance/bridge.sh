@@ -32,13 +32,15 @@ bridge() {
 		-preserveDN -notext -startdate "$(date -u -d "$BDAY" +%Y%m%d)000000Z" -enddate "$(years 10)" \
 		-extensions anchor -out "$T/bca-$1.pem" >/dev/null 2>&1
 }
-# forward SELF-SIGNED-CERT N OUT: the bridge N certifies its subject and key
-# (openssl ca -ss_cert), valid from BDAY for 5 years
+# forward SELF-SIGNED-CERT N OUT [EXTFILE]: the bridge N certifies its
+# subject and key (openssl ca -ss_cert), valid from BDAY for 5 years, with
+# the extensions of toy-ca.cnf's cross section or of EXTFILE's [x] section
 forward() {
-	local d; d=$(toy_ca)
+	local d ext=(-extensions cross); d=$(toy_ca)
+	[ -z "${4:-}" ] || ext=(-extfile "$4" -extensions x)
 	toy_ca_run "$d" -ss_cert "$1" -cert "$T/bca-$2.pem" -keyfile "$T/bca-$2.key" \
 		-create_serial -preserveDN -notext -startdate "$(date -u -d "$BDAY" +%Y%m%d)000000Z" \
-		-enddate "$(years 5)" -extensions cross -out "$d/out.pem" >/dev/null 2>&1
+		-enddate "$(years 5)" "${ext[@]}" -out "$d/out.pem" >/dev/null 2>&1
 	openssl x509 -in "$d/out.pem" -outform DER -out "$3"
 	sha256sum <"$3" | cut -c1-64 >"$3.sha256"
 }
