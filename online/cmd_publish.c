@@ -54,6 +54,7 @@
 #include "clock.h"
 #include "crl.h"
 #include "crlpub.h"
+#include "crosspair.h"
 #include "err.h"
 #include "hex.h"
 #include "municipalities.h"
@@ -434,12 +435,65 @@ out:
 	return r;
 }
 
+/* A stored CertificatePair: the other CA it joins us with (the subject of
+ * its reverse member, else the issuer of its forward member) and the
+ * latest notBefore of its members. */
+struct pair_info {
+	X509 *fw, *rv;
+	const X509_NAME *other;
+	const ASN1_TIME *nb;
+};
+
+/* CPS 4-9: the pair in the repository is replaced by the newest one
+ * ("リポジトリ上の相互認証証明書ペアは速やかに最新のものに置換する"): keep[i]
+ * is 1 for the newest pair with each other CA (latest notBefore; the one
+ * stored later on a tie), 0 for the ones it supersedes. */
+static int
+pairs_newest(const struct ca_rows *pairs, struct pair_info *pi, int *keep)
+{
+	size_t i, j;
+
+	for (i = 0; i < pairs->n; i++) {
+		if (hk_crosspair_decode(pairs->r[i].der, pairs->r[i].len,
+		    &pi[i].fw, &pi[i].rv) != 0) {
+			hk_err_set("store: ca_certs: a stored CertificatePair "
+			    "does not decode");
+			return HK_ERR_STATE;
+		}
+		pi[i].other = pi[i].rv != NULL ?
+		    X509_get_subject_name(pi[i].rv) :
+		    X509_get_issuer_name(pi[i].fw);
+		pi[i].nb = pi[i].rv != NULL ? X509_get0_notBefore(pi[i].rv) :
+		    NULL;
+		if (pi[i].fw != NULL && (pi[i].nb == NULL || ASN1_TIME_compare(
+		    X509_get0_notBefore(pi[i].fw), pi[i].nb) > 0))
+			pi[i].nb = X509_get0_notBefore(pi[i].fw);
+	}
+	for (i = 0; i < pairs->n; i++) {
+		keep[i] = 1;
+		for (j = 0; j < pairs->n && keep[i]; j++) {
+			int c;
+
+			if (j == i || X509_NAME_cmp(pi[j].other,
+			    pi[i].other) != 0)
+				continue;
+			c = ASN1_TIME_compare(pi[j].nb, pi[i].nb);
+			if (c > 0 || (c == 0 && j > i))
+				keep[i] = 0;
+		}
+	}
+	return 0;
+}
+
 /* Everything from the root: generations, links, cross certificates and
- * pairs, issuing CA and responder certificates (docs/repository.md). */
+ * the newest pair, issuing CA and responder certificates
+ * (docs/repository.md). */
 static int
 write_ca(struct publish_work *w)
 {
 	struct ca_rows links, cross, pairs, iss, resp;
+	struct pair_info *pi = NULL;
+	int *keep = NULL;
 	char path[HK_REPO_PATH_MAX], h[17];
 	size_t i, j;
 	int r, newest;
@@ -480,7 +534,16 @@ write_ca(struct publish_work *w)
 		    cross.r[i].len, NULL)) != 0)
 			goto out;
 	}
+	if (pairs.n > 0 && ((pi = calloc(pairs.n, sizeof(*pi))) == NULL ||
+	    (keep = calloc(pairs.n, sizeof(*keep))) == NULL)) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	if (pairs.n > 0 && (r = pairs_newest(&pairs, pi, keep)) != 0)
+		goto out;
 	for (i = 0; i < pairs.n; i++) {
+		if (!keep[i])
+			continue;
 		sha16(pairs.r[i].der, pairs.r[i].len, h);
 		snprintf(path, sizeof(path), "cross/pair-%s.der", h);
 		if ((r = hk_repo_add(w->w, path, pairs.r[i].der,
@@ -517,6 +580,12 @@ write_ca(struct publish_work *w)
 out:
 	rows_free(&links);
 	rows_free(&cross);
+	for (i = 0; pi != NULL && i < pairs.n; i++) {
+		X509_free(pi[i].fw);
+		X509_free(pi[i].rv);
+	}
+	free(pi);
+	free(keep);
 	rows_free(&pairs);
 	rows_free(&iss);
 	rows_free(&resp);

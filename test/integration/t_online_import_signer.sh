@@ -157,5 +157,27 @@ fails "later, a forged forward-only CertificatePair is refused under the stored 
 	'pair-forward-only.der: CertificatePair forward \[0\]: signature: RFC 5280 6.1.3: .*Bridge CA.*"$' \
 	"$ON" import --state "$O" "${IMP[@]}" "$T/b-later-forged"
 check "... unchanged" test "$(state_digest)" = "$D1"
+# Renewal (CPS 4-9): generation 2 of the cross-certification imported
+# beside generation 1; the repository's pair is replaced by the newest
+# ("リポジトリ上の相互認証証明書ペアは速やかに最新のものに置換する"), the cross
+# certificates of both generations stay published.
+bridge 2
+forward "$R" 2 "$T/fwd2.der"
+ok "cross-certify again with bridge 2 (renewal: generation 2)" "$OFF" ceremony run \
+	"$HANKO_SRC/ceremony-scripts/cross-certify.yaml" --state "$S" --clock 2026-04-02T09:30:00Z --confirm-digests \
+	--input "bca-csr=$T/bca-2.csr" --input "bca-csr-sha256=$T/bca-2.csr.sha256" --input "bca-cert=$T/fwd2.der" \
+	--input "bca-cert-sha256=$T/fwd2.der.sha256" "${SH[@]}" "${OPS[@]}"
+root_bundle b-real2 "$S/certs/cross-2.der" "$S/certs/cross-forward-2.der" "$S/certs/crosspair-2.der"
+ok "the renewal's cross-pair bundle is imported" "$ON" import --state "$O" "${IMP[@]}" "$T/b-real2"
+fails "publish after the renewal (published; exit 9: this store has no ARL)" 9 'no imported ARL is current' \
+	"$ON" publish --state "$O" --repo "$T/repo" --clock 2026-04-02T13:00:00Z
+sha16() { sha256sum <"$1" | cut -c1-16; }
+check "... the repository's CertificatePair is generation 2's only (CPS 4-9)" bash -c \
+	"[ \"\$(cd '$T/repo/cross' && ls pair-*)\" = 'pair-$(sha16 "$S/certs/crosspair-2.der").der' ] &&
+	 cmp -s '$T/repo/cross/pair-$(sha16 "$S/certs/crosspair-2.der").der' '$S/certs/crosspair-2.der'"
+check "... the four cross certificates of both generations are published" bash -c \
+	"for f in cross-1 cross-forward-1 cross-2 cross-forward-2; do
+		cmp -s '$S/certs/'\$f.der '$T/repo/cross/cross-'\$(sha256sum <'$S/certs/'\$f.der | cut -c1-16).cer || exit 1
+	 done"
 ok "the audit log verifies" "$OFF" audit verify --state "$O"
 finish
