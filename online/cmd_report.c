@@ -17,15 +17,26 @@
  * no ldap provision is recorded for it, a warning on stderr says the
  * report may be missing the directory's reads (exit 0 all the same: a
  * month in which no party read the directory has nothing to record).
+ * Those records, and serve's provision.lost, are read from the live log
+ * and the closed logs it links back to (after the yearly close the months
+ * before it are only there), each verified with the token's audit key as
+ * check and recover read them (hk_logev_logs_open); a month that began
+ * before the oldest log still kept (the one before it deleted after its
+ * year) is warned of: its records there cannot be read.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "audit.h"
 #include "clock.h"
 #include "err.h"
+#include "logev.h"
 #include "online.h"
+#include "p11.h"
+#include "state.h"
 #include "store.h"
 
 struct report_opts {
@@ -50,6 +61,9 @@ struct ldap_month {
 	uint64_t pushes;		/* ldap.publish ok records in it */
 	uint64_t provisions;		/* ldap provisions recorded for it */
 	uint64_t lost;			/* serve's provision.lost in it */
+	int seen;			/* a record read (first set) */
+	time_t first;			/* the oldest record read */
+	struct hk_audit_gone gone;	/* a closed log no longer kept */
 };
 
 static const char report_usage[] =
@@ -163,6 +177,11 @@ ldap_push_seen(const struct hk_audit_record *rec, void *arg)
 	struct ldap_month *l = arg;
 	time_t t;
 
+	/* the oldest log's first record: handed over first */
+	if (!l->seen && hk_time_parse(rec->time, &t) == 0) {
+		l->seen = 1;
+		l->first = t;
+	}
 	/* ldap-push and publish --ldap (hk_online_ldap_push) */
 	if (strcmp(rec->event, "ldap.publish") == 0 &&
 	    strcmp(rec->result, "ok") == 0 &&
@@ -194,20 +213,53 @@ ldap_provision_seen(const char *a, const char *b, uint64_t count, void *arg)
 	return 0;
 }
 
-/* Did LDAP publishing run in the month, and are its reads recorded? */
+/*
+ * Did LDAP publishing run in the month, and are its reads recorded? Did
+ * serve lose counts in it? The live log and the closed logs it links back
+ * to (docs/audit-log.md "Retention": after the yearly close the months
+ * before it are only in the closed log), oldest first, each verified with
+ * the token's audit key and its link checked, as check and recover read
+ * them as evidence: a log that fails fails the report (exit 6), named.
+ */
 static int
 ldap_month_check(struct hk_online *on, struct hk_store *store,
     const struct report_opts *o, struct ldap_month *l)
 {
+	struct hk_audit_report rep;
+	struct hk_logev_logs L;
+	EVP_PKEY *pub = NULL;
 	int r;
 
 	memset(l, 0, sizeof(*l));
+	memset(&L, 0, sizeof(L));
 	if ((r = hk_store_month_bounds(o->year, o->mon, &l->from,
 	    &l->to)) != 0 ||
 	    (r = hk_store_provision_month(store, o->year, o->mon,
 	    HK_PROVISION_BY_RECIPIENT, ldap_provision_seen, l)) != 0)
 		return r;
-	return hk_audit_scan(on->audit_log, ldap_push_seen, l);
+	if ((r = hk_online_audit_verify(on, &rep)) == HK_ERR_AUDIT) {
+		hk_err_set("%s: the audit log fails verification with the "
+		    "token's audit key (%s): its records of the month "
+		    "(ldap.publish, provision.lost) cannot be read",
+		    on->audit_log, rep.reason[0] ? rep.reason : hk_err_msg());
+		return r;
+	}
+	if (r != 0 || (r = hk_token_key(on->tok, hk_state_get(on->st,
+	    "audit.key-uri"), NULL, &pub)) != 0)
+		return r;
+	r = hk_logev_logs_open(&L, on->audit_log, &rep, pub, NULL);
+	EVP_PKEY_free(pub);
+	if (r == 0 && (r = hk_logev_scan(&L, ldap_push_seen, l)) ==
+	    HK_ERR_AUDIT && L.failed != NULL)
+		hk_err_set("%s: fails verification (%s)", L.failed,
+		    hk_err_msg());
+	if (r == HK_ERR_AUDIT)
+		hk_err_set("%s: its records of the month (ldap.publish, "
+		    "provision.lost) cannot be read", hk_err_msg());
+	if (r == 0)
+		l->gone = L.gone;
+	hk_logev_logs_free(&L);
+	return r;
 }
 
 /* The report itself; w counts the first part. */
@@ -273,7 +325,7 @@ cmd_report(int argc, char **argv)
 	struct ldap_month l;
 	struct hk_online *on = NULL;
 	struct hk_store *store = NULL;
-	char path[4096], now[32], end[32], lost[80] = "";
+	char path[4096], now[32], end[32], lost[80] = "", gone[160] = "";
 	time_t from, to;
 	int r, warn, partial = 0;
 
@@ -310,6 +362,22 @@ cmd_report(int argc, char **argv)
 		    "are partial, not the month's report\n", o.month, end,
 		    now);
 	}
+	/* the month began before the oldest log still kept: the closed log
+	 * before it was deleted after its year (CPS 4-11-4), and its records
+	 * of the month with it */
+	if (r == 0 && l.gone.log_id[0] != '\0' && (!l.seen ||
+	    l.from < l.first)) {
+		hk_store_jst_format(l.first, now, sizeof(now));
+		snprintf(gone, sizeof(gone), "; the audit log before %s no "
+		    "longer kept (closed log %s): not read (warned)", now,
+		    l.gone.log_id);
+		fprintf(stderr, "hanko-online report: warning: %s: the audit "
+		    "log before %s is no longer kept (closed log %s, kept "
+		    "until %s, CPS 4-11-4): the month's ldap.publish and "
+		    "provision.lost records before it are not read, and their "
+		    "warnings cannot be given\n", o.month, now, l.gone.log_id,
+		    l.gone.until);
+	}
 	warn = r == 0 && l.pushes > 0 && l.provisions == 0;
 	if (r == 0 && l.lost > 0) {
 		snprintf(lost, sizeof(lost), "; %" PRIu64 " provisions serve "
@@ -327,11 +395,11 @@ cmd_report(int argc, char **argv)
 		    "provision, unless no relying party read it\n", o.month,
 		    l.pushes);
 	hk_online_audit(on, "records.report", r == 0 ? "ok" : "fail",
-	    "CPS 4-5: month %s%s: %zu rows, %" PRIu64 " provisions%s%s%s",
+	    "CPS 4-5: month %s%s: %zu rows, %" PRIu64 " provisions%s%s%s%s",
 	    o.month, o.csv ? (o.by_object ? " (csv, by object)" : " (csv)") :
 	    "", w.rows, w.total, partial ? "; the month not over: partial "
 	    "(warned)" : "", warn ? "; LDAP published but no ldap provision "
-	    "recorded (warned)" : "", lost);
+	    "recorded (warned)" : "", lost, gone);
 	if (r == 0)
 		r = hk_online_checkpoint(on);
 	else

@@ -9,7 +9,11 @@
 # only a line on serve's stderr ("counts lost", no number) said so: the
 # report fell short with nothing in the audit log. Counts, not timing: every
 # 200 for a partition CRL is a provision; the store's sum and the
-# audited losses add up to them.
+# audited losses add up to them. After the yearly close (audit close) the
+# provision.lost records are only in the closed log: report reads it too
+# (it read the live log only, and the month's warning was lost in silence),
+# verified as evidence; a closed log that fails fails the report (exit 6);
+# one deleted after its year is said, not passed over.
 . "$(dirname "$0")/online.sh"
 . "$(dirname "$0")/serve.sh"
 SP=""
@@ -103,5 +107,39 @@ check "... and its audit record says so" grep -q \
 	"	records.report	ok	-	CPS 4-5: month 2026-04 (csv): [0-9]* rows, [0-9]* provisions; $LOST provisions serve could not count (warned)	" "$LOG"
 ok "report --month 2026-05 --csv" "$ON" report --state "$O" --month 2026-05 --csv
 check "... no such warning for another month" sh -c "! grep -q 'could not count' '$T/err'"
-ok "the online audit log verifies" "$OFF" audit verify --state "$O"
+
+# ---- the yearly close: April's records only in the closed log -------------
+ok "the yearly close (audit close)" "$ON" audit close --state "$O" --actors op1,auditor1
+CL=$(ls "$O"/audit/closed/audit-*.log)
+check "... provision.lost only in the closed log now" sh -c \
+	"grep -q '	provision\.lost	' '$CL' && ! grep -q '	provision\.lost	' '$LOG'"
+ok "report --month 2026-04 --csv after the close" "$ON" report --state "$O" --month 2026-04 --csv
+check "... still warns: serve could not count them (the closed log read)" grep -qx \
+	"hanko-online report: warning: 2026-04: serve could not count $LOST provisions (provision.lost in the audit log): the counts fall short by them" "$T/err"
+check "... and its audit record (in the new log) says so" grep -q \
+	"	records.report	ok	-	CPS 4-5: month 2026-04 (csv): [0-9]* rows, [0-9]* provisions; $LOST provisions serve could not count (warned)	" "$LOG"
+cp -p "$CL" "$T/closed.saved"
+chmod u+w "$CL"
+flip_byte "$CL" $(( $(stat -c%s "$CL") / 2 ))
+CLQ=$(printf '%s' "$CL" | sed 's/[.[\*^$()+?{|]/\\&/g')
+fails "a closed log that fails verification: report refused (exit 6), the closed log named" 6 \
+	"^hanko-online report: .*$CLQ.*: its records of the month \(ldap\.publish, provision\.lost\) cannot be read$" \
+	"$ON" report --state "$O" --month 2026-04 --csv
+check "... no CSV printed" test ! -s "$T/out"
+cp -p "$T/closed.saved" "$CL"
+rm -f "$CL" "${CL%.log}.head"
+fails "a closed log missing within its year: refused the same way" 6 \
+	"the closed log [0-9a-f]+ it links to is missing .*CPS 4-11-4 keeps it until .*: its records of the month" \
+	"$ON" report --state "$O" --month 2026-04 --csv
+LATER=$(date -u -d '+2 years' +%Y-%m-%dT%H:%M:%SZ)
+ok "report --month 2026-04, the closed log deleted after its year (--clock $LATER)" \
+	"$ON" report --state "$O" --month 2026-04 --csv --clock "$LATER"
+check "... warns: the log before the close is no longer kept, the month's warnings cannot be given" grep -Eqx \
+	"hanko-online report: warning: 2026-04: the audit log before [-0-9T:]+\+09:00 is no longer kept \(closed log [0-9a-f]+, kept until [-0-9T:]+Z, CPS 4-11-4\): the month's ldap\.publish and provision\.lost records before it are not read, and their warnings cannot be given" "$T/err"
+check "... and its audit record says so" grep -Eq \
+	"	records\.report	ok	-	CPS 4-5: month 2026-04 \(csv\): [0-9]+ rows, [0-9]+ provisions; the audit log before [-0-9T:]+\+09:00 no longer kept \(closed log [0-9a-f]+\): not read \(warned\)	" "$LOG"
+ok "report --month $(date -u -d "$LATER" +%Y-%m) at the same clock: begun after the close" \
+	"$ON" report --state "$O" --month "$(date -u -d "$LATER" +%Y-%m)" --csv --clock "$LATER"
+check "... no such warning" sh -c "! grep -q 'no longer kept' '$T/err'"
+ok "the online audit log verifies" "$OFF" audit verify --state "$O" --clock "$LATER"
 finish
