@@ -18,10 +18,18 @@
  * only together with its audit record (records.provision): the row is
  * committed after the record is appended, so nothing is recorded
  * unaudited; then a signed checkpoint.
+ *
+ * An exact repeat (the same recipient, method, object and count in the
+ * same JST month, the report's unit) is refused, naming the earlier row:
+ * a provision is never deleted, so a command run twice would count twice
+ * in the published report. Another real provision of the same numbers is
+ * recorded with --another-provision, which its audit record says.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "err.h"
@@ -39,6 +47,7 @@ struct provision_opts {
 	const char *object;		/* --object ID|arl|crl */
 	const char *count_s;		/* --count N */
 	const char *at_s;		/* --at TIME, or NULL: now */
+	int another;			/* --another-provision */
 	long count;			/* the count, parsed */
 	time_t at;			/* the time, parsed (0 until known) */
 };
@@ -47,9 +56,12 @@ static const char provision_usage[] =
 "usage: hanko-online provision --state DIR --recipient NAME --method "
 "ldap|media\n"
 "           --object PARTITION|arl|crl --count N [--at TIME]\n"
+"           [--another-provision]\n"
 "  NAME: a relying party registered with hanko-online rp add\n"
 "  PARTITION: a partition id of municipalities.csv (431010, 431010-2)\n"
-"  TIME: YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DDTHH:MM:SS+09:00 (default: now)\n";
+"  TIME: YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DDTHH:MM:SS+09:00 (default: now)\n"
+"  --another-provision: the same recipient, method, object and count are\n"
+"    recorded in that month already, and this is another provision\n";
 
 /* "--count N": 1 to PROVISION_COUNT_MAX, digits only. */
 static int
@@ -132,6 +144,7 @@ parse(struct provision_opts *o, int argc, char **argv)
 		{ .name = "--object", .value = &o->object, .required = 1 },
 		{ .name = "--count", .value = &o->count_s, .required = 1 },
 		{ .name = "--at", .value = &o->at_s },
+		{ .name = "--another-provision", .flag = &o->another },
 		{ .name = NULL },
 	};
 	int r;
@@ -229,6 +242,51 @@ provision_check(struct hk_online *on, struct hk_store *store,
 	return r;
 }
 
+/*
+ * An exact repeat: the same recipient, method, object and count already
+ * recorded in the JST month of the time (the report's unit; within the
+ * transaction, so two runs at once cannot both pass). Refused unless
+ * --another-provision says it is another provision; *again set then.
+ */
+static int
+repeat_check(struct hk_store *store, const struct provision_opts *o,
+    int *again)
+{
+	struct tm tm;
+	time_t j = o->at + HK_JST_OFFSET, from, to, at;
+	int64_t id;
+	uint64_t n;
+	char when[32];
+	int r;
+
+	*again = 0;
+	if (gmtime_r(&j, &tm) == NULL) {
+		hk_err_set("--at: outside the calendar");
+		return HK_ERR_INVALID;
+	}
+	if ((r = hk_store_month_bounds(tm.tm_year + 1900, tm.tm_mon + 1,
+	    &from, &to)) != 0)
+		return r;
+	if ((r = hk_store_provision_find(store, o->recipient, o->method,
+	    o->object, (uint64_t)o->count, from, to, &id, &at, &n)) ==
+	    HK_ERR_NOT_FOUND)
+		return 0;
+	if (r != 0)
+		return r;
+	if (o->another) {
+		*again = 1;
+		return 0;
+	}
+	hk_store_jst_format(at, when, sizeof(when));
+	hk_err_set("%s, method %s, object %s, count %ld in %04d-%02d (JST): "
+	    "recorded already (provisions row %" PRId64 ", at %s%s): entered "
+	    "again it would count twice in the CPS 4-5 report; if this is "
+	    "another provision, give --another-provision", o->recipient,
+	    o->method, o->object, o->count, tm.tm_year + 1900, tm.tm_mon + 1,
+	    id, when, n > 1 ? ", and more" : "");
+	return HK_ERR_INVALID;
+}
+
 /* The row and its audit record: the row committed only once the record is
  * appended. */
 static int
@@ -236,17 +294,20 @@ provision_record(struct hk_online *on, struct hk_store *store,
     const struct provision_opts *o)
 {
 	char a[32], z[32];
-	int r;
+	int r, again = 0;
 
 	hk_store_jst_format(o->at, a, sizeof(a));
 	hk_time_format(o->at, z, sizeof(z));
 	if ((r = hk_store_begin(store)) != 0 ||
+	    (r = repeat_check(store, o, &again)) != 0 ||
 	    (r = hk_store_provision_add_count(store, o->recipient, o->method,
 	    o->object, o->at, (uint64_t)o->count)) != 0)
 		goto out;
 	if (hk_online_audit(on, "records.provision", "ok", "CPS 4-5: %s, "
-	    "method %s, object %s, count %ld, at %s (%s)", o->recipient,
-	    o->method, o->object, o->count, z, a) != 0) {
+	    "method %s, object %s, count %ld, at %s (%s)%s", o->recipient,
+	    o->method, o->object, o->count, z, a, again ? "; another "
+	    "provision of the same numbers in the month (--another-provision)"
+	    : "") != 0) {
 		hk_err_set("audit record records.provision ok not written: "
 		    "nothing recorded");
 		r = HK_ERR_AUDIT;
@@ -258,8 +319,9 @@ provision_record(struct hk_online *on, struct hk_store *store,
 		    "above is not recorded", hk_err_msg());
 		goto out;
 	}
-	printf("recorded: %s, method %s, object %s, count %ld, at %s\n",
-	    o->recipient, o->method, o->object, o->count, a);
+	printf("recorded: %s, method %s, object %s, count %ld, at %s%s\n",
+	    o->recipient, o->method, o->object, o->count, a, again ?
+	    " (another provision of the same numbers in the month)" : "");
  out:
 	if (r != 0)
 		hk_store_rollback(store);

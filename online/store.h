@@ -408,6 +408,13 @@ int hk_store_provision_month(struct hk_store *s, int year, int month,
     enum hk_provision_group g, int (*fn)(const char *a, const char *b,
     uint64_t count, void *arg), void *arg);
 
+/* The provisions of recipient, method, object and count with at in
+ * [from, to) (provision's exact repeat, CPS 4-5): 0 with the first one's
+ * id and at and how many (*n), or HK_ERR_NOT_FOUND. */
+int hk_store_provision_find(struct hk_store *s, const char *recipient,
+    const char *method, const char *object, uint64_t count, time_t from,
+    time_t to, int64_t *id, time_t *at, uint64_t *n);
+
 /* Every certificate of a resident, any status, oldest first (notBefore,
  * then reservation order): CPS 2-8-6 disclosure. c->tbs is NULL. */
 int hk_store_history(struct hk_store *s,

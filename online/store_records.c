@@ -129,6 +129,53 @@ hk_store_provision_month(struct hk_store *s, int year, int month,
 	return r;
 }
 
+int
+hk_store_provision_find(struct hk_store *s, const char *recipient,
+    const char *method, const char *object, uint64_t count, time_t from,
+    time_t to, int64_t *id, time_t *at, uint64_t *n)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	*id = 0;
+	*at = 0;
+	*n = 0;
+	if (count > (uint64_t)INT64_MAX)
+		return HK_ERR_NOT_FOUND;
+	if ((r = hk_store_prepare(s, "SELECT min(id), count(*) FROM "
+	    "provisions WHERE recipient = ?1 AND method = ?2 AND object = ?3 "
+	    "AND count = ?4 AND at >= ?5 AND at < ?6", &st)) != 0)
+		return r;
+	sqlite3_bind_text(st, 1, recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, method, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, object, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)count);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)from);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)to);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		r = hk_store_fail(s, rc, "provisions: select");
+		sqlite3_finalize(st);
+		return r;
+	}
+	*n = (uint64_t)sqlite3_column_int64(st, 1);
+	*id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (*n == 0)
+		return HK_ERR_NOT_FOUND;
+	if ((r = hk_store_prepare(s, "SELECT at FROM provisions WHERE id = ?1",
+	    &st)) != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)*id);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		r = hk_store_fail(s, rc, "provisions: select");
+		sqlite3_finalize(st);
+		return r;
+	}
+	*at = (time_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
 /*
  * One certificate row as the queries below select it: serial,
  * municipality, resident_key, status, not_before, not_after, issuer,

@@ -236,5 +236,36 @@ HANKO_FAIL_AUDIT_AT=records.provision "$ON" provision "${PV[@]}" "${Y[@]}" --met
 check "provision whose audit record cannot be appended: exit 6 (exit $rc)" sh -c \
 	"[ $rc = 6 ] && grep -q 'audit record records.provision ok not written: nothing recorded' '$T/lost.err'"
 check "nothing recorded by any refusal (rows/sum $ROWS)" test "$(db "SELECT count(*) || '/' || sum(count) FROM provisions")" = "$ROWS"
+
+# An exact repeat (the same recipient, method, object and count in the same
+# JST month) is refused, naming the earlier row: a provision is never
+# deleted, and a command run twice counted twice in the gazette's report.
+# Another real provision of the same numbers: --another-provision.
+ID=$(db "SELECT id FROM provisions WHERE recipient = 'yatsushiro-city' AND method = 'ldap' AND object = 'crl'")
+fails "provision: the same April LDAP reads entered again: refused" 3 \
+	"^hanko-online provision: yatsushiro-city, method ldap, object crl, count 120 in 2026-04 \(JST\): recorded already \(provisions row $ID, at 2026-04-30T23:00:00\+09:00\): entered again it would count twice in the CPS 4-5 report; if this is another provision, give --another-provision$" \
+	"$ON" provision "${PV[@]}" "${Y[@]}" --method ldap --object crl --count 120 --at 2026-04-30T23:00:00+09:00
+fails "... also at another time of the same JST month (--at 2026-04-02T00:00:00Z)" 3 \
+	"count 120 in 2026-04 \(JST\): recorded already \(provisions row $ID, " \
+	"$ON" provision "${PV[@]}" "${Y[@]}" --method ldap --object crl --count 120 --at 2026-04-02T00:00:00Z
+ID=$(db "SELECT id FROM provisions WHERE recipient = 'yatsushiro-city' AND method = 'ldap' AND object = 'arl'")
+fails "... the one recorded without --at, run again the same way" 3 \
+	"count 4 in 2026-05 \(JST\): recorded already \(provisions row $ID, at 2026-05-03T10:00:00\+09:00\)" \
+	"$ON" provision --state "$O" --clock 2026-05-03T02:00:00Z "${Y[@]}" --method ldap --object arl --count 4
+check "... nothing recorded (rows/sum $ROWS)" test "$(db "SELECT count(*) || '/' || sum(count) FROM provisions")" = "$ROWS"
+check "... audited as refusals (records.provision fail)" test \
+	"$(grep -c '	records.provision	fail	.*recorded already' "$O/audit/audit.log")" = 3
+ok "provision: the same numbers in the month after (00:00 JST on 1 May): not a repeat" "$ON" provision "${PV[@]}" \
+	"${Y[@]}" --method ldap --object crl --count 120 --at 2026-04-30T15:00:00Z
+ok "provision: another count in April: not a repeat" "$ON" provision "${PV[@]}" "${Y[@]}" \
+	--method ldap --object crl --count 121 --at 2026-04-30T23:00:00+09:00
+ok "provision: the same numbers, --another-provision: recorded" "$ON" provision "${PV[@]}" "${Y[@]}" \
+	--method ldap --object crl --count 120 --at 2026-04-29T10:00:00+09:00 --another-provision
+check "... it says so" grep -qx \
+	"recorded: yatsushiro-city, method ldap, object crl, count 120, at 2026-04-29T10:00:00+09:00 (another provision of the same numbers in the month)" "$T/out"
+check "... and so does its audit record" grep -q \
+	"	records.provision	ok	-	CPS 4-5: yatsushiro-city, method ldap, object crl, count 120, at 2026-04-29T01:00:00Z (2026-04-29T10:00:00+09:00); another provision of the same numbers in the month (--another-provision)	" "$O/audit/audit.log"
+ok "report --month 2026-04 --csv" "$ON" report --state "$O" --month 2026-04 --csv
+check "... April's ldap: 120 + 121 + 120" test "$(grep '^yatsushiro-city,2026-04,[0-9]*,ldap$' "$T/out")" = "yatsushiro-city,2026-04,361,ldap"
 ok "the online audit log verifies (checkpoints by audit-1)" "$OFF" audit verify --state "$O"
 finish
