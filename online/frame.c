@@ -28,6 +28,7 @@ static const struct {
 	[HK_EV_OCSP_BUSY] = { "ocsp.refuse", "rate-limited" },
 	[HK_EV_SUPPRESSED] = { "serve.suppressed", "ok" },
 	[HK_EV_SET_BAD] = { "repo.set", "fail" },
+	[HK_EV_PROV_LOST] = { "provision.lost", "fail" },
 };
 
 int

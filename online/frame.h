@@ -75,7 +75,12 @@ enum hk_frame_event {
 	HK_EV_SUPPRESSED = 6,		/* serve.suppressed ok: refusals
 					 * counted, not recorded one by one */
 	HK_EV_SET_BAD = 7,	/* repo.set fail: a set cannot be read */
-	HK_EV_END = 8,			/* first unknown code */
+	HK_EV_PROV_LOST = 8,	/* provision.lost fail: provisions the
+				 * worker could not count (its counter
+				 * table full); the detail is their number
+				 * alone, which the key holder adds up and
+				 * audits once per flush period (CPS 4-5) */
+	HK_EV_END = 9,			/* first unknown code */
 };
 
 /* The event and result of a code; -1 for an unknown code. */

@@ -755,6 +755,8 @@ flush_provisions(struct worker *w)
 		if (hk_frame_prov_encode(recs + off, k, &p, &len) != 0) {
 			fprintf(stderr, "hanko-online serve: worker: %s\n",
 			    hk_err_msg());
+			for (i = off; i < off + k; i++)
+				lost += recs[i].count;	/* said below */
 			continue;
 		}
 		if (chan_send(w, HK_FRAME_PROVISION, 0, p, len) != 0)
@@ -762,6 +764,18 @@ flush_provisions(struct worker *w)
 		free(p);
 	}
 	free(recs);
+	/* what could not be counted reaches the audit log as the key
+	 * holder's own losses do (provision.lost, with the number), so that
+	 * report warns for the month (CPS 4-5); the key holder adds these up
+	 * and writes one record per flush period */
+	if (lost > 0 && !atomic_load(&w->broken)) {
+		unsigned char buf[2 + HK_FRAME_DETAIL_MAX];
+		char d[24];
+
+		snprintf(d, sizeof(d), "%lu", lost);
+		(void)chan_send(w, HK_FRAME_AUDIT, 0, buf,
+		    hk_frame_audit_encode(HK_EV_PROV_LOST, d, buf));
+	}
 }
 
 /* ---- relying parties ---- */

@@ -311,6 +311,11 @@ Test(frame, audit_payloads)
 	cr_assert_eq(hk_frame_audit_decode(buf, 1, &code, detail),
 	    HK_ERR_PARSE, "one byte");
 	cr_assert_eq(hk_frame_event_name(HK_EV_END, &ev, &res), -1);
+	/* the worker's lost provisions: the key holder's own record's pair,
+	 * which report adds up (CPS 4-5) */
+	cr_assert_eq(hk_frame_event_name(HK_EV_PROV_LOST, &ev, &res), 0);
+	cr_assert_str_eq(ev, "provision.lost");
+	cr_assert_str_eq(res, "fail");
 }
 
 static int
