@@ -14,6 +14,14 @@ that can be made mechanically, each printed as one line "ok|FAIL: <what>":
     test/integration/X.sh and every quoted assertion text after it is one of
     that script's (shell expansions in the script stand for anything; in the
     text N, S, K, ... stand for a value); every `path` it names exists.
+ 3. man pages: every option a SYNOPSIS gives is documented, one line per
+    command. hanko-online(1): each has an entry in OPTIONS (a .TP whose
+    head names it). hanko-offline(1): each SYNOPSIS command has an entry
+    under COMMANDS (a top-level .TP/.B, up to the next, its .RS list
+    included) that names each of its options, but those of "OPTIONS COMMON
+    TO COMMANDS ON A STATE FOLDER" (--state, --clock) and --share with the
+    --passin that opens a share, when the command is named in that
+    section's --share entry.
 
 Exit 0 when everything holds, 1 otherwise.
 """
@@ -269,6 +277,96 @@ for ln, line in enumerate(md.split("\n"), 1):
         p = p.split(":")[0]
         report(os.path.exists(os.path.join(SRC, p)),
                "cps-mapping.md:%d: %s exists" % (ln, p))
+
+
+# ---- 3. the man pages document every option their SYNOPSIS gives --------
+
+def section(lines, title):
+    """The lines of the .SH section whose title starts with title."""
+    a = next((i for i, l in enumerate(lines)
+              if l.startswith(".SH " + title)), None)
+    if a is None:
+        return []
+    b = next((i for i, l in enumerate(lines) if l.startswith(".SH")
+              and i > a), len(lines))
+    return lines[a + 1:b]
+
+
+def entry_heads(body):
+    """The options each .TP entry's head line (.B/.BI/.BR) names."""
+    return [set(re.findall(r"--[a-z0-9-]+", body[i]))
+            for i in range(1, len(body))
+            if body[i - 1].startswith(".TP") and body[i].startswith(".B")]
+
+
+def man_lines(path):
+    return open(os.path.join(SRC, path), encoding="utf-8").read().replace(
+        "\\-", "-").split("\n")
+
+
+# hanko-online: one OPTIONS section; each option of the SYNOPSIS has an
+# entry there (a .TP whose head names it).
+L = man_lines("docs/hanko-online.1")
+documented = set().union(*entry_heads(section(L, "OPTIONS")))
+for k, opts in sorted(synopsis("docs/hanko-online.1", "hanko-online").items()):
+    lack = opts - documented - {"--help"}
+    report(not lack, "docs/hanko-online.1 OPTIONS: hanko-online %s: an entry "
+           "for each option of its SYNOPSIS%s" %
+           (k, "; none for " + " ".join(sorted(lack)) if lack else ""))
+
+# hanko-offline: options per command, under COMMANDS (a top-level .TP/.B
+# entry, up to the next one, its .RS list included); --state and --clock in
+# "OPTIONS COMMON TO COMMANDS ON A STATE FOLDER", whose --share entry (with
+# --passin SPEC: the share's passphrase) names the commands that take it.
+L = man_lines("docs/hanko-offline.1")
+c = next(i for i, l in enumerate(L) if l.startswith(".SH COMMANDS"))
+e = next(i for i, l in enumerate(L) if l.startswith(".SH") and i > c)
+heads, depth = [], 0
+for i in range(c + 1, e):
+    if L[i].startswith(".RS"):
+        depth += 1
+    elif L[i].startswith(".RE"):
+        depth -= 1
+    elif depth == 0 and L[i - 1].startswith(".TP") and \
+            L[i].startswith(".B "):
+        m = re.match(r"\.B ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?", L[i])
+        if m:
+            heads.append((i, key_of(m)))
+entries = {}
+for j, (i, k) in enumerate(heads):
+    entries[k] = "\n".join(L[i:heads[j + 1][0] if j + 1 < len(heads) else e])
+common = section(L, "OPTIONS COMMON TO COMMANDS ON A STATE FOLDER")
+everywhere, share_text = set(), ""
+for j in range(1, len(common)):
+    if not (common[j - 1].startswith(".TP") and common[j].startswith(".B")):
+        continue
+    names = set(re.findall(r"--[a-z0-9-]+", common[j]))
+    if "--share" in names:
+        end = next((t for t in range(j + 1, len(common))
+                    if common[t].startswith(".TP")), len(common))
+        share_text = "\n".join(common[j + 1:end])
+    else:
+        everywhere |= names
+
+
+def named_in(k, text):
+    return re.search(r"(?<![a-z-])%s(?![a-z-])" % re.escape(k), text)
+
+
+for k, opts in sorted(synopsis("docs/hanko-offline.1",
+                               "hanko-offline").items()):
+    if k not in entries:
+        report(False, "docs/hanko-offline.1 COMMANDS: hanko-offline %s: no "
+               "entry" % k)
+        continue
+    shared = {"--share", "--passin"} if "--share" in opts and \
+        named_in(k, share_text) else set()
+    lack = {o for o in opts - everywhere - shared - {"--help"}
+            if not re.search(r"%s(?![a-z0-9-])" % re.escape(o), entries[k])}
+    report(not lack, "docs/hanko-offline.1 COMMANDS: hanko-offline %s: its "
+           "entry (or the common options) names each option of its "
+           "SYNOPSIS%s" % (k, "; not " + " ".join(sorted(lack))
+                           if lack else ""))
 
 print("%d failed" % failed)
 sys.exit(1 if failed else 0)
