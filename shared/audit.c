@@ -2696,6 +2696,32 @@ hk_audit_check_previous(const char *path, const struct hk_audit_report *rep,
 		    " (%s)%s\n", (long long)rep->close_seq, rep->close_time,
 		    rep->sealed ? ", sealed by the checkpoint after it" :
 		    "; its checkpoint is missing: the close stopped part-way");
+	/* A closed log of this log's own id in closed/ while this log is
+	 * not closed: the log was closed, and an older copy of it (a
+	 * backup, a copy taken before the close) put back in place of the
+	 * log the close began; the chain of a prefix is sound, so nothing
+	 * else would find it. The closed log itself (a close that stopped
+	 * after linking it, or --log of it) is the same file, or sealed. */
+	if (rep->log_id[0] != '\0' && !(rep->close_seq >= 0 && rep->sealed)) {
+		struct stat a, b;
+
+		r = hk_audit_find_closed(path, rep->log_id, found,
+		    sizeof(found));
+		if (r != 0 && r != HK_ERR_NOT_FOUND)
+			return r;
+		hk_err_clear();
+		if (r == 0 && !(stat(path, &a) == 0 &&
+		    stat(found, &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)) {
+			hk_err_set("%s: log %s was closed already (%s), but "
+			    "this log is not: an older copy of the log was "
+			    "put back in place of the log its close began "
+			    "(records since record %llu missing): an incident "
+			    "for the internal auditor", path, rep->log_id,
+			    found, (unsigned long long)rep->records);
+			return HK_ERR_AUDIT;
+		}
+	}
 	if (!rep->linked)
 		return 0;
 	snprintf(lpath, sizeof(lpath), "%s", path);

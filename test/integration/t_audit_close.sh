@@ -31,6 +31,7 @@ ok "a backup before the close" "$ON" backup --state "$O" --out "$T/bk1" --clock 
 old=$(genesis_id "$log")
 oldn=$(wc -l <"$log")
 cp "$log" "$T/log.before"
+cp "$log.head" "$T/log.before.head"
 ok "audit close" "$ON" audit close --state "$O" --clock 2026-04-03T09:00:00Z --actors op1,auditor1
 cp "$HANKO_TMP/out" "$T/close.out"
 CL=$CD/audit-$old-20260403.log
@@ -60,6 +61,15 @@ check "... reports the link (id, seq, hash)" grep -q "begins after log $old (clo
 check "... and checks it against audit/closed/" grep -q "the closed log $CL: OK" "$HANKO_TMP/out"
 ok "the closed log verifies on its own" "$OFF" audit verify --log "$CL" --key "$KEY"
 check "... and says it is closed and sealed" grep -q "closed: record $((oldn)) is audit.close (2026-04-03T09:00:00Z), sealed by the checkpoint after it" "$HANKO_TMP/out"
+# The live log rolled back: its copy from before the close (with its head
+# file, a sound shorter chain) put back over the log the close began.
+cp -p "$log" "$T/live.kept"; cp -p "$log.head" "$T/live.kept.head"
+cp "$T/log.before" "$log"; cp "$T/log.before.head" "$log.head"
+fails "the live log replaced by its copy from before the close: found, naming the closed log" 6 \
+	"audit/audit.log: log $old was closed already \(.*closed/audit-$old-20260403.log\), but this log is not: an older copy" \
+	"$ON" audit verify --state "$O"
+fails "... hanko-offline audit verify --log too" 6 "log $old was closed already" "$OFF" audit verify --log "$log" --key "$KEY"
+cp -p "$T/live.kept" "$log"; cp -p "$T/live.kept.head" "$log.head"
 
 # 3. The link: a closed log changed, swapped or deleted is found and named.
 chmod 600 "$CL"
