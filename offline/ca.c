@@ -7,11 +7,13 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "atomic.h"
 #include "audit.h"
 #include "clock.h"
 #include "err.h"
+#include "hex.h"
 #include "offline.h"
 #include "passin.h"
 #include "profile_accept.h"
@@ -423,6 +425,55 @@ hk_ca_checkpoint(struct hk_ca *ca)
 	if ((r = hk_token_key(ca->tok, uri, &priv, NULL)) != 0)
 		return r;
 	r = hk_audit_checkpoint(ca->audit_log, priv, "audit-1");
+	EVP_PKEY_free(priv);
+	return r;
+}
+
+int
+hk_ca_checkpoint_anchor(struct hk_ca *ca, char *out, size_t len)
+{
+	struct hk_audit_report *rep = NULL;
+	EVP_PKEY *priv = NULL;
+	const char *uri = hk_state_get(ca->st, "audit.key-uri");
+	unsigned char *der = NULL, md[32];
+	char khex[65];
+	int n, r;
+
+	if ((r = hk_ca_checkpoint(ca)) != 0)
+		return r;
+	if ((r = hk_token_key(ca->tok, uri, &priv, NULL)) != 0)
+		return r;
+	if ((n = i2d_PUBKEY(priv, &der)) <= 0 ||
+	    EVP_Digest(der, (size_t)n, md, NULL, EVP_sha256(), NULL) != 1) {
+		hk_err_set("audit checkpoint: cannot encode the audit key's "
+		    "public key");
+		hk_err_add_openssl();
+		r = HK_ERR_CRYPTO;
+		goto out;
+	}
+	hk_hex_encode(md, sizeof(md), khex);
+	if ((rep = malloc(sizeof(*rep))) == NULL) {
+		hk_err_set("out of memory");
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	/* The checkpoint just made is the log's last record: the anchor
+	 * the ceremony record on paper keeps (docs/audit-log.md). */
+	if ((r = hk_audit_verify(ca->audit_log, NULL, rep)) != 0)
+		goto out;
+	if (rep->last_checkpoint_seq < 0 ||
+	    (uint64_t)rep->last_checkpoint_seq + 1 != rep->records) {
+		hk_err_set("%s: the checkpoint is not the log's last record",
+		    ca->audit_log);
+		r = HK_ERR_AUDIT;
+		goto out;
+	}
+	snprintf(out, len, "log %s record %lld hash %s, audit key SHA-256 %s",
+	    rep->log_id, (long long)rep->last_checkpoint_seq, rep->last_hash,
+	    khex);
+ out:
+	free(rep);
+	OPENSSL_free(der);
 	EVP_PKEY_free(priv);
 	return r;
 }

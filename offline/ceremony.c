@@ -890,7 +890,7 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 	struct hk_script *script = NULL;
 	struct hk_state *st0 = NULL;
 	struct hk_common_opts co;
-	char copy[4096] = "", tdir[4096], txt[4096] = "";
+	char copy[4096] = "", tdir[4096], txt[4096] = "", anchor[512];
 	uint8_t *stand_in = NULL;
 	char t[32];
 	struct hk_err_kept msg;
@@ -1052,10 +1052,15 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 	if ((r = hk_ca_audit(c->ca, "ceremony.done", "ok", "-", "%s script "
 	    "SHA-256 %s", c->script->name, c->script->sha256_hex)) != 0)
 		goto out;
-	if (c->ca->tok != NULL && (r = hk_ca_checkpoint(c->ca)) != 0)
+	anchor[0] = '\0';
+	if (c->ca->tok != NULL && (r = hk_ca_checkpoint_anchor(c->ca, anchor,
+	    sizeof(anchor))) != 0)
 		goto out;
 	printf("Ceremony %s done%s.\n", c->script->name, c->rehearsal ?
 	    " (REHEARSAL: outputs marked TEST)" : "");
+	if (anchor[0] != '\0' && copy[0] == '\0')
+		printf("Audit log sealed by the checkpoint after the transcript: "
+		    "%s (write it in the ceremony record)\n", anchor);
 	r = 0;
 	goto out;
 fail:

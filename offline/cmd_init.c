@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 #include <sodium.h>
 
 #include "atomic.h"
@@ -63,6 +64,7 @@ struct init_work {
 	char *pass[HK_QUORUM_MAX_SHARES]; /* passphrases (secure memory) */
 	char share_path[HK_QUORUM_MAX_SHARES][4096]; /* on the media */
 	int shares_written;		/* share files made so far */
+	char audit_key_sha256[65];	/* SHA-256 of the audit key's SPKI */
 	char tmp[4096];			/* the temporary state folder */
 	int tmp_made;			/* 1 once tmp exists */
 	char *user_pin, *so_pin;	/* secure memory */
@@ -366,8 +368,24 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 	    (r = hk_file_write(path, pem, (size_t)pemlen, 0644,
 	    HK_WRITE_NOREPLACE)) != 0)
 		goto out;
+	{
+		unsigned char *der = NULL, md[32];
+		int dn = i2d_PUBKEY(pub, &der);
+
+		if (dn <= 0 || EVP_Digest(der, (size_t)dn, md, NULL,
+		    EVP_sha256(), NULL) != 1) {
+			OPENSSL_free(der);
+			hk_err_set("audit-1: cannot encode its public key");
+			hk_err_add_openssl();
+			r = HK_ERR_CRYPTO;
+			goto out;
+		}
+		OPENSSL_free(der);
+		hk_hex_encode(md, sizeof(md), w->audit_key_sha256);
+	}
 	if ((r = audit(w, "key.generate", "ok", "-", "audit-1: EC P-256 key %s "
-	    "in the token signs checkpoints", uri)) != 0)
+	    "in the token signs checkpoints; its public key %s SHA-256 %s",
+	    uri, "audit/audit-key.pem", w->audit_key_sha256)) != 0)
 		goto out;
 
 	/* The copies of profile and roster the CA was made with. */
@@ -501,6 +519,10 @@ cmd_init(int argc, char **argv)
 	    o.label, hk_roster_key_managers(w.roster), w.roster->threshold);
 	for (int i = 0; i < w.shares_written; i++)
 		printf("  share %d -> %s\n", i + 1, w.share_path[i]);
+	printf("  audit key audit-1: SHA-256 of its public key (%s/audit/"
+	    "audit-key.pem) %s: write it in the ceremony record; the internal "
+	    "auditor compares the file with it (docs/audit-log.md)\n",
+	    o.c.state, w.audit_key_sha256);
 	r = 0;
  out:
 	cleanup(&w, r != 0);

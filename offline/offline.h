@@ -130,6 +130,10 @@ int hk_ca_activate(struct hk_ca *ca, const struct hk_share_arg *shares,
 int hk_ca_unseal(struct hk_ca *ca, const char *name, unsigned char **plain);
 /* Sign a checkpoint with the token's audit key (needs activation). */
 int hk_ca_checkpoint(struct hk_ca *ca);
+/* hk_ca_checkpoint, then into out the anchor the ceremony record keeps:
+ * "log <id> record <seq> hash <64 hex>, audit key SHA-256 <64 hex>" (the
+ * checkpoint record and the SHA-256 of the token audit key's SPKI). */
+int hk_ca_checkpoint_anchor(struct hk_ca *ca, char *out, size_t len);
 /* Log out, close the token, free. NULL is fine. */
 void hk_ca_close(struct hk_ca *ca);
 

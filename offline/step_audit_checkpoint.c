@@ -11,13 +11,14 @@ static int
 run(struct hk_cer *c, const struct hk_script_step *st,
     struct hk_step_result *res)
 {
+	char anchor[512];
 	int r;
 
 	(void)st;
-	if ((r = hk_ca_checkpoint(c->ca)) != 0)
+	if ((r = hk_ca_checkpoint_anchor(c->ca, anchor, sizeof(anchor))) != 0)
 		return r;
 	snprintf(res->detail, sizeof(res->detail), "audit log verified and "
-	    "checkpoint signed by audit-1");
+	    "checkpoint signed by audit-1: %s", anchor);
 	return 0;
 }
 

@@ -114,6 +114,7 @@ check "the state's log records the rehearsal with the script's SHA-256" bash -c 
 check "the state is still without a root" test ! -e "$S/certs/root-1.der"
 ok "real run of the same script" run --state "$S" --clock 2026-04-01T10:00:00Z \
 	--confirm-digests "${SH[@]}" "${OPS[@]}"
+cp "$HANKO_TMP/out" "$T/real.out"
 check "the real run printed the same SHA-256" grep -q "SHA-256 $SHA" "$HANKO_TMP/out"
 check "the real run's ceremony.start records it" bash -c \
 	"grep '	ceremony.start	ok	' '$S/audit/audit.log' | tail -1 | grep -q '$SHA'"
@@ -132,6 +133,21 @@ FP=$(openssl x509 -in "$S/certs/root-1.der" -inform DER -outform DER | sha256sum
 check "the transcript has the output's SHA-256" grep -q "^output: root-der .* SHA-256 $FP$" "$TX"
 ok "the transcript's signature verifies with openssl and the audit key" \
 	openssl dgst -sha256 -verify "$S/audit/audit-key.pem" -signature "$TX.sig" "$TX"
+# The anchor outside the machine (docs/audit-log.md, "What is and is not
+# detected"): the transcript, signed on paper, names the log id, the seq and
+# hash of the checkpoint its last step made, and the audit key's SHA-256; the
+# auditor compares them with the log and the key file, with stock tools.
+LID=$(head -1 "$S/audit/audit.log" | cut -f6 | sed 's/.*log-id=//')
+KSHA=$(openssl pkey -pubin -in "$S/audit/audit-key.pem" -outform DER | sha256sum | cut -c1-64)
+anchor=$(sed -n 's/^step: checkpoint audit-checkpoint ok .*checkpoint signed by audit-1: //p' "$TX")
+aseq=$(echo "$anchor" | sed -n 's/^log [0-9a-f]\{32\} record \([0-9]*\) .*/\1/p')
+check "the transcript's checkpoint step names the log id and the audit key's SHA-256" \
+	test -n "$aseq" -a "$(echo "$anchor" | sed "s/ record $aseq hash [0-9a-f]\{64\},/,/")" = "log $LID, audit key SHA-256 $KSHA"
+check "... and the seq and hash of that checkpoint record in the log" test "$(sed -n "$((aseq + 1))p" "$S/audit/audit.log" | cut -f1,3,8)" = \
+	"$aseq	audit.checkpoint	$(echo "$anchor" | sed 's/.* hash \([0-9a-f]\{64\}\),.*/\1/')"
+last=$(tail -1 "$S/audit/audit.log")
+check "the run's last line names the checkpoint after the transcript" grep -qx \
+	"Audit log sealed by the checkpoint after the transcript: log $LID record $(echo "$last" | cut -f1) hash $(echo "$last" | cut -f8), audit key SHA-256 $KSHA (write it in the ceremony record)" "$T/real.out"
 check "the printable page has the fingerprint, QR codes and witness lines" bash -c \
 	"grep -q '$FP' '${TX%.txt}.html' && grep -q '<svg' '${TX%.txt}.html' && grep -q '渡辺 直樹' '${TX%.txt}.html'"
 ok "the audit log verifies" "$OFF" audit verify --state "$S"
@@ -144,6 +160,10 @@ ok "the transcripts were never replaced" test "$(ls "$S"/ceremonies/*.txt | wc -
 args=(); for km in "${KMS[@]}"; do args+=(--passin "$km=env:HK_PASS_$km"); done
 ok "init a real state" "$OFF" init --state "$T/real" --profile "$PROFILE" --roster "$ROSTER" \
 	--media "$T/realmedia" --kdf interactive "${args[@]}"
+KSHA=$(openssl pkey -pubin -in "$T/real/audit/audit-key.pem" -outform DER | sha256sum | cut -c1-64)
+check "init prints the audit key's SHA-256 for the ceremony record" \
+	grep -q "^  audit key audit-1: SHA-256 of its public key (.*/audit/audit-key.pem) $KSHA: write it in the ceremony record" "$HANKO_TMP/out"
+check "... and its key.generate record names it" bash -c "cut -f3-6 '$T/real/audit/audit.log' | grep -q '^key.generate	ok	-	audit-1: .*; its public key audit/audit-key.pem SHA-256 $KSHA\$'"
 fails "--confirm-digests is refused on a real state" 2 '--confirm-digests: only in a rehearsal' \
 	run --state "$T/real" --confirm-digests
 fails "a real signing ceremony without a terminal is refused" 3 'needs a terminal for the confirmations' \
