@@ -671,6 +671,31 @@ ckpt_parse(const struct rec *r, struct ckpt *c)
 	    &c->siglen);
 }
 
+/* The public half of k as a software key (k may be a token's). */
+static int
+pub_of(EVP_PKEY *k, EVP_PKEY **out)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	int n;
+
+	*out = NULL;
+	if ((n = i2d_PUBKEY(k, &der)) <= 0) {
+		hk_err_set("audit: cannot encode the public key");
+		hk_err_add_openssl();
+		return HK_ERR_CRYPTO;
+	}
+	p = der;
+	*out = d2i_PUBKEY(NULL, &p, n);
+	OPENSSL_free(der);
+	if (*out == NULL) {
+		hk_err_set("audit: cannot decode the public key");
+		hk_err_add_openssl();
+		return HK_ERR_CRYPTO;
+	}
+	return 0;
+}
+
 static int
 key_fingerprint(EVP_PKEY *k, unsigned char out[32])
 {
@@ -1782,6 +1807,7 @@ checkpoint_fd(const char *path, int fd, EVP_PKEY *key, const char *key_label,
 	struct rec *r = NULL;
 	struct hk_err_kept why;
 	struct stat st;
+	EVP_PKEY *pub = NULL;
 	int ret = HK_ERR_ALLOC;
 
 	if ((ret = key_fingerprint(key, fp)) != 0)
@@ -1791,7 +1817,14 @@ checkpoint_fd(const char *path, int fd, EVP_PKEY *key, const char *key_label,
 	    (r = calloc(1, sizeof(*r))) == NULL ||
 	    (b64 = malloc((SIG_MAX + 2) / 3 * 4 + 1)) == NULL)
 		goto out;
-	/* Sign only a chain rebuilt here from the first record. */
+	/* Sign only a chain rebuilt here from the first record, whose
+	 * checkpoints this key signed: a log rewritten and re-signed with
+	 * another key (and audit-key.pem replaced) is not sealed by the
+	 * token. Checked with the public half in software, not the token. */
+	if ((ret = pub_of(key, &pub)) != 0)
+		goto out;
+	s->pub = pub;
+	memcpy(s->pub_fp, fp, sizeof(fp));
 	if ((ret = rescan(s, fd, path, rep, "sign a checkpoint")) != 0)
 		goto out;
 	hk_err_clear();
@@ -1843,6 +1876,7 @@ checkpoint_fd(const char *path, int fd, EVP_PKEY *key, const char *key_label,
 	append_undo(path, fd, st.st_size, &s->last);
 	hk_err_restore(&why);
  out:
+	EVP_PKEY_free(pub);
 	free(s);
 	free(r);
 	free(b64);
