@@ -145,6 +145,16 @@ check "the transcript's checkpoint step names the log id and the audit key's SHA
 	test -n "$aseq" -a "$(echo "$anchor" | sed "s/ record $aseq hash [0-9a-f]\{64\},/,/")" = "log $LID, audit key SHA-256 $KSHA"
 check "... and the seq and hash of that checkpoint record in the log" test "$(sed -n "$((aseq + 1))p" "$S/audit/audit.log" | cut -f1,3,8)" = \
 	"$aseq	audit.checkpoint	$(echo "$anchor" | sed 's/.* hash \([0-9a-f]\{64\}\),.*/\1/')"
+# docs/ceremonies.md "Transcript": the auditor's check against the log.
+tx_logged() { cut -f3,6 "$S/audit/audit.log" | grep -F "ceremony.transcript	" | grep -qF "/$(basename "$1") SHA-256 $(sha256sum <"$2" | cut -c1-64) "; }
+check "the transcript's SHA-256 is the one the log's ceremony.transcript record gives" tx_logged "$TX" "$TX"
+# this run's transcript put under another run's name (the first rehearsal's,
+# whose record is not in this log), as a swap would: the signature holds
+SW=$T/swap/$(basename "$(ls "$S"/ceremonies/init-root-*-rehearsal*.txt | head -1)")
+mkdir -p "$T/swap"; cp "$TX" "$SW"; cp "$TX.sig" "$SW.sig"
+check "another run's transcript under this run's name: its signature verifies, the log check finds it" bash -c \
+	"[ '$SW' != '$T/swap/' ] && openssl dgst -sha256 -verify '$S/audit/audit-key.pem' -signature '$SW.sig' '$SW' >/dev/null &&
+	! { cut -f3,6 '$S/audit/audit.log' | grep -F 'ceremony.transcript	' | grep -qF \"/$(basename "$SW") SHA-256 $(sha256sum <"$SW" | cut -c1-64) \"; }"
 last=$(tail -1 "$S/audit/audit.log")
 check "the run's last line names the checkpoint after the transcript" grep -qx \
 	"Audit log sealed by the checkpoint after the transcript: log $LID record $(echo "$last" | cut -f1) hash $(echo "$last" | cut -f8), audit key SHA-256 $KSHA (write it in the ceremony record)" "$T/real.out"
