@@ -111,6 +111,11 @@ check "the rehearsal printed the script's SHA-256" grep -q "SHA-256 $SHA" "$HANK
 check "the rehearsal copy is gone" bash -c "! ls -d '$S'.rehearsal-* 2>/dev/null"
 check "the state's log records the rehearsal with the script's SHA-256" bash -c \
 	"grep '	ceremony.rehearsal	ok	' '$S/audit/audit.log' | grep -q '$SHA'"
+RTX=$(sed -n 's/^Transcript: \(.*\.txt\) (.*/\1/p' "$HANKO_TMP/out")
+check "the rehearsal's transcript is in the state's ceremonies/, signed by the throwaway key (not the state's)" bash -c \
+	"[ -f '$RTX' ] && ! openssl dgst -sha256 -verify '$S/audit/audit-key.pem' -signature '$RTX.sig' '$RTX' >/dev/null 2>&1"
+check "... its SHA-256 is in the state's ceremony.rehearsal record, to check it by (docs/ceremonies.md)" bash -c \
+	"cut -f3,6 '$S/audit/audit.log' | grep -F 'ceremony.rehearsal	' | grep -qF '/$(basename "$RTX") SHA-256 $(sha256sum <"$RTX" | cut -c1-64);'"
 check "the state is still without a root" test ! -e "$S/certs/root-1.der"
 ok "real run of the same script" run --state "$S" --clock 2026-04-01T10:00:00Z \
 	--confirm-digests "${SH[@]}" "${OPS[@]}"
