@@ -1,15 +1,28 @@
 /*
- * failnth.c - an LD_PRELOAD shim for tests: the Nth writing call on a path
- * under one of the folders of $HK_FAILNTH_PREFIX (':'-separated absolute
- * paths) fails with $HK_FAILNTH_ERRNO (ENOSPC, the default, or EIO), as a
- * full or failing medium would; every other call goes through. Counted:
+ * failnth.c - an LD_PRELOAD shim for tests: the Nth writing call (or, with
+ * HK_FAILNTH_MODE=read, the Nth reading call) on a path under one of the
+ * folders of $HK_FAILNTH_PREFIX (':'-separated absolute paths) fails with
+ * $HK_FAILNTH_ERRNO (ENOSPC, the default, or EIO), as a full or failing
+ * medium would; every other call goes through. Counted as writing:
  * open/open64/openat/openat64/creat with O_WRONLY, O_RDWR, O_CREAT or
  * O_TRUNC; rename/renameat/renameat2 (either path under a prefix);
  * unlink/unlinkat/rmdir/mkdir/mkdirat; fsync/fdatasync/ftruncate and
  * write/pwrite/pwrite64/writev on a descriptor whose file (read through
- * /proc/self/fd) is under a prefix. Counting runs over the whole process
- * (threads included; not across exec).
+ * /proc/self/fd) is under a prefix. Counted as reading (HK_FAILNTH_MODE=
+ * read; use HK_FAILNTH_ERRNO=EIO, a full medium fails no read): open/
+ * open64/openat/openat64 with none of those flags (folders too);
+ * read/readv/pread/pread64 on a descriptor under a prefix (SQLite's reads
+ * of its database, journal and WAL among them: it reads through pread);
+ * stat/stat64/lstat/lstat64/fstatat/fstatat64/access/faccessat of a path
+ * and fstat/fstat64 of a descriptor under a prefix; getline/getdelim on a
+ * stream whose descriptor is (glibc reads a stream's buffer inside itself:
+ * the line is counted instead, and failed as glibc fails it, -1 with the
+ * stream's error flag set). Not counted: mmap (SQLite's WAL index, the
+ * -shm file, is mapped: its reads are not seen), readlink, opendir/readdir,
+ * fopen's open and fread.
+ * Counting runs over the whole process (threads included; not across exec).
  *
+ *   HK_FAILNTH_MODE   write (the default) or read: the calls counted
  *   HK_FAILNTH_SKIP   ':'-separated folders under a prefix whose calls are
  *                     neither counted nor failed (a PKCS#11 module's own
  *                     files, say)
@@ -169,6 +182,23 @@ writing(int flags)
 	return (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) != 0;
 }
 
+/* 1 if the reading calls are counted (HK_FAILNTH_MODE=read), not the
+ * writing ones. */
+static int
+read_mode(void)
+{
+	const char *m = getenv("HK_FAILNTH_MODE");
+
+	return m != NULL && strcmp(m, "read") == 0;
+}
+
+/* A writing call: counted in write mode only. */
+#define W (!read_mode())
+/* A reading call: counted in read mode only. */
+#define R (read_mode())
+/* An open: writing with a writing flag, else reading. */
+#define OPEN_COUNTED(flags) (writing(flags) ? W : R)
+
 static int
 check_at(const char *call, int dirfd, const char *path)
 {
@@ -208,7 +238,7 @@ open(const char *path, int flags, ...)
 {
 	MODE_ARG(flags, mode);
 	REAL(open);
-	if (writing(flags) && check_at("open", AT_FDCWD, path))
+	if (OPEN_COUNTED(flags) && check_at("open", AT_FDCWD, path))
 		return -1;
 	return real_open(path, flags, mode);
 }
@@ -218,7 +248,7 @@ open64(const char *path, int flags, ...)
 {
 	MODE_ARG(flags, mode);
 	REAL(open64);
-	if (writing(flags) && check_at("open", AT_FDCWD, path))
+	if (OPEN_COUNTED(flags) && check_at("open", AT_FDCWD, path))
 		return -1;
 	return real_open64(path, flags, mode);
 }
@@ -228,7 +258,7 @@ openat(int dirfd, const char *path, int flags, ...)
 {
 	MODE_ARG(flags, mode);
 	REAL(openat);
-	if (writing(flags) && check_at("openat", dirfd, path))
+	if (OPEN_COUNTED(flags) && check_at("openat", dirfd, path))
 		return -1;
 	return real_openat(dirfd, path, flags, mode);
 }
@@ -238,7 +268,7 @@ openat64(int dirfd, const char *path, int flags, ...)
 {
 	MODE_ARG(flags, mode);
 	REAL(openat64);
-	if (writing(flags) && check_at("openat", dirfd, path))
+	if (OPEN_COUNTED(flags) && check_at("openat", dirfd, path))
 		return -1;
 	return real_openat64(dirfd, path, flags, mode);
 }
@@ -247,7 +277,7 @@ int
 creat(const char *path, mode_t mode)
 {
 	REAL(creat);
-	if (check_at("creat", AT_FDCWD, path))
+	if (W && check_at("creat", AT_FDCWD, path))
 		return -1;
 	return real_creat(path, mode);
 }
@@ -256,8 +286,8 @@ int
 rename(const char *from, const char *to)
 {
 	REAL(rename);
-	if (check_at("rename", AT_FDCWD, to) ||
-	    check_at("rename-from", AT_FDCWD, from))
+	if (W && (check_at("rename", AT_FDCWD, to) ||
+	    check_at("rename-from", AT_FDCWD, from)))
 		return -1;
 	return real_rename(from, to);
 }
@@ -266,8 +296,8 @@ int
 renameat(int fd1, const char *from, int fd2, const char *to)
 {
 	REAL(renameat);
-	if (check_at("renameat", fd2, to) ||
-	    check_at("renameat-from", fd1, from))
+	if (W && (check_at("renameat", fd2, to) ||
+	    check_at("renameat-from", fd1, from)))
 		return -1;
 	return real_renameat(fd1, from, fd2, to);
 }
@@ -280,8 +310,8 @@ renameat2(int fd1, const char *from, int fd2, const char *to,
     unsigned int flags)
 {
 	REAL(renameat2);
-	if (check_at("renameat2", fd2, to) ||
-	    check_at("renameat2-from", fd1, from))
+	if (W && (check_at("renameat2", fd2, to) ||
+	    check_at("renameat2-from", fd1, from)))
 		return -1;
 	return real_renameat2(fd1, from, fd2, to, flags);
 }
@@ -290,7 +320,7 @@ int
 unlink(const char *path)
 {
 	REAL(unlink);
-	if (check_at("unlink", AT_FDCWD, path))
+	if (W && check_at("unlink", AT_FDCWD, path))
 		return -1;
 	return real_unlink(path);
 }
@@ -299,7 +329,7 @@ int
 unlinkat(int dirfd, const char *path, int flags)
 {
 	REAL(unlinkat);
-	if (check_at("unlinkat", dirfd, path))
+	if (W && check_at("unlinkat", dirfd, path))
 		return -1;
 	return real_unlinkat(dirfd, path, flags);
 }
@@ -308,7 +338,7 @@ int
 rmdir(const char *path)
 {
 	REAL(rmdir);
-	if (check_at("rmdir", AT_FDCWD, path))
+	if (W && check_at("rmdir", AT_FDCWD, path))
 		return -1;
 	return real_rmdir(path);
 }
@@ -317,7 +347,7 @@ int
 mkdir(const char *path, mode_t mode)
 {
 	REAL(mkdir);
-	if (check_at("mkdir", AT_FDCWD, path))
+	if (W && check_at("mkdir", AT_FDCWD, path))
 		return -1;
 	return real_mkdir(path, mode);
 }
@@ -326,7 +356,7 @@ int
 mkdirat(int dirfd, const char *path, mode_t mode)
 {
 	REAL(mkdirat);
-	if (check_at("mkdirat", dirfd, path))
+	if (W && check_at("mkdirat", dirfd, path))
 		return -1;
 	return real_mkdirat(dirfd, path, mode);
 }
@@ -335,7 +365,7 @@ int
 fsync(int fd)
 {
 	REAL(fsync);
-	if (check_fd("fsync", fd))
+	if (W && check_fd("fsync", fd))
 		return -1;
 	return real_fsync(fd);
 }
@@ -344,7 +374,7 @@ int
 fdatasync(int fd)
 {
 	REAL(fdatasync);
-	if (check_fd("fdatasync", fd))
+	if (W && check_fd("fdatasync", fd))
 		return -1;
 	return real_fdatasync(fd);
 }
@@ -353,7 +383,7 @@ int
 ftruncate(int fd, off_t len)
 {
 	REAL(ftruncate);
-	if (check_fd("ftruncate", fd))
+	if (W && check_fd("ftruncate", fd))
 		return -1;
 	return real_ftruncate(fd, len);
 }
@@ -362,7 +392,7 @@ ssize_t
 write(int fd, const void *buf, size_t len)
 {
 	REAL(write);
-	if (check_fd("write", fd))
+	if (W && check_fd("write", fd))
 		return -1;
 	return real_write(fd, buf, len);
 }
@@ -371,7 +401,7 @@ ssize_t
 writev(int fd, const struct iovec *iov, int n)
 {
 	REAL(writev);
-	if (check_fd("writev", fd))
+	if (W && check_fd("writev", fd))
 		return -1;
 	return real_writev(fd, iov, n);
 }
@@ -380,7 +410,7 @@ ssize_t
 pwrite(int fd, const void *buf, size_t len, off_t off)
 {
 	REAL(pwrite);
-	if (check_fd("pwrite", fd))
+	if (W && check_fd("pwrite", fd))
 		return -1;
 	return real_pwrite(fd, buf, len, off);
 }
@@ -391,7 +421,174 @@ ssize_t
 pwrite64(int fd, const void *buf, size_t len, off64_t off)
 {
 	REAL(pwrite64);
-	if (check_fd("pwrite", fd))
+	if (W && check_fd("pwrite", fd))
 		return -1;
 	return real_pwrite64(fd, buf, len, off);
+}
+
+/* The reading calls (HK_FAILNTH_MODE=read). */
+
+ssize_t
+read(int fd, void *buf, size_t len)
+{
+	REAL(read);
+	if (R && check_fd("read", fd))
+		return -1;
+	return real_read(fd, buf, len);
+}
+
+ssize_t
+readv(int fd, const struct iovec *iov, int n)
+{
+	REAL(readv);
+	if (R && check_fd("readv", fd))
+		return -1;
+	return real_readv(fd, iov, n);
+}
+
+ssize_t
+pread(int fd, void *buf, size_t len, off_t off)
+{
+	REAL(pread);
+	if (R && check_fd("pread", fd))
+		return -1;
+	return real_pread(fd, buf, len, off);
+}
+
+ssize_t pread64(int fd, void *buf, size_t len, off64_t off);
+
+ssize_t
+pread64(int fd, void *buf, size_t len, off64_t off)
+{
+	REAL(pread64);
+	if (R && check_fd("pread", fd))
+		return -1;
+	return real_pread64(fd, buf, len, off);
+}
+
+int
+stat(const char *path, struct stat *st)
+{
+	REAL(stat);
+	if (R && check_at("stat", AT_FDCWD, path))
+		return -1;
+	return real_stat(path, st);
+}
+
+int stat64(const char *path, struct stat64 *st);
+
+int
+stat64(const char *path, struct stat64 *st)
+{
+	REAL(stat64);
+	if (R && check_at("stat", AT_FDCWD, path))
+		return -1;
+	return real_stat64(path, st);
+}
+
+int
+lstat(const char *path, struct stat *st)
+{
+	REAL(lstat);
+	if (R && check_at("lstat", AT_FDCWD, path))
+		return -1;
+	return real_lstat(path, st);
+}
+
+int lstat64(const char *path, struct stat64 *st);
+
+int
+lstat64(const char *path, struct stat64 *st)
+{
+	REAL(lstat64);
+	if (R && check_at("lstat", AT_FDCWD, path))
+		return -1;
+	return real_lstat64(path, st);
+}
+
+int
+fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	REAL(fstatat);
+	/* "" with AT_EMPTY_PATH: the descriptor itself */
+	if (R && (path[0] == '\0' ? check_fd("fstatat", dirfd) :
+	    check_at("fstatat", dirfd, path)))
+		return -1;
+	return real_fstatat(dirfd, path, st, flags);
+}
+
+int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags);
+
+int
+fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
+{
+	REAL(fstatat64);
+	if (R && (path[0] == '\0' ? check_fd("fstatat", dirfd) :
+	    check_at("fstatat", dirfd, path)))
+		return -1;
+	return real_fstatat64(dirfd, path, st, flags);
+}
+
+int
+fstat(int fd, struct stat *st)
+{
+	REAL(fstat);
+	if (R && check_fd("fstat", fd))
+		return -1;
+	return real_fstat(fd, st);
+}
+
+int fstat64(int fd, struct stat64 *st);
+
+int
+fstat64(int fd, struct stat64 *st)
+{
+	REAL(fstat64);
+	if (R && check_fd("fstat", fd))
+		return -1;
+	return real_fstat64(fd, st);
+}
+
+int
+access(const char *path, int mode)
+{
+	REAL(access);
+	if (R && check_at("access", AT_FDCWD, path))
+		return -1;
+	return real_access(path, mode);
+}
+
+int
+faccessat(int dirfd, const char *path, int mode, int flags)
+{
+	REAL(faccessat);
+	if (R && check_at("faccessat", dirfd, path))
+		return -1;
+	return real_faccessat(dirfd, path, mode, flags);
+}
+
+/* glibc's error flag of a stream (_IO_ERR_SEEN): what a read that fails
+ * inside getline sets, so that ferror() says so. */
+#define STREAM_ERR 0x0020
+
+ssize_t
+getdelim(char **line, size_t *cap, int delim, FILE *f)
+{
+	REAL(getdelim);
+	if (R && f != NULL && check_fd("getdelim", fileno(f))) {
+		f->_flags |= STREAM_ERR;
+		return -1;
+	}
+	return real_getdelim(line, cap, delim, f);
+}
+
+ssize_t
+getline(char **line, size_t *cap, FILE *f)
+{
+	REAL(getline);
+	if (R && f != NULL && check_fd("getline", fileno(f))) {
+		f->_flags |= STREAM_ERR;
+		return -1;
+	}
+	return real_getline(line, cap, f);
 }
