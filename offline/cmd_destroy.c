@@ -51,8 +51,9 @@ seed_retire(struct hk_ca *ca, const char *label, int *retired)
 	snprintf(rel, sizeof(rel), "secrets/backup-seed-%s.sealed", label);
 	if ((r = hk_state_path(ca->st, rel, path, sizeof(path))) != 0)
 		return r;
-	if (!hk_path_exists(path))
-		return 0;
+	/* a seed whose look-up fails is not "no seed": said */
+	if ((r = hk_path_lookup(path)) <= 0)
+		return r;
 	if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    fstat(fd, &st) != 0) {
 		hk_err_set("%s: cannot overwrite: %s", path, strerror(errno));

@@ -719,7 +719,10 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 	if ((r = hk_state_path(c->ca->st, HK_ISSUED_FILE, path,
 	    sizeof(path))) != 0)
 		return r;
-	had = hk_path_exists(path);
+	/* an issued.txt whose look-up fails is not "none": the undo
+	 * removed it then */
+	if ((had = hk_path_lookup(path)) < 0)
+		return had;
 	if (had && (r = hk_file_read(path, 64 << 20, &saved, &savedlen)) != 0)
 		return r;
 	if ((r = hk_issued_load(c->ca->st->dir, &reg)) != 0 ||

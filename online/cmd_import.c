@@ -952,8 +952,10 @@ import(const struct import_opts *o, struct import_work *w)
 		r = HK_ERR_INVALID;
 		goto out;
 	}
-	if (hk_path_exists(w->dest) && !hk_store_bundle_has(w->store, signer,
-	    pre->sequence)) {
+	/* (a store that cannot tell whether it holds the bundle stops here:
+	 * never taken for one that does not) */
+	if (hk_path_exists(w->dest) && (r = hk_store_bundle_has(w->store,
+	    signer, pre->sequence)) == 0) {
 		/* left by an import that crashed before its commit: only
 		 * then, and only a copy of this very bundle, is removed */
 		if ((r = leftover_check(w->dest, pre)) != 0)
@@ -968,7 +970,8 @@ import(const struct import_opts *o, struct import_work *w)
 		}
 		hk_online_audit(w->on, "bundle.recover", "ok", "%s: removed "
 		    "the copy of an import that never committed", w->dest);
-	}
+	} else if (r < 0)
+		goto out;
 	if ((r = hk_bundle_import_rule(o->bundle, w->dest, w->seen, &w->t,
 	    o->type, root_signer, w, &w->m)) != 0) {
 		if (hk_path_exists(w->dest) && r == HK_ERR_EXISTS) {

@@ -291,7 +291,11 @@ store_check(struct hk_online *on)
 	    sizeof(path))) != 0 ||
 	    (r = hk_online_path(on, "state.conf", conf, sizeof(conf))) != 0)
 		return r;
-	if (hk_store_peek(path, &schema, id, sizeof(id)) != 0) {
+	if ((r = hk_store_peek(path, &schema, id, sizeof(id))) != 0) {
+		/* a store that cannot be read (the medium) is not skipped:
+		 * its id went unchecked, another state's store taken */
+		if (r == HK_ERR_IO)
+			return r;
 		hk_err_clear();
 		return 0;
 	}
@@ -473,7 +477,14 @@ read_pin(const char *path, char **pin)
 		    strerror(errno));
 		return errno == ENOENT ? HK_ERR_NOT_FOUND : HK_ERR_IO;
 	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+	/* a stat or read that fails is the medium's failure (exit 8), not
+	 * a PIN file of the wrong kind or an empty one (exit 3) */
+	if (fstat(fd, &sb) != 0) {
+		hk_err_set("%s: cannot stat the token PIN file: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
 		hk_err_set("%s: the token PIN file must be a regular file",
 		    path);
 		r = HK_ERR_STATE;
@@ -491,8 +502,15 @@ read_pin(const char *path, char **pin)
 		r = HK_ERR_ALLOC;
 		goto out;
 	}
-	n = read(fd, p, 128);
-	if (n <= 0 || memchr(p, '\n', (size_t)n) == NULL) {
+	while ((n = read(fd, p, 128)) < 0 && errno == EINTR)
+		;
+	if (n < 0) {
+		hk_err_set("%s: cannot read the token PIN file: %s", path,
+		    strerror(errno));
+		hk_secret_free(p);
+		goto out;
+	}
+	if (n == 0 || memchr(p, '\n', (size_t)n) == NULL) {
 		hk_err_set("%s: the token PIN file must hold one line", path);
 		hk_secret_free(p);
 		r = HK_ERR_STATE;
@@ -1305,7 +1323,10 @@ hk_online_trust_load(struct hk_online *on, struct hk_store *s,
 	if ((r = hk_online_path(on, HK_ONLINE_ANCHOR, path,
 	    sizeof(path))) != 0)
 		return r;
-	if (!hk_path_exists(path)) {
+	/* (an anchor whose look-up fails is not "not pinned yet") */
+	if ((r = hk_path_lookup(path)) < 0)
+		return r;
+	if (r == 0) {
 		hk_err_set("%s: no root pinned yet (run hanko-online trust "
 		    "first)", path);
 		return HK_ERR_STATE;

@@ -884,7 +884,7 @@ conf_verify(struct vwork *w)
 	char path[4096];
 
 	if (vpath(w, HK_SBACKUP_CONF, path, sizeof(path)) != 0 ||
-	    !hk_path_exists(path))
+	    hk_path_lookup(path) == 0)
 		return;		/* said by the walk: missing */
 	if (hk_state_load(w->c->dir, &st) != 0) {
 		problem(w, "%s: %s", HK_SBACKUP_CONF, hk_err_msg());

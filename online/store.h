@@ -186,7 +186,8 @@ int hk_store_bundle_last(struct hk_store *s, const char *signer_hex,
 /* Call fn for each signer and its last sequence (to rebuild bundles.seen). */
 int hk_store_bundle_each(struct hk_store *s,
     int (*fn)(const char *signer_hex, uint64_t seq, void *arg), void *arg);
-/* 1 if a bundle with this signer and sequence is recorded, else 0. */
+/* 1 if a bundle with this signer and sequence is recorded, 0 if not; an
+ * error (< 0, detail set) if the store cannot tell. */
 int hk_store_bundle_has(struct hk_store *s, const char *signer_hex,
     uint64_t sequence);
 

@@ -611,9 +611,28 @@ hk_store_pages_check(struct hk_store *s,
 	    0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *e;
+
 		t = (const char *)sqlite3_column_text(st, 0);
 		if (t != NULL && strcmp(t, "ok") == 0)
 			continue;
+		/* a page that could not be read ("unable to get the page.
+		 * error code=N", N an I/O error): the medium failed, not the
+		 * store's bytes; not a finding of damage ("restore the store
+		 * from its backup") */
+		if (t != NULL && (e = strstr(t, "error code=")) != NULL &&
+		    (atoi(e + 11) & 0xff) == SQLITE_IOERR) {
+			const char *l = e;
+
+			while (l > t && l[-1] != '\n')	/* its line only */
+				l--;
+			hk_err_set("%s: integrity_check: %.*s: a read of the "
+			    "store failed (disk I/O error): the medium, not "
+			    "the store's bytes", s->path,
+			    (int)strcspn(l, "\n"), l);
+			r = HK_ERR_IO;
+			goto out;
+		}
 		if ((r = fn(t != NULL ? t : "(no text)", arg)) != 0)
 			goto out;
 	}

@@ -347,15 +347,34 @@ hk_ca_kind_name(enum hk_ca_kind k)
 int
 hk_store_fail(struct hk_store *s, int rc, const char *what)
 {
-	int ext = sqlite3_extended_errcode(s->db);
+	int ext = sqlite3_extended_errcode(s->db), le = 0;
 
+	/* SQLite says "database disk image is malformed" of a read that
+	 * failed with EIO (SQLITE_IOERR_CORRUPTFS, made SQLITE_CORRUPT): the
+	 * file's last errno tells the medium's failure from damage, which
+	 * "restore it from the backup" would have answered with the work
+	 * since that backup lost */
+	if (((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) &&
+	    sqlite3_file_control(s->db, "main", SQLITE_FCNTL_LAST_ERRNO,
+	    &le) == SQLITE_OK && le != 0) {
+		hk_err_set("%s: %s: %s (%s): a read of the store failed: the "
+		    "medium, not the store's bytes", s->path, what,
+		    sqlite3_errmsg(s->db), strerror(le));
+		return HK_ERR_IO;
+	}
 	if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) {
 		/* damage, not a bug: exit 3 and what to do */
 		hk_err_set("%s: %s: %s: the store is damaged; restore it from "
 		    "the backup", s->path, what, sqlite3_errmsg(s->db));
 		return HK_ERR_STATE;
 	}
-	hk_err_set("%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+	if ((rc & 0xff) == SQLITE_CANTOPEN && sqlite3_system_errno(s->db) != 0)
+		/* "unable to open database file": and why (the medium) */
+		hk_err_set("%s: %s: %s (%s)", s->path, what,
+		    sqlite3_errmsg(s->db),
+		    strerror(sqlite3_system_errno(s->db)));
+	else
+		hk_err_set("%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 	if (ext == SQLITE_CONSTRAINT_PRIMARYKEY && strstr(what, "serial"))
 		return HK_ERR_EXISTS;
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
@@ -480,20 +499,35 @@ sqlite_header(const char *path)
 		rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER,
 		    &f);
 	if (rc != SQLITE_OK || f == NULL || f->pMethods == NULL) {
-		hk_err_set("%s: cannot open: %s", path, db != NULL ?
-		    sqlite3_errmsg(db) : "out of memory");
+		/* SQLite's "unable to open database file" says not why: the
+		 * system's error does (a medium failing, not a missing file) */
+		int se = db != NULL ? sqlite3_system_errno(db) : 0;
+
+		hk_err_set("%s: cannot open: %s%s%s%s", path, db != NULL ?
+		    sqlite3_errmsg(db) : "out of memory", se != 0 ? " (" : "",
+		    se != 0 ? strerror(se) : "", se != 0 ? ")" : "");
 		r = HK_ERR_IO;
 		goto out;
 	}
 	if ((rc = f->pMethods->xFileSize(f, &size)) != SQLITE_OK) {
-		hk_err_set("%s: cannot read: SQLite error %d", path, rc);
+		int le = 0;
+
+		(void)sqlite3_file_control(db, "main",
+		    SQLITE_FCNTL_LAST_ERRNO, &le);
+		hk_err_set("%s: cannot read: %s (SQLite error %d)", path,
+		    le != 0 ? strerror(le) : "I/O error", rc);
 		r = HK_ERR_IO;
 		goto out;
 	}
 	memset(buf, 0, sizeof(buf));
 	if (size >= (sqlite3_int64)sizeof(magic) && (rc = f->pMethods->xRead(f,
 	    buf, sizeof(buf), 0)) != SQLITE_OK) {
-		hk_err_set("%s: cannot read: SQLite error %d", path, rc);
+		int le = 0;
+
+		(void)sqlite3_file_control(db, "main",
+		    SQLITE_FCNTL_LAST_ERRNO, &le);
+		hk_err_set("%s: cannot read: %s (SQLite error %d)", path,
+		    le != 0 ? strerror(le) : "I/O error", rc);
 		r = HK_ERR_IO;
 		goto out;
 	}
@@ -546,6 +580,13 @@ hk_store_new(const char *path, int create, struct hk_store **out)
 		return HK_ERR_EXISTS;
 	}
 	if (!create && access(path, F_OK) != 0) {
+		/* only a store that is not there is missing: not one whose
+		 * look-up fails (EIO), said as "run init" */
+		if (errno != ENOENT && errno != ENOTDIR) {
+			hk_err_set("%s: cannot look up the store: %s", path,
+			    strerror(errno));
+			return HK_ERR_IO;
+		}
 		hk_err_set("%s: no store here (run hanko-online init)", path);
 		return HK_ERR_NOT_FOUND;
 	}
@@ -1576,16 +1617,24 @@ hk_store_bundle_has(struct hk_store *s, const char *signer_hex,
     uint64_t sequence)
 {
 	sqlite3_stmt *st;
-	int has = 0;
+	int r, rc;
 
-	if (hk_store_prepare(s, "SELECT 1 FROM bundles WHERE signer = ?1 AND "
-	    "sequence = ?2", &st) != 0)
-		return 0;
+	if ((r = hk_store_prepare(s, "SELECT 1 FROM bundles WHERE signer = ?1 "
+	    "AND sequence = ?2", &st)) != 0)
+		return r;
 	sqlite3_bind_text(st, 1, signer_hex, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)sequence);
-	has = sqlite3_step(st) == SQLITE_ROW;
+	/* a store that cannot be read is not "no such bundle": import then
+	 * took the copy of a committed import for one that never committed
+	 * and removed it */
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = 1;
+	else if (rc == SQLITE_DONE)
+		r = 0;
+	else
+		r = hk_store_fail(s, rc, "bundles: select");
 	sqlite3_finalize(st);
-	return has;
+	return r;
 }
 
 int

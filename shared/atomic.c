@@ -234,7 +234,14 @@ hk_fd_read(int fd, const char *name, size_t max, unsigned char **buf,
 
 	*buf = NULL;
 	*len = 0;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	/* an fstat that fails is the medium's failure, not "not a regular
+	 * file" (exit 3; the audit log's head file read so was said to be
+	 * damaged, exit 6) */
+	if (fstat(fd, &st) != 0) {
+		hk_err_set("%s: cannot stat: %s", name, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
 		hk_err_set("%s: not a regular file", name);
 		r = HK_ERR_INVALID;
 		goto out;
@@ -353,6 +360,19 @@ hk_path_exists(const char *path)
 	struct stat st;
 
 	return lstat(path, &st) == 0;
+}
+
+int
+hk_path_lookup(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0)
+		return 1;
+	if (errno == ENOENT || errno == ENOTDIR)
+		return 0;
+	hk_err_set("%s: cannot look up: %s", path, strerror(errno));
+	return HK_ERR_IO;
 }
 
 int

@@ -81,8 +81,13 @@ int hk_dir_temp_beside(const char *path, const char *tag, char *buf,
  * file is cut back to its size before (the caller holds a lock that keeps
  * other appenders out), so a full disk leaves no part of a line. */
 int hk_file_append(const char *path, const void *buf, size_t len, mode_t mode);
-/* 1 if path exists (any type, no follow), else 0. */
+/* 1 if path exists (any type, no follow), else 0 (also when lstat fails
+ * otherwise: hk_path_lookup where "not there" must be known). */
 int hk_path_exists(const char *path);
+/* 1 if path exists (no follow), 0 if it does not (ENOENT, ENOTDIR), else
+ * HK_ERR_IO with the detail "cannot look up": a path whose look-up fails
+ * is not taken for one that is not there. */
+int hk_path_lookup(const char *path);
 /* fsync the folder that holds path. On failure errno says why (the
  * open's or the fsync's; ENAMETOOLONG for a path over PATH_MAX); no
  * detail is set, so that a failure being cleaned up keeps its own. */

@@ -1333,8 +1333,17 @@ refuse_if_closing(const char *path, int fd, const struct rec *last,
 			r = HK_ERR_ALLOC;
 			goto out;
 		}
-		if (pread(fd, buf, want, last_off - (off_t)want) ==
-		    (ssize_t)want && buf[want - 1] == '\n') {
+		ssize_t got = pread(fd, buf, want, last_off - (off_t)want);
+
+		/* a record before the checkpoint that cannot be read is not
+		 * "not audit.close": appends to a closed log went on */
+		if (got < 0) {
+			hk_err_set("%s: cannot read: %s", path,
+			    strerror(errno));
+			r = HK_ERR_IO;
+			goto out;
+		}
+		if (got == (ssize_t)want && buf[want - 1] == '\n') {
 			start = want - 1;
 			while (start > 0 && buf[start - 1] != '\n')
 				start--;
@@ -1350,7 +1359,7 @@ refuse_if_closing(const char *path, int fd, const struct rec *last,
 		    "no new log replaced it yet: finish the close with '%s'",
 		    path, hint);
 		r = HK_ERR_AUDIT;
-	} else if (hk_path_exists(nh)) {
+	} else if ((r = hk_path_lookup(nh)) == 1) {
 		hk_err_set("%s: a close of the log stopped part-way (%s is "
 		    "there): finish it with '%s'", path, nh, hint);
 		r = HK_ERR_AUDIT;
@@ -1375,7 +1384,11 @@ tail_read(const char *path, int fd, unsigned char log_id[LOG_ID_LEN],
 	off_t off;
 	int r = HK_ERR_AUDIT;
 
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) != 0) {	/* the medium, not the file's kind */
+		hk_err_set("%s: cannot stat: %s", path, strerror(errno));
+		return HK_ERR_IO;
+	}
+	if (!S_ISREG(st.st_mode)) {
 		hk_err_set("%s: not a regular file", path);
 		return HK_ERR_INVALID;
 	}
@@ -1844,10 +1857,14 @@ checkpoint_fd(const char *path, int fd, EVP_PKEY *key, const char *key_label,
 		ret = HK_ERR_AUDIT;
 		goto out;
 	}
-	if (!closing && hk_path_exists(nh)) {
-		hk_err_set("%s: a close of the log stopped part-way (%s is "
-		    "there): finish it with '%s'", path, nh, hint);
-		ret = HK_ERR_AUDIT;
+	if (!closing && (ret = hk_path_lookup(nh)) != 0) {
+		/* (a look-up that fails is said as such, not as a close
+		 * stopped part-way) */
+		if (ret == 1) {
+			hk_err_set("%s: a close of the log stopped part-way (%s "
+			    "is there): finish it with '%s'", path, nh, hint);
+			ret = HK_ERR_AUDIT;
+		}
 		goto out;
 	}
 	if (fstat(fd, &st) != 0) {

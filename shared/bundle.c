@@ -890,8 +890,14 @@ read_at(int dfd, const char *dir, const char *name, size_t max,
 		return errno == ENOENT ? HK_ERR_NOT_FOUND :
 		    errno == ELOOP ? HK_ERR_INVALID : HK_ERR_IO;
 	}
-	if (fstat(fd, &st) != 0)
+	/* a stat or read that fails is said with the system's error and the
+	 * file named (a bare "input/output error"; "file grew while read"
+	 * of a read that failed) */
+	if (fstat(fd, &st) != 0) {
+		hk_err_set("%s/%s: cannot stat: %s", dir, name,
+		    strerror(errno));
 		goto out;
+	}
 	if (!S_ISREG(st.st_mode)) {
 		hk_err_set("%s/%s: SPEC 3: not a regular file", dir, name);
 		r = HK_ERR_INVALID;
@@ -911,16 +917,29 @@ read_at(int dfd, const char *dir, const char *name, size_t max,
 		ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			hk_err_set("%s/%s: read failed or file shrank", dir,
-			    name);
+		if (n < 0) {
+			hk_err_set("%s/%s: cannot read: %s", dir, name,
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0) {
+			hk_err_set("%s/%s: file shrank while read", dir, name);
 			goto out;
 		}
 		got += (size_t)n;
 	}
 	{
 		unsigned char extra;
-		if (read(fd, &extra, 1) != 0) {
+		ssize_t n;
+
+		while ((n = read(fd, &extra, 1)) < 0 && errno == EINTR)
+			;
+		if (n < 0) {
+			hk_err_set("%s/%s: cannot read: %s", dir, name,
+			    strerror(errno));
+			goto out;
+		}
+		if (n != 0) {
 			hk_err_set("%s/%s: file grew while read", dir, name);
 			goto out;
 		}

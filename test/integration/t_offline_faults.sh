@@ -3,10 +3,13 @@
 # (init-root, issue-subca, arl-batch, backup to --out, bundle create, audit
 # backup): each runs on a copy of one small rehearsal CA with the Nth
 # writing call under the state (but its token, SoftHSM's files) or the
-# output folder failing with ENOSPC (test/data/online/failnth.c); N sampled
-# evenly over the calls a clean run makes ($HK_FAULTS_SAMPLES each, default
-# 7; HK_FAULTS_ALL=1: every one; HK_FAULTS_ONLY=init-root,...: those sweeps
-# only). After each failed run: a documented non-zero exit (hanko-offline.1
+# output folder failing with ENOSPC or EIO, in turn
+# (test/data/online/failnth.c; test/integration/faults.sh says how to
+# sweep by hand); N sampled evenly over the calls a clean run makes
+# ($HK_FAULTS_SAMPLES each, default 7; HK_FAULTS_ALL=1: every one;
+# HK_FAULTS_ONLY=init-root,...: those sweeps only). Then the reading
+# sweeps (audit verify, activate, bundle verify, arl-batch, issue-subca:
+# read-audit-verify, ... in HK_FAULTS_ONLY; $HK_FAULTS_READ_SAMPLES, 2). After each failed run: a documented non-zero exit (hanko-offline.1
 # EXIT STATUS) with one line on stderr naming a path written, never a
 # crash, never exit 0 with the work missing; the state is as before the run
 # or as after a clean one (its files, state.conf, issued.txt's entries, the
@@ -79,6 +82,16 @@ tx_bad() {
 		[ -e "${t%.sig}" ] && [ -e "${t%.html}.txt" -o "${t%.html}" = "$t" ] || echo "$t: alone"
 	done
 }
+# content: the bytes of the state's files (but the transcripts, the audit
+# log, the token and the secrets) and of the medium's, which every clean
+# run leaves the same (the clock given; RSA signatures): what a reading
+# sweep's run that exits 0 must leave (CONTENT=1).
+CONTENT=""
+content() {
+	(cd "$S" && find . \( -path ./token -o -path ./audit -o -path ./ceremonies -o -path ./secrets \) -prune -o \
+		-type f -print | grep -v -E -e "$TXRE" -e '\.lock$' | sort | xargs -r sha256sum) || true
+	(cd "$MED" && find . -type f | grep -v -E -e "$TXRE" | sort | xargs -r sha256sum) || true
+}
 fpdiff() { diff "$T/fp.${2:-clean}" "$1" | grep '^[<>]' | head -6 | tr '\n' ' ' || true; }
 firstline() { grep -m1 -v '^$' "$1" | cut -c1-300 || true; }
 names_written() {
@@ -91,21 +104,24 @@ names_written() {
 # then N = 1, 2, ... (SAMPLES of them, evenly) failed in turn, each checked
 # and run again.
 sweep() {
-	local name=$1 total n step want bad main done what err
+	local name=$1 total n step want bad main done what err k
 	shift
 	restore
 	clean_run "$name" "$@"
 	cmp -s "$T/fp.base" "$T/fp.clean" && echo "# $name: a clean run changes nothing the fingerprint sees"
 	cp "$T/trace" "$T/trace.$name"
-	for ((n = ${HK_FAULTS_FIRST:-1}; n <= total; n += step)); do
+	k=0
+	for n in $(positions); do
 		restore
 		rm -f "$T/trace"
+		set_errno "$k"; k=$((k + 1))
 		run_faulted "$n" "$@"
 		what=$(sed -n 's/^failnth: call [0-9]* //p' "$T/ferr")
-		[ -n "$what" ] || break
+		[ -n "$what" ] || { echo "# $name: call $n not reached"; continue; }
 		err=$(grep -v '^failnth: ' "$T/ferr" || true)
 		cp "$T/ferr" "$T/err.${name// /-}.$n"; cp "$T/fout" "$T/out.${name// /-}.$n"
 		bad="" main=""
+		! wrong_reason "$err" || bad="$bad says-no-space-of-EIO"
 		fingerprint >"$T/fp.f"
 		if cmp -s "$T/fp.clean" "$T/fp.f"; then done=done
 		elif cmp -s "$T/fp.base" "$T/fp.f"; then done=undone
@@ -119,6 +135,19 @@ sweep() {
 		   names_written "$main" || bad="$bad names-nothing-written" ;;
 		*) bad="$bad exit-$rc" ;;
 		esac
+		# a read that failed: never taken as a short or empty file
+		# (exit 0 only with what a clean run prints and leaves), else
+		# said as the medium's failure
+		if [ "$MODE" = read ]; then
+			if [ "$rc" = 0 ]; then
+				cmp -s <(grep -v -E "$TXRE" "$T/fout") <(grep -v -E "$TXRE" "$T/fout.clean") ||
+					bad="$bad exit-0-prints-otherwise($(diff "$T/fout.clean" "$T/fout" | grep '^[<>]' | head -2 | tr '\n' ' ' || true))"
+				[ -z "$CONTENT" ] || { content >"$T/cf.f"; cmp -s "$T/cf.clean" "$T/cf.f" ||
+					bad="$bad exit-0-content($(diff "$T/cf.clean" "$T/cf.f" | grep '^[<>]' | head -2 | tr '\n' ' ' || true))"; }
+			else
+				reason_said "$main" || bad="$bad reason-not-said"
+			fi
+		fi
 		[ "$done" != partial ] || bad="$bad partial(clean: $(fpdiff "$T/fp.f") base: $(fpdiff "$T/fp.f" base))"
 		[ -z "$(tmp_left)" ] || bad="$bad tmp-left($(tmp_left | head -3 | tr '\n' ' ' || true))"
 		[ -z "$(tx_bad)" ] || bad="$bad transcript($(tx_bad | head -2 | tr '\n' ' '))"
@@ -242,7 +271,7 @@ NMK=$(awk -v d="$S/ceremonies" '$2 == "mkdir" && $3 == d { print $1; exit }' "$T
 check "init-root: the folder of the transcripts is made among its calls ($NMK)" test -n "$NMK"
 restore
 fails "init-root: ceremonies/ made, its parent's fsync fails: exit 8 naming it" 8 \
-	"^hanko-offline ceremony: $S/ceremonies: created, but its parent folder cannot be synced: No space left on device\$" \
+	"^hanko-offline ceremony: $S/ceremonies: created, but its parent folder cannot be synced: $REASON\$" \
 	env HK_FAILNTH_PREFIX="$S" HK_FAILNTH_SKIP="$S/token" HK_FAILNTH_N="$((${NMK:-0} + 1))" HK_FAILNTH_SAY="$T/said" \
 	LD_PRELOAD="$T/failnth.so" ASAN_OPTIONS="$ASAN_PRELOAD" "${INITROOT[@]}"
 check "... the failed call was that fsync" grep -q "^failnth: call $((${NMK:-0} + 1)) fsync $S failed" "$T/said"
@@ -303,4 +332,50 @@ want_cmd backup && sweep backup "$OFF" ceremony run "$SCR/backup.yaml" --state "
 want_cmd bundle && sweep "bundle create" "$OFF" bundle create --state "$S" --clock 2026-04-03T10:00:00Z \
 	--type csr --out "$MED/b1" "${SH[@]}" "$T/in.csr"
 want_cmd audit-backup && sweep "audit backup" "$OFF" audit backup --state "$S" --out "$MED" --clock 2026-04-03T11:00:00Z
+
+# The reading sweeps: the Nth reading call (open for reading, read, pread,
+# stat, fstat) under the state, the medium or the shares' media failing
+# with EIO. Besides the checks above: a run that exits 0 prints and leaves
+# what a clean run does (a read that failed is never taken as a short,
+# empty or missing file: an audit log cut short read as whole, an
+# issued.txt read as no revocation, a state.conf line read as its
+# default); any other exit says the medium's failure (strerror's words),
+# not a damaged or missing file.
+SAMPLES=${HK_FAULTS_READ_SAMPLES:-2}
+MODE=read
+CONTENT=1
+PREFIXES="$S:$MED:$T/ca/media"
+BASE=rooted
+restore
+ok "a bundle on the medium, for bundle verify" "$OFF" bundle create --state "$S" --clock 2026-04-03T10:00:00Z \
+	--type csr --out "$MED/b1" "${SH[@]}" "$T/in.csr"
+rm -rf "$T/bundle1"; cp -a "$MED/b1" "$T/bundle1"
+# Focused (reading): bundle verify whose fstat or read of the manifest
+# fails: exit 8, the line naming the manifest and the system's error (it
+# said a bare "input/output error", "read failed or file shrank", "file
+# grew while read").
+rm -f "$T/trace"
+env HK_FAILNTH_MODE=read HK_FAILNTH_PREFIX="$T/bundle1" HK_FAILNTH_TRACE="$T/trace" LD_PRELOAD="$T/failnth.so" \
+	ASAN_OPTIONS="$ASAN_PRELOAD" "$OFF" bundle verify --state "$S" "$T/bundle1" >/dev/null 2>&1
+NMAN=$(awk -v f="$T/bundle1/manifest" '$3 == f && ($2 == "fstat" || $2 == "read") { print $1 }' "$T/trace" | tr '\n' ' ')
+check "bundle verify: its fstat and reads of the manifest ($NMAN)" test -n "$NMAN"
+for n in $NMAN; do
+	fails "bundle verify: the manifest's call $n fails: exit 8 naming it" 8 \
+		"^hanko-offline bundle: $T/bundle1/manifest: cannot (stat|read): Input/output error\$" \
+		env HK_FAILNTH_MODE=read HK_FAILNTH_ERRNO=EIO HK_FAILNTH_PREFIX="$T/bundle1" HK_FAILNTH_N="$n" \
+		HK_FAILNTH_SAY="$T/said" LD_PRELOAD="$T/failnth.so" ASAN_OPTIONS="$ASAN_PRELOAD" \
+		"$OFF" bundle verify --state "$S" "$T/bundle1"
+done
+
+want_cmd read-audit-verify && sweep "read: audit verify" "$OFF" audit verify --state "$S"
+want_cmd read-activate && sweep "read: activate" "$OFF" activate --state "$S" "${SH[@]}"
+PREFIXES="$S:$MED:$T/ca/media:$T/bundle1"
+want_cmd read-bundle-verify && sweep "read: bundle verify" "$OFF" bundle verify --state "$S" "$T/bundle1"
+PREFIXES="$S:$MED:$T/ca/media"
+want_cmd read-arl-batch && sweep "read: arl-batch" "$OFF" ceremony run "$SCR/arl-batch.yaml" --state "$S" \
+	--clock 2026-10-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+want_cmd read-issue-subca && sweep "read: issue-subca" "$OFF" ceremony run "$SCR/issue-subca.yaml" --state "$S" \
+	--clock "$CLOCK" --confirm-digests --input "issuing-csr=$T/iss1.csr" --input "issuing-csr-sha256=$T/iss1.csr.sha256" \
+	"${SH[@]}" "${OPS[@]}"
+MODE=write
 finish

@@ -4,10 +4,11 @@
 # ocsp-refresh, backup, profile accept, clock --accept-set-back, audit
 # close): each runs on a copy of one small state (and repository) with the
 # Nth writing call under the state (but its token, SoftHSM's files), the
-# repository or its --out failing with ENOSPC (test/data/online/failnth.c);
-# N sampled evenly over the calls a clean run makes ($HK_FAULTS_SAMPLES
-# each, default 6; HK_FAULTS_ALL=1:
-# every one; HK_FAULTS_ONLY=publish,import,...: those sweeps only). After
+# repository or its --out failing with ENOSPC or EIO, in turn
+# (test/data/online/failnth.c; test/integration/faults.sh says how to
+# sweep by hand); N sampled evenly over the calls a clean run makes
+# ($HK_FAULTS_SAMPLES each, default 6; HK_FAULTS_ALL=1: every one;
+# HK_FAULTS_ONLY=publish,import,...: those sweeps only). After
 # each failed run: a documented non-zero exit (hanko-online.1 EXIT STATUS)
 # with one line on stderr naming a path written (besides it only the report
 # of a record or checkpoint its own failure path could not add), never a
@@ -25,6 +26,10 @@
 # cannot be written is named as the copy, not the medium, and its folder's
 # fsync is named; responder's certificate that the store does not take
 # after state.conf names it is said to be kept, and check puts it back.
+# Then the reading sweeps (publish, revoke, audit verify, check, import,
+# backup verify, issue: read-publish, ... in HK_FAULTS_ONLY; default 2
+# calls each, $HK_FAULTS_READ_SAMPLES) and the focused reading checks,
+# below.
 . "$(dirname "$0")/online.sh"
 T=$(realpath "$T")
 O=$(realpath "$O")
@@ -95,6 +100,17 @@ fingerprint() {
 		echo "$t $(sqlite3 "$O/store.db" "SELECT count(*) FROM \"$t\"")"
 	done
 }
+# content: the bytes a run leaves that every clean run leaves the same (the
+# repository's files, the state's but the audit log, locks, bundles/ and
+# the token, and the store's rows): what a reading sweep's run that exits
+# 0 must leave (CONTENT=1; not for issue, whose serials are random).
+CONTENT=""
+content() {
+	[ ! -e "$P" ] || (cd "$P/" && find . -type f | sort | xargs -r sha256sum) || true
+	(cd "$O" && find . \( -path ./token -o -path ./audit -o -path ./bundles \) -prune -o -type f -print |
+		grep -v -e '^\./store\.db' -e '\.lock$' | sort | xargs -r sha256sum) || true
+	sqlite3 "$O/store.db" .dump | sha256sum
+}
 # tmp_left: temporary files and folders left in the state, repository and
 # outputs.
 tmp_left() {
@@ -134,19 +150,21 @@ sound() {
 # PREPARE, a shell function run on the restored base), then N = 1, 2, ...
 # (SAMPLES of them, evenly) failed in turn, each checked and run again.
 sweep() {
-	local name=$1 prep=$2 total n step want fails0 out err bad
+	local name=$1 prep=$2 total n step want fails0 out err bad k
 	shift 2
 	restore; $prep
 	clean_run "$name" "$@"
-	lost=0
-	for ((n = 1; n <= total; n += step)); do
+	lost=0 k=0
+	for n in $(positions); do
 		restore; $prep
 		rm -f "$T/trace"
+		set_errno "$k"; k=$((k + 1))
 		run_faulted "$n" "$@"
 		what=$(sed -n 's/^failnth: call [0-9]* //p' "$T/ferr")
-		[ -n "$what" ] || break
+		[ -n "$what" ] || { echo "# $name: call $n not reached"; continue; }
 		err=$(grep -v '^failnth: ' "$T/ferr" || true)
 		bad="" main=""
+		! wrong_reason "$err" || bad="$bad says-no-space-of-EIO"
 		fingerprint >"$T/fp.f"
 		if cmp -s "$T/fp.clean" "$T/fp.f"; then done=done
 		elif cmp -s "$T/fp.base" "$T/fp.f" || same_but "$T/fp.base" "$T/fp.f"; then done=undone
@@ -173,6 +191,21 @@ sweep() {
 		   names_written "$main" || bad="$bad names-nothing-written" ;;
 		*) bad="$bad exit-$rc" ;;
 		esac
+		# a read that failed: never taken as a short or empty file
+		# (exit 0 only with what a clean run prints and leaves), else
+		# said as the medium's failure
+		if [ "$MODE" = read ]; then
+			if [ "$rc" = 0 ]; then
+				# (but a CRL cache that cannot be read: rebuilt
+				# from the store, docs/publish.md; said)
+				cmp -s <(sed -E 's/[0-9]+ caches rebuilt//' "$T/fout") <(sed -E 's/[0-9]+ caches rebuilt//' "$T/fout.clean") ||
+					bad="$bad exit-0-prints-otherwise($(diff "$T/fout.clean" "$T/fout" | grep '^[<>]' | head -2 | tr '\n' ' ' || true))"
+				[ -z "$CONTENT" ] || { content >"$T/cf.f"; cmp -s "$T/cf.clean" "$T/cf.f" ||
+					bad="$bad exit-0-content($(diff "$T/cf.clean" "$T/cf.f" | grep '^[<>]' | head -2 | tr '\n' ' ' || true))"; }
+			else
+				reason_said "$main" || bad="$bad reason-not-said"
+			fi
+		fi
 		# a state in between that is documented, finished by running
 		# again or by what the line says to run
 		between=$PARTIAL_OK
@@ -247,10 +280,141 @@ check "import: the copy's manifest and its folder's fsync are among its calls ($
 for n in 1 "$NMAN" "$((NMAN + 1))" "$NSYNC"; do
 	restore
 	fails "import: call $n under bundles/ fails: exit 8, the copy in the state named" 8 \
-		"^hanko-online import: $O/bundles/[0-9]+-arl-batch-[0-9a-f]+\.tmp-[0-9a-f]{16}(/[a-z0-9.-]+)?: (cannot create|cannot write|fsync): No space left on device$" \
+		"^hanko-online import: $O/bundles/[0-9]+-arl-batch-[0-9a-f]+\.tmp-[0-9a-f]{16}(/[a-z0-9.-]+)?: (cannot create|cannot write|fsync): $REASON$" \
 		faulted_at "$O/bundles" "$n" "$ON" import --state "$O" --clock 2026-04-03T10:00:00Z "$T/b-arl10"
 	check "... nothing left in bundles/" test "$(ls "$O/bundles")" = "$(ls "$T/base0/bundles")"
 done
+BASE=base
+
+# read_faulted PREFIX N CMD...: CMD with the Nth reading call under PREFIX
+# (but the token) failing with EIO, the shim's line in $T/said; N=0: the
+# calls counted in $T/trace.
+read_faulted() {
+	local pre=$1 n=$2
+	shift 2
+	rm -f "$T/said" "$T/trace"
+	env HK_FAILNTH_MODE=read HK_FAILNTH_ERRNO=EIO HK_FAILNTH_PREFIX="$pre" HK_FAILNTH_N="$n" \
+		HK_FAILNTH_SAY="$T/said" HK_FAILNTH_TRACE="$T/trace" LD_PRELOAD="$T/failnth.so" \
+		ASAN_OPTIONS="$ASAN_PRELOAD" "$@"
+}
+
+# Focused (reading): a bundle imported already, given again, whose store
+# cannot be read when import asks whether it holds it: exit 8 naming the
+# store, the copy in bundles/ kept (it was taken for the copy of an import
+# that never committed and removed, "bundle.recover ok" recorded).
+restore
+REPLAY=("$ON" import --state "$O" --clock 2026-04-03T10:00:00Z "$T/b-arl10")
+DEST=$(ls -d "$O"/bundles/*-arl-batch-*)
+read_faulted "$O" 0 "${REPLAY[@]}" >/dev/null 2>&1 || true
+NHAS=$(awk -v d="$DEST" '$3 == d { on = 1; next } on && $3 ~ /\/store\.db$/ { print $1; exit }' "$T/trace")
+check "import (replayed): a read of the store after bundles/ is looked at ($NHAS)" test -n "$NHAS"
+restore
+fails "import (replayed): the store cannot be read when asked for the bundle: exit 8 naming it" 8 \
+	"^hanko-online import: $O/store\.db: bundles: select: disk I/O error$" read_faulted "$O" "${NHAS:-0}" "${REPLAY[@]}"
+check "... the copy of the imported bundle stays in bundles/" test -s "$DEST/manifest"
+check "... no bundle.recover record" bash -c "! grep -q '	bundle.recover	' '$O/audit/audit.log'"
+ok "... the audit log verifies" "$ON" audit verify --state "$O"
+ok "... check finds nothing" "$ON" check --state "$O" --dry-run
+
+# nth CALL PATH-RE [K]: the number of the Kth (default first) counted call
+# CALL on a path matching PATH-RE in $T/trace.
+nth() { awk -v c="$1" -v p="$2" -v k="${3:-1}" '$2 == c && $3 ~ p && ++n == k { print $1; exit }' "$T/trace"; }
+
+# Focused (reading): check and audit verify whose reads fail say the
+# medium's failure, exit 8, not damage or a wrong file (each before its
+# fix): the store looked up ("no store here (run hanko-online init)") and
+# opened (SQLite's bare "unable to open database file"; the first open, of
+# the store id's check, skipped: another state's store went unrefused);
+# a page of the store read for its schema (SQLITE_CORRUPT of EIO: "the
+# store is damaged; restore it from the backup", exit 3) and for
+# integrity_check ("error code=8458" a finding: "the file is damaged ...
+# restore the store from its backup", exit 1); the PIN file's fstat and
+# read ("must be a regular file", "must hold one line": an unread file
+# taken as empty, exit 3); the audit log's head file's fstat ("not a
+# regular file of at most 512 bytes (cannot check that the log was not
+# truncated)", exit 6).
+restore
+read_faulted "$O" 0 "$ON" check --state "$O" >/dev/null 2>&1
+NPIN=$(nth read '/secrets/token-user-pin$')
+NOPEN=$(nth open '/store\.db$')
+NSCHEMA=$(awk -v p="${NPIN:-0}" '$1 < p - 2 && $2 == "pread" && $3 ~ /\/store\.db$/ { n = $1 } END { print n }' "$T/trace")
+NPAGE=$(awk -v p="${NPIN:-0}" '$1 > p && $2 == "pread" && $3 ~ /\/store\.db$/ && ++k == 2 { print $1; exit }' "$T/trace")
+check "check: its reads of the store and the PIN file ($NOPEN, $NSCHEMA, $NPIN, $NPAGE)" test -n "$NOPEN" -a -n "$NSCHEMA" -a -n "$NPIN" -a -n "$NPAGE"
+cp "$O/audit/audit.log" "$T/log.before"
+fails "check: store.db's open fails: exit 8, the system's error said" 8 \
+	"^hanko-online check: $O/store\.db: cannot open: unable to open database file \(Input/output error\)$" \
+	read_faulted "$O" "${NOPEN:-0}" "$ON" check --state "$O"
+fails "check: a page of the store's schema cannot be read: exit 8, the medium's failure, not damage" 8 \
+	"^hanko-online check: $O/store\.db: meta: schema: database disk image is malformed \(Input/output error\): a read of the store failed: the medium, not the store's bytes$" \
+	read_faulted "$O" "${NSCHEMA:-0}" "$ON" check --state "$O"
+fails "check: a page of integrity_check cannot be read: exit 8, the medium's failure, not a finding of damage" 8 \
+	"^hanko-online check: $O/store\.db: integrity_check: Page [0-9]+: unable to get the page\. error code=8458: a read of the store failed \(disk I/O error\): the medium, not the store's bytes$" \
+	read_faulted "$O" "${NPAGE:-0}" "$ON" check --state "$O"
+fails "check: the PIN file's fstat fails: exit 8 naming it" 8 \
+	"^hanko-online check: $O/secrets/token-user-pin: cannot stat the token PIN file: Input/output error$" \
+	read_faulted "$O" "$((${NPIN:-1} - 1))" "$ON" check --state "$O"
+fails "check: the PIN file's read fails: exit 8 naming it, not an empty PIN file" 8 \
+	"^hanko-online check: $O/secrets/token-user-pin: cannot read the token PIN file: Input/output error$" \
+	read_faulted "$O" "${NPIN:-0}" "$ON" check --state "$O"
+NACC=$(nth access '/store\.db$')
+fails "check: the store's look-up fails: exit 8 naming it, not 'no store here (run hanko-online init)'" 8 \
+	"^hanko-online check: $O/store\.db: cannot look up the store: Input/output error$" \
+	read_faulted "$O" "${NACC:-0}" "$ON" check --state "$O"
+check "... nothing stored changed: the store as it was, the audit log only added to (store.check fail)" bash -c "
+	head -c \$(stat -c %s '$T/log.before') '$O/audit/audit.log' | cmp -s - '$T/log.before' &&
+	[ \"\$(sqlite3 '$O/store.db' .dump | sha256sum)\" = \"\$(sqlite3 '$T/base/store.db' .dump | sha256sum)\" ]"
+read_faulted "$O" 0 "$ON" audit verify --state "$O" >/dev/null 2>&1
+NHEAD=$(nth fstat '/audit/audit\.log\.head$')
+check "audit verify: the fstat of the log's head file among its calls ($NHEAD)" test -n "$NHEAD"
+fails "audit verify: the head file's fstat fails: exit 8 naming it, not a head file damaged" 8 \
+	"^hanko-online audit: $O/audit/audit\.log\.head: cannot stat: Input/output error$" \
+	read_faulted "$O" "${NHEAD:-0}" "$ON" audit verify --state "$O"
+
+# Focused (reading): an audit append whose look-up of the close's head
+# file fails says so (it said "a close of the log stopped part-way"), and
+# whose fstat of the log fails says so (it said "not a regular file"),
+# each of rp add's such calls failed in turn; the store's header whose
+# fstat fails names the system's error (it said "SQLite error 1802").
+restore
+RPADD=("$ON" rp add --state "$O" --clock 2026-04-03T10:00:00Z --name bank-9)
+read_faulted "$O" 0 "${RPADD[@]}" >/dev/null 2>&1
+cp "$T/trace" "$T/trace.rp"
+# (the header's size, read before SQLite opens the store for its work:
+# the fstat just before the second pread of store.db)
+NHDR=$(awk '$2 == "pread" && $3 ~ /\/store\.db$/ && ++k == 2 { if (p2 == "fstat") print p1; exit } { p1 = $1; p2 = $2 }' "$T/trace")
+NLOG=$(awk '($2 == "lstat" && $3 ~ /\/audit\/audit\.log\.next\.head$/) || ($2 == "fstat" && $3 ~ /\/audit\/audit\.log$/) { print $1 }' "$T/trace.rp" | tr '\n' ' ')
+check "rp add: the store's fstat, the look-ups of the close's head file and the log's fstats among its calls ($NHDR; $NLOG)" \
+	test -n "$NHDR" -a -n "$NLOG"
+wrong=""
+for n in $NLOG; do
+	restore
+	rc=0; read_faulted "$O" "$n" "${RPADD[@]}" >/dev/null 2>"$T/err2" || rc=$?
+	# (exit 0 and nothing said: the fstat of the lock's check that the
+	# log was not replaced meanwhile, which the lstat after it makes)
+	if { [ "$rc" = 0 ] && [ -s "$T/err2" ]; } || { [ "$rc" != 0 ] && ! grep -q 'Input/output error' "$T/err2"; } ||
+		grep -q -e 'stopped part-way' -e 'not a regular file' "$T/err2"; then
+		wrong="$wrong $n:exit-$rc:$(head -1 "$T/err2" | cut -c1-160)"
+	fi
+done
+check "rp add: each fails, its line says the medium's failure (or all is done, nothing said), not a close stopped part-way or not a regular file${wrong:+ --$wrong}" test -z "$wrong"
+restore
+fails "rp add: the store's fstat fails: exit 8, the system's error said" 8 \
+	"^hanko-online rp: $O/store\.db: cannot read: Input/output error \(SQLite error [0-9]+\)$" \
+	read_faulted "$O" "${NHDR:-0}" "${RPADD[@]}"
+
+# Focused (reading): import whose look-up of the pinned root fails: exit 8
+# naming it, not "no root pinned yet (run hanko-online trust first)",
+# exit 3, of a root pinned.
+BASE=base0
+restore
+read_faulted "$O" 0 "$ON" import --state "$O" --clock 2026-04-03T10:00:00Z "$T/b-arl10" >/dev/null 2>&1
+NANCH=$(nth lstat '/certs/root-anchor\.der$')
+check "import: the lstat of the pinned root among its calls ($NANCH)" test -n "$NANCH"
+restore
+fails "import: the pinned root's look-up fails: exit 8 naming it" 8 \
+	"^hanko-online import: $O/certs/root-anchor\.der: cannot look up: Input/output error$" \
+	read_faulted "$O" "${NANCH:-0}" "$ON" import --state "$O" --clock 2026-04-03T10:00:00Z "$T/b-arl10"
+check "... nothing imported" test "$(ls "$O/bundles")" = "$(ls "$T/base0/bundles")"
 BASE=base
 
 # Focused: responder's new certificate not taken by the store after
@@ -277,12 +441,18 @@ ok "... its key is kept: ocsp-refresh signs with it" "$ON" ocsp-refresh --state 
 ok "... check finds nothing" "$ON" check --state "$O" --dry-run
 restore
 fails "responder: the store does not take the certificate: exit 8, responder 2 kept, check named" 8 \
-	"^hanko-online responder: OCSP responder 2 is made and named by state.conf \(certs/ocsp-responder-2\.der, its key on the token\), but the store did not take its certificate \($O/store.db: ca_certs: insert: database or disk is full\): run hanko-online check --state $O, which puts it back" \
+	"^hanko-online responder: OCSP responder 2 is made and named by state.conf \(certs/ocsp-responder-2\.der, its key on the token\), but the store did not take its certificate \($O/store.db: ca_certs: insert: $SQLREASON\): run hanko-online check --state $O, which puts it back" \
 	faulted_at "$O" "$NINS" "$ON" responder --state "$O" --clock 2026-04-03T10:00:00Z
 check "... the cert.issue fail record names it" grep -q "	cert.issue	fail	-	OCSP responder 2: OCSP responder 2 is made and named by state.conf" "$O/audit/audit.log"
 fails "... check puts it back (exit 1: a finding, fixed)" 1 "findings, 1 fixed" "$ON" check --state "$O"
 ok "... then check finds nothing" "$ON" check --state "$O" --dry-run
 check "... the store holds responder 2" test "$(sqlite3 "$O/store.db" "SELECT count(*) FROM ca_certs WHERE kind = 'responder'")" = 2
+
+# A backup of the base, for backup verify's reading sweep.
+restore
+ok "a backup of the base" "$ON" backup --state "$O" --out "$T/bk0" --clock 2026-04-02T13:50:00Z
+snap backed
+cp -a "$T/bk0" "$T/backed.bk"
 
 nothing() { :; }
 profile_edited() { sed -i '/^user:/,/^$/s/validity-years: 3/validity-years: 2/' "$O/profile.yaml"; }
@@ -314,4 +484,36 @@ want_cmd clock && sweep "clock --accept-set-back" nothing "$ON" clock --state "$
 # (hanko-online.1): its state in between is not checked, the run again is
 PARTIAL_OK=1
 want_cmd close && sweep "audit close" nothing "$ON" audit close --state "$O" "${AT[@]}" --actors op1,auditor1
+PARTIAL_OK=""
+
+# The reading sweeps: the Nth reading call (open for reading, read, pread,
+# stat, fstat) under the state, the repository, the backup or the bundle
+# read failing with EIO. Besides the checks above: a run that exits 0 prints
+# and leaves what a clean run does (a read that failed is never taken as a
+# short, empty or missing file: an audit log cut short read as whole, a
+# revocation or CRL entry left out, a state.conf line read as its
+# default); any other exit says the medium's failure (strerror's or
+# SQLite's words), not a damaged or missing file.
+SAMPLES=${HK_FAULTS_READ_SAMPLES:-2}
+MODE=read
+rsweep() { sweep "read: $1" "${@:2}"; }
+CONTENT=1
+want_cmd read-publish && rsweep publish nothing "$ON" publish --state "$O" --repo "$P" "${AT[@]}"
+want_cmd read-revoke && rsweep revoke nothing "$ON" revoke --state "$O" "${AT[@]}" --serial "$S3" --reason superseded
+want_cmd read-audit-verify && rsweep "audit verify" nothing "$ON" audit verify --state "$O"
+want_cmd read-check && rsweep check nothing "$ON" check --state "$O"
+BASE=base0
+PREFIXES0=$PREFIXES
+PREFIXES="$PREFIXES:$T/b-arl10"
+want_cmd read-import && rsweep import nothing "$ON" import --state "$O" "${AT[@]}" "$T/b-arl10"
+PREFIXES=$PREFIXES0
+BASE=backed
+backup_in() { cp -a "$T/backed.bk" "$BK"; }
+want_cmd read-backup-verify && rsweep "backup verify" backup_in "$ON" backup verify "$BK" --state "$O"
+BASE=base
+CONTENT=""
+ALLOW_DIFF='^batches [0-9]+$|^\./results\.csv$'
+want_cmd read-issue && rsweep issue nothing "$ON" issue --state "$O" "${AT[@]}" --batch "$B/three.csv" --out "$IO"
+ALLOW_DIFF=""
+MODE=write
 finish
