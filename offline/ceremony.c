@@ -769,7 +769,7 @@ finish_transcript(struct hk_cer *c, const struct hk_cer_opts *o,
 	tz[len] = '\0';
 	snprintf(base, sizeof(base), "%s-%s%s", c->script->name, tz,
 	    o->rehearsal ? "-rehearsal" : "");
-	if (!hk_path_exists(tdir) && (r = hk_dir_create(tdir, 0755)) != 0)
+	if ((r = hk_dir_ensure(tdir, 0755)) != 0)
 		return r;
 	if (c->ca->tok != NULL && uri != NULL &&
 	    (r = hk_token_key(c->ca->tok, uri, &priv, &pub)) != 0)

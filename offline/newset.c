@@ -70,9 +70,9 @@ hk_newset_media_dir(const char *media, const char *id)
 	int r;
 
 	snprintf(dir, sizeof(dir), "%s/%s", media, id);
-	if (!hk_path_exists(media) && (r = hk_dir_create(media, 0700)) != 0)
+	if ((r = hk_dir_ensure(media, 0700)) != 0)
 		return r;
-	if (!hk_path_exists(dir) && (r = hk_dir_create(dir, 0700)) != 0)
+	if ((r = hk_dir_ensure(dir, 0700)) != 0)
 		return r;
 	return 0;
 }

@@ -440,7 +440,7 @@ batch_run(struct hk_cer *c, const struct hk_script_step *st,
 		goto out;
 	}
 	/* 3. the files, all or none */
-	if (!hk_path_exists(dir) && (r = hk_dir_create(dir, 0755)) != 0)
+	if ((r = hk_dir_ensure(dir, 0755)) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if ((size_t)snprintf(arl_files[narl_files],

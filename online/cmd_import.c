@@ -942,7 +942,7 @@ import(const struct import_opts *o, struct import_work *w)
 	 * before its first import has none (a backup holds files, not
 	 * empty folders: docs/backup.md) */
 	if ((r = hk_online_path(w->on, "bundles", bdir, sizeof(bdir))) != 0 ||
-	    (!hk_path_exists(bdir) && (r = hk_dir_create(bdir, 0700)) != 0))
+	    (r = hk_dir_ensure(bdir, 0700)) != 0)
 		goto out;
 	/* sequences are per signer (SPEC 8): the name carries the signer, so
 	 * two root generations' bundles of one number never meet here */

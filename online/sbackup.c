@@ -676,6 +676,10 @@ walk(struct vwork *w, const char *rel, int depth)
 		if (vpath(w, sub, path, sizeof(path)) != 0 ||
 		    lstat(path, &sb) != 0) {
 			problem(w, "%s: cannot stat: %s", show, strerror(errno));
+			/* there (readdir named it): its problem said once, not
+			 * "missing (listed in MANIFEST)" besides */
+			if ((f = hk_sbackup_find(m, sub)) != NULL)
+				w->seen[f - m->files] = 1;
 			continue;
 		}
 		if (S_ISDIR(sb.st_mode)) {
@@ -1071,8 +1075,17 @@ live_verify(struct vwork *w)
 
 	if ((f = hk_sbackup_find(w->c->m, HK_SBACKUP_LOG)) == NULL)
 		return 0;
+	/* the live log that cannot be read (the medium: EIO) stops here,
+	 * exit 8: not a problem of the backup ("not a sound backup"), nor a
+	 * log without its genesis */
 	if ((fd = open(live, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    fstat(fd, &sb) != 0) {
+		if (errno != ENOENT && errno != ELOOP) {
+			hk_err_set("%s: the live log cannot be read: %s", live,
+			    strerror(errno));
+			r = HK_ERR_IO;
+			goto out;
+		}
 		problem(w, "%s: the live log %s cannot be read: %s",
 		    HK_SBACKUP_LOG, live, strerror(errno));
 		r = 0;
@@ -1084,7 +1097,13 @@ live_verify(struct vwork *w)
 	if ((first = calloc(1, 513)) == NULL || (buf = malloc(1 << 16)) ==
 	    NULL || (h = EVP_MD_CTX_new()) == NULL)
 		goto out;
-	if (pread(fd, first, flen, 0) != (ssize_t)flen ||
+	if ((got = pread(fd, first, flen, 0)) < 0) {
+		hk_err_set("%s: the live log cannot be read: %s", live,
+		    strerror(errno));
+		r = HK_ERR_IO;
+		goto out;
+	}
+	if (got != (ssize_t)flen ||
 	    (nl = strstr((char *)first, "log-id=")) == NULL ||
 	    strlen(nl + 7) < 32) {
 		problem(w, "%s: the live log %s has no genesis record to "
@@ -1119,10 +1138,15 @@ live_verify(struct vwork *w)
 			got = 0;
 			continue;
 		}
-		if (got <= 0) {
-			problem(w, "%s: the live log %s cannot be read: %s",
-			    HK_SBACKUP_LOG, live, got < 0 ? strerror(errno) :
-			    "shorter than it was");
+		if (got < 0) {
+			hk_err_set("%s: the live log cannot be read: %s",
+			    live, strerror(errno));
+			r = HK_ERR_IO;
+			goto out;
+		}
+		if (got == 0) {
+			problem(w, "%s: the live log %s cannot be read: "
+			    "shorter than it was", HK_SBACKUP_LOG, live);
 			r = 0;
 			goto out;
 		}

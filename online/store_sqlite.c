@@ -347,16 +347,17 @@ hk_ca_kind_name(enum hk_ca_kind k)
 int
 hk_store_fail(struct hk_store *s, int rc, const char *what)
 {
-	int ext = sqlite3_extended_errcode(s->db), le = 0;
+	int e = errno, ext = sqlite3_extended_errcode(s->db), le = 0;
 
 	/* SQLite says "database disk image is malformed" of a read that
 	 * failed with EIO (SQLITE_IOERR_CORRUPTFS, made SQLITE_CORRUPT): the
-	 * file's last errno tells the medium's failure from damage, which
-	 * "restore it from the backup" would have answered with the work
-	 * since that backup lost */
+	 * file's last errno (or, of the WAL's, whose last errno SQLite does
+	 * not give, errno as the failed read left it) tells the medium's
+	 * failure from damage, which "restore it from the backup" would
+	 * have answered with the work since that backup lost */
 	if (((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) &&
-	    sqlite3_file_control(s->db, "main", SQLITE_FCNTL_LAST_ERRNO,
-	    &le) == SQLITE_OK && le != 0) {
+	    ((sqlite3_file_control(s->db, "main", SQLITE_FCNTL_LAST_ERRNO,
+	    &le) == SQLITE_OK && le != 0) || (le = e) == EIO)) {
 		hk_err_set("%s: %s: %s (%s): a read of the store failed: the "
 		    "medium, not the store's bytes", s->path, what,
 		    sqlite3_errmsg(s->db), strerror(le));
@@ -368,8 +369,11 @@ hk_store_fail(struct hk_store *s, int rc, const char *what)
 		    "the backup", s->path, what, sqlite3_errmsg(s->db));
 		return HK_ERR_STATE;
 	}
-	if ((rc & 0xff) == SQLITE_CANTOPEN && sqlite3_system_errno(s->db) != 0)
-		/* "unable to open database file": and why (the medium) */
+	if ((rc & 0xff) == SQLITE_CANTOPEN && sqlite3_system_errno(s->db) != 0 &&
+	    sqlite3_system_errno(s->db) != ENOENT)
+		/* "unable to open database file": and why (the medium; not
+		 * ENOENT, which SQLite's read-only retry of a -wal it could
+		 * not make leaves, of a store there: access() said so) */
 		hk_err_set("%s: %s: %s (%s)", s->path, what,
 		    sqlite3_errmsg(s->db),
 		    strerror(sqlite3_system_errno(s->db)));

@@ -376,6 +376,18 @@ hk_path_lookup(const char *path)
 }
 
 int
+hk_dir_ensure(const char *path, mode_t mode)
+{
+	int r;
+
+	/* a folder whose look-up fails is said so, not made again (it was,
+	 * and mkdir's EEXIST said "already exists; refusing to reuse it") */
+	if ((r = hk_path_lookup(path)) != 0)
+		return r < 0 ? r : 0;
+	return hk_dir_create(path, mode);
+}
+
+int
 hk_dir_temp_beside(const char *path, const char *tag, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s.%s-XXXXXX", path, tag);

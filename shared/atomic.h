@@ -88,6 +88,9 @@ int hk_path_exists(const char *path);
  * HK_ERR_IO with the detail "cannot look up": a path whose look-up fails
  * is not taken for one that is not there. */
 int hk_path_lookup(const char *path);
+/* The folder path, made (hk_dir_create) unless it is there; a look-up that
+ * fails is HK_ERR_IO ("cannot look up"). */
+int hk_dir_ensure(const char *path, mode_t mode);
 /* fsync the folder that holds path. On failure errno says why (the
  * open's or the fsync's; ENAMETOOLONG for a path over PATH_MAX); no
  * detail is set, so that a failure being cleaned up keeps its own. */

@@ -85,8 +85,8 @@ clean_run() {
 # numbers and temporary names made general, and whether it is the first,
 # second or a later such call on that very file: a read after one that
 # returned data) and $HK_FAULTS_EXTRA (20) calls evenly besides (pages of
-# the store read in the middle of a query); $SAMPLES of them, evenly,
-# unless HK_FAULTS_ALL=1.
+# the store read in the middle of a query); $SAMPLES of them, evenly (the
+# middle of each of $SAMPLES stretches), unless HK_FAULTS_ALL=1.
 positions() {
 	local extra=${HK_FAULTS_EXTRA:-20}
 	if [ "$MODE" != read ]; then
@@ -102,7 +102,7 @@ positions() {
 		[ "$total" = 0 ] || seq 1 "$(( (total + extra - 1) / extra ))" "$total"
 	} | sort -n -u | if [ "${HK_FAULTS_ALL:-0}" = 1 ]; then cat; else
 		awk -v s="$SAMPLES" '{ a[NR] = $1 } END { if (NR <= s) { for (i = 1; i <= NR; i++) print a[i]; exit }
-			for (i = 0; i < s; i++) print a[1 + int(i * (NR - 1) / (s - 1))] }'
+			for (i = 0; i < s; i++) print a[1 + int((i + 0.5) * NR / s)] }'
 	fi
 }
 

@@ -367,6 +367,22 @@ for n in $NMAN; do
 		"$OFF" bundle verify --state "$S" "$T/bundle1"
 done
 
+# Focused (reading): arl-batch whose look-up of the transcripts' folder
+# fails: exit 8 naming it, not "already exists; refusing to reuse it"
+# (exit 7: the folder taken for missing and made again).
+restore
+rm -f "$T/trace"
+env HK_FAILNTH_MODE=read HK_FAILNTH_PREFIX="$S" HK_FAILNTH_SKIP="$S/token" HK_FAILNTH_TRACE="$T/trace" \
+	LD_PRELOAD="$T/failnth.so" ASAN_OPTIONS="$ASAN_PRELOAD" "${ARLB[@]}" >/dev/null 2>&1
+NTX=$(awk -v d="$S/ceremonies" '$2 == "lstat" && $3 == d { n = $1 } END { print n }' "$T/trace")
+check "arl-batch: the look-up of the transcripts' folder among its calls ($NTX)" test -n "$NTX"
+restore
+fails "arl-batch: the transcripts' folder cannot be looked up: exit 8 naming it" 8 \
+	"^hanko-offline ceremony: $S/ceremonies: cannot look up: Input/output error\$" \
+	env HK_FAILNTH_MODE=read HK_FAILNTH_ERRNO=EIO HK_FAILNTH_PREFIX="$S" HK_FAILNTH_SKIP="$S/token" HK_FAILNTH_N="${NTX:-0}" \
+	HK_FAILNTH_SAY="$T/said" LD_PRELOAD="$T/failnth.so" ASAN_OPTIONS="$ASAN_PRELOAD" "${ARLB[@]}"
+ok "... the audit log verifies" "$OFF" audit verify --state "$S"
+
 want_cmd read-audit-verify && sweep "read: audit verify" "$OFF" audit verify --state "$S"
 want_cmd read-activate && sweep "read: activate" "$OFF" activate --state "$S" "${SH[@]}"
 PREFIXES="$S:$MED:$T/ca/media:$T/bundle1"
@@ -374,6 +390,7 @@ want_cmd read-bundle-verify && sweep "read: bundle verify" "$OFF" bundle verify 
 PREFIXES="$S:$MED:$T/ca/media"
 want_cmd read-arl-batch && sweep "read: arl-batch" "$OFF" ceremony run "$SCR/arl-batch.yaml" --state "$S" \
 	--clock 2026-10-01T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+CONTENT=""	# (the certificate's serial is random)
 want_cmd read-issue-subca && sweep "read: issue-subca" "$OFF" ceremony run "$SCR/issue-subca.yaml" --state "$S" \
 	--clock "$CLOCK" --confirm-digests --input "issuing-csr=$T/iss1.csr" --input "issuing-csr-sha256=$T/iss1.csr.sha256" \
 	"${SH[@]}" "${OPS[@]}"

@@ -101,13 +101,14 @@ fingerprint() {
 	done
 }
 # content: the bytes a run leaves that every clean run leaves the same (the
-# repository's files, the state's but the audit log, locks, bundles/ and
-# the token, and the store's rows): what a reading sweep's run that exits
+# repository's files, the state's but the audit log, locks, bundles/, the
+# token and the CRL caches (a cache that cannot be read is rebuilt from
+# the store: docs/publish.md), and the store's rows): what a reading sweep's run that exits
 # 0 must leave (CONTENT=1; not for issue, whose serials are random).
 CONTENT=""
 content() {
 	[ ! -e "$P" ] || (cd "$P/" && find . -type f | sort | xargs -r sha256sum) || true
-	(cd "$O" && find . \( -path ./token -o -path ./audit -o -path ./bundles \) -prune -o -type f -print |
+	(cd "$O" && find . \( -path ./token -o -path ./audit -o -path ./bundles -o -path ./crlcache \) -prune -o -type f -print |
 		grep -v -e '^\./store\.db' -e '\.lock$' | sort | xargs -r sha256sum) || true
 	sqlite3 "$O/store.db" .dump | sha256sum
 }
@@ -195,7 +196,12 @@ sweep() {
 		# (exit 0 only with what a clean run prints and leaves), else
 		# said as the medium's failure
 		if [ "$MODE" = read ]; then
-			if [ "$rc" = 0 ]; then
+			if [ "$rc" = 0 ] && [ -n "$err" ]; then
+				# the work done and what was not said (the OCSP
+				# responses after a revocation: docs/ocsp.md),
+				# the medium's failure in its line
+				reason_said "$err" || bad="$bad reason-not-said"
+			elif [ "$rc" = 0 ]; then
 				# (but a CRL cache that cannot be read: rebuilt
 				# from the store, docs/publish.md; said)
 				cmp -s <(sed -E 's/[0-9]+ caches rebuilt//' "$T/fout") <(sed -E 's/[0-9]+ caches rebuilt//' "$T/fout.clean") ||
@@ -203,7 +209,11 @@ sweep() {
 				[ -z "$CONTENT" ] || { content >"$T/cf.f"; cmp -s "$T/cf.clean" "$T/cf.f" ||
 					bad="$bad exit-0-content($(diff "$T/cf.clean" "$T/cf.f" | grep '^[<>]' | head -2 | tr '\n' ' ' || true))"; }
 			else
-				reason_said "$main" || bad="$bad reason-not-said"
+				# (or, backup verify's exit 1, its problem
+				# lines on stdout: a file of the backup that
+				# cannot be read is a problem of the backup)
+				reason_said "$main" || { [ "$rc" = 1 ] && reason_said "$(cat "$T/fout")"; } ||
+					bad="$bad reason-not-said"
 			fi
 		fi
 		# a state in between that is documented, finished by running
@@ -402,6 +412,30 @@ fails "rp add: the store's fstat fails: exit 8, the system's error said" 8 \
 	"^hanko-online rp: $O/store\.db: cannot read: Input/output error \(SQLite error [0-9]+\)$" \
 	read_faulted "$O" "${NHDR:-0}" "${RPADD[@]}"
 
+# Focused (reading): revoke whose reads of the store's WAL fail, each in
+# turn (the first ones, before the revocation, and those of the OCSP
+# refresh after it): never "the store is damaged; restore it from the
+# backup" (SQLITE_CORRUPT of a WAL read's EIO, whose file's last errno
+# SQLite does not give).
+restore
+REV=("$ON" revoke --state "$O" --clock 2026-04-03T10:00:00Z --serial "$S3" --reason superseded)
+read_faulted "$O" 0 "${REV[@]}" >/dev/null 2>&1
+NWAL=$(awk '$2 == "pread" && $3 ~ /\/store\.db-wal$/ { print $1 }' "$T/trace" | head -4 | tr '\n' ' ')
+check "revoke: its reads of the WAL ($NWAL)" test -n "$NWAL"
+wrong=""
+for n in $NWAL; do
+	restore
+	rc=0; read_faulted "$O" "$n" "${REV[@]}" >/dev/null 2>"$T/err2" || rc=$?
+	# (exit 0 and nothing said: a read of the checkpoint SQLite makes as
+	# it closes, which leaves the WAL as it was)
+	said=0; ! { [ -s "$T/err2" ] || [ "$rc" != 0 ]; } || said=1
+	if grep -q -e 'the store is damaged' -e 'restore it from the backup' "$T/err2" ||
+		{ [ "$said" = 1 ] && ! grep -q -e 'Input/output error' -e 'disk I/O error' "$T/err2"; }; then
+		wrong="$wrong $n:exit-$rc:$(head -1 "$T/err2" | cut -c1-200)"
+	fi
+done
+check "revoke: each WAL read failed: the medium's failure said (or all done, nothing said), not a damaged store${wrong:+ --$wrong}" test -z "$wrong"
+
 # Focused (reading): import whose look-up of the pinned root fails: exit 8
 # naming it, not "no root pinned yet (run hanko-online trust first)",
 # exit 3, of a root pinned.
@@ -509,6 +543,28 @@ want_cmd read-import && rsweep import nothing "$ON" import --state "$O" "${AT[@]
 PREFIXES=$PREFIXES0
 BASE=backed
 backup_in() { cp -a "$T/backed.bk" "$BK"; }
+# Focused (reading): backup verify whose reads of the live audit log fail:
+# exit 8, the live log named, not "1 problem: not a sound backup of this
+# state" (exit 1) of a sound backup.
+restore; backup_in
+read_faulted "$O" 0 "$ON" backup verify "$BK" --state "$O" >/dev/null 2>&1
+NLIVE=$(awk -v f="$O/audit/audit.log" '$3 == f && ($2 == "read" || $2 == "pread") { print $1 }' "$T/trace" | tr '\n' ' ')
+check "backup verify: its reads of the live log ($NLIVE)" test -n "$NLIVE"
+for n in $NLIVE; do
+	restore; backup_in
+	fails "backup verify: the live log's read $n fails: exit 8 naming it, not an unsound backup" 8 \
+		"^hanko-online backup: $O/audit/audit\.log: the live log cannot be read: Input/output error$" \
+		read_faulted "$O" "$n" "$ON" backup verify "$BK" --state "$O"
+done
+# ... and whose look-up of a file of the backup fails: that problem said
+# once (it was also "missing (listed in MANIFEST)"), exit 1.
+restore; backup_in
+read_faulted "$BK" 0 "$ON" backup verify "$BK" --state "$O" >/dev/null 2>&1
+NBST=$(awk -v f="$BK/certs/root-anchor.der" '$2 == "lstat" && $3 == f { print $1; exit }' "$T/trace")
+check "backup verify: its look-up of the backup's root-anchor.der ($NBST)" test -n "$NBST"
+rc=0; read_faulted "$BK" "${NBST:-0}" "$ON" backup verify "$BK" --state "$O" >"$T/out2" 2>&1 || rc=$?
+check "... exit 1, the problem 'cannot stat: Input/output error' said once, not 'missing' (exit $rc)" \
+	bash -c "[ $rc = 1 ] && grep -q 'root-anchor\.der: cannot stat: Input/output error' '$T/out2' && ! grep -q 'missing' '$T/out2'"
 want_cmd read-backup-verify && rsweep "backup verify" backup_in "$ON" backup verify "$BK" --state "$O"
 BASE=base
 CONTENT=""
