@@ -581,7 +581,12 @@ hk_sbackup_file_hash(const char *path, uint64_t *size, unsigned char sha[32],
 		hk_err_set("cannot open: %s", strerror(errno));
 		return HK_ERR_IO;
 	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+	if (fstat(fd, &sb) != 0) {	/* the medium, not the file's kind */
+		hk_err_set("cannot stat: %s", strerror(errno));
+		close(fd);
+		return HK_ERR_IO;
+	}
+	if (!S_ISREG(sb.st_mode)) {
 		*not_regular = 1;
 		close(fd);
 		return 0;

@@ -556,12 +556,20 @@ for n in $NLIVE; do
 		"^hanko-online backup: $O/audit/audit\.log: the live log cannot be read: Input/output error$" \
 		read_faulted "$O" "$n" "$ON" backup verify "$BK" --state "$O"
 done
-# ... and whose look-up of a file of the backup fails: that problem said
-# once (it was also "missing (listed in MANIFEST)"), exit 1.
+# ... and whose look-up or fstat of a file of the backup fails: that
+# problem said once as the medium's (it was also "missing (listed in
+# MANIFEST)"; "not a regular file (a symbolic link, a device, ...)"),
+# exit 1: a file of the backup that cannot be read is a problem of it.
 restore; backup_in
 read_faulted "$BK" 0 "$ON" backup verify "$BK" --state "$O" >/dev/null 2>&1
 NBST=$(awk -v f="$BK/certs/root-anchor.der" '$2 == "lstat" && $3 == f { print $1; exit }' "$T/trace")
-check "backup verify: its look-up of the backup's root-anchor.der ($NBST)" test -n "$NBST"
+NBFS=$(awk -v f="$BK/state.conf" '$2 == "fstat" && $3 == f { print $1; exit }' "$T/trace")
+check "backup verify: its look-up of the backup's root-anchor.der, fstat of its state.conf ($NBST, $NBFS)" test -n "$NBST" -a -n "$NBFS"
+restore; backup_in
+rc=0; read_faulted "$BK" "${NBFS:-0}" "$ON" backup verify "$BK" --state "$O" >"$T/out2" 2>&1 || rc=$?
+check "... state.conf's fstat fails: exit 1, 'cannot stat: Input/output error', not 'not a regular file' (exit $rc)" \
+	bash -c "[ $rc = 1 ] && grep -q 'state\.conf: cannot stat: Input/output error' '$T/out2' && ! grep -q 'not a regular file' '$T/out2'"
+restore; backup_in
 rc=0; read_faulted "$BK" "${NBST:-0}" "$ON" backup verify "$BK" --state "$O" >"$T/out2" 2>&1 || rc=$?
 check "... exit 1, the problem 'cannot stat: Input/output error' said once, not 'missing' (exit $rc)" \
 	bash -c "[ $rc = 1 ] && grep -q 'root-anchor\.der: cannot stat: Input/output error' '$T/out2' && ! grep -q 'missing' '$T/out2'"
