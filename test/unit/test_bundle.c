@@ -1376,7 +1376,7 @@ Test(bundle, read_error_refused, .timeout = 60)
 	fail_ino = 0;
 	cr_assert_eq(r, HK_ERR_IO, "%d: %s", r, hk_err_msg());
 	cr_assert_eq(fail_reads, 1, "%d failed reads", fail_reads);
-	cr_assert(strstr(hk_err_msg(), "notes_1.bin: read failed") != NULL,
+	cr_assert(strstr(hk_err_msg(), "notes_1.bin: cannot read: Input/output error") != NULL,
 	    "%s", hk_err_msg());
 	cr_assert_eq(verify1(out), 0, "%s", hk_err_msg());
 }
