@@ -56,3 +56,18 @@ stop_serve() {
 	! grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$T/serve.err" >&2 || rc=1
 	return $rc
 }
+
+# many_parties COUNTERS: registers relying parties p-01, p-02, ... enough
+# that each fetching every partition CRL once makes more than COUNTERS
+# (party, method, object) counts; sets NP (partition CRLs) and K (parties)
+many_parties() {
+	local i
+	NP=$(ls "$P"/crl/*.crl | wc -l)
+	check "the set has partition CRLs ($NP)" test "$NP" -gt 10
+	K=$(( $1 / NP + 1 ))
+	for i in $(seq -w 1 "$K"); do
+		"$ON" rp add --state "$O" --clock 2026-04-03T11:00:00Z --name "p-$i" --token-out "$T/p-$i.tok" \
+			>/dev/null 2>"$T/rp.err" || { echo "# rp add p-$i: $(cat "$T/rp.err")" >&2; break; }
+	done
+	check "$K relying parties registered" test "$(db "SELECT count(*) FROM relying_parties WHERE name LIKE 'p-%'")" = "$K"
+}

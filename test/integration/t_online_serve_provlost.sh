@@ -27,16 +27,9 @@ trap cleanup EXIT
 LOG=$O/audit/audit.log
 
 serve_one_cert
-NP=$(ls "$P"/crl/*.crl | wc -l)
-check "the set has partition CRLs ($NP)" test "$NP" -gt 10
 # parties enough for more than 1024 counters: each fetches every partition
 # CRL once
-K=$(( 1100 / NP + 1 ))
-for i in $(seq -w 1 "$K"); do
-	"$ON" rp add --state "$O" --clock 2026-04-03T11:00:00Z --name "p-$i" --token-out "$T/p-$i.tok" \
-		>/dev/null 2>"$T/rp.err" || { echo "# rp add p-$i: $(cat "$T/rp.err")" >&2; break; }
-done
-check "$K relying parties registered" test "$(db "SELECT count(*) FROM relying_parties WHERE name LIKE 'p-%'")" = "$K"
+many_parties 1100
 
 check "serve --flush 1 (clock 2026-04-03T12:00:00Z)" serve_start --clock 2026-04-03T12:00:00Z --flush 1
 
