@@ -550,14 +550,29 @@ write_ca(struct publish_work *w)
 		    pairs.r[i].len, NULL)) != 0)
 			goto out;
 	}
-	/* issuing-<N>.cer: the newest certificate of generation N (after a
-	 * root rollover, the re-certified one); the earlier ones also at
-	 * issuing-<N>-<sha16>.cer */
+	/* issuing-<N>.cer: the newest certificate of generation N valid now
+	 * (after a root rollover, the re-certified one), else the newest
+	 * (none valid now); the others also at issuing-<N>-<sha16>.cer. A
+	 * certificate not valid yet (imported under a clock that was ahead,
+	 * docs/clock.md) is never the one relying parties are pointed at
+	 * while another is valid. */
 	for (i = 0; i < iss.n; i++) {
+		int valid = iss.r[i].x != NULL &&
+		    hk_cert_valid_at(iss.r[i].x, w->now);
+
 		newest = 1;
-		for (j = i + 1; j < iss.n; j++)
-			if (iss.r[j].gen == iss.r[i].gen)
+		for (j = 0; j < iss.n && newest; j++) {
+			int vj;
+
+			if (j == i || iss.r[j].gen != iss.r[i].gen)
+				continue;
+			vj = iss.r[j].x != NULL &&
+			    hk_cert_valid_at(iss.r[j].x, w->now);
+			/* j is preferred: valid where i is not, or as valid
+			 * and imported later */
+			if ((vj && !valid) || (vj == valid && j > i))
 				newest = 0;
+		}
 		if (newest)
 			snprintf(path, sizeof(path), "issuing/issuing-%d.cer",
 			    iss.r[i].gen);

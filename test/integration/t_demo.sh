@@ -77,4 +77,20 @@ check "a certificate with a substitute character verifies against root and issui
 	openssl verify -CAfile "$R" -untrusted "$T/iss.pem" "$T/demo/residents/r35.pem"
 check "the online audit log verified after everything" grep -q "online/audit/audit.log: OK" "$T/demo.out"
 ok "the demo's audit log verifies again" "$OFF" audit verify --state "$T/demo/state"
+# Step 16's imports are dated nearly five years on (the rehearsal's clock):
+# issuing CA 1 re-certified by root 2 is valid only from then. Back at
+# today's clock (accepted by the CA manager, as the demo's serve step does)
+# a publication points relying parties at the certificate valid today, and
+# keeps the later one beside it (docs/repository.md).
+ON=$HANKO_ONLINE
+ok "back at today's clock, accepted by the CA manager" \
+	"$ON" clock --state "$T/demo/online" --accept-set-back --actors kimura
+rc=0; "$ON" publish --state "$T/demo/online" --repo "$T/repo-today" --now >"$T/pub.out" 2>"$T/pub.err" || rc=$?
+check "publish at today's clock (exit $rc: 0, or 9 for its warnings)" test "$rc" = 0 -o "$rc" = 9
+check "issuing/issuing-1.cer is the certificate valid today (root 1's), not the one valid only in five years" bash -c \
+	"openssl x509 -inform DER -in '$T/repo-today/issuing/issuing-1.cer' -noout -checkend 0 >/dev/null &&
+	 [ \$(date -u -d \"\$(openssl x509 -inform DER -in '$T/repo-today/issuing/issuing-1.cer' -noout -startdate | sed 's/^notBefore=//')\" +%s) -le \$(date -u +%s) ] &&
+	 cmp -s '$T/repo-today/issuing/issuing-1.cer' '$T/demo/state/certs/issuing-1.der'"
+check "... the re-certified one beside it, issuing-1-<sha16>.cer" bash -c \
+	"ls '$T/repo-today/issuing/' | grep -Eq '^issuing-1-[0-9a-f]{16}\.cer$'"
 finish
