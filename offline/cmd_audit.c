@@ -144,24 +144,14 @@ cmd_audit(int argc, char **argv)
 	if (key != NULL && (r = hk_audit_pub_load(key, &pub)) != 0)
 		return r;
 	r = hk_audit_verify(log, pub, &rep);
+	/* the live log's line (OK only when the closed logs before it
+	 * verify too: the yearly close's link), the notes, the link back */
+	if (r == 0)
+		r = hk_audit_report_verified(log, &rep, prev, pub, stdout);
+	/* recorded with the whole run's result: a log.verify ok only for a
+	 * run that exits 0 */
 	if (state != NULL)
 		log_verification(log, r, &rep);
-	if (r != 0) {
-		EVP_PKEY_free(pub);
-		return r;
-	}
-	printf("%s: OK: %llu records, %llu signed checkpoints%s; last "
-	    "checkpoint at record %lld; %llu records after it (covered by "
-	    "the chain and the head file only)\n", log,
-	    (unsigned long long)rep.records,
-	    (unsigned long long)rep.checkpoints,
-	    rep.signatures_checked ? " (signatures verified)" :
-	    " (signatures NOT checked: no key)",
-	    (long long)rep.last_checkpoint_seq,
-	    (unsigned long long)rep.unsigned_records);
-	hk_audit_report_notes(&rep, stdout);
-	/* the yearly close: the link to the closed log before this one */
-	r = hk_audit_check_previous(log, &rep, prev, pub, stdout);
 	EVP_PKEY_free(pub);
 	return r;
 }

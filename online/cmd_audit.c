@@ -54,15 +54,9 @@ audit_verify(int argc, char **argv)
 		goto out;
 	if ((r = hk_audit_verify(on->audit_log, pub, &rep)) != 0)
 		goto out;
-	printf("%s: OK: %llu records, %llu signed checkpoints (signatures "
-	    "verified); last checkpoint at record %lld; %llu records after it "
-	    "(covered by the chain and the head file only)\n", on->audit_log,
-	    (unsigned long long)rep.records,
-	    (unsigned long long)rep.checkpoints,
-	    (long long)rep.last_checkpoint_seq,
-	    (unsigned long long)rep.unsigned_records);
-	hk_audit_report_notes(&rep, stdout);
-	r = hk_audit_check_previous(on->audit_log, &rep, prev, pub, stdout);
+	/* the live log's line (OK only when the closed logs before it
+	 * verify too), the notes, the link back */
+	r = hk_audit_report_verified(on->audit_log, &rep, prev, pub, stdout);
  out:
 	EVP_PKEY_free(pub);
 	hk_online_close(on);

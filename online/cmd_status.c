@@ -484,11 +484,17 @@ audit(struct status_work *w)
 	int r;
 
 	r = hk_audit_verify(w->on->audit_log, NULL, &rep);
+	/* and, as audit verify, a log put back after its yearly close (a
+	 * look into audit/closed/; the closed logs themselves are audit
+	 * verify's to check: docs/status.md) */
+	if (r == 0)
+		r = hk_audit_check_reopened(w->on->audit_log, &rep);
 	if (r == HK_ERR_AUDIT) {
 		w->audit_bad = 1;
-		snprintf(w->audit_why, sizeof(w->audit_why), "%s", rep.reason);
+		snprintf(w->audit_why, sizeof(w->audit_why), "%s",
+		    rep.reason[0] ? rep.reason : hk_err_msg());
 		printf("audit log: fails verification: %s (CPS 4-11-5)\n",
-		    rep.reason);
+		    w->audit_why);
 		printf("backup: not read: the audit log fails verification\n");
 		hk_err_clear();
 		return 0;

@@ -2733,20 +2733,11 @@ closed_keep(const struct hk_audit_report *rn, time_t *keep, char *until,
 }
 
 int
-hk_audit_check_previous(const char *path, const struct hk_audit_report *rep,
-    const char *prev, EVP_PKEY *pub, FILE *out)
+hk_audit_check_reopened(const char *path, const struct hk_audit_report *rep)
 {
-	struct hk_audit_report rp, cur;
-	const struct hk_audit_report *rn = rep;
-	char found[4096], lpath[4096], until[21];
-	time_t keep;
-	int r, depth;
+	char found[4096];
+	int r;
 
-	if (rep->close_seq >= 0)
-		fprintf(out, "  closed: record %lld is " HK_AUDIT_EV_CLOSE
-		    " (%s)%s\n", (long long)rep->close_seq, rep->close_time,
-		    rep->sealed ? ", sealed by the checkpoint after it" :
-		    "; its checkpoint is missing: the close stopped part-way");
 	/* A closed log of this log's own id in closed/ while this log is
 	 * not closed: the log was closed, and an older copy of it (a
 	 * backup, a copy taken before the close) put back in place of the
@@ -2773,6 +2764,26 @@ hk_audit_check_previous(const char *path, const struct hk_audit_report *rep,
 			return HK_ERR_AUDIT;
 		}
 	}
+	return 0;
+}
+
+int
+hk_audit_check_previous(const char *path, const struct hk_audit_report *rep,
+    const char *prev, EVP_PKEY *pub, FILE *out)
+{
+	struct hk_audit_report rp, cur;
+	const struct hk_audit_report *rn = rep;
+	char found[4096], lpath[4096], until[21];
+	time_t keep;
+	int r, depth;
+
+	if (rep->close_seq >= 0)
+		fprintf(out, "  closed: record %lld is " HK_AUDIT_EV_CLOSE
+		    " (%s)%s\n", (long long)rep->close_seq, rep->close_time,
+		    rep->sealed ? ", sealed by the checkpoint after it" :
+		    "; its checkpoint is missing: the close stopped part-way");
+	if ((r = hk_audit_check_reopened(path, rep)) != 0)
+		return r;
 	if (!rep->linked)
 		return 0;
 	snprintf(lpath, sizeof(lpath), "%s", path);
@@ -2993,6 +3004,60 @@ hk_audit_prefix(const char *copy, const char *log, int *differs,
 		close(fb);
 	free(a);
 	free(b);
+	return r;
+}
+
+void
+hk_audit_report_live(const char *path, const struct hk_audit_report *rep,
+    int previous_ok, FILE *out)
+{
+	if (previous_ok)
+		fprintf(out, "%s: OK: ", path);
+	else
+		fprintf(out, "%s: FAILS: the closed log before it does not "
+		    "verify (below); the live log's own chain: ", path);
+	fprintf(out, "%llu records, %llu signed checkpoints%s; last "
+	    "checkpoint at record %lld; %llu records after it (covered by "
+	    "the chain and the head file only)\n",
+	    (unsigned long long)rep->records,
+	    (unsigned long long)rep->checkpoints,
+	    rep->signatures_checked ? " (signatures verified)" :
+	    " (signatures NOT checked: no key)",
+	    (long long)rep->last_checkpoint_seq,
+	    (unsigned long long)rep->unsigned_records);
+}
+
+int
+hk_audit_report_verified(const char *path, const struct hk_audit_report *rep,
+    const char *prev, EVP_PKEY *pub, FILE *out)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mf;
+	int r;
+
+	/* a log put back after its close is not OK: nothing said of it */
+	if ((r = hk_audit_check_reopened(path, rep)) != 0)
+		return r;
+	/* the closed logs before it, said after its line, which says
+	 * whether they verified: collected first */
+	if ((mf = open_memstream(&buf, &len)) == NULL) {
+		hk_err_set("%s: cannot collect the report: %s", path,
+		    strerror(errno));
+		return HK_ERR_ALLOC;
+	}
+	r = hk_audit_check_previous(path, rep, prev, pub, mf);
+	if (fclose(mf) != 0 && r == 0) {
+		free(buf);
+		hk_err_set("%s: cannot collect the report: %s", path,
+		    strerror(errno));
+		return HK_ERR_ALLOC;
+	}
+	hk_audit_report_live(path, rep, r == 0, out);
+	hk_audit_report_notes(rep, out);
+	if (buf != NULL)
+		fputs(buf, out);
+	free(buf);
 	return r;
 }
 

@@ -102,6 +102,21 @@ int hk_audit_checkpoint(const char *path, EVP_PKEY *key, const char *key_label);
  * bounded): 0 with *out, or the file's error / HK_ERR_PARSE ("not a PEM
  * public key"), named. The one loader of audit verify and backup verify. */
 int hk_audit_pub_load(const char *path, EVP_PKEY **out);
+/* audit verify's line for the live log at path (rep: hk_audit_verify's of
+ * it): "<path>: OK: <records, checkpoints, ...>" when the closed logs before
+ * it verified too (previous_ok), else "<path>: FAILS: the closed log before
+ * it does not verify (below); the live log's own chain: <the same>": a
+ * run that exits 6 does not say OK of the log it was asked about. */
+void hk_audit_report_live(const char *path,
+    const struct hk_audit_report *rep, int previous_ok, FILE *out);
+/* audit verify's report after hk_audit_verify of the log at path passed
+ * (both programs): hk_audit_check_reopened (a failure: nothing printed),
+ * then hk_audit_check_previous, its lines printed after the live log's
+ * (hk_audit_report_live, OK only when it returned 0) and the notes.
+ * Returns hk_audit_check_previous's result. */
+int hk_audit_report_verified(const char *path,
+    const struct hk_audit_report *rep, const char *prev, EVP_PKEY *pub,
+    FILE *out);
 /* The lines audit verify prints under its OK for what verification accepts
  * but the auditor explains (docs/audit-log.md): records older than the one
  * before them, a head file one record behind. */
@@ -197,6 +212,17 @@ int hk_audit_verify_link(const struct hk_audit_report *rep_new,
  */
 int hk_audit_find_closed(const char *path, const char *prev_log_id,
     char *buf, size_t len);
+
+/*
+ * The rollback check hk_audit_check_previous begins with (rep:
+ * hk_audit_verify's of the log at path): a closed log of this log's own id
+ * in audit/closed/ while this log is not that file and not closed and
+ * sealed itself is an older copy of the log put back after its close:
+ * HK_ERR_AUDIT naming both; 0 otherwise. audit verify runs it before it
+ * says anything of the live log: such a log is not OK.
+ */
+int hk_audit_check_reopened(const char *path,
+    const struct hk_audit_report *rep);
 
 /*
  * audit verify's report of a close, for both programs: rep is

@@ -68,7 +68,13 @@ cp "$T/log.before" "$log"; cp "$T/log.before.head" "$log.head"
 fails "the live log replaced by its copy from before the close: found, naming the closed log" 6 \
 	"audit/audit.log: log $old was closed already \(.*closed/audit-$old-20260403.log\), but this log is not: an older copy" \
 	"$ON" audit verify --state "$O"
+check "... nothing said OK" bash -c "! grep -q 'OK' '$HANKO_TMP/out'"
 fails "... hanko-offline audit verify --log too" 6 "log $old was closed already" "$OFF" audit verify --log "$log" --key "$KEY"
+check "... nothing said OK" bash -c "! grep -q 'OK' '$HANKO_TMP/out'"
+rc=0; "$ON" status --state "$O" --clock 2026-04-03T09:30:00Z >"$T/status.out" 2>"$T/status.err" || rc=$?
+check "... hanko-online status: exit 6 (exit $rc)" test "$rc" = 6
+check "... its audit log line names the finding" grep -q "^audit log: fails verification: .*log $old was closed already" "$T/status.out"
+check "... never 'verified'" sh -c "! grep -q 'audit log: the chain and head file verified' '$T/status.out'"
 cp -p "$T/live.kept" "$log"; cp -p "$T/live.kept.head" "$log.head"
 
 # 3. The link: a closed log changed, swapped or deleted is found and named.
@@ -83,6 +89,13 @@ open(p, 'wb').write(b'\n'.join(ls))
 PY
 fails "one record of the closed log changed: found and named" 6 "closed/audit-$old-20260403.log:6: record 5: hash does not match" \
 	"$ON" audit verify --state "$O"
+check "... stdout says no OK of the live log" bash -c "! grep -q '^$log: OK' '$HANKO_TMP/out'"
+check "... the live log's line says the run fails" \
+	grep -q "^$log: FAILS: the closed log before it does not verify (below); the live log's own chain: [0-9]* records, [0-9]* signed checkpoints (signatures verified)" "$HANKO_TMP/out"
+fails "... hanko-offline audit verify --log too" 6 "closed/audit-$old-20260403.log:6: record 5: hash does not match" \
+	"$OFF" audit verify --log "$log" --key "$KEY"
+check "... stdout says no OK of the live log" bash -c "! grep -q '^$log: OK' '$HANKO_TMP/out'"
+check "... the live log's line says the run fails" grep -q "^$log: FAILS: the closed log before it" "$HANKO_TMP/out"
 cp -p "$T/cl.kept" "$CL"
 # another closed log put in its place: the backup's copy of an earlier
 # state's log does not do; a closed log of its own (the old log cut short

@@ -51,7 +51,7 @@ ok "... the log verifies" "$OFF" audit verify --state "$S"
 
 # 2. The close with the quorum.
 n1=$(wc -l <"$LOG")
-cp -p "$LOG" "$T/log.before"
+cp -p "$LOG" "$T/log.before"; cp -p "$LOG.head" "$T/log.before.head"
 ok "audit close with three shares" "$OFF" audit close --state "$S" "${Q[@]}" --clock 2026-04-03T09:00:00Z
 cp "$HANKO_TMP/out" "$T/close.out"
 CL=$CD/audit-$old-20260403.log
@@ -92,6 +92,21 @@ fails "--previous the log as it was before the close (not closed): refused" 6 "d
 	"$OFF" audit verify --state "$S" --previous "$USB/audit-20260402T100000Z/audit.log"
 fails "--previous a file not there: refused" 3 "nothere" \
 	"$OFF" audit verify --state "$S" --previous "$T/nothere"
+ok "status after the close: the audit log intact" "$OFF" status --state "$S"
+check "... said" grep -q "^  audit log:     .* records, chain intact;" "$HANKO_TMP/out"
+# The live log put back after the close (its copy from before it, with its
+# head file: a sound shorter chain): audit verify refuses it and says
+# nothing OK; status says what audit verify says, never intact.
+cp -p "$LOG" "$T/live.kept"; cp -p "$LOG.head" "$T/live.kept.head"
+cp "$T/log.before" "$LOG"; cp "$T/log.before.head" "$LOG.head"
+fails "the live log put back after its close: audit verify refuses it" 6 "log $old was closed already" \
+	"$OFF" audit verify --state "$S"
+check "... nothing said OK" bash -c "! grep -q 'OK' '$HANKO_TMP/out'"
+fails "... status: the same finding, exit 6" 6 "log $old was closed already" "$OFF" status --state "$S"
+check "... said FAILS VERIFICATION, naming the closed log" \
+	grep -q "^  audit log:     FAILS VERIFICATION: .*log $old was closed already (.*closed/audit-$old-20260403.log), but this log is not" "$HANKO_TMP/out"
+check "... never 'chain intact'" bash -c "! grep -q 'chain intact' '$HANKO_TMP/out'"
+cp -p "$T/live.kept" "$LOG"; cp -p "$T/live.kept.head" "$LOG.head"
 
 # 4. An audited command after the close lands in the new log.
 sha_cl=$(sha256sum <"$CL")
@@ -150,6 +165,15 @@ sed -i '3s/	ok	/	fail	/' "$CL"
 fails "the closed log changed: refused, named" 6 "closed/audit-$old-20260403.log:3: record 2: .*no backup made" \
 	"$OFF" audit backup --state "$S" --out "$USB" --clock 2026-04-03T11:50:00Z
 check "... nothing on the medium" test "$(ls -A "$USB" | wc -l)" = "$nusb"
+fails "audit verify --state with the closed log changed: exit 6, named" 6 "closed/audit-$old-20260403.log:3: record 2: " \
+	"$OFF" audit verify --state "$S"
+check "... stdout says no OK of the live log" bash -c "! grep -q '^$LOG: OK' '$HANKO_TMP/out'"
+check "... the live log's line says the run fails" \
+	grep -q "^$LOG: FAILS: the closed log before it does not verify (below); the live log's own chain: [0-9]* records" "$HANKO_TMP/out"
+check "... its log.verify record is a fail naming it" bash -c "tail -1 '$LOG' | cut -f3,4,6 | grep -q '^log.verify	fail	.*record 2: '"
+fails "... status: not intact, the closed log named, exit 6" 6 "closed/audit-$old-20260403.log:3: record 2: " \
+	"$OFF" status --state "$S"
+check "... said FAILS VERIFICATION" grep -q "^  audit log:     FAILS VERIFICATION: .*record 2: " "$HANKO_TMP/out"
 cp -p "$T/cl.kept" "$CL"; chmod 400 "$CL"
 
 # 6. A close killed after its seal is finished by the next audit close,
