@@ -72,6 +72,7 @@ struct init_work {
 	char *user_pin, *so_pin;	/* secure memory */
 	struct hk_token *tok;		/* logged in while building */
 	struct hk_online_csr csr;	/* the issuing CA's request */
+	char audit_key_sha256[65];	/* SHA-256 of the audit key's SPKI */
 };
 
 static const char init_usage[] =
@@ -286,8 +287,26 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 	    (r = tmp_path(w, "audit/audit-key.pem", path, sizeof(path))) != 0 ||
 	    (r = pubkey_pem(apub, path)) != 0)
 		goto out;
+	{
+		/* its fingerprint for the record of the day (as offline
+		 * init's): docs/audit-log.md */
+		unsigned char *der = NULL, md[32];
+		int dn = i2d_PUBKEY(apub, &der);
+
+		if (dn <= 0 || EVP_Digest(der, (size_t)dn, md, NULL,
+		    EVP_sha256(), NULL) != 1) {
+			OPENSSL_free(der);
+			hk_err_set("audit-1: cannot encode its public key");
+			hk_err_add_openssl();
+			r = HK_ERR_CRYPTO;
+			goto out;
+		}
+		OPENSSL_free(der);
+		hk_hex_encode(md, sizeof(md), w->audit_key_sha256);
+	}
 	audit(w, "key.generate", "ok", "audit-1: EC P-256 key %s in the token "
-	    "signs checkpoints", aud_uri);
+	    "signs checkpoints; its public key %s SHA-256 %s", aud_uri,
+	    "audit/audit-key.pem", w->audit_key_sha256);
 
 	if ((r = hk_online_csr_make(w->profile, 1, w->subject, priv, pub,
 	    put_tmp, w, &w->csr)) != 0) {
@@ -432,6 +451,10 @@ cmd_init(int argc, char **argv)
 	    "and .der\n", o.c.state);
 	printf("Read aloud for the issue-subca ceremony, SHA-256 of the DER "
 	    "request:\n  %s\n  %s\n", w.csr.hex, w.csr.colons);
+	printf("Audit key audit-1: SHA-256 of its public key (%s/audit/"
+	    "audit-key.pem) %s: write it in the record of the day; the "
+	    "internal auditor compares the file with it (docs/audit-log.md)\n",
+	    o.c.state, w.audit_key_sha256);
 	r = 0;
  out:
 	cleanup(&w, r != 0);

@@ -37,6 +37,10 @@ H=$(openssl req -in "$S/certs/issuing-1.csr.pem" -outform DER | sha256sum | cut 
 check "the printed SHA-256 is that of the DER request" grep -q "$H" "$T/init.out"
 check "the .sha256 file holds it (the issue-subca ceremony's input)" \
 	test "$(cat "$S/certs/issuing-1.csr.sha256")" = "$H"
+KSHA=$(openssl pkey -pubin -in "$S/audit/audit-key.pem" -outform DER | sha256sum | cut -c1-64)
+check "init prints the audit key's SHA-256 for the record of the day" \
+	grep -q "^Audit key audit-1: SHA-256 of its public key ($S/audit/audit-key.pem) $KSHA: write it in the record of the day" "$T/init.out"
+check "... and its key.generate record names it" bash -c "cut -f3-6 '$S/audit/audit.log' | grep -q '^key.generate	ok	-	audit-1: .*; its public key audit/audit-key.pem SHA-256 $KSHA\$'"
 check "the DER and PEM are the same request" bash -c \
 	"cmp <(openssl req -in '$S/certs/issuing-1.csr.pem' -outform DER) '$S/certs/issuing-1.csr.der'"
 check "the key is inside the token, non-extractable" bash -c \
