@@ -162,4 +162,14 @@ check "... recorded" test "$(tail -1 "$O/audit/audit.log" | cut -f3)" = backup.c
 check "... the line names it" last_line_has "backup $T/bk: made, verified and recorded \(backup.create; kept\) but its closing checkpoint \(audit.checkpoint\) is not in the audit log .*$AUDITOR the backup \($T/bk, MANIFEST SHA-256 [0-9a-f]{64}"
 ok "... the audit log verifies" "$OFF" audit verify --state "$O"
 ok "... backup verify" "$ON" backup verify "$T/bk"
+# check: the check is done; its store.check ok record lost is exit 6.
+restore
+run store.check "$ON" check --state "$O" --clock 2026-04-03T10:00:00Z
+check "check whose store.check record is lost: exit 6, not 0 (exit $rc)" test "$rc" = 6
+check "... it says the store is consistent" grep -q "^Store consistent: " "$T/run.out"
+check "... the line names the check" last_line_has "check: the store is consistent \([0-9]+ valid certificates checked, no findings\) but its store.check record is not in the audit log \(.*forced by HANKO_FAIL_AUDIT_AT.*\): $AUDITOR the check \([0-9]+ valid certificates read, 0 findings\)"
+check "... no store.check ok record" test "$(tail -1 "$O/audit/audit.log" | cut -f3)" = audit.checkpoint -a "$(tail -2 "$O/audit/audit.log" | head -1 | cut -f3)" != store.check
+run store.check "$ON" check --state "$O" --dry-run --clock 2026-04-03T10:00:00Z
+check "... --dry-run too: exit 6 (exit $rc)" test "$rc" = 6
+clean "check"
 finish
