@@ -23,11 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/x509.h>
 
 #include "audit.h"
 #include "cert.h"
 #include "clock.h"
+#include "crosspair.h"
 #include "err.h"
 #include "ocsp.h"
 #include "online.h"
@@ -40,6 +42,12 @@
 #define PUBLISH_SLACK	(2 * 3600)	/* a set older than the CRL interval
 					 * and this: the daily run did not
 					 * publish (CPS 4-4-9) */
+#define ROOT_DAYS	180	/* warn when the root's key use ends sooner:
+				 * the rollover is a quorum ceremony with new
+				 * key backups, then the import (CPS 4-13) */
+#define CROSS_DAYS	90	/* warn when a cross certificate ends
+				 * sooner: its renewal goes through the
+				 * bridge CA (CPS 4-6..4-9) */
 
 struct status_opts {
 	struct hk_online_opts c;	/* --state, --clock */
@@ -207,6 +215,179 @@ issuing(struct status_work *w)
 	r = 0;
  out:
 	hk_online_issuing_free(&l);
+	return r;
+}
+
+/* ---- the root and the cross certificates (CPS 4-13, 6-3-1-2, 4-9) ---- */
+
+struct root_work {
+	struct status_work *w;
+	X509 *root;		/* the newest generation's certificate */
+	int gen;
+	int bad;		/* a row that does not decode */
+	X509 *dir[2];		/* the latest-ending cross certificate: [0]
+				 * the bridge CA issued to the root, [1] the
+				 * root issued to the bridge CA */
+};
+
+static int
+each_root(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	struct root_work *rw = arg;
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	time_t na;
+	char t[32];
+
+	if (x == NULL || hk_cert_time(X509_get0_notAfter(x), &na) != 0) {
+		X509_free(x);
+		rw->bad = 1;
+		return 0;
+	}
+	hk_time_format(na, t, sizeof(t));
+	printf("root: generation %d: certificate notAfter %s (CPS 6-3-1-2)\n",
+	    gen, t);
+	if (rw->root == NULL || gen >= rw->gen) {
+		X509_free(rw->root);
+		rw->root = x;
+		rw->gen = gen;
+	} else
+		X509_free(x);
+	return 0;
+}
+
+static void
+cross_keep(struct root_work *rw, X509 *x)
+{
+	time_t na, had;
+	int d;
+
+	if (x == NULL || rw->root == NULL ||
+	    hk_cert_time(X509_get0_notAfter(x), &na) != 0)
+		return;
+	if (X509_NAME_cmp(X509_get_issuer_name(x),
+	    X509_get_subject_name(rw->root)) == 0)
+		d = 1;
+	else if (X509_NAME_cmp(X509_get_subject_name(x),
+	    X509_get_subject_name(rw->root)) == 0)
+		d = 0;
+	else
+		return;
+	if (rw->dir[d] != NULL && hk_cert_time(X509_get0_notAfter(rw->dir[d]),
+	    &had) == 0 && had >= na)
+		return;
+	X509_up_ref(x);
+	X509_free(rw->dir[d]);
+	rw->dir[d] = x;
+}
+
+static int
+each_cross(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+
+	(void)gen;
+	cross_keep(arg, x);
+	X509_free(x);
+	ERR_clear_error();
+	return 0;
+}
+
+static int
+each_pair(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	X509 *f = NULL, *r = NULL;
+
+	(void)gen;
+	if (hk_crosspair_decode(der, len, &f, &r) == 0) {
+		cross_keep(arg, f);
+		cross_keep(arg, r);
+	}
+	X509_free(f);
+	X509_free(r);
+	ERR_clear_error();
+	hk_err_clear();
+	return 0;
+}
+
+static int
+roots(struct status_work *w)
+{
+	static const char *const what[2] = {
+		"the bridge CA issued to the root (CPS 4-9 (1))",
+		"the root issued to the bridge CA (CPS 4-9 (2))",
+	};
+	struct root_work rw;
+	char t[32], dn[256];
+	time_t nb, na, end;
+	int d, r;
+
+	memset(&rw, 0, sizeof(rw));
+	rw.w = w;
+	if ((r = hk_store_ca_each(w->store, HK_CA_ROOT, each_root, &rw)) != 0)
+		goto out;
+	if (rw.bad) {
+		hk_err_set("store: ca_certs: a root certificate does not "
+		    "decode");
+		r = HK_ERR_STATE;
+		goto out;
+	}
+	if (rw.root == NULL) {
+		printf("root: none imported (CPS 6-3-1-2)\n");
+		r = 0;
+		goto out;
+	}
+	/* The key use (CPS 6-3-1-2: 5 years from the key's generation), by
+	 * the newest generation's notBefore: the offline CA counts from
+	 * root.<g>.created, which is that second or (generation 1: the
+	 * init-root commit) a little later; so never after it. */
+	if (w->p != NULL &&
+	    hk_cert_time(X509_get0_notBefore(rw.root), &nb) == 0 &&
+	    (end = hk_time_add_years(nb, w->p->root_key_use_years)) !=
+	    (time_t)-1) {
+		hk_time_format(end, t, sizeof(t));
+		printf("root: generation %d: key use ends %s (its notBefore and "
+		    "root.key-use-years, %d; then the rollover: CPS 4-13, "
+		    "6-3-1-2)\n", rw.gen, t, w->p->root_key_use_years);
+		if (end < w->now + (time_t)ROOT_DAYS * 86400)
+			warn(w, "CPS 4-13, 6-3-1-2: root generation %d's key "
+			    "use %s %s: after it the root certifies "
+			    "no issuing CA, responder or cross certificate; "
+			    "hold the rollover ceremony (ceremony-scripts/"
+			    "rollover.yaml, docs/ceremony-lifecycle.md), then "
+			    "hanko-online import its bundles", rw.gen,
+			    end <= w->now ? "ended" : "ends", t);
+	}
+	hk_err_clear();
+	if ((r = hk_store_ca_each(w->store, HK_CA_CROSS, each_cross,
+	    &rw)) != 0 || (r = hk_store_ca_each(w->store, HK_CA_PAIR,
+	    each_pair, &rw)) != 0)
+		goto out;
+	for (d = 0; d < 2; d++) {
+		if (rw.dir[d] == NULL) {
+			printf("cross: none %s\n", what[d]);
+			continue;
+		}
+		hk_cert_time(X509_get0_notAfter(rw.dir[d]), &na);
+		hk_time_format(na, t, sizeof(t));
+		X509_NAME_oneline(d ? X509_get_subject_name(rw.dir[d]) :
+		    X509_get_issuer_name(rw.dir[d]), dn, sizeof(dn));
+		printf("cross: the latest %s: %s, notAfter %s\n", what[d], dn,
+		    t);
+		if (na < w->now + (time_t)CROSS_DAYS * 86400)
+			warn(w, "CPS 4-9: the latest cross certificate %s %s "
+			    "%s (%s): renew it with the bridge CA: the "
+			    "cross-certify ceremony (ceremony-scripts/"
+			    "cross-certify.yaml), then hanko-online import "
+			    "--type cross-pair", what[d], na <= w->now ?
+			    "ended" : "ends", t, dn);
+	}
+	r = 0;
+ out:
+	X509_free(rw.root);
+	X509_free(rw.dir[0]);
+	X509_free(rw.dir[1]);
 	return r;
 }
 
@@ -593,7 +774,8 @@ cmd_status(int argc, char **argv)
 		    "the windows with\n");
 	else if ((r = issuing(&w)) != 0)
 		goto out;
-	if ((r = certificates(&w)) != 0 || (r = publication(&w)) != 0 ||
+	if ((r = roots(&w)) != 0 ||
+	    (r = certificates(&w)) != 0 || (r = publication(&w)) != 0 ||
 	    (r = ocsp(&w)) != 0 || (r = audit(&w)) != 0)
 		goto out;
 	fputs(w.prof, stdout);

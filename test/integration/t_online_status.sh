@@ -165,6 +165,51 @@ check "73 days before the window closes, generation 2 requested: warned as publi
 fails "... publish says the same" 9 "issuing CA 1 can issue 3-year certificates until 2028-04-02T09:00:00Z; certify the requested next generation" \
 	"$ON" publish --state "$O" --repo "$P" --clock 2028-01-20T00:00:00Z
 
+# The root's 5-year key use (CPS 4-13, 6-3-1-2): root 1 (notBefore
+# 2026-04-01T10:00) certifies nothing after 2031-04-01T10:00; the rollover
+# is warned from 180 days before. Status said nothing of the root before.
+# rc9err LINE: the run exited 9 and LINE is one of its stderr lines
+rc9err() { rc 9 && grep -qxF -- "$1" "$HANKO_TMP/err"; }
+run st --clock 2030-10-02T00:00:00Z
+check "181 days before root 1's key use ends: the facts, no root warning" sh -c "$(declare -f has); HANKO_TMP=$HANKO_TMP
+	has 'root: generation 1: certificate notAfter 2036-04-01T09:59:59Z (CPS 6-3-1-2)' &&
+	has 'root: generation 1: key use ends 2031-04-01T10:00:00Z (its notBefore and root.key-use-years, 5; then the rollover: CPS 4-13, 6-3-1-2)' &&
+	! grep -q 'root generation' $HANKO_TMP/err"
+ROOTW="$W CPS 4-13, 6-3-1-2: root generation 1's key use ends 2031-04-01T10:00:00Z: after it the root certifies no issuing CA, responder or cross certificate; hold the rollover ceremony (ceremony-scripts/rollover.yaml, docs/ceremony-lifecycle.md), then hanko-online import its bundles"
+run st --clock 2030-10-04T00:00:00Z
+check "179 days before: exit 9, the rollover warned (among the others of that day)" rc9err "$ROOTW"
+run st --clock 2031-05-01T00:00:00Z
+check "... and once it has ended" rc9err "${ROOTW/ends 2031/ended 2031}"
+
+# The cross certificates with the bridge CA (CPS 4-9 (1)(2): renewed when
+# they near their end): the bridge's to the root ends 2031-03-31T23:59:59Z,
+# the root's to the bridge 5 years from the ceremony; each warned from 90
+# days before.
+. "$HANKO_SRC/test/data/issuance/bridge.sh"
+bridge 1
+forward "$R" 1 "$T/fwd1.der"
+ok "offline: cross-certify ceremony with bridge 1 (2026-04-02T13:00)" "$OFF" ceremony run \
+	"$HANKO_SRC/ceremony-scripts/cross-certify.yaml" --state "$S" --clock 2026-04-02T13:00:00Z --confirm-digests \
+	--input "bca-csr=$T/bca-1.csr" --input "bca-csr-sha256=$T/bca-1.csr.sha256" --input "bca-cert=$T/fwd1.der" \
+	--input "bca-cert-sha256=$T/fwd1.der.sha256" "${SH[@]}" "${OPS[@]}"
+ok "offline: its cross-pair bundle" "$OFF" bundle create --state "$S" --clock 2026-04-02T13:10:00Z --type cross-pair \
+	--out "$T/b-cross" "${SH[@]}" "$S/certs/cross-1.der" "$S/certs/crosspair-1.der"
+ok "import the cross-pair bundle" "$ON" import --state "$O" --clock 2028-01-21T00:00:00Z --type cross-pair "$T/b-cross"
+REVNA=$(date -u -d "$(openssl x509 -inform DER -in "$S/certs/cross-1.der" -noout -enddate | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ)
+run st --clock 2030-12-31T00:00:00Z
+check "91 days before the first cross certificate ends: the facts, no cross warning" sh -c "$(declare -f has); HANKO_TMP=$HANKO_TMP
+	has 'cross: the latest the bridge CA issued to the root (CPS 4-9 (1)): /C=JP/O=JPKI/OU=Bridge CA, notAfter 2031-03-31T23:59:59Z' &&
+	has 'cross: the latest the root issued to the bridge CA (CPS 4-9 (2)): /C=JP/O=JPKI/OU=Bridge CA, notAfter $REVNA' &&
+	! grep -q 'CPS 4-9:' $HANKO_TMP/err"
+run st --clock 2031-01-01T12:00:00Z
+check "89.5 days before: exit 9, the bridge CA's certificate to the root warned, the root's not yet" sh -c "$(declare -f rc); HANKO_TMP=$HANKO_TMP; rc 9 &&
+	grep -qxF '$W CPS 4-9: the latest cross certificate the bridge CA issued to the root (CPS 4-9 (1)) ends 2031-03-31T23:59:59Z (/C=JP/O=JPKI/OU=Bridge CA): renew it with the bridge CA: the cross-certify ceremony (ceremony-scripts/cross-certify.yaml), then hanko-online import --type cross-pair' $HANKO_TMP/err &&
+	! grep -q 'the root issued to the bridge CA' $HANKO_TMP/err"
+run st --clock 2031-04-10T00:00:00Z
+check "... once both have ended: both warned" sh -c "$(declare -f rc); HANKO_TMP=$HANKO_TMP; rc 9 &&
+	grep -qxF '$W CPS 4-9: the latest cross certificate the bridge CA issued to the root (CPS 4-9 (1)) ended 2031-03-31T23:59:59Z (/C=JP/O=JPKI/OU=Bridge CA): renew it with the bridge CA: the cross-certify ceremony (ceremony-scripts/cross-certify.yaml), then hanko-online import --type cross-pair' $HANKO_TMP/err &&
+	grep -qxF '$W CPS 4-9: the latest cross certificate the root issued to the bridge CA (CPS 4-9 (2)) ended $REVNA (/C=JP/O=JPKI/OU=Bridge CA): renew it with the bridge CA: the cross-certify ceremony (ceremony-scripts/cross-certify.yaml), then hanko-online import --type cross-pair' $HANKO_TMP/err"
+
 fails "usage: an unknown option" 2 "unknown" "$ON" status --state "$O" --bogus
 fails "not a state: exit 3" 3 "state" "$ON" status --state "$T/nope"
 finish
