@@ -1791,7 +1791,10 @@ run(struct issue_work *w)
 	if ((r = find_issuer(w)) != 0 || (r = names_check(w)) != 0 ||
 	    (r = hk_online_top_gen(w->on, &top)) != 0 ||
 	    (r = batch_read(w)) != 0 ||
-	    (r = journal_find(w)) != 0 || (r = out_open(w)) != 0 ||
+	    (r = journal_find(w)) != 0 ||
+	    /* a batch the journal holds keeps its lines' results */
+	    (!w->resumed && (r = hk_batch_file_utf8(&w->bf,
+	    w->o->batch)) != 0) || (r = out_open(w)) != 0 ||
 	    (r = journal_add(w)) != 0)
 		return r;
 	if (top > w->cur->gen)

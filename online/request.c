@@ -693,6 +693,8 @@ hk_request_parse(const struct hk_request_ctx *c, size_t ln, const char *line,
 	return hk_request_parse_bytes(c, ln, line, strlen(line), out);
 }
 
+static void utf8_scan(struct hk_batch_file *);
+
 int
 hk_batch_file_read(const char *path, size_t max, struct hk_batch_file *b,
     struct hk_request_ctx *c)
@@ -711,6 +713,7 @@ hk_batch_file_read(const char *path, size_t max, struct hk_batch_file *b,
 	}
 	SHA256(b->content, b->len, h);
 	hk_hex_encode(h, 32, b->sha);
+	utf8_scan(b);
 	for (i = 0, n = 0; i < b->len; i++)
 		n += b->content[i] == '\n';
 	open_end = b->len > 0 && b->content[b->len - 1] != '\n';
@@ -744,7 +747,58 @@ hk_batch_file_read(const char *path, size_t max, struct hk_batch_file *b,
 		    "0x00 at byte %zu", path, (size_t)(nul - b->content) + 1);
 		return HK_ERR_PARSE;
 	}
-	return hk_request_header(c, (const char *)b->content);
+	if ((r = hk_request_header(c, (const char *)b->content)) != 0 &&
+	    b->bad_line != 0) {
+		/* a CP932 file with CR LF: both at once, not one per run */
+		char first[1024];
+
+		snprintf(first, sizeof(first), "%s", hk_err_msg());
+		hk_batch_file_utf8(b, path);
+		hk_err_set("%s; and %s", first, hk_err_msg());
+	}
+	return r;
+}
+
+/* The first byte of the file that is not UTF-8 (the rule of check_line,
+ * over the whole file, before its LFs are cut; a NUL byte is left to its
+ * line's refusal, docs/requests.md). */
+static void
+utf8_scan(struct hk_batch_file *b)
+{
+	size_t i, cl, ln = 1, start = 0;
+	unsigned cp;
+
+	for (i = 0; i < b->len; i += cl) {
+		if (b->content[i] == '\0') {
+			cl = 1;		/* a NUL is the line's refusal */
+			continue;
+		}
+		if ((cl = hk_utf8_char((const char *)b->content + i,
+		    b->len - i, &cp)) == 0) {
+			b->bad_line = ln;
+			b->bad_byte = i - start + 1;
+			b->bad_val = b->content[i];
+			return;
+		}
+		if (b->content[i] == '\n') {
+			ln++;
+			start = i + 1;
+		}
+	}
+}
+
+int
+hk_batch_file_utf8(const struct hk_batch_file *b, const char *path)
+{
+	if (b->bad_line == 0)
+		return 0;
+	hk_err_set("%s:%zu: line: docs/requests.md: not valid UTF-8 at byte "
+	    "%zu (0x%02x): the batch file is not UTF-8 (Shift_JIS, as "
+	    "Excel's \"CSV (カンマ区切り)\" saves it, or another encoding), "
+	    "nothing is issued: save it as UTF-8 (Excel: \"CSV UTF-8\"), "
+	    "without BOM, with LF line ends, and run it again", path,
+	    b->bad_line, b->bad_byte, b->bad_val);
+	return HK_ERR_PARSE;
 }
 
 void

@@ -61,12 +61,20 @@ struct hk_batch_file {
 	size_t nlines;
 	char sha[65];
 	char basedir[4096];
+	size_t bad_line, bad_byte;	/* the first byte that is not UTF-8
+					 * (line and byte in it, 1-based;
+					 * bad_line 0: the file is UTF-8) */
+	unsigned char bad_val;		/* that byte */
 };
 int hk_batch_file_read(const char *path, size_t max, struct hk_batch_file *b,
     struct hk_request_ctx *c);
 /* Free what hk_batch_file_read allocated, the content cleansed first (it
  * holds resident identifiers). */
 void hk_batch_file_free(struct hk_batch_file *b);
+/* 0 if the whole file is UTF-8; else HK_ERR_PARSE with one line naming its
+ * first byte that is not and what to do (a Shift_JIS file, Excel's "CSV
+ * (カンマ区切り)", is one whole-file refusal, not a refusal per line). */
+int hk_batch_file_utf8(const struct hk_batch_file *b, const char *path);
 
 /* 0 if line (no newline) is exactly HK_REQ_HEADER. */
 int hk_request_header(const struct hk_request_ctx *c, const char *line);

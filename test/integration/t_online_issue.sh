@@ -192,6 +192,21 @@ check "... line 3, which starts with one, refused too" \
 { printf '%s\0x\n' "$(sed -n 1p "$REQ/valid.csv")"; echo "$L"; } >"$B/nul-header.csv"
 fails "a NUL byte in the header: the batch refused" 3 "nul-header.csv:1: header: docs/requests.md: control character 0x00 at byte 80" \
 	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/nul-header.csv" --out "$T/nulh"
+# Excel's "CSV (カンマ区切り)" is Shift_JIS (CP932): its header is ASCII and
+# passes, its lines do not. The file is refused once, before anything is
+# journaled or made, saying how to save it (docs/requests.md), not as a
+# final refusal of every line; with CR LF (as Excel writes) both at once.
+L=$(sed -n 2p "$REQ/valid.csv" | awk -F, -v OFS=, '{ $2 = "92000000002"; print }')
+{ sed -n 1p "$REQ/valid.csv"; echo "$L"; echo "# 熊本県"; } | iconv -f UTF-8 -t CP932 >"$B/sjis.csv"
+SJ='sjis.csv:2: line: docs/requests.md: not valid UTF-8 at byte 20 \(0x8c\): the batch file is not UTF-8 \(Shift_JIS, as Excel.s "CSV \(カンマ区切り\)" saves it, or another encoding\), nothing is issued: save it as UTF-8'
+fails "a Shift_JIS batch: one refusal of the file, not one per line" 3 "$SJ" \
+	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/sjis.csv" --out "$T/sjis"
+check "... no OUT made" test ! -e "$T/sjis"
+fails "... run again: the same refusal (nothing was journaled)" 3 "$SJ" \
+	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/sjis.csv" --out "$T/sjis"
+sed 's/$/\r/' "$B/sjis.csv" >"$B/sjis-crlf.csv"
+fails "a Shift_JIS batch with CR LF: both named in one line" 3 "sjis-crlf.csv:1: header: .*a CR \(0x0d\) at the end of the header.*; and .*sjis-crlf.csv:2: line: .*the batch file is not UTF-8" \
+	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/sjis-crlf.csv" --out "$T/sjis"
 printf 'code,name\n' >"$B/bad-header.csv"
 fails "a batch without the header" 3 "bad-header.csv:1: header" \
 	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/bad-header.csv" --out "$T/out4"
