@@ -131,6 +131,28 @@ check_line(const struct hk_request_ctx *c, size_t ln, const char *line)
 	return 0;
 }
 
+/* A full-width digit (U+FF10-U+FF19) in a field of ASCII digits. */
+static int
+fullwidth_digit(const struct hk_request_ctx *c, size_t ln, const char *field,
+    const char *s)
+{
+	size_t i = 0, n = strlen(s), cl;
+	unsigned cp;
+	int idx = 0;
+
+	for (; i < n; i += cl) {
+		idx++;
+		if ((cl = hk_utf8_char(s + i, n - i, &cp)) == 0)
+			return 0;	/* check_line refused it already */
+		if (cp >= 0xff10 && cp <= 0xff19)
+			return refuse(c, ln, field, "docs/requests.md: "
+			    "character %d (U+%04X) is a full-width digit: "
+			    "write the digits half-width (ASCII 0-9)", idx,
+			    cp);
+	}
+	return 0;
+}
+
 /* Split line at ',' into exactly NFIELDS fields (in place). */
 static int
 split(const struct hk_request_ctx *c, size_t ln, char *line,
@@ -161,6 +183,12 @@ split(const struct hk_request_ctx *c, size_t ln, char *line,
 			return refuse(c, ln, fields[n], "docs/requests.md: no "
 			    "blanks around the field");
 	}
+	/* the fields of digits: what a Japanese keyboard or spreadsheet
+	 * types as 全角 looks right on the screen, so it is named */
+	for (n = 0; n < NFIELDS; n++)
+		if (n != 2 && n != 6 && n != 8 &&
+		    fullwidth_digit(c, ln, fields[n], f[n]) != 0)
+			return HK_ERR_INVALID;
 	return 0;
 }
 
