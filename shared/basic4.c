@@ -216,6 +216,18 @@ static const struct {
 	{ 0x2014, 0x2015, "HORIZONTAL BAR" },
 };
 
+/* A combining mark (Unicode's combining blocks and the kana voiced
+ * marks U+3099, U+309A): what a decomposed (NFD) text holds after its base
+ * character, which the composed (NFC) form carries in one code point. */
+static int
+combining(unsigned cp)
+{
+	return (cp >= 0x0300 && cp <= 0x036f) ||
+	    (cp >= 0x1ab0 && cp <= 0x1aff) || (cp >= 0x1dc0 && cp <= 0x1dff) ||
+	    (cp >= 0x20d0 && cp <= 0x20ff) || (cp >= 0xfe20 && cp <= 0xfe2f) ||
+	    cp == 0x3099 || cp == 0x309a;
+}
+
 int
 hk_basic4_jis_ok(const char *s, char *why, size_t len)
 {
@@ -247,7 +259,14 @@ hk_basic4_jis_ok(const char *s, char *why, size_t len)
 			for (k = 0; k < sizeof(cp932) / sizeof(cp932[0]); k++)
 				if (cp932[k].sent == cp)
 					break;
-			if (k < sizeof(cp932) / sizeof(cp932[0]))
+			if (combining(cp))
+				snprintf(why, len, "CPS 3-1-8: character %d "
+				    "(U+%04X) is a combining mark: the text is "
+				    "decomposed (NFD, as macOS may write it); "
+				    "send it composed (NFC: each character with "
+				    "its mark as one code point), not a "
+				    "substitute", idx, cp);
+			else if (k < sizeof(cp932) / sizeof(cp932[0]))
 				snprintf(why, len, "CPS 3-1-8: character %d "
 				    "(U+%04X) is the Windows/Mac code of JIS X "
 				    "0208's %s: send U+%04X (no substitute, "
