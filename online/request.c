@@ -787,32 +787,54 @@ hk_batch_file_read(const char *path, size_t max, struct hk_batch_file *b,
 	return r;
 }
 
-/* The first byte of the file that is not UTF-8 (the rule of check_line,
- * over the whole file, before its LFs are cut; a NUL byte is left to its
- * line's refusal, docs/requests.md). */
+/*
+ * Whether the file as a whole is in another encoding (Shift_JIS, as
+ * Japanese Excel saves CSV): the first byte that is not UTF-8 (the rule of
+ * check_line, over the whole file, before its LFs are cut; a NUL byte is
+ * left to its line's refusal, docs/requests.md), kept only when no line
+ * holds a character beyond ASCII that is UTF-8. A UTF-8 file with one
+ * damaged line is not such a file: that line is refused, the rest issued
+ * (a bad line never stops or spoils the rest).
+ */
 static void
 utf8_scan(struct hk_batch_file *b)
 {
 	size_t i, cl, ln = 1, start = 0;
+	int line_bad = 0, line_mb = 0, utf8_lines = 0;
 	unsigned cp;
 
-	for (i = 0; i < b->len; i += cl) {
+	b->bad_line = 0;
+	for (i = 0; i <= b->len; i += cl) {
+		if (i == b->len || b->content[i] == '\n') {
+			/* the end of a line */
+			if (line_mb && !line_bad)
+				utf8_lines++;
+			line_bad = line_mb = 0;
+			ln++;
+			start = i + 1;
+			cl = 1;
+			continue;
+		}
 		if (b->content[i] == '\0') {
 			cl = 1;		/* a NUL is the line's refusal */
 			continue;
 		}
 		if ((cl = hk_utf8_char((const char *)b->content + i,
 		    b->len - i, &cp)) == 0) {
-			b->bad_line = ln;
-			b->bad_byte = i - start + 1;
-			b->bad_val = b->content[i];
-			return;
+			if (b->bad_line == 0) {
+				b->bad_line = ln;
+				b->bad_byte = i - start + 1;
+				b->bad_val = b->content[i];
+			}
+			line_bad = 1;
+			cl = 1;
+			continue;
 		}
-		if (b->content[i] == '\n') {
-			ln++;
-			start = i + 1;
-		}
+		if (cl > 1)
+			line_mb = 1;
 	}
+	if (utf8_lines > 0)
+		b->bad_line = 0;	/* UTF-8, with bad lines of its own */
 }
 
 int

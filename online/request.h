@@ -62,8 +62,11 @@ struct hk_batch_file {
 	char sha[65];
 	char basedir[4096];
 	size_t bad_line, bad_byte;	/* the first byte that is not UTF-8
-					 * (line and byte in it, 1-based;
-					 * bad_line 0: the file is UTF-8) */
+					 * (line and byte in it, 1-based) of
+					 * a file in another encoding (no line
+					 * with UTF-8 beyond ASCII); bad_line
+					 * 0: UTF-8, each bad line its own
+					 * refusal */
 	unsigned char bad_val;		/* that byte */
 };
 int hk_batch_file_read(const char *path, size_t max, struct hk_batch_file *b,

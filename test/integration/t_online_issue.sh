@@ -207,6 +207,18 @@ fails "... run again: the same refusal (nothing was journaled)" 3 "$SJ" \
 sed 's/$/\r/' "$B/sjis.csv" >"$B/sjis-crlf.csv"
 fails "a Shift_JIS batch with CR LF: both named in one line" 3 "sjis-crlf.csv:1: header: .*a CR \(0x0d\) at the end of the header.*; and .*sjis-crlf.csv:2: line: .*the batch file is not UTF-8" \
 	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/sjis-crlf.csv" --out "$T/sjis"
+# A UTF-8 batch with one damaged line (a stray 0x8c) is not a Shift_JIS
+# file: each line is judged on its own (a bad line never stops or spoils
+# the rest): line 2 refused at its byte, line 3 (kanji, UTF-8) for its own
+# rule (a gender code 9; so that nothing is issued here).
+L2=$(sed -n 2p "$REQ/valid.csv" | awk -F, -v OFS=, '{ $2 = "92000000003"; print }')
+L3=$(sed -n 2p "$REQ/valid.csv" | awk -F, -v OFS=, '{ $2 = "92000000004"; $6 = "9"; print }')
+{ sed -n 1p "$REQ/valid.csv"; printf '%s\n' "$L2" | sed 's/熊本/熊\x8c本/'; echo "$L3"; } >"$B/utf8-damaged.csv"
+fails "a UTF-8 batch with one damaged line: each line judged, not the file refused" 3 "2 of 2 requests refused" \
+	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/utf8-damaged.csv" --out "$T/utf8d"
+check "... line 2 refused at its byte, line 3 for its gender code" sh -c \
+	"grep -q '^2,refused,$B/utf8-damaged.csv:2: line: docs/requests.md: not valid UTF-8 at byte' '$T/utf8d/results.csv' &&
+	 grep -q '^3,refused,$B/utf8-damaged.csv:3: gender' '$T/utf8d/results.csv'"
 printf 'code,name\n' >"$B/bad-header.csv"
 fails "a batch without the header" 3 "bad-header.csv:1: header" \
 	"$ON" issue --state "$O" "${IC[@]}" --batch "$B/bad-header.csv" --out "$T/out4"
