@@ -435,23 +435,15 @@ hk_ca_checkpoint_anchor(struct hk_ca *ca, char *out, size_t len)
 	struct hk_audit_report *rep = NULL;
 	EVP_PKEY *priv = NULL;
 	const char *uri = hk_state_get(ca->st, "audit.key-uri");
-	unsigned char *der = NULL, md[32];
 	char khex[65];
-	int n, r;
+	int r;
 
 	if ((r = hk_ca_checkpoint(ca)) != 0)
 		return r;
 	if ((r = hk_token_key(ca->tok, uri, &priv, NULL)) != 0)
 		return r;
-	if ((n = i2d_PUBKEY(priv, &der)) <= 0 ||
-	    EVP_Digest(der, (size_t)n, md, NULL, EVP_sha256(), NULL) != 1) {
-		hk_err_set("audit checkpoint: cannot encode the audit key's "
-		    "public key");
-		hk_err_add_openssl();
-		r = HK_ERR_CRYPTO;
+	if ((r = hk_audit_key_sha256_hex(priv, khex)) != 0)
 		goto out;
-	}
-	hk_hex_encode(md, sizeof(md), khex);
 	if ((rep = malloc(sizeof(*rep))) == NULL) {
 		hk_err_set("out of memory");
 		r = HK_ERR_ALLOC;
@@ -473,7 +465,6 @@ hk_ca_checkpoint_anchor(struct hk_ca *ca, char *out, size_t len)
 	    khex);
  out:
 	free(rep);
-	OPENSSL_free(der);
 	EVP_PKEY_free(priv);
 	return r;
 }

@@ -368,21 +368,8 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 	    (r = hk_file_write(path, pem, (size_t)pemlen, 0644,
 	    HK_WRITE_NOREPLACE)) != 0)
 		goto out;
-	{
-		unsigned char *der = NULL, md[32];
-		int dn = i2d_PUBKEY(pub, &der);
-
-		if (dn <= 0 || EVP_Digest(der, (size_t)dn, md, NULL,
-		    EVP_sha256(), NULL) != 1) {
-			OPENSSL_free(der);
-			hk_err_set("audit-1: cannot encode its public key");
-			hk_err_add_openssl();
-			r = HK_ERR_CRYPTO;
-			goto out;
-		}
-		OPENSSL_free(der);
-		hk_hex_encode(md, sizeof(md), w->audit_key_sha256);
-	}
+	if ((r = hk_audit_key_sha256_hex(pub, w->audit_key_sha256)) != 0)
+		goto out;
 	if ((r = audit(w, "key.generate", "ok", "-", "audit-1: EC P-256 key %s "
 	    "in the token signs checkpoints; its public key %s SHA-256 %s",
 	    uri, "audit/audit-key.pem", w->audit_key_sha256)) != 0)

@@ -287,23 +287,10 @@ build(const struct init_opts *o, struct init_work *w, struct hk_state *st)
 	    (r = tmp_path(w, "audit/audit-key.pem", path, sizeof(path))) != 0 ||
 	    (r = pubkey_pem(apub, path)) != 0)
 		goto out;
-	{
-		/* its fingerprint for the record of the day (as offline
-		 * init's): docs/audit-log.md */
-		unsigned char *der = NULL, md[32];
-		int dn = i2d_PUBKEY(apub, &der);
-
-		if (dn <= 0 || EVP_Digest(der, (size_t)dn, md, NULL,
-		    EVP_sha256(), NULL) != 1) {
-			OPENSSL_free(der);
-			hk_err_set("audit-1: cannot encode its public key");
-			hk_err_add_openssl();
-			r = HK_ERR_CRYPTO;
-			goto out;
-		}
-		OPENSSL_free(der);
-		hk_hex_encode(md, sizeof(md), w->audit_key_sha256);
-	}
+	/* its fingerprint for the record of the day (as offline init's):
+	 * docs/audit-log.md */
+	if ((r = hk_audit_key_sha256_hex(apub, w->audit_key_sha256)) != 0)
+		goto out;
 	audit(w, "key.generate", "ok", "audit-1: EC P-256 key %s in the token "
 	    "signs checkpoints; its public key %s SHA-256 %s", aud_uri,
 	    "audit/audit-key.pem", w->audit_key_sha256);

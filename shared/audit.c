@@ -696,8 +696,8 @@ pub_of(EVP_PKEY *k, EVP_PKEY **out)
 	return 0;
 }
 
-static int
-key_fingerprint(EVP_PKEY *k, unsigned char out[32])
+int
+hk_audit_key_sha256(EVP_PKEY *k, unsigned char out[32])
 {
 	unsigned char *der = NULL;
 	int n;
@@ -714,6 +714,18 @@ key_fingerprint(EVP_PKEY *k, unsigned char out[32])
 		hk_err_add_openssl();
 		return HK_ERR_CRYPTO;
 	}
+	return 0;
+}
+
+int
+hk_audit_key_sha256_hex(EVP_PKEY *k, char out[65])
+{
+	unsigned char md[32];
+	int r;
+
+	if ((r = hk_audit_key_sha256(k, md)) != 0)
+		return r;
+	hk_hex_encode(md, sizeof(md), out);
 	return 0;
 }
 
@@ -1823,7 +1835,7 @@ checkpoint_fd(const char *path, int fd, EVP_PKEY *key, const char *key_label,
 	EVP_PKEY *pub = NULL;
 	int ret = HK_ERR_ALLOC;
 
-	if ((ret = key_fingerprint(key, fp)) != 0)
+	if ((ret = hk_audit_key_sha256(key, fp)) != 0)
 		return ret;
 	ret = HK_ERR_ALLOC;
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
@@ -1943,7 +1955,7 @@ verify_or_print(const char *path, EVP_PKEY *pub, FILE *print,
 			r = HK_ERR_INVALID;
 			goto out;
 		}
-		if ((r = key_fingerprint(pub, s->pub_fp)) != 0)
+		if ((r = hk_audit_key_sha256(pub, s->pub_fp)) != 0)
 			goto out;
 		rep->signatures_checked = 1;
 	}
@@ -2382,7 +2394,7 @@ close_and_seal(const char *path, int fd, struct scan *s, EVP_PKEY *key,
 	size_t n1, n2;
 	int ret;
 
-	if ((ret = key_fingerprint(key, fp)) != 0)
+	if ((ret = hk_audit_key_sha256(key, fp)) != 0)
 		return ret;
 	if ((ret = head_settle(path, s)) != 0)
 		return ret;

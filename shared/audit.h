@@ -69,6 +69,12 @@ struct hk_audit_report {
  * audit.create, a random 128-bit log id), and its head file. Refuses an
  * existing path with HK_ERR_EXISTS. Not to be run while others append.
  */
+/* The SHA-256 of k's public key (its DER SubjectPublicKeyInfo), as the
+ * checkpoints name the key that signs them and the ceremony record keeps
+ * it (docs/audit-log.md); in lower-case hex (64 digits and a NUL). */
+int hk_audit_key_sha256(EVP_PKEY *k, unsigned char out[32]);
+int hk_audit_key_sha256_hex(EVP_PKEY *k, char out[65]);
+
 int hk_audit_create(const char *path);
 
 /*
