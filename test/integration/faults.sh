@@ -56,6 +56,20 @@ run_faulted() {
 		LD_PRELOAD="$T/failnth.so" ASAN_OPTIONS="$ASAN_PRELOAD" "$@" >"$T/fout" 2>"$T/ferr" || rc=$?
 }
 
+# sample_faulted K N CMD...: the sweep's Kth sample: CMD with its Nth call
+# failed (ENOSPC or EIO by turn, set_errno), as run_faulted; sets what (the
+# call the shim failed) and err (stderr without the shim's lines); returns
+# 1 when the run never reached call N.
+sample_faulted() {
+	local k=$1; shift
+	rm -f "$T/trace"
+	set_errno "$k"
+	run_faulted "$@"
+	what=$(sed -n 's/^failnth: call [0-9]* //p' "$T/ferr")
+	[ -n "$what" ] || return 1
+	err=$(grep -v '^failnth: ' "$T/ferr" || true)
+}
+
 # clean_run NAME CMD...: CMD run once without a fault on the state as the
 # caller left it (the test's fingerprint before and after it in
 # $T/fp.base and $T/fp.clean), checked to succeed; its writing (reading,

@@ -113,12 +113,7 @@ sweep() {
 	k=0
 	for n in $(positions); do
 		restore
-		rm -f "$T/trace"
-		set_errno "$k"; k=$((k + 1))
-		run_faulted "$n" "$@"
-		what=$(sed -n 's/^failnth: call [0-9]* //p' "$T/ferr")
-		[ -n "$what" ] || { echo "# $name: call $n not reached"; continue; }
-		err=$(grep -v '^failnth: ' "$T/ferr" || true)
+		sample_faulted "$((k++))" "$n" "$@" || { echo "# $name: call $n not reached"; continue; }
 		cp "$T/ferr" "$T/err.${name// /-}.$n"; cp "$T/fout" "$T/out.${name// /-}.$n"
 		bad="" main=""
 		! wrong_reason "$err" || bad="$bad says-no-space-of-EIO"

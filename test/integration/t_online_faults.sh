@@ -158,12 +158,7 @@ sweep() {
 	lost=0 k=0
 	for n in $(positions); do
 		restore; $prep
-		rm -f "$T/trace"
-		set_errno "$k"; k=$((k + 1))
-		run_faulted "$n" "$@"
-		what=$(sed -n 's/^failnth: call [0-9]* //p' "$T/ferr")
-		[ -n "$what" ] || { echo "# $name: call $n not reached"; continue; }
-		err=$(grep -v '^failnth: ' "$T/ferr" || true)
+		sample_faulted "$((k++))" "$n" "$@" || { echo "# $name: call $n not reached"; continue; }
 		bad="" main=""
 		! wrong_reason "$err" || bad="$bad says-no-space-of-EIO"
 		fingerprint >"$T/fp.f"
