@@ -104,6 +104,24 @@ arl_bundle() {
 		"${SH[@]}" "${arls[@]}"
 }
 
+# published_base CMD...: the base the fault sweep and the lost-record test
+# build on, under $O with its requests in $B: responder 1, the ARLs 1-10
+# (ceremony, then their bundle $T/b-arl), CMD... run on the state before
+# the ARLs are imported, the import, six residents issued ($T/out1) and
+# published into $P; S2 and S3 their lines 2 and 3's serials.
+published_base() {
+	six_residents "$B/batch1.csv"
+	ok "responder 1" "$ON" responder --state "$O" --clock 2026-04-02T13:00:00Z
+	ok "arl-batch ceremony: ARLs 1-10" arl_batch 10 2026-04-02T11:00:00Z
+	ok "... in a bundle" arl_bundle 10 2026-04-02T11:10:00Z
+	"$@"
+	ok "import the ARLs" "$ON" import --state "$O" --clock 2026-04-02T13:10:00Z "$T/b-arl"
+	ok "issue six residents" "$ON" issue --state "$O" --clock 2026-04-02T13:20:00Z --batch "$B/batch1.csv" --out "$T/out1"
+	ok "publish" "$ON" publish --state "$O" --repo "$P" --clock 2026-04-02T13:30:00Z
+	S2=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/out1/results.csv")
+	S3=$(sed -n 's/^3,ok,\([0-9A-F]*\),.*/\1/p' "$T/out1/results.csv")
+}
+
 # long_dir BASE: a folder made under BASE whose path is at least 400
 # characters (a CI checkout's depth and more; SQLite takes a store.db path
 # of at most 512), on stdout: messages naming the state's files must not
