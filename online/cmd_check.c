@@ -817,7 +817,6 @@ static int
 log_read(struct check_work *w)
 {
 	struct hk_audit_report rep;
-	EVP_PKEY *pub = NULL;
 	const char *bad = w->on->audit_log;
 	int r;
 
@@ -825,12 +824,8 @@ log_read(struct check_work *w)
 	    r != HK_ERR_AUDIT)
 		return r;
 	if (r == 0) {
-		if ((r = hk_token_key(w->on->tok, hk_state_get(w->on->st,
-		    "audit.key-uri"), NULL, &pub)) != 0)
-			return r;
-		r = hk_logev_logs_open(&w->logs, w->on->audit_log, &rep, pub,
-		    "hanko-online check");
-		EVP_PKEY_free(pub);
+		r = hk_online_logs_open(w->on, &rep, "hanko-online check",
+		    &w->logs);
 		if (r != 0 && r != HK_ERR_AUDIT)
 			return r;
 		if (r != 0) {

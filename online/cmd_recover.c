@@ -641,7 +641,6 @@ static int
 log_keyed(struct rc_work *w)
 {
 	struct hk_audit_report rep;
-	EVP_PKEY *pub = NULL;
 	int r;
 
 	if ((r = hk_online_audit_verify(w->on, &rep)) == HK_ERR_AUDIT) {
@@ -660,12 +659,8 @@ log_keyed(struct rc_work *w)
 		    w->on->audit_log, rep.unsigned_records,
 		    rep.unsigned_records == 1 ? "" : "s",
 		    rep.unsigned_records == 1 ? "s" : "", rep.last_checkpoint_seq);
-	if ((r = hk_token_key(w->on->tok, hk_state_get(w->on->st,
-	    "audit.key-uri"), NULL, &pub)) != 0)
-		return r;
-	r = hk_logev_logs_open(&w->logs, w->on->audit_log, &rep, pub,
-	    "hanko-online recover");
-	EVP_PKEY_free(pub);
+	r = hk_online_logs_open(w->on, &rep, "hanko-online recover",
+	    &w->logs);
 	if (r == HK_ERR_AUDIT)
 		hk_err_set("%s: it cannot be evidence; docs/backup.md "
 		    "\"Restore\", step 6", hk_err_msg());

@@ -28,15 +28,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "audit.h"
 #include "clock.h"
 #include "err.h"
 #include "logev.h"
 #include "online.h"
-#include "p11.h"
-#include "state.h"
 #include "store.h"
 
 struct report_opts {
@@ -227,7 +223,6 @@ ldap_month_check(struct hk_online *on, struct hk_store *store,
 {
 	struct hk_audit_report rep;
 	struct hk_logev_logs L;
-	EVP_PKEY *pub = NULL;
 	int r;
 
 	memset(l, 0, sizeof(*l));
@@ -244,11 +239,9 @@ ldap_month_check(struct hk_online *on, struct hk_store *store,
 		    on->audit_log, rep.reason[0] ? rep.reason : hk_err_msg());
 		return r;
 	}
-	if (r != 0 || (r = hk_token_key(on->tok, hk_state_get(on->st,
-	    "audit.key-uri"), NULL, &pub)) != 0)
+	if (r != 0)
 		return r;
-	r = hk_logev_logs_open(&L, on->audit_log, &rep, pub, NULL);
-	EVP_PKEY_free(pub);
+	r = hk_online_logs_open(on, &rep, NULL, &L);
 	if (r == 0 && (r = hk_logev_scan(&L, ldap_push_seen, l)) ==
 	    HK_ERR_AUDIT && L.failed != NULL)
 		hk_err_set("%s: fails verification (%s)", L.failed,

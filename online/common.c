@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "csr.h"
 #include "err.h"
+#include "logev.h"
 #include "hex.h"
 #include "name.h"
 #include "online.h"
@@ -655,6 +656,21 @@ hk_online_audit_verify(struct hk_online *on, struct hk_audit_report *rep)
 	r = hk_audit_verify(on->audit_log, pub, rep);
 	EVP_PKEY_free(pub);
 	return r == 0 ? 0 : HK_ERR_AUDIT;
+}
+
+int
+hk_online_logs_open(struct hk_online *on, const struct hk_audit_report *rep,
+    const char *prog, struct hk_logev_logs *L)
+{
+	EVP_PKEY *pub = NULL;
+	int r;
+
+	if ((r = hk_token_key(on->tok, hk_state_get(on->st, "audit.key-uri"),
+	    NULL, &pub)) != 0)
+		return r;
+	r = hk_logev_logs_open(L, on->audit_log, rep, pub, prog);
+	EVP_PKEY_free(pub);
+	return r;
 }
 
 int

@@ -150,6 +150,13 @@ int hk_online_audit_by(struct hk_online *on, const char *actors,
 struct hk_audit_report;
 int hk_online_audit_verify(struct hk_online *on,
     struct hk_audit_report *rep);
+/* The live log that hk_online_audit_verify passed (rep) and the closed
+ * logs it links back to, opened for a pass as evidence (hk_logev_logs_open
+ * with the token's audit key); prog names the command in messages. */
+struct hk_logev_logs;
+int hk_online_logs_open(struct hk_online *on,
+    const struct hk_audit_report *rep, const char *prog,
+    struct hk_logev_logs *L);
 /* Sign a checkpoint with the token's audit-1 key (needs login). */
 int hk_online_checkpoint(struct hk_online *on);
 /* The same on a failure path: the failure's message is kept, a failure
