@@ -73,6 +73,7 @@ struct init_work {
 	struct hk_token *tok;		/* logged in while building */
 	struct hk_online_csr csr;	/* the issuing CA's request */
 	char audit_key_sha256[65];	/* SHA-256 of the audit key's SPKI */
+	char operator[HK_ONLINE_OPERATOR_MAX + 1]; /* the records' actor */
 };
 
 static const char init_usage[] =
@@ -154,7 +155,7 @@ audit(struct init_work *w, const char *event, const char *result,
 	vsnprintf(details, sizeof(details), fmt, ap);
 	va_end(ap);
 	hk_err_keep(&keep);
-	(void)hk_audit_append(path, event, result, "-", details);
+	(void)hk_audit_append(path, event, result, w->operator, details);
 	hk_err_restore(&keep);
 }
 
@@ -414,7 +415,8 @@ cmd_init(int argc, char **argv)
 	memset(&w, 0, sizeof(w));
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
-	if ((r = check_inputs(&o, &w)) != 0)
+	if ((r = hk_online_operator(w.operator, sizeof(w.operator))) != 0 ||
+	    (r = check_inputs(&o, &w)) != 0)
 		goto out;
 	if ((r = hk_dir_temp_beside(o.c.state, "init", w.tmp,
 	    sizeof(w.tmp))) != 0)

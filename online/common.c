@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -423,6 +424,90 @@ clock_guard(struct hk_online *on, int mode)
 	return 0;
 }
 
+/* [A-Za-z0-9][A-Za-z0-9._-]{0,max-1} */
+static int
+operator_part_ok(const char *s, size_t n, size_t max)
+{
+	size_t i;
+
+	if (n == 0 || n > max)
+		return 0;
+	for (i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+			return 0;
+	}
+	return 1;
+}
+
+#define OPERATOR_NAME_MAX	32
+
+int
+hk_online_operator(char *buf, size_t len)
+{
+	const char *e = getenv("HANKO_OPERATOR"), *name = NULL, *at;
+	char host[256], uidname[32];
+	struct passwd *pw;
+	size_t n, room;
+
+	if (e != NULL) {
+		size_t i, el = strlen(e);
+		int printable = 1;
+
+		at = strchr(e, '@');
+		if ((at == NULL && operator_part_ok(e, el,
+		    OPERATOR_NAME_MAX)) || (at != NULL &&
+		    operator_part_ok(e, (size_t)(at - e), OPERATOR_NAME_MAX) &&
+		    operator_part_ok(at + 1, strlen(at + 1),
+		    HK_ONLINE_OPERATOR_MAX) && el <= HK_ONLINE_OPERATOR_MAX)) {
+			if (at != NULL) {
+				snprintf(buf, len, "%s", e);
+				return 0;
+			}
+			name = e;
+		} else {
+			for (i = 0; i < el && printable; i++)
+				printable = e[i] >= 0x21 && e[i] <= 0x7e;
+			hk_err_set("HANKO_OPERATOR=%s: must be NAME or "
+			    "NAME@SYSTEM, each [A-Za-z0-9][A-Za-z0-9._-]*, NAME "
+			    "at most %d bytes and the whole at most %d (the "
+			    "actor of the audit records, CPS 4-11-2); nothing "
+			    "done", printable ? e : "(not printable ASCII)",
+			    OPERATOR_NAME_MAX, HK_ONLINE_OPERATOR_MAX);
+			return HK_ERR_USAGE;
+		}
+	}
+	/* the person who logged in (also under sudo or su); in cron or a
+	 * systemd service there is none: the user the run is */
+	if (name == NULL && ((name = getlogin()) == NULL ||
+	    !operator_part_ok(name, strlen(name), OPERATOR_NAME_MAX))) {
+		pw = getpwuid(getuid());
+		name = pw != NULL ? pw->pw_name : NULL;
+		if (name == NULL || !operator_part_ok(name, strlen(name),
+		    OPERATOR_NAME_MAX)) {
+			snprintf(uidname, sizeof(uidname), "uid%lu",
+			    (unsigned long)getuid());
+			name = uidname;
+		}
+	}
+	/* the system: the host name up to its first dot, cut to fit */
+	if (gethostname(host, sizeof(host)) != 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	host[strcspn(host, ".")] = '\0';
+	n = strlen(name);
+	room = HK_ONLINE_OPERATOR_MAX - n - 1;
+	if (strlen(host) > room)
+		host[room] = '\0';
+	if (!operator_part_ok(host, strlen(host), room))
+		snprintf(host, sizeof(host), "unknown-host");
+	snprintf(buf, len, "%s@%s", name, host);
+	return 0;
+}
+
 int
 hk_online_open(const struct hk_online_opts *o, struct hk_online **out)
 {
@@ -439,7 +524,8 @@ hk_online_open(const struct hk_online_opts *o, struct hk_online **out)
 		return HK_ERR_ALLOC;
 	on->state_lockfd = -1;
 	on->read_only = o->read_only;
-	if ((r = hk_state_load(o->state, &on->st)) != 0)
+	if ((r = hk_online_operator(on->operator, sizeof(on->operator))) != 0 ||
+	    (r = hk_state_load(o->state, &on->st)) != 0)
 		goto fail;
 	kind = hk_state_get(on->st, "kind");
 	if (kind == NULL || strcmp(kind, "online") != 0) {
@@ -620,7 +706,7 @@ hk_online_audit(struct hk_online *on, const char *event, const char *result,
 	int r;
 
 	va_start(ap, fmt);
-	r = online_vaudit(on, "-", event, result, fmt, ap);
+	r = online_vaudit(on, on->operator, event, result, fmt, ap);
 	va_end(ap);
 	return r;
 }

@@ -63,6 +63,18 @@ struct hk_online_opts {
 #define HK_ONLINE_CLOCK_ACCEPT	"clock.accept"
 
 /* An open publisher: state, audit log, and after login its token. */
+/*
+ * The actor of the records a run appends (CPS 4-11-2: 操作員 ID、システム名):
+ * OPERATOR@SYSTEM, an audit-log id. OPERATOR is $HANKO_OPERATOR when set
+ * ([A-Za-z0-9][A-Za-z0-9._-]{0,31}; with "@SYSTEM" it is taken whole), else
+ * the login name of the session (getlogin: the person who logged in, also
+ * under sudo or su), else the name of the real user (cron, systemd); SYSTEM
+ * is the host name up to its first dot. 0, or HK_ERR_USAGE naming
+ * HANKO_OPERATOR and its rule.
+ */
+#define HK_ONLINE_OPERATOR_MAX	64
+int hk_online_operator(char *buf, size_t len);
+
 struct hk_online {
 	struct hk_state *st;		/* loaded state.conf */
 	char audit_log[4096];		/* <state>/audit/audit.log */
@@ -71,6 +83,8 @@ struct hk_online {
 	int read_only;			/* opened with opts read_only */
 	char clock_note[4800];		/* the guard's warning (WARN), for the
 					 * audit record; "" when none */
+	char operator[HK_ONLINE_OPERATOR_MAX + 1]; /* the actor of its
+					 * records: hk_online_operator's */
 };
 
 /* "--state DIR" / "--clock T": 1 if argv[*i] was one (r: 0 or an error). */
@@ -133,7 +147,8 @@ void hk_online_clock_line(const struct hk_online *on, time_t now,
 int hk_online_open(const struct hk_online_opts *o, struct hk_online **out);
 /* Read the PIN file (must be 0600, owned by us), open the token, log in. */
 int hk_online_login(struct hk_online *on);
-/* Append an audit record; failures are reported on stderr and returned.
+/* Append an audit record, its actor the run's operator (on->operator);
+ * failures are reported on stderr and returned.
  * The caller's error message is kept, except when a record other than a
  * "fail" one cannot be appended: then that failure is the message. */
 int hk_online_audit(struct hk_online *on, const char *event,

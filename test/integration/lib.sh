@@ -17,6 +17,10 @@ export HK_PASS_suzuki='Amakusa pearls & dolphins 9'
 export HK_PASS_takahashi='Hitoyoshi onsen river 88 boats'
 export HK_PASS_tanaka='Kikuchi gorge maple leaves 2026'
 
+# The operator the online program's records name (CPS 4-11-2, docs/audit-log.md
+# "Actors"); t_online_init checks the default, login name @ host, with it unset.
+export HANKO_OPERATOR=op1@ca-online
+
 SOFT=/usr/lib/softhsm/libsofthsm2.so
 
 TESTS_RUN=0

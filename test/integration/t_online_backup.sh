@@ -110,10 +110,10 @@ ok "MANIFEST.sig verifies with openssl and the state's audit key" \
 	openssl dgst -sha256 -verify "$O/audit/audit-key.pem" -signature "$D/MANIFEST.sig" "$D/MANIFEST"
 MH=$(sha256sum "$D/MANIFEST" | cut -c1-64)
 check "backup.create ok names the folder and the MANIFEST's SHA-256" \
-	grep -q "	backup.create	ok	-	$D: MANIFEST SHA-256 $MH; " "$log"
+	grep -q "	backup.create	ok	op1@ca-online	$D: MANIFEST SHA-256 $MH; " "$log"
 check "... after the backup's copy of the log ends (records are not in their own backup)" \
 	test "$(sed -n 's/^audit-log [0-9a-f]* seq \([0-9]*\) .*/\1/p' "$D/MANIFEST")" -lt \
-	"$(grep "	backup.create	ok	-	$D:" "$log" | cut -f1)"
+	"$(grep "	backup.create	ok	op1@ca-online	$D:" "$log" | cut -f1)"
 ok "backup verify (the backup's own key)" "$ON" backup verify "$D"
 check "... says the key is the backup's own, to compare" grep -q "from the backup's own audit/audit-key.pem" "$HANKO_TMP/out"
 ok "backup verify --state: this state's, the live log extends the backup's" "$ON" backup verify "$D" --state "$O"

@@ -150,7 +150,7 @@ check "... stdout: only that revocation, no schema finding" sh -c \
 check "... the upgrade said first (stderr)" sh -c "head -1 '$T/c7.err' | grep -qx \
 	'hanko-online: $O/store.db: schema 7 -> 8: the responder of each pre-signed OCSP response recorded from now on (the next ocsp-refresh signs every stored response again) (audited store.upgrade)'"
 check "... store.db of schema 8, its id kept" test "$(db "SELECT value FROM meta WHERE key = 'schema'") $(db "SELECT value FROM meta WHERE key = 'store.id'")" = "8 $SID"
-check "... audited store.upgrade" grep -q "	store.upgrade	ok	-	$O/store.db: schema 7 -> 8: " "$O/audit/audit.log"
+check "... audited store.upgrade" grep -q "	store.upgrade	ok	op1@ca-online	$O/store.db: schema 7 -> 8: " "$O/audit/audit.log"
 ok "... the revocation redone (recover --revocations)" "$ON" recover --state "$O" --revocations --clock 2026-04-03T06:10:00Z
 ok "check: clean after the upgrade" "$ON" check --state "$O" --clock 2026-04-03T06:20:00Z
 check "... Store consistent, nothing missing, altered or unexpected" sh -c \

@@ -85,7 +85,7 @@ check "... exactly five lines: A's and G's line 2 by serial, G's line 3 by the c
 check "... nothing revoked by check" \
 	test "$(sqlite3 "$O/store.db" "SELECT count(*) FROM certificates WHERE status = 'valid'")" = 4
 check "... audited: store.check fail, 5 findings" \
-	sh -c "tail -2 '$O/audit/audit.log' | head -1 | grep -q '	store.check	fail	-	4 valid certificates read; 5 findings, 0 fixed'"
+	sh -c "tail -2 '$O/audit/audit.log' | head -1 | grep -q '	store.check	fail	op1@ca-online	4 valid certificates read; 5 findings, 0 fixed'"
 # With the backup's log instead of the live one (docs/backup.md step 6: the
 # live one lost) nothing says when B's were revoked: the mark (state.conf)
 # refuses them, saying why, nothing put back
@@ -112,7 +112,7 @@ T1500=$(date -u -d 2026-04-03T15:00:00Z +%s)
 check "... in the store revoked, reason 2, at the record's time, with their CRL entries" test \
 	"$(sqlite3 "$O/store.db" "SELECT c.status || '|' || c.reason || '|' || c.revoked_at || '|' || (e.serial IS NOT NULL) FROM certificates c LEFT JOIN crl_entries e ON e.serial = c.serial WHERE hex(c.serial) IN ('$B1', '$B2')" | sort -u)" = "revoked|2|$T1500|1"
 check "... audited: cert.recover ok of each, naming the cert.revoke-all record" sh -c \
-	"[ \$(grep -c '	cert.recover	ok	-	serial \($B1\|$B2\): .*; revoked reason 2 (ca-compromise) at 2026-04-03T15:00:00Z per cert.revoke-all seq $RALL ' '$O/audit/audit.log') = 2 ]"
+	"[ \$(grep -c '	cert.recover	ok	op1@ca-online	serial \($B1\|$B2\): .*; revoked reason 2 (ca-compromise) at 2026-04-03T15:00:00Z per cert.revoke-all seq $RALL ' '$O/audit/audit.log') = 2 ]"
 fails "check: B's two no longer named, the three others are" 1 "store.db: 3 findings, 0 fixed$" \
 	"$ON" check --state "$O" "${C[@]}"
 sort "$HANKO_TMP/out" >"$T/got1"
@@ -136,7 +136,7 @@ ok "check: consistent (a note is no finding)" "$ON" check --state "$O" "${C[@]}"
 check "... G's line 2's reasons differ: the note, then Store consistent, nothing else" cmp -s "$T/want3" "$HANKO_TMP/out"
 [ -z "${HANKO_DEBUG:-}" ] || diff "$T/want3" "$HANKO_TMP/out" >&2 || true
 check "... audited: store.check ok, 0 findings" \
-	sh -c "tail -2 '$O/audit/audit.log' | head -1 | grep -q '	store.check	ok	-	1 valid certificates read; 0 findings, 0 fixed'"
+	sh -c "tail -2 '$O/audit/audit.log' | head -1 | grep -q '	store.check	ok	op1@ca-online	1 valid certificates read; 0 findings, 0 fixed'"
 check "... G's line 2 still ca-compromise, A's line 3 still valid" \
 	test "$(sqlite3 "$O/store.db" "SELECT status || reason FROM certificates WHERE hex(serial) = '$G1'; SELECT status FROM certificates WHERE hex(serial) = '$A2'" | tr '\n' ' ')" = "revoked2 valid "
 # ---- publish: B's two on issuing CA 2's CRLs of their partitions --------

@@ -116,7 +116,7 @@ check "revoke --issuing-key-compromise a day behind: done (exit $rc)" test "$rc"
 check "... warned: the clock, record $N, not refused" grep -q "^hanko-online: warning: CPS 4-12-2-5: the clock reads 2026-04-01T13:00:00Z, 86400 s behind audit record $N ($NT, audit.checkpoint) .*an issuing-key compromise is never refused for the clock (CPS 4-14-2)" "$T/cr.err"
 check "... all $V revoked" test "$(db "SELECT count(*) FROM certificates WHERE status = 'valid'")" = 0
 check "... its cert.revoke-all record says so" grep -Eq \
-	"^[0-9]+	2026-04-01T13:00:00Z	cert.revoke-all	ok	-	.*; revoked at 2026-04-01T13:00:00Z; clock-behind: the clock read 2026-04-01T13:00:00Z, 86400 s behind audit record $N \($NT\), not refused \(CPS 4-14-2\)	" "$O/audit/audit.log"
+	"^[0-9]+	2026-04-01T13:00:00Z	cert.revoke-all	ok	op1@ca-online	.*; revoked at 2026-04-01T13:00:00Z; clock-behind: the clock read 2026-04-01T13:00:00Z, 86400 s behind audit record $N \($NT\), not refused \(CPS 4-14-2\)	" "$O/audit/audit.log"
 check "... the log's last record is at that clock" test "$(tail -1 "$O/audit/audit.log" | cut -f2)" = 2026-04-01T13:00:00Z
 fails "clock after it: its earlier records do not open the guard (record $N still the newest)" 3 \
 	"86400 s behind audit record $N \($NT, audit.checkpoint\)" "$ON" clock --state "$O" --clock 2026-04-01T13:00:00Z
@@ -168,6 +168,6 @@ check "revoke --issuing-key-compromise, the log's end unreadable: done (exit $rc
 check "... warned: CPS 4-12-2-5, the clock not checked, the closed log named, not refused" grep -q \
 	"^hanko-online: warning: CPS 4-12-2-5: the clock is not checked: the end of the audit log, whose newest record the clock guard compares with, cannot be read: $CL2: a record of the log's end: .*; an issuing-key compromise is never refused for the clock (CPS 4-14-2): going on, its audit record says so$" "$T/cu.err"
 check "... its cert.revoke-all record: revoked at T, then the clock not checked" grep -Eq \
-	"^[0-9]+	2026-04-01T13:20:00Z	cert.revoke-all	ok	-	issuing generation 1 .*; revoked at 2026-04-01T13:20:00Z; clock-unchecked: the end of the audit log could not be read \($CL2: a record of the log's end: .*\): the clock was not checked \(CPS 4-12-2-5\), not refused \(CPS 4-14-2\)	" "$O/audit/audit.log"
+	"^[0-9]+	2026-04-01T13:20:00Z	cert.revoke-all	ok	op1@ca-online	issuing generation 1 .*; revoked at 2026-04-01T13:20:00Z; clock-unchecked: the end of the audit log could not be read \($CL2: a record of the log's end: .*\): the clock was not checked \(CPS 4-12-2-5\), not refused \(CPS 4-14-2\)	" "$O/audit/audit.log"
 check "... signed by a checkpoint after it" test "$(cut -f3 "$O/audit/audit.log" | tail -2 | tr '\n' ' ')" = "cert.revoke-all audit.checkpoint "
 finish

@@ -463,7 +463,7 @@ restore
 fails "responder: the store does not take the certificate: exit 8, responder 2 kept, check named" 8 \
 	"^hanko-online responder: OCSP responder 2 is made and named by state.conf \(certs/ocsp-responder-2\.der, its key on the token\), but the store did not take its certificate \($O/store.db: ca_certs: insert: $SQLREASON\): run hanko-online check --state $O, which puts it back" \
 	faulted_at "$O" "$NINS" "$ON" responder --state "$O" --clock 2026-04-03T10:00:00Z
-check "... the cert.issue fail record names it" grep -q "	cert.issue	fail	-	OCSP responder 2: OCSP responder 2 is made and named by state.conf" "$O/audit/audit.log"
+check "... the cert.issue fail record names it" grep -q "	cert.issue	fail	op1@ca-online	OCSP responder 2: OCSP responder 2 is made and named by state.conf" "$O/audit/audit.log"
 fails "... check puts it back (exit 1: a finding, fixed)" 1 "findings, 1 fixed" "$ON" check --state "$O"
 ok "... then check finds nothing" "$ON" check --state "$O" --dry-run
 check "... the store holds responder 2" test "$(sqlite3 "$O/store.db" "SELECT count(*) FROM ca_certs WHERE kind = 'responder'")" = 2

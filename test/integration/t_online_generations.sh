@@ -66,7 +66,7 @@ fails "request --type csr under a state.conf older than the token: refused, issu
 	"issuing generation 2, which the audit log records as made \(csr.make ok\), but $O/state.conf names generation 1 as the newest: .*put back the state.conf that names generation 2 .*nothing destroyed or made" \
 	"$ON" request --state "$O" --clock 2026-04-03T08:10:00Z --type csr --out "$T/r-csr-again"
 check "... no key destroyed or made, the request kept, state.conf unchanged" sh -c \
-	"! grep -q '	key.destroy	ok	' '$O/audit/audit.log' && [ \$(grep -c '	key.generate	ok	-	issuing-2:' '$O/audit/audit.log') = 1 ] &&
+	"! grep -q '	key.destroy	ok	' '$O/audit/audit.log' && [ \$(grep -c '	key.generate	ok	op1@ca-online	issuing-2:' '$O/audit/audit.log') = 1 ] &&
 	 [ \"\$(sha256sum <'$O/certs/issuing-2.csr.der')\" = '$CSR2' ] && cmp -s '$O/state.conf' '$T/state.conf.g1' && [ ! -e '$T/r-csr-again' ]"
 cp -p "$T/state.conf.new" "$O/state.conf"
 batch "$B/gw.csv" 70000000010
@@ -78,7 +78,7 @@ GW=$(serial gw 2)
 check "... its issuer is issuing CA 1, its CRL DP generation 1's" sh -c \
 	"[ \"\$(openssl x509 -inform DER -in '$T/gw/certs/$GW.der' -noout -issuer -nameopt compat)\" = 'issuer=$CA1' ] &&
 	openssl x509 -inform DER -in '$T/gw/certs/$GW.der' -noout -ext crlDistributionPoints | grep -q 'CRLDP, OU = TEST\$'"
-check "... audited with its generation" grep -q "	issue.start	ok	-	batch .*gw.csv .*, issuing CA generation 1	" "$O/audit/audit.log"
+check "... audited with its generation" grep -q "	issue.start	ok	op1@ca-online	batch .*gw.csv .*, issuing CA generation 1	" "$O/audit/audit.log"
 
 ok "make_online_gen2: the rollover to issuing CA 2" make_online_gen2 "$T"
 [ -n "${ISS2:-}" ] || { finish; exit 1; }
@@ -209,9 +209,9 @@ pub() { "$ON" publish --state "$O" --repo "$P" "$@"; }
 ok "publish" pub --clock 2026-04-04T03:00:00Z
 check "... says it signed for generations 2 and 1" grep -q \
 	"^Published set 1 at $P: 98 CRLs of issuing generations 2, 1 (2 entries, 98 caches rebuilt), ARL released$" "$HANKO_TMP/out"
-check "... audited per partition and generation" sh -c "grep -q '	publish.start	ok	-	.*issuing CA generations 2, 1,' '$O/audit/audit.log' &&
-	grep -q '	crl.publish	ok	-	partition $M1 (Kumamoto-shi Chuo-ku, issuing generation 1): cRLNumber 1, entries 1 ' '$O/audit/audit.log' &&
-	grep -q '	crl.publish	ok	-	partition $M1-2 (Kumamoto-shi Chuo-ku, issuing generation 2): cRLNumber 1, entries 1 ' '$O/audit/audit.log'"
+check "... audited per partition and generation" sh -c "grep -q '	publish.start	ok	op1@ca-online	.*issuing CA generations 2, 1,' '$O/audit/audit.log' &&
+	grep -q '	crl.publish	ok	op1@ca-online	partition $M1 (Kumamoto-shi Chuo-ku, issuing generation 1): cRLNumber 1, entries 1 ' '$O/audit/audit.log' &&
+	grep -q '	crl.publish	ok	op1@ca-online	partition $M1-2 (Kumamoto-shi Chuo-ku, issuing generation 2): cRLNumber 1, entries 1 ' '$O/audit/audit.log'"
 check "... an entry cache per partition id" test -s "$O/crlcache/$M1.head" -a -s "$O/crlcache/$M1-2.head"
 ok "publish again the same day: nothing to do (both generations are there)" pub --clock 2026-04-04T05:00:00Z
 check "... says so" grep -q "^Nothing to publish: set 1 " "$HANKO_TMP/out"
@@ -320,7 +320,7 @@ check "... crl/$M1.crl lists both revoked generation-1 serials" test "$(crl_seri
 	"$(printf '%s\n%s\n' "$(sed 's/^0*//' <<<"${G1[0]}")" "$(sed 's/^0*//' <<<"${G1[1]}")" | sort | tr '\n' ' ')"
 check "... crl/$M1-2.crl still only generation 2's" test "$(crl_serials $M1-2)" = "$(nz "${G2[0]}")"
 check "... appended to generation 1's cache, nothing rebuilt" sh -c \
-	"grep '	crl.publish	ok	-	partition $M1 (' '$O/audit/audit.log' | tail -1 | grep -q 'entries 2, thisUpdate' &&
+	"grep '	crl.publish	ok	op1@ca-online	partition $M1 (' '$O/audit/audit.log' | tail -1 | grep -q 'entries 2, thisUpdate' &&
 	tac '$O/audit/audit.log' | sed '/	publish.start	/q' | grep -c '	crl.publish	ok	' | grep -qx 98 &&
 	! tac '$O/audit/audit.log' | sed '/	publish.start	/q' | grep -q 'cache rebuilt'"
 
@@ -406,7 +406,7 @@ ok "responder 3's key gone: ocsp-refresh still signs generation 2's" "$ON" ocsp-
 check "... 4 by responder 2, and a warning naming responder 3" sh -c \
 	"grep -qx '4 OCSP responses signed (responder 2, valid until 2027-04-03T12:59:59Z)' '$HANKO_TMP/out' &&
 	grep -q '^warning: OCSP responder 3 left out: .*: the certificates of its issuing generation are answered unauthorized' '$HANKO_TMP/out'"
-check "... audited as a failure" grep -q "	ocsp.refresh	fail	-	OCSP responder 3 left out" "$O/audit/audit.log"
+check "... audited as a failure" grep -q "	ocsp.refresh	fail	op1@ca-online	OCSP responder 3 left out" "$O/audit/audit.log"
 OC=(--clock 2026-04-04T21:30:00Z)
 OAT=(-attime "$(date -u -d 2026-04-04T21:40:00Z +%s)" -validity_period "$(since 2026-04-01T00:00:00Z)")
 check "... and generation 2's answers go on" eval \

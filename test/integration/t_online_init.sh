@@ -40,7 +40,7 @@ check "the .sha256 file holds it (the issue-subca ceremony's input)" \
 KSHA=$(openssl pkey -pubin -in "$S/audit/audit-key.pem" -outform DER | sha256sum | cut -c1-64)
 check "init prints the audit key's SHA-256 for the record of the day" \
 	grep -q "^Audit key audit-1: SHA-256 of its public key ($S/audit/audit-key.pem) $KSHA: write it in the record of the day" "$T/init.out"
-check "... and its key.generate record names it" bash -c "cut -f3-6 '$S/audit/audit.log' | grep -q '^key.generate	ok	-	audit-1: .*; its public key audit/audit-key.pem SHA-256 $KSHA\$'"
+check "... and its key.generate record names it" bash -c "cut -f3-6 '$S/audit/audit.log' | grep -q '^key.generate	ok	op1@ca-online	audit-1: .*; its public key audit/audit-key.pem SHA-256 $KSHA\$'"
 check "the DER and PEM are the same request" bash -c \
 	"cmp <(openssl req -in '$S/certs/issuing-1.csr.pem' -outform DER) '$S/certs/issuing-1.csr.der'"
 check "the key is inside the token, non-extractable" bash -c \
@@ -52,6 +52,30 @@ ok "the audit log and its signed checkpoint verify (the shared format)" "$OFF" a
 check "the store has the schema, in WAL mode" bash -c \
 	"sqlite3 '$S/store.db' \"PRAGMA journal_mode; SELECT value FROM meta WHERE key = 'schema'\" | tr '\n' ' ' | grep -qx 'wal 8 '"
 check "no resident identifier or PIN in state.conf" bash -c "! grep -q \"\$(cat '$S/secrets/token-user-pin')\" '$S/state.conf'"
+
+# CPS 4-11-2: a record names who acted (操作員 ID、システム名). Unset, the
+# operator is the session's login name (logname; in cron or systemd, the user)
+# at the host up to its first dot; HANKO_OPERATOR=NAME puts NAME before the @.
+HOST=$(uname -n | cut -d. -f1)
+ME=$(logname 2>/dev/null || id -un)
+ok "check, HANKO_OPERATOR unset" env -u HANKO_OPERATOR "$ON" check --state "$S"
+check "... its store.check record's actor is the login name at the host ($ME@$HOST)" bash -c \
+	"grep '	store.check	' '$S/audit/audit.log' | tail -1 | cut -f5 | grep -qx '$ME@$HOST'"
+ok "check, HANKO_OPERATOR=sato" env HANKO_OPERATOR=sato "$ON" check --state "$S"
+check "... its actor is sato@$HOST" bash -c \
+	"grep '	store.check	' '$S/audit/audit.log' | tail -1 | cut -f5 | grep -qx 'sato@$HOST'"
+ok "check, HANKO_OPERATOR=sato@ca-online-2 (a system named whole)" \
+	env HANKO_OPERATOR=sato@ca-online-2 "$ON" check --state "$S"
+check "... its actor is sato@ca-online-2" bash -c \
+	"grep '	store.check	' '$S/audit/audit.log' | tail -1 | cut -f5 | grep -qx 'sato@ca-online-2'"
+D=$(tree_digest "$S")
+for bad in '' 'sato yamada' 'sato,yamada' '-sato' 'sato@' '@ca' 'a@b@c' 'さとう' \
+    "$(printf 'x%.0s' $(seq 33))"; do
+	fails "HANKO_OPERATOR='$bad' refused: usage, naming the variable and its rule" 2 \
+		"^hanko-online check: HANKO_OPERATOR=.*: must be NAME or NAME@SYSTEM, each .*, NAME at most 32 bytes and the whole at most 64 .*CPS 4-11-2.*; nothing done$" \
+		env HANKO_OPERATOR="$bad" "$ON" check --state "$S"
+done
+check "... and nothing was recorded" test "$(tree_digest "$S")" = "$D"
 
 D=$(tree_digest "$S")
 fails "init twice is refused" 7 "already exists" "$ON" init --state "$S" --profile "$PROFILE"

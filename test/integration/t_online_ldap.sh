@@ -354,7 +354,7 @@ ok "report --month 2026-04: LDAP published that month (publish --ldap), no ldap 
 	"$ON" report --state "$O" --month 2026-04 --csv
 check "... warns on stderr, naming the month and the remedy" grep -qx "hanko-online report: warning: 2026-04: LDAP publishing ran (ldap.publish ok: 1) but no ldap provision is recorded: count the directory's reads (docs/ldap.md) and record them with hanko-online provision, unless no relying party read it" "$HANKO_TMP/err"
 check "... the CSV itself unchanged: header only" test "$(cat "$HANKO_TMP/out")" = "recipient,month,count,method"
-check "... audited with the warning" grep -q "	records.report	ok	-	CPS 4-5: month 2026-04 (csv): 0 rows, 0 provisions; LDAP published but no ldap provision recorded (warned)	" "$O/audit/audit.log"
+check "... audited with the warning" grep -q "	records.report	ok	op1@ca-online	CPS 4-5: month 2026-04 (csv): 0 rows, 0 provisions; LDAP published but no ldap provision recorded (warned)	" "$O/audit/audit.log"
 # after the yearly close April's ldap.publish records are only in the
 # closed log: report reads it too (it read the live log only: no warning)
 ok "the yearly close (audit close)" "$ON" audit close --state "$O" --actors op1,auditor1

@@ -74,7 +74,7 @@ check "store: 3 good, 1 revoked, valid 24 hours" test \
 	"$(printf 'good|3|86400\nrevoked|1|86400')"
 ok "ocsp-refresh again: nothing is due" "$ON" ocsp-refresh --state "$O" "${RT[@]}"
 check "... 0 signed" grep -q "^0 OCSP responses signed" "$HANKO_TMP/out"
-check "audit: ocsp.refresh ok, 4 then 0" test "$(grep '	ocsp.refresh	ok	' "$O/audit/audit.log" | sed 's/.*ok	-	\([0-9]*\) .*/\1/' | tr '\n' ' ')" = "4 0 "
+check "audit: ocsp.refresh ok, 4 then 0" test "$(grep '	ocsp.refresh	ok	' "$O/audit/audit.log" | sed 's/.*ok	op1@ca-online	\([0-9]*\) .*/\1/' | tr '\n' ' ')" = "4 0 "
 
 # Requests made by openssl, answered by ocsp-answer, checked by openssl.
 cat "$ISS" "$R" >"$T/va.pem"
@@ -175,7 +175,7 @@ fails "ocsp-answer never writes over a file" 7 "already exists" \
 # refresh, docs/ocsp.md).
 ok "revoke certificate 3: cessationOfOperation" "$ON" revoke --state "$O" --clock 2026-05-01T12:00:00Z \
 	--serial "${SER[3]}" --reason cessation-of-operation
-check "... revoke refreshed the OCSP response (audited)" grep -q "	ocsp.refresh	ok	-	1 responses signed after the revocation of ${SER[3]}" "$O/audit/audit.log"
+check "... revoke refreshed the OCSP response (audited)" grep -q "	ocsp.refresh	ok	op1@ca-online	1 responses signed after the revocation of ${SER[3]}" "$O/audit/audit.log"
 AC=(--clock 2026-05-01T12:10:00Z)
 openssl ocsp -issuer "$ISS" -cert "$T/c3.pem" -no_nonce -reqout "$T/rev3.req" 2>/dev/null
 ok "answer: certificate 3 after its revocation" answer rev3

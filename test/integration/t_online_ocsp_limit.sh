@@ -33,7 +33,7 @@ ok "responder 2 for issuing generation 2, one issuing key answered at once" "$ON
 check "... it says issuing generation 1 is left out, and why" grep -qx \
 	"warning: OCSP responder 1 left out: issuing generation 1 is older than the 1 newest issuing keys valid now, the most OCSP answers for at once: the certificates of its issuing generation are answered unauthorized (docs/ocsp.md \"Issuing generations\")" \
 	"$HANKO_TMP/out"
-check "... audited" grep -q "	ocsp.responders	fail	-	OCSP responder 1 left out: issuing generation 1 is older" "$O/audit/audit.log"
+check "... audited" grep -q "	ocsp.responders	fail	op1@ca-online	OCSP responder 1 left out: issuing generation 1 is older" "$O/audit/audit.log"
 ok "ocsp-refresh still signs (responder 2), not stopped" "$ON" ocsp-refresh --state "$O" "${OC[@]}"
 check "... responder 2 only, and the same warning" bash -c \
 	"grep -q '^[0-9]* OCSP responses signed (responder 2, valid until [^;]*)\$' '$HANKO_TMP/out' &&

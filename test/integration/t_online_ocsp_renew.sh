@@ -99,7 +99,7 @@ trap cleanup EXIT
 check "serve starts, the same second" serve_start "${CK[@]}"
 kill "$SP"; wait "$SP" 2>/dev/null; SP=""
 check "... its pre-signing at start signed all three again" \
-	grep -q "	ocsp.refresh	ok	-	start: 3 responses signed" "$O/audit/audit.log"
+	grep -q "	ocsp.refresh	ok	op1@ca-online	start: 3 responses signed" "$O/audit/audit.log"
 check "... every stored response's Responder Id is responder 3's key" test \
 	"$(stored_ids | uniq -c | sed 's/^ *//')" = "3 $(ski "$O/certs/ocsp-responder-3.pem")"
 
@@ -124,7 +124,7 @@ openssl ocsp -url "$U/ocsp" -issuer "$ISS" -cert "$T/c1.pem" -header "Authorizat
 	-noverify >/dev/null 2>&1 || true	# a signing job: answered after the SIGHUP's refresh
 kill "$SP"; wait "$SP" 2>/dev/null; SP=""
 check "... its SIGHUP refresh signed nothing again" sh -c \
-	"! grep -q '	ocsp.refresh	ok	-	SIGHUP: ' '$O/audit/audit.log'"
+	"! grep -q '	ocsp.refresh	ok	op1@ca-online	SIGHUP: ' '$O/audit/audit.log'"
 check "... every stored response's Responder Id is still responder 4's key" test \
 	"$(stored_ids | uniq -c | sed 's/^ *//')" = "3 $(ski "$O/certs/ocsp-responder-4.pem")"
 ok "the online audit log verifies" "$OFF" audit verify --state "$O"

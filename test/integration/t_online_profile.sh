@@ -55,7 +55,7 @@ fails "responder refuses it" 3 "^hanko-online responder: $O/profile.yaml: change
 snap "$T/after1"
 check "... it changed nothing but its cert.issue fail record (as every failure of responder)" bash -c \
 	"diff <(grep -v ' ./audit/' '$T/before') <(grep -v ' ./audit/' '$T/after1') &&
-	tail -n 2 '$O/audit/audit.log' | grep -q '	cert.issue	fail	-	OCSP responder 1: $O/profile.yaml: changed since'"
+	tail -n 2 '$O/audit/audit.log' | grep -q '	cert.issue	fail	op1@ca-online	OCSP responder 1: $O/profile.yaml: changed since'"
 snap "$T/before"
 
 ok "profile show" "$ON" profile show --state "$O"
@@ -77,7 +77,7 @@ check "... the profile it replaces is kept, read-only, named by its digest (CPS 
 	 [ \"\$(stat -c %a '$O/profile.yaml.${H0:0:8}.retired')\" = 444 ] &&
 	 grep -q 'the one it replaces kept as profile.yaml.${H0:0:8}.retired' '$HANKO_TMP/out'"
 check "... the audit log has profile.accept with both digests and the change" grep -q \
-	"	profile.accept	ok	-	$O/profile.yaml SHA-256 $H1 accepted, replacing SHA-256 $H0 (accepted on 2026-04-02T00:00:00Z by init); changed: user.validity-years: 3 -> 2	" \
+	"	profile.accept	ok	op1@ca-online	$O/profile.yaml SHA-256 $H1 accepted, replacing SHA-256 $H0 (accepted on 2026-04-02T00:00:00Z by init); changed: user.validity-years: 3 -> 2	" \
 	"$O/audit/audit.log"
 ok "accept again: nothing to do" "$ON" profile accept --state "$O"
 check "... says so" grep -q "is already the profile accepted" "$HANKO_TMP/out"

@@ -115,8 +115,8 @@ check "root/roots.p7c holds the root (openssl pkcs7)" sh -c \
 	"openssl pkcs7 -inform DER -in '$P/root/roots.p7c' -print_certs -noout | grep -q 'subject=.*Governor of Kumamoto'"
 check "audit: publish.start, $NPART crl.publish, arl.release, publish.done" sh -c \
 	"tac '$O/audit/audit.log' | sed '/	publish.start	/q' >'$T/last.log';
-	 [ \$(grep -c '	crl.publish	ok	-	partition ' '$T/last.log') = $NPART ] &&
-	 grep -q '	arl.release	ok	-	ARL 2: ' '$T/last.log' && grep -q '	publish.done	ok	-	set 2 ' '$T/last.log'"
+	 [ \$(grep -c '	crl.publish	ok	op1@ca-online	partition ' '$T/last.log') = $NPART ] &&
+	 grep -q '	arl.release	ok	op1@ca-online	ARL 2: ' '$T/last.log' && grep -q '	publish.done	ok	op1@ca-online	set 2 ' '$T/last.log'"
 
 # A second run the same day does nothing; --now publishes at once.
 N2=$(crl_number 431010)
@@ -177,7 +177,7 @@ check "... the temporary file an interrupted run left removed, another file kept
 	"grep -q '^Removed 1 temporary file an interrupted run left in $O/crlcache\$' '$HANKO_TMP/out' && \
 	 ! test -e '$O/crlcache/431010.entries.tmp-0123456789abcdef' && test -e '$O/crlcache/notes.tmp-x'"
 check "... the same entries" test "$(entries 432024)" = "$E1"
-check "... the audit says which" grep -q "	crl.publish	ok	-	partition 432024 .*(cache rebuilt)" "$O/audit/audit.log"
+check "... the audit says which" grep -q "	crl.publish	ok	op1@ca-online	partition 432024 .*(cache rebuilt)" "$O/audit/audit.log"
 
 # Three sets kept: the current and the two before it.
 check "old sets pruned: 4, 5 and 6 remain" test "$(ls "$T/repo.sets" | sort -n | tr '\n' ' ')" = "4 5 6 "
@@ -205,7 +205,7 @@ check "... set 7" test "$(set_of)" = "repo.sets/7"
 check "... 431010's CRL is good again: it verifies with the issuing CA (openssl crl -verify)" crl_ok 431010
 check "... its number +1 ($N6 -> $(crl_number 431010))" test "$(crl_number 431010)" = $((N6 + 1))
 check "... every file of set 7 matches its MANIFEST (sha256sum -c)" set_ok "$P"
-check "... the warning is audited, naming the file" grep -q "	publish.warning	fail	-	CPS 2-6-2: .*/repo.sets/6/crl/431010.crl: MANIFEST: SHA-256 differs: set 6 of today is damaged" "$O/audit/audit.log"
+check "... the warning is audited, naming the file" grep -q "	publish.warning	fail	op1@ca-online	CPS 2-6-2: .*/repo.sets/6/crl/431010.crl: MANIFEST: SHA-256 differs: set 6 of today is damaged" "$O/audit/audit.log"
 check "... the damaged set is left beside it as it is" sh -c "! (cd '$T/repo.sets/6' && awk '{print \$1 \"  \" \$3}' MANIFEST | sha256sum -c --quiet) >/dev/null 2>&1"
 # truncated: its size is named
 L432024=$(stat -c %s "$P/crl/432024.crl")
@@ -227,7 +227,7 @@ fails "the next day, a certificate of set 8 damaged: set 9 published, the file n
 	"^hanko-online publish: warning: CPS 2-6-2: .*/repo\.sets/8/root/gen-1\.cer: MANIFEST: SHA-256 differs: set 8 was damaged \(a disk fault or an edit\) while it was out: replaced by this run's set; check the repository's disk and who can write to it$" \
 	pub --clock 2026-04-06T03:00:00Z
 check "... set 9, every file as its MANIFEST says" sh -c "test '$(set_of)' = repo.sets/9 && (cd '$T/repo.sets/9' && awk '{print \$1 \"  \" \$3}' MANIFEST | sha256sum -c --quiet)"
-check "... the warning is audited" grep -q "	publish.warning	fail	-	CPS 2-6-2: .*/repo.sets/8/root/gen-1.cer: MANIFEST: SHA-256 differs: set 8 was damaged" "$O/audit/audit.log"
+check "... the warning is audited" grep -q "	publish.warning	fail	op1@ca-online	CPS 2-6-2: .*/repo.sets/8/root/gen-1.cer: MANIFEST: SHA-256 differs: set 8 was damaged" "$O/audit/audit.log"
 check "... set 8 left beside it as it is" sh -c "! (cd '$T/repo.sets/8' && awk '{print \$1 \"  \" \$3}' MANIFEST | sha256sum -c --quiet) >/dev/null 2>&1"
 truncate -s 10 "$P/crl/432105.crl"
 rm "$P/issuing/issuing-1.cer"
@@ -249,7 +249,7 @@ fails "the clock set back 15 h (another day in JST): published, the clock named 
 	pub --clock 2026-04-06T12:00:00Z
 check "... set 12, numbers +1, thisUpdate the clock's" sh -c "test '$(set_of)' = repo.sets/12 &&
 	grep -q ' crl/431010.crl 2026-04-06T12:00:00Z 2026-04-09T12:00:00Z $((N11 + 1))\$' '$P/MANIFEST'"
-check "... the warning is audited" grep -q "	publish.warning	fail	-	CPS 4-4-9: the clock reads 2026-04-06T12:00:00Z, before 2026-04-07T03:00:00Z" "$O/audit/audit.log"
+check "... the warning is audited" grep -q "	publish.warning	fail	op1@ca-online	CPS 4-4-9: the clock reads 2026-04-06T12:00:00Z, before 2026-04-07T03:00:00Z" "$O/audit/audit.log"
 
 # CPS 4-4-10: the ARLs run out within 7 days: published, exit 9.
 N5=$(crl_number 431010)
@@ -298,7 +298,7 @@ check "91 days before issuing CA 1's window closes: no such warning" sh -c "! gr
 fails "89 days before: a warning naming the day and the next step (exit 9)" 9 \
 	"issuing CA 1 can issue 3-year certificates until 2028-04-02T09:00:00Z; request the next generation now: hanko-online request --type csr" \
 	pub --clock 2028-01-04T03:00:00Z --now
-check "... audited publish.warning" grep -q "	publish.warning	fail	-	PROFILE.md: issuing CA 1 can issue 3-year certificates until 2028-04-02T09:00:00Z" "$O/audit/audit.log"
+check "... audited publish.warning" grep -q "	publish.warning	fail	op1@ca-online	PROFILE.md: issuing CA 1 can issue 3-year certificates until 2028-04-02T09:00:00Z" "$O/audit/audit.log"
 fails "after that day: 'could issue only until'" 9 "issuing CA 1 could issue 3-year certificates only until 2028-04-02T09:00:00Z" \
 	pub --clock 2028-04-03T03:00:00Z --now
 
@@ -316,7 +316,7 @@ check "... its thisUpdate is after the certificate's notAfter" sh -c \
 	"openssl crl -inform DER -in '$P/crl/431010.crl' -noout -lastupdate | grep -qx 'lastUpdate=Apr  2 12:00:00 2029 GMT'"
 fails "the next one does not" 9 "no imported ARL is current" pub --clock 2029-04-02T12:00:01Z --now
 check "... 431010's CRL lists nothing" sh -c "! openssl crl -inform DER -in '$P/crl/431010.crl' -noout -text | grep -q 'Serial Number'"
-check "... its cache was rebuilt without it" grep -q "	crl.publish	ok	-	partition 431010 .*entries 0 (cache rebuilt)" "$O/audit/audit.log"
+check "... its cache was rebuilt without it" grep -q "	crl.publish	ok	op1@ca-online	partition 431010 .*entries 0 (cache rebuilt)" "$O/audit/audit.log"
 check "... and the CRL still verifies" sh -c \
 	"openssl crl -inform DER -in '$P/crl/431010.crl' -CAfile '$ISS' -noout -verify 2>&1 | grep -qx 'verify OK'"
 

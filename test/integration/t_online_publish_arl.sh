@@ -60,7 +60,7 @@ check "... it still verifies with the root (openssl crl -verify)" sh -c \
 	"openssl crl -inform DER -in '$P/arl.crl' -CAfile '$R' -noout -verify 2>&1 | grep -qx 'verify OK'"
 check "... the warning is audited, and arl.release says it was kept" sh -c \
 	"grep -q '	publish.warning	fail	.*ARL 5, numbered below ARL 11' '$O/audit/audit.log' &&
-	 grep -q '	arl.release	ok	-	ARL 11: .*(kept: the highest already out' '$O/audit/audit.log'"
+	 grep -q '	arl.release	ok	op1@ca-online	ARL 11: .*(kept: the highest already out' '$O/audit/audit.log'"
 fails "a second run that day publishes nothing, and warns again (exit 9)" 9 "ARL 5, numbered below ARL 11" \
 	pub --clock 2026-04-07T05:00:00Z
 check "... says so on stdout" grep -q "^Nothing to publish" "$HANKO_TMP/out"

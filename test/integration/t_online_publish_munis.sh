@@ -55,7 +55,7 @@ check "... crl/432032.crl is set 1's, byte for byte (not dropped)" cmp "$P/crl/4
 check "... set 2 matches its MANIFEST (sha256sum -c)" set_ok "$P"
 check "... the store did not take a number for 432032" \
 	test "$(db "SELECT number FROM crl_numbers WHERE partition = '432032'")" = "$N_HI"
-check "... audited: crl.hold fail" grep -q "	crl.hold	fail	-	municipalities.csv: 432032: no row" "$O/audit/audit.log"
+check "... audited: crl.hold fail" grep -q "	crl.hold	fail	op1@ca-online	municipalities.csv: 432032: no row" "$O/audit/audit.log"
 fails "a second run the same day: nothing published, exit 3 again" 3 \
 	"municipalities.csv: 432032: no row, .*; nothing published \(set 2 of today stays\)" pub --clock 2026-04-04T05:00:00Z
 check "... still set 2" test "$(set_of)" = "repo.sets/2"
@@ -140,7 +140,7 @@ check "... no crl/432024.crl in it, the others there" sh -c \
 # the day publish again (new numbers each time): the run is skipped, and
 # still exits 3 naming the hold, audited again.
 N_R2=$(openssl crl -inform DER -in "$T/repo2/crl/431010.crl" -noout -crlnumber)
-N_HOLD=$(grep -c "	crl.hold	fail	-	municipalities.csv: 432024: " "$O/audit/audit.log")
+N_HOLD=$(grep -c "	crl.hold	fail	op1@ca-online	municipalities.csv: 432024: " "$O/audit/audit.log")
 fails "... a second run the same day: nothing published, exit 3 naming the hold again" 3 \
 	"^hanko-online publish: municipalities.csv: 432024: romaji \"Yatsushiro-city\": .*crl/432024.crl not updated \(none published before\); nothing published \(set 1 of today stays\); warning: CPS 4-4-10" \
 	"$ON" publish --state "$O" --repo "$T/repo2" --clock 2026-04-05T03:30:00Z
@@ -148,7 +148,7 @@ check "... still set 1, 431010's CRL number unchanged" sh -c \
 	"[ \"\$(readlink '$T/repo2')\" = repo2.sets/1 ] &&
 	 [ \"\$(openssl crl -inform DER -in '$T/repo2/crl/431010.crl' -noout -crlnumber)\" = '$N_R2' ]"
 check "... audited: crl.hold fail once more, publish.skip" sh -c \
-	"[ \$(grep -c '	crl.hold	fail	-	municipalities.csv: 432024: ' '$O/audit/audit.log') = $((N_HOLD + 1)) ] &&
+	"[ \$(grep -c '	crl.hold	fail	op1@ca-online	municipalities.csv: 432024: ' '$O/audit/audit.log') = $((N_HOLD + 1)) ] &&
 	 tail -n 5 '$O/audit/audit.log' | grep -q '	publish.skip	ok	'"
 cp "$T/municipalities.orig" "$M"
 fails "romaji put back: published (exit 9: no ARL only)" 9 "^hanko-online publish: warning: CPS 4-4-10" \

@@ -60,7 +60,7 @@ openssl verify "${AT[@]}" -crl_check -CAfile "$T/chain.pem" -CRLfile "$T/431010.
 check "openssl verify -crl_check: E is revoked" grep -q "certificate revoked" "$T/v1"
 ok "openssl verify -crl_check: B (valid in the restored store) passes" \
 	openssl verify "${AT[@]}" -crl_check -CAfile "$T/chain.pem" -CRLfile "$T/431010.crl.pem" "$T/$SB.pem"
-check "audit: 431010's cache rebuilt" grep -q "	crl.publish	ok	-	partition 431010 .*entries 3 (cache rebuilt)" "$O/audit/audit.log"
+check "audit: 431010's cache rebuilt" grep -q "	crl.publish	ok	op1@ca-online	partition 431010 .*entries 3 (cache rebuilt)" "$O/audit/audit.log"
 
 # From then on the caches are used again: a new revocation is appended.
 ok "revoke B again (cessation of operation)" "$ON" revoke --state "$O" --clock 2026-04-05T01:00:00Z --serial "$SB" \

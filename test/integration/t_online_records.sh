@@ -45,7 +45,7 @@ check "history: the issued dates are the certificates' notBefore (openssl)" test
 check "history: no other resident's certificate" test "$(grep -Ec '  (valid|revoked)  ' "$T/history.txt")" = 2
 check "history: the identifier is not printed" sh -c "! grep -q 12345678901 '$T/history.txt'"
 RK=$(db "SELECT lower(hex(substr(resident_key, 1, 4))) FROM certificates WHERE hex(serial) = '$S1'")
-check "audit: the query recorded by the keyed hash's first 8 hex digits" grep -q "	records.history	ok	-	CPS 2-8-6: resident $RK (keyed hash): 2 certificates disclosed" "$O/audit/audit.log"
+check "audit: the query recorded by the keyed hash's first 8 hex digits" grep -q "	records.history	ok	op1@ca-online	CPS 2-8-6: resident $RK (keyed hash): 2 certificates disclosed" "$O/audit/audit.log"
 check "audit: the identifier is never logged" sh -c "! grep -q 12345678901 '$O/audit/audit.log'"
 # --resident-id -: the identifier read from standard input, so it is in
 # neither the process list nor the shell's history (docs/records.md)
@@ -136,7 +136,7 @@ ok "report --month 2026-05 (table) at 23:59:59 JST on 31 May" "$ON" report --sta
 check "... the table says it is partial" grep -qx \
 	"PARTIAL: the month is not over at 2026-05-31T23:59:59+09:00: the counts so far, not the month's report." "$T/out"
 check "... and so does its audit record" grep -Eq \
-	"	records.report	ok	-	CPS 4-5: month 2026-05: 1 rows, 1 provisions; the month not over: partial \(warned\)	" \
+	"	records.report	ok	op1@ca-online	CPS 4-5: month 2026-05: 1 rows, 1 provisions; the month not over: partial \(warned\)	" \
 	"$O/audit/audit.log"
 ok "report --month 2026-07 --csv, a month not begun (--clock 2026-05-20T03:00:00Z)" "$ON" report --state "$O" \
 	--month 2026-07 --csv --clock 2026-05-20T03:00:00Z
@@ -163,7 +163,7 @@ check "... it says what it recorded, the time in JST" \
 check "... one row at 2026-04-30T14:00:00Z" test \
 	"$(db "SELECT method, object, count, at FROM provisions WHERE recipient = 'yatsushiro-city'")" = "ldap|crl|120|$(date -u -d 2026-04-30T14:00:00Z +%s)"
 check "... audited (records.provision ok)" grep -q \
-	"	records.provision	ok	-	CPS 4-5: yatsushiro-city, method ldap, object crl, count 120, at 2026-04-30T14:00:00Z (2026-04-30T23:00:00+09:00)	" "$O/audit/audit.log"
+	"	records.provision	ok	op1@ca-online	CPS 4-5: yatsushiro-city, method ldap, object crl, count 120, at 2026-04-30T14:00:00Z (2026-04-30T23:00:00+09:00)	" "$O/audit/audit.log"
 ok "provision: the ARL on media (--at in UTC)" "$ON" provision "${PV[@]}" \
 	--recipient yatsushiro-city --method media --object arl --count 1 --at 2026-04-10T01:00:00Z
 ok "provision: a partition's CRL on media (432024)" "$ON" provision "${PV[@]}" \
@@ -264,7 +264,7 @@ ok "provision: the same numbers, --another-provision: recorded" "$ON" provision 
 check "... it says so" grep -qx \
 	"recorded: yatsushiro-city, method ldap, object crl, count 120, at 2026-04-29T10:00:00+09:00 (another provision of the same numbers in the month)" "$T/out"
 check "... and so does its audit record" grep -q \
-	"	records.provision	ok	-	CPS 4-5: yatsushiro-city, method ldap, object crl, count 120, at 2026-04-29T01:00:00Z (2026-04-29T10:00:00+09:00); another provision of the same numbers in the month (--another-provision)	" "$O/audit/audit.log"
+	"	records.provision	ok	op1@ca-online	CPS 4-5: yatsushiro-city, method ldap, object crl, count 120, at 2026-04-29T01:00:00Z (2026-04-29T10:00:00+09:00); another provision of the same numbers in the month (--another-provision)	" "$O/audit/audit.log"
 ok "report --month 2026-04 --csv" "$ON" report --state "$O" --month 2026-04 --csv
 check "... April's ldap: 120 + 121 + 120" test "$(grep '^yatsushiro-city,2026-04,[0-9]*,ldap$' "$T/out")" = "yatsushiro-city,2026-04,361,ldap"
 ok "the online audit log verifies (checkpoints by audit-1)" "$OFF" audit verify --state "$O"

@@ -176,7 +176,7 @@ check "the CRL entries are the ones the lost store had" \
 	test "$(sqlite3 "$O/store.db" "SELECT seq, hex(entry) FROM crl_entries ORDER BY seq")" = "$(cat "$T/crl.live")"
 check "batch B's journal: four results" test "$(sqlite3 "$O/store.db" "SELECT count(*) FROM batch_results r JOIN batches b ON b.id = r.batch WHERE b.name LIKE 'issue --replace %'")" = 4
 check "the audit log: a cert.recover ok record per certificate put back, naming serial, batch and line" sh -c \
-	"[ \$(grep -c '	cert.recover	ok	-	serial [0-9A-F]*: municipality [0-9]*: batch $(sha256sum "$T/b/batch.csv" | cut -c1-64) line [2-5] (' '$O/audit/audit.log') = 4 ]"
+	"[ \$(grep -c '	cert.recover	ok	op1@ca-online	serial [0-9A-F]*: municipality [0-9]*: batch $(sha256sum "$T/b/batch.csv" | cut -c1-64) line [2-5] (' '$O/audit/audit.log') = 4 ]"
 check "... and a checkpoint after recover.done" sh -c "tail -2 '$O/audit/audit.log' | head -1 | grep -q '	recover.done	ok	' && tail -1 '$O/audit/audit.log' | grep -q '	audit.checkpoint	'"
 snap() { sqlite3 "$O/store.db" "SELECT hex(serial), status, coalesce(reason,0), coalesce(revoked_at,0), hex(der) FROM certificates ORDER BY serial; SELECT * FROM batch_results ORDER BY batch, line; SELECT id, sha256, finished_at FROM batches ORDER BY id; SELECT seq, hex(entry) FROM crl_entries ORDER BY seq"; }
 snap >"$T/snap1"

@@ -121,7 +121,7 @@ check "... B's redone at 14:40, as the live log's record says" grep -q \
 	"^serial $B1 (municipality [0-9]*): revoked reason 3 (affiliation-changed) at 2026-04-02T14:40:00Z, as the live log's cert.revoke seq [0-9]* says$" "$HANKO_TMP/out"
 check "... both logs counted" grep -q "^Revocations of the live log and the 1 closed log it links back to: 2 redone at their records' times, 0 already in the store, 0 noted, 0 refused of 2$" "$HANKO_TMP/out"
 check "... the redo's record names the closed log" grep -q \
-	"	cert.revoke	ok	-	serial $VS: municipality [0-9]*, reason 1 (key-compromise): revoked at 2026-04-02T13:30:00Z, redone from the closed log $CLQ's record seq $RSEQ after a restore" "$O/audit/audit.log"
+	"	cert.revoke	ok	op1@ca-online	serial $VS: municipality [0-9]*, reason 1 (key-compromise): revoked at 2026-04-02T13:30:00Z, redone from the closed log $CLQ's record seq $RSEQ after a restore" "$O/audit/audit.log"
 check "every certificate back: the lost store's status, reason, time and DER" sh -c "$(declare -f rows); O='$O'; rows | cmp -s - '$T/lost.rows'"
 ok "check: consistent" "$ON" check --state "$O" --clock 2026-04-02T16:10:00Z
 check "... Store consistent" grep -q "^Store consistent" "$HANKO_TMP/out"

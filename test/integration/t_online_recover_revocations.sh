@@ -99,7 +99,7 @@ check "... the summary: 3 redone (T1, the double, T3), 2 already (A's line 6, R'
 	grep -q "^Revocations of the live log: 3 redone at their records' times, 2 already in the store, 0 noted, 1 refused of 6$" "$T/rv1.out"
 check "... state.conf marked at T3 (the record's time)" grep -qx "issuing.1.compromised = 2026-04-02T14:00:00Z" "$O/state.conf"
 check "... audited: cert.revoke ok naming the record redone" \
-	grep -q "	cert.revoke	ok	-	serial $A1: municipality 431010, reason 1 (key-compromise): revoked at 2026-04-02T13:00:00Z, redone from the live log's record seq " "$O/audit/audit.log"
+	grep -q "	cert.revoke	ok	op1@ca-online	serial $A1: municipality 431010, reason 1 (key-compromise): revoked at 2026-04-02T13:00:00Z, redone from the live log's record seq " "$O/audit/audit.log"
 ok "recover E" "$ON" recover --state "$O" --clock 2026-04-02T15:40:00Z --batch "$T/e/batch.csv" --results "$T/e/out/results.csv"
 check "the batches rows (R, E put back) are the lost store's: dated by the log's issue.start and issue.done ok, not recover's runs" sh -c \
 	"sqlite3 '$O/store.db' 'SELECT sha256, started_at, finished_at FROM batches ORDER BY sha256' | cmp -s - '$T/lost.batches' &&

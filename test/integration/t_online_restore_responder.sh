@@ -41,7 +41,7 @@ check "check: a finding, fixed (exit $rc)" test "$rc" = 1
 check "... put back" grep -q "^responder: OCSP responder 2 .*; put back$" "$T/fix.out"
 check "... its certificate in the store, as responder stored it (generation 2)" \
 	test "$(db "SELECT generation FROM ca_certs WHERE kind = 'responder' AND hex(der) = upper('$R2DER')")" = 2
-check "... audited" grep -Eq "	store.responder	ok	-	OCSP responder 2 \(certs/ocsp-responder-2.der\): named by state.conf, not in the store: put back	" \
+check "... audited" grep -Eq "	store.responder	ok	op1@ca-online	OCSP responder 2 \(certs/ocsp-responder-2.der\): named by state.conf, not in the store: put back	" \
 	"$O/audit/audit.log"
 ok "check again: clean" "$ON" check --state "$O" --clock 2026-04-02T14:10:00Z
 check "... Store consistent" grep -q "^Store consistent" "$HANKO_TMP/out"
@@ -59,7 +59,7 @@ check "responder with ocsp-2's key in the token and not in state.conf: made (exi
 check "... as responder 3" grep -q "^OCSP responder 3" "$T/r3.out"
 check "... state.conf names responder 3" grep -qx "responder.current = 3" "$O/state.conf"
 check "... saying why, on stderr" grep -qx "hanko-online responder: warning: key ocsp-2 is in the token and state.conf names no responder 2 (made after the backup state.conf came from, or a run cut short): left unused, this responder is 3 (docs/ocsp.md)" "$T/r3.err"
-check "... and in its key.generate record" grep -Eq "	key.generate	ok	-	ocsp-3: .*\(OCSP responder 3\); key ocsp-2 is in the token and state.conf names no responder 2 .*: left unused, this responder is 3	" "$O/audit/audit.log"
+check "... and in its key.generate record" grep -Eq "	key.generate	ok	op1@ca-online	ocsp-3: .*\(OCSP responder 3\); key ocsp-2 is in the token and state.conf names no responder 2 .*: left unused, this responder is 3	" "$O/audit/audit.log"
 check "... its certificate names responder 3" sh -c "openssl x509 -inform DER -in '$O/certs/ocsp-responder-3.der' -noout -subject | grep -q 'CN *= *OCSP Responder 3'"
 ok "ocsp-refresh signs with responder 3" "$ON" ocsp-refresh --state "$O" --clock 2026-04-02T16:10:00Z
 ok "the audit log verifies" "$ON" audit verify --state "$O"

@@ -75,7 +75,7 @@ check "... one certificate more in the store, none of 432032" test \
 	"$((N_CERTS + 1))|3"
 check "... the pending certificate of 432032, reserved before its day, recovered: valid, notBefore 23:59:59 JST" sh -c \
 	"grep -q '^recovered 1 certificates left pending by a crash, voided 0$' '$HANKO_TMP/out' &&
-	 grep -q '	cert.recover	ok	-	serial $S_PEND: municipality 432032: ' '$O/audit/audit.log' &&
+	 grep -q '	cert.recover	ok	op1@ca-online	serial $S_PEND: municipality 432032: ' '$O/audit/audit.log' &&
 	 [ \"\$(sqlite3 '$O/store.db' \"SELECT status || ' ' || not_before FROM certificates WHERE hex(serial) = '$S_PEND'\")\" = \"valid \$(date -u -d 2026-04-02T14:59:59Z +%s)\" ]"
 
 # The old town's certificate: revoked by its municipality and resident,
@@ -132,7 +132,7 @@ check "... the note names the line, the code, the day and the rule" grep -qx \
 check "... 432032's CRL still published (number +2), without entries" sh -c \
 	"[ $(crl_number 432032) = $((N_HI + 2)) ] &&
 	 ! openssl crl -inform DER -in '$P/crl/432032.crl' -noout -text | grep -q 'Serial Number'"
-check "... audited: publish.note ok" grep -q "	publish.note	ok	-	municipalities.csv:$LINE: 432032 (Hitoyoshi-shi): retired since 2026-04-03" \
+check "... audited: publish.note ok" grep -q "	publish.note	ok	op1@ca-online	municipalities.csv:$LINE: 432032 (Hitoyoshi-shi): retired since 2026-04-03" \
 	"$O/audit/audit.log"
 # publish --ldap whose push fails (here before any server is contacted: the
 # set has no ARL, which the root's entry needs): the set is published, the

@@ -190,7 +190,7 @@ check "... the issue run that read state.conf before the mark is refused once it
 check "... nothing reserved or issued by it" sh -c "[ ! -e '$T/out-race/results.csv' ] && [ \$(sqlite3 '$O/store.db' 'SELECT count(*) FROM certificates') = $NCERT ]"
 check "... its recovery did not sign the key's stale reservation: voided, audited" sh -c \
 	"[ \$(sqlite3 '$O/store.db' \"SELECT status FROM certificates WHERE hex(serial) = '7F01'\") = void ] && \
-	 grep -q '	cert.void	fail	-	serial 7F01: .*issuing key generation 1 is compromised' '$O/audit/audit.log'"
+	 grep -q '	cert.void	fail	op1@ca-online	serial 7F01: .*issuing key generation 1 is compromised' '$O/audit/audit.log'"
 ok "another reservation of the key left pending (sqlite3)" sqlite3 "$O/store.db" "INSERT INTO serials VALUES (x'7F02', 0);
 	INSERT INTO certificates (serial, municipality, resident_key, status, not_before, not_after, issuer, tbs)
 	  SELECT x'7F02', '431010', randomblob(32), 'pending', not_before, not_after, issuer, tbs FROM certificates WHERE hex(serial) = '$L2'"
@@ -228,7 +228,7 @@ for s in "$L3" "$L6" "$L7"; do
 		"grep -q 'INTEGER *:$s' '$T/asn1' && grep -q 'UTCTIME *:260502090000Z' '$T/asn1' && \
 		 openssl asn1parse -inform DER -in '$T/entry.der' -strparse $off | grep -q 'ENUMERATED *:02'"
 done
-check "... audited with the count" grep -q "	cert.revoke-all	ok	-	issuing generation 1 key id $KID: CPS 4-4-1-3: 5 certificates revoked reason 2 (ca-compromise), 1 pending voided" "$O/audit/audit.log"
+check "... audited with the count" grep -q "	cert.revoke-all	ok	op1@ca-online	issuing generation 1 key id $KID: CPS 4-4-1-3: 5 certificates revoked reason 2 (ca-compromise), 1 pending voided" "$O/audit/audit.log"
 check "... state.conf marks generation 1 compromised" grep -q "^issuing.1.compromised = 2026-05-02T09:00:00Z" "$O/state.conf"
 ISER=$(openssl x509 -in "$ISS" -noout -serial | cut -d= -f2 | tr A-F a-f)
 check "... the next step printed: the revocation request of the issuing CA" grep -q "hanko-online request --state $O --type revocation-request --reason ca-compromise --serial $ISER --out DIR" "$T/out"

@@ -84,8 +84,8 @@ fails "rp retire: unknown" 3 "no such relying party" "$ON" rp retire --state "$O
 ok "rp list" "$ON" rp list --state "$O"
 check "... three parties, old-3 retired" sh -c "grep -c '^bank-1 \|^city-2 \|^old-3 ' '$HANKO_TMP/out' | grep -qx 3 && \
 	grep '^old-3 ' '$HANKO_TMP/out' | grep -qE 'token +[0-9TZ:-]+ +[0-9]{4}-'"
-check "audit: rp.add and rp.retire records" sh -c "test \$(grep -c '	rp.add	ok	-	' '$LOG') = 3 && \
-	grep -q '	rp.retire	ok	-	old-3: retired' '$LOG' && grep -q '	rp.add	fail	' '$LOG'"
+check "audit: rp.add and rp.retire records" sh -c "test \$(grep -c '	rp.add	ok	op1@ca-online	' '$LOG') = 3 && \
+	grep -q '	rp.retire	ok	op1@ca-online	old-3: retired' '$LOG' && grep -q '	rp.add	fail	' '$LOG'"
 
 # serve: start it (serve.sh), --flush 1 for the provision counts.
 start_serve() { serve_start --flush 1 "$@"; }
@@ -105,7 +105,7 @@ fails "serve: --workers 0" 2 "--workers 0: a whole number from 1 to 64" \
 	"$ON" serve --state "$O" --repo "$P" --listen 127.0.0.1:0 --workers 0
 check "serve starts (clock 2026-04-03T12:00:00Z)" start_serve --clock 2026-04-03T12:00:00Z
 check "... serve.start and the pre-signed OCSP responses are audited" sh -c \
-	"grep -q '	serve.start	ok	-	listening on 127.0.0.1:' '$LOG' && grep -q '	ocsp.refresh	ok	-	start: [0-9]* responses signed' '$LOG'"
+	"grep -q '	serve.start	ok	op1@ca-online	listening on 127.0.0.1:' '$LOG' && grep -q '	ocsp.refresh	ok	op1@ca-online	start: [0-9]* responses signed' '$LOG'"
 
 # Public files (CPS 2-6-3): free, typed, identical to the set.
 get gen1 "$U/root/gen-1.cer"
@@ -250,10 +250,10 @@ check "... the new CRL lists the revoked serial" sh -c \
 	"openssl crl -inform DER -in '$T/new.body' -noout -text | grep -q 'Serial Number: $S_LATE'"
 # (the key holder looks at the repository once a second: up to 60 s on a
 # loaded machine)
-for _ in $(seq 600); do grep -q '	repo.set	ok	-	.* -> repo.sets/2: now serving' "$LOG" && break; sleep 0.1; done
-check "... the key holder noticed the new set (repo.set)" grep -q '	repo.set	ok	-	.* -> repo.sets/2: now serving' "$LOG"
+for _ in $(seq 600); do grep -q '	repo.set	ok	op1@ca-online	.* -> repo.sets/2: now serving' "$LOG" && break; sleep 0.1; done
+check "... the key holder noticed the new set (repo.set)" grep -q '	repo.set	ok	op1@ca-online	.* -> repo.sets/2: now serving' "$LOG"
 kill -HUP "$KP"
-for _ in $(seq 600); do grep -q '	ocsp.refresh	ok	-	SIGHUP\|	ocsp.refresh	ok	-	new repository set' "$LOG" && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q '	ocsp.refresh	ok	op1@ca-online	SIGHUP\|	ocsp.refresh	ok	op1@ca-online	new repository set' "$LOG" && break; sleep 0.1; done
 ocsp -header "Authorization=Bearer $TOK1" -cert "$T/$S_LATE.pem" -no_nonce >"$T/o7" || true
 check "SIGHUP / new set: the revoked certificate's response re-signed: revoked" sh -c \
 	"grep -q ': revoked' '$T/o7' && grep -q 'Reason: cessationOfOperation' '$T/o7'"
@@ -264,18 +264,18 @@ check "the worker never did: a fresh image without the token" sh -c "! grep -q s
 check "the worker holds no file of the token or the PIN" sh -c "! ls -l /proc/$WP/fd | grep -q '/token/\|token-user-pin'"
 check "... and may not gain privileges (NoNewPrivs)" grep -qE '^NoNewPrivs:[[:space:]]+1' "/proc/$WP/status"
 ok "serve stops on SIGTERM (exit 0)" stop_serve
-check "... serve.stop ok, worker exited with status 0" grep -q '	serve.stop	ok	-	worker exited with status 0' "$LOG"
+check "... serve.stop ok, worker exited with status 0" grep -q '	serve.stop	ok	op1@ca-online	worker exited with status 0' "$LOG"
 check "the worker is gone too" sh -c "! kill -0 $WP 2>/dev/null"
 
 # Audit of the refusals (rate-limited: identical ones once, then a count).
-check "audit: the unauthenticated fetch of $C" grep -q "	repo.refuse	unauthenticated	-	client 127.0.0.1: GET /$C: no credential" "$LOG"
-check "audit: the retired party's refusal names it" grep -q "	repo.refuse	forbidden	-	client 127.0.0.1: GET /$C: retired relying party old-3" "$LOG"
-check "audit: Basic under another's name" grep -q "	repo.refuse	forbidden	-	.*the token is not city-2's" "$LOG"
-check "audit: OCSP refusals" sh -c "grep -q '	ocsp.refuse	unauthenticated	-	client 127.0.0.1: POST /ocsp' '$LOG' && \
-	grep -q '	ocsp.refuse	forbidden	-	.*retired relying party old-3' '$LOG'"
+check "audit: the unauthenticated fetch of $C" grep -q "	repo.refuse	unauthenticated	op1@ca-online	client 127.0.0.1: GET /$C: no credential" "$LOG"
+check "audit: the retired party's refusal names it" grep -q "	repo.refuse	forbidden	op1@ca-online	client 127.0.0.1: GET /$C: retired relying party old-3" "$LOG"
+check "audit: Basic under another's name" grep -q "	repo.refuse	forbidden	op1@ca-online	.*the token is not city-2's" "$LOG"
+check "audit: OCSP refusals" sh -c "grep -q '	ocsp.refuse	unauthenticated	op1@ca-online	client 127.0.0.1: POST /ocsp' '$LOG' && \
+	grep -q '	ocsp.refuse	forbidden	op1@ca-online	.*retired relying party old-3' '$LOG'"
 check "audit: 40 identical refusals are one record and a count" sh -c \
-	"test \$(grep -c '	repo.refuse	unauthenticated	-	client 127.0.0.1: GET /$C: no credential' '$LOG') = 1 && \
-	 grep -qE '	serve.suppressed	ok	-	(4[0-9]) more repo.refuse unauthenticated within [0-9]+ s like: client 127.0.0.1: GET /$C' '$LOG'"
+	"test \$(grep -c '	repo.refuse	unauthenticated	op1@ca-online	client 127.0.0.1: GET /$C: no credential' '$LOG') = 1 && \
+	 grep -qE '	serve.suppressed	ok	op1@ca-online	(4[0-9]) more repo.refuse unauthenticated within [0-9]+ s like: client 127.0.0.1: GET /$C' '$LOG'"
 check "the audit log verifies" "$OFF" audit verify --log "$LOG"
 
 # Provisions (CPS 4-5): counted in batches, by party, method and object.
@@ -374,7 +374,7 @@ check "$n nonce requests (90 or more) at --sign-rate 2: some signed ($good), the
 check "... meanwhile ($during of 10 during the flood) every pre-signed answer succeeded (the slowest in $worst s)" \
 	test "$pfail" = 0 -a "$during" = 10
 ok "... stop" stop_serve
-check "... the rate limit is audited (ocsp.refuse rate-limited)" grep -q "	ocsp.refuse	rate-limited	-	client 127.0.0.1: bank-1: signing jobs over 2/s" "$LOG"
+check "... the rate limit is audited (ocsp.refuse rate-limited)" grep -q "	ocsp.refuse	rate-limited	op1@ca-online	client 127.0.0.1: bank-1: signing jobs over 2/s" "$LOG"
 
 # A bad frame from the worker: the key holder audits it and stops (exit 3).
 for kind in magic oversize audit; do
@@ -387,7 +387,7 @@ for kind in magic oversize audit; do
 	check "... bad frame ($kind): serve exits with status 3" test "$rc" = 3
 	check "... its last line on stderr names the rule" sh -c \
 		"tail -1 '$T/serve.err' | grep -q '^hanko-online serve: channel: .*the worker broke the channel protocol'"
-	check "... serve.channel fail in the audit log" sh -c "tail -5 '$LOG' | grep -q '	serve.channel	fail	-	channel: '"
+	check "... serve.channel fail in the audit log" sh -c "tail -5 '$LOG' | grep -q '	serve.channel	fail	op1@ca-online	channel: '"
 	check "... the worker is gone" sh -c "sleep 0.3; ! kill -0 $WP 2>/dev/null"
 done
 check "... bad magic, oversize, unknown event named" sh -c "grep -q 'channel: bad magic' '$LOG' && \
@@ -427,12 +427,12 @@ check "... it says to restart a running serve" grep -q \
 # (both lines: the audit record may follow the stderr line; up to 20 s
 # on a loaded machine, the ASan build)
 for _ in $(seq 200); do
-	grep -q 'names OCSP responder 2' "$T/serve.err" && grep -q 'ocsp.responder	fail	-	state.conf names OCSP responder 2' "$LOG" && break
+	grep -q 'names OCSP responder 2' "$T/serve.err" && grep -q 'ocsp.responder	fail	op1@ca-online	state.conf names OCSP responder 2' "$LOG" && break
 	sleep 0.1
 done
 check "... serve notices it: restart serve to use it (stderr and audit, once)" sh -c \
 	"grep -qx 'hanko-online serve: ocsp: state.conf names OCSP responder 2, this serve signs with the responders it loaded at start (responder.current 1): restart serve to use it' '$T/serve.err' &&
-	 [ \$(grep -c '	ocsp.responder	fail	-	state.conf names OCSP responder 2, this serve signs with the responders it loaded at start (responder.current 1): restart serve to use it' '$LOG') = 1 ]"
+	 [ \$(grep -c '	ocsp.responder	fail	op1@ca-online	state.conf names OCSP responder 2, this serve signs with the responders it loaded at start (responder.current 1): restart serve to use it' '$LOG') = 1 ]"
 # SIGHUP: once the key holder has answered a signing job sent after the
 # signal, it has handled the signal too (it reads its signals before the
 # channel's frames).

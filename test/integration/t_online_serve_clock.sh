@@ -48,7 +48,7 @@ check "... the pre-signing at start signed nothing: the stored response keeps th
 	test "$(sig)" = "$TU0"
 LINE="hanko-online serve: ocsp: CPS 4-12-2-5: the clock reads $BACK, 19800 s behind audit record $N \($NT, $NE\) of $O/audit/audit.log, over the 300 s allowed: .* --accept-set-back --actors IDS \(docs/clock.md\); no OCSP response is signed meanwhile: the pre-signed ones are served, requests that need a signature get tryLater$"
 check "... said on stderr with the guard's line" grep -qE "^$LINE" "$T/serve.err"
-REC="	ocsp.refresh	fail	-	start: CPS 4-12-2-5: the clock reads $BACK, 19800 s behind audit record $N \($NT, $NE\) of .*; no OCSP response is signed meanwhile"
+REC="	ocsp.refresh	fail	op1@ca-online	start: CPS 4-12-2-5: the clock reads $BACK, 19800 s behind audit record $N \($NT, $NE\) of .*; no OCSP response is signed meanwhile"
 check "... and in the audit log (ocsp.refresh fail)" grep -qE "$REC" "$LOG"
 check "... no ocsp.refresh ok after record $N" test \
 	"$(awk -F'\t' -v n="$N" '$1 > n && $3 == "ocsp.refresh" && $4 == "ok"' "$LOG" | wc -l)" = 0
@@ -71,7 +71,7 @@ for i in 1 2; do
 	check "SIGHUP $i: the refresh signs nothing, a nonce request still gets tryLater" held "$T/hup$i.resp"
 done
 check "... the stderr line and the audit record once each, not per refresh" test \
-	"$(grep -cE "$LINE" "$T/serve.err") $(grep -cE '	ocsp.refresh	fail	-	[a-zA-Z ]*: CPS 4-12-2-5: ' "$LOG")" = "1 1"
+	"$(grep -cE "$LINE" "$T/serve.err") $(grep -cE '	ocsp.refresh	fail	op1@ca-online	[a-zA-Z ]*: CPS 4-12-2-5: ' "$LOG")" = "1 1"
 
 # The way out while serve runs: the CA manager accepts the clock
 # (clock.accept); the next refresh reads it and signs.
@@ -85,8 +85,8 @@ check "... the refresh signed the due response at $BACK" test "$(sig)" = "$AT"
 AGAIN="hanko-online serve: ocsp: CPS 4-12-2-5: the clock reads $BACK, not behind audit record [0-9]+ \($BACK\) by more than 300 s: signing OCSP responses again \(3 requests got tryLater meanwhile\)$"
 check "... said once on stderr (3 requests got tryLater meanwhile)" test "$(grep -cE "^$AGAIN" "$T/serve.err")" = 1
 check "... and in the audit log (ocsp.refresh ok SIGHUP), then the responses signed" sh -c \
-	"grep -qE '	ocsp.refresh	ok	-	SIGHUP: CPS 4-12-2-5: the clock reads $BACK, not behind audit record [0-9]+ \\($BACK\\) by more than 300 s: signing OCSP responses again' '$LOG' &&
-	 grep -q '	ocsp.refresh	ok	-	SIGHUP: 1 responses signed' '$LOG'"
+	"grep -qE '	ocsp.refresh	ok	op1@ca-online	SIGHUP: CPS 4-12-2-5: the clock reads $BACK, not behind audit record [0-9]+ \\($BACK\\) by more than 300 s: signing OCSP responses again' '$LOG' &&
+	 grep -q '	ocsp.refresh	ok	op1@ca-online	SIGHUP: 1 responses signed' '$LOG'"
 ok "stop" stop_serve
 
 # A later record; serve restarted 120 s behind it (within the 300 s) signs
@@ -121,7 +121,7 @@ check "... said on stderr: the clock is not checked, the closed log named, nothi
 	"^hanko-online serve: ocsp: CPS 4-12-2-5: the clock is not checked: the end of the audit log, whose newest record the clock guard compares with, cannot be read: $CL: .*; no OCSP response is signed until it can be: " \
 	"$T/serve.err"
 check "... and in the audit log (ocsp.refresh fail), once each" test \
-	"$(grep -c 'the clock is not checked' "$T/serve.err") $(grep -cE "	ocsp.refresh	fail	-	start: CPS 4-12-2-5: the clock is not checked: the end of the audit log cannot be read: $CL: " "$O/audit/audit.log")" = "1 1"
+	"$(grep -c 'the clock is not checked' "$T/serve.err") $(grep -cE "	ocsp.refresh	fail	op1@ca-online	start: CPS 4-12-2-5: the clock is not checked: the end of the audit log cannot be read: $CL: " "$O/audit/audit.log")" = "1 1"
 ok "stop" stop_serve
 cp -p "$T/closed.keep" "$CL"
 check "the audit log verifies" "$OFF" audit verify --log "$O/audit/audit.log"

@@ -33,6 +33,6 @@ check "... stderr names the failure whole, then what serve does" grep -qF \
 	"the end of the audit log, whose newest record the clock guard compares with, cannot be read: $WHY; no OCSP response is signed until it can be: " \
 	"$T/serve.err"
 check "... so does its ocsp.refresh fail record" grep -qF \
-	"	ocsp.refresh	fail	-	start: CPS 4-12-2-5: the clock is not checked: the end of the audit log cannot be read: $WHY; no OCSP response is signed until it can be" \
+	"	ocsp.refresh	fail	op1@ca-online	start: CPS 4-12-2-5: the clock is not checked: the end of the audit log cannot be read: $WHY; no OCSP response is signed until it can be" \
 	"$O/audit/audit.log"
 finish

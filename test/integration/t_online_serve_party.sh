@@ -70,7 +70,7 @@ check "... right after, bank-2's two nonce requests are signed ($b1 $b2), its no
 	test "$b1" = 0 -a "$b2" = 0 -a "$echoed" = 1
 ok "... stop" stop_serve
 check "... bank-1's refusal is audited as its own budget's (ocsp.refuse rate-limited)" grep -q \
-	"	ocsp.refuse	rate-limited	-	client 127.0.0.1: bank-1: signing jobs over 1/s for this relying party (--sign-rate-per-party): tryLater" "$LOG"
+	"	ocsp.refuse	rate-limited	op1@ca-online	client 127.0.0.1: bank-1: signing jobs over 1/s for this relying party (--sign-rate-per-party): tryLater" "$LOG"
 check "... bank-2 was never refused" sh -c "! grep -q 'ocsp.refuse.*bank-2' '$LOG'"
 check "... the signed answers are counted: bank-1 $asig, bank-2 2 (provisions, method ocsp)" test \
 	"$(db "SELECT coalesce(sum(count), 0) FROM provisions WHERE recipient = 'bank-1' AND method = 'ocsp'") $(db "SELECT coalesce(sum(count), 0) FROM provisions WHERE recipient = 'bank-2' AND method = 'ocsp'")" = "$asig 2"

@@ -60,7 +60,7 @@ check "... more than the key holder's 1024 counters" test "$GOT" -gt 1024
 
 for _ in $(seq 900); do grep -q '	provision\.lost	' "$LOG" && break; sleep 0.2; done
 check "audit: provision.lost, the counts the key holder could not keep" grep -Eq \
-	'	provision\.lost	fail	-	[0-9]+ provisions not counted: the 1024 counters are full and the store refuses them; the CPS 4-5 report of this month falls short by them	' "$LOG"
+	'	provision\.lost	fail	op1@ca-online	[0-9]+ provisions not counted: the 1024 counters are full and the store refuses them; the CPS 4-5 report of this month falls short by them	' "$LOG"
 check "... said on serve's stderr with the number" grep -Eq \
 	'^hanko-online serve: provisions: [0-9]+ not counted: the counters are full and the store refuses them$' "$T/serve.err"
 
@@ -79,9 +79,9 @@ touch "$T/unlock"
 wait "$LK"; LK=""
 for _ in $(seq 300); do grep -q '	provision\.flush	ok	' "$LOG" && break; sleep 0.2; done
 check "the store free again: the counters kept are written (provision.flush ok)" grep -q \
-	'	provision\.flush	ok	-	provision counts written again' "$LOG"
+	'	provision\.flush	ok	op1@ca-online	provision counts written again' "$LOG"
 stored() { db "SELECT coalesce(sum(count), 0) FROM provisions WHERE recipient LIKE 'p-%'"; }
-lost() { sed -n 's/.*	provision\.lost	fail	-	\([0-9]*\) provisions not counted.*/\1/p' "$LOG" |
+lost() { sed -n 's/.*	provision\.lost	fail	op1@ca-online	\([0-9]*\) provisions not counted.*/\1/p' "$LOG" |
 	awk '{ s += $1 } END { print s + 0 }'; }
 # the frames still queued: handled once the store is free
 for _ in $(seq 300); do [ $(( $(stored) + $(lost) )) -ge "$GOT" ] && break; sleep 0.2; done
@@ -97,7 +97,7 @@ ok "report --month 2026-04 --csv" "$ON" report --state "$O" --month 2026-04 --cs
 check "... warns: serve could not count them" grep -qx \
 	"hanko-online report: warning: 2026-04: serve could not count $LOST provisions (provision.lost in the audit log): the counts fall short by them" "$T/err"
 check "... and its audit record says so" grep -q \
-	"	records.report	ok	-	CPS 4-5: month 2026-04 (csv): [0-9]* rows, [0-9]* provisions; $LOST provisions serve could not count (warned)	" "$LOG"
+	"	records.report	ok	op1@ca-online	CPS 4-5: month 2026-04 (csv): [0-9]* rows, [0-9]* provisions; $LOST provisions serve could not count (warned)	" "$LOG"
 ok "report --month 2026-05 --csv" "$ON" report --state "$O" --month 2026-05 --csv
 check "... no such warning for another month" sh -c "! grep -q 'could not count' '$T/err'"
 
@@ -110,7 +110,7 @@ ok "report --month 2026-04 --csv after the close" "$ON" report --state "$O" --mo
 check "... still warns: serve could not count them (the closed log read)" grep -qx \
 	"hanko-online report: warning: 2026-04: serve could not count $LOST provisions (provision.lost in the audit log): the counts fall short by them" "$T/err"
 check "... and its audit record (in the new log) says so" grep -q \
-	"	records.report	ok	-	CPS 4-5: month 2026-04 (csv): [0-9]* rows, [0-9]* provisions; $LOST provisions serve could not count (warned)	" "$LOG"
+	"	records.report	ok	op1@ca-online	CPS 4-5: month 2026-04 (csv): [0-9]* rows, [0-9]* provisions; $LOST provisions serve could not count (warned)	" "$LOG"
 cp -p "$CL" "$T/closed.saved"
 chmod u+w "$CL"
 flip_byte "$CL" $(( $(stat -c%s "$CL") / 2 ))
@@ -130,7 +130,7 @@ ok "report --month 2026-04, the closed log deleted after its year (--clock $LATE
 check "... warns: the log before the close is no longer kept, the month's warnings cannot be given" grep -Eqx \
 	"hanko-online report: warning: 2026-04: the audit log before [-0-9T:]+\+09:00 is no longer kept \(closed log [0-9a-f]+, kept until [-0-9T:]+Z, CPS 4-11-4\): the month's ldap\.publish and provision\.lost records before it are not read, and their warnings cannot be given" "$T/err"
 check "... and its audit record says so" grep -Eq \
-	"	records\.report	ok	-	CPS 4-5: month 2026-04 \(csv\): [0-9]+ rows, [0-9]+ provisions; the audit log before [-0-9T:]+\+09:00 no longer kept \(closed log [0-9a-f]+\): not read \(warned\)	" "$LOG"
+	"	records\.report	ok	op1@ca-online	CPS 4-5: month 2026-04 \(csv\): [0-9]+ rows, [0-9]+ provisions; the audit log before [-0-9T:]+\+09:00 no longer kept \(closed log [0-9a-f]+\): not read \(warned\)	" "$LOG"
 ok "report --month $(date -u -d "$LATER" +%Y-%m) at the same clock: begun after the close" \
 	"$ON" report --state "$O" --month "$(date -u -d "$LATER" +%Y-%m)" --csv --clock "$LATER"
 check "... no such warning" sh -c "! grep -q 'no longer kept' '$T/err'"

@@ -61,9 +61,9 @@ for _ in $(seq 100); do grep -q '	provision\.lost	' "$LOG" && break; sleep 0.2; 
 stop_serve; rc=$?
 check "serve stops (exit $rc)" test "$rc" = 0
 check "audit: provision.lost, the counts the worker could not keep" grep -Eq \
-	'	provision\.lost	fail	-	[0-9]+ provisions not counted: the serve worker.s counter table was full between two hand-overs to the key holder; the CPS 4-5 report of this month falls short by them	' "$LOG"
+	'	provision\.lost	fail	op1@ca-online	[0-9]+ provisions not counted: the serve worker.s counter table was full between two hand-overs to the key holder; the CPS 4-5 report of this month falls short by them	' "$LOG"
 stored() { db "SELECT coalesce(sum(count), 0) FROM provisions WHERE recipient LIKE 'p-%'"; }
-lost() { sed -n 's/.*	provision\.lost	fail	-	\([0-9]*\) provisions not counted.*/\1/p' "$LOG" |
+lost() { sed -n 's/.*	provision\.lost	fail	op1@ca-online	\([0-9]*\) provisions not counted.*/\1/p' "$LOG" |
 	awk '{ s += $1 } END { print s + 0 }'; }
 STORED=$(stored)
 LOST=$(lost)

@@ -188,6 +188,6 @@ check "... worker killed, then SIGCONT: the answer meets the closed channel, ser
 check "... its last line on stderr: the worker was killed, serve stops" sh -c \
 	"tail -1 '$T/serve.err' | grep -q '^hanko-online serve: the worker killed by signal 9; serve stops (a supervisor restarts it)\$'"
 check "... serve.worker fail in the audit log, no serve.channel fail" sh -c \
-	"tail -5 '$LOG' | grep -q '	serve.worker	fail	-	the worker killed by signal 9; serve stops' && \
+	"tail -5 '$LOG' | grep -q '	serve.worker	fail	op1@ca-online	the worker killed by signal 9; serve stops' && \
 	! tail -5 '$LOG' | grep -q '	serve.channel	'"
 finish

@@ -19,7 +19,7 @@ meta() { sqlite3 "$1" "SELECT value FROM meta WHERE key = '$2'"; }
 SA=$(sid "$C")
 check "state.conf has a store id ($SA)" sh -c "echo '$SA' | grep -qxE '[0-9a-f]{32}'"
 check "... init recorded it in store.db, schema 8" test "$(meta "$O/store.db" store.id) $(meta "$O/store.db" schema)" = "$SA 8"
-check "... store.create names it" grep -q "	store.create	ok	-	store.db: schema 8, store id $SA (in it and in state.conf)" "$O/audit/audit.log"
+check "... store.create names it" grep -q "	store.create	ok	op1@ca-online	store.db: schema 8, store id $SA (in it and in state.conf)" "$O/audit/audit.log"
 ok "rp list with this state's own store" "$ON" rp list --state "$O"
 
 # Another state (another prefecture, say): its store.db copied over ours.
@@ -92,7 +92,7 @@ check "... store.db: schema 8, the column, the response kept with no responder r
 	"$(meta "$O/store.db" schema) $(cols "$O/store.db") $(sqlite3 "$O/store.db" 'SELECT count(*) FROM ocsp_responses WHERE responder IS NULL AND der = x'"'3003'")" = \
 	"8 serial,status,this_update,next_update,der,responder 1"
 check "... audited store.upgrade" grep -q \
-	"	store.upgrade	ok	-	$O/store.db: schema 7 -> 8: the responder of each pre-signed OCSP response recorded" "$O/audit/audit.log"
+	"	store.upgrade	ok	op1@ca-online	$O/store.db: schema 7 -> 8: the responder of each pre-signed OCSP response recorded" "$O/audit/audit.log"
 ok "check: the store upgraded from schema 7 is the one init makes" \
 	"$ON" check --state "$O" --clock 2026-04-02T12:00:00Z
 check "... (Store consistent: nothing missing, altered or unexpected)" sh -c \
@@ -110,7 +110,7 @@ check "... and says on stderr that it recorded the id" grep -qx \
 check "... bank-1 is still registered" grep -q "bank-1" "$HANKO_TMP/out"
 check "... store.db: schema 8, this state's id" test "$(meta "$O/store.db" store.id) $(meta "$O/store.db" schema)" = "$SA 8"
 check "... audited store.upgrade" grep -q \
-	"	store.upgrade	ok	-	$O/store.db: schema 6 -> 8: store id $SA of state.conf recorded in it" "$O/audit/audit.log"
+	"	store.upgrade	ok	op1@ca-online	$O/store.db: schema 6 -> 8: store id $SA of state.conf recorded in it" "$O/audit/audit.log"
 ok "... the next run says nothing more" "$ON" rp list --state "$O"
 check "... (stderr empty)" test ! -s "$HANKO_TMP/err"
 check "... one store.upgrade record for each upgrade (7 -> 8, 6 -> 8)" test "$(grep -c '	store.upgrade	' "$O/audit/audit.log")" = 2

@@ -57,7 +57,7 @@ check "... one root row, generation 1, the anchor's bytes" test \
 	"$(sqlite3 "$O/store.db" "SELECT generation || ' ' || hex(der) FROM ca_certs WHERE kind = 'root'")" = \
 	"1 $(xxd -p -u "$O/certs/root-anchor.der" | tr -d '\n')"
 check "... the PEM anchor is the root" cmp -s "$O/certs/root-anchor.pem" <(openssl x509 -in "$R")
-check "... audited as the completion" grep -q "	root.trust	ok	-	.*; completes a trust that stopped before the store recorded it	" \
+check "... audited as the completion" grep -q "	root.trust	ok	op1@ca-online	.*; completes a trust that stopped before the store recorded it	" \
 	"$O/audit/audit.log"
 fails "trust once more: pinned already" 7 "a root is pinned already" \
 	"$ON" trust --state "$O" "${TC[@]}" --fingerprint "$FP" "$R"
