@@ -658,6 +658,34 @@ clock_fact(struct status_work *w)
 	return 0;
 }
 
+/* CPS 4-11-4: the log is kept a year and closed once a year
+ * (docs/audit-log.md "Retention"); from a year after it began the close
+ * is due. */
+static int
+yearly_close(struct status_work *w, const struct hk_audit_report *rep)
+{
+	time_t begun;
+
+	if (hk_time_parse(rep->first_time, &begun) != 0) {
+		hk_err_set("%s: record 0: time %s: not read", w->on->audit_log,
+		    rep->first_time);
+		return HK_ERR_AUDIT;
+	}
+	if (hk_time_add_years(begun, 1) > w->now) {
+		printf("audit log: begun %s; the yearly close is due in %ld "
+		    "days (CPS 4-11-4)\n", rep->first_time,
+		    days(w->now, hk_time_add_years(begun, 1)));
+		return 0;
+	}
+	printf("audit log: begun %s, %ld days ago (CPS 4-11-4)\n",
+	    rep->first_time, days(begun, w->now));
+	warn(w, "audit log: begun %s, %ld days ago: the yearly close is due "
+	    "(hanko-online audit close --state DIR --actors OPERATOR,AUDITOR "
+	    "with the internal auditor present; CPS 4-11-4, docs/audit-log.md "
+	    "\"Retention\")", rep->first_time, days(begun, w->now));
+	return 0;
+}
+
 static int
 audit(struct status_work *w)
 {
@@ -686,6 +714,8 @@ audit(struct status_work *w)
 		return r;
 	backup(w);
 	printf("audit log: %" PRIu64 " records (CPS 4-11-2)\n", rep.records);
+	if ((r = yearly_close(w, &rep)) != 0)
+		return r;
 	if (rep.last_checkpoint_seq < 0)
 		printf("audit log: no checkpoint (CPS 4-11-5)\n");
 	else

@@ -1024,6 +1024,8 @@ scan_record(struct scan *s, uint64_t line, struct rec *r)
 			    "not a genesis record (audit.create ok - "
 			    "\"" GENESIS_PREFIX "<32 hex>\")", p);
 		hk_hex_encode(s->log_id, LOG_ID_LEN, rep->log_id);
+		snprintf(rep->first_time, sizeof(rep->first_time), "%s",
+		    r->time);
 		goto good;
 	}
 	if (memcmp(r->prev, s->last.hash, 32) != 0)

@@ -35,6 +35,8 @@
 
 struct hk_audit_report {
 	char log_id[33];		/* hex log id of the genesis record; "" if unread */
+	char first_time[21];		/* the genesis record's time: when the log
+					 * began; "" if unread */
 	uint64_t records;		/* records that passed (all of them when ok) */
 	uint64_t checkpoints;		/* checkpoint records among them */
 	int64_t last_checkpoint_seq;	/* seq of the last checkpoint, -1 when none */

@@ -150,6 +150,22 @@ check "28 days before responder 1 ends: exit 9, its renewal warned (among the ot
 	grep -qxF '$W CPS 4-4-4-1: OCSP responder 1 ends 2027-04-02T12:39:59Z: run hanko-online responder --state $O --generation 1 to renew it, then restart hanko-online serve' $HANKO_TMP/err &&
 	has 'ocsp: responder 1: in its renewal window (30 days before its end)'"
 
+# CPS 4-11-4: the log is closed once a year (docs/audit-log.md "Retention");
+# this log began at init, 2026-04-02T00:00:00Z, so the close is due from
+# 2027-04-02T00:00:00Z on.
+check "... 28 days before the log's year is out: the fact, no warning of it" sh -c "$(declare -f has); HANKO_TMP=$HANKO_TMP
+	has 'audit log: begun 2026-04-02T00:00:00Z; the yearly close is due in 28 days (CPS 4-11-4)' &&
+	! grep -q 'yearly close' $HANKO_TMP/err"
+run st --clock 2027-04-02T00:00:00Z
+check "a year after the log began: exit 9, the yearly close warned" sh -c "$(declare -f rc has); HANKO_TMP=$HANKO_TMP; rc 9 &&
+	grep -qxF '$W audit log: begun 2026-04-02T00:00:00Z, 365 days ago: the yearly close is due (hanko-online audit close --state DIR --actors OPERATOR,AUDITOR with the internal auditor present; CPS 4-11-4, docs/audit-log.md \"Retention\")' $HANKO_TMP/err &&
+	has 'audit log: begun 2026-04-02T00:00:00Z, 365 days ago (CPS 4-11-4)'"
+ok "audit close (2027-04-10)" "$ON" audit close --state "$O" --clock 2027-04-10T00:00:00Z --actors op1,auditor1
+run st --clock 2027-04-11T00:00:00Z
+check "... after the close, the new log's year (to 2028-04-10, past 29 February): no warning of it" sh -c "$(declare -f has); HANKO_TMP=$HANKO_TMP
+	has 'audit log: begun 2027-04-10T00:00:00Z; the yearly close is due in 365 days (CPS 4-11-4)' &&
+	! grep -q 'yearly close' $HANKO_TMP/err"
+
 # The 3-year window by publish's rule (check_window): closed, the last second
 # it was open; closing within 90 days while generation 2 is requested and
 # not imported, the warning names the ceremony and import.
