@@ -1,7 +1,9 @@
 /*
- * cmd_audit.c - "hanko-offline audit verify|show" (CPS 4-11-1, 4-11-3,
- * 4-11-5): the internal auditor checks the chain, the head file and every
- * checkpoint signature against the audit key, and reads the records.
+ * cmd_audit.c - "hanko-offline audit verify|show|note" (CPS 4-11-1,
+ * 4-11-2, 4-11-3, 4-11-5): the internal auditor checks the chain, the head
+ * file and every checkpoint signature against the audit key, and reads the
+ * records; a note enters what happened outside the program (room entry,
+ * media).
  * "audit backup" (CPS 4-11-6) is in audit_backup.c.
  */
 #include <stdio.h>
@@ -21,6 +23,8 @@ static const char audit_usage[] =
 "       hanko-offline audit verify --log FILE [--key PEM] [--previous FILE]\n"
 "       hanko-offline audit close --state DIR --share FILE [--passin SPEC]...\n"
 "       hanko-offline audit show (--state DIR | --log FILE)\n"
+"       hanko-offline audit note --state DIR --event EVENT --actors IDS\n"
+"           --text TEXT [--clock T]\n"
 "       hanko-offline audit backup --state DIR --out MEDIUM|NEWDIR "
 "[--previous BACKUP]\n";
 
@@ -56,6 +60,66 @@ log_verification(const char *log, int r, const struct hk_audit_report *rep)
 	hk_err_restore(&saved);
 }
 
+/*
+ * "audit note" (CPS 4-11-2: 入退室記録; docs/audit-log.md "Notes"): what
+ * happened outside the program, into the chained log, its actors the
+ * people it is of; the next activation's checkpoint signs it.
+ */
+static int
+audit_note(int argc, char **argv)
+{
+	static const char usage[] =
+	    "usage: hanko-offline audit note --state DIR --event EVENT "
+	    "--actors IDS --text TEXT [--clock T]\n";
+	struct hk_common_opts co = { NULL, NULL };
+	const char *event = NULL, *actors = NULL, *text = NULL;
+	struct hk_ca *ca = NULL;
+	int i, r;
+
+	for (i = 1; i < argc; i++) {
+		const char **slot = NULL;
+
+		if (strcmp(argv[i], "--help") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (hk_common_opt(&co, argc, argv, &i, &r)) {
+			if (r != 0)
+				return r;
+			continue;
+		}
+		if (strcmp(argv[i], "--event") == 0)
+			slot = &event;
+		else if (strcmp(argv[i], "--actors") == 0)
+			slot = &actors;
+		else if (strcmp(argv[i], "--text") == 0)
+			slot = &text;
+		else {
+			hk_err_set("%s: unknown option (see 'hanko-offline "
+			    "audit note --help')", argv[i]);
+			return HK_ERR_USAGE;
+		}
+		if ((*slot = hk_opt_value(argc, argv, &i)) == NULL)
+			return HK_ERR_USAGE;
+	}
+	if (co.state == NULL || event == NULL || actors == NULL ||
+	    text == NULL) {
+		hk_err_set("audit note: --state, --event, --actors and --text "
+		    "are required (see 'hanko-offline audit note --help')");
+		return HK_ERR_USAGE;
+	}
+	if ((r = hk_audit_note_check(event, actors, text)) != 0)
+		return r;
+	if ((r = hk_ca_open(&co, "audit note", &ca)) != 0)
+		return r;
+	if ((r = hk_audit_append(ca->audit_log, event, "ok", actors,
+	    text)) == 0)
+		printf("Recorded %s (actors %s) in %s; the next activation's "
+		    "checkpoint signs it\n", event, actors, ca->audit_log);
+	hk_ca_close(ca);
+	return r;
+}
+
 int
 cmd_audit(int argc, char **argv)
 {
@@ -75,6 +139,8 @@ cmd_audit(int argc, char **argv)
 		return cmd_audit_backup(argc - 1, argv + 1);
 	if (strcmp(verb, "close") == 0)
 		return cmd_audit_close(argc - 1, argv + 1);
+	if (strcmp(verb, "note") == 0)
+		return audit_note(argc - 1, argv + 1);
 	for (i = 2; i < argc; i++) {
 		const char **slot = NULL;
 		if (strcmp(argv[i], "--help") == 0) {
@@ -120,8 +186,8 @@ cmd_audit(int argc, char **argv)
 		return hk_audit_print(log, stdout);
 	}
 	if (strcmp(verb, "verify") != 0) {
-		hk_err_set("audit %s: unknown; expected verify, show, backup "
-		    "or close", verb);
+		hk_err_set("audit %s: unknown; expected verify, show, backup, "
+		    "close or note", verb);
 		return HK_ERR_USAGE;
 	}
 	/* The log.verify record at the rehearsal's clock, as every other

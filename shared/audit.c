@@ -220,6 +220,60 @@ cp_needs_escape(uint32_t cp)
 	    cp == 0xfeff;
 }
 
+/* The events of a note (docs/audit-log.md "Notes"). */
+static const char *const note_events[] = {
+	HK_AUDIT_NOTE_EVENTS, NULL
+};
+
+int
+hk_audit_note_check(const char *event, const char *actors, const char *text)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	size_t i, n, len;
+	uint32_t cp;
+
+	for (i = 0; note_events[i] != NULL; i++)
+		if (strcmp(event, note_events[i]) == 0)
+			break;
+	if (note_events[i] == NULL) {
+		hk_err_set("--event %s: not a note's event; one of "
+		    HK_AUDIT_NOTE_EVENTS_TEXT " (docs/audit-log.md \"Notes\")",
+		    event);
+		return HK_ERR_USAGE;
+	}
+	if (strcmp(actors, "-") == 0 || !hk_audit_actors_ok(actors)) {
+		hk_err_set("--actors %s: must be at least one id "
+		    "[A-Za-z0-9][A-Za-z0-9._@-]{0,63}, joined by ',' (at most "
+		    "%d bytes): the people the note is of", actors,
+		    HK_AUDIT_ACTORS_MAX);
+		return HK_ERR_USAGE;
+	}
+	len = strlen(text);
+	if (len == 0 || len > HK_AUDIT_NOTE_MAX) {
+		hk_err_set("--text: %zu bytes: a note is 1 to %d bytes of "
+		    "UTF-8", len, HK_AUDIT_NOTE_MAX);
+		return HK_ERR_USAGE;
+	}
+	for (i = 0; i < len; i += n) {
+		n = 1;
+		if (t[i] < 0x20 || t[i] == 0x7f) {
+			hk_err_set("--text: byte %zu (0x%02x): a control "
+			    "character; a note is one line of UTF-8 text", i + 1,
+			    t[i]);
+			return HK_ERR_USAGE;
+		}
+		if (t[i] >= 0x80 && ((n = utf8_len(t + i, len - i, &cp)) == 0 ||
+		    cp_needs_escape(cp))) {
+			hk_err_set("--text: byte %zu (0x%02x): %s; a note is one "
+			    "line of UTF-8 text", i + 1, t[i], n == 0 ?
+			    "not valid UTF-8" : "a control or direction "
+			    "character");
+			return HK_ERR_USAGE;
+		}
+	}
+	return 0;
+}
+
 /*
  * Escape details: '\\' '\t' '\n' '\r' as \\ \t \n \r; other C0 controls,
  * DEL, bytes that are not valid UTF-8 and the code points above as \xHH per

@@ -97,6 +97,23 @@ int hk_audit_append(const char *path, const char *event, const char *result,
 int hk_audit_actors_ok(const char *actors);
 
 /*
+ * A note (docs/audit-log.md "Notes"; CPS 4-11-2: 入退室記録): what happened
+ * outside the programs, entered into the chained log by `audit note` of
+ * either program: people entering or leaving the CA's room, a medium
+ * taken in or out, anything else the auditor should read beside the
+ * records (note). 0, or HK_ERR_USAGE naming the option and its rule: an
+ * event of the list, actors ids (not "-"), text 1 to HK_AUDIT_NOTE_MAX
+ * bytes of UTF-8 without control or direction characters.
+ */
+#define HK_AUDIT_NOTE_EVENTS \
+	"room.enter", "room.leave", "media.in", "media.out", "note"
+#define HK_AUDIT_NOTE_EVENTS_TEXT \
+	"room.enter, room.leave, media.in, media.out, note"
+#define HK_AUDIT_NOTE_MAX	1024
+int hk_audit_note_check(const char *event, const char *actors,
+    const char *text);
+
+/*
  * Verify the whole chain, then append a checkpoint record signed by key
  * (RSA PKCS#1 v1.5 or ECDSA, SHA-256, EVP_DigestSign only, so a PKCS#11
  * key works) over the log id, the seq and hash of the record before it and

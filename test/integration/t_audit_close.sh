@@ -134,7 +134,25 @@ rc=0; "$ON" publish --state "$O" --repo "$T/repo" --clock 2026-04-04T03:00:00Z >
 check "publish after the close (exit $rc: 9 is the rehearsal's missing ARL)" test "$rc" = 0 -o "$rc" = 9
 check "... recorded in the new log" grep -q "	crl.publish	ok	" "$log"
 check "... all recorded in the new log" test "$(wc -l <"$log")" -gt $((n0 + 6))
+# CPS 4-11-2 (入退室記録): a note of people entering the server room, by the
+# people it is of; the operator who entered it named (docs/audit-log.md "Notes")
+ok "audit note: room entry into the new log" "$ON" audit note --state "$O" --clock 2026-04-04T03:10:00Z \
+	--event room.enter --actors kimura,ito --text "サーバ室 入室: 定期保守"
+check "... the record: room.enter, ok, the people, the text and who entered it" sh -c \
+	"tail -1 '$log' | cut -f2-6 | grep -qx '2026-04-04T03:10:00Z	room.enter	ok	kimura,ito	サーバ室 入室: 定期保守 (entered by op1@ca-online)'"
+cp -p "$log" "$T/note.log"
+fails "audit note of another event: refused (usage)" 2 \
+	"^hanko-online audit: --event door.open: not a note's event; one of room.enter, room.leave, media.in, media.out, note" \
+	"$ON" audit note --state "$O" --clock 2026-04-04T03:11:00Z --event door.open --actors kimura --text x
+fails "audit note with actors -: refused (usage)" 2 "^hanko-online audit: --actors -: must be at least one id" \
+	"$ON" audit note --state "$O" --clock 2026-04-04T03:11:00Z --event note --actors - --text x
+fails "audit note with an empty text: refused (usage)" 2 "^hanko-online audit: --text: 0 bytes: a note is 1 to 1024 bytes of UTF-8$" \
+	"$ON" audit note --state "$O" --clock 2026-04-04T03:11:00Z --event note --actors kimura --text ""
+fails "audit note with a new line in its text: refused (usage)" 2 "^hanko-online audit: --text: byte 2 \\(0x0a\\): a control character" \
+	"$ON" audit note --state "$O" --clock 2026-04-04T03:11:00Z --event note --actors kimura --text "$(printf 'a\nb')"
+check "... none of them appended anything" cmp -s "$T/note.log" "$log"
 ok "check on the closed state" "$ON" check --state "$O" --clock 2026-04-04T03:30:00Z
+check "... its checkpoint signs the note" sh -c "tail -1 '$log' | cut -f3 | grep -qx audit.checkpoint && grep -q '	room.enter	' '$log'"
 ok "a backup after the close" "$ON" backup --state "$O" --out "$T/bk2" --clock 2026-04-04T04:00:00Z
 check "... its MANIFEST names the new log" grep -q "$new" "$T/bk2/MANIFEST"
 ok "backup verify --state of it" "$ON" backup verify "$T/bk2" --state "$O"

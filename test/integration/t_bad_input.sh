@@ -117,6 +117,43 @@ fails "audit verify --log --clock: refused, it appends nothing to date" 2 "--clo
 	"$OFF" audit verify --log "$S/audit/audit.log" --clock 2030-01-01T00:00:00Z
 ok "audit verify --state on the real CA, at its own clock" "$OFF" audit verify --state "$T/real/state"
 
+# CPS 4-11-2 lists room entry among the logs (入退室記録): audit note enters
+# what happened outside the program into the chained log (docs/audit-log.md
+# "Notes"), its actors the people, refused whole on a bad event, actors or text.
+ok "audit note: a medium into the ceremony room" "$OFF" audit note --state "$S" --event media.in \
+	--actors yamada,sato --text "USB 2 (label BND-7) into the ceremony room, 鍵管理者2名"
+check "... the record: media.in, ok, the people, the text" sh -c \
+	"tail -1 '$S/audit/audit.log' | cut -f3-6 | grep -qx 'media.in	ok	yamada,sato	USB 2 (label BND-7) into the ceremony room, 鍵管理者2名'"
+ok "... the log verifies with it" "$OFF" audit verify --state "$S"
+ok "audit note --clock in a rehearsal" "$OFF" audit note --state "$S" --event room.enter --actors yamada \
+	--text "入室" --clock 2030-01-02T03:05:00Z
+check "... its record carries the given time" sh -c \
+	"tail -1 '$S/audit/audit.log' | grep -q '^[0-9]*	2030-01-02T03:05:00Z	room\.enter	ok	yamada	入室	'"
+cp -p "$S/audit/audit.log" "$T/note.log"
+while IFS='|' read -r what rx a1 a2 a3; do
+	fails "audit note $what: refused (usage)" 2 "$rx" \
+		"$OFF" audit note --state "$S" --event "$a1" --actors "$a2" --text "$a3"
+done <<'EOF2'
+an event not of the list|^hanko-offline audit: --event room\.entry: not a note's event; one of room\.enter, room\.leave, media\.in, media\.out, note|room.entry|yamada|x
+actors -|^hanko-offline audit: --actors -: must be at least one id|note|-|x
+actors with a space|^hanko-offline audit: --actors yamada sato: must be at least one id|note|yamada sato|x
+empty text|^hanko-offline audit: --text: needs a value|note|yamada|
+EOF2
+fails "audit note a text with a TAB: refused (usage)" 2 "^hanko-offline audit: --text: byte 2 \(0x09\): a control character; a note is one line of UTF-8 text$" \
+	"$OFF" audit note --state "$S" --event note --actors yamada --text "$(printf 'a\tb')"
+fails "audit note a text with U+202E: refused (usage)" 2 "^hanko-offline audit: --text: byte 2 \(0xe2\): a control or direction character" \
+	"$OFF" audit note --state "$S" --event note --actors yamada --text "$(printf 'a\xe2\x80\xaeb')"
+fails "audit note a text of Shift_JIS: refused (usage)" 2 "^hanko-offline audit: --text: byte 1 \(0x93\): not valid UTF-8" \
+	"$OFF" audit note --state "$S" --event note --actors yamada --text "$(printf '\x93\xfc\x8e\xba')"
+fails "audit note a text of 1025 bytes: refused (usage)" 2 "^hanko-offline audit: --text: 1025 bytes: a note is 1 to 1024" \
+	"$OFF" audit note --state "$S" --event note --actors yamada --text "$(printf 'x%.0s' $(seq 1025))"
+fails "audit note without --text: refused (usage)" 2 "^hanko-offline audit: audit note: --state, --event, --actors and --text are required" \
+	"$OFF" audit note --state "$S" --event note --actors yamada
+fails "audit note --clock on a real CA: refused" 2 "^hanko-offline audit: --clock 2030-01-01T00:00:00Z: the clock may be set only in a rehearsal" \
+	"$OFF" audit note --state "$T/real/state" --event note --actors yamada --text x --clock 2030-01-01T00:00:00Z
+check "... none of them appended anything" cmp -s "$T/note.log" "$S/audit/audit.log"
+check "... nor to the real CA's log" sh -c "! grep -q '	note	' '$T/real/state/audit/audit.log'"
+
 # init's clean-up runs no shell: a --state name holding a quote and a
 # command, and a medium that cannot be written (a file where suzuki's folder
 # goes), so init fails after its temporary state (token, sealed PINs) exists.
