@@ -12,7 +12,8 @@
  * libp11, never leaving the token) with its certificate as imported from
  * the root (the store's issuing rows). The first CSR, before any issuing
  * certificate exists, is not a bundle: "hanko-online init" prints its
- * SHA-256, read aloud in the ceremony (docs/air-gap.md).
+ * SHA-256, read aloud in the ceremony (docs/air-gap.md); so is a CSR whose
+ * signer generation is marked compromised (request_plain).
  *
  * The signer's sequence number (state.conf issuing.<g>.bundle-sequence,
  * the last one used) is saved before the bundle is written, so a number is
@@ -504,6 +505,77 @@ next_sequence(struct request_work *w)
 	return hk_state_set(w->on->st, key, buf);
 }
 
+/*
+ * Whether the signer's generation is marked compromised, in state.conf or
+ * by the token's mark (revoke --issuing-key-compromise, CPS 4-14-2): its
+ * key then authenticates nothing, so a CSR does not travel as a bundle it
+ * signs (the root refuses it once the issuing CA certificate is revoked,
+ * and before that would take the word of a key someone else may hold).
+ */
+static int
+signer_compromised(struct request_work *w, int *yes)
+{
+	char label[48], val[HK_P11_DATA_MAX];
+	int count = 0, r;
+
+	snprintf(label, sizeof(label), "issuing.%d.compromised", w->gen);
+	*yes = hk_state_get(w->on->st, label) != NULL;
+	if (*yes)
+		return 0;
+	r = hk_token_data_get(w->on->tok, HK_ONLINE_MARK_APP, label, val,
+	    sizeof(val), &count);
+	if (r != 0 && r != HK_ERR_NOT_FOUND && r != HK_ERR_INVALID)
+		return r;
+	*yes = r != HK_ERR_NOT_FOUND && count > 0;
+	return 0;
+}
+
+/*
+ * The request of the next generation when the signer is compromised: no
+ * bundle, the request alone in OUT (a new folder), its SHA-256 printed to
+ * be read aloud in the ceremony, as for the first CSR (docs/air-gap.md).
+ * No sequence number is spent. state.conf records a new key before OUT is
+ * written; running it again gives the same request.
+ */
+static int
+request_plain(const struct request_opts *o, struct request_work *w)
+{
+	char path[4096], *dn;
+	int n, r;
+
+	if ((r = hk_state_save(w->on->st)) != 0)
+		return r;
+	w->nmade = 0;
+	w->key_made = 0;
+	n = snprintf(path, sizeof(path), "%s/issuing-%d.csr.der", o->out,
+	    w->new_gen);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		hk_err_set("--out %s: path too long", o->out);
+		return HK_ERR_USAGE;
+	}
+	dn = hk_name_print(X509_get_subject_name(w->cert));
+	hk_online_audit(w->on, "csr.make", "ok", "certs/issuing-%d.csr.der "
+	    "(issuing generation %d) SHA-256 %s; no bundle: issuing generation "
+	    "%d %s is compromised (CPS 4-14-2): the request alone to %s, its "
+	    "SHA-256 read aloud", w->new_gen, w->new_gen, w->csr.hex, w->gen,
+	    dn ? dn : "?", path);
+	free(dn);
+	if ((r = hk_dir_create(o->out, 0755)) != 0 ||
+	    (r = hk_file_write(path, w->csr.der, w->csr.len, 0644,
+	    HK_WRITE_NOREPLACE)) != 0)
+		return r;
+	printf("Issuing generation %d is compromised (issuing.%d.compromised, "
+	    "CPS 4-14-2): its key authenticates nothing, and the root refuses "
+	    "bundles of a revoked issuing CA: no bundle made.\n"
+	    "Request for issuing generation %d: %s (also %s/certs/issuing-%d."
+	    "csr.der); SHA-256 of the DER request\n  %s\n  %s\n"
+	    "Carry the request and read this SHA-256 aloud in the issue-subca "
+	    "ceremony, as for the first CSR (docs/air-gap.md \"The first "
+	    "CSR\").\n", w->gen, w->gen, w->new_gen, path, w->on->st->dir,
+	    w->new_gen, w->csr.hex, w->csr.colons);
+	return 0;
+}
+
 static int
 request(const struct request_opts *o, struct request_work *w)
 {
@@ -512,7 +584,7 @@ request(const struct request_opts *o, struct request_work *w)
 	unsigned char mh[32];
 	const char *g;
 	size_t nf = 0;
-	int csr = strcmp(o->type, "csr") == 0, r, top;
+	int csr = strcmp(o->type, "csr") == 0, r, top, bad = 0;
 
 	if (hk_path_exists(o->out)) {
 		hk_err_set("%s: already exists; refusing to overwrite", o->out);
@@ -528,6 +600,10 @@ request(const struct request_opts *o, struct request_work *w)
 				return r;
 		} else if ((r = new_csr(w)) != 0)
 			return r;
+		if ((r = signer_compromised(w, &bad)) != 0)
+			return r;
+		if (bad)
+			return request_plain(o, w);
 		snprintf(name[0], sizeof(name[0]), "issuing-%d.csr.der",
 		    w->new_gen);
 		snprintf(name[1], sizeof(name[1]), "issuing-%d.csr.sha256",

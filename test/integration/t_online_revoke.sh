@@ -233,6 +233,22 @@ check "... state.conf marks generation 1 compromised" grep -q "^issuing.1.compro
 ISER=$(openssl x509 -in "$ISS" -noout -serial | cut -d= -f2 | tr A-F a-f)
 check "... the next step printed: the revocation request of the issuing CA" grep -q "hanko-online request --state $O --type revocation-request --reason ca-compromise --serial $ISER --out DIR" "$T/out"
 ok "... and that request is made" "$ON" request --state "$O" "${CC[@]}" --type revocation-request --reason ca-compromise --serial "$ISER" --out "$T/rev-request"
+# The next issuing key (docs/records.md step 5): the compromised key
+# authenticates nothing, and the root refuses a bundle of issuing CA 1 once
+# it is revoked: the request crosses alone, its SHA-256 read aloud.
+SEQ=$(grep '^issuing.1.bundle-sequence' "$O/state.conf")
+ok "request --type csr under the compromised generation" "$ON" request --state "$O" "${CC[@]}" --type csr --out "$T/csr2"
+check "... no bundle: the request alone in OUT, no sequence spent" sh -c \
+	"[ \"\$(ls '$T/csr2')\" = issuing-2.csr.der ] && grep -qx '$SEQ' '$O/state.conf' && \
+	 cmp -s '$T/csr2/issuing-2.csr.der' '$O/certs/issuing-2.csr.der'"
+H2=$(sha256sum <"$T/csr2/issuing-2.csr.der" | cut -c1-64)
+check "... says why and prints the request's SHA-256 to read aloud" sh -c \
+	"grep -q '^Issuing generation 1 is compromised (issuing.1.compromised, CPS 4-14-2): .*no bundle made' '$T/out' && grep -qx '  $H2' '$T/out'"
+check "... audited" grep -q "	csr.make	ok	.*SHA-256 $H2; no bundle: issuing generation 1 .* is compromised" "$O/audit/audit.log"
+ok "run again: the same request" "$ON" request --state "$O" "${CC[@]}" --type csr --out "$T/csr2b"
+check "... the same bytes" cmp -s "$T/csr2/issuing-2.csr.der" "$T/csr2b/issuing-2.csr.der"
+echo "$H2" >"$T/csr2.sha256"
+ok "the issue-subca ceremony certifies it by the SHA-256 read aloud" issue_subca "$T/csr2/issuing-2.csr.der" "$T/csr2.sha256" 2026-05-02T10:00:00Z
 # CPS 4-14-2: no issuance under the compromised key, whatever the batch
 NCERT=$(db "SELECT count(*) FROM certificates")
 fails "issue after the compromise is refused" 3 "issuing.1.compromised: CPS 4-14-2: no issuance under a compromised issuing key" \
