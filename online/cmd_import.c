@@ -42,6 +42,7 @@
 #include "csr.h"
 #include "err.h"
 #include "hex.h"
+#include "issued.h"
 #include "name.h"
 #include "online.h"
 #include "store.h"
@@ -63,6 +64,10 @@ struct import_work {
 					 * accepted from this bundle */
 	EVP_PKEY *keys[MAX_KEYS];	/* trusted root keys (referenced) */
 	int nkeys;
+	STACK_OF(X509) *lost;		/* stored links whose subject key the
+					 * newest ARL revokes keyCompromise:
+					 * that root key signs nothing here */
+	uint64_t lost_arl;		/* that ARL's number */
 	struct hk_bundle_manifest *m;	/* the imported manifest */
 	char dest[4096];		/* <state>/bundles/<seq>-<type>-<signer
 					 * key id> */
@@ -190,6 +195,92 @@ each_root(const unsigned char *der, size_t len, int gen, void *arg)
 	return push_cert(((struct import_work *)arg)->roots, der, len);
 }
 
+static int
+each_link(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	(void)gen;
+	return push_cert(arg, der, len);
+}
+
+/*
+ * A root key the root declared compromised (CPS 4-14-2, the compromise
+ * ceremony): the newest stored ARL (each lists every revocation not yet
+ * expired), verified with a root key other than the one in question,
+ * revokes keyCompromise a link certificate (OldWithNew) whose subject key
+ * it is. Bundles that key signs are refused from then on, as the offline
+ * reader refuses them (root.<g>.compromised).
+ */
+static int
+load_lost(struct import_work *w)
+{
+	struct hk_store_arl a = { 0 };
+	STACK_OF(X509) *links = NULL;
+	STACK_OF(X509_REVOKED) *revs;
+	const unsigned char *p;
+	X509_CRL *c = NULL;
+	X509 *signer = NULL;
+	int i, j, r;
+
+	if ((w->lost = sk_X509_new_null()) == NULL)
+		return HK_ERR_ALLOC;
+	if ((r = hk_store_arl_last(w->store, &w->lost_arl)) != 0 ||
+	    w->lost_arl == 0)
+		return r;
+	if ((r = hk_store_arl_get(w->store, w->lost_arl, &a)) != 0)
+		return r;
+	p = a.der;
+	if ((c = d2i_X509_CRL(NULL, &p, (long)a.len)) == NULL) {
+		hk_err_set("store: ARL %" PRIu64 ": does not parse",
+		    w->lost_arl);
+		r = HK_ERR_STATE;
+		goto out;
+	}
+	for (i = -1; i < sk_X509_num(w->roots) && signer == NULL; i++) {
+		X509 *x = i < 0 ? w->t.anchor : sk_X509_value(w->roots, i);
+		if (hk_crl_verify(c, x) == 0)
+			signer = x;
+	}
+	ERR_clear_error();
+	hk_err_clear();
+	if (signer == NULL)
+		goto out;	/* publish says so; nothing learnt from it */
+	if ((links = sk_X509_new_null()) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = hk_store_ca_each(w->store, HK_CA_LINK, each_link,
+	    links)) != 0)
+		goto out;
+	revs = X509_CRL_get_REVOKED(c);
+	for (i = 0; i < sk_X509_REVOKED_num(revs); i++) {
+		X509_REVOKED *rv = sk_X509_REVOKED_value(revs, i);
+		ASN1_ENUMERATED *why = X509_REVOKED_get_ext_d2i(rv,
+		    NID_crl_reason, NULL, NULL);
+		long reason = why != NULL ? ASN1_ENUMERATED_get(why) : -1;
+
+		ASN1_ENUMERATED_free(why);
+		if (reason != 1)	/* keyCompromise */
+			continue;
+		for (j = 0; j < sk_X509_num(links); j++) {
+			X509 *l = sk_X509_value(links, j);
+			if (ASN1_INTEGER_cmp(X509_get0_serialNumber(l),
+			    X509_REVOKED_get0_serialNumber(rv)) != 0 ||
+			    EVP_PKEY_eq(X509_get0_pubkey(l),
+			    X509_get0_pubkey(signer)) == 1)
+				continue;
+			if (!X509_up_ref(l) || !sk_X509_push(w->lost, l)) {
+				r = HK_ERR_ALLOC;
+				goto out;
+			}
+		}
+	}
+ out:
+	sk_X509_pop_free(links, X509_free);
+	X509_CRL_free(c);
+	free(a.der);
+	return r;
+}
+
 /* The trust: the pinned anchor, every stored link; the trusted root keys:
  * the anchor's, stored roots', and the keys the stored links certify. */
 static int
@@ -213,7 +304,7 @@ load_trust(struct import_work *w)
 		if ((r = add_key(w, X509_get0_pubkey(sk_X509_value(w->t.links,
 		    i)))) != 0)
 			return r;
-	return 0;
+	return load_lost(w);
 }
 
 static int
@@ -861,8 +952,24 @@ root_signer(X509 *signer, const struct hk_bundle_manifest *m,
 	const struct import_work *w = arg;
 	EVP_PKEY *k = X509_get0_pubkey(signer);
 	char *dn;
+	int i;
 
 	(void)m;
+	for (i = 0; k != NULL && i < sk_X509_num(w->lost); i++) {
+		X509 *l = sk_X509_value(w->lost, i);
+		char sh[2 * 20 + 1];
+
+		if (EVP_PKEY_eq(k, X509_get0_pubkey(l)) != 1)
+			continue;
+		if (hk_issued_serial_hex(l, sh, sizeof(sh)) != 0)
+			snprintf(sh, sizeof(sh), "?");
+		hk_err_set("%s/manifest.sig: signer: SPEC 6.2, CPS 4-14-2: "
+		    "this root key is compromised: ARL %" PRIu64 " revokes "
+		    "the link certificate %s that certifies it "
+		    "(keyCompromise); nothing it signs is imported", dir,
+		    w->lost_arl, sh);
+		return HK_ERR_VERIFY;
+	}
 	/* X509_verify: 1 is good; 0 and -1 are failures. The signer is the
 	 * pinned root or a stored root generation byte for byte: a
 	 * self-signed certificate is dated by whoever holds the key, so a
@@ -1011,6 +1118,7 @@ work_free(struct import_work *w)
 	X509_free(w->t.anchor);
 	sk_X509_pop_free(w->t.links, X509_free);
 	sk_X509_pop_free(w->roots, X509_free);
+	sk_X509_pop_free(w->lost, X509_free);
 	hk_store_close(w->store);
 }
 

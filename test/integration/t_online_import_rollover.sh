@@ -7,7 +7,9 @@
 # whose counter went back, restored from a copy, does this) each keep
 # their own archived copy: the second never removes the first's. After
 # root 1 and its NewWithOld link end (2036), bundles signed by generation
-# 2 still import (and verify offline); generation 1's are refused.
+# 2 still import (and verify offline); generation 1's are refused. Before
+# that, root 1's key compromised (CPS 4-14-2): once its emergency ARL is
+# imported, a bundle root 1 signed is refused for its signer.
 . "$(dirname "$0")/online.sh"
 keyid() { openssl x509 -in "$1" -noout -ext subjectKeyIdentifier | sed -n 2p | tr -d ' :\n' | tr 'A-F' 'a-f'; }
 msha() { sha256sum <"$1/manifest" | cut -c1-64; }
@@ -49,6 +51,28 @@ check "generation 2's copy in its own folder, the one the store records" bash -c
 	 [ \"\$(sqlite3 '$O/store.db' \"SELECT manifest_sha256 FROM bundles WHERE signer = '$K2' AND sequence = $SEQ\")\" = '$(msha "$T/b-arl-g2")' ]"
 check "no recovery removed anything" bash -c "! grep -q '	bundle.recover	' '$O/audit/audit.log'"
 check "ARLs 1-4 stored" test "$(db "SELECT group_concat(number, ' ') FROM (SELECT number FROM arls ORDER BY number)")" = "1 2 3 4"
+
+# Root 1's key compromised (the compromise ceremony, CPS 4-14-2) and its
+# emergency ARL (signed by root 2, revoking OldWithNew keyCompromise)
+# imported: a bundle root 1 signed before, held back (as whoever holds its
+# key could sign one now), is refused for its signer, as the offline reader
+# refuses it (t_ceremony_compromise); before, its signature was accepted
+# and only its payload's own rules were left to stop it.
+ok "bundle signed by generation 1, held back" "$OFF" bundle create --state "$S" --clock 2031-04-02T14:00:00Z \
+	--generation 1 --type arl-batch --out "$T/b-held" "${SH[@]}" "$S/certs/arl/arl-5.crl"
+ok "compromise ceremony: root 1" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/compromise.yaml" --state "$S" \
+	--clock 2031-04-03T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+EN=$(sed -n 's/^arl.last-number = //p' "$S/state.conf")
+OWN=$(serial_of certs/link-2-old-with-new.der)
+ok "its emergency ARL $EN, in a bundle signed by generation 2" "$OFF" bundle create --state "$S" \
+	--clock 2031-04-03T10:00:00Z --type arl-batch --out "$T/b-earl" "${SH[@]}" "$S/certs/arl/arl-$EN.crl"
+ok "import it" "$ON" import --state "$O" --clock 2031-04-03T11:00:00Z "$T/b-earl"
+fails "the held-back bundle of root 1 is refused: its key is compromised" 1 \
+	"b-held/manifest.sig: signer: SPEC 6.2, CPS 4-14-2: this root key is compromised: ARL $EN revokes the link certificate $OWN that certifies it \\(keyCompromise\\); nothing it signs is imported" \
+	"$ON" import --state "$O" --clock 2031-04-03T11:10:00Z "$T/b-held"
+HS=$(sed -n 's/^sequence //p' "$T/b-held/manifest")
+check "... nothing stored, no copy kept" bash -c "[ \"\$(sqlite3 '$O/store.db' 'SELECT count(*) FROM arls WHERE number = 5')\" = 0 ] && \
+	[ ! -e '$O/bundles/$(printf '%018d' "$HS")-arl-batch-$K1' ]"
 
 # Root generation 1 and its NewWithOld link end on 2036-04-01 (PROFILE.md:
 # the link ends with the old root). Generation 2's bundles go on importing:
