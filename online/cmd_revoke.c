@@ -723,6 +723,12 @@ compromise(struct hk_online *on, struct hk_store *store,
 		printf("  hanko-online request --state %s --type "
 		    "revocation-request --reason ca-compromise --serial %s "
 		    "--out DIR\n", o->c.state, k.serial[i]);
+	printf("Then notify the 個人認証BCA and announce it on the web (CPS "
+	    "4-4-1-3, 4-14-2); a new issuing key: hanko-online request "
+	    "--state %s --type csr --out DIR (no bundle: read its SHA-256 "
+	    "aloud in the issue-subca ceremony); residents apply again (CPS "
+	    "4-4-2-5; docs/records.md \"Issuing-key compromise\")\n",
+	    o->c.state);
 	if (lost.msg[0] != '\0') {
 		char done[512], rec[512];
 

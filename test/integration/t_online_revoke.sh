@@ -232,6 +232,8 @@ check "... audited with the count" grep -q "	cert.revoke-all	ok	op1@ca-online	is
 check "... state.conf marks generation 1 compromised" grep -q "^issuing.1.compromised = 2026-05-02T09:00:00Z" "$O/state.conf"
 ISER=$(openssl x509 -in "$ISS" -noout -serial | cut -d= -f2 | tr A-F a-f)
 check "... the next step printed: the revocation request of the issuing CA" grep -q "hanko-online request --state $O --type revocation-request --reason ca-compromise --serial $ISER --out DIR" "$T/out"
+check "... and the rest of CPS 4-14-2: the BCA told, a new issuing key" grep -q \
+	"^Then notify the 個人認証BCA .*(CPS 4-4-1-3, 4-14-2); a new issuing key: hanko-online request --state $O --type csr --out DIR" "$T/out"
 ok "... and that request is made" "$ON" request --state "$O" "${CC[@]}" --type revocation-request --reason ca-compromise --serial "$ISER" --out "$T/rev-request"
 # The next issuing key (docs/records.md step 5): the compromised key
 # authenticates nothing, and the root refuses a bundle of issuing CA 1 once
