@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -42,6 +43,8 @@ struct serve_opts {
 	int refresh;			/* --refresh S: OCSP pre-signing */
 	int no_ocsp;			/* --no-ocsp */
 	const char *user;		/* --user NAME (worker), or NULL */
+	const char *access_log;		/* --access-log FILE|-, or NULL */
+	int access_fd;			/* --access-log-fd N (internal) */
 	const char *bad_frame;		/* --debug-bad-frame KIND, or NULL */
 	int worker;			/* --worker (internal) */
 	int channel_fd;			/* --channel-fd N (internal) */
@@ -53,6 +56,7 @@ static const char serve_usage[] =
 "           [--workers N] [--max-connections N] [--max-per-client N]\n"
 "           [--timeout S] [--sign-rate N] [--sign-rate-per-party N]\n"
 "           [--flush S] [--refresh S] [--no-ocsp] [--user NAME]\n"
+"           [--access-log FILE|-]\n"
 "  ADDR:PORT  127.0.0.1:8080, [::1]:8080, 0.0.0.0:80; port 0: any free one\n"
 "  the bound address is printed once the worker is ready\n";
 
@@ -66,6 +70,7 @@ parse(struct serve_opts *o, int argc, char **argv)
 		{ .name = "--repo", .value = &o->repo, .required = 1 },
 		{ .name = "--listen", .value = &o->listen, .required = 1 },
 		{ .name = "--user", .value = &o->user },
+		{ .name = "--access-log", .value = &o->access_log },
 		{ .name = "--debug-bad-frame", .value = &o->bad_frame },
 		{ .name = "--no-ocsp", .flag = &o->no_ocsp },
 		{ .name = "--worker", .flag = &o->worker },
@@ -79,6 +84,7 @@ parse(struct serve_opts *o, int argc, char **argv)
 		NUM("--refresh", refresh, 86400, "86400"),
 		NUM("--channel-fd", channel_fd, INT_MAX, "2147483647"),
 		NUM("--listen-fd", listen_fd, INT_MAX, "2147483647"),
+		NUM("--access-log-fd", access_fd, INT_MAX, "2147483647"),
 		{ .name = NULL },
 	};
 	int r;
@@ -91,7 +97,7 @@ parse(struct serve_opts *o, int argc, char **argv)
 	o->sign_rate = 20;
 	o->flush = 10;
 	o->refresh = 300;
-	o->channel_fd = o->listen_fd = -1;
+	o->channel_fd = o->listen_fd = o->access_fd = -1;
 	if ((r = hk_online_parse(&o->c, argc, argv, serve_usage, args,
 	    NULL)) != 0)
 		return r;
@@ -178,6 +184,42 @@ listen_on(const char *spec, int *fd, char *buf, size_t len)
 	return HK_ERR_USAGE;
 }
 
+/*
+ * The access log (docs/ocsp.md "Access log"): "-" is standard output (a
+ * systemd unit's journal), fd 1; else FILE, opened here to append (made
+ * 0640 if missing; no symbolic link, a regular file) and given to the
+ * worker as fd 5, so that a worker run as --user needs no right to it.
+ */
+static int
+access_open(const char *path, int *fd)
+{
+	struct stat sb;
+
+	if (strcmp(path, "-") == 0) {
+		if (fcntl(1, F_GETFD) < 0) {
+			hk_err_set("--access-log -: standard output is not "
+			    "open");
+			return HK_ERR_USAGE;
+		}
+		*fd = 1;
+		return 0;
+	}
+	if ((*fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW | O_NOCTTY, 0640)) < 0) {
+		hk_err_set("--access-log %s: cannot open to append: %s", path,
+		    strerror(errno));
+		return errno == ENOENT || errno == ELOOP || errno == EISDIR ||
+		    errno == ENOTDIR ? HK_ERR_INVALID : HK_ERR_IO;
+	}
+	if (fstat(*fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		hk_err_set("--access-log %s: not a regular file", path);
+		close(*fd);
+		*fd = -1;
+		return HK_ERR_INVALID;
+	}
+	return 0;
+}
+
 /* The worker: a fresh image that never logged in. */
 static int
 run_worker(struct serve_opts *o)
@@ -204,6 +246,7 @@ run_worker(struct serve_opts *o)
 	cfg.party_rate = o->party_rate;
 	cfg.ocsp = !o->no_ocsp;
 	cfg.user = o->user;
+	cfg.access_fd = o->access_fd;
 	if (o->bad_frame != NULL)
 		(void)hk_http_bad_frame_parse(o->bad_frame, &cfg.bad_frame);
 	return hk_http_run(&cfg);
@@ -266,6 +309,10 @@ worker_argv(const struct serve_opts *o, char **av, size_t cap, char *nums,
 		ADD("--debug-bad-frame");
 		ADD(o->bad_frame);
 	}
+	if (o->access_log != NULL) {	/* fd 5, or standard output */
+		ADD("--access-log-fd");
+		ADD(strcmp(o->access_log, "-") == 0 ? "1" : "5");
+	}
 #undef ADD
 	av[n] = NULL;
 	return 0;
@@ -280,7 +327,7 @@ cmd_serve(int argc, char **argv)
 	enum hk_http_bad_frame bf;
 	const char *reh;
 	char addr[300], nums[128], *av[40];
-	int r, fd = -1;
+	int r, fd = -1, afd = -1;
 
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
@@ -309,6 +356,8 @@ cmd_serve(int argc, char **argv)
 	}
 	if ((r = worker_argv(&o, av, sizeof(av) / sizeof(av[0]), nums,
 	    sizeof(nums))) != 0 ||
+	    (o.access_log != NULL && (r = access_open(o.access_log,
+	    &afd)) != 0) ||
 	    (r = listen_on(o.listen, &fd, addr, sizeof(addr))) != 0 ||
 	    (r = hk_online_login(on)) != 0)
 		goto out;
@@ -322,11 +371,14 @@ cmd_serve(int argc, char **argv)
 	cfg.refresh = o.refresh;
 	cfg.sign_rate = o.sign_rate;
 	cfg.ocsp = !o.no_ocsp;
+	cfg.access_fd = afd;
 	r = hk_keyholder_run(&cfg);
 	fd = -1;			/* closed by hk_keyholder_run */
  out:
 	if (fd >= 0)
 		close(fd);
+	if (afd > 2)
+		close(afd);
 	hk_online_close(on);
 	return r;
 }

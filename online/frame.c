@@ -29,6 +29,7 @@ static const struct {
 	[HK_EV_SUPPRESSED] = { "serve.suppressed", "ok" },
 	[HK_EV_SET_BAD] = { "repo.set", "fail" },
 	[HK_EV_PROV_LOST] = { "provision.lost", "fail" },
+	[HK_EV_ACCESS_LOST] = { "serve.access-log", "fail" },
 };
 
 int

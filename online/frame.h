@@ -80,7 +80,10 @@ enum hk_frame_event {
 				 * table full); the detail is their number
 				 * alone, which the key holder adds up and
 				 * audits once per flush period (CPS 4-5) */
-	HK_EV_END = 9,			/* first unknown code */
+	HK_EV_ACCESS_LOST = 9,	/* serve.access-log fail: lines of the
+				 * access log not written (their number
+				 * and the error) */
+	HK_EV_END = 10,			/* first unknown code */
 };
 
 /* The event and result of a code; -1 for an unknown code. */

@@ -135,6 +135,22 @@ enum sign_state {
 	SIGN_DONE,			/* answered, connection resumed */
 };
 
+/*
+ * The access log (serve --access-log; docs/ocsp.md "Access log", CPS
+ * 4-11-2: every access for validity confirmation): one line for every
+ * answer serve queues, written with one write(2) to a file the key holder
+ * opened with O_APPEND (fd 5) or to standard output. Lines that cannot be
+ * written are counted and audited (serve.access-log fail) by the main loop.
+ */
+static struct {
+	int fd;				/* -1: no access log */
+	atomic_ulong lost;		/* lines not written, not yet audited */
+	atomic_int err;			/* errno of the last one */
+} access_log = { .fd = -1 };
+/* the request whose answer this thread queues (set by on_request) */
+static __thread const char *acc_method, *acc_url;
+static __thread char acc_party[HK_STORE_RP_NAME_MAX + 1];
+
 /* Per request. */
 struct req {
 	unsigned char body[HK_OCSP_REQ_MAX];	/* POST /ocsp body */
@@ -931,7 +947,7 @@ token_check(struct worker *w, const char *tok, size_t len, const char *user,
 
 /* The credential of a request: Bearer or Basic (name:token). */
 static enum auth
-authenticate(struct worker *w, struct MHD_Connection *c, char *name,
+credential(struct worker *w, struct MHD_Connection *c, char *name,
     char *why, size_t whylen)
 {
 	const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -981,6 +997,18 @@ authenticate(struct worker *w, struct MHD_Connection *c, char *name,
 	}
 	snprintf(why, whylen, "no Bearer or Basic credential");
 	return AUTH_NONE;
+}
+
+/* credential's, the party it names kept for the access log's line */
+static enum auth
+authenticate(struct worker *w, struct MHD_Connection *c, char *name,
+    char *why, size_t whylen)
+{
+	enum auth a = credential(w, c, name, why, whylen);
+
+	if (a == AUTH_OK)
+		snprintf(acc_party, sizeof(acc_party), "%s", name);
+	return a;
 }
 
 /* ---- the current set ---- */
@@ -1124,6 +1152,22 @@ set_acquire(struct worker *w)
 	return s;
 }
 
+/* Lines of the access log that could not be written: audited as
+ * serve.access-log fail, rate-limited as a refusal (the first at once,
+ * the rest counted). */
+static void
+access_report(struct worker *w)
+{
+	unsigned long n = atomic_exchange(&access_log.lost, 0);
+	char detail[200];
+
+	if (n == 0)
+		return;
+	snprintf(detail, sizeof(detail), "%lu lines of the access log not "
+	    "written: %s", n, strerror(atomic_load(&access_log.err)));
+	refuse(w, HK_EV_ACCESS_LOST, "access-log", detail);
+}
+
 /* ---- responses ---- */
 
 static void
@@ -1135,8 +1179,64 @@ http_date(time_t t, char *buf, size_t len)
 	strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
+static void client_addr(struct MHD_Connection *c, char *buf, size_t len);
+
+
+/* src into dst as printable ASCII: bytes outside 0x21-0x7e and '%' as
+ * %XX, cut at max bytes of output with "..." after. */
+static void
+access_esc(char *dst, size_t cap, const char *src, size_t max)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; src != NULL && *src != '\0'; src++) {
+		unsigned char b = (unsigned char)*src;
+
+		if (o + 3 > max || o + 4 > cap) {
+			snprintf(dst + o, cap - o, "...");
+			return;
+		}
+		if (b < 0x21 || b > 0x7e || b == '%') {
+			dst[o++] = '%';
+			dst[o++] = hex[b >> 4];
+			dst[o++] = hex[b & 15];
+		} else
+			dst[o++] = (char)b;
+	}
+	if (o == 0)
+		dst[o++] = '-';
+	dst[o] = '\0';
+}
+
+static void
+access_line(struct MHD_Connection *c, unsigned status, size_t size)
+{
+	char line[1200], client[64], when[24], method[64], path[1100];
+	ssize_t n;
+	int len;
+
+	if (access_log.fd < 0)
+		return;
+	client_addr(c, client, sizeof(client));
+	hk_time_format(hk_clock_now(), when, sizeof(when));
+	access_esc(method, sizeof(method), acc_method, 16);
+	access_esc(path, sizeof(path), acc_url, 1024);
+	len = snprintf(line, sizeof(line), "%s\t%s\t%s\t%s\t%s\t%u\t%zu\n",
+	    when, client, acc_party[0] ? acc_party : "-", method, path, status,
+	    size);
+	if (len < 0 || (size_t)len >= sizeof(line))
+		return;
+	if ((n = write(access_log.fd, line, (size_t)len)) != len) {
+		atomic_store(&access_log.err, n < 0 ? errno : EIO);
+		atomic_fetch_add(&access_log.lost, 1);
+	}
+}
+
+/* Queue resp (size: its body's bytes, for the access log). */
 static enum MHD_Result
-queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *resp)
+queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *resp,
+    size_t size)
 {
 	enum MHD_Result ret;
 
@@ -1145,6 +1245,8 @@ queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *resp)
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
+	if (ret == MHD_YES)
+		access_line(c, status, size);
 	return ret;
 }
 
@@ -1165,7 +1267,7 @@ reply_text(struct MHD_Connection *c, unsigned status, const char *text,
 	    "no-store");
 	if (allow != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-	return queue(c, status, resp);
+	return queue(c, status, resp, strlen(text));
 }
 
 static void
@@ -1194,7 +1296,7 @@ reply_401(struct MHD_Connection *c)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 	    "no-store");
 	add_challenge(resp);
-	return queue(c, MHD_HTTP_UNAUTHORIZED, resp);
+	return queue(c, MHD_HTTP_UNAUTHORIZED, resp, sizeof(text) - 1);
 }
 
 /* 1 if If-None-Match names etag (weak comparison, RFC 9110 13.1.2). */
@@ -1347,7 +1449,7 @@ serve_index(struct worker *w, struct MHD_Connection *c, struct set_ref *s,
 	    "text/html; charset=utf-8");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 	    "public, max-age=60");
-	return queue(c, MHD_HTTP_OK, resp);
+	return queue(c, MHD_HTTP_OK, resp, len);
 }
 
 /* The object of a provision for path: a partition code or "arl"; NULL
@@ -1445,7 +1547,7 @@ serve_file(struct worker *w, struct MHD_Connection *c, const char *url,
 				MHD_add_response_header(resp,
 				    MHD_HTTP_HEADER_VARY,
 				    MHD_HTTP_HEADER_AUTHORIZATION);
-			ret = queue(c, MHD_HTTP_NOT_MODIFIED, resp);
+			ret = queue(c, MHD_HTTP_NOT_MODIFIED, resp, 0);
 		}
 		set_release(w, s);
 		return ret;
@@ -1481,7 +1583,7 @@ serve_file(struct worker *w, struct MHD_Connection *c, const char *url,
 	if (a == AUTH_OK && !head && (o = prov_object(path, obj,
 	    sizeof(obj))) != NULL)
 		provision(w, name, HK_PROV_HTTP, o);
-	return queue(c, MHD_HTTP_OK, resp);
+	return queue(c, MHD_HTTP_OK, resp, len);
 }
 
 /* ---- OCSP ---- */
@@ -1581,7 +1683,7 @@ reply_ocsp(struct MHD_Connection *c, unsigned char *der, size_t len,
 		ocsp_cache_meta(resp, m, now);
 	else
 		ocsp_cache(resp, der, len, now);
-	return queue(c, MHD_HTTP_OK, resp);
+	return queue(c, MHD_HTTP_OK, resp, len);
 }
 
 static enum MHD_Result
@@ -2044,6 +2146,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	unsigned code;
 
 	(void)version;
+	/* the access log's line of the answer queued in this call */
+	acc_method = method;
+	acc_url = url;
+	snprintf(acc_party, sizeof(acc_party), "%s", rq != NULL ? rq->name :
+	    "");
 	if (rq == NULL) {
 		/* headers in: refuse early what can be refused (the
 		 * connection then closes), else wait for the whole request,
@@ -2264,6 +2371,7 @@ hk_http_run(const struct hk_http_cfg *cfg)
 		return HK_ERR_IO;
 	}
 	w->tokens_ms = mono_ms();
+	access_log.fd = cfg->access_fd;
 	for (r = 0; r < OCSP_POOL_MAX; r++)
 		pthread_mutex_init(&w->ocsp[r].mu, NULL);
 	pthread_mutex_init(&w->set_mu, NULL);
@@ -2333,6 +2441,7 @@ hk_http_run(const struct hk_http_cfg *cfg)
 		if (sig == SIGUSR2)
 			write_bad_frame(w);
 		conn_deadlines(w);
+		access_report(w);
 		flush_events(w, 0);
 		flush_provisions(w);
 		if (atomic_load(&w->broken) || getppid() != holder) {

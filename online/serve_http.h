@@ -38,6 +38,7 @@ struct hk_http_cfg {
 	unsigned party_rate;	/* of them, per relying party, at most */
 	int ocsp;			/* 0: --no-ocsp (/ocsp is 404) */
 	const char *user;		/* --user: drop to this user, or NULL */
+	int access_fd;		/* the access log (--access-log), or -1 */
 	enum hk_http_bad_frame bad_frame; /* rehearsal test hook, or NONE */
 };
 

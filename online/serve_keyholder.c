@@ -556,6 +556,9 @@ static int
 spawn(struct holder *h, const sigset_t *orig)
 {
 	int sv[2], c, l;
+	/* the access log's file, fd 5 of the worker (standard output, fd 1,
+	 * it has anyway) */
+	int a = h->cfg->access_fd > 2 ? h->cfg->access_fd : -1;
 	pid_t parent = getpid(), p;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -576,9 +579,11 @@ spawn(struct holder *h, const sigset_t *orig)
 			_exit(70);
 		if ((c = fcntl(sv[1], F_DUPFD, 10)) < 0 ||
 		    (l = fcntl(h->cfg->listen_fd, F_DUPFD, 10)) < 0 ||
-		    dup2(c, 3) != 3 || dup2(l, 4) != 4)
+		    (a >= 0 && (a = fcntl(a, F_DUPFD, 10)) < 0) ||
+		    dup2(c, 3) != 3 || dup2(l, 4) != 4 ||
+		    (a >= 0 && dup2(a, 5) != 5))
 			_exit(70);
-		close_range(5, ~0U, 0);
+		close_range(a >= 0 ? 6 : 5, ~0U, 0);
 		sigprocmask(SIG_SETMASK, orig, NULL);
 		execv("/proc/self/exe", h->cfg->worker_argv);
 		_exit(127);

@@ -25,6 +25,9 @@ struct hk_keyholder_cfg {
 	unsigned sign_rate;		/* signing jobs per second the worker
 					 * may ask (the holder allows twice) */
 	int ocsp;			/* 0: --no-ocsp, no signer */
+	int access_fd;			/* the access log for the worker: fd 5
+					 * (a file), 1 (standard output, its
+					 * own) or -1 (none); the caller's */
 };
 
 /*
