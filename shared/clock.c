@@ -80,14 +80,25 @@ hk_time_format(time_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Japan's offset from UTC: the calendar the CPS counts years in. */
+#define HK_CLOCK_JST	(9 * 3600)
+
 time_t
 hk_time_add_years(time_t t, int years)
 {
 	struct tm tm;
+	time_t j = t + HK_CLOCK_JST, r;
 
-	if (gmtime_r(&t, &tm) == NULL)
+	/* On Japan's calendar, not UTC's (CPS 1-3-2: 発行日の 3 年後, the
+	 * day of issue in Japan): the two differ only on Feb 29, whose
+	 * 15:00Z-23:59Z is Mar 1 in Japan, 3 years on Mar 1 (JST), not
+	 * the Mar 2 (JST) that UTC's Feb 29 becomes. Fixed offset: the
+	 * same whatever TZ says. */
+	if (gmtime_r(&j, &tm) == NULL)
 		return (time_t)-1;
 	tm.tm_year += years;
 	/* timegm normalises Feb 29 of a common year to Mar 1. */
-	return timegm(&tm);
+	if ((r = timegm(&tm)) == (time_t)-1)
+		return (time_t)-1;
+	return r - HK_CLOCK_JST;
 }

@@ -19,7 +19,9 @@ int hk_clock_is_set(void);
 int hk_time_parse(const char *s, time_t *out);
 /* Format as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
 void hk_time_format(time_t t, char *buf, size_t len);
-/* t plus whole calendar years (Feb 29 becomes Mar 1 in a common year). */
+/* t plus whole calendar years of Japan (JST, UTC+9, no summer time: the
+ * CPS counts validity from the day of issue in Japan); Feb 29 (JST)
+ * becomes Mar 1 in a common year. */
 time_t hk_time_add_years(time_t t, int years);
 
 #endif

@@ -66,3 +66,29 @@ Test(clock, add_years)
 	u = hk_time_add_years(t, 4);
 	cr_assert_eq(u, want, "leap year to leap year keeps Feb 29");
 }
+
+/* Years are counted on Japan's calendar (CPS 1-3-2: 発行日の 3 年後):
+ * 2028-02-29T15:30:00Z is 2028-03-01 00:30 in Japan, 3 years on is
+ * 2031-03-01 00:30 JST (2031-02-28T15:30:00Z), not UTC's Feb 29 made
+ * Mar 1 15:30Z, which is Mar 2 in Japan (a day over the term). */
+Test(clock, add_years_counts_in_japan)
+{
+	time_t t, want;
+
+	hk_time_parse("2028-02-29T15:30:00Z", &t);
+	hk_time_parse("2031-02-28T15:30:00Z", &want);
+	cr_assert_eq(hk_time_add_years(t, 3), want,
+	    "Mar 1 (JST) plus 3 years is Mar 1 (JST)");
+	/* 2028-02-29 14:59:59Z is still Feb 29 in Japan: Mar 1 of 2031 */
+	hk_time_parse("2028-02-29T14:59:59Z", &t);
+	hk_time_parse("2031-03-01T14:59:59Z", &want);
+	cr_assert_eq(hk_time_add_years(t, 3), want);
+	/* Feb 28 15:00Z is Feb 29 in Japan: Mar 1 00:00 JST of 2031 */
+	hk_time_parse("2028-02-28T15:00:00Z", &t);
+	hk_time_parse("2031-02-28T15:00:00Z", &want);
+	cr_assert_eq(hk_time_add_years(t, 3), want);
+	/* and to a leap year Feb 29 (JST) stays */
+	hk_time_parse("2028-02-28T15:00:00Z", &t);
+	hk_time_parse("2032-02-28T15:00:00Z", &want);
+	cr_assert_eq(hk_time_add_years(t, 4), want);
+}
