@@ -47,6 +47,13 @@ hk_time_parse(const char *s, time_t *out)
 	memset(&tm, 0, sizeof(tm));
 	if (s == NULL || strlen(s) != 20)
 		return HK_ERR_PARSE;
+	/* digits where digits go: sscanf's %d would also take " 9" or "+9"
+	 * for "09" (a --clock or a script's clock: that time, in silence) */
+	for (n = 0; n < 20; n++)
+		if (("dddd-dd-ddTdd:dd:ddZ"[n] == 'd') !=
+		    (s[n] >= '0' && s[n] <= '9'))
+			return HK_ERR_PARSE;
+	n = 0;
 	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon,
 	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
 	    n != 20)
