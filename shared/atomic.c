@@ -529,6 +529,32 @@ hk_tmp_sweep(const char *dir, const char *stem)
 }
 
 int
+hk_dir_rename_noreplace(const char *tmp, const char *dest)
+{
+	struct stat st;
+
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dest, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -1;
+	/* no flags on this file system (FUSE exFAT/NTFS, fusefat): rename
+	 * of a folder replaces no file and no folder that holds anything */
+	if (lstat(dest, &st) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	if (errno != ENOENT)
+		return -1;
+	return rename(tmp, dest);
+}
+
+int
+hk_mode_unkept(int e)
+{
+	return e == EPERM || e == ENOSYS || e == EOPNOTSUPP;
+}
+
+int
 hk_dir_place(const char *tmp, const char *out, int *placed)
 {
 	int e;

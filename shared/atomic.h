@@ -112,5 +112,21 @@ int hk_tree_remove_after(const char *path, const char *who);
  * 1 once tmp is gone (moved), also on that failure.
  */
 int hk_dir_place(const char *tmp, const char *out, int *placed);
+/*
+ * rename(2) of the folder tmp (made by the caller, beside dest) to dest,
+ * never over anything: renameat2 RENAME_NOREPLACE, or, on a file system
+ * that takes no rename flags (EINVAL: exFAT or NTFS mounted through FUSE,
+ * as removable media often are), EEXIST when lstat finds dest, else a
+ * plain rename: a folder renamed replaces no file (ENOTDIR) and no folder
+ * holding anything (ENOTEMPTY), so what appears at dest in between loses
+ * nothing. 0, or -1 with errno set.
+ */
+int hk_dir_rename_noreplace(const char *tmp, const char *dest);
+/* 1 when a chmod that failed with errno e did so because the file system
+ * keeps no mode per file (FAT and exFAT: EPERM for a caller other than the
+ * mount's owner; a FUSE file system without chmod: ENOSYS, EOPNOTSUPP),
+ * so that the mode of a folder written onto removable media may be left
+ * as the mount gives it. */
+int hk_mode_unkept(int e);
 
 #endif

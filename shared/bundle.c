@@ -1279,7 +1279,7 @@ make_tmp_dir(const char *path, char *tmp, size_t cap)
 static int
 rename_into_place(const char *tmp, const char *dest)
 {
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dest, RENAME_NOREPLACE) != 0) {
+	if (hk_dir_rename_noreplace(tmp, dest) != 0) {
 		int e = errno;
 		hk_err_set("%s: cannot rename into place: %s", dest,
 		    strerror(e));
@@ -1401,7 +1401,10 @@ hk_bundle_write_trust(const char *out, const char *type, uint64_t sequence,
 	if ((r = write_in(dfd, tmp, HK_BUNDLE_MANIFEST, man, mlen)) != 0 ||
 	    (r = write_in(dfd, tmp, HK_BUNDLE_SIGNATURE, sig, slen)) != 0)
 		goto out;
-	if (fchmod(dfd, 0755) != 0 || fsync(dfd) != 0) {
+	/* a medium that keeps no modes (FAT, exFAT) may refuse the chmod:
+	 * the folder then has the mount's mode, which readers never check */
+	if ((fchmod(dfd, 0755) != 0 && !hk_mode_unkept(errno)) ||
+	    fsync(dfd) != 0) {
 		hk_err_set("%s: cannot finish: %s", tmp, strerror(errno));
 		r = HK_ERR_IO;
 		goto out;

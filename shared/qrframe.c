@@ -453,8 +453,8 @@ hk_qrf_encode_dir(const unsigned char *payload, size_t len,
 				goto out;
 		}
 	}
-	if (chmod(tmp, 0755) != 0 || renameat2(AT_FDCWD, tmp, AT_FDCWD,
-	    outdir, RENAME_NOREPLACE) != 0) {
+	if ((chmod(tmp, 0755) != 0 && !hk_mode_unkept(errno)) ||
+	    hk_dir_rename_noreplace(tmp, outdir) != 0) {
 		hk_err_set("%s: cannot rename into place: %s", outdir,
 		    strerror(errno));
 		r = HK_ERR_IO;

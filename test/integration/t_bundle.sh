@@ -54,6 +54,23 @@ check "... no quorum asked, no sequence number spent, no bundle" bash -c \
 ok "a second bundle" "$OFF" bundle create --state "$S" "${C[@]}" --type csr --out "$T/b2" "${args[@]}" "$T/in/issuing-ca.csr"
 check "it took sequence 2" grep -qx 'sequence 2' "$T/b2/manifest"
 
+# Removable media (docs/air-gap.md "The medium"): exFAT or NTFS mounted
+# through FUSE takes no rename flags (renameat2 RENAME_NOREPLACE: EINVAL),
+# FAT and exFAT keep no modes (chmod: EPERM for a user other than the
+# mount's); test/data/media/fatlike.c makes $T/usb so. The bundle is
+# written there all the same (it was refused, exit 8) and verifies.
+cc -shared -fPIC -o "$T/fatlike.so" "$HANKO_SRC/test/data/media/fatlike.c" -ldl
+mkdir "$T/usb"
+FAT=(env HK_FATLIKE_PREFIX="$T/usb" HK_FATLIKE_TRACE="$T/fat.trace" LD_PRELOAD="$T/fatlike.so"
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
+ok "bundle create onto a medium without rename flags or modes" "${FAT[@]}" "$OFF" bundle create \
+	--state "$S" "${C[@]}" --type csr --out "$T/usb/b3" "${args[@]}" "$T/in/issuing-ca.csr"
+check "... the medium refused the flag and the mode (the shim at work)" \
+	bash -c "grep -q '^renameat2 ' '$T/fat.trace' && grep -q '^fchmod ' '$T/fat.trace'"
+check "... sequence 3, and on the medium the bundle alone" \
+	bash -c "grep -qx 'sequence 3' '$T/usb/b3/manifest' && [ \"\$(ls -A '$T/usb')\" = b3 ]"
+ok "... it verifies" "$OFF" bundle verify --state "$S" "${C[@]}" "$T/usb/b3"
+
 # docs/air-gap.md: the operators compare the sequence number and the
 # manifest SHA-256 that verify (and import) print with the form on which
 # bundle create's were written.

@@ -27,6 +27,19 @@ fails "never overwrites" 7 "already exists" "$OFF" qr decode --out "$T/back.der"
 fails "scale below 2 pixels a module" 2 "--scale 1" "$OFF" qr encode "$T/csr.der" --out "$T/c1" --scale 1
 ok "--terminal prints the codes" "$OFF" qr encode "$T/other.der" --out "$T/codes3" --terminal
 check "half blocks on the terminal" grep -q '▀' "$T/out"
+# Codes written onto removable media: exFAT or NTFS through FUSE takes no
+# rename flags (EINVAL), FAT keeps no modes (chmod: EPERM); the shim
+# test/data/media/fatlike.c makes $T/usb so. They were refused (exit 8).
+cc -shared -fPIC -o "$T/fatlike.so" "$HANKO_SRC/test/data/media/fatlike.c" -ldl
+mkdir "$T/usb"
+ok "qr encode onto a medium without rename flags or modes" env HK_FATLIKE_PREFIX="$T/usb" \
+	HK_FATLIKE_TRACE="$T/fat.trace" LD_PRELOAD="$T/fatlike.so" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	"$OFF" qr encode "$T/other.der" --out "$T/usb/codes" --chunk 900
+check "... the medium refused the flag and the mode (the shim at work)" \
+	bash -c "grep -q '^renameat2 ' '$T/fat.trace' && grep -q '^chmod ' '$T/fat.trace'"
+ok "... the codes decode from the medium" "$OFF" qr decode --out "$T/usb-back.der" "$T/usb/codes"/*.png
+check "... byte for byte" cmp "$T/other.der" "$T/usb-back.der"
 if command -v zbarimg >/dev/null; then
 	ok "zbarimg (stock zbar) reads part 1" bash -c "zbarimg --raw -q -Sbinary '$T/codes/part-001-of-005.png' | head -c 4 | grep -q HKQR"
 fi
