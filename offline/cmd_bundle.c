@@ -124,6 +124,22 @@ parse(struct bundle_opts *o, int argc, char **argv)
 }
 
 /* The sequence number after state.conf's bundle.sequence, saved at once. */
+/* Two bundle names (SPEC 3: ASCII) equal but for the case of letters:
+ * compared byte by byte, whatever the locale. */
+static int
+name_casefold_eq(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+		char y = *b >= 'A' && *b <= 'Z' ? (char)(*b - 'A' + 'a') : *b;
+
+		if (x != y)
+			return 0;
+		if (x == '\0')
+			return 1;
+	}
+}
+
 static int
 reserve_sequence(struct hk_ca *ca, uint64_t *seq)
 {
@@ -259,6 +275,17 @@ bundle_create(struct bundle_opts *o)
 				hk_err_set("%s: SPEC 4.1: its name %s is also "
 				    "the name of %s; a bundle holds each name "
 				    "once", o->args[i], name[i], o->args[j]);
+				r = HK_ERR_INVALID;
+				goto fail;
+			}
+			/* FAT and exFAT, the media a bundle travels on, fold
+			 * case: the second file could not be written there */
+			if (name_casefold_eq(name[j], name[i])) {
+				hk_err_set("%s: SPEC 3: its name %s differs from "
+				    "%s's, %s, only in case; a FAT or exFAT "
+				    "medium holds one file of the two (rename "
+				    "one)", o->args[i], name[i], o->args[j],
+				    name[j]);
 				r = HK_ERR_INVALID;
 				goto fail;
 			}

@@ -45,6 +45,11 @@ printf 'another CSR\n' >"$T/in2/issuing-ca.csr"
 Q0=$(grep -c 'quorum.combine' "$S/audit/audit.log")
 fails "two files of one name" 3 "in2/issuing-ca.csr: SPEC 4.1: its name issuing-ca.csr is also the name of .*/in/issuing-ca.csr" \
 	"$OFF" bundle create --state "$S" "${C[@]}" --type csr --out "$T/bd" "${args[@]}" "$T/in/issuing-ca.csr" "$T/in2/issuing-ca.csr"
+printf 'another CSR\n' >"$T/in2/Issuing-CA.csr"
+fails "two names equal but for case (FAT and exFAT fold case)" 3 \
+	"in2/Issuing-CA.csr: SPEC 3: its name Issuing-CA.csr differs from .*/in/issuing-ca.csr's, issuing-ca.csr, only in case; a FAT or exFAT medium holds one file of the two" \
+	"$OFF" bundle create --state "$S" "${C[@]}" --type csr --out "$T/bd" "${args[@]}" "$T/in/issuing-ca.csr" "$T/in2/Issuing-CA.csr"
+rm "$T/in2/Issuing-CA.csr"
 for i in 1 2 3 4 5; do truncate -s 16M "$T/in2/big-$i.crl"; done
 fails "files over 64 MiB together" 3 "big-5.crl: SPEC 5: .* more than the 67108864 of a bundle" \
 	"$OFF" bundle create --state "$S" "${C[@]}" --type arl-batch --out "$T/bd" "${args[@]}" "$T/in2"/big-*.crl
