@@ -127,6 +127,34 @@ hk_wfile_write(struct hk_wfile *wf, const void *buf, size_t len)
 	return wf->err ? HK_ERR_IO : 0;
 }
 
+/* renameat2 RENAME_NOREPLACE of the file tmp to path; on a file system
+ * that takes no rename flags (EINVAL: exFAT or NTFS through FUSE, as the
+ * key managers' and the crossing media may be mounted) path is claimed
+ * with O_CREAT|O_EXCL (EEXIST when it is there) and tmp renamed over that
+ * empty file of ours, which rename(2) replaces in one step; a rename that
+ * fails removes the claim again. 0, or -1 with errno set. */
+static int
+file_rename_noreplace(const char *tmp, const char *path)
+{
+	int fd, e;
+
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -1;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0)
+		return -1;
+	(void)close(fd);
+	if (rename(tmp, path) == 0)
+		return 0;
+	e = errno;
+	(void)unlink(path);
+	errno = e;
+	return -1;
+}
+
 int
 hk_wfile_commit(struct hk_wfile *wf)
 {
@@ -146,8 +174,7 @@ hk_wfile_commit(struct hk_wfile *wf)
 	}
 	wf->fd = -1;
 	if (wf->flags & HK_WRITE_NOREPLACE) {
-		if (renameat2(AT_FDCWD, wf->tmp, AT_FDCWD, wf->path,
-		    RENAME_NOREPLACE) != 0) {
+		if (file_rename_noreplace(wf->tmp, wf->path) != 0) {
 			if (errno == EEXIST) {
 				hk_err_set("%s: already exists; refusing to "
 				    "overwrite", wf->path);

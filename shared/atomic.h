@@ -6,7 +6,10 @@
  * fsyncs the folder. With HK_WRITE_NOREPLACE the final step refuses to
  * replace an existing file (renameat2 RENAME_NOREPLACE), so nothing already
  * stored is ever lost: the caller gets HK_ERR_EXISTS and the target is as it
- * was.
+ * was. On a file system that takes no rename flags (exFAT or NTFS mounted
+ * through FUSE: EINVAL) the target is claimed as an empty file with O_EXCL
+ * and the temporary file renamed over it (a crash between the two leaves
+ * that empty file, which no reader takes for the real one).
  */
 #ifndef HK_ATOMIC_H
 #define HK_ATOMIC_H

@@ -43,4 +43,20 @@ check "... the state is in place (token, PIN file, store), no temporary folder" 
 	"for f in state.conf token/softhsm2.conf secrets/token-user-pin store.db certs/issuing-1.csr.der; do \
 	test -f '$P/online/'\$f || exit 1; done; [ \"\$(ls -A '$P' | sort | tr '\n' ' ')\" = 'online state ' ]"
 ok "... its audit log verifies" "$OFF" audit verify --state "$P/online"
+
+# The key managers' media on exFAT mounted through FUSE (exfat-fuse), which
+# takes no rename flags (renameat2 RENAME_NOREPLACE: EINVAL) and ignores a
+# chmod: test/data/media/fatlike.c makes $T/usb so. Each share is written
+# all the same (it was refused: "cannot rename into place: Invalid
+# argument", exit 8) and activates the token.
+cc -shared -fPIC -o "$T/fatlike.so" "$HANKO_SRC/test/data/media/fatlike.c" -ldl
+mkdir -p "$T/usb"
+ok "offline init, the shares onto exFAT through FUSE" env HK_FATLIKE_PREFIX="$T/usb" HK_FATLIKE_CHMOD=pass \
+	HK_FATLIKE_TRACE="$T/fat.trace" LD_PRELOAD="$T/fatlike.so" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	"$OFF" init --state "$T/state-usb" --profile "$PROFILE" --roster "$ROSTER" \
+	--media "$T/usb/media" --rehearsal --kdf interactive --clock $CLOCK "${passins[@]}"
+check "... the medium refused the flag (the shim at work)" grep -q '^renameat2 ' "$T/fat.trace"
+mapfile -t args < <(share_args "$T/usb" 1 3 5)
+ok "... and three of its shares activate the token" "$OFF" activate --state "$T/state-usb" "${args[@]}"
 finish

@@ -40,6 +40,16 @@ check "... the medium refused the flag and the mode (the shim at work)" \
 	bash -c "grep -q '^renameat2 ' '$T/fat.trace' && grep -q '^chmod ' '$T/fat.trace'"
 ok "... the codes decode from the medium" "$OFF" qr decode --out "$T/usb-back.der" "$T/usb/codes"/*.png
 check "... byte for byte" cmp "$T/other.der" "$T/usb-back.der"
+ok "qr decode onto exFAT through FUSE (no rename flags; chmod taken)" env HK_FATLIKE_PREFIX="$T/usb" \
+	HK_FATLIKE_CHMOD=pass HK_FATLIKE_TRACE="$T/fat2.trace" LD_PRELOAD="$T/fatlike.so" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	"$OFF" qr decode --out "$T/usb/back.der" "$T/usb/codes"/*.png
+check "... the flag refused (the shim at work), the file byte for byte" \
+	bash -c "grep -q '^renameat2 ' '$T/fat2.trace' && cmp '$T/other.der' '$T/usb/back.der'"
+fails "... never over a file already there" 7 "usb/back.der: already exists" env HK_FATLIKE_PREFIX="$T/usb" \
+	HK_FATLIKE_CHMOD=pass LD_PRELOAD="$T/fatlike.so" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	"$OFF" qr decode --out "$T/usb/back.der" "$T/usb/codes"/*.png
 if command -v zbarimg >/dev/null; then
 	ok "zbarimg (stock zbar) reads part 1" bash -c "zbarimg --raw -q -Sbinary '$T/codes/part-001-of-005.png' | head -c 4 | grep -q HKQR"
 fi
