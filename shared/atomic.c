@@ -587,7 +587,7 @@ hk_dir_place(const char *tmp, const char *out, int *placed)
 	int e;
 
 	*placed = 0;
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_NOREPLACE) != 0) {
+	if (hk_dir_rename_noreplace(tmp, out) != 0) {
 		e = errno;
 		hk_err_set("%s: cannot move the backup into place: %s", out,
 		    strerror(e));

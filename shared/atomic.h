@@ -107,7 +107,7 @@ int hk_tree_remove(const char *path);
  * "<who>: could not remove <path>: <why>"; hk_tree_remove's result. */
 int hk_tree_remove_after(const char *path, const char *who);
 /*
- * A folder built at tmp moved to out (renameat2 RENAME_NOREPLACE: never
+ * A folder built at tmp moved to out (hk_dir_rename_noreplace: never
  * over anything; HK_ERR_EXISTS when out is there) and its entry made
  * durable (out's parent fsynced). When that fsync fails, out is removed
  * again, so that nothing stands there that is not durable and the next

@@ -203,4 +203,16 @@ check "... extends the new log's first" \
 ok "--previous a backup of the old log: a new log, not refused" \
 	bk --out "$USB" --clock 2027-04-03T09:00:00Z --previous "$B4"
 check "... said so" grep -q "^It begins a new log: the previous backup $B4/audit.log is of log" "$T/out"
+
+# The medium is exFAT mounted through FUSE (exfat-fuse): no rename flags
+# (renameat2 RENAME_NOREPLACE: EINVAL), a chmod taken and ignored; the shim
+# test/data/media/fatlike.c makes $USB so. The backup folder is moved into
+# place all the same (it was refused, "cannot move the backup into place:
+# Invalid argument").
+cc -shared -fPIC -o "$T/fatlike.so" "$HANKO_SRC/test/data/media/fatlike.c" -ldl
+ok "a backup onto exFAT through FUSE" env HK_FATLIKE_PREFIX="$USB" HK_FATLIKE_CHMOD=pass \
+	HK_FATLIKE_TRACE="$T/fat.trace" LD_PRELOAD="$T/fatlike.so" ASAN_OPTIONS="$ASAN_PRELOAD" \
+	"$OFF" audit backup --state "$S" --out "$USB" --clock 2027-04-04T09:00:00Z
+check "... the medium refused the flag (the shim at work); the copy verifies" bash -c \
+	"grep -q '^renameat2 ' '$T/fat.trace' && '$OFF' audit verify --log '$USB/audit-20270404T090000Z/audit.log' --key '$KEY' >/dev/null"
 finish
