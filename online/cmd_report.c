@@ -287,7 +287,11 @@ report(struct hk_store *store, const struct report_opts *o,
 	printf("Provision of revocation information (CPS 4-5), %s\n"
 	    "(JST, from %s to before %s;\n"
 	    " in UTC from %s to before %s)\n\n", o->month, f, t, fz, tz);
-	if (o->now < to) {
+	if (o->now < from) {
+		hk_store_jst_format(o->now, f, sizeof(f));
+		printf("PARTIAL: the month has not begun at %s: no counts "
+		    "yet, not the month's report.\n\n", f);
+	} else if (o->now < to) {
 		hk_store_jst_format(o->now, f, sizeof(f));
 		printf("PARTIAL: the month is not over at %s: the counts so "
 		    "far, not the month's report.\n\n", f);
@@ -318,7 +322,8 @@ cmd_report(int argc, char **argv)
 	struct ldap_month l;
 	struct hk_online *on = NULL;
 	struct hk_store *store = NULL;
-	char path[4096], now[32], end[32], lost[80] = "", gone[160] = "";
+	char path[4096], now[32], end[32], begin[32], lost[80] = "";
+	char gone[160] = "";
 	time_t from, to;
 	int r, warn, partial = 0;
 
@@ -350,10 +355,12 @@ cmd_report(int argc, char **argv)
 		partial = 1;
 		hk_store_jst_format(o.now, now, sizeof(now));
 		hk_store_jst_format(to, end, sizeof(end));
+		hk_store_jst_format(from, begin, sizeof(begin));
 		fprintf(stderr, "hanko-online report: warning: %s: the month "
-		    "is not over (it ends %s, the clock reads %s): the counts "
-		    "are partial, not the month's report\n", o.month, end,
-		    now);
+		    "%s (it %s %s, the clock reads %s): the counts are "
+		    "partial, not the month's report\n", o.month, o.now < from ?
+		    "has not begun" : "is not over", o.now < from ? "begins" :
+		    "ends", o.now < from ? begin : end, now);
 	}
 	/* the month began before the oldest log still kept: the closed log
 	 * before it was deleted after its year (CPS 4-11-4), and its records

@@ -515,11 +515,16 @@ publication(struct status_work *w)
 	if (horizon == 0)
 		printf("publication: pre-signed ARLs: none to release "
 		    "(CPS 4-4-10)\n");
-	else {
+	else if (horizon > w->now) {
 		hk_time_format(horizon, t2, sizeof(t2));
 		printf("publication: pre-signed ARLs: run out at %s, %ld days "
 		    "(from ARL %" PRIu64 "; CPS 4-4-10)\n", t2,
 		    days(w->now, horizon), floor);
+	} else {
+		hk_time_format(horizon, t2, sizeof(t2));
+		printf("publication: pre-signed ARLs: ran out at %s, %ld days "
+		    "ago (from ARL %" PRIu64 "; CPS 4-4-10)\n", t2,
+		    days(horizon, w->now), floor);
 	}
 	if (horizon < w->now + HK_PUBLISH_ARL_DAYS * 86400) {
 		hk_online_arl_note(floor, horizon, all, note, sizeof(note));

@@ -140,8 +140,11 @@ check "... and so does its audit record" grep -Eq \
 	"$O/audit/audit.log"
 ok "report --month 2026-07 --csv, a month not begun (--clock 2026-05-20T03:00:00Z)" "$ON" report --state "$O" \
 	--month 2026-07 --csv --clock 2026-05-20T03:00:00Z
-check "... warns the same: zero rows so far, not an empty month" grep -q \
-	"warning: 2026-07: the month is not over (it ends 2026-08-01T00:00:00+09:00, " "$T/err"
+check "... warns: the month has not begun, zero rows so far, not an empty month" grep -qx \
+	"hanko-online report: warning: 2026-07: the month has not begun (it begins 2026-07-01T00:00:00+09:00, the clock reads 2026-05-20T12:00:00+09:00): the counts are partial, not the month's report" "$T/err"
+ok "report --month 2026-07 (table), not begun" "$ON" report --state "$O" --month 2026-07 --clock 2026-05-20T03:00:00Z
+check "... the table says it has not begun" grep -qx \
+	"PARTIAL: the month has not begun at 2026-05-20T12:00:00+09:00: no counts yet, not the month's report." "$T/out"
 ok "report --month 2026-05 (table) at 00:00 JST on 1 June: May is over" "$ON" report --state "$O" --month 2026-05 \
 	--clock 2026-05-31T15:00:00Z
 check "... no warning" test ! -s "$T/err"

@@ -144,6 +144,9 @@ fails "the ARLs run out within 7 days: exit 9, publish's warning" 9 \
 check "... and the fact" has "publication: pre-signed ARLs: run out at 2026-04-14T11:00:00Z, 6 days (from ARL 6; CPS 4-4-10)"
 run st --clock 2026-04-07T04:00:00Z
 check "... 7 days and 7 h before: no ARL warning" sh -c "! grep -q 'ARLs run out' $HANKO_TMP/err"
+run st --clock 2026-04-20T00:00:00Z
+check "once they have run out: the fact says so, not a negative count of days" \
+	has "publication: pre-signed ARLs: ran out at 2026-04-14T11:00:00Z, 5 days ago (from ARL 10; CPS 4-4-10)"
 
 run st --clock 2027-03-05T00:00:00Z
 check "28 days before responder 1 ends: exit 9, its renewal warned (among the others of that day)" sh -c "$(declare -f rc has); HANKO_TMP=$HANKO_TMP; rc 9 &&
