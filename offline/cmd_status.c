@@ -46,6 +46,28 @@ print_root(const struct hk_state *st, int gen)
 	X509_free(x);
 }
 
+/* CPS 4-11-4: the log is kept a year and closed once a year
+ * (docs/audit-log.md "Retention"): when it began, and whether the close is
+ * due (a year after, by the machine's clock). */
+static void
+yearly_close(const struct hk_audit_report *rep)
+{
+	time_t begun, due, now = hk_clock_now();
+
+	if (hk_time_parse(rep->first_time, &begun) != 0 ||
+	    (due = hk_time_add_years(begun, 1)) == (time_t)-1)
+		return;
+	if (now < due)
+		printf("  yearly close:  the log began %s; its close is due in "
+		    "%ld days (CPS 4-11-4)\n", rep->first_time,
+		    (long)((due - now) / 86400));
+	else
+		printf("  yearly close:  DUE: the log began %s, %ld days ago: "
+		    "close it with the internal auditor present (hanko-offline "
+		    "audit close; CPS 4-11-4, docs/audit-log.md \"Retention\")"
+		    "\n", rep->first_time, (long)((now - begun) / 86400));
+}
+
 int
 cmd_status(int argc, char **argv)
 {
@@ -120,14 +142,15 @@ cmd_status(int argc, char **argv)
 			    nul);
 			fclose(nul);
 		}
-		if (r == 0)
+		if (r == 0) {
 			printf("  audit log:     %llu records, chain intact; last "
 			    "checkpoint at record %lld, %llu records after it "
 			    "(run 'audit verify' to check signatures)\n",
 			    (unsigned long long)rep.records,
 			    (long long)rep.last_checkpoint_seq,
 			    (unsigned long long)rep.unsigned_records);
-		else
+			yearly_close(&rep);
+		} else
 			printf("  audit log:     FAILS VERIFICATION: %s\n",
 			    rep.reason[0] ? rep.reason : hk_err_msg());
 	}

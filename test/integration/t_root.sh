@@ -68,6 +68,22 @@ ok "status reads the CA" "$OFF" status --state "$S"
 fp=$(openssl x509 -in "$R" -noout -fingerprint -sha256 | sed 's/^.*=//')
 check "status shows the root's fingerprint, the 3-of-5 set and a clean log" \
 	bash -c "grep -q 'SHA-256 $fp' '$T/out' && grep -q ', 3 of 5; holders yamada, sato, suzuki, takahashi, tanaka' '$T/out' && grep -q 'chain intact' '$T/out'"
+# CPS 4-11-4: when the log began and when its yearly close is due, by the
+# machine's clock (status takes no --clock): this log began at init,
+# 2026-04-01T00:00:00Z; a log begun on 2025-01-01 is past its year.
+due=$(date -u -d 2027-04-01T00:00:00Z +%s) now=$(date -u +%s)
+if [ "$now" -lt "$due" ]; then
+	n=$(( (due - now) / 86400 ))
+	check "status says when the log began and in how many days its yearly close is due ($n)" grep -Eqx \
+		"  yearly close:  the log began 2026-04-01T00:00:00Z; its close is due in ($n|$((n - 1))) days \(CPS 4-11-4\)" "$T/out"
+else
+	check "status says the yearly close is due (past 2027-04-01)" grep -q "^  yearly close:  DUE: the log began 2026-04-01T00:00:00Z" "$T/out"
+fi
+make_ca "$T/old" 2025-01-01T00:00:00Z
+ok "status of a CA whose log began on 2025-01-01" "$OFF" status --state "$T/old/state"
+n=$(( ($(date -u +%s) - $(date -u -d 2025-01-01T00:00:00Z +%s)) / 86400 ))
+check "... the yearly close is DUE, with the days since the log began ($n)" grep -Eqx \
+	"  yearly close:  DUE: the log began 2025-01-01T00:00:00Z, ($n|$((n - 1))) days ago: close it with the internal auditor present \(hanko-offline audit close; CPS 4-11-4, docs/audit-log.md \"Retention\"\)" "$T/out"
 echo tampered >>"$S/audit/audit.log"
 fails "status exits 6 on a tampered audit log" 6 "" "$OFF" status --state "$S"
 check "... and says so" grep -q 'FAILS VERIFICATION' "$T/out"
