@@ -156,6 +156,7 @@ struct req {
 	unsigned char body[HK_OCSP_REQ_MAX];	/* POST /ocsp body */
 	size_t len;
 	int ocsp_post;			/* 1: POST /ocsp, body expected */
+	int head;			/* 1: HEAD (no provision counted) */
 	/* a signing job (sign_mu guards these while SIGN_QUEUED) */
 	int sign;			/* enum sign_state */
 	struct req *qnext;		/* next in the signer's queue */
@@ -1744,7 +1745,7 @@ sign_reply(struct worker *w, struct MHD_Connection *c, struct req *rq)
 		    OCSP_RESPONSE_STATUS_INTERNALERROR, 0, now);
 	/* an answer, not the unauthorized of an issuing CA whose
 	 * responder's key the key holder left out */
-	if (hk_ocsp_response_status(resp, rq->rlen) ==
+	if (!rq->head && hk_ocsp_response_status(resp, rq->rlen) ==
 	    OCSP_RESPONSE_STATUS_SUCCESSFUL)
 		provision(w, rq->name, HK_PROV_OCSP, "ocsp");
 	/* a signed job's response: its times read from it */
@@ -1818,7 +1819,8 @@ serve_ocsp(struct worker *w, struct MHD_Connection *c, struct req *rq,
 		return sign_busy(w, c, name, r == RATE_PARTY, now);
 	}
 	free(job);
-	provision(w, name, HK_PROV_OCSP, "ocsp");
+	if (!rq->head)
+		provision(w, name, HK_PROV_OCSP, "ocsp");
 	return reply_ocsp(c, resp, rlen, 0, now, &meta);
 }
 
@@ -2166,24 +2168,30 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		/* a method the path does not take: answered now, before
 		 * any body, which could be too long to read through */
 		if ((ocsp && is_get) || ((ocsp || ocsp_get) &&
-		    !(ocsp ? is_post : is_get)) || (!ocsp && !ocsp_get &&
-		    !is_get && !is_head)) {
+		    !(ocsp ? is_post : is_get || is_head)) || (!ocsp &&
+		    !ocsp_get && !is_get && !is_head)) {
 			conn_arrived(w, c);
 			if (ocsp && is_get)
 				return reply_text(c, MHD_HTTP_BAD_REQUEST,
 				    "400 bad request: GET takes /ocsp/<base64 "
 				    "of the DER request> (RFC 6960 A.1)\n",
 				    NULL);
-			if (ocsp || ocsp_get)
+			if (ocsp)
 				return reply_text(c,
 				    MHD_HTTP_METHOD_NOT_ALLOWED, "405 /ocsp "
-				    "takes POST, /ocsp/<base64> GET\n",
-				    "GET, POST");
+				    "takes POST, /ocsp/<base64> GET and "
+				    "HEAD\n", "POST");
+			if (ocsp_get)
+				return reply_text(c,
+				    MHD_HTTP_METHOD_NOT_ALLOWED, "405 /ocsp "
+				    "takes POST, /ocsp/<base64> GET and "
+				    "HEAD\n", "GET, HEAD");
 			return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 			    "405 the repository takes GET and HEAD\n",
 			    "GET, HEAD");
 		}
 		rq->ocsp_post = ocsp && is_post;
+		rq->head = is_head;
 		return MHD_YES;
 	}
 	if (rq->sign == SIGN_DONE)		/* resumed by the signer */

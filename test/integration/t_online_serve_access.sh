@@ -65,6 +65,21 @@ check "serve --access-log - (standard output)" serve_start --clock 2026-04-03T12
 curl -s -o /dev/null -H "Authorization: Bearer $TOK" "$U/$CRL"
 for _ in $(seq 100); do grep -q "	bank-1	GET	/$CRL	200	" "$T/serve.out" && break; sleep 0.1; done
 check "... the line is on serve's standard output" grep -q "^2026-04-03T12:00:00Z	127.0.0.1	bank-1	GET	/$CRL	200	[0-9]*$" "$T/serve.out"
+# RFC 9110 9.1: a general-purpose server supports HEAD wherever GET: the GET
+# form of OCSP (RFC 6960 A.1) too (it was 405); HEAD counts no provision.
+B64=$(base64 -w0 "$T/ocsp.req" | sed 's/+/%2B/g; s,/,%2F,g; s/=/%3D/g')
+curl -s -o "$T/get.body" -D "$T/get.hdr" -H "Authorization: Bearer $TOK" "$U/ocsp/$B64"
+curl -s -I -o "$T/head.hdr" -H "Authorization: Bearer $TOK" "$U/ocsp/$B64"
+hval() { tr -d '\r' <"$1" | sed -n "s/^$2: //Ip" | head -1; }
+check "HEAD /ocsp/<base64>: 200, the GET's Content-Type and Content-Length" test \
+	"$(head -1 "$T/head.hdr" | cut -d' ' -f2) $(hval "$T/head.hdr" Content-Type) $(hval "$T/head.hdr" Content-Length)" = \
+	"200 application/ocsp-response $(stat -c %s "$T/get.body")"
+check "... the GET's body is an OCSP response" sh -c "openssl ocsp -respin '$T/get.body' -resp_text -noverify 2>/dev/null | grep -q 'OCSP Response Status: successful'"
+curl -s -o "$T/put.body" -D "$T/put.hdr" -X PUT -H "Authorization: Bearer $TOK" "$U/ocsp/$B64"
+check "PUT /ocsp/<base64>: 405, Allow: GET, HEAD" test "$(head -1 "$T/put.hdr" | cut -d' ' -f2) $(hval "$T/put.hdr" Allow)" = "405 GET, HEAD"
+for _ in $(seq 100); do grep -q "	PUT	/ocsp/" "$T/serve.out" && break; sleep 0.1; done
+check "... the access lines: GET, HEAD (the same bytes), PUT" test "$(grep "	/ocsp/" "$T/serve.out" | cut -f3,4,6,7 | tr '\t\n' ' |')" = \
+	"bank-1 GET 200 $(stat -c %s "$T/get.body")|bank-1 HEAD 200 $(stat -c %s "$T/get.body")|- PUT 405 $(stat -c %s "$T/put.body")|"
 check "stop serve" stop_serve
 
 # Lines that cannot be written: a file at RLIMIT_FSIZE (bash's ulimit -f, in
