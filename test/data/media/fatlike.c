@@ -25,6 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../shim_real.h"
+
 /* 1 if the absolute path p is a prefix folder or under one */
 static int
 under(const char *p)
@@ -98,14 +100,6 @@ refuse(const char *call, const char *path, int e)
 	return -1;
 }
 
-#define REAL(name) \
-	static __typeof__(name) *real_##name; \
-	if (real_##name == NULL) \
-		*(void **)&real_##name = dlsym(RTLD_NEXT, #name); \
-	if (real_##name == NULL) { \
-		errno = ENOSYS; \
-		return -1; \
-	}
 
 int
 renameat2(int fd1, const char *from, int fd2, const char *to,

@@ -52,17 +52,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../shim_real.h"
+
 static long counted;
 static __thread int inside;
 
-#define REAL(name) \
-	static __typeof__(name) *real_##name; \
-	if (real_##name == NULL) \
-		*(void **)&real_##name = dlsym(RTLD_NEXT, #name); \
-	if (real_##name == NULL) { \
-		errno = ENOSYS; \
-		return -1; \
-	}
 
 /* The absolute path of (dirfd, path) in out; 0, or -1 when unknown. */
 static int
