@@ -153,9 +153,16 @@ uri_parse(const char *what, const char *uri, struct p11uri *u)
 			dl = sizeof(u->pin_source);
 		}
 		if (dst == NULL) {
-			hk_err_set("%s: %.*s: URI query attribute not taken "
-			    "(module-path, pin-source; pin-value never)", what,
-			    (int)(e - a), a);
+			/* Only the name: the value may be a PIN (pin-value=),
+			 * and this message goes to the audit log. */
+			if (eq != NULL)
+				hk_err_set("%s: %.*s=...: URI query attribute "
+				    "not taken (module-path, pin-source; "
+				    "pin-value never)", what, (int)kl, a);
+			else
+				hk_err_set("%s: a URI query attribute without "
+				    "'=' (module-path=, pin-source=; pin-value "
+				    "never)", what);
 			return HK_ERR_USAGE;
 		}
 		if (pct_decode(eq + 1, (size_t)(e - eq - 1), dst, dl) != 0 ||

@@ -228,6 +228,14 @@ fails "one person twice, by token" 3 'ito: the same person twice' \
 fails "a URI without object=" 2 'the URI must name token= and object=' \
 	"$OFF" ceremony run "$INIT" --state "$S" --confirm-digests "${SH[@]}" "${IOPS[@]}" \
 	--operator "ito=pkcs11:token=op-ito?pin-source=env:ITO_PIN"
+# pin-value= is never taken, and its value (a PIN) is named nowhere: not
+# on stderr, not in the audit log that keeps the refusal.
+fails "a URI with pin-value= is refused" 2 'ito: token key: pin-value=\.\.\.: URI query attribute not taken' \
+	"$OFF" ceremony run "$INIT" --state "$S" --confirm-digests "${SH[@]}" "${IOPS[@]}" \
+	--operator "ito=pkcs11:token=op-ito;object=ito-key?pin-value=$ITO_PIN"
+check "... the PIN is neither on stderr nor in the audit log" bash -c \
+	"grep -q '	person.auth	fail	ito	.*pin-value' '$S/audit/audit.log' &&
+	! grep -qF -- '$ITO_PIN' '$HANKO_TMP/err' '$S/audit/audit.log'"
 check "nothing was made by the refused runs" bash -c "[ ! -e '$S/certs/root-1.der' ] && grep -q '^root.generations = 0$' '$S/state.conf'"
 ok "init-root with ito authenticated by her token (rehearsal)" "$OFF" ceremony run "$INIT" \
 	--state "$S" --rehearsal --keep-rehearsal --clock 2026-04-01T09:00:00Z --confirm-digests \
