@@ -1,7 +1,10 @@
 /* secmem.c - locked, guarded, wiped memory for secrets (libsodium). */
+#include <errno.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -33,8 +36,24 @@ hk_secret_alloc(size_t len)
 
 	if (len == 0)
 		len = 1;
-	if ((p = sodium_malloc(len)) == NULL)
+	if ((p = sodium_malloc(len)) == NULL) {
+		hk_err_set("out of memory for a secret (%zu bytes)", len);
 		return NULL;
+	}
+	/* libsodium 1.0.18 ignores a failed mlock(2) in sodium_malloc: the
+	 * secret would sit in memory that may be swapped out. Lock it again
+	 * (no cost when it is locked) and refuse when it cannot be. The
+	 * system call itself: ASan's mlock interceptor only returns 0. */
+	if (syscall(SYS_mlock, p, len) != 0) {
+		int e = errno;
+
+		sodium_free(p);
+		hk_err_set("cannot lock %zu bytes of memory for a secret "
+		    "(mlock: %s): a secret is never kept in memory that may be "
+		    "swapped; raise the locked-memory limit (ulimit -l, "
+		    "systemd LimitMEMLOCK=)", len, strerror(e));
+		return NULL;
+	}
 	memset(p, 0, len);
 	return p;
 }

@@ -4,7 +4,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
+#include "err.h"
 #include "secmem.h"
 
 Test(secmem, init_makes_process_non_dumpable)
@@ -44,4 +46,29 @@ Test(secmem, constant_time_compare)
 	cr_assert_eq(hk_ct_memcmp("abcd", "abcd", 4), 0);
 	cr_assert_neq(hk_ct_memcmp("abcd", "abce", 4), 0);
 	cr_assert_neq(hk_ct_memcmp("Xbcd", "abcd", 4), 0);
+}
+
+/*
+ * Memory that cannot be locked is refused, not handed out unlocked (which
+ * libsodium's sodium_malloc does when mlock fails): the secret would be in
+ * memory the kernel may write to swap. Criterion runs each test in its own
+ * process, so it may give up root here: CAP_IPC_LOCK ignores the limit.
+ */
+Test(secmem, unlockable_memory_is_refused)
+{
+	struct rlimit rl = { 0, 0 };
+	void *p;
+
+	cr_assert_eq(hk_secmem_init(), 0);
+	if (geteuid() == 0) {
+		cr_assert_eq(setgid(65534), 0);
+		cr_assert_eq(setuid(65534), 0);
+	}
+	cr_assert_eq(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	hk_err_clear();
+	p = hk_secret_alloc(64);
+	cr_assert_null(p, "a secret in memory that could not be locked");
+	cr_assert_not_null(strstr(hk_err_msg(), "cannot lock 64 bytes"),
+	    "message: %s", hk_err_msg());
+	cr_assert_null(hk_secret_strdup("PIN 1234"));
 }
