@@ -18,6 +18,7 @@
  * (issuing.N.compromised); a second run keeps both marks and sets the one
  * missing. Publication of the partition CRLs is "hanko-online publish".
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,37 +187,59 @@ bad:
 /*
  * "--resident-id -" reads the identifier from standard input (one line, a
  * prompt on standard error when it is a terminal), so that it appears
- * neither in the process list nor in the shell's history. The line is
- * wiped once it is used.
+ * neither in the process list nor in the shell's history. It is read with
+ * read(2) a byte at a time into buf, never through stdin's buffer (which
+ * would keep a copy until the process ends), and the caller wipes buf once
+ * it is used.
  */
 static int
 resident_stdin(char *buf, size_t len)
 {
-	size_t n;
-	int c;
+	size_t n = 0;
+	ssize_t k;
+	char c = 0;
+	int got = 0, toolong = 0, r = 0;
 
 	if (isatty(0))
 		fprintf(stderr, "resident record code: ");
-	if (fgets(buf, (int)len, stdin) == NULL) {
-		hk_err_set("--resident-id -: standard input: %s",
-		    ferror(stdin) ? "cannot be read" : "no line (CPS 3-1: "
-		    "the resident record code, one line)");
-		return HK_ERR_USAGE;
+	for (;;) {
+		if ((k = read(0, &c, 1)) < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			hk_err_set("--resident-id -: standard input: cannot be "
+			    "read");
+			r = HK_ERR_USAGE;
+			goto out;
+		}
+		if (k == 0)
+			break;
+		got = 1;
+		if (c == '\n')
+			break;
+		if (n + 1 < len)
+			buf[n++] = c;
+		else
+			toolong = 1;	/* read on to the end of the line */
 	}
-	n = strlen(buf);
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	else if (!feof(stdin)) {
-		/* longer than any identifier: drop the rest of the line */
-		while ((c = getchar()) != EOF && c != '\n')
-			;
+	buf[n] = '\0';
+	if (!got) {
+		hk_err_set("--resident-id -: standard input: no line (CPS 3-1: "
+		    "the resident record code, one line)");
+		r = HK_ERR_USAGE;
+		goto out;
+	}
+	if (toolong) {
+		/* longer than any identifier */
 		hk_err_set("--resident-id -: standard input: CPS 3-1: the "
 		    "resident record code must be %d digits", HK_REQ_ID_LEN);
-		return HK_ERR_USAGE;
+		r = HK_ERR_USAGE;
+		goto out;
 	}
 	if (n > 0 && buf[n - 1] == '\r')
 		buf[--n] = '\0';
-	return 0;
+ out:
+	hk_wipe(&c, sizeof(c));
+	return r;
 }
 
 int

@@ -66,6 +66,43 @@ fails "history: --resident-id - with a line longer than any identifier" 2 \
 	"--resident-id -: standard input: CPS 3-1: the resident record code must be 11 digits$" \
 	on_stdin "$(printf '1%.0s' $(seq 100))" "$ON" history --state "$O" "${HC[@]}" --resident-id -
 check "... refusals record no disclosure" test "$(grep -c '	records.history	ok	' "$O/audit/audit.log")" = 3
+# ... and wiped once used: gdb stops the process at its exit and reads
+# every writable mapping for the identifier (stdin's stdio buffer kept it).
+# Given on the command line, the scan finds it (in argv): the scan works.
+if gdb -q -batch -ex 'python print(1)' >/dev/null 2>&1; then
+	printf '12345678901' >"$T/needle"
+	{ echo "python needle_file = '$T/needle'"; cat <<'EOF'
+set pagination off
+set confirm off
+catch syscall exit_group
+run
+python
+import re
+needle = open(needle_file, 'rb').read()
+inf = gdb.selected_inferior()
+hits = 0
+for line in open('/proc/%d/maps' % inf.pid):
+    f = line.split()
+    a, b = [int(x, 16) for x in f[0].split('-')]
+    if f[1][:2] != 'rw' or b - a > 1 << 30:	# not ASan's shadow
+        continue
+    try:
+        hits += len(re.findall(re.escape(needle), bytes(inf.read_memory(a, b - a))))
+    except gdb.MemoryError:
+        pass
+print('copies of the identifier at exit: %d' % hits)
+end
+kill
+EOF
+	} >"$T/scan.gdb"
+	scan() { gdb -q -batch -x "$T/scan.gdb" --args "$@" 2>&1 | sed -n 's/^copies of the identifier at exit: //p'; }
+	check "memory scan: the identifier given in argv is found at exit" \
+		test "$(scan "$ON" history --state "$O" "${HC[@]}" --resident-id 12345678901 </dev/null)" -gt 0
+	check "history --resident-id -: no copy of the identifier left in memory at exit" \
+		test "$(scan "$ON" history --state "$O" "${HC[@]}" --resident-id - <<<12345678901)" = 0
+else
+	echo "skip - memory scan of --resident-id - (no gdb with Python)"
+fi
 ok "history of a resident with no certificate" "$ON" history --state "$O" "${HC[@]}" --resident-id 99999999999
 check "... zero rows" test "$(grep -c '^[0-9A-F]\{20,\} ' "$T/out")" = 0
 
