@@ -103,6 +103,9 @@ wfile_flush(struct hk_wfile *wf)
 	if (wf->err == 0 && wf->len > 0 && write_all(wf->fd, wf->buf,
 	    wf->len) != 0)
 		wf->err = errno ? errno : EIO;
+	/* what was buffered may be a secret (the online token's PIN file,
+	 * a relying party's token): no copy left in ordinary memory */
+	sodium_memzero(wf->buf, wf->len);
 	wf->len = 0;
 	return wf->err;
 }
@@ -209,6 +212,7 @@ hk_wfile_abort(struct hk_wfile *wf)
 	if (wf->tmp[0] != '\0')
 		(void)unlink(wf->tmp);
 	wf->tmp[0] = '\0';
+	sodium_memzero(wf->buf, wf->len);
 	wf->len = 0;
 }
 

@@ -47,7 +47,8 @@ int hk_file_write_pair(const char *der_path, const void *der, size_t der_len,
  * is kept and returned by every later call), commit fsyncs, renames into
  * place (refusing to replace with HK_WRITE_NOREPLACE) and fsyncs the
  * folder; abort removes the temporary file. After commit or abort the
- * structure holds nothing to free; commit aborts on failure.
+ * structure holds nothing to free and no byte written (buf is wiped: it
+ * may have held a secret); commit aborts on failure.
  */
 struct hk_wfile {
 	int fd;				/* the temporary file, or -1 */

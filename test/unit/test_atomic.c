@@ -119,6 +119,41 @@ Test(atomic, wfile_streams_then_renames)
 	}
 }
 
+/*
+ * A file's bytes may be a secret (the online token's PIN file, a relying
+ * party's token): once committed, aborted or failed, no copy of them is
+ * left in the write buffer, which is ordinary (swappable) memory that
+ * hk_file_write frees without wiping.
+ */
+Test(atomic, wfile_buffer_wiped_after_commit_and_abort)
+{
+	const char *dir = hk_test_dir("atomic-wipe");
+	static const char pin[] = "0f1e2d3c4b5a69788796a5b4c3d2e1f0\n";
+	static struct hk_wfile wf;
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/token-user-pin", dir);
+	cr_assert_eq(hk_wfile_open(&wf, path, 0600, HK_WRITE_NOREPLACE), 0);
+	cr_assert_eq(hk_wfile_write(&wf, pin, sizeof(pin) - 1), 0);
+	cr_assert_eq(hk_wfile_commit(&wf), 0, "%s", hk_err_msg());
+	cr_assert_null(memmem(wf.buf, sizeof(wf.buf), pin, 16),
+	    "the PIN is still in the buffer after commit");
+
+	cr_assert_eq(hk_wfile_open(&wf, path, 0600, 0), 0);
+	cr_assert_eq(hk_wfile_write(&wf, pin, sizeof(pin) - 1), 0);
+	hk_wfile_abort(&wf);
+	cr_assert_null(memmem(wf.buf, sizeof(wf.buf), pin, 16),
+	    "the PIN is still in the buffer after abort");
+
+	/* a failed commit (refused: the file exists) aborts: wiped too */
+	cr_assert_eq(hk_wfile_open(&wf, path, 0600, 0), 0);
+	wf.flags = HK_WRITE_NOREPLACE;
+	cr_assert_eq(hk_wfile_write(&wf, pin, sizeof(pin) - 1), 0);
+	cr_assert_eq(hk_wfile_commit(&wf), HK_ERR_EXISTS);
+	cr_assert_null(memmem(wf.buf, sizeof(wf.buf), pin, 16),
+	    "the PIN is still in the buffer after a failed commit");
+}
+
 Test(atomic, read_limits_and_links, .timeout = 20)
 {
 	const char *dir = hk_test_dir("atomic-read");
