@@ -49,17 +49,21 @@
 #include "secmem.h"
 #include "state.h"
 
-extern char **environ;
-
 #define PIN_BYTES	16
 
+/*
+ * Run argv (found in PATH) and wait. Its environment is not ours: ours may
+ * hold passphrases (--passin env:VAR), and the child, a new program, is
+ * dumpable again, its environment readable in /proc by the same user.
+ */
 static int
 run(char *const argv[])
 {
+	static char *const envp[] = { "LC_ALL=C", NULL };
 	pid_t pid;
 	int st;
 
-	if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ) != 0)
+	if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, envp) != 0)
 		return HK_ERR_IO;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)

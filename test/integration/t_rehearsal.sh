@@ -18,9 +18,13 @@ ok "init-root runs on the CA" "$OFF" ceremony run "$SCRIPT" --state "$S" --confi
 before=$(cd "$S" && find . -path ./audit -prune -o -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)
 
 # A rehearsal on it (refused by the root-exists check, after the throwaway
-# CA was made); keep the copy to look inside.
+# CA was made); keep the copy to look inside. The cp(1) that copies the
+# state is a spy first in PATH that notes its environment.
+mkdir -p "$T/spy"
+printf '#!/bin/sh\nenv >"%s/spy/cp.env"\nexec /bin/cp "$@"\n' "$T" >"$T/spy/cp"
+chmod +x "$T/spy/cp"
 TESTS_RUN=$((TESTS_RUN + 1))
-"$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal --confirm-digests \
+PATH="$T/spy:$PATH" "$OFF" ceremony run "$SCRIPT" --state "$S" --rehearsal --keep-rehearsal --confirm-digests \
 	"${SH[@]}" "${OPS[@]}" >"$T/reh.out" 2>&1 || true
 C=$(kept "$T/reh.out")
 if [ -n "$C" ] && [ -d "$C" ]; then echo "ok - the rehearsal copy was kept: $C"; else
@@ -28,6 +32,8 @@ if [ -n "$C" ] && [ -d "$C" ]; then echo "ok - the rehearsal copy was kept: $C";
 after=$(cd "$S" && find . -path ./audit -prune -o -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)
 check "the real CA is unchanged but for its log" test "$before" = "$after"
 check "the real log records the rehearsal" grep -q '	ceremony.rehearsal	' "$S/audit/audit.log"
+check "the state was copied by cp, which got none of the passphrases in our environment (--passin env:)" \
+	bash -c "[ -s '$T/spy/cp.env' ] && ! grep -q '^HK_PASS_' '$T/spy/cp.env'"
 
 spki() { openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum; }
 check "the copy's root is not the real root" \
