@@ -87,6 +87,42 @@ finish() {
 	[ "$TESTS_FAILED" = 0 ]
 }
 
+# mem_at_exit OUT REGEX COMMAND...: run COMMAND under gdb, stopped at its
+# exit_group, and write to OUT each distinct match of the Python bytes
+# REGEX in its writable memory (not ASan's shadow), one a line; COMMAND's
+# stdout and stderr (and gdb's) go to OUT.out, its stdin is ours. REGEX is
+# in gdb's script, never in COMMAND's memory. A secret that was wiped is
+# not in OUT. have_gdb: gdb with Python is here.
+have_gdb() { gdb -q -batch -ex 'python print(1)' >/dev/null 2>&1; }
+mem_at_exit() {
+	local out=$1 re=$2; shift 2
+	cat >"$out.py" <<EOF
+import gdb, re
+gdb.execute('set pagination off')
+gdb.execute('set confirm off')
+gdb.execute('catch syscall exit_group')
+gdb.execute('run')
+inf = gdb.selected_inferior()
+found = set()
+for line in open('/proc/%d/maps' % inf.pid):
+    f = line.split()
+    a, b = [int(x, 16) for x in f[0].split('-')]
+    if f[1][:2] != 'rw' or b - a > 1 << 30:
+        continue
+    try:
+        found.update(re.findall(rb'$re', bytes(inf.read_memory(a, b - a))))
+    except gdb.MemoryError:
+        pass
+with open("$out", 'wb') as o:
+    for m in sorted(found):
+        o.write(m + b'\\n')
+gdb.execute('kill')
+EOF
+	# LeakSanitizer cannot run under ptrace: it would end the run early
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		gdb -q -batch -x "$out.py" --args "$@" >"$out.out" 2>&1
+}
+
 # make_ca DIR [CLOCK]: a rehearsal CA with the demo roster at DIR/state,
 # shares in DIR/media/<id>/share-<i>-<id>.hks (fast KDF for tests), made at
 # CLOCK (default 2026-04-01T00:00:00Z).
