@@ -12,6 +12,7 @@
  * and stored only as the SHA-256 of its 64 characters. add and retire are
  * audited (rp.add, rp.retire) with a signed checkpoint.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,8 @@ rp_add(struct hk_online *on, struct hk_store *store, const struct rp_opts *o)
 {
 	unsigned char cred[SHA256_DIGEST_LENGTH];
 	char *tok = NULL, *line = NULL, hex[17];
+	size_t off;
+	ssize_t n;
 	int r, written = 0;
 
 	if ((r = hk_secret_random_hex(RP_TOKEN_BYTES, &tok)) != 0 ||
@@ -177,9 +180,21 @@ rp_add(struct hk_online *on, struct hk_store *store, const struct rp_opts *o)
 		printf("relying party %s registered; its bearer token is in "
 		    "%s (mode 0600), shown nowhere else\n", o->name,
 		    o->token_out);
-	else
+	else {
 		printf("relying party %s registered; its bearer token, shown "
-		    "this once:\n%s", o->name, line);
+		    "this once:\n", o->name);
+		/* from locked memory straight to the descriptor: through
+		 * printf a copy would stay in stdout's buffer until exit */
+		fflush(stdout);
+		for (off = 0; off < 2 * RP_TOKEN_BYTES + 1;) {
+			n = write(1, line + off, 2 * RP_TOKEN_BYTES + 1 - off);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				break;	/* unreported, as printf's were */
+			off += (size_t)n;
+		}
+	}
  out:
 	if (r != 0) {
 		hk_store_rollback(store);

@@ -556,4 +556,14 @@ rm "$SET/issuing" && mv "$T/issuing.moved" "$SET/issuing"
 get unlnk "$U/issuing/issuing-1.cer"
 check "... the folder put back: 200 again" test "$(code unlnk)" = 200
 ok "stop" stop_serve
+# The token shown on stdout went there from locked memory, not through
+# stdout's buffer (which kept it to the exit): none left at the exit.
+if have_gdb; then
+	mem_at_exit "$T/rp.mem" '(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])' "$ON" rp add --state "$O" "${RPC[@]}" --name bank-9
+	TOK9=$(grep -xE '[0-9a-f]{64}' "$T/rp.mem.out" | tail -1)
+	check "rp add (token on stdout): no copy of the token left in memory at exit" \
+		bash -c "[ -n '$TOK9' ] && [ -e '$T/rp.mem' ] && ! grep -qx '$TOK9' '$T/rp.mem'"
+else
+	echo "skip - memory scan of rp add (no gdb with Python)"
+fi
 finish
