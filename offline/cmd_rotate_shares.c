@@ -340,7 +340,11 @@ cmd_rotate_shares(int argc, char **argv)
 		    argv[i + 1][strcspn(argv[i + 1], "=:")] == '=') {
 			const char *v = argv[++i];
 			if (v[0] == '=' || o.npassin == HK_QUORUM_MAX_SHARES) {
-				hk_err_set("--passin %s: expected ID=SPEC", v);
+				/* never the value: SPEC may be pass:PASSPHRASE */
+				hk_err_set("--passin (argument %d): %s", i,
+				    v[0] == '=' ? "expected ID=SPEC, the ID "
+				    "empty" : "more new holders than a share "
+				    "set has");
 				return HK_ERR_USAGE;
 			}
 			pid[o.npassin] = v;

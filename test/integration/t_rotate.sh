@@ -49,6 +49,12 @@ fails "two new holders with one passphrase are refused" 3 "the same as" \
 fails "a --passin for someone not on the new roster is refused" 2 "sato is not a key manager" \
 	"$OFF" rotate-shares --state "$A/state" --roster "$NEW" --media "$NM" \
 	--kdf interactive "${NEWPASS[@]}" --passin sato=env:HK_PASS_sato "${Q[@]}"
+# A --passin with no ID (a slip for --passin ID=SPEC): refused, naming the
+# argument, never its value (SPEC may be pass:PASSPHRASE).
+fails "a --passin =pass:... with no ID is refused without its value" 2 "^hanko-offline rotate-shares: --passin \(argument [0-9]*\): expected ID=SPEC, the ID empty$" \
+	"$OFF" rotate-shares --state "$A/state" --roster "$NEW" --media "$NM" \
+	--kdf interactive "${NEWPASS[@]}" --passin '=pass:Aso sunrise 77 crater lake' "${Q[@]}"
+check "... the passphrase is not on stderr" sh -c "! grep -q 'Aso sunrise' '$HANKO_TMP/err'"
 # A medium that cannot be written, midway through the new shares.
 mkdir -p "$NM"
 touch "$NM/suzuki"
