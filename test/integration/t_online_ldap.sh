@@ -2,7 +2,10 @@
 # t_online_ldap.sh - "hanko-online ldap-push" (issue 6 item 4; CPS 2-6,
 # 4-4-4-1; PROFILE.md "Repository"; docs/ldap.md): a throwaway slapd on a
 # loopback port (test/data/ldap/slapd.conf.in: core schema, mdb, suffix
-# c=JP), then
+# c=JP; the access rules and the administrator's entries of docs/ldap.md,
+# taken from there: the publisher binds and pushes, a relying party of the
+# group reads a partition CRL, a bound DN outside it and anonymous do not),
+# then
 #   - a set in production naming made with openssl (prodset.sh): partition
 #     entries cRLDistributionPoint, two root generations and their links,
 #     a CertificatePair;
@@ -58,6 +61,18 @@ export HK_LDAP_PW='Kumamoto LDAP bind 2026!'
 export HK_WRONG_PW='not the password'
 sed -e "s|@DIR@|$L|g" -e "s|@ROOTPW@|$(slappasswd -s "$HK_LDAP_PW")|" \
 	"$HANKO_SRC/test/data/ldap/slapd.conf.in" >"$L/slapd.conf"
+# docs_block TITLE: the code blocks of docs/ldap.md's "The server's side"
+# item TITLE, each line tagged with its block's info string (or "-")
+docs_block() {
+	sed -n "/^\* \*\*$1\*\*/,/^\* \*\*/p" "$HANKO_SRC/docs/ldap.md" |
+		awk '/^```/ { if (in_) in_ = 0; else { in_ = 1; tag = substr($0, 4); if (tag == "") tag = "-"; n++ }; next }
+		    in_ { print n "\t" tag "\t" $0 }'
+}
+# CPS 2-6-3: the access rules of docs/ldap.md, as printed there (the block
+# of "access to" lines), and the entries it says the administrator makes
+docs_block 'Access (CPS 2-6-3).' >"$T/access.md"
+awk -F'\t' '$3 ~ /^access to / { b = $1 } b != "" && $1 == b { print $3 }' "$T/access.md" >>"$L/slapd.conf"
+awk -F'\t' '$2 == "ldif" { print $3 }' "$T/access.md" >"$T/top.ldif"
 # -d stats: the access log docs/ldap.md counts provisions from, on stderr
 slapd_start "$L/slapd.conf" "$L/slapd.log" stats || true
 ok "slapd answers on $URI" ldapsearch -x -H "$URI" -s base -b ""
@@ -174,10 +189,21 @@ check "... the root's entry is there" bash -c \
 	"LDAPTLS_CACERT='$TL/ca.pem' ldapsearch -x -H '$TURI' -LLL -s base -b 'ou=TEST,$GOV' dn | grep -q '^dn: '"
 kill "$SLAPD2" 2>/dev/null || true; wait "$SLAPD2" 2>/dev/null || true; SLAPD2=
 
+# The directory set up as docs/ldap.md says (CPS 2-6-3): the administrator
+# makes the top, the publisher, a relying party and their group, and the
+# passwords; the publisher pushes the first set into it.
+ok "docs/ldap.md: the administrator adds the entries above hanko's" \
+	ldapadd -x -H "$URI" "${ADMIN[@]}" -f "$T/top.ldif"
+export HK_PUB_PW='publisher bind 2026!'
+ok "... and the publisher's and the relying party's passwords (ldappasswd)" sh -c \
+	'ldappasswd "$@" -s "$HK_PUB_PW" cn=publisher,c=JP && ldappasswd "$@" -s rp-0042-pw cn=rp-0042,c=JP' \
+	- -x -H "$URI" "${ADMIN[@]}"
+
 # Production naming: cRLDistributionPoint, generations, links, a pair.
 W=$T/prod.work
 PS=$T/prod.sets/1
-ok "push a set in production naming" push --repo "$T/prod"
+ok "push a set in production naming, bound as cn=publisher,c=JP under docs/ldap.md's access rules" \
+	"$ON" ldap-push --state "$O" --repo "$T/prod" --ldap "$URI" --bind-dn cn=publisher,c=JP --passin env:HK_PUB_PW
 check "... the root's entry: certificationAuthority + pkiCA" bash -c \
 	"ldapsearch -x -H '$URI' -LLL -s base -b '$GOV' objectClass | grep -qx 'objectClass: certificationAuthority' &&
 	 ldapsearch -x -H '$URI' -LLL -s base -b '$GOV' objectClass | grep -qx 'objectClass: pkiCA'"
@@ -200,6 +226,12 @@ mapfile -t v < <(get "$E" 'certificateRevocationList;binary')
 check "... holding crl/431010.crl, byte for byte" test "${#v[@]}" = 1 -a -n "$(same "$PS/crl/431010.crl" "${v[0]}" && echo y)"
 check "... which verifies with the issuing CA (openssl crl -verify)" bash -c \
 	"openssl crl -inform DER -in '${v[0]}' -noout -verify -CAfile '$W/iss.pem' 2>&1 | grep -qx 'verify OK'"
+rm -rf "$T/rp"; mkdir -p "$T/rp"
+ldap_tt "$T/rp" -x -H "$URI" -D cn=rp-0042,c=JP -w rp-0042-pw -LLL -s base -b "$E" 'certificateRevocationList;binary' >/dev/null || true
+check "CPS 2-6-3: a relying party of the group (cn=rp-0042,c=JP) reads that CRL" bash -c \
+	"test \$(ls '$T/rp' | wc -l) = 1 && cmp -s '$PS/crl/431010.crl' '$T/rp'/*"
+check "... anonymous readers do not" test \
+	"$(ldapsearch -x -H "$URI" -LLL -s base -b "$E" 'certificateRevocationList;binary' | grep -c 'certificateRevocationList')" = 0
 
 # The rehearsal publisher's set 1.
 ok "push set 1" push --repo "$P"
@@ -371,4 +403,6 @@ ok "provision: the counted reads recorded for April" "$ON" provision --state "$O
 ok "report --month 2026-04 again" "$ON" report --state "$O" --month 2026-04 --csv
 check "... the reads are in the report" test "$(tail -n +2 "$HANKO_TMP/out")" = "yatsushiro-city,2026-04,3,ldap"
 check "... and no warning" test ! -s "$HANKO_TMP/err"
+check "CPS 2-6-3: a bound DN outside the relying parties' group gets no partition CRL" test \
+	"$(ldapsearch "${RP[@]}" -b "$E431" 'certificateRevocationList;binary' | grep -c 'certificateRevocationList')" = 0
 finish
