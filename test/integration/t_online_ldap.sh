@@ -365,6 +365,9 @@ EOF
 RP=(-x -H "$URI" -D cn=rp-yatsushiro,c=JP -w rp-yatsushiro-pw -LLL -s base)
 E431="ou=TEST,cn=Kumamoto-shi Chuo-ku CRLDP,$CDP"
 for _ in 1 2 3; do ldapsearch "${RP[@]}" -b "$E431" 'certificateRevocationList;binary' >/dev/null; done
+# the same party, its DN spelled otherwise (DNs compare without case)
+ldapsearch -x -H "$URI" -D "CN=RP-Yatsushiro, C=jp" -w rp-yatsushiro-pw -LLL -s base -b "$E431" \
+	'certificateRevocationList;binary' >/dev/null
 ldapsearch "${RP[@]}" -b "$RE" 'authorityRevocationList;binary' >/dev/null
 ldapsearch "${RP[@]}" -b "$RE" 'cACertificate;binary' >/dev/null
 ldapsearch "${RP[@]}" -b "cn=Nowhere CRLDP,$CDP" 'certificateRevocationList;binary' >/dev/null 2>&1 || true
@@ -376,8 +379,8 @@ sed -n '/^## Provision records (CPS 4-5)/,/^## The public index page/p' "$HANKO_
 	sed -n '/^```awk$/,/^```$/p' | sed '1d;$d' >"$T/ldap-provisions.awk"
 ok "docs/ldap.md's recipe runs on slapd's stats log" awk -f "$T/ldap-provisions.awk" "$L/slapd.log"
 sort "$T/out" >"$T/ldapcount"
-check "... the party's three partition CRL reads (crl) and one ARL read (arl); not its other searches" test \
-	"$(grep '^cn=rp-yatsushiro,c=JP	' "$T/ldapcount")" = "$(printf 'cn=rp-yatsushiro,c=JP\tarl\t1\ncn=rp-yatsushiro,c=JP\tcrl\t3')"
+check "... the party's four partition CRL reads (crl; one bound as CN=RP-Yatsushiro, C=jp) and one ARL read (arl), under its entry's DN; not its other searches" test \
+	"$(grep -i '^cn=rp-yatsushiro,c=JP	' "$T/ldapcount")" = "$(printf 'cn=rp-yatsushiro,c=JP\tarl\t1\ncn=rp-yatsushiro,c=JP\tcrl\t4')"
 check "... no anonymous reads (no DN)" sh -c "! grep -q '^	' '$T/ldapcount'"
 sed 's/^[0-9a-f]*\.[0-9a-f]* 0x[0-9a-f]* /Apr 30 23:00:00 ldap1 slapd[4242]: /' "$L/slapd.log" >"$T/slapd.syslog"
 check "... the same counts from the syslog form of the log" test \
@@ -401,7 +404,7 @@ N=$(awk -F'\t' '$1 == "cn=rp-yatsushiro,c=JP" && $2 == "crl" { print $3 }' "$T/l
 ok "provision: the counted reads recorded for April" "$ON" provision --state "$O" --clock 2026-05-01T00:00:00Z \
 	--recipient yatsushiro-city --method ldap --object crl --count "$N" --at 2026-04-30T23:59:59+09:00
 ok "report --month 2026-04 again" "$ON" report --state "$O" --month 2026-04 --csv
-check "... the reads are in the report" test "$(tail -n +2 "$HANKO_TMP/out")" = "yatsushiro-city,2026-04,3,ldap"
+check "... the reads are in the report" test "$(tail -n +2 "$HANKO_TMP/out")" = "yatsushiro-city,2026-04,4,ldap"
 check "... and no warning" test ! -s "$HANKO_TMP/err"
 check "CPS 2-6-3: a bound DN outside the relying parties' group gets no partition CRL" test \
 	"$(ldapsearch "${RP[@]}" -b "$E431" 'certificateRevocationList;binary' | grep -c 'certificateRevocationList')" = 0
