@@ -23,7 +23,8 @@
  *   finish    audited (cert.issue), one transaction completing the chunk
  *
  * At the end results.csv is written from the journal, each issued line with
- * its certificate from the store.
+ * its certificate from the store and its status now: "ok", or "revoked" /
+ * "expired" for one no longer to be delivered (each_result).
  *
  * A refused line is one result and never stops the rest.
  */
@@ -134,6 +135,8 @@ struct issue_work {
 	size_t n_recovered, n_voided;	/* recovery at start */
 	size_t n_ok, n_bad, n_pending;	/* the whole batch (results.csv) */
 	size_t n_unprocessed;		/* request lines no run reached */
+	size_t n_revoked, n_expired;	/* issued, since revoked or expired:
+					 * not to be delivered */
 	struct timespec t0;		/* start of the chunks, for the rate */
 	size_t progressed;		/* lines with a result in this run */
 };
@@ -1656,10 +1659,12 @@ results_add(struct results *rs, const char *fmt, ...)
 	return hk_wfile_write(&rs->f, rs->line, (size_t)n);
 }
 
-/* "<line>,ok,<serial>,<base64 of the DER certificate>" */
+/* "<line>,ok,<serial>,<base64 of the DER certificate>", or with what
+ * (revoked, expired) and a note after the certificate: "<line>,revoked,
+ * <serial>,<base64>,reason R (NAME) at T: do not deliver" */
 static int
-result_ok(struct results *rs, const struct hk_store_batch_result *res,
-    const char *hex)
+result_cert(struct results *rs, const struct hk_store_batch_result *res,
+    const char *hex, const char *what, const char *note)
 {
 	size_t need = 4 * ((res->der_len + 2) / 3) + 1;
 	int r, n;
@@ -1679,9 +1684,12 @@ result_ok(struct results *rs, const struct hk_store_batch_result *res,
 	}
 	n = EVP_EncodeBlock((unsigned char *)rs->b64, res->der,
 	    (int)res->der_len);
-	if ((r = results_add(rs, "%" PRIu64 ",ok,%s,", res->line, hex)) != 0 ||
+	if ((r = results_add(rs, "%" PRIu64 ",%s,%s,", res->line, what,
+	    hex)) != 0 ||
 	    (r = hk_wfile_write(&rs->f, rs->b64, (size_t)n)) != 0)
 		return r;
+	if (note != NULL)
+		return results_add(rs, ",%s\n", note);
 	return hk_wfile_write(&rs->f, "\n", 1);
 }
 
@@ -1725,10 +1733,35 @@ each_result(const struct hk_store_batch_result *res, void *arg)
 	}
 	hk_issue_hex(res->serial, res->serial_len, hex);
 	switch (res->status) {
+	case HK_CERT_REVOKED: {
+		/* revoked since it was issued (revoke, a re-issue of the
+		 * same resident, an issuing key's compromise): not "ok", or
+		 * a resumed batch would hand it out (CPS 4-4, 4-14-2); the
+		 * certificate stays on the line (recover puts it back from
+		 * here after a restore) */
+		const char *rn = hk_revreq_reason_name(res->revoke_reason);
+		char when[32], note[128];
+
+		hk_time_format(res->revoked_at, when, sizeof(when));
+		snprintf(note, sizeof(note), "reason %d (%s) at %s: do not "
+		    "deliver", res->revoke_reason, rn != NULL ? rn : "?", when);
+		w->n_revoked++;
+		return result_cert(rs, res, hex, "revoked", note);
+	}
 	case HK_CERT_VALID:
-	case HK_CERT_REVOKED:
+		/* past its notAfter now (at its notAfter second it is still
+		 * valid, as CPS 4-2-3 counts it): expired, not "ok" */
+		if (res->not_after != 0 && res->not_after < hk_clock_now()) {
+			char when[32], note[128];
+
+			hk_time_format(res->not_after, when, sizeof(when));
+			snprintf(note, sizeof(note), "notAfter %s: do not "
+			    "deliver", when);
+			w->n_expired++;
+			return result_cert(rs, res, hex, "expired", note);
+		}
 		w->n_ok++;
-		return result_ok(rs, res, hex);
+		return result_cert(rs, res, hex, "ok", NULL);
 	case HK_CERT_PENDING:
 		w->n_pending++;
 		return results_add(rs, "%" PRIu64 ",pending,%s\n", res->line,
@@ -1756,6 +1789,7 @@ results_write(struct issue_work *w)
 	rs->w = w;
 	rs->next = 2;			/* line 1 is the header */
 	w->n_ok = w->n_bad = w->n_pending = w->n_unprocessed = 0;
+	w->n_revoked = w->n_expired = 0;
 	snprintf(path, sizeof(path), "%s/results.csv", w->o->out);
 	if ((r = hk_wfile_open(&rs->f, path, 0644, 0)) != 0)
 		goto out;
@@ -1777,6 +1811,18 @@ results_write(struct issue_work *w)
 }
 
 /* ---- the command ---------------------------------------------------- */
+
+/* ", K revoked since issued, E expired: do not deliver those" when the
+ * batch has such lines (results.csv "revoked", "expired"), else "". */
+static const char *
+gone_said(const struct issue_work *w, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (w->n_revoked + w->n_expired > 0)
+		snprintf(buf, len, ", %zu revoked since issued, %zu expired: "
+		    "do not deliver those", w->n_revoked, w->n_expired);
+	return buf;
+}
 
 static int
 run(struct issue_work *w)
@@ -1814,21 +1860,24 @@ run(struct issue_work *w)
 	}
 	if (r != 0) {
 		struct hk_err_kept keep;
+		char gone[128];
 
 		hk_err_keep(&keep);
 		if (results_write(w) == 0)
 			printf("%s: stopped: %zu issued, %zu refused, %zu "
-			    "pending, %zu unprocessed; results in "
+			    "pending, %zu unprocessed%s; results in "
 			    "%s/results.csv; run the same batch again to "
 			    "finish it\n", w->o->batch, w->n_ok, w->n_bad,
-			    w->n_pending, w->n_unprocessed, w->o->out);
+			    w->n_pending, w->n_unprocessed, gone_said(w, gone,
+			    sizeof(gone)), w->o->out);
 		(void)fflush(stdout);	/* before the error line */
 		hk_err_restore(&keep);
 		return r;
 	}
 	if ((r = results_write(w)) != 0)
 		return r;
-	if (w->n_pending == 0 && w->n_ok + w->n_bad == w->requests &&
+	if (w->n_pending == 0 && w->n_ok + w->n_bad + w->n_revoked +
+	    w->n_expired == w->requests &&
 	    (r2 = hk_store_batch_finish(w->store, w->b.id,
 	    hk_clock_now())) != 0)
 		return r2;
@@ -1841,6 +1890,7 @@ cmd_issue(int argc, char **argv)
 	struct issue_opts o;
 	struct issue_work w;
 	struct hk_err_kept lost;
+	char gone[128] = "";
 	int r;
 
 	memset(&w, 0, sizeof(w));
@@ -1857,8 +1907,9 @@ cmd_issue(int argc, char **argv)
 	lost.msg[0] = '\0';
 	if (w.started && hk_online_audit(w.on, "issue.done", r == 0 ? "ok" :
 	    "fail", "batch %s sha256 %s: this run %zu issued, %zu refused; "
-	    "the batch %zu issued, %zu refused of %zu", o.batch, w.bf.sha,
-	    w.n_issued, w.n_refused, w.n_ok, w.n_bad, w.requests) != 0 &&
+	    "the batch %zu issued, %zu refused of %zu%s", o.batch, w.bf.sha,
+	    w.n_issued, w.n_refused, w.n_ok, w.n_bad, w.requests,
+	    gone_said(&w, gone, sizeof(gone))) != 0 &&
 	    r == 0)
 		hk_err_keep(&lost);
 	if (r == 0 && lost.msg[0] != '\0')
@@ -1869,22 +1920,31 @@ cmd_issue(int argc, char **argv)
 		hk_online_checkpoint_keep_err(w.on);
 	if (r != 0)
 		goto out;
-	printf("%s: %zu issued, %zu refused; results in %s/results.csv\n",
-	    o.batch, w.n_ok, w.n_bad, o.out);
+	printf("%s: %zu issued, %zu refused%s; results in %s/results.csv\n",
+	    o.batch, w.n_ok, w.n_bad, gone_said(&w, gone, sizeof(gone)), o.out);
+	/* a certificate revoked or expired since it was issued is no
+	 * success to deliver: exit 9 (3 when lines were refused too) */
 	if (w.n_bad > 0) {
 		hk_err_set("%s: %zu of %zu requests refused (see %s/"
-		    "results.csv)", o.batch, w.n_bad, w.requests, o.out);
+		    "results.csv)%s", o.batch, w.n_bad, w.requests, o.out,
+		    gone);
 		r = HK_ERR_INVALID;
+	} else if (w.n_revoked + w.n_expired > 0) {
+		hk_err_set("%s: %zu of %zu certificates revoked or expired "
+		    "since issued (lines \"revoked\", \"expired\" in %s/"
+		    "results.csv): do not deliver those (CPS 4-4)", o.batch,
+		    w.n_revoked + w.n_expired, w.requests, o.out);
+		r = HK_ERR_WARNING;
 	}
 	if (lost.msg[0] != '\0') {
 		char done[HK_ERR_DETAIL_MAX], rec[HK_ERR_DETAIL_MAX];
 
 		snprintf(done, sizeof(done), "issue %s: this run %zu issued "
 		    "and %zu refused, the batch %zu issued and %zu refused of "
-		    "%zu, in %s/results.csv (signed and delivered: kept)%s",
+		    "%zu%s, in %s/results.csv (signed and delivered: kept)%s",
 		    o.batch, w.n_issued, w.n_refused, w.n_ok, w.n_bad,
-		    w.requests, o.out, w.n_bad > 0 ? "; the refused ones are "
-		    "in results.csv" : "");
+		    w.requests, gone, o.out, w.n_bad > 0 ? "; the refused "
+		    "ones are in results.csv" : "");
 		snprintf(rec, sizeof(rec), "the end of the run (batch %s "
 		    "sha256 %s: this run %zu issued, %zu refused; each "
 		    "certificate has its cert.issue record)", o.batch,

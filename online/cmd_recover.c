@@ -1906,6 +1906,7 @@ results_run(struct rc_work *w)
 		size_t ll = nl != NULL ? (size_t)(nl - (w->res + pos)) :
 		    w->res_len - pos;
 		uint64_t ln = 0;
+		int noted;
 
 		pos += ll + 1;
 		rline++;
@@ -1970,9 +1971,17 @@ results_run(struct rc_work *w)
 			    "back\n", w->o->results, rline, ln);
 			continue;
 		}
-		if (!(c2 - c1 - 1 == 2 && memcmp(c1 + 1, "ok", 2) == 0)) {
-			hk_err_set("%s:%zu: result: not ok, refused, pending or "
-			    "unprocessed",
+		/* "revoked" and "expired" (issued, then revoked or past
+		 * its notAfter when the results were written) carry the
+		 * certificate as "ok" does, then a note: put back as issued
+		 * (the revocation is the audit log's, redone by recover
+		 * --revocations, or already in the store) */
+		noted = (c2 - c1 - 1 == 7 && (memcmp(c1 + 1, "revoked", 7) ==
+		    0 || memcmp(c1 + 1, "expired", 7) == 0));
+		if (!(c2 - c1 - 1 == 2 && memcmp(c1 + 1, "ok", 2) == 0) &&
+		    !noted) {
+			hk_err_set("%s:%zu: result: not ok, revoked, expired, "
+			    "refused, pending or unprocessed",
 			    w->o->results, rline);
 			r = HK_ERR_PARSE;
 			break;
@@ -1980,6 +1989,7 @@ results_run(struct rc_work *w)
 		w->n_ok++;
 		{
 			struct rc_item *it = &its[n++];
+			const char *end = l + ll, *c4;
 			size_t hl;
 
 			memset(it, 0, sizeof(*it));
@@ -1987,14 +1997,22 @@ results_run(struct rc_work *w)
 			it->rline = rline;
 			c3 = memchr(c2 + 1, ',', ll - (size_t)(c2 + 1 - l));
 			hl = c3 != NULL ? (size_t)(c3 - c2 - 1) : 0;
+			/* the certificate ends at the note's comma */
+			if (noted && c3 != NULL && (c4 = memchr(c3 + 1, ',',
+			    (size_t)(end - c3 - 1))) != NULL)
+				end = c4;
 			if (c3 == NULL || !hk_logev_serial_ok(c2 + 1, hl))
 				snprintf(it->why, sizeof(it->why), "serial: "
 				    "not upper-case hex of 1 to 20 bytes, "
 				    "then the certificate");
+			else if (noted && end == l + ll)
+				snprintf(it->why, sizeof(it->why), "not "
+				    "line,%.7s,serial,certificate,note", c1 +
+				    1);
 			else {
 				memcpy(it->hex, c2 + 1, hl);
-				r = vet(w, it, c3 + 1, ll - (size_t)(c3 + 1 -
-				    l));
+				r = vet(w, it, c3 + 1, (size_t)(end - c3 -
+				    1));
 			}
 		}
 		if (r == 0 && n == cap) {

@@ -246,7 +246,9 @@ hk_store_batch_each(struct hk_store *s, int64_t batch,
 	int r, rc;
 
 	if ((r = hk_store_prepare(s, "SELECT r.line, r.serial, r.reason, "
-	    "c.status, c.der FROM batch_results r LEFT JOIN certificates c "
+	    "c.status, c.der, coalesce(c.not_after, 0), "
+	    "coalesce(c.revoked_at, 0), coalesce(c.reason, 0) FROM "
+	    "batch_results r LEFT JOIN certificates c "
 	    "ON c.serial = r.serial WHERE r.batch = ?1 ORDER BY r.line",
 	    &st)) != 0)
 		return r;
@@ -272,6 +274,9 @@ hk_store_batch_each(struct hk_store *s, int64_t batch,
 				res.der_len = (size_t)sqlite3_column_bytes(st,
 				    4);
 			}
+			res.not_after = (time_t)sqlite3_column_int64(st, 5);
+			res.revoked_at = (time_t)sqlite3_column_int64(st, 6);
+			res.revoke_reason = sqlite3_column_int(st, 7);
 		} else
 			res.reason = (const char *)sqlite3_column_text(st, 2);
 		if ((r = fn(&res, arg)) != 0)

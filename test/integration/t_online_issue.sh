@@ -316,11 +316,18 @@ n=$(db "SELECT count(*) FROM certificates")
 ok "the --replace batch rerun: nothing redone" "$ON" issue --state "$O" "${XC[@]}" --replace --batch "$B/replace2.csv" --out "$T/rep1"
 check "... no certificate added, none revoked again" test "$(db "SELECT count(*), sum(status = 'revoked') FROM certificates")" = "$n|5"
 # The same resident twice in one --replace batch: the second line replaces
-# what the first issued (the same result whatever the chunk boundaries).
+# what the first issued (the same result whatever the chunk boundaries);
+# the first line's certificate, revoked, is not delivered: results.csv says
+# "revoked" (not "ok"), exit 9 (docs/requests.md "Results").
 N5=$(sed -n 's/^5,ok,\([0-9A-F]*\),.*/\1/p' "$T/rep1/results.csv")
 { sed -n 1p "$B/replace2.csv"; sed -n 5p "$B/replace2.csv"; sed -n 5p "$B/replace2.csv"; } >"$B/replace3.csv"
-ok "--replace: one resident on two lines" "$ON" issue --state "$O" "${XC[@]}" --replace --batch "$B/replace3.csv" --out "$T/rep3"
-R2=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/rep3/results.csv")
+fails "--replace: one resident on two lines: the first line's certificate revoked since issued (exit 9)" 9 \
+	"replace3.csv: 1 of 2 certificates revoked or expired since issued .*: do not deliver those" \
+	"$ON" issue --state "$O" "${XC[@]}" --replace --batch "$B/replace3.csv" --out "$T/rep3"
+check "... stdout: 1 issued, 1 revoked since issued" grep -qx "$B/replace3.csv: 1 issued, 0 refused, 1 revoked since issued, 0 expired: do not deliver those; results in $T/rep3/results.csv" "$HANKO_TMP/out"
+R2=$(sed -n 's/^2,revoked,\([0-9A-F]*\),.*/\1/p' "$T/rep3/results.csv")
+check "... line 2 reads revoked, superseded at the clock: do not deliver" \
+	grep -q "^2,revoked,$R2,MII[A-Za-z0-9+/]*=*,reason 4 (superseded) at 2026-05-02T09:00:00Z: do not deliver\$" "$T/rep3/results.csv"
 R3=$(sed -n 's/^3,ok,\([0-9A-F]*\),.*/\1/p' "$T/rep3/results.csv")
 check "... rep1's certificate, then line 2's, revoked superseded; line 3's valid" test \
 	"$(db "SELECT group_concat(status || reason, ' ') FROM (SELECT status, coalesce(reason, '') AS reason FROM certificates WHERE hex(serial) IN ('$N5', '$R2', '$R3') ORDER BY rowid)")" = "revoked4 revoked4 valid"
@@ -409,6 +416,17 @@ fails "at its notAfter ($NA) the certificate is still valid: the next refused (C
 ok "a second after its notAfter: issued without --replace" \
 	"$ON" issue --state "$O" "${EXC[@]}" --batch "$B/renew1.csv" --out "$T/ren1"
 E2=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/ren1/results.csv")
+# The first batch run again now (docs/requests.md "Results"): none of its
+# six certificates is to be delivered any more: four revoked since (by
+# serial, by resident, two re-issues), two past their notAfter.
+fails "the first batch again, three years on: nothing ok (exit 3: its refused lines)" 3 \
+	"batch.csv: 5 of 11 requests refused \(see $T/out1-again/results.csv\), 4 revoked since issued, 2 expired: do not deliver those\$" \
+	"$ON" issue --state "$O" "${EXC[@]}" --batch "$B/batch.csv" --out "$T/out1-again"
+check "... lines 2, 3, 6, 7 revoked (reasons 4, 3, 4, 3), 12 and 13 expired" test \
+	"$(grep -v ',refused,' "$T/out1-again/results.csv" | sed -n 's/^\([0-9]*\),\([a-z]*\),.*,\(reason [0-9]\|notAfter\).*/\1\2 \3/p' | tr '\n' '|')" = \
+	"2revoked reason 4|3revoked reason 3|6revoked reason 4|7revoked reason 3|12expired notAfter|13expired notAfter|"
+check "... line 12: its certificate, and when it expired" grep -qx \
+	"12,expired,$(sed -n 's/^12,ok,//p' "$RES"),notAfter 2029-04-02T11:59:59Z: do not deliver" "$T/out1-again/results.csv"
 check "... the expired one: valid, no longer live, never revoked, no CRL entry" test \
 	"$(db "SELECT status, ended, coalesce(reason, '-'), coalesce(live, '-') FROM certificates WHERE hex(serial) = '$E1'")|$(db "SELECT count(*) FROM crl_entries WHERE hex(serial) = '$E1'")" = "valid|1|-|-|0"
 check "... the new one valid and live" test "$(db "SELECT status, live FROM certificates WHERE hex(serial) = '$E2'")" = "valid|1"
