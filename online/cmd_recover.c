@@ -2005,14 +2005,16 @@ results_run(struct rc_work *w)
 				snprintf(it->why, sizeof(it->why), "serial: "
 				    "not upper-case hex of 1 to 20 bytes, "
 				    "then the certificate");
-			else if (noted && end == l + ll)
-				snprintf(it->why, sizeof(it->why), "not "
-				    "line,%.7s,serial,certificate,note", c1 +
-				    1);
 			else {
 				memcpy(it->hex, c2 + 1, hl);
-				r = vet(w, it, c3 + 1, (size_t)(end - c3 -
-				    1));
+				if (noted && end == l + ll)
+					snprintf(it->why, sizeof(it->why),
+					    "not line,%.7s,serial,certificate,"
+					    "note, as issue writes it "
+					    "(docs/requests.md)", c1 + 1);
+				else
+					r = vet(w, it, c3 + 1, (size_t)(end -
+					    c3 - 1));
 			}
 		}
 		if (r == 0 && n == cap) {

@@ -68,6 +68,14 @@ ok "recover with that results.csv" \
 	"$ON" recover --state "$O" --clock 2026-04-03T12:30:00Z --batch "$B/a.csv" --results "$T/a/results.csv"
 check "... each of the four already in the store" test "$(grep -c ': serial [0-9A-F]*: already in the store, unchanged$' "$HANKO_TMP/out")" = 4
 check "... the store unchanged" test "$(db .dump | sha256sum)" = "$before"
+sed 's/^\(2,revoked,[0-9A-F]*,[^,]*\),.*/\1/' "$T/a/results.csv" >"$T/a-cut.csv"
+rc=0
+"$ON" recover --state "$O" --clock 2026-04-03T12:30:00Z --batch "$B/a.csv" --results "$T/a-cut.csv" \
+	>"$HANKO_TMP/out" 2>"$HANKO_TMP/err" || rc=$?
+check "recover with line 2's note cut off: exit 3 ($rc), the line refused and named, the others already there" sh -c \
+	"[ $rc = 3 ] && grep -qx '$T/a-cut.csv:2: line 2, serial $L2: not line,revoked,serial,certificate,note, as issue writes it (docs/requests.md)' '$HANKO_TMP/err' &&
+	 [ \$(grep -c 'already in the store, unchanged\$' '$HANKO_TMP/out') = 3 ]"
+check "... the store unchanged" test "$(db .dump | sha256sum)" = "$before"
 
 # The store lost (docs/backup.md "Restore"): the backup before A, then A
 # and R put back from their results.csv, A's all "revoked" now.
