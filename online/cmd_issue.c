@@ -137,6 +137,9 @@ struct issue_work {
 	size_t n_unprocessed;		/* request lines no run reached */
 	size_t n_revoked, n_expired;	/* issued, since revoked or expired:
 					 * not to be delivered */
+	size_t n_compromised;		/* valid, but of an issuing key marked
+					 * compromised: not revoked yet */
+	int compromised_gen;		/* the first such generation */
 	struct timespec t0;		/* start of the chunks, for the rate */
 	size_t progressed;		/* lines with a result in this run */
 };
@@ -1713,6 +1716,33 @@ results_unprocessed(struct results *rs, size_t upto)
 	return 0;
 }
 
+/* The generation of the stored issuing CA certificate whose key
+ * identifier is a certificate's issuer (its AKI), or 0. */
+static int
+issuer_gen(const struct issue_work *w, const unsigned char *issuer,
+    size_t len)
+{
+	const ASN1_OCTET_STRING *ski;
+	size_t i;
+
+	for (i = 0; issuer != NULL && i < w->ncas; i++)
+		if ((ski = X509_get0_subject_key_id(w->cas[i])) != NULL &&
+		    (size_t)ASN1_STRING_length(ski) == len &&
+		    memcmp(ASN1_STRING_get0_data(ski), issuer, len) == 0)
+			return w->cagens[i];
+	return 0;
+}
+
+/* state.conf's issuing.<gen>.compromised (its time), or NULL. */
+static const char *
+compromise_mark(const struct issue_work *w, int gen)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "issuing.%d.compromised", gen);
+	return hk_state_get(w->on->st, key);
+}
+
 static int
 each_result(const struct hk_store_batch_result *res, void *arg)
 {
@@ -1748,7 +1778,27 @@ each_result(const struct hk_store_batch_result *res, void *arg)
 		w->n_revoked++;
 		return result_cert(rs, res, hex, "revoked", note);
 	}
-	case HK_CERT_VALID:
+	case HK_CERT_VALID: {
+		const char *mark;
+		int gen = issuer_gen(w, res->issuer, res->issuer_len);
+
+		/* of an issuing key marked compromised whose revocations
+		 * have not been made (revoke --issuing-key-compromise
+		 * failed after the mark): not revoked, but signed by a key
+		 * that may be in other hands (CPS 4-14-2) */
+		if (gen > 0 && (mark = compromise_mark(w, gen)) != NULL) {
+			char note[256];
+
+			snprintf(note, sizeof(note), "issuing generation %d is "
+			    "compromised (issuing.%d.compromised = %s) and "
+			    "this certificate is not revoked yet: revoke "
+			    "--issuing-key-compromise --generation %d again; "
+			    "do not deliver", gen, gen, mark, gen);
+			if (w->n_compromised++ == 0)
+				w->compromised_gen = gen;
+			return result_cert(rs, res, hex, "compromised", note);
+		}
+	}
 		/* past its notAfter now (at its notAfter second it is still
 		 * valid, as CPS 4-2-3 counts it): expired, not "ok" */
 		if (res->not_after != 0 && res->not_after < hk_clock_now()) {
@@ -1789,7 +1839,8 @@ results_write(struct issue_work *w)
 	rs->w = w;
 	rs->next = 2;			/* line 1 is the header */
 	w->n_ok = w->n_bad = w->n_pending = w->n_unprocessed = 0;
-	w->n_revoked = w->n_expired = 0;
+	w->n_revoked = w->n_expired = w->n_compromised = 0;
+	w->compromised_gen = 0;
 	snprintf(path, sizeof(path), "%s/results.csv", w->o->out);
 	if ((r = hk_wfile_open(&rs->f, path, 0644, 0)) != 0)
 		goto out;
@@ -1818,7 +1869,12 @@ static const char *
 gone_said(const struct issue_work *w, char *buf, size_t len)
 {
 	buf[0] = '\0';
-	if (w->n_revoked + w->n_expired > 0)
+	if (w->n_compromised > 0)
+		snprintf(buf, len, ", %zu revoked since issued, %zu expired, "
+		    "%zu of a compromised issuing key not revoked yet: do not "
+		    "deliver those", w->n_revoked, w->n_expired,
+		    w->n_compromised);
+	else if (w->n_revoked + w->n_expired > 0)
 		snprintf(buf, len, ", %zu revoked since issued, %zu expired: "
 		    "do not deliver those", w->n_revoked, w->n_expired);
 	return buf;
@@ -1877,7 +1933,7 @@ run(struct issue_work *w)
 	if ((r = results_write(w)) != 0)
 		return r;
 	if (w->n_pending == 0 && w->n_ok + w->n_bad + w->n_revoked +
-	    w->n_expired == w->requests &&
+	    w->n_expired + w->n_compromised == w->requests &&
 	    (r2 = hk_store_batch_finish(w->store, w->b.id,
 	    hk_clock_now())) != 0)
 		return r2;
@@ -1924,7 +1980,16 @@ cmd_issue(int argc, char **argv)
 	    o.batch, w.n_ok, w.n_bad, gone_said(&w, gone, sizeof(gone)), o.out);
 	/* a certificate revoked or expired since it was issued is no
 	 * success to deliver: exit 9 (3 when lines were refused too) */
-	if (w.n_bad > 0) {
+	if (w.n_compromised > 0) {
+		/* the revocations the operators must make first */
+		hk_err_set("%s: %zu certificates of issuing generation %d, "
+		    "marked compromised, are not revoked yet (lines "
+		    "\"compromised\" in %s/results.csv): CPS 4-14-2: run "
+		    "hanko-online revoke --issuing-key-compromise --generation "
+		    "%d again; do not deliver them", o.batch, w.n_compromised,
+		    w.compromised_gen, o.out, w.compromised_gen);
+		r = w.n_bad > 0 ? HK_ERR_INVALID : HK_ERR_WARNING;
+	} else if (w.n_bad > 0) {
 		hk_err_set("%s: %zu of %zu requests refused (see %s/"
 		    "results.csv)%s", o.batch, w.n_bad, w.requests, o.out,
 		    gone);

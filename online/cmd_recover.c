@@ -1971,17 +1971,20 @@ results_run(struct rc_work *w)
 			    "back\n", w->o->results, rline, ln);
 			continue;
 		}
-		/* "revoked" and "expired" (issued, then revoked or past
-		 * its notAfter when the results were written) carry the
+		/* "revoked", "expired" and "compromised" (issued, then
+		 * revoked, past its notAfter, or of an issuing key marked
+		 * compromised when the results were written) carry the
 		 * certificate as "ok" does, then a note: put back as issued
 		 * (the revocation is the audit log's, redone by recover
 		 * --revocations, or already in the store) */
 		noted = (c2 - c1 - 1 == 7 && (memcmp(c1 + 1, "revoked", 7) ==
-		    0 || memcmp(c1 + 1, "expired", 7) == 0));
+		    0 || memcmp(c1 + 1, "expired", 7) == 0)) ||
+		    (c2 - c1 - 1 == 11 && memcmp(c1 + 1, "compromised", 11) ==
+		    0);
 		if (!(c2 - c1 - 1 == 2 && memcmp(c1 + 1, "ok", 2) == 0) &&
 		    !noted) {
 			hk_err_set("%s:%zu: result: not ok, revoked, expired, "
-			    "refused, pending or unprocessed",
+			    "compromised, refused, pending or unprocessed",
 			    w->o->results, rline);
 			r = HK_ERR_PARSE;
 			break;
@@ -2009,9 +2012,10 @@ results_run(struct rc_work *w)
 				memcpy(it->hex, c2 + 1, hl);
 				if (noted && end == l + ll)
 					snprintf(it->why, sizeof(it->why),
-					    "not line,%.7s,serial,certificate,"
+					    "not line,%.*s,serial,certificate,"
 					    "note, as issue writes it "
-					    "(docs/requests.md)", c1 + 1);
+					    "(docs/requests.md)", (int)(c2 - c1 -
+					    1), c1 + 1);
 				else
 					r = vet(w, it, c3 + 1, (size_t)(end -
 					    c3 - 1));

@@ -279,6 +279,9 @@ struct hk_store_batch_result {
 	time_t not_after;		/* its notAfter (0 without a row) */
 	time_t revoked_at;		/* when revoked (0 if not) */
 	int revoke_reason;		/* the CPS 4-4 reason (0 if not) */
+	const unsigned char *issuer;	/* its issuing key identifier (AKI),
+					 * NULL without a row */
+	size_t issuer_len;
 };
 /* fn for each result of a batch in line order (pointers valid during the
  * call); a non-zero return of fn stops and is returned. */

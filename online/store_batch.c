@@ -247,7 +247,7 @@ hk_store_batch_each(struct hk_store *s, int64_t batch,
 
 	if ((r = hk_store_prepare(s, "SELECT r.line, r.serial, r.reason, "
 	    "c.status, c.der, coalesce(c.not_after, 0), "
-	    "coalesce(c.revoked_at, 0), coalesce(c.reason, 0) FROM "
+	    "coalesce(c.revoked_at, 0), coalesce(c.reason, 0), c.issuer FROM "
 	    "batch_results r LEFT JOIN certificates c "
 	    "ON c.serial = r.serial WHERE r.batch = ?1 ORDER BY r.line",
 	    &st)) != 0)
@@ -277,6 +277,11 @@ hk_store_batch_each(struct hk_store *s, int64_t batch,
 			res.not_after = (time_t)sqlite3_column_int64(st, 5);
 			res.revoked_at = (time_t)sqlite3_column_int64(st, 6);
 			res.revoke_reason = sqlite3_column_int(st, 7);
+			if (sqlite3_column_type(st, 8) == SQLITE_BLOB) {
+				res.issuer = sqlite3_column_blob(st, 8);
+				res.issuer_len = (size_t)sqlite3_column_bytes(
+				    st, 8);
+			}
 		} else
 			res.reason = (const char *)sqlite3_column_text(st, 2);
 		if ((r = fn(&res, arg)) != 0)

@@ -6,7 +6,9 @@
 # compromise). A run again: those lines read "revoked" with the reason and
 # time, the certificate kept on the line (recover's source after a
 # restore), stdout counts them apart, exit 9. Then generation 2 is imported
-# and generation 1's key revoked as compromised: A run again under
+# and generation 1's key revoked as compromised (first with the
+# revocations failing after the mark: A then reads lines 4 and 5
+# "compromised", not "ok"): A run again under
 # generation 2 reads every line revoked (the set's reason 2), exit 9; and
 # recover with that results.csv changes nothing. Restored from a backup
 # taken before A, recover puts A back from that results.csv (the
@@ -46,6 +48,20 @@ check "... docs/requests.md's awk for ok lines takes none of the revoked" test \
 # Generation 1's key compromised (CPS 4-4-1-3, 4-14-2), generation 2
 # issuing: A resumed under generation 2 lists every line revoked.
 ok "make_online_gen2: generation 2 imported (2026-04-03)" make_online_gen2 "$T" 2026-04-03
+# The mark comes before the revocations: when they fail (a trigger
+# injected here refuses them), generation 1 is marked but its certificates
+# still valid; A resumed meanwhile must not list them "ok" either.
+db "CREATE TRIGGER inject BEFORE UPDATE ON certificates WHEN NEW.status = 'revoked' BEGIN SELECT RAISE(ABORT, 'injected'); END;"
+fails "revoke --issuing-key-compromise: the revocations fail after the mark" 3 "injected" \
+	"$ON" revoke --state "$O" --clock 2026-04-03T11:20:00Z --issuing-key-compromise --generation 1 --yes-revoke-all 3
+db "DROP TRIGGER inject"
+fails "A again meanwhile: lines 4 and 5 of the compromised key, not revoked yet: exit 9, naming what to run" 9 \
+	"^hanko-online issue: $B/a.csv: 2 certificates of issuing generation 1, marked compromised, are not revoked yet \(lines \"compromised\" in $T/a/results.csv\): CPS 4-14-2: run hanko-online revoke --issuing-key-compromise --generation 1 again; do not deliver them\$" \
+	"$ON" issue --state "$O" --clock 2026-04-03T11:25:00Z --batch "$B/a.csv" --out "$T/a"
+check "... stdout counts them apart" grep -qx "$B/a.csv: 0 issued, 0 refused, 2 revoked since issued, 0 expired, 2 of a compromised issuing key not revoked yet: do not deliver those; results in $T/a/results.csv" "$HANKO_TMP/out"
+check "... lines 4 and 5: compromised, the certificate, do not deliver" test \
+	"$(grep -c '^[45],compromised,[0-9A-F]*,MII[A-Za-z0-9+/]*=*,issuing generation 1 is compromised (issuing.1.compromised = 2026-04-03T11:20:00Z) and this certificate is not revoked yet: revoke --issuing-key-compromise --generation 1 again; do not deliver$' "$T/a/results.csv")" = 2
+cp "$T/a/results.csv" "$T/a-meanwhile.csv"
 ok "revoke --issuing-key-compromise --generation 1: lines 4, 5 and the re-issue" \
 	"$ON" revoke --state "$O" --clock 2026-04-03T11:30:00Z --issuing-key-compromise --generation 1 --yes-revoke-all 3
 fails "A again under generation 2: four lines revoked, nothing ok, exit 9" 9 \
@@ -68,6 +84,10 @@ ok "recover with that results.csv" \
 	"$ON" recover --state "$O" --clock 2026-04-03T12:30:00Z --batch "$B/a.csv" --results "$T/a/results.csv"
 check "... each of the four already in the store" test "$(grep -c ': serial [0-9A-F]*: already in the store, unchanged$' "$HANKO_TMP/out")" = 4
 check "... the store unchanged" test "$(db .dump | sha256sum)" = "$before"
+ok "recover with the results.csv written meanwhile (compromised lines)" \
+	"$ON" recover --state "$O" --clock 2026-04-03T12:30:00Z --batch "$B/a.csv" --results "$T/a-meanwhile.csv"
+check "... each of the four already in the store, the store unchanged" sh -c \
+	"[ \$(grep -c ': serial [0-9A-F]*: already in the store, unchanged\$' '$HANKO_TMP/out') = 4 ] && [ \"\$(sqlite3 '$O/store.db' .dump | sha256sum)\" = '$before' ]"
 sed 's/^\(2,revoked,[0-9A-F]*,[^,]*\),.*/\1/' "$T/a/results.csv" >"$T/a-cut.csv"
 rc=0
 "$ON" recover --state "$O" --clock 2026-04-03T12:30:00Z --batch "$B/a.csv" --results "$T/a-cut.csv" \
