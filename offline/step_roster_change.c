@@ -9,7 +9,8 @@
  * digits), loaded strictly, compared with the approved roster in force, and
  * its SHA-256 confirmed (hex + QR, typed) under the step's dual control.
  * Refused: key managers or the threshold changed (the share set must follow
- * the key managers: rotate-shares), no CA manager left, a credential of a
+ * the key managers: rotate-shares), no CA manager or no auditor left (the
+ * auditor is this ceremony's second person), a credential of a
  * person kept changed (people change their own: roster set-passphrase,
  * set-token), a person added with a credential (set afterwards), no change.
  *
@@ -108,6 +109,18 @@ compare(struct hk_cer *c, const char *path, const struct hk_roster *nw,
 	if (hk_roster_count(nw, HK_ROLE_CA_MANAGER) == 0) {
 		hk_err_set("%s: people: no ca-manager left to approve the "
 		    "CA's work (CPS 5-2-1-1 (1))", path);
+		return HK_ERR_INVALID;
+	}
+	/* The auditor is the second person of this very ceremony (and of
+	 * backup, restore, destroy, rotate-shares, profile-accept): a roster
+	 * without one could never be changed again, nor an auditor added. */
+	if (hk_roster_count(nw, HK_ROLE_AUDITOR) == 0) {
+		hk_err_set("%s: people: no auditor left; the roster-change, "
+		    "backup, restore, destroy, rotate-shares and "
+		    "profile-accept ceremonies need one, and no roster "
+		    "change could add one afterwards (CPS 5-2-1-1 (9), "
+		    "5-2-2): keep one or add the new one in this change",
+		    path);
 		return HK_ERR_INVALID;
 	}
 	for (i = 0; i < nw->npeople; i++) {

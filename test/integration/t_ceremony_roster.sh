@@ -24,7 +24,7 @@ snap() { (cat "$S/roster.yaml" "$S/state.conf"; ls "$S"/roster.yaml*) | sha256su
 # roster FILE EDIT: the state's roster with a python edit of its text.
 edit_roster() {
 	python3 - "$S/roster.yaml" "$1" "$2" <<'PY'
-import sys
+import re, sys
 src, out, how = sys.argv[1:4]
 t = open(src, encoding="utf-8").read()
 add = ('  - id: nakamura\n    name: "中村 翔"\n    role: senior-operator\n'
@@ -42,6 +42,11 @@ elif how == "cred":
     t = t[:j] + 'credential: "$argon2id$v=19$m=65536,t=2,p=1$AAAA$BBBB"' + t[k:]
 elif how == "no-ca":
     t = t.replace("role: ca-manager", "role: auditor")
+elif how == "no-auditor":
+    t = re.sub(r"  - id: hayashi\n(    .*\n)*", "", t)
+elif how == "new-auditor":
+    t = re.sub(r"  - id: hayashi\n(    .*\n)*", "", t)
+    t = t.replace("\nquorum:", '  - id: ogata\n    name: "緒方 美穂"\n    role: auditor\n\nquorum:')
 open(out, "w", encoding="utf-8").write(t)
 PY
 	sha256sum <"$1" | cut -c1-64 >"$1.sha256"
@@ -78,6 +83,17 @@ edit_roster "$T/noca.yaml" no-ca
 mapfile -t I2 < <(ins "$T/noca.yaml")
 fails "a roster without a CA manager" 3 'no ca-manager left' \
 	run --state "$S" --confirm-digests "${I2[@]}" "${OPS[@]}"
+# The only auditor transfers out (April): a roster without one could never
+# be changed again (this ceremony needs the auditor), so it is refused; one
+# replaced by a new auditor in the same change is accepted (below).
+edit_roster "$T/noaud.yaml" no-auditor
+mapfile -t I2 < <(ins "$T/noaud.yaml")
+fails "a roster without an auditor" 3 'people: no auditor left; the roster-change, .* no roster change could add one afterwards' \
+	run --state "$S" --confirm-digests "${I2[@]}" "${OPS[@]}"
+edit_roster "$T/newaud.yaml" new-auditor
+mapfile -t I2 < <(ins "$T/newaud.yaml")
+ok "the auditor replaced by a new one in the same change (rehearsal)" \
+	run --state "$S" --rehearsal --confirm-digests "${I2[@]}" "${OPS[@]}"
 cp "$S/roster.yaml" "$T/same.yaml"; sha256sum <"$T/same.yaml" | cut -c1-64 >"$T/same.yaml.sha256"
 mapfile -t I2 < <(ins "$T/same.yaml")
 fails "the roster in force again is no change" 3 'nothing to change' \
