@@ -26,6 +26,7 @@
 #include "hex.h"
 #include "quorum.h"
 #include "roster.h"
+#include "transcript.h"
 
 static const char *const kdf_levels[] = { "interactive", "moderate",
     "sensitive", NULL };
@@ -37,7 +38,60 @@ static const struct hk_param_spec params[] = {
 	{ NULL, 0, 0, 0, 0, NULL, NULL, -1 }
 };
 
-/* The manifest: the new set and each new share's path and SHA-256. */
+/* 1 if id is one of the comma-separated ids of actors (whole ids). */
+static int
+acted(const char *actors, const char *id)
+{
+	size_t n = strlen(id), l;
+
+	for (; *actors != '\0'; actors += l + (actors[l] == ',')) {
+		l = strcspn(actors, ",");
+		if (l == n && strncmp(actors, id, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Who handed over what, on the paper the witnesses sign (CPS 4-12-1,
+ * 5-3-3): the key managers whose shares were used (those leaving too), then
+ * each new holder with the share they took; one line each.
+ */
+static void
+witnesses(struct hk_cer *c, const struct hk_roster *nw)
+{
+	const struct hk_person *p;
+	char role[64];
+	size_t i, j;
+
+	for (i = 0; i < c->roster->npeople; i++) {
+		p = &c->roster->people[i];
+		if (p->role != HK_ROLE_KEY_MANAGER ||
+		    !acted(c->ca->actors, p->id))
+			continue;
+		for (j = 0; j < nw->nkm; j++)
+			if (strcmp(hk_roster_key_manager(nw, j)->id,
+			    p->id) == 0)
+				break;
+		if (j < nw->nkm)
+			snprintf(role, sizeof(role), "key-manager (share used; "
+			    "new share %zu)", j + 1);
+		else
+			snprintf(role, sizeof(role), "key-manager (share used;"
+			    " leaves)");
+		hk_transcript_witness(c->tr, p->id, p->name, role);
+	}
+	for (j = 0; j < nw->nkm; j++) {
+		p = hk_roster_key_manager(nw, j);
+		snprintf(role, sizeof(role), "key-manager (new share %zu)",
+		    j + 1);
+		hk_transcript_witness(c->tr, p->id, p->name, role);
+	}
+}
+
+/* The manifest: the new set and each new share's path and SHA-256; each
+ * share also in the transcript with its holder, and the holders among its
+ * witnesses. */
 static int
 write_manifest(struct hk_cer *c, const char *roster,
     const unsigned char *rbuf, size_t rlen, const char *media,
@@ -78,7 +132,11 @@ write_manifest(struct hk_cer *c, const char *roster,
 		hk_hex_encode(d, 32, hex);
 		off += (size_t)snprintf(text + off, cap - off, "share: %zu %s "
 		    "%s SHA-256 %s\n", i + 1, km->id, share, hex);
+		hk_transcript_add(c->tr, "output", d, "new share %zu of set %s "
+		    "to %s (%s) %s SHA-256 %s", i + 1, setid ? setid : "?",
+		    km->id, km->name, share, hex);
 	}
+	witnesses(c, ro);
 	if (off >= cap) {
 		hk_err_set("%s: manifest too long", path);
 		r = HK_ERR_INVALID;

@@ -280,6 +280,20 @@ check "rotate: the new set is the CA's and the manifest names it" bash -c \
 	"[ '$NS' != '$OLDSET' ] && grep -qx 'quorum-set: $NS' '$NM/new-shares.txt' && grep -qx 'threshold: 2 of 4' '$NM/new-shares.txt'"
 check "rotate: the manifest has each new share's SHA-256" bash -c \
 	"f=\$(ls '$NM'/kobayashi/*.hks) && grep -q \"kobayashi \$f SHA-256 \$(sha256sum <\$f | cut -c1-64)\" '$NM/new-shares.txt'"
+# Who handed over what, on the paper the witnesses sign: each new share
+# with its holder and SHA-256, the new holders among the witnesses, and the
+# key managers whose shares were used (tanaka leaves).
+RTX=$(ls "$NM"/rotate-shares-*.txt)
+check "rotate: the transcript lists each new share with its holder and SHA-256" bash -c '
+	n=0; while read -r _ i who f _ h; do
+		grep -qxF "output: new share $i of set $3 to $who ($(sed -n "/^  - id: $who\$/{n;s/^    name: \"\?\([^\"]*\)\"\?\$/\1/p}" "$4")) $f SHA-256 $h" "$1" || exit 1
+		n=$((n + 1))
+	done < <(grep "^share: " "$2/new-shares.txt"); [ "$n" = 4 ]' _ "$RTX" "$NM" "$(setid "$S")" "$NEW"
+check "rotate: the new holders sign the transcript, the holders whose shares were used too" bash -c \
+	"grep -qx 'witness: nakamura key-manager (new share 1) (中村 大輔)' '$RTX' &&
+	grep -qx 'witness: kobayashi key-manager (new share 2) (小林 さくら)' '$RTX' &&
+	grep -Eqx 'witness: yamada key-manager \(share used; new share [34]\) \(山田 太郎\)' '$RTX' &&
+	grep -Eqx 'witness: tanaka key-manager \(share used; leaves\) \(田中 健\)' '$RTX'"
 # docs/ceremony-custody.md "Check before leaving": each new holder runs
 # share inspect on their share and compares its SHA-256 with new-shares.txt.
 check "rotate: share inspect prints each new share's SHA-256 as new-shares.txt lists it" bash -c '
