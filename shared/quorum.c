@@ -1315,6 +1315,28 @@ contains_ci(const char *hay, const char *needle)
 	return 0;
 }
 
+/* s without its spaces (ASCII and the ideographic U+3000) in out, which
+ * holds strlen(s) + 1 bytes: a name is the same name written with or
+ * without the space between family and given name ("山田太郎"). */
+static void
+strip_spaces(const char *s, char *out)
+{
+	size_t i, o = 0, len = strlen(s);
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == ' ')
+			continue;
+		if (i + 2 < len && (unsigned char)s[i] == 0xe3 &&
+		    (unsigned char)s[i + 1] == 0x80 &&
+		    (unsigned char)s[i + 2] == 0x80) {
+			i += 2;
+			continue;
+		}
+		out[o++] = s[i];
+	}
+	out[o] = '\0';
+}
+
 /* Bytes of the UTF-8 character starting at s[i] (lead + continuations). */
 static size_t
 char_len(const char *s, size_t i, size_t len)
@@ -1410,15 +1432,26 @@ hk_passphrase_check(const char *pass, const char *holder_id,
 		msg = "contains the holder's id";
 		goto weak;
 	}
-	if (holder_name != NULL && strlen(holder_name) >= 3 &&
-	    contains_ci(pass, holder_name)) {
-		msg = "contains the holder's name";
-		goto weak;
-	}
 	if ((low = hk_secret_alloc(len + 1)) == NULL) {
 		why_set(why, whylen, "out of memory");
 		hk_err_set("passphrase check: out of secure memory");
 		return HK_ERR_ALLOC;
+	}
+	if (holder_name != NULL) {
+		char name[1025];
+		int has;
+
+		/* spaces ignored on both sides: "yamadataro", "山田　太郎" */
+		snprintf(name, sizeof(name), "%s", holder_name);
+		strip_spaces(name, name);
+		strip_spaces(pass, low);
+		has = strlen(name) >= 3 && contains_ci(low, name);
+		hk_wipe(low, len + 1);
+		if (has) {
+			hk_secret_free(low);
+			msg = "contains the holder's name";
+			goto weak;
+		}
 	}
 	common = common_check(pass, len, low);
 	hk_secret_free(low);

@@ -498,6 +498,38 @@ Test(quorum, passphrase_rule)
 	cr_assert(!hk_passphrase_equal("Kumamoto castle", "kumamoto castle"));
 }
 
+/* Rule 4 holds however the name is written: a Japanese name is usually
+ * written without the space the roster has between family and given
+ * name, or with the ideographic space U+3000; spaces are ignored on both
+ * sides. */
+Test(quorum, passphrase_rule_name_without_space)
+{
+	static const struct { const char *pass, *name; } weak[] = {
+		{ "山田太郎の鍵は熊本城2027!", "山田 太郎" },
+		{ "山田\u3000太郎の鍵は熊本城2027!", "山田 太郎" },
+		{ "山田 太郎の鍵は熊本城2027!", "山田\u3000太郎" },
+		{ "yamadataro Kumamoto 1607!", "Yamada Taro" },
+		{ "Kumamoto Yamada Taro 1607!", "YamadaTaro" },
+	};
+	static const struct { const char *pass, *name; } good[] = {
+		{ "熊本城の石垣は美しい", "山田 太郎" },
+		{ "山田の鍵は熊本城2027!", "山田 太郎" },	/* part of it only */
+	};
+	char why[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(weak) / sizeof(weak[0]); i++) {
+		cr_assert_eq(hk_passphrase_check(weak[i].pass, "yamada-t",
+		    weak[i].name, why, sizeof(why)), HK_ERR_WEAK_PASSPHRASE,
+		    "accepted: %s (name %s)", weak[i].pass, weak[i].name);
+		cr_assert_str_eq(why, "contains the holder's name");
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		cr_assert_eq(hk_passphrase_check(good[i].pass, "yamada-t",
+		    good[i].name, why, sizeof(why)), 0, "refused %s: %s",
+		    good[i].pass, why);
+}
+
 Test(quorum, seal_open_secret)
 {
 	uint8_t key[32], other[32], *blob, *plain;
