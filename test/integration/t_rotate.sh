@@ -158,5 +158,25 @@ fails "roster approve still refuses key managers that are not the set's" 3 \
 	'key manager [0-9] kobayashi .*not holder [0-9] \(tanaka\) of the quorum set in force' \
 	"$OFF" roster approve --state "$A/state" --manager kimura --passin env:HK_PASS_kimura
 cp "$HANKO_TMP/keep.yaml" "$A/state/roster.yaml"
+# docs/key-lifecycle.md "A holder away, a passphrase forgotten, a medium
+# lost": nakamura's medium is lost; the others re-deal the same key to the
+# same roster, nakamura choosing a new passphrase; the lost share is then a
+# retired set's, and the roster stays the one approved.
+export HK_NEW3_tanaka='Kikuchi gorge maple leaves 2028' HK_NEW3_nakamura='Shimabara ferry at dusk 1793'
+export HK_NEW3_yamada='Kumamoto ramen garlic chips 78' HK_NEW3_suzuki='Minamata bay clear water 2014'
+NM3=$A/newmedia3
+ok "a medium lost: the others re-deal to the same roster" "$OFF" rotate-shares --state "$A/state" \
+	--roster "$A/state/roster.yaml" --media "$NM3" --kdf interactive \
+	--passin tanaka=env:HK_NEW3_tanaka --passin nakamura=env:HK_NEW3_nakamura \
+	--passin yamada=env:HK_NEW3_yamada --passin suzuki=env:HK_NEW3_suzuki "${NQ[@]}"
+fails "... the lost share is refused, named as the retired set's" 4 \
+	"share [0-9] \(nakamura\) belongs to quorum set [0-9a-f]{32}, retired" \
+	"$OFF" activate --state "$A/state" --share "$(ns2 nakamura)" --passin env:HK_PASS_nakamura \
+	--share "$(find "$NM3/yamada" -name '*.hks')" --passin env:HK_NEW3_yamada
+ok "... nakamura's new share activates with another" "$OFF" activate --state "$A/state" \
+	--share "$(find "$NM3/nakamura" -name '*.hks')" --passin env:HK_NEW3_nakamura \
+	--share "$(find "$NM3/suzuki" -name '*.hks')" --passin env:HK_NEW3_suzuki
+ok "... roster show" "$OFF" roster show --state "$A/state"
+check "... the roster is still the one approved" grep -q ': approved$' "$HANKO_TMP/out"
 ok "the audit log verifies" "$OFF" audit verify --state "$A/state"
 finish
