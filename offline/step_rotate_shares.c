@@ -69,9 +69,12 @@ witnesses(struct hk_cer *c, const struct hk_roster *nw)
 		if (p->role != HK_ROLE_KEY_MANAGER ||
 		    !acted(c->ca->actors, p->id))
 			continue;
+		/* the same person: same id and name (an id given to someone
+		 * new is another person) */
 		for (j = 0; j < nw->nkm; j++)
 			if (strcmp(hk_roster_key_manager(nw, j)->id,
-			    p->id) == 0)
+			    p->id) == 0 && strcmp(hk_roster_key_manager(nw,
+			    j)->name, p->name) == 0)
 				break;
 		if (j < nw->nkm)
 			snprintf(role, sizeof(role), "key-manager (share used; "

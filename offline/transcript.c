@@ -151,16 +151,20 @@ hk_transcript_witness(struct hk_transcript *t, const char *id,
     const char *name, const char *role)
 {
 	struct tr_witness *w;
-	char *eid;
+	char *eid = NULL, *ename = NULL;
 	size_t i;
 
 	if (t == NULL)
 		return 0;
-	if ((eid = tr_escape(id)) == NULL)
+	if ((eid = tr_escape(id)) == NULL || (ename = tr_escape(name)) == NULL)
 		goto lost;
+	/* one line a person: the same id under another name is someone
+	 * else (an id a rotation gave to a new key manager) */
 	for (i = 0; i < t->nw; i++)
-		if (strcmp(t->w[i].id, eid) == 0) {
+		if (strcmp(t->w[i].id, eid) == 0 &&
+		    strcmp(t->w[i].name, ename) == 0) {
 			free(eid);
+			free(ename);
 			return 0;
 		}
 	if ((w = tr_grow(t->w, t->nw, &t->capw, sizeof(*t->w))) == NULL)
@@ -168,17 +172,18 @@ hk_transcript_witness(struct hk_transcript *t, const char *id,
 	t->w = w;
 	w = &t->w[t->nw];
 	w->id = eid;
-	w->name = tr_escape(name);
+	w->name = ename;
 	w->role = tr_escape(role);
-	if (w->name == NULL || w->role == NULL) {
+	if (w->role == NULL) {
+		ename = NULL;
 		free(w->name);
-		free(w->role);
 		goto lost;
 	}
 	t->nw++;
 	return 0;
 lost:
 	free(eid);
+	free(ename);
 	t->lost++;
 	return HK_ERR_ALLOC;
 }

@@ -159,3 +159,34 @@ Test(transcript, controls_and_bidi_escaped_as_the_audit_log)
 	free(txt);
 	free(html);
 }
+
+/* One witness line a person: the same person twice is listed once, but an
+ * id that a rotation gave to someone new (another name) is another person
+ * who signs too (rotate-shares: the departing 佐藤 花子 and the new 佐藤 健二
+ * both "sato"). */
+Test(transcript, witness_once_per_person_same_id_other_name_kept)
+{
+	const char *dir = hk_test_dir("transcript_witness");
+	struct hk_transcript *t = NULL;
+	char txtpath[4096], *txt, *p;
+	size_t tlen, n = 0;
+
+	cr_assert_eq(hk_transcript_new("rotate-shares", &t), 0);
+	cr_assert_eq(hk_transcript_witness(t, "sato", "佐藤 花子",
+	    "key-manager (share used; leaves)"), 0);
+	cr_assert_eq(hk_transcript_witness(t, "sato", "佐藤 花子",
+	    "key-manager"), 0);
+	cr_assert_eq(hk_transcript_witness(t, "sato", "佐藤 健二",
+	    "key-manager (new share 1)"), 0);
+	cr_assert_eq(hk_transcript_write(t, dir, "t", NULL, NULL, txtpath,
+	    sizeof(txtpath)), 0, "%s", hk_err_msg());
+	hk_transcript_free(t);
+	txt = read_out(dir, ".txt", &tlen);
+	cr_assert_not_null(strstr(txt, "\nwitness: sato key-manager (share "
+	    "used; leaves) (佐藤 花子)\nwitness: sato key-manager (new share 1) "
+	    "(佐藤 健二)\n"), "%s", txt);
+	for (p = txt; (p = strstr(p, "\nwitness: ")) != NULL; p++)
+		n++;
+	cr_assert_eq(n, 2, "%s", txt);
+	free(txt);
+}
