@@ -163,6 +163,16 @@ compare(struct hk_cer *c, const char *path, const struct hk_roster *nw,
 	    "", removed, changed, nw->threshold);
 	if (added)
 		snprintf(sum + strlen(sum), sumlen - strlen(sum), ")");
+	/* Not refused (a later change can add one: an April gap of days),
+	 * but said before the CA manager confirms, and in the record: the
+	 * signing ceremonies, the emergency ones among them, need two. */
+	if ((i = hk_roster_count(nw, HK_ROLE_SENIOR_OPERATOR)) < 2)
+		snprintf(sum + strlen(sum), sumlen - strlen(sum), "; WARNING: "
+		    "%zu senior operator%s left: the ceremonies under the "
+		    "dual control of two (arl-batch, compromise, "
+		    "cross-certify, init-root, issue-subca, responder-certs, "
+		    "revoke, rollover) cannot run until a roster change adds "
+		    "one (CPS 5-2-2)", i, i == 1 ? "" : "s");
 	return 0;
 }
 

@@ -44,6 +44,8 @@ elif how == "no-ca":
     t = t.replace("role: ca-manager", "role: auditor")
 elif how == "no-auditor":
     t = re.sub(r"  - id: hayashi\n(    .*\n)*", "", t)
+elif how == "one-senior":
+    t = re.sub(r"  - id: ito\n(    .*\n)*", "", t)
 elif how == "new-auditor":
     t = re.sub(r"  - id: hayashi\n(    .*\n)*", "", t)
     t = t.replace("\nquorum:", '  - id: ogata\n    name: "緒方 美穂"\n    role: auditor\n\nquorum:')
@@ -94,6 +96,15 @@ edit_roster "$T/newaud.yaml" new-auditor
 mapfile -t I2 < <(ins "$T/newaud.yaml")
 ok "the auditor replaced by a new one in the same change (rehearsal)" \
 	run --state "$S" --rehearsal --confirm-digests "${I2[@]}" "${OPS[@]}"
+# A senior operator transfers out and no one replaces them yet: accepted (a
+# later change can add one), but said before the CA manager confirms and in
+# the record: the signing ceremonies need two senior operators (CPS 5-2-2).
+edit_roster "$T/onesen.yaml" one-senior
+mapfile -t I2 < <(ins "$T/onesen.yaml")
+ok "one senior operator left (rehearsal): accepted" \
+	run --state "$S" --rehearsal --confirm-digests "${I2[@]}" "${OPS[@]}"
+check "... with a warning before the confirmation: which ceremonies cannot run" grep -q \
+	"^New roster .*onesen.yaml: .*; WARNING: 1 senior operator left: the ceremonies under the dual control of two (arl-batch, compromise, cross-certify, init-root, issue-subca, responder-certs, revoke, rollover) cannot run until a roster change adds one (CPS 5-2-2)\$" "$HANKO_TMP/out"
 cp "$S/roster.yaml" "$T/same.yaml"; sha256sum <"$T/same.yaml" | cut -c1-64 >"$T/same.yaml.sha256"
 mapfile -t I2 < <(ins "$T/same.yaml")
 fails "the roster in force again is no change" 3 'nothing to change' \
