@@ -829,6 +829,92 @@ Test(audit, rewritten_chain_caught_by_signature)
 	EVP_PKEY_free(other);
 }
 
+/* Line i (a checkpoint) re-signed by other, its claimed key-sha256 kept,
+ * and the chain relinked after it. */
+static void
+resign_ckpt(struct lines *ls, size_t i, EVP_PKEY *other)
+{
+	char *f[8], id[33], b64[1400], buf[64 * 1024], *c0, *ci, *s;
+	unsigned char m[128], sig[1024];
+	size_t siglen = sizeof(sig), ml;
+	EVP_MD_CTX *c;
+
+	c0 = strdup(ls->l[0]);
+	cr_assert_eq(fields(c0, f), 0);
+	cr_assert_eq(sscanf(f[5], "format=hanko-audit-1 log-id=%32s", id), 1);
+	free(c0);
+	ci = strdup(ls->l[i]);
+	ci[strlen(ci) - 1] = '\0';
+	cr_assert_eq(fields(ci, f), 0);
+	cr_assert_str_eq(f[2], "audit.checkpoint");
+	ml = spec_ckpt_msg(id, (uint64_t)i - 1, f[6], f[1], m);
+	c = EVP_MD_CTX_new();
+	cr_assert_eq(EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL, other), 1);
+	cr_assert_eq(EVP_DigestSign(c, sig, &siglen, m, ml), 1);
+	EVP_MD_CTX_free(c);
+	EVP_EncodeBlock((unsigned char *)b64, sig, (int)siglen);
+	s = strstr(f[5], " sig=");
+	cr_assert_not_null(s);
+	s[5] = '\0';
+	snprintf(buf, sizeof(buf), "%s\t%s\t%s\t%s\t%s\t%s%s\t%s\t%s\n",
+	    f[0], f[1], f[2], f[3], f[4], f[5], b64, f[6], f[7]);
+	free(ls->l[i]);
+	ls->l[i] = strdup(buf);
+	free(ci);
+	spec_relink(ls);
+}
+
+/*
+ * A checkpoint verifies only the last earlier checkpoint's signature (the
+ * rest by the chain: docs/audit-log.md "Checkpoints"). An earlier
+ * checkpoint forged with another key (its key-sha256 claiming the CA's)
+ * and the chain relinked is still refused, through the genuine checkpoint
+ * after it; so is a forged last one; and nothing is written.
+ */
+Test(audit, checkpoint_refuses_forged_earlier_checkpoint)
+{
+	struct lines ls;
+	struct hk_audit_report rep;
+	EVP_PKEY *k, *other;
+	unsigned char *was;
+	size_t wl;
+	size_t at[2] = { 9, 23 };	/* the first and the last checkpoint */
+	int j;
+
+	k = ec_key();
+	other = ec_key();
+	for (j = 0; j < 2; j++) {
+		paths(j == 0 ? "forged_first" : "forged_last");
+		build_sample(k);
+		sample_load(&ls);
+		resign_ckpt(&ls, at[j], other);
+		lines_write(logp, ls.l, ls.n);
+		lines_free(&ls);
+		cr_assert_eq(hk_audit_verify(logp, NULL, &rep), 0, "%s",
+		    hk_err_msg());
+		was = hk_test_read(logp, &wl);
+		hk_clock_set(T0 + 60 * 30);
+		cr_assert_eq(hk_audit_checkpoint(logp, k, "root-2024"),
+		    HK_ERR_AUDIT, "forged checkpoint at record %zu sealed",
+		    at[j]);
+		cr_expect_not_null(strstr(hk_err_msg(), "audit.log:24: record "
+		    "23: checkpoint signature does not verify with the given "
+		    "public key; refusing to sign a checkpoint"), "%s",
+		    hk_err_msg());
+		log_unchanged(was, wl);
+	}
+	/* The same log unforged takes the checkpoint. */
+	paths("forged_none");
+	build_sample(k);
+	hk_clock_set(T0 + 60 * 30);
+	cr_assert_eq(hk_audit_checkpoint(logp, k, "root-2024"), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(hk_audit_verify(logp, k, &rep), 0, "%s", hk_err_msg());
+	cr_expect_eq(rep.checkpoints, 4);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(other);
+}
+
 Test(audit, append_after_reopen_continues_the_chain)
 {
 	struct hk_audit_report rep;
