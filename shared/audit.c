@@ -2593,6 +2593,7 @@ hk_audit_close(const char *path, EVP_PKEY *key, const char *key_label,
 	struct scan *s = NULL;
 	struct rec *r = NULL;
 	struct stat st;
+	EVP_PKEY *pub = NULL;
 	int fd = -1, nfd = -1, ret;
 
 	memset(out, 0, sizeof(*out));
@@ -2618,6 +2619,14 @@ hk_audit_close(const char *path, EVP_PKEY *key, const char *key_label,
 	    (s = calloc(1, sizeof(*s))) == NULL ||
 	    (r = calloc(1, sizeof(*r))) == NULL)
 		goto out;
+	/* The close's checkpoint seals the log as any other (checkpoint_fd):
+	 * every earlier checkpoint's signature checked with key's public
+	 * half, so a log re-signed by another key is not sealed (this runs
+	 * once a year: all of them, not the last only). */
+	if (key != NULL && ((ret = pub_of(key, &pub)) != 0 ||
+	    (ret = hk_audit_key_sha256(key, s->pub_fp)) != 0))
+		goto out;
+	s->pub = pub;
 	if ((fd = log_open(path, O_RDONLY, LOCK_EX)) < 0) {
 		ret = fd;
 		fd = -1;
@@ -2774,6 +2783,7 @@ hk_audit_close(const char *path, EVP_PKEY *key, const char *key_label,
 		close(nfd);
 	if (fd >= 0)
 		close(fd);	/* waiting appends go to the new log */
+	EVP_PKEY_free(pub);
 	free(rep);
 	free(rep2);
 	free(s);

@@ -1858,6 +1858,46 @@ Test(audit, close_refuses_a_log_that_fails_and_leaves_it)
 	EVP_PKEY_free(key);
 }
 
+/* The close's checkpoint, like any (checkpoint_by_another_key_fails): a
+ * log whose checkpoints another key signed (rewritten and re-signed, its
+ * audit-key.pem replaced) is not sealed and closed by this key. */
+Test(audit, close_refuses_a_log_another_key_signed)
+{
+	EVP_PKEY *a = ec_key(), *b = ec_key();
+	struct hk_audit_closed c;
+	struct hk_audit_report rep;
+	unsigned char *was;
+	char np[4200], cd[4200];
+	size_t len;
+
+	paths("close_other_key");
+	hk_clock_set(T0);
+	cr_assert_eq(hk_audit_create(logp), 0);
+	cr_assert_eq(hk_audit_append(logp, "cert.issue", "ok", "kato", "1"), 0);
+	cr_assert_eq(hk_audit_checkpoint(logp, a, "root-a"), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(hk_audit_append(logp, "cert.issue", "ok", "kato", "2"), 0);
+	was = hk_test_read(logp, &len);
+	cr_expect_eq(hk_audit_close(logp, b, "audit-1", "op1", &c),
+	    HK_ERR_AUDIT, "a log re-signed by another key was closed");
+	cr_expect_not_null(strstr(hk_err_msg(), ":3: record 2: checkpoint "
+	    "signed by key root-a, not by the given public key; refusing to "
+	    "close"), "%s", hk_err_msg());
+	log_unchanged(was, len);
+	snprintf(np, sizeof(np), "%s.next", logp);
+	snprintf(cd, sizeof(cd), "%s", logp);
+	strcpy(cd + strlen(cd) - strlen("audit.log"), "closed");
+	cr_expect_eq(access(np, F_OK), -1);
+	cr_expect_eq(access(cd, F_OK), -1);
+	/* the key that signed it closes it */
+	cr_assert_eq(hk_audit_close(logp, a, "root-a", "op1", &c), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(hk_audit_verify(logp, a, &rep), 0, "%s", hk_err_msg());
+	cr_expect_eq(rep.linked, 1);
+	EVP_PKEY_free(a);
+	EVP_PKEY_free(b);
+}
+
 Test(audit, a_changed_closed_log_or_a_wrong_link_is_refused)
 {
 	EVP_PKEY *key = ec_key();
