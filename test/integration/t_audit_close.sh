@@ -128,7 +128,11 @@ check "... recorded in the new log (cert.revoke)" grep -q "	cert.revoke	ok	" "$l
 check "... and not in the closed log" test "$(grep -c "	cert.revoke	" "$CL" || true)" = 0
 req_dir "$T/c"
 six_residents "$T/c/batch.csv"
-ok "issue after the close" "$ON" issue --state "$O" --clock 2026-04-03T11:00:00Z --batch "$T/c/batch.csv" --out "$T/out2"
+# the same six lines as batch 1, so the same batch (its SHA-256): resumed,
+# the line revoked above said so, not delivered (exit 9)
+fails "issue after the close (batch 1 again: its revoked line said so)" 9 \
+	"1 of 6 certificates revoked or expired since issued .*: do not deliver those" \
+	"$ON" issue --state "$O" --clock 2026-04-03T11:00:00Z --batch "$T/c/batch.csv" --out "$T/out2"
 check "... recorded in the new log (cert.issue, issue.done)" grep -q "	issue.done	ok	" "$log"
 rc=0; "$ON" publish --state "$O" --repo "$T/repo" --clock 2026-04-04T03:00:00Z >"$T/pub.out" 2>&1 || rc=$?
 check "publish after the close (exit $rc: 9 is the rehearsal's missing ARL)" test "$rc" = 0 -o "$rc" = 9
