@@ -284,7 +284,7 @@ token_open(struct hk_ca *ca)
 	cfg.softhsm_conf = NULL;
 	if (strcmp(embedded, "yes") == 0) {
 		if ((r = hk_state_path(ca->st, "token/softhsm2.conf", conf,
-		    sizeof(conf))) != 0)
+		    sizeof(conf))) != 0 || (r = hk_softhsm_conf_check(conf)) != 0)
 			return r;
 		cfg.softhsm_conf = conf;
 	}

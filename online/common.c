@@ -631,7 +631,7 @@ hk_online_login(struct hk_online *on)
 	}
 	if (emb != NULL && strcmp(emb, "yes") == 0) {
 		if ((r = hk_online_path(on, "token/softhsm2.conf", conf,
-		    sizeof(conf))) != 0)
+		    sizeof(conf))) != 0 || (r = hk_softhsm_conf_check(conf)) != 0)
 			return r;
 		cfg.softhsm_conf = conf;
 	} else

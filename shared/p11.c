@@ -9,6 +9,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,69 @@ hk_softhsm_prepare(const char *dir)
 	if ((r = hk_dir_create(path, 0700)) != 0)
 		return r;
 	return hk_softhsm_conf_write(dir, dir);
+}
+
+int
+hk_softhsm_conf_check(const char *conf)
+{
+	char line[4400], named[4400], own[4400], rn[PATH_MAX], ro[PATH_MAX];
+	const char *slash = strrchr(conf, '/');
+	FILE *f;
+	int e = 0, found = 0, n;
+
+	n = slash == NULL ? snprintf(own, sizeof(own), "tokens") :
+	    snprintf(own, sizeof(own), "%.*s/tokens", (int)(slash - conf),
+	    conf);
+	if (n < 0 || (size_t)n >= sizeof(own))
+		return HK_ERR_INVALID;
+	if ((f = fopen(conf, "r")) == NULL) {
+		hk_err_set("%s: SoftHSM2 configuration: %s", conf,
+		    strerror(errno));
+		return HK_ERR_P11;
+	}
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		char *p = line, *end;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "directories.tokendir", 20) != 0)
+			continue;
+		p += 20;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p++ != '=')
+			continue;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		end = p + strlen(p);
+		while (end > p && (end[-1] == '\n' || end[-1] == '\r' ||
+		    end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		*end = '\0';
+		snprintf(named, sizeof(named), "%s", p);
+		found = 1;
+	}
+	fclose(f);
+	if (!found) {
+		hk_err_set("%s: no directories.tokendir line: SoftHSM2 would "
+		    "look for the token elsewhere", conf);
+		return HK_ERR_P11;
+	}
+	if (realpath(own, ro) == NULL) {
+		hk_err_set("%s: %s", own, strerror(errno));
+		return HK_ERR_P11;
+	}
+	if (realpath(named, rn) == NULL)
+		e = errno;
+	if (e != 0 || strcmp(rn, ro) != 0) {
+		hk_err_set("%s: directories.tokendir names %s (%s), not this "
+		    "state's token folder %s/: a state restored or moved to "
+		    "another path; restore it at the path it was made at "
+		    "or make that line name "
+		    "%s/", conf, named, e != 0 ? strerror(e) :
+		    "another folder", ro, ro);
+		return HK_ERR_P11;
+	}
+	return 0;
 }
 
 static const char *

@@ -43,6 +43,12 @@ int hk_softhsm_prepare(const char *dir);
 /* (Re)write <dir>/softhsm2.conf naming <named>/tokens: the same folder, or
  * the name it will have once the state folder is renamed into place. */
 int hk_softhsm_conf_write(const char *dir, const char *named);
+/* An embedded token's softhsm2.conf (CONF, in the state's token/ folder)
+ * must name that folder's tokens/ as directories.tokendir: SoftHSM2 takes
+ * the path as written, so a state restored or moved to another path would
+ * otherwise find no token ("cannot load PKCS#11 module") or another state's.
+ * HK_ERR_P11 with one line naming the file, the line and both folders. */
+int hk_softhsm_conf_check(const char *conf);
 
 /* A token label hanko makes: 1 to 32 of a-z, 0-9 and '-'; else
  * HK_ERR_INVALID naming the label and the rule (hk_token_init checks it
