@@ -31,6 +31,7 @@
  * published again or replaced: every run checks the whole current set,
  * set_intact before a skip, scan_start beside a run that replaces it).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -72,6 +73,10 @@ struct publish_opts {
 	struct hk_online_opts c;	/* --state, --clock */
 	const char *repo;		/* --repo DIR: the repository link */
 	int now;			/* --now: emergency, publish at once */
+	const char *above;		/* --numbers-above DIR: CRLs relying
+					 * parties may hold (crl/<id>.crl) */
+	int new_repo;			/* --new-repository: no current set,
+					 * the store's numbers are the last */
 	struct hk_online_ldap ldap;	/* --ldap URI ...: then ldap-push */
 };
 
@@ -98,6 +103,8 @@ struct part_result {
 					 * not signed, the current set's CRL
 					 * kept */
 	uint64_t number;		/* its cRLNumber (held: unchanged) */
+	uint64_t above;			/* --numbers-above: the number of its
+					 * CRL there (0: none) */
 	size_t count;			/* entries */
 	int rebuilt;			/* 1: cache rebuilt from the store */
 };
@@ -184,6 +191,7 @@ struct publish_work {
 
 static const char publish_usage[] =
 "usage: hanko-online publish --state DIR --repo DIR [--now] [--clock T]\n"
+"           [--numbers-above DIR | --new-repository]\n"
 "           [--ldap URI --ldap-bind-dn DN [--ldap-passin SRC] "
 "[--ldap-starttls]]\n";
 
@@ -193,6 +201,8 @@ parse(struct publish_opts *o, int argc, char **argv)
 	const struct hk_online_arg args[] = {
 		{ .name = "--repo", .value = &o->repo, .required = 1 },
 		{ .name = "--now", .flag = &o->now },
+		{ .name = "--numbers-above", .value = &o->above },
+		{ .name = "--new-repository", .flag = &o->new_repo },
 		{ .name = "--ldap", .value = &o->ldap.uri },
 		{ .name = "--ldap-bind-dn", .value = &o->ldap.bind_dn },
 		{ .name = "--ldap-passin", .value = &o->ldap.passin },
@@ -213,6 +223,11 @@ parse(struct publish_opts *o, int argc, char **argv)
 	}
 	if (o->ldap.uri != NULL && o->ldap.bind_dn == NULL) {
 		hk_err_set("--ldap needs --ldap-bind-dn DN (see --help)");
+		return HK_ERR_USAGE;
+	}
+	if (o->above != NULL && o->new_repo) {
+		hk_err_set("--numbers-above and --new-repository: one or the "
+		    "other (see --help)");
 		return HK_ERR_USAGE;
 	}
 	return 0;
@@ -1530,6 +1545,7 @@ last_number(struct publish_work *w, const char *id, uint64_t *last)
 {
 	const struct hk_repo_file *f;
 	char path[32];
+	size_t i;
 	int r;
 
 	if ((r = hk_store_crl_number_get(w->store, id, last)) != 0)
@@ -1538,6 +1554,201 @@ last_number(struct publish_work *w, const char *id, uint64_t *last)
 	if (w->cur != NULL && (f = hk_repo_find(w->cur, path)) != NULL &&
 	    f->is_crl && f->number > *last)
 		*last = f->number;
+	for (i = 0; i < w->nparts; i++)
+		if (strcmp(w->parts[i].id, id) == 0 &&
+		    w->parts[i].above > *last)
+			*last = w->parts[i].above;
+	return 0;
+}
+
+/* --numbers-above DIR: the partition's CRL there (DIR/crl/<id>.crl, as the
+ * repository lays it out), checked as its generation's (issuer, AKI,
+ * signature), its number kept in pr->above. HK_ERR_NOT_FOUND without one. */
+/* Revocations a CRL of --numbers-above lists that the store lacks. */
+struct above_lost {
+	size_t n;			/* how many */
+	char first[4096];		/* the first, for the message */
+};
+
+/* Each entry of crl (read from path) against the store: a serial not
+ * revoked there is a revocation relying parties hold that the next CRL
+ * would drop (made after the store's backup, lost with the audit log). */
+static int
+above_entries(struct publish_work *w, const char *path, X509_CRL *crl,
+    uint64_t number, struct above_lost *lost)
+{
+	STACK_OF(X509_REVOKED) *rs = X509_CRL_get_REVOKED(crl);
+	struct hk_store_cert c;
+	unsigned char sn[HK_STORE_SERIAL_MAX];
+	char hex[2 * HK_STORE_SERIAL_MAX + 1], t[32];
+	int i, len, r;
+
+	for (i = 0; i < sk_X509_REVOKED_num(rs); i++) {
+		X509_REVOKED *rv = sk_X509_REVOKED_value(rs, i);
+		const ASN1_INTEGER *ai = X509_REVOKED_get0_serialNumber(rv);
+		ASN1_ENUMERATED *re;
+		BIGNUM *bn = ASN1_INTEGER_to_BN(ai, NULL);
+		struct tm tm;
+		long reason = 0;
+
+		len = bn == NULL ? -1 : BN_num_bytes(bn);
+		if (len < 1 || len > HK_STORE_SERIAL_MAX ||
+		    BN_is_negative(bn)) {
+			BN_free(bn);
+			hk_err_set("%s: entry %d: a serial of 1 to 20 octets "
+			    "(RFC 5280 4.1.2.2; --numbers-above)", path,
+			    i + 1);
+			return HK_ERR_INVALID;
+		}
+		BN_bn2bin(bn, sn);
+		BN_free(bn);
+		r = hk_store_cert_get(w->store, sn, (size_t)len, &c);
+		if (r == 0 && c.status == HK_CERT_REVOKED)
+			continue;
+		if (r != 0 && r != HK_ERR_NOT_FOUND)
+			return r;
+		hk_err_clear();
+		if (lost->n++ > 0)
+			continue;
+		hk_hex_encode(sn, (size_t)len, hex);
+		for (len = 0; hex[len] != '\0'; len++)	/* as revoke names it */
+			hex[len] = (char)toupper((unsigned char)hex[len]);
+		if ((re = X509_REVOKED_get_ext_d2i(rv, NID_crl_reason, NULL,
+		    NULL)) != NULL) {
+			reason = ASN1_ENUMERATED_get(re);
+			ASN1_ENUMERATED_free(re);
+		}
+		if (ASN1_TIME_to_tm(X509_REVOKED_get0_revocationDate(rv),
+		    &tm) != 1 || strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ",
+		    &tm) == 0)
+			snprintf(t, sizeof(t), "?");
+		snprintf(lost->first, sizeof(lost->first), "%.3000s (number %"
+		    PRIu64 ") lists serial %s revoked at %s, reasonCode %ld, "
+		    "which the store %s", path, number, hex, t, reason,
+		    r != 0 ? "does not hold (issued after its backup: recover "
+		    "its batch first, docs/backup.md Restore step 9)" :
+		    "holds not revoked");
+	}
+	return 0;
+}
+
+static int
+above_read(struct publish_work *w, const char *dir, struct part_result *pr,
+    struct above_lost *lost)
+{
+	char path[4096];
+	unsigned char *buf = NULL;
+	const unsigned char *p;
+	X509_CRL *crl = NULL;
+	struct hk_crlpub_dpname idp = { NULL, "" };
+	size_t len;
+	int dfd = -1, r, n;
+
+	n = snprintf(path, sizeof(path), "%s/crl/%s.crl", dir, pr->id);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		hk_err_set("--numbers-above %s: path too long", dir);
+		return HK_ERR_USAGE;
+	}
+	if ((r = hk_file_read(path, 256u << 20, &buf, &len)) != 0)
+		return r;
+	p = buf;
+	if ((crl = d2i_X509_CRL(NULL, &p, (long)len)) == NULL ||
+	    p != buf + len) {
+		hk_err_set("%s: not one DER CRL (--numbers-above)", path);
+		r = HK_ERR_INVALID;
+	} else if (hk_crl_verify(crl, pr->sg->x) != 0) {
+		hk_err_set("%s: not a CRL of issuing CA %d (issuer, AKI or "
+		    "signature; --numbers-above)", path, pr->sg->gen);
+		r = HK_ERR_INVALID;
+	} else if (hk_crl_number(crl, &pr->above) != 0) {
+		hk_err_set("%s: no cRLNumber (--numbers-above)", path);
+		r = HK_ERR_INVALID;
+	} else if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) <
+	    0 || hk_crlpub_idp_read(dfd, path + strlen(dir) + 1, &idp) != 0 ||
+	    !hk_crlpub_dpname_eq(&idp, &pr->names)) {
+		hk_err_set("%s: not the CRL of partition %s (its "
+		    "issuingDistributionPoint is not %s's; --numbers-above)",
+		    path, pr->id, pr->m->romaji);
+		r = HK_ERR_INVALID;
+	} else
+		r = above_entries(w, path, crl, pr->above, lost);
+	if (dfd >= 0)
+		close(dfd);
+	hk_crlpub_dpname_clear(&idp);
+	X509_CRL_free(crl);
+	free(buf);
+	return r;
+}
+
+/*
+ * docs/publish.md "Numbers": a partition's next number is above the store's
+ * and the current set's. A repository with no current set while the store
+ * numbered CRLs before is either another repository (the store's numbers are
+ * the last) or one lost with its machine, the store restored from a backup
+ * older than the last publication (CPS 4-14-1): relying parties may then
+ * hold CRLs numbered above the store's, and the same numbers would be used
+ * again for other CRLs (RFC 5280 5.2.3). Only the operators know which:
+ * --new-repository says the first, --numbers-above DIR gives the CRLs they
+ * hold.
+ */
+static int
+check_numbers(struct publish_work *w, const struct publish_opts *o)
+{
+	struct above_lost lost = { 0, "" };
+	size_t i, found = 0;
+	uint64_t n;
+	int r;
+
+	if (o->above != NULL) {
+		for (i = 0; i < w->nparts; i++) {
+			r = above_read(w, o->above, &w->parts[i], &lost);
+			if (r == HK_ERR_NOT_FOUND) {
+				hk_err_clear();
+				continue;
+			}
+			if (r != 0)
+				return r;
+			found++;
+		}
+		if (found == 0) {
+			hk_err_set("--numbers-above %s: no CRL of a partition "
+			    "there (crl/<code>.crl, crl/<code>-<generation>.crl "
+			    "as the repository lays them out): nothing "
+			    "published", o->above);
+			return HK_ERR_NOT_FOUND;
+		}
+		if (lost.n > 0) {
+			/* the next CRL would drop what relying parties saw
+			 * revoked: never published (CPS 4-4, 4-14-1) */
+			hk_err_set("%s; %zu such serial%s: a revocation made "
+			    "after the store's backup and lost with its audit "
+			    "log, which the next CRLs would drop; redo each "
+			    "(hanko-online revoke --serial S --reason R, dated "
+			    "now: note the date the CRL out says in the "
+			    "restore record); nothing published", lost.first,
+			    lost.n, lost.n == 1 ? "" : "s");
+			return HK_ERR_STATE;
+		}
+		return 0;
+	}
+	if (w->cur != NULL || o->new_repo)
+		return 0;
+	for (i = 0; i < w->nparts; i++) {
+		if ((r = hk_store_crl_number_get(w->store, w->parts[i].id,
+		    &n)) != 0)
+			return r;
+		if (n == 0)
+			continue;
+		hk_err_set("%s: no published set, but the store numbered CRLs "
+		    "before (partition %s: number %" PRIu64 "): a repository "
+		    "lost with its machine and a store restored from a backup "
+		    "would number again CRLs relying parties hold (RFC 5280 "
+		    "5.2.3): give those with --numbers-above DIR, or "
+		    "--new-repository when this store published last; nothing "
+		    "published (docs/publish.md, Numbers)", o->repo,
+		    w->parts[i].id, n);
+		return HK_ERR_STATE;
+	}
 	return 0;
 }
 
@@ -1890,7 +2101,8 @@ cmd_publish(int argc, char **argv)
 		return r == 1 ? 0 : r;
 	if ((r = work_open(&w, &o)) != 0 || (r = check_arls(&w)) != 0 ||
 	    (r = check_window(&w)) != 0 ||
-	    (r = check_parts(&w)) != 0 || (r = retired_check(&w)) != 0)
+	    (r = check_parts(&w)) != 0 || (r = retired_check(&w)) != 0 ||
+	    (r = check_numbers(&w, &o)) != 0)
 		goto fail;
 	if (skip(&w, &o)) {
 		hk_time_format(hk_repo_published_at(w.cur), t, sizeof(t));

@@ -85,7 +85,7 @@ ok "the demo's audit log verifies again" "$OFF" audit verify --state "$T/demo/st
 ON=$HANKO_ONLINE
 ok "back at today's clock, accepted by the CA manager" \
 	"$ON" clock --state "$T/demo/online" --accept-set-back --actors kimura
-rc=0; "$ON" publish --state "$T/demo/online" --repo "$T/repo-today" --now >"$T/pub.out" 2>"$T/pub.err" || rc=$?
+rc=0; "$ON" publish --state "$T/demo/online" --repo "$T/repo-today" --now --new-repository >"$T/pub.out" 2>"$T/pub.err" || rc=$?
 check "publish at today's clock (exit $rc: 0, or 9 for its warnings)" test "$rc" = 0 -o "$rc" = 9
 check "issuing/issuing-1.cer is the certificate valid today (root 1's), not the one valid only in five years" bash -c \
 	"openssl x509 -inform DER -in '$T/repo-today/issuing/issuing-1.cer' -noout -checkend 0 >/dev/null &&

@@ -81,11 +81,12 @@ check "... a new set with new CRL numbers" sh -c \
 check "... its arl.crl is ARL 11, byte for byte ARL 11 of the root, and matches its MANIFEST line" sh -c \
 	"cmp -s '$P/arl.crl' '$A/arl-11.crl' && grep -q ' arl.crl 2026-04-03T11:30:00Z 2026-04-06T11:30:00Z 11$' '$P/MANIFEST' &&
 	 (cd '$P' && awk '{print \$1 \"  \" \$3}' MANIFEST | sha256sum -c --quiet)"
-# A repository lost (a new one): ARL 11, expired, is what goes out as
-# arl.crl (relying parties fail closed), never ARL 5.
+# A repository lost (a new one; the store, not restored, numbered last:
+# --new-repository): ARL 11, expired, is what goes out as arl.crl (relying
+# parties fail closed), never ARL 5.
 fails "a new repository on 04-07: ARL 11 (expired) published as arl.crl, not ARL 5 (exit 9)" 9 \
 	"ARL 5, numbered below ARL 11 .*: not released, ARL 11 \(expired at 2026-04-06T11:30:00Z\) published as arl.crl: hold" \
-	"$ON" publish --state "$O" --repo "$T/repo-new" --clock 2026-04-07T05:40:00Z
+	"$ON" publish --state "$O" --repo "$T/repo-new" --clock 2026-04-07T05:40:00Z --new-repository
 check "... its arl.crl is ARL 11" cmp -s "$T/repo-new/arl.crl" "$A/arl-11.crl"
 
 # The remedy: a batch made after ARL 11 (it keeps the revocation).

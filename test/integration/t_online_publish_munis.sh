@@ -133,7 +133,7 @@ check "... the new set is as its MANIFEST says" set_ok "$P"
 # partition's newest certificate tells the same.
 fails "... into a new repository: the CRL DP of its newest certificate (exit 3)" 3 \
 	"^hanko-online publish: municipalities.csv: 432024: romaji \"Yatsushiro-city\": .* but the CRL DP of its newest valid certificate names CN=Yatsushiro-shi CRLDP: .*crl/432024.crl not updated \(none published before\)" \
-	"$ON" publish --state "$O" --repo "$T/repo2" --clock 2026-04-05T03:00:00Z
+	"$ON" publish --state "$O" --repo "$T/repo2" --clock 2026-04-05T03:00:00Z --new-repository
 check "... no crl/432024.crl in it, the others there" sh -c \
 	"[ ! -e '$T/repo2/crl/432024.crl' ] && [ -e '$T/repo2/crl/431010.crl' ]"
 # The held partition never had a CRL there; it must not make every run of

@@ -69,5 +69,55 @@ fails "the next daily run (exit 9: no ARL)" 9 "no imported ARL is current" pub -
 check "... appended: no cache rebuilt" grep -q "(4 entries, 0 caches rebuilt)" "$HANKO_TMP/out"
 check "... 431010's CRL lists A, D, E and B" test "$(listed)" = "$(revoked)" -a "$(revoked | wc -w)" = 4
 
+
+# The machine lost with its repository (docs/backup.md "Restore" step 10,
+# docs/publish.md "Numbers"): the store restored from a backup taken after
+# the 04-05 publication; C revoked and published after it (relying parties
+# hold that CRL, number N + 1, listing C); then a new repository. The
+# restored store's numbers are N: without being told, publish numbered
+# CRLs N + 1 again, without C (RFC 5280 5.2.3).
+N=$(db "SELECT number FROM crl_numbers WHERE partition = '431010'")
+ok "back up store.db after the 04-05 publication (431010 at number $N)" sqlite3 "$O/store.db" ".backup $T/backup2.db"
+ok "revoke C (key compromise)" "$ON" revoke --state "$O" --clock 2026-04-05T05:00:00Z --serial "$SC" --reason key-compromise
+fails "publish --now (exit 9: no ARL)" 9 "no imported ARL is current" pub --clock 2026-04-05T06:00:00Z --now
+mkdir -p "$T/held" "$T/bad/crl"
+cp -rL "$P/crl" "$T/held/"
+cp "$P/crl/431028.crl" "$T/bad/crl/431010.crl"
+check "... relying parties hold 431010's CRL number $((N + 1)), listing C" sh -c \
+	"openssl crl -inform DER -in '$T/held/crl/431010.crl' -noout -crlnumber | grep -qx 'crlNumber=0x0*$(printf %X $((N + 1)))' &&
+	 openssl crl -inform DER -in '$T/held/crl/431010.crl' -noout -text | grep -q '$SC'"
+rm -rf "$P" "$T/repo.sets" "$O/crlcache"
+cp "$T/backup2.db" "$O/store.db"
+rm -f "$O/store.db-wal" "$O/store.db-shm"
+fails "the machine rebuilt: publish into a new repository is refused, naming the store's number (exit 3)" 3 \
+	"^hanko-online publish: $T/new: no published set, but the store numbered CRLs before \\(partition [0-9]*: number [0-9]*\\): .*RFC 5280 5.2.3.*--numbers-above DIR, or --new-repository .*nothing published" \
+	"$ON" publish --state "$O" --repo "$T/new" --clock 2026-04-06T01:00:00Z
+check "... nothing written" test ! -e "$T/new" -a ! -e "$T/new.sets"
+fails "--numbers-above and --new-repository together: usage (exit 2)" 2 "one or the other" \
+	"$ON" publish --state "$O" --repo "$T/new" --numbers-above "$T/held" --new-repository
+fails "--numbers-above a CRL of another partition under 431010's name: refused naming it (exit 3)" 3 \
+	"^hanko-online publish: $T/bad/crl/431010.crl: not the CRL of partition 431010 \\(its issuingDistributionPoint is not [^']*'s; --numbers-above\\)\$" \
+	"$ON" publish --state "$O" --repo "$T/new" --clock 2026-04-06T01:00:00Z --numbers-above "$T/bad"
+cp "$T/held/crl/431010.crl" "$T/bad/crl/431010.crl"
+printf 'x' >>"$T/bad/crl/431010.crl"
+fails "--numbers-above a CRL with a byte after it: refused naming it (exit 3)" 3 \
+	"^hanko-online publish: $T/bad/crl/431010.crl: not one DER CRL \\(--numbers-above\\)\$" \
+	"$ON" publish --state "$O" --repo "$T/new" --clock 2026-04-06T01:00:00Z --numbers-above "$T/bad"
+fails "--numbers-above the CRLs relying parties hold: C's revocation, lost with the store, named (exit 3)" 3 \
+	"^hanko-online publish: $T/held/crl/431010.crl \\(number $((N + 1))\\) lists serial $SC revoked at 2026-04-05T05:00:00Z, reasonCode 1, which the store holds not revoked; 1 such serial: .*nothing published" \
+	"$ON" publish --state "$O" --repo "$T/new" --clock 2026-04-06T01:00:00Z --numbers-above "$T/held"
+check "... nothing written" test ! -e "$T/new" -a ! -e "$T/new.sets"
+ok "C revoked again" "$ON" revoke --state "$O" --clock 2026-04-06T02:00:00Z --serial "$SC" --reason key-compromise
+fails "--numbers-above: published (exit 9: no ARL)" 9 "no imported ARL is current" \
+	"$ON" publish --state "$O" --repo "$T/new" --clock 2026-04-06T03:00:00Z --numbers-above "$T/held"
+check "... 431010's CRL is number $((N + 2)), above the one relying parties hold" sh -c \
+	"openssl crl -inform DER -in '$T/new/crl/431010.crl' -noout -crlnumber | grep -qx 'crlNumber=0x0*$(printf %X $((N + 2)))'"
+check "... it lists C" sh -c "openssl crl -inform DER -in '$T/new/crl/431010.crl' -noout -text | grep -q '$SC'"
+check "... the store took the number" test "$(db "SELECT number FROM crl_numbers WHERE partition = '431010'")" = $((N + 2))
+fails "another new repository with --new-repository: the store's numbers continue (exit 9: no ARL)" 9 \
+	"no imported ARL is current" "$ON" publish --state "$O" --repo "$T/new2" --clock 2026-04-06T04:00:00Z --new-repository
+check "... 431010's CRL is number $((N + 3))" sh -c \
+	"openssl crl -inform DER -in '$T/new2/crl/431010.crl' -noout -crlnumber | grep -qx 'crlNumber=0x0*$(printf %X $((N + 3)))'"
+
 ok "the online audit log verifies (checkpoints by audit-1)" "$OFF" audit verify --state "$O"
 finish
