@@ -73,8 +73,11 @@ BASE=base
 restore() {
 	rm -rf "$O" "$P" "$T/repo.sets" "$BK" "$IO"
 	cp -a "$T/$BASE" "$O"
-	[ ! -e "$T/$BASE.repo" ] || cp -a "$T/$BASE.repo" "$P"
+	# the sets first: the link is relative (repo -> repo.sets/N), and
+	# -e follows it (before, the link was never put back: every publish
+	# ran into a new repository)
 	[ ! -e "$T/$BASE.repo.sets" ] || cp -a "$T/$BASE.repo.sets" "$T/repo.sets"
+	[ ! -e "$T/$BASE.repo" ] || cp -a "$T/$BASE.repo" "$P"
 }
 # fingerprint: what a run leaves, without what differs from run to run
 # (temporary names, times, keys): the files of the state, the repository's
