@@ -270,7 +270,7 @@ hk_restore(struct hk_ca *ca, const struct restore_opts *o)
 	if (o->module == NULL && embedded != NULL &&
 	    strcmp(embedded, "yes") == 0) {
 		if ((r = hk_state_path(ca->st, "token/softhsm2.conf", conf,
-		    sizeof(conf))) != 0)
+		    sizeof(conf))) != 0 || (r = hk_softhsm_conf_check(conf)) != 0)
 			goto fail;
 		cfg.softhsm_conf = conf;
 	}

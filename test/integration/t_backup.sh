@@ -107,6 +107,16 @@ check "no fresh token was made by a refused restore" \
 
 # Restore into a fresh token.
 mapfile -t Q2 < <(share_args "$A" 2 3 4)
+# The state folder copied to a spare machine at another path (CPS 4-14-3):
+# its token/softhsm2.conf still names the first path's token folder, where
+# the fresh token would have been made (here: the other state's).
+cp -a "$A/state" "$A/spare"
+fails "a restore on a copy at another path: refused naming its softhsm2.conf and both folders (exit 5)" 5 \
+	"$A/spare/token/softhsm2.conf: directories.tokendir names $A/state/token/tokens/ \\(another folder\\), not this state's token folder $A/spare/token/tokens/" \
+	"$OFF" restore --state "$A/spare" --backup "$BK/root-1.hkb" --backup "$BK/audit-1.hkb" "${Q2[@]}"
+check "... no fresh token made in the other state's token folder" \
+	bash -c "! softhsm2-util --show-slots 2>/dev/null | grep -q 'hanko-root-test-r2'"
+rm -rf "$A/spare"
 ok "the keys are restored into a fresh token" \
 	"$OFF" restore --state "$A/state" --backup "$BK/root-1.hkb" \
 	--backup "$BK/audit-1.hkb" "${Q2[@]}"
