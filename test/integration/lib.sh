@@ -260,6 +260,14 @@ ldap_tt() {
 }
 
 # tree_digest DIR: one digest of every file's name, mode and contents.
+# state_copy SRC DST: a copy of a state folder with a token of its own: its
+# token/softhsm2.conf names the copy's token folder (a copy that named the
+# original's is refused, exit 5: docs/backup.md "Restore").
+state_copy() {
+	cp -a "$1" "$2"
+	sed -i "s|^directories.tokendir = .*|directories.tokendir = $2/token/tokens/|" "$2/token/softhsm2.conf"
+}
+
 tree_digest() {
 	(cd "$1" && find . -type f -printf '%p %m\n' | sort && \
 		find . -type f -print0 | sort -z | xargs -0 -r sha256sum) | sha256sum

@@ -136,7 +136,7 @@ root_bundle b-pair-only "$S/certs/crosspair-1.der"
 root_bundle b-renewed-forged "$T/cross-forged.der"
 root_bundle b-renewed "$T/fwd1-renewed.der"
 O2=$T/online-2
-cp -a "$O" "$O2"
+state_copy "$O" "$O2"
 ok "(store 2) the ceremony's CertificatePair alone is imported" "$ON" import --state "$O2" "${IMP[@]}" "$T/b-pair-only"
 fails "(store 2) a forged forward alone is refused: it does not verify with the stored pair's reverse member" 1 \
 	'cross-forged.der: signature: RFC 5280 6.1.3: does not verify with the key the root certified for its issuer ".*Bridge CA.*"$' \

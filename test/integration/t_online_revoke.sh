@@ -67,7 +67,7 @@ ok "check again: consistent" "$ON" check --state "$O" "${CK[@]}"
 
 # A damaged page (on a copy of the state): SQLite's integrity_check names it,
 # nothing is fixed or written, the operators restore the backup.
-cp -a "$O" "$T/dmg"
+state_copy "$O" "$T/dmg"
 sqlite3 "$T/dmg/store.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 PSZ=$(sqlite3 "$T/dmg/store.db" "PRAGMA page_size")
 PG=$(sqlite3 "$T/dmg/store.db" "SELECT rootpage FROM sqlite_master WHERE name = 'certificates_partition'")

@@ -100,7 +100,7 @@ check "a day later, before the next daily run: the CRLs are fine" sh -c "$(decla
 	has 'publication: CRLs: last beyond the next daily run and its margin (4 h)'"
 
 # Copies of the state at the fresh time (the same repository).
-copy() { rm -rf "$T/$1"; cp -a "$O" "$T/$1"; }
+copy() { rm -rf "$T/$1"; state_copy "$O" "$T/$1"; }
 cst() { "$ON" status --state "$T/$1" --repo "$P" --clock 2026-04-03T05:00:00Z; }
 copy pend
 req_dir "$T/req" 3

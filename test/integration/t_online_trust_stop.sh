@@ -42,7 +42,7 @@ check "... nothing imported" bash -c "[ -z \"\$(ls -A '$O/bundles')\" ] && \
 
 # another root in the anchor's place (a stopped trust of another file):
 # not replaced by this one
-cp -a "$O" "$T/other"
+state_copy "$O" "$T/other"
 openssl x509 -in "$S/certs/issuing-1.pem" -outform DER -out "$T/other/certs/root-anchor.der"
 D=$(tree_digest "$T/other/certs")
 fails "trust over another stopped anchor is refused" 7 \
