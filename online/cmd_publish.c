@@ -50,6 +50,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "bundle.h"
 #include "cert.h"
 #include "atomic.h"
 #include "clock.h"
@@ -59,6 +60,7 @@
 #include "err.h"
 #include "hex.h"
 #include "municipalities.h"
+#include "ocsp.h"
 #include "online.h"
 #include "profile.h"
 #include "repo.h"
@@ -77,6 +79,10 @@ struct publish_opts {
 					 * parties may hold (crl/<id>.crl) */
 	int new_repo;			/* --new-repository: no current set,
 					 * the store's numbers are the last */
+	int take;			/* --take-revocations: the revocations
+					 * --numbers-above's CRLs list that the
+					 * store holds valid, taken with their
+					 * dates and reasons */
 	struct hk_online_ldap ldap;	/* --ldap URI ...: then ldap-push */
 };
 
@@ -187,11 +193,13 @@ struct publish_work {
 	unsigned char *reported;	/* per file of the current set: 1 when
 					 * the run named it damaged itself
 					 * (crl_keep, arl_keep) */
+	int take;			/* --take-revocations */
+	size_t taken;			/* revocations it took */
 };
 
 static const char publish_usage[] =
 "usage: hanko-online publish --state DIR --repo DIR [--now] [--clock T]\n"
-"           [--numbers-above DIR | --new-repository]\n"
+"           [--numbers-above DIR [--take-revocations] | --new-repository]\n"
 "           [--ldap URI --ldap-bind-dn DN [--ldap-passin SRC] "
 "[--ldap-starttls]]\n";
 
@@ -203,6 +211,7 @@ parse(struct publish_opts *o, int argc, char **argv)
 		{ .name = "--now", .flag = &o->now },
 		{ .name = "--numbers-above", .value = &o->above },
 		{ .name = "--new-repository", .flag = &o->new_repo },
+		{ .name = "--take-revocations", .flag = &o->take },
 		{ .name = "--ldap", .value = &o->ldap.uri },
 		{ .name = "--ldap-bind-dn", .value = &o->ldap.bind_dn },
 		{ .name = "--ldap-passin", .value = &o->ldap.passin },
@@ -228,6 +237,12 @@ parse(struct publish_opts *o, int argc, char **argv)
 	if (o->above != NULL && o->new_repo) {
 		hk_err_set("--numbers-above and --new-repository: one or the "
 		    "other (see --help)");
+		return HK_ERR_USAGE;
+	}
+	if (o->take && o->above == NULL) {
+		hk_err_set("--take-revocations: only with --numbers-above DIR "
+		    "(it takes the revocations the CRLs there list; see "
+		    "--help)");
 		return HK_ERR_USAGE;
 	}
 	return 0;
@@ -1570,6 +1585,84 @@ struct above_lost {
 	char first[4096];		/* the first, for the message */
 };
 
+/*
+ * --take-revocations: a revocation a CRL relying parties hold lists (path,
+ * number, checked as its partition's and signed by this state's issuing
+ * key: its own word) that the store holds valid, lost with the store's
+ * backup (docs/backup.md "Restore"): revoked in the store at the entry's
+ * revocationDate with its reasonCode, as recover --revocations redoes one
+ * the audit log keeps (RFC 5280 5.3.2: the date relying parties saw, not
+ * today's), audited, one transaction each. A reason outside the CPS's
+ * (1-5) or a date after now or before the certificate is refused.
+ */
+static int
+take_one(struct publish_work *w, const char *path, uint64_t number,
+    X509_REVOKED *rv, const unsigned char *sn, size_t len,
+    const struct hk_store_cert *c, const char *hex)
+{
+	ASN1_ENUMERATED *re;
+	unsigned char *entry = NULL;
+	size_t el = 0;
+	char when[32];
+	struct tm tm;
+	time_t t;
+	long reason = -1;
+	int r;
+
+	if ((re = X509_REVOKED_get_ext_d2i(rv, NID_crl_reason, NULL,
+	    NULL)) != NULL) {
+		reason = ASN1_ENUMERATED_get(re);
+		ASN1_ENUMERATED_free(re);
+	}
+	if (ASN1_TIME_to_tm(X509_REVOKED_get0_revocationDate(rv), &tm) != 1 ||
+	    (t = timegm(&tm)) == (time_t)-1) {
+		hk_err_set("%s (number %" PRIu64 "): serial %s: revocationDate "
+		    "does not read; nothing taken, nothing published", path,
+		    number, hex);
+		return HK_ERR_INVALID;
+	}
+	hk_time_format(t, when, sizeof(when));
+	if (reason < 1 || reason > 5) {
+		hk_err_set("%s (number %" PRIu64 "): serial %s: reasonCode %ld: "
+		    "not one of the CPS's (1-5, CPS 4-4); not taken: redo it "
+		    "with hanko-online revoke; nothing published", path, number,
+		    hex, reason);
+		return HK_ERR_INVALID;
+	}
+	if (t > w->now || t < c->not_before) {
+		hk_err_set("%s (number %" PRIu64 "): serial %s: revoked at %s, "
+		    "%s; not taken: redo it with hanko-online revoke; nothing "
+		    "published", path, number, hex, when, t > w->now ?
+		    "after the clock" : "before the certificate's notBefore");
+		return HK_ERR_INVALID;
+	}
+	if ((r = hk_store_begin(w->store)) != 0)
+		return r;
+	if ((r = hk_store_revoke_entry(sn, len, (int)reason, t, &entry,
+	    &el)) != 0 || (r = hk_store_cert_revoke(w->store, sn, len,
+	    (int)reason, t, entry, el)) != 0 ||
+	    (r = hk_online_audit(w->on, "cert.revoke", "ok", "serial %s: "
+	    "municipality %s, reason %ld (%s); revoked at %s, taken from "
+	    "%s (CRL number %" PRIu64 " of partition %s, signed by this "
+	    "state's issuing key) that relying parties hold: a revocation "
+	    "lost with the store's backup (publish --take-revocations, "
+	    "docs/backup.md \"Restore\")", hex, c->municipality, reason,
+	    hk_revreq_reason_name((int)reason), when, path, number,
+	    c->municipality)) != 0) {
+		OPENSSL_free(entry);
+		hk_store_rollback(w->store);
+		return r;
+	}
+	OPENSSL_free(entry);
+	if ((r = hk_store_commit(w->store)) != 0)
+		return r;
+	w->taken++;
+	printf("serial %s (municipality %s): revoked reason %ld (%s) at %s, "
+	    "taken from %s (number %" PRIu64 ")\n", hex, c->municipality,
+	    reason, hk_revreq_reason_name((int)reason), when, path, number);
+	return 0;
+}
+
 /* Each entry of crl (read from path) against the store: a serial not
  * revoked there is a revocation relying parties hold that the next CRL
  * would drop (made after the store's backup, lost with the audit log). */
@@ -1608,6 +1701,17 @@ above_entries(struct publish_work *w, const char *path, X509_CRL *crl,
 		if (r != 0 && r != HK_ERR_NOT_FOUND)
 			return r;
 		hk_err_clear();
+		if (r == 0 && c.status == HK_CERT_VALID && w->take) {
+			size_t k, sl = (size_t)len;
+
+			hk_hex_encode(sn, sl, hex);
+			for (k = 0; hex[k] != '\0'; k++)	/* as revoke */
+				hex[k] = (char)toupper((unsigned char)hex[k]);
+			if ((r = take_one(w, path, number, rv, sn, sl, &c,
+			    hex)) != 0)
+				return r;
+			continue;
+		}
 		if (lost->n++ > 0)
 			continue;
 		hk_hex_encode(sn, (size_t)len, hex);
@@ -1691,6 +1795,27 @@ above_read(struct publish_work *w, const char *dir, struct part_result *pr,
  * --new-repository says the first, --numbers-above DIR gives the CRLs they
  * hold.
  */
+/* The OCSP answers of what --take-revocations revoked turn revoked now,
+ * as after revoke (docs/ocsp.md); a failure is said, not fatal: serve
+ * signs them on demand meanwhile, as the stored status differs. */
+static void
+take_refresh(struct publish_work *w)
+{
+	size_t n = 0;
+
+	if (hk_ocsp_refresh_state(w->on, hk_clock_now(), &n) != 0) {
+		fprintf(stderr, "hanko-online publish: %zu revocations taken, "
+		    "but the OCSP responses were not refreshed: %s (run "
+		    "hanko-online ocsp-refresh)\n", w->taken, hk_err_msg());
+		hk_online_audit(w->on, "ocsp.refresh", "fail", "%s",
+		    hk_err_msg());
+		hk_err_clear();
+	} else if (n > 0)
+		hk_online_audit(w->on, "ocsp.refresh", "ok", "%zu responses "
+		    "signed after %zu revocations taken from the CRLs relying "
+		    "parties hold", n, w->taken);
+}
+
 static int
 check_numbers(struct publish_work *w, const struct publish_opts *o)
 {
@@ -1700,6 +1825,7 @@ check_numbers(struct publish_work *w, const struct publish_opts *o)
 	int r;
 
 	if (o->above != NULL) {
+		w->take = o->take;
 		for (i = 0; i < w->nparts; i++) {
 			r = above_read(w, o->above, &w->parts[i], &lost);
 			if (r == HK_ERR_NOT_FOUND) {
@@ -1722,13 +1848,18 @@ check_numbers(struct publish_work *w, const struct publish_opts *o)
 			 * revoked: never published (CPS 4-4, 4-14-1) */
 			hk_err_set("%s; %zu such serial%s: a revocation made "
 			    "after the store's backup and lost with its audit "
-			    "log, which the next CRLs would drop; redo each "
-			    "(hanko-online revoke --serial S --reason R, dated "
-			    "now: note the date the CRL out says in the "
-			    "restore record); nothing published", lost.first,
-			    lost.n, lost.n == 1 ? "" : "s");
+			    "log, which the next CRLs would drop; %s; nothing "
+			    "published", lost.first, lost.n, lost.n == 1 ? "" :
+			    "s", w->take ? "recover the batches first "
+			    "(docs/backup.md Restore step 9), then run this "
+			    "again" : "take those the store holds valid with "
+			    "--take-revocations (their dates and reasons as "
+			    "the CRL says), or redo each with hanko-online "
+			    "revoke --serial S --reason R (dated now)");
 			return HK_ERR_STATE;
 		}
+		if (w->taken > 0)
+			take_refresh(w);
 		return 0;
 	}
 	if (w->cur != NULL || o->new_repo)

@@ -107,9 +107,23 @@ fails "--numbers-above the CRLs relying parties hold: C's revocation, lost with 
 	"^hanko-online publish: $T/held/crl/431010.crl \\(number $((N + 1))\\) lists serial $SC revoked at 2026-04-05T05:00:00Z, reasonCode 1, which the store holds not revoked; 1 such serial: .*nothing published" \
 	"$ON" publish --state "$O" --repo "$T/new" --clock 2026-04-06T01:00:00Z --numbers-above "$T/held"
 check "... nothing written" test ! -e "$T/new" -a ! -e "$T/new.sets"
-ok "C revoked again" "$ON" revoke --state "$O" --clock 2026-04-06T02:00:00Z --serial "$SC" --reason key-compromise
-fails "--numbers-above: published (exit 9: no ARL)" 9 "no imported ARL is current" \
-	"$ON" publish --state "$O" --repo "$T/new" --clock 2026-04-06T03:00:00Z --numbers-above "$T/held"
+check "... and says how: --take-revocations, or revoke dated now" grep -q \
+	"take those the store holds valid with --take-revocations (their dates and reasons as the CRL says), or redo each with hanko-online revoke" "$HANKO_TMP/err"
+fails "--take-revocations without --numbers-above: usage (exit 2)" 2 "^hanko-online publish: --take-revocations: only with --numbers-above DIR" \
+	"$ON" publish --state "$O" --repo "$T/new" --take-revocations
+# C's revocation taken from the CRL relying parties hold, at its date and
+# with its reason (RFC 5280 5.3.2): a revoke now would date a key
+# compromise a day later than the CRL they hold says.
+fails "--numbers-above --take-revocations: C taken, published (exit 9: no ARL)" 9 "no imported ARL is current" \
+	"$ON" publish --state "$O" --repo "$T/new" --clock 2026-04-06T03:00:00Z --numbers-above "$T/held" --take-revocations
+check "... said: C revoked reason 1 at 2026-04-05T05:00:00Z, taken from the CRL" grep -q \
+	"^serial $SC (municipality 431010): revoked reason 1 (key-compromise) at 2026-04-05T05:00:00Z, taken from $T/held/crl/431010.crl (number $((N + 1)))\$" "$HANKO_TMP/out"
+check "... the store: C revoked, reason 1, at 2026-04-05T05:00:00Z" test \
+	"$(db "SELECT status || ' ' || reason || ' ' || datetime(revoked_at, 'unixepoch') FROM certificates WHERE hex(serial) = '$SC'")" = "revoked 1 2026-04-05 05:00:00"
+check "... audited: cert.revoke, taken from the CRL relying parties hold" grep -q \
+	"	cert.revoke	ok	op1@ca-online	serial $SC: municipality 431010, reason 1 (key-compromise); revoked at 2026-04-05T05:00:00Z, taken from $T/held/crl/431010.crl (CRL number $((N + 1)) of partition 431010" "$O/audit/audit.log"
+check "... the new CRL dates C's revocation as the one relying parties hold" sh -c \
+	"openssl crl -inform DER -in '$T/new/crl/431010.crl' -noout -text | grep -A1 'Serial Number: $SC' | grep -q 'Revocation Date: Apr  5 05:00:00 2026 GMT'"
 check "... 431010's CRL is number $((N + 2)), above the one relying parties hold" sh -c \
 	"openssl crl -inform DER -in '$T/new/crl/431010.crl' -noout -crlnumber | grep -qx 'crlNumber=0x0*$(printf %X $((N + 2)))'"
 check "... it lists C" sh -c "openssl crl -inform DER -in '$T/new/crl/431010.crl' -noout -text | grep -q '$SC'"
