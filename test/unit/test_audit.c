@@ -1793,13 +1793,25 @@ Test(audit, close_seals_the_log_and_the_new_log_links_to_it)
 	EVP_PKEY_free(key);
 }
 
+/* A refused close left no new log (audit.log.next) and no audit/closed/. */
+static void
+close_left_nothing(void)
+{
+	char np[4200], cd[4200];
+
+	snprintf(np, sizeof(np), "%s.next", logp);
+	snprintf(cd, sizeof(cd), "%s", logp);
+	strcpy(cd + strlen(cd) - strlen("audit.log"), "closed");
+	cr_expect_eq(access(np, F_OK), -1);
+	cr_expect_eq(access(cd, F_OK), -1);
+}
+
 Test(audit, close_refuses_a_log_that_fails_and_leaves_it)
 {
 	EVP_PKEY *key = ec_key();
 	struct hk_audit_closed c;
 	struct lines ls;
 	unsigned char *was;
-	char np[4200], cd[4200];
 	size_t len;
 	int i;
 
@@ -1819,11 +1831,7 @@ Test(audit, close_refuses_a_log_that_fails_and_leaves_it)
 	cr_expect_not_null(strstr(hk_err_msg(), "refusing to close"), "%s",
 	    hk_err_msg());
 	log_unchanged(was, len);
-	snprintf(np, sizeof(np), "%s.next", logp);
-	snprintf(cd, sizeof(cd), "%s", logp);
-	strcpy(cd + strlen(cd) - strlen("audit.log"), "closed");
-	cr_expect_eq(access(np, F_OK), -1);
-	cr_expect_eq(access(cd, F_OK), -1);
+	close_left_nothing();
 	EVP_PKEY_free(key);
 }
 
@@ -1836,7 +1844,6 @@ Test(audit, close_refuses_a_log_another_key_signed)
 	struct hk_audit_closed c;
 	struct hk_audit_report rep;
 	unsigned char *was;
-	char np[4200], cd[4200];
 	size_t len;
 
 	paths("close_other_key");
@@ -1853,11 +1860,7 @@ Test(audit, close_refuses_a_log_another_key_signed)
 	    "signed by key root-a, not by the given public key; refusing to "
 	    "close"), "%s", hk_err_msg());
 	log_unchanged(was, len);
-	snprintf(np, sizeof(np), "%s.next", logp);
-	snprintf(cd, sizeof(cd), "%s", logp);
-	strcpy(cd + strlen(cd) - strlen("audit.log"), "closed");
-	cr_expect_eq(access(np, F_OK), -1);
-	cr_expect_eq(access(cd, F_OK), -1);
+	close_left_nothing();
 	/* the key that signed it closes it */
 	cr_assert_eq(hk_audit_close(logp, a, "root-a", "op1", &c), 0, "%s",
 	    hk_err_msg());
