@@ -1576,9 +1576,6 @@ last_number(struct publish_work *w, const char *id, uint64_t *last)
 	return 0;
 }
 
-/* --numbers-above DIR: the partition's CRL there (DIR/crl/<id>.crl, as the
- * repository lays it out), checked as its generation's (issuer, AKI,
- * signature), its number kept in pr->above. HK_ERR_NOT_FOUND without one. */
 /* Revocations a CRL of --numbers-above lists that the store lacks. */
 struct above_lost {
 	size_t n;			/* how many */
@@ -1597,25 +1594,15 @@ struct above_lost {
  */
 static int
 take_one(struct publish_work *w, const char *path, uint64_t number,
-    X509_REVOKED *rv, const unsigned char *sn, size_t len,
+    long reason, time_t t, const unsigned char *sn, size_t len,
     const struct hk_store_cert *c, const char *hex)
 {
-	ASN1_ENUMERATED *re;
 	unsigned char *entry = NULL;
 	size_t el = 0;
 	char when[32];
-	struct tm tm;
-	time_t t;
-	long reason = -1;
 	int r;
 
-	if ((re = X509_REVOKED_get_ext_d2i(rv, NID_crl_reason, NULL,
-	    NULL)) != NULL) {
-		reason = ASN1_ENUMERATED_get(re);
-		ASN1_ENUMERATED_free(re);
-	}
-	if (ASN1_TIME_to_tm(X509_REVOKED_get0_revocationDate(rv), &tm) != 1 ||
-	    (t = timegm(&tm)) == (time_t)-1) {
+	if (t == (time_t)-1) {
 		hk_err_set("%s (number %" PRIu64 "): serial %s: revocationDate "
 		    "does not read; nothing taken, nothing published", path,
 		    number, hex);
@@ -1673,8 +1660,9 @@ above_entries(struct publish_work *w, const char *path, X509_CRL *crl,
 	STACK_OF(X509_REVOKED) *rs = X509_CRL_get_REVOKED(crl);
 	struct hk_store_cert c;
 	unsigned char sn[HK_STORE_SERIAL_MAX];
-	char hex[2 * HK_STORE_SERIAL_MAX + 1], t[32];
+	char hex[2 * HK_STORE_SERIAL_MAX + 1], when[32];
 	int i, len, r;
+	size_t k;
 
 	for (i = 0; i < sk_X509_REVOKED_num(rs); i++) {
 		X509_REVOKED *rv = sk_X509_REVOKED_value(rs, i);
@@ -1682,7 +1670,8 @@ above_entries(struct publish_work *w, const char *path, X509_CRL *crl,
 		ASN1_ENUMERATED *re;
 		BIGNUM *bn = ASN1_INTEGER_to_BN(ai, NULL);
 		struct tm tm;
-		long reason = 0;
+		long reason = 0;	/* none: unspecified (RFC 5280 5.3.1) */
+		time_t t = (time_t)-1;
 
 		len = bn == NULL ? -1 : BN_num_bytes(bn);
 		if (len < 1 || len > HK_STORE_SERIAL_MAX ||
@@ -1701,34 +1690,33 @@ above_entries(struct publish_work *w, const char *path, X509_CRL *crl,
 		if (r != 0 && r != HK_ERR_NOT_FOUND)
 			return r;
 		hk_err_clear();
-		if (r == 0 && c.status == HK_CERT_VALID && w->take) {
-			size_t k, sl = (size_t)len;
-
-			hk_hex_encode(sn, sl, hex);
-			for (k = 0; hex[k] != '\0'; k++)	/* as revoke */
-				hex[k] = (char)toupper((unsigned char)hex[k]);
-			if ((r = take_one(w, path, number, rv, sn, sl, &c,
-			    hex)) != 0)
-				return r;
-			continue;
-		}
-		if (lost->n++ > 0)
-			continue;
+		/* the entry as revoke names a serial, its reason and date */
 		hk_hex_encode(sn, (size_t)len, hex);
-		for (len = 0; hex[len] != '\0'; len++)	/* as revoke names it */
-			hex[len] = (char)toupper((unsigned char)hex[len]);
+		for (k = 0; hex[k] != '\0'; k++)
+			hex[k] = (char)toupper((unsigned char)hex[k]);
 		if ((re = X509_REVOKED_get_ext_d2i(rv, NID_crl_reason, NULL,
 		    NULL)) != NULL) {
 			reason = ASN1_ENUMERATED_get(re);
 			ASN1_ENUMERATED_free(re);
 		}
 		if (ASN1_TIME_to_tm(X509_REVOKED_get0_revocationDate(rv),
-		    &tm) != 1 || strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ",
-		    &tm) == 0)
-			snprintf(t, sizeof(t), "?");
+		    &tm) == 1)
+			t = timegm(&tm);
+		if (r == 0 && c.status == HK_CERT_VALID && w->take) {
+			if ((r = take_one(w, path, number, reason, t, sn,
+			    (size_t)len, &c, hex)) != 0)
+				return r;
+			continue;
+		}
+		if (lost->n++ > 0)
+			continue;
+		if (t == (time_t)-1)
+			snprintf(when, sizeof(when), "?");
+		else
+			hk_time_format(t, when, sizeof(when));
 		snprintf(lost->first, sizeof(lost->first), "%.3000s (number %"
 		    PRIu64 ") lists serial %s revoked at %s, reasonCode %ld, "
-		    "which the store %s", path, number, hex, t, reason,
+		    "which the store %s", path, number, hex, when, reason,
 		    r != 0 ? "does not hold (issued after its backup: recover "
 		    "its batch first, docs/backup.md Restore step 9)" :
 		    "holds not revoked");
@@ -1736,6 +1724,9 @@ above_entries(struct publish_work *w, const char *path, X509_CRL *crl,
 	return 0;
 }
 
+/* --numbers-above DIR: the partition's CRL there (DIR/crl/<id>.crl, as the
+ * repository lays it out), checked as its generation's (issuer, AKI,
+ * signature), its number kept in pr->above. HK_ERR_NOT_FOUND without one. */
 static int
 above_read(struct publish_work *w, const char *dir, struct part_result *pr,
     struct above_lost *lost)
@@ -1784,17 +1775,6 @@ above_read(struct publish_work *w, const char *dir, struct part_result *pr,
 	return r;
 }
 
-/*
- * docs/publish.md "Numbers": a partition's next number is above the store's
- * and the current set's. A repository with no current set while the store
- * numbered CRLs before is either another repository (the store's numbers are
- * the last) or one lost with its machine, the store restored from a backup
- * older than the last publication (CPS 4-14-1): relying parties may then
- * hold CRLs numbered above the store's, and the same numbers would be used
- * again for other CRLs (RFC 5280 5.2.3). Only the operators know which:
- * --new-repository says the first, --numbers-above DIR gives the CRLs they
- * hold.
- */
 /* The OCSP answers of what --take-revocations revoked turn revoked now,
  * as after revoke (docs/ocsp.md); a failure is said, not fatal: serve
  * signs them on demand meanwhile, as the stored status differs. */
@@ -1816,6 +1796,17 @@ take_refresh(struct publish_work *w)
 		    "parties hold", n, w->taken);
 }
 
+/*
+ * docs/publish.md "Numbers": a partition's next number is above the store's
+ * and the current set's. A repository with no current set while the store
+ * numbered CRLs before is either another repository (the store's numbers are
+ * the last) or one lost with its machine, the store restored from a backup
+ * older than the last publication (CPS 4-14-1): relying parties may then
+ * hold CRLs numbered above the store's, and the same numbers would be used
+ * again for other CRLs (RFC 5280 5.2.3). Only the operators know which:
+ * --new-repository says the first, --numbers-above DIR gives the CRLs they
+ * hold.
+ */
 static int
 check_numbers(struct publish_work *w, const struct publish_opts *o)
 {
