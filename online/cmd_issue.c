@@ -227,6 +227,16 @@ each_ca(const unsigned char *der, size_t len, int gen, void *arg)
 	return 0;
 }
 
+/* state.conf's issuing.<gen>.compromised (its time), or NULL. */
+static const char *
+compromise_mark(const struct issue_work *w, int gen)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "issuing.%d.compromised", gen);
+	return hk_state_get(w->on->st, key);
+}
+
 /* Every issuing key the token still holds (recovery may need an older
  * generation's), and every stored issuing CA certificate. */
 static int
@@ -252,8 +262,7 @@ load_keys(struct issue_work *w)
 		if (r != 0)
 			return r;
 		k->gen = i;
-		snprintf(key, sizeof(key), "issuing.%d.compromised", i);
-		k->compromised = hk_state_get(w->on->st, key) != NULL;
+		k->compromised = compromise_mark(w, i) != NULL;
 		w->ngens++;
 	}
 	return hk_store_ca_each(w->store, HK_CA_ISSUING, each_ca, w);
@@ -1731,16 +1740,6 @@ issuer_gen(const struct issue_work *w, const unsigned char *issuer,
 		    memcmp(ASN1_STRING_get0_data(ski), issuer, len) == 0)
 			return w->cagens[i];
 	return 0;
-}
-
-/* state.conf's issuing.<gen>.compromised (its time), or NULL. */
-static const char *
-compromise_mark(const struct issue_work *w, int gen)
-{
-	char key[64];
-
-	snprintf(key, sizeof(key), "issuing.%d.compromised", gen);
-	return hk_state_get(w->on->st, key);
 }
 
 static int
