@@ -195,26 +195,20 @@ each_root(const unsigned char *der, size_t len, int gen, void *arg)
 	return push_cert(((struct import_work *)arg)->roots, der, len);
 }
 
-static int
-each_link(const unsigned char *der, size_t len, int gen, void *arg)
-{
-	(void)gen;
-	return push_cert(arg, der, len);
-}
-
 /*
  * A root key the root declared compromised (CPS 4-14-2, the compromise
  * ceremony): the newest stored ARL (each lists every revocation not yet
  * expired), verified with a root key other than the one in question,
  * revokes keyCompromise a link certificate (OldWithNew) whose subject key
  * it is. Bundles that key signs are refused from then on, as the offline
- * reader refuses them (root.<g>.compromised).
+ * reader refuses them (root.<g>.compromised). The links are the trust's
+ * (w->t.links, every stored one).
  */
 static int
 load_lost(struct import_work *w)
 {
 	struct hk_store_arl a = { 0 };
-	STACK_OF(X509) *links = NULL;
+	STACK_OF(X509) *links = w->t.links;
 	STACK_OF(X509_REVOKED) *revs;
 	const unsigned char *p;
 	X509_CRL *c = NULL;
@@ -244,13 +238,6 @@ load_lost(struct import_work *w)
 	hk_err_clear();
 	if (signer == NULL)
 		goto out;	/* publish says so; nothing learnt from it */
-	if ((links = sk_X509_new_null()) == NULL) {
-		r = HK_ERR_ALLOC;
-		goto out;
-	}
-	if ((r = hk_store_ca_each(w->store, HK_CA_LINK, each_link,
-	    links)) != 0)
-		goto out;
 	revs = X509_CRL_get_REVOKED(c);
 	for (i = 0; i < sk_X509_REVOKED_num(revs); i++) {
 		X509_REVOKED *rv = sk_X509_REVOKED_value(revs, i);
@@ -275,7 +262,6 @@ load_lost(struct import_work *w)
 		}
 	}
  out:
-	sk_X509_pop_free(links, X509_free);
 	X509_CRL_free(c);
 	free(a.der);
 	return r;
