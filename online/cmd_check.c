@@ -1324,6 +1324,35 @@ token_marks(struct check_work *w)
 	return r;
 }
 
+/* Each root generation declared compromised (trust --compromised, CPS
+ * 4-14-2), a finding on every run: nothing it signs is imported, nothing
+ * issued under an issuing CA it certified; the CA starts again. A mark the
+ * token holds and state.conf lacks (a restored state.conf) is said with
+ * the command that marks it again. */
+static int
+root_distrust(struct check_work *w)
+{
+	struct hk_online_distrust d;
+	char where[512];
+	int i, r;
+
+	if ((r = hk_online_distrust_load(w->on, w->store, 1, &d)) != 0)
+		return r;
+	for (i = 0; i < d.n; i++) {
+		printf("distrust: root generation %d is declared compromised "
+		    "(%s): CPS 4-14-2: import refuses what it signs, issue "
+		    "and responder refuse under an issuing CA it certified; "
+		    "start the CA again with init-root on a new state and "
+		    "have relying parties remove that root "
+		    "(docs/ceremony-lifecycle.md \"compromise\")\n",
+		    d.mark[i].gen, hk_online_distrust_where(&d.mark[i], where,
+		    sizeof(where)));
+		w->findings++;
+	}
+	hk_online_distrust_free(&d);
+	return 0;
+}
+
 static int
 check(struct check_work *w)
 {
@@ -1331,7 +1360,7 @@ check(struct check_work *w)
 	int r;
 
 	w->now = time(NULL);	/* reserved_at is the system clock's */
-	if ((r = token_marks(w)) != 0)
+	if ((r = token_marks(w)) != 0 || (r = root_distrust(w)) != 0)
 		return r;
 	if ((r = hk_store_pages_check(w->store, each_page_problem, w)) != 0)
 		return r;

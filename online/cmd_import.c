@@ -68,6 +68,9 @@ struct import_work {
 					 * newest ARL revokes keyCompromise:
 					 * that root key signs nothing here */
 	uint64_t lost_arl;		/* that ARL's number */
+	struct hk_online_distrust distrust;	/* root generations declared
+					 * compromised (trust --compromised):
+					 * their keys sign nothing here */
 	struct hk_bundle_manifest *m;	/* the imported manifest */
 	char dest[4096];		/* <state>/bundles/<seq>-<type>-<signer
 					 * key id> */
@@ -291,6 +294,22 @@ load_trust(struct import_work *w)
 		    i)))) != 0)
 			return r;
 	return load_lost(w);
+}
+
+/*
+ * The root generations declared compromised out of band (hanko-online
+ * trust --compromised, CPS 4-14-2): state.conf's marks and the token's,
+ * which a state.conf restored from an older backup lacks. The token needs
+ * the login: an import that cannot read its marks imports nothing.
+ */
+static int
+load_distrust(struct import_work *w)
+{
+	int r;
+
+	if ((r = hk_online_login(w->on)) != 0)
+		return r;
+	return hk_online_distrust_load(w->on, w->store, 1, &w->distrust);
 }
 
 static int
@@ -923,6 +942,23 @@ stored_root(const struct import_work *w, X509 *x)
 	return 0;
 }
 
+/* A signer whose key is a root generation declared compromised (trust
+ * --compromised, CPS 4-14-2): the bundle is refused before any of its
+ * contents is read; what was imported before stays. */
+static int
+distrusted_signer(const struct import_work *w, EVP_PKEY *k, const char *dir)
+{
+	const struct hk_online_distrust_mark *d;
+	char where[512];
+
+	if ((d = hk_online_distrust_key(&w->distrust, k)) == NULL)
+		return 0;
+	hk_err_set("%s/manifest.sig: signer: CPS 4-14-2: root generation %d "
+	    "is declared compromised (%s); nothing it signs is imported", dir,
+	    d->gen, hk_online_distrust_where(d, where, sizeof(where)));
+	return HK_ERR_VERIFY;
+}
+
 /*
  * The bundle reader's rule for this reader (SPEC 6.2 (a), 13.1): the
  * signer is a root generation's own certificate, self-signed, its key one
@@ -941,6 +977,8 @@ root_signer(X509 *signer, const struct hk_bundle_manifest *m,
 	int i;
 
 	(void)m;
+	if (distrusted_signer(w, k, dir) != 0)
+		return HK_ERR_VERIFY;
 	for (i = 0; k != NULL && i < sk_X509_num(w->lost); i++) {
 		X509 *l = sk_X509_value(w->lost, i);
 		char sh[2 * 20 + 1];
@@ -1023,7 +1061,7 @@ import(const struct import_opts *o, struct import_work *w)
 	    (r = hk_online_path(w->on, "bundles.seen", w->seen,
 	    sizeof(w->seen))) != 0 ||
 	    (r = hk_store_open(spath, 0, &w->store)) != 0 ||
-	    (r = load_trust(w)) != 0 ||
+	    (r = load_trust(w)) != 0 || (r = load_distrust(w)) != 0 ||
 	    (r = seen_rebuild(w)) != 0)
 		return r;
 	/* A first look, for the destination's name only. */
@@ -1105,6 +1143,7 @@ work_free(struct import_work *w)
 	sk_X509_pop_free(w->t.links, X509_free);
 	sk_X509_pop_free(w->roots, X509_free);
 	sk_X509_pop_free(w->lost, X509_free);
+	hk_online_distrust_free(&w->distrust);
 	hk_store_close(w->store);
 }
 

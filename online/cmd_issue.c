@@ -384,6 +384,18 @@ find_issuer(struct issue_work *w)
 	return 0;
 }
 
+/*
+ * CPS 4-14-2: nothing is issued under an issuing CA certificate that a
+ * root generation declared compromised (trust --compromised: state.conf's
+ * mark or the token's) certified; checked before anything is reserved.
+ */
+static int
+root_distrust(struct issue_work *w)
+{
+	return hk_online_distrust_ca(w->on, w->store, w->issuer, w->cur->gen,
+	    "nothing issued");
+}
+
 /* One municipality's newest valid certificate against today's names. */
 struct names_ctx {
 	struct issue_work *w;
@@ -1889,7 +1901,8 @@ run(struct issue_work *w)
 	if (w->n_recovered + w->n_voided > 0)
 		printf("recovered %zu certificates left pending by a crash, "
 		    "voided %zu\n", w->n_recovered, w->n_voided);
-	if ((r = find_issuer(w)) != 0 || (r = names_check(w)) != 0 ||
+	if ((r = find_issuer(w)) != 0 || (r = root_distrust(w)) != 0 ||
+	    (r = names_check(w)) != 0 ||
 	    (r = hk_online_top_gen(w->on, &top)) != 0 ||
 	    (r = batch_read(w)) != 0 ||
 	    (r = journal_find(w)) != 0 ||

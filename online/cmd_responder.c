@@ -204,6 +204,16 @@ skip_orphans(struct responder_work *w)
 	return 0;
 }
 
+/* CPS 4-14-2: no responder certificate under an issuing CA certificate
+ * that a root generation declared compromised (trust --compromised)
+ * certified. */
+static int
+root_distrust(struct responder_work *w)
+{
+	return hk_online_distrust_ca(w->on, w->store, w->issuer, w->igen,
+	    "no OCSP responder certificate made");
+}
+
 static int
 work_open(struct responder_work *w, const struct responder_opts *o)
 {
@@ -232,7 +242,9 @@ work_open(struct responder_work *w, const struct responder_opts *o)
 	    &w->store)) != 0 || (r = hk_online_login(w->on)) != 0 ||
 	    (r = find_issuer(w, o)) != 0 || (r = skip_orphans(w)) != 0)
 		return r;
-	return compromise_check(w);
+	if ((r = compromise_check(w)) != 0)
+		return r;
+	return root_distrust(w);
 }
 
 /* The new key in the token and a PKCS#10 request signed by it. */

@@ -391,6 +391,34 @@ roots(struct status_work *w)
 	return r;
 }
 
+/* ---- a root generation declared compromised (CPS 4-14-2) ----
+ * state.conf's root.G.compromised (trust --compromised); status does not
+ * log in: a mark only the token holds (a restored state.conf) is check's
+ * finding. */
+static int
+root_distrust(struct status_work *w)
+{
+	struct hk_online_distrust d;
+	int i, r;
+
+	if ((r = hk_online_distrust_load(w->on, w->store, 0, &d)) != 0)
+		return r;
+	for (i = 0; i < d.n; i++) {
+		printf("root: generation %d: declared compromised %s "
+		    "(root.%d.compromised, CPS 4-14-2)\n", d.mark[i].gen,
+		    d.mark[i].conf_val, d.mark[i].gen);
+		warn(w, "CPS 4-14-2: root generation %d is declared "
+		    "compromised (root.%d.compromised, %s): import refuses "
+		    "what it signs, issue and responder refuse under an "
+		    "issuing CA it certified; start the CA again with "
+		    "init-root on a new state and have relying parties remove "
+		    "that root (docs/ceremony-lifecycle.md \"compromise\")",
+		    d.mark[i].gen, d.mark[i].gen, d.mark[i].conf_val);
+	}
+	hk_online_distrust_free(&d);
+	return 0;
+}
+
 /* ---- certificates (CPS 4-3, 4-4-9) ---- */
 
 static int
@@ -809,7 +837,7 @@ cmd_status(int argc, char **argv)
 		    "the windows with\n");
 	else if ((r = issuing(&w)) != 0)
 		goto out;
-	if ((r = roots(&w)) != 0 ||
+	if ((r = roots(&w)) != 0 || (r = root_distrust(&w)) != 0 ||
 	    (r = certificates(&w)) != 0 || (r = publication(&w)) != 0 ||
 	    (r = ocsp(&w)) != 0 || (r = audit(&w)) != 0)
 		goto out;

@@ -16,11 +16,13 @@
 
 #include "atomic.h"
 #include "cert.h"
+#include "clock.h"
 #include "err.h"
 #include "hex.h"
 #include "name.h"
 #include "online.h"
 #include "profile.h"
+#include "store.h"
 
 struct trust_opts {
 	struct hk_online_opts c;	/* --state, --clock */
@@ -29,7 +31,9 @@ struct trust_opts {
 };
 
 static const char trust_usage[] =
-"usage: hanko-online trust --state DIR --fingerprint SHA256 ROOT.pem\n";
+"usage: hanko-online trust --state DIR --fingerprint SHA256 ROOT.pem\n"
+"       hanko-online trust --state DIR --compromised G --fingerprint SHA256\n"
+"                          --yes-distrust\n";
 
 static int
 parse(struct trust_opts *o, int argc, char **argv)
@@ -129,6 +133,8 @@ anchor_is(const char *path, const unsigned char *der, size_t len)
  * request refuse (hk_online_trust_load), so that no root generation is
  * numbered or published without generation 1.
  */
+static int trust_compromised(int argc, char **argv);
+
 int
 cmd_trust(int argc, char **argv)
 {
@@ -142,6 +148,9 @@ cmd_trust(int argc, char **argv)
 	char *pem = NULL;
 	size_t len, pemlen;
 
+	for (r = 1; r < argc; r++)
+		if (strcmp(argv[r], "--compromised") == 0)
+			return trust_compromised(argc, argv);
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r == 1 ? 0 : r;
 	if (parse_fingerprint(o.fingerprint, want) != 0) {
@@ -235,6 +244,193 @@ cmd_trust(int argc, char **argv)
 	OPENSSL_free(der);
 	OPENSSL_free(pem);
 	X509_free(root);
+	hk_store_close(store);
+	hk_online_close(on);
+	return r;
+}
+
+/* ---- trust --compromised: the root key in force declared compromised ----
+ *
+ * CPS 4-14-2, docs/ceremony-lifecycle.md "compromise": when the compromised
+ * root generation is the current one, no ARL can carry the news (nothing
+ * its key signs can be trusted to say so): the CA manager's decision and
+ * the compromise notice (certs/compromise-notice-root-G.txt) come to the
+ * online room by hand. The operators name the generation and the
+ * certificate's SHA-256 as the notice gives it; nothing is marked unless
+ * the two name a stored root generation. The mark goes into the token
+ * first (a restore of state.conf does not take it back), then state.conf,
+ * under state.lock (waited for: an emergency). Never undone; a second run
+ * finds both marks and says so (and marks state.conf again when a restore
+ * took its mark).
+ */
+struct compromised_opts {
+	struct hk_online_opts c;	/* --state, --clock */
+	int gen;			/* --compromised G */
+	const char *fingerprint;	/* --fingerprint: SHA-256, hex */
+	int yes;			/* --yes-distrust */
+};
+
+struct root_find {
+	int gen;			/* wanted */
+	X509 *x;			/* found */
+	int top;			/* newest stored generation */
+};
+
+static int
+each_find(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	struct root_find *f = arg;
+	const unsigned char *p = der;
+
+	if (gen > f->top)
+		f->top = gen;
+	if (gen != f->gen || f->x != NULL)
+		return 0;
+	if ((f->x = d2i_X509(NULL, &p, (long)len)) == NULL ||
+	    p != der + len) {
+		X509_free(f->x);
+		f->x = NULL;
+		hk_err_set("store: ca_certs: root generation %d does not "
+		    "parse", gen);
+		return HK_ERR_STATE;
+	}
+	return 0;
+}
+
+static int
+trust_compromised(int argc, char **argv)
+{
+	struct compromised_opts o;
+	const struct hk_online_arg args[] = {
+		{ .name = "--compromised", .num = &o.gen, .lo = 1,
+		    .hi = HK_CERT_GEN_MAX },
+		{ .name = "--fingerprint", .value = &o.fingerprint,
+		    .required = 1 },
+		{ .name = "--yes-distrust", .flag = &o.yes },
+		{ .name = NULL },
+	};
+	struct root_find f = { 0, NULL, 0 };
+	struct hk_online *on = NULL;
+	struct hk_store *store = NULL;
+	struct hk_err_kept lost;
+	unsigned char want[32], got[32];
+	char spath[4096], hex[65], key[48], when[32], val[160], *dn = NULL;
+	int r, tok_made = 0, conf_made = 0, n;
+
+	memset(&o, 0, sizeof(o));
+	if ((r = hk_online_parse(&o.c, argc, argv, trust_usage, args,
+	    NULL)) != 0)
+		return r == 1 ? 0 : r;
+	if (parse_fingerprint(o.fingerprint, want) != 0) {
+		hk_err_set("--fingerprint %s: expected the SHA-256 as 64 hex "
+		    "digits (colons allowed)", o.fingerprint);
+		return HK_ERR_USAGE;
+	}
+	if (!o.yes) {
+		hk_err_set("--compromised %d: --yes-distrust is required: "
+		    "CPS 4-14-2: from then on nothing root generation %d "
+		    "signed is imported, and nothing is issued under an "
+		    "issuing CA it certified, for good", o.gen, o.gen);
+		return HK_ERR_USAGE;
+	}
+	f.gen = o.gen;
+	/* an emergency: the lock is waited for, not refused */
+	if ((r = hk_online_open(&o.c, &on)) != 0 ||
+	    (r = hk_online_state_lock_wait(on)) != 0 ||
+	    (r = hk_online_path(on, HK_ONLINE_STORE_FILE, spath,
+	    sizeof(spath))) != 0 || (r = hk_store_open(spath, 0,
+	    &store)) != 0 ||
+	    (r = hk_store_ca_each(store, HK_CA_ROOT, each_find, &f)) != 0)
+		goto fail;
+	if (f.x == NULL) {
+		hk_err_set("--compromised %d: not a stored root generation "
+		    "(the store holds 1 to %d); nothing marked", o.gen, f.top);
+		r = HK_ERR_INVALID;
+		goto fail;
+	}
+	if ((r = hk_cert_fingerprint(f.x, got)) != 0)
+		goto fail;
+	hk_hex_encode(got, 32, hex);
+	if (memcmp(got, want, 32) != 0) {
+		hk_err_set("--fingerprint %s: root generation %d's SHA-256 is "
+		    "%s, not the one the operators read from the notice; "
+		    "nothing marked", o.fingerprint, o.gen, hex);
+		r = HK_ERR_VERIFY;
+		goto fail;
+	}
+	dn = hk_name_print(X509_get_subject_name(f.x));
+	hk_time_format(hk_clock_now(), when, sizeof(when));
+	snprintf(key, sizeof(key), "root.%d.compromised", o.gen);
+	n = snprintf(val, sizeof(val), "SHA-256 %s, %s", hex, when);
+	if (n < 0 || (size_t)n >= sizeof(val)) {
+		r = HK_ERR_INTERNAL;
+		goto fail;
+	}
+	/* the token's first: a restore of state.conf does not take it back */
+	if ((r = hk_online_login(on)) != 0 ||
+	    (r = hk_token_data_put(on->tok, HK_ONLINE_MARK_APP, key, val,
+	    (size_t)n, &tok_made)) != 0) {
+		hk_err_set("token: %s not saved; nothing marked: %s", key,
+		    hk_err_msg());
+		goto fail;
+	}
+	if (hk_state_get(on->st, key) == NULL) {
+		if (hk_state_set(on->st, key, when) != 0) {
+			r = HK_ERR_INTERNAL;
+			goto conf_fail;
+		}
+		if ((r = hk_state_save(on->st)) != 0)
+			goto conf_fail;
+		conf_made = 1;
+	}
+	lost.msg[0] = '\0';
+	if (hk_online_audit(on, "root.distrust", "ok", "root generation %d "
+	    "(%s) declared compromised: SHA-256 %s confirmed by the "
+	    "operators; the token's mark %s, state.conf's %s", o.gen,
+	    dn ? dn : "?", hex, tok_made ? "made" : "kept (an earlier run)",
+	    conf_made ? "made" : "kept (an earlier run)") != 0)
+		hk_err_keep(&lost);
+	if (lost.msg[0] != '\0')
+		hk_online_checkpoint_keep_err(on);
+	else if ((r = hk_online_checkpoint(on)) != 0)
+		goto out;
+	if (!tok_made && !conf_made)
+		printf("Root generation %d is already declared compromised "
+		    "(root.%d.compromised in the token and state.conf); "
+		    "nothing to do.\n", o.gen, o.gen);
+	else
+		printf("Root generation %d declared compromised (CPS 4-14-2): "
+		    "%s\nSHA-256 %s\nroot.%d.compromised saved in the token "
+		    "(%s) and state.conf (%s). From now on import refuses "
+		    "every bundle it signs, and issue and responder refuse "
+		    "under an issuing CA it certified; publish and serve go "
+		    "on. The CA starts again with init-root on a new state "
+		    "(docs/ceremony-lifecycle.md \"compromise\").\n", o.gen,
+		    dn ? dn : "?", hex, o.gen, tok_made ? "new" : "kept",
+		    conf_made ? "new" : "kept");
+	if (lost.msg[0] != '\0') {
+		char done[HK_ERR_DETAIL_MAX], rec[HK_ERR_DETAIL_MAX];
+
+		snprintf(done, sizeof(done), "trust --compromised %d: root "
+		    "generation %d marked compromised (kept)", o.gen, o.gen);
+		snprintf(rec, sizeof(rec), "the declaration (root generation "
+		    "%d, SHA-256 %s, %s)", o.gen, hex, when);
+		r = hk_online_unrecorded(done, "its root.distrust record is",
+		    lost.msg, rec);
+	}
+	goto out;
+ conf_fail:
+	hk_err_set("%s/state.conf: %s not saved (the token's mark is): %s",
+	    on->st->dir, key, hk_err_msg());
+ fail:
+	if (on != NULL) {
+		hk_online_audit(on, "root.distrust", "fail", "%s",
+		    hk_err_msg());
+		hk_online_checkpoint_keep_err(on);
+	}
+ out:
+	free(dn);
+	X509_free(f.x);
 	hk_store_close(store);
 	hk_online_close(on);
 	return r;

@@ -439,4 +439,45 @@ int cmd_audit(int argc, char **argv);
 int cmd_clock(int argc, char **argv);
 /* ---- end later subcommands ---- */
 
+/* ---- root distrust (distrust.c; CPS 4-14-2) ---- */
+/*
+ * A root generation declared compromised online (hanko-online trust
+ * --compromised G): the token's private data object "root.G.compromised"
+ * (application HK_ONLINE_MARK_APP, value "SHA-256 <hex>, <time>"; a restore
+ * of the state does not take it back) and state.conf's root.G.compromised
+ * (its time). hk_online_distrust_load reads, for each stored root
+ * generation, state.conf's mark and (token 1: the login needed) the
+ * token's; d->mark[0..n) are the generations either marks, each with its
+ * stored certificate. hk_online_distrust_key: the mark whose root key k is,
+ * or NULL. hk_online_distrust_where: the mark in words, for a message.
+ * hk_online_distrust_ca (the login needed): HK_ERR_STATE, one line naming
+ * the mark and "CPS 4-14-2: <what>", when ca (issuing generation igen)
+ * verifies with a marked root key; else 0.
+ */
+#define HK_ONLINE_DISTRUST_MAX	64
+struct hk_online_distrust_mark {
+	int gen;			/* root generation */
+	X509 *root;			/* its stored certificate (d's) */
+	int conf, token;		/* which marks it */
+	char conf_val[64];		/* state.conf's value */
+	char token_val[256];		/* the token's value */
+};
+struct hk_online_distrust {
+	X509 *root[HK_ONLINE_DISTRUST_MAX];	/* every stored root */
+	int rgen[HK_ONLINE_DISTRUST_MAX];
+	int nroots;
+	struct hk_online_distrust_mark mark[HK_ONLINE_DISTRUST_MAX];
+	int n;
+};
+int hk_online_distrust_load(struct hk_online *on, struct hk_store *s,
+    int token, struct hk_online_distrust *d);
+void hk_online_distrust_free(struct hk_online_distrust *d);
+const struct hk_online_distrust_mark *hk_online_distrust_key(
+    const struct hk_online_distrust *d, EVP_PKEY *k);
+const char *hk_online_distrust_where(const struct hk_online_distrust_mark *m,
+    char *buf, size_t len);
+int hk_online_distrust_ca(struct hk_online *on, struct hk_store *s, X509 *ca,
+    int igen, const char *what);
+/* ---- end root distrust ---- */
+
 #endif

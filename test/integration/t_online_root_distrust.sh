@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# t_online_root_distrust.sh - the root key in force compromised (CPS 4-14-2;
+# docs/ceremony-lifecycle.md "compromise"): the compromise ceremony of the
+# current generation (1) has no link to revoke, so nothing signed by that
+# key can tell the online side; the operators declare it out of band with
+# "hanko-online trust --compromised 1 --fingerprint <the notice's SHA-256>
+# --yes-distrust". A wrong fingerprint, a generation not stored, or no
+# --yes-distrust marks nothing; the declaration is audited, idempotent and
+# saved in the token as well as state.conf. From then on a bundle root 1
+# signed (held back: whoever holds its key can sign one) is refused before
+# its contents are read, the store and bundles/ unchanged; issue refuses
+# with nothing reserved, responder refuses; status warns (exit 9), check
+# has a finding; publish still publishes the CRLs and the ARL imported
+# before. After a restore of a backup taken before the declaration the
+# token's mark still refuses the bundle and issue; trust --compromised
+# again marks state.conf again.
+. "$(dirname "$0")/online.sh"
+B=$T/req
+P=$T/repo
+BK=$T/backups
+mkdir -p "$BK"
+req_dir "$B"
+published_base
+ok "the backup, before the declaration" "$ON" backup --state "$O" --out "$BK/b1" --clock 2026-04-02T14:00:00Z
+
+ok "arl-batch ceremony: ARL 11" arl_batch 1 2026-04-03T09:00:00Z
+ok "a bundle root 1 signs, held back" "$OFF" bundle create --state "$S" --clock 2026-04-03T09:10:00Z \
+	--type arl-batch --out "$T/b-held" "${SH[@]}" "$S/certs/arl/arl-11.crl"
+ok "compromise ceremony: root 1, the current generation" "$OFF" ceremony run \
+	"$HANKO_SRC/ceremony-scripts/compromise.yaml" --state "$S" --clock 2026-04-04T09:00:00Z \
+	--confirm-digests "${SH[@]}" "${OPS[@]}"
+NOTICE=$S/certs/compromise-notice-root-1.txt
+FP=$(sed -n 's/^key-certificate-sha256: //p' "$NOTICE")
+HEX=$(echo "$FP" | tr -d ':' | tr 'A-F' 'a-f')
+check "the notice gives root 1's SHA-256" test "$HEX" = \
+	"$(openssl x509 -in "$S/certs/root-1.pem" -outform DER | sha256sum | cut -c1-64)"
+
+# Without the declaration the online side takes it (a copy of the state):
+# nothing root 1's key signs can carry the news.
+cp -a "$O" "$T/O-copy"
+sed -i "s|^directories.tokendir = .*|directories.tokendir = $T/O-copy/token/tokens/|" "$T/O-copy/token/softhsm2.conf"
+ok "undeclared: a copy of the state imports the held-back bundle" "$ON" import --state "$T/O-copy" \
+	--clock 2026-04-04T09:30:00Z "$T/b-held"
+rm -rf "$T/O-copy"
+
+# ---- the declaration ----------------------------------------------------
+DC=(--clock 2026-04-04T10:00:00Z)
+WRONG=$(echo "$HEX" | sed 's/^./0/;s/^00/11/')
+fails "trust --compromised: a wrong fingerprint marks nothing" 1 \
+	"^hanko-online trust: --fingerprint $WRONG: root generation 1's SHA-256 is $HEX, not the one the operators read from the notice; nothing marked\$" \
+	"$ON" trust --state "$O" "${DC[@]}" --compromised 1 --fingerprint "$WRONG" --yes-distrust
+fails "... a generation not stored marks nothing" 3 \
+	"^hanko-online trust: --compromised 2: not a stored root generation \\(the store holds 1 to 1\\); nothing marked\$" \
+	"$ON" trust --state "$O" "${DC[@]}" --compromised 2 --fingerprint "$FP" --yes-distrust
+fails "... without --yes-distrust marks nothing" 2 "^hanko-online trust: --compromised 1: --yes-distrust is required" \
+	"$ON" trust --state "$O" "${DC[@]}" --compromised 1 --fingerprint "$FP"
+check "... state.conf has no mark" sh -c "! grep -q '^root\\.1\\.compromised' '$O/state.conf'"
+check "... the failures are audited" test "$(grep -c '	root.distrust	fail	' "$O/audit/audit.log")" = 2
+ok "trust --compromised 1 with the notice's SHA-256" "$ON" trust --state "$O" "${DC[@]}" --compromised 1 \
+	--fingerprint "$FP" --yes-distrust
+check "... says what follows" grep -q "^Root generation 1 declared compromised (CPS 4-14-2): " "$T/out"
+check "... state.conf marks it" grep -q "^root\\.1\\.compromised = 2026-04-04T10:00:00Z\$" "$O/state.conf"
+check "... audited with the generation and the fingerprint" grep -q \
+	"	root\\.distrust	ok	op1@ca-online	root generation 1 (.*) declared compromised: SHA-256 $HEX confirmed by the operators; the token's mark made, state.conf's made" \
+	"$O/audit/audit.log"
+LABEL=$(sed -n 's/^token.label = //p' "$O/state.conf")
+tokmark() {
+	SOFTHSM2_CONF="$O/token/softhsm2.conf" pkcs11-tool --module "$SOFT" --token-label "$LABEL" --login \
+		--pin "$(cat "$O/secrets/token-user-pin")" --read-object --type data --label root.1.compromised \
+		--application-label hanko-online -o "$T/mark.val" >/dev/null 2>&1 && cat "$T/mark.val"
+}
+check "... the token holds the mark: SHA-256 and time" test "$(tokmark)" = "SHA-256 $HEX, 2026-04-04T10:00:00Z"
+ok "trust --compromised 1 again: done already" "$ON" trust --state "$O" --clock 2026-04-04T10:05:00Z \
+	--compromised 1 --fingerprint "$FP" --yes-distrust
+check "... says so" grep -q "^Root generation 1 is already declared compromised" "$T/out"
+check "... the marks keep their first time" sh -c "grep -q '^root\\.1\\.compromised = 2026-04-04T10:00:00Z\$' '$O/state.conf' &&
+	test \"\$(grep -c '^root\\.1\\.compromised' '$O/state.conf')\" = 1"
+check "... the token's too" test "$(tokmark)" = "SHA-256 $HEX, 2026-04-04T10:00:00Z"
+
+# ---- from then on -------------------------------------------------------
+snap() { { ls -R "$O/bundles"; cat "$O/bundles.seen"; sqlite3 "$O/store.db" \
+	"SELECT * FROM bundles; SELECT number FROM arls; SELECT kind, generation FROM ca_certs;
+	 SELECT hex(serial), status FROM certificates; SELECT hex(serial) FROM serials"; } >"$1" 2>&1; }
+snap "$T/snap.before"
+MSG="b-held/manifest\\.sig: signer: CPS 4-14-2: root generation 1 is declared compromised"
+fails "import: the held-back bundle root 1 signed is refused, naming the mark" 1 \
+	"$MSG \\(state\\.conf root\\.1\\.compromised = 2026-04-04T10:00:00Z, and the token's mark\\); nothing it signs is imported\$" \
+	"$ON" import --state "$O" --clock 2026-04-04T11:00:00Z "$T/b-held"
+snap "$T/snap.after"
+check "... the store and bundles/ unchanged" cmp -s "$T/snap.before" "$T/snap.after"
+ISSMSG="issuing generation 1: its CA certificate is certified by root generation 1, declared compromised \\(state\\.conf root\\.1\\.compromised = 2026-04-04T10:00:00Z, and the token's mark\\): CPS 4-14-2"
+{ sed -n 1p "$B/batch1.csv"
+  echo "431010,70000000007,熊本　次郎,00000,319750301,1,熊本県熊本市中央区水前寺６丁目１８番１号,00000000000000000000,keys/resident-2.pub.pem"
+} >"$B/batch2.csv"
+fails "issue: refused" 3 "^hanko-online issue: $ISSMSG: nothing issued; the CA starts again" \
+	"$ON" issue --state "$O" --clock 2026-04-04T12:00:00Z --batch "$B/batch2.csv" --out "$T/out2"
+snap "$T/snap.after"
+check "... nothing reserved or signed: the store as before" cmp -s "$T/snap.before" "$T/snap.after"
+check "... no results, no issue.start but batch 1's" sh -c \
+	"test ! -e '$T/out2/results.csv' && test \$(grep -c '	issue.start	' '$O/audit/audit.log') = 1"
+fails "responder: refused" 3 "^hanko-online responder: $ISSMSG: no OCSP responder certificate made" \
+	"$ON" responder --state "$O" --clock 2026-04-04T12:00:00Z
+check "... no second responder" sh -c "! grep -q '^responder\\.2\\.' '$O/state.conf'"
+rc=0; "$ON" status --state "$O" --clock 2026-04-04T12:00:00Z >"$T/status.out" 2>"$T/status.err" || rc=$?
+check "status: exit 9" test "$rc" = 9
+check "... a warning naming the mark and what to do" grep -q \
+	"^hanko-online status: warning: CPS 4-14-2: root generation 1 is declared compromised (root\.1\.compromised, 2026-04-04T10:00:00Z): import refuses what it signs, issue and responder refuse under an issuing CA it certified; start the CA again with init-root on a new state and have relying parties remove that root (docs/ceremony-lifecycle\.md \"compromise\")$" \
+	"$T/status.err"
+check "... its report line" grep -q "^root: generation 1: declared compromised 2026-04-04T10:00:00Z (root.1.compromised, CPS 4-14-2)$" "$T/status.out"
+rc=0; "$ON" check --state "$O" --clock 2026-04-04T12:00:00Z --dry-run >"$T/check.out" 2>"$T/check.err" || rc=$?
+check "check: a finding (exit 1)" test "$rc" = 1
+check "... its line" grep -q "^distrust: root generation 1 is declared compromised (state.conf root.1.compromised = 2026-04-04T10:00:00Z, and the token's mark): CPS 4-14-2: " "$T/check.out"
+# publish goes on: the residents' CRLs and the ARL imported before (their
+# revocations stay visible)
+ok "revoke a resident (key compromise)" "$ON" revoke --state "$O" --clock 2026-04-04T12:10:00Z --serial "$S2" --reason 1
+ok "publish: still publishes" "$ON" publish --state "$O" --repo "$P" --clock 2026-04-04T12:30:00Z
+check "... the new CRL of the resident's municipality lists the revocation" sh -c \
+	"openssl crl -in '$P/crl/431010.crl' -inform DER -noout -text | grep -q 'Serial Number: $S2'"
+check "... the ARL imported before is released" sh -c "openssl crl -in '$P/arl.crl' -inform DER -noout -text | grep -q 'X509v3 CRL Number'"
+
+# ---- a restore of the backup taken before the declaration -----------------
+restore_state "$BK/b1" "$O.damaged" "$O.damaged/audit"
+check "restored: state.conf lacks the mark" sh -c "! grep -q '^root\.1\.compromised' '$O/state.conf'"
+check "... the token (moved back) keeps it" test "$(tokmark)" = "SHA-256 $HEX, 2026-04-04T10:00:00Z"
+TOK="the token's root\.1\.compromised: SHA-256 $HEX, 2026-04-04T10:00:00Z; state\.conf lacks it \(restored from a backup taken before the declaration\?\): hanko-online trust --compromised 1 again marks it there"
+fails "import: the held-back bundle still refused, by the token's mark" 1 "$MSG \($TOK\); nothing it signs is imported\$" \
+	"$ON" import --state "$O" --clock 2026-04-05T11:00:00Z "$T/b-held"
+check "... not stored" test "$(db "SELECT count(*) FROM arls WHERE number = 11")" = 0
+fails "issue: refused by the token's mark" 3 "^hanko-online issue: issuing generation 1: its CA certificate is certified by root generation 1, declared compromised \($TOK\): CPS 4-14-2: nothing issued" \
+	"$ON" issue --state "$O" --clock 2026-04-05T12:00:00Z --batch "$B/batch2.csv" --out "$T/out3"
+rc=0; "$ON" check --state "$O" --clock 2026-04-05T12:00:00Z --dry-run >"$T/check.out" 2>"$T/check.err" || rc=$?
+check "check: the finding says state.conf lacks it and what to run" grep -Eq \
+	"^distrust: root generation 1 is declared compromised \\($TOK\\): CPS 4-14-2" "$T/check.out"
+ok "trust --compromised 1 again: marks state.conf again" "$ON" trust --state "$O" --clock 2026-04-05T13:00:00Z \
+	--compromised 1 --fingerprint "$HEX" --yes-distrust
+check "... state.conf marks it, the token's mark kept" sh -c "grep -q '^root\.1\.compromised = 2026-04-05T13:00:00Z\$' '$O/state.conf' &&
+	grep -q 'the token.s mark kept (an earlier run), state.conf.s made' '$O/audit/audit.log'"
+ok "the online audit log verifies" "$OFF" audit verify --state "$O"
+finish
