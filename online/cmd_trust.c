@@ -342,6 +342,12 @@ trust_compromised(int argc, char **argv)
 	    &store)) != 0 ||
 	    (r = hk_store_ca_each(store, HK_CA_ROOT, each_find, &f)) != 0)
 		goto fail;
+	if (f.x == NULL && f.top == 0) {
+		hk_err_set("--compromised %d: no root is pinned yet (hanko-online "
+		    "trust ROOT.pem); nothing marked", o.gen);
+		r = HK_ERR_INVALID;
+		goto fail;
+	}
 	if (f.x == NULL) {
 		hk_err_set("--compromised %d: not a stored root generation "
 		    "(the store holds 1 to %d); nothing marked", o.gen, f.top);
