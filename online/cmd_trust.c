@@ -297,6 +297,40 @@ each_find(const unsigned char *der, size_t len, int gen, void *arg)
 	return 0;
 }
 
+/* A root generation stored after the one declared: trusted still (an
+ * older generation's compromise leaves the rollover that followed it in
+ * force), but one that came in signed by the lost key, before the
+ * declaration, is the thief's: the operators compare it with the offline
+ * CA's records. */
+static int
+each_later(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	const int *declared = arg;
+	const unsigned char *p = der;
+	unsigned char fp[32];
+	char hex[65];
+	X509 *x;
+
+	if (gen <= *declared)
+		return 0;
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len ||
+	    hk_cert_fingerprint(x, fp) != 0) {
+		X509_free(x);
+		hk_err_set("store: ca_certs: root generation %d does not "
+		    "parse", gen);
+		return HK_ERR_STATE;
+	}
+	X509_free(x);
+	hk_hex_encode(fp, 32, hex);
+	printf("note: root generation %d (SHA-256 %s) was stored after "
+	    "generation %d and is still trusted: if the offline CA's records "
+	    "show no rollover to it, it came in signed by the lost key; "
+	    "declare it too: hanko-online trust --compromised %d "
+	    "--fingerprint %s --yes-distrust\n", gen, hex, *declared, gen,
+	    hex);
+	return 0;
+}
+
 static int
 trust_compromised(int argc, char **argv)
 {
@@ -414,6 +448,8 @@ trust_compromised(int argc, char **argv)
 		    "(docs/ceremony-lifecycle.md \"compromise\").\n", o.gen,
 		    dn ? dn : "?", hex, o.gen, tok_made ? "new" : "kept",
 		    conf_made ? "new" : "kept");
+	if (f.top > o.gen)
+		(void)hk_store_ca_each(store, HK_CA_ROOT, each_later, &o.gen);
 	if (lost.msg[0] != '\0') {
 		char done[HK_ERR_DETAIL_MAX], rec[HK_ERR_DETAIL_MAX];
 

@@ -73,6 +73,16 @@ fails "the held-back bundle of root 1 is refused: its key is compromised" 1 \
 HS=$(sed -n 's/^sequence //p' "$T/b-held/manifest")
 check "... nothing stored, no copy kept" bash -c "[ \"\$(sqlite3 '$O/store.db' 'SELECT count(*) FROM arls WHERE number = 5')\" = 0 ] && \
 	[ ! -e '$O/bundles/$(printf '%018d' "$HS")-arl-batch-$K1' ]"
+# The same key declared by hand too (hanko-online trust --compromised, CPS
+# 4-14-2): generation 2, the rollover in force, stays trusted, and the
+# operators are shown it to compare with the offline records (one the
+# lost key brought in before the declaration would be the thief's).
+sha() { openssl x509 -in "$1" -outform DER | sha256sum | cut -c1-64; }
+ok "trust --compromised 1: root 1 declared by hand as well" "$ON" trust --state "$O" \
+	--clock 2031-04-03T11:20:00Z --compromised 1 --fingerprint "$(sha "$S/certs/root-1.pem")" --yes-distrust
+check "... a note names generation 2, stored after it, with its SHA-256 and the command that would declare it" grep -q \
+	"^note: root generation 2 (SHA-256 $(sha "$S/certs/root-2.pem")) was stored after generation 1 and is still trusted: if the offline CA's records show no rollover to it, it came in signed by the lost key; declare it too: hanko-online trust --compromised 2 --fingerprint $(sha "$S/certs/root-2.pem") --yes-distrust\$" \
+	"$T/out"
 
 # Root generation 1 and its NewWithOld link end on 2036-04-01 (PROFILE.md:
 # the link ends with the old root). Generation 2's bundles go on importing:
