@@ -174,7 +174,8 @@ reserve_sequence(struct hk_ca *ca, uint64_t *seq)
  * never signs.
  */
 static int
-current_root(struct hk_ca *ca, long want, X509 **cert, const char **uri)
+current_root(struct hk_ca *ca, long want, X509 **cert, const char **uri,
+    int compromised_ok)
 {
 	const char *g = hk_state_get(ca->st, "root.generations"), *rel;
 	char key[64], path[4096];
@@ -204,9 +205,11 @@ current_root(struct hk_ca *ca, long want, X509 **cert, const char **uri)
 			return HK_ERR_STATE;
 		}
 		snprintf(key, sizeof(key), "root.%ld.compromised", gen);
-		if (hk_state_get(ca->st, key) != NULL) {
+		if (hk_state_get(ca->st, key) != NULL && !compromised_ok) {
 			hk_err_set("root generation %ld is compromised; it signs "
-			    "nothing", gen);
+			    "nothing (but a bundle of its own ARLs, type "
+			    "arl-batch: docs/ceremony-lifecycle.md "
+			    "\"compromise\")", gen);
 			return HK_ERR_STATE;
 		}
 	}
@@ -228,6 +231,58 @@ current_root(struct hk_ca *ca, long want, X509 **cert, const char **uri)
 	return hk_cert_read(path, cert);
 }
 
+/*
+ * A root generation marked compromised signs nothing more, but for one
+ * thing: a bundle of ARLs it signed itself (CPS 4-14-2: the revocations
+ * recorded in the ARL and published). When that generation is the current
+ * one, its emergency ARL is signed by it and no other key can carry it to
+ * the online side; the compromise ceremony commits the mark after that
+ * ARL, and a compromised key signs no ARL afterwards (arl-batch refuses
+ * it), so every ARL it verifies was made before the mark. The bundle's
+ * own signature adds nothing a holder of the lost key could not make.
+ * *gen = the generation when the bundle is such a bundle, 0 when the
+ * signer is not marked compromised; an error when it is and the bundle
+ * is anything else.
+ */
+static int
+own_arls(struct hk_ca *ca, const struct bundle_opts *o,
+    const struct hk_bundle_file *files, long *gen)
+{
+	const char *g = hk_state_get(ca->st, "root.generations");
+	char key[64];
+	X509 *root = NULL;
+	long want = o->generation > 0 ? o->generation :
+	    (g ? strtol(g, NULL, 10) : 0);
+	int i, r = 0;
+
+	*gen = 0;
+	snprintf(key, sizeof(key), "root.%ld.compromised", want);
+	if (want < 1 || hk_state_get(ca->st, key) == NULL ||
+	    strcmp(o->type, "arl-batch") != 0)
+		return 0;	/* current_root says what is wrong, if anything */
+	if ((r = current_root(ca, want, &root, NULL, 0)) != 0)
+		return r;
+	for (i = 0; i < o->nargs && r == 0; i++) {
+		const unsigned char *p = files[i].data;
+		X509_CRL *c = d2i_X509_CRL(NULL, &p, (long)files[i].len);
+
+		if (c == NULL || p != files[i].data + files[i].len ||
+		    X509_CRL_verify(c, X509_get0_pubkey(root)) != 1) {
+			hk_err_set("%s: root generation %ld is compromised "
+			    "(%s = %s): it signs a bundle of its own ARLs only, "
+			    "and this is not an ARL (DER) its key signed",
+			    o->args[i], want, key, hk_state_get(ca->st, key));
+			r = HK_ERR_STATE;
+		}
+		X509_CRL_free(c);
+	}
+	ERR_clear_error();
+	X509_free(root);
+	if (r == 0)
+		*gen = want;
+	return r;
+}
+
 static int
 bundle_create(struct bundle_opts *o)
 {
@@ -239,6 +294,7 @@ bundle_create(struct bundle_opts *o)
 	X509 *cert = NULL;
 	const char *uri;
 	uint64_t seq = 0, total = 0;
+	long emergency = 0;
 	int i, r;
 
 	if (o->type == NULL || o->out == NULL || o->nargs == 0) {
@@ -304,7 +360,9 @@ bundle_create(struct bundle_opts *o)
 			goto fail;
 		}
 	}
-	if ((r = current_root(ca, o->generation, &cert, &uri)) != 0)
+	if ((r = own_arls(ca, o, files, &emergency)) != 0 ||
+	    (r = current_root(ca, o->generation, &cert, &uri,
+	    emergency > 0)) != 0)
 		goto fail;
 	if (hk_path_exists(o->out)) {
 		hk_err_set("%s: already exists; refusing to overwrite", o->out);
@@ -328,8 +386,10 @@ bundle_create(struct bundle_opts *o)
 	/* A bundle the log does not hold is removed again (its sequence
 	 * number stays spent). */
 	if ((r = hk_ca_audit(ca, "bundle.create", "ok", ca->actors, "%s: type "
-	    "%s, sequence %" PRIu64 ", %d files, manifest sha256 %s", o->out,
-	    o->type, seq, o->nargs, hx)) != 0) {
+	    "%s, sequence %" PRIu64 ", %d files, manifest sha256 %s%s", o->out,
+	    o->type, seq, o->nargs, hx, emergency > 0 ? "; signed by a root "
+	    "generation marked compromised: its own ARLs, made before the "
+	    "mark (CPS 4-14-2)" : "")) != 0) {
 		struct hk_err_kept why;
 		hk_err_keep(&why);
 		if (hk_tree_remove(o->out) != 0)
@@ -344,6 +404,13 @@ bundle_create(struct bundle_opts *o)
 		goto out;
 	printf("Bundle %s: type %s, sequence %" PRIu64 ", %d file(s)\n"
 	    "manifest SHA-256: %s\n", o->out, o->type, seq, o->nargs, hx);
+	if (emergency > 0)
+		printf("Signed by root generation %ld, marked compromised: its "
+		    "own ARLs, made before the mark. Import it online and "
+		    "publish --now before hanko-online trust --compromised "
+		    "%ld, which refuses every bundle this key signs "
+		    "(docs/ceremony-lifecycle.md \"compromise\").\n",
+		    emergency, emergency);
 	goto out;
  fail:
 	if (ca != NULL) {
@@ -371,7 +438,7 @@ load_trust(struct hk_ca *ca, const struct bundle_opts *o,
 
 	t->anchor = NULL;
 	t->links = NULL;
-	if ((r = current_root(ca, -1, &t->anchor, NULL)) != 0)
+	if ((r = current_root(ca, -1, &t->anchor, NULL, 0)) != 0)
 		return r;
 	if ((t->links = sk_X509_new_null()) == NULL)
 		return HK_ERR_ALLOC;
@@ -607,7 +674,7 @@ root_signer_ok(struct hk_ca *ca, X509 *signer, const char *dir)
 		snprintf(key, sizeof(key), "root.%ld.compromised", g);
 		if ((when = hk_state_get(ca->st, key)) == NULL)
 			continue;
-		if ((r = current_root(ca, g, &root, NULL)) != 0)
+		if ((r = current_root(ca, g, &root, NULL, 0)) != 0)
 			return r;
 		same = EVP_PKEY_eq(X509_get0_pubkey(root),
 		    X509_get0_pubkey(signer)) == 1;

@@ -43,6 +43,41 @@ ok "undeclared: a copy of the state imports the held-back bundle" "$ON" import -
 	--clock 2026-04-04T09:30:00Z "$T/b-held"
 rm -rf "$T/O-copy"
 
+# The emergency ARL (12) is signed by root 1 itself: no other key can carry
+# it. A compromised generation signs a bundle of its own ARLs only (all made
+# before the mark); it is imported, and published at once, before the
+# declaration, which refuses every bundle root 1 signs.
+EA=$S/certs/arl/arl-12.crl
+ISER=$(grep -v '^#' "$S/issued.txt" | awk -F'\t' '$2 == "issuing" {print $1}')
+check "the compromise ceremony's emergency ARL 12 lists issuing CA 1 (CA Compromise), signed by root 1" sh -c \
+	"openssl crl -inform DER -in '$EA' -noout -text | grep -A4 -i 'Serial Number: $ISER' | grep -q 'CA Compromise' &&
+	 openssl crl -inform DER -in '$EA' -noout -verify -CAfile '$S/certs/root-1.pem' 2>&1 | grep -qx 'verify OK'"
+fails "bundle create: root 1 (compromised) signs no issuing CA certificate bundle" 3 \
+	"root generation 1 is compromised; it signs nothing \\(but a bundle of its own ARLs, type arl-batch" \
+	"$OFF" bundle create --state "$S" --clock 2026-04-04T09:10:00Z --type issuing-ca-cert --out "$T/b-no1" \
+	"${SH[@]}" "$S/certs/issuing-1.der"
+fails "... nor an arl-batch bundle holding anything but an ARL it signed" 3 \
+	"issuing-1.der: root generation 1 is compromised \\(root.1.compromised = 2026-04-04T09:00:00Z\\): it signs a bundle of its own ARLs only, and this is not an ARL \\(DER\\) its key signed$" \
+	"$OFF" bundle create --state "$S" --clock 2026-04-04T09:10:00Z --type arl-batch --out "$T/b-no2" \
+	"${SH[@]}" "$EA" "$S/certs/issuing-1.der"
+check "... neither made, no quorum asked" sh -c "[ ! -e '$T/b-no1' ] && [ ! -e '$T/b-no2' ] &&
+	! tac '$S/audit/audit.log' | sed '/	compromise.notice\|	ceremony.done/q' | grep -q '	share.open	'"
+ok "bundle create: the emergency ARL, signed by root 1 (compromised)" "$OFF" bundle create --state "$S" \
+	--clock 2026-04-04T09:10:00Z --type arl-batch --out "$T/b-emergency" "${SH[@]}" "$EA"
+check "... it says to import it before the declaration" grep -q \
+	"^Signed by root generation 1, marked compromised: its own ARLs, made before the mark. Import it online and publish --now before hanko-online trust --compromised 1" \
+	"$HANKO_TMP/out"
+check "... audited so" grep -q "	bundle.create	ok	.*signed by a root generation marked compromised: its own ARLs, made before the mark" \
+	"$S/audit/audit.log"
+ok "import the emergency ARL (before the declaration)" "$ON" import --state "$O" --clock 2026-04-04T09:30:00Z \
+	"$T/b-emergency"
+# (exit 9: the ARLs run out with ARL 12, and root 1 signs no more)
+fails "publish --now: ARL 12 released" 9 "the imported ARLs run out at 2026-04-07T09:00:00Z \\(within 7 days; ARLs numbered below 12 do not count\\)" \
+	"$ON" publish --state "$O" --repo "$P" --clock 2026-04-04T09:40:00Z --now
+check "... arl.crl is ARL 12 and lists issuing CA 1, CA Compromise" sh -c \
+	"openssl crl -inform DER -in '$P/arl.crl' -noout -crlnumber | grep -qx 'crlNumber=0x0C' &&
+	 openssl crl -inform DER -in '$P/arl.crl' -noout -text | grep -A4 -i 'Serial Number: $ISER' | grep -q 'CA Compromise'"
+
 # ---- the declaration ----------------------------------------------------
 DC=(--clock 2026-04-04T10:00:00Z)
 WRONG=$(echo "$HEX" | sed 's/^./0/;s/^00/11/')
@@ -81,6 +116,10 @@ check "... the token's too" test "$(tokmark)" = "SHA-256 $HEX, 2026-04-04T10:00:
 snap() { { ls -R "$O/bundles"; cat "$O/bundles.seen"; sqlite3 "$O/store.db" \
 	"SELECT * FROM bundles; SELECT number FROM arls; SELECT kind, generation FROM ca_certs;
 	 SELECT hex(serial), status FROM certificates; SELECT hex(serial) FROM serials"; } >"$1" 2>&1; }
+# a reservation a crash left (as if): issue's recovery would sign it
+ok "a reservation left pending by a crash (sqlite3)" sqlite3 "$O/store.db" "INSERT INTO serials VALUES (x'7F01', 0);
+	INSERT INTO certificates (serial, municipality, resident_key, status, not_before, not_after, issuer, tbs)
+	  SELECT x'7F01', '431010', randomblob(32), 'pending', not_before, not_after, issuer, tbs FROM certificates WHERE hex(serial) = '$S3'"
 snap "$T/snap.before"
 MSG="b-held/manifest\\.sig: signer: CPS 4-14-2: root generation 1 is declared compromised"
 fails "import: the held-back bundle root 1 signed is refused, naming the mark" 1 \
@@ -95,7 +134,9 @@ ISSMSG="issuing generation 1: its CA certificate is certified by root generation
 fails "issue: refused" 3 "^hanko-online issue: $ISSMSG: nothing issued; the CA starts again" \
 	"$ON" issue --state "$O" --clock 2026-04-04T12:00:00Z --batch "$B/batch2.csv" --out "$T/out2"
 snap "$T/snap.after"
-check "... nothing reserved or signed: the store as before" cmp -s "$T/snap.before" "$T/snap.after"
+check "... nothing reserved or signed: the store as before (the crash's reservation not signed: still pending)" sh -c \
+	"cmp -s '$T/snap.before' '$T/snap.after' && [ \$(sqlite3 '$O/store.db' \"SELECT status FROM certificates WHERE hex(serial) = '7F01'\") = pending ] &&
+	 ! grep -q '	cert.recover	' '$O/audit/audit.log'"
 check "... no results, no issue.start but batch 1's" sh -c \
 	"test ! -e '$T/out2/results.csv' && test \$(grep -c '	issue.start	' '$O/audit/audit.log') = 1"
 fails "responder: refused" 3 "^hanko-online responder: $ISSMSG: no OCSP responder certificate made" \
@@ -113,10 +154,12 @@ check "... its line" grep -q "^distrust: root generation 1 is declared compromis
 # publish goes on: the residents' CRLs and the ARL imported before (their
 # revocations stay visible)
 ok "revoke a resident (key compromise)" "$ON" revoke --state "$O" --clock 2026-04-04T12:10:00Z --serial "$S2" --reason 1
-ok "publish: still publishes" "$ON" publish --state "$O" --repo "$P" --clock 2026-04-04T12:30:00Z
+fails "publish: still publishes (exit 9: the ARLs run out with ARL 12)" 9 "the imported ARLs run out" \
+	"$ON" publish --state "$O" --repo "$P" --clock 2026-04-04T12:30:00Z --now
 check "... the new CRL of the resident's municipality lists the revocation" sh -c \
 	"openssl crl -in '$P/crl/431010.crl' -inform DER -noout -text | grep -q 'Serial Number: $S2'"
-check "... the ARL imported before is released" sh -c "openssl crl -in '$P/arl.crl' -inform DER -noout -text | grep -q 'X509v3 CRL Number'"
+check "... the emergency ARL imported before is still released" sh -c \
+	"openssl crl -inform DER -in '$P/arl.crl' -noout -crlnumber | grep -qx 'crlNumber=0x0C'"
 
 # ---- a restore of the backup taken before the declaration -----------------
 restore_state "$BK/b1" "$O.damaged" "$O.damaged/audit"
