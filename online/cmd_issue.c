@@ -384,18 +384,6 @@ find_issuer(struct issue_work *w)
 	return 0;
 }
 
-/*
- * CPS 4-14-2: nothing is issued under an issuing CA certificate that a
- * root generation declared compromised (trust --compromised: state.conf's
- * mark or the token's) certified; checked before anything is reserved.
- */
-static int
-root_distrust(struct issue_work *w)
-{
-	return hk_online_distrust_ca(w->on, w->store, w->issuer, w->cur->gen,
-	    "nothing issued");
-}
-
 /* One municipality's newest valid certificate against today's names. */
 struct names_ctx {
 	struct issue_work *w;
@@ -1891,18 +1879,41 @@ gone_said(const struct issue_work *w, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * CPS 4-14-2: nothing is issued under an issuing CA certificate that a
+ * root generation declared compromised (trust --compromised: state.conf's
+ * mark or the token's) certified; checked first, before anything is
+ * reserved, and before the recovery of a crash's reservations signs any of
+ * them (their certificates would chain to it too): the run is refused,
+ * the reservations left as they are.
+ */
+static int
+root_distrust(struct issue_work *w)
+{
+	X509 *x = NULL;
+	int gen, r;
+
+	if (hk_online_current_issuer(w->on, w->store, hk_clock_now(), &x, &gen,
+	    NULL) != 0) {
+		hk_err_clear();	/* none: find_issuer says so after */
+		return 0;
+	}
+	r = hk_online_distrust_ca(w->on, w->store, x, gen, "nothing issued");
+	X509_free(x);
+	return r;
+}
+
 static int
 run(struct issue_work *w)
 {
 	int r, r2, top;
 
-	if ((r = recover(w)) != 0)
+	if ((r = root_distrust(w)) != 0 || (r = recover(w)) != 0)
 		return r;
 	if (w->n_recovered + w->n_voided > 0)
 		printf("recovered %zu certificates left pending by a crash, "
 		    "voided %zu\n", w->n_recovered, w->n_voided);
-	if ((r = find_issuer(w)) != 0 || (r = root_distrust(w)) != 0 ||
-	    (r = names_check(w)) != 0 ||
+	if ((r = find_issuer(w)) != 0 || (r = names_check(w)) != 0 ||
 	    (r = hk_online_top_gen(w->on, &top)) != 0 ||
 	    (r = batch_read(w)) != 0 ||
 	    (r = journal_find(w)) != 0 ||
