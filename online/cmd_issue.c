@@ -90,6 +90,8 @@ struct gen_key {
 	EVP_PKEY *key;			/* private (token) */
 	EVP_PKEY *pub;			/* public */
 	int compromised;		/* issuing.<gen>.compromised is set */
+	char stopped[512];		/* the root's ARL revokes it: the line
+					 * (hk_online_issuing_stopped), or "" */
 };
 
 /* A chunk: items in line order, the reserved ones handed to the pool. */
@@ -237,6 +239,31 @@ compromise_mark(const struct issue_work *w, int gen)
 	return hk_state_get(w->on->st, key);
 }
 
+/*
+ * The keys the root has revoked (CPS 4-14-2; hk_online_issuing_stopped:
+ * the newest stored ARL lists a certificate of the key and none of its
+ * certificates valid now is unlisted): what a crash left pending under
+ * one is voided, never signed (recover); find_issuer refuses to issue
+ * under one (hk_online_current_issuer).
+ */
+static int
+arl_stops(struct issue_work *w)
+{
+	struct hk_online_issuing l;
+	size_t i;
+	int r;
+
+	if ((r = hk_online_issuing_load(w->store, &l)) != 0)
+		return r;
+	if ((r = hk_online_issuing_arl(w->store, &l)) == 0)
+		for (i = 0; i < w->ngens; i++)
+			(void)hk_online_issuing_stopped(&l, w->gens[i].pub,
+			    hk_clock_now(), w->gens[i].stopped,
+			    sizeof(w->gens[i].stopped));
+	hk_online_issuing_free(&l);
+	return r;
+}
+
 /* Every issuing key the token still holds (recovery may need an older
  * generation's), and every stored issuing CA certificate. */
 static int
@@ -265,7 +292,9 @@ load_keys(struct issue_work *w)
 		k->compromised = compromise_mark(w, i) != NULL;
 		w->ngens++;
 	}
-	return hk_store_ca_each(w->store, HK_CA_ISSUING, each_ca, w);
+	if ((r = hk_store_ca_each(w->store, HK_CA_ISSUING, each_ca, w)) != 0)
+		return r;
+	return arl_stops(w);
 }
 
 static void
@@ -713,6 +742,9 @@ each_pending(const struct hk_store_cert *c, void *arg)
 	else if (k->compromised)
 		snprintf(rc->why[rc->n - 1], 600, "issuing key generation %d "
 		    "is compromised (CPS 4-4-1-3)", k->gen);
+	else if (k->stopped[0] != '\0')
+		snprintf(rc->why[rc->n - 1], 600, "the root has revoked its "
+		    "issuing CA (CPS 4-14-2): %s", k->stopped);
 	else if (X509_cmp_time(X509_get0_notAfter(ca), &now) <= 0)
 		snprintf(rc->why[rc->n - 1], 600, "its issuing CA certificate "
 		    "has expired");

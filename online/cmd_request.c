@@ -13,7 +13,8 @@
  * the root (the store's issuing rows). The first CSR, before any issuing
  * certificate exists, is not a bundle: "hanko-online init" prints its
  * SHA-256, read aloud in the ceremony (docs/air-gap.md); so is a CSR whose
- * signer generation is marked compromised (request_plain).
+ * signer generation is marked compromised or revoked by the root's ARL
+ * (request_plain).
  *
  * The signer's sequence number (state.conf issuing.<g>.bundle-sequence,
  * the last one used) is saved before the bundle is written, so a number is
@@ -86,6 +87,8 @@ struct request_work {
 	size_t note_len;
 	uint64_t seq;
 	struct hk_bundle_trust t;	/* pinned root + stored links */
+	char stopped[512];		/* the root's ARL revokes the signer's
+					 * key (signer_revoked), or "" */
 };
 
 static int
@@ -531,6 +534,26 @@ signer_compromised(struct request_work *w, int *yes)
 }
 
 /*
+ * Whether the root has revoked the signer's key (hk_online_issuing_stopped
+ * on the newest stored ARL, the rule issue refuses by; CPS 4-14-2): the
+ * offline reader refuses a bundle its revoked certificate signs (SPEC
+ * 13.4), so the CSR of the next generation, the way out, goes as the
+ * request alone (request_plain), its SHA-256 read aloud.
+ */
+static int
+signer_revoked(struct request_work *w, int *yes)
+{
+	int r;
+
+	*yes = 0;
+	if ((r = hk_online_issuing_arl(w->store, &w->iss)) != 0)
+		return r;
+	*yes = hk_online_issuing_stopped(&w->iss, X509_get0_pubkey(w->cert),
+	    hk_clock_now(), w->stopped, sizeof(w->stopped));
+	return 0;
+}
+
+/*
  * The request of the next generation when the signer is compromised: no
  * bundle, the request alone in OUT (a new folder), its SHA-256 printed to
  * be read aloud in the ceremony, as for the first CSR (docs/air-gap.md).
@@ -554,24 +577,38 @@ request_plain(const struct request_opts *o, struct request_work *w)
 		return HK_ERR_USAGE;
 	}
 	dn = hk_name_print(X509_get_subject_name(w->cert));
-	hk_online_audit(w->on, "csr.make", "ok", "certs/issuing-%d.csr.der "
-	    "(issuing generation %d) SHA-256 %s; no bundle: issuing generation "
-	    "%d %s is compromised (CPS 4-14-2): the request alone to %s, its "
-	    "SHA-256 read aloud", w->new_gen, w->new_gen, w->csr.hex, w->gen,
-	    dn ? dn : "?", path);
+	if (w->stopped[0] != '\0')
+		hk_online_audit(w->on, "csr.make", "ok", "certs/issuing-%d.csr."
+		    "der (issuing generation %d) SHA-256 %s; no bundle: issuing "
+		    "generation %d %s is revoked by the root (%s; CPS 4-14-2): "
+		    "the request alone to %s, its SHA-256 read aloud",
+		    w->new_gen, w->new_gen, w->csr.hex, w->gen, dn ? dn : "?",
+		    w->stopped, path);
+	else
+		hk_online_audit(w->on, "csr.make", "ok", "certs/issuing-%d.csr."
+		    "der (issuing generation %d) SHA-256 %s; no bundle: issuing "
+		    "generation %d %s is compromised (CPS 4-14-2): the request "
+		    "alone to %s, its SHA-256 read aloud", w->new_gen,
+		    w->new_gen, w->csr.hex, w->gen, dn ? dn : "?", path);
 	free(dn);
 	if ((r = hk_dir_create(o->out, 0755)) != 0 ||
 	    (r = hk_file_write(path, w->csr.der, w->csr.len, 0644,
 	    HK_WRITE_NOREPLACE)) != 0)
 		return r;
-	printf("Issuing generation %d is compromised (issuing.%d.compromised, "
-	    "CPS 4-14-2): its key authenticates nothing, and the root refuses "
-	    "bundles of a revoked issuing CA: no bundle made.\n"
-	    "Request for issuing generation %d: %s (also %s/certs/issuing-%d."
+	if (w->stopped[0] != '\0')
+		printf("Issuing generation %d is revoked by the root (%s; CPS "
+		    "4-14-2): the root refuses bundles of a revoked issuing "
+		    "CA: no bundle made.\n", w->gen, w->stopped);
+	else
+		printf("Issuing generation %d is compromised (issuing.%d."
+		    "compromised, CPS 4-14-2): its key authenticates nothing, "
+		    "and the root refuses bundles of a revoked issuing CA: no "
+		    "bundle made.\n", w->gen, w->gen);
+	printf("Request for issuing generation %d: %s (also %s/certs/issuing-%d."
 	    "csr.der); SHA-256 of the DER request\n  %s\n  %s\n"
 	    "Carry the request and read this SHA-256 aloud in the issue-subca "
 	    "ceremony, as for the first CSR (docs/air-gap.md \"The first "
-	    "CSR\").\n", w->gen, w->gen, w->new_gen, path, w->on->st->dir,
+	    "CSR\").\n", w->new_gen, path, w->on->st->dir,
 	    w->new_gen, w->csr.hex, w->csr.colons);
 	return 0;
 }
@@ -600,7 +637,8 @@ request(const struct request_opts *o, struct request_work *w)
 				return r;
 		} else if ((r = new_csr(w)) != 0)
 			return r;
-		if ((r = signer_compromised(w, &bad)) != 0)
+		if ((r = signer_compromised(w, &bad)) != 0 ||
+		    (!bad && (r = signer_revoked(w, &bad)) != 0))
 			return r;
 		if (bad)
 			return request_plain(o, w);

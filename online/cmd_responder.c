@@ -87,11 +87,15 @@ parse(struct responder_opts *o, int argc, char **argv)
 
 /* The issuing CA: the current one (hk_online_current_issuer, the rule
  * issue and publish use too), or with --generation that generation's,
- * valid now and its key in the token (hk_online_gen_issuer). */
+ * valid now and its key in the token (hk_online_gen_issuer). Either way
+ * refused when the root's ARL revokes it (hk_online_issuing_stopped, CPS
+ * 4-14-2): a responder certificate under it is one relying parties
+ * refuse. */
 static int
 find_issuer(struct responder_work *w, const struct responder_opts *o)
 {
 	struct hk_online_issuing l;
+	char stopped[512];
 	int r;
 
 	if (o->gen == 0)
@@ -99,8 +103,16 @@ find_issuer(struct responder_work *w, const struct responder_opts *o)
 		    hk_clock_now(), &w->issuer, &w->igen, &w->ikey);
 	if ((r = hk_online_issuing_load(w->store, &l)) != 0)
 		return r;
-	r = hk_online_gen_issuer(w->on, &l, (int)o->gen, hk_clock_now(),
-	    &w->issuer, &w->ikey);
+	if ((r = hk_online_issuing_arl(w->store, &l)) == 0)
+		r = hk_online_gen_issuer(w->on, &l, (int)o->gen,
+		    hk_clock_now(), &w->issuer, &w->ikey);
+	if (r == 0 && w->issuer != NULL && hk_online_issuing_stopped(&l,
+	    X509_get0_pubkey(w->issuer), hk_clock_now(), stopped,
+	    sizeof(stopped))) {
+		hk_online_issuing_free(&l);
+		w->igen = (int)o->gen;
+		return hk_online_issuing_refuse(stopped);
+	}
 	hk_online_issuing_free(&l);
 	if (r == 0 && w->issuer == NULL) {
 		hk_err_set("--generation %d: no imported issuing CA "

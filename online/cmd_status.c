@@ -103,19 +103,34 @@ days(time_t from, time_t to)
 
 /* ---- issuing generations (CPS 1-3-2, 6-3-1-2, 4-14-2) ---- */
 
+/* The root's revocations of the issuing CA certificates (the newest
+ * stored ARL, hk_online_issuing_arl): an ARL that does not parse is a
+ * warning, and nothing is taken as revoked. */
+static void
+arl_revocations(struct status_work *w, struct hk_online_issuing *l)
+{
+	if (hk_online_issuing_arl(w->store, l) == 0)
+		return;
+	warn(w, "%s: issue and responder refuse until it is put right "
+	    "(restore store.db from the backup, or import the ARL bundle "
+	    "again)", hk_err_msg());
+	hk_err_clear();
+}
+
 static int
 issuing(struct status_work *w)
 {
 	struct hk_online_issuing l;
 	const char *mark, *uri;
-	char k[64], t[32], note[512];
+	char k[64], t[32], note[512], stopped[512];
 	time_t na, nb, last;
 	X509 *x, *cur = NULL;
-	int top, g, i, r, curgen = 0, curmark = 0;
+	int top, g, i, r, curgen = 0, curmark = 0, ci = 0;
 
 	if ((r = hk_online_top_gen(w->on, &top)) != 0 ||
 	    (r = hk_online_issuing_load(w->store, &l)) != 0)
 		return r;
+	arl_revocations(w, &l);
 	for (g = 1; g <= top; g++) {
 		for (x = NULL, i = 0; i < l.n; i++)
 			if (l.gen[i] == g)
@@ -161,11 +176,19 @@ issuing(struct status_work *w)
 		if (uri != NULL && x != NULL)
 			for (i = 0; i < l.n; i++)
 				if (l.gen[i] == g &&
-				    hk_cert_valid_at(l.x[i], w->now)) {
+				    hk_cert_valid_at(l.x[i], w->now) &&
+				    (curgen != g || !l.revoked[i] ||
+				    l.revoked[ci])) {
+					/* one the ARL does not list first */
 					cur = l.x[i];
+					ci = i;
 					curgen = g;
 					curmark = mark != NULL;
 				}
+		if (x != NULL && hk_online_issuing_stopped(&l,
+		    X509_get0_pubkey(x), w->now, stopped, sizeof(stopped)))
+			printf("issuing: generation %d: revoked by the root: "
+			    "%s (CPS 4-14-2, 4-10)\n", g, stopped);
 	}
 	printf("issuing: token: not opened: its compromise marks need the PIN "
 	    "and status does not log in (hanko-online check compares them "
@@ -178,8 +201,19 @@ issuing(struct status_work *w)
 		r = 0;
 		goto out;
 	}
-	printf("issuing: generation %d: current (issue, publish and responder "
-	    "sign with it)\n", curgen);
+	if (hk_online_issuing_stopped(&l, X509_get0_pubkey(cur), w->now,
+	    stopped, sizeof(stopped))) {
+		printf("issuing: generation %d: current, revoked by the root: "
+		    "issue and responder refuse under it, publish goes on "
+		    "with its CRLs (CPS 4-14-2)\n", curgen);
+		warn(w, "CPS 4-14-2: %s: issuing generation %d, the current "
+		    "one, is revoked by the root: issue and responder refuse "
+		    "under it; make the next generation (hanko-online request "
+		    "--type csr, the issue-subca ceremony, hanko-online "
+		    "import)", stopped, curgen);
+	} else
+		printf("issuing: generation %d: current (issue, publish and "
+		    "responder sign with it)\n", curgen);
 	if (curmark)
 		warn(w, "CPS 4-14-2: issuing generation %d, the current one, "
 		    "is marked compromised in state.conf: issue refuses under "

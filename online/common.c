@@ -31,6 +31,7 @@
 #include "err.h"
 #include "logev.h"
 #include "hex.h"
+#include "issued.h"
 #include "name.h"
 #include "online.h"
 #include "profile.h"
@@ -953,6 +954,120 @@ hk_online_issuing_free(struct hk_online_issuing *l)
 }
 
 int
+hk_online_issuing_arl(struct hk_store *s, struct hk_online_issuing *l)
+{
+	struct hk_store_arl a = { 0 };
+	STACK_OF(X509_REVOKED) *revs;
+	const unsigned char *p;
+	X509_CRL *c = NULL;
+	uint64_t last;
+	int i, j, r;
+
+	l->arl = 0;
+	for (i = 0; i < l->n; i++) {
+		l->revoked[i] = 0;
+		l->reason[i] = -1;
+		l->at[i] = 0;
+	}
+	if ((r = hk_store_arl_last(s, &last)) != 0 || last == 0)
+		return r;
+	if ((r = hk_store_arl_get(s, last, &a)) != 0)
+		return r;
+	p = a.der;
+	if ((c = d2i_X509_CRL(NULL, &p, (long)a.len)) == NULL ||
+	    p != a.der + a.len) {
+		hk_err_set("%s: arls: ARL %" PRIu64 " does not parse: whether "
+		    "the root revoked an issuing CA cannot be told",
+		    HK_ONLINE_STORE_FILE, last);
+		r = HK_ERR_STATE;
+		goto out;
+	}
+	l->arl = last;
+	revs = X509_CRL_get_REVOKED(c);
+	for (j = 0; j < sk_X509_REVOKED_num(revs); j++) {
+		X509_REVOKED *rv = sk_X509_REVOKED_value(revs, j);
+		ASN1_ENUMERATED *why;
+		time_t t = 0;
+
+		for (i = 0; i < l->n; i++) {
+			if (ASN1_INTEGER_cmp(X509_get0_serialNumber(l->x[i]),
+			    X509_REVOKED_get0_serialNumber(rv)) != 0 ||
+			    X509_NAME_cmp(X509_CRL_get_issuer(c),
+			    X509_get_issuer_name(l->x[i])) != 0)
+				continue;
+			why = X509_REVOKED_get_ext_d2i(rv, NID_crl_reason,
+			    NULL, NULL);
+			(void)hk_cert_time(X509_REVOKED_get0_revocationDate(rv),
+			    &t);
+			l->revoked[i] = 1;
+			l->reason[i] = why != NULL ?
+			    (int)ASN1_ENUMERATED_get(why) : -1;
+			l->at[i] = t;
+			ASN1_ENUMERATED_free(why);
+		}
+	}
+	r = 0;
+ out:
+	ERR_clear_error();
+	X509_CRL_free(c);
+	hk_store_arl_clear(&a);
+	return r;
+}
+
+int
+hk_online_issuing_stopped(const struct hk_online_issuing *l, EVP_PKEY *pub,
+    time_t now, char *buf, size_t len)
+{
+	char sh[2 * 20 + 1], t[32], rs[48];
+	const char *name;
+	int i, last = -1;
+
+	if (buf != NULL && len > 0)
+		buf[0] = '\0';
+	for (i = 0; i < l->n; i++) {
+		if (EVP_PKEY_eq(pub, X509_get0_pubkey(l->x[i])) != 1)
+			continue;
+		if (!l->revoked[i] && hk_cert_valid_at(l->x[i], now)) {
+			ERR_clear_error();
+			return 0;	/* a valid copy not revoked */
+		}
+		if (l->revoked[i])
+			last = i;	/* oldest first: the latest */
+	}
+	ERR_clear_error();
+	if (last < 0)
+		return 0;
+	if (buf == NULL || len == 0)
+		return 1;
+	if (hk_issued_serial_hex(l->x[last], sh, sizeof(sh)) != 0)
+		snprintf(sh, sizeof(sh), "?");
+	ERR_clear_error();
+	hk_time_format(l->at[last], t, sizeof(t));
+	name = hk_revreq_reason_name(l->reason[last]);
+	if (l->reason[last] < 0)
+		snprintf(rs, sizeof(rs), "no reason given");
+	else if (name != NULL)
+		snprintf(rs, sizeof(rs), "%s", name);
+	else
+		snprintf(rs, sizeof(rs), "reason %d", l->reason[last]);
+	snprintf(buf, len, "ARL %" PRIu64 " revokes issuing CA %d's "
+	    "certificate serial %s (%s, revoked %s)", l->arl, l->gen[last], sh,
+	    rs, t);
+	return 1;
+}
+
+int
+hk_online_issuing_refuse(const char *stopped)
+{
+	hk_err_set("%s: %s: CPS 4-14-2: the root has revoked this issuing CA: "
+	    "nothing is issued or certified under it (publish goes on with "
+	    "its CRLs); make the next issuing generation: hanko-online "
+	    "request --type csr, the issue-subca ceremony, hanko-online "
+	    "import", HK_ONLINE_STORE_FILE, stopped);
+	return HK_ERR_STATE;
+}
+
+int
 hk_online_gen_issuer(struct hk_online *on, const struct hk_online_issuing *l,
     int gen, time_t now, X509 **x, EVP_PKEY **key)
 {
@@ -960,7 +1075,7 @@ hk_online_gen_issuer(struct hk_online *on, const struct hk_online_issuing *l,
 	X509 *best = NULL;
 	const char *uri;
 	char k[64];
-	int i, r;
+	int i, r, bi = 0;
 
 	*x = NULL;
 	if (key != NULL)
@@ -976,8 +1091,11 @@ hk_online_gen_issuer(struct hk_online *on, const struct hk_online_issuing *l,
 	for (i = 0; i < l->n; i++)
 		if (l->gen[i] == gen && EVP_PKEY_eq(pub,
 		    X509_get0_pubkey(l->x[i])) == 1 &&
-		    hk_cert_valid_at(l->x[i], now))
-			best = l->x[i];		/* oldest first: latest wins */
+		    hk_cert_valid_at(l->x[i], now) &&
+		    (best == NULL || !l->revoked[i] || l->revoked[bi])) {
+			best = l->x[i];		/* oldest first: latest wins, */
+			bi = i;			/* one not revoked first */
+		}
 	EVP_PKEY_free(pub);
 	ERR_clear_error();
 	if (best == NULL)
@@ -1281,6 +1399,7 @@ hk_online_current_issuer(struct hk_online *on, struct hk_store *s,
     time_t now, X509 **x, int *gen, EVP_PKEY **key)
 {
 	struct hk_online_issuing l;
+	char stopped[512];
 	int top, n, r;
 
 	*x = NULL;
@@ -1290,6 +1409,8 @@ hk_online_current_issuer(struct hk_online *on, struct hk_store *s,
 	if ((r = hk_online_top_gen(on, &top)) != 0 ||
 	    (r = hk_online_issuing_load(s, &l)) != 0)
 		return r;
+	if ((r = hk_online_issuing_arl(s, &l)) != 0)
+		goto out;
 	for (n = top; n >= 1 && *x == NULL; n--) {
 		r = hk_online_gen_issuer(on, &l, n, now, x, key);
 		if (r == HK_ERR_NOT_FOUND && n < top) {
@@ -1302,6 +1423,19 @@ hk_online_current_issuer(struct hk_online *on, struct hk_store *s,
 			*gen = n;
 	}
 	r = *x == NULL ? hk_online_no_issuer() : 0;
+	if (r == 0 && hk_online_issuing_stopped(&l, X509_get0_pubkey(*x), now,
+	    stopped, sizeof(stopped))) {
+		/* the root's revocation (CPS 4-14-2): no older generation
+		 * stands in for it */
+		r = hk_online_issuing_refuse(stopped);
+		X509_free(*x);
+		*x = NULL;
+		*gen = 0;
+		if (key != NULL) {
+			EVP_PKEY_free(*key);
+			*key = NULL;
+		}
+	}
  out:
 	hk_online_issuing_free(&l);
 	ERR_clear_error();

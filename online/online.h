@@ -214,9 +214,44 @@ struct hk_online_issuing {
 	X509 *x[HK_ONLINE_ISSUING_MAX];
 	int gen[HK_ONLINE_ISSUING_MAX];
 	int n;
+	/* hk_online_issuing_arl's (all 0 until it runs): */
+	uint64_t arl;			/* the ARL read (0: none stored) */
+	int revoked[HK_ONLINE_ISSUING_MAX]; /* 1: that ARL lists x[i] */
+	int reason[HK_ONLINE_ISSUING_MAX]; /* its CRLReason (-1: none) */
+	time_t at[HK_ONLINE_ISSUING_MAX]; /* its revocationDate */
 };
 int hk_online_issuing_load(struct hk_store *s, struct hk_online_issuing *l);
 void hk_online_issuing_free(struct hk_online_issuing *l);
+/*
+ * The root's revocations of the issuing CA certificates in l (CPS 4-14-2,
+ * 4-4-1-3, 4-10; docs/publish.md "An issuing CA the root revokes"): the
+ * newest stored ARL (the highest number: ARLs are numbered as the root
+ * signs them, and each lists every revocation of a certificate not yet
+ * expired, so it carries every earlier one), whatever its thisUpdate: an
+ * entry is the root's decision from the moment it signs the ARL, and
+ * import verified the ARL under a root generation. A certificate is
+ * revoked when that ARL lists its serial (any reason) and the ARL's issuer
+ * is its issuer's name. Fills l->arl, revoked, reason, at; 0 with nothing
+ * marked when no ARL is stored; HK_ERR_STATE when the stored ARL does not
+ * parse (fail closed).
+ */
+int hk_online_issuing_arl(struct hk_store *s, struct hk_online_issuing *l);
+/*
+ * The decision every command that signs with an issuing key makes (issue,
+ * responder; status reports it): 1 when the key pub has a certificate in
+ * l that the ARL (hk_online_issuing_arl) revokes and no certificate of it
+ * valid at now that the ARL does not list (after a root rollover the copy
+ * under the new root keeps the key in use when only the old copy is
+ * revoked, e.g. superseded); then buf gets "ARL N revokes issuing CA G's
+ * certificate serial S (superseded, revoked T)" of the latest revoked copy. 0 when
+ * the key is usable.
+ */
+int hk_online_issuing_stopped(const struct hk_online_issuing *l,
+    EVP_PKEY *pub, time_t now, char *buf, size_t len);
+/* The refusal for a key hk_online_issuing_stopped stops (its line in
+ * stopped): "store.db: <stopped>: CPS 4-14-2: ..." naming what to do;
+ * returns HK_ERR_STATE. */
+int hk_online_issuing_refuse(const char *stopped);
 
 /*
  * The current issuing CA, one rule for every command that signs with it
@@ -224,18 +259,22 @@ void hk_online_issuing_free(struct hk_online_issuing *l);
  * one the newest; docs/publish.md): the highest issuing
  * generation whose key is in the token and that has a stored certificate
  * valid at `now`; of that generation, the latest stored one valid then
- * (after a root rollover, the one re-certified under the new root). *x is
+ * (after a root rollover, the one re-certified under the new root), one
+ * the root's ARL does not list first. *x is
  * the caller's (X509_free); with key != NULL, *key is the token's private
- * key (EVP_PKEY_free). HK_ERR_STATE when there is none. Validity only:
- * issue then refuses a generation whose issuing window has closed
- * (hk_cert_user_not_after), while publish and responder go on signing
- * with it for what it issued.
+ * key (EVP_PKEY_free). HK_ERR_STATE when there is none, and when the root
+ * has revoked that generation's key (hk_online_issuing_stopped: no older
+ * generation stands in; hk_online_issuing_refuse's line). Validity only
+ * otherwise: issue then refuses a generation whose issuing window has
+ * closed (hk_cert_user_not_after), while publish and responder go on
+ * signing with it for what it issued (publish also under a revoked one).
  */
 int hk_online_current_issuer(struct hk_online *on, struct hk_store *s,
     time_t now, X509 **x, int *gen, EVP_PKEY **key);
 /*
  * One generation's signer: the latest of its certificates in l whose key
- * is generation gen's key in the token and that is valid at now (*x, NULL
+ * is generation gen's key in the token and that is valid at now, one the
+ * ARL does not list first (when hk_online_issuing_arl filled l) (*x, NULL
  * when there is none; *key as above). HK_ERR_NOT_FOUND when state.conf
  * names no key of that generation or the token does not hold it.
  */

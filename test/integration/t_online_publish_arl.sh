@@ -22,6 +22,27 @@ ok "import ARLs 1..10" "$ON" import --state "$O" --clock 2026-04-02T12:30:00Z --
 ok "publish (2026-04-03T03:00): ARL 1" pub --clock 2026-04-03T03:00:00Z
 check "... arl.crl is ARL 1" test "$(arl_number)" = 1
 
+# Six residents issued under issuing CA 1 before the root revokes it.
+req_dir "$T/r"
+six_residents "$T/r/batch.csv"
+ok "issue six residents under issuing CA 1 (2026-04-03T04:00)" "$ON" issue --state "$O" \
+	--clock 2026-04-03T04:00:00Z --batch "$T/r/batch.csv" --out "$T/r/out"
+# A batch killed part-way (held inside a write of the store's -wal, then
+# SIGKILL): rows of it left pending under issuing CA 1.
+req_dir "$T/k"
+many_residents 40 74000000000 >"$T/k/batch.csv"
+cc -shared -fPIC -o "$T/pausewrite.so" "$HANKO_SRC/test/data/online/pausewrite.c" -ldl
+env HK_PAUSE_WRITE="$T/kw" HK_PAUSE_WRITE_PATH="*/online/store.db-wal" HK_PAUSE_WRITE_SKIP=150 \
+	LD_PRELOAD="$T/pausewrite.so" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	"$ON" issue --state "$O" --clock 2026-04-03T04:30:00Z --chunk 16 --batch "$T/k/batch.csv" \
+	--out "$T/k/out" >"$T/k.out" 2>&1 &
+KPID=$!
+for _ in $(seq 6000); do [ -e "$T/kw.reached" ] && break; sleep 0.02; done
+check "a batch held part-way" test -e "$T/kw.reached"
+{ kill -KILL "$KPID" && wait "$KPID"; } 2>/dev/null || true
+PENDING=$(db "SELECT count(*) FROM certificates WHERE status = 'pending'")
+check "... killed: $PENDING rows left pending" test "$PENDING" -gt 0
+
 # The root revokes issuing CA 1 with an emergency ARL: number 11.
 ISER=$(grep -v '^#' "$S/issued.txt" | awk -F'\t' '$2 == "issuing" {print $1}')
 sed "s/serial: \"00\"/serial: \"$ISER\"/" "$HANKO_SRC/ceremony-scripts/revoke.yaml" >"$T/revoke.yaml"
@@ -34,6 +55,48 @@ ok "offline: bundle of ARL 11" "$OFF" bundle create --state "$S" --clock 2026-04
 # (a backup of the store without ARL 11, restored at the end)
 ok "back up store.db before ARL 11 is imported (sqlite3 .backup)" sqlite3 "$O/store.db" ".backup $T/before-11.db"
 ok "import ARL 11" "$ON" import --state "$O" --clock 2026-04-03T12:00:00Z --type arl-batch "$T/b-arl11"
+
+# CPS 4-14-2 (docs/publish.md "An issuing CA the root revokes"): from the
+# import of ARL 11 on, nothing is issued or certified under issuing CA 1;
+# its CRLs go on being published (below).
+REFUSED="^hanko-online (issue|responder): store.db: ARL 11 revokes issuing CA 1's certificate serial $ISER \(superseded, revoked 2026-04-03T11:30:00Z\): CPS 4-14-2: the root has revoked this issuing CA: .*hanko-online request --type csr"
+rows() { db "SELECT count(*) || ' ' || coalesce(max(rowid), 0) FROM certificates"; }
+records() { grep -cE '	(cert\.reserve|issue\.start|cert\.issue)	' "$O/audit/audit.log"; }
+ROWS=$(rows) RECS=$(records)
+req_dir "$T/r2"
+many_residents 3 73000000000 >"$T/r2/batch.csv"
+fails "issue after ARL 11: refused, naming the serial, the ARL, reason and time (exit 3)" 3 "$REFUSED" \
+	"$ON" issue --state "$O" --clock 2026-04-03T12:00:00Z --batch "$T/r2/batch.csv" --out "$T/r2/out"
+check "... what the killed batch left pending is voided, never signed (cert.void naming ARL 11, no cert.recover)" sh -c \
+	"[ \"\$(sqlite3 '$O/store.db' \"SELECT count(*) FROM certificates WHERE status = 'pending'\")\" = 0 ] &&
+	 [ \"\$(sqlite3 '$O/store.db' \"SELECT count(*) FROM certificates WHERE status = 'void'\")\" = $PENDING ] &&
+	 [ \"\$(grep -c '	cert.void	fail	.*the root has revoked its issuing CA (CPS 4-14-2): ARL 11 revokes' '$O/audit/audit.log')\" = $PENDING ] &&
+	 ! grep -q '	cert.recover	' '$O/audit/audit.log'"
+fails "the killed batch run again (the journal's, resumed): refused the same" 3 "$REFUSED" \
+	"$ON" issue --state "$O" --clock 2026-04-03T12:00:00Z --batch "$T/k/batch.csv" --out "$T/k/out"
+check "... nothing reserved or signed: no certificate row, no cert.reserve, issue.start or cert.issue record, no output" \
+	sh -c "[ '$(rows)' = '$ROWS' ] && [ \"\$(grep -cE '	(cert\.reserve|issue\.start|cert\.issue)	' '$O/audit/audit.log')\" = '$RECS' ] &&
+	 [ ! -e '$T/r2/out' ] && [ ! -e '$T/k/out/results.csv' ]"
+fails "responder after ARL 11: refused the same (exit 3)" 3 "$REFUSED" \
+	"$ON" responder --state "$O" --clock 2026-04-03T12:00:00Z
+check "... no responder made" sh -c "! grep -q '^responder\.' '$O/state.conf'"
+fails "responder --generation 1: refused the same (exit 3)" 3 "$REFUSED" \
+	"$ON" responder --state "$O" --clock 2026-04-03T12:00:00Z --generation 1
+rc=0
+"$ON" status --state "$O" --clock 2026-04-03T12:00:00Z >"$T/st.out" 2>"$T/st.err" || rc=$?
+check "status: exit 9, issuing CA 1 revoked by the root (ARL 11), a warning naming it" sh -c \
+	"[ $rc = 9 ] && grep -qx 'issuing: generation 1: revoked by the root: ARL 11 revokes issuing CA 1.s certificate serial $ISER (superseded, revoked 2026-04-03T11:30:00Z) (CPS 4-14-2, 4-10)' '$T/st.out' &&
+	 grep -qx 'issuing: generation 1: current, revoked by the root: issue and responder refuse under it, publish goes on with its CRLs (CPS 4-14-2)' '$T/st.out' &&
+	 ! grep -q 'current (issue, publish and responder sign with it)' '$T/st.out' &&
+	 grep -q '^hanko-online status: warning: CPS 4-14-2: ARL 11 revokes issuing CA 1.s certificate serial $ISER .*: issuing generation 1, the current one, is revoked by the root: issue and responder refuse under it; make the next generation' '$T/st.err'"
+# The way out: the next generation's request. The offline reader refuses
+# a bundle the revoked certificate signs (SPEC 13.4), so it goes alone,
+# its SHA-256 read aloud (docs/air-gap.md).
+ok "request --type csr after ARL 11: the request alone, no bundle" "$ON" request --state "$O" \
+	--clock 2026-04-03T12:00:00Z --type csr --out "$T/r-csr2"
+check "... issuing-2.csr.der and no manifest; stdout names ARL 11" sh -c \
+	"[ -s '$T/r-csr2/issuing-2.csr.der' ] && [ ! -e '$T/r-csr2/manifest' ] &&
+	 grep -q '^Issuing generation 1 is revoked by the root (ARL 11 revokes issuing CA 1.s certificate serial $ISER' '$HANKO_TMP/out'"
 
 # CPS 4-4-9: published at once. ARL 11 runs out on 04-06; the ARLs of
 # batch 1 that last until 04-14 do not count: warned now, in advance.
@@ -76,6 +139,8 @@ printf 'damaged' >"$T/$S_BEFORE/arl.crl"
 fails "arl.crl of the current set damaged: published, ARL 11 kept from the store (exit 9)" 9 \
 	"ARL 5, numbered below ARL 11 .*: not released, arl.crl 11 of set [0-9]+ kept: hold the arl-batch" \
 	pub --clock 2026-04-07T05:30:00Z --now
+check "... its CRLs still signed by issuing CA 1 (revoked by the root: they go on, docs/publish.md)" sh -c \
+	"openssl crl -inform DER -in '$P/crl/431010.crl' -CAfile '$ISS' -noout -verify 2>&1 | grep -qx 'verify OK'"
 check "... a new set with new CRL numbers" sh -c \
 	"[ '$(readlink "$P")' != '$S_BEFORE' ] && [ \"\$(openssl crl -inform DER -in '$P/crl/431010.crl' -noout -crlnumber)\" != '$N_KU' ]"
 check "... its arl.crl is ARL 11, byte for byte ARL 11 of the root, and matches its MANIFEST line" sh -c \

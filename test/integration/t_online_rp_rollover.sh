@@ -205,4 +205,31 @@ ocspclnt -S rev -d "sql:$N" -l "$PX" -t responder >"$C/nss-rev" 2>&1 || true
 check "... revoked: Peer's Certificate has been revoked." grep -q "Peer's Certificate has been revoked." "$C/nss-rev"
 
 ok "stop serve" stop_serve
+
+# The root retires issuing CA 1's copy under root 1 (revoke, superseded,
+# CPS 4-4-4-2: the copy under root 2 replaced it) with an emergency ARL:
+# the key stays in use through the copy under root 2 (CPS 4-14-2 stops
+# only a key with no valid copy the ARL does not list; docs/publish.md "An
+# issuing CA the root revokes").
+NOW=$(date -u +%FT%TZ)
+OLD1=$(serial_of certs/issuing-1.der)
+sed "s/serial: \"00\"/serial: \"$OLD1\"/" "$HANKO_SRC/ceremony-scripts/revoke.yaml" >"$T/revoke-old1.yaml"
+ok "offline: revoke issuing CA 1's copy under root 1 (superseded), emergency ARL" "$OFF" ceremony run \
+	"$T/revoke-old1.yaml" --state "$S" --clock "$NOW" --confirm-digests "${SH[@]}" "${OPS[@]}"
+RN=$(sed -n 's/^arl.last-number = //p' "$S/state.conf")
+ok "bundle of ARL $RN" "$OFF" bundle create --state "$S" --clock "$NOW" --type arl-batch \
+	--out "$T/b-arl-old1" "${SH[@]}" "$S/certs/arl/arl-$RN.crl"
+ok "import it" "$ON" import --state "$O" "$T/b-arl-old1"
+check "... ARL $RN lists the copy under root 1, not the copy under root 2" sh -c \
+	"openssl crl -inform DER -in '$S/certs/arl/arl-$RN.crl' -noout -text | grep -qi 'Serial Number: $OLD1' &&
+	 ! openssl crl -inform DER -in '$S/certs/arl/arl-$RN.crl' -noout -text |
+	   grep -qi 'Serial Number: $(serial_of certs/issuing-1-root-2.der)'"
+req_dir "$T/req2"
+sed -n "1p;5,6p" "$REQ/valid.csv" >"$T/req2/batch.csv"
+ok "issue goes on under issuing CA 1 (its copy under root 2)" "$ON" issue --state "$O" \
+	--batch "$T/req2/batch.csv" --out "$T/issued2"
+"$ON" status --state "$O" >"$T/st.out" 2>"$T/st.err" || true
+check "status: issuing CA 1 current, not revoked by the root" sh -c \
+	"grep -qx 'issuing: generation 1: current (issue, publish and responder sign with it)' '$T/st.out' &&
+	 ! grep -q 'revoked by the root' '$T/st.out' '$T/st.err'"
 finish
