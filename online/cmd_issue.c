@@ -1925,6 +1925,9 @@ root_distrust(struct issue_work *w)
 	X509 *x = NULL;
 	int gen, r;
 
+	if ((r = hk_online_distrust_newest(w->on, w->store,
+	    "nothing issued")) != 0)
+		return r;
 	if (hk_online_current_issuer(w->on, w->store, hk_clock_now(), &x, &gen,
 	    NULL) != 0) {
 		hk_err_clear();	/* none: find_issuer says so after */

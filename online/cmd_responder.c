@@ -252,6 +252,8 @@ work_open(struct responder_work *w, const struct responder_opts *o)
 	    (r = hk_online_path(w->on, HK_ONLINE_STORE_FILE, path,
 	    sizeof(path))) != 0 || (r = hk_store_open(path, 0,
 	    &w->store)) != 0 || (r = hk_online_login(w->on)) != 0 ||
+	    (r = hk_online_distrust_newest(w->on, w->store,
+	    "no OCSP responder certificate made")) != 0 ||
 	    (r = find_issuer(w, o)) != 0 || (r = skip_orphans(w)) != 0)
 		return r;
 	if ((r = compromise_check(w)) != 0)

@@ -176,3 +176,33 @@ hk_online_distrust_ca(struct hk_online *on, struct hk_store *s, X509 *ca,
 	hk_online_distrust_free(&d);
 	return r;
 }
+
+int
+hk_online_distrust_newest(struct hk_online *on, struct hk_store *s,
+    const char *what)
+{
+	struct hk_online_distrust d;
+	char where[512];
+	int i, top = 0, r;
+
+	if ((r = hk_online_distrust_load(on, s, 1, &d)) != 0)
+		return r;
+	for (i = 0; i < d.nroots; i++)
+		if (d.rgen[i] > top)
+			top = d.rgen[i];
+	for (i = 0; i < d.n; i++) {
+		const struct hk_online_distrust_mark *m = &d.mark[i];
+
+		if (m->gen != top)
+			continue;
+		hk_err_set("root generation %d, the newest the store holds, is "
+		    "declared compromised (%s): CPS 4-14-2: %s; the CA starts "
+		    "again with init-root on a new state "
+		    "(docs/ceremony-lifecycle.md \"compromise\")", m->gen,
+		    hk_online_distrust_where(m, where, sizeof(where)), what);
+		r = HK_ERR_STATE;
+		break;
+	}
+	hk_online_distrust_free(&d);
+	return r;
+}

@@ -517,6 +517,12 @@ const char *hk_online_distrust_where(const struct hk_online_distrust_mark *m,
     char *buf, size_t len);
 int hk_online_distrust_ca(struct hk_online *on, struct hk_store *s, X509 *ca,
     int igen, const char *what);
+/* HK_ERR_STATE naming the mark when the newest stored root generation (the
+ * root in force) is declared compromised: then nothing is issued or
+ * certified under any issuing CA, whatever else (an ARL) also stops it;
+ * checked first, so that the line says the CA starts again. */
+int hk_online_distrust_newest(struct hk_online *on, struct hk_store *s,
+    const char *what);
 /* ---- end root distrust ---- */
 
 #endif

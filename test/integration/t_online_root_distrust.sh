@@ -127,7 +127,7 @@ fails "import: the held-back bundle root 1 signed is refused, naming the mark" 1
 	"$ON" import --state "$O" --clock 2026-04-04T11:00:00Z "$T/b-held"
 snap "$T/snap.after"
 check "... the store and bundles/ unchanged" cmp -s "$T/snap.before" "$T/snap.after"
-ISSMSG="issuing generation 1: its CA certificate is certified by root generation 1, declared compromised \\(state\\.conf root\\.1\\.compromised = 2026-04-04T10:00:00Z, and the token's mark\\): CPS 4-14-2"
+ISSMSG="root generation 1, the newest the store holds, is declared compromised \\(state\\.conf root\\.1\\.compromised = 2026-04-04T10:00:00Z, and the token's mark\\): CPS 4-14-2"
 { sed -n 1p "$B/batch1.csv"
   echo "431010,70000000007,熊本　次郎,00000,319750301,1,熊本県熊本市中央区水前寺６丁目１８番１号,00000000000000000000,keys/resident-2.pub.pem"
 } >"$B/batch2.csv"
@@ -169,7 +169,7 @@ TOK="the token's root\.1\.compromised: SHA-256 $HEX, 2026-04-04T10:00:00Z; state
 fails "import: the held-back bundle still refused, by the token's mark" 1 "$MSG \($TOK\); nothing it signs is imported\$" \
 	"$ON" import --state "$O" --clock 2026-04-05T11:00:00Z "$T/b-held"
 check "... not stored" test "$(db "SELECT count(*) FROM arls WHERE number = 11")" = 0
-fails "issue: refused by the token's mark" 3 "^hanko-online issue: issuing generation 1: its CA certificate is certified by root generation 1, declared compromised \($TOK\): CPS 4-14-2: nothing issued" \
+fails "issue: refused by the token's mark" 3 "^hanko-online issue: root generation 1, the newest the store holds, is declared compromised \($TOK\): CPS 4-14-2: nothing issued; the CA starts again" \
 	"$ON" issue --state "$O" --clock 2026-04-05T12:00:00Z --batch "$B/batch2.csv" --out "$T/out3"
 rc=0; "$ON" check --state "$O" --clock 2026-04-05T12:00:00Z --dry-run >"$T/check.out" 2>"$T/check.err" || rc=$?
 check "check: the finding says state.conf lacks it and what to run" grep -Eq \
