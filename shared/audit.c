@@ -1022,6 +1022,7 @@ struct scan {
 	/* hand each good record (checkpoints aside) to this, or NULL */
 	int (*each)(const struct hk_audit_record *, void *);
 	void *arg;			/* each()'s argument */
+	int each_all;			/* 1: checkpoints to each() too */
 	struct hk_audit_report *rep;	/* filled as we go */
 	unsigned char log_id[LOG_ID_LEN];	/* from the genesis record */
 	struct rec last;		/* the last good record (when records > 0) */
@@ -1178,11 +1179,14 @@ scan_record(struct scan *s, uint64_t line, struct rec *r)
 			rep->sealed = 1;
 		if (s->print)
 			print_record(s->print, r, &c);
+		if (s->each_all)
+			goto good_each;
 		goto counted;
 	}
  good:
 	if (s->print)
 		print_record(s->print, r, NULL);
+ good_each:
 	if (s->each != NULL) {
 		struct hk_audit_record pr = { r->seq, r->time, r->event,
 		    r->result, r->actors, r->details, r->dlen };
@@ -2032,7 +2036,8 @@ hk_audit_checkpoint(const char *path, EVP_PKEY *key, const char *key_label)
 static int
 verify_or_print(const char *path, EVP_PKEY *pub, FILE *print,
     struct hk_audit_report *rep,
-    int (*each)(const struct hk_audit_record *rec, void *arg), void *arg)
+    int (*each)(const struct hk_audit_record *rec, void *arg), void *arg,
+    int each_all)
 {
 	struct scan *s = NULL;
 	int fd = -1, r = HK_ERR_ALLOC;
@@ -2048,6 +2053,7 @@ verify_or_print(const char *path, EVP_PKEY *pub, FILE *print,
 	s->rep = rep;
 	s->each = each;
 	s->arg = arg;
+	s->each_all = each_all;
 	if (pub != NULL) {
 		if (!key_kind_ok(pub)) {
 			hk_err_set("audit: the public key must be RSA or EC");
@@ -2375,7 +2381,17 @@ hk_audit_verify(const char *path, EVP_PKEY *pub, struct hk_audit_report *rep)
 	struct hk_audit_report local;
 
 	return verify_or_print(path, pub, NULL, rep != NULL ? rep : &local,
-	    NULL, NULL);
+	    NULL, NULL, 0);
+}
+
+int
+hk_audit_verify_each(const char *path, EVP_PKEY *pub,
+    struct hk_audit_report *rep,
+    int (*each)(const struct hk_audit_record *rec, void *arg), void *arg)
+{
+	if (rep == NULL || each == NULL)
+		return HK_ERR_INVALID;
+	return verify_or_print(path, pub, NULL, rep, each, arg, 1);
 }
 
 int
@@ -2386,7 +2402,7 @@ hk_audit_scan(const char *path,
 
 	if (each == NULL)
 		return HK_ERR_INVALID;
-	return verify_or_print(path, NULL, NULL, &rep, each, arg);
+	return verify_or_print(path, NULL, NULL, &rep, each, arg, 0);
 }
 
 int
@@ -2396,7 +2412,7 @@ hk_audit_print(const char *path, FILE *out)
 
 	if (out == NULL)
 		return HK_ERR_INVALID;
-	return verify_or_print(path, NULL, out, &rep, NULL, NULL);
+	return verify_or_print(path, NULL, out, &rep, NULL, NULL, 0);
 }
 
 /* ---- the yearly close (docs/audit-log.md "Retention") ----------------- */

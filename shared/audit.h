@@ -333,6 +333,17 @@ int hk_audit_scan(const char *path,
     int (*each)(const struct hk_audit_record *rec, void *arg), void *arg);
 
 /*
+ * hk_audit_verify (with pub: every checkpoint signature) and, in the same
+ * one pass, each record handed to each() in order, checkpoints included
+ * (audit review: docs/audit-log.md "Weekly review"). A non-zero return of
+ * each() stops and is returned; when the log fails, HK_ERR_AUDIT and rep
+ * as hk_audit_verify's: the caller must not use what it collected.
+ */
+int hk_audit_verify_each(const char *path, EVP_PKEY *pub,
+    struct hk_audit_report *rep,
+    int (*each)(const struct hk_audit_record *rec, void *arg), void *arg);
+
+/*
  * Print one record per line for humans: seq, time, event, result, actors,
  * details (still escaped, so nothing can reach the terminal raw).
  * Checks the chain as it goes (no signatures) and stops at the first bad
