@@ -3,7 +3,8 @@
  * 4-11-2, 4-11-3, 4-11-5): the internal auditor checks the chain, the head
  * file and every checkpoint signature against the audit key, and reads the
  * records; a note enters what happened outside the program (room entry,
- * media).
+ * media); the weekly review (CPS 4-11-1, 4-11-3, 4-11-7: shared/review.c),
+ * read-only.
  * "audit backup" (CPS 4-11-6) is in audit_backup.c.
  */
 #include <stdio.h>
@@ -12,9 +13,11 @@
 #include <openssl/pem.h>
 
 #include "audit.h"
+#include "clock.h"
 #include "p11.h"
 #include "err.h"
 #include "offline.h"
+#include "review.h"
 #include "state.h"
 
 static const char audit_usage[] =
@@ -26,7 +29,10 @@ static const char audit_usage[] =
 "       hanko-offline audit note --state DIR --event EVENT --actors IDS\n"
 "           --text TEXT [--clock T]\n"
 "       hanko-offline audit backup --state DIR --out MEDIUM|NEWDIR "
-"[--previous BACKUP]\n";
+"[--previous BACKUP]\n"
+"       hanko-offline audit review (--state DIR [--key PEM] [--clock T] |\n"
+"           --log FILE --key PEM) [--since T | --from-seq N] [--until T]\n"
+"           [--previous FILE] [--hours HH:MM-HH:MM [--routine-actors IDS]]\n";
 
 
 /*
@@ -120,6 +126,101 @@ audit_note(int argc, char **argv)
 	return r;
 }
 
+/*
+ * CPS 4-11-1, 4-11-3: the internal auditor's weekly review of the log
+ * (--state) or of a copy (--log, --key), verified first as audit verify
+ * verifies it. Read-only: unlike audit verify --state it appends no
+ * record (CPS 4-11-7: without notifying those who caused the events;
+ * docs/audit-log.md "Weekly review"). Exit 9 when anything needs the
+ * auditor's attention.
+ */
+static int
+audit_review(int argc, char **argv)
+{
+	struct hk_review_opts ro;
+	const char *state = NULL, *log = NULL, *key = NULL, *prev = NULL;
+	const char *clock = NULL;
+	char logbuf[4096], keybuf[4096];
+	EVP_PKEY *pub = NULL;
+	time_t now = (time_t)-1;
+	int i, r;
+
+	memset(&ro, 0, sizeof(ro));
+	for (i = 1; i < argc; i++) {
+		const char **slot = NULL;
+
+		if (strcmp(argv[i], "--help") == 0) {
+			fputs(audit_usage, stdout);
+			return 0;
+		}
+		if (hk_review_opt(&ro, argc, argv, &i, &r)) {
+			if (r != 0)
+				return r;
+			continue;
+		}
+		if (strcmp(argv[i], "--state") == 0)
+			slot = &state;
+		else if (strcmp(argv[i], "--log") == 0)
+			slot = &log;
+		else if (strcmp(argv[i], "--key") == 0)
+			slot = &key;
+		else if (strcmp(argv[i], "--previous") == 0)
+			slot = &prev;
+		else if (strcmp(argv[i], "--clock") == 0)
+			slot = &clock;
+		else {
+			hk_err_set("%s: unknown option (see 'hanko-offline "
+			    "audit --help')", argv[i]);
+			return HK_ERR_USAGE;
+		}
+		if ((*slot = hk_opt_value(argc, argv, &i)) == NULL)
+			return HK_ERR_USAGE;
+	}
+	if ((state == NULL) == (log == NULL)) {
+		hk_err_set("audit review: give either --state DIR or --log "
+		    "FILE (see 'hanko-offline audit --help')");
+		return HK_ERR_USAGE;
+	}
+	if (log != NULL && key == NULL) {
+		hk_err_set("--log %s: needs --key PEM, the audit key's public "
+		    "half (the copy's checkpoints are checked)", log);
+		return HK_ERR_USAGE;
+	}
+	if (log != NULL && clock != NULL) {
+		hk_err_set("--clock %s: only with --state (a copy's period "
+		    "ends at its last record, or at --until)", clock);
+		return HK_ERR_USAGE;
+	}
+	ro.program = "hanko-offline";
+	ro.online = 0;
+	if ((r = hk_review_check(&ro)) != 0)
+		return r;
+	if (state != NULL) {
+		/* --clock: a rehearsal's only (hk_ca_open's rule); it ends
+		 * the default period as the clock of every other command */
+		if (clock != NULL) {
+			struct hk_common_opts co = { state, clock };
+			struct hk_ca *ca;
+
+			if ((r = hk_ca_open(&co, "audit review", &ca)) != 0)
+				return r;
+			hk_ca_close(ca);
+		}
+		snprintf(logbuf, sizeof(logbuf), "%s/audit/audit.log", state);
+		snprintf(keybuf, sizeof(keybuf), "%s/audit/audit-key.pem",
+		    state);
+		log = logbuf;
+		if (key == NULL)
+			key = keybuf;
+		now = hk_clock_now();
+	}
+	if ((r = hk_audit_pub_load(key, &pub)) != 0)
+		return r;
+	r = hk_review_run(log, pub, prev, &ro, now, stdout);
+	EVP_PKEY_free(pub);
+	return r;
+}
+
 int
 cmd_audit(int argc, char **argv)
 {
@@ -141,6 +242,8 @@ cmd_audit(int argc, char **argv)
 		return cmd_audit_close(argc - 1, argv + 1);
 	if (strcmp(verb, "note") == 0)
 		return audit_note(argc - 1, argv + 1);
+	if (strcmp(verb, "review") == 0)
+		return audit_review(argc - 1, argv + 1);
 	for (i = 2; i < argc; i++) {
 		const char **slot = NULL;
 		if (strcmp(argv[i], "--help") == 0) {
@@ -186,8 +289,8 @@ cmd_audit(int argc, char **argv)
 		return hk_audit_print(log, stdout);
 	}
 	if (strcmp(verb, "verify") != 0) {
-		hk_err_set("audit %s: unknown; expected verify, show, backup, "
-		    "close or note", verb);
+		hk_err_set("audit %s: unknown; expected verify, show, review, "
+		    "backup, close or note", verb);
 		return HK_ERR_USAGE;
 	}
 	/* The log.verify record at the rehearsal's clock, as every other
