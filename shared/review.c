@@ -699,7 +699,8 @@ cadence_end(struct rv *v)
 	size_t lo, hi, mid;
 
 	if (v->o->online) {
-		qsort(v->days, v->ndays, sizeof(*v->days), long_cmp);
+		if (v->ndays > 0)
+			qsort(v->days, v->ndays, sizeof(*v->days), long_cmp);
 		first = jst_day(v->start_t + 86399);
 		last = jst_day(v->end_t + 1) - 1;
 		for (d = first; d <= last; d++) {
