@@ -290,6 +290,100 @@ check "... the link, the sets and the numbers unchanged" test "$(set_of)" = "$L"
 	"$(db "SELECT * FROM crl_numbers ORDER BY partition")" = "$NUMS"
 cp -p "$T/pin.keep" "$O/secrets/token-user-pin"
 
+# CPS 4-11-1, 4-11-3: the internal auditor's weekly review (audit review,
+# docs/audit-log.md "Weekly review") of the JST week 2026-04-04 to 04-10:
+# the issue, the revocations and publications above, then a refused import,
+# an audit note, no publication on 04-09 and 04-10 (JST), and a clock set
+# back and accepted. Its counts are the log's (awk), its lists name what
+# needs the auditor, its last line is the SHA-256 of the text above it, and
+# it writes nothing.
+fails "a refused import: the ARL bundle again (replay)" 3 "replay or older" \
+	"$ON" import --state "$O" --clock 2026-04-09T04:00:00Z "$T/b-arl"
+ok "audit note: the auditor enters the room" "$ON" audit note --state "$O" --clock 2026-04-09T05:00:00Z \
+	--event room.enter --actors aud1 --text "internal audit, weekly"
+pub --clock 2026-04-10T18:30:00Z >/dev/null 2>&1 || true	# 04-11 03:30 JST: 04-09 and 04-10 had none
+check "... the next publication at 2026-04-10T18:30:00Z" grep -q "^[0-9]*	2026-04-10T18:30:00Z	publish.done	ok	" "$O/audit/audit.log"
+ok "a clock 90 min behind accepted (clock.accept)" "$ON" clock --state "$O" --clock 2026-04-10T17:00:00Z \
+	--accept-set-back --actors cam1,op1
+W0=2026-04-03T15:00:00Z W1=2026-04-10T23:59:59Z	# 04-04 00:00 to 04-10 24:00 JST, and the morning after
+RV=(--since "$W0" --until "$W1")
+# inp: the period's records (tab-separated fields), by the review's rule
+inp() { awk -F'\t' -v a="$W0" -v b="$W1" '$2 >= a && $2 <= b' "$O/audit/audit.log"; }
+L0=$(sha256sum "$O/audit/audit.log" "$O/audit/audit.log.head")
+fails "audit review of the week: exit 9, naming the lines to read" 9 \
+	"^hanko-online audit: audit review: [0-9]+ lines need the auditor's attention \(listed above\)$" \
+	"$ON" audit review --state "$O" --clock 2026-04-11T00:00:00Z "${RV[@]}" --hours 08:00-19:00
+cp "$T/out" "$T/review.txt"
+R=$T/review.txt
+check "... read-only: the log and its head file unchanged (no log.review record)" test "$(sha256sum "$O/audit/audit.log" "$O/audit/audit.log.head")" = "$L0"
+check "... it begins with audit verify's OK line" grep -q "^$O/audit/audit.log: OK: .* (signatures verified)" "$R"
+check "... the period: its limits, first and last record and their count (awk)" grep -qx \
+	"  records $(inp | head -1 | cut -f1) to $(inp | tail -1 | cut -f1): $(inp | wc -l) records, $(inp | head -1 | cut -f2) to $(inp | tail -1 | cut -f2)" "$R"
+check "... the checkpoints in it (awk)" grep -qx "  checkpoints in the period: $(inp | grep -c '	audit.checkpoint	') (records $(inp | awk -F'\t' '$3 == "audit.checkpoint"' | head -1 | cut -f1) to $(inp | awk -F'\t' '$3 == "audit.checkpoint"' | tail -1 | cut -f1))" "$R"
+section() { sed -n "/^$1/,/^[^ ]/p" "$R" | sed '1d;$d' | LC_ALL=C sort; }
+check "... the counts per event and result are the log's (awk)" test "$(section 'Counts per event')" = \
+	"$(inp | awk -F'\t' '{ n[$3 " " $4]++ } END { for (k in n) print "  " k ": " n[k] }' | LC_ALL=C sort)"
+check "... among them the refused import, the revocations, the note and the acceptance" sh -c \
+	"grep -qx '  bundle.import fail: 1' '$R' && grep -qx '  cert.revoke ok: 1' '$R' && grep -qx '  room.enter ok: 1' '$R' && grep -qx '  clock.accept ok: 1' '$R'"
+check "... the counts per actor are the log's (awk)" test "$(section 'Counts per actor')" = \
+	"$(inp | awk -F'\t' '{ k = split($5, a, ","); for (i = 1; i <= k; i++) n[a[i]]++ } END { for (k in n) print "  " k ": " n[k] }' | LC_ALL=C sort)"
+NOK=$(inp | awk -F'\t' '$4 != "ok"' | wc -l)
+check "... every record not ok is listed ($NOK, awk), one line each" sh -c \
+	"grep -qx 'Not ok (fail, refusals, every result but ok): $NOK' '$R' && test \$(sed -n '/^Not ok/,/^Always/p' '$R' | grep -c '^  [0-9]') = $NOK"
+check "... the refused import's line: seq, time, event, result, actor, details" grep -Eq \
+	"^  $(grep '	bundle.import	fail	' "$O/audit/audit.log" | tail -1 | cut -f1) 2026-04-09T04:00:00Z bundle.import fail op1@ca-online $T/b-arl: " "$R"
+check "... the note and the clock acceptance are in the list always read" sh -c \
+	"sed -n '/^Always read/,/^Cadence/p' '$R' | grep -Eq '^  [0-9]+ 2026-04-09T05:00:00Z room.enter ok aud1 internal audit, weekly \(entered by op1@ca-online\)$' &&
+	 sed -n '/^Always read/,/^Cadence/p' '$R' | grep -Eq '^  [0-9]+ 2026-04-10T17:00:00Z clock.accept ok cam1,op1 CPS 4-12-2-5: the clock reads'"
+BS=$(awk -F'\t' -v a="$W0" -v b="$W1" '$2 >= a && $2 <= b && p != "" && $2 < p { n++ } { p = $2 } END { print n + 0 }' "$O/audit/audit.log")
+check "... each record older than the one before it ($BS, awk) is named" test "$(grep -c ': older than the record before it (' "$R")" = "$BS" -a "$BS" -ge 2
+check "... the gaps: no publication on 04-09 and 04-10 (JST), no backup all week" test "$(sed -n '/^Cadence gaps/,/^Outside/p' "$R")" = \
+"Cadence gaps (CPS 4-4-9 publication, 4-11-6 backup): 3
+  publication: none on 2026-04-09 (JST): no publish.done ok record that day (CPS 4-4-9: CRLs every 24 hours)
+  publication: none on 2026-04-10 (JST): no publish.done ok record that day (CPS 4-4-9: CRLs every 24 hours)
+  backup: none from $W0 (the period's start) to $W1 (the period's end): 176 h, over 26 h (CPS 4-11-6: daily)
+Outside the working hours 08:00-19:00 JST: $(inp | awk -F'\t' '$5 != "-" { split($2, t, /[T:]/); h = (t[2] + 9) % 24; if (h < 8 || h >= 19) n++ } END { print n + 0 }')"
+check "... the last line is the SHA-256 of every line before it" test "$(tail -1 "$R")" = \
+	"SHA-256 of the review above (every line before this one): $(head -n -1 "$R" | sha256sum | cut -c1-64)"
+fails "--routine-actors op1@ca-online: only the acceptance (cam1,op1 at 02:00 JST) is outside the hours" 9 "lines need" \
+	"$ON" audit review --state "$O" --clock 2026-04-11T00:00:00Z "${RV[@]}" --hours 08:00-19:00 --routine-actors op1@ca-online
+check "... one line" sh -c "sed -n '/^Outside/,/^Needs/p' '$T/out' | grep -c '^  ' | grep -qx 1 &&
+	grep -Eq '^  [0-9]+ 2026-04-10T17:00:00Z clock.accept ok cam1,op1 ' '$T/out' && grep -q '^Outside the working hours 08:00-19:00 JST, but for op1@ca-online: 1$' '$T/out'"
+CA=$(grep '	clock.accept	' "$O/audit/audit.log" | cut -f1)
+LAST=$(tail -1 "$O/audit/audit.log" | cut -f1)
+fails "--from-seq $CA (the acceptance) to the log's end" 9 "lines need" \
+	"$ON" audit review --state "$O" --clock 2026-04-11T00:00:00Z --from-seq "$CA"
+check "... the period: from record $CA; records $CA to $LAST" sh -c "grep -qx 'Period: from record $CA to 2026-04-11T00:00:00Z (JST, UTC+9, for days and hours)' '$T/out' &&
+	grep -q '^  records $CA to $LAST: $((LAST - CA + 1)) records, ' '$T/out'"
+ok "a quiet half hour: nothing needs attention (exit 0)" "$ON" audit review --state "$O" --clock 2026-04-11T00:00:00Z \
+	--since 2026-04-10T19:00:00Z --until 2026-04-10T19:30:00Z
+check "... said so: no records, nothing to read" sh -c "grep -qx '  no records in the period' '$T/out' && grep -qx 'Nothing needs the auditor.s attention (exit 0)' '$T/out'"
+# a copy (--log, --key): its period ends at its last record
+mkdir -p "$T/copy"
+cp "$O/audit/audit.log" "$O/audit/audit.log.head" "$T/copy/"
+fails "a copy: reviewed the same (--log --key), to its last record" 9 "lines need" \
+	"$ON" audit review --log "$T/copy/audit.log" --key "$O/audit/audit-key.pem" --since "$W0"
+check "... to $(tail -1 "$T/copy/audit.log" | cut -f2), the copy's last record" grep -qx \
+	"Period: $W0 to $(tail -1 "$T/copy/audit.log" | cut -f2) (JST, UTC+9, for days and hours)" "$T/out"
+sed -i "$((CA + 1))s/cam1,op1/cam1,op2/" "$T/copy/audit.log"
+fails "a tampered copy (the acceptance's actors changed) is refused as audit verify refuses it (exit 6)" 6 \
+	"^hanko-online audit: $T/copy/audit.log:$((CA + 1)): record $CA: hash does not match its contents" \
+	"$ON" audit review --log "$T/copy/audit.log" --key "$O/audit/audit-key.pem" --since "$W0"
+check "... and prints no review" test ! -s "$T/out"
+fails "bad option: --since not a time" 2 "^hanko-online audit: --since 2026-04-04: must be a time YYYY-MM-DDTHH:MM:SSZ \(UTC\)$" \
+	"$ON" audit review --state "$O" --since 2026-04-04
+fails "bad option: --since and --from-seq" 2 "^hanko-online audit: --since $W0, --from-seq 3: give one of them, not both$" \
+	"$ON" audit review --state "$O" --since "$W0" --from-seq 3
+fails "bad option: --until before --since" 2 "^hanko-online audit: --until $W0: before --since $W1$" \
+	"$ON" audit review --state "$O" --since "$W1" --until "$W0"
+fails "bad option: --hours 25:00-08:00" 2 "^hanko-online audit: --hours 25:00-08:00: must be HH:MM-HH:MM" \
+	"$ON" audit review --state "$O" --hours 25:00-08:00
+fails "bad option: --log without --key" 2 "^hanko-online audit: --log $T/copy/audit.log: needs --key PEM" \
+	"$ON" audit review --log "$T/copy/audit.log"
+fails "bad option: an unknown one" 2 "^hanko-online audit: --week: unknown option" \
+	"$ON" audit review --state "$O" --week
+check "... none printed a review" test ! -s "$T/out"
+
 # PROFILE.md: issuing CA 1 (to 2031-04-02T09:00:00Z) covers its issuing
 # window + 3 years, so a 3-year certificate fits until 2028-04-02T09:00:00Z
 # (issue refuses after it); the daily run warns 90 days ahead.
