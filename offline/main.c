@@ -22,7 +22,7 @@ static const char usage_text[] =
 "  rotate-shares  re-share the quorum key to a new roster (quorum)\n"
 "  ceremony     run (or rehearse) a ceremony script; check a script\n"
 "  roster       set passphrase verifiers; the CA manager approves the roster\n"
-"  audit        verify, show, back up, close the audit log; note in it\n"
+"  audit        verify, show, review, back up, close the log; note in it\n"
 "  share        inspect a share file without its passphrase\n"
 "  profile      check a profile file\n"
 "  status       what this CA is: token, share set, roots, audit log\n"
