@@ -208,14 +208,15 @@ static int
 unseal_with(struct hk_ca *ca, const uint8_t *key, const char *name,
     uint8_t **plain)
 {
-	char path[4096], rel[128];
+	char path[4096], rel[160];
 	unsigned char *blob = NULL;
 	size_t bloblen, len;
 	int r;
 
 	*plain = NULL;
-	snprintf(rel, sizeof(rel), "secrets/%s.sealed", name);
-	if ((r = hk_state_path(ca->st, rel, path, sizeof(path))) != 0)
+	/* the file of the key in force (sealed.c) */
+	if ((r = hk_sealed_path(ca, key, name, rel, sizeof(rel), path,
+	    sizeof(path))) != 0)
 		return r;
 	if ((r = hk_file_read(path, 65536, &blob, &bloblen)) != 0)
 		return r;
@@ -373,6 +374,13 @@ hk_ca_activate(struct hk_ca *ca, const struct hk_share_arg *shares,
 	} else {
 		ca->qkey = key;
 		key = NULL;
+		/* The files of a key a re-key replaced, left by a crash
+		 * between its commit and their removal, go now. */
+		if ((r = hk_sealed_tidy(ca, ca->qkey, 0)) != 0) {
+			hk_ca_audit_warn(ca, "secrets.remove", "fail",
+			    ca->actors, "%s", hk_err_msg());
+			goto out;
+		}
 	}
 	if (ca->quorum_only) {
 		r = 0;

@@ -85,15 +85,20 @@ hk_life_key(struct hk_ca *ca, const char *label, char *uri_key, size_t len)
 int
 hk_life_seed(struct hk_ca *ca, const char *label, int create, uint8_t **seed)
 {
-	char name[96], rel[128], path[4096], kid[33], skey[96];
+	char name[96], rel[160], path[4096], kid[33], skey[96];
 	uint8_t *blob = NULL, *fresh = NULL;
 	size_t bloblen;
 	int r;
 
 	*seed = NULL;
 	snprintf(name, sizeof(name), "backup-seed-%s", label);
-	snprintf(rel, sizeof(rel), "secrets/%s.sealed", name);
-	if ((r = hk_state_path(ca->st, rel, path, sizeof(path))) != 0)
+	if (ca->qkey == NULL) {
+		hk_err_set("%s: needs the quorum (hk_ca_activate)", name);
+		return HK_ERR_STATE;
+	}
+	/* the seed's file under the key in force (sealed.c) */
+	if ((r = hk_sealed_path(ca, ca->qkey, name, rel, sizeof(rel), path,
+	    sizeof(path))) != 0)
 		return r;
 	if (hk_path_exists(path)) {
 		if ((r = hk_ca_unseal(ca, name, seed)) != 0)
@@ -106,6 +111,9 @@ hk_life_seed(struct hk_ca *ca, const char *label, int create, uint8_t **seed)
 		    "(no quorum can open its backups)", rel, label);
 		return HK_ERR_NOT_FOUND;
 	}
+	if ((r = hk_sealed_new_path(ca, name, rel, sizeof(rel), path,
+	    sizeof(path))) != 0)
+		return r;
 	if ((fresh = hk_secret_alloc(HK_BACKUP_SEED_LEN)) == NULL)
 		return HK_ERR_ALLOC;
 	if ((r = hk_token_random(ca->tok, fresh, HK_BACKUP_SEED_LEN)) != 0 ||

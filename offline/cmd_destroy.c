@@ -39,7 +39,7 @@ static const char destroy_usage[] =
 static int
 seed_retire(struct hk_ca *ca, const char *label, int *retired)
 {
-	char rel[128], path[4096];
+	char rel[160], path[4096], name[96];
 	unsigned char rnd[4096];
 	struct stat st;
 	off_t off = 0;
@@ -48,8 +48,10 @@ seed_retire(struct hk_ca *ca, const char *label, int *retired)
 	int fd, r;
 
 	*retired = 0;
-	snprintf(rel, sizeof(rel), "secrets/backup-seed-%s.sealed", label);
-	if ((r = hk_state_path(ca->st, rel, path, sizeof(path))) != 0)
+	snprintf(name, sizeof(name), "backup-seed-%s", label);
+	/* the seed's file under the key in force (sealed.c) */
+	if ((r = hk_sealed_path(ca, ca->qkey, name, rel, sizeof(rel), path,
+	    sizeof(path))) != 0)
 		return r;
 	/* a seed whose look-up fails is not "no seed": said */
 	if ((r = hk_path_lookup(path)) <= 0)

@@ -27,6 +27,7 @@
 #include "err.h"
 #include "offline.h"
 #include "p11.h"
+#include "quorum.h"
 #include "secmem.h"
 
 #define MAX_KEYS	16
@@ -70,6 +71,42 @@ live_keys(struct hk_ca *ca, char labels[MAX_KEYS][32], int *n)
 	return 0;
 }
 
+/*
+ * Open the backup with the quorum key in force, or, for a backup made
+ * before a re-key, with a key in force before it (the history sealed under
+ * the key in force: sealed.c); its KEK from the same key.
+ */
+static int
+open_any_key(struct hk_ca *ca, struct item *it, const unsigned char *buf,
+    size_t len, const uint8_t *seed)
+{
+	struct hk_err_kept first;
+	const uint8_t *key = ca->qkey;
+	uint8_t *hist = NULL;
+	size_t nh = 0, i;
+	int r;
+
+	r = hk_backup_open(it->path, buf, len, key, seed, &it->info,
+	    &it->wrapped, &it->wrapped_len);
+	if (r == HK_ERR_VERIFY) {
+		hk_err_keep(&first);
+		if ((r = hk_sealed_history(ca, ca->qkey, &hist, &nh)) != 0)
+			return r;
+		for (r = HK_ERR_VERIFY, i = 0; i < nh && r == HK_ERR_VERIFY;
+		    i++) {
+			key = hist + i * HK_QUORUM_KEY_LEN;
+			r = hk_backup_open(it->path, buf, len, key, seed,
+			    &it->info, &it->wrapped, &it->wrapped_len);
+		}
+		if (r == HK_ERR_VERIFY)
+			hk_err_restore(&first);
+	}
+	if (r == 0)
+		r = hk_backup_kek(key, it->info.key_label, seed, &it->kek);
+	hk_secret_free(hist);
+	return r;
+}
+
 /* Check one backup fully, before any token is touched. */
 static int
 check_item(struct hk_ca *ca, struct item *it)
@@ -106,10 +143,7 @@ check_item(struct hk_ca *ca, struct item *it)
 		hk_err_set("%s: unusable: %s", it->path, hk_err_msg());
 		goto out;
 	}
-	if ((r = hk_backup_open(it->path, buf, len, ca->qkey, seed, &it->info,
-	    &it->wrapped, &it->wrapped_len)) != 0 ||
-	    (r = hk_backup_kek(ca->qkey, it->info.key_label, seed,
-	    &it->kek)) != 0)
+	if ((r = open_any_key(ca, it, buf, len, seed)) != 0)
 		goto out;
 	if ((r = hk_life_key(ca, it->info.key_label, it->ukey,
 	    sizeof(it->ukey))) != 0) {

@@ -128,6 +128,45 @@ int hk_ca_activate(struct hk_ca *ca, const struct hk_share_arg *shares,
 /* Open <state>/secrets/<name>.sealed with ca->qkey (needs activation):
  * *plain is hk_secret_alloc memory, NUL-terminated; hk_secret_free it. */
 int hk_ca_unseal(struct hk_ca *ca, const char *name, unsigned char **plain);
+/*
+ * The sealed files of secrets/ by the quorum key they are sealed under
+ * (sealed.c; docs/key-lifecycle.md "Changing the quorum key"):
+ * secrets/NAME.sealed under the key made at init, secrets/NAME.key-KID.sealed
+ * under the key whose id is KID (hk_sealed_key_id: 16 hex digits of a keyed
+ * BLAKE2b of the key). The set in force combines one key; its id chooses
+ * the files.
+ */
+#define HK_SEALED_KID_LEN	16
+#define HK_SEALED_HISTORY	"quorum-key-history"
+void hk_sealed_key_id(const uint8_t *key, char out[HK_SEALED_KID_LEN + 1]);
+/* The file of secret name under key: the key's own if there, else the
+ * init form (which may not exist). rel is "secrets/...". */
+int hk_sealed_path(struct hk_ca *ca, const uint8_t *key, const char *name,
+    char *rel, size_t rellen, char *path, size_t len);
+/* Where a new secret sealed under ca->qkey goes (the user PIN's form). */
+int hk_sealed_new_path(struct hk_ca *ca, const char *name, char *rel,
+    size_t rellen, char *path, size_t len);
+/* The keys in force before key (newest first; *n of them, 32 bytes each,
+ * hk_secret_alloc memory), from secrets/quorum-key-history.key-KID.sealed;
+ * none (0, *keys NULL) for a key no re-key made. */
+int hk_sealed_history(struct hk_ca *ca, const uint8_t *key, uint8_t **keys,
+    size_t *n);
+/* Remove (audited) the files of secrets/ superseded by key's own: the
+ * init form of a secret key has a file of, and the files of the keys in
+ * key's history; with all, the files of every other key too (a re-key
+ * that stopped before its commit). */
+int hk_sealed_tidy(struct hk_ca *ca, const uint8_t *key, int all);
+/* Every secret sealed under ca->qkey sealed again under newkey, and the
+ * history (ca->qkey, then its own), as new files named by newkey's id;
+ * each audited (quorum.rekey.seal, with its SHA-256). rk lists the files
+ * made: hk_rekey_free(rk, 1) removes them (before the commit). */
+struct hk_rekey {
+	char **made;
+	size_t n;
+};
+int hk_sealed_rekey(struct hk_ca *ca, const uint8_t *newkey,
+    struct hk_rekey *rk);
+void hk_rekey_free(struct hk_rekey *rk, int failed);
 /* Sign a checkpoint with the token's audit key (needs activation). */
 int hk_ca_checkpoint(struct hk_ca *ca);
 /* hk_ca_checkpoint, then into out the anchor the ceremony record keeps:
@@ -253,6 +292,8 @@ struct rotate_shares_opts {
 	const char *const *passin_spec;	/* the SPEC part of each */
 	int npassin;
 	int kdf_level;		/* enum hk_kdf_level */
+	int new_key;		/* --new-quorum-key: a fresh quorum key, every
+				 * secret of secrets/ sealed again under it */
 };
 int hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o);
 
