@@ -15,6 +15,15 @@
  * it the new set is, and the old shares are refused, named as the retired
  * set's. The roster copy and state.conf's quorum.set-id follow the commit;
  * a re-run (or status) sees quorum.set as the one authority.
+ *
+ * With --new-quorum-key (docs/key-lifecycle.md "Changing the quorum key")
+ * the new set is dealt from a fresh random key, and before the commit
+ * every secret of secrets/ is sealed again under it as a new file named by
+ * its key id, with the old key in a history sealed under the new one (old
+ * backups): the same rename switches the shares and the files activation
+ * reads (sealed.c). After it, the files sealed under the old key are
+ * removed (a crash before that: by the next activation), so m old shares
+ * and the retired set open nothing the state holds.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,7 +41,7 @@
 
 static const char rotate_usage[] =
 "usage: hanko-offline rotate-shares --state DIR --roster FILE --media DIR\n"
-"           [--passin ID=SPEC]... [--kdf LEVEL]\n"
+"           [--passin ID=SPEC]... [--kdf LEVEL] [--new-quorum-key]\n"
 "           --share FILE [--passin SPEC] [--share FILE [--passin SPEC]]...\n"
 "           [--clock YYYY-MM-DDTHH:MM:SSZ]\n";
 
@@ -52,6 +61,7 @@ struct rot {
 	int retired_made;
 	char roster_new[4096];		/* <state>/roster.yaml.new */
 	int roster_new_made;
+	struct hk_rekey rk;		/* secrets sealed under the new key */
 };
 
 /* The new roster, passphrases and share paths, all checked. */
@@ -115,6 +125,7 @@ cleanup(struct rot *w, int failed)
 		if (w->roster_new_made)
 			unlink(w->roster_new);
 	}
+	hk_rekey_free(&w->rk, failed);
 	for (i = 0; i < HK_QUORUM_MAX_SHARES; i++)
 		hk_secret_free(w->pass[i]);
 	hk_quorum_dealer_free(w->dealer);
@@ -150,6 +161,10 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 	    sizeof(path))) != 0 || (r = hk_quorum_set_read(path, &w->old)) != 0)
 		goto fail;
 	hk_hex_encode(w->old->id, HK_QUORUM_ID_LEN, oldid);
+	/* A re-key that stopped before its commit left files sealed under
+	 * a key never in force: they go before this one writes its own. */
+	if (o->new_key && (r = hk_sealed_tidy(ca, ca->qkey, 1)) != 0)
+		goto fail;
 	/* The new roster is read once: what is checked, dealt to and put
 	 * in force is the same bytes. */
 	if (o->roster_buf != NULL) {
@@ -181,8 +196,9 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 		n = hk_roster_key_managers(ro);
 		for (i = 0; i < n; i++)
 			holders[i] = hk_roster_key_manager(ro, i)->id;
-		r = hk_quorum_deal(ca->qkey, (int)ro->threshold, (int)n,
-		    holders, &w->dealer);
+		/* A new key: a fresh random one (NULL), else the same. */
+		r = hk_quorum_deal(o->new_key ? NULL : ca->qkey,
+		    (int)ro->threshold, (int)n, holders, &w->dealer);
 		hk_roster_free(ro);
 		if (r != 0)
 			goto fail;
@@ -194,8 +210,9 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 		goto fail;
 	n = hk_roster_key_managers(w->roster);
 	if ((r = hk_ca_audit(ca, "quorum.rotate.start", "ok", ca->actors, "set "
-	    "%s (%d of %d) to new set %s (%d of %zu) for roster %s", oldid,
-	    w->old->m, w->old->n, newid, ns->m, n, o->roster)) != 0)
+	    "%s (%d of %d) to new set %s (%d of %zu) for roster %s%s", oldid,
+	    w->old->m, w->old->n, newid, ns->m, n, o->roster, o->new_key ?
+	    ", with a new quorum key" : "")) != 0)
 		goto fail;
 
 	/* 1: the new set beside the current one (a stale .new from a crash
@@ -226,6 +243,12 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 			goto fail;
 	}
 
+	/* 2b: every secret sealed again under the new key, as new files
+	 * that only the new set's key chooses (sealed.c). */
+	if (o->new_key && (r = hk_sealed_rekey(ca,
+	    hk_quorum_dealer_key(w->dealer), &w->rk)) != 0)
+		goto fail;
+
 	/* 3: the retired copy of the current set, and the new roster. */
 	w->old->retired = 1;
 	snprintf(rel, sizeof(rel), "%s.%s.retired", HK_QUORUM_SET_FILE, oldid);
@@ -252,14 +275,31 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 	}
 	committed = 1;
 	w->newset_made = 0;
+	if (o->new_key) {
+		/* The CA's key is the new one from here on. */
+		uint8_t *k = hk_secret_alloc(HK_QUORUM_KEY_LEN);
+		if (k == NULL) {
+			r = HK_ERR_ALLOC;
+			goto fail;
+		}
+		memcpy(k, hk_quorum_dealer_key(w->dealer), HK_QUORUM_KEY_LEN);
+		hk_secret_free(ca->qkey);
+		ca->qkey = k;
+	}
 	if ((r = hk_dir_sync(path)) != 0)
 		goto fail;
 	/* Committed: the roster and state.conf follow even when the log
 	 * cannot take the record, and then the command ends in exit 6. */
-	if ((lost = hk_ca_audit(ca, "quorum.rotate", "ok", ca->actors, "set %s "
-	    "is the CA's; set %s retired (%s): its shares are refused", newid,
-	    oldid, rel)) != 0)
-		hk_err_keep(&why);
+	{
+		char kid[HK_SEALED_KID_LEN + 1];
+		hk_sealed_key_id(ca->qkey, kid);
+		if ((lost = hk_ca_audit(ca, "quorum.rotate", "ok", ca->actors,
+		    "set %s is the CA's%s%s%s; set %s retired (%s): its shares "
+		    "are refused", newid, o->new_key ? ", with the new quorum "
+		    "key " : "", o->new_key ? kid : "", o->new_key ? " (the "
+		    "secrets sealed again under it)" : "", oldid, rel)) != 0)
+			hk_err_keep(&why);
+	}
 
 	/* 5: the roster copy and state.conf follow. */
 	{
@@ -294,6 +334,14 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 	    ca->actors, "roster.yaml is now %s; the previous one kept as "
 	    "roster.yaml.%s.retired", o->roster, oldid)) != 0)
 		hk_err_keep(&why);
+	/* 6: the files sealed under the old key go (audited; with the log
+	 * failing, the next activation removes them). */
+	if (o->new_key && lost == 0 && (r = hk_sealed_tidy(ca, ca->qkey,
+	    1)) != 0) {
+		hk_err_set("quorum set %s and its new quorum key are in place, "
+		    "but %s", newid, hk_err_msg());
+		goto fail;
+	}
 	if (lost != 0) {
 		hk_err_set("quorum set %s is in place and roster.yaml is %s, "
 		    "but %s", newid, o->roster, why.msg);
@@ -304,6 +352,13 @@ hk_rotate_shares(struct hk_ca *ca, const struct rotate_shares_opts *o)
 	}
 	printf("Quorum set %s (%d of %zu) replaces set %s, now retired.\n",
 	    newid, ns->m, n, oldid);
+	if (o->new_key) {
+		char kid[HK_SEALED_KID_LEN + 1];
+		hk_sealed_key_id(ca->qkey, kid);
+		printf("New quorum key %s: %zu secrets and the key history "
+		    "sealed under it; the old key's files removed.\n", kid,
+		    w->rk.n - 1);
+	}
 	for (i = 0; i < n; i++)
 		printf("  share %zu -> %s\n", i + 1, w->path[i]);
 	cleanup(w, 0);
@@ -365,6 +420,8 @@ cmd_rotate_shares(int argc, char **argv)
 		} else if (strcmp(a, "--kdf") == 0) {
 			if ((kdf = hk_opt_value(argc, argv, &i)) == NULL)
 				return HK_ERR_USAGE;
+		} else if (strcmp(a, "--new-quorum-key") == 0) {
+			o.new_key = 1;
 		} else {
 			hk_err_set("%s: unknown option (see --help)", a);
 			return HK_ERR_USAGE;

@@ -12,7 +12,12 @@
  * (authenticated for this ceremony, which they approved), the new roster is
  * recorded as approved by them and kept as roster.approved.yaml, so the
  * next ceremony accepts it and the next "roster approve" compares with it.
+ * With new-quorum-key: true the new set is dealt from a fresh quorum key
+ * and every secret of secrets/ is sealed again under it (hk_rotate_shares,
+ * sealed.c); the transcript lists each new sealed file and its SHA-256.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +40,7 @@ static const struct hk_param_spec params[] = {
 	{ "roster", HK_PARAM_INPUT, 1, 0, 0, NULL, NULL, -1 },
 	{ "manifest", HK_PARAM_OUTPUT, 1, 0, 0, NULL, NULL, HK_OUTPUT_FILE },
 	{ "kdf", HK_PARAM_ENUM, 0, 0, 0, kdf_levels, NULL, -1 },
+	{ "new-quorum-key", HK_PARAM_BOOL, 0, 0, 0, NULL, NULL, -1 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, -1 }
 };
 
@@ -152,6 +158,46 @@ write_manifest(struct hk_cer *c, const char *roster,
 	return r;
 }
 
+/* After a re-key: each file of secrets/ sealed under the new key (its
+ * name carries the key's id), name and SHA-256, into the transcript. */
+static int
+transcribe_sealed(struct hk_cer *c)
+{
+	char dir[4096], path[4096], kid[HK_SEALED_KID_LEN + 1], tag[40];
+	char hex[65];
+	unsigned char *buf = NULL, d[32];
+	struct dirent *e;
+	size_t len;
+	DIR *dp;
+	int r = 0;
+
+	hk_sealed_key_id(c->ca->qkey, kid);
+	snprintf(tag, sizeof(tag), ".key-%s.sealed", kid);
+	if ((r = hk_state_path(c->ca->st, "secrets", dir, sizeof(dir))) != 0)
+		return r;
+	if ((dp = opendir(dir)) == NULL) {
+		hk_err_set("%s: cannot list: %s", dir, strerror(errno));
+		return HK_ERR_IO;
+	}
+	while (r == 0 && (e = readdir(dp)) != NULL) {
+		size_t l = strlen(e->d_name), tl = strlen(tag);
+		if (l <= tl || strcmp(e->d_name + l - tl, tag) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%.3000s/%.1000s", dir, e->d_name);
+		if ((r = hk_file_read(path, 65536, &buf, &len)) != 0)
+			break;
+		SHA256(buf, len, d);
+		free(buf);
+		buf = NULL;
+		hk_hex_encode(d, 32, hex);
+		r = hk_transcript_add(c->tr, "output", d, "sealed under the "
+		    "new quorum key %s: secrets/%s SHA-256 %s", kid, e->d_name,
+		    hex);
+	}
+	closedir(dp);
+	return r;
+}
+
 /* The CA manager of this ceremony approves the new roster. */
 static int
 record_approval(struct hk_cer *c, const char *roster,
@@ -213,6 +259,8 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 {
 	const struct hk_script_param *ro = hk_script_param(st, "roster");
 	const struct hk_script_param *kdf = hk_script_param(st, "kdf");
+	const struct hk_script_param *nk = hk_script_param(st,
+	    "new-quorum-key");
 	struct rotate_shares_opts o;
 	const char *manifest, *slash;
 	char media[4096], by[64];
@@ -236,21 +284,24 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 		return r;
 	o.media = media;
 	o.kdf_level = kdf != NULL ? (int)kdf->ival : HK_KDF_MODERATE;
+	o.new_key = nk != NULL && nk->ival != 0;
 	/* No --passin ID=SPEC: each new holder types theirs. */
 	if ((r = hk_rotate_shares(c->ca, &o)) != 0)
 		return r;
 	if ((r = record_approval(c, o.roster, c->input_sha[ro->ref], by,
 	    sizeof(by))) != 0 ||
 	    (r = write_manifest(c, o.roster, o.roster_buf, o.roster_len, media,
-	    manifest)) != 0) {
+	    manifest)) != 0 || (o.new_key && (r = transcribe_sealed(c)) != 0)) {
 		hk_err_set("step %s: the new quorum set is in place, but: %s",
 		    st->id, hk_err_msg());
 		return r;
 	}
 	snprintf(res->detail, sizeof(res->detail), "quorum set %s dealt to "
 	    "the key managers of %.900s; shares under %.900s, listed in the "
-	    "manifest; the old set retired; roster %s",
+	    "manifest; the old set retired%s; roster %s",
 	    hk_state_get(c->ca->st, "quorum.set-id"), o.roster, media,
+	    o.new_key ? ", with a new quorum key (the secrets sealed again "
+	    "under it; the old key's files removed)" : "",
 	    by[0] ? "approved by the CA manager present" :
 	    "to be approved (roster approve)");
 	return 0;
