@@ -294,6 +294,14 @@ check "rotate: the new holders sign the transcript, the holders whose shares wer
 	grep -qx 'witness: kobayashi key-manager (new share 2) (小林 さくら)' '$RTX' &&
 	grep -Eqx 'witness: yamada key-manager \(share used; new share [34]\) \(山田 太郎\)' '$RTX' &&
 	grep -Eqx 'witness: tanaka key-manager \(share used; leaves\) \(田中 健\)' '$RTX'"
+# new-quorum-key: true: each secret sealed again under the new key is in
+# the transcript with its SHA-256, and the old key's files are gone.
+check "rotate: the transcript lists each secret sealed under the new quorum key with its SHA-256" bash -c '
+	n=0; for f in "$2"/secrets/*.sealed; do
+		b=${f##*/}; k=${b#*.key-}; k=${k%.sealed}
+		grep -qxF "output: sealed under the new quorum key $k: secrets/$b SHA-256 $(sha256sum <"$f" | cut -c1-64)" "$1" || exit 1
+		n=$((n + 1))
+	done; [ "$n" -ge 3 ] && [ -z "$(ls "$2"/secrets | grep -v "\.key-$k\.sealed$")" ]' _ "$RTX" "$S"
 # docs/ceremony-custody.md "Check before leaving": each new holder runs
 # share inspect on their share and compares its SHA-256 with new-shares.txt.
 check "rotate: share inspect prints each new share's SHA-256 as new-shares.txt lists it" bash -c '
