@@ -242,8 +242,7 @@ hk_sealed_tidy(struct hk_ca *ca, const uint8_t *key, int all)
 	int r, removed = 0, older;
 
 	hk_sealed_key_id(key, kid);
-	if ((r = hk_sealed_history(ca, key, &hist, &nh)) != 0 ||
-	    (r = list_secrets(ca, dir, &ents, &n)) != 0)
+	if ((r = list_secrets(ca, dir, &ents, &n)) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if (!split(ents[i], name, sizeof(name), ek))
@@ -263,7 +262,11 @@ hk_sealed_tidy(struct hk_ca *ca, const uint8_t *key, int all)
 		} else if (!all) {
 			/* Only a key this one replaced: a file of a re-key
 			 * that has not reached its commit is not touched
-			 * here (a rotation run removes it). */
+			 * here (a rotation run removes it). The history
+			 * is read only when such a file is there. */
+			if (hist == NULL && (r = hk_sealed_history(ca, key,
+			    &hist, &nh)) != 0)
+				goto out;
 			for (older = 0, j = 0; j < nh && !older; j++) {
 				hk_sealed_key_id(hist + j * HK_QUORUM_KEY_LEN,
 				    hk);
