@@ -125,7 +125,8 @@ void hk_ca_audit_warn(struct hk_ca *ca, const char *event, const char *result,
  */
 int hk_ca_activate(struct hk_ca *ca, const struct hk_share_arg *shares,
     int nshares);
-/* Open <state>/secrets/<name>.sealed with ca->qkey (needs activation):
+/* Open <state>/secrets/<name>.sealed (<name>.key-KID.sealed under a key a
+ * re-key made: hk_sealed_path) with ca->qkey (needs activation):
  * *plain is hk_secret_alloc memory, NUL-terminated; hk_secret_free it. */
 int hk_ca_unseal(struct hk_ca *ca, const char *name, unsigned char **plain);
 /*
