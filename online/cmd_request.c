@@ -653,6 +653,21 @@ request(const struct request_opts *o, struct request_work *w)
 		    (const unsigned char *)shaline, 65 };
 		nf = 2;
 	} else {
+		/* a revocation request the root would refuse unread: the root
+		 * has revoked the signer (SPEC 13.4), which is also what a
+		 * request to revoke it asks; no sequence number is spent */
+		if ((r = signer_revoked(w, &bad)) != 0)
+			return r;
+		if (bad) {
+			hk_err_set("issuing generation %d is revoked by the root "
+			    "(%s; CPS 4-14-2): the offline reader refuses a "
+			    "bundle its certificate signs (SPEC 13.4); no "
+			    "revocation request made (a certificate to revoke "
+			    "now goes to the root on paper, with the CA "
+			    "manager's instruction: revoke.yaml)", w->gen,
+			    w->stopped);
+			return HK_ERR_STATE;
+		}
 		if ((r = make_revreq(w)) != 0)
 			return r;
 		files[nf++] = (struct hk_bundle_file){ HK_REVREQ_FILE,

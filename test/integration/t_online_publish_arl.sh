@@ -97,6 +97,12 @@ ok "request --type csr after ARL 11: the request alone, no bundle" "$ON" request
 check "... issuing-2.csr.der and no manifest; stdout names ARL 11" sh -c \
 	"[ -s '$T/r-csr2/issuing-2.csr.der' ] && [ ! -e '$T/r-csr2/manifest' ] &&
 	 grep -q '^Issuing generation 1 is revoked by the root (ARL 11 revokes issuing CA 1.s certificate serial $ISER' '$HANKO_TMP/out'"
+cp "$O/state.conf" "$T/state.before-rev"
+fails "request --type revocation-request after ARL 11: refused, no bundle (the root refuses what a revoked issuing CA signs)" 3 \
+	"^hanko-online request: issuing generation 1 is revoked by the root \\(ARL 11 revokes issuing CA 1's certificate serial $ISER .*\\): the offline reader refuses a bundle its certificate signs \\(SPEC 13.4\\); no revocation request made" \
+	"$ON" request --state "$O" --clock 2026-04-03T12:00:00Z --type revocation-request --reason key-compromise --out "$T/r-rev2"
+check "... nothing made, state.conf unchanged (no sequence number spent)" sh -c \
+	"[ ! -e '$T/r-rev2' ] && cmp -s '$T/state.before-rev' '$O/state.conf'"
 
 # CPS 4-4-9: published at once. ARL 11 runs out on 04-06; the ARLs of
 # batch 1 that last until 04-14 do not count: warned now, in advance.
