@@ -942,11 +942,13 @@ static int
 check_arls(struct publish_work *w)
 {
 	const struct hk_repo_file *f;
-	char t[32], kept[640];
+	char t[32], kept[640], todo[320], next[400];
 	uint64_t newest = 0;
 	time_t horizon, all;
-	int r;
+	int r, lost;
 
+	if ((r = hk_online_distrust_top(w->on, w->store, &lost)) != 0)
+		return r;
 	hk_store_arl_clear(&w->arl);
 	w->arl_kept = 0;
 	if (w->cur != NULL && (f = hk_repo_find(w->cur, "arl.crl")) != NULL &&
@@ -960,8 +962,8 @@ check_arls(struct publish_work *w)
 	if (r == HK_ERR_NOT_FOUND) {
 		hk_time_format(w->now, t, sizeof(t));
 		warn_add(w, "CPS 4-4-10: no imported ARL is current at %s "
-		    "(arl.crl not published): import the next arl-batch "
-		    "bundle", t);
+		    "(arl.crl not published): %s", t, hk_online_arl_todo(lost,
+		    "import the next arl-batch bundle", todo, sizeof(todo)));
 		hk_err_clear();
 		return 0;
 	}
@@ -973,16 +975,19 @@ check_arls(struct publish_work *w)
 		if ((r = arl_keep(w, kept, sizeof(kept))) != 0)
 			return r;
 		hk_time_format(w->now, t, sizeof(t));
+		snprintf(next, sizeof(next), "hold the arl-batch ceremony and "
+		    "import a batch made after ARL %" PRIu64, newest);
 		warn_add(w, "CPS 4-4-10: RFC 5280 5.2.3: the stored ARL current "
 		    "at %s is ARL %" PRIu64 ", numbered below ARL %" PRIu64
 		    " already out (published, recorded by the store or in "
 		    "effect: an emergency ARL, CPS 4-4-9): not released, %s: "
-		    "hold the arl-batch ceremony and import a batch made after "
-		    "ARL %" PRIu64, t, stale, newest, kept, newest);
+		    "%s", t, stale, newest, kept, hk_online_arl_todo(lost,
+		    next, todo, sizeof(todo)));
 		return 0;
 	}
 	if (horizon < w->now + HK_PUBLISH_ARL_DAYS * 86400) {
-		hk_online_arl_note(newest, horizon, all, kept, sizeof(kept));
+		hk_online_arl_note(newest, horizon, all, lost, kept,
+		    sizeof(kept));
 		warn_add(w, "%s", kept);
 	}
 	return 0;

@@ -125,9 +125,10 @@ issuing(struct status_work *w)
 	char k[64], t[32], note[512], stopped[512];
 	time_t na, nb, last;
 	X509 *x, *cur = NULL;
-	int top, g, i, r, curgen = 0, curmark = 0, ci = 0;
+	int top, g, i, r, curgen = 0, curmark = 0, ci = 0, lost;
 
 	if ((r = hk_online_top_gen(w->on, &top)) != 0 ||
+	    (r = hk_online_distrust_top(w->on, w->store, &lost)) != 0 ||
 	    (r = hk_online_issuing_load(w->store, &l)) != 0)
 		return r;
 	arl_revocations(w, &l);
@@ -208,9 +209,13 @@ issuing(struct status_work *w)
 		    "with its CRLs (CPS 4-14-2)\n", curgen);
 		warn(w, "CPS 4-14-2: %s: issuing generation %d, the current "
 		    "one, is revoked by the root: issue and responder refuse "
-		    "under it; make the next generation (hanko-online request "
-		    "--type csr, the issue-subca ceremony, hanko-online "
-		    "import)", stopped, curgen);
+		    "under it; %s", stopped, curgen, lost > 0 ? "the root in "
+		    "force is declared compromised (see its line): no next "
+		    "generation can be certified; the CA starts again with "
+		    "init-root on a new state (docs/ceremony-lifecycle.md "
+		    "\"compromise\")" : "make the next generation "
+		    "(hanko-online request --type csr, the issue-subca "
+		    "ceremony, hanko-online import)");
 	} else
 		printf("issuing: generation %d: current (issue, publish and "
 		    "responder sign with it)\n", curgen);
@@ -487,7 +492,7 @@ publication(struct status_work *w)
 	time_t at, horizon, all, due;
 	char t[32], t2[32], note[640];
 	size_t i, ncrl = 0;
-	int r;
+	int r, lost;
 
 	if (w->o->repo == NULL)
 		printf("publication: not checked: no --repo (state.conf names "
@@ -589,7 +594,10 @@ publication(struct status_work *w)
 		    days(horizon, w->now), floor);
 	}
 	if (horizon < w->now + HK_PUBLISH_ARL_DAYS * 86400) {
-		hk_online_arl_note(floor, horizon, all, note, sizeof(note));
+		if ((r = hk_online_distrust_top(w->on, w->store, &lost)) != 0)
+			goto out;
+		hk_online_arl_note(floor, horizon, all, lost, note,
+		    sizeof(note));
 		warn(w, "%s", note);
 	}
 	r = 0;

@@ -1639,11 +1639,26 @@ hk_online_window_note(int gen, int top, time_t until, time_t now,
 	    "csr, the issue-subca ceremony, hanko-online import");
 }
 
-void
-hk_online_arl_note(uint64_t floor, time_t horizon, time_t all, char *buf,
-    size_t len)
+const char *
+hk_online_arl_todo(int lost, const char *todo, char *buf, size_t len)
 {
-	char t[32], below[80] = "";
+	if (lost == 0)
+		return todo;
+	snprintf(buf, len, "no ARL can follow: root generation %d, the root "
+	    "in force, is declared compromised (root.%d.compromised) and "
+	    "signs none (CPS 4-14-2); the CA starts again with init-root on "
+	    "a new state (docs/ceremony-lifecycle.md \"compromise\")", lost,
+	    lost);
+	return buf;
+}
+
+void
+hk_online_arl_note(uint64_t floor, time_t horizon, time_t all, int lost,
+    char *buf, size_t len)
+{
+	char t[32], below[80] = "", todo[320];
+	const char *what = hk_online_arl_todo(lost, "hold the arl-batch "
+	    "ceremony and import its bundle", todo, sizeof(todo));
 
 	if (all > horizon)
 		snprintf(below, sizeof(below), "; ARLs numbered below %" PRIu64
@@ -1651,12 +1666,10 @@ hk_online_arl_note(uint64_t floor, time_t horizon, time_t all, char *buf,
 	if (horizon == 0) {
 		/* none left to release: no time to name (was the epoch) */
 		snprintf(buf, len, "CPS 4-4-10: no imported ARL left to release "
-		    "(%s): hold the arl-batch ceremony and import its bundle",
-		    all > 0 ? below + 2 : "none imported");
+		    "(%s): %s", all > 0 ? below + 2 : "none imported", what);
 		return;
 	}
 	hk_time_format(horizon, t, sizeof(t));
 	snprintf(buf, len, "CPS 4-4-10: the imported ARLs run out at %s "
-	    "(within %d days%s): hold the arl-batch ceremony and import its "
-	    "bundle", t, HK_PUBLISH_ARL_DAYS, below);
+	    "(within %d days%s): %s", t, HK_PUBLISH_ARL_DAYS, below, what);
 }

@@ -206,3 +206,22 @@ hk_online_distrust_newest(struct hk_online *on, struct hk_store *s,
 	hk_online_distrust_free(&d);
 	return r;
 }
+
+int
+hk_online_distrust_top(struct hk_online *on, struct hk_store *s, int *gen)
+{
+	struct hk_online_distrust d;
+	int i, top = 0, r;
+
+	*gen = 0;
+	if ((r = hk_online_distrust_load(on, s, on->tok != NULL, &d)) != 0)
+		return r;
+	for (i = 0; i < d.nroots; i++)
+		if (d.rgen[i] > top)
+			top = d.rgen[i];
+	for (i = 0; i < d.n; i++)
+		if (d.mark[i].gen == top)
+			*gen = top;
+	hk_online_distrust_free(&d);
+	return 0;
+}

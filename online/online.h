@@ -418,9 +418,15 @@ int hk_online_arl_runway(struct hk_store *s, uint64_t out, time_t now,
     uint64_t *floor, time_t *horizon, time_t *all);
 /* The warning that the ARLs that may still be released (numbered from
  * floor) run out at horizon (all: of every stored ARL), within
- * HK_PUBLISH_ARL_DAYS: what to do. */
-void hk_online_arl_note(uint64_t floor, time_t horizon, time_t all,
+ * HK_PUBLISH_ARL_DAYS: what to do. lost: hk_online_distrust_top's
+ * generation (0: none), whose key signs no ARL any more. */
+void hk_online_arl_note(uint64_t floor, time_t horizon, time_t all, int lost,
     char *buf, size_t len);
+/* What to do for the next ARLs: hold the arl-batch ceremony, or when the
+ * root in force is declared compromised (lost, hk_online_distrust_top)
+ * that none can follow and the CA starts again. */
+const char *hk_online_arl_todo(int lost, const char *todo, char *buf,
+    size_t len);
 /* The last second from lo, before hi, at which a resident's certificate
  * issued under x (generation gen) still fits in it
  * (hk_cert_user_not_after), given that one issued at lo fits and one
@@ -523,6 +529,11 @@ int hk_online_distrust_ca(struct hk_online *on, struct hk_store *s, X509 *ca,
  * checked first, so that the line says the CA starts again. */
 int hk_online_distrust_newest(struct hk_online *on, struct hk_store *s,
     const char *what);
+/* *gen: the newest stored root generation (the root in force) when it is
+ * declared compromised (state.conf's mark, and the token's when on is
+ * logged in), else 0: then no ARL, issuing CA or rollover can follow. */
+int hk_online_distrust_top(struct hk_online *on, struct hk_store *s,
+    int *gen);
 /* ---- end root distrust ---- */
 
 #endif

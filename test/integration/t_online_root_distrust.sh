@@ -148,13 +148,23 @@ check "... a warning naming the mark and what to do" grep -q \
 	"^hanko-online status: warning: CPS 4-14-2: root generation 1 is declared compromised (root\.1\.compromised, 2026-04-04T10:00:00Z): import refuses what it signs, issue and responder refuse under an issuing CA it certified; start the CA again with init-root on a new state and have relying parties remove that root (docs/ceremony-lifecycle\.md \"compromise\")$" \
 	"$T/status.err"
 check "... its report line" grep -q "^root: generation 1: declared compromised 2026-04-04T10:00:00Z (root.1.compromised, CPS 4-14-2)$" "$T/status.out"
+# what status says to do next: no next issuing generation and no ARL can
+# follow (root 1 signs none): the CA starts again
+LOST="no ARL can follow: root generation 1, the root in force, is declared compromised \\(root\\.1\\.compromised\\) and signs none \\(CPS 4-14-2\\); the CA starts again with init-root on a new state \\(docs/ceremony-lifecycle\\.md \"compromise\"\\)$"
+check "... the ARLs' warning: none can follow, not the arl-batch ceremony" sh -c \
+	"grep -Eq 'the imported ARLs run out at 2026-04-07T09:00:00Z .*: $LOST' '$T/status.err' &&
+	 ! grep -q 'arl-batch' '$T/status.err'"
+check "... issuing CA 1 revoked by ARL 12: the CA starts again, not the next generation" sh -c \
+	"grep -q 'is revoked by the root: issue and responder refuse under it; the root in force is declared compromised (see its line): no next generation can be certified; the CA starts again' '$T/status.err' &&
+	 ! grep -q 'issue-subca' '$T/status.err'"
 rc=0; "$ON" check --state "$O" --clock 2026-04-04T12:00:00Z --dry-run >"$T/check.out" 2>"$T/check.err" || rc=$?
 check "check: a finding (exit 1)" test "$rc" = 1
 check "... its line" grep -q "^distrust: root generation 1 is declared compromised (state.conf root.1.compromised = 2026-04-04T10:00:00Z, and the token's mark): CPS 4-14-2: " "$T/check.out"
 # publish goes on: the residents' CRLs and the ARL imported before (their
 # revocations stay visible)
 ok "revoke a resident (key compromise)" "$ON" revoke --state "$O" --clock 2026-04-04T12:10:00Z --serial "$S2" --reason 1
-fails "publish: still publishes (exit 9: the ARLs run out with ARL 12)" 9 "the imported ARLs run out" \
+fails "publish: still publishes (exit 9: the ARLs run out with ARL 12, none can follow)" 9 \
+	"the imported ARLs run out at 2026-04-07T09:00:00Z .*: $LOST" \
 	"$ON" publish --state "$O" --repo "$P" --clock 2026-04-04T12:30:00Z --now
 check "... the new CRL of the resident's municipality lists the revocation" sh -c \
 	"openssl crl -in '$P/crl/431010.crl' -inform DER -noout -text | grep -q 'Serial Number: $S2'"
@@ -179,4 +189,5 @@ ok "trust --compromised 1 again: marks state.conf again" "$ON" trust --state "$O
 check "... state.conf marks it, the token's mark kept" sh -c "grep -q '^root\.1\.compromised = 2026-04-05T13:00:00Z\$' '$O/state.conf' &&
 	grep -q 'the token.s mark kept (an earlier run), state.conf.s made' '$O/audit/audit.log'"
 ok "the online audit log verifies" "$OFF" audit verify --state "$O"
+
 finish
