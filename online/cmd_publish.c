@@ -720,6 +720,8 @@ out:
 	return r;
 }
 
+static int check_owner(struct publish_work *w, const char *repo);
+
 static int
 work_open(struct publish_work *w, const struct publish_opts *o)
 {
@@ -781,7 +783,7 @@ work_open(struct publish_work *w, const struct publish_opts *o)
 		hk_err_clear();
 		r = 0;
 	}
-	if (r != 0)
+	if (r != 0 || (r = check_owner(w, o->repo)) != 0)
 		return r;
 	/*
 	 * RFC 5280 3.3: an entry is not removed until it appears on one
@@ -792,6 +794,65 @@ work_open(struct publish_work *w, const struct publish_opts *o)
 	 */
 	last = w->cur != NULL ? hk_repo_published_at(w->cur) : 0;
 	w->keep_since = last > 0 && last < w->now ? last : w->now;
+	return 0;
+}
+
+/*
+ * The current set is this state's own: every root certificate it publishes
+ * (root/gen-N.cer) that the store holds as generation N is that very
+ * certificate, and at least one is. A CA started again after its root key's
+ * compromise (CPS 4-14-2: a new state, a new root under the same DN) given
+ * the old CA's repository would otherwise number on from it and replace the
+ * old root, the emergency ARL listing what the lost key signed and the
+ * residents' CRLs (their revocations) with its own, at the URLs the old
+ * certificates name.
+ */
+static int
+check_owner(struct publish_work *w, const char *repo)
+{
+	const struct hk_repo_file *f;
+	unsigned char d[32];
+	char got[65], want[65];
+	size_t i, j, nset = 0, match = 0;
+	int g, end;
+
+	for (i = 0; w->cur != NULL && i < w->cur->nfiles; i++) {
+		f = &w->cur->files[i];
+		end = 0;
+		if (sscanf(f->path, "root/gen-%d.cer%n", &g, &end) != 1 ||
+		    end == 0 || f->path[end] != '\0')
+			continue;
+		nset++;
+		for (j = 0; j < w->roots.n; j++) {
+			if (w->roots.r[j].gen != g)
+				continue;
+			SHA256(w->roots.r[j].der, w->roots.r[j].len, d);
+			if (memcmp(d, f->sha256, sizeof(d)) == 0) {
+				match++;
+				continue;
+			}
+			hk_hex_encode(f->sha256, 32, got);
+			hk_hex_encode(d, 32, want);
+			hk_err_set("%s: set %lu is another CA's: its %s (SHA-256 "
+			    "%s) is not this state's root generation %d "
+			    "(SHA-256 %s); a CA started again publishes into "
+			    "a repository of its own, and the old one stays "
+			    "the old state's (docs/ceremony-lifecycle.md "
+			    "\"compromise\"); nothing published", repo,
+			    w->cur->n, f->path, got, g, want);
+			return HK_ERR_STATE;
+		}
+	}
+	if (nset > 0 && match == 0) {
+		hk_err_set("%s: set %lu is another CA's: none of its %zu root "
+		    "certificate%s (root/gen-N.cer) is a root generation this "
+		    "state holds; a CA started again publishes into a "
+		    "repository of its own, and the old one stays the old "
+		    "state's (docs/ceremony-lifecycle.md \"compromise\"); "
+		    "nothing published", repo, w->cur->n, nset, nset == 1 ?
+		    "" : "s");
+		return HK_ERR_STATE;
+	}
 	return 0;
 }
 

@@ -190,4 +190,24 @@ check "... state.conf marks it, the token's mark kept" sh -c "grep -q '^root\.1\
 	grep -q 'the token.s mark kept (an earlier run), state.conf.s made' '$O/audit/audit.log'"
 ok "the online audit log verifies" "$OFF" audit verify --state "$O"
 
+# ---- the CA starts again: a new offline state (init-root), a new online
+# state; its publish given the old CA's repository is refused, which stays
+# the old state's (root 1, ARL 12, the residents' CRLs) ----
+OLD_O=$O
+readlink "$P" >"$T/link.before"; cp "$P/MANIFEST" "$T/manifest.before"
+make_online "$T/new" 2026-04-06
+check "the new CA: a new root under the same DN" sh -c \
+	"[ \"\$(openssl x509 -in '$R' -noout -subject)\" = \"\$(openssl x509 -in '$T/ca/state/certs/root-1.pem' -noout -subject)\" ] &&
+	 ! cmp -s '$R' '$T/ca/state/certs/root-1.pem'"
+NEWFP=$(openssl x509 -in "$R" -outform DER | sha256sum | cut -c1-64)
+fails "publish: the new state refuses the old CA's repository" 3 \
+	"^hanko-online publish: $P: set [0-9]+ is another CA's: its root/gen-1\\.cer \\(SHA-256 $HEX\\) is not this state's root generation 1 \\(SHA-256 $NEWFP\\); a CA started again publishes into a repository of its own, and the old one stays the old state's \\(docs/ceremony-lifecycle\\.md \"compromise\"\\); nothing published\$" \
+	"$ON" publish --state "$O" --repo "$P" --clock 2026-04-06T12:00:00Z
+check "... the old repository as it was: root 1, ARL 12, the residents' CRLs" sh -c \
+	"[ \"\$(readlink '$P')\" = \"\$(cat '$T/link.before')\" ] && cmp -s '$P/MANIFEST' '$T/manifest.before' &&
+	 openssl crl -inform DER -in '$P/arl.crl' -noout -crlnumber | grep -qx 'crlNumber=0x0C'"
+check "... the new store numbered no CRL" test "$(sqlite3 "$O/store.db" "SELECT count(*) FROM crl_numbers")" = 0
+fails "publish: the new state into a repository of its own" 9 "no imported ARL is current" \
+	"$ON" publish --state "$O" --repo "$T/repo-new" --clock 2026-04-06T12:00:00Z
+check "... its root/gen-1.cer is the new root" cmp -s "$T/repo-new/root/gen-1.cer" <(openssl x509 -in "$R" -outform DER)
 finish
