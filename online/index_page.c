@@ -37,6 +37,8 @@ struct page {
 	FILE *f;			/* the page being written */
 	size_t *by[IX_KINDS];		/* MANIFEST lines per kind, path order */
 	size_t nby[IX_KINDS];		/* how many of each kind */
+	X509_CRL *arl;			/* the set's arl.crl, or NULL */
+	uint64_t arl_number;		/* its MANIFEST number */
 };
 
 /* ---- escaping ---- */
@@ -282,6 +284,44 @@ put_qr(FILE *f, const char *payload)
 	return r;
 }
 
+/* " ⚠ 失効 / revoked: ARL n, <reason>, <time>" when the set's ARL lists x
+ * (its issuer the ARL's, its serial an entry): after a root key's
+ * compromise (CPS 4-14-2) the issuing CA is revoked there while its
+ * validity period still runs. */
+static int
+put_arl_revoked(struct page *pg, X509 *x)
+{
+	static const char *const why[] = { "unspecified", "keyCompromise",
+	    "cACompromise", "affiliationChanged", "superseded",
+	    "cessationOfOperation", "certificateHold", "(7)", "removeFromCRL",
+	    "privilegeWithdrawn", "aACompromise" };
+	X509_REVOKED *rev = NULL;
+	ASN1_ENUMERATED *e;
+	time_t t;
+	long c = -1;
+	int crit;
+
+	if (pg->arl == NULL || X509_NAME_cmp(X509_get_issuer_name(x),
+	    X509_CRL_get_issuer(pg->arl)) != 0 ||
+	    X509_CRL_get0_by_serial(pg->arl, &rev,
+	    (ASN1_INTEGER *)X509_get0_serialNumber(x)) != 1 || rev == NULL)
+		return 0;
+	if ((e = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, &crit,
+	    NULL)) != NULL) {
+		c = ASN1_ENUMERATED_get(e);
+		ASN1_ENUMERATED_free(e);
+	}
+	fprintf(pg->f, " <strong class=\"expired\">⚠ 失効 / revoked: ARL %llu"
+	    ", %s, ", (unsigned long long)pg->arl_number, c >= 0 &&
+	    c < (long)(sizeof(why) / sizeof(why[0])) ? why[c] :
+	    "no reason code");
+	if (hk_cert_time(X509_REVOKED_get0_revocationDate(rev), &t) != 0)
+		t = 0;
+	put_time(pg->f, t);
+	fputs("</strong>", pg->f);
+	return 1;
+}
+
 /* One certificate as a card: with_qr for the CA's own certificates. */
 static int
 cert_card(struct page *pg, const struct hk_repo_file *m, int with_qr)
@@ -343,7 +383,7 @@ cert_card(struct page *pg, const struct hk_repo_file *m, int with_qr)
 	else if (pg->now > na)
 		fputs(" <strong class=\"expired\">⚠ 期限切れ / expired"
 		    "</strong>", f);
-	else
+	if (!put_arl_revoked(pg, x) && pg->now >= nb && pg->now <= na)
 		fputs(" <span class=\"ok\">有効 / valid</span>", f);
 	fputs("</dd>\n<dt>SHA-256 フィンガープリント <span lang=\"en\">"
 	    "SHA-256 fingerprint</span></dt><dd><code class=\"fp\" id=\"", f);
@@ -702,8 +742,10 @@ hk_index_html_set(const struct hk_repo_set *set, time_t now, char **html,
     size_t *len)
 {
 	struct page pg;
+	const struct hk_repo_file *m;
+	unsigned char *ad = NULL;
 	char *buf = NULL;
-	size_t blen = 0, k;
+	size_t blen = 0, alen, k;
 	int r;
 
 	*html = NULL;
@@ -713,6 +755,18 @@ hk_index_html_set(const struct hk_repo_set *set, time_t now, char **html,
 	pg.now = now;
 	if ((r = classify(&pg)) != 0)
 		goto out;
+	/* the ARL released with the set: which certificates it revokes (one
+	 * that does not read or parse marks none; its freshness row says
+	 * what it is) */
+	if ((m = hk_repo_find(set, "arl.crl")) != NULL && m->is_crl &&
+	    hk_repo_read(set, "arl.crl", &ad, &alen) == 0) {
+		const unsigned char *p = ad;
+
+		pg.arl = d2i_X509_CRL(NULL, &p, (long)alen);
+		pg.arl_number = m->number;
+		free(ad);
+	}
+	hk_err_clear();
 	if ((pg.f = open_memstream(&buf, &blen)) == NULL) {
 		r = HK_ERR_ALLOC;
 		goto out;
@@ -729,6 +783,7 @@ hk_index_html_set(const struct hk_repo_set *set, time_t now, char **html,
 	free(buf);
 	for (k = 0; k < IX_KINDS; k++)
 		free(pg.by[k]);
+	X509_CRL_free(pg.arl);
 	return r;
 }
 

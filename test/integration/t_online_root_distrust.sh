@@ -77,6 +77,15 @@ fails "publish --now: ARL 12 released" 9 "the imported ARLs run out at 2026-04-0
 check "... arl.crl is ARL 12 and lists issuing CA 1, CA Compromise" sh -c \
 	"openssl crl -inform DER -in '$P/arl.crl' -noout -crlnumber | grep -qx 'crlNumber=0x0C' &&
 	 openssl crl -inform DER -in '$P/arl.crl' -noout -text | grep -A4 -i 'Serial Number: $ISER' | grep -q 'CA Compromise'"
+# the index page: issuing CA 1 is revoked there, not "valid" (its validity
+# period still runs); root 1 and responder 1 are not on the ARL
+ok "index-page of the set with ARL 12" "$ON" index-page --repo "$P" --clock 2026-04-04T09:45:00Z --out "$T/ix.html"
+sed 's/<[^>]*>//g' "$T/ix.html" >"$T/ix.txt"
+check "... issuing CA 1's card: revoked, ARL 12, cACompromise, its time; the other cards valid" sh -c \
+	"awk '/^issuing\/issuing-1\.cer\$/ { c = 1 } c && /^有効期間/ { print; exit }' '$T/ix.txt' |
+	   grep -q '⚠ 失効 / revoked: ARL 12, cACompromise, 2026-04-04T09:00:00Z\$' &&
+	 [ \$(grep -c '失効 / revoked' '$T/ix.txt') = 1 ] &&
+	 [ \$(grep -c '有効 / valid' '$T/ix.txt') = \$((\$(grep -c '^有効期間' '$T/ix.txt') - 1)) ]"
 
 # ---- the declaration ----------------------------------------------------
 DC=(--clock 2026-04-04T10:00:00Z)
