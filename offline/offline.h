@@ -152,11 +152,16 @@ int hk_sealed_new_path(struct hk_ca *ca, const char *name, char *rel,
  * none (0, *keys NULL) for a key no re-key made. */
 int hk_sealed_history(struct hk_ca *ca, const uint8_t *key, uint8_t **keys,
     size_t *n);
-/* Remove (audited) the files of secrets/ superseded by key's own: the
- * init form of a secret key has a file of, and the files of the keys in
- * key's history; with all, the files of every other key too (a re-key
- * that stopped before its commit). */
+/* Remove (audited, each overwritten in place first: hk_sealed_shred) the
+ * files of secrets/ superseded by key's own: the init form of a secret key
+ * has a file of, and the files of the keys in key's history; with all, the
+ * files of every other key too and the leftovers of interrupted writes
+ * (a re-key that stopped before its commit). */
 int hk_sealed_tidy(struct hk_ca *ca, const uint8_t *key, int all);
+/* Overwrite the file in place with random bytes (the same inode: its
+ * blocks, as far as the file system rewrites in place), fsync it, unlink
+ * it: 1; 0 if there is no such file; < 0 on an error (said). */
+int hk_sealed_shred(const char *path);
 /* Every secret sealed under ca->qkey sealed again under newkey, and the
  * history (ca->qkey, then its own), as new files named by newkey's id;
  * each audited (quorum.rekey.seal, with its SHA-256). rk lists the files

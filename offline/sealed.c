@@ -14,7 +14,9 @@
  * of quorum.set.new over quorum.set; before that rename the old key and
  * its files are what activation reads, after it the new ones. The files of
  * a key no longer in force are removed after the commit, and a leftover
- * (a crash between the commit and the removal) by the next activation.
+ * (a crash between the commit and the removal) by the next activation;
+ * each is overwritten in place first (hk_sealed_shred), as destroy does a
+ * retired seed: the old key is what m old shares combine.
  *
  * secrets/quorum-key-history.key-KID.sealed holds the keys in force before
  * KID's (32 bytes each, newest first), sealed under KID's key, so that a
@@ -23,9 +25,11 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/sha.h>
@@ -173,6 +177,85 @@ split(const char *ent, char *name, size_t namelen, char *kid)
 	return 1;
 }
 
+/*
+ * An interrupted write's leftover of a sealed file, "NAME[.key-KID].sealed"
+ * then ".tmp-" and 16 hex digits (hk_file_write): its secret's name into
+ * name. 0 if ent is not one.
+ */
+static int
+split_tmp(const char *ent, char *name, size_t namelen)
+{
+	static const char mark[] = ".tmp-";
+	char stem[256], kid[HK_SEALED_KID_LEN + 1];
+	const char *t = strstr(ent, mark), *u;
+
+	if (t == NULL)
+		return 0;
+	while ((u = strstr(t + 1, mark)) != NULL)
+		t = u;
+	if (strlen(t + sizeof(mark) - 1) != 16 ||
+	    strspn(t + sizeof(mark) - 1, "0123456789abcdef") != 16 ||
+	    (size_t)(t - ent) >= sizeof(stem))
+		return 0;
+	memcpy(stem, ent, (size_t)(t - ent));
+	stem[t - ent] = '\0';
+	return split(stem, name, namelen, kid);
+}
+
+int
+hk_sealed_shred(const char *path)
+{
+	unsigned char rnd[4096];
+	struct stat st;
+	off_t off = 0;
+	ssize_t n;
+	size_t want;
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		hk_err_set("%s: cannot overwrite: %s", path, strerror(errno));
+		return HK_ERR_IO;
+	}
+	if (fstat(fd, &st) != 0) {
+		hk_err_set("%s: cannot overwrite: %s", path, strerror(errno));
+		close(fd);
+		return HK_ERR_IO;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		hk_err_set("%s: not a regular file", path);
+		close(fd);
+		return HK_ERR_IO;
+	}
+	while (off < st.st_size) {
+		want = (size_t)(st.st_size - off) < sizeof(rnd) ?
+		    (size_t)(st.st_size - off) : sizeof(rnd);
+		randombytes_buf(rnd, want);
+		if ((n = pwrite(fd, rnd, want, off)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			hk_err_set("%s: cannot overwrite: %s", path,
+			    n < 0 ? strerror(errno) : "short write");
+			close(fd);
+			return HK_ERR_IO;
+		}
+		off += n;
+	}
+	if (fsync(fd) != 0) {
+		hk_err_set("%s: cannot fsync the overwrite: %s", path,
+		    strerror(errno));
+		close(fd);
+		return HK_ERR_IO;
+	}
+	close(fd);
+	if (unlink(path) != 0 && errno != ENOENT) {
+		hk_err_set("%s: cannot remove: %s", path, strerror(errno));
+		return HK_ERR_IO;
+	}
+	return 1;
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -239,15 +322,22 @@ hk_sealed_tidy(struct hk_ca *ca, const uint8_t *key, int all)
 	char **ents = NULL;
 	uint8_t *hist = NULL;
 	size_t n = 0, nh = 0, i, j;
-	int r, removed = 0, older;
+	int r, removed = 0, older, tmp;
 
 	hk_sealed_key_id(key, kid);
 	if ((r = list_secrets(ca, dir, &ents, &n)) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
-		if (!split(ents[i], name, sizeof(name), ek))
-			continue;
-		if (ek[0] == '\0') {
+		tmp = 0;
+		if (!split(ents[i], name, sizeof(name), ek)) {
+			/* An interrupted write's leftover: nothing reads it,
+			 * but it may hold a secret sealed under a key never
+			 * in force (a re-key stopped there): with all, it
+			 * goes too. */
+			if (!all || !split_tmp(ents[i], name, sizeof(name)))
+				continue;
+			tmp = 1;
+		} else if (ek[0] == '\0') {
 			/* the init form: superseded once the key in force
 			 * has its own file of the same secret */
 			if ((r = form(ca, name, kid, rel, sizeof(rel), kpath,
@@ -281,17 +371,25 @@ hk_sealed_tidy(struct hk_ca *ca, const uint8_t *key, int all)
 			r = HK_ERR_INVALID;
 			goto out;
 		}
-		if (unlink(path) != 0 && errno != ENOENT) {
-			hk_err_set("%s: cannot remove (sealed under a quorum "
-			    "key not in force): %s", path, strerror(errno));
-			r = HK_ERR_IO;
+		/* overwritten in place, then unlinked: the old key is what
+		 * m old shares still combine */
+		if ((r = hk_sealed_shred(path)) < 0) {
+			hk_err_set("%s (%s)", hk_err_msg(), tmp ? "left by an "
+			    "interrupted write" : "sealed under a quorum key "
+			    "not in force");
 			goto out;
 		}
 		removed++;
-		if ((r = hk_ca_audit(ca, "secrets.remove", "ok", ca->actors,
-		    "secrets/%s removed: sealed under a quorum key not in "
-		    "force (key id %s)", ents[i], ek[0] ? ek :
-		    "of init")) != 0)
+		if (tmp)
+			r = hk_ca_audit(ca, "secrets.remove", "ok", ca->actors,
+			    "secrets/%s overwritten and removed: left by an "
+			    "interrupted write", ents[i]);
+		else
+			r = hk_ca_audit(ca, "secrets.remove", "ok", ca->actors,
+			    "secrets/%s overwritten and removed: sealed under "
+			    "a quorum key not in force (key id %s)", ents[i],
+			    ek[0] ? ek : "of init");
+		if (r != 0)
 			goto out;
 	}
 	r = 0;

@@ -52,6 +52,11 @@ check "... the old shares and the retired set open the secrets (exit 1)" \
 check "... the user PIN among them" grep -q '^opens token-user-pin.sealed$' "$T/probe"
 
 restore_pre
+# A second name of the old key's user PIN file stands in for the blocks
+# that held it: the re-key must overwrite them (as destroy does a seed's),
+# not only unlink the name and leave the bytes on the disk.
+mkdir "$T/blocks"
+ln "$A/state/secrets/token-user-pin.sealed" "$T/blocks/token-user-pin.sealed"
 ok "a rotation with --new-quorum-key" "${ROT[@]}" --new-quorum-key
 cp "$T/out" "$T/rekey.out"
 NEWSET=$(sed -n 's/^quorum.set-id = //p' "$A/state/state.conf")
@@ -64,6 +69,8 @@ check "... secrets/ holds only the new key's files" test \
 check "... the old shares and the retired set open none of them (exit 0)" \
 	bash -c "'$PROBE' '$A/state/quorum.set.$OLDSET.retired' '$A/state/secrets' ${OLDQ[*]} >'$T/probe' 2>&1"
 check "... each refused" test "$(grep -c '^refused ' "$T/probe")" = 5
+check "... nor the old key's user PIN file's blocks: overwritten in place (exit 0)" \
+	bash -c "'$PROBE' '$A/state/quorum.set.$OLDSET.retired' '$T/blocks' ${OLDQ[*]} >'$T/probe' 2>&1"
 NEWQ=("$(ns nakamura)" HK_PASS_nakamura "$(ns suzuki)" HK_NEW_suzuki)
 check "... the new shares open all of them (exit 1, 5 opened)" \
 	bash -c "'$PROBE' '$A/state/quorum.set' '$A/state/secrets' ${NEWQ[*]} >'$T/probe' 2>&1; [ \$? = 1 ] && [ \$(grep -c '^opens ' '$T/probe') = 5 ]"
@@ -110,7 +117,8 @@ ok "... the first backups restore with the third set's shares" \
 ok "... the audit log verifies" "$OFF" audit verify --state "$A/state"
 
 # Crash points (a kill, through crashat.so, at a rename): between the
-# sealed files, just before and just after the commit.
+# sealed files (before 1: a sealed file's temporary copy is left, which the
+# next re-key removes too), just before and just after the commit.
 cc -shared -fPIC -o "$T/crashat.so" "$HANKO_SRC/test/data/audit/crashat.c" -ldl
 crash() {	# crash PATTERN WHEN SKIP: the re-key killed there (exit 99)
 	local rc=0
@@ -123,6 +131,7 @@ OLDA=(--share "$A/media/yamada/share-1-yamada.hks" --passin env:HK_PASS_yamada
 	--share "$A/media/suzuki/share-3-suzuki.hks" --passin env:HK_PASS_suzuki)
 for at in "*/secrets/*.sealed.tmp-*>*/secrets/*.sealed after 0" \
 	"*/secrets/*.sealed.tmp-*>*/secrets/*.sealed after 2" \
+	"*/secrets/*.sealed.tmp-*>*/secrets/*.sealed before 1" \
 	"*/quorum.set.new>*/quorum.set before 0"; do
 	set -- $at
 	restore_pre
@@ -144,11 +153,15 @@ fails "... the old shares are refused, named as the retired set's" 4 "belongs to
 	"$OFF" activate --state "$A/state" "${OLDA[@]}"
 check "... the old key's files are still there (killed before their removal)" \
 	test -e "$A/state/secrets/token-user-pin.sealed"
+rm -rf "$T/blocks"; mkdir "$T/blocks"
+ln "$A/state/secrets/token-user-pin.sealed" "$T/blocks/token-user-pin.sealed"
 ok "... the new shares activate" "$OFF" activate --state "$A/state" "${CQ[@]}"
 check "... and that activation removed the old key's files (audited)" bash -c \
-	"[ ! -e '$A/state/secrets/token-user-pin.sealed' ] && grep -q '	secrets.remove	ok	nakamura,suzuki	secrets/token-user-pin.sealed removed' '$A/state/audit/audit.log'"
+	"[ ! -e '$A/state/secrets/token-user-pin.sealed' ] && grep -q '	secrets.remove	ok	nakamura,suzuki	secrets/token-user-pin.sealed overwritten and removed' '$A/state/audit/audit.log'"
 check "... the old shares and the retired set open nothing now" \
 	bash -c "'$PROBE' '$A/state/quorum.set.$OLDSET.retired' '$A/state/secrets' ${OLDQ[*]} >'$T/probe' 2>&1"
+check "... nor the removed user PIN file's blocks: overwritten in place (exit 0)" \
+	bash -c "'$PROBE' '$A/state/quorum.set.$OLDSET.retired' '$T/blocks' ${OLDQ[*]} >'$T/probe' 2>&1"
 ok "... the audit log verifies" "$OFF" audit verify --state "$A/state"
 
 # The old key is wiped from the re-key's memory (its history and the
