@@ -13,14 +13,10 @@
  * end of its life (hk_life_root_destroyable).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-#include <sodium.h>
 
 #include "atomic.h"
 #include "clock.h"
@@ -35,17 +31,15 @@ static const char destroy_usage[] =
 
 /* Overwrite the sealed seed in place (the same inode, so the blocks that
  * held it, as far as the filesystem rewrites in place), fsync it, then
- * unlink it (a missing one is fine). */
+ * unlink it (a missing one is fine); so every other file of the seed: one
+ * sealed under another quorum key (a re-key stopped before its commit
+ * leaves the new key's, whose shares exist) or an interrupted write's
+ * leftover (hk_sealed_retire). */
 static int
 seed_retire(struct hk_ca *ca, const char *label, int *retired)
 {
 	char rel[160], path[4096], name[96];
-	unsigned char rnd[4096];
-	struct stat st;
-	off_t off = 0;
-	ssize_t n;
-	size_t want;
-	int fd, r;
+	int r;
 
 	*retired = 0;
 	snprintf(name, sizeof(name), "backup-seed-%s", label);
@@ -54,47 +48,9 @@ seed_retire(struct hk_ca *ca, const char *label, int *retired)
 	    sizeof(path))) != 0)
 		return r;
 	/* a seed whose look-up fails is not "no seed": said */
-	if ((r = hk_path_lookup(path)) <= 0)
+	if ((r = hk_path_lookup(path)) < 0)
 		return r;
-	if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    fstat(fd, &st) != 0) {
-		hk_err_set("%s: cannot overwrite: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return HK_ERR_IO;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		hk_err_set("%s: not a regular file", path);
-		close(fd);
-		return HK_ERR_IO;
-	}
-	while (off < st.st_size) {
-		want = (size_t)(st.st_size - off) < sizeof(rnd) ?
-		    (size_t)(st.st_size - off) : sizeof(rnd);
-		randombytes_buf(rnd, want);
-		if ((n = pwrite(fd, rnd, want, off)) < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			hk_err_set("%s: cannot overwrite: %s", path,
-			    n < 0 ? strerror(errno) : "short write");
-			close(fd);
-			return HK_ERR_IO;
-		}
-		off += n;
-	}
-	if (fsync(fd) != 0) {
-		hk_err_set("%s: cannot fsync the overwrite: %s", path,
-		    strerror(errno));
-		close(fd);
-		return HK_ERR_IO;
-	}
-	close(fd);
-	if (unlink(path) != 0) {
-		hk_err_set("%s: cannot remove: %s", path, strerror(errno));
-		return HK_ERR_IO;
-	}
-	*retired = 1;
-	return hk_dir_sync(path);
+	return hk_sealed_retire(ca, name, retired);
 }
 
 int

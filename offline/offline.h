@@ -162,6 +162,10 @@ int hk_sealed_tidy(struct hk_ca *ca, const uint8_t *key, int all);
  * blocks, as far as the file system rewrites in place), fsync it, unlink
  * it: 1; 0 if there is no such file; < 0 on an error (said). */
 int hk_sealed_shred(const char *path);
+/* hk_sealed_shred every file of secrets/ that holds the secret name:
+ * under any quorum key, and an interrupted write's leftover; *retired is
+ * how many. secrets/ is fsynced after. */
+int hk_sealed_retire(struct hk_ca *ca, const char *name, int *retired);
 /* Every secret sealed under ca->qkey sealed again under newkey, and the
  * history (ca->qkey, then its own), as new files named by newkey's id;
  * each audited (quorum.rekey.seal, with its SHA-256). rk lists the files

@@ -404,6 +404,44 @@ hk_sealed_tidy(struct hk_ca *ca, const uint8_t *key, int all)
 	return r;
 }
 
+int
+hk_sealed_retire(struct hk_ca *ca, const char *secret, int *retired)
+{
+	char dir[4096], path[4096], name[128], ek[HK_SEALED_KID_LEN + 1];
+	char **ents = NULL;
+	size_t n = 0, i;
+	int r;
+
+	*retired = 0;
+	if ((r = list_secrets(ca, dir, &ents, &n)) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if (!split(ents[i], name, sizeof(name), ek) &&
+		    !split_tmp(ents[i], name, sizeof(name)))
+			continue;
+		if (strcmp(name, secret) != 0)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+		    ents[i]) >= sizeof(path)) {
+			hk_err_set("%s/%s: path too long", dir, ents[i]);
+			r = HK_ERR_INVALID;
+			goto out;
+		}
+		if ((r = hk_sealed_shred(path)) < 0)
+			goto out;
+		*retired += r;
+	}
+	r = 0;
+	if (*retired && hk_dir_sync(path) != 0) {
+		hk_err_set("%s: cannot sync the removals: %s", dir,
+		    strerror(errno));
+		r = HK_ERR_IO;
+	}
+ out:
+	free_list(ents, n);
+	return r;
+}
+
 void
 hk_rekey_free(struct hk_rekey *rk, int failed)
 {

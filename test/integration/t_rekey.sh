@@ -164,6 +164,33 @@ check "... nor the removed user PIN file's blocks: overwritten in place (exit 0)
 	bash -c "'$PROBE' '$A/state/quorum.set.$OLDSET.retired' '$T/blocks' ${OLDQ[*]} >'$T/probe' 2>&1"
 ok "... the audit log verifies" "$OFF" audit verify --state "$A/state"
 
+# A re-key killed before its commit leaves the new key's files (and the
+# new shares); a destroy run before the next re-key must retire the seed in
+# every file that holds it, or the stopped run's shares (with its
+# quorum.set.new) still open it: CPS 6-2-1-9, "no quorum, present or
+# future" (docs/key-lifecycle.md, Destruction 1).
+restore_pre
+check "killed just before the commit, again" crash "*/quorum.set.new>*/quorum.set" before 0
+SQ=("$(ns nakamura)" HK_PASS_nakamura "$(ns suzuki)" HK_NEW_suzuki)
+check "... the stopped run's shares open its seed of root-1" \
+	bash -c "'$PROBE' '$A/state/quorum.set.new' '$A/state/secrets' ${SQ[*]} >'$T/probe' 2>&1; grep -q '^opens backup-seed-root-1\.key-' '$T/probe'"
+check "... the seed of root-1 is in a file of the stopped run's key too" \
+	bash -c "ls '$A/state/secrets' | grep -q '^backup-seed-root-1\.key-[0-9a-f]*\.sealed\$'"
+# and a leftover of a write of it interrupted (hk_file_write's temporary name)
+f=$(ls "$A/state/secrets/"backup-seed-root-1.key-*.sealed)
+cp -p "$f" "$f.tmp-0123456789abcdef"
+operators
+approve_roster "$A/state" watanabe ito kimura
+ok "... a rollover makes root-2 current (old shares)" \
+	"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/rollover.yaml" --state "$A/state" \
+	--confirm-digests "${Q[@]}" "${OPS[@]}"
+ok "... root-1 is destroyed" "$OFF" destroy --state "$A/state" --key root-1 --yes-destroy root-1 "${Q[@]}"
+check "... no file of secrets/ holds root-1's seed any more" \
+	bash -c "! ls -a '$A/state/secrets' | grep -q '^backup-seed-root-1\.'"
+check "... the stopped run's shares open no seed of root-1" \
+	bash -c "'$PROBE' '$A/state/quorum.set.new' '$A/state/secrets' ${SQ[*]} >'$T/probe' 2>&1; ! grep -q '^opens backup-seed-root-1' '$T/probe'"
+ok "... the audit log verifies" "$OFF" audit verify --state "$A/state"
+
 # The old key is wiped from the re-key's memory (its history and the
 # secrets opened with it are hk_secret_alloc memory).
 if have_gdb; then
