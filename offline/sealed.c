@@ -313,6 +313,24 @@ free_list(char **v, size_t n)
 	free(v);
 }
 
+/* fsync the folder that holds quorum.set (the commit's rename). */
+static int
+sync_set(struct hk_ca *ca)
+{
+	char path[4096];
+	int r;
+
+	if ((r = hk_state_path(ca->st, "quorum.set", path, sizeof(path))) != 0)
+		return r;
+	if (hk_dir_sync(path) != 0) {
+		hk_err_set("%s: cannot sync the folder of the quorum set in "
+		    "force before removing the files of the key it replaced: "
+		    "%s; nothing removed", path, strerror(errno));
+		return HK_ERR_IO;
+	}
+	return 0;
+}
+
 int
 hk_sealed_tidy(struct hk_ca *ca, const uint8_t *key, int all)
 {
@@ -371,6 +389,12 @@ hk_sealed_tidy(struct hk_ca *ca, const uint8_t *key, int all)
 			r = HK_ERR_INVALID;
 			goto out;
 		}
+		/* Before the first removal, the state folder synced: the
+		 * rename of quorum.set that put this key in force may not be
+		 * on disk yet (a rotation killed before its own sync); were
+		 * it lost, the old set would come back without its files. */
+		if (removed == 0 && (r = sync_set(ca)) != 0)
+			goto out;
 		/* overwritten in place, then unlinked: the old key is what
 		 * m old shares still combine */
 		if ((r = hk_sealed_shred(path)) < 0) {

@@ -153,6 +153,16 @@ fails "... the old shares are refused, named as the retired set's" 4 "belongs to
 	"$OFF" activate --state "$A/state" "${OLDA[@]}"
 check "... the old key's files are still there (killed before their removal)" \
 	test -e "$A/state/secrets/token-user-pin.sealed"
+# The kill came before the rotation synced the state folder: the
+# commit's rename may not be on disk, and with it lost the old set would
+# come back without its files. The activation syncs it before it removes
+# anything; a sync that fails removes nothing.
+cc -shared -fPIC -o "$T/failfsync.so" "$HANKO_SRC/test/data/init/failfsync.c" -ldl
+fails "... an activation whose sync of the state folder fails removes nothing" 8 \
+	"quorum.set: cannot sync the folder of the quorum set in force before removing the files of the key it replaced: .*; nothing removed" \
+	env HK_FAIL_FSYNC_DIR="$(realpath "$A/state")" LD_PRELOAD="$T/failfsync.so" ASAN_OPTIONS="$ASAN_PRELOAD" \
+	"$OFF" activate --state "$A/state" "${CQ[@]}"
+check "... the old key's files are all still there" test -e "$A/state/secrets/token-user-pin.sealed"
 rm -rf "$T/blocks"; mkdir "$T/blocks"
 ln "$A/state/secrets/token-user-pin.sealed" "$T/blocks/token-user-pin.sealed"
 ok "... the new shares activate" "$OFF" activate --state "$A/state" "${CQ[@]}"
