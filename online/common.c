@@ -21,6 +21,7 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "atomic.h"
 #include "audit.h"
@@ -958,6 +959,8 @@ hk_online_issuing_arl(struct hk_store *s, struct hk_online_issuing *l)
 {
 	struct hk_store_arl a = { 0 };
 	STACK_OF(X509_REVOKED) *revs;
+	AUTHORITY_KEYID *akid = NULL;
+	const ASN1_OCTET_STRING *ck;
 	const unsigned char *p;
 	X509_CRL *c = NULL;
 	uint64_t last;
@@ -968,6 +971,7 @@ hk_online_issuing_arl(struct hk_store *s, struct hk_online_issuing *l)
 		l->revoked[i] = 0;
 		l->reason[i] = -1;
 		l->at[i] = 0;
+		l->ends[i] = 0;
 	}
 	if ((r = hk_store_arl_last(s, &last)) != 0 || last == 0)
 		return r;
@@ -983,6 +987,9 @@ hk_online_issuing_arl(struct hk_store *s, struct hk_online_issuing *l)
 		goto out;
 	}
 	l->arl = last;
+	/* the root key that signed the ARL (absent: none matches) */
+	akid = X509_CRL_get_ext_d2i(c, NID_authority_key_identifier, NULL,
+	    NULL);
 	revs = X509_CRL_get_REVOKED(c);
 	for (j = 0; j < sk_X509_REVOKED_num(revs); j++) {
 		X509_REVOKED *rv = sk_X509_REVOKED_value(revs, j);
@@ -1004,11 +1011,20 @@ hk_online_issuing_arl(struct hk_store *s, struct hk_online_issuing *l)
 			    (int)ASN1_ENUMERATED_get(why) : -1;
 			l->at[i] = t;
 			ASN1_ENUMERATED_free(why);
+			/* superseded: the copy replaced; cACompromise of a
+			 * copy another root key certified: that root's
+			 * compromise, not the issuing CA's (docs/publish.md
+			 * "An issuing CA the root revokes") */
+			ck = X509_get0_authority_key_id(l->x[i]);
+			l->ends[i] = l->reason[i] != 4 && !(l->reason[i] == 2 &&
+			    (akid == NULL || akid->keyid == NULL || ck == NULL ||
+			    ASN1_OCTET_STRING_cmp(akid->keyid, ck) != 0));
 		}
 	}
 	r = 0;
  out:
 	ERR_clear_error();
+	AUTHORITY_KEYID_free(akid);
 	X509_CRL_free(c);
 	hk_store_arl_clear(&a);
 	return r;
@@ -1020,22 +1036,24 @@ hk_online_issuing_stopped(const struct hk_online_issuing *l, EVP_PKEY *pub,
 {
 	char sh[2 * 20 + 1], t[32], rs[48];
 	const char *name;
-	int i, last = -1;
+	int i, last = -1, ended = -1, kept = 0;
 
 	if (buf != NULL && len > 0)
 		buf[0] = '\0';
 	for (i = 0; i < l->n; i++) {
 		if (EVP_PKEY_eq(pub, X509_get0_pubkey(l->x[i])) != 1)
 			continue;
-		if (!l->revoked[i] && hk_cert_valid_at(l->x[i], now)) {
-			ERR_clear_error();
-			return 0;	/* a valid copy not revoked */
-		}
+		if (!l->revoked[i] && hk_cert_valid_at(l->x[i], now))
+			kept = 1;	/* a valid copy not revoked */
 		if (l->revoked[i])
 			last = i;	/* oldest first: the latest */
+		if (l->revoked[i] && l->ends[i])
+			ended = i;	/* whatever the other copies */
 	}
 	ERR_clear_error();
-	if (last < 0)
+	if (ended >= 0)
+		last = ended;
+	else if (kept || last < 0)
 		return 0;
 	if (buf == NULL || len == 0)
 		return 1;

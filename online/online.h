@@ -219,6 +219,8 @@ struct hk_online_issuing {
 	int revoked[HK_ONLINE_ISSUING_MAX]; /* 1: that ARL lists x[i] */
 	int reason[HK_ONLINE_ISSUING_MAX]; /* its CRLReason (-1: none) */
 	time_t at[HK_ONLINE_ISSUING_MAX]; /* its revocationDate */
+	int ends[HK_ONLINE_ISSUING_MAX]; /* 1: that revocation ends the key,
+					 * whatever its other copies */
 };
 int hk_online_issuing_load(struct hk_store *s, struct hk_online_issuing *l);
 void hk_online_issuing_free(struct hk_online_issuing *l);
@@ -231,20 +233,28 @@ void hk_online_issuing_free(struct hk_online_issuing *l);
  * entry is the root's decision from the moment it signs the ARL, and
  * import verified the ARL under a root generation. A certificate is
  * revoked when that ARL lists its serial (any reason) and the ARL's issuer
- * is its issuer's name. Fills l->arl, revoked, reason, at; 0 with nothing
- * marked when no ARL is stored; HK_ERR_STATE when the stored ARL does not
- * parse (fail closed).
+ * is its issuer's name. The revocation ends the key (ends[i]; the offline
+ * rollover's rule, docs/ceremony-lifecycle.md "rollover": a copy revoked
+ * for a reason that ends the issuing CA withdraws its key) unless its
+ * reason is superseded(4) (the copy replaced) or cACompromise(2) of a copy
+ * a root key other than the ARL's signer certified (authorityKeyIdentifier
+ * not the ARL's: the compromise ceremony's revocation of all an older,
+ * compromised root generation signed). Fills l->arl, revoked, reason, at,
+ * ends; 0 with nothing marked when no ARL is stored; HK_ERR_STATE when the
+ * stored ARL does not parse (fail closed).
  */
 int hk_online_issuing_arl(struct hk_store *s, struct hk_online_issuing *l);
 /*
  * The decision every command that signs with an issuing key makes (issue,
  * responder; status reports it): 1 when the key pub has a certificate in
- * l that the ARL (hk_online_issuing_arl) revokes and no certificate of it
- * valid at now that the ARL does not list (after a root rollover the copy
- * under the new root keeps the key in use when only the old copy is
- * revoked, e.g. superseded); then buf gets "ARL N revokes issuing CA G's
- * certificate serial S (superseded, revoked T)" of the latest revoked copy. 0 when
- * the key is usable.
+ * l whose revocation by the ARL (hk_online_issuing_arl) ends the key
+ * (l->ends), or one the ARL revokes and no certificate of it valid at now
+ * that the ARL does not list (after a root rollover the copy under the new
+ * root keeps the key in use when only the old copy is revoked superseded,
+ * or cACompromise by the compromise of the old root); then buf gets "ARL N
+ * revokes issuing CA G's certificate serial S (keyCompromise, revoked T)"
+ * of the latest copy whose revocation ends the key, else of the latest
+ * revoked copy. 0 when the key is usable.
  */
 int hk_online_issuing_stopped(const struct hk_online_issuing *l,
     EVP_PKEY *pub, time_t now, char *buf, size_t len);
