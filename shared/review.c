@@ -81,6 +81,11 @@ struct rv {
 	char since[21];		/* the period's start, when by time */
 	char until[21];		/* its end */
 	time_t start_t, end_t;
+	/* the cadence is read where the log has records: from its first
+	 * (record 0) to its audit.close (a closed log); the days before a
+	 * yearly close are in the closed log, those before init nowhere */
+	time_t log_t, close_t;
+	int closed;
 	uint64_t n, first_seq, last_seq;
 	char first_time[21], last_time[21];
 	uint64_t ck_n, ck_first, ck_last;
@@ -447,12 +452,20 @@ gap_line(struct rv *v, uint64_t seq, const char *fmt, ...)
 	fputc('\n', f);
 }
 
+/* The start of the period's cadence: its start, or the log's first
+ * record when the log began after it. */
+static time_t
+cadence_start(const struct rv *v)
+{
+	return v->log_t > v->start_t ? v->log_t : v->start_t;
+}
+
 /* online: backup.create ok records more than 26 h apart (CPS 4-11-6),
  * from the last one before the period when there is one */
 static void
 backup_gap(struct rv *v, time_t t, uint64_t seq, const char *what)
 {
-	time_t from = v->have_backup ? v->backup_t : v->start_t;
+	time_t from = v->have_backup ? v->backup_t : cadence_start(v);
 	char a[21], b[21], since[64];
 
 	if (t - from <= HK_REVIEW_BACKUP_MAX)
@@ -463,7 +476,8 @@ backup_gap(struct rv *v, time_t t, uint64_t seq, const char *what)
 		snprintf(since, sizeof(since), "backup.create ok record %llu",
 		    (unsigned long long)v->backup_seq);
 	else
-		snprintf(since, sizeof(since), "the period's start");
+		snprintf(since, sizeof(since), "%s", v->log_t > v->start_t ?
+		    "the log's first record" : "the period's start");
 	gap_line(v, seq, "backup: none from %s (%s) to %s (%s): %ld h, over "
 	    "%d h (CPS 4-11-6: daily)", a, since, b, what,
 	    (long)((t - from) / 3600), HK_REVIEW_BACKUP_MAX / 3600);
@@ -482,6 +496,12 @@ each(const struct hk_audit_record *rec, void *arg)
 	const char *a, *e;
 	time_t t;
 
+	if (rec->seq == 0)
+		v->log_t = rtime(rec->time);
+	if (strcmp(rec->event, HK_AUDIT_EV_CLOSE) == 0) {
+		v->closed = 1;
+		v->close_t = rtime(rec->time);
+	}
 	before = o->has_from ? rec->seq < o->from :
 	    strcmp(rec->time, v->since) < 0;
 	after = strcmp(rec->time, v->until) > 0;
@@ -697,12 +717,16 @@ cadence_end(struct rv *v)
 	long d, first, last;
 	char date[11];
 	size_t lo, hi, mid;
+	time_t end = v->closed && v->close_t < v->end_t ? v->close_t :
+	    v->end_t;
 
+	if (end < cadence_start(v))
+		return;		/* the log has no time in the period */
 	if (v->o->online) {
 		if (v->ndays > 0)
 			qsort(v->days, v->ndays, sizeof(*v->days), long_cmp);
-		first = jst_day(v->start_t + 86399);
-		last = jst_day(v->end_t + 1) - 1;
+		first = jst_day(cadence_start(v) + 86399);
+		last = jst_day(end + 1) - 1;
 		for (d = first; d <= last; d++) {
 			for (lo = 0, hi = v->ndays; lo < hi;) {
 				mid = (lo + hi) / 2;
@@ -718,8 +742,9 @@ cadence_end(struct rv *v)
 			    "(JST): no publish.done ok record that day (CPS "
 			    "4-4-9: CRLs every 24 hours)", date);
 		}
-		backup_gap(v, v->end_t, v->last_seq, "the period's end");
-	} else if (v->unbacked && v->end_t - v->unbacked_t >
+		backup_gap(v, end, v->last_seq, end < v->end_t ?
+		    "the log's close" : "the period's end");
+	} else if (v->unbacked && end - v->unbacked_t >
 	    HK_REVIEW_BACKUP_MAX) {
 		char a[21];
 
@@ -728,7 +753,7 @@ cadence_end(struct rv *v)
 		    "those after it have no log.backup ok after them by the "
 		    "period's end, %ld h later, over %d h (CPS 4-11-6: daily)",
 		    (unsigned long long)v->unbacked_seq, a,
-		    (long)((v->end_t - v->unbacked_t) / 3600),
+		    (long)((end - v->unbacked_t) / 3600),
 		    HK_REVIEW_BACKUP_MAX / 3600);
 	}
 }

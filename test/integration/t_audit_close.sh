@@ -60,6 +60,13 @@ ok "hanko-online audit verify" "$ON" audit verify --state "$O"
 check "... reports the link (id, seq, hash)" grep -q "begins after log $old (closed): the link names its record $lastseq hash $lasthash" "$HANKO_TMP/out"
 check "... and checks it against audit/closed/" grep -q "the closed log $CL: OK" "$HANKO_TMP/out"
 ok "the closed log verifies on its own" "$OFF" audit verify --log "$CL" --key "$KEY"
+# the weekly review of the closed log over a week past its close (CPS
+# 4-11-3): no publication or backup gap is claimed after the close (those
+# days are the live log's)
+"$ON" audit review --log "$CL" --key "$KEY" --since 2026-04-01T15:00:00Z --until 2026-04-08T14:59:59Z \
+	>"$T/rv.out" 2>"$T/rv.err" || true
+check "audit review of the closed log past its close: no cadence gap after the close" \
+	grep -qx 'Cadence gaps (CPS 4-4-9 publication, 4-11-6 backup): 0' "$T/rv.out"
 check "... and says it is closed and sealed" grep -q "closed: record $((oldn)) is audit.close (2026-04-03T09:00:00Z), sealed by the checkpoint after it" "$HANKO_TMP/out"
 # The live log rolled back: its copy from before the close (with its head
 # file, a sound shorter chain) put back over the log the close began.

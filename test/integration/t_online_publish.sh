@@ -358,6 +358,14 @@ check "... the period: from record $CA; records $CA to $LAST" sh -c "grep -qx 'P
 ok "a quiet half hour: nothing needs attention (exit 0)" "$ON" audit review --state "$O" --clock 2026-04-11T00:00:00Z \
 	--since 2026-04-10T19:00:00Z --until 2026-04-10T19:30:00Z
 check "... said so: no records, nothing to read" sh -c "grep -qx '  no records in the period' '$T/out' && grep -qx 'Nothing needs the auditor.s attention (exit 0)' '$T/out'"
+# the week before the log began (init at 2026-04-02T00:00:00Z, 09:00 JST):
+# no gap is claimed for days the log does not cover (CPS 4-4-9, 4-11-6)
+"$ON" audit review --state "$O" --clock 2026-04-11T00:00:00Z --since 2026-03-28T15:00:00Z \
+	--until 2026-04-03T14:59:59Z >"$T/out" 2>"$T/err" || true
+check "a period begun before the log: its cadence from the log's first record, no day before it a gap" sh -c \
+	"sed -n '/^Cadence gaps/,/^Working/p' '$T/out' >'$T/gaps' &&
+	 ! grep -Eq 'publication: none on 2026-0(3-(29|30|31)|4-0[12])' '$T/gaps' &&
+	 ! grep -q \"the period's start\" '$T/gaps'"
 # a copy (--log, --key): its period ends at its last record
 mkdir -p "$T/copy"
 cp "$O/audit/audit.log" "$O/audit/audit.log.head" "$T/copy/"
