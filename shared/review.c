@@ -483,6 +483,16 @@ backup_gap(struct rv *v, time_t t, uint64_t seq, const char *what)
 	    (long)((t - from) / 3600), HK_REVIEW_BACKUP_MAX / 3600);
 }
 
+/* offline: is rec a record of work that a log.backup must follow? */
+static int
+offline_work(const struct hk_audit_record *rec)
+{
+	return strcmp(rec->event, "log.verify") &&
+	    strcmp(rec->event, "log.backup") &&
+	    strcmp(rec->event, HK_AUDIT_EV_CREATE) &&
+	    strcmp(rec->event, HK_AUDIT_EV_CHECKPOINT);
+}
+
 /* ---- the pass -------------------------------------------------------- */
 
 static int
@@ -519,6 +529,17 @@ each(const struct hk_audit_record *rec, void *arg)
 			v->have_backup = 1;
 			v->backup_t = rtime(rec->time);
 			v->backup_seq = rec->seq;
+		}
+		/* offline: the work before the period no log.backup followed
+		 * yet, whose gap a log.backup in the period ends */
+		if (before && !o->online) {
+			if (ok && strcmp(rec->event, "log.backup") == 0)
+				v->unbacked = 0;
+			else if (!v->unbacked && offline_work(rec)) {
+				v->unbacked = 1;
+				v->unbacked_t = rtime(rec->time);
+				v->unbacked_seq = rec->seq;
+			}
 		}
 		snprintf(v->prev_time, sizeof(v->prev_time), "%s", rec->time);
 		return 0;
@@ -601,10 +622,7 @@ each(const struct hk_audit_record *rec, void *arg)
 				    HK_REVIEW_BACKUP_MAX / 3600);
 			}
 			v->unbacked = 0;
-		} else if (!v->unbacked && strcmp(rec->event, "log.verify") &&
-		    strcmp(rec->event, "log.backup") &&
-		    strcmp(rec->event, HK_AUDIT_EV_CREATE) &&
-		    strcmp(rec->event, HK_AUDIT_EV_CHECKPOINT)) {
+		} else if (!v->unbacked && offline_work(rec)) {
 			v->unbacked = 1;
 			v->unbacked_t = t;
 			v->unbacked_seq = rec->seq;
