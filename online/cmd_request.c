@@ -314,7 +314,7 @@ leftover_check(struct request_work *w, const char *uri)
 {
 	struct csr_made c = { w->new_gen, 0 };
 	char label[48], val[HK_P11_DATA_MAX];
-	int count = 0, r;
+	int marked, r;
 
 	if ((r = hk_audit_scan(w->on->audit_log, csr_made_each, &c)) != 0) {
 		hk_err_set("%s: %s; the token's key %s is not destroyed "
@@ -323,11 +323,10 @@ leftover_check(struct request_work *w, const char *uri)
 		return r;
 	}
 	snprintf(label, sizeof(label), "issuing.%d.compromised", w->new_gen);
-	r = hk_token_data_get(w->on->tok, HK_ONLINE_MARK_APP, label, val,
-	    sizeof(val), &count);
-	if (r != 0 && r != HK_ERR_NOT_FOUND && r != HK_ERR_INVALID)
-		return r;
-	if (c.seq == 0 && count == 0)
+	if ((marked = hk_online_token_mark(w->on, label, val,
+	    sizeof(val))) < 0)
+		return marked;
+	if (c.seq == 0 && marked == 0)
 		return 0;
 	hk_err_set("%s: the token holds the key of issuing generation %d, "
 	    "which %s, but %s/state.conf names generation %d as the newest: "
@@ -519,17 +518,15 @@ static int
 signer_compromised(struct request_work *w, int *yes)
 {
 	char label[48], val[HK_P11_DATA_MAX];
-	int count = 0, r;
+	int r;
 
 	snprintf(label, sizeof(label), "issuing.%d.compromised", w->gen);
 	*yes = hk_state_get(w->on->st, label) != NULL;
 	if (*yes)
 		return 0;
-	r = hk_token_data_get(w->on->tok, HK_ONLINE_MARK_APP, label, val,
-	    sizeof(val), &count);
-	if (r != 0 && r != HK_ERR_NOT_FOUND && r != HK_ERR_INVALID)
+	if ((r = hk_online_token_mark(w->on, label, val, sizeof(val))) < 0)
 		return r;
-	*yes = r != HK_ERR_NOT_FOUND && count > 0;
+	*yes = r == 1;
 	return 0;
 }
 

@@ -1171,12 +1171,36 @@ hk_online_mark_put(struct hk_online *on, int gen, const char *kid, time_t t,
 }
 
 int
+hk_online_token_mark(struct hk_online *on, const char *label, char *val,
+    size_t len)
+{
+	size_t k;
+	int count, r;
+
+	if (len == 0)
+		return HK_ERR_INTERNAL;
+	val[0] = '\0';
+	r = hk_token_data_get(on->tok, HK_ONLINE_MARK_APP, label, val, len,
+	    &count);
+	if (r == HK_ERR_NOT_FOUND)
+		return 0;
+	if (r != 0 && r != HK_ERR_INVALID)
+		return r;
+	/* a value too long to read is still a mark */
+	if (r != 0)
+		snprintf(val, len, "%s", "(value unreadable)");
+	for (k = 0; val[k] != '\0'; k++)
+		if (val[k] < 0x20 || val[k] > 0x7e)
+			val[k] = '?';
+	return 1;
+}
+
+int
 hk_online_mark_lost(struct hk_online *on, int from, int *gen, char *val,
     size_t len)
 {
 	char label[48];
-	size_t k;
-	int top, g, count, r;
+	int top, g, r;
 
 	*gen = 0;
 	if (len > 0)
@@ -1191,21 +1215,15 @@ hk_online_mark_lost(struct hk_online *on, int from, int *gen, char *val,
 		snprintf(label, sizeof(label), "issuing.%d.compromised", g);
 		if (hk_state_get(on->st, label) != NULL)
 			continue;
-		r = hk_token_data_get(on->tok, HK_ONLINE_MARK_APP, label, val,
-		    len, &count);
-		if (r == HK_ERR_NOT_FOUND)
-			continue;
-		if (r != 0 && r != HK_ERR_INVALID)
+		if ((r = hk_online_token_mark(on, label, val, len)) < 0)
 			return r;
-		/* a value too long to read is still a mark */
-		if (r != 0)
-			snprintf(val, len, "%s", "(value unreadable)");
-		for (k = 0; val[k] != '\0'; k++)
-			if (val[k] < 0x20 || val[k] > 0x7e)
-				val[k] = '?';
+		if (r == 0)
+			continue;
 		*gen = g;
 		return 1;
 	}
+	if (len > 0)
+		val[0] = '\0';
 	return 0;
 }
 

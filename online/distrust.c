@@ -53,24 +53,9 @@ static int
 token_mark(struct hk_online *on, int gen, char *val, size_t len)
 {
 	char label[48];
-	size_t k;
-	int count, r;
 
 	snprintf(label, sizeof(label), "root.%d.compromised", gen);
-	val[0] = '\0';
-	r = hk_token_data_get(on->tok, HK_ONLINE_MARK_APP, label, val, len,
-	    &count);
-	if (r == HK_ERR_NOT_FOUND)
-		return 0;
-	if (r != 0 && r != HK_ERR_INVALID)
-		return r;
-	/* a value too long to read is still a mark */
-	if (r != 0)
-		snprintf(val, len, "%s", "(value unreadable)");
-	for (k = 0; val[k] != '\0'; k++)
-		if (val[k] < 0x20 || val[k] > 0x7e)
-			val[k] = '?';
-	return 1;
+	return hk_online_token_mark(on, label, val, len);
 }
 
 int

@@ -368,6 +368,12 @@ int hk_online_issue_lock(struct hk_online *on, int *fd);
 #define HK_ONLINE_MARK_APP	"hanko-online"
 int hk_online_mark_put(struct hk_online *on, int gen, const char *kid,
     time_t t, int *made);
+/* The token's compromise mark LABEL (a private data object of
+ * HK_ONLINE_MARK_APP): 1 with its value in val (made printable; a value
+ * too long to read is still a mark), 0 when there is none, else an
+ * error. Needs the login. */
+int hk_online_token_mark(struct hk_online *on, const char *label, char *val,
+    size_t len);
 int hk_online_mark_lost(struct hk_online *on, int from, int *gen, char *val,
     size_t len);
 int hk_online_mark_refuse(struct hk_online *on, int gen, const char *val);
