@@ -13,8 +13,8 @@
  * the root (the store's issuing rows). The first CSR, before any issuing
  * certificate exists, is not a bundle: "hanko-online init" prints its
  * SHA-256, read aloud in the ceremony (docs/air-gap.md); so is a CSR whose
- * signer generation is marked compromised or revoked by the root's ARL
- * (request_plain).
+ * signer generation is marked compromised or revoked by the root's ARL, or
+ * whose certificate has ended (request_plain).
  *
  * The signer's sequence number (state.conf issuing.<g>.bundle-sequence,
  * the last one used) is saved before the bundle is written, so a number is
@@ -35,6 +35,7 @@
 #include "atomic.h"
 #include "audit.h"
 #include "bundle.h"
+#include "cert.h"
 #include "clock.h"
 #include "csr.h"
 #include "err.h"
@@ -89,6 +90,8 @@ struct request_work {
 	struct hk_bundle_trust t;	/* pinned root + stored links */
 	char stopped[512];		/* the root's ARL revokes the signer's
 					 * key (signer_revoked), or "" */
+	char ended[32];			/* the signer's certificate ended at
+					 * this notAfter (find_signer), or "" */
 };
 
 static int
@@ -224,11 +227,20 @@ find_signer(struct request_work *w)
 		EVP_PKEY_free(pub);
 		if (best == NULL)
 			continue;
-		if (X509_cmp_time(X509_get0_notBefore(best), &now) >= 0 ||
-		    X509_cmp_time(X509_get0_notAfter(best), &now) <= 0) {
+		if (X509_cmp_time(X509_get0_notBefore(best), &now) >= 0) {
 			hk_err_set("store: issuing generation %d: its "
 			    "certificate is not valid now", gen);
 			return HK_ERR_STATE;
+		}
+		/* Ended: the root refuses a bundle it signs (SPEC 6.2), so
+		 * the next generation's CSR, the only way on, goes as the
+		 * request alone (request_plain), its SHA-256 read aloud. */
+		if (X509_cmp_time(X509_get0_notAfter(best), &now) <= 0) {
+			time_t na;
+
+			if (hk_cert_time(X509_get0_notAfter(best), &na) != 0)
+				return HK_ERR_STATE;
+			hk_time_format(na, w->ended, sizeof(w->ended));
 		}
 		w->cert = best;
 		w->gen = gen;
@@ -551,14 +563,15 @@ signer_revoked(struct request_work *w, int *yes)
 }
 
 /*
- * The request of the next generation when the signer is compromised: no
+ * The request of the next generation when the signer is compromised,
+ * revoked by the root (bad) or its certificate ended (not bad): no
  * bundle, the request alone in OUT (a new folder), its SHA-256 printed to
  * be read aloud in the ceremony, as for the first CSR (docs/air-gap.md).
  * No sequence number is spent. state.conf records a new key before OUT is
  * written; running it again gives the same request.
  */
 static int
-request_plain(const struct request_opts *o, struct request_work *w)
+request_plain(const struct request_opts *o, struct request_work *w, int bad)
 {
 	char path[4096], *dn;
 	int n, r;
@@ -574,7 +587,14 @@ request_plain(const struct request_opts *o, struct request_work *w)
 		return HK_ERR_USAGE;
 	}
 	dn = hk_name_print(X509_get_subject_name(w->cert));
-	if (w->stopped[0] != '\0')
+	if (!bad)
+		hk_online_audit(w->on, "csr.make", "ok", "certs/issuing-%d.csr."
+		    "der (issuing generation %d) SHA-256 %s; no bundle: issuing "
+		    "generation %d %s: its certificate ended %s (SPEC 6.2): the "
+		    "request alone to %s, its SHA-256 read aloud", w->new_gen,
+		    w->new_gen, w->csr.hex, w->gen, dn ? dn : "?", w->ended,
+		    path);
+	else if (w->stopped[0] != '\0')
 		hk_online_audit(w->on, "csr.make", "ok", "certs/issuing-%d.csr."
 		    "der (issuing generation %d) SHA-256 %s; no bundle: issuing "
 		    "generation %d %s is revoked by the root (%s; CPS 4-14-2): "
@@ -592,7 +612,12 @@ request_plain(const struct request_opts *o, struct request_work *w)
 	    (r = hk_file_write(path, w->csr.der, w->csr.len, 0644,
 	    HK_WRITE_NOREPLACE)) != 0)
 		return r;
-	if (w->stopped[0] != '\0')
+	if (!bad)
+		printf("Issuing generation %d's certificate ended %s (CPS "
+		    "1-3-2): the root refuses a bundle signed by a certificate "
+		    "that is not valid (SPEC 6.2): no bundle made.\n", w->gen,
+		    w->ended);
+	else if (w->stopped[0] != '\0')
 		printf("Issuing generation %d is revoked by the root (%s; CPS "
 		    "4-14-2): the root refuses bundles of a revoked issuing "
 		    "CA: no bundle made.\n", w->gen, w->stopped);
@@ -637,8 +662,8 @@ request(const struct request_opts *o, struct request_work *w)
 		if ((r = signer_compromised(w, &bad)) != 0 ||
 		    (!bad && (r = signer_revoked(w, &bad)) != 0))
 			return r;
-		if (bad)
-			return request_plain(o, w);
+		if (bad || w->ended[0] != '\0')
+			return request_plain(o, w, bad);
 		snprintf(name[0], sizeof(name[0]), "issuing-%d.csr.der",
 		    w->new_gen);
 		snprintf(name[1], sizeof(name[1]), "issuing-%d.csr.sha256",
@@ -653,6 +678,16 @@ request(const struct request_opts *o, struct request_work *w)
 		/* a revocation request the root would refuse unread: the root
 		 * has revoked the signer (SPEC 13.4), which is also what a
 		 * request to revoke it asks; no sequence number is spent */
+		if (w->ended[0] != '\0') {
+			hk_err_set("store: issuing generation %d: its "
+			    "certificate ended %s: the offline reader refuses "
+			    "a bundle it signs (SPEC 6.2); no revocation "
+			    "request made (the root's ARL lists no expired "
+			    "certificate; one to revoke goes to the root on "
+			    "paper, with the CA manager's instruction: "
+			    "revoke.yaml)", w->gen, w->ended);
+			return HK_ERR_STATE;
+		}
 		if ((r = signer_revoked(w, &bad)) != 0)
 			return r;
 		if (bad) {

@@ -178,13 +178,42 @@ check "... the two bundles carry sequences $((SEQB + 1)) and $((SEQB + 2)), each
 check "... state.conf keeps the last one" grep -qx "issuing.2.bundle-sequence = $((SEQB + 2))" "$O/state.conf"
 ok "both import offline: no replay" bash -c "'$OFF' bundle import --state '$S' ${C2[*]} --into '$T/in-race2' '$T/r-race2' && \
 	'$OFF' bundle import --state '$S' ${C2[*]} --into '$T/in-race1' '$T/r-race1'"
-flock "$O/state.lock" sleep 30 &
+# -F: the lock holder is the sleep itself, so that killing it frees the
+# lock for what follows
+flock -F "$O/state.lock" sleep 30 &
 LP=$!
 for i in $(seq 1 500); do flock -n "$O/state.lock" true 2>/dev/null || break; sleep 0.02; done
 fails "a request while another writer holds the state lock" 3 "state.lock: another hanko-online command is changing state.conf" \
 	"$ON" request --state "$O" "${C2[@]}" --type revocation-request --reason 4 --out "$T/r-race3"
 check "... no bundle, no sequence number spent" bash -c "[ ! -e '$T/r-race3' ] && grep -qx 'issuing.2.bundle-sequence = $((SEQB + 2))' '$O/state.conf'"
 kill "$LP" 2>/dev/null; wait "$LP" 2>/dev/null || true
+
+# After issuing CA 2's certificate ended (2031-04-03T09:59:59Z; CPS 1-3-2,
+# every warning of status missed): the offline reader refuses a bundle it
+# signs (SPEC 6.2), so the next generation's CSR goes alone, its SHA-256
+# read aloud, as for the first CSR. It was refused ("its certificate is not
+# valid now"), the step status and issue name: no way on but a new CA.
+CE=(--clock 2031-04-04T09:00:00Z)
+SEQE=$(sed -n 's/^issuing\.2\.bundle-sequence = //p' "$O/state.conf")
+ok "issuing CA 2 ended: request --type csr" "$ON" request --state "$O" "${CE[@]}" --type csr --out "$T/r-csr3e"
+check "... no bundle: the request alone, no sequence spent" bash -c \
+	"[ \"\$(ls '$T/r-csr3e')\" = issuing-3.csr.der ] && grep -qx 'issuing.2.bundle-sequence = $SEQE' '$O/state.conf' && \
+	 cmp -s '$T/r-csr3e/issuing-3.csr.der' '$O/certs/issuing-3.csr.der'"
+H3=$(sha256sum <"$T/r-csr3e/issuing-3.csr.der" | cut -c1-64)
+check "... says why and prints its SHA-256 to read aloud" bash -c \
+	"grep -qx \"Issuing generation 2's certificate ended 2031-04-03T09:59:59Z (CPS 1-3-2): the root refuses a bundle signed by a certificate that is not valid (SPEC 6.2): no bundle made.\" '$T/out' && grep -qx '  $H3' '$T/out'"
+check "... audited" grep -q "	csr.make	ok	.*SHA-256 $H3; no bundle: issuing generation 2 .*: its certificate ended 2031-04-03T09:59:59Z" "$O/audit/audit.log"
+fails "a revocation request signed by the ended certificate: refused, saying what to do" 3 \
+	"issuing generation 2: its certificate ended 2031-04-03T09:59:59Z: the offline reader refuses a bundle it signs \\(SPEC 6.2\\); no revocation request made .*revoke.yaml" \
+	"$ON" request --state "$O" "${CE[@]}" --type revocation-request --reason 4 --out "$T/r-reve"
+echo "$H3" >"$T/csr3e.sha256"
+ok "the rollover (root 1's key use ended 2031-04-01)" "$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/rollover.yaml" \
+	--state "$S" --clock 2031-04-04T10:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+ok "the issue-subca ceremony certifies it by the SHA-256 read aloud" \
+	issue_subca "$T/r-csr3e/issuing-3.csr.der" "$T/csr3e.sha256" 2031-04-04T11:00:00Z
+check "... issuing CA 3 of that key, 5 years" bash -c \
+	"[ \"\$(openssl x509 -in '$S/certs/issuing-3.pem' -noout -pubkey)\" = \"\$(openssl req -inform DER -in '$T/r-csr3e/issuing-3.csr.der' -noout -pubkey)\" ] && \
+	 [ \"\$(openssl x509 -in '$S/certs/issuing-3.pem' -noout -enddate)\" = 'notAfter=Apr  4 10:59:59 2036 GMT' ]"
 ok "the offline audit log verifies" "$OFF" audit verify --state "$S"
 ok "the online audit log verifies" "$OFF" audit verify --state "$O"
 finish
