@@ -608,6 +608,39 @@ publication(struct status_work *w)
 
 /* ---- OCSP (CPS 4-4-4-1, 1-3-2) ---- */
 
+/* A responder other than responder.current that the signer uses: an
+ * older issuing generation's (docs/ocsp.md "Issuing generations"); its
+ * renewal window as ocsp-refresh's warning. */
+static int
+older_responder(long n, int gen, time_t na, int final, void *arg)
+{
+	struct status_work *w = arg;
+	const char *cur = hk_state_get(w->on->st, "responder.current");
+	char t[32], opt[32] = "";
+
+	if (cur != NULL && strtol(cur, NULL, 10) == n)
+		return 0;
+	hk_time_format(na, t, sizeof(t));
+	printf("ocsp: responder %ld (issuing generation %d): notAfter %s "
+	    "(CPS 1-3-2, 4-4-4-1)\n", n, gen, t);
+	if (final)
+		printf("ocsp: responder %ld: ends with its issuing CA: no "
+		    "renewal takes it further\n", n);
+	else if (na - w->now < HK_OCSP_RENEW_DAYS * 86400) {
+		printf("ocsp: responder %ld: in its renewal window (%d days "
+		    "before its end)\n", n, HK_OCSP_RENEW_DAYS);
+		if (gen > 0)
+			snprintf(opt, sizeof(opt), " --generation %d", gen);
+		warn(w, "CPS 4-4-4-1: OCSP responder %ld (issuing generation "
+		    "%d) %s %s: run hanko-online responder --state %s%s to "
+		    "renew it, then restart hanko-online serve", n, gen,
+		    na <= w->now ? "ended" : "ends", t, w->on->st->dir, opt);
+	} else
+		printf("ocsp: responder %ld: not in its renewal window (%d "
+		    "days before its end)\n", n, HK_OCSP_RENEW_DAYS);
+	return 0;
+}
+
 static int
 ocsp(struct status_work *w)
 {
@@ -643,7 +676,10 @@ ocsp(struct status_work *w)
 	} else
 		printf("ocsp: responder %ld: not in its renewal window (%d "
 		    "days before its end)\n", n, HK_OCSP_RENEW_DAYS);
-	return 0;
+	/* the older issuing generations' responders, as ocsp-refresh signs
+	 * with them and warns (their certificates are answered by them) */
+	return hk_ocsp_responders_each(w->on->st, w->store, w->now,
+	    older_responder, w);
 }
 
 /* ---- backup (CPS 4-11-6, 4-12-2-4) and the audit log (CPS 4-11) ---- */

@@ -932,6 +932,27 @@ idents_load(const struct hk_state *st, struct hk_store *s, time_t now,
 	return r;
 }
 
+int
+hk_ocsp_responders_each(const struct hk_state *st, struct hk_store *s,
+    time_t now, int (*fn)(long n, int gen, time_t not_after, int final,
+    void *arg), void *arg)
+{
+	struct ocsp_ident ids[MAX_ISSUERS];
+	char warn[WARN_MAX];
+	size_t n = 0, i;
+	int r;
+
+	if ((r = idents_load(st, s, now, ids, &n, warn)) != 0)
+		return r;
+	for (i = 0, r = 0; i < n; i++) {
+		if (r == 0)
+			r = fn(ids[i].number, ids[i].gen, ids[i].not_after,
+			    ident_final(&ids[i]), arg);
+		ident_free(&ids[i]);
+	}
+	return r;
+}
+
 /* 1 when cid names our issuing CA (its DN and key hashed as cid says). */
 static int
 ident_match(const struct ocsp_ident *id, OCSP_CERTID *cid)

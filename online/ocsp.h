@@ -183,6 +183,13 @@ struct hk_state;
 struct hk_store;
 int hk_ocsp_responder_info(const struct hk_state *st, struct hk_store *s,
     long n, int *gen, time_t *not_after, int *final);
+/* Each responder the signer would sign with at now (hk_ocsp_signer_open's
+ * choice, without the token: every issuing generation valid now, by its
+ * newest responder), as hk_ocsp_responder_info gives them, to fn; its
+ * non-zero return stops the walk and is returned. For status. */
+int hk_ocsp_responders_each(const struct hk_state *st, struct hk_store *s,
+    time_t now, int (*fn)(long n, int gen, time_t not_after, int final,
+    void *arg), void *arg);
 
 /*
  * Decode a job strictly (hk_ocsp_job_decode), check that every CertID

@@ -151,6 +151,21 @@ check "... 4 signed, by responder 2 and responder 1 (issuing generation 1)" grep
 	"$HANKO_TMP/out"
 check "... every certificate of both generations has its response (5 + 4)" test \
 	"$(sqlite3 "$O/store.db" "SELECT count(*) FROM ocsp_responses")" = 9
+# status (read-only: its --clock moves nothing) warns of responder 1, the
+# older generation's, 30 days before its end as ocsp-refresh does; it
+# looked at responder.current only, and said nothing even once responder 1
+# had ended and generation 1's certificates were answered unauthorized.
+W1="hanko-online status: warning: CPS 4-4-4-1: OCSP responder 1 (issuing generation 1)"
+"$ON" status --state "$O" --clock 2027-03-02T13:00:00Z >"$T/st1.out" 2>"$T/st1.err" || true
+check "status 31 days before responder 1 ends: its line, no warning" sh -c \
+	"grep -qx 'ocsp: responder 1 (issuing generation 1): notAfter 2027-04-02T12:59:59Z (CPS 1-3-2, 4-4-4-1)' '$T/st1.out' &&
+	 ! grep -q 'OCSP responder 1' '$T/st1.err'"
+"$ON" status --state "$O" --clock 2027-03-04T13:00:00Z >"$T/st2.out" 2>"$T/st2.err" || true
+check "status 29 days before: a warning naming responder --generation 1" grep -qxF \
+	"$W1 ends 2027-04-02T12:59:59Z: run hanko-online responder --state $O --generation 1 to renew it, then restart hanko-online serve" "$T/st2.err"
+rc=0; "$ON" status --state "$O" --clock 2027-04-03T13:00:00Z >"$T/st3.out" 2>"$T/st3.err" || rc=$?
+check "status after it ended: exit 9, the warning says ended" sh -c "[ $rc = 9 ] && grep -qxF \
+	'$W1 ended 2027-04-02T12:59:59Z: run hanko-online responder --state $O --generation 1 to renew it, then restart hanko-online serve' '$T/st3.err'"
 OAT=(-attime "$(date -u -d 2026-04-03T14:30:00Z +%s)" -validity_period "$(since 2026-04-01T00:00:00Z)")
 # ocsp_is NAME ISSUING CERT-PEM STATUS: openssl's request answered by
 # ocsp-answer from the pre-signed responses, verified by openssl with the
