@@ -76,6 +76,13 @@ struct list {
 	uint64_t more_first, more_last;	/* seqs of those not kept */
 };
 
+/* a backup.create ok in the period */
+struct bk {
+	time_t t;
+	uint64_t seq;
+	int closed;		/* in the closed log before the live one */
+};
+
 struct rv {
 	const struct hk_review_opts *o;
 	char since[21];		/* the period's start, when by time */
@@ -98,10 +105,16 @@ struct rv {
 	/* publication: the JST days with a publish.done ok */
 	long *days;
 	size_t ndays, capdays;
-	/* online backup: the last backup.create ok */
+	/* online backup: the last backup.create ok before the period, and
+	 * those in it (of the closed log before a linked log too) */
 	int have_backup;
 	time_t backup_t;
 	uint64_t backup_seq;
+	int backup_closed;	/* that one is the closed log's */
+	struct bk *bk;
+	size_t nbk, capbk;
+	int closed_pass;	/* reading the closed log before the live one */
+	time_t cad_end_t;	/* the cadence's end: the period's, or the close */
 	/* offline: the first record of work no log.backup followed yet */
 	int unbacked;
 	time_t unbacked_t;
@@ -463,34 +476,43 @@ cadence_start(const struct rv *v)
 /* online: backup.create ok records more than 26 h apart (CPS 4-11-6),
  * from the last one before the period when there is one */
 static void
-backup_gap(struct rv *v, time_t t, uint64_t seq, const char *what)
+backup_gap(struct rv *v, time_t from, const char *since, time_t t,
+    uint64_t seq, const char *what)
 {
-	time_t from = v->have_backup ? v->backup_t : cadence_start(v);
-	char a[21], b[21], since[64];
+	char a[21], b[21];
 
 	if (t - from <= HK_REVIEW_BACKUP_MAX)
 		return;
 	hk_time_format(from, a, sizeof(a));
 	hk_time_format(t, b, sizeof(b));
-	if (v->have_backup)
-		snprintf(since, sizeof(since), "backup.create ok record %llu",
-		    (unsigned long long)v->backup_seq);
-	else
-		snprintf(since, sizeof(since), "%s", v->log_t > v->start_t ?
-		    "the log's first record" : "the period's start");
 	gap_line(v, seq, "backup: none from %s (%s) to %s (%s): %ld h, over "
 	    "%d h (CPS 4-11-6: daily)", a, since, b, what,
 	    (long)((t - from) / 3600), HK_REVIEW_BACKUP_MAX / 3600);
 }
 
-/* offline: is rec a record of work that a log.backup must follow? */
 static int
-offline_work(const struct hk_audit_record *rec)
+bk_add(struct rv *v, time_t t, uint64_t seq)
 {
-	return strcmp(rec->event, "log.verify") &&
-	    strcmp(rec->event, "log.backup") &&
-	    strcmp(rec->event, HK_AUDIT_EV_CREATE) &&
-	    strcmp(rec->event, HK_AUDIT_EV_CHECKPOINT);
+	struct bk *nb;
+
+	if (v->nbk == v->capbk) {
+		v->capbk = v->capbk ? 2 * v->capbk : 64;
+		if ((nb = realloc(v->bk, v->capbk * sizeof(*nb))) == NULL)
+			return HK_ERR_ALLOC;
+		v->bk = nb;
+	}
+	v->bk[v->nbk].t = t;
+	v->bk[v->nbk].seq = seq;
+	v->bk[v->nbk++].closed = v->closed_pass;
+	return 0;
+}
+
+static int
+bk_cmp(const void *a, const void *b)
+{
+	const struct bk *x = a, *y = b;
+
+	return x->t < y->t ? -1 : x->t > y->t;
 }
 
 /* ---- the pass -------------------------------------------------------- */
@@ -506,11 +528,27 @@ each(const struct hk_audit_record *rec, void *arg)
 	const char *a, *e;
 	time_t t;
 
-	if (rec->seq == 0)
-		v->log_t = rtime(rec->time);
-	if (strcmp(rec->event, HK_AUDIT_EV_CLOSE) == 0) {
-		v->closed = 1;
-		v->close_t = rtime(rec->time);
+	if (v->closed_pass) {
+		/* the closed log before a linked log: only its part of the
+		 * cadence (its records are reviewed with --log on it) */
+		if (!ok)
+			return 0;
+		t = rtime(rec->time);
+		if (strcmp(rec->event, "backup.create") == 0) {
+			if (strcmp(rec->time, v->since) < 0) {
+				if (!v->have_backup || t >= v->backup_t) {
+					v->have_backup = 1;
+					v->backup_t = t;
+					v->backup_seq = rec->seq;
+					v->backup_closed = 1;
+				}
+			} else if (strcmp(rec->time, v->until) <= 0)
+				return bk_add(v, t, rec->seq);
+		} else if (strcmp(rec->event, "publish.done") == 0 &&
+		    strcmp(rec->time, v->since) >= 0 &&
+		    strcmp(rec->time, v->until) <= 0)
+			return days_add(v, jst_day(t));
+		return 0;
 	}
 	before = o->has_from ? rec->seq < o->from :
 	    strcmp(rec->time, v->since) < 0;
@@ -599,12 +637,9 @@ each(const struct hk_audit_record *rec, void *arg)
 	if (o->online && ok && strcmp(rec->event, "publish.done") == 0 &&
 	    (r = days_add(v, jst_day(t))) != 0)
 		return r;
-	if (o->online && ok && strcmp(rec->event, "backup.create") == 0) {
-		backup_gap(v, t, rec->seq, "backup.create ok");
-		v->have_backup = 1;
-		v->backup_t = t;
-		v->backup_seq = rec->seq;
-	}
+	if (o->online && ok && strcmp(rec->event, "backup.create") == 0 &&
+	    (r = bk_add(v, t, rec->seq)) != 0)
+		return r;
 	if (!o->online) {
 		if (ok && strcmp(rec->event, "log.backup") == 0) {
 			if (v->unbacked && t - v->unbacked_t >
@@ -728,23 +763,24 @@ print_period(const struct rv *v, const struct hk_audit_report *rep,
 }
 
 /* CPS 4-4-9: every JST day wholly within the period has a publication;
- * CPS 4-11-6: no 26 h without a backup up to the period's end. */
+ * CPS 4-11-6: no 26 h without a backup up to the period's end. Both up to
+ * the log's close instead when it was closed within the period (the rest
+ * is the next log's, whose review reads the closed log's part too). */
 static void
 cadence_end(struct rv *v)
 {
 	long d, first, last;
-	char date[11];
-	size_t lo, hi, mid;
-	time_t end = v->closed && v->close_t < v->end_t ? v->close_t :
-	    v->end_t;
+	char date[11], since[96];
+	size_t lo, hi, mid, i;
+	time_t from;
 
 	if (end < cadence_start(v))
 		return;		/* the log has no time in the period */
 	if (v->o->online) {
 		if (v->ndays > 0)
 			qsort(v->days, v->ndays, sizeof(*v->days), long_cmp);
-		first = jst_day(cadence_start(v) + 86399);
-		last = jst_day(end + 1) - 1;
+		first = jst_day(v->start_t + 86399);
+		last = jst_day(v->cad_end_t + 1) - 1;
 		for (d = first; d <= last; d++) {
 			for (lo = 0, hi = v->ndays; lo < hi;) {
 				mid = (lo + hi) / 2;
@@ -760,18 +796,38 @@ cadence_end(struct rv *v)
 			    "(JST): no publish.done ok record that day (CPS "
 			    "4-4-9: CRLs every 24 hours)", date);
 		}
-		backup_gap(v, end, v->last_seq, end < v->end_t ?
-		    "the log's close" : "the period's end");
-	} else if (v->unbacked && end - v->unbacked_t >
+		if (v->nbk > 0)
+			qsort(v->bk, v->nbk, sizeof(*v->bk), bk_cmp);
+		from = v->have_backup ? v->backup_t : v->start_t;
+		if (v->have_backup)
+			snprintf(since, sizeof(since), "backup.create ok record "
+			    "%llu%s", (unsigned long long)v->backup_seq,
+			    v->backup_closed ? " of the closed log" : "");
+		else
+			snprintf(since, sizeof(since), "the period's start");
+		for (i = 0; i < v->nbk; i++) {
+			backup_gap(v, from, since, v->bk[i].t, v->bk[i].seq,
+			    v->bk[i].closed ? "backup.create ok of the closed "
+			    "log" : "backup.create ok");
+			from = v->bk[i].t;
+			snprintf(since, sizeof(since), "backup.create ok record "
+			    "%llu%s", (unsigned long long)v->bk[i].seq,
+			    v->bk[i].closed ? " of the closed log" : "");
+		}
+		backup_gap(v, from, since, v->cad_end_t, v->last_seq,
+		    v->cad_end_t < v->end_t ? "the log's close" :
+		    "the period's end");
+	} else if (v->unbacked && v->cad_end_t - v->unbacked_t >
 	    HK_REVIEW_BACKUP_MAX) {
 		char a[21];
 
 		hk_time_format(v->unbacked_t, a, sizeof(a));
 		gap_line(v, v->unbacked_seq, "backup: record %llu (%s) and "
 		    "those after it have no log.backup ok after them by the "
-		    "period's end, %ld h later, over %d h (CPS 4-11-6: daily)",
+		    "%s, %ld h later, over %d h (CPS 4-11-6: daily)",
 		    (unsigned long long)v->unbacked_seq, a,
-		    (long)((end - v->unbacked_t) / 3600),
+		    v->cad_end_t < v->end_t ? "log's close" : "period's end",
+		    (long)((v->cad_end_t - v->unbacked_t) / 3600),
 		    HK_REVIEW_BACKUP_MAX / 3600);
 	}
 }
@@ -782,7 +838,7 @@ hk_review_run(const char *log, EVP_PKEY *pub, const char *prev,
 {
 	struct hk_audit_report rep;
 	struct rv v;
-	char *text = NULL, lt[21];
+	char *text = NULL, lt[21], closed[4096] = "";
 	size_t tlen = 0;
 	unsigned char md[32];
 	char hex[65];
@@ -828,9 +884,51 @@ hk_review_run(const char *log, EVP_PKEY *pub, const char *prev,
 	/* audit verify's lines: the log, the notes, the links back */
 	if ((r = hk_audit_report_verified(log, &rep, prev, pub, f)) != 0)
 		goto out;
+	/* a log closed within the period: its cadence up to the close */
+	v.cad_end_t = v.end_t;
+	if (rep.close_seq >= 0 && rep.close_time[0] &&
+	    strcmp(rep.close_time, v.until) <= 0 &&
+	    rtime(rep.close_time) >= v.start_t)
+		v.cad_end_t = rtime(rep.close_time);
+	/* a log begun by a close within the period: the closed log's part of
+	 * it (verified above with the link) read for the cadence too */
+	if (o->online && !o->has_from && rep.linked && rep.link_time[0] &&
+	    strcmp(rep.link_time, v.since) > 0) {
+		struct hk_audit_report crep;
+
+		if (prev != NULL)
+			snprintf(closed, sizeof(closed), "%s", prev);
+		else if (hk_audit_find_closed(log, rep.prev_log_id, closed,
+		    sizeof(closed)) != 0)
+			closed[0] = '\0';
+		if (closed[0] != '\0') {
+			v.closed_pass = 1;
+			if ((r = hk_audit_verify_each(closed, NULL, &crep, each,
+			    &v)) != 0)
+				goto out;
+			v.closed_pass = 0;
+		}
+	}
 	if (v.n > 0 || o->has_from == 0)
 		cadence_end(&v);
 	print_period(&v, &rep, f);
+	if (rep.linked && rep.link_time[0] && !o->has_from &&
+	    strcmp(rep.link_time, v.since) > 0)
+		fprintf(f, "  the log begins at %s (record 1, audit.link), "
+		    "after the period's start: the period's records before it "
+		    "are in the closed log %s%s (review them with --log on it, "
+		    "the same --since and --until)%s\n", rep.link_time,
+		    closed[0] ? closed : rep.prev_log_id,
+		    closed[0] ? "" : " (not kept)", closed[0] && o->online ?
+		    "; its publications and backups count in the cadence "
+		    "gaps below" : "");
+	if (v.cad_end_t < v.end_t)
+		fprintf(f, "  the log was closed at %s (record %lld, "
+		    "audit.close), before the period's end: the period's "
+		    "records after it are in the next log (review it with the "
+		    "same --since and --until); the cadence gaps below are "
+		    "checked up to the close\n", rep.close_time,
+		    (long long)rep.close_seq);
 	fprintf(f, "Counts per event and result:\n");
 	table_print(v.events, f);
 	fprintf(f, "Counts per actor (%s):\n", o->online ?
@@ -896,5 +994,6 @@ hk_review_run(const char *log, EVP_PKEY *pub, const char *prev,
 	table_free(v.events);
 	table_free(v.actors);
 	free(v.days);
+	free(v.bk);
 	return r;
 }
