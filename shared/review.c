@@ -102,6 +102,7 @@ struct rv {
 	char prev_time[21];	/* the record before, any */
 	struct table *events, *actors;
 	struct list notok, attn, gaps, hours;
+	struct list cer;	/* offline: each ceremony's transcript */
 	/* publication: the JST days with a publish.done ok */
 	long *days;
 	size_t ndays, capdays;
@@ -385,6 +386,25 @@ record_line(struct list *l, const struct hk_audit_record *rec)
 	    n < rec->dlen ? " [cut]" : "");
 }
 
+/* seq time details, the details whole (a ceremony.transcript record: the
+ * script, the transcript's path and SHA-256, who signed it) */
+static int
+record_line_whole(struct list *l, const struct hk_audit_record *rec)
+{
+	char *esc;
+	FILE *f;
+
+	if ((f = list_line(l, rec->seq)) == NULL)
+		return 0;
+	if ((esc = malloc(4 * rec->dlen + 1)) == NULL)
+		return HK_ERR_ALLOC;
+	hk_audit_escape(rec->details, rec->dlen, esc);
+	fprintf(f, "  %llu %s %s\n", (unsigned long long)rec->seq, rec->time,
+	    esc);
+	free(esc);
+	return 0;
+}
+
 static int
 always_read(const char *event)
 {
@@ -615,6 +635,9 @@ each(const struct hk_audit_record *rec, void *arg)
 		record_line(&v->notok, rec);
 	else if (always_read(rec->event))
 		record_line(&v->attn, rec);
+	if (!o->online && strcmp(rec->event, "ceremony.transcript") == 0 &&
+	    (r = record_line_whole(&v->cer, rec)) != 0)
+		return r;
 	if (v->prev_time[0] && strcmp(rec->time, v->prev_time) < 0) {
 		FILE *f = list_line(&v->attn, rec->seq);
 
@@ -876,6 +899,7 @@ hk_review_run(const char *log, EVP_PKEY *pub, const char *prev,
 	    (v.actors = calloc(1, sizeof(*v.actors))) == NULL ||
 	    list_open(&v.notok) != 0 || list_open(&v.attn) != 0 ||
 	    list_open(&v.gaps) != 0 || list_open(&v.hours) != 0 ||
+	    list_open(&v.cer) != 0 ||
 	    (f = open_memstream(&text, &tlen)) == NULL)
 		goto out;
 	if ((r = hk_audit_verify_each(log, pub, &rep, each, &v)) != 0)
@@ -941,6 +965,12 @@ hk_review_run(const char *log, EVP_PKEY *pub, const char *prev,
 	    "profile, keys, compromise, restore, destroy, close, notes): "
 	    "%llu\n", (unsigned long long)v.attn.n);
 	list_end(&v.attn, f);
+	if (!o->online) {
+		fprintf(f, "Ceremonies (each transcript, to hold against its "
+		    "signed printed copy: sha256sum of the .txt): %llu\n",
+		    (unsigned long long)v.cer.n);
+		list_end(&v.cer, f);
+	}
 	fprintf(f, "Cadence gaps (%s): %llu\n", o->online ? "CPS 4-4-9 "
 	    "publication, 4-11-6 backup" : "CPS 4-11-6 backup",
 	    (unsigned long long)v.gaps.n);
@@ -991,6 +1021,7 @@ hk_review_run(const char *log, EVP_PKEY *pub, const char *prev,
 	list_free(&v.attn);
 	list_free(&v.gaps);
 	list_free(&v.hours);
+	list_free(&v.cer);
 	table_free(v.events);
 	table_free(v.actors);
 	free(v.days);

@@ -153,6 +153,15 @@ check "... and the seq and hash of that checkpoint record in the log" test "$(se
 # docs/ceremonies.md "Transcript": the auditor's check against the log.
 tx_logged() { cut -f3,6 "$S/audit/audit.log" | grep -F "ceremony.transcript	" | grep -qF "/$(basename "$1") SHA-256 $(sha256sum <"$2" | cut -c1-64) "; }
 check "the transcript's SHA-256 is the one the log's ceremony.transcript record gives" tx_logged "$TX" "$TX"
+# The weekly review (docs/audit-log.md "Weekly review") lists each ceremony
+# with its transcript's path and SHA-256, to match to the signed copies.
+"$OFF" audit review --state "$S" --since 2026-01-01T00:00:00Z --until 2026-12-31T23:59:59Z >"$T/review.txt" 2>/dev/null || true
+NCT=$(cut -f3 "$S/audit/audit.log" | grep -cx ceremony.transcript)
+check "audit review lists every ceremony's transcript ($NCT, the log's ceremony.transcript records)" sh -c \
+	"grep -qx 'Ceremonies (each transcript, to hold against its signed printed copy: sha256sum of the .txt): $NCT' '$T/review.txt' &&
+	 test \$(sed -n '/^Ceremonies/,/^Cadence/p' '$T/review.txt' | grep -c '^  [0-9]') = $NCT"
+check "... this run's: its seq, time, path and the SHA-256 sha256sum gives" grep -qx \
+	"  $(grep -F "	ceremony.transcript	" "$S/audit/audit.log" | grep -F "/$(basename "$TX") " | cut -f1) 2026-04-01T10:00:00Z init-root: $TX SHA-256 $(sha256sum <"$TX" | cut -c1-64) (signed by audit-1)" "$T/review.txt"
 # this run's transcript put under another run's name (the first rehearsal's,
 # whose record is not in this log), as a swap would: the signature holds
 SW=$T/swap/$(basename "$(ls "$S"/ceremonies/init-root-*-rehearsal*.txt | head -1)")
