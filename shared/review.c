@@ -42,8 +42,9 @@ static const char *const always[] = {
 	/* what the CA signs with and for */
 	"profile.accept", "profile.adopt", "key.generate", "token.init",
 	"init.start", "root.trust",
-	/* compromise and the revocations of a whole generation */
-	"root.compromise", "cert.revoke-all",
+	/* compromise (offline's ceremony, the publisher's declaration) and
+	 * the revocations of a whole generation */
+	"root.compromise", "root.distrust", "cert.revoke-all",
 	/* restores and recovery */
 	"restore.start", "restore.done", "key.restore", "recover.start",
 	"recover.done", "bundle.recover",

@@ -120,6 +120,11 @@ check "... says so" grep -q "^Root generation 1 is already declared compromised"
 check "... the marks keep their first time" sh -c "grep -q '^root\\.1\\.compromised = 2026-04-04T10:00:00Z\$' '$O/state.conf' &&
 	test \"\$(grep -c '^root\\.1\\.compromised' '$O/state.conf')\" = 1"
 check "... the token's too" test "$(tokmark)" = "SHA-256 $HEX, 2026-04-04T10:00:00Z"
+# The weekly review (docs/audit-log.md "Weekly review") reads the
+# declaration whatever the week, as it reads root.compromise offline.
+"$ON" audit review --state "$O" --clock 2026-04-04T11:00:00Z --since 2026-04-04T10:00:00Z >"$T/review.txt" 2>/dev/null || true
+check "audit review: the declaration (root.distrust ok) is in the list always read" sh -c \
+	"sed -n '/^Always read/,/^Cadence/p' '$T/review.txt' | grep -Eq '^  [0-9]+ 2026-04-04T10:00:00Z root\.distrust ok op1@ca-online root generation 1 '"
 
 # ---- from then on -------------------------------------------------------
 snap() { { ls -R "$O/bundles"; cat "$O/bundles.seen"; sqlite3 "$O/store.db" \
