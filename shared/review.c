@@ -121,6 +121,9 @@ struct rv {
 	int unbacked;
 	time_t unbacked_t;
 	uint64_t unbacked_seq;
+	int unbacked_before;	/* that record is before the period */
+	time_t prev_end;	/* where the previous review ended: --since - 1
+				 * s, or the time of record --from-seq - 1 */
 	int err;
 };
 
@@ -538,6 +541,36 @@ bk_cmp(const void *a, const void *b)
 
 /* ---- the pass -------------------------------------------------------- */
 
+/* offline: the first record of work no log.backup ok followed yet is more
+ * than 26 h old at t; one from before the period only when its 26 h ran
+ * out after the previous review's end (that review did not list it) */
+static int
+unbacked_late(const struct rv *v, time_t t)
+{
+	return v->unbacked && t - v->unbacked_t > HK_REVIEW_BACKUP_MAX &&
+	    (!v->unbacked_before || v->unbacked_t + HK_REVIEW_BACKUP_MAX >=
+	    v->prev_end);
+}
+
+/* offline: a record of work starts the wait for a log.backup ok, a
+ * log.backup ok ends it */
+static void
+unbacked_track(struct rv *v, const struct hk_audit_record *rec, time_t t,
+    int before)
+{
+	if (strcmp(rec->event, "log.backup") == 0) {
+		if (strcmp(rec->result, "ok") == 0)
+			v->unbacked = 0;
+	} else if (!v->unbacked && strcmp(rec->event, "log.verify") &&
+	    strcmp(rec->event, HK_AUDIT_EV_CREATE) &&
+	    strcmp(rec->event, HK_AUDIT_EV_CHECKPOINT)) {
+		v->unbacked = 1;
+		v->unbacked_t = t;
+		v->unbacked_seq = rec->seq;
+		v->unbacked_before = before;
+	}
+}
+
 static int
 each(const struct hk_audit_record *rec, void *arg)
 {
@@ -589,16 +622,12 @@ each(const struct hk_audit_record *rec, void *arg)
 			v->backup_t = rtime(rec->time);
 			v->backup_seq = rec->seq;
 		}
-		/* offline: the work before the period no log.backup followed
-		 * yet, whose gap a log.backup in the period ends */
+		/* offline: work before the period not backed up yet */
 		if (before && !o->online) {
-			if (ok && strcmp(rec->event, "log.backup") == 0)
-				v->unbacked = 0;
-			else if (!v->unbacked && offline_work(rec)) {
-				v->unbacked = 1;
-				v->unbacked_t = rtime(rec->time);
-				v->unbacked_seq = rec->seq;
-			}
+			t = rtime(rec->time);
+			unbacked_track(v, rec, t, 1);
+			if (o->has_from)
+				v->prev_end = t;
 		}
 		snprintf(v->prev_time, sizeof(v->prev_time), "%s", rec->time);
 		return 0;
@@ -665,27 +694,20 @@ each(const struct hk_audit_record *rec, void *arg)
 	    (r = bk_add(v, t, rec->seq)) != 0)
 		return r;
 	if (!o->online) {
-		if (ok && strcmp(rec->event, "log.backup") == 0) {
-			if (v->unbacked && t - v->unbacked_t >
-			    HK_REVIEW_BACKUP_MAX) {
-				char ut[21];
+		if (ok && strcmp(rec->event, "log.backup") == 0 &&
+		    unbacked_late(v, t)) {
+			char ut[21];
 
-				hk_time_format(v->unbacked_t, ut, sizeof(ut));
-				gap_line(v, rec->seq, "backup: record %llu "
-				    "(%s) and those after it first backed up "
-				    "by record %llu (%s, log.backup ok), %ld "
-				    "h later, over %d h (CPS 4-11-6: daily)",
-				    (unsigned long long)v->unbacked_seq, ut,
-				    (unsigned long long)rec->seq, rec->time,
-				    (long)((t - v->unbacked_t) / 3600),
-				    HK_REVIEW_BACKUP_MAX / 3600);
-			}
-			v->unbacked = 0;
-		} else if (!v->unbacked && offline_work(rec)) {
-			v->unbacked = 1;
-			v->unbacked_t = t;
-			v->unbacked_seq = rec->seq;
+			hk_time_format(v->unbacked_t, ut, sizeof(ut));
+			gap_line(v, rec->seq, "backup: record %llu (%s) and "
+			    "those after it first backed up by record %llu "
+			    "(%s, log.backup ok), %ld h later, over %d h (CPS "
+			    "4-11-6: daily)", (unsigned long long)v->unbacked_seq,
+			    ut, (unsigned long long)rec->seq, rec->time,
+			    (long)((t - v->unbacked_t) / 3600),
+			    HK_REVIEW_BACKUP_MAX / 3600);
 		}
+		unbacked_track(v, rec, t, 0);
 	}
 	return 0;
 }
@@ -841,8 +863,7 @@ cadence_end(struct rv *v)
 		backup_gap(v, from, since, v->cad_end_t, v->last_seq,
 		    v->cad_end_t < v->end_t ? "the log's close" :
 		    "the period's end");
-	} else if (v->unbacked && v->cad_end_t - v->unbacked_t >
-	    HK_REVIEW_BACKUP_MAX) {
+	} else if (unbacked_late(v, v->cad_end_t)) {
 		char a[21];
 
 		hk_time_format(v->unbacked_t, a, sizeof(a));
@@ -890,6 +911,7 @@ hk_review_run(const char *log, EVP_PKEY *pub, const char *prev,
 	v.start_t = o->has_since ? o->since_t : o->has_from ? v.end_t :
 	    v.end_t - 7 * 86400;
 	hk_time_format(o->has_from ? 0 : v.start_t, v.since, sizeof(v.since));
+	v.prev_end = o->has_from ? 0 : v.start_t - 1;
 	if (!o->has_from && v.start_t > v.end_t) {
 		hk_err_set("--since %s: after the period's end %s", v.since,
 		    v.until);

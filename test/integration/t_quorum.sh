@@ -142,6 +142,21 @@ LB=$(grep '	log.backup	ok	' "$AL" | tail -1 | cut -f1)
 ok "a review from the log.backup record $LB: nothing needs attention (exit 0)" "$OFF" audit review --state "$A/state" --from-seq "$LB"
 check "... said so, the period from record $LB" sh -c "grep -q '^Period: from record $LB to ' '$HANKO_TMP/out' &&
 	grep -qx 'Nothing needs the auditor.s attention (exit 0)' '$HANKO_TMP/out'"
+# A record of work late in one week without a log.backup: that week's
+# review ends before its 26 h run out; the next week's, with no records of
+# its own, names it (CPS 4-11-6), and the week after does not again.
+ok "audit note after the backup (work: a log.backup is due)" "$OFF" audit note --state "$A/state" --event note \
+	--actors kimura --text "maintenance of the offline machine"
+NS=$(tail -1 "$AL" | cut -f1); NT=$(tail -1 "$AL" | cut -f2)
+at() { date -u -d "$NT $1" +%Y-%m-%dT%H:%M:%SZ; }
+fails "the week ending 1 h after it: the note always read (exit 9)" 9 "lines need" \
+	"$OFF" audit review --state "$A/state" --since "$NT" --until "$(at '+1 hour')"
+check "... no backup due yet" grep -qx "Cadence gaps (CPS 4-11-6 backup): 0" "$HANKO_TMP/out"
+fails "the next week, no records in it: the note's missing backup named (exit 9)" 9 "lines need" \
+	"$OFF" audit review --state "$A/state" --since "$(at '+3601 seconds')" --until "$(at '+30 hours')"
+check "... record $NS, from before the period" grep -qx \
+	"  backup: record $NS ($NT) and those after it have no log.backup ok after them by the period's end, 30 h later, over 26 h (CPS 4-11-6: daily)" "$HANKO_TMP/out"
+ok "the week after: listed already, not again (exit 0)" "$OFF" audit review --state "$A/state" --since "$(at '+30 hours +1 second')" --until "$(at '+60 hours')"
 mkdir -p "$HANKO_TMP/copy"
 cp "$AL" "$AL.head" "$HANKO_TMP/copy/"
 sed -i '2s/	init.start	/	init.stArt	/' "$HANKO_TMP/copy/audit.log"
