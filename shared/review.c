@@ -599,7 +599,6 @@ each(const struct hk_audit_record *rec, void *arg)
 			} else if (strcmp(rec->time, v->until) <= 0)
 				return bk_add(v, t, rec->seq);
 		} else if (strcmp(rec->event, "publish.done") == 0 &&
-		    strcmp(rec->time, v->since) >= 0 &&
 		    strcmp(rec->time, v->until) <= 0)
 			return days_add(v, jst_day(t));
 		return 0;
@@ -615,7 +614,12 @@ each(const struct hk_audit_record *rec, void *arg)
 			snprintf(v->cover_time, sizeof(v->cover_time), "%s",
 			    rec->time);
 		}
-		/* the cadence before the period: where its gaps begin */
+		/* the cadence before the period: where its gaps begin; the
+		 * publications of the day it begins in */
+		if (before && ok && o->online &&
+		    strcmp(rec->event, "publish.done") == 0 &&
+		    (r = days_add(v, jst_day(rtime(rec->time)))) != 0)
+			return r;
 		if (before && ok && o->online &&
 		    strcmp(rec->event, "backup.create") == 0) {
 			v->have_backup = 1;
@@ -808,7 +812,9 @@ print_period(const struct rv *v, const struct hk_audit_report *rep,
 		    (long long)rep->last_checkpoint_seq : 0LL);
 }
 
-/* CPS 4-4-9: every JST day wholly within the period has a publication;
+/* CPS 4-4-9: every JST day that ends within the period has a publication
+ * (looked for over the whole day, also before the period's start: so
+ * consecutive periods, aligned to JST midnight or not, check each day once);
  * CPS 4-11-6: no 26 h without a backup up to the period's end. Both up to
  * the log's close instead when it was closed within the period (the rest
  * is the next log's, whose review reads the closed log's part too). */
@@ -825,7 +831,7 @@ cadence_end(struct rv *v)
 	if (v->o->online) {
 		if (v->ndays > 0)
 			qsort(v->days, v->ndays, sizeof(*v->days), long_cmp);
-		first = jst_day(v->start_t + 86399);
+		first = jst_day(v->start_t);
 		last = jst_day(v->cad_end_t + 1) - 1;
 		for (d = first; d <= last; d++) {
 			for (lo = 0, hi = v->ndays; lo < hi;) {

@@ -58,20 +58,25 @@ check "... the link checked" grep -q "the closed log $CL: OK: $((oldn + 2)) reco
 # The weekly review of a period the close falls in (docs/audit-log.md
 # "Weekly review"): the live log's review reads the closed log's backups
 # for the cadence (backup.create at 04-02T13:00 there, 25.5 h before the
-# period's end: no gap), and says where the period's earlier records are;
-# the closed log's review checks its cadence up to the close only (no
-# publication is missing on 04-03 JST in it, nor a backup after it).
+# period's end: no backup gap; no publication in either log on 04-02 JST,
+# which ends in the period), and says where the period's earlier records
+# are; the closed log's review checks its cadence up to the close only
+# (04-02 JST again, but not 04-03, nor a backup after the close).
 RP=(--since 2026-04-02T12:00:00Z --until 2026-04-03T14:30:00Z)
 fails "audit review of the live log over the close: the link to read (exit 9)" 9 "lines need" \
 	"$ON" audit review --state "$O" --clock 2026-04-03T15:00:00Z "${RP[@]}"
-check "... no cadence gap: the closed log's backup of 04-02T13:00 counts" grep -qx \
-	"Cadence gaps (CPS 4-4-9 publication, 4-11-6 backup): 0" "$HANKO_TMP/out"
+GAP0402="  publication: none on 2026-04-02 (JST): no publish.done ok record that day (CPS 4-4-9: CRLs every 24 hours)"
+cadence() { sed -n '/^Cadence gaps/,/^Working hours/p' "$HANKO_TMP/out" | sed '$d'; }
+check "... no backup gap: the closed log's backup of 04-02T13:00 counts" test "$(cadence)" = \
+	"Cadence gaps (CPS 4-4-9 publication, 4-11-6 backup): 1
+$GAP0402"
 check "... the period's records before the log are in the closed log, named" grep -qx \
 	"  the log begins at 2026-04-03T09:00:00Z (record 1, audit.link), after the period's start: the period's records before it are in the closed log $CL (review them with --log on it, the same --since and --until); its publications and backups count in the cadence gaps below" "$HANKO_TMP/out"
 fails "audit review of the closed log to 04-04T16:00: the close to read (exit 9)" 9 "lines need" \
 	"$ON" audit review --log "$CL" --key "$KEY" --since 2026-04-02T12:00:00Z --until 2026-04-04T16:00:00Z
-check "... its cadence up to the close only: no gap" grep -qx \
-	"Cadence gaps (CPS 4-4-9 publication, 4-11-6 backup): 0" "$HANKO_TMP/out"
+check "... its cadence up to the close only: no backup gap, no 04-03" test "$(cadence)" = \
+	"Cadence gaps (CPS 4-4-9 publication, 4-11-6 backup): 1
+$GAP0402"
 check "... the close named, the rest in the next log" grep -qx \
 	"  the log was closed at 2026-04-03T09:00:00Z (record $oldn, audit.close), before the period's end: the period's records after it are in the next log (review it with the same --since and --until); the cadence gaps below are checked up to the close" "$HANKO_TMP/out"
 # 2. Verification of both.

@@ -345,6 +345,16 @@ check "... the gaps: no publication on 04-09 and 04-10 (JST), no backup all week
 Outside the working hours 08:00-19:00 JST: $(inp | awk -F'\t' '$5 != "-" { split($2, t, /[T:]/); h = (t[2] + 9) % 24; if (h < 8 || h >= 19) n++ } END { print n + 0 }')"
 check "... the last line is the SHA-256 of every line before it" test "$(tail -1 "$R")" = \
 	"SHA-256 of the review above (every line before this one): $(head -n -1 "$R" | sha256sum | cut -c1-64)"
+# Periods not aligned to JST midnight (the default: 7 days up to the
+# clock): each JST day is checked by the review whose period it ends in,
+# its publications looked for over the whole day. 04-08 (JST) had its
+# publication before the first period began; 04-09 had none, and ends in
+# the second period, which begins after that day did.
+"$ON" audit review --state "$O" --clock 2026-04-11T00:00:00Z --since 2026-04-08T05:00:00Z --until 2026-04-09T05:00:00Z >"$T/out" 2>/dev/null || true
+check "a period from 04-08 14:00 JST: 04-08's publication, before it, is found" test "$(grep -c '^  publication: ' "$T/out")" = 0
+"$ON" audit review --state "$O" --clock 2026-04-11T00:00:00Z --since 2026-04-09T05:00:01Z --until 2026-04-10T05:00:00Z >"$T/out" 2>/dev/null || true
+check "the next one, from 04-09 14:00:01 JST: 04-09, which ends in it, had none" test "$(grep '^  publication: ' "$T/out")" = \
+	"  publication: none on 2026-04-09 (JST): no publish.done ok record that day (CPS 4-4-9: CRLs every 24 hours)"
 fails "--routine-actors op1@ca-online: only the acceptance (cam1,op1 at 02:00 JST) is outside the hours" 9 "lines need" \
 	"$ON" audit review --state "$O" --clock 2026-04-11T00:00:00Z "${RV[@]}" --hours 08:00-19:00 --routine-actors op1@ca-online
 check "... one line" sh -c "sed -n '/^Outside/,/^Needs/p' '$T/out' | grep -c '^  ' | grep -qx 1 &&
