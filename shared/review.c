@@ -781,6 +781,10 @@ print_period(const struct rv *v, const struct hk_audit_report *rep,
 	else
 		fprintf(f, "Period: %s to %s (JST, UTC+9, for days and "
 		    "hours)\n", v->since, v->until);
+	/* the seqs are this log's: a log begun by a yearly close numbers
+	 * its records from 0 again */
+	fprintf(f, "  log %s: the record numbers below are this log's\n",
+	    rep->log_id);
 	if (v->n == 0) {
 		fprintf(f, "  no records in the period\n");
 		return;

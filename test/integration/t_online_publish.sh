@@ -317,6 +317,8 @@ cp "$T/out" "$T/review.txt"
 R=$T/review.txt
 check "... read-only: the log and its head file unchanged (no log.review record)" test "$(sha256sum "$O/audit/audit.log" "$O/audit/audit.log.head")" = "$L0"
 check "... it begins with audit verify's OK line" grep -q "^$O/audit/audit.log: OK: .* (signatures verified)" "$R"
+check "... the log id the record numbers are of (the genesis record's)" grep -qx \
+	"  log $(head -1 "$O/audit/audit.log" | cut -f6 | sed 's/.*log-id=//'): the record numbers below are this log's" "$R"
 check "... the period: its limits, first and last record and their count (awk)" grep -qx \
 	"  records $(inp | head -1 | cut -f1) to $(inp | tail -1 | cut -f1): $(inp | wc -l) records, $(inp | head -1 | cut -f2) to $(inp | tail -1 | cut -f2)" "$R"
 check "... the checkpoints in it (awk)" grep -qx "  checkpoints in the period: $(inp | grep -c '	audit.checkpoint	') (records $(inp | awk -F'\t' '$3 == "audit.checkpoint"' | head -1 | cut -f1) to $(inp | awk -F'\t' '$3 == "audit.checkpoint"' | tail -1 | cut -f1))" "$R"
