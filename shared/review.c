@@ -89,11 +89,10 @@ struct rv {
 	char since[21];		/* the period's start, when by time */
 	char until[21];		/* its end */
 	time_t start_t, end_t;
-	/* the cadence is read where the log has records: from its first
-	 * (record 0) to its audit.close (a closed log); the days before a
-	 * yearly close are in the closed log, those before init nowhere */
-	time_t log_t, close_t;
-	int closed;
+	/* the log's first record (record 0), when it began within the
+	 * period and no closed log before it is read: the cadence from
+	 * there (the days before init are in no log); 0 otherwise */
+	time_t log_t;
 	uint64_t n, first_seq, last_seq;
 	char first_time[21], last_time[21];
 	uint64_t ck_n, ck_first, ck_last;
@@ -603,6 +602,8 @@ each(const struct hk_audit_record *rec, void *arg)
 			return days_add(v, jst_day(t));
 		return 0;
 	}
+	if (rec->seq == 0)
+		v->log_t = rtime(rec->time);
 	before = o->has_from ? rec->seq < o->from :
 	    strcmp(rec->time, v->since) < 0;
 	after = strcmp(rec->time, v->until) > 0;
@@ -830,12 +831,15 @@ cadence_end(struct rv *v)
 	size_t lo, hi, mid, i;
 	time_t from;
 
-	if (end < cadence_start(v))
+	if (v->cad_end_t < cadence_start(v))
 		return;		/* the log has no time in the period */
 	if (v->o->online) {
 		if (v->ndays > 0)
 			qsort(v->days, v->ndays, sizeof(*v->days), long_cmp);
-		first = jst_day(v->start_t);
+		/* the day the period begins in (it ends in this period), or
+		 * the first whole day of a log begun within it */
+		first = v->log_t > v->start_t ? jst_day(v->log_t + 86399) :
+		    jst_day(v->start_t);
 		last = jst_day(v->cad_end_t + 1) - 1;
 		for (d = first; d <= last; d++) {
 			for (lo = 0, hi = v->ndays; lo < hi;) {
@@ -854,13 +858,15 @@ cadence_end(struct rv *v)
 		}
 		if (v->nbk > 0)
 			qsort(v->bk, v->nbk, sizeof(*v->bk), bk_cmp);
-		from = v->have_backup ? v->backup_t : v->start_t;
+		from = v->have_backup ? v->backup_t : cadence_start(v);
 		if (v->have_backup)
 			snprintf(since, sizeof(since), "backup.create ok record "
 			    "%llu%s", (unsigned long long)v->backup_seq,
 			    v->backup_closed ? " of the closed log" : "");
 		else
-			snprintf(since, sizeof(since), "the period's start");
+			snprintf(since, sizeof(since), "%s", v->log_t >
+			    v->start_t ? "the log's first record" :
+			    "the period's start");
 		for (i = 0; i < v->nbk; i++) {
 			backup_gap(v, from, since, v->bk[i].t, v->bk[i].seq,
 			    v->bk[i].closed ? "backup.create ok of the closed "
@@ -964,6 +970,7 @@ hk_review_run(const char *log, EVP_PKEY *pub, const char *prev,
 			    &v)) != 0)
 				goto out;
 			v.closed_pass = 0;
+			v.log_t = 0;	/* the days before the link: there */
 		}
 	}
 	if (v.n > 0 || o->has_from == 0)
