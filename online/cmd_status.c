@@ -608,21 +608,18 @@ publication(struct status_work *w)
 
 /* ---- OCSP (CPS 4-4-4-1, 1-3-2) ---- */
 
-/* A responder other than responder.current that the signer uses: an
- * older issuing generation's (docs/ocsp.md "Issuing generations"); its
- * renewal window as ocsp-refresh's warning. */
-static int
-older_responder(long n, int gen, time_t na, int final, void *arg)
+/* A responder's lines and its renewal window (ocsp-refresh's warning);
+ * which: "" for responder.current, " (issuing generation G)" for an
+ * older generation's. */
+static void
+responder_window(struct status_work *w, long n, int gen, time_t na, int final,
+    const char *which)
 {
-	struct status_work *w = arg;
-	const char *cur = hk_state_get(w->on->st, "responder.current");
 	char t[32], opt[32] = "";
 
-	if (cur != NULL && strtol(cur, NULL, 10) == n)
-		return 0;
 	hk_time_format(na, t, sizeof(t));
-	printf("ocsp: responder %ld (issuing generation %d): notAfter %s "
-	    "(CPS 1-3-2, 4-4-4-1)\n", n, gen, t);
+	printf("ocsp: responder %ld%s: notAfter %s (CPS 1-3-2, 4-4-4-1)\n", n,
+	    which, t);
 	if (final)
 		printf("ocsp: responder %ld: ends with its issuing CA: no "
 		    "renewal takes it further\n", n);
@@ -631,13 +628,28 @@ older_responder(long n, int gen, time_t na, int final, void *arg)
 		    "before its end)\n", n, HK_OCSP_RENEW_DAYS);
 		if (gen > 0)
 			snprintf(opt, sizeof(opt), " --generation %d", gen);
-		warn(w, "CPS 4-4-4-1: OCSP responder %ld (issuing generation "
-		    "%d) %s %s: run hanko-online responder --state %s%s to "
-		    "renew it, then restart hanko-online serve", n, gen,
-		    na <= w->now ? "ended" : "ends", t, w->on->st->dir, opt);
+		warn(w, "CPS 4-4-4-1: OCSP responder %ld%s %s %s: run "
+		    "hanko-online responder --state %s%s to renew it, then "
+		    "restart hanko-online serve", n, which, na <= w->now ?
+		    "ended" : "ends", t, w->on->st->dir, opt);
 	} else
 		printf("ocsp: responder %ld: not in its renewal window (%d "
 		    "days before its end)\n", n, HK_OCSP_RENEW_DAYS);
+}
+
+/* A responder other than responder.current that the signer uses: an
+ * older issuing generation's (docs/ocsp.md "Issuing generations"). */
+static int
+older_responder(long n, int gen, time_t na, int final, void *arg)
+{
+	struct status_work *w = arg;
+	const char *cur = hk_state_get(w->on->st, "responder.current");
+	char which[48];
+
+	if (cur != NULL && strtol(cur, NULL, 10) == n)
+		return 0;
+	snprintf(which, sizeof(which), " (issuing generation %d)", gen);
+	responder_window(w, n, gen, na, final, which);
 	return 0;
 }
 
@@ -645,7 +657,6 @@ static int
 ocsp(struct status_work *w)
 {
 	const char *cur = hk_state_get(w->on->st, "responder.current");
-	char t[32], opt[32] = "";
 	time_t na;
 	long n;
 	int gen, final, r;
@@ -659,23 +670,7 @@ ocsp(struct status_work *w)
 	if ((r = hk_ocsp_responder_info(w->on->st, w->store, n, &gen, &na,
 	    &final)) != 0)
 		return r;
-	hk_time_format(na, t, sizeof(t));
-	printf("ocsp: responder %ld: notAfter %s (CPS 1-3-2, 4-4-4-1)\n", n, t);
-	if (final)
-		printf("ocsp: responder %ld: ends with its issuing CA: no "
-		    "renewal takes it further\n", n);
-	else if (na - w->now < HK_OCSP_RENEW_DAYS * 86400) {
-		printf("ocsp: responder %ld: in its renewal window (%d days "
-		    "before its end)\n", n, HK_OCSP_RENEW_DAYS);
-		if (gen > 0)
-			snprintf(opt, sizeof(opt), " --generation %d", gen);
-		warn(w, "CPS 4-4-4-1: OCSP responder %ld %s %s: run "
-		    "hanko-online responder --state %s%s to renew it, then "
-		    "restart hanko-online serve", n, na <= w->now ? "ended" :
-		    "ends", t, w->on->st->dir, opt);
-	} else
-		printf("ocsp: responder %ld: not in its renewal window (%d "
-		    "days before its end)\n", n, HK_OCSP_RENEW_DAYS);
+	responder_window(w, n, gen, na, final, "");
 	/* the older issuing generations' responders, as ocsp-refresh signs
 	 * with them and warns (their certificates are answered by them) */
 	return hk_ocsp_responders_each(w->on->st, w->store, w->now,
