@@ -349,7 +349,7 @@ trust_compromised(int argc, char **argv)
 	struct hk_err_kept lost;
 	unsigned char want[32], got[32];
 	char spath[4096], hex[65], key[48], when[32], val[160], *dn = NULL;
-	int r, tok_made = 0, conf_made = 0, n;
+	int r, tok_made = 0, conf_made = 0, n, issue_fd = -1;
 
 	memset(&o, 0, sizeof(o));
 	if ((r = hk_online_parse(&o.c, argc, argv, trust_usage, args,
@@ -368,8 +368,11 @@ trust_compromised(int argc, char **argv)
 		return HK_ERR_USAGE;
 	}
 	f.gen = o.gen;
-	/* an emergency: the lock is waited for, not refused */
+	/* an emergency: the locks are waited for, not refused; the issuance
+	 * lock first (an issue run ends its batch, then nothing more is
+	 * issued: the next run reads the mark), then state.lock */
 	if ((r = hk_online_open(&o.c, &on)) != 0 ||
+	    (r = hk_online_issue_lock_wait(on, &issue_fd)) != 0 ||
 	    (r = hk_online_state_lock_wait(on)) != 0 ||
 	    (r = hk_online_path(on, HK_ONLINE_STORE_FILE, spath,
 	    sizeof(spath))) != 0 || (r = hk_store_open(spath, 0,
@@ -475,5 +478,7 @@ trust_compromised(int argc, char **argv)
 	X509_free(f.x);
 	hk_store_close(store);
 	hk_online_close(on);
+	if (issue_fd >= 0)
+		close(issue_fd);
 	return r;
 }

@@ -1150,6 +1150,31 @@ hk_online_issue_lock(struct hk_online *on, int *fd)
 }
 
 int
+hk_online_issue_lock_wait(struct hk_online *on, int *fd)
+{
+	if (hk_online_issue_lock(on, fd) == 0)
+		return 0;
+	hk_err_clear();
+	if ((*fd = open(on->st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) <
+	    0) {
+		hk_err_set("%s: cannot open: %s", on->st->dir,
+		    strerror(errno));
+		return HK_ERR_IO;
+	}
+	fprintf(stderr, "hanko-online: %s: a hanko-online issue is running on "
+	    "this state: waiting for it to end\n", on->st->dir);
+	while (flock(*fd, LOCK_EX) != 0) {
+		if (errno == EINTR)
+			continue;
+		hk_err_set("%s: flock: %s", on->st->dir, strerror(errno));
+		close(*fd);
+		*fd = -1;
+		return HK_ERR_IO;
+	}
+	return 0;
+}
+
+int
 hk_online_mark_put(struct hk_online *on, int gen, const char *kid, time_t t,
     int *made)
 {

@@ -348,6 +348,9 @@ int hk_online_top_gen(struct hk_online *on, int *top);
  * its count, mark and revocations. HK_ERR_STATE at once when held. *fd is
  * closed (the lock released) by the caller. */
 int hk_online_issue_lock(struct hk_online *on, int *fd);
+/* The same, waited for (a message on stderr while an issue runs): taken
+ * before state.lock, in the order issue takes them. */
+int hk_online_issue_lock_wait(struct hk_online *on, int *fd);
 /*
  * The issuing-key compromise mark in the token (CPS 4-14-2, 4-4-1-3).
  * revoke --issuing-key-compromise saves it beside state.conf's

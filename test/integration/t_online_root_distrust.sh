@@ -100,8 +100,21 @@ fails "... without --yes-distrust marks nothing" 2 "^hanko-online trust: --compr
 	"$ON" trust --state "$O" "${DC[@]}" --compromised 1 --fingerprint "$FP"
 check "... state.conf has no mark" sh -c "! grep -q '^root\\.1\\.compromised' '$O/state.conf'"
 check "... the failures are audited" test "$(grep -c '	root.distrust	fail	' "$O/audit/audit.log")" = 2
-ok "trust --compromised 1 with the notice's SHA-256" "$ON" trust --state "$O" "${DC[@]}" --compromised 1 \
-	--fingerprint "$FP" --yes-distrust
+# An issue run holds the issuance lock (as flock(1) here): the declaration
+# waits for it to end (its batch is finished, then nothing more is issued),
+# rather than marking while it signs.
+flock -x "$O" sleep 60 &
+LP=$!
+for i in $(seq 1 3000); do flock -n -x "$O" true 2>/dev/null || break; sleep 0.02; done
+"$ON" trust --state "$O" "${DC[@]}" --compromised 1 --fingerprint "$FP" --yes-distrust >"$T/out" 2>"$T/trust.err" &
+TP=$!
+for i in $(seq 1 3000); do grep -q "waiting for it to end" "$T/trust.err" 2>/dev/null && break; sleep 0.02; done
+check "trust --compromised while an issue run holds the state: it waits, nothing marked yet" sh -c \
+	"grep -q '^hanko-online: $O: a hanko-online issue is running on this state: waiting for it to end\$' '$T/trust.err' &&
+	 kill -0 $TP && ! grep -q '^root\\.1\\.compromised' '$O/state.conf'"
+pkill -P "$LP" sleep 2>/dev/null || true; kill "$LP" 2>/dev/null || true; wait "$LP" 2>/dev/null || true
+rc=0; wait "$TP" || rc=$?
+check "trust --compromised 1 with the notice's SHA-256: done once the issue run ended" test "$rc" = 0
 check "... says what follows" grep -q "^Root generation 1 declared compromised (CPS 4-14-2): " "$T/out"
 check "... state.conf marks it" grep -q "^root\\.1\\.compromised = 2026-04-04T10:00:00Z\$" "$O/state.conf"
 check "... audited with the generation and the fingerprint" grep -q \
