@@ -5,7 +5,9 @@
  *
  * The quorum is combined without opening the old token. Every backup is
  * checked (format, MAC under the quorum key and the key's KEK seed, the
- * CA it belongs to, its public key against the CA's records) and a backup
+ * CA it belongs to, its public key against the CA's records; a backup made
+ * before a re-key opens with a key of the history sealed under the key in
+ * force, open_any_key) and a backup
  * of every live key is required before anything is made. A new token is
  * initialised with the CA's sealed PINs (so secrets/ stays valid), each key
  * is unwrapped, its public key compared with the certificate or the audit

@@ -5,7 +5,10 @@
  * stored by type in one store transaction: all or nothing. Its signer must
  * be a root generation (SPEC 6.2 (a), 13.1, root_signer): a certificate the
  * root issued, such as the online issuing CA whose key is in this host's
- * token, signs nothing that is imported here.
+ * token, signs nothing that is imported here; nor does a root generation
+ * declared compromised (trust --compromised: the token's mark or
+ * state.conf's, load_distrust, distrusted_signer), refused before the
+ * contents are read.
  *
  * Order (docs/store.md, "Import"): the store is the authority on what was
  * imported; bundles.seen is rewritten from it before each import, so a

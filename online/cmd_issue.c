@@ -4,6 +4,13 @@
  * 4-4-4-2), crash-safe and resumable (docs/requests.md, docs/store.md
  * "Crash safety: issuance protocol").
  *
+ * CPS 4-14-2: first of all, a run is refused (nothing recovered, reserved
+ * or signed) when the newest root generation is declared compromised or
+ * the issuing CA certificate it would use verifies under one so declared
+ * (root_distrust: trust --compromised). A key the root's newest imported
+ * ARL revokes (arl_stops) signs nothing: what a crash left pending under it
+ * is voided, and find_issuer refuses the batch when it is the current one.
+ *
  * A batch is its content's SHA-256; the store's batch journal keeps one
  * result per request line, so running the same batch again resumes it and
  * rewrites results.csv from the journal. At start, every pending

@@ -17,7 +17,11 @@
  * renews) the responder of an older generation, signed by its key, while
  * its certificate is valid (docs/ocsp.md "Issuing generations"). A failure
  * before state.conf names the new responder destroys its key and removes
- * its files; the old responder stays current.
+ * its files; the old responder stays current. CPS 4-14-2: nothing is made
+ * under an issuing generation marked compromised or revoked by the root's
+ * newest imported ARL, nor while the newest root generation, or the one
+ * that certified the issuing CA, is declared compromised (trust
+ * --compromised; root_distrust).
  */
 #include <stdio.h>
 #include <stdlib.h>

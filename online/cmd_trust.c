@@ -4,6 +4,13 @@
  * arrives once, by hand; the operators read its SHA-256 from the offline
  * summary and give it with --fingerprint, and nothing is pinned unless the
  * two agree. Later root generations arrive in bundles, through links.
+ *
+ * With --compromised G (CPS 4-14-2; trust_compromised): root generation G,
+ * stored, with the notice's SHA-256 and --yes-distrust, is declared
+ * compromised out of band, never undone: the token's private data object
+ * root.G.compromised first, then state.conf's, under the issuance lock and
+ * state.lock (an issue run ends its batch first). From then on import
+ * refuses what G's key signs, and issue and responder refuse (distrust.c).
  */
 #include <ctype.h>
 #include <stdio.h>
