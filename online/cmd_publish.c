@@ -9,7 +9,10 @@
  * whose key is in the token and that has a certificate valid now (a
  * generation's certificate outlives its issuing window by the residents'
  * validity, so its key keeps signing their CRLs after a re-key);
- * the current set (its CRL numbers and when it was published); the
+ * the current set (its CRL numbers and when it was published), refused
+ * when it is another CA's (check_owner: a root/gen-N.cer not this state's
+ * root generation N, or none of them one it holds; exit 3, nothing
+ * published: a CA started again publishes into a repository of its own); the
  * partitions checked against what was issued (check_parts: a code with
  * certificates to answer for missing from municipalities.csv, or a
  * partition whose DN or URI is not its certificates' CRL DP, is held
