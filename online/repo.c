@@ -92,6 +92,9 @@ hk_repo_content_type(const char *path)
 		return "application/pkcs7-mime";
 	if (strcmp(path, HK_REPO_MANIFEST) == 0)
 		return "text/plain; charset=us-ascii";
+	/* notice/: the public notices of a compromise (CPS 4-4-1-3) */
+	if (ends(path, ".txt"))
+		return "text/plain; charset=utf-8";
 	return "application/octet-stream";
 }
 

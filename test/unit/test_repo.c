@@ -869,4 +869,8 @@ Test(repo_read, public_and_content_type)
 	    "application/octet-stream");
 	cr_assert_str_eq(hk_repo_content_type("x.cerx"),
 	    "application/octet-stream");
+	/* the public notice of a compromise (CPS 4-4-1-3): anyone, UTF-8 */
+	cr_assert(hk_repo_public("notice/root-gen-1.txt"));
+	cr_assert_str_eq(hk_repo_content_type("notice/issuing-2.txt"),
+	    "text/plain; charset=utf-8");
 }
