@@ -19,11 +19,13 @@
  * back, its CRL of the current set kept, exit 3); without
  * --now, a run on the day (JST) of the last publication publishes nothing
  * (CPS 2-6-2: once a day; a second cron run the same day is harmless),
- * unless the ARL of the day changed or a file of the current set is not
- * as its MANIFEST says (set_intact); else every partition's CRL from its
+ * unless the ARL of the day changed, a compromise the state records has no
+ * notice in the current set (notice_missing) or a file of the current set
+ * is not as its MANIFEST says (set_intact); else every partition's CRL from its
  * entry cache (crlpub.c), number = the last one (store or current set,
  * whichever is higher) + 1, signed and verified; the ARL of the day
- * verified with a root generation; the set written and swapped; only then
+ * verified with a root generation; a public notice per compromise
+ * (write_notices, CPS 4-4-1-3); the set written and swapped; only then
  * the numbers committed to the store. Audited
  * (publish.start, crl.publish, crl.hold, arl.release, publish.warning,
  * publish.note, publish.done)
@@ -63,6 +65,7 @@
 #include "err.h"
 #include "hex.h"
 #include "municipalities.h"
+#include "name.h"
 #include "ocsp.h"
 #include "online.h"
 #include "profile.h"
@@ -518,6 +521,248 @@ pairs_newest(const struct ca_rows *pairs, struct pair_info *pi, int *keep)
 	return 0;
 }
 
+/* ---- the public notices of a compromise (CPS 4-4-1-3, 4-14-2, 2-6) ---- */
+
+/*
+ * notice/root-gen-<G>.txt for each root generation declared compromised
+ * (trust --compromised: state.conf's root.G.compromised or the token's
+ * mark) and notice/issuing-<N>.txt for each issuing generation state.conf
+ * marks (revoke --issuing-key-compromise: issuing.N.compromised): UTF-8
+ * text, Japanese and English, naming the key, each certificate of it
+ * (subject, SHA-256, file of the set), when it was declared, what relying
+ * parties must do and where the ARL and CRLs are. Only what the state
+ * records: the same state gives the same bytes; no secret is in it. The
+ * index page reads the "SHA-256: " lines to mark those certificates
+ * (index_page.c).
+ */
+#define NOTICE_MAX	(16 * 1024)
+
+struct notice_buf {
+	char b[NOTICE_MAX];
+	size_t n;
+	int over;			/* 1: it did not fit */
+};
+
+static void
+nb_put(struct notice_buf *nb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+nb_put(struct notice_buf *nb, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (nb->over)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(nb->b + nb->n, sizeof(nb->b) - nb->n, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= sizeof(nb->b) - nb->n)
+		nb->over = 1;
+	else
+		nb->n += (size_t)k;
+}
+
+/* One certificate of the notice: subject, SHA-256, file. */
+static void
+nb_cert(struct notice_buf *nb, const unsigned char *der, size_t len, X509 *x,
+    const char *path)
+{
+	unsigned char d[32];
+	char fp[96], *s = x != NULL ?
+	    hk_name_print(X509_get_subject_name(x)) : NULL;
+
+	SHA256(der, len, d);
+	hk_fingerprint_colons(d, fp);
+	nb_put(nb, "主体者 / Subject: %s\nSHA-256: %s\nファイル / File: %s\n\n",
+	    s != NULL ? s : "?", fp, path);
+	free(s);
+}
+
+/* "the ARL and CRLs are at ..." (the profile's repository URL, else the
+ * set's paths). */
+static void
+nb_where(struct notice_buf *nb, const struct publish_work *w)
+{
+	const char *u = w->p->repository_url;
+	const char *here = *u == '\0' ? " (このリポジトリ / in this "
+	    "repository)" : "";
+
+	nb_put(nb, "失効情報 / Revocation lists:\n"
+	    "  ARL: %s%sarl.crl%s\n"
+	    "  CRL: %s%scrl/<市区町村コード / municipality code>.crl, "
+	    "crl/<code>-<世代 / generation>.crl%s (登録された署名検証者のみ / "
+	    "registered relying parties only, CPS 2-6-3)\n\n",
+	    u, *u != '\0' ? "/" : "", here, u, *u != '\0' ? "/" : "", here);
+}
+
+static void
+nb_head(struct notice_buf *nb, const char *key_ja, const char *key_en,
+    int gen, const char *when)
+{
+	nb_put(nb, "危殆化の公表 / Notice of key compromise\n"
+	    "熊本県知事 公的個人認証サービス 都道府県知事認証局 / JPKI "
+	    "prefectural certification authority (CPS 4-4-1-3, 4-14-2)\n\n"
+	    "鍵 / Key: %s 第 %d 世代 / %s generation %d\n"
+	    "宣言日時 / Declared: %s\n\n", key_ja, gen, key_en, gen, when);
+}
+
+static int
+notice_add(struct publish_work *w, const char *path, struct notice_buf *nb)
+{
+	if (nb->over) {
+		hk_err_set("%s: the notice exceeds %d bytes", path, NOTICE_MAX);
+		return HK_ERR_INTERNAL;
+	}
+	return hk_repo_add(w->w, path, nb->b, nb->n, NULL);
+}
+
+static int
+notice_root(struct publish_work *w, const struct hk_online_distrust_mark *m)
+{
+	struct notice_buf nb;
+	const char *when = m->conf_val, *c;
+	char path[HK_REPO_PATH_MAX], tv[32];
+	size_t i;
+
+	memset(&nb, 0, sizeof(nb));
+	/* the token's mark ("SHA-256 <hex>, <time>") when there is one: the
+	 * first declaration's time, which a state.conf restored and marked
+	 * again later does not keep */
+	if (m->token) {
+		c = strrchr(m->token_val, ' ');
+		snprintf(tv, sizeof(tv), "%s", c != NULL ? c + 1 :
+		    m->token_val);
+		when = tv;
+	}
+	nb_head(&nb, "ルート認証局（自己署名証明書）", "root CA (self-signed)",
+	    m->gen, when);
+	for (i = 0; i < w->roots.n; i++)
+		if (w->roots.r[i].gen == m->gen) {
+			snprintf(path, sizeof(path), "root/gen-%d.cer", m->gen);
+			nb_cert(&nb, w->roots.r[i].der, w->roots.r[i].len,
+			    w->roots.r[i].x, path);
+		}
+	nb_put(&nb, "この鍵は危殆化したと宣言されました。この自己署名証明書を信頼"
+	    "点から削除し、この鍵で署名されたすべての電子証明書（発行局証明書、"
+	    "リンク証明書、その下で発行された利用者の電子証明書を含む）を失効した"
+	    "ものとして扱ってください。この鍵で署名された ARL はもはや信頼できま"
+	    "せん。認証局は新しいルート鍵で再開し、その自己署名証明書はこのリポジ"
+	    "トリで公表されます。\n\n"
+	    "This key has been declared compromised. Remove this root "
+	    "certificate from your trust anchors and treat every certificate "
+	    "signed under it (issuing CA certificates, link certificates and "
+	    "the residents' certificates issued below them) as revoked. No ARL "
+	    "signed by this key can be trusted any more. The CA starts again "
+	    "under a new root key, whose self-signed certificate will be "
+	    "published in this repository.\n\n");
+	nb_where(&nb, w);
+	snprintf(path, sizeof(path), "notice/root-gen-%d.txt", m->gen);
+	return notice_add(w, path, &nb);
+}
+
+static int
+notice_issuing(struct publish_work *w, int gen, const char *when,
+    const struct ca_rows *iss, char (*ipath)[HK_REPO_PATH_MAX])
+{
+	struct notice_buf nb;
+	char path[HK_REPO_PATH_MAX];
+	size_t i;
+
+	memset(&nb, 0, sizeof(nb));
+	nb_head(&nb, "発行局（利用者証明書の発行者）", "issuing CA", gen, when);
+	for (i = 0; i < iss->n; i++)
+		if (iss->r[i].gen == gen)
+			nb_cert(&nb, iss->r[i].der, iss->r[i].len, iss->r[i].x,
+			    ipath[i]);
+	nb_put(&nb, "この鍵は危殆化したと宣言されました。この発行局証明書を信頼し"
+	    "ないでください。この鍵で署名されたすべての電子証明書は職権で失効され"
+	    "（理由 cACompromise）、CRL に記録されます。発行局証明書はルート認証"
+	    "局の ARL で失効されます。ARL に記載される前であっても、この鍵の下の"
+	    "電子証明書はすべて失効したものとして扱ってください。\n\n"
+	    "This key has been declared compromised. Do not trust this "
+	    "issuing CA certificate. Every certificate signed with this key is "
+	    "revoked (reason cACompromise) and listed in the CRLs; the issuing "
+	    "CA certificate is revoked in the root's ARL once the root issues "
+	    "it. Treat every certificate under this key as revoked, even "
+	    "before the ARL lists it.\n\n");
+	nb_where(&nb, w);
+	snprintf(path, sizeof(path), "notice/issuing-%d.txt", gen);
+	return notice_add(w, path, &nb);
+}
+
+static int
+write_notices(struct publish_work *w, const struct ca_rows *iss,
+    char (*ipath)[HK_REPO_PATH_MAX])
+{
+	struct hk_online_distrust d;
+	char key[64];
+	const char *v;
+	size_t j, k;
+	int i, r;
+
+	if ((r = hk_online_distrust_load(w->on, w->store, w->on->tok != NULL,
+	    &d)) != 0)
+		return r;
+	for (i = 0; i < d.n && r == 0; i++)
+		r = notice_root(w, &d.mark[i]);
+	hk_online_distrust_free(&d);
+	/* each generation once, at its first row */
+	for (j = 0; j < iss->n && r == 0; j++) {
+		for (k = 0; k < j && iss->r[k].gen != iss->r[j].gen; k++)
+			;
+		if (k < j)
+			continue;
+		snprintf(key, sizeof(key), "issuing.%d.compromised",
+		    iss->r[j].gen);
+		if ((v = hk_state_get(w->on->st, key)) != NULL)
+			r = notice_issuing(w, iss->r[j].gen, v, iss, ipath);
+	}
+	return r;
+}
+
+/* 1 when a compromise the state records has no notice in the current set
+ * (CPS 4-4-1-3: it is made public at once, not on the next day's run). */
+static int
+notice_missing(struct publish_work *w)
+{
+	struct hk_online_distrust d;
+	struct ca_rows iss;
+	char path[HK_REPO_PATH_MAX], key[64];
+	size_t j;
+	int i, missing = 0;
+
+	if (hk_online_distrust_load(w->on, w->store, w->on->tok != NULL,
+	    &d) != 0) {
+		hk_err_clear();
+		return 1;
+	}
+	for (i = 0; i < d.n; i++) {
+		snprintf(path, sizeof(path), "notice/root-gen-%d.txt",
+		    d.mark[i].gen);
+		if (hk_repo_find(w->cur, path) == NULL)
+			missing = 1;
+	}
+	hk_online_distrust_free(&d);
+	if (rows_load(w, HK_CA_ISSUING, 0, &iss) != 0) {
+		hk_err_clear();
+		rows_free(&iss);
+		return 1;
+	}
+	for (j = 0; j < iss.n; j++) {
+		snprintf(key, sizeof(key), "issuing.%d.compromised",
+		    iss.r[j].gen);
+		snprintf(path, sizeof(path), "notice/issuing-%d.txt",
+		    iss.r[j].gen);
+		if (hk_state_get(w->on->st, key) != NULL &&
+		    hk_repo_find(w->cur, path) == NULL)
+			missing = 1;
+	}
+	rows_free(&iss);
+	return missing;
+}
+
 /* Everything from the root: generations, links, cross certificates and
  * the newest pair, issuing CA and responder certificates
  * (docs/repository.md). */
@@ -528,6 +773,7 @@ write_ca(struct publish_work *w)
 	struct pair_info *pi = NULL;
 	int *keep = NULL;
 	char path[HK_REPO_PATH_MAX], h[17];
+	char (*ipath)[HK_REPO_PATH_MAX] = NULL;	/* each iss row's path */
 	size_t i, j;
 	int r, newest;
 
@@ -589,6 +835,10 @@ write_ca(struct publish_work *w)
 	 * certificate not valid yet (imported under a clock that was ahead,
 	 * docs/clock.md) is never the one relying parties are pointed at
 	 * while another is valid. */
+	if (iss.n > 0 && (ipath = calloc(iss.n, sizeof(*ipath))) == NULL) {
+		r = HK_ERR_ALLOC;
+		goto out;
+	}
 	for (i = 0; i < iss.n; i++) {
 		int valid = iss.r[i].x != NULL &&
 		    hk_cert_valid_at(iss.r[i].x, w->now);
@@ -617,7 +867,10 @@ write_ca(struct publish_work *w)
 		if ((r = hk_repo_add(w->w, path, iss.r[i].der, iss.r[i].len,
 		    NULL)) != 0)
 			goto out;
+		memcpy(ipath[i], path, sizeof(path));
 	}
+	if ((r = write_notices(w, &iss, ipath)) != 0)
+		goto out;
 	for (i = 0; i < resp.n; i++) {
 		sha16(resp.r[i].der, resp.r[i].len, h);
 		snprintf(path, sizeof(path), "responder/%s.cer", h);
@@ -636,6 +889,7 @@ out:
 	free(keep);
 	rows_free(&pairs);
 	rows_free(&iss);
+	free(ipath);
 	rows_free(&resp);
 	return r;
 }
@@ -1218,6 +1472,8 @@ skip(struct publish_work *w, const struct publish_opts *o)
 		if (hk_repo_find(w->cur, path) == NULL)
 			return 0;
 	}
+	if (notice_missing(w))
+		return 0;
 	return set_intact(w);
 }
 

@@ -29,7 +29,16 @@
 #define IX_QR_SCALE	4		/* pixels per QR module */
 
 enum ix_kind { IX_ROOT, IX_LINK, IX_ISSUING, IX_RESPONDER, IX_CROSS,
-    IX_PAIR, IX_ARL, IX_CRL, IX_OTHER, IX_KINDS };
+    IX_PAIR, IX_ARL, IX_CRL, IX_NOTICE, IX_OTHER, IX_KINDS };
+
+#define IX_FLAGGED_MAX	64		/* certificates the notices name */
+#define KEY_LINE	"鍵 / Key: "	/* a notice's key line */
+
+/* A certificate a compromise notice names (its "SHA-256: " line). */
+struct flagged {
+	char fp[96];			/* "AA:BB:..." */
+	const char *notice;		/* its notice's path (the set's) */
+};
 
 struct page {
 	const struct hk_repo_set *set;	/* the set, its MANIFEST */
@@ -39,6 +48,10 @@ struct page {
 	size_t nby[IX_KINDS];		/* how many of each kind */
 	X509_CRL *arl;			/* the set's arl.crl, or NULL */
 	uint64_t arl_number;		/* its MANIFEST number */
+	struct flagged flag[IX_FLAGGED_MAX]; /* named by notice/ files */
+	size_t nflag;
+	char *notice_key[IX_FLAGGED_MAX]; /* each notice's "Key" line (or
+					 * NULL), by its IX_NOTICE index */
 };
 
 /* ---- escaping ---- */
@@ -163,6 +176,9 @@ kind_of(const char *p)
 		return IX_PAIR;
 	if (strcmp(p, "arl.crl") == 0)
 		return IX_ARL;
+	if (strncmp(p, "notice/", 7) == 0 && n > 4 &&
+	    strcmp(p + n - 4, ".txt") == 0 && strchr(p + 7, '/') == NULL)
+		return IX_NOTICE;
 	if (strncmp(p, "crl/", 4) == 0 && n > 8 &&
 	    strcmp(p + n - 4, ".crl") == 0 && strchr(p + 4, '/') == NULL)
 		return IX_CRL;
@@ -322,6 +338,107 @@ put_arl_revoked(struct page *pg, X509 *x)
 	return 1;
 }
 
+/* " ⚠ 危殆化宣言 / declared compromised (notice)" when a notice of the set
+ * names the certificate of fingerprint fp (CPS 4-4-1-3: the compromise
+ * made public): 1 then. */
+static int
+put_flagged(struct page *pg, const char *fp)
+{
+	size_t i;
+
+	for (i = 0; i < pg->nflag; i++) {
+		if (strcmp(pg->flag[i].fp, fp) != 0)
+			continue;
+		fputs(" <strong class=\"expired compromised\">⚠ 危殆化宣言 / "
+		    "declared compromised</strong> (<a href=\"", pg->f);
+		esc(pg->f, pg->flag[i].notice);
+		fputs("\">公表 <span lang=\"en\">notice</span></a>)", pg->f);
+		return 1;
+	}
+	return 0;
+}
+
+/* The notices of the set (notice/<name>.txt, written by publish from the
+ * state's compromise marks): each "SHA-256: " line names a certificate,
+ * the "鍵 / Key: " line the key. A notice that does not read is an error
+ * (hk_repo_read names it): the page must not hide a compromise. */
+static int
+notices_read(struct page *pg)
+{
+	size_t i, n = pg->nby[IX_NOTICE];
+	int r;
+
+	if (n > IX_FLAGGED_MAX) {
+		hk_err_set("%s/MANIFEST: more than %d notices", pg->set->dir,
+		    IX_FLAGGED_MAX);
+		return HK_ERR_PARSE;
+	}
+	for (i = 0; i < n; i++) {
+		const struct hk_repo_file *m = file_at(pg, IX_NOTICE, i);
+		unsigned char *buf = NULL;
+		char *t, *line, *save = NULL;
+		size_t len;
+
+		if ((r = hk_repo_read(pg->set, m->path, &buf, &len)) != 0)
+			return r;
+		if ((t = malloc(len + 1)) == NULL) {
+			free(buf);
+			return HK_ERR_ALLOC;
+		}
+		memcpy(t, buf, len);
+		t[len] = '\0';
+		free(buf);
+		for (line = strtok_r(t, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			if (strncmp(line, "SHA-256: ", 9) == 0 &&
+			    strlen(line + 9) == 95 &&
+			    pg->nflag < IX_FLAGGED_MAX) {
+				memcpy(pg->flag[pg->nflag].fp, line + 9, 96);
+				pg->flag[pg->nflag++].notice = m->path;
+			} else if (strncmp(line, KEY_LINE, strlen(KEY_LINE)) ==
+			    0 && pg->notice_key[i] == NULL &&
+			    (pg->notice_key[i] = strdup(line +
+			    strlen(KEY_LINE))) == NULL) {
+				free(t);
+				return HK_ERR_ALLOC;
+			}
+		}
+		free(t);
+	}
+	return 0;
+}
+
+/* The prominent warning: every notice of the set, linked. */
+static void
+notice_banner(struct page *pg)
+{
+	FILE *f = pg->f;
+	size_t i;
+
+	if (pg->nby[IX_NOTICE] == 0)
+		return;
+	fputs("<section class=\"banner expired\" id=\"banner-compromise\">\n"
+	    "<h2>⚠ 鍵の危殆化の公表 <span lang=\"en\">Key compromise "
+	    "declared</span></h2>\n<p>次の鍵は危殆化したと宣言されました（CPS "
+	    "4-4-1-3、4-14-2）。その証明書を信頼せず、その鍵で署名されたすべての"
+	    "電子証明書を失効したものとして扱ってください。 <span lang=\"en\">"
+	    "The keys below are declared compromised (CPS 4-4-1-3, 4-14-2): "
+	    "do not trust their certificates, and treat every certificate "
+	    "signed with them as revoked.</span></p>\n<ul>\n", f);
+	for (i = 0; i < pg->nby[IX_NOTICE]; i++) {
+		const struct hk_repo_file *m = file_at(pg, IX_NOTICE, i);
+
+		fputs("<li>", f);
+		if (pg->notice_key[i] != NULL) {
+			esc(f, pg->notice_key[i]);
+			fputs(": ", f);
+		}
+		put_file(f, m->path);
+		fputs("</li>\n", f);
+	}
+	fputs("</ul>\n</section>\n", f);
+}
+
 /* One certificate as a card: with_qr for the CA's own certificates. */
 static int
 cert_card(struct page *pg, const struct hk_repo_file *m, int with_qr)
@@ -335,7 +452,7 @@ cert_card(struct page *pg, const struct hk_repo_file *m, int with_qr)
 	char *serial = NULL;
 	size_t len;
 	time_t nb, na;
-	int r;
+	int r, flagged;
 
 	if ((r = hk_repo_read(pg->set, m->path, &der, &len)) != 0)
 		return r;
@@ -383,7 +500,10 @@ cert_card(struct page *pg, const struct hk_repo_file *m, int with_qr)
 	else if (pg->now > na)
 		fputs(" <strong class=\"expired\">⚠ 期限切れ / expired"
 		    "</strong>", f);
-	if (!put_arl_revoked(pg, x) && pg->now >= nb && pg->now <= na)
+	/* both said when both hold: a notice, and the ARL's revocation */
+	flagged = put_flagged(pg, fp);
+	if (!put_arl_revoked(pg, x) && !flagged && pg->now >= nb &&
+	    pg->now <= na)
 		fputs(" <span class=\"ok\">有効 / valid</span>", f);
 	fputs("</dd>\n<dt>SHA-256 フィンガープリント <span lang=\"en\">"
 	    "SHA-256 fingerprint</span></dt><dd><code class=\"fp\" id=\"", f);
@@ -711,6 +831,7 @@ body(struct page *pg)
 	int r;
 
 	head(pg);
+	notice_banner(pg);
 	banner(pg);
 	if ((r = cert_section(pg, IX_ROOT, "roots", "自己署名証明書",
 	    "Root certificates (self-signed)", "世代ごとに一つ。同じ DN "
@@ -753,7 +874,7 @@ hk_index_html_set(const struct hk_repo_set *set, time_t now, char **html,
 	memset(&pg, 0, sizeof(pg));
 	pg.set = set;
 	pg.now = now;
-	if ((r = classify(&pg)) != 0)
+	if ((r = classify(&pg)) != 0 || (r = notices_read(&pg)) != 0)
 		goto out;
 	/* the ARL released with the set: which certificates it revokes (one
 	 * that does not read or parse marks none; its freshness row says
@@ -783,6 +904,8 @@ hk_index_html_set(const struct hk_repo_set *set, time_t now, char **html,
 	free(buf);
 	for (k = 0; k < IX_KINDS; k++)
 		free(pg.by[k]);
+	for (k = 0; k < IX_FLAGGED_MAX; k++)
+		free(pg.notice_key[k]);
 	X509_CRL_free(pg.arl);
 	return r;
 }

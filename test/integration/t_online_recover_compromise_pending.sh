@@ -107,6 +107,27 @@ fails "publish (no ARL imported: exit 9, the CRLs written)" 9 "no imported ARL i
 for f in "$P"/crl/*.crl; do openssl crl -inform DER -in "$f" -noout -text; done |
 	sed -n 's/^ *Serial Number: //p' | sort >"$T/crl.serials"
 check "the CRLs list every certificate once" sh -c "cut -d'|' -f1 '$T/got.rows' | sort | cmp -s - '$T/crl.serials'"
+# the compromise made public (CPS 4-4-1-3): a notice in the set, and the
+# index page's warning and issuing CA 1's card
+N1=$P/notice/issuing-1.txt
+FP1=$(sha256sum <"$P/issuing/issuing-1.cer" | cut -c1-64 | tr a-f A-F | sed 's/../&:/g;s/:$//')
+WHEN=$(sed -n 's/^issuing\.1\.compromised = //p' "$O/state.conf")
+check "publish: notice/issuing-1.txt in the set and its MANIFEST" sh -c \
+	"grep -q \"^\$(sha256sum '$N1' | cut -c1-64) \$(stat -c %s '$N1') notice/issuing-1.txt\$\" '$P/MANIFEST' &&
+	 [ \$(grep -c ' notice/' '$P/MANIFEST') = 1 ]"
+check "... it names the key, the time state.conf records, issuing CA 1's SHA-256 and file, what to do" sh -c \
+	"[ -n '$WHEN' ] && grep -qx '鍵 / Key: 発行局（利用者証明書の発行者） 第 1 世代 / issuing CA generation 1' '$N1' &&
+	 grep -qx '宣言日時 / Declared: $WHEN' '$N1' && grep -qx 'SHA-256: $FP1' '$N1' &&
+	 grep -qx 'ファイル / File: issuing/issuing-1.cer' '$N1' &&
+	 grep -q 'Treat every certificate under this key as revoked, even before the ARL lists it' '$N1' &&
+	 grep -q 'ARL に記載される前であっても' '$N1' && grep -q '^  CRL: .*crl/' '$N1'"
+ok "index-page" "$ON" index-page --repo "$P" --clock 2026-04-02T16:05:00Z --out "$T/ix.html"
+sed 's/<[^>]*>//g' "$T/ix.html" >"$T/ix.txt"
+check "... the warning block links the notice; issuing CA 1's card: declared compromised, not valid" sh -c \
+	"grep -q '<li>発行局（利用者証明書の発行者） 第 1 世代 / issuing CA generation 1: <a href=\"notice/issuing-1.txt\">' '$T/ix.html' &&
+	 awk '/^issuing\/issuing-1\.cer\$/ { c = 1 } c && /^有効期間/ { print; exit }' '$T/ix.txt' |
+	   grep -q '⚠ 危殆化宣言 / declared compromised (公表 notice)\$' &&
+	 [ \$(grep -c '危殆化宣言 / declared compromised' '$T/ix.txt') = 1 ]"
 
 # ---- restore 2: the pending rows voided (as revoke did before) -----------
 restore 2

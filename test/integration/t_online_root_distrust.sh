@@ -86,6 +86,8 @@ check "... issuing CA 1's card: revoked, ARL 12, cACompromise, its time; the oth
 	   grep -q '⚠ 失効 / revoked: ARL 12, cACompromise, 2026-04-04T09:00:00Z\$' &&
 	 [ \$(grep -c '失効 / revoked' '$T/ix.txt') = 1 ] &&
 	 [ \$(grep -c '有効 / valid' '$T/ix.txt') = \$((\$(grep -c '^有効期間' '$T/ix.txt') - 1)) ]"
+check "... before the declaration: no notice in the set, no compromise warning" sh -c \
+	"! grep -q ' notice/' '$P/MANIFEST' && ! grep -q 'banner-compromise\|declared compromised' '$T/ix.html'"
 
 # ---- the declaration ----------------------------------------------------
 DC=(--clock 2026-04-04T10:00:00Z)
@@ -187,6 +189,46 @@ check "... issuing CA 1 revoked by ARL 12: the CA starts again, not the next gen
 rc=0; "$ON" check --state "$O" --clock 2026-04-04T12:00:00Z --dry-run >"$T/check.out" 2>"$T/check.err" || rc=$?
 check "check: a finding (exit 1)" test "$rc" = 1
 check "... its line" grep -q "^distrust: root generation 1 is declared compromised (state.conf root.1.compromised = 2026-04-04T10:00:00Z, and the token's mark): CPS 4-14-2: " "$T/check.out"
+# The compromise made public (CPS 4-4-1-3: "Web 等により、その旨を公表する"):
+# the same day's run without --now publishes a set with the notice rather
+# than skipping, the set published at 09:40 having none.
+readlink "$P" >"$T/link.0940"
+fails "publish (no --now, same day): not skipped, the declaration has no notice yet" 9 \
+	"the imported ARLs run out at 2026-04-07T09:00:00Z" \
+	"$ON" publish --state "$O" --repo "$P" --clock 2026-04-04T12:05:00Z
+check "... a new set swapped in, not skipped (no Nothing to publish)" sh -c \
+	"[ \"\$(readlink '$P')\" != \"\$(cat '$T/link.0940')\" ] && ! grep -q '^Nothing to publish' '$HANKO_TMP/out'"
+check "... the set has notice/root-gen-1.txt, in its MANIFEST with its SHA-256 and size" sh -c \
+	"grep -q \"^\$(sha256sum '$P/notice/root-gen-1.txt' | cut -c1-64) \$(stat -c %s '$P/notice/root-gen-1.txt') notice/root-gen-1.txt\$\" '$P/MANIFEST' &&
+	 [ \$(grep -c ' notice/' '$P/MANIFEST') = 1 ]"
+N1=$P/notice/root-gen-1.txt
+# root 1's subject as the index page prints it: RDNs in order, ", " between
+SUBJ1=$(openssl x509 -in "$S/certs/root-1.pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//' |
+	awk -F, '{ for (i = NF; i > 0; i--) printf "%s%s", $i, (i > 1 ? ", " : "") }')
+check "... it names the key, the declaration's time, the certificate (subject, SHA-256, file)" sh -c \
+	"grep -qx '鍵 / Key: ルート認証局（自己署名証明書） 第 1 世代 / root CA (self-signed) generation 1' '$N1' &&
+	 grep -qx '宣言日時 / Declared: 2026-04-04T10:00:00Z' '$N1' &&
+	 grep -qxF '主体者 / Subject: $SUBJ1' '$N1' &&
+	 grep -qx 'SHA-256: $FP' '$N1' && grep -qx 'ファイル / File: root/gen-1.cer' '$N1'"
+check "... what relying parties must do (ja, en) and where the ARL and CRLs are" sh -c \
+	"grep -q 'この自己署名証明書を信頼点から削除し' '$N1' &&
+	 grep -q 'Remove this root certificate from your trust anchors and treat every certificate signed under it' '$N1' &&
+	 grep -qx '  ARL: arl.crl (このリポジトリ / in this repository)' '$N1' && grep -q '^  CRL: .*crl/' '$N1' && iconv -f UTF-8 -t UTF-8 '$N1' >/dev/null"
+check "... no secret in it: no PIN, no share" sh -c \
+	"! grep -qF \"\$(cat '$O/secrets/token-user-pin')\" '$N1'"
+cp "$N1" "$T/notice.first" 2>/dev/null || : >"$T/notice.first"
+ok "index-page of the set with the notice" "$ON" index-page --repo "$P" --clock 2026-04-04T12:06:00Z --out "$T/ix2.html"
+sed 's/<[^>]*>//g' "$T/ix2.html" >"$T/ix2.txt"
+check "... a warning block before the certificates, linking the notice" sh -c \
+	"grep -q '<section class=\"banner expired\" id=\"banner-compromise\">' '$T/ix2.html' &&
+	 grep -q '<li>ルート認証局（自己署名証明書） 第 1 世代 / root CA (self-signed) generation 1: <a href=\"notice/root-gen-1.txt\">' '$T/ix2.html' &&
+	 [ \$(grep -n 'banner-compromise' '$T/ix2.html' | cut -d: -f1) -lt \$(grep -n 'id=\"roots\"' '$T/ix2.html' | cut -d: -f1) ]"
+check "... root 1's card: declared compromised (ja/en) with the notice's link, not valid" sh -c \
+	"awk '/^root\/gen-1\.cer\$/ { c = 1 } c && /^有効期間/ { print; exit }' '$T/ix2.txt' |
+	   grep -q '⚠ 危殆化宣言 / declared compromised (公表 notice)\$' &&
+	 grep -q 'declared compromised</strong> (<a href=\"notice/root-gen-1.txt\">' '$T/ix2.html' &&
+	 [ \$(grep -c '危殆化宣言 / declared compromised' '$T/ix2.txt') = 1 ]"
+
 # publish goes on: the residents' CRLs and the ARL imported before (their
 # revocations stay visible)
 ok "revoke a resident (key compromise)" "$ON" revoke --state "$O" --clock 2026-04-04T12:10:00Z --serial "$S2" --reason 1
@@ -197,6 +239,7 @@ check "... the new CRL of the resident's municipality lists the revocation" sh -
 	"openssl crl -in '$P/crl/431010.crl' -inform DER -noout -text | grep -q 'Serial Number: $S2'"
 check "... the emergency ARL imported before is still released" sh -c \
 	"openssl crl -inform DER -in '$P/arl.crl' -noout -crlnumber | grep -qx 'crlNumber=0x0C'"
+check "... the notice again, the same bytes (the same state)" cmp -s "$T/notice.first" "$P/notice/root-gen-1.txt"
 
 # ---- a restore of the backup taken before the declaration -----------------
 restore_state "$BK/b1" "$O.damaged" "$O.damaged/audit"
@@ -215,6 +258,9 @@ ok "trust --compromised 1 again: marks state.conf again" "$ON" trust --state "$O
 	--compromised 1 --fingerprint "$HEX" --yes-distrust
 check "... state.conf marks it, the token's mark kept" sh -c "grep -q '^root\.1\.compromised = 2026-04-05T13:00:00Z\$' '$O/state.conf' &&
 	grep -q 'the token.s mark kept (an earlier run), state.conf.s made' '$O/audit/audit.log'"
+rc=0; "$ON" publish --state "$O" --repo "$P" --clock 2026-04-05T13:10:00Z --now >"$T/pub.out" 2>"$T/pub.err" || rc=$?
+check "publish --now after the restore (exit $rc): the notice keeps the first declaration's time (the token's mark)" sh -c \
+	"[ $rc = 0 -o $rc = 9 ] && grep -qx '宣言日時 / Declared: 2026-04-04T10:00:00Z' '$P/notice/root-gen-1.txt'"
 ok "the online audit log verifies" "$OFF" audit verify --state "$O"
 
 # ---- the CA starts again: a new offline state (init-root), a new online
