@@ -632,7 +632,8 @@ notice_root(struct publish_work *w, const struct hk_online_distrust_mark *m)
 	 * again later does not keep */
 	if (m->token) {
 		c = strrchr(m->token_val, ' ');
-		snprintf(tv, sizeof(tv), "%s", c != NULL ? c + 1 :
+		/* a time is 20 bytes; a longer word is cut, not overrun */
+		snprintf(tv, sizeof(tv), "%.31s", c != NULL ? c + 1 :
 		    m->token_val);
 		when = tv;
 	}
