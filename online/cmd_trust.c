@@ -277,63 +277,26 @@ struct compromised_opts {
 	int yes;			/* --yes-distrust */
 };
 
-struct root_find {
-	int gen;			/* wanted */
-	X509 *x;			/* found */
-	int top;			/* newest stored generation */
-};
-
-static int
-each_find(const unsigned char *der, size_t len, int gen, void *arg)
-{
-	struct root_find *f = arg;
-	const unsigned char *p = der;
-
-	if (gen > f->top)
-		f->top = gen;
-	if (gen != f->gen || f->x != NULL)
-		return 0;
-	if ((f->x = d2i_X509(NULL, &p, (long)len)) == NULL ||
-	    p != der + len) {
-		X509_free(f->x);
-		f->x = NULL;
-		hk_err_set("store: ca_certs: root generation %d does not "
-		    "parse", gen);
-		return HK_ERR_STATE;
-	}
-	return 0;
-}
-
 /* A root generation stored after the one declared: trusted still (an
  * older generation's compromise leaves the rollover that followed it in
  * force), but one that came in signed by the lost key, before the
  * declaration, is the thief's: the operators compare it with the offline
  * CA's records. */
 static int
-each_later(const unsigned char *der, size_t len, int gen, void *arg)
+later_note(X509 *x, int gen, int declared)
 {
-	const int *declared = arg;
-	const unsigned char *p = der;
 	unsigned char fp[32];
 	char hex[65];
-	X509 *x;
+	int r;
 
-	if (gen <= *declared)
-		return 0;
-	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len ||
-	    hk_cert_fingerprint(x, fp) != 0) {
-		X509_free(x);
-		hk_err_set("store: ca_certs: root generation %d does not "
-		    "parse", gen);
-		return HK_ERR_STATE;
-	}
-	X509_free(x);
+	if ((r = hk_cert_fingerprint(x, fp)) != 0)
+		return r;
 	hk_hex_encode(fp, 32, hex);
 	printf("note: root generation %d (SHA-256 %s) was stored after "
 	    "generation %d and is still trusted: if the offline CA's records "
 	    "show no rollover to it, it came in signed by the lost key; "
 	    "declare it too: hanko-online trust --compromised %d "
-	    "--fingerprint %s --yes-distrust\n", gen, hex, *declared, gen,
+	    "--fingerprint %s --yes-distrust\n", gen, hex, declared, gen,
 	    hex);
 	return 0;
 }
@@ -350,13 +313,14 @@ trust_compromised(int argc, char **argv)
 		{ .name = "--yes-distrust", .flag = &o.yes },
 		{ .name = NULL },
 	};
-	struct root_find f = { 0, NULL, 0 };
+	struct hk_online_distrust d = { .nroots = 0 };
+	X509 *root = NULL;
 	struct hk_online *on = NULL;
 	struct hk_store *store = NULL;
 	struct hk_err_kept lost;
 	unsigned char want[32], got[32];
 	char spath[4096], hex[65], key[48], when[32], val[160], *dn = NULL;
-	int r, tok_made = 0, conf_made = 0, n, issue_fd = -1;
+	int r, tok_made = 0, conf_made = 0, n, issue_fd = -1, i, top = 0;
 
 	memset(&o, 0, sizeof(o));
 	if ((r = hk_online_parse(&o.c, argc, argv, trust_usage, args,
@@ -374,7 +338,6 @@ trust_compromised(int argc, char **argv)
 		    "issuing CA it certified, for good", o.gen, o.gen);
 		return HK_ERR_USAGE;
 	}
-	f.gen = o.gen;
 	/* an emergency: the locks are waited for, not refused; the issuance
 	 * lock first (an issue run ends its batch, then nothing more is
 	 * issued: the next run reads the mark), then state.lock */
@@ -384,21 +347,27 @@ trust_compromised(int argc, char **argv)
 	    (r = hk_online_path(on, HK_ONLINE_STORE_FILE, spath,
 	    sizeof(spath))) != 0 || (r = hk_store_open(spath, 0,
 	    &store)) != 0 ||
-	    (r = hk_store_ca_each(store, HK_CA_ROOT, each_find, &f)) != 0)
+	    (r = hk_online_distrust_load(on, store, 0, &d)) != 0)
 		goto fail;
-	if (f.x == NULL && f.top == 0) {
+	for (i = 0; i < d.nroots; i++) {
+		if (d.rgen[i] > top)
+			top = d.rgen[i];
+		if (d.rgen[i] == o.gen)
+			root = d.root[i];
+	}
+	if (root == NULL && top == 0) {
 		hk_err_set("--compromised %d: no root is pinned yet (hanko-online "
 		    "trust ROOT.pem); nothing marked", o.gen);
 		r = HK_ERR_INVALID;
 		goto fail;
 	}
-	if (f.x == NULL) {
+	if (root == NULL) {
 		hk_err_set("--compromised %d: not a stored root generation "
-		    "(the store holds 1 to %d); nothing marked", o.gen, f.top);
+		    "(the store holds 1 to %d); nothing marked", o.gen, top);
 		r = HK_ERR_INVALID;
 		goto fail;
 	}
-	if ((r = hk_cert_fingerprint(f.x, got)) != 0)
+	if ((r = hk_cert_fingerprint(root, got)) != 0)
 		goto fail;
 	hk_hex_encode(got, 32, hex);
 	if (memcmp(got, want, 32) != 0) {
@@ -408,7 +377,7 @@ trust_compromised(int argc, char **argv)
 		r = HK_ERR_VERIFY;
 		goto fail;
 	}
-	dn = hk_name_print(X509_get_subject_name(f.x));
+	dn = hk_name_print(X509_get_subject_name(root));
 	hk_time_format(hk_clock_now(), when, sizeof(when));
 	snprintf(key, sizeof(key), "root.%d.compromised", o.gen);
 	n = snprintf(val, sizeof(val), "SHA-256 %s, %s", hex, when);
@@ -458,8 +427,9 @@ trust_compromised(int argc, char **argv)
 		    "(docs/ceremony-lifecycle.md \"compromise\").\n", o.gen,
 		    dn ? dn : "?", hex, o.gen, tok_made ? "new" : "kept",
 		    conf_made ? "new" : "kept");
-	if (f.top > o.gen)
-		(void)hk_store_ca_each(store, HK_CA_ROOT, each_later, &o.gen);
+	for (i = 0; i < d.nroots; i++)
+		if (d.rgen[i] > o.gen)
+			(void)later_note(d.root[i], d.rgen[i], o.gen);
 	if (lost.msg[0] != '\0') {
 		char done[HK_ERR_DETAIL_MAX], rec[HK_ERR_DETAIL_MAX];
 
@@ -482,7 +452,7 @@ trust_compromised(int argc, char **argv)
 	}
  out:
 	free(dn);
-	X509_free(f.x);
+	hk_online_distrust_free(&d);
 	hk_store_close(store);
 	hk_online_close(on);
 	if (issue_fd >= 0)
