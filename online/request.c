@@ -75,20 +75,21 @@ hk_request_header(const struct hk_request_ctx *c, const char *line)
 
 	if (strcmp(line, HK_REQ_HEADER) == 0)
 		return 0;
-	/* what Windows editors and spreadsheets write, named as such: the
-	 * header itself looks right on the screen */
+	/* hk_batch_file_read takes one BOM and each line's CR LF away (what
+	 * Excel's "CSV UTF-8" writes); what is left of them here is one too
+	 * many, named as such: the header itself looks right on the screen */
 	cr = strncmp(h, HK_REQ_HEADER, hl) == 0 && strcmp(h + hl, "\r") == 0;
 	if (bom && (cr || strcmp(h, HK_REQ_HEADER) == 0)) {
 		hk_err_set("%s:1: header: docs/requests.md: a byte-order mark "
-		    "(U+FEFF) before the header: save the file as UTF-8 "
-		    "without BOM%s", c->input, cr ? ", with LF line ends "
-		    "(not CR LF)" : "");
+		    "(U+FEFF) before the header%s: one at the start of the "
+		    "file is all there may be", c->input, cr ? ", and a CR "
+		    "(0x0d) after it" : "");
 		return HK_ERR_PARSE;
 	}
 	if (cr) {
 		hk_err_set("%s:1: header: docs/requests.md: a CR (0x0d) at the "
-		    "end of the header: save the file with LF line ends (not "
-		    "CR LF)", c->input);
+		    "end of the header: a line ends in LF or CR LF, not in a "
+		    "CR more", c->input);
 		return HK_ERR_PARSE;
 	}
 	hk_err_set("%s:1: header: docs/requests.md: the first line must be "
@@ -753,7 +754,14 @@ hk_batch_file_read(const char *path, size_t max, struct hk_batch_file *b,
 	if ((b->lines = calloc(n, sizeof(*b->lines))) == NULL ||
 	    (b->lens = calloc(n, sizeof(*b->lens))) == NULL)
 		return HK_ERR_ALLOC;
-	b->lines[b->nlines++] = 0;
+	/* What Excel's "CSV UTF-8" writes, taken as it is: a byte-order mark
+	 * at the start of the file and CR LF line ends. The BOM is no part of
+	 * the header, and a line's one CR before its LF (or before the end of
+	 * the file) no part of its last field; any other CR is the line's
+	 * refusal (docs/requests.md). The file's SHA-256 is of its bytes as
+	 * read. */
+	b->lines[b->nlines++] = b->len >= 3 && memcmp(b->content,
+	    "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
 	for (i = 0; i < b->len; i++)
 		if (b->content[i] == '\n') {
 			b->content[i] = '\0';
@@ -763,6 +771,10 @@ hk_batch_file_read(const char *path, size_t max, struct hk_batch_file *b,
 		}
 	if (open_end)	/* the last line has no newline */
 		b->lens[b->nlines - 1] = b->len - b->lines[b->nlines - 1];
+	for (i = 0; i < b->nlines; i++)
+		if (b->lens[i] > 0 &&
+		    b->content[b->lines[i] + b->lens[i] - 1] == '\r')
+			b->content[b->lines[i] + --b->lens[i]] = '\0';
 	snprintf(b->basedir, sizeof(b->basedir), "%s", path);
 	if ((slash = strrchr(b->basedir, '/')) != NULL)
 		*slash = '\0';
@@ -770,14 +782,18 @@ hk_batch_file_read(const char *path, size_t max, struct hk_batch_file *b,
 		snprintf(b->basedir, sizeof(b->basedir), ".");
 	c->input = path;
 	c->basedir = b->basedir;
-	if ((nul = memchr(b->content, '\0', b->lens[0])) != NULL) {
+	if ((nul = memchr(b->content + b->lines[0], '\0', b->lens[0])) !=
+	    NULL) {
 		hk_err_set("%s:1: header: docs/requests.md: control character "
-		    "0x00 at byte %zu", path, (size_t)(nul - b->content) + 1);
+		    "0x00 at byte %zu", path, (size_t)(nul - b->content -
+		    b->lines[0]) + 1);
 		return HK_ERR_PARSE;
 	}
-	if ((r = hk_request_header(c, (const char *)b->content)) != 0 &&
+	if ((r = hk_request_header(c, (const char *)b->content +
+	    b->lines[0])) != 0 &&
 	    b->bad_line != 0) {
-		/* a CP932 file with CR LF: both at once, not one per run */
+		/* a CP932 file with another header: both at once, not one
+		 * per run */
 		char first[1024];
 
 		snprintf(first, sizeof(first), "%s", hk_err_msg());
@@ -845,8 +861,8 @@ hk_batch_file_utf8(const struct hk_batch_file *b, const char *path)
 	hk_err_set("%s:%zu: line: docs/requests.md: not valid UTF-8 at byte "
 	    "%zu (0x%02x): the batch file is not UTF-8 (Shift_JIS, as "
 	    "Excel's \"CSV (カンマ区切り)\" saves it, or another encoding), "
-	    "nothing is issued: save it as UTF-8 (Excel: \"CSV UTF-8\"), "
-	    "without BOM, with LF line ends, and run it again", path,
+	    "nothing is issued: save it as UTF-8 (Excel: \"CSV UTF-8\") and "
+	    "run it again", path,
 	    b->bad_line, b->bad_byte, b->bad_val);
 	return HK_ERR_PARSE;
 }

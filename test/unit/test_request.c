@@ -14,12 +14,14 @@
 #include <criterion/criterion.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include "atomic.h"
 #include "cert.h"
 #include "clock.h"
 #include "err.h"
+#include "hex.h"
 #include "lint.h"
 #include "municipalities.h"
 #include "profile.h"
@@ -197,17 +199,18 @@ Test(request, header_exact)
 	    HK_ERR_PARSE);
 	cr_assert_str_eq(hk_err_msg(), "b.csv:1: header: docs/requests.md: "
 	    "the first line must be \"" HK_REQ_HEADER "\"");
-	/* CR LF line ends, as Windows editors write, named as such */
+	/* hk_batch_file_read takes one BOM and a line's CR LF away (Excel's
+	 * "CSV UTF-8"); one more of either is named as such */
 	cr_assert_eq(hk_request_header(&ctx, HK_REQ_HEADER "\r"),
 	    HK_ERR_PARSE);
 	cr_assert_str_eq(hk_err_msg(), "b.csv:1: header: docs/requests.md: a "
-	    "CR (0x0d) at the end of the header: save the file with LF line "
-	    "ends (not CR LF)");
+	    "CR (0x0d) at the end of the header: a line ends in LF or CR LF, "
+	    "not in a CR more");
 	cr_assert_eq(hk_request_header(&ctx, "\xef\xbb\xbf" HK_REQ_HEADER "\r"),
 	    HK_ERR_PARSE);
 	cr_assert_str_eq(hk_err_msg(), "b.csv:1: header: docs/requests.md: a "
-	    "byte-order mark (U+FEFF) before the header: save the file as "
-	    "UTF-8 without BOM, with LF line ends (not CR LF)");
+	    "byte-order mark (U+FEFF) before the header, and a CR (0x0d) after "
+	    "it: one at the start of the file is all there may be");
 	cr_assert_eq(hk_request_header(&ctx, HK_REQ_HEADER "\r\r"),
 	    HK_ERR_PARSE);
 	cr_assert_str_eq(hk_err_msg(), "b.csv:1: header: docs/requests.md: "
@@ -687,4 +690,38 @@ Test(request, spki_read_without_decoders_same_key)
 	snprintf(path, sizeof(path), "%s/unused-bit.pem", dir); remove(path);
 	snprintf(path, sizeof(path), "%s/same.pem", dir); remove(path);
 	cr_assert_eq(rmdir(dir), 0);
+}
+
+/* What Excel's "CSV UTF-8" writes (a byte-order mark, CR LF line ends) is
+ * read as the LF file is: the BOM no part of the header, each line's one
+ * CR before its LF (or the file's end) no part of it; a second CR stays
+ * (the line's refusal); the SHA-256 is of the bytes as read. */
+Test(request, batch_file_excel_bom_crlf)
+{
+	static const char body[] = "\xef\xbb\xbf" HK_REQ_HEADER "\r\n"
+	    "# x\r\n\r\nA,B\r\r\nC,D\nE\r";
+	struct hk_batch_file b;
+	struct hk_request_ctx c = ctx;
+	char path[4200];
+	unsigned char d[32];
+	char hex[65];
+
+	snprintf(path, sizeof(path), "%s/excel.csv", hk_test_dir("excel"));
+	hk_test_write(path, body, sizeof(body) - 1);
+	cr_assert_eq(hk_batch_file_read(path, 1 << 20, &b, &c), 0, "%s",
+	    hk_err_msg());
+	cr_assert_eq(b.nlines, 6);
+	cr_assert_str_eq((char *)b.content + b.lines[0], HK_REQ_HEADER);
+	cr_assert_eq(b.lens[0], strlen(HK_REQ_HEADER));
+	cr_assert_str_eq((char *)b.content + b.lines[1], "# x");
+	cr_assert_eq(b.lens[2], 0);
+	cr_assert_eq(b.lens[3], 4);
+	cr_assert_eq(memcmp(b.content + b.lines[3], "A,B\r", 4), 0);
+	cr_assert_str_eq((char *)b.content + b.lines[4], "C,D");
+	cr_assert_eq(b.lens[5], 1);
+	cr_assert_eq(b.content[b.lines[5]], 'E');
+	SHA256((const unsigned char *)body, sizeof(body) - 1, d);
+	hk_hex_encode(d, 32, hex);
+	cr_assert_str_eq(b.sha, hex);
+	hk_batch_file_free(&b);
 }
