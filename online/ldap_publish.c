@@ -18,12 +18,14 @@
 
 #include <ldap.h>
 #include <openssl/err.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "cert.h"
 #include "crosspair.h"
 #include "err.h"
+#include "hex.h"
 #include "ldap_publish.h"
 #include "name.h"
 #include "repo.h"
@@ -87,6 +89,7 @@ struct ldc {
 	struct watchdog wd;		/* the TLS handshake's (ld_connect) */
 	int wd_on;			/* wd to free after the unbind */
 	struct ldap_conncb cb;		/* its connection callbacks */
+	const struct set *s;		/* the set pushed (root_owner) */
 };
 
 /* ---- DN strings (RFC 4514) ---- */
@@ -760,6 +763,13 @@ remember(struct ldc *c, const char *dn)
 		c->nknown++;
 }
 
+/* The attributes that hold CRLs, whose numbers never go back. */
+static const char *const root_crl_types[] = {
+	"authorityRevocationList;binary", "certificateRevocationList;binary",
+	NULL };
+static const char *const part_crl_types[] = {
+	"certificateRevocationList;binary", NULL };
+
 /*
  * RFC 5280 5.2.3, PROFILE.md "CRLs and ARLs": CRL numbers never go back,
  * in the directory either. 0 when no value of the attributes types in
@@ -816,10 +826,76 @@ crl_not_older(struct ldc *c, LDAPMessage *e, const char *dn,
 }
 
 /*
+ * The root's entry e (dn) is this CA's, or holds no root certificate: 0
+ * when none of its cACertificate values is a self-signed certificate of
+ * the root DN, or one of them is a root generation of the set. Otherwise
+ * HK_ERR_STATE: a CA started again after its root key's compromise (CPS
+ * 4-14-2: a new root under the same DN, so the same entries) would replace
+ * the old CA's root, ARL and residents' CRLs, which its old state keeps
+ * (docs/ceremony-lifecycle.md "compromise"). Links are not self-signed; an
+ * older set of this CA shares a generation with a newer directory (and is
+ * left to crl_not_older).
+ */
+static int
+root_owner(struct ldc *c, LDAPMessage *e, const char *dn)
+{
+	static const char type[] = "cACertificate;binary";
+	const struct set *s = c->s;
+	const struct obj *nw = &s->gens.v[s->gens.n - 1];
+	struct berval **v;
+	unsigned char d[32], first[32];
+	char got[65], want[65];
+	size_t i, j, nroot = 0, match = 0;
+
+	if ((v = ldap_get_values_len(c->ld, e, type)) == NULL)
+		return 0;
+	for (i = 0; v[i] != NULL; i++) {
+		const unsigned char *p = (const unsigned char *)v[i]->bv_val;
+		X509 *x = d2i_X509(NULL, &p, (long)v[i]->bv_len);
+		EVP_PKEY *k = x != NULL ? X509_get0_pubkey(x) : NULL;
+
+		if (x == NULL || k == NULL || X509_NAME_cmp(
+		    X509_get_subject_name(x), s->root_dn) != 0 ||
+		    X509_NAME_cmp(X509_get_issuer_name(x), s->root_dn) != 0 ||
+		    X509_verify(x, k) != 1) {
+			X509_free(x);
+			continue;
+		}
+		X509_free(x);
+		SHA256((const unsigned char *)v[i]->bv_val, v[i]->bv_len, d);
+		if (nroot++ == 0)
+			memcpy(first, d, sizeof(first));
+		for (j = 0; j < s->gens.n; j++) {
+			unsigned char g[32];
+
+			SHA256(s->gens.v[j].der, s->gens.v[j].len, g);
+			if (memcmp(g, d, sizeof(d)) == 0)
+				match++;
+		}
+	}
+	ldap_value_free_len(v);
+	ERR_clear_error();
+	if (nroot == 0 || match > 0)
+		return 0;
+	hk_hex_encode(first, sizeof(first), got);
+	SHA256(nw->der, nw->len, d);
+	hk_hex_encode(d, sizeof(d), want);
+	hk_err_set("%s: %s: %s: another CA's entry: its root certificate "
+	    "SHA-256 %s (1 of %zu) is none of this set's root generations "
+	    "(the newest: %s, SHA-256 %s); a CA started again pushes into a "
+	    "directory of its own, and the old CA's entries stay the old "
+	    "state's (docs/ceremony-lifecycle.md \"compromise\"); nothing "
+	    "written", c->uri, dn, type, got, nroot, nw->name, want);
+	return HK_ERR_STATE;
+}
+
+/*
  * 1 and the entry's objectClass values (*cls, ldap_value_free_len) when
  * dn exists, 0 when it does not, or an error. With crl, the values of the
  * attributes crl_types (NULL-terminated) are read too and must hold no CRL
- * newer than crl (crl_not_older).
+ * newer than crl (crl_not_older); with root_crl_types (the root's entry),
+ * its cACertificate values too, which must not be another CA's
+ * (root_owner).
  */
 static int
 entry_classes(struct ldc *c, const char *dn, struct berval ***cls,
@@ -834,8 +910,10 @@ entry_classes(struct ldc *c, const char *dn, struct berval ***cls,
 
 	*cls = NULL;
 	attrs[n++] = oc;
-	for (i = 0; crl != NULL && crl_types[i] != NULL && n < 7; i++)
+	for (i = 0; crl != NULL && crl_types[i] != NULL && n < 6; i++)
 		attrs[n++] = (char *)crl_types[i];
+	if (crl != NULL && crl_types == root_crl_types)
+		attrs[n++] = (char *)"cACertificate;binary";
 	attrs[n] = NULL;
 	rc = ldap_search_ext_s(c->ld, dn, LDAP_SCOPE_BASE, filter, attrs, 0,
 	    NULL, NULL, &tv, 1, &res);
@@ -845,6 +923,9 @@ entry_classes(struct ldc *c, const char *dn, struct berval ***cls,
 		r = ld_fail(c, dn, "search", rc);
 	else if ((e = ldap_first_entry(c->ld, res)) == NULL)
 		r = 0;
+	else if (crl != NULL && crl_types == root_crl_types &&
+	    (r = root_owner(c, e, dn)) != 0)
+		;
 	else if (crl != NULL &&
 	    (r = crl_not_older(c, e, dn, crl_types, crl)) != 0)
 		;
@@ -1047,12 +1128,6 @@ put_entry(struct ldc *c, const X509_NAME *name, const char *const *want,
 	return r;
 }
 
-/* The attributes that hold CRLs, whose numbers never go back. */
-static const char *const root_crl_types[] = {
-	"authorityRevocationList;binary", "certificateRevocationList;binary",
-	NULL };
-static const char *const part_crl_types[] = {
-	"certificateRevocationList;binary", NULL };
 
 /* A binary attribute to replace with the objects' bytes (unique). */
 struct battr {
@@ -1270,6 +1345,7 @@ hk_ldap_publish_set(const struct hk_ldap_opts *o,
 	if ((r = hk_ldap_dn(s.root_dn, &dn)) != 0)
 		goto out;
 	snprintf(c.st->root_dn, sizeof(c.st->root_dn), "%s", dn);
+	c.s = &s;
 	if ((r = ld_connect(o, &c)) != 0 || (r = check_numbers(&c, &s)) != 0 ||
 	    (r = push_root(&c, &s)) != 0)
 		goto out;

@@ -233,6 +233,30 @@ check "CPS 2-6-3: a relying party of the group (cn=rp-0042,c=JP) reads that CRL"
 check "... anonymous readers do not" test \
 	"$(ldapsearch -x -H "$URI" -LLL -s base -b "$E" 'certificateRevocationList;binary' | grep -c 'certificateRevocationList')" = 0
 
+# CPS 4-14-2: a CA started again after its root key's compromise (a new
+# root under the same DN, its own issuing CA; prodset.sh with new keys,
+# its CRLs numbered as the old ones) pushes into a directory of its own
+# (docs/ceremony-lifecycle.md "compromise"): over the old CA's entries,
+# which share its DNs, it is refused, and the old root, ARL and residents'
+# CRLs stay.
+prod_set "$T/prod2"
+# dirsums: every value under o=JPKI,c=JP, as the administrator
+dirsums() {
+	rm -rf "$T/ds"; mkdir -p "$T/ds"
+	ldap_tt "$T/ds" -x -H "$URI" "${ADMIN[@]}" -LLL -o ldif-wrap=no -b o=JPKI,c=JP >/dev/null
+	sha256sum "$T"/ds/* | cut -c1-64 | sort
+}
+dirsums >"$T/ds.before"
+OLDR="$(sha256sum "$PS/root/gen-1.cer" | cut -c1-64)|$(sha256sum "$PS/root/gen-2.cer" | cut -c1-64)"
+NEWR=$(sha256sum "$T/prod2.sets/1/root/gen-2.cer" | cut -c1-64)
+fails "ldap-push of another CA's set (a new root, the same DN) over the old CA's entries: refused, exit 3" 3 \
+	"^hanko-online ldap-push: $URI: $GOV: cACertificate;binary: another CA's entry: its root certificate SHA-256 ($OLDR) \\(1 of 2\\) is none of this set's root generations \\(the newest: root/gen-2\\.cer, SHA-256 $NEWR\\); a CA started again pushes into a directory of its own, and the old CA's entries stay the old state's \\(docs/ceremony-lifecycle\\.md \"compromise\"\\); nothing written\$" \
+	"$ON" ldap-push --state "$O" --repo "$T/prod2" --ldap "$URI" --bind-dn cn=publisher,c=JP --passin env:HK_PUB_PW
+check "... nothing written: the old CA's root, ARL and CRLs as they were" test "$(dirsums)" = "$(cat "$T/ds.before")"
+check "... audited as a failure" grep -q "	ldap.publish	fail	.*another CA's entry.*(0 entries added, 0 updated before)" "$O/audit/audit.log"
+ok "... the old CA's own set pushed again: its entries, as before" \
+	"$ON" ldap-push --state "$O" --repo "$T/prod" --ldap "$URI" --bind-dn cn=publisher,c=JP --passin env:HK_PUB_PW
+
 # The rehearsal publisher's set 1.
 ok "push set 1" push --repo "$P"
 check "... summary: $NCRL partition CRLs" grep -q "1 cACertificate, 0 crossCertificatePair, ARL; $NCRL partition CRLs" "$HANKO_TMP/out"
