@@ -13,7 +13,8 @@
 # has a finding; publish still publishes the CRLs and the ARL imported
 # before. After a restore of a backup taken before the declaration the
 # token's mark still refuses the bundle and issue; trust --compromised
-# again marks state.conf again.
+# again marks state.conf again. The CA started again (a new root under the
+# same DN): its publish and serve refuse the old CA's repository.
 . "$(dirname "$0")/online.sh"
 B=$T/req
 P=$T/repo
@@ -283,4 +284,27 @@ check "... the new store numbered no CRL" test "$(sqlite3 "$O/store.db" "SELECT 
 fails "publish: the new state into a repository of its own" 9 "no imported ARL is current" \
 	"$ON" publish --state "$O" --repo "$T/repo-new" --clock 2026-04-06T12:00:00Z
 check "... its root/gen-1.cer is the new root" cmp -s "$T/repo-new/root/gen-1.cer" <(openssl x509 -in "$R" -outform DER)
+# serve of the new state given the old CA's repository: it would serve the
+# old root, ARL and residents' CRLs as the new CA's, to the new state's
+# relying parties (the old CA's refused), recorded in the new store, and
+# answer the old CA's OCSP requests unauthorized; refused at the start
+# (timeout: a serve that starts would run on)
+AUD=$(wc -l <"$O/audit/audit.log")
+fails "serve: the new state refuses the old CA's repository" 3 \
+	"^hanko-online serve: $P: set [0-9]+ is another CA's: its root/gen-1\\.cer \\(SHA-256 $HEX\\) is not this state's root generation 1 \\(SHA-256 $NEWFP\\); serve answers OCSP, relying parties and provision records as this state's CA: a CA started again serves a repository of its own, and the old one is served by the old state \\(docs/ceremony-lifecycle\\.md \"compromise\"\\); not started\$" \
+	timeout 30 "$ON" serve --state "$O" --repo "$P" --listen 127.0.0.1:0 --no-ocsp --clock 2026-04-06T12:30:00Z
+check "... nothing served, nothing audited" test "$(wc -l <"$O/audit/audit.log")" = "$AUD"
+# servestarts STATE REPO: serve --no-ocsp comes up (its "listening on"
+# line), then is stopped
+servestarts() {
+	: >"$T/sv.out"
+	"$ON" serve --state "$1" --repo "$2" --listen 127.0.0.1:0 --no-ocsp --clock 2026-04-06T12:30:00Z \
+		>"$T/sv.out" 2>"$T/sv.err" &
+	local pid=$! up=1
+	for _ in $(seq 300); do grep -q 'listening on' "$T/sv.out" && { up=0; break; }; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+	[ "$up" = 0 ] || { sed 's/^/# serve: /' "$T/sv.err" >&2; return 1; }
+}
+check "serve: the new state serves its own repository" servestarts "$O" "$T/repo-new"
+check "serve: the old state goes on serving the old repository" servestarts "$OLD_O" "$P"
 finish
