@@ -11,8 +11,9 @@
 # recover, which signs nothing, runs under the token's mark (a note on
 # stderr: recover the batches first, then mark it again; docs/backup.md
 # "Restore", step 9) and changes nothing here; check names it with that
-# command; revoke run again marks state.conf again and keeps the token's
-# one mark.
+# command; publish writes the public notice from the token's mark alone
+# (state.conf not written), the index page marks the issuing CA; revoke
+# run again marks state.conf again and keeps the token's one mark.
 . "$(dirname "$0")/online.sh"
 BK=$T/backups
 mkdir -p "$BK"
@@ -36,6 +37,12 @@ marks_public() {
 		--list-objects --type data 2>/dev/null | grep -c "issuing\.1\.compromised" || true
 }
 check "no mark in the token yet" test "$(marks)" = 0
+
+# Set 1, before the compromise: no notice (no ARL imported: exit 9).
+P=$T/repo
+fails "publish: set 1, before the compromise" 9 "no imported ARL is current" \
+	"$ON" publish --state "$O" --repo "$P" --clock 2026-04-03T08:00:00Z
+check "... no notice in it" sh -c "! grep -q ' notice/' '$P/MANIFEST'"
 
 # The compromise, its revocations failing first (a trigger injected): both
 # marks are saved before them.
@@ -73,6 +80,21 @@ restore_state "$BK/b1" "$O.damaged" "$O.damaged/audit"
 check "restored: state.conf lacks the mark, the six are valid again" sh -c \
 	"! grep -q compromised '$O/state.conf' && test \$(sqlite3 '$O/store.db' \"SELECT count(*) FROM certificates WHERE status = 'valid'\") = 6"
 check "... the token (moved back) still holds its one mark" test "$(marks)" = 1
+
+# CPS 4-4-1-3: the compromise made public (docs/repository.md "Compromise
+# notices") by the token's mark alone, read-only (state.conf stays as it
+# is), at once: the same JST day as set 1, without --now, not skipped
+# (notice_missing); the notice gives the token's time
+cp "$O/state.conf" "$T/conf.before"
+rc=0; "$ON" publish --state "$O" --repo "$P" --clock 2026-04-03T12:00:00Z >"$T/pub.out" 2>"$T/pub.err" || rc=$?
+check "publish under the restored state, set 1's day, no --now (exit $rc: no ARL imported): set 2, with notice/issuing-1.txt, by the token's mark" sh -c \
+	"[ $rc = 9 ] && [ \"\$(readlink '$P')\" = repo.sets/2 ] && grep -q ' notice/issuing-1\.txt\$' '$P/MANIFEST' &&
+	 grep -qx '宣言日時 / Declared: 2026-04-03T09:00:00Z' '$P/notice/issuing-1.txt'"
+check "... it names issuing CA 1's SHA-256" grep -qx "SHA-256: $(openssl x509 -in "$ISS" -outform DER | sha256sum | cut -c1-64 | tr a-f A-F | sed 's/../&:/g; s/:$//')" "$P/notice/issuing-1.txt"
+check "... state.conf not written: as restored" cmp -s "$O/state.conf" "$T/conf.before"
+ok "index-page of that set" "$ON" index-page --repo "$P" --clock 2026-04-03T12:00:00Z --out "$T/ix.html"
+check "... the warning block links the notice; issuing CA 1's card: declared compromised" sh -c \
+	"grep -q '<a href=\"notice/issuing-1.txt\">' '$T/ix.html' && grep -q '危殆化宣言 / declared compromised' '$T/ix.html'"
 
 MSG="token '$LABEL': issuing\.1\.compromised \(key id $KID, 2026-04-03T09:00:00Z\), but $O/state\.conf lacks it \(restored from a backup taken before the compromise\?\): CPS 4-14-2: nothing issued; recover the batches issued after the backup \(hanko-online recover\), then the log's revocations, which mark it again at the compromise's time: hanko-online recover --state $O --revocations \(with no cert\.revoke-all ok record of it in the log: revoke --issuing-key-compromise --generation 1\) \(docs/backup\.md \"Restore\", step 9\)$"
 { sed -n 1p "$B/batch1.csv"
