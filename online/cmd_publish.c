@@ -1099,50 +1099,10 @@ work_open(struct publish_work *w, const struct publish_opts *o)
 static int
 check_owner(struct publish_work *w, const char *repo)
 {
-	const struct hk_repo_file *f;
-	unsigned char d[32];
-	char got[65], want[65];
-	size_t i, j, nset = 0, match = 0;
-	int g, end;
-
-	for (i = 0; w->cur != NULL && i < w->cur->nfiles; i++) {
-		f = &w->cur->files[i];
-		end = 0;
-		if (sscanf(f->path, "root/gen-%d.cer%n", &g, &end) != 1 ||
-		    end == 0 || f->path[end] != '\0')
-			continue;
-		nset++;
-		for (j = 0; j < w->roots.n; j++) {
-			if (w->roots.r[j].gen != g)
-				continue;
-			SHA256(w->roots.r[j].der, w->roots.r[j].len, d);
-			if (memcmp(d, f->sha256, sizeof(d)) == 0) {
-				match++;
-				continue;
-			}
-			hk_hex_encode(f->sha256, 32, got);
-			hk_hex_encode(d, 32, want);
-			hk_err_set("%s: set %lu is another CA's: its %s (SHA-256 "
-			    "%s) is not this state's root generation %d "
-			    "(SHA-256 %s); a CA started again publishes into "
-			    "a repository of its own, and the old one stays "
-			    "the old state's (docs/ceremony-lifecycle.md "
-			    "\"compromise\"); nothing published", repo,
-			    w->cur->n, f->path, got, g, want);
-			return HK_ERR_STATE;
-		}
-	}
-	if (nset > 0 && match == 0) {
-		hk_err_set("%s: set %lu is another CA's: none of its %zu root "
-		    "certificate%s (root/gen-N.cer) is a root generation this "
-		    "state holds; a CA started again publishes into a "
-		    "repository of its own, and the old one stays the old "
-		    "state's (docs/ceremony-lifecycle.md \"compromise\"); "
-		    "nothing published", repo, w->cur->n, nset, nset == 1 ?
-		    "" : "s");
-		return HK_ERR_STATE;
-	}
-	return 0;
+	return hk_online_repo_owner(w->store, w->cur, repo, "a CA started "
+	    "again publishes into a repository of its own, and the old one "
+	    "stays the old state's (docs/ceremony-lifecycle.md "
+	    "\"compromise\"); nothing published");
 }
 
 static void

@@ -23,10 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/sha.h>
-
 #include "err.h"
-#include "hex.h"
 #include "online.h"
 #include "repo.h"
 #include "serve_http.h"
@@ -224,28 +221,6 @@ access_open(const char *path, int *fd)
 	return 0;
 }
 
-/* The store's root generations, by generation (repo_owner). */
-struct owner_roots {
-	struct {
-		int gen;
-		unsigned char sha[32];
-	} r[64];
-	size_t n;
-};
-
-static int
-owner_root(const unsigned char *der, size_t len, int gen, void *arg)
-{
-	struct owner_roots *o = arg;
-
-	if (o->n < sizeof(o->r) / sizeof(o->r[0])) {
-		o->r[o->n].gen = gen;
-		SHA256(der, len, o->r[o->n].sha);
-		o->n++;
-	}
-	return 0;
-}
-
 /*
  * The repository's current set is this state's own, as publish's
  * check_owner has it: every root/gen-N.cer of the set that the store holds
@@ -262,64 +237,23 @@ owner_root(const unsigned char *der, size_t len, int gen, void *arg)
 static int
 repo_owner(struct hk_online *on, const char *repo)
 {
-	struct owner_roots roots;
 	struct hk_repo_set *rs = NULL;
 	struct hk_store *st = NULL;
-	char path[4096], got[65], want[65];
-	size_t i, j, nset = 0, match = 0;
-	int g, end, r;
+	char path[4096];
+	int r;
 
 	if (hk_repo_open(repo, &rs) != 0) {
 		hk_err_clear();
 		return 0;
 	}
-	memset(&roots, 0, sizeof(roots));
 	if ((r = hk_online_path(on, HK_ONLINE_STORE_FILE, path,
-	    sizeof(path))) != 0 || (r = hk_store_open(path, 0, &st)) != 0 ||
-	    (r = hk_store_ca_each(st, HK_CA_ROOT, owner_root, &roots)) != 0)
-		goto out;
-	for (i = 0; i < rs->nfiles; i++) {
-		const struct hk_repo_file *f = &rs->files[i];
-
-		end = 0;
-		if (sscanf(f->path, "root/gen-%d.cer%n", &g, &end) != 1 ||
-		    end == 0 || f->path[end] != '\0')
-			continue;
-		nset++;
-		for (j = 0; j < roots.n; j++) {
-			if (roots.r[j].gen != g)
-				continue;
-			if (memcmp(roots.r[j].sha, f->sha256, 32) == 0) {
-				match++;
-				continue;
-			}
-			hk_hex_encode(f->sha256, 32, got);
-			hk_hex_encode(roots.r[j].sha, 32, want);
-			hk_err_set("%s: set %lu is another CA's: its %s (SHA-256 "
-			    "%s) is not this state's root generation %d "
-			    "(SHA-256 %s); serve answers OCSP, relying parties "
-			    "and provision records as this state's CA: a CA "
-			    "started again serves a "
-			    "repository of its own, and the old one is served "
-			    "by the old state (docs/ceremony-lifecycle.md "
-			    "\"compromise\"); not started", repo, rs->n, f->path,
-			    got, g, want);
-			r = HK_ERR_STATE;
-			goto out;
-		}
-	}
-	if (nset > 0 && match == 0) {
-		hk_err_set("%s: set %lu is another CA's: none of its %zu root "
-		    "certificate%s (root/gen-N.cer) is a root generation this "
-		    "state holds; serve answers OCSP, relying parties and "
-		    "provision records as this state's CA: a CA started "
-		    "again serves a repository of its own, and the "
-		    "old one is served by the old state "
-		    "(docs/ceremony-lifecycle.md \"compromise\"); not started",
-		    repo, rs->n, nset, nset == 1 ? "" : "s");
-		r = HK_ERR_STATE;
-	}
- out:
+	    sizeof(path))) == 0 && (r = hk_store_open(path, 0, &st)) == 0)
+		r = hk_online_repo_owner(st, rs, repo, "serve answers OCSP, "
+		    "relying parties and provision records as this state's "
+		    "CA: a CA started again serves a repository of its own, "
+		    "and the old one is served by the old state "
+		    "(docs/ceremony-lifecycle.md \"compromise\"); not "
+		    "started");
 	hk_store_close(st);
 	hk_repo_close(rs);
 	return r;

@@ -35,6 +35,7 @@
 #include "issued.h"
 #include "name.h"
 #include "online.h"
+#include "repo.h"
 #include "profile.h"
 #include "profile_accept.h"
 #include "secmem.h"
@@ -1733,4 +1734,74 @@ hk_online_arl_note(uint64_t floor, time_t horizon, time_t all, int lost,
 	hk_time_format(horizon, t, sizeof(t));
 	snprintf(buf, len, "CPS 4-4-10: the imported ARLs run out at %s "
 	    "(within %d days%s): %s", t, HK_PUBLISH_ARL_DAYS, below, what);
+}
+
+/* The store's root generations, by generation (hk_online_repo_owner). */
+struct owner_roots {
+	struct {
+		int gen;
+		unsigned char sha[32];
+	} r[64];
+	size_t n;
+};
+
+static int
+owner_root(const unsigned char *der, size_t len, int gen, void *arg)
+{
+	struct owner_roots *o = arg;
+
+	if (o->n < sizeof(o->r) / sizeof(o->r[0])) {
+		o->r[o->n].gen = gen;
+		SHA256(der, len, o->r[o->n].sha);
+		o->n++;
+	}
+	return 0;
+}
+
+int
+hk_online_repo_owner(struct hk_store *s, const struct hk_repo_set *cur,
+    const char *repo, const char *tail)
+{
+	struct owner_roots roots;
+	char got[65], want[65];
+	size_t i, j, nset = 0, match = 0;
+	int g, end, r;
+
+	if (cur == NULL)
+		return 0;
+	memset(&roots, 0, sizeof(roots));
+	if ((r = hk_store_ca_each(s, HK_CA_ROOT, owner_root, &roots)) != 0)
+		return r;
+	for (i = 0; i < cur->nfiles; i++) {
+		const struct hk_repo_file *f = &cur->files[i];
+
+		end = 0;
+		if (sscanf(f->path, "root/gen-%d.cer%n", &g, &end) != 1 ||
+		    end == 0 || f->path[end] != '\0')
+			continue;
+		nset++;
+		for (j = 0; j < roots.n; j++) {
+			if (roots.r[j].gen != g)
+				continue;
+			if (memcmp(roots.r[j].sha, f->sha256, 32) == 0) {
+				match++;
+				continue;
+			}
+			hk_hex_encode(f->sha256, 32, got);
+			hk_hex_encode(roots.r[j].sha, 32, want);
+			hk_err_set("%s: set %lu is another CA's: its %s (SHA-256 "
+			    "%s) is not this state's root generation %d "
+			    "(SHA-256 %s); %s", repo, cur->n, f->path, got, g,
+			    want, tail);
+			return HK_ERR_STATE;
+		}
+	}
+	if (nset > 0 && match == 0) {
+		hk_err_set("%s: set %lu is another CA's: none of its %zu root "
+		    "certificate%s (root/gen-N.cer) is a root generation this "
+		    "state holds; %s", repo, cur->n, nset, nset == 1 ? "" :
+		    "s", tail);
+		return HK_ERR_STATE;
+	}
+	return 0;
 }

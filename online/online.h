@@ -555,4 +555,19 @@ int hk_online_distrust_top(struct hk_online *on, struct hk_store *s,
     int *gen);
 /* ---- end root distrust ---- */
 
+/*
+ * The repository's current set cur (of repo) is this state's own: every
+ * root/gen-N.cer of the set that the store holds as generation N is that
+ * very certificate, and at least one is. A CA started again after its root
+ * key's compromise (CPS 4-14-2: a new state, a new root under the same DN)
+ * given the old CA's repository would otherwise take it over (publish's
+ * CRLs at the URLs the old certificates name, serve's OCSP and provision
+ * records). Else HK_ERR_STATE with one line "<repo>: set S is another
+ * CA's: ...; <tail>" (tail: what that means for the caller and what was
+ * not done). A NULL cur (nothing published yet) is 0.
+ */
+struct hk_repo_set;
+int hk_online_repo_owner(struct hk_store *s, const struct hk_repo_set *cur,
+    const char *repo, const char *tail);
+
 #endif
