@@ -516,8 +516,9 @@ Test(bundle, import_all_or_nothing_and_replay)
 	cr_assert(strstr((char *)buf, " 6\n") != NULL, "%s", buf);
 	free(buf);
 	/* no temporary folders left behind */
-	cr_assert_eq(system("test -z \"$(ls -d " HK_TEST_TMP
-	    "/bundle-import/*.tmp-* 2>/dev/null)\""), 0);
+	snprintf(path, sizeof(path), "test -z \"$(ls -d '%s'/*.tmp-* "
+	    "2>/dev/null)\"", d);
+	cr_assert_eq(system(path), 0);
 }
 
 Test(bundle, manifest_parser_strict)

@@ -14,9 +14,17 @@ hk_test_dir(const char *name)
 {
 	static char path[4096];
 	char cmd[4200];
+	const struct criterion_test *t = criterion_current_test;
 
 	mkdir(HK_TEST_TMP, 0700);
-	snprintf(path, sizeof(path), "%s/%s", HK_TEST_TMP, name);
+	/* the test's own: Criterion runs each test in a process of its own,
+	 * several at once without --jobs 1, and two tests (or a suite's
+	 * fixture) naming the same folder removed each other's files */
+	if (t != NULL)
+		snprintf(path, sizeof(path), "%s/%s.%s.%s", HK_TEST_TMP,
+		    t->category, t->name, name);
+	else
+		snprintf(path, sizeof(path), "%s/%s", HK_TEST_TMP, name);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
 	if (system(cmd) != 0)
 		abort();

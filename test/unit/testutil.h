@@ -5,8 +5,9 @@
 #include <stddef.h>
 #include <time.h>
 
-/* A fresh empty folder under HK_TEST_TMP named after the test; returns a
- * static buffer valid until the next call. */
+/* A fresh empty folder under HK_TEST_TMP named after the running test
+ * (suite and name) and name, so tests run at once (Criterion's --jobs)
+ * never share one; returns a static buffer valid until the next call. */
 const char *hk_test_dir(const char *name);
 /* Write bytes to a file (test setup only; aborts the test on failure). */
 void hk_test_write(const char *path, const void *buf, size_t len);
