@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "audit.h"
+#include "basic4.h"
 #include "clock.h"
 #include "err.h"
 #include "hex.h"
@@ -373,12 +374,36 @@ list_end(struct list *l, FILE *out)
 		    (unsigned long long)l->more_last);
 }
 
+/* The bytes of details shown: all, or at most DETAILS_SHOWN ending at a
+ * character (a UTF-8 character across the cut is left out whole, not
+ * shown as \xHH of its first bytes; bytes that are not UTF-8 are shown
+ * one by one, escaped, so any of them may end the cut). */
+static size_t
+details_cut(const unsigned char *d, size_t len)
+{
+	size_t i = 0, n;
+	unsigned cp;
+
+	if (len <= DETAILS_SHOWN)
+		return len;
+	while (i < DETAILS_SHOWN) {
+		n = d[i] < 0x80 ? 1 : hk_utf8_char((const char *)d + i,
+		    len - i, &cp);
+		if (n == 0)
+			n = 1;
+		if (i + n > DETAILS_SHOWN)
+			break;
+		i += n;
+	}
+	return i;
+}
+
 /* seq time event result actors details (escaped, cut) */
 static void
 record_line(struct list *l, const struct hk_audit_record *rec)
 {
 	char esc[4 * DETAILS_SHOWN + 1];
-	size_t n = rec->dlen > DETAILS_SHOWN ? DETAILS_SHOWN : rec->dlen;
+	size_t n = details_cut(rec->details, rec->dlen);
 	FILE *f;
 
 	if ((f = list_line(l, rec->seq)) == NULL)

@@ -27,6 +27,7 @@
 #include "clock.h"
 #include "err.h"
 #include "hex.h"
+#include "review.h"
 #include "testutil.h"
 
 #define T0		1711962000	/* 2024-04-01T09:00:00Z */
@@ -2241,4 +2242,70 @@ Test(audit, newest_reads_on_into_the_closed_log)
 	cr_expect_eq(nw.t, T0 + 120);
 	cr_expect_str_eq(nw.closed, "");
 	EVP_PKEY_free(key);
+}
+
+/* ---- audit review (shared/review.c, docs/audit-log.md "Weekly review") */
+
+/* The online review of logp from since to until, as text (caller frees);
+ * its result in *r. */
+static char *
+review(const char *since, const char *until, EVP_PKEY *pub, int *r)
+{
+	struct hk_review_opts o;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	memset(&o, 0, sizeof(o));
+	o.program = "hanko-online";
+	o.online = 1;
+	o.since = since;
+	o.until = until;
+	cr_assert_eq(hk_review_check(&o), 0, "%s", hk_err_msg());
+	cr_assert_not_null(f = open_memstream(&text, &len));
+	*r = hk_review_run(logp, pub, NULL, &o, (time_t)-1, f);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_not_null(text);
+	return text;
+}
+
+#define DAY0	"2024-04-01T00:00:00Z"	/* the day of T0 */
+#define DAY1	"2024-04-02T00:00:00Z"
+
+Test(audit_review, details_cut_at_a_character_boundary)
+{
+	/* a note of "a" and 100 x "あ" (3 bytes each): byte 240 falls
+	 * inside the 80th character */
+	char jp[1 + 300 + 1], ascii[242], want[1024], *text;
+	int i, r;
+
+	jp[0] = 'a';
+	for (i = 0; i < 100; i++)
+		memcpy(jp + 1 + 3 * i, "\xe3\x81\x82", 3);
+	jp[301] = '\0';
+	memset(ascii, 'b', 241);
+	ascii[241] = '\0';
+	paths("review_cut");
+	hk_clock_set(T0);
+	cr_assert_eq(hk_audit_create(logp), 0, "%s", hk_err_msg());
+	hk_clock_set(T0 + 60);
+	cr_assert_eq(hk_audit_append(logp, "note", "ok", "aud1", jp), 0);
+	cr_assert_eq(hk_audit_append(logp, "note", "ok", "aud1", ascii), 0);
+	ascii[240] = '\0';
+	cr_assert_eq(hk_audit_append(logp, "note", "ok", "aud1", ascii), 0);
+	text = review(DAY0, DAY1, NULL, &r);
+	cr_assert_eq(r, HK_ERR_WARNING, "%s", hk_err_msg());
+	/* the 79 whole characters after "a", none of the 80th's bytes */
+	snprintf(want, sizeof(want), "\n  1 2024-04-01T09:01:00Z note ok aud1 "
+	    "%.*s [cut]\n", 1 + 79 * 3, jp);
+	cr_expect(strstr(text, want) != NULL, "%s", text);
+	cr_expect(strstr(text, "\\x") == NULL, "%s", text);
+	/* text of one byte per character: cut at 240 bytes, or not at all */
+	snprintf(want, sizeof(want), "\n  2 2024-04-01T09:01:00Z note ok aud1 "
+	    "%.240s [cut]\n", ascii);
+	cr_expect(strstr(text, want) != NULL, "%s", text);
+	snprintf(want, sizeof(want), "\n  3 2024-04-01T09:01:00Z note ok aud1 "
+	    "%s\n", ascii);
+	cr_expect(strstr(text, want) != NULL, "%s", text);
+	free(text);
 }
