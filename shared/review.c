@@ -28,6 +28,7 @@
 
 #define JST		(9 * 3600)
 #define DETAILS_SHOWN	240	/* bytes of details shown in a listed line */
+#define RUNS_SHOWN	8	/* runs of a period not contiguous named */
 #define TABLE_SIZE	4096	/* distinct keys counted (a power of 2) */
 
 /* The events the auditor always reads, whatever the week (their ok
@@ -96,6 +97,15 @@ struct rv {
 	time_t log_t;
 	uint64_t n, first_seq, last_seq;
 	char first_time[21], last_time[21];
+	/* the period's records in log order: runs of consecutive seqs
+	 * (more than one when records between are dated outside it: a
+	 * clock set back or corrected), the first RUNS_SHOWN kept */
+	uint64_t nruns, run_first[RUNS_SHOWN], run_last[RUNS_SHOWN];
+	/* the first record after the period's last one so far that is
+	 * dated outside it, when gap */
+	int gap;
+	uint64_t gap_seq;
+	char gap_time[21], gap_event[72];
 	uint64_t ck_n, ck_first, ck_last;
 	int covered;		/* a checkpoint after the period's last */
 	uint64_t cover_seq;
@@ -633,7 +643,9 @@ each(const struct hk_audit_record *rec, void *arg)
 	    strcmp(rec->time, v->since) < 0;
 	after = strcmp(rec->time, v->until) > 0;
 	if (before || after) {
-		if (after && v->n > 0 && !v->covered && strcmp(rec->event,
+		/* a checkpoint after the period's last record signs it, also
+		 * one dated before the period (a clock set back since) */
+		if (v->n > 0 && !v->covered && strcmp(rec->event,
 		    HK_AUDIT_EV_CHECKPOINT) == 0) {
 			v->covered = 1;
 			v->cover_seq = rec->seq;
@@ -659,6 +671,15 @@ each(const struct hk_audit_record *rec, void *arg)
 			if (o->has_from)
 				v->prev_end = t;
 		}
+		/* records between the period's, dated outside it */
+		if (v->n > 0 && !v->gap) {
+			v->gap = 1;
+			v->gap_seq = rec->seq;
+			snprintf(v->gap_time, sizeof(v->gap_time), "%s",
+			    rec->time);
+			snprintf(v->gap_event, sizeof(v->gap_event), "%s",
+			    rec->event);
+		}
 		snprintf(v->prev_time, sizeof(v->prev_time), "%s", rec->time);
 		return 0;
 	}
@@ -669,6 +690,32 @@ each(const struct hk_audit_record *rec, void *arg)
 		    rec->time);
 		if (o->has_from)
 			v->start_t = t < v->end_t ? t : v->end_t;
+	}
+	if (v->n == 1 || v->gap) {
+		/* a run of the period's records begins */
+		if (v->nruns < RUNS_SHOWN)
+			v->run_first[v->nruns] = rec->seq;
+		v->nruns++;
+	}
+	if (v->nruns <= RUNS_SHOWN)
+		v->run_last[v->nruns - 1] = rec->seq;
+	if (v->gap) {
+		/* not in this review, nor in the review of the period they
+		 * are dated in when that one was made before them */
+		FILE *f = list_line(&v->attn, v->gap_seq);
+
+		if (f != NULL)
+			fprintf(f, "  %llu %s %s: records %llu to %llu, between "
+			    "the period's records %llu and %llu, are dated "
+			    "outside the period: the clock was set back or "
+			    "corrected (docs/clock.md); they are not in this "
+			    "review\n", (unsigned long long)v->gap_seq,
+			    v->gap_time, v->gap_event,
+			    (unsigned long long)v->gap_seq,
+			    (unsigned long long)rec->seq - 1,
+			    (unsigned long long)v->last_seq,
+			    (unsigned long long)rec->seq);
+		v->gap = 0;
 	}
 	v->last_seq = rec->seq;
 	snprintf(v->last_time, sizeof(v->last_time), "%s", rec->time);
@@ -815,10 +862,35 @@ print_period(const struct rv *v, const struct hk_audit_report *rep,
 		fprintf(f, "  no records in the period\n");
 		return;
 	}
-	fprintf(f, "  records %llu to %llu: %llu records, %s to %s\n",
-	    (unsigned long long)v->first_seq,
-	    (unsigned long long)v->last_seq, (unsigned long long)v->n,
-	    v->first_time, v->last_time);
+	if (v->nruns <= 1)
+		fprintf(f, "  records %llu to %llu: %llu records, %s to %s\n",
+		    (unsigned long long)v->first_seq,
+		    (unsigned long long)v->last_seq,
+		    (unsigned long long)v->n, v->first_time, v->last_time);
+	else {
+		/* A to B spans records dated outside the period: each run
+		 * named, and how many are not the period's */
+		uint64_t i;
+
+		fprintf(f, "  records %llu to %llu in log order, not "
+		    "contiguous: %llu records in %llu runs (",
+		    (unsigned long long)v->first_seq,
+		    (unsigned long long)v->last_seq,
+		    (unsigned long long)v->n, (unsigned long long)v->nruns);
+		for (i = 0; i < v->nruns && i < RUNS_SHOWN; i++)
+			fprintf(f, "%s%llu to %llu", i ? ", " : "",
+			    (unsigned long long)v->run_first[i],
+			    (unsigned long long)v->run_last[i]);
+		if (v->nruns > RUNS_SHOWN)
+			fprintf(f, ", and %llu more",
+			    (unsigned long long)(v->nruns - RUNS_SHOWN));
+		fprintf(f, "), %s to %s; the %llu records between them are "
+		    "dated outside the period (the clock was set back or "
+		    "corrected: docs/clock.md) and are not in this review\n",
+		    v->first_time, v->last_time,
+		    (unsigned long long)(v->last_seq - v->first_seq + 1 -
+		    v->n));
+	}
 	if (v->ck_n > 0)
 		fprintf(f, "  checkpoints in the period: %llu (records %llu "
 		    "to %llu)\n", (unsigned long long)v->ck_n,
@@ -831,15 +903,18 @@ print_period(const struct rv *v, const struct hk_audit_report *rep,
 		    "checkpoint record %llu (%s)\n",
 		    (unsigned long long)v->last_seq,
 		    (unsigned long long)v->cover_seq, v->cover_time);
-	else
+	else if (rep->last_checkpoint_seq >= 0)
 		fprintf(f, "  the period's last record %llu is not signed "
 		    "yet: it is in the unsigned tail (%llu records after "
-		    "the last checkpoint%s%lld)\n",
+		    "the last checkpoint, record %lld)\n",
 		    (unsigned long long)v->last_seq,
 		    (unsigned long long)rep->unsigned_records,
-		    rep->last_checkpoint_seq >= 0 ? ", record " : "",
-		    rep->last_checkpoint_seq >= 0 ?
-		    (long long)rep->last_checkpoint_seq : 0LL);
+		    (long long)rep->last_checkpoint_seq);
+	else
+		fprintf(f, "  the period's last record %llu is not signed "
+		    "yet: it is in the unsigned tail (%llu records, no "
+		    "checkpoint yet)\n", (unsigned long long)v->last_seq,
+		    (unsigned long long)rep->unsigned_records);
 }
 
 /* CPS 4-4-9: every JST day that ends within the period has a publication

@@ -2307,5 +2307,103 @@ Test(audit_review, details_cut_at_a_character_boundary)
 	snprintf(want, sizeof(want), "\n  3 2024-04-01T09:01:00Z note ok aud1 "
 	    "%s\n", ascii);
 	cr_expect(strstr(text, want) != NULL, "%s", text);
+	/* no checkpoint in the log: said so (not "checkpoint0") */
+	cr_expect(strstr(text, "\n  the period's last record 3 is not signed "
+	    "yet: it is in the unsigned tail (4 records, no checkpoint yet)\n")
+	    != NULL, "%s", text);
 	free(text);
+}
+
+/* A clock set back a week between the period's records: records 0-3 and
+ * 6-7 are the period's, 4-5 are dated the week before. */
+Test(audit_review, records_of_another_week_between_are_named)
+{
+	char *text;
+	int i, r;
+
+	paths("review_runs");
+	hk_clock_set(T0);
+	cr_assert_eq(hk_audit_create(logp), 0, "%s", hk_err_msg());
+	for (i = 1; i <= 3; i++) {
+		hk_clock_set(T0 + 60 * i);
+		cr_assert_eq(hk_audit_append(logp, "cert.issue", "ok", "op1",
+		    ""), 0);
+	}
+	hk_clock_set(T0 - 8 * 86400);
+	cr_assert_eq(hk_audit_append(logp, "cert.issue", "ok", "op1", ""), 0);
+	cr_assert_eq(hk_audit_append(logp, "cert.issue", "ok", "op1", ""), 0);
+	hk_clock_set(T0 + 3600);
+	cr_assert_eq(hk_audit_append(logp, "cert.issue", "ok", "op1", ""), 0);
+	cr_assert_eq(hk_audit_append(logp, "cert.issue", "ok", "op1", ""), 0);
+	text = review(DAY0, DAY1, NULL, &r);
+	cr_expect(strstr(text, "\n  records 0 to 7 in log order, not "
+	    "contiguous: 6 records in 2 runs (0 to 3, 6 to 7), "
+	    "2024-04-01T09:00:00Z to 2024-04-01T10:00:00Z; the 2 records "
+	    "between them are dated outside the period (the clock was set "
+	    "back or corrected: docs/clock.md) and are not in this review\n")
+	    != NULL, "%s", text);
+	cr_expect(strstr(text, "\n  records 0 to 7: ") == NULL, "%s", text);
+	/* for the auditor to read (exit 9): nothing else of the period is */
+	cr_expect_eq(r, HK_ERR_WARNING, "%s", text);
+	cr_expect(strstr(text, "\n  4 2024-03-24T09:00:00Z cert.issue: "
+	    "records 4 to 5, between the period's records 3 and 6, are dated "
+	    "outside the period: the clock was set back or corrected "
+	    "(docs/clock.md); they are not in this review\n") != NULL, "%s",
+	    text);
+	free(text);
+	/* a period of one run: the range as before, nothing to read */
+	text = review("2024-03-24T00:00:00Z", "2024-03-25T00:00:00Z", NULL, &r);
+	cr_expect(strstr(text, "\n  records 4 to 5: 2 records, "
+	    "2024-03-24T09:00:00Z to 2024-03-24T09:00:00Z\n") != NULL, "%s",
+	    text);
+	free(text);
+}
+
+/* Ten runs: the first eight named, and how many more. */
+Test(audit_review, many_runs_named_up_to_eight)
+{
+	char *text;
+	int i, r;
+
+	paths("review_many_runs");
+	hk_clock_set(T0);
+	cr_assert_eq(hk_audit_create(logp), 0, "%s", hk_err_msg());
+	for (i = 0; i < 10; i++) {
+		hk_clock_set(T0 - 8 * 86400);
+		cr_assert_eq(hk_audit_append(logp, "x", "ok", "-", ""), 0);
+		hk_clock_set(T0 + 60);
+		cr_assert_eq(hk_audit_append(logp, "x", "ok", "-", ""), 0);
+	}
+	text = review(DAY0, DAY1, NULL, &r);
+	cr_expect(strstr(text, "\n  records 0 to 20 in log order, not "
+	    "contiguous: 11 records in 11 runs (0 to 0, 2 to 2, 4 to 4, 6 to 6, "
+	    "8 to 8, 10 to 10, 12 to 12, 14 to 14, and 3 more), "
+	    "2024-04-01T09:00:00Z to 2024-04-01T09:01:00Z; the 10 records "
+	    "between them are dated outside the period") != NULL, "%s", text);
+	free(text);
+}
+
+/* A checkpoint after the period's last record signs it, also one dated
+ * before the period by a clock set back since. */
+Test(audit_review, a_checkpoint_dated_before_the_period_signs_it)
+{
+	EVP_PKEY *key = ec_key();
+	char *text;
+	int r;
+
+	paths("review_signed");
+	hk_clock_set(T0);
+	cr_assert_eq(hk_audit_create(logp), 0, "%s", hk_err_msg());
+	hk_clock_set(T0 + 60);
+	cr_assert_eq(hk_audit_append(logp, "x", "ok", "-", ""), 0);
+	hk_clock_set(T0 - 8 * 86400);
+	cr_assert_eq(hk_audit_checkpoint(logp, key, "audit-1"), 0, "%s",
+	    hk_err_msg());
+	text = review(DAY0, DAY1, key, &r);
+	cr_expect(strstr(text, "\n  the period's last record 1 is signed by "
+	    "the checkpoint record 2 (2024-03-24T09:00:00Z)\n") != NULL, "%s",
+	    text);
+	cr_expect(strstr(text, "unsigned tail") == NULL, "%s", text);
+	free(text);
+	EVP_PKEY_free(key);
 }
