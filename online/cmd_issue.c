@@ -1597,6 +1597,60 @@ user_tmpl(struct issue_work *w, struct hk_cert_user_tmpl **out,
 	return 0;
 }
 
+/* The keys whose certificates were revoked keyCompromise, read once per
+ * run (the revoked rows, through the issuer index): prepare refuses a
+ * line that would certify one again (CPS 4-4-2-1, 4-4-2-5). */
+struct banned {
+	struct hk_issue_banned_key *v;
+	size_t n, cap;
+};
+
+static int
+each_banned(const unsigned char *serial, size_t serial_len,
+    const unsigned char *der, size_t der_len, void *arg)
+{
+	struct banned *b = arg;
+	struct hk_issue_banned_key *k;
+	const unsigned char *p = der;
+	X509 *x;
+	int r;
+
+	if (serial_len > HK_STORE_SERIAL_MAX)
+		return 0;
+	if ((x = d2i_X509(NULL, &p, (long)der_len)) == NULL) {
+		/* check reports a certificate that does not parse */
+		ERR_clear_error();
+		return 0;
+	}
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 64;
+
+		if ((k = realloc(b->v, cap * sizeof(*k))) == NULL) {
+			X509_free(x);
+			return HK_ERR_ALLOC;
+		}
+		b->v = k;
+		b->cap = cap;
+	}
+	k = &b->v[b->n];
+	r = hk_issue_key_sha(x, k->sha);
+	X509_free(x);
+	if (r != 0) {
+		hk_err_clear();
+		return 0;
+	}
+	hk_issue_hex(serial, serial_len, k->hex);
+	b->n++;
+	return 0;
+}
+
+static int
+banned_sort(const void *a, const void *b)
+{
+	return memcmp(((const struct hk_issue_banned_key *)a)->sha,
+	    ((const struct hk_issue_banned_key *)b)->sha, 32);
+}
+
 /* Every line without a result, chunk by chunk; the pool signs one chunk
  * while the next is prepared and reserved. */
 static int
@@ -1607,6 +1661,7 @@ run_chunks(struct issue_work *w)
 	struct hk_prep_job *jobs = NULL;
 	struct hk_cert_user_tmpl *tmpl = NULL;
 	struct hk_lint_user_ctx *lc = NULL;
+	struct banned ban = { NULL, 0, 0 };
 	size_t next = 2, cap = (size_t)w->o->chunk;
 	int r, flying = 0, tty = isatty(2);
 
@@ -1628,6 +1683,13 @@ run_chunks(struct issue_work *w)
 		goto out;
 	env.tmpl = tmpl;
 	env.lint = lc;
+	if ((r = hk_store_key_compromised_each(w->store, each_banned,
+	    &ban)) != 0)
+		goto out;
+	if (ban.n > 1)
+		qsort(ban.v, ban.n, sizeof(*ban.v), banned_sort);
+	env.banned = ban.v;
+	env.nbanned = ban.n;
 	if ((r = chunk_alloc(&a, cap)) != 0 || (r = chunk_alloc(&b, cap)) !=
 	    0 || (r = chunk_alloc(&carry, cap)) != 0)
 		goto out;
@@ -1674,6 +1736,7 @@ run_chunks(struct issue_work *w)
  out:
 	hk_lint_user_ctx_free(lc);
 	hk_cert_user_tmpl_free(tmpl);
+	free(ban.v);
 	free(jobs);
 	chunk_free(&a);
 	chunk_free(&b);

@@ -14,6 +14,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -202,6 +203,50 @@ row_of(struct hk_issue_item *it, const char *muni, time_t now)
 }
 
 int
+hk_issue_key_sha(X509 *x, unsigned char sha[32])
+{
+	const unsigned char *pk;
+	int pklen;
+
+	if (X509_PUBKEY_get0_param(NULL, &pk, &pklen, NULL,
+	    X509_get_X509_PUBKEY(x)) != 1 || pklen <= 0) {
+		hk_err_set("user: the certificate's public key does not decode");
+		return HK_ERR_CRYPTO;
+	}
+	SHA256(pk, (size_t)pklen, sha);
+	return 0;
+}
+
+static int
+banned_cmp(const void *a, const void *b)
+{
+	return memcmp(a, ((const struct hk_issue_banned_key *)b)->sha, 32);
+}
+
+/* CPS 4-4-2-1, 4-4-2-5: a key whose certificate was revoked for its
+ * compromise (a lost or stolen card) is never certified again, for this
+ * resident or another: the new certificate is for a new key pair. */
+static int
+banned_key(const struct hk_issue_env *e, X509 *x)
+{
+	const struct hk_issue_banned_key *b;
+	unsigned char sha[32];
+	int r;
+
+	if (e->nbanned == 0)
+		return 0;
+	if ((r = hk_issue_key_sha(x, sha)) != 0)
+		return r;
+	if ((b = bsearch(sha, e->banned, e->nbanned, sizeof(*e->banned),
+	    banned_cmp)) == NULL)
+		return 0;
+	hk_err_set("key: CPS 4-4-2-1, 4-4-2-5: the public key of certificate "
+	    "%s, revoked key-compromise: a compromised key is never certified "
+	    "again; the resident needs a new key pair (a new card)", b->hex);
+	return HK_ERR_INVALID;
+}
+
+int
 hk_issue_prepare(const struct hk_issue_env *e, size_t line,
     const char *text, size_t len, time_t now, struct hk_issue_item *it)
 {
@@ -231,6 +276,7 @@ hk_issue_prepare(const struct hk_issue_env *e, size_t line,
 	    it->rkey)) != 0 || (r = legacy_rsa(req.key, &key)) != 0 ||
 	    (r = hk_cert_build_user_tmpl(e->tmpl, key, req.muni->romaji,
 	    req.muni->code, &req.b4, now, &it->x)) != 0 ||
+	    (r = banned_key(e, it->x)) != 0 ||
 	    (r = fix_and_lint(e, it)) != 0 ||
 	    (r = row_of(it, req.muni->code, now)) != 0) {
 		EVP_PKEY_free(key);

@@ -453,6 +453,12 @@ int hk_store_issuer_revoke(struct hk_store *s, const unsigned char *issuer,
 int hk_store_cert_each(struct hk_store *s, enum hk_cert_status st,
     int (*fn)(const struct hk_store_cert *c, const unsigned char *der,
     size_t der_len, time_t reserved_at, void *arg), void *arg);
+/* Call fn for every certificate revoked keyCompromise (reason 1) with
+ * its serial and DER, in no particular order: a key never certified
+ * again (CPS 4-4-2-1, 4-4-2-5; hanko-online issue). */
+int hk_store_key_compromised_each(struct hk_store *s,
+    int (*fn)(const unsigned char *serial, size_t serial_len,
+    const unsigned char *der, size_t der_len, void *arg), void *arg);
 /* Call fn for the valid certificates of every resident with more than one
  * (a double issuance, CPS 4-2-3, possible only in a store altered or
  * merged outside its rules), grouped by resident, oldest first in each

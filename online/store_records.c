@@ -311,6 +311,33 @@ hk_store_cert_each(struct hk_store *s, enum hk_cert_status status,
 }
 
 int
+hk_store_key_compromised_each(struct hk_store *s,
+    int (*fn)(const unsigned char *serial, size_t serial_len,
+    const unsigned char *der, size_t der_len, void *arg), void *arg)
+{
+	sqlite3_stmt *st;
+	int r = 0, rc;
+
+	/* through the (issuer, status) index: the revoked rows only, not a
+	 * scan of every certificate */
+	if ((r = hk_store_prepare(s, "SELECT serial, der FROM certificates "
+	    "WHERE issuer IN (SELECT DISTINCT issuer FROM certificates) AND "
+	    "status = 'revoked' AND reason = 1 AND der IS NOT NULL", &st)) !=
+	    0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((r = fn(sqlite3_column_blob(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0),
+		    sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1), arg)) != 0)
+			break;
+	if (r == 0 && rc != SQLITE_DONE)
+		r = hk_store_fail(s, rc, "certificates: select");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
 hk_store_revoke_entry(const unsigned char *serial, size_t serial_len,
     int reason, time_t t, unsigned char **der, size_t *der_len)
 {

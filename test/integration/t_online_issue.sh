@@ -357,6 +357,30 @@ R3=$(sed -n 's/^3,ok,\([0-9A-F]*\),.*/\1/p' "$T/rep3/results.csv")
 check "... rep1's certificate, then line 2's, revoked superseded; line 3's valid" test \
 	"$(db "SELECT group_concat(status || reason, ' ') FROM (SELECT status, coalesce(reason, '') AS reason FROM certificates WHERE hex(serial) IN ('$N5', '$R2', '$R3') ORDER BY rowid)")" = "revoked4 revoked4 valid"
 
+# A lost card (CPS 4-3-2, 4-4-2-1, 4-4-2-3): its certificate revoked
+# key-compromise; the key is never certified again, for this resident or
+# another, as a public key or in a PKCS#10 request (CPS 4-4-2-5: a new key
+# pair, a new certificate). Before, the next batch certified it again.
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/lost.key" 2>/dev/null
+openssl pkey -in "$T/lost.key" -pubout -out "$B/keys/lost.pub.pem"
+openssl req -new -key "$T/lost.key" -subj "/CN=any" -sha256 -out "$B/keys/lost.csr.pem"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null | openssl pkey -pubout -out "$B/keys/card2.pub.pem"
+LOSTL() { sed -n 2p "$REQ/valid.csv" | awk -F, -v OFS=, -v id="$1" -v k="$2" '{ $2 = id; $9 = k; print }'; }
+{ sed -n 1p "$REQ/valid.csv"; LOSTL 97000000001 keys/lost.pub.pem; } >"$B/lost0.csv"
+ok "a resident's card (lost later)" "$ON" issue --state "$O" "${XC[@]}" --batch "$B/lost0.csv" --out "$T/lost0"
+K1=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/lost0/results.csv")
+ok "... lost: revoked key-compromise" "$ON" revoke --state "$O" "${XC[@]}" --serial "$K1" --reason key-compromise
+{ sed -n 1p "$REQ/valid.csv"; LOSTL 97000000001 keys/lost.pub.pem; LOSTL 97000000002 keys/lost.csr.pem
+  LOSTL 97000000001 keys/card2.pub.pem; } >"$B/lost1.csv"
+fails "the compromised key sent again: refused, for the resident and for another (CSR)" 3 "2 of 3 requests refused" \
+	"$ON" issue --state "$O" "${XC[@]}" --batch "$B/lost1.csv" --out "$T/lost1"
+KR="key: CPS 4-4-2-1, 4-4-2-5: the public key of certificate $K1, revoked key-compromise: a compromised key is never certified again; the resident needs a new key pair (a new card)"
+check "... lines 2 and 3 refused naming the revoked certificate; line 4 (a new key) issued" sh -c \
+	"grep -qx '2,refused,$B/lost1.csv:2: $KR' '$T/lost1/results.csv' &&
+	 grep -qx '3,refused,$B/lost1.csv:3: $KR' '$T/lost1/results.csv' && grep -q '^4,ok,' '$T/lost1/results.csv'"
+check "... the resident holds one valid certificate: the new card's" test \
+	"$(db "SELECT count(*) FROM certificates WHERE status = 'valid' AND hex(resident_key) = (SELECT hex(resident_key) FROM certificates WHERE hex(serial) = '$K1')")" = 1
+
 new_resident() {	# ID: valid.csv line 2 for resident ID
 	sed -n 2p "$REQ/valid.csv" | awk -F, -v OFS=, -v id="$1" '{ $2 = id; print }'
 }
