@@ -806,6 +806,17 @@ revoke_single(struct hk_online *on, struct hk_store *store,
 		    hex, hk_cert_status_name(c.status));
 		return HK_ERR_INVALID;
 	}
+	/* past its notAfter it is valid no more (CPS 4-2-3; history says
+	 * expired), and a revocation dated after it would be on no CRL
+	 * (RFC 5280 3.3: an entry stays until the certificate expires) */
+	if (c.not_after < t) {
+		hk_time_format(c.not_after, when, sizeof(when));
+		hk_err_set("serial %s: CPS 4-4: the certificate expired at %s "
+		    "(notAfter); only a valid certificate is revoked: an "
+		    "expired one is on no CRL (RFC 5280 3.3) and needs no "
+		    "revocation", hex, when);
+		return HK_ERR_INVALID;
+	}
 	if ((r = hk_store_revoke_entry(s, sl, reason, t, &ed, &el)) == 0)
 		r = hk_store_cert_revoke(store, s, sl, reason, t, ed, el);
 	OPENSSL_free(ed);

@@ -488,6 +488,13 @@ RID=$(sed -n 2p "$REQ/valid.csv" | cut -d, -f2)
 "$ON" history --state "$O" "${EXC[@]}" --resident-id "$RID" >"$T/hist.txt" 2>&1
 check "history: the expired one shows expired, the new one valid" sh -c \
 	"grep '^$E1 ' '$T/hist.txt' | grep -q ' expired ' && grep '^$E2 ' '$T/hist.txt' | grep -q ' valid '"
+# An expired certificate is valid no more: revoke refuses it (before, it
+# was revoked, dated after its notAfter, on no CRL ever: RFC 5280 3.3).
+fails "revoke: an expired certificate is not revoked (CPS 4-4)" 3 \
+	"^hanko-online revoke: serial $E1: CPS 4-4: the certificate expired at $(date -u -d "@$NA" +%Y-%m-%dT%H:%M:%SZ) \(notAfter\); only a valid certificate is revoked" \
+	"$ON" revoke --state "$O" "${EXC[@]}" --serial "$E1" --reason key-compromise
+check "... the store unchanged: valid, no CRL entry" test \
+	"$(db "SELECT status, coalesce(reason, '-') FROM certificates WHERE hex(serial) = '$E1'")|$(db "SELECT count(*) FROM crl_entries WHERE hex(serial) = '$E1'")" = "valid|-|0"
 { cat "$B/renew0.csv"; echo "# and again"; } >"$B/renew2.csv"
 fails "... and the new one counts: the same resident again is refused" 3 "1 of 1 requests refused" \
 	"$ON" issue --state "$O" "${EXC[@]}" --batch "$B/renew2.csv" --out "$T/ren2"
