@@ -48,6 +48,11 @@
  *               cert.reserve ok before that run ended): signed
  *               and delivered, voided after a restore; reported with the
  *               way back (never changed: a void row is final);
+ *   keys        a certificate revoked keyCompromise whose key is not in
+ *               compromised_keys (issue would certify it again, CPS
+ *               4-4-2-5) or whose DER does not decode, and a row of
+ *               compromised_keys without a keyCompromise revocation of
+ *               that key (schema 9, docs/store.md): reported, not changed;
  *   responder   an OCSP responder state.conf names whose certificate the
  *               store lacks (made after the backup it was restored from):
  *               put back, as publish takes responder/ from the store.
@@ -1286,6 +1291,50 @@ each_pending(const struct hk_store_cert *c, const unsigned char *der,
 }
 
 static int
+each_kc(enum hk_store_kc_problem p, const unsigned char *serial,
+    size_t serial_len, void *arg)
+{
+	struct check_work *w = arg;
+	char hex[2 * HK_STORE_SERIAL_MAX + 1];
+
+	serial_hex(serial, serial_len > HK_STORE_SERIAL_MAX ?
+	    HK_STORE_SERIAL_MAX : serial_len, hex);
+	if (p == HK_KC_MISSING)
+		printf("compromised key: serial %s: revoked key-compromise, its "
+		    "key not in compromised_keys: issue would certify it again "
+		    "(CPS 4-4-2-5); not changed (compare with the backup)\n",
+		    hex);
+	else if (p == HK_KC_UNDECODABLE)
+		printf("compromised key: serial %s: revoked key-compromise, its "
+		    "certificate does not decode: its key cannot be recorded in "
+		    "compromised_keys, issue would certify it again (CPS "
+		    "4-4-2-5); not changed (compare with the backup)\n", hex);
+	else
+		printf("compromised key: serial %s: a row of compromised_keys "
+		    "without a key-compromise revocation of that key (the "
+		    "certificate not revoked key-compromise, or of another "
+		    "key): issue refuses a key no revocation names; not "
+		    "changed (compare with the backup)\n", hex);
+	w->findings++;
+	return 0;
+}
+
+/* The keys of the keyCompromise revocations against compromised_keys
+ * (schema 9); a table missing or altered is the schema's finding
+ * already. */
+static int
+compromised_keys(struct check_work *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nsd; i++)
+		if (strcmp(w->sd[i].type, "table") == 0 &&
+		    strcmp(w->sd[i].name, "compromised_keys") == 0)
+			return 0;
+	return hk_store_key_compromised_check(w->store, each_kc, w);
+}
+
+static int
 each_page_problem(const char *problem, void *arg)
 {
 	struct check_work *w = arg;
@@ -1384,6 +1433,7 @@ check(struct check_work *w)
 	    (r = hk_store_cert_each(w->store, HK_CERT_VALID,
 	    each_valid, w)) != 0 || (r = hk_store_cert_each(w->store,
 	    HK_CERT_PENDING, each_pending, w)) != 0 ||
+	    (r = compromised_keys(w)) != 0 ||
 	    (r = log_compare(w)) != 0 || (r = issued_compare(w)) != 0 ||
 	    (r = void_compare(w)) != 0)
 		return r;

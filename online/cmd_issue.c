@@ -1598,57 +1598,35 @@ user_tmpl(struct issue_work *w, struct hk_cert_user_tmpl **out,
 }
 
 /* The keys whose certificates were revoked keyCompromise, read once per
- * run (the revoked rows, through the issuer index): prepare refuses a
- * line that would certify one again (CPS 4-4-2-1, 4-4-2-5). */
+ * run from compromised_keys (schema 9: recorded when each was revoked, in
+ * key order; no certificate parsed): prepare refuses a line that would
+ * certify one again (CPS 4-4-2-1, 4-4-2-5). */
 struct banned {
 	struct hk_issue_banned_key *v;
 	size_t n, cap;
 };
 
 static int
-each_banned(const unsigned char *serial, size_t serial_len,
-    const unsigned char *der, size_t der_len, void *arg)
+each_banned(const unsigned char sha[32], const unsigned char *serial,
+    size_t serial_len, void *arg)
 {
 	struct banned *b = arg;
 	struct hk_issue_banned_key *k;
-	const unsigned char *p = der;
-	X509 *x;
-	int r;
 
 	if (serial_len > HK_STORE_SERIAL_MAX)
 		return 0;
-	if ((x = d2i_X509(NULL, &p, (long)der_len)) == NULL) {
-		/* check reports a certificate that does not parse */
-		ERR_clear_error();
-		return 0;
-	}
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? 2 * b->cap : 64;
 
-		if ((k = realloc(b->v, cap * sizeof(*k))) == NULL) {
-			X509_free(x);
+		if ((k = realloc(b->v, cap * sizeof(*k))) == NULL)
 			return HK_ERR_ALLOC;
-		}
 		b->v = k;
 		b->cap = cap;
 	}
-	k = &b->v[b->n];
-	r = hk_issue_key_sha(x, k->sha);
-	X509_free(x);
-	if (r != 0) {
-		hk_err_clear();
-		return 0;
-	}
+	k = &b->v[b->n++];
+	memcpy(k->sha, sha, 32);
 	hk_issue_hex(serial, serial_len, k->hex);
-	b->n++;
 	return 0;
-}
-
-static int
-banned_sort(const void *a, const void *b)
-{
-	return memcmp(((const struct hk_issue_banned_key *)a)->sha,
-	    ((const struct hk_issue_banned_key *)b)->sha, 32);
 }
 
 /* Every line without a result, chunk by chunk; the pool signs one chunk
@@ -1683,11 +1661,10 @@ run_chunks(struct issue_work *w)
 		goto out;
 	env.tmpl = tmpl;
 	env.lint = lc;
+	/* in key order already (the table's primary key): bsearch */
 	if ((r = hk_store_key_compromised_each(w->store, each_banned,
 	    &ban)) != 0)
 		goto out;
-	if (ban.n > 1)
-		qsort(ban.v, ban.n, sizeof(*ban.v), banned_sort);
 	env.banned = ban.v;
 	env.nbanned = ban.n;
 	if ((r = chunk_alloc(&a, cap)) != 0 || (r = chunk_alloc(&b, cap)) !=

@@ -11,7 +11,7 @@
  * hanko-offline audit show: nothing is done, so there is nothing to
  * record; docs/status.md), no lock, the store read through a read-only
  * connection (hk_store_open_readonly: never a checkpoint, never store.db
- * opened to write), a store of schema 6 or 7 not upgraded (read_only), the
+ * opened to write), a store of schema 6 to 8 not upgraded (read_only), the
  * token not opened (its compromise marks and the audit key need the PIN:
  * check and audit verify with the key read those), the audit log read
  * under its shared lock only (hk_audit_verify without a key, then

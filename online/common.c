@@ -218,6 +218,7 @@ struct upgrade_rec {
 	struct hk_online *on;
 	const char *path, *id;
 	int from;			/* the version upgraded */
+	uint64_t keys, unread;		/* schema 9: keys recorded, not */
 };
 
 /* What the upgrade of a store of schema 7 does (the rest of a schema 6
@@ -226,23 +227,48 @@ struct upgrade_rec {
 	"recorded from now on (the next ocsp-refresh signs every stored " \
 	"response again)"
 
+/* What the upgrade of a store of schema 8 does (and of 6 and 7 after the
+ * rest) into buf: the keys of the certificates revoked keyCompromise. */
+static const char *
+upgrade_keys(const struct upgrade_rec *u, char *buf, size_t len)
+{
+	int n;
+
+	n = snprintf(buf, len, "the keys of the %" PRIu64 " certificates "
+	    "revoked key-compromise recorded in compromised_keys (issue "
+	    "refuses them, CPS 4-4-2-5)", u->keys);
+	if (u->unread > 0 && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "; %" PRIu64 " revoked "
+		    "key-compromise whose certificate does not decode, not "
+		    "recorded (hanko-online check names them)", u->unread);
+	return buf;
+}
+
 /* The audit record of a store's upgrade, in its transaction. */
 static int
-upgrade_record(void *arg, int from)
+upgrade_record(void *arg, int from, uint64_t keys, uint64_t unread)
 {
 	struct upgrade_rec *u = arg;
+	char k[400];
 	int r;
 
 	u->from = from;
+	u->keys = keys;
+	u->unread = unread;
+	upgrade_keys(u, k, sizeof(k));
 	if (from == 6)
 		r = hk_online_audit(u->on, "store.upgrade", "ok", "%s: schema "
 		    "6 -> %d: store id %s of state.conf recorded in it (a store "
 		    "of schema 6 has none, so this first run could not tell "
-		    "whose it is); " UPGRADE_OCSP, u->path, HK_STORE_SCHEMA,
-		    u->id);
+		    "whose it is); " UPGRADE_OCSP "; %s", u->path,
+		    HK_STORE_SCHEMA, u->id, k);
+	else if (from == 7)
+		r = hk_online_audit(u->on, "store.upgrade", "ok", "%s: schema "
+		    "%d -> %d: " UPGRADE_OCSP "; %s", u->path, from,
+		    HK_STORE_SCHEMA, k);
 	else
 		r = hk_online_audit(u->on, "store.upgrade", "ok", "%s: schema "
-		    "%d -> %d: " UPGRADE_OCSP, u->path, from, HK_STORE_SCHEMA);
+		    "%d -> %d: %s", u->path, from, HK_STORE_SCHEMA, k);
 	if (r != 0) {
 		hk_err_set("%s: schema %d -> %d: the audit record cannot be "
 		    "appended (%s): not upgraded, nothing changed", u->path,
@@ -259,7 +285,8 @@ upgrade_record(void *arg, int from)
  * written. A store of schema 6, made before stores had an id, gets this
  * state's on its first run, audited (store.upgrade) and said on stderr;
  * it and a store of schema 7 get the column that records each OCSP
- * response's responder (schema 8) the same way. What a peek cannot read (no store.db, a damaged one, another
+ * response's responder (schema 8) the same way, and those and a store of
+ * schema 8 the table of the compromised keys (schema 9). What a peek cannot read (no store.db, a damaged one, another
  * version) is left to the command's own open of the store, which names it
  * as before; a command that never opens the store goes on.
  */
@@ -304,9 +331,9 @@ store_check(struct hk_online *on)
 		hk_err_clear();
 		return 0;
 	}
-	if (schema != 6 && schema != 7 && schema != HK_STORE_SCHEMA)
+	if (schema < HK_STORE_SCHEMA_OLDEST || schema > HK_STORE_SCHEMA)
 		return 0;
-	/* read only (status): a store of schema 6 or 7 is left to the next
+	/* read only (status): a store of schema 6 to 8 is left to the next
 	 * command that writes, and refused by the read-only open */
 	if (schema != HK_STORE_SCHEMA && on->read_only)
 		return 0;
@@ -315,29 +342,37 @@ store_check(struct hk_online *on)
 		    id[0] ? id : "none");
 		return HK_ERR_STATE;
 	}
-	/* a store of schema 7 has its id: another state's is refused
+	/* a store of schema 7 on has its id: another state's is refused
 	 * before the upgrade writes to it (and the upgrade compares again
 	 * under the write lock) */
-	if (schema == 7 &&
+	if (schema >= 7 && schema < HK_STORE_SCHEMA &&
 	    (r = store_id_matches(path, conf, want, id)) != 0)
 		return r;
-	if (schema == 6 || schema == 7) {
+	if (schema < HK_STORE_SCHEMA) {
+		char k[400];
+
+		memset(&u, 0, sizeof(u));
 		u.on = on;
 		u.path = path;
 		u.id = want;
-		u.from = 0;
 		if ((r = hk_store_upgrade(path, want, upgrade_record, &u,
 		    &done)) != 0)
 			return r;
+		if (done)
+			upgrade_keys(&u, k, sizeof(k));
 		if (done && u.from == 6)
 			fprintf(stderr, "hanko-online: %s: schema 6 -> %d: store "
 			    "id %s of %s recorded in it; " UPGRADE_OCSP
-			    " (audited store.upgrade)\n", path,
-			    HK_STORE_SCHEMA, want, conf);
+			    "; %s (audited store.upgrade)\n", path,
+			    HK_STORE_SCHEMA, want, conf, k);
+		else if (done && u.from == 7)
+			fprintf(stderr, "hanko-online: %s: schema %d -> %d: "
+			    UPGRADE_OCSP "; %s (audited store.upgrade)\n",
+			    path, u.from, HK_STORE_SCHEMA, k);
 		else if (done)
 			fprintf(stderr, "hanko-online: %s: schema %d -> %d: "
-			    UPGRADE_OCSP " (audited store.upgrade)\n", path,
-			    u.from, HK_STORE_SCHEMA);
+			    "%s (audited store.upgrade)\n", path, u.from,
+			    HK_STORE_SCHEMA, k);
 		/* done, or another command did it: read what is there now */
 		if ((r = hk_store_peek(path, &schema, id, sizeof(id))) != 0)
 			return r;

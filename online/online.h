@@ -39,7 +39,7 @@ struct hk_online_opts {
 	const char *state;	/* --state: the online state folder */
 	const char *clock;	/* --clock: fixed UTC time; rehearsals only */
 	int read_only;		/* status: hk_online_open writes nothing
-				 * (a store of schema 6 or 7 is not upgraded) */
+				 * (a store of schema 6 to 8 is not upgraded) */
 	int clock_guard;	/* HK_ONLINE_GUARD_*: hk_online_open checks
 				 * the clock against the audit log first */
 };

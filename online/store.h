@@ -32,7 +32,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define HK_STORE_SCHEMA		8	/* schema version in meta (docs/store.md) */
+#define HK_STORE_SCHEMA		9	/* schema version in meta (docs/store.md) */
 #define HK_STORE_SCHEMA_OLDEST	6	/* the oldest hk_store_upgrade upgrades:
 					 * a backup's store.db may be of it */
 #define HK_STORE_RESPONDER_LEN	32	/* SHA-256 of a responder certificate */
@@ -113,18 +113,22 @@ int hk_store_schema(const struct hk_store *s);
  */
 int hk_store_peek(const char *path, int *schema, char *id, size_t len);
 /*
- * Upgrade a store of schema 6 or 7 to HK_STORE_SCHEMA (8): under the
+ * Upgrade a store of schema 6, 7 or 8 to HK_STORE_SCHEMA (9): under the
  * store's write lock, the schema read again; if 6, the store id's
- * triggers and the id (schema 7); if 7, its id must be id (else
+ * triggers and the id (schema 7); if 7 or 8, its id must be id (else
  * HK_ERR_STATE, nothing changed); if 6 or 7, the column
  * ocsp_responses.responder (schema 8: NULL in the rows already there, so
- * the next refresh signs them again); the version, then record(arg, from)
- * (the audit record, from the version read: its failure undoes the
- * upgrade), then the commit; *done = 1. A store of another version is left
- * as it is (0, *done = 0).
+ * the next refresh signs them again); then the table compromised_keys
+ * (schema 9) filled with the key of every certificate revoked
+ * keyCompromise already (each parsed once, here: keys recorded, unread
+ * whose DER does not decode); the version, then record(arg, from, keys,
+ * unread) (the audit record, from the version read: its failure undoes the
+ * upgrade), then the commit; *done = 1. All in one transaction. A store of
+ * another version is left as it is (0, *done = 0).
  */
 int hk_store_upgrade(const char *path, const char *id,
-    int (*record)(void *arg, int from), void *arg, int *done);
+    int (*record)(void *arg, int from, uint64_t keys, uint64_t unread),
+    void *arg, int *done);
 
 /* Transactions: begin takes the write lock at once (BEGIN IMMEDIATE). */
 int hk_store_begin(struct hk_store *s);
@@ -453,12 +457,36 @@ int hk_store_issuer_revoke(struct hk_store *s, const unsigned char *issuer,
 int hk_store_cert_each(struct hk_store *s, enum hk_cert_status st,
     int (*fn)(const struct hk_store_cert *c, const unsigned char *der,
     size_t der_len, time_t reserved_at, void *arg), void *arg);
-/* Call fn for every certificate revoked keyCompromise (reason 1) with
- * its serial and DER, in no particular order: a key never certified
- * again (CPS 4-4-2-1, 4-4-2-5; hanko-online issue). */
+/* Call fn for every key of compromised_keys (schema 9: the key of each
+ * certificate revoked keyCompromise, reason 1, recorded when it was
+ * revoked) in key order (memcmp), with the SHA-256 of its subjectPublicKey
+ * bits and the serial of the (first) certificate revoked for it: a key
+ * never certified again (CPS 4-4-2-1, 4-4-2-5; hanko-online issue). No
+ * certificate is parsed. */
 int hk_store_key_compromised_each(struct hk_store *s,
-    int (*fn)(const unsigned char *serial, size_t serial_len,
-    const unsigned char *der, size_t der_len, void *arg), void *arg);
+    int (*fn)(const unsigned char sha[32], const unsigned char *serial,
+    size_t serial_len, void *arg), void *arg);
+/* The SHA-256 of the subjectPublicKey bits of the certificate der (the key
+ * compromised_keys records); HK_ERR_STATE when der does not decode (no
+ * error message set). */
+int hk_store_key_sha(const unsigned char *der, size_t der_len,
+    unsigned char sha[32]);
+/* What hanko-online check finds between the keyCompromise revocations and
+ * compromised_keys (docs/store.md, schema 9). */
+enum hk_store_kc_problem {
+	HK_KC_MISSING,		/* revoked keyCompromise, its key not recorded */
+	HK_KC_UNDECODABLE,	/* revoked keyCompromise, its DER does not
+				 * decode: its key cannot be recorded */
+	HK_KC_STRAY,		/* a row whose serial is not a certificate
+				 * revoked keyCompromise, or whose key is not
+				 * that certificate's */
+};
+/* Call fn for each such problem with the certificate's serial (the row's,
+ * for HK_KC_STRAY): every certificate revoked keyCompromise is parsed once
+ * (a check, not issuance). */
+int hk_store_key_compromised_check(struct hk_store *s,
+    int (*fn)(enum hk_store_kc_problem p, const unsigned char *serial,
+    size_t serial_len, void *arg), void *arg);
 /* Call fn for the valid certificates of every resident with more than one
  * (a double issuance, CPS 4-2-3, possible only in a store altered or
  * merged outside its rules), grouped by resident, oldest first in each

@@ -66,6 +66,16 @@ int hk_store_each_blob_int(struct hk_store *s, sqlite3_stmt *st,
  * (own): commit when r is 0, roll back otherwise; the result. */
 int hk_store_own_end(struct hk_store *s, int own, int r);
 int hk_store_cached(struct hk_store *s, const char *sql, sqlite3_stmt **st);
+/* serial was just revoked keyCompromise (a transaction is open): its key
+ * (hk_store_key_sha of its DER) into compromised_keys, unless there
+ * already; *recorded 0 when the DER does not decode (check names it). */
+int hk_store_key_compromised_add(struct hk_store *s,
+    const unsigned char *serial, size_t serial_len, int *recorded);
+/* The upgrade to schema 9: the key of every certificate revoked
+ * keyCompromise already, parsed once: *keys revocations recorded, *unread
+ * whose DER does not decode. */
+int hk_store_key_compromised_fill(struct hk_store *s, uint64_t *keys,
+    uint64_t *unread);
 void hk_store_cached_done(sqlite3_stmt *st);
 int hk_store_cached_run(struct hk_store *s, sqlite3_stmt *st,
     const char *what);

@@ -5,6 +5,7 @@
  * CPS 4-4-1-3), and the consistency check of the store (double issuance,
  * CPS 4-2-3; the schema against the one hk_store_open makes).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,9 @@
 #include <openssl/asn1.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
 #include <sqlite3.h>
 
 #include "clock.h"
@@ -312,28 +316,195 @@ hk_store_cert_each(struct hk_store *s, enum hk_cert_status status,
 
 int
 hk_store_key_compromised_each(struct hk_store *s,
-    int (*fn)(const unsigned char *serial, size_t serial_len,
-    const unsigned char *der, size_t der_len, void *arg), void *arg)
+    int (*fn)(const unsigned char sha[32], const unsigned char *serial,
+    size_t serial_len, void *arg), void *arg)
 {
 	sqlite3_stmt *st;
 	int r = 0, rc;
 
-	/* through the (issuer, status) index: the revoked rows only, not a
-	 * scan of every certificate */
-	if ((r = hk_store_prepare(s, "SELECT serial, der FROM certificates "
-	    "WHERE issuer IN (SELECT DISTINCT issuer FROM certificates) AND "
-	    "status = 'revoked' AND reason = 1 AND der IS NOT NULL", &st)) !=
-	    0)
+	/* the primary key's order: one B-tree, no sort, no certificate */
+	if ((r = hk_store_prepare(s, "SELECT key_sha256, serial FROM "
+	    "compromised_keys ORDER BY key_sha256", &st)) != 0)
 		return r;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) != 32) {
+			hk_err_set("%s: compromised_keys: a key that is not a "
+			    "SHA-256", s->path);
+			r = HK_ERR_STATE;
+			break;
+		}
 		if ((r = fn(sqlite3_column_blob(st, 0),
-		    (size_t)sqlite3_column_bytes(st, 0),
 		    sqlite3_column_blob(st, 1),
 		    (size_t)sqlite3_column_bytes(st, 1), arg)) != 0)
 			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = hk_store_fail(s, rc, "compromised_keys: select");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+hk_store_key_sha(const unsigned char *der, size_t der_len,
+    unsigned char sha[32])
+{
+	const unsigned char *p = der, *pk;
+	X509 *x;
+	int pklen, r = HK_ERR_STATE;
+
+	if (der == NULL || der_len == 0 || der_len > LONG_MAX ||
+	    (x = d2i_X509(NULL, &p, (long)der_len)) == NULL) {
+		ERR_clear_error();
+		return HK_ERR_STATE;
+	}
+	/* as hk_issue_key_sha hashes the key of a certificate to issue */
+	if (X509_PUBKEY_get0_param(NULL, &pk, &pklen, NULL,
+	    X509_get_X509_PUBKEY(x)) == 1 && pklen > 0) {
+		SHA256(pk, (size_t)pklen, sha);
+		r = 0;
+	}
+	X509_free(x);
+	ERR_clear_error();
+	return r;
+}
+
+int
+hk_store_key_compromised_add(struct hk_store *s, const unsigned char *serial,
+    size_t serial_len, int *recorded)
+{
+	sqlite3_stmt *st;
+	unsigned char sha[32];
+	int r, rc;
+
+	*recorded = 0;
+	if ((r = hk_store_cached(s, "SELECT der FROM certificates WHERE "
+	    "serial = ?1 AND status = 'revoked' AND reason = 1", &st)) != 0)
+		return r;
+	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		hk_store_cached_done(st);
+		if (rc == SQLITE_DONE) {
+			hk_err_set("%s: compromised_keys: the certificate is "
+			    "not revoked keyCompromise", s->path);
+			return HK_ERR_INTERNAL;
+		}
+		return hk_store_fail(s, rc, "certificates: select der");
+	}
+	r = hk_store_key_sha(sqlite3_column_blob(st, 0),
+	    (size_t)sqlite3_column_bytes(st, 0), sha);
+	hk_store_cached_done(st);
+	if (r != 0)
+		/* a damaged row: the revocation stands (the CRL lists it);
+		 * check names a keyCompromise revocation whose key is not
+		 * recorded */
+		return 0;
+	/* a key revoked twice (two certificates of one key): one row, the
+	 * first revocation's */
+	if ((r = hk_store_cached(s, "INSERT INTO compromised_keys (key_sha256, "
+	    "serial) VALUES (?1, ?2) ON CONFLICT (key_sha256) DO NOTHING",
+	    &st)) != 0)
+		return r;
+	sqlite3_bind_blob(st, 1, sha, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, serial, (int)serial_len, SQLITE_STATIC);
+	if ((r = hk_store_cached_run(s, st, "compromised_keys: insert")) != 0)
+		return r;
+	*recorded = 1;
+	return 0;
+}
+
+int
+hk_store_key_compromised_fill(struct hk_store *s, uint64_t *keys,
+    uint64_t *unread)
+{
+	sqlite3_stmt *st;
+	int r = 0, rc, rec;
+
+	*keys = *unread = 0;
+	/* once, at the upgrade: the revocations already there, in the order
+	 * they were made (the first of a key twice revoked names it) */
+	if ((r = hk_store_prepare(s, "SELECT serial FROM certificates WHERE "
+	    "status = 'revoked' AND reason = 1 ORDER BY revoked_at, rowid",
+	    &st)) != 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((r = hk_store_key_compromised_add(s,
+		    sqlite3_column_blob(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0), &rec)) != 0)
+			break;
+		if (rec)
+			(*keys)++;
+		else
+			(*unread)++;
+	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = hk_store_fail(s, rc, "certificates: select");
 	sqlite3_finalize(st);
+	return r;
+}
+
+int
+hk_store_key_compromised_check(struct hk_store *s,
+    int (*fn)(enum hk_store_kc_problem p, const unsigned char *serial,
+    size_t serial_len, void *arg), void *arg)
+{
+	sqlite3_stmt *st = NULL, *q = NULL;
+	unsigned char sha[32];
+	int r = 0, rc, qc;
+
+	/* each keyCompromise revocation: its key recorded (the revoked rows
+	 * through the (issuer, status) index) */
+	if ((r = hk_store_prepare(s, "SELECT serial, der FROM certificates "
+	    "WHERE issuer IN (SELECT DISTINCT issuer FROM certificates) AND "
+	    "status = 'revoked' AND reason = 1", &st)) != 0 ||
+	    (r = hk_store_prepare(s, "SELECT 1 FROM compromised_keys WHERE "
+	    "key_sha256 = ?1", &q)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *sn = sqlite3_column_blob(st, 0);
+		size_t sl = (size_t)sqlite3_column_bytes(st, 0);
+
+		if (hk_store_key_sha(sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1), sha) != 0) {
+			if ((r = fn(HK_KC_UNDECODABLE, sn, sl, arg)) != 0)
+				goto out;
+			continue;
+		}
+		sqlite3_reset(q);
+		sqlite3_bind_blob(q, 1, sha, 32, SQLITE_STATIC);
+		if ((qc = sqlite3_step(q)) == SQLITE_DONE) {
+			if ((r = fn(HK_KC_MISSING, sn, sl, arg)) != 0)
+				goto out;
+		} else if (qc != SQLITE_ROW) {
+			r = hk_store_fail(s, qc, "compromised_keys: select");
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		r = hk_store_fail(s, rc, "certificates: select");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	/* each row: a certificate revoked keyCompromise, of that key */
+	if ((r = hk_store_prepare(s, "SELECT k.key_sha256, k.serial, "
+	    "c.status = 'revoked' AND c.reason = 1, c.der FROM "
+	    "compromised_keys k LEFT JOIN certificates c ON c.serial = "
+	    "k.serial", &st)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_int(st, 2) != 1 ||
+		    sqlite3_column_bytes(st, 0) != 32 ||
+		    hk_store_key_sha(sqlite3_column_blob(st, 3),
+		    (size_t)sqlite3_column_bytes(st, 3), sha) != 0 ||
+		    memcmp(sha, sqlite3_column_blob(st, 0), 32) != 0)
+			if ((r = fn(HK_KC_STRAY, sqlite3_column_blob(st, 1),
+			    (size_t)sqlite3_column_bytes(st, 1), arg)) != 0)
+				goto out;
+	}
+	if (rc != SQLITE_DONE)
+		r = hk_store_fail(s, rc, "compromised_keys: select");
+ out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(q);
 	return r;
 }
 
@@ -458,6 +629,12 @@ revoke_one(struct hk_store *s, struct revoke_round *w,
 	sqlite3_bind_blob(w->ins, 2, der, (int)dl, SQLITE_STATIC);
 	if ((rc = sqlite3_step(w->ins)) != SQLITE_DONE)
 		r = hk_store_fail(s, rc, "crl_entries: insert");
+	else if (reason == HK_REASON_KEY_COMPROMISE) {
+		int rec;
+
+		/* schema 9: its key in the same transaction */
+		r = hk_store_key_compromised_add(s, serial, len, &rec);
+	}
  out:
 	OPENSSL_free(der);
 	return r;

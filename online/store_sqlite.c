@@ -59,11 +59,49 @@
 "  CHECK (length(responder) = 32);\n"
 
 /*
+ * Schema 9: the public keys of the certificates revoked keyCompromise
+ * (CPS 4-4-2-1, 4-4-2-5: a compromised key is never certified again; a
+ * lost or stolen card), the SHA-256 of the subjectPublicKey bits, recorded
+ * in the transaction that revokes (hk_store_cert_revoke, and the upgrade
+ * for the revocations already there), so issue looks a key up instead of
+ * parsing every revoked certificate at each run. A table of its own, not a
+ * column of certificates: a few rows beside a million, read whole by issue
+ * in key order (WITHOUT ROWID: one B-tree), with no change to the
+ * certificates table or its hot UPDATEs, and a key revoked twice (two
+ * certificates of one key) one row, the first certificate's. A row only for
+ * a certificate revoked keyCompromise; never changed or deleted.
+ */
+#define COMPROMISED_KEYS_SQL \
+"CREATE TABLE compromised_keys (\n" \
+"  key_sha256 BLOB PRIMARY KEY CHECK (typeof(key_sha256) = 'blob'\n" \
+"    AND length(key_sha256) = 32),\n" \
+"  serial BLOB NOT NULL UNIQUE REFERENCES certificates(serial)\n" \
+") STRICT, WITHOUT ROWID;\n" \
+"CREATE TRIGGER compromised_keys_revoked BEFORE INSERT ON compromised_keys\n" \
+"WHEN (SELECT status = 'revoked' AND reason = 1 FROM certificates\n" \
+"  WHERE serial = NEW.serial) IS NOT 1 BEGIN\n" \
+"  SELECT RAISE(ABORT, 'compromised_keys: only the key of a certificate " \
+"revoked keyCompromise (1)');\n" \
+"END;\n" \
+"CREATE TRIGGER compromised_keys_fixed BEFORE UPDATE ON compromised_keys\n" \
+"BEGIN\n" \
+"  SELECT RAISE(ABORT, 'compromised_keys: a compromised key never " \
+"changes');\n" \
+"END;\n" \
+"CREATE TRIGGER compromised_keys_no_delete BEFORE DELETE ON " \
+"compromised_keys\n" \
+"BEGIN\n" \
+"  SELECT RAISE(ABORT, 'compromised_keys: a compromised key is never " \
+"forgotten');\n" \
+"END;\n"
+
+/*
  * The schema. Every rule of store.h is here, not in C: a second backend
  * translates these statements and keeps the same tests. The schema of
  * version N is made of these pieces (schema_make): schema_meta_sql, then
- * STORE_ID_SQL (7 on), schema_sql, OCSP_RESPONDER_SQL (8 on) -- the same
- * text the upgrades run, so a backup's store.db of schema 6 or 7 is
+ * STORE_ID_SQL (7 on), schema_sql, OCSP_RESPONDER_SQL (8 on),
+ * COMPROMISED_KEYS_SQL (9 on) -- the same
+ * text the upgrades run, so a backup's store.db of schema 6 to 8 is
  * checked against its own version's schema (hk_store_open_copy), with no
  * second copy of it.
  */
@@ -736,6 +774,8 @@ schema_make(struct hk_store *s, int schema)
 	    "schema")) != 0) ||
 	    (r = hk_store_exec(s, schema_sql, "schema")) != 0 ||
 	    (schema >= 8 && (r = hk_store_exec(s, OCSP_RESPONDER_SQL,
+	    "schema")) != 0) ||
+	    (schema >= 9 && (r = hk_store_exec(s, COMPROMISED_KEYS_SQL,
 	    "schema")) != 0))
 		return r;
 	return 0;
@@ -895,10 +935,12 @@ hk_store_peek(const char *path, int *schema, char *id, size_t len)
 
 int
 hk_store_upgrade(const char *path, const char *id,
-    int (*record)(void *arg, int from), void *arg, int *done)
+    int (*record)(void *arg, int from, uint64_t keys, uint64_t unread),
+    void *arg, int *done)
 {
 	struct hk_store *s = NULL;
 	char v[16], sql[64];
+	uint64_t keys = 0, unread = 0;
 	int rc, r, from;
 
 	*done = 0;
@@ -927,12 +969,13 @@ hk_store_upgrade(const char *path, const char *id,
 	    (r = hk_store_begin(s)) != 0 ||
 	    (r = meta_get(s, "schema", v, sizeof(v))) != 0)
 		goto out;
-	if ((from = atoi(v)) != 6 && from != 7) {
+	if ((from = atoi(v)) < HK_STORE_SCHEMA_OLDEST ||
+	    from >= HK_STORE_SCHEMA) {
 		r = 0;
 		goto out;
 	}
-	/* a store of schema 7 has its id: only this state's is upgraded */
-	if (from == 7) {
+	/* a store of schema 7 on has its id: only this state's is upgraded */
+	if (from >= 7) {
 		char have[HK_STORE_ID_LEN + 8];
 
 		if ((r = meta_get(s, "store.id", have, sizeof(have))) != 0 &&
@@ -951,12 +994,18 @@ hk_store_upgrade(const char *path, const char *id,
 	if ((from == 6 &&
 	    ((r = hk_store_exec(s, STORE_ID_SQL, "schema 6 -> 7")) != 0 ||
 	    (r = id_insert(s, id)) != 0)) ||
-	    (r = hk_store_exec(s, OCSP_RESPONDER_SQL, "schema 7 -> 8")) != 0 ||
+	    (from <= 7 &&
+	    (r = hk_store_exec(s, OCSP_RESPONDER_SQL, "schema 7 -> 8")) != 0) ||
+	    /* the table, then the keys of the revocations already there
+	     * (each such certificate parsed here, once) */
+	    (r = hk_store_exec(s, COMPROMISED_KEYS_SQL, "schema 8 -> 9")) != 0 ||
+	    (r = hk_store_key_compromised_fill(s, &keys, &unread)) != 0 ||
 	    (r = hk_store_exec(s, sql, "meta: schema")) != 0)
 		goto out;
 	/* the record before the commit: it may be there for an upgrade
 	 * that failed, never missing for one that was made */
-	if ((r = record(arg, from)) != 0 || (r = hk_store_commit(s)) != 0)
+	if ((r = record(arg, from, keys, unread)) != 0 ||
+	    (r = hk_store_commit(s)) != 0)
 		goto out;
 	*done = 1;
  out:
@@ -1416,7 +1465,15 @@ hk_store_cert_revoke(struct hk_store *s, const unsigned char *serial,
 		goto out;
 	sqlite3_bind_blob(st, 1, serial, (int)serial_len, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, entry, (int)entry_len, SQLITE_STATIC);
-	r = hk_store_cached_run(s, st, "crl_entries: insert");
+	if ((r = hk_store_cached_run(s, st, "crl_entries: insert")) != 0)
+		goto out;
+	/* schema 9: a key revoked keyCompromise recorded with its
+	 * revocation (CPS 4-4-2-5: never certified again) */
+	if (reason == 1) {
+		int rec;
+
+		r = hk_store_key_compromised_add(s, serial, serial_len, &rec);
+	}
  out:
 	return hk_store_own_end(s, own, r);
 }

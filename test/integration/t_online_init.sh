@@ -50,7 +50,7 @@ check "the audit log records the init and ends in a checkpoint" bash -c \
 	"grep -q 'init.done' '$S/audit/audit.log' && tail -1 '$S/audit/audit.log' | grep -q 'audit.checkpoint'"
 ok "the audit log and its signed checkpoint verify (the shared format)" "$OFF" audit verify --state "$S"
 check "the store has the schema, in WAL mode" bash -c \
-	"sqlite3 '$S/store.db' \"PRAGMA journal_mode; SELECT value FROM meta WHERE key = 'schema'\" | tr '\n' ' ' | grep -qx 'wal 8 '"
+	"sqlite3 '$S/store.db' \"PRAGMA journal_mode; SELECT value FROM meta WHERE key = 'schema'\" | tr '\n' ' ' | grep -qx 'wal 9 '"
 check "no resident identifier or PIN in state.conf" bash -c "! grep -q \"\$(cat '$S/secrets/token-user-pin')\" '$S/state.conf'"
 
 # CPS 4-11-2: a record names who acted (操作員 ID、システム名). Unset, the

@@ -133,7 +133,7 @@ for s in $(grep ',ok,' "$RES" | cut -d, -f3); do
 done
 check "TBS: signed = reserved, with the issuer's algorithm, for all six" test "$n" = 6
 check "store: no draft column (schema 3 on: recovery signs the recorded TBS)" test \
-	"$(db "SELECT count(*) FROM pragma_table_info('certificates') WHERE name = 'draft'")|$(db "SELECT value FROM meta WHERE key = 'schema'")" = "0|8"
+	"$(db "SELECT count(*) FROM pragma_table_info('certificates') WHERE name = 'draft'")|$(db "SELECT value FROM meta WHERE key = 'schema'")" = "0|9"
 
 # A second request for a resident with a valid certificate (CPS 4-2-3).
 { sed -n 1p "$REQ/valid.csv"; sed -n 2p "$REQ/valid.csv" | sed 's/resident-1/resident-2/'; } >"$B/again.csv"
@@ -380,6 +380,17 @@ check "... lines 2 and 3 refused naming the revoked certificate; line 4 (a new k
 	 grep -qx '3,refused,$B/lost1.csv:3: $KR' '$T/lost1/results.csv' && grep -q '^4,ok,' '$T/lost1/results.csv'"
 check "... the resident holds one valid certificate: the new card's" test \
 	"$(db "SELECT count(*) FROM certificates WHERE status = 'valid' AND hex(resident_key) = (SELECT hex(resident_key) FROM certificates WHERE hex(serial) = '$K1')")" = 1
+check "... the key recorded with the revocation (compromised_keys, schema 9), none else" test \
+	"$(db "SELECT group_concat(hex(serial)) FROM compromised_keys")" = "$K1"
+# check on a copy of the state whose key row was deleted around the
+# schema's trigger: the revocation named (issue would certify it again)
+cp -a "$O" "$T/kc-state"
+sed -i "s|$O/token/|$T/kc-state/token/|" "$T/kc-state/token/softhsm2.conf"
+sqlite3 "$T/kc-state/store.db" "DROP TRIGGER compromised_keys_no_delete; DELETE FROM compromised_keys;"
+rc=0; "$ON" check --state "$T/kc-state" --dry-run "${XC[@]}" >"$T/kc.out" 2>"$T/kc.err" || rc=$?
+check "check: a key-compromise revocation whose key is not recorded: found (exit $rc)" sh -c \
+	"[ $rc = 1 ] && grep -qx 'compromised key: serial $K1: revoked key-compromise, its key not in compromised_keys: issue would certify it again (CPS 4-4-2-5); not changed (compare with the backup)' '$T/kc.out'"
+rm -rf "$T/kc-state"
 
 new_resident() {	# ID: valid.csv line 2 for resident ID
 	sed -n 2p "$REQ/valid.csv" | awk -F, -v OFS=, -v id="$1" '{ $2 = id; print }'

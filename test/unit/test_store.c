@@ -12,6 +12,9 @@
 
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
 #include <sqlite3.h>
 
 #include "clock.h"
@@ -240,16 +243,22 @@ Test(store, store_id_recorded_once_never_changed)
 }
 
 /* The upgrade's record: n[0] counts the calls, n[1] is the result, n[2]
- * the version it was called with. */
+ * the version it was called with, n[3] and n[4] the keys of the
+ * keyCompromise revocations it recorded and could not read. */
 static int
-upgrade_count(void *arg, int from)
+upgrade_count(void *arg, int from, uint64_t keys, uint64_t unread)
 {
 	int *n = arg;
 
 	n[0]++;
 	n[2] = from;
+	n[3] = (int)keys;
+	n[4] = (int)unread;
 	return n[1];
 }
+
+/* Schemas 6 to 8 have no compromised_keys (schema 9). */
+static const char KEYS_8[] = "DROP TABLE compromised_keys;";
 
 /* ocsp_responses as schemas 6 and 7 made it (no column responder), in
  * place of the fresh store's. */
@@ -282,9 +291,10 @@ Test(store, upgrade_6_to_7_records_the_id)
 	static const char id[] = "00112233445566778899aabbccddeeff";
 	char p[4096], got[64];
 	struct hk_store *s = fresh("store_upgrade", p, sizeof(p)), *s2 = NULL;
-	int n[3] = { 0, 0, 0 }, done = -1, schema, problems = 0;
+	int n[5] = { 0, 0, 0, 0, 0 }, done = -1, schema, problems = 0;
 
 	hk_store_close(s);
+	cr_assert_eq(raw(p, KEYS_8), SQLITE_OK);
 	cr_assert_eq(raw(p, OCSP_7), SQLITE_OK);
 	cr_assert_eq(raw(p, "DROP TRIGGER meta_store_id_once; DROP TRIGGER "
 	    "meta_store_id_fixed; DROP TRIGGER meta_store_id_no_delete; "
@@ -314,7 +324,7 @@ Test(store, upgrade_6_to_7_records_the_id)
 	cr_assert_eq(hk_store_open(p, 0, &s2), 0, "%s", hk_err_msg());
 	cr_assert_eq(hk_store_id(s2, got, sizeof(got)), 0);
 	cr_assert_str_eq(got, id);
-	/* schema 8 too: the schema init makes */
+	/* schemas 8 and 9 too: the schema init makes */
 	cr_assert_eq(hk_store_schema_check(s2, 0, schema_problem, &problems),
 	    0, "%s", hk_err_msg());
 	cr_assert_eq(problems, 0);
@@ -343,11 +353,12 @@ Test(store, upgrade_7_to_8_ocsp_responder)
 	static const char id[] = "00112233445566778899aabbccddeeff";
 	char p[4096], got[64];
 	struct hk_store *s, *s2 = NULL;
-	int n[3] = { 0, 0, 0 }, done = -1, schema, problems = 0;
+	int n[5] = { 0, 0, 0, 0, 0 }, done = -1, schema, problems = 0;
 
 	snprintf(p, sizeof(p), "%s/store.db", hk_test_dir("store_up78"));
 	cr_assert_eq(hk_store_create(p, id, &s), 0, "%s", hk_err_msg());
 	hk_store_close(s);
+	cr_assert_eq(raw(p, KEYS_8), SQLITE_OK);
 	cr_assert_eq(raw(p, OCSP_7), SQLITE_OK);
 	cr_assert_eq(raw(p, "INSERT INTO serials VALUES (x'01', 0); "
 	    "INSERT INTO ocsp_responses VALUES (x'01', 'good', 100, 200, "
@@ -400,6 +411,264 @@ Test(store, upgrade_7_to_8_ocsp_responder)
 	cr_assert_eq(hk_store_upgrade(p, id, upgrade_count, n, &done), 0);
 	cr_assert_eq(done, 0);
 	cr_assert_eq(n[0], 0);
+}
+
+/* A certificate's DER with a fresh P-256 key of its own (self-signed),
+ * and the SHA-256 of its subjectPublicKey bits. */
+static unsigned char *
+real_der(long serial, size_t *len, unsigned char sha[32])
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	const unsigned char *pk;
+	unsigned char *der = NULL;
+	int n, pklen;
+
+	cr_assert_not_null(k);
+	cr_assert_not_null(x);
+	cr_assert_eq(ASN1_INTEGER_set(X509_get_serialNumber(x), serial), 1);
+	cr_assert_eq(X509_set_pubkey(x, k), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	cr_assert_gt(X509_sign(x, k, EVP_sha256()), 0);
+	cr_assert_eq(X509_PUBKEY_get0_param(NULL, &pk, &pklen, NULL,
+	    X509_get_X509_PUBKEY(x)), 1);
+	SHA256(pk, (size_t)pklen, sha);
+	cr_assert_gt((n = i2d_X509(x, &der)), 0);
+	*len = (size_t)n;
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return der;
+}
+
+/* A certificate reserved and completed with der. */
+static void
+valid_cert(struct hk_store *s, struct hk_store_cert *c, unsigned char serial,
+    const char *resident, const unsigned char *der, size_t len)
+{
+	cert(c, serial, "431010", resident);
+	cr_assert_eq(hk_store_cert_reserve(s, c), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_cert_complete(s, c->serial, c->serial_len, der,
+	    len), 0, "%s", hk_err_msg());
+}
+
+struct kc_seen {
+	int n, missing, undecodable, stray;
+	unsigned char sha[4][32], serial[4][HK_STORE_SERIAL_MAX];
+};
+
+static int
+kc_each(const unsigned char sha[32], const unsigned char *serial,
+    size_t serial_len, void *arg)
+{
+	struct kc_seen *k = arg;
+
+	cr_assert_lt(k->n, 4);
+	cr_assert_eq(serial_len, 16);
+	memcpy(k->sha[k->n], sha, 32);
+	memcpy(k->serial[k->n++], serial, 16);
+	return 0;
+}
+
+static int
+kc_problem(enum hk_store_kc_problem p, const unsigned char *serial,
+    size_t serial_len, void *arg)
+{
+	struct kc_seen *k = arg;
+
+	(void)serial;
+	(void)serial_len;
+	if (p == HK_KC_MISSING)
+		k->missing++;
+	else if (p == HK_KC_UNDECODABLE)
+		k->undecodable++;
+	else
+		k->stray++;
+	return 0;
+}
+
+/* Schema 9 (CPS 4-4-2-1, 4-4-2-5): a revocation keyCompromise records its
+ * certificate's key in compromised_keys in its own transaction (by serial
+ * and as a set of an issuing key), once per key; no other reason does; a
+ * certificate whose DER does not decode is still revoked, its key not
+ * recorded and named by the check; and the table is held by the schema:
+ * a row only for a certificate revoked keyCompromise, never changed or
+ * deleted (raw SQL refused), what raw SQL does around the triggers found
+ * by the check. */
+Test(store, compromised_keys_recorded_with_the_revocation)
+{
+	char p[4096];
+	struct hk_store *s = fresh("store_kc", p, sizeof(p));
+	struct hk_store_cert a, b, c, d, e;
+	unsigned char sha1[32], sha3[32], sha5[32], *d1, *d3, *d5, iss[20];
+	size_t l1, l3, l5;
+	struct kc_seen k;
+	uint64_t rv, vo;
+
+	d1 = real_der(1, &l1, sha1);
+	d3 = real_der(3, &l3, sha3);
+	d5 = real_der(5, &l5, sha5);
+	valid_cert(s, &a, 1, "RES-1", d1, l1);
+	valid_cert(s, &b, 2, "RES-2", d1, l1);	/* the same key again */
+	valid_cert(s, &c, 3, "RES-3", d3, l3);
+	valid_cert(s, &d, 4, "RES-4", (const unsigned char *)"der", 3);
+	cr_assert_eq(hk_store_cert_revoke(s, c.serial, c.serial_len, 4, 5, E,
+	    3), 0, "%s", hk_err_msg());
+	memset(&k, 0, sizeof(k));
+	cr_assert_eq(hk_store_key_compromised_each(s, kc_each, &k), 0);
+	cr_assert_eq(k.n, 0, "superseded: no key recorded");
+	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 1, 6, E,
+	    3), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_cert_revoke(s, b.serial, b.serial_len, 1, 7, E,
+	    3), 0, "%s", hk_err_msg());
+	cr_assert_eq(hk_store_cert_revoke(s, d.serial, d.serial_len, 1, 8, E,
+	    3), 0, "the revocation stands: %s", hk_err_msg());
+	memset(&k, 0, sizeof(k));
+	cr_assert_eq(hk_store_key_compromised_each(s, kc_each, &k), 0);
+	cr_assert_eq(k.n, 1, "one key, revoked twice: one row");
+	cr_assert_eq(memcmp(k.sha[0], sha1, 32), 0);
+	cr_assert_eq(memcmp(k.serial[0], a.serial, 16), 0, "the first's");
+	/* the revocation set of an issuing key, keyCompromise too */
+	valid_cert(s, &e, 5, "RES-5", d5, l5);
+	memset(iss, 0x11, sizeof(iss));
+	cr_assert_eq(hk_store_issuer_revoke(s, iss, 20, 1, 9, &rv, &vo), 0,
+	    "%s", hk_err_msg());
+	cr_assert_eq(rv, 1);
+	memset(&k, 0, sizeof(k));
+	cr_assert_eq(hk_store_key_compromised_each(s, kc_each, &k), 0);
+	cr_assert_eq(k.n, 2);
+	cr_assert(memcmp(k.sha[0], k.sha[1], 32) < 0, "in key order");
+	cr_assert(memcmp(k.sha[0], sha5, 32) == 0 ||
+	    memcmp(k.sha[1], sha5, 32) == 0);
+	/* the check: only d, whose DER does not decode */
+	memset(&k, 0, sizeof(k));
+	cr_assert_eq(hk_store_key_compromised_check(s, kc_problem, &k), 0);
+	cr_assert_eq(k.undecodable, 1);
+	cr_assert_eq(k.missing + k.stray, 0);
+	hk_store_close(s);
+	/* the rules, by raw SQL */
+	cr_assert_neq(raw(p, "INSERT INTO compromised_keys SELECT "
+	    "randomblob(32), serial FROM certificates WHERE reason = 4"),
+	    SQLITE_OK, "a superseded certificate's key refused");
+	cr_assert_neq(raw(p, "INSERT INTO serials VALUES (x'47', 0); "
+	    "INSERT INTO compromised_keys VALUES (randomblob(32), x'47')"),
+	    SQLITE_OK, "a serial with no certificate refused");
+	cr_assert_neq(raw(p, "INSERT INTO compromised_keys SELECT "
+	    "randomblob(31), serial FROM certificates WHERE serial = "
+	    "(SELECT serial FROM certificates WHERE reason = 1 AND length(der)"
+	    " = 3)"), SQLITE_OK, "not a SHA-256");
+	cr_assert_neq(raw(p, "UPDATE compromised_keys SET key_sha256 = "
+	    "randomblob(32)"), SQLITE_OK, "never changed");
+	cr_assert_neq(raw(p, "DELETE FROM compromised_keys"), SQLITE_OK,
+	    "never forgotten");
+	cr_assert_eq(count(p, "SELECT count(*) FROM compromised_keys"), 2);
+	/* around the triggers: each found by the check */
+	cr_assert_eq(raw(p, "DROP TRIGGER compromised_keys_no_delete; "
+	    "DROP TRIGGER compromised_keys_revoked; "
+	    "DELETE FROM compromised_keys WHERE serial = (SELECT serial FROM "
+	    "certificates WHERE reason = 1 ORDER BY revoked_at LIMIT 1); "
+	    "INSERT INTO compromised_keys SELECT randomblob(32), serial FROM "
+	    "certificates WHERE reason = 4"), SQLITE_OK);
+	cr_assert_eq(hk_store_open(p, 0, &s), 0, "%s", hk_err_msg());
+	memset(&k, 0, sizeof(k));
+	cr_assert_eq(hk_store_key_compromised_check(s, kc_problem, &k), 0);
+	cr_assert_eq(k.missing, 2, "a and b: their key gone");
+	cr_assert_eq(k.undecodable, 1);
+	cr_assert_eq(k.stray, 1, "c's row: superseded, not keyCompromise");
+	hk_store_close(s);
+	OPENSSL_free(d1);
+	OPENSSL_free(d3);
+	OPENSSL_free(d5);
+}
+
+/* A store of schema 8 gets compromised_keys (schema 9) in one transaction
+ * with its record, filled from the revocations already there (each such
+ * certificate parsed once, here): one row per key of a certificate
+ * revoked keyCompromise, none for another reason, a DER that does not
+ * decode counted; a record that fails undoes it; another state's store is
+ * left untouched; the upgraded schema is the one a new store has, with
+ * its rule. */
+Test(store, upgrade_8_to_9_records_the_compromised_keys)
+{
+	static const char id[] = "00112233445566778899aabbccddeeff";
+	char p[4096], got[64];
+	struct hk_store *s, *s2 = NULL;
+	struct hk_store_cert a, b, d;
+	unsigned char sha1[32], sha2[32], *d1, *d2;
+	size_t l1, l2;
+	int n[5] = { 0, 0, 0, 0, 0 }, done = -1, schema, problems = 0;
+	struct kc_seen k;
+
+	snprintf(p, sizeof(p), "%s/store.db", hk_test_dir("store_up89"));
+	cr_assert_eq(hk_store_create(p, id, &s), 0, "%s", hk_err_msg());
+	d1 = real_der(1, &l1, sha1);
+	d2 = real_der(2, &l2, sha2);
+	valid_cert(s, &a, 1, "RES-1", d1, l1);
+	valid_cert(s, &b, 2, "RES-2", d2, l2);
+	valid_cert(s, &d, 4, "RES-4", (const unsigned char *)"der", 3);
+	cr_assert_eq(hk_store_cert_revoke(s, a.serial, a.serial_len, 1, 6, E,
+	    3), 0);
+	cr_assert_eq(hk_store_cert_revoke(s, b.serial, b.serial_len, 3, 6, E,
+	    3), 0);
+	cr_assert_eq(hk_store_cert_revoke(s, d.serial, d.serial_len, 1, 6, E,
+	    3), 0);
+	hk_store_close(s);
+	/* the store as schema 8 left it */
+	cr_assert_eq(raw(p, KEYS_8), SQLITE_OK);
+	cr_assert_eq(raw(p, "UPDATE meta SET value = '8' WHERE key = "
+	    "'schema'"), SQLITE_OK);
+	cr_assert_eq(hk_store_open(p, 0, &s2), HK_ERR_STATE);
+	/* another state's store: not upgraded, no record */
+	cr_assert_eq(hk_store_upgrade(p, "ffeeddccbbaa99887766554433221100",
+	    upgrade_count, n, &done), HK_ERR_STATE);
+	cr_assert_eq(done, 0);
+	cr_assert_eq(n[0], 0);
+	/* the record fails: nothing changed */
+	n[1] = HK_ERR_IO;
+	cr_assert_eq(hk_store_upgrade(p, id, upgrade_count, n, &done),
+	    HK_ERR_IO);
+	cr_assert_eq(done, 0);
+	cr_assert_eq(n[2], 8);
+	cr_assert_eq(hk_store_peek(p, &schema, got, sizeof(got)), 0);
+	cr_assert_eq(schema, 8);
+	cr_assert_eq(count(p, "SELECT count(*) FROM sqlite_schema WHERE name "
+	    "LIKE 'compromised_keys%'"), 0, "no table, no trigger");
+	/* upgraded */
+	n[0] = n[1] = n[2] = 0;
+	cr_assert_eq(hk_store_upgrade(p, id, upgrade_count, n, &done), 0,
+	    "%s", hk_err_msg());
+	cr_assert_eq(done, 1);
+	cr_assert_eq(n[0], 1);
+	cr_assert_eq(n[2], 8);
+	cr_assert_eq(n[3], 1, "a's key recorded");
+	cr_assert_eq(n[4], 1, "d's DER does not decode");
+	cr_assert_eq(hk_store_peek(p, &schema, got, sizeof(got)), 0);
+	cr_assert_eq(schema, HK_STORE_SCHEMA);
+	cr_assert_str_eq(got, id);
+	cr_assert_eq(hk_store_open(p, 0, &s2), 0, "%s", hk_err_msg());
+	memset(&k, 0, sizeof(k));
+	cr_assert_eq(hk_store_key_compromised_each(s2, kc_each, &k), 0);
+	cr_assert_eq(k.n, 1);
+	cr_assert_eq(memcmp(k.sha[0], sha1, 32), 0);
+	cr_assert_eq(memcmp(k.serial[0], a.serial, 16), 0);
+	cr_assert_eq(hk_store_schema_check(s2, 0, schema_problem, &problems),
+	    0, "%s", hk_err_msg());
+	cr_assert_eq(problems, 0, "the schema a new store has");
+	memset(&k, 0, sizeof(k));
+	cr_assert_eq(hk_store_key_compromised_check(s2, kc_problem, &k), 0);
+	cr_assert_eq(k.missing + k.stray, 0);
+	cr_assert_eq(k.undecodable, 1);
+	hk_store_close(s2);
+	cr_assert_neq(raw(p, "INSERT INTO compromised_keys SELECT "
+	    "randomblob(32), serial FROM certificates WHERE reason = 3"),
+	    SQLITE_OK, "the rule holds in the upgraded store");
+	/* again: left alone, no record */
+	n[0] = 0;
+	cr_assert_eq(hk_store_upgrade(p, id, upgrade_count, n, &done), 0);
+	cr_assert_eq(done, 0);
+	cr_assert_eq(n[0], 0);
+	OPENSSL_free(d1);
+	OPENSSL_free(d2);
 }
 
 /* A store.db that is not a hanko store (emptied, another file, another
@@ -1109,7 +1378,7 @@ Test(store, snapshot_is_the_last_commit_and_its_copy_read_untouched)
 	cr_expect_eq(hk_store_snapshot(side, dest), HK_ERR_NOT_FOUND);
 }
 
-/* A backup's store.db taken before an upgrade (schema 6 or 7) is opened by
+/* A backup's store.db taken before an upgrade (schema 6 to 8) is opened by
  * hk_store_open_copy and checked against the schema of its own version,
  * as init and the upgrades made it: consistent as it is, an altered,
  * missing or unexpected object still found; hk_store_open still refuses
@@ -1129,6 +1398,19 @@ Test(store, open_copy_of_an_older_schema_checked_against_that_version)
 	snprintf(p, sizeof(p), "%s/store.db", hk_test_dir("store_copy_old"));
 	cr_assert_eq(hk_store_create(p, id, &s), 0, "%s", hk_err_msg());
 	hk_store_close(s);
+	cr_assert_eq(raw(p, KEYS_8), SQLITE_OK);
+	cr_assert_eq(raw(p, "UPDATE meta SET value = '8' WHERE key = "
+	    "'schema'"), SQLITE_OK);
+	/* schema 8: as it is, consistent with schema 8 */
+	cr_assert_eq(hk_store_open_copy(p, &c), 0, "%s", hk_err_msg());
+	cr_expect_eq(hk_store_schema(c), 8);
+	problems = 0;
+	cr_assert_eq(hk_store_schema_check(c, 0, schema_problem, &problems),
+	    0, "%s", hk_err_msg());
+	cr_expect_eq(problems, 0, "schema 8 as init made it");
+	hk_store_close(c);
+	cr_expect_eq(hk_store_open(p, 0, &s), HK_ERR_STATE,
+	    "opened to write only once upgraded");
 	cr_assert_eq(raw(p, OCSP_7), SQLITE_OK);
 	cr_assert_eq(raw(p, "UPDATE meta SET value = '7' WHERE key = "
 	    "'schema'"), SQLITE_OK);
@@ -1160,6 +1442,7 @@ Test(store, open_copy_of_an_older_schema_checked_against_that_version)
 	snprintf(q, sizeof(q), "%s.6", p);
 	cr_assert_eq(hk_store_create(q, id, &s), 0, "%s", hk_err_msg());
 	hk_store_close(s);
+	cr_assert_eq(raw(q, KEYS_8), SQLITE_OK);
 	cr_assert_eq(raw(q, OCSP_7), SQLITE_OK);
 	cr_assert_eq(raw(q, drop_id), SQLITE_OK);
 	cr_assert_eq(hk_store_open_copy(q, &c), 0, "%s", hk_err_msg());
@@ -1186,12 +1469,12 @@ Test(store, open_copy_of_an_older_schema_checked_against_that_version)
 		cr_assert_eq(raw(q, sql), SQLITE_OK);
 		cr_expect_eq(hk_store_open_copy(q, &c), HK_ERR_STATE,
 		    "schema %d", v);
-		cr_expect(strstr(hk_err_msg(), "reads schema 8, and 6 to 7 in "
+		cr_expect(strstr(hk_err_msg(), "reads schema 9, and 6 to 8 in "
 		    "a backup") != NULL, "%s", hk_err_msg());
 	}
 	/* the current version: as before */
 	cr_assert_eq(hk_store_create(q, id, &s), HK_ERR_EXISTS);
-	snprintf(q, sizeof(q), "%s.8", p);
+	snprintf(q, sizeof(q), "%s.9", p);
 	cr_assert_eq(hk_store_create(q, id, &s), 0, "%s", hk_err_msg());
 	hk_store_close(s);
 	cr_assert_eq(hk_store_open_copy(q, &c), 0, "%s", hk_err_msg());
