@@ -79,12 +79,16 @@ main(int argc, char **argv)
 		r = commands[i].fn(argc - 1, argv + 1);
 		if (r != 0) {
 			const char *m = hk_err_msg();
-			fprintf(stderr, "hanko-offline %s: %s\n", argv[1],
-			    *m ? m : hk_strerror(r));
+			char prefix[64];
+
+			snprintf(prefix, sizeof(prefix), "hanko-offline %s",
+			    argv[1]);
+			hk_err_print_line(stderr, prefix, *m ? m :
+			    hk_strerror(r));
 		}
 		return hk_exit_code(r);
 	}
-	fprintf(stderr, "hanko-offline: %s: unknown command (see "
-	    "hanko-offline --help)\n", argv[1]);
+	hk_err_set("%s: unknown command (see hanko-offline --help)", argv[1]);
+	hk_err_print_line(stderr, "hanko-offline", hk_err_msg());
 	return hk_exit_code(HK_ERR_USAGE);
 }

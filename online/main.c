@@ -128,15 +128,18 @@ main(int argc, char **argv)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			break;
 	if (i == sizeof(commands) / sizeof(commands[0])) {
-		fprintf(stderr, "hanko-online: %s: unknown command (see "
-		    "hanko-online --help)\n", argv[1]);
+		hk_err_set("%s: unknown command (see hanko-online --help)",
+		    argv[1]);
+		hk_err_print_line(stderr, "hanko-online", hk_err_msg());
 		return hk_exit_code(HK_ERR_USAGE);
 	}
 	hk_err_clear();
 	if ((r = commands[i].fn(argc - 1, argv + 1)) != 0) {
 		const char *m = hk_err_msg();
-		fprintf(stderr, "hanko-online %s: %s\n", argv[1],
-		    *m ? m : hk_strerror(r));
+		char prefix[64];
+
+		snprintf(prefix, sizeof(prefix), "hanko-online %s", argv[1]);
+		hk_err_print_line(stderr, prefix, *m ? m : hk_strerror(r));
 		return hk_exit_code(r);
 	}
 	return 0;

@@ -11,6 +11,7 @@
 #define HK_ERR_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 enum hk_err {
 	HK_OK			= 0,
@@ -76,5 +77,13 @@ struct hk_err_kept {
 };
 void hk_err_keep(struct hk_err_kept *k);
 void hk_err_restore(const struct hk_err_kept *k);
+
+/*
+ * The error line main() prints: "<prefix>: <detail>\n" on f, the detail
+ * kept on one line whatever input it quotes: a control character (C0, DEL,
+ * C1), a direction mark or override (U+200E-F, U+202A-E, U+2066-9) or a byte
+ * that is not well-formed UTF-8 is written as \n, \t, \r, \xNN or \u{N}.
+ */
+void hk_err_print_line(FILE *f, const char *prefix, const char *detail);
 
 #endif

@@ -154,6 +154,18 @@ fails "audit note --clock on a real CA: refused" 2 "^hanko-offline audit: --cloc
 check "... none of them appended anything" cmp -s "$T/note.log" "$S/audit/audit.log"
 check "... nor to the real CA's log" sh -c "! grep -q '	note	' '$T/real/state/audit/audit.log'"
 
+# The error line quotes the input as it was given, and stays one line: a
+# new line, an escape sequence or a direction override in it is written
+# escaped (\n, \xNN, \u{N}), never sent to the terminal.
+fails "a --state with a new line: one line, the new line escaped" 3 \
+	'^hanko-offline status: a\\nb: not a hanko CA state folder' \
+	"$OFF" status --state "$(printf 'a\nb')"
+fails "an --event with an escape sequence and U+202E: both escaped" 2 \
+	"^hanko-offline audit: --event x\\\\x1b\\[2J\\\\u\\{202e\\}y: not a note's event" \
+	"$OFF" audit note --state "$S" --event "$(printf 'x\033[2J\342\200\256y')" --actors yamada --text x
+fails "an unknown command with a new line: one line" 2 '^hanko-offline: no\\nsuch: unknown command' \
+	"$OFF" "$(printf 'no\nsuch')"
+
 # init's clean-up runs no shell: a --state name holding a quote and a
 # command, and a medium that cannot be written (a file where suzuki's folder
 # goes), so init fails after its temporary state (token, sealed PINs) exists.

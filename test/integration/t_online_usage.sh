@@ -92,6 +92,15 @@ fails "revoke: --generation without its value" 2 "--generation: needs a value" \
 	"$ON" revoke --state "$NO" --issuing-key-compromise --dry-run --generation
 fails "revoke: --dry-run (a flag) alone" 2 "belong to --issuing-key-compromise" \
 	"$ON" revoke --state "$NO" --dry-run
+# The error line stays one line whatever input it quotes (\n, \xNN, \u{N}).
+fails "a --state with a new line: one line, the new line escaped" 3 \
+	'^hanko-online history: a\\nb: not a hanko CA state folder' \
+	"$ON" history --state "$(printf 'a\nb')" --resident-id 12345678901
+fails "a --type with an escape sequence and U+202E: both escaped" 2 \
+	'^hanko-online request: --type x\\x1b\[2J\\u\{202e\}y: SPEC 13' \
+	"$ON" request --state "$NO" --type "$(printf 'x\033[2J\342\200\256y')" --out o
+fails "an unknown command with a new line: one line" 2 '^hanko-online: no\\nsuch: unknown command' \
+	"$ON" "$(printf 'no\nsuch')"
 # Past the parse, the missing state folder is what is refused (exit 3).
 rc=0; "$ON" history --state "$NO" --resident-id 12345678901 >/dev/null 2>"$T/err" || rc=$?
 check "a complete command line goes on to the state (exit 3: no state)" test "$rc" = 3
