@@ -165,6 +165,8 @@ token_load(const struct hk_p11_cfg *cfg, struct hk_token **out)
 	struct hk_token *t;
 	CK_C_GetFunctionList getfl;
 	const char *mod = module_of(cfg);
+	struct stat mst;
+	void *pre;
 
 	*out = NULL;
 	if (cfg != NULL && cfg->softhsm_conf != NULL) {
@@ -177,19 +179,41 @@ token_load(const struct hk_p11_cfg *cfg, struct hk_token **out)
 		if (setenv("SOFTHSM2_CONF", cfg->softhsm_conf, 1) != 0)
 			return HK_ERR_INTERNAL;
 	}
-	if ((t = calloc(1, sizeof(*t))) == NULL)
+	/* Opened here first: a path that is no library (missing, a folder,
+	 * not ELF) is bad input named on one line, before libp11 prints its
+	 * own line and fails as the token's error. Held until libp11 has
+	 * its reference. */
+	if ((mod[0] == '\0' || strchr(mod, '/') != NULL) &&
+	    stat(mod, &mst) != 0 && errno == ENOENT) {
+		hk_err_set("%s: PKCS#11 module: no such file", mod);
+		return HK_ERR_NOT_FOUND;
+	}
+	(void)dlerror();
+	if ((pre = dlopen(mod, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		const char *e = dlerror();
+
+		hk_err_set("%s: not a PKCS#11 module that can be loaded (%s)",
+		    mod, e != NULL ? e : "dlopen failed");
+		return HK_ERR_INVALID;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		dlclose(pre);
 		return HK_ERR_ALLOC;
+	}
 	if ((t->ctx = PKCS11_CTX_new()) == NULL) {
+		dlclose(pre);
 		free(t);
 		return HK_ERR_ALLOC;
 	}
 	if (PKCS11_CTX_load(t->ctx, mod) != 0) {
 		PKCS11_CTX_free(t->ctx);
+		dlclose(pre);
 		free(t);
 		hk_err_set("%s: cannot load PKCS#11 module", mod);
 		hk_err_add_openssl();
 		return HK_ERR_P11;
 	}
+	dlclose(pre);
 	/* The module is loaded now; take a second reference to it. */
 	if ((t->dl = dlopen(mod, RTLD_NOW | RTLD_NOLOAD)) == NULL ||
 	    (getfl = (CK_C_GetFunctionList)dlsym(t->dl,

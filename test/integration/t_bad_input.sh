@@ -92,6 +92,14 @@ fails "--token-label with a capital, before any passphrase is asked for" 2 \
 	"--token-label: token label 'Hanko-Root': only a-z, 0-9 and '-'" \
 	"$OFF" init --state "$T/real3" --profile "$PROFILE" --roster "$ROSTER" --media "$T/m3" --token-label Hanko-Root
 check "... nothing made" test ! -e "$T/real3" -a ! -e "$T/m3"
+# --module that is no library: bad input on one line (exit 3), not libp11's
+# own line and a token error (exit 5); nothing made.
+fails "init --module a folder: one line, exit 3" 3 \
+	"^hanko-offline init: $T/ca: not a PKCS#11 module that can be loaded" \
+	init --state "$T/mod-state" --profile "$PROFILE" --roster "$ROSTER" --media "$T/mod-media" --module "$T/ca"
+fails "init --module a missing file: one line, exit 3" 3 "^hanko-offline init: $T/nowhere.so: PKCS#11 module: no such file$" \
+	init --state "$T/mod-state" --profile "$PROFILE" --roster "$ROSTER" --media "$T/mod-media" --module "$T/nowhere.so"
+check "... nothing made" test ! -e "$T/mod-state" -a ! -e "$T/mod-media"
 mapfile -t args < <(share_args "$T/ca" 1 2 3)
 ok "create-root with three shares" "$OFF" create-root --state "$S" "${args[@]}"
 before=$(sha256sum "$S/certs/root-1.der" "$S/certs/root-1.pem")

@@ -101,6 +101,13 @@ fails "a --type with an escape sequence and U+202E: both escaped" 2 \
 	"$ON" request --state "$NO" --type "$(printf 'x\033[2J\342\200\256y')" --out o
 fails "an unknown command with a new line: one line" 2 '^hanko-online: no\\nsuch: unknown command' \
 	"$ON" "$(printf 'no\nsuch')"
+# --module that is no library: bad input on one line (exit 3), not libp11's
+# own line and a token error (exit 5); no state folder made.
+fails "init --module a folder: one line, exit 3" 3 "^hanko-online init: $T: not a PKCS#11 module that can be loaded" \
+	"$ON" init --state "$NO" --profile "$HANKO_SRC/ceremony-scripts/profile-kumamoto.yaml" --rehearsal --module "$T"
+fails "init --module empty: no such file, not another module" 3 "^hanko-online init: : PKCS#11 module: no such file$" \
+	"$ON" init --state "$NO" --profile "$HANKO_SRC/ceremony-scripts/profile-kumamoto.yaml" --rehearsal --module ""
+check "... nothing made" test ! -e "$NO"
 # Past the parse, the missing state folder is what is refused (exit 3).
 rc=0; "$ON" history --state "$NO" --resident-id 12345678901 >/dev/null 2>"$T/err" || rc=$?
 check "a complete command line goes on to the state (exit 3: no state)" test "$rc" = 3
