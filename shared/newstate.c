@@ -49,7 +49,19 @@ int
 hk_newstate_check(const char *state)
 {
 	char parent[4096];
+	const unsigned char *c;
 
+	/* The token's softhsm2.conf names <state>/token on one line, read
+	 * line by line: a control character in the path breaks it (the
+	 * token then fails to load, exit 5, naming the module). */
+	for (c = (const unsigned char *)state; *c != '\0'; c++)
+		if (*c < 0x20 || *c == 0x7f) {
+			hk_err_set("%s: byte %zu (0x%02x): a control character "
+			    "in the state folder's path (softhsm2.conf names "
+			    "its token folder on one line)", state,
+			    (size_t)(c - (const unsigned char *)state) + 1, *c);
+			return HK_ERR_INVALID;
+		}
 	if (hk_path_exists(state)) {
 		hk_err_set("%s: already exists; init makes a new state folder "
 		    "and never reuses one", state);

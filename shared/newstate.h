@@ -19,7 +19,9 @@ struct hk_state;
 /*
  * 0 when state does not exist yet and the folder that is to hold it does;
  * else HK_ERR_EXISTS ("already exists; init makes a new state folder and
- * never reuses one") or HK_ERR_NOT_FOUND, naming state.
+ * never reuses one"), HK_ERR_NOT_FOUND, or HK_ERR_INVALID for a path with
+ * a control character (softhsm2.conf names the token on one line), naming
+ * state.
  */
 int hk_newstate_check(const char *state);
 /* "<dir>/<rel>" in buf; HK_ERR_INVALID ("path too long") when it does not

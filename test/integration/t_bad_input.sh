@@ -100,6 +100,12 @@ fails "init --module a folder: one line, exit 3" 3 \
 fails "init --module a missing file: one line, exit 3" 3 "^hanko-offline init: $T/nowhere.so: PKCS#11 module: no such file$" \
 	init --state "$T/mod-state" --profile "$PROFILE" --roster "$ROSTER" --media "$T/mod-media" --module "$T/nowhere.so"
 check "... nothing made" test ! -e "$T/mod-state" -a ! -e "$T/mod-media"
+# A new line in --state would break the token's softhsm2.conf (one line
+# names the token folder): refused first, not a token error (exit 5).
+fails "init --state with a new line: refused, exit 3" 3 \
+	'^hanko-offline init: .*/nl\\nstate: byte [0-9]+ \(0x0a\): a control character in the state folder' \
+	init --state "$T/nl"$'\n'"state" --profile "$PROFILE" --roster "$ROSTER" --media "$T/nl-media"
+check "... nothing made" bash -c "test -z \"\$(ls -A '$T' | grep -e '^nl')\""
 mapfile -t args < <(share_args "$T/ca" 1 2 3)
 ok "create-root with three shares" "$OFF" create-root --state "$S" "${args[@]}"
 before=$(sha256sum "$S/certs/root-1.der" "$S/certs/root-1.pem")

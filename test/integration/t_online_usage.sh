@@ -108,6 +108,10 @@ fails "init --module a folder: one line, exit 3" 3 "^hanko-online init: $T: not 
 fails "init --module empty: no such file, not another module" 3 "^hanko-online init: : PKCS#11 module: no such file$" \
 	"$ON" init --state "$NO" --profile "$HANKO_SRC/ceremony-scripts/profile-kumamoto.yaml" --rehearsal --module ""
 check "... nothing made" test ! -e "$NO"
+fails "init --state with a new line: refused (softhsm2.conf is line by line), exit 3" 3 \
+	'^hanko-online init: .*/nl\\nstate: byte [0-9]+ \(0x0a\): a control character in the state folder' \
+	"$ON" init --state "$T/nl"$'\n'"state" --profile "$HANKO_SRC/ceremony-scripts/profile-kumamoto.yaml" --rehearsal
+check "... nothing made" bash -c "test -z \"\$(ls -A '$T' | grep -e '^nl')\""
 # Past the parse, the missing state folder is what is refused (exit 3).
 rc=0; "$ON" history --state "$NO" --resident-id 12345678901 >/dev/null 2>"$T/err" || rc=$?
 check "a complete command line goes on to the state (exit 3: no state)" test "$rc" = 3
