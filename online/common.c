@@ -43,7 +43,7 @@
 const char *
 hk_online_opt_value(int argc, char **argv, int *i)
 {
-	if (*i + 1 >= argc) {
+	if (*i + 1 >= argc || argv[*i + 1][0] == '\0') {
 		hk_err_set("%s: needs a value", argv[*i]);
 		return NULL;
 	}

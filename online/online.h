@@ -126,7 +126,8 @@ struct hk_online_operand {
 int hk_online_parse(struct hk_online_opts *o, int argc, char **argv,
     const char *usage, const struct hk_online_arg *args,
     const struct hk_online_operand *operand);
-/* "--opt VALUE": the value, or NULL with a usage error set. */
+/* "--opt VALUE": the value, or NULL with a usage error set ("--opt: needs a
+ * value": none, or an empty one, as hanko-offline's hk_opt_value). */
 const char *hk_online_opt_value(int argc, char **argv, int *i);
 /* Apply --clock (refused unless rehearsal). */
 int hk_online_clock(const char *clock, int rehearsal);

@@ -181,7 +181,7 @@ fails "audit note of another event: refused (usage)" 2 \
 	"$ON" audit note --state "$O" --clock 2026-04-04T03:11:00Z --event door.open --actors kimura --text x
 fails "audit note with actors -: refused (usage)" 2 "^hanko-online audit: --actors -: must be at least one id" \
 	"$ON" audit note --state "$O" --clock 2026-04-04T03:11:00Z --event note --actors - --text x
-fails "audit note with an empty text: refused (usage)" 2 "^hanko-online audit: --text: 0 bytes: a note is 1 to 1024 bytes of UTF-8$" \
+fails "audit note with an empty text: refused (usage)" 2 "^hanko-online audit: --text: needs a value$" \
 	"$ON" audit note --state "$O" --clock 2026-04-04T03:11:00Z --event note --actors kimura --text ""
 fails "audit note with a new line in its text: refused (usage)" 2 "^hanko-online audit: --text: byte 2 \\(0x0a\\): a control character" \
 	"$ON" audit note --state "$O" --clock 2026-04-04T03:11:00Z --event note --actors kimura --text "$(printf 'a\nb')"

@@ -105,13 +105,20 @@ fails "an unknown command with a new line: one line" 2 '^hanko-online: no\\nsuch
 # own line and a token error (exit 5); no state folder made.
 fails "init --module a folder: one line, exit 3" 3 "^hanko-online init: $T: not a PKCS#11 module that can be loaded" \
 	"$ON" init --state "$NO" --profile "$HANKO_SRC/ceremony-scripts/profile-kumamoto.yaml" --rehearsal --module "$T"
-fails "init --module empty: no such file, not another module" 3 "^hanko-online init: : PKCS#11 module: no such file$" \
+fails "init --module empty: a usage error, not another module" 2 "^hanko-online init: --module: needs a value$" \
 	"$ON" init --state "$NO" --profile "$HANKO_SRC/ceremony-scripts/profile-kumamoto.yaml" --rehearsal --module ""
 check "... nothing made" test ! -e "$NO"
 fails "init --state with a new line: refused (softhsm2.conf is line by line), exit 3" 3 \
 	'^hanko-online init: .*/nl\\nstate: byte [0-9]+ \(0x0a\): a control character in the state folder' \
 	"$ON" init --state "$T/nl"$'\n'"state" --profile "$HANKO_SRC/ceremony-scripts/profile-kumamoto.yaml" --rehearsal
 check "... nothing made" bash -c "test -z \"\$(ls -A '$T' | grep -e '^nl')\""
+# An empty value is no value (as hanko-offline): init --state '' went on to
+# exit 8 ("cannot move the new state into place"), request --out '' to make
+# the next CSR and spend a bundle sequence number before failing.
+fails "init --state '': needs a value" 2 "^hanko-online init: --state: needs a value$" \
+	"$ON" init --state "" --profile "$HANKO_SRC/ceremony-scripts/profile-kumamoto.yaml" --rehearsal
+fails "request --out '': needs a value" 2 "^hanko-online request: --out: needs a value$" \
+	"$ON" request --state "$NO" --type csr --out ""
 # Past the parse, the missing state folder is what is refused (exit 3).
 rc=0; "$ON" history --state "$NO" --resident-id 12345678901 >/dev/null 2>"$T/err" || rc=$?
 check "a complete command line goes on to the state (exit 3: no state)" test "$rc" = 3
