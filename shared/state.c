@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "atomic.h"
 #include "err.h"
@@ -153,6 +154,7 @@ hk_state_load(const char *dir, struct hk_state **out)
 	unsigned char *buf = NULL;
 	char path[4096], *line, *nl, *eq;
 	size_t len, lineno = 1;
+	struct stat dst;
 	int r;
 
 	*out = NULL;
@@ -160,6 +162,14 @@ hk_state_load(const char *dir, struct hk_state **out)
 		return r;
 	if ((r = hk_state_path(s, "state.conf", path, sizeof(path))) != 0)
 		goto out;
+	/* a file given for the folder: bad input, as a folder without
+	 * state.conf is, not an I/O error (ENOTDIR) */
+	if (stat(dir, &dst) == 0 && !S_ISDIR(dst.st_mode)) {
+		hk_err_set("%s: not a hanko CA state folder (not a folder)",
+		    dir);
+		r = HK_ERR_STATE;
+		goto out;
+	}
 	if ((r = hk_file_read(path, 65536, &buf, &len)) != 0) {
 		if (r == HK_ERR_NOT_FOUND) {
 			hk_err_set("%s: not a hanko CA state folder (no "

@@ -115,6 +115,9 @@ check "... and the root certificate is unchanged" \
 	test "$(sha256sum "$S/certs/root-1.der" "$S/certs/root-1.pem")" = "$before"
 fails "a folder that is not a CA state is named" 3 "not a hanko CA state folder" \
 	"$OFF" activate --state "$T" "${args[@]}"
+fails "a file given as the state folder: the same, not an I/O error (exit 8)" 3 \
+	"^hanko-offline activate: $PROFILE: not a hanko CA state folder \(not a folder\)$" \
+	"$OFF" activate --state "$PROFILE" "${args[@]}"
 ok "the audit log verifies after all of it" "$OFF" audit verify --state "$S"
 # audit verify --state appends log.verify: dated as every other record of a
 # rehearsal state (--clock), refused on a real CA as the others refuse it

@@ -119,6 +119,9 @@ fails "init --state '': needs a value" 2 "^hanko-online init: --state: needs a v
 	"$ON" init --state "" --profile "$HANKO_SRC/ceremony-scripts/profile-kumamoto.yaml" --rehearsal
 fails "request --out '': needs a value" 2 "^hanko-online request: --out: needs a value$" \
 	"$ON" request --state "$NO" --type csr --out ""
+fails "a file given as the state folder: not a state (exit 3), not an I/O error" 3 \
+	"^hanko-online history: $HANKO_SRC/README.md: not a hanko CA state folder \(not a folder\)$" \
+	"$ON" history --state "$HANKO_SRC/README.md" --resident-id 12345678901
 # Past the parse, the missing state folder is what is refused (exit 3).
 rc=0; "$ON" history --state "$NO" --resident-id 12345678901 >/dev/null 2>"$T/err" || rc=$?
 check "a complete command line goes on to the state (exit 3: no state)" test "$rc" = 3
