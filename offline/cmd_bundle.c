@@ -87,7 +87,8 @@ parse(struct bundle_opts *o, int argc, char **argv)
 			if (v == NULL)
 				return HK_ERR_USAGE;
 			o->generation = strtol(v, &end, 10);
-			if (*end != '\0' || o->generation < 1 ||
+			if (*v < '0' || *v > '9' || *end != '\0' ||
+			    o->generation < 1 ||
 			    o->generation > 999) {
 				hk_err_set("--generation %s: a root generation "
 				    "number (1..999)", v);

@@ -150,6 +150,11 @@ cmd_ceremony(int argc, char **argv)
 		return check(argv[2]);
 	}
 	if (strcmp(argv[1], "actions") == 0) {
+		if (argc > 2) {
+			hk_err_set("%s: unknown argument (ceremony actions "
+			    "takes none)", argv[2]);
+			return HK_ERR_USAGE;
+		}
 		actions();
 		return 0;
 	}

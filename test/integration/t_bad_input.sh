@@ -183,6 +183,14 @@ fails "an --event with an escape sequence and U+202E: both escaped" 2 \
 fails "an unknown command with a new line: one line" 2 '^hanko-offline: no\\nsuch: unknown command' \
 	"$OFF" "$(printf 'no\nsuch')"
 
+# Arguments a command does not take are refused, not ignored; a number is
+# digits only.
+fails "ceremony actions with an argument: refused" 2 "^hanko-offline ceremony: --frobnicate: unknown argument" \
+	"$OFF" ceremony actions --frobnicate
+fails "bundle create --generation +1: digits only" 2 "^hanko-offline bundle: --generation \+1: a root generation number \(1\.\.999\)$" \
+	"$OFF" bundle create --state "$S" --type root-generation --out "$T/b-gen" --generation +1 "$PROFILE"
+check "... nothing made" test ! -e "$T/b-gen"
+
 # init's clean-up runs no shell: a --state name holding a quote and a
 # command, and a medium that cannot be written (a file where suzuki's folder
 # goes), so init fails after its temporary state (token, sealed PINs) exists.
