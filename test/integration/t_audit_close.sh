@@ -27,6 +27,12 @@ six_residents "$T/b/batch1.csv"
 ok "issue six residents" "$ON" issue --state "$O" "${IC[@]}" --batch "$T/b/batch1.csv" --out "$T/out1"
 ok "a backup before the close" "$ON" backup --state "$O" --out "$T/bk1" --clock 2026-04-02T13:00:00Z
 
+# Before any close the log begins with no link: --previous has nothing to
+# be checked against, refused rather than an OK that reads as if it was.
+fails "audit verify --previous before any close: refused (usage)" 2 \
+	"^hanko-online audit: --previous $T/nowhere\.log: .*audit\.log begins with no audit\.link" \
+	"$ON" audit verify --state "$O" --previous "$T/nowhere.log"
+
 # 1. The close.
 old=$(genesis_id "$log")
 oldn=$(wc -l <"$log")

@@ -183,6 +183,13 @@ fails "an --event with an escape sequence and U+202E: both escaped" 2 \
 fails "an unknown command with a new line: one line" 2 '^hanko-offline: no\\nsuch: unknown command' \
 	"$OFF" "$(printf 'no\nsuch')"
 
+# audit verify --previous names the closed log a link points to: on a log
+# never closed (no link) it is refused, not passed over with an OK.
+fails "audit verify --previous on a log never closed: refused" 2 \
+	"^hanko-offline audit: --previous $T/nowhere\.log: .*audit\.log begins with no audit\.link" \
+	"$OFF" audit verify --state "$S" --previous "$T/nowhere.log"
+fails "... the same with --log" 2 "^hanko-offline audit: --previous $T/nowhere\.log: " \
+	"$OFF" audit verify --log "$S/audit/audit.log" --key "$S/audit/audit-key.pem" --previous "$T/nowhere.log"
 # Arguments a command does not take are refused, not ignored; a number is
 # digits only.
 fails "ceremony actions with an argument: refused" 2 "^hanko-offline ceremony: --frobnicate: unknown argument" \
