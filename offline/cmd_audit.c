@@ -313,15 +313,6 @@ cmd_audit(int argc, char **argv)
 	if (key != NULL && (r = hk_audit_pub_load(key, &pub)) != 0)
 		return r;
 	r = hk_audit_verify(log, pub, &rep);
-	/* --previous is the closed log the link names: a log without one
-	 * has nothing to check it against, and an OK must not read as if
-	 * that file had been checked */
-	if (r == 0 && prev != NULL && !rep.linked) {
-		hk_err_set("--previous %s: %s begins with no audit.link (no "
-		    "close before it): there is no closed log to check", prev,
-		    log);
-		r = HK_ERR_USAGE;
-	}
 	/* the live log's line (OK only when the closed logs before it
 	 * verify too: the yearly close's link), the notes, the link back */
 	if (r == 0)

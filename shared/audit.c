@@ -3173,6 +3173,15 @@ hk_audit_report_verified(const char *path, const struct hk_audit_report *rep,
 	FILE *mf;
 	int r;
 
+	/* --previous is the closed log the link names: a log without one
+	 * has nothing to check it against, and an OK must not read as if
+	 * that file had been checked (audit verify and audit review) */
+	if (prev != NULL && !rep->linked) {
+		hk_err_set("--previous %s: %s begins with no audit.link (no "
+		    "close before it): there is no closed log to check", prev,
+		    path);
+		return HK_ERR_USAGE;
+	}
 	/* a log put back after its close is not OK: nothing said of it */
 	if ((r = hk_audit_check_reopened(path, rep)) != 0)
 		return r;

@@ -32,6 +32,9 @@ ok "a backup before the close" "$ON" backup --state "$O" --out "$T/bk1" --clock 
 fails "audit verify --previous before any close: refused (usage)" 2 \
 	"^hanko-online audit: --previous $T/nowhere\.log: .*audit\.log begins with no audit\.link" \
 	"$ON" audit verify --state "$O" --previous "$T/nowhere.log"
+fails "audit review --previous before any close: refused (usage), as verify" 2 \
+	"^hanko-online audit: --previous $T/nowhere\.log: .*audit\.log begins with no audit\.link" \
+	"$ON" audit review --state "$O" --previous "$T/nowhere.log" --clock 2026-04-02T14:00:00Z
 
 # 1. The close.
 old=$(genesis_id "$log")

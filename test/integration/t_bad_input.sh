@@ -190,6 +190,9 @@ fails "audit verify --previous on a log never closed: refused" 2 \
 	"$OFF" audit verify --state "$S" --previous "$T/nowhere.log"
 fails "... the same with --log" 2 "^hanko-offline audit: --previous $T/nowhere\.log: " \
 	"$OFF" audit verify --log "$S/audit/audit.log" --key "$S/audit/audit-key.pem" --previous "$T/nowhere.log"
+fails "... and audit review --previous" 2 \
+	"^hanko-offline audit: --previous $T/nowhere\.log: .*audit\.log begins with no audit\.link" \
+	"$OFF" audit review --state "$S" --previous "$T/nowhere.log"
 # Arguments a command does not take are refused, not ignored; a number is
 # digits only.
 fails "ceremony actions with an argument: refused" 2 "^hanko-offline ceremony: --frobnicate: unknown argument" \
