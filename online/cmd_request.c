@@ -23,7 +23,10 @@
  * request whose certificate has not come back yet is sent again (with a
  * new sequence) rather than replaced by another key. Everything audited.
  */
+#include <sys/stat.h>
+
 #include <inttypes.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -635,6 +638,30 @@ request_plain(const struct request_opts *o, struct request_work *w, int bad)
 	return 0;
 }
 
+/* --out's folder is there before anything is made: a bundle that cannot be
+ * written would have spent its sequence number (and for a CSR recorded a
+ * new key) for nothing. */
+static int
+out_parent(const char *out)
+{
+	char copy[4096];
+	const char *dir;
+	struct stat st;
+
+	if (snprintf(copy, sizeof(copy), "%s", out) >= (int)sizeof(copy)) {
+		hk_err_set("--out %s: path too long", out);
+		return HK_ERR_INVALID;
+	}
+	dir = dirname(copy);
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		hk_err_set("--out %s: its folder %s is not a folder that "
+		    "exists; nothing made, no sequence number spent", out,
+		    dir);
+		return HK_ERR_NOT_FOUND;
+	}
+	return 0;
+}
+
 static int
 request(const struct request_opts *o, struct request_work *w)
 {
@@ -649,6 +676,8 @@ request(const struct request_opts *o, struct request_work *w)
 		hk_err_set("%s: already exists; refusing to overwrite", o->out);
 		return HK_ERR_EXISTS;
 	}
+	if ((r = out_parent(o->out)) != 0)
+		return r;
 	if ((r = find_signer(w)) != 0)
 		return r;
 	if (csr) {

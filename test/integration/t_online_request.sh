@@ -96,6 +96,13 @@ done
 check "... no bundle, no sequence number spent" bash -c "[ ! -e '$T/rr-bad' ] && grep -qx '$SEQ0' '$O/state.conf'"
 fails "a serial that is no issuing certificate of the store" 3 "--serial 0badc0de: not the serial" \
 	"$ON" request --state "$O" "${C[@]}" --type revocation-request --reason 1 --serial 0badc0de --out "$T/rr-bad"
+# --out in a folder that is not there: refused before anything is made or
+# spent (it used to spend the number, then fail to write: exit 8).
+fails "revocation-request --out in a missing folder: refused first" 3 \
+	"--out $T/no/such/rr: its folder $T/no/such is not a folder that exists; nothing made, no sequence number spent" \
+	"$ON" request --state "$O" "${C[@]}" --type revocation-request --reason 1 --serial "$SER1" --out "$T/no/such/rr"
+check "... no sequence number spent, nothing audited as made" bash -c \
+	"grep -qx '$SEQ0' '$O/state.conf' && ! grep -q 'bundle.create	ok	.*no/such' '$O/audit/audit.log'"
 printf 'Token tamper seal found broken at 09:12.\nEscape \033[31m here\n' >"$T/note.txt"
 ok "revocation-request (key-compromise) with a note" "$ON" request --state "$O" "${C[@]}" \
 	--type revocation-request --reason key-compromise --note "$T/note.txt" --out "$T/r-rev"
