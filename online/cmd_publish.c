@@ -39,6 +39,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -2191,6 +2192,256 @@ check_numbers(struct publish_work *w, const struct publish_opts *o)
 	return 0;
 }
 
+/* ---- a published revocation is never dropped (CPS 4-4) ---- */
+
+/* The length of the DER TLV at p (one entry: a SEQUENCE), within end. */
+static int
+entry_tlv(const unsigned char *p, const unsigned char *end, size_t *len)
+{
+	const unsigned char *q = p;
+	long l = 0;
+	int tag = 0, cls = 0;
+
+	if (p >= end || end - p > LONG_MAX ||
+	    ASN1_get_object(&q, &l, &tag, &cls, (long)(end - p)) !=
+	    V_ASN1_CONSTRUCTED || tag != V_ASN1_SEQUENCE || l < 0 ||
+	    l > end - q) {
+		ERR_clear_error();
+		return HK_ERR_PARSE;
+	}
+	*len = (size_t)(q - p) + (size_t)l;
+	return 0;
+}
+
+/* An entry's userCertificate (the INTEGER's content octets: DER, so equal
+ * serials are equal bytes). */
+struct entry_sn {
+	const unsigned char *p;
+	size_t len;
+};
+
+static int
+entry_sn_of(const unsigned char *p, size_t len, struct entry_sn *out)
+{
+	const unsigned char *q = p, *end = p + len;
+	long l = 0;
+	int tag = 0, cls = 0;
+
+	if (ASN1_get_object(&q, &l, &tag, &cls, (long)len) !=
+	    V_ASN1_CONSTRUCTED || tag != V_ASN1_SEQUENCE ||
+	    ASN1_get_object(&q, &l, &tag, &cls, (long)(end - q)) != 0 ||
+	    tag != V_ASN1_INTEGER || cls != V_ASN1_UNIVERSAL || l < 1 ||
+	    l > end - q) {
+		ERR_clear_error();
+		return HK_ERR_PARSE;
+	}
+	out->p = q;
+	out->len = (size_t)l;
+	return 0;
+}
+
+static int
+entry_sn_cmp(const void *a, const void *b)
+{
+	const struct entry_sn *x = a, *y = b;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->p, y->p, x->len);
+}
+
+/* What unrevoke_check found: the serials the CRL made now would drop. */
+struct unrevoke {
+	struct entry_sn *idx;		/* the new entries' serials, sorted
+					 * (made at the first need) */
+	size_t nidx;
+	size_t n;			/* serials it would drop */
+	char first[1024];		/* the first, for the message */
+};
+
+/*
+ * The entry o (olen bytes) of the current set's CRL (path, f) that the CRL
+ * made now (its entries nw, nlen bytes) does not carry at its place: left
+ * out rightly when its certificate expired before the last publication
+ * (the store's notAfter below w->keep_since: RFC 5280 3.3, as the caches
+ * drop it), or listed elsewhere (a revocation redone by recover
+ * --revocations comes later in the store's order); else counted in u, the
+ * first one described.
+ */
+static int
+unrevoke_entry(struct publish_work *w, const char *path,
+    const struct hk_repo_file *f, const unsigned char *o, size_t olen,
+    const unsigned char *nw, size_t nlen, struct unrevoke *u)
+{
+	const unsigned char *p = o;
+	X509_REVOKED *rv = NULL;
+	ASN1_ENUMERATED *re;
+	BIGNUM *bn = NULL;
+	struct hk_store_cert c;
+	struct entry_sn key;
+	unsigned char sn[HK_STORE_SERIAL_MAX];
+	char hex[2 * HK_STORE_SERIAL_MAX + 1], when[32], until[32], why[400];
+	long reason = 0;
+	struct tm tm;
+	size_t k, tl;
+	int len, r, found;
+
+	if (olen > LONG_MAX ||
+	    (rv = d2i_X509_REVOKED(NULL, &p, (long)olen)) == NULL ||
+	    p != o + olen || entry_sn_of(o, olen, &key) != 0 ||
+	    (bn = ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(rv),
+	    NULL)) == NULL || BN_is_negative(bn) ||
+	    (len = BN_num_bytes(bn)) < 1 || len > HK_STORE_SERIAL_MAX) {
+		/* not an entry: the file is damaged, which the scan of the
+		 * current set says (scan_join) */
+		X509_REVOKED_free(rv);
+		BN_free(bn);
+		ERR_clear_error();
+		return 0;
+	}
+	BN_bn2bin(bn, sn);
+	BN_free(bn);
+	r = hk_store_cert_get(w->store, sn, (size_t)len, &c);
+	if (r != 0 && r != HK_ERR_NOT_FOUND) {
+		X509_REVOKED_free(rv);
+		return r;
+	}
+	hk_err_clear();
+	found = r == 0;
+	if (found && c.not_after < w->keep_since) {
+		X509_REVOKED_free(rv);
+		return 0;		/* expired: its last CRL is out */
+	}
+	if (u->idx == NULL) {
+		const unsigned char *q = nw, *end = nw + nlen;
+
+		if ((u->idx = calloc(nlen / 8 + 1, sizeof(*u->idx))) == NULL) {
+			X509_REVOKED_free(rv);
+			return HK_ERR_ALLOC;
+		}
+		while (q < end && entry_tlv(q, end, &tl) == 0 &&
+		    entry_sn_of(q, tl, &u->idx[u->nidx]) == 0) {
+			u->nidx++;
+			q += tl;
+		}
+		qsort(u->idx, u->nidx, sizeof(*u->idx), entry_sn_cmp);
+	}
+	if (bsearch(&key, u->idx, u->nidx, sizeof(*u->idx),
+	    entry_sn_cmp) != NULL) {
+		X509_REVOKED_free(rv);
+		return 0;		/* listed, later in the store's order */
+	}
+	if (u->n++ > 0) {
+		X509_REVOKED_free(rv);
+		return 0;
+	}
+	hk_hex_encode(sn, (size_t)len, hex);
+	for (k = 0; hex[k] != '\0'; k++)
+		hex[k] = (char)toupper((unsigned char)hex[k]);
+	if ((re = X509_REVOKED_get_ext_d2i(rv, NID_crl_reason, NULL,
+	    NULL)) != NULL) {
+		reason = ASN1_ENUMERATED_get(re);
+		ASN1_ENUMERATED_free(re);
+	}
+	if (ASN1_TIME_to_tm(X509_REVOKED_get0_revocationDate(rv), &tm) == 1)
+		hk_time_format(timegm(&tm), when, sizeof(when));
+	else
+		snprintf(when, sizeof(when), "?");
+	X509_REVOKED_free(rv);
+	ERR_clear_error();
+	if (!found)
+		snprintf(why, sizeof(why), "the store does not hold its "
+		    "certificate (issued after the store's backup: recover its "
+		    "batch first, then the log's revocations with hanko-online "
+		    "recover --revocations, docs/backup.md \"Restore\" step 9)");
+	else {
+		hk_time_format(c.not_after, until, sizeof(until));
+		snprintf(why, sizeof(why), "its certificate is valid until %s "
+		    "and the store holds it %s", until, c.status ==
+		    HK_CERT_REVOKED ? "revoked, but without this entry (run "
+		    "hanko-online check)" : "not revoked (restored from a "
+		    "backup taken before the revocation: redo the log's "
+		    "revocations with hanko-online recover --revocations, "
+		    "docs/backup.md \"Restore\" step 9)");
+	}
+	snprintf(u->first, sizeof(u->first), "%s (number %" PRIu64 ", set "
+	    "%lu, out) lists serial %s revoked at %s, reasonCode %ld (%s), "
+	    "which the CRL made now would drop: %s", path, f->number,
+	    w->cur->n, hex, when, reason, reason >= 1 && reason <= 5 ?
+	    hk_revreq_reason_name((int)reason) : "not a CPS reason", why);
+	return 0;
+}
+
+/*
+ * CPS 4-4: a revocation is never undone. Every entry of the partition's CRL
+ * in the current set (what relying parties hold) must be in the CRL made
+ * now (its entries e), unless its certificate expired before the last
+ * publication (RFC 5280 3.3, docs/publish.md step 8). A store restored from
+ * a backup older than a published revocation lacks it until recover
+ * --revocations redoes it (docs/backup.md "Restore" step 9): the run is
+ * refused, nothing published (exit 3). Cheap on a daily run: the current
+ * CRL's revokedCertificates bytes are read (hk_crlpub_entries_read, no
+ * entry parsed) and, as the caches only append in the store's order, are
+ * the first bytes of e; only when they are not (entries dropped at their
+ * expiry, or a store in another order) is each entry walked, and only one
+ * not at its place is looked up (the store, then the new entries' serials).
+ * A current CRL that does not read is the damage scan_join reports.
+ */
+static int
+unrevoke_check(struct publish_work *w, const struct part_result *pr,
+    const struct hk_crlpub_entries *e)
+{
+	const struct hk_repo_file *f;
+	struct unrevoke u;
+	unsigned char *old = NULL;
+	const unsigned char *nw, *o, *oend, *n, *nend;
+	char path[32];
+	size_t olen = 0, ol, nl;
+	int r;
+
+	snprintf(path, sizeof(path), "crl/%s.crl", pr->id);
+	if (w->cur == NULL || (f = hk_repo_find(w->cur, path)) == NULL ||
+	    !f->is_crl)
+		return 0;
+	if ((r = hk_crlpub_entries_read(w->cur->dfd, path, &old, &olen)) !=
+	    0) {
+		if (r == HK_ERR_ALLOC)
+			return r;
+		hk_err_clear();
+		return 0;
+	}
+	nw = e->buf != NULL ? e->buf + HK_CRLPUB_ROOM : (const unsigned char *)"";
+	if (olen == 0 || (olen <= e->len && memcmp(old, nw, olen) == 0)) {
+		free(old);
+		return 0;
+	}
+	memset(&u, 0, sizeof(u));
+	o = old;
+	oend = old + olen;
+	n = nw;
+	nend = nw + e->len;
+	while (o < oend && entry_tlv(o, oend, &ol) == 0) {
+		if (n < nend && entry_tlv(n, nend, &nl) == 0 && nl == ol &&
+		    memcmp(o, n, ol) == 0)
+			n += nl;
+		else if ((r = unrevoke_entry(w, path, f, o, ol, nw, e->len,
+		    &u)) != 0)
+			break;
+		o += ol;
+	}
+	free(old);
+	free(u.idx);
+	if (r != 0)
+		return r;
+	if (u.n > 0) {
+		hk_err_set("%s; %zu such serial%s: CPS 4-4: a revocation is "
+		    "never undone; nothing published", u.first, u.n, u.n == 1 ?
+		    "" : "s");
+		return HK_ERR_STATE;
+	}
+	return 0;
+}
+
 /* The CRLs of one signer: parts[from..from + n), the revocations up to
  * crl_entries seq upto, each kept until a CRL issued after its
  * certificate's expiry has listed it (w->keep_since). */
@@ -2254,7 +2505,8 @@ write_gen_crls(struct publish_work *w, const struct signer *sg, size_t from,
 		snprintf(spec.idp_uri, sizeof(spec.idp_uri), "%s",
 		    pr->names.uri);
 		if ((r = last_number(w, pr->id, &last)) != 0 ||
-		    (r = hk_crlcache_get(cache, i, &e, &pr->rebuilt)) != 0)
+		    (r = hk_crlcache_get(cache, i, &e, &pr->rebuilt)) != 0 ||
+		    (r = unrevoke_check(w, pr, &e)) != 0)
 			goto next;
 		if (last >= (uint64_t)INT64_MAX) {
 			hk_err_set("cRLNumber exhausted");

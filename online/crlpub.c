@@ -1072,3 +1072,80 @@ out:
 	ERR_clear_error();
 	return r;
 }
+
+int
+hk_crlpub_entries_read(int dfd, const char *path, unsigned char **buf,
+    size_t *len)
+{
+	struct stat st;
+	size_t off = 0, clen, size, tbs_end;
+	int fd, tag = 0, n, r;
+
+	*buf = NULL;
+	*len = 0;
+	if ((fd = openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0) {
+		hk_err_set("%s: cannot open: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return HK_ERR_IO;
+	}
+	size = (size_t)st.st_size;
+	/* CertificateList SEQUENCE (the whole file), tbsCertList SEQUENCE */
+	if ((r = der_head_at(fd, &off, size, &tag, &clen)) != 0)
+		goto out;
+	r = HK_ERR_PARSE;
+	if (tag != 0x30 || off + clen != size ||
+	    (r = der_head_at(fd, &off, size, &tag, &clen)) != 0)
+		goto out;
+	r = HK_ERR_PARSE;
+	if (tag != 0x30)
+		goto out;
+	tbs_end = off + clen;
+	/* version (INTEGER), signature and issuer (SEQUENCE), thisUpdate and
+	 * the optional nextUpdate (a time) skipped; then revokedCertificates
+	 * (SEQUENCE) when present, else [0] crlExtensions or the end */
+	for (n = 0; n < 6 && off < tbs_end; n++) {
+		if ((r = der_head_at(fd, &off, tbs_end, &tag, &clen)) != 0)
+			goto out;
+		r = HK_ERR_PARSE;
+		if ((n == 0 && tag != 0x02) || ((n == 1 || n == 2) &&
+		    tag != 0x30) || (n == 3 && tag != 0x17 && tag != 0x18))
+			goto out;
+		if (n >= 4 && tag == 0x30) {
+			if (clen == 0) {
+				r = 0;
+				goto out;
+			}
+			if ((*buf = malloc(clen)) == NULL) {
+				r = HK_ERR_ALLOC;
+				goto out;
+			}
+			if ((r = pread_all(fd, *buf, clen, (off_t)off)) != 0)
+				goto out;
+			*len = clen;
+			r = 0;
+			goto out;
+		}
+		if (n >= 4 && (n == 5 || (tag != 0x17 && tag != 0x18))) {
+			/* [0] crlExtensions: no entries */
+			r = tag == 0xa0 ? 0 : HK_ERR_PARSE;
+			goto out;
+		}
+		off += clen;
+	}
+	r = n >= 4 ? 0 : HK_ERR_PARSE;	/* the end: no entries */
+out:
+	if (r == HK_ERR_PARSE)
+		hk_err_set("%s: RFC 5280 5.1: not a CRL (its fields do not read)",
+		    path);
+	else if (r == HK_ERR_IO)
+		hk_err_set("%s: cannot read: %s", path, strerror(errno));
+	if (r != 0) {
+		free(*buf);
+		*buf = NULL;
+		*len = 0;
+	}
+	close(fd);
+	return r;
+}

@@ -157,6 +157,16 @@ struct hk_crlpub_dpname {
  */
 int hk_crlpub_idp_read(int dfd, const char *path,
     struct hk_crlpub_dpname *out);
+/*
+ * The revokedCertificates of the CRL at path in the folder dfd (a repository
+ * set's): the bytes of its entries (the SEQUENCE OF's content, each entry a
+ * DER TLV) into *buf (malloc'd; NULL and *len 0 when the field is absent),
+ * read as hk_crlpub_idp_read reads: the headers of CertificateList and of
+ * the fields of TBSCertList one by one (pread), the others skipped by their
+ * lengths, no entry parsed. HK_ERR_PARSE when the file is not such a CRL.
+ */
+int hk_crlpub_entries_read(int dfd, const char *path, unsigned char **buf,
+    size_t *len);
 /* The cRLDistributionPoints names of a certificate (its first point). */
 int hk_crlpub_cert_dp(const unsigned char *der, size_t len,
     struct hk_crlpub_dpname *out);
