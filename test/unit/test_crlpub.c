@@ -517,6 +517,80 @@ Test(crlpub, idp_read_without_the_entries, .timeout = 120)
 
 /* hk_crlpub_cert_dp reads a resident's certificate's CRL DP: generation
  * 1's and 2's partitions of a municipality, as publish names them. */
+/* hk_crlpub_entries_read gives the revokedCertificates bytes of a CRL, each
+ * entry as OpenSSL encodes it (the field absent: none), of the template's
+ * and of OpenSSL's own CRL alike, and refuses what is not such a CRL. */
+Test(crlpub, entries_read_gives_the_entry_bytes)
+{
+	static const size_t ns[] = { 0, 1, 3, 100, 3000 };
+	struct hk_crl_spec s;
+	struct hk_crl_entry *e;
+	STACK_OF(X509_REVOKED) *rs;
+	X509_CRL *c;
+	unsigned char *der = NULL, *got = NULL, *want, *q;
+	const unsigned char *pp;
+	const char *dir = hk_test_dir("crlpub_entries");
+	size_t i, len = 0, glen = 0, wlen;
+	int dfd, j, n, ref, rlen = 0;
+
+	cr_assert_geq(dfd = open(dir, O_RDONLY | O_DIRECTORY), 0);
+	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
+		for (ref = 0; ref < 2; ref++) {
+			e = entries_make(ns[i]);
+			spec_user(&s, ca, p);
+			if (ref) {
+				der = reference_crl(&s, p, k, e, ns[i], 7,
+				    &rlen);
+				len = (size_t)rlen;
+			} else
+				cr_assert_eq(template_crl(&s, p, k, e, ns[i],
+				    NULL, 7, 6, &der, &len), 0, "%s",
+				    hk_err_msg());
+			file_put(dir, "c.crl", der, len);
+			cr_assert_eq(hk_crlpub_entries_read(dfd, "c.crl", &got,
+			    &glen), 0, "%zu entries: %s", ns[i], hk_err_msg());
+			/* what OpenSSL parses, each entry encoded again */
+			pp = der;
+			cr_assert_not_null(c = d2i_X509_CRL(NULL, &pp,
+			    (long)len));
+			rs = X509_CRL_get_REVOKED(c);
+			cr_assert_eq(rs == NULL ? 0 :
+			    (size_t)sk_X509_REVOKED_num(rs), ns[i]);
+			for (wlen = 0, j = 0; j < sk_X509_REVOKED_num(rs); j++)
+				wlen += (size_t)i2d_X509_REVOKED(
+				    sk_X509_REVOKED_value(rs, j), NULL);
+			want = malloc(wlen + 1);
+			for (q = want, j = 0; j < sk_X509_REVOKED_num(rs); j++)
+				cr_assert_gt(n = i2d_X509_REVOKED(
+				    sk_X509_REVOKED_value(rs, j), &q), 0);
+			cr_assert_eq(glen, wlen, "%zu entries: %zu bytes read, "
+			    "%zu wanted", ns[i], glen, wlen);
+			cr_assert(ns[i] == 0 ? got == NULL :
+			    memcmp(got, want, wlen) == 0, "%zu entries: not "
+			    "the entries' bytes", ns[i]);
+			free(want);
+			free(got);
+			got = NULL;
+			X509_CRL_free(c);
+			/* cut short: refused */
+			file_put(dir, "c.crl", der, len - 1);
+			cr_assert_eq(hk_crlpub_entries_read(dfd, "c.crl", &got,
+			    &glen), HK_ERR_PARSE);
+			cr_assert_null(got);
+			OPENSSL_free(der);
+			der = NULL;
+			entries_free(e, ns[i]);
+		}
+	/* not a CRL: a certificate */
+	n = i2d_X509(ca, &der);
+	cr_assert_gt(n, 0);
+	file_put(dir, "c.crl", der, (size_t)n);
+	cr_assert_eq(hk_crlpub_entries_read(dfd, "c.crl", &got, &glen),
+	    HK_ERR_PARSE);
+	OPENSSL_free(der);
+	close(dfd);
+}
+
 Test(crlpub, cert_dp_is_the_partition_of_its_generation)
 {
 	struct hk_crlpub_dpname got, want;
