@@ -2,15 +2,16 @@
 # t_online_publish_restore.sh - publish after store.db was restored from a
 # backup (docs/publish.md "Speed": the entry caches are checked against the
 # store before they are used; "Never un-revoked": CPS 4-4). Seven residents
-# of 431010: A revoked, the store backed up, B and C revoked and published
-# (their caches now hold A, B, C up to seq 3); the backup restored; D and E
-# revoked for key compromise, which takes seqs 2 and 3 again
-# (AUTOINCREMENT continues from the backup). A CRL of what the store holds
-# (A, D, E) would drop B and C, which relying parties hold revoked: publish
-# refuses, daily or --now, nothing published (exit 3, naming the file, a
-# serial, its reason and date, and recover --revocations). Once recover
-# --revocations has redone B and C from the audit log, the CRL lists A to E
-# (openssl crl, openssl verify -crl_check).
+# of 431010: A revoked, the store backed up; H issued (a second batch) and
+# revoked, B and C revoked, all published (their caches now hold A, H, B, C
+# up to seq 4); the backup restored; D and E revoked for key compromise,
+# which takes seqs 2 and 3 again (AUTOINCREMENT continues from the backup).
+# A CRL of what the store holds (A, D, E) would drop H, B and C, which
+# relying parties hold revoked: publish refuses, daily or --now, nothing
+# published (exit 3, naming the file, a serial, its reason and date, and
+# the way out: H's batch recovered first, then recover --revocations).
+# Once both are done, the CRL lists A to E and H (openssl crl, openssl
+# verify -crl_check).
 . "$(dirname "$0")/online.sh"
 P=$T/repo
 db() { sqlite3 "$O/store.db" "$1"; }
@@ -33,11 +34,15 @@ check "... all seven in 431010" test "$(db "SELECT count(*) FROM certificates WH
 
 ok "revoke A (superseded)" "$ON" revoke --state "$O" --clock 2026-04-03T01:00:00Z --serial "$SA" --reason superseded
 ok "back up store.db (sqlite3 .backup)" sqlite3 "$O/store.db" ".backup $T/backup.db"
+{ sed -n 1p "$REQ/valid.csv"; sed -n 16p "$REQ/valid.csv"; } >"$B/batch2.csv"
+ok "issue H after the backup" "$ON" issue --state "$O" --clock 2026-04-03T01:10:00Z --batch "$B/batch2.csv" --out "$T/issued2"
+SH=$(sed -n "s/^2,ok,\([0-9A-F]*\),.*/\1/p" "$T/issued2/results.csv")
+ok "revoke H (key compromise)" "$ON" revoke --state "$O" --clock 2026-04-03T01:30:00Z --serial "$SH" --reason key-compromise
 ok "revoke B (superseded)" "$ON" revoke --state "$O" --clock 2026-04-03T02:00:00Z --serial "$SB" --reason superseded
 ok "revoke C (superseded)" "$ON" revoke --state "$O" --clock 2026-04-03T02:00:00Z --serial "$SC" --reason superseded
 fails "publish (no ARL imported: exit 9)" 9 "no imported ARL is current" pub --clock 2026-04-03T03:00:00Z
-check "431010's CRL lists A, B and C" test "$(listed)" = "$(printf '%s\n' "$SA" "$SB" "$SC" | sort | tr '\n' ' ')"
-check "... its cache header is at seq 3" grep -qx "seq 3" "$O/crlcache/431010.head"
+check "431010's CRL lists A, H, B and C" test "$(listed)" = "$(printf '%s\n' "$SA" "$SH" "$SB" "$SC" | sort | tr '\n' ' ')"
+check "... its cache header is at seq 4" grep -qx "seq 4" "$O/crlcache/431010.head"
 
 # The store restored from the backup; the state folder otherwise as is.
 cp "$T/backup.db" "$O/store.db"
@@ -48,28 +53,33 @@ ok "revoke E (key compromise)" "$ON" revoke --state "$O" --clock 2026-04-04T01:0
 check "... D and E took seqs 2 and 3 again (the cache's seq is not ahead of the store)" \
 	test "$(db "SELECT seq FROM crl_entries ORDER BY seq" | tr '\n' ' ')" = "1 2 3 "
 
-# CPS 4-4: B and C are on the CRL relying parties hold (set 1); the CRL of
-# the restored store would show them valid again.
+# CPS 4-4: H, B and C are on the CRL relying parties hold (set 1); the CRL
+# of the restored store would show them valid again. H, the first in the
+# CRL's order, is not in the store at all (issued after the backup).
 cp "$P/crl/431010.crl" "$T/set1.crl"
-UNREV="^hanko-online publish: partition 431010 \(Kumamoto-shi Chuo-ku, issuing generation 1\): crl/431010\.crl \(number 1, set 1, out\) lists serial $SB revoked at 2026-04-03T02:00:00Z, reasonCode 4 \(superseded\), which the CRL made now would drop: its certificate is valid until [0-9TZ:-]* and the store holds it not revoked \(restored from a backup taken before the revocation: redo the log's revocations with hanko-online recover --revocations, docs/backup\.md \"Restore\" step 9\); 2 such serials: CPS 4-4: a revocation is never undone; nothing published$"
-fails "publish after the restore: refused, B and C would be dropped (exit 3)" 3 "$UNREV" pub --clock 2026-04-04T03:00:00Z
+UNREV="^hanko-online publish: partition 431010 \(Kumamoto-shi Chuo-ku, issuing generation 1\): crl/431010\.crl \(number 1, set 1, out\) lists serial $SH revoked at 2026-04-03T01:30:00Z, reasonCode 1 \(key-compromise\), which the CRL made now would drop: the store does not hold its certificate \(issued after the store's backup: recover its batch first, then the log's revocations with hanko-online recover --revocations, docs/backup\.md \"Restore\" step 9\); 3 such serials: CPS 4-4: a revocation is never undone; nothing published$"
+fails "publish after the restore: refused, H, B and C would be dropped (exit 3)" 3 "$UNREV" pub --clock 2026-04-04T03:00:00Z
 check "... nothing published: set 1 stays, its CRL as it was" sh -c \
 	"[ \"\$(readlink '$P')\" = repo.sets/1 ] && cmp -s '$P/crl/431010.crl' '$T/set1.crl' && [ ! -e '$T/repo.sets/2' ]"
 check "... the store took no number (the backup's: none yet)" test "$(db "SELECT count(*) FROM crl_numbers WHERE partition = '431010'")" = 0
 check "... audited: publish.done fail, naming the serial" grep -q \
-	"	publish.done	fail	op1@ca-online	partition 431010 .*lists serial $SB .*nothing published" "$O/audit/audit.log"
+	"	publish.done	fail	op1@ca-online	partition 431010 .*lists serial $SH .*nothing published" "$O/audit/audit.log"
 fails "publish --now after the restore: refused the same way (exit 3)" 3 "$UNREV" pub --clock 2026-04-04T03:10:00Z --now
 check "... nothing published" sh -c "[ \"\$(readlink '$P')\" = repo.sets/1 ] && cmp -s '$P/crl/431010.crl' '$T/set1.crl'"
 
-# docs/backup.md "Restore" step 9: the log's revocations redone, at their
+# docs/backup.md "Restore" step 9: H's batch recovered (H back valid: its
+# revocation is the log's), then the log's revocations redone, at their
 # records' times and with their reasons (the entries relying parties hold)
-ok "recover --revocations: B and C redone from the audit log" "$ON" recover --state "$O" --revocations --clock 2026-04-04T03:20:00Z
-check "... the store has A to E revoked" test "$(revoked | wc -w)" = 5
+ok "recover H's batch" "$ON" recover --state "$O" --clock 2026-04-04T03:15:00Z --batch "$B/batch2.csv" --results "$T/issued2/results.csv"
+UNREV2="^hanko-online publish: partition 431010 \(Kumamoto-shi Chuo-ku, issuing generation 1\): crl/431010\.crl \(number 1, set 1, out\) lists serial $SH revoked at 2026-04-03T01:30:00Z, reasonCode 1 \(key-compromise\), which the CRL made now would drop: its certificate is valid until [0-9TZ:-]* and the store holds it not revoked \(restored from a backup taken before the revocation: redo the log's revocations with hanko-online recover --revocations, docs/backup\.md \"Restore\" step 9\); 3 such serials: CPS 4-4: a revocation is never undone; nothing published$"
+fails "publish --now before recover --revocations: refused, H named as held valid (exit 3)" 3 "$UNREV2" pub --clock 2026-04-04T03:16:00Z --now
+ok "recover --revocations: H, B and C redone from the audit log" "$ON" recover --state "$O" --revocations --clock 2026-04-04T03:20:00Z
+check "... the store has A to E and H revoked" test "$(revoked | wc -w)" = 6
 fails "publish after the recovery (exit 9: no ARL)" 9 "no imported ARL is current" pub --clock 2026-04-04T03:30:00Z
 check "... set 2" test "$(readlink "$P")" = repo.sets/2
-check "431010's CRL lists what the store has revoked: A to E" test "$(listed)" = "$(revoked)"
-check "... B and C as set 1 listed them (same date and reason)" sh -c \
-	"for s in '$SB' '$SC'; do openssl crl -inform DER -in '$T/set1.crl' -noout -text | grep -A4 \"Serial Number: \$s\" >'$T/e1';
+check "431010's CRL lists what the store has revoked: A to E and H" test "$(listed)" = "$(revoked)"
+check "... H, B and C as set 1 listed them (same date and reason)" sh -c \
+	"for s in '$SH' '$SB' '$SC'; do openssl crl -inform DER -in '$T/set1.crl' -noout -text | grep -A4 \"Serial Number: \$s\" >'$T/e1';
 	 openssl crl -inform DER -in '$P/crl/431010.crl' -noout -text | grep -A4 \"Serial Number: \$s\" >'$T/e2'; cmp -s '$T/e1' '$T/e2' || exit 1; done"
 check "... D with reason Key Compromise" sh -c \
 	"openssl crl -inform DER -in '$P/crl/431010.crl' -noout -text | grep -A4 '$SD' | grep -q 'Key Compromise'"
@@ -84,14 +94,14 @@ for s in "$SB" "$SE"; do
 done
 check "openssl verify -crl_check: E is revoked" grep -q "certificate revoked" "$T/v-$SE"
 check "openssl verify -crl_check: B is revoked (as set 1 said)" grep -q "certificate revoked" "$T/v-$SB"
-check "audit: 431010 published with 5 entries" grep -q "	crl.publish	ok	op1@ca-online	partition 431010 .*entries 5" "$O/audit/audit.log"
+check "audit: 431010 published with 6 entries" grep -q "	crl.publish	ok	op1@ca-online	partition 431010 .*entries 6" "$O/audit/audit.log"
 
 # From then on the caches are used again: a new revocation is appended.
 ok "revoke F (cessation of operation)" "$ON" revoke --state "$O" --clock 2026-04-05T01:00:00Z --serial "$SF" \
 	--reason cessation-of-operation
 fails "the next daily run (exit 9: no ARL)" 9 "no imported ARL is current" pub --clock 2026-04-05T03:00:00Z
-check "... appended: no cache rebuilt" grep -q "(6 entries, 0 caches rebuilt)" "$HANKO_TMP/out"
-check "... 431010's CRL lists A to F" test "$(listed)" = "$(revoked)" -a "$(revoked | wc -w)" = 6
+check "... appended: no cache rebuilt" grep -q "(7 entries, 0 caches rebuilt)" "$HANKO_TMP/out"
+check "... 431010's CRL lists A to F and H" test "$(listed)" = "$(revoked)" -a "$(revoked | wc -w)" = 7
 
 
 # The machine lost with its repository (docs/backup.md "Restore" step 10,
