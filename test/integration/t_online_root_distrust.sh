@@ -259,6 +259,10 @@ ok "trust --compromised 1 again: marks state.conf again" "$ON" trust --state "$O
 	--compromised 1 --fingerprint "$HEX" --yes-distrust
 check "... state.conf marks it, the token's mark kept" sh -c "grep -q '^root\.1\.compromised = 2026-04-05T13:00:00Z\$' '$O/state.conf' &&
 	grep -q 'the token.s mark kept (an earlier run), state.conf.s made' '$O/audit/audit.log'"
+# docs/backup.md "Restore" step 9: the resident's revocation, published in
+# set 4 and lost with the restore, redone before anything is published (a
+# CRL without it is refused: docs/publish.md "Never un-revoked")
+ok "recover --revocations: the resident's revocation redone" "$ON" recover --state "$O" --clock 2026-04-05T13:05:00Z --revocations
 rc=0; "$ON" publish --state "$O" --repo "$P" --clock 2026-04-05T13:10:00Z --now >"$T/pub.out" 2>"$T/pub.err" || rc=$?
 check "publish --now after the restore (exit $rc): the notice keeps the first declaration's time (the token's mark)" sh -c \
 	"[ $rc = 0 -o $rc = 9 ] && grep -qx '宣言日時 / Declared: 2026-04-04T10:00:00Z' '$P/notice/root-gen-1.txt'"
