@@ -23,7 +23,9 @@
  * notice in the current set (notice_missing) or a file of the current set
  * is not as its MANIFEST says (set_intact); else every partition's CRL from its
  * entry cache (crlpub.c), number = the last one (store or current set,
- * whichever is higher) + 1, signed and verified; the ARL of the day
+ * whichever is higher) + 1, never dropping an entry of the current set's
+ * CRL whose certificate has not expired (unrevoke_check: else exit 3,
+ * nothing published; CPS 4-4), signed and verified; the ARL of the day
  * verified with a root generation; a public notice per compromise
  * (write_notices, CPS 4-4-1-3); the set written and swapped; only then
  * the numbers committed to the store. Audited
