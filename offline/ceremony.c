@@ -3,7 +3,9 @@
  * before the token opens, the rehearsal copy, the steps with dual control
  * and confirmation, undo on failure, and the transcript.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,13 +218,117 @@ hk_cer_undo_written(struct hk_cer *c, struct hk_step_result *res,
 	res->nwritten = 0;
 }
 
+/*
+ * Signals during a ceremony. SIGINT (Ctrl-C), SIGHUP (the terminal
+ * closed), SIGTERM and SIGQUIT do not end the process in the middle of a
+ * run: from ceremony.start on they are caught (cer_signal), the step
+ * running ends, the next one is not started, a prompt of the engine's
+ * (the confirmation, the label of a key to destroy) is answered "no", and
+ * a passphrase prompt (passin.c sends the signal again, to this handler)
+ * fails; the run then fails like any failed step: the steps done are
+ * undone, the transcript says FAILED, ceremony.done fail (docs/ceremonies.md
+ * "Interrupted").
+ */
+static volatile sig_atomic_t cer_signal;
+static const int cer_signals[] = { SIGINT, SIGHUP, SIGTERM, SIGQUIT };
+#define CER_NSIG (int)(sizeof(cer_signals) / sizeof(cer_signals[0]))
+
+static void
+cer_on_signal(int sig)
+{
+	if (cer_signal == 0)
+		cer_signal = sig;
+}
+
+/* Install the handler (restart: SA_RESTART or not), old handlers in old. */
+static void
+cer_signals_catch(struct sigaction old[CER_NSIG], int restart)
+{
+	struct sigaction sa;
+	int i;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sa.sa_handler = cer_on_signal;
+	for (i = 0; i < CER_NSIG; i++)
+		(void)sigaction(cer_signals[i], &sa, &old[i]);
+}
+
+static void
+cer_signals_restore(const struct sigaction old[CER_NSIG])
+{
+	int i;
+
+	for (i = 0; i < CER_NSIG; i++)
+		(void)sigaction(cer_signals[i], &old[i], NULL);
+}
+
+static const char *
+cer_signal_name(int sig)
+{
+	switch (sig) {
+	case SIGINT:	return "SIGINT (Ctrl-C)";
+	case SIGHUP:	return "SIGHUP (the terminal closed)";
+	case SIGTERM:	return "SIGTERM";
+	case SIGQUIT:	return "SIGQUIT";
+	default:	return "a signal";
+	}
+}
+
+int
+hk_cer_interrupted(char *buf, size_t len)
+{
+	int sig = cer_signal;
+
+	if (sig != 0 && buf != NULL)
+		snprintf(buf, len, "%s", cer_signal_name(sig));
+	return sig;
+}
+
+int
+hk_cer_ask(const char *prompt, char *ans, size_t len)
+{
+	struct sigaction old[CER_NSIG];
+	size_t n = 0;
+	ssize_t k;
+	char ch;
+	int fd, r = 0;
+
+	ans[0] = '\0';
+	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+		return HK_ERR_TTY;
+	/* No SA_RESTART here: a signal ends the read (EINTR). */
+	cer_signals_catch(old, 0);
+	if (cer_signal == 0) {
+		k = write(fd, prompt, strlen(prompt));
+		(void)k;
+		for (;;) {
+			k = read(fd, &ch, 1);
+			if (k < 0 && errno == EINTR && cer_signal == 0)
+				continue;
+			if (k <= 0 || ch == '\n')
+				break;
+			if (n + 1 < len)
+				ans[n++] = ch;
+		}
+		ans[n] = '\0';
+	}
+	cer_signals_restore(old);
+	close(fd);
+	if (cer_signal != 0) {
+		ans[0] = '\0';
+		r = 1;
+	}
+	return r;
+}
+
 int
 hk_cer_confirm(struct hk_cer *c, const struct hk_script_step *st,
     const char *what, const unsigned char dgst[32])
 {
 	struct hk_qr *q = NULL;
 	char hex[65], ans[128];
-	FILE *tty;
 	size_t len;
 	int r;
 
@@ -241,19 +347,21 @@ hk_cer_confirm(struct hk_cer *c, const struct hk_script_step *st,
 		    "%s confirmed by --confirm-digests", st->id, what, hex);
 	}
 	fflush(stdout);
-	if ((tty = fopen("/dev/tty", "r+")) == NULL) {
+	r = hk_cer_ask("Type the first 8 hex digits of the SHA-256 above to "
+	    "sign (anything else refuses): ", ans, sizeof(ans));
+	if (r == HK_ERR_TTY) {
 		hk_err_set("step %s: confirming the digest needs the "
 		    "operator at a terminal (--confirm-digests only in a "
 		    "rehearsal); nothing signed", st->id);
+		goto fail;
+	}
+	if (r == 1) {
+		hk_err_set("step %s: the confirmation was interrupted by %s: "
+		    "refused; nothing signed", st->id,
+		    cer_signal_name(cer_signal));
 		r = HK_ERR_TTY;
 		goto fail;
 	}
-	fprintf(tty, "Type the first 8 hex digits of the SHA-256 above to "
-	    "sign (anything else refuses): ");
-	fflush(tty);
-	if (fgets(ans, sizeof(ans), tty) == NULL)
-		ans[0] = '\0';
-	fclose(tty);
 	len = strcspn(ans, "\r\n");
 	ans[len] = '\0';
 	if (len != 8 || strncasecmp(ans, hex, 8) != 0) {
@@ -646,7 +754,12 @@ run_steps(struct hk_cer *c, size_t *done)
 		if ((st->roles & (1u << HK_ROLE_KEY_MANAGER)) &&
 		    c->ca->actors[0] != '\0')
 			snprintf(who, sizeof(who), "%s", c->ca->actors);
-		if (step_people(c, st, who, sizeof(who)) < 2 &&
+		if (cer_signal != 0) {
+			hk_err_set("step %s not run: the ceremony was "
+			    "interrupted by %s", st->id,
+			    cer_signal_name(cer_signal));
+			r = HK_ERR_TTY;
+		} else if (step_people(c, st, who, sizeof(who)) < 2 &&
 		    st->dual_control) {
 			hk_err_set("step %s: dual control needs two distinct "
 			    "authenticated people", st->id);
@@ -916,6 +1029,8 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 	const struct hk_action_spec *const *reg;
 	size_t nreg, done = 0, i;
 	int r, state_rehearsal, started = 0, copying = 0, accepting;
+	struct sigaction old_sa[CER_NSIG];
+	int catching = 0;
 
 	reg = hk_ceremony_registry(&nreg);
 	/* 1. The whole script, before anything else. */
@@ -1041,6 +1156,11 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 		    hk_input_kind_name(c->script->inputs[i].kind),
 		    c->input_path[i], hex);
 	}
+	/* From here a signal ends the run as a failed step would, never in
+	 * the middle (cer_signal, above). */
+	cer_signal = 0;
+	cer_signals_catch(old_sa, 1);
+	catching = 1;
 	/* 3. People, then roles and dual control, still before the token.
 	 * A log that cannot take the start record stops the ceremony here. */
 	if ((r = hk_ca_audit(c->ca, "ceremony.start", "ok", "-", "%s script "
@@ -1123,6 +1243,8 @@ out:
 	free(c);
 	hk_secret_free(stand_in);
 	hk_script_free(script);
+	if (catching)
+		cer_signals_restore(old_sa);
 	hk_err_restore(&msg);
 	return r;
 }

@@ -232,6 +232,16 @@ int hk_ceremony_roster(struct hk_ca *ca, struct hk_roster **out);
  */
 int hk_cer_confirm(struct hk_cer *c, const struct hk_script_step *st,
     const char *what, const unsigned char dgst[32]);
+/*
+ * One line typed at the terminal after prompt, into ans (len bytes, the
+ * newline dropped). 0; HK_ERR_TTY: no terminal; 1: interrupted by
+ * SIGINT, SIGHUP, SIGTERM or SIGQUIT (ans empty), which the caller
+ * treats as a refusal. From ceremony.start on, such a signal ends the
+ * run as a failed step, never in the middle of a step (ceremony.c).
+ */
+int hk_cer_ask(const char *prompt, char *ans, size_t len);
+/* The signal that interrupted the ceremony (its name in buf), or 0. */
+int hk_cer_interrupted(char *buf, size_t len);
 /* The step result of the step a HK_PARAM_STEP parameter names. */
 struct hk_step_result *hk_cer_ref_result(struct hk_cer *c,
     const struct hk_script_step *st, const char *param);

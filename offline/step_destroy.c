@@ -26,7 +26,7 @@ confirm_label(struct hk_cer *c, const struct hk_script_step *st,
     struct hk_step_result *res, const char *key, char *ans, size_t len)
 {
 	const char *token = hk_state_get(c->ca->st, "token.label");
-	FILE *tty;
+	char prompt[HK_SCRIPT_VALUE_MAX + 96], sig[64];
 	size_t n;
 	int r;
 
@@ -41,19 +41,22 @@ confirm_label(struct hk_cer *c, const struct hk_script_step *st,
 		    "step %s: destroy %s confirmed by --confirm-digests", st->id,
 		    key);
 	}
-	if ((tty = fopen("/dev/tty", "r+")) == NULL) {
+	snprintf(prompt, sizeof(prompt), "Type the label of the key to "
+	    "destroy (%s) to confirm; anything else refuses: ", key);
+	r = hk_cer_ask(prompt, ans, len);
+	if (r == HK_ERR_TTY) {
 		hk_err_set("step %s: destroying %s needs its label typed at "
 		    "the terminal (--confirm-digests only in a rehearsal); "
 		    "nothing destroyed", st->id, key);
+		goto fail;
+	}
+	if (r == 1) {
+		(void)hk_cer_interrupted(sig, sizeof(sig));
+		hk_err_set("step %s: the confirmation was interrupted by %s: "
+		    "refused; nothing destroyed", st->id, sig);
 		r = HK_ERR_TTY;
 		goto fail;
 	}
-	fprintf(tty, "Type the label of the key to destroy (%s) to confirm; "
-	    "anything else refuses: ", key);
-	fflush(tty);
-	if (fgets(ans, (int)len, tty) == NULL)
-		ans[0] = '\0';
-	fclose(tty);
 	n = strcspn(ans, "\r\n");
 	ans[n] = '\0';
 	if (strcmp(ans, key) != 0) {

@@ -5,7 +5,9 @@
 # "ANSWERED <n>", how many answers were typed; exit as CMD did. An answer
 # "SHA8" types the first 8 hex digits of the last "SHA-256 <64 hex>" shown
 # (the typed confirmation before signing), "SHA8-WRONG" the same 8 with the
-# first digit changed. Used by t_prompt.sh, t_ceremony_confirm.sh and
+# first digit changed. An answer "^C" types Ctrl-C (SIGINT to the
+# program, through the terminal), "HUP" closes the terminal (SIGHUP); the
+# output then ends there. Used by t_prompt.sh, t_ceremony_confirm.sh and
 # t_ceremony_custody.sh (through drive() in lib.sh).
 import json, os, pty, re, select, sys
 
@@ -37,7 +39,15 @@ while True:
         break
     out += data
     while i < len(answers) and answers[i][0].encode() in out.split(b"\n")[-1]:
-        os.write(fd, (typed(answers[i][1], out) + "\n").encode()); i += 1
+        a = answers[i][1]; i += 1
+        if a == "^C":
+            os.write(fd, b"\x03")
+        elif a == "HUP":
+            os.close(fd); fd = None; break
+        else:
+            os.write(fd, (typed(a, out) + "\n").encode())
+    if fd is None:
+        break
 _, status = os.waitpid(pid, 0)
 sys.stdout.write(out.decode("utf-8", "replace"))
 sys.stdout.flush()

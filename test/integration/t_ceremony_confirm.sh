@@ -3,8 +3,8 @@
 # item 4), on a terminal: a state made with "init --rehearsal" and no
 # --confirm-digests, so init-root shows the tbsCertificate's SHA-256 and
 # asks for its first 8 hex digits. A wrong answer refuses, signs nothing,
-# destroys the generated key and is audited (ceremony.confirm fail); the
-# right one signs.
+# destroys the generated key and is audited (ceremony.confirm fail); so
+# does Ctrl-C or the terminal closed at it; the right one signs.
 . "$(dirname "$0")/lib.sh"
 fresh_tmp
 T=$HANKO_TMP
@@ -37,6 +37,43 @@ check "audited: ceremony.confirm fail, key.destroy, ceremony.done fail" bash -c 
 	"grep -q '	ceremony.confirm	fail	watanabe,ito	step self-sign' '$S/audit/audit.log' && grep -q '	key.destroy	ok	' '$S/audit/audit.log' && grep -q '	ceremony.done	fail	-	init-root' '$S/audit/audit.log'"
 check "cert.sign fail only, never ok" bash -c \
 	"grep -q '	cert.sign	fail	.*nothing signed' '$S/audit/audit.log' && ! grep -q '	cert.sign	ok	' '$S/audit/audit.log'"
+
+# Ctrl-C at the confirmation, then the terminal closed there (SIGHUP): a
+# refusal, not the end of the process between two steps; the key made
+# before it is destroyed, the transcript and the log say what happened, and
+# the same ceremony runs again (below: the right answer signs).
+TESTS_RUN=$((TESTS_RUN + 1))
+rc=0; drive '[["Type the first 8 hex digits", "^C"]]' "$OFF" ceremony run "$SCRIPT" --state "$S" \
+	--clock 2026-04-01T10:20:00Z "${SH[@]}" "${OPS[@]}" >"$T/int.out" 2>&1 || rc=$?
+if [ "$rc" = 3 ] && grep -q "step self-sign: the confirmation was interrupted by SIGINT (Ctrl-C): refused; nothing signed" "$T/int.out"; then
+	echo "ok - Ctrl-C at the confirmation refuses it (exit 3), the run ends as a failed step"
+else
+	echo "FAIL - Ctrl-C at the confirmation: exit $rc"; cat "$T/int.out"
+	TESTS_FAILED=$((TESTS_FAILED + 1))
+fi
+check "... nothing signed: no root-1.der/.pem, generation 0" bash -c \
+	"[ ! -e '$S/certs/root-1.der' ] && [ ! -e '$S/certs/root-1.pem' ] && grep -q '^root.generations = 0$' '$S/state.conf'"
+check "... the key generated before it is destroyed" no_root_key
+X=$S/ceremonies/init-root-20260401T102000Z.txt
+check "... the transcript says FAILED, the key undone, the signal" bash -c \
+	"grep -q '^result: FAILED' '$X' && grep -q '^undo: keygen root-keygen undone' '$X' && grep -q 'fail .*interrupted by SIGINT' '$X'"
+ok "... its signature verifies (openssl dgst, the audit key)" \
+	openssl dgst -sha256 -verify "$S/audit/audit-key.pem" -signature "$X.sig" "$X"
+check "... audited: key.destroy, ceremony.done fail naming SIGINT" bash -c \
+	"tail -n 8 '$S/audit/audit.log' | grep -q '	key.destroy	ok	' && grep -q '	ceremony.done	fail	-	init-root: .*interrupted by SIGINT' '$S/audit/audit.log'"
+TESTS_RUN=$((TESTS_RUN + 1))
+rc=0; drive '[["Type the first 8 hex digits", "HUP"]]' "$OFF" ceremony run "$SCRIPT" --state "$S" \
+	--clock 2026-04-01T10:40:00Z "${SH[@]}" "${OPS[@]}" >"$T/hup.out" 2>&1 || rc=$?
+if [ "$rc" = 3 ] && grep -q '	ceremony.done	fail	-	init-root: step self-sign: the confirmation was interrupted by SIGHUP' "$S/audit/audit.log"; then
+	echo "ok - the terminal closed at the confirmation: refused (exit 3), audited"
+else
+	echo "FAIL - terminal closed at the confirmation: exit $rc"; cat "$T/hup.out"; tail -n 3 "$S/audit/audit.log"
+	TESTS_FAILED=$((TESTS_FAILED + 1))
+fi
+check "... the key destroyed, nothing signed" bash -c \
+	"! [ -e '$S/certs/root-1.der' ] && grep -q '^root.generations = 0$' '$S/state.conf'"
+check "... no root-1 key left in the token" no_root_key
+ok "... the audit log verifies" "$OFF" audit verify --state "$S"
 
 TESTS_RUN=$((TESTS_RUN + 1))
 rc=0; drive '[["Type the first 8 hex digits", "SHA8"]]' "$OFF" ceremony run "$SCRIPT" --state "$S" \
