@@ -859,6 +859,21 @@ undo_steps(struct hk_cer *c, size_t done, const char *where)
 	hk_err_restore(&saved);
 }
 
+/* The key managers whose shares were used, as witnesses. */
+static void
+km_witnesses(struct hk_cer *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->roster->npeople; i++) {
+		const struct hk_person *p = &c->roster->people[i];
+		if (p->role == HK_ROLE_KEY_MANAGER &&
+		    actor_listed(c->ca->actors, p->id))
+			hk_transcript_witness(c->tr, p->id, p->name,
+			    hk_role_name(p->role));
+	}
+}
+
 /* Write the transcript, signed when the token is active. */
 static int
 finish_transcript(struct hk_cer *c, const struct hk_cer_opts *o,
@@ -1176,13 +1191,7 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 	/* 4. The steps. */
 	if ((r = run_steps(c, &done)) != 0)
 		goto fail;
-	for (i = 0; i < c->roster->npeople; i++) {
-		const struct hk_person *p = &c->roster->people[i];
-		if (p->role == HK_ROLE_KEY_MANAGER &&
-		    actor_listed(c->ca->actors, p->id))
-			hk_transcript_witness(c->tr, p->id, p->name,
-			    hk_role_name(p->role));
-	}
+	km_witnesses(c);
 	if ((r = finish_transcript(c, o, tdir, 1, txt, sizeof(txt))) != 0)
 		goto fail_late;
 	/* The steps are done and kept: a record lost now cannot undo them,
@@ -1205,6 +1214,8 @@ fail:
 	undo_steps(c, done, o->rehearsal && !o->keep_rehearsal ? " in the "
 	    "throwaway rehearsal copy only, which this run then removes" : "");
 	hk_err_keep(&msg);
+	/* they handed their shares over whatever came after (CPS 4-12-1) */
+	km_witnesses(c);
 	if (finish_transcript(c, o, tdir, 0, txt, sizeof(txt)) != 0)
 		fprintf(stderr, "hanko-offline ceremony: transcript not "
 		    "written: %s\n", hk_err_msg());

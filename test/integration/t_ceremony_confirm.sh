@@ -57,6 +57,8 @@ check "... the key generated before it is destroyed" no_root_key
 X=$S/ceremonies/init-root-20260401T102000Z.txt
 check "... the transcript says FAILED, the key undone, the signal" bash -c \
 	"grep -q '^result: FAILED' '$X' && grep -q '^undo: keygen root-keygen undone' '$X' && grep -q 'fail .*interrupted by SIGINT' '$X'"
+check "... the key managers whose shares were used are among its witnesses" bash -c \
+	"grep -q '^witness: sato key-manager' '$X' && grep -q '^witness: takahashi key-manager' '$X' && grep -q '^witness: tanaka key-manager' '$X'"
 ok "... its signature verifies (openssl dgst, the audit key)" \
 	openssl dgst -sha256 -verify "$S/audit/audit-key.pem" -signature "$X.sig" "$X"
 check "... audited: key.destroy, ceremony.done fail naming SIGINT" bash -c \
