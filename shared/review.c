@@ -114,6 +114,11 @@ struct rv {
 	struct table *events, *actors;
 	struct list notok, attn, gaps, hours;
 	struct list cer;	/* offline: each ceremony's transcript */
+	/* offline: the last ceremony.start of the period with no
+	 * ceremony.done after it yet (a run killed leaves it so) */
+	int cer_open;
+	uint64_t cer_seq;
+	char cer_time[21], cer_what[4 * 96 + 1];
 	/* publication: the JST days with a publish.done ok */
 	long *days;
 	size_t ndays, capdays;
@@ -605,6 +610,54 @@ unbacked_track(struct rv *v, const struct hk_audit_record *rec, time_t t,
 	}
 }
 
+/* offline: a ceremony.start of the period that no ceremony.done follows
+ * before the next ceremony.start (or the log's end: then) is a run that
+ * was killed (SIGKILL, a power cut) or is still going: what it made
+ * before it died was not undone (docs/ceremonies.md "Failures and
+ * undo"). Ctrl-C and the like end a run with ceremony.done fail. */
+static void
+cer_unfinished(struct rv *v, const char *then)
+{
+	FILE *f;
+
+	if (!v->cer_open)
+		return;
+	v->cer_open = 0;
+	if ((f = list_line(&v->attn, v->cer_seq)) != NULL)
+		fprintf(f, "  %llu %s ceremony.start %s: no ceremony.done "
+		    "follows it %s: the run was killed or the machine lost "
+		    "power, and what it made was not undone "
+		    "(docs/ceremonies.md \"Failures and undo\")\n",
+		    (unsigned long long)v->cer_seq, v->cer_time, v->cer_what,
+		    then);
+}
+
+static void
+cer_track(struct rv *v, const struct hk_audit_record *rec, int in_period)
+{
+	size_t n;
+
+	if (v->o->online)
+		return;
+	if (strcmp(rec->event, "ceremony.done") == 0) {
+		v->cer_open = 0;
+		return;
+	}
+	if (strcmp(rec->event, "ceremony.start") != 0)
+		return;
+	cer_unfinished(v, "before the next ceremony.start");
+	if (!in_period)
+		return;
+	v->cer_open = 1;
+	v->cer_seq = rec->seq;
+	snprintf(v->cer_time, sizeof(v->cer_time), "%s", rec->time);
+	n = rec->dlen < 96 ? rec->dlen : 96;
+	while (n > 0 && n < rec->dlen &&
+	    ((unsigned char)rec->details[n] & 0xc0) == 0x80)
+		n--;		/* not inside a UTF-8 character */
+	hk_audit_escape(rec->details, n, v->cer_what);
+}
+
 static int
 each(const struct hk_audit_record *rec, void *arg)
 {
@@ -642,6 +695,7 @@ each(const struct hk_audit_record *rec, void *arg)
 	before = o->has_from ? rec->seq < o->from :
 	    strcmp(rec->time, v->since) < 0;
 	after = strcmp(rec->time, v->until) > 0;
+	cer_track(v, rec, !before && !after);
 	if (before || after) {
 		/* a checkpoint after the period's last record signs it, also
 		 * one dated before the period (a clock set back since) */
@@ -1043,6 +1097,7 @@ hk_review_run(const char *log, EVP_PKEY *pub, const char *prev,
 		goto out;
 	if ((r = hk_audit_verify_each(log, pub, &rep, each, &v)) != 0)
 		goto out;
+	cer_unfinished(&v, "in the log yet (a run still going, or killed)");
 	fprintf(f, "%s audit review of %s\n", o->program, log);
 	/* audit verify's lines: the log, the notes, the links back */
 	if ((r = hk_audit_report_verified(log, &rep, prev, pub, f)) != 0)

@@ -2269,6 +2269,27 @@ review(const char *since, const char *until, EVP_PKEY *pub, int *r)
 	return text;
 }
 
+/* The same, of the offline CA's log (its cadence: log.backup). */
+static char *
+review_offline(const char *since, const char *until, int *r)
+{
+	struct hk_review_opts o;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	memset(&o, 0, sizeof(o));
+	o.program = "hanko-offline";
+	o.since = since;
+	o.until = until;
+	cr_assert_eq(hk_review_check(&o), 0, "%s", hk_err_msg());
+	cr_assert_not_null(f = open_memstream(&text, &len));
+	*r = hk_review_run(logp, NULL, NULL, &o, (time_t)-1, f);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_not_null(text);
+	return text;
+}
+
 #define DAY0	"2024-04-01T00:00:00Z"	/* the day of T0 */
 #define DAY1	"2024-04-02T00:00:00Z"
 
@@ -2406,4 +2427,45 @@ Test(audit_review, a_checkpoint_dated_before_the_period_signs_it)
 	cr_expect(strstr(text, "unsigned tail") == NULL, "%s", text);
 	free(text);
 	EVP_PKEY_free(key);
+}
+
+/* A ceremony run that was killed leaves its ceremony.start with no
+ * ceremony.done: named for the auditor, whether the next start follows
+ * or the log ends there; a run ended by a failed step (ceremony.done
+ * fail) is not. */
+Test(audit_review, a_killed_ceremony_run_is_named)
+{
+	char *text;
+	int r;
+
+	paths("review_killed");
+	hk_clock_set(T0);
+	cr_assert_eq(hk_audit_create(logp), 0, "%s", hk_err_msg());
+	hk_clock_set(T0 + 60);
+	cr_assert_eq(hk_audit_append(logp, "ceremony.start", "ok", "-",
+	    "init-root script ceremony-scripts/init-root.yaml"), 0);
+	cr_assert_eq(hk_audit_append(logp, "key.generate", "ok", "-",
+	    "root-1"), 0);
+	hk_clock_set(T0 + 600);
+	cr_assert_eq(hk_audit_append(logp, "ceremony.start", "ok", "-",
+	    "init-root again"), 0);
+	cr_assert_eq(hk_audit_append(logp, "ceremony.done", "fail", "-",
+	    "step keygen: refused"), 0);
+	hk_clock_set(T0 + 900);
+	cr_assert_eq(hk_audit_append(logp, "ceremony.start", "ok", "-",
+	    "issue-subca"), 0);
+	text = review_offline(DAY0, DAY1, &r);
+	cr_expect_eq(r, HK_ERR_WARNING, "%s", text);
+	cr_expect(strstr(text, "\n  1 2024-04-01T09:01:00Z ceremony.start "
+	    "init-root script ceremony-scripts/init-root.yaml: no "
+	    "ceremony.done follows it before the next ceremony.start: the run "
+	    "was killed or the machine lost power, and what it made was not "
+	    "undone (docs/ceremonies.md \"Failures and undo\")\n") != NULL,
+	    "%s", text);
+	cr_expect(strstr(text, "\n  5 2024-04-01T09:15:00Z ceremony.start "
+	    "issue-subca: no ceremony.done follows it in the log yet (a run "
+	    "still going, or killed)") != NULL, "%s", text);
+	cr_expect(strstr(text, "init-root again: no ceremony.done") == NULL,
+	    "%s", text);
+	free(text);
 }
