@@ -1313,6 +1313,24 @@ reserve_one(struct issue_work *w, struct chunk *cur, const struct chunk *fly,
 		    it->reason);
 	hk_err_clear();
 	it->old_len = 0;
+	/* the run read compromised_keys at its start (prepare refuses those
+	 * keys); a revocation committed since (revoke takes no issuance
+	 * lock) is seen here, under the write lock that reserves */
+	if ((r = hk_store_key_compromised_find(w->store, it->key_sha, s,
+	    &sl)) == 0) {
+		char hex[2 * HK_STORE_SERIAL_MAX + 1];
+
+		hk_issue_hex(s, sl, hex);
+		hk_issue_banned(hex);
+		snprintf(it->reason, sizeof(it->reason), "%s:%zu: %s",
+		    w->req.input, it->line, hk_err_msg());
+		it->refused = 1;
+		return hk_store_batch_refuse(w->store, w->b.id, it->line,
+		    it->reason);
+	}
+	if (r != HK_ERR_NOT_FOUND)
+		return r;
+	hk_err_clear();
 	r = hk_store_batch_live(w->store, it->rkey, s, &sl, &st, &na, &der,
 	    &dl);
 	if (r != 0 && r != HK_ERR_NOT_FOUND)

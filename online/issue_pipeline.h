@@ -65,6 +65,8 @@ struct hk_issue_item {
 	struct hk_basic4 b4;		/* the requested basic 4 items */
 	char hex[2 * HK_STORE_SERIAL_MAX + 1]; /* serial, upper-case hex */
 	X509 *x;			/* the certificate being issued */
+	unsigned char key_sha[32];	/* SHA-256 of its subjectPublicKey
+					 * bits (hk_issue_key_sha) */
 	unsigned char *tbs;		/* its TBSCertificate (OPENSSL_malloc) */
 	int tbs_len;
 	/* signing (a pool thread) */
@@ -95,6 +97,9 @@ struct hk_issue_item {
  */
 /* SHA-256 of the subjectPublicKey bits of x's key into sha. */
 int hk_issue_key_sha(X509 *x, unsigned char sha[32]);
+/* The refusal of a key revoked key-compromise with certificate hex (upper
+ * case): the message set, HK_ERR_INVALID. */
+int hk_issue_banned(const char *hex);
 int hk_issue_prepare(const struct hk_issue_env *e, size_t line,
     const char *text, size_t len, time_t now, struct hk_issue_item *it);
 /* Sign it->tbs as it is with it->key, verify with it->pub, encode the

@@ -466,6 +466,13 @@ int hk_store_cert_each(struct hk_store *s, enum hk_cert_status st,
 int hk_store_key_compromised_each(struct hk_store *s,
     int (*fn)(const unsigned char sha[32], const unsigned char *serial,
     size_t serial_len, void *arg), void *arg);
+/* The serial compromised_keys records for the key sha (the SHA-256 of its
+ * subjectPublicKey bits): 0, or HK_ERR_NOT_FOUND when the key is not
+ * there. In the transaction that reserves a certificate, it sees a
+ * revocation committed after the run read the table (issue). */
+int hk_store_key_compromised_find(struct hk_store *s,
+    const unsigned char sha[32], unsigned char serial[HK_STORE_SERIAL_MAX],
+    size_t *serial_len);
 /* The SHA-256 of the subjectPublicKey bits of the certificate der (the key
  * compromised_keys records); HK_ERR_STATE when der does not decode (no
  * error message set). */

@@ -345,6 +345,35 @@ hk_store_key_compromised_each(struct hk_store *s,
 }
 
 int
+hk_store_key_compromised_find(struct hk_store *s, const unsigned char sha[32],
+    unsigned char serial[HK_STORE_SERIAL_MAX], size_t *serial_len)
+{
+	sqlite3_stmt *st;
+	int r, rc, n;
+
+	*serial_len = 0;
+	if ((r = hk_store_cached(s, "SELECT serial FROM compromised_keys WHERE "
+	    "key_sha256 = ?1", &st)) != 0)
+		return r;
+	sqlite3_bind_blob(st, 1, sha, 32, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_DONE)
+		r = HK_ERR_NOT_FOUND;
+	else if (rc != SQLITE_ROW)
+		r = hk_store_fail(s, rc, "compromised_keys: select");
+	else if ((n = sqlite3_column_bytes(st, 0)) < 1 ||
+	    n > HK_STORE_SERIAL_MAX) {
+		hk_err_set("%s: compromised_keys: a serial of 1-%d octets",
+		    s->path, HK_STORE_SERIAL_MAX);
+		r = HK_ERR_STATE;
+	} else {
+		memcpy(serial, sqlite3_column_blob(st, 0), (size_t)n);
+		*serial_len = (size_t)n;
+	}
+	hk_store_cached_done(st);
+	return r;
+}
+
+int
 hk_store_key_sha(const unsigned char *der, size_t der_len,
     unsigned char sha[32])
 {

@@ -391,6 +391,33 @@ rc=0; "$ON" check --state "$T/kc-state" --dry-run "${XC[@]}" >"$T/kc.out" 2>"$T/
 check "check: a key-compromise revocation whose key is not recorded: found (exit $rc)" sh -c \
 	"[ $rc = 1 ] && grep -qx 'compromised key: serial $K1: revoked key-compromise, its key not in compromised_keys: issue would certify it again (CPS 4-4-2-5); not changed (compare with the backup)' '$T/kc.out'"
 rm -rf "$T/kc-state"
+# A card lost while an issue run is under way (revoke takes no issuance
+# lock): the run read compromised_keys at its start, before the
+# revocation; a line of that key reserved after it is refused all the same
+# (pauseopen.so holds the run as it reads the line's key file, the
+# revocation made meanwhile). Before, the run certified the key again.
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null | openssl pkey -pubout -out "$B/keys/race.pub.pem"
+{ sed -n 1p "$REQ/valid.csv"; LOSTL 97000000004 keys/race.pub.pem; } >"$B/race0.csv"
+ok "a resident's card (lost during a later run)" "$ON" issue --state "$O" "${XC[@]}" --batch "$B/race0.csv" --out "$T/race0"
+K2=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/race0/results.csv")
+cp "$B/keys/race.pub.pem" "$B/keys/race2.pub.pem"
+{ sed -n 1p "$REQ/valid.csv"; LOSTL 97000000005 keys/race2.pub.pem; } >"$B/race1.csv"
+cc -shared -fPIC -o "$T/pauseopen.so" "$HANKO_SRC/test/data/online/pauseopen.c" -ldl
+env HK_PAUSE_OPEN="$T/kcrace" HK_PAUSE_OPEN_PATH="*/keys/race2.pub.pem" LD_PRELOAD="$T/pauseopen.so" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	"$ON" issue --state "$O" "${XC[@]}" --batch "$B/race1.csv" --out "$T/race1" >"$T/race1.out" 2>"$T/race1.err" &
+RP=$!
+for i in $(seq 1 3000); do [ -e "$T/kcrace.reached" ] && break; sleep 0.02; done
+check "an issue run has read compromised_keys and waits at its line's key file" test -e "$T/kcrace.reached"
+ok "... meanwhile the card's certificate revoked key-compromise" \
+	"$ON" revoke --state "$O" "${XC[@]}" --serial "$K2" --reason key-compromise
+touch "$T/kcrace.go"
+rc=0; wait "$RP" || rc=$?
+KR2="key: CPS 4-4-2-1, 4-4-2-5: the public key of certificate $K2, revoked key-compromise: a compromised key is never certified again; the resident needs a new key pair (a new card)"
+check "... the run's line of that key refused naming it (exit $rc)" sh -c \
+	"[ $rc = 3 ] && grep -qx '2,refused,$B/race1.csv:2: $KR2' '$T/race1/results.csv'"
+check "... no certificate reserved or issued since the revoked one" test \
+	"$(db "SELECT count(*) FROM certificates WHERE rowid > (SELECT rowid FROM certificates WHERE hex(serial) = '$K2')")" = 0
 
 new_resident() {	# ID: valid.csv line 2 for resident ID
 	sed -n 2p "$REQ/valid.csv" | awk -F, -v OFS=, -v id="$1" '{ $2 = id; print }'
