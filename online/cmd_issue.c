@@ -702,6 +702,35 @@ ca_of(struct issue_work *w, const struct hk_store_cert *c)
 	return found;
 }
 
+/* A reservation of a key revoked key-compromise since it was made (CPS
+ * 4-4-2-5: never certified again): why says so, it is voided, not signed.
+ * 0 (why set or left empty), or a failure of the store. */
+static int
+pending_banned(struct issue_work *w, struct hk_issue_item *it, char *why)
+{
+	unsigned char s[HK_STORE_SERIAL_MAX];
+	char hex[2 * HK_STORE_SERIAL_MAX + 1];
+	size_t sl;
+	int r;
+
+	if (hk_issue_key_sha(it->x, it->key_sha) != 0) {
+		snprintf(why, 600, "%s", hk_err_msg());
+		return 0;
+	}
+	if ((r = hk_store_key_compromised_find(w->store, it->key_sha, s,
+	    &sl)) == HK_ERR_NOT_FOUND) {
+		hk_err_clear();
+		return 0;
+	}
+	if (r != 0)
+		return r;
+	hk_issue_hex(s, sl, hex);
+	snprintf(why, 600, "its key is that of certificate %s, revoked "
+	    "key-compromise since it was reserved (CPS 4-4-2-1, 4-4-2-5: a "
+	    "compromised key is never certified again)", hex);
+	return 0;
+}
+
 static int
 each_pending(const struct hk_store_cert *c, void *arg)
 {
@@ -763,7 +792,9 @@ each_pending(const struct hk_store_cert *c, void *arg)
 		if (r != HK_ERR_PARSE && r != HK_ERR_INVALID)
 			return r;
 		snprintf(rc->why[rc->n - 1], 600, "%s", hk_err_msg());
-	} else {
+	} else if ((r = pending_banned(w, it, rc->why[rc->n - 1])) != 0) {
+		return r;
+	} else if (rc->why[rc->n - 1][0] == '\0') {
 		it->key = k->key;
 		it->pub = k->pub;
 		it->md = hk_cert_md(w->p, k->pub);
