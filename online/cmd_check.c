@@ -52,7 +52,11 @@
  *               compromised_keys (issue would certify it again, CPS
  *               4-4-2-5) or whose DER does not decode, and a row of
  *               compromised_keys without a keyCompromise revocation of
- *               that key (schema 9, docs/store.md): reported, not changed;
+ *               that key (schema 9, docs/store.md), and a valid
+ *               certificate of a key compromised_keys holds (certified
+ *               before schema 9, or signed while its key was being
+ *               revoked): reported with the revocation to make, not
+ *               changed;
  *   responder   an OCSP responder state.conf names whose certificate the
  *               store lacks (made after the backup it was restored from):
  *               put back, as publish takes responder/ from the store.
@@ -79,6 +83,7 @@
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include "audit.h"
@@ -201,6 +206,14 @@ struct check_work {
 					 * is a place in them (hk_logev_scan) */
 	struct lvoid *lv;		/* void rows, by serial */
 	size_t nlv, caplv;
+	struct kc_key *kc;		/* compromised_keys, in key order */
+	size_t nkc, capkc;
+};
+
+/* A key of compromised_keys: its SHA-256 and the certificate revoked. */
+struct kc_key {
+	unsigned char sha[32];
+	char hex[2 * HK_STORE_SERIAL_MAX + 1];
 };
 
 static const char check_usage[] =
@@ -1248,6 +1261,40 @@ void_compare(struct check_work *w)
 }
 
 static int
+kc_cmp(const void *a, const void *b)
+{
+	return memcmp(a, ((const struct kc_key *)b)->sha, 32);
+}
+
+/* A valid certificate x of a key compromised_keys holds (CPS 4-4-2-5: a
+ * compromised key is never certified): named, with the revocation. */
+static void
+valid_compromised(struct check_work *w, const struct hk_store_cert *c, X509 *x)
+{
+	const struct kc_key *k;
+	const unsigned char *pk;
+	unsigned char sha[32];
+	char hex[2 * HK_STORE_SERIAL_MAX + 1];
+	int pklen;
+
+	/* one expired is valid no more (revoke refuses it, CPS 4-4) */
+	if (w->nkc == 0 || x == NULL || c->not_after < hk_clock_now() ||
+	    X509_PUBKEY_get0_param(NULL, &pk,
+	    &pklen, NULL, X509_get_X509_PUBKEY(x)) != 1 || pklen <= 0)
+		return;
+	SHA256(pk, (size_t)pklen, sha);
+	if ((k = bsearch(sha, w->kc, w->nkc, sizeof(*w->kc), kc_cmp)) == NULL)
+		return;
+	serial_hex(c->serial, c->serial_len, hex);
+	printf("compromised key: serial %s (municipality %s): valid, its key "
+	    "that of certificate %s, revoked key-compromise: a compromised key "
+	    "is never certified (CPS 4-4-2-5); revoke it: hanko-online revoke "
+	    "--state %s --serial %s --reason key-compromise; not changed\n",
+	    hex, c->municipality, k->hex, w->o->c.state, hex);
+	w->findings++;
+}
+
+static int
 each_valid(const struct hk_store_cert *c, const unsigned char *der,
     size_t len, time_t reserved_at, void *arg)
 {
@@ -1265,6 +1312,7 @@ each_valid(const struct hk_store_cert *c, const unsigned char *der,
 		    c->municipality, why);
 		w->findings++;
 	}
+	valid_compromised(w, c, x);
 	X509_free(x);
 	valid_revoked(w, c);
 	return 0;
@@ -1319,11 +1367,10 @@ each_kc(enum hk_store_kc_problem p, const unsigned char *serial,
 	return 0;
 }
 
-/* The keys of the keyCompromise revocations against compromised_keys
- * (schema 9); a table missing or altered is the schema's finding
- * already. */
+/* 1 when the table compromised_keys is as the schema makes it (else it is
+ * the schema's finding already). */
 static int
-compromised_keys(struct check_work *w)
+kc_table_sound(const struct check_work *w)
 {
 	size_t i;
 
@@ -1331,7 +1378,48 @@ compromised_keys(struct check_work *w)
 		if (strcmp(w->sd[i].type, "table") == 0 &&
 		    strcmp(w->sd[i].name, "compromised_keys") == 0)
 			return 0;
+	return 1;
+}
+
+/* The keys of the keyCompromise revocations against compromised_keys
+ * (schema 9). */
+static int
+compromised_keys(struct check_work *w)
+{
+	if (!kc_table_sound(w))
+		return 0;
 	return hk_store_key_compromised_check(w->store, each_kc, w);
+}
+
+static int
+each_kc_load(const unsigned char sha[32], const unsigned char *serial,
+    size_t serial_len, void *arg)
+{
+	struct check_work *w = arg;
+	struct kc_key *k;
+
+	if (w->nkc == w->capkc) {
+		size_t cap = w->capkc ? 2 * w->capkc : 64;
+
+		if ((k = reallocarray(w->kc, cap, sizeof(*k))) == NULL)
+			return HK_ERR_ALLOC;
+		w->kc = k;
+		w->capkc = cap;
+	}
+	k = &w->kc[w->nkc++];
+	memcpy(k->sha, sha, 32);
+	serial_hex(serial, serial_len > HK_STORE_SERIAL_MAX ?
+	    HK_STORE_SERIAL_MAX : serial_len, k->hex);
+	return 0;
+}
+
+/* compromised_keys read whole, in key order, for each_valid. */
+static int
+kc_load(struct check_work *w)
+{
+	if (!kc_table_sound(w))
+		return 0;
+	return hk_store_key_compromised_each(w->store, each_kc_load, w);
 }
 
 static int
@@ -1429,7 +1517,7 @@ check(struct check_work *w)
 		return r;
 	report_fixable(w, t, !w->o->dry_run);
 	if ((r = hk_store_ca_each(w->store, HK_CA_ISSUING, each_issuing,
-	    w)) != 0 || (r = responders(w)) != 0 ||
+	    w)) != 0 || (r = responders(w)) != 0 || (r = kc_load(w)) != 0 ||
 	    (r = hk_store_cert_each(w->store, HK_CERT_VALID,
 	    each_valid, w)) != 0 || (r = hk_store_cert_each(w->store,
 	    HK_CERT_PENDING, each_pending, w)) != 0 ||
@@ -1506,6 +1594,7 @@ out:
 	free(w.ls);
 	free(w.lm);
 	free(w.lv);
+	free(w.kc);
 	hk_logev_logs_free(&w.logs);
 	hk_store_close(w.store);
 	hk_online_close(w.on);

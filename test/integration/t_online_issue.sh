@@ -390,6 +390,18 @@ sqlite3 "$T/kc-state/store.db" "DROP TRIGGER compromised_keys_no_delete; DELETE 
 rc=0; "$ON" check --state "$T/kc-state" --dry-run "${XC[@]}" >"$T/kc.out" 2>"$T/kc.err" || rc=$?
 check "check: a key-compromise revocation whose key is not recorded: found (exit $rc)" sh -c \
 	"[ $rc = 1 ] && grep -qx 'compromised key: serial $K1: revoked key-compromise, its key not in compromised_keys: issue would certify it again (CPS 4-4-2-5); not changed (compare with the backup)' '$T/kc.out'"
+# A valid certificate of a compromised key (certified before the store had
+# compromised_keys, as the copy's empty table lets issue do here, or
+# signed while the key was being revoked): check names it with the
+# revocation to make. Before, nothing named it.
+{ sed -n 1p "$REQ/valid.csv"; LOSTL 97000000009 keys/lost.pub.pem; } >"$B/kc-old.csv"
+ok "... the copy, its table emptied, certifies the key (as before schema 9)" \
+	"$ON" issue --state "$T/kc-state" "${XC[@]}" --batch "$B/kc-old.csv" --out "$T/kc-old"
+KV=$(sed -n 's/^2,ok,\([0-9A-F]*\),.*/\1/p' "$T/kc-old/results.csv")
+sqlite3 "$T/kc-state/store.db" "ATTACH '$O/store.db' AS o; INSERT INTO compromised_keys SELECT * FROM o.compromised_keys;"
+rc=0; "$ON" check --state "$T/kc-state" --dry-run "${XC[@]}" >"$T/kc.out" 2>"$T/kc.err" || rc=$?
+check "check: a valid certificate of a compromised key: named with the revocation to make (exit $rc)" sh -c \
+	"[ $rc = 1 ] && [ -n '$KV' ] && grep -qx 'compromised key: serial $KV (municipality [0-9]*): valid, its key that of certificate $K1, revoked key-compromise: a compromised key is never certified (CPS 4-4-2-5); revoke it: hanko-online revoke --state $T/kc-state --serial $KV --reason key-compromise; not changed' '$T/kc.out'"
 rm -rf "$T/kc-state"
 # A card lost while an issue run is under way (revoke takes no issuance
 # lock): the run read compromised_keys at its start, before the
