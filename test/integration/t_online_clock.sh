@@ -85,11 +85,13 @@ before=$(snap)
 fails "clock --accept-set-back without --actors: usage, naming --actors and why" 2 \
 	"^hanko-online clock: --accept-set-back needs --actors IDS: the CA manager who confirmed the time source .*clock.accept record.*; nothing recorded$" \
 	"$ON" clock --state "$O" "${BACK[@]}" --accept-set-back
-for bad in - "" ",cam1" "cam1,,op1" "cam 1" "-cam1"; do
+for bad in - ",cam1" "cam1,,op1" "cam 1" "-cam1"; do
 	fails "clock --accept-set-back --actors '$bad': usage" 2 \
 		"^hanko-online clock: --actors $bad: must be at least one id \\[A-Za-z0-9\\]" \
 		"$ON" clock --state "$O" "${BACK[@]}" --accept-set-back --actors "$bad"
 done
+fails "clock --accept-set-back --actors '': usage, no value" 2 "^hanko-online clock: --actors: needs a value$" \
+	"$ON" clock --state "$O" "${BACK[@]}" --accept-set-back --actors ""
 fails "clock --actors without --accept-set-back: usage" 2 "^hanko-online clock: --actors cam1: only with --accept-set-back" \
 	"$ON" clock --state "$O" "${BACK[@]}" --actors cam1
 check "... nothing recorded by any of them" test "$(snap)" = "$before"

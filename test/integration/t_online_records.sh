@@ -125,10 +125,12 @@ ok "report of an empty month" "$ON" report --state "$O" --month 2026-06 --csv
 check "... zero rows (the header only)" test "$(cat "$T/out")" = "recipient,month,count,method"
 ok "report of an empty month (table)" "$ON" report --state "$O" --month 2026-06
 check "... a total of 0" grep -Eq "^total +2026-06 +0$" "$T/out"
-for m in 2026-13 2026-00 2026-4 26-04 2026-04-01 1969-12 2026/04 "" " 2026-04"; do
+for m in 2026-13 2026-00 2026-4 26-04 2026-04-01 1969-12 2026/04 " 2026-04"; do
 	fails "report: --month '$m' refused" 2 "--month $m: CPS 4-5: a calendar month YYYY-MM" \
 		"$ON" report --state "$O" --month "$m"
 done
+fails "report: --month '' refused, no value" 2 "^hanko-online report: --month: needs a value$" \
+	"$ON" report --state "$O" --month ""
 fails "report: --by-object without --csv" 2 "--by-object selects the CSV part" \
 	"$ON" report --state "$O" --month 2026-04 --by-object
 check "audit: each report recorded" test "$(grep -c '	records.report	ok	' "$O/audit/audit.log")" = 7
@@ -215,10 +217,12 @@ fails "provision: --method ocsp (serve's own)" 2 "--method ocsp: recorded by han
 	"$ON" provision "${PV[@]}" "${Y[@]}" --method ocsp --object arl --count 1
 fails "provision: --method ftp" 2 "--method ftp: CPS 4-5: ldap \(read from the directory\) or media" \
 	"$ON" provision "${PV[@]}" "${Y[@]}" --method ftp --object arl --count 1
-for c in 0 -5 1000000001 12x "" " 3" 99999999999; do
+for c in 0 -5 1000000001 12x " 3" 99999999999; do
 	fails "provision: --count '$c'" 2 "--count $c: CPS 4-5: the number of provisions, a whole number from 1 to 1000000000" \
 		"$ON" provision "${PV[@]}" "${Y[@]}" --method ldap --object arl --count "$c"
 done
+fails "provision: --count '', no value" 2 "^hanko-online provision: --count: needs a value$" \
+	"$ON" provision "${PV[@]}" "${Y[@]}" --method ldap --object arl --count ""
 for x in ocsp 43101 431010-1 431010-1000 431010- 431010-02 ARL "arl "; do
 	fails "provision: --object '$x'" 2 "--object $x: a partition id \(431010, or 431010-2 for issuing generation 2 to 999\), arl, or crl" \
 		"$ON" provision "${PV[@]}" "${Y[@]}" --method ldap --object "$x" --count 1

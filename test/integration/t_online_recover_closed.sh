@@ -3,7 +3,9 @@
 # the live log links back to (docs/backup.md "Restore", step 9;
 # docs/audit-log.md "Retention"): the daily backup is taken while batch A
 # is mid-way, A then finished, one of its certificates the backup holds
-# valid (VS) revoked key-compromise; then the yearly close (audit close):
+# valid (VS) revoked cessation-of-operation (not key-compromise: the fixture's
+# residents share keys, and check names a valid certificate of a compromised
+# key); then the yearly close (audit close):
 # A's records and VS's revocation are only in the closed log; after it
 # batch B (one resident) and a revocation of B's certificate. The disk is
 # lost, the backup restored with the live log and audit/closed/ put back:
@@ -30,8 +32,8 @@ BV=$(bq "SELECT count(*) FROM certificates WHERE status = 'valid'")
 BP=$(bq "SELECT count(*) FROM certificates WHERE status = 'pending'")
 check "the backup holds some of A valid ($BV), some pending ($BP)" test "$BP" -gt 1 -a "$BV" -gt 1
 VS=$(bq "SELECT hex(serial) FROM certificates WHERE status = 'valid' ORDER BY serial LIMIT 1")
-ok "VS (valid in the backup) revoked key-compromise, before the close" \
-	"$ON" revoke --state "$O" --clock 2026-04-02T13:30:00Z --serial "$VS" --reason 1
+ok "VS (valid in the backup) revoked cessation-of-operation, before the close" \
+	"$ON" revoke --state "$O" --clock 2026-04-02T13:30:00Z --serial "$VS" --reason 5
 ok "the yearly close" "$ON" audit close --state "$O" --clock 2026-04-02T14:00:00Z --actors op1,auditor1
 CL=$(ls "$O"/audit/closed/audit-*.log)
 check "one closed log ($CL)" test -f "$CL"
@@ -48,7 +50,7 @@ ok "B's certificate revoked affiliation-changed" "$ON" revoke --state "$O" --clo
 rows() { sqlite3 "$O/store.db" "SELECT hex(serial), status, coalesce(reason, 0), coalesce(revoked_at, 0), hex(der) FROM certificates ORDER BY serial"; }
 rows >"$T/lost.rows"
 check "the lost store: $((N + 1)) rows, VS and B's revoked" sh -c \
-	"test \$(wc -l <'$T/lost.rows') = $((N + 1)) && grep -q '^$VS|revoked|1|' '$T/lost.rows' && grep -q '^$B1|revoked|3|' '$T/lost.rows'"
+	"test \$(wc -l <'$T/lost.rows') = $((N + 1)) && grep -q '^$VS|revoked|5|' '$T/lost.rows' && grep -q '^$B1|revoked|3|' '$T/lost.rows'"
 ASHA=$(sha256sum "$T/a/batch.csv" | cut -c1-64)
 ASEQ=$(awk -F'\t' -v s="$ASHA" '$3 == "issue.start" && index($0, " sha256 " s) { print $1; exit }' "$CL")
 RSEQ=$(awk -F'\t' -v s="serial $VS: " '$3 == "cert.revoke" && index($0, s) { print $1; exit }' "$CL")
@@ -100,7 +102,7 @@ check "... nothing changed" unchanged
 # check: VS's lost revocation named with the closed log
 fails "check before recover: findings" 1 "" "$ON" check --state "$O" --clock 2026-04-02T15:10:00Z
 check "... VS: valid in the store, revoked by the closed log's record" grep -q \
-	"^revocation: serial $VS (municipality [0-9]*): valid in the store, but the audit log's cert.revoke seq $RSEQ of the closed log $CLQ (2026-04-02T13:30:00Z) revoked it reason 1 (key-compromise); redo it at the record's time: hanko-online recover --state $O --revocations$" "$HANKO_TMP/out"
+	"^revocation: serial $VS (municipality [0-9]*): valid in the store, but the audit log's cert.revoke seq $RSEQ of the closed log $CLQ (2026-04-02T13:30:00Z) revoked it reason 5 (cessation-of-operation); redo it at the record's time: hanko-online recover --state $O --revocations$" "$HANKO_TMP/out"
 
 # recover: A (its records in the closed log) before B (in the live log)
 fails "recover B before A: refused, A's issue.start named in the closed log" 3 \
@@ -116,12 +118,12 @@ check "... VS's (closed log) and B's (live log) revocations named" sh -c \
 	grep -q '^revocation: serial $B1 .*cert.revoke seq [0-9]* (2026-04-02T14:40:00Z)' '$HANKO_TMP/out'"
 ok "recover --revocations" "$ON" recover --state "$O" --clock 2026-04-02T16:00:00Z --revocations
 check "... VS redone at 13:30, as the closed log's record says" grep -qx \
-	"serial $VS (municipality [0-9]*): revoked reason 1 (key-compromise) at 2026-04-02T13:30:00Z, as the closed log $CLQ's cert.revoke seq $RSEQ says" "$HANKO_TMP/out"
+	"serial $VS (municipality [0-9]*): revoked reason 5 (cessation-of-operation) at 2026-04-02T13:30:00Z, as the closed log $CLQ's cert.revoke seq $RSEQ says" "$HANKO_TMP/out"
 check "... B's redone at 14:40, as the live log's record says" grep -q \
 	"^serial $B1 (municipality [0-9]*): revoked reason 3 (affiliation-changed) at 2026-04-02T14:40:00Z, as the live log's cert.revoke seq [0-9]* says$" "$HANKO_TMP/out"
 check "... both logs counted" grep -q "^Revocations of the live log and the 1 closed log it links back to: 2 redone at their records' times, 0 already in the store, 0 noted, 0 refused of 2$" "$HANKO_TMP/out"
 check "... the redo's record names the closed log" grep -q \
-	"	cert.revoke	ok	op1@ca-online	serial $VS: municipality [0-9]*, reason 1 (key-compromise): revoked at 2026-04-02T13:30:00Z, redone from the closed log $CLQ's record seq $RSEQ after a restore" "$O/audit/audit.log"
+	"	cert.revoke	ok	op1@ca-online	serial $VS: municipality [0-9]*, reason 5 (cessation-of-operation): revoked at 2026-04-02T13:30:00Z, redone from the closed log $CLQ's record seq $RSEQ after a restore" "$O/audit/audit.log"
 check "every certificate back: the lost store's status, reason, time and DER" sh -c "$(declare -f rows); O='$O'; rows | cmp -s - '$T/lost.rows'"
 ok "check: consistent" "$ON" check --state "$O" --clock 2026-04-02T16:10:00Z
 check "... Store consistent" grep -q "^Store consistent" "$HANKO_TMP/out"
