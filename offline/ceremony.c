@@ -519,7 +519,11 @@ resolve_outputs(const struct hk_cer_opts *o, struct hk_cer *c)
 		} else if ((r = hk_state_path(c->ca->st, out->path,
 		    c->output_path[i], sizeof(c->output_path[i]))) != 0)
 			return r;
-		if (hk_path_exists(c->output_path[i])) {
+		/* a leftover of a killed run the recovery removes after
+		 * quorum-activate (docs/ceremonies.md "Killed runs") */
+		if (hk_path_exists(c->output_path[i]) &&
+		    !(out->base != HK_BASE_OUT &&
+		    hk_cer_journal_stray(c, out->path))) {
 			hk_err_set("%s: output %s already exists; refusing to "
 			    "overwrite", c->output_path[i], out->name);
 			return HK_ERR_EXISTS;
@@ -720,6 +724,69 @@ record_outputs(struct hk_cer *c, size_t stepi)
 	}
 }
 
+/* The test hook: SIGKILL right after the named step ran, before the
+ * journal is rewritten or anything recorded (rehearsals only): a run
+ * that ends without its undo (t_ceremony_killed). */
+static void
+forced_kill(const struct hk_cer *c, const struct hk_script_step *st)
+{
+	const char *f = getenv("HANKO_KILL_AFTER_STEP");
+
+	if (f != NULL && c->rehearsal && strcmp(f, st->id) == 0) {
+		fflush(stdout);
+		(void)kill(getpid(), SIGKILL);
+	}
+}
+
+/*
+ * Right after quorum-activate: what a run that ended without its undo left
+ * (the journal) is removed, nothing committed, under dual control (the
+ * quorum and two authenticated people besides the key managers), as its
+ * own record (docs/ceremonies.md "Killed runs").
+ */
+static int
+recover(struct hk_cer *c, const struct hk_script_step *st)
+{
+	char who[1024], detail[4096];
+	size_t i, n = 0, off;
+	int r;
+
+	off = (size_t)snprintf(who, sizeof(who), "%s", c->ca->actors);
+	for (i = 0; i < c->npresent && off < sizeof(who); i++) {
+		if (c->present[i]->role == HK_ROLE_KEY_MANAGER)
+			continue;
+		n++;
+		off += (size_t)snprintf(who + off, sizeof(who) - off, "%s%s",
+		    off ? "," : "", c->present[i]->id);
+	}
+	printf("\n== recovery: a ceremony run ended without its undo (%s); "
+	    "its leftovers are removed\n", *c->jold_run ? c->jold_run : "?");
+	if (n < 2) {
+		hk_err_set("step %s: a run's leftovers wait (%s); removing them "
+		    "needs dual control: two distinct authenticated people "
+		    "besides the key managers (present: %s); nothing removed",
+		    st->id, HK_JOURNAL_FILE, *who ? who : "none");
+		r = HK_ERR_INVALID;
+		goto fail;
+	}
+	if ((r = hk_cer_recover(c, who, detail, sizeof(detail))) != 0)
+		goto fail;
+	/* the record first: a journal still there redoes it, harmlessly */
+	if ((r = hk_ca_audit(c->ca, "ceremony.recover", "ok", who, "%s: %s",
+	    c->script->name, detail)) != 0)
+		return r;
+	hk_transcript_add(c->tr, "recover", NULL, "after %s by %s: %s",
+	    st->id, who, detail);
+	printf("  ok: %s\n", detail);
+	return hk_cer_journal_recovered(c);
+fail:
+	hk_ca_audit_warn(c->ca, "ceremony.recover", "fail", *who ? who : "-",
+	    "%s: %s", c->script->name, hk_err_msg());
+	hk_transcript_add(c->tr, "recover", NULL, "after %s: FAILED: %s",
+	    st->id, hk_err_msg());
+	return r;
+}
+
 /* The test hook: fail after the named step ran (rehearsals only). */
 static int
 forced_failure(const struct hk_cer *c, const struct hk_script_step *st)
@@ -774,8 +841,12 @@ run_steps(struct hk_cer *c, size_t *done)
 			if (r == 0) {
 				res->ran = 1;
 				*done = i + 1;
-				r = forced_failure(c, st);
+				forced_kill(c, st);
 			}
+			/* the journal names what the undo would remove now */
+			hk_cer_journal_step_done(c, r != 0);
+			if (r == 0)
+				r = forced_failure(c, st);
 		}
 		/* A step the log does not hold did not happen: it fails, and
 		 * the engine undoes it with the steps before. */
@@ -798,6 +869,9 @@ run_steps(struct hk_cer *c, size_t *done)
 		    "%s", st->id, a->spec.name, t, res->actors, res->detail);
 		printf("  ok: %s\n", res->detail);
 		record_outputs(c, i);
+		if (a == &hk_step_quorum_activate && c->jpending &&
+		    (r = recover(c, st)) != 0)
+			return r;
 	}
 	return 0;
 }
@@ -1124,6 +1198,10 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 		goto early;
 	c->ca->stand_in_qkey = stand_in;	/* the CA owns it now */
 	stand_in = NULL;
+	/* a run that ended without its undo left a journal: read it now
+	 * (its leftovers are removed after quorum-activate) */
+	if ((r = hk_cer_journal_begin(c)) != 0)
+		goto early;
 	c->rehearsal = o->rehearsal || state_rehearsal;
 	c->confirm_auto = o->confirm_digests;
 	c->shares = o->shares;
@@ -1171,6 +1249,16 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 		    hk_input_kind_name(c->script->inputs[i].kind),
 		    c->input_path[i], hex);
 	}
+	if (c->jpending && step_index(c->script, "quorum-activate") < 0) {
+		printf("\nA ceremony run ended without its undo; its leftovers "
+		    "wait (%s/%s): this ceremony has no quorum-activate and "
+		    "leaves them; the next one with it removes them.\n",
+		    c->ca->st->dir, HK_JOURNAL_FILE);
+		hk_transcript_add(c->tr, "leftovers", NULL, "%s/%s names what "
+		    "a run that ended without its undo left (%s): not removed "
+		    "by this ceremony (no quorum-activate)", c->ca->st->dir,
+		    HK_JOURNAL_FILE, c->jold_run);
+	}
 	/* From here a signal ends the run as a failed step would, never in
 	 * the middle (cer_signal, above). */
 	cer_signal = 0;
@@ -1191,6 +1279,10 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 	/* 4. The steps. */
 	if ((r = run_steps(c, &done)) != 0)
 		goto fail;
+	/* all it made is kept: the journal no longer names it */
+	if (hk_cer_journal_end(c, 1) != 0)
+		fprintf(stderr, "hanko-offline ceremony: warning: %s\n",
+		    hk_err_msg());
 	km_witnesses(c);
 	if ((r = finish_transcript(c, o, tdir, 1, txt, sizeof(txt))) != 0)
 		goto fail_late;
@@ -1213,6 +1305,12 @@ hk_ceremony_run(const struct hk_cer_opts *o)
 fail:
 	undo_steps(c, done, o->rehearsal && !o->keep_rehearsal ? " in the "
 	    "throwaway rehearsal copy only, which this run then removes" : "");
+	hk_err_keep(&msg);
+	/* what the undo could not remove stays named for the next run */
+	if (hk_cer_journal_end(c, 0) != 0)
+		fprintf(stderr, "hanko-offline ceremony: warning: %s\n",
+		    hk_err_msg());
+	hk_err_restore(&msg);
 	hk_err_keep(&msg);
 	/* they handed their shares over whatever came after (CPS 4-12-1) */
 	km_witnesses(c);

@@ -19,6 +19,7 @@
 #define HK_CEREMONY_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -192,6 +193,19 @@ struct hk_cer_opts {
 	int nins;
 };
 
+/*
+ * The ceremony journal (offline/journal.c, docs/ceremonies.md "Killed
+ * runs"): <state>/ceremony.journal names what a running ceremony made and
+ * has not committed, so that a run that ends without its undo (SIGKILL, a
+ * power cut) can be recovered by the next one.
+ */
+#define HK_JOURNAL_FILE		"ceremony.journal"
+#define HK_CER_JOLD_MAX		64
+struct hk_cer_jentry {
+	int key;			/* 1: a key id "root-<n>"; 0: a file */
+	char v[256];			/* the id, or "certs/<name>" */
+};
+
 /* A running ceremony: what steps may read and use. */
 struct hk_cer {
 	const struct hk_script *script;	/* the checked script */
@@ -214,7 +228,48 @@ struct hk_cer {
 	char output_path[HK_SCRIPT_MAX_OUTPUTS][4096];	/* resolved */
 	struct hk_step_result res[HK_SCRIPT_MAX_STEPS];	/* per step */
 	struct hk_transcript *tr;	/* the transcript being built */
+	/* the journal: what the step running is about to make */
+	struct hk_cer_jentry jnext[2 * HK_CER_MAX_FILES + 2];
+	int njnext;
+	/* what a run that ended without its undo left named (kept in the
+	 * journal until a recovery removed it) */
+	struct hk_cer_jentry jold[HK_CER_JOLD_MAX];
+	int njold;
+	char jold_run[512];		/* its "ceremony:" line(s) */
+	int jpending;			/* 1: a journal was there at start */
+	int jend;			/* 1: the run ended well */
 };
+
+/* The journal's path in state_dir. */
+int hk_journal_path(const char *state_dir, char *buf, size_t len);
+/* 1 when state_dir holds a journal (a run's leftovers may wait). */
+int hk_cer_journal_pending(const char *state_dir);
+/* Read a journal left by an earlier run into c->jold (refused, with the
+ * line, when it is not one). */
+int hk_cer_journal_begin(struct hk_cer *c);
+/* Name, durably, a root key (its CKA_ID) or a file (absolute path; only
+ * one under <state>/certs/ is named) BEFORE the step makes it. An error:
+ * the step must not make it. */
+int hk_cer_journal_key(struct hk_cer *c, const unsigned char *id,
+    size_t idlen);
+int hk_cer_journal_file(struct hk_cer *c, const char *abs);
+/* After each step: the journal names what the undo would remove now
+ * (failed: and what the step was about to make and is still there). */
+void hk_cer_journal_step_done(struct hk_cer *c, int failed);
+/* At the run's end (ok: all it made is kept; else after its undo). */
+int hk_cer_journal_end(struct hk_cer *c, int ok);
+/* 1 when rel ("certs/x") is named by the earlier run's journal and not
+ * by state.conf or issued.txt: a leftover the recovery removes. */
+int hk_cer_journal_stray(struct hk_cer *c, const char *rel);
+/* Remove, with the token active, what c->jold names that nothing
+ * committed names (audited as who); what was done in detail. */
+int hk_cer_recover(struct hk_cer *c, const char *who, char *detail,
+    size_t len);
+/* The recovery recorded: the journal no longer names the earlier run. */
+int hk_cer_journal_recovered(struct hk_cer *c);
+int hk_cer_journal_remove(const char *state_dir);
+/* For "status": what a journal names, or nothing when there is none. */
+int hk_cer_journal_show(const char *state_dir, FILE *out);
 
 int hk_ceremony_run(const struct hk_cer_opts *o);
 
@@ -261,6 +316,10 @@ struct hk_root_key {
 	unsigned char id[16];		/* CKA_ID "root-1" */
 	size_t idlen;
 	int made;			/* 1: generated and not yet the CA's */
+	/* called with the id before the key is generated (a ceremony's
+	 * journal); NULL: none. Non-zero: nothing is generated. */
+	int (*before)(void *arg, const unsigned char *id, size_t idlen);
+	void *before_arg;
 };
 typedef int (*hk_confirm_fn)(void *arg, const char *what,
     const unsigned char dgst[32]);

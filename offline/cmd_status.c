@@ -13,6 +13,7 @@
 
 #include "audit.h"
 #include "cert.h"
+#include "ceremony.h"
 #include "clock.h"
 #include "err.h"
 #include "offline.h"
@@ -127,6 +128,9 @@ cmd_status(int argc, char **argv)
 		printf("  root:          none yet (create-root)\n");
 	for (i = 1; i <= n; i++)
 		print_root(st, i);
+	/* a killed ceremony run's leftovers wait (docs/ceremonies.md
+	 * "Killed runs"); said, never touched here */
+	(void)hk_cer_journal_show(st->dir, stdout);
 	if (hk_state_path(st, "audit/audit.log", path, sizeof(path)) == 0) {
 		r = hk_audit_verify(path, NULL, &rep);
 		/* audit verify's checks of a close too, without the key: a

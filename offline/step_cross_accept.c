@@ -216,7 +216,10 @@ accept_run(struct hk_cer *c, const struct hk_script_step *st,
 		r = HK_ERR_EXISTS;
 		goto out;
 	}
-	if ((r = hk_cert_write(fwd, fpath, NULL)) != 0)
+	/* the journal names them before they exist */
+	if ((r = hk_cer_journal_file(c, fpath)) != 0 ||
+	    (r = hk_cer_journal_file(c, ppath)) != 0 ||
+	    (r = hk_cert_write(fwd, fpath, NULL)) != 0)
 		goto out;
 	snprintf(res->written[res->nwritten++], sizeof(res->written[0]), "%s",
 	    fpath);

@@ -246,6 +246,10 @@ hk_iss_sign_write(struct hk_cer *c, const struct hk_script_step *st,
 	if ((r = hk_life_sign_tbs(c, st, cert, root, priv, cert_kind(k), what,
 	    kn)) != 0)
 		goto fail;
+	/* the journal names them before they exist */
+	if ((r = hk_cer_journal_file(c, dpath)) != 0 ||
+	    (r = hk_cer_journal_file(c, ppath)) != 0)
+		goto fail;
 	if ((r = hk_cert_write(cert, dpath, NULL)) != 0)
 		goto wfail;
 	snprintf(res->written[res->nwritten++], sizeof(res->written[0]), "%s",

@@ -364,7 +364,10 @@ link_run(struct hk_cer *c, const struct hk_script_step *st,
 	    dir == HK_LINK_OLD_WITH_NEW ? kr->priv : opriv, HK_CERT_LINK,
 	    what)) != 0)
 		goto out;
-	if ((r = hk_cert_write(cert, der, pem)) != 0) {
+	/* the journal names them before they exist */
+	if ((r = hk_cer_journal_file(c, der)) != 0 ||
+	    (r = hk_cer_journal_file(c, pem)) != 0 ||
+	    (r = hk_cert_write(cert, der, pem)) != 0) {
 		hk_ca_audit_warn(c->ca, "cert.write", "fail", res->actors,
 		    "%s", hk_err_msg());
 		goto out;
@@ -614,7 +617,10 @@ iss_run(struct hk_cer *c, const struct hk_script_step *st,
 	if ((r = hk_life_sign_confirmed(c, st, cert, sr->cert, kr->priv,
 	    HK_CERT_ISSUING, what)) != 0)
 		goto out;
-	if ((r = hk_cert_write(cert, der, pem)) != 0) {
+	/* the journal names them before they exist */
+	if ((r = hk_cer_journal_file(c, der)) != 0 ||
+	    (r = hk_cer_journal_file(c, pem)) != 0 ||
+	    (r = hk_cert_write(cert, der, pem)) != 0) {
 		hk_ca_audit_warn(c->ca, "cert.write", "fail", res->actors,
 		    "%s", hk_err_msg());
 		goto out;

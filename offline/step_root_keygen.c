@@ -54,6 +54,13 @@ hk_root_keygen(struct hk_ca *ca, const struct hk_profile *p,
 	snprintf(label, sizeof(label), "root-%ld", gen + 1);
 	memcpy(k->id, label, strlen(label));
 	k->idlen = strlen(label);
+	/* a ceremony's journal names the key before it exists */
+	if (k->before != NULL && (r = k->before(k->before_arg, k->id,
+	    k->idlen)) != 0) {
+		hk_ca_audit_warn(ca, "key.generate", "fail", ca->actors,
+		    "%s: %s", label, hk_err_msg());
+		return r;
+	}
 	if ((r = hk_token_keygen(ca->tok, type, hk_key_alg_bits(p->root_key),
 	    label, k->id, k->idlen)) != 0) {
 		hk_ca_audit_warn(ca, "key.generate", "fail", ca->actors,
@@ -85,6 +92,12 @@ hk_root_key_undo(struct hk_ca *ca, struct hk_root_key *k)
 }
 
 /* The ceremony action. */
+
+static int
+journal_key(void *arg, const unsigned char *id, size_t idlen)
+{
+	return hk_cer_journal_key(arg, id, idlen);
+}
 
 static const char *const key_algs[] = { "rsa-2048", "rsa-3072", "rsa-4096",
     "ec-p384", NULL };
@@ -132,6 +145,8 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 	if (hk_life_generation(c) > 0 && (r = hk_life_root_may_sign(c,
 	    hk_life_generation(c), HK_ROOT_LINK)) != 0)
 		return r;
+	k.before = journal_key;
+	k.before_arg = c;
 	if ((r = hk_root_keygen(c->ca, c->profile, &k)) != 0) {
 		hk_root_key_undo(c->ca, &k);
 		EVP_PKEY_free(k.priv);

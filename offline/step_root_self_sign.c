@@ -168,7 +168,10 @@ run(struct hk_cer *c, const struct hk_script_step *st,
 	if ((r = hk_root_sign(c->ca, c->profile, &k, c->rehearsal,
 	    confirm_cb, &a, &cert)) != 0)
 		return r;
-	if ((r = hk_root_write(c->ca, cert, der, pem, fp)) != 0) {
+	/* the journal names them before they exist */
+	if ((r = hk_cer_journal_file(c, der)) != 0 ||
+	    (r = hk_cer_journal_file(c, pem)) != 0 ||
+	    (r = hk_root_write(c->ca, cert, der, pem, fp)) != 0) {
 		X509_free(cert);
 		return r;
 	}
