@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# t_ceremony_killed.sh - a ceremony run that ends without its undo (SIGKILL:
+# HANKO_KILL_AFTER_STEP, rehearsal states only, kills the process right after
+# the step ran, before anything else) leaves its journal; "status" says so;
+# the next run with quorum-activate removes what the killed run made and did
+# not commit (ceremony.recover, key.destroy, cert.remove in the log), under
+# dual control, and goes on; what a commit made is never touched, also when
+# the kill came right after the commit (docs/ceremonies.md "Killed runs").
+. "$(dirname "$0")/lib.sh"
+. "$HANKO_SRC/test/data/issuance/setup.sh"
+fresh_tmp
+T=$HANKO_TMP
+INIT=$HANKO_SRC/ceremony-scripts/init-root.yaml
+SUBCA=$HANKO_SRC/ceremony-scripts/issue-subca.yaml
+PFX="/C=JP/O=JPKI/OU=Kumamoto-ken"
+
+# killed STEP SCRIPT CLOCK ARGS...: the ceremony killed right after STEP.
+killed() {
+	local step=$1 script=$2 clock=$3 rc=0; shift 3
+	# (the shell's "Killed" line goes to killed.err)
+	{ HANKO_KILL_AFTER_STEP=$step "$OFF" ceremony run "$script" --state "$S" \
+		--clock "$clock" --confirm-digests "${SH[@]}" "${OPS[@]}" "$@" \
+		>"$T/killed.out" 2>&1; } 2>"$T/killed.err" || rc=$?
+	check "killed after $step: the process died of SIGKILL (status $rc)" test "$rc" = 137
+}
+root_keys() {
+	SOFTHSM2_CONF=$S/token/softhsm2.conf pkcs11-tool --module $SOFT \
+		--token-label hanko-root-test --list-objects --type pubkey 2>/dev/null |
+		grep -c 'label: *root-1$'
+}
+export -f root_keys; export SOFT
+ins() { echo --input "issuing-csr=$1" --input "issuing-csr-sha256=$1.sha256"; }
+# the records of the last run (from its ceremony.start)
+last_run() { tac "$S/audit/audit.log" | sed '/	ceremony.start	/q'; }
+
+# 1. init-root killed between root-keygen and root-commit (after self-sign:
+# the key and both certificate files made, nothing recorded in state.conf).
+make_ca "$T/ca1"
+export S=$T/ca1/state
+approve_roster "$S" watanabe ito kimura
+mapfile -t SH < <(share_args "$T/ca1" 2 4 5)
+# A key no journal names (here: the journal taken away after a kill right
+# after root-keygen) is refused, never destroyed or named.
+killed keygen "$INIT" 2026-04-01T09:00:00Z
+check "... the journal names root-1" grep -qx 'key root-1' "$S/ceremony.journal"
+mv "$S/ceremony.journal" "$T/journal.aside"
+fails "a root-1 no journal names: init-root refused" 7 \
+	"a key with id root-1 is there already and no ceremony journal names it; refusing to make another" \
+	"$OFF" ceremony run "$INIT" --state "$S" --clock 2026-04-01T09:10:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+check "... that key stays, nothing was destroyed, no journal was made" bash -c \
+	"[ \$(root_keys) = 1 ] && ! grep -q '	key.destroy	' '$S/audit/audit.log' && [ ! -e '$S/ceremony.journal' ]"
+mv "$T/journal.aside" "$S/ceremony.journal"
+# With its journal back, the next run recovers it, and is then killed after
+# self-sign: the key and both certificate files made, nothing recorded.
+killed self-sign "$INIT" 2026-04-01T10:00:00Z
+check "... the run had removed the first root-1 (its own ceremony.recover record)" \
+	grep -q '	ceremony.recover	ok	.*key root-1 destroyed	' "$S/audit/audit.log"
+check "... root-1 is in the token, its files in certs/, state.conf names none" bash -c \
+	"[ \$(root_keys) = 1 ] && [ -e '$S/certs/root-1.der' ] && [ -e '$S/certs/root-1.pem' ] && grep -q '^root.generations = 0$' '$S/state.conf'" 
+check "... the journal names the key and the files" bash -c \
+	"grep -qx 'key root-1' '$S/ceremony.journal' && grep -qx 'file certs/root-1.der' '$S/ceremony.journal' && grep -qx 'file certs/root-1.pem' '$S/ceremony.journal'"
+sha256sum "$S/state.conf" "$S/ceremony.journal" "$S/audit/audit.log" >"$T/before.sum"
+ok "status runs" "$OFF" status --state "$S"
+check "status says the leftovers wait, and what may be left" bash -c \
+	"grep -q 'leftovers: *WAITING' '$HANKO_TMP/out' && grep -q 'may be left: key root-1' '$HANKO_TMP/out' && grep -q 'may be left: file certs/root-1.der' '$HANKO_TMP/out'"
+check "status changed nothing" sha256sum -c --quiet "$T/before.sum"
+
+ok "init-root runs again after the kill" "$OFF" ceremony run "$INIT" --state "$S" \
+	--clock 2026-04-01T10:30:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+check "... generation 1 recorded, one root-1 in the token, the journal gone" bash -c \
+	"grep -q '^root.generations = 1$' '$S/state.conf' && [ \$(root_keys) = 1 ] && [ ! -e '$S/ceremony.journal' ]"
+check "... the recovery is its own record, by the quorum and the two operators and the manager" bash -c \
+	"last_run() { tac '$S/audit/audit.log' | sed '/	ceremony.start	/q'; }
+	last_run | grep -q '	ceremony.recover	ok	[a-z,]*watanabe,ito,kimura	init-root: .* key root-1 destroyed; certs/root-1.der removed; certs/root-1.pem removed'"
+check "... before the new key: key.destroy and cert.remove, then key.generate" bash -c \
+	"tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | tac | awk -F'\t' '{print \$3}' | tr '\n' ' ' |
+	grep -q 'key.destroy cert.remove cert.remove ceremony.recover key.generate'"
+check "... the transcript says it" grep -q '^recover: after activate by .*key root-1 destroyed' \
+	"$S"/ceremonies/init-root-20260401T103000Z.txt
+ok "... the audit log verifies" "$OFF" audit verify --state "$S"
+
+# 2. issue-subca killed between issue-subca and issue-commit: certs/issuing-1.*
+# written and cert.sign ok logged, nothing registered (on a CA of its own).
+make_rooted_ca "$T/ca3"
+R=$S/certs/root-1.pem
+csr 2048 "$PFX/OU=Issuing CA 1/OU=TEST" "$T/iss1.csr"
+killed sign "$SUBCA" 2026-04-02T09:00:00Z $(ins "$T/iss1.csr")
+check "... issuing-1 files left, cert.sign ok logged, nothing recorded" bash -c \
+	"[ -e '$S/certs/issuing-1.der' ] && [ -e '$S/certs/issuing-1.pem' ] && grep -q '	cert.sign	ok	.*issuing 1' '$S/audit/audit.log' && ! grep -q '^issuing' '$S/state.conf'"
+ok "issue-subca runs again after the kill" "$OFF" ceremony run "$SUBCA" --state "$S" \
+	--clock 2026-04-02T09:30:00Z --confirm-digests $(ins "$T/iss1.csr") "${SH[@]}" "${OPS[@]}"
+check "... issuing 1 recorded and registered once, the journal gone" bash -c \
+	"grep -q '^issuing.current = 1$' '$S/state.conf' && [ \$(grep -c '	issuing	' '$S/issued.txt') = 1 ] && [ ! -e '$S/ceremony.journal' ]"
+check "... the leftovers removed under its own record, the root kept" bash -c \
+	"tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -q '	ceremony.recover	ok	.*certs/issuing-1.der removed; certs/issuing-1.pem removed' &&
+	! tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -q '	key.destroy	'"
+AT="-attime $(date -u -d 2026-04-04T00:00:00Z +%s)"
+ok "... issuing 1 verifies under the root" openssl verify $AT -CAfile "$R" "$S/certs/issuing-1.pem"
+ok "... the audit log verifies" "$OFF" audit verify --state "$S"
+
+# 3. Killed right AFTER the commits (before the journal is rewritten): the
+# journal still names what is now committed; the recovery keeps it.
+make_ca "$T/ca2"
+S=$T/ca2/state
+approve_roster "$S" watanabe ito kimura
+mapfile -t SH < <(share_args "$T/ca2" 2 4 5)
+killed commit "$INIT" 2026-04-01T10:00:00Z
+check "... generation 1 recorded, the journal still names root-1" bash -c \
+	"grep -q '^root.generations = 1$' '$S/state.conf' && grep -qx 'key root-1' '$S/ceremony.journal'"
+sha256sum "$S/certs/root-1.der" "$S/certs/root-1.pem" >"$T/root.sum"
+killed commit "$SUBCA" 2026-04-02T09:00:00Z $(ins "$T/iss1.csr")
+check "... that run's recovery kept root-1 (key and files), destroyed and removed nothing" bash -c \
+	"[ \$(root_keys) = 1 ] && sha256sum -c --quiet '$T/root.sum' &&
+	grep -q '	ceremony.recover	ok	.*key root-1 kept (committed.*certs/root-1.der kept (committed.*certs/root-1.pem kept (committed' '$S/audit/audit.log' &&
+	! grep -q '	key.destroy	\|	cert.remove	' '$S/audit/audit.log'"
+check "... issuing 1 recorded, the journal names its files" bash -c \
+	"grep -q '^issuing.current = 1$' '$S/state.conf' && grep -qx 'file certs/issuing-1.der' '$S/ceremony.journal'"
+sha256sum "$S/certs/issuing-1.der" "$S/certs/issuing-1.pem" >"$T/iss.sum"
+csr 2048 "$PFX/OU=Issuing CA 2/OU=TEST" "$T/iss2.csr"
+ok "issue-subca of generation 2 runs after the kill" "$OFF" ceremony run "$SUBCA" --state "$S" \
+	--clock 2026-04-02T10:00:00Z --confirm-digests $(ins "$T/iss2.csr") "${SH[@]}" "${OPS[@]}"
+check "... issuing 1 kept untouched, issuing 2 recorded, nothing removed" bash -c \
+	"sha256sum -c --quiet '$T/iss.sum' && sha256sum -c --quiet '$T/root.sum' && [ \$(root_keys) = 1 ] &&
+	grep -q '^issuing.current = 2$' '$S/state.conf' && [ ! -e '$S/ceremony.journal' ] &&
+	! grep -q '	key.destroy	\|	cert.remove	' '$S/audit/audit.log'"
+ok "... issuing 1 still verifies under the root kept" openssl verify $AT -CAfile "$S/certs/root-1.pem" "$S/certs/issuing-1.pem"
+ok "... the audit log verifies" "$OFF" audit verify --state "$S"
+finish
