@@ -118,9 +118,9 @@ journal_write(struct hk_cer *c)
 	if ((r = hk_journal_path(c->ca->st->dir, path, sizeof(path))) != 0)
 		return r;
 	off = (size_t)snprintf(buf, sizeof(buf), "%s\n", JOURNAL_HEAD);
-	if (*c->jold_run != '\0')
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off,
-		    "ceremony: %s\n", c->jold_run);
+	if (*c->jold_run != '\0' && (r = add_line(buf, sizeof(buf), &off,
+	    "ceremony:", c->jold_run)) != 0)
+		return r;
 	for (j = 0; j < c->njold; j++) {
 		if ((r = add_line(buf, sizeof(buf), &off, c->jold[j].key ?
 		    "key" : "file", c->jold[j].v)) != 0)
@@ -154,8 +154,14 @@ journal_write(struct hk_cer *c)
 			n++;
 		}
 	}
-	off += (size_t)snprintf(buf + off, sizeof(buf) - off, "ceremony: %s "
-	    "script SHA-256 %s\n", c->script->name, c->script->sha256_hex);
+	{
+		char line[512];
+		snprintf(line, sizeof(line), "%s script SHA-256 %s",
+		    c->script->name, c->script->sha256_hex);
+		if ((r = add_line(buf, sizeof(buf), &off, "ceremony:",
+		    line)) != 0)
+			return r;
+	}
 	for (j = 0; j < c->njnext; j++) {
 		if ((r = add_line(buf, sizeof(buf), &off, c->jnext[j].key ?
 		    "key" : "file", c->jnext[j].v)) != 0)
