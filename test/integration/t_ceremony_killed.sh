@@ -98,6 +98,20 @@ AT="-attime $(date -u -d 2026-04-04T00:00:00Z +%s)"
 ok "... issuing 1 verifies under the root" openssl verify $AT -CAfile "$R" "$S/certs/issuing-1.pem"
 ok "... the audit log verifies" "$OFF" audit verify --state "$S"
 
+# A rollover killed after its last signing step, before rollover-commit:
+# root-2, its self-signed certificate, both links and issuing 1 re-certified.
+ROLL=$HANKO_SRC/ceremony-scripts/rollover.yaml
+killed issuing "$ROLL" 2026-10-01T09:00:00Z
+check "... root-2 and its files left, generation 1 still, the journal names them" bash -c \
+	"grep -q '^root.generations = 1$' '$S/state.conf' && grep -qx 'key root-2' '$S/ceremony.journal' &&
+	[ -e '$S/certs/root-2.der' ] && [ \$(grep -c '^file certs/' '$S/ceremony.journal') -ge 6 ]"
+ok "rollover runs again after the kill" "$OFF" ceremony run "$ROLL" --state "$S" \
+	--clock 2026-10-01T09:30:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+check "... generation 2 recorded, the journal gone, root-2 destroyed once and made again" bash -c \
+	"grep -q '^root.generations = 2$' '$S/state.conf' && [ ! -e '$S/ceremony.journal' ] &&
+	tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -q '	ceremony.recover	ok	.*key root-2 destroyed; certs/root-2.der removed'"
+ok "... the audit log verifies" "$OFF" audit verify --state "$S"
+
 # 3. Killed right AFTER the commits (before the journal is rewritten): the
 # journal still names what is now committed; the recovery keeps it.
 make_ca "$T/ca2"
