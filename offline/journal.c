@@ -85,8 +85,6 @@ hk_journal_path(const char *state_dir, char *buf, size_t len)
 	return 0;
 }
 
-int hk_cer_journal_remove(const char *state_dir);
-
 /* Append one line to buf (at *off, cap len); 0 or HK_ERR_INVALID. */
 static int
 add_line(char *buf, size_t len, size_t *off, const char *kind,
