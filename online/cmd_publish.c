@@ -1970,6 +1970,31 @@ take_one(struct publish_work *w, const char *path, uint64_t number,
 	return 0;
 }
 
+/* An entry of a CRL as revoke names it: its serial sn (len octets) in
+ * upper-case hex, its reasonCode (0 when it has none: unspecified, RFC
+ * 5280 5.3.1) and revocationDate ((time_t)-1 when it does not read). */
+static void
+entry_said(X509_REVOKED *rv, const unsigned char *sn, size_t len,
+    char hex[2 * HK_STORE_SERIAL_MAX + 1], long *reason, time_t *t)
+{
+	ASN1_ENUMERATED *re;
+	struct tm tm;
+	size_t k;
+
+	hk_hex_encode(sn, len, hex);
+	for (k = 0; hex[k] != '\0'; k++)
+		hex[k] = (char)toupper((unsigned char)hex[k]);
+	*reason = 0;
+	if ((re = X509_REVOKED_get_ext_d2i(rv, NID_crl_reason, NULL,
+	    NULL)) != NULL) {
+		*reason = ASN1_ENUMERATED_get(re);
+		ASN1_ENUMERATED_free(re);
+	}
+	*t = (time_t)-1;
+	if (ASN1_TIME_to_tm(X509_REVOKED_get0_revocationDate(rv), &tm) == 1)
+		*t = timegm(&tm);
+}
+
 /* Each entry of crl (read from path) against the store: a serial not
  * revoked there is a revocation relying parties hold that the next CRL
  * would drop (made after the store's backup, lost with the audit log). */
@@ -1982,16 +2007,13 @@ above_entries(struct publish_work *w, const char *path, X509_CRL *crl,
 	unsigned char sn[HK_STORE_SERIAL_MAX];
 	char hex[2 * HK_STORE_SERIAL_MAX + 1], when[32];
 	int i, len, r;
-	size_t k;
 
 	for (i = 0; i < sk_X509_REVOKED_num(rs); i++) {
 		X509_REVOKED *rv = sk_X509_REVOKED_value(rs, i);
 		const ASN1_INTEGER *ai = X509_REVOKED_get0_serialNumber(rv);
-		ASN1_ENUMERATED *re;
 		BIGNUM *bn = ASN1_INTEGER_to_BN(ai, NULL);
-		struct tm tm;
-		long reason = 0;	/* none: unspecified (RFC 5280 5.3.1) */
-		time_t t = (time_t)-1;
+		long reason;
+		time_t t;
 
 		len = bn == NULL ? -1 : BN_num_bytes(bn);
 		if (len < 1 || len > HK_STORE_SERIAL_MAX ||
@@ -2011,17 +2033,7 @@ above_entries(struct publish_work *w, const char *path, X509_CRL *crl,
 			return r;
 		hk_err_clear();
 		/* the entry as revoke names a serial, its reason and date */
-		hk_hex_encode(sn, (size_t)len, hex);
-		for (k = 0; hex[k] != '\0'; k++)
-			hex[k] = (char)toupper((unsigned char)hex[k]);
-		if ((re = X509_REVOKED_get_ext_d2i(rv, NID_crl_reason, NULL,
-		    NULL)) != NULL) {
-			reason = ASN1_ENUMERATED_get(re);
-			ASN1_ENUMERATED_free(re);
-		}
-		if (ASN1_TIME_to_tm(X509_REVOKED_get0_revocationDate(rv),
-		    &tm) == 1)
-			t = timegm(&tm);
+		entry_said(rv, sn, (size_t)len, hex, &reason, &t);
 		if (r == 0 && c.status == HK_CERT_VALID && w->take) {
 			if ((r = take_one(w, path, number, reason, t, sn,
 			    (size_t)len, &c, hex)) != 0)
@@ -2277,15 +2289,14 @@ unrevoke_entry(struct publish_work *w, const char *path,
 {
 	const unsigned char *p = o;
 	X509_REVOKED *rv = NULL;
-	ASN1_ENUMERATED *re;
 	BIGNUM *bn = NULL;
 	struct hk_store_cert c;
 	struct entry_sn key;
 	unsigned char sn[HK_STORE_SERIAL_MAX];
 	char hex[2 * HK_STORE_SERIAL_MAX + 1], when[32], until[32], why[400];
-	long reason = 0;
-	struct tm tm;
-	size_t k, tl;
+	long reason;
+	time_t t;
+	size_t tl;
 	int len, r, found;
 
 	if (olen > LONG_MAX ||
@@ -2337,16 +2348,9 @@ unrevoke_entry(struct publish_work *w, const char *path,
 		X509_REVOKED_free(rv);
 		return 0;
 	}
-	hk_hex_encode(sn, (size_t)len, hex);
-	for (k = 0; hex[k] != '\0'; k++)
-		hex[k] = (char)toupper((unsigned char)hex[k]);
-	if ((re = X509_REVOKED_get_ext_d2i(rv, NID_crl_reason, NULL,
-	    NULL)) != NULL) {
-		reason = ASN1_ENUMERATED_get(re);
-		ASN1_ENUMERATED_free(re);
-	}
-	if (ASN1_TIME_to_tm(X509_REVOKED_get0_revocationDate(rv), &tm) == 1)
-		hk_time_format(timegm(&tm), when, sizeof(when));
+	entry_said(rv, sn, (size_t)len, hex, &reason, &t);
+	if (t != (time_t)-1)
+		hk_time_format(t, when, sizeof(when));
 	else
 		snprintf(when, sizeof(when), "?");
 	X509_REVOKED_free(rv);

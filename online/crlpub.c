@@ -995,6 +995,43 @@ der_head_at(int fd, size_t *off, size_t end, int *tag, size_t *clen)
 	return 0;
 }
 
+/*
+ * Open the CRL file path (under dfd) and read its first two headers: the
+ * CertificateList SEQUENCE (the whole file) and the tbsCertList SEQUENCE.
+ * *fd -1 and HK_ERR_IO (said) when it cannot be opened; else *fd open (the
+ * caller closes it) and 0 with *off at the tbsCertList's first field and
+ * *tbs_end at its end, or an error of the headers (HK_ERR_PARSE, or
+ * HK_ERR_IO from reading) for the caller to say.
+ */
+static int
+crl_tbs_open(int dfd, const char *path, int *fd, size_t *off,
+    size_t *tbs_end)
+{
+	struct stat st;
+	size_t clen, size;
+	int tag = 0, r;
+
+	*off = 0;
+	if ((*fd = openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0) {
+		hk_err_set("%s: cannot open: %s", path, strerror(errno));
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return HK_ERR_IO;
+	}
+	size = (size_t)st.st_size;
+	if ((r = der_head_at(*fd, off, size, &tag, &clen)) != 0)
+		return r;
+	if (tag != 0x30 || *off + clen != size ||
+	    (r = der_head_at(*fd, off, size, &tag, &clen)) != 0)
+		return r != 0 ? r : HK_ERR_PARSE;
+	if (tag != 0x30)
+		return HK_ERR_PARSE;
+	*tbs_end = *off + clen;
+	return 0;
+}
+
 int
 hk_crlpub_idp_read(int dfd, const char *path, struct hk_crlpub_dpname *out)
 {
@@ -1003,30 +1040,14 @@ hk_crlpub_idp_read(int dfd, const char *path, struct hk_crlpub_dpname *out)
 	STACK_OF(X509_EXTENSION) *exts = NULL;
 	ISSUING_DIST_POINT *idp = NULL;
 	X509_EXTENSION *e;
-	struct stat st;
-	size_t off = 0, clen, size, tbs_end;
+	size_t off, clen = 0, tbs_end = 0;
 	int fd, tag = 0, i, n, r;
 
 	memset(out, 0, sizeof(*out));
-	if ((fd = openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0) {
-		hk_err_set("%s: cannot open: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return HK_ERR_IO;
-	}
-	size = (size_t)st.st_size;
-	/* CertificateList SEQUENCE (the whole file), tbsCertList SEQUENCE */
-	if ((r = der_head_at(fd, &off, size, &tag, &clen)) != 0)
+	if ((r = crl_tbs_open(dfd, path, &fd, &off, &tbs_end)) != 0 && fd < 0)
+		return r;
+	if (r != 0)
 		goto out;
-	r = HK_ERR_PARSE;
-	if (tag != 0x30 || off + clen != size ||
-	    (r = der_head_at(fd, &off, size, &tag, &clen)) != 0)
-		goto out;
-	r = HK_ERR_PARSE;
-	if (tag != 0x30)
-		goto out;
-	tbs_end = off + clen;
 	/* version, signature, issuer, thisUpdate, nextUpdate and
 	 * revokedCertificates skipped by their lengths, to [0] crlExtensions,
 	 * the last field */
@@ -1077,31 +1098,15 @@ int
 hk_crlpub_entries_read(int dfd, const char *path, unsigned char **buf,
     size_t *len)
 {
-	struct stat st;
-	size_t off = 0, clen, size, tbs_end;
+	size_t off, clen = 0, tbs_end = 0;
 	int fd, tag = 0, n, r;
 
 	*buf = NULL;
 	*len = 0;
-	if ((fd = openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0) {
-		hk_err_set("%s: cannot open: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return HK_ERR_IO;
-	}
-	size = (size_t)st.st_size;
-	/* CertificateList SEQUENCE (the whole file), tbsCertList SEQUENCE */
-	if ((r = der_head_at(fd, &off, size, &tag, &clen)) != 0)
+	if ((r = crl_tbs_open(dfd, path, &fd, &off, &tbs_end)) != 0 && fd < 0)
+		return r;
+	if (r != 0)
 		goto out;
-	r = HK_ERR_PARSE;
-	if (tag != 0x30 || off + clen != size ||
-	    (r = der_head_at(fd, &off, size, &tag, &clen)) != 0)
-		goto out;
-	r = HK_ERR_PARSE;
-	if (tag != 0x30)
-		goto out;
-	tbs_end = off + clen;
 	/* version (INTEGER), signature and issuer (SEQUENCE), thisUpdate and
 	 * the optional nextUpdate (a time) skipped; then revokedCertificates
 	 * (SEQUENCE) when present, else [0] crlExtensions or the end */

@@ -2246,10 +2246,12 @@ Test(audit, newest_reads_on_into_the_closed_log)
 
 /* ---- audit review (shared/review.c, docs/audit-log.md "Weekly review") */
 
-/* The online review of logp from since to until, as text (caller frees);
+/* The review of logp from since to until, as text (caller frees), of the
+ * publisher's log (online) or the offline CA's (its cadence: log.backup);
  * its result in *r. */
 static char *
-review(const char *since, const char *until, EVP_PKEY *pub, int *r)
+review_of(int online, const char *since, const char *until, EVP_PKEY *pub,
+    int *r)
 {
 	struct hk_review_opts o;
 	char *text = NULL;
@@ -2257,8 +2259,8 @@ review(const char *since, const char *until, EVP_PKEY *pub, int *r)
 	FILE *f;
 
 	memset(&o, 0, sizeof(o));
-	o.program = "hanko-online";
-	o.online = 1;
+	o.program = online ? "hanko-online" : "hanko-offline";
+	o.online = online;
 	o.since = since;
 	o.until = until;
 	cr_assert_eq(hk_review_check(&o), 0, "%s", hk_err_msg());
@@ -2269,25 +2271,10 @@ review(const char *since, const char *until, EVP_PKEY *pub, int *r)
 	return text;
 }
 
-/* The same, of the offline CA's log (its cadence: log.backup). */
 static char *
-review_offline(const char *since, const char *until, int *r)
+review(const char *since, const char *until, EVP_PKEY *pub, int *r)
 {
-	struct hk_review_opts o;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	memset(&o, 0, sizeof(o));
-	o.program = "hanko-offline";
-	o.since = since;
-	o.until = until;
-	cr_assert_eq(hk_review_check(&o), 0, "%s", hk_err_msg());
-	cr_assert_not_null(f = open_memstream(&text, &len));
-	*r = hk_review_run(logp, NULL, NULL, &o, (time_t)-1, f);
-	cr_assert_eq(fclose(f), 0);
-	cr_assert_not_null(text);
-	return text;
+	return review_of(1, since, until, pub, r);
 }
 
 #define DAY0	"2024-04-01T00:00:00Z"	/* the day of T0 */
@@ -2454,7 +2441,7 @@ Test(audit_review, a_killed_ceremony_run_is_named)
 	hk_clock_set(T0 + 900);
 	cr_assert_eq(hk_audit_append(logp, "ceremony.start", "ok", "-",
 	    "issue-subca"), 0);
-	text = review_offline(DAY0, DAY1, &r);
+	text = review_of(0, DAY0, DAY1, NULL, &r);
 	cr_expect_eq(r, HK_ERR_WARNING, "%s", text);
 	cr_expect(strstr(text, "\n  1 2024-04-01T09:01:00Z ceremony.start "
 	    "init-root script ceremony-scripts/init-root.yaml: no "
