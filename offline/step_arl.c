@@ -587,6 +587,24 @@ commit_run(struct hk_cer *c, const struct hk_script_step *st,
 		hk_time_format(hk_clock_now(), t, sizeof(t));
 		r = hk_state_set(c->ca->st, key, t);
 	}
+	/* The notice for the bridge CA is the CA's from here on, as the
+	 * ARLs: state.conf names it (root.<g>.compromise-notice), so that a
+	 * recovery after a run killed right after this commit, whose journal
+	 * still names the notice, keeps it (journal.c, docs/ceremonies.md
+	 * "Killed runs"). */
+	for (i = 0; r == 0 && hk_life_compromised_gen > 0 &&
+	    i < (size_t)(st - c->script->steps); i++) {
+		char rel[256];
+		if (strcmp(c->script->steps[i].spec->name,
+		    "compromise-notice") != 0 || c->res[i].nwritten < 1 ||
+		    hk_iss_rel(c, c->res[i].written[0], rel, sizeof(rel)) != 0) {
+			hk_err_clear();
+			continue;
+		}
+		snprintf(key, sizeof(key), "root.%d.compromise-notice",
+		    hk_life_compromised_gen);
+		r = hk_state_set(c->ca->st, key, rel);
+	}
 	/* A state.conf in place whose folder's fsync then failed names the
 	 * ARLs all the same (arl.last-number): kept and recorded, not undone;
 	 * the failure is said after the records. */

@@ -139,4 +139,24 @@ check "... issuing 1 kept untouched, issuing 2 recorded, nothing removed" bash -
 	! grep -q '	key.destroy	\|	cert.remove	' '$S/audit/audit.log'"
 ok "... issuing 1 still verifies under the root kept" openssl verify $AT -CAfile "$S/certs/root-1.pem" "$S/certs/issuing-1.pem"
 ok "... the audit log verifies" "$OFF" audit verify --state "$S"
+# 4. A compromise killed right AFTER arl-commit: the notice for the bridge CA
+# (certs/compromise-notice-root-1.txt, named in the journal since its step
+# ran, but by neither state.conf nor issued.txt) is committed with the ARL;
+# the next run's recovery keeps it (on ca3, rolled over to root-2 above).
+S=$T/ca3/state
+mapfile -t SH < <(share_args "$T/ca3" 2 4 5)
+NOTICE=$S/certs/compromise-notice-root-1.txt
+killed commit "$HANKO_SRC/ceremony-scripts/compromise.yaml" 2026-10-10T09:00:00Z
+check "... root-1 compromised and arl.last-number recorded, the journal names the notice" bash -c \
+	"grep -q '^root.1.compromised = ' '$S/state.conf' && grep -q '^arl.last-number = ' '$S/state.conf' &&
+	grep -qx 'file certs/compromise-notice-root-1.txt' '$S/ceremony.journal'"
+sha256sum "$NOTICE" >"$T/notice.sum"
+rollover_yaml 3 "$T/rollover-3.yaml"
+ok "a rollover to root-3 runs after the kill" "$OFF" ceremony run "$T/rollover-3.yaml" --state "$S" \
+	--clock 2026-10-20T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+check "... its recovery kept the committed notice untouched, the journal gone" bash -c \
+	"sha256sum -c --quiet '$T/notice.sum' && [ ! -e '$S/ceremony.journal' ] &&
+	tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -q '	ceremony.recover	ok	.*certs/compromise-notice-root-1.txt kept (committed' &&
+	! tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -q '	cert.remove	'"
+ok "... the audit log verifies" "$OFF" audit verify --state "$S"
 finish
