@@ -381,7 +381,8 @@ same_stem(const char *a, const char *b)
 
 /*
  * 1 when what entry e names is the CA's: a key of a generation state.conf
- * has (root.generations) or whose URI it holds; a file state.conf or
+ * has (root.generations) or whose URI it holds, or whose self-signed
+ * certificate issued.txt registers (kind root); a file state.conf or
  * issued.txt names (either twin). Such a thing is never removed.
  */
 static int
@@ -402,6 +403,16 @@ committed(const struct hk_state *st, const struct hk_issued *reg, int key,
 		for (i = 0; i < st->n; i++)
 			if (strcmp(st->val[i], uri) == 0)
 				return 1;
+		/* its self-signed certificate registered (rollover-commit
+		 * writes issued.txt before state.conf): never destroyed */
+		for (i = 0; reg != NULL && i < reg->n; i++) {
+			const char *f = reg->e[i].file, *b = strrchr(f, '/');
+			b = b != NULL ? b + 1 : f;
+			if (strcmp(reg->e[i].kind, "root") == 0 &&
+			    stem_len(b) == strlen(v) &&
+			    strncmp(b, v, strlen(v)) == 0)
+				return 1;
+		}
 		return 0;
 	}
 	for (i = 0; i < st->n; i++)

@@ -159,4 +159,31 @@ check "... its recovery kept the committed notice untouched, the journal gone" b
 	tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -q '	ceremony.recover	ok	.*certs/compromise-notice-root-1.txt kept (committed' &&
 	! tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -q '	cert.remove	'"
 ok "... the audit log verifies" "$OFF" audit verify --state "$S"
+# 5. A rollover cut off inside rollover-commit, between issued.txt (root-2, its
+# links and issuing 1 re-certified registered) and state.conf (still
+# generation 1): made here by a kill after the commit and state.conf put
+# back as it was. root-2's certificate is registered: the recovery keeps
+# its key (a root key is never destroyed once issued.txt holds its
+# certificate) as it keeps the files (on ca2, generation 1).
+S=$T/ca2/state
+mapfile -t SH < <(share_args "$T/ca2" 2 4 5)
+cp "$S/state.conf" "$T/ca2-state.conf"
+killed commit "$ROLL" 2026-10-01T09:00:00Z
+cp "$T/ca2-state.conf" "$S/state.conf"
+check "... issued.txt registers root-2, state.conf is at generation 1, the journal names key root-2" bash -c \
+	"grep -q '	root	.*	certs/root-2.der	' '$S/issued.txt' && grep -q '^root.generations = 1$' '$S/state.conf' &&
+	grep -qx 'key root-2' '$S/ceremony.journal'"
+root2_keys() {
+	SOFTHSM2_CONF=$S/token/softhsm2.conf pkcs11-tool --module $SOFT \
+		--token-label hanko-root-test --list-objects --type pubkey 2>/dev/null |
+		grep -c 'label: *root-2$'
+}
+check "... root-2 is in the token" test "$(root2_keys)" = 1
+csr 2048 "$PFX/OU=Issuing CA 3/OU=TEST" "$T/iss3.csr"
+"$OFF" ceremony run "$SUBCA" --state "$S" --clock 2026-10-02T09:00:00Z --confirm-digests \
+	$(ins "$T/iss3.csr") "${SH[@]}" "${OPS[@]}" >"$T/after-cut.out" 2>&1 || true
+check "... the next run's recovery kept root-2 (registered in issued.txt), destroyed nothing" bash -c \
+	"grep -q '	ceremony.recover	ok	.*key root-2 kept (committed' '$S/audit/audit.log' &&
+	! grep -q '	key.destroy	' '$S/audit/audit.log'"
+check "... root-2 is still in the token" test "$(root2_keys)" = 1
 finish
