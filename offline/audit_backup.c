@@ -150,8 +150,8 @@ abk_parse(struct abk_opts *o, int argc, char **argv)
 			    "audit backup --help')", argv[i]);
 			return HK_ERR_USAGE;
 		}
-		if ((*slot = hk_opt_value(argc, argv, &i)) == NULL)
-			return HK_ERR_USAGE;
+		if ((r = hk_opt_once(slot, argc, argv, &i)) != 0)
+			return r;
 	}
 	if (o->c.state == NULL || o->out == NULL) {
 		hk_err_set("audit backup: --state DIR and --out MEDIUM are "

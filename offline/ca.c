@@ -43,8 +43,7 @@ hk_common_opt(struct hk_common_opts *o, int argc, char **argv, int *i, int *r)
 		slot = &o->clock;
 	else
 		return 0;
-	if ((*slot = hk_opt_value(argc, argv, i)) == NULL)
-		*r = HK_ERR_USAGE;
+	*r = hk_opt_once(slot, argc, argv, i);
 	return 1;
 }
 
@@ -550,12 +549,17 @@ hk_ca_parse(struct hk_ca_args *a, const struct hk_ca_opt *opts,
 			hk_err_set("%s: unknown option (see --help)", argv[i]);
 			return HK_ERR_USAGE;
 		}
-		if (op->n != NULL && *op->n == op->max) {
+		if (op->n == NULL) {
+			if ((r = hk_opt_once(op->value, argc, argv, &i)) != 0)
+				return r;
+			continue;
+		}
+		if (*op->n == op->max) {
 			hk_err_set("%s: at most %d", op->name, op->max);
 			return HK_ERR_USAGE;
 		}
-		if ((op->value[op->n != NULL ? (*op->n)++ : 0] =
-		    hk_opt_value(argc, argv, &i)) == NULL)
+		if ((op->value[(*op->n)++] = hk_opt_value(argc, argv, &i)) ==
+		    NULL)
 			return HK_ERR_USAGE;
 	}
 	return 0;

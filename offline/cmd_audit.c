@@ -105,8 +105,8 @@ audit_note(int argc, char **argv)
 			    "audit note --help')", argv[i]);
 			return HK_ERR_USAGE;
 		}
-		if ((*slot = hk_opt_value(argc, argv, &i)) == NULL)
-			return HK_ERR_USAGE;
+		if ((r = hk_opt_once(slot, argc, argv, &i)) != 0)
+			return r;
 	}
 	if (co.state == NULL || event == NULL || actors == NULL ||
 	    text == NULL) {
@@ -173,8 +173,8 @@ audit_review(int argc, char **argv)
 			    "audit --help')", argv[i]);
 			return HK_ERR_USAGE;
 		}
-		if ((*slot = hk_opt_value(argc, argv, &i)) == NULL)
-			return HK_ERR_USAGE;
+		if ((r = hk_opt_once(slot, argc, argv, &i)) != 0)
+			return r;
 	}
 	if ((state == NULL) == (log == NULL)) {
 		hk_err_set("audit review: give either --state DIR or --log "
@@ -264,8 +264,8 @@ cmd_audit(int argc, char **argv)
 			hk_err_set("%s: unknown option (see --help)", argv[i]);
 			return HK_ERR_USAGE;
 		}
-		if ((*slot = hk_opt_value(argc, argv, &i)) == NULL)
-			return HK_ERR_USAGE;
+		if ((r = hk_opt_once(slot, argc, argv, &i)) != 0)
+			return r;
 	}
 	if ((state == NULL) == (log == NULL)) {
 		hk_err_set("give either --state DIR or --log FILE (see "

@@ -76,16 +76,22 @@ parse(struct bundle_opts *o, int argc, char **argv)
 			if (r != 0)
 				return r;
 		} else if (strcmp(argv[i], "--type") == 0) {
-			if ((o->type = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
+			if ((r = hk_opt_once(&o->type, argc, argv, &i)) != 0)
+				return r;
 		} else if (strcmp(argv[i], "--out") == 0) {
-			if ((o->out = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
+			if ((r = hk_opt_once(&o->out, argc, argv, &i)) != 0)
+				return r;
 		} else if (strcmp(argv[i], "--generation") == 0) {
 			const char *v = hk_opt_value(argc, argv, &i);
 			char *end;
 			if (v == NULL)
 				return HK_ERR_USAGE;
+			if (o->generation != 0) {
+				char g[24];
+
+				snprintf(g, sizeof(g), "%ld", o->generation);
+				return hk_err_twice("--generation", g, v);
+			}
 			o->generation = strtol(v, &end, 10);
 			if (*v < '0' || *v > '9' || *end != '\0' ||
 			    o->generation < 1 ||
@@ -95,8 +101,8 @@ parse(struct bundle_opts *o, int argc, char **argv)
 				return HK_ERR_USAGE;
 			}
 		} else if (strcmp(argv[i], "--into") == 0) {
-			if ((o->into = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
+			if ((r = hk_opt_once(&o->into, argc, argv, &i)) != 0)
+				return r;
 		} else if (strcmp(argv[i], "--link") == 0) {
 			if (o->nlinks == HK_BUNDLE_MAX_LINKS) {
 				hk_err_set("--link: at most %d",

@@ -33,15 +33,21 @@ parse_run(struct hk_cer_opts *o, int argc, char **argv)
 		    hk_share_opt(o->shares, &o->nshares, argc, argv, &i, &r)) {
 			if (r != 0)
 				return r;
-		} else if (strcmp(a, "--rehearsal") == 0)
+		} else if (strcmp(a, "--rehearsal") == 0) {
+			if (o->rehearsal)
+				return hk_err_twice(a, NULL, NULL);
 			o->rehearsal = 1;
-		else if (strcmp(a, "--keep-rehearsal") == 0)
+		} else if (strcmp(a, "--keep-rehearsal") == 0) {
+			if (o->keep_rehearsal)
+				return hk_err_twice(a, NULL, NULL);
 			o->keep_rehearsal = 1;
-		else if (strcmp(a, "--confirm-digests") == 0)
+		} else if (strcmp(a, "--confirm-digests") == 0) {
+			if (o->confirm_digests)
+				return hk_err_twice(a, NULL, NULL);
 			o->confirm_digests = 1;
-		else if (strcmp(a, "--out") == 0) {
-			if ((o->out = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
+		} else if (strcmp(a, "--out") == 0) {
+			if ((r = hk_opt_once(&o->out, argc, argv, &i)) != 0)
+				return r;
 		} else if (strcmp(a, "--operator") == 0) {
 			if ((v = hk_opt_value(argc, argv, &i)) == NULL)
 				return HK_ERR_USAGE;

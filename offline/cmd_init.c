@@ -92,26 +92,28 @@ parse(struct init_opts *o, int argc, char **argv)
 		} else if (strcmp(a, "--help") == 0) {
 			fputs(init_usage, stdout);
 			exit(0);
-		} else if (strcmp(a, "--rehearsal") == 0)
+		} else if (strcmp(a, "--rehearsal") == 0) {
+			if (o->rehearsal)
+				return hk_err_twice(a, NULL, NULL);
 			o->rehearsal = 1;
-		else if (strcmp(a, "--profile") == 0) {
-			if ((o->profile = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
+		} else if (strcmp(a, "--profile") == 0) {
+			if ((r = hk_opt_once(&o->profile, argc, argv, &i)) != 0)
+				return r;
 		} else if (strcmp(a, "--roster") == 0) {
-			if ((o->roster = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
+			if ((r = hk_opt_once(&o->roster, argc, argv, &i)) != 0)
+				return r;
 		} else if (strcmp(a, "--media") == 0) {
-			if ((o->media = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
+			if ((r = hk_opt_once(&o->media, argc, argv, &i)) != 0)
+				return r;
 		} else if (strcmp(a, "--module") == 0) {
-			if ((o->module = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
+			if ((r = hk_opt_once(&o->module, argc, argv, &i)) != 0)
+				return r;
 		} else if (strcmp(a, "--token-label") == 0) {
-			if ((o->label = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
+			if ((r = hk_opt_once(&o->label, argc, argv, &i)) != 0)
+				return r;
 		} else if (strcmp(a, "--kdf") == 0) {
-			if ((o->kdf = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
+			if ((r = hk_opt_once(&o->kdf, argc, argv, &i)) != 0)
+				return r;
 		} else if (strcmp(a, "--passin") == 0) {
 			const char *v = hk_opt_value(argc, argv, &i), *eq;
 			if (v == NULL)

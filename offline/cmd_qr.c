@@ -32,14 +32,23 @@ struct qr_opts {
 	int nargs;
 };
 
+/* seen: the once-only numbers given so far (bit: this one's). */
 static int
-num_opt(int argc, char **argv, int *i, long lo, long hi, long *out)
+num_opt(int argc, char **argv, int *i, long lo, long hi, long *out,
+    unsigned *seen, unsigned bit)
 {
 	const char *v = hk_opt_value(argc, argv, i), *name = argv[*i - 1];
 	char *end;
 
 	if (v == NULL)
 		return HK_ERR_USAGE;
+	if (*seen & bit) {
+		char was[24];
+
+		snprintf(was, sizeof(was), "%ld", *out);
+		return hk_err_twice(name, was, v);
+	}
+	*seen |= bit;
 	*out = strtol(v, &end, 10);
 	if (*v < '0' || *v > '9' || *end != '\0' || *out < lo || *out > hi) {
 		hk_err_set("%s %s: must be a number %ld..%ld", name, v, lo, hi);
@@ -51,6 +60,7 @@ num_opt(int argc, char **argv, int *i, long lo, long hi, long *out)
 static int
 parse(struct qr_opts *o, int argc, char **argv)
 {
+	unsigned seen = 0;
 	int i, r;
 
 	o->chunk = HK_QRF_CHUNK;
@@ -60,24 +70,26 @@ parse(struct qr_opts *o, int argc, char **argv)
 		return HK_ERR_ALLOC;
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--out") == 0) {
-			if ((o->out = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
+			if ((r = hk_opt_once(&o->out, argc, argv, &i)) != 0)
+				return r;
 		} else if (strcmp(argv[i], "--camera") == 0) {
-			if ((o->camera = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
+			if ((r = hk_opt_once(&o->camera, argc, argv, &i)) != 0)
+				return r;
 		} else if (strcmp(argv[i], "--chunk") == 0) {
 			if ((r = num_opt(argc, argv, &i, 1, HK_QRF_MAX_CHUNK,
-			    &o->chunk)) != 0)
+			    &o->chunk, &seen, 1)) != 0)
 				return r;
 		} else if (strcmp(argv[i], "--scale") == 0) {
 			if ((r = num_opt(argc, argv, &i, HK_QRF_MIN_SCALE, 32,
-			    &o->scale)) != 0)
+			    &o->scale, &seen, 2)) != 0)
 				return r;
 		} else if (strcmp(argv[i], "--timeout") == 0) {
 			if ((r = num_opt(argc, argv, &i, 1, 3600,
-			    &o->timeout)) != 0)
+			    &o->timeout, &seen, 4)) != 0)
 				return r;
 		} else if (strcmp(argv[i], "--terminal") == 0) {
+			if (o->terminal)
+				return hk_err_twice(argv[i], NULL, NULL);
 			o->terminal = 1;
 		} else if (strcmp(argv[i], "--help") == 0) {
 			fputs(qr_usage, stdout);

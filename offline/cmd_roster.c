@@ -89,8 +89,8 @@ parse(struct roster_opts *o, int argc, char **argv)
 			hk_err_set("%s: unknown option (see --help)", argv[i]);
 			return HK_ERR_USAGE;
 		}
-		if ((*slot = hk_opt_value(argc, argv, &i)) == NULL)
-			return HK_ERR_USAGE;
+		if ((r = hk_opt_once(slot, argc, argv, &i)) != 0)
+			return r;
 	}
 	return 0;
 }

@@ -382,7 +382,7 @@ cmd_rotate_shares(int argc, char **argv)
 	static const char *pid[HK_QUORUM_MAX_SHARES], *pspec[HK_QUORUM_MAX_SHARES];
 	struct rotate_shares_opts o = { 0 };
 	struct hk_ca *ca = NULL;
-	const char *kdf = "moderate";
+	const char *kdf = NULL;		/* --kdf; NULL: moderate */
 	int nshares = 0, i, r;
 
 	o.passin_id = pid;
@@ -412,15 +412,17 @@ cmd_rotate_shares(int argc, char **argv)
 			fputs(rotate_usage, stdout);
 			return 0;
 		} else if (strcmp(a, "--roster") == 0) {
-			if ((o.roster = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
+			if ((r = hk_opt_once(&o.roster, argc, argv, &i)) != 0)
+				return r;
 		} else if (strcmp(a, "--media") == 0) {
-			if ((o.media = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
+			if ((r = hk_opt_once(&o.media, argc, argv, &i)) != 0)
+				return r;
 		} else if (strcmp(a, "--kdf") == 0) {
-			if ((kdf = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
+			if ((r = hk_opt_once(&kdf, argc, argv, &i)) != 0)
+				return r;
 		} else if (strcmp(a, "--new-quorum-key") == 0) {
+			if (o.new_key)
+				return hk_err_twice(a, NULL, NULL);
 			o.new_key = 1;
 		} else {
 			hk_err_set("%s: unknown option (see --help)", a);
@@ -432,6 +434,8 @@ cmd_rotate_shares(int argc, char **argv)
 		    "(see --help)");
 		return HK_ERR_USAGE;
 	}
+	if (kdf == NULL)
+		kdf = "moderate";
 	if ((r = hk_kdf_level_parse(kdf, &o.kdf_level)) != 0) {
 		hk_err_set("--kdf %s: expected interactive, moderate or "
 		    "sensitive", kdf);

@@ -85,8 +85,8 @@ cmd_status(int argc, char **argv)
 			puts("usage: hanko-offline status --state DIR");
 			return 0;
 		} else if (strcmp(argv[i], "--state") == 0) {
-			if ((state = hk_opt_value(argc, argv, &i)) == NULL)
-				return HK_ERR_USAGE;
+			if ((r = hk_opt_once(&state, argc, argv, &i)) != 0)
+				return r;
 		} else {
 			hk_err_set("%s: unknown option (usage: hanko-offline "
 			    "status --state DIR)", argv[i]);

@@ -196,19 +196,24 @@ struct hk_ca_args {
 struct hk_ca_opt {
 	const char *name;	/* "--key"; NULL ends the list */
 	const char **value;	/* where VALUE goes (with n: an array) */
-	int *n;			/* NULL: once (the last one given counts);
-				 * else repeatable, values[*n] so far */
+	int *n;			/* NULL: once (*value NULL until then; a
+				 * second one is a usage error, "--key:
+				 * given twice (once only)"); else
+				 * repeatable, values[*n] so far */
 	int max;		/* with n: at most this many */
 };
 /*
  * Parse argv[1..] of such a command: the shared options into a, those of
  * opts (NULL: none) into theirs. --help prints usage on stdout and returns
- * 1; anything else, a value missing or a repeatable option beyond its max
+ * 1; anything else, a value missing, a once-only option (--state, --clock
+ * and those without n) given twice or a repeatable option beyond its max
  * is HK_ERR_USAGE with a one-line message naming the option.
  */
 int hk_ca_parse(struct hk_ca_args *a, const struct hk_ca_opt *opts,
     const char *usage, int argc, char **argv);
-/* Parse the shared options; returns 1 if argv[*i] was one of them. */
+/* Parse the shared options; returns 1 if argv[*i] was one of them (*r:
+ * 0, or HK_ERR_USAGE when its value is missing or it was given before:
+ * o's fields start NULL). */
 int hk_common_opt(struct hk_common_opts *o, int argc, char **argv, int *i,
     int *r);
 /* "--share FILE" and the "--passin SPEC" after it; returns 1 if taken. */

@@ -208,8 +208,8 @@ audit_review(int argc, char **argv)
 			    "audit --help')", argv[i]);
 			return HK_ERR_USAGE;
 		}
-		if ((*slot = hk_online_opt_value(argc, argv, &i)) == NULL)
-			return HK_ERR_USAGE;
+		if ((r = hk_opt_once(slot, argc, argv, &i)) != 0)
+			return r;
 	}
 	if ((o.state == NULL) == (log == NULL)) {
 		hk_err_set("audit review: give either --state DIR or --log "

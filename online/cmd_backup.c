@@ -122,9 +122,8 @@ parse(struct backup_opts *o, int argc, char **argv)
 			return 1;
 		}
 		if (strcmp(argv[i], "--key") == 0) {
-			if ((o->key = hk_online_opt_value(argc, argv, &i)) ==
-			    NULL)
-				return HK_ERR_USAGE;
+			if ((r = hk_opt_once(&o->key, argc, argv, &i)) != 0)
+				return r;
 			continue;
 		}
 		if (argv[i][0] == '-' && argv[i][1] == '-') {

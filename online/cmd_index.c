@@ -28,7 +28,7 @@ static int
 parse(struct index_opts *o, int argc, char **argv)
 {
 	const char **slot;
-	int i;
+	int i, r;
 
 	memset(o, 0, sizeof(*o));
 	for (i = 1; i < argc; i++) {
@@ -46,8 +46,8 @@ parse(struct index_opts *o, int argc, char **argv)
 			hk_err_set("%s: unknown option (see --help)", argv[i]);
 			return HK_ERR_USAGE;
 		}
-		if ((*slot = hk_online_opt_value(argc, argv, &i)) == NULL)
-			return HK_ERR_USAGE;
+		if ((r = hk_opt_once(slot, argc, argv, &i)) != 0)
+			return r;
 	}
 	if (o->repo == NULL) {
 		hk_err_set("--repo DIR is required (see --help)");

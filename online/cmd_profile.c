@@ -72,8 +72,8 @@ parse(struct profile_opts *o, int argc, char **argv)
 			    "--help)", argv[i], o->verb);
 			return HK_ERR_USAGE;
 		}
-		if ((o->sha256 = hk_online_opt_value(argc, argv, &i)) == NULL)
-			return HK_ERR_USAGE;
+		if ((r = hk_opt_once(&o->sha256, argc, argv, &i)) != 0)
+			return r;
 	}
 	if (o->c.state == NULL) {
 		hk_err_set("profile %s: --state is required (see --help)",

@@ -82,8 +82,8 @@ parse(struct rp_opts *o, int argc, char **argv)
 			    "--help)", argv[i], o->verb);
 			return HK_ERR_USAGE;
 		}
-		if ((*slot = hk_online_opt_value(argc, argv, &i)) == NULL)
-			return HK_ERR_USAGE;
+		if ((r = hk_opt_once(slot, argc, argv, &i)) != 0)
+			return r;
 	}
 	if (o->c.state == NULL || (strcmp(o->verb, "list") != 0 &&
 	    o->name == NULL)) {

@@ -56,13 +56,11 @@ hk_online_common_opt(struct hk_online_opts *o, int argc, char **argv,
 {
 	*r = 0;
 	if (strcmp(argv[*i], "--state") == 0) {
-		if ((o->state = hk_online_opt_value(argc, argv, i)) == NULL)
-			*r = HK_ERR_USAGE;
+		*r = hk_opt_once(&o->state, argc, argv, i);
 		return 1;
 	}
 	if (strcmp(argv[*i], "--clock") == 0) {
-		if ((o->clock = hk_online_opt_value(argc, argv, i)) == NULL)
-			*r = HK_ERR_USAGE;
+		*r = hk_opt_once(&o->clock, argc, argv, i);
 		return 1;
 	}
 	return 0;
@@ -129,8 +127,16 @@ hk_online_parse(struct hk_online_opts *o, int argc, char **argv,
 {
 	const struct hk_online_arg *a;
 	char names[512];
+	const char *seen[HK_ONLINE_MAX_ARGS] = { NULL };	/* each once */
+	size_t k;
 	int i, r, missing;
 
+	for (a = args, k = 0; a != NULL && a->name != NULL; a++)
+		if (++k > HK_ONLINE_MAX_ARGS) {
+			hk_err_set("%s: more than %d options in the command's "
+			    "table", a->name, HK_ONLINE_MAX_ARGS);
+			return HK_ERR_INTERNAL;
+		}
 	for (i = 1; i < argc; i++) {
 		if (hk_online_common_opt(o, argc, argv, &i, &r)) {
 			if (r != 0)
@@ -145,6 +151,18 @@ hk_online_parse(struct hk_online_opts *o, int argc, char **argv,
 			if (strcmp(argv[i], a->name) == 0)
 				break;
 		if (a != NULL && a->name != NULL) {
+			k = (size_t)(a - args);
+			if (seen[k] != NULL && a->flag != NULL)
+				return hk_err_twice(a->name, NULL, NULL);
+			if (seen[k] != NULL) {
+				if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+					hk_err_set("%s: needs a value",
+					    a->name);
+					return HK_ERR_USAGE;
+				}
+				return hk_err_twice(a->name, seen[k],
+				    argv[i + 1]);
+			}
 			if (a->flag != NULL)
 				*a->flag = 1;
 			else if (a->num != NULL) {
@@ -153,6 +171,7 @@ hk_online_parse(struct hk_online_opts *o, int argc, char **argv,
 			} else if ((*a->value = hk_online_opt_value(argc, argv,
 			    &i)) == NULL)
 				return HK_ERR_USAGE;
+			seen[k] = argv[i];
 		} else if (operand == NULL) {
 			hk_err_set("%s: unknown argument (see --help)",
 			    argv[i]);

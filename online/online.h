@@ -118,11 +118,14 @@ struct hk_online_operand {
 /*
  * A command line: the common options, --help (usage on stdout, returns 1),
  * the table's options (args may be NULL) and at most one operand (may be
- * NULL). The caller zeroes o and the values first. 0, or HK_ERR_USAGE with
+ * NULL). The caller zeroes o and the values first. Every option is once
+ * only (a table holds at most HK_ONLINE_MAX_ARGS). 0, or HK_ERR_USAGE with
  * one line: "X: unknown argument", "X: unknown option" (with an
- * operand), "X: one BUNDLE only", "--opt: needs a value", or "--state, --a
- * and OPERAND are required". Checks between options stay the command's.
+ * operand), "X: one BUNDLE only", "--opt: needs a value", "--opt: given
+ * twice (once only)..." (hk_err_twice) or "--state, --a and OPERAND are
+ * required". Checks between options stay the command's.
  */
+#define HK_ONLINE_MAX_ARGS	32
 int hk_online_parse(struct hk_online_opts *o, int argc, char **argv,
     const char *usage, const struct hk_online_arg *args,
     const struct hk_online_operand *operand);

@@ -125,6 +125,31 @@ hk_err_msg(void)
 	return hk_detail;
 }
 
+int
+hk_err_twice(const char *name, const char *first, const char *second)
+{
+	/* a passphrase source (--passin pass:...) may be the secret */
+	if (first == NULL || strstr(name, "passin") != NULL)
+		hk_err_set("%s: given twice (once only)", name);
+	else
+		hk_err_set("%s: given twice (once only): '%.60s' and '%.60s'",
+		    name, first, second != NULL ? second : "");
+	return HK_ERR_USAGE;
+}
+
+int
+hk_opt_once(const char **slot, int argc, char **argv, int *i)
+{
+	if (*i + 1 >= argc || argv[*i + 1][0] == '\0') {
+		hk_err_set("%s: needs a value", argv[*i]);
+		return HK_ERR_USAGE;
+	}
+	if (*slot != NULL)
+		return hk_err_twice(argv[*i], *slot, argv[*i + 1]);
+	*slot = argv[++*i];
+	return 0;
+}
+
 void
 hk_err_clear(void)
 {

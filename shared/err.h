@@ -61,6 +61,21 @@ int hk_exit_code(int r);
  * argument may be hk_err_msg() itself: hk_err_set("lint: %s",
  * hk_err_msg()) puts a prefix before the detail. */
 void hk_err_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A once-only option met a second time (a repeated --state, --out, --clock
+ * is nearly always a slip in a script or a paste): HK_ERR_USAGE with
+ * "--name: given twice (once only): 'first' and 'second'", each value cut
+ * to 60 bytes; a flag (first NULL) and a passphrase source (a name with
+ * "passin": its value may be the secret) get "--name: given twice (once
+ * only)" alone.
+ */
+int hk_err_twice(const char *name, const char *first, const char *second);
+/*
+ * "--name VALUE" of a once-only option at argv[*i] into *slot (NULL until
+ * then): 0 with *i on the value, or HK_ERR_USAGE with "--name: needs a
+ * value" (none, or an empty one) or hk_err_twice's line when *slot is set.
+ */
+int hk_opt_once(const char **slot, int argc, char **argv, int *i);
 /* Append OpenSSL's queued error text to the detail, then clear the queue. */
 void hk_err_add_openssl(void);
 /* The detail, or "" when none was set. */

@@ -163,6 +163,10 @@ hk_review_opt(struct hk_review_opts *o, int argc, char **argv, int *i,
 			*r = HK_ERR_USAGE;
 			return 1;
 		}
+		if (*slot[k] != NULL) {
+			*r = hk_err_twice(names[k], *slot[k], argv[*i + 1]);
+			return 1;
+		}
 		*slot[k] = argv[++*i];
 		return 1;
 	}

@@ -42,7 +42,8 @@ struct hk_review_opts {
 /*
  * One of review's own options at argv[*i] (--since, --from-seq, --until,
  * --hours, --routine-actors): 1 when it was one (its value taken, *r 0 or
- * HK_ERR_USAGE when the value is missing), 0 when not.
+ * HK_ERR_USAGE when the value is missing or the option was given before,
+ * each once only), 0 when not.
  */
 int hk_review_opt(struct hk_review_opts *o, int argc, char **argv, int *i,
     int *r);
