@@ -77,7 +77,9 @@ awk -F'\t' '$2 == "ldif" { print $3 }' "$T/access.md" >"$T/top.ldif"
 slapd_start "$L/slapd.conf" "$L/slapd.log" stats || true
 ok "slapd answers on $URI" ldapsearch -x -H "$URI" -s base -b ""
 ADMIN=(-D cn=admin,c=JP -w "$HK_LDAP_PW")
-push() { "$ON" ldap-push --state "$O" --ldap "$URI" --bind-dn cn=admin,c=JP --passin env:HK_LDAP_PW "$@"; }
+push() { push_at "$URI" "$@"; }
+# push_at URI ...: to another server (--ldap is once only)
+push_at() { local u=$1; shift; "$ON" ldap-push --state "$O" --ldap "$u" --bind-dn cn=admin,c=JP --passin env:HK_LDAP_PW "$@"; }
 # get DN ATTR: the values of ATTR of entry DN, as the administrator, one
 # file each in $T/get (ldapsearch -tt); their paths on stdout.
 get() {
@@ -92,7 +94,7 @@ CDP="ou=CRL Distribution Points,ou=Kumamoto-ken,o=JPKI,c=JP"
 # Refusals.
 fails "usage: --ldap is required" 2 "are required" "$ON" ldap-push --state "$O" --repo "$P" --bind-dn x
 fails "plain ldap:// to another host is refused (the password in clear)" 2 \
-	"plain ldap:// only to the loopback" push --repo "$P" --ldap ldap://ldap.example.jp
+	"plain ldap:// only to the loopback" push_at ldap://ldap.example.jp --repo "$P"
 fails "nothing published there" 3 "nothing published yet" push --repo "$T/none"
 fails "a wrong bind password: one line, exit 4" 4 \
 	"ldap://127.0.0.1:$PORT: cn=admin,c=JP: bind: Invalid credentials" \
@@ -110,7 +112,7 @@ for _ in $(seq 300); do [ -e "$T/closed" ] && break; sleep 0.1; done
 CLOSED=$(cat "$T/closed")
 t0=$(date +%s)
 fails "a closed port: one line, exit 8" 8 "ldap://127.0.0.1:$CLOSED: cn=admin,c=JP: bind: Can't contact LDAP server" \
-	push --repo "$P" --ldap "ldap://127.0.0.1:$CLOSED"
+	push_at "ldap://127.0.0.1:$CLOSED" --repo "$P"
 echo "# ... it took $(($(date +%s) - t0)) s"
 kill "$CLOSEDP" 2>/dev/null; wait "$CLOSEDP" 2>/dev/null || true; CLOSEDP=
 # a listener that accepts and never answers, on a port of its own (in
@@ -127,7 +129,7 @@ for _ in $(seq 300); do [ -e "$T/silent" ] && break; sleep 0.1; done
 SPORT=$(cat "$T/silent")
 t0=$(date +%s)
 fails "a server that never answers: --timeout 2, one line, exit 8" 8 "bind: no answer within 2 s" \
-	push --repo "$P" --ldap "ldap://127.0.0.1:$SPORT" --timeout 2
+	push_at "ldap://127.0.0.1:$SPORT" --repo "$P" --timeout 2
 echo "# ... it took $(($(date +%s) - t0)) s"
 for _ in $(seq 50); do [ -e "$T/silent.n" ] && break; sleep 0.1; done
 check "... one connection, not tried again" test "$(cat "$T/silent.n" 2>/dev/null)" = 1
