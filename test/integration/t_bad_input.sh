@@ -201,6 +201,52 @@ fails "bundle create --generation +1: digits only" 2 "^hanko-offline bundle: --g
 	"$OFF" bundle create --state "$S" --type root-generation --out "$T/b-gen" --generation +1 "$PROFILE"
 check "... nothing made" test ! -e "$T/b-gen"
 
+# A once-only option given twice (two states, two outputs, two clocks: a
+# slip in a script or a paste) is a usage error naming the option and both
+# values, nothing done; it was taken, the last one counting. --share and
+# --passin stay repeatable.
+mapfile -t args < <(share_args "$T/ca" 1 2 3)
+before=$(snap)
+logsum=$(sha256sum <"$S/audit/audit.log")
+rlogsum=$(sha256sum <"$T/real/state/audit/audit.log")
+fails "audit verify --state twice: refused (usage), both named" 2 \
+	"^hanko-offline audit: --state: given twice \(once only\): '$S' and '$T/real/state'$" \
+	"$OFF" audit verify --state "$S" --state "$T/real/state"
+fails "activate --clock twice: refused before a share is opened" 2 \
+	"^hanko-offline activate: --clock: given twice \(once only\): '2030-01-02T03:00:00Z' and '2030-01-03T03:00:00Z'$" \
+	"$OFF" activate --state "$S" "${args[@]}" --clock 2030-01-02T03:00:00Z --clock 2030-01-03T03:00:00Z
+fails "... the same value twice is refused too" 2 "^hanko-offline activate: --clock: given twice \(once only\)" \
+	"$OFF" activate --state "$S" --clock 2030-01-02T03:00:00Z "${args[@]}" --clock 2030-01-02T03:00:00Z
+fails "bundle create --out twice: refused" 2 \
+	"^hanko-offline bundle: --out: given twice \(once only\): '$T/b-1' and '$T/b-2'$" \
+	"$OFF" bundle create --state "$S" "${args[@]}" --type root-generation --out "$T/b-1" --out "$T/b-2" "$PROFILE"
+check "... neither made" test ! -e "$T/b-1" -a ! -e "$T/b-2"
+fails "backup --key twice (a command's own option): refused" 2 \
+	"^hanko-offline backup: --key: given twice \(once only\): 'root-1' and 'audit-1'$" \
+	"$OFF" backup --state "$S" "${args[@]}" --key root-1 --key audit-1 --out "$T/bk.hkb"
+check "... nothing made" test ! -e "$T/bk.hkb"
+fails "audit note --text twice (a parser of its own): refused" 2 \
+	"^hanko-offline audit: --text: given twice \(once only\): 'a' and 'b'$" \
+	"$OFF" audit note --state "$S" --event room.enter --actors yamada --text a --text b
+fails "audit review --since twice (review's options): refused" 2 \
+	"^hanko-offline audit: --since: given twice \(once only\): '2030-01-01T00:00:00Z' and '2030-01-02T00:00:00Z'$" \
+	"$OFF" audit review --state "$S" --since 2030-01-01T00:00:00Z --since 2030-01-02T00:00:00Z
+fails "ceremony run --rehearsal twice (a flag): refused" 2 "^hanko-offline ceremony: --rehearsal: given twice \(once only\)$" \
+	"$OFF" ceremony run "$HANKO_SRC/ceremony-scripts/backup.yaml" --state "$S" --rehearsal --rehearsal
+fails "roster set-passphrase --passin twice: refused, neither value said (it may be the passphrase)" 2 \
+	"^hanko-offline roster: --passin: given twice \(once only\)$" \
+	"$OFF" roster set-passphrase --state "$S" --person watanabe --passin pass:First-Secret-91 --passin pass:Second-Secret-92
+check "... no passphrase on stderr" bash -c "! grep -q Secret '$T/err'"
+fails "qr encode --chunk twice: refused" 2 "^hanko-offline qr: --chunk: given twice \(once only\): '100' and '200'$" \
+	"$OFF" qr encode "$PROFILE" --out "$T/qr-twice" --chunk 100 --chunk 200
+check "... nothing made" test ! -e "$T/qr-twice"
+check "... the state and its log unchanged by all of them" \
+	test "$(snap)" = "$before" -a "$(sha256sum <"$S/audit/audit.log")" = "$logsum"
+check "... the real CA's log too (the second --state not verified)" \
+	test "$(sha256sum <"$T/real/state/audit/audit.log")" = "$rlogsum"
+ok "activate: --share and --passin, repeatable, taken three times" "$OFF" activate --state "$S" "${args[@]}"
+check "... three shares opened" test "$(tail -8 "$S/audit/audit.log" | grep -c '	share.open	ok	')" = 3
+
 # init's clean-up runs no shell: a --state name holding a quote and a
 # command, and a medium that cannot be written (a file where suzuki's folder
 # goes), so init fails after its temporary state (token, sealed PINs) exists.

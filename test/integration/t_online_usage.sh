@@ -3,7 +3,7 @@
 # one parser (online/common.c hk_online_parse), serve among them: --help, a
 # missing option or operand named with the others required, an unknown
 # argument, an option without its value, a number out of its range, a second
-# operand, and flags.
+# operand, flags, and an option given twice.
 # Each refusal is one line on stderr with exit 2 (hanko-online(1), EXIT
 # STATUS), before any state folder is read: --state names a folder that
 # does not exist.
@@ -122,6 +122,37 @@ fails "request --out '': needs a value" 2 "^hanko-online request: --out: needs a
 fails "a file given as the state folder: not a state (exit 3), not an I/O error" 3 \
 	"^hanko-online history: $HANKO_SRC/README.md: not a hanko CA state folder \(not a folder\)$" \
 	"$ON" history --state "$HANKO_SRC/README.md" --resident-id 12345678901
+# A once-only option given twice (two states, two outputs, two clocks: a
+# slip in a script or a paste) is a usage error naming the option and both
+# values; it was taken, the last one counting (publish went on to the
+# second state: exit 3 here).
+fails "publish --state twice: refused (usage), both named" 2 \
+	"^hanko-online publish: --state: given twice \(once only\): '$NO' and '$T/other'$" \
+	"$ON" publish --state "$NO" --state "$T/other" --repo r
+fails "history --clock twice, the same value: refused" 2 \
+	"^hanko-online history: --clock: given twice \(once only\): '2026-04-01T00:00:00Z' and '2026-04-01T00:00:00Z'$" \
+	"$ON" history --state "$NO" --clock 2026-04-01T00:00:00Z --resident-id 12345678901 --clock 2026-04-01T00:00:00Z
+fails "issue --out twice (a command's option): refused" 2 \
+	"^hanko-online issue: --out: given twice \(once only\): 'o1' and 'o2'$" \
+	"$ON" issue --state "$NO" --batch b.csv --out o1 --out o2
+fails "issue --threads twice (a number): refused" 2 \
+	"^hanko-online issue: --threads: given twice \(once only\): '2' and '4'$" \
+	"$ON" issue --state "$NO" --batch b.csv --out o --threads 2 --threads 4
+fails "issue --replace twice (a flag): refused" 2 "^hanko-online issue: --replace: given twice \(once only\)$" \
+	"$ON" issue --state "$NO" --batch b.csv --out o --replace --replace
+fails "ldap-push --passin twice: refused, neither value said (it may be the password)" 2 \
+	"^hanko-online ldap-push: --passin: given twice \(once only\)$" \
+	"$ON" ldap-push --state "$NO" --repo r --ldap ldap://127.0.0.1:1 --bind-dn x --passin pass:Pw-One-81 --passin pass:Pw-Two-82
+check "... no password on stderr" bash -c "! grep -q Pw- '$T/err'"
+fails "index-page --repo twice (a parser of its own): refused" 2 \
+	"^hanko-online index-page: --repo: given twice \(once only\): 'r1' and 'r2'$" \
+	"$ON" index-page --repo r1 --repo r2
+fails "audit review --until twice (review's options): refused" 2 \
+	"^hanko-online audit: --until: given twice \(once only\): '2026-04-01T00:00:00Z' and '2026-05-01T00:00:00Z'$" \
+	"$ON" audit review --state "$NO" --until 2026-04-01T00:00:00Z --until 2026-05-01T00:00:00Z
+fails "rp add --name twice: refused" 2 "^hanko-online rp: --name: given twice \(once only\): 'a' and 'b'$" \
+	"$ON" rp add --state "$NO" --name a --name b
+check "... nothing made" test ! -e "$NO" -a ! -e "$T/other" -a ! -e o1 -a ! -e o2 -a ! -e r1 -a ! -e r2
 # Past the parse, the missing state folder is what is refused (exit 3).
 rc=0; "$ON" history --state "$NO" --resident-id 12345678901 >/dev/null 2>"$T/err" || rc=$?
 check "a complete command line goes on to the state (exit 3: no state)" test "$rc" = 3
