@@ -132,7 +132,7 @@ hk_err_twice(const char *name, const char *first, const char *second)
 	if (first == NULL || strstr(name, "passin") != NULL)
 		hk_err_set("%s: given twice (once only)", name);
 	else
-		hk_err_set("%s: given twice (once only): '%.60s' and '%.60s'",
+		hk_err_set("%s: given twice (once only): '%.256s' and '%.256s'",
 		    name, first, second != NULL ? second : "");
 	return HK_ERR_USAGE;
 }

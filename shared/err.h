@@ -65,7 +65,7 @@ void hk_err_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * A once-only option met a second time (a repeated --state, --out, --clock
  * is nearly always a slip in a script or a paste): HK_ERR_USAGE with
  * "--name: given twice (once only): 'first' and 'second'", each value cut
- * to 60 bytes; a flag (first NULL) and a passphrase source (a name with
+ * to 256 bytes; a flag (first NULL) and a passphrase source (a name with
  * "passin": its value may be the secret) get "--name: given twice (once
  * only)" alone.
  */
