@@ -19,6 +19,7 @@
 #define HK_CEREMONY_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <openssl/evp.h>
@@ -203,7 +204,9 @@ struct hk_cer_opts {
 #define HK_CER_JOLD_MAX		64
 struct hk_cer_jentry {
 	int key;			/* 1: a key id "root-<n>"; 0: a file */
-	char v[256];			/* the id, or "certs/<name>" */
+	int arl;			/* 1: ARLs certs/arl/arl-<n>.crl, n in
+					 * v "<first>..<last>" (key 0) */
+	char v[256];			/* the id, "certs/<name>" or the range */
 };
 
 /* A running ceremony: what steps may read and use. */
@@ -253,6 +256,9 @@ int hk_cer_journal_begin(struct hk_cer *c);
 int hk_cer_journal_key(struct hk_cer *c, const unsigned char *id,
     size_t idlen);
 int hk_cer_journal_file(struct hk_cer *c, const char *abs);
+/* Name, durably, the ARLs certs/arl/arl-<first..last>.crl before the step
+ * writes them (refused when one is there already). */
+int hk_cer_journal_arls(struct hk_cer *c, uint64_t first, uint64_t last);
 /* After each step: the journal names what the undo would remove now
  * (failed: and what the step was about to make and is still there). */
 void hk_cer_journal_step_done(struct hk_cer *c, int failed);

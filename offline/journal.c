@@ -6,14 +6,17 @@
  * "Killed runs").
  *
  * Written (temporary file, fsync, rename, folder fsync: hk_file_write)
- * BEFORE a root key is generated (its id) and before a certificate file is
- * created under certs/ (its path); rewritten after each step from what the
- * steps' undo would remove now (a commit has cleared it: key_made 0,
- * nwritten 0); removed at the run's normal end. Recovery, right after the
- * quorum activated the token in the next ceremony run, under dual control,
- * removes what the journal names and nothing state.conf or issued.txt names
- * (a kill between a commit's state.conf and the journal's rewrite leaves
- * the journal naming what is committed: kept).
+ * BEFORE a root key is generated (its id), before a certificate file is
+ * created under certs/ (its path) and before arl-batch writes its ARLs
+ * under certs/arl/ (their numbers, one range); rewritten after each step
+ * from what the steps' undo would remove now (a commit has cleared it:
+ * key_made 0, nwritten 0, arl-batch's files 0); removed at the run's
+ * normal end. Recovery, right after the quorum activated the token in the
+ * next ceremony run, under dual control, removes what the journal names
+ * and nothing state.conf or issued.txt names (an ARL numbered up to
+ * arl.last-number is committed; a kill between a commit's state.conf and
+ * the journal's rewrite leaves the journal naming what is committed:
+ * kept).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,9 +27,11 @@
 
 #include "atomic.h"
 #include "ceremony.h"
+#include "crl.h"
 #include "err.h"
 #include "issued.h"
 #include "p11.h"
+#include "step_rollover.h"
 
 #define JOURNAL_HEAD	"hanko-ceremony-journal: 1"
 
@@ -60,6 +65,42 @@ file_rel_ok(const char *rel)
 		    n[i] == '.' || n[i] == '-' || n[i] == '_'))
 			return 0;
 	return 1;
+}
+
+/* "<first>..<last>": ARL numbers from 1 up, first <= last, at most one
+ * batch (HK_CRL_BATCH_MAX), no leading zero. */
+static int
+arl_range(const char *v, uint64_t *first, uint64_t *last)
+{
+	uint64_t n[2] = { 0, 0 };
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		size_t d = 0;
+		if (*v == '0')
+			return 0;
+		for (; *v >= '0' && *v <= '9'; v++, d++) {
+			if (d >= 18)
+				return 0;
+			n[k] = n[k] * 10 + (uint64_t)(*v - '0');
+		}
+		if (d == 0 || (k == 0 && strncmp(v, "..", 2) != 0))
+			return 0;
+		if (k == 0)
+			v += 2;
+	}
+	if (*v != '\0' || n[0] > n[1] || n[1] - n[0] >= HK_CRL_BATCH_MAX)
+		return 0;
+	*first = n[0];
+	*last = n[1];
+	return 1;
+}
+
+/* The word of an entry's journal line. */
+static const char *
+entry_word(const struct hk_cer_jentry *e)
+{
+	return e->key ? "key" : e->arl ? "arl" : "file";
 }
 
 /* The path under the state folder of abs as "certs/x", or NULL. */
@@ -120,8 +161,8 @@ journal_write(struct hk_cer *c)
 	    "ceremony:", c->jold_run)) != 0)
 		return r;
 	for (j = 0; j < c->njold; j++) {
-		if ((r = add_line(buf, sizeof(buf), &off, c->jold[j].key ?
-		    "key" : "file", c->jold[j].v)) != 0)
+		if ((r = add_line(buf, sizeof(buf), &off,
+		    entry_word(&c->jold[j]), c->jold[j].v)) != 0)
 			return r;
 		n++;
 	}
@@ -151,6 +192,23 @@ journal_write(struct hk_cer *c)
 				return r;
 			n++;
 		}
+		/* arl-batch's ARLs (up to a batch, more than written[]
+		 * holds): one range until arl-commit takes them over */
+		if (a == &hk_step_arl_batch) {
+			size_t na;
+			uint64_t last;
+			char range[64];
+			(void)hk_life_arl_file(0, &na, &last);
+			if (na > 0 && last >= na) {
+				snprintf(range, sizeof(range), "%llu..%llu",
+				    (unsigned long long)(last - na + 1),
+				    (unsigned long long)last);
+				if ((r = add_line(buf, sizeof(buf), &off,
+				    "arl", range)) != 0)
+					return r;
+				n++;
+			}
+		}
 	}
 	{
 		char line[512];
@@ -161,8 +219,8 @@ journal_write(struct hk_cer *c)
 			return r;
 	}
 	for (j = 0; j < c->njnext; j++) {
-		if ((r = add_line(buf, sizeof(buf), &off, c->jnext[j].key ?
-		    "key" : "file", c->jnext[j].v)) != 0)
+		if ((r = add_line(buf, sizeof(buf), &off,
+		    entry_word(&c->jnext[j]), c->jnext[j].v)) != 0)
 			return r;
 		n++;
 	}
@@ -172,7 +230,7 @@ journal_write(struct hk_cer *c)
 }
 
 static int
-journal_next(struct hk_cer *c, int key, const char *v)
+journal_next(struct hk_cer *c, int key, int arl, const char *v)
 {
 	int r;
 
@@ -181,6 +239,7 @@ journal_next(struct hk_cer *c, int key, const char *v)
 		return HK_ERR_INTERNAL;
 	}
 	c->jnext[c->njnext].key = key;
+	c->jnext[c->njnext].arl = arl;
 	snprintf(c->jnext[c->njnext].v, sizeof(c->jnext[0].v), "%s", v);
 	c->njnext++;
 	if ((r = journal_write(c)) != 0) {
@@ -191,6 +250,17 @@ journal_next(struct hk_cer *c, int key, const char *v)
 	return r;
 }
 
+/* The path of ARL n under the state folder. */
+static int
+arl_path(const struct hk_cer *c, uint64_t n, char *path, size_t len)
+{
+	char rel[64];
+
+	snprintf(rel, sizeof(rel), "certs/arl/arl-%llu.crl",
+	    (unsigned long long)n);
+	return hk_state_path(c->ca->st, rel, path, len);
+}
+
 /* 1 unless what e names is surely not there (a failed step's intent). */
 static int
 still_there(struct hk_cer *c, const struct hk_cer_jentry *e)
@@ -198,8 +268,18 @@ still_there(struct hk_cer *c, const struct hk_cer_jentry *e)
 	const char *label = hk_state_get(c->ca->st, "token.label");
 	struct hk_p11_key_attrs at;
 	char path[4096];
+	uint64_t n, first, last;
 	int r;
 
+	if (e->arl) {
+		if (!arl_range(e->v, &first, &last))
+			return 1;
+		for (n = first; n <= last; n++)
+			if (arl_path(c, n, path, sizeof(path)) != 0 ||
+			    hk_path_lookup(path) != 0)
+				return 1;
+		return 0;
+	}
 	if (!e->key)
 		return hk_state_path(c->ca->st, e->v, path, sizeof(path)) != 0 ||
 		    hk_path_lookup(path) != 0;
@@ -229,6 +309,7 @@ hk_cer_journal_key(struct hk_cer *c, const unsigned char *id, size_t idlen)
 	/* only what this run makes is named: a key there already is not */
 	{
 		struct hk_cer_jentry e;
+		memset(&e, 0, sizeof(e));
 		e.key = 1;
 		snprintf(e.v, sizeof(e.v), "%s", v);
 		if (still_there(c, &e)) {
@@ -239,7 +320,7 @@ hk_cer_journal_key(struct hk_cer *c, const unsigned char *id, size_t idlen)
 			return HK_ERR_EXISTS;
 		}
 	}
-	return journal_next(c, 1, v);
+	return journal_next(c, 1, 0, v);
 }
 
 int
@@ -258,7 +339,36 @@ hk_cer_journal_file(struct hk_cer *c, const char *abs)
 	}
 	if (r != 0)
 		return r;
-	return journal_next(c, 0, rel);
+	return journal_next(c, 0, 0, rel);
+}
+
+int
+hk_cer_journal_arls(struct hk_cer *c, uint64_t first, uint64_t last)
+{
+	char v[64], path[4096];
+	uint64_t n, f, l;
+	int r;
+
+	snprintf(v, sizeof(v), "%llu..%llu", (unsigned long long)first,
+	    (unsigned long long)last);
+	if (!arl_range(v, &f, &l)) {
+		hk_err_set("ceremony journal: ARLs %s: not a range of one "
+		    "batch", v);
+		return HK_ERR_INTERNAL;
+	}
+	/* only what this run makes is named: an ARL there already is not */
+	for (n = first; n <= last; n++) {
+		if ((r = arl_path(c, n, path, sizeof(path))) != 0)
+			return r;
+		if ((r = hk_path_lookup(path)) == 1) {
+			hk_err_set("%s: already exists; refusing to overwrite",
+			    path);
+			return HK_ERR_EXISTS;
+		}
+		if (r != 0)
+			return r;
+	}
+	return journal_next(c, 0, 1, v);
 }
 
 void
@@ -309,6 +419,7 @@ journal_load(const char *state_dir, struct hk_journal *j)
 	char *line, *next;
 	size_t len;
 	unsigned long ln = 0;
+	uint64_t af, al;
 	int r;
 
 	memset(j, 0, sizeof(*j));
@@ -334,17 +445,20 @@ journal_load(const char *state_dir, struct hk_journal *j)
 		} else if (j->n < sizeof(j->e) / sizeof(j->e[0]) &&
 		    ((strncmp(line, "key ", 4) == 0 && key_id_ok(line + 4)) ||
 		    (strncmp(line, "file ", 5) == 0 &&
-		    file_rel_ok(line + 5)))) {
+		    file_rel_ok(line + 5)) || (strncmp(line, "arl ", 4) == 0 &&
+		    arl_range(line + 4, &af, &al)))) {
 			j->e[j->n].key = line[0] == 'k';
+			j->e[j->n].arl = line[0] == 'a';
 			snprintf(j->e[j->n].v, sizeof(j->e[0].v), "%s",
-			    line + (line[0] == 'k' ? 4 : 5));
+			    line + (line[0] == 'f' ? 5 : 4));
 			j->n++;
 			continue;
 		}
 		hk_err_set("%s:%lu: not a line of a ceremony journal (\"%s\", "
-		    "\"ceremony: ...\", \"key root-<n>\" or \"file "
-		    "certs/<name>\"); nothing is removed: look at it with the "
-		    "auditor (docs/ceremonies.md \"Killed runs\")", j->path,
+		    "\"ceremony: ...\", \"key root-<n>\", \"file "
+		    "certs/<name>\" or \"arl <first>..<last>\"); nothing is "
+		    "removed: look at it with the auditor (docs/ceremonies.md "
+		    "\"Killed runs\")", j->path,
 		    ln, ln == 1 ? JOURNAL_HEAD : "...");
 		free(buf);
 		return HK_ERR_STATE;
@@ -454,7 +568,8 @@ hk_cer_journal_stray(struct hk_cer *c, const char *rel)
 	hk_err_keep(&saved);
 	if (hk_issued_load(c->ca->st->dir, &reg) == 0)
 		for (i = 0; i < c->njold; i++)
-			if (!c->jold[i].key && strcmp(c->jold[i].v, rel) == 0 &&
+			if (!c->jold[i].key && !c->jold[i].arl &&
+			    strcmp(c->jold[i].v, rel) == 0 &&
 			    !committed(c->ca->st, reg, 0, rel))
 				found = 1;
 	hk_issued_free(reg);
@@ -470,6 +585,85 @@ hk_cer_journal_pending(const char *state_dir)
 	if (hk_journal_path(state_dir, path, sizeof(path)) != 0)
 		return 0;
 	return hk_path_lookup(path) == 1;
+}
+
+/*
+ * The ARLs of an entry "arl <first>..<last>": each one numbered up to
+ * state.conf's arl.last-number is the CA's (arl-commit records it, and
+ * only it, when it takes a batch over): kept; each other one is removed if
+ * it is there and a regular file (crl.remove ok). What became of them in
+ * what. arl.last-number that is not a number: nothing removed.
+ */
+static int
+recover_arls(struct hk_cer *c, const char *v, const char *who, char *what,
+    size_t len)
+{
+	const char *lv = hk_state_get(c->ca->st, "arl.last-number");
+	unsigned long long kept_to = 0;
+	uint64_t first, last, n;
+	unsigned removed = 0, gone = 0, kept = 0;
+	char path[4096], *end;
+	size_t off = 0;
+	struct stat sb;
+	int r;
+
+	if (!arl_range(v, &first, &last)) {
+		hk_err_set("ceremony journal: arl %s: not a range", v);
+		return HK_ERR_STATE;
+	}
+	if (lv != NULL) {
+		errno = 0;
+		kept_to = strtoull(lv, &end, 10);
+		if (*lv < '0' || *lv > '9' || *end != '\0' || errno != 0) {
+			hk_err_set("%s/state.conf: arl.last-number \"%s\" is "
+			    "not a number; no ARL removed", c->ca->st->dir, lv);
+			return HK_ERR_STATE;
+		}
+	}
+	for (n = first; n <= last; n++) {
+		if (n <= kept_to) {
+			kept++;
+			continue;
+		}
+		if ((r = arl_path(c, n, path, sizeof(path))) != 0)
+			return r;
+		if (lstat(path, &sb) != 0) {
+			if (errno != ENOENT) {
+				hk_err_set("%s: cannot look up: %s", path,
+				    strerror(errno));
+				return HK_ERR_IO;
+			}
+			gone++;
+			continue;
+		}
+		if (!S_ISREG(sb.st_mode)) {
+			hk_err_set("%s: named by the ceremony journal but not "
+			    "a regular file; nothing removed", path);
+			return HK_ERR_STATE;
+		}
+		if (unlink(path) != 0 || hk_dir_sync(path) != 0) {
+			hk_err_set("%s: cannot remove: %s", path,
+			    strerror(errno));
+			return HK_ERR_IO;
+		}
+		if ((r = hk_ca_audit(c->ca, "crl.remove", "ok", who, "%s "
+		    "removed: an ARL no arl-commit took over, left by a "
+		    "ceremony run that ended without its undo (%s)", path,
+		    c->jold_run)) != 0)
+			return r;
+		removed++;
+	}
+	what[0] = '\0';
+	if (kept > 0)
+		off += (size_t)snprintf(what + off, len - off, "kept %u "
+		    "(committed: arl.last-number = %s)", kept, lv);
+	if (removed > 0 && off < len)
+		off += (size_t)snprintf(what + off, len - off, "%sremoved %u",
+		    off ? ", " : "", removed);
+	if (gone > 0 && off < len)
+		snprintf(what + off, len - off, "%snot there %u", off ? ", " :
+		    "", gone);
+	return 0;
 }
 
 int
@@ -491,9 +685,15 @@ hk_cer_recover(struct hk_cer *c, const char *who, char *detail, size_t len)
 	for (i = 0; i < c->njold; i++) {
 		const char *v = c->jold[i].v;
 		const char *what = "";
+		char arlwhat[160];
 		struct stat sb;
 
-		if (committed(c->ca->st, reg, c->jold[i].key, v)) {
+		if (c->jold[i].arl) {
+			if ((r = recover_arls(c, v, who, arlwhat,
+			    sizeof(arlwhat))) != 0)
+				goto out;
+			what = arlwhat;
+		} else if (committed(c->ca->st, reg, c->jold[i].key, v)) {
 			what = "kept (committed: named by state.conf or "
 			    "issued.txt)";
 		} else if (c->jold[i].key) {
@@ -559,7 +759,7 @@ hk_cer_recover(struct hk_cer *c, const char *who, char *detail, size_t len)
 		if (off < len)
 			off += (size_t)snprintf(detail + off, len - off,
 			    "%s %s%s %s", i ? ";" : "", c->jold[i].key ?
-			    "key " : "", v, what);
+			    "key " : c->jold[i].arl ? "arl " : "", v, what);
 	}
 	if (c->njold == 0 && off < len)
 		snprintf(detail + off, len - off, " nothing named");
@@ -625,7 +825,7 @@ hk_cer_journal_show(const char *state_dir, FILE *out)
 		    j->ceremony : "?");
 		for (i = 0; i < j->n; i++)
 			fprintf(out, "                 may be left: %s %s\n",
-			    j->e[i].key ? "key" : "file", j->e[i].v);
+			    entry_word(&j->e[i]), j->e[i].v);
 		fprintf(out, "                 the next ceremony run with "
 		    "quorum-activate removes what nothing committed names "
 		    "(docs/ceremonies.md \"Killed runs\")\n");

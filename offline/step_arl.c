@@ -439,8 +439,11 @@ batch_run(struct hk_cer *c, const struct hk_script_step *st,
 		r = HK_ERR_INTERNAL;
 		goto out;
 	}
-	/* 3. the files, all or none */
-	if ((r = hk_dir_ensure(dir, 0755)) != 0)
+	/* 3. the files, all or none, named first by the ceremony journal
+	 * (one range: a run killed from here on is recovered by the next,
+	 * docs/ceremonies.md "Killed runs") */
+	if ((r = hk_cer_journal_arls(c, last + 1, last + n)) != 0 ||
+	    (r = hk_dir_ensure(dir, 0755)) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if ((size_t)snprintf(arl_files[narl_files],

@@ -186,4 +186,48 @@ check "... the next run's recovery kept root-2 (registered in issued.txt), destr
 	"grep -q '	ceremony.recover	ok	.*key root-2 kept (committed' '$S/audit/audit.log' &&
 	! grep -q '	key.destroy	' '$S/audit/audit.log'"
 check "... root-2 is still in the token" test "$(root2_keys)" = 1
+# 6. ARLs (certs/arl/, up to a batch: one "arl FIRST..LAST" entry). An
+# arl-batch killed after its arl-batch step leaves 35 ARLs no arl-commit took
+# over; the next run removes them and makes the batch again with the same
+# numbers (arl.last-number never moved: none reached the online side). A
+# batch killed right AFTER arl-commit is the CA's: kept byte for byte (on
+# ca1, generation 1, no ARL yet).
+S=$T/ca1/state
+mapfile -t SH < <(share_args "$T/ca1" 2 4 5)
+A=$S/certs/arl
+BATCH=$HANKO_SRC/ceremony-scripts/arl-batch.yaml
+killed arl "$BATCH" 2026-04-03T09:00:00Z
+check "... ARLs 1..35 left, no arl.last-number, the journal names them as one range" bash -c \
+	"[ \$(ls '$A' | wc -l) = 35 ] && [ -e '$A/arl-35.crl' ] && ! grep -q '^arl.last-number' '$S/state.conf' &&
+	grep -qx 'arl 1..35' '$S/ceremony.journal'"
+ok "status runs" "$OFF" status --state "$S"
+check "status says the ARLs may be left" grep -q 'may be left: arl 1..35' "$HANKO_TMP/out"
+sha256sum "$A"/arl-*.crl >"$T/arl-left.sum"
+ok "arl-batch runs again after the kill (not refused: arl-1.crl already exists)" "$OFF" ceremony run "$BATCH" \
+	--state "$S" --clock 2026-04-03T09:30:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+check "... the recovery removed the 35 left (crl.remove each, its own record), the journal gone" bash -c \
+	"last_run() { tac '$S/audit/audit.log' | sed '/	ceremony.start	/q'; }
+	last_run | grep -q '	ceremony.recover	ok	.*arl 1..35 removed 35	' &&
+	[ \$(last_run | grep -c '	crl.remove	ok	.*certs/arl/arl-[0-9]*.crl removed: an ARL no arl-commit took over') = 35 ] &&
+	[ ! -e '$S/ceremony.journal' ]"
+check "... the batch made again: ARLs 1..35 new (none the killed run's), no 36, arl.last-number = 35" bash -c \
+	"[ \$(ls '$A' | wc -l) = 35 ] && [ ! -e '$A/arl-36.crl' ] && grep -q '^arl.last-number = 35$' '$S/state.conf' &&
+	! sha256sum -c --quiet '$T/arl-left.sum' >/dev/null 2>&1 &&
+	[ \$(sha256sum -c '$T/arl-left.sum' 2>/dev/null | grep -c ': OK$') = 0 ]"
+check "... ARL 1 says cRLNumber 1 and verifies under root-1" bash -c \
+	"openssl crl -inform DER -in '$A/arl-1.crl' -noout -crlnumber | grep -qx 'crlNumber=0x01' &&
+	openssl crl -inform DER -in '$A/arl-1.crl' -noout -verify -CAfile '$S/certs/root-1.pem' 2>&1 | grep -q 'verify OK'"
+sed 's/count: 35/count: 3/' "$BATCH" >"$T/arl-3.yaml"
+killed commit "$T/arl-3.yaml" 2026-04-04T09:00:00Z
+check "... arl.last-number = 38, the journal still names ARLs 36..38" bash -c \
+	"grep -q '^arl.last-number = 38$' '$S/state.conf' && grep -qx 'arl 36..38' '$S/ceremony.journal'"
+sha256sum "$A"/arl-*.crl >"$T/arl-all.sum"
+csr 2048 "$PFX/OU=Issuing CA 1/OU=TEST" "$T/iss6.csr"
+ok "issue-subca runs after the kill" "$OFF" ceremony run "$SUBCA" --state "$S" \
+	--clock 2026-04-04T09:30:00Z --confirm-digests $(ins "$T/iss6.csr") "${SH[@]}" "${OPS[@]}"
+check "... its recovery kept every committed ARL (1..38) byte-identical, removed none" bash -c \
+	"[ \$(wc -l <'$T/arl-all.sum') = 38 ] && sha256sum -c --quiet '$T/arl-all.sum' && [ \$(ls '$A' | wc -l) = 38 ] &&
+	tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -q '	ceremony.recover	ok	.*arl 36..38 kept 3 (committed: arl.last-number = 38)' &&
+	! tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -q '	crl.remove	'"
+ok "... the audit log verifies" "$OFF" audit verify --state "$S"
 finish
