@@ -151,6 +151,9 @@ check "... root-1 compromised and arl.last-number recorded, the journal names th
 	"grep -q '^root.1.compromised = ' '$S/state.conf' && grep -q '^arl.last-number = ' '$S/state.conf' &&
 	grep -qx 'file certs/compromise-notice-root-1.txt' '$S/ceremony.journal'"
 sha256sum "$NOTICE" >"$T/notice.sum"
+sha256sum "$S"/certs/arl/arl-*.crl >"$T/earl.sum"
+check "... the journal names the emergency ARL (committed: up to arl.last-number)" bash -c \
+	"L=\$(sed -n 's/^arl.last-number = //p' '$S/state.conf'); grep -qx \"arl \$L..\$L\" '$S/ceremony.journal'"
 rollover_yaml 3 "$T/rollover-3.yaml"
 ok "a rollover to root-3 runs after the kill" "$OFF" ceremony run "$T/rollover-3.yaml" --state "$S" \
 	--clock 2026-10-20T09:00:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
@@ -158,6 +161,10 @@ check "... its recovery kept the committed notice untouched, the journal gone" b
 	"sha256sum -c --quiet '$T/notice.sum' && [ ! -e '$S/ceremony.journal' ] &&
 	tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -q '	ceremony.recover	ok	.*certs/compromise-notice-root-1.txt kept (committed' &&
 	! tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -q '	cert.remove	'"
+check "... and the emergency ARL (every ARL) byte-identical, none removed" bash -c \
+	"sha256sum -c --quiet '$T/earl.sum' &&
+	tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -q '	ceremony.recover	ok	.*arl [0-9]*\.\.[0-9]* kept 1 (committed' &&
+	! tac '$S/audit/audit.log' | sed '/	ceremony.start	/q' | grep -q '	crl.remove	'"
 ok "... the audit log verifies" "$OFF" audit verify --state "$S"
 # 5. A rollover cut off inside rollover-commit, between issued.txt (root-2, its
 # links and issuing 1 re-certified registered) and state.conf (still
