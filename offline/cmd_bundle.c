@@ -290,6 +290,48 @@ own_arls(struct hk_ca *ca, const struct bundle_opts *o,
 	return r;
 }
 
+/*
+ * An arl-batch bundle carries committed ARLs only: an ARL (DER CRL) whose
+ * cRLNumber is above state.conf's arl.last-number was made by a ceremony
+ * run that was killed before its arl-commit, and the next run's recovery
+ * removes it and signs that number again (docs/ceremonies.md "Killed
+ * runs"); carried online, it would make the real one refused there (the
+ * numbers only increase). Files that are not a DER CRL are left to the
+ * online reader.
+ */
+static int
+arls_committed(struct hk_ca *ca, const struct bundle_opts *o,
+    const struct hk_bundle_file *files)
+{
+	const char *last = hk_state_get(ca->st, "arl.last-number");
+	long committed = last != NULL ? strtol(last, NULL, 10) : 0;
+	int i, r = 0;
+
+	if (strcmp(o->type, "arl-batch") != 0)
+		return 0;
+	for (i = 0; i < o->nargs && r == 0; i++) {
+		const unsigned char *p = files[i].data;
+		X509_CRL *c = d2i_X509_CRL(NULL, &p, (long)files[i].len);
+		ASN1_INTEGER *num = c != NULL ? X509_CRL_get_ext_d2i(c,
+		    NID_crl_number, NULL, NULL) : NULL;
+		long n = num != NULL ? ASN1_INTEGER_get(num) : -1;
+
+		if (c != NULL && p == files[i].data + files[i].len &&
+		    num != NULL && (n < 0 || n > committed)) {
+			hk_err_set("%s: cRLNumber %ld is above arl.last-number "
+			    "%ld: an ARL no arl-commit took over (a killed "
+			    "run's, which the next ceremony run removes and "
+			    "signs again: docs/ceremonies.md \"Killed runs\"); "
+			    "nothing bundled", o->args[i], n, committed);
+			r = HK_ERR_STATE;
+		}
+		ASN1_INTEGER_free(num);
+		X509_CRL_free(c);
+	}
+	ERR_clear_error();
+	return r;
+}
+
 static int
 bundle_create(struct bundle_opts *o)
 {
@@ -367,7 +409,8 @@ bundle_create(struct bundle_opts *o)
 			goto fail;
 		}
 	}
-	if ((r = own_arls(ca, o, files, &emergency)) != 0 ||
+	if ((r = arls_committed(ca, o, files)) != 0 ||
+	    (r = own_arls(ca, o, files, &emergency)) != 0 ||
 	    (r = current_root(ca, o->generation, &cert, &uri,
 	    emergency > 0)) != 0)
 		goto fail;

@@ -210,6 +210,10 @@ check "... ARLs 1..35 left, no arl.last-number, the journal names them as one ra
 ok "status runs" "$OFF" status --state "$S"
 check "status says the ARLs may be left" grep -q 'may be left: arl 1..35' "$HANKO_TMP/out"
 sha256sum "$A"/arl-*.crl >"$T/arl-left.sum"
+fails "bundle create of a left ARL: refused, nothing signed or spent (its number is no arl-commit's)" 3 \
+	"^hanko-offline bundle: $A/arl-1\.crl: cRLNumber 1 is above arl\.last-number 0: an ARL no arl-commit took over .*nothing bundled\$" \
+	"$OFF" bundle create --state "$S" --clock 2026-04-03T09:10:00Z --type arl-batch --out "$T/b-left" "${SH[@]}" "$A/arl-1.crl"
+check "... no bundle, no sequence number spent" bash -c "[ ! -e '$T/b-left' ] && ! grep -q '^bundle.sequence' '$S/state.conf'"
 ok "arl-batch runs again after the kill (not refused: arl-1.crl already exists)" "$OFF" ceremony run "$BATCH" \
 	--state "$S" --clock 2026-04-03T09:30:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
 check "... the recovery removed the 35 left (crl.remove each, its own record), the journal gone" bash -c \
