@@ -617,8 +617,7 @@ unbacked_track(struct rv *v, const struct hk_audit_record *rec, time_t t,
 /* offline: a ceremony.start of the period that no ceremony.done follows
  * before the next ceremony.start (or the log's end: then) is a run that
  * was killed (SIGKILL, a power cut) or is still going: what it made
- * before it died was not undone (docs/ceremonies.md "Failures and
- * undo"). Ctrl-C and the like end a run with ceremony.done fail. */
+ * before it died was not undone (docs/ceremonies.md "Killed runs"). Ctrl-C and the like end a run with ceremony.done fail. */
 static void
 cer_unfinished(struct rv *v, const char *then)
 {
@@ -631,7 +630,8 @@ cer_unfinished(struct rv *v, const char *then)
 		fprintf(f, "  %llu %s ceremony.start %s: no ceremony.done "
 		    "follows it %s: the run was killed or the machine lost "
 		    "power, and what it made was not undone "
-		    "(docs/ceremonies.md \"Failures and undo\")\n",
+		    "(docs/ceremonies.md \"Killed runs\": the next ceremony run "
+		    "removes it)\n",
 		    (unsigned long long)v->cer_seq, v->cer_time, v->cer_what,
 		    then);
 }

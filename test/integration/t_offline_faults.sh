@@ -17,7 +17,7 @@
 # file; every transcript written is whole (its result line) and signed when
 # the token was active; audit verify passes; and the same run again without
 # the fault succeeds and leaves what a clean run leaves (docs/ceremonies.md
-# "Failures and undo").
+# "Interrupted", "Killed runs").
 . "$(dirname "$0")/lib.sh"
 . "$HANKO_SRC/test/data/issuance/setup.sh"
 fresh_tmp

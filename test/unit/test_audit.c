@@ -2447,7 +2447,8 @@ Test(audit_review, a_killed_ceremony_run_is_named)
 	    "init-root script ceremony-scripts/init-root.yaml: no "
 	    "ceremony.done follows it before the next ceremony.start: the run "
 	    "was killed or the machine lost power, and what it made was not "
-	    "undone (docs/ceremonies.md \"Failures and undo\")\n") != NULL,
+	    "undone (docs/ceremonies.md \"Killed runs\": the next ceremony run "
+	    "removes it)\n") != NULL,
 	    "%s", text);
 	cr_expect(strstr(text, "\n  5 2024-04-01T09:15:00Z ceremony.start "
 	    "issue-subca: no ceremony.done follows it in the log yet (a run "
