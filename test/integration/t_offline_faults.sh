@@ -6,7 +6,7 @@
 # output folder failing with ENOSPC or EIO, in turn
 # (test/data/online/failnth.c; test/integration/faults.sh says how to
 # sweep by hand); N sampled evenly over the calls a clean run makes
-# ($HK_FAULTS_SAMPLES each, default 7; HK_FAULTS_ALL=1: every one;
+# ($HK_FAULTS_SAMPLES each, default 5; HK_FAULTS_ALL=1: every one;
 # HK_FAULTS_ONLY=init-root,...: those sweeps only). Then the reading
 # sweeps (audit verify, activate, bundle verify, arl-batch, issue-subca:
 # read-audit-verify, ... in HK_FAULTS_ONLY; $HK_FAULTS_READ_SAMPLES, 2). After each failed run: a documented non-zero exit (hanko-offline.1
@@ -23,7 +23,7 @@
 fresh_tmp
 T=$(realpath "$HANKO_TMP")
 . "$(dirname "$0")/faults.sh"
-SAMPLES=${HK_FAULTS_SAMPLES:-7}
+SAMPLES=${HK_FAULTS_SAMPLES:-5}
 SCR=$HANKO_SRC/ceremony-scripts
 MED=$T/med	# the output medium (--out)
 

@@ -7,7 +7,7 @@
 # repository or its --out failing with ENOSPC or EIO, in turn
 # (test/data/online/failnth.c; test/integration/faults.sh says how to
 # sweep by hand); N sampled evenly over the calls a clean run makes
-# ($HK_FAULTS_SAMPLES each, default 6; HK_FAULTS_ALL=1: every one;
+# ($HK_FAULTS_SAMPLES each, default 5; HK_FAULTS_ALL=1: every one;
 # HK_FAULTS_ONLY=publish,import,...: those sweeps only). After
 # each failed run: a documented non-zero exit (hanko-online.1 EXIT STATUS)
 # with one line on stderr naming a path written (besides it only the report
@@ -40,7 +40,7 @@ IO=$T/iout
 PREFIXES="$O:$P:$T/repo.sets:$BK:$IO"
 # the token's files are SoftHSM's (its own failure paths, not hanko's)
 export HK_FAILNTH_SKIP=$O/token
-SAMPLES=${HK_FAULTS_SAMPLES:-6}
+SAMPLES=${HK_FAULTS_SAMPLES:-5}
 PARTIAL_OK=""
 ALLOW_DIFF=""
 CHECK_FIXES="run hanko-online check --state $O, which puts it back"
