@@ -232,8 +232,14 @@ cmd_audit(int argc, char **argv)
 	int i, r;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		fputs(audit_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? HK_ERR_USAGE : 0;
+		if (argc < 2) {
+			/* one line, as for an unknown verb */
+			hk_err_set("a verb is needed: verify, show, review, backup, close or note (see "
+			    "--help)");
+			return HK_ERR_USAGE;
+		}
+		fputs(audit_usage, stdout);
+		return 0;
 	}
 	verb = argv[1];
 	if (strcmp(verb, "backup") == 0)

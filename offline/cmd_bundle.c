@@ -984,8 +984,14 @@ cmd_bundle(int argc, char **argv)
 	int r;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		fputs(bundle_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? HK_ERR_USAGE : 0;
+		if (argc < 2) {
+			/* one line, as for an unknown verb */
+			hk_err_set("a verb is needed: create, verify or import (see "
+			    "--help)");
+			return HK_ERR_USAGE;
+		}
+		fputs(bundle_usage, stdout);
+		return 0;
 	}
 	if ((o = calloc(1, sizeof(*o))) == NULL)
 		return HK_ERR_ALLOC;

@@ -145,8 +145,14 @@ cmd_ceremony(int argc, char **argv)
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    (argc == 3 && strcmp(argv[2], "--help") == 0)) {
-		fputs(ceremony_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? HK_ERR_USAGE : 0;
+		if (argc < 2) {
+			/* one line, as for an unknown verb */
+			hk_err_set("a verb is needed: run, check or actions (see "
+			    "--help)");
+			return HK_ERR_USAGE;
+		}
+		fputs(ceremony_usage, stdout);
+		return 0;
 	}
 	if (strcmp(argv[1], "check") == 0) {
 		if (argc != 3) {

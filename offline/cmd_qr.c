@@ -181,8 +181,14 @@ cmd_qr(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		fputs(qr_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? HK_ERR_USAGE : 0;
+		if (argc < 2) {
+			/* one line, as for an unknown verb */
+			hk_err_set("a verb is needed: encode or decode (see "
+			    "--help)");
+			return HK_ERR_USAGE;
+		}
+		fputs(qr_usage, stdout);
+		return 0;
 	}
 	if ((r = parse(&o, argc - 1, argv + 1)) != 0) {
 		free(o.args);

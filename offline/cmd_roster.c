@@ -430,8 +430,14 @@ cmd_roster(int argc, char **argv)
 	int r;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		fputs(roster_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? HK_ERR_USAGE : 0;
+		if (argc < 2) {
+			/* one line, as for an unknown verb */
+			hk_err_set("a verb is needed: set-passphrase, set-token, approve or show (see "
+			    "--help)");
+			return HK_ERR_USAGE;
+		}
+		fputs(roster_usage, stdout);
+		return 0;
 	}
 	if ((r = parse(&o, argc, argv)) != 0)
 		return r;

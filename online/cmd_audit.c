@@ -256,8 +256,14 @@ int
 cmd_audit(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		fputs(audit_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? HK_ERR_USAGE : 0;
+		if (argc < 2) {
+			/* one line, as for an unknown verb */
+			hk_err_set("a verb is needed: verify, close, note or review (see "
+			    "--help)");
+			return HK_ERR_USAGE;
+		}
+		fputs(audit_usage, stdout);
+		return 0;
 	}
 	if (strcmp(argv[1], "verify") == 0)
 		return audit_verify(argc - 1, argv + 1);

@@ -195,6 +195,13 @@ fails "... and audit review --previous" 2 \
 	"$OFF" audit review --state "$S" --previous "$T/nowhere.log"
 # Arguments a command does not take are refused, not ignored; a number is
 # digits only.
+# A group command without its verb: one line naming the verbs, as for an
+# unknown verb (it printed the whole usage and a second line).
+for g in "ceremony:run, check or actions" "roster:set-passphrase, set-token, approve or show" \
+	"audit:verify, show, review, backup, close or note" "bundle:create, verify or import" "qr:encode or decode"; do
+	fails "$OFF ${g%%:*} without a verb: one line naming the verbs" 2 \
+		"^hanko-offline ${g%%:*}: a verb is needed: ${g#*:} \(see --help\)\$" "$OFF" "${g%%:*}"
+done
 fails "ceremony actions with an argument: refused" 2 "^hanko-offline ceremony: --frobnicate: unknown argument" \
 	"$OFF" ceremony actions --frobnicate
 fails "bundle create --generation +1: digits only" 2 "^hanko-offline bundle: --generation \+1: a root generation number \(1\.\.999\)$" \

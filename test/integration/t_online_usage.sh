@@ -150,6 +150,8 @@ fails "index-page --repo twice (a parser of its own): refused" 2 \
 fails "audit review --until twice (review's options): refused" 2 \
 	"^hanko-online audit: --until: given twice \(once only\): '2026-04-01T00:00:00Z' and '2026-05-01T00:00:00Z'$" \
 	"$ON" audit review --state "$NO" --until 2026-04-01T00:00:00Z --until 2026-05-01T00:00:00Z
+fails "audit without a verb: one line naming the verbs" 2 \
+	"^hanko-online audit: a verb is needed: verify, close, note or review \(see --help\)\$" "$ON" audit
 fails "rp add --name twice: refused" 2 "^hanko-online rp: --name: given twice \(once only\): 'a' and 'b'$" \
 	"$ON" rp add --state "$NO" --name a --name b
 check "... nothing made" test ! -e "$NO" -a ! -e "$T/other" -a ! -e o1 -a ! -e o2 -a ! -e r1 -a ! -e r2
