@@ -1016,6 +1016,8 @@ cer_free(struct hk_cer *c)
 	hk_profile_free(c->profile);
 	hk_ca_close(c->ca);
 	hk_script_free((struct hk_script *)c->script);
+	if (c->runlock_held)
+		close(c->runlock_fd);	/* the run lock released */
 }
 
 /*

@@ -241,6 +241,8 @@ struct hk_cer {
 	char jold_run[512];		/* its "ceremony:" line(s) */
 	int jpending;			/* 1: a journal was there at start */
 	int jend;			/* 1: the run ended well */
+	int runlock_fd;			/* the state folder, flock'd */
+	int runlock_held;		/* 1: runlock_fd is open and locked */
 };
 
 /* The journal's path in state_dir. */
@@ -274,7 +276,10 @@ int hk_cer_recover(struct hk_cer *c, const char *who, char *detail,
 /* The recovery recorded: the journal no longer names the earlier run. */
 int hk_cer_journal_recovered(struct hk_cer *c);
 int hk_cer_journal_remove(const char *state_dir);
-/* For "status": what a journal names, or nothing when there is none. */
+/* 1 when a ceremony run holds state_dir's run lock (status). */
+int hk_cer_run_busy(const char *state_dir);
+/* For "status": what a journal names, or nothing when there is none (a
+ * running ceremony's own journal said as such). */
 int hk_cer_journal_show(const char *state_dir, FILE *out);
 
 int hk_ceremony_run(const struct hk_cer_opts *o);

@@ -19,9 +19,11 @@
  * kept).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -538,12 +540,66 @@ committed(const struct hk_state *st, const struct hk_issued *reg, int key,
 	return 0;
 }
 
+/*
+ * One ceremony run at a time on a state: the run holds an exclusive lock
+ * on the state folder itself (no file made) from before it reads the
+ * journal to its end, so a second run started meanwhile (another terminal)
+ * is refused before anything, and never takes the first run's journal for
+ * a killed run's leftovers and removes what the first run is making.
+ * status tests it the same way (hk_cer_run_busy).
+ */
+static int
+run_lock(struct hk_cer *c)
+{
+	const char *dir = c->ca->st->dir;
+	int fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		hk_err_set("%s: cannot open the state folder: %s", dir,
+		    strerror(errno));
+		return HK_ERR_IO;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == EWOULDBLOCK) {
+			hk_err_set("%s: another ceremony run is going on this "
+			    "state (it holds the state folder's lock); one run "
+			    "at a time: wait for it to end (docs/ceremonies.md "
+			    "\"Killed runs\")", dir);
+			return HK_ERR_STATE;
+		}
+		hk_err_set("%s: cannot lock the state folder: %s", dir,
+		    strerror(e));
+		return HK_ERR_IO;
+	}
+	c->runlock_fd = fd;
+	c->runlock_held = 1;
+	return 0;
+}
+
+int
+hk_cer_run_busy(const char *state_dir)
+{
+	int fd, busy = 0;
+
+	if ((fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0)
+		busy = errno == EWOULDBLOCK;
+	close(fd);	/* a shared lock taken is released with it */
+	return busy;
+}
+
 int
 hk_cer_journal_begin(struct hk_cer *c)
 {
 	struct hk_journal *j;
 	int r;
 
+	if (!c->runlock_held && (r = run_lock(c)) != 0)
+		return r;
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return HK_ERR_ALLOC;
 	if ((r = journal_load(c->ca->st->dir, j)) == 0) {
@@ -812,6 +868,12 @@ hk_cer_journal_show(const char *state_dir, FILE *out)
 
 	if (!hk_cer_journal_pending(state_dir))
 		return 0;
+	if (hk_cer_run_busy(state_dir)) {
+		fprintf(out, "  ceremony:      RUNNING: a ceremony run holds the "
+		    "state folder's lock; %s/%s is its own journal, nothing "
+		    "waits\n", state_dir, HK_JOURNAL_FILE);
+		return 0;
+	}
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return HK_ERR_ALLOC;
 	r = journal_load(state_dir, j);

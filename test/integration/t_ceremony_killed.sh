@@ -209,6 +209,18 @@ check "... ARLs 1..35 left, no arl.last-number, the journal names them as one ra
 	grep -qx 'arl 1..35' '$S/ceremony.journal'"
 ok "status runs" "$OFF" status --state "$S"
 check "status says the ARLs may be left" grep -q 'may be left: arl 1..35' "$HANKO_TMP/out"
+# One run at a time: while a run holds the state folder's lock (flock(1)
+# stands in for it), a second is refused before anything (it would take the
+# first run's journal for leftovers and remove what that run is making), and
+# status says the journal is a running ceremony's own.
+fails "a second ceremony run while one holds the lock: refused, nothing removed" 3 \
+	"another ceremony run is going on this state" \
+	flock "$S" "$OFF" ceremony run "$BATCH" --state "$S" --clock 2026-04-03T09:20:00Z --confirm-digests "${SH[@]}" "${OPS[@]}"
+check "... the journal and the 35 ARLs still there" bash -c \
+	"grep -qx 'arl 1..35' '$S/ceremony.journal' && [ \$(ls '$A' | wc -l) = 35 ]"
+ok "status while a run holds the lock" flock "$S" "$OFF" status --state "$S"
+check "... says a ceremony is running, not leftovers waiting" bash -c \
+	"grep -q 'ceremony: *RUNNING' '$HANKO_TMP/out' && ! grep -q 'leftovers: *WAITING' '$HANKO_TMP/out'"
 sha256sum "$A"/arl-*.crl >"$T/arl-left.sum"
 fails "bundle create of a left ARL: refused, nothing signed or spent (its number is no arl-commit's)" 3 \
 	"^hanko-offline bundle: $A/arl-1\.crl: cRLNumber 1 is above arl\.last-number 0: an ARL no arl-commit took over .*nothing bundled\$" \
