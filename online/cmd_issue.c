@@ -1344,9 +1344,10 @@ reserve_one(struct issue_work *w, struct chunk *cur, const struct chunk *fly,
 		    it->reason);
 	hk_err_clear();
 	it->old_len = 0;
-	/* the run read compromised_keys at its start (prepare refuses those
-	 * keys); a revocation committed since (revoke takes no issuance
-	 * lock) is seen here, under the write lock that reserves */
+	/* CPS 4-4-2-1, 4-4-2-5: a key revoked key-compromise is never
+	 * certified again; looked up here, under the write lock that
+	 * reserves, so a revocation committed while the run goes (revoke
+	 * takes no issuance lock) is seen too */
 	if ((r = hk_store_key_compromised_find(w->store, it->key_sha, s,
 	    &sl)) == 0) {
 		char hex[2 * HK_STORE_SERIAL_MAX + 1];
@@ -1646,38 +1647,6 @@ user_tmpl(struct issue_work *w, struct hk_cert_user_tmpl **out,
 	return 0;
 }
 
-/* The keys whose certificates were revoked keyCompromise, read once per
- * run from compromised_keys (schema 9: recorded when each was revoked, in
- * key order; no certificate parsed): prepare refuses a line that would
- * certify one again (CPS 4-4-2-1, 4-4-2-5). */
-struct banned {
-	struct hk_issue_banned_key *v;
-	size_t n, cap;
-};
-
-static int
-each_banned(const unsigned char sha[32], const unsigned char *serial,
-    size_t serial_len, void *arg)
-{
-	struct banned *b = arg;
-	struct hk_issue_banned_key *k;
-
-	if (serial_len > HK_STORE_SERIAL_MAX)
-		return 0;
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 64;
-
-		if ((k = realloc(b->v, cap * sizeof(*k))) == NULL)
-			return HK_ERR_ALLOC;
-		b->v = k;
-		b->cap = cap;
-	}
-	k = &b->v[b->n++];
-	memcpy(k->sha, sha, 32);
-	hk_issue_hex(serial, serial_len, k->hex);
-	return 0;
-}
-
 /* Every line without a result, chunk by chunk; the pool signs one chunk
  * while the next is prepared and reserved. */
 static int
@@ -1688,7 +1657,6 @@ run_chunks(struct issue_work *w)
 	struct hk_prep_job *jobs = NULL;
 	struct hk_cert_user_tmpl *tmpl = NULL;
 	struct hk_lint_user_ctx *lc = NULL;
-	struct banned ban = { NULL, 0, 0 };
 	size_t next = 2, cap = (size_t)w->o->chunk;
 	int r, flying = 0, tty = isatty(2);
 
@@ -1710,12 +1678,6 @@ run_chunks(struct issue_work *w)
 		goto out;
 	env.tmpl = tmpl;
 	env.lint = lc;
-	/* in key order already (the table's primary key): bsearch */
-	if ((r = hk_store_key_compromised_each(w->store, each_banned,
-	    &ban)) != 0)
-		goto out;
-	env.banned = ban.v;
-	env.nbanned = ban.n;
 	if ((r = chunk_alloc(&a, cap)) != 0 || (r = chunk_alloc(&b, cap)) !=
 	    0 || (r = chunk_alloc(&carry, cap)) != 0)
 		goto out;
@@ -1762,7 +1724,6 @@ run_chunks(struct issue_work *w)
  out:
 	hk_lint_user_ctx_free(lc);
 	hk_cert_user_tmpl_free(tmpl);
-	free(ban.v);
 	free(jobs);
 	chunk_free(&a);
 	chunk_free(&b);

@@ -217,12 +217,6 @@ hk_issue_key_sha(X509 *x, unsigned char sha[32])
 	return 0;
 }
 
-static int
-banned_cmp(const void *a, const void *b)
-{
-	return memcmp(a, ((const struct hk_issue_banned_key *)b)->sha, 32);
-}
-
 int
 hk_issue_banned(const char *hex)
 {
@@ -234,21 +228,13 @@ hk_issue_banned(const char *hex)
 
 /* CPS 4-4-2-1, 4-4-2-5: a key whose certificate was revoked for its
  * compromise (a lost or stolen card) is never certified again, for this
- * resident or another: the new certificate is for a new key pair. Its
- * hash kept in it->key_sha for the reserve transaction's look-up (a
- * revocation made since the run read the table). */
+ * resident or another. Its hash, kept in it->key_sha, is looked up in
+ * compromised_keys by the reservation's transaction (reserve_one,
+ * cmd_issue.c), which also sees a revocation made while the run goes. */
 static int
-banned_key(const struct hk_issue_env *e, struct hk_issue_item *it)
+key_sha(struct hk_issue_item *it)
 {
-	const struct hk_issue_banned_key *b;
-	int r;
-
-	if ((r = hk_issue_key_sha(it->x, it->key_sha)) != 0)
-		return r;
-	if (e->nbanned == 0 || (b = bsearch(it->key_sha, e->banned,
-	    e->nbanned, sizeof(*e->banned), banned_cmp)) == NULL)
-		return 0;
-	return hk_issue_banned(b->hex);
+	return hk_issue_key_sha(it->x, it->key_sha);
 }
 
 int
@@ -281,7 +267,7 @@ hk_issue_prepare(const struct hk_issue_env *e, size_t line,
 	    it->rkey)) != 0 || (r = legacy_rsa(req.key, &key)) != 0 ||
 	    (r = hk_cert_build_user_tmpl(e->tmpl, key, req.muni->romaji,
 	    req.muni->code, &req.b4, now, &it->x)) != 0 ||
-	    (r = banned_key(e, it)) != 0 ||
+	    (r = key_sha(it)) != 0 ||
 	    (r = fix_and_lint(e, it)) != 0 ||
 	    (r = row_of(it, req.muni->code, now)) != 0) {
 		EVP_PKEY_free(key);

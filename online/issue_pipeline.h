@@ -26,13 +26,6 @@
 #define HK_ISSUE_REASON_MAX	1400	/* bytes of a refusal */
 #define HK_ISSUE_THREADS_MAX	64	/* signing threads */
 
-/* A public key whose certificate was revoked keyCompromise (CPS 4-4-2-1,
- * 4-4-2-5): the SHA-256 of its subjectPublicKey bits, and that serial. */
-struct hk_issue_banned_key {
-	unsigned char sha[32];
-	char hex[2 * HK_STORE_SERIAL_MAX + 1];
-};
-
 /* What preparing a line needs; read-only while the pool runs (prepared
  * in several threads at once). */
 struct hk_issue_env {
@@ -49,9 +42,6 @@ struct hk_issue_env {
 					 * never NULL */
 	const struct hk_lint_user_ctx *lint; /* the lint's names for the
 					 * same; never NULL */
-	const struct hk_issue_banned_key *banned; /* keys never certified
-					 * again, sorted by sha (memcmp) */
-	size_t nbanned;
 };
 
 /* One request line, from its text to its signed certificate. */
