@@ -531,7 +531,7 @@ pairs_newest(const struct ca_rows *pairs, struct pair_info *pi, int *keep)
  * (trust --compromised: state.conf's root.G.compromised or the token's
  * mark) and notice/issuing-<N>.txt for each issuing generation state.conf
  * or the token marks (revoke --issuing-key-compromise: issuing.N.compromised;
- * issuing_marked): UTF-8
+ * hk_online_issuing_marked): UTF-8
  * text, Japanese and English, naming the key, each certificate of it
  * (subject, SHA-256, file of the set), when it was declared, what relying
  * parties must do and where the ARL and CRLs are. Only what the state
@@ -697,37 +697,6 @@ notice_issuing(struct publish_work *w, int gen, const char *when,
 	return notice_add(w, path, &nb);
 }
 
-/*
- * Issuing generation gen's compromise: state.conf's issuing.N.compromised
- * (its time in when), else the token's mark of it, which a restore of a
- * state.conf saved before the compromise does not take back (docs/backup.md
- * "Restore", step 9): its time ("key id K, T"). Read only: state.conf is
- * marked again by recover --revocations, not here. 1 with when, 0 when
- * neither marks it, else an error.
- */
-static int
-issuing_marked(struct publish_work *w, int gen, char *when, size_t len)
-{
-	char key[64], val[HK_P11_DATA_MAX];
-	const char *v, *c;
-	int r;
-
-	snprintf(key, sizeof(key), "issuing.%d.compromised", gen);
-	if ((v = hk_state_get(w->on->st, key)) != NULL) {
-		snprintf(when, len, "%s", v);
-		return 1;
-	}
-	if (w->on->tok == NULL ||
-	    (r = hk_online_token_mark(w->on, key, val, sizeof(val))) == 0)
-		return 0;
-	if (r < 0)
-		return r;
-	c = strrchr(val, ' ');
-	/* a time is 20 bytes; a longer word is cut, not overrun */
-	snprintf(when, len, "%.31s", c != NULL ? c + 1 : val);
-	return 1;
-}
-
 static int
 write_notices(struct publish_work *w, const struct ca_rows *iss,
     char (*ipath)[HK_REPO_PATH_MAX])
@@ -749,7 +718,7 @@ write_notices(struct publish_work *w, const struct ca_rows *iss,
 			;
 		if (k < j)
 			continue;
-		if ((r = issuing_marked(w, iss->r[j].gen, when,
+		if ((r = hk_online_issuing_marked(w->on, iss->r[j].gen, when,
 		    sizeof(when))) == 1)
 			r = notice_issuing(w, iss->r[j].gen, when, iss, ipath);
 	}
@@ -787,7 +756,7 @@ notice_missing(struct publish_work *w)
 	for (j = 0; j < iss.n; j++) {
 		snprintf(path, sizeof(path), "notice/issuing-%d.txt",
 		    iss.r[j].gen);
-		if ((m = issuing_marked(w, iss.r[j].gen, when,
+		if ((m = hk_online_issuing_marked(w->on, iss.r[j].gen, when,
 		    sizeof(when))) < 0) {
 			hk_err_clear();
 			missing = 1;

@@ -532,14 +532,11 @@ next_sequence(struct request_work *w)
 static int
 signer_compromised(struct request_work *w, int *yes)
 {
-	char label[48], val[HK_P11_DATA_MAX];
+	char when[32];
 	int r;
 
-	snprintf(label, sizeof(label), "issuing.%d.compromised", w->gen);
-	*yes = hk_state_get(w->on->st, label) != NULL;
-	if (*yes)
-		return 0;
-	if ((r = hk_online_token_mark(w->on, label, val, sizeof(val))) < 0)
+	if ((r = hk_online_issuing_marked(w->on, w->gen, when,
+	    sizeof(when))) < 0)
 		return r;
 	*yes = r == 1;
 	return 0;

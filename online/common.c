@@ -1276,6 +1276,30 @@ hk_online_token_mark(struct hk_online *on, const char *label, char *val,
 }
 
 int
+hk_online_issuing_marked(struct hk_online *on, int gen, char *when,
+    size_t len)
+{
+	char key[64], val[HK_P11_DATA_MAX];
+	const char *v, *c;
+	int r;
+
+	snprintf(key, sizeof(key), "issuing.%d.compromised", gen);
+	if ((v = hk_state_get(on->st, key)) != NULL) {
+		snprintf(when, len, "%s", v);
+		return 1;
+	}
+	if (on->tok == NULL ||
+	    (r = hk_online_token_mark(on, key, val, sizeof(val))) == 0)
+		return 0;
+	if (r < 0)
+		return r;
+	c = strrchr(val, ' ');
+	/* a time is 20 bytes; a longer word is cut, not overrun */
+	snprintf(when, len, "%.31s", c != NULL ? c + 1 : val);
+	return 1;
+}
+
+int
 hk_online_mark_lost(struct hk_online *on, int from, int *gen, char *val,
     size_t len)
 {

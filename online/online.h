@@ -381,6 +381,13 @@ int hk_online_mark_put(struct hk_online *on, int gen, const char *kid,
  * error. Needs the login. */
 int hk_online_token_mark(struct hk_online *on, const char *label, char *val,
     size_t len);
+/* Issuing generation gen marked compromised: state.conf's
+ * issuing.<gen>.compromised (its time in when), else the token's mark of it
+ * when logged in (its time, the value's last word), which a restore of an
+ * older state.conf does not take back. Read only. 1 with when, 0 when
+ * neither marks it, else an error. */
+int hk_online_issuing_marked(struct hk_online *on, int gen, char *when,
+    size_t len);
 int hk_online_mark_lost(struct hk_online *on, int from, int *gen, char *val,
     size_t len);
 int hk_online_mark_refuse(struct hk_online *on, int gen, const char *val);
