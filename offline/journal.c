@@ -650,6 +650,43 @@ hk_cer_journal_pending(const char *state_dir)
  * it is there and a regular file (crl.remove ok). What became of them in
  * what. arl.last-number that is not a number: nothing removed.
  */
+/*
+ * Remove the regular file path that a killed run left (named by its
+ * journal, committed by nothing), its folder synced, audited as event
+ * ("<name> removed: <kind>left by a ceremony run that ended without its
+ * undo (<run>)"). *gone 1 when it is not there (nothing to remove); a
+ * path that is there but not a regular file is refused, nothing removed.
+ */
+static int
+remove_left(struct hk_cer *c, const char *path, const char *event,
+    const char *who, const char *name, const char *kind, int *gone)
+{
+	struct stat sb;
+
+	*gone = 0;
+	if (lstat(path, &sb) != 0) {
+		if (errno != ENOENT) {
+			hk_err_set("%s: cannot look up: %s", path,
+			    strerror(errno));
+			return HK_ERR_IO;
+		}
+		*gone = 1;
+		return 0;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		hk_err_set("%s: named by the ceremony journal but not a "
+		    "regular file; nothing removed", path);
+		return HK_ERR_STATE;
+	}
+	if (unlink(path) != 0 || hk_dir_sync(path) != 0) {
+		hk_err_set("%s: cannot remove: %s", path, strerror(errno));
+		return HK_ERR_IO;
+	}
+	return hk_ca_audit(c->ca, event, "ok", who, "%s removed: %sleft by a "
+	    "ceremony run that ended without its undo (%s)", name, kind,
+	    c->jold_run);
+}
+
 static int
 recover_arls(struct hk_cer *c, const char *v, const char *who, char *what,
     size_t len)
@@ -660,8 +697,7 @@ recover_arls(struct hk_cer *c, const char *v, const char *who, char *what,
 	unsigned removed = 0, gone = 0, kept = 0;
 	char path[4096], *end;
 	size_t off = 0;
-	struct stat sb;
-	int r;
+	int r, was_gone;
 
 	if (!arl_range(v, &first, &last)) {
 		hk_err_set("ceremony journal: arl %s: not a range", v);
@@ -681,33 +717,14 @@ recover_arls(struct hk_cer *c, const char *v, const char *who, char *what,
 			kept++;
 			continue;
 		}
-		if ((r = arl_path(c, n, path, sizeof(path))) != 0)
+		if ((r = arl_path(c, n, path, sizeof(path))) != 0 ||
+		    (r = remove_left(c, path, "crl.remove", who, path, "an ARL "
+		    "no arl-commit took over, ", &was_gone)) != 0)
 			return r;
-		if (lstat(path, &sb) != 0) {
-			if (errno != ENOENT) {
-				hk_err_set("%s: cannot look up: %s", path,
-				    strerror(errno));
-				return HK_ERR_IO;
-			}
+		if (was_gone)
 			gone++;
-			continue;
-		}
-		if (!S_ISREG(sb.st_mode)) {
-			hk_err_set("%s: named by the ceremony journal but not "
-			    "a regular file; nothing removed", path);
-			return HK_ERR_STATE;
-		}
-		if (unlink(path) != 0 || hk_dir_sync(path) != 0) {
-			hk_err_set("%s: cannot remove: %s", path,
-			    strerror(errno));
-			return HK_ERR_IO;
-		}
-		if ((r = hk_ca_audit(c->ca, "crl.remove", "ok", who, "%s "
-		    "removed: an ARL no arl-commit took over, left by a "
-		    "ceremony run that ended without its undo (%s)", path,
-		    c->jold_run)) != 0)
-			return r;
-		removed++;
+		else
+			removed++;
 	}
 	what[0] = '\0';
 	if (kept > 0)
@@ -742,7 +759,6 @@ hk_cer_recover(struct hk_cer *c, const char *who, char *detail, size_t len)
 		const char *v = c->jold[i].v;
 		const char *what = "";
 		char arlwhat[160];
-		struct stat sb;
 
 		if (c->jold[i].arl) {
 			if ((r = recover_arls(c, v, who, arlwhat,
@@ -779,38 +795,14 @@ hk_cer_recover(struct hk_cer *c, const char *who, char *detail, size_t len)
 				what = "destroyed";
 			}
 		} else {
+			int was_gone;
+
 			if ((r = hk_state_path(c->ca->st, v, path,
-			    sizeof(path))) != 0)
+			    sizeof(path))) != 0 || (r = remove_left(c, path,
+			    "cert.remove", who, v, "", &was_gone)) != 0)
 				goto out;
-			if (lstat(path, &sb) != 0) {
-				if (errno != ENOENT) {
-					hk_err_set("%s: cannot look up: %s",
-					    path, strerror(errno));
-					r = HK_ERR_IO;
-					goto out;
-				}
-				what = "not there (nothing to remove)";
-			} else if (!S_ISREG(sb.st_mode)) {
-				hk_err_set("%s: named by the ceremony journal "
-				    "but not a regular file; nothing removed",
-				    path);
-				r = HK_ERR_STATE;
-				goto out;
-			} else {
-				if (unlink(path) != 0 || hk_dir_sync(path)
-				    != 0) {
-					hk_err_set("%s: cannot remove: %s",
-					    path, strerror(errno));
-					r = HK_ERR_IO;
-					goto out;
-				}
-				if ((r = hk_ca_audit(c->ca, "cert.remove",
-				    "ok", who, "%s removed: left by a ceremony "
-				    "run that ended without its undo (%s)", v,
-				    c->jold_run)) != 0)
-					goto out;
-				what = "removed";
-			}
+			what = was_gone ? "not there (nothing to remove)" :
+			    "removed";
 		}
 		if (off < len)
 			off += (size_t)snprintf(detail + off, len - off,
