@@ -5,6 +5,7 @@
 
 #include <openssl/err.h>
 
+#include "basic4.h"
 #include "err.h"
 
 static _Thread_local char hk_detail[HK_ERR_DETAIL_MAX];
@@ -169,41 +170,13 @@ hk_err_restore(const struct hk_err_kept *k)
 	hk_detail[strnlen(k->msg, sizeof(k->msg) - 1)] = '\0';
 }
 
-/* Bytes of the well-formed UTF-8 sequence at s (its code point in *cp), or
- * 0 when it is not one. */
-static size_t
-utf8_seq(const unsigned char *s, unsigned long *cp)
-{
-	size_t n, k;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		*cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		*cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		*cp = s[0] & 0x07;
-	} else
-		return 0;
-	for (k = 1; k < n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		*cp = (*cp << 6) | (s[k] & 0x3f);
-	}
-	if ((n == 3 && (*cp < 0x800 || (*cp >= 0xd800 && *cp <= 0xdfff))) ||
-	    (n == 4 && (*cp < 0x10000 || *cp > 0x10ffff)))
-		return 0;
-	return n;
-}
-
 void
 hk_err_print_line(FILE *f, const char *prefix, const char *detail)
 {
 	const unsigned char *s = (const unsigned char *)detail;
-	unsigned long cp;
+	const unsigned char *end = s + strlen(detail);
 	size_t n;
+	unsigned cp;
 
 	fprintf(f, "%s: ", prefix);
 	while (*s != '\0') {
@@ -215,12 +188,13 @@ hk_err_print_line(FILE *f, const char *prefix, const char *detail)
 			fprintf(f, "\\x%02x", *s++);
 		} else if (*s < 0x80) {
 			fputc(*s++, f);
-		} else if ((n = utf8_seq(s, &cp)) == 0) {
+		} else if ((n = hk_utf8_char((const char *)s,
+		    (size_t)(end - s), &cp)) == 0) {
 			fprintf(f, "\\x%02x", *s++);
 		} else if (cp <= 0x9f || cp == 0x200e || cp == 0x200f ||
 		    (cp >= 0x202a && cp <= 0x202e) ||
 		    (cp >= 0x2066 && cp <= 0x2069)) {
-			fprintf(f, "\\u{%lx}", cp);
+			fprintf(f, "\\u{%x}", cp);
 			s += n;
 		} else {
 			fwrite(s, 1, n, f);
